@@ -1,0 +1,71 @@
+/** A configuration value that stops the process at boot with a message naming the variable. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function envString(env: Env, name: string, fallback?: string): string {
+  const v = env[name];
+  if (v === undefined || v === '') {
+    if (fallback === undefined) throw new ConfigError(`${name} is required`);
+    return fallback;
+  }
+  return v;
+}
+
+export function envOptional(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+export function envInt(env: Env, name: string, fallback: number, opts: { min?: number; max?: number } = {}): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n)) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+  if (opts.min !== undefined && n < opts.min) throw new ConfigError(`${name} must be ≥ ${opts.min}, got ${n}`);
+  if (opts.max !== undefined && n > opts.max) throw new ConfigError(`${name} must be ≤ ${opts.max}, got ${n}`);
+  return n;
+}
+
+export function envUrl(env: Env, name: string, fallback: string): string {
+  const v = envString(env, name, fallback);
+  try {
+    const u = new URL(v);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+  } catch {
+    throw new ConfigError(`${name} must be an http(s) URL, got "${v}"`);
+  }
+  return v;
+}
+
+/** Parses sizes such as 1048576, 512kb, 1mb, 1MiB. */
+export function envBytes(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const m = /^\s*(\d+)\s*(b|kb|kib|mb|mib)?\s*$/i.exec(raw);
+  if (!m) throw new ConfigError(`${name} must be a size like 1048576, 512kb or 1mb, got "${raw}"`);
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const mult = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 * 1024 : 1;
+  return Number(m[1]) * mult;
+}
+
+export function envBrokers(env: Env): string[] {
+  const raw = envString(env, 'KAFKA_BROKERS');
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const b of list) {
+    if (!/^[^\s:]+:\d+$/.test(b)) throw new ConfigError(`KAFKA_BROKERS entries must be host:port, got "${b}"`);
+  }
+  if (list.length === 0) throw new ConfigError('KAFKA_BROKERS is empty');
+  return list;
+}
+
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/alertbus';
+
+export function envDatabaseUrl(env: Env): string {
+  return envString(env, 'DATABASE_URL', DEFAULT_DATABASE_URL);
+}

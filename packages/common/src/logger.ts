@@ -1,0 +1,46 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/** Paths pino blanks out wherever they appear, so tokens and keys never reach a log line. */
+export const REDACT_PATHS = [
+  'token',
+  'apiKey',
+  'api_key',
+  'authorization',
+  'password',
+  'secret',
+  'signingSecret',
+  '*.token',
+  '*.apiKey',
+  '*.api_key',
+  '*.authorization',
+  '*.Authorization',
+  '*.password',
+  '*.secret',
+  '*.signingSecret',
+  'headers.authorization',
+  'headers["x-slack-signature"]',
+  'req.headers.authorization',
+  'config.headers.Authorization',
+];
+
+export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+  return pino({
+    name: service,
+    level,
+    base: { service },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+}
+
+/** Removes anything that looks like a credential from a message meant for a log or an error. */
+export function scrubSecrets(text: string, secrets: ReadonlyArray<string | undefined> = []): string {
+  let out = text
+    .replace(/(GenieKey\s+)[^\s"']+/gi, '$1[redacted]')
+    .replace(/(Bearer\s+)[^\s"']+/gi, '$1[redacted]')
+    .replace(/xox[abposr]-[A-Za-z0-9-]+/g, '[redacted]');
+  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[redacted]');
+  return out;
+}

@@ -1,0 +1,36 @@
+import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
+import type { Logger } from 'pino';
+
+export interface KafkaOptions {
+  brokers: string[];
+  clientId: string;
+  log?: Logger;
+}
+
+const levelName: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
+  [logLevel.ERROR]: 'error',
+  [logLevel.WARN]: 'warn',
+  [logLevel.INFO]: 'info',
+  [logLevel.DEBUG]: 'debug',
+};
+
+function pinoLogCreator(log: Logger): logCreator {
+  return () => (entry: LogEntry) => {
+    const { message, ...extra } = entry.log;
+    const level = levelName[entry.level] ?? 'info';
+    // KafkaJS logs reconnects and rebalances at ERROR; they are routine for us, warn is enough.
+    (level === 'error' ? log.warn.bind(log) : log[level].bind(log))({ kafka: entry.namespace, ...extra }, message);
+  };
+}
+
+export function createKafka(opts: KafkaOptions): Kafka {
+  return new Kafka({
+    clientId: opts.clientId,
+    brokers: opts.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: opts.log ? pinoLogCreator(opts.log.child({ component: 'kafkajs' })) : undefined,
+    retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5000 },
+    connectionTimeout: 3000,
+    requestTimeout: 30000,
+  });
+}

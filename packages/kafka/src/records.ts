@@ -1,0 +1,48 @@
+import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import { HEADERS, type AnyEnvelope } from '@alertbus/schemas';
+
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string | null;
+  timestamp: string;
+  headers: Record<string, string>;
+  value: Buffer | null;
+}
+
+export function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) {
+    if (v === undefined) continue;
+    out[k] = Array.isArray(v) ? v.map((x) => x.toString()).join(',') : v.toString();
+  }
+  return out;
+}
+
+export function toConsumedRecord(topic: string, partition: number, m: KafkaMessage): ConsumedRecord {
+  return {
+    topic,
+    partition,
+    offset: m.offset,
+    key: m.key ? m.key.toString('utf8') : null,
+    timestamp: m.timestamp,
+    headers: headersToStrings(m.headers),
+    value: m.value,
+  };
+}
+
+/** An event as a Kafka message: keyed by alias, typed headers, timestamped with recordedAt. */
+export function toMessage(event: AnyEnvelope): Message {
+  const ts = Date.parse(event.recordedAt);
+  return {
+    key: event.alias,
+    value: JSON.stringify(event),
+    timestamp: Number.isNaN(ts) ? undefined : String(ts),
+    headers: {
+      [HEADERS.eventType]: event.type,
+      [HEADERS.eventId]: event.id,
+      [HEADERS.schemaVersion]: String(event.version),
+    },
+  };
+}

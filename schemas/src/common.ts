@@ -1,0 +1,78 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+export const Labels = Type.Record(Type.String(), Type.String(), {
+  description: 'Label name → value, as sent by the monitoring source.',
+});
+export type Labels = Static<typeof Labels>;
+
+export const Link = Type.Object(
+  { title: Type.String(), url: Type.String() },
+  { additionalProperties: false },
+);
+export type Link = Static<typeof Link>;
+
+export const AlertSource = Type.Union(
+  [Type.Literal('alertmanager'), Type.Literal('grafana'), Type.Literal('generic')],
+  { description: 'Which webhook the alert came through.' },
+);
+export type AlertSource = Static<typeof AlertSource>;
+
+export const AlertStatus = Type.Union([Type.Literal('firing'), Type.Literal('resolved')]);
+export type AlertStatus = Static<typeof AlertStatus>;
+
+/** Severity is free text at the source; the router normalises it for priorities. */
+export const Severity = Type.String({ minLength: 1, maxLength: 64 });
+
+export const PagerPriority = Type.Union([
+  Type.Literal('P1'),
+  Type.Literal('P2'),
+  Type.Literal('P3'),
+  Type.Literal('P4'),
+  Type.Literal('P5'),
+]);
+export type PagerPriority = Static<typeof PagerPriority>;
+
+export const Responder = Type.Object(
+  {
+    type: Type.Union([
+      Type.Literal('team'),
+      Type.Literal('user'),
+      Type.Literal('escalation'),
+      Type.Literal('schedule'),
+    ]),
+    name: Type.Optional(Type.String()),
+    id: Type.Optional(Type.String()),
+    username: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type Responder = Static<typeof Responder>;
+
+/** Which rule decided, and which version of the rules file it was in: the answer to "why?". */
+export const RuleRef = Type.Object(
+  {
+    path: Type.String({ description: 'Path of the matched rule, e.g. "default" or "rules[2].routes[0]".' }),
+    name: Type.Optional(Type.String()),
+    rulesVersion: Type.String({ description: 'sha256 of the rules file (or of the built-in defaults).' }),
+  },
+  { additionalProperties: false },
+);
+export type RuleRef = Static<typeof RuleRef>;
+
+/** Closed set of reasons a decision was taken; every incident event carries one. */
+export const DecisionReason = Type.Union([
+  Type.Literal('first-notification'),
+  Type.Literal('duplicate'),
+  Type.Literal('repeat-interval-elapsed'),
+  Type.Literal('updated'),
+  Type.Literal('resolved'),
+  Type.Literal('reopened'),
+  Type.Literal('acknowledged'),
+  Type.Literal('resolved-without-open-incident'),
+  Type.Literal('already-resolved'),
+  Type.Literal('dropped-by-rule'),
+  Type.Literal('silenced'),
+  Type.Literal('inhibited'),
+  Type.Literal('storm-control'),
+]);
+export type DecisionReason = Static<typeof DecisionReason>;

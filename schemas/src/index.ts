@@ -1,0 +1,5 @@
+export * from './common';
+export * from './events';
+export * from './envelope';
+export * from './topics';
+export * from './validate';

@@ -1,0 +1,56 @@
+/**
+ * Optional prefix for every topic and consumer group (KAFKA_TOPIC_PREFIX), so several alertbus
+ * installations, or several test files, can share one cluster without seeing each other's records.
+ */
+export const TOPIC_PREFIX = process.env.KAFKA_TOPIC_PREFIX ?? '';
+
+/** Every Kafka topic alertbus uses, with how it is created. The one place topic names live. */
+export const TOPICS = {
+  alertsReceived: `${TOPIC_PREFIX}alerts.received.v1`,
+  slackReceived: `${TOPIC_PREFIX}slack.received.v1`,
+  incidents: `${TOPIC_PREFIX}incidents.v1`,
+  slackCommands: `${TOPIC_PREFIX}commands.slack.v1`,
+  pagerCommands: `${TOPIC_PREFIX}commands.pager.v1`,
+  deliveries: `${TOPIC_PREFIX}deliveries.v1`,
+  routerState: `${TOPIC_PREFIX}router.state.v1`,
+  deadLetter: `${TOPIC_PREFIX}deadletter.v1`,
+} as const;
+
+export type TopicName = string;
+
+/** Consumer group ids, one per service role (prefixed like the topics). */
+export const GROUPS = {
+  router: `${TOPIC_PREFIX}alertbus-router`,
+  slackSink: `${TOPIC_PREFIX}alertbus-slack-sink`,
+  opsgenieSink: `${TOPIC_PREFIX}alertbus-opsgenie-sink`,
+  history: `${TOPIC_PREFIX}alertbus-history`,
+} as const;
+
+export interface TopicSpec {
+  name: TopicName;
+  partitions: number;
+  cleanupPolicy: 'delete' | 'compact';
+  /** Retention in ms; -1 keeps forever (the facts are the audit trail). */
+  retentionMs: number;
+}
+
+/** Keyed topics all share one partition count so a key lands on the same partition number everywhere. */
+export const KEYED_PARTITIONS = 6;
+
+export const TOPIC_SPECS: readonly TopicSpec[] = [
+  { name: TOPICS.alertsReceived, partitions: KEYED_PARTITIONS, cleanupPolicy: 'delete', retentionMs: -1 },
+  { name: TOPICS.slackReceived, partitions: KEYED_PARTITIONS, cleanupPolicy: 'delete', retentionMs: -1 },
+  { name: TOPICS.incidents, partitions: KEYED_PARTITIONS, cleanupPolicy: 'delete', retentionMs: -1 },
+  { name: TOPICS.slackCommands, partitions: KEYED_PARTITIONS, cleanupPolicy: 'delete', retentionMs: -1 },
+  { name: TOPICS.pagerCommands, partitions: KEYED_PARTITIONS, cleanupPolicy: 'delete', retentionMs: -1 },
+  { name: TOPICS.deliveries, partitions: KEYED_PARTITIONS, cleanupPolicy: 'delete', retentionMs: -1 },
+  { name: TOPICS.routerState, partitions: KEYED_PARTITIONS, cleanupPolicy: 'compact', retentionMs: -1 },
+  { name: TOPICS.deadLetter, partitions: 3, cleanupPolicy: 'delete', retentionMs: -1 },
+];
+
+/** Record header names. */
+export const HEADERS = {
+  eventType: 'alertbus-type',
+  eventId: 'alertbus-id',
+  schemaVersion: 'alertbus-version',
+} as const;
