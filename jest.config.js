@@ -6,9 +6,13 @@ const common = {
   testPathIgnorePatterns: ['/node_modules/', '/kafka/lib/'],
 };
 
-module.exports = {
+/** Only the tiers that talk to Kafka start the broker (once per run: the setup is a no-op the second time). */
+const withKafka = {
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
+};
+
+module.exports = {
   maxWorkers: 2,
   projects: [
     {
@@ -17,7 +21,7 @@ module.exports = {
       testMatch: ['<rootDir>/**/*.test.ts'],
       testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.int\\.test\\.ts$', '\\.e2e\\.test\\.ts$'],
     },
-    { ...common, displayName: 'int', testMatch: ['<rootDir>/**/*.int.test.ts'], slowTestThreshold: 30 },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/**/*.e2e.test.ts'], slowTestThreshold: 60 },
+    { ...common, ...withKafka, displayName: 'int', testMatch: ['<rootDir>/**/*.int.test.ts'], slowTestThreshold: 30 },
+    { ...common, ...withKafka, displayName: 'e2e', testMatch: ['<rootDir>/**/*.e2e.test.ts'], slowTestThreshold: 60 },
   ],
 };

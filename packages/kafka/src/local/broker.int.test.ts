@@ -1,0 +1,85 @@
+/**
+ * Starts a broker of its own (apart from the one test/global-setup.ts provides), round-trips one record
+ * through a 3-partition topic with an idempotent acks=-1 producer, then stops it and checks the JVM is gone.
+ */
+import { Kafka, logLevel, Partitioners, type RecordMetadata } from 'kafkajs';
+import { startLocalBroker, type LocalBroker } from './broker';
+
+jest.setTimeout(90_000);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('startLocalBroker', () => {
+  let broker: LocalBroker | undefined;
+
+  afterAll(async () => {
+    await broker?.stop();
+  });
+
+  it('starts, serves a produce/consume round trip, and stops', async () => {
+    broker = await startLocalBroker();
+    expect(broker.brokers).toHaveLength(1);
+    expect(broker.brokers[0]).toMatch(/^127\.0\.0\.1:\d+$/);
+    expect(alive(broker.pid)).toBe(true);
+
+    const kafka = new Kafka({ clientId: 'broker-int-test', brokers: broker.brokers, logLevel: logLevel.NOTHING });
+    const topic = `local-broker-${Date.now()}`;
+
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true })).toBe(true);
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      expect(meta.topics[0].partitions).toHaveLength(3);
+    } finally {
+      await admin.disconnect();
+    }
+
+    const producer = kafka.producer({ idempotent: true, createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    let sent: RecordMetadata[];
+    try {
+      sent = await producer.send({ topic, acks: -1, messages: [{ key: 'incident-1', value: 'hello' }] });
+    } finally {
+      await producer.disconnect();
+    }
+    expect(sent).toHaveLength(1);
+    expect(sent[0].errorCode).toBe(0);
+
+    const consumer = kafka.consumer({
+      groupId: `${topic}-reader`,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      maxWaitTimeInMs: 100,
+    });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      const received = await new Promise<{ partition: number; key: string; value: string }>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('no record within 20 s')), 20_000);
+        consumer
+          .run({
+            eachMessage: async ({ partition, message }) => {
+              clearTimeout(timer);
+              resolve({ partition, key: String(message.key), value: String(message.value) });
+            },
+          })
+          .catch(reject);
+      });
+      expect(received).toEqual({ partition: sent[0].partition, key: 'incident-1', value: 'hello' });
+    } finally {
+      await consumer.disconnect();
+    }
+
+    const pid = broker.pid;
+    await broker.stop();
+    expect(alive(pid)).toBe(false);
+  });
+});

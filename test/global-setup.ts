@@ -1,0 +1,39 @@
+/**
+ * Jest globalSetup: one Kafka broker for the whole run, exported to the tests as KAFKA_BROKERS.
+ *
+ * Order: an existing KAFKA_BROKERS (left as is), else a container (when a Docker engine answers),
+ * else a local KRaft broker from the Maven jars (see packages/kafka/src/local/broker.ts).
+ * Jest copies globalSetup's process.env changes into the test workers; the handle stays on globalThis
+ * for test/global-teardown.ts.
+ */
+import { startLocalBroker, type LocalBroker } from '../packages/kafka/src/local/broker';
+import { startContainerBroker } from '../packages/kafka/src/local/testcontainers';
+
+export const BROKER_HANDLE_KEY = '__alertbusKafkaBroker';
+
+type WithHandle = typeof globalThis & { [BROKER_HANDLE_KEY]?: LocalBroker };
+
+const say = (m: string) => process.stderr.write(`\n[kafka] ${m}\n`);
+
+export default async function globalSetup(): Promise<void> {
+  // Idempotent, so it can also be listed per project (e.g. only on the projects that need Kafka):
+  // jest then calls it once for each such project that has tests to run, all before any test starts.
+  if ((globalThis as WithHandle)[BROKER_HANDLE_KEY]) return;
+  const existing = process.env.KAFKA_BROKERS?.trim();
+  if (existing) {
+    say(`using KAFKA_BROKERS=${existing} from the environment`);
+    return;
+  }
+  const started = Date.now();
+  let kind = 'container confluentinc/cp-kafka:7.9.1';
+  let broker = await startContainerBroker();
+  if (!broker) {
+    kind = 'local KRaft broker (Kafka 3.9.2 jars)';
+    // Pass on the slow or unusual steps (jar download, waiting on another fetch, port retry), not routine ones.
+    broker = await startLocalBroker({ log: (m) => (/^(fetch|waiting|a port)/.test(m) ? say(m) : undefined) });
+  }
+  (globalThis as WithHandle)[BROKER_HANDLE_KEY] = broker;
+  process.env.KAFKA_BROKERS = broker.brokers.join(',');
+  const pid = broker.pid > 0 ? `, pid ${broker.pid}` : '';
+  say(`${kind} at ${process.env.KAFKA_BROKERS}${pid}, started in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
