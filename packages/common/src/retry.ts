@@ -13,8 +13,8 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   retries: 5,
   minTimeoutMs: 500,
-  maxTimeoutMs: 30_000,
-  maxRetryAfterMs: 120_000,
+  maxTimeoutMs: 10_000,
+  maxRetryAfterMs: 60_000,
 };
 
 export interface AttemptError {

@@ -76,6 +76,8 @@ export class EventConsumer {
           } else {
             const attempts: AttemptError[] = [];
             for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+              // A handler may wait out a rate limit for longer than the session timeout: keep the membership alive.
+              const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), 3_000);
               try {
                 await opts.handle(decoded.event, record);
                 attempts.length = 0;
@@ -85,6 +87,8 @@ export class EventConsumer {
                 opts.log.warn({ err, attempt, topic: record.topic, offset: record.offset }, 'handler failed');
                 if (attempt < maxAttempts) await sleep(backoff * 2 ** (attempt - 1));
                 await heartbeat();
+              } finally {
+                clearInterval(keepAlive);
               }
             }
             if (attempts.length > 0) await this.deadLetter(record, attempts);
