@@ -1,0 +1,54 @@
+/**
+ * Runs the Slack Web API stand-in on its own, for demos and child-process tests:
+ *
+ *   SLACK_STAND_IN_PORT=0 npx tsx packages/stand-ins/src/slack/main.ts
+ *
+ * Prints `SLACK_API_URL=http://127.0.0.1:PORT/api/` on stdout. Env: SLACK_STAND_IN_PORT (default 0),
+ * SLACK_STAND_IN_TOKENS (comma-separated; default `xoxb-stand-in` plus SLACK_BOT_TOKEN when set), SLACK_STAND_IN_CHANNELS
+ * (`C0ALERTS:alerts,C0OPS:ops`), SLACK_STAND_IN_LATENCY_MS.
+ */
+import { DEFAULT_SLACK_CHANNELS, SLACK_STAND_IN_TOKEN, startSlackStandIn } from './server';
+
+function fail(message: string): never {
+  process.stderr.write(`slack stand-in: ${message}\n`);
+  process.exit(1);
+}
+
+function intEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) fail(`${name} must be a non-negative integer, got "${raw}"`);
+  return n;
+}
+
+function channelsEnv() {
+  const raw = process.env.SLACK_STAND_IN_CHANNELS;
+  if (!raw) return DEFAULT_SLACK_CHANNELS;
+  return raw.split(',').map((entry) => {
+    const [id, name] = entry.trim().split(':');
+    if (!id || !name) fail(`SLACK_STAND_IN_CHANNELS entries must be ID:name, got "${entry}"`);
+    return { id, name };
+  });
+}
+
+async function main(): Promise<void> {
+  const port = intEnv('SLACK_STAND_IN_PORT', 0);
+  if (port > 65535) fail('SLACK_STAND_IN_PORT must be ≤ 65535');
+  // Accepts the token the sinks were given, so `npm start -- --stand-ins` works with or without SLACK_BOT_TOKEN.
+  const configured = process.env.SLACK_STAND_IN_TOKENS ?? [SLACK_STAND_IN_TOKEN, process.env.SLACK_BOT_TOKEN ?? ''].join(',');
+  const tokens = configured.split(',').map((t) => t.trim()).filter(Boolean);
+  const standIn = await startSlackStandIn({
+    port,
+    host: process.env.SLACK_STAND_IN_HOST ?? '127.0.0.1',
+    tokens,
+    channels: channelsEnv(),
+    latencyMs: intEnv('SLACK_STAND_IN_LATENCY_MS', 0),
+  });
+  process.stdout.write(`SLACK_API_URL=${standIn.url}\n`);
+  const stop = () => void standIn.close().then(() => process.exit(0));
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((err) => fail((err as Error).message));

@@ -1,0 +1,252 @@
+import {
+  SlackApiError,
+  blocksArg,
+  bool,
+  decodeCursor,
+  encodeCursor,
+  int,
+  metadataArg,
+  required,
+  str,
+  type Args,
+} from './args';
+import { SLACK_STAND_IN_BOT, tsToMicros, type SlackState, type SlackStoredMessage } from './state';
+
+/** One Web API method: arguments in, the fields of an `ok:true` answer out (throws SlackApiError otherwise). */
+export type MethodHandler = (args: Args, state: SlackState) => Record<string, unknown>;
+
+function isTopLevel(m: SlackStoredMessage): boolean {
+  return m.thread_ts === undefined || m.thread_ts === m.ts || m.subtype === 'thread_broadcast';
+}
+
+/** A stored message as the Web API shows it; metadata only when asked for, as with `include_all_metadata`. */
+function view(state: SlackState, m: SlackStoredMessage, withMetadata: boolean): Record<string, unknown> {
+  const replies = state.messages.filter((r) => r.channel === m.channel && r.thread_ts === m.ts && r.ts !== m.ts);
+  return {
+    type: 'message',
+    ...(m.subtype ? { subtype: m.subtype } : {}),
+    user: m.user,
+    ...(m.bot_id ? { bot_id: m.bot_id, app_id: SLACK_STAND_IN_BOT.appId } : {}),
+    team: SLACK_STAND_IN_BOT.teamId,
+    text: m.text,
+    ts: m.ts,
+    ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}),
+    ...(m.thread_ts && m.thread_ts !== m.ts ? { parent_user_id: state.message(m.channel, m.thread_ts)?.user } : {}),
+    ...(replies.length > 0
+      ? { thread_ts: m.ts, reply_count: replies.length, latest_reply: replies[replies.length - 1]!.ts }
+      : {}),
+    ...(m.blocks ? { blocks: m.blocks } : {}),
+    ...(m.edited ? { edited: m.edited } : {}),
+    ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
+  };
+}
+
+/** Keeps messages strictly between oldest and latest (or inclusive), as conversations.history does. */
+function inWindow(args: Args): (m: SlackStoredMessage) => boolean {
+  const oldestArg = str(args, 'oldest');
+  const latestArg = str(args, 'latest');
+  let oldest: bigint;
+  let latest: bigint | undefined;
+  try {
+    oldest = oldestArg === undefined ? 0n : tsToMicros(oldestArg);
+    latest = latestArg === undefined ? undefined : tsToMicros(latestArg);
+  } catch {
+    throw new SlackApiError('invalid_ts_oldest');
+  }
+  const inclusive = bool(args, 'inclusive');
+  return (m) => {
+    const t = tsToMicros(m.ts);
+    const afterOldest = inclusive && oldestArg !== undefined ? t >= oldest : t > oldest;
+    const beforeLatest = latest === undefined ? true : inclusive ? t <= latest : t < latest;
+    return afterOldest && beforeLatest;
+  };
+}
+
+/** One page of `list` starting at the cursor position, with Slack's has_more / next_cursor. */
+function page<T>(list: T[], args: Args, key: (item: T) => string, prefix: string, defaultLimit: number, max: number) {
+  const limit = int(args, 'limit', defaultLimit, max);
+  const from = decodeCursor(str(args, 'cursor'), prefix);
+  let start = 0;
+  if (from !== undefined) {
+    start = list.findIndex((item) => key(item) === from);
+    if (start < 0) throw new SlackApiError('invalid_cursor');
+  }
+  const items = list.slice(start, start + limit);
+  const next = list[start + limit];
+  return {
+    items,
+    has_more: next !== undefined,
+    response_metadata: { next_cursor: next === undefined ? '' : encodeCursor(`${prefix}:${key(next)}`) },
+  };
+}
+
+function requireChannelId(state: SlackState, args: Args) {
+  const id = required(args, 'channel', 'channel_not_found');
+  const channel = state.channelById(id);
+  if (!channel) throw new SlackApiError('channel_not_found');
+  return channel;
+}
+
+function requireBotMessageText(args: Args): { text?: string; blocks?: unknown[] } {
+  const blocks = blocksArg(args);
+  const text = str(args, 'text');
+  if (text === undefined && (blocks === undefined || blocks.length === 0)) throw new SlackApiError('no_text');
+  return { text, blocks };
+}
+
+const postMessage: MethodHandler = (args, state) => {
+  const channelRef = required(args, 'channel', 'channel_not_found');
+  const channel = state.channelByRef(channelRef);
+  if (!channel || channel.isArchived) throw new SlackApiError(channel ? 'is_archived' : 'channel_not_found');
+  const { text, blocks } = requireBotMessageText(args);
+  const metadata = metadataArg(args);
+  const threadTs = str(args, 'thread_ts');
+  if (threadTs !== undefined && !state.message(channel.id, threadTs)) throw new SlackApiError('thread_not_found');
+  const stored: SlackStoredMessage = {
+    channel: channel.id,
+    ts: state.nextTs(),
+    ...(threadTs ? { thread_ts: threadTs } : {}),
+    ...(threadTs && bool(args, 'reply_broadcast') ? { subtype: 'thread_broadcast' } : {}),
+    text: text ?? '',
+    ...(blocks ? { blocks } : {}),
+    ...(metadata ? { metadata } : {}),
+    user: SLACK_STAND_IN_BOT.userId,
+    bot_id: SLACK_STAND_IN_BOT.botId,
+    updates: 0,
+  };
+  state.store(stored);
+  return { channel: channel.id, ts: stored.ts, message: view(state, stored, true) };
+};
+
+const update: MethodHandler = (args, state) => {
+  const channel = requireChannelId(state, args);
+  const ts = required(args, 'ts', 'message_not_found');
+  const message = state.message(channel.id, ts);
+  if (!message) throw new SlackApiError('message_not_found');
+  if (message.user !== SLACK_STAND_IN_BOT.userId) throw new SlackApiError('cant_update_message');
+  const { text, blocks } = requireBotMessageText(args);
+  const metadata = metadataArg(args);
+  message.text = text ?? '';
+  if (blocks) message.blocks = blocks;
+  else delete message.blocks;
+  if (metadata) message.metadata = metadata;
+  message.updates += 1;
+  message.edited = { user: SLACK_STAND_IN_BOT.userId, ts: state.nextTs() };
+  return { channel: channel.id, ts: message.ts, text: message.text, message: view(state, message, true) };
+};
+
+const authTest: MethodHandler = () => ({
+  url: `https://${SLACK_STAND_IN_BOT.team}.slack.com/`,
+  team: SLACK_STAND_IN_BOT.team,
+  user: SLACK_STAND_IN_BOT.userName,
+  team_id: SLACK_STAND_IN_BOT.teamId,
+  user_id: SLACK_STAND_IN_BOT.userId,
+  bot_id: SLACK_STAND_IN_BOT.botId,
+  is_enterprise_install: false,
+});
+
+const conversationsList: MethodHandler = (args, state) => {
+  const types = (str(args, 'types') ?? 'public_channel').split(',').map((t) => t.trim());
+  const excludeArchived = bool(args, 'exclude_archived');
+  const visible = state.channels.filter(
+    (c) =>
+      (c.isPrivate ? types.includes('private_channel') : types.includes('public_channel')) &&
+      !(excludeArchived && c.isArchived),
+  );
+  const p = page(visible, args, (c) => c.id, 'id', 100, 1000);
+  return {
+    channels: p.items.map((c) => ({
+      id: c.id,
+      name: c.name,
+      is_channel: !c.isPrivate,
+      is_group: !!c.isPrivate,
+      is_private: !!c.isPrivate,
+      is_archived: !!c.isArchived,
+      is_member: true,
+    })),
+    response_metadata: p.response_metadata,
+  };
+};
+
+const conversationsHistory: MethodHandler = (args, state) => {
+  const channel = requireChannelId(state, args);
+  const window = inWindow(args);
+  const newestFirst = state.messages
+    .filter((m) => m.channel === channel.id && isTopLevel(m) && window(m))
+    .sort((a, b) => (tsToMicros(b.ts) > tsToMicros(a.ts) ? 1 : -1));
+  const p = page(newestFirst, args, (m) => m.ts, 'next_ts', 100, 999);
+  const withMetadata = bool(args, 'include_all_metadata');
+  return {
+    messages: p.items.map((m) => view(state, m, withMetadata)),
+    has_more: p.has_more,
+    pin_count: 0,
+    response_metadata: p.response_metadata,
+  };
+};
+
+const conversationsReplies: MethodHandler = (args, state) => {
+  const channel = requireChannelId(state, args);
+  const ts = required(args, 'ts', 'thread_not_found');
+  const parent = state.message(channel.id, ts);
+  if (!parent) throw new SlackApiError('thread_not_found');
+  const window = inWindow(args);
+  const replies = state.messages
+    .filter((m) => m.channel === channel.id && m.thread_ts === ts && m.ts !== ts && window(m))
+    .sort((a, b) => (tsToMicros(a.ts) > tsToMicros(b.ts) ? 1 : -1));
+  const p = page([parent, ...replies], args, (m) => m.ts, 'next_ts', 1000, 1000);
+  const withMetadata = bool(args, 'include_all_metadata');
+  return {
+    messages: p.items.map((m) => view(state, m, withMetadata)),
+    has_more: p.has_more,
+    response_metadata: p.response_metadata,
+  };
+};
+
+const usersLookupByEmail: MethodHandler = (args, state) => {
+  const email = required(args, 'email');
+  const user = state.users.find((u) => u.email?.toLowerCase() === email.toLowerCase());
+  if (!user) throw new SlackApiError('users_not_found');
+  return {
+    user: {
+      id: user.id,
+      team_id: SLACK_STAND_IN_BOT.teamId,
+      name: user.name,
+      real_name: user.realName ?? user.name,
+      deleted: false,
+      is_bot: false,
+      profile: { email: user.email, real_name: user.realName ?? user.name, display_name: user.name },
+    },
+  };
+};
+
+function usergroupView(g: { id: string; handle: string; name?: string; users: string[] }) {
+  return { id: g.id, team_id: SLACK_STAND_IN_BOT.teamId, handle: g.handle, name: g.name ?? g.handle, users: [...g.users], user_count: g.users.length };
+}
+
+const usergroupsUsersUpdate: MethodHandler = (args, state) => {
+  const group = state.usergroups.find((g) => g.id === required(args, 'usergroup'));
+  if (!group) throw new SlackApiError('no_such_subteam');
+  const users = (str(args, 'users') ?? '').split(',').map((u) => u.trim()).filter(Boolean);
+  if (users.length === 0) throw new SlackApiError('no_users_provided');
+  if (users.some((id) => !state.users.some((u) => u.id === id))) throw new SlackApiError('invalid_users');
+  group.users = [...new Set(users)];
+  return { usergroup: usergroupView(group) };
+};
+
+const usergroupsUsersList: MethodHandler = (args, state) => {
+  const group = state.usergroups.find((g) => g.id === required(args, 'usergroup'));
+  if (!group) throw new SlackApiError('no_such_subteam');
+  return { users: [...group.users] };
+};
+
+export const METHODS: Readonly<Record<string, MethodHandler>> = {
+  'auth.test': authTest,
+  'chat.postMessage': postMessage,
+  'chat.update': update,
+  'conversations.list': conversationsList,
+  'conversations.history': conversationsHistory,
+  'conversations.replies': conversationsReplies,
+  'users.lookupByEmail': usersLookupByEmail,
+  'usergroups.users.update': usergroupsUsersUpdate,
+  'usergroups.users.list': usergroupsUsersList,
+};

@@ -1,0 +1,295 @@
+/** The stand-in speaks the Slack Web API as @slack/web-api sees it: real HTTP, form bodies, ok:false, 429s. */
+import { ErrorCode, LogLevel, WebClient, type WebAPICallError } from '@slack/web-api';
+import { SLACK_STAND_IN_TOKEN, startSlackStandIn, type SlackStandIn } from './server';
+
+let standIn: SlackStandIn;
+let slack: WebClient;
+
+const client = (token: string | undefined, url = standIn.url) =>
+  new WebClient(token, { slackApiUrl: url, retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, logLevel: LogLevel.ERROR });
+
+/** The error a call fails with (the test fails if it succeeds). */
+async function failure(call: Promise<unknown>): Promise<WebAPICallError> {
+  try {
+    await call;
+  } catch (err) {
+    return err as WebAPICallError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+async function platformError(call: Promise<unknown>): Promise<string> {
+  const err = await failure(call);
+  if (err.code !== ErrorCode.PlatformError) throw new Error(`expected a platform error, got ${err.code}: ${err.message}`);
+  return err.data.error;
+}
+
+const base = () => standIn.url.replace(/\/api\/$/, '');
+
+beforeEach(async () => {
+  standIn = await startSlackStandIn({
+    channels: [
+      { id: 'C0ALERTS', name: 'alerts' },
+      { id: 'C0OPS', name: 'ops' },
+      { id: 'G0PRIVATE', name: 'secret', isPrivate: true },
+    ],
+    users: [
+      { id: 'U0ALICE', name: 'alice', email: 'alice@example.com' },
+      { id: 'U0BOB', name: 'bob', email: 'bob@example.com' },
+    ],
+    usergroups: [{ id: 'S0ONCALL', handle: 'ops-oncall', users: [] }],
+  });
+  slack = client(SLACK_STAND_IN_TOKEN);
+});
+
+afterEach(() => standIn.close());
+
+describe('authentication', () => {
+  it('answers auth.test for a configured token', async () => {
+    const res = await slack.auth.test();
+    expect(res).toMatchObject({ ok: true, user_id: 'U0ALERTBUS', bot_id: 'B0ALERTBUS' });
+  });
+
+  it('says not_authed without a token and invalid_auth for an unknown one, as HTTP 200 ok:false', async () => {
+    expect(await platformError(client(undefined).auth.test())).toBe('not_authed');
+    expect(await platformError(client('xoxb-wrong').chat.postMessage({ channel: 'C0ALERTS', text: 'x' }))).toBe(
+      'invalid_auth',
+    );
+    expect(standIn.state.messages).toHaveLength(0);
+    expect(standIn.state.calls.map((c) => [c.status, c.error])).toEqual([
+      [200, 'not_authed'],
+      [200, 'invalid_auth'],
+    ]);
+  });
+
+  it('never keeps the token in the recorded calls', async () => {
+    await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'hello' });
+    const res = await fetch(`${base()}/_stand-in/calls`);
+    expect(await res.text()).not.toContain(SLACK_STAND_IN_TOKEN);
+  });
+});
+
+describe('chat.postMessage', () => {
+  it('posts by channel ID or name and answers the channel ID with unique, increasing ts', async () => {
+    const a = await slack.chat.postMessage({ channel: '#alerts', text: 'one' });
+    const b = await slack.chat.postMessage({ channel: 'alerts', text: 'two' });
+    const c = await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'three' });
+    for (const r of [a, b, c]) {
+      expect(r.channel).toBe('C0ALERTS');
+      expect(r.ts).toMatch(/^\d{10}\.\d{6}$/);
+    }
+    expect(Number(a.ts) < Number(b.ts) && Number(b.ts) < Number(c.ts)).toBe(true);
+    expect(a.message?.text).toBe('one');
+  });
+
+  it('keeps blocks and metadata that arrive JSON-encoded in form fields', async () => {
+    const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: '*Disk full*' } }];
+    const metadata = { event_type: 'alertbus_command', event_payload: { command_id: 'cmd-1' } };
+    const res = await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'Disk full', blocks, metadata });
+    const [stored] = standIn.state.messages;
+    expect(stored).toMatchObject({ channel: 'C0ALERTS', ts: res.ts, text: 'Disk full', blocks, metadata, updates: 0 });
+    expect(typeof standIn.state.calls[0]!.args.blocks).toBe('string'); // it was a form field
+  });
+
+  it('threads replies under a root message', async () => {
+    const root = await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'root' });
+    const reply = await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'reply', thread_ts: root.ts! });
+    expect(reply.message?.thread_ts).toBe(root.ts);
+    expect(await platformError(slack.chat.postMessage({ channel: 'C0ALERTS', text: 'x', thread_ts: '1.000001' }))).toBe(
+      'thread_not_found',
+    );
+  });
+
+  it('rejects unknown channels, missing text and malformed blocks', async () => {
+    expect(await platformError(slack.chat.postMessage({ channel: '#nope', text: 'x' }))).toBe('channel_not_found');
+    expect(await platformError(slack.chat.postMessage({ channel: 'C0ALERTS' } as never))).toBe('no_text');
+    expect(await platformError(slack.apiCall('chat.postMessage', { channel: 'C0ALERTS', text: 'x', blocks: '{nope' }))).toBe(
+      'invalid_blocks',
+    );
+    expect(
+      await platformError(slack.apiCall('chat.postMessage', { channel: 'C0ALERTS', text: 'x', blocks: { type: 'section' } })),
+    ).toBe('invalid_blocks');
+    expect(standIn.state.messages).toHaveLength(0);
+  });
+
+  it('accepts JSON bodies too', async () => {
+    const res = await fetch(`${standIn.url}chat.postMessage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SLACK_STAND_IN_TOKEN}`, 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({ channel: 'C0OPS', text: 'json', blocks: [{ type: 'divider' }] }),
+    });
+    const body = (await res.json()) as { ok: boolean; channel: string };
+    expect(body).toMatchObject({ ok: true, channel: 'C0OPS' });
+    expect(standIn.state.messages[0]!.blocks).toEqual([{ type: 'divider' }]);
+  });
+});
+
+describe('chat.update', () => {
+  it('updates a bot message in place, by channel ID only', async () => {
+    const root = await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'firing' });
+    expect(await platformError(slack.chat.update({ channel: '#alerts', ts: root.ts!, text: 'x' }))).toBe('channel_not_found');
+    const res = await slack.chat.update({ channel: 'C0ALERTS', ts: root.ts!, text: 'resolved' });
+    expect(res).toMatchObject({ ok: true, channel: 'C0ALERTS', ts: root.ts, text: 'resolved' });
+    expect(standIn.state.messages).toHaveLength(1);
+    expect(standIn.state.messages[0]).toMatchObject({ text: 'resolved', updates: 1 });
+  });
+
+  it('refuses unknown messages and messages the bot did not post', async () => {
+    expect(await platformError(slack.chat.update({ channel: 'C0ALERTS', ts: '1.000001', text: 'x' }))).toBe(
+      'message_not_found',
+    );
+    const human = standIn.state.addMessage({ channel: 'C0ALERTS', text: 'written by a person' });
+    expect(await platformError(slack.chat.update({ channel: 'C0ALERTS', ts: human.ts, text: 'x' }))).toBe(
+      'cant_update_message',
+    );
+  });
+});
+
+describe('conversations', () => {
+  it('lists channels with cursor pagination, private ones only when asked', async () => {
+    const first = await slack.conversations.list({ limit: 1 });
+    expect(first.channels?.map((c) => c.id)).toEqual(['C0ALERTS']);
+    const cursor = first.response_metadata?.next_cursor;
+    expect(cursor).toBeTruthy();
+    const second = await slack.conversations.list({ limit: 1, cursor });
+    expect(second.channels?.map((c) => [c.id, c.name])).toEqual([['C0OPS', 'ops']]);
+    expect(second.response_metadata?.next_cursor).toBe('');
+    const all = await slack.conversations.list({ types: 'public_channel,private_channel' });
+    expect(all.channels?.map((c) => c.name)).toEqual(['alerts', 'ops', 'secret']);
+  });
+
+  it('returns history newest first, within oldest/latest, with metadata when asked', async () => {
+    const metadata = (id: string) => ({ event_type: 'alertbus_command', event_payload: { command_id: id } });
+    const a = await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'a', metadata: metadata('a') });
+    const b = await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'b', metadata: metadata('b') });
+    await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'in thread', thread_ts: a.ts! });
+    await slack.chat.postMessage({ channel: 'C0OPS', text: 'elsewhere' });
+    const c = await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'c' });
+
+    const all = await slack.conversations.history({ channel: 'C0ALERTS', include_all_metadata: true });
+    expect(all.messages?.map((m) => m.text)).toEqual(['c', 'b', 'a']);
+    expect(all.messages?.[1]?.metadata).toEqual(metadata('b'));
+    expect(all.messages?.[2]).toMatchObject({ reply_count: 1, thread_ts: a.ts });
+
+    const plain = await slack.conversations.history({ channel: 'C0ALERTS' });
+    expect(plain.messages?.some((m) => m.metadata)).toBe(false);
+
+    const window = await slack.conversations.history({ channel: 'C0ALERTS', oldest: a.ts, latest: c.ts });
+    expect(window.messages?.map((m) => m.ts)).toEqual([b.ts]);
+
+    const page1 = await slack.conversations.history({ channel: 'C0ALERTS', limit: 2 });
+    expect(page1.has_more).toBe(true);
+    const page2 = await slack.conversations.history({
+      channel: 'C0ALERTS',
+      limit: 2,
+      cursor: page1.response_metadata?.next_cursor,
+    });
+    expect(page2.messages?.map((m) => m.text)).toEqual(['a']);
+
+    expect(await platformError(slack.conversations.history({ channel: 'alerts' }))).toBe('channel_not_found');
+  });
+
+  it('returns a thread with conversations.replies, parent first', async () => {
+    const root = await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'root' });
+    await slack.chat.postMessage({
+      channel: 'C0ALERTS',
+      text: 'r1',
+      thread_ts: root.ts!,
+      metadata: { event_type: 'alertbus_command', event_payload: { command_id: 'r1' } },
+    });
+    await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'r2', thread_ts: root.ts! });
+    const res = await slack.conversations.replies({ channel: 'C0ALERTS', ts: root.ts!, include_all_metadata: true });
+    expect(res.messages?.map((m) => m.text)).toEqual(['root', 'r1', 'r2']);
+    expect(res.messages?.[1]?.metadata?.event_payload).toEqual({ command_id: 'r1' });
+    expect(await platformError(slack.conversations.replies({ channel: 'C0ALERTS', ts: '1.000001' }))).toBe(
+      'thread_not_found',
+    );
+  });
+});
+
+describe('users and user groups', () => {
+  it('looks users up by email', async () => {
+    const res = await slack.users.lookupByEmail({ email: 'Alice@example.com' });
+    expect(res.user?.id).toBe('U0ALICE');
+    expect(await platformError(slack.users.lookupByEmail({ email: 'nobody@example.com' }))).toBe('users_not_found');
+  });
+
+  it('replaces a user group membership', async () => {
+    const res = await slack.usergroups.users.update({ usergroup: 'S0ONCALL', users: 'U0ALICE,U0BOB' });
+    expect(res.usergroup?.users).toEqual(['U0ALICE', 'U0BOB']);
+    await slack.usergroups.users.update({ usergroup: 'S0ONCALL', users: 'U0BOB' });
+    expect(standIn.state.usergroups[0]!.users).toEqual(['U0BOB']);
+    expect(await platformError(slack.usergroups.users.update({ usergroup: 'S0NOPE', users: 'U0BOB' }))).toBe(
+      'no_such_subteam',
+    );
+    expect(await platformError(slack.usergroups.users.update({ usergroup: 'S0ONCALL', users: 'U0GHOST' }))).toBe(
+      'invalid_users',
+    );
+  });
+});
+
+describe('rate limits and injected faults', () => {
+  it('answers HTTP 429 with Retry-After over a per-method limit', async () => {
+    await standIn.close();
+    standIn = await startSlackStandIn({ rateLimits: { 'chat.postMessage': { perSecond: 1 } } });
+    slack = client(SLACK_STAND_IN_TOKEN);
+    await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'first' });
+    const err = await failure(slack.chat.postMessage({ channel: 'C0ALERTS', text: 'second' }));
+    expect(err.code).toBe(ErrorCode.RateLimitedError);
+    expect(err.code === ErrorCode.RateLimitedError && err.retryAfter).toBeGreaterThanOrEqual(1);
+    await slack.auth.test(); // other methods are not limited
+
+    const raw = await fetch(`${standIn.url}chat.postMessage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SLACK_STAND_IN_TOKEN}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'channel=C0ALERTS&text=third',
+    });
+    expect(raw.status).toBe(429);
+    expect(Number(raw.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(standIn.state.messages.map((m) => m.text)).toEqual(['first']);
+  });
+
+  it('injects 500s, 429s and ok:false answers for the next calls, in process', async () => {
+    standIn.state.failNext('chat.postMessage', { status: 500 }, 2);
+    standIn.state.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+    standIn.state.failNext('chat.postMessage', { ok: false, error: 'channel_not_found' });
+    const post = () => slack.chat.postMessage({ channel: 'C0ALERTS', text: 'x' });
+
+    for (let i = 0; i < 2; i++) {
+      const e = await failure(post());
+      expect(e.code === ErrorCode.HTTPError && e.statusCode).toBe(500);
+    }
+    const limited = await failure(post());
+    expect(limited.code === ErrorCode.RateLimitedError && limited.retryAfter).toBe(1);
+    expect(await platformError(post())).toBe('channel_not_found');
+    await post();
+    expect(standIn.state.messages).toHaveLength(1);
+    expect(standIn.state.calls.map((c) => c.status)).toEqual([500, 500, 429, 200, 200]);
+  });
+
+  it('takes faults over HTTP and shows messages and calls for assertions', async () => {
+    const res = await fetch(`${base()}/_stand-in/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ method: 'chat.update', fault: { status: 503 }, times: 1 }),
+    });
+    expect(res.status).toBe(200);
+    const root = await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'root' });
+    const e = await failure(slack.chat.update({ channel: 'C0ALERTS', ts: root.ts!, text: 'new' }));
+    expect(e.code === ErrorCode.HTTPError && e.statusCode).toBe(503);
+    await slack.chat.update({ channel: 'C0ALERTS', ts: root.ts!, text: 'new' });
+
+    const { messages } = (await (await fetch(`${base()}/_stand-in/messages`)).json()) as {
+      messages: Array<{ channel: string; ts: string; text: string; updates: number }>;
+    };
+    expect(messages).toEqual([expect.objectContaining({ channel: 'C0ALERTS', ts: root.ts, text: 'new', updates: 1 })]);
+    const { calls } = (await (await fetch(`${base()}/_stand-in/calls`)).json()) as {
+      calls: Array<{ method: string; status: number }>;
+    };
+    expect(calls.map((c) => `${c.method} ${c.status}`)).toEqual([
+      'chat.postMessage 200',
+      'chat.update 503',
+      'chat.update 200',
+    ]);
+  });
+});

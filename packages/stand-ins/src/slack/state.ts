@@ -1,0 +1,149 @@
+/** The stand-in workspace's memory: channels, users, messages, injected faults and every call received. */
+
+export interface SlackChannelConfig {
+  id: string;
+  name: string;
+  isPrivate?: boolean;
+  isArchived?: boolean;
+}
+
+export interface SlackUserConfig {
+  id: string;
+  name: string;
+  email?: string;
+  realName?: string;
+}
+
+export interface SlackUsergroupConfig {
+  id: string;
+  handle: string;
+  name?: string;
+  users: string[];
+}
+
+export interface SlackStoredMessage {
+  channel: string;
+  ts: string;
+  thread_ts?: string;
+  subtype?: string;
+  text: string;
+  blocks?: unknown[];
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
+  user: string;
+  bot_id?: string;
+  /** How many times chat.update changed it. */
+  updates: number;
+  edited?: { user: string; ts: string };
+}
+
+/** What the next call(s) of a method answer instead of doing their work. */
+export type SlackFault =
+  | { status: number; retryAfter?: number; body?: unknown }
+  | { ok: false; error: string };
+
+export interface SlackCallRecord {
+  method: string;
+  /** The arguments as received (form fields are strings), without the token. */
+  args: Record<string, unknown>;
+  status: number;
+  /** The `error` of an ok:false answer. */
+  error?: string;
+  /** When the call arrived, ISO 8601 with milliseconds. */
+  at: string;
+}
+
+/** The bot identity every configured token belongs to. */
+export const SLACK_STAND_IN_BOT = {
+  teamId: 'T0ALERTBUS',
+  team: 'alertbus-stand-in',
+  userId: 'U0ALERTBUS',
+  userName: 'alertbus',
+  botId: 'B0ALERTBUS',
+  appId: 'A0ALERTBUS',
+} as const;
+
+/** Slack's ts ("<unix seconds>.<6 digits>") as microseconds, for ordering and windows. */
+export function tsToMicros(ts: string): bigint {
+  const m = /^(\d+)(?:\.(\d*))?$/.exec(ts.trim());
+  if (!m) throw new Error(`not a Slack ts: ${ts}`);
+  return BigInt(m[1]!) * 1_000_000n + BigInt((m[2] ?? '').padEnd(6, '0').slice(0, 6) || '0');
+}
+
+export function microsToTs(micros: bigint): string {
+  return `${micros / 1_000_000n}.${(micros % 1_000_000n).toString().padStart(6, '0')}`;
+}
+
+export class SlackState {
+  readonly channels: SlackChannelConfig[];
+  readonly users: SlackUserConfig[];
+  readonly usergroups: SlackUsergroupConfig[];
+  readonly messages: SlackStoredMessage[] = [];
+  readonly calls: SlackCallRecord[] = [];
+  private readonly faults = new Map<string, SlackFault[]>();
+  private lastTs = 0n;
+
+  constructor(
+    init: { channels: SlackChannelConfig[]; users: SlackUserConfig[]; usergroups: SlackUsergroupConfig[] },
+    private readonly now: () => number = Date.now,
+    private readonly onMessage?: (message: SlackStoredMessage) => void,
+  ) {
+    this.channels = init.channels.map((c) => ({ ...c }));
+    this.users = init.users.map((u) => ({ ...u }));
+    this.usergroups = init.usergroups.map((g) => ({ ...g, users: [...g.users] }));
+  }
+
+  /** Makes the next `times` calls of `method` answer with `fault`. */
+  failNext(method: string, fault: SlackFault, times = 1): void {
+    const queue = this.faults.get(method) ?? [];
+    for (let i = 0; i < times; i++) queue.push(fault);
+    this.faults.set(method, queue);
+  }
+
+  takeFault(method: string): SlackFault | undefined {
+    const queue = this.faults.get(method);
+    const fault = queue?.shift();
+    if (queue && queue.length === 0) this.faults.delete(method);
+    return fault;
+  }
+
+  /** A fresh ts, strictly greater than every ts handed out before (like Slack's per-channel ts). */
+  nextTs(): string {
+    let micros = BigInt(Math.floor(this.now())) * 1000n;
+    if (micros <= this.lastTs) micros = this.lastTs + 1n;
+    this.lastTs = micros;
+    return microsToTs(micros);
+  }
+
+  channelById(id: string): SlackChannelConfig | undefined {
+    return this.channels.find((c) => c.id === id);
+  }
+
+  /** A channel by ID, `#name` or `name`, as chat.postMessage accepts. */
+  channelByRef(ref: string): SlackChannelConfig | undefined {
+    const name = ref.startsWith('#') ? ref.slice(1) : ref;
+    return this.channelById(ref) ?? this.channels.find((c) => c.name === name);
+  }
+
+  /** Keeps a newly posted message and tells the `onMessage` listener. */
+  store(message: SlackStoredMessage): SlackStoredMessage {
+    this.messages.push(message);
+    this.onMessage?.(message);
+    return message;
+  }
+
+  message(channel: string, ts: string): SlackStoredMessage | undefined {
+    return this.messages.find((m) => m.channel === channel && m.ts === ts);
+  }
+
+  /** Stores a message as if someone (by default a human, not the bot) had posted it. */
+  addMessage(msg: Omit<SlackStoredMessage, 'ts' | 'updates' | 'user'> & { user?: string; ts?: string }): SlackStoredMessage {
+    return this.store({ ...msg, user: msg.user ?? 'U0HUMAN', ts: msg.ts ?? this.nextTs(), updates: 0 });
+  }
+
+  /** Forgets messages, calls and pending faults; keeps channels, users and usergroups. */
+  reset(): void {
+    this.messages.length = 0;
+    this.calls.length = 0;
+    this.faults.clear();
+  }
+}

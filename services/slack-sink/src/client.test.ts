@@ -1,0 +1,147 @@
+/**
+ * How every failure of the Slack Web API becomes a retry or a permanent failure. The failures are real:
+ * produced by the Slack stand-in over HTTP and thrown by @slack/web-api itself, then mapped.
+ */
+import pino from 'pino';
+import { DeliveryError } from '@alertbus/common';
+import {
+  SLACK_STAND_IN_TOKEN,
+  startSlackStandIn,
+  type SlackFault,
+  type SlackStandIn,
+} from '../../../packages/stand-ins/src/slack/server';
+import { SlackClient, isChannelId, toDeliveryError } from './client';
+
+const TOKEN = SLACK_STAND_IN_TOKEN;
+const silent = pino({ level: 'silent' });
+let standIn: SlackStandIn;
+
+const client = (apiUrl = standIn.url, token = TOKEN) => new SlackClient({ token, apiUrl, timeoutMs: 5000, log: silent });
+const post = (c = client()) => c.postMessage({ channel: 'C0ALERTS', text: 'disk full', metadata: { event_type: 'alertbus_command', event_payload: { command_id: 'c1', incident_id: 'i1' } }, unfurl_links: false, unfurl_media: false });
+
+async function failure(call: Promise<unknown>): Promise<DeliveryError> {
+  try {
+    await call;
+  } catch (err) {
+    if (err instanceof DeliveryError) return err;
+    throw new Error(`expected a DeliveryError, got ${String(err)}`);
+  }
+  throw new Error('expected the call to fail');
+}
+
+beforeEach(async () => {
+  standIn = await startSlackStandIn({
+    channels: [
+      { id: 'C0ALERTS', name: 'alerts' },
+      { id: 'G0PRIV', name: 'private-alerts', isPrivate: true },
+    ],
+  });
+});
+afterEach(() => standIn.close());
+
+describe('error mapping', () => {
+  const cases: Array<[string, SlackFault, { permanent: boolean; httpStatus?: number; retryAfterMs?: number; message: RegExp }]> = [
+    ['ok:false channel_not_found', { ok: false, error: 'channel_not_found' }, { permanent: true, message: /channel_not_found/ }],
+    ['ok:false not_in_channel', { ok: false, error: 'not_in_channel' }, { permanent: true, message: /not_in_channel/ }],
+    ['ok:false invalid_auth', { ok: false, error: 'invalid_auth' }, { permanent: true, message: /invalid_auth/ }],
+    ['ok:false msg_too_long', { ok: false, error: 'msg_too_long' }, { permanent: true, message: /msg_too_long/ }],
+    ['ok:false invalid_blocks', { ok: false, error: 'invalid_blocks' }, { permanent: true, message: /invalid_blocks/ }],
+    ['ok:false ratelimited', { ok: false, error: 'ratelimited' }, { permanent: false, message: /ratelimited/ }],
+    ['ok:false internal_error', { ok: false, error: 'internal_error' }, { permanent: false, message: /internal_error/ }],
+    ['ok:false fatal_error', { ok: false, error: 'fatal_error' }, { permanent: false, message: /fatal_error/ }],
+    ['ok:false service_unavailable', { ok: false, error: 'service_unavailable' }, { permanent: false, message: /service_unavailable/ }],
+    ['ok:false request_timeout', { ok: false, error: 'request_timeout' }, { permanent: false, message: /request_timeout/ }],
+    ['HTTP 429 Retry-After 3', { status: 429, retryAfter: 3 }, { permanent: false, httpStatus: 429, retryAfterMs: 3000, message: /rate limited/ }],
+    ['HTTP 429 without Retry-After', { status: 429 }, { permanent: false, httpStatus: 429, message: /Retry header/ }],
+    ['HTTP 500', { status: 500 }, { permanent: false, httpStatus: 500, message: /HTTP 500/ }],
+    ['HTTP 503 Retry-After 2', { status: 503, retryAfter: 2 }, { permanent: false, httpStatus: 503, retryAfterMs: 2000, message: /HTTP 503/ }],
+    ['HTTP 404', { status: 404, body: 'not found' }, { permanent: true, httpStatus: 404, message: /HTTP 404/ }],
+    ['HTTP 400', { status: 400, body: { ok: false, error: 'invalid_form_data' } }, { permanent: true, httpStatus: 400, message: /HTTP 400/ }],
+  ];
+
+  it.each(cases)('%s', async (_name, fault, expected) => {
+    standIn.state.failNext('chat.postMessage', fault);
+    const err = await failure(post());
+    expect(err.permanent).toBe(expected.permanent);
+    expect(err.httpStatus).toBe(expected.httpStatus);
+    expect(err.retryAfterMs).toBe(expected.retryAfterMs);
+    expect(err.message).toMatch(expected.message);
+  });
+
+  it('maps a per-method rate limit (429 + Retry-After) to a retry after that many seconds', async () => {
+    await standIn.close();
+    standIn = await startSlackStandIn({ rateLimits: { 'chat.postMessage': { perSecond: 1 } } });
+    await post();
+    const err = await failure(post());
+    expect(err).toMatchObject({ permanent: false, httpStatus: 429 });
+    expect(err.retryAfterMs).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('maps real ok:false answers, with Slack\'s details, to permanent failures', async () => {
+    const err = await failure(client().postMessage({ channel: '#nowhere', text: 'x' } as never));
+    expect(err).toMatchObject({ permanent: true, message: 'Slack answered channel_not_found' });
+    const auth = await failure(post(client(standIn.url, 'xoxb-revoked-0123456789')));
+    expect(auth.permanent).toBe(true);
+    expect(auth.message).toMatch(/invalid_auth/);
+  });
+
+  it('treats a refused connection as retryable and never puts the token in the message', async () => {
+    const url = standIn.url;
+    await standIn.close();
+    const err = await failure(post(client(url)));
+    expect(err.permanent).toBe(false);
+    expect(err.httpStatus).toBeUndefined();
+    expect(err.message).toMatch(/request to Slack failed/);
+    expect(err.message).not.toContain(TOKEN);
+    standIn = await startSlackStandIn(); // for afterEach
+  });
+
+  it('scrubs tokens from messages of unknown errors and treats them as retryable', () => {
+    const err = toDeliveryError(new Error(`socket hang up while sending Bearer ${TOKEN}`), [TOKEN]);
+    expect(err.permanent).toBe(false);
+    expect(err.message).not.toContain(TOKEN);
+  });
+});
+
+describe('channel resolution', () => {
+  it('resolves #name and name to the ID with one conversations.list, private channels included', async () => {
+    const c = client();
+    expect(await c.resolveChannel('#alerts')).toBe('C0ALERTS');
+    expect(await c.resolveChannel('alerts')).toBe('C0ALERTS');
+    expect(await c.resolveChannel('#private-alerts')).toBe('G0PRIV');
+    expect(await c.resolveChannel('C0ANYTHING')).toBe('C0ANYTHING');
+    expect(standIn.state.calls.filter((x) => x.method === 'conversations.list')).toHaveLength(1);
+  });
+
+  it('does not list again for every unknown name', async () => {
+    const c = client();
+    expect(await c.resolveChannel('#nope')).toBeUndefined();
+    expect(await c.resolveChannel('#nope')).toBeUndefined();
+    expect(standIn.state.calls.filter((x) => x.method === 'conversations.list')).toHaveLength(1);
+  });
+
+  it('falls back to public channels when the bot may not list private ones', async () => {
+    standIn.state.failNext('conversations.list', { ok: false, error: 'missing_scope' });
+    expect(await client().resolveChannel('#alerts')).toBe('C0ALERTS');
+    expect(standIn.state.calls.map((x) => x.args.types)).toEqual(['public_channel,private_channel', 'public_channel']);
+  });
+
+  it('tells IDs from names', () => {
+    expect(['C0ALERTS', 'G0PRIV', 'D024BE91L'].map(isChannelId)).toEqual([true, true, true]);
+    expect(['alerts', '#alerts', 'Cats'].map(isChannelId)).toEqual([false, false, false]);
+  });
+});
+
+describe('finding a command\'s message', () => {
+  it('finds a message by the command id in its metadata, in the channel or in a thread', async () => {
+    const c = client();
+    const meta = (id: string) => ({ event_type: 'alertbus_command' as const, event_payload: { command_id: id, incident_id: 'i1' } });
+    const root = await c.postMessage({ channel: 'C0ALERTS', text: 'root', metadata: meta('root-cmd'), unfurl_links: false, unfurl_media: false });
+    const reply = await c.postMessage({ channel: 'C0ALERTS', text: 'r', thread_ts: root.ts, metadata: meta('reply-cmd'), unfurl_links: false, unfurl_media: false });
+    const oldest = '0.000000';
+    expect(await c.findCommandMessage({ channel: 'C0ALERTS', oldest, commandId: 'root-cmd' })).toEqual(root);
+    expect(await c.findCommandMessage({ channel: 'C0ALERTS', oldest, commandId: 'reply-cmd' })).toBeUndefined();
+    expect(await c.findCommandMessage({ channel: 'C0ALERTS', threadTs: root.ts, oldest, commandId: 'reply-cmd' })).toEqual(reply);
+    expect(await c.findCommandMessage({ channel: 'C0ALERTS', oldest: reply.ts, commandId: 'root-cmd' })).toBeUndefined();
+  });
+});

@@ -1,0 +1,213 @@
+import {
+  ErrorCode,
+  LogLevel,
+  WebClient,
+  type ChatPostMessageArguments,
+  type ChatUpdateArguments,
+  type Logger as SlackLogger,
+} from '@slack/web-api';
+import { DeliveryError, classifyStatus, parseRetryAfter, scrubSecrets, type Logger } from '@alertbus/common';
+import { COMMAND_EVENT_TYPE, type PostMessageBody, type UpdateMessageBody } from './wire';
+
+/** `ok:false` errors that say "Slack had a bad moment", worth another attempt; every other one is permanent. */
+export const RETRYABLE_PLATFORM_ERRORS: ReadonlySet<string> = new Set([
+  'ratelimited',
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+]);
+
+/** How long a channel-name miss is trusted before conversations.list (Tier 2) is asked again. */
+const CHANNEL_LIST_MIN_INTERVAL_MS = 60_000;
+const HISTORY_MAX_PAGES = 10;
+
+function platformDetails(data: unknown): string {
+  const messages = (data as { response_metadata?: { messages?: unknown } })?.response_metadata?.messages;
+  return Array.isArray(messages) && messages.length > 0 ? ` (${messages.slice(0, 3).join('; ')})` : '';
+}
+
+/**
+ * Maps whatever @slack/web-api 7.x threw to a DeliveryError that says whether to try again: ok:false by the
+ * error name, HTTP errors and 429s by the shared status classification, transport errors as retryable.
+ */
+export function toDeliveryError(err: unknown, secrets: ReadonlyArray<string | undefined> = []): DeliveryError {
+  if (err instanceof DeliveryError) return err;
+  const e = (err ?? {}) as { code?: string; message?: string; [k: string]: unknown };
+  const scrub = (m: string) => scrubSecrets(m, secrets);
+  switch (e.code) {
+    case ErrorCode.PlatformError: {
+      const error = String((e.data as { error?: unknown } | undefined)?.error ?? 'unknown_error');
+      return new DeliveryError(
+        scrub(`Slack answered ${error}${platformDetails(e.data)}`),
+        !RETRYABLE_PLATFORM_ERRORS.has(error),
+      );
+    }
+    case ErrorCode.RateLimitedError: {
+      const seconds = Number(e.retryAfter);
+      const retryAfterMs = Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : undefined;
+      return new DeliveryError(`Slack rate limited the call (retry after ${seconds} s)`, false, 429, retryAfterMs);
+    }
+    case ErrorCode.HTTPError: {
+      const status = Number(e.statusCode);
+      const headers = (e.headers ?? {}) as Record<string, string | string[] | undefined>;
+      const retryAfter = headers['retry-after'];
+      const retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, Date.now());
+      return new DeliveryError(`Slack answered HTTP ${status}`, classifyStatus(status) === 'permanent', status, retryAfterMs);
+    }
+    case ErrorCode.RequestError: {
+      const original = (e.original as Error | undefined)?.message ?? e.message ?? 'request failed';
+      return new DeliveryError(scrub(`request to Slack failed: ${original}`), false);
+    }
+    default: {
+      const message = scrub(e.message ?? String(err));
+      // A 429 without a usable Retry-After surfaces as a plain Error from the client.
+      if (/rate limit|Retry header/i.test(message)) return new DeliveryError(message, false, 429);
+      return new DeliveryError(message, false);
+    }
+  }
+}
+
+/** Forwards the Web API client's own log lines to pino at debug level, scrubbed (the runner logs outcomes). */
+function slackLogger(log: Logger, secrets: string[]): SlackLogger {
+  const line = (msg: unknown[]) =>
+    scrubSecrets(msg.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' '), secrets);
+  return {
+    debug: (...m: unknown[]) => log.debug(line(m)),
+    info: (...m: unknown[]) => log.debug(line(m)),
+    warn: (...m: unknown[]) => log.debug(line(m)),
+    error: (...m: unknown[]) => log.warn(line(m)),
+    setLevel: () => undefined,
+    getLevel: () => LogLevel.DEBUG,
+    setName: () => undefined,
+  };
+}
+
+/** True for a channel ID (C…, G…, D…) as opposed to a name; Slack channel names are lower case. */
+export function isChannelId(ref: string): boolean {
+  return /^[CGD][A-Z0-9]{2,}$/.test(ref);
+}
+
+export interface SlackClientOptions {
+  token: string;
+  apiUrl: string;
+  timeoutMs: number;
+  log: Logger;
+  now?: () => number;
+}
+
+export interface PostedMessage {
+  channel: string;
+  ts: string;
+}
+
+/**
+ * The Web API calls the sink makes, with the client's own retries off (the shared policy governs), every
+ * failure mapped to a DeliveryError, and channel names resolved to IDs once and cached.
+ */
+export class SlackClient {
+  private readonly web: WebClient;
+  private readonly secrets: string[];
+  private readonly channelIds = new Map<string, string>();
+  private listedAt = Number.NEGATIVE_INFINITY;
+  private readonly now: () => number;
+
+  constructor(opts: SlackClientOptions) {
+    this.secrets = [opts.token];
+    this.now = opts.now ?? Date.now;
+    this.web = new WebClient(opts.token, {
+      slackApiUrl: opts.apiUrl,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: opts.timeoutMs,
+      logger: slackLogger(opts.log.child({ component: 'slack-web-api' }), this.secrets),
+    });
+  }
+
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw toDeliveryError(err, this.secrets);
+    }
+  }
+
+  async postMessage(body: PostMessageBody): Promise<PostedMessage> {
+    const res = await this.call(() => this.web.chat.postMessage(body as unknown as ChatPostMessageArguments));
+    if (!res.channel || !res.ts) throw new DeliveryError('Slack answered ok without channel and ts', false);
+    return { channel: res.channel, ts: res.ts };
+  }
+
+  async update(body: UpdateMessageBody): Promise<PostedMessage> {
+    const res = await this.call(() => this.web.chat.update(body as unknown as ChatUpdateArguments));
+    return { channel: res.channel ?? body.channel, ts: res.ts ?? body.ts };
+  }
+
+  /**
+   * The channel ID for an ID, `#name` or `name`; undefined when the name is not among the channels the bot
+   * can list (then Slack itself gets the name and decides).
+   */
+  async resolveChannel(ref: string): Promise<string | undefined> {
+    if (isChannelId(ref)) return ref;
+    const name = ref.replace(/^#/, '').toLowerCase();
+    const cached = this.channelIds.get(name);
+    if (cached || this.now() - this.listedAt < CHANNEL_LIST_MIN_INTERVAL_MS) return cached;
+    await this.listChannels();
+    return this.channelIds.get(name);
+  }
+
+  /** Remembers a name → ID pair learnt from a post by name. */
+  rememberChannel(ref: string, id: string): void {
+    if (!isChannelId(ref) && isChannelId(id)) this.channelIds.set(ref.replace(/^#/, '').toLowerCase(), id);
+  }
+
+  private async listChannels(): Promise<void> {
+    try {
+      await this.listChannelsOfTypes('public_channel,private_channel');
+    } catch (err) {
+      // Without groups:read the bot cannot list private channels; public ones are still worth knowing.
+      if (!(err instanceof DeliveryError && /missing_scope/.test(err.message))) throw err;
+      await this.listChannelsOfTypes('public_channel');
+    }
+    this.listedAt = this.now();
+  }
+
+  private async listChannelsOfTypes(types: string): Promise<void> {
+    let cursor: string | undefined;
+    do {
+      const res = await this.call(() =>
+        this.web.conversations.list({ types, exclude_archived: true, limit: 1000, cursor }),
+      );
+      for (const c of res.channels ?? []) if (c.id && c.name) this.channelIds.set(c.name.toLowerCase(), c.id);
+      cursor = res.response_metadata?.next_cursor || undefined;
+    } while (cursor);
+  }
+
+  /**
+   * Finds the message a command posted, by the command id in its metadata: among the channel's messages
+   * since `oldest`, or among the replies of a thread when `threadTs` is given.
+   */
+  async findCommandMessage(q: {
+    channel: string;
+    threadTs?: string;
+    oldest: string;
+    commandId: string;
+  }): Promise<PostedMessage | undefined> {
+    let cursor: string | undefined;
+    for (let page = 0; page < HISTORY_MAX_PAGES; page++) {
+      const args = { channel: q.channel, oldest: q.oldest, include_all_metadata: true, limit: 200, cursor };
+      const res = await this.call(() =>
+        q.threadTs ? this.web.conversations.replies({ ...args, ts: q.threadTs }) : this.web.conversations.history(args),
+      );
+      const hit = (res.messages ?? []).find(
+        (m) =>
+          m.metadata?.event_type === COMMAND_EVENT_TYPE &&
+          (m.metadata.event_payload as { command_id?: unknown } | undefined)?.command_id === q.commandId,
+      );
+      if (hit?.ts) return { channel: q.channel, ts: hit.ts };
+      cursor = res.response_metadata?.next_cursor || undefined;
+      if (!cursor) return undefined;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,23 @@
+/** Runs the slack-sink as a process: env → config (a bad value exits 1 with its name), SIGTERM → graceful stop. */
+import { ConfigError, createLogger, onShutdown } from '@alertbus/common';
+import { loadSlackSinkConfig, SLACK_SINK, startSlackSink, type SlackSinkConfig } from './index';
+
+async function main(): Promise<void> {
+  let config: SlackSinkConfig;
+  try {
+    config = loadSlackSinkConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${SLACK_SINK}: ${err.message}\n`);
+    process.exit(1);
+  }
+  const log = createLogger(SLACK_SINK, config.logLevel);
+  const sink = await startSlackSink({ ...config, log });
+  log.info({ ops: sink.opsUrl, slackApiUrl: config.apiUrl, dryRun: sink.dryRun }, 'slack-sink listening');
+  onShutdown(log, [() => sink.close()]);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${SLACK_SINK}: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,157 @@
+import {
+  DEFAULT_RETRY_POLICY,
+  DeliveryError,
+  withRetries,
+  type Logger,
+  type PoolClient,
+  type RetryPolicy,
+} from '@alertbus/common';
+import type { DeliveryOutcome, Notifier } from '@alertbus/sink-runtime';
+import type { AnyEnvelope, SlackDelivery } from '@alertbus/schemas';
+import type { PostedMessage, SlackClient } from './client';
+import type { ThreadStore } from './threads';
+import {
+  dryRunTs,
+  postMessageBody,
+  toSlackTs,
+  updateMessageBody,
+  type PostCommand,
+  type UpdateCommand,
+} from './wire';
+
+/** How far before a run's start a message it posted may carry its ts (clock skew between us and Slack). */
+const RECONCILE_LOOKBACK_MS = 60_000;
+
+export const SLACK_COMMAND_TYPES: ReadonlySet<string> = new Set(['PostSlackMessage', 'UpdateSlackMessage']);
+
+type SlackFields = Pick<SlackDelivery, 'channel' | 'ts' | 'threadTs' | 'purpose' | 'request'>;
+
+function posted(fields: SlackFields): DeliveryOutcome {
+  return { type: 'SlackMessagePosted', data: { ...fields } };
+}
+
+export interface SlackNotifierDeps {
+  /** Absent in dry-run. */
+  client?: SlackClient;
+  threads: ThreadStore;
+  log: Logger;
+  /** Retries of the look-ups made while reconciling. */
+  retryPolicy?: RetryPolicy;
+}
+
+/**
+ * Executes PostSlackMessage (root / reply) and UpdateSlackMessage: a root opens the incident's thread, replies
+ * go into it, updates replace the root in place. Every posted message carries the command id in its metadata,
+ * which is how a restarted sink finds out whether a command it was running had already reached Slack.
+ */
+export class SlackNotifier implements Notifier {
+  readonly target = 'slack' as const;
+  readonly handles = SLACK_COMMAND_TYPES;
+
+  constructor(private readonly deps: SlackNotifierDeps) {}
+
+  async execute(command: AnyEnvelope): Promise<DeliveryOutcome> {
+    const client = this.deps.client;
+    if (!client) throw new DeliveryError('no Slack token configured', true);
+    if (command.type === 'PostSlackMessage') {
+      return command.data.purpose === 'root' ? this.postRoot(client, command) : this.postReply(client, command);
+    }
+    if (command.type === 'UpdateSlackMessage') return this.updateRoot(client, command);
+    throw new DeliveryError(`slack-sink does not execute ${command.type}`, true);
+  }
+
+  private async postRoot(client: SlackClient, command: PostCommand): Promise<DeliveryOutcome> {
+    const requested = command.data.channel;
+    const channel = (await client.resolveChannel(requested)) ?? requested;
+    const res = await client.postMessage(postMessageBody(command, channel));
+    client.rememberChannel(requested, res.channel);
+    return posted({ channel: res.channel, ts: res.ts, purpose: 'root' });
+  }
+
+  private async thread(command: PostCommand | UpdateCommand) {
+    const thread = await this.deps.threads.find(command.data.incidentId);
+    if (!thread) throw new DeliveryError(`no root message for incident ${command.data.incidentId}`, true);
+    return thread;
+  }
+
+  private async postReply(client: SlackClient, command: PostCommand): Promise<DeliveryOutcome> {
+    const thread = await this.thread(command);
+    const res = await client.postMessage(postMessageBody(command, thread.channelId, thread.rootTs));
+    return posted({ channel: res.channel, ts: res.ts, threadTs: thread.rootTs, purpose: 'reply' });
+  }
+
+  private async updateRoot(client: SlackClient, command: UpdateCommand): Promise<DeliveryOutcome> {
+    const thread = await this.thread(command);
+    const res = await client.update(updateMessageBody(command, thread));
+    return { type: 'SlackMessageUpdated', data: { channel: res.channel, ts: res.ts, purpose: 'root' } };
+  }
+
+  /** Looks for the message an interrupted run may have posted; updates are simply re-run (same content). */
+  async reconcile(command: AnyEnvelope, startedAt: Date): Promise<DeliveryOutcome | undefined> {
+    const client = this.deps.client;
+    if (!client || command.type !== 'PostSlackMessage') return undefined;
+    const { purpose } = command.data;
+    const oldest = toSlackTs(startedAt.getTime() - RECONCILE_LOOKBACK_MS);
+    try {
+      let found: PostedMessage | undefined;
+      let threadTs: string | undefined;
+      if (purpose === 'root') {
+        const channel = await client.resolveChannel(command.data.channel);
+        if (!channel) return undefined; // a name Slack resolves itself cannot be searched; post again
+        found = await this.lookup(() => client.findCommandMessage({ channel, oldest, commandId: command.id }));
+      } else {
+        const thread = await this.deps.threads.find(command.data.incidentId);
+        if (!thread) return undefined;
+        threadTs = thread.rootTs;
+        found = await this.lookup(() =>
+          client.findCommandMessage({ channel: thread.channelId, threadTs, oldest, commandId: command.id }),
+        );
+      }
+      if (!found) return undefined;
+      return posted({ channel: found.channel, ts: found.ts, ...(threadTs ? { threadTs } : {}), purpose });
+    } catch (err) {
+      // Not knowing is answered by posting: a duplicate message is better than a lost alert.
+      this.deps.log.warn(
+        { commandId: command.id, error: (err as Error).message },
+        'could not check Slack for an earlier run of the command; executing it',
+      );
+      return undefined;
+    }
+  }
+
+  private async lookup<T>(fn: () => Promise<T>): Promise<T> {
+    return (await withRetries(fn, this.deps.retryPolicy ?? DEFAULT_RETRY_POLICY)).value;
+  }
+
+  dryRun(command: AnyEnvelope): DeliveryOutcome {
+    const ts = dryRunTs(command.id);
+    if (command.type === 'PostSlackMessage') {
+      const { channel, purpose } = command.data;
+      const body = postMessageBody(command, channel);
+      return posted({ channel, ts, purpose, request: { method: 'chat.postMessage', body } });
+    }
+    if (command.type === 'UpdateSlackMessage') {
+      // The root message's channel and ts live in Postgres; dry-run shows the content it would have set.
+      const body = updateMessageBody(command, { channelId: '<root channel>', rootTs: '<root ts>' });
+      return {
+        type: 'SlackMessageUpdated',
+        data: { channel: '', ts, purpose: 'root', request: { method: 'chat.update', body } },
+      };
+    }
+    throw new DeliveryError(`slack-sink does not execute ${command.type}`, true);
+  }
+
+  /** Keeps the incident's thread with the ledger's completion, in the same transaction. */
+  async persist(client: PoolClient, command: AnyEnvelope, outcome: DeliveryOutcome): Promise<void> {
+    if (command.type !== 'PostSlackMessage' || command.data.purpose !== 'root') return;
+    const data = outcome.data as Partial<SlackDelivery>;
+    if (data.request || !data.channel || !data.ts) return; // dry-run: there is no thread to remember
+    await this.deps.threads.save(client, {
+      incidentId: command.data.incidentId,
+      alias: command.alias,
+      commandId: command.id,
+      channelId: data.channel,
+      rootTs: data.ts,
+    });
+  }
+}

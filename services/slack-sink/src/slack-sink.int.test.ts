@@ -1,0 +1,316 @@
+/**
+ * The slack-sink against a real Kafka broker, a real Postgres and the Slack stand-in over HTTP: one thread per
+ * incident, at most one Slack effect per command (ledger, reconciliation after a crash), retries honouring
+ * Retry-After, permanent failures dead-lettered, the thread kept across restarts, and dry-run without a token.
+ */
+import type { Consumer, Kafka } from 'kafkajs';
+import pino from 'pino';
+import { LogLevel, WebClient } from '@slack/web-api';
+import { createPool, type Pool, type RetryPolicy } from '@alertbus/common';
+import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
+import { CommandLedger } from '@alertbus/sink-runtime';
+import {
+  GROUPS,
+  TOPICS,
+  decodeEnvelope,
+  deriveId,
+  makeEnvelope,
+  newId,
+  validateEnvelope,
+  type AnyEnvelope,
+  type Envelope,
+} from '@alertbus/schemas';
+import { startSlackStandIn, type SlackStandIn } from '../../../packages/stand-ins/src/slack/server';
+import { dropTestDatabase } from '../../../test/support/db';
+import { testBrokers } from '../../../test/support/kafka';
+import { waitFor } from '../../../test/support/wait';
+import { SLACK_SINK, startSlackSink, type SlackSink, type SlackSinkConfig } from './index';
+
+const TOKEN = 'xoxb-int-test';
+const FAST_RETRIES: RetryPolicy = { retries: 3, minTimeoutMs: 20, maxTimeoutMs: 100, maxRetryAfterMs: 5_000 };
+const RULE = { path: 'default', rulesVersion: 'test' };
+
+let standIn: SlackStandIn;
+let kafka: Kafka;
+let producer: EventProducer;
+let collector: Consumer;
+let pool: Pool;
+let sink: SlackSink | undefined;
+let config: SlackSinkConfig;
+const seen: AnyEnvelope[] = [];
+const silent = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
+
+// ------------------------------------------------------------------ commands, as the router would send them
+
+const incident = (name: string) => ({ alias: `alertmanager:${name}`, incidentId: deriveId('incident', `alertmanager:${name}`, 1) });
+type Incident = ReturnType<typeof incident>;
+
+function envelope<T extends 'PostSlackMessage' | 'UpdateSlackMessage'>(type: T, inc: Incident, data: Envelope<T>['data']): Envelope<T> {
+  const at = new Date().toISOString();
+  const id = newId();
+  const event = makeEnvelope({ id, type, alias: inc.alias, occurredAt: at, recordedAt: at, source: 'router', causationId: id, correlationId: id, data } as never) as Envelope<T>;
+  const valid = validateEnvelope(event);
+  if (!valid.ok) throw new Error(valid.error);
+  return event;
+}
+
+const post = (inc: Incident, purpose: 'root' | 'reply', text: string, channel = '#alerts') =>
+  envelope('PostSlackMessage', inc, {
+    incidentId: inc.incidentId,
+    rule: RULE,
+    channel,
+    purpose,
+    text,
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*${text}*` } }],
+  });
+
+const update = (inc: Incident, text: string) =>
+  envelope('UpdateSlackMessage', inc, { incidentId: inc.incidentId, rule: RULE, text });
+
+// ------------------------------------------------------------------ observing
+
+const deliveries = (commandId: string) =>
+  seen.filter((e) => e.type !== 'DeadLettered' && (e.data as { commandId?: string }).commandId === commandId);
+
+async function delivered(command: AnyEnvelope, times = 1): Promise<AnyEnvelope> {
+  await waitFor(() => deliveries(command.id).length >= times, { what: `${times} delivery event(s) for ${command.type} ${command.id}` });
+  return deliveries(command.id)[0]!;
+}
+
+const data = (e: AnyEnvelope) => e.data as Record<string, unknown>;
+const slackCalls = (method: string) => standIn.state.calls.filter((c) => c.method === method);
+const withCommand = (commandId: string) =>
+  standIn.state.messages.filter((m) => m.metadata?.event_payload.command_id === commandId);
+const slackMessage = (ts: unknown) => standIn.state.messages.find((m) => m.ts === ts);
+
+async function startSink(overrides: Partial<SlackSinkConfig> = {}): Promise<SlackSink> {
+  sink = await startSlackSink({ ...config, ...overrides });
+  return sink;
+}
+
+beforeAll(async () => {
+  standIn = await startSlackStandIn({
+    tokens: [TOKEN],
+    channels: [
+      { id: 'C0ALERTS', name: 'alerts' },
+      { id: 'C0OPS', name: 'ops' },
+    ],
+  });
+  kafka = createKafka({ brokers: testBrokers(), clientId: 'slack-sink-int', log: silent });
+  await ensureTopics(kafka);
+  producer = new EventProducer(kafka);
+  await producer.connect();
+  collector = kafka.consumer({ groupId: `collector-${newId()}`, maxWaitTimeInMs: 100 });
+  await collector.connect();
+  await collector.subscribe({ topics: [TOPICS.deliveries, TOPICS.deadLetter], fromBeginning: true });
+  await collector.run({
+    eachMessage: async ({ topic, message }) => {
+      const decoded = decodeEnvelope(message.value, topic);
+      if (decoded.ok) seen.push(decoded.event);
+    },
+  });
+  config = {
+    token: TOKEN,
+    apiUrl: standIn.url,
+    port: 0,
+    host: '127.0.0.1',
+    brokers: testBrokers(),
+    databaseUrl: process.env.DATABASE_URL!,
+    requestTimeoutMs: 5_000,
+    retryPolicy: FAST_RETRIES,
+    log: silent,
+  };
+  await startSink();
+  pool = createPool(process.env.DATABASE_URL!);
+});
+
+afterAll(async () => {
+  await sink?.close();
+  await collector?.disconnect();
+  await producer?.disconnect();
+  await pool?.end();
+  await standIn?.close();
+  await dropTestDatabase();
+});
+
+// ------------------------------------------------------------------ the specification
+
+const A = incident('disk-full');
+const rootA = post(A, 'root', '[FIRING] Disk full on db-1');
+const replyA = post(A, 'reply', 'Disk full fired again (2)');
+const updateA = update(A, '[RESOLVED] Disk full on db-1');
+let rootTs: string;
+
+describe('slack-sink', () => {
+  it('posts one root message per incident, replies in its thread and updates the root in place', async () => {
+    await producer.send([rootA, replyA, updateA]);
+    const [posted, reply, updated] = [await delivered(rootA), await delivered(replyA), await delivered(updateA)];
+
+    const top = standIn.state.messages.filter((m) => m.channel === 'C0ALERTS' && !m.thread_ts);
+    expect(top).toHaveLength(1);
+    const root = top[0]!;
+    rootTs = root.ts;
+    expect(root).toMatchObject({
+      text: '[RESOLVED] Disk full on db-1',
+      updates: 1,
+      metadata: { event_type: 'alertbus_command', event_payload: { command_id: rootA.id, incident_id: A.incidentId } },
+    });
+    const replies = standIn.state.messages.filter((m) => m.thread_ts === root.ts);
+    expect(replies.map((m) => m.text)).toEqual(['Disk full fired again (2)']);
+
+    expect(posted).toMatchObject({ id: deriveId(rootA.id, 'delivery'), type: 'SlackMessagePosted', alias: A.alias, causationId: rootA.id });
+    expect(data(posted)).toMatchObject({ channel: 'C0ALERTS', ts: root.ts, purpose: 'root', dryRun: false, attempts: 1, incidentId: A.incidentId });
+    expect(data(reply)).toMatchObject({ channel: 'C0ALERTS', ts: replies[0]!.ts, threadTs: root.ts, purpose: 'reply' });
+    expect(updated.type).toBe('SlackMessageUpdated');
+    expect(data(updated)).toMatchObject({ channel: 'C0ALERTS', ts: root.ts });
+
+    const { rows } = await pool.query('SELECT channel_id, root_ts FROM slack_threads WHERE incident_id = $1', [A.incidentId]);
+    expect(rows).toEqual([{ channel_id: 'C0ALERTS', root_ts: root.ts }]);
+  });
+
+  it('does not call Slack again for commands it already completed, and re-emits the same delivery events', async () => {
+    const callsBefore = standIn.state.calls.length;
+    await producer.send([rootA, replyA, updateA]);
+    for (const command of [rootA, replyA, updateA]) {
+      await delivered(command, 2);
+      const [first, again] = deliveries(command.id);
+      expect(again).toEqual(first);
+    }
+    expect(standIn.state.calls.length).toBe(callsBefore);
+    expect(standIn.state.messages).toHaveLength(2);
+  });
+
+  it('waits out a 429 with Retry-After, then delivers once', async () => {
+    standIn.state.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
+    const before = slackCalls('chat.postMessage').length;
+    const reply = post(A, 'reply', 'rate limited once');
+    await producer.send([reply]);
+    const event = await delivered(reply);
+
+    const calls = slackCalls('chat.postMessage').slice(before);
+    expect(calls.map((c) => c.status)).toEqual([429, 200]);
+    expect(Date.parse(calls[1]!.at) - Date.parse(calls[0]!.at)).toBeGreaterThanOrEqual(1000);
+    expect(withCommand(reply.id)).toHaveLength(1);
+    expect(data(event)).toMatchObject({ attempts: 2, threadTs: rootTs });
+  });
+
+  it('retries 5xx answers and delivers', async () => {
+    standIn.state.failNext('chat.postMessage', { status: 500 }, 2);
+    const reply = post(A, 'reply', 'after two 500s');
+    await producer.send([reply]);
+    const event = await delivered(reply);
+    expect(event.type).toBe('SlackMessagePosted');
+    expect(data(event)).toMatchObject({ attempts: 3, threadTs: rootTs });
+    expect(withCommand(reply.id)).toHaveLength(1);
+  });
+
+  it('fails a command Slack refuses for good once, dead-letters it, and goes on with the next', async () => {
+    const B = incident('unknown-channel');
+    const doomed = post(B, 'root', 'to a channel that does not exist', '#does-not-exist');
+    const B2 = { alias: B.alias, incidentId: deriveId('incident', B.alias, 2) };
+    const next = post(B2, 'root', 'same alias, next occurrence, real channel', '#ops');
+    await producer.send([doomed, next]);
+
+    const failed = await delivered(doomed);
+    expect(failed.type).toBe('DeliveryFailed');
+    expect(data(failed)).toMatchObject({ target: 'slack', permanent: true, attempts: 1, incidentId: B.incidentId });
+    expect(String(data(failed).error)).toMatch(/channel_not_found/);
+    expect(slackCalls('chat.postMessage').filter((c) => c.args.channel === '#does-not-exist')).toHaveLength(1);
+
+    const dead = await waitFor(() =>
+      seen.find((e) => e.type === 'DeadLettered' && (e.data as { origin: { key: string | null; value: string | null } }).origin.value?.includes(doomed.id)),
+    );
+    expect(dead.data).toMatchObject({ consumer: GROUPS.slackSink, origin: { topic: TOPICS.slackCommands, key: B.alias } });
+
+    const ok = await delivered(next);
+    expect(data(ok)).toMatchObject({ channel: 'C0OPS', purpose: 'root' });
+    const ledger = await new CommandLedger(pool, SLACK_SINK).lookup(doomed.id);
+    expect(ledger?.status).toBe('failed');
+  });
+
+  it('fails a reply for an incident without a root message permanently', async () => {
+    const orphan = post(incident('orphan'), 'reply', 'nobody posted my root');
+    await producer.send([orphan]);
+    const failed = await delivered(orphan);
+    expect(failed.type).toBe('DeliveryFailed');
+    expect(data(failed)).toMatchObject({ permanent: true, error: expect.stringMatching(/no root message for incident/) });
+  });
+
+  it('keeps the thread across a restart of the sink', async () => {
+    await sink!.close();
+    await startSink();
+    const reply = post(A, 'reply', 'after a restart');
+    await producer.send([reply]);
+    const event = await delivered(reply);
+    expect(data(event)).toMatchObject({ threadTs: rootTs, channel: 'C0ALERTS' });
+    expect(withCommand(reply.id)).toEqual([expect.objectContaining({ thread_ts: rootTs })]);
+  });
+
+  it('does not post twice when a run died between Slack\'s answer and the ledger write', async () => {
+    const C = incident('crash-in-between');
+    const root = post(C, 'root', '[FIRING] posted just before a crash');
+    const reply = post(C, 'reply', 'reply posted just before a crash');
+    const web = new WebClient(TOKEN, { slackApiUrl: standIn.url, retryConfig: { retries: 0 }, logLevel: LogLevel.ERROR });
+    const ledger = new CommandLedger(pool, SLACK_SINK);
+    const metadata = (command: AnyEnvelope) => ({
+      event_type: 'alertbus_command',
+      event_payload: { command_id: command.id, incident_id: C.incidentId },
+    });
+
+    // The earlier run: Slack has the message, the ledger only says "started".
+    const earlier = await web.chat.postMessage({ channel: 'C0ALERTS', text: root.data.text, metadata: metadata(root) });
+    await ledger.markStarted(root);
+    await producer.send([root]);
+    const event = await delivered(root);
+    expect(data(event)).toMatchObject({ ts: earlier.ts, channel: 'C0ALERTS', purpose: 'root' });
+    expect(withCommand(root.id)).toHaveLength(1);
+    expect((await ledger.lookup(root.id))?.status).toBe('completed');
+
+    // The same for a reply, found among the thread's replies; the recovered root is the incident's thread.
+    const earlierReply = await web.chat.postMessage({ channel: 'C0ALERTS', thread_ts: earlier.ts!, text: reply.data.text, metadata: metadata(reply) });
+    await ledger.markStarted(reply);
+    const later = post(C, 'reply', 'a normal reply after recovery');
+    await producer.send([reply, later]);
+    expect(data(await delivered(reply))).toMatchObject({ ts: earlierReply.ts, threadTs: earlier.ts, purpose: 'reply' });
+    expect(withCommand(reply.id)).toHaveLength(1);
+    expect(data(await delivered(later))).toMatchObject({ threadTs: earlier.ts });
+    expect(withCommand(later.id)).toEqual([expect.objectContaining({ thread_ts: earlier.ts })]);
+  });
+
+  it('runs dry without a token: delivery events say what would have been sent, Slack hears nothing', async () => {
+    await sink!.close();
+    await startSink({ token: undefined });
+    expect(sink!.dryRun).toBe(true);
+    const callsBefore = standIn.state.calls.length;
+    const D = incident('dry-run');
+    const root = post(D, 'root', '[FIRING] dry run');
+    const upd = update(D, '[RESOLVED] dry run');
+    await producer.send([root, upd]);
+
+    const posted = await delivered(root);
+    expect(data(posted)).toMatchObject({
+      dryRun: true,
+      attempts: 0,
+      channel: '#alerts',
+      ts: `dry-run:${root.id}`,
+      request: {
+        method: 'chat.postMessage',
+        body: { channel: '#alerts', text: '[FIRING] dry run', metadata: { event_payload: { command_id: root.id } } },
+      },
+    });
+    const updated = await delivered(upd);
+    expect(updated.type).toBe('SlackMessageUpdated');
+    expect(data(updated)).toMatchObject({ dryRun: true, request: { method: 'chat.update', body: { text: '[RESOLVED] dry run' } } });
+
+    expect(standIn.state.calls.length).toBe(callsBefore);
+    const { rows } = await pool.query('SELECT 1 FROM slack_threads WHERE incident_id = $1', [D.incidentId]);
+    expect(rows).toHaveLength(0);
+  });
+
+  it('serves /healthz, /readyz and /metrics', async () => {
+    const ready = await waitFor(async () => (await fetch(`${sink!.opsUrl}/readyz`)).ok);
+    expect(ready).toBe(true);
+    const metrics = await (await fetch(`${sink!.opsUrl}/metrics`)).text();
+    expect(metrics).toMatch(/alertbus_sink_deliveries_total\{[^}]*outcome="dry-run"/);
+  });
+});
