@@ -1,0 +1,2 @@
+export * from './slack/server';
+export * from './opsgenie/server';

@@ -1,0 +1,199 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { JSM_INTEGRATION_PREFIX, OPSGENIE_STAND_IN_KEY, startOpsgenieStandIn, type OpsgenieStandIn } from './server';
+
+const FIXTURES = resolve(__dirname, '../../../..', '../shared/fixtures/opsgenie');
+const fixture = (name: string) => JSON.parse(readFileSync(resolve(FIXTURES, name), 'utf8')) as Record<string, unknown>;
+const keysOf = (o: unknown) => Object.keys(o as object).sort();
+
+let og: OpsgenieStandIn;
+
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  auth: string | null = `GenieKey ${OPSGENIE_STAND_IN_KEY}`,
+): Promise<{ status: number; headers: Headers; json: any }> {
+  const res = await fetch(`${og.url}${path}`, {
+    method,
+    headers: { ...(auth ? { authorization: auth } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
+}
+
+const status = async (requestId: string) => (await call('GET', `/v2/alerts/requests/${requestId}`)).json;
+
+beforeEach(async () => {
+  og = await startOpsgenieStandIn({ onCall: { ops: ['alice@example.com', 'bob@example.com'] } });
+});
+afterEach(async () => {
+  await og.close();
+});
+
+describe('Opsgenie Alert API stand-in', () => {
+  it('accepts a create with 202 and a requestId, like the real API, and reports the created alert in the request status', async () => {
+    const res = await call('POST', '/v2/alerts', { message: 'Disk full on db-1', alias: 'alertmanager:abc', priority: 'P2' });
+    expect(res.status).toBe(202);
+    expect(keysOf(res.json)).toEqual(keysOf(fixture('create_alert_202.json')));
+    expect(res.json.result).toBe('Request will be processed');
+    expect(res.headers.get('x-request-id')).toBe(res.json.requestId);
+
+    const st = await status(res.json.requestId);
+    expect(keysOf(st)).toEqual(keysOf(fixture('request_status_success_create.json')));
+    expect(keysOf(st.data)).toEqual(keysOf(fixture('request_status_success_create.json').data));
+    expect(st.data).toMatchObject({ isSuccess: true, success: true, action: 'Create', status: 'Created alert', alias: 'alertmanager:abc' });
+    expect(og.state.alerts).toHaveLength(1);
+    expect(og.state.alerts[0]).toMatchObject({ id: st.data.alertId, priority: 'P2', status: 'open', createdBy: res.json.requestId });
+  });
+
+  it('answers 401 with Opsgenie\'s error body when the GenieKey is missing or unknown, and changes nothing', async () => {
+    for (const auth of [null, 'GenieKey wrong-key', `Bearer ${OPSGENIE_STAND_IN_KEY}`]) {
+      const res = await call('POST', '/v2/alerts', { message: 'x' }, auth);
+      expect(res.status).toBe(401);
+      expect(keysOf(res.json)).toEqual(['message', 'requestId', 'took']);
+    }
+    expect(og.state.alerts).toHaveLength(0);
+  });
+
+  it('rejects invalid bodies with 422 and errors{field: reason}', async () => {
+    const res = await call('POST', '/v2/alerts', {
+      message: 'x'.repeat(131),
+      alias: 'a'.repeat(513),
+      priority: 'P9',
+      tags: Array.from({ length: 21 }, (_, i) => `t${i}`),
+      responders: [{ type: 'bb', name: 'ops' }],
+    });
+    expect(res.status).toBe(422);
+    expect(keysOf(res.json)).toEqual(keysOf(fixture('error_422_unprocessable.json')));
+    expect(Object.keys(res.json.errors).sort()).toEqual(['alias', 'message', 'priority', 'responders#type', 'tags']);
+    expect(res.json.errors['responders#type']).toBe("Invalid recipient type 'bb'");
+
+    expect((await call('POST', '/v2/alerts', { description: 'no message' })).json.errors).toHaveProperty('message');
+    expect((await call('POST', '/v2/alerts', { message: 'ok', tags: ['x'.repeat(51)] })).status).toBe(422);
+    expect((await call('POST', '/v2/alerts/a/notes?identifierType=alias', {})).json.errors).toHaveProperty('note');
+    expect(og.state.alerts).toHaveLength(0);
+  });
+
+  it('counts a create for an open alias instead of opening a second alert, and opens a new one after close', async () => {
+    const alias = 'grafana:fp/with spaces:and:colons';
+    await call('POST', '/v2/alerts', { message: 'first', alias });
+    const again = await call('POST', '/v2/alerts', { message: 'second', alias });
+    expect(again.status).toBe(202);
+    expect((await status(again.json.requestId)).data.alertId).toBe(og.state.alerts[0]!.id);
+
+    const got = await call('GET', `/v2/alerts/${encodeURIComponent(alias)}?identifierType=alias`);
+    expect(got.status).toBe(200);
+    expect(got.json.data).toMatchObject({ alias, count: 2, message: 'first', status: 'open' });
+    expect(got.json.data).not.toHaveProperty('notes');
+    expect(og.state.alerts).toHaveLength(1);
+
+    const closed = await call('POST', `/v2/alerts/${encodeURIComponent(alias)}/close?identifierType=alias`, { user: 'alertbus', note: 'resolved' });
+    expect(closed.status).toBe(202);
+    expect((await status(closed.json.requestId)).data).toMatchObject({ isSuccess: true, action: 'Close' });
+    expect(og.state.alerts[0]).toMatchObject({ status: 'closed', notes: [expect.objectContaining({ note: 'resolved' })] });
+    expect((await call('GET', `/v2/alerts/${encodeURIComponent(alias)}?identifierType=alias`)).status).toBe(404);
+
+    await call('POST', '/v2/alerts', { message: 'third', alias });
+    expect(og.state.alerts.map((a) => a.status)).toEqual(['closed', 'open']);
+  });
+
+  it('answers 202 for an action on an unknown alias; the request status says the alert does not exist', async () => {
+    const res = await call('POST', '/v2/alerts/nope/acknowledge?identifierType=alias', {});
+    expect(res.status).toBe(202);
+    const st = await status(res.json.requestId);
+    expect(keysOf(st.data)).toEqual(keysOf(fixture('request_status_failure_alert_does_not_exist.json').data));
+    expect(st.data).toMatchObject({ success: false, isSuccess: false, status: 'Alert does not exist', action: 'Acknowledge', alertId: '' });
+    expect((await call('GET', '/v2/alerts/requests/00000000-0000-0000-0000-000000000000')).status).toBe(404);
+  });
+
+  it('acknowledges and adds notes by alias, and accepts the SDK\'s trailing-slash paths', async () => {
+    await call('POST', '/v2/alerts/', { message: 'm', alias: 'a1' });
+    expect((await call('POST', '/v2/alerts/a1/acknowledge/?identifierType=alias', { user: 'u' })).status).toBe(202);
+    expect((await call('POST', '/v2/alerts/a1/notes/?identifierType=alias', { note: 'looking' })).status).toBe(202);
+    expect(og.state.alerts[0]).toMatchObject({ acknowledged: true, status: 'open', notes: [expect.objectContaining({ note: 'looking' })] });
+  });
+
+  it('throttles per domain with 429 and the rate-limit headers', async () => {
+    og.state.setRateLimit({ capacity: 1, refillPerSec: 0.01, periodInSec: 60 });
+    expect((await call('POST', '/v2/alerts', { message: 'one' })).status).toBe(202);
+    const res = await call('POST', '/v2/alerts', { message: 'two' });
+    expect(res.status).toBe(429);
+    expect(keysOf(res.json)).toEqual(keysOf(fixture('error_429_too_many_requests.json')));
+    expect(res.json.message).toBe('TooManyRequests');
+    expect(res.headers.get('x-ratelimit-state')).toBe('THROTTLED');
+    expect(res.headers.get('x-ratelimit-reason')).toBe('ACCOUNT');
+    expect(res.headers.get('x-ratelimit-period-in-sec')).toBe('60');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Another domain has its own bucket.
+    expect((await call('GET', '/v2/schedules/ops/on-calls?scheduleIdentifierType=name&flat=true')).status).toBe(200);
+    expect(og.state.alerts).toHaveLength(1);
+  });
+
+  it('fails the next requests as scripted, in-process and over HTTP, without processing them', async () => {
+    og.state.failNext('create', { status: 429, retryAfter: 1 }, 2);
+    const first = await call('POST', '/v2/alerts', { message: 'm' });
+    expect(first.status).toBe(429);
+    expect(first.headers.get('retry-after')).toBe('1');
+    expect(first.headers.get('x-ratelimit-state')).toBe('THROTTLED');
+    expect((await call('POST', '/v2/alerts', { message: 'm' })).status).toBe(429);
+    expect((await call('POST', '/v2/alerts', { message: 'm' })).status).toBe(202);
+
+    const set = await fetch(`${og.url}/_stand-in/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ route: 'close', status: 500, body: fixture('error_500_internal.json') }),
+    });
+    expect(set.status).toBe(204);
+    const failed = await call('POST', '/v2/alerts/x/close?identifierType=alias', {});
+    expect(failed.status).toBe(500);
+    expect(failed.json.message).toBe('Internal Server Error');
+
+    const alerts = (await (await fetch(`${og.url}/_stand-in/alerts`)).json()) as { alerts: unknown[] };
+    expect(alerts.alerts).toHaveLength(1);
+    const calls = (await (await fetch(`${og.url}/_stand-in/calls`)).json()) as { calls: Array<{ route: string; status: number; fault?: boolean }> };
+    expect(calls.calls.map((c) => `${c.route}:${c.status}${c.fault ? ':fault' : ''}`)).toEqual([
+      'create:429:fault',
+      'create:429:fault',
+      'create:202',
+      'close:500:fault',
+    ]);
+  });
+
+  it('serves the same alert API under the JSM Ops integration prefix', async () => {
+    const res = await call('POST', `${JSM_INTEGRATION_PREFIX}/v2/alerts`, { message: 'via jsm', alias: 'j1' });
+    expect(res.status).toBe(202);
+    const st = await call('GET', `${JSM_INTEGRATION_PREFIX}/v2/alerts/requests/${res.json.requestId}`);
+    expect(st.json.data).toMatchObject({ isSuccess: true, alias: 'j1' });
+    expect((await call('POST', `${JSM_INTEGRATION_PREFIX}/v2/alerts/j1/close?identifierType=alias`, {})).status).toBe(202);
+    expect(og.state.alerts[0]).toMatchObject({ flavour: 'jsm', status: 'closed' });
+    expect(og.state.calls.every((c) => c.flavour === 'jsm')).toBe(true);
+  });
+
+  it('answers who is on call, flat and nested', async () => {
+    const flat = await call('GET', '/v2/schedules/ops/on-calls?scheduleIdentifierType=name&flat=true');
+    expect(flat.json.data.onCallRecipients).toEqual(['alice@example.com', 'bob@example.com']);
+    const nested = await call('GET', `/v2/schedules/${flat.json.data._parent.id}/on-calls`);
+    expect(keysOf(nested.json.data)).toEqual(keysOf(fixture('schedule_who_is_on_call_nonflat.json').data));
+    expect(nested.json.data.onCallParticipants.map((p: { name: string; type: string }) => `${p.type}:${p.name}`)).toEqual([
+      'user:alice@example.com',
+      'user:bob@example.com',
+    ]);
+    expect((await call('GET', '/v2/schedules/none/on-calls?scheduleIdentifierType=name')).status).toBe(404);
+  });
+
+  it('applies requests asynchronously when a processing delay is set: the status is 404 until processed', async () => {
+    og.state.processingDelayMs = 300;
+    const res = await call('POST', '/v2/alerts', { message: 'later', alias: 'slow' });
+    expect(res.status).toBe(202);
+    expect((await call('GET', `/v2/alerts/requests/${res.json.requestId}`)).status).toBe(404);
+    let st: { status: number } = { status: 404 };
+    for (let i = 0; i < 100 && st.status === 404; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      st = await call('GET', `/v2/alerts/requests/${res.json.requestId}`);
+    }
+    expect(st.status).toBe(200);
+    expect(og.state.alerts).toHaveLength(1);
+  });
+});

@@ -1,0 +1,309 @@
+import { randomUUID } from 'node:crypto';
+import { TokenBuckets, type OpsgenieRateDomain, type OpsgenieRateLimit } from './rate-limit';
+
+/** Route names for fault injection and the call log. */
+export type OpsgenieRoute = 'create' | 'close' | 'acknowledge' | 'notes' | 'getAlert' | 'requestStatus' | 'onCalls';
+export const OPSGENIE_ROUTES: readonly OpsgenieRoute[] = [
+  'create',
+  'close',
+  'acknowledge',
+  'notes',
+  'getAlert',
+  'requestStatus',
+  'onCalls',
+];
+
+/** Which URL prefix a call came through: Opsgenie's `/v2/...` or JSM Ops' `/jsm/ops/integration/v2/...`. */
+export type OpsgenieFlavour = 'opsgenie' | 'jsm';
+
+/** A scripted failure: the next matching request answers this instead of being processed. */
+export interface OpsgenieFault {
+  status: number;
+  /** JSON body (an object) or raw text (a string, sent as text/html like a proxy error page). */
+  body?: unknown;
+  /** Seconds, sent as Retry-After. */
+  retryAfter?: number;
+  headers?: Record<string, string>;
+}
+
+export interface OpsgenieNote {
+  note: string;
+  user?: string;
+  source?: string;
+  createdAt: string;
+}
+
+export interface OpsgenieResponder {
+  type: string;
+  id?: string;
+  name?: string;
+  username?: string;
+}
+
+export interface OpsgenieAlert {
+  id: string;
+  tinyId: string;
+  alias: string;
+  message: string;
+  description?: string;
+  status: 'open' | 'closed';
+  acknowledged: boolean;
+  count: number;
+  createdAt: string;
+  updatedAt: string;
+  lastOccurredAt: string;
+  priority: string;
+  tags: string[];
+  responders: OpsgenieResponder[];
+  visibleTo: OpsgenieResponder[];
+  actions: string[];
+  details: Record<string, string>;
+  source: string;
+  entity?: string;
+  owner: string;
+  /** Stand-in bookkeeping, not part of Opsgenie's alert shape. */
+  notes: OpsgenieNote[];
+  createdBy: string;
+  flavour: OpsgenieFlavour;
+  closedBy?: string;
+  acknowledgedBy?: string;
+}
+
+export type OpsgenieAction = 'Create' | 'Close' | 'Acknowledge' | 'AddNote';
+
+export interface OpsgenieRequest {
+  requestId: string;
+  action: OpsgenieAction;
+  processed: boolean;
+  processedAt?: string;
+  isSuccess: boolean;
+  status: string;
+  alertId: string;
+  alias: string;
+}
+
+export interface OpsgenieCall {
+  at: string;
+  method: string;
+  url: string;
+  route: OpsgenieRoute | 'unknown';
+  flavour: OpsgenieFlavour;
+  status: number;
+  /** The decoded path identifier (alias, id or tiny id) and its type, for alert actions and gets. */
+  identifier?: string;
+  identifierType?: string;
+  body?: unknown;
+  /** The requestId the stand-in answered with. */
+  requestId?: string;
+  fault?: boolean;
+}
+
+export interface OpsgenieOnCall {
+  id: string;
+  name: string;
+  /** Usernames (emails) currently on call. */
+  recipients: string[];
+  /** Optional nested participants for flat=false (defaults to the recipients as users). */
+  participants?: unknown[];
+}
+
+export const INTEGRATION_ID = 'c9cec2cb-e782-4ebb-bc1d-1b2fa703cf03';
+
+/** Everything the Opsgenie stand-in knows, exposed to tests for assertions and scripted faults. */
+export class OpsgenieState {
+  readonly alerts: OpsgenieAlert[] = [];
+  readonly requests = new Map<string, OpsgenieRequest>();
+  readonly calls: OpsgenieCall[] = [];
+  private readonly faults = new Map<OpsgenieRoute | '*', Array<{ fault: OpsgenieFault; left: number }>>();
+  private readonly onCall = new Map<string, OpsgenieOnCall>();
+  private buckets: TokenBuckets | null = null;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private tiny = 0;
+
+  constructor(
+    private readonly now: () => Date,
+    /** Delay before an accepted (202) request takes effect and its status becomes visible. */
+    public processingDelayMs = 0,
+  ) {}
+
+  // ------------------------------------------------------------ test controls
+
+  /** The next `times` requests to `route` ('*' = any route) fail with `fault` and change nothing. */
+  failNext(route: OpsgenieRoute | '*', fault: OpsgenieFault, times = 1): void {
+    const list = this.faults.get(route) ?? [];
+    list.push({ fault, left: times });
+    this.faults.set(route, list);
+  }
+
+  clearFaults(): void {
+    this.faults.clear();
+  }
+
+  takeFault(route: OpsgenieRoute): OpsgenieFault | undefined {
+    for (const key of [route, '*'] as const) {
+      const list = this.faults.get(key);
+      const head = list?.[0];
+      if (!list || !head) continue;
+      head.left -= 1;
+      if (head.left <= 0) list.shift();
+      return head.fault;
+    }
+    return undefined;
+  }
+
+  setRateLimit(opts: OpsgenieRateLimit | null): void {
+    this.buckets = opts ? new TokenBuckets(opts, () => this.now().getTime()) : null;
+  }
+
+  /** Seconds to wait when the domain is throttled, 0 when the request may go ahead. */
+  throttle(domain: OpsgenieRateDomain): { waitSec: number; periodInSec: number } {
+    if (!this.buckets) return { waitSec: 0, periodInSec: 0 };
+    return { waitSec: this.buckets.take(domain), periodInSec: this.buckets.opts.periodInSec ?? 60 };
+  }
+
+  setOnCall(schedule: string, recipients: string[], opts: { id?: string; participants?: unknown[] } = {}): void {
+    this.onCall.set(schedule, { id: opts.id ?? randomUUID(), name: schedule, recipients, participants: opts.participants });
+  }
+
+  findSchedule(identifier: string, type: 'id' | 'name'): OpsgenieOnCall | undefined {
+    if (type === 'name') return this.onCall.get(identifier);
+    return [...this.onCall.values()].find((s) => s.id === identifier);
+  }
+
+  reset(): void {
+    this.alerts.length = 0;
+    this.requests.clear();
+    this.calls.length = 0;
+    this.faults.clear();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  dispose(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  // ------------------------------------------------------------ lookups
+
+  openByAlias(alias: string): OpsgenieAlert | undefined {
+    return this.alerts.find((a) => a.alias === alias && a.status === 'open');
+  }
+
+  /** Alias addresses open alerts only; id and tiny id address any alert. */
+  find(identifier: string, type: string): OpsgenieAlert | undefined {
+    if (type === 'alias') return this.openByAlias(identifier);
+    if (type === 'tiny') return this.alerts.find((a) => a.tinyId === identifier);
+    return this.alerts.find((a) => a.id === identifier);
+  }
+
+  // ------------------------------------------------------------ the async request model
+
+  /** Accepts a request (the 202) and applies it now or after the processing delay. */
+  accept(action: OpsgenieAction, alias: string, apply: (requestId: string) => Pick<OpsgenieRequest, 'isSuccess' | 'status' | 'alertId' | 'alias'>): string {
+    const requestId = randomUUID();
+    const record: OpsgenieRequest = { requestId, action, processed: false, isSuccess: false, status: 'Pending', alertId: '', alias };
+    this.requests.set(requestId, record);
+    const run = () => {
+      Object.assign(record, apply(requestId), { processed: true, processedAt: this.now().toISOString() });
+    };
+    if (this.processingDelayMs <= 0) run();
+    else {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        run();
+      }, this.processingDelayMs);
+      this.timers.add(t);
+    }
+    return requestId;
+  }
+
+  create(body: Record<string, unknown>, flavour: OpsgenieFlavour, callerIp: string): string {
+    const alias = typeof body.alias === 'string' && body.alias !== '' ? body.alias : '';
+    return this.accept('Create', alias, (requestId) => {
+      const at = this.now().toISOString();
+      const existing = alias ? this.openByAlias(alias) : undefined;
+      if (existing) {
+        // Opsgenie's dedup: no new alert, the counter goes up; message and description stay as they were.
+        existing.count += 1;
+        existing.lastOccurredAt = at;
+        existing.updatedAt = at;
+        return { isSuccess: true, status: 'Created alert', alertId: existing.id, alias: existing.alias };
+      }
+      const id = randomUUID();
+      const alert: OpsgenieAlert = {
+        id,
+        tinyId: String(++this.tiny),
+        alias: alias || id,
+        message: body.message as string,
+        description: body.description as string | undefined,
+        status: 'open',
+        acknowledged: false,
+        count: 1,
+        createdAt: at,
+        updatedAt: at,
+        lastOccurredAt: at,
+        priority: (body.priority as string | undefined) ?? 'P3',
+        tags: (body.tags as string[] | undefined) ?? [],
+        responders: (body.responders as OpsgenieResponder[] | undefined) ?? [],
+        visibleTo: (body.visibleTo as OpsgenieResponder[] | undefined) ?? [],
+        actions: (body.actions as string[] | undefined) ?? [],
+        details: (body.details as Record<string, string> | undefined) ?? {},
+        source: (body.source as string | undefined) ?? callerIp,
+        entity: body.entity as string | undefined,
+        owner: '',
+        notes: [],
+        createdBy: requestId,
+        flavour,
+      };
+      if (typeof body.note === 'string') alert.notes.push({ note: body.note, user: body.user as string, createdAt: at });
+      this.alerts.push(alert);
+      return { isSuccess: true, status: 'Created alert', alertId: id, alias: alert.alias };
+    });
+  }
+
+  action(
+    kind: 'close' | 'acknowledge' | 'notes',
+    identifier: string,
+    identifierType: string,
+    body: Record<string, unknown>,
+  ): string {
+    const action: OpsgenieAction = kind === 'close' ? 'Close' : kind === 'acknowledge' ? 'Acknowledge' : 'AddNote';
+    return this.accept(action, identifierType === 'alias' ? identifier : '', () => {
+      const alert = this.find(identifier, identifierType);
+      if (!alert) return { isSuccess: false, status: 'Alert does not exist', alertId: '', alias: '' };
+      const at = this.now().toISOString();
+      const done = (status: string) => ({ isSuccess: true, status, alertId: alert.id, alias: alert.alias });
+      const note = typeof body.note === 'string' ? body.note : undefined;
+      const user = typeof body.user === 'string' ? body.user : undefined;
+      if (kind === 'notes') {
+        alert.notes.push({ note: note!, user, source: body.source as string | undefined, createdAt: at });
+        alert.updatedAt = at;
+        return done('Added note');
+      }
+      if (alert.status === 'closed') return { isSuccess: false, status: 'Alert is already closed', alertId: alert.id, alias: alert.alias };
+      if (note) alert.notes.push({ note, user, source: body.source as string | undefined, createdAt: at });
+      alert.updatedAt = at;
+      if (kind === 'close') {
+        alert.status = 'closed';
+        alert.closedBy = user;
+        return done('Closed alert');
+      }
+      alert.acknowledged = true;
+      alert.acknowledgedBy = user;
+      return done('Acknowledged alert');
+    });
+  }
+}
+
+/** The alert as Opsgenie's GET answers it (without the stand-in's bookkeeping). */
+export function alertWire(a: OpsgenieAlert): Record<string, unknown> {
+  const { notes: _notes, createdBy: _createdBy, flavour: _flavour, closedBy, acknowledgedBy, ...wire } = a;
+  return {
+    ...wire,
+    isSeen: false,
+    snoozed: false,
+    integration: { id: INTEGRATION_ID, name: 'alertbus stand-in', type: 'API' },
+    report: { ...(closedBy ? { closedBy } : {}), ...(acknowledgedBy ? { acknowledgedBy } : {}) },
+  };
+}

@@ -1,0 +1,54 @@
+import {
+  ConfigError,
+  envBrokers,
+  envDatabaseUrl,
+  envInt,
+  envOptional,
+  envString,
+  envUrl,
+  type RetryPolicy,
+} from '@alertbus/common';
+import type { PagerProvider } from './pager-client';
+
+export const DEFAULT_OPSGENIE_API_URL = 'https://api.opsgenie.com';
+
+export interface OpsgenieSinkConfig {
+  /** Unset → dry-run: commands are recorded with the request they would have sent, nothing is called. */
+  apiKey?: string;
+  /** Opsgenie host (EU accounts: https://api.eu.opsgenie.com); for JSM the integration path is appended. */
+  apiUrl: string;
+  provider: PagerProvider;
+  /** Ops server port (/healthz, /readyz, /metrics); 0 = any free port. */
+  port: number;
+  host?: string;
+  kafkaBrokers: string[];
+  databaseUrl: string;
+  logLevel?: string;
+  /** Retries of each command (defaults to the shared policy); tests pass small timeouts. */
+  retryPolicy?: RetryPolicy;
+  /** Request-status polls after a 202 and the first wait between them. */
+  statusPolls?: number;
+  statusPollDelayMs?: number;
+  /** Timeout of one HTTP request to the pager API. */
+  requestTimeoutMs?: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Reads and validates the environment; a bad value throws ConfigError naming the variable. */
+export function loadConfig(env: Env = process.env): OpsgenieSinkConfig {
+  const provider = envString(env, 'PAGER_PROVIDER', 'opsgenie');
+  if (provider !== 'opsgenie' && provider !== 'jsm') {
+    throw new ConfigError(`PAGER_PROVIDER must be "opsgenie" or "jsm", got "${provider}"`);
+  }
+  return {
+    apiKey: envOptional(env, 'OPSGENIE_API_KEY'),
+    apiUrl: envUrl(env, 'OPSGENIE_API_URL', DEFAULT_OPSGENIE_API_URL).replace(/\/+$/, ''),
+    provider,
+    port: envInt(env, 'OPSGENIE_SINK_PORT', 8084, { min: 0, max: 65535 }),
+    kafkaBrokers: envBrokers(env),
+    databaseUrl: envDatabaseUrl(env),
+    logLevel: envOptional(env, 'LOG_LEVEL'),
+    requestTimeoutMs: envInt(env, 'OPSGENIE_TIMEOUT_MS', 10_000, { min: 100 }),
+  };
+}

@@ -1,0 +1,102 @@
+import {
+  createLogger,
+  createPool,
+  createRegistry,
+  ensureDatabase,
+  startOpsServer,
+  type Logger,
+  type Registry,
+} from '@alertbus/common';
+import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
+import { GROUPS, TOPICS } from '@alertbus/schemas';
+import { CommandLedger, SinkRunner, migrateLedger } from '@alertbus/sink-runtime';
+import type { OpsgenieSinkConfig } from './config';
+import { createPagerClient } from './create-pager-client';
+import { PagerNotifier } from './notifier';
+
+export type { OpsgenieSinkConfig } from './config';
+export { loadConfig } from './config';
+export type { PagerClient, PagerProvider } from './pager-client';
+export { createPagerClient } from './create-pager-client';
+export { PagerNotifier } from './notifier';
+
+export const SINK_NAME = 'opsgenie-sink';
+
+export interface OpsgenieSink {
+  /** Base URL of the ops server (/healthz, /readyz, /metrics). */
+  url: string;
+  dryRun: boolean;
+  log: Logger;
+  registry: Registry;
+  close(): Promise<void>;
+}
+
+/** Starts the pager sink: consumes pager commands, calls Opsgenie or JSM Ops, emits what happened. */
+export async function startOpsgenieSink(config: OpsgenieSinkConfig): Promise<OpsgenieSink> {
+  const log = createLogger(SINK_NAME, config.logLevel);
+  const registry = createRegistry(SINK_NAME);
+  const dryRun = !config.apiKey;
+
+  await ensureDatabase(config.databaseUrl);
+  const pool = createPool(config.databaseUrl);
+  let producer: EventProducer | undefined;
+  let runner: SinkRunner | undefined;
+  let ops: { app: { close(): Promise<unknown> }; url: string } | undefined;
+  // Stop taking work first, then flush, then release the database.
+  const shutdown = async () => {
+    for (const step of [() => ops?.app.close(), () => runner?.stop(), () => producer?.disconnect(), () => pool.end()]) {
+      await Promise.resolve()
+        .then(step)
+        .catch((err: Error) => log.error({ error: err.message }, 'error while closing'));
+    }
+  };
+  try {
+    await migrateLedger(pool);
+    const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: SINK_NAME, log });
+    await ensureTopics(kafka);
+    producer = new EventProducer(kafka);
+    await producer.connect();
+
+    const client = config.apiKey
+      ? createPagerClient(config.provider, { apiKey: config.apiKey, apiUrl: config.apiUrl, timeoutMs: config.requestTimeoutMs })
+      : undefined;
+    const notifier = new PagerNotifier({
+      provider: config.provider,
+      client,
+      statusPolls: config.statusPolls,
+      statusPollDelayMs: config.statusPollDelayMs,
+      log,
+    });
+    const sinkRunner = new SinkRunner({
+      name: SINK_NAME,
+      kafka,
+      groupId: GROUPS.opsgenieSink,
+      topic: TOPICS.pagerCommands,
+      producer,
+      ledger: new CommandLedger(pool, SINK_NAME),
+      notifier,
+      log,
+      registry,
+      dryRun,
+      retryPolicy: config.retryPolicy,
+    });
+    runner = sinkRunner;
+    const connected = producer;
+    ops = await startOpsServer(
+      config.port,
+      registry,
+      { ready: () => (!sinkRunner.isRunning ? 'consumer not running' : !connected.connected ? 'producer not connected' : null) },
+      config.host,
+    );
+    await sinkRunner.start();
+  } catch (err) {
+    await shutdown();
+    throw err;
+  }
+
+  log.info(
+    { provider: config.provider, apiUrl: config.apiUrl, dryRun, topic: TOPICS.pagerCommands, ops: ops.url },
+    dryRun ? 'pager sink started in dry-run (OPSGENIE_API_KEY unset)' : 'pager sink started',
+  );
+  return { url: ops.url, dryRun, log, registry, close: shutdown };
+}

@@ -1,0 +1,90 @@
+import { DeliveryError } from '@alertbus/common';
+import { deriveId, makeEnvelope, newId, type AnyEnvelope } from '@alertbus/schemas';
+import { startOpsgenieStandIn, type OpsgenieStandIn } from '@alertbus/stand-ins';
+import { createPagerClient } from './create-pager-client';
+import { PagerNotifier } from './notifier';
+
+const RULE = { path: 'default', rulesVersion: 'v' };
+
+function command(type: string, alias: string, data: Record<string, unknown> = {}): AnyEnvelope {
+  const id = newId();
+  const at = '2026-01-01T00:00:00.000Z';
+  return makeEnvelope({
+    id,
+    type,
+    alias,
+    occurredAt: at,
+    recordedAt: at,
+    source: 'router',
+    data: { incidentId: deriveId('incident', alias, 1), rule: RULE, ...data },
+  } as never) as AnyEnvelope;
+}
+
+const create = (alias: string) =>
+  command('CreatePagerAlert', alias, { message: 'm', priority: 'P3', tags: [], responders: [], details: {}, source: 'test' });
+
+let og: OpsgenieStandIn;
+let notifier: PagerNotifier;
+
+beforeEach(async () => {
+  og = await startOpsgenieStandIn();
+  notifier = new PagerNotifier({
+    provider: 'opsgenie',
+    client: createPagerClient('opsgenie', { apiKey: og.apiKey, apiUrl: og.url }),
+    statusPolls: 2,
+    statusPollDelayMs: 10,
+  });
+});
+afterEach(async () => {
+  await og.close();
+});
+
+describe('PagerNotifier', () => {
+  it('treats closing an alias with no open alert as done (the state asked for holds), without an alert id', async () => {
+    const outcome = await notifier.execute(command('ClosePagerAlert', 'never-opened'));
+    expect(outcome.type).toBe('PagerAlertClosed');
+    expect(outcome.data).toEqual({ provider: 'opsgenie', requestId: expect.any(String) });
+  });
+
+  it('fails a note on an alias with no open alert permanently, named alert-not-open', async () => {
+    const err = await notifier.execute(command('AddPagerNote', 'never-opened', { note: 'n' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeliveryError);
+    expect(err).toMatchObject({ permanent: true, message: expect.stringMatching(/^alert-not-open: opsgenie add note/) });
+  });
+
+  it('counts an accepted request whose status stays unknown as delivered, with the requestId only', async () => {
+    og.state.processingDelayMs = 60_000;
+    const outcome = await notifier.execute(create('slow'));
+    expect(outcome).toEqual({ type: 'PagerAlertCreated', data: { provider: 'opsgenie', requestId: expect.any(String) } });
+  });
+
+  it('reconciles from what the pager shows for the alias', async () => {
+    expect(await notifier.reconcile(create('a1'))).toBeUndefined();
+    expect(await notifier.reconcile(command('ClosePagerAlert', 'a1'))).toMatchObject({ type: 'PagerAlertClosed' });
+    await notifier.execute(create('a1'));
+    const alert = og.state.alerts[0]!;
+    expect(await notifier.reconcile(create('a1'))).toEqual({ type: 'PagerAlertCreated', data: { provider: 'opsgenie', alertId: alert.id } });
+    expect(await notifier.reconcile(command('ClosePagerAlert', 'a1'))).toBeUndefined();
+    expect(await notifier.reconcile(command('AcknowledgePagerAlert', 'a1'))).toBeUndefined();
+    expect(await notifier.reconcile(command('AddPagerNote', 'a1', { note: 'n' }))).toBeUndefined();
+    og.state.failNext('getAlert', { status: 503 });
+    expect(await notifier.reconcile(create('a1'))).toBeUndefined(); // unknown → execute (deduplicated by alias)
+  });
+
+  it('describes in dry-run the exact request, under the JSM prefix for jsm', () => {
+    const dry = new PagerNotifier({ provider: 'jsm' });
+    const cmd = command('AcknowledgePagerAlert', 'grafana:a/b', { user: 'bob' });
+    expect(dry.dryRun(cmd)).toEqual({
+      type: 'PagerAlertAcknowledged',
+      data: {
+        provider: 'jsm',
+        request: {
+          method: 'POST /jsm/ops/integration/v2/alerts/grafana%3Aa%2Fb/acknowledge?identifierType=alias',
+          body: { user: 'bob', source: 'alertbus' },
+        },
+      },
+    });
+    const long = dry.dryRun(command('CreatePagerAlert', 'x', { message: '€'.repeat(200), priority: 'P1', tags: [], responders: [], details: {}, source: 's' }));
+    expect([...((long.data.request as { body: { message: string } }).body.message)]).toHaveLength(130);
+  });
+});

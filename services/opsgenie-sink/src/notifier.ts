@@ -1,0 +1,160 @@
+import { DeliveryError, type Logger } from '@alertbus/common';
+import type { AnyEnvelope, EventType } from '@alertbus/schemas';
+import type { DeliveryOutcome, Notifier } from '@alertbus/sink-runtime';
+import type { PagerClient, PagerProvider } from './pager-client';
+import { actionBody, createBody, describeRequest, type PagerCommandType } from './requests';
+import type { Accepted, RequestStatus } from './wire';
+
+/** The delivery event each pager command produces. */
+export const OUTCOME_TYPE: Record<PagerCommandType, EventType> = {
+  CreatePagerAlert: 'PagerAlertCreated',
+  ClosePagerAlert: 'PagerAlertClosed',
+  AcknowledgePagerAlert: 'PagerAlertAcknowledged',
+  AddPagerNote: 'PagerNoteAdded',
+};
+
+const VERB: Record<PagerCommandType, string> = {
+  CreatePagerAlert: 'create alert',
+  ClosePagerAlert: 'close alert',
+  AcknowledgePagerAlert: 'acknowledge alert',
+  AddPagerNote: 'add note',
+};
+
+export interface PagerNotifierOptions {
+  provider: PagerProvider;
+  /** Absent in dry-run (no API key): nothing is sent. */
+  client?: PagerClient;
+  /** How many times to ask for the request status after a 202 (first at once, then with doubling waits); default 4. */
+  statusPolls?: number;
+  /** First wait between status polls; default 250 ms. */
+  statusPollDelayMs?: number;
+  log?: Logger;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Opsgenie's answer when an alias names no open alert (closed already, or never created). */
+const alertMissing = (s: RequestStatus) => /does not exist|already closed/i.test(s.status);
+
+/**
+ * Executes pager commands through a PagerClient. A 202 only means "queued", so each action is followed by
+ * a few request-status polls: they give the alert id and reveal actions that were accepted but not applied.
+ *
+ * Decisions on "Alert does not exist" (the alias has no open alert):
+ * - close → success (PagerAlertClosed without alertId): the state the command asks for already holds —
+ *   someone closed the alert in Opsgenie, or an earlier run closed it before a crash — and dead-lettering
+ *   that would page an operator about nothing;
+ * - acknowledge / add note → permanent failure named `alert-not-open`: the effect asked for did not happen.
+ * A status still unknown after the polls counts as success with the requestId only (the request was accepted).
+ */
+export class PagerNotifier implements Notifier {
+  readonly target = 'pager' as const;
+  readonly handles: ReadonlySet<string> = new Set(Object.keys(OUTCOME_TYPE));
+  private readonly polls: number;
+  private readonly pollDelayMs: number;
+
+  constructor(private readonly opts: PagerNotifierOptions) {
+    this.polls = opts.statusPolls ?? 4;
+    this.pollDelayMs = opts.statusPollDelayMs ?? 250;
+  }
+
+  private get client(): PagerClient {
+    if (!this.opts.client) throw new DeliveryError('no pager API key configured (dry-run only)', true);
+    return this.opts.client;
+  }
+
+  private outcome(type: PagerCommandType, requestId?: string, alertId?: string): DeliveryOutcome {
+    return {
+      type: OUTCOME_TYPE[type],
+      data: {
+        provider: this.opts.provider,
+        ...(requestId ? { requestId } : {}),
+        ...(alertId ? { alertId } : {}),
+      },
+    };
+  }
+
+  async execute(command: AnyEnvelope): Promise<DeliveryOutcome> {
+    const type = command.type as PagerCommandType;
+    const { alias } = command;
+    const data = command.data as { note?: string; user?: string };
+    let accepted: Accepted;
+    switch (type) {
+      case 'CreatePagerAlert':
+        accepted = await this.client.create(createBody(alias, (command as AnyEnvelope & { type: 'CreatePagerAlert' }).data));
+        break;
+      case 'ClosePagerAlert':
+        accepted = await this.client.close(alias, actionBody(data));
+        break;
+      case 'AcknowledgePagerAlert':
+        accepted = await this.client.acknowledge(alias, actionBody(data));
+        break;
+      case 'AddPagerNote':
+        accepted = await this.client.addNote(alias, { ...actionBody(data), note: data.note! });
+        break;
+      default:
+        throw new DeliveryError(`not a pager command: ${String(type)}`, true);
+    }
+
+    const status = await this.confirm(accepted.requestId, command);
+    if (status && !status.isSuccess) {
+      const provider = this.opts.provider;
+      if (alertMissing(status)) {
+        if (type === 'ClosePagerAlert') {
+          this.opts.log?.info({ commandId: command.id, alias, status: status.status }, 'no open alert with the alias: already closed');
+          return this.outcome(type, accepted.requestId);
+        }
+        throw new DeliveryError(
+          `alert-not-open: ${provider} ${VERB[type]} not applied, no open alert with alias "${alias}" (request ${accepted.requestId}: ${status.status})`,
+          true,
+        );
+      }
+      throw new DeliveryError(
+        `action-failed: ${provider} ${VERB[type]} accepted but not applied (request ${accepted.requestId}: ${status.status})`,
+        true,
+      );
+    }
+    return this.outcome(type, accepted.requestId, status?.alertId);
+  }
+
+  /** Asks what became of an accepted request; never throws (the action was accepted, retrying it could repeat a note). */
+  private async confirm(requestId: string, command: AnyEnvelope): Promise<RequestStatus | undefined> {
+    for (let i = 0; i < this.polls; i++) {
+      if (i > 0) await sleep(this.pollDelayMs * 2 ** (i - 1));
+      try {
+        const status = await this.client.requestStatus(requestId);
+        if (status) return status;
+      } catch (err) {
+        this.opts.log?.warn({ commandId: command.id, requestId, error: (err as Error).message }, 'request status check failed');
+      }
+    }
+    this.opts.log?.warn({ commandId: command.id, requestId }, 'request accepted but its status is still unknown');
+    return undefined;
+  }
+
+  /**
+   * After a crash between "started" and "completed": looks at the pager to see whether the effect already
+   * happened. Lookup errors mean "unknown" → execute again, which is safe: create is deduplicated by alias,
+   * close of a closed alias is treated as done, a second acknowledge changes nothing. Notes cannot be
+   * checked through this interface and are added again.
+   */
+  async reconcile(command: AnyEnvelope): Promise<DeliveryOutcome | undefined> {
+    const type = command.type as PagerCommandType;
+    if (!this.opts.client || type === 'AddPagerNote') return undefined;
+    let open;
+    try {
+      open = await this.client.getOpenByAlias(command.alias);
+    } catch (err) {
+      this.opts.log?.warn({ commandId: command.id, error: (err as Error).message }, 'reconcile lookup failed; executing again');
+      return undefined;
+    }
+    if (type === 'CreatePagerAlert') return open ? this.outcome(type, undefined, open.id) : undefined;
+    if (type === 'ClosePagerAlert') return open ? undefined : this.outcome(type);
+    return open?.acknowledged ? this.outcome(type, undefined, open.id) : undefined;
+  }
+
+  dryRun(command: AnyEnvelope): DeliveryOutcome {
+    const type = command.type as PagerCommandType;
+    return { type: OUTCOME_TYPE[type], data: { provider: this.opts.provider, request: describeRequest(this.opts.provider, command) } };
+  }
+}

@@ -1,0 +1,27 @@
+import type { Accepted, ActionBody, CreateAlertBody, PagerAlert, RequestStatus } from './wire';
+
+export type PagerProvider = 'opsgenie' | 'jsm';
+
+/**
+ * The one interface both pager providers (Opsgenie via its SDK, JSM Ops via fetch) implement, so the
+ * notifier never knows which one it talks to. Failures are thrown as DeliveryError (retry or permanent).
+ */
+export interface PagerClient {
+  readonly provider: PagerProvider;
+  create(body: CreateAlertBody): Promise<Accepted>;
+  close(alias: string, body: ActionBody): Promise<Accepted>;
+  acknowledge(alias: string, body: ActionBody): Promise<Accepted>;
+  addNote(alias: string, body: ActionBody & { note: string }): Promise<Accepted>;
+  /** The open alert with this alias, or undefined when none is open (404). */
+  getOpenByAlias(alias: string): Promise<PagerAlert | undefined>;
+  /** What became of an accepted request, or undefined while it is not processed yet (404). */
+  requestStatus(requestId: string): Promise<RequestStatus | undefined>;
+}
+
+export interface PagerClientOptions {
+  apiKey: string;
+  /** Opsgenie's host (e.g. https://api.eu.opsgenie.com); JSM paths are appended to it. */
+  apiUrl: string;
+  /** Per-request timeout; default 10 s. */
+  timeoutMs?: number;
+}
