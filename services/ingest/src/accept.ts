@@ -1,0 +1,68 @@
+import { validateEnvelope, type AlertSource, type AnyEnvelope } from '@alertbus/schemas';
+import { toAlertEnvelopes } from './envelopes';
+import { HttpError } from './http-error';
+import type { IngestMetrics } from './metrics';
+import type { NormaliseResult } from './normalise/result';
+import type { AcceptedBody } from './payloads/common';
+import { TimeoutError, withTimeout } from './timeout';
+
+/** What ingest needs from a producer: `EventProducer` from @alertbus/kafka has this shape. */
+export interface IngestProducer {
+  send(events: AnyEnvelope[]): Promise<void>;
+  readonly connected: boolean;
+  /** Produce calls made so far, when the producer counts them (EventProducer does). */
+  readonly produceCalls?: number;
+}
+
+export interface AcceptDeps {
+  producer: IngestProducer;
+  kafkaTimeoutMs: number;
+  metrics: IngestMetrics;
+  now: () => Date;
+  newId: () => string;
+}
+
+export type Accepted = AcceptedBody;
+
+/** Kafka's default limit for one record batch is 1 MiB; one event must stay below it with room for framing. */
+export const MAX_EVENT_BYTES = 1_000_000;
+
+/**
+ * Turns a normalised webhook into events and writes them in ONE send, resolving only once Kafka has
+ * acknowledged every record; everything that can reject the request is checked before anything is sent.
+ */
+export async function acceptAlerts(deps: AcceptDeps, source: AlertSource, result: NormaliseResult): Promise<Accepted> {
+  if (!result.ok) throw new HttpError(400, 'invalid_payload', result.message);
+  const events = toAlertEnvelopes(result.alerts, { source, recordedAt: deps.now().toISOString(), newId: deps.newId });
+  for (const [i, event] of events.entries()) {
+    const check = validateEnvelope(event);
+    if (!check.ok) {
+      throw new HttpError(400, 'invalid_payload', `alert ${i} cannot be recorded as an AlertReceived event: ${check.error}`);
+    }
+    const bytes = Buffer.byteLength(JSON.stringify(event));
+    if (bytes > MAX_EVENT_BYTES) {
+      throw new HttpError(
+        413,
+        'payload_too_large',
+        `alert ${i} is ${bytes} bytes once normalised (raw payload included), above the ${MAX_EVENT_BYTES} bytes one Kafka record may hold`,
+      );
+    }
+  }
+  if (!deps.producer.connected) {
+    throw new HttpError(503, 'kafka_unavailable', 'kafka unavailable: the producer is not connected');
+  }
+  const stop = deps.metrics.produceSeconds.startTimer();
+  try {
+    await withTimeout(deps.producer.send(events), deps.kafkaTimeoutMs, 'the Kafka write');
+    stop({ outcome: 'ok' });
+  } catch (err) {
+    const timedOut = err instanceof TimeoutError;
+    stop({ outcome: timedOut ? 'timeout' : 'error' });
+    const detail = timedOut
+      ? `no acknowledgement within ${deps.kafkaTimeoutMs} ms (INGEST_KAFKA_TIMEOUT_MS)`
+      : (err as Error).message || String(err);
+    throw new HttpError(503, 'kafka_unavailable', `kafka unavailable: ${detail}`);
+  }
+  deps.metrics.alertsAccepted.inc({ source }, events.length);
+  return { accepted: events.length, ids: events.map((e) => e.id), aliases: events.map((e) => e.alias) };
+}

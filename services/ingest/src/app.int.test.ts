@@ -1,0 +1,324 @@
+/**
+ * The ingest app against the real Kafka broker of the test run: what a sender sees over HTTP, and what
+ * lands on the topics (and, for every rejected request, that nothing does).
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Kafka } from 'kafkajs';
+import { createLogger, createRegistry } from '@alertbus/common';
+import { createKafka, EventProducer } from '@alertbus/kafka';
+import { TOPIC_SPECS, TOPICS } from '@alertbus/schemas';
+import { readTopic, testKafka } from '../../../test/support/kafka';
+import { buildApp, type IngestAppDeps } from './app';
+import { fixtureNames, fixtureText } from './test-support/fixtures';
+import { listenLocal, request } from './test-support/http';
+import { settled } from './test-support/retry';
+
+const TOKEN = 'ingest-test-token-5f1c';
+const log = createLogger('ingest-test', 'silent');
+
+let kafka: Kafka;
+let producer: EventProducer;
+const apps: FastifyInstance[] = [];
+const extraProducers: EventProducer[] = [];
+
+interface TestApp {
+  app: FastifyInstance;
+  base: string;
+}
+
+async function makeApp(
+  config: Partial<IngestAppDeps['config']> = {},
+  p: IngestAppDeps['producer'] = producer,
+  extra: Pick<IngestAppDeps, 'now' | 'newId'> = {},
+): Promise<TestApp> {
+  const app = buildApp({
+    producer: p,
+    config: { bodyLimit: 1024 * 1024, kafkaTimeoutMs: 10_000, ...config },
+    registry: createRegistry('ingest'),
+    log,
+    ...extra,
+  });
+  apps.push(app);
+  return { app, base: await listenLocal(app) };
+}
+
+function post(t: TestApp, url: string, payload: string, headers: Record<string, string> = {}) {
+  return request(t.base, 'POST', url, payload, { 'content-type': 'application/json', ...headers });
+}
+
+function get(t: TestApp, url: string) {
+  return request(t.base, 'GET', url);
+}
+
+/** The end offset of every partition of every alertbus topic: equal snapshots mean nothing was written. */
+function endOffsets(): Promise<Record<string, string>> {
+  return settled(fetchEndOffsets);
+}
+
+async function fetchEndOffsets(): Promise<Record<string, string>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const out: Record<string, string> = {};
+    for (const spec of TOPIC_SPECS) {
+      for (const p of await admin.fetchTopicOffsets(spec.name)) out[`${spec.name}/${p.partition}`] = p.high;
+    }
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function recordsBetween(before: Record<string, string>, after: Record<string, string>, topic: string): number {
+  return Object.keys(after)
+    .filter((k) => k.startsWith(`${topic}/`))
+    .reduce((n, k) => n + Number(BigInt(after[k]!) - BigInt(before[k] ?? '0')), 0);
+}
+
+beforeAll(async () => {
+  kafka = await settled(() => testKafka('ingest-test'));
+  producer = new EventProducer(kafka);
+  await producer.connect();
+});
+
+afterAll(async () => {
+  await Promise.all(apps.map((a) => a.close()));
+  await producer?.disconnect();
+  await Promise.all(extraProducers.map((p) => p.disconnect().catch(() => undefined)));
+});
+
+test('an Alertmanager group of two firing alerts → 202 and exactly two valid AlertReceived records keyed by alias', async () => {
+  const app = await makeApp();
+  const before = await endOffsets();
+  const res = await post(app, '/webhooks/alertmanager', fixtureText('alertmanager/zulip_firing_two_alerts.json'));
+  expect(res.statusCode).toBe(202);
+  const body = res.json() as { accepted: number; ids: string[]; aliases: string[] };
+  expect(body.accepted).toBe(2);
+  expect(body.aliases).toEqual(['alertmanager:a1bc48475b20e73d', 'alertmanager:c2ea85182f28cbd9']);
+  expect(body.ids).toHaveLength(2);
+
+  // The 202 came after the acknowledgement: the records are there without waiting.
+  const after = await endOffsets();
+  expect(recordsBetween(before, after, TOPICS.alertsReceived)).toBe(2);
+  const others = TOPIC_SPECS.filter((s) => s.name !== TOPICS.alertsReceived);
+  for (const s of others) expect(recordsBetween(before, after, s.name)).toBe(0);
+
+  const records = (await settled(() => readTopic(kafka, TOPICS.alertsReceived))).filter((r) => r.event && body.ids.includes(r.event.id));
+  expect(records).toHaveLength(2);
+  for (const r of records) {
+    expect(r.event).toBeDefined(); // decoded and valid against the envelope and AlertReceived schemas
+    expect(r.event!.type).toBe('AlertReceived');
+    expect(r.key).toBe(r.event!.alias);
+    expect(r.event!.data).toMatchObject({ source: 'alertmanager', status: 'firing', severity: 'critical' });
+  }
+  expect(records.map((r) => r.key).sort()).toEqual(body.aliases);
+
+  // raw is the alert exactly as sent (validation neither coerced nor stripped anything), group fields under raw.group.
+  const { alerts, ...group } = JSON.parse(fixtureText('alertmanager/zulip_firing_two_alerts.json')) as { alerts: unknown[] };
+  const byId = new Map(records.map((r) => [r.event!.id, r.event!]));
+  body.ids.forEach((id, i) => {
+    expect((byId.get(id)!.data as { raw: unknown }).raw).toEqual({ ...(alerts[i] as object), group });
+  });
+});
+
+test('every real Alertmanager and Grafana fixture passes the route schemas (except the malformed one)', async () => {
+  const app = await makeApp();
+  for (const [route, dir] of [
+    ['/webhooks/alertmanager', 'alertmanager'],
+    ['/webhooks/grafana', 'grafana'],
+  ] as const) {
+    for (const name of fixtureNames(dir)) {
+      const res = await post(app, route, fixtureText(`${dir}/${name}`));
+      if (name === 'prom2teams_malformed_missing_status_alertname.json') {
+        expect(res.statusCode).toBe(400);
+        expect(res.json()).toEqual({
+          error: 'invalid_payload',
+          message: expect.stringContaining('body/alerts/0/status is missing'),
+        });
+      } else {
+        expect({ name, status: res.statusCode }).toEqual({ name, status: 202 });
+      }
+    }
+  }
+});
+
+test('the clock and the id source are injected: recordedAt, and occurredAt when the source gives no time', async () => {
+  let n = 0;
+  const run = Math.random().toString(36).slice(2);
+  const app = await makeApp({}, producer, { now: () => new Date('2026-05-01T12:00:00Z'), newId: () => `${run}-${++n}` });
+  const res = await post(
+    app,
+    '/webhooks/generic',
+    JSON.stringify({ alerts: [{ title: 'no time' }, { title: 'timed', occurredAt: '2026-05-01T13:30:00+02:00' }] }),
+  );
+  expect(res.statusCode).toBe(202);
+  expect((res.json() as { ids: string[] }).ids).toEqual([`${run}-1`, `${run}-2`]);
+  const events = (await settled(() => readTopic(kafka, TOPICS.alertsReceived)))
+    .map((r) => r.event!)
+    .filter((e) => e?.id.startsWith(run))
+    .sort((a, b) => a.id.localeCompare(b.id));
+  expect(events.map((e) => [e.recordedAt, e.occurredAt, e.source])).toEqual([
+    ['2026-05-01T12:00:00.000Z', '2026-05-01T12:00:00.000Z', 'ingest/generic'],
+    ['2026-05-01T12:00:00.000Z', '2026-05-01T11:30:00.000Z', 'ingest/generic'],
+  ]);
+});
+
+describe('rejected requests get a clear 4xx and write nothing', () => {
+  const alert = fixtureText('alertmanager/zulip_firing_two_alerts.json');
+  const cases: Array<{
+    what: string;
+    config?: Partial<IngestAppDeps['config']>;
+    url?: string;
+    payload: string;
+    headers?: Record<string, string>;
+    status: number;
+    error: string;
+    message: RegExp | string;
+  }> = [
+    {
+      what: 'invalid JSON',
+      payload: '{"alerts": [',
+      status: 400,
+      error: 'invalid_json',
+      message: /^invalid JSON body: /,
+    },
+    {
+      what: 'a wrong status value',
+      payload: JSON.stringify({ status: 'firing', alerts: [{ status: 'burning', labels: {} }] }),
+      status: 400,
+      error: 'invalid_payload',
+      message: 'body/alerts/0/status must be equal to one of the allowed values',
+    },
+    {
+      what: 'a missing required field in a generic batch',
+      url: '/webhooks/generic',
+      payload: JSON.stringify({ alerts: [{ title: 'ok' }, { severity: 'critical' }] }),
+      status: 400,
+      error: 'invalid_payload',
+      message: "body/alerts/1 must have required property 'title'",
+    },
+    {
+      what: 'a second alert that makes the whole request invalid (the first is not written either)',
+      payload: JSON.stringify({ alerts: [{ status: 'firing', labels: { a: '1' } }, { labels: { a: '2' } }] }),
+      status: 400,
+      error: 'invalid_payload',
+      message: 'body/alerts/1/status is missing',
+    },
+    {
+      what: 'a body over INGEST_BODY_LIMIT',
+      config: { bodyLimit: 1024 },
+      payload: alert,
+      status: 413,
+      error: 'payload_too_large',
+      message: 'request body is larger than the limit of 1024 bytes (INGEST_BODY_LIMIT)',
+    },
+    {
+      what: 'one alert too large for a Kafka record, under a generous body limit',
+      config: { bodyLimit: 4 * 1024 * 1024 },
+      url: '/webhooks/generic',
+      payload: JSON.stringify({ title: 'huge', description: 'x'.repeat(1_100_000) }),
+      status: 413,
+      error: 'payload_too_large',
+      message: 'above the 1000000 bytes one Kafka record may hold',
+    },
+    {
+      what: 'a missing bearer token',
+      config: { token: TOKEN },
+      payload: alert,
+      status: 401,
+      error: 'unauthorized',
+      message: /^missing bearer token/,
+    },
+    {
+      what: 'a wrong bearer token',
+      config: { token: TOKEN },
+      payload: alert,
+      headers: { authorization: `Bearer ${TOKEN}x` },
+      status: 401,
+      error: 'unauthorized',
+      message: 'invalid bearer token',
+    },
+    {
+      what: 'another auth scheme carrying the right token',
+      config: { token: TOKEN },
+      payload: alert,
+      headers: { authorization: `Basic ${TOKEN}` },
+      status: 401,
+      error: 'unauthorized',
+      message: /^missing bearer token/,
+    },
+  ];
+
+  test.each(cases)('$what → $status', async (c) => {
+    const app = await makeApp(c.config);
+    const before = await endOffsets();
+    const res = await post(app, c.url ?? '/webhooks/alertmanager', c.payload, c.headers);
+    expect(res.statusCode).toBe(c.status);
+    const body = res.json() as { error: string; message: string };
+    expect(body.error).toBe(c.error);
+    if (typeof c.message === 'string') expect(body.message).toContain(c.message);
+    else expect(body.message).toMatch(c.message);
+    expect(res.body).not.toContain(TOKEN);
+    expect(await endOffsets()).toEqual(before);
+  });
+
+  test('with the right token the same request is accepted', async () => {
+    const app = await makeApp({ token: TOKEN });
+    const res = await post(app, '/webhooks/alertmanager', alert, { authorization: `Bearer ${TOKEN}` });
+    expect(res.statusCode).toBe(202);
+    // The ops endpoints stay open for probes and scrapers.
+    expect((await get(app, '/healthz')).statusCode).toBe(200);
+    expect((await get(app, '/metrics')).statusCode).toBe(200);
+  });
+});
+
+test('Kafka unreachable → 503 "kafka unavailable", and not ready', async () => {
+  const deadKafka = createKafka({ brokers: ['127.0.0.1:1'], clientId: 'ingest-test-dead', log });
+  const dead = new EventProducer(deadKafka);
+  extraProducers.push(dead);
+  const app = await makeApp({ kafkaTimeoutMs: 1500 }, dead);
+
+  const res = await post(app, '/webhooks/alertmanager', fixtureText('alertmanager/zulip_firing_two_alerts.json'));
+  expect(res.statusCode).toBe(503);
+  expect(res.json()).toEqual({ error: 'kafka_unavailable', message: expect.stringMatching(/^kafka unavailable: /) });
+
+  const ready = await get(app, '/readyz');
+  expect(ready.statusCode).toBe(503);
+  expect(ready.json()).toMatchObject({ status: 'not ready' });
+});
+
+test('/readyz follows the producer connection', async () => {
+  const own = new EventProducer(kafka);
+  extraProducers.push(own);
+  const app = await makeApp({}, own);
+  expect((await get(app, '/readyz')).statusCode).toBe(503);
+  await own.connect();
+  expect((await get(app, '/readyz')).json()).toEqual({ status: 'ready' });
+  await own.disconnect();
+  expect((await get(app, '/readyz')).statusCode).toBe(503);
+});
+
+test('200 concurrent requests are all accepted and grouped into fewer produce calls', async () => {
+  const app = await makeApp();
+  const N = 200;
+  const callsBefore = producer.produceCalls;
+  const before = await endOffsets();
+  const responses = await Promise.all(
+    Array.from({ length: N }, (_, i) =>
+      post(app, '/webhooks/generic', JSON.stringify({ title: `load ${i}`, labels: { i: String(i) }, severity: 'info' })),
+    ),
+  );
+  expect(responses.map((r) => r.statusCode)).toEqual(Array(N).fill(202));
+  const aliases = new Set(responses.map((r) => (r.json() as { aliases: string[] }).aliases[0]));
+  expect(aliases.size).toBe(N);
+  const calls = producer.produceCalls - callsBefore;
+  expect(calls).toBeGreaterThanOrEqual(1);
+  expect(calls).toBeLessThan(N);
+  expect(recordsBetween(before, await endOffsets(), TOPICS.alertsReceived)).toBe(N);
+
+  const metrics = (await get(app, '/metrics')).body;
+  expect(metrics).toContain(`alertbus_ingest_alerts_accepted_total{source="generic",service="ingest"} ${N}`);
+  expect(metrics).toContain(`alertbus_ingest_requests_total{route="/webhooks/generic",status="202",service="ingest"} ${N}`);
+  expect(metrics).toMatch(/alertbus_ingest_produce_duration_seconds_count\{service="ingest",outcome="ok"\} 200/);
+  expect(metrics).toMatch(/alertbus_ingest_produce_calls_total\{service="ingest"\} \d+/);
+});

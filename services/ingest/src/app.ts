@@ -1,0 +1,60 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { registerOpsRoutes, type Logger, type Registry } from '@alertbus/common';
+import { newId as randomId } from '@alertbus/schemas';
+import type { AcceptDeps, IngestProducer } from './accept';
+import type { IngestConfig } from './config';
+import { ingestMetrics } from './metrics';
+import { bearerAuth } from './plugins/bearer-auth';
+import { formatSchemaErrors, registerErrorHandling } from './plugins/errors';
+import { acceptJsonBodies } from './plugins/json-body';
+import { alertmanagerRoutes } from './routes/alertmanager';
+import { genericRoutes } from './routes/generic';
+import { grafanaRoutes } from './routes/grafana';
+
+export interface IngestAppDeps {
+  producer: IngestProducer;
+  config: Pick<IngestConfig, 'token' | 'bodyLimit' | 'kafkaTimeoutMs'>;
+  registry: Registry;
+  log: Logger;
+  now?: () => Date;
+  newId?: () => string;
+}
+
+/** The ingest HTTP app, composed of plugins and not listening, so tests drive it with `app.inject` or their own port. */
+export function buildApp(deps: IngestAppDeps): FastifyInstance {
+  const { producer, config, registry } = deps;
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: config.bodyLimit,
+    // Validate only: the body is kept as `raw`, so ajv must not coerce, default or strip anything in it.
+    ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false } },
+    schemaErrorFormatter: formatSchemaErrors,
+  });
+
+  const metrics = ingestMetrics(registry);
+  metrics.produceCalls.read = () => producer.produceCalls;
+  registerErrorHandling(app, config.bodyLimit);
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.requests.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+  });
+
+  registerOpsRoutes(app, registry, {
+    ready: () => (producer.connected ? null : 'the Kafka producer is not connected'),
+  });
+
+  const accept: AcceptDeps = {
+    producer,
+    kafkaTimeoutMs: config.kafkaTimeoutMs,
+    metrics,
+    now: deps.now ?? (() => new Date()),
+    newId: deps.newId ?? randomId,
+  };
+  void app.register(async (webhooks) => {
+    acceptJsonBodies(webhooks);
+    if (config.token) webhooks.addHook('onRequest', bearerAuth(config.token));
+    await webhooks.register(alertmanagerRoutes, accept);
+    await webhooks.register(grafanaRoutes, accept);
+    await webhooks.register(genericRoutes, accept);
+  });
+  return app;
+}

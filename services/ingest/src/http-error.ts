@@ -1,0 +1,23 @@
+/** The kinds of failure a client can see, in the `error` field of every error body. */
+export type ErrorKind =
+  | 'invalid_json'
+  | 'invalid_payload'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'unauthorized'
+  | 'not_found'
+  | 'kafka_unavailable'
+  | 'bad_request'
+  | 'internal';
+
+/** An error that already knows its HTTP status and the message safe to show the sender. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly kind: ErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}

@@ -1,0 +1,43 @@
+/** startIngest as `npm start` and main.ts run it: real Kafka, a real port, a graceful close. */
+import { createLogger } from '@alertbus/common';
+import { TOPICS } from '@alertbus/schemas';
+import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
+import { startIngest, type RunningIngest } from './index';
+import { settled } from './test-support/retry';
+
+let ingest: RunningIngest | undefined;
+
+afterAll(async () => {
+  await ingest?.close();
+});
+
+test('starts on port 0, accepts a webhook over HTTP after Kafka acknowledged it, and closes', async () => {
+  ingest = await startIngest(
+    { port: 0, host: '127.0.0.1', bodyLimit: 1024 * 1024, kafkaBrokers: testBrokers(), kafkaTimeoutMs: 10_000 },
+    { log: createLogger('ingest-test', 'silent') },
+  );
+  expect(ingest.port).toBeGreaterThan(0);
+  expect(ingest.url).toBe(`http://127.0.0.1:${ingest.port}`);
+  expect((await fetch(`${ingest.url}/readyz`)).status).toBe(200);
+
+  const res = await fetch(`${ingest.url}/webhooks/generic`, {
+    method: 'POST',
+    // No content type, as `curl -d` would send form encoding: the body is still read as JSON.
+    body: JSON.stringify({ alias: 'nightly-backup', title: 'Nightly backup failed', severity: 'warning' }),
+  });
+  expect(res.status).toBe(202);
+  const body = (await res.json()) as { ids: string[]; aliases: string[] };
+  expect(body.aliases).toEqual(['generic:nightly-backup']);
+
+  const kafka = await settled(() => testKafka('ingest-index-test'));
+  const records = await settled(() => readTopic(kafka, TOPICS.alertsReceived));
+  const mine = records.filter((r) => r.event?.id === body.ids[0]);
+  expect(mine).toHaveLength(1);
+  expect(mine[0]!.key).toBe('generic:nightly-backup');
+  expect(mine[0]!.event!.data).toMatchObject({ source: 'generic', title: 'Nightly backup failed', status: 'firing' });
+
+  const running = ingest;
+  await running.close();
+  expect(running.producer.connected).toBe(false);
+  await expect(fetch(`${running.url}/healthz`)).rejects.toThrow();
+});

@@ -1,0 +1,74 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { createLogger, createRegistry, type Logger, type Registry } from '@alertbus/common';
+import type { Kafka } from 'kafkajs';
+import { createKafka, ensureTopics, EventProducer } from '@alertbus/kafka';
+import { buildApp } from './app';
+import type { IngestConfig } from './config';
+
+export { buildApp, type IngestAppDeps } from './app';
+export { loadConfig, type IngestConfig } from './config';
+
+export interface IngestOptions {
+  log?: Logger;
+  registry?: Registry;
+}
+
+export interface RunningIngest {
+  url: string;
+  port: number;
+  app: FastifyInstance;
+  producer: EventProducer;
+  /** Stops accepting, lets in-flight requests finish (and their records be acknowledged), then disconnects. */
+  close(): Promise<void>;
+}
+
+/**
+ * ensureTopics, retried: right after a topic is created (or the broker started), metadata requests can
+ * briefly answer "This server does not host this topic-partition"; that must not fail the start.
+ */
+async function ensureTopicsPatiently(kafka: Kafka, log: Logger, attempts = 6): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await ensureTopics(kafka);
+      return;
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      log.warn({ attempt, err: (err as Error).message }, 'topics not ready yet, retrying');
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+}
+
+/** Starts ingest: Kafka client, topics, a connected producer, then the HTTP listener. */
+export async function startIngest(config: IngestConfig, opts: IngestOptions = {}): Promise<RunningIngest> {
+  const log = opts.log ?? createLogger('ingest');
+  const registry = opts.registry ?? createRegistry('ingest');
+  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'alertbus-ingest', log });
+  await ensureTopicsPatiently(kafka, log);
+  const producer = new EventProducer(kafka);
+  await producer.connect();
+
+  const app = buildApp({ producer, config, registry, log });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    throw err;
+  }
+  const port = (app.server.address() as AddressInfo).port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    port,
+    app,
+    producer,
+    close: () =>
+      (closing ??= (async () => {
+        await app.close();
+        await producer.disconnect();
+      })()),
+  };
+}

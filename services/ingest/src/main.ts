@@ -1,0 +1,36 @@
+import { ConfigError, createLogger, onShutdown } from '@alertbus/common';
+import { loadConfig, type IngestConfig } from './config';
+import { startIngest } from './index';
+
+/** Process entry point: validated env → running ingest, stopped gracefully on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  const log = createLogger('ingest');
+  let config: IngestConfig;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`ingest: invalid configuration: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const ingest = await startIngest(config, { log });
+  log.info(
+    {
+      url: ingest.url,
+      port: ingest.port,
+      host: config.host,
+      auth: config.token ? 'bearer token required' : 'none',
+      bodyLimit: config.bodyLimit,
+      kafkaTimeoutMs: config.kafkaTimeoutMs,
+    },
+    `ingest listening on ${config.host}:${ingest.port}`,
+  );
+  onShutdown(log, [() => ingest.close()]);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`ingest: failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

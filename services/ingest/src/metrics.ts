@@ -1,0 +1,66 @@
+import { Counter, Histogram, type Registry } from '@alertbus/common';
+
+export interface IngestMetrics {
+  requests: Counter<'route' | 'status'>;
+  alertsAccepted: Counter<'source'>;
+  produceSeconds: Histogram<'outcome'>;
+  /** Where the produce-call counter reads from at scrape time (the producer's own count). */
+  produceCalls: { read?: () => number | undefined };
+}
+
+const produceCallSources = new WeakMap<Registry, { read?: () => number | undefined }>();
+
+/** Produce calls made so far, read from the producer at scrape time: fewer calls than requests means grouping works. */
+function produceCallsCounter(registry: Registry): { read?: () => number | undefined } {
+  const existing = produceCallSources.get(registry);
+  if (existing) return existing;
+  const source: { read?: () => number | undefined } = {};
+  let reported = 0;
+  new Counter({
+    name: 'alertbus_ingest_produce_calls_total',
+    help: 'Kafka produce calls made by the ingest producer (concurrent requests are grouped into one call).',
+    registers: [registry],
+    collect() {
+      const now = source.read?.();
+      if (now !== undefined && now > reported) {
+        this.inc(now - reported);
+        reported = now;
+      }
+    },
+  });
+  produceCallSources.set(registry, source);
+  return source;
+}
+
+/** Ingest's own metrics, registered once per registry (building a second app on it reuses them). */
+export function ingestMetrics(registry: Registry): IngestMetrics {
+  const existing = <M>(name: string) => registry.getSingleMetric(name) as M | undefined;
+  return {
+    requests:
+      existing<Counter<'route' | 'status'>>('alertbus_ingest_requests_total') ??
+      new Counter({
+        name: 'alertbus_ingest_requests_total',
+        help: 'HTTP requests answered by ingest, by route and status code.',
+        labelNames: ['route', 'status'],
+        registers: [registry],
+      }),
+    alertsAccepted:
+      existing<Counter<'source'>>('alertbus_ingest_alerts_accepted_total') ??
+      new Counter({
+        name: 'alertbus_ingest_alerts_accepted_total',
+        help: 'Alerts written to Kafka and acknowledged, by webhook source.',
+        labelNames: ['source'],
+        registers: [registry],
+      }),
+    produceSeconds:
+      existing<Histogram<'outcome'>>('alertbus_ingest_produce_duration_seconds') ??
+      new Histogram({
+        name: 'alertbus_ingest_produce_duration_seconds',
+        help: 'Time from handing a request\'s records to the producer until Kafka acknowledged them (or it failed).',
+        labelNames: ['outcome'],
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+        registers: [registry],
+      }),
+    produceCalls: produceCallsCounter(registry),
+  };
+}

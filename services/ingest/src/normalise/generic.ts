@@ -1,0 +1,37 @@
+import type { AlertReceived } from '@alertbus/schemas';
+import type { GenericAlert, GenericPayload } from '../payloads/generic';
+import { labelHash } from './alias';
+import { linksOf } from './links';
+import type { NormaliseResult, NormalisedAlert } from './result';
+import { severityOf } from './text';
+import { sourceTime } from './time';
+
+/** alertbus's own webhook shape (one alert, or `{ alerts: [...] }`) → one AlertReceived per alert. */
+export function normaliseGeneric(payload: GenericPayload): NormaliseResult {
+  const batch = 'alerts' in payload && Array.isArray(payload.alerts);
+  const alerts: GenericAlert[] = batch ? (payload as { alerts: GenericAlert[] }).alerts : [payload as GenericAlert];
+  const group: Record<string, unknown> = {};
+  if (batch) for (const [k, v] of Object.entries(payload)) if (k !== 'alerts') group[k] = v;
+  return { ok: true, alerts: alerts.map((a) => normaliseOne(a, group)) };
+}
+
+function normaliseOne(alert: GenericAlert, group: Record<string, unknown>): NormalisedAlert {
+  const labels = alert.labels ?? {};
+  const occurred = sourceTime(alert.occurredAt);
+  const data: AlertReceived = {
+    source: 'generic',
+    status: alert.status ?? 'firing',
+    title: alert.title,
+    severity: severityOf(alert.severity, labels.severity),
+    ...(alert.description !== undefined && alert.description !== '' ? { description: alert.description } : {}),
+    labels,
+    annotations: alert.annotations ?? {},
+    links: linksOf((alert.links ?? []).map((l) => [l.title, l.url] as const)),
+    raw: { ...alert, group },
+  };
+  return {
+    alias: `generic:${alert.alias ?? labelHash(labels, alert.title)}`,
+    occurredAt: occurred?.iso,
+    data,
+  };
+}

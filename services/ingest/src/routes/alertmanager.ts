@@ -1,0 +1,17 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { acceptAlerts, type AcceptDeps } from '../accept';
+import { normaliseAlertmanager } from '../normalise/alertmanager';
+import { AlertmanagerPayload } from '../payloads/alertmanager';
+import { webhookResponses } from '../payloads/common';
+
+/** POST /webhooks/alertmanager: Prometheus Alertmanager's webhook receiver (payload version 4). */
+export const alertmanagerRoutes: FastifyPluginAsync<AcceptDeps> = async (app, deps) => {
+  app.post(
+    '/webhooks/alertmanager',
+    { schema: { body: AlertmanagerPayload, response: webhookResponses } },
+    async (req, reply) => {
+      const accepted = await acceptAlerts(deps, 'alertmanager', normaliseAlertmanager(req.body as AlertmanagerPayload));
+      return reply.code(202).send(accepted);
+    },
+  );
+};

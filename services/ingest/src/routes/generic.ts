@@ -1,0 +1,17 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { acceptAlerts, type AcceptDeps } from '../accept';
+import { normaliseGeneric } from '../normalise/generic';
+import { webhookResponses } from '../payloads/common';
+import { GenericPayload } from '../payloads/generic';
+
+/** POST /webhooks/generic: alertbus's own JSON shape, for scripts and tools without a native integration. */
+export const genericRoutes: FastifyPluginAsync<AcceptDeps> = async (app, deps) => {
+  app.post(
+    '/webhooks/generic',
+    { schema: { body: GenericPayload, response: webhookResponses } },
+    async (req, reply) => {
+      const accepted = await acceptAlerts(deps, 'generic', normaliseGeneric(req.body as GenericPayload));
+      return reply.code(202).send(accepted);
+    },
+  );
+};

@@ -1,0 +1,17 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { acceptAlerts, type AcceptDeps } from '../accept';
+import { normaliseGrafana } from '../normalise/grafana';
+import { webhookResponses } from '../payloads/common';
+import { GrafanaPayload } from '../payloads/grafana';
+
+/** POST /webhooks/grafana: Grafana unified alerting's webhook contact point. */
+export const grafanaRoutes: FastifyPluginAsync<AcceptDeps> = async (app, deps) => {
+  app.post(
+    '/webhooks/grafana',
+    { schema: { body: GrafanaPayload, response: webhookResponses } },
+    async (req, reply) => {
+      const accepted = await acceptAlerts(deps, 'grafana', normaliseGrafana(req.body as GrafanaPayload));
+      return reply.code(202).send(accepted);
+    },
+  );
+};
