@@ -1,0 +1,10 @@
+export * from './client';
+export * from './admin';
+export * from './records';
+export * from './producer';
+export * from './consumer';
+export * from './batch-consumer';
+export * from './dead-letter';
+export { TOPICS, TOPIC_SPECS, HEADERS } from '@alertbus/schemas';
+export { startLocalBroker, ensureKafkaJars, type LocalBroker } from './local/broker';
+export * from './transactional';

@@ -1,0 +1,88 @@
+/** history: projects incident events and delivery results into Postgres and serves the query API over them. */
+import { resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { createLogger, createPool, ensureDatabase, loadMigrations, migrate, type Pool } from '@alertbus/common';
+import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
+import { buildApp } from './app';
+import { DEFAULT_HISTORY_PORT, type HistoryConfig } from './config';
+import { createHistoryMetrics, type HistoryMetrics } from './metrics';
+import { Projector } from './projector';
+
+export { buildApp } from './app';
+export { readHistoryConfig, type HistoryConfig } from './config';
+export { Projector } from './projector';
+
+export const MIGRATIONS_DIR = resolve(__dirname, '../migrations');
+
+export interface HistoryOptions extends Pick<HistoryConfig, 'brokers' | 'databaseUrl'>, Partial<Omit<HistoryConfig, 'brokers' | 'databaseUrl'>> {
+  log?: Logger;
+  /** Consumer group and stored-offsets name; defaults to GROUPS.history. */
+  groupId?: string;
+}
+
+export interface HistoryService {
+  url: string;
+  port: number;
+  app: FastifyInstance;
+  pool: Pool;
+  metrics: HistoryMetrics;
+  projector: Projector;
+  close(): Promise<void>;
+}
+
+export async function startHistory(config: HistoryOptions): Promise<HistoryService> {
+  const log = config.log ?? createLogger('history', config.logLevel);
+  const closers: Array<() => Promise<unknown>> = [];
+  const close = async () => {
+    for (const fn of closers.splice(0).reverse()) {
+      await fn().catch((err) => log.error({ err }, 'error while stopping history'));
+    }
+  };
+  try {
+    await ensureDatabase(config.databaseUrl);
+    const pool = createPool(config.databaseUrl, 5);
+    closers.push(() => pool.end());
+    const applied = await migrate(pool, 'history', loadMigrations(MIGRATIONS_DIR));
+    if (applied.length > 0) log.info({ applied }, 'history migrations applied');
+
+    const kafka = createKafka({ brokers: config.brokers, clientId: 'alertbus-history', log });
+    await ensureTopics(kafka);
+    const producer = new EventProducer(kafka);
+    await producer.connect();
+    closers.push(() => producer.disconnect());
+
+    const metrics = createHistoryMetrics();
+    const projector = new Projector({ pool, kafka, producer, log, metrics, groupId: config.groupId });
+    let projectorStarted = false;
+
+    const app = buildApp({
+      pool,
+      registry: metrics.registry,
+      log,
+      ready: async () => {
+        try {
+          await pool.query('SELECT 1');
+        } catch (err) {
+          return `database unreachable: ${(err as Error).message}`;
+        }
+        return projectorStarted ? projector.problem() : 'projector starting';
+      },
+    });
+    closers.push(() => app.close());
+    await app.listen({ port: config.port ?? DEFAULT_HISTORY_PORT, host: config.host ?? '127.0.0.1' });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : (config.port ?? DEFAULT_HISTORY_PORT);
+    const url = `http://${config.host ?? '127.0.0.1'}:${port}`;
+
+    await projector.start();
+    projectorStarted = true;
+    // Stopped first on close: the batch in hand is finished and committed before the rest goes away.
+    closers.push(() => projector.stop());
+
+    return { url, port, app, pool, metrics, projector, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

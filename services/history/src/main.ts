@@ -1,0 +1,26 @@
+/** `tsx services/history/src/main.ts`: history as its own process, configured from the environment. */
+import { ConfigError, createLogger, onShutdown } from '@alertbus/common';
+import { readHistoryConfig, type HistoryConfig } from './config';
+import { startHistory } from './index';
+
+async function main(): Promise<void> {
+  let config: HistoryConfig;
+  try {
+    config = readHistoryConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`history: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const log = createLogger('history', config.logLevel);
+  const service = await startHistory({ ...config, log });
+  log.info({ url: service.url, api: `${service.url}/api/incidents` }, 'history listening');
+  onShutdown(log, [() => service.close()]);
+}
+
+main().catch((err) => {
+  process.stderr.write(`history failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,138 @@
+/** Turns a Projection into SQL on the caller's transaction, with the semantics memory-store.ts specifies. */
+import type { PoolClient } from 'pg';
+import type { ApplyOutcome, DeliveryRow, IncidentChange, IncidentRow, IncidentUpdate, Projection, TimelineRow } from './types';
+
+const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+
+/** Applies one event's rows and changes, or nothing when its id is already in the timeline. */
+export async function applyProjection(client: PoolClient, p: Projection): Promise<ApplyOutcome> {
+  if (!(await insertTimeline(client, p.timeline))) return 'duplicate';
+  if (p.delivery) await insertDelivery(client, p.delivery);
+  for (const change of p.changes) await applyChange(client, change);
+  return 'applied';
+}
+
+async function insertTimeline(client: PoolClient, r: TimelineRow): Promise<boolean> {
+  const res = await client.query(
+    `INSERT INTO incident_timeline (event_id, incident_id, alias, type, topic, "partition", "offset", occurred_at,
+       recorded_at, source, causation_id, correlation_id, reason, rule, data)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9::timestamptz, $10, $11, $12, $13, $14::jsonb, $15::jsonb)
+     ON CONFLICT (event_id) DO NOTHING`,
+    [
+      r.eventId, r.incidentId, r.alias, r.type, r.topic, r.partition, r.offset, r.occurredAt,
+      r.recordedAt, r.source, r.causationId, r.correlationId, r.reason, json(r.rule), json(r.data),
+    ],
+  );
+  return res.rowCount === 1;
+}
+
+async function insertDelivery(client: PoolClient, r: DeliveryRow): Promise<void> {
+  await client.query(
+    `INSERT INTO deliveries (event_id, command_id, command_type, incident_id, type, target, dry_run, ok, error,
+       http_status, permanent, attempts, slack_channel, slack_ts, slack_thread_ts, slack_purpose, pager_provider,
+       pager_alert_id, pager_request_id, request, topic, "partition", "offset", recorded_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::jsonb,
+       $21, $22, $23, $24::timestamptz)
+     ON CONFLICT (event_id) DO NOTHING`,
+    [
+      r.eventId, r.commandId, r.commandType, r.incidentId, r.type, r.target, r.dryRun, r.ok, r.error,
+      r.httpStatus, r.permanent, r.attempts, r.slackChannel, r.slackTs, r.slackThreadTs, r.slackPurpose,
+      r.pagerProvider, r.pagerAlertId, r.pagerRequestId, json(r.request), r.topic, r.partition, r.offset,
+      r.recordedAt,
+    ],
+  );
+}
+
+async function applyChange(client: PoolClient, c: IncidentChange): Promise<void> {
+  switch (c.kind) {
+    case 'open-incident':
+      if (await insertIncident(client, c.row)) await adoptEarlierDeliveries(client, c.row.incidentId);
+      return;
+    case 'update-incident':
+      await updateIncident(client, c.incidentId, c.set, c.at);
+      return;
+    case 'link-slack-root':
+      await client.query(
+        `UPDATE incidents SET slack_channel = $2, slack_root_ts = $3, updated_at = GREATEST(updated_at, $4::timestamptz)
+         WHERE incident_id = $1 AND slack_root_ts IS NULL`,
+        [c.incidentId, c.channel, c.ts, c.at],
+      );
+      return;
+    case 'link-pager-alert':
+      await client.query(
+        `UPDATE incidents SET pager_alert_id = $2, updated_at = GREATEST(updated_at, $3::timestamptz)
+         WHERE incident_id = $1 AND pager_alert_id IS NULL`,
+        [c.incidentId, c.alertId, c.at],
+      );
+      return;
+  }
+}
+
+async function insertIncident(client: PoolClient, r: IncidentRow): Promise<boolean> {
+  const res = await client.query(
+    `INSERT INTO incidents (incident_id, alias, occurrence, previous_incident_id, title, severity, source, status,
+       labels, description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
+       slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::jsonb, $12, $13::timestamptz, $14::timestamptz,
+       $15, $16::timestamptz, $17, $18, $19, $20, $21, $22::jsonb, $23::timestamptz, $24::timestamptz)
+     ON CONFLICT (incident_id) DO NOTHING`,
+    [
+      r.incidentId, r.alias, r.occurrence, r.previousIncidentId, r.title, r.severity, r.source, r.status,
+      json(r.labels), r.description, json(r.links), r.count, r.openedAt, r.acknowledgedAt, r.acknowledgedBy,
+      r.resolvedAt, r.resolvedBy, r.slackChannel, r.slackRootTs, r.pagerAlertId, r.pagerPriority, json(r.rule),
+      r.lastEventAt, r.updatedAt,
+    ],
+  );
+  return res.rowCount === 1;
+}
+
+/** Deliveries can be read before the incident they belong to (another topic): the new row picks them up. */
+async function adoptEarlierDeliveries(client: PoolClient, incidentId: string): Promise<void> {
+  await client.query(
+    `UPDATE incidents i
+        SET slack_channel = d.slack_channel, slack_root_ts = d.slack_ts,
+            updated_at = GREATEST(i.updated_at, d.recorded_at)
+       FROM (SELECT slack_channel, slack_ts, recorded_at FROM deliveries
+              WHERE incident_id = $1 AND type = 'SlackMessagePosted' AND slack_purpose = 'root' AND slack_ts IS NOT NULL
+              ORDER BY topic COLLATE "C", "partition", "offset" LIMIT 1) d
+      WHERE i.incident_id = $1`,
+    [incidentId],
+  );
+  await client.query(
+    `UPDATE incidents i
+        SET pager_alert_id = d.pager_alert_id, updated_at = GREATEST(i.updated_at, d.recorded_at)
+       FROM (SELECT pager_alert_id, recorded_at FROM deliveries
+              WHERE incident_id = $1 AND type = 'PagerAlertCreated' AND pager_alert_id IS NOT NULL
+              ORDER BY topic COLLATE "C", "partition", "offset" LIMIT 1) d
+      WHERE i.incident_id = $1`,
+    [incidentId],
+  );
+}
+
+/** Column and cast of every field an update may set; a fixed list, so no caller text reaches the SQL. */
+const UPDATE_COLUMNS: Record<keyof IncidentUpdate, [column: string, cast: string]> = {
+  title: ['title', ''],
+  severity: ['severity', ''],
+  status: ['status', ''],
+  labels: ['labels', '::jsonb'],
+  description: ['description', ''],
+  links: ['links', '::jsonb'],
+  count: ['count', '::integer'],
+  acknowledgedAt: ['acknowledged_at', '::timestamptz'],
+  acknowledgedBy: ['acknowledged_by', ''],
+  resolvedAt: ['resolved_at', '::timestamptz'],
+  resolvedBy: ['resolved_by', ''],
+  lastEventAt: ['last_event_at', '::timestamptz'],
+};
+
+async function updateIncident(client: PoolClient, incidentId: string, set: IncidentUpdate, at: string): Promise<void> {
+  const values: unknown[] = [incidentId, at];
+  const assignments = ['updated_at = GREATEST(updated_at, $2::timestamptz)'];
+  for (const [key, value] of Object.entries(set) as Array<[keyof IncidentUpdate, unknown]>) {
+    if (value === undefined) continue;
+    const [column, cast] = UPDATE_COLUMNS[key];
+    values.push(key === 'labels' || key === 'links' ? json(value) : value);
+    assignments.push(`${column} = $${values.length}${cast}`);
+  }
+  await client.query(`UPDATE incidents SET ${assignments.join(', ')} WHERE incident_id = $1`, values);
+}

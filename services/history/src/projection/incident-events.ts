@@ -1,0 +1,104 @@
+/** What each router decision (incidents.v1) does to the incidents table; the router's status and count are taken as given. */
+import type { Envelope, Link } from '@alertbus/schemas';
+import type { IncidentChange, IncidentUpdate } from './types';
+
+export type IncidentEventType =
+  | 'IncidentOpened'
+  | 'IncidentReopened'
+  | 'IncidentRepeated'
+  | 'IncidentUpdated'
+  | 'IncidentAcknowledged'
+  | 'IncidentResolved'
+  | 'EventSuppressed';
+
+export const INCIDENT_EVENT_TYPES: ReadonlySet<string> = new Set<IncidentEventType>([
+  'IncidentOpened',
+  'IncidentReopened',
+  'IncidentRepeated',
+  'IncidentUpdated',
+  'IncidentAcknowledged',
+  'IncidentResolved',
+  'EventSuppressed',
+]);
+
+type Lifecycle = Exclude<IncidentEventType, 'EventSuppressed' | 'IncidentOpened' | 'IncidentReopened'>;
+
+export function incidentChanges(event: Envelope<IncidentEventType>): IncidentChange[] {
+  switch (event.type) {
+    case 'IncidentOpened':
+    case 'IncidentReopened':
+      return [opened(event)];
+    case 'IncidentRepeated':
+      return [update(event, {})];
+    case 'IncidentUpdated':
+      return [update(event, updatedColumns(event))];
+    case 'IncidentAcknowledged':
+      return [update(event, { acknowledgedAt: event.data.acknowledgedAt, acknowledgedBy: event.data.by ?? null })];
+    case 'IncidentResolved':
+      return [update(event, { resolvedAt: event.data.resolvedAt, resolvedBy: event.data.by ?? null })];
+    case 'EventSuppressed':
+      return []; // a timeline entry only: the incident, if any, did not change
+  }
+}
+
+function opened(event: Envelope<'IncidentOpened' | 'IncidentReopened'>): IncidentChange {
+  const d = event.data;
+  return {
+    kind: 'open-incident',
+    row: {
+      incidentId: d.incidentId,
+      alias: event.alias,
+      occurrence: d.occurrence,
+      previousIncidentId: d.previousIncidentId ?? null,
+      title: d.title,
+      severity: d.severity,
+      source: d.source,
+      status: d.status,
+      labels: d.labels,
+      description: d.description ?? null,
+      links: d.links,
+      count: d.count,
+      openedAt: d.openedAt,
+      acknowledgedAt: null,
+      acknowledgedBy: null,
+      resolvedAt: null,
+      resolvedBy: null,
+      // The channel the rule chose; replaced by the channel Slack reports once the root message is posted.
+      slackChannel: d.slack?.channel ?? null,
+      slackRootTs: null,
+      pagerAlertId: null,
+      pagerPriority: d.pager?.priority ?? null,
+      rule: d.rule,
+      lastEventAt: event.occurredAt,
+      updatedAt: event.recordedAt,
+    },
+  };
+}
+
+/** Every lifecycle event carries the incident's status and count after the decision. */
+function update(event: Envelope<Lifecycle>, extra: IncidentUpdate): IncidentChange {
+  return {
+    kind: 'update-incident',
+    incidentId: event.data.incidentId,
+    set: { status: event.data.status, count: event.data.count, lastEventAt: event.occurredAt, ...extra },
+    at: event.recordedAt,
+  };
+}
+
+/** IncidentUpdated: the describing fields after the change, plus description/links when `changes` carries them. */
+function updatedColumns(event: Envelope<'IncidentUpdated'>): IncidentUpdate {
+  const { title, severity, labels, changes } = event.data;
+  const set: IncidentUpdate = { title, severity, labels };
+  if (typeof changes.description === 'string') set.description = changes.description;
+  if (isLinkList(changes.links)) set.links = changes.links;
+  return set;
+}
+
+function isLinkList(value: unknown): value is Link[] {
+  return (
+    Array.isArray(value) &&
+    value.every(
+      (l) => typeof l === 'object' && l !== null && typeof l.title === 'string' && typeof l.url === 'string',
+    )
+  );
+}

@@ -1,0 +1,122 @@
+/**
+ * The projection's vocabulary: rows and the SQL-free changes one event makes to them, so the decision of
+ * "what does this event mean for the tables" stays pure and testable without a database.
+ */
+import type { IncidentStatus, Labels, Link, RuleRef } from '@alertbus/schemas';
+
+/** Where a record was read from; every timeline and delivery row keeps it. */
+export interface Position {
+  topic: string;
+  partition: number;
+  /** Kafka offsets are 64-bit: kept as decimal strings. */
+  offset: string;
+}
+
+export interface IncidentRow {
+  incidentId: string;
+  alias: string;
+  occurrence: number;
+  previousIncidentId: string | null;
+  title: string;
+  severity: string;
+  source: string;
+  status: IncidentStatus;
+  labels: Labels;
+  description: string | null;
+  links: Link[];
+  count: number;
+  openedAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+  resolvedAt: string | null;
+  resolvedBy: string | null;
+  slackChannel: string | null;
+  slackRootTs: string | null;
+  pagerAlertId: string | null;
+  pagerPriority: string | null;
+  rule: RuleRef;
+  lastEventAt: string;
+  updatedAt: string;
+}
+
+/** Columns a later incident event may overwrite. */
+export type IncidentUpdate = Partial<
+  Pick<
+    IncidentRow,
+    | 'title'
+    | 'severity'
+    | 'status'
+    | 'labels'
+    | 'description'
+    | 'links'
+    | 'count'
+    | 'acknowledgedAt'
+    | 'acknowledgedBy'
+    | 'resolvedAt'
+    | 'resolvedBy'
+    | 'lastEventAt'
+  >
+>;
+
+export interface TimelineRow extends Position {
+  eventId: string;
+  incidentId: string | null;
+  alias: string;
+  type: string;
+  occurredAt: string;
+  recordedAt: string;
+  source: string;
+  causationId: string | null;
+  correlationId: string;
+  reason: string | null;
+  rule: RuleRef | null;
+  data: unknown;
+}
+
+export interface DeliveryRow extends Position {
+  eventId: string;
+  commandId: string;
+  commandType: string;
+  incidentId: string | null;
+  type: string;
+  target: 'slack' | 'pager';
+  dryRun: boolean;
+  ok: boolean;
+  error: string | null;
+  httpStatus: number | null;
+  permanent: boolean | null;
+  attempts: number;
+  slackChannel: string | null;
+  slackTs: string | null;
+  slackThreadTs: string | null;
+  slackPurpose: 'root' | 'reply' | null;
+  pagerProvider: string | null;
+  pagerAlertId: string | null;
+  pagerRequestId: string | null;
+  request: unknown;
+  recordedAt: string;
+}
+
+/**
+ * What an event does to the incidents table. `at` is the event's recordedAt: updated_at only moves
+ * forward to it, so the final row does not depend on how the two topics interleaved.
+ */
+export type IncidentChange =
+  /** Insert when absent, then adopt the Slack root / pager alert of deliveries that arrived first. */
+  | { kind: 'open-incident'; row: IncidentRow }
+  /** Overwrite columns of an existing incident; nothing when the incident is unknown. */
+  | { kind: 'update-incident'; incidentId: string; set: IncidentUpdate; at: string }
+  /** The incident's thread root, kept from the first root post (later ones do not move the thread). */
+  | { kind: 'link-slack-root'; incidentId: string; channel: string; ts: string; at: string }
+  /** The incident's pager alert, kept from the first alert created. */
+  | { kind: 'link-pager-alert'; incidentId: string; alertId: string; at: string };
+
+/** Everything one event changes; applied all together, or not at all when its id was applied before. */
+export interface Projection {
+  eventId: string;
+  timeline: TimelineRow;
+  delivery: DeliveryRow | null;
+  changes: IncidentChange[];
+}
+
+export type ApplyOutcome = 'applied' | 'duplicate';
