@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { TOPIC_SPECS, type TopicSpec } from '@alertbus/schemas';
 
 /** Creates the topics that do not exist yet, with their partition counts and cleanup policies. */
@@ -9,7 +9,9 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[] = T
     const existing = new Set(await admin.listTopics());
     const missing = specs.filter((s) => !existing.has(s.name));
     if (missing.length > 0) {
-      await admin.createTopics({
+      // Another process may create the same topics at the same moment; that is fine (false, or TOPIC_ALREADY_EXISTS).
+      await admin
+        .createTopics({
         waitForLeaders: true,
         topics: missing.map((s) => ({
           topic: s.name,
@@ -26,10 +28,12 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[] = T
               : []),
           ],
         })),
-      });
+        })
+        .catch((err: { type?: string }) => {
+          if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
+        });
     }
-    // Wait until every topic's metadata is visible, so the first produce does not hit UNKNOWN_TOPIC.
-    await admin.fetchTopicMetadata({ topics: specs.map((s) => s.name) });
+    await waitUntilServed(admin, specs);
     return missing.map((s) => s.name);
   } finally {
     await admin.disconnect();
@@ -48,4 +52,32 @@ export async function pingKafka(kafka: Kafka): Promise<boolean> {
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Right after creation a topic's partitions can briefly be unknown to the broker that answers ("does not host
+ * this topic-partition"): wait until every partition has a leader and answers an offsets request.
+ */
+async function waitUntilServed(admin: Admin, specs: readonly TopicSpec[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.name) });
+      const ready = specs.every((spec) => {
+        const t = topics.find((x) => x.name === spec.name);
+        return t !== undefined && t.partitions.length >= spec.partitions && t.partitions.every((p) => p.leader >= 0);
+      });
+      if (ready) {
+        for (const spec of specs) await admin.fetchTopicOffsets(spec.name);
+        return;
+      }
+    } catch (err) {
+      lastError = err;
+    }
+    await sleep(200);
+  }
+  throw new Error(`topics not served within ${timeoutMs} ms: ${(lastError as Error)?.message ?? 'partitions without leader'}`);
 }

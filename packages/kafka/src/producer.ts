@@ -1,4 +1,4 @@
-import type { Kafka, Producer, TopicMessages } from 'kafkajs';
+import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { assertValid, topicOf, type AnyEnvelope } from '@alertbus/schemas';
 import { toMessage } from './records';
 
@@ -11,6 +11,8 @@ interface Pending {
 export interface EventProducerOptions {
   /** Largest number of records grouped into one produce call. */
   maxBatchRecords?: number;
+  /** Largest total value size grouped into one produce call, under the broker's 1 MiB request default. */
+  maxBatchBytes?: number;
   /** Validate every event against its schema before sending (on by default). */
   validate?: boolean;
 }
@@ -26,6 +28,7 @@ export class EventProducer {
   private inFlight = false;
   private isConnected = false;
   private readonly maxBatchRecords: number;
+  private readonly maxBatchBytes: number;
   private readonly validate: boolean;
   /** Number of produce calls made; the ratio to sends shows how well grouping works. */
   produceCalls = 0;
@@ -43,6 +46,7 @@ export class EventProducer {
       this.isConnected = true;
     });
     this.maxBatchRecords = opts.maxBatchRecords ?? 2000;
+    this.maxBatchBytes = opts.maxBatchBytes ?? 768 * 1024;
     this.validate = opts.validate ?? true;
   }
 
@@ -79,28 +83,34 @@ export class EventProducer {
   private async flush(): Promise<void> {
     if (this.inFlight || this.queue.length === 0) return;
     this.inFlight = true;
-    const batch: Pending[] = [];
+    // Group whole sends (never split one) until the record or byte budget is reached; the first always goes.
+    const batch: Array<{ pending: Pending; messages: Array<{ topic: string; message: Message }> }> = [];
     let records = 0;
-    while (this.queue.length > 0 && (batch.length === 0 || records + this.queue[0]!.events.length <= this.maxBatchRecords)) {
-      const p = this.queue.shift()!;
-      batch.push(p);
-      records += p.events.length;
+    let bytes = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0]!;
+      const messages = next.events.map((e) => ({ topic: topicOf(e.type), message: toMessage(e) }));
+      const size = messages.reduce((n, m) => n + Buffer.byteLength(m.message.value as string), 0);
+      if (batch.length > 0 && (records + messages.length > this.maxBatchRecords || bytes + size > this.maxBatchBytes)) break;
+      this.queue.shift();
+      batch.push({ pending: next, messages });
+      records += messages.length;
+      bytes += size;
     }
     const byTopic = new Map<string, TopicMessages>();
-    for (const p of batch) {
-      for (const e of p.events) {
-        const topic = topicOf(e.type);
+    for (const { messages } of batch) {
+      for (const { topic, message } of messages) {
         let tm = byTopic.get(topic);
         if (!tm) byTopic.set(topic, (tm = { topic, messages: [] }));
-        tm.messages.push(toMessage(e));
+        tm.messages.push(message);
       }
     }
     try {
       this.produceCalls += 1;
       await this.producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1 });
-      batch.forEach((p) => p.resolve());
+      batch.forEach((b) => b.pending.resolve());
     } catch (err) {
-      batch.forEach((p) => p.reject(err as Error));
+      batch.forEach((b) => b.pending.reject(err as Error));
     } finally {
       this.inFlight = false;
       if (this.queue.length > 0) void this.flush();
