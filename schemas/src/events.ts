@@ -241,6 +241,30 @@ export const DeadLetter = Type.Object(
 );
 export type DeadLetter = Static<typeof DeadLetter>;
 
+// ---------------------------------------------------------------- silences (history API / CLI → router, history)
+
+export const SilenceCreated = Type.Object(
+  {
+    silenceId: Id,
+    matchers: Type.Array(Type.String({ minLength: 1 }), {
+      minItems: 1,
+      description: 'Alertmanager-syntax matchers (=, !=, =~, !~) over labels and source/severity/status.',
+    }),
+    startsAt: Timestamp,
+    endsAt: Timestamp,
+    createdBy: Type.String({ minLength: 1 }),
+    comment: Type.String({ minLength: 1 }),
+    kind: Type.Union([Type.Literal('silence'), Type.Literal('maintenance')]),
+  },
+  { additionalProperties: false },
+);
+export const SilenceExpired = Type.Object(
+  { silenceId: Id, expiredBy: Type.String({ minLength: 1 }), expiredAt: Timestamp },
+  { additionalProperties: false },
+);
+export type SilenceCreated = Static<typeof SilenceCreated>;
+export type SilenceExpired = Static<typeof SilenceExpired>;
+
 /** Every event type, its data schema and the topic it lives on. */
 export const EVENT_TYPES = {
   AlertReceived: { topic: TOPICS.alertsReceived, data: AlertReceived },
@@ -265,6 +289,8 @@ export const EVENT_TYPES = {
   PagerNoteAdded: { topic: TOPICS.deliveries, data: PagerDelivery },
   DeliveryFailed: { topic: TOPICS.deliveries, data: DeliveryFailed },
   DeadLettered: { topic: TOPICS.deadLetter, data: DeadLetter },
+  SilenceCreated: { topic: TOPICS.silences, data: SilenceCreated },
+  SilenceExpired: { topic: TOPICS.silences, data: SilenceExpired },
 } as const satisfies Record<string, { topic: string; data: TSchema }>;
 
 export type EventType = keyof typeof EVENT_TYPES;
