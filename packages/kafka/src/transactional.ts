@@ -1,0 +1,492 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type EachBatchPayload,
+  type Kafka,
+  type Producer,
+  type TopicMessages,
+  type Transaction,
+} from 'kafkajs';
+import type { Logger } from 'pino';
+import { toConsumedRecord, type ConsumedRecord } from './records';
+
+/** One record to write in a transaction (kafkajs's Message), so services need not import kafkajs. */
+export type OutputMessage = TopicMessages['messages'][number];
+
+/** What one batch of input records turns into: the records to write, and what to do once they are committed. */
+export interface BatchWork {
+  outputs: TopicMessages[];
+  /** Runs only after the transaction committed: make the batch's effects visible in memory. */
+  onCommit?: () => void;
+}
+
+export interface AssignedContext {
+  /**
+   * Calls `onRecord` for every committed record of the topic's partitions, from the beginning up to their
+   * end at the time of the call. Marker records (key `markerKey`) are never passed on.
+   */
+  readToEnd(topic: string, partitions: number[], onRecord: (record: ConsumedRecord) => void): Promise<void>;
+}
+
+export interface TransactionInfo {
+  partition: number;
+  records: number;
+  outputs: number;
+  attempts: number;
+  durationMs: number;
+}
+
+export interface TransactionalProcessorOptions {
+  kafka: Kafka;
+  groupId: string;
+  topic: string;
+  /** Stable per instance: a restarted instance fences its predecessor and aborts what it left open. */
+  transactionalId: string;
+  log: Logger;
+  /**
+   * Turns a batch into outputs. Called again from scratch when a transaction attempt fails, so it must
+   * not change shared state itself; it returns such changes in `onCommit`.
+   */
+  handleBatch: (records: ConsumedRecord[], partition: number) => Promise<BatchWork> | BatchWork;
+  /**
+   * After every group join, before any batch of the new assignment is handled, never at the same time as
+   * a transaction: the place to (re)load state for the assigned partitions.
+   */
+  onAssigned?: (partitions: number[], ctx: AssignedContext) => Promise<void>;
+  /** Key of the marker records `readToEnd` writes to find a partition's end. */
+  markerKey?: string;
+  sessionTimeout?: number;
+  heartbeatInterval?: number;
+  transactionTimeout?: number;
+  /** Attempts of one batch before the error goes to KafkaJS (which re-fetches and, in the end, restarts). */
+  maxBatchAttempts?: number;
+  retryBackoffMs?: number;
+  /** Longest wait for `readToEnd` (an open transaction of a dead producer can hold the end back). */
+  readToEndTimeoutMs?: number;
+  /** Runs inside each batch transaction after its records were sent, before commit (tests use it to widen the window). */
+  beforeCommit?: () => Promise<void>;
+  onTransaction?: (info: TransactionInfo) => void;
+  onRetry?: (err: Error, attempt: number, what: 'batch' | 'send-offsets') => void;
+  onAssignedDone?: (partitions: number[], durationMs: number) => void;
+  /** The consumer stopped for good (a non-retriable crash). */
+  onFatal?: (err: Error) => void;
+}
+
+export const DEFAULT_MARKER_KEY = '__restore_marker__';
+
+type ErrorLike = { type?: unknown; name?: unknown; cause?: unknown; originalError?: unknown };
+
+function errorChain(err: unknown): ErrorLike[] {
+  const out: ErrorLike[] = [];
+  let e: unknown = err;
+  while (e && typeof e === 'object' && out.length < 10) {
+    out.push(e as ErrorLike);
+    e = (e as ErrorLike).cause ?? (e as ErrorLike).originalError;
+  }
+  return out;
+}
+
+/**
+ * CONCURRENT_TRANSACTIONS: the coordinator is still finishing this producer's previous transaction.
+ * KafkaJS does not retry it in sendOffsets (tulios/kafkajs#430); trying the same call again shortly works.
+ */
+export function isConcurrentTransactionsError(err: unknown): boolean {
+  return errorChain(err).some((e) => e.type === 'CONCURRENT_TRANSACTIONS');
+}
+
+/** The producer was fenced: another producer with the same transactionalId started after it. */
+export function isFencedError(err: unknown): boolean {
+  return errorChain(err).some((e) => e.type === 'INVALID_PRODUCER_EPOCH' || e.type === 'PRODUCER_FENCED');
+}
+
+/** Retries `fn` while it fails with CONCURRENT_TRANSACTIONS, up to `attempts` tries in all. */
+export async function retryConcurrentTransactions<T>(
+  fn: () => Promise<T>,
+  opts: { attempts?: number; backoffMs?: number; onRetry?: (err: Error, attempt: number) => void } = {},
+): Promise<T> {
+  const attempts = opts.attempts ?? 10;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isConcurrentTransactionsError(err) || attempt >= attempts) throw err;
+      opts.onRetry?.(err as Error, attempt);
+      await sleep((opts.backoffMs ?? 20) * attempt);
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A promise-chain mutex: transactions and state loads never overlap. */
+class Lock {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn, fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+type Outcome = { committed: true } | { committed: false; error: Error };
+
+interface Assignment {
+  generation: number;
+  partitions: number[];
+  /** Settles when onAssigned finished for this generation; replaced by a new attempt when it failed. */
+  loaded: Promise<void> | null;
+  done: boolean;
+  /** Committed offset per partition, read once per generation after the load (see firstBatchFloor). */
+  floors: Map<number, bigint>;
+}
+
+/**
+ * Exactly-once consume → produce with KafkaJS transactions. For each batch: outputs and the consumed
+ * offsets go out in one transaction; on failure it is aborted and the batch is decided again from
+ * committed state. Uncertain outcomes (a failed commit or abort) are settled by a fresh producer with the
+ * same transactionalId, which completes or aborts the old transaction, and the committed offset then
+ * says which it was.
+ */
+export class TransactionalProcessor {
+  private producer: Producer | null = null;
+  private producerBroken = false;
+  private readonly consumer: Consumer;
+  private readonly admin: Admin;
+  private readonly lock = new Lock();
+  private assignment: Assignment | null = null;
+  private generation = 0;
+  private stopping = false;
+  private fatal: Error | null = null;
+  /** Aborts a readToEnd in progress (on stop). */
+  private cancelRead: ((err: Error) => void) | null = null;
+  private resolveReady!: () => void;
+  /** Resolves once the first assignment has been loaded (onAssigned done). */
+  readonly ready: Promise<void>;
+  /** CONCURRENT_TRANSACTIONS answers retried in place, for tests and metrics. */
+  concurrentTransactionRetries = 0;
+
+  constructor(private readonly opts: TransactionalProcessorOptions) {
+    this.ready = new Promise((resolve) => (this.resolveReady = resolve));
+    this.admin = opts.kafka.admin();
+    this.consumer = opts.kafka.consumer({
+      groupId: opts.groupId,
+      sessionTimeout: opts.sessionTimeout ?? 30_000,
+      heartbeatInterval: opts.heartbeatInterval ?? 1_000,
+      maxWaitTimeInMs: 100,
+      allowAutoTopicCreation: false,
+      readUncommitted: false,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => this.onGroupJoin(e.payload.memberAssignment[opts.topic] ?? []));
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      opts.log.error({ err: e.payload.error, restart: e.payload.restart }, 'transactional consumer crashed');
+      if (!e.payload.restart && !this.stopping) {
+        this.fatal = e.payload.error;
+        opts.onFatal?.(e.payload.error);
+      }
+    });
+  }
+
+  get failed(): Error | null {
+    return this.fatal;
+  }
+
+  get isReady(): boolean {
+    return this.assignment?.done === true;
+  }
+
+  async start(): Promise<void> {
+    await this.admin.connect();
+    await this.newProducer();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [this.opts.topic], fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.cancelRead?.(new Error('processor stopping'));
+    await this.consumer.disconnect().catch((err) => this.opts.log.warn({ err }, 'consumer disconnect failed'));
+    await this.lock.run(async () => {
+      await this.producer?.disconnect().catch(() => undefined);
+      this.producer = null;
+    });
+    await this.admin.disconnect().catch(() => undefined);
+  }
+
+  /**
+   * A transactional producer that has fenced every earlier one with the same transactionalId: KafkaJS
+   * only sends the transactional InitProducerId on the first transaction(), not on connect().
+   */
+  private async newProducer(): Promise<Producer> {
+    const old = this.producer;
+    this.producer = null;
+    if (old) await old.disconnect().catch(() => undefined);
+    const p = this.opts.kafka.producer({
+      transactionalId: this.opts.transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: this.opts.transactionTimeout ?? 30_000,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Right after a commit the coordinator answers the next AddPartitionsToTxn with CONCURRENT_TRANSACTIONS
+      // until its markers are written (milliseconds). KafkaJS retries that with the client's backoff (200 ms
+      // here), which would cap us at a few transactions a second; the Java client waits ~20 ms.
+      retry: { initialRetryTime: 25, retries: 10, maxRetryTime: 2_000 },
+    });
+    await p.connect();
+    const fence = await p.transaction();
+    await fence.abort();
+    this.producer = p;
+    this.producerBroken = false;
+    return p;
+  }
+
+  private onGroupJoin(partitions: number[]): void {
+    const generation = ++this.generation;
+    this.assignment = { generation, partitions: [...partitions].sort((a, b) => a - b), loaded: null, done: false, floors: new Map() };
+    this.opts.log.info({ partitions, generation }, 'partitions assigned');
+    void this.load(this.assignment).catch(() => undefined);
+  }
+
+  private load(a: Assignment): Promise<void> {
+    if (a.loaded) return a.loaded;
+    const started = Date.now();
+    a.loaded = this.lock.run(async () => {
+      if (a.generation !== this.generation) return;
+      await this.opts.onAssigned?.(a.partitions, { readToEnd: (t, p, f) => this.readToEnd(t, p, f) });
+      // Our own earlier transactions are all complete now (the load's marker transaction came after them),
+      // so the committed offsets are exact: records below them were already processed.
+      if (a.partitions.length > 0) {
+        const [offsets] = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [this.opts.topic] });
+        for (const p of offsets?.partitions ?? []) a.floors.set(p.partition, BigInt(p.offset));
+      }
+      a.done = true;
+      this.opts.onAssignedDone?.(a.partitions, Date.now() - started);
+      this.resolveReady();
+    });
+    a.loaded.catch((err) => {
+      a.loaded = null;
+      if (this.stopping || a.generation !== this.generation) return;
+      this.opts.log.warn({ err, generation: a.generation }, 'loading the assigned partitions failed; will retry');
+      setTimeout(() => void this.load(a).catch(() => undefined), this.opts.retryBackoffMs ?? 200);
+    });
+    return a.loaded;
+  }
+
+  /** Waits for the current assignment's load, heartbeating so a slow load does not cost the membership. */
+  private async waitLoaded(payload: EachBatchPayload): Promise<Assignment | null> {
+    for (;;) {
+      if (!payload.isRunning() || payload.isStale() || this.stopping) return null;
+      const a = this.assignment;
+      if (!a) {
+        await sleep(50);
+        continue;
+      }
+      if (a.done) return a;
+      let failed = false;
+      const settled = await Promise.race([
+        this.load(a).then(
+          () => true,
+          () => ((failed = true), true),
+        ),
+        sleep(1_000).then(() => false),
+      ]);
+      if (failed) await sleep(this.opts.retryBackoffMs ?? 200);
+      if (!settled || failed) await payload.heartbeat();
+    }
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    if (batch.messages.length === 0) return;
+    const a = await this.waitLoaded(payload);
+    if (!a) return;
+    const floor = a.floors.get(batch.partition) ?? -1n;
+    const records = batch.messages
+      .filter((m) => BigInt(m.offset) >= floor)
+      .map((m) => toConsumedRecord(batch.topic, batch.partition, m));
+    const lastOffset = batch.lastOffset();
+    if (records.length === 0) {
+      payload.resolveOffset(lastOffset);
+      return;
+    }
+    const next = (BigInt(lastOffset) + 1n).toString();
+    const maxAttempts = this.opts.maxBatchAttempts ?? 8;
+    for (let attempt = 1; ; attempt++) {
+      if (!payload.isRunning() || payload.isStale() || this.stopping || a.generation !== this.generation) return;
+      const work = await this.opts.handleBatch(records, batch.partition);
+      const started = Date.now();
+      const outcome = await this.lock.run(() =>
+        a.generation !== this.generation ? Promise.resolve(null) : this.transact(work.outputs, batch.partition, next),
+      );
+      if (outcome === null) return;
+      if (outcome.committed) {
+        work.onCommit?.();
+        payload.resolveOffset(lastOffset);
+        this.opts.onTransaction?.({
+          partition: batch.partition,
+          records: records.length,
+          outputs: work.outputs.reduce((n, t) => n + t.messages.length, 0),
+          attempts: attempt,
+          durationMs: Date.now() - started,
+        });
+        await payload.heartbeat();
+        return;
+      }
+      this.opts.log.warn({ err: outcome.error, attempt, partition: batch.partition, offset: batch.firstOffset() }, 'batch transaction failed');
+      this.opts.onRetry?.(outcome.error, attempt, 'batch');
+      if (attempt >= maxAttempts) throw outcome.error;
+      await sleep((this.opts.retryBackoffMs ?? 200) * Math.min(2 ** (attempt - 1), 16));
+      await payload.heartbeat();
+    }
+  }
+
+  private async sendOffsets(tx: Transaction, partition: number, offset: string): Promise<void> {
+    await retryConcurrentTransactions(
+      () => tx.sendOffsets({ consumerGroupId: this.opts.groupId, topics: [{ topic: this.opts.topic, partitions: [{ partition, offset }] }] }),
+      {
+        onRetry: (err, attempt) => {
+          this.concurrentTransactionRetries += 1;
+          this.opts.onRetry?.(err, attempt, 'send-offsets');
+        },
+      },
+    );
+  }
+
+  /** One transaction: the outputs, then the next offset to read, then commit. Caller holds the lock. */
+  private async transact(outputs: TopicMessages[], partition: number, next: string): Promise<Outcome> {
+    let tx: Transaction | undefined;
+    try {
+      const producer = this.producerBroken || !this.producer ? await this.newProducer() : this.producer;
+      tx = await producer.transaction();
+      const topicMessages = outputs.filter((t) => t.messages.length > 0);
+      if (topicMessages.length > 0) await tx.sendBatch({ topicMessages, acks: -1 });
+      await this.sendOffsets(tx, partition, next);
+      await this.opts.beforeCommit?.();
+      await tx.commit();
+      return { committed: true };
+    } catch (err) {
+      const error = err as Error;
+      if (tx?.isActive() && !isFencedError(err)) {
+        try {
+          await tx.abort();
+          return { committed: false, error };
+        } catch (abortErr) {
+          this.opts.log.warn({ err: abortErr }, 'abort failed; settling the transaction with a new producer');
+        }
+      }
+      // The transaction's fate is unknown here (commit or abort failed midway, or the producer is stuck in
+      // COMMITTING/ABORTING, which KafkaJS never leaves). A fresh producer settles it; the offset tells.
+      this.producerBroken = true;
+      try {
+        await this.newProducer();
+        const [offsets] = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [this.opts.topic] });
+        const committed = offsets?.partitions.find((p) => p.partition === partition)?.offset;
+        if (committed !== undefined && BigInt(committed) >= BigInt(next)) return { committed: true };
+      } catch (settleErr) {
+        this.opts.log.warn({ err: settleErr }, 'could not settle the failed transaction yet');
+      }
+      return { committed: false, error };
+    }
+  }
+
+  /**
+   * Reads committed records up to the partitions' current end. The end of a transactional topic is hard
+   * to see from a consumer (commit markers take offsets, open transactions hold the stable offset back),
+   * so a marker with a fresh nonce is written to each partition in its own transaction, and reading stops
+   * at that marker. Runs under the lock, so no transaction of ours is open meanwhile.
+   */
+  private async readToEnd(topic: string, partitions: number[], onRecord: (r: ConsumedRecord) => void): Promise<void> {
+    if (partitions.length === 0) return;
+    const markerKey = this.opts.markerKey ?? DEFAULT_MARKER_KEY;
+    const nonce = randomUUID();
+    await this.writeMarkers(topic, partitions, markerKey, nonce);
+    const groupId = `${this.opts.groupId}.restore.${nonce}`;
+    const reader = this.opts.kafka.consumer({
+      groupId,
+      sessionTimeout: this.opts.sessionTimeout ?? 30_000,
+      heartbeatInterval: this.opts.heartbeatInterval ?? 1_000,
+      maxWaitTimeInMs: 100,
+      allowAutoTopicCreation: false,
+      readUncommitted: false,
+    });
+    const want = new Set(partitions);
+    const done = new Set<number>();
+    try {
+      await reader.connect();
+      await reader.subscribe({ topics: [topic], fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        this.cancelRead = (err) => {
+          clearTimeout(timer);
+          reject(err);
+        };
+        const timer = setTimeout(
+          () => reject(new Error(`reading ${topic} to its end timed out (partitions ${[...want].filter((p) => !done.has(p)).join(',')})`)),
+          this.opts.readToEndTimeoutMs ?? 120_000,
+        );
+        reader.on(reader.events.CRASH, (e) => {
+          if (!e.payload.restart) {
+            clearTimeout(timer);
+            reject(e.payload.error);
+          }
+        });
+        reader
+          .run({
+            autoCommit: false,
+            eachBatch: async ({ batch }) => {
+              if (!want.has(batch.partition) || done.has(batch.partition)) return;
+              for (const m of batch.messages) {
+                if (m.key?.toString('utf8') === markerKey) {
+                  if (m.value?.toString('utf8').includes(nonce)) {
+                    done.add(batch.partition);
+                    break;
+                  }
+                  continue;
+                }
+                onRecord(toConsumedRecord(batch.topic, batch.partition, m));
+              }
+              if (done.size === want.size) {
+                clearTimeout(timer);
+                resolve();
+              }
+            },
+          })
+          .catch((err) => {
+            clearTimeout(timer);
+            reject(err);
+          });
+      });
+    } finally {
+      this.cancelRead = null;
+      await reader.disconnect().catch(() => undefined);
+      await this.admin.deleteGroups([groupId]).catch(() => undefined);
+    }
+  }
+
+  private async writeMarkers(topic: string, partitions: number[], markerKey: string, nonce: string): Promise<void> {
+    const messages = partitions.map((partition) => ({ partition, key: markerKey, value: JSON.stringify({ marker: nonce }) }));
+    for (let attempt = 1; ; attempt++) {
+      let tx: Transaction | undefined;
+      try {
+        const producer = this.producerBroken || !this.producer ? await this.newProducer() : this.producer;
+        tx = await producer.transaction();
+        await tx.send({ topic, messages, acks: -1 });
+        await tx.commit();
+        return;
+      } catch (err) {
+        // Writing the marker twice is harmless; only finding it matters. A failed commit may still land.
+        if (tx?.isActive()) await tx.abort().catch(() => (this.producerBroken = true));
+        else this.producerBroken = true;
+        if (attempt >= (this.opts.maxBatchAttempts ?? 8)) throw err;
+        this.opts.log.warn({ err, attempt }, 'writing restore markers failed; retrying');
+        await sleep((this.opts.retryBackoffMs ?? 200) * attempt);
+      }
+    }
+  }
+}

@@ -1,0 +1,38 @@
+import type { AlertReceived, Labels, Link } from '@alertbus/schemas';
+import { codePoints, sortedEntries, truncate } from './text';
+
+/** Opsgenie's field limits (Alert API v2); Alertmanager truncates the message the same way, by code points. */
+export const PAGER_LIMITS = { message: 130, description: 15000, detailsTotal: 8000, tags: 20, tag: 50, note: 25000 } as const;
+
+export function pagerMessage(title: string): string {
+  return truncate(title.trim() === '' ? 'alert' : title, PAGER_LIMITS.message);
+}
+
+/** The alert's description, then its labels and links, as plain text. */
+export function pagerDescription(a: Pick<AlertReceived, 'description' | 'labels' | 'links' | 'severity' | 'source'>): string {
+  const parts: string[] = [];
+  if (a.description && a.description.trim() !== '') parts.push(a.description.trim());
+  parts.push(`Severity: ${a.severity}\nSource: ${a.source}`);
+  const labels = sortedEntries(a.labels);
+  if (labels.length) parts.push(`Labels:\n${labels.map(([k, v]) => `- ${k}=${v}`).join('\n')}`);
+  if (a.links.length) parts.push(`Links:\n${a.links.map((l: Link) => `- ${l.title}: ${l.url}`).join('\n')}`);
+  return truncate(parts.join('\n\n'), PAGER_LIMITS.description);
+}
+
+/** Labels as pager details plus alertbus's own keys, kept under Opsgenie's total size. */
+export function pagerDetails(labels: Labels, extra: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  let used = 0;
+  for (const [k, v] of [...Object.entries(extra), ...sortedEntries(labels)]) {
+    if (k in out) continue;
+    const size = codePoints(k) + codePoints(v);
+    if (used + size > PAGER_LIMITS.detailsTotal) continue;
+    out[k] = v;
+    used += size;
+  }
+  return out;
+}
+
+export function pagerTags(tags: readonly string[]): string[] {
+  return [...new Set(tags.map((t) => truncate(t, PAGER_LIMITS.tag)))].slice(0, PAGER_LIMITS.tags);
+}

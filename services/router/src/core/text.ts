@@ -1,0 +1,21 @@
+/** Truncates to at most `max` code points (never splitting a surrogate pair), ending with "…" when cut. */
+export function truncate(text: string, max: number): string {
+  const points = Array.from(text);
+  if (points.length <= max) return text;
+  return `${points.slice(0, Math.max(0, max - 1)).join('')}…`;
+}
+
+/** Length in code points, as Slack, Opsgenie and JSON Schema's maxLength count. */
+export function codePoints(text: string): number {
+  return Array.from(text).length;
+}
+
+/** Escapes the three characters Slack's mrkdwn treats as control characters. */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Label entries sorted by name, so renderings do not depend on the order a source sent them in. */
+export function sortedEntries(labels: Readonly<Record<string, string>>): Array<[string, string]> {
+  return Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}

@@ -1,0 +1,107 @@
+import { createLogger, startOpsServer, type Logger } from '@alertbus/common';
+import { createKafka, ensureTopics } from '@alertbus/kafka';
+import { TOPICS } from '@alertbus/schemas';
+import { createRouterMetrics } from './metrics';
+import { RouterProcessor } from './processor';
+import { loadRules } from './rules/load';
+import type { CompiledRules } from './rules/types';
+
+export interface RouterConfig {
+  brokers: string[];
+  /** ROUTING_RULES: path of the YAML rules file; unset → built-in defaults. */
+  rulesPath?: string;
+  /** SLACK_DEFAULT_CHANNEL, default #alerts. */
+  defaultChannel?: string;
+  /** Ops server port (ROUTER_PORT, default 8082; 0 picks a free one). */
+  port?: number;
+  host?: string;
+  /** ROUTER_INSTANCE_ID, default "0": makes the transactionalId, stable across restarts of this instance. */
+  instanceId?: string;
+  sessionTimeoutMs?: number;
+  log?: Logger;
+  /** The consumer stopped for good (KafkaJS gave up); main exits so a supervisor restarts the process. */
+  onFatal?: (err: Error) => void;
+  /** ROUTER_CHAOS_COMMIT_DELAY_MS, tests only: holds each transaction open this long before its commit. */
+  chaosCommitDelayMs?: number;
+}
+
+export interface Router {
+  close(): Promise<void>;
+  /** Resolves once the state of the first assigned partitions was restored; /readyz answers 200 from then on. */
+  ready: Promise<void>;
+  rulesVersion: string;
+  rules: CompiledRules;
+  /** Base URL of the ops server (/healthz, /readyz, /metrics). */
+  url: string;
+  /** Retries of sendOffsets after CONCURRENT_TRANSACTIONS so far. */
+  readonly concurrentTransactionRetries: number;
+}
+
+/** Starts the router: rules first (a bad file throws RulesError before anything connects), then Kafka. */
+export async function startRouter(config: RouterConfig): Promise<Router> {
+  const log = config.log ?? createLogger('router');
+  const rules = loadRules(config.rulesPath, config.defaultChannel ?? '#alerts');
+  log.info({ rules: rules.origin, rulesVersion: rules.version, count: rules.rules.length }, 'routing rules loaded');
+  const kafka = createKafka({ brokers: config.brokers, clientId: `alertbus-router-${config.instanceId ?? '0'}`, log });
+  await ensureTopics(kafka);
+  await checkCoPartitioned(kafka);
+  const metrics = createRouterMetrics();
+  const processor = new RouterProcessor({
+    kafka,
+    log,
+    rules,
+    metrics,
+    instanceId: config.instanceId ?? '0',
+    sessionTimeoutMs: config.sessionTimeoutMs,
+    onFatal: config.onFatal,
+    chaosCommitDelayMs: config.chaosCommitDelayMs,
+  });
+  const ops = await startOpsServer(config.port ?? 8082, metrics.registry, {
+    ready: () => (processor.failed ? `consumer stopped: ${processor.failed.message}` : processor.isReady ? null : 'restoring state'),
+  }, config.host);
+  try {
+    await processor.start();
+  } catch (err) {
+    await ops.app.close();
+    await processor.stop().catch(() => undefined);
+    throw err;
+  }
+  let closed = false;
+  return {
+    async close() {
+      if (closed) return;
+      closed = true;
+      await processor.stop();
+      await ops.app.close();
+    },
+    ready: processor.ready,
+    rulesVersion: rules.version,
+    rules,
+    url: ops.url,
+    get concurrentTransactionRetries() {
+      return processor.concurrentTransactionRetries;
+    },
+  };
+}
+
+/** State records go to the partition number their alias's inputs come from, so that partition must exist. */
+async function checkCoPartitioned(kafka: ReturnType<typeof createKafka>): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [TOPICS.alertsReceived, TOPICS.routerState] });
+    const count = (name: string) => topics.find((t) => t.name === name)?.partitions.length ?? 0;
+    if (count(TOPICS.routerState) < count(TOPICS.alertsReceived)) {
+      throw new Error(
+        `${TOPICS.routerState} has ${count(TOPICS.routerState)} partitions but ${TOPICS.alertsReceived} has ${count(TOPICS.alertsReceived)}: the state topic needs at least as many`,
+      );
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export { loadRules, RulesError } from './rules/load';
+export { compileRules, builtinRules } from './rules/compile';
+export { route } from './rules/route';
+export { decide, evolve, initialState } from './core/decider';

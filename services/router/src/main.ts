@@ -1,0 +1,63 @@
+import { ConfigError, createLogger, envBrokers, envInt, envOptional, envString, onShutdown } from '@alertbus/common';
+import { RulesError } from './rules/load';
+import { startRouter, type RouterConfig } from './index';
+
+/** Reads the router's environment; a bad value stops the process with a message naming the variable. */
+function readConfig(env: NodeJS.ProcessEnv): RouterConfig {
+  const instanceId = envString(env, 'ROUTER_INSTANCE_ID', '0');
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(instanceId)) {
+    throw new ConfigError(`ROUTER_INSTANCE_ID must be 1-64 letters, digits, dots, dashes or underscores, got "${instanceId}"`);
+  }
+  return {
+    brokers: envBrokers(env),
+    rulesPath: envOptional(env, 'ROUTING_RULES'),
+    defaultChannel: envString(env, 'SLACK_DEFAULT_CHANNEL', '#alerts'),
+    port: envInt(env, 'ROUTER_PORT', 8082, { min: 0, max: 65535 }),
+    host: envString(env, 'ROUTER_HOST', '127.0.0.1'),
+    instanceId,
+    sessionTimeoutMs: envInt(env, 'ROUTER_SESSION_TIMEOUT_MS', 10_000, { min: 6_000, max: 300_000 }),
+    chaosCommitDelayMs: envInt(env, 'ROUTER_CHAOS_COMMIT_DELAY_MS', 0, { min: 0, max: 10_000 }),
+  };
+}
+
+async function main(): Promise<void> {
+  const log = createLogger('router');
+  let config: RouterConfig;
+  try {
+    config = readConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`router: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  let router;
+  try {
+    router = await startRouter({
+      ...config,
+      log,
+      onFatal: () => {
+        log.flush();
+        process.exit(1);
+      },
+    });
+  } catch (err) {
+    if (err instanceof RulesError) {
+      process.stderr.write(`router: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  log.info({ url: router.url, rulesVersion: router.rulesVersion }, 'router ops server listening');
+  onShutdown(log, [() => router.close()]);
+  router.ready.then(
+    () => log.info('router ready: state restored, consuming'),
+    () => undefined,
+  );
+}
+
+main().catch((err) => {
+  process.stderr.write(`router: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,61 @@
+import { Counter, Gauge, Histogram, createRegistry, type Registry } from '@alertbus/common';
+
+/** The router's Prometheus metrics: what it decided and why, and what its transactions cost. */
+export function createRouterMetrics(registry: Registry = createRegistry('router')) {
+  return {
+    registry,
+    decisions: new Counter({
+      name: 'alertbus_router_decisions_total',
+      help: 'Incident events decided, by event type and reason.',
+      labelNames: ['type', 'reason'] as const,
+      registers: [registry],
+    }),
+    commands: new Counter({
+      name: 'alertbus_router_commands_total',
+      help: 'Commands emitted for the sinks, by type.',
+      labelNames: ['type'] as const,
+      registers: [registry],
+    }),
+    deadLetters: new Counter({
+      name: 'alertbus_router_dead_letters_total',
+      help: 'Input records the router could not decide on and sent to the dead-letter topic.',
+      registers: [registry],
+    }),
+    batchTransaction: new Histogram({
+      name: 'alertbus_router_batch_transaction_seconds',
+      help: 'Time to write one batch\'s outputs, state and offsets in one Kafka transaction and commit it.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    batchRecords: new Histogram({
+      name: 'alertbus_router_batch_records',
+      help: 'Input records per committed transaction.',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
+      registers: [registry],
+    }),
+    transactionRetries: new Counter({
+      name: 'alertbus_router_transaction_retries_total',
+      help: 'Failed transaction steps that were retried (batch: whole batch aborted and decided again).',
+      labelNames: ['what'] as const,
+      registers: [registry],
+    }),
+    restoreSeconds: new Histogram({
+      name: 'alertbus_router_state_restore_seconds',
+      help: 'Time to restore the state of newly assigned partitions from the state topic.',
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      registers: [registry],
+    }),
+    aliases: new Gauge({
+      name: 'alertbus_router_aliases',
+      help: 'Aliases whose state this instance holds.',
+      registers: [registry],
+    }),
+    inputs: new Counter({
+      name: 'alertbus_router_inputs_total',
+      help: 'Input records committed (decided or dead-lettered).',
+      registers: [registry],
+    }),
+  };
+}
+
+export type RouterMetrics = ReturnType<typeof createRouterMetrics>;

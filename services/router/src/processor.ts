@@ -1,0 +1,218 @@
+import {
+  assertValid,
+  decodeEnvelope,
+  GROUPS,
+  ROUTER_STATE_MARKER_KEY,
+  topicOf,
+  TOPICS,
+  type AliasState,
+  type AnyEnvelope,
+  type Envelope,
+} from '@alertbus/schemas';
+import {
+  deadLetterEvent,
+  toMessage,
+  TransactionalProcessor,
+  type AssignedContext,
+  type BatchWork,
+  type ConsumedRecord,
+  type OutputMessage,
+  type createKafka,
+} from '@alertbus/kafka';
+import type { Logger } from 'pino';
+import { decide, isIncidentEvent, type DeciderState } from './core/decider';
+import type { RouterMetrics } from './metrics';
+import type { CompiledRules } from './rules/types';
+import { decodeState, stateMessage } from './state-codec';
+
+export interface RouterProcessorOptions {
+  kafka: ReturnType<typeof createKafka>;
+  log: Logger;
+  rules: CompiledRules;
+  metrics: RouterMetrics;
+  /** Part of the transactionalId; two live instances must never share one. */
+  instanceId: string;
+  sessionTimeoutMs?: number;
+  onFatal?: (err: Error) => void;
+  /** Tests only: wait this long inside each transaction before committing, so kill -9 lands in open ones. */
+  chaosCommitDelayMs?: number;
+}
+
+/** Topic → messages, in the order they were added, for one transaction. */
+class Outputs {
+  private readonly byTopic = new Map<string, OutputMessage[]>();
+  add(topic: string, message: OutputMessage): void {
+    let list = this.byTopic.get(topic);
+    if (!list) this.byTopic.set(topic, (list = []));
+    list.push(message);
+  }
+  event(e: AnyEnvelope): void {
+    this.add(topicOf(e.type), toMessage(e));
+  }
+  toTopicMessages(): BatchWork['outputs'] {
+    return [...this.byTopic].map(([topic, messages]) => ({ topic, messages }));
+  }
+}
+
+/**
+ * The Kafka side of the router: reads AlertReceived, asks the decider, and writes decisions, commands,
+ * the new per-alias state and the consumed offsets in one transaction per batch. State lives in memory
+ * per input partition and is written to the state topic on that same partition number, so restoring a
+ * partition's aliases means reading one state partition.
+ */
+export class RouterProcessor {
+  /** Committed state, by input partition, then alias. Only changed after a transaction committed. */
+  private states = new Map<number, Map<string, AliasState>>();
+  private readonly processor: TransactionalProcessor;
+
+  constructor(private readonly opts: RouterProcessorOptions) {
+    const { metrics } = opts;
+    this.processor = new TransactionalProcessor({
+      kafka: opts.kafka,
+      groupId: GROUPS.router,
+      topic: TOPICS.alertsReceived,
+      transactionalId: `${GROUPS.router}-${opts.instanceId}`,
+      log: opts.log,
+      markerKey: ROUTER_STATE_MARKER_KEY,
+      sessionTimeout: opts.sessionTimeoutMs,
+      handleBatch: (records, partition) => this.handleBatch(records, partition),
+      onAssigned: (partitions, ctx) => this.restore(partitions, ctx),
+      beforeCommit: opts.chaosCommitDelayMs ? () => new Promise((r) => setTimeout(r, opts.chaosCommitDelayMs)) : undefined,
+      onTransaction: (t) => {
+        metrics.batchTransaction.observe(t.durationMs / 1000);
+        metrics.batchRecords.observe(t.records);
+        metrics.inputs.inc(t.records);
+      },
+      onRetry: (_err, _attempt, what) => metrics.transactionRetries.inc({ what }),
+      onAssignedDone: (_partitions, ms) => metrics.restoreSeconds.observe(ms / 1000),
+      onFatal: (err) => {
+        opts.log.fatal({ err }, 'router consumer stopped for good');
+        opts.onFatal?.(err);
+      },
+    });
+  }
+
+  get ready(): Promise<void> {
+    return this.processor.ready;
+  }
+
+  get isReady(): boolean {
+    return this.processor.isReady;
+  }
+
+  get failed(): Error | null {
+    return this.processor.failed;
+  }
+
+  /** Retries of sendOffsets after CONCURRENT_TRANSACTIONS (KafkaJS leaves those to the caller). */
+  get concurrentTransactionRetries(): number {
+    return this.processor.concurrentTransactionRetries;
+  }
+
+  start(): Promise<void> {
+    return this.processor.start();
+  }
+
+  stop(): Promise<void> {
+    return this.processor.stop();
+  }
+
+  /**
+   * Reads the assigned partitions' state from the compacted state topic, up to its end. Chosen over
+   * folding incidents.v1 because it reads one record per alias instead of the whole history; the state is
+   * still exactly the fold of the incident events (see core/decider evolve), so either source agrees.
+   */
+  private async restore(partitions: number[], ctx: AssignedContext): Promise<void> {
+    const fresh = new Map<number, Map<string, AliasState>>(partitions.map((p) => [p, new Map()]));
+    let skipped = 0;
+    await ctx.readToEnd(TOPICS.routerState, partitions, (r) => {
+      const aliases = fresh.get(r.partition);
+      if (!aliases || r.key === null) return;
+      if (r.value === null) {
+        aliases.delete(r.key);
+        return;
+      }
+      const decoded = decodeState(r.value);
+      if (!decoded.ok) {
+        skipped += 1;
+        this.opts.log.warn({ partition: r.partition, offset: r.offset, key: r.key, error: decoded.error }, 'skipping a bad state record');
+        return;
+      }
+      aliases.set(r.key, decoded.state);
+    });
+    this.states = fresh;
+    const count = [...fresh.values()].reduce((n, m) => n + m.size, 0);
+    this.opts.metrics.aliases.set(count);
+    this.opts.log.info({ partitions, aliases: count, skipped }, 'router state restored');
+  }
+
+  private deadLetter(out: Outputs, record: ConsumedRecord, error: string, dead: string[]): void {
+    const at = new Date(Number(record.timestamp));
+    out.event(deadLetterEvent(record, GROUPS.router, [{ at: at.toISOString(), error }], at));
+    dead.push(error);
+  }
+
+  /**
+   * Decides every record of the batch in order against committed state plus this batch's own changes.
+   * Nothing shared changes here: the changes are applied in onCommit, after the transaction committed.
+   */
+  private handleBatch(records: ConsumedRecord[], partition: number): BatchWork {
+    const committed = this.states.get(partition) ?? new Map<string, AliasState>();
+    const staged = new Map<string, { state: DeciderState; at: string }>();
+    const out = new Outputs();
+    const decided: AnyEnvelope[] = [];
+    const dead: string[] = [];
+    for (const record of records) {
+      const decoded = decodeEnvelope(record.value, TOPICS.alertsReceived);
+      if (!decoded.ok) {
+        this.deadLetter(out, record, decoded.error, dead);
+        continue;
+      }
+      const input = decoded.event as Envelope<'AlertReceived'>;
+      if (record.key !== input.alias) {
+        // State is kept per partition: an alias arriving under another key could land elsewhere and split.
+        this.deadLetter(out, record, `record key ${JSON.stringify(record.key)} is not the event's alias ${JSON.stringify(input.alias)}`, dead);
+        continue;
+      }
+      const before = staged.has(input.alias) ? staged.get(input.alias)!.state : committed.get(input.alias);
+      let events: AnyEnvelope[];
+      let state: DeciderState;
+      try {
+        ({ events, state } = decide(input, before, this.opts.rules));
+        events.forEach(assertValid);
+      } catch (err) {
+        this.deadLetter(out, record, `router could not decide: ${(err as Error).message}`, dead);
+        continue;
+      }
+      staged.set(input.alias, { state, at: input.recordedAt });
+      events.forEach((e) => out.event(e));
+      decided.push(...events);
+    }
+    for (const [alias, { state, at }] of staged) {
+      if (state !== undefined && JSON.stringify(state) !== JSON.stringify(committed.get(alias))) {
+        out.add(TOPICS.routerState, stateMessage(state, partition, at));
+      }
+    }
+    return {
+      outputs: out.toTopicMessages(),
+      onCommit: () => {
+        for (const [alias, { state }] of staged) if (state !== undefined) committed.set(alias, state);
+        this.states.set(partition, committed);
+        this.count(decided, dead);
+      },
+    };
+  }
+
+  private count(events: AnyEnvelope[], dead: string[]): void {
+    const { metrics } = this.opts;
+    for (const e of events) {
+      if (isIncidentEvent(e)) metrics.decisions.inc({ type: e.type, reason: (e.data as { reason: string }).reason });
+      else metrics.commands.inc({ type: e.type });
+    }
+    if (dead.length > 0) {
+      metrics.deadLetters.inc(dead.length);
+      for (const error of dead) this.opts.log.warn({ error }, 'input dead-lettered');
+    }
+    metrics.aliases.set([...this.states.values()].reduce((n, m) => n + m.size, 0));
+  }
+}

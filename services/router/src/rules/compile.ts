@@ -1,0 +1,275 @@
+import { createHash } from 'node:crypto';
+import Ajv, { type ErrorObject } from 'ajv';
+import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { RulesFile, type RulesPagerAction, type RulesSlackAction } from '@alertbus/schemas';
+import { parseDuration } from './duration';
+import { parseMatcher } from './matcher';
+import type { CompiledRule, CompiledRules, PagerSettings, SlackSettings } from './types';
+
+export const DEFAULT_REPEAT_INTERVAL = '4h';
+export const BUILTIN_ORIGIN = 'built-in defaults';
+
+/** One problem in a rules file, with where it is. */
+export interface RulesProblem {
+  line?: number;
+  col?: number;
+  /** Path inside the document, e.g. rules[1].match[0]. */
+  path: string;
+  message: string;
+}
+
+export type CompileResult = { ok: true; rules: CompiledRules } | { ok: false; problems: RulesProblem[]; message: string };
+
+export interface CompileOptions {
+  /** Channel used when the file's defaults name none (SLACK_DEFAULT_CHANNEL). */
+  defaultChannel: string;
+}
+
+// verbose: errors carry their schema, so an unknown field can be answered with the known ones.
+const validateFile = new Ajv({ allErrors: true, verbose: true, strict: false }).compile(RulesFile);
+
+type Segment = string | number;
+
+function pathText(segments: readonly Segment[]): string {
+  let out = '';
+  for (const s of segments) out += typeof s === 'number' ? `[${s}]` : out === '' ? s : `.${s}`;
+  return out || '(document)';
+}
+
+function pointerSegments(pointer: string, doc: Document): Segment[] {
+  const raw = pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const out: Segment[] = [];
+  for (const s of raw) {
+    const parent = doc.getIn(out, true);
+    out.push(isSeq(parent) && /^\d+$/.test(s) ? Number(s) : s);
+  }
+  return out;
+}
+
+/** Where a node (or a map key under it) starts, as 1-based line and column. */
+function locate(doc: Document, lc: LineCounter, segments: readonly Segment[], key?: string): { line?: number; col?: number } {
+  let node = doc.getIn(segments, true) as YamlNode | undefined;
+  if (key !== undefined && isMap(node)) {
+    const pair = node.items.find((p) => (p.key as { value?: unknown } | null)?.value === key);
+    if (pair?.key) node = pair.key as YamlNode;
+  }
+  if (!node && segments.length === 0) node = doc.contents ?? undefined;
+  const offset = node?.range?.[0];
+  if (offset === undefined) return {};
+  return lc.linePos(offset);
+}
+
+function describeSchemaErrors(errors: ErrorObject[], doc: Document, lc: LineCounter): RulesProblem[] {
+  const byPath = new Map<string, ErrorObject[]>();
+  for (const e of errors) {
+    const list = byPath.get(e.instancePath) ?? [];
+    list.push(e);
+    byPath.set(e.instancePath, list);
+  }
+  const problems: RulesProblem[] = [];
+  for (const [pointer, list] of byPath) {
+    const segments = pointerSegments(pointer, doc);
+    const consts = list.filter((e) => e.keyword === 'const').map((e) => JSON.stringify((e.params as { allowedValue: unknown }).allowedValue));
+    for (const e of list) {
+      if (e.keyword === 'const') continue;
+      if (e.keyword === 'anyOf' && consts.length > 0) {
+        problems.push({ ...locate(doc, lc, segments), path: pathText(segments), message: `must be one of ${consts.join(', ')}` });
+        continue;
+      }
+      if (e.keyword === 'additionalProperties') {
+        const extra = (e.params as { additionalProperty: string }).additionalProperty;
+        const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+        problems.push({
+          ...locate(doc, lc, segments, extra),
+          path: pathText([...segments, extra]),
+          message: `unknown field "${extra}"${known.length ? ` (expected one of: ${known.join(', ')})` : ''}`,
+        });
+        continue;
+      }
+      let message = e.message ?? 'invalid';
+      if (e.keyword === 'pattern' && /repeat_interval$/.test(pointer)) message = 'must be a duration such as 4h, 30m or 1h30m';
+      if (e.keyword === 'type') message = `must be ${(e.params as { type: string }).type}`;
+      problems.push({ ...locate(doc, lc, segments), path: pathText(segments), message });
+    }
+  }
+  return problems;
+}
+
+function slackPart(a: RulesSlackAction | undefined): Partial<SlackSettings> | undefined {
+  if (!a) return undefined;
+  return { ...(a.enabled !== undefined ? { enabled: a.enabled } : {}), ...(a.channel !== undefined ? { channel: a.channel } : {}) };
+}
+
+function pagerPart(a: RulesPagerAction | undefined): Partial<PagerSettings> | undefined {
+  if (!a) return undefined;
+  const lowerMap = a.priority_by_severity
+    ? Object.fromEntries(Object.entries(a.priority_by_severity).map(([k, v]) => [k.trim().toLowerCase(), v]))
+    : undefined;
+  return {
+    ...(a.enabled !== undefined ? { enabled: a.enabled } : {}),
+    ...(a.priority !== undefined ? { priority: a.priority } : {}),
+    ...(lowerMap !== undefined ? { priorityBySeverity: lowerMap } : {}),
+    ...(a.tags !== undefined ? { tags: a.tags } : {}),
+    ...(a.responders !== undefined ? { responders: a.responders } : {}),
+    ...(a.note_on_repeat !== undefined ? { noteOnRepeat: a.note_on_repeat } : {}),
+  };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as object)) deepFreeze(v);
+  }
+  return value;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Problems the schema cannot see (matcher syntax, regexes, zero durations, drop rules with actions),
+ * looked for in whatever parts of the document have the right shape, so one run reports them all.
+ */
+function semanticProblems(value: unknown, locateAt: (segments: Segment[]) => { line?: number; col?: number }): RulesProblem[] {
+  const problems: RulesProblem[] = [];
+  const zero = (v: unknown, segments: Segment[]) => {
+    if (typeof v === 'string' && parseDuration(v) === 0) {
+      problems.push({ ...locateAt(segments), path: pathText(segments), message: 'must be longer than 0' });
+    }
+  };
+  if (!isObject(value)) return problems;
+  if (isObject(value.defaults)) zero(value.defaults.repeat_interval, ['defaults', 'repeat_interval']);
+  if (!Array.isArray(value.rules)) return problems;
+  value.rules.forEach((r: unknown, i) => {
+    if (!isObject(r)) return;
+    if (Array.isArray(r.match)) {
+      r.match.forEach((text: unknown, j) => {
+        if (typeof text !== 'string') return;
+        const parsed = parseMatcher(text);
+        if (!parsed.ok) problems.push({ ...locateAt(['rules', i, 'match', j]), path: `rules[${i}].match[${j}]`, message: parsed.error });
+      });
+    }
+    if (r.drop === true && (r.slack !== undefined || r.pager !== undefined || r.continue === true)) {
+      problems.push({
+        ...locateAt(['rules', i, 'drop']),
+        path: `rules[${i}]`,
+        message: 'a rule with drop: true takes no slack, pager or continue',
+      });
+    }
+    zero(r.repeat_interval, ['rules', i, 'repeat_interval']);
+  });
+  return problems;
+}
+
+/** Built from a validated file object; `locateAt` maps a path to a line for semantic problems. */
+function build(
+  file: RulesFile,
+  version: string,
+  origin: string,
+  opts: CompileOptions,
+  locateAt: (segments: Segment[]) => { line?: number; col?: number },
+): CompileResult {
+  const problems: RulesProblem[] = [];
+  const d = file.defaults ?? {};
+  const defaultSlack: SlackSettings = { enabled: true, channel: opts.defaultChannel, ...slackPart(d.slack) };
+  const defaultPager: PagerSettings = {
+    enabled: true,
+    priorityBySeverity: {},
+    tags: [],
+    responders: [],
+    noteOnRepeat: false,
+    ...pagerPart(d.pager),
+  };
+  const rules: CompiledRule[] = [];
+  (file.rules ?? []).forEach((r, i) => {
+    const matchers = (r.match ?? []).map(parseMatcher).flatMap((p) => (p.ok ? [p.matcher] : []));
+    const repeatIntervalMs = r.repeat_interval !== undefined ? parseDuration(r.repeat_interval) ?? undefined : undefined;
+    const slack = slackPart(r.slack);
+    const pager = pagerPart(r.pager);
+    rules.push({
+      path: `rules[${i}]`,
+      ...(r.name !== undefined ? { name: r.name } : {}),
+      matchers,
+      continue: r.continue ?? false,
+      drop: r.drop ?? false,
+      ...(slack ? { slack } : {}),
+      ...(pager ? { pager } : {}),
+      ...(repeatIntervalMs !== undefined ? { repeatIntervalMs } : {}),
+    });
+  });
+  const repeatIntervalMs = parseDuration(d.repeat_interval ?? DEFAULT_REPEAT_INTERVAL) ?? 0;
+  if (defaultSlack.enabled && !defaultSlack.channel) {
+    problems.push({ ...locateAt(['defaults', 'slack']), path: 'defaults.slack.channel', message: 'is empty' });
+  }
+  if (problems.length > 0) return failure(origin, problems);
+  const compiled: CompiledRules = {
+    version,
+    origin,
+    defaults: { slack: defaultSlack, pager: defaultPager, repeatIntervalMs },
+    rules,
+  };
+  return { ok: true, rules: deepFreeze(compiled) };
+}
+
+function failure(origin: string, problems: RulesProblem[]): CompileResult {
+  problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0));
+  const message = problems
+    .map((p) => `${origin}${p.line !== undefined ? `:${p.line}:${p.col ?? 1}` : ''}: ${p.path}: ${p.message}`)
+    .join('\n');
+  return { ok: false, problems, message };
+}
+
+export function sha256Hex(bytes: string | Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Compiles a YAML rules file; problems name the line, the path inside the document and what is wrong. */
+export function compileRules(bytes: string | Buffer, origin: string, opts: CompileOptions): CompileResult {
+  const text = typeof bytes === 'string' ? bytes : bytes.toString('utf8');
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return failure(
+      origin,
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0] ?? lc.linePos(e.pos[0]);
+        const message = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+        return { line: pos.line, col: pos.col, path: '(yaml)', message: `YAML syntax: ${message}` };
+      }),
+    );
+  }
+  const value: unknown = doc.toJS() ?? {};
+  const locateAt = (segments: Segment[]) => locate(doc, lc, segments);
+  const problems = [
+    ...(validateFile(value) ? [] : describeSchemaErrors(validateFile.errors ?? [], doc, lc)),
+    ...semanticProblems(value, locateAt),
+  ];
+  if (problems.length > 0) return failure(origin, problems);
+  return build(value as RulesFile, sha256Hex(bytes), origin, opts, locateAt);
+}
+
+/** Sorted-key JSON, so equal objects hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The rules used when ROUTING_RULES is unset: everything to the default channel and the pager. */
+export function builtinRules(opts: CompileOptions): CompiledRules {
+  const file: RulesFile = {
+    defaults: {
+      slack: { channel: opts.defaultChannel, enabled: true },
+      pager: { enabled: true, priority_by_severity: {}, tags: [], responders: [], note_on_repeat: false },
+      repeat_interval: DEFAULT_REPEAT_INTERVAL,
+    },
+    rules: [],
+  };
+  const result = build(file, sha256Hex(canonicalJson(file)), BUILTIN_ORIGIN, opts, () => ({}));
+  if (!result.ok) throw new Error(`built-in rules are invalid: ${result.message}`);
+  return result.rules;
+}
