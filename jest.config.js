@@ -1,7 +1,7 @@
 /** Tests by tier, by suffix: *.test.ts (pure), *.int.test.ts (real Kafka + Postgres), *.e2e.test.ts (whole stack). */
 const common = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/kafka/lib/'],
 };

@@ -10,4 +10,5 @@ const base = new URL(process.env.TEST_DATABASE_BASE_URL ?? 'postgres://postgres@
 base.pathname = `/alertbus_test_${tag}`;
 process.env.DATABASE_URL = base.toString();
 process.env.LOG_LEVEL = process.env.LOG_LEVEL ?? 'silent';
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 jest.setTimeout(120_000);

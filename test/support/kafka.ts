@@ -1,4 +1,5 @@
 import { createKafka, ensureTopics } from '@alertbus/kafka';
+import { createLogger } from '@alertbus/common';
 import { decodeEnvelope, type AnyEnvelope } from '@alertbus/schemas';
 import type { Kafka } from 'kafkajs';
 
@@ -9,7 +10,7 @@ export function testBrokers(): string[] {
 }
 
 export async function testKafka(clientId = 'test'): Promise<Kafka> {
-  const kafka = createKafka({ brokers: testBrokers(), clientId });
+  const kafka = createKafka({ brokers: testBrokers(), clientId, log: createLogger('test', 'silent') });
   await ensureTopics(kafka);
   return kafka;
 }

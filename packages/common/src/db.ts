@@ -25,7 +25,9 @@ export async function ensureDatabase(url: string): Promise<void> {
   try {
     await client.query(`CREATE DATABASE "${dbName.replace(/"/g, '""')}"`);
   } catch (err) {
-    if ((err as { code?: string }).code !== '42P04') throw err; // created concurrently
+    // 42P04 duplicate_database, or 23505 when two CREATE DATABASE race on the catalog index: created concurrently
+    const code = (err as { code?: string }).code;
+    if (code !== '42P04' && code !== '23505') throw err;
   } finally {
     await client.end();
   }

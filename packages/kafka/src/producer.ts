@@ -1,4 +1,4 @@
-import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
+import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import { assertValid, topicOf, type AnyEnvelope } from '@alertbus/schemas';
 import { toMessage } from './records';
 
@@ -38,6 +38,8 @@ export class EventProducer {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      // murmur2, like the Java client: a key lands on the same partition whoever writes it.
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
     this.producer.on(this.producer.events.DISCONNECT, () => {
       this.isConnected = false;

@@ -1,0 +1,120 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+
+const root = resolve(__dirname, '..', '..');
+
+export type ServiceName = 'ingest' | 'router' | 'slack-sink' | 'opsgenie-sink' | 'history';
+
+const ENTRY: Record<ServiceName, { file: string; portVar: string }> = {
+  ingest: { file: 'services/ingest/src/main.ts', portVar: 'INGEST_PORT' },
+  router: { file: 'services/router/src/main.ts', portVar: 'ROUTER_PORT' },
+  'slack-sink': { file: 'services/slack-sink/src/main.ts', portVar: 'SLACK_SINK_PORT' },
+  'opsgenie-sink': { file: 'services/opsgenie-sink/src/main.ts', portVar: 'OPSGENIE_SINK_PORT' },
+  history: { file: 'services/history/src/main.ts', portVar: 'HISTORY_PORT' },
+};
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+interface Running {
+  proc: ChildProcess;
+  port: number;
+  output: string[];
+}
+
+/**
+ * The services as real child processes (as `npm start` runs them), with the environment of this test
+ * file (its topic prefix and database), so a test can SIGKILL one and start it again.
+ */
+export class Stack {
+  private readonly running = new Map<ServiceName, Running>();
+  private readonly ports = new Map<ServiceName, number>();
+
+  constructor(private readonly env: NodeJS.ProcessEnv) {}
+
+  url(name: ServiceName): string {
+    const port = this.ports.get(name);
+    if (!port) throw new Error(`${name} was never started`);
+    return `http://127.0.0.1:${port}`;
+  }
+
+  output(name: ServiceName): string {
+    return this.running.get(name)?.output.join('') ?? '';
+  }
+
+  async start(name: ServiceName, extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
+    const port = this.ports.get(name) ?? (await freePort());
+    this.ports.set(name, port);
+    const { file, portVar } = ENTRY[name];
+    const output: string[] = [];
+    const proc = spawn(process.execPath, ['--import', 'tsx', join(root, file)], {
+      cwd: root,
+      env: { ...process.env, ...this.env, ...extraEnv, [portVar]: String(port), LOG_LEVEL: process.env.STACK_LOG_LEVEL ?? 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (b: Buffer) => {
+      output.push(b.toString());
+      if (output.length > 400) output.splice(0, output.length - 400);
+      if (process.env.STACK_VERBOSE) process.stderr.write(`[${name}] ${b.toString()}`);
+    };
+    proc.stdout?.on('data', keep);
+    proc.stderr?.on('data', keep);
+    this.running.set(name, { proc, port, output });
+    await this.waitReady(name, proc);
+  }
+
+  private async waitReady(name: ServiceName, proc: ChildProcess, timeoutMs = 90_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        throw new Error(`${name} exited during start (${proc.exitCode ?? proc.signalCode}):\n${this.output(name).slice(-4000)}`);
+      }
+      try {
+        const res = await fetch(`${this.url(name)}/readyz`);
+        if (res.ok) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw new Error(`${name} not ready after ${timeoutMs} ms:\n${this.output(name).slice(-4000)}`);
+  }
+
+  /** SIGKILL: no shutdown hooks, no flush — the crash the design must survive. */
+  async kill9(name: ServiceName): Promise<void> {
+    const r = this.running.get(name);
+    if (!r) return;
+    const exited = new Promise<void>((res) => (r.proc.exitCode !== null ? res() : r.proc.once('exit', () => res())));
+    r.proc.kill('SIGKILL');
+    await exited;
+    this.running.delete(name);
+  }
+
+  async stop(name: ServiceName): Promise<number | null> {
+    const r = this.running.get(name);
+    if (!r) return null;
+    const exited = new Promise<number | null>((res) =>
+      r.proc.exitCode !== null ? res(r.proc.exitCode) : r.proc.once('exit', (code) => res(code)),
+    );
+    const t = setTimeout(() => r.proc.kill('SIGKILL'), 20_000);
+    r.proc.kill('SIGTERM');
+    const code = await exited;
+    clearTimeout(t);
+    this.running.delete(name);
+    return code;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.running.keys()].map((n) => this.stop(n)));
+  }
+}
