@@ -40,6 +40,9 @@ export class EventProducer {
       allowAutoTopicCreation: false,
       // murmur2, like the Java client: a key lands on the same partition whoever writes it.
       createPartitioner: Partitioners.DefaultPartitioner,
+      // An idempotent producer must not give up on a record midway (its sequence numbers would go wrong);
+      // callers that need an answer sooner (ingest's 503) time out on their side.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
     });
     this.producer.on(this.producer.events.DISCONNECT, () => {
       this.isConnected = false;
