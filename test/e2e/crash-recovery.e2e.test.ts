@@ -3,17 +3,13 @@
  * alerts, then a restart: every incident exists exactly once, no Slack message is posted twice and no pager
  * alert is created twice.
  */
-import { startOpsgenieStandIn, startSlackStandIn } from '@alertbus/stand-ins';
 import { TOPICS } from '@alertbus/schemas';
 import { dropTestDatabase } from '../support/db';
 import { readTopic, testKafka } from '../support/kafka';
-import { Stack } from '../support/stack';
+import { postAll, startFullStack, type FullStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
-type Started<T extends (...a: never[]) => Promise<unknown>> = Awaited<ReturnType<T>>;
-let slack: Started<typeof startSlackStandIn>;
-let opsgenie: Started<typeof startOpsgenieStandIn>;
-let stack: Stack;
+let full: FullStack;
 
 interface StandInMessage {
   ts: string;
@@ -22,13 +18,8 @@ interface StandInMessage {
   metadata?: { event_type: string; event_payload: { command_id: string; incident_id: string } };
 }
 
-async function json<T>(url: string): Promise<T> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`${url} → ${res.status}`);
-  return (await res.json()) as T;
-}
-const messages = async (): Promise<StandInMessage[]> => slack.state.messages as StandInMessage[];
-const pagerCalls = async () => opsgenie.state.calls;
+const messages = async (): Promise<StandInMessage[]> => full.slack.state.messages as StandInMessage[];
+const pagerCalls = async () => full.opsgenie.state.calls;
 
 const ALIASES = 400;
 const fp = (i: number) => `crash${String(i).padStart(11, '0')}`;
@@ -55,38 +46,14 @@ function payload(i: number, status: 'firing' | 'resolved'): string {
   });
 }
 
-async function sendAll(bodies: string[], concurrency = 16): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < bodies.length) {
-      const body = bodies[next++]!;
-      const res = await fetch(`${stack.url('ingest')}/webhooks/alertmanager`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-      });
-      if (res.status !== 202) throw new Error(`ingest answered ${res.status}: ${await res.text()}`);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
+const sendAll = (bodies: string[]) => postAll(full.stack, '/webhooks/alertmanager', bodies);
 
 beforeAll(async () => {
-  slack = await startSlackStandIn({ tokens: ['xoxb-crash'], channels: [{ id: 'C0ALERTS', name: 'alerts' }] });
-  opsgenie = await startOpsgenieStandIn({ apiKeys: ['crash-key'] });
-  stack = new Stack({
-    SLACK_BOT_TOKEN: 'xoxb-crash',
-    SLACK_API_URL: slack.url,
-    OPSGENIE_API_KEY: 'crash-key',
-    OPSGENIE_API_URL: opsgenie.url,
-  });
-  await Promise.all([stack.start('history'), stack.start('router'), stack.start('slack-sink'), stack.start('opsgenie-sink'), stack.start('ingest')]);
+  full = await startFullStack();
 });
 
 afterAll(async () => {
-  await stack?.stopAll();
-  await slack?.close();
-  await opsgenie?.close();
+  await full?.stop();
   await dropTestDatabase();
 });
 
@@ -98,21 +65,21 @@ test('1,000 alerts with kill -9 of router, slack-sink and opsgenie-sink midway',
   // Router killed while the first wave is being decided.
   const wave1 = sendAll(firing);
   await waitFor(async () => (await messages()).length >= 40, { what: 'the first posts', intervalMs: 20 });
-  await stack.kill9('router');
+  await full.stack.kill9('router');
   await wave1;
-  await stack.start('router');
+  await full.stack.start('router');
 
   // slack-sink killed in the middle of posting.
   await waitFor(async () => (await messages()).length >= 150, { what: 'posts under way', intervalMs: 20 });
-  await stack.kill9('slack-sink');
-  await stack.start('slack-sink');
+  await full.stack.kill9('slack-sink');
+  await full.stack.start('slack-sink');
 
   // opsgenie-sink killed in the middle of the repeats and resolves.
   const wave2 = sendAll([...repeats, ...resolves]);
   await waitFor(async () => (await pagerCalls()).length >= 250, { what: 'pager calls under way', intervalMs: 20 });
-  await stack.kill9('opsgenie-sink');
+  await full.stack.kill9('opsgenie-sink');
   await wave2;
-  await stack.start('opsgenie-sink');
+  await full.stack.start('opsgenie-sink');
 
   // Everything settles: 400 roots, 300 resolved replies, 400 creates, 300 closes.
   await waitFor(
@@ -149,11 +116,10 @@ test('1,000 alerts with kill -9 of router, slack-sink and opsgenie-sink midway',
   expect(incidents.filter((e) => e.type === 'IncidentRepeated')).toHaveLength(300);
   expect(incidents.filter((e) => e.type === 'IncidentResolved')).toHaveLength(300);
 
-  const history = stack.url('history');
   await waitFor(
     async () => {
-      const open = await json<{ incidents: unknown[] }>(`${history}/api/incidents?status=open&limit=500`);
-      const resolved = await json<{ incidents: unknown[] }>(`${history}/api/incidents?status=resolved&limit=500`);
+      const open = await full.json<{ incidents: unknown[] }>('history', '/api/incidents?status=open&limit=500');
+      const resolved = await full.json<{ incidents: unknown[] }>('history', '/api/incidents?status=resolved&limit=500');
       return open.incidents.length === ALIASES - 300 && resolved.incidents.length === 300;
     },
     { what: 'history shows every incident once', timeoutMs: 60_000 },

@@ -118,3 +118,61 @@ export class Stack {
     await Promise.all([...this.running.keys()].map((n) => this.stop(n)));
   }
 }
+
+/** Everything an end-to-end test talks to: the five services as processes and both API stand-ins. */
+export interface FullStack {
+  stack: Stack;
+  slack: import('@alertbus/stand-ins').SlackStandIn;
+  opsgenie: import('@alertbus/stand-ins').OpsgenieStandIn;
+  /** GET a JSON document from one of the services, failing on a non-2xx answer. */
+  json<T>(service: ServiceName, path: string): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export async function startFullStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<FullStack> {
+  const { startOpsgenieStandIn, startSlackStandIn } = await import('@alertbus/stand-ins');
+  const slack = await startSlackStandIn({ tokens: ['xoxb-e2e'], channels: [{ id: 'C0ALERTS', name: 'alerts' }] });
+  const opsgenie = await startOpsgenieStandIn({ apiKeys: ['e2e-key'] });
+  const stack = new Stack({
+    SLACK_BOT_TOKEN: 'xoxb-e2e',
+    SLACK_API_URL: slack.url,
+    OPSGENIE_API_KEY: 'e2e-key',
+    OPSGENIE_API_URL: opsgenie.url,
+    SLACK_DEFAULT_CHANNEL: '#alerts',
+    ...extraEnv,
+  });
+  const names: ServiceName[] = ['history', 'router', 'slack-sink', 'opsgenie-sink', 'ingest'];
+  await Promise.all(names.map((n) => stack.start(n)));
+  return {
+    stack,
+    slack,
+    opsgenie,
+    async json<T>(service: ServiceName, path: string): Promise<T> {
+      const res = await fetch(`${stack.url(service)}${path}`);
+      if (!res.ok) throw new Error(`${service} ${path} → ${res.status} ${await res.text()}`);
+      return (await res.json()) as T;
+    },
+    async stop() {
+      await stack.stopAll();
+      await slack.close();
+      await opsgenie.close();
+    },
+  };
+}
+
+/** POSTs webhook bodies to ingest with a few requests in flight; any non-202 fails the test. */
+export async function postAll(stack: Stack, path: string, bodies: string[], concurrency = 16): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++]!;
+      const res = await fetch(`${stack.url('ingest')}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      if (res.status !== 202) throw new Error(`ingest answered ${res.status}: ${await res.text()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
