@@ -156,7 +156,7 @@ async function main(): Promise<void> {
     env.SLACK_API_URL = `http://127.0.0.1:${env.SLACK_STAND_IN_PORT ?? 8090}/api/`;
     env.SLACK_BOT_TOKEN = env.SLACK_BOT_TOKEN ?? 'xoxb-stand-in';
     env.OPSGENIE_API_URL = `http://127.0.0.1:${env.OPSGENIE_STAND_IN_PORT ?? 8091}`;
-    env.OPSGENIE_API_KEY = env.OPSGENIE_API_KEY ?? 'stand-in-key';
+    env.OPSGENIE_API_KEY = env.OPSGENIE_API_KEY ?? 'stand-in-genie-key';
     await waitReady('slack-stand-in', `${env.SLACK_API_URL}auth.test`.replace('/api/auth.test', '/_stand-in/messages'));
     await waitReady('opsgenie-stand-in', `${env.OPSGENIE_API_URL}/_stand-in/alerts`);
     say(`Slack stand-in: ${env.SLACK_API_URL} · Opsgenie stand-in: ${env.OPSGENIE_API_URL}`);

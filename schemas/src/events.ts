@@ -38,6 +38,101 @@ export const AlertReceived = Type.Object(
 );
 export type AlertReceived = Static<typeof AlertReceived>;
 
+// ---------------------------------------------------------------- Slack inputs (ingest → router)
+
+/** A Slack message ts ("<unix seconds>.<micros>"); with the channel it is the message's key. */
+const slackTs = (description: string) => Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?$', description });
+
+export const SlackMessageKind = Type.Union(
+  [Type.Literal('mention'), Type.Literal('dm'), Type.Literal('edit'), Type.Literal('delete'), Type.Literal('message')],
+  {
+    description:
+      'mention: app_mention; dm: a message in a direct conversation with the app (message.im); edit: message_changed; ' +
+      'delete: message_deleted (or the tombstone left when a thread parent is deleted); message: any other channel message ' +
+      'the app is subscribed to (a mention in a channel arrives both as mention and as message, with the same alias).',
+  },
+);
+export type SlackMessageKind = Static<typeof SlackMessageKind>;
+
+export const SlackMessageReceived = Type.Object(
+  {
+    kind: SlackMessageKind,
+    team: Type.String({ minLength: 1, description: 'Workspace id the event was delivered for (the event_callback team_id).' }),
+    channel: Type.String({ minLength: 1, description: 'Channel id (C…, G…, D… for DMs).' }),
+    channelType: Type.String({
+      minLength: 1,
+      description: 'channel | group | im | mpim as Slack sends it; "unknown" when Slack omits it (app_mention does).',
+    }),
+    user: Type.Optional(Type.String({ description: 'Author of the message (for edits and deletes: of the original message).' })),
+    botId: Type.Optional(
+      Type.String({ description: 'Set when another app or bot wrote the message; the app\'s own messages never get this far.' }),
+    ),
+    text: Type.String({ description: 'The message text as Slack sends it (mentions as <@U…>); for an edit the new text; "" for a delete.' }),
+    previousText: Type.Optional(Type.String({ description: 'Edits and deletes: the text before.' })),
+    ts: slackTs('The message\'s own ts; for edits and deletes the ORIGINAL message\'s ts (so they share its alias).'),
+    threadTs: Type.Optional(
+      slackTs('Root ts of the thread the message is a reply in; absent for a top-level message. Answer in thread_ts = threadTs ?? ts.'),
+    ),
+    eventId: Type.String({ minLength: 1, description: 'Slack\'s event_id (differs between deliveries of the same message; never a dedup key alone).' }),
+    eventTime: Timestamp,
+    eventTs: Type.Optional(Type.String({ description: 'The inner event_ts, as sent (for edits and deletes: when the change happened).' })),
+    retryNum: Type.Optional(Type.Integer({ minimum: 0, description: 'X-Slack-Retry-Num: this is Slack\'s n-th redelivery.' })),
+    retryReason: Type.Optional(Type.String({ description: 'X-Slack-Retry-Reason, e.g. http_timeout.' })),
+    apiAppId: Type.Optional(Type.String()),
+    permalink: Type.Optional(
+      Type.String({ description: 'Link to the message (workspace URL from auth.test or SLACK_WORKSPACE_URL); absent when unknown.' }),
+    ),
+    raw: Type.Unknown({ description: 'The whole event_callback body exactly as received.' }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'A Slack message the app was told about. Envelope alias (and Kafka key) = slack:{team}:{channel}:{ts}, the message\'s own ' +
+      'ts even for a reply in a thread, so redeliveries, edits and deletes of one message share one alias.',
+  },
+);
+export type SlackMessageReceived = Static<typeof SlackMessageReceived>;
+
+export const SlackButtonValue = Type.Object(
+  { alias: Type.String({ minLength: 1, maxLength: 512 }), incidentId: Id },
+  {
+    additionalProperties: false,
+    description:
+      'What alertbus puts (JSON-encoded) in the value of its buttons: {"alias": "<incident alias>", "incidentId": "<id>"}. ' +
+      'Action ids: alertbus_ack (Acknowledge), alertbus_resolve (Resolve). Slack allows 2000 characters per value.',
+  },
+);
+export type SlackButtonValue = Static<typeof SlackButtonValue>;
+
+export const SlackActionReceived = Type.Object(
+  {
+    actionId: Type.String({ minLength: 1 }),
+    blockId: Type.Optional(Type.String()),
+    actionType: Type.String({ description: 'Block element type, e.g. button.' }),
+    value: Type.Optional(Type.String({ description: 'The element\'s value as sent (see SlackButtonValue).' })),
+    incidentId: Type.Optional(Type.String({ description: 'From the value, when it is an alertbus button value.' })),
+    user: Type.Object(
+      { id: Type.String({ minLength: 1 }), name: Type.Optional(Type.String()) },
+      { additionalProperties: false, description: 'Who clicked.' },
+    ),
+    team: Type.String({ minLength: 1 }),
+    channel: Type.String({ minLength: 1 }),
+    messageTs: Type.String({ description: 'ts of the message that carries the button (the incident root message).' }),
+    threadTs: Type.Optional(Type.String({ description: 'When that message is itself a reply in a thread.' })),
+    actionTs: Type.Optional(Type.String()),
+    responseUrl: Type.Optional(Type.String()),
+    triggerId: Type.Optional(Type.String()),
+    raw: Type.Unknown({ description: 'The whole interaction payload (the JSON of the payload form field).' }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'One action of a block_actions interaction on a message. Envelope alias = the incident alias carried in the button value ' +
+      '(SlackButtonValue); for a value that is not one, slack:{team}:{channel}:{messageTs}.',
+  },
+);
+export type SlackActionReceived = Static<typeof SlackActionReceived>;
+
 // ---------------------------------------------------------------- incidents (router → history)
 
 const IncidentStatus = Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('resolved')]);
@@ -58,7 +153,13 @@ const incidentBase = {
 };
 
 const SlackTarget = Type.Object({ channel: Type.String() }, { additionalProperties: false });
-const PagerTarget = Type.Object({ priority: PagerPriority }, { additionalProperties: false });
+const PagerTarget = Type.Object(
+  {
+    priority: PagerPriority,
+    alias: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'The pager alert alias, when a rule templated one.' })),
+  },
+  { additionalProperties: false },
+);
 
 export const IncidentOpened = Type.Object(
   {
@@ -89,6 +190,45 @@ export const IncidentResolved = Type.Object(
   { ...incidentBase, resolvedAt: Timestamp, by: Type.Optional(Type.String()) },
   { additionalProperties: false },
 );
+/** What suppressed an input (reasons silenced, inhibited, storm-control): the answer to "why was nobody told?". */
+export const SuppressedBy = Type.Union(
+  [
+    Type.Object(
+      {
+        kind: Type.Literal('silence'),
+        silenceId: Id,
+        silenceKind: Type.Optional(Type.Union([Type.Literal('silence'), Type.Literal('maintenance')])),
+        createdBy: Type.Optional(Type.String()),
+        comment: Type.Optional(Type.String()),
+        endsAt: Type.Optional(Timestamp),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        kind: Type.Literal('inhibition'),
+        incidentId: Id,
+        alias: Type.String({ minLength: 1 }),
+        inhibitRule: Type.String({ description: 'The inhibit rule: its name, else its path (inhibit[0]).' }),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        kind: Type.Literal('storm'),
+        channel: Type.String(),
+        summaryIncidentId: Id,
+        since: Timestamp,
+        threshold: Type.Integer({ minimum: 1 }),
+        window: Type.String(),
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  { description: 'Silence id, inhibiting incident or storm summary that suppressed the input.' },
+);
+export type SuppressedBy = Static<typeof SuppressedBy>;
+
 export const EventSuppressed = Type.Object(
   {
     inputId: Id,
@@ -97,6 +237,7 @@ export const EventSuppressed = Type.Object(
     rule: RuleRef,
     incidentId: Type.Optional(Id),
     title: Type.Optional(Type.String()),
+    suppressedBy: Type.Optional(SuppressedBy),
   },
   { additionalProperties: false },
 );
@@ -155,6 +296,56 @@ export const AddPagerNote = Type.Object(
   { ...commandBase, note: Type.String({ minLength: 1, maxLength: 25000 }), user: Type.Optional(Type.String()) },
   { additionalProperties: false },
 );
+/** Where a Slack command answers: a thread of a channel, not an incident root (see PostSlackMessage for those). */
+const slackThreadTarget = {
+  channel: Type.String({ minLength: 1, description: 'Channel id of the message being answered.' }),
+  threadTs: slackTs('Thread to answer in: the message\'s threadTs when it is a reply, else its own ts.'),
+};
+
+export const ReplyWithOnCall = Type.Object(
+  {
+    incidentId: Type.Optional(Id),
+    rule: RuleRef,
+    ...slackThreadTarget,
+    schedule: Type.String({ minLength: 1, description: 'Opsgenie schedule name whose on-call people are mentioned.' }),
+    requester: Type.Optional(Type.String({ description: 'Slack user id of who asked ({requester} in replyTemplate).' })),
+    acknowledgement: Type.String({ minLength: 1, description: 'Posted first, e.g. "Looking for the on-call…".' }),
+    replyTemplate: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Text of the reply when someone is on call; {mentions}, {schedule} and {requester} are replaced.',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Answer in a thread: post the acknowledgement, find the schedule\'s on-call (Opsgenie who-is-on-call → emails → Slack ' +
+      'users by email, cached), then post a reply mentioning them (or saying nobody is on call / the lookup failed).',
+  },
+);
+export const ClearOnCallCache = Type.Object(
+  {
+    rule: RuleRef,
+    ...slackThreadTarget,
+    requestedBy: Type.String({ minLength: 1, description: 'Slack user id of who asked.' }),
+    schedule: Type.Optional(Type.String({ minLength: 1, description: 'Only this schedule; absent = every cached schedule.' })),
+  },
+  { additionalProperties: false, description: 'Empty the on-call cache and confirm in the thread.' },
+);
+export const PostSlackReply = Type.Object(
+  {
+    incidentId: Type.Optional(Id),
+    rule: RuleRef,
+    ...slackThreadTarget,
+    text: Type.String({ minLength: 1, description: 'Plain-text fallback (notifications, screen readers).' }),
+    blocks: Type.Optional(Type.Array(Type.Unknown())),
+  },
+  { additionalProperties: false, description: 'A reply in a given thread (command answers such as help), not tied to an incident root.' },
+);
+export type ReplyWithOnCall = Static<typeof ReplyWithOnCall>;
+export type ClearOnCallCache = Static<typeof ClearOnCallCache>;
+export type PostSlackReply = Static<typeof PostSlackReply>;
 export type PostSlackMessage = Static<typeof PostSlackMessage>;
 export type UpdateSlackMessage = Static<typeof UpdateSlackMessage>;
 export type CreatePagerAlert = Static<typeof CreatePagerAlert>;
@@ -210,6 +401,63 @@ export const DeliveryFailed = Type.Object(
   },
   { additionalProperties: false },
 );
+/** The result of a command answered in a thread of a channel (no incident root involved, so incidentId is optional). */
+const slackThreadDeliveryBase = {
+  commandId: Id,
+  commandType: Type.String(),
+  incidentId: Type.Optional(Id),
+  dryRun: Type.Boolean(),
+  attempts: Type.Integer({ minimum: 0 }),
+  request: Type.Optional(WouldSend),
+  channel: Type.String(),
+  ts: Type.String({ description: 'ts of the (last) message posted.' }),
+  threadTs: Type.String(),
+};
+
+export const SlackReplyDelivery = Type.Object({ ...slackThreadDeliveryBase }, { additionalProperties: false });
+
+export const OnCallOutcome = Type.Union(
+  [Type.Literal('mentioned'), Type.Literal('nobody-on-call'), Type.Literal('lookup-failed'), Type.Literal('dry-run')],
+  { description: 'What the reply said: who is on call, that nobody is, or that the lookup failed (error says why).' },
+);
+export type OnCallOutcome = Static<typeof OnCallOutcome>;
+
+export const OnCallReplyDelivery = Type.Object(
+  {
+    ...slackThreadDeliveryBase,
+    acknowledgementTs: Type.String({ description: 'ts of the acknowledgement posted first.' }),
+    schedule: Type.String(),
+    outcome: OnCallOutcome,
+    emails: Type.Array(Type.String(), { description: 'On-call usernames (emails) from the schedule.' }),
+    slackUserIds: Type.Array(Type.String(), { description: 'The Slack users mentioned.' }),
+    unmatchedEmails: Type.Array(Type.String(), { description: 'On-call emails with no Slack user.' }),
+    cached: Type.Boolean({ description: 'The on-call came from the cache (no Opsgenie call).' }),
+    error: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export const OnCallCacheDelivery = Type.Object(
+  { ...slackThreadDeliveryBase, cleared: Type.Array(Type.String(), { description: 'Schedules removed from the cache.' }) },
+  { additionalProperties: false },
+);
+export const SlackUserGroupUpdated = Type.Object(
+  {
+    usergroup: Type.String({ minLength: 1 }),
+    schedule: Type.String({ minLength: 1 }),
+    users: Type.Array(Type.String(), { description: 'The members set (the whole list).' }),
+    previousUsers: Type.Array(Type.String()),
+    emails: Type.Array(Type.String()),
+    unmatchedEmails: Type.Array(Type.String()),
+  },
+  {
+    additionalProperties: false,
+    description: 'The on-call user group job replaced the group\'s members. Alias: slack-usergroup:{usergroup}.',
+  },
+);
+export type SlackReplyDelivery = Static<typeof SlackReplyDelivery>;
+export type OnCallReplyDelivery = Static<typeof OnCallReplyDelivery>;
+export type OnCallCacheDelivery = Static<typeof OnCallCacheDelivery>;
+export type SlackUserGroupUpdated = Static<typeof SlackUserGroupUpdated>;
 export type SlackDelivery = Static<typeof SlackDelivery>;
 export type PagerDelivery = Static<typeof PagerDelivery>;
 export type DeliveryFailed = Static<typeof DeliveryFailed>;
@@ -291,6 +539,15 @@ export const EVENT_TYPES = {
   DeadLettered: { topic: TOPICS.deadLetter, data: DeadLetter },
   SilenceCreated: { topic: TOPICS.silences, data: SilenceCreated },
   SilenceExpired: { topic: TOPICS.silences, data: SilenceExpired },
+  SlackMessageReceived: { topic: TOPICS.slackReceived, data: SlackMessageReceived },
+  SlackActionReceived: { topic: TOPICS.slackReceived, data: SlackActionReceived },
+  ReplyWithOnCall: { topic: TOPICS.slackCommands, data: ReplyWithOnCall },
+  ClearOnCallCache: { topic: TOPICS.slackCommands, data: ClearOnCallCache },
+  PostSlackReply: { topic: TOPICS.slackCommands, data: PostSlackReply },
+  SlackReplyPosted: { topic: TOPICS.deliveries, data: SlackReplyDelivery },
+  OnCallReplyPosted: { topic: TOPICS.deliveries, data: OnCallReplyDelivery },
+  OnCallCacheCleared: { topic: TOPICS.deliveries, data: OnCallCacheDelivery },
+  SlackUserGroupUpdated: { topic: TOPICS.deliveries, data: SlackUserGroupUpdated },
 } as const satisfies Record<string, { topic: string; data: TSchema }>;
 
 export type EventType = keyof typeof EVENT_TYPES;

@@ -34,17 +34,35 @@ export const MAX_EVENT_BYTES = 1_000_000;
 export async function acceptAlerts(deps: AcceptDeps, source: AlertSource, result: NormaliseResult): Promise<Accepted> {
   if (!result.ok) throw new HttpError(400, 'invalid_payload', result.message);
   const events = toAlertEnvelopes(result.alerts, { source, recordedAt: deps.now().toISOString(), newId: deps.newId });
+  await writeEvents(deps, events, { what: 'alert', timeoutMs: deps.kafkaTimeoutMs, timeoutVariable: 'INGEST_KAFKA_TIMEOUT_MS' });
+  deps.metrics.alertsAccepted.inc({ source }, events.length);
+  return { accepted: events.length, ids: events.map((e) => e.id), aliases: events.map((e) => e.alias) };
+}
+
+export interface WriteOptions {
+  /** What one event stands for, in error messages ("alert 2 cannot be recorded…"). */
+  what: string;
+  timeoutMs: number;
+  /** The variable that sets timeoutMs, named in the 503 message. */
+  timeoutVariable: string;
+}
+
+/**
+ * Validates the events, checks each fits in one Kafka record, then writes them in ONE send and resolves
+ * only once Kafka has acknowledged every record (else HttpError 400 / 413 / 503; nothing is sent on 4xx).
+ */
+export async function writeEvents(deps: AcceptDeps, events: AnyEnvelope[], opts: WriteOptions): Promise<void> {
   for (const [i, event] of events.entries()) {
     const check = validateEnvelope(event);
     if (!check.ok) {
-      throw new HttpError(400, 'invalid_payload', `alert ${i} cannot be recorded as an AlertReceived event: ${check.error}`);
+      throw new HttpError(400, 'invalid_payload', `${opts.what} ${i} cannot be recorded as ${/^[AEIOU]/.test(event.type) ? 'an' : 'a'} ${event.type} event: ${check.error}`);
     }
     const bytes = Buffer.byteLength(JSON.stringify(event));
     if (bytes > MAX_EVENT_BYTES) {
       throw new HttpError(
         413,
         'payload_too_large',
-        `alert ${i} is ${bytes} bytes once normalised (raw payload included), above the ${MAX_EVENT_BYTES} bytes one Kafka record may hold`,
+        `${opts.what} ${i} is ${bytes} bytes once normalised (raw payload included), above the ${MAX_EVENT_BYTES} bytes one Kafka record may hold`,
       );
     }
   }
@@ -53,16 +71,14 @@ export async function acceptAlerts(deps: AcceptDeps, source: AlertSource, result
   }
   const stop = deps.metrics.produceSeconds.startTimer();
   try {
-    await withTimeout(deps.producer.send(events), deps.kafkaTimeoutMs, 'the Kafka write');
+    await withTimeout(deps.producer.send(events), opts.timeoutMs, 'the Kafka write');
     stop({ outcome: 'ok' });
   } catch (err) {
     const timedOut = err instanceof TimeoutError;
     stop({ outcome: timedOut ? 'timeout' : 'error' });
     const detail = timedOut
-      ? `no acknowledgement within ${deps.kafkaTimeoutMs} ms (INGEST_KAFKA_TIMEOUT_MS)`
+      ? `no acknowledgement within ${opts.timeoutMs} ms (${opts.timeoutVariable})`
       : (err as Error).message || String(err);
     throw new HttpError(503, 'kafka_unavailable', `kafka unavailable: ${detail}`);
   }
-  deps.metrics.alertsAccepted.inc({ source }, events.length);
-  return { accepted: events.length, ids: events.map((e) => e.id), aliases: events.map((e) => e.alias) };
 }

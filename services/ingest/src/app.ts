@@ -3,13 +3,16 @@ import { registerOpsRoutes, type Logger, type Registry } from '@alertbus/common'
 import { newId as randomId } from '@alertbus/schemas';
 import type { AcceptDeps, IngestProducer } from './accept';
 import type { IngestConfig } from './config';
-import { ingestMetrics } from './metrics';
+import { ingestMetrics, slackMetrics } from './metrics';
 import { bearerAuth } from './plugins/bearer-auth';
 import { formatSchemaErrors, registerErrorHandling } from './plugins/errors';
 import { acceptJsonBodies } from './plugins/json-body';
 import { alertmanagerRoutes } from './routes/alertmanager';
 import { genericRoutes } from './routes/generic';
 import { grafanaRoutes } from './routes/grafana';
+import { slackRoutes } from './routes/slack';
+import type { IdentitySource } from './slack/identity';
+import { DEFAULT_SLACK_ACK_TIMEOUT_MS } from './config';
 
 export interface IngestAppDeps {
   producer: IngestProducer;
@@ -18,6 +21,15 @@ export interface IngestAppDeps {
   log: Logger;
   now?: () => Date;
   newId?: () => string;
+  /** The Slack endpoints; without a signing secret they answer 503 "Slack is not configured". */
+  slack?: SlackAppOptions;
+}
+
+export interface SlackAppOptions {
+  signingSecret?: string;
+  /** The app's own identity, so its own messages are dropped. */
+  identity?: IdentitySource;
+  ackTimeoutMs?: number;
 }
 
 /** The ingest HTTP app, composed of plugins and not listening, so tests drive it with `app.inject` or their own port. */
@@ -55,6 +67,13 @@ export function buildApp(deps: IngestAppDeps): FastifyInstance {
     await webhooks.register(alertmanagerRoutes, accept);
     await webhooks.register(grafanaRoutes, accept);
     await webhooks.register(genericRoutes, accept);
+  });
+  void app.register(slackRoutes, {
+    accept,
+    signingSecret: deps.slack?.signingSecret,
+    identity: deps.slack?.identity,
+    ackTimeoutMs: Math.min(deps.slack?.ackTimeoutMs ?? DEFAULT_SLACK_ACK_TIMEOUT_MS, config.kafkaTimeoutMs),
+    metrics: slackMetrics(registry),
   });
   return app;
 }

@@ -45,3 +45,44 @@ describe('loadConfig', () => {
     expect(run).toThrow(message);
   });
 });
+
+describe('loadConfig: Slack', () => {
+  const base = { KAFKA_BROKERS: '127.0.0.1:9092' };
+
+  test('no SLACK_SIGNING_SECRET → no Slack configuration (the endpoints answer 503)', () => {
+    expect(loadConfig({ ...base, SLACK_BOT_TOKEN: 'xoxb-1' }).slack).toBeUndefined();
+  });
+
+  test('secret and token → auth.test at start against SLACK_API_URL', () => {
+    expect(loadConfig({ ...base, SLACK_SIGNING_SECRET: 's3cret', SLACK_BOT_TOKEN: 'xoxb-1', SLACK_API_URL: 'http://127.0.0.1:9/api' }).slack).toEqual({
+      signingSecret: 's3cret',
+      botToken: 'xoxb-1',
+      apiUrl: 'http://127.0.0.1:9/api/',
+      botUserId: undefined,
+      botId: undefined,
+      workspaceUrl: undefined,
+      ackTimeoutMs: 2_500,
+    });
+  });
+
+  test('secret and configured ids, no token', () => {
+    const slack = loadConfig({
+      ...base,
+      SLACK_SIGNING_SECRET: 's3cret',
+      SLACK_BOT_USER_ID: 'U0BOT',
+      SLACK_BOT_ID: 'B0BOT',
+      SLACK_WORKSPACE_URL: 'https://acme.slack.com',
+      INGEST_SLACK_TIMEOUT_MS: '2000',
+    }).slack;
+    expect(slack).toMatchObject({ botUserId: 'U0BOT', botId: 'B0BOT', workspaceUrl: 'https://acme.slack.com/', ackTimeoutMs: 2000, apiUrl: 'https://slack.com/api/' });
+  });
+
+  test.each([
+    [{ SLACK_SIGNING_SECRET: 's3cret' }, 'neither SLACK_BOT_TOKEN'],
+    [{ SLACK_SIGNING_SECRET: 's3 cret', SLACK_BOT_TOKEN: 'x' }, 'SLACK_SIGNING_SECRET must not contain whitespace'],
+    [{ SLACK_SIGNING_SECRET: 's', SLACK_BOT_TOKEN: 'x', INGEST_SLACK_TIMEOUT_MS: '5000' }, 'INGEST_SLACK_TIMEOUT_MS must be ≤ 2900'],
+    [{ SLACK_SIGNING_SECRET: 's', SLACK_BOT_TOKEN: 'x', SLACK_API_URL: 'slack.com' }, 'SLACK_API_URL must be an http(s) URL'],
+  ])('%j is refused', (env, message) => {
+    expect(() => loadConfig({ ...base, ...env })).toThrow(message);
+  });
+});

@@ -7,6 +7,8 @@ export type ErrorKind =
   | 'unauthorized'
   | 'not_found'
   | 'kafka_unavailable'
+  | 'slack_not_configured'
+  | 'slack_not_ready'
   | 'bad_request'
   | 'internal';
 

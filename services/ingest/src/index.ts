@@ -5,9 +5,11 @@ import type { Kafka } from 'kafkajs';
 import { createKafka, ensureTopics, EventProducer } from '@alertbus/kafka';
 import { buildApp } from './app';
 import type { IngestConfig } from './config';
+import { SlackIdentity } from './slack/identity';
 
 export { buildApp, type IngestAppDeps } from './app';
-export { loadConfig, type IngestConfig } from './config';
+export { loadConfig, type IngestConfig, type SlackIngestConfig } from './config';
+export { slackSignature, verifySlackSignature } from './slack/signature';
 
 export interface IngestOptions {
   log?: Logger;
@@ -19,6 +21,8 @@ export interface RunningIngest {
   port: number;
   app: FastifyInstance;
   producer: EventProducer;
+  /** The app's own Slack identity (undefined until known, or when Slack is not configured). */
+  slackIdentity?: SlackIdentity;
   /** Stops accepting, lets in-flight requests finish (and their records be acknowledged), then disconnects. */
   close(): Promise<void>;
 }
@@ -49,10 +53,28 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
   const producer = new EventProducer(kafka);
   await producer.connect();
 
-  const app = buildApp({ producer, config, registry, log });
+  const slack = config.slack;
+  const identity = slack
+    ? new SlackIdentity({
+        configured: { userId: slack.botUserId, botId: slack.botId, workspaceUrl: slack.workspaceUrl },
+        botToken: slack.botToken,
+        apiUrl: slack.apiUrl,
+        log: log.child({ component: 'slack-identity' }),
+      })
+    : undefined;
+  await identity?.start();
+
+  const app = buildApp({
+    producer,
+    config,
+    registry,
+    log,
+    slack: slack ? { signingSecret: slack.signingSecret, identity, ackTimeoutMs: slack.ackTimeoutMs } : undefined,
+  });
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
+    identity?.stop();
     await app.close().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
     throw err;
@@ -65,8 +87,10 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
     port,
     app,
     producer,
+    slackIdentity: identity,
     close: () =>
       (closing ??= (async () => {
+        identity?.stop();
         await app.close();
         await producer.disconnect();
       })()),

@@ -24,6 +24,9 @@ async function main(): Promise<void> {
       auth: config.token ? 'bearer token required' : 'none',
       bodyLimit: config.bodyLimit,
       kafkaTimeoutMs: config.kafkaTimeoutMs,
+      slack: config.slack
+        ? { identity: ingest.slackIdentity?.current() ?? ingest.slackIdentity?.problem() }
+        : 'not configured (SLACK_SIGNING_SECRET unset): /slack/* answer 503',
     },
     `ingest listening on ${config.host}:${ingest.port}`,
   );

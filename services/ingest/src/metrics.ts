@@ -64,3 +64,32 @@ export function ingestMetrics(registry: Registry): IngestMetrics {
     produceCalls: produceCallsCounter(registry),
   };
 }
+
+export interface SlackMetrics {
+  /** Slack requests by endpoint and what became of them (accepted, own-message, ignored, url_verification, …). */
+  requests: Counter<'endpoint' | 'outcome'>;
+  /** app_rate_limited notices: Slack is dropping events for this workspace. */
+  rateLimited: Counter<string>;
+}
+
+/** Metrics of the Slack endpoints, registered once per registry. */
+export function slackMetrics(registry: Registry): SlackMetrics {
+  const existing = <M>(name: string) => registry.getSingleMetric(name) as M | undefined;
+  return {
+    requests:
+      existing<Counter<'endpoint' | 'outcome'>>('alertbus_ingest_slack_requests_total') ??
+      new Counter({
+        name: 'alertbus_ingest_slack_requests_total',
+        help: 'Slack Events API and interactivity requests, by endpoint and outcome (accepted, own-message, ignored, rejected-signature, …).',
+        labelNames: ['endpoint', 'outcome'],
+        registers: [registry],
+      }),
+    rateLimited:
+      existing<Counter<string>>('alertbus_ingest_slack_app_rate_limited_total') ??
+      new Counter({
+        name: 'alertbus_ingest_slack_app_rate_limited_total',
+        help: 'app_rate_limited notices from Slack: it is not delivering this app\'s events for a minute.',
+        registers: [registry],
+      }),
+  };
+}

@@ -101,6 +101,12 @@ export interface PostedMessage {
   ts: string;
 }
 
+/** A message found by its command metadata, with the step it was (when the command posts several). */
+export interface CommandMessage {
+  ts: string;
+  step?: string;
+}
+
 /**
  * The Web API calls the sink makes, with the client's own retries off (the shared policy governs), every
  * failure mapped to a DeliveryError, and channel names resolved to IDs once and cached.
@@ -124,22 +130,66 @@ export class SlackClient {
     });
   }
 
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
+  private async call<T>(fn: () => Promise<T>, acceptError?: (error: string) => boolean): Promise<T | undefined> {
     try {
       return await fn();
     } catch (err) {
+      const e = err as { code?: string; data?: { error?: unknown } };
+      if (acceptError && e.code === ErrorCode.PlatformError && acceptError(String(e.data?.error))) return undefined;
       throw toDeliveryError(err, this.secrets);
     }
   }
 
+  private async must<T>(fn: () => Promise<T>): Promise<T> {
+    return (await this.call(fn)) as T;
+  }
+
+  /** The Slack user id with this email, or undefined when nobody (active) has it (needs users:read.email). */
+  async lookupUserByEmail(email: string): Promise<string | undefined> {
+    const res = await this.call(() => this.web.users.lookupByEmail({ email }), (error) => error === 'users_not_found');
+    const user = res?.user;
+    return user?.id && !user.deleted ? user.id : undefined;
+  }
+
+  /** The members of a user group (usergroups.users.list, needs usergroups:read). */
+  async usergroupMembers(usergroup: string): Promise<string[]> {
+    const res = await this.must(() => this.web.usergroups.users.list({ usergroup }));
+    return res.users ?? [];
+  }
+
+  /** Replaces the whole membership of a user group (usergroups.users.update, needs usergroups:write; never empty). */
+  async setUsergroupMembers(usergroup: string, users: readonly string[]): Promise<void> {
+    await this.must(() => this.web.usergroups.users.update({ usergroup, users: users.join(',') }));
+  }
+
+  /** Every message in a thread (since `oldest`) that carries this command id in its metadata, with its step. */
+  async findCommandMessages(q: { channel: string; threadTs: string; oldest: string; commandId: string }): Promise<CommandMessage[]> {
+    const out: CommandMessage[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < HISTORY_MAX_PAGES; page++) {
+      const res = await this.must(() =>
+        this.web.conversations.replies({ channel: q.channel, ts: q.threadTs, oldest: q.oldest, include_all_metadata: true, limit: 200, cursor }),
+      );
+      for (const m of res.messages ?? []) {
+        const payload = m.metadata?.event_payload as { command_id?: unknown; step?: unknown } | undefined;
+        if (m.ts && m.metadata?.event_type === COMMAND_EVENT_TYPE && payload?.command_id === q.commandId) {
+          out.push({ ts: m.ts, ...(typeof payload.step === 'string' ? { step: payload.step } : {}) });
+        }
+      }
+      cursor = res.response_metadata?.next_cursor || undefined;
+      if (!cursor) break;
+    }
+    return out;
+  }
+
   async postMessage(body: PostMessageBody): Promise<PostedMessage> {
-    const res = await this.call(() => this.web.chat.postMessage(body as unknown as ChatPostMessageArguments));
+    const res = await this.must(() => this.web.chat.postMessage(body as unknown as ChatPostMessageArguments));
     if (!res.channel || !res.ts) throw new DeliveryError('Slack answered ok without channel and ts', false);
     return { channel: res.channel, ts: res.ts };
   }
 
   async update(body: UpdateMessageBody): Promise<PostedMessage> {
-    const res = await this.call(() => this.web.chat.update(body as unknown as ChatUpdateArguments));
+    const res = await this.must(() => this.web.chat.update(body as unknown as ChatUpdateArguments));
     return { channel: res.channel ?? body.channel, ts: res.ts ?? body.ts };
   }
 
@@ -175,7 +225,7 @@ export class SlackClient {
   private async listChannelsOfTypes(types: string): Promise<void> {
     let cursor: string | undefined;
     do {
-      const res = await this.call(() =>
+      const res = await this.must(() =>
         this.web.conversations.list({ types, exclude_archived: true, limit: 1000, cursor }),
       );
       for (const c of res.channels ?? []) if (c.id && c.name) this.channelIds.set(c.name.toLowerCase(), c.id);
@@ -196,7 +246,7 @@ export class SlackClient {
     let cursor: string | undefined;
     for (let page = 0; page < HISTORY_MAX_PAGES; page++) {
       const args = { channel: q.channel, oldest: q.oldest, include_all_metadata: true, limit: 200, cursor };
-      const res = await this.call(() =>
+      const res = await this.must(() =>
         q.threadTs ? this.web.conversations.replies({ ...args, ts: q.threadTs }) : this.web.conversations.history(args),
       );
       const hit = (res.messages ?? []).find(

@@ -12,6 +12,16 @@ import {
 
 export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
 export const DEFAULT_SLACK_SINK_PORT = 8083;
+export const DEFAULT_OPSGENIE_API_URL = 'https://api.opsgenie.com';
+export const DEFAULT_ONCALL_CACHE_TTL_SECONDS = 300;
+export const DEFAULT_ONCALL_USERGROUP_INTERVAL_MINUTES = 5;
+
+/** The optional job that keeps a Slack user group equal to a schedule's on-call people. */
+export interface OnCallUserGroupConfig {
+  usergroup: string;
+  schedule: string;
+  intervalMinutes: number;
+}
 
 export interface SlackSinkConfig {
   /** Bot token (xoxb-…); without it the sink runs dry and only records what it would have sent. */
@@ -30,6 +40,14 @@ export interface SlackSinkConfig {
   retryPolicy?: RetryPolicy;
   /** A logger to use instead of creating one (tests, the orchestrator). */
   log?: Logger;
+  /** Opsgenie key for who-is-on-call (needs read access to the schedules); unset → on-call lookups fail politely. */
+  opsgenieApiKey?: string;
+  /** Opsgenie host (EU: https://api.eu.opsgenie.com), no trailing slash. */
+  opsgenieApiUrl?: string;
+  /** How long an on-call lookup is reused; 0 = always ask. */
+  onCallCacheTtlSeconds?: number;
+  /** Set (ONCALL_USERGROUP_ID + ONCALL_SCHEDULE) to run the on-call user group job. */
+  onCallUserGroup?: OnCallUserGroupConfig;
 }
 
 /** Reads and validates the sink's environment; a bad value throws ConfigError naming the variable. */
@@ -46,5 +64,22 @@ export function loadSlackSinkConfig(env: Record<string, string | undefined> = pr
     databaseUrl: envDatabaseUrl(env),
     requestTimeoutMs: envInt(env, 'SLACK_TIMEOUT_MS', 10_000, { min: 100, max: 300_000 }),
     logLevel: envOptional(env, 'LOG_LEVEL'),
+    opsgenieApiKey: envOptional(env, 'ONCALL_OPSGENIE_API_KEY') ?? envOptional(env, 'OPSGENIE_API_KEY'),
+    opsgenieApiUrl: envUrl(env, 'OPSGENIE_API_URL', DEFAULT_OPSGENIE_API_URL).replace(/\/+$/, ''),
+    onCallCacheTtlSeconds: envInt(env, 'ONCALL_CACHE_TTL_SECONDS', DEFAULT_ONCALL_CACHE_TTL_SECONDS, { min: 0, max: 86_400 }),
+    onCallUserGroup: loadUserGroupConfig(env),
   };
+}
+
+function loadUserGroupConfig(env: Record<string, string | undefined>): OnCallUserGroupConfig | undefined {
+  const usergroup = envOptional(env, 'ONCALL_USERGROUP_ID');
+  const intervalMinutes = envInt(env, 'ONCALL_USERGROUP_INTERVAL_MINUTES', DEFAULT_ONCALL_USERGROUP_INTERVAL_MINUTES, {
+    min: 1,
+    max: 1_440,
+  });
+  if (!usergroup) return undefined;
+  if (!/^S[A-Z0-9]+$/.test(usergroup)) throw new ConfigError(`ONCALL_USERGROUP_ID must be a user group id (S…), got "${usergroup}"`);
+  const schedule = envOptional(env, 'ONCALL_SCHEDULE');
+  if (!schedule) throw new ConfigError('ONCALL_USERGROUP_ID is set but ONCALL_SCHEDULE (the schedule whose on-call fills it) is not');
+  return { usergroup, schedule, intervalMinutes };
 }

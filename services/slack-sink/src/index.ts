@@ -7,6 +7,7 @@ import {
   loadMigrations,
   migrate,
   startOpsServer,
+  Counter,
   type Pool,
   type Registry,
 } from '@alertbus/common';
@@ -14,13 +15,22 @@ import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
 import { CommandLedger, SinkRunner, migrateLedger } from '@alertbus/sink-runtime';
 import { GROUPS, TOPICS } from '@alertbus/schemas';
 import { SlackClient } from './client';
-import type { SlackSinkConfig } from './config';
+import { DEFAULT_ONCALL_CACHE_TTL_SECONDS, DEFAULT_OPSGENIE_API_URL, type SlackSinkConfig } from './config';
 import { SlackNotifier } from './notifier';
+import { OnCallCache } from './oncall/cache';
+import { opsgenieOnCall } from './oncall/opsgenie';
+import { OnCallResolver } from './oncall/resolver';
+import { OnCallUserGroupJob, type UserGroupSyncResult } from './oncall/usergroup-job';
+import { CommandSteps } from './steps';
+import { ThreadCommands } from './thread-commands';
 import { ThreadStore } from './threads';
 
 export * from './config';
 export { SlackClient, toDeliveryError, RETRYABLE_PLATFORM_ERRORS } from './client';
 export { SlackNotifier } from './notifier';
+export { OnCallResolver } from './oncall/resolver';
+export { opsgenieOnCall, type OnCallProvider } from './oncall/opsgenie';
+export type { UserGroupSyncResult } from './oncall/usergroup-job';
 
 /** The sink's name in the command ledger, logs, metrics and as the `source` of its delivery events. */
 export const SLACK_SINK = 'slack-sink';
@@ -30,6 +40,8 @@ export interface SlackSink {
   opsUrl: string;
   dryRun: boolean;
   registry: Registry;
+  /** Runs the on-call user group job once now (undefined when the job is not configured). */
+  syncOnCallUserGroup?: () => Promise<UserGroupSyncResult>;
   close(): Promise<void>;
 }
 
@@ -62,7 +74,27 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
     const client = config.token
       ? new SlackClient({ token: config.token, apiUrl: config.apiUrl, timeoutMs: config.requestTimeoutMs, log })
       : undefined;
-    const notifier = new SlackNotifier({ client, threads: new ThreadStore(pool), log, retryPolicy: config.retryPolicy });
+    const cache = new OnCallCache(pool);
+    const lookups = new Counter({
+      name: 'alertbus_oncall_lookups_total',
+      help: 'On-call lookups, by where the answer came from (cache or opsgenie).',
+      labelNames: ['source'],
+      registers: [registry],
+    });
+    const provider = config.opsgenieApiKey
+      ? opsgenieOnCall({ apiUrl: config.opsgenieApiUrl ?? DEFAULT_OPSGENIE_API_URL, apiKey: config.opsgenieApiKey, timeoutMs: config.requestTimeoutMs })
+      : undefined;
+    const ttlSeconds = config.onCallCacheTtlSeconds ?? DEFAULT_ONCALL_CACHE_TTL_SECONDS;
+    const resolver = client ? new OnCallResolver({ provider, slack: client, cache, ttlMs: ttlSeconds * 1000, lookups }) : undefined;
+    const threadCommands = new ThreadCommands({
+      client,
+      resolver,
+      cache,
+      steps: new CommandSteps(pool),
+      log,
+      retryPolicy: config.retryPolicy,
+    });
+    const notifier = new SlackNotifier({ client, threads: new ThreadStore(pool), log, retryPolicy: config.retryPolicy, threadCommands });
     const runner = new SinkRunner({
       name: SLACK_SINK,
       kafka,
@@ -88,7 +120,26 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
     closers.push(() => ops.app.close());
 
     if (!client) log.warn('SLACK_BOT_TOKEN is not set: dry-run, commands are recorded as deliveries but not sent');
-    return { opsUrl: ops.url, dryRun: !client, registry, close };
+    if (client && !provider) log.warn('no Opsgenie API key (OPSGENIE_API_KEY): on-call replies will say the lookup is not configured');
+
+    let job: OnCallUserGroupJob | undefined;
+    const group = config.onCallUserGroup;
+    if (group && (!resolver || !provider)) {
+      log.warn({ usergroup: group.usergroup }, 'the on-call user group job needs SLACK_BOT_TOKEN and OPSGENIE_API_KEY; not started');
+    } else if (group && resolver && client) {
+      job = new OnCallUserGroupJob({
+        config: group,
+        resolver,
+        client,
+        emit: (events) => producer.send(events),
+        log: log.child({ component: 'oncall-usergroup' }),
+        registry,
+      });
+      job.start();
+      closers.push(() => job!.stop());
+      log.info({ usergroup: group.usergroup, schedule: group.schedule, everyMinutes: group.intervalMinutes }, 'on-call user group job started');
+    }
+    return { opsUrl: ops.url, dryRun: !client, registry, syncOnCallUserGroup: job ? () => job.syncOnce() : undefined, close };
   } catch (err) {
     await close();
     throw err;

@@ -13,7 +13,20 @@ async function main(): Promise<void> {
   }
   const log = createLogger(SLACK_SINK, config.logLevel);
   const sink = await startSlackSink({ ...config, log });
-  log.info({ ops: sink.opsUrl, slackApiUrl: config.apiUrl, dryRun: sink.dryRun }, 'slack-sink listening');
+  log.info(
+    {
+      ops: sink.opsUrl,
+      slackApiUrl: config.apiUrl,
+      dryRun: sink.dryRun,
+      onCall: {
+        opsgenieApiUrl: config.opsgenieApiUrl,
+        lookups: config.opsgenieApiKey ? 'enabled' : 'no OPSGENIE_API_KEY',
+        cacheTtlSeconds: config.onCallCacheTtlSeconds,
+        userGroupJob: config.onCallUserGroup ?? 'off',
+      },
+    },
+    'slack-sink listening',
+  );
   onShutdown(log, [() => sink.close()]);
 }
 

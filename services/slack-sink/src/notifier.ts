@@ -9,6 +9,7 @@ import {
 import type { DeliveryOutcome, Notifier } from '@alertbus/sink-runtime';
 import type { AnyEnvelope, SlackDelivery } from '@alertbus/schemas';
 import type { PostedMessage, SlackClient } from './client';
+import { THREAD_COMMAND_TYPES, type ThreadCommands } from './thread-commands';
 import type { ThreadStore } from './threads';
 import {
   dryRunTs,
@@ -16,13 +17,16 @@ import {
   toSlackTs,
   updateMessageBody,
   type PostCommand,
+  type ThreadCommand,
   type UpdateCommand,
 } from './wire';
 
 /** How far before a run's start a message it posted may carry its ts (clock skew between us and Slack). */
 const RECONCILE_LOOKBACK_MS = 60_000;
 
-export const SLACK_COMMAND_TYPES: ReadonlySet<string> = new Set(['PostSlackMessage', 'UpdateSlackMessage']);
+export const SLACK_COMMAND_TYPES: ReadonlySet<string> = new Set(['PostSlackMessage', 'UpdateSlackMessage', ...THREAD_COMMAND_TYPES]);
+
+const isThreadCommand = (command: AnyEnvelope): command is ThreadCommand => THREAD_COMMAND_TYPES.has(command.type);
 
 type SlackFields = Pick<SlackDelivery, 'channel' | 'ts' | 'threadTs' | 'purpose' | 'request'>;
 
@@ -37,11 +41,14 @@ export interface SlackNotifierDeps {
   log: Logger;
   /** Retries of the look-ups made while reconciling. */
   retryPolicy?: RetryPolicy;
+  /** Executes ReplyWithOnCall, ClearOnCallCache and PostSlackReply. */
+  threadCommands: ThreadCommands;
 }
 
 /**
  * Executes PostSlackMessage (root / reply) and UpdateSlackMessage: a root opens the incident's thread, replies
- * go into it, updates replace the root in place. Every posted message carries the command id in its metadata,
+ * go into it, updates replace the root in place; the thread commands (on-call answers, command replies) are
+ * handed to ThreadCommands. Every posted message carries the command id in its metadata,
  * which is how a restarted sink finds out whether a command it was running had already reached Slack.
  */
 export class SlackNotifier implements Notifier {
@@ -50,7 +57,8 @@ export class SlackNotifier implements Notifier {
 
   constructor(private readonly deps: SlackNotifierDeps) {}
 
-  async execute(command: AnyEnvelope): Promise<DeliveryOutcome> {
+  async execute(command: AnyEnvelope, attempt = 1): Promise<DeliveryOutcome> {
+    if (isThreadCommand(command)) return this.deps.threadCommands.execute(command, attempt);
     const client = this.deps.client;
     if (!client) throw new DeliveryError('no Slack token configured', true);
     if (command.type === 'PostSlackMessage') {
@@ -88,6 +96,7 @@ export class SlackNotifier implements Notifier {
 
   /** Looks for the message an interrupted run may have posted; updates are simply re-run (same content). */
   async reconcile(command: AnyEnvelope, startedAt: Date): Promise<DeliveryOutcome | undefined> {
+    if (isThreadCommand(command)) return this.deps.threadCommands.reconcile(command, startedAt);
     const client = this.deps.client;
     if (!client || command.type !== 'PostSlackMessage') return undefined;
     const { purpose } = command.data;
@@ -124,6 +133,7 @@ export class SlackNotifier implements Notifier {
   }
 
   dryRun(command: AnyEnvelope): DeliveryOutcome {
+    if (isThreadCommand(command)) return this.deps.threadCommands.dryRun(command);
     const ts = dryRunTs(command.id);
     if (command.type === 'PostSlackMessage') {
       const { channel, purpose } = command.data;

@@ -5,7 +5,8 @@ export const COMMAND_EVENT_TYPE = 'alertbus_command';
 
 export interface CommandMetadata {
   event_type: typeof COMMAND_EVENT_TYPE;
-  event_payload: { command_id: string; incident_id: string };
+  /** `step` names which of a command's several messages this is (e.g. ack / answer of a ReplyWithOnCall). */
+  event_payload: { command_id: string; incident_id?: string; step?: string };
 }
 
 export interface PostMessageBody {
@@ -33,6 +34,8 @@ export interface ThreadRef {
 
 export type PostCommand = Envelope<'PostSlackMessage'>;
 export type UpdateCommand = Envelope<'UpdateSlackMessage'>;
+/** Commands that answer in a given thread of a channel rather than in an incident's thread. */
+export type ThreadCommand = Envelope<'ReplyWithOnCall' | 'ClearOnCallCache' | 'PostSlackReply'>;
 
 export function commandMetadata(command: PostCommand): CommandMetadata {
   return {
@@ -72,4 +75,21 @@ export function toSlackTs(ms: number): string {
 /** What dry-run reports as a message's ts: recognisable, and the same on every re-run of the command. */
 export function dryRunTs(commandId: string): string {
   return `dry-run:${commandId}`;
+}
+
+/** A message of a thread command (one of its steps), marked with the command id and the step. */
+export function threadReplyBody(command: ThreadCommand, step: string, content: { text: string; blocks?: unknown[] }): PostMessageBody {
+  const incidentId = 'incidentId' in command.data ? command.data.incidentId : undefined;
+  return {
+    channel: command.data.channel,
+    thread_ts: command.data.threadTs,
+    text: content.text,
+    ...(content.blocks ? { blocks: content.blocks } : {}),
+    metadata: {
+      event_type: COMMAND_EVENT_TYPE,
+      event_payload: { command_id: command.id, step, ...(incidentId ? { incident_id: incidentId } : {}) },
+    },
+    unfurl_links: false,
+    unfurl_media: false,
+  };
 }

@@ -5,7 +5,8 @@
  *
  * Prints `SLACK_API_URL=http://127.0.0.1:PORT/api/` on stdout. Env: SLACK_STAND_IN_PORT (default 0),
  * SLACK_STAND_IN_TOKENS (comma-separated; default `xoxb-stand-in` plus SLACK_BOT_TOKEN when set), SLACK_STAND_IN_CHANNELS
- * (`C0ALERTS:alerts,C0OPS:ops`), SLACK_STAND_IN_LATENCY_MS.
+ * (`C0ALERTS:alerts,C0OPS:ops`), SLACK_STAND_IN_USERS (`U0ALICE:alice:alice@example.com,…`, so on-call
+ * emails resolve to Slack users), SLACK_STAND_IN_USERGROUPS (`S0ONCALL:oncall,…`), SLACK_STAND_IN_LATENCY_MS.
  */
 import { DEFAULT_SLACK_CHANNELS, SLACK_STAND_IN_TOKEN, startSlackStandIn } from './server';
 
@@ -32,6 +33,26 @@ function channelsEnv() {
   });
 }
 
+function usersEnv() {
+  const raw = process.env.SLACK_STAND_IN_USERS;
+  if (!raw) return [];
+  return raw.split(',').map((entry) => {
+    const [id, name, email] = entry.trim().split(':');
+    if (!id || !name) fail(`SLACK_STAND_IN_USERS entries must be ID:name[:email], got "${entry}"`);
+    return { id, name, ...(email ? { email } : {}) };
+  });
+}
+
+function usergroupsEnv() {
+  const raw = process.env.SLACK_STAND_IN_USERGROUPS;
+  if (!raw) return [];
+  return raw.split(',').map((entry) => {
+    const [id, handle] = entry.trim().split(':');
+    if (!id || !handle) fail(`SLACK_STAND_IN_USERGROUPS entries must be ID:handle, got "${entry}"`);
+    return { id, handle, users: [] };
+  });
+}
+
 async function main(): Promise<void> {
   const port = intEnv('SLACK_STAND_IN_PORT', 0);
   if (port > 65535) fail('SLACK_STAND_IN_PORT must be ≤ 65535');
@@ -43,6 +64,8 @@ async function main(): Promise<void> {
     host: process.env.SLACK_STAND_IN_HOST ?? '127.0.0.1',
     tokens,
     channels: channelsEnv(),
+    users: usersEnv(),
+    usergroups: usergroupsEnv(),
     latencyMs: intEnv('SLACK_STAND_IN_LATENCY_MS', 0),
   });
   process.stdout.write(`SLACK_API_URL=${standIn.url}\n`);

@@ -204,7 +204,8 @@ const conversationsReplies: MethodHandler = (args, state) => {
 
 const usersLookupByEmail: MethodHandler = (args, state) => {
   const email = required(args, 'email');
-  const user = state.users.find((u) => u.email?.toLowerCase() === email.toLowerCase());
+  // Slack: "If the user has been deactivated, users_not_found will be returned instead of a user object."
+  const user = state.users.find((u) => u.email?.toLowerCase() === email.toLowerCase() && !u.deleted);
   if (!user) throw new SlackApiError('users_not_found');
   return {
     user: {

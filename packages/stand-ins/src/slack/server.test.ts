@@ -36,6 +36,7 @@ beforeEach(async () => {
     users: [
       { id: 'U0ALICE', name: 'alice', email: 'alice@example.com' },
       { id: 'U0BOB', name: 'bob', email: 'bob@example.com' },
+      { id: 'U0GONE', name: 'gone', email: 'gone@example.com', deleted: true },
     ],
     usergroups: [{ id: 'S0ONCALL', handle: 'ops-oncall', users: [] }],
   });
@@ -212,6 +213,16 @@ describe('users and user groups', () => {
     const res = await slack.users.lookupByEmail({ email: 'Alice@example.com' });
     expect(res.user?.id).toBe('U0ALICE');
     expect(await platformError(slack.users.lookupByEmail({ email: 'nobody@example.com' }))).toBe('users_not_found');
+    expect(await platformError(slack.users.lookupByEmail({ email: 'gone@example.com' }))).toBe('users_not_found');
+  });
+
+  it('lists a user group\'s members, and refuses to empty a group with usergroups.users.update', async () => {
+    expect((await slack.usergroups.users.list({ usergroup: 'S0ONCALL' })).users).toEqual([]);
+    await slack.usergroups.users.update({ usergroup: 'S0ONCALL', users: 'U0BOB,U0ALICE' });
+    expect((await slack.usergroups.users.list({ usergroup: 'S0ONCALL' })).users).toEqual(['U0BOB', 'U0ALICE']);
+    expect(await platformError(slack.usergroups.users.update({ usergroup: 'S0ONCALL', users: '' }))).toBe('no_users_provided');
+    expect(await platformError(slack.usergroups.users.list({ usergroup: 'S0NOPE' }))).toBe('no_such_subteam');
+    expect(standIn.state.usergroups[0]!.users).toEqual(['U0BOB', 'U0ALICE']);
   });
 
   it('replaces a user group membership', async () => {

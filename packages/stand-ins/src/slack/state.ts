@@ -12,6 +12,8 @@ export interface SlackUserConfig {
   name: string;
   email?: string;
   realName?: string;
+  /** Deactivated: users.lookupByEmail then answers users_not_found, as Slack documents. */
+  deleted?: boolean;
 }
 
 export interface SlackUsergroupConfig {

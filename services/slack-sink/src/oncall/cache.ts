@@ -1,0 +1,64 @@
+import type { Pool } from '@alertbus/common';
+
+/** One schedule's on-call people as found at `fetchedAt`. */
+export interface OnCallPeople {
+  schedule: string;
+  /** Opsgenie usernames (emails), in Opsgenie's order. */
+  emails: string[];
+  /** Slack users found for those emails. */
+  slackUserIds: string[];
+  /** Emails with no (active) Slack user. */
+  unmatchedEmails: string[];
+  fetchedAt: Date;
+}
+
+/**
+ * On-call lookups kept in Postgres with a TTL, keyed by schedule: shared by every sink instance, so one
+ * "cache clear" empties it for all of them, and it survives restarts.
+ */
+export class OnCallCache {
+  constructor(private readonly pool: Pool) {}
+
+  /** The cached entry when it is younger than `ttlMs` at `now`. */
+  async get(schedule: string, now: Date, ttlMs: number): Promise<OnCallPeople | undefined> {
+    if (ttlMs <= 0) return undefined;
+    const { rows } = await this.pool.query<{
+      emails: string[];
+      slack_user_ids: string[];
+      unmatched_emails: string[];
+      fetched_at: Date;
+    }>(
+      `SELECT emails, slack_user_ids, unmatched_emails, fetched_at FROM oncall_cache
+        WHERE schedule = $1 AND fetched_at > $2`,
+      [schedule, new Date(now.getTime() - ttlMs)],
+    );
+    const r = rows[0];
+    if (!r) return undefined;
+    return { schedule, emails: r.emails, slackUserIds: r.slack_user_ids, unmatchedEmails: r.unmatched_emails, fetchedAt: r.fetched_at };
+  }
+
+  async put(people: OnCallPeople): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO oncall_cache (schedule, emails, slack_user_ids, unmatched_emails, fetched_at)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (schedule) DO UPDATE SET emails = $2, slack_user_ids = $3, unmatched_emails = $4, fetched_at = $5
+         WHERE oncall_cache.fetched_at <= $5`,
+      [
+        people.schedule,
+        JSON.stringify(people.emails),
+        JSON.stringify(people.slackUserIds),
+        JSON.stringify(people.unmatchedEmails),
+        people.fetchedAt,
+      ],
+    );
+  }
+
+  /** Empties the cache (or one schedule's entry); returns the schedules removed, sorted. */
+  async clear(schedule?: string): Promise<string[]> {
+    const { rows } =
+      schedule === undefined
+        ? await this.pool.query<{ schedule: string }>('DELETE FROM oncall_cache RETURNING schedule')
+        : await this.pool.query<{ schedule: string }>('DELETE FROM oncall_cache WHERE schedule = $1 RETURNING schedule', [schedule]);
+    return rows.map((r) => r.schedule).sort();
+  }
+}

@@ -1,0 +1,55 @@
+import { DeliveryError, type Counter } from '@alertbus/common';
+import type { SlackClient } from '../client';
+import type { OnCallCache, OnCallPeople } from './cache';
+import type { OnCallProvider } from './opsgenie';
+
+export interface OnCallResolverDeps {
+  /** Absent when no Opsgenie key is configured: every lookup then fails permanently, saying so. */
+  provider?: OnCallProvider;
+  slack: SlackClient;
+  cache: OnCallCache;
+  ttlMs: number;
+  now?: () => Date;
+  /** alertbus_oncall_lookups_total{source}. */
+  lookups?: Counter<'source'>;
+}
+
+export interface Resolved extends OnCallPeople {
+  cached: boolean;
+}
+
+/** Who is on call, as Slack users: Opsgenie schedule → emails → users.lookupByEmail, cached per schedule with a TTL. */
+export class OnCallResolver {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: OnCallResolverDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** `fresh` skips the cache (the user group job) but still refreshes it. */
+  async resolve(schedule: string, opts: { fresh?: boolean } = {}): Promise<Resolved> {
+    const now = this.now();
+    if (!opts.fresh) {
+      const hit = await this.deps.cache.get(schedule, now, this.deps.ttlMs);
+      if (hit) {
+        this.deps.lookups?.inc({ source: 'cache' });
+        return { ...hit, cached: true };
+      }
+    }
+    if (!this.deps.provider) {
+      throw new DeliveryError('no Opsgenie API key is configured for on-call lookups (OPSGENIE_API_KEY)', true);
+    }
+    const emails = await this.deps.provider.whoIsOnCall(schedule);
+    this.deps.lookups?.inc({ source: 'opsgenie' });
+    const slackUserIds: string[] = [];
+    const unmatchedEmails: string[] = [];
+    for (const email of emails) {
+      const id = await this.deps.slack.lookupUserByEmail(email);
+      if (id && !slackUserIds.includes(id)) slackUserIds.push(id);
+      else if (!id) unmatchedEmails.push(email);
+    }
+    const people: OnCallPeople = { schedule, emails, slackUserIds, unmatchedEmails, fetchedAt: now };
+    if (this.deps.ttlMs > 0) await this.deps.cache.put(people);
+    return { ...people, cached: false };
+  }
+}

@@ -1,0 +1,49 @@
+/** The words of the on-call replies, pure, so what people read in Slack is decided (and tested) in one place. */
+import type { OnCallOutcome, ReplyWithOnCall } from '@alertbus/schemas';
+
+/** What the lookup for a ReplyWithOnCall found, as recorded before the answer is posted. */
+export interface OnCallResolution {
+  schedule: string;
+  outcome: Exclude<OnCallOutcome, 'dry-run'>;
+  emails: string[];
+  slackUserIds: string[];
+  unmatchedEmails: string[];
+  cached: boolean;
+  error?: string;
+}
+
+export const DEFAULT_REPLY_TEMPLATE = 'On call for *{schedule}*: {mentions}';
+
+/** Slack mrkdwn control characters in text that is not ours (schedule names, emails, errors). */
+export function escapeMrkdwn(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+const mention = (userId: string) => `<@${userId}>`;
+
+export function onCallReplyText(command: Pick<ReplyWithOnCall, 'replyTemplate' | 'requester'>, r: OnCallResolution): string {
+  const schedule = escapeMrkdwn(r.schedule);
+  const unmatched = r.unmatchedEmails.map(escapeMrkdwn).join(', ');
+  switch (r.outcome) {
+    case 'mentioned': {
+      const text = (command.replyTemplate ?? DEFAULT_REPLY_TEMPLATE)
+        .replace(/\{mentions\}/g, r.slackUserIds.map(mention).join(' '))
+        .replace(/\{schedule\}/g, schedule)
+        .replace(/\{requester\}/g, command.requester ? mention(command.requester) : '');
+      return unmatched ? `${text}\n(Also on call, without a Slack account for their email: ${unmatched}.)` : text;
+    }
+    case 'nobody-on-call':
+      return `Nobody is on call for *${schedule}* right now.`;
+    case 'lookup-failed': {
+      const who = unmatched ? ` On call according to Opsgenie: ${unmatched}.` : '';
+      return `I could not find out who is on call for *${schedule}*: ${escapeMrkdwn(r.error ?? 'unknown error')}.${who}`;
+    }
+  }
+}
+
+export function cacheClearedText(requestedBy: string, cleared: readonly string[], schedule?: string): string {
+  const what = schedule
+    ? `The on-call cache of *${escapeMrkdwn(schedule)}* is cleared`
+    : `The on-call cache is cleared (${cleared.length} ${cleared.length === 1 ? 'schedule' : 'schedules'})`;
+  return `${what}, as ${mention(requestedBy)} asked: the next lookup asks Opsgenie again.`;
+}

@@ -1,0 +1,229 @@
+import {
+  DEFAULT_RETRY_POLICY,
+  DeliveryError,
+  withRetries,
+  type Logger,
+  type RetryPolicy,
+} from '@alertbus/common';
+import type { DeliveryOutcome } from '@alertbus/sink-runtime';
+import type { Envelope } from '@alertbus/schemas';
+import type { PostedMessage, SlackClient } from './client';
+import type { OnCallCache } from './oncall/cache';
+import type { OnCallResolver } from './oncall/resolver';
+import { cacheClearedText, onCallReplyText, type OnCallResolution } from './oncall/texts';
+import type { CommandSteps } from './steps';
+import { dryRunTs, threadReplyBody, toSlackTs, type ThreadCommand } from './wire';
+
+/** How far before a run's start a message it posted may carry its ts (clock skew between us and Slack). */
+const RECONCILE_LOOKBACK_MS = 60_000;
+
+export const THREAD_COMMAND_TYPES: ReadonlySet<string> = new Set(['ReplyWithOnCall', 'ClearOnCallCache', 'PostSlackReply']);
+
+/** The messages each command posts, in order; each is a step recorded once done. */
+const POSTS: Record<ThreadCommand['type'], readonly string[]> = {
+  ReplyWithOnCall: ['ack', 'answer'],
+  ClearOnCallCache: ['reply'],
+  PostSlackReply: ['reply'],
+};
+
+type Steps = Map<string, Record<string, unknown>>;
+
+export interface ThreadCommandsDeps {
+  /** Absent in dry-run. */
+  client?: SlackClient;
+  resolver?: OnCallResolver;
+  cache: OnCallCache;
+  steps: CommandSteps;
+  log: Logger;
+  /** The runner's policy: on its last attempt a failing on-call lookup is answered in the thread instead of retried. */
+  retryPolicy?: RetryPolicy;
+}
+
+/**
+ * Executes the commands that answer in a given thread (command replies, the on-call answer, cache clear).
+ * A command with several effects records each as a step (Postgres) right after it happened, and every message
+ * carries `{command_id, step}` metadata, so after a crash the missing steps are looked for in the thread first:
+ * each message is posted at most once across retries and restarts.
+ */
+export class ThreadCommands {
+  constructor(private readonly deps: ThreadCommandsDeps) {}
+
+  async execute(command: ThreadCommand, attempt: number): Promise<DeliveryOutcome> {
+    const client = this.deps.client;
+    if (!client) throw new DeliveryError('no Slack token configured', true);
+    const steps = await this.deps.steps.load(command.id);
+    switch (command.type) {
+      case 'PostSlackReply': {
+        const { text, blocks } = command.data;
+        await this.postOnce(client, command, steps, 'reply', { text, blocks });
+        break;
+      }
+      case 'ClearOnCallCache': {
+        if (!steps.has('cleared')) {
+          const cleared = await this.deps.cache.clear(command.data.schedule);
+          await this.record(command, steps, 'cleared', { schedules: cleared });
+          this.deps.log.info({ commandId: command.id, cleared, by: command.data.requestedBy }, 'on-call cache cleared');
+        }
+        const cleared = steps.get('cleared')!.schedules as string[];
+        const text = cacheClearedText(command.data.requestedBy, cleared, command.data.schedule);
+        await this.postOnce(client, command, steps, 'reply', { text });
+        break;
+      }
+      case 'ReplyWithOnCall': {
+        await this.postOnce(client, command, steps, 'ack', { text: command.data.acknowledgement });
+        if (!steps.has('resolved')) {
+          const resolution = await this.resolve(command, attempt);
+          await this.record(command, steps, 'resolved', { ...resolution });
+        }
+        const resolution = steps.get('resolved') as unknown as OnCallResolution;
+        await this.postOnce(client, command, steps, 'answer', { text: onCallReplyText(command.data, resolution) });
+        break;
+      }
+    }
+    return this.completed(command, steps)!;
+  }
+
+  /**
+   * After a crash: the steps whose message may have reached Slack without being recorded are looked for in
+   * the thread by their metadata. Returns the outcome when every step is done, else undefined (execute then
+   * does only what is missing).
+   */
+  async reconcile(command: ThreadCommand, startedAt: Date): Promise<DeliveryOutcome | undefined> {
+    const client = this.deps.client;
+    const steps = await this.deps.steps.load(command.id);
+    const missing = POSTS[command.type].filter((s) => !steps.has(s));
+    if (client && missing.length > 0) {
+      try {
+        const oldest = toSlackTs(startedAt.getTime() - RECONCILE_LOOKBACK_MS);
+        const { channel, threadTs } = command.data;
+        const found = await withRetries(
+          () => client.findCommandMessages({ channel, threadTs, oldest, commandId: command.id }),
+          this.deps.retryPolicy ?? DEFAULT_RETRY_POLICY,
+        );
+        for (const m of found.value) {
+          if (m.step && missing.includes(m.step)) await this.record(command, steps, m.step, { channel, ts: m.ts });
+        }
+      } catch (err) {
+        // Not knowing is answered by posting: a duplicate reply is better than a lost one.
+        this.deps.log.warn({ commandId: command.id, error: (err as Error).message }, 'could not look for an earlier run in the thread');
+      }
+    }
+    return this.completed(command, steps);
+  }
+
+  dryRun(command: ThreadCommand): DeliveryOutcome {
+    const ts = dryRunTs(command.id);
+    const thread = { channel: command.data.channel, ts, threadTs: command.data.threadTs };
+    const first = (text: string, blocks?: unknown[]) => ({
+      method: 'chat.postMessage',
+      body: threadReplyBody(command, POSTS[command.type][0]!, { text, blocks }),
+    });
+    switch (command.type) {
+      case 'PostSlackReply':
+        return { type: 'SlackReplyPosted', data: { ...thread, request: first(command.data.text, command.data.blocks) } };
+      case 'ClearOnCallCache':
+        return {
+          type: 'OnCallCacheCleared',
+          data: { ...thread, cleared: [], request: first(cacheClearedText(command.data.requestedBy, [], command.data.schedule)) },
+        };
+      case 'ReplyWithOnCall':
+        return {
+          type: 'OnCallReplyPosted',
+          data: {
+            ...thread,
+            acknowledgementTs: ts,
+            schedule: command.data.schedule,
+            outcome: 'dry-run',
+            emails: [],
+            slackUserIds: [],
+            unmatchedEmails: [],
+            cached: false,
+            request: first(command.data.acknowledgement),
+          },
+        };
+    }
+  }
+
+  /** The lookup for the answer; a failure the thread should hear about becomes a lookup-failed resolution. */
+  private async resolve(command: Envelope<'ReplyWithOnCall'>, attempt: number): Promise<OnCallResolution> {
+    const schedule = command.data.schedule;
+    const failed = (error: string, emails: string[] = [], unmatched: string[] = []): OnCallResolution => ({
+      schedule,
+      outcome: 'lookup-failed',
+      emails,
+      slackUserIds: [],
+      unmatchedEmails: unmatched,
+      cached: false,
+      error,
+    });
+    if (!this.deps.resolver) return failed('on-call lookups are not configured');
+    try {
+      const people = await this.deps.resolver.resolve(schedule);
+      const base = { schedule, emails: people.emails, slackUserIds: people.slackUserIds, unmatchedEmails: people.unmatchedEmails, cached: people.cached };
+      if (people.emails.length === 0) return { ...base, outcome: 'nobody-on-call' };
+      if (people.slackUserIds.length === 0) {
+        return { ...failed('none of the on-call people has a Slack account with their Opsgenie email', people.emails, people.unmatchedEmails), cached: people.cached };
+      }
+      return { ...base, outcome: 'mentioned' };
+    } catch (err) {
+      const e = err instanceof DeliveryError ? err : new DeliveryError((err as Error).message, false);
+      const lastAttempt = attempt > (this.deps.retryPolicy ?? DEFAULT_RETRY_POLICY).retries;
+      // Worth another try: the runner retries (the acknowledgement is not posted again).
+      if (!e.permanent && !lastAttempt) throw e;
+      this.deps.log.warn({ commandId: command.id, schedule, error: e.message }, 'on-call lookup failed; saying so in the thread');
+      return failed(e.message);
+    }
+  }
+
+  private async postOnce(
+    client: SlackClient,
+    command: ThreadCommand,
+    steps: Steps,
+    step: string,
+    content: { text: string; blocks?: unknown[] },
+  ): Promise<void> {
+    if (steps.has(step)) return;
+    const posted: PostedMessage = await client.postMessage(threadReplyBody(command, step, content));
+    await this.record(command, steps, step, { channel: posted.channel, ts: posted.ts });
+  }
+
+  private async record(command: ThreadCommand, steps: Steps, step: string, data: Record<string, unknown>): Promise<void> {
+    await this.deps.steps.save(command.id, step, data);
+    steps.set(step, data);
+  }
+
+  /** The delivery outcome once every step of the command is done, else undefined. */
+  private completed(command: ThreadCommand, steps: Steps): DeliveryOutcome | undefined {
+    const posts = POSTS[command.type];
+    if (posts.some((s) => !steps.has(s))) return undefined;
+    const last = steps.get(posts[posts.length - 1]!) as { channel: string; ts: string };
+    const thread = { channel: last.channel, ts: last.ts, threadTs: command.data.threadTs };
+    switch (command.type) {
+      case 'PostSlackReply':
+        return { type: 'SlackReplyPosted', data: thread };
+      case 'ClearOnCallCache': {
+        const cleared = (steps.get('cleared')?.schedules as string[] | undefined) ?? [];
+        return { type: 'OnCallCacheCleared', data: { ...thread, cleared } };
+      }
+      case 'ReplyWithOnCall': {
+        const r = steps.get('resolved') as unknown as OnCallResolution | undefined;
+        const ack = steps.get('ack') as { ts: string };
+        return {
+          type: 'OnCallReplyPosted',
+          data: {
+            ...thread,
+            acknowledgementTs: ack.ts,
+            schedule: command.data.schedule,
+            // A reconciled answer whose lookup record was lost cannot say more than that it was posted.
+            outcome: r?.outcome ?? 'lookup-failed',
+            emails: r?.emails ?? [],
+            slackUserIds: r?.slackUserIds ?? [],
+            unmatchedEmails: r?.unmatchedEmails ?? [],
+            cached: r?.cached ?? false,
+            ...(r?.error ? { error: r.error } : r ? {} : { error: 'the lookup of an earlier run was not recorded' }),
+          },
+        };
+      }
+    }
+  }
+}
