@@ -28,6 +28,21 @@ export const AliasState = Type.Object(
     slackChannel: Type.Optional(Type.String({ description: 'Channel of the incident thread, when one was posted.' })),
     paged: Type.Boolean({ description: 'Whether a pager alert was created for this occurrence.' }),
     priority: Type.Optional(PagerPriority),
+    pagerAlias: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 512, description: 'Alias of the pager alert, when a rule templated one (else the alias).' }),
+    ),
+    storm: Type.Optional(
+      Type.Object(
+        {
+          id: Type.String({ minLength: 1, description: 'Incident id of the storm summary message this incident is listed in.' }),
+          channel: Type.String({ minLength: 1 }),
+          since: Timestamp,
+          threshold: Type.Integer({ minimum: 1 }),
+          window: Type.String(),
+        },
+        { additionalProperties: false, description: 'Set when storm control gathered this incident into a summary instead of a thread.' },
+      ),
+    ),
     rule: RuleRef,
     lastInputId: Type.String({ description: 'Id of the last input this state reflects.' }),
   },

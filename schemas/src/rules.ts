@@ -9,13 +9,32 @@ export const RulesDuration = Type.String({
 
 export const RulesMatcher = Type.String({
   minLength: 1,
-  description: 'Alertmanager matcher: name="value", name!="value", name=~"regex", name!~"regex" (regexes fully anchored).',
+  description:
+    'Alertmanager matcher: name="value", name!="value", name=~"regex", name!~"regex" (regexes fully anchored), over labels ' +
+    'and the pseudo-labels source, severity, status (alerts) and channel, user, text (Slack messages).',
 });
+
+const ChannelName = Type.String({ minLength: 1, description: 'A Slack channel name (#alerts) or id (C0123).' });
 
 export const RulesSlackAction = Type.Object(
   {
     channel: Type.Optional(Type.String({ minLength: 1, description: 'Channel of the incident thread.' })),
     enabled: Type.Optional(Type.Boolean({ description: 'false: no Slack messages for these alerts.' })),
+    channel_by_severity: Type.Optional(
+      Type.Record(Type.String(), ChannelName, {
+        description: 'Shorthand: severity → channel, used when no rule of the chain names a channel itself.',
+      }),
+    ),
+    channel_by_tag: Type.Optional(
+      Type.Record(Type.String(), ChannelName, {
+        description:
+          'Shorthand: tag → channel, used when no rule names a channel itself; before channel_by_severity. An alert\'s tags ' +
+          'are its pager tags plus the comma-separated values of its `tags` label.',
+      }),
+    ),
+    mention_oncall: Type.Optional(
+      Type.String({ minLength: 1, description: 'Mention the on-call of this (Opsgenie / JSM) schedule in the incident thread.' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -31,22 +50,45 @@ export const RulesPagerAction = Type.Object(
     note_on_repeat: Type.Optional(
       Type.Boolean({ description: 'Add a note to the pager alert when a repeat is re-notified.' }),
     ),
+    alias: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 512,
+        description:
+          'Template of the pager alert\'s alias (the pager deduplicates on it): {{ alias }}, {{ source }}, {{ severity }}, ' +
+          '{{ labels.NAME }}. Unset: the incident alias.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
 export type RulesPagerAction = Static<typeof RulesPagerAction>;
 
-export const RoutingRule = Type.Object(
-  {
-    name: Type.Optional(Type.String({ minLength: 1 })),
-    match: Type.Optional(Type.Array(RulesMatcher, { description: 'All must match; empty or absent matches everything.' })),
-    slack: Type.Optional(RulesSlackAction),
-    pager: Type.Optional(RulesPagerAction),
-    repeat_interval: Type.Optional(RulesDuration),
-    continue: Type.Optional(Type.Boolean({ description: 'Keep looking at later rules after this one matched.' })),
-    drop: Type.Optional(Type.Boolean({ description: 'Suppress matching firing alerts entirely.' })),
-  },
-  { additionalProperties: false },
+/** The fields of one routing rule; `routes` nests rules that inherit these actions and may override them. */
+const ruleFields = {
+  name: Type.Optional(Type.String({ minLength: 1 })),
+  match: Type.Optional(Type.Array(RulesMatcher, { description: 'All must match; empty or absent matches everything.' })),
+  slack: Type.Optional(RulesSlackAction),
+  pager: Type.Optional(RulesPagerAction),
+  repeat_interval: Type.Optional(RulesDuration),
+  continue: Type.Optional(Type.Boolean({ description: 'Keep looking at later rules (of the same level) after this one matched.' })),
+  drop: Type.Optional(Type.Boolean({ description: 'Suppress matching firing alerts entirely; a nested rule may say false.' })),
+};
+
+export const RoutingRule = Type.Recursive(
+  (This) =>
+    Type.Object(
+      {
+        ...ruleFields,
+        routes: Type.Optional(
+          Type.Array(This, {
+            description: 'Nested rules, tried in order when this one matches; they inherit its actions. None matching: this rule applies.',
+          }),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+  { $id: 'AlertbusRoutingRule' },
 );
 export type RoutingRule = Static<typeof RoutingRule>;
 
@@ -60,12 +102,59 @@ export const RulesDefaults = Type.Object(
 );
 export type RulesDefaults = Static<typeof RulesDefaults>;
 
-/** The routing rules file (ROUTING_RULES), as YAML: defaults, then ordered rules. */
+export const InhibitRule = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1 })),
+    source_match: Type.Array(RulesMatcher, { minItems: 1, description: 'An open incident matching all of these inhibits…' }),
+    target_match: Type.Array(RulesMatcher, { minItems: 1, description: '…firing alerts matching all of these…' }),
+    equal: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), { description: '…that have the same value for each of these labels.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type InhibitRule = Static<typeof InhibitRule>;
+
+const StormLimits = {
+  threshold: Type.Integer({ minimum: 1, description: 'More new incidents than this within the window starts a storm.' }),
+  window: RulesDuration,
+};
+
+export const StormControl = Type.Object(
+  {
+    ...StormLimits,
+    channels: Type.Optional(
+      Type.Record(
+        Type.String(),
+        Type.Object(
+          {
+            threshold: Type.Optional(StormLimits.threshold),
+            window: Type.Optional(StormLimits.window),
+            enabled: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+        { description: 'Per-channel overrides; enabled: false exempts a channel.' },
+      ),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Per Slack channel: above `threshold` new incidents within `window`, further ones are gathered into one summary ' +
+      'message, updated in place, until it calms down.',
+  },
+);
+export type StormControl = Static<typeof StormControl>;
+
+/** The routing rules file (ROUTING_RULES), as YAML: defaults, ordered (nested) rules, inhibitions, storm control. */
 export const RulesFile = Type.Object(
   {
     defaults: Type.Optional(RulesDefaults),
     rules: Type.Optional(Type.Array(RoutingRule)),
+    inhibit: Type.Optional(Type.Array(InhibitRule)),
+    storm_control: Type.Optional(StormControl),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, $id: 'AlertbusRulesFile', title: 'alertbus routing rules' },
 );
 export type RulesFile = Static<typeof RulesFile>;

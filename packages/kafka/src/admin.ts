@@ -30,7 +30,8 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[] = T
         })),
         })
         .catch((err: { type?: string }) => {
-          if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
+          // UNKNOWN_TOPIC_OR_PARTITION: created, but waitForLeaders asked a broker not serving it yet; waited for below.
+          if (err.type !== 'TOPIC_ALREADY_EXISTS' && err.type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
         });
     }
     await waitUntilServed(admin, specs);

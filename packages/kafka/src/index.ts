@@ -8,3 +8,4 @@ export * from './dead-letter';
 export { TOPICS, TOPIC_SPECS, HEADERS } from '@alertbus/schemas';
 export { startLocalBroker, ensureKafkaJars, type LocalBroker } from './local/broker';
 export * from './transactional';
+export * from './reader';

@@ -3,8 +3,10 @@ import { createKafka, ensureTopics } from '@alertbus/kafka';
 import { TOPICS } from '@alertbus/schemas';
 import { createRouterMetrics } from './metrics';
 import { RouterProcessor } from './processor';
+import { RulesReloader, type ReloadResult, type ReloadTrigger } from './rules-reloader';
 import { loadRules } from './rules/load';
 import type { CompiledRules } from './rules/types';
+import { SilenceFollower } from './silence-follower';
 
 export interface RouterConfig {
   brokers: string[];
@@ -23,14 +25,21 @@ export interface RouterConfig {
   onFatal?: (err: Error) => void;
   /** ROUTER_CHAOS_COMMIT_DELAY_MS, tests only: holds each transaction open this long before its commit. */
   chaosCommitDelayMs?: number;
+  /** Reload the rules when the file changes (default true); SIGHUP / reloadRules() work either way. */
+  watchRules?: boolean;
+  /** ROUTER_SILENCES_WAIT_MS: longest wait for the silences topic before a batch is decided anyway (default 5000). */
+  silencesCatchUpTimeoutMs?: number;
 }
 
 export interface Router {
   close(): Promise<void>;
   /** Resolves once the state of the first assigned partitions was restored; /readyz answers 200 from then on. */
   ready: Promise<void>;
-  rulesVersion: string;
-  rules: CompiledRules;
+  /** The rules in force now (they change on a successful reload). */
+  readonly rulesVersion: string;
+  readonly rules: CompiledRules;
+  /** Reads and compiles the rules file again (what SIGHUP does); the old rules stay when it is invalid. */
+  reloadRules(trigger?: ReloadTrigger): Promise<ReloadResult>;
   /** Base URL of the ops server (/healthz, /readyz, /metrics). */
   url: string;
   /** Retries of sendOffsets after CONCURRENT_TRANSACTIONS so far. */
@@ -46,10 +55,25 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
   await ensureTopics(kafka);
   await checkCoPartitioned(kafka);
   const metrics = createRouterMetrics();
+  const reloader = new RulesReloader({
+    path: config.rulesPath,
+    defaultChannel: config.defaultChannel ?? '#alerts',
+    initial: rules,
+    log,
+    onResult: (r, current) => {
+      metrics.rulesReloads.inc({ result: r.result });
+      metrics.rulesInfo.reset();
+      metrics.rulesInfo.set({ version: current.version }, 1);
+    },
+  });
+  metrics.rulesInfo.set({ version: rules.version }, 1);
+  const silences = new SilenceFollower({ kafka, log, onChange: (book) => metrics.silences.set(book.size) });
   const processor = new RouterProcessor({
     kafka,
     log,
-    rules,
+    rules: () => reloader.current,
+    silences: { lookup: silences.book, catchUp: (ms) => silences.catchUp(ms) },
+    silencesCatchUpTimeoutMs: config.silencesCatchUpTimeoutMs,
     metrics,
     instanceId: config.instanceId ?? '0',
     sessionTimeoutMs: config.sessionTimeoutMs,
@@ -60,23 +84,33 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     ready: () => (processor.failed ? `consumer stopped: ${processor.failed.message}` : processor.isReady ? null : 'restoring state'),
   }, config.host);
   try {
+    await silences.start();
     await processor.start();
   } catch (err) {
     await ops.app.close();
     await processor.stop().catch(() => undefined);
+    await silences.stop().catch(() => undefined);
     throw err;
   }
+  if (config.watchRules !== false) reloader.watch();
   let closed = false;
   return {
     async close() {
       if (closed) return;
       closed = true;
+      reloader.close();
       await processor.stop();
+      await silences.stop();
       await ops.app.close();
     },
     ready: processor.ready,
-    rulesVersion: rules.version,
-    rules,
+    get rulesVersion() {
+      return reloader.current.version;
+    },
+    get rules() {
+      return reloader.current;
+    },
+    reloadRules: (trigger = 'api') => reloader.reload(trigger),
     url: ops.url,
     get concurrentTransactionRetries() {
       return processor.concurrentTransactionRetries;
@@ -104,4 +138,12 @@ async function checkCoPartitioned(kafka: ReturnType<typeof createKafka>): Promis
 export { loadRules, RulesError } from './rules/load';
 export { compileRules, builtinRules } from './rules/compile';
 export { route } from './rules/route';
-export { decide, evolve, initialState } from './core/decider';
+export { decide, evolve, initialState, type RouterInput, type DecisionContext } from './core/decider';
+export { SilenceBook } from './core/silences';
+export { StateIndex } from './core/neighbours';
+export type { ReloadResult } from './rules-reloader';
+export { traceRules, type RuleTrace } from './rules/route';
+export { explainAlert, explainSlackMessage, formatExplanation, type Explanation } from './explain';
+export { backtestFromKafka, type BacktestProgress } from './backtest/kafka-source';
+export { runBacktest, Backtest, type BacktestReport } from './backtest/backtest';
+export { formatBacktest } from './backtest/format';

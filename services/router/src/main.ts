@@ -8,8 +8,11 @@ function readConfig(env: NodeJS.ProcessEnv): RouterConfig {
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(instanceId)) {
     throw new ConfigError(`ROUTER_INSTANCE_ID must be 1-64 letters, digits, dots, dashes or underscores, got "${instanceId}"`);
   }
+  const watch = envString(env, 'ROUTING_RULES_WATCH', 'true');
+  if (watch !== 'true' && watch !== 'false') throw new ConfigError(`ROUTING_RULES_WATCH must be true or false, got "${watch}"`);
   return {
     brokers: envBrokers(env),
+    watchRules: watch === 'true',
     rulesPath: envOptional(env, 'ROUTING_RULES'),
     defaultChannel: envString(env, 'SLACK_DEFAULT_CHANNEL', '#alerts'),
     port: envInt(env, 'ROUTER_PORT', 8082, { min: 0, max: 65535 }),
@@ -17,6 +20,7 @@ function readConfig(env: NodeJS.ProcessEnv): RouterConfig {
     instanceId,
     sessionTimeoutMs: envInt(env, 'ROUTER_SESSION_TIMEOUT_MS', 10_000, { min: 6_000, max: 300_000 }),
     chaosCommitDelayMs: envInt(env, 'ROUTER_CHAOS_COMMIT_DELAY_MS', 0, { min: 0, max: 10_000 }),
+    silencesCatchUpTimeoutMs: envInt(env, 'ROUTER_SILENCES_WAIT_MS', 5_000, { min: 0, max: 120_000 }),
   };
 }
 
@@ -51,6 +55,8 @@ async function main(): Promise<void> {
   }
   log.info({ url: router.url, rulesVersion: router.rulesVersion }, 'router ops server listening');
   onShutdown(log, [() => router.close()]);
+  // SIGHUP: read the rules file again (the file is also watched); an invalid file leaves the rules in force.
+  process.on('SIGHUP', () => void router.reloadRules('signal'));
   router.ready.then(
     () => log.info('router ready: state restored, consuming'),
     () => undefined,

@@ -50,6 +50,28 @@ export function createRouterMetrics(registry: Registry = createRegistry('router'
       help: 'Aliases whose state this instance holds.',
       registers: [registry],
     }),
+    rulesReloads: new Counter({
+      name: 'alertbus_router_rules_reload_total',
+      help: 'Reloads of the routing rules file (file change or SIGHUP), by result: applied, rejected (old rules stay), unchanged.',
+      labelNames: ['result'] as const,
+      registers: [registry],
+    }),
+    rulesInfo: new Gauge({
+      name: 'alertbus_router_rules_info',
+      help: 'The routing rules in force: 1 for their version (sha256 of the file).',
+      labelNames: ['version'] as const,
+      registers: [registry],
+    }),
+    silences: new Gauge({
+      name: 'alertbus_router_silences',
+      help: 'Silences and maintenance windows read from the silences topic (active or not).',
+      registers: [registry],
+    }),
+    silencesCatchUpTimeouts: new Counter({
+      name: 'alertbus_router_silences_catch_up_timeouts_total',
+      help: 'Batches decided before the silences topic was read to its end (the wait timed out).',
+      registers: [registry],
+    }),
     inputs: new Counter({
       name: 'alertbus_router_inputs_total',
       help: 'Input records committed (decided or dead-lettered).',

@@ -21,6 +21,8 @@ import {
 } from '@alertbus/kafka';
 import type { Logger } from 'pino';
 import { decide, isIncidentEvent, type DeciderState } from './core/decider';
+import { StagedNeighbours, StateIndex } from './core/neighbours';
+import type { SilenceLookup } from './core/silences';
 import type { RouterMetrics } from './metrics';
 import type { CompiledRules } from './rules/types';
 import { decodeState, stateMessage } from './state-codec';
@@ -28,7 +30,12 @@ import { decodeState, stateMessage } from './state-codec';
 export interface RouterProcessorOptions {
   kafka: ReturnType<typeof createKafka>;
   log: Logger;
-  rules: CompiledRules;
+  /** The rules in force, read at the start of every batch: a reload applies from the next batch on. */
+  rules: () => CompiledRules;
+  /** The silences known, and a wait until every silence written so far has been read. */
+  silences?: { lookup: SilenceLookup; catchUp(timeoutMs: number): Promise<boolean> };
+  /** Longest wait for the silences topic before a batch is decided with what is known (default 5 s). */
+  silencesCatchUpTimeoutMs?: number;
   metrics: RouterMetrics;
   /** Part of the transactionalId; two live instances must never share one. */
   instanceId: string;
@@ -63,6 +70,11 @@ class Outputs {
 export class RouterProcessor {
   /** Committed state, by input partition, then alias. Only changed after a transaction committed. */
   private states = new Map<number, Map<string, AliasState>>();
+  /**
+   * The same committed states across every partition this instance holds, indexed for what decisions ask
+   * about other aliases (inhibition, storm control).
+   */
+  private index = new StateIndex();
   private readonly processor: TransactionalProcessor;
 
   constructor(private readonly opts: RouterProcessorOptions) {
@@ -75,7 +87,10 @@ export class RouterProcessor {
       log: opts.log,
       markerKey: ROUTER_STATE_MARKER_KEY,
       sessionTimeout: opts.sessionTimeoutMs,
-      handleBatch: (records, partition) => this.handleBatch(records, partition),
+      handleBatch: async (records, partition) => {
+        await this.catchUpSilences();
+        return this.handleBatch(records, partition);
+      },
       onAssigned: (partitions, ctx) => this.restore(partitions, ctx),
       beforeCommit: opts.chaosCommitDelayMs ? () => new Promise((r) => setTimeout(r, opts.chaosCommitDelayMs)) : undefined,
       onTransaction: (t) => {
@@ -141,6 +156,9 @@ export class RouterProcessor {
       aliases.set(r.key, decoded.state);
     });
     this.states = fresh;
+    const index = new StateIndex();
+    for (const aliases of fresh.values()) for (const state of aliases.values()) index.set(state);
+    this.index = index;
     const count = [...fresh.values()].reduce((n, m) => n + m.size, 0);
     this.opts.metrics.aliases.set(count);
     this.opts.log.info({ partitions, aliases: count, skipped }, 'router state restored');
@@ -152,13 +170,33 @@ export class RouterProcessor {
     dead.push(error);
   }
 
+  /** Every silence written before the batch is known before it is decided (bounded: alerts are never held for long). */
+  private async catchUpSilences(): Promise<void> {
+    const silences = this.opts.silences;
+    if (!silences) return;
+    const caughtUp = await silences.catchUp(this.opts.silencesCatchUpTimeoutMs ?? 5_000).catch((err: Error) => {
+      this.opts.log.warn({ err }, 'could not look up the end of the silences topic');
+      return false;
+    });
+    if (!caughtUp) {
+      this.opts.metrics.silencesCatchUpTimeouts.inc();
+      this.opts.log.warn('deciding a batch before the silences topic was read to its end');
+    }
+  }
+
   /**
    * Decides every record of the batch in order against committed state plus this batch's own changes.
    * Nothing shared changes here: the changes are applied in onCommit, after the transaction committed.
    */
   private handleBatch(records: ConsumedRecord[], partition: number): BatchWork {
+    const rules = this.opts.rules();
     const committed = this.states.get(partition) ?? new Map<string, AliasState>();
     const staged = new Map<string, { state: DeciderState; at: string }>();
+    const stagedStates = new Map<string, AliasState | undefined>();
+    const ctx = {
+      neighbours: new StagedNeighbours(this.index, stagedStates),
+      ...(this.opts.silences ? { silences: this.opts.silences.lookup } : {}),
+    };
     const out = new Outputs();
     const decided: AnyEnvelope[] = [];
     const dead: string[] = [];
@@ -178,13 +216,14 @@ export class RouterProcessor {
       let events: AnyEnvelope[];
       let state: DeciderState;
       try {
-        ({ events, state } = decide(input, before, this.opts.rules));
+        ({ events, state } = decide(input, before, rules, ctx));
         events.forEach(assertValid);
       } catch (err) {
         this.deadLetter(out, record, `router could not decide: ${(err as Error).message}`, dead);
         continue;
       }
       staged.set(input.alias, { state, at: input.recordedAt });
+      stagedStates.set(input.alias, state);
       events.forEach((e) => out.event(e));
       decided.push(...events);
     }
@@ -196,7 +235,11 @@ export class RouterProcessor {
     return {
       outputs: out.toTopicMessages(),
       onCommit: () => {
-        for (const [alias, { state }] of staged) if (state !== undefined) committed.set(alias, state);
+        for (const [alias, { state }] of staged) {
+          if (state === undefined) continue;
+          committed.set(alias, state);
+          this.index.set(state);
+        }
         this.states.set(partition, committed);
         this.count(decided, dead);
       },

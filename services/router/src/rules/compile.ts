@@ -1,10 +1,26 @@
 import { createHash } from 'node:crypto';
 import Ajv, { type ErrorObject } from 'ajv';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
-import { RulesFile, type RulesPagerAction, type RulesSlackAction } from '@alertbus/schemas';
+import {
+  RulesFile,
+  type InhibitRule,
+  type RoutingRule,
+  type RulesPagerAction,
+  type RulesSlackAction,
+  type StormControl,
+} from '@alertbus/schemas';
 import { parseDuration } from './duration';
 import { parseMatcher } from './matcher';
-import type { CompiledRule, CompiledRules, PagerSettings, SlackSettings } from './types';
+import { parseTemplate } from './template';
+import type {
+  CompiledInhibitRule,
+  CompiledRule,
+  CompiledRules,
+  CompiledStormControl,
+  PagerSettings,
+  SlackSettings,
+  StormLimits,
+} from './types';
 
 export const DEFAULT_REPEAT_INTERVAL = '4h';
 export const BUILTIN_ORIGIN = 'built-in defaults';
@@ -95,28 +111,43 @@ function describeSchemaErrors(errors: ErrorObject[], doc: Document, lc: LineCoun
   return problems;
 }
 
+function lowerKeys<T>(map: Readonly<Record<string, T>> | undefined): Record<string, T> | undefined {
+  return map ? Object.fromEntries(Object.entries(map).map(([k, v]) => [k.trim().toLowerCase(), v])) : undefined;
+}
+
 function slackPart(a: RulesSlackAction | undefined): Partial<SlackSettings> | undefined {
   if (!a) return undefined;
-  return { ...(a.enabled !== undefined ? { enabled: a.enabled } : {}), ...(a.channel !== undefined ? { channel: a.channel } : {}) };
+  return {
+    ...(a.enabled !== undefined ? { enabled: a.enabled } : {}),
+    ...(a.channel !== undefined ? { channel: a.channel } : {}),
+    ...(a.channel_by_severity !== undefined ? { channelBySeverity: lowerKeys(a.channel_by_severity)! } : {}),
+    ...(a.channel_by_tag !== undefined ? { channelByTag: { ...a.channel_by_tag } } : {}),
+    ...(a.mention_oncall !== undefined ? { mentionOnCall: a.mention_oncall } : {}),
+  };
 }
 
 function pagerPart(a: RulesPagerAction | undefined): Partial<PagerSettings> | undefined {
   if (!a) return undefined;
-  const lowerMap = a.priority_by_severity
-    ? Object.fromEntries(Object.entries(a.priority_by_severity).map(([k, v]) => [k.trim().toLowerCase(), v]))
-    : undefined;
+  const template = a.alias !== undefined ? parseTemplate(a.alias) : undefined;
   return {
     ...(a.enabled !== undefined ? { enabled: a.enabled } : {}),
     ...(a.priority !== undefined ? { priority: a.priority } : {}),
-    ...(lowerMap !== undefined ? { priorityBySeverity: lowerMap } : {}),
+    ...(a.priority_by_severity !== undefined ? { priorityBySeverity: lowerKeys(a.priority_by_severity)! } : {}),
     ...(a.tags !== undefined ? { tags: a.tags } : {}),
     ...(a.responders !== undefined ? { responders: a.responders } : {}),
     ...(a.note_on_repeat !== undefined ? { noteOnRepeat: a.note_on_repeat } : {}),
+    ...(template?.ok ? { alias: template.template } : {}),
   };
 }
 
+/** Field by field: the child's own settings over what it inherits. */
+function inherit<T extends object>(parent: T | undefined, own: T | undefined): T | undefined {
+  if (parent === undefined && own === undefined) return undefined;
+  return { ...parent, ...own } as T;
+}
+
 function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+  if (value && typeof value === 'object' && !Object.isFrozen(value) && !(value instanceof RegExp)) {
     Object.freeze(value);
     for (const v of Object.values(value as object)) deepFreeze(v);
   }
@@ -125,52 +156,123 @@ function deepFreeze<T>(value: T): T {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+type LocateAt = (segments: Segment[]) => { line?: number; col?: number };
+
 /**
- * Problems the schema cannot see (matcher syntax, regexes, zero durations, drop rules with actions),
- * looked for in whatever parts of the document have the right shape, so one run reports them all.
+ * Problems the schema cannot see (matcher syntax, regexes, zero durations, alias templates, drop rules
+ * with actions), looked for in whatever parts of the document have the right shape, so one run reports them all.
  */
-function semanticProblems(value: unknown, locateAt: (segments: Segment[]) => { line?: number; col?: number }): RulesProblem[] {
+function semanticProblems(value: unknown, locateAt: LocateAt): RulesProblem[] {
   const problems: RulesProblem[] = [];
+  const at = (segments: Segment[], message: string) => problems.push({ ...locateAt(segments), path: pathText(segments), message });
   const zero = (v: unknown, segments: Segment[]) => {
-    if (typeof v === 'string' && parseDuration(v) === 0) {
-      problems.push({ ...locateAt(segments), path: pathText(segments), message: 'must be longer than 0' });
-    }
+    if (typeof v === 'string' && parseDuration(v) === 0) at(segments, 'must be longer than 0');
+  };
+  const matchers = (list: unknown, segments: Segment[]) => {
+    if (!Array.isArray(list)) return;
+    list.forEach((text: unknown, j) => {
+      if (typeof text !== 'string') return;
+      const parsed = parseMatcher(text);
+      if (!parsed.ok) at([...segments, j], parsed.error);
+    });
+  };
+  const pagerAlias = (pager: unknown, segments: Segment[]) => {
+    if (!isObject(pager) || typeof pager.alias !== 'string') return;
+    const parsed = parseTemplate(pager.alias);
+    if (!parsed.ok) at([...segments, 'alias'], parsed.error);
   };
   if (!isObject(value)) return problems;
-  if (isObject(value.defaults)) zero(value.defaults.repeat_interval, ['defaults', 'repeat_interval']);
-  if (!Array.isArray(value.rules)) return problems;
-  value.rules.forEach((r: unknown, i) => {
+  if (isObject(value.defaults)) {
+    zero(value.defaults.repeat_interval, ['defaults', 'repeat_interval']);
+    pagerAlias(value.defaults.pager, ['defaults', 'pager']);
+  }
+  const rule = (r: unknown, segments: Segment[]) => {
     if (!isObject(r)) return;
-    if (Array.isArray(r.match)) {
-      r.match.forEach((text: unknown, j) => {
-        if (typeof text !== 'string') return;
-        const parsed = parseMatcher(text);
-        if (!parsed.ok) problems.push({ ...locateAt(['rules', i, 'match', j]), path: `rules[${i}].match[${j}]`, message: parsed.error });
-      });
-    }
+    matchers(r.match, [...segments, 'match']);
     if (r.drop === true && (r.slack !== undefined || r.pager !== undefined || r.continue === true)) {
-      problems.push({
-        ...locateAt(['rules', i, 'drop']),
-        path: `rules[${i}]`,
-        message: 'a rule with drop: true takes no slack, pager or continue',
-      });
+      problems.push({ ...locateAt([...segments, 'drop']), path: pathText(segments), message: 'a rule with drop: true takes no slack, pager or continue' });
     }
-    zero(r.repeat_interval, ['rules', i, 'repeat_interval']);
-  });
+    zero(r.repeat_interval, [...segments, 'repeat_interval']);
+    pagerAlias(r.pager, [...segments, 'pager']);
+    if (Array.isArray(r.routes)) r.routes.forEach((child: unknown, j) => rule(child, [...segments, 'routes', j]));
+  };
+  if (Array.isArray(value.rules)) value.rules.forEach((r: unknown, i) => rule(r, ['rules', i]));
+  if (Array.isArray(value.inhibit)) {
+    value.inhibit.forEach((r: unknown, i) => {
+      if (!isObject(r)) return;
+      matchers(r.source_match, ['inhibit', i, 'source_match']);
+      matchers(r.target_match, ['inhibit', i, 'target_match']);
+    });
+  }
+  if (isObject(value.storm_control)) {
+    zero(value.storm_control.window, ['storm_control', 'window']);
+    if (isObject(value.storm_control.channels)) {
+      for (const [ch, o] of Object.entries(value.storm_control.channels)) {
+        if (isObject(o)) zero(o.window, ['storm_control', 'channels', ch, 'window']);
+      }
+    }
+  }
   return problems;
 }
 
+const parsedMatchers = (texts: readonly string[] | undefined) =>
+  (texts ?? []).map(parseMatcher).flatMap((p) => (p.ok ? [p.matcher] : []));
+
+function buildRule(r: RoutingRule, path: string, parent: CompiledRule | undefined): CompiledRule {
+  const slack = inherit(parent?.slack, slackPart(r.slack));
+  const pager = inherit(parent?.pager, pagerPart(r.pager));
+  const own = r.repeat_interval !== undefined ? parseDuration(r.repeat_interval) ?? undefined : undefined;
+  const repeatIntervalMs = own ?? parent?.repeatIntervalMs;
+  const rule: CompiledRule = {
+    path,
+    ...(r.name !== undefined ? { name: r.name } : {}),
+    matchers: parsedMatchers(r.match),
+    continue: r.continue ?? false,
+    drop: r.drop ?? parent?.drop ?? false,
+    ...(slack ? { slack } : {}),
+    ...(pager ? { pager } : {}),
+    ...(repeatIntervalMs !== undefined ? { repeatIntervalMs } : {}),
+    routes: [],
+  };
+  const routes = (r.routes ?? []).map((child, j) => buildRule(child, `${path}.routes[${j}]`, rule));
+  return { ...rule, routes };
+}
+
+function buildInhibit(r: InhibitRule, i: number): CompiledInhibitRule {
+  return {
+    path: `inhibit[${i}]`,
+    ...(r.name !== undefined ? { name: r.name } : {}),
+    source: parsedMatchers(r.source_match),
+    target: parsedMatchers(r.target_match),
+    equal: [...(r.equal ?? [])],
+  };
+}
+
+function buildStorm(s: StormControl | undefined): CompiledStormControl | undefined {
+  if (!s) return undefined;
+  const channels: Record<string, StormLimits | null> = {};
+  for (const [channel, o] of Object.entries(s.channels ?? {})) {
+    if (o.enabled === false) {
+      channels[channel] = null;
+      continue;
+    }
+    const window = o.window ?? s.window;
+    channels[channel] = { threshold: o.threshold ?? s.threshold, window, windowMs: parseDuration(window) ?? 0 };
+  }
+  return { threshold: s.threshold, window: s.window, windowMs: parseDuration(s.window) ?? 0, channels };
+}
+
 /** Built from a validated file object; `locateAt` maps a path to a line for semantic problems. */
-function build(
-  file: RulesFile,
-  version: string,
-  origin: string,
-  opts: CompileOptions,
-  locateAt: (segments: Segment[]) => { line?: number; col?: number },
-): CompileResult {
+function build(file: RulesFile, version: string, origin: string, opts: CompileOptions, locateAt: LocateAt): CompileResult {
   const problems: RulesProblem[] = [];
   const d = file.defaults ?? {};
-  const defaultSlack: SlackSettings = { enabled: true, channel: opts.defaultChannel, ...slackPart(d.slack) };
+  const defaultSlack: SlackSettings = {
+    enabled: true,
+    channel: opts.defaultChannel,
+    channelBySeverity: {},
+    channelByTag: {},
+    ...slackPart(d.slack),
+  };
   const defaultPager: PagerSettings = {
     enabled: true,
     priorityBySeverity: {},
@@ -179,33 +281,20 @@ function build(
     noteOnRepeat: false,
     ...pagerPart(d.pager),
   };
-  const rules: CompiledRule[] = [];
-  (file.rules ?? []).forEach((r, i) => {
-    const matchers = (r.match ?? []).map(parseMatcher).flatMap((p) => (p.ok ? [p.matcher] : []));
-    const repeatIntervalMs = r.repeat_interval !== undefined ? parseDuration(r.repeat_interval) ?? undefined : undefined;
-    const slack = slackPart(r.slack);
-    const pager = pagerPart(r.pager);
-    rules.push({
-      path: `rules[${i}]`,
-      ...(r.name !== undefined ? { name: r.name } : {}),
-      matchers,
-      continue: r.continue ?? false,
-      drop: r.drop ?? false,
-      ...(slack ? { slack } : {}),
-      ...(pager ? { pager } : {}),
-      ...(repeatIntervalMs !== undefined ? { repeatIntervalMs } : {}),
-    });
-  });
+  const rules = (file.rules ?? []).map((r, i) => buildRule(r, `rules[${i}]`, undefined));
   const repeatIntervalMs = parseDuration(d.repeat_interval ?? DEFAULT_REPEAT_INTERVAL) ?? 0;
   if (defaultSlack.enabled && !defaultSlack.channel) {
     problems.push({ ...locateAt(['defaults', 'slack']), path: 'defaults.slack.channel', message: 'is empty' });
   }
   if (problems.length > 0) return failure(origin, problems);
+  const stormControl = buildStorm(file.storm_control);
   const compiled: CompiledRules = {
     version,
     origin,
     defaults: { slack: defaultSlack, pager: defaultPager, repeatIntervalMs },
     rules,
+    inhibit: (file.inhibit ?? []).map(buildInhibit),
+    ...(stormControl ? { stormControl } : {}),
   };
   return { ok: true, rules: deepFreeze(compiled) };
 }

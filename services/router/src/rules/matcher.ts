@@ -2,6 +2,8 @@
 export type MatchOp = '=' | '!=' | '=~' | '!~';
 
 export interface Matcher {
+  /** The matcher as written, for explanations. */
+  readonly text: string;
   readonly name: string;
   readonly op: MatchOp;
   readonly value: string;
@@ -48,12 +50,12 @@ export function parseMatcher(text: string): ParsedMatcher {
   }
   if (op === '=~' || op === '!~') {
     try {
-      return { ok: true, matcher: { name, op, value, regex: new RegExp(`^(?:${value})$`, 'u') } };
+      return { ok: true, matcher: { text: text.trim(), name, op, value, regex: new RegExp(`^(?:${value})$`, 'u') } };
     } catch (err) {
       return { ok: false, error: `bad regex in matcher ${JSON.stringify(text)}: ${(err as Error).message}` };
     }
   }
-  return { ok: true, matcher: { name, op, value } };
+  return { ok: true, matcher: { text: text.trim(), name, op, value } };
 }
 
 /** Whether the labels satisfy the matcher; a missing label reads as "" (as in Alertmanager). */
@@ -69,4 +71,9 @@ export function matches(m: Matcher, labels: Readonly<Record<string, string>>): b
     case '!~':
       return !m.regex!.test(v);
   }
+}
+
+/** Whether every matcher is satisfied (an empty list matches everything). */
+export function matchesAll(matchers: readonly Matcher[], labels: Readonly<Record<string, string>>): boolean {
+  return matchers.every((m) => matches(m, labels));
 }

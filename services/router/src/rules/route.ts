@@ -1,6 +1,7 @@
-import type { PagerPriority } from '@alertbus/schemas';
+import type { PagerPriority, RuleRef } from '@alertbus/schemas';
 import { matches } from './matcher';
-import type { CompiledRule, CompiledRules, PagerSettings, RoutableAlert, Route } from './types';
+import { renderTemplate } from './template';
+import type { ChannelSource, CompiledRule, CompiledRules, PagerSettings, Routable, Route, SlackSettings } from './types';
 
 /** Priority by severity when neither the rule nor the defaults say otherwise. */
 export function builtinPriority(severity: string): PagerPriority {
@@ -20,21 +21,73 @@ export function builtinPriority(severity: string): PagerPriority {
   }
 }
 
-/** Labels plus the pseudo-labels source, severity and status (which win over labels of the same name). */
-export function matchLabels(alert: RoutableAlert): Record<string, string> {
-  return { ...alert.labels, source: alert.source, severity: alert.severity, status: alert.status };
+/**
+ * What matchers see. Alerts: labels plus the pseudo-labels source, severity and status (these win over
+ * labels of the same name). Slack messages: source "slack" and channel, user, text.
+ */
+export function matchLabels(input: Routable): Record<string, string> {
+  if (input.kind === 'slack-message') {
+    return { ...input.labels, source: 'slack', channel: input.channel, user: input.user, text: input.text };
+  }
+  return { ...input.labels, source: input.source, severity: input.severity, status: input.status };
 }
 
-/** Rules that match, in order: the first one, and the ones after it while `continue: true` says go on. */
-export function matchingRules(rules: CompiledRules, alert: RoutableAlert): CompiledRule[] {
-  const labels = matchLabels(alert);
-  const chain: CompiledRule[] = [];
-  for (const rule of rules.rules) {
-    if (!rule.matchers.every((m) => matches(m, labels))) continue;
-    chain.push(rule);
-    if (!rule.continue) break;
+const severityOf = (input: Routable) => (input.kind === 'slack-message' ? '' : input.severity);
+
+/** One rule as the matcher saw it, for `alertbus rules test`: whether it matched and, if not, the first matcher that failed. */
+export interface RuleTrace {
+  path: string;
+  name?: string;
+  matched: boolean;
+  failed?: string;
+  /** Whether it is part of the chain that decides (a matching parent whose nested rules matched is not). */
+  applied: boolean;
+  routes: RuleTrace[];
+}
+
+/**
+ * Alertmanager's tree walk: at each level rules are tried in order; a match descends into its nested rules
+ * and, when none of them matches, applies itself; `continue: true` goes on to the next rule of the level.
+ */
+function walk(level: readonly CompiledRule[], labels: Record<string, string>, chain: CompiledRule[], trace: RuleTrace[] | null): void {
+  for (let i = 0; i < level.length; i++) {
+    const rule = level[i]!;
+    const failed = rule.matchers.find((m) => !matches(m, labels));
+    const t: RuleTrace | null = trace
+      ? { path: rule.path, ...(rule.name ? { name: rule.name } : {}), matched: !failed, ...(failed ? { failed: failed.text } : {}), applied: false, routes: [] }
+      : null;
+    if (t) trace!.push(t);
+    if (failed) continue;
+    const before = chain.length;
+    walk(rule.routes, labels, chain, t ? t.routes : null);
+    if (chain.length === before) {
+      chain.push(rule);
+      if (t) t.applied = true;
+    }
+    if (!rule.continue) {
+      // The rest of the level is never looked at; show it as not reached.
+      if (trace) for (const rest of level.slice(i + 1)) trace.push(unreached(rest));
+      return;
+    }
   }
+}
+
+function unreached(rule: CompiledRule): RuleTrace {
+  return { path: rule.path, ...(rule.name ? { name: rule.name } : {}), matched: false, failed: '(not reached)', applied: false, routes: [] };
+}
+
+/** Rules that decide, in order: the matched leaves of the tree, joined by `continue: true`. */
+export function matchingRules(rules: CompiledRules, input: Routable): CompiledRule[] {
+  const chain: CompiledRule[] = [];
+  walk(rules.rules, matchLabels(input), chain, null);
   return chain;
+}
+
+/** Every top-level rule (and the nested ones looked at) with whether it matched, for explanations. */
+export function traceRules(rules: CompiledRules, input: Routable): RuleTrace[] {
+  const trace: RuleTrace[] = [];
+  walk(rules.rules, matchLabels(input), [], trace);
+  return trace;
 }
 
 /** The rule's own priority or severity map first, then the defaults', then the built-in map. */
@@ -49,42 +102,80 @@ function priorityFor(rule: Partial<PagerSettings> | undefined, defaults: PagerSe
   );
 }
 
+/** An alert's tags: its pager tags, then the comma-separated values of its `tags` label. */
+export function tagsOf(input: Routable, pagerTags: readonly string[]): string[] {
+  const fromLabel = (input.labels?.tags ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+  return [...new Set([...pagerTags, ...fromLabel])];
+}
+
+/** A rule's own channel first, then tag → channel, then severity → channel, then the default channel. */
+function channelFor(
+  explicit: Partial<SlackSettings> | undefined,
+  slack: SlackSettings,
+  input: Routable,
+  pagerTags: readonly string[],
+): { channel: string; source: ChannelSource } {
+  if (explicit?.channel) return { channel: explicit.channel, source: 'rule' };
+  for (const tag of tagsOf(input, pagerTags)) {
+    const c = slack.channelByTag[tag];
+    if (c) return { channel: c, source: 'tag' };
+  }
+  const bySeverity = slack.channelBySeverity[severityOf(input).trim().toLowerCase()];
+  if (bySeverity) return { channel: bySeverity, source: 'severity' };
+  return { channel: slack.channel, source: 'defaults' };
+}
+
+/** The rule reference recorded on every decision: the chain's paths and names, and the rules version. */
+export function ruleRef(rules: CompiledRules, chain: readonly CompiledRule[]): RuleRef {
+  if (chain.length === 0) return { path: 'defaults', rulesVersion: rules.version };
+  const names = chain.map((r) => r.name).filter((n): n is string => n !== undefined);
+  return { path: chain.map((r) => r.path).join(','), ...(names.length > 0 ? { name: names.join(',') } : {}), rulesVersion: rules.version };
+}
+
 /**
- * Where an alert goes. Ordered rules, first match wins; with `continue: true` later matches join the
- * chain, and each setting (Slack, pager, repeat interval) comes from the first rule of the chain that
- * sets it, else from the defaults. A drop anywhere in the chain drops the alert. No match: the defaults.
+ * Where an input goes. Ordered rules, first match wins; nested rules refine their parent and inherit its
+ * actions; with `continue: true` later matches join the chain, and each setting (Slack, pager, repeat
+ * interval) comes from the first rule of the chain that sets it, else from the defaults. A drop anywhere in
+ * the chain drops the input. No match: the defaults.
  */
-export function route(rules: CompiledRules, alert: RoutableAlert): Route {
-  const chain = matchingRules(rules, alert);
+export function route(rules: CompiledRules, input: Routable): Route {
+  const chain = matchingRules(rules, input);
   const d = rules.defaults;
   const dropper = chain.find((r) => r.drop);
-  const ref = (rs: readonly CompiledRule[]) => {
-    const names = rs.map((r) => r.name).filter((n): n is string => n !== undefined);
-    return {
-      path: rs.map((r) => r.path).join(','),
-      ...(names.length > 0 ? { name: names.join(',') } : {}),
-      rulesVersion: rules.version,
-    };
-  };
-  if (dropper) return { rule: ref([dropper]), drop: true, repeatIntervalMs: d.repeatIntervalMs };
-  const rule = chain.length === 0 ? { path: 'defaults', rulesVersion: rules.version } : ref(chain);
+  if (dropper) return { rule: ruleRef(rules, [dropper]), drop: true, repeatIntervalMs: d.repeatIntervalMs };
 
   const slackFrom = chain.find((r) => r.slack !== undefined)?.slack;
-  const slack = { ...d.slack, ...slackFrom };
+  const slack: SlackSettings = { ...d.slack, ...slackFrom };
   const pagerFrom = chain.find((r) => r.pager !== undefined)?.pager;
   const pager: PagerSettings = { ...d.pager, ...pagerFrom };
   const repeatIntervalMs = chain.find((r) => r.repeatIntervalMs !== undefined)?.repeatIntervalMs ?? d.repeatIntervalMs;
+  const target = slack.enabled ? channelFor(slackFrom, slack, input, pager.tags) : undefined;
+  const alias = input.alias ?? '';
   return {
-    rule,
+    rule: ruleRef(rules, chain),
     drop: false,
-    ...(slack.enabled && slack.channel ? { slackChannel: slack.channel } : {}),
+    ...(target && target.channel ? { slackChannel: target.channel, channelSource: target.source } : {}),
+    ...(slack.mentionOnCall ? { mentionOnCall: slack.mentionOnCall } : {}),
     ...(pager.enabled
       ? {
           pager: {
-            priority: priorityFor(pagerFrom, d.pager, alert.severity),
+            priority: priorityFor(pagerFrom, d.pager, severityOf(input)),
             tags: pager.tags,
             responders: pager.responders,
             noteOnRepeat: pager.noteOnRepeat,
+            ...(pager.alias
+              ? {
+                  alias: renderTemplate(pager.alias, {
+                    alias,
+                    source: input.kind === 'slack-message' ? 'slack' : input.source,
+                    severity: severityOf(input),
+                    labels: input.labels ?? {},
+                  }),
+                }
+              : {}),
           },
         }
       : {}),

@@ -2,9 +2,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { builtinRules, canonicalJson, compileRules } from './compile';
 import { parseDuration } from './duration';
+import { rulesFrom } from '../test-support/scenario';
 import { matches, parseMatcher } from './matcher';
-import { route } from './route';
-import type { CompiledRules, RoutableAlert } from './types';
+import { matchLabels, route, traceRules } from './route';
+import { parseTemplate, renderTemplate } from './template';
+import type { CompiledRules, Routable, RoutableAlert, RoutableSlackMessage } from './types';
 import { createHash } from 'node:crypto';
 
 const testdata = (name: string) => path.resolve(__dirname, '../../testdata', name);
@@ -154,7 +156,7 @@ describe('invalid rules files are rejected with the line and the problem', () =>
       'rules.invalid.yaml:6:13: rules[0].match[0]: bad matcher "team==\\"db\\"": the value must be a double-quoted string or a word without spaces, quotes or commas',
       expect.stringMatching(/^rules\.invalid\.yaml:8:13: rules\[1\]\.match\[0\]: bad regex in matcher "service=~\\"api\(\|\\"": Invalid regular expression/),
       'rules.invalid.yaml:10:24: rules[2].pager.priority: must be one of "P1", "P2", "P3", "P4", "P5"',
-      'rules.invalid.yaml:12:5: rules[3].slak: unknown field "slak" (expected one of: name, match, slack, pager, repeat_interval, continue, drop)',
+      'rules.invalid.yaml:12:5: rules[3].slak: unknown field "slak" (expected one of: name, match, slack, pager, repeat_interval, continue, drop, routes)',
       'rules.invalid.yaml:15:11: rules[4]: a rule with drop: true takes no slack, pager or continue',
     ]);
   });
@@ -181,5 +183,156 @@ describe('invalid rules files are rejected with the line and the problem', () =>
     const r = compileRules('', 'empty.yaml', { defaultChannel: '#alerts' });
     expect(r.ok).toBe(true);
     if (r.ok) expect(route(r.rules, alertOf({})).slackChannel).toBe('#alerts');
+  });
+});
+
+const slackMsg = (channel: string, user: string, text: string): RoutableSlackMessage => ({ kind: 'slack-message', channel, user, text });
+
+describe('matchers see the pseudo-labels', () => {
+  const m = (text: string) => {
+    const p = parseMatcher(text);
+    if (!p.ok) throw new Error(p.error);
+    return p.matcher;
+  };
+  test.each<[string, Routable, boolean]>([
+    ['source="grafana"', alertOf({}, { source: 'grafana' }), true],
+    ['source!="grafana"', alertOf({ source: 'grafana' }), true], // the pseudo-label wins over a label of the same name
+    ['severity=~"crit.*"', alertOf({}, { severity: 'critical' }), true],
+    ['status!~"firing"', alertOf({}, { status: 'resolved' }), true],
+    ['status!~"firing"', alertOf({}), false],
+    ['channel="C0OPS"', slackMsg('C0OPS', 'U1', 'hi'), true],
+    ['channel!="C0OPS"', slackMsg('C0DEV', 'U1', 'hi'), true],
+    ['user=~"U0(A|B)"', slackMsg('C1', 'U0B', 'hi'), true],
+    ['user!~"U0BOT.*"', slackMsg('C1', 'U0BOT7', 'hi'), false],
+    ['text=~".*disk.*"', slackMsg('C1', 'U1', 'the disk is full'), true],
+    ['text=~"disk"', slackMsg('C1', 'U1', 'the disk is full'), false], // anchored
+    ['source="slack"', slackMsg('C1', 'U1', ''), true],
+    ['severity=""', slackMsg('C1', 'U1', ''), true], // Slack messages have no severity
+    ['channel=""', alertOf({}), true], // alerts have no channel
+  ])('%s on %j → %s', (text, input, expected) => {
+    expect(matches(m(text), matchLabels(input))).toBe(expected);
+  });
+});
+
+describe('every matcher kind routes (rules.matchers.yaml)', () => {
+  const rules = rulesFrom('rules.matchers.yaml');
+  test.each<[string, Routable, string, string | null]>([
+    ['slack: channel =~, user !~, text =~', slackMsg('C0OPS1', 'U123', 'database down?'), 'slack-ops-channel', '#ops-requests'],
+    ['slack: a bot in the ops channel is not a person', slackMsg('C0OPS1', 'U0BOT1', 'database down?'), 'slack-other', null],
+    ['slack: text not about disks', slackMsg('C0OPS1', 'U123', 'lunch?'), 'slack-other', null],
+    ['slack: user =, text !=', slackMsg('C0RANDOM', 'U0BOSS', 'status?'), 'slack-from-boss', '#boss'],
+    ['slack: empty text from the boss', slackMsg('C0RANDOM', 'U0BOSS', ''), 'slack-other', null],
+    ['label =', alertOf({ team: 'db' }), 'equal-label', '#eq'],
+    ['label != and source =', alertOf({ team: 'search' }, { source: 'grafana' }), 'not-equal-and-source', '#grafana-not-web'],
+    ['web from grafana skips the != rule', alertOf({ team: 'web', severity: 'page' }, { source: 'grafana' }), 'regex-severity', '#critical'],
+    ['severity =~', alertOf({ severity: 'critical' }), 'regex-severity', '#critical'],
+    ['status !~', alertOf({ severity: 'warning' }, { status: 'resolved' }), 'not-regex-status', '#resolved-only'],
+    ['quoted label name, missing label = ""', alertOf({ 'weird name': 'x' }), 'quoted-name-and-empty-value', '#weird'],
+    ['quoted label name, but the label must be missing', alertOf({ 'weird name': 'x', missing: 'no' }), 'defaults', '#alerts'],
+  ])('%s', (_, input, name, channel) => {
+    const r = route(rules, input);
+    expect(r.rule.name ?? r.rule.path).toBe(name);
+    expect(r.drop).toBe(channel === null);
+    if (channel) expect(r.slackChannel).toBe(channel);
+  });
+});
+
+describe('nested rules inherit and override (rules.nested.yaml)', () => {
+  const rules = rulesFrom('rules.nested.yaml');
+  const dba = [{ type: 'team', name: 'dba' }];
+  test.each<[string, Record<string, string>, { path: string; drop?: boolean; channel?: string; priority?: string | null; repeat?: number; responders?: unknown; tags?: string[]; mention?: string }]>([
+    ['db warning: the parent applies when no nested rule matches', { team: 'db', severity: 'warning' }, { path: 'rules[0]', channel: '#db', priority: 'P2', repeat: 3_600_000, responders: dba, tags: ['db'] }],
+    ['db critical: the nested rule overrides the priority and inherits the rest', { team: 'db', severity: 'critical' }, { path: 'rules[0].routes[0]', channel: '#db', priority: 'P1', repeat: 3_600_000, responders: dba, tags: ['db'] }],
+    ['db staging: its own channel, pager switched off, 1h inherited', { team: 'db', env: 'staging', severity: 'warning' }, { path: 'rules[0].routes[1]', channel: '#db-staging', priority: null, repeat: 3_600_000 }],
+    ['db staging noisy: three levels deep, dropped', { team: 'db', env: 'staging', noisy: 'true', severity: 'warning' }, { path: 'rules[0].routes[1].routes[0]', drop: true }],
+    ['db critical in staging: first nested match wins', { team: 'db', env: 'staging', severity: 'critical' }, { path: 'rules[0].routes[0]', channel: '#db', priority: 'P1' }],
+    ['db backups: continue inside the parent; each setting from the first nested rule that has it', { team: 'db', alertname: 'BackupFailed', severity: 'warning' }, { path: 'rules[0].routes[2],rules[0].routes[3]', channel: '#db-backups', priority: 'P2', repeat: 43_200_000, tags: ['db'] }],
+    ['test env: dropped by the parent', { env: 'test', severity: 'warning' }, { path: 'rules[1]', drop: true }],
+    ['test env critical: a nested rule undoes the drop', { env: 'test', severity: 'critical' }, { path: 'rules[1].routes[0]', channel: '#test-critical', priority: 'P1' }],
+    ['web: continue at the top level joins the catch-all', { team: 'web', severity: 'warning' }, { path: 'rules[2],rules[3]', channel: '#web', priority: 'P4' }],
+    ['anything else: the catch-all', { team: 'x', severity: 'warning' }, { path: 'rules[3]', channel: '#alerts', priority: 'P4', repeat: 14_400_000 }],
+  ])('%s', (_, labels, want) => {
+    const r = route(rules, alertOf(labels));
+    expect(r.rule.path).toBe(want.path);
+    expect(r.drop).toBe(want.drop ?? false);
+    if (want.drop) return;
+    if (want.channel) expect(r.slackChannel).toBe(want.channel);
+    if (want.priority !== undefined) expect(r.pager?.priority ?? null).toBe(want.priority);
+    if (want.repeat !== undefined) expect(r.repeatIntervalMs).toBe(want.repeat);
+    if (want.responders) expect(r.pager?.responders).toEqual(want.responders);
+    if (want.tags) expect(r.pager?.tags).toEqual(want.tags);
+  });
+
+  test('the rule names of a nested chain are recorded', () => {
+    expect(route(rules, alertOf({ team: 'db', alertname: 'BackupFailed' })).rule).toEqual({
+      path: 'rules[0].routes[2],rules[0].routes[3]',
+      name: 'db-backups,db-backups-owner',
+      rulesVersion: rules.version,
+    });
+  });
+
+  test('the trace shows which rules matched, which applied, and the matcher that failed', () => {
+    const trace = traceRules(rules, alertOf({ team: 'db', severity: 'critical' }));
+    expect(trace[0]).toMatchObject({ path: 'rules[0]', matched: true, applied: false });
+    expect(trace[0]!.routes[0]).toMatchObject({ path: 'rules[0].routes[0]', name: 'db-critical', matched: true, applied: true });
+    expect(trace[0]!.routes[1]).toMatchObject({ matched: false, failed: '(not reached)' });
+    expect(trace[1]).toMatchObject({ path: 'rules[1]', matched: false, failed: '(not reached)' });
+    const web = traceRules(rules, alertOf({ team: 'web' }));
+    expect(web[0]).toMatchObject({ path: 'rules[0]', matched: false, failed: 'team="db"' });
+    expect(web[2]).toMatchObject({ path: 'rules[2]', matched: true, applied: true });
+    expect(web[3]).toMatchObject({ path: 'rules[3]', matched: true, applied: true });
+  });
+});
+
+describe('shorthands: severity → channel, tag → channel, pager alias template, on-call mention (rules.shorthand.yaml)', () => {
+  const rules = rulesFrom('rules.shorthand.yaml');
+  const alert = (labels: Record<string, string>, severity = 'warning', alias = 'alertmanager:fp1') =>
+    alertOf(labels, { severity, alias });
+  test.each<[string, RoutableAlert, { channel: string; source: string; alias: string; mention?: string }]>([
+    ['critical → #incidents', alert({ alertname: 'Down', cluster: 'eu' }, 'critical'), { channel: '#incidents', source: 'severity', alias: 'alertmanager/Down/eu' }],
+    ['severity map keys are case-insensitive', alert({ alertname: 'Note' }, 'INFO'), { channel: '#alerts-low', source: 'severity', alias: 'alertmanager/Note/' }],
+    ['no mapping → the default channel', alert({ alertname: 'X', cluster: 'us' }), { channel: '#alerts', source: 'defaults', alias: 'alertmanager/X/us' }],
+    ['a pager tag maps before the severity', alert({ team: 'db', alertname: 'Slow', cluster: 'eu' }, 'critical'), { channel: '#db', source: 'tag', alias: 'alertmanager/Slow/eu' }],
+    ['a `tags` label maps too', alert({ tags: 'web, payments', alertname: 'Pay' }), { channel: '#payments', source: 'tag', alias: 'alertmanager/Pay/' }],
+    ['a rule\'s own channel beats every map; its own alias template too', alert({ team: 'search', tags: 'payments' }, 'critical'), { channel: '#search', source: 'rule', alias: 'search-alertmanager:fp1', mention: 'search_schedule' }],
+  ])('%s', (_, input, want) => {
+    const r = route(rules, input);
+    expect(r.slackChannel).toBe(want.channel);
+    expect(r.channelSource).toBe(want.source);
+    expect(r.pager?.alias).toBe(want.alias);
+    expect(r.mentionOnCall).toBe(want.mention);
+  });
+
+  test('templates: unknown placeholders are refused, blank results fall back to the alias, 512 code points at most', () => {
+    expect(parseTemplate('{{ labels.a }}-{{ alias }}').ok).toBe(true);
+    expect(parseTemplate('{{ labels }}')).toMatchObject({ ok: false });
+    expect(parseTemplate('x }} y')).toMatchObject({ ok: false });
+    const t = parseTemplate('{{ labels.none }}');
+    if (!t.ok) throw new Error(t.error);
+    expect(renderTemplate(t.template, { alias: 'a:1', source: 's', severity: 'w', labels: {} })).toBe('a:1');
+    const long = parseTemplate('{{ labels.x }}');
+    if (!long.ok) throw new Error(long.error);
+    expect([...renderTemplate(long.template, { alias: 'a', source: 's', severity: 'w', labels: { x: '🔥'.repeat(600) } })]).toHaveLength(512);
+  });
+});
+
+describe('more invalid files: nested paths, inhibit, storm control and templates are named by line', () => {
+  test('rules.invalid-more.yaml', () => {
+    const r = compileRules(readFileSync(testdata('rules.invalid-more.yaml')), 'rules.invalid-more.yaml', { defaultChannel: '#alerts' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.message.split('\n')).toEqual([
+      'rules.invalid-more.yaml:6:17: rules[0].routes[0].match[0]: bad matcher "severity==\\"critical\\"": the value must be a double-quoted string or a word without spaces, quotes or commas',
+      'rules.invalid-more.yaml:7:25: rules[0].routes[0].pager.alias: unknown placeholder {{ nope }} in "{{ labels.x }}-{{ nope }}" (expected {{ alias }}, {{ source }}, {{ severity }} or {{ labels.NAME }})',
+      expect.stringMatching(/^rules\.invalid-more\.yaml:10:20: inhibit\[0\]\.target_match\[0\]: bad regex in matcher/),
+      'rules.invalid-more.yaml:12:14: storm_control.threshold: must be >= 1',
+      'rules.invalid-more.yaml:13:11: storm_control.window: must be longer than 0',
+    ]);
+  });
+
+  test('an unknown field deep in a nested rule lists the fields a rule takes', () => {
+    const r = compileRules('rules:\n  - routes:\n      - routes:\n          - chanel: x\n', 'n.yaml', { defaultChannel: '#a' });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.message).toMatch(/^n\.yaml:4:13: rules\[0\]\.routes\[0\]\.routes\[0\]\.chanel: unknown field "chanel" \(expected one of: name, match, slack, pager, repeat_interval, continue, drop, routes\)$/);
   });
 });

@@ -1,9 +1,15 @@
 import type { PagerPriority, Responder, RuleRef } from '@alertbus/schemas';
 import type { Matcher } from './matcher';
+import type { AliasTemplate } from './template';
 
 export interface SlackSettings {
   readonly enabled: boolean;
   readonly channel: string;
+  /** Lower-cased severity → channel. */
+  readonly channelBySeverity: Readonly<Record<string, string>>;
+  readonly channelByTag: Readonly<Record<string, string>>;
+  /** Schedule whose on-call is mentioned in the thread. */
+  readonly mentionOnCall?: string;
 }
 
 export interface PagerSettings {
@@ -13,6 +19,7 @@ export interface PagerSettings {
   readonly tags: readonly string[];
   readonly responders: readonly Responder[];
   readonly noteOnRepeat: boolean;
+  readonly alias?: AliasTemplate;
 }
 
 /** What a rule says, each part absent when the rule leaves it to later rules or the defaults. */
@@ -22,15 +29,43 @@ export interface RuleActions {
   readonly repeatIntervalMs?: number;
 }
 
+/**
+ * One rule, its actions already merged with its ancestors' (a nested rule inherits its parent's actions and
+ * overrides what it sets itself).
+ */
 export interface CompiledRule extends RuleActions {
+  /** rules[1].routes[0] */
   readonly path: string;
   readonly name?: string;
   readonly matchers: readonly Matcher[];
   readonly continue: boolean;
   readonly drop: boolean;
+  /** Nested rules: tried in order when this one matches; when none matches, this rule applies itself. */
+  readonly routes: readonly CompiledRule[];
 }
 
-/** The rules file compiled once at start: immutable, matched by a pure function. */
+/** While an open incident matches `source`, firing alerts matching `target` with equal `equal` labels are suppressed. */
+export interface CompiledInhibitRule {
+  readonly path: string;
+  readonly name?: string;
+  readonly source: readonly Matcher[];
+  readonly target: readonly Matcher[];
+  readonly equal: readonly string[];
+}
+
+export interface StormLimits {
+  readonly threshold: number;
+  readonly windowMs: number;
+  /** The window as written, for messages and explanations. */
+  readonly window: string;
+}
+
+export interface CompiledStormControl extends StormLimits {
+  /** Per-channel limits; null: storm control is off for that channel. */
+  readonly channels: Readonly<Record<string, StormLimits | null>>;
+}
+
+/** The rules file compiled once: immutable, matched by pure functions. */
 export interface CompiledRules {
   /** sha256 hex of the file bytes, or of the canonical JSON of the built-in defaults. */
   readonly version: string;
@@ -42,28 +77,54 @@ export interface CompiledRules {
     readonly repeatIntervalMs: number;
   };
   readonly rules: readonly CompiledRule[];
+  readonly inhibit: readonly CompiledInhibitRule[];
+  readonly stormControl?: CompiledStormControl;
 }
 
-/** What the matched rules decide for one alert. */
+/** Where the route's Slack channel came from, for explanations. */
+export type ChannelSource = 'rule' | 'tag' | 'severity' | 'defaults';
+
+/** What the matched rules decide for one input. */
 export interface Route {
   readonly rule: RuleRef;
   readonly drop: boolean;
   /** Channel of the incident thread; absent when the alert goes to no Slack channel. */
   readonly slackChannel?: string;
+  readonly channelSource?: ChannelSource;
+  /** Schedule whose on-call should be mentioned. */
+  readonly mentionOnCall?: string;
   /** Absent when the alert pages no one. */
   readonly pager?: {
     readonly priority: PagerPriority;
     readonly tags: readonly string[];
     readonly responders: readonly Responder[];
     readonly noteOnRepeat: boolean;
+    /** The pager alert alias from the rule's template; absent: the incident alias. */
+    readonly alias?: string;
   };
   readonly repeatIntervalMs: number;
 }
 
 /** The fields of an alert that rules look at. */
 export interface RoutableAlert {
+  readonly kind?: 'alert';
   readonly labels: Readonly<Record<string, string>>;
   readonly source: string;
   readonly severity: string;
   readonly status: string;
+  /** The incident alias, for pager alias templates. */
+  readonly alias?: string;
 }
+
+/** The fields of a Slack message that rules look at (pseudo-labels channel, user, text; source is "slack"). */
+export interface RoutableSlackMessage {
+  readonly kind: 'slack-message';
+  readonly channel: string;
+  readonly user: string;
+  readonly text: string;
+  /** Extra pseudo-labels the Slack decisions may add (e.g. the message kind). */
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly alias?: string;
+}
+
+export type Routable = RoutableAlert | RoutableSlackMessage;

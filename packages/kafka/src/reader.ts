@@ -1,0 +1,250 @@
+/**
+ * Reads chosen partitions between two offsets, outside any service's consumer group: for rebuilding a
+ * projection from the log, for audits and for replays over a time window.
+ */
+import { randomUUID } from 'node:crypto';
+import { Partitioners, type Admin, type Kafka, type PartitionMetadata } from 'kafkajs';
+import type { Logger } from 'pino';
+import { toConsumedRecord, type ConsumedRecord } from './records';
+
+/** The half-open offset range [from, to) of one partition. */
+export interface OffsetRange {
+  topic: string;
+  partition: number;
+  from: string;
+  to: string;
+}
+
+export interface ReadBatch {
+  topic: string;
+  partition: number;
+  /** Committed data records only (no transaction markers, nothing aborted), in offset order, within the range. */
+  records: ConsumedRecord[];
+  heartbeat(): Promise<void>;
+}
+
+export interface ReadProgress {
+  /** Offsets covered so far, summed over all ranges (transaction markers count: they occupy offsets). */
+  covered: bigint;
+  /** Sum of all ranges' lengths. */
+  total: bigint;
+  records: number;
+  partitionsDone: number;
+  partitions: number;
+}
+
+export interface ReadRangesOptions {
+  kafka: Kafka;
+  ranges: readonly OffsetRange[];
+  onBatch: (batch: ReadBatch) => Promise<void> | void;
+  onProgress?: (progress: ReadProgress) => void;
+  /**
+   * Ends a partition's range early, at the first record for which it is true (that record excluded): e.g.
+   * the first record written after a time window.
+   */
+  stopAt?: (record: ConsumedRecord) => boolean;
+  log?: Logger;
+  /** Give up when no partition moved for this long (e.g. a transaction left open); default 120 s. */
+  stallTimeoutMs?: number;
+}
+
+const rangeKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+const big = (v: string) => BigInt(v);
+
+/**
+ * Hands every committed record in the ranges to `onBatch`, one partition's fetch at a time, and returns when
+ * every range is covered. A range ends at its `to` even when the offsets just before it hold transaction
+ * markers or aborted records, which are never handed out: the position, not the last record, decides.
+ */
+export async function readRanges(opts: ReadRangesOptions): Promise<ReadProgress> {
+  const pending = new Map<string, { topic: string; partition: number; from: string; to: string; position: bigint }>();
+  const progress: ReadProgress = { covered: 0n, total: 0n, records: 0, partitionsDone: 0, partitions: opts.ranges.length };
+  for (const r of opts.ranges) {
+    const length = big(r.to) - big(r.from);
+    progress.total += length > 0n ? length : 0n;
+    if (length > 0n) pending.set(rangeKey(r.topic, r.partition), { ...r, position: big(r.from) });
+    else progress.partitionsDone += 1;
+  }
+  if (pending.size === 0) return progress;
+
+  const topics = [...new Set([...pending.values()].map((r) => r.topic))];
+  const groupId = `alertbus-reader-${randomUUID()}`;
+  const consumer = opts.kafka.consumer({
+    groupId,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 1_000,
+    maxWaitTimeInMs: 100,
+    allowAutoTopicCreation: false,
+  });
+  const stallTimeoutMs = opts.stallTimeoutMs ?? 120_000;
+  let lastMove = Date.now();
+  let failed = false;
+  let settle: { resolve: () => void; reject: (err: Error) => void } | undefined;
+  const finished = new Promise<void>((resolve, reject) => {
+    settle = {
+      resolve,
+      reject: (err) => {
+        failed = true;
+        reject(err);
+      },
+    };
+  });
+  finished.catch(() => undefined);
+
+  /** Moves a partition's position (records handed out or markers skipped) and finishes it at the range end. */
+  const advance = (topic: string, partition: number, next: bigint) => {
+    const r = pending.get(rangeKey(topic, partition));
+    if (!r || next <= r.position) return;
+    const capped = next > big(r.to) ? big(r.to) : next;
+    progress.covered += capped - r.position;
+    r.position = capped;
+    lastMove = Date.now();
+    if (capped >= big(r.to)) {
+      pending.delete(rangeKey(topic, partition));
+      progress.partitionsDone += 1;
+      consumer.pause([{ topic, partitions: [partition] }]);
+    }
+    opts.onProgress?.(progress);
+    if (pending.size === 0) settle!.resolve();
+  };
+
+  // Batches made only of markers or aborted records never reach eachBatch; this event still reports their end.
+  // Batches with records move the position in eachBatch only, so one left unhandled (stale) is never skipped.
+  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+    const { topic, partition, lastOffset, batchSize } = e.payload as { topic: string; partition: number; lastOffset: string; batchSize: number };
+    if (batchSize === 0) advance(topic, partition, big(lastOffset) + 1n);
+  });
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    const assignment = e.payload.memberAssignment as Record<string, number[]>;
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) {
+        const r = pending.get(rangeKey(topic, partition));
+        if (!r) consumer.pause([{ topic, partitions: [partition] }]);
+        else consumer.seek({ topic, partition, offset: r.position.toString() });
+      }
+    }
+  });
+  consumer.on(consumer.events.CRASH, (e) => {
+    if (!e.payload.restart) settle!.reject(e.payload.error);
+  });
+
+  const watchdog = setInterval(() => {
+    if (Date.now() - lastMove < stallTimeoutMs) return;
+    const stuck = [...pending.values()].map((r) => `${r.topic}[${r.partition}] at ${r.position} of ${r.to}`).join(', ');
+    settle!.reject(new Error(`reading stalled for ${stallTimeoutMs} ms (an open transaction?): ${stuck}`));
+  }, 1_000);
+
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, heartbeat, isStale, resolveOffset }) => {
+        const r = pending.get(rangeKey(batch.topic, batch.partition));
+        if (!r || failed || isStale()) return;
+        const from = r.position;
+        const to = big(r.to);
+        let records = batch.messages
+          .filter((m) => big(m.offset) >= from && big(m.offset) < to)
+          .map((m) => toConsumedRecord(batch.topic, batch.partition, m));
+        const stop = opts.stopAt ? records.findIndex(opts.stopAt) : -1;
+        if (stop >= 0) {
+          progress.total -= to - big(records[stop]!.offset);
+          r.to = records[stop]!.offset;
+          records = records.slice(0, stop);
+        }
+        if (records.length > 0) {
+          try {
+            await opts.onBatch({ topic: batch.topic, partition: batch.partition, records, heartbeat });
+          } catch (err) {
+            // The caller's failure ends the read; kafkajs would otherwise restart and retry the batch forever.
+            settle!.reject(err as Error);
+            return;
+          }
+          progress.records += records.length;
+        }
+        // The next fetch starts after what is resolved: the whole batch, trailing markers included.
+        resolveOffset(batch.lastOffset());
+        advance(batch.topic, batch.partition, big(batch.lastOffset()) + 1n);
+      },
+    });
+    await finished;
+    return progress;
+  } finally {
+    clearInterval(watchdog);
+    await consumer.disconnect().catch(() => undefined);
+    await deleteGroup(opts.kafka, groupId, opts.log);
+  }
+}
+
+async function deleteGroup(kafka: Kafka, groupId: string, log?: Logger): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.deleteGroups([groupId]);
+  } catch (err) {
+    log?.debug({ err, groupId }, 'could not delete the reader group (it expires on its own)');
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Every partition of the topics from its first offset still in the log to its current end. */
+export async function wholeTopicRanges(kafka: Kafka, topics: readonly string[]): Promise<OffsetRange[]> {
+  return withAdmin(kafka, async (admin) => {
+    const out: OffsetRange[] = [];
+    for (const topic of topics) {
+      for (const o of await admin.fetchTopicOffsets(topic)) {
+        out.push({ topic, partition: o.partition, from: o.low, to: o.high });
+      }
+    }
+    return out.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+  });
+}
+
+/**
+ * Where a time window starts in each partition: the first offset whose timestamp is at or after `fromMs`
+ * (alertbus sets record timestamps to the events' recordedAt), up to the partition's current end. The end of
+ * the window is found while reading (`stopAt`), not by a second lookup: transaction markers carry the time
+ * they were committed, so a lookup by the end time can land on a marker that precedes records of the window.
+ */
+export async function timeWindowRanges(kafka: Kafka, topic: string, fromMs: number): Promise<OffsetRange[]> {
+  return withAdmin(kafka, async (admin) => {
+    const starts = await admin.fetchTopicOffsetsByTimestamp(topic, fromMs);
+    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((e) => [e.partition, e.high]));
+    return starts
+      .map((s) => ({ topic, partition: s.partition, from: s.offset, to: ends.get(s.partition) ?? s.offset }))
+      .sort((a, b) => a.partition - b.partition);
+  });
+}
+
+/** Every partition's current end, for pinning what a later read covers. */
+export async function topicEnds(kafka: Kafka, topics: readonly string[]): Promise<Map<string, Map<number, string>>> {
+  return withAdmin(kafka, async (admin) => {
+    const out = new Map<string, Map<number, string>>();
+    for (const topic of topics) out.set(topic, new Map((await admin.fetchTopicOffsets(topic)).map((o) => [o.partition, o.high])));
+    return out;
+  });
+}
+
+/** The partition the producers' default partitioner (murmur2, as the Java client) puts a key in. */
+export async function partitionOfKey(kafka: Kafka, topic: string, key: string): Promise<number> {
+  const partitions = await withAdmin(kafka, async (admin) => {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    return topics[0]?.partitions ?? [];
+  });
+  if (partitions.length === 0) throw new Error(`topic ${topic} has no partitions (does it exist?)`);
+  const metadata: PartitionMetadata[] = [...partitions].sort((a, b) => a.partitionId - b.partitionId);
+  return Partitioners.DefaultPartitioner()({ topic, partitionMetadata: metadata, message: { key, value: null } });
+}

@@ -1,0 +1,12 @@
+import type { Neighbours } from './neighbours';
+import type { SilenceLookup } from './silences';
+
+/**
+ * What a decision may know beyond its own alias: the silences and the other aliases' incidents. Both are
+ * passed in (no I/O), and both are consulted by event time only, so a replay decides the same way.
+ */
+export interface DecisionContext {
+  silences?: SilenceLookup;
+  /** Other aliases' states: what inhibition and storm control look at. */
+  neighbours?: Neighbours;
+}

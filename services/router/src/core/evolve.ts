@@ -1,0 +1,92 @@
+import type { AliasState, AnyEnvelope, EventType } from '@alertbus/schemas';
+
+/** The router's state for one alias: nothing yet, or the alias's latest incident. */
+export type DeciderState = AliasState | undefined;
+
+const INCIDENT_EVENTS = new Set<EventType>([
+  'IncidentOpened',
+  'IncidentReopened',
+  'IncidentRepeated',
+  'IncidentUpdated',
+  'IncidentAcknowledged',
+  'IncidentResolved',
+  'EventSuppressed',
+]);
+
+export function initialState(): DeciderState {
+  return undefined;
+}
+
+export function isIncidentEvent(e: AnyEnvelope): boolean {
+  return INCIDENT_EVENTS.has(e.type);
+}
+
+/**
+ * Folds one incident event into the alias's state; commands and other events leave it as it is. The
+ * state can therefore be rebuilt from incidents.v1 alone.
+ */
+export function evolve(state: DeciderState, event: AnyEnvelope): DeciderState {
+  switch (event.type) {
+    case 'IncidentOpened':
+    case 'IncidentReopened': {
+      const d = event.data;
+      return {
+        alias: event.alias,
+        incidentId: d.incidentId,
+        occurrence: d.occurrence,
+        status: 'open',
+        count: d.count,
+        title: d.title,
+        severity: d.severity,
+        source: d.source,
+        ...(d.description !== undefined ? { description: d.description } : {}),
+        labels: d.labels,
+        links: d.links,
+        openedAt: d.openedAt,
+        lastSeenAt: event.recordedAt,
+        lastNotifiedAt: event.recordedAt,
+        ...(d.slack ? { slackChannel: d.slack.channel } : {}),
+        paged: d.pager !== undefined,
+        ...(d.pager ? { priority: d.pager.priority } : {}),
+        ...(d.pager?.alias !== undefined ? { pagerAlias: d.pager.alias } : {}),
+        rule: d.rule,
+        lastInputId: d.inputId,
+      };
+    }
+    case 'IncidentRepeated': {
+      if (!state || state.incidentId !== event.data.incidentId) return state;
+      return {
+        ...state,
+        count: event.data.count,
+        lastSeenAt: event.recordedAt,
+        lastNotifiedAt: event.data.notified ? event.recordedAt : state.lastNotifiedAt,
+        lastInputId: event.data.inputId,
+      };
+    }
+    case 'IncidentUpdated': {
+      if (!state || state.incidentId !== event.data.incidentId) return state;
+      const d = event.data;
+      return { ...state, title: d.title, severity: d.severity, labels: d.labels, lastInputId: d.inputId };
+    }
+    case 'IncidentAcknowledged': {
+      if (!state || state.incidentId !== event.data.incidentId || state.status === 'resolved') return state;
+      return { ...state, status: 'acknowledged', acknowledgedAt: event.data.acknowledgedAt, lastInputId: event.data.inputId };
+    }
+    case 'IncidentResolved': {
+      if (!state || state.incidentId !== event.data.incidentId) return state;
+      return { ...state, status: 'resolved', resolvedAt: event.data.resolvedAt, lastInputId: event.data.inputId };
+    }
+    case 'EventSuppressed': {
+      if (!state) return state;
+      const d = event.data;
+      const by = d.suppressedBy;
+      // Storm control opened the incident without a thread: remember the summary that lists it.
+      if (d.reason === 'storm-control' && by?.kind === 'storm' && d.incidentId === state.incidentId) {
+        return { ...state, storm: { id: by.summaryIncidentId, channel: by.channel, since: by.since, threshold: by.threshold, window: by.window }, lastInputId: d.inputId };
+      }
+      return { ...state, lastInputId: d.inputId };
+    }
+    default:
+      return state;
+  }
+}

@@ -1,0 +1,43 @@
+/** repeat_interval (testdata/rules.repeat.yaml): given a firing incident, when it fires again, then re-notify only after the interval. */
+import { firing, HOUR, MINUTE, resolved } from '../test-support/alerts';
+import { brief, rulesFrom } from '../test-support/scenario';
+import { Replayer } from './replay';
+
+const rules = rulesFrom('rules.repeat.yaml');
+
+/** Fires at each offset (ms after T0) and returns the brief outputs of the last one. */
+function lastOf(team: string, offsets: number[]): string[] {
+  const r = new Replayer(rules);
+  let out: string[] = [];
+  offsets.forEach((at, n) => {
+    out = r.decide(firing(`alertmanager:${team}`, { at, n, labels: { team } })).events.map(brief);
+  });
+  return out;
+}
+
+describe('repeat interval (rules.repeat.yaml)', () => {
+  test.each<[string, string, number[], string[]]>([
+    ['db (30m): a repeat after 10m is a duplicate', 'db', [0, 10 * MINUTE], ['IncidentRepeated:duplicate']],
+    ['db (30m): after 30m it is re-notified, with a pager note', 'db', [0, 30 * MINUTE], ['IncidentRepeated:repeat-interval-elapsed', 'PostSlackMessage:reply:#alerts', 'AddPagerNote']],
+    ['db (30m): counted from the last notification', 'db', [0, 30 * MINUTE, 50 * MINUTE], ['IncidentRepeated:duplicate']],
+    ['db (30m): and again 30m after that one', 'db', [0, 30 * MINUTE, 50 * MINUTE, 60 * MINUTE], ['IncidentRepeated:repeat-interval-elapsed', 'PostSlackMessage:reply:#alerts', 'AddPagerNote']],
+    ['batch (1d): 23h is still a duplicate', 'batch', [0, 23 * HOUR], ['IncidentRepeated:duplicate']],
+    ['batch (1d): 24h re-notifies, no note (the rule does not ask)', 'batch', [0, 24 * HOUR], ['IncidentRepeated:repeat-interval-elapsed', 'PostSlackMessage:reply:#alerts']],
+    ['defaults (4h): 3h59m is a duplicate', 'web', [0, 4 * HOUR - MINUTE], ['IncidentRepeated:duplicate']],
+    ['defaults (4h): 4h re-notifies', 'web', [0, 4 * HOUR], ['IncidentRepeated:repeat-interval-elapsed', 'PostSlackMessage:reply:#alerts']],
+  ])('%s', (_, team, offsets, want) => {
+    expect(lastOf(team, offsets)).toEqual(want);
+  });
+
+  test('a resolve ends the interval: the next firing is a new incident, notified at once', () => {
+    const r = new Replayer(rules);
+    const alias = 'alertmanager:db';
+    r.decide(firing(alias, { labels: { team: 'db' } }));
+    r.decide(resolved(alias, { at: MINUTE, labels: { team: 'db' } }));
+    expect(r.decide(firing(alias, { at: 2 * MINUTE, labels: { team: 'db' } })).events.map(brief)).toEqual([
+      'IncidentReopened:reopened',
+      'PostSlackMessage:root:#alerts',
+      'CreatePagerAlert:P1',
+    ]);
+  });
+});

@@ -1,0 +1,117 @@
+import type { AnyEnvelope, Envelope } from '@alertbus/schemas';
+import { decide } from './core/decider';
+import { route, traceRules, type RuleTrace } from './rules/route';
+import type { CompiledRules, RoutableAlert, RoutableSlackMessage, Route } from './rules/types';
+
+/** Which rules an input matches, where it goes, what the router would emit for it, and why. */
+export interface Explanation {
+  input: { alias?: string; title?: string; source: string; severity?: string; status?: string; labels: Record<string, string>; channel?: string; user?: string; text?: string };
+  trace: RuleTrace[];
+  route: Route;
+  /** The router's outputs for this input when nothing is open for its alias and nothing is silenced. */
+  events: AnyEnvelope[];
+  why: string[];
+}
+
+/** 5400000 → 1h30m */
+export function formatDuration(ms: number): string {
+  const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000], ['ms', 1]];
+  let rest = ms;
+  let out = '';
+  for (const [u, size] of units) {
+    const n = Math.floor(rest / size);
+    if (n > 0) out += `${n}${u}`;
+    rest -= n * size;
+  }
+  return out || '0s';
+}
+
+function reasons(rules: CompiledRules, r: Route, severity: string | undefined): string[] {
+  const why: string[] = [];
+  if (r.rule.path === 'defaults') why.push('no rule matched: the defaults apply');
+  else why.push(`decided by ${r.rule.path}${r.rule.name ? ` (${r.rule.name})` : ''}, rules version ${rules.version.slice(0, 12)}`);
+  if (r.drop) {
+    why.push('a drop rule matched: firing alerts are suppressed (dropped-by-rule); a resolve still closes an open incident');
+    return why;
+  }
+  const source = { rule: 'the rule names it', tag: 'tag → channel map', severity: `severity → channel map (${severity ?? ''})`, defaults: 'the default channel' };
+  why.push(r.slackChannel ? `Slack ${r.slackChannel}: ${source[r.channelSource ?? 'defaults']}` : 'no Slack message: Slack is disabled for this route');
+  why.push(r.pager ? `pager ${r.pager.priority}${r.pager.alias ? `, alias "${r.pager.alias}"` : ''}` : 'nobody paged: the pager is disabled for this route');
+  why.push(`repeat interval ${formatDuration(r.repeatIntervalMs)}`);
+  if (r.mentionOnCall) why.push(`mention the on-call of schedule ${r.mentionOnCall}`);
+  if (rules.inhibit.length > 0) why.push(`inhibit rules (${rules.inhibit.length}) and silences depend on what else is open: see \`alertbus rules backtest\``);
+  if (rules.stormControl) why.push('storm control may gather it into a summary when many incidents open at once');
+  return why;
+}
+
+export function explainAlert(rules: CompiledRules, input: Envelope<'AlertReceived'>): Explanation {
+  const a = input.data;
+  const routable: RoutableAlert = { labels: a.labels, source: a.source, severity: a.severity, status: a.status, alias: input.alias };
+  const r = route(rules, routable);
+  return {
+    input: { alias: input.alias, title: a.title, source: a.source, severity: a.severity, status: a.status, labels: a.labels },
+    trace: traceRules(rules, routable),
+    route: r,
+    events: decide(input, undefined, rules).events,
+    why: reasons(rules, r, a.severity),
+  };
+}
+
+/** Slack messages: which rules match and where they point; the router's decisions for them come with its Slack inputs. */
+export function explainSlackMessage(rules: CompiledRules, msg: RoutableSlackMessage): Explanation {
+  const r = route(rules, msg);
+  return {
+    input: { source: 'slack', labels: { ...msg.labels }, channel: msg.channel, user: msg.user, text: msg.text },
+    trace: traceRules(rules, msg),
+    route: r,
+    events: [],
+    why: [...reasons(rules, r, undefined), 'the router does not decide on Slack messages yet: shown is where the rules point'],
+  };
+}
+
+function traceLines(trace: RuleTrace[], depth: number): string[] {
+  const out: string[] = [];
+  for (const t of trace) {
+    const mark = t.applied ? '✓' : t.matched ? '↳' : t.failed === '(not reached)' ? '·' : '✗';
+    const label = `${t.path}${t.name ? ` ${t.name}` : ''}`;
+    const note = t.applied ? 'matched, applies' : t.matched ? 'matched, a nested rule applies' : t.failed === '(not reached)' ? 'not reached' : `no match: ${t.failed}`;
+    out.push(`${'  '.repeat(depth)}${mark} ${label.padEnd(Math.max(10, 40 - depth * 2))} ${note}`);
+    out.push(...traceLines(t.routes, depth + 1));
+  }
+  return out;
+}
+
+function eventLine(e: AnyEnvelope): string {
+  const d = e.data as Record<string, unknown>;
+  switch (e.type) {
+    case 'PostSlackMessage':
+      return `${e.type} ${d.purpose} → ${d.channel}: ${JSON.stringify(d.text)}`;
+    case 'CreatePagerAlert': {
+      const responders = (d.responders as Array<{ type: string; name?: string; id?: string }>).map((r) => `${r.type}:${r.name ?? r.id}`);
+      return `${e.type} ${d.priority} alias ${JSON.stringify(e.alias)}${responders.length ? ` responders ${responders.join(',')}` : ''}${(d.tags as string[]).length ? ` tags ${(d.tags as string[]).join(',')}` : ''}`;
+    }
+    default:
+      return `${e.type}${d.reason ? ` (${d.reason})` : ''}`;
+  }
+}
+
+/** The explanation as text for people. */
+export function formatExplanation(x: Explanation, heading: string): string {
+  const i = x.input;
+  const lines = [heading];
+  if (i.source === 'slack') lines.push(`  Slack message in ${i.channel} from ${i.user}: ${JSON.stringify(i.text)}`);
+  else {
+    lines.push(`  ${i.alias}  ${JSON.stringify(i.title)}  (${i.severity}, ${i.status}, from ${i.source})`);
+    const labels = Object.entries(i.labels).sort(([a], [b]) => (a < b ? -1 : 1));
+    lines.push(`  labels: ${labels.map(([k, v]) => `${k}=${v}`).join(', ') || '(none)'}`);
+  }
+  lines.push('  rules:');
+  lines.push(...(x.trace.length ? traceLines(x.trace, 2) : ['    (the file has no rules)']));
+  lines.push('  why:');
+  lines.push(...x.why.map((w) => `    - ${w}`));
+  if (x.events.length > 0) {
+    lines.push('  would emit (nothing open for the alias, nothing silenced):');
+    lines.push(...x.events.map((e) => `    ${eventLine(e)}`));
+  }
+  return lines.join('\n');
+}
