@@ -5,17 +5,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { startOpsgenieStandIn, startSlackStandIn } from '@alertbus/stand-ins';
 import { dropTestDatabase } from '../support/db';
-import { Stack } from '../support/stack';
+import { startFullStack, type FullStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
 const fixture = (p: string) => readFileSync(resolve(__dirname, '../../../shared/fixtures', p), 'utf8');
 
-type Started<T extends (...a: never[]) => Promise<unknown>> = Awaited<ReturnType<T>>;
-let slack: Started<typeof startSlackStandIn>;
-let opsgenie: Started<typeof startOpsgenieStandIn>;
-let stack: Stack;
+let full: FullStack;
 
 interface StandInMessage {
   channel: string;
@@ -30,17 +26,12 @@ interface StandInAlert {
   count: number;
 }
 
-async function json<T>(url: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(url, init);
-  if (!res.ok) throw new Error(`${url} → ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
-const messages = async (): Promise<StandInMessage[]> => slack.state.messages;
-const alerts = async (): Promise<StandInAlert[]> => opsgenie.state.alerts;
+const json = <T>(path: string) => full.json<T>('history', path);
+const messages = async (): Promise<StandInMessage[]> => full.slack.state.messages;
+const alerts = async (): Promise<StandInAlert[]> => full.opsgenie.state.alerts;
 
 function post(body: string) {
-  return fetch(`${stack.url('ingest')}/webhooks/alertmanager`, {
+  return fetch(`${full.stack.url('ingest')}/webhooks/alertmanager`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body,
@@ -48,22 +39,11 @@ function post(body: string) {
 }
 
 beforeAll(async () => {
-  slack = await startSlackStandIn({ tokens: ['xoxb-e2e'], channels: [{ id: 'C0ALERTS', name: 'alerts' }] });
-  opsgenie = await startOpsgenieStandIn({ apiKeys: ['e2e-key'] });
-  stack = new Stack({
-    SLACK_BOT_TOKEN: 'xoxb-e2e',
-    SLACK_API_URL: slack.url,
-    OPSGENIE_API_KEY: 'e2e-key',
-    OPSGENIE_API_URL: opsgenie.url,
-    SLACK_DEFAULT_CHANNEL: '#alerts',
-  });
-  await Promise.all([stack.start('history'), stack.start('router'), stack.start('slack-sink'), stack.start('opsgenie-sink'), stack.start('ingest')]);
+  full = await startFullStack();
 });
 
 afterAll(async () => {
-  await stack?.stopAll();
-  await slack?.close();
-  await opsgenie?.close();
+  await full?.stop();
   await dropTestDatabase();
 });
 
@@ -82,16 +62,15 @@ test('two firing alerts → two threads and two pager alerts; repeat counted; re
 
   // The same payload again: counted as a repeat, no new post, no new create.
   expect((await post(firing)).status).toBe(202);
-  const history = stack.url('history');
   await waitFor(
     async () => {
-      const { incidents } = await json<{ incidents: Array<{ count: number }> }>(`${history}/api/incidents?status=open`);
+      const { incidents } = await json<{ incidents: Array<{ count: number }> }>('/api/incidents?status=open');
       return incidents.length === 2 && incidents.every((i) => i.count === 2);
     },
     { what: 'both incidents counted twice' },
   );
   expect((await messages()).filter((m) => !m.thread_ts)).toHaveLength(2);
-  const creates = opsgenie.state.calls.filter((c) => c.route === 'create' && c.status === 202);
+  const creates = full.opsgenie.state.calls.filter((c) => c.route === 'create' && c.status === 202);
   expect(creates).toHaveLength(2);
 
   // Resolved: a reply in each thread, each root updated, each pager alert closed by alias.
@@ -116,8 +95,8 @@ test('two firing alerts → two threads and two pager alerts; repeat counted; re
 
   const { incidents } = await waitFor(
     async () => {
-      const r = await json<{ incidents: Array<{ incidentId: string; status: string; alias: string }> }>(
-        `${history}/api/incidents?status=resolved`,
+      const r = await json<{ incidents: Array<{ incident_id: string; status: string; alias: string }> }>(
+        '/api/incidents?status=resolved',
       );
       return r.incidents.length === 2 ? r : undefined;
     },
@@ -125,9 +104,9 @@ test('two firing alerts → two threads and two pager alerts; repeat counted; re
   );
   expect(incidents.map((i) => i.alias).sort()).toEqual(aliases);
   for (const inc of incidents) {
-    const id = inc.incidentId;
+    const id = inc.incident_id;
     const detail = await json<{ timeline: Array<{ type: string; topic: string; offset: string | number }> }>(
-      `${history}/api/incidents/${id}`,
+      `/api/incidents/${id}`,
     );
     const types = detail.timeline.map((t) => t.type);
     expect(types).toEqual(expect.arrayContaining(['IncidentOpened', 'IncidentRepeated', 'IncidentResolved', 'SlackMessagePosted', 'PagerAlertCreated', 'PagerAlertClosed']));

@@ -3,16 +3,27 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import { registerOpsRoutes, type OpsChecks, type Registry } from '@alertbus/common';
+import type { EventProducer } from '@alertbus/kafka';
+import { registerDocs } from './api/docs';
 import { incidentsRoutes } from './api/incidents-routes';
+import { silencesRoutes } from './api/silences-routes';
+import { statsRoutes } from './api/stats-routes';
+import { timelineRoutes } from './api/timeline-routes';
+import { uiRoutes } from './api/ui-routes';
 
 export interface AppDeps {
   pool: Pool;
   registry: Registry;
   ready: OpsChecks['ready'];
   log?: Logger;
+  /** Writes silence events; without it the silence routes that write answer 503. */
+  producer?: EventProducer;
+  /** The API's clock (default stats window, silence states); the projection never reads one. */
+  now?: () => Date;
 }
 
 const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+const quiet = (url: string) => OPS_PATHS.has(url.split('?')[0]!) || url.startsWith('/docs/static') || url.startsWith('/ui/');
 
 interface AjvIssue {
   instancePath?: string;
@@ -36,7 +47,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger | undefined,
     // Request logs for the API, not for the probes and scrapes that hit the ops routes every few seconds.
-    logController: new LogController({ disableRequestLogging: (req) => OPS_PATHS.has(req.url.split('?')[0]!) }),
+    logController: new LogController({ disableRequestLogging: (req) => quiet(req.url) }),
     // Unknown query parameters are refused rather than dropped: a typo must not widen a filter silently.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false } },
   });
@@ -56,7 +67,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` }),
   );
 
+  const now = deps.now ?? (() => new Date());
+  registerDocs(app);
   registerOpsRoutes(app, deps.registry, { ready: deps.ready });
   void app.register(incidentsRoutes(deps.pool));
+  void app.register(timelineRoutes(deps.pool));
+  void app.register(statsRoutes(deps.pool, now));
+  void app.register(silencesRoutes({ pool: deps.pool, producer: deps.producer, now }));
+  void app.register(uiRoutes());
   return app;
 }

@@ -78,7 +78,7 @@ describe('history', () => {
     const listed = await waitFor(
       async () => {
         const { body } = await get('/api/incidents?status=resolved');
-        return body.incidents.find((i: any) => i.incidentId === INCIDENT_ID && i.slackRootTs && i.pagerAlertId);
+        return body.incidents.find((i: any) => i.incident_id === INCIDENT_ID && i.slack_root_ts && i.pager_alert_id);
       },
       { what: 'the resolved incident with its thread and pager alert' },
     );
@@ -86,11 +86,12 @@ describe('history', () => {
       alias: ALIAS,
       status: 'resolved',
       count: 2,
-      slackChannel: 'C0123ALERTS',
-      slackRootTs: '1740823200.000100',
-      pagerAlertId: 'a1b2c3d4-alert',
-      pagerPriority: 'P1',
-      resolvedAt: '2025-03-01T10:20:00.000Z',
+      slack_channel: 'C0123ALERTS',
+      slack_target_channel: '#alerts',
+      slack_root_ts: '1740823200.000100',
+      pager_alert_id: 'a1b2c3d4-alert',
+      pager_priority: 'P1',
+      resolved_at: '2025-03-01T10:20:00.000Z',
       labels: { alertname: 'HighErrorRate', service: 'api' },
       links: [{ title: 'runbook', url: 'https://runbooks.example/api' }],
       rule: RULE,
@@ -109,7 +110,7 @@ describe('history', () => {
     for (const entry of body.timeline) {
       expect(entry).toMatchObject({ partition: expect.any(Number), offset: expect.stringMatching(/^\d+$/) });
     }
-    expect(body.timeline.map((e: any) => e.eventId)).toEqual(life.map((e) => e.id));
+    expect(body.timeline.map((e: any) => e.event_id)).toEqual(life.map((e) => e.id));
     expect(body.deliveries.map((d: any) => [d.type, d.ok])).toEqual([
       ['SlackMessagePosted', true],
       ['PagerAlertCreated', true],
@@ -173,14 +174,14 @@ describe('history', () => {
     expect(incident).toMatchObject({
       status: 'open',
       occurrence: 2,
-      previousIncidentId: INCIDENT_ID,
-      slackChannel: 'C0123ALERTS',
-      slackRootTs: '1740825000.000100',
+      previous_incident_id: INCIDENT_ID,
+      slack_channel: 'C0123ALERTS',
+      slack_root_ts: '1740825000.000100',
     });
     expect(incident.timeline.map((e: any) => e.type)).toEqual(['IncidentReopened', 'SlackMessagePosted']);
 
     const newest = await get('/api/incidents?limit=1');
-    expect(newest.body.incidents.map((i: any) => i.incidentId)).toEqual([reopenedId]);
+    expect(newest.body.incidents.map((i: any) => i.incident_id)).toEqual([reopenedId]);
   });
 
   it('a record that fails its schema goes to the dead-letter topic and the projection goes on', async () => {
@@ -196,7 +197,7 @@ describe('history', () => {
     await producer.send([after]);
 
     await waitFor(
-      async () => (await get(`/api/incidents/${INCIDENT_ID}`)).body.timeline.some((e: any) => e.eventId === after.id),
+      async () => (await get(`/api/incidents/${INCIDENT_ID}`)).body.timeline.some((e: any) => e.event_id === after.id),
       { what: 'the record after the bad one projected' },
     );
     const letters = await waitFor(async () => {
@@ -221,7 +222,7 @@ describe('history', () => {
     expect(data.attempts[0]!.error).toMatch(/EventSuppressed data invalid/);
     expect(await metric('alertbus_history_dead_letters_total', 'invalid')).toBe(1);
     const { body } = await get(`/api/incidents/${INCIDENT_ID}`);
-    expect(body.timeline.filter((e: any) => e.eventId === bad.id)).toEqual([]);
+    expect(body.timeline.filter((e: any) => e.event_id === bad.id)).toEqual([]);
   });
 
   it('a valid event Postgres refuses to store is dead-lettered alone; the rest of its batch is applied', async () => {
@@ -231,7 +232,7 @@ describe('history', () => {
     await producer.send([poisoned, next]);
 
     await waitFor(
-      async () => (await get(`/api/incidents/${INCIDENT_ID}`)).body.timeline.some((e: any) => e.eventId === next.id),
+      async () => (await get(`/api/incidents/${INCIDENT_ID}`)).body.timeline.some((e: any) => e.event_id === next.id),
       { what: 'the event after the refused one projected' },
     );
     const letters = await waitFor(async () => {
@@ -242,7 +243,7 @@ describe('history', () => {
     expect(refused?.attempts[0]?.error).toMatch(/Postgres refused it/);
     expect(await metric('alertbus_history_dead_letters_total', 'unprojectable')).toBe(1);
     const { body } = await get(`/api/incidents/${INCIDENT_ID}`);
-    expect(body.timeline.filter((e: any) => e.eventId === poisoned.id)).toEqual([]);
+    expect(body.timeline.filter((e: any) => e.event_id === poisoned.id)).toEqual([]);
   });
 
   it.each([

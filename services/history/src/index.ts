@@ -11,7 +11,15 @@ import { Projector } from './projector';
 
 export { buildApp } from './app';
 export { readHistoryConfig, type HistoryConfig } from './config';
-export { Projector } from './projector';
+export { Projector, PROJECTED_TOPICS } from './projector';
+export { rebuildProjection, type RebuildResult, type RebuildProgress } from './rebuild/rebuild';
+export { checksum, formatChecksum, type Checksum } from './rebuild/checksum';
+export { auditAlias, type AuditResult } from './audit/audit';
+export { readWindow, resolveTopic, AUDIT_TOPICS } from './audit/read';
+export { formatRecords, formatStory, summarize } from './audit/format';
+export type { AuditRecord } from './audit/records';
+export { HistoryClient, HistoryApiError, historyUrl, DEFAULT_HISTORY_URL } from './client';
+export * as cli from './cli/support';
 
 export const MIGRATIONS_DIR = resolve(__dirname, '../migrations');
 
@@ -60,6 +68,7 @@ export async function startHistory(config: HistoryOptions): Promise<HistoryServi
       pool,
       registry: metrics.registry,
       log,
+      producer,
       ready: async () => {
         try {
           await pool.query('SELECT 1');

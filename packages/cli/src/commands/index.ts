@@ -1,7 +1,18 @@
 import type { Command } from 'commander';
+import { registerAudit } from './audit';
+import { registerHistory } from './history';
+import { registerIncidents } from './incidents';
+import { registerReplay } from './replay';
 import { registerRules } from './rules';
+import { registerSilence } from './silence';
 
 /** Each command group registers itself here; one line per group. */
 export function registerCommands(program: Command): void {
+  void program;
+  registerIncidents(program);
+  registerHistory(program);
+  registerReplay(program);
+  registerAudit(program);
+  registerSilence(program);
   registerRules(program);
 }

@@ -1,8 +1,9 @@
-/** GET /api/incidents and GET /api/incidents/:id over the projection. */
+/** GET /api/incidents (filters, keyset pages) and GET /api/incidents/:id (with its timeline) over the projection. */
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
-import { getDeliveries, getIncident, getTimeline, listIncidents } from './queries';
+import { BadCursorError, getDeliveries, getIncident, getTimeline, listIncidents } from './queries';
 import { ErrorBody, IdParams, IncidentDetail, IncidentList, ListQuery } from './schemas';
+import { deliveryJson, incidentJson, timelineJson } from './serialize';
 
 export function incidentsRoutes(pool: Pool) {
   return async function routes(app: FastifyInstance): Promise<void> {
@@ -10,13 +11,25 @@ export function incidentsRoutes(pool: Pool) {
       '/api/incidents',
       {
         schema: {
+          summary: 'List incidents, newest first',
+          description: 'Filters combine (AND). Pages are keyset pages: pass `next_cursor` back as `cursor` with the same filters.',
+          tags: ['incidents'],
           querystring: ListQuery,
           response: { 200: IncidentList, 400: ErrorBody },
         },
       },
-      async (req) => {
+      async (req, reply) => {
         const { limit, ...filters } = req.query;
-        return { incidents: await listIncidents(pool, { ...filters, limit }), limit };
+        if (filters.from !== undefined && filters.to !== undefined && Date.parse(filters.from) >= Date.parse(filters.to)) {
+          return reply.code(400).send({ error: 'bad_request', message: 'invalid query parameters: "from" must be before "to"' });
+        }
+        try {
+          const page = await listIncidents(pool, { ...filters, limit });
+          return { incidents: page.items.map(incidentJson), limit, next_cursor: page.nextCursor };
+        } catch (err) {
+          if (err instanceof BadCursorError) return reply.code(400).send({ error: 'bad_request', message: err.message });
+          throw err;
+        }
       },
     );
 
@@ -24,6 +37,11 @@ export function incidentsRoutes(pool: Pool) {
       '/api/incidents/:id',
       {
         schema: {
+          summary: 'One incident with its whole timeline',
+          description:
+            'The timeline holds every event of the incident in order (received inputs, decisions with their reason and rule, ' +
+            'commands, delivery results), each with the topic, partition and offset it was read from.',
+          tags: ['incidents'],
           params: IdParams,
           response: { 200: IncidentDetail, 400: ErrorBody, 404: ErrorBody },
         },
@@ -33,7 +51,7 @@ export function incidentsRoutes(pool: Pool) {
         const incident = await getIncident(pool, id);
         if (!incident) return reply.code(404).send({ error: 'not_found', message: `no incident with id "${id}"` });
         const [timeline, deliveries] = await Promise.all([getTimeline(pool, id), getDeliveries(pool, id)]);
-        return { ...incident, timeline, deliveries };
+        return { ...incidentJson(incident), timeline: timeline.map(timelineJson), deliveries: deliveries.map(deliveryJson) };
       },
     );
   };

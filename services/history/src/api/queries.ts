@@ -1,13 +1,29 @@
 /** Reads of the projection for the API, mapped back to the projection's own row types (camelCase, ISO times). */
 import type { Pool } from 'pg';
+import { STAGE_RANK_SQL } from '../projection/stage';
 import type { DeliveryRow, IncidentRow, TimelineRow } from '../projection/types';
+import { decodeCursor, encodeCursor } from './cursor';
 
 export interface IncidentFilter {
   status?: string;
   source?: string;
   alias?: string;
   severity?: string;
+  /** The channel the rule chose (`#alerts`) or the channel id Slack reported. */
+  channel?: string;
+  /** opened_at >= from */
+  from?: string;
+  /** opened_at < to */
+  to?: string;
+  /** Substring of title or description, case-insensitive. */
+  q?: string;
+  cursor?: string;
   limit: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
 }
 
 type DbRow = Record<string, unknown>;
@@ -16,30 +32,66 @@ const iso = (v: unknown): string | null => (v === null || v === undefined ? null
 const isoNN = (v: unknown): string => (v as Date).toISOString();
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
+/** Microsecond-exact UTC text of a timestamptz column, for cursors (JavaScript dates stop at milliseconds). */
+const exactTime = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
 const INCIDENT_COLUMNS = `incident_id, alias, occurrence, previous_incident_id, title, severity, source, status, labels,
   description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, slack_channel,
-  slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at`;
+  slack_target_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at`;
 
-/** Newest first; incident_id breaks ties so pages never shuffle. */
-export async function listIncidents(pool: Pool, f: IncidentFilter): Promise<IncidentRow[]> {
+/** The expression incidents_text_idx indexes: `q` must use it verbatim for the index to apply. */
+const TEXT_EXPRESSION = `(title || ' ' || coalesce(description, ''))`;
+
+const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** Thrown for a cursor that this API did not hand out; the route answers 400. */
+export class BadCursorError extends Error {}
+
+interface ListCursor {
+  t: string;
+  i: string;
+}
+
+/** Newest first; incident_id breaks ties so pages never shuffle. Pages are keyset pages: stable under inserts. */
+export async function listIncidents(pool: Pool, f: IncidentFilter): Promise<Page<IncidentRow>> {
   const where: string[] = [];
   const values: unknown[] = [];
-  const eq = (column: string, value: string | undefined) => {
-    if (value === undefined) return;
+  const param = (value: unknown) => {
     values.push(value);
-    where.push(`${column} = $${values.length}`);
+    return `$${values.length}`;
   };
-  eq('status', f.status);
-  eq('source', f.source);
-  eq('alias', f.alias);
-  eq('severity', f.severity);
-  values.push(f.limit);
+  if (f.status !== undefined) where.push(`status = ${param(f.status)}`);
+  if (f.source !== undefined) where.push(`source = ${param(f.source)}`);
+  if (f.alias !== undefined) where.push(`alias = ${param(f.alias)}`);
+  if (f.severity !== undefined) where.push(`severity = ${param(f.severity)}`);
+  if (f.channel !== undefined) {
+    const c = param(f.channel);
+    where.push(`(slack_channel = ${c} OR slack_target_channel = ${c})`);
+  }
+  if (f.from !== undefined) where.push(`opened_at >= ${param(f.from)}::timestamptz`);
+  if (f.to !== undefined) where.push(`opened_at < ${param(f.to)}::timestamptz`);
+  if (f.q !== undefined) where.push(`${TEXT_EXPRESSION} ILIKE ${param(likePattern(f.q))}`);
+  if (f.cursor !== undefined) {
+    const c = decodeCursor<ListCursor>(f.cursor, (v) => typeof v.t === 'string' && typeof v.i === 'string' && !Number.isNaN(Date.parse(v.t)));
+    if (!c) throw new BadCursorError('invalid cursor: pass back the next_cursor of a previous page');
+    const t = param(c.t);
+    const i = param(c.i);
+    where.push(`(opened_at < ${t}::timestamptz OR (opened_at = ${t}::timestamptz AND incident_id COLLATE "C" > ${i}))`);
+  }
+  const limit = param(f.limit + 1);
   const { rows } = await pool.query(
-    `SELECT ${INCIDENT_COLUMNS} FROM incidents ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY opened_at DESC, incident_id COLLATE "C" LIMIT $${values.length}`,
+    `SELECT ${INCIDENT_COLUMNS}, ${exactTime('opened_at')} AS cursor_time FROM incidents
+     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY opened_at DESC, incident_id COLLATE "C" LIMIT ${limit}`,
     values,
   );
-  return rows.map(toIncident);
+  const more = rows.length > f.limit;
+  const page = more ? rows.slice(0, f.limit) : rows;
+  const last = page[page.length - 1];
+  return {
+    items: page.map(toIncident),
+    nextCursor: more && last ? encodeCursor<ListCursor>({ t: last.cursor_time as string, i: last.incident_id as string }) : null,
+  };
 }
 
 export async function getIncident(pool: Pool, incidentId: string): Promise<IncidentRow | null> {
@@ -47,15 +99,31 @@ export async function getIncident(pool: Pool, incidentId: string): Promise<Incid
   return rows[0] ? toIncident(rows[0]) : null;
 }
 
-/**
- * recordedAt first (the two topics are only ordered by time), then the record's position, which is unique:
- * a total order that is the same on every read and after every rebuild.
- */
-export const TIMELINE_ORDER = `recorded_at, topic COLLATE "C", "partition", "offset", event_id COLLATE "C"`;
+const TIMELINE_COLUMNS = `event_id, incident_id, input_id, alias, type, stage, topic, "partition", "offset", occurred_at,
+  recorded_at, source, causation_id, correlation_id, reason, rule, data`;
 
+/**
+ * recordedAt first (the topics are only ordered by time), then the stage (a decision and its commands carry
+ * their input's time), then the record's position, which is unique: a total order that is the same on every
+ * read and after every rebuild.
+ */
+export const TIMELINE_ORDER = `recorded_at, ${STAGE_RANK_SQL}, topic COLLATE "C", "partition", "offset", event_id COLLATE "C"`;
+
+/**
+ * The incident's own rows plus the received events its decisions name by `input_id`: inputs carry no
+ * incident id, so they are linked when read, and the link holds whichever of the two was projected first.
+ */
 export async function getTimeline(pool: Pool, incidentId: string): Promise<TimelineRow[]> {
   const { rows } = await pool.query(
-    `SELECT * FROM incident_timeline WHERE incident_id = $1 ORDER BY ${TIMELINE_ORDER}`,
+    `SELECT * FROM (
+       SELECT ${TIMELINE_COLUMNS} FROM incident_timeline WHERE incident_id = $1
+       UNION ALL
+       SELECT t.event_id, $1 AS incident_id, t.input_id, t.alias, t.type, t.stage, t.topic, t."partition", t."offset",
+              t.occurred_at, t.recorded_at, t.source, t.causation_id, t.correlation_id, t.reason, t.rule, t.data
+         FROM incident_timeline t
+        WHERE t.event_id IN (SELECT input_id FROM incident_timeline WHERE incident_id = $1 AND input_id IS NOT NULL)
+          AND t.incident_id IS DISTINCT FROM $1
+     ) timeline ORDER BY ${TIMELINE_ORDER}`,
     [incidentId],
   );
   return rows.map(toTimeline);
@@ -63,10 +131,96 @@ export async function getTimeline(pool: Pool, incidentId: string): Promise<Timel
 
 export async function getDeliveries(pool: Pool, incidentId: string): Promise<DeliveryRow[]> {
   const { rows } = await pool.query(
-    `SELECT * FROM deliveries WHERE incident_id = $1 ORDER BY ${TIMELINE_ORDER}`,
+    `SELECT * FROM deliveries WHERE incident_id = $1 ORDER BY recorded_at, topic COLLATE "C", "partition", "offset", event_id COLLATE "C"`,
     [incidentId],
   );
   return rows.map(toDelivery);
+}
+
+interface TimelineCursor {
+  r: string;
+  s: number;
+  t: string;
+  p: number;
+  o: string;
+  e: string;
+}
+
+const RANK_T = STAGE_RANK_SQL.replace('CASE stage', 'CASE t.stage');
+
+/** Every projected event of an alias, each with the incident it belongs to (linked inputs included), in timeline order. */
+export async function getAliasTimeline(
+  pool: Pool,
+  alias: string,
+  opts: { cursor?: string; limit: number },
+): Promise<Page<TimelineRow>> {
+  const values: unknown[] = [alias];
+  let after = '';
+  if (opts.cursor !== undefined) {
+    const c = decodeCursor<TimelineCursor>(
+      opts.cursor,
+      (v) =>
+        typeof v.r === 'string' && !Number.isNaN(Date.parse(v.r)) && Number.isInteger(v.s) && typeof v.t === 'string' && Number.isInteger(v.p) &&
+        typeof v.o === 'string' && /^\d+$/.test(v.o) && typeof v.e === 'string',
+    );
+    if (!c) throw new BadCursorError('invalid cursor: pass back the next_cursor of a previous page');
+    values.push(c.r, c.s, c.t, c.p, c.o, c.e);
+    after = `AND (t.recorded_at, ${RANK_T}, t.topic COLLATE "C", t."partition", t."offset", t.event_id COLLATE "C")
+                > ($2::timestamptz, $3::integer, $4 COLLATE "C", $5::integer, $6::bigint, $7 COLLATE "C")`;
+  }
+  values.push(opts.limit + 1);
+  const { rows } = await pool.query(
+    `SELECT t.event_id, coalesce(t.incident_id, d.incident_id) AS incident_id, t.alias, t.type, t.stage, t.topic,
+            t."partition", t."offset", t.occurred_at, t.recorded_at, t.source, t.causation_id, t.correlation_id, t.reason,
+            t.rule, t.data, t.input_id, ${exactTime('t.recorded_at')} AS cursor_time, ${RANK_T} AS stage_rank
+       FROM incident_timeline t
+       LEFT JOIN LATERAL (
+         SELECT min(x.incident_id COLLATE "C") AS incident_id FROM incident_timeline x
+          WHERE x.input_id = t.event_id AND x.incident_id IS NOT NULL
+       ) d ON t.incident_id IS NULL
+      WHERE t.alias = $1 ${after}
+      ORDER BY t.recorded_at, ${RANK_T}, t.topic COLLATE "C", t."partition", t."offset", t.event_id COLLATE "C"
+      LIMIT $${values.length}`,
+    values,
+  );
+  const more = rows.length > opts.limit;
+  const page = more ? rows.slice(0, opts.limit) : rows;
+  const last = page[page.length - 1];
+  return {
+    items: page.map(toTimeline),
+    nextCursor:
+      more && last
+        ? encodeCursor<TimelineCursor>({
+            r: last.cursor_time as string,
+            s: last.stage_rank as number,
+            t: last.topic as string,
+            p: last.partition as number,
+            o: String(last.offset),
+            e: last.event_id as string,
+          })
+        : null,
+  };
+}
+
+export interface StoredOffset {
+  consumer: string;
+  topic: string;
+  partition: number;
+  nextOffset: string;
+}
+
+/** Where the projection stands in every partition it has read. */
+export async function getOffsets(pool: Pool): Promise<StoredOffset[]> {
+  const { rows } = await pool.query(
+    `SELECT consumer, topic, "partition", next_offset FROM projection_offsets
+      ORDER BY consumer COLLATE "C", topic COLLATE "C", "partition"`,
+  );
+  return rows.map((r) => ({
+    consumer: r.consumer as string,
+    topic: r.topic as string,
+    partition: r.partition as number,
+    nextOffset: String(r.next_offset),
+  }));
 }
 
 export function toIncident(r: DbRow): IncidentRow {
@@ -89,6 +243,7 @@ export function toIncident(r: DbRow): IncidentRow {
     resolvedAt: iso(r.resolved_at),
     resolvedBy: str(r.resolved_by),
     slackChannel: str(r.slack_channel),
+    slackTargetChannel: str(r.slack_target_channel),
     slackRootTs: str(r.slack_root_ts),
     pagerAlertId: str(r.pager_alert_id),
     pagerPriority: str(r.pager_priority),
@@ -102,8 +257,10 @@ export function toTimeline(r: DbRow): TimelineRow {
   return {
     eventId: r.event_id as string,
     incidentId: str(r.incident_id),
+    inputId: str(r.input_id),
     alias: r.alias as string,
     type: r.type as string,
+    stage: r.stage as TimelineRow['stage'],
     topic: r.topic as string,
     partition: r.partition as number,
     offset: String(r.offset),

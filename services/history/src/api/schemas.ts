@@ -1,26 +1,42 @@
-/** Request and response schemas of the query API: validation on the way in, serialisation and docs on the way out. */
-import { Type, type Static } from '@sinclair/typebox';
+/**
+ * Request and response schemas of the query API: validation on the way in, serialisation and the OpenAPI
+ * document on the way out. Responses use snake_case; `data` and `rule` are the events' own objects, as written.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Labels, Link, RuleRef, type IncidentStatus } from '@alertbus/schemas';
+import { STAGES, type Stage } from '../projection/stage';
 
 const INCIDENT_STATUSES: IncidentStatus[] = ['open', 'acknowledged', 'resolved'];
 
 const NString = Type.Union([Type.String(), Type.Null()]);
 const DateTime = Type.String({ format: 'date-time' });
 const NDateTime = Type.Union([DateTime, Type.Null()]);
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
 export const MAX_LIMIT = 500;
 export const DEFAULT_LIMIT = 50;
 
+/** A plain enum (not a union of literals) so a bad value is answered with the list of allowed ones. */
+const Enum = <T extends string>(values: readonly T[], description: string, dflt?: T) =>
+  Type.Unsafe<T>({ type: 'string', enum: values, description, ...(dflt !== undefined ? { default: dflt } : {}) });
+
+const Limit = Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: `Page size, at most ${MAX_LIMIT}.` });
+const Cursor = Type.String({ minLength: 1, maxLength: 1000, description: 'The `next_cursor` of the previous page.' });
+
 export const ListQuery = Type.Object(
   {
-    status: Type.Optional(
-      // A plain enum (not a union of literals) so a bad value is answered with the list of allowed ones.
-      Type.Unsafe<IncidentStatus>({ type: 'string', enum: INCIDENT_STATUSES, description: 'Only incidents in this status.' }),
-    ),
+    status: Type.Optional(Enum(INCIDENT_STATUSES, 'Only incidents in this status.')),
     source: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'e.g. alertmanager, grafana, generic.' })),
     alias: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'Every occurrence of one alias.' })),
     severity: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-    limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT }),
+    channel: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: 'Slack channel: the one the rule chose (#alerts) or the id Slack reported.' }),
+    ),
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'Opened at or after (ISO 8601 with offset).' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'Opened before (ISO 8601 with offset).' })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Text in the title or description (case-insensitive).' })),
+    cursor: Type.Optional(Cursor),
+    limit: Limit,
   },
   { additionalProperties: false },
 );
@@ -30,10 +46,10 @@ export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength:
 export type IdParams = Static<typeof IdParams>;
 
 export const Incident = Type.Object({
-  incidentId: Type.String(),
+  incident_id: Type.String(),
   alias: Type.String(),
   occurrence: Type.Integer(),
-  previousIncidentId: NString,
+  previous_incident_id: NString,
   title: Type.String(),
   severity: Type.String(),
   source: Type.String(),
@@ -41,19 +57,20 @@ export const Incident = Type.Object({
   labels: Labels,
   description: NString,
   links: Type.Array(Link),
-  count: Type.Integer(),
-  openedAt: DateTime,
-  acknowledgedAt: NDateTime,
-  acknowledgedBy: NString,
-  resolvedAt: NDateTime,
-  resolvedBy: NString,
-  slackChannel: NString,
-  slackRootTs: NString,
-  pagerAlertId: NString,
-  pagerPriority: NString,
+  count: Type.Integer({ description: 'How many times the alias fired in this occurrence.' }),
+  opened_at: DateTime,
+  acknowledged_at: NDateTime,
+  acknowledged_by: NString,
+  resolved_at: NDateTime,
+  resolved_by: NString,
+  slack_channel: Type.Union([Type.String(), Type.Null()], { description: 'Where the thread is (the id Slack reported once posted).' }),
+  slack_target_channel: Type.Union([Type.String(), Type.Null()], { description: 'The channel the rule chose.' }),
+  slack_root_ts: NString,
+  pager_alert_id: NString,
+  pager_priority: NString,
   rule: RuleRef,
-  lastEventAt: DateTime,
-  updatedAt: DateTime,
+  last_event_at: DateTime,
+  updated_at: DateTime,
 });
 
 const Position = {
@@ -63,51 +80,164 @@ const Position = {
 };
 
 export const TimelineEntry = Type.Object({
-  eventId: Type.String(),
-  incidentId: NString,
+  event_id: Type.String(),
+  incident_id: NString,
+  input_id: Type.Union([Type.String(), Type.Null()], { description: "A decision's input: the received event it decided on." }),
   alias: Type.String(),
   type: Type.String(),
+  stage: Type.Unsafe<Stage>({ type: 'string', enum: [...STAGES], description: 'received → decided → command → delivered/failed.' }),
   ...Position,
-  occurredAt: DateTime,
-  recordedAt: DateTime,
+  occurred_at: DateTime,
+  recorded_at: DateTime,
   source: Type.String(),
-  causationId: NString,
-  correlationId: Type.String(),
-  reason: NString,
-  rule: Type.Union([RuleRef, Type.Null()]),
-  data: Type.Unknown(),
+  causation_id: NString,
+  correlation_id: Type.String(),
+  reason: Type.Union([Type.String(), Type.Null()], { description: 'Why the router decided as it did.' }),
+  rule: Type.Union([RuleRef, Type.Null()], { description: 'The rule that decided, with the rules version.' }),
+  data: Type.Unknown({ description: "The event's data, as written." }),
 });
 
 export const Delivery = Type.Object({
-  eventId: Type.String(),
-  commandId: Type.String(),
-  commandType: Type.String(),
-  incidentId: NString,
+  event_id: Type.String(),
+  command_id: Type.String(),
+  command_type: Type.String(),
+  incident_id: NString,
   type: Type.String(),
   target: Type.String(),
-  dryRun: Type.Boolean(),
+  dry_run: Type.Boolean(),
   ok: Type.Boolean(),
   error: NString,
-  httpStatus: Type.Union([Type.Integer(), Type.Null()]),
-  permanent: Type.Union([Type.Boolean(), Type.Null()]),
+  http_status: Nullable(Type.Integer()),
+  permanent: Nullable(Type.Boolean()),
   attempts: Type.Integer(),
-  slackChannel: NString,
-  slackTs: NString,
-  slackThreadTs: NString,
-  slackPurpose: NString,
-  pagerProvider: NString,
-  pagerAlertId: NString,
-  pagerRequestId: NString,
+  slack_channel: NString,
+  slack_ts: NString,
+  slack_thread_ts: NString,
+  slack_purpose: NString,
+  pager_provider: NString,
+  pager_alert_id: NString,
+  pager_request_id: NString,
   request: Type.Unknown(),
   ...Position,
-  recordedAt: DateTime,
+  recorded_at: DateTime,
 });
 
-export const IncidentList = Type.Object({ incidents: Type.Array(Incident), limit: Type.Integer() });
+export const IncidentList = Type.Object({
+  incidents: Type.Array(Incident),
+  limit: Type.Integer(),
+  next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last page.' }),
+});
 
 export const IncidentDetail = Type.Composite([
   Incident,
   Type.Object({ timeline: Type.Array(TimelineEntry), deliveries: Type.Array(Delivery) }),
 ]);
+
+export const TimelineQuery = Type.Object(
+  {
+    alias: Type.String({ minLength: 1, maxLength: 512, description: 'Every projected event of this alias.' }),
+    cursor: Type.Optional(Cursor),
+    limit: Type.Integer({ minimum: 1, maximum: 5000, default: 1000 }),
+  },
+  { additionalProperties: false },
+);
+export type TimelineQuery = Static<typeof TimelineQuery>;
+
+export const AliasTimeline = Type.Object({
+  alias: Type.String(),
+  events: Type.Array(TimelineEntry),
+  next_cursor: NString,
+});
+
+export const Offsets = Type.Object({
+  offsets: Type.Array(
+    Type.Object({ consumer: Type.String(), topic: Type.String(), partition: Type.Integer(), next_offset: Type.String() }),
+  ),
+});
+
+export const StatsQuery = Type.Object(
+  {
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'Start (inclusive); default: 30 days before `to`.' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'End (exclusive); default: now.' })),
+  },
+  { additionalProperties: false },
+);
+export type StatsQuery = Static<typeof StatsQuery>;
+
+const Durations = Type.Object({
+  count: Type.Integer(),
+  median_seconds: Nullable(Type.Number()),
+  p90_seconds: Nullable(Type.Number()),
+});
+
+export const StatsBody = Type.Object({
+  from: DateTime,
+  to: DateTime,
+  incidents: Type.Object({
+    total: Type.Integer(),
+    by_source: Type.Array(Type.Object({ source: Type.String(), count: Type.Integer() })),
+    by_severity: Type.Array(Type.Object({ severity: Type.String(), count: Type.Integer() })),
+    by_status: Type.Array(Type.Object({ status: Type.String(), count: Type.Integer() })),
+  }),
+  time_to_acknowledge: Durations,
+  time_to_resolve: Durations,
+  pages_per_day: Type.Array(Type.Object({ day: Type.String(), pages: Type.Integer(), dry_run: Type.Integer() })),
+  incidents_per_day: Type.Array(Type.Object({ day: Type.String(), count: Type.Integer() })),
+  noisiest_aliases: Type.Array(Type.Object({ alias: Type.String(), incidents: Type.Integer(), alerts: Type.Integer() })),
+});
+
+// ---------------------------------------------------------------- silences
+
+export const SILENCE_STATES = ['active', 'pending', 'expired', 'all'] as const;
+
+export const SilenceBody = Type.Object(
+  {
+    matchers: Type.Array(Type.String({ minLength: 1, maxLength: 1000 }), {
+      minItems: 1,
+      maxItems: 50,
+      description: 'Alertmanager matchers: name="value", name!="value", name=~"regex", name!~"regex".',
+    }),
+    startsAt: Type.Optional(Type.String({ format: 'date-time', description: 'Default: now.' })),
+    endsAt: Type.Optional(Type.String({ format: 'date-time', description: 'Either endsAt or duration.' })),
+    duration: Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'e.g. 2h, 30m, 1h30m, 1d.' })),
+    createdBy: Type.String({ minLength: 1, maxLength: 200 }),
+    comment: Type.String({ minLength: 1, maxLength: 2000 }),
+    kind: Type.Optional(Enum(['silence', 'maintenance'] as const, 'A maintenance window is a silence planned ahead.')),
+  },
+  { additionalProperties: false },
+);
+export type SilenceBody = Static<typeof SilenceBody>;
+
+export const SilenceListQuery = Type.Object(
+  {
+    state: Enum(SILENCE_STATES, 'Which silences, as of `now`.', 'active'),
+    now: Type.Optional(Type.String({ format: 'date-time', description: 'The instant states are computed for; default: the request time.' })),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+  },
+  { additionalProperties: false },
+);
+export type SilenceListQuery = Static<typeof SilenceListQuery>;
+
+export const ExpireQuery = Type.Object(
+  { by: Type.String({ minLength: 1, maxLength: 200, default: 'anonymous', description: 'Who expires it.' }) },
+  { additionalProperties: false },
+);
+export type ExpireQuery = Static<typeof ExpireQuery>;
+
+export const Silence = Type.Object({
+  silence_id: Type.String(),
+  kind: Type.String(),
+  matchers: Type.Array(Type.String()),
+  starts_at: DateTime,
+  ends_at: DateTime,
+  created_by: Type.String(),
+  comment: Type.String(),
+  created_at: DateTime,
+  expired_at: NDateTime,
+  expired_by: NString,
+  state: Type.Unsafe<string>({ type: 'string', enum: ['active', 'pending', 'expired'] }),
+});
+
+export const SilenceList = Type.Object({ silences: Type.Array(Silence), now: DateTime, state: Type.String() });
 
 export const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() });

@@ -6,7 +6,22 @@ import { getDeliveries, getIncident, getTimeline } from '../api/queries';
 import { MIGRATIONS_DIR } from '../index';
 import { applyProjection } from './apply';
 import { project } from './project';
-import { INCIDENT_ID, opened, pagerCreated, repeated, resolved, slackPosted, suppressed } from './testdata/events';
+import { getSilence } from '../silences/queries';
+import {
+  INCIDENT_ID,
+  SILENCE_ID,
+  createPage,
+  opened,
+  pagerCreated,
+  postRoot,
+  received,
+  repeated,
+  resolved,
+  silenceCreated,
+  silenceExpired,
+  slackPosted,
+  suppressed,
+} from './testdata/events';
 import { given } from './testdata/given';
 import { interleavings } from './testdata/interleavings';
 import type { ApplyOutcome } from './types';
@@ -31,12 +46,12 @@ async function applyAll(events: AnyEnvelope[]): Promise<ApplyOutcome[]> {
   const outcomes: ApplyOutcome[] = [];
   try {
     await client.query('BEGIN');
-    await client.query('TRUNCATE incidents, incident_timeline, deliveries');
+    await client.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
     for (const event of events) {
       const topic = topicOf(event.type);
       const offset = offsets.get(topic) ?? 0;
       offsets.set(topic, offset + 1);
-      outcomes.push(await applyProjection(client, project(event, { topic, partition: 0, offset: String(offset) })!));
+      outcomes.push(await applyProjection(client, project(event, { topic, partition: 0, offset: String(offset) })));
     }
     await client.query('COMMIT');
     return outcomes;
@@ -67,6 +82,32 @@ describe('apply (Postgres)', () => {
       slackRootTs: '1740823200.000100',
       pagerAlertId: 'a1b2c3d4-alert',
     });
+  });
+
+  it('inputs are linked to their incident by the decisions that name them, in every order, as specified', async () => {
+    const resolvedLater = { ...resolved(20), data: { ...resolved(20).data, inputId: 'input-20' } } as AnyEnvelope;
+    const inputs: AnyEnvelope[] = [received(), received('input-20', 20, 'resolved')];
+    const decisions: AnyEnvelope[] = [opened(), postRoot(), createPage(), resolvedLater];
+    for (const order of interleavings(inputs, decisions)) {
+      await applyAll(order);
+
+      expect(await getTimeline(pool, INCIDENT_ID)).toEqual(given(...order).store.timelineOf(INCIDENT_ID));
+    }
+    expect((await getTimeline(pool, INCIDENT_ID)).map((r) => r.type)).toEqual([
+      'AlertReceived',
+      'IncidentOpened',
+      'CreatePagerAlert',
+      'PostSlackMessage',
+      'AlertReceived',
+      'IncidentResolved',
+    ]);
+  });
+
+  it('silences are stored as specified', async () => {
+    const events = [silenceCreated(0), silenceExpired(10, SILENCE_ID, 'bob'), silenceExpired(12, SILENCE_ID, 'carol')];
+    await applyAll(events);
+
+    expect(await getSilence(pool, SILENCE_ID)).toEqual(given(...events).store.silence(SILENCE_ID));
   });
 
   it('an event id already in the timeline is a duplicate and changes nothing', async () => {

@@ -1,6 +1,6 @@
 /** Turns a Projection into SQL on the caller's transaction, with the semantics memory-store.ts specifies. */
 import type { PoolClient } from 'pg';
-import type { ApplyOutcome, DeliveryRow, IncidentChange, IncidentRow, IncidentUpdate, Projection, TimelineRow } from './types';
+import type { ApplyOutcome, Change, DeliveryRow, IncidentRow, IncidentUpdate, Projection, SilenceRow, TimelineRow } from './types';
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
@@ -15,12 +15,12 @@ export async function applyProjection(client: PoolClient, p: Projection): Promis
 async function insertTimeline(client: PoolClient, r: TimelineRow): Promise<boolean> {
   const res = await client.query(
     `INSERT INTO incident_timeline (event_id, incident_id, alias, type, topic, "partition", "offset", occurred_at,
-       recorded_at, source, causation_id, correlation_id, reason, rule, data)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9::timestamptz, $10, $11, $12, $13, $14::jsonb, $15::jsonb)
+       recorded_at, source, causation_id, correlation_id, reason, rule, data, input_id, stage)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9::timestamptz, $10, $11, $12, $13, $14::jsonb, $15::jsonb, $16, $17)
      ON CONFLICT (event_id) DO NOTHING`,
     [
       r.eventId, r.incidentId, r.alias, r.type, r.topic, r.partition, r.offset, r.occurredAt,
-      r.recordedAt, r.source, r.causationId, r.correlationId, r.reason, json(r.rule), json(r.data),
+      r.recordedAt, r.source, r.causationId, r.correlationId, r.reason, json(r.rule), json(r.data), r.inputId, r.stage,
     ],
   );
   return res.rowCount === 1;
@@ -43,7 +43,7 @@ async function insertDelivery(client: PoolClient, r: DeliveryRow): Promise<void>
   );
 }
 
-async function applyChange(client: PoolClient, c: IncidentChange): Promise<void> {
+async function applyChange(client: PoolClient, c: Change): Promise<void> {
   switch (c.kind) {
     case 'open-incident':
       if (await insertIncident(client, c.row)) await adoptEarlierDeliveries(client, c.row.incidentId);
@@ -65,22 +65,40 @@ async function applyChange(client: PoolClient, c: IncidentChange): Promise<void>
         [c.incidentId, c.alertId, c.at],
       );
       return;
+    case 'create-silence':
+      await insertSilence(client, c.row);
+      return;
+    case 'expire-silence':
+      await client.query(
+        `UPDATE silences SET expired_at = $2::timestamptz, expired_by = $3 WHERE silence_id = $1 AND expired_at IS NULL`,
+        [c.silenceId, c.at, c.by],
+      );
+      return;
   }
+}
+
+async function insertSilence(client: PoolClient, r: SilenceRow): Promise<void> {
+  await client.query(
+    `INSERT INTO silences (silence_id, kind, matchers, starts_at, ends_at, created_by, comment, created_at, expired_at, expired_by)
+     VALUES ($1, $2, $3::jsonb, $4::timestamptz, $5::timestamptz, $6, $7, $8::timestamptz, $9::timestamptz, $10)
+     ON CONFLICT (silence_id) DO NOTHING`,
+    [r.silenceId, r.kind, json(r.matchers), r.startsAt, r.endsAt, r.createdBy, r.comment, r.createdAt, r.expiredAt, r.expiredBy],
+  );
 }
 
 async function insertIncident(client: PoolClient, r: IncidentRow): Promise<boolean> {
   const res = await client.query(
     `INSERT INTO incidents (incident_id, alias, occurrence, previous_incident_id, title, severity, source, status,
        labels, description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
-       slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at)
+       slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at, slack_target_channel)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::jsonb, $12, $13::timestamptz, $14::timestamptz,
-       $15, $16::timestamptz, $17, $18, $19, $20, $21, $22::jsonb, $23::timestamptz, $24::timestamptz)
+       $15, $16::timestamptz, $17, $18, $19, $20, $21, $22::jsonb, $23::timestamptz, $24::timestamptz, $25)
      ON CONFLICT (incident_id) DO NOTHING`,
     [
       r.incidentId, r.alias, r.occurrence, r.previousIncidentId, r.title, r.severity, r.source, r.status,
       json(r.labels), r.description, json(r.links), r.count, r.openedAt, r.acknowledgedAt, r.acknowledgedBy,
       r.resolvedAt, r.resolvedBy, r.slackChannel, r.slackRootTs, r.pagerAlertId, r.pagerPriority, json(r.rule),
-      r.lastEventAt, r.updatedAt,
+      r.lastEventAt, r.updatedAt, r.slackTargetChannel,
     ],
   );
   return res.rowCount === 1;

@@ -1,5 +1,5 @@
 /** What each sink result (deliveries.v1) records, and which ones tie the incident to its Slack thread or pager alert. */
-import type { Envelope } from '@alertbus/schemas';
+import type { AnyEnvelope, Envelope } from '@alertbus/schemas';
 import type { DeliveryRow, IncidentChange, Position } from './types';
 
 export type DeliveryEventType =
@@ -100,6 +100,43 @@ export function deliveryRow(event: Envelope<DeliveryEventType>, at: Position): D
       };
     }
   }
+}
+
+/**
+ * A sink result of a type this file does not know (e.g. the on-call replies of the Slack work), recognised by
+ * the fields every delivery result carries: commandId, commandType, dryRun, attempts, and a Slack channel or
+ * a pager provider. Null for anything else.
+ */
+export function genericDeliveryRow(event: AnyEnvelope, at: Position): DeliveryRow | null {
+  if (typeof event.data !== 'object' || event.data === null) return null;
+  const d = event.data as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
+  if (typeof d.commandId !== 'string' || typeof d.commandType !== 'string') return null;
+  if (typeof d.dryRun !== 'boolean' || !Number.isInteger(d.attempts)) return null;
+  const target = typeof d.channel === 'string' ? 'slack' : typeof d.provider === 'string' ? 'pager' : null;
+  if (target === null) return null;
+  return {
+    ...EMPTY,
+    ...at,
+    eventId: event.id,
+    type: event.type,
+    recordedAt: event.recordedAt,
+    commandId: d.commandId,
+    commandType: d.commandType,
+    incidentId: text(d.incidentId),
+    target,
+    dryRun: d.dryRun,
+    ok: true,
+    attempts: d.attempts as number,
+    error: text(d.error),
+    slackChannel: text(d.channel),
+    slackTs: text(d.ts),
+    slackThreadTs: text(d.threadTs),
+    pagerProvider: text(d.provider),
+    pagerAlertId: text(d.alertId),
+    pagerRequestId: text(d.requestId),
+    request: d.request ?? null,
+  };
 }
 
 /** Only the first root post and the created pager alert say something about the incident itself. */

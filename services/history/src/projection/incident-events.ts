@@ -65,6 +65,7 @@ function opened(event: Envelope<'IncidentOpened' | 'IncidentReopened'>): Inciden
       resolvedBy: null,
       // The channel the rule chose; replaced by the channel Slack reports once the root message is posted.
       slackChannel: d.slack?.channel ?? null,
+      slackTargetChannel: d.slack?.channel ?? null,
       slackRootTs: null,
       pagerAlertId: null,
       pagerPriority: d.pager?.priority ?? null,

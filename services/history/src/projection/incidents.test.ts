@@ -37,6 +37,7 @@ describe('incident events', () => {
       resolvedAt: null,
       resolvedBy: null,
       slackChannel: '#alerts',
+      slackTargetChannel: '#alerts',
       slackRootTs: null,
       pagerAlertId: null,
       pagerPriority: 'P1',

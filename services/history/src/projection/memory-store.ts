@@ -5,7 +5,8 @@
 import { planBatch, type BatchPlan, type PlannableRecord } from './batch-plan';
 import { isCreatedPagerAlert, isRootPost } from './delivery-events';
 import { project } from './project';
-import type { ApplyOutcome, DeliveryRow, IncidentChange, IncidentRow, Position, Projection, TimelineRow } from './types';
+import { stageRank } from './stage';
+import type { ApplyOutcome, Change, DeliveryRow, IncidentRow, Position, Projection, SilenceRow, TimelineRow } from './types';
 
 const later = (a: string, b: string): string => (Date.parse(b) > Date.parse(a) ? b : a);
 
@@ -16,10 +17,15 @@ export function comparePositions(a: Position, b: Position): number {
   return d < 0n ? -1 : d > 0n ? 1 : 0;
 }
 
-/** The timeline's reading order: by recordedAt, ties broken by where the record was read, then by id. */
+/**
+ * The timeline's reading order: by recordedAt, then by stage (decisions and commands share their input's
+ * time), then by where the record was read, then by id: a total order, the same after every rebuild.
+ */
 export function compareTimeline(a: TimelineRow, b: TimelineRow): number {
   const t = Date.parse(a.recordedAt) - Date.parse(b.recordedAt);
   if (t !== 0) return t;
+  const s = stageRank(a.stage) - stageRank(b.stage);
+  if (s !== 0) return s;
   return comparePositions(a, b) || (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0);
 }
 
@@ -27,6 +33,7 @@ export class MemoryStore {
   readonly incidents = new Map<string, IncidentRow>();
   readonly timeline = new Map<string, TimelineRow>();
   readonly deliveries = new Map<string, DeliveryRow>();
+  readonly silences = new Map<string, SilenceRow>();
   /** `${consumer}|${topic}|${partition}` → next offset. */
   readonly offsets = new Map<string, string>();
 
@@ -45,8 +52,7 @@ export class MemoryStore {
     const plan = planBatch(records, this.offsets.get(key) ?? null);
     const outcomes: ApplyOutcome[] = [];
     for (const { record, event } of plan.apply) {
-      const p = project(event, { topic, partition, offset: record.offset });
-      if (p) outcomes.push(this.apply(p));
+      outcomes.push(this.apply(project(event, { topic, partition, offset: record.offset })));
     }
     if (plan.nextOffset !== null) this.offsets.set(key, plan.nextOffset);
     return { ...plan, outcomes };
@@ -56,15 +62,33 @@ export class MemoryStore {
     return this.incidents.get(id);
   }
 
+  /**
+   * The incident's own rows plus the inputs its decisions name (received events carry no incident id), in
+   * reading order. An input shows under the incident it was decided into, whichever arrived first.
+   */
   timelineOf(incidentId: string): TimelineRow[] {
-    return [...this.timeline.values()].filter((r) => r.incidentId === incidentId).sort(compareTimeline);
+    const own = [...this.timeline.values()].filter((r) => r.incidentId === incidentId);
+    const inputs = new Set(own.map((r) => r.inputId).filter((id): id is string => id !== null));
+    const linked = [...this.timeline.values()]
+      .filter((r) => r.incidentId !== incidentId && inputs.has(r.eventId))
+      .map((r) => ({ ...r, incidentId }));
+    return [...own, ...linked].sort(compareTimeline);
+  }
+
+  /** Every row of an alias (linked or not), in reading order. */
+  timelineOfAlias(alias: string): TimelineRow[] {
+    return [...this.timeline.values()].filter((r) => r.alias === alias).sort(compareTimeline);
+  }
+
+  silence(id: string): SilenceRow | undefined {
+    return this.silences.get(id);
   }
 
   deliveriesOf(incidentId: string): DeliveryRow[] {
     return [...this.deliveries.values()].filter((r) => r.incidentId === incidentId).sort(comparePositions);
   }
 
-  private change(c: IncidentChange): void {
+  private change(c: Change): void {
     switch (c.kind) {
       case 'open-incident': {
         if (this.incidents.has(c.row.incidentId)) return;
@@ -105,6 +129,16 @@ export class MemoryStore {
         const row = this.incidents.get(c.incidentId);
         if (!row || row.pagerAlertId !== null) return;
         this.incidents.set(c.incidentId, { ...row, pagerAlertId: c.alertId, updatedAt: later(row.updatedAt, c.at) });
+        return;
+      }
+      case 'create-silence': {
+        if (!this.silences.has(c.row.silenceId)) this.silences.set(c.row.silenceId, { ...c.row });
+        return;
+      }
+      case 'expire-silence': {
+        const row = this.silences.get(c.silenceId);
+        if (!row || row.expiredAt !== null) return;
+        this.silences.set(c.silenceId, { ...row, expiredAt: c.at, expiredBy: c.by });
         return;
       }
     }

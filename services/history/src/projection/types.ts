@@ -3,6 +3,7 @@
  * "what does this event mean for the tables" stays pure and testable without a database.
  */
 import type { IncidentStatus, Labels, Link, RuleRef } from '@alertbus/schemas';
+import type { Stage } from './stage';
 
 /** Where a record was read from; every timeline and delivery row keeps it. */
 export interface Position {
@@ -31,6 +32,8 @@ export interface IncidentRow {
   resolvedAt: string | null;
   resolvedBy: string | null;
   slackChannel: string | null;
+  /** The channel the rule chose (e.g. `#alerts`); slackChannel becomes the id Slack reports once posted. */
+  slackTargetChannel: string | null;
   slackRootTs: string | null;
   pagerAlertId: string | null;
   pagerPriority: string | null;
@@ -60,9 +63,14 @@ export type IncidentUpdate = Partial<
 
 export interface TimelineRow extends Position {
   eventId: string;
+  /** The incident the event names (commands, decisions, deliveries); null for inputs and silences. */
   incidentId: string | null;
+  /** For a decision: the id of the received event it decided on, which ties that input to the incident. */
+  inputId: string | null;
   alias: string;
   type: string;
+  /** received → decided → command → delivered/failed; orders events of equal time. */
+  stage: Stage;
   occurredAt: string;
   recordedAt: string;
   source: string;
@@ -111,12 +119,35 @@ export type IncidentChange =
   /** The incident's pager alert, kept from the first alert created. */
   | { kind: 'link-pager-alert'; incidentId: string; alertId: string; at: string };
 
+/** A silence or maintenance window as its events describe it; whether it is active is the reader's question. */
+export interface SilenceRow {
+  silenceId: string;
+  kind: 'silence' | 'maintenance';
+  matchers: string[];
+  startsAt: string;
+  endsAt: string;
+  createdBy: string;
+  comment: string;
+  /** recordedAt of SilenceCreated. */
+  createdAt: string;
+  expiredAt: string | null;
+  expiredBy: string | null;
+}
+
+export type SilenceChange =
+  /** Insert when absent (the first SilenceCreated of an id wins). */
+  | { kind: 'create-silence'; row: SilenceRow }
+  /** End it early; the first expiry is kept, and an unknown silence is left alone. */
+  | { kind: 'expire-silence'; silenceId: string; at: string; by: string };
+
+export type Change = IncidentChange | SilenceChange;
+
 /** Everything one event changes; applied all together, or not at all when its id was applied before. */
 export interface Projection {
   eventId: string;
   timeline: TimelineRow;
   delivery: DeliveryRow | null;
-  changes: IncidentChange[];
+  changes: Change[];
 }
 
 export type ApplyOutcome = 'applied' | 'duplicate';

@@ -191,3 +191,100 @@ export function deliveryFailed(at: number): Envelope<'DeliveryFailed'> {
     },
   });
 }
+
+// ---------------------------------------------------------------- inputs, commands, silences
+
+/** The AlertReceived a decision names by `inputId`. */
+export function received(inputId = INPUT_ID, at = 0, status: 'firing' | 'resolved' = 'firing'): Envelope<'AlertReceived'> {
+  return makeEnvelope({
+    id: inputId,
+    type: 'AlertReceived',
+    alias: ALIAS,
+    occurredAt: t(at),
+    recordedAt: t(at),
+    source: 'ingest/alertmanager',
+    data: {
+      source: 'alertmanager',
+      status,
+      fingerprint: '3f2a9c1d0b7e4a55',
+      title: 'HighErrorRate api',
+      severity: 'critical',
+      labels: { alertname: 'HighErrorRate', service: 'api' },
+      annotations: { summary: 'error rate above 5%' },
+      links: [],
+      raw: { status, labels: { alertname: 'HighErrorRate' } },
+    },
+  });
+}
+
+export function postRoot(at = 0): Envelope<'PostSlackMessage'> {
+  return makeEnvelope({
+    id: deriveId(INPUT_ID, 'PostSlackMessage', at),
+    type: 'PostSlackMessage',
+    alias: ALIAS,
+    occurredAt: t(at),
+    recordedAt: t(at),
+    source: ROUTER,
+    causationId: INPUT_ID,
+    correlationId: INPUT_ID,
+    data: { incidentId: INCIDENT_ID, rule: RULE, channel: '#alerts', purpose: 'root', text: 'HighErrorRate api' },
+  });
+}
+
+export function createPage(at = 0): Envelope<'CreatePagerAlert'> {
+  return makeEnvelope({
+    id: deriveId(INPUT_ID, 'CreatePagerAlert', at),
+    type: 'CreatePagerAlert',
+    alias: ALIAS,
+    occurredAt: t(at),
+    recordedAt: t(at),
+    source: ROUTER,
+    causationId: INPUT_ID,
+    correlationId: INPUT_ID,
+    data: {
+      incidentId: INCIDENT_ID,
+      rule: RULE,
+      message: 'HighErrorRate api',
+      priority: 'P1',
+      tags: [],
+      responders: [{ type: 'team', name: 'sre' }],
+      details: {},
+      source: 'alertbus/alertmanager',
+    },
+  });
+}
+
+export const SILENCE_ID = 'silence-1';
+
+export function silenceCreated(at = 0, opts: { id?: string; endsAt?: string } = {}): Envelope<'SilenceCreated'> {
+  const id = opts.id ?? SILENCE_ID;
+  return makeEnvelope({
+    id: deriveId('silence', id, 'created'),
+    type: 'SilenceCreated',
+    alias: `silence:${id}`,
+    occurredAt: t(at),
+    recordedAt: t(at),
+    source: 'history-api',
+    data: {
+      silenceId: id,
+      matchers: ['team="db"', 'severity!="info"'],
+      startsAt: t(at),
+      endsAt: opts.endsAt ?? t(at + 30),
+      createdBy: 'alice',
+      comment: 'database upgrade',
+      kind: 'maintenance',
+    },
+  });
+}
+
+export function silenceExpired(at: number, id = SILENCE_ID, by = 'bob'): Envelope<'SilenceExpired'> {
+  return makeEnvelope({
+    id: deriveId('silence', id, 'expired', at),
+    type: 'SilenceExpired',
+    alias: `silence:${id}`,
+    occurredAt: t(at),
+    recordedAt: t(at),
+    source: 'history-api',
+    data: { silenceId: id, expiredBy: by, expiredAt: t(at) },
+  });
+}

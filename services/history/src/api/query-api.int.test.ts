@@ -1,0 +1,315 @@
+/**
+ * The query API against real Postgres: filters, keyset pages, an incident's timeline, stats and bad input.
+ * The rows come from a realistic stream applied with the projection itself (no Kafka needed for reading).
+ */
+import type { AddressInfo } from 'node:net';
+import { createPool, ensureDatabase, loadMigrations, migrate, type Pool } from '@alertbus/common';
+import { topicOf, type AnyEnvelope } from '@alertbus/schemas';
+import { dropTestDatabase } from '../../../../test/support/db';
+import { buildApp } from '../app';
+import { MIGRATIONS_DIR } from '../index';
+import { createHistoryMetrics } from '../metrics';
+import { applyProjection } from '../projection/apply';
+import { MemoryStore } from '../projection/memory-store';
+import { project } from '../projection/project';
+import type { IncidentRow } from '../projection/types';
+import { runCli } from '../testdata/run-cli';
+import { buildStream } from '../testdata/stream';
+
+const NOW = new Date('2025-03-03T00:00:00.000Z');
+const stream = buildStream({ aliases: 45, seed: 'query-api' });
+const spec = new MemoryStore();
+let pool: Pool;
+let app: ReturnType<typeof buildApp>;
+let url: string;
+
+async function load(events: readonly AnyEnvelope[]): Promise<void> {
+  const offsets = new Map<string, number>();
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    for (const e of events) {
+      const topic = topicOf(e.type);
+      const offset = offsets.get(topic) ?? 0;
+      offsets.set(topic, offset + 1);
+      const p = project(e, { topic, partition: 0, offset: String(offset) });
+      await applyProjection(client, p);
+      spec.apply(p);
+    }
+    await client.query('COMMIT');
+  } finally {
+    client.release();
+  }
+}
+
+const get = async (path: string) => {
+  const res = await app.inject({ method: 'GET', url: path });
+  return { status: res.statusCode, body: res.json() };
+};
+const ids = (body: { incidents: Array<{ incident_id: string }> }) => body.incidents.map((i) => i.incident_id);
+
+/** The specification's incidents, newest first, as the API orders them. */
+const newestFirst = (rows: IncidentRow[]) =>
+  [...rows].sort((a, b) => Date.parse(b.openedAt) - Date.parse(a.openedAt) || (a.incidentId < b.incidentId ? -1 : 1)).map((r) => r.incidentId);
+const all = () => [...spec.incidents.values()];
+
+beforeAll(async () => {
+  await ensureDatabase(process.env.DATABASE_URL!);
+  pool = createPool(process.env.DATABASE_URL!);
+  await migrate(pool, 'history', loadMigrations(MIGRATIONS_DIR));
+  await load(stream.events);
+  app = buildApp({ pool, registry: createHistoryMetrics().registry, ready: async () => null, now: () => NOW });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await app?.close();
+  await pool?.end();
+  await dropTestDatabase();
+});
+
+describe('GET /api/incidents filters', () => {
+  it.each([
+    ['status=resolved', (r: IncidentRow) => r.status === 'resolved'],
+    ['status=acknowledged', (r: IncidentRow) => r.status === 'acknowledged'],
+    ['source=grafana', (r: IncidentRow) => r.source === 'grafana'],
+    ['severity=critical', (r: IncidentRow) => r.severity === 'critical'],
+    ['channel=%23db-alerts', (r: IncidentRow) => r.slackTargetChannel === '#db-alerts'],
+    ['channel=C0DBALERTS', (r: IncidentRow) => r.slackChannel === 'C0DBALERTS'],
+    ['q=diskfilling', (r: IncidentRow) => /diskfilling/i.test(`${r.title} ${r.description}`)],
+    ['q=api%20for%2010m', (r: IncidentRow) => (r.description ?? '').includes('api for 10m')],
+    ['from=2025-03-01T09:00:00Z&to=2025-03-01T11:00:00Z', (r: IncidentRow) => r.openedAt >= '2025-03-01T09:00:00' && r.openedAt < '2025-03-01T11:00:00'],
+    ['source=alertmanager&severity=critical&status=resolved', (r: IncidentRow) => r.source === 'alertmanager' && r.severity === 'critical' && r.status === 'resolved'],
+  ])('%s gives exactly the matching incidents, newest first', async (query, match) => {
+    const expected = newestFirst(all().filter(match));
+    expect(expected.length).toBeGreaterThan(0);
+
+    const { status, body } = await get(`/api/incidents?${query}&limit=500`);
+
+    expect(status).toBe(200);
+    expect(ids(body)).toEqual(expected);
+    expect(body.next_cursor).toBeNull();
+  });
+
+  it('alias gives every occurrence of the alias, and keeps the response fields other tools read', async () => {
+    const twice = stream.aliases.find((a) => a.incidentIds.length === 2)!;
+    const { body } = await get(`/api/incidents?alias=${encodeURIComponent(twice.alias)}`);
+
+    expect(ids(body)).toEqual([...twice.incidentIds].reverse());
+    expect(body.incidents[0]).toMatchObject({
+      incident_id: twice.incidentIds[1],
+      alias: twice.alias,
+      status: expect.any(String),
+      count: expect.any(Number),
+      occurrence: 2,
+      previous_incident_id: twice.incidentIds[0],
+      opened_at: expect.stringMatching(/Z$/),
+      rule: { path: expect.any(String), rulesVersion: expect.any(String) },
+    });
+  });
+
+  it('text search takes % and _ literally', async () => {
+    expect((await get('/api/incidents?q=%25')).body.incidents).toEqual([]);
+    expect((await get('/api/incidents?q=_')).body.incidents).toEqual([]);
+  });
+});
+
+describe('GET /api/incidents pages', () => {
+  it('walking next_cursor visits every incident once, in the order of one big page', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const { body }: { body: any } = await get(`/api/incidents?limit=7${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(body.incidents.length).toBeLessThanOrEqual(7);
+      seen.push(...ids(body));
+      cursor = body.next_cursor;
+      pages += 1;
+    } while (cursor);
+
+    expect(seen).toEqual(newestFirst(all()));
+    expect(pages).toBe(Math.ceil(all().length / 7));
+  });
+
+  it('a cursor keeps working with the same filters', async () => {
+    const first = await get('/api/incidents?status=resolved&limit=3');
+    const second = await get(`/api/incidents?status=resolved&limit=3&cursor=${first.body.next_cursor}`);
+
+    expect([...ids(first.body), ...ids(second.body)]).toEqual(newestFirst(all().filter((r) => r.status === 'resolved')).slice(0, 6));
+  });
+});
+
+describe('GET /api/incidents bad input', () => {
+  it.each([
+    ['cursor=not-a-cursor!', /invalid query parameter "cursor"|invalid cursor/],
+    [`cursor=${Buffer.from('{"t":"yesterday","i":"x"}').toString('base64url')}`, /invalid cursor/],
+    ['from=yesterday', /query parameter "from".*date-time/],
+    ['to=2025-03-01', /query parameter "to".*date-time/],
+    ['from=2025-03-02T00:00:00Z&to=2025-03-01T00:00:00Z', /"from" must be before "to"/],
+    ['limit=501', /query parameter "limit".*500/],
+    [`q=${'x'.repeat(201)}`, /query parameter "q"/],
+    ['channel=', /query parameter "channel"/],
+    ['sort=title', /unknown query parameter "sort"/],
+  ])('%s → 400 with a message naming the problem', async (query, message) => {
+    const { status, body } = await get(`/api/incidents?${query}`);
+
+    expect(status).toBe(400);
+    expect(body).toEqual({ error: 'bad_request', message: expect.stringMatching(message) });
+  });
+});
+
+describe('GET /api/incidents/:id', () => {
+  it('gives the whole timeline in order: inputs, decisions with reason and rule, commands, deliveries', async () => {
+    const paged = stream.aliases.find((a) => a.severity === 'critical')!;
+    const id = paged.incidentIds[0]!;
+    const { status, body } = await get(`/api/incidents/${id}`);
+
+    expect(status).toBe(200);
+    expect(body.timeline.map((e: { event_id: string }) => e.event_id)).toEqual(spec.timelineOf(id).map((r) => r.eventId));
+    expect(body.timeline.slice(0, 4).map((e: { type: string; stage: string }) => [e.type, e.stage])).toEqual([
+      ['AlertReceived', 'received'],
+      ['IncidentOpened', 'decided'],
+      ['CreatePagerAlert', 'command'],
+      ['PostSlackMessage', 'command'],
+    ]);
+    for (const e of body.timeline.filter((x: { stage: string }) => x.stage === 'decided')) {
+      expect(e).toMatchObject({ reason: expect.any(String), rule: { path: expect.any(String), rulesVersion: expect.any(String) } });
+    }
+    expect(body.deliveries.map((d: { type: string }) => d.type)).toEqual(expect.arrayContaining(['SlackMessagePosted', 'PagerAlertCreated']));
+    expect(body).toMatchObject({ incident_id: id, pager_alert_id: expect.stringMatching(/^og-/), slack_root_ts: expect.any(String) });
+  });
+
+  it('an unknown id is a 404', async () => {
+    expect(await get('/api/incidents/nope')).toEqual({ status: 404, body: { error: 'not_found', message: 'no incident with id "nope"' } });
+  });
+});
+
+describe('GET /api/timeline', () => {
+  it('pages through every event of an alias, inputs linked to their incident', async () => {
+    const alias = stream.aliases.find((a) => a.incidentIds.length === 2)!.alias;
+    const events: Array<{ event_id: string; incident_id: string | null; type: string }> = [];
+    let cursor: string | null = null;
+    do {
+      const { body }: { body: any } = await get(`/api/timeline?alias=${encodeURIComponent(alias)}&limit=4${cursor ? `&cursor=${cursor}` : ''}`);
+      events.push(...body.events);
+      cursor = body.next_cursor;
+    } while (cursor);
+
+    expect(events.map((e) => e.event_id)).toEqual(spec.timelineOfAlias(alias).map((r) => r.eventId));
+    expect(events.filter((e) => e.type === 'AlertReceived').every((e) => e.incident_id !== null)).toBe(true);
+  });
+});
+
+/** percentile_cont: linear interpolation between the closest ranks. */
+function percentile(values: number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const v = [...values].sort((a, b) => a - b);
+  const rank = p * (v.length - 1);
+  const lo = Math.floor(rank);
+  return Math.round((v[lo]! + (v[Math.ceil(rank)]! - v[lo]!) * (rank - lo)) * 1000) / 1000;
+}
+
+describe('GET /api/stats', () => {
+  it('counts per source and severity, time to acknowledge and resolve, pages per day, noisiest aliases', async () => {
+    const { status, body } = await get('/api/stats?from=2025-03-01T00:00:00Z&to=2025-03-02T00:00:00Z');
+    const rows = all();
+    const count = (key: 'source' | 'severity') =>
+      Object.entries(rows.reduce<Record<string, number>>((m, r) => ({ ...m, [r[key]]: (m[r[key]] ?? 0) + 1 }), {}))
+        .map(([k, n]) => ({ [key]: k, count: n }))
+        .sort((a, b) => b.count - a.count || (a[key]! < b[key]! ? -1 : 1));
+    const secs = (r: IncidentRow, at: string | null) => (at ? (Date.parse(at) - Date.parse(r.openedAt)) / 1000 : null);
+    const tta = rows.map((r) => secs(r, r.acknowledgedAt)).filter((x): x is number => x !== null);
+    const ttr = rows.map((r) => secs(r, r.resolvedAt)).filter((x): x is number => x !== null);
+
+    expect(status).toBe(200);
+    expect(body.incidents.total).toBe(rows.length);
+    expect(body.incidents.by_source).toEqual(count('source'));
+    expect(body.incidents.by_severity).toEqual(count('severity'));
+    expect(body.time_to_acknowledge).toEqual({ count: tta.length, median_seconds: percentile(tta, 0.5), p90_seconds: percentile(tta, 0.9) });
+    expect(body.time_to_resolve).toEqual({ count: ttr.length, median_seconds: percentile(ttr, 0.5), p90_seconds: percentile(ttr, 0.9) });
+    const pages = [...spec.deliveries.values()].filter((d) => d.type === 'PagerAlertCreated' && d.ok);
+    expect(body.pages_per_day).toEqual([{ day: '2025-03-01', pages: pages.length, dry_run: 0 }]);
+    expect(body.incidents_per_day).toEqual([{ day: '2025-03-01', count: rows.length }]);
+    const noisiest = body.noisiest_aliases;
+    expect(noisiest.length).toBe(10);
+    for (let i = 1; i < noisiest.length; i++) expect(noisiest[i - 1].alerts).toBeGreaterThanOrEqual(noisiest[i].alerts);
+    const top = rows.filter((r) => r.alias === noisiest[0].alias);
+    expect(noisiest[0]).toEqual({ alias: top[0]!.alias, incidents: top.length, alerts: top.reduce((n, r) => n + r.count, 0) });
+  });
+
+  it('defaults to the 30 days before now, and refuses a window that ends before it starts', async () => {
+    const { body } = await get('/api/stats');
+    expect(body).toMatchObject({ from: '2025-02-01T00:00:00.000Z', to: NOW.toISOString(), incidents: { total: all().length } });
+
+    expect(await get('/api/stats?from=2025-03-02T00:00:00Z&to=2025-03-01T00:00:00Z')).toEqual({
+      status: 400,
+      body: { error: 'bad_request', message: 'invalid query parameters: "from" must be before "to"' },
+    });
+    expect((await get('/api/stats?from=monday')).status).toBe(400);
+  });
+});
+
+describe('GET /api/silences', () => {
+  it('computes each silence state for the instant asked about', async () => {
+    const at = (now: string, state = 'all') => get(`/api/silences?state=${state}&now=${now}`);
+    const [silence] = (await at('2025-03-01T09:00:00Z')).body.silences;
+    expect(silence).toMatchObject({ kind: 'maintenance', state: 'active', matchers: ['team="db"', 'alertname="BackupLate"'] });
+
+    expect((await at('2025-03-01T07:00:00Z', 'pending')).body.silences).toHaveLength(1);
+    expect((await at('2025-03-01T09:00:00Z', 'active')).body.silences).toHaveLength(1);
+    expect((await at('2025-03-01T09:00:00Z', 'expired')).body.silences).toHaveLength(0);
+    expect((await at('2025-03-01T13:00:00Z', 'expired')).body.silences).toHaveLength(1);
+    expect((await get('/api/silences')).body).toMatchObject({ state: 'active', now: NOW.toISOString(), silences: [] });
+    expect((await get('/api/silences?state=soon')).body.message).toMatch(/query parameter "state".*active, pending, expired, all/);
+  });
+});
+
+describe('documentation', () => {
+  it('serves the OpenAPI document and Swagger UI at /docs, from this server only', async () => {
+    const doc = await get('/docs/json');
+    expect(doc.status).toBe(200);
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(['/api/incidents', '/api/incidents/{id}', '/api/stats', '/api/silences', '/api/silences/{id}', '/api/timeline']),
+    );
+    expect(doc.body.paths['/api/incidents'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['status', 'source', 'severity', 'alias', 'channel', 'from', 'to', 'q', 'cursor', 'limit']),
+    );
+    const ui = await app.inject({ method: 'GET', url: '/docs/' });
+    expect(ui.statusCode).toBe(200);
+    expect(ui.body).toContain('swagger-ui');
+    expect(ui.body).not.toMatch(/https?:\/\//);
+  });
+});
+
+describe('alertbus incidents', () => {
+  it('lists with filters as a table, or as JSON', async () => {
+    const table = await runCli('incidents', '--status', 'resolved', '--source', 'grafana', '--url', url);
+    expect(table.exitCode).toBe(0);
+    expect(table.stdout).toMatch(/^opened\s+status\s+severity\s+source\s+count/);
+    const expected = newestFirst(all().filter((r) => r.status === 'resolved' && r.source === 'grafana'));
+    expect(table.stdout.trim().split('\n')).toHaveLength(expected.length + 1);
+
+    const json = JSON.parse((await runCli('incidents', '--severity', 'critical', '--limit', '2', '--json', '--url', url)).stdout);
+    expect(json.incidents).toHaveLength(2);
+    expect(json.next_cursor).toEqual(expect.any(String));
+    const next = await runCli('incidents', '--severity', 'critical', '--limit', '2', '--url', url);
+    expect(next.stdout).toContain(`--cursor ${json.next_cursor}`);
+  });
+
+  it('shows one incident and its timeline, and reports API errors clearly', async () => {
+    const id = stream.aliases[0]!.incidentIds[0]!;
+    const show = await runCli('incidents', 'show', id, '--url', url);
+    expect(show).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(show.stdout).toContain(stream.aliases[0]!.title);
+    expect(show.stdout).toMatch(/received\s+AlertReceived/);
+    expect(show.stdout).toMatch(/decided\s+IncidentOpened .*\[first-notification\]/);
+
+    const missing = await runCli('incidents', 'show', 'nope', '--url', url);
+    expect(missing).toMatchObject({ exitCode: 1, stderr: expect.stringContaining('404 no incident with id "nope"') });
+    const bad = await runCli('incidents', '--status', 'bogus', '--url', url);
+    expect(bad.stderr).toMatch(/400 invalid query parameter "status"/);
+    const down = await runCli('incidents', '--url', 'http://127.0.0.1:9');
+    expect(down.stderr).toMatch(/cannot reach the history API at http:\/\/127\.0\.0\.1:9/);
+  });
+});

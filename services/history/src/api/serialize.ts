@@ -1,0 +1,100 @@
+/** The projection's rows as the API shows them (snake_case), with each timeline entry's stage named. */
+import type { DeliveryRow, IncidentRow, SilenceRow, TimelineRow } from '../projection/types';
+import { silenceState } from '../silences/state';
+
+export function incidentJson(r: IncidentRow) {
+  return {
+    incident_id: r.incidentId,
+    alias: r.alias,
+    occurrence: r.occurrence,
+    previous_incident_id: r.previousIncidentId,
+    title: r.title,
+    severity: r.severity,
+    source: r.source,
+    status: r.status,
+    labels: r.labels,
+    description: r.description,
+    links: r.links,
+    count: r.count,
+    opened_at: r.openedAt,
+    acknowledged_at: r.acknowledgedAt,
+    acknowledged_by: r.acknowledgedBy,
+    resolved_at: r.resolvedAt,
+    resolved_by: r.resolvedBy,
+    slack_channel: r.slackChannel,
+    slack_target_channel: r.slackTargetChannel,
+    slack_root_ts: r.slackRootTs,
+    pager_alert_id: r.pagerAlertId,
+    pager_priority: r.pagerPriority,
+    rule: r.rule,
+    last_event_at: r.lastEventAt,
+    updated_at: r.updatedAt,
+  };
+}
+
+export function timelineJson(r: TimelineRow) {
+  return {
+    event_id: r.eventId,
+    incident_id: r.incidentId,
+    input_id: r.inputId,
+    alias: r.alias,
+    type: r.type,
+    stage: r.stage,
+    topic: r.topic,
+    partition: r.partition,
+    offset: r.offset,
+    occurred_at: r.occurredAt,
+    recorded_at: r.recordedAt,
+    source: r.source,
+    causation_id: r.causationId,
+    correlation_id: r.correlationId,
+    reason: r.reason,
+    rule: r.rule,
+    data: r.data,
+  };
+}
+
+export function deliveryJson(r: DeliveryRow) {
+  return {
+    event_id: r.eventId,
+    command_id: r.commandId,
+    command_type: r.commandType,
+    incident_id: r.incidentId,
+    type: r.type,
+    target: r.target,
+    dry_run: r.dryRun,
+    ok: r.ok,
+    error: r.error,
+    http_status: r.httpStatus,
+    permanent: r.permanent,
+    attempts: r.attempts,
+    slack_channel: r.slackChannel,
+    slack_ts: r.slackTs,
+    slack_thread_ts: r.slackThreadTs,
+    slack_purpose: r.slackPurpose,
+    pager_provider: r.pagerProvider,
+    pager_alert_id: r.pagerAlertId,
+    pager_request_id: r.pagerRequestId,
+    request: r.request,
+    topic: r.topic,
+    partition: r.partition,
+    offset: r.offset,
+    recorded_at: r.recordedAt,
+  };
+}
+
+export function silenceJson(r: SilenceRow, nowMs: number) {
+  return {
+    silence_id: r.silenceId,
+    kind: r.kind,
+    matchers: r.matchers,
+    starts_at: r.startsAt,
+    ends_at: r.endsAt,
+    created_by: r.createdBy,
+    comment: r.comment,
+    created_at: r.createdAt,
+    expired_at: r.expiredAt,
+    expired_by: r.expiredBy,
+    state: silenceState(r, nowMs),
+  };
+}

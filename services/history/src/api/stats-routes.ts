@@ -1,0 +1,34 @@
+/** GET /api/stats: counts and durations over a window of opening times. */
+import type { FastifyInstance } from 'fastify';
+import type { Pool } from 'pg';
+import { ErrorBody, StatsBody, StatsQuery } from './schemas';
+import { getStats } from './stats';
+
+const DEFAULT_WINDOW_MS = 30 * 86_400_000;
+
+export function statsRoutes(pool: Pool, now: () => Date) {
+  return async function routes(app: FastifyInstance): Promise<void> {
+    app.get<{ Querystring: StatsQuery }>(
+      '/api/stats',
+      {
+        schema: {
+          summary: 'Incident statistics over a time window',
+          description:
+            'Over incidents opened in [from, to): counts per source, severity and status; time to acknowledge and to resolve ' +
+            '(median and 90th percentile, seconds); pages per UTC day; incidents per UTC day; the noisiest aliases.',
+          tags: ['incidents'],
+          querystring: StatsQuery,
+          response: { 200: StatsBody, 400: ErrorBody },
+        },
+      },
+      async (req, reply) => {
+        const toMs = req.query.to === undefined ? now().getTime() : Date.parse(req.query.to);
+        const fromMs = req.query.from === undefined ? toMs - DEFAULT_WINDOW_MS : Date.parse(req.query.from);
+        if (fromMs >= toMs) {
+          return reply.code(400).send({ error: 'bad_request', message: 'invalid query parameters: "from" must be before "to"' });
+        }
+        return getStats(pool, new Date(fromMs).toISOString(), new Date(toMs).toISOString());
+      },
+    );
+  };
+}

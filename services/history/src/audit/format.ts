@@ -1,0 +1,130 @@
+/** Text renderings of records and stories for the terminal; `--json` prints the values themselves instead. */
+import type { AnyEnvelope } from '@alertbus/schemas';
+import type { Comparison } from './compare';
+import type { AuditRecord } from './records';
+import type { Story, StoryEntry } from './story';
+
+const short = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+/** What the event says, in a few words: who, what, why. */
+export function summarize(e: AnyEnvelope): string {
+  return describeEvent(e).trim();
+}
+
+function describeEvent(e: AnyEnvelope): string {
+  const d = e.data as Record<string, any>;
+  const rule = d.rule && typeof d.rule === 'object' ? ` — rule ${d.rule.name ? `"${d.rule.name}" ` : ''}(${d.rule.path}, ${String(d.rule.rulesVersion).slice(0, 15)})` : '';
+  const why = d.reason ? ` [${d.reason}]${rule}` : rule;
+  switch (e.type) {
+    case 'AlertReceived':
+      return `${d.source} ${d.status} "${short(String(d.title), 60)}" severity ${d.severity}`;
+    case 'IncidentOpened':
+    case 'IncidentReopened':
+      return `incident #${d.occurrence} ${d.incidentId}${why}`;
+    case 'IncidentRepeated':
+      return `count ${d.count}${d.notified ? ', re-notified' : ''}${why}`;
+    case 'IncidentAcknowledged':
+    case 'IncidentResolved':
+      return `${d.by ? `by ${d.by}` : ''}${why}`;
+    case 'EventSuppressed':
+      return `${d.inputType} ${d.inputId}${why}`;
+    case 'PostSlackMessage':
+      return `${d.purpose} to ${d.channel}${rule}`;
+    case 'CreatePagerAlert':
+      return `${d.priority} "${short(String(d.message), 50)}"${rule}`;
+    case 'SlackMessagePosted':
+    case 'SlackMessageUpdated':
+      return `${d.channel} ts ${d.ts}${d.dryRun ? ' (dry run)' : ''}`;
+    case 'PagerAlertCreated':
+    case 'PagerAlertClosed':
+    case 'PagerAlertAcknowledged':
+    case 'PagerNoteAdded':
+      return `${d.provider}${d.alertId ? ` alert ${d.alertId}` : ''}${d.dryRun ? ' (dry run)' : ''}`;
+    case 'DeliveryFailed':
+      return `${d.commandType} failed: ${short(String(d.error), 80)}${d.httpStatus ? ` (HTTP ${d.httpStatus})` : ''}`;
+    case 'SlackMessageReceived':
+      return `${d.kind} from ${d.user ?? d.botId ?? '?'} in ${d.channel}: "${short(String(d.text), 60)}"`;
+    case 'SlackActionReceived':
+      return `${d.actionId} by ${d.user?.name ?? d.user?.id}`;
+    case 'ReplyWithOnCall':
+      return `on-call of ${d.schedule}${rule}`;
+    case 'OnCallReplyPosted':
+      return `${d.outcome}${d.emails?.length ? `: ${d.emails.join(', ')}` : ''}${d.dryRun ? ' (dry run)' : ''}`;
+    case 'SilenceCreated':
+      return `${d.kind} ${d.silenceId} ${d.matchers.join(',')} ${d.startsAt} → ${d.endsAt} by ${d.createdBy}`;
+    case 'SilenceExpired':
+      return `${d.silenceId} by ${d.expiredBy}`;
+    default:
+      return why.trim();
+  }
+}
+
+const position = (r: AuditRecord) => `${r.topic}[${r.partition}]@${r.offset}`;
+
+export function formatRecords(records: readonly AuditRecord[]): string {
+  if (records.length === 0) return '(no records in the window)';
+  const rows = records.map((r) => [
+    r.timestamp,
+    String(r.partition),
+    r.offset,
+    r.key ?? '(null)',
+    r.event ? r.event.type : 'INVALID',
+    r.event ? `${r.event.id} ${summarize(r.event)}` : String(r.error),
+  ]);
+  const head = ['timestamp', 'partition', 'offset', 'key', 'type', 'id / detail'];
+  const widths = head.slice(0, 5).map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 5 ? c.padEnd(widths[i]!) : c)).join('  ');
+  const invalid = records.filter((r) => !r.event).length;
+  return [
+    line(head),
+    ...rows.map(line),
+    '',
+    `${records.length} records, ${records.length - invalid} valid, ${invalid} failing their schema`,
+  ].join('\n');
+}
+
+function entryLine(e: StoryEntry): string {
+  const ev = e.event!;
+  return `  ${ev.recordedAt}  ${ev.type.padEnd(22)} ${position(e).padEnd(34)} ${summarize(ev)}${e.first ? '' : '  (same event written again)'}`;
+}
+
+export function formatStory(story: Story, comparison: Comparison | null, projectionNote: string): string {
+  const out: string[] = [];
+  const topics = new Set(story.entries.map((e) => e.topic));
+  out.push(`${story.alias}: ${story.incidents.length} incident(s), ${story.entries.length} events on ${topics.size} topic(s), read from Kafka`);
+  for (const { incidentId, entries } of story.incidents) {
+    out.push('', `incident ${incidentId}`);
+    out.push(...entries.map(entryLine));
+  }
+  if (story.unlinked.length > 0) {
+    out.push('', 'not tied to an incident');
+    out.push(...story.unlinked.map(entryLine));
+  }
+  if (story.invalid.length > 0) {
+    out.push('', 'records that fail their schema (consumers dead-letter them)');
+    out.push(...story.invalid.map((r) => `  ${r.timestamp}  ${position(r)}  ${r.error}`));
+  }
+  if (story.deadLetters.length > 0) {
+    out.push('', 'dead letters of this alias');
+    out.push(
+      ...story.deadLetters.map(
+        ({ letter }) =>
+          `  ${letter.consumer} gave up on ${letter.origin.topic}[${letter.origin.partition}]@${letter.origin.offset}: ${letter.attempts.at(-1)?.error}`,
+      ),
+    );
+  }
+  out.push('');
+  if (!comparison) {
+    out.push(`projection: not compared (${projectionNote})`);
+  } else if (comparison.agrees) {
+    out.push(
+      `projection (${projectionNote}): agrees — ${comparison.matched} events at the same positions and incidents` +
+        (comparison.notYetProjected.length ? `; ${comparison.notYetProjected.length} not projected yet (lag)` : ''),
+    );
+  } else {
+    out.push(`projection (${projectionNote}): DISAGREES with the topics`);
+    out.push(...comparison.disagreements.map((d) => `  ${d.problem.padEnd(14)} ${d.type.padEnd(22)} ${d.eventId}  ${d.detail}`));
+    if (comparison.notYetProjected.length) out.push(`  (${comparison.notYetProjected.length} more not projected yet: lag)`);
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,49 @@
+/** What the `alertbus` commands over history share: where Kafka, Postgres and the API are, and how to print. */
+import type { Kafka } from 'kafkajs';
+import { ConfigError, createLogger, envBrokers, envDatabaseUrl } from '@alertbus/common';
+import { createKafka } from '@alertbus/kafka';
+
+export function cliKafka(brokers: string | undefined, env: Record<string, string | undefined> = process.env): Kafka {
+  let list: string[];
+  try {
+    list = envBrokers(brokers === undefined ? env : { KAFKA_BROKERS: brokers });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new Error(`${err.message} (set KAFKA_BROKERS or pass --brokers host:port)`);
+    throw err;
+  }
+  return createKafka({ brokers: list, clientId: 'alertbus-cli', log: createLogger('alertbus-cli', 'silent') });
+}
+
+export function cliDatabaseUrl(explicit: string | undefined, env: Record<string, string | undefined> = process.env): string {
+  return explicit ?? envDatabaseUrl(env);
+}
+
+/** An ISO 8601 instant from the command line, or a clear error naming the option. */
+export function parseInstant(option: string, value: string): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
+    throw new Error(`${option} must be an ISO 8601 time such as 2025-03-01T10:00:00Z, got "${value}"`);
+  }
+  return ms;
+}
+
+export interface Out {
+  write(text: string): void;
+}
+
+export const stdout: Out = { write: (text) => void process.stdout.write(text) };
+export const stderr: Out = { write: (text) => void process.stderr.write(text) };
+
+export function printJson(out: Out, value: unknown): void {
+  out.write(`${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2)}\n`);
+}
+
+/** A plain-text table: columns padded to their widest cell, the last one left unpadded. */
+export function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(head), ...rows.map(line)].join('\n');
+}
+
+export const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);

@@ -1,0 +1,10 @@
+/** Durations as Prometheus and Alertmanager write them: `2h`, `30m`, `1h30m`, `1d`, `90s`. */
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** Milliseconds, or null when the text is not a positive duration. */
+export function parseDuration(text: string): number | null {
+  if (!/^(\d+(ms|s|m|h|d|w))+$/.test(text)) return null;
+  let total = 0;
+  for (const [, n, unit] of text.matchAll(/(\d+)(ms|s|m|h|d|w)/g)) total += Number(n) * UNIT_MS[unit!]!;
+  return total > 0 && Number.isSafeInteger(total) ? total : null;
+}

@@ -1,0 +1,125 @@
+/** Silences end to end: the API writes SilenceCreated/SilenceExpired to Kafka, the projection lists them, the CLI drives both. */
+import type { Kafka } from 'kafkajs';
+import { ensureDatabase } from '@alertbus/common';
+import { TOPICS } from '@alertbus/schemas';
+import { dropTestDatabase } from '../../../../test/support/db';
+import { readTopic, testBrokers, testKafka } from '../../../../test/support/kafka';
+import { waitFor } from '../../../../test/support/wait';
+import { startHistory, type HistoryService } from '../index';
+import { runCli } from '../testdata/run-cli';
+
+let kafka: Kafka;
+let service: HistoryService;
+
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${service.url}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+const listed = async (state: string) => (await call('GET', `/api/silences?state=${state}`)).body.silences as Array<{ silence_id: string }>;
+
+beforeAll(async () => {
+  await ensureDatabase(process.env.DATABASE_URL!);
+  kafka = await testKafka('history-silences');
+  service = await startHistory({ brokers: testBrokers(), databaseUrl: process.env.DATABASE_URL!, port: 0, logLevel: 'silent' });
+});
+
+afterAll(async () => {
+  await service?.close();
+  await dropTestDatabase();
+});
+
+describe('POST /api/silences', () => {
+  it('writes SilenceCreated to silences.v1 (201 once acknowledged), and the list shows it as active', async () => {
+    const { status, body } = await call('POST', '/api/silences', {
+      matchers: ['team="db"', 'severity=~"warning|info"'],
+      duration: '2h',
+      createdBy: 'alice',
+      comment: 'database upgrade',
+    });
+
+    expect(status).toBe(201);
+    expect(body).toMatchObject({ silence_id: expect.any(String), state: 'active', kind: 'silence', created_by: 'alice' });
+    expect(Date.parse(body.ends_at) - Date.parse(body.starts_at)).toBe(2 * 3_600_000);
+    const records = await readTopic(kafka, TOPICS.silences);
+    expect(records.map((r) => [r.key, r.event?.type, (r.event?.data as { silenceId: string }).silenceId])).toEqual([
+      [`silence:${body.silence_id}`, 'SilenceCreated', body.silence_id],
+    ]);
+    await waitFor(async () => (await listed('active')).some((s) => s.silence_id === body.silence_id), { what: 'the silence listed' });
+  });
+
+  it('a maintenance window planned ahead is pending until it starts', async () => {
+    const startsAt = new Date(Date.now() + 86_400_000).toISOString();
+    const endsAt = new Date(Date.now() + 2 * 86_400_000).toISOString();
+    const { body } = await call('POST', '/api/silences', { matchers: ['service="api"'], startsAt, endsAt, createdBy: 'bob', comment: 'migration', kind: 'maintenance' });
+
+    expect(body).toMatchObject({ state: 'pending', kind: 'maintenance', starts_at: startsAt, ends_at: endsAt });
+    await waitFor(async () => (await listed('pending')).some((s) => s.silence_id === body.silence_id), { what: 'pending' });
+    expect((await listed('active')).some((s) => s.silence_id === body.silence_id)).toBe(false);
+  });
+
+  it.each([
+    [{ matchers: ['team=db'], createdBy: 'a', comment: 'c' }, /exactly one of endsAt and duration/],
+    [{ matchers: ['team=db'], duration: '2h', endsAt: '2030-01-01T00:00:00Z', createdBy: 'a', comment: 'c' }, /exactly one of endsAt and duration/],
+    [{ matchers: ['team=db'], duration: 'two hours', createdBy: 'a', comment: 'c' }, /duration "two hours" is not a duration/],
+    [{ matchers: ['team db'], duration: '2h', createdBy: 'a', comment: 'c' }, /bad matcher "team db"/],
+    [{ matchers: ['team=~"(db"'], duration: '2h', createdBy: 'a', comment: 'c' }, /bad regex in matcher/],
+    [{ matchers: ['team=~".*"'], duration: '2h', createdBy: 'a', comment: 'c' }, /would silence every alert/],
+    [{ matchers: [], duration: '2h', createdBy: 'a', comment: 'c' }, /body\/matchers|"matchers"/],
+    [{ matchers: ['team=db'], startsAt: '2030-01-02T00:00:00Z', endsAt: '2030-01-01T00:00:00Z', createdBy: 'a', comment: 'c' }, /endsAt must be after startsAt/],
+    [{ matchers: ['team=db'], endsAt: '2020-01-01T00:00:00Z', createdBy: 'a', comment: 'c' }, /endsAt is in the past/],
+    [{ matchers: ['team=db'], duration: '2h', comment: 'c' }, /createdBy/],
+    [{ matchers: ['team=db'], duration: '2h', createdBy: 'a', comment: 'c', kind: 'holiday' }, /kind/],
+  ])('%j → 400', async (body, message) => {
+    const res = await call('POST', '/api/silences', body);
+
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'bad_request', message: expect.stringMatching(message) });
+  });
+});
+
+describe('DELETE /api/silences/:id', () => {
+  it('writes SilenceExpired; the silence moves to expired with who and when', async () => {
+    const { body: created } = await call('POST', '/api/silences', { matchers: ['job="backup"'], duration: '1h', createdBy: 'carol', comment: 'noisy' });
+    await waitFor(async () => (await listed('active')).some((s) => s.silence_id === created.silence_id), { what: 'active' });
+
+    const { status, body } = await call('DELETE', `/api/silences/${created.silence_id}?by=dave`);
+
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ silence_id: created.silence_id, state: 'expired', expired_by: 'dave' });
+    await waitFor(async () => (await listed('expired')).some((s) => s.silence_id === created.silence_id), { what: 'expired' });
+    // Expiring again changes nothing.
+    expect((await call('DELETE', `/api/silences/${created.silence_id}?by=erin`)).body).toMatchObject({ expired_by: 'dave' });
+    const expiries = (await readTopic(kafka, TOPICS.silences)).filter((r) => r.event?.type === 'SilenceExpired');
+    expect(expiries).toHaveLength(1);
+  });
+
+  it('an unknown silence is a 404', async () => {
+    expect(await call('DELETE', '/api/silences/nope')).toEqual({ status: 404, body: { error: 'not_found', message: 'no silence with id "nope"' } });
+  });
+});
+
+describe('alertbus silence', () => {
+  it('adds, lists and expires over the API', async () => {
+    const url = ['--url', service.url];
+    const add = await runCli('silence', 'add', '--matcher', 'team="web"', '--matcher', 'env!="dev"', '--duration', '30m', '--comment', 'deploy', '--author', 'frank', ...url);
+    expect(add.exitCode).toBe(0);
+    const id = add.stdout.split('\n')[0]!;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+
+    await waitFor(async () => (await runCli('silence', 'list', ...url)).stdout.includes(id), { what: 'listed by the CLI' });
+    const list = await runCli('silence', 'list', ...url);
+    expect(list.stdout).toMatch(new RegExp(`${id}\\s+active\\s+silence .* frank\\s+team="web",env!="dev"\\s+deploy`));
+
+    const expire = await runCli('silence', 'expire', id, '--author', 'grace', ...url);
+    expect(expire.stdout).toMatch(/expired/);
+    await waitFor(async () => (await runCli('silence', 'list', '--state', 'expired', '--json', ...url)).stdout.includes(id), { what: 'expired' });
+
+    const bad = await runCli('silence', 'add', '--matcher', 'team', '--duration', '30m', '--comment', 'x', '--author', 'y', ...url);
+    expect(bad).toMatchObject({ exitCode: 1, stderr: expect.stringContaining('400 bad matcher "team"') });
+  });
+});

@@ -1,0 +1,164 @@
+/**
+ * The history page in a real browser (Debian's Chromium, driven by playwright-core) over the real service,
+ * Kafka and Postgres: the list loads with its chart, a filter narrows it, an incident opens on its timeline.
+ * Screenshots go to test-artifacts/.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Kafka } from 'kafkajs';
+import { ensureDatabase } from '@alertbus/common';
+import { dropTestDatabase } from '../../../../test/support/db';
+import { testBrokers, testKafka } from '../../../../test/support/kafka';
+import { waitFor } from '../../../../test/support/wait';
+import { startHistory, type HistoryService } from '../index';
+import { produceStream } from '../testdata/produce';
+import { buildStream } from '../testdata/stream';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARTIFACTS = resolve(__dirname, '../../../../test-artifacts');
+const DAY = 86_400_000;
+
+let kafka: Kafka;
+let service: HistoryService;
+let browser: Browser;
+let page: Page;
+const requests: Array<{ method: string; url: string }> = [];
+const problems: string[] = [];
+// Recent days, so the chart's default window (the last 30 days) shows them.
+const stream = buildStream({
+  aliases: 36,
+  seed: 'ui',
+  start: new Date(Math.floor((Date.now() - 12 * DAY) / DAY) * DAY).toISOString(),
+  spacingMs: 7 * 3_600_000,
+});
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: this test needs a real browser. Install it with ` +
+        '`apt-get update && apt-get install -y chromium` (or set CHROMIUM_PATH).',
+    );
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await ensureDatabase(process.env.DATABASE_URL!);
+  kafka = await testKafka('history-ui');
+  await produceStream(kafka, stream.events);
+  service = await startHistory({ brokers: testBrokers(), databaseUrl: process.env.DATABASE_URL!, port: 0, logLevel: 'silent' });
+  await waitFor(
+    async () => Number((await service.pool.query('SELECT count(*) FROM incident_timeline')).rows[0].count) === stream.events.length,
+    { what: 'the stream projected' },
+  );
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on('request', (r) => requests.push({ method: r.method(), url: r.url() }));
+  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+  page.on('pageerror', (e) => problems.push(e.message));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await service?.close();
+  await dropTestDatabase();
+});
+
+const rows = () => page.locator('#incidents tbody tr');
+
+describe('history page', () => {
+  it('lists incidents newest first, with a chart of incidents per day', async () => {
+    await page.goto(`${service.url}/`);
+    await page.waitForSelector('#incidents tbody tr');
+    await page.waitForSelector('#chart svg rect.bar', { state: 'attached' });
+
+    const total = [...new Set(stream.aliases.flatMap((a) => a.incidentIds))].length;
+    await waitFor(async () => (await page.locator('#list-status').textContent())?.includes(`${total} incidents`), {
+      what: 'all incidents listed',
+    });
+    expect(await rows().count()).toBe(total);
+    const bars = await page.locator('#chart svg rect.bar').count();
+    expect(bars).toBeGreaterThanOrEqual(28);
+    expect(await page.locator('#chart-caption').textContent()).toMatch(new RegExp(`${total} incidents; time to acknowledge median`));
+    await page.screenshot({ path: resolve(ARTIFACTS, 'history-list.png'), fullPage: true });
+  });
+
+  it('filters the list', async () => {
+    await page.selectOption('select[name=status]', 'resolved');
+    await page.fill('input[name=source]', 'grafana');
+    await Promise.all([page.waitForURL(/status=resolved/), page.click('#filters button[type=submit]')]);
+    await page.waitForSelector('#incidents tbody tr');
+
+    const api = (await (await fetch(`${service.url}/api/incidents?status=resolved&source=grafana&limit=500`)).json()) as {
+      incidents: Array<{ incident_id: string }>;
+    };
+    expect(api.incidents.length).toBeGreaterThan(0);
+    const shown = await rows().evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-incident')));
+    expect(shown).toEqual(api.incidents.map((i) => i.incident_id));
+    const cells = await rows().evaluateAll((trs) => trs.map((tr) => [tr.children[1]!.textContent, tr.children[4]!.textContent]));
+    for (const [status, source] of cells) expect([status, source]).toEqual(['resolved', 'grafana']);
+    expect(await page.inputValue('input[name=source]')).toBe('grafana');
+  });
+
+  it('opens an incident on its timeline: received → decided → posted/paged → acknowledged → resolved, with who and why', async () => {
+    // A paged incident someone acknowledged before it resolved: every stage of the story.
+    const list = (await (await fetch(`${service.url}/api/incidents?status=resolved&severity=critical&limit=500`)).json()) as {
+      incidents: Array<{ incident_id: string; title: string; acknowledged_by: string | null; source: string }>;
+    };
+    const incident = list.incidents.find((i) => i.acknowledged_by !== null)!;
+    await page.goto(`${service.url}/?status=resolved&severity=critical`);
+    await page.click(`tr[data-incident="${incident.incident_id}"] a.title`);
+    await page.waitForSelector('#timeline li.event');
+
+    expect(await page.locator('h1').textContent()).toContain(incident.title);
+    const types = await page.locator('#timeline li.event').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-type')));
+    expect(types.slice(0, 4)).toEqual(['AlertReceived', 'IncidentOpened', 'CreatePagerAlert', 'PostSlackMessage']);
+    expect(types).toEqual(expect.arrayContaining(['SlackMessagePosted', 'PagerAlertCreated', 'IncidentAcknowledged', 'IncidentResolved']));
+    expect(await page.locator('#timeline li.event[data-type=IncidentOpened]').textContent()).toMatch(
+      /why: first-notification — rule "critical pages" \(rules\[0\]/,
+    );
+    expect(await page.locator('#timeline li.event[data-type=IncidentAcknowledged]').textContent()).toContain(`acknowledged by ${incident.acknowledged_by}`);
+    const steps = await page.locator('ol.steps li').evaluateAll((lis) =>
+      lis.map((li) => [li.querySelector('strong')!.textContent, li.className, li.querySelector('em')?.textContent ?? null]),
+    );
+    expect(steps).toEqual([
+      ['received', 'done', `ingest/${incident.source}`],
+      ['decided', 'done', 'first-notification'],
+      ['posted', 'done', expect.stringMatching(/^C0/)],
+      ['paged', 'done', expect.stringMatching(/^og-/)],
+      ['acknowledged', 'done', incident.acknowledged_by],
+      ['resolved', 'done', null],
+    ]);
+    await page.screenshot({ path: resolve(ARTIFACTS, 'history-incident.png'), fullPage: true });
+  });
+
+  it('serves the API documentation at /docs, rendered from this server alone', async () => {
+    await page.goto(`${service.url}/docs`);
+    await page.waitForSelector('.swagger-ui .info .title');
+
+    expect(await page.locator('.swagger-ui .info .title').textContent()).toContain('alertbus history');
+    expect(await page.locator('.opblock-summary-path').allTextContents()).toEqual(expect.arrayContaining(['/api/incidents', '/api/stats']));
+    await page.screenshot({ path: resolve(ARTIFACTS, 'history-docs.png') });
+  });
+
+  it('only ever reads: GET requests to this server, nothing from anywhere else, no errors', async () => {
+    expect(requests.length).toBeGreaterThan(5);
+    for (const r of requests) {
+      expect(r.method).toBe('GET');
+      expect(r.url.startsWith(`${service.url}/`)).toBe(true);
+    }
+    expect(await page.locator('form[method=post], button[formmethod=post]').count()).toBe(0);
+    expect(problems).toEqual([]);
+  });
+});
