@@ -74,5 +74,14 @@ export const DecisionReason = Type.Union([
   Type.Literal('silenced'),
   Type.Literal('inhibited'),
   Type.Literal('storm-control'),
+  // Slack inputs (router: services/router/src/slack).
+  Type.Literal('command'),
+  Type.Literal('not-addressed'),
+  Type.Literal('bot-message'),
+  Type.Literal('unchanged'),
+  Type.Literal('no-incident'),
+  Type.Literal('already-acknowledged'),
+  Type.Literal('other-occurrence'),
+  Type.Literal('unknown-action'),
 ]);
 export type DecisionReason = Static<typeof DecisionReason>;

@@ -133,6 +133,43 @@ export const SlackActionReceived = Type.Object(
 );
 export type SlackActionReceived = Static<typeof SlackActionReceived>;
 
+// ---------------------------------------------------------------- Slack threads (router → router)
+
+export const SlackThreadLinked = Type.Object(
+  {
+    channel: Type.String({ minLength: 1, description: 'Channel id of the thread.' }),
+    threadTs: slackTs('ts of the thread\'s root message.'),
+    alias: Type.String({ minLength: 1, maxLength: 512, description: 'Alias of the incident the thread belongs to.' }),
+    incidentId: Id,
+  },
+  {
+    additionalProperties: false,
+    description:
+      'The router learned that a Slack thread belongs to an incident (its root was posted, or a request opened one there). ' +
+      'Envelope alias = slack-thread:{channel}:{threadTs}, so it lands where `ack` / `resolve` typed in the thread are looked up.',
+  },
+);
+export type SlackThreadLinked = Static<typeof SlackThreadLinked>;
+
+export const SlackTextCommandReceived = Type.Object(
+  {
+    command: Type.Union([Type.Literal('ack'), Type.Literal('resolve')]),
+    team: Type.String({ minLength: 1 }),
+    channel: Type.String({ minLength: 1 }),
+    threadTs: slackTs('The thread the command was typed in.'),
+    messageTs: slackTs('The command message\'s own ts.'),
+    messageAlias: Type.String({ minLength: 1, description: 'Alias of the command message (slack:{team}:{channel}:{ts}).' }),
+    user: Type.String({ minLength: 1, description: 'Slack user id of who typed it.' }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      '`ack` / `resolve` mentioned to the app in a thread, on its way from the message to the thread\'s record. ' +
+      'Envelope alias = slack-thread:{channel}:{threadTs}; the router sends it on to the incident as a SlackActionReceived.',
+  },
+);
+export type SlackTextCommandReceived = Static<typeof SlackTextCommandReceived>;
+
 // ---------------------------------------------------------------- incidents (router → history)
 
 const IncidentStatus = Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('resolved')]);
@@ -152,7 +189,28 @@ const incidentBase = {
   labels: Labels,
 };
 
-const SlackTarget = Type.Object({ channel: Type.String() }, { additionalProperties: false });
+const SlackTarget = Type.Object(
+  {
+    channel: Type.String(),
+    mentionOnCall: Type.Optional(
+      Type.String({ minLength: 1, description: 'Schedule whose on-call is mentioned in the thread once its root is posted.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+/** The Slack message a Slack incident was opened from, and the thread it is answered in. */
+export const SlackRequestRef = Type.Object(
+  {
+    team: Type.String({ minLength: 1 }),
+    channel: Type.String({ minLength: 1 }),
+    ts: slackTs('The request message\'s own ts (the incident alias ends with it).'),
+    threadTs: slackTs('Where the incident is answered: the message\'s thread, or the thread it starts.'),
+    user: Type.Optional(Type.String({ description: 'Slack user id of who asked.' })),
+    text: Type.String({ description: 'The message text as Slack sent it (the latest edit).' }),
+  },
+  { additionalProperties: false },
+);
+export type SlackRequestRef = Static<typeof SlackRequestRef>;
 const PagerTarget = Type.Object(
   {
     priority: PagerPriority,
@@ -170,6 +228,7 @@ export const IncidentOpened = Type.Object(
     slack: Type.Optional(SlackTarget),
     pager: Type.Optional(PagerTarget),
     previousIncidentId: Type.Optional(Id),
+    slackRequest: Type.Optional(SlackRequestRef),
   },
   { additionalProperties: false },
 );
@@ -548,6 +607,8 @@ export const EVENT_TYPES = {
   OnCallReplyPosted: { topic: TOPICS.deliveries, data: OnCallReplyDelivery },
   OnCallCacheCleared: { topic: TOPICS.deliveries, data: OnCallCacheDelivery },
   SlackUserGroupUpdated: { topic: TOPICS.deliveries, data: SlackUserGroupUpdated },
+  SlackThreadLinked: { topic: TOPICS.slackReceived, data: SlackThreadLinked },
+  SlackTextCommandReceived: { topic: TOPICS.slackReceived, data: SlackTextCommandReceived },
 } as const satisfies Record<string, { topic: string; data: TSchema }>;
 
 export type EventType = keyof typeof EVENT_TYPES;

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Labels, Link, PagerPriority, RuleRef, Severity } from './common';
+import { SlackRequestRef } from './events';
 
 const Timestamp = Type.String({ format: 'date-time' });
 
@@ -26,6 +27,7 @@ export const AliasState = Type.Object(
     acknowledgedAt: Type.Optional(Timestamp),
     resolvedAt: Type.Optional(Timestamp),
     slackChannel: Type.Optional(Type.String({ description: 'Channel of the incident thread, when one was posted.' })),
+    mentionOnCall: Type.Optional(Type.String({ description: 'Schedule whose on-call is mentioned in the thread (slack.mention_oncall).' })),
     paged: Type.Boolean({ description: 'Whether a pager alert was created for this occurrence.' }),
     priority: Type.Optional(PagerPriority),
     pagerAlias: Type.Optional(
@@ -43,12 +45,50 @@ export const AliasState = Type.Object(
         { additionalProperties: false, description: 'Set when storm control gathered this incident into a summary instead of a thread.' },
       ),
     ),
+    slackRequest: Type.Optional(
+      Type.Object({ ...SlackRequestRef.properties, deleted: Type.Optional(Type.Boolean({ description: 'The message was deleted.' })) }, {
+        additionalProperties: false,
+        description: 'Slack incidents: the message it was opened from (its latest text), the thread it is answered in.',
+      }),
+    ),
+    acknowledgedBy: Type.Optional(Type.String({ description: 'Who acknowledged (a Slack user id for clicks and commands).' })),
+    resolvedBy: Type.Optional(Type.String({ description: 'Who resolved, when a person did.' })),
     rule: RuleRef,
     lastInputId: Type.String({ description: 'Id of the last input this state reflects.' }),
   },
   { additionalProperties: false },
 );
 export type AliasState = Static<typeof AliasState>;
+
+const keyStateBase = {
+  key: Type.String({ minLength: 1, maxLength: 600 }),
+  inputId: Type.String({ minLength: 1, description: 'The input that set it.' }),
+  at: Timestamp,
+};
+
+/**
+ * The router's Slack bookkeeping, stored next to AliasState on router.state.v1 under keys that are not
+ * incident aliases: a message that was a command (so its redeliveries are recognised), and the incident
+ * a Slack thread belongs to (key slack-thread:{channel}:{ts}).
+ */
+export const SlackKeyState = Type.Union([
+  Type.Object(
+    { kind: Type.Literal('slack-command'), ...keyStateBase, command: Type.String({ minLength: 1 }) },
+    { additionalProperties: false },
+  ),
+  Type.Object(
+    {
+      kind: Type.Literal('slack-thread'),
+      ...keyStateBase,
+      channel: Type.String({ minLength: 1 }),
+      threadTs: Type.String({ minLength: 1 }),
+      alias: Type.String({ minLength: 1, maxLength: 512 }),
+      incidentId: Type.String({ minLength: 1 }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+export type SlackKeyState = Static<typeof SlackKeyState>;
 
 /** Key of the records the router writes to each state partition to find that partition's end on restore. */
 export const ROUTER_STATE_MARKER_KEY = '__restore_marker__';

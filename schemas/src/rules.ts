@@ -64,6 +64,22 @@ export const RulesPagerAction = Type.Object(
 );
 export type RulesPagerAction = Static<typeof RulesPagerAction>;
 
+export const RulesOnCallAction = Type.Object(
+  {
+    schedule: Type.Optional(
+      Type.String({ minLength: 1, description: 'Opsgenie schedule whose on-call answers a Slack request in its thread.' }),
+    ),
+    enabled: Type.Optional(Type.Boolean({ description: 'false: no on-call reply for these Slack requests.' })),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Slack mentions and DMs: reply in the message\'s thread with the on-call of the schedule. Unset everywhere: ' +
+      'ONCALL_SCHEDULE. Alerts ignore it (see slack.mention_oncall).',
+  },
+);
+export type RulesOnCallAction = Static<typeof RulesOnCallAction>;
+
 /** The fields of one routing rule; `routes` nests rules that inherit these actions and may override them. */
 const ruleFields = {
   name: Type.Optional(Type.String({ minLength: 1 })),
@@ -72,7 +88,13 @@ const ruleFields = {
   pager: Type.Optional(RulesPagerAction),
   repeat_interval: Type.Optional(RulesDuration),
   continue: Type.Optional(Type.Boolean({ description: 'Keep looking at later rules (of the same level) after this one matched.' })),
-  drop: Type.Optional(Type.Boolean({ description: 'Suppress matching firing alerts entirely; a nested rule may say false.' })),
+  drop: Type.Optional(
+    Type.Boolean({ description: 'Suppress matching firing alerts and Slack messages entirely; a nested rule may say false.' }),
+  ),
+  oncall: Type.Optional(RulesOnCallAction),
+  allow_bots: Type.Optional(
+    Type.Boolean({ description: 'Slack messages written by other apps (bot_id) are dropped unless a matching rule says true.' }),
+  ),
 };
 
 export const RoutingRule = Type.Recursive(
@@ -97,6 +119,7 @@ export const RulesDefaults = Type.Object(
     slack: Type.Optional(RulesSlackAction),
     pager: Type.Optional(RulesPagerAction),
     repeat_interval: Type.Optional(RulesDuration),
+    oncall: Type.Optional(RulesOnCallAction),
   },
   { additionalProperties: false },
 );

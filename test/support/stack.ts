@@ -129,10 +129,24 @@ export interface FullStack {
   stop(): Promise<void>;
 }
 
-export async function startFullStack(extraEnv: NodeJS.ProcessEnv = {}): Promise<FullStack> {
+/** What the stand-ins know besides #alerts: more channels (DMs too), users by email, user groups, who is on call. */
+export interface FullStackOptions {
+  slackChannels?: import('@alertbus/stand-ins').SlackChannelConfig[];
+  slackUsers?: import('@alertbus/stand-ins').SlackUserConfig[];
+  slackUsergroups?: import('@alertbus/stand-ins').SlackUsergroupConfig[];
+  /** Opsgenie schedule name → on-call usernames (emails). */
+  onCall?: Record<string, string[]>;
+}
+
+export async function startFullStack(extraEnv: NodeJS.ProcessEnv = {}, opts: FullStackOptions = {}): Promise<FullStack> {
   const { startOpsgenieStandIn, startSlackStandIn } = await import('@alertbus/stand-ins');
-  const slack = await startSlackStandIn({ tokens: ['xoxb-e2e'], channels: [{ id: 'C0ALERTS', name: 'alerts' }] });
-  const opsgenie = await startOpsgenieStandIn({ apiKeys: ['e2e-key'] });
+  const slack = await startSlackStandIn({
+    tokens: ['xoxb-e2e'],
+    channels: [{ id: 'C0ALERTS', name: 'alerts' }, ...(opts.slackChannels ?? [])],
+    users: opts.slackUsers ?? [],
+    usergroups: opts.slackUsergroups ?? [],
+  });
+  const opsgenie = await startOpsgenieStandIn({ apiKeys: ['e2e-key'], onCall: opts.onCall ?? {} });
   const stack = new Stack({
     SLACK_BOT_TOKEN: 'xoxb-e2e',
     SLACK_API_URL: slack.url,

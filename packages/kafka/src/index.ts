@@ -9,3 +9,4 @@ export { TOPICS, TOPIC_SPECS, HEADERS } from '@alertbus/schemas';
 export { startLocalBroker, ensureKafkaJars, type LocalBroker } from './local/broker';
 export * from './transactional';
 export * from './reader';
+export * from './co-partitioned';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  PartitionAssigners,
   Partitioners,
   type Admin,
   type Consumer,
@@ -10,6 +11,7 @@ import {
   type Transaction,
 } from 'kafkajs';
 import type { Logger } from 'pino';
+import { CoPartitionedAssigner } from './co-partitioned';
 import { toConsumedRecord, type ConsumedRecord } from './records';
 
 /** One record to write in a transaction (kafkajs's Message), so services need not import kafkajs. */
@@ -41,13 +43,15 @@ export interface TransactionInfo {
 export interface TransactionalProcessorOptions {
   kafka: Kafka;
   groupId: string;
-  topic: string;
+  /** The input topic; or several keyed topics, consumed co-partitioned (see `topics`). */
+  topic: string | readonly string[];
   /** Stable per instance: a restarted instance fences its predecessor and aborts what it left open. */
   transactionalId: string;
   log: Logger;
   /**
    * Turns a batch into outputs. Called again from scratch when a transaction attempt fails, so it must
-   * not change shared state itself; it returns such changes in `onCommit`.
+   * not change shared state itself; it returns such changes in `onCommit`. A batch holds records of one
+   * topic and partition (each record says which topic).
    */
   handleBatch: (records: ConsumedRecord[], partition: number) => Promise<BatchWork> | BatchWork;
   /**
@@ -120,6 +124,8 @@ export async function retryConcurrentTransactions<T>(
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const floorKey = (topic: string, partition: number) => `${topic}|${partition}`;
+
 /** A promise-chain mutex: transactions and state loads never overlap. */
 class Lock {
   private tail: Promise<unknown> = Promise.resolve();
@@ -134,12 +140,13 @@ type Outcome = { committed: true } | { committed: false; error: Error };
 
 interface Assignment {
   generation: number;
+  /** Partition numbers: with several topics, the same numbers of each (the co-partitioned assigner sees to that). */
   partitions: number[];
   /** Settles when onAssigned finished for this generation; replaced by a new attempt when it failed. */
   loaded: Promise<void> | null;
   done: boolean;
-  /** Committed offset per partition, read once per generation after the load (see firstBatchFloor). */
-  floors: Map<number, bigint>;
+  /** Committed offset per topic and partition (key `topic|partition`), read once per generation after the load. */
+  floors: Map<string, bigint>;
 }
 
 /**
@@ -150,6 +157,8 @@ interface Assignment {
  * says which it was.
  */
 export class TransactionalProcessor {
+  /** The input topics; several are assigned co-partitioned, so partition p of each goes to one instance. */
+  private readonly topics: readonly string[];
   private producer: Producer | null = null;
   private producerBroken = false;
   private readonly consumer: Consumer;
@@ -169,16 +178,23 @@ export class TransactionalProcessor {
 
   constructor(private readonly opts: TransactionalProcessorOptions) {
     this.ready = new Promise((resolve) => (this.resolveReady = resolve));
+    this.topics = typeof opts.topic === 'string' ? [opts.topic] : [...opts.topic];
+    if (this.topics.length === 0) throw new Error('TransactionalProcessor needs at least one topic');
     this.admin = opts.kafka.admin();
     this.consumer = opts.kafka.consumer({
       groupId: opts.groupId,
+      // Round robin stays second so a group being upgraded (old members without the co-partitioned
+      // assigner) still finds a common protocol.
+      partitionAssigners: [CoPartitionedAssigner, PartitionAssigners.roundRobin],
       sessionTimeout: opts.sessionTimeout ?? 30_000,
       heartbeatInterval: opts.heartbeatInterval ?? 1_000,
       maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
       readUncommitted: false,
     });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => this.onGroupJoin(e.payload.memberAssignment[opts.topic] ?? []));
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) =>
+      this.onGroupJoin([...new Set(this.topics.flatMap((t) => e.payload.memberAssignment[t] ?? []))]),
+    );
     this.consumer.on(this.consumer.events.CRASH, (e) => {
       opts.log.error({ err: e.payload.error, restart: e.payload.restart }, 'transactional consumer crashed');
       if (!e.payload.restart && !this.stopping) {
@@ -200,7 +216,7 @@ export class TransactionalProcessor {
     await this.admin.connect();
     await this.newProducer();
     await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [this.opts.topic], fromBeginning: true });
+    await this.consumer.subscribe({ topics: [...this.topics], fromBeginning: true });
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -263,8 +279,8 @@ export class TransactionalProcessor {
       // Our own earlier transactions are all complete now (the load's marker transaction came after them),
       // so the committed offsets are exact: records below them were already processed.
       if (a.partitions.length > 0) {
-        const [offsets] = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [this.opts.topic] });
-        for (const p of offsets?.partitions ?? []) a.floors.set(p.partition, BigInt(p.offset));
+        const offsets = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [...this.topics] });
+        for (const t of offsets) for (const p of t.partitions) a.floors.set(floorKey(t.topic, p.partition), BigInt(p.offset));
       }
       a.done = true;
       this.opts.onAssignedDone?.(a.partitions, Date.now() - started);
@@ -307,7 +323,7 @@ export class TransactionalProcessor {
     if (batch.messages.length === 0) return;
     const a = await this.waitLoaded(payload);
     if (!a) return;
-    const floor = a.floors.get(batch.partition) ?? -1n;
+    const floor = a.floors.get(floorKey(batch.topic, batch.partition)) ?? -1n;
     const records = batch.messages
       .filter((m) => BigInt(m.offset) >= floor)
       .map((m) => toConsumedRecord(batch.topic, batch.partition, m));
@@ -323,7 +339,7 @@ export class TransactionalProcessor {
       const work = await this.opts.handleBatch(records, batch.partition);
       const started = Date.now();
       const outcome = await this.lock.run(() =>
-        a.generation !== this.generation ? Promise.resolve(null) : this.transact(work.outputs, batch.partition, next),
+        a.generation !== this.generation ? Promise.resolve(null) : this.transact(work.outputs, batch.topic, batch.partition, next),
       );
       if (outcome === null) return;
       if (outcome.committed) {
@@ -347,9 +363,9 @@ export class TransactionalProcessor {
     }
   }
 
-  private async sendOffsets(tx: Transaction, partition: number, offset: string): Promise<void> {
+  private async sendOffsets(tx: Transaction, topic: string, partition: number, offset: string): Promise<void> {
     await retryConcurrentTransactions(
-      () => tx.sendOffsets({ consumerGroupId: this.opts.groupId, topics: [{ topic: this.opts.topic, partitions: [{ partition, offset }] }] }),
+      () => tx.sendOffsets({ consumerGroupId: this.opts.groupId, topics: [{ topic, partitions: [{ partition, offset }] }] }),
       {
         onRetry: (err, attempt) => {
           this.concurrentTransactionRetries += 1;
@@ -360,14 +376,14 @@ export class TransactionalProcessor {
   }
 
   /** One transaction: the outputs, then the next offset to read, then commit. Caller holds the lock. */
-  private async transact(outputs: TopicMessages[], partition: number, next: string): Promise<Outcome> {
+  private async transact(outputs: TopicMessages[], topic: string, partition: number, next: string): Promise<Outcome> {
     let tx: Transaction | undefined;
     try {
       const producer = this.producerBroken || !this.producer ? await this.newProducer() : this.producer;
       tx = await producer.transaction();
       const topicMessages = outputs.filter((t) => t.messages.length > 0);
       if (topicMessages.length > 0) await tx.sendBatch({ topicMessages, acks: -1 });
-      await this.sendOffsets(tx, partition, next);
+      await this.sendOffsets(tx, topic, partition, next);
       await this.opts.beforeCommit?.();
       await tx.commit();
       return { committed: true };
@@ -386,7 +402,7 @@ export class TransactionalProcessor {
       this.producerBroken = true;
       try {
         await this.newProducer();
-        const [offsets] = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [this.opts.topic] });
+        const [offsets] = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [topic] });
         const committed = offsets?.partitions.find((p) => p.partition === partition)?.offset;
         if (committed !== undefined && BigInt(committed) >= BigInt(next)) return { committed: true };
       } catch (settleErr) {

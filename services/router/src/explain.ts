@@ -1,7 +1,9 @@
-import type { AnyEnvelope, Envelope } from '@alertbus/schemas';
+import { deriveId, makeEnvelope, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { decide } from './core/decider';
 import { route, traceRules, type RuleTrace } from './rules/route';
 import type { CompiledRules, RoutableAlert, RoutableSlackMessage, Route } from './rules/types';
+import { stripLeadingMentions } from './slack/commands';
+import { routeSlackMessage, type SlackRoute } from './slack/route';
 
 /** Which rules an input matches, where it goes, what the router would emit for it, and why. */
 export interface Explanation {
@@ -57,15 +59,57 @@ export function explainAlert(rules: CompiledRules, input: Envelope<'AlertReceive
   };
 }
 
-/** Slack messages: which rules match and where they point; the router's decisions for them come with its Slack inputs. */
+/** The Slack route's part of the answer: who answers, whether it pages, and what a bot or a drop rule would do. */
+function slackReasons(rules: CompiledRules, r: SlackRoute): string[] {
+  const why: string[] = [];
+  if (r.rule.path === 'defaults') why.push('no rule matched: the defaults apply');
+  else why.push(`decided by ${r.rule.path}${r.rule.name ? ` (${r.rule.name})` : ''}, rules version ${rules.version.slice(0, 12)}`);
+  if (r.drop) return [...why, 'a drop rule matched: the message is ignored (dropped-by-rule)'];
+  why.push(
+    r.oncall
+      ? `a mention or DM gets the on-call of schedule ${r.oncall} in its thread`
+      : r.oncallDisabled
+        ? 'no on-call reply: the rule turns it off'
+        : 'no on-call schedule is configured: the reply says so',
+  );
+  why.push(r.pager ? `pager ${r.pager.priority} with the message alias` : 'nobody paged: only a matching rule with its own pager section pages for Slack messages');
+  why.push(r.allowBots ? "other apps' messages are allowed" : "other apps' messages are dropped (allow_bots is not set)");
+  why.push('commands (help, oncall, cache clear, ack, resolve) are answered instead; redeliveries and edits never answer twice');
+  return why;
+}
+
+/** Slack messages: which rules match, what the router would do with the message as a mention of the app, and why. */
 export function explainSlackMessage(rules: CompiledRules, msg: RoutableSlackMessage): Explanation {
-  const r = route(rules, msg);
+  const matched: RoutableSlackMessage = { ...msg, text: stripLeadingMentions(msg.text) };
+  const s = routeSlackMessage(rules, matched);
+  const at = '1970-01-01T00:00:00.000Z';
+  const id = deriveId('alertbus-explain', msg.channel, msg.user, msg.text);
+  const input = makeEnvelope({
+    id,
+    type: 'SlackMessageReceived',
+    alias: `slack:explain:${msg.channel}:0`,
+    occurredAt: at,
+    recordedAt: at,
+    source: 'explain',
+    data: {
+      kind: 'mention',
+      team: 'explain',
+      channel: msg.channel,
+      channelType: 'unknown',
+      ...(msg.user ? { user: msg.user } : {}),
+      text: msg.text,
+      ts: '0',
+      eventId: id,
+      eventTime: at,
+      raw: null,
+    },
+  });
   return {
     input: { source: 'slack', labels: { ...msg.labels }, channel: msg.channel, user: msg.user, text: msg.text },
-    trace: traceRules(rules, msg),
-    route: r,
-    events: [],
-    why: [...reasons(rules, r, undefined), 'the router does not decide on Slack messages yet: shown is where the rules point'],
+    trace: traceRules(rules, matched),
+    route: route(rules, matched),
+    events: decide(input, undefined, rules).events,
+    why: slackReasons(rules, s),
   };
 }
 
@@ -90,6 +134,8 @@ function eventLine(e: AnyEnvelope): string {
       const responders = (d.responders as Array<{ type: string; name?: string; id?: string }>).map((r) => `${r.type}:${r.name ?? r.id}`);
       return `${e.type} ${d.priority} alias ${JSON.stringify(e.alias)}${responders.length ? ` responders ${responders.join(',')}` : ''}${(d.tags as string[]).length ? ` tags ${(d.tags as string[]).join(',')}` : ''}`;
     }
+    case 'ReplyWithOnCall':
+      return `${e.type} schedule ${d.schedule} in the message's thread`;
     default:
       return `${e.type}${d.reason ? ` (${d.reason})` : ''}`;
   }
@@ -110,7 +156,7 @@ export function formatExplanation(x: Explanation, heading: string): string {
   lines.push('  why:');
   lines.push(...x.why.map((w) => `    - ${w}`));
   if (x.events.length > 0) {
-    lines.push('  would emit (nothing open for the alias, nothing silenced):');
+    lines.push(i.source === 'slack' ? '  would emit (as a first mention of the app):' : '  would emit (nothing open for the alias, nothing silenced):');
     lines.push(...x.events.map((e) => `    ${eventLine(e)}`));
   }
   return lines.join('\n');

@@ -2,7 +2,7 @@ import { createLogger, startOpsServer, type Logger } from '@alertbus/common';
 import { createKafka, ensureTopics } from '@alertbus/kafka';
 import { TOPICS } from '@alertbus/schemas';
 import { createRouterMetrics } from './metrics';
-import { RouterProcessor } from './processor';
+import { RouterProcessor, ROUTER_INPUT_TOPICS } from './processor';
 import { RulesReloader, type ReloadResult, type ReloadTrigger } from './rules-reloader';
 import { loadRules } from './rules/load';
 import type { CompiledRules } from './rules/types';
@@ -14,6 +14,8 @@ export interface RouterConfig {
   rulesPath?: string;
   /** SLACK_DEFAULT_CHANNEL, default #alerts. */
   defaultChannel?: string;
+  /** ONCALL_SCHEDULE: whose on-call answers Slack requests when the rules name no schedule. */
+  oncallSchedule?: string;
   /** Ops server port (ROUTER_PORT, default 8082; 0 picks a free one). */
   port?: number;
   host?: string;
@@ -49,7 +51,7 @@ export interface Router {
 /** Starts the router: rules first (a bad file throws RulesError before anything connects), then Kafka. */
 export async function startRouter(config: RouterConfig): Promise<Router> {
   const log = config.log ?? createLogger('router');
-  const rules = loadRules(config.rulesPath, config.defaultChannel ?? '#alerts');
+  const rules = loadRules(config.rulesPath, config.defaultChannel ?? '#alerts', config.oncallSchedule);
   log.info({ rules: rules.origin, rulesVersion: rules.version, count: rules.rules.length }, 'routing rules loaded');
   const kafka = createKafka({ brokers: config.brokers, clientId: `alertbus-router-${config.instanceId ?? '0'}`, log });
   await ensureTopics(kafka);
@@ -58,6 +60,7 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
   const reloader = new RulesReloader({
     path: config.rulesPath,
     defaultChannel: config.defaultChannel ?? '#alerts',
+    ...(config.oncallSchedule ? { oncallSchedule: config.oncallSchedule } : {}),
     initial: rules,
     log,
     onResult: (r, current) => {
@@ -118,16 +121,25 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
   };
 }
 
-/** State records go to the partition number their alias's inputs come from, so that partition must exist. */
+/**
+ * State records go to the partition number their key's inputs come from, and a key must land on the same
+ * partition number on every input topic (one instance holds its state): same partition counts everywhere.
+ */
 async function checkCoPartitioned(kafka: ReturnType<typeof createKafka>): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const { topics } = await admin.fetchTopicMetadata({ topics: [TOPICS.alertsReceived, TOPICS.routerState] });
+    const { topics } = await admin.fetchTopicMetadata({ topics: [...ROUTER_INPUT_TOPICS, TOPICS.routerState] });
     const count = (name: string) => topics.find((t) => t.name === name)?.partitions.length ?? 0;
-    if (count(TOPICS.routerState) < count(TOPICS.alertsReceived)) {
+    const [first, ...rest] = ROUTER_INPUT_TOPICS;
+    for (const t of rest) {
+      if (count(t) !== count(first)) {
+        throw new Error(`${t} has ${count(t)} partitions but ${first} has ${count(first)}: the router's input topics must have the same number`);
+      }
+    }
+    if (count(TOPICS.routerState) < count(first)) {
       throw new Error(
-        `${TOPICS.routerState} has ${count(TOPICS.routerState)} partitions but ${TOPICS.alertsReceived} has ${count(TOPICS.alertsReceived)}: the state topic needs at least as many`,
+        `${TOPICS.routerState} has ${count(TOPICS.routerState)} partitions but ${first} has ${count(first)}: the state topic needs at least as many`,
       );
     }
   } finally {

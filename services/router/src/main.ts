@@ -15,6 +15,7 @@ function readConfig(env: NodeJS.ProcessEnv): RouterConfig {
     watchRules: watch === 'true',
     rulesPath: envOptional(env, 'ROUTING_RULES'),
     defaultChannel: envString(env, 'SLACK_DEFAULT_CHANNEL', '#alerts'),
+    oncallSchedule: envOptional(env, 'ONCALL_SCHEDULE'),
     port: envInt(env, 'ROUTER_PORT', 8082, { min: 0, max: 65535 }),
     host: envString(env, 'ROUTER_HOST', '127.0.0.1'),
     instanceId,

@@ -2,12 +2,12 @@ import {
   assertValid,
   decodeEnvelope,
   GROUPS,
+  HEADERS,
   ROUTER_STATE_MARKER_KEY,
   topicOf,
   TOPICS,
   type AliasState,
   type AnyEnvelope,
-  type Envelope,
 } from '@alertbus/schemas';
 import {
   deadLetterEvent,
@@ -20,7 +20,7 @@ import {
   type createKafka,
 } from '@alertbus/kafka';
 import type { Logger } from 'pino';
-import { decide, isIncidentEvent, type DeciderState } from './core/decider';
+import { decide, isIncidentEvent, isIncidentState, SLACK_INPUT_TYPES, type RouterInput, type RouterState } from './core/decider';
 import { StagedNeighbours, StateIndex } from './core/neighbours';
 import type { SilenceLookup } from './core/silences';
 import type { RouterMetrics } from './metrics';
@@ -62,14 +62,24 @@ class Outputs {
 }
 
 /**
- * The Kafka side of the router: reads AlertReceived, asks the decider, and writes decisions, commands,
- * the new per-alias state and the consumed offsets in one transaction per batch. State lives in memory
- * per input partition and is written to the state topic on that same partition number, so restoring a
- * partition's aliases means reading one state partition.
+ * The router's input topics, all keyed by alias and consumed co-partitioned: partition p of each goes to
+ * one instance, which holds the state of partition p's keys. deliveries.v1 is read for one fact only: the
+ * slack-sink posted an incident's root message (the thread `ack` / `resolve` may be typed in).
+ */
+export const ROUTER_INPUT_TOPICS = [TOPICS.alertsReceived, TOPICS.slackReceived, TOPICS.deliveries] as const;
+
+/** What the router takes from deliveries.v1; everything else there is the history's. */
+const isRouterDelivery = (type: string) => type === 'SlackMessagePosted';
+
+/**
+ * The Kafka side of the router: reads AlertReceived and the Slack inputs, asks the decider, and writes
+ * decisions, commands, the new per-key state and the consumed offsets in one transaction per batch. State
+ * lives in memory per input partition and is written to the state topic on that same partition number,
+ * so restoring a partition's keys means reading one state partition.
  */
 export class RouterProcessor {
-  /** Committed state, by input partition, then alias. Only changed after a transaction committed. */
-  private states = new Map<number, Map<string, AliasState>>();
+  /** Committed state, by input partition, then key (an alias, or a Slack record's key). Only changed after a transaction committed. */
+  private states = new Map<number, Map<string, RouterState>>();
   /**
    * The same committed states across every partition this instance holds, indexed for what decisions ask
    * about other aliases (inhibition, storm control).
@@ -82,7 +92,7 @@ export class RouterProcessor {
     this.processor = new TransactionalProcessor({
       kafka: opts.kafka,
       groupId: GROUPS.router,
-      topic: TOPICS.alertsReceived,
+      topic: ROUTER_INPUT_TOPICS,
       transactionalId: `${GROUPS.router}-${opts.instanceId}`,
       log: opts.log,
       markerKey: ROUTER_STATE_MARKER_KEY,
@@ -134,11 +144,12 @@ export class RouterProcessor {
 
   /**
    * Reads the assigned partitions' state from the compacted state topic, up to its end. Chosen over
-   * folding incidents.v1 because it reads one record per alias instead of the whole history; the state is
-   * still exactly the fold of the incident events (see core/decider evolve), so either source agrees.
+   * folding incidents.v1 because it reads one record per alias instead of the whole history; an incident's
+   * state is still exactly the fold of its incident events (see core/evolve), so either source agrees. The
+   * Slack records (command messages, thread links) are only here.
    */
   private async restore(partitions: number[], ctx: AssignedContext): Promise<void> {
-    const fresh = new Map<number, Map<string, AliasState>>(partitions.map((p) => [p, new Map()]));
+    const fresh = new Map<number, Map<string, RouterState>>(partitions.map((p) => [p, new Map()]));
     let skipped = 0;
     await ctx.readToEnd(TOPICS.routerState, partitions, (r) => {
       const aliases = fresh.get(r.partition);
@@ -157,7 +168,7 @@ export class RouterProcessor {
     });
     this.states = fresh;
     const index = new StateIndex();
-    for (const aliases of fresh.values()) for (const state of aliases.values()) index.set(state);
+    for (const aliases of fresh.values()) for (const state of aliases.values()) if (isIncidentState(state)) index.set(state);
     this.index = index;
     const count = [...fresh.values()].reduce((n, m) => n + m.size, 0);
     this.opts.metrics.aliases.set(count);
@@ -190,8 +201,8 @@ export class RouterProcessor {
    */
   private handleBatch(records: ConsumedRecord[], partition: number): BatchWork {
     const rules = this.opts.rules();
-    const committed = this.states.get(partition) ?? new Map<string, AliasState>();
-    const staged = new Map<string, { state: DeciderState; at: string }>();
+    const committed = this.states.get(partition) ?? new Map<string, RouterState>();
+    const staged = new Map<string, { state: RouterState | undefined; at: string }>();
     const stagedStates = new Map<string, AliasState | undefined>();
     const ctx = {
       neighbours: new StagedNeighbours(this.index, stagedStates),
@@ -201,20 +212,11 @@ export class RouterProcessor {
     const decided: AnyEnvelope[] = [];
     const dead: string[] = [];
     for (const record of records) {
-      const decoded = decodeEnvelope(record.value, TOPICS.alertsReceived);
-      if (!decoded.ok) {
-        this.deadLetter(out, record, decoded.error, dead);
-        continue;
-      }
-      const input = decoded.event as Envelope<'AlertReceived'>;
-      if (record.key !== input.alias) {
-        // State is kept per partition: an alias arriving under another key could land elsewhere and split.
-        this.deadLetter(out, record, `record key ${JSON.stringify(record.key)} is not the event's alias ${JSON.stringify(input.alias)}`, dead);
-        continue;
-      }
+      const input = this.inputOf(record, out, dead);
+      if (!input) continue;
       const before = staged.has(input.alias) ? staged.get(input.alias)!.state : committed.get(input.alias);
       let events: AnyEnvelope[];
-      let state: DeciderState;
+      let state: RouterState | undefined;
       try {
         ({ events, state } = decide(input, before, rules, ctx));
         events.forEach(assertValid);
@@ -223,27 +225,56 @@ export class RouterProcessor {
         continue;
       }
       staged.set(input.alias, { state, at: input.recordedAt });
-      stagedStates.set(input.alias, state);
+      if (isIncidentState(state)) stagedStates.set(input.alias, state);
       events.forEach((e) => out.event(e));
       decided.push(...events);
     }
-    for (const [alias, { state, at }] of staged) {
-      if (state !== undefined && JSON.stringify(state) !== JSON.stringify(committed.get(alias))) {
+    for (const [key, { state, at }] of staged) {
+      if (state !== undefined && JSON.stringify(state) !== JSON.stringify(committed.get(key))) {
         out.add(TOPICS.routerState, stateMessage(state, partition, at));
       }
     }
     return {
       outputs: out.toTopicMessages(),
       onCommit: () => {
-        for (const [alias, { state }] of staged) {
+        for (const [key, { state }] of staged) {
           if (state === undefined) continue;
-          committed.set(alias, state);
-          this.index.set(state);
+          committed.set(key, state);
+          if (isIncidentState(state)) this.index.set(state);
         }
         this.states.set(partition, committed);
         this.count(decided, dead);
       },
     };
+  }
+
+  /**
+   * The record as a router input, or undefined when there is nothing to decide: an undecodable record
+   * or one whose key is not its alias is dead-lettered (on the router's own input topics); deliveries
+   * other than a posted root are the history's, and undecodable ones are left to it too.
+   */
+  private inputOf(record: ConsumedRecord, out: Outputs, dead: string[]): RouterInput | undefined {
+    const fromSinks = record.topic === TOPICS.deliveries;
+    if (fromSinks && !isRouterDelivery(record.headers[HEADERS.eventType] ?? '')) return undefined;
+    const decoded = decodeEnvelope(record.value, record.topic);
+    if (!decoded.ok) {
+      if (fromSinks) this.opts.log.warn({ offset: record.offset, partition: record.partition, error: decoded.error }, 'skipping an undecodable delivery');
+      else this.deadLetter(out, record, decoded.error, dead);
+      return undefined;
+    }
+    const event = decoded.event;
+    if (event.type !== 'AlertReceived' && !SLACK_INPUT_TYPES.has(event.type)) {
+      if (!fromSinks) this.deadLetter(out, record, `the router does not take ${event.type} events`, dead);
+      return undefined;
+    }
+    if (record.key !== event.alias) {
+      // State is kept per partition: an alias arriving under another key could land elsewhere and split.
+      const error = `record key ${JSON.stringify(record.key)} is not the event's alias ${JSON.stringify(event.alias)}`;
+      if (fromSinks) this.opts.log.warn({ error }, 'skipping a delivery');
+      else this.deadLetter(out, record, error, dead);
+      return undefined;
+    }
+    return event as RouterInput;
   }
 
   private count(events: AnyEnvelope[], dead: string[]): void {

@@ -19,6 +19,8 @@ export interface RulesReloaderOptions {
   /** ROUTING_RULES; undefined: the built-in defaults, nothing to reload. */
   path?: string;
   defaultChannel: string;
+  /** ONCALL_SCHEDULE: the Slack requests' on-call schedule when the file names none. */
+  oncallSchedule?: string;
   initial: CompiledRules;
   log: Logger;
   /** Called for every reload that was looked at, with its outcome. */
@@ -104,7 +106,10 @@ export class RulesReloader {
       if (trigger !== 'file') log.info({ trigger, rulesVersion: hash }, 'routing rules unchanged');
       return this.report({ result: 'unchanged', rulesVersion: hash }, trigger !== 'file');
     }
-    const compiled = compileRules(bytes, file, { defaultChannel: this.opts.defaultChannel });
+    const compiled = compileRules(bytes, file, {
+      defaultChannel: this.opts.defaultChannel,
+      ...(this.opts.oncallSchedule ? { oncallSchedule: this.opts.oncallSchedule } : {}),
+    });
     if (!compiled.ok) return this.reject(compiled.message, hash, trigger);
     const previous = this.rules.version;
     this.rules = compiled.rules;

@@ -1,25 +1,31 @@
-import { AliasState, HEADERS, schemaAjv } from '@alertbus/schemas';
+import { AliasState, HEADERS, schemaAjv, SlackKeyState } from '@alertbus/schemas';
 import type { OutputMessage } from '@alertbus/kafka';
+import { isIncidentState, stateKey, type RouterState } from './core/decider';
 
 const validState = schemaAjv.compile(AliasState);
+const validKeyState = schemaAjv.compile(SlackKeyState);
 
 export const STATE_HEADER_TYPE = 'AliasState';
+export const KEY_STATE_HEADER_TYPE = 'SlackKeyState';
 
-/** A state record for the compacted state topic, on the partition its alias's inputs come from. */
-export function stateMessage(state: AliasState, partition: number, timestamp: string): OutputMessage {
+/** A state record for the compacted state topic, on the partition its key's inputs come from. */
+export function stateMessage(state: RouterState, partition: number, timestamp: string): OutputMessage {
   const ts = Date.parse(timestamp);
   return {
     partition,
-    key: state.alias,
+    key: stateKey(state),
     value: JSON.stringify(state),
     timestamp: Number.isNaN(ts) ? undefined : String(ts),
-    headers: { [HEADERS.eventType]: STATE_HEADER_TYPE },
+    headers: { [HEADERS.eventType]: isIncidentState(state) ? STATE_HEADER_TYPE : KEY_STATE_HEADER_TYPE },
   };
 }
 
-export type DecodedState = { ok: true; state: AliasState } | { ok: false; error: string };
+export type DecodedState = { ok: true; state: RouterState } | { ok: false; error: string };
 
-/** Parses and checks a state record's value; a record that fails is skipped on restore, with a warning. */
+/**
+ * Parses and checks a state record's value: an incident (AliasState) or, when it has a `kind`, a Slack
+ * record (SlackKeyState). A record that fails is skipped on restore, with a warning.
+ */
 export function decodeState(value: Buffer): DecodedState {
   let parsed: unknown;
   try {
@@ -27,6 +33,8 @@ export function decodeState(value: Buffer): DecodedState {
   } catch (err) {
     return { ok: false, error: `not JSON: ${(err as Error).message}` };
   }
-  if (!validState(parsed)) return { ok: false, error: schemaAjv.errorsText(validState.errors) };
-  return { ok: true, state: parsed as AliasState };
+  const isKeyState = typeof parsed === 'object' && parsed !== null && 'kind' in parsed;
+  const validate = isKeyState ? validKeyState : validState;
+  if (!validate(parsed)) return { ok: false, error: schemaAjv.errorsText(validate.errors) };
+  return { ok: true, state: parsed as RouterState };
 }

@@ -1,5 +1,5 @@
 import type { AnyEnvelope } from '@alertbus/schemas';
-import type { RouterInput } from '../core/decider';
+import type { AlertInput } from '../core/decider';
 import { evolve, isIncidentEvent } from '../core/evolve';
 import { StateIndex } from '../core/neighbours';
 import { Replayer } from '../core/replay';
@@ -124,7 +124,7 @@ export class Backtest {
   }
 
   /** One input of the window, decided now with the candidate rules. */
-  input(input: RouterInput): void {
+  input(input: AlertInput): void {
     this.replayer ??= new Replayer(this.rules, { silences: this.book, states: this.states });
     if (this.known.has(input.id)) return; // a redelivered record: the router decides it once too
     this.known.add(input.id);
@@ -226,7 +226,7 @@ export interface BacktestSource {
   /** Incident events recorded before the window, in per-alias order. */
   history: AsyncIterable<AnyEnvelope> | Iterable<AnyEnvelope>;
   /** The window's inputs, in the order to decide them. */
-  inputs: AsyncIterable<RouterInput> | Iterable<RouterInput>;
+  inputs: AsyncIterable<AlertInput> | Iterable<AlertInput>;
   /** What the router wrote for them (incidents.v1 and the command topics); unrelated records are ignored. */
   actual: AsyncIterable<AnyEnvelope> | Iterable<AnyEnvelope>;
 }

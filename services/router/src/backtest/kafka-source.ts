@@ -1,7 +1,7 @@
 import { readRanges, type createKafka, type OffsetRange } from '@alertbus/kafka';
 import { decodeEnvelope, TOPICS, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import type { Logger } from 'pino';
-import type { RouterInput } from '../core/decider';
+import type { AlertInput } from '../core/decider';
 import type { SilenceEvent } from '../core/silences';
 import type { CompiledRules } from '../rules/types';
 import { Backtest, type BacktestReport } from './backtest';
@@ -61,7 +61,7 @@ export async function backtestFromKafka(opts: KafkaBacktestOptions): Promise<Bac
     if (e.type === 'SilenceCreated' || e.type === 'SilenceExpired') bt.silence(e as SilenceEvent);
   });
 
-  const byPartition = new Map<number, RouterInput[]>();
+  const byPartition = new Map<number, AlertInput[]>();
   const inputIds = new Set<string>();
   await read(opts, 'inputs', await topicRanges(kafka, TOPICS.alertsReceived, fromMs, toMs + WINDOW_END_SLACK_MS), (e, partition) => {
     if (e.type !== 'AlertReceived' || e.recordedAt < from || e.recordedAt >= to) return;

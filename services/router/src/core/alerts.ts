@@ -8,30 +8,11 @@ import { findInhibition } from './inhibit';
 import { NO_NEIGHBOURS, type Neighbours } from './neighbours';
 import { Outputs } from './outputs';
 import { pagerDescription, pagerDetails, pagerMessage, pagerTags } from './pager';
-import { renderRoot, repeatReplyText, resolvedReplyText, type IncidentView } from './render';
+import { incidentView, renderRoot, repeatReplyText, resolvedReplyText } from './render';
 import { stormFor, stormMembers, stormOf, type Storm } from './storm';
 import { renderStormSummary } from './storm-render';
 
 type AlertInput = Envelope<'AlertReceived'>;
-
-function view(s: AliasState): IncidentView {
-  return {
-    alias: s.alias,
-    incidentId: s.incidentId,
-    occurrence: s.occurrence,
-    title: s.title,
-    severity: s.severity,
-    source: s.source,
-    status: s.status,
-    count: s.count,
-    labels: s.labels,
-    links: s.links,
-    ...(s.description !== undefined ? { description: s.description } : {}),
-    openedAt: s.openedAt,
-    ...(s.resolvedAt !== undefined ? { resolvedAt: s.resolvedAt } : {}),
-    rule: s.rule,
-  };
-}
 
 /** The state after the incident events emitted so far. */
 const folded = (out: Outputs, state: DeciderState) => out.events.filter(isIncidentEvent).reduce<DeciderState>(evolve, state);
@@ -88,7 +69,9 @@ function open(out: Outputs, input: AlertInput, r: Route, previous: DeciderState,
     ...(a.description !== undefined ? { description: a.description } : {}),
     links: a.links,
     openedAt: input.recordedAt,
-    ...(r.slackChannel !== undefined && !storm ? { slack: { channel: r.slackChannel } } : {}),
+    ...(r.slackChannel !== undefined && !storm
+      ? { slack: { channel: r.slackChannel, ...(r.mentionOnCall !== undefined ? { mentionOnCall: r.mentionOnCall } : {}) } }
+      : {}),
     ...(r.pager ? { pager: { priority: r.pager.priority, ...(r.pager.alias !== undefined ? { alias: r.pager.alias } : {}) } } : {}),
     ...(previous ? { previousIncidentId: previous.incidentId } : {}),
   });
@@ -113,7 +96,7 @@ function open(out: Outputs, input: AlertInput, r: Route, previous: DeciderState,
   const opened = folded(out, previous)!;
   if (storm) summarise(out, storm, r.rule, neighbours, opened);
   else if (r.slackChannel !== undefined) {
-    out.add('PostSlackMessage', { incidentId, rule: r.rule, channel: r.slackChannel, purpose: 'root', ...renderRoot(view(opened)) });
+    out.add('PostSlackMessage', { incidentId, rule: r.rule, channel: r.slackChannel, purpose: 'root', ...renderRoot(incidentView(opened)) });
   }
   if (r.pager) {
     out.add(
@@ -157,7 +140,7 @@ function repeat(out: Outputs, input: AlertInput, r: Route, s: AliasState): void 
     notified,
   });
   if (!notified) return;
-  const repeated = view({ ...s, count: s.count + 1 });
+  const repeated = incidentView({ ...s, count: s.count + 1 });
   if (s.slackChannel !== undefined) {
     out.add('PostSlackMessage', {
       incidentId: s.incidentId,
@@ -192,7 +175,7 @@ function resolve(out: Outputs, input: AlertInput, r: Route, s: AliasState, neigh
     resolvedAt: input.recordedAt,
   });
   const resolvedState = folded(out, s)!;
-  const resolved = view(resolvedState);
+  const resolved = incidentView(resolvedState);
   if (s.slackChannel !== undefined) {
     out.add('PostSlackMessage', {
       incidentId: s.incidentId,

@@ -3,31 +3,42 @@ import type { CompiledRules } from '../rules/types';
 import { decideAlert } from './alerts';
 import type { DecisionContext } from './context';
 import type { DeciderState } from './evolve';
+import { decideSlack, type SlackInput } from '../slack/decide';
+import { isIncidentState, type RouterState } from '../slack/state';
 
 export { evolve, initialState, isIncidentEvent, type DeciderState } from './evolve';
 export { ROUTER_SOURCE } from './outputs';
 export type { DecisionContext } from './context';
+export { isIncidentState, stateKey, type RouterState } from '../slack/state';
+export { SLACK_INPUT_TYPES, type SlackInput } from '../slack/decide';
 
-/**
- * The inputs the router decides on, dispatched by type. Slack messages and actions join this union (with
- * their own decide function) when the router consumes slack.received.v1.
- */
-export type RouterInput = Envelope<'AlertReceived'>;
+/** The inputs the router decides on, dispatched by type: alerts, and the Slack side (services/router/src/slack). */
+export type RouterInput = AlertInput | SlackInput;
+export type AlertInput = Envelope<'AlertReceived'>;
 
 export interface Decision {
-  /** Incident events first, then Slack commands, then pager commands. */
+  /** Incident events first, then Slack commands, then pager commands (then inputs the router sends itself). */
   events: AnyEnvelope[];
+  state: RouterState | undefined;
+}
+
+/** An alert's decision: its alias only ever holds an incident. */
+export interface AlertDecision extends Decision {
   state: DeciderState;
 }
 
 /**
- * Decides what an input means for its alias: `decide(input, state, rules, context) → { events, state }`.
+ * Decides what an input means for its key: `decide(input, state, rules, context) → { events, state }`.
  * Pure: time is the input's recordedAt, never the clock, and everything else it looks at is passed in,
  * so the same input with the same state, rules and context always gives byte-identical events.
  */
-export function decide(input: RouterInput, state: DeciderState, rules: CompiledRules, ctx: DecisionContext = {}): Decision {
+export function decide(input: Envelope<'AlertReceived'>, state: RouterState | undefined, rules: CompiledRules, ctx?: DecisionContext): AlertDecision;
+export function decide(input: RouterInput, state: RouterState | undefined, rules: CompiledRules, ctx?: DecisionContext): Decision;
+export function decide(input: RouterInput, state: RouterState | undefined, rules: CompiledRules, ctx: DecisionContext = {}): Decision {
   switch (input.type) {
     case 'AlertReceived':
-      return decideAlert(input, state, rules, ctx);
+      return decideAlert(input, isIncidentState(state) ? state : undefined, rules, ctx);
+    default:
+      return decideSlack(input, state, rules);
   }
 }

@@ -13,6 +13,15 @@ const INCIDENT_EVENTS = new Set<EventType>([
   'EventSuppressed',
 ]);
 
+/** A Slack request's message after an update: its new text (an edit), or deleted. */
+function slackRequestAfter(r: NonNullable<AliasState['slackRequest']>, changes: Readonly<Record<string, unknown>>): NonNullable<AliasState['slackRequest']> {
+  return {
+    ...r,
+    ...(typeof changes.text === 'string' ? { text: changes.text } : {}),
+    ...(changes.deleted === true ? { deleted: true } : {}),
+  };
+}
+
 export function initialState(): DeciderState {
   return undefined;
 }
@@ -46,9 +55,11 @@ export function evolve(state: DeciderState, event: AnyEnvelope): DeciderState {
         lastSeenAt: event.recordedAt,
         lastNotifiedAt: event.recordedAt,
         ...(d.slack ? { slackChannel: d.slack.channel } : {}),
+        ...(d.slack?.mentionOnCall !== undefined ? { mentionOnCall: d.slack.mentionOnCall } : {}),
         paged: d.pager !== undefined,
         ...(d.pager ? { priority: d.pager.priority } : {}),
         ...(d.pager?.alias !== undefined ? { pagerAlias: d.pager.alias } : {}),
+        ...(d.slackRequest ? { slackRequest: d.slackRequest } : {}),
         rule: d.rule,
         lastInputId: d.inputId,
       };
@@ -66,15 +77,24 @@ export function evolve(state: DeciderState, event: AnyEnvelope): DeciderState {
     case 'IncidentUpdated': {
       if (!state || state.incidentId !== event.data.incidentId) return state;
       const d = event.data;
-      return { ...state, title: d.title, severity: d.severity, labels: d.labels, lastInputId: d.inputId };
+      return {
+        ...state,
+        title: d.title,
+        severity: d.severity,
+        labels: d.labels,
+        ...(state.slackRequest ? { slackRequest: slackRequestAfter(state.slackRequest, d.changes) } : {}),
+        lastInputId: d.inputId,
+      };
     }
     case 'IncidentAcknowledged': {
       if (!state || state.incidentId !== event.data.incidentId || state.status === 'resolved') return state;
-      return { ...state, status: 'acknowledged', acknowledgedAt: event.data.acknowledgedAt, lastInputId: event.data.inputId };
+      const d = event.data;
+      return { ...state, status: 'acknowledged', acknowledgedAt: d.acknowledgedAt, ...(d.by !== undefined ? { acknowledgedBy: d.by } : {}), lastInputId: d.inputId };
     }
     case 'IncidentResolved': {
       if (!state || state.incidentId !== event.data.incidentId) return state;
-      return { ...state, status: 'resolved', resolvedAt: event.data.resolvedAt, lastInputId: event.data.inputId };
+      const d = event.data;
+      return { ...state, status: 'resolved', resolvedAt: d.resolvedAt, ...(d.by !== undefined ? { resolvedBy: d.by } : {}), lastInputId: d.inputId };
     }
     case 'EventSuppressed': {
       if (!state) return state;

@@ -17,7 +17,8 @@ const base: IncidentView = {
 };
 
 type Text = { type: string; text: string };
-type Block = { type: string; text?: Text; fields?: Text[]; elements?: Text[] };
+type Button = { type: string; action_id: string; value: string; text: Text };
+type Block = { type: string; text?: Text; fields?: Text[]; elements?: Text[] | Button[] };
 
 /** Checks the Block Kit limits a Slack API call would otherwise reject. */
 function expectValidBlocks(blocks: unknown[]): void {
@@ -36,10 +37,22 @@ function expectValidBlocks(blocks: unknown[]): void {
     } else if (b.type === 'context') {
       expect(b.elements!.length).toBeGreaterThan(0);
       expect(b.elements!.length).toBeLessThanOrEqual(LIMITS.contextElements);
+    } else if (b.type === 'actions') {
+      // Buttons: at most 25 elements, plain_text labels ≤ 75, values ≤ 2000, action ids ≤ 255.
+      const buttons = b.elements as Button[];
+      expect(buttons.length).toBeLessThanOrEqual(25);
+      for (const e of buttons) {
+        expect(e.type).toBe('button');
+        expect(e.text.type).toBe('plain_text');
+        expect(Array.from(e.text.text).length).toBeLessThanOrEqual(75);
+        expect(Array.from(e.value).length).toBeLessThanOrEqual(2000);
+        expect(e.action_id.length).toBeLessThanOrEqual(255);
+      }
+      continue;
     } else {
       throw new Error(`unexpected block type ${b.type}`);
     }
-    for (const t of [b.text, ...(b.fields ?? []), ...(b.elements ?? [])]) if (t) expect(t.text.length).toBeGreaterThan(0);
+    for (const t of [b.text, ...(b.fields ?? []), ...((b.elements as Text[] | undefined) ?? [])]) if (t) expect(t.text.length).toBeGreaterThan(0);
   }
 }
 
@@ -79,6 +92,34 @@ describe('Slack rendering', () => {
     expect(all).not.toContain('<!channel>');
     expect(all).toContain('&lt;value &amp;');
     expect(all).not.toContain('javascript:');
+  });
+
+  test('until it is resolved, the root message carries Acknowledge and Resolve, valued with the alias and incident id', () => {
+    const buttonsOf = (blocks: unknown[]) => (blocks as Block[]).filter((b) => b.type === 'actions').flatMap((b) => b.elements as Button[]);
+    const value = { alias: base.alias, incidentId: base.incidentId };
+    for (const status of ['open', 'acknowledged'] as const) {
+      const buttons = buttonsOf(renderRoot({ ...base, status }).blocks);
+      expect(buttons.map((b) => [b.action_id, b.text.text, JSON.parse(b.value)])).toEqual([
+        ['alertbus_ack', 'Acknowledge', value],
+        ['alertbus_resolve', 'Resolve', value],
+      ]);
+    }
+    expect(buttonsOf(renderRoot({ ...base, status: 'resolved', resolvedAt: '2025-03-01T11:00:00.000Z' }).blocks)).toEqual([]);
+  });
+
+  test('who acknowledged and who resolved are shown as Slack mentions, with the time', () => {
+    const m = renderRoot({
+      ...base,
+      status: 'resolved',
+      acknowledgedAt: '2025-03-01T10:05:00.000Z',
+      acknowledgedBy: 'U0BOB',
+      resolvedAt: '2025-03-01T11:00:00.000Z',
+      resolvedBy: 'someone <odd>',
+    });
+    expectValidBlocks(m.blocks);
+    const all = JSON.stringify(m.blocks);
+    expect(all).toContain('*Acknowledged*\\n<@U0BOB> at 2025-03-01T10:05:00.000Z');
+    expect(all).toContain('*Resolved*\\nsomeone &lt;odd&gt; at 2025-03-01T11:00:00.000Z');
   });
 
   test('reply texts', () => {

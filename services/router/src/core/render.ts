@@ -1,5 +1,5 @@
-import type { Labels, Link, RuleRef } from '@alertbus/schemas';
-import { codePoints, escapeMrkdwn, sortedEntries, truncate } from './text';
+import type { AliasState, Labels, Link, RuleRef, SlackButtonValue } from '@alertbus/schemas';
+import { codePoints, escapeMrkdwn, slackUserRef, sortedEntries, truncate } from './text';
 
 /** What a Slack rendering of an incident shows. */
 export interface IncidentView {
@@ -15,9 +15,38 @@ export interface IncidentView {
   links: readonly Link[];
   description?: string;
   openedAt: string;
+  acknowledgedAt?: string;
+  acknowledgedBy?: string;
   resolvedAt?: string;
+  resolvedBy?: string;
   rule: RuleRef;
 }
+
+/** What the Slack renderings show of an alias's state. */
+export function incidentView(s: AliasState): IncidentView {
+  return {
+    alias: s.alias,
+    incidentId: s.incidentId,
+    occurrence: s.occurrence,
+    title: s.title,
+    severity: s.severity,
+    source: s.source,
+    status: s.status,
+    count: s.count,
+    labels: s.labels,
+    links: s.links,
+    ...(s.description !== undefined ? { description: s.description } : {}),
+    openedAt: s.openedAt,
+    ...(s.acknowledgedAt !== undefined ? { acknowledgedAt: s.acknowledgedAt } : {}),
+    ...(s.acknowledgedBy !== undefined ? { acknowledgedBy: s.acknowledgedBy } : {}),
+    ...(s.resolvedAt !== undefined ? { resolvedAt: s.resolvedAt } : {}),
+    ...(s.resolvedBy !== undefined ? { resolvedBy: s.resolvedBy } : {}),
+    rule: s.rule,
+  };
+}
+
+/** Action ids of the root message's buttons; their value is a SlackButtonValue (JSON), so a click comes back keyed by the alias. */
+export const BUTTON_ACTION_IDS = { ack: 'alertbus_ack', resolve: 'alertbus_resolve' } as const;
 
 export interface SlackMessage {
   text: string;
@@ -53,6 +82,28 @@ function labelLines(labels: Labels, max: number): string | null {
   return truncate(`*Labels*\n${entries.map(([k, v]) => `• ${escapeMrkdwn(k)}: ${escapeMrkdwn(v)}`).join('\n')}`, max);
 }
 
+/** "by <@U123> at 2025-…" for who acknowledged / resolved, or just the time when nobody in Slack did. */
+function byLine(by: string | undefined, at: string): string {
+  return by ? `${slackUserRef(by)} at ${at}` : at;
+}
+
+/** Acknowledge and Resolve, kept on every update until the incident is resolved (a click on one later is recorded and ignored). */
+function actionButtons(v: IncidentView): unknown {
+  const value: SlackButtonValue = { alias: v.alias, incidentId: v.incidentId };
+  const button = (actionId: string, text: string, style?: 'primary') => ({
+    type: 'button',
+    action_id: actionId,
+    text: { type: 'plain_text', text, emoji: true },
+    value: JSON.stringify(value),
+    ...(style ? { style } : {}),
+  });
+  return {
+    type: 'actions',
+    block_id: 'alertbus_incident_actions',
+    elements: [button(BUTTON_ACTION_IDS.ack, 'Acknowledge', 'primary'), button(BUTTON_ACTION_IDS.resolve, 'Resolve')],
+  };
+}
+
 /** The fallback text: what notifications and screen readers show. */
 export function rootText(v: IncidentView): string {
   return truncate(`[${STATUS_WORD[v.status]}] ${v.title} (${v.severity}, ${v.source})`, LIMITS.fallback);
@@ -70,7 +121,8 @@ export function renderRoot(v: IncidentView): SlackMessage {
         mrkdwn(`*Source*\n${escapeMrkdwn(v.source)}`, LIMITS.field),
         mrkdwn(`*Count*\n${v.count}`, LIMITS.field),
         mrkdwn(`*Opened*\n${v.openedAt}`, LIMITS.field),
-        ...(v.resolvedAt ? [mrkdwn(`*Resolved*\n${v.resolvedAt}`, LIMITS.field)] : []),
+        ...(v.acknowledgedAt ? [mrkdwn(`*Acknowledged*\n${byLine(v.acknowledgedBy, v.acknowledgedAt)}`, LIMITS.field)] : []),
+        ...(v.resolvedAt ? [mrkdwn(`*Resolved*\n${byLine(v.resolvedBy, v.resolvedAt)}`, LIMITS.field)] : []),
       ].slice(0, LIMITS.fields),
     },
   ];
@@ -81,6 +133,7 @@ export function renderRoot(v: IncidentView): SlackMessage {
   if (labels) blocks.push({ type: 'section', text: mrkdwn(labels, LIMITS.sectionText) });
   const links = linkLine(v.links, LIMITS.sectionText);
   if (links) blocks.push({ type: 'section', text: mrkdwn(links, LIMITS.sectionText) });
+  if (v.status !== 'resolved') blocks.push(actionButtons(v));
   blocks.push({
     type: 'context',
     elements: [

@@ -1,6 +1,6 @@
-import type { AliasState } from '@alertbus/schemas';
+import type { AliasState, SlackKeyState } from '@alertbus/schemas';
 import type { CompiledRules } from '../rules/types';
-import { decide, type Decision, type RouterInput } from './decider';
+import { decide, isIncidentState, stateKey, type Decision, type RouterInput } from './decider';
 import { StateIndex } from './neighbours';
 import type { SilenceLookup } from './silences';
 
@@ -11,6 +11,8 @@ import type { SilenceLookup } from './silences';
  */
 export class Replayer {
   readonly states: StateIndex;
+  /** The Slack bookkeeping (command messages, thread links), by key. */
+  private readonly keys = new Map<string, SlackKeyState>();
 
   constructor(
     private readonly rules: CompiledRules,
@@ -20,12 +22,14 @@ export class Replayer {
   }
 
   decide(input: RouterInput): Decision {
-    const before = this.states.get(input.alias);
+    const before = this.states.get(input.alias) ?? this.keys.get(input.alias);
     const decision = decide(input, before, this.rules, {
       neighbours: this.states,
       ...(this.opts.silences ? { silences: this.opts.silences } : {}),
     });
-    if (decision.state) this.states.set(decision.state);
+    const s = decision.state;
+    if (isIncidentState(s)) this.states.set(s);
+    else if (s) this.keys.set(stateKey(s), s);
     return decision;
   }
 

@@ -19,3 +19,8 @@ export function escapeMrkdwn(text: string): string {
 export function sortedEntries(labels: Readonly<Record<string, string>>): Array<[string, string]> {
   return Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
+
+/** A Slack user id as a mention (`<@U123>`); anything else (a name, "unknown") as escaped text. */
+export function slackUserRef(user: string): string {
+  return /^[UW][A-Z0-9]{2,}$/.test(user) ? `<@${user}>` : escapeMrkdwn(user);
+}

@@ -5,6 +5,7 @@ import {
   RulesFile,
   type InhibitRule,
   type RoutingRule,
+  type RulesOnCallAction,
   type RulesPagerAction,
   type RulesSlackAction,
   type StormControl,
@@ -17,6 +18,7 @@ import type {
   CompiledRule,
   CompiledRules,
   CompiledStormControl,
+  OnCallSettings,
   PagerSettings,
   SlackSettings,
   StormLimits,
@@ -39,6 +41,8 @@ export type CompileResult = { ok: true; rules: CompiledRules } | { ok: false; pr
 export interface CompileOptions {
   /** Channel used when the file's defaults name none (SLACK_DEFAULT_CHANNEL). */
   defaultChannel: string;
+  /** Schedule of the on-call reply to Slack requests when the file's defaults name none (ONCALL_SCHEDULE). */
+  oncallSchedule?: string;
 }
 
 // verbose: errors carry their schema, so an unknown field can be answered with the known ones.
@@ -140,6 +144,11 @@ function pagerPart(a: RulesPagerAction | undefined): Partial<PagerSettings> | un
   };
 }
 
+function oncallPart(a: RulesOnCallAction | undefined): Partial<OnCallSettings> | undefined {
+  if (!a) return undefined;
+  return { ...(a.enabled !== undefined ? { enabled: a.enabled } : {}), ...(a.schedule !== undefined ? { schedule: a.schedule } : {}) };
+}
+
 /** Field by field: the child's own settings over what it inherits. */
 function inherit<T extends object>(parent: T | undefined, own: T | undefined): T | undefined {
   if (parent === undefined && own === undefined) return undefined;
@@ -221,6 +230,8 @@ const parsedMatchers = (texts: readonly string[] | undefined) =>
 function buildRule(r: RoutingRule, path: string, parent: CompiledRule | undefined): CompiledRule {
   const slack = inherit(parent?.slack, slackPart(r.slack));
   const pager = inherit(parent?.pager, pagerPart(r.pager));
+  const oncall = inherit(parent?.oncall, oncallPart(r.oncall));
+  const allowBots = r.allow_bots ?? parent?.allowBots;
   const own = r.repeat_interval !== undefined ? parseDuration(r.repeat_interval) ?? undefined : undefined;
   const repeatIntervalMs = own ?? parent?.repeatIntervalMs;
   const rule: CompiledRule = {
@@ -232,6 +243,8 @@ function buildRule(r: RoutingRule, path: string, parent: CompiledRule | undefine
     ...(slack ? { slack } : {}),
     ...(pager ? { pager } : {}),
     ...(repeatIntervalMs !== undefined ? { repeatIntervalMs } : {}),
+    ...(oncall ? { oncall } : {}),
+    ...(allowBots !== undefined ? { allowBots } : {}),
     routes: [],
   };
   const routes = (r.routes ?? []).map((child, j) => buildRule(child, `${path}.routes[${j}]`, rule));
@@ -281,6 +294,12 @@ function build(file: RulesFile, version: string, origin: string, opts: CompileOp
     noteOnRepeat: false,
     ...pagerPart(d.pager),
   };
+  const oncallFromFile = oncallPart(d.oncall);
+  const defaultOnCall: OnCallSettings = {
+    enabled: true,
+    ...(opts.oncallSchedule ? { schedule: opts.oncallSchedule } : {}),
+    ...oncallFromFile,
+  };
   const rules = (file.rules ?? []).map((r, i) => buildRule(r, `rules[${i}]`, undefined));
   const repeatIntervalMs = parseDuration(d.repeat_interval ?? DEFAULT_REPEAT_INTERVAL) ?? 0;
   if (defaultSlack.enabled && !defaultSlack.channel) {
@@ -291,7 +310,7 @@ function build(file: RulesFile, version: string, origin: string, opts: CompileOp
   const compiled: CompiledRules = {
     version,
     origin,
-    defaults: { slack: defaultSlack, pager: defaultPager, repeatIntervalMs },
+    defaults: { slack: defaultSlack, pager: defaultPager, repeatIntervalMs, oncall: defaultOnCall },
     rules,
     inhibit: (file.inhibit ?? []).map(buildInhibit),
     ...(stormControl ? { stormControl } : {}),
@@ -355,6 +374,8 @@ export function builtinRules(opts: CompileOptions): CompiledRules {
       slack: { channel: opts.defaultChannel, enabled: true },
       pager: { enabled: true, priority_by_severity: {}, tags: [], responders: [], note_on_repeat: false },
       repeat_interval: DEFAULT_REPEAT_INTERVAL,
+      // Part of the file, so of the version: another ONCALL_SCHEDULE decides differently.
+      ...(opts.oncallSchedule ? { oncall: { schedule: opts.oncallSchedule } } : {}),
     },
     rules: [],
   };

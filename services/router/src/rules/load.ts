@@ -11,15 +11,16 @@ export class RulesError extends Error {
 }
 
 /** Reads and compiles ROUTING_RULES, or returns the built-in defaults when no path is given. */
-export function loadRules(path: string | undefined, defaultChannel: string): CompiledRules {
-  if (!path) return builtinRules({ defaultChannel });
+export function loadRules(path: string | undefined, defaultChannel: string, oncallSchedule?: string): CompiledRules {
+  const opts = { defaultChannel, ...(oncallSchedule ? { oncallSchedule } : {}) };
+  if (!path) return builtinRules(opts);
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
   } catch (err) {
     throw new RulesError(`cannot read routing rules ${path}: ${(err as Error).message}`);
   }
-  const result = compileRules(bytes, path, { defaultChannel });
+  const result = compileRules(bytes, path, opts);
   if (!result.ok) throw new RulesError(`invalid routing rules:\n${result.message}`);
   return result.rules;
 }

@@ -156,7 +156,7 @@ describe('invalid rules files are rejected with the line and the problem', () =>
       'rules.invalid.yaml:6:13: rules[0].match[0]: bad matcher "team==\\"db\\"": the value must be a double-quoted string or a word without spaces, quotes or commas',
       expect.stringMatching(/^rules\.invalid\.yaml:8:13: rules\[1\]\.match\[0\]: bad regex in matcher "service=~\\"api\(\|\\"": Invalid regular expression/),
       'rules.invalid.yaml:10:24: rules[2].pager.priority: must be one of "P1", "P2", "P3", "P4", "P5"',
-      'rules.invalid.yaml:12:5: rules[3].slak: unknown field "slak" (expected one of: name, match, slack, pager, repeat_interval, continue, drop, routes)',
+      'rules.invalid.yaml:12:5: rules[3].slak: unknown field "slak" (expected one of: name, match, slack, pager, repeat_interval, continue, drop, oncall, allow_bots, routes)',
       'rules.invalid.yaml:15:11: rules[4]: a rule with drop: true takes no slack, pager or continue',
     ]);
   });
@@ -333,6 +333,6 @@ describe('more invalid files: nested paths, inhibit, storm control and templates
   test('an unknown field deep in a nested rule lists the fields a rule takes', () => {
     const r = compileRules('rules:\n  - routes:\n      - routes:\n          - chanel: x\n', 'n.yaml', { defaultChannel: '#a' });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.message).toMatch(/^n\.yaml:4:13: rules\[0\]\.routes\[0\]\.routes\[0\]\.chanel: unknown field "chanel" \(expected one of: name, match, slack, pager, repeat_interval, continue, drop, routes\)$/);
+    if (!r.ok) expect(r.message).toMatch(/^n\.yaml:4:13: rules\[0\]\.routes\[0\]\.routes\[0\]\.chanel: unknown field "chanel" \(expected one of: name, match, slack, pager, repeat_interval, continue, drop, oncall, allow_bots, routes\)$/);
   });
 });

@@ -22,11 +22,21 @@ export interface PagerSettings {
   readonly alias?: AliasTemplate;
 }
 
+/** Slack requests (mentions, DMs): whose on-call answers in the thread. */
+export interface OnCallSettings {
+  readonly enabled: boolean;
+  /** Opsgenie schedule; unset in the rules → ONCALL_SCHEDULE. */
+  readonly schedule?: string;
+}
+
 /** What a rule says, each part absent when the rule leaves it to later rules or the defaults. */
 export interface RuleActions {
   readonly slack?: Partial<SlackSettings>;
   readonly pager?: Partial<PagerSettings>;
   readonly repeatIntervalMs?: number;
+  readonly oncall?: Partial<OnCallSettings>;
+  /** Slack messages of other apps pass this rule (they are dropped unless a rule of the chain allows them). */
+  readonly allowBots?: boolean;
 }
 
 /**
@@ -75,6 +85,7 @@ export interface CompiledRules {
     readonly slack: SlackSettings;
     readonly pager: PagerSettings;
     readonly repeatIntervalMs: number;
+    readonly oncall: OnCallSettings;
   };
   readonly rules: readonly CompiledRule[];
   readonly inhibit: readonly CompiledInhibitRule[];

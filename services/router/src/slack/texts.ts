@@ -1,0 +1,62 @@
+/** What the router says in Slack threads and pager notes about Slack requests: pure text, no rendering state. */
+import { escapeMrkdwn, slackUserRef, truncate } from '../core/text';
+import { stripLeadingMentions } from './commands';
+
+/** Longest incident title taken from a message (the pager alert's message is cut at 130 anyway). */
+export const TITLE_MAX = 120;
+
+/** Who did it, for a thread reply: a Slack user id as a mention, anything else as text. */
+export function userRef(user: string | undefined): string {
+  return user ? slackUserRef(user) : 'someone';
+}
+
+/** The incident title: what the person wrote, without the mention of the app, on one line. */
+export function requestTitle(text: string): string {
+  const t = stripLeadingMentions(text);
+  return t === '' ? 'Slack request' : truncate(t, TITLE_MAX);
+}
+
+export function onCallAcknowledgement(schedule: string): string {
+  return `Looking for the on-call of *${escapeMrkdwn(schedule)}*…`;
+}
+
+export const NO_SCHEDULE_TEXT =
+  'I do not know whose on-call to ask: no schedule is configured (a rule\'s `oncall: { schedule: … }`, or ONCALL_SCHEDULE). ' +
+  'Try `oncall <schedule>`.';
+
+export function notInThreadText(command: 'ack' | 'resolve'): string {
+  return `\`${command}\` works inside an incident's thread: mention me with it there.`;
+}
+
+export const NO_INCIDENT_TEXT = 'I know of no incident in this thread, so there is nothing to acknowledge or resolve here.';
+
+export function acknowledgedText(by: string): string {
+  return `Acknowledged by ${userRef(by)}.`;
+}
+
+export function resolvedByText(by: string, title: string): string {
+  return `Resolved by ${userRef(by)}: ${escapeMrkdwn(truncate(title, TITLE_MAX))}`;
+}
+
+export function alreadyText(status: 'acknowledged' | 'resolved'): string {
+  return status === 'resolved' ? 'This incident is already resolved.' : 'This incident is already acknowledged.';
+}
+
+export const OTHER_OCCURRENCE_TEXT = 'That incident is over: this thread belongs to an earlier occurrence of the alert.';
+
+/** Pager alert description for a Slack request: the message, who asked, where, and the link to it. */
+export function requestDescription(m: { text: string; user?: string; botId?: string; channel: string; permalink?: string }): string {
+  const lines = [stripLeadingMentions(m.text) || '(no text)', '', `Requested in Slack by ${m.user ?? m.botId ?? 'unknown'} in channel ${m.channel}.`];
+  if (m.permalink) lines.push(`Message: ${m.permalink}`);
+  return lines.join('\n');
+}
+
+export function editedNote(user: string | undefined, text: string): string {
+  return truncate(`The Slack message was edited${user ? ` by ${user}` : ''}. It now says:\n${stripLeadingMentions(text) || '(no text)'}`, 25_000);
+}
+
+export const DELETED_NOTE = 'The Slack message was deleted.';
+
+export function pagerActionNote(action: 'ack' | 'resolve', by: string): string {
+  return `${action === 'ack' ? 'Acknowledged' : 'Resolved'} in Slack by ${by}.`;
+}
