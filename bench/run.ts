@@ -19,8 +19,8 @@ const children: ChildProcess[] = [];
 function spawnTs(file: string, env: NodeJS.ProcessEnv): ChildProcess {
   const proc = spawn(process.execPath, ['--import', 'tsx', join(root, file)], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
   });
   children.push(proc);
   return proc;
@@ -138,7 +138,13 @@ async function main(): Promise<void> {
       if (i !== undefined && !m.thread_ts && !received.has(Number(i))) received.set(Number(i), performance.now());
     },
   } as never);
-  const env = { SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_API_URL: slack.url, INGEST_HOST: '127.0.0.1' };
+  // Fresh topics for this part: the throughput run above left thousands of inputs the router would work through first.
+  const env = {
+    SLACK_BOT_TOKEN: 'xoxb-bench',
+    SLACK_API_URL: slack.url,
+    INGEST_HOST: '127.0.0.1',
+    KAFKA_TOPIC_PREFIX: `${tag}latency.`,
+  };
   spawnTs('services/router/src/main.ts', { ...env, ROUTER_PORT: '18982' });
   spawnTs('services/slack-sink/src/main.ts', { ...env, SLACK_SINK_PORT: '18983' });
   spawnTs('services/ingest/src/main.ts', { ...env, INGEST_PORT: '18984' });
@@ -166,6 +172,10 @@ async function main(): Promise<void> {
   await Promise.all(inflight);
   const deadline = Date.now() + 60_000;
   while (received.size < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  if (received.size === 0) {
+    const sample = slack.state.messages.slice(0, 3).map((m) => m.text);
+    console.log(`no root post matched; stand-in holds ${slack.state.messages.length} messages, e.g. ${JSON.stringify(sample)}`);
+  }
   const lat = [...sent.entries()]
     .filter(([i]) => received.has(i))
     .map(([i, t]) => received.get(i)! - t)
