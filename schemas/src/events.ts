@@ -613,3 +613,8 @@ export const EVENT_TYPES = {
 
 export type EventType = keyof typeof EVENT_TYPES;
 export type EventData<T extends EventType> = Static<(typeof EVENT_TYPES)[T]['data']>;
+
+/** The router's decision events: every type that lives on the incidents topic. */
+export const INCIDENT_EVENT_TYPES: ReadonlySet<string> = new Set(
+  (Object.keys(EVENT_TYPES) as EventType[]).filter((t) => EVENT_TYPES[t].topic === TOPICS.incidents),
+);

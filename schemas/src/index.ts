@@ -5,3 +5,4 @@ export * from './topics';
 export * from './validate';
 export * from './router-state';
 export * from './rules';
+export * from './matcher';

@@ -11,15 +11,7 @@ export type IncidentEventType =
   | 'IncidentResolved'
   | 'EventSuppressed';
 
-export const INCIDENT_EVENT_TYPES: ReadonlySet<string> = new Set<IncidentEventType>([
-  'IncidentOpened',
-  'IncidentReopened',
-  'IncidentRepeated',
-  'IncidentUpdated',
-  'IncidentAcknowledged',
-  'IncidentResolved',
-  'EventSuppressed',
-]);
+export { INCIDENT_EVENT_TYPES } from '@alertbus/schemas';
 
 type Lifecycle = Exclude<IncidentEventType, 'EventSuppressed' | 'IncidentOpened' | 'IncidentReopened'>;
 

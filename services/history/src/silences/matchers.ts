@@ -2,44 +2,9 @@
  * Alertmanager's matcher syntax (`name="value"`, `!=`, `=~`, `!~`), checked when a silence is created so a
  * typo is refused at the API instead of silencing nothing (or everything) in the router.
  */
-export type MatchOp = '=' | '!=' | '=~' | '!~';
+import { parseMatcher, type Matcher } from '@alertbus/schemas';
 
-export interface Matcher {
-  name: string;
-  op: MatchOp;
-  value: string;
-}
-
-export type ParsedMatcher = { ok: true; matcher: Matcher } | { ok: false; error: string };
-
-const HEAD = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(=~|!~|!=|=)\s*/;
-
-function unquote(text: string): string | null {
-  if (!/^"(?:[^"\\]|\\.)*"$/.test(text)) return null;
-  return text.slice(1, -1).replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c));
-}
-
-export function parseMatcher(text: string): ParsedMatcher {
-  const head = HEAD.exec(text);
-  if (!head) {
-    return { ok: false, error: `bad matcher ${JSON.stringify(text)}: expected name="value", name!="value", name=~"regex" or name!~"regex"` };
-  }
-  const name = head[1]!;
-  const op = head[2] as MatchOp;
-  const rest = text.slice(head[0].length).trimEnd();
-  const value = rest.startsWith('"') ? unquote(rest) : /^[^\s",{}]*$/.test(rest) ? rest : null;
-  if (value === null) {
-    return { ok: false, error: `bad matcher ${JSON.stringify(text)}: the value must be a double-quoted string or a word without spaces, quotes or commas` };
-  }
-  if (op === '=~' || op === '!~') {
-    try {
-      new RegExp(`^(?:${value})$`, 'u');
-    } catch (err) {
-      return { ok: false, error: `bad regex in matcher ${JSON.stringify(text)}: ${(err as Error).message}` };
-    }
-  }
-  return { ok: true, matcher: { name, op, value } };
-}
+export { parseMatcher, type Matcher };
 
 /** Whether the matcher accepts a missing label (read as ""): a silence made only of such matchers silences everything. */
 export function matchesEmpty(m: Matcher): boolean {

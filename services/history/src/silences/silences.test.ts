@@ -14,7 +14,7 @@ describe('matchers', () => {
     ['env !~ "dev|test"', { name: 'env', op: '!~', value: 'dev|test' }],
     ['msg="say \\"hi\\""', { name: 'msg', op: '=', value: 'say "hi"' }],
   ])('%s parses', (text, matcher) => {
-    expect(parseMatcher(text)).toEqual({ ok: true, matcher });
+    expect(parseMatcher(text)).toMatchObject({ ok: true, matcher });
   });
 
   it.each([

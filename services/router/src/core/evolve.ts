@@ -1,17 +1,8 @@
-import type { AliasState, AnyEnvelope, EventType } from '@alertbus/schemas';
+import { INCIDENT_EVENT_TYPES, type AliasState, type AnyEnvelope } from '@alertbus/schemas';
 
 /** The router's state for one alias: nothing yet, or the alias's latest incident. */
 export type DeciderState = AliasState | undefined;
 
-const INCIDENT_EVENTS = new Set<EventType>([
-  'IncidentOpened',
-  'IncidentReopened',
-  'IncidentRepeated',
-  'IncidentUpdated',
-  'IncidentAcknowledged',
-  'IncidentResolved',
-  'EventSuppressed',
-]);
 
 /** A Slack request's message after an update: its new text (an edit), or deleted. */
 function slackRequestAfter(r: NonNullable<AliasState['slackRequest']>, changes: Readonly<Record<string, unknown>>): NonNullable<AliasState['slackRequest']> {
@@ -27,7 +18,7 @@ export function initialState(): DeciderState {
 }
 
 export function isIncidentEvent(e: AnyEnvelope): boolean {
-  return INCIDENT_EVENTS.has(e.type);
+  return INCIDENT_EVENT_TYPES.has(e.type);
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { AliasState } from '@alertbus/schemas';
-import { matchesAll } from '../rules/matcher';
+import { matchesAll } from '@alertbus/schemas';
 import type { CompiledInhibitRule, CompiledRules } from '../rules/types';
 import type { Neighbours } from './neighbours';
 

@@ -1,5 +1,5 @@
 import type { Envelope, SilenceCreated } from '@alertbus/schemas';
-import { matchesAll, parseMatcher, type Matcher } from '../rules/matcher';
+import { matchesAll, parseMatcher, type Matcher } from '@alertbus/schemas';
 
 /** One silence as the router knows it: what it matches, when it applies, and when the router learnt of it. */
 export interface SilenceRecord {

@@ -11,7 +11,7 @@ import {
   type StormControl,
 } from '@alertbus/schemas';
 import { parseDuration } from './duration';
-import { parseMatcher } from './matcher';
+import { parseMatcher } from '@alertbus/schemas';
 import { parseTemplate } from './template';
 import type {
   CompiledInhibitRule,

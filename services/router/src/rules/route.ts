@@ -1,5 +1,5 @@
 import type { PagerPriority, RuleRef } from '@alertbus/schemas';
-import { matches } from './matcher';
+import { matches } from '@alertbus/schemas';
 import { renderTemplate } from './template';
 import type { ChannelSource, CompiledRule, CompiledRules, PagerSettings, Routable, Route, SlackSettings } from './types';
 

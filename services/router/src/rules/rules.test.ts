@@ -3,7 +3,7 @@ import path from 'node:path';
 import { builtinRules, canonicalJson, compileRules } from './compile';
 import { parseDuration } from './duration';
 import { rulesFrom } from '../test-support/scenario';
-import { matches, parseMatcher } from './matcher';
+import { matches, parseMatcher } from '@alertbus/schemas';
 import { matchLabels, route, traceRules } from './route';
 import { parseTemplate, renderTemplate } from './template';
 import type { CompiledRules, Routable, RoutableAlert, RoutableSlackMessage } from './types';

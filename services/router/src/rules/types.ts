@@ -1,5 +1,5 @@
 import type { PagerPriority, Responder, RuleRef } from '@alertbus/schemas';
-import type { Matcher } from './matcher';
+import type { Matcher } from '@alertbus/schemas';
 import type { AliasTemplate } from './template';
 
 export interface SlackSettings {
