@@ -4,7 +4,7 @@
  * where each part listens, and stops all of it on Ctrl-C / SIGTERM.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { envDatabaseUrl, ensureDatabase } from '@alertbus/common';
@@ -115,6 +115,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       'stand-ins': { type: 'boolean', default: false },
+      sample: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -122,7 +123,8 @@ async function main(): Promise<void> {
     process.stdout.write(
       'usage: npm start [-- --stand-ins]\n\n' +
         '  --stand-ins   also start local Slack and Opsgenie stand-ins and point the sinks at them\n' +
-        '                (otherwise, without SLACK_BOT_TOKEN / OPSGENIE_API_KEY, the sinks run dry)\n',
+        '                (otherwise, without SLACK_BOT_TOKEN / OPSGENIE_API_KEY, the sinks run dry)\n' +
+        '  --sample      once everything is up, route examples/alertmanager-firing.json and show the incident\n',
     );
     return;
   }
@@ -177,7 +179,36 @@ async function main(): Promise<void> {
   say(`  router   http://127.0.0.1:${p('ROUTER_PORT', 8082)}/metrics`);
   say(`  slack-sink http://127.0.0.1:${p('SLACK_SINK_PORT', 8083)}/metrics  (${env.SLACK_BOT_TOKEN ? 'live' : 'dry-run: no SLACK_BOT_TOKEN'})`);
   say(`  opsgenie-sink http://127.0.0.1:${p('OPSGENIE_SINK_PORT', 8084)}/metrics  (${env.OPSGENIE_API_KEY ? 'live' : 'dry-run: no OPSGENIE_API_KEY'})`);
+  if (values.sample) await routeSample(p('INGEST_PORT', 8080), p('HISTORY_PORT', 8081), Boolean(env.OPSGENIE_API_KEY));
   say('Ctrl-C stops everything.');
+}
+
+/** Posts the README's sample alert and waits until the incident, its thread and its page are recorded. */
+async function routeSample(ingestPort: string, historyPort: string, livePager: boolean): Promise<void> {
+  const body = readFileSync(join(root, 'examples', 'alertmanager-firing.json'), 'utf8');
+  const res = await fetch(`http://127.0.0.1:${ingestPort}/webhooks/alertmanager`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
+  const accepted = (await res.json()) as { aliases?: string[] };
+  const alias = accepted.aliases?.[0];
+  say(`sample alert posted: HTTP ${res.status}, alias ${alias}`);
+  if (!res.ok || !alias) return;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && !stopping) {
+    const list = (await (
+      await fetch(`http://127.0.0.1:${historyPort}/api/incidents?alias=${encodeURIComponent(alias)}&status=open`)
+    ).json()) as { incidents?: Array<{ incident_id: string; slack_root_ts: string | null; pager_alert_id: string | null }> };
+    const inc = list.incidents?.[0];
+    if (inc && inc.slack_root_ts && (inc.pager_alert_id || !livePager)) {
+      say(`sample incident ${inc.incident_id}: Slack root ts ${inc.slack_root_ts}, pager alert ${inc.pager_alert_id ?? '(dry run)'}`);
+      say(`  timeline: http://127.0.0.1:${historyPort}/api/incidents/${inc.incident_id}  ·  page: http://127.0.0.1:${historyPort}/`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  say('the sample incident did not show up within 30 s: see the services\' logs above');
 }
 
 main().catch((err) => {
