@@ -64,6 +64,7 @@ export const SlackMessageReceived = Type.Object(
       description: 'channel | group | im | mpim as Slack sends it; "unknown" when Slack omits it (app_mention does).',
     }),
     user: Type.Optional(Type.String({ description: 'Author of the message (for edits and deletes: of the original message).' })),
+    userName: Type.Optional(Type.String({ description: 'The author\'s display name from users.info, when ingest could learn it in time.' })),
     botId: Type.Optional(
       Type.String({ description: 'Set when another app or bot wrote the message; the app\'s own messages never get this far.' }),
     ),

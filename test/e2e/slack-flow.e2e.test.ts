@@ -233,7 +233,7 @@ test('a signed app_mention → one thread reply naming the on-call, one pager al
   await waitFor(() => pagerAlerts(alias).length === 1, { what: 'the pager alert with the message alias' });
   expect(pagerAlerts(alias)[0]).toMatchObject({ message: 'the checkout page is down for everyone', priority: 'P2', tags: expect.arrayContaining(['slack', 'urgent']) });
   expect(pagerAlerts(alias)[0]!.description).toContain(`https://alertbus-stand-in.slack.com/archives/C0OPS/p${m.ts.replace('.', '')}`);
-  expect(pagerAlerts(alias)[0]!.description).toContain('U0ALICE');
+  expect(pagerAlerts(alias)[0]!.description).toContain('Requested in Slack by alice (U0ALICE)'); // the requester's name, resolved
 
   const [incident] = await waitFor(async () => {
     const list = await incidentsOf(alias);

@@ -12,6 +12,7 @@ import { genericRoutes } from './routes/generic';
 import { grafanaRoutes } from './routes/grafana';
 import { slackRoutes } from './routes/slack';
 import type { IdentitySource } from './slack/identity';
+import type { UserNameSource } from './slack/user-names';
 import { DEFAULT_SLACK_ACK_TIMEOUT_MS } from './config';
 
 export interface IngestAppDeps {
@@ -29,6 +30,7 @@ export interface SlackAppOptions {
   signingSecret?: string;
   /** The app's own identity, so its own messages are dropped. */
   identity?: IdentitySource;
+  userNames?: UserNameSource;
   ackTimeoutMs?: number;
 }
 
@@ -72,6 +74,7 @@ export function buildApp(deps: IngestAppDeps): FastifyInstance {
     accept,
     signingSecret: deps.slack?.signingSecret,
     identity: deps.slack?.identity,
+    userNames: deps.slack?.userNames,
     ackTimeoutMs: Math.min(deps.slack?.ackTimeoutMs ?? DEFAULT_SLACK_ACK_TIMEOUT_MS, config.kafkaTimeoutMs),
     metrics: slackMetrics(registry),
   });

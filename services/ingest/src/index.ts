@@ -6,6 +6,7 @@ import { createKafka, ensureTopics, EventProducer } from '@alertbus/kafka';
 import { buildApp } from './app';
 import type { IngestConfig } from './config';
 import { SlackIdentity } from './slack/identity';
+import { SlackUserNames } from './slack/user-names';
 
 export { buildApp, type IngestAppDeps } from './app';
 export { loadConfig, type IngestConfig, type SlackIngestConfig } from './config';
@@ -69,7 +70,14 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
     config,
     registry,
     log,
-    slack: slack ? { signingSecret: slack.signingSecret, identity, ackTimeoutMs: slack.ackTimeoutMs } : undefined,
+    slack: slack
+      ? {
+          signingSecret: slack.signingSecret,
+          identity,
+          ackTimeoutMs: slack.ackTimeoutMs,
+          userNames: slack.botToken ? new SlackUserNames({ apiUrl: slack.apiUrl, botToken: slack.botToken }) : undefined,
+        }
+      : undefined,
   });
   try {
     await app.listen({ port: config.port, host: config.host });

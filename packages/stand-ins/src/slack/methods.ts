@@ -10,7 +10,7 @@ import {
   str,
   type Args,
 } from './args';
-import { SLACK_STAND_IN_BOT, tsToMicros, type SlackState, type SlackStoredMessage } from './state';
+import { SLACK_STAND_IN_BOT, tsToMicros, type SlackState, type SlackStoredMessage, type SlackUserConfig } from './state';
 
 /** One Web API method: arguments in, the fields of an `ok:true` answer out (throws SlackApiError otherwise). */
 export type MethodHandler = (args: Args, state: SlackState) => Record<string, unknown>;
@@ -202,6 +202,26 @@ const conversationsReplies: MethodHandler = (args, state) => {
   };
 };
 
+function userView(user: SlackUserConfig) {
+  return {
+    id: user.id,
+    team_id: SLACK_STAND_IN_BOT.teamId,
+    name: user.name,
+    real_name: user.realName ?? user.name,
+    deleted: !!user.deleted,
+    is_bot: false,
+    profile: { email: user.email, real_name: user.realName ?? user.name, display_name: user.name },
+  };
+}
+
+/** users.info: any user id, deactivated ones included (with deleted: true); unknown → user_not_found. */
+const usersInfo: MethodHandler = (args, state) => {
+  const id = required(args, 'user');
+  const user = state.users.find((u) => u.id === id);
+  if (!user) throw new SlackApiError('user_not_found');
+  return { user: userView(user) };
+};
+
 const usersLookupByEmail: MethodHandler = (args, state) => {
   const email = required(args, 'email');
   // Slack: "If the user has been deactivated, users_not_found will be returned instead of a user object."
@@ -248,6 +268,7 @@ export const METHODS: Readonly<Record<string, MethodHandler>> = {
   'conversations.history': conversationsHistory,
   'conversations.replies': conversationsReplies,
   'users.lookupByEmail': usersLookupByEmail,
+  'users.info': usersInfo,
   'usergroups.users.update': usergroupsUsersUpdate,
   'usergroups.users.list': usergroupsUsersList,
 };

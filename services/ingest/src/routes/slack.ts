@@ -6,6 +6,7 @@ import type { SlackMetrics } from '../metrics';
 import { ErrorBody } from '../payloads/common';
 import { parseJsonBody } from '../plugins/json-body';
 import type { IdentitySource } from '../slack/identity';
+import type { UserNameSource } from '../slack/user-names';
 import { normaliseInteraction } from '../slack/normalise-action';
 import { normaliseSlackEvent } from '../slack/normalise-event';
 import { verifySlackSignature } from '../slack/signature';
@@ -21,6 +22,8 @@ export interface SlackRouteDeps {
   /** Unset: Slack is not configured and every Slack request answers 503 (never accepted unsigned). */
   signingSecret?: string;
   identity?: IdentitySource;
+  /** Resolves the requester's name (users.info); without it events carry the user id only. */
+  userNames?: UserNameSource;
   /** How long a Slack request waits for Kafka's acknowledgement (Slack wants 2xx within 3 s). */
   ackTimeoutMs: number;
   metrics: SlackMetrics;
@@ -122,6 +125,7 @@ export const slackRoutes: FastifyPluginAsync<SlackRouteDeps> = async (app, deps)
       req.log.debug({ eventId: body.event_id, reason: result.reason }, result.detail);
       return { accepted: 0, ids: [], aliases: [], ignored: result.reason };
     }
+    const userName = result.data.user && deps.userNames ? await deps.userNames.name(result.data.user) : undefined;
     const event = makeEnvelope({
       id: accept.newId(),
       type: 'SlackMessageReceived',
@@ -129,7 +133,7 @@ export const slackRoutes: FastifyPluginAsync<SlackRouteDeps> = async (app, deps)
       occurredAt: result.occurredAt ?? recordedAt,
       recordedAt,
       source: 'ingest/slack',
-      data: result.data,
+      data: userName ? { ...result.data, userName } : result.data,
     });
     await write([event], 'Slack event');
     count('events', 'accepted');

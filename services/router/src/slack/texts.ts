@@ -45,8 +45,21 @@ export function alreadyText(status: 'acknowledged' | 'resolved'): string {
 export const OTHER_OCCURRENCE_TEXT = 'That incident is over: this thread belongs to an earlier occurrence of the alert.';
 
 /** Pager alert description for a Slack request: the message, who asked, where, and the link to it. */
-export function requestDescription(m: { text: string; user?: string; botId?: string; channel: string; permalink?: string }): string {
-  const lines = [stripLeadingMentions(m.text) || '(no text)', '', `Requested in Slack by ${m.user ?? m.botId ?? 'unknown'} in channel ${m.channel}.`];
+/** Who asked, as a person reads it: "Dana Ops (U123)" when ingest learned the name, else the id. */
+export function requesterLabel(m: { user?: string; userName?: string; botId?: string }): string {
+  const id = m.user ?? m.botId ?? 'unknown';
+  return m.userName ? `${m.userName} (${id})` : id;
+}
+
+export function requestDescription(m: {
+  text: string;
+  user?: string;
+  userName?: string;
+  botId?: string;
+  channel: string;
+  permalink?: string;
+}): string {
+  const lines = [stripLeadingMentions(m.text) || '(no text)', '', `Requested in Slack by ${requesterLabel(m)} in channel ${m.channel}.`];
   if (m.permalink) lines.push(`Message: ${m.permalink}`);
   return lines.join('\n');
 }

@@ -1,0 +1,77 @@
+import { scrubSecrets } from '@alertbus/common';
+
+export interface UserNameSource {
+  /** The person's display name, or undefined when it cannot be had quickly (the event goes on without it). */
+  name(userId: string): Promise<string | undefined>;
+}
+
+export interface SlackUserNamesOptions {
+  apiUrl: string;
+  botToken: string;
+  /** How long a name is kept; people rarely rename themselves. */
+  ttlMs?: number;
+  /** Slack wants its answer within 3 s, so a slow users.info is given up on. */
+  timeoutMs?: number;
+  now?: () => number;
+}
+
+interface Cached {
+  name: string | undefined;
+  until: number;
+}
+
+/**
+ * Requester names for Slack requests, from `users.info` (scope `users:read`), cached by user id so a burst of
+ * mentions costs one call per person; failures are cached briefly and never fail the request.
+ */
+export class SlackUserNames implements UserNameSource {
+  private readonly cache = new Map<string, Cached>();
+  private readonly inFlight = new Map<string, Promise<string | undefined>>();
+  private readonly now: () => number;
+
+  constructor(private readonly opts: SlackUserNamesOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  async name(userId: string): Promise<string | undefined> {
+    const hit = this.cache.get(userId);
+    if (hit && hit.until > this.now()) return hit.name;
+    let pending = this.inFlight.get(userId);
+    if (!pending) {
+      pending = this.fetchName(userId).finally(() => this.inFlight.delete(userId));
+      this.inFlight.set(userId, pending);
+    }
+    return pending;
+  }
+
+  private async fetchName(userId: string): Promise<string | undefined> {
+    let name: string | undefined;
+    let ttl = this.opts.ttlMs ?? 3_600_000;
+    try {
+      const res = await fetch(`${this.opts.apiUrl}users.info`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${this.opts.botToken}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ user: userId }).toString(),
+        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 800),
+      });
+      const body = (await res.json()) as {
+        ok?: boolean;
+        user?: { name?: string; real_name?: string; profile?: { display_name?: string; real_name?: string } };
+      };
+      if (res.ok && body.ok && body.user) {
+        const u = body.user;
+        name = u.profile?.display_name || u.profile?.real_name || u.real_name || u.name || undefined;
+      } else {
+        ttl = 60_000;
+      }
+    } catch (err) {
+      void scrubSecrets(String(err), [this.opts.botToken]);
+      ttl = 60_000;
+    }
+    this.cache.set(userId, { name, until: this.now() + ttl });
+    return name;
+  }
+}
