@@ -7,6 +7,7 @@ import type { Kafka } from 'kafkajs';
 import { EventProducer, partitionOfKey, readRanges, toMessage, wholeTopicRanges } from '@alertbus/kafka';
 import { TOPICS } from '@alertbus/schemas';
 import { testKafka } from '../../../../test/support/kafka';
+import { waitFor } from '../../../../test/support/wait';
 import { opened, repeated, suppressed } from '../projection/testdata/events';
 
 let kafka: Kafka;
@@ -38,7 +39,14 @@ describe('readRanges', () => {
     await aborted.abort();
     await tx.disconnect();
 
-    const { offsets, progress } = await readAll(TOPICS.incidents);
+    // The broker writes commit and abort markers after commit()/abort() return: wait until both are in the log.
+    const { offsets, progress } = await waitFor(
+      async () => {
+        const r = await readAll(TOPICS.incidents);
+        return r.progress.total === 5n ? r : undefined;
+      },
+      { what: 'both transaction markers written', timeoutMs: 20_000 },
+    );
 
     // Two records, a commit marker, an aborted record and its abort marker: five offsets, two records.
     expect(offsets).toHaveLength(2);
