@@ -11,6 +11,7 @@ import { pagerDescription, pagerDetails, pagerMessage, pagerTags } from './pager
 import { incidentView, renderRoot, repeatReplyText, resolvedReplyText } from './render';
 import { stormFor, stormMembers, stormOf, type Storm } from './storm';
 import { renderStormSummary } from './storm-render';
+import { incidentFacts } from './incident-facts';
 
 type AlertInput = Envelope<'AlertReceived'>;
 
@@ -126,17 +127,13 @@ function repeat(out: Outputs, input: AlertInput, r: Route, s: AliasState): void 
   const elapsed = Date.parse(input.recordedAt) - Date.parse(s.lastNotifiedAt);
   const notified = elapsed >= r.repeatIntervalMs;
   out.add('IncidentRepeated', {
-    incidentId: s.incidentId,
-    occurrence: s.occurrence,
-    title: s.title,
-    severity: s.severity,
-    source: s.source,
-    status: s.status,
-    count: s.count + 1,
-    reason: notified ? 'repeat-interval-elapsed' : 'duplicate',
-    rule: r.rule,
-    inputId: input.id,
-    labels: input.data.labels,
+    ...incidentFacts(s, {
+      inputId: input.id,
+      rule: r.rule,
+      reason: notified ? 'repeat-interval-elapsed' : 'duplicate',
+      count: s.count + 1,
+      labels: input.data.labels,
+    }),
     notified,
   });
   if (!notified) return;
@@ -161,17 +158,7 @@ function repeat(out: Outputs, input: AlertInput, r: Route, s: AliasState): void 
 
 function resolve(out: Outputs, input: AlertInput, r: Route, s: AliasState, neighbours: Neighbours): void {
   out.add('IncidentResolved', {
-    incidentId: s.incidentId,
-    occurrence: s.occurrence,
-    title: s.title,
-    severity: s.severity,
-    source: s.source,
-    status: 'resolved',
-    count: s.count,
-    reason: 'resolved',
-    rule: r.rule,
-    inputId: input.id,
-    labels: input.data.labels,
+    ...incidentFacts(s, { inputId: input.id, rule: r.rule, reason: 'resolved', status: 'resolved', labels: input.data.labels }),
     resolvedAt: input.recordedAt,
   });
   const resolvedState = folded(out, s)!;

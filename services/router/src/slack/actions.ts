@@ -5,6 +5,7 @@ import { BUTTON_ACTION_IDS, incidentView, renderRoot } from '../core/render';
 import type { CompiledRules } from '../rules/types';
 import { isIncidentState, type RouterState } from './state';
 import { acknowledgedText, alreadyText, OTHER_OCCURRENCE_TEXT, pagerActionNote, resolvedByText } from './texts';
+import { incidentFacts } from '../core/incident-facts';
 
 type ActionInput = Envelope<'SlackActionReceived'>;
 
@@ -53,17 +54,7 @@ function suppress(out: Outputs, input: ActionInput, reason: DecisionReason, rule
 function acknowledge(out: Outputs, input: ActionInput, s: AliasState): void {
   const { by, name } = actor(input);
   out.add('IncidentAcknowledged', {
-    incidentId: s.incidentId,
-    occurrence: s.occurrence,
-    title: s.title,
-    severity: s.severity,
-    source: s.source,
-    status: 'acknowledged',
-    count: s.count,
-    reason: 'acknowledged',
-    rule: s.rule,
-    inputId: input.id,
-    labels: s.labels,
+    ...incidentFacts(s, { inputId: input.id, rule: s.rule, reason: 'acknowledged', status: 'acknowledged' }),
     acknowledgedAt: input.recordedAt,
     by,
   });
@@ -78,17 +69,7 @@ function acknowledge(out: Outputs, input: ActionInput, s: AliasState): void {
 function resolve(out: Outputs, input: ActionInput, s: AliasState): void {
   const { by, name } = actor(input);
   out.add('IncidentResolved', {
-    incidentId: s.incidentId,
-    occurrence: s.occurrence,
-    title: s.title,
-    severity: s.severity,
-    source: s.source,
-    status: 'resolved',
-    count: s.count,
-    reason: 'resolved',
-    rule: s.rule,
-    inputId: input.id,
-    labels: s.labels,
+    ...incidentFacts(s, { inputId: input.id, rule: s.rule, reason: 'resolved', status: 'resolved' }),
     resolvedAt: input.recordedAt,
     by,
   });

@@ -15,6 +15,7 @@ import {
   requestDescription,
   requestTitle,
 } from './texts';
+import { incidentFacts } from '../core/incident-facts';
 
 type MessageInput = Envelope<'SlackMessageReceived'>;
 
@@ -180,17 +181,7 @@ function edit(c: Ctx, r: SlackRoute, s: RouterState | undefined): RouterState | 
     return folded(c.out, s);
   }
   c.out.add('IncidentUpdated', {
-    incidentId: s.incidentId,
-    occurrence: s.occurrence,
-    title: requestTitle(m.text),
-    severity: s.severity,
-    source: s.source,
-    status: s.status,
-    count: s.count,
-    reason: 'updated',
-    rule: s.rule,
-    inputId: c.input.id,
-    labels: s.labels,
+    ...incidentFacts(s, { inputId: c.input.id, rule: s.rule, reason: 'updated', title: requestTitle(m.text) }),
     changes: { text: m.text, ...(m.previousText !== undefined ? { previousText: m.previousText } : {}) },
   });
   if (s.paged && s.status !== 'resolved') {
@@ -210,17 +201,7 @@ function remove(c: Ctx, r: SlackRoute, s: RouterState | undefined): RouterState 
     return folded(c.out, s);
   }
   c.out.add('IncidentUpdated', {
-    incidentId: s.incidentId,
-    occurrence: s.occurrence,
-    title: s.title,
-    severity: s.severity,
-    source: s.source,
-    status: s.status,
-    count: s.count,
-    reason: 'updated',
-    rule: s.rule,
-    inputId: c.input.id,
-    labels: s.labels,
+    ...incidentFacts(s, { inputId: c.input.id, rule: s.rule, reason: 'updated' }),
     changes: { deleted: true },
   });
   if (s.paged && s.status !== 'resolved') {
