@@ -19,17 +19,37 @@ const ADMIN_ONLY_KEYS = new Set(['raw', 'responseurl', 'responseurls', 'triggeri
 const CREDENTIAL_KEYS = new Set(['authorization', 'proxyauthorization', 'cookie', 'setcookie']);
 const CREDENTIAL_SUFFIXES = ['token', 'secret', 'password', 'apikey', 'signature', 'geniekey'];
 
+/** A cheap first look: most text holds none of what scrubSecrets and SLACK_HOOK_URL replace. */
+const MAYBE_SECRET = /xox[a-z]-|bearer|geniekey|hooks\.slack/i;
+
 /** Slack's response URLs (and incoming webhooks) post to a channel without any other credential. */
 const SLACK_HOOK_URL = /https?:\/\/hooks\.slack(?:-gov)?\.com\/[^\s"'<>|]*/gi;
 
+type KeyKind = 'credential' | 'admin-only' | 'plain';
+
+/** Keys repeat across events (labels, Slack's fields): each spelling is classified once, in a bounded cache. */
+const kinds = new Map<string, KeyKind>();
+
+function kindOf(key: string): KeyKind {
+  let kind = kinds.get(key);
+  if (kind === undefined) {
+    const k = norm(key);
+    kind = CREDENTIAL_KEYS.has(k) || CREDENTIAL_SUFFIXES.some((s) => k.endsWith(s)) ? 'credential' : ADMIN_ONLY_KEYS.has(k) ? 'admin-only' : 'plain';
+    if (kinds.size >= 10_000) kinds.clear();
+    kinds.set(key, kind);
+  }
+  return kind;
+}
+
 function verdict(key: string, reader: Reader): string | null {
-  const k = norm(key);
-  if (CREDENTIAL_KEYS.has(k) || CREDENTIAL_SUFFIXES.some((s) => k.endsWith(s))) return REDACTED;
-  if (!reader.admin && ADMIN_ONLY_KEYS.has(k)) return ADMIN_ONLY;
+  const kind = kindOf(key);
+  if (kind === 'credential') return REDACTED;
+  if (kind === 'admin-only' && !reader.admin) return ADMIN_ONLY;
   return null;
 }
 
 function redactText(text: string, reader: Reader): string {
+  if (!MAYBE_SECRET.test(text)) return text;
   const scrubbed = scrubSecrets(text);
   return reader.admin ? scrubbed : scrubbed.replace(SLACK_HOOK_URL, ADMIN_ONLY);
 }
