@@ -555,8 +555,9 @@ export const SilenceCreated = Type.Object(
   {
     silenceId: Id,
     matchers: Type.Array(Type.String({ minLength: 1 }), {
-      minItems: 1,
-      description: 'Alertmanager-syntax matchers (=, !=, =~, !~) over labels and source/severity/status.',
+      description:
+        'Alertmanager-syntax matchers (=, !=, =~, !~) over labels and source/severity/status; none matches every ' +
+        'alert (the history API writes that only when asked with allowAll).',
     }),
     startsAt: Timestamp,
     endsAt: Timestamp,

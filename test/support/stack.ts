@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -30,6 +31,18 @@ interface Running {
   proc: ChildProcess;
   port: number;
   output: string[];
+  /** Resolves once the process's stdout and stderr are closed: its last lines are in `output` and the log file. */
+  closed: Promise<void>;
+}
+
+export interface StackOptions {
+  /**
+   * Where each service's whole output is also appended, as `<service>.log` (kept after the run, e.g. to grep it
+   * for secrets); default test-artifacts/logs/<the test file's topic prefix>.
+   */
+  logDir?: string;
+  /** LOG_LEVEL of the services; default STACK_LOG_LEVEL or warn. */
+  logLevel?: string;
 }
 
 /**
@@ -40,7 +53,20 @@ export class Stack {
   private readonly running = new Map<ServiceName, Running>();
   private readonly ports = new Map<ServiceName, number>();
 
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
+  readonly logDir: string;
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly opts: StackOptions = {},
+  ) {
+    const tag = (env.KAFKA_TOPIC_PREFIX ?? process.env.KAFKA_TOPIC_PREFIX ?? 'stack').replace(/\.$/, '');
+    this.logDir = opts.logDir ?? join(root, 'test-artifacts', 'logs', tag);
+  }
+
+  /** The file a service's output is appended to (every start of it). */
+  logFile(name: ServiceName): string {
+    return join(this.logDir, `${name}.log`);
+  }
 
   url(name: ServiceName): string {
     const port = this.ports.get(name);
@@ -57,19 +83,22 @@ export class Stack {
     this.ports.set(name, port);
     const { file, portVar } = ENTRY[name];
     const output: string[] = [];
+    mkdirSync(this.logDir, { recursive: true });
     const proc = spawn(process.execPath, ['--import', 'tsx', join(root, file)], {
       cwd: root,
-      env: { ...process.env, ...this.env, ...extraEnv, [portVar]: String(port), LOG_LEVEL: process.env.STACK_LOG_LEVEL ?? 'warn' },
+      env: { ...process.env, ...this.env, ...extraEnv, [portVar]: String(port), LOG_LEVEL: this.opts.logLevel ?? process.env.STACK_LOG_LEVEL ?? 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (b: Buffer) => {
       output.push(b.toString());
+      appendFileSync(this.logFile(name), b);
       if (output.length > 400) output.splice(0, output.length - 400);
       if (process.env.STACK_VERBOSE) process.stderr.write(`[${name}] ${b.toString()}`);
     };
     proc.stdout?.on('data', keep);
     proc.stderr?.on('data', keep);
-    this.running.set(name, { proc, port, output });
+    const closed = new Promise<void>((res) => proc.once('close', () => res()));
+    this.running.set(name, { proc, port, output, closed });
     await this.waitReady(name, proc);
   }
 
@@ -110,6 +139,7 @@ export class Stack {
     r.proc.kill('SIGTERM');
     const code = await exited;
     clearTimeout(t);
+    await r.closed;
     this.running.delete(name);
     return code;
   }

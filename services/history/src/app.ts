@@ -4,12 +4,14 @@ import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import { registerOpsRoutes, type OpsChecks, type Registry } from '@alertbus/common';
 import type { EventProducer } from '@alertbus/kafka';
+import { registerAuth, type AuthOptions } from './api/auth';
 import { registerDocs } from './api/docs';
 import { incidentsRoutes } from './api/incidents-routes';
 import { silencesRoutes } from './api/silences-routes';
 import { statsRoutes } from './api/stats-routes';
 import { timelineRoutes } from './api/timeline-routes';
 import { uiRoutes } from './api/ui-routes';
+import { DEFAULT_SILENCE_MAX_DURATION_MS } from './config';
 
 export interface AppDeps {
   pool: Pool;
@@ -20,6 +22,10 @@ export interface AppDeps {
   producer?: EventProducer;
   /** The API's clock (default stats window, silence states); the projection never reads one. */
   now?: () => Date;
+  /** Tokens, and whether reads are open (history listens on loopback only). */
+  auth: AuthOptions;
+  /** SILENCE_MAX_DURATION; default 30 days. */
+  silenceMaxDurationMs?: number;
 }
 
 const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -68,12 +74,16 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   );
 
   const now = deps.now ?? (() => new Date());
+  // First: its onRoute hook gives every route declared after it an access rule (writes need operator by default).
+  registerAuth(app, deps.auth);
   registerDocs(app);
   registerOpsRoutes(app, deps.registry, { ready: deps.ready });
   void app.register(incidentsRoutes(deps.pool));
   void app.register(timelineRoutes(deps.pool));
   void app.register(statsRoutes(deps.pool, now));
-  void app.register(silencesRoutes({ pool: deps.pool, producer: deps.producer, now }));
+  void app.register(
+    silencesRoutes({ pool: deps.pool, producer: deps.producer, now, maxDurationMs: deps.silenceMaxDurationMs ?? DEFAULT_SILENCE_MAX_DURATION_MS }),
+  );
   void app.register(uiRoutes());
   return app;
 }

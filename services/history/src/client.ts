@@ -1,6 +1,7 @@
 /**
  * A small client of the history API for the CLI and for audits: plain fetch, errors carry the API's message.
  * The response shapes are the API's own (snake_case), typed loosely: the API's schemas are the contract.
+ * Every call carries ALERTBUS_TOKEN (a token from the service's HISTORY_API_TOKENS) when it is set.
  */
 import type { ProjectedEvent } from './audit/compare';
 
@@ -22,15 +23,32 @@ export class HistoryApiError extends Error {
 
 export type Json = Record<string, any>;
 
+/** What to do about a 401 or 403, added to the API's own message. */
+const AUTH_HINT: Record<number, string> = {
+  401: ' (set ALERTBUS_TOKEN to a token from the history service\'s HISTORY_API_TOKENS)',
+  403: " (ALERTBUS_TOKEN's role is too low for this; ask for a token with a higher role)",
+};
+
 export class HistoryClient {
-  constructor(readonly baseUrl: string) {}
+  private readonly token: string | undefined;
+
+  constructor(
+    readonly baseUrl: string,
+    token: string | undefined = process.env.ALERTBUS_TOKEN,
+  ) {
+    this.token = token?.trim() || undefined;
+  }
 
   async request(method: string, path: string, body?: unknown): Promise<Json> {
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.token === undefined ? {} : { authorization: `Bearer ${this.token}` }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
     } catch (err) {
@@ -46,7 +64,7 @@ export class HistoryClient {
     }
     if (!res.ok) {
       const message = (parsed as Json | null)?.message ?? text.slice(0, 200);
-      throw new HistoryApiError(`${method} ${path}: ${res.status} ${message}`, res.status);
+      throw new HistoryApiError(`${method} ${path}: ${res.status} ${message}${AUTH_HINT[res.status] ?? ''}`, res.status);
     }
     return (parsed ?? {}) as Json;
   }

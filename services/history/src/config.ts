@@ -1,7 +1,13 @@
 /** history's settings from the environment, checked at boot so a bad value stops the process with its name. */
 import { ConfigError, envBrokers, envDatabaseUrl, envInt, envString } from '@alertbus/common';
+import { isLoopback } from './auth/access';
+import { readApiTokens, type ApiToken } from './auth/tokens';
+import { parseDuration } from './silences/duration';
 
 export const DEFAULT_HISTORY_PORT = 8081;
+export const DEFAULT_HISTORY_HOST = '127.0.0.1';
+export const DEFAULT_SILENCE_MAX_DURATION = '30d';
+export const DEFAULT_SILENCE_MAX_DURATION_MS = parseDuration(DEFAULT_SILENCE_MAX_DURATION)!;
 
 export interface HistoryConfig {
   brokers: string[];
@@ -10,6 +16,10 @@ export interface HistoryConfig {
   port: number;
   host: string;
   logLevel: string;
+  /** HISTORY_API_TOKENS (or _FILE): who may read and write, by role. */
+  tokens: ApiToken[];
+  /** SILENCE_MAX_DURATION. */
+  silenceMaxDurationMs: number;
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -29,11 +39,34 @@ export function readHistoryConfig(env: Record<string, string | undefined> = proc
   if (protocol !== 'postgres:' && protocol !== 'postgresql:') {
     throw new ConfigError('DATABASE_URL must be a postgres:// URL');
   }
+  const maxDuration = envString(env, 'SILENCE_MAX_DURATION', DEFAULT_SILENCE_MAX_DURATION);
+  const silenceMaxDurationMs = parseDuration(maxDuration);
+  if (silenceMaxDurationMs === null) {
+    throw new ConfigError(`SILENCE_MAX_DURATION must be a duration like 30d, 12h or 1w, got "${maxDuration}"`);
+  }
+  const host = envString(env, 'HISTORY_HOST', DEFAULT_HISTORY_HOST);
+  const tokens = readApiTokens(env);
+  checkExposure(host, tokens);
   return {
     brokers: envBrokers(env),
     databaseUrl,
     port: envInt(env, 'HISTORY_PORT', DEFAULT_HISTORY_PORT, { min: 0, max: 65535 }),
-    host: envString(env, 'HISTORY_HOST', '127.0.0.1'),
+    host,
     logLevel,
+    tokens,
+    silenceMaxDurationMs,
   };
+}
+
+/**
+ * Off loopback every read needs a token, so a history without tokens there could serve nobody: it refuses to
+ * start rather than run open or useless.
+ */
+export function checkExposure(host: string, tokens: readonly ApiToken[]): void {
+  if (!isLoopback(host) && tokens.length === 0) {
+    throw new ConfigError(
+      `HISTORY_HOST=${host} is not a loopback address, so every request to the API needs a token, and none is configured: ` +
+        'set HISTORY_API_TOKENS=NAME:ROLE:TOKEN,... (or HISTORY_API_TOKENS_FILE), or listen on 127.0.0.1',
+    );
+  }
 }

@@ -5,12 +5,14 @@ import type { Logger } from 'pino';
 import { createLogger, createPool, ensureDatabase, loadMigrations, migrate, type Pool } from '@alertbus/common';
 import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
 import { buildApp } from './app';
-import { DEFAULT_HISTORY_PORT, type HistoryConfig } from './config';
+import { isLoopback } from './auth/access';
+import { DEFAULT_HISTORY_HOST, DEFAULT_HISTORY_PORT, checkExposure, type HistoryConfig } from './config';
 import { createHistoryMetrics, type HistoryMetrics } from './metrics';
 import { Projector } from './projector';
 
 export { buildApp } from './app';
 export { readHistoryConfig, type HistoryConfig } from './config';
+export { parseApiTokens, type ApiToken, type Role } from './auth/tokens';
 export { Projector, PROJECTED_TOPICS } from './projector';
 export { rebuildProjection, type RebuildResult, type RebuildProgress } from './rebuild/rebuild';
 export { checksum, formatChecksum, type Checksum } from './rebuild/checksum';
@@ -47,6 +49,9 @@ export async function startHistory(config: HistoryOptions): Promise<HistoryServi
       await fn().catch((err) => log.error({ err }, 'error while stopping history'));
     }
   };
+  const host = config.host ?? DEFAULT_HISTORY_HOST;
+  const tokens = config.tokens ?? [];
+  checkExposure(host, tokens);
   try {
     await ensureDatabase(config.databaseUrl);
     const pool = createPool(config.databaseUrl, 5);
@@ -69,6 +74,8 @@ export async function startHistory(config: HistoryOptions): Promise<HistoryServi
       registry: metrics.registry,
       log,
       producer,
+      auth: { tokens, readsOpen: isLoopback(host) },
+      silenceMaxDurationMs: config.silenceMaxDurationMs,
       ready: async () => {
         try {
           await pool.query('SELECT 1');
@@ -79,10 +86,10 @@ export async function startHistory(config: HistoryOptions): Promise<HistoryServi
       },
     });
     closers.push(() => app.close());
-    await app.listen({ port: config.port ?? DEFAULT_HISTORY_PORT, host: config.host ?? '127.0.0.1' });
+    await app.listen({ port: config.port ?? DEFAULT_HISTORY_PORT, host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : (config.port ?? DEFAULT_HISTORY_PORT);
-    const url = `http://${config.host ?? '127.0.0.1'}:${port}`;
+    const url = `http://${host}:${port}`;
 
     await projector.start();
     projectorStarted = true;

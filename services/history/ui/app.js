@@ -29,9 +29,38 @@
     return el;
   }
 
+  // Off loopback the API wants a token even to read: asked for once, kept for this tab only, sent as a bearer.
+  const TOKEN_KEY = 'alertbus-history-token';
+  const storedToken = () => sessionStorage.getItem(TOKEN_KEY);
+
+  function askForToken(reason) {
+    const form = document.getElementById('token-form');
+    document.getElementById('token-reason').textContent = reason;
+    form.hidden = false;
+  }
+
+  function setUpToken() {
+    const form = document.getElementById('token-form');
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      sessionStorage.setItem(TOKEN_KEY, form.elements.token.value.trim());
+      location.reload();
+    });
+    const forget = document.getElementById('forget-token');
+    forget.hidden = !storedToken();
+    forget.addEventListener('click', () => {
+      sessionStorage.removeItem(TOKEN_KEY);
+      location.reload();
+    });
+  }
+
   async function getJson(path) {
-    const res = await fetch(path, { headers: { accept: 'application/json' } });
+    const token = storedToken();
+    const headers = { accept: 'application/json' };
+    if (token) headers.authorization = `Bearer ${token}`;
+    const res = await fetch(path, { headers });
     const body = await res.json().catch(() => ({}));
+    if (res.status === 401) askForToken(body.message || 'This history service needs a token.');
     if (!res.ok) throw new Error(body.message || `${res.status} ${res.statusText}`);
     return body;
   }
@@ -260,6 +289,7 @@
     );
   }
 
+  setUpToken();
   const incident = params.get('incident');
   if (incident) showIncident(incident);
   else showList();

@@ -1,5 +1,5 @@
 /** `alertbus silence add|list|expire`: silences and maintenance windows through the history API. */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { HistoryClient, cli, historyUrl } from '@alertbus/history';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -21,6 +21,14 @@ function silenceRows(silences: any[]): string {
   );
 }
 
+/** The author is the name of ALERTBUS_TOKEN's holder; an --author that would be ignored is refused instead. */
+const authorOption = () => new Option('--author <name>').hideHelp();
+function refuseAuthor(author: string | undefined): void {
+  if (author !== undefined) {
+    throw new Error('--author is not accepted: the history API records the name of the token in ALERTBUS_TOKEN as the author');
+  }
+}
+
 export function registerSilence(program: Command): void {
   const silence = program.command('silence').description('silences and maintenance windows (written to Kafka through the history API)');
   const url = '--url <url>';
@@ -28,31 +36,33 @@ export function registerSilence(program: Command): void {
 
   silence
     .command('add')
-    .description('silence alerts matching every --matcher, for --duration or until --ends-at')
+    .description('silence alerts matching every --matcher, for --duration or until --ends-at (needs ALERTBUS_TOKEN, role operator)')
     .option('--matcher <matcher>', 'Alertmanager matcher, e.g. team="db" or alertname=~"Disk.*" (repeatable, at least one)', collect, [])
-    .option('--duration <duration>', 'e.g. 30m, 2h, 1d')
+    .option('--duration <duration>', 'e.g. 30m, 2h, 1d (at most the service\'s SILENCE_MAX_DURATION, 30d by default)')
     .option('--ends-at <time>', 'ISO 8601 end instead of --duration')
     .option('--starts-at <time>', 'ISO 8601 start (default now)')
     .requiredOption('--comment <text>', 'why')
-    .option('--author <name>', 'who (default $USER)')
+    .option('--allow-all', 'the matchers (or none) silence every alert, and that is meant')
     .option('--maintenance', 'record it as a maintenance window')
     .option('--json', 'print the created silence as JSON')
     .option(url, urlHelp)
+    .addOption(authorOption())
     .action(async (opts) => {
-      if (opts.matcher.length === 0) throw new Error('give at least one --matcher, e.g. --matcher \'team="db"\'');
-      const author = opts.author ?? process.env.USER;
-      if (!author) throw new Error('--author is required (no $USER to default to)');
+      refuseAuthor(opts.author);
+      if (opts.matcher.length === 0 && !opts.allowAll) {
+        throw new Error('give at least one --matcher, e.g. --matcher \'team="db"\' (or --allow-all to silence every alert)');
+      }
       const created = await new HistoryClient(historyUrl(opts.url)).request('POST', '/api/silences', {
         matchers: opts.matcher,
         ...(opts.duration !== undefined ? { duration: opts.duration } : {}),
         ...(opts.endsAt !== undefined ? { endsAt: opts.endsAt } : {}),
         ...(opts.startsAt !== undefined ? { startsAt: opts.startsAt } : {}),
-        createdBy: author,
         comment: opts.comment,
         kind: opts.maintenance ? 'maintenance' : 'silence',
+        ...(opts.allowAll ? { allowAll: true } : {}),
       });
       if (opts.json) return cli.printJson(cli.stdout, created);
-      cli.stdout.write(`${created.silence_id}\n${silenceRows([created])}\n`);
+      cli.stdout.write(`${created.silence_id}\n${silenceRows([created])}\n${created.notice ? `${created.notice}\n` : ''}`);
     });
 
   silence
@@ -69,16 +79,13 @@ export function registerSilence(program: Command): void {
 
   silence
     .command('expire <id>')
-    .description('end a silence now')
-    .option('--author <name>', 'who (default $USER)')
+    .description('end a silence now (needs ALERTBUS_TOKEN, role operator)')
     .option('--json', 'print the silence as JSON')
     .option(url, urlHelp)
+    .addOption(authorOption())
     .action(async (id: string, opts) => {
-      const by = opts.author ?? process.env.USER ?? 'anonymous';
-      const body = await new HistoryClient(historyUrl(opts.url)).request(
-        'DELETE',
-        `/api/silences/${encodeURIComponent(id)}?by=${encodeURIComponent(by)}`,
-      );
+      refuseAuthor(opts.author);
+      const body = await new HistoryClient(historyUrl(opts.url)).request('DELETE', `/api/silences/${encodeURIComponent(id)}`);
       if (opts.json) return cli.printJson(cli.stdout, body);
       cli.stdout.write(`${silenceRows([body])}\n`);
     });

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import { SECURITY_SCHEME } from './auth';
 
 export const DOCS_PREFIX = '/docs';
 
@@ -16,6 +17,18 @@ export function registerDocs(app: FastifyInstance): void {
         description:
           'What happened, when, who was told, who acknowledged, and why: a projection of the alertbus topics. ' +
           'Everything here is read from Postgres except silences, which are written to Kafka as events.',
+      },
+      components: {
+        securitySchemes: {
+          [SECURITY_SCHEME]: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'A token from HISTORY_API_TOKENS (NAME:ROLE:TOKEN). Roles: viewer (reads), operator (reads and writes: ' +
+              'silences), admin (also raw payloads and Slack response URLs in timelines). Reads need no token while ' +
+              'history listens on loopback.',
+          },
+        },
       },
       tags: [
         { name: 'incidents', description: 'Incidents, their timelines and statistics.' },

@@ -1,6 +1,7 @@
 /** GET /api/incidents (filters, keyset pages) and GET /api/incidents/:id (with its timeline) over the projection. */
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
+import { readerOf } from './auth';
 import { BadCursorError, getDeliveries, getIncident, getTimeline, listIncidents } from './queries';
 import { ErrorBody, IdParams, IncidentDetail, IncidentList, ListQuery } from './schemas';
 import { deliveryJson, incidentJson, timelineJson } from './serialize';
@@ -40,7 +41,8 @@ export function incidentsRoutes(pool: Pool) {
           summary: 'One incident with its whole timeline',
           description:
             'The timeline holds every event of the incident in order (received inputs, decisions with their reason and rule, ' +
-            'commands, delivery results), each with the topic, partition and offset it was read from.',
+            'commands, delivery results), each with the topic, partition and offset it was read from. Raw payloads, Slack ' +
+            'response URLs and trigger ids are shown to admin tokens only; credentials (tokens, signatures, keys) to nobody.',
           tags: ['incidents'],
           params: IdParams,
           response: { 200: IncidentDetail, 400: ErrorBody, 404: ErrorBody },
@@ -51,7 +53,12 @@ export function incidentsRoutes(pool: Pool) {
         const incident = await getIncident(pool, id);
         if (!incident) return reply.code(404).send({ error: 'not_found', message: `no incident with id "${id}"` });
         const [timeline, deliveries] = await Promise.all([getTimeline(pool, id), getDeliveries(pool, id)]);
-        return { ...incidentJson(incident), timeline: timeline.map(timelineJson), deliveries: deliveries.map(deliveryJson) };
+        const reader = readerOf(req);
+        return {
+          ...incidentJson(incident),
+          timeline: timeline.map((r) => timelineJson(r, reader)),
+          deliveries: deliveries.map((r) => deliveryJson(r, reader)),
+        };
       },
     );
   };

@@ -58,7 +58,7 @@ beforeAll(async () => {
   pool = createPool(process.env.DATABASE_URL!);
   await migrate(pool, 'history', loadMigrations(MIGRATIONS_DIR));
   await load(stream.events);
-  app = buildApp({ pool, registry: createHistoryMetrics().registry, ready: async () => null, now: () => NOW });
+  app = buildApp({ pool, registry: createHistoryMetrics().registry, ready: async () => null, now: () => NOW, auth: { tokens: [], readsOpen: true } });
   await app.listen({ port: 0, host: '127.0.0.1' });
   url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 });

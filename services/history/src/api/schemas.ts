@@ -193,16 +193,17 @@ export const SILENCE_STATES = ['active', 'pending', 'expired', 'all'] as const;
 export const SilenceBody = Type.Object(
   {
     matchers: Type.Array(Type.String({ minLength: 1, maxLength: 1000 }), {
-      minItems: 1,
       maxItems: 50,
-      description: 'Alertmanager matchers: name="value", name!="value", name=~"regex", name!~"regex".',
+      description:
+        'Alertmanager matchers: name="value", name!="value", name=~"regex", name!~"regex". None, or none that selects ' +
+        '(each accepts a missing label or any value, e.g. alertname=~".+"), silences every alert and needs allowAll.',
     }),
     startsAt: Type.Optional(Type.String({ format: 'date-time', description: 'Default: now.' })),
     endsAt: Type.Optional(Type.String({ format: 'date-time', description: 'Either endsAt or duration.' })),
-    duration: Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'e.g. 2h, 30m, 1h30m, 1d.' })),
-    createdBy: Type.String({ minLength: 1, maxLength: 200 }),
-    comment: Type.String({ minLength: 1, maxLength: 2000 }),
+    duration: Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'e.g. 2h, 30m, 1h30m, 1d; at most SILENCE_MAX_DURATION (30d).' })),
+    comment: Type.String({ minLength: 1, maxLength: 2000, description: 'Why. The author is the name of the token, not a field.' }),
     kind: Type.Optional(Enum(['silence', 'maintenance'] as const, 'A maintenance window is a silence planned ahead.')),
+    allowAll: Type.Optional(Type.Boolean({ description: 'Required, with a comment, for a silence of every alert.' })),
   },
   { additionalProperties: false },
 );
@@ -218,10 +219,7 @@ export const SilenceListQuery = Type.Object(
 );
 export type SilenceListQuery = Static<typeof SilenceListQuery>;
 
-export const ExpireQuery = Type.Object(
-  { by: Type.String({ minLength: 1, maxLength: 200, default: 'anonymous', description: 'Who expires it.' }) },
-  { additionalProperties: false },
-);
+export const ExpireQuery = Type.Object({}, { additionalProperties: false });
 export type ExpireQuery = Static<typeof ExpireQuery>;
 
 export const Silence = Type.Object({
@@ -236,6 +234,8 @@ export const Silence = Type.Object({
   expired_at: NDateTime,
   expired_by: NString,
   state: Type.Unsafe<string>({ type: 'string', enum: ['active', 'pending', 'expired'] }),
+  matches_all: Type.Boolean({ description: 'Its matchers select nothing: it silences every alert.' }),
+  notice: Type.Optional(Type.String({ description: 'Said when a silence of every alert is created.' })),
 });
 
 export const SilenceList = Type.Object({ silences: Type.Array(Silence), now: DateTime, state: Type.String() });

@@ -1,6 +1,11 @@
-/** The projection's rows as the API shows them (snake_case), with each timeline entry's stage named. */
+/**
+ * The projection's rows as the API shows them (snake_case), with each timeline entry's stage named and the
+ * events' data redacted for the reader (see redact.ts).
+ */
 import type { DeliveryRow, IncidentRow, SilenceRow, TimelineRow } from '../projection/types';
+import { checkMatchers } from '../silences/matchers';
 import { silenceState } from '../silences/state';
+import { redact, type Reader } from './redact';
 
 export function incidentJson(r: IncidentRow) {
   return {
@@ -32,7 +37,7 @@ export function incidentJson(r: IncidentRow) {
   };
 }
 
-export function timelineJson(r: TimelineRow) {
+export function timelineJson(r: TimelineRow, reader: Reader) {
   return {
     event_id: r.eventId,
     incident_id: r.incidentId,
@@ -50,11 +55,11 @@ export function timelineJson(r: TimelineRow) {
     correlation_id: r.correlationId,
     reason: r.reason,
     rule: r.rule,
-    data: r.data,
+    data: redact(r.data, reader),
   };
 }
 
-export function deliveryJson(r: DeliveryRow) {
+export function deliveryJson(r: DeliveryRow, reader: Reader) {
   return {
     event_id: r.eventId,
     command_id: r.commandId,
@@ -64,7 +69,7 @@ export function deliveryJson(r: DeliveryRow) {
     target: r.target,
     dry_run: r.dryRun,
     ok: r.ok,
-    error: r.error,
+    error: r.error === null ? null : (redact(r.error, reader) as string),
     http_status: r.httpStatus,
     permanent: r.permanent,
     attempts: r.attempts,
@@ -75,7 +80,7 @@ export function deliveryJson(r: DeliveryRow) {
     pager_provider: r.pagerProvider,
     pager_alert_id: r.pagerAlertId,
     pager_request_id: r.pagerRequestId,
-    request: r.request,
+    request: redact(r.request, reader),
     topic: r.topic,
     partition: r.partition,
     offset: r.offset,
@@ -96,5 +101,11 @@ export function silenceJson(r: SilenceRow, nowMs: number) {
     expired_at: r.expiredAt,
     expired_by: r.expiredBy,
     state: silenceState(r, nowMs),
+    matches_all: isSilenceOfEverything(r.matchers),
   };
+}
+
+function isSilenceOfEverything(matchers: readonly string[]): boolean {
+  const checked = checkMatchers(matchers);
+  return checked.ok && checked.silencesEverything;
 }

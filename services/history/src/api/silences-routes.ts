@@ -3,9 +3,10 @@
  * projects them); listed from the projection, with each one's state computed for the instant asked about.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from 'pg';
 import type { EventProducer } from '@alertbus/kafka';
+import { formatDuration } from '../silences/duration';
 import { silenceCreatedEvent, silenceExpiredEvent } from '../silences/events';
 import { getSilence, listSilences } from '../silences/queries';
 import { silenceState } from '../silences/state';
@@ -17,10 +18,36 @@ export interface SilenceDeps {
   /** Absent: the routes that write answer 503. */
   producer?: EventProducer;
   now: () => Date;
+  /** SILENCE_MAX_DURATION. */
+  maxDurationMs: number;
   newId?: () => string;
 }
 
 const noProducer = { error: 'unavailable', message: 'this history instance cannot write to Kafka' };
+
+/**
+ * Who writes is the token's holder: a body or query that names an author is refused rather than ignored, so a
+ * caller never believes it recorded a name it did not.
+ */
+function refuseAuthorField(part: 'body' | 'query', field: string) {
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const value = req[part] as Record<string, unknown> | null | undefined;
+    if (value !== null && typeof value === 'object' && Object.hasOwn(value, field)) {
+      return reply.code(400).send({
+        error: 'bad_request',
+        message:
+          `${part === 'body' ? 'body field' : 'query parameter'} "${field}" is not accepted: ` +
+          `the author is the name of the token that makes the request${req.principal ? ` ("${req.principal.name}")` : ''}`,
+      });
+    }
+  };
+}
+
+/** The principal is set by the auth hook on every write; a write without one is a wiring mistake, not a user's. */
+function author(req: FastifyRequest): string {
+  if (!req.principal) throw new Error(`${req.method} ${req.routeOptions.url} ran without an authenticated principal`);
+  return req.principal.name;
+}
 
 export function silencesRoutes(deps: SilenceDeps) {
   const newId = deps.newId ?? randomUUID;
@@ -32,21 +59,31 @@ export function silencesRoutes(deps: SilenceDeps) {
           summary: 'Create a silence or maintenance window',
           description:
             'Validates the matchers (Alertmanager syntax) and the window, then writes a SilenceCreated event to Kafka. ' +
-            'Answers 201 once the broker acknowledged the write; the list shows it as soon as it is projected.',
+            'Answers 201 once the broker acknowledged the write; the list shows it as soon as it is projected. The author ' +
+            `is the token's name (a body with createdBy is refused). At most SILENCE_MAX_DURATION (${formatDuration(deps.maxDurationMs)} here) ` +
+            'from now; a silence of every alert needs allowAll and a comment, and its answer says so in `notice`.',
           tags: ['silences'],
           body: SilenceBody,
           response: { 201: Silence, 400: ErrorBody, 503: ErrorBody },
         },
+        preValidation: refuseAuthorField('body', 'createdBy'),
       },
       async (req, reply) => {
         if (!deps.producer) return reply.code(503).send(noProducer);
         const now = deps.now();
-        const built = silenceCreatedEvent(req.body, now, newId());
+        const built = silenceCreatedEvent(req.body, { now, silenceId: newId(), createdBy: author(req), maxDurationMs: deps.maxDurationMs });
         if (!built.ok) return reply.code(400).send({ error: 'bad_request', message: built.error });
         await deps.producer.send([built.event]);
         const d = built.event.data;
         const row = { ...d, matchers: [...d.matchers], createdAt: built.event.recordedAt, expiredAt: null, expiredBy: null };
-        return reply.code(201).header('location', `/api/silences/${d.silenceId}`).send(silenceJson(row, now.getTime()));
+        const body = silenceJson(row, now.getTime());
+        const notice = built.silencesEverything
+          ? `this silence matches every alert: nothing is posted to Slack or paged until it ends at ${d.endsAt} (allowAll)`
+          : undefined;
+        return reply
+          .code(201)
+          .header('location', `/api/silences/${d.silenceId}`)
+          .send(notice ? { ...body, notice } : body);
       },
     );
 
@@ -73,9 +110,10 @@ export function silencesRoutes(deps: SilenceDeps) {
         schema: { summary: 'One silence', tags: ['silences'], params: IdParams, response: { 200: Silence, 404: ErrorBody } },
       },
       async (req, reply) => {
-        const row = await getSilence(deps.pool, req.params.id);
+        const now = deps.now();
+        const row = await getSilence(deps.pool, req.params.id, now);
         if (!row) return reply.code(404).send({ error: 'not_found', message: `no silence with id "${req.params.id}"` });
-        return silenceJson(row, deps.now().getTime());
+        return silenceJson(row, now.getTime());
       },
     );
 
@@ -84,20 +122,23 @@ export function silencesRoutes(deps: SilenceDeps) {
       {
         schema: {
           summary: 'Expire a silence now',
-          description: 'Writes a SilenceExpired event. Expiring one that is already over changes nothing and answers 200.',
+          description:
+            "Writes a SilenceExpired event, by the token's name (a query with `by` is refused). Expiring one that is " +
+            'already over changes nothing and answers 200.',
           tags: ['silences'],
           params: IdParams,
           querystring: ExpireQuery,
           response: { 200: Silence, 404: ErrorBody, 503: ErrorBody },
         },
+        preValidation: refuseAuthorField('query', 'by'),
       },
       async (req, reply) => {
         if (!deps.producer) return reply.code(503).send(noProducer);
-        const row = await getSilence(deps.pool, req.params.id);
-        if (!row) return reply.code(404).send({ error: 'not_found', message: `no silence with id "${req.params.id}"` });
         const now = deps.now();
+        const row = await getSilence(deps.pool, req.params.id, now);
+        if (!row) return reply.code(404).send({ error: 'not_found', message: `no silence with id "${req.params.id}"` });
         if (silenceState(row, now.getTime()) === 'expired') return silenceJson(row, now.getTime());
-        const event = silenceExpiredEvent(row.silenceId, req.query.by, now);
+        const event = silenceExpiredEvent(row.silenceId, author(req), now);
         await deps.producer.send([event]);
         return silenceJson({ ...row, expiredAt: event.data.expiredAt, expiredBy: event.data.expiredBy }, now.getTime());
       },

@@ -1,6 +1,7 @@
 /** GET /api/timeline?alias= and GET /api/projection/offsets: what the audit compares the topics with. */
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
+import { readerOf } from './auth';
 import { BadCursorError, getAliasTimeline, getOffsets } from './queries';
 import { AliasTimeline, ErrorBody, Offsets, TimelineQuery } from './schemas';
 import { timelineJson } from './serialize';
@@ -12,7 +13,9 @@ export function timelineRoutes(pool: Pool) {
       {
         schema: {
           summary: 'Every projected event of an alias',
-          description: 'In timeline order, each with the incident it belongs to (received inputs are linked through their decisions).',
+          description:
+            'In timeline order, each with the incident it belongs to (received inputs are linked through their decisions). ' +
+            'Redacted as on /api/incidents/{id}: raw payloads and response URLs for admin tokens only.',
           tags: ['audit'],
           querystring: TimelineQuery,
           response: { 200: AliasTimeline, 400: ErrorBody },
@@ -21,7 +24,7 @@ export function timelineRoutes(pool: Pool) {
       async (req, reply) => {
         try {
           const page = await getAliasTimeline(pool, req.query.alias, { cursor: req.query.cursor, limit: req.query.limit });
-          return { alias: req.query.alias, events: page.items.map(timelineJson), next_cursor: page.nextCursor };
+          return { alias: req.query.alias, events: page.items.map((r) => timelineJson(r, readerOf(req))), next_cursor: page.nextCursor };
         } catch (err) {
           if (err instanceof BadCursorError) return reply.code(400).send({ error: 'bad_request', message: err.message });
           throw err;

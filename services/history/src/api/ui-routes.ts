@@ -19,7 +19,8 @@ export function uiRoutes() {
   const contents = new Map(Object.entries(FILES).map(([url, f]) => [url, readFileSync(resolve(UI_DIR, f.file))]));
   return async function routes(app: FastifyInstance): Promise<void> {
     for (const [url, f] of Object.entries(FILES)) {
-      app.get(url, { schema: { hide: true } }, async (_req, reply) =>
+      // The files hold no data (the script reads the API, which checks tokens), so anyone may load them.
+      app.get(url, { schema: { hide: true }, config: { access: 'public' } }, async (_req, reply) =>
         reply
           .header('content-type', f.type)
           .header('content-security-policy', CSP)

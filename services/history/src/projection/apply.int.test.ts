@@ -110,6 +110,20 @@ describe('apply (Postgres)', () => {
     expect(await getSilence(pool, SILENCE_ID)).toEqual(given(...events).store.silence(SILENCE_ID));
   });
 
+  it('ended silences are pruned as specified, by the time of the silence event that comes later', async () => {
+    const later = silenceCreated(0, { id: 'prune-later', endsAt: '2025-04-01T00:00:00.000Z' });
+    const events = [
+      silenceCreated(0, { id: 'prune-me' }),
+      silenceCreated(0, { id: 'prune-keep', endsAt: '2025-03-10T00:00:00.000Z' }),
+      { ...later, occurredAt: '2025-03-08T12:00:00.000Z', recordedAt: '2025-03-08T12:00:00.000Z' },
+    ];
+    await applyAll(events);
+
+    const spec = given(...events).store;
+    expect(spec.silence('prune-me')).toBeUndefined();
+    for (const id of ['prune-me', 'prune-keep', 'prune-later']) expect(await getSilence(pool, id)).toEqual(spec.silence(id) ?? null);
+  });
+
   it('an event id already in the timeline is a duplicate and changes nothing', async () => {
     const outcomes = await applyAll([opened(), repeated(2, 5), slackPosted('root', 0), repeated(2, 5), slackPosted('root', 0)]);
 

@@ -74,6 +74,9 @@ async function applyChange(client: PoolClient, c: Change): Promise<void> {
         [c.silenceId, c.at, c.by],
       );
       return;
+    case 'prune-silences':
+      await client.query(`DELETE FROM silences WHERE LEAST(ends_at, expired_at) < $1::timestamptz`, [c.endedBefore]);
+      return;
   }
 }
 

@@ -5,6 +5,7 @@
 import { planBatch, type BatchPlan, type PlannableRecord } from './batch-plan';
 import { isCreatedPagerAlert, isRootPost } from './delivery-events';
 import { project } from './project';
+import { effectiveEnd } from '../silences/state';
 import { stageRank } from './stage';
 import type { ApplyOutcome, Change, DeliveryRow, IncidentRow, Position, Projection, SilenceRow, TimelineRow } from './types';
 
@@ -139,6 +140,11 @@ export class MemoryStore {
         const row = this.silences.get(c.silenceId);
         if (!row || row.expiredAt !== null) return;
         this.silences.set(c.silenceId, { ...row, expiredAt: c.at, expiredBy: c.by });
+        return;
+      }
+      case 'prune-silences': {
+        const before = Date.parse(c.endedBefore);
+        for (const [id, row] of this.silences) if (effectiveEnd(row) < before) this.silences.delete(id);
         return;
       }
     }

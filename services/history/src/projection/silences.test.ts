@@ -1,7 +1,10 @@
 /** What silences.v1 looks like in the history tables. */
-import { TOPICS } from '@alertbus/schemas';
+import { TOPICS, type AnyEnvelope } from '@alertbus/schemas';
 import { SILENCE_ID, silenceCreated, silenceExpired } from './testdata/events';
 import { given } from './testdata/given';
+
+/** The same event, recorded at another instant. */
+const recordedAt = <E extends AnyEnvelope>(e: E, at: string): E => ({ ...e, occurredAt: at, recordedAt: at });
 
 describe('silence events', () => {
   it('SilenceCreated inserts the silence as written, with the time it was recorded', () => {
@@ -47,5 +50,21 @@ describe('silence events', () => {
     expect(again).toMatchObject({ alreadyApplied: 2, nextOffset: null });
     expect(world.store.silence(SILENCE_ID)).toMatchObject({ expiredBy: 'bob' });
     expect(world.store.timeline.size).toBe(2);
+  });
+
+  it('a silence that ended more than 7 days before a later silence event is pruned; its events stay in the timeline', () => {
+    // silence-1 ends at 10:30 on March 1st; silence-2 is expired by hand at 10:05.
+    const longer = silenceCreated(0, { id: 'silence-long', endsAt: '2025-03-20T00:00:00.000Z' });
+    const early = [silenceCreated(0), silenceCreated(0, { id: 'silence-2' }), silenceExpired(5, 'silence-2'), longer];
+
+    const sevenDaysAfterTheExpiry = given(...early, recordedAt(silenceCreated(0, { id: 'a' }), '2025-03-08T10:05:00.000Z'));
+    expect([...sevenDaysAfterTheExpiry.store.silences.keys()].sort()).toEqual(['a', SILENCE_ID, 'silence-2', 'silence-long']);
+
+    const justAfter = given(...early, recordedAt(silenceCreated(0, { id: 'a' }), '2025-03-08T10:05:00.001Z'));
+    expect([...justAfter.store.silences.keys()].sort()).toEqual(['a', SILENCE_ID, 'silence-long']);
+
+    const days = given(...early, recordedAt(silenceExpired(0, 'unknown'), '2025-03-08T10:30:00.001Z'));
+    expect([...days.store.silences.keys()]).toEqual(['silence-long']);
+    expect(days.store.timeline.size).toBe(5);
   });
 });

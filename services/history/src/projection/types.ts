@@ -138,7 +138,9 @@ export type SilenceChange =
   /** Insert when absent (the first SilenceCreated of an id wins). */
   | { kind: 'create-silence'; row: SilenceRow }
   /** End it early; the first expiry is kept, and an unknown silence is left alone. */
-  | { kind: 'expire-silence'; silenceId: string; at: string; by: string };
+  | { kind: 'expire-silence'; silenceId: string; at: string; by: string }
+  /** Forget silences that ended (endsAt, or expiredAt when earlier) before this instant. */
+  | { kind: 'prune-silences'; endedBefore: string };
 
 export type Change = IncidentChange | SilenceChange;
 

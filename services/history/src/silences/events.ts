@@ -1,27 +1,49 @@
 /** The silence events the API writes, built from a request and the request's time (the API's clock, not the projection's). */
 import { deriveId, makeEnvelope, type Envelope } from '@alertbus/schemas';
 import { silenceAlias } from '../projection/silence-events';
-import { parseDuration } from './duration';
+import { formatDuration, parseDuration } from './duration';
 import { checkMatchers } from './matchers';
 
 export const SILENCE_EVENT_SOURCE = 'history-api';
 
 export interface SilenceRequest {
+  /** Empty, or none of them selecting, silences every alert: that needs `allowAll`. */
   matchers: string[];
   startsAt?: string;
   endsAt?: string;
   /** Instead of endsAt: how long from startsAt, e.g. `2h`. */
   duration?: string;
-  createdBy: string;
   comment: string;
   kind?: 'silence' | 'maintenance';
+  /** The caller means to silence every alert. */
+  allowAll?: boolean;
 }
 
-export type Built<T> = { ok: true; event: T } | { ok: false; error: string };
+export interface SilenceContext {
+  now: Date;
+  silenceId: string;
+  /** The name of the token that asked: a request does not say who it is. */
+  createdBy: string;
+  /** SILENCE_MAX_DURATION: the longest a silence may last from now. */
+  maxDurationMs: number;
+}
 
-export function silenceCreatedEvent(req: SilenceRequest, now: Date, silenceId: string): Built<Envelope<'SilenceCreated'>> {
+export type BuiltSilence = { ok: true; event: Envelope<'SilenceCreated'>; silencesEverything: boolean } | { ok: false; error: string };
+
+const ALLOW_ALL_HINT = 'send "allowAll": true, with a comment saying why, to silence everything';
+
+export function silenceCreatedEvent(req: SilenceRequest, ctx: SilenceContext): BuiltSilence {
+  const { now } = ctx;
   const checked = checkMatchers(req.matchers);
   if (!checked.ok) return checked;
+  if (req.comment.trim() === '') return { ok: false, error: 'comment is blank: say why the alerts are silenced' };
+  if (checked.silencesEverything && req.allowAll !== true) {
+    const error =
+      req.matchers.length === 0
+        ? `a silence without matchers silences every alert: ${ALLOW_ALL_HINT}`
+        : `the matchers would silence every alert (each accepts a missing label or any value: ${req.matchers.join(', ')}): ${ALLOW_ALL_HINT}`;
+    return { ok: false, error };
+  }
   if ((req.endsAt === undefined) === (req.duration === undefined)) {
     return { ok: false, error: 'give exactly one of endsAt and duration' };
   }
@@ -38,22 +60,33 @@ export function silenceCreatedEvent(req: SilenceRequest, now: Date, silenceId: s
   }
   if (endsMs <= now.getTime()) return { ok: false, error: 'endsAt is in the past: the silence would never be active' };
   if (endsMs <= startsMs) return { ok: false, error: 'endsAt must be after startsAt' };
+  // Measured from now: a silence that started long ago and ends soon mutes little more.
+  const lasts = endsMs - Math.max(startsMs, now.getTime());
+  if (lasts > ctx.maxDurationMs) {
+    return {
+      ok: false,
+      error:
+        `the silence would last ${formatDuration(lasts)}, longer than SILENCE_MAX_DURATION (${formatDuration(ctx.maxDurationMs)}): ` +
+        'give a shorter duration or an earlier endsAt',
+    };
+  }
   const at = now.toISOString();
   return {
     ok: true,
+    silencesEverything: checked.silencesEverything,
     event: makeEnvelope({
-      id: deriveId('silence', silenceId, 'created'),
+      id: deriveId('silence', ctx.silenceId, 'created'),
       type: 'SilenceCreated',
-      alias: silenceAlias(silenceId),
+      alias: silenceAlias(ctx.silenceId),
       occurredAt: at,
       recordedAt: at,
       source: SILENCE_EVENT_SOURCE,
       data: {
-        silenceId,
+        silenceId: ctx.silenceId,
         matchers: [...req.matchers],
         startsAt: new Date(startsMs).toISOString(),
         endsAt: new Date(endsMs).toISOString(),
-        createdBy: req.createdBy,
+        createdBy: ctx.createdBy,
         comment: req.comment,
         kind: req.kind ?? 'silence',
       },

@@ -2,35 +2,37 @@
  * Alertmanager's matcher syntax (`name="value"`, `!=`, `=~`, `!~`), checked when a silence is created so a
  * typo is refused at the API instead of silencing nothing (or everything) in the router.
  */
-import { parseMatcher, type Matcher } from '@alertbus/schemas';
+import { matches, parseMatcher, type Matcher } from '@alertbus/schemas';
 
 export { parseMatcher, type Matcher };
 
-/** Whether the matcher accepts a missing label (read as ""): a silence made only of such matchers silences everything. */
-export function matchesEmpty(m: Matcher): boolean {
-  switch (m.op) {
-    case '=':
-      return m.value === '';
-    case '!=':
-      return m.value !== '';
-    case '=~':
-      return new RegExp(`^(?:${m.value})$`, 'u').test('');
-    case '!~':
-      return !new RegExp(`^(?:${m.value})$`, 'u').test('');
-  }
-}
+/** Whether the matcher accepts a missing label (read as "", as Alertmanager does). */
+export const matchesEmpty = (m: Matcher): boolean => matches(m, {});
 
-/** Every matcher parses, and at least one of them does not match everything (as Alertmanager requires). */
-export function checkMatchers(texts: readonly string[]): { ok: true; matchers: Matcher[] } | { ok: false; error: string } {
-  if (texts.length === 0) return { ok: false, error: 'at least one matcher is required' };
+/**
+ * Values labels hold, of every kind: a matcher that accepts all of them (`=~".+"`, `!=""`) selects nothing by
+ * its value. A probe cannot prove that a regex accepts every string, but no pattern written to choose alerts
+ * accepts all of these.
+ */
+const PROBES = [
+  'a', 'Z', '0', '9', 'x1', 'prod', 'critical', 'HighCPU', 'alertname', 'a b', ' ', '-', '.', '_', ':', '/', '"', '\\',
+  '{}', 'é', '日本', '😀', 'a'.repeat(64), 'db-01.example.com:9100', 'https://example.com/x?y=z', 'Ω≈ç√',
+];
+
+export const matchesAnyValue = (m: Matcher): boolean => PROBES.every((v) => matches(m, { [m.name]: v }));
+
+/** A matcher that lets (nearly) every alert through: it accepts a missing label, or any value the label holds. */
+export const unselective = (m: Matcher): boolean => matchesEmpty(m) || matchesAnyValue(m);
+
+export type CheckedMatchers = { ok: true; matchers: Matcher[]; silencesEverything: boolean } | { ok: false; error: string };
+
+/** Every matcher parses; `silencesEverything` when none of them selects (or there are none). */
+export function checkMatchers(texts: readonly string[]): CheckedMatchers {
   const matchers: Matcher[] = [];
   for (const text of texts) {
     const parsed = parseMatcher(text);
     if (!parsed.ok) return parsed;
     matchers.push(parsed.matcher);
   }
-  if (matchers.every(matchesEmpty)) {
-    return { ok: false, error: 'the matchers would silence every alert: at least one must not match an empty or missing label' };
-  }
-  return { ok: true, matchers };
+  return { ok: true, matchers, silencesEverything: matchers.every(unselective) };
 }

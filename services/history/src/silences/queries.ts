@@ -1,6 +1,10 @@
-/** Reads of the silences table; the state filter is computed against the instant the caller gives. */
+/**
+ * Reads of the silences table; the state filter is computed against the instant the caller gives. A silence that
+ * ended more than the retention before that instant is not shown, whether or not the projection pruned it yet.
+ */
 import type { Pool } from 'pg';
 import type { SilenceRow } from '../projection/types';
+import { pruneBefore } from './state';
 
 export type SilenceStateFilter = 'active' | 'pending' | 'expired' | 'all';
 
@@ -13,16 +17,22 @@ const STATE_WHERE: Record<SilenceStateFilter, string> = {
   all: '$1::timestamptz IS NOT NULL',
 };
 
+const KEPT = `${END} >= $2::timestamptz`;
+
 export async function listSilences(pool: Pool, state: SilenceStateFilter, now: Date, limit: number): Promise<SilenceRow[]> {
   const { rows } = await pool.query(
-    `SELECT * FROM silences WHERE ${STATE_WHERE[state]} ORDER BY created_at DESC, silence_id COLLATE "C" LIMIT $2`,
-    [now.toISOString(), limit],
+    `SELECT * FROM silences WHERE ${STATE_WHERE[state]} AND ${KEPT} ORDER BY created_at DESC, silence_id COLLATE "C" LIMIT $3`,
+    [now.toISOString(), pruneBefore(now.getTime()), limit],
   );
   return rows.map(toSilence);
 }
 
-export async function getSilence(pool: Pool, id: string): Promise<SilenceRow | null> {
-  const { rows } = await pool.query('SELECT * FROM silences WHERE silence_id = $1', [id]);
+/** With `now`, as the API shows it (not when ended beyond the retention); without, the row as stored. */
+export async function getSilence(pool: Pool, id: string, now?: Date): Promise<SilenceRow | null> {
+  const { rows } =
+    now === undefined
+      ? await pool.query('SELECT * FROM silences WHERE silence_id = $1', [id])
+      : await pool.query(`SELECT * FROM silences WHERE silence_id = $1 AND ${END} >= $2::timestamptz`, [id, pruneBefore(now.getTime())]);
   return rows[0] ? toSilence(rows[0]) : null;
 }
 

@@ -11,10 +11,16 @@ import { runCli } from '../testdata/run-cli';
 let kafka: Kafka;
 let service: HistoryService;
 
+/** Silences are written with an operator's token; the silence is recorded under the token's name. */
+const OPERATOR = { name: 'alice', role: 'operator' as const, token: 'silences-int-operator-token-1' };
+
 async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(`${service.url}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${OPERATOR.token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: await res.json() };
@@ -25,7 +31,7 @@ const listed = async (state: string) => (await call('GET', `/api/silences?state=
 beforeAll(async () => {
   await ensureDatabase(process.env.DATABASE_URL!);
   kafka = await testKafka('history-silences');
-  service = await startHistory({ brokers: testBrokers(), databaseUrl: process.env.DATABASE_URL!, port: 0, logLevel: 'silent' });
+  service = await startHistory({ brokers: testBrokers(), databaseUrl: process.env.DATABASE_URL!, port: 0, logLevel: 'silent', tokens: [OPERATOR] });
 });
 
 afterAll(async () => {
@@ -38,7 +44,6 @@ describe('POST /api/silences', () => {
     const { status, body } = await call('POST', '/api/silences', {
       matchers: ['team="db"', 'severity=~"warning|info"'],
       duration: '2h',
-      createdBy: 'alice',
       comment: 'database upgrade',
     });
 
@@ -55,7 +60,7 @@ describe('POST /api/silences', () => {
   it('a maintenance window planned ahead is pending until it starts', async () => {
     const startsAt = new Date(Date.now() + 86_400_000).toISOString();
     const endsAt = new Date(Date.now() + 2 * 86_400_000).toISOString();
-    const { body } = await call('POST', '/api/silences', { matchers: ['service="api"'], startsAt, endsAt, createdBy: 'bob', comment: 'migration', kind: 'maintenance' });
+    const { body } = await call('POST', '/api/silences', { matchers: ['service="api"'], startsAt, endsAt, comment: 'migration', kind: 'maintenance' });
 
     expect(body).toMatchObject({ state: 'pending', kind: 'maintenance', starts_at: startsAt, ends_at: endsAt });
     await waitFor(async () => (await listed('pending')).some((s) => s.silence_id === body.silence_id), { what: 'pending' });
@@ -63,17 +68,19 @@ describe('POST /api/silences', () => {
   });
 
   it.each([
-    [{ matchers: ['team=db'], createdBy: 'a', comment: 'c' }, /exactly one of endsAt and duration/],
-    [{ matchers: ['team=db'], duration: '2h', endsAt: '2030-01-01T00:00:00Z', createdBy: 'a', comment: 'c' }, /exactly one of endsAt and duration/],
-    [{ matchers: ['team=db'], duration: 'two hours', createdBy: 'a', comment: 'c' }, /duration "two hours" is not a duration/],
-    [{ matchers: ['team db'], duration: '2h', createdBy: 'a', comment: 'c' }, /bad matcher "team db"/],
-    [{ matchers: ['team=~"(db"'], duration: '2h', createdBy: 'a', comment: 'c' }, /bad regex in matcher/],
-    [{ matchers: ['team=~".*"'], duration: '2h', createdBy: 'a', comment: 'c' }, /would silence every alert/],
-    [{ matchers: [], duration: '2h', createdBy: 'a', comment: 'c' }, /body\/matchers|"matchers"/],
-    [{ matchers: ['team=db'], startsAt: '2030-01-02T00:00:00Z', endsAt: '2030-01-01T00:00:00Z', createdBy: 'a', comment: 'c' }, /endsAt must be after startsAt/],
-    [{ matchers: ['team=db'], endsAt: '2020-01-01T00:00:00Z', createdBy: 'a', comment: 'c' }, /endsAt is in the past/],
-    [{ matchers: ['team=db'], duration: '2h', comment: 'c' }, /createdBy/],
-    [{ matchers: ['team=db'], duration: '2h', createdBy: 'a', comment: 'c', kind: 'holiday' }, /kind/],
+    [{ matchers: ['team=db'], comment: 'c' }, /exactly one of endsAt and duration/],
+    [{ matchers: ['team=db'], duration: '2h', endsAt: '2030-01-01T00:00:00Z', comment: 'c' }, /exactly one of endsAt and duration/],
+    [{ matchers: ['team=db'], duration: 'two hours', comment: 'c' }, /duration "two hours" is not a duration/],
+    [{ matchers: ['team db'], duration: '2h', comment: 'c' }, /bad matcher "team db"/],
+    [{ matchers: ['team=~"(db"'], duration: '2h', comment: 'c' }, /bad regex in matcher/],
+    [{ matchers: ['team=~".*"'], duration: '2h', comment: 'c' }, /would silence every alert .*"allowAll": true/],
+    [{ matchers: [], duration: '2h', comment: 'c' }, /without matchers silences every alert/],
+    [{ matchers: ['team=db'], startsAt: '2030-01-02T00:00:00Z', endsAt: '2030-01-01T00:00:00Z', comment: 'c' }, /endsAt must be after startsAt/],
+    [{ matchers: ['team=db'], endsAt: '2020-01-01T00:00:00Z', comment: 'c' }, /endsAt is in the past/],
+    [{ matchers: ['team=db'], duration: '1000d', comment: 'c' }, /would last 1000d, longer than SILENCE_MAX_DURATION \(30d\)/],
+    [{ matchers: ['team=db'], duration: '2h' }, /comment/],
+    [{ matchers: ['team=db'], duration: '2h', comment: 'c', createdBy: 'mallory' }, /body field "createdBy" is not accepted: the author is the name of the token .*\("alice"\)/],
+    [{ matchers: ['team=db'], duration: '2h', comment: 'c', kind: 'holiday' }, /kind/],
   ])('%j → 400', async (body, message) => {
     const res = await call('POST', '/api/silences', body);
 
@@ -84,16 +91,20 @@ describe('POST /api/silences', () => {
 
 describe('DELETE /api/silences/:id', () => {
   it('writes SilenceExpired; the silence moves to expired with who and when', async () => {
-    const { body: created } = await call('POST', '/api/silences', { matchers: ['job="backup"'], duration: '1h', createdBy: 'carol', comment: 'noisy' });
+    const { body: created } = await call('POST', '/api/silences', { matchers: ['job="backup"'], duration: '1h', comment: 'noisy' });
     await waitFor(async () => (await listed('active')).some((s) => s.silence_id === created.silence_id), { what: 'active' });
 
-    const { status, body } = await call('DELETE', `/api/silences/${created.silence_id}?by=dave`);
+    expect(await call('DELETE', `/api/silences/${created.silence_id}?by=dave`)).toEqual({
+      status: 400,
+      body: { error: 'bad_request', message: expect.stringMatching(/^query parameter "by" is not accepted: the author is the name of the token/) },
+    });
+    const { status, body } = await call('DELETE', `/api/silences/${created.silence_id}`);
 
     expect(status).toBe(200);
-    expect(body).toMatchObject({ silence_id: created.silence_id, state: 'expired', expired_by: 'dave' });
+    expect(body).toMatchObject({ silence_id: created.silence_id, state: 'expired', expired_by: 'alice' });
     await waitFor(async () => (await listed('expired')).some((s) => s.silence_id === created.silence_id), { what: 'expired' });
     // Expiring again changes nothing.
-    expect((await call('DELETE', `/api/silences/${created.silence_id}?by=erin`)).body).toMatchObject({ expired_by: 'dave' });
+    expect((await call('DELETE', `/api/silences/${created.silence_id}`)).body).toMatchObject({ expired_by: 'alice' });
     const expiries = (await readTopic(kafka, TOPICS.silences)).filter((r) => r.event?.type === 'SilenceExpired');
     expect(expiries).toHaveLength(1);
   });
@@ -103,23 +114,61 @@ describe('DELETE /api/silences/:id', () => {
   });
 });
 
+describe('reads on loopback (the default HISTORY_HOST)', () => {
+  it('need no token; a token that is not configured is still refused', async () => {
+    expect((await fetch(`${service.url}/api/silences?state=all`)).status).toBe(200);
+    const wrong = await fetch(`${service.url}/api/silences`, { headers: { authorization: 'Bearer not-a-configured-token' } });
+    expect(wrong.status).toBe(401);
+    expect((await fetch(`${service.url}/api/silences`, { method: 'POST' })).status).toBe(401);
+  });
+});
+
 describe('alertbus silence', () => {
-  it('adds, lists and expires over the API', async () => {
+  const withToken = async <T>(token: string | undefined, fn: () => Promise<T>): Promise<T> => {
+    const before = process.env.ALERTBUS_TOKEN;
+    if (token === undefined) delete process.env.ALERTBUS_TOKEN;
+    else process.env.ALERTBUS_TOKEN = token;
+    try {
+      return await fn();
+    } finally {
+      if (before === undefined) delete process.env.ALERTBUS_TOKEN;
+      else process.env.ALERTBUS_TOKEN = before;
+    }
+  };
+
+  it('adds, lists and expires over the API with ALERTBUS_TOKEN, recorded under the token\'s name', async () => {
     const url = ['--url', service.url];
-    const add = await runCli('silence', 'add', '--matcher', 'team="web"', '--matcher', 'env!="dev"', '--duration', '30m', '--comment', 'deploy', '--author', 'frank', ...url);
-    expect(add.exitCode).toBe(0);
-    const id = add.stdout.split('\n')[0]!;
-    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    await withToken(OPERATOR.token, async () => {
+      const add = await runCli('silence', 'add', '--matcher', 'team="web"', '--matcher', 'env!="dev"', '--duration', '30m', '--comment', 'deploy', ...url);
+      expect(add.exitCode).toBe(0);
+      const id = add.stdout.split('\n')[0]!;
+      expect(id).toMatch(/^[0-9a-f-]{36}$/);
 
-    await waitFor(async () => (await runCli('silence', 'list', ...url)).stdout.includes(id), { what: 'listed by the CLI' });
-    const list = await runCli('silence', 'list', ...url);
-    expect(list.stdout).toMatch(new RegExp(`${id}\\s+active\\s+silence .* frank\\s+team="web",env!="dev"\\s+deploy`));
+      await waitFor(async () => (await runCli('silence', 'list', ...url)).stdout.includes(id), { what: 'listed by the CLI' });
+      const list = await runCli('silence', 'list', ...url);
+      expect(list.stdout).toMatch(new RegExp(`${id}\\s+active\\s+silence .* alice\\s+team="web",env!="dev"\\s+deploy`));
 
-    const expire = await runCli('silence', 'expire', id, '--author', 'grace', ...url);
-    expect(expire.stdout).toMatch(/expired/);
-    await waitFor(async () => (await runCli('silence', 'list', '--state', 'expired', '--json', ...url)).stdout.includes(id), { what: 'expired' });
+      const expire = await runCli('silence', 'expire', id, ...url);
+      expect(expire.stdout).toMatch(/expired by alice/);
+      await waitFor(async () => (await runCli('silence', 'list', '--state', 'expired', '--json', ...url)).stdout.includes(id), { what: 'expired' });
 
-    const bad = await runCli('silence', 'add', '--matcher', 'team', '--duration', '30m', '--comment', 'x', '--author', 'y', ...url);
-    expect(bad).toMatchObject({ exitCode: 1, stderr: expect.stringContaining('400 bad matcher "team"') });
+      const bad = await runCli('silence', 'add', '--matcher', 'team', '--duration', '30m', '--comment', 'x', ...url);
+      expect(bad).toMatchObject({ exitCode: 1, stderr: expect.stringContaining('400 bad matcher "team"') });
+      const author = await runCli('silence', 'add', '--matcher', 'team="web"', '--duration', '30m', '--comment', 'x', '--author', 'bob', ...url);
+      expect(author).toMatchObject({ exitCode: 1, stderr: expect.stringContaining('--author is not accepted') });
+
+      const everything = await runCli('silence', 'add', '--allow-all', '--duration', '10m', '--comment', 'migration, all alerts are noise', ...url);
+      expect(everything).toMatchObject({ exitCode: 0, stdout: expect.stringContaining('this silence matches every alert') });
+    });
+  });
+
+  it('without ALERTBUS_TOKEN, a write is refused and the error says what to set', async () => {
+    const add = await withToken(undefined, () =>
+      runCli('silence', 'add', '--matcher', 'team="web"', '--duration', '30m', '--comment', 'deploy', '--url', service.url),
+    );
+
+    expect(add.exitCode).toBe(1);
+    expect(add.stderr).toContain('POST /api/silences: 401 POST /api/silences needs a token with role operator or higher');
+    expect(add.stderr).toContain('set ALERTBUS_TOKEN');
   });
 });

@@ -1,7 +1,7 @@
 /** Silence requests: matchers in Alertmanager syntax, durations, windows, and the state at a given instant. */
 import { validateEnvelope } from '@alertbus/schemas';
-import { parseDuration } from './duration';
-import { silenceCreatedEvent, silenceExpiredEvent } from './events';
+import { formatDuration, parseDuration } from './duration';
+import { silenceCreatedEvent, silenceExpiredEvent, type SilenceRequest } from './events';
 import { checkMatchers, parseMatcher } from './matchers';
 import { silenceState } from './state';
 
@@ -27,10 +27,26 @@ describe('matchers', () => {
     expect(parseMatcher(text)).toEqual({ ok: false, error: expect.stringMatching(error) });
   });
 
-  it('a set of matchers that all match a missing label would silence everything, and is refused', () => {
-    expect(checkMatchers(['team=~".*"', 'env!="prod"'])).toEqual({ ok: false, error: expect.stringContaining('every alert') });
-    expect(checkMatchers(['team=~".*"', 'env="prod"'])).toMatchObject({ ok: true });
-    expect(checkMatchers([])).toMatchObject({ ok: false });
+  it.each([
+    [['team=~".*"', 'env!="prod"'], 'every matcher accepts a missing label (Alertmanager refuses these)'],
+    [['alertname=~".+"'], 'any value'],
+    [['alertname!=""'], 'any value'],
+    [['alertname=~".*"'], 'any value, or none'],
+    [['alertname=~"(.+)"', 'severity!~"nothing"'], 'written differently'],
+    [[], 'no matchers at all'],
+  ])('%j silences every alert (%s)', (matchers) => {
+    expect(checkMatchers(matchers)).toMatchObject({ ok: true, silencesEverything: true });
+  });
+
+  it.each([
+    [['team="db"']],
+    [['team=~".*"', 'env="prod"']],
+    [['alertname=~"Disk.*"']],
+    [['alertname=~".+"', 'team="db"']],
+    [['alertname=~"[A-Za-z].*"']],
+    [['severity!~".*"']],
+  ])('%j selects', (matchers) => {
+    expect(checkMatchers(matchers)).toMatchObject({ ok: true, silencesEverything: false });
   });
 });
 
@@ -45,24 +61,74 @@ describe('durations', () => {
   ])('%s is %d ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
   it.each(['', '2', 'h', '-1h', '1.5h', '0m', '2 hours'])('%j is not a duration', (text) => expect(parseDuration(text)).toBeNull());
+
+  it.each([
+    [2_592_000_000, '30d'],
+    [86_400_000_000, '1000d'],
+    [5_400_000, '1h30m'],
+    [90_500, '1m30s500ms'],
+    [0, '0s'],
+  ])('%d ms is written %s', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+    if (ms > 0) expect(parseDuration(text)).toBe(ms);
+  });
 });
 
 describe('silence events', () => {
   const now = new Date('2025-03-01T10:00:00.000Z');
+  const ctx = { now, silenceId: 'sil-1', createdBy: 'alice', maxDurationMs: 30 * 86_400_000 };
+  const create = (req: Partial<SilenceRequest>) =>
+    silenceCreatedEvent({ matchers: ['team="db"'], duration: '2h', comment: 'upgrade', ...req }, ctx);
 
   it('SilenceCreated starts now by default and ends after the duration; it validates against its schema', () => {
-    const built = silenceCreatedEvent({ matchers: ['team="db"'], duration: '2h', createdBy: 'alice', comment: 'upgrade' }, now, 'sil-1');
+    const built = create({});
 
     expect(built).toMatchObject({
       ok: true,
+      silencesEverything: false,
       event: {
         type: 'SilenceCreated',
         alias: 'silence:sil-1',
         recordedAt: now.toISOString(),
-        data: { silenceId: 'sil-1', startsAt: '2025-03-01T10:00:00.000Z', endsAt: '2025-03-01T12:00:00.000Z', kind: 'silence' },
+        data: { silenceId: 'sil-1', startsAt: '2025-03-01T10:00:00.000Z', endsAt: '2025-03-01T12:00:00.000Z', kind: 'silence', createdBy: 'alice' },
       },
     });
     expect(validateEnvelope(built.ok && built.event).ok).toBe(true);
+  });
+
+  it('lasts at most SILENCE_MAX_DURATION from now, counted from when it starts or from now, whichever is later', () => {
+    expect(create({ duration: '30d' })).toMatchObject({ ok: true });
+    expect(create({ duration: '1000d' })).toEqual({
+      ok: false,
+      error: 'the silence would last 1000d, longer than SILENCE_MAX_DURATION (30d): give a shorter duration or an earlier endsAt',
+    });
+    expect(create({ duration: '30d1s' })).toMatchObject({ ok: false, error: expect.stringContaining('would last 30d1s') });
+    expect(create({ duration: undefined, endsAt: '2026-03-01T10:00:00Z' })).toMatchObject({ ok: false, error: expect.stringContaining('would last 365d') });
+    // Started 40 days ago, ends in a day: it silences one more day.
+    expect(create({ duration: undefined, startsAt: '2025-01-20T10:00:00Z', endsAt: '2025-03-02T10:00:00Z' })).toMatchObject({ ok: true });
+    // Planned ahead: the window itself is what counts.
+    expect(create({ startsAt: '2025-06-01T00:00:00Z', duration: '31d' })).toMatchObject({ ok: false, error: expect.stringContaining('would last 31d') });
+  });
+
+  it('a silence of every alert needs allowAll, and the refusal says how to ask for it', () => {
+    expect(create({ matchers: ['alertname=~".+"'] })).toEqual({
+      ok: false,
+      error:
+        'the matchers would silence every alert (each accepts a missing label or any value: alertname=~".+"): ' +
+        'send "allowAll": true, with a comment saying why, to silence everything',
+    });
+    expect(create({ matchers: [] })).toMatchObject({ ok: false, error: expect.stringMatching(/^a silence without matchers silences every alert: send "allowAll": true/) });
+
+    const all = create({ matchers: [], allowAll: true, comment: 'datacenter move, every alert is noise' });
+    expect(all).toMatchObject({ ok: true, silencesEverything: true, event: { data: { matchers: [] } } });
+    expect(validateEnvelope(all.ok && all.event).ok).toBe(true);
+    expect(create({ matchers: ['alertname=~".+"'], allowAll: true })).toMatchObject({ ok: true, silencesEverything: true });
+    // allowAll on a silence that selects changes nothing.
+    expect(create({ allowAll: true })).toMatchObject({ ok: true, silencesEverything: false });
+  });
+
+  it('a blank comment is refused: a silence says why', () => {
+    expect(create({ comment: '   ' })).toEqual({ ok: false, error: 'comment is blank: say why the alerts are silenced' });
   });
 
   it('expiring twice gives the same event id, so the projection applies it once', () => {

@@ -1,9 +1,10 @@
 /**
  * The history page in a real browser (Debian's Chromium, driven by playwright-core) over the real service,
- * Kafka and Postgres: the list loads with its chart, a filter narrows it, an incident opens on its timeline.
- * Screenshots go to test-artifacts/.
+ * Kafka and Postgres: the list loads with its chart, a filter narrows it, an incident opens on its timeline;
+ * off loopback it asks for a token before it can read. Screenshots go to test-artifacts/.
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Kafka } from 'kafkajs';
@@ -11,7 +12,9 @@ import { ensureDatabase } from '@alertbus/common';
 import { dropTestDatabase } from '../../../../test/support/db';
 import { testBrokers, testKafka } from '../../../../test/support/kafka';
 import { waitFor } from '../../../../test/support/wait';
+import { buildApp } from '../app';
 import { startHistory, type HistoryService } from '../index';
+import { createHistoryMetrics } from '../metrics';
 import { produceStream } from '../testdata/produce';
 import { buildStream } from '../testdata/stream';
 
@@ -160,5 +163,52 @@ describe('history page', () => {
     }
     expect(await page.locator('form[method=post], button[formmethod=post]').count()).toBe(0);
     expect(problems).toEqual([]);
+  });
+});
+
+describe('history page off loopback', () => {
+  const VIEWER = { name: 'wall-screen', role: 'viewer' as const, token: 'ui-e2e-viewer-token-5e2a1' };
+  let exposed: ReturnType<typeof buildApp>;
+  let url: string;
+
+  beforeAll(async () => {
+    // The same projection served as a deployment would, on every interface: reads need a token there.
+    exposed = buildApp({ pool: service.pool, registry: createHistoryMetrics().registry, ready: async () => null, auth: { tokens: [VIEWER], readsOpen: false } });
+    await exposed.listen({ host: '0.0.0.0', port: 0 });
+    url = `http://127.0.0.1:${(exposed.server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await exposed?.close();
+  });
+
+  it('asks for a viewer token, reads with it (GET only), and forgets it on request', async () => {
+    const tab = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    const sent: Array<{ method: string; url: string; authorization?: string }> = [];
+    tab.on('request', (r) => sent.push({ method: r.method(), url: r.url(), authorization: r.headers().authorization }));
+    const errors: string[] = [];
+    tab.on('pageerror', (e) => errors.push(e.message));
+
+    await tab.goto(`${url}/`);
+    await tab.waitForSelector('#token-form:not([hidden])');
+    expect(await tab.locator('#token-reason').textContent()).toContain('needs a token with role viewer or higher');
+    expect(await tab.locator('#incidents tbody tr').count()).toBe(0);
+    await tab.screenshot({ path: resolve(ARTIFACTS, 'history-token.png') });
+
+    await tab.fill('#token-form input[name=token]', VIEWER.token);
+    await Promise.all([tab.waitForEvent('load'), tab.click('#token-form button[type=submit]')]);
+    await tab.waitForSelector('#incidents tbody tr');
+    expect(await tab.locator('#token-form').isHidden()).toBe(true);
+    expect(await tab.locator('#forget-token').isVisible()).toBe(true);
+
+    const api = sent.filter((r) => new URL(r.url).pathname.startsWith('/api/'));
+    expect(api.length).toBeGreaterThan(2);
+    expect(api.filter((r) => r.authorization === `Bearer ${VIEWER.token}`).length).toBeGreaterThan(0);
+    expect(sent.every((r) => r.method === 'GET' && r.url.startsWith(`${url}/`))).toBe(true);
+
+    await Promise.all([tab.waitForEvent('load'), tab.click('#forget-token')]);
+    await tab.waitForSelector('#token-form:not([hidden])');
+    expect(errors).toEqual([]);
+    await tab.close();
   });
 });
