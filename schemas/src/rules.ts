@@ -10,7 +10,8 @@ export const RulesDuration = Type.String({
 export const RulesMatcher = Type.String({
   minLength: 1,
   description:
-    'Alertmanager matcher: name="value", name!="value", name=~"regex", name!~"regex" (regexes fully anchored), over labels ' +
+    'Alertmanager matcher: name="value", name!="value", name=~"regex", name!~"regex" (RE2 syntax as in Alertmanager, fully ' +
+    'anchored, at most 1000 characters; at most 20 regexes per list), over labels ' +
     'and the pseudo-labels source, severity, status (alerts) and channel, user, text (Slack messages).',
 });
 

@@ -2,7 +2,7 @@
  * Alertmanager's matcher syntax (`name="value"`, `!=`, `=~`, `!~`), checked when a silence is created so a
  * typo is refused at the API instead of silencing nothing (or everything) in the router.
  */
-import { parseMatcher, type Matcher } from '@alertbus/schemas';
+import { parseMatcher, regexCountProblem, type Matcher } from '@alertbus/schemas';
 
 export { parseMatcher, type Matcher };
 
@@ -14,9 +14,9 @@ export function matchesEmpty(m: Matcher): boolean {
     case '!=':
       return m.value !== '';
     case '=~':
-      return new RegExp(`^(?:${m.value})$`, 'u').test('');
+      return m.regex!.test('');
     case '!~':
-      return !new RegExp(`^(?:${m.value})$`, 'u').test('');
+      return !m.regex!.test('');
   }
 }
 
@@ -29,6 +29,8 @@ export function checkMatchers(texts: readonly string[]): { ok: true; matchers: M
     if (!parsed.ok) return parsed;
     matchers.push(parsed.matcher);
   }
+  const tooMany = regexCountProblem(matchers);
+  if (tooMany) return { ok: false, error: tooMany };
   if (matchers.every(matchesEmpty)) {
     return { ok: false, error: 'the matchers would silence every alert: at least one must not match an empty or missing label' };
   }

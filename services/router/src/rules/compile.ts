@@ -11,7 +11,7 @@ import {
   type StormControl,
 } from '@alertbus/schemas';
 import { parseDuration } from './duration';
-import { parseMatcher } from '@alertbus/schemas';
+import { parseMatcher, regexCountProblem, type Matcher } from '@alertbus/schemas';
 import { parseTemplate } from './template';
 import type {
   CompiledInhibitRule,
@@ -156,7 +156,7 @@ function inherit<T extends object>(parent: T | undefined, own: T | undefined): T
 }
 
 function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value) && !(value instanceof RegExp)) {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value as object)) deepFreeze(v);
   }
@@ -179,11 +179,15 @@ function semanticProblems(value: unknown, locateAt: LocateAt): RulesProblem[] {
   };
   const matchers = (list: unknown, segments: Segment[]) => {
     if (!Array.isArray(list)) return;
+    const parsedOk: Matcher[] = [];
     list.forEach((text: unknown, j) => {
       if (typeof text !== 'string') return;
       const parsed = parseMatcher(text);
-      if (!parsed.ok) at([...segments, j], parsed.error);
+      if (parsed.ok) parsedOk.push(parsed.matcher);
+      else at([...segments, j], parsed.error);
     });
+    const tooMany = regexCountProblem(parsedOk);
+    if (tooMany) at(segments, tooMany);
   };
   const pagerAlias = (pager: unknown, segments: Segment[]) => {
     if (!isObject(pager) || typeof pager.alias !== 'string') return;

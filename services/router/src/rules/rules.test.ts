@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { builtinRules, canonicalJson, compileRules } from './compile';
 import { parseDuration } from './duration';
 import { rulesFrom } from '../test-support/scenario';
-import { matches, parseMatcher } from '@alertbus/schemas';
+import { matches, parseMatcher, PATTERN_LIMITS } from '@alertbus/schemas';
 import { matchLabels, route, traceRules } from './route';
 import { parseTemplate, renderTemplate } from './template';
 import type { CompiledRules, Routable, RoutableAlert, RoutableSlackMessage } from './types';
@@ -154,7 +154,7 @@ describe('invalid rules files are rejected with the line and the problem', () =>
     expect(r.message.split('\n')).toEqual([
       'rules.invalid.yaml:3:20: defaults.repeat_interval: must be a duration such as 4h, 30m or 1h30m',
       'rules.invalid.yaml:6:13: rules[0].match[0]: bad matcher "team==\\"db\\"": the value must be a double-quoted string or a word without spaces, quotes or commas',
-      expect.stringMatching(/^rules\.invalid\.yaml:8:13: rules\[1\]\.match\[0\]: bad regex in matcher "service=~\\"api\(\|\\"": Invalid regular expression/),
+      'rules.invalid.yaml:8:13: rules[1].match[0]: bad regex in matcher "service=~\\"api(|\\"": error parsing regexp: missing closing ): `api(|`',
       'rules.invalid.yaml:10:24: rules[2].pager.priority: must be one of "P1", "P2", "P3", "P4", "P5"',
       'rules.invalid.yaml:12:5: rules[3].slak: unknown field "slak" (expected one of: name, match, slack, pager, repeat_interval, continue, drop, oncall, allow_bots, routes)',
       'rules.invalid.yaml:15:11: rules[4]: a rule with drop: true takes no slack, pager or continue',
@@ -324,10 +324,49 @@ describe('more invalid files: nested paths, inhibit, storm control and templates
     expect(r.message.split('\n')).toEqual([
       'rules.invalid-more.yaml:6:17: rules[0].routes[0].match[0]: bad matcher "severity==\\"critical\\"": the value must be a double-quoted string or a word without spaces, quotes or commas',
       'rules.invalid-more.yaml:7:25: rules[0].routes[0].pager.alias: unknown placeholder {{ nope }} in "{{ labels.x }}-{{ nope }}" (expected {{ alias }}, {{ source }}, {{ severity }} or {{ labels.NAME }})',
-      expect.stringMatching(/^rules\.invalid-more\.yaml:10:20: inhibit\[0\]\.target_match\[0\]: bad regex in matcher/),
+      'rules.invalid-more.yaml:10:20: inhibit[0].target_match[0]: bad regex in matcher "severity=~\\"warn(ing\\"": error parsing regexp: missing closing ): `warn(ing`',
       'rules.invalid-more.yaml:12:14: storm_control.threshold: must be >= 1',
       'rules.invalid-more.yaml:13:11: storm_control.window: must be longer than 0',
     ]);
+  });
+
+  test('rules.invalid-regex.yaml: what RE2 cannot run is named by line; backtracking-prone patterns are fine', () => {
+    const r = compileRules(readFileSync(testdata('rules.invalid-regex.yaml')), 'rules.invalid-regex.yaml', { defaultChannel: '#alerts' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const unsupported = (what: string) => `(${what} are not supported: patterns use RE2 syntax, as in Alertmanager)`;
+    expect(r.message.split('\n')).toEqual([
+      `rules.invalid-regex.yaml:4:13: rules[0].match[0]: bad regex in matcher "host=~\\"(?!db).*\\"": error parsing regexp: invalid or unsupported Perl syntax: \`(?!\` ${unsupported('lookahead and lookbehind')}`,
+      `rules.invalid-regex.yaml:6:13: rules[1].match[0]: bad regex in matcher "pair=~\\"(a)\\\\1\\"": error parsing regexp: invalid escape sequence: \`\\1\` ${unsupported('backreferences')}`,
+      `rules.invalid-regex.yaml:11:20: inhibit[0].target_match[0]: bad regex in matcher "service=~\\"(?<=api-)v1\\"": error parsing regexp: invalid named capture: \`(?<=api-)v1\` ${unsupported('lookahead and lookbehind')}`,
+    ]);
+  });
+
+  test(`too long a regex, or too many in one list, is named by line (limits: ${PATTERN_LIMITS.maxLength} characters, ${PATTERN_LIMITS.maxPerList} per list)`, () => {
+    const many = Array.from({ length: PATTERN_LIMITS.maxPerList + 1 }, (_, i) => `'l${i}=~"v.*"'`).join(', ');
+    const yaml = `rules:\n  - name: long\n    match: ['host=~"${'a'.repeat(PATTERN_LIMITS.maxLength + 1)}"']\n  - name: many\n    match: [${many}]\n`;
+    const r = compileRules(yaml, 'limits.yaml', { defaultChannel: '#a' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.message.split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^limits\\.yaml:3:13: rules\\[0\\]\\.match\\[0\\]: bad regex in matcher "host=~\\\\"a+…": the regex is ${PATTERN_LIMITS.maxLength + 1} characters long; at most ${PATTERN_LIMITS.maxLength} are allowed$`)),
+      `limits.yaml:5:12: rules[1].match: ${PATTERN_LIMITS.maxPerList + 1} regex matchers (=~, !~) in one list; at most ${PATTERN_LIMITS.maxPerList} are allowed`,
+    ]);
+  });
+
+  test('every rules file of the tests, examples/rules.yaml and the YAML examples of the READMEs compile with RE2', () => {
+    const files = readdirSync(testdata('.')).filter((f) => f.endsWith('.yaml') && !/invalid|syntax-error/.test(f));
+    expect(files.length).toBeGreaterThan(10);
+    for (const f of files) expect(compileRules(readFileSync(testdata(f)), f, { defaultChannel: '#a' })).toMatchObject({ ok: true });
+    const repo = path.resolve(__dirname, '../../../..');
+    expect(compileRules(readFileSync(path.join(repo, 'examples/rules.yaml')), 'examples/rules.yaml', { defaultChannel: '#a' })).toMatchObject({ ok: true });
+    const readmes = ['README.md', 'services/router/README.md'].map((f) => readFileSync(path.join(repo, f), 'utf8'));
+    const examples = readmes.flatMap((md) => [...md.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!)).filter((y) => /^(rules|defaults|inhibit):/m.test(y));
+    expect(examples.length).toBeGreaterThanOrEqual(3);
+    for (const y of examples) {
+      const r = compileRules(y, 'README example', { defaultChannel: '#a' });
+      if (!r.ok) throw new Error(`${r.message}\n---\n${y}`);
+    }
   });
 
   test('an unknown field deep in a nested rule lists the fields a rule takes', () => {
