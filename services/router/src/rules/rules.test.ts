@@ -156,7 +156,7 @@ describe('invalid rules files are rejected with the line and the problem', () =>
       'rules.invalid.yaml:6:13: rules[0].match[0]: bad matcher "team==\\"db\\"": the value must be a double-quoted string or a word without spaces, quotes or commas',
       'rules.invalid.yaml:8:13: rules[1].match[0]: bad regex in matcher "service=~\\"api(|\\"": error parsing regexp: missing closing ): `api(|`',
       'rules.invalid.yaml:10:24: rules[2].pager.priority: must be one of "P1", "P2", "P3", "P4", "P5"',
-      'rules.invalid.yaml:12:5: rules[3].slak: unknown field "slak" (expected one of: name, match, slack, pager, repeat_interval, continue, drop, oncall, allow_bots, routes)',
+      'rules.invalid.yaml:12:5: rules[3].slak: unknown field "slak" (expected one of: name, match, slack, pager, repeat_interval, mention, continue, drop, oncall, allow_bots, routes)',
       'rules.invalid.yaml:15:11: rules[4]: a rule with drop: true takes no slack, pager or continue',
     ]);
   });
@@ -372,6 +372,38 @@ describe('more invalid files: nested paths, inhibit, storm control and templates
   test('an unknown field deep in a nested rule lists the fields a rule takes', () => {
     const r = compileRules('rules:\n  - routes:\n      - routes:\n          - chanel: x\n', 'n.yaml', { defaultChannel: '#a' });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.message).toMatch(/^n\.yaml:4:13: rules\[0\]\.routes\[0\]\.routes\[0\]\.chanel: unknown field "chanel" \(expected one of: name, match, slack, pager, repeat_interval, continue, drop, oncall, allow_bots, routes\)$/);
+    if (!r.ok) expect(r.message).toMatch(/^n\.yaml:4:13: rules\[0\]\.routes\[0\]\.routes\[0\]\.chanel: unknown field "chanel" \(expected one of: name, match, slack, pager, repeat_interval, mention, continue, drop, oncall, allow_bots, routes\)$/);
+  });
+});
+
+describe('mention: who an incident pings, only where a rule asks (rules.mention.yaml)', () => {
+  const rules = load('rules.mention.yaml');
+  test.each<[labels: Record<string, string>, severity: string, mention: string[] | undefined]>([
+    [{ alertname: 'DiskFull', env: 'staging' }, 'warning', ['<!subteam^S0SRE123>', '<@U0LEAD01>']], // @sre via usergroups
+    [{ alertname: 'DiskFull', env: 'prod' }, 'warning', ['<!channel>', '<!subteam^S0DBA456>']], // a nested rule's own list; handles ignore case
+    [{ alertname: 'DiskFull', env: 'dev' }, 'warning', undefined], // mention: [] turns the inherited one off
+    [{ alertname: 'Other' }, 'critical', ['<!here>', '<!subteam^S0ONCALL>']], // a group by its id
+    [{ team: 'web' }, 'warning', undefined], // a rule without mention
+    [{}, 'warning', undefined], // the defaults never ping
+  ])('%j (%s) → %j', (labels, severity, mention) => {
+    expect(route(rules, alertOf(labels, { severity })).mention).toEqual(mention);
+  });
+
+  test('no Slack channel, no mention', () => {
+    const r = compileRules('rules:\n  - mention: [channel]\n    slack: { enabled: false }\n', 'x.yaml', { defaultChannel: '#a' });
+    expect(r.ok && route(r.rules, alertOf({})).mention).toBeUndefined();
+  });
+
+  test('what is not a mention, an unknown handle and a bad group id are named by line', () => {
+    const yaml = 'usergroups:\n  ops: "not-an-id"\nrules:\n  - mention: [everyone, "@nobody", "u123", channel]\n';
+    const r = compileRules(yaml, 'm.yaml', { defaultChannel: '#a' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.message.split('\n')).toEqual([
+      'm.yaml:2:8: usergroups.ops: "not-an-id" is not a user group id: expected S… (Slack: the group\'s ⋮ menu → Copy group ID)',
+      'm.yaml:4:15: rules[0].mention[0]: "everyone" is not a mention: expected channel, here, @handle (a user group listed under usergroups), a user group id (S…) or a user id (U…, W…)',
+      'm.yaml:4:25: rules[0].mention[1]: unknown user group @nobody: name its id in the file\'s usergroups (usergroups: { nobody: S0123ABCD })',
+      'm.yaml:4:36: rules[0].mention[2]: "u123" is not a mention: expected channel, here, @handle (a user group listed under usergroups), a user group id (S…) or a user id (U…, W…)',
+    ]);
   });
 });

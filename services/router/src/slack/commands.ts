@@ -1,4 +1,5 @@
 import { RE2JS } from 're2js';
+import { escapeMrkdwn } from '../core/text';
 
 /** What a mention or DM asks for: one of the commands, or (the default) a request for help. */
 export type SlackCommand =
@@ -86,7 +87,7 @@ export function parseCommand(text: string): SlackCommand {
 export function helpText(schedule: string | undefined): string {
   const lines = COMMANDS.map((c) => `• \`${c.usage}\` — ${c.summary}`);
   const fallback = schedule
-    ? `Anything else is a request for help: I answer in its thread with the on-call of *${schedule}*.`
+    ? `Anything else is a request for help: I answer in its thread with the on-call of *${escapeMrkdwn(schedule)}*.`
     : 'Anything else is a request for help, handled as the routing rules say.';
   return ['Mention me with one of:', ...lines, fallback].join('\n');
 }
