@@ -27,6 +27,14 @@ describe('matchers', () => {
     expect(parseMatcher(text)).toEqual({ ok: false, error: expect.stringMatching(error) });
   });
 
+  it('regexes are RE2, as in Alertmanager and the router: backtracking-prone ones are fine, lookaround is refused, 20 per silence', () => {
+    expect(checkMatchers(['host=~"(a|a)*b"'])).toMatchObject({ ok: true });
+    expect(checkMatchers(['team=~"(?i)DB"', 'env="prod"'])).toMatchObject({ ok: true });
+    expect(checkMatchers(['host=~"(?!db).*"'])).toEqual({ ok: false, error: expect.stringMatching(/lookahead and lookbehind are not supported/) });
+    const many = Array.from({ length: 21 }, (_, i) => `l${i}=~"v.*"`);
+    expect(checkMatchers(many)).toEqual({ ok: false, error: '21 regex matchers (=~, !~) in one list; at most 20 are allowed' });
+  });
+
   it('a set of matchers that all match a missing label would silence everything, and is refused', () => {
     expect(checkMatchers(['team=~".*"', 'env!="prod"'])).toEqual({ ok: false, error: expect.stringContaining('every alert') });
     expect(checkMatchers(['team=~".*"', 'env="prod"'])).toMatchObject({ ok: true });
