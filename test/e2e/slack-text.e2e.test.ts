@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { messageLinks, messageNotifications, mrkdwnTexts } from '@alertbus/stand-ins';
+import { messageLinks, messageNotifications, mrkdwnTexts, type SlackStoredMessage } from '@alertbus/stand-ins';
 import { dropTestDatabase } from '../support/db';
 import { startFullStack, type FullStack } from '../support/stack';
 import { waitFor } from '../support/wait';
@@ -39,14 +39,14 @@ rules:
 
 let full: FullStack;
 
-interface StandInMessage {
-  channel: string;
-  ts: string;
-  thread_ts?: string;
-  text: string;
-  user: string;
-  blocks?: Array<{ type: string; block_id?: string; elements?: Array<{ action_id?: string; value?: string; text?: unknown }> }>;
-}
+type StandInMessage = SlackStoredMessage;
+type Button = { action_id?: string; value?: string; text?: unknown; block_id?: string };
+
+/** The buttons of a message's actions blocks, as Slack sends them back with a click. */
+const buttonsOf = (m: StandInMessage): Button[] =>
+  ((m.blocks ?? []) as Array<{ type: string; block_id?: string; elements?: Button[] }>).flatMap((b) =>
+    b.type === 'actions' ? (b.elements ?? []).map((e) => ({ ...e, block_id: b.block_id })) : [],
+  );
 interface Sent {
   method: string;
   text: string;
@@ -56,7 +56,7 @@ interface Sent {
   incidentId?: string;
 }
 
-const messages = () => full.slack.state.messages as StandInMessage[];
+const messages = () => full.slack.state.messages;
 
 /** Every chat.postMessage / chat.update the stand-in answered, as sent (form fields parsed as Slack parses them). */
 function sent(): Sent[] {
@@ -100,12 +100,12 @@ const rootOf = (alias: string) =>
   });
 
 const incidentIdOf = (root: StandInMessage) => {
-  const button = root.blocks!.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'alertbus_ack')!;
+  const button = buttonsOf(root).find((e) => e.action_id === 'alertbus_ack')!;
   return (JSON.parse(button.value!) as { incidentId: string }).incidentId;
 };
 
 async function click(root: StandInMessage, actionId: string, user: string): Promise<void> {
-  const button = root.blocks!.flatMap((b) => (b.elements ?? []).map((e) => ({ ...e, block_id: b.block_id }))).find((e) => e.action_id === actionId)!;
+  const button = buttonsOf(root).find((e) => e.action_id === actionId)!;
   const payload = {
     type: 'block_actions',
     team: { id: TEAM, domain: 'alertbus-stand-in' },
@@ -124,7 +124,7 @@ async function click(root: StandInMessage, actionId: string, user: string): Prom
 }
 
 async function mentionApp(channel: string, user: string, text: string, threadTs?: string): Promise<StandInMessage> {
-  const m = full.slack.state.addMessage({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) }) as StandInMessage;
+  const m = full.slack.state.addMessage({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) });
   const body = JSON.stringify({
     token: 'legacy',
     team_id: TEAM,
