@@ -3,6 +3,7 @@
  *  1. Durable ingest throughput (alerts/s answered 202 only after acks=all) next to a bare fastify handler
  *     parsing the same body, same machine, same load generator, same run — and their ratio.
  *  2. Webhook → Slack call latency (p50, p99) at a steady request rate through ingest, router and slack-sink.
+ *  3. Routing decisions and regexes (pure): an ordinary alert next to a backtracking bait (bench/regex.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -186,6 +187,12 @@ async function main(): Promise<void> {
   for (const c of children) c.kill('SIGTERM');
   await slack.close();
   await new Promise((r) => setTimeout(r, 2000));
+
+  // Imported here, like the other workspace modules: the schemas module fixes topic names when it loads.
+  const { regexBench } = await import('./regex');
+  console.log('\n## routing decisions and regexes (pure, no Kafka)');
+  for (const line of regexBench()) console.log(line);
+
   if (stopBroker) await stopBroker();
 }
 

@@ -6,3 +6,4 @@ export * from './validate';
 export * from './router-state';
 export * from './rules';
 export * from './matcher';
+export * from './pattern';

@@ -1,3 +1,5 @@
+import { compilePattern, PATTERN_LIMITS, type Pattern } from './pattern';
+
 /** Alertmanager's four matcher operators. */
 export type MatchOp = '=' | '!=' | '=~' | '!~';
 
@@ -7,22 +9,37 @@ export interface Matcher {
   readonly name: string;
   readonly op: MatchOp;
   readonly value: string;
-  /** For =~ and !~: the value as a fully anchored regex. */
-  readonly regex?: RegExp;
+  /** For =~ and !~: the value as a fully anchored RE2 regex (linear-time matching). */
+  readonly regex?: Pattern;
 }
 
 export type ParsedMatcher = { ok: true; matcher: Matcher } | { ok: false; error: string };
 
 const NAME = /^\s*([A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\]|\\.)*")\s*(=~|!~|!=|=)\s*/;
 
+/** A matcher quoted in an error message, cut short: the message must stay readable whatever was sent. */
+function quoted(text: string): string {
+  const points = Array.from(text);
+  return JSON.stringify(points.length > 120 ? `${points.slice(0, 119).join('')}…` : text);
+}
+
+/**
+ * A double-quoted value with OpenMetrics escapes, as Alertmanager reads it: `\"`, `\n` and `\\`; any other
+ * backslash stays as written, so `"\d+"` is the regex \d+ (not d+, nor a JSON escape).
+ */
 function unquote(text: string): string | null {
-  if (!/^"(?:[^"\\]|\\.)*"$/.test(text)) return null;
-  try {
-    return JSON.parse(text) as string;
-  } catch {
-    // Alertmanager accepts escapes JSON does not (e.g. \.), so unescape by hand.
-    return text.slice(1, -1).replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c));
+  if (!/^"(?:[^"\\]|\\.)*"$/s.test(text)) return null;
+  let out = '';
+  for (let i = 1; i < text.length - 1; i++) {
+    const c = text[i]!;
+    if (c !== '\\') {
+      out += c;
+      continue;
+    }
+    const next = text[++i]!;
+    out += next === 'n' ? '\n' : next === '"' || next === '\\' ? next : `\\${next}`;
   }
+  return out;
 }
 
 /**
@@ -32,11 +49,11 @@ function unquote(text: string): string | null {
 export function parseMatcher(text: string): ParsedMatcher {
   const head = NAME.exec(text);
   if (!head) {
-    return { ok: false, error: `bad matcher ${JSON.stringify(text)}: expected name="value", name!="value", name=~"regex" or name!~"regex"` };
+    return { ok: false, error: `bad matcher ${quoted(text)}: expected name="value", name!="value", name=~"regex" or name!~"regex"` };
   }
   const rawName = head[1]!;
   const name = rawName.startsWith('"') ? unquote(rawName) : rawName;
-  if (name === null || name === '') return { ok: false, error: `bad matcher ${JSON.stringify(text)}: empty label name` };
+  if (name === null || name === '') return { ok: false, error: `bad matcher ${quoted(text)}: empty label name` };
   const op = head[2] as MatchOp;
   const rest = text.slice(head[0].length).trimEnd();
   let value: string | null;
@@ -45,15 +62,13 @@ export function parseMatcher(text: string): ParsedMatcher {
   if (value === null) {
     return {
       ok: false,
-      error: `bad matcher ${JSON.stringify(text)}: the value must be a double-quoted string or a word without spaces, quotes or commas`,
+      error: `bad matcher ${quoted(text)}: the value must be a double-quoted string or a word without spaces, quotes or commas`,
     };
   }
   if (op === '=~' || op === '!~') {
-    try {
-      return { ok: true, matcher: { text: text.trim(), name, op, value, regex: new RegExp(`^(?:${value})$`, 'u') } };
-    } catch (err) {
-      return { ok: false, error: `bad regex in matcher ${JSON.stringify(text)}: ${(err as Error).message}` };
-    }
+    const compiled = compilePattern(value);
+    if (!compiled.ok) return { ok: false, error: `bad regex in matcher ${quoted(text)}: ${compiled.error}` };
+    return { ok: true, matcher: { text: text.trim(), name, op, value, regex: compiled.pattern } };
   }
   return { ok: true, matcher: { text: text.trim(), name, op, value } };
 }
@@ -76,4 +91,13 @@ export function matches(m: Matcher, labels: Readonly<Record<string, string>>): b
 /** Whether every matcher is satisfied (an empty list matches everything). */
 export function matchesAll(matchers: readonly Matcher[], labels: Readonly<Record<string, string>>): boolean {
   return matchers.every((m) => matches(m, labels));
+}
+
+/** Whether the matcher is a regex (`=~`, `!~`): those count against PATTERN_LIMITS.maxPerList. */
+export const isRegexMatcher = (m: Matcher): boolean => m.op === '=~' || m.op === '!~';
+
+/** The problem with a list holding more regex matchers than PATTERN_LIMITS allows, or null. */
+export function regexCountProblem(matchers: readonly Matcher[]): string | null {
+  const n = matchers.filter(isRegexMatcher).length;
+  return n > PATTERN_LIMITS.maxPerList ? `${n} regex matchers (=~, !~) in one list; at most ${PATTERN_LIMITS.maxPerList} are allowed` : null;
 }

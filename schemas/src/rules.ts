@@ -10,7 +10,8 @@ export const RulesDuration = Type.String({
 export const RulesMatcher = Type.String({
   minLength: 1,
   description:
-    'Alertmanager matcher: name="value", name!="value", name=~"regex", name!~"regex" (regexes fully anchored), over labels ' +
+    'Alertmanager matcher: name="value", name!="value", name=~"regex", name!~"regex" (RE2 syntax as in Alertmanager, fully ' +
+    'anchored, at most 1000 characters; at most 20 regexes per list), over labels ' +
     'and the pseudo-labels source, severity, status (alerts) and channel, user, text (Slack messages).',
 });
 
@@ -80,6 +81,13 @@ export const RulesOnCallAction = Type.Object(
 );
 export type RulesOnCallAction = Static<typeof RulesOnCallAction>;
 
+export const RulesMention = Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+  maxItems: 20,
+  description:
+    'Who the incident\'s Slack root post (and each re-notification) pings: channel (@channel), here (@here), a user ' +
+    'group (@handle named under usergroups:, or its id S…), a user (U…, W…). Without it, nothing in a message pings anyone.',
+});
+
 /** The fields of one routing rule; `routes` nests rules that inherit these actions and may override them. */
 const ruleFields = {
   name: Type.Optional(Type.String({ minLength: 1 })),
@@ -87,6 +95,7 @@ const ruleFields = {
   slack: Type.Optional(RulesSlackAction),
   pager: Type.Optional(RulesPagerAction),
   repeat_interval: Type.Optional(RulesDuration),
+  mention: Type.Optional(RulesMention),
   continue: Type.Optional(Type.Boolean({ description: 'Keep looking at later rules (of the same level) after this one matched.' })),
   drop: Type.Optional(
     Type.Boolean({ description: 'Suppress matching firing alerts and Slack messages entirely; a nested rule may say false.' }),
@@ -170,13 +179,18 @@ export const StormControl = Type.Object(
 );
 export type StormControl = Static<typeof StormControl>;
 
-/** The routing rules file (ROUTING_RULES), as YAML: defaults, ordered (nested) rules, inhibitions, storm control. */
+/** The routing rules file (ROUTING_RULES), as YAML: defaults, ordered (nested) rules, inhibitions, storm control, user groups. */
 export const RulesFile = Type.Object(
   {
     defaults: Type.Optional(RulesDefaults),
     rules: Type.Optional(Type.Array(RoutingRule)),
     inhibit: Type.Optional(Type.Array(InhibitRule)),
     storm_control: Type.Optional(StormControl),
+    usergroups: Type.Optional(
+      Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }), {
+        description: 'Slack user group handle (without @) → its id (S…), so rules can say mention: ["@handle"].',
+      }),
+    ),
   },
   { additionalProperties: false, $id: 'AlertbusRulesFile', title: 'alertbus routing rules' },
 );

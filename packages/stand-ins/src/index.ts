@@ -1,2 +1,3 @@
 export * from './slack/server';
 export * from './opsgenie/server';
+export * from './slack/markup';

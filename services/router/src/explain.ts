@@ -41,6 +41,7 @@ function reasons(rules: CompiledRules, r: Route, severity: string | undefined): 
   why.push(r.pager ? `pager ${r.pager.priority}${r.pager.alias ? `, alias "${r.pager.alias}"` : ''}` : 'nobody paged: the pager is disabled for this route');
   why.push(`repeat interval ${formatDuration(r.repeatIntervalMs)}`);
   if (r.mentionOnCall) why.push(`mention the on-call of schedule ${r.mentionOnCall}`);
+  if (r.mention) why.push(`the root post and each re-notification ping ${r.mention.join(' ')} (the rule's mention)`);
   if (rules.inhibit.length > 0) why.push(`inhibit rules (${rules.inhibit.length}) and silences depend on what else is open: see \`alertbus rules backtest\``);
   if (rules.stormControl) why.push('storm control may gather it into a summary when many incidents open at once');
   return why;

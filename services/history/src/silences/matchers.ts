@@ -2,7 +2,7 @@
  * Alertmanager's matcher syntax (`name="value"`, `!=`, `=~`, `!~`), checked when a silence is created so a
  * typo is refused at the API instead of silencing nothing (or everything) in the router.
  */
-import { matches, parseMatcher, type Matcher } from '@alertbus/schemas';
+import { matches, parseMatcher, regexCountProblem, type Matcher } from '@alertbus/schemas';
 
 export { parseMatcher, type Matcher };
 
@@ -34,5 +34,7 @@ export function checkMatchers(texts: readonly string[]): CheckedMatchers {
     if (!parsed.ok) return parsed;
     matchers.push(parsed.matcher);
   }
+  const tooMany = regexCountProblem(matchers);
+  if (tooMany) return { ok: false, error: tooMany };
   return { ok: true, matchers, silencesEverything: matchers.every(unselective) };
 }

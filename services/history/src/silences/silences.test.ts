@@ -48,6 +48,14 @@ describe('matchers', () => {
   ])('%j selects', (matchers) => {
     expect(checkMatchers(matchers)).toMatchObject({ ok: true, silencesEverything: false });
   });
+
+  it('regexes are RE2, as in Alertmanager and the router: backtracking-prone ones are fine, lookaround is refused, 20 per silence', () => {
+    expect(checkMatchers(['host=~"(a|a)*b"'])).toMatchObject({ ok: true });
+    expect(checkMatchers(['team=~"(?i)DB"', 'env="prod"'])).toMatchObject({ ok: true });
+    expect(checkMatchers(['host=~"(?!db).*"'])).toEqual({ ok: false, error: expect.stringMatching(/lookahead and lookbehind are not supported/) });
+    const many = Array.from({ length: 21 }, (_, i) => `l${i}=~"v.*"`);
+    expect(checkMatchers(many)).toEqual({ ok: false, error: '21 regex matchers (=~, !~) in one list; at most 20 are allowed' });
+  });
 });
 
 describe('durations', () => {

@@ -97,7 +97,7 @@ function open(out: Outputs, input: AlertInput, r: Route, previous: DeciderState,
   const opened = folded(out, previous)!;
   if (storm) summarise(out, storm, r.rule, neighbours, opened);
   else if (r.slackChannel !== undefined) {
-    out.add('PostSlackMessage', { incidentId, rule: r.rule, channel: r.slackChannel, purpose: 'root', ...renderRoot(incidentView(opened)) });
+    out.add('PostSlackMessage', { incidentId, rule: r.rule, channel: r.slackChannel, purpose: 'root', ...renderRoot(incidentView(opened), r.mention) });
   }
   if (r.pager) {
     out.add(
@@ -144,7 +144,7 @@ function repeat(out: Outputs, input: AlertInput, r: Route, s: AliasState): void 
       rule: r.rule,
       channel: s.slackChannel,
       purpose: 'reply',
-      text: repeatReplyText(repeated),
+      text: repeatReplyText(repeated, r.mention),
     });
   }
   if (s.paged && r.pager?.noteOnRepeat) {

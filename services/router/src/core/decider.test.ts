@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { deriveId, makeEnvelope, schemaAjv, validateEnvelope, AliasState, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import { messageLinks, messageNotifications } from '@alertbus/stand-ins';
 import { builtinRules, compileRules } from '../rules/compile';
 import type { CompiledRules } from '../rules/types';
 import { alert, firing, HOUR, MINUTE, resolved } from '../test-support/alerts';
@@ -230,6 +231,46 @@ describe('router decider: lifecycle', () => {
       return (d.events.find((e) => e.type === 'CreatePagerAlert')!.data as { priority: string }).priority;
     });
     expect(priorities).toEqual(['P1', 'P1', 'P2', 'P2', 'P3', 'P5', 'P3']);
+  });
+});
+
+describe("router decider: a rule's mention", () => {
+  const mentionFile = path.resolve(__dirname, '../../testdata/rules.mention.yaml');
+  const rules = (() => {
+    const r = compileRules(readFileSync(mentionFile), mentionFile, { defaultChannel: '#alerts' });
+    if (!r.ok) throw new Error(r.message);
+    return r.rules;
+  })();
+  const A = 'alertmanager:mention';
+  const labels = { alertname: 'DiskFull', env: 'staging' };
+  const slackTexts = (events: AnyEnvelope[]) =>
+    events.filter((e) => e.type === 'PostSlackMessage' || e.type === 'UpdateSlackMessage').map((e) => [e.type, (e.data as { text: string }).text]);
+
+  test('pings in the root post and in each re-notification; never in duplicates, the resolve reply or root updates', () => {
+    const events = eventsOf(
+      [
+        firing(A, { labels }),
+        firing(A, { labels, at: 10 * MINUTE, n: 1 }), // a duplicate: no message
+        firing(A, { labels, at: 2 * HOUR, n: 2 }), // after the rule's 1h: re-notified
+        resolved(A, { labels, at: 3 * HOUR }),
+      ],
+      rules,
+    );
+    expect(slackTexts(events)).toEqual([
+      ['PostSlackMessage', '<!subteam^S0SRE123> <@U0LEAD01> [FIRING] Disk almost full on alertmanager:mention (critical, alertmanager)'],
+      ['PostSlackMessage', '<!subteam^S0SRE123> <@U0LEAD01> Still firing: Disk almost full on alertmanager:mention (received 3 times since 2025-03-01T10:00:00.000Z)'],
+      ['PostSlackMessage', 'Resolved: Disk almost full on alertmanager:mention (fired 3 times)'],
+      ['UpdateSlackMessage', '[RESOLVED] Disk almost full on alertmanager:mention (critical, alertmanager)'],
+    ]);
+  });
+
+  test('without a mention in the rules nothing pings, even for an alert written as Slack markup', () => {
+    const title = 'disk full <!channel> <!here> <@U123> <https://evil.example|Acknowledge>';
+    const events = eventsOf([firing(A, { title, labels: { host: '<!channel>' } })], builtin);
+    const root = events.find((e) => e.type === 'PostSlackMessage')!.data as { text: string; blocks: unknown[] };
+    expect(root.text).toBe('[FIRING] disk full &lt;!channel&gt; &lt;!here&gt; &lt;@U123&gt; &lt;https://evil.example|Acknowledge&gt; (critical, alertmanager)');
+    expect(messageNotifications(root)).toEqual([]);
+    expect(messageLinks(root).map((l) => l.url)).toEqual(['http://prometheus:9090/graph?g0.expr=disk']); // the alert's own link only
   });
 });
 

@@ -1,4 +1,8 @@
+import { messageLinks, messageNotifications, mrkdwnTexts } from '@alertbus/stand-ins';
 import { renderRoot, repeatReplyText, resolvedReplyText, LIMITS, type IncidentView } from './render';
+import { renderStormSummary } from './storm-render';
+import { stormOf } from './storm';
+import { truncateMrkdwn } from './text';
 
 const base: IncidentView = {
   alias: 'alertmanager:abc',
@@ -125,5 +129,87 @@ describe('Slack rendering', () => {
   test('reply texts', () => {
     expect(repeatReplyText({ ...base, count: 5 })).toBe('Still firing: Disk almost full (received 5 times since 2025-03-01T10:00:00.000Z)');
     expect(resolvedReplyText({ ...base, count: 1 })).toBe('Resolved: Disk almost full (fired 1 time)');
+  });
+});
+
+/** Slack markup an alert's sender might write, hoping it pings people or hides a link. */
+const HOSTILE = 'disk full <!channel> <!here> <@U123> <!subteam^S0ALL> <https://evil.example|Acknowledge> & <#C0SECRET>';
+const hostile: IncidentView = {
+  ...base,
+  alias: `generic:${HOSTILE}`,
+  title: HOSTILE,
+  severity: '<!here>',
+  source: 'generic <@U999>',
+  description: `${HOSTILE}\n*bold* is fine`,
+  labels: { host: HOSTILE, [`<@U123>`]: '<!channel>' },
+  links: [{ title: '<!channel> Acknowledge', url: 'https://grafana.example/d/1?a=1&b=<2>|3' }],
+  rule: { path: 'rules[0]', name: '<!here>', rulesVersion: 'abc' },
+};
+
+describe('nothing an alert says pings anyone or hides a link (only &, < and > are escaped, as Slack documents)', () => {
+  test('the root post, every status: in the text and in every mrkdwn block, the markup is shown as text', () => {
+    for (const v of [
+      hostile,
+      { ...hostile, status: 'acknowledged' as const, acknowledgedAt: '2025-03-01T10:05:00.000Z', acknowledgedBy: '<!channel>' },
+      { ...hostile, status: 'resolved' as const, resolvedAt: '2025-03-01T11:00:00.000Z', resolvedBy: 'U0BOB' },
+    ]) {
+      const m = renderRoot(v);
+      expectValidBlocks(m.blocks);
+      const notified = messageNotifications(m);
+      expect(notified).toEqual(v.resolvedBy ? ['user:U0BOB'] : []); // who resolved, from Slack's own click, is named
+      // The one link is the alert's own link, with its label escaped and its URL kept in one piece.
+      expect(messageLinks(m)).toEqual([{ url: 'https://grafana.example/d/1?a=1&amp;b=%3C2%3E%7C3', label: '&lt;!channel&gt; Acknowledge' }]);
+      expect(m.text).toBe(`[${v.status === 'open' ? 'FIRING' : v.status.toUpperCase()}] disk full &lt;!channel&gt; &lt;!here&gt; &lt;@U123&gt; &lt;!subteam^S0ALL&gt; &lt;https://evil.example|Acknowledge&gt; &amp; &lt;#C0SECRET&gt; (&lt;!here&gt;, generic &lt;@U999&gt;)`);
+      const texts = mrkdwnTexts(m).join('\n');
+      expect(texts).toContain('• host: disk full &lt;!channel&gt; &lt;!here&gt;');
+      expect(texts).toContain('• &lt;@U123&gt;: &lt;!channel&gt;');
+      expect(texts).toContain('*bold* is fine'); // mrkdwn styling is not a ping: left as written
+      expect(texts).not.toMatch(/&amp;lt;|&amp;amp;/); // escaped once, never twice
+    }
+  });
+
+  test('the header is plain_text: shown as written, never parsed, so it is not escaped', () => {
+    expect((renderRoot(hostile).blocks[0] as Block).text).toEqual({ type: 'plain_text', text: `🔥 ${HOSTILE}`, emoji: true });
+  });
+
+  test('thread replies and the storm summary escape the title too', () => {
+    expect(repeatReplyText(hostile)).toBe(
+      'Still firing: disk full &lt;!channel&gt; &lt;!here&gt; &lt;@U123&gt; &lt;!subteam^S0ALL&gt; &lt;https://evil.example|Acknowledge&gt; &amp; &lt;#C0SECRET&gt; (received 1 times since 2025-03-01T10:00:00.000Z)',
+    );
+    expect(messageNotifications({ text: resolvedReplyText(hostile) })).toEqual([]);
+    expect(messageLinks({ text: resolvedReplyText(hostile) })).toEqual([]);
+    const storm = stormOf('#alerts <!channel>', '2025-03-01T10:00:00.000Z', { threshold: 1, window: '5m', windowMs: 300_000 });
+    const member = { ...hostile, status: 'open' as const } as unknown as Parameters<typeof renderStormSummary>[1][number];
+    const summary = renderStormSummary(storm, [member, member]);
+    expect(messageNotifications(summary)).toEqual([]);
+    expect(messageLinks(summary)).toEqual([]);
+    expect(mrkdwnTexts(summary).join('\n')).toContain('disk full &lt;!channel&gt;');
+  });
+
+  test('a cut never leaves half an entity behind', () => {
+    expect(truncateMrkdwn('ab &amp; cd', 5)).toBe('ab …');
+    expect(truncateMrkdwn('ab &lt;', 6)).toBe('ab …');
+    expect(truncateMrkdwn('ab &amp;', 8)).toBe('ab &amp;');
+    const m = renderRoot({ ...hostile, description: '&'.repeat(5000) });
+    expectValidBlocks(m.blocks);
+    for (const t of mrkdwnTexts(m)) expect(t).not.toMatch(/&[a-z]{0,3}…$/);
+  });
+});
+
+describe("a rule's mention pings, and only where it asks", () => {
+  const sre = ['<!subteam^S0SRE>', '<@U0LEAD>'];
+
+  test('the root post pings the rule\'s mention, in the text and in a section under the header', () => {
+    const m = renderRoot(hostile, sre);
+    expectValidBlocks(m.blocks);
+    expect(messageNotifications(m)).toEqual(['subteam:S0SRE', 'user:U0LEAD']);
+    expect(m.text.startsWith('<!subteam^S0SRE> <@U0LEAD> [FIRING] disk full &lt;!channel&gt;')).toBe(true);
+    expect(m.blocks[1]).toEqual({ type: 'section', text: { type: 'mrkdwn', text: '<!subteam^S0SRE> <@U0LEAD>' } });
+  });
+
+  test('a re-notification pings again; the resolve reply and root updates (no mention given) do not', () => {
+    expect(messageNotifications({ text: repeatReplyText(hostile, ['<!channel>']) })).toEqual(['@channel']);
+    expect(messageNotifications({ text: resolvedReplyText(hostile) })).toEqual([]);
+    expect(messageNotifications(renderRoot({ ...hostile, status: 'acknowledged', acknowledgedAt: '2025-03-01T10:05:00.000Z' }))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import type { AliasState, Labels, Link, RuleRef, SlackButtonValue } from '@alertbus/schemas';
-import { codePoints, escapeMrkdwn, slackUserRef, sortedEntries, truncate } from './text';
+import { codePoints, escapeMrkdwn, slackUserRef, sortedEntries, truncate, truncateMrkdwn } from './text';
 
 /** What a Slack rendering of an incident shows. */
 export interface IncidentView {
@@ -59,14 +59,16 @@ export const LIMITS = { header: 150, sectionText: 3000, field: 2000, fields: 10,
 const STATUS_ICON = { open: ':rotating_light:', acknowledged: ':eyes:', resolved: ':white_check_mark:' } as const;
 const STATUS_WORD = { open: 'FIRING', acknowledged: 'ACKNOWLEDGED', resolved: 'RESOLVED' } as const;
 
-const mrkdwn = (text: string, max: number) => ({ type: 'mrkdwn', text: truncate(text, max) });
+/** A mrkdwn text object: whatever it shows that is not ours must already be escaped. */
+const mrkdwn = (text: string, max: number) => ({ type: 'mrkdwn', text: truncateMrkdwn(text, max) });
 
 function linkLine(links: readonly Link[], max: number): string | null {
   const parts: string[] = [];
   let used = 0;
   for (const l of links) {
     if (!/^https?:\/\//i.test(l.url)) continue;
-    const url = l.url.replace(/\|/g, '%7C').replace(/>/g, '%3E').replace(/</g, '%3C');
+    // Inside <url|label> the URL may not hold | < >; & is written &amp;, as Slack writes URLs in message text itself.
+    const url = l.url.replace(/&/g, '&amp;').replace(/\|/g, '%7C').replace(/>/g, '%3E').replace(/</g, '%3C');
     const part = `<${url}|${escapeMrkdwn(l.title || l.url).replace(/\|/g, '¦')}>`;
     const add = codePoints(part) + (parts.length ? 3 : 0);
     if (used + add > max) break;
@@ -79,7 +81,7 @@ function linkLine(links: readonly Link[], max: number): string | null {
 function labelLines(labels: Labels, max: number): string | null {
   const entries = sortedEntries(labels);
   if (entries.length === 0) return null;
-  return truncate(`*Labels*\n${entries.map(([k, v]) => `• ${escapeMrkdwn(k)}: ${escapeMrkdwn(v)}`).join('\n')}`, max);
+  return truncateMrkdwn(`*Labels*\n${entries.map(([k, v]) => `• ${escapeMrkdwn(k)}: ${escapeMrkdwn(v)}`).join('\n')}`, max);
 }
 
 /** "by <@U123> at 2025-…" for who acknowledged / resolved, or just the time when nobody in Slack did. */
@@ -104,15 +106,27 @@ function actionButtons(v: IncidentView): unknown {
   };
 }
 
-/** The fallback text: what notifications and screen readers show. */
-export function rootText(v: IncidentView): string {
-  return truncate(`[${STATUS_WORD[v.status]}] ${v.title} (${v.severity}, ${v.source})`, LIMITS.fallback);
+/** Who a rule's `mention` pings, written first: Slack markup the rules compiled (never text from an alert). */
+const withMention = (mention: readonly string[], text: string) => (mention.length > 0 ? `${mention.join(' ')} ${text}` : text);
+
+/**
+ * The fallback text: what notifications and screen readers show. Slack parses it as mrkdwn, so everything
+ * the alert brought is escaped; only `mention` (from the rule) pings anyone.
+ */
+export function rootText(v: IncidentView, mention: readonly string[] = []): string {
+  return truncateMrkdwn(withMention(mention, `[${STATUS_WORD[v.status]}] ${escapeMrkdwn(`${v.title} (${v.severity}, ${v.source})`)}`), LIMITS.fallback);
 }
 
-/** The incident's root message: header, facts, description, labels, links and a context line with the alias. */
-export function renderRoot(v: IncidentView): SlackMessage {
+/**
+ * The incident's root message: header, the rule's mention, facts, description, labels, links and a context
+ * line with the alias. `mention` is given for the post that opens the incident, never for updates, so an
+ * edit never pings again.
+ */
+export function renderRoot(v: IncidentView, mention: readonly string[] = []): SlackMessage {
   const blocks: unknown[] = [
+    // plain_text: shown as written, never parsed for mentions or links, so the title needs no escaping here.
     { type: 'header', text: { type: 'plain_text', text: truncate(`${v.status === 'resolved' ? '✅' : '🔥'} ${v.title}`, LIMITS.header), emoji: true } },
+    ...(mention.length > 0 ? [{ type: 'section', text: mrkdwn(mention.join(' '), LIMITS.sectionText) }] : []),
     {
       type: 'section',
       fields: [
@@ -142,15 +156,15 @@ export function renderRoot(v: IncidentView): SlackMessage {
       mrkdwn(`rule ${escapeMrkdwn(v.rule.name ?? v.rule.path)}`, LIMITS.sectionText),
     ],
   });
-  return { text: rootText(v), blocks };
+  return { text: rootText(v, mention), blocks };
 }
 
-/** Thread reply when a still-firing alert is re-notified after the repeat interval. */
-export function repeatReplyText(v: IncidentView): string {
-  return truncate(`Still firing: ${v.title} (received ${v.count} times since ${v.openedAt})`, LIMITS.fallback);
+/** Thread reply when a still-firing alert is re-notified after the repeat interval: it pings as the post did. */
+export function repeatReplyText(v: IncidentView, mention: readonly string[] = []): string {
+  return truncateMrkdwn(withMention(mention, `Still firing: ${escapeMrkdwn(v.title)} (received ${v.count} times since ${v.openedAt})`), LIMITS.fallback);
 }
 
 /** Thread reply when the incident resolves. */
 export function resolvedReplyText(v: IncidentView): string {
-  return truncate(`Resolved: ${v.title} (fired ${v.count} ${v.count === 1 ? 'time' : 'times'})`, LIMITS.fallback);
+  return truncateMrkdwn(`Resolved: ${escapeMrkdwn(v.title)} (fired ${v.count} ${v.count === 1 ? 'time' : 'times'})`, LIMITS.fallback);
 }

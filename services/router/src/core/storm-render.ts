@@ -1,7 +1,7 @@
 import type { AliasState } from '@alertbus/schemas';
 import { LIMITS, type SlackMessage } from './render';
 import type { Storm } from './storm';
-import { codePoints, escapeMrkdwn, truncate } from './text';
+import { codePoints, escapeMrkdwn, truncate, truncateMrkdwn } from './text';
 
 const ICON = { open: '🔥', acknowledged: '👀', resolved: '✅' } as const;
 
@@ -32,12 +32,12 @@ export function renderStormSummary(storm: Storm, members: readonly AliasState[])
   const head = `Alert storm in ${storm.channel}: ${members.length} incident${members.length === 1 ? '' : 's'} gathered here since ${storm.since}`;
   const why = `More than ${storm.limits.threshold} new incidents within ${storm.limits.window}: further ones are listed here instead of one thread each, until it calms down. ${open} still open.`;
   return {
-    text: truncate(`[STORM] ${head} (${open} open)`, LIMITS.fallback),
+    text: truncateMrkdwn(`[STORM] ${escapeMrkdwn(head)} (${open} open)`, LIMITS.fallback),
     blocks: [
       { type: 'header', text: { type: 'plain_text', text: truncate(`🌩️ Alert storm in ${storm.channel}`, LIMITS.header), emoji: true } },
-      { type: 'section', text: { type: 'mrkdwn', text: truncate(`*${escapeMrkdwn(head)}*\n${escapeMrkdwn(why)}`, LIMITS.sectionText) } },
+      { type: 'section', text: { type: 'mrkdwn', text: truncateMrkdwn(`*${escapeMrkdwn(head)}*\n${escapeMrkdwn(why)}`, LIMITS.sectionText) } },
       { type: 'section', text: { type: 'mrkdwn', text: lines(members, LIMITS.sectionText - 10) || '—' } },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(`storm ${storm.id}`, LIMITS.sectionText) }] },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: truncateMrkdwn(`storm ${escapeMrkdwn(storm.id)}`, LIMITS.sectionText) }] },
     ],
   };
 }

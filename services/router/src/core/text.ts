@@ -10,9 +10,19 @@ export function codePoints(text: string): number {
   return Array.from(text).length;
 }
 
-/** Escapes the three characters Slack's mrkdwn treats as control characters. */
+/**
+ * Escapes the three characters Slack treats as control characters in mrkdwn and in a message's top-level
+ * `text` (https://docs.slack.dev/messaging/formatting-message-text#escaping): text that is not ours, escaped,
+ * can never become a mention (<!channel>, <@U…>) or a link. plain_text objects are not parsed and need none.
+ */
 export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Truncates escaped mrkdwn like `truncate`, without leaving half an entity (`&am…`) at the cut. */
+export function truncateMrkdwn(text: string, max: number): string {
+  const cut = truncate(text, max);
+  return cut === text ? cut : cut.replace(/&[a-z]{0,3}…$/, '…');
 }
 
 /** Label entries sorted by name, so renderings do not depend on the order a source sent them in. */

@@ -11,7 +11,8 @@ import {
   type StormControl,
 } from '@alertbus/schemas';
 import { parseDuration } from './duration';
-import { parseMatcher } from '@alertbus/schemas';
+import { parseMatcher, regexCountProblem, type Matcher } from '@alertbus/schemas';
+import { mentionMarkup, normaliseUsergroups, usergroupIdProblem } from './mention';
 import { parseTemplate } from './template';
 import type {
   CompiledInhibitRule,
@@ -156,7 +157,7 @@ function inherit<T extends object>(parent: T | undefined, own: T | undefined): T
 }
 
 function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value) && !(value instanceof RegExp)) {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const v of Object.values(value as object)) deepFreeze(v);
   }
@@ -179,11 +180,15 @@ function semanticProblems(value: unknown, locateAt: LocateAt): RulesProblem[] {
   };
   const matchers = (list: unknown, segments: Segment[]) => {
     if (!Array.isArray(list)) return;
+    const parsedOk: Matcher[] = [];
     list.forEach((text: unknown, j) => {
       if (typeof text !== 'string') return;
       const parsed = parseMatcher(text);
-      if (!parsed.ok) at([...segments, j], parsed.error);
+      if (parsed.ok) parsedOk.push(parsed.matcher);
+      else at([...segments, j], parsed.error);
     });
+    const tooMany = regexCountProblem(parsedOk);
+    if (tooMany) at(segments, tooMany);
   };
   const pagerAlias = (pager: unknown, segments: Segment[]) => {
     if (!isObject(pager) || typeof pager.alias !== 'string') return;
@@ -191,6 +196,21 @@ function semanticProblems(value: unknown, locateAt: LocateAt): RulesProblem[] {
     if (!parsed.ok) at([...segments, 'alias'], parsed.error);
   };
   if (!isObject(value)) return problems;
+  const usergroups = isObject(value.usergroups) ? normaliseUsergroups(value.usergroups as Record<string, string>) : {};
+  if (isObject(value.usergroups)) {
+    for (const [handle, id] of Object.entries(value.usergroups)) {
+      const problem = typeof id === 'string' ? usergroupIdProblem(id) : null;
+      if (problem) at(['usergroups', handle], problem);
+    }
+  }
+  const mention = (list: unknown, segments: Segment[]) => {
+    if (!Array.isArray(list)) return;
+    list.forEach((entry: unknown, j) => {
+      if (typeof entry !== 'string') return;
+      const m = mentionMarkup(entry, usergroups);
+      if (!m.ok) at([...segments, j], m.error);
+    });
+  };
   if (isObject(value.defaults)) {
     zero(value.defaults.repeat_interval, ['defaults', 'repeat_interval']);
     pagerAlias(value.defaults.pager, ['defaults', 'pager']);
@@ -202,6 +222,7 @@ function semanticProblems(value: unknown, locateAt: LocateAt): RulesProblem[] {
       problems.push({ ...locateAt([...segments, 'drop']), path: pathText(segments), message: 'a rule with drop: true takes no slack, pager or continue' });
     }
     zero(r.repeat_interval, [...segments, 'repeat_interval']);
+    mention(r.mention, [...segments, 'mention']);
     pagerAlias(r.pager, [...segments, 'pager']);
     if (Array.isArray(r.routes)) r.routes.forEach((child: unknown, j) => rule(child, [...segments, 'routes', j]));
   };
@@ -227,13 +248,18 @@ function semanticProblems(value: unknown, locateAt: LocateAt): RulesProblem[] {
 const parsedMatchers = (texts: readonly string[] | undefined) =>
   (texts ?? []).map(parseMatcher).flatMap((p) => (p.ok ? [p.matcher] : []));
 
-function buildRule(r: RoutingRule, path: string, parent: CompiledRule | undefined): CompiledRule {
+/** A rule's `mention` as Slack markup (the file was checked: every entry resolves). */
+const mentionOf = (list: readonly string[] | undefined, usergroups: Readonly<Record<string, string>>) =>
+  list?.map((e) => mentionMarkup(e, usergroups)).flatMap((m) => (m.ok ? [m.markup] : []));
+
+function buildRule(r: RoutingRule, path: string, parent: CompiledRule | undefined, usergroups: Readonly<Record<string, string>>): CompiledRule {
   const slack = inherit(parent?.slack, slackPart(r.slack));
   const pager = inherit(parent?.pager, pagerPart(r.pager));
   const oncall = inherit(parent?.oncall, oncallPart(r.oncall));
   const allowBots = r.allow_bots ?? parent?.allowBots;
   const own = r.repeat_interval !== undefined ? parseDuration(r.repeat_interval) ?? undefined : undefined;
   const repeatIntervalMs = own ?? parent?.repeatIntervalMs;
+  const mention = mentionOf(r.mention, usergroups) ?? parent?.mention;
   const rule: CompiledRule = {
     path,
     ...(r.name !== undefined ? { name: r.name } : {}),
@@ -243,11 +269,12 @@ function buildRule(r: RoutingRule, path: string, parent: CompiledRule | undefine
     ...(slack ? { slack } : {}),
     ...(pager ? { pager } : {}),
     ...(repeatIntervalMs !== undefined ? { repeatIntervalMs } : {}),
+    ...(mention !== undefined ? { mention: [...new Set(mention)] } : {}),
     ...(oncall ? { oncall } : {}),
     ...(allowBots !== undefined ? { allowBots } : {}),
     routes: [],
   };
-  const routes = (r.routes ?? []).map((child, j) => buildRule(child, `${path}.routes[${j}]`, rule));
+  const routes = (r.routes ?? []).map((child, j) => buildRule(child, `${path}.routes[${j}]`, rule, usergroups));
   return { ...rule, routes };
 }
 
@@ -300,7 +327,8 @@ function build(file: RulesFile, version: string, origin: string, opts: CompileOp
     ...(opts.oncallSchedule ? { schedule: opts.oncallSchedule } : {}),
     ...oncallFromFile,
   };
-  const rules = (file.rules ?? []).map((r, i) => buildRule(r, `rules[${i}]`, undefined));
+  const usergroups = normaliseUsergroups(file.usergroups);
+  const rules = (file.rules ?? []).map((r, i) => buildRule(r, `rules[${i}]`, undefined, usergroups));
   const repeatIntervalMs = parseDuration(d.repeat_interval ?? DEFAULT_REPEAT_INTERVAL) ?? 0;
   if (defaultSlack.enabled && !defaultSlack.channel) {
     problems.push({ ...locateAt(['defaults', 'slack']), path: 'defaults.slack.channel', message: 'is empty' });

@@ -152,6 +152,7 @@ export function route(rules: CompiledRules, input: Routable): Route {
   const pagerFrom = chain.find((r) => r.pager !== undefined)?.pager;
   const pager: PagerSettings = { ...d.pager, ...pagerFrom };
   const repeatIntervalMs = chain.find((r) => r.repeatIntervalMs !== undefined)?.repeatIntervalMs ?? d.repeatIntervalMs;
+  const mention = chain.find((r) => r.mention !== undefined)?.mention ?? [];
   const target = slack.enabled ? channelFor(slackFrom, slack, input, pager.tags) : undefined;
   const alias = input.alias ?? '';
   return {
@@ -159,6 +160,7 @@ export function route(rules: CompiledRules, input: Routable): Route {
     drop: false,
     ...(target && target.channel ? { slackChannel: target.channel, channelSource: target.source } : {}),
     ...(slack.mentionOnCall ? { mentionOnCall: slack.mentionOnCall } : {}),
+    ...(target && mention.length > 0 ? { mention } : {}),
     ...(pager.enabled
       ? {
           pager: {

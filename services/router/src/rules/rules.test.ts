@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { builtinRules, canonicalJson, compileRules } from './compile';
 import { parseDuration } from './duration';
 import { rulesFrom } from '../test-support/scenario';
-import { matches, parseMatcher } from '@alertbus/schemas';
+import { matches, parseMatcher, PATTERN_LIMITS } from '@alertbus/schemas';
 import { matchLabels, route, traceRules } from './route';
 import { parseTemplate, renderTemplate } from './template';
 import type { CompiledRules, Routable, RoutableAlert, RoutableSlackMessage } from './types';
@@ -154,9 +154,9 @@ describe('invalid rules files are rejected with the line and the problem', () =>
     expect(r.message.split('\n')).toEqual([
       'rules.invalid.yaml:3:20: defaults.repeat_interval: must be a duration such as 4h, 30m or 1h30m',
       'rules.invalid.yaml:6:13: rules[0].match[0]: bad matcher "team==\\"db\\"": the value must be a double-quoted string or a word without spaces, quotes or commas',
-      expect.stringMatching(/^rules\.invalid\.yaml:8:13: rules\[1\]\.match\[0\]: bad regex in matcher "service=~\\"api\(\|\\"": Invalid regular expression/),
+      'rules.invalid.yaml:8:13: rules[1].match[0]: bad regex in matcher "service=~\\"api(|\\"": error parsing regexp: missing closing ): `api(|`',
       'rules.invalid.yaml:10:24: rules[2].pager.priority: must be one of "P1", "P2", "P3", "P4", "P5"',
-      'rules.invalid.yaml:12:5: rules[3].slak: unknown field "slak" (expected one of: name, match, slack, pager, repeat_interval, continue, drop, oncall, allow_bots, routes)',
+      'rules.invalid.yaml:12:5: rules[3].slak: unknown field "slak" (expected one of: name, match, slack, pager, repeat_interval, mention, continue, drop, oncall, allow_bots, routes)',
       'rules.invalid.yaml:15:11: rules[4]: a rule with drop: true takes no slack, pager or continue',
     ]);
   });
@@ -324,15 +324,86 @@ describe('more invalid files: nested paths, inhibit, storm control and templates
     expect(r.message.split('\n')).toEqual([
       'rules.invalid-more.yaml:6:17: rules[0].routes[0].match[0]: bad matcher "severity==\\"critical\\"": the value must be a double-quoted string or a word without spaces, quotes or commas',
       'rules.invalid-more.yaml:7:25: rules[0].routes[0].pager.alias: unknown placeholder {{ nope }} in "{{ labels.x }}-{{ nope }}" (expected {{ alias }}, {{ source }}, {{ severity }} or {{ labels.NAME }})',
-      expect.stringMatching(/^rules\.invalid-more\.yaml:10:20: inhibit\[0\]\.target_match\[0\]: bad regex in matcher/),
+      'rules.invalid-more.yaml:10:20: inhibit[0].target_match[0]: bad regex in matcher "severity=~\\"warn(ing\\"": error parsing regexp: missing closing ): `warn(ing`',
       'rules.invalid-more.yaml:12:14: storm_control.threshold: must be >= 1',
       'rules.invalid-more.yaml:13:11: storm_control.window: must be longer than 0',
     ]);
   });
 
+  test('rules.invalid-regex.yaml: what RE2 cannot run is named by line; backtracking-prone patterns are fine', () => {
+    const r = compileRules(readFileSync(testdata('rules.invalid-regex.yaml')), 'rules.invalid-regex.yaml', { defaultChannel: '#alerts' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const unsupported = (what: string) => `(${what} are not supported: patterns use RE2 syntax, as in Alertmanager)`;
+    expect(r.message.split('\n')).toEqual([
+      `rules.invalid-regex.yaml:4:13: rules[0].match[0]: bad regex in matcher "host=~\\"(?!db).*\\"": error parsing regexp: invalid or unsupported Perl syntax: \`(?!\` ${unsupported('lookahead and lookbehind')}`,
+      `rules.invalid-regex.yaml:6:13: rules[1].match[0]: bad regex in matcher "pair=~\\"(a)\\\\1\\"": error parsing regexp: invalid escape sequence: \`\\1\` ${unsupported('backreferences')}`,
+      `rules.invalid-regex.yaml:11:20: inhibit[0].target_match[0]: bad regex in matcher "service=~\\"(?<=api-)v1\\"": error parsing regexp: invalid named capture: \`(?<=api-)v1\` ${unsupported('lookahead and lookbehind')}`,
+    ]);
+  });
+
+  test(`too long a regex, or too many in one list, is named by line (limits: ${PATTERN_LIMITS.maxLength} characters, ${PATTERN_LIMITS.maxPerList} per list)`, () => {
+    const many = Array.from({ length: PATTERN_LIMITS.maxPerList + 1 }, (_, i) => `'l${i}=~"v.*"'`).join(', ');
+    const yaml = `rules:\n  - name: long\n    match: ['host=~"${'a'.repeat(PATTERN_LIMITS.maxLength + 1)}"']\n  - name: many\n    match: [${many}]\n`;
+    const r = compileRules(yaml, 'limits.yaml', { defaultChannel: '#a' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.message.split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^limits\\.yaml:3:13: rules\\[0\\]\\.match\\[0\\]: bad regex in matcher "host=~\\\\"a+…": the regex is ${PATTERN_LIMITS.maxLength + 1} characters long; at most ${PATTERN_LIMITS.maxLength} are allowed$`)),
+      `limits.yaml:5:12: rules[1].match: ${PATTERN_LIMITS.maxPerList + 1} regex matchers (=~, !~) in one list; at most ${PATTERN_LIMITS.maxPerList} are allowed`,
+    ]);
+  });
+
+  test('every rules file of the tests, examples/rules.yaml and the YAML examples of the READMEs compile with RE2', () => {
+    const files = readdirSync(testdata('.')).filter((f) => f.endsWith('.yaml') && !/invalid|syntax-error/.test(f));
+    expect(files.length).toBeGreaterThan(10);
+    for (const f of files) expect(compileRules(readFileSync(testdata(f)), f, { defaultChannel: '#a' })).toMatchObject({ ok: true });
+    const repo = path.resolve(__dirname, '../../../..');
+    expect(compileRules(readFileSync(path.join(repo, 'examples/rules.yaml')), 'examples/rules.yaml', { defaultChannel: '#a' })).toMatchObject({ ok: true });
+    const readmes = ['README.md', 'services/router/README.md'].map((f) => readFileSync(path.join(repo, f), 'utf8'));
+    const examples = readmes.flatMap((md) => [...md.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!)).filter((y) => /^(rules|defaults|inhibit):/m.test(y));
+    expect(examples.length).toBeGreaterThanOrEqual(3);
+    for (const y of examples) {
+      const r = compileRules(y, 'README example', { defaultChannel: '#a' });
+      if (!r.ok) throw new Error(`${r.message}\n---\n${y}`);
+    }
+  });
+
   test('an unknown field deep in a nested rule lists the fields a rule takes', () => {
     const r = compileRules('rules:\n  - routes:\n      - routes:\n          - chanel: x\n', 'n.yaml', { defaultChannel: '#a' });
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.message).toMatch(/^n\.yaml:4:13: rules\[0\]\.routes\[0\]\.routes\[0\]\.chanel: unknown field "chanel" \(expected one of: name, match, slack, pager, repeat_interval, continue, drop, oncall, allow_bots, routes\)$/);
+    if (!r.ok) expect(r.message).toMatch(/^n\.yaml:4:13: rules\[0\]\.routes\[0\]\.routes\[0\]\.chanel: unknown field "chanel" \(expected one of: name, match, slack, pager, repeat_interval, mention, continue, drop, oncall, allow_bots, routes\)$/);
+  });
+});
+
+describe('mention: who an incident pings, only where a rule asks (rules.mention.yaml)', () => {
+  const rules = load('rules.mention.yaml');
+  test.each<[labels: Record<string, string>, severity: string, mention: string[] | undefined]>([
+    [{ alertname: 'DiskFull', env: 'staging' }, 'warning', ['<!subteam^S0SRE123>', '<@U0LEAD01>']], // @sre via usergroups
+    [{ alertname: 'DiskFull', env: 'prod' }, 'warning', ['<!channel>', '<!subteam^S0DBA456>']], // a nested rule's own list; handles ignore case
+    [{ alertname: 'DiskFull', env: 'dev' }, 'warning', undefined], // mention: [] turns the inherited one off
+    [{ alertname: 'Other' }, 'critical', ['<!here>', '<!subteam^S0ONCALL>']], // a group by its id
+    [{ team: 'web' }, 'warning', undefined], // a rule without mention
+    [{}, 'warning', undefined], // the defaults never ping
+  ])('%j (%s) → %j', (labels, severity, mention) => {
+    expect(route(rules, alertOf(labels, { severity })).mention).toEqual(mention);
+  });
+
+  test('no Slack channel, no mention', () => {
+    const r = compileRules('rules:\n  - mention: [channel]\n    slack: { enabled: false }\n', 'x.yaml', { defaultChannel: '#a' });
+    expect(r.ok && route(r.rules, alertOf({})).mention).toBeUndefined();
+  });
+
+  test('what is not a mention, an unknown handle and a bad group id are named by line', () => {
+    const yaml = 'usergroups:\n  ops: "not-an-id"\nrules:\n  - mention: [everyone, "@nobody", "u123", channel]\n';
+    const r = compileRules(yaml, 'm.yaml', { defaultChannel: '#a' });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.message.split('\n')).toEqual([
+      'm.yaml:2:8: usergroups.ops: "not-an-id" is not a user group id: expected S… (Slack: the group\'s ⋮ menu → Copy group ID)',
+      'm.yaml:4:15: rules[0].mention[0]: "everyone" is not a mention: expected channel, here, @handle (a user group listed under usergroups), a user group id (S…) or a user id (U…, W…)',
+      'm.yaml:4:25: rules[0].mention[1]: unknown user group @nobody: name its id in the file\'s usergroups (usergroups: { nobody: S0123ABCD })',
+      'm.yaml:4:36: rules[0].mention[2]: "u123" is not a mention: expected channel, here, @handle (a user group listed under usergroups), a user group id (S…) or a user id (U…, W…)',
+    ]);
   });
 });

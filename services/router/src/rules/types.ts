@@ -34,6 +34,8 @@ export interface RuleActions {
   readonly slack?: Partial<SlackSettings>;
   readonly pager?: Partial<PagerSettings>;
   readonly repeatIntervalMs?: number;
+  /** Slack markup of who the incident's root post and re-notifications ping (`<!channel>`, `<!subteam^S…>`, `<@U…>`); [] pings nobody. */
+  readonly mention?: readonly string[];
   readonly oncall?: Partial<OnCallSettings>;
   /** Slack messages of other apps pass this rule (they are dropped unless a rule of the chain allows them). */
   readonly allowBots?: boolean;
@@ -104,6 +106,8 @@ export interface Route {
   readonly channelSource?: ChannelSource;
   /** Schedule whose on-call should be mentioned. */
   readonly mentionOnCall?: string;
+  /** Who the root post and re-notifications ping, as Slack markup (the rule's `mention`); absent: nobody. */
+  readonly mention?: readonly string[];
   /** Absent when the alert pages no one. */
   readonly pager?: {
     readonly priority: PagerPriority;

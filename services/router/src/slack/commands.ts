@@ -1,3 +1,6 @@
+import { RE2JS } from 're2js';
+import { escapeMrkdwn } from '../core/text';
+
 /** What a mention or DM asks for: one of the commands, or (the default) a request for help. */
 export type SlackCommand =
   | { name: 'help' }
@@ -11,8 +14,8 @@ export type SlackCommandName = SlackCommand['name'];
 
 interface CommandPattern {
   readonly name: Exclude<SlackCommandName, 'request'>;
-  /** Tried against the text with the leading mentions removed, trimmed, whitespace collapsed. */
-  readonly pattern: RegExp;
+  /** Tried against the whole text with the leading mentions removed, trimmed, whitespace collapsed (RE2: linear time). */
+  readonly pattern: RE2JS;
   /** How help shows it. */
   readonly usage: string;
   readonly summary: string;
@@ -21,22 +24,25 @@ interface CommandPattern {
 /** A schedule name: one word, or anything in double quotes (Opsgenie names may contain spaces). */
 const SCHEDULE = String.raw`(?:\s+(?:["“](?<quoted>[^"“”]+)["”]|(?<word>[^\s"“”]+)))?`;
 
+/** A command's pattern: matched against the whole text, case-insensitively. */
+const command = (source: string) => RE2JS.compile(`^(?:${source})$`, RE2JS.CASE_INSENSITIVE);
+
 const TABLE: CommandPattern[] = [
-  { name: 'help', pattern: /^(?:help|\?)$/i, usage: 'help', summary: 'this list' },
+  { name: 'help', pattern: command(String.raw`help|\?`), usage: 'help', summary: 'this list' },
   {
     name: 'oncall',
-    pattern: new RegExp(`^on-?call${SCHEDULE}$`, 'i'),
+    pattern: command(`on-?call${SCHEDULE}`),
     usage: 'oncall [schedule]',
     summary: 'who is on call (for that schedule, else for the one the rules name)',
   },
   {
     name: 'cache-clear',
-    pattern: new RegExp(`^cache clear${SCHEDULE}$`, 'i'),
+    pattern: command(`cache clear${SCHEDULE}`),
     usage: 'cache clear [schedule]',
     summary: 'forget the cached on-call answers (of one schedule, else all)',
   },
-  { name: 'ack', pattern: /^(?:ack|acknowledge)$/i, usage: 'ack', summary: "acknowledge the incident (in an incident's thread)" },
-  { name: 'resolve', pattern: /^resolve$/i, usage: 'resolve', summary: "resolve the incident (in an incident's thread)" },
+  { name: 'ack', pattern: command('ack|acknowledge'), usage: 'ack', summary: "acknowledge the incident (in an incident's thread)" },
+  { name: 'resolve', pattern: command('resolve'), usage: 'resolve', summary: "resolve the incident (in an incident's thread)" },
 ];
 
 /**
@@ -45,22 +51,25 @@ const TABLE: CommandPattern[] = [
  */
 export const COMMANDS: readonly CommandPattern[] = Object.freeze(TABLE.map((c) => Object.freeze({ ...c })));
 
-/** A user or app mention as Slack writes it in text: <@U123> or <@U123|name>. */
-const LEADING_MENTIONS = /^(?:\s*<@[A-Z0-9]+(?:\|[^>]*)?>[\s,:]*)+/i;
+/** User or app mentions as Slack writes them in text (<@U123> or <@U123|name>), with what separates them. */
+const LEADING_MENTIONS = RE2JS.compile(String.raw`^(?:\s*<@[A-Z0-9]+(?:\|[^>]*)?>[\s,:]*)+`, RE2JS.CASE_INSENSITIVE);
 
 /**
  * The text without the mentions it starts with (`<@UBOT> help` → `help`), whitespace collapsed. Only leading
  * ones: a mention later in the text is part of what the person says ("oncall, then tell <@U42>").
  */
 export function stripLeadingMentions(text: string): string {
-  return text.replace(LEADING_MENTIONS, '').replace(/\s+/g, ' ').trim();
+  const lead = LEADING_MENTIONS.exec(text);
+  const rest = lead ? text.slice(lead[0].length) : text;
+  return rest.replace(/\s+/g, ' ').trim();
 }
 
 /** Which command the message is; text that matches no pattern is a request. */
 export function parseCommand(text: string): SlackCommand {
   const t = stripLeadingMentions(text);
   for (const c of COMMANDS) {
-    const m = c.pattern.exec(t);
+    // re2js answers in the shape of RegExp#exec, named groups included.
+    const m = c.pattern.exec(t) as RegExpExecArray | null;
     if (!m) continue;
     const schedule = (m.groups?.quoted ?? m.groups?.word)?.trim();
     switch (c.name) {
@@ -78,7 +87,7 @@ export function parseCommand(text: string): SlackCommand {
 export function helpText(schedule: string | undefined): string {
   const lines = COMMANDS.map((c) => `• \`${c.usage}\` — ${c.summary}`);
   const fallback = schedule
-    ? `Anything else is a request for help: I answer in its thread with the on-call of *${schedule}*.`
+    ? `Anything else is a request for help: I answer in its thread with the on-call of *${escapeMrkdwn(schedule)}*.`
     : 'Anything else is a request for help, handled as the routing rules say.';
   return ['Mention me with one of:', ...lines, fallback].join('\n');
 }

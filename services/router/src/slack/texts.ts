@@ -10,9 +10,18 @@ export function userRef(user: string | undefined): string {
   return user ? slackUserRef(user) : 'someone';
 }
 
+/**
+ * What the person wrote, as plain text: without the mentions it starts with, and with Slack's own escapes
+ * (`&lt;` `&gt;` `&amp;`, which Slack puts in every message's text) undone, so the title and the pager read
+ * "a < b", and whatever shows it in Slack escapes it once, as any other text.
+ */
+export function requestText(text: string): string {
+  return stripLeadingMentions(text).replace(/&(lt|gt|amp);/g, (_, e: string) => (e === 'lt' ? '<' : e === 'gt' ? '>' : '&'));
+}
+
 /** The incident title: what the person wrote, without the mention of the app, on one line. */
 export function requestTitle(text: string): string {
-  const t = stripLeadingMentions(text);
+  const t = requestText(text);
   return t === '' ? 'Slack request' : truncate(t, TITLE_MAX);
 }
 
@@ -59,13 +68,13 @@ export function requestDescription(m: {
   channel: string;
   permalink?: string;
 }): string {
-  const lines = [stripLeadingMentions(m.text) || '(no text)', '', `Requested in Slack by ${requesterLabel(m)} in channel ${m.channel}.`];
+  const lines = [requestText(m.text) || '(no text)', '', `Requested in Slack by ${requesterLabel(m)} in channel ${m.channel}.`];
   if (m.permalink) lines.push(`Message: ${m.permalink}`);
   return lines.join('\n');
 }
 
 export function editedNote(user: string | undefined, text: string): string {
-  return truncate(`The Slack message was edited${user ? ` by ${user}` : ''}. It now says:\n${stripLeadingMentions(text) || '(no text)'}`, 25_000);
+  return truncate(`The Slack message was edited${user ? ` by ${user}` : ''}. It now says:\n${requestText(text) || '(no text)'}`, 25_000);
 }
 
 export const DELETED_NOTE = 'The Slack message was deleted.';

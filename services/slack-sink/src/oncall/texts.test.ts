@@ -45,4 +45,11 @@ describe('on-call reply texts', () => {
   test('escapeMrkdwn', () => {
     expect(escapeMrkdwn('<@U1> & co')).toBe('&lt;@U1&gt; &amp; co');
   });
+
+  test('only Slack user ids become mentions; a schedule name is inserted as written, never re-read as a template', () => {
+    expect(onCallReplyText({ replyTemplate: '{requester} {mentions} ({schedule})', requester: '<!channel>' }, { ...found, schedule: "$& {mentions} <!here>" })).toBe(
+      '&lt;!channel&gt; <@U0ALICE> <@U0BOB> ($&amp; {mentions} &lt;!here&gt;)',
+    );
+    expect(cacheClearedText('B0OTHERBOT', [])).toBe('The on-call cache is cleared (0 schedules), as B0OTHERBOT asked: the next lookup asks Opsgenie again.');
+  });
 });

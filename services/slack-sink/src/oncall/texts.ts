@@ -19,17 +19,21 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-const mention = (userId: string) => `<@${userId}>`;
+/** A Slack user id as a mention: the on-call (the point of the reply) and who asked; anything else as escaped text. */
+const mention = (userId: string) => (/^[UW][A-Z0-9]{2,}$/.test(userId) ? `<@${userId}>` : escapeMrkdwn(userId));
 
 export function onCallReplyText(command: Pick<ReplyWithOnCall, 'replyTemplate' | 'requester'>, r: OnCallResolution): string {
   const schedule = escapeMrkdwn(r.schedule);
   const unmatched = r.unmatchedEmails.map(escapeMrkdwn).join(', ');
   switch (r.outcome) {
     case 'mentioned': {
-      const text = (command.replyTemplate ?? DEFAULT_REPLY_TEMPLATE)
-        .replace(/\{mentions\}/g, r.slackUserIds.map(mention).join(' '))
-        .replace(/\{schedule\}/g, schedule)
-        .replace(/\{requester\}/g, command.requester ? mention(command.requester) : '');
+      // One pass, with functions: a value is inserted as it is ("$&" in a schedule name stays "$&"), never re-scanned.
+      const values: Record<string, string> = {
+        mentions: r.slackUserIds.map(mention).join(' '),
+        schedule,
+        requester: command.requester ? mention(command.requester) : '',
+      };
+      const text = (command.replyTemplate ?? DEFAULT_REPLY_TEMPLATE).replace(/\{(mentions|schedule|requester)\}/g, (_, k: string) => values[k]!);
       return unmatched ? `${text}\n(Also on call, without a Slack account for their email: ${unmatched}.)` : text;
     }
     case 'nobody-on-call':

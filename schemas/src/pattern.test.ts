@@ -1,0 +1,125 @@
+/**
+ * Matchers' regexes mean what they mean in Alertmanager (Go's RE2 syntax, fully anchored), are refused with
+ * RE2's own message when RE2 cannot run them, and match in time linear in the value, whatever the pattern.
+ */
+import { matches, parseMatcher, regexCountProblem, type Matcher } from './matcher';
+import { compilePattern, PATTERN_LIMITS } from './pattern';
+
+const matcher = (text: string): Matcher => {
+  const p = parseMatcher(text);
+  if (!p.ok) throw new Error(p.error);
+  return p.matcher;
+};
+
+describe('RE2 semantics, as in Alertmanager', () => {
+  test.each<[pattern: string, value: string, matched: boolean]>([
+    ['crit', 'critical', false], // fully anchored
+    ['crit.*', 'critical', true],
+    ['a|ab', 'ab', true], // the anchors apply to the whole alternation
+    ['(?i)critical', 'CRITICAL', true], // inline flags (JavaScript's RegExp has none)
+    ['(?i:db)-primary', 'DB-primary', true],
+    [String.raw`\d+`, '42', true],
+    [String.raw`\d+`, '٤٢', false], // \d, \w and \s are ASCII-only in RE2
+    [String.raw`\w+`, 'café', false],
+    [String.raw`\s`, '\u00a0', false],
+    ['.*', 'two\nlines', false], // . does not match a newline…
+    ['(?s).*', 'two\nlines', true], // …unless (?s)
+    ['[[:alpha:]]+', 'db', true], // POSIX classes
+    [String.raw`\p{Greek}+`, 'αβγ', true], // Unicode classes
+    [String.raw`\QA.B\E`, 'A.B', true], // quoted literal
+    [String.raw`\QA.B\E`, 'AxB', false],
+    [String.raw`\x{41}`, 'A', true],
+    ['.', '😀', true], // one code point, not one UTF-16 unit
+    ['^db$', 'db', true], // anchors inside the pattern are harmless
+    ['', '', true],
+    ['', 'x', false],
+  ])('%j on %j → %s', (pattern, value, matched) => {
+    const compiled = compilePattern(pattern);
+    if (!compiled.ok) throw new Error(compiled.error);
+    expect(compiled.pattern.test(value)).toBe(matched);
+  });
+
+  test.each<[pattern: string, error: RegExp]>([
+    ['(?=a)b', /^error parsing regexp: invalid or unsupported Perl syntax: `\(\?=` \(lookahead and lookbehind are not supported: patterns use RE2 syntax, as in Alertmanager\)$/],
+    ['(?!a)b', /invalid or unsupported Perl syntax: `\(\?!` \(lookahead and lookbehind are not supported/],
+    ['(?<=a)b', /lookahead and lookbehind are not supported/],
+    ['(?<!a)b', /lookahead and lookbehind are not supported/],
+    [String.raw`(a)\1`, /^error parsing regexp: invalid escape sequence: `\\1` \(backreferences are not supported/],
+    [String.raw`(?<x>a)\k<x>`, /backreferences are not supported/],
+    ['a++', /invalid nested repetition operator: `\+\+` \(possessive quantifiers are not supported/],
+    ['a{1001}', /^error parsing regexp: invalid repeat count: `\{1001\}`$/],
+    [String.raw`\Z`, /^error parsing regexp: invalid escape sequence: `\\Z`$/],
+    ['api(|', /^error parsing regexp: missing closing \): `api\(\|`$/],
+    // Concatenated into ^(?:…)$ this would parse and match "a…" anywhere; it must stand on its own.
+    ['a)|(b', /^error parsing regexp: unexpected \): `a\)\|\(b`$/],
+  ])('%j is refused: %s', (pattern, error) => {
+    expect(compilePattern(pattern)).toEqual({ ok: false, error: expect.stringMatching(error) });
+  });
+
+  test('each pattern compiles once: the same source gives the same compiled pattern', () => {
+    const a = compilePattern('db-.*');
+    const b = compilePattern('db-.*');
+    expect(a.ok && b.ok && a.pattern === b.pattern).toBe(true);
+    if (a.ok) expect(Object.isFrozen(a.pattern)).toBe(true);
+  });
+});
+
+describe("matcher values are unquoted as Alertmanager does (OpenMetrics escapes; other backslashes stay)", () => {
+  test.each<[text: string, labels: Record<string, string>, matched: boolean]>([
+    [String.raw`host=~"db\.example"`, { host: 'db.example' }, true],
+    [String.raw`host=~"db\.example"`, { host: 'dbxexample' }, false], // \. stays an escaped dot
+    [String.raw`port=~"\d+"`, { port: '8080' }, true], // \d stays a digit class
+    [String.raw`word=~"\bdisk\b.*"`, { word: 'disk full' }, true], // \b stays a word boundary, not a backspace
+    [String.raw`path="C:\temp"`, { path: String.raw`C:\temp` }, true], // \t is not a tab here
+    [String.raw`msg="say \"hi\""`, { msg: 'say "hi"' }, true],
+    [String.raw`msg="two\nlines"`, { msg: 'two\nlines' }, true],
+    [String.raw`msg="back\\slash"`, { msg: String.raw`back\slash` }, true],
+  ])('%s on %j → %s', (text, labels, matched) => {
+    expect(matches(matcher(text), labels)).toBe(matched);
+  });
+});
+
+describe('limits', () => {
+  test(`a regex of ${PATTERN_LIMITS.maxLength} characters compiles; one more is refused, saying so`, () => {
+    expect(compilePattern('a'.repeat(PATTERN_LIMITS.maxLength)).ok).toBe(true);
+    expect(compilePattern('é'.repeat(PATTERN_LIMITS.maxLength)).ok).toBe(true); // code points, not bytes
+    expect(compilePattern('a'.repeat(PATTERN_LIMITS.maxLength + 1))).toEqual({
+      ok: false,
+      error: `the regex is ${PATTERN_LIMITS.maxLength + 1} characters long; at most ${PATTERN_LIMITS.maxLength} are allowed`,
+    });
+  });
+
+  test('an error quotes a long matcher only in part', () => {
+    const p = parseMatcher(`host=~"${'a'.repeat(5000)}"`);
+    expect(p.ok).toBe(false);
+    if (!p.ok) expect(p.error.length).toBeLessThan(400);
+  });
+
+  test(`at most ${PATTERN_LIMITS.maxPerList} regex matchers in one list; equality matchers do not count`, () => {
+    const regexes = (n: number) => Array.from({ length: n }, (_, i) => matcher(`l${i}=~"v.*"`));
+    const equals = Array.from({ length: 30 }, (_, i) => matcher(`e${i}="v"`));
+    expect(regexCountProblem([...regexes(PATTERN_LIMITS.maxPerList), ...equals])).toBeNull();
+    expect(regexCountProblem(regexes(PATTERN_LIMITS.maxPerList + 1))).toBe(
+      `${PATTERN_LIMITS.maxPerList + 1} regex matchers (=~, !~) in one list; at most ${PATTERN_LIMITS.maxPerList} are allowed`,
+    );
+  });
+});
+
+describe('linear time: patterns that make a backtracking engine run for hours are decided at once', () => {
+  // With JavaScript's RegExp each of these takes about 2^40 steps (hours); RE2 never backtracks. The bound
+  // only has to separate "finished" from "stuck": it is thousands of times the usual figure (see npm run bench).
+  const GENEROUS_MS = 2_000;
+  test.each<[pattern: string, length: number, tail: string]>([
+    ['(a|a)*b', 40, ''],
+    ['(a+)+b', 40, ''],
+    ['(a|aa)*c', 40, ''],
+    ['(.*a){20}', 40, 'b'],
+    ['(a|a)*b', 4_000, ''],
+  ])('%j against %i a\'s', (pattern, length, tail) => {
+    const value = 'a'.repeat(length) + tail;
+    const m = matcher(`host=~"${pattern}"`);
+    const started = process.hrtime.bigint();
+    expect(matches(m, { host: value })).toBe(false);
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(GENEROUS_MS);
+  });
+});
