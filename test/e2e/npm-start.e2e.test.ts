@@ -1,9 +1,11 @@
 /**
  * `npm start` tells the truth at start-up: a service that exits while the stack starts makes it show that
  * service's reason, stop everything and exit non-zero without ever saying "ready"; Ctrl-C while it starts
- * stops everything it started.
+ * stops everything it started. A machine without what it takes gets told before anything starts.
  */
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { dropTestDatabase } from '../support/db';
 import { freePortsEnv, npmStart, type NpmStart } from '../support/npm-start';
 
@@ -65,4 +67,26 @@ test('Ctrl-C while the services start: everything started is stopped, npm start 
   expect(out).toMatch(/^\[alertbus\] stopped$/m);
   expect(out).not.toMatch(READY);
   expect(run.groupMembers()).toEqual([]);
+});
+
+test('a Java older than 17 on PATH and no KAFKA_BROKERS: one line says so and how to install one, nothing is started', async () => {
+  const bin = mkdtempSync(join(tmpdir(), 'alertbus-old-java-'));
+  try {
+    // A `java` that answers like an OpenJDK 11 does, first on PATH.
+    writeFileSync(join(bin, 'java'), '#!/bin/sh\necho \'openjdk version "11.0.22" 2024-01-16\' >&2\n');
+    chmodSync(join(bin, 'java'), 0o755);
+    const env = await baseEnv();
+    delete env.KAFKA_BROKERS;
+    const run = start([], { ...env, PATH: `${bin}:${env.PATH}` });
+    const code = await run.exited;
+    const out = run.output();
+    expect(code).toBe(1);
+    expect(out).toMatch(/^\[alertbus\] missing: a Java runtime ≥ 17 for the local Kafka broker \(found Java 11\) — install: .+$/m);
+    expect(out).toMatch(/^\[alertbus\] nothing was started$/m);
+    expect(out).not.toMatch(/^\[alertbus\] (Postgres:|KAFKA_BROKERS not set|starting|ready)/m);
+    expect(out).not.toMatch(/^\[(postgres|history|router|slack-sink|opsgenie-sink|ingest)\]/m);
+    expect(run.groupMembers()).toEqual([]);
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
 });
