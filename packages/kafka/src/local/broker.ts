@@ -19,6 +19,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { ensureKafkaJars, kafkaHome } from './jars';
+import { run } from './run';
 
 export { ensureKafkaJars, kafkaHome } from './jars';
 
@@ -52,24 +53,6 @@ const STOP_GRACE_MS = 15_000;
 const TAIL_CHARS = 8_000;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Runs a command to completion; rejects with the tail of its output on a non-zero exit. */
-function run(cmd: string, args: string[], cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const keep = (b: Buffer) => {
-      out = (out + b.toString('utf8')).slice(-TAIL_CHARS);
-    };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    child.on('error', (e) => reject(new Error(`cannot run ${cmd}: ${e.message}`)));
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve(out);
-      else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${out.trim()}`));
-    });
-  });
-}
 
 /** Free TCP ports on 127.0.0.1, all distinct (the listeners are held open until every port is known). */
 async function freePorts(n: number): Promise<number[]> {

@@ -4,13 +4,13 @@
  * must match the SHA-1 Maven Central publishes beside it and the SHA-1 pinned in the list, so neither a
  * tampered mirror nor a changed list goes unnoticed. Maven is needed only to re-pin the list (`pin`).
  */
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { run } from './run';
 
 export const MAVEN_CENTRAL = 'https://repo1.maven.org/maven2';
 
@@ -267,24 +267,6 @@ async function fetchInto(home: string, lib: string, list: JarList, opts: FetchJa
   } finally {
     await fsp.rm(tmp, { recursive: true, force: true });
   }
-}
-
-/** Runs a command to completion; rejects with the tail of its output on a non-zero exit. */
-function run(cmd: string, args: string[], cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const keep = (b: Buffer) => {
-      out = (out + b.toString('utf8')).slice(-8_000);
-    };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    child.on('error', (e) => reject(new Error(`cannot run ${cmd}: ${e.message}`)));
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve(out);
-      else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${out.trim()}`));
-    });
-  });
 }
 
 /**
