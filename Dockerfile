@@ -1,19 +1,22 @@
-# One image for every alertbus service; docker-compose.yml picks the entry point per service.
-FROM node:20-bookworm-slim
-WORKDIR /app
-COPY package.json package-lock.json ./
-COPY schemas/package.json schemas/
-COPY packages/common/package.json packages/common/
-COPY packages/kafka/package.json packages/kafka/
-COPY packages/sink-runtime/package.json packages/sink-runtime/
-COPY packages/stand-ins/package.json packages/stand-ins/
-COPY services/ingest/package.json services/ingest/
-COPY services/router/package.json services/router/
-COPY services/slack-sink/package.json services/slack-sink/
-COPY services/opsgenie-sink/package.json services/opsgenie-sink/
-COPY services/history/package.json services/history/
-RUN npm ci --no-audit --no-fund
+# One image for every alertbus service: compiled JavaScript run by plain node as a non-root user, with
+# production dependencies only. docker-compose.yml picks the entry point per service.
+# test/e2e/dist-build.e2e.test.ts runs these same steps (build, runtime tree, npm ci --omit=dev, the
+# compose commands under this ENV) without a container engine.
+
+# Build: all dependencies, tsc of every workspace's src/ into its dist/, then the tree the image ships.
+FROM node:20-bookworm-slim AS build
+WORKDIR /src
 COPY . .
-ENV NODE_ENV=production
+RUN npm ci --no-audit --no-fund \
+ && npm run build \
+ && node --import tsx scripts/runtime-tree.ts /app
+
+# Run: the built tree and its production dependencies; workspace packages resolve to their dist/
+# under Node's `production` condition (package.json "exports"), so nothing needs TypeScript at run time.
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production NODE_OPTIONS=--conditions=production
+WORKDIR /app
+COPY --from=build /app ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 USER node
-CMD ["node", "--import", "tsx", "services/ingest/src/main.ts"]
+CMD ["node", "services/ingest/dist/main.js"]

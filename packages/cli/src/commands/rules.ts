@@ -17,14 +17,16 @@ import {
   type Explanation,
 } from '@alertbus/router';
 import { deriveId, RulesFile, schemaAjv, validateEnvelope, type AlertSource, type Envelope } from '@alertbus/schemas';
-import { normaliseAlertmanager } from '../../../../services/ingest/src/normalise/alertmanager';
-import { normaliseGeneric } from '../../../../services/ingest/src/normalise/generic';
-import { normaliseGrafana } from '../../../../services/ingest/src/normalise/grafana';
-import type { NormaliseResult } from '../../../../services/ingest/src/normalise/result';
-import { toAlertEnvelopes } from '../../../../services/ingest/src/envelopes';
-import { AlertmanagerPayload } from '../../../../services/ingest/src/payloads/alertmanager';
-import { GenericPayload } from '../../../../services/ingest/src/payloads/generic';
-import { GrafanaPayload } from '../../../../services/ingest/src/payloads/grafana';
+import {
+  AlertmanagerPayload,
+  GenericPayload,
+  GrafanaPayload,
+  normaliseAlertmanager,
+  normaliseGeneric,
+  normaliseGrafana,
+  toAlertEnvelopes,
+  type NormaliseResult,
+} from '@alertbus/ingest';
 
 /** A problem the user can fix: printed as is, exit code 1 (or 2 for usage). */
 class CliError extends Error {

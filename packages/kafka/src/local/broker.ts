@@ -1,7 +1,7 @@
 /**
  * A real single-node KRaft Apache Kafka 3.9.2 broker for tests and local runs, started from the jars
- * that Maven copies into `kafka/lib/` (see `kafka/pom.xml`). No Docker needed, only a JDK (17+) and,
- * the first time, Maven.
+ * pinned in `kafka/jars.json` and fetched from Maven Central into `kafka/lib/` (see ./jars.ts). No Docker
+ * and no Maven needed, only a Java runtime (17+).
  *
  *   const broker = await startLocalBroker();
  *   // broker.brokers -> ['127.0.0.1:41234']
@@ -13,11 +13,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { ensureKafkaJars, kafkaHome } from './jars';
+import { run } from './run';
+
+export { ensureKafkaJars, kafkaHome } from './jars';
 
 export interface LocalBroker {
   /** Bootstrap addresses, `host:port`. */
@@ -37,149 +41,18 @@ export interface StartLocalBrokerOptions {
   port?: number;
   /** Progress messages. */
   log?: (m: string) => void;
+  /** The `kafka/` folder (jars.json, log4j.properties, lib/); default kafkaHome(). */
+  home?: string;
+  /** Aborting it while the broker starts stops the broker and rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export const KAFKA_VERSION = '3.9.2';
-const KAFKA_JAR = `kafka_2.13-${KAFKA_VERSION}.jar`;
-/** Jars whose presence means an earlier copy finished (the copy is installed by an atomic rename). */
-const REQUIRED_JARS = [KAFKA_JAR, `kafka-clients-${KAFKA_VERSION}.jar`, 'slf4j-reload4j-1.7.36.jar', 'reload4j-1.2.25.jar'];
-const MVN_COPY_ARGS = [
-  '-B',
-  '-q',
-  'org.apache.maven.plugins:maven-dependency-plugin:3.7.1:copy-dependencies',
-  '-DincludeScope=runtime',
-];
 const READY_TIMEOUT_MS = 60_000;
 const STOP_GRACE_MS = 15_000;
 const TAIL_CHARS = 8_000;
 
-/** The repository's `kafka/` folder (pom.xml, log4j.properties, lib/). */
-export function kafkaHome(): string {
-  const fromEnv = process.env.ALERTBUS_KAFKA_HOME;
-  if (fromEnv) return path.resolve(fromEnv);
-  // packages/kafka/src/local -> repository root
-  return path.resolve(__dirname, '..', '..', '..', '..', 'kafka');
-}
-
-function hasJars(dir: string): boolean {
-  return REQUIRED_JARS.every((j) => existsSync(path.join(dir, j)));
-}
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Runs a command to completion; rejects with the tail of its output on a non-zero exit. */
-function run(cmd: string, args: string[], cwd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const keep = (b: Buffer) => {
-      out = (out + b.toString('utf8')).slice(-TAIL_CHARS);
-    };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    child.on('error', (e) => reject(new Error(`cannot run ${cmd}: ${e.message}`)));
-    child.on('close', (code, signal) => {
-      if (code === 0) resolve(out);
-      else reject(new Error(`${cmd} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${out.trim()}`));
-    });
-  });
-}
-
-/**
- * Makes sure the broker's classpath is in `kafka/lib/` and returns that folder. Runs Maven only when the
- * jars are missing. Safe to call from several processes at once: a lock file keeps all but one from
- * downloading, and the copy goes to a private temp folder that is renamed into place only when complete,
- * so `lib/` is never seen half-filled.
- */
-export async function ensureKafkaJars(opts: { log?: (m: string) => void } = {}): Promise<string> {
-  const log = opts.log ?? (() => {});
-  const home = kafkaHome();
-  const lib = path.join(home, 'lib');
-  if (hasJars(lib)) return lib;
-  if (!existsSync(path.join(home, 'pom.xml'))) throw new Error(`no pom.xml in ${home}`);
-
-  const lockPath = path.join(home, '.lib.lock');
-  const deadline = Date.now() + 10 * 60_000;
-  let announced = false;
-  for (;;) {
-    if (hasJars(lib)) return lib;
-    let lock: fsp.FileHandle | undefined;
-    try {
-      lock = await fsp.open(lockPath, 'wx');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    if (lock) {
-      try {
-        await lock.writeFile(String(process.pid));
-        await lock.close();
-        if (hasJars(lib)) return lib;
-        await fetchInto(home, lib, log);
-        return lib;
-      } finally {
-        await fsp.rm(lockPath, { force: true });
-      }
-    }
-    // Someone else holds the lock: wait for them, or take over a lock left by a dead process.
-    const holder = Number((await fsp.readFile(lockPath, 'utf8').catch(() => '')).trim());
-    if (holder > 0 && !processAlive(holder)) {
-      await fsp.rm(lockPath, { force: true });
-      continue;
-    }
-    if (!holder) {
-      // Lock just created and not yet written, or written by something else: give it a moment, then judge by age.
-      const st = await fsp.stat(lockPath).catch(() => undefined);
-      if (st && Date.now() - st.mtimeMs > 30_000) await fsp.rm(lockPath, { force: true });
-    }
-    if (!announced) {
-      log(`waiting for another process (pid ${holder || '?'}) to fetch the Kafka jars`);
-      announced = true;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${lockPath}`);
-    await sleep(500);
-  }
-}
-
-async function fetchInto(home: string, lib: string, log: (m: string) => void): Promise<void> {
-  // Temp copies left by processes that died mid-fetch (we hold the lock, so none is in use).
-  for (const name of await fsp.readdir(home)) {
-    const owner = /^\.lib-tmp-(\d+)-/.exec(name)?.[1];
-    if (owner && !processAlive(Number(owner))) await fsp.rm(path.join(home, name), { recursive: true, force: true });
-  }
-  const tmp = path.join(home, `.lib-tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const started = Date.now();
-  log(`fetching Kafka ${KAFKA_VERSION} jars with Maven into ${lib}`);
-  try {
-    await run('mvn', [...MVN_COPY_ARGS, `-DoutputDirectory=${tmp}`], home);
-    if (!hasJars(tmp)) throw new Error(`Maven finished but ${KAFKA_JAR} is not in ${tmp}`);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await fsp.rename(tmp, lib); // atomic; also replaces an empty lib/
-        break;
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt > 2) throw e;
-        if (hasJars(lib)) return; // someone else installed a complete copy
-        // A stale or partial lib/ (e.g. an interrupted manual run): move it aside, then retry.
-        const stale = `${lib}.stale-${process.pid}-${randomBytes(4).toString('hex')}`;
-        await fsp.rename(lib, stale).catch(() => {});
-        await fsp.rm(stale, { recursive: true, force: true });
-      }
-    }
-    log(`fetched Kafka jars in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  } finally {
-    await fsp.rm(tmp, { recursive: true, force: true });
-  }
-}
 
 /** Free TCP ports on 127.0.0.1, all distinct (the listeners are held open until every port is known). */
 async function freePorts(n: number): Promise<number[]> {
@@ -354,6 +227,7 @@ interface LaunchOptions {
   /** Folder the watchdog removes if this process dies without stopping the broker. */
   removeOnOrphan?: string;
   log: (m: string) => void;
+  signal?: AbortSignal;
   /** Runs after the broker has exited, inside stop(). */
   afterStop: () => Promise<void>;
 }
@@ -457,6 +331,11 @@ async function launch(o: LaunchOptions): Promise<LocalBroker> {
         /Address already in use/.test(tail),
       );
     }
+    if (o.signal?.aborted) {
+      await waitForExit();
+      releaseTies();
+      throw o.signal.reason;
+    }
     try {
       await probe(brokers);
       break;
@@ -491,8 +370,9 @@ async function launch(o: LaunchOptions): Promise<LocalBroker> {
  */
 export async function startLocalBroker(opts: StartLocalBrokerOptions = {}): Promise<LocalBroker> {
   const log = opts.log ?? (() => {});
-  const home = kafkaHome();
-  const lib = await ensureKafkaJars({ log });
+  const home = opts.home ?? kafkaHome();
+  const lib = await ensureKafkaJars({ log, home });
+  opts.signal?.throwIfAborted();
   const started = Date.now();
 
   const ownsDataDir = !opts.dataDir;
@@ -516,6 +396,7 @@ export async function startLocalBroker(opts: StartLocalBrokerOptions = {}): Prom
           controllerPort,
           removeOnOrphan: ownsDataDir ? dataDir : undefined,
           log,
+          signal: opts.signal,
           afterStop: cleanupDataDir,
         });
         const secs = ((Date.now() - started) / 1000).toFixed(1);

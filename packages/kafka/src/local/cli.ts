@@ -1,18 +1,20 @@
 /**
  * Local Kafka for development:
  *
- *   npx tsx packages/kafka/src/local/cli.ts fetch                 # copy the broker jars into kafka/lib/
+ *   npx tsx packages/kafka/src/local/cli.ts fetch                 # the pinned broker jars into kafka/lib/ (HTTPS, checksummed)
  *   npx tsx packages/kafka/src/local/cli.ts start [--port N] [--data-dir DIR]
+ *   npx tsx packages/kafka/src/local/cli.ts pin                   # after editing kafka/pom.xml: re-pin kafka/jars.json (needs Maven)
  *
  * `start` runs a single-node KRaft broker in the foreground, prints `KAFKA_BROKERS=host:port` on stdout,
  * and stops it on SIGINT/SIGTERM. Progress goes to stderr.
  */
 import { ensureKafkaJars, startLocalBroker } from './broker';
+import { pinJars } from './jars';
 
 const log = (m: string) => process.stderr.write(`[kafka] ${m}\n`);
 
 function usage(): never {
-  process.stderr.write('usage: cli.ts fetch | start [--port N] [--data-dir DIR]\n');
+  process.stderr.write('usage: cli.ts fetch | start [--port N] [--data-dir DIR] | pin\n');
   process.exit(2);
 }
 
@@ -39,6 +41,11 @@ async function main(): Promise<void> {
     const started = Date.now();
     const lib = await ensureKafkaJars({ log });
     log(`jars ready in ${lib} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    return;
+  }
+  if (cmd === 'pin') {
+    const list = await pinJars({ log });
+    log(`pinned ${list.jars.length} jars in kafka/jars.json`);
     return;
   }
   if (cmd !== 'start') usage();

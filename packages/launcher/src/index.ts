@@ -1,0 +1,3 @@
+export * from './supervisor';
+export * from './preflight';
+export * from './embedded-postgres';

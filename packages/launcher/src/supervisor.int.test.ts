@@ -1,0 +1,124 @@
+/**
+ * The Supervisor with real child processes: "ready" only when every child answers, the first child to exit
+ * is reported with the last lines it wrote, an abort or stop() during start-up leaves nothing running, and
+ * stop() goes newest first.
+ */
+import { freePort, httpReady, ProcessExitedError, Supervisor, type ProcessSpec } from './supervisor';
+
+/** A child that serves HTTP on `port` after `delayMs`, and says goodbye on SIGTERM. */
+function server(name: string, port: number, o: { delayMs?: number; ignoreTerm?: boolean } = {}): ProcessSpec {
+  const script = `
+    const http = require('node:http');
+    console.log('${name} starting');
+    setTimeout(() => http.createServer((q, s) => s.end('ok')).listen(${port}, '127.0.0.1'), ${o.delayMs ?? 0});
+    process.on('SIGTERM', () => { console.log('${name} got SIGTERM'); if (!${Boolean(o.ignoreTerm)}) process.exit(0); });
+  `;
+  return { name, command: process.execPath, args: ['-e', script], env: process.env, ready: () => httpReady(`http://127.0.0.1:${port}/`) };
+}
+
+/** A child that complains and exits, as a service with a bad configuration does. */
+function failing(name: string): ProcessSpec {
+  const script = `console.log('${name} loading config'); console.error('${name}: invalid configuration: FOO must be set'); process.exit(3);`;
+  return { name, command: process.execPath, args: ['-e', script], env: process.env, ready: async () => false };
+}
+
+/** A child that never becomes ready. */
+function hanging(name: string): ProcessSpec {
+  return { name, command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'], env: process.env, ready: async () => false };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('Supervisor', () => {
+  let sup: Supervisor | undefined;
+  afterEach(async () => {
+    await sup?.stop();
+    sup = undefined;
+  });
+
+  it('resolves once every child is ready, and stop() ends them newest first', async () => {
+    const lines: string[] = [];
+    sup = new Supervisor({ output: (name, line) => lines.push(`${name}: ${line}`) });
+    await sup.start([server('db', await freePort())]);
+    await sup.start([server('a', await freePort(), { delayMs: 300 }), server('b', await freePort())]);
+    const pids = sup.pids();
+    expect(pids).toHaveLength(3);
+    expect(pids.every(alive)).toBe(true);
+
+    await sup.stop();
+    expect(pids.some(alive)).toBe(false);
+    const terms = lines.filter((l) => l.endsWith('got SIGTERM'));
+    expect(terms).toEqual(['b: b got SIGTERM', 'a: a got SIGTERM', 'db: db got SIGTERM']);
+  });
+
+  it('rejects as soon as a child exits during start-up, with its exit and the last lines it wrote', async () => {
+    sup = new Supervisor();
+    const started = sup.start([hanging('history'), failing('ingest')]);
+    const err = await started.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ProcessExitedError);
+    expect((err as ProcessExitedError).process).toBe('ingest');
+    expect((err as Error).message).toBe(
+      'ingest exited during start-up (exit code 3); its log ends:\n  ingest loading config\n  ingest: invalid configuration: FOO must be set',
+    );
+    const [historyPid] = sup.pids();
+    expect(alive(historyPid!)).toBe(true);
+    await sup.stop();
+    expect(alive(historyPid!)).toBe(false);
+  });
+
+  it('reports a child that exits after start-up to onFailure', async () => {
+    sup = new Supervisor();
+    await sup.start([server('router', await freePort())]);
+    const failure = new Promise<ProcessExitedError>((resolve) => sup!.onFailure(resolve));
+    process.kill(sup.pids()[0]!, 'SIGKILL');
+    const err = await failure;
+    expect(err.message).toBe('router exited unexpectedly (signal SIGKILL); its log ends:\n  router starting');
+  });
+
+  it('an abort during start-up rejects with its reason, and stop() leaves nothing running', async () => {
+    const abort = new AbortController();
+    sup = new Supervisor({ signal: abort.signal });
+    await sup.start([server('db', await freePort())]);
+    const outcome = sup.start([hanging('router'), hanging('ingest')]).then(
+      () => 'resolved',
+      (e: Error) => e.message,
+    );
+    const pids = sup.pids();
+    expect(pids).toHaveLength(3);
+    abort.abort(new Error('SIGINT'));
+    expect(await outcome).toBe('SIGINT');
+    await sup.stop();
+    expect(pids.some(alive)).toBe(false);
+  });
+
+  it('stop() during start-up makes start() reject instead of waiting for readiness that will not come', async () => {
+    sup = new Supervisor();
+    const outcome = sup.start([hanging('router')]).then(
+      () => 'resolved',
+      (e: Error) => e.message,
+    );
+    const pid = sup.pids()[0]!;
+    await sup.stop();
+    expect(await outcome).toBe('stopped before every process was ready');
+    expect(alive(pid)).toBe(false);
+  });
+
+  it('kills a child that ignores SIGTERM once the grace period is over', async () => {
+    sup = new Supervisor({ stopGraceMs: 500 });
+    await sup.start([server('stubborn', await freePort(), { ignoreTerm: true })]);
+    const pid = sup.pids()[0]!;
+    await sup.stop();
+    expect(alive(pid)).toBe(false);
+    expect(sup.tail('stubborn')).toContain('stubborn got SIGTERM');
+  });
+});
