@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import {
   AlertSource,
+  AnyKey,
   AlertStatus,
   DecisionReason,
   Labels,
@@ -39,7 +40,7 @@ export const AlertReceived = Type.Object(
     endsAt: Type.Optional(Timestamp),
     links: Type.Array(Link),
     groupKey: Type.Optional(Type.String()),
-    values: Type.Optional(Type.Record(Type.String(), Type.Union([Type.Number(), Type.Null()]))),
+    values: Type.Optional(Type.Record(AnyKey, Type.Union([Type.Number(), Type.Null()]))),
     request: Type.Optional(
       Type.Object(
         {

@@ -255,6 +255,17 @@ describe('text every part can keep', () => {
     for (const e of [dirty!, clean!]) expect(JSON.stringify(e)).not.toMatch(/\\u0000|\\ud[89a-f]/i);
   });
 
+  test('a label whose name holds a line break is still checked: a number as its value is refused, not passed on', async () => {
+    const base = await makeApp();
+    for (const key of ['extra\n', 'extra\u2028', 'a\u2029b']) {
+      const body = JSON.stringify({ alerts: [{ status: 'firing', labels: { alertname: 'x', [key]: 0 } }] });
+      const { res, written } = await sent(() => post(base, '/webhooks/alertmanager', body));
+      expect(res.statusCode).toBe(400);
+      expect((res.json() as { message: string }).message).toMatch(/^body\/alerts\/0\/labels\/extra.*must be string|^body\/alerts\/0\/labels\/a.b must be string/s);
+      expect(written(TOPICS.alertsReceived)).toBe(0);
+    }
+  });
+
   test('a field that is nothing but controls is empty once cleaned, and refused as empty by the schema', async () => {
     const base = await makeApp();
     const res = await post(base, '/webhooks/generic', '{"title":"\\u0000\\u0001"}');
