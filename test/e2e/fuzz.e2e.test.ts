@@ -75,6 +75,8 @@ test(`${COUNT} mutated real payloads: no 5xx but 503, no dropped connection, and
   const explain = (o: Outcome) => `#${o.request.index} ${o.request.endpoint} [${o.request.story.join('; ')}] → ${o.status ?? o.error} ${o.body?.slice(0, 300) ?? ''}`;
   const dropped = outcomes.filter((o) => o.error !== undefined);
   const failed = outcomes.filter((o) => o.status !== undefined && o.status >= 500 && o.status !== 503);
+  const unavailable = outcomes.filter((o) => o.status === 503).sort((a, b) => a.request.index - b.request.index);
+  if (unavailable.length > 0) process.stderr.write(`[fuzz] first 503s: ${unavailable.slice(0, 3).map(explain).join('\n')}\n[ingest] ${stack.output('ingest').slice(-2000)}\n`);
   expect({ seed: SEED, dropped: dropped.map(explain) }).toEqual({ seed: SEED, dropped: [] });
   expect({ seed: SEED, failed: failed.map(explain) }).toEqual({ seed: SEED, failed: [] });
 

@@ -37,6 +37,11 @@ export type Accepted = AcceptedBody;
 /** Kafka's default limit for one record batch is 1 MiB; one event must stay below it with room for framing. */
 export const MAX_EVENT_BYTES = 1_000_000;
 
+/** What an event costs in a record batch besides its value: key, the three headers and the record's framing. */
+export function recordOverhead(event: AnyEnvelope): number {
+  return Buffer.byteLength(event.alias) + Buffer.byteLength(event.id) + event.type.length + 96;
+}
+
 /**
  * Turns a normalised webhook into events and writes them in ONE send, resolving only once Kafka has
  * acknowledged every record; everything that can reject the request is checked before anything is sent.
@@ -82,7 +87,7 @@ export async function writeEvents(deps: AcceptDeps, events: AnyEnvelope[], opts:
       );
     }
     // Checked as it grows, so a request that would amplify stops costing work as soon as it is over.
-    total += bytes;
+    total += bytes + recordOverhead(event);
     if (total > deps.maxNormalisedBytes) {
       throw new HttpError(
         413,

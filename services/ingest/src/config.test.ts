@@ -10,7 +10,7 @@ describe('loadConfig', () => {
       tokens: [],
       bodyLimit: 1024 * 1024,
       maxAlerts: 1000,
-      maxNormalisedBytes: 4 * 1024 * 1024,
+      maxNormalisedBytes: 1_000_000,
       kafkaBrokers: ['127.0.0.1:9092'],
       kafkaTimeoutMs: 10_000,
     });

@@ -70,7 +70,12 @@ function loadSlackConfig(env: Env): SlackIngestConfig | undefined {
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 export const DEFAULT_MAX_ALERTS = 1000;
-export const DEFAULT_MAX_NORMALISED_BYTES = 4 * 1024 * 1024;
+/**
+ * A request's events go to Kafka in one produce call, never split, so per partition they must fit one record
+ * batch: the broker's default max.message.bytes is 1 MiB. Beyond it the broker refuses the batch, and the
+ * idempotent producer is left out of sequence for that partition (see the README).
+ */
+export const DEFAULT_MAX_NORMALISED_BYTES = 1_000_000;
 
 /** A bearer token of INGEST_TOKENS and the name of whoever sends with it. */
 export interface NamedToken {

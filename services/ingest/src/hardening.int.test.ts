@@ -150,35 +150,64 @@ describe('limits per request', () => {
     expect(written(TOPICS.alertsReceived)).toBe(0);
   });
 
-  test('a 1 MiB request of 900 KB group fields and 1000 tiny alerts stays about 1 MB on Kafka: the group is kept once', async () => {
-    const base = await makeApp({ bodyLimit: 2 * 1024 * 1024 });
-    const group = { status: 'firing', receiver: 'r', commonAnnotations: { blob: 'g'.repeat(900_000) }, groupLabels: { a: 'b' } };
-    const alerts = Array.from({ length: 1000 }, (_, i) => ({ status: 'firing', labels: { alertname: 'Tiny', i: String(i) } }));
+  test('500 KB of group fields with 500 tiny alerts is about 0.8 MB on Kafka, not 250 MB: the group is kept once', async () => {
+    const base = await makeApp();
+    const group = { status: 'firing', receiver: 'r', commonAnnotations: { blob: 'g'.repeat(500_000) }, groupLabels: { a: 'b' } };
+    const alerts = Array.from({ length: 500 }, (_, i) => ({ status: 'firing', labels: { alertname: 'Tiny', i: String(i) } }));
     const { res, written } = await sent(() => post(base, '/webhooks/alertmanager', JSON.stringify({ ...group, alerts })));
     expect(res.statusCode).toBe(202);
-    expect(written(TOPICS.alertsReceived)).toBe(1000);
+    expect(written(TOPICS.alertsReceived)).toBe(500);
 
     const { ids } = res.json() as { ids: string[] };
     const events = await eventsOf<Envelope<'AlertReceived'>>(TOPICS.alertsReceived, ids);
     const bytes = events.reduce((n, e) => n + Buffer.byteLength(JSON.stringify(e)), 0);
-    // The group once, plus about 600 bytes per alert; each alert carrying the group would make 900 MB.
-    expect(bytes).toBeLessThan(2_000_000);
+    expect(bytes).toBeLessThan(900_000); // the group once, plus about 600 bytes per alert
     expect((events[0]!.data.raw as { group: unknown }).group).toEqual(group);
     for (const [i, e] of events.entries()) {
-      expect(e.data.request).toEqual({ id: ids[0], index: i, count: 1000 });
+      expect(e.data.request).toEqual({ id: ids[0], index: i, count: 500 });
       if (i > 0) expect(e.data.raw).toEqual(alerts[i]);
     }
   });
 
-  test('a group field copied into every alert (a huge groupKey) cannot amplify: 413 on the normalised size', async () => {
+  test('the amplifying request (900 KB of group fields, 1000 tiny alerts) stops at the normalised limit: 413, nothing written', async () => {
+    const base = await makeApp({ bodyLimit: 2 * 1024 * 1024 });
+    const alerts = Array.from({ length: 1000 }, (_, i) => ({ status: 'firing', labels: { alertname: 'Tiny', i: String(i) } }));
+    const body = JSON.stringify({ commonAnnotations: { blob: 'g'.repeat(900_000) }, alerts });
+    const { res, written } = await sent(() => post(base, '/webhooks/alertmanager', body));
+    expect(res.statusCode).toBe(413);
+    expect((res.json() as { message: string }).message).toMatch(/^the request comes to more than 1000000 bytes once normalised \(by alert \d+ of 1000; INGEST_MAX_NORMALISED_BYTES\)/);
+    expect(written(TOPICS.alertsReceived)).toBe(0);
+  });
+
+  test('a group field copied into every alert (a huge groupKey) cannot amplify: 413 within the first alerts', async () => {
     const base = await makeApp({ bodyLimit: 2 * 1024 * 1024 });
     const alerts = Array.from({ length: 1000 }, (_, i) => ({ status: 'firing', labels: { i: String(i) } }));
     const body = JSON.stringify({ groupKey: 'k'.repeat(300_000), alerts });
     const { res, written } = await sent(() => post(base, '/webhooks/alertmanager', body));
     expect(res.statusCode).toBe(413);
-    // Stopped within the first few alerts, not after serialising 300 MB.
-    expect((res.json() as { message: string }).message).toMatch(/^the request comes to more than 4194304 bytes once normalised \(by alert 1[0-9] of 1000; INGEST_MAX_NORMALISED_BYTES\)/);
+    // Stopped at the third alert, not after serialising 300 MB.
+    expect((res.json() as { message: string }).message).toMatch(/^the request comes to more than 1000000 bytes once normalised \(by alert 2 of 1000; INGEST_MAX_NORMALISED_BYTES\)/);
     expect(written(TOPICS.alertsReceived)).toBe(0);
+  });
+
+  test('a Slack request that would exceed what one Kafka batch holds is refused too (413), and ingest keeps accepting', async () => {
+    const base = await makeApp();
+    const payload = JSON.parse(fixtureText('slack/block_actions_button_docs_example.json')) as { actions: unknown[]; filler?: string };
+    payload.filler = 'f'.repeat(60_000);
+    payload.actions = Array.from({ length: 20 }, () => payload.actions[0]);
+    const form = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+    const ts = String(Math.floor(Date.now() / 1000));
+    const { res, written } = await sent(() =>
+      post(base, '/slack/interactions', form, {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': ts,
+        'x-slack-signature': slackSignature(SECRET, ts, Buffer.from(form)),
+      }),
+    );
+    expect(res.statusCode).toBe(413);
+    expect((res.json() as { message: string }).message).toMatch(/by Slack action \d+ of 20; INGEST_MAX_NORMALISED_BYTES/);
+    expect(written(TOPICS.slackReceived)).toBe(0);
+    expect((await post(base, '/webhooks/generic', JSON.stringify({ title: 'still accepted' }))).statusCode).toBe(202);
   });
 
   test('JSON nested deeper than 64 levels → 400, before anything recurses over it', async () => {
