@@ -1,6 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
 
-export const Labels = Type.Record(Type.String(), Type.String(), {
+/**
+ * A map key that is any string. TypeBox's default record key pattern `^(.*)$` does not match keys holding a
+ * newline or U+2028 (`.` stops at line terminators), and a key it does not match is not checked at all.
+ */
+export const AnyKey = Type.String({ pattern: '^[\\s\\S]*$' });
+
+export const Labels = Type.Record(AnyKey, Type.String(), {
   description: 'Label name → value, as sent by the monitoring source.',
 });
 export type Labels = Static<typeof Labels>;

@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import {
   AlertSource,
+  AnyKey,
   AlertStatus,
   DecisionReason,
   Labels,
@@ -14,6 +15,14 @@ import { TOPICS } from './topics';
 
 const Id = Type.String({ minLength: 1, maxLength: 200 });
 const Timestamp = Type.String({ format: 'date-time' });
+
+/** Set by ingest when it had to clean the input's text so that every part can keep it (Postgres, Slack, the pager). */
+const Sanitised = Type.Integer({
+  minimum: 1,
+  description:
+    'How many characters ingest removed (NUL and other control characters but tab and newline) or replaced with U+FFFD ' +
+    '(lone surrogates) in this event\'s text, raw payload and object keys included; absent when none.',
+});
 
 // ---------------------------------------------------------------- received (ingest → router)
 
@@ -31,8 +40,32 @@ export const AlertReceived = Type.Object(
     endsAt: Type.Optional(Timestamp),
     links: Type.Array(Link),
     groupKey: Type.Optional(Type.String()),
-    values: Type.Optional(Type.Record(Type.String(), Type.Union([Type.Number(), Type.Null()]))),
-    raw: Type.Unknown({ description: 'The alert exactly as received; group-level fields under raw.group.' }),
+    values: Type.Optional(Type.Record(AnyKey, Type.Union([Type.Number(), Type.Null()]))),
+    request: Type.Optional(
+      Type.Object(
+        {
+          id: Id,
+          index: Type.Integer({ minimum: 0, description: 'Position of this alert in the request.' }),
+          count: Type.Integer({ minimum: 1, description: 'How many alerts the request carried.' }),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'The webhook request this alert came in. id: the event id of the request\'s first alert, the same on every alert of the request; that alert\'s ' +
+            'raw.group keeps the request\'s group-level fields, once.',
+        },
+      ),
+    ),
+    authenticatedAs: Type.Optional(
+      Type.String({ minLength: 1, description: 'Name of the INGEST_TOKENS entry the request was sent with; absent otherwise.' }),
+    ),
+    sanitised: Type.Optional(Sanitised),
+    raw: Type.Unknown({
+      description:
+        'The alert as received (text cleaned as `sanitised` says). The group-level fields of its request (everything but ' +
+        '`alerts`) are under raw.group of the request\'s first alert only (request.index 0); before requests were recorded, ' +
+        'every alert carried them.',
+    }),
   },
   { additionalProperties: false },
 );
@@ -83,7 +116,8 @@ export const SlackMessageReceived = Type.Object(
     permalink: Type.Optional(
       Type.String({ description: 'Link to the message (workspace URL from auth.test or SLACK_WORKSPACE_URL); absent when unknown.' }),
     ),
-    raw: Type.Unknown({ description: 'The whole event_callback body exactly as received.' }),
+    sanitised: Type.Optional(Sanitised),
+    raw: Type.Unknown({ description: 'The whole event_callback body as received (text cleaned as `sanitised` says).' }),
   },
   {
     additionalProperties: false,
@@ -123,7 +157,8 @@ export const SlackActionReceived = Type.Object(
     actionTs: Type.Optional(Type.String()),
     responseUrl: Type.Optional(Type.String()),
     triggerId: Type.Optional(Type.String()),
-    raw: Type.Unknown({ description: 'The whole interaction payload (the JSON of the payload form field).' }),
+    sanitised: Type.Optional(Sanitised),
+    raw: Type.Unknown({ description: 'The whole interaction payload (the JSON of the payload form field; text cleaned as `sanitised` says).' }),
   },
   {
     additionalProperties: false,

@@ -227,7 +227,7 @@ describe('history', () => {
 
   it('a valid event Postgres refuses to store is dead-lettered alone; the rest of its batch is applied', async () => {
     const base = suppressed(50, INCIDENT_ID);
-    const poisoned = { ...base, data: { ...base.data, title: 'NUL \u0000 in a title' } } as AnyEnvelope;
+    const poisoned = { ...base, occurredAt: '0000-01-01T00:00:00Z' } as AnyEnvelope; // valid RFC 3339, no year 0 in Postgres
     const next = suppressed(51, INCIDENT_ID);
     await producer.send([poisoned, next]);
 

@@ -4,6 +4,7 @@ import { HttpError } from './http-error';
 import type { IngestMetrics } from './metrics';
 import type { NormaliseResult } from './normalise/result';
 import type { AcceptedBody } from './payloads/common';
+import type { RequestCleaning } from './plugins/json-body';
 import { TimeoutError, withTimeout } from './timeout';
 
 /** What ingest needs from a producer: `EventProducer` from @alertbus/kafka has this shape. */
@@ -20,6 +21,15 @@ export interface AcceptDeps {
   metrics: IngestMetrics;
   now: () => Date;
   newId: () => string;
+  /** Most bytes one request's events may come to, serialised (INGEST_MAX_NORMALISED_BYTES). */
+  maxNormalisedBytes: number;
+}
+
+/** What ingest knows about a webhook request besides its body. */
+export interface RequestFacts {
+  /** The INGEST_TOKENS name it was sent with. */
+  authenticatedAs?: string;
+  cleaning?: RequestCleaning;
 }
 
 export type Accepted = AcceptedBody;
@@ -27,13 +37,23 @@ export type Accepted = AcceptedBody;
 /** Kafka's default limit for one record batch is 1 MiB; one event must stay below it with room for framing. */
 export const MAX_EVENT_BYTES = 1_000_000;
 
+/** What an event costs in a record batch besides its value: key, the three headers and the record's framing. */
+export function recordOverhead(event: AnyEnvelope): number {
+  return Buffer.byteLength(event.alias) + Buffer.byteLength(event.id) + event.type.length + 96;
+}
+
 /**
  * Turns a normalised webhook into events and writes them in ONE send, resolving only once Kafka has
  * acknowledged every record; everything that can reject the request is checked before anything is sent.
  */
-export async function acceptAlerts(deps: AcceptDeps, source: AlertSource, result: NormaliseResult): Promise<Accepted> {
+export async function acceptAlerts(
+  deps: AcceptDeps,
+  source: AlertSource,
+  result: NormaliseResult,
+  facts: RequestFacts = {},
+): Promise<Accepted> {
   if (!result.ok) throw new HttpError(400, 'invalid_payload', result.message);
-  const events = toAlertEnvelopes(result.alerts, { source, recordedAt: deps.now().toISOString(), newId: deps.newId });
+  const events = toAlertEnvelopes(result.alerts, { source, recordedAt: deps.now().toISOString(), newId: deps.newId, ...facts });
   await writeEvents(deps, events, { what: 'alert', timeoutMs: deps.kafkaTimeoutMs, timeoutVariable: 'INGEST_KAFKA_TIMEOUT_MS' });
   deps.metrics.alertsAccepted.inc({ source }, events.length);
   return { accepted: events.length, ids: events.map((e) => e.id), aliases: events.map((e) => e.alias) };
@@ -52,6 +72,7 @@ export interface WriteOptions {
  * only once Kafka has acknowledged every record (else HttpError 400 / 413 / 503; nothing is sent on 4xx).
  */
 export async function writeEvents(deps: AcceptDeps, events: AnyEnvelope[], opts: WriteOptions): Promise<void> {
+  let total = 0;
   for (const [i, event] of events.entries()) {
     const check = validateEnvelope(event);
     if (!check.ok) {
@@ -63,6 +84,16 @@ export async function writeEvents(deps: AcceptDeps, events: AnyEnvelope[], opts:
         413,
         'payload_too_large',
         `${opts.what} ${i} is ${bytes} bytes once normalised (raw payload included), above the ${MAX_EVENT_BYTES} bytes one Kafka record may hold`,
+      );
+    }
+    // Checked as it grows, so a request that would amplify stops costing work as soon as it is over.
+    total += bytes + recordOverhead(event);
+    if (total > deps.maxNormalisedBytes) {
+      throw new HttpError(
+        413,
+        'payload_too_large',
+        `the request comes to more than ${deps.maxNormalisedBytes} bytes once normalised (by ${opts.what} ${i} of ${events.length}; ` +
+          'INGEST_MAX_NORMALISED_BYTES): send fewer or smaller alerts per request',
       );
     }
   }

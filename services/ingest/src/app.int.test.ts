@@ -11,6 +11,7 @@ import { readTopic, testKafka } from '../../../test/support/kafka';
 import { buildApp, type IngestAppDeps } from './app';
 import { fixtureNames, fixtureText } from './test-support/fixtures';
 import { listenLocal, request } from './test-support/http';
+import { endOffsets as kafkaEndOffsets, recordsBetween } from './test-support/offsets';
 import { settled } from './test-support/retry';
 
 const TOKEN = 'ingest-test-token-5f1c';
@@ -50,30 +51,7 @@ function get(t: TestApp, url: string) {
   return request(t.base, 'GET', url);
 }
 
-/** The end offset of every partition of every alertbus topic: equal snapshots mean nothing was written. */
-function endOffsets(): Promise<Record<string, string>> {
-  return settled(fetchEndOffsets);
-}
-
-async function fetchEndOffsets(): Promise<Record<string, string>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const out: Record<string, string> = {};
-    for (const spec of TOPIC_SPECS) {
-      for (const p of await admin.fetchTopicOffsets(spec.name)) out[`${spec.name}/${p.partition}`] = p.high;
-    }
-    return out;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-function recordsBetween(before: Record<string, string>, after: Record<string, string>, topic: string): number {
-  return Object.keys(after)
-    .filter((k) => k.startsWith(`${topic}/`))
-    .reduce((n, k) => n + Number(BigInt(after[k]!) - BigInt(before[k] ?? '0')), 0);
-}
+const endOffsets = () => kafkaEndOffsets(kafka);
 
 beforeAll(async () => {
   kafka = await settled(() => testKafka('ingest-test'));
@@ -113,11 +91,14 @@ test('an Alertmanager group of two firing alerts → 202 and exactly two valid A
   }
   expect(records.map((r) => r.key).sort()).toEqual(body.aliases);
 
-  // raw is the alert exactly as sent (validation neither coerced nor stripped anything), group fields under raw.group.
+  // raw is the alert exactly as sent (validation neither coerced nor stripped anything); the group's fields are
+  // kept once, under raw.group of the request's first alert, which every alert of the request names.
   const { alerts, ...group } = JSON.parse(fixtureText('alertmanager/zulip_firing_two_alerts.json')) as { alerts: unknown[] };
   const byId = new Map(records.map((r) => [r.event!.id, r.event!]));
   body.ids.forEach((id, i) => {
-    expect((byId.get(id)!.data as { raw: unknown }).raw).toEqual({ ...(alerts[i] as object), group });
+    const data = byId.get(id)!.data as { raw: unknown; request: unknown };
+    expect(data.raw).toEqual(i === 0 ? { ...(alerts[i] as object), group } : alerts[i]);
+    expect(data.request).toEqual({ id: body.ids[0], index: i, count: 2 });
   });
 });
 

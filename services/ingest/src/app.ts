@@ -4,7 +4,7 @@ import { newId as randomId } from '@alertbus/schemas';
 import type { AcceptDeps, IngestProducer } from './accept';
 import type { IngestConfig } from './config';
 import { ingestMetrics, slackMetrics } from './metrics';
-import { bearerAuth } from './plugins/bearer-auth';
+import { bearerAuth, type AcceptedToken } from './plugins/bearer-auth';
 import { formatSchemaErrors, registerErrorHandling } from './plugins/errors';
 import { acceptJsonBodies } from './plugins/json-body';
 import { alertmanagerRoutes } from './routes/alertmanager';
@@ -13,11 +13,11 @@ import { grafanaRoutes } from './routes/grafana';
 import { slackRoutes } from './routes/slack';
 import type { IdentitySource } from './slack/identity';
 import type { UserNameSource } from './slack/user-names';
-import { DEFAULT_SLACK_ACK_TIMEOUT_MS } from './config';
+import { DEFAULT_MAX_ALERTS, DEFAULT_MAX_NORMALISED_BYTES, DEFAULT_SLACK_ACK_TIMEOUT_MS } from './config';
 
 export interface IngestAppDeps {
   producer: IngestProducer;
-  config: Pick<IngestConfig, 'token' | 'bodyLimit' | 'kafkaTimeoutMs'>;
+  config: Pick<IngestConfig, 'token' | 'tokens' | 'bodyLimit' | 'kafkaTimeoutMs' | 'maxAlerts' | 'maxNormalisedBytes'>;
   registry: Registry;
   log: Logger;
   now?: () => Date;
@@ -62,10 +62,12 @@ export function buildApp(deps: IngestAppDeps): FastifyInstance {
     metrics,
     now: deps.now ?? (() => new Date()),
     newId: deps.newId ?? randomId,
+    maxNormalisedBytes: config.maxNormalisedBytes ?? DEFAULT_MAX_NORMALISED_BYTES,
   };
+  const tokens: AcceptedToken[] = [...(config.token ? [{ token: config.token }] : []), ...(config.tokens ?? [])];
   void app.register(async (webhooks) => {
-    acceptJsonBodies(webhooks);
-    if (config.token) webhooks.addHook('onRequest', bearerAuth(config.token));
+    acceptJsonBodies(webhooks, { maxAlerts: config.maxAlerts ?? DEFAULT_MAX_ALERTS });
+    if (tokens.length > 0) webhooks.addHook('onRequest', bearerAuth(tokens));
     await webhooks.register(alertmanagerRoutes, accept);
     await webhooks.register(grafanaRoutes, accept);
     await webhooks.register(genericRoutes, accept);

@@ -1,5 +1,5 @@
 import { ConfigError } from '@alertbus/common';
-import { loadConfig } from './config';
+import { loadConfig, openIngestWarning } from './config';
 
 describe('loadConfig', () => {
   test('defaults', () => {
@@ -7,7 +7,10 @@ describe('loadConfig', () => {
       port: 8080,
       host: '0.0.0.0',
       token: undefined,
+      tokens: [],
       bodyLimit: 1024 * 1024,
+      maxAlerts: 1000,
+      maxNormalisedBytes: 1_000_000,
       kafkaBrokers: ['127.0.0.1:9092'],
       kafkaTimeoutMs: 10_000,
     });
@@ -19,14 +22,23 @@ describe('loadConfig', () => {
       INGEST_PORT: '0',
       INGEST_HOST: '127.0.0.1',
       INGEST_TOKEN: 't0ken',
+      INGEST_TOKENS: 'alertmanager-eu:am-t0ken, grafana:gr.t0ken:with:colons',
       INGEST_BODY_LIMIT: '512kb',
+      INGEST_MAX_ALERTS: '50',
+      INGEST_MAX_NORMALISED_BYTES: '2mb',
       INGEST_KAFKA_TIMEOUT_MS: '2500',
     });
     expect(c).toEqual({
       port: 0,
       host: '127.0.0.1',
       token: 't0ken',
+      tokens: [
+        { name: 'alertmanager-eu', token: 'am-t0ken' },
+        { name: 'grafana', token: 'gr.t0ken:with:colons' },
+      ],
       bodyLimit: 512 * 1024,
+      maxAlerts: 50,
+      maxNormalisedBytes: 2 * 1024 * 1024,
       kafkaBrokers: ['a:1', 'b:2'],
       kafkaTimeoutMs: 2500,
     });
@@ -38,11 +50,49 @@ describe('loadConfig', () => {
     [{ INGEST_BODY_LIMIT: 'lots' }, 'INGEST_BODY_LIMIT must be a size'],
     [{ INGEST_BODY_LIMIT: '0' }, 'INGEST_BODY_LIMIT must be at least 1 byte'],
     [{ INGEST_KAFKA_TIMEOUT_MS: '0' }, 'INGEST_KAFKA_TIMEOUT_MS must be ≥ 1'],
+    [{ INGEST_MAX_ALERTS: '0' }, 'INGEST_MAX_ALERTS must be ≥ 1'],
+    [{ INGEST_MAX_NORMALISED_BYTES: 'big' }, 'INGEST_MAX_NORMALISED_BYTES must be a size'],
+    [{ INGEST_TOKENS: 'no-colon-here' }, 'INGEST_TOKENS entry 1 must be NAME:TOKEN'],
+    [{ INGEST_TOKENS: 'a:x,bad name:y' }, 'INGEST_TOKENS entry 2 must be NAME:TOKEN'],
+    [{ INGEST_TOKENS: 'a:' }, 'INGEST_TOKENS entry 1 ("a") has an empty token'],
+    [{ INGEST_TOKENS: 'a:x,a:y' }, 'INGEST_TOKENS names "a" twice'],
+    [{ INGEST_TOKENS: 'a:x,b:x' }, 'INGEST_TOKENS gives "b" the same token as another entry'],
+    [{ INGEST_TOKEN: 'x', INGEST_TOKENS: 'a:x' }, 'INGEST_TOKENS repeats INGEST_TOKEN'],
     [{ KAFKA_BROKERS: '' }, 'KAFKA_BROKERS is required'],
   ])('%j is refused with a message naming the variable', (env, message) => {
     const run = () => loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', ...env });
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(message);
+  });
+});
+
+test('a refused INGEST_TOKENS never shows a token in its message', () => {
+  for (const raw of ['a:s3cr3t-one,a:s3cr3t-two', 'a:s3cr3t-one,b:s3cr3t-one', 'bad name:s3cr3t-one']) {
+    expect(() => loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', INGEST_TOKENS: raw })).toThrow(ConfigError);
+    try {
+      loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', INGEST_TOKENS: raw });
+    } catch (err) {
+      expect((err as Error).message).not.toContain('s3cr3t');
+    }
+  }
+});
+
+describe('the warning when anyone who can reach ingest can write to it', () => {
+  test.each([
+    ['0.0.0.0', {}, true],
+    ['::', {}, true],
+    ['10.1.2.3', {}, true],
+    ['0.0.0.0', { token: 't' }, false],
+    ['0.0.0.0', { tokens: [{ name: 'am', token: 't' }] }, false],
+    ['127.0.0.1', {}, false],
+    ['127.1.2.3', {}, false],
+    ['localhost', {}, false],
+    ['::1', {}, false],
+    ['[::1]', {}, false],
+  ])('host %s with %j → warned: %s', (host, auth, warned) => {
+    const warning = openIngestWarning({ host, ...auth });
+    expect(warning !== undefined).toBe(warned);
+    if (warning) expect(warning).toMatch(/INGEST_TOKEN.*INGEST_HOST/);
   });
 });
 

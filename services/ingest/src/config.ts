@@ -6,8 +6,14 @@ export interface IngestConfig {
   host: string;
   /** When set, every webhook must carry `Authorization: Bearer <token>`. */
   token?: string;
+  /** INGEST_TOKENS: more accepted bearer tokens, one per sender, whose name is recorded on the events it sends. */
+  tokens?: NamedToken[];
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
+  /** Most alerts one webhook request may carry (INGEST_MAX_ALERTS). */
+  maxAlerts?: number;
+  /** Most bytes one request's events may come to once normalised, raw payloads included (INGEST_MAX_NORMALISED_BYTES). */
+  maxNormalisedBytes?: number;
   kafkaBrokers: string[];
   /** How long a request waits for Kafka to acknowledge its records before answering 503. */
   kafkaTimeoutMs: number;
@@ -63,6 +69,58 @@ function loadSlackConfig(env: Env): SlackIngestConfig | undefined {
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+export const DEFAULT_MAX_ALERTS = 1000;
+/**
+ * A request's events go to Kafka in one produce call, never split, so per partition they must fit one record
+ * batch: the broker's default max.message.bytes is 1 MiB. Beyond it the broker refuses the batch, and the
+ * idempotent producer is left out of sequence for that partition (see the README).
+ */
+export const DEFAULT_MAX_NORMALISED_BYTES = 1_000_000;
+
+/** A bearer token of INGEST_TOKENS and the name of whoever sends with it. */
+export interface NamedToken {
+  name: string;
+  token: string;
+}
+
+const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** INGEST_TOKENS=NAME:TOKEN,… — names are recorded on events, so they must be plain and unique; tokens too. */
+export function parseNamedTokens(raw: string | undefined): NamedToken[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const out: NamedToken[] = [];
+  for (const [i, entry] of raw.split(',').entries()) {
+    const at = entry.indexOf(':');
+    const name = at < 0 ? '' : entry.slice(0, at).trim();
+    const token = at < 0 ? '' : entry.slice(at + 1).trim();
+    // The message names the entry by position and name only: never echo a token.
+    if (!TOKEN_NAME.test(name)) {
+      throw new ConfigError(
+        `INGEST_TOKENS entry ${i + 1} must be NAME:TOKEN with NAME of letters, digits, "_", "." or "-" (at most 64)`,
+      );
+    }
+    if (token === '' || /\s/.test(token)) throw new ConfigError(`INGEST_TOKENS entry ${i + 1} ("${name}") has an empty token or one with whitespace`);
+    if (out.some((t) => t.name === name)) throw new ConfigError(`INGEST_TOKENS names "${name}" twice`);
+    if (out.some((t) => t.token === token)) throw new ConfigError(`INGEST_TOKENS gives "${name}" the same token as another entry`);
+    out.push({ name, token });
+  }
+  return out;
+}
+
+/** Addresses only this machine can reach. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/** The warning to log at start when anyone who can reach the port can write alerts (undefined when not). */
+export function openIngestWarning(config: Pick<IngestConfig, 'host' | 'token' | 'tokens'>): string | undefined {
+  if (isLoopbackHost(config.host) || config.token || (config.tokens?.length ?? 0) > 0) return undefined;
+  return (
+    `INGEST IS OPEN: listening on ${config.host} without INGEST_TOKEN or INGEST_TOKENS, so anyone who can reach this ` +
+    'port can page people and post to Slack. Set INGEST_TOKEN (or INGEST_TOKENS) or listen on 127.0.0.1 (INGEST_HOST).'
+  );
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -71,11 +129,21 @@ export function loadConfig(env: Env = process.env): IngestConfig {
   const bodyLimit = envBytes(env, 'INGEST_BODY_LIMIT', DEFAULT_BODY_LIMIT);
   if (bodyLimit < 1) throw new ConfigError(`INGEST_BODY_LIMIT must be at least 1 byte, got "${env.INGEST_BODY_LIMIT}"`);
   const slack = loadSlackConfig(env);
+  const token = envOptional(env, 'INGEST_TOKEN');
+  const tokens = parseNamedTokens(env.INGEST_TOKENS);
+  if (token !== undefined && tokens.some((t) => t.token === token)) {
+    throw new ConfigError('INGEST_TOKENS repeats INGEST_TOKEN: events sent with it could not say which sender they came from');
+  }
+  const maxNormalisedBytes = envBytes(env, 'INGEST_MAX_NORMALISED_BYTES', DEFAULT_MAX_NORMALISED_BYTES);
+  if (maxNormalisedBytes < 1) throw new ConfigError(`INGEST_MAX_NORMALISED_BYTES must be at least 1 byte, got "${env.INGEST_MAX_NORMALISED_BYTES}"`);
   return {
     port: envInt(env, 'INGEST_PORT', 8080, { min: 0, max: 65535 }),
     host: envString(env, 'INGEST_HOST', '0.0.0.0'),
-    token: envOptional(env, 'INGEST_TOKEN'),
+    token,
+    tokens,
     bodyLimit,
+    maxAlerts: envInt(env, 'INGEST_MAX_ALERTS', DEFAULT_MAX_ALERTS, { min: 1 }),
+    maxNormalisedBytes,
     kafkaBrokers: envBrokers(env),
     kafkaTimeoutMs: envInt(env, 'INGEST_KAFKA_TIMEOUT_MS', 10_000, { min: 1 }),
     ...(slack ? { slack } : {}),

@@ -1,4 +1,6 @@
 /** startIngest as `npm start` and main.ts run it: real Kafka, a real port, a graceful close. */
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { createLogger } from '@alertbus/common';
 import { TOPICS } from '@alertbus/schemas';
 import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
@@ -22,7 +24,7 @@ test('starts on port 0, accepts a webhook over HTTP after Kafka acknowledged it,
 
   const res = await fetch(`${ingest.url}/webhooks/generic`, {
     method: 'POST',
-    // No content type, as `curl -d` would send form encoding: the body is still read as JSON.
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ alias: 'nightly-backup', title: 'Nightly backup failed', severity: 'warning' }),
   });
   expect(res.status).toBe(202);
@@ -40,4 +42,26 @@ test('starts on port 0, accepts a webhook over HTTP after Kafka acknowledged it,
   await running.close();
   expect(running.producer.connected).toBe(false);
   await expect(fetch(`${running.url}/healthz`)).rejects.toThrow();
+});
+
+test('listening on every interface without a token logs a loud warning at start; with a token it does not', async () => {
+  const lines: Array<{ level: number; msg: string }> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  const config = { port: 0, host: '0.0.0.0', bodyLimit: 1024 * 1024, kafkaBrokers: testBrokers(), kafkaTimeoutMs: 10_000 };
+
+  const open = await startIngest(config, { log: pino({ level: 'warn' }, sink) });
+  await open.close();
+  const warnings = lines.filter((l) => l.level === 40);
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]!.msg).toMatch(/^INGEST IS OPEN: listening on 0\.0\.0\.0 without INGEST_TOKEN/);
+
+  lines.length = 0;
+  const guarded = await startIngest({ ...config, tokens: [{ name: 'am', token: 'index-test-token' }] }, { log: pino({ level: 'warn' }, sink) });
+  await guarded.close();
+  expect(lines.filter((l) => /INGEST IS OPEN/.test(l.msg))).toEqual([]);
 });

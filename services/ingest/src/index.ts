@@ -4,7 +4,7 @@ import { createLogger, createRegistry, type Logger, type Registry } from '@alert
 import type { Kafka } from 'kafkajs';
 import { createKafka, ensureTopics, EventProducer } from '@alertbus/kafka';
 import { buildApp } from './app';
-import type { IngestConfig } from './config';
+import { openIngestWarning, type IngestConfig } from './config';
 import { SlackIdentity } from './slack/identity';
 import { SlackUserNames } from './slack/user-names';
 
@@ -58,6 +58,8 @@ async function ensureTopicsPatiently(kafka: Kafka, log: Logger, attempts = 6): P
 export async function startIngest(config: IngestConfig, opts: IngestOptions = {}): Promise<RunningIngest> {
   const log = opts.log ?? createLogger('ingest');
   const registry = opts.registry ?? createRegistry('ingest');
+  const open = openIngestWarning(config);
+  if (open) log.warn({ host: config.host, auth: 'none' }, open);
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'alertbus-ingest', log });
   await ensureTopicsPatiently(kafka, log);
   const producer = new EventProducer(kafka);

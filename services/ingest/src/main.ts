@@ -21,7 +21,10 @@ async function main(): Promise<void> {
       url: ingest.url,
       port: ingest.port,
       host: config.host,
-      auth: config.token ? 'bearer token required' : 'none',
+      auth: config.token || config.tokens?.length ? 'bearer token required' : 'none',
+      senders: config.tokens?.map((t) => t.name),
+      maxAlerts: config.maxAlerts,
+      maxNormalisedBytes: config.maxNormalisedBytes,
       bodyLimit: config.bodyLimit,
       kafkaTimeoutMs: config.kafkaTimeoutMs,
       slack: config.slack

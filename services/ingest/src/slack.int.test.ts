@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kafka } from 'kafkajs';
 import { createLogger, createRegistry } from '@alertbus/common';
 import { EventProducer } from '@alertbus/kafka';
-import { TOPIC_SPECS, TOPICS, type Envelope } from '@alertbus/schemas';
+import { TOPICS, type Envelope } from '@alertbus/schemas';
 import { startSlackStandIn, type SlackStandIn } from '../../../packages/stand-ins/src/slack/server';
 import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
 import { buildApp, type SlackAppOptions } from './app';
@@ -16,6 +16,7 @@ import { fixedIdentity } from './slack/identity';
 import { slackSignature } from './slack/signature';
 import { fixtureText } from './test-support/fixtures';
 import { listenLocal, request, type HttpResult } from './test-support/http';
+import { endOffsets as kafkaEndOffsets } from './test-support/offsets';
 import { settled } from './test-support/retry';
 
 const SECRET = 'test-signing-secret-6b1e';
@@ -60,21 +61,7 @@ function interactionBody(payload: unknown): string {
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
-async function endOffsets(): Promise<Record<string, string>> {
-  return settled(async () => {
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const out: Record<string, string> = {};
-      for (const spec of TOPIC_SPECS) {
-        for (const p of await admin.fetchTopicOffsets(spec.name)) out[`${spec.name}/${p.partition}`] = p.high;
-      }
-      return out;
-    } finally {
-      await admin.disconnect();
-    }
-  });
-}
+const endOffsets = () => kafkaEndOffsets(kafka);
 
 function written(before: Record<string, string>, after: Record<string, string>): Record<string, number> {
   const out: Record<string, number> = {};

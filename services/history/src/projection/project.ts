@@ -1,4 +1,5 @@
 /** One event at one position → every row change it makes; the single entry point of the pure projection. */
+import { keepableJson } from '@alertbus/common';
 import type { AnyEnvelope, Envelope, RuleRef } from '@alertbus/schemas';
 import { COMMAND_EVENT_TYPES, type CommandEventType } from './command-events';
 import { DELIVERY_EVENT_TYPES, deliveryChanges, deliveryRow, genericDeliveryRow, type DeliveryEventType } from './delivery-events';
@@ -12,7 +13,10 @@ import type { Position, Projection, TimelineRow } from './types';
  * slack.received.v1 later) are kept generically: their `incidentId`, `inputId`, `reason` and `rule`, when
  * the data has them, are read as the decision and command events use them.
  */
-export function project(event: AnyEnvelope, at: Position): Projection {
+export function project(recorded: AnyEnvelope, at: Position): Projection {
+  // Records written before ingest cleaned text at its edge can hold NUL or lone surrogates, which Postgres
+  // refuses: they are stored cleaned (as ingest cleans today) instead of being set aside for their text.
+  const event = keepableJson(recorded).value;
   if (isIncidentEvent(event)) {
     const d = event.data;
     return {

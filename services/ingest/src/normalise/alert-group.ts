@@ -66,7 +66,8 @@ export function normaliseGroup<A extends AlertmanagerAlert>(
       links,
       ...optional('groupKey', group.groupKey),
       ...(flavour.extraData?.(alert) ?? {}),
-      raw: { ...alert, group },
+      // The group's fields are kept once per request, with its first alert (see `request` on the event).
+      raw: i === 0 ? { ...alert, group } : alert,
     };
     out.push({
       alias: `${flavour.source}:${fingerprint ?? labelHash(labels)}`,

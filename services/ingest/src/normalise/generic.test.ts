@@ -30,7 +30,7 @@ describe('normaliseGeneric', () => {
     expect(z!.alias).not.toBe(x!.alias);
   });
 
-  test('a batch keeps every field and puts the other top-level fields under raw.group', () => {
+  test('a batch keeps every field and puts the other top-level fields under raw.group of its first alert, once', () => {
     const alerts = ok({
       alerts: [
         {
@@ -56,12 +56,18 @@ describe('normaliseGeneric', () => {
       links: [{ title: 'Dashboard', url: 'https://grafana.example/d/1' }],
     });
     expect(alerts[1]!.data.severity).toBe('critical'); // from labels.severity
-    expect((alerts[1]!.data.raw as { group: unknown }).group).toEqual({ sender: 'cron' });
+    expect((alerts[0]!.data.raw as { group: unknown }).group).toEqual({ sender: 'cron' });
+    expect(alerts[1]!.data.raw).toEqual({ title: 'Queue backlog', labels: { severity: 'critical' } });
 
     let n = 0;
     const events = toAlertEnvelopes(alerts, { source: 'generic', recordedAt: '2026-03-01T09:00:05.000Z', newId: () => `id-${++n}` });
     for (const e of events) expect(validateEnvelope(e).ok).toBe(true);
     expect(events[1]!.occurredAt).toBe('2026-03-01T09:00:05.000Z');
+    // Both name the request by its first event, the one that keeps the group.
+    expect(events.map((e) => e.data.request)).toEqual([
+      { id: 'id-1', index: 0, count: 2 },
+      { id: 'id-1', index: 1, count: 2 },
+    ]);
   });
 
   test.each([

@@ -12,10 +12,11 @@ export function normaliseGeneric(payload: GenericPayload): NormaliseResult {
   const alerts: GenericAlert[] = batch ? (payload as { alerts: GenericAlert[] }).alerts : [payload as GenericAlert];
   const group: Record<string, unknown> = {};
   if (batch) for (const [k, v] of Object.entries(payload)) if (k !== 'alerts') group[k] = v;
-  return { ok: true, alerts: alerts.map((a) => normaliseOne(a, group)) };
+  return { ok: true, alerts: alerts.map((a, i) => normaliseOne(a, i === 0 ? group : undefined)) };
 }
 
-function normaliseOne(alert: GenericAlert, group: Record<string, unknown>): NormalisedAlert {
+/** `group` is given to the request's first alert only: the request's other fields are kept once. */
+function normaliseOne(alert: GenericAlert, group: Record<string, unknown> | undefined): NormalisedAlert {
   const labels = alert.labels ?? {};
   const occurred = sourceTime(alert.occurredAt);
   const data: AlertReceived = {
@@ -27,7 +28,7 @@ function normaliseOne(alert: GenericAlert, group: Record<string, unknown>): Norm
     labels,
     annotations: alert.annotations ?? {},
     links: linksOf((alert.links ?? []).map((l) => [l.title, l.url] as const)),
-    raw: { ...alert, group },
+    raw: group ? { ...alert, group } : alert,
   };
   return {
     alias: `generic:${alert.alias ?? labelHash(labels, alert.title)}`,

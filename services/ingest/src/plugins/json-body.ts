@@ -1,9 +1,33 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { keepableJson } from '@alertbus/common';
 import { HttpError } from '../http-error';
 
-/** Parses JSON like JSON.parse, but refuses prototype-poisoning keys, which no monitoring payload needs. */
+/** Deeper than any webhook or Slack payload nests (Slack's rich text blocks reach about ten). */
+export const MAX_JSON_DEPTH = 64;
+
+/** Whether brackets outside strings nest deeper than `limit`: JSON.stringify recurses, so depth must be bounded. */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/** Parses JSON like JSON.parse, but refuses prototype-poisoning keys and absurd nesting, which no sender needs. */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw new HttpError(400, 'invalid_json', 'invalid JSON body: the body is empty');
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new HttpError(400, 'invalid_json', `invalid JSON body: nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
   try {
     return JSON.parse(text, (key, value: unknown) => {
       if (key === '__proto__' || (key === 'constructor' && value !== null && typeof value === 'object' && 'prototype' in value)) {
@@ -16,19 +40,73 @@ export function parseJsonBody(text: string): unknown {
   }
 }
 
+/** How many characters were cleaned in each part of a webhook request (see keepableJson). */
+export interface RequestCleaning {
+  /** In the group-level fields (everything but `alerts`), or in the whole body when it is one alert. */
+  group: number;
+  /** Per entry of `alerts`, when the body has that array. */
+  alerts?: number[];
+}
+
+const cleanings = new WeakMap<FastifyRequest, RequestCleaning>();
+
+/** What the body parser cleaned in this request (nothing, for a request that had no body parsed). */
+export function cleaningOf(req: FastifyRequest): RequestCleaning {
+  return cleanings.get(req) ?? { group: 0 };
+}
+
+/** Text every part can keep, counted per alert so each event can say what was cleaned in it. */
+export function cleanWebhookBody(body: unknown): { body: unknown; cleaning: RequestCleaning } {
+  if (body === null || typeof body !== 'object' || Array.isArray(body) || !Array.isArray((body as { alerts?: unknown }).alerts)) {
+    const kept = keepableJson(body);
+    return { body: kept.value, cleaning: { group: kept.changed } };
+  }
+  const { alerts, ...group } = body as { alerts: unknown[] } & Record<string, unknown>;
+  const keptGroup = keepableJson(group);
+  const keptAlerts = alerts.map((a) => keepableJson(a));
+  const changed = keptGroup.changed > 0 || keptAlerts.some((a) => a.changed > 0);
+  return {
+    body: changed ? { ...keptGroup.value, alerts: keptAlerts.map((a) => a.value) } : body,
+    cleaning: { group: keptGroup.changed, alerts: keptAlerts.map((a) => a.changed) },
+  };
+}
+
+export interface WebhookBodyLimits {
+  /** Most entries `alerts` may have (INGEST_MAX_ALERTS). */
+  maxAlerts: number;
+}
+
+const USE_JSON = "send JSON with -H 'content-type: application/json'";
+
 /**
- * Every webhook body is JSON, whatever Content-Type the sender set (`curl -d` sends form encoding), and a
- * parse error says what is wrong instead of fastify's generic message.
+ * Webhook bodies are JSON and must say so: a web page can POST `text/plain` or a form to any address
+ * without a CORS preflight, but not `application/json`. The parser also caps the number of alerts
+ * before anything is validated or normalised, and cleans the text so every part can keep it.
  */
-export function acceptJsonBodies(app: FastifyInstance): void {
-  app.removeContentTypeParser(['application/json', 'text/plain']);
-  const parser = (_req: unknown, body: string, done: (err: Error | null, body?: unknown) => void) => {
+export function acceptJsonBodies(app: FastifyInstance, limits: WebhookBodyLimits): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, text, done) => {
     try {
-      done(null, parseJsonBody(body));
+      const parsed = parseJsonBody(text as string);
+      const alerts = (parsed as { alerts?: unknown } | null)?.alerts;
+      if (Array.isArray(alerts) && alerts.length > limits.maxAlerts) {
+        throw new HttpError(
+          413,
+          'payload_too_large',
+          `the request carries ${alerts.length} alerts, more than the ${limits.maxAlerts} accepted in one request (INGEST_MAX_ALERTS): send them in smaller requests`,
+        );
+      }
+      const { body, cleaning } = cleanWebhookBody(parsed);
+      cleanings.set(req, cleaning);
+      done(null, body);
     } catch (err) {
       done(err as Error);
     }
-  };
-  app.addContentTypeParser(['application/json', 'text/plain'], { parseAs: 'string' }, parser);
-  app.addContentTypeParser('*', { parseAs: 'string' }, parser);
+  });
+  // Read (bounded by the body limit) and refused, so the sender gets the answer on a connection still in order.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, _body, done) => {
+    const type = req.headers['content-type'];
+    const said = type ? `content type "${String(type).split(';')[0]!.trim()}" is not accepted` : 'the request has no content type';
+    done(new HttpError(415, 'unsupported_media_type', `${said}: webhooks take JSON only; ${USE_JSON}`));
+  });
 }

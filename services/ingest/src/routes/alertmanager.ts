@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { acceptAlerts, type AcceptDeps } from '../accept';
+import { senderOf } from '../plugins/bearer-auth';
+import { cleaningOf } from '../plugins/json-body';
 import { normaliseAlertmanager } from '../normalise/alertmanager';
 import { AlertmanagerPayload } from '../payloads/alertmanager';
 import { webhookResponses } from '../payloads/common';
@@ -10,7 +12,8 @@ export const alertmanagerRoutes: FastifyPluginAsync<AcceptDeps> = async (app, de
     '/webhooks/alertmanager',
     { schema: { body: AlertmanagerPayload, response: webhookResponses } },
     async (req, reply) => {
-      const accepted = await acceptAlerts(deps, 'alertmanager', normaliseAlertmanager(req.body as AlertmanagerPayload));
+      const facts = { authenticatedAs: senderOf(req), cleaning: cleaningOf(req) };
+      const accepted = await acceptAlerts(deps, 'alertmanager', normaliseAlertmanager(req.body as AlertmanagerPayload), facts);
       return reply.code(202).send(accepted);
     },
   );

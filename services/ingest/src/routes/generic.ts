@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { acceptAlerts, type AcceptDeps } from '../accept';
+import { senderOf } from '../plugins/bearer-auth';
+import { cleaningOf } from '../plugins/json-body';
 import { normaliseGeneric } from '../normalise/generic';
 import { webhookResponses } from '../payloads/common';
 import { GenericPayload } from '../payloads/generic';
@@ -10,7 +12,8 @@ export const genericRoutes: FastifyPluginAsync<AcceptDeps> = async (app, deps) =
     '/webhooks/generic',
     { schema: { body: GenericPayload, response: webhookResponses } },
     async (req, reply) => {
-      const accepted = await acceptAlerts(deps, 'generic', normaliseGeneric(req.body as GenericPayload));
+      const facts = { authenticatedAs: senderOf(req), cleaning: cleaningOf(req) };
+      const accepted = await acceptAlerts(deps, 'generic', normaliseGeneric(req.body as GenericPayload), facts);
       return reply.code(202).send(accepted);
     },
   );

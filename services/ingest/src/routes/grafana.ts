@@ -1,5 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { acceptAlerts, type AcceptDeps } from '../accept';
+import { senderOf } from '../plugins/bearer-auth';
+import { cleaningOf } from '../plugins/json-body';
 import { normaliseGrafana } from '../normalise/grafana';
 import { webhookResponses } from '../payloads/common';
 import { GrafanaPayload } from '../payloads/grafana';
@@ -10,7 +12,8 @@ export const grafanaRoutes: FastifyPluginAsync<AcceptDeps> = async (app, deps) =
     '/webhooks/grafana',
     { schema: { body: GrafanaPayload, response: webhookResponses } },
     async (req, reply) => {
-      const accepted = await acceptAlerts(deps, 'grafana', normaliseGrafana(req.body as GrafanaPayload));
+      const facts = { authenticatedAs: senderOf(req), cleaning: cleaningOf(req) };
+      const accepted = await acceptAlerts(deps, 'grafana', normaliseGrafana(req.body as GrafanaPayload), facts);
       return reply.code(202).send(accepted);
     },
   );

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { keepableJson, keepableText } from '@alertbus/common';
 import { makeEnvelope, type AnyEnvelope } from '@alertbus/schemas';
 import { writeEvents, type AcceptDeps } from '../accept';
 import { HttpError } from '../http-error';
@@ -49,6 +50,13 @@ function decode(endpoint: Endpoint, raw: Buffer): unknown {
   return parseJsonBody(payload);
 }
 
+/** Characters cleaned in the request's JSON (see keepableJson): every event it becomes carries the count. */
+const cleaned = new WeakMap<FastifyRequest, number>();
+const sanitisedField = (req: FastifyRequest) => {
+  const n = cleaned.get(req) ?? 0;
+  return n > 0 ? { sanitised: n } : {};
+};
+
 const responses = { 200: SlackAcceptedBody, '4xx': ErrorBody, '5xx': ErrorBody };
 
 /**
@@ -81,7 +89,10 @@ export const slackRoutes: FastifyPluginAsync<SlackRouteDeps> = async (app, deps)
       count(endpoint, 'rejected-signature');
       throw new HttpError(401, 'unauthorized', `invalid Slack request signature: ${check.reason}`);
     }
-    req.body = decode(endpoint, raw);
+    // Cleaned like the webhooks' text (after the signature, which covers the bytes as Slack sent them).
+    const kept = keepableJson(decode(endpoint, raw));
+    if (kept.changed > 0) cleaned.set(req, kept.changed);
+    req.body = kept.value;
   });
 
   const write = (events: AnyEnvelope[], what: string) =>
@@ -133,7 +144,7 @@ export const slackRoutes: FastifyPluginAsync<SlackRouteDeps> = async (app, deps)
       occurredAt: result.occurredAt ?? recordedAt,
       recordedAt,
       source: 'ingest/slack',
-      data: userName ? { ...result.data, userName } : result.data,
+      data: { ...result.data, ...(userName ? { userName: keepableText(userName).value } : {}), ...sanitisedField(req) },
     });
     await write([event], 'Slack event');
     count('events', 'accepted');
@@ -157,7 +168,7 @@ export const slackRoutes: FastifyPluginAsync<SlackRouteDeps> = async (app, deps)
         occurredAt: a.occurredAt ?? recordedAt,
         recordedAt,
         source: 'ingest/slack-interactions',
-        data: a.data,
+        data: { ...a.data, ...sanitisedField(req) },
       }),
     );
     await write(events, 'Slack action');

@@ -2,7 +2,7 @@
 import { validateEnvelope, makeEnvelope } from '@alertbus/schemas';
 import { fixture } from '../test-support/fixtures';
 import { normaliseSlackEvent, type BotIdentity, type SlackEventResult } from './normalise-event';
-import { slackTsToIso } from './time';
+import { slackTsToIso, unixSecondsToIso } from './time';
 import type { SlackEventCallbackWire, SlackInnerEventWire } from './wire';
 
 const RECORDED_AT = '2026-05-01T12:00:00.000Z';
@@ -172,4 +172,9 @@ test('slackTsToIso reads dotted ts and Slack\'s undotted event_ts sample', () =>
   expect(slackTsToIso('1583636399.000700')).toBe('2020-03-08T02:59:59.000Z');
   expect(slackTsToIso('1515449522000016')).toBe('2018-01-08T22:12:02.000Z');
   expect(slackTsToIso('soon')).toBeUndefined();
+});
+
+test('unixSecondsToIso gives no time for numbers that are none (a mutated event_time must not fail the request)', () => {
+  expect(unixSecondsToIso(1583636399)).toBe('2020-03-08T02:59:59.000Z');
+  for (const v of [1e308, 8.64e12 + 1, -1, 0, Number.NaN, '1583636399']) expect(unixSecondsToIso(v)).toBeUndefined();
 });

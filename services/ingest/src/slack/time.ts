@@ -12,9 +12,12 @@ export function slackTsToIso(ts: string | undefined): string | undefined {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
 }
 
-/** Unix seconds (event_time) as an ISO time. */
+/** JavaScript dates reach ±8.64e15 ms; beyond that toISOString throws. */
+const MAX_DATE_MS = 8.64e15;
+
+/** Unix seconds (event_time) as an ISO time; undefined for what is no time at all (not a number, ≤ 0, past year 275760). */
 export function unixSecondsToIso(seconds: unknown): string | undefined {
-  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0) return undefined;
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds <= 0 || seconds * 1000 > MAX_DATE_MS) return undefined;
   return new Date(seconds * 1000).toISOString();
 }
 
