@@ -6,3 +6,4 @@ export * from './retry';
 export * from './db';
 export * from './ops-server';
 export * from './shutdown';
+export * from './duration';
