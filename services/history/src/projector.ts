@@ -5,8 +5,16 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
-import { GROUPS, TOPICS } from '@alertbus/schemas';
-import { BatchConsumer, deadLetterEvent, type DecodedRecord, type EventProducer, type RecordBatch } from '@alertbus/kafka';
+import { decodeEnvelope, GROUPS, TOPICS, type ValidationResult } from '@alertbus/schemas';
+import type { InfraRetryPolicy } from '@alertbus/common';
+import {
+  ConsumeLoop,
+  consumeLoopMetrics,
+  deadLetterEvent,
+  type ConsumedRecord,
+  type EventProducer,
+  type LoopBatch,
+} from '@alertbus/kafka';
 import { applyRecordBatch, type BatchResult, type Rejected } from './batch-apply';
 import type { HistoryMetrics } from './metrics';
 import { readNextOffset } from './offset-store';
@@ -35,38 +43,45 @@ export interface ProjectorOptions {
   /** Consumer group, also the `consumer` of the stored offsets. */
   groupId?: string;
   topics?: readonly string[];
+  /** Back-off while Postgres or Kafka are unreachable; the projector never skips, it waits. */
+  retry?: InfraRetryPolicy;
 }
+
+/** A consumed record with its value decoded and validated against the schemas (for its topic). */
+export type DecodedRecord = ConsumedRecord & { decoded: ValidationResult };
 
 export class Projector {
   readonly groupId: string;
-  private readonly consumer: BatchConsumer;
+  private readonly loop: ConsumeLoop;
 
   constructor(private readonly opts: ProjectorOptions) {
     this.groupId = opts.groupId ?? GROUPS.history;
-    this.consumer = new BatchConsumer({
+    this.loop = new ConsumeLoop({
       kafka: opts.kafka,
       groupId: this.groupId,
       topics: [...(opts.topics ?? PROJECTED_TOPICS)],
       log: opts.log,
+      // The offsets that count are stored with the rows; Kafka's committed ones are a hint for tools.
+      commit: 'hint',
+      retry: opts.retry,
+      metrics: consumeLoopMetrics(opts.metrics.registry),
       handleBatch: (batch) => this.handleBatch(batch),
-      resumeFrom: async (topic, partition) =>
-        (await readNextOffset(opts.pool, this.groupId, topic, partition)) ?? 'earliest',
+      positionOf: async (topic, partition) => (await readNextOffset(opts.pool, this.groupId, topic, partition)) ?? 'earliest',
     });
   }
 
   /** Null when consuming, else why not. */
   problem(): string | null {
-    if (!this.consumer.isRunning) return 'projector is not running';
-    if (this.consumer.lastCrash) return `projector consumer crashed: ${this.consumer.lastCrash.message}`;
-    return null;
+    const p = this.loop.problem();
+    return p === null ? null : `projector: ${p}`;
   }
 
   async start(): Promise<void> {
-    await this.consumer.start();
+    await this.loop.start();
   }
 
   async stop(): Promise<void> {
-    await this.consumer.stop();
+    await this.loop.stop();
   }
 
   /**
@@ -74,12 +89,13 @@ export class Projector {
    * be applied (before the commit, so no record is ever covered without being applied or dead-lettered),
    * store the new offset.
    */
-  private async handleBatch(batch: RecordBatch): Promise<void> {
+  private async handleBatch(batch: LoopBatch): Promise<void> {
+    const records: DecodedRecord[] = batch.records.map((r) => ({ ...r, decoded: decodeEnvelope(r.value, r.topic) }));
     const result = await applyRecordBatch(
       { pool: this.opts.pool, consumer: this.groupId, onRejected: (rejected) => this.deadLetter(rejected) },
       batch.topic,
       batch.partition,
-      batch.records,
+      records,
       (err) =>
         this.opts.log.warn(
           { err, topic: batch.topic, partition: batch.partition },
@@ -104,7 +120,7 @@ export class Projector {
   }
 
   /** Metrics move only once the transaction committed, so a retried batch is not counted twice. */
-  private record(batch: RecordBatch, r: BatchResult<DecodedRecord>): void {
+  private record(batch: LoopBatch, r: BatchResult<DecodedRecord>): void {
     const { metrics } = this.opts;
     for (const [type, n] of r.applied) metrics.applied.inc({ type }, n);
     if (r.alreadyApplied > 0) metrics.skipped.inc({ reason: 'offset' }, r.alreadyApplied);

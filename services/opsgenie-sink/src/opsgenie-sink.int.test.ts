@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createPool, type Pool, type RetryPolicy } from '@alertbus/common';
+import { createPool, type Pool, type DeliveryRetryPolicy } from '@alertbus/common';
 import { EventProducer } from '@alertbus/kafka';
 import {
   TOPICS,
@@ -23,7 +23,8 @@ import { SINK_NAME, startOpsgenieSink, type OpsgenieSink } from './index';
 const FIXTURES = resolve(__dirname, '../../..', '../shared/fixtures/opsgenie');
 const fixture = (name: string) => JSON.parse(readFileSync(resolve(FIXTURES, name), 'utf8')) as Record<string, unknown>;
 
-const FAST_RETRIES: RetryPolicy = { retries: 3, minTimeoutMs: 20, maxTimeoutMs: 100, maxRetryAfterMs: 5_000 };
+/** Deliveries retry quickly here; the budget is long enough never to run out in these tests. */
+const FAST_RETRIES: DeliveryRetryPolicy = { budgetMs: 10 * 60_000, minBackoffMs: 20, maxBackoffMs: 100 };
 const RULE = { path: 'rules[0]', name: 'db pages', rulesVersion: 'test-rules' };
 
 let kafka: Kafka;
@@ -73,11 +74,13 @@ const create = (alias: string, extra: Record<string, unknown> = {}) =>
     ...extra,
   });
 
-/** The delivery-topic records caused by a command (waits until `count` are there). */
-async function deliveriesOf(cmd: AnyEnvelope, count = 1): Promise<ReadRecord[]> {
+/** The results on the delivery topic caused by a command, DeliveryDelayed aside (waits until `count` are there). */
+async function deliveriesOf(cmd: AnyEnvelope, count = 1, type?: string): Promise<ReadRecord[]> {
   return waitFor(
     async () => {
-      const found = (await readTopic(kafka, TOPICS.deliveries)).filter((r) => r.event?.causationId === cmd.id);
+      const found = (await readTopic(kafka, TOPICS.deliveries)).filter(
+        (r) => r.event?.causationId === cmd.id && (type ? r.event.type === type : r.event.type !== 'DeliveryDelayed'),
+      );
       return found.length >= count ? found : undefined;
     },
     { timeoutMs: 60_000, intervalMs: 300, what: `${count} delivery event(s) for ${cmd.type} ${cmd.id}` },
@@ -178,12 +181,16 @@ describe('opsgenie-sink with real Kafka, Postgres and the Opsgenie stand-in', ()
     expect((failed.data as { error: string }).error).toMatch(/^alert-not-open: /);
   });
 
-  it('waits out a 429 with Retry-After and then creates the alert once', async () => {
+  it('waits out a 429 with Retry-After (saying so with DeliveryDelayed) and then creates the alert once', async () => {
     og.state.failNext('create', { status: 429, retryAfter: 1 });
     const cmd = create('alertmanager:throttled');
     await producer.send([cmd]);
     const delivery = await deliveryOf(cmd);
     expect(delivery).toMatchObject({ type: 'PagerAlertCreated', data: { attempts: 2 } });
+    const [delayed] = await deliveriesOf(cmd, 1, 'DeliveryDelayed');
+    expect(delayed!.event!.data).toMatchObject({ commandId: cmd.id, target: 'pager', attempts: 1, httpStatus: 429, retryAfterMs: 1000 });
+    const d = delayed!.event!.data as { nextAttemptAt: string; firstAttemptAt: string };
+    expect(Date.parse(d.nextAttemptAt) - Date.parse(d.firstAttemptAt)).toBeGreaterThanOrEqual(1000);
     expect(callsFor(cmd.alias).map((c) => `${c.route}:${c.status}`)).toEqual(['create:429', 'create:202']);
     expect(og.state.alerts.filter((a) => a.alias === cmd.alias)).toHaveLength(1);
   });
@@ -193,6 +200,7 @@ describe('opsgenie-sink with real Kafka, Postgres and the Opsgenie stand-in', ()
     const cmd = create('alertmanager:flaky');
     await producer.send([cmd]);
     expect(await deliveryOf(cmd)).toMatchObject({ type: 'PagerAlertCreated', data: { attempts: 2 } });
+    expect((await deliveriesOf(cmd, 1, 'DeliveryDelayed'))[0]!.event!.data).toMatchObject({ attempts: 1, httpStatus: 500 });
     expect(og.state.alerts.filter((a) => a.alias === cmd.alias)).toHaveLength(1);
   });
 

@@ -1,9 +1,11 @@
 import { Counter, Gauge, Histogram, createRegistry, type Registry } from '@alertbus/common';
+import { consumeLoopMetrics } from '@alertbus/kafka';
 
 /** The router's Prometheus metrics: what it decided and why, and what its transactions cost. */
 export function createRouterMetrics(registry: Registry = createRegistry('router')) {
   return {
     registry,
+    loop: consumeLoopMetrics(registry),
     decisions: new Counter({
       name: 'alertbus_router_decisions_total',
       help: 'Incident events decided, by event type and reason.',

@@ -20,6 +20,7 @@ import {
   type createKafka,
 } from '@alertbus/kafka';
 import type { Logger } from 'pino';
+import type { InfraRetryPolicy } from '@alertbus/common';
 import { decide, isIncidentEvent, isIncidentState, SLACK_INPUT_TYPES, type RouterInput, type RouterState } from './core/decider';
 import { StagedNeighbours, StateIndex } from './core/neighbours';
 import type { SilenceLookup } from './core/silences';
@@ -40,7 +41,7 @@ export interface RouterProcessorOptions {
   /** Part of the transactionalId; two live instances must never share one. */
   instanceId: string;
   sessionTimeoutMs?: number;
-  onFatal?: (err: Error) => void;
+  retry?: InfraRetryPolicy;
   /** Tests only: wait this long inside each transaction before committing, so kill -9 lands in open ones. */
   chaosCommitDelayMs?: number;
 }
@@ -110,10 +111,8 @@ export class RouterProcessor {
       },
       onRetry: (_err, _attempt, what) => metrics.transactionRetries.inc({ what }),
       onAssignedDone: (_partitions, ms) => metrics.restoreSeconds.observe(ms / 1000),
-      onFatal: (err) => {
-        opts.log.fatal({ err }, 'router consumer stopped for good');
-        opts.onFatal?.(err);
-      },
+      retry: opts.retry,
+      loopMetrics: metrics.loop,
     });
   }
 
@@ -125,8 +124,9 @@ export class RouterProcessor {
     return this.processor.isReady;
   }
 
-  get failed(): Error | null {
-    return this.processor.failed;
+  /** Null while consuming normally, else why not (a crash being restarted, a halted partition). */
+  problem(): string | null {
+    return this.processor.problem();
   }
 
   /** Retries of sendOffsets after CONCURRENT_TRANSACTIONS (KafkaJS leaves those to the caller). */
