@@ -10,3 +10,4 @@ export { startLocalBroker, ensureKafkaJars, type LocalBroker } from './local/bro
 export * from './transactional';
 export * from './reader';
 export * from './co-partitioned';
+export * from './broker-health';

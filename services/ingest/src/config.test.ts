@@ -10,6 +10,7 @@ describe('loadConfig', () => {
       bodyLimit: 1024 * 1024,
       kafkaBrokers: ['127.0.0.1:9092'],
       kafkaTimeoutMs: 10_000,
+      produceQueueMax: 10_000,
     });
   });
 
@@ -21,6 +22,7 @@ describe('loadConfig', () => {
       INGEST_TOKEN: 't0ken',
       INGEST_BODY_LIMIT: '512kb',
       INGEST_KAFKA_TIMEOUT_MS: '2500',
+      INGEST_PRODUCE_QUEUE_MAX: '500',
     });
     expect(c).toEqual({
       port: 0,
@@ -29,6 +31,7 @@ describe('loadConfig', () => {
       bodyLimit: 512 * 1024,
       kafkaBrokers: ['a:1', 'b:2'],
       kafkaTimeoutMs: 2500,
+      produceQueueMax: 500,
     });
   });
 
@@ -39,6 +42,7 @@ describe('loadConfig', () => {
     [{ INGEST_BODY_LIMIT: '0' }, 'INGEST_BODY_LIMIT must be at least 1 byte'],
     [{ INGEST_KAFKA_TIMEOUT_MS: '0' }, 'INGEST_KAFKA_TIMEOUT_MS must be ≥ 1'],
     [{ KAFKA_BROKERS: '' }, 'KAFKA_BROKERS is required'],
+    [{ INGEST_PRODUCE_QUEUE_MAX: '0' }, 'INGEST_PRODUCE_QUEUE_MAX must be ≥ 1'],
   ])('%j is refused with a message naming the variable', (env, message) => {
     const run = () => loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', ...env });
     expect(run).toThrow(ConfigError);
