@@ -88,6 +88,8 @@ export interface ConsumeLoopOptions {
   detectJumps?: boolean;
   /** A partition was halted (see detectJumps), with the reason. */
   onHalt?: (reason: string) => void;
+  /** Appended to a halted partition's reason: what an operator can do about it. */
+  haltAdvice?: string;
   retry?: InfraRetryPolicy;
   metrics?: ConsumeLoopMetrics;
   consumer?: {
@@ -228,6 +230,18 @@ export class ConsumeLoop {
     await c?.disconnect().catch((err) => this.opts.log.warn({ err, group: this.opts.groupId }, 'consumer disconnect failed'));
     this.started = false;
     this.updateGauges();
+  }
+
+  /**
+   * Asks positionOf again for every assigned partition and moves there (the handler's own record of where it
+   * stands changed under it, e.g. a rebuilt projection); batches in hand become stale.
+   */
+  reposition(): void {
+    const c = this.consumer;
+    if (!c || !this.opts.positionOf) return;
+    const positioned = this.seekAssigned(c, this.assignment);
+    positioned.catch(() => undefined);
+    this.positioned = positioned;
   }
 
   /** Leaves a partition paused for good (a reader that is done with it). */
@@ -531,7 +545,7 @@ export class ConsumeLoop {
     const key = tpKey(topic, partition);
     const reason =
       `${tpName(topic, partition)} jumped from offset ${expected} to ${fetched}: offsets ${expected}..${fetched - 1n} are no ` +
-      `longer in the log (deleted, or another cluster); halted rather than skipping them`;
+      `longer in the log (deleted, or another cluster); halted rather than skipping them${this.opts.haltAdvice ? `. ${this.opts.haltAdvice}` : ''}`;
     this.halted.set(key, reason);
     this.clearResume(key);
     c.pause([{ topic, partitions: [partition] }]);

@@ -1,5 +1,15 @@
 /** history's settings from the environment, checked at boot so a bad value stops the process with its name. */
-import { ConfigError, envBrokers, envDatabaseUrl, envInt, envString } from '@alertbus/common';
+import {
+  ConfigError,
+  envBrokers,
+  envDatabaseUrl,
+  envInt,
+  envString,
+  infraRetryFromEnv,
+  pgTimeoutsFromEnv,
+  type InfraRetryPolicy,
+  type PgTimeouts,
+} from '@alertbus/common';
 
 export const DEFAULT_HISTORY_PORT = 8081;
 
@@ -10,6 +20,10 @@ export interface HistoryConfig {
   port: number;
   host: string;
   logLevel: string;
+  /** PG_CONNECT_TIMEOUT_MS / PG_STATEMENT_TIMEOUT_MS. */
+  pgTimeouts?: PgTimeouts;
+  /** Back-off while Kafka or Postgres are unreachable (INFRA_RETRY_*). */
+  infraRetry?: InfraRetryPolicy;
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -35,5 +49,7 @@ export function readHistoryConfig(env: Record<string, string | undefined> = proc
     port: envInt(env, 'HISTORY_PORT', DEFAULT_HISTORY_PORT, { min: 0, max: 65535 }),
     host: envString(env, 'HISTORY_HOST', '127.0.0.1'),
     logLevel,
+    pgTimeouts: pgTimeoutsFromEnv(env),
+    infraRetry: infraRetryFromEnv(env),
   };
 }

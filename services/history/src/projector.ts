@@ -12,10 +12,16 @@ import {
   consumeLoopMetrics,
   deadLetterEvent,
   type ConsumedRecord,
+  type BatchOutcome,
   type EventProducer,
   type LoopBatch,
 } from '@alertbus/kafka';
-import { applyRecordBatch, type BatchResult, type Rejected } from './batch-apply';
+
+/** How often a refusing projector looks again (a rebuild may have fixed it), and a healthy one checks its cluster. */
+const REFUSAL_RECHECK_MS = 5_000;
+const CLUSTER_RECHECK_MS = 60_000;
+import { applyRecordBatch, ProjectionAheadOfLog, type BatchResult, type Rejected } from './batch-apply';
+import { bindCluster, clusterMismatch, currentClusterId, storedClusterId } from './cluster';
 import type { HistoryMetrics } from './metrics';
 import { readNextOffset } from './offset-store';
 
@@ -45,6 +51,8 @@ export interface ProjectorOptions {
   topics?: readonly string[];
   /** Back-off while Postgres or Kafka are unreachable; the projector never skips, it waits. */
   retry?: InfraRetryPolicy;
+  /** For messages: the brokers the projector reads (KAFKA_BROKERS). */
+  brokers?: string;
 }
 
 /** A consumed record with its value decoded and validated against the schemas (for its topic). */
@@ -67,19 +75,47 @@ export class Projector {
       metrics: consumeLoopMetrics(opts.metrics.registry),
       handleBatch: (batch) => this.handleBatch(batch),
       positionOf: async (topic, partition) => (await readNextOffset(opts.pool, this.groupId, topic, partition)) ?? 'earliest',
+      // A new assignment may come with a new broker behind the same address: check the cluster again.
+      onAssigned: () => (this.clusterVerifiedAt = 0),
+      haltAdvice: 'Run `alertbus history rebuild` to rebuild the projection from the log as it is',
     });
   }
 
-  /** Null when consuming, else why not. */
+  /** Null when consuming, else why not (the projection refusing a cluster or a log, a stopped consumer). */
   problem(): string | null {
+    if (this.refusal) return `projector refuses to project: ${this.refusal}`;
     const p = this.loop.problem();
     return p === null ? null : `projector: ${p}`;
   }
 
   async start(): Promise<void> {
+    await this.verifyCluster();
     await this.loop.start();
   }
 
+  /** Why history does not project this cluster's records into this projection, while it does not. */
+  private refusal: string | null = null;
+  private clusterVerifiedAt = 0;
+
+  /**
+   * The projection's offsets belong to the cluster it was built from. A projection bound to none yet (a new
+   * one, or one from before clusters were recorded) is bound to this one; on a mismatch nothing is applied.
+   */
+  private async verifyCluster(): Promise<boolean> {
+    const { pool, kafka, log } = this.opts;
+    const current = await currentClusterId(kafka);
+    let stored = await storedClusterId(pool, this.groupId);
+    if (stored === null) {
+      stored = await bindCluster(pool, this.groupId, current);
+      log.info({ clusterId: stored }, 'projection bound to the Kafka cluster');
+    }
+    this.clusterVerifiedAt = Date.now();
+    if (stored !== current) {
+      this.refuse(clusterMismatch(stored, current, this.opts.brokers ?? 'the brokers'), { projectionCluster: stored, brokerCluster: current });
+      return false;
+    }
+    return true;
+  }
   async stop(): Promise<void> {
     await this.loop.stop();
   }
@@ -89,20 +125,54 @@ export class Projector {
    * be applied (before the commit, so no record is ever covered without being applied or dead-lettered),
    * store the new offset.
    */
-  private async handleBatch(batch: LoopBatch): Promise<void> {
+  private async handleBatch(batch: LoopBatch): Promise<BatchOutcome> {
+    if (this.refusal !== null) {
+      if (Date.now() - this.clusterVerifiedAt < REFUSAL_RECHECK_MS) return { retryInMs: REFUSAL_RECHECK_MS, reason: this.refusal };
+      if (!(await this.verifyCluster())) return { retryInMs: REFUSAL_RECHECK_MS, reason: this.refusal! };
+      // Perhaps rebuilt meanwhile: read on from the projection's stored offsets, not from where it stood.
+      this.opts.log.info('looking again at the projection from its stored offsets');
+      this.refusal = null;
+      this.loop.reposition();
+      return { retryInMs: 0, reason: 'repositioned' };
+    }
+    if (Date.now() - this.clusterVerifiedAt > CLUSTER_RECHECK_MS && !(await this.verifyCluster())) {
+      return { retryInMs: REFUSAL_RECHECK_MS, reason: this.refusal! };
+    }
     const records: DecodedRecord[] = batch.records.map((r) => ({ ...r, decoded: decodeEnvelope(r.value, r.topic) }));
-    const result = await applyRecordBatch(
-      { pool: this.opts.pool, consumer: this.groupId, onRejected: (rejected) => this.deadLetter(rejected) },
-      batch.topic,
-      batch.partition,
-      records,
-      (err) =>
-        this.opts.log.warn(
-          { err, topic: batch.topic, partition: batch.partition },
-          'Postgres refused a record of the batch; applying record by record to set it aside',
-        ),
-    );
+    let result: BatchResult<DecodedRecord>;
+    try {
+      result = await applyRecordBatch(
+        { pool: this.opts.pool, consumer: this.groupId, onRejected: (rejected) => this.deadLetter(rejected) },
+        batch.topic,
+        batch.partition,
+        records,
+        (err) =>
+          this.opts.log.warn(
+            { err, topic: batch.topic, partition: batch.partition },
+            'Postgres refused a record of the batch; applying record by record to set it aside',
+          ),
+        batch.highWatermark,
+      );
+    } catch (err) {
+      if (!(err instanceof ProjectionAheadOfLog)) throw err;
+      this.refuse(err.message, { topic: batch.topic, partition: batch.partition });
+      this.clusterVerifiedAt = Date.now();
+      return { retryInMs: REFUSAL_RECHECK_MS, reason: err.message };
+    }
+    if (this.lastRefusalLogged !== null) {
+      this.opts.log.info('projecting again');
+      this.lastRefusalLogged = null;
+    }
     this.record(batch, result);
+  }
+
+  private lastRefusalLogged: string | null = null;
+
+  /** Stops applying, says why (once per reason). */
+  private refuse(reason: string, context: Record<string, unknown> = {}): void {
+    if (this.lastRefusalLogged !== reason) this.opts.log.error(context, reason);
+    this.lastRefusalLogged = reason;
+    this.refusal = reason;
   }
 
   private async deadLetter(rejected: Array<Rejected<DecodedRecord>>): Promise<void> {
