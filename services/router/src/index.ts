@@ -25,6 +25,8 @@ export interface RouterConfig {
   log?: Logger;
   /** Back-off while Kafka is unreachable (INFRA_RETRY_MIN/MAX_BACKOFF_MS); the router never gives up. */
   retry?: InfraRetryPolicy;
+  /** ROUTER_STATE_RETENTION (default 7d): resolved incidents and Slack records are forgotten this long after, by event time. */
+  stateRetentionMs?: number;
   /** ROUTER_CHAOS_COMMIT_DELAY_MS, tests only: holds each transaction open this long before its commit. */
   chaosCommitDelayMs?: number;
   /** Reload the rules when the file changes (default true); SIGHUP / reloadRules() work either way. */
@@ -81,7 +83,16 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     kafka,
     log,
     rules: () => reloader.current,
-    silences: { lookup: silences.book, catchUp: (ms) => silences.catchUp(ms) },
+    silences: {
+      lookup: silences.book,
+      catchUp: (ms) => silences.catchUp(ms),
+      prune: (beforeMs) => {
+        const pruned = silences.book.prune(beforeMs);
+        if (pruned > 0) metrics.silences.set(silences.book.size);
+        return pruned;
+      },
+    },
+    retentionMs: config.stateRetentionMs,
     silencesCatchUpTimeoutMs: config.silencesCatchUpTimeoutMs,
     metrics,
     instanceId: config.instanceId ?? '0',

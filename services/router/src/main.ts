@@ -1,4 +1,15 @@
-import { ConfigError, createLogger, envBrokers, envInt, envOptional, envString, infraRetryFromEnv, onShutdown } from '@alertbus/common';
+import {
+  ConfigError,
+  createLogger,
+  envBrokers,
+  envDuration,
+  envInt,
+  envOptional,
+  envString,
+  infraRetryFromEnv,
+  onShutdown,
+} from '@alertbus/common';
+import { DEFAULT_STATE_RETENTION_MS } from './core/expiry';
 import { RulesError } from './rules/load';
 import { startRouter, type RouterConfig } from './index';
 
@@ -23,6 +34,7 @@ function readConfig(env: NodeJS.ProcessEnv): RouterConfig {
     chaosCommitDelayMs: envInt(env, 'ROUTER_CHAOS_COMMIT_DELAY_MS', 0, { min: 0, max: 10_000 }),
     silencesCatchUpTimeoutMs: envInt(env, 'ROUTER_SILENCES_WAIT_MS', 5_000, { min: 0, max: 120_000 }),
     retry: infraRetryFromEnv(env),
+    stateRetentionMs: envDuration(env, 'ROUTER_STATE_RETENTION', DEFAULT_STATE_RETENTION_MS, { min: 3_600_000 }),
   };
 }
 
