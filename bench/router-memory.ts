@@ -6,39 +6,26 @@
  *
  *   node --expose-gc --max-old-space-size=8192 --import tsx bench/router-memory.ts   (BENCH_ROUTER_ALIASES=1000000)
  */
-import { deriveId, makeEnvelope, type Envelope } from '@alertbus/schemas';
+import type { Envelope } from '@alertbus/schemas';
 import { decide, isIncidentState, stateKey, type RouterState } from '../services/router/src/core/decider';
 import { DEFAULT_STATE_RETENTION_MS, EVICTION_GRACE_MS, ExpiryQueue, expiresAt } from '../services/router/src/core/expiry';
 import { StateIndex } from '../services/router/src/core/neighbours';
 import { builtinRules } from '../services/router/src/rules/compile';
+import { alert, T0 } from '../services/router/src/test-support/alerts';
 
 const ALIASES = Number(process.env.BENCH_ROUTER_ALIASES ?? 1_000_000);
 const PARTITIONS = 6;
-const T0 = Date.parse('2026-11-22T08:00:00Z');
 const rules = builtinRules({ defaultChannel: '#alerts' });
 
+/** One alert per alias, as ingest would write it (the router tests' builder), `at` ms after T0. */
 function input(i: number, status: 'firing' | 'resolved', at: number): Envelope<'AlertReceived'> {
-  const alias = `alertmanager:bench${i.toString(16).padStart(12, '0')}`;
-  const recordedAt = new Date(at).toISOString();
-  const id = deriveId('bench', alias, status);
-  return makeEnvelope({
-    id,
-    type: 'AlertReceived',
-    alias,
-    occurredAt: recordedAt,
-    recordedAt,
-    source: 'ingest/alertmanager',
-    data: {
-      source: 'alertmanager',
-      status,
-      title: `Disk almost full on host-${i}`,
-      severity: 'warning',
-      description: 'Less than 5% free on /var.',
-      labels: { alertname: 'DiskFull', instance: `host-${i}:9100`, job: 'node', severity: 'warning', team: 'storage' },
-      annotations: { summary: 'Disk almost full' },
-      links: [{ title: 'Source', url: `http://prometheus:9090/graph?g0.expr=disk&host=${i}` }],
-      raw: { fingerprint: `bench${i}` },
-    },
+  return alert(`alertmanager:bench${i.toString(16).padStart(12, '0')}`, status, {
+    at,
+    title: `Disk almost full on host-${i}`,
+    severity: 'warning',
+    labels: { alertname: 'DiskFull', instance: `host-${i}:9100`, job: 'node', severity: 'warning', team: 'storage' },
+    links: [{ title: 'Source', url: `http://prometheus:9090/graph?g0.expr=disk&host=${i}` }],
+    raw: { fingerprint: `bench${i}` },
   });
 }
 
@@ -73,7 +60,7 @@ async function main(): Promise<void> {
 
   let started = Date.now();
   for (let i = 0; i < ALIASES; i++) {
-    const e = input(i, 'firing', T0 + i);
+    const e = input(i, 'firing', i);
     keep(i, decide(e, partitions[partitionOf(i)]!.get(e.alias), rules, { neighbours: index, retentionMs: DEFAULT_STATE_RETENTION_MS }).state);
   }
   const open = rssMb();
@@ -83,7 +70,7 @@ async function main(): Promise<void> {
   );
 
   started = Date.now();
-  const resolvedAt = T0 + ALIASES + 60_000;
+  const resolvedAt = ALIASES + 60_000;
   for (let i = 0; i < ALIASES; i++) {
     const e = input(i, 'resolved', resolvedAt + i);
     keep(i, decide(e, partitions[partitionOf(i)]!.get(e.alias), rules, { neighbours: index, retentionMs: DEFAULT_STATE_RETENTION_MS }).state);
@@ -92,7 +79,7 @@ async function main(): Promise<void> {
   console.log(`all resolved           : rss ${resolved.rss} MB  heap ${resolved.heap} MB  (${held().toLocaleString('en')} states, in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
 
   // Event time moves past retention + grace (the next inputs' recordedAt): everything resolved is evicted.
-  const horizon = resolvedAt + ALIASES + DEFAULT_STATE_RETENTION_MS + EVICTION_GRACE_MS;
+  const horizon = T0 + resolvedAt + ALIASES + DEFAULT_STATE_RETENTION_MS + EVICTION_GRACE_MS;
   let evicted = 0;
   partitions.forEach((states, p) => {
     for (const key of queues[p]!.popDue(horizon - EVICTION_GRACE_MS)) {

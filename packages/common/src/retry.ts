@@ -65,9 +65,10 @@ const PG_TRANSIENT = [/^08/, /^53/, /^57/, /^58/, /^40001$/, /^40P01$/, /^55P03$
 const PG_CLIENT_MESSAGES =
   /connection terminated|connection timeout|timeout expired|query read timeout|connection error|not queryable|Cannot use a pool after calling end|the database system is (starting|shutting) up/i;
 
-type ErrorLike = { name?: unknown; code?: unknown; message?: unknown; cause?: unknown; originalError?: unknown };
+export type ErrorLike = { name?: unknown; code?: unknown; message?: unknown; type?: unknown; cause?: unknown; originalError?: unknown };
 
-function chain(err: unknown): ErrorLike[] {
+/** The error and what caused it (`cause`, or KafkaJS's `originalError`), outermost first. */
+export function errorChain(err: unknown): ErrorLike[] {
   const out: ErrorLike[] = [];
   let e: unknown = err;
   while (e && typeof e === 'object' && out.length < 10) {
@@ -83,7 +84,7 @@ function chain(err: unknown): ErrorLike[] {
  * node-postgres losing its connection, and network errors (refused, reset, timed out, unresolvable).
  */
 export function isInfrastructureError(err: unknown): boolean {
-  return chain(err).some((e) => {
+  return errorChain(err).some((e) => {
     const name = typeof e.name === 'string' ? e.name : '';
     const code = typeof e.code === 'string' ? e.code : '';
     const message = typeof e.message === 'string' ? e.message : '';

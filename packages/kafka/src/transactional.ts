@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PartitionAssigners, Partitioners, type Admin, type Kafka, type Producer, type TopicMessages, type Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
-import { infraBackoffMs, type InfraRetryPolicy } from '@alertbus/common';
+import { errorChain, infraBackoffMs, type InfraRetryPolicy } from '@alertbus/common';
 import { CoPartitionedAssigner } from './co-partitioned';
 import { ConsumeLoop, type BatchOutcome, type ConsumeLoopMetrics, type LoopBatch } from './consume-loop';
 import type { ConsumedRecord } from './records';
@@ -70,18 +70,6 @@ export interface TransactionalProcessorOptions {
 }
 
 export const DEFAULT_MARKER_KEY = '__restore_marker__';
-
-type ErrorLike = { type?: unknown; name?: unknown; cause?: unknown; originalError?: unknown };
-
-function errorChain(err: unknown): ErrorLike[] {
-  const out: ErrorLike[] = [];
-  let e: unknown = err;
-  while (e && typeof e === 'object' && out.length < 10) {
-    out.push(e as ErrorLike);
-    e = (e as ErrorLike).cause ?? (e as ErrorLike).originalError;
-  }
-  return out;
-}
 
 /**
  * CONCURRENT_TRANSACTIONS: the coordinator is still finishing this producer's previous transaction.

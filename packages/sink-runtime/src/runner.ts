@@ -19,7 +19,7 @@ import {
   type ConsumedRecord,
   type EventProducer,
 } from '@alertbus/kafka';
-import { deriveId, HEADERS, makeEnvelope, type AnyEnvelope, type EventType } from '@alertbus/schemas';
+import { deriveId, HEADERS, makeEnvelope, type AnyEnvelope, type Envelope, type EventData, type EventType } from '@alertbus/schemas';
 import type { CommandLedger, LedgerEntry } from './ledger';
 
 /** What executing a command produced: the delivery event's type and its sink-specific fields. */
@@ -183,6 +183,21 @@ export class SinkRunner {
     } as never);
   }
 
+  /** An event about the command (a delay, a failure), caused by it, at `now`. */
+  private result<T extends 'DeliveryDelayed' | 'DeliveryFailed'>(command: AnyEnvelope, type: T, id: string, now: Date, data: EventData<T>): Envelope<T> {
+    return makeEnvelope({
+      id,
+      type,
+      alias: command.alias,
+      occurredAt: now.toISOString(),
+      recordedAt: now.toISOString(),
+      source: this.opts.name,
+      causationId: command.id,
+      correlationId: command.correlationId,
+      data,
+    });
+  }
+
   private async handle(command: AnyEnvelope, record: ConsumedRecord): Promise<void | Later> {
     const { ledger, notifier, producer, log } = this.opts;
     if (!notifier.handles.has(command.type)) return;
@@ -266,28 +281,18 @@ export class SinkRunner {
     if (plan.retry) {
       const next = new Date(plan.atMs);
       await ledger.markDelayed(command.id, next, err.message);
-      const delayed = makeEnvelope({
-        id: deriveId(command.id, 'delayed', entry?.redriveId ?? '', attempts),
-        type: 'DeliveryDelayed',
-        alias: command.alias,
-        occurredAt: now.toISOString(),
-        recordedAt: now.toISOString(),
-        source: this.opts.name,
-        causationId: command.id,
-        correlationId: command.correlationId,
-        data: {
-          commandId: command.id,
-          commandType: command.type,
-          ...(incidentId ? { incidentId } : {}),
-          target: notifier.target,
-          attempts,
-          lastError: err.message,
-          ...(err.httpStatus !== undefined ? { httpStatus: err.httpStatus } : {}),
-          ...(err.retryAfterMs !== undefined ? { retryAfterMs: Math.round(err.retryAfterMs) } : {}),
-          nextAttemptAt: next.toISOString(),
-          firstAttemptAt: firstAttemptAt.toISOString(),
-          budgetEndsAt: new Date(firstAttemptAt.getTime() + this.policy.budgetMs).toISOString(),
-        },
+      const delayed = this.result(command, 'DeliveryDelayed', deriveId(command.id, 'delayed', entry?.redriveId ?? '', attempts), now, {
+        commandId: command.id,
+        commandType: command.type,
+        ...(incidentId ? { incidentId } : {}),
+        target: notifier.target,
+        attempts,
+        lastError: err.message,
+        ...(err.httpStatus !== undefined ? { httpStatus: err.httpStatus } : {}),
+        ...(err.retryAfterMs !== undefined ? { retryAfterMs: Math.round(err.retryAfterMs) } : {}),
+        nextAttemptAt: next.toISOString(),
+        firstAttemptAt: firstAttemptAt.toISOString(),
+        budgetEndsAt: new Date(firstAttemptAt.getTime() + this.policy.budgetMs).toISOString(),
       });
       await producer.send([delayed]);
       this.waiting.set(command.id, { partition: record.partition });
@@ -299,25 +304,15 @@ export class SinkRunner {
       return { retryInMs: plan.waitMs, reason: `${command.type} ${command.id} delayed: ${err.message}` };
     }
     const reason = err.permanent ? err.message : `${err.message} (${plan.reason})`;
-    const failed = makeEnvelope({
-      id: this.resultId(command, entry),
-      type: 'DeliveryFailed',
-      alias: command.alias,
-      occurredAt: now.toISOString(),
-      recordedAt: now.toISOString(),
-      source: this.opts.name,
-      causationId: command.id,
-      correlationId: command.correlationId,
-      data: {
-        commandId: command.id,
-        commandType: command.type,
-        incidentId,
-        target: notifier.target,
-        error: reason,
-        httpStatus: err.httpStatus,
-        permanent: err.permanent,
-        attempts,
-      },
+    const failed = this.result(command, 'DeliveryFailed', this.resultId(command, entry), now, {
+      commandId: command.id,
+      commandType: command.type,
+      incidentId,
+      target: notifier.target,
+      error: reason,
+      httpStatus: err.httpStatus,
+      permanent: err.permanent,
+      attempts,
     });
     const dead = deadLetterEvent(
       record,

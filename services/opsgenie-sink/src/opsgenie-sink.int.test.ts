@@ -5,27 +5,24 @@ import { EventProducer } from '@alertbus/kafka';
 import {
   TOPICS,
   deriveId,
-  makeEnvelope,
-  newId,
   type AnyEnvelope,
   type DeadLetter,
-  type EventType,
 } from '@alertbus/schemas';
 import { CommandLedger } from '@alertbus/sink-runtime';
 import { startOpsgenieStandIn, type OpsgenieStandIn } from '@alertbus/stand-ins';
 import type { Kafka } from 'kafkajs';
 import { dropTestDatabase } from '../../../test/support/db';
-import { readTopic, testBrokers, testKafka, type ReadRecord } from '../../../test/support/kafka';
+import { readTopic, testKafka, type ReadRecord } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import type { OpsgenieSinkConfig } from './config';
 import { SINK_NAME, startOpsgenieSink, type OpsgenieSink } from './index';
+import { createCommand, pagerCommand, testSinkConfig } from './test-support/commands';
 
 const FIXTURES = resolve(__dirname, '../../..', '../shared/fixtures/opsgenie');
 const fixture = (name: string) => JSON.parse(readFileSync(resolve(FIXTURES, name), 'utf8')) as Record<string, unknown>;
 
 /** Deliveries retry quickly here; the budget is long enough never to run out in these tests. */
 const FAST_RETRIES: DeliveryRetryPolicy = { budgetMs: 10 * 60_000, minBackoffMs: 20, maxBackoffMs: 100 };
-const RULE = { path: 'rules[0]', name: 'db pages', rulesVersion: 'test-rules' };
 
 let kafka: Kafka;
 let producer: EventProducer;
@@ -33,46 +30,10 @@ let og: OpsgenieStandIn;
 let sink: OpsgenieSink | undefined;
 let pool: Pool;
 
-function sinkConfig(overrides: Partial<OpsgenieSinkConfig> = {}): OpsgenieSinkConfig {
-  return {
-    apiKey: og.apiKey,
-    apiUrl: og.url,
-    provider: 'opsgenie',
-    port: 0,
-    kafkaBrokers: testBrokers(),
-    databaseUrl: process.env.DATABASE_URL!,
-    retryPolicy: FAST_RETRIES,
-    statusPollDelayMs: 20,
-    ...overrides,
-  };
-}
+const sinkConfig = (overrides: Partial<OpsgenieSinkConfig> = {}) => testSinkConfig(og, { retryPolicy: FAST_RETRIES, ...overrides });
 
-function command<T extends EventType>(type: T, alias: string, data: Record<string, unknown> = {}): AnyEnvelope {
-  const id = newId();
-  const at = new Date().toISOString();
-  return makeEnvelope({
-    id,
-    type,
-    alias,
-    occurredAt: at,
-    recordedAt: at,
-    source: 'router',
-    causationId: null,
-    correlationId: id,
-    data: { incidentId: deriveId('incident', alias, 1), rule: RULE, ...data },
-  } as never) as AnyEnvelope;
-}
-
-const create = (alias: string, extra: Record<string, unknown> = {}) =>
-  command('CreatePagerAlert', alias, {
-    message: `Disk almost full on ${alias}`,
-    priority: 'P2',
-    tags: ['db', 'disk'],
-    responders: [{ type: 'team', name: 'sre' }],
-    details: { host: 'db-1' },
-    source: 'alertmanager',
-    ...extra,
-  });
+const command = pagerCommand;
+const create = createCommand;
 
 /** The results on the delivery topic caused by a command, DeliveryDelayed aside (waits until `count` are there). */
 async function deliveriesOf(cmd: AnyEnvelope, count = 1, type?: string): Promise<ReadRecord[]> {

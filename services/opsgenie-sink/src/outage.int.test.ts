@@ -5,7 +5,7 @@
  */
 import { createPool, type DeliveryRetryPolicy, type Pool } from '@alertbus/common';
 import { EventProducer } from '@alertbus/kafka';
-import { deriveId, makeEnvelope, newId, TOPICS, type AnyEnvelope, type DeadLetter, type EventType } from '@alertbus/schemas';
+import { TOPICS, type AnyEnvelope, type DeadLetter } from '@alertbus/schemas';
 import { startSlackSink, type SlackSink } from '@alertbus/slack-sink';
 import { startOpsgenieStandIn, startSlackStandIn, type OpsgenieStandIn, type SlackStandIn } from '@alertbus/stand-ins';
 import type { Kafka } from 'kafkajs';
@@ -16,9 +16,9 @@ import { readTopic, testBrokers, testKafka, type ReadRecord } from '../../../tes
 import { waitFor } from '../../../test/support/wait';
 import type { OpsgenieSinkConfig } from './config';
 import { startOpsgenieSink, type OpsgenieSink } from './index';
+import { createCommand, pagerCommand, testSinkConfig } from './test-support/commands';
 
 const RETRIES: DeliveryRetryPolicy = { budgetMs: 10 * 60_000, minBackoffMs: 50, maxBackoffMs: 500 };
-const RULE = { path: 'rules[0]', name: 'db pages', rulesVersion: 'test-rules' };
 const TOKEN = 'xoxb-outage-test';
 
 let kafka: Kafka;
@@ -30,42 +30,13 @@ let slackSink: SlackSink | undefined;
 let pool: Pool;
 let proxy: CuttableProxy;
 
-function pagerConfig(overrides: Partial<OpsgenieSinkConfig> = {}): OpsgenieSinkConfig {
-  return {
-    apiKey: og.apiKey,
-    apiUrl: og.url,
-    provider: 'opsgenie',
-    port: 0,
-    kafkaBrokers: testBrokers(),
-    databaseUrl: process.env.DATABASE_URL!,
-    retryPolicy: RETRIES,
-    infraRetry: { minBackoffMs: 100, maxBackoffMs: 1_000 },
-    statusPollDelayMs: 20,
-    ...overrides,
-  };
-}
+const pagerConfig = (overrides: Partial<OpsgenieSinkConfig> = {}) =>
+  testSinkConfig(og, { retryPolicy: RETRIES, infraRetry: { minBackoffMs: 100, maxBackoffMs: 1_000 }, ...overrides });
 
-function command(type: EventType, alias: string, data: Record<string, unknown> = {}): AnyEnvelope {
-  const id = newId();
-  const at = new Date().toISOString();
-  return makeEnvelope({
-    id,
-    type,
-    alias,
-    occurredAt: at,
-    recordedAt: at,
-    source: 'router',
-    causationId: null,
-    correlationId: id,
-    data: { incidentId: deriveId('incident', alias, 1), rule: RULE, ...data },
-  } as never) as AnyEnvelope;
-}
-
-const create = (alias: string) =>
-  command('CreatePagerAlert', alias, { message: `Down: ${alias}`, priority: 'P1', tags: [], responders: [], details: {}, source: 'alertmanager' });
-const close = (alias: string) => command('ClosePagerAlert', alias, { note: 'resolved' });
+const create = (alias: string) => createCommand(alias);
+const close = (alias: string) => pagerCommand('ClosePagerAlert', alias, { note: 'resolved' });
 const root = (alias: string) =>
-  command('PostSlackMessage', alias, { channel: '#alerts', purpose: 'root', text: `[FIRING] ${alias}`, blocks: [] });
+  pagerCommand('PostSlackMessage', alias, { channel: '#alerts', purpose: 'root', text: `[FIRING] ${alias}`, blocks: [] });
 
 async function records(topic: string, of: AnyEnvelope): Promise<ReadRecord[]> {
   return (await readTopic(kafka, topic)).filter(

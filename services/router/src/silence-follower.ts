@@ -34,7 +34,7 @@ export class SilenceFollower {
   private readonly positions = new Map<number, bigint>();
   private started = false;
 
-  constructor(private readonly opts: SilenceFollowerOptions) {
+  constructor(opts: SilenceFollowerOptions) {
     this.admin = opts.kafka.admin();
     this.loop = new ConsumeLoop({
       kafka: opts.kafka,

@@ -5,12 +5,13 @@
  */
 import { EventProducer } from '@alertbus/kafka';
 import { startOpsgenieSink, type OpsgenieSink } from '@alertbus/opsgenie-sink';
-import { deriveId, GROUPS, makeEnvelope, newId, TOPICS, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import { deriveId, GROUPS, TOPICS, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { startOpsgenieStandIn, type OpsgenieStandIn } from '@alertbus/stand-ins';
 import type { Kafka } from 'kafkajs';
 import { runCli } from '../../../../services/history/src/testdata/run-cli';
+import { createCommand, testSinkConfig } from '../../../../services/opsgenie-sink/src/test-support/commands';
 import { dropTestDatabase } from '../../../../test/support/db';
-import { readTopic, testBrokers, testKafka } from '../../../../test/support/kafka';
+import { readTopic, testKafka } from '../../../../test/support/kafka';
 import { waitFor } from '../../../../test/support/wait';
 
 let kafka: Kafka;
@@ -18,30 +19,7 @@ let producer: EventProducer;
 let og: OpsgenieStandIn;
 let sink: OpsgenieSink;
 
-function create(alias: string): AnyEnvelope {
-  const id = newId();
-  const at = new Date().toISOString();
-  return makeEnvelope({
-    id,
-    type: 'CreatePagerAlert',
-    alias,
-    occurredAt: at,
-    recordedAt: at,
-    source: 'router',
-    causationId: null,
-    correlationId: id,
-    data: {
-      incidentId: deriveId('incident', alias, 1),
-      rule: { path: 'rules[0]', rulesVersion: 'test' },
-      message: `Down: ${alias}`,
-      priority: 'P2',
-      tags: [],
-      responders: [],
-      details: {},
-      source: 'alertmanager',
-    },
-  }) as AnyEnvelope;
-}
+const create = (alias: string) => createCommand(alias);
 
 const results = async (cmd: AnyEnvelope) =>
   (await readTopic(kafka, TOPICS.deliveries)).map((r) => r.event!).filter((e) => e?.causationId === cmd.id && e.type !== 'DeliveryDelayed');
@@ -61,16 +39,7 @@ beforeAll(async () => {
   producer = new EventProducer(kafka);
   await producer.connect();
   og = await startOpsgenieStandIn();
-  sink = await startOpsgenieSink({
-    apiKey: og.apiKey,
-    apiUrl: og.url,
-    provider: 'opsgenie',
-    port: 0,
-    kafkaBrokers: testBrokers(),
-    databaseUrl: process.env.DATABASE_URL!,
-    retryPolicy: { budgetMs: 60_000, minBackoffMs: 20, maxBackoffMs: 100 },
-    statusPollDelayMs: 20,
-  });
+  sink = await startOpsgenieSink(testSinkConfig(og));
 });
 
 afterAll(async () => {
