@@ -13,6 +13,7 @@ import { createLogger, createRegistry } from '@alertbus/common';
 import { TOPIC_PREFIX } from '@alertbus/schemas';
 import { testKafka } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
+import { ensureTopics } from './admin';
 import { createKafka } from './client';
 import { ConsumeLoop, consumeLoopMetrics, type ConsumeLoopOptions } from './consume-loop';
 import { startLocalBroker, type LocalBroker } from './local/broker';
@@ -31,16 +32,10 @@ afterAll(async () => {
   await Promise.all(loops.map((l) => l.stop()));
 });
 
+/** A topic of its own, created the way the services create theirs (which waits until every partition is served). */
 async function topic(partitions: number, k: Kafka = kafka): Promise<string> {
   const name = `${TOPIC_PREFIX}loop.${randomUUID().slice(0, 8)}`;
-  const admin = k.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: name, numPartitions: partitions, replicationFactor: 1 }] });
-    await waitFor(async () => (await admin.fetchTopicOffsets(name)).length === partitions, { what: `${name} served` });
-  } finally {
-    await admin.disconnect();
-  }
+  await ensureTopics(k, [{ name, partitions, cleanupPolicy: 'delete', retentionMs: -1 }]);
   return name;
 }
 
