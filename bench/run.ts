@@ -4,6 +4,7 @@
  *     parsing the same body, same machine, same load generator, same run — and their ratio.
  *  2. Webhook → Slack call latency (p50, p99) at a steady request rate through ingest, router and slack-sink.
  *  3. Routing decisions and regexes (pure): an ordinary alert next to a backtracking bait (bench/regex.ts).
+ *  4. Router memory with 1M distinct aliases (bench/router-memory.ts, in a process of its own; BENCH_ROUTER_ALIASES).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
@@ -194,6 +195,15 @@ async function main(): Promise<void> {
   for (const line of regexBench()) console.log(line);
 
   if (stopBroker) await stopBroker();
+
+  // 3. router memory, in a process of its own (its heap and RSS are the figures)
+  await new Promise<void>((resolve, reject) => {
+    const proc = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=8192', '--import', 'tsx', join(root, 'bench/router-memory.ts')], {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    proc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bench/router-memory.ts exited with ${code}`))));
+  });
 }
 
 main().then(

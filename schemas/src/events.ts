@@ -496,6 +496,27 @@ export const DeliveryFailed = Type.Object(
   },
   { additionalProperties: false },
 );
+export const DeliveryDelayed = Type.Object(
+  {
+    commandId: Id,
+    commandType: Type.String(),
+    incidentId: Type.Optional(Id),
+    target: Type.Union([Type.Literal('slack'), Type.Literal('pager')]),
+    attempts: Type.Integer({ minimum: 1, description: 'Attempts made so far (across restarts).' }),
+    lastError: Type.String({ description: 'Why the last attempt failed (429, 5xx, network).' }),
+    httpStatus: Type.Optional(Type.Integer()),
+    retryAfterMs: Type.Optional(Type.Integer({ minimum: 0, description: 'The Retry-After the API asked for, when it did.' })),
+    nextAttemptAt: Timestamp,
+    firstAttemptAt: Timestamp,
+    budgetEndsAt: Timestamp,
+  },
+  {
+    additionalProperties: false,
+    description:
+      'A delivery failed in a way worth retrying and waits for its next try; later commands of its partition wait behind it. ' +
+      'Only a spent budget (DELIVERY_RETRY_BUDGET) or a permanent failure ends in DeliveryFailed.',
+  },
+);
 /** The result of a command answered in a thread of a channel (no incident root involved, so incidentId is optional). */
 const slackThreadDeliveryBase = {
   commandId: Id,
@@ -556,6 +577,7 @@ export type SlackUserGroupUpdated = Static<typeof SlackUserGroupUpdated>;
 export type SlackDelivery = Static<typeof SlackDelivery>;
 export type PagerDelivery = Static<typeof PagerDelivery>;
 export type DeliveryFailed = Static<typeof DeliveryFailed>;
+export type DeliveryDelayed = Static<typeof DeliveryDelayed>;
 
 // ---------------------------------------------------------------- dead letters
 
@@ -632,6 +654,7 @@ export const EVENT_TYPES = {
   PagerAlertAcknowledged: { topic: TOPICS.deliveries, data: PagerDelivery },
   PagerNoteAdded: { topic: TOPICS.deliveries, data: PagerDelivery },
   DeliveryFailed: { topic: TOPICS.deliveries, data: DeliveryFailed },
+  DeliveryDelayed: { topic: TOPICS.deliveries, data: DeliveryDelayed },
   DeadLettered: { topic: TOPICS.deadLetter, data: DeadLetter },
   SilenceCreated: { topic: TOPICS.silences, data: SilenceCreated },
   SilenceExpired: { topic: TOPICS.silences, data: SilenceExpired },

@@ -55,4 +55,6 @@ export const HEADERS = {
   eventType: 'alertbus-type',
   eventId: 'alertbus-id',
   schemaVersion: 'alertbus-version',
+  /** Set by `alertbus deadletter redrive` on a record put back: the id of the dead letter it came from. */
+  redrive: 'alertbus-redrive',
 } as const;

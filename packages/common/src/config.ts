@@ -1,3 +1,5 @@
+import { parseDuration } from './duration';
+
 /** A configuration value that stops the process at boot with a message naming the variable. */
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -30,6 +32,17 @@ export function envInt(env: Env, name: string, fallback: number, opts: { min?: n
   if (opts.min !== undefined && n < opts.min) throw new ConfigError(`${name} must be ≥ ${opts.min}, got ${n}`);
   if (opts.max !== undefined && n > opts.max) throw new ConfigError(`${name} must be ≤ ${opts.max}, got ${n}`);
   return n;
+}
+
+/** A duration in Alertmanager's units (`500ms`, `90s`, `24h`, `7d`), as milliseconds. */
+export function envDuration(env: Env, name: string, fallback: number, opts: { min?: number; max?: number } = {}): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const ms = parseDuration(raw.trim());
+  if (ms === null) throw new ConfigError(`${name} must be a duration such as 90s, 30m, 24h or 7d, got "${raw}"`);
+  if (opts.min !== undefined && ms < opts.min) throw new ConfigError(`${name} must be at least ${opts.min} ms, got "${raw}"`);
+  if (opts.max !== undefined && ms > opts.max) throw new ConfigError(`${name} must be at most ${opts.max} ms, got "${raw}"`);
+  return ms;
 }
 
 export function envUrl(env: Env, name: string, fallback: string): string {

@@ -1,15 +1,48 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client, Pool, type PoolClient } from 'pg';
+import { Client, Pool, type PoolClient, type QueryConfig, type QueryResult } from 'pg';
+import { envInt } from './config';
 
 export { Pool, type PoolClient };
 
+/**
+ * How long Postgres may take: to open a connection, and to run one statement. Without them, a database that
+ * is unreachable but silent (a dropped route, a firewall) hangs every caller, /readyz included.
+ */
+export interface PgTimeouts {
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+}
+
+export const DEFAULT_PG_TIMEOUTS: PgTimeouts = { connectTimeoutMs: 5_000, statementTimeoutMs: 30_000 };
+
+/** PG_CONNECT_TIMEOUT_MS and PG_STATEMENT_TIMEOUT_MS. */
+export function pgTimeoutsFromEnv(env: Record<string, string | undefined> = process.env): PgTimeouts {
+  return {
+    connectTimeoutMs: envInt(env, 'PG_CONNECT_TIMEOUT_MS', DEFAULT_PG_TIMEOUTS.connectTimeoutMs, { min: 100, max: 600_000 }),
+    statementTimeoutMs: envInt(env, 'PG_STATEMENT_TIMEOUT_MS', DEFAULT_PG_TIMEOUTS.statementTimeoutMs, { min: 100, max: 86_400_000 }),
+  };
+}
+
+/**
+ * The client settings for the timeouts: statement_timeout is enforced by the server; query_timeout (a little
+ * longer) by the client, for a server that no longer answers at all; keepAlive notices a dead connection.
+ */
+export function pgClientTimeouts(t: PgTimeouts = pgTimeoutsFromEnv()) {
+  return {
+    connectionTimeoutMillis: t.connectTimeoutMs,
+    statement_timeout: t.statementTimeoutMs,
+    query_timeout: t.statementTimeoutMs + 5_000,
+    keepAlive: true,
+  };
+}
+
 /** Creates the database named in the URL when it does not exist yet (connecting to `postgres` to do so). */
-export async function ensureDatabase(url: string): Promise<void> {
+export async function ensureDatabase(url: string, timeouts: PgTimeouts = pgTimeoutsFromEnv()): Promise<void> {
   const target = new URL(url);
   const dbName = decodeURIComponent(target.pathname.replace(/^\//, ''));
   if (!dbName) throw new Error('DATABASE_URL names no database');
-  const probe = new Client({ connectionString: url });
+  const probe = new Client({ connectionString: url, ...pgClientTimeouts(timeouts) });
   try {
     await probe.connect();
     await probe.end();
@@ -20,7 +53,7 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
   const admin = new URL(url);
   admin.pathname = '/postgres';
-  const client = new Client({ connectionString: admin.toString() });
+  const client = new Client({ connectionString: admin.toString(), ...pgClientTimeouts(timeouts) });
   await client.connect();
   try {
     await client.query(`CREATE DATABASE "${dbName.replace(/"/g, '""')}"`);
@@ -33,8 +66,9 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
-export function createPool(url: string, max = 5): Pool {
-  const pool = new Pool({ connectionString: url, max });
+/** A pool with the connect and statement timeouts (from PG_CONNECT_TIMEOUT_MS / PG_STATEMENT_TIMEOUT_MS unless given). */
+export function createPool(url: string, max = 5, timeouts: PgTimeouts = pgTimeoutsFromEnv(), extra: { options?: string } = {}): Pool {
+  const pool = new Pool({ connectionString: url, max, ...pgClientTimeouts(timeouts), ...extra });
   pool.on('error', () => undefined); // idle-client errors surface on the next query instead
   return pool;
 }
@@ -60,39 +94,40 @@ export function loadMigrations(dir: string): Migration[] {
 export async function migrate(pool: Pool, owner: string, migrations: Migration[]): Promise<number[]> {
   const client = await pool.connect();
   const applied: number[] = [];
+  // Migrations and the wait for another process's migrations may take longer than one statement may.
+  const q = (text: string, values?: unknown[]) =>
+    client.query({ text, values, query_timeout: UNLIMITED_QUERY_MS } as QueryConfig) as Promise<QueryResult>;
   try {
-    await client.query('SELECT pg_advisory_lock(7423001)');
-    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    await q('SET statement_timeout TO 0');
+    await q('SELECT pg_advisory_lock(7423001)');
+    await q(`CREATE TABLE IF NOT EXISTS schema_migrations (
       owner text NOT NULL, version integer NOT NULL, name text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (owner, version))`);
-    const { rows } = await client.query<{ version: number }>(
-      'SELECT version FROM schema_migrations WHERE owner = $1',
-      [owner],
-    );
-    const done = new Set(rows.map((r) => r.version));
+    const { rows } = await q('SELECT version FROM schema_migrations WHERE owner = $1', [owner]);
+    const done = new Set((rows as Array<{ version: number }>).map((r) => r.version));
     for (const m of migrations) {
       if (done.has(m.version)) continue;
-      await client.query('BEGIN');
+      await q('BEGIN');
       try {
-        await client.query(m.sql);
-        await client.query('INSERT INTO schema_migrations (owner, version, name) VALUES ($1, $2, $3)', [
-          owner,
-          m.version,
-          m.name,
-        ]);
-        await client.query('COMMIT');
+        await q(m.sql);
+        await q('INSERT INTO schema_migrations (owner, version, name) VALUES ($1, $2, $3)', [owner, m.version, m.name]);
+        await q('COMMIT');
         applied.push(m.version);
       } catch (err) {
-        await client.query('ROLLBACK');
+        await q('ROLLBACK');
         throw new Error(`migration ${owner}/${m.name} failed: ${(err as Error).message}`);
       }
     }
   } finally {
-    await client.query('SELECT pg_advisory_unlock(7423001)').catch(() => undefined);
+    await q('SELECT pg_advisory_unlock(7423001)').catch(() => undefined);
+    await q('RESET statement_timeout').catch(() => undefined);
     client.release();
   }
   return applied;
 }
+
+/** A client-side query timeout long enough to mean "none", for the statements allowed to run long. */
+export const UNLIMITED_QUERY_MS = 24 * 3_600_000;
 
 export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();

@@ -7,3 +7,4 @@ export * from './db';
 export * from './ops-server';
 export * from './shutdown';
 export * from './keepable-text';
+export * from './duration';

@@ -1,6 +1,158 @@
 import pRetry, { AbortError } from 'p-retry';
+import { envInt, envDuration, ConfigError } from './config';
 import { DeliveryError } from './delivery';
+import { formatDuration } from './duration';
 
+type Env = Record<string, string | undefined>;
+
+// ------------------------------------------------------------------ infrastructure faults
+
+/**
+ * The one policy for infrastructure faults (Kafka, Postgres, the network) in a consume loop: the partition
+ * pauses and the same records are tried again after a capped, jittered backoff, for as long as it takes.
+ * Such a fault never dead-letters or skips a record.
+ */
+export interface InfraRetryPolicy {
+  minBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const DEFAULT_INFRA_RETRY: InfraRetryPolicy = { minBackoffMs: 200, maxBackoffMs: 30_000 };
+
+/** INFRA_RETRY_MIN_BACKOFF_MS / INFRA_RETRY_MAX_BACKOFF_MS. */
+export function infraRetryFromEnv(env: Env = process.env): InfraRetryPolicy {
+  const minBackoffMs = envInt(env, 'INFRA_RETRY_MIN_BACKOFF_MS', DEFAULT_INFRA_RETRY.minBackoffMs, { min: 1, max: 600_000 });
+  const maxBackoffMs = envInt(env, 'INFRA_RETRY_MAX_BACKOFF_MS', DEFAULT_INFRA_RETRY.maxBackoffMs, { min: 1, max: 3_600_000 });
+  if (maxBackoffMs < minBackoffMs) {
+    throw new ConfigError(`INFRA_RETRY_MAX_BACKOFF_MS (${maxBackoffMs}) must not be below INFRA_RETRY_MIN_BACKOFF_MS (${minBackoffMs})`);
+  }
+  return { minBackoffMs, maxBackoffMs };
+}
+
+/**
+ * Exponential backoff with "equal jitter": the wait doubles per attempt up to the cap, and half of it is
+ * random, so instances that failed together do not come back together.
+ */
+export function backoffMs(attempt: number, minMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, minMs * 2 ** Math.min(Math.max(attempt, 1) - 1, 30));
+  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
+}
+
+export function infraBackoffMs(attempt: number, policy: InfraRetryPolicy = DEFAULT_INFRA_RETRY, random?: () => number): number {
+  return backoffMs(attempt, policy.minBackoffMs, policy.maxBackoffMs, random);
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_SOCKET',
+]);
+
+/** Postgres SQLSTATE classes of a server or connection in trouble, not of a bad statement. */
+const PG_TRANSIENT = [/^08/, /^53/, /^57/, /^58/, /^40001$/, /^40P01$/, /^55P03$/];
+
+/** What node-postgres says when the connection, not the statement, failed. */
+const PG_CLIENT_MESSAGES =
+  /connection terminated|connection timeout|timeout expired|query read timeout|connection error|not queryable|Cannot use a pool after calling end|the database system is (starting|shutting) up/i;
+
+export type ErrorLike = { name?: unknown; code?: unknown; message?: unknown; type?: unknown; cause?: unknown; originalError?: unknown };
+
+/** The error and what caused it (`cause`, or KafkaJS's `originalError`), outermost first. */
+export function errorChain(err: unknown): ErrorLike[] {
+  const out: ErrorLike[] = [];
+  let e: unknown = err;
+  while (e && typeof e === 'object' && out.length < 10) {
+    out.push(e as ErrorLike);
+    e = (e as ErrorLike).cause ?? (e as ErrorLike).originalError;
+  }
+  return out;
+}
+
+/**
+ * True for a fault of the infrastructure rather than of the record: any KafkaJS error, a Postgres connection
+ * or server condition (SQLSTATE 08, 53, 57 — statement timeouts included —, 58, serialization and deadlock),
+ * node-postgres losing its connection, and network errors (refused, reset, timed out, unresolvable).
+ */
+export function isInfrastructureError(err: unknown): boolean {
+  return errorChain(err).some((e) => {
+    const name = typeof e.name === 'string' ? e.name : '';
+    const code = typeof e.code === 'string' ? e.code : '';
+    const message = typeof e.message === 'string' ? e.message : '';
+    if (name.startsWith('KafkaJS') || name === 'TimeoutError') return true;
+    if (NETWORK_CODES.has(code)) return true;
+    if (/^[0-9A-Z]{5}$/.test(code) && PG_TRANSIENT.some((re) => re.test(code))) return true;
+    return PG_CLIENT_MESSAGES.test(message);
+  });
+}
+
+// ------------------------------------------------------------------ deliveries (Slack, pager)
+
+/**
+ * How long a Slack or pager delivery keeps trying 429, 5xx and network failures: any Retry-After is honoured,
+ * however long, as long as the next try still falls within the budget (counted from the first attempt);
+ * without one the wait doubles from minBackoffMs up to maxBackoffMs, with jitter.
+ */
+export interface DeliveryRetryPolicy {
+  budgetMs: number;
+  minBackoffMs: number;
+  maxBackoffMs: number;
+}
+
+export const DEFAULT_DELIVERY_RETRY: DeliveryRetryPolicy = { budgetMs: 24 * 3_600_000, minBackoffMs: 500, maxBackoffMs: 60_000 };
+
+/** DELIVERY_RETRY_BUDGET (a duration), DELIVERY_RETRY_MIN_BACKOFF_MS, DELIVERY_RETRY_MAX_BACKOFF_MS. */
+export function deliveryRetryFromEnv(env: Env = process.env): DeliveryRetryPolicy {
+  const budgetMs = envDuration(env, 'DELIVERY_RETRY_BUDGET', DEFAULT_DELIVERY_RETRY.budgetMs, { min: 1 });
+  const minBackoffMs = envInt(env, 'DELIVERY_RETRY_MIN_BACKOFF_MS', DEFAULT_DELIVERY_RETRY.minBackoffMs, { min: 1, max: 3_600_000 });
+  const maxBackoffMs = envInt(env, 'DELIVERY_RETRY_MAX_BACKOFF_MS', DEFAULT_DELIVERY_RETRY.maxBackoffMs, { min: 1, max: 86_400_000 });
+  if (maxBackoffMs < minBackoffMs) {
+    throw new ConfigError(`DELIVERY_RETRY_MAX_BACKOFF_MS (${maxBackoffMs}) must not be below DELIVERY_RETRY_MIN_BACKOFF_MS (${minBackoffMs})`);
+  }
+  return { budgetMs, minBackoffMs, maxBackoffMs };
+}
+
+/** What to do after a delivery attempt failed: try again at a time, or give up and say why. */
+export type DeliveryRetryPlan = { retry: true; waitMs: number; atMs: number } | { retry: false; reason: string };
+
+export function planDeliveryRetry(
+  err: DeliveryError,
+  at: { attempt: number; firstAttemptAtMs: number; nowMs: number },
+  policy: DeliveryRetryPolicy = DEFAULT_DELIVERY_RETRY,
+  random?: () => number,
+): DeliveryRetryPlan {
+  if (err.permanent) return { retry: false, reason: 'permanent failure' };
+  const waitMs =
+    err.retryAfterMs !== undefined
+      ? Math.max(err.retryAfterMs, policy.minBackoffMs)
+      : backoffMs(at.attempt, policy.minBackoffMs, policy.maxBackoffMs, random);
+  const atMs = at.nowMs + waitMs;
+  const budgetEnd = at.firstAttemptAtMs + policy.budgetMs;
+  if (atMs > budgetEnd) {
+    const why = err.retryAfterMs !== undefined ? `Retry-After ${formatDuration(err.retryAfterMs)}` : `backoff ${formatDuration(waitMs)}`;
+    return {
+      retry: false,
+      reason: `retry budget spent: the next try (${why}) would fall after DELIVERY_RETRY_BUDGET (${formatDuration(policy.budgetMs)}) from the first attempt`,
+    };
+  }
+  return { retry: true, waitMs, atMs };
+}
+
+// ------------------------------------------------------------------ look-ups with a fallback
+
+/**
+ * Brief in-process retries for look-ups whose failure has a safe fallback (e.g. checking Slack for a message
+ * an interrupted run may have posted: not knowing means posting). Deliveries use DeliveryRetryPolicy.
+ */
 export interface RetryPolicy {
   /** Retries after the first attempt. */
   retries: number;

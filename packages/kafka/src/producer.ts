@@ -6,6 +6,30 @@ interface Pending {
   events: AnyEnvelope[];
   resolve: () => void;
   reject: (err: Error) => void;
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * A send that was never handed to the broker (the queue was full, or it waited longer than its caller
+ * allowed): none of its records is written, then or later.
+ */
+export class ProduceRefused extends Error {
+  constructor(
+    readonly reason: 'queue-full' | 'queue-timeout',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProduceRefused';
+  }
+}
+
+export interface SendOptions {
+  /**
+   * Refuse the send (ProduceRefused) if it has not been handed to the broker within this time. Once handed
+   * over it waits for the broker's answer however long that takes: an idempotent producer cannot take back
+   * records it has sent, so the caller must not answer "not written" for them.
+   */
+  queueTimeoutMs?: number;
 }
 
 export interface EventProducerOptions {
@@ -15,6 +39,8 @@ export interface EventProducerOptions {
   maxBatchBytes?: number;
   /** Validate every event against its schema before sending (on by default). */
   validate?: boolean;
+  /** Events queued or in flight beyond which a send is refused at once (ProduceRefused 'queue-full'); default unbounded. */
+  maxQueuedEvents?: number;
 }
 
 /**
@@ -30,6 +56,9 @@ export class EventProducer {
   private readonly maxBatchRecords: number;
   private readonly maxBatchBytes: number;
   private readonly validate: boolean;
+  private readonly maxQueuedEvents: number;
+  private queuedEventCount = 0;
+  private inFlightEventCount = 0;
   /** Number of produce calls made; the ratio to sends shows how well grouping works. */
   produceCalls = 0;
 
@@ -53,6 +82,12 @@ export class EventProducer {
     this.maxBatchRecords = opts.maxBatchRecords ?? 2000;
     this.maxBatchBytes = opts.maxBatchBytes ?? 768 * 1024;
     this.validate = opts.validate ?? true;
+    this.maxQueuedEvents = opts.maxQueuedEvents ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Events waiting to be handed to the broker, and events handed over and not yet acknowledged. */
+  get backlog(): { queued: number; inFlight: number } {
+    return { queued: this.queuedEventCount, inFlight: this.inFlightEventCount };
   }
 
   get connected(): boolean {
@@ -70,7 +105,7 @@ export class EventProducer {
   }
 
   /** Sends the events (each to its type's topic, keyed by alias) and resolves once all are acknowledged. */
-  send(events: AnyEnvelope[]): Promise<void> {
+  send(events: AnyEnvelope[], opts: SendOptions = {}): Promise<void> {
     if (events.length === 0) return Promise.resolve();
     if (this.validate) {
       try {
@@ -79,8 +114,25 @@ export class EventProducer {
         return Promise.reject(err);
       }
     }
+    const backlog = this.queuedEventCount + this.inFlightEventCount;
+    if (backlog > 0 && backlog + events.length > this.maxQueuedEvents) {
+      return Promise.reject(
+        new ProduceRefused('queue-full', `the produce queue is full (${backlog} events waiting for Kafka, at most ${this.maxQueuedEvents})`),
+      );
+    }
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ events, resolve, reject });
+      const pending: Pending = { events, resolve, reject };
+      if (opts.queueTimeoutMs !== undefined) {
+        pending.timer = setTimeout(() => {
+          const at = this.queue.indexOf(pending);
+          if (at < 0) return; // handed over meanwhile: it waits for the broker's answer
+          this.queue.splice(at, 1);
+          this.queuedEventCount -= pending.events.length;
+          reject(new ProduceRefused('queue-timeout', `not handed to Kafka within ${opts.queueTimeoutMs} ms (the previous write is still waiting for it)`));
+        }, opts.queueTimeoutMs);
+      }
+      this.queue.push(pending);
+      this.queuedEventCount += events.length;
       void this.flush();
     });
   }
@@ -98,6 +150,8 @@ export class EventProducer {
       const size = messages.reduce((n, m) => n + Buffer.byteLength(m.message.value as string), 0);
       if (batch.length > 0 && (records + messages.length > this.maxBatchRecords || bytes + size > this.maxBatchBytes)) break;
       this.queue.shift();
+      clearTimeout(next.timer);
+      this.queuedEventCount -= next.events.length;
       batch.push({ pending: next, messages });
       records += messages.length;
       bytes += size;
@@ -110,6 +164,7 @@ export class EventProducer {
         tm.messages.push(message);
       }
     }
+    this.inFlightEventCount = records;
     try {
       this.produceCalls += 1;
       await this.producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1 });
@@ -118,6 +173,7 @@ export class EventProducer {
       batch.forEach((b) => b.pending.reject(err as Error));
     } finally {
       this.inFlight = false;
+      this.inFlightEventCount = 0;
       if (this.queue.length > 0) void this.flush();
     }
   }

@@ -5,7 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type Admin, type Kafka, type PartitionMetadata } from 'kafkajs';
 import type { Logger } from 'pino';
-import { toConsumedRecord, type ConsumedRecord } from './records';
+import { createLogger, isInfrastructureError, type InfraRetryPolicy } from '@alertbus/common';
+import { ConsumeLoop } from './consume-loop';
+import type { ConsumedRecord } from './records';
 
 /** The half-open offset range [from, to) of one partition. */
 export interface OffsetRange {
@@ -46,6 +48,8 @@ export interface ReadRangesOptions {
   log?: Logger;
   /** Give up when no partition moved for this long (e.g. a transaction left open); default 120 s. */
   stallTimeoutMs?: number;
+  /** Back-off while onBatch fails with an infrastructure error (Postgres down during a rebuild). */
+  retry?: InfraRetryPolicy;
 }
 
 const rangeKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -55,6 +59,8 @@ const big = (v: string) => BigInt(v);
  * Hands every committed record in the ranges to `onBatch`, one partition's fetch at a time, and returns when
  * every range is covered. A range ends at its `to` even when the offsets just before it hold transaction
  * markers or aborted records, which are never handed out: the position, not the last record, decides.
+ * When onBatch fails with an infrastructure error (isInfrastructureError), the same records are handed over
+ * again after a back-off; any other failure ends the read with that error.
  */
 export async function readRanges(opts: ReadRangesOptions): Promise<ReadProgress> {
   const pending = new Map<string, { topic: string; partition: number; from: string; to: string; position: bigint }>();
@@ -69,25 +75,12 @@ export async function readRanges(opts: ReadRangesOptions): Promise<ReadProgress>
 
   const topics = [...new Set([...pending.values()].map((r) => r.topic))];
   const groupId = `alertbus-reader-${randomUUID()}`;
-  const consumer = opts.kafka.consumer({
-    groupId,
-    sessionTimeout: 30_000,
-    heartbeatInterval: 1_000,
-    maxWaitTimeInMs: 100,
-    allowAutoTopicCreation: false,
-  });
+  const log = opts.log ?? createLogger('alertbus-reader', 'silent');
   const stallTimeoutMs = opts.stallTimeoutMs ?? 120_000;
   let lastMove = Date.now();
-  let failed = false;
   let settle: { resolve: () => void; reject: (err: Error) => void } | undefined;
   const finished = new Promise<void>((resolve, reject) => {
-    settle = {
-      resolve,
-      reject: (err) => {
-        failed = true;
-        reject(err);
-      },
-    };
+    settle = { resolve, reject };
   });
   finished.catch(() => undefined);
 
@@ -102,30 +95,47 @@ export async function readRanges(opts: ReadRangesOptions): Promise<ReadProgress>
     if (capped >= big(r.to)) {
       pending.delete(rangeKey(topic, partition));
       progress.partitionsDone += 1;
-      consumer.pause([{ topic, partitions: [partition] }]);
+      loop.park(topic, partition);
     }
     opts.onProgress?.(progress);
     if (pending.size === 0) settle!.resolve();
   };
 
-  // Batches made only of markers or aborted records never reach eachBatch; this event still reports their end.
-  // Batches with records move the position in eachBatch only, so one left unhandled (stale) is never skipped.
-  consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-    const { topic, partition, lastOffset, batchSize } = e.payload as { topic: string; partition: number; lastOffset: string; batchSize: number };
-    if (batchSize === 0) advance(topic, partition, big(lastOffset) + 1n);
-  });
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    const assignment = e.payload.memberAssignment as Record<string, number[]>;
-    for (const [topic, partitions] of Object.entries(assignment)) {
-      for (const partition of partitions) {
-        const r = pending.get(rangeKey(topic, partition));
-        if (!r) consumer.pause([{ topic, partitions: [partition] }]);
-        else consumer.seek({ topic, partition, offset: r.position.toString() });
+  const loop: ConsumeLoop = new ConsumeLoop({
+    kafka: opts.kafka,
+    groupId,
+    topics,
+    log,
+    commit: 'none',
+    retry: opts.retry,
+    consumer: { sessionTimeout: 30_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 100 },
+    positionOf: async (topic, partition) => pending.get(rangeKey(topic, partition))?.position.toString() ?? 'park',
+    // The position moves with the batches handed out, and past batches made only of markers or aborted records.
+    onPosition: (topic, partition, next) => advance(topic, partition, big(next)),
+    retryable: (err) => {
+      if (!isInfrastructureError(err)) return false;
+      lastMove = Date.now(); // waiting out an outage is not a stall
+      return true;
+    },
+    onFatal: (err) => settle!.reject(err),
+    onHalt: (reason) => settle!.reject(new Error(reason)),
+    handleBatch: async (batch) => {
+      const r = pending.get(rangeKey(batch.topic, batch.partition));
+      if (!r) return;
+      const from = r.position;
+      const to = big(r.to);
+      let records = batch.records.filter((m) => big(m.offset) >= from && big(m.offset) < to);
+      const stop = opts.stopAt ? records.findIndex(opts.stopAt) : -1;
+      if (stop >= 0) {
+        progress.total -= to - big(records[stop]!.offset);
+        r.to = records[stop]!.offset;
+        records = records.slice(0, stop);
       }
-    }
-  });
-  consumer.on(consumer.events.CRASH, (e) => {
-    if (!e.payload.restart) settle!.reject(e.payload.error);
+      if (records.length > 0) {
+        await opts.onBatch({ topic: batch.topic, partition: batch.partition, records, heartbeat: batch.heartbeat });
+        progress.records += records.length;
+      }
+    },
   });
 
   const watchdog = setInterval(() => {
@@ -135,45 +145,12 @@ export async function readRanges(opts: ReadRangesOptions): Promise<ReadProgress>
   }, 1_000);
 
   try {
-    await consumer.connect();
-    await consumer.subscribe({ topics, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, heartbeat, isStale, resolveOffset }) => {
-        const r = pending.get(rangeKey(batch.topic, batch.partition));
-        if (!r || failed || isStale()) return;
-        const from = r.position;
-        const to = big(r.to);
-        let records = batch.messages
-          .filter((m) => big(m.offset) >= from && big(m.offset) < to)
-          .map((m) => toConsumedRecord(batch.topic, batch.partition, m));
-        const stop = opts.stopAt ? records.findIndex(opts.stopAt) : -1;
-        if (stop >= 0) {
-          progress.total -= to - big(records[stop]!.offset);
-          r.to = records[stop]!.offset;
-          records = records.slice(0, stop);
-        }
-        if (records.length > 0) {
-          try {
-            await opts.onBatch({ topic: batch.topic, partition: batch.partition, records, heartbeat });
-          } catch (err) {
-            // The caller's failure ends the read; kafkajs would otherwise restart and retry the batch forever.
-            settle!.reject(err as Error);
-            return;
-          }
-          progress.records += records.length;
-        }
-        // The next fetch starts after what is resolved: the whole batch, trailing markers included.
-        resolveOffset(batch.lastOffset());
-        advance(batch.topic, batch.partition, big(batch.lastOffset()) + 1n);
-      },
-    });
+    await loop.start();
     await finished;
     return progress;
   } finally {
     clearInterval(watchdog);
-    await consumer.disconnect().catch(() => undefined);
+    await loop.stop();
     await deleteGroup(opts.kafka, groupId, opts.log);
   }
 }

@@ -1,18 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import {
-  PartitionAssigners,
-  Partitioners,
-  type Admin,
-  type Consumer,
-  type EachBatchPayload,
-  type Kafka,
-  type Producer,
-  type TopicMessages,
-  type Transaction,
-} from 'kafkajs';
+import { PartitionAssigners, Partitioners, type Admin, type Kafka, type Producer, type TopicMessages, type Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
+import { errorChain, infraBackoffMs, type InfraRetryPolicy } from '@alertbus/common';
 import { CoPartitionedAssigner } from './co-partitioned';
-import { toConsumedRecord, type ConsumedRecord } from './records';
+import { ConsumeLoop, type BatchOutcome, type ConsumeLoopMetrics, type LoopBatch } from './consume-loop';
+import type { ConsumedRecord } from './records';
 
 /** One record to write in a transaction (kafkajs's Message), so services need not import kafkajs. */
 export type OutputMessage = TopicMessages['messages'][number];
@@ -64,9 +56,10 @@ export interface TransactionalProcessorOptions {
   sessionTimeout?: number;
   heartbeatInterval?: number;
   transactionTimeout?: number;
-  /** Attempts of one batch before the error goes to KafkaJS (which re-fetches and, in the end, restarts). */
-  maxBatchAttempts?: number;
-  retryBackoffMs?: number;
+  /** Back-off between failed attempts (transactions, state loads, restore markers); never gives up. */
+  retry?: InfraRetryPolicy;
+  /** The consume loop's metrics (retries, restarts) on the service's registry. */
+  loopMetrics?: ConsumeLoopMetrics;
   /** Longest wait for `readToEnd` (an open transaction of a dead producer can hold the end back). */
   readToEndTimeoutMs?: number;
   /** Runs inside each batch transaction after its records were sent, before commit (tests use it to widen the window). */
@@ -74,23 +67,9 @@ export interface TransactionalProcessorOptions {
   onTransaction?: (info: TransactionInfo) => void;
   onRetry?: (err: Error, attempt: number, what: 'batch' | 'send-offsets') => void;
   onAssignedDone?: (partitions: number[], durationMs: number) => void;
-  /** The consumer stopped for good (a non-retriable crash). */
-  onFatal?: (err: Error) => void;
 }
 
 export const DEFAULT_MARKER_KEY = '__restore_marker__';
-
-type ErrorLike = { type?: unknown; name?: unknown; cause?: unknown; originalError?: unknown };
-
-function errorChain(err: unknown): ErrorLike[] {
-  const out: ErrorLike[] = [];
-  let e: unknown = err;
-  while (e && typeof e === 'object' && out.length < 10) {
-    out.push(e as ErrorLike);
-    e = (e as ErrorLike).cause ?? (e as ErrorLike).originalError;
-  }
-  return out;
-}
 
 /**
  * CONCURRENT_TRANSACTIONS: the coordinator is still finishing this producer's previous transaction.
@@ -161,13 +140,12 @@ export class TransactionalProcessor {
   private readonly topics: readonly string[];
   private producer: Producer | null = null;
   private producerBroken = false;
-  private readonly consumer: Consumer;
+  private readonly loop: ConsumeLoop;
   private readonly admin: Admin;
   private readonly lock = new Lock();
   private assignment: Assignment | null = null;
   private generation = 0;
   private stopping = false;
-  private fatal: Error | null = null;
   /** Aborts a readToEnd in progress (on stop). */
   private cancelRead: ((err: Error) => void) | null = null;
   private resolveReady!: () => void;
@@ -181,53 +159,47 @@ export class TransactionalProcessor {
     this.topics = typeof opts.topic === 'string' ? [opts.topic] : [...opts.topic];
     if (this.topics.length === 0) throw new Error('TransactionalProcessor needs at least one topic');
     this.admin = opts.kafka.admin();
-    this.consumer = opts.kafka.consumer({
+    this.loop = new ConsumeLoop({
+      kafka: opts.kafka,
       groupId: opts.groupId,
-      // Round robin stays second so a group being upgraded (old members without the co-partitioned
-      // assigner) still finds a common protocol.
-      partitionAssigners: [CoPartitionedAssigner, PartitionAssigners.roundRobin],
-      sessionTimeout: opts.sessionTimeout ?? 30_000,
-      heartbeatInterval: opts.heartbeatInterval ?? 1_000,
-      maxWaitTimeInMs: 100,
-      allowAutoTopicCreation: false,
-      readUncommitted: false,
-    });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) =>
-      this.onGroupJoin([...new Set(this.topics.flatMap((t) => e.payload.memberAssignment[t] ?? []))]),
-    );
-    this.consumer.on(this.consumer.events.CRASH, (e) => {
-      opts.log.error({ err: e.payload.error, restart: e.payload.restart }, 'transactional consumer crashed');
-      if (!e.payload.restart && !this.stopping) {
-        this.fatal = e.payload.error;
-        opts.onFatal?.(e.payload.error);
-      }
+      topics: this.topics,
+      log: opts.log,
+      // The transaction commits the offsets with the outputs.
+      commit: 'none',
+      retry: opts.retry,
+      metrics: opts.loopMetrics,
+      consumer: {
+        // Round robin stays second so a group being upgraded (old members without the co-partitioned
+        // assigner) still finds a common protocol.
+        partitionAssigners: [CoPartitionedAssigner, PartitionAssigners.roundRobin],
+        sessionTimeout: opts.sessionTimeout ?? 30_000,
+        heartbeatInterval: opts.heartbeatInterval ?? 1_000,
+        readUncommitted: false,
+      },
+      onAssigned: (assignment) => this.onGroupJoin([...new Set(this.topics.flatMap((t) => assignment[t] ?? []))]),
+      handleBatch: (batch) => this.handle(batch),
     });
   }
 
-  get failed(): Error | null {
-    return this.fatal;
+  /** Null while consuming normally (or restoring), else why not. */
+  problem(): string | null {
+    return this.loop.problem();
   }
 
   get isReady(): boolean {
-    return this.assignment?.done === true;
+    return this.assignment?.done === true && this.loop.problem() === null;
   }
 
   async start(): Promise<void> {
     await this.admin.connect();
     await this.newProducer();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [...this.topics], fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.eachBatch(payload),
-    });
+    await this.loop.start();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     this.cancelRead?.(new Error('processor stopping'));
-    await this.consumer.disconnect().catch((err) => this.opts.log.warn({ err }, 'consumer disconnect failed'));
+    await this.loop.stop();
     await this.lock.run(async () => {
       await this.producer?.disconnect().catch(() => undefined);
       this.producer = null;
@@ -270,7 +242,7 @@ export class TransactionalProcessor {
     void this.load(this.assignment).catch(() => undefined);
   }
 
-  private load(a: Assignment): Promise<void> {
+  private load(a: Assignment, attempt = 1): Promise<void> {
     if (a.loaded) return a.loaded;
     const started = Date.now();
     a.loaded = this.lock.run(async () => {
@@ -289,78 +261,46 @@ export class TransactionalProcessor {
     a.loaded.catch((err) => {
       a.loaded = null;
       if (this.stopping || a.generation !== this.generation) return;
-      this.opts.log.warn({ err, generation: a.generation }, 'loading the assigned partitions failed; will retry');
-      setTimeout(() => void this.load(a).catch(() => undefined), this.opts.retryBackoffMs ?? 200);
+      const wait = infraBackoffMs(attempt, this.opts.retry);
+      this.opts.log.warn({ err, generation: a.generation, attempt, retryInMs: wait }, 'loading the assigned partitions failed; will retry');
+      setTimeout(() => void this.load(a, attempt + 1).catch(() => undefined), wait).unref();
     });
     return a.loaded;
   }
 
-  /** Waits for the current assignment's load, heartbeating so a slow load does not cost the membership. */
-  private async waitLoaded(payload: EachBatchPayload): Promise<Assignment | null> {
-    for (;;) {
-      if (!payload.isRunning() || payload.isStale() || this.stopping) return null;
-      const a = this.assignment;
-      if (!a) {
-        await sleep(50);
-        continue;
-      }
-      if (a.done) return a;
-      let failed = false;
-      const settled = await Promise.race([
-        this.load(a).then(
-          () => true,
-          () => ((failed = true), true),
-        ),
-        sleep(1_000).then(() => false),
-      ]);
-      if (failed) await sleep(this.opts.retryBackoffMs ?? 200);
-      if (!settled || failed) await payload.heartbeat();
+  /**
+   * One batch: decided from committed state, written with its input offsets in one transaction. A failed
+   * transaction is thrown to the consume loop, which pauses the partition and hands the same records over
+   * again after a back-off (decided again from committed state): never skipped, however long Kafka is away.
+   */
+  private async handle(batch: LoopBatch): Promise<BatchOutcome> {
+    const a = this.assignment;
+    if (!a || !a.done) {
+      if (a) void this.load(a).catch(() => undefined);
+      return { retryInMs: 100, reason: 'restoring state' };
     }
-  }
-
-  private async eachBatch(payload: EachBatchPayload): Promise<void> {
-    const { batch } = payload;
-    if (batch.messages.length === 0) return;
-    const a = await this.waitLoaded(payload);
-    if (!a) return;
     const floor = a.floors.get(floorKey(batch.topic, batch.partition)) ?? -1n;
-    const records = batch.messages
-      .filter((m) => BigInt(m.offset) >= floor)
-      .map((m) => toConsumedRecord(batch.topic, batch.partition, m));
-    const lastOffset = batch.lastOffset();
-    if (records.length === 0) {
-      payload.resolveOffset(lastOffset);
-      return;
+    const records = batch.records.filter((r) => BigInt(r.offset) >= floor);
+    if (records.length === 0) return;
+    const work = await this.opts.handleBatch(records, batch.partition);
+    if (batch.isStale() || this.stopping) return { retryInMs: 0, reason: 'stale batch' };
+    const started = Date.now();
+    const outcome = await this.lock.run(() =>
+      a.generation !== this.generation ? Promise.resolve(null) : this.transact(work.outputs, batch.topic, batch.partition, batch.nextOffset),
+    );
+    if (outcome === null) return { retryInMs: 0, reason: 'partitions reassigned' };
+    if (!outcome.committed) {
+      this.opts.onRetry?.(outcome.error, 1, 'batch');
+      throw outcome.error;
     }
-    const next = (BigInt(lastOffset) + 1n).toString();
-    const maxAttempts = this.opts.maxBatchAttempts ?? 8;
-    for (let attempt = 1; ; attempt++) {
-      if (!payload.isRunning() || payload.isStale() || this.stopping || a.generation !== this.generation) return;
-      const work = await this.opts.handleBatch(records, batch.partition);
-      const started = Date.now();
-      const outcome = await this.lock.run(() =>
-        a.generation !== this.generation ? Promise.resolve(null) : this.transact(work.outputs, batch.topic, batch.partition, next),
-      );
-      if (outcome === null) return;
-      if (outcome.committed) {
-        work.onCommit?.();
-        payload.resolveOffset(lastOffset);
-        this.opts.onTransaction?.({
-          partition: batch.partition,
-          records: records.length,
-          outputs: work.outputs.reduce((n, t) => n + t.messages.length, 0),
-          attempts: attempt,
-          durationMs: Date.now() - started,
-        });
-        await payload.heartbeat();
-        return;
-      }
-      this.opts.log.warn({ err: outcome.error, attempt, partition: batch.partition, offset: batch.firstOffset() }, 'batch transaction failed');
-      this.opts.onRetry?.(outcome.error, attempt, 'batch');
-      if (attempt >= maxAttempts) throw outcome.error;
-      await sleep((this.opts.retryBackoffMs ?? 200) * Math.min(2 ** (attempt - 1), 16));
-      await payload.heartbeat();
-    }
+    work.onCommit?.();
+    this.opts.onTransaction?.({
+      partition: batch.partition,
+      records: records.length,
+      outputs: work.outputs.reduce((n, t) => n + t.messages.length, 0),
+      attempts: 1,
+      durationMs: Date.now() - started,
+    });
   }
 
   private async sendOffsets(tx: Transaction, topic: string, partition: number, offset: string): Promise<void> {
@@ -424,63 +364,49 @@ export class TransactionalProcessor {
     const nonce = randomUUID();
     await this.writeMarkers(topic, partitions, markerKey, nonce);
     const groupId = `${this.opts.groupId}.restore.${nonce}`;
-    const reader = this.opts.kafka.consumer({
-      groupId,
-      sessionTimeout: this.opts.sessionTimeout ?? 30_000,
-      heartbeatInterval: this.opts.heartbeatInterval ?? 1_000,
-      maxWaitTimeInMs: 100,
-      allowAutoTopicCreation: false,
-      readUncommitted: false,
-    });
     const want = new Set(partitions);
     const done = new Set<number>();
-    try {
-      await reader.connect();
-      await reader.subscribe({ topics: [topic], fromBeginning: true });
-      await new Promise<void>((resolve, reject) => {
-        this.cancelRead = (err) => {
-          clearTimeout(timer);
-          reject(err);
-        };
-        const timer = setTimeout(
-          () => reject(new Error(`reading ${topic} to its end timed out (partitions ${[...want].filter((p) => !done.has(p)).join(',')})`)),
-          this.opts.readToEndTimeoutMs ?? 120_000,
-        );
-        reader.on(reader.events.CRASH, (e) => {
-          if (!e.payload.restart) {
-            clearTimeout(timer);
-            reject(e.payload.error);
+    let finish: { resolve: () => void; reject: (err: Error) => void } | undefined;
+    const finished = new Promise<void>((resolve, reject) => (finish = { resolve, reject }));
+    finished.catch(() => undefined);
+    const reader: ConsumeLoop = new ConsumeLoop({
+      kafka: this.opts.kafka,
+      groupId,
+      topics: [topic],
+      log: this.opts.log,
+      commit: 'none',
+      retry: this.opts.retry,
+      consumer: { sessionTimeout: this.opts.sessionTimeout ?? 30_000, heartbeatInterval: this.opts.heartbeatInterval ?? 1_000, readUncommitted: false },
+      positionOf: async (_t, partition) => (want.has(partition) && !done.has(partition) ? 'earliest' : 'park'),
+      onHalt: (reason) => finish!.reject(new Error(reason)),
+      handleBatch: async (batch) => {
+        if (!want.has(batch.partition) || done.has(batch.partition)) return;
+        for (const r of batch.records) {
+          if (r.key === markerKey) {
+            if (r.value?.toString('utf8').includes(nonce)) {
+              done.add(batch.partition);
+              reader.park(topic, batch.partition);
+              break;
+            }
+            continue;
           }
-        });
-        reader
-          .run({
-            autoCommit: false,
-            eachBatch: async ({ batch }) => {
-              if (!want.has(batch.partition) || done.has(batch.partition)) return;
-              for (const m of batch.messages) {
-                if (m.key?.toString('utf8') === markerKey) {
-                  if (m.value?.toString('utf8').includes(nonce)) {
-                    done.add(batch.partition);
-                    break;
-                  }
-                  continue;
-                }
-                onRecord(toConsumedRecord(batch.topic, batch.partition, m));
-              }
-              if (done.size === want.size) {
-                clearTimeout(timer);
-                resolve();
-              }
-            },
-          })
-          .catch((err) => {
-            clearTimeout(timer);
-            reject(err);
-          });
-      });
+          onRecord(r);
+        }
+        if (done.size === want.size) finish!.resolve();
+      },
+    });
+    const timer = setTimeout(
+      () => finish!.reject(new Error(`reading ${topic} to its end timed out (partitions ${[...want].filter((p) => !done.has(p)).join(',')})`)),
+      this.opts.readToEndTimeoutMs ?? 120_000,
+    );
+    try {
+      this.cancelRead = (err) => finish!.reject(err);
+      await reader.start();
+      await finished;
     } finally {
+      clearTimeout(timer);
       this.cancelRead = null;
-      await reader.disconnect().catch(() => undefined);
+      await reader.stop();
       await this.admin.deleteGroups([groupId]).catch(() => undefined);
     }
   }
@@ -499,9 +425,10 @@ export class TransactionalProcessor {
         // Writing the marker twice is harmless; only finding it matters. A failed commit may still land.
         if (tx?.isActive()) await tx.abort().catch(() => (this.producerBroken = true));
         else this.producerBroken = true;
-        if (attempt >= (this.opts.maxBatchAttempts ?? 8)) throw err;
+        // The load that asked for the markers is retried as a whole after this.
+        if (attempt >= 8) throw err;
         this.opts.log.warn({ err, attempt }, 'writing restore markers failed; retrying');
-        await sleep((this.opts.retryBackoffMs ?? 200) * attempt);
+        await sleep(infraBackoffMs(attempt, this.opts.retry));
       }
     }
   }

@@ -1,18 +1,26 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import {
-  DEFAULT_RETRY_POLICY,
+  DEFAULT_DELIVERY_RETRY,
   DeliveryError,
-  RetriesExhausted,
-  withRetries,
+  planDeliveryRetry,
   Counter,
+  Gauge,
+  type DeliveryRetryPolicy,
+  type InfraRetryPolicy,
   type PoolClient,
   type Registry,
-  type RetryPolicy,
 } from '@alertbus/common';
-import { EventConsumer, deadLetterEvent, type ConsumedRecord, type EventProducer } from '@alertbus/kafka';
-import { deriveId, makeEnvelope, type AnyEnvelope, type EventType } from '@alertbus/schemas';
-import type { CommandLedger } from './ledger';
+import {
+  ConsumeLoop,
+  consumeLoopMetrics,
+  deadLetterEvent,
+  eachRecord,
+  type ConsumedRecord,
+  type EventProducer,
+} from '@alertbus/kafka';
+import { deriveId, HEADERS, makeEnvelope, type AnyEnvelope, type Envelope, type EventData, type EventType } from '@alertbus/schemas';
+import type { CommandLedger, LedgerEntry } from './ledger';
 
 /** What executing a command produced: the delivery event's type and its sink-specific fields. */
 export interface DeliveryOutcome {
@@ -25,7 +33,10 @@ export interface Notifier {
   readonly target: 'slack' | 'pager';
   /** Command types this notifier executes; others on the topic are ignored. */
   readonly handles: ReadonlySet<string>;
-  /** Executes the command once against the external API; throws DeliveryError saying whether to retry. */
+  /**
+   * Executes the command once against the external API. An API failure is thrown as a DeliveryError saying
+   * whether to retry; anything else thrown (Postgres, a bug) is ours, and retried without spending the budget.
+   */
   execute(command: AnyEnvelope, attempt: number): Promise<DeliveryOutcome>;
   /**
    * Called when an earlier run started this command and died before recording the result: returns the
@@ -49,59 +60,111 @@ export interface SinkOptions {
   log: Logger;
   registry: Registry;
   dryRun: boolean;
-  retryPolicy?: RetryPolicy;
+  /** How long and how often a delivery is retried (DELIVERY_RETRY_BUDGET and the backoff bounds). */
+  retryPolicy?: DeliveryRetryPolicy;
+  /** Back-off while Kafka or Postgres are unreachable (INFRA_RETRY_*). */
+  infraRetry?: InfraRetryPolicy;
   now?: () => Date;
 }
+
+type Later = { retryInMs: number; reason: string };
 
 /**
  * Consumes a command topic and executes each command at most once in effect: completed commands are
  * skipped (their delivery events re-emitted with the same ids), commands whose previous run died midway are
- * reconciled first, failures are retried by the shared classification and finally dead-lettered.
+ * reconciled first. A delivery that fails in a way worth retrying (429, 5xx, network) waits for its next try
+ * (DeliveryDelayed), honouring any Retry-After, within the retry budget; the commands after it in its
+ * partition wait behind it, so an incident's commands keep their order (close after create, reply after
+ * root). Only a permanent failure or a spent budget ends in DeliveryFailed and a dead letter. Kafka and
+ * Postgres faults are the consume loop's: the partition pauses and resumes where it stopped.
  */
 export class SinkRunner {
-  private readonly consumer: EventConsumer;
+  private readonly loop: ConsumeLoop;
   private readonly deliveries: Counter<string>;
+  private readonly delays: Counter<string>;
+  /** Commands waiting for their next try, by command id (each heads its partition). */
+  private readonly waiting = new Map<string, { partition: number }>();
   private readonly now: () => Date;
+  private readonly policy: DeliveryRetryPolicy;
 
   constructor(private readonly opts: SinkOptions) {
     this.now = opts.now ?? (() => new Date());
+    this.policy = opts.retryPolicy ?? DEFAULT_DELIVERY_RETRY;
     this.deliveries = new Counter({
       name: 'alertbus_sink_deliveries_total',
       help: 'Commands handled by the sink, by command type and outcome.',
       labelNames: ['sink', 'command', 'outcome'],
       registers: [opts.registry],
     });
-    this.consumer = new EventConsumer({
+    this.delays = new Counter({
+      name: 'alertbus_deliveries_delayed_total',
+      help: 'Delivery attempts that failed in a way worth retrying (429, 5xx, network): the command waits for its next try.',
+      labelNames: ['sink', 'command'],
+      registers: [opts.registry],
+    });
+    const waiting = this.waiting;
+    const sink = opts.name;
+    new Gauge({
+      name: 'alertbus_deliveries_delayed',
+      help: 'Deliveries waiting for their next try (each holds back the commands after it in its partition).',
+      labelNames: ['sink'],
+      registers: [opts.registry],
+      collect() {
+        this.set({ sink }, waiting.size);
+      },
+    });
+    this.loop = new ConsumeLoop({
       kafka: opts.kafka,
       groupId: opts.groupId,
       topics: [opts.topic],
       log: opts.log,
-      producer: opts.producer,
-      handle: (event, record) => this.handle(event, record),
+      commit: 'kafka',
+      retry: opts.infraRetry,
+      metrics: consumeLoopMetrics(opts.registry),
+      onAssigned: (assignment) => {
+        const mine = new Set(assignment[opts.topic] ?? []);
+        for (const [id, w] of this.waiting) if (!mine.has(w.partition)) this.waiting.delete(id);
+      },
+      handleBatch: eachRecord({
+        groupId: opts.groupId,
+        log: opts.log,
+        producer: opts.producer,
+        handle: (event, record) => this.handle(event, record),
+      }),
     });
   }
 
   get isRunning(): boolean {
-    return this.consumer.isRunning;
+    return this.loop.isRunning;
+  }
+
+  /** Null while consuming normally, else why not (a crashed consumer, a halted partition). */
+  problem(): string | null {
+    return this.loop.problem();
   }
 
   start(): Promise<void> {
-    return this.consumer.start();
+    return this.loop.start();
   }
 
   stop(): Promise<void> {
-    return this.consumer.stop();
+    return this.loop.stop();
   }
 
   private count(command: AnyEnvelope, outcome: string): void {
     this.deliveries.inc({ sink: this.opts.name, command: command.type, outcome });
   }
 
-  private delivery(command: AnyEnvelope, outcome: DeliveryOutcome, attempts: number, dryRun: boolean): AnyEnvelope {
+  /** Delivery events of a redriven command get ids of their own: the first run's failure keeps its id. */
+  private resultId(command: AnyEnvelope, entry: { redriveId: string | null } | undefined): string {
+    return entry?.redriveId ? deriveId(command.id, 'delivery', entry.redriveId) : deriveId(command.id, 'delivery');
+  }
+
+  private delivery(command: AnyEnvelope, id: string, outcome: DeliveryOutcome, attempts: number, dryRun: boolean): AnyEnvelope {
     const at = this.now().toISOString();
     const cmdData = command.data as { incidentId?: string };
     return makeEnvelope({
-      id: deriveId(command.id, 'delivery'),
+      id,
       type: outcome.type,
       alias: command.alias,
       occurredAt: at,
@@ -120,80 +183,147 @@ export class SinkRunner {
     } as never);
   }
 
-  private async handle(command: AnyEnvelope, record: ConsumedRecord): Promise<void> {
+  /** An event about the command (a delay, a failure), caused by it, at `now`. */
+  private result<T extends 'DeliveryDelayed' | 'DeliveryFailed'>(command: AnyEnvelope, type: T, id: string, now: Date, data: EventData<T>): Envelope<T> {
+    return makeEnvelope({
+      id,
+      type,
+      alias: command.alias,
+      occurredAt: now.toISOString(),
+      recordedAt: now.toISOString(),
+      source: this.opts.name,
+      causationId: command.id,
+      correlationId: command.correlationId,
+      data,
+    });
+  }
+
+  private async handle(command: AnyEnvelope, record: ConsumedRecord): Promise<void | Later> {
     const { ledger, notifier, producer, log } = this.opts;
     if (!notifier.handles.has(command.type)) return;
 
-    const entry = await ledger.lookup(command.id);
-    if (entry && entry.status !== 'started') {
-      // Done before (a redelivery after a crash): re-emit what it produced; downstream drops the same ids.
+    let entry = await ledger.lookup(command.id);
+    const redriveId = record.headers[HEADERS.redrive];
+    if (entry?.status === 'failed' && redriveId && entry.redriveId !== redriveId) {
+      if (await ledger.redrive(command.id, redriveId, this.now())) {
+        log.info({ commandId: command.id, type: command.type, redriveId }, 'redriven command: executing it again');
+        entry = await ledger.lookup(command.id);
+      }
+    }
+    if (entry && (entry.status === 'completed' || entry.status === 'failed')) {
+      // Done before (a redelivery after a crash, or a redrive of a completed command): re-emit what it
+      // produced; downstream drops the same ids.
       if (entry.result) await producer.send(entry.result);
+      this.waiting.delete(command.id);
       this.count(command, 'skipped-completed');
       return;
     }
 
     if (this.opts.dryRun) {
       const outcome = notifier.dryRun(command);
-      const event = this.delivery(command, outcome, 0, true);
-      await ledger.markStarted(command);
+      const event = this.delivery(command, this.resultId(command, entry), outcome, 0, true);
+      await ledger.markStarted(command, this.now());
       await ledger.finish(command.id, 'completed', [event], (c) => notifier.persist?.(c, command, outcome) ?? Promise.resolve());
       await producer.send([event]);
       this.count(command, 'dry-run');
       return;
     }
 
+    if (entry?.status === 'delayed' && entry.nextAttemptAt) {
+      const waitMs = entry.nextAttemptAt.getTime() - this.now().getTime();
+      if (waitMs > 0) {
+        this.waiting.set(command.id, { partition: record.partition });
+        return { retryInMs: waitMs, reason: `${command.type} ${command.id} waits for its next try` };
+      }
+    }
+
     if (entry?.status === 'started' && notifier.reconcile) {
       const found = await notifier.reconcile(command, entry.startedAt);
       if (found) {
-        const event = this.delivery(command, found, entry.runs, false);
+        const event = this.delivery(command, this.resultId(command, entry), found, entry.attempts, false);
         await ledger.finish(command.id, 'completed', [event], (c) => notifier.persist?.(c, command, found) ?? Promise.resolve());
         await producer.send([event]);
+        this.waiting.delete(command.id);
         log.info({ commandId: command.id, type: command.type }, 'command had already taken effect before a restart');
         this.count(command, 'reconciled');
         return;
       }
     }
 
-    await ledger.markStarted(command);
+    const { attempts, firstAttemptAt } = await ledger.markStarted(command, this.now());
+    let outcome: DeliveryOutcome;
     try {
-      const { value: outcome, attempts } = await withRetries(
-        (attempt) => notifier.execute(command, attempt),
-        this.opts.retryPolicy ?? DEFAULT_RETRY_POLICY,
-        (err, attempt, waitMs) =>
-          log.warn({ commandId: command.id, type: command.type, attempt, waitMs, error: err.message }, 'delivery retry'),
-      );
-      const event = this.delivery(command, outcome, attempts, false);
-      await ledger.finish(command.id, 'completed', [event], (c) => notifier.persist?.(c, command, outcome) ?? Promise.resolve());
-      await producer.send([event]);
-      this.count(command, 'ok');
+      outcome = await notifier.execute(command, attempts);
     } catch (err) {
-      if (!(err instanceof RetriesExhausted)) throw err; // infrastructure trouble: the consumer retries the record
-      const last: DeliveryError = err.last;
-      const failed = makeEnvelope({
-        id: deriveId(command.id, 'delivery'),
-        type: 'DeliveryFailed',
-        alias: command.alias,
-        occurredAt: this.now().toISOString(),
-        recordedAt: this.now().toISOString(),
-        source: this.opts.name,
-        causationId: command.id,
-        correlationId: command.correlationId,
-        data: {
-          commandId: command.id,
-          commandType: command.type,
-          incidentId: (command.data as { incidentId?: string }).incidentId,
-          target: notifier.target,
-          error: last.message,
-          httpStatus: last.httpStatus,
-          permanent: last.permanent,
-          attempts: err.attempts.length,
-        },
-      });
-      const dead = deadLetterEvent(record, this.opts.groupId, err.attempts, this.now());
-      await ledger.finish(command.id, 'failed', [failed, dead]);
-      await producer.send([failed, dead]);
-      log.error({ commandId: command.id, type: command.type, error: last.message }, 'delivery failed');
-      this.count(command, last.permanent ? 'failed-permanent' : 'failed-retries-exhausted');
+      // Not an answer from the API (Postgres, a bug): the consume loop retries the record, the budget is not spent.
+      if (!(err instanceof DeliveryError)) throw err;
+      return this.failedAttempt(command, record, entry, err, attempts, firstAttemptAt);
     }
+    const event = this.delivery(command, this.resultId(command, entry), outcome, attempts, false);
+    await ledger.finish(command.id, 'completed', [event], (c) => notifier.persist?.(c, command, outcome) ?? Promise.resolve());
+    await producer.send([event]);
+    this.waiting.delete(command.id);
+    this.count(command, 'ok');
+  }
+
+  private async failedAttempt(
+    command: AnyEnvelope,
+    record: ConsumedRecord,
+    entry: LedgerEntry | undefined,
+    err: DeliveryError,
+    attempts: number,
+    firstAttemptAt: Date,
+  ): Promise<void | Later> {
+    const { ledger, notifier, producer, log } = this.opts;
+    const now = this.now();
+    const plan = planDeliveryRetry(err, { attempt: attempts, firstAttemptAtMs: firstAttemptAt.getTime(), nowMs: now.getTime() }, this.policy);
+    const incidentId = (command.data as { incidentId?: string }).incidentId;
+    if (plan.retry) {
+      const next = new Date(plan.atMs);
+      await ledger.markDelayed(command.id, next, err.message);
+      const delayed = this.result(command, 'DeliveryDelayed', deriveId(command.id, 'delayed', entry?.redriveId ?? '', attempts), now, {
+        commandId: command.id,
+        commandType: command.type,
+        ...(incidentId ? { incidentId } : {}),
+        target: notifier.target,
+        attempts,
+        lastError: err.message,
+        ...(err.httpStatus !== undefined ? { httpStatus: err.httpStatus } : {}),
+        ...(err.retryAfterMs !== undefined ? { retryAfterMs: Math.round(err.retryAfterMs) } : {}),
+        nextAttemptAt: next.toISOString(),
+        firstAttemptAt: firstAttemptAt.toISOString(),
+        budgetEndsAt: new Date(firstAttemptAt.getTime() + this.policy.budgetMs).toISOString(),
+      });
+      await producer.send([delayed]);
+      this.waiting.set(command.id, { partition: record.partition });
+      this.delays.inc({ sink: this.opts.name, command: command.type });
+      log.warn(
+        { commandId: command.id, type: command.type, attempt: attempts, retryInMs: plan.waitMs, error: err.message },
+        'delivery delayed; the commands after it in its partition wait',
+      );
+      return { retryInMs: plan.waitMs, reason: `${command.type} ${command.id} delayed: ${err.message}` };
+    }
+    const reason = err.permanent ? err.message : `${err.message} (${plan.reason})`;
+    const failed = this.result(command, 'DeliveryFailed', this.resultId(command, entry), now, {
+      commandId: command.id,
+      commandType: command.type,
+      incidentId,
+      target: notifier.target,
+      error: reason,
+      httpStatus: err.httpStatus,
+      permanent: err.permanent,
+      attempts,
+    });
+    const dead = deadLetterEvent(
+      record,
+      this.opts.groupId,
+      [{ at: now.toISOString(), error: `${reason} (attempt ${attempts}, first attempt at ${firstAttemptAt.toISOString()})` }],
+      now,
+    );
+    await ledger.finish(command.id, 'failed', [failed, dead]);
+    await producer.send([failed, dead]);
+    this.waiting.delete(command.id);
+    log.error({ commandId: command.id, type: command.type, error: reason }, 'delivery failed');
+    this.count(command, err.permanent ? 'failed-permanent' : 'failed-budget-spent');
   }
 }

@@ -34,6 +34,25 @@ export interface BatchTarget<R> {
   onRejected: (rejected: Array<Rejected<R>>) => Promise<void>;
 }
 
+/**
+ * The projection has applied more of a partition than the log now holds: the broker lost records, or it is
+ * another cluster. Nothing is applied; `alertbus history rebuild` rebuilds the projection from this log.
+ */
+export class ProjectionAheadOfLog extends Error {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly stored: string,
+    readonly logEnd: string,
+  ) {
+    super(
+      `history has applied ${topic}[${partition}] up to offset ${stored}, but the log ends at ${logEnd}: the broker lost ` +
+        'records, or it is another cluster. Nothing more is applied; run `alertbus history rebuild` to rebuild the projection from this log',
+    );
+    this.name = 'ProjectionAheadOfLog';
+  }
+}
+
 /** Postgres refused the values (SQLSTATE class 22 data exception or 23 constraint): retrying cannot help. */
 export function isDataError(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
@@ -50,13 +69,15 @@ export async function applyRecordBatch<R extends PlannableRecord>(
   partition: number,
   records: readonly R[],
   onIsolating?: (err: unknown) => void,
+  /** The partition's end when the batch was read: a stored offset beyond it is refused (ProjectionAheadOfLog). */
+  logEnd?: string,
 ): Promise<BatchResult<R>> {
   try {
-    return await applyInTransaction(target, topic, partition, records, false);
+    return await applyInTransaction(target, topic, partition, records, false, logEnd);
   } catch (err) {
     if (!isDataError(err)) throw err;
     onIsolating?.(err);
-    return applyInTransaction(target, topic, partition, records, true);
+    return applyInTransaction(target, topic, partition, records, true, logEnd);
   }
 }
 
@@ -66,9 +87,13 @@ function applyInTransaction<R extends PlannableRecord>(
   partition: number,
   records: readonly R[],
   isolate: boolean,
+  logEnd: string | undefined,
 ): Promise<BatchResult<R>> {
   return inTransaction(target.pool, async (client) => {
     const stored = await readNextOffset(client, target.consumer, topic, partition, { forUpdate: true });
+    if (stored !== null && logEnd !== undefined && BigInt(logEnd) < BigInt(stored)) {
+      throw new ProjectionAheadOfLog(topic, partition, stored, logEnd);
+    }
     const plan = planBatch(records, stored);
     const result: BatchResult<R> = {
       applied: new Map(),

@@ -1,8 +1,18 @@
 /** history's settings from the environment, checked at boot so a bad value stops the process with its name. */
-import { ConfigError, envBrokers, envDatabaseUrl, envInt, envString } from '@alertbus/common';
 import { isLoopback } from './auth/access';
 import { readApiTokens, type ApiToken } from './auth/tokens';
 import { parseDuration } from './silences/duration';
+import {
+  ConfigError,
+  envBrokers,
+  envDatabaseUrl,
+  envInt,
+  envString,
+  infraRetryFromEnv,
+  pgTimeoutsFromEnv,
+  type InfraRetryPolicy,
+  type PgTimeouts,
+} from '@alertbus/common';
 
 export const DEFAULT_HISTORY_PORT = 8081;
 export const DEFAULT_HISTORY_HOST = '127.0.0.1';
@@ -20,6 +30,10 @@ export interface HistoryConfig {
   tokens: ApiToken[];
   /** SILENCE_MAX_DURATION. */
   silenceMaxDurationMs: number;
+  /** PG_CONNECT_TIMEOUT_MS / PG_STATEMENT_TIMEOUT_MS. */
+  pgTimeouts?: PgTimeouts;
+  /** Back-off while Kafka or Postgres are unreachable (INFRA_RETRY_*). */
+  infraRetry?: InfraRetryPolicy;
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -55,6 +69,8 @@ export function readHistoryConfig(env: Record<string, string | undefined> = proc
     logLevel,
     tokens,
     silenceMaxDurationMs,
+    pgTimeouts: pgTimeoutsFromEnv(env),
+    infraRetry: infraRetryFromEnv(env),
   };
 }
 

@@ -53,8 +53,8 @@ export async function startHistory(config: HistoryOptions): Promise<HistoryServi
   const tokens = config.tokens ?? [];
   checkExposure(host, tokens);
   try {
-    await ensureDatabase(config.databaseUrl);
-    const pool = createPool(config.databaseUrl, 5);
+    await ensureDatabase(config.databaseUrl, config.pgTimeouts);
+    const pool = createPool(config.databaseUrl, 5, config.pgTimeouts);
     closers.push(() => pool.end());
     const applied = await migrate(pool, 'history', loadMigrations(MIGRATIONS_DIR));
     if (applied.length > 0) log.info({ applied }, 'history migrations applied');
@@ -66,7 +66,16 @@ export async function startHistory(config: HistoryOptions): Promise<HistoryServi
     closers.push(() => producer.disconnect());
 
     const metrics = createHistoryMetrics();
-    const projector = new Projector({ pool, kafka, producer, log, metrics, groupId: config.groupId });
+    const projector = new Projector({
+      pool,
+      kafka,
+      producer,
+      log,
+      metrics,
+      groupId: config.groupId,
+      brokers: config.brokers.join(','),
+      retry: config.infraRetry,
+    });
     let projectorStarted = false;
 
     const app = buildApp({

@@ -5,9 +5,23 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
-import { GROUPS, TOPICS } from '@alertbus/schemas';
-import { BatchConsumer, deadLetterEvent, type DecodedRecord, type EventProducer, type RecordBatch } from '@alertbus/kafka';
-import { applyRecordBatch, type BatchResult, type Rejected } from './batch-apply';
+import { decodeEnvelope, GROUPS, TOPICS, type ValidationResult } from '@alertbus/schemas';
+import type { InfraRetryPolicy } from '@alertbus/common';
+import {
+  ConsumeLoop,
+  consumeLoopMetrics,
+  deadLetterEvent,
+  type ConsumedRecord,
+  type BatchOutcome,
+  type EventProducer,
+  type LoopBatch,
+} from '@alertbus/kafka';
+
+/** How often a refusing projector looks again (a rebuild may have fixed it), and a healthy one checks its cluster. */
+const REFUSAL_RECHECK_MS = 5_000;
+const CLUSTER_RECHECK_MS = 60_000;
+import { applyRecordBatch, ProjectionAheadOfLog, type BatchResult, type Rejected } from './batch-apply';
+import { bindCluster, clusterMismatch, currentClusterId, storedClusterId } from './cluster';
 import type { HistoryMetrics } from './metrics';
 import { readNextOffset } from './offset-store';
 
@@ -35,38 +49,75 @@ export interface ProjectorOptions {
   /** Consumer group, also the `consumer` of the stored offsets. */
   groupId?: string;
   topics?: readonly string[];
+  /** Back-off while Postgres or Kafka are unreachable; the projector never skips, it waits. */
+  retry?: InfraRetryPolicy;
+  /** For messages: the brokers the projector reads (KAFKA_BROKERS). */
+  brokers?: string;
 }
+
+/** A consumed record with its value decoded and validated against the schemas (for its topic). */
+export type DecodedRecord = ConsumedRecord & { decoded: ValidationResult };
 
 export class Projector {
   readonly groupId: string;
-  private readonly consumer: BatchConsumer;
+  private readonly loop: ConsumeLoop;
 
   constructor(private readonly opts: ProjectorOptions) {
     this.groupId = opts.groupId ?? GROUPS.history;
-    this.consumer = new BatchConsumer({
+    this.loop = new ConsumeLoop({
       kafka: opts.kafka,
       groupId: this.groupId,
       topics: [...(opts.topics ?? PROJECTED_TOPICS)],
       log: opts.log,
+      // The offsets that count are stored with the rows; Kafka's committed ones are a hint for tools.
+      commit: 'hint',
+      retry: opts.retry,
+      metrics: consumeLoopMetrics(opts.metrics.registry),
       handleBatch: (batch) => this.handleBatch(batch),
-      resumeFrom: async (topic, partition) =>
-        (await readNextOffset(opts.pool, this.groupId, topic, partition)) ?? 'earliest',
+      positionOf: async (topic, partition) => (await readNextOffset(opts.pool, this.groupId, topic, partition)) ?? 'earliest',
+      // A new assignment may come with a new broker behind the same address: check the cluster again.
+      onAssigned: () => (this.clusterVerifiedAt = 0),
+      haltAdvice: 'Run `alertbus history rebuild` to rebuild the projection from the log as it is',
     });
   }
 
-  /** Null when consuming, else why not. */
+  /** Null when consuming, else why not (the projection refusing a cluster or a log, a stopped consumer). */
   problem(): string | null {
-    if (!this.consumer.isRunning) return 'projector is not running';
-    if (this.consumer.lastCrash) return `projector consumer crashed: ${this.consumer.lastCrash.message}`;
-    return null;
+    if (this.refusal) return `projector refuses to project: ${this.refusal}`;
+    const p = this.loop.problem();
+    return p === null ? null : `projector: ${p}`;
   }
 
   async start(): Promise<void> {
-    await this.consumer.start();
+    await this.verifyCluster();
+    await this.loop.start();
   }
 
+  /** Why history does not project this cluster's records into this projection, while it does not. */
+  private refusal: string | null = null;
+  private clusterVerifiedAt = 0;
+
+  /**
+   * The projection's offsets belong to the cluster it was built from. A projection bound to none yet (a new
+   * one, or one from before clusters were recorded) is bound to this one; on a mismatch nothing is applied.
+   */
+  private async verifyCluster(): Promise<boolean> {
+    const { pool, kafka, log } = this.opts;
+    const current = await currentClusterId(kafka);
+    let stored = await storedClusterId(pool, this.groupId);
+    if (stored === null) {
+      stored = await bindCluster(pool, this.groupId, current);
+      log.info({ clusterId: stored }, 'projection bound to the Kafka cluster');
+    }
+    this.clusterVerifiedAt = Date.now();
+    if (stored !== current) {
+      this.refuse(clusterMismatch(stored, current, this.opts.brokers ?? 'the brokers'), { projectionCluster: stored, brokerCluster: current });
+      return false;
+    }
+    return true;
+  }
   async stop(): Promise<void> {
-    await this.consumer.stop();
+    await this.loop.stop();
   }
 
   /**
@@ -74,19 +125,54 @@ export class Projector {
    * be applied (before the commit, so no record is ever covered without being applied or dead-lettered),
    * store the new offset.
    */
-  private async handleBatch(batch: RecordBatch): Promise<void> {
-    const result = await applyRecordBatch(
-      { pool: this.opts.pool, consumer: this.groupId, onRejected: (rejected) => this.deadLetter(rejected) },
-      batch.topic,
-      batch.partition,
-      batch.records,
-      (err) =>
-        this.opts.log.warn(
-          { err, topic: batch.topic, partition: batch.partition },
-          'Postgres refused a record of the batch; applying record by record to set it aside',
-        ),
-    );
+  private async handleBatch(batch: LoopBatch): Promise<BatchOutcome> {
+    if (this.refusal !== null) {
+      if (Date.now() - this.clusterVerifiedAt < REFUSAL_RECHECK_MS) return { retryInMs: REFUSAL_RECHECK_MS, reason: this.refusal };
+      if (!(await this.verifyCluster())) return { retryInMs: REFUSAL_RECHECK_MS, reason: this.refusal! };
+      // Perhaps rebuilt meanwhile: read on from the projection's stored offsets, not from where it stood.
+      this.opts.log.info('looking again at the projection from its stored offsets');
+      this.refusal = null;
+      this.loop.reposition();
+      return { retryInMs: 0, reason: 'repositioned' };
+    }
+    if (Date.now() - this.clusterVerifiedAt > CLUSTER_RECHECK_MS && !(await this.verifyCluster())) {
+      return { retryInMs: REFUSAL_RECHECK_MS, reason: this.refusal! };
+    }
+    const records: DecodedRecord[] = batch.records.map((r) => ({ ...r, decoded: decodeEnvelope(r.value, r.topic) }));
+    let result: BatchResult<DecodedRecord>;
+    try {
+      result = await applyRecordBatch(
+        { pool: this.opts.pool, consumer: this.groupId, onRejected: (rejected) => this.deadLetter(rejected) },
+        batch.topic,
+        batch.partition,
+        records,
+        (err) =>
+          this.opts.log.warn(
+            { err, topic: batch.topic, partition: batch.partition },
+            'Postgres refused a record of the batch; applying record by record to set it aside',
+          ),
+        batch.highWatermark,
+      );
+    } catch (err) {
+      if (!(err instanceof ProjectionAheadOfLog)) throw err;
+      this.refuse(err.message, { topic: batch.topic, partition: batch.partition });
+      this.clusterVerifiedAt = Date.now();
+      return { retryInMs: REFUSAL_RECHECK_MS, reason: err.message };
+    }
+    if (this.lastRefusalLogged !== null) {
+      this.opts.log.info('projecting again');
+      this.lastRefusalLogged = null;
+    }
     this.record(batch, result);
+  }
+
+  private lastRefusalLogged: string | null = null;
+
+  /** Stops applying, says why (once per reason). */
+  private refuse(reason: string, context: Record<string, unknown> = {}): void {
+    if (this.lastRefusalLogged !== reason) this.opts.log.error(context, reason);
+    this.lastRefusalLogged = reason;
+    this.refusal = reason;
   }
 
   private async deadLetter(rejected: Array<Rejected<DecodedRecord>>): Promise<void> {
@@ -104,7 +190,7 @@ export class Projector {
   }
 
   /** Metrics move only once the transaction committed, so a retried batch is not counted twice. */
-  private record(batch: RecordBatch, r: BatchResult<DecodedRecord>): void {
+  private record(batch: LoopBatch, r: BatchResult<DecodedRecord>): void {
     const { metrics } = this.opts;
     for (const [type, n] of r.applied) metrics.applied.inc({ type }, n);
     if (r.alreadyApplied > 0) metrics.skipped.inc({ reason: 'offset' }, r.alreadyApplied);

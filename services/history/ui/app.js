@@ -226,6 +226,7 @@
       case 'SlackReplyPosted': return `replied in ${d.channel} (ts ${d.ts})${dry}`;
       case 'OnCallReplyPosted': return d.outcome === 'mentioned' ? `told the on-call: ${(d.emails || []).join(', ')}${dry}` : `on-call answer: ${d.outcome}${d.error ? ` (${d.error})` : ''}`;
       case 'OnCallCacheCleared': return `on-call cache cleared${dry}`;
+      case 'DeliveryDelayed': return `${d.commandType} delayed: attempt ${d.attempts} failed (${d.lastError}), next try at ${d.nextAttemptAt}`;
       case 'DeliveryFailed': return `${d.commandType} failed after ${d.attempts} attempt(s): ${d.error}${d.httpStatus ? ` (HTTP ${d.httpStatus})` : ''}${d.permanent ? ', permanent' : ''}`;
       default: return e.type;
     }

@@ -1,3 +1,4 @@
+import { ProduceRefused, type SendOptions } from '@alertbus/kafka';
 import { validateEnvelope, type AlertSource, type AnyEnvelope } from '@alertbus/schemas';
 import { toAlertEnvelopes } from './envelopes';
 import { HttpError } from './http-error';
@@ -5,14 +6,21 @@ import type { IngestMetrics } from './metrics';
 import type { NormaliseResult } from './normalise/result';
 import type { AcceptedBody } from './payloads/common';
 import type { RequestCleaning } from './plugins/json-body';
-import { TimeoutError, withTimeout } from './timeout';
 
 /** What ingest needs from a producer: `EventProducer` from @alertbus/kafka has this shape. */
 export interface IngestProducer {
-  send(events: AnyEnvelope[]): Promise<void>;
+  send(events: AnyEnvelope[], opts?: SendOptions): Promise<void>;
   readonly connected: boolean;
   /** Produce calls made so far, when the producer counts them (EventProducer does). */
   readonly produceCalls?: number;
+  /** Events waiting for Kafka and in flight, when the producer tells (EventProducer does). */
+  readonly backlog?: { queued: number; inFlight: number };
+}
+
+/** Whether the Kafka cluster answers (BrokerHealth from @alertbus/kafka has this shape). */
+export interface KafkaReachability {
+  readonly reachable: boolean;
+  readonly problem: string | null;
 }
 
 export interface AcceptDeps {
@@ -23,6 +31,8 @@ export interface AcceptDeps {
   newId: () => string;
   /** Most bytes one request's events may come to, serialised (INGEST_MAX_NORMALISED_BYTES). */
   maxNormalisedBytes: number;
+  /** When given, requests are refused at once (503) while the cluster does not answer. */
+  kafkaHealth?: KafkaReachability;
 }
 
 /** What ingest knows about a webhook request besides its body. */
@@ -31,6 +41,10 @@ export interface RequestFacts {
   authenticatedAs?: string;
   cleaning?: RequestCleaning;
 }
+
+/** Retry-After of a 503: soon when only the queue is full, a probe interval or two when Kafka is away. */
+export const RETRY_AFTER_QUEUE_FULL_S = 1;
+export const RETRY_AFTER_KAFKA_DOWN_S = 5;
 
 export type Accepted = AcceptedBody;
 
@@ -97,19 +111,31 @@ export async function writeEvents(deps: AcceptDeps, events: AnyEnvelope[], opts:
       );
     }
   }
+  const unavailable = (detail: string, retryAfterS: number) =>
+    new HttpError(503, 'kafka_unavailable', `kafka unavailable: ${detail}; nothing was written`, { 'retry-after': String(retryAfterS) });
   if (!deps.producer.connected) {
-    throw new HttpError(503, 'kafka_unavailable', 'kafka unavailable: the producer is not connected');
+    deps.metrics.produceRefused.inc({ reason: 'not-connected' });
+    throw unavailable('the producer is not connected', RETRY_AFTER_KAFKA_DOWN_S);
+  }
+  if (deps.kafkaHealth && !deps.kafkaHealth.reachable) {
+    deps.metrics.produceRefused.inc({ reason: 'kafka-unreachable' });
+    throw unavailable(deps.kafkaHealth.problem ?? 'the cluster does not answer', RETRY_AFTER_KAFKA_DOWN_S);
   }
   const stop = deps.metrics.produceSeconds.startTimer();
   try {
-    await withTimeout(deps.producer.send(events), opts.timeoutMs, 'the Kafka write');
+    // Refused (never written) if not handed to Kafka in time; once handed over, the request waits for the
+    // acknowledgement however long it takes, so a 503 always means "not written, now or later".
+    await deps.producer.send(events, { queueTimeoutMs: opts.timeoutMs });
     stop({ outcome: 'ok' });
   } catch (err) {
-    const timedOut = err instanceof TimeoutError;
-    stop({ outcome: timedOut ? 'timeout' : 'error' });
-    const detail = timedOut
-      ? `no acknowledgement within ${opts.timeoutMs} ms (${opts.timeoutVariable})`
-      : (err as Error).message || String(err);
-    throw new HttpError(503, 'kafka_unavailable', `kafka unavailable: ${detail}`);
+    if (err instanceof ProduceRefused) {
+      stop({ outcome: err.reason === 'queue-full' ? 'refused' : 'timeout' });
+      deps.metrics.produceRefused.inc({ reason: err.reason });
+      const detail = err.reason === 'queue-timeout' ? `${err.message} (${opts.timeoutVariable})` : `${err.message} (INGEST_PRODUCE_QUEUE_MAX)`;
+      throw unavailable(detail, err.reason === 'queue-full' ? RETRY_AFTER_QUEUE_FULL_S : RETRY_AFTER_KAFKA_DOWN_S);
+    }
+    // Kafka answered the write with an error it does not retry: not written.
+    stop({ outcome: 'error' });
+    throw unavailable(`Kafka refused the write: ${(err as Error).message || String(err)}`, RETRY_AFTER_KAFKA_DOWN_S);
   }
 }

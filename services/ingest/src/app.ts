@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerOpsRoutes, type Logger, type Registry } from '@alertbus/common';
 import { newId as randomId } from '@alertbus/schemas';
-import type { AcceptDeps, IngestProducer } from './accept';
+import type { AcceptDeps, IngestProducer, KafkaReachability } from './accept';
 import type { IngestConfig } from './config';
 import { ingestMetrics, slackMetrics } from './metrics';
 import { bearerAuth, type AcceptedToken } from './plugins/bearer-auth';
@@ -22,6 +22,8 @@ export interface IngestAppDeps {
   log: Logger;
   now?: () => Date;
   newId?: () => string;
+  /** Whether Kafka answers (a metadata round trip every few seconds): not ready, and 503 at once, while it does not. */
+  kafkaHealth?: KafkaReachability;
   /** The Slack endpoints; without a signing secret they answer 503 "Slack is not configured". */
   slack?: SlackAppOptions;
 }
@@ -47,13 +49,14 @@ export function buildApp(deps: IngestAppDeps): FastifyInstance {
 
   const metrics = ingestMetrics(registry);
   metrics.produceCalls.read = () => producer.produceCalls;
+  metrics.produceQueue.read = () => producer.backlog;
   registerErrorHandling(app, config.bodyLimit);
   app.addHook('onResponse', async (req, reply) => {
     metrics.requests.inc({ route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
   });
 
   registerOpsRoutes(app, registry, {
-    ready: () => (producer.connected ? null : 'the Kafka producer is not connected'),
+    ready: () => (!producer.connected ? 'the Kafka producer is not connected' : (deps.kafkaHealth?.problem ?? null)),
   });
 
   const accept: AcceptDeps = {
@@ -63,6 +66,7 @@ export function buildApp(deps: IngestAppDeps): FastifyInstance {
     now: deps.now ?? (() => new Date()),
     newId: deps.newId ?? randomId,
     maxNormalisedBytes: config.maxNormalisedBytes ?? DEFAULT_MAX_NORMALISED_BYTES,
+    ...(deps.kafkaHealth ? { kafkaHealth: deps.kafkaHealth } : {}),
   };
   const tokens: AcceptedToken[] = [...(config.token ? [{ token: config.token }] : []), ...(config.tokens ?? [])];
   void app.register(async (webhooks) => {

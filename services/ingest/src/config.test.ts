@@ -13,6 +13,7 @@ describe('loadConfig', () => {
       maxNormalisedBytes: 1_000_000,
       kafkaBrokers: ['127.0.0.1:9092'],
       kafkaTimeoutMs: 10_000,
+      produceQueueMax: 10_000,
     });
   });
 
@@ -27,6 +28,7 @@ describe('loadConfig', () => {
       INGEST_MAX_ALERTS: '50',
       INGEST_MAX_NORMALISED_BYTES: '2mb',
       INGEST_KAFKA_TIMEOUT_MS: '2500',
+      INGEST_PRODUCE_QUEUE_MAX: '500',
     });
     expect(c).toEqual({
       port: 0,
@@ -41,6 +43,7 @@ describe('loadConfig', () => {
       maxNormalisedBytes: 2 * 1024 * 1024,
       kafkaBrokers: ['a:1', 'b:2'],
       kafkaTimeoutMs: 2500,
+      produceQueueMax: 500,
     });
   });
 
@@ -59,6 +62,7 @@ describe('loadConfig', () => {
     [{ INGEST_TOKENS: 'a:x,b:x' }, 'INGEST_TOKENS gives "b" the same token as another entry'],
     [{ INGEST_TOKEN: 'x', INGEST_TOKENS: 'a:x' }, 'INGEST_TOKENS repeats INGEST_TOKEN'],
     [{ KAFKA_BROKERS: '' }, 'KAFKA_BROKERS is required'],
+    [{ INGEST_PRODUCE_QUEUE_MAX: '0' }, 'INGEST_PRODUCE_QUEUE_MAX must be ≥ 1'],
   ])('%j is refused with a message naming the variable', (env, message) => {
     const run = () => loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', ...env });
     expect(run).toThrow(ConfigError);

@@ -15,8 +15,13 @@ export interface IngestConfig {
   /** Most bytes one request's events may come to once normalised, raw payloads included (INGEST_MAX_NORMALISED_BYTES). */
   maxNormalisedBytes?: number;
   kafkaBrokers: string[];
-  /** How long a request waits for Kafka to acknowledge its records before answering 503. */
+  /**
+   * How long a request's records may wait for their turn to be handed to Kafka before it is answered 503
+   * (and they are never written). Once handed over, the request waits for Kafka's acknowledgement.
+   */
   kafkaTimeoutMs: number;
+  /** Events queued for Kafka beyond which requests are answered 503 at once (INGEST_PRODUCE_QUEUE_MAX). */
+  produceQueueMax?: number;
   /** The Slack endpoints; absent when SLACK_SIGNING_SECRET is not set (they then answer 503). */
   slack?: SlackIngestConfig;
 }
@@ -69,6 +74,7 @@ function loadSlackConfig(env: Env): SlackIngestConfig | undefined {
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+export const DEFAULT_PRODUCE_QUEUE_MAX = 10_000;
 export const DEFAULT_MAX_ALERTS = 1000;
 /**
  * A request's events go to Kafka in one produce call, never split, so per partition they must fit one record
@@ -146,6 +152,7 @@ export function loadConfig(env: Env = process.env): IngestConfig {
     maxNormalisedBytes,
     kafkaBrokers: envBrokers(env),
     kafkaTimeoutMs: envInt(env, 'INGEST_KAFKA_TIMEOUT_MS', 10_000, { min: 1 }),
+    produceQueueMax: envInt(env, 'INGEST_PRODUCE_QUEUE_MAX', DEFAULT_PRODUCE_QUEUE_MAX, { min: 1, max: 10_000_000 }),
     ...(slack ? { slack } : {}),
   };
 }

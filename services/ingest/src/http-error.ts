@@ -18,6 +18,8 @@ export class HttpError extends Error {
     readonly statusCode: number,
     readonly kind: ErrorKind,
     message: string,
+    /** Response headers that go with it (e.g. Retry-After on a 503). */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
     this.name = 'HttpError';

@@ -2,9 +2,9 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { createLogger, createRegistry, type Logger, type Registry } from '@alertbus/common';
 import type { Kafka } from 'kafkajs';
-import { createKafka, ensureTopics, EventProducer } from '@alertbus/kafka';
+import { BrokerHealth, createKafka, ensureTopics, EventProducer } from '@alertbus/kafka';
 import { buildApp } from './app';
-import { openIngestWarning, type IngestConfig } from './config';
+import { DEFAULT_PRODUCE_QUEUE_MAX, openIngestWarning, type IngestConfig } from './config';
 import { SlackIdentity } from './slack/identity';
 import { SlackUserNames } from './slack/user-names';
 
@@ -31,6 +31,8 @@ export interface RunningIngest {
   port: number;
   app: FastifyInstance;
   producer: EventProducer;
+  /** Whether Kafka answers, probed every few seconds; /readyz and the 503s follow it. */
+  kafkaHealth: BrokerHealth;
   /** The app's own Slack identity (undefined until known, or when Slack is not configured). */
   slackIdentity?: SlackIdentity;
   /** Stops accepting, lets in-flight requests finish (and their records be acknowledged), then disconnects. */
@@ -62,8 +64,10 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
   if (open) log.warn({ host: config.host, auth: 'none' }, open);
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'alertbus-ingest', log });
   await ensureTopicsPatiently(kafka, log);
-  const producer = new EventProducer(kafka);
+  const producer = new EventProducer(kafka, { maxQueuedEvents: config.produceQueueMax ?? DEFAULT_PRODUCE_QUEUE_MAX });
   await producer.connect();
+  const kafkaHealth = new BrokerHealth({ brokers: config.kafkaBrokers, clientId: 'alertbus-ingest', log });
+  await kafkaHealth.start();
 
   const slack = config.slack;
   const identity = slack
@@ -81,6 +85,7 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
     config,
     registry,
     log,
+    kafkaHealth,
     slack: slack
       ? {
           signingSecret: slack.signingSecret,
@@ -96,6 +101,7 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
     identity?.stop();
     await app.close().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
+    await kafkaHealth.stop();
     throw err;
   }
   const port = (app.server.address() as AddressInfo).port;
@@ -106,12 +112,14 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
     port,
     app,
     producer,
+    kafkaHealth,
     slackIdentity: identity,
     close: () =>
       (closing ??= (async () => {
         identity?.stop();
         await app.close();
         await producer.disconnect();
+        await kafkaHealth.stop();
       })()),
   };
 }

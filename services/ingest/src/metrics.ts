@@ -1,4 +1,4 @@
-import { Counter, Histogram, type Registry } from '@alertbus/common';
+import { Counter, Gauge, Histogram, type Registry } from '@alertbus/common';
 
 export interface IngestMetrics {
   requests: Counter<'route' | 'status'>;
@@ -6,6 +6,33 @@ export interface IngestMetrics {
   produceSeconds: Histogram<'outcome'>;
   /** Where the produce-call counter reads from at scrape time (the producer's own count). */
   produceCalls: { read?: () => number | undefined };
+  /** Requests answered 503 without writing anything, by why. */
+  produceRefused: Counter<'reason'>;
+  /** Where the produce-queue gauge reads from at scrape time. */
+  produceQueue: { read?: () => { queued: number; inFlight: number } | undefined };
+}
+
+const produceQueueSources = new WeakMap<Registry, { read?: () => { queued: number; inFlight: number } | undefined }>();
+
+/** Events waiting for Kafka (bounded by INGEST_PRODUCE_QUEUE_MAX) and in flight, read from the producer at scrape time. */
+function produceQueueGauge(registry: Registry): { read?: () => { queued: number; inFlight: number } | undefined } {
+  const existing = produceQueueSources.get(registry);
+  if (existing) return existing;
+  const source: { read?: () => { queued: number; inFlight: number } | undefined } = {};
+  new Gauge({
+    name: 'alertbus_ingest_produce_queue_events',
+    help: 'Events accepted for writing and not yet acknowledged by Kafka: queued (waiting their turn) or in flight.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const b = source.read?.();
+      if (!b) return;
+      this.set({ state: 'queued' }, b.queued);
+      this.set({ state: 'in_flight' }, b.inFlight);
+    },
+  });
+  produceQueueSources.set(registry, source);
+  return source;
 }
 
 const produceCallSources = new WeakMap<Registry, { read?: () => number | undefined }>();
@@ -62,6 +89,15 @@ export function ingestMetrics(registry: Registry): IngestMetrics {
         registers: [registry],
       }),
     produceCalls: produceCallsCounter(registry),
+    produceRefused:
+      existing<Counter<'reason'>>('alertbus_ingest_produce_refused_total') ??
+      new Counter({
+        name: 'alertbus_ingest_produce_refused_total',
+        help: 'Requests answered 503 with nothing written: Kafka unreachable, producer not connected, queue full or queue timeout.',
+        labelNames: ['reason'],
+        registers: [registry],
+      }),
+    produceQueue: produceQueueGauge(registry),
   };
 }
 

@@ -6,7 +6,12 @@ import {
   envOptional,
   envString,
   envUrl,
-  type RetryPolicy,
+  deliveryRetryFromEnv,
+  infraRetryFromEnv,
+  pgTimeoutsFromEnv,
+  type DeliveryRetryPolicy,
+  type InfraRetryPolicy,
+  type PgTimeouts,
 } from '@alertbus/common';
 import type { PagerProvider } from './pager-client';
 
@@ -24,8 +29,12 @@ export interface OpsgenieSinkConfig {
   kafkaBrokers: string[];
   databaseUrl: string;
   logLevel?: string;
-  /** Retries of each command (defaults to the shared policy); tests pass small timeouts. */
-  retryPolicy?: RetryPolicy;
+  /** Retries of a delivery: DELIVERY_RETRY_BUDGET and its backoff bounds (tests use small ones). */
+  retryPolicy?: DeliveryRetryPolicy;
+  /** Back-off while Kafka or Postgres are unreachable (INFRA_RETRY_*). */
+  infraRetry?: InfraRetryPolicy;
+  /** PG_CONNECT_TIMEOUT_MS / PG_STATEMENT_TIMEOUT_MS. */
+  pgTimeouts?: PgTimeouts;
   /** Request-status polls after a 202 and the first wait between them. */
   statusPolls?: number;
   statusPollDelayMs?: number;
@@ -50,5 +59,8 @@ export function loadConfig(env: Env = process.env): OpsgenieSinkConfig {
     databaseUrl: envDatabaseUrl(env),
     logLevel: envOptional(env, 'LOG_LEVEL'),
     requestTimeoutMs: envInt(env, 'OPSGENIE_TIMEOUT_MS', 10_000, { min: 100 }),
+    retryPolicy: deliveryRetryFromEnv(env),
+    infraRetry: infraRetryFromEnv(env),
+    pgTimeouts: pgTimeoutsFromEnv(env),
   };
 }

@@ -9,7 +9,7 @@ import {
 } from '@alertbus/common';
 import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
 import { GROUPS, TOPICS } from '@alertbus/schemas';
-import { CommandLedger, SinkRunner, migrateLedger } from '@alertbus/sink-runtime';
+import { CommandLedger, SinkRunner, migrateLedger, sinkReadiness } from '@alertbus/sink-runtime';
 import type { OpsgenieSinkConfig } from './config';
 import { createPagerClient } from './create-pager-client';
 import { PagerNotifier } from './notifier';
@@ -37,8 +37,8 @@ export async function startOpsgenieSink(config: OpsgenieSinkConfig): Promise<Ops
   const registry = createRegistry(SINK_NAME);
   const dryRun = !config.apiKey;
 
-  await ensureDatabase(config.databaseUrl);
-  const pool = createPool(config.databaseUrl);
+  await ensureDatabase(config.databaseUrl, config.pgTimeouts);
+  const pool = createPool(config.databaseUrl, 5, config.pgTimeouts);
   let producer: EventProducer | undefined;
   let runner: SinkRunner | undefined;
   let ops: { app: { close(): Promise<unknown> }; url: string } | undefined;
@@ -79,15 +79,10 @@ export async function startOpsgenieSink(config: OpsgenieSinkConfig): Promise<Ops
       registry,
       dryRun,
       retryPolicy: config.retryPolicy,
+      infraRetry: config.infraRetry,
     });
     runner = sinkRunner;
-    const connected = producer;
-    ops = await startOpsServer(
-      config.port,
-      registry,
-      { ready: () => (!sinkRunner.isRunning ? 'consumer not running' : !connected.connected ? 'producer not connected' : null) },
-      config.host,
-    );
+    ops = await startOpsServer(config.port, registry, { ready: () => sinkReadiness(sinkRunner, pool) }, config.host);
     await sinkRunner.start();
   } catch (err) {
     await shutdown();

@@ -1,30 +1,28 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createPool, type Pool, type RetryPolicy } from '@alertbus/common';
+import { createPool, type Pool, type DeliveryRetryPolicy } from '@alertbus/common';
 import { EventProducer } from '@alertbus/kafka';
 import {
   TOPICS,
   deriveId,
-  makeEnvelope,
-  newId,
   type AnyEnvelope,
   type DeadLetter,
-  type EventType,
 } from '@alertbus/schemas';
 import { CommandLedger } from '@alertbus/sink-runtime';
 import { startOpsgenieStandIn, type OpsgenieStandIn } from '@alertbus/stand-ins';
 import type { Kafka } from 'kafkajs';
 import { dropTestDatabase } from '../../../test/support/db';
-import { readTopic, testBrokers, testKafka, type ReadRecord } from '../../../test/support/kafka';
+import { readTopic, testKafka, type ReadRecord } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import type { OpsgenieSinkConfig } from './config';
 import { SINK_NAME, startOpsgenieSink, type OpsgenieSink } from './index';
+import { createCommand, pagerCommand, testSinkConfig } from './test-support/commands';
 
 const FIXTURES = resolve(__dirname, '../../..', '../shared/fixtures/opsgenie');
 const fixture = (name: string) => JSON.parse(readFileSync(resolve(FIXTURES, name), 'utf8')) as Record<string, unknown>;
 
-const FAST_RETRIES: RetryPolicy = { retries: 3, minTimeoutMs: 20, maxTimeoutMs: 100, maxRetryAfterMs: 5_000 };
-const RULE = { path: 'rules[0]', name: 'db pages', rulesVersion: 'test-rules' };
+/** Deliveries retry quickly here; the budget is long enough never to run out in these tests. */
+const FAST_RETRIES: DeliveryRetryPolicy = { budgetMs: 10 * 60_000, minBackoffMs: 20, maxBackoffMs: 100 };
 
 let kafka: Kafka;
 let producer: EventProducer;
@@ -32,52 +30,18 @@ let og: OpsgenieStandIn;
 let sink: OpsgenieSink | undefined;
 let pool: Pool;
 
-function sinkConfig(overrides: Partial<OpsgenieSinkConfig> = {}): OpsgenieSinkConfig {
-  return {
-    apiKey: og.apiKey,
-    apiUrl: og.url,
-    provider: 'opsgenie',
-    port: 0,
-    kafkaBrokers: testBrokers(),
-    databaseUrl: process.env.DATABASE_URL!,
-    retryPolicy: FAST_RETRIES,
-    statusPollDelayMs: 20,
-    ...overrides,
-  };
-}
+const sinkConfig = (overrides: Partial<OpsgenieSinkConfig> = {}) => testSinkConfig(og, { retryPolicy: FAST_RETRIES, ...overrides });
 
-function command<T extends EventType>(type: T, alias: string, data: Record<string, unknown> = {}): AnyEnvelope {
-  const id = newId();
-  const at = new Date().toISOString();
-  return makeEnvelope({
-    id,
-    type,
-    alias,
-    occurredAt: at,
-    recordedAt: at,
-    source: 'router',
-    causationId: null,
-    correlationId: id,
-    data: { incidentId: deriveId('incident', alias, 1), rule: RULE, ...data },
-  } as never) as AnyEnvelope;
-}
+const command = pagerCommand;
+const create = createCommand;
 
-const create = (alias: string, extra: Record<string, unknown> = {}) =>
-  command('CreatePagerAlert', alias, {
-    message: `Disk almost full on ${alias}`,
-    priority: 'P2',
-    tags: ['db', 'disk'],
-    responders: [{ type: 'team', name: 'sre' }],
-    details: { host: 'db-1' },
-    source: 'alertmanager',
-    ...extra,
-  });
-
-/** The delivery-topic records caused by a command (waits until `count` are there). */
-async function deliveriesOf(cmd: AnyEnvelope, count = 1): Promise<ReadRecord[]> {
+/** The results on the delivery topic caused by a command, DeliveryDelayed aside (waits until `count` are there). */
+async function deliveriesOf(cmd: AnyEnvelope, count = 1, type?: string): Promise<ReadRecord[]> {
   return waitFor(
     async () => {
-      const found = (await readTopic(kafka, TOPICS.deliveries)).filter((r) => r.event?.causationId === cmd.id);
+      const found = (await readTopic(kafka, TOPICS.deliveries)).filter(
+        (r) => r.event?.causationId === cmd.id && (type ? r.event.type === type : r.event.type !== 'DeliveryDelayed'),
+      );
       return found.length >= count ? found : undefined;
     },
     { timeoutMs: 60_000, intervalMs: 300, what: `${count} delivery event(s) for ${cmd.type} ${cmd.id}` },
@@ -178,12 +142,16 @@ describe('opsgenie-sink with real Kafka, Postgres and the Opsgenie stand-in', ()
     expect((failed.data as { error: string }).error).toMatch(/^alert-not-open: /);
   });
 
-  it('waits out a 429 with Retry-After and then creates the alert once', async () => {
+  it('waits out a 429 with Retry-After (saying so with DeliveryDelayed) and then creates the alert once', async () => {
     og.state.failNext('create', { status: 429, retryAfter: 1 });
     const cmd = create('alertmanager:throttled');
     await producer.send([cmd]);
     const delivery = await deliveryOf(cmd);
     expect(delivery).toMatchObject({ type: 'PagerAlertCreated', data: { attempts: 2 } });
+    const [delayed] = await deliveriesOf(cmd, 1, 'DeliveryDelayed');
+    expect(delayed!.event!.data).toMatchObject({ commandId: cmd.id, target: 'pager', attempts: 1, httpStatus: 429, retryAfterMs: 1000 });
+    const d = delayed!.event!.data as { nextAttemptAt: string; firstAttemptAt: string };
+    expect(Date.parse(d.nextAttemptAt) - Date.parse(d.firstAttemptAt)).toBeGreaterThanOrEqual(1000);
     expect(callsFor(cmd.alias).map((c) => `${c.route}:${c.status}`)).toEqual(['create:429', 'create:202']);
     expect(og.state.alerts.filter((a) => a.alias === cmd.alias)).toHaveLength(1);
   });
@@ -193,6 +161,7 @@ describe('opsgenie-sink with real Kafka, Postgres and the Opsgenie stand-in', ()
     const cmd = create('alertmanager:flaky');
     await producer.send([cmd]);
     expect(await deliveryOf(cmd)).toMatchObject({ type: 'PagerAlertCreated', data: { attempts: 2 } });
+    expect((await deliveriesOf(cmd, 1, 'DeliveryDelayed'))[0]!.event!.data).toMatchObject({ attempts: 1, httpStatus: 500 });
     expect(og.state.alerts.filter((a) => a.alias === cmd.alias)).toHaveLength(1);
   });
 

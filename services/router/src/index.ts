@@ -1,4 +1,4 @@
-import { createLogger, startOpsServer, type Logger } from '@alertbus/common';
+import { createLogger, startOpsServer, type InfraRetryPolicy, type Logger } from '@alertbus/common';
 import { createKafka, ensureTopics } from '@alertbus/kafka';
 import { TOPICS } from '@alertbus/schemas';
 import { createRouterMetrics } from './metrics';
@@ -23,8 +23,10 @@ export interface RouterConfig {
   instanceId?: string;
   sessionTimeoutMs?: number;
   log?: Logger;
-  /** The consumer stopped for good (KafkaJS gave up); main exits so a supervisor restarts the process. */
-  onFatal?: (err: Error) => void;
+  /** Back-off while Kafka is unreachable (INFRA_RETRY_MIN/MAX_BACKOFF_MS); the router never gives up. */
+  retry?: InfraRetryPolicy;
+  /** ROUTER_STATE_RETENTION (default 7d): resolved incidents and Slack records are forgotten this long after, by event time. */
+  stateRetentionMs?: number;
   /** ROUTER_CHAOS_COMMIT_DELAY_MS, tests only: holds each transaction open this long before its commit. */
   chaosCommitDelayMs?: number;
   /** Reload the rules when the file changes (default true); SIGHUP / reloadRules() work either way. */
@@ -70,21 +72,36 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     },
   });
   metrics.rulesInfo.set({ version: rules.version }, 1);
-  const silences = new SilenceFollower({ kafka, log, onChange: (book) => metrics.silences.set(book.size) });
+  const silences = new SilenceFollower({
+    kafka,
+    log,
+    onChange: (book) => metrics.silences.set(book.size),
+    retry: config.retry,
+    loopMetrics: metrics.loop,
+  });
   const processor = new RouterProcessor({
     kafka,
     log,
     rules: () => reloader.current,
-    silences: { lookup: silences.book, catchUp: (ms) => silences.catchUp(ms) },
+    silences: {
+      lookup: silences.book,
+      catchUp: (ms) => silences.catchUp(ms),
+      prune: (beforeMs) => {
+        const pruned = silences.book.prune(beforeMs);
+        if (pruned > 0) metrics.silences.set(silences.book.size);
+        return pruned;
+      },
+    },
+    retentionMs: config.stateRetentionMs,
     silencesCatchUpTimeoutMs: config.silencesCatchUpTimeoutMs,
     metrics,
     instanceId: config.instanceId ?? '0',
     sessionTimeoutMs: config.sessionTimeoutMs,
-    onFatal: config.onFatal,
+    retry: config.retry,
     chaosCommitDelayMs: config.chaosCommitDelayMs,
   });
   const ops = await startOpsServer(config.port ?? 8082, metrics.registry, {
-    ready: () => (processor.failed ? `consumer stopped: ${processor.failed.message}` : processor.isReady ? null : 'restoring state'),
+    ready: () => processor.problem() ?? silences.problem() ?? (processor.isReady ? null : 'restoring state'),
   }, config.host);
   try {
     await silences.start();

@@ -1,4 +1,15 @@
-import { ConfigError, createLogger, envBrokers, envInt, envOptional, envString, onShutdown } from '@alertbus/common';
+import {
+  ConfigError,
+  createLogger,
+  envBrokers,
+  envDuration,
+  envInt,
+  envOptional,
+  envString,
+  infraRetryFromEnv,
+  onShutdown,
+} from '@alertbus/common';
+import { DEFAULT_STATE_RETENTION_MS } from './core/expiry';
 import { RulesError } from './rules/load';
 import { startRouter, type RouterConfig } from './index';
 
@@ -22,6 +33,8 @@ function readConfig(env: NodeJS.ProcessEnv): RouterConfig {
     sessionTimeoutMs: envInt(env, 'ROUTER_SESSION_TIMEOUT_MS', 10_000, { min: 6_000, max: 300_000 }),
     chaosCommitDelayMs: envInt(env, 'ROUTER_CHAOS_COMMIT_DELAY_MS', 0, { min: 0, max: 10_000 }),
     silencesCatchUpTimeoutMs: envInt(env, 'ROUTER_SILENCES_WAIT_MS', 5_000, { min: 0, max: 120_000 }),
+    retry: infraRetryFromEnv(env),
+    stateRetentionMs: envDuration(env, 'ROUTER_STATE_RETENTION', DEFAULT_STATE_RETENTION_MS, { min: 3_600_000 }),
   };
 }
 
@@ -39,14 +52,7 @@ async function main(): Promise<void> {
   }
   let router;
   try {
-    router = await startRouter({
-      ...config,
-      log,
-      onFatal: () => {
-        log.flush();
-        process.exit(1);
-      },
-    });
+    router = await startRouter({ ...config, log });
   } catch (err) {
     if (err instanceof RulesError) {
       process.stderr.write(`router: ${err.message}\n`);

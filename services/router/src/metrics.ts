@@ -1,9 +1,11 @@
 import { Counter, Gauge, Histogram, createRegistry, type Registry } from '@alertbus/common';
+import { consumeLoopMetrics } from '@alertbus/kafka';
 
 /** The router's Prometheus metrics: what it decided and why, and what its transactions cost. */
 export function createRouterMetrics(registry: Registry = createRegistry('router')) {
   return {
     registry,
+    loop: consumeLoopMetrics(registry),
     decisions: new Counter({
       name: 'alertbus_router_decisions_total',
       help: 'Incident events decided, by event type and reason.',
@@ -47,7 +49,23 @@ export function createRouterMetrics(registry: Registry = createRegistry('router'
     }),
     aliases: new Gauge({
       name: 'alertbus_router_aliases',
-      help: 'Aliases whose state this instance holds.',
+      help: 'Keys whose state this instance holds (incidents and Slack records).',
+      registers: [registry],
+    }),
+    stateEntries: new Gauge({
+      name: 'alertbus_router_state_entries',
+      help: 'States held in memory, by kind: incident (an alias) or slack (a command message or a thread link).',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    evictions: new Counter({
+      name: 'alertbus_router_state_evictions_total',
+      help: 'States forgotten after ROUTER_STATE_RETENTION (resolved incidents, Slack records), by event time.',
+      registers: [registry],
+    }),
+    silencesPruned: new Counter({
+      name: 'alertbus_router_silences_pruned_total',
+      help: 'Silences dropped from memory because they ended before any input still to come.',
       registers: [registry],
     }),
     rulesReloads: new Counter({

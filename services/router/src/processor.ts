@@ -20,7 +20,9 @@ import {
   type createKafka,
 } from '@alertbus/kafka';
 import type { Logger } from 'pino';
+import type { InfraRetryPolicy } from '@alertbus/common';
 import { decide, isIncidentEvent, isIncidentState, SLACK_INPUT_TYPES, type RouterInput, type RouterState } from './core/decider';
+import { DEFAULT_STATE_RETENTION_MS, EVICTION_GRACE_MS, ExpiryQueue, expiresAt } from './core/expiry';
 import { StagedNeighbours, StateIndex } from './core/neighbours';
 import type { SilenceLookup } from './core/silences';
 import type { RouterMetrics } from './metrics';
@@ -33,16 +35,18 @@ export interface RouterProcessorOptions {
   /** The rules in force, read at the start of every batch: a reload applies from the next batch on. */
   rules: () => CompiledRules;
   /** The silences known, and a wait until every silence written so far has been read. */
-  silences?: { lookup: SilenceLookup; catchUp(timeoutMs: number): Promise<boolean> };
+  silences?: { lookup: SilenceLookup; catchUp(timeoutMs: number): Promise<boolean>; prune?(beforeMs: number): number };
   /** Longest wait for the silences topic before a batch is decided with what is known (default 5 s). */
   silencesCatchUpTimeoutMs?: number;
   metrics: RouterMetrics;
   /** Part of the transactionalId; two live instances must never share one. */
   instanceId: string;
   sessionTimeoutMs?: number;
-  onFatal?: (err: Error) => void;
+  retry?: InfraRetryPolicy;
   /** Tests only: wait this long inside each transaction before committing, so kill -9 lands in open ones. */
   chaosCommitDelayMs?: number;
+  /** ROUTER_STATE_RETENTION: resolved incidents and Slack records are forgotten this long after, by event time. */
+  retentionMs?: number;
 }
 
 /** Topic → messages, in the order they were added, for one transaction. */
@@ -85,10 +89,16 @@ export class RouterProcessor {
    * about other aliases (inhibition, storm control).
    */
   private index = new StateIndex();
+  /** By input partition: which keys expire when, the keys found due and not yet evicted, the newest input's time. */
+  private expiry = new Map<number, ExpiryQueue>();
+  private pendingEvictions = new Map<number, Set<string>>();
+  private watermarks = new Map<number, number>();
+  private readonly retentionMs: number;
   private readonly processor: TransactionalProcessor;
 
   constructor(private readonly opts: RouterProcessorOptions) {
     const { metrics } = opts;
+    this.retentionMs = opts.retentionMs ?? DEFAULT_STATE_RETENTION_MS;
     this.processor = new TransactionalProcessor({
       kafka: opts.kafka,
       groupId: GROUPS.router,
@@ -110,10 +120,8 @@ export class RouterProcessor {
       },
       onRetry: (_err, _attempt, what) => metrics.transactionRetries.inc({ what }),
       onAssignedDone: (_partitions, ms) => metrics.restoreSeconds.observe(ms / 1000),
-      onFatal: (err) => {
-        opts.log.fatal({ err }, 'router consumer stopped for good');
-        opts.onFatal?.(err);
-      },
+      retry: opts.retry,
+      loopMetrics: metrics.loop,
     });
   }
 
@@ -125,8 +133,9 @@ export class RouterProcessor {
     return this.processor.isReady;
   }
 
-  get failed(): Error | null {
-    return this.processor.failed;
+  /** Null while consuming normally, else why not (a crash being restarted, a halted partition). */
+  problem(): string | null {
+    return this.processor.problem();
   }
 
   /** Retries of sendOffsets after CONCURRENT_TRANSACTIONS (KafkaJS leaves those to the caller). */
@@ -168,11 +177,29 @@ export class RouterProcessor {
     });
     this.states = fresh;
     const index = new StateIndex();
-    for (const aliases of fresh.values()) for (const state of aliases.values()) if (isIncidentState(state)) index.set(state);
+    this.expiry = new Map();
+    this.pendingEvictions = new Map();
+    this.watermarks = new Map();
+    for (const [partition, aliases] of fresh) {
+      const queue = new ExpiryQueue();
+      for (const [key, state] of aliases) {
+        if (isIncidentState(state)) index.set(state);
+        const at = expiresAt(state, this.retentionMs);
+        if (at !== null) queue.push(key, at);
+      }
+      this.expiry.set(partition, queue);
+    }
     this.index = index;
-    const count = [...fresh.values()].reduce((n, m) => n + m.size, 0);
-    this.opts.metrics.aliases.set(count);
-    this.opts.log.info({ partitions, aliases: count, skipped }, 'router state restored');
+    this.updateSize();
+    this.opts.log.info({ partitions, aliases: this.index.size, keys: [...fresh.values()].reduce((n, m) => n + m.size, 0), skipped }, 'router state restored');
+  }
+
+  private updateSize(): void {
+    const keys = [...this.states.values()].reduce((n, m) => n + m.size, 0);
+    const incidents = this.index.size;
+    this.opts.metrics.aliases.set(keys);
+    this.opts.metrics.stateEntries.set({ kind: 'incident' }, incidents);
+    this.opts.metrics.stateEntries.set({ kind: 'slack' }, keys - incidents);
   }
 
   private deadLetter(out: Outputs, record: ConsumedRecord, error: string, dead: string[]): void {
@@ -207,7 +234,9 @@ export class RouterProcessor {
     const ctx = {
       neighbours: new StagedNeighbours(this.index, stagedStates),
       ...(this.opts.silences ? { silences: this.opts.silences.lookup } : {}),
+      retentionMs: this.retentionMs,
     };
+    let watermark = this.watermarks.get(partition) ?? Number.NEGATIVE_INFINITY;
     const out = new Outputs();
     const decided: AnyEnvelope[] = [];
     const dead: string[] = [];
@@ -226,6 +255,7 @@ export class RouterProcessor {
       }
       staged.set(input.alias, { state, at: input.recordedAt });
       if (isIncidentState(state)) stagedStates.set(input.alias, state);
+      watermark = Math.max(watermark, Date.parse(input.recordedAt));
       events.forEach((e) => out.event(e));
       decided.push(...events);
     }
@@ -234,18 +264,76 @@ export class RouterProcessor {
         out.add(TOPICS.routerState, stateMessage(state, partition, at));
       }
     }
+    const { evict, settled } = this.dueEvictions(partition, committed, staged, watermark);
+    // A tombstone, so a restore does not bring the evicted state back either.
+    for (const key of evict) out.add(TOPICS.routerState, { partition, key, value: null });
     return {
       outputs: out.toTopicMessages(),
       onCommit: () => {
+        const queue = this.queueOf(partition);
         for (const [key, { state }] of staged) {
           if (state === undefined) continue;
           committed.set(key, state);
           if (isIncidentState(state)) this.index.set(state);
+          const expires = expiresAt(state, this.retentionMs);
+          if (expires !== null) queue.push(key, expires);
         }
+        const pending = this.pendingEvictions.get(partition);
+        for (const key of evict) {
+          const gone = committed.get(key);
+          committed.delete(key);
+          if (gone && isIncidentState(gone)) this.index.delete(key);
+        }
+        for (const key of settled) pending?.delete(key);
+        if (watermark > (this.watermarks.get(partition) ?? Number.NEGATIVE_INFINITY)) this.watermarks.set(partition, watermark);
         this.states.set(partition, committed);
+        if (evict.length > 0) this.opts.metrics.evictions.inc(evict.length);
+        this.pruneSilences();
         this.count(decided, dead);
       },
     };
+  }
+
+  private queueOf(partition: number): ExpiryQueue {
+    let q = this.expiry.get(partition);
+    if (!q) this.expiry.set(partition, (q = new ExpiryQueue()));
+    return q;
+  }
+
+  /**
+   * The keys of the partition whose states expired (ROUTER_STATE_RETENTION, by event time) more than the
+   * grace before the newest input: decisions already treat them as absent, so forgetting them changes none.
+   * Keys taken from the queue stay pending until a transaction settles them, so a failed one loses none.
+   */
+  private dueEvictions(
+    partition: number,
+    committed: Map<string, RouterState>,
+    staged: Map<string, { state: RouterState | undefined }>,
+    watermark: number,
+  ): { evict: string[]; settled: string[] } {
+    const horizon = watermark - EVICTION_GRACE_MS;
+    let pending = this.pendingEvictions.get(partition);
+    if (!pending) this.pendingEvictions.set(partition, (pending = new Set()));
+    for (const key of this.queueOf(partition).popDue(horizon)) pending.add(key);
+    const evict: string[] = [];
+    const settled: string[] = [];
+    for (const key of pending) {
+      settled.push(key);
+      const current = staged.get(key)?.state ?? committed.get(key);
+      const expires = current ? expiresAt(current, this.retentionMs) : null;
+      if (current && expires !== null && expires <= horizon) evict.push(key);
+    }
+    return { evict, settled };
+  }
+
+  /** Silences over for longer than the grace before the newest input can silence nothing any more. */
+  private pruneSilences(): void {
+    const prune = this.opts.silences?.prune;
+    if (!prune) return;
+    const newest = Math.max(...this.watermarks.values());
+    if (!Number.isFinite(newest)) return;
+    const pruned = prune(newest - EVICTION_GRACE_MS);
+    if (pruned > 0) this.opts.metrics.silencesPruned.inc(pruned);
   }
 
   /**
@@ -287,6 +375,6 @@ export class RouterProcessor {
       metrics.deadLetters.inc(dead.length);
       for (const error of dead) this.opts.log.warn({ error }, 'input dead-lettered');
     }
-    metrics.aliases.set([...this.states.values()].reduce((n, m) => n + m.size, 0));
+    this.updateSize();
   }
 }

@@ -5,7 +5,7 @@
  */
 import { createLogger } from '@alertbus/common';
 import { EventProducer, createKafka } from '@alertbus/kafka';
-import { deriveId, topicOf, TOPICS, type AnyEnvelope, type AliasState } from '@alertbus/schemas';
+import { topicOf, TOPICS, type AnyEnvelope, type AliasState } from '@alertbus/schemas';
 import type { Kafka } from 'kafkajs';
 import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
@@ -15,6 +15,7 @@ import { BOT_MENTION, messageAlias, rootPosted, SlackRouterSim, slackMessage } f
 import type { SlackInput } from './slack/decide';
 import { firing } from './test-support/alerts';
 import { startRouter, type Router } from './index';
+import { incidentIdOf } from './core/incident-id';
 
 const A = 'alertmanager:int-slack-aaaa';
 const ROOT_TS = '1700000000.000500';
@@ -104,7 +105,7 @@ test('Slack requests, commands and thread acks through Kafka: exactly the pure d
   }, { what: 'the redeliveries suppressed and the alert resolved' });
   expect(sortedIds(got2)).toEqual(sortedIds(want2));
   const suppressed = got2.filter((e) => e.type === 'EventSuppressed' && (e.data as { inputId: string }).inputId !== undefined);
-  expect(suppressed.find((e) => (e.data as { inputId: string }).inputId === again.id)?.data).toMatchObject({ reason: 'duplicate', incidentId: deriveId('incident', M, 1) });
+  expect(suppressed.find((e) => (e.data as { inputId: string }).inputId === again.id)?.data).toMatchObject({ reason: 'duplicate', incidentId: incidentIdOf(M, 1, request.id) });
   expect(suppressed.find((e) => (e.data as { inputId: string }).inputId === ackAgain.id)?.data).toMatchObject({ reason: 'duplicate' });
   expect(got2.find((e) => e.type === 'IncidentResolved')).toMatchObject({ alias: A, data: { by: 'U0ALICE' } });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { decodeEnvelope, GROUPS, TOPICS } from '@alertbus/schemas';
-import type { createKafka } from '@alertbus/kafka';
+import { ConsumeLoop, type ConsumeLoopMetrics, type createKafka } from '@alertbus/kafka';
+import type { InfraRetryPolicy } from '@alertbus/common';
 import type { Logger } from 'pino';
 import { SilenceBook, type SilenceEvent } from './core/silences';
 
@@ -10,6 +11,8 @@ export interface SilenceFollowerOptions {
   kafka: Kafka;
   log: Logger;
   onChange?: (book: SilenceBook) => void;
+  retry?: InfraRetryPolicy;
+  loopMetrics?: ConsumeLoopMetrics;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -17,57 +20,38 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Reads silences.v1 (one partition) from the beginning and keeps following it, outside any transaction:
  * every router instance needs every silence. Not part of the router's consumer group: a group of its own
- * per process, never committed, deleted on stop.
+ * per process, never committed, deleted on stop. Runs on the shared consume loop, so a broker outage pauses
+ * it and it picks up where it was; while it is not consuming, the router is not ready.
+ * Records that fail their schema are skipped here with a warning: history, which also reads the topic,
+ * dead-letters them.
  */
 export class SilenceFollower {
   readonly book = new SilenceBook();
   private readonly groupId = `${GROUPS.router}.silences.${randomUUID()}`;
-  private readonly consumer;
+  private readonly loop: ConsumeLoop;
   private readonly admin;
   /** Next offset to read, per partition. */
   private readonly positions = new Map<number, bigint>();
   private started = false;
-  /** The consumer stopped for good: waiting for it is pointless, decisions go on with what was read. */
-  private failed: Error | null = null;
 
-  constructor(private readonly opts: SilenceFollowerOptions) {
-    this.consumer = opts.kafka.consumer({
-      groupId: this.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 1_000,
-      maxWaitTimeInMs: 100,
-      allowAutoTopicCreation: false,
-      readUncommitted: false,
-    });
+  constructor(opts: SilenceFollowerOptions) {
     this.admin = opts.kafka.admin();
-    // Batches made only of transaction markers never reach eachBatch; this event still reports their end.
-    this.consumer.on(this.consumer.events.CRASH, (e) => {
-      if (e.payload.restart || !this.started) return;
-      this.failed = e.payload.error;
-      opts.log.error({ err: e.payload.error }, 'the silences reader stopped: new silences are no longer seen until a restart');
-    });
-    this.consumer.on(this.consumer.events.END_BATCH_PROCESS, (e) => {
-      const { partition, lastOffset } = e.payload as { partition: number; lastOffset: string };
-      this.advance(partition, BigInt(lastOffset) + 1n);
-    });
-  }
-
-  private advance(partition: number, next: bigint): void {
-    if (next > (this.positions.get(partition) ?? 0n)) this.positions.set(partition, next);
-  }
-
-  async start(): Promise<void> {
-    await this.admin.connect();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topics: [TOPICS.silences], fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatch: async ({ batch }) => {
+    this.loop = new ConsumeLoop({
+      kafka: opts.kafka,
+      groupId: this.groupId,
+      topics: [TOPICS.silences],
+      log: opts.log,
+      commit: 'none',
+      retry: opts.retry,
+      metrics: opts.loopMetrics,
+      consumer: { sessionTimeout: 30_000, readUncommitted: false },
+      onPosition: (_topic, partition, next) => this.advance(partition, BigInt(next)),
+      handleBatch: async (batch) => {
         let changed = false;
-        for (const m of batch.messages) {
-          const decoded = decodeEnvelope(m.value, TOPICS.silences);
+        for (const r of batch.records) {
+          const decoded = decodeEnvelope(r.value, TOPICS.silences);
           if (!decoded.ok) {
-            this.opts.log.warn({ offset: m.offset, error: decoded.error }, 'skipping an invalid record on the silences topic');
+            opts.log.warn({ offset: r.offset, error: decoded.error }, 'skipping an invalid record on the silences topic');
             continue;
           }
           if (decoded.event.type === 'SilenceCreated' || decoded.event.type === 'SilenceExpired') {
@@ -75,10 +59,24 @@ export class SilenceFollower {
             changed = true;
           }
         }
-        this.advance(batch.partition, BigInt(batch.lastOffset()) + 1n);
-        if (changed) this.opts.onChange?.(this.book);
+        if (changed) opts.onChange?.(this.book);
       },
     });
+  }
+
+  private advance(partition: number, next: bigint): void {
+    if (next > (this.positions.get(partition) ?? 0n)) this.positions.set(partition, next);
+  }
+
+  /** Null while following the topic, else why not (the router is not ready then). */
+  problem(): string | null {
+    const p = this.loop.problem();
+    return p === null ? null : `silences reader: ${p}`;
+  }
+
+  async start(): Promise<void> {
+    await this.admin.connect();
+    await this.loop.start();
     this.started = true;
   }
 
@@ -87,7 +85,7 @@ export class SilenceFollower {
    * call). Returns false when that took longer than `timeoutMs`; the caller decides with what it has.
    */
   async catchUp(timeoutMs: number): Promise<boolean> {
-    if (!this.started || this.failed) return false;
+    if (!this.started || this.loop.problem() !== null) return false;
     const deadline = Date.now() + timeoutMs;
     const ends = await this.admin.fetchTopicOffsets(TOPICS.silences);
     for (;;) {
@@ -99,7 +97,7 @@ export class SilenceFollower {
 
   async stop(): Promise<void> {
     this.started = false;
-    await this.consumer.disconnect().catch(() => undefined);
+    await this.loop.stop();
     await this.admin.deleteGroups([this.groupId]).catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
   }

@@ -6,7 +6,13 @@ import {
   envOptional,
   envString,
   envUrl,
+  deliveryRetryFromEnv,
+  infraRetryFromEnv,
+  pgTimeoutsFromEnv,
+  type DeliveryRetryPolicy,
+  type InfraRetryPolicy,
   type Logger,
+  type PgTimeouts,
   type RetryPolicy,
 } from '@alertbus/common';
 
@@ -36,8 +42,16 @@ export interface SlackSinkConfig {
   /** Per-request timeout towards Slack; a hung call becomes a retryable failure. */
   requestTimeoutMs: number;
   logLevel?: string;
-  /** Overrides the shared retry policy (tests use small timeouts). */
-  retryPolicy?: RetryPolicy;
+  /** Retries of a delivery: DELIVERY_RETRY_BUDGET and its backoff bounds (tests use small ones). */
+  retryPolicy?: DeliveryRetryPolicy;
+  /** Back-off while Kafka or Postgres are unreachable (INFRA_RETRY_*). */
+  infraRetry?: InfraRetryPolicy;
+  /** PG_CONNECT_TIMEOUT_MS / PG_STATEMENT_TIMEOUT_MS. */
+  pgTimeouts?: PgTimeouts;
+  /** Brief retries of the look-ups made while reconciling after a crash (not knowing means posting). */
+  lookupRetry?: RetryPolicy;
+  /** Attempts of an on-call lookup before the thread is told it failed, instead of waiting for Opsgenie. */
+  onCallLookupAttempts?: number;
   /** A logger to use instead of creating one (tests, the orchestrator). */
   log?: Logger;
   /** Opsgenie key for who-is-on-call (needs read access to the schedules); unset → on-call lookups fail politely. */
@@ -68,6 +82,9 @@ export function loadSlackSinkConfig(env: Record<string, string | undefined> = pr
     opsgenieApiUrl: envUrl(env, 'OPSGENIE_API_URL', DEFAULT_OPSGENIE_API_URL).replace(/\/+$/, ''),
     onCallCacheTtlSeconds: envInt(env, 'ONCALL_CACHE_TTL_SECONDS', DEFAULT_ONCALL_CACHE_TTL_SECONDS, { min: 0, max: 86_400 }),
     onCallUserGroup: loadUserGroupConfig(env),
+    retryPolicy: deliveryRetryFromEnv(env),
+    infraRetry: infraRetryFromEnv(env),
+    pgTimeouts: pgTimeoutsFromEnv(env),
   };
 }
 

@@ -12,7 +12,7 @@ import {
   type Registry,
 } from '@alertbus/common';
 import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
-import { CommandLedger, SinkRunner, migrateLedger } from '@alertbus/sink-runtime';
+import { CommandLedger, SinkRunner, migrateLedger, sinkReadiness } from '@alertbus/sink-runtime';
 import { GROUPS, TOPICS } from '@alertbus/schemas';
 import { SlackClient } from './client';
 import { DEFAULT_ONCALL_CACHE_TTL_SECONDS, DEFAULT_OPSGENIE_API_URL, type SlackSinkConfig } from './config';
@@ -60,8 +60,8 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
   };
 
   try {
-    await ensureDatabase(config.databaseUrl);
-    const pool = createPool(config.databaseUrl);
+    await ensureDatabase(config.databaseUrl, config.pgTimeouts);
+    const pool = createPool(config.databaseUrl, 5, config.pgTimeouts);
     closers.push(() => pool.end());
     await migrateSlackSink(pool);
 
@@ -92,9 +92,10 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
       cache,
       steps: new CommandSteps(pool),
       log,
-      retryPolicy: config.retryPolicy,
+      lookupRetry: config.lookupRetry,
+      onCallLookupAttempts: config.onCallLookupAttempts,
     });
-    const notifier = new SlackNotifier({ client, threads: new ThreadStore(pool), log, retryPolicy: config.retryPolicy, threadCommands });
+    const notifier = new SlackNotifier({ client, threads: new ThreadStore(pool), log, lookupRetry: config.lookupRetry, threadCommands });
     const runner = new SinkRunner({
       name: SLACK_SINK,
       kafka,
@@ -107,6 +108,7 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
       registry,
       dryRun: !client,
       retryPolicy: config.retryPolicy,
+      infraRetry: config.infraRetry,
     });
     await runner.start();
     closers.push(() => runner.stop());
@@ -114,7 +116,7 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
     const ops = await startOpsServer(
       config.port,
       registry,
-      { ready: () => (!runner.isRunning ? 'not consuming' : !producer.connected ? 'producer disconnected' : null) },
+      { ready: () => sinkReadiness(runner, pool) },
       config.host,
     );
     closers.push(() => ops.app.close());

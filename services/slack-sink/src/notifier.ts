@@ -40,7 +40,7 @@ export interface SlackNotifierDeps {
   threads: ThreadStore;
   log: Logger;
   /** Retries of the look-ups made while reconciling. */
-  retryPolicy?: RetryPolicy;
+  lookupRetry?: RetryPolicy;
   /** Executes ReplyWithOnCall, ClearOnCallCache and PostSlackReply. */
   threadCommands: ThreadCommands;
 }
@@ -129,7 +129,7 @@ export class SlackNotifier implements Notifier {
   }
 
   private async lookup<T>(fn: () => Promise<T>): Promise<T> {
-    return (await withRetries(fn, this.deps.retryPolicy ?? DEFAULT_RETRY_POLICY)).value;
+    return (await withRetries(fn, this.deps.lookupRetry ?? DEFAULT_RETRY_POLICY)).value;
   }
 
   dryRun(command: AnyEnvelope): DeliveryOutcome {

@@ -6,7 +6,7 @@
  */
 import type { Consumer, Kafka } from 'kafkajs';
 import pino from 'pino';
-import { createPool, type Pool, type RetryPolicy } from '@alertbus/common';
+import { createPool, type Pool, type DeliveryRetryPolicy, type RetryPolicy } from '@alertbus/common';
 import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
 import { CommandLedger } from '@alertbus/sink-runtime';
 import {
@@ -26,7 +26,10 @@ import { waitFor } from '../../../test/support/wait';
 import { SLACK_SINK, startSlackSink, type SlackSink } from './index';
 
 const TOKEN = 'xoxb-oncall-test';
-const FAST_RETRIES: RetryPolicy = { retries: 3, minTimeoutMs: 20, maxTimeoutMs: 100, maxRetryAfterMs: 5_000 };
+/** Deliveries retry quickly here; the budget is long enough never to run out in these tests. */
+const FAST_RETRIES: DeliveryRetryPolicy = { budgetMs: 10 * 60_000, minBackoffMs: 20, maxBackoffMs: 100 };
+const FAST_LOOKUPS: RetryPolicy = { retries: 3, minTimeoutMs: 20, maxTimeoutMs: 100, maxRetryAfterMs: 5_000 };
+const ONCALL_LOOKUP_ATTEMPTS = 4;
 const RULE = { path: 'default', rulesVersion: 'test' };
 const silent = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 
@@ -71,7 +74,9 @@ function replyWithOnCall(thread: ReturnType<typeof askInOps>, schedule = 'ops') 
 
 // ------------------------------------------------------------------ observing
 
-const delivery = (commandId: string) => seen.find((e) => e.type !== 'DeadLettered' && (e.data as { commandId?: string }).commandId === commandId);
+/** A command's result (DeliveryDelayed, a wait on the way, aside). */
+const delivery = (commandId: string) =>
+  seen.find((e) => e.type !== 'DeadLettered' && e.type !== 'DeliveryDelayed' && (e.data as { commandId?: string }).commandId === commandId);
 
 async function delivered(c: AnyEnvelope): Promise<AnyEnvelope> {
   return waitFor(() => delivery(c.id), { what: `the delivery event of ${c.type} ${c.id}` });
@@ -128,6 +133,8 @@ beforeAll(async () => {
     databaseUrl: process.env.DATABASE_URL!,
     requestTimeoutMs: 5_000,
     retryPolicy: FAST_RETRIES,
+    lookupRetry: FAST_LOOKUPS,
+    onCallLookupAttempts: ONCALL_LOOKUP_ATTEMPTS,
     log: silent,
     opsgenieApiKey: OPSGENIE_STAND_IN_KEY,
     opsgenieApiUrl: opsgenie.url,
@@ -251,14 +258,14 @@ describe('ReplyWithOnCall', () => {
   });
 
   it('answers in the thread when Opsgenie keeps failing through the last attempt', async () => {
-    opsgenie.state.failNext('onCalls', { status: 500 }, FAST_RETRIES.retries + 1);
+    opsgenie.state.failNext('onCalls', { status: 500 }, ONCALL_LOOKUP_ATTEMPTS);
     const thread = askInOps();
     const c = replyWithOnCall(thread, 'flaky');
     // The cache would answer: clear it first, as "cache clear" would.
     await pool.query('DELETE FROM oncall_cache');
     await producer.send([c]);
     const event = await delivered(c);
-    expect(data(event)).toMatchObject({ outcome: 'lookup-failed', error: expect.stringContaining('HTTP 500'), attempts: FAST_RETRIES.retries + 1 });
+    expect(data(event)).toMatchObject({ outcome: 'lookup-failed', error: expect.stringContaining('HTTP 500'), attempts: ONCALL_LOOKUP_ATTEMPTS });
     const texts = threadReplies(thread.threadTs).map((m) => m.text);
     expect(texts).toHaveLength(2);
     expect(texts[1]).toMatch(/^I could not find out who is on call for \*flaky\*: Opsgenie who-is-on-call: HTTP 500/);

@@ -6,7 +6,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import pino from 'pino';
 import { LogLevel, WebClient } from '@slack/web-api';
-import { createPool, type Pool, type RetryPolicy } from '@alertbus/common';
+import { createPool, type Pool, type DeliveryRetryPolicy, type RetryPolicy } from '@alertbus/common';
 import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
 import { CommandLedger } from '@alertbus/sink-runtime';
 import {
@@ -27,7 +27,10 @@ import { waitFor } from '../../../test/support/wait';
 import { SLACK_SINK, startSlackSink, type SlackSink, type SlackSinkConfig } from './index';
 
 const TOKEN = 'xoxb-int-test';
-const FAST_RETRIES: RetryPolicy = { retries: 3, minTimeoutMs: 20, maxTimeoutMs: 100, maxRetryAfterMs: 5_000 };
+/** Deliveries retry quickly here; the budget is long enough never to run out in these tests. */
+const FAST_RETRIES: DeliveryRetryPolicy = { budgetMs: 10 * 60_000, minBackoffMs: 20, maxBackoffMs: 100 };
+const FAST_LOOKUPS: RetryPolicy = { retries: 3, minTimeoutMs: 20, maxTimeoutMs: 100, maxRetryAfterMs: 5_000 };
+const ONCALL_LOOKUP_ATTEMPTS = 4;
 const RULE = { path: 'default', rulesVersion: 'test' };
 
 let standIn: SlackStandIn;
@@ -69,8 +72,12 @@ const update = (inc: Incident, text: string) =>
 
 // ------------------------------------------------------------------ observing
 
+const RESULT_ASIDE = new Set(['DeadLettered', 'DeliveryDelayed']);
+/** The results of a command: what it did or why it failed (DeliveryDelayed, a wait on the way, aside). */
 const deliveries = (commandId: string) =>
-  seen.filter((e) => e.type !== 'DeadLettered' && (e.data as { commandId?: string }).commandId === commandId);
+  seen.filter((e) => !RESULT_ASIDE.has(e.type) && (e.data as { commandId?: string }).commandId === commandId);
+const delays = (commandId: string) =>
+  seen.filter((e) => e.type === 'DeliveryDelayed' && (e.data as { commandId?: string }).commandId === commandId);
 
 async function delivered(command: AnyEnvelope, times = 1): Promise<AnyEnvelope> {
   await waitFor(() => deliveries(command.id).length >= times, { what: `${times} delivery event(s) for ${command.type} ${command.id}` });
@@ -118,6 +125,8 @@ beforeAll(async () => {
     databaseUrl: process.env.DATABASE_URL!,
     requestTimeoutMs: 5_000,
     retryPolicy: FAST_RETRIES,
+    lookupRetry: FAST_LOOKUPS,
+    onCallLookupAttempts: ONCALL_LOOKUP_ATTEMPTS,
     log: silent,
   };
   await startSink();
@@ -192,6 +201,7 @@ describe('slack-sink', () => {
     expect(Date.parse(calls[1]!.at) - Date.parse(calls[0]!.at)).toBeGreaterThanOrEqual(1000);
     expect(withCommand(reply.id)).toHaveLength(1);
     expect(data(event)).toMatchObject({ attempts: 2, threadTs: rootTs });
+    expect(delays(reply.id).map(data)).toEqual([expect.objectContaining({ target: 'slack', attempts: 1, httpStatus: 429, retryAfterMs: 1000 })]);
   });
 
   it('retries 5xx answers and delivers', async () => {
@@ -202,6 +212,7 @@ describe('slack-sink', () => {
     expect(event.type).toBe('SlackMessagePosted');
     expect(data(event)).toMatchObject({ attempts: 3, threadTs: rootTs });
     expect(withCommand(reply.id)).toHaveLength(1);
+    expect(delays(reply.id).map((e) => data(e).attempts)).toEqual([1, 2]);
   });
 
   it('fails a command Slack refuses for good once, dead-letters it, and goes on with the next', async () => {

@@ -17,6 +17,9 @@ import { dryRunTs, threadReplyBody, toSlackTs, type ThreadCommand } from './wire
 /** How far before a run's start a message it posted may carry its ts (clock skew between us and Slack). */
 const RECONCILE_LOOKBACK_MS = 60_000;
 
+/** A person waiting in a thread is told the lookup failed after this many tries, rather than left waiting. */
+export const DEFAULT_ONCALL_LOOKUP_ATTEMPTS = 4;
+
 export const THREAD_COMMAND_TYPES: ReadonlySet<string> = new Set(['ReplyWithOnCall', 'ClearOnCallCache', 'PostSlackReply']);
 
 /** The messages each command posts, in order; each is a step recorded once done. */
@@ -35,8 +38,10 @@ export interface ThreadCommandsDeps {
   cache: OnCallCache;
   steps: CommandSteps;
   log: Logger;
-  /** The runner's policy: on its last attempt a failing on-call lookup is answered in the thread instead of retried. */
-  retryPolicy?: RetryPolicy;
+  /** Brief retries of the look-ups made while reconciling. */
+  lookupRetry?: RetryPolicy;
+  /** From this attempt on, a failing on-call lookup is answered in the thread instead of retried (default 4). */
+  onCallLookupAttempts?: number;
 }
 
 /**
@@ -98,7 +103,7 @@ export class ThreadCommands {
         const { channel, threadTs } = command.data;
         const found = await withRetries(
           () => client.findCommandMessages({ channel, threadTs, oldest, commandId: command.id }),
-          this.deps.retryPolicy ?? DEFAULT_RETRY_POLICY,
+          this.deps.lookupRetry ?? DEFAULT_RETRY_POLICY,
         );
         for (const m of found.value) {
           if (m.step && missing.includes(m.step)) await this.record(command, steps, m.step, { channel, ts: m.ts });
@@ -167,7 +172,7 @@ export class ThreadCommands {
       return { ...base, outcome: 'mentioned' };
     } catch (err) {
       const e = err instanceof DeliveryError ? err : new DeliveryError((err as Error).message, false);
-      const lastAttempt = attempt > (this.deps.retryPolicy ?? DEFAULT_RETRY_POLICY).retries;
+      const lastAttempt = attempt >= (this.deps.onCallLookupAttempts ?? DEFAULT_ONCALL_LOOKUP_ATTEMPTS);
       // Worth another try: the runner retries (the acknowledgement is not posted again).
       if (!e.permanent && !lastAttempt) throw e;
       this.deps.log.warn({ commandId: command.id, schedule, error: e.message }, 'on-call lookup failed; saying so in the thread');

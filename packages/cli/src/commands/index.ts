@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerAudit } from './audit';
+import { registerDeadLetter } from './deadletter';
 import { registerHistory } from './history';
 import { registerIncidents } from './incidents';
 import { registerReplay } from './replay';
@@ -15,4 +16,5 @@ export function registerCommands(program: Command): void {
   registerAudit(program);
   registerSilence(program);
   registerRules(program);
+  registerDeadLetter(program);
 }

@@ -85,7 +85,7 @@ export const TimelineEntry = Type.Object({
   input_id: Type.Union([Type.String(), Type.Null()], { description: "A decision's input: the received event it decided on." }),
   alias: Type.String(),
   type: Type.String(),
-  stage: Type.Unsafe<Stage>({ type: 'string', enum: [...STAGES], description: 'received → decided → command → delivered/failed.' }),
+  stage: Type.Unsafe<Stage>({ type: 'string', enum: [...STAGES], description: 'received → decided → command → delivered/delayed/failed.' }),
   ...Position,
   occurred_at: DateTime,
   recorded_at: DateTime,

@@ -8,7 +8,7 @@ import { DELIVERY_EVENT_TYPES } from './delivery-events';
 import { INCIDENT_EVENT_TYPES } from './incident-events';
 import { SILENCE_EVENT_TYPES } from './silence-events';
 
-export const STAGES = ['received', 'decided', 'command', 'delivered', 'failed', 'silence', 'other'] as const;
+export const STAGES = ['received', 'decided', 'command', 'delivered', 'delayed', 'failed', 'silence', 'other'] as const;
 export type Stage = (typeof STAGES)[number];
 
 /** By type where history knows it; otherwise by the topic (a new input type on slack.received.v1 is an input). */
@@ -17,6 +17,7 @@ export function stageOf(type: string, topic: string): Stage {
   if (INCIDENT_EVENT_TYPES.has(type)) return 'decided';
   if (COMMAND_EVENT_TYPES.has(type)) return 'command';
   if (DELIVERY_EVENT_TYPES.has(type)) return type === 'DeliveryFailed' ? 'failed' : 'delivered';
+  if (type === 'DeliveryDelayed') return 'delayed';
   if (SILENCE_EVENT_TYPES.has(type)) return 'silence';
   if (topic === TOPICS.alertsReceived || topic === TOPICS.slackReceived) return 'received';
   if (topic === TOPICS.incidents) return 'decided';
@@ -25,10 +26,10 @@ export function stageOf(type: string, topic: string): Stage {
   return 'other';
 }
 
-const RANK: Record<Stage, number> = { received: 0, decided: 1, command: 2, delivered: 3, failed: 3, silence: 4, other: 5 };
+const RANK: Record<Stage, number> = { received: 0, decided: 1, command: 2, delivered: 3, delayed: 3, failed: 3, silence: 4, other: 5 };
 
 export const stageRank = (stage: Stage): number => RANK[stage];
 
 /** The same rank in SQL, over the stored `stage` column. */
 export const STAGE_RANK_SQL = `(CASE stage WHEN 'received' THEN 0 WHEN 'decided' THEN 1 WHEN 'command' THEN 2
-  WHEN 'delivered' THEN 3 WHEN 'failed' THEN 3 WHEN 'silence' THEN 4 ELSE 5 END)`;
+  WHEN 'delivered' THEN 3 WHEN 'delayed' THEN 3 WHEN 'failed' THEN 3 WHEN 'silence' THEN 4 ELSE 5 END)`;

@@ -3,13 +3,14 @@
  * schema, compares the result with the live tables at the same offsets, and swaps it in within one
  * transaction, so the live service can keep running (its next batch simply reads the swapped-in tables).
  */
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { ensureDatabase, loadMigrations, migrate, type Migration } from '@alertbus/common';
+import { createPool, ensureDatabase, loadMigrations, migrate, pgTimeoutsFromEnv, type Migration } from '@alertbus/common';
 import { readRanges, wholeTopicRanges, type OffsetRange } from '@alertbus/kafka';
 import { GROUPS, decodeEnvelope } from '@alertbus/schemas';
 import { applyRecordBatch } from '../batch-apply';
+import { currentClusterId, rebindCluster, storedClusterId } from '../cluster';
 import { PROJECTED_TOPICS } from '../projector';
 import { checksum, checksumIn, PROJECTION_TABLES, type Checksum } from './checksum';
 import { compareOffsets, readOffsets, type OffsetComparison } from './offsets';
@@ -65,17 +66,22 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
   const groupId = opts.groupId ?? GROUPS.history;
   const topics = opts.topics ?? PROJECTED_TOPICS;
   const migrations = loadMigrations(opts.migrationsDir);
-  await ensureDatabase(opts.databaseUrl);
-  const live = new Pool({ connectionString: opts.databaseUrl, max: 3 });
-  const rebuilt = new Pool({ connectionString: opts.databaseUrl, max: 3, options: `-c search_path=${REBUILD_SCHEMA},public` });
-  live.on('error', () => undefined);
-  rebuilt.on('error', () => undefined);
+  // A batch job: connecting may time out like everywhere, statements may run long (a checksum of every row).
+  const timeouts = { ...pgTimeoutsFromEnv(), statementTimeoutMs: 6 * 3_600_000 };
+  await ensureDatabase(opts.databaseUrl, timeouts);
+  const live = createPool(opts.databaseUrl, 3, timeouts);
+  const rebuilt = createPool(opts.databaseUrl, 3, timeouts, { options: `-c search_path=${REBUILD_SCHEMA},public` });
   const lockClient = await live.connect();
   try {
     const { rows } = await lockClient.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [REBUILD_LOCK]);
     if (!rows[0]!.locked) throw new Error('another history rebuild is running on this database');
     await migrate(live, 'history', migrations);
     await createRebuildSchema(live, migrations);
+    // The rebuilt projection belongs to the cluster it is read from; a live one of another cluster is not
+    // compared with it (its offsets mean nothing here), only replaced.
+    const clusterId = await currentClusterId(opts.kafka);
+    const liveCluster = await storedClusterId(live, groupId);
+    const otherCluster = liveCluster !== null && liveCluster !== clusterId ? liveCluster : null;
 
     const counts = { records: 0, applied: 0, duplicates: 0, rejected: 0 };
     const replay = async (ranges: OffsetRange[], phase: RebuildProgress['phase']) => {
@@ -108,7 +114,7 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
       opts.onProgress?.({ phase: 'compare', covered: 0n, total: 0n, records: counts.records });
       const snapshot = await liveSnapshot(live, groupId);
       const rebuiltOffsets = await readOffsets(rebuilt, REBUILD_SCHEMA, groupId);
-      const cmp = compareOffsets(snapshot.offsets, rebuiltOffsets);
+      const cmp = otherCluster ? { liveAhead: [], liveBehind: [] } : compareOffsets(snapshot.offsets, rebuiltOffsets);
       if (cmp.liveAhead.length > 0) {
         await replay(cmp.liveAhead.map((d) => ({ topic: d.topic, partition: d.partition, from: d.rebuilt ?? '0', to: d.live! })), 'catch-up');
         continue;
@@ -120,17 +126,21 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
       // Fresh tables have no planner statistics yet; without them the first queries after the swap plan badly.
       for (const { table } of PROJECTION_TABLES) await rebuilt.query(`ANALYZE ${REBUILD_SCHEMA}.${table}`);
       const rebuiltSum = await checksum(rebuilt, REBUILD_SCHEMA);
-      const compared = cmp.liveBehind.length === 0;
+      const compared = cmp.liveBehind.length === 0 && !otherCluster;
       const outcome = {
         ...counts,
         checksum: rebuiltSum,
         live: compared ? snapshot.checksum : null,
         matches: compared ? snapshot.checksum.total === rebuiltSum.total : null,
-        notCompared: compared ? null : describeBehind(cmp),
+        notCompared: compared
+          ? null
+          : otherCluster
+            ? `the live projection was built from another Kafka cluster (${otherCluster}); this one is ${clusterId}`
+            : describeBehind(cmp),
       };
       if (opts.swap === false) return { ...outcome, swapped: false, durationMs: Date.now() - started };
       opts.onProgress?.({ phase: 'swap', covered: 0n, total: 0n, records: counts.records });
-      const swapped = await swapIfUnchanged(live, groupId, snapshot.offsets, rebuiltOffsets, attempt >= 10);
+      const swapped = await swapIfUnchanged(live, groupId, clusterId, snapshot.offsets, rebuiltOffsets, attempt >= 10 && !otherCluster);
       if (swapped) return { ...outcome, swapped: true, durationMs: Date.now() - started };
       // The live projector moved on between the comparison and the lock: catch up and compare again.
     }
@@ -194,6 +204,7 @@ function describeBehind(cmp: OffsetComparison): string {
 async function swapIfUnchanged(
   pool: Pool,
   groupId: string,
+  clusterId: string,
   compared: Map<string, string>,
   rebuilt: Map<string, string>,
   acceptProgress: boolean,
@@ -214,6 +225,7 @@ async function swapIfUnchanged(
     for (const { table } of PROJECTION_TABLES) await client.query(`ALTER TABLE public.${table} SET SCHEMA ${REPLACED_SCHEMA}`);
     for (const { table } of PROJECTION_TABLES) await client.query(`ALTER TABLE ${REBUILD_SCHEMA}.${table} SET SCHEMA public`);
     await client.query(`DROP SCHEMA ${REPLACED_SCHEMA} CASCADE`);
+    await rebindCluster(client, groupId, clusterId);
     await client.query('COMMIT');
     return true;
   } catch (err) {

@@ -50,6 +50,7 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
     else if (status >= 500) req.log.warn({ kind, reason: message }, 'request not accepted');
     else req.log.info({ kind, reason: message }, 'request rejected');
     const body: ErrorBody = { error: kind, message };
+    if (err instanceof HttpError && err.headers) reply.headers(err.headers);
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {

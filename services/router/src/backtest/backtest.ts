@@ -1,6 +1,7 @@
 import type { AnyEnvelope } from '@alertbus/schemas';
 import type { AlertInput } from '../core/decider';
 import { evolve, isIncidentEvent } from '../core/evolve';
+import { DEFAULT_STATE_RETENTION_MS } from '../core/expiry';
 import { StateIndex } from '../core/neighbours';
 import { Replayer } from '../core/replay';
 import { SilenceBook, type SilenceEvent } from '../core/silences';
@@ -125,7 +126,8 @@ export class Backtest {
 
   /** One input of the window, decided now with the candidate rules. */
   input(input: AlertInput): void {
-    this.replayer ??= new Replayer(this.rules, { silences: this.book, states: this.states });
+    // Expired states count as absent, as in the router (ROUTER_STATE_RETENTION at its default).
+    this.replayer ??= new Replayer(this.rules, { silences: this.book, states: this.states, retentionMs: DEFAULT_STATE_RETENTION_MS });
     if (this.known.has(input.id)) return; // a redelivered record: the router decides it once too
     this.known.add(input.id);
     this.inputs.push({ id: input.id, alias: input.alias, title: input.data.title, order: this.inputs.length });

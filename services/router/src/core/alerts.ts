@@ -1,4 +1,4 @@
-import { deriveId, type AliasState, type DecisionReason, type Envelope, type RuleRef, type SuppressedBy } from '@alertbus/schemas';
+import type { AliasState, DecisionReason, Envelope, RuleRef, SuppressedBy } from '@alertbus/schemas';
 import { parseDuration } from '../rules/duration';
 import { matchLabels, route } from '../rules/route';
 import type { CompiledRules, RoutableAlert, Route } from '../rules/types';
@@ -12,6 +12,7 @@ import { incidentView, renderRoot, repeatReplyText, resolvedReplyText } from './
 import { stormFor, stormMembers, stormOf, type Storm } from './storm';
 import { renderStormSummary } from './storm-render';
 import { incidentFacts } from './incident-facts';
+import { incidentIdOf } from './incident-id';
 
 type AlertInput = Envelope<'AlertReceived'>;
 
@@ -53,7 +54,7 @@ function summarise(out: Outputs, storm: Storm, rule: RuleRef, neighbours: Neighb
 function open(out: Outputs, input: AlertInput, r: Route, previous: DeciderState, rules: CompiledRules, neighbours: Neighbours): void {
   const a = input.data;
   const occurrence = previous ? previous.occurrence + 1 : 1;
-  const incidentId = deriveId('incident', input.alias, occurrence);
+  const incidentId = incidentIdOf(input.alias, occurrence, input.id);
   const storm = r.slackChannel !== undefined ? stormFor(rules, r.slackChannel, input.alias, input.recordedAt, neighbours) : undefined;
   out.add(previous ? 'IncidentReopened' : 'IncidentOpened', {
     incidentId,

@@ -9,4 +9,9 @@ export interface DecisionContext {
   silences?: SilenceLookup;
   /** Other aliases' states: what inhibition and storm control look at. */
   neighbours?: Neighbours;
+  /**
+   * ROUTER_STATE_RETENTION: a state expired by the input's time (see core/expiry) counts as absent, so the
+   * decision is the same whether or not it has been evicted yet. Unset: states never expire.
+   */
+  retentionMs?: number;
 }

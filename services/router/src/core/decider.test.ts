@@ -6,6 +6,7 @@ import { builtinRules, compileRules } from '../rules/compile';
 import type { CompiledRules } from '../rules/types';
 import { alert, firing, HOUR, MINUTE, resolved } from '../test-support/alerts';
 import { decide, evolve, initialState, isIncidentEvent, type DeciderState } from './decider';
+import { incidentIdOf } from './incident-id';
 
 const builtin = builtinRules({ defaultChannel: '#alerts' });
 const basicFile = path.resolve(__dirname, '../../testdata/rules.basic.yaml');
@@ -64,8 +65,9 @@ function given(...history: AnyEnvelope[]) {
 }
 
 const A = 'alertmanager:aaaa';
-const incident1 = deriveId('incident', A, 1);
-const incident2 = deriveId('incident', A, 2);
+/** Incident ids derive from the alias, the occurrence and the input that opened it. */
+const incident1 = incidentIdOf(A, 1, firing(A).id);
+const incident2 = incidentIdOf(A, 2, firing(A, { at: 2 * MINUTE }).id);
 const builtinRef = { path: 'defaults', rulesVersion: builtin.version };
 
 describe('router decider: lifecycle', () => {

@@ -2,6 +2,8 @@ import type { AnyEnvelope, Envelope } from '@alertbus/schemas';
 import type { CompiledRules } from '../rules/types';
 import { decideAlert } from './alerts';
 import type { DecisionContext } from './context';
+import { liveState } from './expiry';
+import { liveNeighbours } from './neighbours';
 import type { DeciderState } from './evolve';
 import { decideSlack, type SlackInput } from '../slack/decide';
 import { isIncidentState, type RouterState } from '../slack/state';
@@ -34,10 +36,14 @@ export interface AlertDecision extends Decision {
  */
 export function decide(input: Envelope<'AlertReceived'>, state: RouterState | undefined, rules: CompiledRules, ctx?: DecisionContext): AlertDecision;
 export function decide(input: RouterInput, state: RouterState | undefined, rules: CompiledRules, ctx?: DecisionContext): Decision;
-export function decide(input: RouterInput, state: RouterState | undefined, rules: CompiledRules, ctx: DecisionContext = {}): Decision {
+export function decide(input: RouterInput, before: RouterState | undefined, rules: CompiledRules, ctx: DecisionContext = {}): Decision {
+  const at = Date.parse(input.recordedAt);
+  const state = liveState(before, at, ctx.retentionMs);
   switch (input.type) {
-    case 'AlertReceived':
-      return decideAlert(input, isIncidentState(state) ? state : undefined, rules, ctx);
+    case 'AlertReceived': {
+      const view = ctx.retentionMs !== undefined && ctx.neighbours ? { ...ctx, neighbours: liveNeighbours(ctx.neighbours, at, ctx.retentionMs) } : ctx;
+      return decideAlert(input, isIncidentState(state) ? state : undefined, rules, view);
+    }
     default:
       return decideSlack(input, state, rules);
   }

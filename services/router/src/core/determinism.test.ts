@@ -4,7 +4,7 @@
  * from incidents.v1).
  */
 import { AliasState, deriveId, makeEnvelope, schemaAjv, validateEnvelope, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
-import { alert, MINUTE, T0 } from '../test-support/alerts';
+import { alert, HOUR, MINUTE, T0 } from '../test-support/alerts';
 import { rulesFrom } from '../test-support/scenario';
 import { evolve, initialState, isIncidentEvent, type DeciderState } from './decider';
 import { Replayer } from './replay';
@@ -105,4 +105,64 @@ test('every alias state equals the fold of its incident events (what a restore f
   const folded = new Map<string, DeciderState>();
   for (const e of events.filter(isIncidentEvent)) folded.set(e.alias, evolve(folded.get(e.alias) ?? initialState(), e));
   for (const s of replayer.states.values()) expect(folded.get(s.alias)).toEqual(s);
+});
+
+/** Weeks of inputs on a few aliases, hours apart, so resolved incidents outlive a short retention. */
+function longStream(seed: number, count: number): Envelope<'AlertReceived'>[] {
+  const rnd = prng(seed);
+  const out: Envelope<'AlertReceived'>[] = [];
+  let at = 0;
+  for (let n = 0; n < count; n++) {
+    at += Math.floor(rnd() * 6 * HOUR);
+    const i = Math.floor(rnd() * 40);
+    out.push(alert(`alertmanager:long-${i}`, rnd() < 0.45 ? 'resolved' : 'firing', { at, n, severity: 'warning', labels: { team: 'web', alertname: `L${i}` } }));
+  }
+  return out;
+}
+
+const RETENTION = 2 * 24 * HOUR;
+
+describe('with ROUTER_STATE_RETENTION, evicting expired state changes no decision', () => {
+  const inputs = longStream(424242, 800);
+  const run = (evict: boolean) => {
+    const replayer = new Replayer(rulesFrom('rules.everything.yaml'), { retentionMs: RETENTION, evict });
+    return { events: inputs.flatMap((i) => replayer.decide(i).events), replayer };
+  };
+
+  test('replayed twice, and with or without the evictions, the decisions are byte-identical', () => {
+    const evicting = run(true);
+    expect(JSON.stringify(run(true).events)).toBe(JSON.stringify(evicting.events));
+    const keeping = run(false);
+    expect(JSON.stringify(keeping.events)).toBe(JSON.stringify(evicting.events));
+    // It evicted, and holds less than every alias it saw.
+    expect(evicting.replayer.evicted).toBeGreaterThan(10);
+    expect(evicting.replayer.size).toBeLessThan(keeping.replayer.size);
+    expect(new Set(evicting.events.map((e) => e.id)).size).toBe(evicting.events.length);
+  });
+
+  test('an alias firing after its resolved incident expired opens a new incident, with an id of its own', () => {
+    const { events } = run(true);
+    const openings = events.filter((e) => e.type === 'IncidentOpened' || e.type === 'IncidentReopened');
+    const byAlias = new Map<string, string[]>();
+    for (const e of openings) byAlias.set(e.alias, [...(byAlias.get(e.alias) ?? []), (e.data as { incidentId: string }).incidentId]);
+    // Fresh starts after expiry: occurrence 1 again, yet never an id seen before.
+    const fresh = openings.filter((e, i) => e.type === 'IncidentOpened' && openings.findIndex((o) => o.alias === e.alias) !== i);
+    expect(fresh.length).toBeGreaterThan(0);
+    for (const e of fresh) expect((e.data as { occurrence: number; reason: string })).toMatchObject({ occurrence: 1, reason: 'first-notification' });
+    for (const ids of byAlias.values()) expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  test('a resolved incident is remembered until the retention has passed, by event time', () => {
+    const r = new Replayer(rulesFrom('rules.everything.yaml'), { retentionMs: RETENTION });
+    const A = 'alertmanager:kept';
+    r.decide(alert(A, 'firing', { at: 0 }));
+    r.decide(alert(A, 'resolved', { at: HOUR }));
+    // Within the retention: a new firing is a reopening of the same alias (occurrence 2).
+    const again = r.decide(alert(A, 'firing', { at: HOUR + RETENTION - MINUTE }));
+    expect(again.events[0]).toMatchObject({ type: 'IncidentReopened', data: { occurrence: 2 } });
+    r.decide(alert(A, 'resolved', { at: 2 * HOUR + RETENTION }));
+    // Past it: forgotten, a first notification again.
+    const later = r.decide(alert(A, 'firing', { at: 2 * HOUR + 2 * RETENTION }));
+    expect(later.events[0]).toMatchObject({ type: 'IncidentOpened', data: { occurrence: 1, reason: 'first-notification' } });
+  });
 });

@@ -1,9 +1,10 @@
 /** Inhibition (testdata/rules.inhibit.yaml): while a source incident is open, matching targets with equal labels are muted. */
-import { deriveId, type Envelope } from '@alertbus/schemas';
+import type { Envelope } from '@alertbus/schemas';
 import { compileRules } from '../rules/compile';
 import { firing, MINUTE, resolved } from '../test-support/alerts';
 import { brief, rulesFrom } from '../test-support/scenario';
 import { Replayer } from './replay';
+import { incidentIdOf } from './incident-id';
 
 const rules = rulesFrom('rules.inhibit.yaml');
 
@@ -35,13 +36,13 @@ describe('inhibition (rules.inhibit.yaml)', () => {
     const { out, by: suppressedBy } = run(inputs);
     expect(out).toEqual(want);
     if (by === null) expect(suppressedBy).toBeUndefined();
-    else expect(suppressedBy).toMatchObject({ kind: 'inhibition', alias: by, incidentId: deriveId('incident', by, 1) });
+    else expect(suppressedBy).toMatchObject({ kind: 'inhibition', alias: by, incidentId: incidentIdOf(by, 1, inputs.find((i) => i.alias === by)!.id) });
   });
 
   test('the suppression names the inhibit rule (its name, else its path) and the inhibiting incident', () => {
     expect(run([crit('am:A', latencyEu), warn('am:B', latencyEu, MINUTE)]).by).toEqual({
       kind: 'inhibition',
-      incidentId: deriveId('incident', 'am:A', 1),
+      incidentId: incidentIdOf('am:A', 1, crit('am:A', latencyEu).id),
       alias: 'am:A',
       inhibitRule: 'critical-mutes-warnings',
     });

@@ -1,4 +1,5 @@
 import type { AliasState } from '@alertbus/schemas';
+import { liveState } from './expiry';
 
 /**
  * What a decision may know about other aliases: the open incidents (for inhibition) and the incidents of
@@ -80,4 +81,14 @@ export class StagedNeighbours implements Neighbours {
     for (const s of this.base.inChannel(channel)) if (!this.staged.has(s.alias)) yield s;
     for (const s of this.staged.values()) if (s && targetChannel(s) === channel) yield s;
   }
+}
+
+/** The neighbours a decision at `atMs` sees: expired incidents left out, evicted or not. */
+export function liveNeighbours(base: Neighbours, atMs: number, retentionMs: number): Neighbours {
+  return {
+    open: () => base.open(),
+    *inChannel(channel: string) {
+      for (const s of base.inChannel(channel)) if (liveState(s, atMs, retentionMs)) yield s;
+    },
+  };
 }

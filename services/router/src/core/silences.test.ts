@@ -4,6 +4,7 @@ import { firing, HOUR, MINUTE, resolved, T0 } from '../test-support/alerts';
 import { brief, rulesFrom } from '../test-support/scenario';
 import { Replayer } from './replay';
 import { SilenceBook, type SilenceEvent } from './silences';
+import { incidentIdOf } from './incident-id';
 
 const rules = rulesFrom('rules.silences.yaml');
 const iso = (at: number) => new Date(T0 + at).toISOString();
@@ -96,7 +97,7 @@ describe('silences', () => {
     book.apply(silence('s1', MINUTE, MINUTE, 10 * HOUR));
     const repeat = r.decide(db(5 * HOUR, 1));
     expect(repeat.events.map(brief)).toEqual(['EventSuppressed:silenced']);
-    expect(repeat.events[0]!.data).toMatchObject({ incidentId: deriveId('incident', 'am:db1', 1) });
+    expect(repeat.events[0]!.data).toMatchObject({ incidentId: incidentIdOf('am:db1', 1, db().id) });
     expect(r.state('am:db1')).toMatchObject({ count: 1, status: 'open' });
     expect(r.decide(resolved('am:db1', { at: 6 * HOUR, labels: { team: 'db' } })).events.map(brief)).toEqual([
       'IncidentResolved:resolved',
@@ -131,5 +132,19 @@ describe('silences', () => {
     expect(book.all()[0]).toMatchObject({ data: { comment: 'db maintenance' }, expiry: { by: 'bo' } });
     expect(book.find({ team: 'db' }, T0)).toBeUndefined();
     expect(book.find({ team: 'db' }, T0 - 20 * MINUTE)?.silenceId).toBe('s1');
+  });
+
+  test('silences over before a time are pruned (they can silence no input recorded from then on); the others stay', () => {
+    const book = new SilenceBook();
+    book.apply(silence('ended', 0, 0, HOUR));
+    book.apply(silence('expired-early', 0, 0, 10 * HOUR));
+    book.apply(expired('expired-early', 2 * HOUR));
+    book.apply(silence('running', 0, 0, 10 * HOUR));
+    expect(book.prune(T0 + HOUR - 1)).toBe(0);
+    expect(book.prune(T0 + HOUR)).toBe(1);
+    expect(book.prune(T0 + 3 * HOUR)).toBe(1);
+    expect(book.all().map((x) => x.silenceId)).toEqual(['running']);
+    // What is pruned silenced nothing from then on anyway.
+    expect(book.find({ team: 'db' }, T0 + 4 * HOUR)?.silenceId).toBe('running');
   });
 });

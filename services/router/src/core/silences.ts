@@ -77,6 +77,23 @@ export class SilenceBook implements SilenceLookup {
     this.byId.set(d.silenceId, { ...s, expiry });
   }
 
+  /**
+   * Forgets the silences in force for no input recorded at or after `beforeMs` (ended, or expired, before
+   * it); returns how many. The router prunes with the newest input's time less a grace.
+   */
+  prune(beforeMs: number): number {
+    let pruned = 0;
+    for (const [id, s] of this.byId) {
+      const until = s.expiry ? Math.min(s.endsAtMs, Math.max(s.expiry.recordedAtMs, s.expiry.expiredAtMs)) : s.endsAtMs;
+      if (until <= beforeMs) {
+        this.byId.delete(id);
+        pruned += 1;
+      }
+    }
+    for (const [id, e] of this.earlyExpiry) if (e && Math.max(e.recordedAtMs, e.expiredAtMs) <= beforeMs) this.earlyExpiry.delete(id);
+    return pruned;
+  }
+
   /** The silence in force for these labels at this time: the earliest created one when several are. */
   find(labels: Readonly<Record<string, string>>, atMs: number): SilenceRecord | undefined {
     let best: SilenceRecord | undefined;

@@ -7,6 +7,7 @@ import { given } from '../test-support/slack-spec';
 import { threadKey } from './state';
 import { ALICE, BOB, BOT_MENTION, CHANNEL, buttonClick, messageAlias, rootPosted, slackMessage } from '../test-support/slack';
 import { NO_INCIDENT_TEXT, OTHER_OCCURRENCE_TEXT } from './texts';
+import { incidentIdOf } from '../core/incident-id';
 
 const builtin = builtinRules({ defaultChannel: '#alerts', oncallSchedule: 'ops' });
 const rules = rulesFrom('rules.slack.yaml');
@@ -104,7 +105,7 @@ describe('Slack text commands: ack / resolve typed in an incident\'s thread', ()
   test('given a Slack request that paged, when its requester types resolve in its thread, then it is resolved, the pager alert closed', () => {
     const TS = '1700000000.000100';
     const M = messageAlias(TS);
-    const S = deriveId('incident', M, 1);
+    const S = incidentIdOf(M, 1, slackMessage(TS).id);
     const g = given(rules, slackMessage(TS, { text: `${BOT_MENTION} the database is down` }));
     g.when(inThread('resolve', TS, CHANNEL)).then([
       ['EventSuppressed', { reason: 'command' }],

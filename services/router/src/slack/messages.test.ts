@@ -1,10 +1,10 @@
-import { deriveId } from '@alertbus/schemas';
 import { builtinRules } from '../rules/compile';
 import { rulesFrom } from '../test-support/scenario';
 import { NO_SCHEDULE_TEXT, notInThreadText } from './texts';
 import { given } from '../test-support/slack-spec';
 import { ALICE, BOT_MENTION, CHANNEL, messageAlias, slackMessage } from '../test-support/slack';
 import { threadKey } from './state';
+import { incidentIdOf } from '../core/incident-id';
 
 const builtin = builtinRules({ defaultChannel: '#alerts', oncallSchedule: 'ops' });
 const builtinNoSchedule = builtinRules({ defaultChannel: '#alerts' });
@@ -12,7 +12,7 @@ const rules = rulesFrom('rules.slack.yaml');
 
 const TS = '1700000000.000100';
 const M = messageAlias(TS);
-const incident = deriveId('incident', M, 1);
+const incident = incidentIdOf(M, 1, slackMessage(TS).id);
 const defaultsRef = { path: 'defaults', rulesVersion: builtin.version };
 
 describe('Slack messages: a mention or DM is a request answered by the on-call', () => {

@@ -1,4 +1,4 @@
-import { deriveId, type AliasState, type DecisionReason, type Envelope, type RuleRef } from '@alertbus/schemas';
+import type { AliasState, DecisionReason, Envelope, RuleRef } from '@alertbus/schemas';
 import { evolve, isIncidentEvent } from '../core/evolve';
 import { Outputs } from '../core/outputs';
 import { pagerDetails, pagerMessage, pagerTags } from '../core/pager';
@@ -16,6 +16,7 @@ import {
   requestTitle,
 } from './texts';
 import { incidentFacts } from '../core/incident-facts';
+import { incidentIdOf } from '../core/incident-id';
 
 type MessageInput = Envelope<'SlackMessageReceived'>;
 
@@ -110,7 +111,7 @@ function command(c: Ctx, r: SlackRoute, cmd: Exclude<SlackCommand, { name: 'requ
 function open(c: Ctx, r: SlackRoute): AliasState {
   const { input, out, thread } = c;
   const m = input.data;
-  const incidentId = deriveId('incident', input.alias, 1);
+  const incidentId = incidentIdOf(input.alias, 1, input.id);
   const title = requestTitle(m.text);
   const requester = m.user ?? m.botId;
   const description = requestDescription(m);

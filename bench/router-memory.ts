@@ -1,0 +1,98 @@
+/**
+ * Router memory with many distinct aliases, as the router holds them: the pure decider decides one firing
+ * alert per alias, each state kept in its partition's map and in the index, resolved ones in the expiry
+ * queue (ROUTER_STATE_RETENTION). Prints the resident set size with every alias open, with every alias
+ * resolved, and after event time has moved past the retention (the evictions).
+ *
+ *   node --expose-gc --max-old-space-size=8192 --import tsx bench/router-memory.ts   (BENCH_ROUTER_ALIASES=1000000)
+ */
+import type { Envelope } from '@alertbus/schemas';
+import { decide, isIncidentState, stateKey, type RouterState } from '../services/router/src/core/decider';
+import { DEFAULT_STATE_RETENTION_MS, EVICTION_GRACE_MS, ExpiryQueue, expiresAt } from '../services/router/src/core/expiry';
+import { StateIndex } from '../services/router/src/core/neighbours';
+import { builtinRules } from '../services/router/src/rules/compile';
+import { alert, T0 } from '../services/router/src/test-support/alerts';
+
+const ALIASES = Number(process.env.BENCH_ROUTER_ALIASES ?? 1_000_000);
+const PARTITIONS = 6;
+const rules = builtinRules({ defaultChannel: '#alerts' });
+
+/** One alert per alias, as ingest would write it (the router tests' builder), `at` ms after T0. */
+function input(i: number, status: 'firing' | 'resolved', at: number): Envelope<'AlertReceived'> {
+  return alert(`alertmanager:bench${i.toString(16).padStart(12, '0')}`, status, {
+    at,
+    title: `Disk almost full on host-${i}`,
+    severity: 'warning',
+    labels: { alertname: 'DiskFull', instance: `host-${i}:9100`, job: 'node', severity: 'warning', team: 'storage' },
+    links: [{ title: 'Source', url: `http://prometheus:9090/graph?g0.expr=disk&host=${i}` }],
+    raw: { fingerprint: `bench${i}` },
+  });
+}
+
+// What the processor holds: a map per input partition, the index over every incident, an expiry queue per partition.
+const partitions = Array.from({ length: PARTITIONS }, () => new Map<string, RouterState>());
+const index = new StateIndex();
+const queues = Array.from({ length: PARTITIONS }, () => new ExpiryQueue());
+const partitionOf = (i: number) => i % PARTITIONS;
+
+function keep(i: number, s: RouterState | undefined): void {
+  if (!s) return;
+  const p = partitionOf(i);
+  partitions[p]!.set(stateKey(s), s);
+  if (isIncidentState(s)) index.set(s);
+  const at = expiresAt(s, DEFAULT_STATE_RETENTION_MS);
+  if (at !== null) queues[p]!.push(stateKey(s), at);
+}
+
+function rssMb(): { rss: number; heap: number } {
+  (globalThis as { gc?: () => void }).gc?.();
+  const m = process.memoryUsage();
+  return { rss: Math.round(m.rss / 1e6), heap: Math.round(m.heapUsed / 1e6) };
+}
+
+const held = () => partitions.reduce((n, m) => n + m.size, 0);
+
+async function main(): Promise<void> {
+  if (!(globalThis as { gc?: () => void }).gc) console.log('(run with --expose-gc for exact figures)');
+  const base = rssMb();
+  console.log(`\n## router memory with ${ALIASES.toLocaleString('en')} distinct aliases (ROUTER_STATE_RETENTION ${DEFAULT_STATE_RETENTION_MS / 86_400_000}d)`);
+  console.log(`baseline               : rss ${base.rss} MB  heap ${base.heap} MB`);
+
+  let started = Date.now();
+  for (let i = 0; i < ALIASES; i++) {
+    const e = input(i, 'firing', i);
+    keep(i, decide(e, partitions[partitionOf(i)]!.get(e.alias), rules, { neighbours: index, retentionMs: DEFAULT_STATE_RETENTION_MS }).state);
+  }
+  const open = rssMb();
+  console.log(
+    `all open               : rss ${open.rss} MB  heap ${open.heap} MB  (${held().toLocaleString('en')} states, ` +
+      `${Math.round(((open.rss - base.rss) * 1e6) / ALIASES)} bytes/alias rss, decided in ${((Date.now() - started) / 1000).toFixed(0)} s)`,
+  );
+
+  started = Date.now();
+  const resolvedAt = ALIASES + 60_000;
+  for (let i = 0; i < ALIASES; i++) {
+    const e = input(i, 'resolved', resolvedAt + i);
+    keep(i, decide(e, partitions[partitionOf(i)]!.get(e.alias), rules, { neighbours: index, retentionMs: DEFAULT_STATE_RETENTION_MS }).state);
+  }
+  const resolved = rssMb();
+  console.log(`all resolved           : rss ${resolved.rss} MB  heap ${resolved.heap} MB  (${held().toLocaleString('en')} states, in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+
+  // Event time moves past retention + grace (the next inputs' recordedAt): everything resolved is evicted.
+  const horizon = T0 + resolvedAt + ALIASES + DEFAULT_STATE_RETENTION_MS + EVICTION_GRACE_MS;
+  let evicted = 0;
+  partitions.forEach((states, p) => {
+    for (const key of queues[p]!.popDue(horizon - EVICTION_GRACE_MS)) {
+      const s = states.get(key);
+      const at = s ? expiresAt(s, DEFAULT_STATE_RETENTION_MS) : null;
+      if (!s || at === null || at > horizon - EVICTION_GRACE_MS) continue;
+      states.delete(key);
+      index.delete(key);
+      evicted += 1;
+    }
+  });
+  const after = rssMb();
+  console.log(`after the retention    : rss ${after.rss} MB  heap ${after.heap} MB  (${evicted.toLocaleString('en')} evicted, ${held()} states held)`);
+}
+
+void main();

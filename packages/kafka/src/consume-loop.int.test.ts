@@ -1,0 +1,218 @@
+/**
+ * The one consume loop against the real broker of the test run (and, for the broker restart, a broker of
+ * its own): failures pause a partition and the same records come again, nothing skipped; other partitions
+ * go on meanwhile; the group membership outlives a failure longer than the session timeout; a position the
+ * consumer moved forward by itself over deleted records halts the partition instead of skipping.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Kafka } from 'kafkajs';
+import { createLogger, createRegistry } from '@alertbus/common';
+import { TOPIC_PREFIX } from '@alertbus/schemas';
+import { testKafka } from '../../../test/support/kafka';
+import { waitFor } from '../../../test/support/wait';
+import { ensureTopics } from './admin';
+import { createKafka } from './client';
+import { ConsumeLoop, consumeLoopMetrics, type ConsumeLoopOptions } from './consume-loop';
+import { startLocalBroker, type LocalBroker } from './local/broker';
+
+const log = createLogger('consume-loop-test', process.env.LOOP_TEST_LOG ?? 'silent');
+const FAST = { minBackoffMs: 50, maxBackoffMs: 400 };
+
+let kafka: Kafka;
+const loops: ConsumeLoop[] = [];
+
+beforeAll(async () => {
+  kafka = await testKafka('consume-loop-test');
+});
+
+afterAll(async () => {
+  await Promise.all(loops.map((l) => l.stop()));
+});
+
+/** A topic of its own, created the way the services create theirs (which waits until every partition is served). */
+async function topic(partitions: number, k: Kafka = kafka): Promise<string> {
+  const name = `${TOPIC_PREFIX}loop.${randomUUID().slice(0, 8)}`;
+  await ensureTopics(k, [{ name, partitions, cleanupPolicy: 'delete', retentionMs: -1 }]);
+  return name;
+}
+
+async function produce(t: string, messages: Array<{ partition: number; value: string }>, k: Kafka = kafka): Promise<void> {
+  const p = k.producer();
+  await p.connect();
+  try {
+    await p.send({ topic: t, acks: -1, messages });
+  } finally {
+    await p.disconnect();
+  }
+}
+
+function loop(opts: Partial<ConsumeLoopOptions> & Pick<ConsumeLoopOptions, 'topics' | 'handleBatch'>): ConsumeLoop {
+  const l = new ConsumeLoop({
+    kafka,
+    groupId: `${TOPIC_PREFIX}loop-${randomUUID().slice(0, 8)}`,
+    log,
+    commit: 'kafka',
+    retry: FAST,
+    consumer: { sessionTimeout: 10_000, heartbeatInterval: 500, maxWaitTimeInMs: 100 },
+    ...opts,
+  });
+  loops.push(l);
+  return l;
+}
+
+test('a failing batch pauses its partition and comes again from where it stopped; the other partitions go on', async () => {
+  const t = await topic(2);
+  await produce(t, [0, 1, 2, 3, 4].map((i) => ({ partition: 0, value: `p0-${i}` })));
+  await produce(t, [0, 1, 2].map((i) => ({ partition: 1, value: `p1-${i}` })));
+  const handled: string[] = [];
+  let failures = 0;
+  const registry = createRegistry('loop-test');
+  const l = loop({
+    topics: [t],
+    metrics: consumeLoopMetrics(registry),
+    handleBatch: async (batch) => {
+      for (const r of batch.records) {
+        const v = r.value!.toString();
+        // p0-2 fails four times, as a database that is down would; p0-0 and p0-1 are resolved before it.
+        if (v === 'p0-2' && failures < 4) {
+          failures += 1;
+          throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+        }
+        handled.push(v);
+        batch.resolve(r.offset);
+      }
+    },
+  });
+  await l.start();
+  await waitFor(() => handled.length === 8, { what: 'every record handled', timeoutMs: 30_000 });
+  expect(failures).toBe(4);
+  // Each record once, in its partition's order, none skipped; p1 was not held back by p0's failures.
+  expect(handled.filter((v) => v.startsWith('p0'))).toEqual(['p0-0', 'p0-1', 'p0-2', 'p0-3', 'p0-4']);
+  expect(handled.filter((v) => v.startsWith('p1'))).toEqual(['p1-0', 'p1-1', 'p1-2']);
+  expect(handled.indexOf('p1-2')).toBeLessThan(handled.indexOf('p0-2'));
+  expect(await registry.getSingleMetricAsString('alertbus_consumer_retries_total')).toMatch(/ 4$/m);
+  expect(l.problem()).toBeNull();
+  expect(l.retryingPartitions()).toEqual([]);
+});
+
+test('a handler may ask to come back later without an error; what it resolved is not handed over again', async () => {
+  const t = await topic(1);
+  await produce(t, [0, 1, 2].map((i) => ({ partition: 0, value: `r${i}` })));
+  const calls: string[][] = [];
+  let waited = false;
+  const l = loop({
+    topics: [t],
+    handleBatch: async (batch) => {
+      calls.push(batch.records.map((r) => r.value!.toString()));
+      for (const r of batch.records) {
+        if (r.value!.toString() === 'r1' && !waited) {
+          waited = true;
+          return { retryInMs: 300, reason: 'waiting out a Retry-After' };
+        }
+        batch.resolve(r.offset);
+      }
+    },
+  });
+  await l.start();
+  await waitFor(() => calls.length >= 2 && calls.at(-1)!.at(-1) === 'r2', { what: 'the rest handed over' });
+  expect(calls[0]).toEqual(['r0', 'r1', 'r2']);
+  expect(calls.slice(1).flat()).toEqual(['r1', 'r2']);
+});
+
+test('the group membership outlives a failure longer than the session timeout', async () => {
+  const t = await topic(1);
+  await produce(t, [{ partition: 0, value: 'only' }]);
+  let joins = 0;
+  let failingUntil = 0;
+  const done: string[] = [];
+  const l = loop({
+    topics: [t],
+    consumer: { sessionTimeout: 6_000, heartbeatInterval: 500, maxWaitTimeInMs: 100 },
+    onAssigned: () => {
+      joins += 1;
+      if (failingUntil === 0) failingUntil = Date.now() + 9_000;
+    },
+    handleBatch: async (batch) => {
+      if (Date.now() < failingUntil) throw Object.assign(new Error('Connection terminated unexpectedly'), {});
+      done.push(...batch.records.map((r) => r.value!.toString()));
+    },
+  });
+  await l.start();
+  await waitFor(() => done.length === 1, { what: 'the record handled after the outage', timeoutMs: 40_000 });
+  expect(done).toEqual(['only']);
+  expect(joins).toBe(1);
+});
+
+test('records deleted before they were consumed halt the partition instead of being skipped', async () => {
+  const t = await topic(1);
+  await produce(t, Array.from({ length: 10 }, (_, i) => ({ partition: 0, value: `m${i}` })));
+  const groupId = `${TOPIC_PREFIX}loop-${randomUUID().slice(0, 8)}`;
+  const handled: string[] = [];
+  const handle: ConsumeLoopOptions['handleBatch'] = async (batch) => {
+    for (const r of batch.records) {
+      if (Number(r.offset) >= 5) return { retryInMs: 60_000, reason: 'stop here for the test' };
+      handled.push(r.value!.toString());
+      batch.resolve(r.offset);
+    }
+  };
+  const first = loop({ topics: [t], groupId, handleBatch: handle });
+  await first.start();
+  await waitFor(() => handled.length === 5, { what: 'the first five' });
+  await first.stop();
+
+  // Retention (or an operator) removes offsets 0..7, three of them never consumed.
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.fetchTopicMetadata({ topics: [t] });
+  await admin.deleteTopicRecords({ topic: t, partitions: [{ partition: 0, offset: '8' }] });
+  await admin.disconnect();
+
+  let halted = '';
+  const second = loop({ topics: [t], groupId, handleBatch: handle, onHalt: (reason) => (halted = reason) });
+  await second.start();
+  await waitFor(() => halted !== '', { what: 'the partition halted' });
+  expect(halted).toMatch(/jumped from offset 5 to 8: offsets 5\.\.7 are no longer in the log/);
+  expect(second.problem()).toContain('halted rather than skipping them');
+  expect(handled).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+});
+
+describe('with a broker of its own, stopped and started again', () => {
+  let broker: LocalBroker | undefined;
+  let dir: string;
+
+  afterAll(async () => {
+    await broker?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('consumption pauses while the broker is away and resumes after it, without skipping or restarting the process', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'alertbus-loop-broker-'));
+    broker = await startLocalBroker({ dataDir: dir });
+    const port = Number(broker.brokers[0]!.split(':')[1]);
+    const own = createKafka({ brokers: broker.brokers, clientId: 'loop-restart', log });
+    const t = await topic(1, own);
+    await produce(t, [{ partition: 0, value: 'before' }], own);
+    const handled: string[] = [];
+    const l = loop({
+      kafka: own,
+      topics: [t],
+      handleBatch: async (batch) => {
+        handled.push(...batch.records.map((r) => r.value!.toString()));
+      },
+    });
+    await l.start();
+    await waitFor(() => handled.includes('before'), { what: 'the first record' });
+
+    await broker.stop();
+    await new Promise((r) => setTimeout(r, 3_000));
+    broker = await startLocalBroker({ dataDir: dir, port });
+    await produce(t, [{ partition: 0, value: 'after' }], own);
+    await waitFor(() => handled.includes('after'), { what: 'the record written after the restart', timeoutMs: 90_000 });
+    expect(handled).toEqual(['before', 'after']);
+    await waitFor(() => l.problem() === null, { what: 'the loop healthy again', timeoutMs: 60_000 });
+    await l.stop();
+  });
+});

@@ -1,0 +1,597 @@
+/**
+ * The one consume loop of alertbus. Every consumer (the sinks, the history projector, the router's
+ * transactions, its silences reader and state restore, and the range reader of audits and rebuilds) runs
+ * on it, so infrastructure faults are handled in one place, one way:
+ *
+ * - a batch handler that throws (Kafka, Postgres, the network, or anything else) never skips a record: the
+ *   partition is paused, nothing past what the handler resolved is resolved, and after a capped, jittered
+ *   backoff (INFRA_RETRY_MIN/MAX_BACKOFF_MS) the partition resumes where it stopped and the records are
+ *   fetched and handed over again. The other partitions go on meanwhile, and since the handler has
+ *   returned, KafkaJS keeps heartbeating: the group membership survives any length of outage;
+ * - a handler may also ask to come back later without an error (a delivery waiting out a Retry-After);
+ * - a crash KafkaJS will not restart from (it gives up on some broker outages) is restarted here;
+ * - a position KafkaJS moved forward by itself ("offset out of range", reset to the default offset) would
+ *   skip records: the partition is halted and reported instead.
+ *
+ * What differs between consumers is pluggable: where a partition starts on assignment (`positionOf`), and
+ * how progress is committed (`commit`): to Kafka after each batch, to Kafka as a mere hint after the handler
+ * stored its own position, or not at all (a Kafka transaction commits it, or nothing needs committing).
+ */
+import type { Consumer, EachBatchPayload, Kafka, PartitionAssigner } from 'kafkajs';
+import type { Logger } from 'pino';
+import {
+  Counter,
+  DEFAULT_INFRA_RETRY,
+  Gauge,
+  infraBackoffMs,
+  type InfraRetryPolicy,
+  type Registry,
+} from '@alertbus/common';
+import { toConsumedRecord, type ConsumedRecord } from './records';
+
+/** Where a partition resumes when it is assigned: an offset, or the earliest offset still in the log. */
+export type ResumePosition = string | 'earliest';
+
+/** One fetch's records of one partition, handed to the handler. */
+export interface LoopBatch {
+  topic: string;
+  partition: number;
+  /** The position this fetch started from. */
+  fromOffset: string;
+  /** Data records only (no transaction markers, nothing aborted), in offset order. */
+  records: ConsumedRecord[];
+  /** The offset after the batch, trailing transaction markers included. */
+  nextOffset: string;
+  /** The partition's end when fetched (for lag). */
+  highWatermark: string;
+  heartbeat(): Promise<void>;
+  /** True once the batch is moot: a seek is pending for the partition, or the loop is stopping. */
+  isStale(): boolean;
+  /** Records up to and including `offset` are done: a retry of this batch starts after it. */
+  resolve(offset: string): void;
+  /** Moves the partition to `offset`; the next fetch starts there and the rest of this batch is dropped. */
+  seek(offset: string): void;
+}
+
+/** Done with the whole batch, or: come back to where the handler stopped in `retryInMs` (no error). */
+export type BatchOutcome = void | { retryInMs: number; reason: string };
+
+/**
+ * kafka: commit the resolved position to Kafka after every batch (the consumer group's offset is the truth);
+ * hint: commit after a batch went through, failures ignored (the handler keeps its own position);
+ * none: never (a Kafka transaction commits the offsets, or the reader keeps no group position).
+ */
+export type CommitMode = 'kafka' | 'hint' | 'none';
+
+export interface ConsumeLoopOptions {
+  kafka: Kafka;
+  groupId: string;
+  topics: readonly string[];
+  log: Logger;
+  handleBatch: (batch: LoopBatch) => Promise<BatchOutcome>;
+  commit: CommitMode;
+  /** Where a partition without a committed offset starts; default true (the earliest). */
+  fromBeginning?: boolean;
+  /**
+   * Asked for every assigned partition on every assignment, before any of its records are handed over:
+   * seek there, or `park` (leave it paused: nothing to read there).
+   */
+  positionOf?: (topic: string, partition: number) => Promise<ResumePosition | 'park'>;
+  /** Every group join, with the new assignment (before positionOf). */
+  onAssigned?: (assignment: Record<string, number[]>) => void;
+  /** The partition's position moved to `nextOffset` (after a batch, or past markers no batch showed). */
+  onPosition?: (topic: string, partition: number, nextOffset: string) => void;
+  /** Handler errors that are retried; the others end the loop (onFatal). Default: every error is retried. */
+  retryable?: (err: unknown) => boolean;
+  onFatal?: (err: Error) => void;
+  /** Halt a partition whose position moves forward by itself (default true). */
+  detectJumps?: boolean;
+  /** A partition was halted (see detectJumps), with the reason. */
+  onHalt?: (reason: string) => void;
+  /** Appended to a halted partition's reason: what an operator can do about it. */
+  haltAdvice?: string;
+  retry?: InfraRetryPolicy;
+  metrics?: ConsumeLoopMetrics;
+  consumer?: {
+    sessionTimeout?: number;
+    heartbeatInterval?: number;
+    maxWaitTimeInMs?: number;
+    readUncommitted?: boolean;
+    partitionAssigners?: PartitionAssigner[];
+  };
+}
+
+/** A partition waiting after a failed batch. */
+export interface RetryingPartition {
+  topic: string;
+  partition: number;
+  attempts: number;
+  since: Date;
+  error: string;
+}
+
+export interface ConsumeLoopMetrics {
+  retries: Counter<'group'>;
+  retrying: Gauge<'group'>;
+  halted: Gauge<'group'>;
+  restarts: Counter<'group'>;
+}
+
+/** The loop's metrics on a service's registry (once per registry; every loop of the service shares them). */
+export function consumeLoopMetrics(registry: Registry): ConsumeLoopMetrics {
+  const existing = <M>(name: string) => registry.getSingleMetric(name) as M | undefined;
+  return {
+    retries:
+      existing<Counter<'group'>>('alertbus_consumer_retries_total') ??
+      new Counter({
+        name: 'alertbus_consumer_retries_total',
+        help: 'Batches that failed (Kafka, Postgres, network, ...) and were paused to be tried again; nothing is skipped.',
+        labelNames: ['group'],
+        registers: [registry],
+      }),
+    retrying:
+      existing<Gauge<'group'>>('alertbus_consumer_retrying_partitions') ??
+      new Gauge({
+        name: 'alertbus_consumer_retrying_partitions',
+        help: 'Partitions paused after a failed batch, waiting to try it again.',
+        labelNames: ['group'],
+        registers: [registry],
+      }),
+    halted:
+      existing<Gauge<'group'>>('alertbus_consumer_halted_partitions') ??
+      new Gauge({
+        name: 'alertbus_consumer_halted_partitions',
+        help: 'Partitions stopped because going on would skip records (their position jumped forward by itself).',
+        labelNames: ['group'],
+        registers: [registry],
+      }),
+    restarts:
+      existing<Counter<'group'>>('alertbus_consumer_restarts_total') ??
+      new Counter({
+        name: 'alertbus_consumer_restarts_total',
+        help: 'Consumers restarted after KafkaJS gave up on them (e.g. a long broker outage).',
+        labelNames: ['group'],
+        registers: [registry],
+      }),
+  };
+}
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+const tpName = (topic: string, partition: number) => `${topic}[${partition}]`;
+
+export class ConsumeLoop {
+  private consumer: Consumer | null = null;
+  private started = false;
+  private stopping = false;
+  private crashed: Error | null = null;
+  private fatal: Error | null = null;
+  private restartAttempts = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private assignment: Record<string, number[]> = {};
+  /** Settles when the seeks of the latest assignment are registered; batches wait for it. */
+  private positioned: Promise<void> = Promise.resolve();
+  private readonly retrying = new Map<string, RetryingPartition>();
+  private readonly waiting = new Map<string, string>();
+  private readonly halted = new Map<string, string>();
+  private readonly parked = new Set<string>();
+  private readonly resumeTimers = new Map<string, NodeJS.Timeout>();
+  /** The next offset each partition should be fetched from, where known. */
+  private readonly expected = new Map<string, bigint>();
+  private readonly committed = new Map<string, bigint>();
+  /** The group's committed offsets as read just before the consumer started, for its first assignment. */
+  private committedAtStart: Map<string, bigint> | null = null;
+  private readonly policy: InfraRetryPolicy;
+
+  constructor(private readonly opts: ConsumeLoopOptions) {
+    this.policy = opts.retry ?? DEFAULT_INFRA_RETRY;
+  }
+
+  get groupId(): string {
+    return this.opts.groupId;
+  }
+
+  /** Started and not stopped (it may be restarting after a crash). */
+  get isRunning(): boolean {
+    return this.started && !this.stopping && this.fatal === null;
+  }
+
+  /** The error of a crash not yet recovered from (cleared on the next group join), or null. */
+  get lastCrash(): Error | null {
+    return this.crashed;
+  }
+
+  /** Partitions paused after a failed batch. */
+  retryingPartitions(): RetryingPartition[] {
+    return [...this.retrying.values()];
+  }
+
+  /** Why the loop is not consuming normally, or null: not running, crashed, stopped for good, halted partitions. */
+  problem(): string | null {
+    if (this.fatal) return `consumer stopped: ${this.fatal.message}`;
+    if (!this.started || this.stopping) return 'consumer not running';
+    if (this.crashed) return `consumer crashed, restarting: ${this.crashed.message}`;
+    if (this.halted.size > 0) return [...this.halted.values()].join('; ');
+    return null;
+  }
+
+  async start(): Promise<void> {
+    this.stopping = false;
+    await this.startConsumer();
+    this.started = true;
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    for (const t of this.resumeTimers.values()) clearTimeout(t);
+    this.resumeTimers.clear();
+    const c = this.consumer;
+    this.consumer = null;
+    await c?.disconnect().catch((err) => this.opts.log.warn({ err, group: this.opts.groupId }, 'consumer disconnect failed'));
+    this.started = false;
+    this.updateGauges();
+  }
+
+  /**
+   * Asks positionOf again for every assigned partition and moves there (the handler's own record of where it
+   * stands changed under it, e.g. a rebuilt projection); batches in hand become stale.
+   */
+  reposition(): void {
+    const c = this.consumer;
+    if (!c || !this.opts.positionOf) return;
+    const positioned = this.seekAssigned(c, this.assignment);
+    positioned.catch(() => undefined);
+    this.positioned = positioned;
+  }
+
+  /** Leaves a partition paused for good (a reader that is done with it). */
+  park(topic: string, partition: number): void {
+    const key = tpKey(topic, partition);
+    this.parked.add(key);
+    this.clearResume(key);
+    this.consumer?.pause([{ topic, partitions: [partition] }]);
+  }
+
+  private async startConsumer(): Promise<void> {
+    const { opts } = this;
+    const c = opts.kafka.consumer({
+      groupId: opts.groupId,
+      sessionTimeout: opts.consumer?.sessionTimeout ?? 15_000,
+      heartbeatInterval: opts.consumer?.heartbeatInterval ?? 1_000,
+      maxWaitTimeInMs: opts.consumer?.maxWaitTimeInMs ?? 100,
+      allowAutoTopicCreation: false,
+      ...(opts.consumer?.readUncommitted !== undefined ? { readUncommitted: opts.consumer.readUncommitted } : {}),
+      ...(opts.consumer?.partitionAssigners ? { partitionAssigners: opts.consumer.partitionAssigners } : {}),
+    });
+    c.on(c.events.GROUP_JOIN, (e) => {
+      if (this.consumer !== c) return;
+      this.crashed = null;
+      this.restartAttempts = 0;
+      const assignment = e.payload.memberAssignment as Record<string, number[]>;
+      this.onJoin(c, assignment);
+    });
+    c.on(c.events.CRASH, (e) => {
+      if (this.consumer !== c || this.stopping) return;
+      this.crashed = e.payload.error;
+      opts.log.error({ err: e.payload.error, restart: e.payload.restart, group: opts.groupId }, 'consumer crashed');
+      if (!e.payload.restart) this.scheduleRestart(c);
+    });
+    // Batches made only of transaction markers or aborted records never reach eachBatch; this still tells their end.
+    c.on(c.events.END_BATCH_PROCESS, (e) => {
+      if (this.consumer !== c) return;
+      const p = e.payload as { topic: string; partition: number; lastOffset: string; batchSize: number };
+      if (p.batchSize !== 0) return;
+      const next = BigInt(p.lastOffset) + 1n;
+      const key = tpKey(p.topic, p.partition);
+      const known = this.expected.get(key);
+      if (known === undefined || next > known) this.expected.set(key, next);
+      opts.onPosition?.(p.topic, p.partition, next.toString());
+    });
+    this.consumer = c;
+    if (!opts.positionOf && opts.detectJumps !== false) this.committedAtStart = await this.fetchCommitted(opts.topics);
+    await c.connect();
+    await c.subscribe({ topics: [...opts.topics], fromBeginning: opts.fromBeginning ?? true });
+    await c.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.eachBatch(c, payload) });
+  }
+
+  /** KafkaJS stopped for good (it does after some broker outages): start a fresh consumer, backing off. */
+  private scheduleRestart(old: Consumer): void {
+    if (this.restartTimer || this.stopping) return;
+    this.restartAttempts += 1;
+    const wait = infraBackoffMs(this.restartAttempts, this.policy);
+    this.opts.log.warn({ group: this.opts.groupId, inMs: wait, attempt: this.restartAttempts }, 'restarting the consumer');
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.stopping || this.consumer !== old) return;
+      void (async () => {
+        await old.disconnect().catch(() => undefined);
+        if (this.stopping) return;
+        this.opts.metrics?.restarts.inc({ group: this.opts.groupId });
+        try {
+          await this.startConsumer();
+        } catch (err) {
+          this.crashed = err as Error;
+          this.opts.log.warn({ err, group: this.opts.groupId }, 'consumer restart failed; trying again');
+          if (this.consumer) this.scheduleRestart(this.consumer);
+        }
+      })();
+    }, wait);
+    this.restartTimer.unref();
+  }
+
+  private onJoin(c: Consumer, assignment: Record<string, number[]>): void {
+    this.assignment = assignment;
+    const assigned = new Set(Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => tpKey(t, p))));
+    this.expected.clear();
+    this.committed.clear();
+    for (const key of [...this.retrying.keys()]) if (!assigned.has(key)) this.retrying.delete(key);
+    for (const key of [...this.waiting.keys()]) if (!assigned.has(key)) this.waiting.delete(key);
+    for (const key of [...this.halted.keys()]) if (!assigned.has(key)) this.halted.delete(key);
+    this.updateGauges();
+    this.opts.onAssigned?.(assignment);
+    let positioned: Promise<void>;
+    if (this.opts.positionOf) {
+      positioned = this.seekAssigned(c, assignment);
+    } else if (this.committedAtStart) {
+      // Read before the consumer ran: KafkaJS's first fetch may already have reset an out-of-range offset.
+      this.expectCommitted(assignment, this.committedAtStart);
+      this.committedAtStart = null;
+      positioned = Promise.resolve();
+    } else {
+      positioned = this.fetchCommitted(Object.keys(assignment)).then((committed) => {
+        if (this.consumer === c) this.expectCommitted(assignment, committed);
+      });
+    }
+    positioned.catch(() => undefined); // awaited (and handled) by the next batch, never unhandled
+    this.positioned = positioned;
+  }
+
+  /** The group's committed offsets (valid ones only), by partition. */
+  private async fetchCommitted(topics: readonly string[]): Promise<Map<string, bigint>> {
+    const out = new Map<string, bigint>();
+    if (topics.length === 0) return out;
+    const admin = this.opts.kafka.admin();
+    await admin.connect();
+    try {
+      for (const t of await admin.fetchOffsets({ groupId: this.opts.groupId, topics: [...topics] })) {
+        for (const p of t.partitions) if (BigInt(p.offset) >= 0n) out.set(tpKey(t.topic, p.partition), BigInt(p.offset));
+      }
+      return out;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  /** Where the committed offsets say the assigned partitions resume: what their first fetch must start from. */
+  private expectCommitted(assignment: Record<string, number[]>, committed: Map<string, bigint>): void {
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) {
+        const key = tpKey(topic, partition);
+        const offset = committed.get(key);
+        if (offset !== undefined && !this.expected.has(key)) this.expected.set(key, offset);
+      }
+    }
+  }
+
+  private async seekAssigned(c: Consumer, assignment: Record<string, number[]>): Promise<void> {
+    const positionOf = this.opts.positionOf!;
+    const admin = this.opts.kafka.admin();
+    let adminConnected = false;
+    try {
+      for (const [topic, partitions] of Object.entries(assignment)) {
+        let lows: Map<number, string> | null = null;
+        for (const partition of partitions) {
+          let position = await positionOf(topic, partition);
+          if (position === 'park') {
+            this.park(topic, partition);
+            continue;
+          }
+          if (position === 'earliest') {
+            if (!lows) {
+              if (!adminConnected) await admin.connect();
+              adminConnected = true;
+              const offsets = await admin.fetchTopicOffsets(topic);
+              lows = new Map(offsets.map((o) => [o.partition, o.low]));
+            }
+            position = lows.get(partition) ?? '0';
+          }
+          if (this.consumer !== c) return;
+          c.seek({ topic, partition, offset: position });
+          this.expected.set(tpKey(topic, partition), BigInt(position));
+        }
+      }
+    } catch (err) {
+      this.opts.log.warn({ err, group: this.opts.groupId }, 'could not look up where the assigned partitions resume; trying again');
+      throw err;
+    } finally {
+      if (adminConnected) await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  private async eachBatch(c: Consumer, payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const { topic, partition } = batch;
+    const key = tpKey(topic, partition);
+    try {
+      await this.positioned;
+    } catch (err) {
+      // Without the positions, the records would come from the wrong place: ask again after a while.
+      this.positioned = this.opts.positionOf ? this.seekAssigned(c, this.assignment) : Promise.resolve();
+      this.positioned.catch(() => undefined);
+      this.retryLater(c, topic, partition, err, 'positions');
+      return;
+    }
+    if (payload.isStale() || !payload.isRunning() || this.stopping || this.consumer !== c) return;
+    if (this.parked.has(key) || this.halted.has(key)) {
+      c.pause([{ topic, partitions: [partition] }]);
+      return;
+    }
+    const fetchedRaw = (batch as unknown as { fetchedOffset?: string }).fetchedOffset ?? batch.firstOffset() ?? '0';
+    const fetched = BigInt(fetchedRaw);
+    const expected = this.expected.get(key);
+    if (expected !== undefined && fetched !== expected && this.opts.detectJumps !== false) {
+      if (fetched > expected) {
+        // Another member's commit landing late moves the position forward too; only a log that no longer
+        // holds the records in between (an "offset out of range" reset) would skip them.
+        const low = await this.logStart(topic, partition).catch((err) => {
+          this.retryLater(c, topic, partition, err, 'positions');
+          return null;
+        });
+        if (low === null) return;
+        if (low > expected) {
+          this.halt(c, topic, partition, expected, fetched);
+          return;
+        }
+        this.opts.log.info({ topic, partition, expected: String(expected), fetched: fetchedRaw, group: this.opts.groupId }, 'partition position moved forward by a commit of the group');
+      } else {
+        this.opts.log.warn({ topic, partition, expected: String(expected), fetched: fetchedRaw, group: this.opts.groupId }, 'partition position moved back; reading again');
+      }
+    }
+    this.expected.set(key, fetched);
+
+    let position = fetched;
+    let sought = false;
+    const view: LoopBatch = {
+      topic,
+      partition,
+      fromOffset: fetchedRaw,
+      records: batch.messages.map((m) => toConsumedRecord(topic, partition, m)),
+      nextOffset: (BigInt(batch.lastOffset()) + 1n).toString(),
+      highWatermark: batch.highWatermark,
+      heartbeat: () => payload.heartbeat(),
+      isStale: () => sought || payload.isStale() || !payload.isRunning() || this.stopping || this.consumer !== c,
+      resolve: (offset) => {
+        payload.resolveOffset(offset);
+        position = BigInt(offset) + 1n;
+        this.expected.set(key, position);
+      },
+      seek: (offset) => {
+        sought = true;
+        c.seek({ topic, partition, offset });
+        this.expected.set(key, BigInt(offset));
+      },
+    };
+    // A handler may legitimately take a while (a slow API): keep the membership alive meanwhile.
+    const keepAlive = setInterval(() => void payload.heartbeat().catch(() => undefined), this.opts.consumer?.heartbeatInterval ?? 1_000);
+    let outcome: BatchOutcome;
+    try {
+      outcome = await this.opts.handleBatch(view);
+    } catch (err) {
+      clearInterval(keepAlive);
+      if (sought || this.stopping || this.consumer !== c) return;
+      if (this.opts.retryable && !this.opts.retryable(err)) {
+        this.fatal = err as Error;
+        this.opts.log.error({ err, topic, partition, group: this.opts.groupId }, 'batch handler failed; stopping');
+        this.opts.onFatal?.(err as Error);
+        return;
+      }
+      this.retryLater(c, topic, partition, err, 'batch');
+      await this.commit(c, topic, partition, position, false);
+      return;
+    } finally {
+      clearInterval(keepAlive);
+    }
+    if (sought || this.stopping || this.consumer !== c) return;
+    if (outcome && 'retryInMs' in outcome) {
+      this.waiting.set(key, outcome.reason);
+      this.pauseFor(c, topic, partition, outcome.retryInMs);
+      await this.commit(c, topic, partition, position, false);
+      return;
+    }
+    if (payload.isStale()) return;
+    payload.resolveOffset(batch.lastOffset());
+    position = BigInt(batch.lastOffset()) + 1n;
+    this.expected.set(key, position);
+    this.waiting.delete(key);
+    if (this.retrying.delete(key)) this.updateGauges();
+    this.opts.onPosition?.(topic, partition, position.toString());
+    await this.commit(c, topic, partition, position, true);
+    await payload.heartbeat().catch(() => undefined);
+  }
+
+  private async logStart(topic: string, partition: number): Promise<bigint> {
+    const admin = this.opts.kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return BigInt(offsets.find((o) => o.partition === partition)?.low ?? '0');
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  private retryLater(c: Consumer, topic: string, partition: number, err: unknown, what: 'batch' | 'positions'): void {
+    const key = tpKey(topic, partition);
+    const prev = this.retrying.get(key);
+    const entry: RetryingPartition = {
+      topic,
+      partition,
+      attempts: (prev?.attempts ?? 0) + 1,
+      since: prev?.since ?? new Date(),
+      error: (err as Error)?.message ?? String(err),
+    };
+    this.retrying.set(key, entry);
+    const wait = infraBackoffMs(entry.attempts, this.policy);
+    this.opts.metrics?.retries.inc({ group: this.opts.groupId });
+    this.updateGauges();
+    this.opts.log.warn(
+      { err, topic, partition, group: this.opts.groupId, attempt: entry.attempts, retryInMs: wait, what },
+      'batch failed; partition paused, the same records will be tried again',
+    );
+    this.pauseFor(c, topic, partition, wait);
+  }
+
+  private halt(c: Consumer, topic: string, partition: number, expected: bigint, fetched: bigint): void {
+    const key = tpKey(topic, partition);
+    const reason =
+      `${tpName(topic, partition)} jumped from offset ${expected} to ${fetched}: offsets ${expected}..${fetched - 1n} are no ` +
+      `longer in the log (deleted, or another cluster); halted rather than skipping them${this.opts.haltAdvice ? `. ${this.opts.haltAdvice}` : ''}`;
+    this.halted.set(key, reason);
+    this.clearResume(key);
+    c.pause([{ topic, partitions: [partition] }]);
+    this.updateGauges();
+    this.opts.log.error({ topic, partition, expected: String(expected), fetched: String(fetched), group: this.opts.groupId }, reason);
+    this.opts.onHalt?.(reason);
+  }
+
+  private pauseFor(c: Consumer, topic: string, partition: number, ms: number): void {
+    const key = tpKey(topic, partition);
+    c.pause([{ topic, partitions: [partition] }]);
+    this.clearResume(key);
+    const timer = setTimeout(() => {
+      this.resumeTimers.delete(key);
+      if (this.stopping || this.consumer !== c || this.parked.has(key) || this.halted.has(key)) return;
+      c.resume([{ topic, partitions: [partition] }]);
+    }, Math.max(0, ms));
+    timer.unref();
+    this.resumeTimers.set(key, timer);
+  }
+
+  private clearResume(key: string): void {
+    const t = this.resumeTimers.get(key);
+    if (t) clearTimeout(t);
+    this.resumeTimers.delete(key);
+  }
+
+  private async commit(c: Consumer, topic: string, partition: number, next: bigint, batchDone: boolean): Promise<void> {
+    const mode = this.opts.commit;
+    if (mode === 'none' || (mode === 'hint' && !batchDone)) return;
+    const key = tpKey(topic, partition);
+    if ((this.committed.get(key) ?? -1n) >= next) return;
+    try {
+      await c.commitOffsets([{ topic, partition, offset: next.toString() }]);
+      this.committed.set(key, next);
+    } catch (err) {
+      // The handled records stay handled; the offset goes with the next commit, or the records come again
+      // after a rebalance (every handler of a 'kafka' loop is idempotent).
+      this.opts.log.warn({ err, topic, partition, group: this.opts.groupId }, 'offset commit failed');
+    }
+  }
+
+  private updateGauges(): void {
+    const m = this.opts.metrics;
+    if (!m) return;
+    m.retrying.set({ group: this.opts.groupId }, this.retrying.size);
+    m.halted.set({ group: this.opts.groupId }, this.halted.size);
+  }
+}
