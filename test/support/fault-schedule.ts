@@ -32,36 +32,21 @@ export function faultSeed(what: string, env: NodeJS.ProcessEnv = process.env): n
   return seed;
 }
 
-export interface Kill<S extends string> {
-  service: S;
-  /** Milliseconds after the round starts. */
-  atMs: number;
-}
-
-export interface KillRound<S extends string> {
-  /** Pause before the round starts, after every service of the previous round is back. */
-  gapMs: number;
-  /** Every service once, in the order they are killed. */
-  kills: Array<Kill<S>>;
-}
-
 /**
- * `rounds` rounds in which every service is killed once at a random point of the round, so each service is
- * killed `rounds` times, sometimes while another one is still restarting.
+ * For every service, `times` pauses in [0, maxPauseMs): the service is killed that long after it was last
+ * (re)started and ready. Each service follows its own sequence, so kills land at unrelated moments, sometimes while
+ * another service is still restarting. Drawn in a fixed order, so a seed gives the same schedule every time.
  */
 export function killSchedule<S extends string>(opts: {
   seed: number;
   services: readonly S[];
-  rounds: number;
-  roundMs: number;
-  maxGapMs: number;
-}): Array<KillRound<S>> {
+  times: number;
+  maxPauseMs: number;
+}): Record<S, number[]> {
   const next = seededRandom(opts.seed);
-  return Array.from({ length: opts.rounds }, () => {
-    const gapMs = Math.floor(next() * opts.maxGapMs);
-    const kills = opts.services
-      .map((service) => ({ service, atMs: Math.floor(next() * opts.roundMs) }))
-      .sort((a, b) => a.atMs - b.atMs);
-    return { gapMs, kills };
-  });
+  const out = Object.fromEntries(opts.services.map((s) => [s, [] as number[]])) as Record<S, number[]>;
+  for (let i = 0; i < opts.times; i++) {
+    for (const s of opts.services) out[s].push(Math.floor(next() * opts.maxPauseMs));
+  }
+  return out;
 }
