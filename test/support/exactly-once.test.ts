@@ -1,6 +1,6 @@
 /** The accounting finds what a fault would cause: a missing post or page, a duplicate, a reopened incident, a dead letter. */
 import { OpsgenieState, SlackState } from '@alertbus/stand-ins';
-import { drained, expectedSummary, historyCaughtUp, summarize, type Expectation, type Observation } from './exactly-once';
+import { delayedCommands, drained, expectedSummary, historyCaughtUp, summarize, type Expectation, type Observation } from './exactly-once';
 
 const exp: Expectation = { accepted: ['am:a', 'am:b', 'am:c'], resolved: ['am:a'] };
 
@@ -114,4 +114,13 @@ test('history has not caught up while it lacks an incident or a pager alert id t
   w.obs.history!.pop();
   expect(historyCaughtUp(healthy().obs, exp)).toBe(true);
   expect(historyCaughtUp(w.obs, exp)).toBe(false);
+});
+
+test('commands that waited are counted once each, by target', () => {
+  const w = healthy();
+  expect(delayedCommands(w.obs)).toEqual({ slack: 0, pager: 0 });
+  w.obs.deliveries.push(ev('DeliveryDelayed', 'am:b', { commandId: 'page-am:b', target: 'pager' }, 'dd1'));
+  w.obs.deliveries.push(ev('DeliveryDelayed', 'am:b', { commandId: 'page-am:b', target: 'pager' }, 'dd2'));
+  w.obs.deliveries.push(ev('DeliveryDelayed', 'am:c', { commandId: 'post-am:c', target: 'slack' }, 'dd3'));
+  expect(delayedCommands(w.obs)).toEqual({ slack: 1, pager: 1 });
 });

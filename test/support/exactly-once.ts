@@ -344,13 +344,14 @@ export function summarize(obs: Observation, exp: Expectation, slack: SlackState,
 /** Commands that waited for a delivery (a DeliveryDelayed was emitted for them), by the sink's target. */
 export function delayedCommands(obs: Observation): { slack: number; pager: number } {
   const topicOf = new Map(obs.commands.filter((c) => c.event).map((c) => [c.event!.id, c.topic]));
-  const delayed = new Set(obs.deliveries.filter((e) => e.type === 'DeliveryDelayed').map((e) => String(e.data.commandId)));
+  const delayed = new Map<string, unknown>();
+  for (const e of obs.deliveries) if (e.type === 'DeliveryDelayed') delayed.set(String(e.data.commandId), e.data.target);
   let slack = 0;
   let pager = 0;
-  for (const id of delayed) {
+  for (const [id, target] of delayed) {
     const topic = topicOf.get(id);
-    if (topic === TOPICS.slackCommands) slack++;
-    else if (topic === TOPICS.pagerCommands) pager++;
+    if (target === 'slack' || topic === TOPICS.slackCommands) slack++;
+    else if (target === 'pager' || topic === TOPICS.pagerCommands) pager++;
   }
   return { slack, pager };
 }
