@@ -29,11 +29,8 @@ let run: FaultRun | undefined;
 beforeAll(async () => {
   const direct = new URL(process.env.DATABASE_URL!);
   proxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
-  const viaProxy = new URL(direct);
-  viaProxy.hostname = '127.0.0.1';
-  viaProxy.port = String(proxy.port);
   run = await startFaultRun({
-    env: { DATABASE_URL: viaProxy.toString() },
+    env: { DATABASE_URL: proxy.url(direct.toString()) },
     stream: { prefix: 'pgo', ratePerSec: 1, resolveEvery: 4, resolveLag: 6 },
   });
 }, 180_000);

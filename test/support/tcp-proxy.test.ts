@@ -54,3 +54,7 @@ test('forwards, drops open connections on a cut, refuses or blackholes new ones,
   back.socket.destroy();
   expect(proxy.stats).toEqual({ forwarded: 2, dropped: 1, refused: 1, blackholed: 1 });
 });
+
+test('points a URL at the proxy', () => {
+  expect(proxy.url('postgres://postgres@db.example:5432/alertbus_x')).toBe(`postgres://postgres@127.0.0.1:${proxy.port}/alertbus_x`);
+});

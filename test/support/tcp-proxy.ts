@@ -58,6 +58,14 @@ export class TcpProxy {
     return (this.server.address() as AddressInfo).port;
   }
 
+  /** `target` (a URL such as DATABASE_URL) with the proxy's host and port in place of the server's. */
+  url(target: string): string {
+    const u = new URL(target);
+    u.hostname = '127.0.0.1';
+    u.port = String(this.port);
+    return u.toString();
+  }
+
   get state(): 'open' | CutMode {
     return this.mode;
   }
