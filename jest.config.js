@@ -1,4 +1,7 @@
-/** Tests by tier, by suffix: *.test.ts (pure), *.int.test.ts (real Kafka + Postgres), *.e2e.test.ts (whole stack). */
+/**
+ * Tests by tier, by suffix: *.test.ts (pure), *.int.test.ts (real Kafka + Postgres), *.e2e.test.ts (whole stack),
+ * *.faults.test.ts (the whole stack through outages and crashes: `npm run test:faults`).
+ */
 const common = {
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
@@ -20,9 +23,10 @@ module.exports = {
       ...common,
       displayName: 'unit',
       testMatch: ['<rootDir>/**/*.test.ts'],
-      testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.int\\.test\\.ts$', '\\.e2e\\.test\\.ts$'],
+      testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.int\\.test\\.ts$', '\\.e2e\\.test\\.ts$', '\\.faults\\.test\\.ts$'],
     },
     { ...common, ...withKafka, displayName: 'int', testMatch: ['<rootDir>/**/*.int.test.ts'], slowTestThreshold: 30 },
     { ...common, ...withKafka, displayName: 'e2e', testMatch: ['<rootDir>/**/*.e2e.test.ts'], slowTestThreshold: 60 },
+    { ...common, ...withKafka, displayName: 'faults', testMatch: ['<rootDir>/**/*.faults.test.ts'], slowTestThreshold: 300 },
   ],
 };

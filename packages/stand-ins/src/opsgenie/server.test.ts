@@ -161,6 +161,47 @@ describe('Opsgenie Alert API stand-in', () => {
     ]);
   });
 
+  it('fails every request for a period, like an outage or a 429 storm, with Opsgenie\'s error bodies, until it ends or is cleared', async () => {
+    await og.close();
+    let clock = Date.parse('2026-11-22T08:00:00Z');
+    og = await startOpsgenieStandIn({ now: () => new Date(clock) });
+    const set = await fetch(`${og.url}/_stand-in/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 503, forMs: 120_000 }),
+    });
+    expect(set.status).toBe(204);
+    for (const [method, path] of [['POST', '/v2/alerts'], ['POST', '/v2/alerts/a/close?identifierType=alias'], ['GET', '/v2/alerts/a?identifierType=alias']]) {
+      const res = await call(method!, path!, method === 'POST' ? { message: 'm', alias: 'a' } : undefined);
+      expect(res.status).toBe(503);
+      expect(keysOf(res.json)).toEqual(keysOf(fixture('error_500_internal.json')));
+      expect(res.json.message).toBe('Service Unavailable');
+    }
+    clock += 119_000;
+    expect((await call('POST', '/v2/alerts', { message: 'm', alias: 'a' })).status).toBe(503);
+    clock += 1_000; // the window is over: the API answers again
+    expect((await call('POST', '/v2/alerts', { message: 'm', alias: 'a' })).status).toBe(202);
+    expect(og.state.alerts).toHaveLength(1);
+
+    og.state.failFor('create', { status: 429, retryAfter: 90 }, 60_000);
+    const limited = await call('POST', '/v2/alerts', { message: 'm', alias: 'b' });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBe('90');
+    expect(limited.headers.get('x-ratelimit-state')).toBe('THROTTLED');
+    expect(keysOf(limited.json)).toEqual(keysOf(fixture('error_429_too_many_requests.json')));
+    expect((await call('POST', '/v2/alerts/a/close?identifierType=alias', {})).status).toBe(202); // other routes are fine
+    expect((await fetch(`${og.url}/_stand-in/faults`, { method: 'DELETE' })).status).toBe(204);
+    expect((await call('POST', '/v2/alerts', { message: 'm', alias: 'b' })).status).toBe(202);
+
+    const bad = await fetch(`${og.url}/_stand-in/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 503, forMs: 1_000, times: 2 }),
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/either times .* or forMs/);
+  });
+
   it('serves the same alert API under the JSM Ops integration prefix', async () => {
     const res = await call('POST', `${JSM_INTEGRATION_PREFIX}/v2/alerts`, { message: 'via jsm', alias: 'j1' });
     expect(res.status).toBe(202);

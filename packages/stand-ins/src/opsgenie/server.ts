@@ -274,7 +274,7 @@ export function buildOpsgenieStandIn(opts: OpsgenieStandInOptions = {}): { app: 
   });
   app.get('/_stand-in/calls', async () => ({ calls: state.calls }));
   app.post('/_stand-in/faults', async (req, reply) => {
-    const b = (req.body ?? {}) as Partial<OpsgenieFault> & { route?: string; times?: number };
+    const b = (req.body ?? {}) as Partial<OpsgenieFault> & { route?: string; times?: number; forMs?: number };
     const route = b.route ?? '*';
     if (route !== '*' && !OPSGENIE_ROUTES.includes(route as OpsgenieRoute)) {
       return reply.code(400).send({ message: `route must be one of *, ${OPSGENIE_ROUTES.join(', ')}` });
@@ -282,7 +282,13 @@ export function buildOpsgenieStandIn(opts: OpsgenieStandInOptions = {}): { app: 
     if (!Number.isInteger(b.status) || b.status! < 100 || b.status! > 599) {
       return reply.code(400).send({ message: 'status must be an HTTP status code' });
     }
-    state.failNext(route as OpsgenieRoute | '*', { status: b.status!, body: b.body, retryAfter: b.retryAfter, headers: b.headers }, b.times ?? 1);
+    const positive = (n: unknown) => n === undefined || (typeof n === 'number' && Number.isFinite(n) && n > 0);
+    if (!positive(b.times) || !positive(b.forMs) || (b.times !== undefined && b.forMs !== undefined)) {
+      return reply.code(400).send({ message: 'give either times (how many requests fail) or forMs (for how long), a positive number' });
+    }
+    const fault: OpsgenieFault = { status: b.status!, body: b.body, retryAfter: b.retryAfter, headers: b.headers };
+    if (b.forMs !== undefined) state.failFor(route as OpsgenieRoute | '*', fault, b.forMs);
+    else state.failNext(route as OpsgenieRoute | '*', fault, b.times ?? 1);
     return reply.code(204).send();
   });
   app.delete('/_stand-in/faults', async (_req, reply) => {

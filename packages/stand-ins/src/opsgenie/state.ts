@@ -115,6 +115,8 @@ export class OpsgenieState {
   readonly requests = new Map<string, OpsgenieRequest>();
   readonly calls: OpsgenieCall[] = [];
   private readonly faults = new Map<OpsgenieRoute | '*', Array<{ fault: OpsgenieFault; left: number }>>();
+  /** Faults that answer every matching request until `until` (epoch ms): an outage, or a storm of 429s. */
+  private windows: Array<{ route: OpsgenieRoute | '*'; fault: OpsgenieFault; until: number }> = [];
   private readonly onCall = new Map<string, OpsgenieOnCall>();
   private buckets: TokenBuckets | null = null;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -135,8 +137,18 @@ export class OpsgenieState {
     this.faults.set(route, list);
   }
 
+  /**
+   * Every request to `route` ('*' = any route) fails with `fault` for the next `durationMs`, after any faults
+   * queued with failNext: the API down (5xx) or throttling everything (429 with a Retry-After).
+   */
+  failFor(route: OpsgenieRoute | '*', fault: OpsgenieFault, durationMs: number): void {
+    this.windows.push({ route, fault, until: this.now().getTime() + durationMs });
+  }
+
+  /** Ends every queued fault and every window at once: the API is healthy again. */
   clearFaults(): void {
     this.faults.clear();
+    this.windows = [];
   }
 
   takeFault(route: OpsgenieRoute): OpsgenieFault | undefined {
@@ -148,7 +160,9 @@ export class OpsgenieState {
       if (head.left <= 0) list.shift();
       return head.fault;
     }
-    return undefined;
+    const now = this.now().getTime();
+    this.windows = this.windows.filter((w) => w.until > now);
+    return this.windows.find((w) => w.route === route || w.route === '*')?.fault;
   }
 
   setRateLimit(opts: OpsgenieRateLimit | null): void {
@@ -174,7 +188,7 @@ export class OpsgenieState {
     this.alerts.length = 0;
     this.requests.clear();
     this.calls.length = 0;
-    this.faults.clear();
+    this.clearFaults();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
   }

@@ -278,6 +278,47 @@ describe('rate limits and injected faults', () => {
     expect(standIn.state.calls.map((c) => c.status)).toEqual([500, 500, 429, 200, 200]);
   });
 
+  it('answers every call with a fault for a period (an outage, a 429 storm) until it ends or is cleared', async () => {
+    await standIn.close();
+    let clock = Date.parse('2026-11-22T08:00:00Z');
+    standIn = await startSlackStandIn({ now: () => clock });
+    slack = client(SLACK_STAND_IN_TOKEN);
+    const set = await fetch(`${base()}/_stand-in/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ method: '*', fault: { status: 503 }, forMs: 120_000 }),
+    });
+    expect(set.status).toBe(200);
+    for (const call of [() => slack.chat.postMessage({ channel: 'C0ALERTS', text: 'x' }), () => slack.auth.test()]) {
+      const e = await failure(call());
+      expect(e.code === ErrorCode.HTTPError && e.statusCode).toBe(503);
+    }
+    const raw = await fetch(`${standIn.url}chat.postMessage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SLACK_STAND_IN_TOKEN}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'channel=C0ALERTS&text=y',
+    });
+    expect(raw.status).toBe(503);
+    expect(await raw.json()).toEqual({ ok: false, error: 'service_unavailable' });
+    clock += 120_000; // the window is over
+    await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'after the outage' });
+
+    standIn.state.failFor('chat.postMessage', { status: 429, retryAfter: 90 }, 60_000);
+    const limited = await failure(slack.chat.postMessage({ channel: 'C0ALERTS', text: 'z' }));
+    expect(limited.code === ErrorCode.RateLimitedError && limited.retryAfter).toBe(90);
+    await slack.auth.test(); // other methods answer
+    expect((await fetch(`${base()}/_stand-in/faults`, { method: 'DELETE' })).status).toBe(200);
+    await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'after the storm' });
+    expect(standIn.state.messages.map((m) => m.text)).toEqual(['after the outage', 'after the storm']);
+
+    const bad = await fetch(`${base()}/_stand-in/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ method: '*', fault: { status: 503 }, forMs: -1 }),
+    });
+    expect(bad.status).toBe(400);
+  });
+
   it('takes faults over HTTP and shows messages and calls for assertions', async () => {
     const res = await fetch(`${base()}/_stand-in/faults`, {
       method: 'POST',

@@ -68,7 +68,7 @@ function sendFault(reply: FastifyReply, fault: SlackFault): { status: number; er
     return { status: 200, error: fault.error };
   }
   if (fault.retryAfter !== undefined) void reply.header('retry-after', String(fault.retryAfter));
-  const error = fault.status === 429 ? 'ratelimited' : 'internal_error';
+  const error = fault.status === 429 ? 'ratelimited' : fault.status === 503 ? 'service_unavailable' : 'internal_error';
   void reply.code(fault.status).send(fault.body ?? { ok: false, error });
   return { status: fault.status, error };
 }
@@ -124,12 +124,30 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
   });
 
   // Control surface for tests that run the stand-in in another process.
-  app.post<{ Body: { method: string; fault: SlackFault; times?: number } }>('/_stand-in/faults', async (req, reply) => {
-    const { method, fault, times } = req.body ?? ({} as never);
-    if (typeof method !== 'string' || typeof fault !== 'object' || fault === null) {
-      return reply.code(400).send({ error: 'body must be {"method": string, "fault": object, "times"?: number}' });
-    }
-    state.failNext(method, fault, times ?? 1);
+  app.post<{ Body: { method: string; fault: SlackFault; times?: number; forMs?: number } }>(
+    '/_stand-in/faults',
+    async (req, reply) => {
+      const { method, fault, times, forMs } = req.body ?? ({} as never);
+      const positive = (n: unknown) => n === undefined || (typeof n === 'number' && Number.isFinite(n) && n > 0);
+      if (
+        typeof method !== 'string' ||
+        typeof fault !== 'object' ||
+        fault === null ||
+        !positive(times) ||
+        !positive(forMs) ||
+        (times !== undefined && forMs !== undefined)
+      ) {
+        return reply.code(400).send({
+          error: 'body must be {"method": string ("*" = every method), "fault": object, and "times"?: number or "forMs"?: number}',
+        });
+      }
+      if (forMs !== undefined) state.failFor(method, fault, forMs);
+      else state.failNext(method, fault, times ?? 1);
+      return { ok: true };
+    },
+  );
+  app.delete('/_stand-in/faults', async () => {
+    state.clearFaults();
     return { ok: true };
   });
   app.get('/_stand-in/messages', async () => ({ messages: state.messages }));

@@ -43,6 +43,14 @@ export type SlackFault =
   | { status: number; retryAfter?: number; body?: unknown }
   | { ok: false; error: string };
 
+/** A fault that answers every matching call until `until` (epoch ms): an outage, or a storm of 429s. */
+interface FaultWindow {
+  /** A method name, or '*' for every method. */
+  method: string;
+  fault: SlackFault;
+  until: number;
+}
+
 export interface SlackCallRecord {
   method: string;
   /** The arguments as received (form fields are strings), without the token. */
@@ -82,6 +90,7 @@ export class SlackState {
   readonly messages: SlackStoredMessage[] = [];
   readonly calls: SlackCallRecord[] = [];
   private readonly faults = new Map<string, SlackFault[]>();
+  private windows: FaultWindow[] = [];
   private lastTs = 0n;
 
   constructor(
@@ -101,11 +110,28 @@ export class SlackState {
     this.faults.set(method, queue);
   }
 
+  /**
+   * Makes every call of `method` ('*' = every method) answer with `fault` for the next `durationMs`, after any
+   * faults queued with failNext: Slack down (5xx) or throttling everything (429 with a Retry-After).
+   */
+  failFor(method: string, fault: SlackFault, durationMs: number): void {
+    this.windows.push({ method, fault, until: this.now() + durationMs });
+  }
+
+  /** Ends every queued fault and every window at once: the API is healthy again. */
+  clearFaults(): void {
+    this.faults.clear();
+    this.windows = [];
+  }
+
   takeFault(method: string): SlackFault | undefined {
     const queue = this.faults.get(method);
     const fault = queue?.shift();
     if (queue && queue.length === 0) this.faults.delete(method);
-    return fault;
+    if (fault) return fault;
+    const now = this.now();
+    this.windows = this.windows.filter((w) => w.until > now);
+    return this.windows.find((w) => w.method === method || w.method === '*')?.fault;
   }
 
   /** A fresh ts, strictly greater than every ts handed out before (like Slack's per-channel ts). */
@@ -146,6 +172,6 @@ export class SlackState {
   reset(): void {
     this.messages.length = 0;
     this.calls.length = 0;
-    this.faults.clear();
+    this.clearFaults();
   }
 }
