@@ -1,4 +1,5 @@
 import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { errorChain } from '@alertbus/common';
 import { assertValid, topicOf, type AnyEnvelope } from '@alertbus/schemas';
 import { toMessage } from './records';
 
@@ -15,7 +16,7 @@ interface Pending {
  */
 export class ProduceRefused extends Error {
   constructor(
-    readonly reason: 'queue-full' | 'queue-timeout',
+    readonly reason: 'queue-full' | 'queue-timeout' | 'too-large',
     message: string,
   ) {
     super(message);
@@ -35,8 +36,13 @@ export interface SendOptions {
 export interface EventProducerOptions {
   /** Largest number of records grouped into one produce call. */
   maxBatchRecords?: number;
-  /** Largest total value size grouped into one produce call, under the broker's 1 MiB request default. */
+  /**
+   * Largest size (values, keys, headers and record framing) grouped into one produce call. Kept under the
+   * broker's max.message.bytes (1 MiB by default), so no partition's batch is ever refused for its size.
+   */
   maxBatchBytes?: number;
+  /** Largest size of one send, counted the same way; a larger send is refused before anything is written. */
+  maxSendBytes?: number;
   /** Validate every event against its schema before sending (on by default). */
   validate?: boolean;
   /** Events queued or in flight beyond which a send is refused at once (ProduceRefused 'queue-full'); default unbounded. */
@@ -48,8 +54,31 @@ export interface EventProducerOptions {
  * in flight, later sends queue up and go out together in the next one. Each send resolves only once the
  * broker has acknowledged every one of its records.
  */
+/** What a record costs in a batch besides its value and key: its headers and the record's own framing. */
+function recordSize(message: Message): number {
+  let n = 70 + Buffer.byteLength((message.value as string | null) ?? '') + Buffer.byteLength((message.key as string | null) ?? '');
+  for (const [k, v] of Object.entries(message.headers ?? {})) n += Buffer.byteLength(k) + Buffer.byteLength(String(v ?? ''));
+  return n;
+}
+
+/**
+ * Errors after which the idempotent producer's sequence numbers no longer match the broker's for some
+ * partition: every later write there would fail or be lost, so the producer is replaced (a new producer id).
+ */
+function breaksSequence(err: unknown): boolean {
+  return errorChain(err).some((e) => {
+    const x = e as { type?: unknown; retriable?: unknown; name?: unknown };
+    if (x.type === 'OUT_OF_ORDER_SEQUENCE_NUMBER' || x.type === 'UNKNOWN_PRODUCER_ID' || x.type === 'INVALID_PRODUCER_EPOCH') return true;
+    return x.name === 'KafkaJSProtocolError' && x.retriable === false;
+  });
+}
+
 export class EventProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
+  private readonly kafka: Kafka;
+  private readonly maxSendBytes: number;
+  /** Producers replaced after an error that broke their sequence numbers. */
+  producerResets = 0;
   private queue: Pending[] = [];
   private inFlight = false;
   private isConnected = false;
@@ -63,7 +92,17 @@ export class EventProducer {
   produceCalls = 0;
 
   constructor(kafka: Kafka, opts: EventProducerOptions = {}) {
-    this.producer = kafka.producer({
+    this.kafka = kafka;
+    this.producer = this.newProducer();
+    this.maxBatchRecords = opts.maxBatchRecords ?? 2000;
+    this.maxBatchBytes = opts.maxBatchBytes ?? 900 * 1024;
+    this.maxSendBytes = opts.maxSendBytes ?? 1_000_000;
+    this.validate = opts.validate ?? true;
+    this.maxQueuedEvents = opts.maxQueuedEvents ?? Number.POSITIVE_INFINITY;
+  }
+
+  private newProducer(): Producer {
+    const producer = this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
@@ -73,16 +112,30 @@ export class EventProducer {
       // callers that need an answer sooner (ingest's 503) time out on their side.
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
     });
-    this.producer.on(this.producer.events.DISCONNECT, () => {
-      this.isConnected = false;
+    producer.on(producer.events.DISCONNECT, () => {
+      if (producer === this.producer) this.isConnected = false;
     });
-    this.producer.on(this.producer.events.CONNECT, () => {
-      this.isConnected = true;
+    producer.on(producer.events.CONNECT, () => {
+      if (producer === this.producer) this.isConnected = true;
     });
-    this.maxBatchRecords = opts.maxBatchRecords ?? 2000;
-    this.maxBatchBytes = opts.maxBatchBytes ?? 768 * 1024;
-    this.validate = opts.validate ?? true;
-    this.maxQueuedEvents = opts.maxQueuedEvents ?? Number.POSITIVE_INFINITY;
+    return producer;
+  }
+
+  /** Replaces the producer after its sequence numbers went wrong; sends wait until the new one is connected. */
+  private async resetProducer(): Promise<void> {
+    const old = this.producer;
+    this.producer = this.newProducer();
+    this.producerResets += 1;
+    await old.disconnect().catch(() => undefined);
+    for (let delay = 100; ; delay = Math.min(delay * 2, 5_000)) {
+      try {
+        await this.producer.connect();
+        this.isConnected = true;
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   /** Events waiting to be handed to the broker, and events handed over and not yet acknowledged. */
@@ -113,6 +166,12 @@ export class EventProducer {
       } catch (err) {
         return Promise.reject(err);
       }
+    }
+    const size = events.reduce((n, e) => n + recordSize(toMessage(e)), 0);
+    if (size > this.maxSendBytes) {
+      return Promise.reject(
+        new ProduceRefused('too-large', `${events.length} records of ${size} bytes in all: more than the ${this.maxSendBytes} bytes one write may hold`),
+      );
     }
     const backlog = this.queuedEventCount + this.inFlightEventCount;
     if (backlog > 0 && backlog + events.length > this.maxQueuedEvents) {
@@ -147,7 +206,7 @@ export class EventProducer {
     while (this.queue.length > 0) {
       const next = this.queue[0]!;
       const messages = next.events.map((e) => ({ topic: topicOf(e.type), message: toMessage(e) }));
-      const size = messages.reduce((n, m) => n + Buffer.byteLength(m.message.value as string), 0);
+      const size = messages.reduce((n, m) => n + recordSize(m.message), 0);
       if (batch.length > 0 && (records + messages.length > this.maxBatchRecords || bytes + size > this.maxBatchBytes)) break;
       this.queue.shift();
       clearTimeout(next.timer);
@@ -171,6 +230,9 @@ export class EventProducer {
       batch.forEach((b) => b.pending.resolve());
     } catch (err) {
       batch.forEach((b) => b.pending.reject(err as Error));
+      // A refused batch leaves the producer's sequence numbers ahead of the broker's: without a new producer,
+      // later writes to that partition would fail, or be acknowledged and lost.
+      if (breaksSequence(err)) await this.resetProducer();
     } finally {
       this.inFlight = false;
       this.inFlightEventCount = 0;

@@ -128,6 +128,10 @@ export async function writeEvents(deps: AcceptDeps, events: AnyEnvelope[], opts:
     await deps.producer.send(events, { queueTimeoutMs: opts.timeoutMs });
     stop({ outcome: 'ok' });
   } catch (err) {
+    if (err instanceof ProduceRefused && err.reason === 'too-large') {
+      stop({ outcome: 'refused' });
+      throw new HttpError(413, 'payload_too_large', `${err.message}: send fewer or smaller alerts per request`);
+    }
     if (err instanceof ProduceRefused) {
       stop({ outcome: err.reason === 'queue-full' ? 'refused' : 'timeout' });
       deps.metrics.produceRefused.inc({ reason: err.reason });

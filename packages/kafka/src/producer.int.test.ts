@@ -1,0 +1,81 @@
+/**
+ * The grouped idempotent producer against the real broker of the test run: a write the broker refuses for its
+ * size must not break the producer's sequence numbers for the partition, or every later write there fails,
+ * or is acknowledged and never shows up.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import { TOPICS, makeEnvelope, type AnyEnvelope } from '@alertbus/schemas';
+import { readTopic, testKafka } from '../../../test/support/kafka';
+import { EventProducer, ProduceRefused } from './producer';
+
+let kafka: Kafka;
+
+beforeAll(async () => {
+  kafka = await testKafka('producer-test');
+  // This file's own topics (its own prefix): records over 20 kB are refused by the broker itself.
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: 2, name: TOPICS.alertsReceived, configEntries: [{ name: 'max.message.bytes', value: '20000' }] }],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+});
+
+function alert(alias: string, description = ''): AnyEnvelope {
+  const at = new Date().toISOString();
+  return makeEnvelope({
+    id: randomUUID(),
+    type: 'AlertReceived',
+    alias,
+    occurredAt: at,
+    recordedAt: at,
+    source: 'generic',
+    causationId: null,
+    correlationId: randomUUID(),
+    data: { source: 'generic', status: 'firing', title: 'disk full', severity: 'warning', description, labels: {}, annotations: {}, links: [], raw: {} },
+  } as never);
+}
+
+it('after the broker refuses part of a write for its size, later writes to every partition are written, none lost', async () => {
+  // Grouping stays under the topic's limit, as it does under the broker's default; one send does not.
+  const producer = new EventProducer(kafka, { maxBatchBytes: 15_000 });
+  await producer.connect();
+  try {
+    // One write across partitions: the broker refuses the big record's partition and takes the others, which the
+    // client then does not count as sent; the same sequence numbers again would be taken as duplicates, and dropped.
+    const aliases = Array.from({ length: 12 }, (_, i) => `alias-${i}`);
+    await producer.send([alert('same', 'x'.repeat(40_000)), ...aliases.map((a) => alert(a, 'first'))]).then(
+      () => {
+        throw new Error('the broker should have refused a 40 kB record on a topic that takes 20 kB');
+      },
+      (err: Error) => expect(err.message).toMatch(/too large|MESSAGE_TOO_LARGE|larger than/i),
+    );
+    const after = [...aliases, 'same'].flatMap((a) => Array.from({ length: 3 }, (_, i) => alert(a, `after ${i}`)));
+    // Concurrent sends, grouped by the producer, to every partition the refused write touched.
+    await Promise.all(after.map((e) => producer.send([e])));
+    const written = new Set((await readTopic(kafka, TOPICS.alertsReceived)).map((r) => r.event?.id));
+    expect(after.filter((e) => !written.has(e.id))).toEqual([]);
+    expect(producer.producerResets).toBe(1);
+  } finally {
+    await producer.disconnect();
+  }
+});
+
+it('refuses a send larger than one write may hold before anything is written', async () => {
+  const producer = new EventProducer(kafka, { maxSendBytes: 10_000 });
+  await producer.connect();
+  try {
+    const big = alert(`big-${randomUUID()}`, 'y'.repeat(12_000));
+    await expect(producer.send([big])).rejects.toEqual(expect.objectContaining({ reason: 'too-large' }));
+    await expect(producer.send([big])).rejects.toBeInstanceOf(ProduceRefused);
+    const written = (await readTopic(kafka, TOPICS.alertsReceived)).map((r) => r.event?.id);
+    expect(written).not.toContain(big.id);
+  } finally {
+    await producer.disconnect();
+  }
+});
