@@ -70,6 +70,10 @@ export async function ensureDatabase(url: string, timeouts: PgTimeouts = pgTimeo
 export function createPool(url: string, max = 5, timeouts: PgTimeouts = pgTimeoutsFromEnv(), extra: { options?: string } = {}): Pool {
   const pool = new Pool({ connectionString: url, max, ...pgClientTimeouts(timeouts), ...extra });
   pool.on('error', () => undefined); // idle-client errors surface on the next query instead
+  // A client checked out but between queries (inside a transaction, while the caller awaits Kafka) emits a lost
+  // connection as an 'error' event that nothing listens to, which would end the process; its next query fails
+  // instead, and the caller's retry policy takes it from there.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
