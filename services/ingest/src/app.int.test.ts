@@ -9,7 +9,7 @@ import { createKafka, EventProducer } from '@alertbus/kafka';
 import { TOPIC_SPECS, TOPICS } from '@alertbus/schemas';
 import { readTopic, testKafka } from '../../../test/support/kafka';
 import { buildApp, type IngestAppDeps } from './app';
-import { fixtureNames, fixtureText } from './test-support/fixtures';
+import { fixtureNames, fixtureText } from '../../../test/support/fixtures';
 import { listenLocal, request } from './test-support/http';
 import { endOffsets as kafkaEndOffsets, recordsBetween } from './test-support/offsets';
 import { settled } from './test-support/retry';

@@ -12,7 +12,7 @@ import { readTopic, testKafka } from '../../../test/support/kafka';
 import { buildApp, type IngestAppDeps } from './app';
 import { fixedIdentity } from './slack/identity';
 import { slackSignature } from './slack/signature';
-import { fixtureText } from './test-support/fixtures';
+import { fixtureText } from '../../../test/support/fixtures';
 import { listenLocal, request, type HttpResult } from './test-support/http';
 import { endOffsets, recordsBetween } from './test-support/offsets';
 import { settled } from './test-support/retry';

@@ -14,7 +14,7 @@ import { buildApp, type SlackAppOptions } from './app';
 import { startIngest, type RunningIngest } from './index';
 import { fixedIdentity } from './slack/identity';
 import { slackSignature } from './slack/signature';
-import { fixtureText } from './test-support/fixtures';
+import { fixtureText } from '../../../test/support/fixtures';
 import { listenLocal, request, type HttpResult } from './test-support/http';
 import { endOffsets as kafkaEndOffsets } from './test-support/offsets';
 import { settled } from './test-support/retry';

@@ -1,10 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { normaliseAlertmanager, AlertmanagerPayload, webhookResponses } from '@alertbus/normalise';
 import { acceptAlerts, type AcceptDeps } from '../accept';
 import { senderOf } from '../plugins/bearer-auth';
 import { cleaningOf } from '../plugins/json-body';
-import { normaliseAlertmanager } from '../normalise/alertmanager';
-import { AlertmanagerPayload } from '../payloads/alertmanager';
-import { webhookResponses } from '../payloads/common';
 
 /** POST /webhooks/alertmanager: Prometheus Alertmanager's webhook receiver (payload version 4). */
 export const alertmanagerRoutes: FastifyPluginAsync<AcceptDeps> = async (app, deps) => {

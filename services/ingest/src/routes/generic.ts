@@ -1,10 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { normaliseGeneric, GenericPayload, webhookResponses } from '@alertbus/normalise';
 import { acceptAlerts, type AcceptDeps } from '../accept';
 import { senderOf } from '../plugins/bearer-auth';
 import { cleaningOf } from '../plugins/json-body';
-import { normaliseGeneric } from '../normalise/generic';
-import { webhookResponses } from '../payloads/common';
-import { GenericPayload } from '../payloads/generic';
 
 /** POST /webhooks/generic: alertbus's own JSON shape, for scripts and tools without a native integration. */
 export const genericRoutes: FastifyPluginAsync<AcceptDeps> = async (app, deps) => {

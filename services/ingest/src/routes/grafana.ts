@@ -1,10 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { normaliseGrafana, GrafanaPayload, webhookResponses } from '@alertbus/normalise';
 import { acceptAlerts, type AcceptDeps } from '../accept';
 import { senderOf } from '../plugins/bearer-auth';
 import { cleaningOf } from '../plugins/json-body';
-import { normaliseGrafana } from '../normalise/grafana';
-import { webhookResponses } from '../payloads/common';
-import { GrafanaPayload } from '../payloads/grafana';
 
 /** POST /webhooks/grafana: Grafana unified alerting's webhook contact point. */
 export const grafanaRoutes: FastifyPluginAsync<AcceptDeps> = async (app, deps) => {

@@ -1,22 +1,22 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { keepableJson, keepableText } from '@alertbus/common';
-import { makeEnvelope, type AnyEnvelope } from '@alertbus/schemas';
-import { writeEvents, type AcceptDeps } from '../accept';
-import { HttpError } from '../http-error';
-import type { SlackMetrics } from '../metrics';
-import { ErrorBody } from '../payloads/common';
-import { parseJsonBody } from '../plugins/json-body';
-import type { IdentitySource } from '../slack/identity';
-import type { UserNameSource } from '../slack/user-names';
-import { normaliseInteraction } from '../slack/normalise-action';
-import { normaliseSlackEvent } from '../slack/normalise-event';
-import { verifySlackSignature } from '../slack/signature';
 import {
+  ErrorBody,
+  normaliseInteraction,
+  normaliseSlackEvent,
   SlackAcceptedBody,
   SlackEventsBody,
   SlackInteractionBody,
   type SlackEventCallbackWire,
-} from '../slack/wire';
+} from '@alertbus/normalise';
+import { makeEnvelope, type AnyEnvelope } from '@alertbus/schemas';
+import { writeEvents, type AcceptDeps } from '../accept';
+import { HttpError } from '../http-error';
+import type { SlackMetrics } from '../metrics';
+import { parseJsonBody } from '../plugins/json-body';
+import type { IdentitySource } from '../slack/identity';
+import type { UserNameSource } from '../slack/user-names';
+import { verifySlackSignature } from '../slack/signature';
 
 export interface SlackRouteDeps {
   accept: AcceptDeps;

@@ -4,7 +4,7 @@
  * never stops the alert webhooks (the Slack endpoints answer 503 until the identity is known).
  */
 import { scrubSecrets, type Logger } from '@alertbus/common';
-import type { BotIdentity } from './normalise-event';
+import type { BotIdentity } from '@alertbus/normalise';
 
 export interface IdentitySource {
   /** The identity once at least one of the ids is known, else undefined. */
