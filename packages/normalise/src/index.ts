@@ -5,7 +5,7 @@ export { normaliseGrafana } from './alerts/grafana';
 export type { NormaliseResult, NormalisedAlert } from './alerts/result';
 export { toAlertEnvelopes, type EnvelopeContext, type RequestCleaning } from './envelopes';
 export { AlertmanagerAlert, AlertmanagerPayload } from './payloads/alertmanager';
-export { AcceptedBody, AlertStatusField, ErrorBody, StringMap, webhookResponses } from './payloads/common';
+export { AlertStatusField, StringMap } from './payloads/common';
 export { GenericAlert, GenericBatch, GenericPayload } from './payloads/generic';
 export { GrafanaAlert, GrafanaPayload } from './payloads/grafana';
 
@@ -21,7 +21,6 @@ export {
 export { normaliseInteraction, parseButtonValue, type NormalisedAction, type SlackInteractionResult } from './slack/normalise-action';
 export { slackPermalink, slackTsToIso, unixSecondsToIso } from './slack/time';
 export {
-  SlackAcceptedBody,
   SlackEventsBody,
   SlackInteractionBody,
   type SlackBlockActionWire,

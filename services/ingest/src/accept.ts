@@ -2,7 +2,8 @@ import { ProduceRefused, type SendOptions } from '@alertbus/kafka';
 import { validateEnvelope, type AlertSource, type AnyEnvelope } from '@alertbus/schemas';
 import { HttpError } from './http-error';
 import type { IngestMetrics } from './metrics';
-import { toAlertEnvelopes, type AcceptedBody, type NormaliseResult, type RequestCleaning } from '@alertbus/normalise';
+import type { AcceptedBody } from './responses';
+import { toAlertEnvelopes, type NormaliseResult, type RequestCleaning } from '@alertbus/normalise';
 
 /** What ingest needs from a producer: `EventProducer` from @alertbus/kafka has this shape. */
 export interface IngestProducer {

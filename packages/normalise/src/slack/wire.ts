@@ -78,13 +78,3 @@ export const SlackInteractionBody = Type.Object(
   { additionalProperties: true },
 );
 export type SlackInteractionBody = Static<typeof SlackInteractionBody>;
-
-/** The answer to every accepted Slack request (Slack ignores the body; people debugging do not). */
-export const SlackAcceptedBody = Type.Object({
-  challenge: Type.Optional(Type.String()),
-  accepted: Type.Optional(Type.Integer()),
-  ids: Type.Optional(Type.Array(Type.String())),
-  aliases: Type.Optional(Type.Array(Type.String())),
-  ignored: Type.Optional(Type.String()),
-});
-export type SlackAcceptedBody = Static<typeof SlackAcceptedBody>;

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { normaliseAlertmanager, AlertmanagerPayload, webhookResponses } from '@alertbus/normalise';
+import { normaliseAlertmanager, AlertmanagerPayload } from '@alertbus/normalise';
 import { acceptAlerts, type AcceptDeps } from '../accept';
 import { senderOf } from '../plugins/bearer-auth';
 import { cleaningOf } from '../plugins/json-body';
+import { webhookResponses } from '../responses';
 
 /** POST /webhooks/alertmanager: Prometheus Alertmanager's webhook receiver (payload version 4). */
 export const alertmanagerRoutes: FastifyPluginAsync<AcceptDeps> = async (app, deps) => {

@@ -1,8 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { normaliseGeneric, GenericPayload, webhookResponses } from '@alertbus/normalise';
+import { normaliseGeneric, GenericPayload } from '@alertbus/normalise';
 import { acceptAlerts, type AcceptDeps } from '../accept';
 import { senderOf } from '../plugins/bearer-auth';
 import { cleaningOf } from '../plugins/json-body';
+import { webhookResponses } from '../responses';
 
 /** POST /webhooks/generic: alertbus's own JSON shape, for scripts and tools without a native integration. */
 export const genericRoutes: FastifyPluginAsync<AcceptDeps> = async (app, deps) => {

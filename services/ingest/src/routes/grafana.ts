@@ -1,8 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
-import { normaliseGrafana, GrafanaPayload, webhookResponses } from '@alertbus/normalise';
+import { normaliseGrafana, GrafanaPayload } from '@alertbus/normalise';
 import { acceptAlerts, type AcceptDeps } from '../accept';
 import { senderOf } from '../plugins/bearer-auth';
 import { cleaningOf } from '../plugins/json-body';
+import { webhookResponses } from '../responses';
 
 /** POST /webhooks/grafana: Grafana unified alerting's webhook contact point. */
 export const grafanaRoutes: FastifyPluginAsync<AcceptDeps> = async (app, deps) => {

@@ -1,10 +1,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { keepableJson, keepableText } from '@alertbus/common';
 import {
-  ErrorBody,
   normaliseInteraction,
   normaliseSlackEvent,
-  SlackAcceptedBody,
   SlackEventsBody,
   SlackInteractionBody,
   type SlackEventCallbackWire,
@@ -14,6 +12,7 @@ import { writeEvents, type AcceptDeps } from '../accept';
 import { HttpError } from '../http-error';
 import type { SlackMetrics } from '../metrics';
 import { parseJsonBody } from '../plugins/json-body';
+import { slackResponses } from '../responses';
 import type { IdentitySource } from '../slack/identity';
 import type { UserNameSource } from '../slack/user-names';
 import { verifySlackSignature } from '../slack/signature';
@@ -57,8 +56,6 @@ const sanitisedField = (req: FastifyRequest) => {
   return n > 0 ? { sanitised: n } : {};
 };
 
-const responses = { 200: SlackAcceptedBody, '4xx': ErrorBody, '5xx': ErrorBody };
-
 /**
  * POST /slack/events and /slack/interactions, encapsulated: the body is kept as raw bytes, the v0 signature
  * is checked over them in a hook of this plugin only, and only then is the body parsed and validated.
@@ -98,7 +95,7 @@ export const slackRoutes: FastifyPluginAsync<SlackRouteDeps> = async (app, deps)
   const write = (events: AnyEnvelope[], what: string) =>
     writeEvents(accept, events, { what, timeoutMs: deps.ackTimeoutMs, timeoutVariable: 'INGEST_SLACK_TIMEOUT_MS' });
 
-  app.post(EVENTS, { schema: { body: SlackEventsBody, response: responses } }, async (req) => {
+  app.post(EVENTS, { schema: { body: SlackEventsBody, response: slackResponses } }, async (req) => {
     const body = req.body as SlackEventsBody;
     if (body.type === 'url_verification') {
       if (typeof body.challenge !== 'string') throw new HttpError(400, 'invalid_payload', 'url_verification without a challenge');
@@ -151,7 +148,7 @@ export const slackRoutes: FastifyPluginAsync<SlackRouteDeps> = async (app, deps)
     return { accepted: 1, ids: [event.id], aliases: [event.alias] };
   });
 
-  app.post(INTERACTIONS, { schema: { body: SlackInteractionBody, response: responses } }, async (req, reply) => {
+  app.post(INTERACTIONS, { schema: { body: SlackInteractionBody, response: slackResponses } }, async (req, reply) => {
     const result = normaliseInteraction(req.body as SlackInteractionBody);
     if (result.outcome === 'invalid') throw new HttpError(400, 'invalid_payload', result.message);
     if (result.outcome === 'ignored') {
