@@ -82,7 +82,7 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
           signingSecret: slack.signingSecret,
           identity,
           ackTimeoutMs: slack.ackTimeoutMs,
-          userNames: slack.botToken ? new SlackUserNames({ apiUrl: slack.apiUrl, botToken: slack.botToken }) : undefined,
+          userNames: slack.botToken ? new SlackUserNames({ apiUrl: slack.apiUrl, botToken: slack.botToken, log: log.child({ component: 'slack-user-names' }) }) : undefined,
         }
       : undefined,
   });
