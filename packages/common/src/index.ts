@@ -8,3 +8,4 @@ export * from './ops-server';
 export * from './shutdown';
 export * from './keepable-text';
 export * from './duration';
+export * from './slack-web';

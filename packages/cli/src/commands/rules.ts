@@ -26,7 +26,7 @@ import {
   normaliseGrafana,
   toAlertEnvelopes,
   type NormaliseResult,
-} from '@alertbus/ingest';
+} from '@alertbus/normalise';
 
 /** A problem the user can fix: printed as is, exit code 1 (or 2 for usage). */
 class CliError extends Error {

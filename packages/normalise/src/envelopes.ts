@@ -1,6 +1,13 @@
 import { makeEnvelope, type AlertSource, type Envelope } from '@alertbus/schemas';
-import type { NormalisedAlert } from './normalise/result';
-import type { RequestCleaning } from './plugins/json-body';
+import type { NormalisedAlert } from './alerts/result';
+
+/** How many characters were cleaned in each part of a webhook request (see keepableJson in @alertbus/common). */
+export interface RequestCleaning {
+  /** In the group-level fields (everything but `alerts`), or in the whole body when it is one alert. */
+  group: number;
+  /** Per entry of `alerts`, when the body has that array. */
+  alerts?: number[];
+}
 
 export interface EnvelopeContext {
   source: AlertSource;

@@ -26,8 +26,13 @@ export interface SlackInnerEventWire extends SlackMessageWire {
   hidden?: boolean;
 }
 
+/** An Events API request: `event_callback` (normalised), or `url_verification`, `app_rate_limited`… (answered by ingest). */
 export interface SlackEventCallbackWire {
-  type: 'event_callback';
+  type: string;
+  /** url_verification's. */
+  challenge?: string;
+  /** app_rate_limited's: the minute (unix seconds) Slack stopped sending events. */
+  minute_rate_limited?: unknown;
   team_id?: string;
   api_app_id?: string;
   event_id?: string;
@@ -55,19 +60,24 @@ export interface SlackBlockActionWire {
   }>;
 }
 
-/** What the Events API endpoint accepts once the signature is checked: any JSON object with a `type`. */
-export const SlackEventsBody = Type.Object(
-  {
-    type: Type.String({ minLength: 1 }),
-    challenge: Type.Optional(Type.String()),
-    team_id: Type.Optional(Type.String()),
-    event_id: Type.Optional(Type.String()),
-    event_time: Type.Optional(Type.Number()),
-    event: Type.Optional(Type.Object({}, { additionalProperties: true })),
-  },
-  { additionalProperties: true },
+/**
+ * What the Events API endpoint accepts once the signature is checked: any JSON object with a `type`. The schema
+ * checks the envelope's fields; its type is the wire type, whose other fields are read defensively.
+ */
+export const SlackEventsBody = Type.Unsafe<SlackEventCallbackWire>(
+  Type.Object(
+    {
+      type: Type.String({ minLength: 1 }),
+      challenge: Type.Optional(Type.String()),
+      team_id: Type.Optional(Type.String()),
+      event_id: Type.Optional(Type.String()),
+      event_time: Type.Optional(Type.Number()),
+      event: Type.Optional(Type.Object({}, { additionalProperties: true })),
+    },
+    { additionalProperties: true },
+  ),
 );
-export type SlackEventsBody = Static<typeof SlackEventsBody>;
+export type SlackEventsBody = SlackEventCallbackWire;
 
 /** The JSON of the interactivity `payload` form field. */
 export const SlackInteractionBody = Type.Object(
@@ -78,13 +88,3 @@ export const SlackInteractionBody = Type.Object(
   { additionalProperties: true },
 );
 export type SlackInteractionBody = Static<typeof SlackInteractionBody>;
-
-/** The answer to every accepted Slack request (Slack ignores the body; people debugging do not). */
-export const SlackAcceptedBody = Type.Object({
-  challenge: Type.Optional(Type.String()),
-  accepted: Type.Optional(Type.Integer()),
-  ids: Type.Optional(Type.Array(Type.String())),
-  aliases: Type.Optional(Type.Array(Type.String())),
-  ignored: Type.Optional(Type.String()),
-});
-export type SlackAcceptedBody = Static<typeof SlackAcceptedBody>;

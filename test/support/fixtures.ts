@@ -5,7 +5,7 @@ import addFormats from 'ajv-formats';
 import type { TSchema } from '@sinclair/typebox';
 
 /** The shared real-payload fixtures: `<repo>/../shared/fixtures`. */
-export const FIXTURES_DIR = resolve(__dirname, '../../../..', '../shared/fixtures');
+export const FIXTURES_DIR = resolve(__dirname, '../../../shared/fixtures');
 
 export function fixtureNames(dir: 'alertmanager' | 'grafana'): string[] {
   return readdirSync(resolve(FIXTURES_DIR, dir))

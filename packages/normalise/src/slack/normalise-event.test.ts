@@ -1,6 +1,6 @@
 /** The Events API normaliser over the real Slack fixtures (../shared/fixtures/slack). */
 import { validateEnvelope, makeEnvelope } from '@alertbus/schemas';
-import { fixture } from '../test-support/fixtures';
+import { fixture } from '../../../../test/support/fixtures';
 import { normaliseSlackEvent, type BotIdentity, type SlackEventResult } from './normalise-event';
 import { slackTsToIso, unixSecondsToIso } from './time';
 import type { SlackEventCallbackWire, SlackInnerEventWire } from './wire';

@@ -1,7 +1,7 @@
 import { validateEnvelope } from '@alertbus/schemas';
 import { toAlertEnvelopes } from '../envelopes';
 import { AlertmanagerPayload } from '../payloads/alertmanager';
-import { fixture, fixtureNames, requestSchemaErrors } from '../test-support/fixtures';
+import { fixture, fixtureNames, requestSchemaErrors } from '../../../../test/support/fixtures';
 import { normaliseAlertmanager } from './alertmanager';
 import type { NormaliseResult } from './result';
 

@@ -1,6 +1,6 @@
 /** Interactivity payloads → SlackActionReceived, over the real block_actions fixtures. */
 import { makeEnvelope, validateEnvelope } from '@alertbus/schemas';
-import { fixture } from '../test-support/fixtures';
+import { fixture } from '../../../../test/support/fixtures';
 import { normaliseInteraction, parseButtonValue } from './normalise-action';
 
 type Payload = { type: string } & Record<string, unknown>;

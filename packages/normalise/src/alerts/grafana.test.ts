@@ -1,7 +1,7 @@
 import { validateEnvelope } from '@alertbus/schemas';
 import { toAlertEnvelopes } from '../envelopes';
 import { GrafanaPayload } from '../payloads/grafana';
-import { fixture, fixtureNames, requestSchemaErrors } from '../test-support/fixtures';
+import { fixture, fixtureNames, requestSchemaErrors } from '../../../../test/support/fixtures';
 import { normaliseGrafana } from './grafana';
 import type { NormaliseResult } from './result';
 

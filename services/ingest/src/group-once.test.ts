@@ -5,17 +5,19 @@
  */
 import { resolve } from 'node:path';
 import type { AlertSource, Envelope } from '@alertbus/schemas';
-import { decide, type RouterState } from '../../../router/src/core/decider';
-import { loadRules } from '../../../router/src/rules/load';
-import { toAlertEnvelopes } from '../envelopes';
-import type { AlertmanagerPayload } from '../payloads/alertmanager';
-import type { GrafanaPayload } from '../payloads/grafana';
-import { fixture, fixtureNames } from '../test-support/fixtures';
-import { normaliseAlertmanager } from './alertmanager';
-import { normaliseGrafana } from './grafana';
-import type { NormaliseResult } from './result';
+import {
+  normaliseAlertmanager,
+  normaliseGrafana,
+  toAlertEnvelopes,
+  type AlertmanagerPayload,
+  type GrafanaPayload,
+  type NormaliseResult,
+} from '@alertbus/normalise';
+import { fixture, fixtureNames } from '../../../test/support/fixtures';
+import { decide, type RouterState } from '../../router/src/core/decider';
+import { loadRules } from '../../router/src/rules/load';
 
-const rules = loadRules(resolve(__dirname, '../../../router/testdata/rules.everything.yaml'), '#alerts');
+const rules = loadRules(resolve(__dirname, '../../router/testdata/rules.everything.yaml'), '#alerts');
 
 /** Every input decided in order, each alias with its own state, as the router's processor does. */
 function decisions(inputs: ReadonlyArray<Envelope<'AlertReceived'>>): string {

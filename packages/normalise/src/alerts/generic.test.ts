@@ -1,7 +1,7 @@
 import { validateEnvelope } from '@alertbus/schemas';
 import { toAlertEnvelopes } from '../envelopes';
 import { GenericPayload } from '../payloads/generic';
-import { requestSchemaErrors } from '../test-support/fixtures';
+import { requestSchemaErrors } from '../../../../test/support/fixtures';
 import { normaliseGeneric } from './generic';
 
 const ok = (payload: GenericPayload) => {
