@@ -1,4 +1,5 @@
 export * from './common';
+export * from './duration';
 export * from './events';
 export * from './envelope';
 export * from './topics';

@@ -7,4 +7,3 @@ export * from './db';
 export * from './ops-server';
 export * from './shutdown';
 export * from './keepable-text';
-export * from './duration';

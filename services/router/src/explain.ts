@@ -1,4 +1,4 @@
-import { deriveId, makeEnvelope, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import { deriveId, formatDuration, makeEnvelope, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { decide } from './core/decider';
 import { route, traceRules, type RuleTrace } from './rules/route';
 import type { CompiledRules, RoutableAlert, RoutableSlackMessage, Route } from './rules/types';
@@ -13,19 +13,6 @@ export interface Explanation {
   /** The router's outputs for this input when nothing is open for its alias and nothing is silenced. */
   events: AnyEnvelope[];
   why: string[];
-}
-
-/** 5400000 → 1h30m */
-export function formatDuration(ms: number): string {
-  const units: Array<[string, number]> = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1_000], ['ms', 1]];
-  let rest = ms;
-  let out = '';
-  for (const [u, size] of units) {
-    const n = Math.floor(rest / size);
-    if (n > 0) out += `${n}${u}`;
-    rest -= n * size;
-  }
-  return out || '0s';
 }
 
 function reasons(rules: CompiledRules, r: Route, severity: string | undefined): string[] {

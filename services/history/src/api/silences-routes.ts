@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from 'pg';
 import type { EventProducer } from '@alertbus/kafka';
-import { formatDuration } from '../silences/duration';
+import { formatDuration } from '@alertbus/schemas';
 import { silenceCreatedEvent, silenceExpiredEvent } from '../silences/events';
 import { getSilence, listSilences } from '../silences/queries';
 import { silenceState } from '../silences/state';

@@ -1,5 +1,4 @@
-import type { AliasState, DecisionReason, Envelope, RuleRef, SuppressedBy } from '@alertbus/schemas';
-import { parseDuration } from '../rules/duration';
+import { parseDuration, type AliasState, type DecisionReason, type Envelope, type RuleRef, type SuppressedBy } from '@alertbus/schemas';
 import { matchLabels, route } from '../rules/route';
 import type { CompiledRules, RoutableAlert, Route } from '../rules/types';
 import type { DecisionContext } from './context';

@@ -10,8 +10,7 @@ import {
   type RulesSlackAction,
   type StormControl,
 } from '@alertbus/schemas';
-import { parseDuration } from './duration';
-import { parseMatcher, regexCountProblem, type Matcher } from '@alertbus/schemas';
+import { parseDuration, parseMatcher, regexCountProblem, type Matcher } from '@alertbus/schemas';
 import { mentionMarkup, normaliseUsergroups, usergroupIdProblem } from './mention';
 import { parseTemplate } from './template';
 import type {

@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { builtinRules, canonicalJson, compileRules } from './compile';
-import { parseDuration } from './duration';
 import { rulesFrom } from '../test-support/scenario';
 import { matches, parseMatcher, PATTERN_LIMITS } from '@alertbus/schemas';
 import { matchLabels, route, traceRules } from './route';
@@ -51,18 +50,6 @@ describe('matchers (Alertmanager syntax)', () => {
   test.each([['team=="db"'], ['team'], ['=x'], ['team="db'], ['team=a b'], ['svc=~"api(|"']])('%s is rejected', (text) => {
     expect(parseMatcher(text).ok).toBe(false);
   });
-});
-
-describe('durations', () => {
-  test.each([
-    ['4h', 4 * 3_600_000],
-    ['30m', 1_800_000],
-    ['1h30m', 5_400_000],
-    ['90s', 90_000],
-    ['1d', 86_400_000],
-    ['4 hours', null],
-    ['', null],
-  ])('%s → %s', (text, ms) => expect(parseDuration(text)).toBe(ms));
 });
 
 describe('routing (rules.basic.yaml)', () => {
