@@ -4,26 +4,15 @@
  * from incidents.v1).
  */
 import { AliasState, deriveId, makeEnvelope, schemaAjv, validateEnvelope, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import { mulberry32 } from '@alertbus/spec';
 import { alert, HOUR, MINUTE, T0 } from '../test-support/alerts';
 import { rulesFrom } from '../test-support/scenario';
 import { evolve, initialState, isIncidentEvent, type DeciderState } from './decider';
 import { Replayer } from './replay';
 import { SilenceBook } from './silences';
 
-/** A small seeded PRNG (mulberry32), so the stream is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function stream(seed: number, count: number): Envelope<'AlertReceived'>[] {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
   const out: Envelope<'AlertReceived'>[] = [];
   let at = 0;
@@ -109,7 +98,7 @@ test('every alias state equals the fold of its incident events (what a restore f
 
 /** Weeks of inputs on a few aliases, hours apart, so resolved incidents outlive a short retention. */
 function longStream(seed: number, count: number): Envelope<'AlertReceived'>[] {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   const out: Envelope<'AlertReceived'>[] = [];
   let at = 0;
   for (let n = 0; n < count; n++) {
