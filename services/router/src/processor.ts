@@ -21,12 +21,23 @@ import {
 } from '@alertbus/kafka';
 import type { Logger } from 'pino';
 import type { InfraRetryPolicy } from '@alertbus/common';
-import { decide, isIncidentEvent, isIncidentState, SLACK_INPUT_TYPES, type RouterInput, type RouterState } from './core/decider';
-import { DEFAULT_STATE_RETENTION_MS, EVICTION_GRACE_MS, ExpiryQueue, expiresAt } from './core/expiry';
-import { StagedNeighbours, StateIndex } from './core/neighbours';
-import type { SilenceLookup } from './core/silences';
+import {
+  decide,
+  isIncidentEvent,
+  isIncidentState,
+  SLACK_INPUT_TYPES,
+  type RouterInput,
+  type RouterState,
+  DEFAULT_STATE_RETENTION_MS,
+  EVICTION_GRACE_MS,
+  ExpiryQueue,
+  expiresAt,
+  StagedNeighbours,
+  StateIndex,
+  type SilenceLookup,
+  type CompiledRules,
+} from '@alertbus/routing';
 import type { RouterMetrics } from './metrics';
-import type { CompiledRules } from './rules/types';
 import { decodeState, stateMessage } from './state-codec';
 
 export interface RouterProcessorOptions {

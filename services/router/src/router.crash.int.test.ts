@@ -10,9 +10,8 @@ import { mulberry32 } from '@alertbus/spec';
 import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
 import { Stack } from '../../../test/support/stack';
 import { waitFor } from '../../../test/support/wait';
-import { builtinRules } from './rules/compile';
-import { decide, type DeciderState } from './core/decider';
-import { alert, HOUR, MINUTE } from './test-support/alerts';
+import { builtinRules, decide, type DeciderState } from '@alertbus/routing';
+import { alert, HOUR, MINUTE } from '@alertbus/routing/src/test-support/alerts';
 
 const ALIASES = 200;
 const EVENTS = 1_000;

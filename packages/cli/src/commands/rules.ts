@@ -6,16 +6,8 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createKafka } from '@alertbus/kafka';
 import { createLogger } from '@alertbus/common';
-import {
-  backtestFromKafka,
-  compileRules,
-  explainAlert,
-  explainSlackMessage,
-  formatBacktest,
-  formatExplanation,
-  type BacktestProgress,
-  type Explanation,
-} from '@alertbus/router';
+import { backtestFromKafka, type BacktestProgress } from '@alertbus/router';
+import { compileRules, explainAlert, explainSlackMessage, formatBacktest, formatExplanation, type Explanation } from '@alertbus/routing';
 import { deriveId, parseDuration, RulesFile, schemaAjv, validateEnvelope, type AlertSource, type Envelope } from '@alertbus/schemas';
 import {
   AlertmanagerPayload,

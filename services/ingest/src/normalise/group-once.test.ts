@@ -5,8 +5,7 @@
  */
 import { resolve } from 'node:path';
 import type { AlertSource, Envelope } from '@alertbus/schemas';
-import { decide, type RouterState } from '../../../router/src/core/decider';
-import { loadRules } from '../../../router/src/rules/load';
+import { decide, loadRules, type RouterState } from '@alertbus/routing';
 import { toAlertEnvelopes } from '../envelopes';
 import type { AlertmanagerPayload } from '../payloads/alertmanager';
 import type { GrafanaPayload } from '../payloads/grafana';
@@ -15,7 +14,7 @@ import { normaliseAlertmanager } from './alertmanager';
 import { normaliseGrafana } from './grafana';
 import type { NormaliseResult } from './result';
 
-const rules = loadRules(resolve(__dirname, '../../../router/testdata/rules.everything.yaml'), '#alerts');
+const rules = loadRules(resolve(__dirname, '../../../../packages/routing/testdata/rules.everything.yaml'), '#alerts');
 
 /** Every input decided in order, each alias with its own state, as the router's processor does. */
 function decisions(inputs: ReadonlyArray<Envelope<'AlertReceived'>>): string {

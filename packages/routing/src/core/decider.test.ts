@@ -5,7 +5,7 @@ import { messageLinks, messageNotifications } from '@alertbus/stand-ins';
 import { builtinRules, compileRules } from '../rules/compile';
 import type { CompiledRules } from '../rules/types';
 import { alert, firing, HOUR, MINUTE, resolved } from '../test-support/alerts';
-import { decide, evolve, initialState, isIncidentEvent, type DeciderState } from './decider';
+import { decide, evolve, initialState, isIncidentEvent, type DeciderState } from '../decider';
 import { incidentIdOf } from './incident-id';
 
 const builtin = builtinRules({ defaultChannel: '#alerts' });

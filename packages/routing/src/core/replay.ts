@@ -1,6 +1,6 @@
 import type { AliasState, SlackKeyState } from '@alertbus/schemas';
 import type { CompiledRules } from '../rules/types';
-import { decide, isIncidentState, stateKey, type Decision, type RouterInput, type RouterState } from './decider';
+import { decide, isIncidentState, stateKey, type Decision, type RouterInput, type RouterState } from '../decider';
 import { EVICTION_GRACE_MS, ExpiryQueue, expiresAt } from './expiry';
 import { StateIndex } from './neighbours';
 import type { SilenceLookup } from './silences';

@@ -1,20 +1,20 @@
 import type { AnyEnvelope, Envelope } from '@alertbus/schemas';
-import type { CompiledRules } from '../rules/types';
-import { decideAlert } from './alerts';
-import type { DecisionContext } from './context';
-import { liveState } from './expiry';
-import { liveNeighbours } from './neighbours';
-import type { DeciderState } from './evolve';
-import { decideSlack, type SlackInput } from '../slack/decide';
-import { isIncidentState, type RouterState } from '../slack/state';
+import type { CompiledRules } from './rules/types';
+import { decideAlert } from './core/alerts';
+import type { DecisionContext } from './core/context';
+import { liveState } from './core/expiry';
+import { liveNeighbours } from './core/neighbours';
+import type { DeciderState } from './core/evolve';
+import { decideSlack, type SlackInput } from './slack/decide';
+import { isIncidentState, type RouterState } from './slack/state';
 
-export { evolve, initialState, isIncidentEvent, type DeciderState } from './evolve';
-export { ROUTER_SOURCE } from './outputs';
-export type { DecisionContext } from './context';
-export { isIncidentState, stateKey, type RouterState } from '../slack/state';
-export { SLACK_INPUT_TYPES, type SlackInput } from '../slack/decide';
+export { evolve, initialState, isIncidentEvent, type DeciderState } from './core/evolve';
+export { ROUTER_SOURCE } from './core/outputs';
+export type { DecisionContext } from './core/context';
+export { isIncidentState, stateKey, type RouterState } from './slack/state';
+export { SLACK_INPUT_TYPES, type SlackInput } from './slack/decide';
 
-/** The inputs the router decides on, dispatched by type: alerts, and the Slack side (services/router/src/slack). */
+/** The inputs the router decides on, dispatched by type: alerts, and the Slack side (./slack). */
 export type RouterInput = AlertInput | SlackInput;
 export type AlertInput = Envelope<'AlertReceived'>;
 

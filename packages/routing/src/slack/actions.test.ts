@@ -1,5 +1,5 @@
 import { deriveId, type AliasState } from '@alertbus/schemas';
-import { decide } from '../core/decider';
+import { decide } from '../decider';
 import { builtinRules } from '../rules/compile';
 import { firing } from '../test-support/alerts';
 import { rulesFrom } from '../test-support/scenario';

@@ -1,5 +1,5 @@
 import { deriveId, formatDuration, makeEnvelope, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
-import { decide } from './core/decider';
+import { decide } from './decider';
 import { route, traceRules, type RuleTrace } from './rules/route';
 import type { CompiledRules, RoutableAlert, RoutableSlackMessage, Route } from './rules/types';
 import { stripLeadingMentions } from './slack/commands';

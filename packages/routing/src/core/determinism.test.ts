@@ -7,7 +7,7 @@ import { AliasState, deriveId, makeEnvelope, schemaAjv, validateEnvelope, type A
 import { mulberry32 } from '@alertbus/spec';
 import { alert, HOUR, MINUTE, T0 } from '../test-support/alerts';
 import { rulesFrom } from '../test-support/scenario';
-import { evolve, initialState, isIncidentEvent, type DeciderState } from './decider';
+import { evolve, initialState, isIncidentEvent, type DeciderState } from '../decider';
 import { Replayer } from './replay';
 import { SilenceBook } from './silences';
 

@@ -1,5 +1,5 @@
 import type { AnyEnvelope } from '@alertbus/schemas';
-import type { AlertInput } from '../core/decider';
+import type { AlertInput } from '../decider';
 import { evolve, isIncidentEvent } from '../core/evolve';
 import { DEFAULT_STATE_RETENTION_MS } from '../core/expiry';
 import { StateIndex } from '../core/neighbours';
