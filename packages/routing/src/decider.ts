@@ -6,12 +6,12 @@ import { liveState } from './core/expiry';
 import { liveNeighbours } from './core/neighbours';
 import type { DeciderState } from './core/evolve';
 import { decideSlack, type SlackInput } from './slack/decide';
-import { isIncidentState, type RouterState } from './slack/state';
+import { isIncidentState, type RouterState } from './state';
 
 export { evolve, initialState, isIncidentEvent, type DeciderState } from './core/evolve';
 export { ROUTER_SOURCE } from './core/outputs';
 export type { DecisionContext } from './core/context';
-export { isIncidentState, stateKey, type RouterState } from './slack/state';
+export { isIncidentState, stateKey, type RouterState } from './state';
 export { SLACK_INPUT_TYPES, type SlackInput } from './slack/decide';
 
 /** The inputs the router decides on, dispatched by type: alerts, and the Slack side (./slack). */

@@ -1,4 +1,4 @@
-import { isIncidentState, type RouterState } from '../slack/state';
+import { isIncidentState, type RouterState } from '../state';
 
 /** Default ROUTER_STATE_RETENTION: how long a resolved incident (or a Slack record) is remembered. */
 export const DEFAULT_STATE_RETENTION_MS = 7 * 86_400_000;

@@ -4,7 +4,7 @@ import { builtinRules } from '../rules/compile';
 import { firing } from '../test-support/alerts';
 import { rulesFrom } from '../test-support/scenario';
 import { given } from '../test-support/slack-spec';
-import { threadKey } from './state';
+import { threadKey } from './thread-key';
 import { ALICE, BOB, BOT_MENTION, CHANNEL, buttonClick, messageAlias, rootPosted, slackMessage } from '../test-support/slack';
 import { NO_INCIDENT_TEXT, OTHER_OCCURRENCE_TEXT } from './texts';
 import { incidentIdOf } from '../core/incident-id';

@@ -3,7 +3,7 @@ import { evolve, isIncidentEvent } from '../core/evolve';
 import { Outputs } from '../core/outputs';
 import { BUTTON_ACTION_IDS, incidentView, renderRoot } from '../core/render';
 import type { CompiledRules } from '../rules/types';
-import { isIncidentState, type RouterState } from './state';
+import { isIncidentState, type RouterState } from '../state';
 import { acknowledgedText, alreadyText, OTHER_OCCURRENCE_TEXT, pagerActionNote, resolvedByText } from './texts';
 import { incidentFacts } from '../core/incident-facts';
 

@@ -3,7 +3,7 @@ import type { Outputs } from '../core/outputs';
 import type { CompiledRules } from '../rules/types';
 import { decideSlackAction } from './actions';
 import { decideSlackMessage } from './messages';
-import type { RouterState } from './state';
+import type { RouterState } from '../state';
 import { decideRootPosted, decideTextCommand, decideThreadLinked } from './threads';
 
 /** The Slack side of the router's inputs: from ingest, from the slack-sink, and the ones it sends itself. */

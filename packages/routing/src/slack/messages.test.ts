@@ -3,7 +3,7 @@ import { rulesFrom } from '../test-support/scenario';
 import { NO_SCHEDULE_TEXT, notInThreadText } from './texts';
 import { given } from '../test-support/slack-spec';
 import { ALICE, BOT_MENTION, CHANNEL, messageAlias, slackMessage } from '../test-support/slack';
-import { threadKey } from './state';
+import { threadKey } from './thread-key';
 import { incidentIdOf } from '../core/incident-id';
 
 const builtin = builtinRules({ defaultChannel: '#alerts', oncallSchedule: 'ops' });

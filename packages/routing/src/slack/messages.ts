@@ -5,7 +5,8 @@ import { pagerDetails, pagerMessage, pagerTags } from '../core/pager';
 import type { CompiledRules } from '../rules/types';
 import { helpText, parseCommand, stripLeadingMentions, type SlackCommand } from './commands';
 import { routableMessage, routeSlackMessage, type SlackRoute } from './route';
-import { isIncidentState, threadKey, type RouterState } from './state';
+import { isIncidentState, type RouterState } from '../state';
+import { threadKey } from './thread-key';
 import {
   DELETED_NOTE,
   editedNote,

@@ -3,7 +3,8 @@ import { Outputs } from '../core/outputs';
 import { BUTTON_ACTION_IDS } from '../core/render';
 import type { CompiledRules } from '../rules/types';
 import { TEXT_COMMAND_ACTION_TYPE } from './actions';
-import { isIncidentState, threadKey, type RouterState } from './state';
+import { isIncidentState, type RouterState } from '../state';
+import { threadKey } from './thread-key';
 import { NO_INCIDENT_TEXT, onCallAcknowledgement } from './texts';
 
 type Decided = { events: Outputs['events']; state: RouterState | undefined };

@@ -3,7 +3,7 @@ import { AliasState, deriveId, schemaAjv, SlackKeyState, validateEnvelope, type 
 import { evolve } from '../core/evolve';
 import type { CompiledRules } from '../rules/types';
 import type { SlackInput } from '../slack/decide';
-import { isIncidentState, type RouterState } from '../slack/state';
+import { isIncidentState, type RouterState } from '../state';
 import { SlackRouterSim } from './slack';
 
 /** [type, data the event must contain, alias when it is not the input's]. */

@@ -4,7 +4,7 @@ import { isIncidentEvent } from '../core/evolve';
 import type { CompiledRules } from '../rules/types';
 import { T0 } from './alerts';
 import { decideSlack, SLACK_INPUT_TYPES, type SlackInput } from '../slack/decide';
-import { isIncidentState, stateKey, type RouterState } from '../slack/state';
+import { isIncidentState, stateKey, type RouterState } from '../state';
 
 export const TEAM = 'T0TEAM';
 export const CHANNEL = 'C0OPS';

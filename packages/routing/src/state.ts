@@ -11,16 +11,6 @@ export function isIncidentState(s: RouterState | undefined): s is AliasState {
   return s !== undefined && !('kind' in s);
 }
 
-export const THREAD_KEY_PREFIX = 'slack-thread:';
-
-/**
- * Key of a Slack thread's record: channel ids are unique within a workspace (and across an Enterprise
- * Grid), and the sinks report the channel id and ts of the roots they post, but not the team.
- */
-export function threadKey(channel: string, threadTs: string): string {
-  return `${THREAD_KEY_PREFIX}${channel}:${threadTs}`;
-}
-
 /** The key a state is stored under (incidents by alias, Slack records by their key). */
 export function stateKey(s: RouterState): string {
   return isIncidentState(s) ? s.alias : s.key;
