@@ -5,7 +5,8 @@ import { messageLinks, messageNotifications } from '@alertbus/stand-ins';
 import { builtinRules, compileRules } from '../rules/compile';
 import type { CompiledRules } from '../rules/types';
 import { alert, firing, HOUR, MINUTE, resolved } from '../test-support/alerts';
-import { decide, evolve, initialState, isIncidentEvent, type DeciderState } from '../decider';
+import { specFor } from '@alertbus/spec';
+import { decide, evolve, initialState, isIncidentEvent, type AlertDecision, type DeciderState } from '../decider';
 import { incidentIdOf } from './incident-id';
 
 const builtin = builtinRules({ defaultChannel: '#alerts' });
@@ -31,37 +32,38 @@ function eventsOf(inputs: Envelope<'AlertReceived'>[], rules: CompiledRules = bu
   return out;
 }
 
-/** given(events) when(input) then(events): the state is folded from the given events with evolve. */
-function given(...history: AnyEnvelope[]) {
-  return {
-    when(input: Envelope<'AlertReceived'>, rules: CompiledRules = builtin) {
-      const before = history.reduce<DeciderState>(evolve, initialState());
-      const decision = decide(input, before, rules);
-      return {
-        decision,
-        then(expected: Expected[]) {
-          expect(decision.events.map((e) => e.type)).toEqual(expected.map(([t]) => t));
-          expected.forEach(([, data], i) => {
-            if (data) expect(decision.events[i]!.data).toMatchObject(data);
-          });
-          for (const e of decision.events) {
-            const v = validateEnvelope(e);
-            if (!v.ok) throw new Error(`${e.type} is not valid: ${v.error}`);
-            expect(e).toMatchObject({ alias: input.alias, source: 'router', causationId: input.id, correlationId: input.correlationId });
-            expect(e.recordedAt).toBe(input.recordedAt);
-            expect(e.occurredAt).toBe(input.occurredAt);
-          }
-          decision.events.forEach((e, i) => expect(e.id).toBe(deriveId(input.id, e.type, i)));
-          if (decision.state !== undefined && !validState(decision.state)) {
-            throw new Error(`state is not valid: ${JSON.stringify(validState.errors)}`);
-          }
-          // The decided state is exactly the fold of the incident events: state can be rebuilt from incidents.v1.
-          expect(decision.state).toEqual([...history, ...decision.events.filter(isIncidentEvent)].reduce(evolve, initialState()));
-          return decision;
-        },
-      };
+/** The decider with a rules file, checked the same way in every case. */
+const routerSpec = (rules: CompiledRules) =>
+  specFor<Envelope<'AlertReceived'>, DeciderState, AnyEnvelope, AlertDecision, Expected[]>(
+    { decide: (input, state) => decide(input, state, rules), evolve, initialState },
+    {
+      check: (decision, expected) => {
+        expect(decision.events.map((e) => e.type)).toEqual(expected.map(([t]) => t));
+        expected.forEach(([, data], i) => {
+          if (data) expect(decision.events[i]!.data).toMatchObject(data);
+        });
+      },
+      always: (decision, { input, given }) => {
+        for (const e of decision.events) {
+          const v = validateEnvelope(e);
+          if (!v.ok) throw new Error(`${e.type} is not valid: ${v.error}`);
+          expect(e).toMatchObject({ alias: input.alias, source: 'router', causationId: input.id, correlationId: input.correlationId });
+          expect(e.recordedAt).toBe(input.recordedAt);
+          expect(e.occurredAt).toBe(input.occurredAt);
+        }
+        decision.events.forEach((e, i) => expect(e.id).toBe(deriveId(input.id, e.type, i)));
+        if (decision.state !== undefined && !validState(decision.state)) {
+          throw new Error(`state is not valid: ${JSON.stringify(validState.errors)}`);
+        }
+        // The decided state is exactly the fold of the incident events: state can be rebuilt from incidents.v1.
+        expect(decision.state).toEqual([...given, ...decision.events.filter(isIncidentEvent)].reduce(evolve, initialState()));
+      },
     },
-  };
+  );
+
+/** given(events) when(input, rules) then(events): the state is folded from the given events with evolve. */
+function given(...history: AnyEnvelope[]) {
+  return { when: (input: Envelope<'AlertReceived'>, rules: CompiledRules = builtin) => routerSpec(rules).given(...history).when(input) };
 }
 
 const A = 'alertmanager:aaaa';

@@ -67,7 +67,7 @@ describe('Slack buttons: Acknowledge and Resolve on the incident root message', 
   });
 
   test('the same incident acknowledged through Slack then resolved at the source: the root shows both', () => {
-    const acked = given(builtin, alertIncident).when(buttonClick(A, I1, 'alertbus_ack')).sim.incident(A)!;
+    const acked = given(builtin, alertIncident, buttonClick(A, I1, 'alertbus_ack')).sim.incident(A)!;
     const resolved = decide(firing(A, { status: 'resolved', at: 60_000 }), acked, builtin);
     const update = resolved.events.find((e) => e.type === 'UpdateSlackMessage')!;
     expect(buttons(update.data)).toEqual([]);
@@ -95,10 +95,10 @@ describe('Slack text commands: ack / resolve typed in an incident\'s thread', ()
     // Typed again: already acknowledged, and the person is told so in the thread.
     g.when(inThread('ack', ROOT_TS, 'C0ALERTS', '1700000100.000200')).then([
       ['EventSuppressed', { reason: 'command' }],
-      ['SlackTextCommandReceived', {}],
-      ['SlackActionReceived', {}],
-      ['EventSuppressed', { reason: 'already-acknowledged' }],
-      ['PostSlackMessage', { purpose: 'reply', text: 'This incident is already acknowledged.' }],
+      ['SlackTextCommandReceived', {}, threadKey('C0ALERTS', ROOT_TS)],
+      ['SlackActionReceived', {}, A],
+      ['EventSuppressed', { reason: 'already-acknowledged' }, A],
+      ['PostSlackMessage', { purpose: 'reply', text: 'This incident is already acknowledged.' }, A],
     ]);
   });
 
@@ -117,16 +117,16 @@ describe('Slack text commands: ack / resolve typed in an incident\'s thread', ()
     ]);
     g.when(inThread('ack', TS, CHANNEL, '1700000100.000300')).then([
       ['EventSuppressed', {}],
-      ['SlackTextCommandReceived', {}],
-      ['SlackActionReceived', {}],
-      ['EventSuppressed', { reason: 'already-resolved' }],
-      ['PostSlackReply', { text: 'This incident is already resolved.' }],
+      ['SlackTextCommandReceived', {}, threadKey(CHANNEL, TS)],
+      ['SlackActionReceived', {}, M],
+      ['EventSuppressed', { reason: 'already-resolved' }, M],
+      ['PostSlackReply', { text: 'This incident is already resolved.' }, M],
     ]);
   });
 
   test('a thread belongs to the first incident linked to it: a request made inside an alert thread does not take it over', () => {
     const g = given(builtin, alertIncident, rootPosted(A, I1, ROOT_TS));
-    g.when(inThread('can someone look at this?', ROOT_TS)).then([['IncidentOpened', { source: 'slack' }], ['ReplyWithOnCall', { threadTs: ROOT_TS }], ['SlackThreadLinked', {}]]);
+    g.when(inThread('can someone look at this?', ROOT_TS)).then([['IncidentOpened', { source: 'slack' }], ['ReplyWithOnCall', { threadTs: ROOT_TS }], ['SlackThreadLinked', {}, threadKey('C0ALERTS', ROOT_TS)]]);
     expect(g.sim.states.get(threadKey('C0ALERTS', ROOT_TS))).toMatchObject({ alias: A, incidentId: I1 });
   });
 
@@ -135,10 +135,10 @@ describe('Slack text commands: ack / resolve typed in an incident\'s thread', ()
     const g = given(builtin, reopened, rootPosted(A, I1, ROOT_TS));
     g.when(inThread('resolve', ROOT_TS)).then([
       ['EventSuppressed', { reason: 'command' }],
-      ['SlackTextCommandReceived', {}],
-      ['SlackActionReceived', { incidentId: I1 }],
-      ['EventSuppressed', { reason: 'other-occurrence' }],
-      ['PostSlackMessage', { purpose: 'reply', text: OTHER_OCCURRENCE_TEXT }],
+      ['SlackTextCommandReceived', {}, threadKey('C0ALERTS', ROOT_TS)],
+      ['SlackActionReceived', { incidentId: I1 }, A],
+      ['EventSuppressed', { reason: 'other-occurrence' }, A],
+      ['PostSlackMessage', { purpose: 'reply', text: OTHER_OCCURRENCE_TEXT }, A],
     ]);
   });
 
@@ -152,7 +152,7 @@ describe('Slack text commands: ack / resolve typed in an incident\'s thread', ()
         ['SlackThreadLinked', { channel: 'C0DB', threadTs: ROOT_TS, alias: A, incidentId: db.incidentId }, threadKey('C0DB', ROOT_TS)],
       ]);
     // Without mention_oncall (the built-in defaults), only the link.
-    given(builtin, alertIncident).when(rootPosted(A, I1, ROOT_TS)).then([['SlackThreadLinked', {}]]);
+    given(builtin, alertIncident).when(rootPosted(A, I1, ROOT_TS)).then([['SlackThreadLinked', {}, threadKey('C0ALERTS', ROOT_TS)]]);
   });
 
   test('no incident in the thread: the person is told; dry-run posts link no thread', () => {
@@ -160,9 +160,9 @@ describe('Slack text commands: ack / resolve typed in an incident\'s thread', ()
       .when(inThread('ack', ROOT_TS))
       .then([
         ['EventSuppressed', { reason: 'command' }],
-        ['SlackTextCommandReceived', {}],
-        ['EventSuppressed', { reason: 'no-incident' }],
-        ['PostSlackReply', { channel: 'C0ALERTS', threadTs: ROOT_TS, text: NO_INCIDENT_TEXT }],
+        ['SlackTextCommandReceived', {}, threadKey('C0ALERTS', ROOT_TS)],
+        ['EventSuppressed', { reason: 'no-incident' }, threadKey('C0ALERTS', ROOT_TS)],
+        ['PostSlackReply', { channel: 'C0ALERTS', threadTs: ROOT_TS, text: NO_INCIDENT_TEXT }, threadKey('C0ALERTS', ROOT_TS)],
       ]);
   });
 });

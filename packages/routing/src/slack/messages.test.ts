@@ -126,7 +126,7 @@ describe('Slack messages: a mention or DM is a request answered by the on-call',
     const plain = slackMessage(TS, { kind: 'message', channelType: 'channel' });
     const g = given(builtin);
     g.when(plain).then([['EventSuppressed', { reason: 'not-addressed' }]]);
-    g.when(slackMessage(TS, { delivery: 1, at: 10 })).then([['IncidentOpened', {}], ['ReplyWithOnCall', {}], ['SlackThreadLinked', {}]]);
+    g.when(slackMessage(TS, { delivery: 1, at: 10 })).then([['IncidentOpened', {}], ['ReplyWithOnCall', {}], ['SlackThreadLinked', {}, threadKey(CHANNEL, TS)]]);
   });
 
   test.each([
@@ -142,17 +142,17 @@ describe('Slack messages: a mention or DM is a request answered by the on-call',
       .then([
         ['IncidentOpened', { rule: { name: 'bots-in-deploys' }, labels: { user: 'B0DEPLOY' } }],
         ['ReplyWithOnCall', { schedule: 'ops' }],
-        ['SlackThreadLinked', {}],
+        ['SlackThreadLinked', {}, threadKey('C0DEPLOY', TS)],
       ]);
   });
 
   test('oncall: { enabled: false } opens the incident without a reply; no schedule at all says so in the thread', () => {
     given(rules)
       .when(slackMessage(TS, { channel: 'C0QUIET' }))
-      .then([['IncidentOpened', { rule: { name: 'quiet-channel' } }], ['SlackThreadLinked', {}]]);
+      .then([['IncidentOpened', { rule: { name: 'quiet-channel' } }], ['SlackThreadLinked', {}, threadKey('C0QUIET', TS)]]);
     given(builtinNoSchedule)
       .when(slackMessage(TS))
-      .then([['IncidentOpened', {}], ['PostSlackReply', { text: NO_SCHEDULE_TEXT, threadTs: TS }], ['SlackThreadLinked', {}]]);
+      .then([['IncidentOpened', {}], ['PostSlackReply', { text: NO_SCHEDULE_TEXT, threadTs: TS }], ['SlackThreadLinked', {}, threadKey(CHANNEL, TS)]]);
   });
 });
 
@@ -191,8 +191,8 @@ describe('Slack messages: commands by mention', () => {
       .then([
         ['EventSuppressed', { reason: 'command' }],
         ['SlackTextCommandReceived', { command: 'resolve', channel: CHANNEL, threadTs: '1699999999.000001', messageTs: TS, messageAlias: M, user: ALICE }, threadKey(CHANNEL, '1699999999.000001')],
-        ['EventSuppressed', { reason: 'no-incident' }],
-        ['PostSlackReply', { threadTs: '1699999999.000001' }],
+        ['EventSuppressed', { reason: 'no-incident' }, threadKey(CHANNEL, '1699999999.000001')],
+        ['PostSlackReply', { threadTs: '1699999999.000001' }, threadKey(CHANNEL, '1699999999.000001')],
       ]);
   });
 

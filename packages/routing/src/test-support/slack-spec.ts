@@ -5,6 +5,7 @@ import type { CompiledRules } from '../rules/types';
 import type { SlackInput } from '../slack/decide';
 import { isIncidentState, type RouterState } from '../state';
 import { SlackRouterSim } from './slack';
+import { specFor, type Decider, type SpecOptions } from '@alertbus/spec';
 
 /** [type, data the event must contain, alias when it is not the input's]. */
 export type Expected = [type: AnyEnvelope['type'], data?: Record<string, unknown>, alias?: string];
@@ -35,30 +36,58 @@ function check(input: SlackInput, events: AnyEnvelope[]): void {
   }
 }
 
-export function given(rules: CompiledRules, ...history: Array<SlackInput | RouterState>) {
-  const sim = new SlackRouterSim(rules);
-  for (const h of history) {
-    if ('type' in h && 'data' in h) sim.run(h as SlackInput);
-    else sim.seed(h as RouterState);
-  }
+export interface SlackOutcome {
+  events: AnyEnvelope[];
+  sim: SlackRouterSim;
+}
+
+type Given = SlackInput | RouterState;
+
+/** The router over every key as a decider: the state is a SlackRouterSim folded from the given inputs and seeded states. */
+function slackDecider(rules: CompiledRules): Decider<SlackInput, SlackRouterSim, Given, SlackOutcome> {
   return {
-    sim,
+    initialState: () => new SlackRouterSim(rules),
+    evolve: (sim, h) => {
+      if ('type' in h && 'data' in h) sim.run(h as SlackInput);
+      else sim.seed(h as RouterState);
+      return sim;
+    },
+    decide: (input, sim) => ({ events: sim.run(input), sim }),
+  };
+}
+
+const slackSpecOptions: SpecOptions<SlackInput, SlackRouterSim, Given, SlackOutcome, Expected[]> = {
+  always: ({ events, sim }, { input }) => {
+    check(input, events);
+    checkStates(sim);
+  },
+  check: ({ events }, expected, { input }) => {
+    expect(events.map((e) => e.type)).toEqual(expected.map(([t]) => t));
+    expected.forEach(([, data, alias], i) => {
+      if (data) expect(events[i]!.data).toMatchObject(data);
+      // Without an alias, an output must be under the input's own key; the others say where they go.
+      expect({ output: i, type: events[i]!.type, alias: events[i]!.alias }).toEqual({ output: i, type: events[i]!.type, alias: alias ?? input.alias });
+    });
+  },
+};
+
+/**
+ * given(rules, inputs and seeded states) when(input) then(outputs). Each when of one given also joins
+ * what later whens are given, as the router's keys carry on between inputs: a second click meets the first.
+ */
+export function given(rules: CompiledRules, ...history: Given[]) {
+  const decider = slackDecider(rules);
+  const spec = specFor(decider, slackSpecOptions);
+  const past = [...history];
+  return {
+    /** The keys as the given inputs (and the whens so far) left them. */
+    get sim(): SlackRouterSim {
+      return past.reduce(decider.evolve, decider.initialState());
+    },
     when(input: SlackInput) {
-      const events = sim.run(input);
-      check(input, events);
-      checkStates(sim);
-      return {
-        events,
-        sim,
-        then(expected: Expected[]) {
-          expect(events.map((e) => e.type)).toEqual(expected.map(([t]) => t));
-          expected.forEach(([, data, alias], i) => {
-            if (data) expect(events[i]!.data).toMatchObject(data);
-            expect(events[i]!.alias).toBe(alias ?? events[i]!.alias);
-          });
-          return { events, sim };
-        },
-      };
+      const then = spec.given(...past).when(input);
+      past.push(input);
+      return then;
     },
   };
 }
