@@ -1,4 +1,4 @@
-import type { AnyEnvelope, EventType } from '@alertbus/schemas';
+import { INCIDENT_COMMAND_TYPES, INCIDENT_EVENT_TYPES, type AnyEnvelope, type EventType } from '@alertbus/schemas';
 
 /** What one decision output amounts to, for comparing what happened with what would have happened. */
 export interface Effect {
@@ -17,21 +17,8 @@ export interface Effect {
   rulesVersion?: string;
 }
 
-const TRACKED = new Set<EventType>([
-  'IncidentOpened',
-  'IncidentReopened',
-  'IncidentRepeated',
-  'IncidentUpdated',
-  'IncidentAcknowledged',
-  'IncidentResolved',
-  'EventSuppressed',
-  'PostSlackMessage',
-  'UpdateSlackMessage',
-  'CreatePagerAlert',
-  'ClosePagerAlert',
-  'AcknowledgePagerAlert',
-  'AddPagerNote',
-]);
+/** The router's decisions and its commands about an incident's message and pager alert. */
+const TRACKED: ReadonlySet<string> = new Set([...INCIDENT_EVENT_TYPES, ...INCIDENT_COMMAND_TYPES]);
 
 /** The part of a router output a comparison needs; null for outputs that are not decisions or commands. */
 export function toEffect(e: AnyEnvelope): Effect | null {
