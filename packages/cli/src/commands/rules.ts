@@ -6,17 +6,9 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createKafka } from '@alertbus/kafka';
 import { createLogger } from '@alertbus/common';
-import {
-  backtestFromKafka,
-  compileRules,
-  explainAlert,
-  explainSlackMessage,
-  formatBacktest,
-  formatExplanation,
-  type BacktestProgress,
-  type Explanation,
-} from '@alertbus/router';
-import { deriveId, RulesFile, schemaAjv, validateEnvelope, type AlertSource, type Envelope } from '@alertbus/schemas';
+import { backtestFromKafka, type BacktestProgress } from '@alertbus/router';
+import { compileRules, explainAlert, explainSlackMessage, formatBacktest, formatExplanation, type Explanation } from '@alertbus/routing';
+import { deriveId, parseDuration, RulesFile, schemaAjv, validateEnvelope, type AlertSource, type Envelope } from '@alertbus/schemas';
 import {
   AlertmanagerPayload,
   GenericPayload,
@@ -169,13 +161,11 @@ function test(file: string, opts: TestOptions): void {
 
 // ------------------------------------------------------------------------------------------------ backtest
 
-const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
 /** ISO 8601, `now`, or `now-<duration>` (e.g. now-7d, now-90m). */
 export function parseInstant(flag: string, text: string, now: number): number {
   if (text === 'now') return now;
-  const rel = /^now-(\d+)(s|m|h|d|w)$/.exec(text);
-  if (rel) return now - Number(rel[1]) * UNIT_MS[rel[2]!]!;
+  const rel = text.startsWith('now-') ? parseDuration(text.slice(4)) : null;
+  if (rel !== null) return now - rel;
   const ms = Date.parse(text);
   if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) {
     throw new CliError(`${flag} must be an ISO 8601 time (2025-03-01T10:00:00Z), "now" or now-<duration> such as now-7d, not ${JSON.stringify(text)}`, 2);

@@ -1,7 +1,6 @@
 /** One event at one position → every row change it makes; the single entry point of the pure projection. */
 import { keepableJson } from '@alertbus/common';
-import type { AnyEnvelope, Envelope, RuleRef } from '@alertbus/schemas';
-import { COMMAND_EVENT_TYPES, type CommandEventType } from './command-events';
+import { INCIDENT_COMMAND_TYPES, type AnyEnvelope, type Envelope, type IncidentCommandType, type RuleRef } from '@alertbus/schemas';
 import { DELIVERY_EVENT_TYPES, deliveryChanges, deliveryRow, genericDeliveryRow, type DeliveryEventType } from './delivery-events';
 import { INCIDENT_EVENT_TYPES, incidentChanges, type IncidentEventType } from './incident-events';
 import { SILENCE_EVENT_TYPES, silenceChanges, type SilenceEventType } from './silence-events';
@@ -64,8 +63,8 @@ function isDeliveryEvent(event: AnyEnvelope): event is Envelope<DeliveryEventTyp
   return DELIVERY_EVENT_TYPES.has(event.type);
 }
 
-function isCommandEvent(event: AnyEnvelope): event is Envelope<CommandEventType> {
-  return COMMAND_EVENT_TYPES.has(event.type);
+function isCommandEvent(event: AnyEnvelope): event is Envelope<IncidentCommandType> {
+  return INCIDENT_COMMAND_TYPES.has(event.type);
 }
 
 function isSilenceEvent(event: AnyEnvelope): event is Envelope<SilenceEventType> {

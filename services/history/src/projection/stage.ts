@@ -2,8 +2,7 @@
  * Where an event sits in an incident's story. Decisions and commands carry their input's recordedAt, so
  * at equal times the stage orders the timeline: received → decided → command → delivered.
  */
-import { TOPICS } from '@alertbus/schemas';
-import { COMMAND_EVENT_TYPES } from './command-events';
+import { INCIDENT_COMMAND_TYPES, TOPICS } from '@alertbus/schemas';
 import { DELIVERY_EVENT_TYPES } from './delivery-events';
 import { INCIDENT_EVENT_TYPES } from './incident-events';
 import { SILENCE_EVENT_TYPES } from './silence-events';
@@ -15,7 +14,7 @@ export type Stage = (typeof STAGES)[number];
 export function stageOf(type: string, topic: string): Stage {
   if (type === 'AlertReceived') return 'received';
   if (INCIDENT_EVENT_TYPES.has(type)) return 'decided';
-  if (COMMAND_EVENT_TYPES.has(type)) return 'command';
+  if (INCIDENT_COMMAND_TYPES.has(type)) return 'command';
   if (DELIVERY_EVENT_TYPES.has(type)) return type === 'DeliveryFailed' ? 'failed' : 'delivered';
   if (type === 'DeliveryDelayed') return 'delayed';
   if (SILENCE_EVENT_TYPES.has(type)) return 'silence';

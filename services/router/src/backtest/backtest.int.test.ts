@@ -10,12 +10,10 @@ import { deriveId, makeEnvelope, TOPICS, type AnyEnvelope, type Envelope } from 
 import type { Kafka } from 'kafkajs';
 import { readTopic, testBrokers, testKafka } from '../../../../test/support/kafka';
 import { waitFor } from '../../../../test/support/wait';
-import { Replayer } from '../core/replay';
-import { SilenceBook } from '../core/silences';
-import { firing, HOUR, MINUTE, resolved, T0 } from '../test-support/alerts';
-import { rulesFrom, testdataPath } from '../test-support/scenario';
+import { Replayer, SilenceBook, type BacktestReport } from '@alertbus/routing';
+import { firing, HOUR, MINUTE, resolved, T0 } from '@alertbus/routing/src/test-support/alerts';
+import { rulesFrom, testdataPath } from '@alertbus/routing/src/test-support/scenario';
 import { startRouter, type Router } from '../index';
-import type { BacktestReport } from './backtest';
 import { backtestFromKafka } from './kafka-source';
 
 const iso = (ms: number) => new Date(T0 + ms).toISOString();

@@ -1,11 +1,7 @@
 import { readRanges, type createKafka, type OffsetRange } from '@alertbus/kafka';
 import { decodeEnvelope, TOPICS, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import type { Logger } from 'pino';
-import type { AlertInput } from '../core/decider';
-import type { SilenceEvent } from '../core/silences';
-import type { CompiledRules } from '../rules/types';
-import { Backtest, type BacktestReport } from './backtest';
-import { mergeByRecordedAt } from './merge';
+import { type AlertInput, type SilenceEvent, type CompiledRules, Backtest, type BacktestReport, mergeByRecordedAt } from '@alertbus/routing';
 import { topicRanges } from './ranges';
 
 export interface BacktestProgress {
