@@ -3,7 +3,7 @@
  * The response shapes are the API's own (snake_case), typed loosely: the API's schemas are the contract.
  * Every call carries ALERTBUS_TOKEN (a token from the service's HISTORY_API_TOKENS) when it is set.
  */
-import type { ProjectedEvent } from './audit/compare';
+import type { ProjectedEvent } from '@alertbus/projection';
 
 export const DEFAULT_HISTORY_URL = 'http://127.0.0.1:8081';
 

@@ -1,6 +1,7 @@
 /** `alertbus history rebuild|checksum`: rebuild the projection from the log and prove it matches. */
 import type { Command } from 'commander';
-import { MIGRATIONS_DIR, checksum, cli, formatChecksum, rebuildProjection, type RebuildProgress } from '@alertbus/history';
+import { cli } from '@alertbus/history';
+import { MIGRATIONS_DIR, checksum, formatChecksum, rebuildProjection, type RebuildProgress } from '@alertbus/projection';
 import { createPool } from '@alertbus/common';
 
 interface RebuildOptions {

@@ -1,6 +1,7 @@
 /** `alertbus replay --topic T --from T1 --to T2`: every record of a time window, decoded and validated, for auditors. */
 import type { Command } from 'commander';
-import { cli, formatRecords, readWindow, resolveTopic } from '@alertbus/history';
+import { cli } from '@alertbus/history';
+import { formatRecords, readWindow, resolveTopic } from '@alertbus/projection';
 
 interface ReplayOptions {
   topic: string;

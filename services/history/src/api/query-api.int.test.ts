@@ -7,12 +7,8 @@ import { createPool, ensureDatabase, loadMigrations, migrate, type Pool } from '
 import { topicOf, type AnyEnvelope } from '@alertbus/schemas';
 import { dropTestDatabase } from '../../../../test/support/db';
 import { buildApp } from '../app';
-import { MIGRATIONS_DIR } from '../index';
 import { createHistoryMetrics } from '../metrics';
-import { applyProjection } from '../projection/apply';
-import { MemoryStore } from '../projection/memory-store';
-import { project } from '../projection/project';
-import type { IncidentRow } from '../projection/types';
+import { applyProjection, MemoryStore, MIGRATIONS_DIR, project, type IncidentRow } from '@alertbus/projection';
 import { runCli } from '../testdata/run-cli';
 import { buildStream } from '../testdata/stream';
 

@@ -2,9 +2,7 @@
 import type { Kafka } from 'kafkajs';
 import { GROUPS } from '@alertbus/schemas';
 import { HistoryClient } from '../client';
-import { compareWithProjection, type Comparison } from './compare';
-import { readAlias } from './read';
-import { buildStory, type Story } from './story';
+import { buildStory, compareWithProjection, readAlias, type Comparison, type Story } from '@alertbus/projection';
 
 export interface AuditOptions {
   kafka: Kafka;

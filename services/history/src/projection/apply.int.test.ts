@@ -3,9 +3,7 @@ import { createPool, ensureDatabase, loadMigrations, migrate, type Pool } from '
 import { topicOf, type AnyEnvelope } from '@alertbus/schemas';
 import { dropTestDatabase } from '../../../../test/support/db';
 import { getDeliveries, getIncident, getTimeline } from '../api/queries';
-import { MIGRATIONS_DIR } from '../index';
-import { applyProjection } from './apply';
-import { project } from './project';
+import { applyProjection, MIGRATIONS_DIR, project } from '@alertbus/projection';
 import { getSilence } from '../silences/queries';
 import {
   INCIDENT_ID,
@@ -21,10 +19,10 @@ import {
   silenceExpired,
   slackPosted,
   suppressed,
-} from './testdata/events';
-import { given } from './testdata/given';
-import { interleavings } from './testdata/interleavings';
-import type { ApplyOutcome } from './types';
+} from '@alertbus/projection/src/testdata/events';
+import { given } from '@alertbus/projection/src/testdata/given';
+import { interleavings } from '@alertbus/projection/src/testdata/interleavings';
+import type { ApplyOutcome } from '@alertbus/projection';
 
 let pool: Pool;
 

@@ -1,6 +1,6 @@
 /** The silence events the API writes, built from a request and the request's time (the API's clock, not the projection's). */
 import { deriveId, makeEnvelope, type Envelope } from '@alertbus/schemas';
-import { silenceAlias } from '../projection/silence-events';
+import { silenceAlias } from '@alertbus/projection';
 import { formatDuration, parseDuration } from './duration';
 import { checkMatchers } from './matchers';
 

@@ -3,7 +3,7 @@
  * decisions that name them), in timeline order, with the records that fail their schema kept apart.
  */
 import { TOPICS, type DeadLetter } from '@alertbus/schemas';
-import { genericLinks } from '../projection/project';
+import { genericLinks } from '../project';
 import { byPosition, byTimeline, type AuditRecord } from './records';
 
 export interface StoryEntry extends AuditRecord {

@@ -4,7 +4,7 @@
  * so a rebuild prunes exactly what the live projection pruned.
  */
 import type { Envelope } from '@alertbus/schemas';
-import { pruneBefore } from '../silences/state';
+import { pruneBefore } from './silence-state';
 import type { SilenceChange } from './types';
 
 export type SilenceEventType = 'SilenceCreated' | 'SilenceExpired';

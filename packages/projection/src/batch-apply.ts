@@ -5,9 +5,9 @@
 import type { Pool, PoolClient } from 'pg';
 import { inTransaction } from '@alertbus/common';
 import { readNextOffset, storeNextOffset } from './offset-store';
-import { applyProjection } from './projection/apply';
-import { planBatch, type PlannableRecord } from './projection/batch-plan';
-import { project } from './projection/project';
+import { applyProjection } from './apply';
+import { planBatch, type PlannableRecord } from './batch-plan';
+import { project } from './project';
 
 export interface Rejected<R> {
   record: R;

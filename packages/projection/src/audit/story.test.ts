@@ -1,6 +1,6 @@
 /** An alias's story from raw records, and the audit's verdict against the projection, without Kafka. */
 import { TOPICS, topicOf, type AnyEnvelope } from '@alertbus/schemas';
-import { INCIDENT_ID, INPUT_ID, opened, postRoot, received, slackPosted, suppressed } from '../projection/testdata/events';
+import { INCIDENT_ID, INPUT_ID, opened, postRoot, received, slackPosted, suppressed } from '../testdata/events';
 import { compareWithProjection, type ProjectedEvent } from './compare';
 import type { AuditRecord } from './records';
 import { buildStory } from './story';

@@ -2,7 +2,7 @@
 import type { Kafka } from 'kafkajs';
 import { partitionOfKey, readRanges, timeWindowRanges, wholeTopicRanges, type ConsumedRecord, type OffsetRange } from '@alertbus/kafka';
 import { TOPICS, TOPIC_PREFIX } from '@alertbus/schemas';
-import { PROJECTED_TOPICS } from '../projector';
+import { PROJECTED_TOPICS } from '../topics';
 import { byPosition, toAuditRecord, type AuditRecord } from './records';
 
 /** Every topic an incident's story is on (silences belong to no alias), plus the dead letters. */

@@ -5,8 +5,8 @@
  */
 import { createPool, ensureDatabase, loadMigrations, migrate, type Pool } from '@alertbus/common';
 import { topicOf, type AnyEnvelope } from '@alertbus/schemas';
-import { dropTestDatabase } from '../../../../test/support/db';
-import { MIGRATIONS_DIR } from '../index';
+import { dropTestDatabase } from '../../../test/support/db';
+import { MIGRATIONS_DIR } from './migrations';
 import { applyProjection } from './apply';
 import { project } from './project';
 import { INCIDENT_ID, opened, received } from './testdata/events';

@@ -11,7 +11,7 @@ import { readRanges, wholeTopicRanges, type OffsetRange } from '@alertbus/kafka'
 import { GROUPS, decodeEnvelope } from '@alertbus/schemas';
 import { applyRecordBatch } from '../batch-apply';
 import { currentClusterId, rebindCluster, storedClusterId } from '../cluster';
-import { PROJECTED_TOPICS } from '../projector';
+import { PROJECTED_TOPICS } from '../topics';
 import { checksum, checksumIn, PROJECTION_TABLES, type Checksum } from './checksum';
 import { compareOffsets, readOffsets, type OffsetComparison } from './offsets';
 

@@ -1,5 +1,5 @@
 /** Whether a silence is pending, active or expired at a given instant: asked at read time, never stored. */
-import type { SilenceRow } from '../projection/types';
+import type { SilenceRow } from './types';
 
 export type SilenceState = 'pending' | 'active' | 'expired';
 

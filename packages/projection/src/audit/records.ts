@@ -1,7 +1,7 @@
 /** Records read straight from the topics for an audit: decoded, validated, and never dropped when invalid. */
 import { decodeEnvelope, type AnyEnvelope } from '@alertbus/schemas';
 import type { ConsumedRecord } from '@alertbus/kafka';
-import { stageOf, stageRank } from '../projection/stage';
+import { stageOf, stageRank } from '../stage';
 
 export interface AuditRecord {
   topic: string;

@@ -5,7 +5,7 @@
 import { planBatch, type BatchPlan, type PlannableRecord } from './batch-plan';
 import { isCreatedPagerAlert, isRootPost } from './delivery-events';
 import { project } from './project';
-import { effectiveEnd } from '../silences/state';
+import { effectiveEnd } from './silence-state';
 import { stageRank } from './stage';
 import type { ApplyOutcome, Change, DeliveryRow, IncidentRow, Position, Projection, SilenceRow, TimelineRow } from './types';
 
