@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
+import { inTransaction } from '@alertbus/common';
 
 /** The projection's tables and the order their rows are hashed in. */
 export const PROJECTION_TABLES = [
@@ -47,19 +48,8 @@ export async function checksumIn(client: PoolClient, schema: string): Promise<Ch
 }
 
 /** The checksum of one consistent snapshot of the tables in `schema` (the live ones by default). */
-export async function checksum(pool: Pool, schema = 'public'): Promise<Checksum> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const result = await checksumIn(client, schema);
-    await client.query('COMMIT');
-    return result;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+export function checksum(pool: Pool, schema = 'public'): Promise<Checksum> {
+  return inTransaction(pool, (client) => checksumIn(client, schema), 'snapshot');
 }
 
 export function formatChecksum(c: Checksum): string {

@@ -6,7 +6,7 @@
 import type { Pool } from 'pg';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { createPool, ensureDatabase, loadMigrations, migrate, pgTimeoutsFromEnv, type Migration } from '@alertbus/common';
+import { createPool, ensureDatabase, inTransaction, loadMigrations, migrate, pgTimeoutsFromEnv, type Migration } from '@alertbus/common';
 import { readRanges, wholeTopicRanges, type OffsetRange } from '@alertbus/kafka';
 import { GROUPS, decodeEnvelope } from '@alertbus/schemas';
 import { applyRecordBatch } from '../batch-apply';
@@ -154,21 +154,13 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
 }
 
 /** A fresh schema with the projection's tables, made by the same migrations as the live ones. */
-async function createRebuildSchema(pool: Pool, migrations: Migration[]): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+function createRebuildSchema(pool: Pool, migrations: Migration[]): Promise<void> {
+  return inTransaction(pool, async (client) => {
     await client.query(`DROP SCHEMA IF EXISTS ${REBUILD_SCHEMA} CASCADE`);
     await client.query(`CREATE SCHEMA ${REBUILD_SCHEMA}`);
     await client.query(`SET LOCAL search_path TO ${REBUILD_SCHEMA}, public`);
     for (const m of migrations) await client.query(m.sql);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 async function dropSchema(pool: Pool, schema: string): Promise<void> {
@@ -176,20 +168,12 @@ async function dropSchema(pool: Pool, schema: string): Promise<void> {
 }
 
 /** The live offsets and checksum from one snapshot, so the two describe the same moment. */
-async function liveSnapshot(pool: Pool, groupId: string) {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const offsets = await readOffsets(client, 'public', groupId);
-    const sum = await checksumIn(client, 'public');
-    await client.query('COMMIT');
-    return { offsets, checksum: sum };
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+function liveSnapshot(pool: Pool, groupId: string) {
+  return inTransaction(
+    pool,
+    async (client) => ({ offsets: await readOffsets(client, 'public', groupId), checksum: await checksumIn(client, 'public') }),
+    'snapshot',
+  );
 }
 
 function describeBehind(cmp: OffsetComparison): string {
@@ -209,31 +193,21 @@ async function swapIfUnchanged(
   rebuilt: Map<string, string>,
   acceptProgress: boolean,
 ): Promise<boolean> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  // When the offsets moved, nothing is changed: the transaction only took the lock and read, and ends.
+  return inTransaction(pool, async (client) => {
     await client.query(`LOCK TABLE ${PROJECTION_TABLES.map((t) => `public.${t.table}`).join(', ')} IN ACCESS EXCLUSIVE MODE`);
     const now = await readOffsets(client, 'public', groupId);
     const unchanged = sameOffsets(now, compared);
     const safe = compareOffsets(now, rebuilt).liveAhead.length === 0;
-    if (!unchanged && !(acceptProgress && safe)) {
-      await client.query('ROLLBACK');
-      return false;
-    }
+    if (!unchanged && !(acceptProgress && safe)) return false;
     await client.query(`DROP SCHEMA IF EXISTS ${REPLACED_SCHEMA} CASCADE`);
     await client.query(`CREATE SCHEMA ${REPLACED_SCHEMA}`);
     for (const { table } of PROJECTION_TABLES) await client.query(`ALTER TABLE public.${table} SET SCHEMA ${REPLACED_SCHEMA}`);
     for (const { table } of PROJECTION_TABLES) await client.query(`ALTER TABLE ${REBUILD_SCHEMA}.${table} SET SCHEMA public`);
     await client.query(`DROP SCHEMA ${REPLACED_SCHEMA} CASCADE`);
     await rebindCluster(client, groupId, clusterId);
-    await client.query('COMMIT');
     return true;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 function sameOffsets(a: Map<string, string>, b: Map<string, string>): boolean {

@@ -3,7 +3,7 @@
  * The rows come from a realistic stream applied with the projection itself (no Kafka needed for reading).
  */
 import type { AddressInfo } from 'node:net';
-import { createPool, ensureDatabase, loadMigrations, migrate, type Pool } from '@alertbus/common';
+import { createPool, ensureDatabase, inTransaction, loadMigrations, migrate, type Pool } from '@alertbus/common';
 import { topicOf, type AnyEnvelope } from '@alertbus/schemas';
 import { dropTestDatabase } from '../../../../test/support/db';
 import { buildApp } from '../app';
@@ -21,9 +21,7 @@ let url: string;
 
 async function load(events: readonly AnyEnvelope[]): Promise<void> {
   const offsets = new Map<string, number>();
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     for (const e of events) {
       const topic = topicOf(e.type);
       const offset = offsets.get(topic) ?? 0;
@@ -32,10 +30,7 @@ async function load(events: readonly AnyEnvelope[]): Promise<void> {
       await applyProjection(client, p);
       spec.apply(p);
     }
-    await client.query('COMMIT');
-  } finally {
-    client.release();
-  }
+  });
 }
 
 const get = async (path: string) => {

@@ -1,5 +1,5 @@
 /** apply.ts against real Postgres: the SQL gives the same rows as the in-memory specification, in every order. */
-import { createPool, ensureDatabase, loadMigrations, migrate, type Pool } from '@alertbus/common';
+import { createPool, ensureDatabase, inTransaction, loadMigrations, migrate, type Pool } from '@alertbus/common';
 import { topicOf, type AnyEnvelope } from '@alertbus/schemas';
 import { dropTestDatabase } from '../../../../test/support/db';
 import { getDeliveries, getIncident, getTimeline } from '../api/queries';
@@ -39,11 +39,9 @@ afterAll(async () => {
 
 /** Applies events with the positions given() assigns (partition 0, offsets counting per topic), in one transaction. */
 async function applyAll(events: AnyEnvelope[]): Promise<ApplyOutcome[]> {
-  const client = await pool.connect();
   const offsets = new Map<string, number>();
-  const outcomes: ApplyOutcome[] = [];
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
+    const outcomes: ApplyOutcome[] = [];
     await client.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
     for (const event of events) {
       const topic = topicOf(event.type);
@@ -51,14 +49,8 @@ async function applyAll(events: AnyEnvelope[]): Promise<ApplyOutcome[]> {
       offsets.set(topic, offset + 1);
       outcomes.push(await applyProjection(client, project(event, { topic, partition: 0, offset: String(offset) })));
     }
-    await client.query('COMMIT');
     return outcomes;
-  } catch (err) {
-    await client.query('ROLLBACK');
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 describe('apply (Postgres)', () => {
