@@ -14,9 +14,6 @@ export { buildApp } from './app';
 export { readHistoryConfig, type HistoryConfig } from './config';
 export { parseApiTokens, type ApiToken, type Role } from './auth/tokens';
 export { Projector } from './projector';
-export { auditAlias, type AuditResult } from './audit/audit';
-export { HistoryClient, HistoryApiError, historyUrl, DEFAULT_HISTORY_URL } from './client';
-export * as cli from './cli/support';
 
 export interface HistoryOptions extends Pick<HistoryConfig, 'brokers' | 'databaseUrl'>, Partial<Omit<HistoryConfig, 'brokers' | 'databaseUrl'>> {
   log?: Logger;

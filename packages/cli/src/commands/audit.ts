@@ -1,6 +1,7 @@
 /** `alertbus audit ALIAS`: an incident's whole story from the topics themselves, and whether the projection agrees. */
 import type { Command } from 'commander';
-import { auditAlias, cli, historyUrl } from '@alertbus/history';
+import { auditAlias, historyUrl } from '@alertbus/history-client';
+import * as cli from '../support';
 import { formatStory } from '@alertbus/projection';
 
 interface AuditOptions {

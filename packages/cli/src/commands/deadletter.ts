@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { Partitioners, type Kafka } from 'kafkajs';
-import { cli } from '@alertbus/history';
+import * as cli from '../support';
 import { readRanges, redriveRecord, wholeTopicRanges } from '@alertbus/kafka';
 import { decodeEnvelope, TOPIC_PREFIX, TOPICS, type Envelope } from '@alertbus/schemas';
 

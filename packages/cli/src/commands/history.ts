@@ -1,6 +1,6 @@
 /** `alertbus history rebuild|checksum`: rebuild the projection from the log and prove it matches. */
 import type { Command } from 'commander';
-import { cli } from '@alertbus/history';
+import * as cli from '../support';
 import { MIGRATIONS_DIR, checksum, formatChecksum, rebuildProjection, type RebuildProgress } from '@alertbus/projection';
 import { createPool } from '@alertbus/common';
 

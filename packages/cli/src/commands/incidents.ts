@@ -1,6 +1,7 @@
 /** `alertbus incidents [filters]` and `alertbus incidents show ID`: the history API from the terminal. */
 import type { Command } from 'commander';
-import { HistoryClient, cli, historyUrl } from '@alertbus/history';
+import { HistoryClient, historyUrl } from '@alertbus/history-client';
+import * as cli from '../support';
 import { summarize } from '@alertbus/projection';
 import type { AnyEnvelope } from '@alertbus/schemas';
 

@@ -1,6 +1,6 @@
 /** `alertbus replay --topic T --from T1 --to T2`: every record of a time window, decoded and validated, for auditors. */
 import type { Command } from 'commander';
-import { cli } from '@alertbus/history';
+import * as cli from '../support';
 import { formatRecords, readWindow, resolveTopic } from '@alertbus/projection';
 
 interface ReplayOptions {

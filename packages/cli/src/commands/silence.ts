@@ -1,6 +1,7 @@
 /** `alertbus silence add|list|expire`: silences and maintenance windows through the history API. */
 import { Option, type Command } from 'commander';
-import { HistoryClient, cli, historyUrl } from '@alertbus/history';
+import { HistoryClient, historyUrl } from '@alertbus/history-client';
+import * as cli from '../support';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 

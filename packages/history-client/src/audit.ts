@@ -1,7 +1,7 @@
 /** `alertbus audit ALIAS`: the alias's story from the topics, checked against the projection (through the API). */
 import type { Kafka } from 'kafkajs';
 import { GROUPS } from '@alertbus/schemas';
-import { HistoryClient } from '../client';
+import { HistoryClient } from './client';
 import { buildStory, compareWithProjection, readAlias, type Comparison, type Story } from '@alertbus/projection';
 
 export interface AuditOptions {
