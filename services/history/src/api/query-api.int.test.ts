@@ -9,7 +9,7 @@ import { dropTestDatabase } from '../../../../test/support/db';
 import { buildApp } from '../app';
 import { createHistoryMetrics } from '../metrics';
 import { applyProjection, MemoryStore, MIGRATIONS_DIR, project, type IncidentRow } from '@alertbus/projection';
-import { runCli } from '../testdata/run-cli';
+import { runCli } from '../../../../test/support/cli';
 import { buildStream } from '../testdata/stream';
 
 const NOW = new Date('2025-03-03T00:00:00.000Z');

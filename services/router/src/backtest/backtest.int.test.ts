@@ -141,7 +141,7 @@ test('`alertbus rules backtest --json` prints the same report; the text report n
   const root = path.resolve(__dirname, '../../../..');
   const cli = (args: string[]) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const p = spawn(process.execPath, [path.join(root, 'packages/cli/bin/alertbus.js'), ...args], { cwd: root, env: { ...process.env, LOG_LEVEL: 'silent' } });
+      const p = spawn(process.execPath, [path.join(root, 'cli/bin/alertbus.js'), ...args], { cwd: root, env: { ...process.env, LOG_LEVEL: 'silent' } });
       let stdout = '';
       let stderr = '';
       p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));

@@ -2,11 +2,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { firing } from '../../../../services/router/src/test-support/alerts';
+import { firing } from '../../../services/router/src/test-support/alerts';
 import { buildProgram } from '../program';
 import { parseInstant } from './rules';
 
-const root = path.resolve(__dirname, '../../../..');
+const root = path.resolve(__dirname, '../../..');
 const fixtures = path.resolve(root, '../shared/fixtures');
 const testdata = (name: string) => path.join(root, 'services/router/testdata', name);
 

@@ -4,15 +4,15 @@
  * second redrive of the same dead letter changes nothing.
  */
 import { EventProducer } from '@alertbus/kafka';
-import { startOpsgenieSink, type OpsgenieSink } from '@alertbus/opsgenie-sink';
 import { deriveId, GROUPS, TOPICS, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { startOpsgenieStandIn, type OpsgenieStandIn } from '@alertbus/stand-ins';
 import type { Kafka } from 'kafkajs';
-import { runCli } from '../../../../services/history/src/testdata/run-cli';
-import { createCommand, testSinkConfig } from '../../../../services/opsgenie-sink/src/test-support/commands';
-import { dropTestDatabase } from '../../../../test/support/db';
-import { readTopic, testKafka } from '../../../../test/support/kafka';
-import { waitFor } from '../../../../test/support/wait';
+import { runCli } from '../../../test/support/cli';
+import { dropTestDatabase } from '../../../test/support/db';
+import { readTopic, testKafka } from '../../../test/support/kafka';
+import { waitFor } from '../../../test/support/wait';
+import { startOpsgenieSink, type OpsgenieSink } from './index';
+import { createCommand, testSinkConfig } from './test-support/commands';
 
 let kafka: Kafka;
 let producer: EventProducer;
