@@ -164,4 +164,3 @@ async function checkCoPartitioned(kafka: ReturnType<typeof createKafka>): Promis
 }
 
 export type { ReloadResult } from './rules-reloader';
-export { backtestFromKafka, type BacktestProgress } from './backtest/kafka-source';

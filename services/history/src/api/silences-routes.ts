@@ -10,7 +10,7 @@ import type { EventProducer } from '@alertbus/kafka';
 import { formatDuration } from '@alertbus/schemas';
 import { silenceCreatedEvent, silenceExpiredEvent } from '../silences/events';
 import { getSilence, listSilences } from '../silences/queries';
-import { silenceState } from '../silences/state';
+import { silenceState } from '@alertbus/projection';
 import { ErrorBody, ExpireQuery, IdParams, Silence, SilenceBody, SilenceList, SilenceListQuery } from './schemas';
 import { silenceJson } from './serialize';
 

@@ -1,6 +1,6 @@
 /** The silence events the API writes, built from a request and the request's time (the API's clock, not the projection's). */
 import { deriveId, formatDuration, makeEnvelope, parseDuration, type Envelope } from '@alertbus/schemas';
-import { silenceAlias } from '../projection/silence-events';
+import { silenceAlias } from '@alertbus/projection';
 import { checkMatchers } from './matchers';
 
 export const SILENCE_EVENT_SOURCE = 'history-api';

@@ -2,7 +2,7 @@
 import { validateEnvelope } from '@alertbus/schemas';
 import { silenceCreatedEvent, silenceExpiredEvent, type SilenceRequest } from './events';
 import { checkMatchers, parseMatcher } from './matchers';
-import { silenceState } from './state';
+import { silenceState } from '@alertbus/projection';
 
 describe('matchers', () => {
   it.each([
