@@ -1,0 +1,34 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { PagerPriority, Responder } from '../common';
+import { commandBase } from './shared';
+
+// ---------------------------------------------------------------- pager commands (router → opsgenie-sink)
+
+export const CreatePagerAlert = Type.Object(
+  {
+    ...commandBase,
+    message: Type.String({ minLength: 1, maxLength: 130 }),
+    description: Type.Optional(Type.String({ maxLength: 15000 })),
+    priority: PagerPriority,
+    tags: Type.Array(Type.String({ maxLength: 50 }), { maxItems: 20 }),
+    responders: Type.Array(Responder),
+    details: Type.Record(Type.String(), Type.String()),
+    source: Type.String({ maxLength: 100 }),
+    entity: Type.Optional(Type.String({ maxLength: 512 })),
+  },
+  { additionalProperties: false },
+);
+export const ClosePagerAlert = Type.Object(
+  { ...commandBase, note: Type.Optional(Type.String()), user: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+);
+export const AcknowledgePagerAlert = ClosePagerAlert;
+export const AddPagerNote = Type.Object(
+  { ...commandBase, note: Type.String({ minLength: 1, maxLength: 25000 }), user: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+);
+
+export type CreatePagerAlert = Static<typeof CreatePagerAlert>;
+export type ClosePagerAlert = Static<typeof ClosePagerAlert>;
+export type AcknowledgePagerAlert = Static<typeof AcknowledgePagerAlert>;
+export type AddPagerNote = Static<typeof AddPagerNote>;
