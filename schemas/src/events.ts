@@ -1,10 +1,31 @@
 import { type Static, type TSchema } from '@sinclair/typebox';
 import { AlertReceived } from './events/alerts';
 import { SlackMessageReceived, SlackActionReceived, SlackThreadLinked, SlackTextCommandReceived } from './events/slack-received';
-import { IncidentOpened, IncidentReopened, IncidentRepeated, IncidentUpdated, IncidentAcknowledged, IncidentResolved, EventSuppressed } from './events/incidents';
+import {
+  IncidentOpened,
+  IncidentReopened,
+  IncidentRepeated,
+  IncidentUpdated,
+  IncidentAcknowledged,
+  IncidentResolved,
+  EventSuppressed,
+} from './events/incidents';
 import { PostSlackMessage, UpdateSlackMessage, ReplyWithOnCall, ClearOnCallCache, PostSlackReply } from './events/slack-commands';
 import { CreatePagerAlert, ClosePagerAlert, AcknowledgePagerAlert, AddPagerNote } from './events/pager-commands';
-import { SlackDelivery, PagerDelivery, DeliveryFailed, DeliveryDelayed, SlackReplyDelivery, OnCallReplyDelivery, OnCallCacheDelivery, SlackUserGroupUpdated } from './events/deliveries';
+import {
+  SlackMessagePosted,
+  SlackMessageUpdated,
+  PagerAlertCreated,
+  PagerAlertClosed,
+  PagerAlertAcknowledged,
+  PagerNoteAdded,
+  DeliveryFailed,
+  DeliveryDelayed,
+  SlackReplyDelivery,
+  OnCallReplyDelivery,
+  OnCallCacheDelivery,
+  SlackUserGroupUpdated,
+} from './events/deliveries';
 import { DeadLetter } from './events/dead-letters';
 import { SilenceCreated, SilenceExpired } from './events/silences';
 import { TOPICS } from './topics';
@@ -35,12 +56,12 @@ export const EVENT_TYPES = {
   ClosePagerAlert: { topic: TOPICS.pagerCommands, data: ClosePagerAlert },
   AcknowledgePagerAlert: { topic: TOPICS.pagerCommands, data: AcknowledgePagerAlert },
   AddPagerNote: { topic: TOPICS.pagerCommands, data: AddPagerNote },
-  SlackMessagePosted: { topic: TOPICS.deliveries, data: SlackDelivery },
-  SlackMessageUpdated: { topic: TOPICS.deliveries, data: SlackDelivery },
-  PagerAlertCreated: { topic: TOPICS.deliveries, data: PagerDelivery },
-  PagerAlertClosed: { topic: TOPICS.deliveries, data: PagerDelivery },
-  PagerAlertAcknowledged: { topic: TOPICS.deliveries, data: PagerDelivery },
-  PagerNoteAdded: { topic: TOPICS.deliveries, data: PagerDelivery },
+  SlackMessagePosted: { topic: TOPICS.deliveries, data: SlackMessagePosted },
+  SlackMessageUpdated: { topic: TOPICS.deliveries, data: SlackMessageUpdated },
+  PagerAlertCreated: { topic: TOPICS.deliveries, data: PagerAlertCreated },
+  PagerAlertClosed: { topic: TOPICS.deliveries, data: PagerAlertClosed },
+  PagerAlertAcknowledged: { topic: TOPICS.deliveries, data: PagerAlertAcknowledged },
+  PagerNoteAdded: { topic: TOPICS.deliveries, data: PagerNoteAdded },
   DeliveryFailed: { topic: TOPICS.deliveries, data: DeliveryFailed },
   DeliveryDelayed: { topic: TOPICS.deliveries, data: DeliveryDelayed },
   DeadLettered: { topic: TOPICS.deadLetter, data: DeadLetter },

@@ -17,25 +17,36 @@ const deliveryBase = {
   request: Type.Optional(WouldSend),
 };
 
-export const SlackDelivery = Type.Object(
-  {
-    ...deliveryBase,
-    channel: Type.String(),
-    ts: Type.String(),
-    threadTs: Type.Optional(Type.String()),
-    purpose: Type.Optional(Type.Union([Type.Literal('root'), Type.Literal('reply')])),
-  },
-  { additionalProperties: false },
-);
-export const PagerDelivery = Type.Object(
-  {
-    ...deliveryBase,
-    provider: Type.Union([Type.Literal('opsgenie'), Type.Literal('jsm')]),
-    requestId: Type.Optional(Type.String()),
-    alertId: Type.Optional(Type.String()),
-  },
-  { additionalProperties: false },
-);
+/** The result of a Slack command on an incident's message. */
+const slackDelivery = (description: string) =>
+  Type.Object(
+    {
+      ...deliveryBase,
+      channel: Type.String(),
+      ts: Type.String(),
+      threadTs: Type.Optional(Type.String()),
+      purpose: Type.Optional(Type.Union([Type.Literal('root'), Type.Literal('reply')])),
+    },
+    { additionalProperties: false, description },
+  );
+export const SlackMessagePosted = slackDelivery('PostSlackMessage done: the root or reply is in the channel.');
+export const SlackMessageUpdated = slackDelivery('UpdateSlackMessage done: the root message was replaced.');
+
+/** The result of a pager command. */
+const pagerDelivery = (description: string) =>
+  Type.Object(
+    {
+      ...deliveryBase,
+      provider: Type.Union([Type.Literal('opsgenie'), Type.Literal('jsm')]),
+      requestId: Type.Optional(Type.String()),
+      alertId: Type.Optional(Type.String()),
+    },
+    { additionalProperties: false, description },
+  );
+export const PagerAlertCreated = pagerDelivery('CreatePagerAlert accepted by the pager.');
+export const PagerAlertClosed = pagerDelivery('ClosePagerAlert accepted by the pager.');
+export const PagerAlertAcknowledged = pagerDelivery('AcknowledgePagerAlert accepted by the pager.');
+export const PagerNoteAdded = pagerDelivery('AddPagerNote accepted by the pager.');
 export const DeliveryFailed = Type.Object(
   {
     commandId: Id,
@@ -127,7 +138,15 @@ export type SlackReplyDelivery = Static<typeof SlackReplyDelivery>;
 export type OnCallReplyDelivery = Static<typeof OnCallReplyDelivery>;
 export type OnCallCacheDelivery = Static<typeof OnCallCacheDelivery>;
 export type SlackUserGroupUpdated = Static<typeof SlackUserGroupUpdated>;
-export type SlackDelivery = Static<typeof SlackDelivery>;
-export type PagerDelivery = Static<typeof PagerDelivery>;
+export type SlackMessagePosted = Static<typeof SlackMessagePosted>;
+export type SlackMessageUpdated = Static<typeof SlackMessageUpdated>;
+/** Any Slack message delivery (posted and updated have one shape). */
+export type SlackDelivery = SlackMessagePosted | SlackMessageUpdated;
+export type PagerAlertCreated = Static<typeof PagerAlertCreated>;
+export type PagerAlertClosed = Static<typeof PagerAlertClosed>;
+export type PagerAlertAcknowledged = Static<typeof PagerAlertAcknowledged>;
+export type PagerNoteAdded = Static<typeof PagerNoteAdded>;
+/** Any pager delivery (the four results have one shape). */
+export type PagerDelivery = PagerAlertCreated | PagerAlertClosed | PagerAlertAcknowledged | PagerNoteAdded;
 export type DeliveryFailed = Static<typeof DeliveryFailed>;
 export type DeliveryDelayed = Static<typeof DeliveryDelayed>;

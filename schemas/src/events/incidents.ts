@@ -51,20 +51,26 @@ const PagerTarget = Type.Object(
   { additionalProperties: false },
 );
 
-export const IncidentOpened = Type.Object(
-  {
-    ...incidentBase,
-    description: Type.Optional(Type.String()),
-    links: Type.Array(Link),
-    openedAt: Timestamp,
-    slack: Type.Optional(SlackTarget),
-    pager: Type.Optional(PagerTarget),
-    previousIncidentId: Type.Optional(Id),
-    slackRequest: Type.Optional(SlackRequestRef),
-  },
-  { additionalProperties: false },
+/** An incident that notifies: opened for the first time, or opened again after its alias resolved. */
+const incidentOpening = (description: string) =>
+  Type.Object(
+    {
+      ...incidentBase,
+      description: Type.Optional(Type.String()),
+      links: Type.Array(Link),
+      openedAt: Timestamp,
+      slack: Type.Optional(SlackTarget),
+      pager: Type.Optional(PagerTarget),
+      previousIncidentId: Type.Optional(Id),
+      slackRequest: Type.Optional(SlackRequestRef),
+    },
+    { additionalProperties: false, description },
+  );
+
+export const IncidentOpened = incidentOpening('The first incident of an alias.');
+export const IncidentReopened = incidentOpening(
+  'A new incident for an alias whose previous incident was resolved (previousIncidentId names it).',
 );
-export const IncidentReopened = IncidentOpened;
 export const IncidentRepeated = Type.Object(
   { ...incidentBase, notified: Type.Boolean({ description: 'Whether the repeat was re-notified.' }) },
   { additionalProperties: false },
@@ -133,6 +139,7 @@ export const EventSuppressed = Type.Object(
   { additionalProperties: false },
 );
 export type IncidentOpened = Static<typeof IncidentOpened>;
+export type IncidentReopened = Static<typeof IncidentReopened>;
 export type IncidentRepeated = Static<typeof IncidentRepeated>;
 export type IncidentUpdated = Static<typeof IncidentUpdated>;
 export type IncidentAcknowledged = Static<typeof IncidentAcknowledged>;

@@ -18,11 +18,15 @@ export const CreatePagerAlert = Type.Object(
   },
   { additionalProperties: false },
 );
-export const ClosePagerAlert = Type.Object(
-  { ...commandBase, note: Type.Optional(Type.String()), user: Type.Optional(Type.String()) },
-  { additionalProperties: false },
-);
-export const AcknowledgePagerAlert = ClosePagerAlert;
+/** A change of an existing pager alert's state, with an optional note and who made it. */
+const pagerAlertAction = (description: string) =>
+  Type.Object(
+    { ...commandBase, note: Type.Optional(Type.String()), user: Type.Optional(Type.String()) },
+    { additionalProperties: false, description },
+  );
+
+export const ClosePagerAlert = pagerAlertAction('Close the incident\'s pager alert.');
+export const AcknowledgePagerAlert = pagerAlertAction('Acknowledge the incident\'s pager alert.');
 export const AddPagerNote = Type.Object(
   { ...commandBase, note: Type.String({ minLength: 1, maxLength: 25000 }), user: Type.Optional(Type.String()) },
   { additionalProperties: false },
