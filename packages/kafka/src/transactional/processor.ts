@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { PartitionAssigners, Partitioners, type Admin, type Kafka, type Producer, type TopicMessages, type Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
 import { errorChain, infraBackoffMs, type InfraRetryPolicy } from '@alertbus/common';
-import { CoPartitionedAssigner } from './co-partitioned';
-import { ConsumeLoop, type BatchOutcome, type ConsumeLoopMetrics, type LoopBatch } from './consume-loop';
-import type { ConsumedRecord } from './records';
+import { CoPartitionedAssigner } from '../co-partitioned';
+import { ConsumeLoop, type BatchOutcome, type ConsumeLoopMetrics, type LoopBatch } from '../consume-loop';
+import type { ConsumedRecord } from '../records';
 
 /** One record to write in a transaction (kafkajs's Message), so services need not import kafkajs. */
 export type OutputMessage = TopicMessages['messages'][number];
