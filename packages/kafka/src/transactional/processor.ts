@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { PartitionAssigners, Partitioners, type Admin, type Kafka, type Producer, type TopicMessages, type Transaction } from 'kafkajs';
+import { PartitionAssigners, type Admin, type Kafka, type TopicMessages, type Transaction } from 'kafkajs';
 import type { Logger } from 'pino';
-import { errorChain, infraBackoffMs, type InfraRetryPolicy } from '@alertbus/common';
-import { CoPartitionedAssigner } from './co-partitioned';
-import { ConsumeLoop, type BatchOutcome, type ConsumeLoopMetrics, type LoopBatch } from './consume-loop';
-import type { ConsumedRecord } from './records';
+import { infraBackoffMs, type InfraRetryPolicy } from '@alertbus/common';
+import { CoPartitionedAssigner } from '../co-partitioned';
+import { ConsumeLoop, type BatchOutcome, type ConsumeLoopMetrics, type LoopBatch } from '../consume-loop';
+import type { ConsumedRecord } from '../records';
+import { FencingProducer, isFencedError, Lock, retryConcurrentTransactions } from './policy';
+import { readToEnd } from './read-to-end';
 
 /** One record to write in a transaction (kafkajs's Message), so services need not import kafkajs. */
 export type OutputMessage = TopicMessages['messages'][number];
@@ -69,51 +70,7 @@ export interface TransactionalProcessorOptions {
   onAssignedDone?: (partitions: number[], durationMs: number) => void;
 }
 
-export const DEFAULT_MARKER_KEY = '__restore_marker__';
-
-/**
- * CONCURRENT_TRANSACTIONS: the coordinator is still finishing this producer's previous transaction.
- * KafkaJS does not retry it in sendOffsets (tulios/kafkajs#430); trying the same call again shortly works.
- */
-export function isConcurrentTransactionsError(err: unknown): boolean {
-  return errorChain(err).some((e) => e.type === 'CONCURRENT_TRANSACTIONS');
-}
-
-/** The producer was fenced: another producer with the same transactionalId started after it. */
-export function isFencedError(err: unknown): boolean {
-  return errorChain(err).some((e) => e.type === 'INVALID_PRODUCER_EPOCH' || e.type === 'PRODUCER_FENCED');
-}
-
-/** Retries `fn` while it fails with CONCURRENT_TRANSACTIONS, up to `attempts` tries in all. */
-export async function retryConcurrentTransactions<T>(
-  fn: () => Promise<T>,
-  opts: { attempts?: number; backoffMs?: number; onRetry?: (err: Error, attempt: number) => void } = {},
-): Promise<T> {
-  const attempts = opts.attempts ?? 10;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!isConcurrentTransactionsError(err) || attempt >= attempts) throw err;
-      opts.onRetry?.(err as Error, attempt);
-      await sleep((opts.backoffMs ?? 20) * attempt);
-    }
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 const floorKey = (topic: string, partition: number) => `${topic}|${partition}`;
-
-/** A promise-chain mutex: transactions and state loads never overlap. */
-class Lock {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn, fn);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-}
 
 type Outcome = { committed: true } | { committed: false; error: Error };
 
@@ -138,8 +95,7 @@ interface Assignment {
 export class TransactionalProcessor {
   /** The input topics; several are assigned co-partitioned, so partition p of each goes to one instance. */
   private readonly topics: readonly string[];
-  private producer: Producer | null = null;
-  private producerBroken = false;
+  private readonly producer: FencingProducer;
   private readonly loop: ConsumeLoop;
   private readonly admin: Admin;
   private readonly lock = new Lock();
@@ -159,6 +115,7 @@ export class TransactionalProcessor {
     this.topics = typeof opts.topic === 'string' ? [opts.topic] : [...opts.topic];
     if (this.topics.length === 0) throw new Error('TransactionalProcessor needs at least one topic');
     this.admin = opts.kafka.admin();
+    this.producer = new FencingProducer(opts.kafka, opts.transactionalId, opts.transactionTimeout);
     this.loop = new ConsumeLoop({
       kafka: opts.kafka,
       groupId: opts.groupId,
@@ -192,7 +149,7 @@ export class TransactionalProcessor {
 
   async start(): Promise<void> {
     await this.admin.connect();
-    await this.newProducer();
+    await this.producer.renew();
     await this.loop.start();
   }
 
@@ -200,39 +157,8 @@ export class TransactionalProcessor {
     this.stopping = true;
     this.cancelRead?.(new Error('processor stopping'));
     await this.loop.stop();
-    await this.lock.run(async () => {
-      await this.producer?.disconnect().catch(() => undefined);
-      this.producer = null;
-    });
+    await this.lock.run(() => this.producer.disconnect());
     await this.admin.disconnect().catch(() => undefined);
-  }
-
-  /**
-   * A transactional producer that has fenced every earlier one with the same transactionalId: KafkaJS
-   * only sends the transactional InitProducerId on the first transaction(), not on connect().
-   */
-  private async newProducer(): Promise<Producer> {
-    const old = this.producer;
-    this.producer = null;
-    if (old) await old.disconnect().catch(() => undefined);
-    const p = this.opts.kafka.producer({
-      transactionalId: this.opts.transactionalId,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: this.opts.transactionTimeout ?? 30_000,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // Right after a commit the coordinator answers the next AddPartitionsToTxn with CONCURRENT_TRANSACTIONS
-      // until its markers are written (milliseconds). KafkaJS retries that with the client's backoff (200 ms
-      // here), which would cap us at a few transactions a second; the Java client waits ~20 ms.
-      retry: { initialRetryTime: 25, retries: 10, maxRetryTime: 2_000 },
-    });
-    await p.connect();
-    const fence = await p.transaction();
-    await fence.abort();
-    this.producer = p;
-    this.producerBroken = false;
-    return p;
   }
 
   private onGroupJoin(partitions: number[]): void {
@@ -247,7 +173,27 @@ export class TransactionalProcessor {
     const started = Date.now();
     a.loaded = this.lock.run(async () => {
       if (a.generation !== this.generation) return;
-      await this.opts.onAssigned?.(a.partitions, { readToEnd: (t, p, f) => this.readToEnd(t, p, f) });
+      await this.opts.onAssigned?.(a.partitions, {
+        readToEnd: (topic, partitions, onRecord) =>
+          readToEnd(
+            {
+              kafka: this.opts.kafka,
+              admin: this.admin,
+              groupId: this.opts.groupId,
+              log: this.opts.log,
+              producer: this.producer,
+              markerKey: this.opts.markerKey,
+              retry: this.opts.retry,
+              sessionTimeout: this.opts.sessionTimeout,
+              heartbeatInterval: this.opts.heartbeatInterval,
+              timeoutMs: this.opts.readToEndTimeoutMs,
+              setCancel: (cancel) => (this.cancelRead = cancel),
+            },
+            topic,
+            partitions,
+            onRecord,
+          ),
+      });
       // Our own earlier transactions are all complete now (the load's marker transaction came after them),
       // so the committed offsets are exact: records below them were already processed.
       if (a.partitions.length > 0) {
@@ -319,7 +265,7 @@ export class TransactionalProcessor {
   private async transact(outputs: TopicMessages[], topic: string, partition: number, next: string): Promise<Outcome> {
     let tx: Transaction | undefined;
     try {
-      const producer = this.producerBroken || !this.producer ? await this.newProducer() : this.producer;
+      const producer = await this.producer.get();
       tx = await producer.transaction();
       const topicMessages = outputs.filter((t) => t.messages.length > 0);
       if (topicMessages.length > 0) await tx.sendBatch({ topicMessages, acks: -1 });
@@ -339,9 +285,9 @@ export class TransactionalProcessor {
       }
       // The transaction's fate is unknown here (commit or abort failed midway, or the producer is stuck in
       // COMMITTING/ABORTING, which KafkaJS never leaves). A fresh producer settles it; the offset tells.
-      this.producerBroken = true;
+      this.producer.markBroken();
       try {
-        await this.newProducer();
+        await this.producer.renew();
         const [offsets] = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [topic] });
         const committed = offsets?.partitions.find((p) => p.partition === partition)?.offset;
         if (committed !== undefined && BigInt(committed) >= BigInt(next)) return { committed: true };
@@ -349,87 +295,6 @@ export class TransactionalProcessor {
         this.opts.log.warn({ err: settleErr }, 'could not settle the failed transaction yet');
       }
       return { committed: false, error };
-    }
-  }
-
-  /**
-   * Reads committed records up to the partitions' current end. The end of a transactional topic is hard
-   * to see from a consumer (commit markers take offsets, open transactions hold the stable offset back),
-   * so a marker with a fresh nonce is written to each partition in its own transaction, and reading stops
-   * at that marker. Runs under the lock, so no transaction of ours is open meanwhile.
-   */
-  private async readToEnd(topic: string, partitions: number[], onRecord: (r: ConsumedRecord) => void): Promise<void> {
-    if (partitions.length === 0) return;
-    const markerKey = this.opts.markerKey ?? DEFAULT_MARKER_KEY;
-    const nonce = randomUUID();
-    await this.writeMarkers(topic, partitions, markerKey, nonce);
-    const groupId = `${this.opts.groupId}.restore.${nonce}`;
-    const want = new Set(partitions);
-    const done = new Set<number>();
-    let finish: { resolve: () => void; reject: (err: Error) => void } | undefined;
-    const finished = new Promise<void>((resolve, reject) => (finish = { resolve, reject }));
-    finished.catch(() => undefined);
-    const reader: ConsumeLoop = new ConsumeLoop({
-      kafka: this.opts.kafka,
-      groupId,
-      topics: [topic],
-      log: this.opts.log,
-      commit: 'none',
-      retry: this.opts.retry,
-      consumer: { sessionTimeout: this.opts.sessionTimeout ?? 30_000, heartbeatInterval: this.opts.heartbeatInterval ?? 1_000, readUncommitted: false },
-      positionOf: async (_t, partition) => (want.has(partition) && !done.has(partition) ? 'earliest' : 'park'),
-      onHalt: (reason) => finish!.reject(new Error(reason)),
-      handleBatch: async (batch) => {
-        if (!want.has(batch.partition) || done.has(batch.partition)) return;
-        for (const r of batch.records) {
-          if (r.key === markerKey) {
-            if (r.value?.toString('utf8').includes(nonce)) {
-              done.add(batch.partition);
-              reader.park(topic, batch.partition);
-              break;
-            }
-            continue;
-          }
-          onRecord(r);
-        }
-        if (done.size === want.size) finish!.resolve();
-      },
-    });
-    const timer = setTimeout(
-      () => finish!.reject(new Error(`reading ${topic} to its end timed out (partitions ${[...want].filter((p) => !done.has(p)).join(',')})`)),
-      this.opts.readToEndTimeoutMs ?? 120_000,
-    );
-    try {
-      this.cancelRead = (err) => finish!.reject(err);
-      await reader.start();
-      await finished;
-    } finally {
-      clearTimeout(timer);
-      this.cancelRead = null;
-      await reader.stop();
-      await this.admin.deleteGroups([groupId]).catch(() => undefined);
-    }
-  }
-
-  private async writeMarkers(topic: string, partitions: number[], markerKey: string, nonce: string): Promise<void> {
-    const messages = partitions.map((partition) => ({ partition, key: markerKey, value: JSON.stringify({ marker: nonce }) }));
-    for (let attempt = 1; ; attempt++) {
-      let tx: Transaction | undefined;
-      try {
-        const producer = this.producerBroken || !this.producer ? await this.newProducer() : this.producer;
-        tx = await producer.transaction();
-        await tx.send({ topic, messages, acks: -1 });
-        await tx.commit();
-        return;
-      } catch (err) {
-        // Writing the marker twice is harmless; only finding it matters. A failed commit may still land.
-        if (tx?.isActive()) await tx.abort().catch(() => (this.producerBroken = true));
-        else this.producerBroken = true;
-        // The load that asked for the markers is retried as a whole after this.
-        if (attempt >= 8) throw err;
-        this.opts.log.warn({ err, attempt }, 'writing restore markers failed; retrying');
-        await sleep(infraBackoffMs(attempt, this.opts.retry));
-      }
     }
   }
 }
