@@ -20,7 +20,7 @@ import {
   slackPosted,
   suppressed,
 } from '@alertbus/projection/src/testdata/events';
-import { given } from '@alertbus/projection/src/testdata/given';
+import { replay } from '@alertbus/projection/src/testdata/projection-spec';
 import { interleavings } from '@alertbus/projection/src/testdata/interleavings';
 import type { ApplyOutcome } from '@alertbus/projection';
 
@@ -37,7 +37,7 @@ afterAll(async () => {
   await dropTestDatabase();
 });
 
-/** Applies events with the positions given() assigns (partition 0, offsets counting per topic), in one transaction. */
+/** Applies events with the positions replay() assigns (partition 0, offsets counting per topic), in one transaction. */
 async function applyAll(events: AnyEnvelope[]): Promise<ApplyOutcome[]> {
   const offsets = new Map<string, number>();
   return inTransaction(pool, async (client) => {
@@ -59,7 +59,7 @@ describe('apply (Postgres)', () => {
     const deliveries: AnyEnvelope[] = [slackPosted('root', 0), pagerCreated(0), slackPosted('root', 6, { ts: '1740823999.1', channel: 'C9' })];
     for (const order of interleavings(incidents, deliveries)) {
       await applyAll(order);
-      const expected = given(...order).store;
+      const expected = replay(...order).store;
 
       expect(await getIncident(pool, INCIDENT_ID)).toEqual(expected.incident(INCIDENT_ID));
       expect(await getTimeline(pool, INCIDENT_ID)).toEqual(expected.timelineOf(INCIDENT_ID));
@@ -81,7 +81,7 @@ describe('apply (Postgres)', () => {
     for (const order of interleavings(inputs, decisions)) {
       await applyAll(order);
 
-      expect(await getTimeline(pool, INCIDENT_ID)).toEqual(given(...order).store.timelineOf(INCIDENT_ID));
+      expect(await getTimeline(pool, INCIDENT_ID)).toEqual(replay(...order).store.timelineOf(INCIDENT_ID));
     }
     expect((await getTimeline(pool, INCIDENT_ID)).map((r) => r.type)).toEqual([
       'AlertReceived',
@@ -97,7 +97,7 @@ describe('apply (Postgres)', () => {
     const events = [silenceCreated(0), silenceExpired(10, SILENCE_ID, 'bob'), silenceExpired(12, SILENCE_ID, 'carol')];
     await applyAll(events);
 
-    expect(await getSilence(pool, SILENCE_ID)).toEqual(given(...events).store.silence(SILENCE_ID));
+    expect(await getSilence(pool, SILENCE_ID)).toEqual(replay(...events).store.silence(SILENCE_ID));
   });
 
   it('ended silences are pruned as specified, by the time of the silence event that comes later', async () => {
@@ -109,7 +109,7 @@ describe('apply (Postgres)', () => {
     ];
     await applyAll(events);
 
-    const spec = given(...events).store;
+    const spec = replay(...events).store;
     expect(spec.silence('prune-me')).toBeUndefined();
     for (const id of ['prune-me', 'prune-keep', 'prune-later']) expect(await getSilence(pool, id)).toEqual(spec.silence(id) ?? null);
   });
