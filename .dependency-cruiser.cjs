@@ -4,29 +4,29 @@
  * Services are reached from outside as processes (test/support/stack.ts, test/support/cli.ts), not imported;
  * there are no exemptions: a test that needs two services runs the other one as a process.
  */
+/** A layer boundary: no module matching `from` may import one matching `to`. */
+const layer = (name, comment, from, to) => ({ name, comment, severity: 'error', from, to });
+
 module.exports = {
   forbidden: [
-    {
-      name: 'no-package-imports-a-service',
-      comment: 'schemas, packages/* and the CLI are what services are made of; they import no service (the CLI talks to history over its API).',
-      severity: 'error',
-      from: { path: '^(schemas|packages|cli)/' },
-      to: { path: '^services/' },
-    },
-    {
-      name: 'no-service-imports-another-service',
-      comment: 'A service uses another only through Kafka or HTTP; what two services share belongs in packages/.',
-      severity: 'error',
-      from: { path: '^services/([^/]+)/' },
-      to: { path: '^services/', pathNot: '^services/$1/' },
-    },
-    {
-      name: 'no-test-imports-service-internals',
-      comment: 'The top-level tests start services as processes (test/support/stack.ts) and run the CLI as one (test/support/cli.ts).',
-      severity: 'error',
-      from: { path: '^test/' },
-      to: { path: '^services/' },
-    },
+    layer(
+      'no-package-imports-a-service',
+      'schemas, packages/* and the CLI are what services are made of; they import no service (the CLI talks to history over its API).',
+      { path: '^(schemas|packages|cli)/' },
+      { path: '^services/' },
+    ),
+    layer(
+      'no-service-imports-another-service',
+      'A service uses another only through Kafka or HTTP; what two services share belongs in packages/.',
+      { path: '^services/([^/]+)/' },
+      { path: '^services/', pathNot: '^services/$1/' },
+    ),
+    layer(
+      'no-test-imports-service-internals',
+      'The top-level tests start services as processes (test/support/stack.ts) and run the CLI as one (test/support/cli.ts).',
+      { path: '^test/' },
+      { path: '^services/' },
+    ),
     {
       name: 'no-circular-between-workspaces',
       comment: 'A cycle that leaves a workspace and comes back: the two workspaces can no longer be layered.',
