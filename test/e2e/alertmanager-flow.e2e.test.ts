@@ -103,13 +103,20 @@ test('two firing alerts → two threads and two pager alerts; repeat counted; re
     { what: 'both incidents resolved in the history API' },
   );
   expect(incidents.map((i) => i.alias).sort()).toEqual(aliases);
+  // The incident row turns resolved from incidents.v1; PagerAlertClosed comes on deliveries.v1 and may be
+  // projected a moment later, so the timeline is awaited until it holds every fact, not read once.
+  const expectedTypes = ['IncidentOpened', 'IncidentRepeated', 'IncidentResolved', 'SlackMessagePosted', 'PagerAlertCreated', 'PagerAlertClosed'];
   for (const inc of incidents) {
     const id = inc.incident_id;
-    const detail = await json<{ timeline: Array<{ type: string; topic: string; offset: string | number }> }>(
-      `/api/incidents/${id}`,
+    const detail = await waitFor(
+      async () => {
+        const d = await json<{ timeline: Array<{ type: string; topic: string; offset: string | number }> }>(`/api/incidents/${id}`);
+        const types = new Set(d.timeline.map((t) => t.type));
+        return expectedTypes.every((t) => types.has(t)) ? d : undefined;
+      },
+      { what: `the timeline of ${id} to hold ${expectedTypes.join(', ')}` },
     );
-    const types = detail.timeline.map((t) => t.type);
-    expect(types).toEqual(expect.arrayContaining(['IncidentOpened', 'IncidentRepeated', 'IncidentResolved', 'SlackMessagePosted', 'PagerAlertCreated', 'PagerAlertClosed']));
+    expect(detail.timeline.map((t) => t.type)).toEqual(expect.arrayContaining(expectedTypes));
     expect(detail.timeline.every((t) => t.topic && t.offset !== undefined)).toBe(true);
   }
 });

@@ -76,6 +76,14 @@ async function incidentsOf(alias: string): Promise<Incident[]> {
   const r = await full.json<{ incidents: Incident[] }>('history', `/api/incidents?alias=${encodeURIComponent(alias)}`);
   return r.incidents;
 }
+
+/** The sinks act on commands; the history row follows from incidents.v1 and may lag them, so it is awaited. */
+async function resolvedIn(alias: string): Promise<Incident[]> {
+  return waitFor(async () => {
+    const list = await incidentsOf(alias);
+    return list[0]?.status === 'resolved' ? list : undefined;
+  }, { what: `${alias} resolved in the history API` });
+}
 async function timelineOf(incidentId: string): Promise<TimelineEntry[]> {
   return (await full.json<{ timeline: TimelineEntry[] }>('history', `/api/incidents/${incidentId}`)).timeline;
 }
@@ -350,7 +358,8 @@ test('ack and resolve typed in an incident\'s thread acknowledge and resolve it,
   await waitFor(() => full.opsgenie.state.alerts.find((a) => a.alias === alias)?.status === 'closed', { what: 'the pager alert closed' });
   await waitFor(() => /RESOLVED/.test(root.text) && !(root.blocks ?? []).some((b) => b.type === 'actions'), { what: 'the root resolved, without buttons' });
   await waitFor(() => replies('C0ALERTS', root.ts).some((r) => r.text.startsWith('Resolved by <@U0CAROL>')), { what: 'the resolved reply' });
-  expect((await incidentsOf(alias))[0]).toMatchObject({ status: 'resolved', resolved_by: 'U0CAROL' });
+  const [resolved] = await resolvedIn(alias);
+  expect(resolved).toMatchObject({ status: 'resolved', resolved_by: 'U0CAROL' });
 });
 
 test('the Acknowledge and Resolve buttons acknowledge and resolve the incident and update the root message', async () => {
@@ -369,7 +378,7 @@ test('the Acknowledge and Resolve buttons acknowledge and resolve the incident a
   await waitFor(() => full.opsgenie.state.alerts.find((a) => a.alias === alias)?.status === 'closed', { what: 'the pager alert closed' });
   await waitFor(() => /RESOLVED/.test(root.text) && !(root.blocks ?? []).some((b) => b.type === 'actions'), { what: 'the root resolved, without buttons' });
   await waitFor(() => replies('C0ALERTS', root.ts).some((r) => r.text.startsWith('Resolved by <@U0BOB>')), { what: 'the resolved reply in the thread' });
-  const [incident] = await incidentsOf(alias);
+  const [incident] = await resolvedIn(alias);
   expect(incident).toMatchObject({ status: 'resolved', acknowledged_by: 'U0BOB', resolved_by: 'U0BOB' });
 });
 

@@ -2,42 +2,42 @@
 import { TOPICS, makeEnvelope, type AnyEnvelope } from '@alertbus/schemas';
 import { project } from './project';
 import { ALIAS, INCIDENT_ID, INPUT_ID, RULE, createPage, opened, postRoot, received, resolved, suppressed } from './testdata/events';
-import { given } from './testdata/given';
+import { history, redeliver, replay } from './testdata/projection-spec';
 import { interleavings } from './testdata/interleavings';
 
 describe('received events', () => {
   it('an input is a timeline row of no incident until a decision names it', () => {
-    const { store } = given(received());
-
-    expect(store.incidents.size).toBe(0);
-    expect([...store.timeline.values()]).toEqual([
-      expect.objectContaining({
-        eventId: INPUT_ID,
-        type: 'AlertReceived',
-        topic: TOPICS.alertsReceived,
-        incidentId: null,
-        inputId: null,
-        reason: null,
-        source: 'ingest/alertmanager',
-      }),
-    ]);
-    expect(store.timelineOf(INCIDENT_ID)).toEqual([]);
+    history.given().when(received()).then(({ store }) => {
+      expect(store.incidents.size).toBe(0);
+      expect([...store.timeline.values()]).toEqual([
+        expect.objectContaining({
+          eventId: INPUT_ID,
+          type: 'AlertReceived',
+          topic: TOPICS.alertsReceived,
+          incidentId: null,
+          inputId: null,
+          reason: null,
+          source: 'ingest/alertmanager',
+        }),
+      ]);
+      expect(store.timelineOf(INCIDENT_ID)).toEqual([]);
+    });
   });
 
   it('the decision that names the input by inputId puts the input on the incident timeline, first', () => {
-    const { store } = given(received(), opened());
-
-    expect(store.timelineOf(INCIDENT_ID).map((r) => [r.type, r.incidentId])).toEqual([
-      ['AlertReceived', INCIDENT_ID],
-      ['IncidentOpened', INCIDENT_ID],
-    ]);
-    expect(store.timelineOf(INCIDENT_ID)[1]).toMatchObject({ inputId: INPUT_ID, reason: 'first-notification', rule: RULE });
+    history.given(received()).when(opened()).then(({ store }) => {
+      expect(store.timelineOf(INCIDENT_ID).map((r) => [r.type, r.incidentId])).toEqual([
+        ['AlertReceived', INCIDENT_ID],
+        ['IncidentOpened', INCIDENT_ID],
+      ]);
+      expect(store.timelineOf(INCIDENT_ID)[1]).toMatchObject({ inputId: INPUT_ID, reason: 'first-notification', rule: RULE });
+    });
   });
 
   it('the link holds in either arrival order (the topics are read independently)', () => {
     const inputs: AnyEnvelope[] = [received(), received('input-20', 20, 'resolved')];
     const decisions: AnyEnvelope[] = [opened(), { ...resolved(20), data: { ...resolved(20).data, inputId: 'input-20' } }];
-    const timelines = interleavings(inputs, decisions).map((order) => given(...order).store.timelineOf(INCIDENT_ID));
+    const timelines = interleavings(inputs, decisions).map((order) => replay(...order).store.timelineOf(INCIDENT_ID));
 
     expect(timelines).toHaveLength(6);
     for (const t of timelines) expect(t).toEqual(timelines[0]);
@@ -45,46 +45,46 @@ describe('received events', () => {
   });
 
   it('an input suppressed before any incident existed stays on no incident timeline', () => {
-    const { store } = given(received('input-6', 6), suppressed(6));
-
-    expect(store.timelineOf(INCIDENT_ID)).toEqual([]);
-    expect(store.timelineOfAlias(ALIAS).map((r) => [r.type, r.incidentId])).toEqual([
-      ['AlertReceived', null],
-      ['EventSuppressed', null],
-    ]);
+    history.given(received('input-6', 6)).when(suppressed(6)).then(({ store }) => {
+      expect(store.timelineOf(INCIDENT_ID)).toEqual([]);
+      expect(store.timelineOfAlias(ALIAS).map((r) => [r.type, r.incidentId])).toEqual([
+        ['AlertReceived', null],
+        ['EventSuppressed', null],
+      ]);
+    });
   });
 });
 
 describe('commands', () => {
   it('each command is a timeline row of its incident with the rule that ordered it', () => {
-    const { store } = given(received(), opened(), postRoot(), createPage());
-
-    // All four share the input's recordedAt: the stage orders them, then the topic (commands.pager < commands.slack).
-    expect(store.timelineOf(INCIDENT_ID).map((r) => [r.type, r.stage, r.topic])).toEqual([
-      ['AlertReceived', 'received', TOPICS.alertsReceived],
-      ['IncidentOpened', 'decided', TOPICS.incidents],
-      ['CreatePagerAlert', 'command', TOPICS.pagerCommands],
-      ['PostSlackMessage', 'command', TOPICS.slackCommands],
-    ]);
-    expect(store.timelineOf(INCIDENT_ID)[3]).toMatchObject({ rule: RULE, reason: null, causationId: INPUT_ID });
+    history.given(received(), opened(), postRoot()).when(createPage()).then(({ store }) => {
+      // All four share the input's recordedAt: the stage orders them, then the topic (commands.pager < commands.slack).
+      expect(store.timelineOf(INCIDENT_ID).map((r) => [r.type, r.stage, r.topic])).toEqual([
+        ['AlertReceived', 'received', TOPICS.alertsReceived],
+        ['IncidentOpened', 'decided', TOPICS.incidents],
+        ['CreatePagerAlert', 'command', TOPICS.pagerCommands],
+        ['PostSlackMessage', 'command', TOPICS.slackCommands],
+      ]);
+      expect(store.timelineOf(INCIDENT_ID)[3]).toMatchObject({ rule: RULE, reason: null, causationId: INPUT_ID });
+    });
   });
 
   it('commands change no incident row and make no delivery row', () => {
-    const before = given(opened()).store;
-    const after = given(opened(), postRoot(), createPage()).store;
-
-    expect(after.incident(INCIDENT_ID)).toEqual(before.incident(INCIDENT_ID));
-    expect(after.deliveries.size).toBe(0);
+    const before = replay(opened()).store;
+    history.given(opened(), postRoot()).when(createPage()).then(({ store: after }) => {
+      expect(after.incident(INCIDENT_ID)).toEqual(before.incident(INCIDENT_ID));
+      expect(after.deliveries.size).toBe(0);
+    });
   });
 
   it('a redelivered command is applied once', () => {
-    const world = given(opened(), postRoot(), createPage());
-
-    const again = world.redeliverFrom(TOPICS.slackCommands, 0);
-    world.when(postRoot()); // the same event written a second time (new offset)
-
-    expect(again).toMatchObject({ alreadyApplied: 1, apply: [] });
-    expect(world.store.timelineOf(INCIDENT_ID).filter((r) => r.type === 'PostSlackMessage')).toHaveLength(1);
+    history.given(opened(), postRoot(), createPage()).when(redeliver(TOPICS.slackCommands, 0)).then(({ last }) => {
+      expect(last).toMatchObject({ alreadyApplied: 1, apply: [] });
+    });
+    // …and the same event written a second time (new offset) is not applied again.
+    history.given(opened(), postRoot(), createPage(), redeliver(TOPICS.slackCommands, 0)).when(postRoot()).then(({ store }) => {
+      expect(store.timelineOf(INCIDENT_ID).filter((r) => r.type === 'PostSlackMessage')).toHaveLength(1);
+    });
   });
 });
 

@@ -3,29 +3,16 @@
  * which Postgres refuses in jsonb ("unsupported Unicode escape sequence", "invalid input syntax for type json")
  * and in text. The projection stores them cleaned instead of setting them aside for their text.
  */
-import { createPool, ensureDatabase, loadMigrations, migrate, type Pool } from '@alertbus/common';
 import { topicOf, type AnyEnvelope } from '@alertbus/schemas';
-import { dropTestDatabase } from '../../../test/support/db';
-import { MIGRATIONS_DIR } from './migrations';
 import { applyProjection } from './apply';
 import { project } from './project';
+import { historyDatabase } from './testdata/database';
 import { INCIDENT_ID, opened, received } from './testdata/events';
 
-let pool: Pool;
-
-beforeAll(async () => {
-  await ensureDatabase(process.env.DATABASE_URL!);
-  pool = createPool(process.env.DATABASE_URL!);
-  await migrate(pool, 'history', loadMigrations(MIGRATIONS_DIR));
-});
-
-afterAll(async () => {
-  await pool.end();
-  await dropTestDatabase();
-});
+const db = historyDatabase();
 
 async function apply(events: AnyEnvelope[]): Promise<string[]> {
-  const client = await pool.connect();
+  const client = await db.pool.connect();
   try {
     const out: string[] = [];
     for (const [i, event] of events.entries()) {
@@ -59,14 +46,14 @@ const dirtyDecision = {
 test('as written before ingest cleaned, Postgres refuses these values: both errors the projection used to dead-letter', async () => {
   const nul = JSON.stringify(dirtyInput.data);
   const surrogate = JSON.stringify({ text: 'x\uD800' });
-  await expect(pool.query('SELECT $1::jsonb', [nul])).rejects.toThrow('unsupported Unicode escape sequence');
-  await expect(pool.query('SELECT $1::jsonb', [surrogate])).rejects.toThrow('invalid input syntax for type json');
+  await expect(db.pool.query('SELECT $1::jsonb', [nul])).rejects.toThrow('unsupported Unicode escape sequence');
+  await expect(db.pool.query('SELECT $1::jsonb', [surrogate])).rejects.toThrow('invalid input syntax for type json');
 });
 
 test('an input and a decision holding NUL and lone surrogates are stored, cleaned, in the timeline and the incident', async () => {
   expect(await apply([dirtyInput, dirtyDecision])).toEqual(['applied', 'applied']);
 
-  const { rows: timeline } = await pool.query(
+  const { rows: timeline } = await db.pool.query(
     `SELECT event_id, data FROM incident_timeline WHERE event_id = ANY($1) ORDER BY event_id`,
     [[dirtyInput.id, dirtyDecision.id]],
   );
@@ -78,7 +65,7 @@ test('an input and a decision holding NUL and lone surrogates are stored, cleane
   });
   expect(byId.get(dirtyDecision.id)).toMatchObject({ title: 'disk full \uFFFD', description: 'nul' });
 
-  const { rows } = await pool.query('SELECT title, description, labels FROM incidents WHERE incident_id = $1', [INCIDENT_ID]);
+  const { rows } = await db.pool.query('SELECT title, description, labels FROM incidents WHERE incident_id = $1', [INCIDENT_ID]);
   expect(rows).toEqual([{ title: 'disk full \uFFFD', description: 'nul', labels: { team: 'db\uFFFD' } }]);
 });
 

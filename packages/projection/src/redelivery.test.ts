@@ -2,7 +2,7 @@
 import { TOPICS, makeEnvelope } from '@alertbus/schemas';
 import { planBatch } from './batch-plan';
 import { INCIDENT_ID, opened, repeated, slackPosted } from './testdata/events';
-import { CONSUMER, given } from './testdata/given';
+import { CONSUMER, history, redeliver, unread } from './testdata/projection-spec';
 
 const rec = (offset: number, ok = true) => ({
   offset: String(offset),
@@ -11,59 +11,48 @@ const rec = (offset: number, ok = true) => ({
 
 describe('redelivery', () => {
   it('a redelivered record (offset below the stored next offset) is skipped', () => {
-    const world = given(opened(), repeated(2, 5), repeated(3, 9));
-
-    const again = world.redeliverFrom(TOPICS.incidents, 1);
-
-    expect(again).toMatchObject({ alreadyApplied: 2, apply: [], nextOffset: null });
-    expect(world.store.incident(INCIDENT_ID)).toMatchObject({ count: 3, lastEventAt: '2025-03-01T10:09:00.000Z' });
-    expect(world.store.timelineOf(INCIDENT_ID)).toHaveLength(3);
-    expect(world.store.offsets.get(`${CONSUMER}|${TOPICS.incidents}|0`)).toBe('3');
+    history.given(opened(), repeated(2, 5), repeated(3, 9)).when(redeliver(TOPICS.incidents, 1)).then(({ store, last }) => {
+      expect(last).toMatchObject({ alreadyApplied: 2, apply: [], nextOffset: null });
+      expect(store.incident(INCIDENT_ID)).toMatchObject({ count: 3, lastEventAt: '2025-03-01T10:09:00.000Z' });
+      expect(store.timelineOf(INCIDENT_ID)).toHaveLength(3);
+      expect(store.offsets.get(`${CONSUMER}|${TOPICS.incidents}|0`)).toBe('3');
+    });
   });
 
   it('a batch that overlaps what was applied applies only the new records', () => {
-    const world = given(opened());
-    world.write(repeated(2, 5));
-
-    const result = world.redeliverFrom(TOPICS.incidents, 0);
-
-    expect(result.alreadyApplied).toBe(1);
-    expect(result.outcomes).toEqual(['applied']);
-    expect(world.store.incident(INCIDENT_ID)).toMatchObject({ count: 2 });
+    history.given(opened(), unread(repeated(2, 5))).when(redeliver(TOPICS.incidents, 0)).then(({ store, last }) => {
+      expect(last!.alreadyApplied).toBe(1);
+      expect(last!.outcomes).toEqual(['applied']);
+      expect(store.incident(INCIDENT_ID)).toMatchObject({ count: 2 });
+    });
   });
 
   it('the same event written twice (a producer retry: new offset, same id) is applied once', () => {
-    const world = given(opened(), slackPosted('root', 0), repeated(2, 5));
-
-    const result = world.when(repeated(2, 5)).when(slackPosted('root', 0));
-
-    expect(world.store.timelineOf(INCIDENT_ID).map((r) => r.type)).toEqual([
-      'IncidentOpened',
-      'SlackMessagePosted',
-      'IncidentRepeated',
-    ]);
-    expect(world.store.deliveriesOf(INCIDENT_ID)).toHaveLength(1);
-    expect(result.store.offsets.get(`${CONSUMER}|${TOPICS.incidents}|0`)).toBe('3');
+    history.given(opened(), slackPosted('root', 0), repeated(2, 5), repeated(2, 5)).when(slackPosted('root', 0)).then(({ store }) => {
+      expect(store.timelineOf(INCIDENT_ID).map((r) => r.type)).toEqual([
+        'IncidentOpened',
+        'SlackMessagePosted',
+        'IncidentRepeated',
+      ]);
+      expect(store.deliveriesOf(INCIDENT_ID)).toHaveLength(1);
+      expect(store.offsets.get(`${CONSUMER}|${TOPICS.incidents}|0`)).toBe('3');
+    });
   });
 
   it('a duplicate id is reported as such, so it can be counted', () => {
-    const world = given(opened());
-    world.write(opened());
-
-    expect(world.redeliverFrom(TOPICS.incidents, 1).outcomes).toEqual(['duplicate']);
+    history.given(opened(), unread(opened())).when(redeliver(TOPICS.incidents, 1)).then(({ last }) => {
+      expect(last!.outcomes).toEqual(['duplicate']);
+    });
   });
 
   it('a record that fails its schema is set aside and its offset still covered', () => {
-    const world = given(opened());
-    world.write(makeEnvelope({ ...opened(), id: 'broken', data: { title: 'no incident id' } } as never), TOPICS.incidents);
-    world.write(repeated(2, 5));
-
-    const result = world.redeliverFrom(TOPICS.incidents, 1);
-
-    expect(result.invalid).toEqual([expect.objectContaining({ error: expect.stringContaining('IncidentOpened data invalid') })]);
-    expect(result.outcomes).toEqual(['applied']);
-    expect(result.nextOffset).toBe('3');
-    expect(world.store.incident(INCIDENT_ID)).toMatchObject({ count: 2 });
+    const broken = makeEnvelope({ ...opened(), id: 'broken', data: { title: 'no incident id' } } as never);
+    history.given(opened(), unread(broken, TOPICS.incidents), unread(repeated(2, 5))).when(redeliver(TOPICS.incidents, 1)).then(({ store, last }) => {
+      expect(last!.invalid).toEqual([expect.objectContaining({ error: expect.stringContaining('IncidentOpened data invalid') })]);
+      expect(last!.outcomes).toEqual(['applied']);
+      expect(last!.nextOffset).toBe('3');
+      expect(store.incident(INCIDENT_ID)).toMatchObject({ count: 2 });
+    });
   });
 });
 

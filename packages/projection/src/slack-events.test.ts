@@ -4,7 +4,7 @@
  */
 import { TOPICS, deriveId, makeEnvelope, type AnyEnvelope } from '@alertbus/schemas';
 import { ALIAS, INCIDENT_ID, RULE, acknowledged, opened } from './testdata/events';
-import { given } from './testdata/given';
+import { history, redeliver } from './testdata/projection-spec';
 
 const at = '2025-03-01T10:03:00.000Z';
 const CLICK = 'slack-click-1';
@@ -78,42 +78,39 @@ const answered = makeEnvelope({
 
 describe('Slack events', () => {
   it('a button click, the acknowledgement it caused, the on-call question and its answer are one story', () => {
-    const { store } = given(opened(), click, ack, askOnCall, answered);
-
-    expect(store.timelineOf(INCIDENT_ID).map((r) => [r.type, r.stage, r.topic])).toEqual([
-      ['IncidentOpened', 'decided', TOPICS.incidents],
-      ['SlackActionReceived', 'received', TOPICS.slackReceived],
-      ['IncidentAcknowledged', 'decided', TOPICS.incidents],
-      ['ReplyWithOnCall', 'command', TOPICS.slackCommands],
-      ['OnCallReplyPosted', 'delivered', TOPICS.deliveries],
-    ]);
-    expect(store.incident(INCIDENT_ID)).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'alice' });
-    expect(store.timelineOf(INCIDENT_ID)[3]).toMatchObject({ rule: RULE });
+    history.given(opened(), click, ack, askOnCall).when(answered).then(({ store }) => {
+      expect(store.timelineOf(INCIDENT_ID).map((r) => [r.type, r.stage, r.topic])).toEqual([
+        ['IncidentOpened', 'decided', TOPICS.incidents],
+        ['SlackActionReceived', 'received', TOPICS.slackReceived],
+        ['IncidentAcknowledged', 'decided', TOPICS.incidents],
+        ['ReplyWithOnCall', 'command', TOPICS.slackCommands],
+        ['OnCallReplyPosted', 'delivered', TOPICS.deliveries],
+      ]);
+      expect(store.incident(INCIDENT_ID)).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'alice' });
+      expect(store.timelineOf(INCIDENT_ID)[3]).toMatchObject({ rule: RULE });
+    });
   });
 
   it('who was told: the on-call answer is a delivery row of the incident', () => {
-    const { store } = given(opened(), askOnCall, answered);
-
-    expect(store.deliveriesOf(INCIDENT_ID)).toEqual([
-      expect.objectContaining({
-        type: 'OnCallReplyPosted',
-        commandType: 'ReplyWithOnCall',
-        target: 'slack',
-        ok: true,
-        slackChannel: 'C0123ALERTS',
-        slackTs: '1740823382.000300',
-        slackThreadTs: '1740823200.000100',
-      }),
-    ]);
+    history.given(opened(), askOnCall).when(answered).then(({ store }) => {
+      expect(store.deliveriesOf(INCIDENT_ID)).toEqual([
+        expect.objectContaining({
+          type: 'OnCallReplyPosted',
+          commandType: 'ReplyWithOnCall',
+          target: 'slack',
+          ok: true,
+          slackChannel: 'C0123ALERTS',
+          slackTs: '1740823382.000300',
+          slackThreadTs: '1740823200.000100',
+        }),
+      ]);
+    });
   });
 
   it('a redelivered Slack input is applied once', () => {
-    const world = given(click);
-
-    world.when(click);
-    const again = world.redeliverFrom(TOPICS.slackReceived, 0);
-
-    expect(again).toMatchObject({ alreadyApplied: 2, nextOffset: null });
-    expect(world.store.timeline.size).toBe(1);
+    history.given(click, click).when(redeliver(TOPICS.slackReceived, 0)).then(({ store, last }) => {
+      expect(last).toMatchObject({ alreadyApplied: 2, nextOffset: null });
+      expect(store.timeline.size).toBe(1);
+    });
   });
 });

@@ -2,71 +2,25 @@
  * The ingest app against the real Kafka broker of the test run: what a sender sees over HTTP, and what
  * lands on the topics (and, for every rejected request, that nothing does).
  */
-import type { FastifyInstance } from 'fastify';
-import type { Kafka } from 'kafkajs';
-import { createLogger, createRegistry } from '@alertbus/common';
-import { createKafka, EventProducer } from '@alertbus/kafka';
+import { createKafka } from '@alertbus/kafka';
 import { TOPIC_SPECS, TOPICS } from '@alertbus/schemas';
-import { readTopic, testKafka } from '../../../test/support/kafka';
-import { buildApp, type IngestAppDeps } from './app';
+import { readTopic } from '../../../test/support/kafka';
 import { fixtureNames, fixtureText } from '../../../test/support/fixtures';
-import { request } from './test-support/http';
+import { request, type Target } from './test-support/http';
 import { endOffsets as kafkaEndOffsets, recordsBetween } from './test-support/offsets';
+import { ingestRig, type AppOptions } from './test-support/rig';
 import { settled } from './test-support/retry';
 
 const TOKEN = 'ingest-test-token-5f1c';
-const log = createLogger('ingest-test', 'silent');
+const rig = ingestRig('ingest-test');
 
-let kafka: Kafka;
-let producer: EventProducer;
-const apps: FastifyInstance[] = [];
-const extraProducers: EventProducer[] = [];
-
-interface TestApp {
-  app: FastifyInstance;
-}
-
-async function makeApp(
-  config: Partial<IngestAppDeps['config']> = {},
-  p: IngestAppDeps['producer'] = producer,
-  extra: Pick<IngestAppDeps, 'now' | 'newId'> = {},
-): Promise<TestApp> {
-  const app = buildApp({
-    producer: p,
-    config: { bodyLimit: 1024 * 1024, kafkaTimeoutMs: 10_000, ...config },
-    registry: createRegistry('ingest'),
-    log,
-    ...extra,
-  });
-  apps.push(app);
-  await app.ready();
-  return { app };
-}
-
-function post(t: TestApp, url: string, payload: string, headers: Record<string, string> = {}) {
-  return request(t.app, 'POST', url, payload, { 'content-type': 'application/json', ...headers });
-}
-
-function get(t: TestApp, url: string) {
-  return request(t.app, 'GET', url);
-}
-
-const endOffsets = () => kafkaEndOffsets(kafka);
-
-beforeAll(async () => {
-  kafka = await settled(() => testKafka('ingest-test'));
-  producer = new EventProducer(kafka);
-  await producer.connect();
-});
-
-afterAll(async () => {
-  await Promise.all(apps.map((a) => a.close()));
-  await producer?.disconnect();
-  await Promise.all(extraProducers.map((p) => p.disconnect().catch(() => undefined)));
-});
+const post = (app: Target, url: string, payload: string, headers: Record<string, string> = {}) =>
+  request(app, 'POST', url, payload, { 'content-type': 'application/json', ...headers });
+const get = (app: Target, url: string) => request(app, 'GET', url);
+const endOffsets = () => kafkaEndOffsets(rig.kafka);
 
 test('an Alertmanager group of two firing alerts → 202 and exactly two valid AlertReceived records keyed by alias', async () => {
-  const app = await makeApp();
+  const app = await rig.app();
   const before = await endOffsets();
   const res = await post(app, '/webhooks/alertmanager', fixtureText('alertmanager/zulip_firing_two_alerts.json'));
   expect(res.statusCode).toBe(202);
@@ -81,7 +35,7 @@ test('an Alertmanager group of two firing alerts → 202 and exactly two valid A
   const others = TOPIC_SPECS.filter((s) => s.name !== TOPICS.alertsReceived);
   for (const s of others) expect(recordsBetween(before, after, s.name)).toBe(0);
 
-  const records = (await settled(() => readTopic(kafka, TOPICS.alertsReceived))).filter((r) => r.event && body.ids.includes(r.event.id));
+  const records = (await settled(() => readTopic(rig.kafka, TOPICS.alertsReceived))).filter((r) => r.event && body.ids.includes(r.event.id));
   expect(records).toHaveLength(2);
   for (const r of records) {
     expect(r.event).toBeDefined(); // decoded and valid against the envelope and AlertReceived schemas
@@ -103,7 +57,7 @@ test('an Alertmanager group of two firing alerts → 202 and exactly two valid A
 });
 
 test('every real Alertmanager and Grafana fixture passes the route schemas (except the malformed one)', async () => {
-  const app = await makeApp();
+  const app = await rig.app();
   for (const [route, dir] of [
     ['/webhooks/alertmanager', 'alertmanager'],
     ['/webhooks/grafana', 'grafana'],
@@ -126,7 +80,7 @@ test('every real Alertmanager and Grafana fixture passes the route schemas (exce
 test('the clock and the id source are injected: recordedAt, and occurredAt when the source gives no time', async () => {
   let n = 0;
   const run = Math.random().toString(36).slice(2);
-  const app = await makeApp({}, producer, { now: () => new Date('2026-05-01T12:00:00Z'), newId: () => `${run}-${++n}` });
+  const app = await rig.app({ now: () => new Date('2026-05-01T12:00:00Z'), newId: () => `${run}-${++n}` });
   const res = await post(
     app,
     '/webhooks/generic',
@@ -134,7 +88,7 @@ test('the clock and the id source are injected: recordedAt, and occurredAt when 
   );
   expect(res.statusCode).toBe(202);
   expect((res.json() as { ids: string[] }).ids).toEqual([`${run}-1`, `${run}-2`]);
-  const events = (await settled(() => readTopic(kafka, TOPICS.alertsReceived)))
+  const events = (await settled(() => readTopic(rig.kafka, TOPICS.alertsReceived)))
     .map((r) => r.event!)
     .filter((e) => e?.id.startsWith(run))
     .sort((a, b) => a.id.localeCompare(b.id));
@@ -148,7 +102,7 @@ describe('rejected requests get a clear 4xx and write nothing', () => {
   const alert = fixtureText('alertmanager/zulip_firing_two_alerts.json');
   const cases: Array<{
     what: string;
-    config?: Partial<IngestAppDeps['config']>;
+    config?: AppOptions['config'];
     url?: string;
     payload: string;
     headers?: Record<string, string>;
@@ -231,7 +185,7 @@ describe('rejected requests get a clear 4xx and write nothing', () => {
   ];
 
   test.each(cases)('$what → $status', async (c) => {
-    const app = await makeApp(c.config);
+    const app = await rig.app({ config: c.config });
     const before = await endOffsets();
     const res = await post(app, c.url ?? '/webhooks/alertmanager', c.payload, c.headers);
     expect(res.statusCode).toBe(c.status);
@@ -244,7 +198,7 @@ describe('rejected requests get a clear 4xx and write nothing', () => {
   });
 
   test('with the right token the same request is accepted', async () => {
-    const app = await makeApp({ token: TOKEN });
+    const app = await rig.app({ config: { token: TOKEN } });
     const res = await post(app, '/webhooks/alertmanager', alert, { authorization: `Bearer ${TOKEN}` });
     expect(res.statusCode).toBe(202);
     // The ops endpoints stay open for probes and scrapers.
@@ -254,10 +208,9 @@ describe('rejected requests get a clear 4xx and write nothing', () => {
 });
 
 test('Kafka unreachable → 503 "kafka unavailable", and not ready', async () => {
-  const deadKafka = createKafka({ brokers: ['127.0.0.1:1'], clientId: 'ingest-test-dead', log });
-  const dead = new EventProducer(deadKafka);
-  extraProducers.push(dead);
-  const app = await makeApp({ kafkaTimeoutMs: 1500 }, dead);
+  const deadKafka = createKafka({ brokers: ['127.0.0.1:1'], clientId: 'ingest-test-dead', log: rig.log });
+  const dead = rig.ownProducer(deadKafka);
+  const app = await rig.app({ config: { kafkaTimeoutMs: 1500 }, producer: dead });
 
   const res = await post(app, '/webhooks/alertmanager', fixtureText('alertmanager/zulip_firing_two_alerts.json'));
   expect(res.statusCode).toBe(503);
@@ -269,9 +222,8 @@ test('Kafka unreachable → 503 "kafka unavailable", and not ready', async () =>
 });
 
 test('/readyz follows the producer connection', async () => {
-  const own = new EventProducer(kafka);
-  extraProducers.push(own);
-  const app = await makeApp({}, own);
+  const own = rig.ownProducer();
+  const app = await rig.app({ producer: own });
   expect((await get(app, '/readyz')).statusCode).toBe(503);
   await own.connect();
   expect((await get(app, '/readyz')).json()).toEqual({ status: 'ready' });
@@ -280,9 +232,9 @@ test('/readyz follows the producer connection', async () => {
 });
 
 test('200 concurrent requests are all accepted and grouped into fewer produce calls', async () => {
-  const app = await makeApp();
+  const app = await rig.app();
   const N = 200;
-  const callsBefore = producer.produceCalls;
+  const callsBefore = rig.producer.produceCalls;
   const before = await endOffsets();
   const responses = await Promise.all(
     Array.from({ length: N }, (_, i) =>
@@ -292,7 +244,7 @@ test('200 concurrent requests are all accepted and grouped into fewer produce ca
   expect(responses.map((r) => r.statusCode)).toEqual(Array(N).fill(202));
   const aliases = new Set(responses.map((r) => (r.json() as { aliases: string[] }).aliases[0]));
   expect(aliases.size).toBe(N);
-  const calls = producer.produceCalls - callsBefore;
+  const calls = rig.producer.produceCalls - callsBefore;
   expect(calls).toBeGreaterThanOrEqual(1);
   expect(calls).toBeLessThan(N);
   expect(recordsBetween(before, await endOffsets(), TOPICS.alertsReceived)).toBe(N);

@@ -3,66 +3,37 @@
  * kept by every part: content types, per-request limits, per-sender tokens, text cleaning — over HTTP,
  * against the real Kafka broker of the test run.
  */
-import type { FastifyInstance } from 'fastify';
-import type { Kafka } from 'kafkajs';
-import { createLogger, createRegistry } from '@alertbus/common';
-import { EventProducer } from '@alertbus/kafka';
 import { TOPICS, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
-import { readTopic, testKafka } from '../../../test/support/kafka';
-import { buildApp, type IngestAppDeps } from './app';
+import { readTopic } from '../../../test/support/kafka';
 import { fixedIdentity } from './slack/identity';
 import { slackSignature } from './slack/signature';
 import { fixtureText } from '../../../test/support/fixtures';
 import { request, type HttpResult, type Target } from './test-support/http';
 import { endOffsets, recordsBetween } from './test-support/offsets';
 import { settled } from './test-support/retry';
+import { ingestRig, type AppOptions } from './test-support/rig';
 
-const log = createLogger('ingest-hardening-test', 'silent');
 const SECRET = 'hardening-signing-secret-1c2d';
-let kafka: Kafka;
-let producer: EventProducer;
-const apps: FastifyInstance[] = [];
-
-async function makeApp(config: Partial<IngestAppDeps['config']> = {}): Promise<FastifyInstance> {
-  const app = buildApp({
-    producer,
-    config: { bodyLimit: 1024 * 1024, kafkaTimeoutMs: 10_000, ...config },
-    registry: createRegistry('ingest'),
-    log,
-    slack: { signingSecret: SECRET, identity: fixedIdentity({ userId: 'U0OWN', botId: 'B0OWN' }) },
-  });
-  apps.push(app);
-  await app.ready();
-  return app;
-}
+const rig = ingestRig('ingest-hardening-test');
+const slack = { signingSecret: SECRET, identity: fixedIdentity({ userId: 'U0OWN', botId: 'B0OWN' }) };
+const makeApp = (config: AppOptions['config'] = {}) => rig.app({ config, slack });
 
 const json = { 'content-type': 'application/json' };
 const post = (target: Target, path: string, body: string, headers: Record<string, string> = json) => request(target, 'POST', path, body, headers);
 
 async function eventsOf<T extends AnyEnvelope>(topic: string, ids: readonly string[]): Promise<T[]> {
-  const records = await settled(() => readTopic(kafka, topic));
+  const records = await settled(() => readTopic(rig.kafka, topic));
   const byId = new Map(records.filter((r) => r.event).map((r) => [r.event!.id, r.event!]));
   return ids.map((id) => byId.get(id) as T);
 }
 
 /** The response, and how many records the request wrote to each topic (written before the answer). */
 async function sent(send: () => Promise<HttpResult>): Promise<{ res: HttpResult; written: (topic: string) => number }> {
-  const before = await endOffsets(kafka);
+  const before = await endOffsets(rig.kafka);
   const res = await send();
-  const after = await endOffsets(kafka);
+  const after = await endOffsets(rig.kafka);
   return { res, written: (topic) => recordsBetween(before, after, topic) };
 }
-
-beforeAll(async () => {
-  kafka = await settled(() => testKafka('ingest-hardening-test'));
-  producer = new EventProducer(kafka);
-  await producer.connect();
-});
-
-afterAll(async () => {
-  await Promise.all(apps.map((a) => a.close()));
-  await producer?.disconnect();
-});
 
 const alertmanager = fixtureText('alertmanager/zulip_firing_two_alerts.json');
 

@@ -3,14 +3,10 @@
  * like Slack signs them: what Slack sees, and what lands on slack.received.v1 (and, when refused, that
  * nothing does).
  */
-import type { FastifyInstance } from 'fastify';
-import type { Kafka } from 'kafkajs';
-import { createLogger, createRegistry } from '@alertbus/common';
-import { EventProducer } from '@alertbus/kafka';
 import { TOPICS, type Envelope } from '@alertbus/schemas';
 import { startSlackStandIn, type SlackStandIn } from '../../../packages/stand-ins/src/slack/server';
-import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
-import { buildApp, type SlackAppOptions } from './app';
+import { readTopic, testBrokers } from '../../../test/support/kafka';
+import type { SlackAppOptions } from './app';
 import { startIngest, type RunningIngest } from './index';
 import { fixedIdentity } from './slack/identity';
 import { slackSignature } from './slack/signature';
@@ -18,30 +14,17 @@ import { fixtureText } from '../../../test/support/fixtures';
 import { request, type HttpResult, type Target } from './test-support/http';
 import { endOffsets as kafkaEndOffsets } from './test-support/offsets';
 import { settled } from './test-support/retry';
+import { ingestRig } from './test-support/rig';
 
 const SECRET = 'test-signing-secret-6b1e';
 /** The app of the own-message fixture (event_callback_own_bot_message.json). */
 const OWN = { userId: 'U074G5E1ANR', botId: 'B074K2M1NF4' };
-const log = createLogger('ingest-slack-test', 'silent');
 
-let kafka: Kafka;
-let producer: EventProducer;
+const rig = ingestRig('ingest-slack-test');
 let standIn: SlackStandIn | undefined;
 let running: RunningIngest | undefined;
-const apps: FastifyInstance[] = [];
 
-async function makeApp(slack: SlackAppOptions | undefined, token?: string): Promise<FastifyInstance> {
-  const app = buildApp({
-    producer,
-    config: { bodyLimit: 1024 * 1024, kafkaTimeoutMs: 10_000, token },
-    registry: createRegistry('ingest'),
-    log,
-    slack,
-  });
-  apps.push(app);
-  await app.ready();
-  return app;
-}
+const makeApp = (slack: SlackAppOptions | undefined, token?: string) => rig.app({ slack, config: { token } });
 
 const configured = (): SlackAppOptions => ({ signingSecret: SECRET, identity: fixedIdentity(OWN) });
 
@@ -62,7 +45,7 @@ function interactionBody(payload: unknown): string {
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
-const endOffsets = () => kafkaEndOffsets(kafka);
+const endOffsets = () => kafkaEndOffsets(rig.kafka);
 
 function written(before: Record<string, string>, after: Record<string, string>): Record<string, number> {
   const out: Record<string, number> = {};
@@ -82,7 +65,7 @@ async function recordsWrittenBy(fn: () => Promise<unknown>): Promise<Record<stri
 }
 
 async function slackRecords<T extends 'SlackMessageReceived' | 'SlackActionReceived'>(ids: string[]) {
-  const records = await settled(() => readTopic(kafka, TOPICS.slackReceived));
+  const records = await settled(() => readTopic(rig.kafka, TOPICS.slackReceived));
   return records.filter((r) => r.event && ids.includes(r.event.id)).map((r) => ({ key: r.key, event: r.event as Envelope<T> }));
 }
 
@@ -91,17 +74,9 @@ function accepted(res: HttpResult) {
   return res.json() as { accepted: number; ids: string[]; aliases: string[]; ignored?: string };
 }
 
-beforeAll(async () => {
-  kafka = await settled(() => testKafka('ingest-slack-test'));
-  producer = new EventProducer(kafka);
-  await producer.connect();
-});
-
 afterAll(async () => {
-  await Promise.all(apps.map((a) => a.close()));
   await running?.close();
   await standIn?.close();
-  await producer?.disconnect();
 });
 
 describe('POST /slack/events', () => {
@@ -281,7 +256,7 @@ describe('POST /slack/interactions', () => {
     expect(res.body).toBe('');
     expect(counts).toEqual({ [TOPICS.slackReceived]: 1 });
 
-    const records = (await settled(() => readTopic(kafka, TOPICS.slackReceived))).filter(
+    const records = (await settled(() => readTopic(rig.kafka, TOPICS.slackReceived))).filter(
       (r) => r.event?.type === 'SlackActionReceived' && (r.event.data as { actionTs?: string }).actionTs === '1548426417.840180',
     );
     expect(records).toHaveLength(1);
@@ -321,7 +296,7 @@ test('startIngest learns the app\'s own ids with auth.test (Slack stand-in) and 
       kafkaTimeoutMs: 10_000,
       slack: { signingSecret: SECRET, botToken: 'xoxb-ingest-test', apiUrl: standIn.url, ackTimeoutMs: 2_500 },
     },
-    { log },
+    { log: rig.log },
   );
   expect(running.slackIdentity?.current()).toEqual({ userId: 'U0ALERTBUS', botId: 'B0ALERTBUS', workspaceUrl: 'https://alertbus-stand-in.slack.com/' });
   expect(standIn.state.calls.map((c) => c.method)).toEqual(['auth.test']);

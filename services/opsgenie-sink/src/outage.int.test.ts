@@ -6,13 +6,12 @@
 import { createPool, type DeliveryRetryPolicy, type Pool } from '@alertbus/common';
 import { EventProducer } from '@alertbus/kafka';
 import { TOPICS, type AnyEnvelope, type DeadLetter } from '@alertbus/schemas';
-import { startSlackSink, type SlackSink } from '@alertbus/slack-sink';
 import { startOpsgenieStandIn, startSlackStandIn, type OpsgenieStandIn, type SlackStandIn } from '@alertbus/stand-ins';
 import type { Kafka } from 'kafkajs';
-import pino from 'pino';
 import { TcpProxy } from '../../../test/support/tcp-proxy';
 import { dropTestDatabase } from '../../../test/support/db';
-import { readTopic, testBrokers, testKafka, type ReadRecord } from '../../../test/support/kafka';
+import { readTopic, testKafka, type ReadRecord } from '../../../test/support/kafka';
+import { Stack } from '../../../test/support/stack';
 import { waitFor } from '../../../test/support/wait';
 import type { OpsgenieSinkConfig } from './config';
 import { startOpsgenieSink, type OpsgenieSink } from './index';
@@ -26,7 +25,8 @@ let producer: EventProducer;
 let og: OpsgenieStandIn;
 let slack: SlackStandIn;
 let pager: OpsgenieSink | undefined;
-let slackSink: SlackSink | undefined;
+/** The Slack sink, run as its own process (services meet only over Kafka), from this file's environment. */
+let others: Stack | undefined;
 let pool: Pool;
 let proxy: TcpProxy;
 
@@ -71,7 +71,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await pager?.close();
-  await slackSink?.close();
+  await others?.stopAll();
   await producer?.disconnect();
   await og?.close();
   await slack?.close();
@@ -82,17 +82,8 @@ afterAll(async () => {
 
 test('with the pager API down, pages wait in incident order and Slack is not held back; afterwards each is paged once', async () => {
   pager = await startOpsgenieSink(pagerConfig());
-  slackSink = await startSlackSink({
-    token: TOKEN,
-    apiUrl: slack.url,
-    port: 0,
-    host: '127.0.0.1',
-    brokers: testBrokers(),
-    databaseUrl: process.env.DATABASE_URL!,
-    requestTimeoutMs: 5_000,
-    retryPolicy: RETRIES,
-    log: pino({ level: 'silent' }),
-  });
+  others = new Stack({ SLACK_BOT_TOKEN: TOKEN, SLACK_API_URL: slack.url, SLACK_TIMEOUT_MS: '5000' });
+  await others.start('slack-sink');
   // The pager answers 503 with a Retry-After until the test says otherwise.
   og.state.failNext('*', { status: 503, retryAfter: 1 }, 1_000_000);
   const A = 'alertmanager:outage-a';
@@ -126,8 +117,7 @@ test('with the pager API down, pages wait in incident order and Slack is not hel
   await waitFor(async () => /alertbus_deliveries_delayed\{[^}]*\} 0/.test(await fetch(`${pager!.url}/metrics`).then((r) => r.text())), {
     what: 'no delivery waiting any more',
   });
-  await slackSink.close();
-  slackSink = undefined;
+  await others.stop('slack-sink');
 });
 
 test('with Postgres unreachable the sink waits, is not ready, and dead-letters nothing; afterwards it pages once', async () => {

@@ -1,9 +1,8 @@
 /** apply.ts against real Postgres: the SQL gives the same rows as the in-memory specification, in every order. */
-import { createPool, ensureDatabase, inTransaction, loadMigrations, migrate, type Pool } from '@alertbus/common';
+import { inTransaction } from '@alertbus/common';
 import { topicOf, type AnyEnvelope } from '@alertbus/schemas';
-import { dropTestDatabase } from '../../../../test/support/db';
 import { getDeliveries, getIncident, getTimeline } from '../api/queries';
-import { applyProjection, MIGRATIONS_DIR, project } from '@alertbus/projection';
+import { applyProjection, project } from '@alertbus/projection';
 import { getSilence } from '../silences/queries';
 import {
   INCIDENT_ID,
@@ -20,27 +19,17 @@ import {
   slackPosted,
   suppressed,
 } from '@alertbus/projection/src/testdata/events';
-import { given } from '@alertbus/projection/src/testdata/given';
+import { historyDatabase } from '@alertbus/projection/src/testdata/database';
+import { replay } from '@alertbus/projection/src/testdata/projection-spec';
 import { interleavings } from '@alertbus/projection/src/testdata/interleavings';
 import type { ApplyOutcome } from '@alertbus/projection';
 
-let pool: Pool;
+const db = historyDatabase();
 
-beforeAll(async () => {
-  await ensureDatabase(process.env.DATABASE_URL!);
-  pool = createPool(process.env.DATABASE_URL!);
-  await migrate(pool, 'history', loadMigrations(MIGRATIONS_DIR));
-});
-
-afterAll(async () => {
-  await pool.end();
-  await dropTestDatabase();
-});
-
-/** Applies events with the positions given() assigns (partition 0, offsets counting per topic), in one transaction. */
+/** Applies events with the positions replay() assigns (partition 0, offsets counting per topic), in one transaction. */
 async function applyAll(events: AnyEnvelope[]): Promise<ApplyOutcome[]> {
   const offsets = new Map<string, number>();
-  return inTransaction(pool, async (client) => {
+  return inTransaction(db.pool, async (client) => {
     const outcomes: ApplyOutcome[] = [];
     await client.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
     for (const event of events) {
@@ -59,13 +48,13 @@ describe('apply (Postgres)', () => {
     const deliveries: AnyEnvelope[] = [slackPosted('root', 0), pagerCreated(0), slackPosted('root', 6, { ts: '1740823999.1', channel: 'C9' })];
     for (const order of interleavings(incidents, deliveries)) {
       await applyAll(order);
-      const expected = given(...order).store;
+      const expected = replay(...order).store;
 
-      expect(await getIncident(pool, INCIDENT_ID)).toEqual(expected.incident(INCIDENT_ID));
-      expect(await getTimeline(pool, INCIDENT_ID)).toEqual(expected.timelineOf(INCIDENT_ID));
-      expect(await getDeliveries(pool, INCIDENT_ID)).toEqual(expected.deliveriesOf(INCIDENT_ID));
+      expect(await getIncident(db.pool, INCIDENT_ID)).toEqual(expected.incident(INCIDENT_ID));
+      expect(await getTimeline(db.pool, INCIDENT_ID)).toEqual(expected.timelineOf(INCIDENT_ID));
+      expect(await getDeliveries(db.pool, INCIDENT_ID)).toEqual(expected.deliveriesOf(INCIDENT_ID));
     }
-    expect(await getIncident(pool, INCIDENT_ID)).toMatchObject({
+    expect(await getIncident(db.pool, INCIDENT_ID)).toMatchObject({
       status: 'resolved',
       count: 2,
       slackChannel: 'C0123ALERTS',
@@ -81,9 +70,9 @@ describe('apply (Postgres)', () => {
     for (const order of interleavings(inputs, decisions)) {
       await applyAll(order);
 
-      expect(await getTimeline(pool, INCIDENT_ID)).toEqual(given(...order).store.timelineOf(INCIDENT_ID));
+      expect(await getTimeline(db.pool, INCIDENT_ID)).toEqual(replay(...order).store.timelineOf(INCIDENT_ID));
     }
-    expect((await getTimeline(pool, INCIDENT_ID)).map((r) => r.type)).toEqual([
+    expect((await getTimeline(db.pool, INCIDENT_ID)).map((r) => r.type)).toEqual([
       'AlertReceived',
       'IncidentOpened',
       'CreatePagerAlert',
@@ -97,7 +86,7 @@ describe('apply (Postgres)', () => {
     const events = [silenceCreated(0), silenceExpired(10, SILENCE_ID, 'bob'), silenceExpired(12, SILENCE_ID, 'carol')];
     await applyAll(events);
 
-    expect(await getSilence(pool, SILENCE_ID)).toEqual(given(...events).store.silence(SILENCE_ID));
+    expect(await getSilence(db.pool, SILENCE_ID)).toEqual(replay(...events).store.silence(SILENCE_ID));
   });
 
   it('ended silences are pruned as specified, by the time of the silence event that comes later', async () => {
@@ -109,17 +98,17 @@ describe('apply (Postgres)', () => {
     ];
     await applyAll(events);
 
-    const spec = given(...events).store;
+    const spec = replay(...events).store;
     expect(spec.silence('prune-me')).toBeUndefined();
-    for (const id of ['prune-me', 'prune-keep', 'prune-later']) expect(await getSilence(pool, id)).toEqual(spec.silence(id) ?? null);
+    for (const id of ['prune-me', 'prune-keep', 'prune-later']) expect(await getSilence(db.pool, id)).toEqual(spec.silence(id) ?? null);
   });
 
   it('an event id already in the timeline is a duplicate and changes nothing', async () => {
     const outcomes = await applyAll([opened(), repeated(2, 5), slackPosted('root', 0), repeated(2, 5), slackPosted('root', 0)]);
 
     expect(outcomes).toEqual(['applied', 'applied', 'applied', 'duplicate', 'duplicate']);
-    expect(await getTimeline(pool, INCIDENT_ID)).toHaveLength(3);
-    expect(await getDeliveries(pool, INCIDENT_ID)).toHaveLength(1);
+    expect(await getTimeline(db.pool, INCIDENT_ID)).toHaveLength(3);
+    expect(await getDeliveries(db.pool, INCIDENT_ID)).toHaveLength(1);
   });
 
   it('values Postgres cannot store fail with a data-exception code (so the projector sets the record aside)', async () => {
