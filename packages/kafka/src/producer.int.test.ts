@@ -21,6 +21,18 @@ beforeAll(async () => {
       validateOnly: false,
       resources: [{ type: 2, name: TOPICS.alertsReceived, configEntries: [{ name: 'max.message.bytes', value: '20000' }] }],
     });
+    // A config change reaches the broker's logs through its metadata, a moment after the answer: wait until the broker
+    // itself reports it (a send before that would still be taken under the old limit).
+    for (let i = 0; ; i++) {
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: 2, name: TOPICS.alertsReceived, configNames: ['max.message.bytes'] }],
+      });
+      if (described.resources[0]?.configEntries[0]?.configValue === '20000') break;
+      if (i > 100) throw new Error('the broker never reported max.message.bytes=20000');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 500));
   } finally {
     await admin.disconnect();
   }
