@@ -11,6 +11,7 @@ import {
   RuleRef,
   Severity,
 } from './common';
+import { NotificationPosted, NotificationRequested, NotificationRouted, PostNotification } from './notifications';
 import { TOPICS } from './topics';
 
 const Id = Type.String({ minLength: 1, maxLength: 200 });
@@ -669,6 +670,10 @@ export const EVENT_TYPES = {
   SlackUserGroupUpdated: { topic: TOPICS.deliveries, data: SlackUserGroupUpdated },
   SlackThreadLinked: { topic: TOPICS.slackReceived, data: SlackThreadLinked },
   SlackTextCommandReceived: { topic: TOPICS.slackReceived, data: SlackTextCommandReceived },
+  NotificationRequested: { topic: TOPICS.notifications, data: NotificationRequested },
+  NotificationRouted: { topic: TOPICS.notifications, data: NotificationRouted },
+  PostNotification: { topic: TOPICS.slackCommands, data: PostNotification },
+  NotificationPosted: { topic: TOPICS.deliveries, data: NotificationPosted },
 } as const satisfies Record<string, { topic: string; data: TSchema }>;
 
 export type EventType = keyof typeof EVENT_TYPES;

@@ -7,3 +7,4 @@ export * from './router-state';
 export * from './rules';
 export * from './matcher';
 export * from './pattern';
+export * from './notifications';

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { PagerPriority, Responder } from './common';
+import { NotificationTags } from './notifications';
 
 /** Prometheus-style duration: one or more number+unit pairs, e.g. 4h, 30m, 1h30m, 90s. */
 export const RulesDuration = Type.String({
@@ -71,6 +72,13 @@ export const RulesOnCallAction = Type.Object(
       Type.String({ minLength: 1, description: 'Opsgenie schedule whose on-call answers a Slack request in its thread.' }),
     ),
     enabled: Type.Optional(Type.Boolean({ description: 'false: no on-call reply for these Slack requests.' })),
+    reply: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1000,
+        description: 'Text of the reply when someone is on call: {{users}} (the mentions), {{schedule}} and {{requester}} are replaced.',
+      }),
+    ),
   },
   {
     additionalProperties: false,
@@ -191,6 +199,7 @@ export const RulesFile = Type.Object(
         description: 'Slack user group handle (without @) → its id (S…), so rules can say mention: ["@handle"].',
       }),
     ),
+    tags: Type.Optional(NotificationTags),
   },
   { additionalProperties: false, $id: 'AlertbusRulesFile', title: 'alertbus routing rules' },
 );

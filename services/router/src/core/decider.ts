@@ -6,6 +6,7 @@ import { liveState } from './expiry';
 import { liveNeighbours } from './neighbours';
 import type { DeciderState } from './evolve';
 import { decideSlack, type SlackInput } from '../slack/decide';
+import { decideNotification, type NotificationInput } from './notifications';
 import { isIncidentState, type RouterState } from '../slack/state';
 
 export { evolve, initialState, isIncidentEvent, type DeciderState } from './evolve';
@@ -15,7 +16,7 @@ export { isIncidentState, stateKey, type RouterState } from '../slack/state';
 export { SLACK_INPUT_TYPES, type SlackInput } from '../slack/decide';
 
 /** The inputs the router decides on, dispatched by type: alerts, and the Slack side (services/router/src/slack). */
-export type RouterInput = AlertInput | SlackInput;
+export type RouterInput = AlertInput | SlackInput | NotificationInput;
 export type AlertInput = Envelope<'AlertReceived'>;
 
 export interface Decision {
@@ -44,6 +45,8 @@ export function decide(input: RouterInput, before: RouterState | undefined, rule
       const view = ctx.retentionMs !== undefined && ctx.neighbours ? { ...ctx, neighbours: liveNeighbours(ctx.neighbours, at, ctx.retentionMs) } : ctx;
       return decideAlert(input, isIncidentState(state) ? state : undefined, rules, view);
     }
+    case 'NotificationRequested':
+      return decideNotification(input, state, rules);
     default:
       return decideSlack(input, state, rules);
   }
