@@ -176,3 +176,4 @@ export { explainAlert, explainSlackMessage, formatExplanation, type Explanation 
 export { backtestFromKafka, type BacktestProgress } from './backtest/kafka-source';
 export { runBacktest, Backtest, type BacktestReport } from './backtest/backtest';
 export { formatBacktest } from './backtest/format';
+export type { CompiledRules, CompiledTag } from './rules/types';
