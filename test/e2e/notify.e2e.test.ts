@@ -2,7 +2,7 @@
  * Notifications end to end, every service as its own process: POST /notify posts once to the tag's channel and
  * pages nobody; an unknown tag is refused; sync answers with the Slack ts; identical notices are both posted;
  * `alertbus notify` and `alertbus run` (spawned as processes) post through ingest; only a rule's `mention`
- * pings anyone.
+ * pings anyone, and alert messages link to the incident's page.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -66,7 +66,7 @@ beforeAll(async () => {
   const rules = join(dir, 'rules.yaml');
   writeFileSync(rules, RULES);
   full = await startFullStack(
-    { ROUTING_RULES: rules, INGEST_TOKEN: TOKEN, NOTIFY_SYNC_TIMEOUT: '20s' },
+    { ROUTING_RULES: rules, INGEST_TOKEN: TOKEN, NOTIFY_SYNC_TIMEOUT: '20s', HISTORY_PUBLIC_URL: 'https://alertbus.example' },
     {
       slackChannels: [
         { id: 'C0DEPLOYS', name: 'deploys' },
@@ -185,4 +185,8 @@ test('a rule with mention ["@sre"] pings the group; without mention nothing ping
   const quiet = await waitFor(() => root('Queue depth 44ab'), { what: 'the web alert' });
   expect(messageNotifications(pinged)).toEqual(['subteam:S0SRE']);
   expect(messageNotifications(quiet)).toEqual([]);
+  // Richer messages: the severity's emoji, and a link to the incident's page (HISTORY_PUBLIC_URL).
+  const elements = JSON.stringify(pinged.blocks);
+  expect(elements).toMatch(/"url":"https:\/\/alertbus\.example\/\?incident=[0-9a-f-]{36}"/);
+  expect(elements).toContain('<!date^');
 });

@@ -45,6 +45,8 @@ export interface CompileOptions {
   defaultChannel: string;
   /** Schedule of the on-call reply to Slack requests when the file's defaults name none (ONCALL_SCHEDULE). */
   oncallSchedule?: string;
+  /** HISTORY_PUBLIC_URL: alert messages link to the incident's page there. Not part of the rules' version. */
+  historyPublicUrl?: string;
 }
 
 // verbose: errors carry their schema, so an unknown field can be answered with the known ones.
@@ -348,6 +350,7 @@ function build(file: RulesFile, version: string, origin: string, opts: CompileOp
   const stormControl = buildStorm(file.storm_control);
   const compiled: CompiledRules = {
     tags: compileTags(file.tags),
+    ...(opts.historyPublicUrl ? { historyPublicUrl: opts.historyPublicUrl } : {}),
     version,
     origin,
     defaults: { slack: defaultSlack, pager: defaultPager, repeatIntervalMs, oncall: defaultOnCall },

@@ -94,6 +94,8 @@ export interface CompiledRules {
   readonly rules: readonly CompiledRule[];
   readonly inhibit: readonly CompiledInhibitRule[];
   readonly stormControl?: CompiledStormControl;
+  /** HISTORY_PUBLIC_URL, when set: alert messages link to the incident's page there. */
+  readonly historyPublicUrl?: string;
   /** The file's `tags:` (notification tag → channel, username, icon), by tag name. */
   readonly tags: Readonly<Record<string, CompiledTag>>;
 }
