@@ -37,6 +37,7 @@ export const PROJECTED_TOPICS: readonly string[] = [
   TOPICS.pagerCommands,
   TOPICS.deliveries,
   TOPICS.silences,
+  TOPICS.notifications,
 ];
 
 export interface ProjectorOptions {
