@@ -190,3 +190,28 @@ test('a rule with mention ["@sre"] pings the group; without mention nothing ping
   expect(elements).toMatch(/"url":"https:\/\/alertbus\.example\/\?incident=[0-9a-f-]{36}"/);
   expect(elements).toContain('<!date^');
 });
+
+test('history lists notifications with their Slack post, filtered by tag, channel and text', async () => {
+  type Listed = { notifications: Array<Record<string, unknown>>; next_cursor: string | null };
+  const list = await waitFor(
+    async () => {
+      const b = await full.json<Listed>('history', `/api/notifications?tag=deploys&q=${encodeURIComponent('api v1.2.3')}`);
+      return b.notifications.length === 1 && b.notifications[0]!.slack_ts ? b : null;
+    },
+    { what: 'the deploy notice in history' },
+  );
+  expect(list.notifications[0]).toMatchObject({
+    kind: 'tag',
+    tag: 'deploys',
+    level: 'good',
+    title: 'Deploy',
+    channel: '#deploys',
+    slack_channel: 'C0DEPLOYS',
+    reason: 'first-notification',
+  });
+  const crit = await full.json<Listed>('history', `/api/notifications?channel=${encodeURIComponent('#batch-crit')}`);
+  expect(crit.notifications.map((n) => n.text)).toEqual(['nightly export failed']);
+  const paged = await full.json<Listed>('history', '/api/notifications?tag=deploys&limit=1');
+  expect(paged.notifications).toHaveLength(1);
+  expect(paged.next_cursor).not.toBeNull();
+});
