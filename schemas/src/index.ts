@@ -8,3 +8,4 @@ export * from './rules';
 export * from './matcher';
 export * from './pattern';
 export * from './notifications';
+export * from './notification-envelope';

@@ -2,8 +2,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
-import { decodeCursor, encodeCursor } from './cursor';
-import { BadCursorError } from './queries';
+import { encodeCursor } from './cursor';
+import { afterCursor, BadCursorError, exactTime, likePattern, type ListCursor } from './queries';
 import { DEFAULT_LIMIT, ErrorBody, MAX_LIMIT } from './schemas';
 
 const NString = Type.Union([Type.String(), Type.Null()]);
@@ -48,14 +48,8 @@ const NotificationList = Type.Object({
   next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last page.' }),
 });
 
-interface ListCursor {
-  t: string;
-  i: string;
-}
-
 /** The expression notifications_text_idx indexes: `q` must use it verbatim for the index to apply. */
 const TEXT_EXPRESSION = `(coalesce(title, '') || ' ' || coalesce(text, ''))`;
-const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : null);
 
 /** Newest first, notification_id breaking ties; keyset pages like the incidents'. */
@@ -74,17 +68,11 @@ export async function listNotifications(pool: Pool, f: Omit<NotificationQuery, '
   if (f.from !== undefined) where.push(`requested_at >= ${param(f.from)}::timestamptz`);
   if (f.to !== undefined) where.push(`requested_at < ${param(f.to)}::timestamptz`);
   if (f.q !== undefined) where.push(`${TEXT_EXPRESSION} ILIKE ${param(likePattern(f.q))}`);
-  if (f.cursor !== undefined) {
-    const c = decodeCursor<ListCursor>(f.cursor, (v) => typeof v.t === 'string' && typeof v.i === 'string' && !Number.isNaN(Date.parse(v.t)));
-    if (!c) throw new BadCursorError('invalid cursor: pass back the next_cursor of a previous page');
-    const t = param(c.t);
-    const i = param(c.i);
-    where.push(`(requested_at < ${t}::timestamptz OR (requested_at = ${t}::timestamptz AND notification_id COLLATE "C" > ${i}))`);
-  }
+  if (f.cursor !== undefined) where.push(afterCursor(f.cursor, 'requested_at', 'notification_id', param));
   const limit = param(f.limit + 1);
   const { rows } = await pool.query(
     `SELECT notification_id, alias, kind, tag, level, title, text, requested_at, sent_by, reason, channel, slack_channel, slack_ts,
-            delivered_at, to_char(requested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS cursor_time
+            delivered_at, ${exactTime('requested_at')} AS cursor_time
        FROM notifications WHERE ${where.join(' AND ')}
       ORDER BY requested_at DESC, notification_id COLLATE "C" LIMIT ${limit}`,
     values,

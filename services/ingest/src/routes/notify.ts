@@ -1,11 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  deriveId,
-  makeEnvelope,
   NOTIFICATION_LEVELS,
   NOTIFICATION_LIMITS,
-  notificationAlias,
+  notificationRequested,
   type Envelope,
   type NotificationLevel,
   type NotificationRequested,
@@ -89,20 +87,6 @@ function requestIdOf(req: FastifyRequest, deps: AcceptDeps): string {
   return `${senderOf(req) ?? ''}:${key}`;
 }
 
-function envelopeOf(data: Omit<NotificationRequested, 'notificationId'>, at: string): Envelope<'NotificationRequested'> {
-  const notificationId = deriveId('notification', data.requestId);
-  const full: NotificationRequested = { notificationId, ...data };
-  return makeEnvelope({
-    id: notificationId,
-    type: 'NotificationRequested',
-    alias: notificationAlias(full),
-    occurredAt: at,
-    recordedAt: at,
-    source: 'ingest/notify',
-    data: full,
-  });
-}
-
 /**
  * POST /notify (a message to a tag's channel) and POST /notify-directly (a message the sender built, to a
  * channel): written to notifications.v1 and answered 202 once Kafka acknowledged it; with `sync: true`,
@@ -147,7 +131,7 @@ export const notifyRoutes: FastifyPluginAsync<NotifyDeps> = async (app, deps) =>
       );
     }
     const sender = senderOf(req);
-    const event = envelopeOf(
+    const event = notificationRequested(
       {
         kind: 'tag',
         tag: body.tag,
@@ -169,7 +153,7 @@ export const notifyRoutes: FastifyPluginAsync<NotifyDeps> = async (app, deps) =>
     const problem = passThroughProblem('blocks', body.blocks) ?? passThroughProblem('attachments', body.attachments);
     if (problem) throw new HttpError(400, 'invalid_payload', problem);
     const sender = senderOf(req);
-    const event = envelopeOf(
+    const event = notificationRequested(
       {
         kind: 'direct',
         channel: body.channel,

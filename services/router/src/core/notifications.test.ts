@@ -1,4 +1,4 @@
-import { deriveId, makeEnvelope, notificationAlias, validateEnvelope, type AnyEnvelope, type Envelope, type NotificationRequested } from '@alertbus/schemas';
+import { notificationRequested, validateEnvelope, type AnyEnvelope, type Envelope, type NotificationRequested } from '@alertbus/schemas';
 import { compileRules } from '../rules/compile';
 import type { CompiledRules } from '../rules/types';
 import { decide } from './decider';
@@ -18,20 +18,9 @@ function rulesOf(yaml: string): CompiledRules {
 const rules = rulesOf(RULES);
 
 let n = 0;
-function notification(data: Partial<NotificationRequested> & { text: string }): Envelope<'NotificationRequested'> {
-  const requestId = `req-${++n}`;
-  const notificationId = deriveId('notify', requestId);
-  const full: NotificationRequested = { notificationId, kind: 'tag', level: 'info', requestId, ...data };
-  const at = new Date(Date.UTC(2026, 0, 1, 12, 0, n)).toISOString();
-  return makeEnvelope({
-    id: notificationId,
-    type: 'NotificationRequested',
-    alias: notificationAlias(full),
-    occurredAt: at,
-    recordedAt: at,
-    source: 'ingest/notify',
-    data: full,
-  });
+function notification(data: Partial<Omit<NotificationRequested, 'notificationId'>> & { text: string }): Envelope<'NotificationRequested'> {
+  n += 1;
+  return notificationRequested({ kind: 'tag', level: 'info', requestId: `req-${n}`, ...data }, new Date(Date.UTC(2026, 0, 1, 12, 0, n)).toISOString());
 }
 
 const typesOf = (events: AnyEnvelope[]) => events.map((e) => e.type);
