@@ -124,6 +124,18 @@ test('sync: true answers with the channel and ts of the Slack post', async () =>
   expect(JSON.stringify(posted!.attachments)).toContain('nightly export failed');
 });
 
+test('a dedupKey makes a second notice of the same tag a duplicate: posted once, and sync says so', async () => {
+  const notice = { tag: 'deploys', text: 'nightly report 2c9e', dedupKey: 'report-2026-11-30', sync: true };
+  const first = await post('/notify', notice);
+  expect(first.status).toBe(200);
+  expect(await first.json()).toMatchObject({ channel: 'C0DEPLOYS', ts: expect.any(String) });
+  const second = await post('/notify', notice);
+  expect(second.status).toBe(200);
+  expect(await second.json()).toMatchObject({ duplicate: true });
+  await settle();
+  expect(withText('nightly report 2c9e')).toHaveLength(1);
+});
+
 test('two identical notices are both posted', async () => {
   for (let i = 0; i < 2; i++) expect((await post('/notify', { tag: 'deploys', text: 'identical notice 7f3a' })).status).toBe(202);
   await waitFor(() => withText('identical notice 7f3a').length === 2, { what: 'both identical notices' });

@@ -12,7 +12,9 @@ export interface NotifyRequest {
   dedupKey?: string;
 }
 
-export type NotifyAnswer = { ok: true; status: number; body: { id?: string; channel?: string; ts?: string } } | { ok: false; message: string };
+export type NotifyAnswer =
+  | { ok: true; status: number; body: { id?: string; channel?: string; ts?: string; duplicate?: boolean } }
+  | { ok: false; message: string };
 
 export function parseLevel(value: string): NotificationLevel {
   if (!(NOTIFICATION_LEVELS as readonly string[]).includes(value)) {

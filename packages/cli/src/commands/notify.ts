@@ -39,6 +39,7 @@ export function registerNotify(program: Command): void {
         return;
       }
       const b = answer.body;
-      process.stdout.write(b.ts ? `posted to ${b.channel} (ts ${b.ts}), id ${b.id}\n` : `accepted, id ${b.id}\n`);
+      const done = b.ts ? `posted to ${b.channel} (ts ${b.ts})` : b.duplicate ? 'not posted: the same tag and dedup key were posted before' : 'accepted';
+      process.stdout.write(`${done}, id ${b.id}\n`);
     });
 }

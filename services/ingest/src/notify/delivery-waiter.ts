@@ -7,6 +7,8 @@ import { decodeEnvelope, HEADERS, TOPIC_PREFIX, TOPICS } from '@alertbus/schemas
 export type DeliveryResult =
   | { outcome: 'posted'; channel: string; ts: string }
   | { outcome: 'failed'; error: string }
+  /** The router found a notification with the same tag and dedupKey posted before: this one is not posted. */
+  | { outcome: 'duplicate' }
   | { outcome: 'timeout' };
 
 /** What POST /notify {sync: true} needs: a wait for the delivery of the chain that started with an event id. */
@@ -16,10 +18,10 @@ export interface DeliveryWaits {
   readonly ready: boolean;
 }
 
-const WATCHED = new Set(['NotificationPosted', 'DeliveryFailed']);
+const WATCHED = new Set(['NotificationPosted', 'DeliveryFailed', 'NotificationRouted']);
 
 /**
- * Follows deliveries.v1 from its end with a consumer group of its own (one per ingest process, never
+ * Follows deliveries.v1 (and the router's decisions on notifications.v1) from their ends with a consumer group of its own (one per ingest process, never
  * committing), and hands each notification delivery to the request waiting for it, matched by the
  * correlation id every event of the chain carries (the notification's own id).
  */
@@ -50,19 +52,20 @@ export class DeliveryWaiter implements DeliveryWaits {
       });
     });
     await consumer.connect();
-    await consumer.subscribe({ topic: TOPICS.deliveries, fromBeginning: false });
+    await consumer.subscribe({ topics: [TOPICS.deliveries, TOPICS.notifications], fromBeginning: false });
     await consumer.run({
       autoCommit: false,
-      eachMessage: async ({ message }) => {
+      eachMessage: async ({ topic, message }) => {
         const type = message.headers?.[HEADERS.eventType]?.toString();
         if (!type || !WATCHED.has(type) || !message.value) return;
-        const decoded = decodeEnvelope(message.value, TOPICS.deliveries);
+        const decoded = decodeEnvelope(message.value, topic);
         if (!decoded.ok) return;
         const e = decoded.event;
         const settle = this.waiting.get(e.correlationId);
         if (!settle) return;
         if (e.type === 'NotificationPosted') settle({ outcome: 'posted', channel: e.data.channel, ts: e.data.ts });
         else if (e.type === 'DeliveryFailed') settle({ outcome: 'failed', error: e.data.error });
+        else if (e.type === 'NotificationRouted' && e.data.reason === 'duplicate') settle({ outcome: 'duplicate' });
       },
     });
     await Promise.race([joined, new Promise((r) => setTimeout(r, joinTimeoutMs).unref())]);

@@ -59,7 +59,10 @@ const DirectBody = Type.Object(
 type DirectBody = Static<typeof DirectBody>;
 
 const Accepted = Type.Object({ id: Type.String(), alias: Type.String() });
-const Delivered = Type.Object({ id: Type.String(), channel: Type.String(), ts: Type.String() });
+const Delivered = Type.Union([
+  Type.Object({ id: Type.String(), channel: Type.String(), ts: Type.String() }),
+  Type.Object({ id: Type.String(), duplicate: Type.Literal(true) }, { description: 'A notification with this tag and dedupKey was posted before.' }),
+]);
 const NotYet = Type.Object({ error: Type.String(), message: Type.String(), id: Type.String() });
 const responses = { 200: Delivered, 202: Accepted, 502: NotYet, 504: NotYet, '4xx': ErrorBody, '5xx': ErrorBody };
 
@@ -108,6 +111,8 @@ export const notifyRoutes: FastifyPluginAsync<NotifyDeps> = async (app, deps) =>
     switch (result.outcome) {
       case 'posted':
         return reply.code(200).send({ id: event.id, channel: result.channel, ts: result.ts });
+      case 'duplicate':
+        return reply.code(200).send({ id: event.id, duplicate: true });
       case 'failed':
         return reply.code(502).send({ error: 'delivery_failed', message: `Slack did not take the notification: ${result.error}`, id: event.id });
       case 'timeout':
