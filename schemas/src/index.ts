@@ -1,5 +1,7 @@
 export * from './common';
+export * from './duration';
 export * from './events';
+export * from './command-types';
 export * from './envelope';
 export * from './topics';
 export * from './validate';
@@ -7,5 +9,4 @@ export * from './router-state';
 export * from './rules';
 export * from './matcher';
 export * from './pattern';
-export * from './notifications';
 export * from './notification-envelope';

@@ -1,5 +1,5 @@
 import { deriveId, makeEnvelope, type Envelope } from './envelope';
-import { notificationAlias, type NotificationRequested } from './notifications';
+import { notificationAlias, type NotificationRequested } from './events/notifications';
 
 /**
  * A NotificationRequested as ingest writes it: the id derived from the request id (a retried request is the

@@ -1,10 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { PagerPriority, Responder } from './common';
-import { NotificationTags } from './notifications';
+import { DURATION_PATTERN } from './duration';
+import { IconEmoji, NOTIFICATION_LEVELS, SlackChannelRef, TagName, Username } from './events/notifications';
 
 /** Prometheus-style duration: one or more number+unit pairs, e.g. 4h, 30m, 1h30m, 90s. */
 export const RulesDuration = Type.String({
-  pattern: '^([0-9]+(ms|s|m|h|d|w|y))+$',
+  pattern: DURATION_PATTERN,
   description: 'Duration such as 4h, 30m, 1h30m (units ms, s, m, h, d, w, y).',
 });
 
@@ -186,6 +187,27 @@ export const StormControl = Type.Object(
   },
 );
 export type StormControl = Static<typeof StormControl>;
+
+/** One entry of the rules file's `tags:` map. */
+export const NotificationTagSpec = Type.Object(
+  {
+    channel: SlackChannelRef,
+    username: Type.Optional(Username),
+    icon_emoji: Type.Optional(IconEmoji),
+    level_channels: Type.Optional(
+      Type.Object(
+        Object.fromEntries(NOTIFICATION_LEVELS.map((l) => [l, Type.Optional(SlackChannelRef)])),
+        { additionalProperties: false, description: 'Level → channel, over `channel` for notifications of that level.' },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type NotificationTagSpec = Static<typeof NotificationTagSpec>;
+
+export const NotificationTags = Type.Record(TagName, NotificationTagSpec, {
+  description: 'Notification tag → where its notifications go (POST /notify {tag}, alertbus notify -t TAG).',
+});
 
 /** The routing rules file (ROUTING_RULES), as YAML: defaults, ordered (nested) rules, inhibitions, storm control, user groups. */
 export const RulesFile = Type.Object(

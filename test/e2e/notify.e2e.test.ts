@@ -27,7 +27,7 @@ rules:
 `;
 
 let full: FullStack;
-const CLI = resolve(__dirname, '../../packages/cli/bin/alertbus.js');
+const CLI = resolve(__dirname, '../../cli/bin/alertbus.js');
 
 const messages = (): SlackStoredMessage[] => full.slack.state.messages;
 /** Messages whose attachments or text carry `marker`. */

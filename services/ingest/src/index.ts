@@ -12,15 +12,6 @@ import { SlackUserNames } from './slack/user-names';
 export { buildApp, type IngestAppDeps } from './app';
 export { loadConfig, type IngestConfig, type SlackIngestConfig } from './config';
 export { slackSignature, verifySlackSignature } from './slack/signature';
-// Normalisation without the HTTP server, for `alertbus rules test` (one code path for what a sample would become).
-export { normaliseAlertmanager } from './normalise/alertmanager';
-export { normaliseGeneric } from './normalise/generic';
-export { normaliseGrafana } from './normalise/grafana';
-export type { NormaliseResult } from './normalise/result';
-export { toAlertEnvelopes } from './envelopes';
-export { AlertmanagerPayload } from './payloads/alertmanager';
-export { GenericPayload } from './payloads/generic';
-export { GrafanaPayload } from './payloads/grafana';
 
 export interface IngestOptions {
   log?: Logger;
@@ -95,7 +86,7 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
           signingSecret: slack.signingSecret,
           identity,
           ackTimeoutMs: slack.ackTimeoutMs,
-          userNames: slack.botToken ? new SlackUserNames({ apiUrl: slack.apiUrl, botToken: slack.botToken }) : undefined,
+          userNames: slack.botToken ? new SlackUserNames({ apiUrl: slack.apiUrl, botToken: slack.botToken, log: log.child({ component: 'slack-user-names' }) }) : undefined,
         }
       : undefined,
   });

@@ -1,9 +1,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Logger } from '@alertbus/common';
-import { compileRules, type CompiledTag } from '@alertbus/router';
+import { compileRules, type CompiledTag } from '@alertbus/routing';
 
 /**
- * The notification tags of the rules file (ROUTING_RULES), compiled by the router's own compiler so ingest
+ * The notification tags of the rules file (ROUTING_RULES), compiled by the rules compiler the router uses so ingest
  * accepts exactly the tags the router will find. The file is looked at again on each request (a stat), and
  * compiled again when it changed; an invalid file leaves the tags known before, as the router keeps its rules.
  */

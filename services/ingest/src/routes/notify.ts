@@ -1,5 +1,6 @@
-import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   NOTIFICATION_LEVELS,
   NOTIFICATION_LIMITS,
@@ -13,7 +14,7 @@ import { HttpError } from '../http-error';
 import type { DeliveryWaits } from '../notify/delivery-waiter';
 import type { TagBook } from '../notify/tag-book';
 import { senderOf } from '../plugins/bearer-auth';
-import { ErrorBody } from '../payloads/common';
+import { ErrorBody } from '../responses';
 
 export interface NotifyDeps {
   accept: AcceptDeps;
@@ -42,7 +43,6 @@ const NotifyBody = Type.Object(
   },
   { additionalProperties: false },
 );
-type NotifyBody = Static<typeof NotifyBody>;
 
 const DirectBody = Type.Object(
   {
@@ -56,7 +56,6 @@ const DirectBody = Type.Object(
   },
   { additionalProperties: false },
 );
-type DirectBody = Static<typeof DirectBody>;
 
 const Accepted = Type.Object({ id: Type.String(), alias: Type.String() });
 const Delivered = Type.Union([
@@ -95,7 +94,7 @@ function requestIdOf(req: FastifyRequest, deps: AcceptDeps): string {
  * channel): written to notifications.v1 and answered 202 once Kafka acknowledged it; with `sync: true`,
  * answered 200 with the Slack ts once the slack-sink posted it (504 with the id when that takes too long).
  */
-export const notifyRoutes: FastifyPluginAsync<NotifyDeps> = async (app, deps) => {
+export const notifyRoutes: FastifyPluginAsyncTypebox<NotifyDeps> = async (app, deps) => {
   const send = async (req: FastifyRequest, reply: FastifyReply, event: Envelope<'NotificationRequested'>) => {
     const sync = event.data.sync === true;
     if (sync && !deps.deliveries) throw new HttpError(503, 'kafka_unavailable', 'sync notifications are not available on this ingest');
@@ -125,7 +124,7 @@ export const notifyRoutes: FastifyPluginAsync<NotifyDeps> = async (app, deps) =>
   };
 
   app.post('/notify', { schema: { body: NotifyBody, response: responses } }, async (req, reply) => {
-    const body = req.body as NotifyBody;
+    const body = req.body;
     const tags = deps.tags.current();
     if (!Object.prototype.hasOwnProperty.call(tags, body.tag)) {
       const known = Object.keys(tags).sort();
@@ -154,7 +153,7 @@ export const notifyRoutes: FastifyPluginAsync<NotifyDeps> = async (app, deps) =>
   });
 
   app.post('/notify-directly', { schema: { body: DirectBody, response: responses } }, async (req, reply) => {
-    const body = req.body as DirectBody;
+    const body = req.body;
     const problem = passThroughProblem('blocks', body.blocks) ?? passThroughProblem('attachments', body.attachments);
     if (problem) throw new HttpError(400, 'invalid_payload', problem);
     const sender = senderOf(req);

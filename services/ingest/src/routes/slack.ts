@@ -1,22 +1,21 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { keepableJson, keepableText } from '@alertbus/common';
+import {
+  normaliseInteraction,
+  normaliseSlackEvent,
+  SlackEventsBody,
+  SlackInteractionBody,
+} from '@alertbus/normalise';
 import { makeEnvelope, type AnyEnvelope } from '@alertbus/schemas';
 import { writeEvents, type AcceptDeps } from '../accept';
 import { HttpError } from '../http-error';
 import type { SlackMetrics } from '../metrics';
-import { ErrorBody } from '../payloads/common';
 import { parseJsonBody } from '../plugins/json-body';
+import { slackResponses } from '../responses';
 import type { IdentitySource } from '../slack/identity';
 import type { UserNameSource } from '../slack/user-names';
-import { normaliseInteraction } from '../slack/normalise-action';
-import { normaliseSlackEvent } from '../slack/normalise-event';
 import { verifySlackSignature } from '../slack/signature';
-import {
-  SlackAcceptedBody,
-  SlackEventsBody,
-  SlackInteractionBody,
-  type SlackEventCallbackWire,
-} from '../slack/wire';
 
 export interface SlackRouteDeps {
   accept: AcceptDeps;
@@ -57,13 +56,11 @@ const sanitisedField = (req: FastifyRequest) => {
   return n > 0 ? { sanitised: n } : {};
 };
 
-const responses = { 200: SlackAcceptedBody, '4xx': ErrorBody, '5xx': ErrorBody };
-
 /**
  * POST /slack/events and /slack/interactions, encapsulated: the body is kept as raw bytes, the v0 signature
  * is checked over them in a hook of this plugin only, and only then is the body parsed and validated.
  */
-export const slackRoutes: FastifyPluginAsync<SlackRouteDeps> = async (app, deps) => {
+export const slackRoutes: FastifyPluginAsyncTypebox<SlackRouteDeps> = async (app, deps) => {
   const { accept, metrics } = deps;
   const count = (endpoint: Endpoint, outcome: string) => metrics.requests.inc({ endpoint, outcome });
 
@@ -98,8 +95,8 @@ export const slackRoutes: FastifyPluginAsync<SlackRouteDeps> = async (app, deps)
   const write = (events: AnyEnvelope[], what: string) =>
     writeEvents(accept, events, { what, timeoutMs: deps.ackTimeoutMs, timeoutVariable: 'INGEST_SLACK_TIMEOUT_MS' });
 
-  app.post(EVENTS, { schema: { body: SlackEventsBody, response: responses } }, async (req) => {
-    const body = req.body as SlackEventsBody;
+  app.post(EVENTS, { schema: { body: SlackEventsBody, response: slackResponses } }, async (req) => {
+    const body = req.body;
     if (body.type === 'url_verification') {
       if (typeof body.challenge !== 'string') throw new HttpError(400, 'invalid_payload', 'url_verification without a challenge');
       count('events', 'url-verification');
@@ -108,7 +105,7 @@ export const slackRoutes: FastifyPluginAsync<SlackRouteDeps> = async (app, deps)
     if (body.type === 'app_rate_limited') {
       metrics.rateLimited.inc();
       count('events', 'app-rate-limited');
-      req.log.warn({ team: body.team_id, minuteRateLimited: (body as Record<string, unknown>).minute_rate_limited }, 'Slack rate-limited this app\'s events (app_rate_limited)');
+      req.log.warn({ team: body.team_id, minuteRateLimited: body.minute_rate_limited }, 'Slack rate-limited this app\'s events (app_rate_limited)');
       return { accepted: 0, ids: [], aliases: [], ignored: 'app_rate_limited' };
     }
     if (body.type !== 'event_callback') {
@@ -124,7 +121,7 @@ export const slackRoutes: FastifyPluginAsync<SlackRouteDeps> = async (app, deps)
     }
     const recordedAt = accept.now().toISOString();
     const retryNum = Number(header(req, 'x-slack-retry-num'));
-    const result = normaliseSlackEvent(body as unknown as SlackEventCallbackWire, {
+    const result = normaliseSlackEvent(body, {
       identity,
       retryNum: Number.isInteger(retryNum) && retryNum >= 0 ? retryNum : undefined,
       retryReason: header(req, 'x-slack-retry-reason'),
@@ -151,8 +148,8 @@ export const slackRoutes: FastifyPluginAsync<SlackRouteDeps> = async (app, deps)
     return { accepted: 1, ids: [event.id], aliases: [event.alias] };
   });
 
-  app.post(INTERACTIONS, { schema: { body: SlackInteractionBody, response: responses } }, async (req, reply) => {
-    const result = normaliseInteraction(req.body as SlackInteractionBody);
+  app.post(INTERACTIONS, { schema: { body: SlackInteractionBody, response: slackResponses } }, async (req, reply) => {
+    const result = normaliseInteraction(req.body);
     if (result.outcome === 'invalid') throw new HttpError(400, 'invalid_payload', result.message);
     if (result.outcome === 'ignored') {
       count('interactions', 'ignored');

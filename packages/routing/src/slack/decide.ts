@@ -1,0 +1,36 @@
+import type { Envelope } from '@alertbus/schemas';
+import type { Outputs } from '../core/outputs';
+import type { CompiledRules } from '../rules/types';
+import { decideSlackAction } from './actions';
+import { decideSlackMessage } from './messages';
+import type { RouterState } from '../state';
+import { decideRootPosted, decideTextCommand, decideThreadLinked } from './threads';
+
+/** The Slack side of the router's inputs: from ingest, from the slack-sink, and the ones it sends itself. */
+export type SlackInput = Envelope<
+  'SlackMessageReceived' | 'SlackActionReceived' | 'SlackThreadLinked' | 'SlackTextCommandReceived' | 'SlackMessagePosted'
+>;
+
+export const SLACK_INPUT_TYPES: ReadonlySet<string> = new Set<SlackInput['type']>([
+  'SlackMessageReceived',
+  'SlackActionReceived',
+  'SlackThreadLinked',
+  'SlackTextCommandReceived',
+  'SlackMessagePosted',
+]);
+
+/** Decides one Slack input against the state of its key. Pure, like the alert decider. */
+export function decideSlack(input: SlackInput, state: RouterState | undefined, rules: CompiledRules): { events: Outputs['events']; state: RouterState | undefined } {
+  switch (input.type) {
+    case 'SlackMessageReceived':
+      return decideSlackMessage(input, state, rules);
+    case 'SlackActionReceived':
+      return decideSlackAction(input, state, rules);
+    case 'SlackThreadLinked':
+      return decideThreadLinked(input, state);
+    case 'SlackTextCommandReceived':
+      return decideTextCommand(input, state, rules);
+    case 'SlackMessagePosted':
+      return decideRootPosted(input, state);
+  }
+}
