@@ -10,7 +10,7 @@ import {
   IncidentResolved,
   EventSuppressed,
 } from './events/incidents';
-import { PostSlackMessage, UpdateSlackMessage, ReplyWithOnCall, ClearOnCallCache, PostSlackReply } from './events/slack-commands';
+import { PostSlackMessage, UpdateSlackMessage, ReplyWithOnCall, ClearOnCallCache, PostSlackReply, PostNotification } from './events/slack-commands';
 import { CreatePagerAlert, ClosePagerAlert, AcknowledgePagerAlert, AddPagerNote } from './events/pager-commands';
 import {
   SlackMessagePosted,
@@ -25,9 +25,11 @@ import {
   OnCallReplyDelivery,
   OnCallCacheDelivery,
   SlackUserGroupUpdated,
+  NotificationPosted,
 } from './events/deliveries';
 import { DeadLetter } from './events/dead-letters';
 import { SilenceCreated, SilenceExpired } from './events/silences';
+import { NotificationRequested, NotificationRouted } from './events/notifications';
 import { TOPICS } from './topics';
 
 /** The events, one file per topic (events/<topic>.ts). */
@@ -39,6 +41,7 @@ export * from './events/pager-commands';
 export * from './events/deliveries';
 export * from './events/dead-letters';
 export * from './events/silences';
+export * from './events/notifications';
 
 /** Every event type, its data schema and the topic it lives on. */
 export const EVENT_TYPES = {
@@ -78,6 +81,10 @@ export const EVENT_TYPES = {
   SlackUserGroupUpdated: { topic: TOPICS.deliveries, data: SlackUserGroupUpdated },
   SlackThreadLinked: { topic: TOPICS.slackReceived, data: SlackThreadLinked },
   SlackTextCommandReceived: { topic: TOPICS.slackReceived, data: SlackTextCommandReceived },
+  NotificationRequested: { topic: TOPICS.notifications, data: NotificationRequested },
+  NotificationRouted: { topic: TOPICS.notifications, data: NotificationRouted },
+  PostNotification: { topic: TOPICS.slackCommands, data: PostNotification },
+  NotificationPosted: { topic: TOPICS.deliveries, data: NotificationPosted },
 } as const satisfies Record<string, { topic: string; data: TSchema }>;
 
 export type EventType = keyof typeof EVENT_TYPES;

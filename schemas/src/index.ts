@@ -9,3 +9,4 @@ export * from './router-state';
 export * from './rules';
 export * from './matcher';
 export * from './pattern';
+export * from './notification-envelope';

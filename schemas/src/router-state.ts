@@ -87,6 +87,10 @@ export const SlackKeyState = Type.Union([
     },
     { additionalProperties: false },
   ),
+  Type.Object(
+    { kind: Type.Literal('notification'), ...keyStateBase, channel: Type.Optional(Type.String({ minLength: 1 })) },
+    { additionalProperties: false, description: 'A notification with a dedupKey was posted (key notify:{tag}:{dedupKey}).' },
+  ),
 ]);
 export type SlackKeyState = Static<typeof SlackKeyState>;
 

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { PagerPriority, Responder } from './common';
 import { DURATION_PATTERN } from './duration';
+import { IconEmoji, NOTIFICATION_LEVELS, SlackChannelRef, TagName, Username } from './events/notifications';
 
 /** Prometheus-style duration: one or more number+unit pairs, e.g. 4h, 30m, 1h30m, 90s. */
 export const RulesDuration = Type.String({
@@ -72,6 +73,13 @@ export const RulesOnCallAction = Type.Object(
       Type.String({ minLength: 1, description: 'Opsgenie schedule whose on-call answers a Slack request in its thread.' }),
     ),
     enabled: Type.Optional(Type.Boolean({ description: 'false: no on-call reply for these Slack requests.' })),
+    reply: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1000,
+        description: 'Text of the reply when someone is on call: {{users}} (the mentions), {{schedule}} and {{requester}} are replaced.',
+      }),
+    ),
   },
   {
     additionalProperties: false,
@@ -180,6 +188,27 @@ export const StormControl = Type.Object(
 );
 export type StormControl = Static<typeof StormControl>;
 
+/** One entry of the rules file's `tags:` map. */
+export const NotificationTagSpec = Type.Object(
+  {
+    channel: SlackChannelRef,
+    username: Type.Optional(Username),
+    icon_emoji: Type.Optional(IconEmoji),
+    level_channels: Type.Optional(
+      Type.Object(
+        Object.fromEntries(NOTIFICATION_LEVELS.map((l) => [l, Type.Optional(SlackChannelRef)])),
+        { additionalProperties: false, description: 'Level → channel, over `channel` for notifications of that level.' },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type NotificationTagSpec = Static<typeof NotificationTagSpec>;
+
+export const NotificationTags = Type.Record(TagName, NotificationTagSpec, {
+  description: 'Notification tag → where its notifications go (POST /notify {tag}, alertbus notify -t TAG).',
+});
+
 /** The routing rules file (ROUTING_RULES), as YAML: defaults, ordered (nested) rules, inhibitions, storm control, user groups. */
 export const RulesFile = Type.Object(
   {
@@ -192,6 +221,7 @@ export const RulesFile = Type.Object(
         description: 'Slack user group handle (without @) → its id (S…), so rules can say mention: ["@handle"].',
       }),
     ),
+    tags: Type.Optional(NotificationTags),
   },
   { additionalProperties: false, $id: 'AlertbusRulesFile', title: 'alertbus routing rules' },
 );

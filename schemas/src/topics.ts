@@ -15,6 +15,7 @@ export const TOPICS = {
   routerState: `${TOPIC_PREFIX}router.state.v1`,
   deadLetter: `${TOPIC_PREFIX}deadletter.v1`,
   silences: `${TOPIC_PREFIX}silences.v1`,
+  notifications: `${TOPIC_PREFIX}notifications.v1`,
 } as const;
 
 export type TopicName = string;
@@ -48,6 +49,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   { name: TOPICS.routerState, partitions: KEYED_PARTITIONS, cleanupPolicy: 'compact', retentionMs: -1 },
   { name: TOPICS.deadLetter, partitions: 3, cleanupPolicy: 'delete', retentionMs: -1 },
   { name: TOPICS.silences, partitions: 1, cleanupPolicy: 'delete', retentionMs: -1 },
+  { name: TOPICS.notifications, partitions: KEYED_PARTITIONS, cleanupPolicy: 'delete', retentionMs: -1 },
 ];
 
 /** Record header names. */

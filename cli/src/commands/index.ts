@@ -3,8 +3,10 @@ import { registerAudit } from './audit';
 import { registerDeadLetter } from './deadletter';
 import { registerHistory } from './history';
 import { registerIncidents } from './incidents';
+import { registerNotify } from './notify';
 import { registerReplay } from './replay';
 import { registerRules } from './rules';
+import { registerRun } from './run';
 import { registerSilence } from './silence';
 
 /** Each command group registers itself here; one line per group. */
@@ -17,4 +19,6 @@ export function registerCommands(program: Command): void {
   registerSilence(program);
   registerRules(program);
   registerDeadLetter(program);
+  registerNotify(program);
+  registerRun(program);
 }

@@ -102,7 +102,7 @@ test('usage problems are named, with a non-zero exit', async () => {
 test('schema prints the JSON Schema of the rules file', async () => {
   const r = await run('rules', 'schema');
   const schema = JSON.parse(r.stdout) as { properties: Record<string, unknown> };
-  expect(Object.keys(schema.properties)).toEqual(['defaults', 'rules', 'inhibit', 'storm_control', 'usergroups']);
+  expect(Object.keys(schema.properties)).toEqual(['defaults', 'rules', 'inhibit', 'storm_control', 'usergroups', 'tags']);
 });
 
 test('times: ISO 8601, now, now-<duration>', () => {

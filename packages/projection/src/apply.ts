@@ -1,5 +1,6 @@
 /** Turns a Projection into SQL on the caller's transaction, with the semantics memory-store.ts specifies. */
 import type { PoolClient } from 'pg';
+import { notificationSql } from './notification-events';
 import type { ApplyOutcome, Change, DeliveryRow, IncidentRow, IncidentUpdate, Projection, SilenceRow, TimelineRow } from './types';
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
@@ -77,6 +78,11 @@ async function applyChange(client: PoolClient, c: Change): Promise<void> {
     case 'prune-silences':
       await client.query(`DELETE FROM silences WHERE LEAST(ends_at, expired_at) < $1::timestamptz`, [c.endedBefore]);
       return;
+    case 'notification': {
+      const { text, values } = notificationSql(c);
+      await client.query(text, values);
+      return;
+    }
   }
 }
 

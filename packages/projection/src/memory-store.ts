@@ -4,6 +4,7 @@
  */
 import { planBatch, type BatchPlan, type PlannableRecord } from './batch-plan';
 import { isCreatedPagerAlert, isRootPost } from './delivery-events';
+import { mergeNotification, type NotificationRow } from './notification-events';
 import { project } from './project';
 import { effectiveEnd } from './silence-state';
 import { stageRank } from './stage';
@@ -35,6 +36,7 @@ export class MemoryStore {
   readonly timeline = new Map<string, TimelineRow>();
   readonly deliveries = new Map<string, DeliveryRow>();
   readonly silences = new Map<string, SilenceRow>();
+  readonly notifications = new Map<string, NotificationRow>();
   /** `${consumer}|${topic}|${partition}` → next offset. */
   readonly offsets = new Map<string, string>();
 
@@ -147,6 +149,9 @@ export class MemoryStore {
         for (const [id, row] of this.silences) if (effectiveEnd(row) < before) this.silences.delete(id);
         return;
       }
+      case 'notification':
+        this.notifications.set(c.notificationId, mergeNotification(this.notifications.get(c.notificationId), c));
+        return;
     }
   }
 }

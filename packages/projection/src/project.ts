@@ -4,6 +4,7 @@ import { INCIDENT_COMMAND_TYPES, type AnyEnvelope, type Envelope, type IncidentC
 import { DELIVERY_EVENT_TYPES, deliveryChanges, deliveryRow, genericDeliveryRow, type DeliveryEventType } from './delivery-events';
 import { INCIDENT_EVENT_TYPES, incidentChanges, type IncidentEventType } from './incident-events';
 import { SILENCE_EVENT_TYPES, silenceChanges, type SilenceEventType } from './silence-events';
+import { notificationChanges } from './notification-events';
 import { stageOf } from './stage';
 import type { Position, Projection, TimelineRow } from './types';
 
@@ -51,7 +52,7 @@ export function project(recorded: AnyEnvelope, at: Position): Projection {
     eventId: event.id,
     timeline: timelineRow(event, at, { ...links, incidentId: links.incidentId ?? delivery?.incidentId ?? null }),
     delivery,
-    changes: [],
+    changes: notificationChanges(event),
   };
 }
 

@@ -12,7 +12,8 @@ export type Stage = (typeof STAGES)[number];
 
 /** By type where history knows it; otherwise by the topic (a new input type on slack.received.v1 is an input). */
 export function stageOf(type: string, topic: string): Stage {
-  if (type === 'AlertReceived') return 'received';
+  if (type === 'AlertReceived' || type === 'NotificationRequested') return 'received';
+  if (type === 'NotificationRouted') return 'decided';
   if (INCIDENT_EVENT_TYPES.has(type)) return 'decided';
   if (INCIDENT_COMMAND_TYPES.has(type)) return 'command';
   if (DELIVERY_EVENT_TYPES.has(type)) return type === 'DeliveryFailed' ? 'failed' : 'delivered';

@@ -2,7 +2,7 @@
 import { TOPICS } from '@alertbus/schemas';
 
 /**
- * Every topic history reads: inputs, decisions, commands, delivery results, silences. The order is only
+ * Every topic history reads: inputs, decisions, commands, delivery results, silences, notifications. The order is only
  * the order of subscription; the projection does not depend on which topic is read first.
  */
 export const PROJECTED_TOPICS: readonly string[] = [
@@ -13,4 +13,5 @@ export const PROJECTED_TOPICS: readonly string[] = [
   TOPICS.pagerCommands,
   TOPICS.deliveries,
   TOPICS.silences,
+  TOPICS.notifications,
 ];

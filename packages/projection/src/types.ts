@@ -3,6 +3,7 @@
  * "what does this event mean for the tables" stays pure and testable without a database.
  */
 import type { IncidentStatus, Labels, Link, RuleRef } from '@alertbus/schemas';
+import type { NotificationChange } from './notification-events';
 import type { Stage } from './stage';
 
 /** Where a record was read from; every timeline and delivery row keeps it. */
@@ -142,7 +143,7 @@ export type SilenceChange =
   /** Forget silences that ended (endsAt, or expiredAt when earlier) before this instant. */
   | { kind: 'prune-silences'; endedBefore: string };
 
-export type Change = IncidentChange | SilenceChange;
+export type Change = IncidentChange | SilenceChange | NotificationChange;
 
 /** Everything one event changes; applied all together, or not at all when its id was applied before. */
 export interface Projection {

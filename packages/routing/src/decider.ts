@@ -6,6 +6,7 @@ import { liveState } from './core/expiry';
 import { liveNeighbours } from './core/neighbours';
 import type { DeciderState } from './core/evolve';
 import { decideSlack, type SlackInput } from './slack/decide';
+import { decideNotification, type NotificationInput } from './core/notifications';
 import { isIncidentState, type RouterState } from './state';
 
 export { evolve, initialState, isIncidentEvent, type DeciderState } from './core/evolve';
@@ -14,8 +15,8 @@ export type { DecisionContext } from './core/context';
 export { isIncidentState, stateKey, type RouterState } from './state';
 export { SLACK_INPUT_TYPES, type SlackInput } from './slack/decide';
 
-/** The inputs the router decides on, dispatched by type: alerts, and the Slack side (./slack). */
-export type RouterInput = AlertInput | SlackInput;
+/** The inputs the router decides on, dispatched by type: alerts, the Slack side (./slack) and notifications. */
+export type RouterInput = AlertInput | SlackInput | NotificationInput;
 export type AlertInput = Envelope<'AlertReceived'>;
 
 export interface Decision {
@@ -44,6 +45,8 @@ export function decide(input: RouterInput, before: RouterState | undefined, rule
       const view = ctx.retentionMs !== undefined && ctx.neighbours ? { ...ctx, neighbours: liveNeighbours(ctx.neighbours, at, ctx.retentionMs) } : ctx;
       return decideAlert(input, isIncidentState(state) ? state : undefined, rules, view);
     }
+    case 'NotificationRequested':
+      return decideNotification(input, state, rules);
     default:
       return decideSlack(input, state, rules);
   }

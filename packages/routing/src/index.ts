@@ -27,7 +27,7 @@ export { incidentIdOf } from './core/incident-id';
 export { builtinRules, compileRules, sha256Hex, type CompileOptions, type CompileResult, type RulesProblem } from './rules/compile';
 export { loadRules, RulesError } from './rules/load';
 export { route, traceRules, type RuleTrace } from './rules/route';
-export type { CompiledRules, RoutableAlert, RoutableSlackMessage, Route } from './rules/types';
+export type { CompiledRules, CompiledTag, RoutableAlert, RoutableSlackMessage, Route } from './rules/types';
 
 // What a rules file does with an input, and what it would have done with a past window.
 export { explainAlert, explainSlackMessage, formatExplanation, type Explanation } from './explain';

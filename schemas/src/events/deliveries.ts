@@ -134,6 +134,21 @@ export const SlackUserGroupUpdated = Type.Object(
     description: 'The on-call user group job replaced the group\'s members. Alias: slack-usergroup:{usergroup}.',
   },
 );
+export const NotificationPosted = Type.Object(
+  {
+    commandId: Id,
+    commandType: Type.String(),
+    notificationId: Id,
+    dryRun: Type.Boolean(),
+    attempts: Type.Integer({ minimum: 0 }),
+    request: Type.Optional(WouldSend),
+    incidentId: Type.Optional(Type.String({ description: 'Never set: a notification belongs to no incident (the sinks copy the field).' })),
+    channel: Type.String(),
+    ts: Type.String(),
+  },
+  { additionalProperties: false, description: 'The slack-sink posted a notification (ts is the message\'s).' },
+);
+export type NotificationPosted = Static<typeof NotificationPosted>;
 export type SlackReplyDelivery = Static<typeof SlackReplyDelivery>;
 export type OnCallReplyDelivery = Static<typeof OnCallReplyDelivery>;
 export type OnCallCacheDelivery = Static<typeof OnCallCacheDelivery>;

@@ -72,6 +72,22 @@ export const PostSlackReply = Type.Object(
   },
   { additionalProperties: false, description: 'A reply in a given thread (command answers such as help), not tied to an incident root.' },
 );
+export const PostNotification = Type.Object(
+  {
+    notificationId: Id,
+    rule: RuleRef,
+    channel: Type.String({ minLength: 1 }),
+    text: Type.Optional(
+      Type.String({ minLength: 1, description: 'Top-level text; absent when the attachments carry the message (their fallback is then shown).' }),
+    ),
+    blocks: Type.Optional(Type.Array(Type.Unknown())),
+    attachments: Type.Optional(Type.Array(Type.Unknown())),
+    username: Type.Optional(Type.String({ minLength: 1 })),
+    iconEmoji: Type.Optional(Type.String({ minLength: 1 })),
+  },
+  { additionalProperties: false, description: 'Post a notification as a message of its own (never in an incident thread).' },
+);
+export type PostNotification = Static<typeof PostNotification>;
 export type ReplyWithOnCall = Static<typeof ReplyWithOnCall>;
 export type ClearOnCallCache = Static<typeof ClearOnCallCache>;
 export type PostSlackReply = Static<typeof PostSlackReply>;

@@ -7,6 +7,7 @@ import type { EventProducer } from '@alertbus/kafka';
 import { registerAuth, type AuthOptions } from './api/auth';
 import { registerDocs } from './api/docs';
 import { incidentsRoutes } from './api/incidents-routes';
+import { notificationsRoutes } from './api/notifications-routes';
 import { silencesRoutes } from './api/silences-routes';
 import { statsRoutes } from './api/stats-routes';
 import { timelineRoutes } from './api/timeline-routes';
@@ -80,6 +81,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   registerOpsRoutes(app, deps.registry, { ready: deps.ready });
   void app.register(incidentsRoutes(deps.pool));
   void app.register(timelineRoutes(deps.pool));
+  void app.register(notificationsRoutes(deps.pool));
   void app.register(statsRoutes(deps.pool, now));
   void app.register(
     silencesRoutes({ pool: deps.pool, producer: deps.producer, now, maxDurationMs: deps.silenceMaxDurationMs ?? DEFAULT_SILENCE_MAX_DURATION_MS }),

@@ -290,8 +290,40 @@
     );
   }
 
+  // ------------------------------------------------------------------ notifications
+
+  /** The latest notifications (POST /notify, alertbus notify / run), with the channel, time and text filters of the list. */
+  async function showNotifications() {
+    const status = document.getElementById('notifications-status');
+    const tbody = document.querySelector('#notifications tbody');
+    const q = new URLSearchParams();
+    const filters = apiFilters();
+    for (const name of ['channel', 'from', 'to', 'q']) if (filters.get(name)) q.set(name, filters.get(name));
+    q.set('limit', '50');
+    try {
+      const body = await getJson(`/api/notifications?${q}`);
+      tbody.replaceChildren(...body.notifications.map((n) => h('tr', { 'data-notification': n.notification_id },
+        h('td', { class: 'time' }, fmtTime(n.requested_at)),
+        h('td', {}, h('span', { class: `sev sev-${n.level}` }, n.level || '')),
+        h('td', {}, n.tag || (n.kind === 'direct' ? '(direct)' : '')),
+        h('td', { class: 'nowrap' }, n.channel || ''),
+        h('td', {}, n.title || ''),
+        h('td', { class: 'text' }, (n.text || '').length > 300 ? `${n.text.slice(0, 299)}…` : n.text || ''),
+        h('td', { class: 'nowrap' }, n.slack_ts ? fmtTime(n.delivered_at) : n.reason === 'duplicate' ? 'duplicate: not posted' : 'not yet'),
+      )));
+      const n = body.notifications.length;
+      status.textContent = n === 0 ? 'No notifications match these filters.' : `${n} latest notification${n === 1 ? '' : 's'}`;
+    } catch (err) {
+      status.textContent = `Could not load notifications: ${err.message}`;
+      status.classList.add('error');
+    }
+  }
+
   setUpToken();
   const incident = params.get('incident');
   if (incident) showIncident(incident);
-  else showList();
+  else {
+    showList();
+    showNotifications();
+  }
 })();

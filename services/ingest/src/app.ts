@@ -9,6 +9,9 @@ import { formatSchemaErrors, registerErrorHandling } from './plugins/errors';
 import { acceptJsonBodies } from './plugins/json-body';
 import { alertmanagerRoutes } from './routes/alertmanager';
 import { genericRoutes } from './routes/generic';
+import { DEFAULT_NOTIFY_SYNC_TIMEOUT_MS, notifyRoutes } from './routes/notify';
+import type { DeliveryWaits } from './notify/delivery-waiter';
+import { TagBook } from './notify/tag-book';
 import { grafanaRoutes } from './routes/grafana';
 import { slackRoutes } from './routes/slack';
 import type { IdentitySource } from './slack/identity';
@@ -26,6 +29,8 @@ export interface IngestAppDeps {
   kafkaHealth?: KafkaReachability;
   /** The Slack endpoints; without a signing secret they answer 503 "Slack is not configured". */
   slack?: SlackAppOptions;
+  /** POST /notify: the rules file the tags come from, and the deliveries a sync request waits for. */
+  notify?: { rulesPath?: string; deliveries?: DeliveryWaits; syncTimeoutMs?: number };
 }
 
 export interface SlackAppOptions {
@@ -75,6 +80,12 @@ export function buildApp(deps: IngestAppDeps): FastifyInstance {
     await webhooks.register(alertmanagerRoutes, accept);
     await webhooks.register(grafanaRoutes, accept);
     await webhooks.register(genericRoutes, accept);
+    await webhooks.register(notifyRoutes, {
+      accept,
+      tags: new TagBook(deps.notify?.rulesPath, deps.log),
+      ...(deps.notify?.deliveries ? { deliveries: deps.notify.deliveries } : {}),
+      syncTimeoutMs: deps.notify?.syncTimeoutMs ?? DEFAULT_NOTIFY_SYNC_TIMEOUT_MS,
+    });
   });
   void app.register(slackRoutes, {
     accept,

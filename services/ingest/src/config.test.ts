@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       kafkaBrokers: ['127.0.0.1:9092'],
       kafkaTimeoutMs: 10_000,
       produceQueueMax: 10_000,
+      notifySyncTimeoutMs: 10_000,
     });
   });
 
@@ -29,6 +30,8 @@ describe('loadConfig', () => {
       INGEST_MAX_NORMALISED_BYTES: '2mb',
       INGEST_KAFKA_TIMEOUT_MS: '2500',
       INGEST_PRODUCE_QUEUE_MAX: '500',
+      ROUTING_RULES: '/etc/alertbus/rules.yaml',
+      NOTIFY_SYNC_TIMEOUT: '3s',
     });
     expect(c).toEqual({
       port: 0,
@@ -44,6 +47,8 @@ describe('loadConfig', () => {
       kafkaBrokers: ['a:1', 'b:2'],
       kafkaTimeoutMs: 2500,
       produceQueueMax: 500,
+      rulesPath: '/etc/alertbus/rules.yaml',
+      notifySyncTimeoutMs: 3000,
     });
   });
 

@@ -1,4 +1,4 @@
-import { ConfigError, DEFAULT_SLACK_API_URL, envBrokers, envBytes, envInt, envOptional, envString, envUrl } from '@alertbus/common';
+import { ConfigError, DEFAULT_SLACK_API_URL, envBrokers, envBytes, envDuration, envInt, envOptional, envString, envUrl } from '@alertbus/common';
 
 /** Everything ingest reads from the environment, validated once at boot. */
 export interface IngestConfig {
@@ -24,6 +24,10 @@ export interface IngestConfig {
   produceQueueMax?: number;
   /** The Slack endpoints; absent when SLACK_SIGNING_SECRET is not set (they then answer 503). */
   slack?: SlackIngestConfig;
+  /** ROUTING_RULES: where POST /notify finds the notification tags. */
+  rulesPath?: string;
+  /** NOTIFY_SYNC_TIMEOUT (default 10s): how long POST /notify {sync: true} waits for Slack. */
+  notifySyncTimeoutMs?: number;
 }
 
 /** What the Slack Events API and interactivity endpoints need. */
@@ -153,5 +157,7 @@ export function loadConfig(env: Env = process.env): IngestConfig {
     kafkaTimeoutMs: envInt(env, 'INGEST_KAFKA_TIMEOUT_MS', 10_000, { min: 1 }),
     produceQueueMax: envInt(env, 'INGEST_PRODUCE_QUEUE_MAX', DEFAULT_PRODUCE_QUEUE_MAX, { min: 1, max: 10_000_000 }),
     ...(slack ? { slack } : {}),
+    ...(envOptional(env, 'ROUTING_RULES') ? { rulesPath: envOptional(env, 'ROUTING_RULES') } : {}),
+    notifySyncTimeoutMs: envDuration(env, 'NOTIFY_SYNC_TIMEOUT', 10_000, { min: 1, max: 300_000 }),
   };
 }

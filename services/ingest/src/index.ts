@@ -4,6 +4,7 @@ import { createLogger, createRegistry, type Logger, type Registry } from '@alert
 import type { Kafka } from 'kafkajs';
 import { BrokerHealth, createKafka, ensureTopics, EventProducer } from '@alertbus/kafka';
 import { buildApp } from './app';
+import { DeliveryWaiter } from './notify/delivery-waiter';
 import { DEFAULT_PRODUCE_QUEUE_MAX, openIngestWarning, type IngestConfig } from './config';
 import { SlackIdentity } from './slack/identity';
 import { SlackUserNames } from './slack/user-names';
@@ -70,6 +71,8 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
       })
     : undefined;
   await identity?.start();
+  const deliveries = new DeliveryWaiter({ kafka, log: log.child({ component: 'notify-deliveries' }) });
+  await deliveries.start();
 
   const app = buildApp({
     producer,
@@ -77,6 +80,7 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
     registry,
     log,
     kafkaHealth,
+    notify: { rulesPath: config.rulesPath, deliveries, syncTimeoutMs: config.notifySyncTimeoutMs },
     slack: slack
       ? {
           signingSecret: slack.signingSecret,
@@ -90,6 +94,7 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
     identity?.stop();
+    await deliveries.stop();
     await app.close().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
     await kafkaHealth.stop();
@@ -109,6 +114,7 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
       (closing ??= (async () => {
         identity?.stop();
         await app.close();
+        await deliveries.stop();
         await producer.disconnect();
         await kafkaHealth.stop();
       })()),

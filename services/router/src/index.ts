@@ -15,6 +15,8 @@ export interface RouterConfig {
   defaultChannel?: string;
   /** ONCALL_SCHEDULE: whose on-call answers Slack requests when the rules name no schedule. */
   oncallSchedule?: string;
+  /** HISTORY_PUBLIC_URL: the history UI as people reach it; alert messages then link to the incident's page. */
+  historyPublicUrl?: string;
   /** Ops server port (ROUTER_PORT, default 8082; 0 picks a free one). */
   port?: number;
   host?: string;
@@ -52,7 +54,7 @@ export interface Router {
 /** Starts the router: rules first (a bad file throws RulesError before anything connects), then Kafka. */
 export async function startRouter(config: RouterConfig): Promise<Router> {
   const log = config.log ?? createLogger('router');
-  const rules = loadRules(config.rulesPath, config.defaultChannel ?? '#alerts', config.oncallSchedule);
+  const rules = loadRules(config.rulesPath, config.defaultChannel ?? '#alerts', config.oncallSchedule, config.historyPublicUrl);
   log.info({ rules: rules.origin, rulesVersion: rules.version, count: rules.rules.length }, 'routing rules loaded');
   const kafka = createKafka({ brokers: config.brokers, clientId: `alertbus-router-${config.instanceId ?? '0'}`, log });
   await ensureTopics(kafka);
@@ -62,6 +64,7 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     path: config.rulesPath,
     defaultChannel: config.defaultChannel ?? '#alerts',
     ...(config.oncallSchedule ? { oncallSchedule: config.oncallSchedule } : {}),
+    ...(config.historyPublicUrl ? { historyPublicUrl: config.historyPublicUrl } : {}),
     initial: rules,
     log,
     onResult: (r, current) => {

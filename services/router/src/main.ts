@@ -26,6 +26,7 @@ function readConfig(env: NodeJS.ProcessEnv): RouterConfig {
     rulesPath: envOptional(env, 'ROUTING_RULES'),
     defaultChannel: envString(env, 'SLACK_DEFAULT_CHANNEL', '#alerts'),
     oncallSchedule: envOptional(env, 'ONCALL_SCHEDULE'),
+    historyPublicUrl: historyPublicUrl(env),
     port: envInt(env, 'ROUTER_PORT', 8082, { min: 0, max: 65535 }),
     host: envString(env, 'ROUTER_HOST', '127.0.0.1'),
     instanceId,
@@ -35,6 +36,20 @@ function readConfig(env: NodeJS.ProcessEnv): RouterConfig {
     retry: infraRetryFromEnv(env),
     stateRetentionMs: envDuration(env, 'ROUTER_STATE_RETENTION', DEFAULT_STATE_RETENTION_MS, { min: 3_600_000 }),
   };
+}
+
+/** HISTORY_PUBLIC_URL must be an http(s) URL: it becomes a link button in Slack. */
+function historyPublicUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const raw = envOptional(env, 'HISTORY_PUBLIC_URL');
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`HISTORY_PUBLIC_URL must be an http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`HISTORY_PUBLIC_URL must be an http(s) URL, got "${raw}"`);
+  return raw;
 }
 
 async function main(): Promise<void> {

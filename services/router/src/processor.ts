@@ -81,7 +81,7 @@ function byTopic(writes: Writes): BatchWork['outputs'] {
  * one instance, which holds the state of partition p's keys. deliveries.v1 is read for one fact only: the
  * slack-sink posted an incident's root message (the thread `ack` / `resolve` may be typed in).
  */
-export const ROUTER_INPUT_TOPICS = [TOPICS.alertsReceived, TOPICS.slackReceived, TOPICS.deliveries] as const;
+export const ROUTER_INPUT_TOPICS = [TOPICS.alertsReceived, TOPICS.slackReceived, TOPICS.deliveries, TOPICS.notifications] as const;
 
 /** What the router takes from deliveries.v1; everything else there is the history's. */
 const isRouterDelivery = (type: string) => type === 'SlackMessagePosted';
@@ -355,6 +355,8 @@ export class RouterProcessor {
   private inputOf(record: ConsumedRecord, out: Writes, dead: string[]): RouterInput | undefined {
     const fromSinks = record.topic === TOPICS.deliveries;
     if (fromSinks && !isRouterDelivery(record.headers[HEADERS.eventType] ?? '')) return undefined;
+    // notifications.v1 also holds the router's own decisions about them.
+    if (record.topic === TOPICS.notifications && record.headers[HEADERS.eventType] === 'NotificationRouted') return undefined;
     const decoded = decodeEnvelope(record.value, record.topic);
     if (!decoded.ok) {
       if (fromSinks) this.opts.log.warn({ offset: record.offset, partition: record.partition, error: decoded.error }, 'skipping an undecodable delivery');
@@ -362,7 +364,7 @@ export class RouterProcessor {
       return undefined;
     }
     const event = decoded.event;
-    if (event.type !== 'AlertReceived' && !SLACK_INPUT_TYPES.has(event.type)) {
+    if (event.type !== 'AlertReceived' && event.type !== 'NotificationRequested' && !SLACK_INPUT_TYPES.has(event.type)) {
       if (!fromSinks) this.deadLetter(out, record, `the router does not take ${event.type} events`, dead);
       return undefined;
     }

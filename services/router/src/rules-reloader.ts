@@ -20,6 +20,8 @@ export interface RulesReloaderOptions {
   defaultChannel: string;
   /** ONCALL_SCHEDULE: the Slack requests' on-call schedule when the file names none. */
   oncallSchedule?: string;
+  /** HISTORY_PUBLIC_URL, handed to every compile. */
+  historyPublicUrl?: string;
   initial: CompiledRules;
   log: Logger;
   /** Called for every reload that was looked at, with its outcome. */
@@ -108,6 +110,7 @@ export class RulesReloader {
     const compiled = compileRules(bytes, file, {
       defaultChannel: this.opts.defaultChannel,
       ...(this.opts.oncallSchedule ? { oncallSchedule: this.opts.oncallSchedule } : {}),
+      ...(this.opts.historyPublicUrl ? { historyPublicUrl: this.opts.historyPublicUrl } : {}),
     });
     if (!compiled.ok) return this.reject(compiled.message, hash, trigger);
     const previous = this.rules.version;

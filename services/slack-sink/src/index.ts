@@ -16,6 +16,7 @@ import { CommandLedger, SinkRunner, migrateLedger, sinkReadiness } from '@alertb
 import { GROUPS, TOPICS } from '@alertbus/schemas';
 import { SlackClient } from './client';
 import { DEFAULT_ONCALL_CACHE_TTL_SECONDS, DEFAULT_OPSGENIE_API_URL, type SlackSinkConfig } from './config';
+import { NotificationPoster } from './notifications';
 import { SlackNotifier } from './notifier';
 import { OnCallCache } from './oncall/cache';
 import { opsgenieOnCall } from './oncall/opsgenie';
@@ -95,7 +96,8 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
       lookupRetry: config.lookupRetry,
       onCallLookupAttempts: config.onCallLookupAttempts,
     });
-    const notifier = new SlackNotifier({ client, threads: new ThreadStore(pool), log, lookupRetry: config.lookupRetry, threadCommands });
+    const notifications = new NotificationPoster({ client, log, lookupRetry: config.lookupRetry });
+    const notifier = new SlackNotifier({ client, threads: new ThreadStore(pool), log, lookupRetry: config.lookupRetry, threadCommands, notifications });
     const runner = new SinkRunner({
       name: SLACK_SINK,
       kafka,

@@ -9,6 +9,7 @@ import {
 import type { DeliveryOutcome, Notifier } from '@alertbus/sink-runtime';
 import { SLACK_COMMAND_TYPES, type AnyEnvelope, type SlackDelivery } from '@alertbus/schemas';
 import type { PostedMessage, SlackClient } from './client';
+import { NOTIFICATION_COMMAND_TYPES, type NotificationCommand, type NotificationPoster } from './notifications';
 import { THREAD_COMMAND_TYPES, type ThreadCommands } from './thread-commands';
 import type { ThreadStore } from './threads';
 import {
@@ -26,6 +27,7 @@ const RECONCILE_LOOKBACK_MS = 60_000;
 
 
 const isThreadCommand = (command: AnyEnvelope): command is ThreadCommand => THREAD_COMMAND_TYPES.has(command.type);
+const isNotification = (command: AnyEnvelope): command is NotificationCommand => NOTIFICATION_COMMAND_TYPES.has(command.type);
 
 type SlackFields = Pick<SlackDelivery, 'channel' | 'ts' | 'threadTs' | 'purpose' | 'request'>;
 
@@ -42,6 +44,8 @@ export interface SlackNotifierDeps {
   lookupRetry?: RetryPolicy;
   /** Executes ReplyWithOnCall, ClearOnCallCache and PostSlackReply. */
   threadCommands: ThreadCommands;
+  /** Executes PostNotification. */
+  notifications: NotificationPoster;
 }
 
 /**
@@ -58,6 +62,7 @@ export class SlackNotifier implements Notifier {
 
   async execute(command: AnyEnvelope, attempt = 1): Promise<DeliveryOutcome> {
     if (isThreadCommand(command)) return this.deps.threadCommands.execute(command, attempt);
+    if (isNotification(command)) return this.deps.notifications.execute(command);
     const client = this.deps.client;
     if (!client) throw new DeliveryError('no Slack token configured', true);
     if (command.type === 'PostSlackMessage') {
@@ -96,6 +101,7 @@ export class SlackNotifier implements Notifier {
   /** Looks for the message an interrupted run may have posted; updates are simply re-run (same content). */
   async reconcile(command: AnyEnvelope, startedAt: Date): Promise<DeliveryOutcome | undefined> {
     if (isThreadCommand(command)) return this.deps.threadCommands.reconcile(command, startedAt);
+    if (isNotification(command)) return this.deps.notifications.reconcile(command, startedAt);
     const client = this.deps.client;
     if (!client || command.type !== 'PostSlackMessage') return undefined;
     const { purpose } = command.data;
@@ -133,6 +139,7 @@ export class SlackNotifier implements Notifier {
 
   dryRun(command: AnyEnvelope): DeliveryOutcome {
     if (isThreadCommand(command)) return this.deps.threadCommands.dryRun(command);
+    if (isNotification(command)) return this.deps.notifications.dryRun(command);
     const ts = dryRunTs(command.id);
     if (command.type === 'PostSlackMessage') {
       const { channel, purpose } = command.data;

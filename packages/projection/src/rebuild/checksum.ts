@@ -12,6 +12,7 @@ export const PROJECTION_TABLES = [
   { table: 'incident_timeline', order: 'event_id COLLATE "C"' },
   { table: 'deliveries', order: 'event_id COLLATE "C"' },
   { table: 'silences', order: 'silence_id COLLATE "C"' },
+  { table: 'notifications', order: 'notification_id COLLATE "C"' },
   { table: 'projection_offsets', order: 'consumer COLLATE "C", topic COLLATE "C", "partition"' },
 ] as const;
 

@@ -97,7 +97,7 @@ function open(out: Outputs, input: AlertInput, r: Route, previous: DeciderState,
   const opened = folded(out, previous)!;
   if (storm) summarise(out, storm, r.rule, neighbours, opened);
   else if (r.slackChannel !== undefined) {
-    out.add('PostSlackMessage', { incidentId, rule: r.rule, channel: r.slackChannel, purpose: 'root', ...renderRoot(incidentView(opened), r.mention) });
+    out.add('PostSlackMessage', { incidentId, rule: r.rule, channel: r.slackChannel, purpose: 'root', ...renderRoot(incidentView(opened), r.mention, { historyUrl: rules.historyPublicUrl }) });
   }
   if (r.pager) {
     out.add(
@@ -156,7 +156,7 @@ function repeat(out: Outputs, input: AlertInput, r: Route, s: AliasState): void 
   }
 }
 
-function resolve(out: Outputs, input: AlertInput, r: Route, s: AliasState, neighbours: Neighbours): void {
+function resolve(out: Outputs, input: AlertInput, r: Route, s: AliasState, neighbours: Neighbours, rules: CompiledRules): void {
   out.add('IncidentResolved', {
     ...incidentFacts(s, { inputId: input.id, rule: r.rule, reason: 'resolved', status: 'resolved', labels: input.data.labels }),
     resolvedAt: input.recordedAt,
@@ -171,7 +171,7 @@ function resolve(out: Outputs, input: AlertInput, r: Route, s: AliasState, neigh
       purpose: 'reply',
       text: resolvedReplyText(resolved),
     });
-    out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: r.rule, ...renderRoot(resolved) });
+    out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: r.rule, ...renderRoot(resolved, [], { historyUrl: rules.historyPublicUrl }) });
   }
   if (s.storm) {
     const { channel, since, threshold, window } = s.storm;
@@ -227,7 +227,7 @@ export function decideAlert(input: AlertInput, state: DeciderState, rules: Compi
   } else if (!isOpen) {
     suppress(out, input, 'already-resolved', r.rule, state);
   } else {
-    resolve(out, input, r, state, neighbours);
+    resolve(out, input, r, state, neighbours, rules);
   }
   return { events: out.events, state: folded(out, state) };
 }

@@ -262,7 +262,7 @@ describe("router decider: a rule's mention", () => {
     );
     expect(slackTexts(events)).toEqual([
       ['PostSlackMessage', '<!subteam^S0SRE123> <@U0LEAD01> [FIRING] Disk almost full on alertmanager:mention (critical, alertmanager)'],
-      ['PostSlackMessage', '<!subteam^S0SRE123> <@U0LEAD01> Still firing: Disk almost full on alertmanager:mention (received 3 times since 2025-03-01T10:00:00.000Z)'],
+      ['PostSlackMessage', '<!subteam^S0SRE123> <@U0LEAD01> Still firing: Disk almost full on alertmanager:mention (received 3 times since <!date^1740823200^{date_short_pretty} {time}|2025-03-01 10:00:00 UTC>)'],
       ['PostSlackMessage', 'Resolved: Disk almost full on alertmanager:mention (fired 3 times)'],
       ['UpdateSlackMessage', '[RESOLVED] Disk almost full on alertmanager:mention (critical, alertmanager)'],
     ]);

@@ -76,7 +76,7 @@ describe('Slack rendering', () => {
     expectValidBlocks(m.blocks);
     expect((m.blocks[0] as Block).text!.text.startsWith('✅')).toBe(true);
     expect(JSON.stringify(m.blocks)).toContain('RESOLVED');
-    expect(JSON.stringify(m.blocks)).toContain('2025-03-01T11:00:00.000Z');
+    expect(JSON.stringify(m.blocks)).toContain('<!date^1740826800^{date_short_pretty} {time}|2025-03-01 11:00:00 UTC>');
     expect(m.text.startsWith('[RESOLVED]')).toBe(true);
   });
 
@@ -122,12 +122,12 @@ describe('Slack rendering', () => {
     });
     expectValidBlocks(m.blocks);
     const all = JSON.stringify(m.blocks);
-    expect(all).toContain('*Acknowledged*\\n<@U0BOB> at 2025-03-01T10:05:00.000Z');
-    expect(all).toContain('*Resolved*\\nsomeone &lt;odd&gt; at 2025-03-01T11:00:00.000Z');
+    expect(all).toContain('*Acknowledged*\\n<@U0BOB> at <!date^1740823500^{date_short_pretty} {time}|2025-03-01 10:05:00 UTC>');
+    expect(all).toContain('*Resolved*\\nsomeone &lt;odd&gt; at <!date^1740826800^{date_short_pretty} {time}|2025-03-01 11:00:00 UTC>');
   });
 
   test('reply texts', () => {
-    expect(repeatReplyText({ ...base, count: 5 })).toBe('Still firing: Disk almost full (received 5 times since 2025-03-01T10:00:00.000Z)');
+    expect(repeatReplyText({ ...base, count: 5 })).toBe('Still firing: Disk almost full (received 5 times since <!date^1740823200^{date_short_pretty} {time}|2025-03-01 10:00:00 UTC>)');
     expect(resolvedReplyText({ ...base, count: 1 })).toBe('Resolved: Disk almost full (fired 1 time)');
   });
 });
@@ -174,7 +174,7 @@ describe('nothing an alert says pings anyone or hides a link (only &, < and > ar
 
   test('thread replies and the storm summary escape the title too', () => {
     expect(repeatReplyText(hostile)).toBe(
-      'Still firing: disk full &lt;!channel&gt; &lt;!here&gt; &lt;@U123&gt; &lt;!subteam^S0ALL&gt; &lt;https://evil.example|Acknowledge&gt; &amp; &lt;#C0SECRET&gt; (received 1 times since 2025-03-01T10:00:00.000Z)',
+      'Still firing: disk full &lt;!channel&gt; &lt;!here&gt; &lt;@U123&gt; &lt;!subteam^S0ALL&gt; &lt;https://evil.example|Acknowledge&gt; &amp; &lt;#C0SECRET&gt; (received 1 times since <!date^1740823200^{date_short_pretty} {time}|2025-03-01 10:00:00 UTC>)',
     );
     expect(messageNotifications({ text: resolvedReplyText(hostile) })).toEqual([]);
     expect(messageLinks({ text: resolvedReplyText(hostile) })).toEqual([]);

@@ -1,5 +1,12 @@
 import type { AliasState, Labels, Link, RuleRef, SlackButtonValue } from '@alertbus/schemas';
+import { incidentPageUrl, severityEmoji, slackDate, viewButton } from './slack-format';
 import { codePoints, escapeMrkdwn, slackUserRef, sortedEntries, truncate, truncateMrkdwn } from './text';
+
+/** What a rendering needs beyond the incident: configuration the adapter passes in (never read from the environment here). */
+export interface RenderOptions {
+  /** HISTORY_PUBLIC_URL: adds a "View in alertbus" button to the incident's page. */
+  historyUrl?: string;
+}
 
 /** What a Slack rendering of an incident shows. */
 export interface IncidentView {
@@ -86,11 +93,11 @@ function labelLines(labels: Labels, max: number): string | null {
 
 /** "by <@U123> at 2025-…" for who acknowledged / resolved, or just the time when nobody in Slack did. */
 function byLine(by: string | undefined, at: string): string {
-  return by ? `${slackUserRef(by)} at ${at}` : at;
+  return by ? `${slackUserRef(by)} at ${slackDate(at)}` : slackDate(at);
 }
 
 /** Acknowledge and Resolve, kept on every update until the incident is resolved (a click on one later is recorded and ignored). */
-function actionButtons(v: IncidentView): unknown {
+function actionButtons(v: IncidentView, pageUrl: string | undefined): unknown {
   const value: SlackButtonValue = { alias: v.alias, incidentId: v.incidentId };
   const button = (actionId: string, text: string, style?: 'primary') => ({
     type: 'button',
@@ -102,7 +109,11 @@ function actionButtons(v: IncidentView): unknown {
   return {
     type: 'actions',
     block_id: 'alertbus_incident_actions',
-    elements: [button(BUTTON_ACTION_IDS.ack, 'Acknowledge', 'primary'), button(BUTTON_ACTION_IDS.resolve, 'Resolve')],
+    elements: [
+      button(BUTTON_ACTION_IDS.ack, 'Acknowledge', 'primary'),
+      button(BUTTON_ACTION_IDS.resolve, 'Resolve'),
+      ...(pageUrl ? [viewButton(pageUrl)] : []),
+    ],
   };
 }
 
@@ -122,10 +133,11 @@ export function rootText(v: IncidentView, mention: readonly string[] = []): stri
  * line with the alias. `mention` is given for the post that opens the incident, never for updates, so an
  * edit never pings again.
  */
-export function renderRoot(v: IncidentView, mention: readonly string[] = []): SlackMessage {
+export function renderRoot(v: IncidentView, mention: readonly string[] = [], opts: RenderOptions = {}): SlackMessage {
+  const pageUrl = incidentPageUrl(opts.historyUrl, v.incidentId);
   const blocks: unknown[] = [
     // plain_text: shown as written, never parsed for mentions or links, so the title needs no escaping here.
-    { type: 'header', text: { type: 'plain_text', text: truncate(`${v.status === 'resolved' ? '✅' : '🔥'} ${v.title}`, LIMITS.header), emoji: true } },
+    { type: 'header', text: { type: 'plain_text', text: truncate(`${severityEmoji(v.severity, v.status)} ${v.title}`, LIMITS.header), emoji: true } },
     ...(mention.length > 0 ? [{ type: 'section', text: mrkdwn(mention.join(' '), LIMITS.sectionText) }] : []),
     {
       type: 'section',
@@ -134,7 +146,7 @@ export function renderRoot(v: IncidentView, mention: readonly string[] = []): Sl
         mrkdwn(`*Severity*\n${escapeMrkdwn(v.severity)}`, LIMITS.field),
         mrkdwn(`*Source*\n${escapeMrkdwn(v.source)}`, LIMITS.field),
         mrkdwn(`*Count*\n${v.count}`, LIMITS.field),
-        mrkdwn(`*Opened*\n${v.openedAt}`, LIMITS.field),
+        mrkdwn(`*Opened*\n${slackDate(v.openedAt)}`, LIMITS.field),
         ...(v.acknowledgedAt ? [mrkdwn(`*Acknowledged*\n${byLine(v.acknowledgedBy, v.acknowledgedAt)}`, LIMITS.field)] : []),
         ...(v.resolvedAt ? [mrkdwn(`*Resolved*\n${byLine(v.resolvedBy, v.resolvedAt)}`, LIMITS.field)] : []),
       ].slice(0, LIMITS.fields),
@@ -147,7 +159,8 @@ export function renderRoot(v: IncidentView, mention: readonly string[] = []): Sl
   if (labels) blocks.push({ type: 'section', text: mrkdwn(labels, LIMITS.sectionText) });
   const links = linkLine(v.links, LIMITS.sectionText);
   if (links) blocks.push({ type: 'section', text: mrkdwn(links, LIMITS.sectionText) });
-  if (v.status !== 'resolved') blocks.push(actionButtons(v));
+  if (v.status !== 'resolved') blocks.push(actionButtons(v, pageUrl));
+  else if (pageUrl) blocks.push({ type: 'actions', block_id: 'alertbus_incident_link', elements: [viewButton(pageUrl)] });
   blocks.push({
     type: 'context',
     elements: [
@@ -161,7 +174,7 @@ export function renderRoot(v: IncidentView, mention: readonly string[] = []): Sl
 
 /** Thread reply when a still-firing alert is re-notified after the repeat interval: it pings as the post did. */
 export function repeatReplyText(v: IncidentView, mention: readonly string[] = []): string {
-  return truncateMrkdwn(withMention(mention, `Still firing: ${escapeMrkdwn(v.title)} (received ${v.count} times since ${v.openedAt})`), LIMITS.fallback);
+  return truncateMrkdwn(withMention(mention, `Still firing: ${truncateMrkdwn(escapeMrkdwn(v.title), LIMITS.fallback - 200)} (received ${v.count} times since ${slackDate(v.openedAt)})`), LIMITS.fallback);
 }
 
 /** Thread reply when the incident resolves. */

@@ -12,6 +12,7 @@ import {
 } from '@alertbus/schemas';
 import { parseDuration, parseMatcher, regexCountProblem, type Matcher } from '@alertbus/schemas';
 import { mentionMarkup, normaliseUsergroups, usergroupIdProblem } from './mention';
+import { compileTags, replyTemplate, replyTemplateProblem } from './tags';
 import { parseTemplate } from './template';
 import type {
   CompiledInhibitRule,
@@ -43,6 +44,8 @@ export interface CompileOptions {
   defaultChannel: string;
   /** Schedule of the on-call reply to Slack requests when the file's defaults name none (ONCALL_SCHEDULE). */
   oncallSchedule?: string;
+  /** HISTORY_PUBLIC_URL: alert messages link to the incident's page there. Not part of the rules' version. */
+  historyPublicUrl?: string;
 }
 
 // verbose: errors carry their schema, so an unknown field can be answered with the known ones.
@@ -146,7 +149,11 @@ function pagerPart(a: RulesPagerAction | undefined): Partial<PagerSettings> | un
 
 function oncallPart(a: RulesOnCallAction | undefined): Partial<OnCallSettings> | undefined {
   if (!a) return undefined;
-  return { ...(a.enabled !== undefined ? { enabled: a.enabled } : {}), ...(a.schedule !== undefined ? { schedule: a.schedule } : {}) };
+  return {
+    ...(a.enabled !== undefined ? { enabled: a.enabled } : {}),
+    ...(a.schedule !== undefined ? { schedule: a.schedule } : {}),
+    ...(a.reply !== undefined ? { replyTemplate: replyTemplate(a.reply) } : {}),
+  };
 }
 
 /** Field by field: the child's own settings over what it inherits. */
@@ -223,8 +230,14 @@ function semanticProblems(value: unknown, locateAt: LocateAt): RulesProblem[] {
     zero(r.repeat_interval, [...segments, 'repeat_interval']);
     mention(r.mention, [...segments, 'mention']);
     pagerAlias(r.pager, [...segments, 'pager']);
+    if (isObject(r.oncall)) replyProblem(r.oncall.reply, [...segments, 'oncall', 'reply']);
     if (Array.isArray(r.routes)) r.routes.forEach((child: unknown, j) => rule(child, [...segments, 'routes', j]));
   };
+  const replyProblem = (reply: unknown, segments: Segment[]) => {
+    const problem = typeof reply === 'string' ? replyTemplateProblem(reply) : null;
+    if (problem) at(segments, problem);
+  };
+  if (isObject(value.defaults) && isObject(value.defaults.oncall)) replyProblem(value.defaults.oncall.reply, ['defaults', 'oncall', 'reply']);
   if (Array.isArray(value.rules)) value.rules.forEach((r: unknown, i) => rule(r, ['rules', i]));
   if (Array.isArray(value.inhibit)) {
     value.inhibit.forEach((r: unknown, i) => {
@@ -335,6 +348,8 @@ function build(file: RulesFile, version: string, origin: string, opts: CompileOp
   if (problems.length > 0) return failure(origin, problems);
   const stormControl = buildStorm(file.storm_control);
   const compiled: CompiledRules = {
+    tags: compileTags(file.tags),
+    ...(opts.historyPublicUrl ? { historyPublicUrl: opts.historyPublicUrl } : {}),
     version,
     origin,
     defaults: { slack: defaultSlack, pager: defaultPager, repeatIntervalMs, oncall: defaultOnCall },

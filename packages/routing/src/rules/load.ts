@@ -11,8 +11,8 @@ export class RulesError extends Error {
 }
 
 /** Reads and compiles ROUTING_RULES, or returns the built-in defaults when no path is given. */
-export function loadRules(path: string | undefined, defaultChannel: string, oncallSchedule?: string): CompiledRules {
-  const opts = { defaultChannel, ...(oncallSchedule ? { oncallSchedule } : {}) };
+export function loadRules(path: string | undefined, defaultChannel: string, oncallSchedule?: string, historyPublicUrl?: string): CompiledRules {
+  const opts = { defaultChannel, ...(oncallSchedule ? { oncallSchedule } : {}), ...(historyPublicUrl ? { historyPublicUrl } : {}) };
   if (!path) return builtinRules(opts);
   let bytes: Buffer;
   try {

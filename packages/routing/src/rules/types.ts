@@ -27,6 +27,8 @@ export interface OnCallSettings {
   readonly enabled: boolean;
   /** Opsgenie schedule; unset in the rules → ONCALL_SCHEDULE. */
   readonly schedule?: string;
+  /** `oncall.reply`, in the slack-sink's placeholders ({mentions}, {schedule}, {requester}). */
+  readonly replyTemplate?: string;
 }
 
 /** What a rule says, each part absent when the rule leaves it to later rules or the defaults. */
@@ -92,6 +94,19 @@ export interface CompiledRules {
   readonly rules: readonly CompiledRule[];
   readonly inhibit: readonly CompiledInhibitRule[];
   readonly stormControl?: CompiledStormControl;
+  /** HISTORY_PUBLIC_URL, when set: alert messages link to the incident's page there. */
+  readonly historyPublicUrl?: string;
+  /** The file's `tags:` (notification tag → channel, username, icon), by tag name. */
+  readonly tags: Readonly<Record<string, CompiledTag>>;
+}
+
+/** One notification tag of the rules file. */
+export interface CompiledTag {
+  readonly channel: string;
+  readonly username?: string;
+  readonly iconEmoji?: string;
+  /** Level → channel, over `channel`. */
+  readonly levelChannels: Readonly<Partial<Record<string, string>>>;
 }
 
 /** Where the route's Slack channel came from, for explanations. */

@@ -51,7 +51,7 @@ describe('Slack buttons: Acknowledge and Resolve on the incident root message', 
       ['ClosePagerAlert', { user: 'bob', note: 'Resolved in Slack by bob.' }, A],
     ]);
     expect(buttons(events[2]!.data)).toEqual([]);
-    expect(JSON.stringify(blocksOf(events[2]!.data))).toContain(`*Resolved*\\n<@${BOB}> at 2025-03-01T10:00:02.000Z`);
+    expect(JSON.stringify(blocksOf(events[2]!.data))).toContain(`*Resolved*\\n<@${BOB}> at <!date^1740823202^{date_short_pretty} {time}|2025-03-01 10:00:02 UTC>`);
   });
 
   test.each([

@@ -51,7 +51,7 @@ function suppress(out: Outputs, input: ActionInput, reason: DecisionReason, rule
   if (answer && s && input.data.actionType === TEXT_COMMAND_ACTION_TYPE) reply(out, s, rule, answer);
 }
 
-function acknowledge(out: Outputs, input: ActionInput, s: AliasState): void {
+function acknowledge(out: Outputs, input: ActionInput, s: AliasState, rules: CompiledRules): void {
   const { by, name } = actor(input);
   out.add('IncidentAcknowledged', {
     ...incidentFacts(s, { inputId: input.id, rule: s.rule, reason: 'acknowledged', status: 'acknowledged' }),
@@ -60,13 +60,13 @@ function acknowledge(out: Outputs, input: ActionInput, s: AliasState): void {
   });
   const acked = folded(out, s);
   reply(out, s, s.rule, acknowledgedText(by));
-  if (s.slackChannel !== undefined) out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: s.rule, ...renderRoot(incidentView(acked)) });
+  if (s.slackChannel !== undefined) out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: s.rule, ...renderRoot(incidentView(acked), [], { historyUrl: rules.historyPublicUrl }) });
   if (s.paged) {
     out.add('AcknowledgePagerAlert', { incidentId: s.incidentId, rule: s.rule, note: pagerActionNote('ack', name), user: name }, pagerAliasOf(s));
   }
 }
 
-function resolve(out: Outputs, input: ActionInput, s: AliasState): void {
+function resolve(out: Outputs, input: ActionInput, s: AliasState, rules: CompiledRules): void {
   const { by, name } = actor(input);
   out.add('IncidentResolved', {
     ...incidentFacts(s, { inputId: input.id, rule: s.rule, reason: 'resolved', status: 'resolved' }),
@@ -75,7 +75,7 @@ function resolve(out: Outputs, input: ActionInput, s: AliasState): void {
   });
   const resolved = folded(out, s);
   reply(out, s, s.rule, resolvedByText(by, s.title));
-  if (s.slackChannel !== undefined) out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: s.rule, ...renderRoot(incidentView(resolved)) });
+  if (s.slackChannel !== undefined) out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: s.rule, ...renderRoot(incidentView(resolved), [], { historyUrl: rules.historyPublicUrl }) });
   if (s.paged) {
     out.add('ClosePagerAlert', { incidentId: s.incidentId, rule: s.rule, note: pagerActionNote('resolve', name), user: name }, pagerAliasOf(s));
   }
@@ -97,7 +97,7 @@ export function decideSlackAction(input: ActionInput, state: RouterState | undef
   else if (a.incidentId !== undefined && a.incidentId !== s.incidentId) suppress(out, input, 'other-occurrence', s.rule, s, OTHER_OCCURRENCE_TEXT);
   else if (s.status === 'resolved') suppress(out, input, 'already-resolved', s.rule, s, alreadyText('resolved'));
   else if (what === 'ack' && s.status === 'acknowledged') suppress(out, input, 'already-acknowledged', s.rule, s, alreadyText('acknowledged'));
-  else if (what === 'ack') acknowledge(out, input, s);
-  else resolve(out, input, s);
+  else if (what === 'ack') acknowledge(out, input, s, rules);
+  else resolve(out, input, s, rules);
   return { events: out.events, state: s ? folded(out, s) : state };
 }

@@ -56,6 +56,7 @@ function replyWithOnCall(c: Ctx, r: SlackRoute, schedule: string | undefined, in
       schedule,
       ...(m.user ? { requester: m.user } : {}),
       acknowledgement: onCallAcknowledgement(schedule),
+      ...(r.replyTemplate ? { replyTemplate: r.replyTemplate } : {}),
     });
   } else if (!r.oncallDisabled) {
     c.out.add('PostSlackReply', { ...(incidentId ? { incidentId } : {}), rule: r.rule, ...c.thread, text: NO_SCHEDULE_TEXT });

@@ -14,6 +14,8 @@ export interface SlackRoute {
   readonly schedule?: string;
   /** `oncall: { enabled: false }`: the rule wants no on-call reply (as opposed to none being configured). */
   readonly oncallDisabled: boolean;
+  /** The rule's `oncall.reply`, as the slack-sink fills it in. */
+  readonly replyTemplate?: string;
   /** Only when a rule of the chain has its own `pager` section: the defaults never page for Slack messages. */
   readonly pager?: { readonly priority: PagerPriority; readonly tags: readonly string[]; readonly responders: readonly Responder[] };
 }
@@ -63,6 +65,7 @@ export function routeSlackMessage(rules: CompiledRules, msg: RoutableSlackMessag
     ...(!oncallDisabled && oncall.schedule ? { oncall: oncall.schedule } : {}),
     ...(oncall.schedule ? { schedule: oncall.schedule } : {}),
     oncallDisabled,
+    ...(oncall.replyTemplate ? { replyTemplate: oncall.replyTemplate } : {}),
     ...(pager && pager.enabled
       ? { pager: { priority: pager.priority ?? 'P3', tags: pager.tags, responders: pager.responders } }
       : {}),

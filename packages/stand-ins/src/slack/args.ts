@@ -64,6 +64,16 @@ export function blocksArg(args: Args): unknown[] | undefined {
   return blocks;
 }
 
+/** Legacy attachments: a non-empty array of objects (each may carry a colour, text, fields, blocks…). */
+export function attachmentsArg(args: Args): unknown[] | undefined {
+  const attachments = json(args, 'attachments', 'invalid_attachments');
+  if (attachments === undefined) return undefined;
+  if (!Array.isArray(attachments) || attachments.some((a) => typeof a !== 'object' || a === null || Array.isArray(a))) {
+    throw new SlackApiError('invalid_attachments');
+  }
+  return attachments.length > 0 ? attachments : undefined;
+}
+
 export function metadataArg(args: Args): { event_type: string; event_payload: Record<string, unknown> } | undefined {
   const meta = json(args, 'metadata', 'invalid_metadata_format');
   if (meta === undefined) return undefined;

@@ -5,6 +5,7 @@ import {
   decodeCursor,
   encodeCursor,
   int,
+  attachmentsArg,
   metadataArg,
   required,
   str,
@@ -36,6 +37,8 @@ function view(state: SlackState, m: SlackStoredMessage, withMetadata: boolean): 
       ? { thread_ts: m.ts, reply_count: replies.length, latest_reply: replies[replies.length - 1]!.ts }
       : {}),
     ...(m.blocks ? { blocks: m.blocks } : {}),
+    ...(m.attachments ? { attachments: m.attachments } : {}),
+    ...(m.username ? { username: m.username } : {}),
     ...(m.edited ? { edited: m.edited } : {}),
     ...(withMetadata && m.metadata ? { metadata: m.metadata } : {}),
   };
@@ -98,9 +101,12 @@ const postMessage: MethodHandler = (args, state) => {
   const channelRef = required(args, 'channel', 'channel_not_found');
   const channel = state.channelByRef(channelRef);
   if (!channel || channel.isArchived) throw new SlackApiError(channel ? 'is_archived' : 'channel_not_found');
-  const { text, blocks } = requireBotMessageText(args);
+  const attachments = attachmentsArg(args);
+  const { text, blocks } = attachments ? { text: str(args, 'text'), blocks: blocksArg(args) } : requireBotMessageText(args);
   const metadata = metadataArg(args);
   const threadTs = str(args, 'thread_ts');
+  const username = str(args, 'username');
+  const iconEmoji = str(args, 'icon_emoji');
   if (threadTs !== undefined && !state.message(channel.id, threadTs)) throw new SlackApiError('thread_not_found');
   const stored: SlackStoredMessage = {
     channel: channel.id,
@@ -109,6 +115,9 @@ const postMessage: MethodHandler = (args, state) => {
     ...(threadTs && bool(args, 'reply_broadcast') ? { subtype: 'thread_broadcast' } : {}),
     text: text ?? '',
     ...(blocks ? { blocks } : {}),
+    ...(attachments ? { attachments } : {}),
+    ...(username ? { username } : {}),
+    ...(iconEmoji ? { icon_emoji: iconEmoji } : {}),
     ...(metadata ? { metadata } : {}),
     user: SLACK_STAND_IN_BOT.userId,
     bot_id: SLACK_STAND_IN_BOT.botId,

@@ -30,6 +30,10 @@ export interface SlackStoredMessage {
   subtype?: string;
   text: string;
   blocks?: unknown[];
+  attachments?: unknown[];
+  /** chat:write.customize: the name and icon the message shows instead of the app's. */
+  username?: string;
+  icon_emoji?: string;
   metadata?: { event_type: string; event_payload: Record<string, unknown> };
   user: string;
   bot_id?: string;

@@ -33,7 +33,7 @@ const isoNN = (v: unknown): string => (v as Date).toISOString();
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 /** Microsecond-exact UTC text of a timestamptz column, for cursors (JavaScript dates stop at milliseconds). */
-const exactTime = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+export const exactTime = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 const INCIDENT_COLUMNS = `incident_id, alias, occurrence, previous_incident_id, title, severity, source, status, labels,
   description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, slack_channel,
@@ -42,14 +42,26 @@ const INCIDENT_COLUMNS = `incident_id, alias, occurrence, previous_incident_id, 
 /** The expression incidents_text_idx indexes: `q` must use it verbatim for the index to apply. */
 const TEXT_EXPRESSION = `(title || ' ' || coalesce(description, ''))`;
 
-const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+export const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /** Thrown for a cursor that this API did not hand out; the route answers 400. */
 export class BadCursorError extends Error {}
 
-interface ListCursor {
+export interface ListCursor {
   t: string;
   i: string;
+}
+
+/**
+ * "After this cursor" in a list ordered newest first with the id breaking ties (a keyset page); a cursor this
+ * API did not hand out throws BadCursorError.
+ */
+export function afterCursor(cursor: string, timeColumn: string, idColumn: string, param: (value: unknown) => string): string {
+  const c = decodeCursor<ListCursor>(cursor, (v) => typeof v.t === 'string' && typeof v.i === 'string' && !Number.isNaN(Date.parse(v.t)));
+  if (!c) throw new BadCursorError('invalid cursor: pass back the next_cursor of a previous page');
+  const t = param(c.t);
+  const i = param(c.i);
+  return `(${timeColumn} < ${t}::timestamptz OR (${timeColumn} = ${t}::timestamptz AND ${idColumn} COLLATE "C" > ${i}))`;
 }
 
 /** Newest first; incident_id breaks ties so pages never shuffle. Pages are keyset pages: stable under inserts. */
@@ -71,13 +83,7 @@ export async function listIncidents(pool: Pool, f: IncidentFilter): Promise<Page
   if (f.from !== undefined) where.push(`opened_at >= ${param(f.from)}::timestamptz`);
   if (f.to !== undefined) where.push(`opened_at < ${param(f.to)}::timestamptz`);
   if (f.q !== undefined) where.push(`${TEXT_EXPRESSION} ILIKE ${param(likePattern(f.q))}`);
-  if (f.cursor !== undefined) {
-    const c = decodeCursor<ListCursor>(f.cursor, (v) => typeof v.t === 'string' && typeof v.i === 'string' && !Number.isNaN(Date.parse(v.t)));
-    if (!c) throw new BadCursorError('invalid cursor: pass back the next_cursor of a previous page');
-    const t = param(c.t);
-    const i = param(c.i);
-    where.push(`(opened_at < ${t}::timestamptz OR (opened_at = ${t}::timestamptz AND incident_id COLLATE "C" > ${i}))`);
-  }
+  if (f.cursor !== undefined) where.push(afterCursor(f.cursor, 'opened_at', 'incident_id', param));
   const limit = param(f.limit + 1);
   const { rows } = await pool.query(
     `SELECT ${INCIDENT_COLUMNS}, ${exactTime('opened_at')} AS cursor_time FROM incidents

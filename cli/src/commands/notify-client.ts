@@ -1,0 +1,57 @@
+/** The CLI side of POST /notify: where ingest is, how to authenticate, and what its answers mean. */
+import { NOTIFICATION_LEVELS, NOTIFICATION_LIMITS, type NotificationLevel } from '@alertbus/schemas';
+
+export const DEFAULT_INGEST_URL = 'http://127.0.0.1:8080';
+
+export interface NotifyRequest {
+  tag: string;
+  text: string;
+  title?: string;
+  level?: NotificationLevel;
+  sync?: boolean;
+  dedupKey?: string;
+}
+
+export type NotifyAnswer =
+  | { ok: true; status: number; body: { id?: string; channel?: string; ts?: string; duplicate?: boolean } }
+  | { ok: false; message: string };
+
+export function parseLevel(value: string): NotificationLevel {
+  if (!(NOTIFICATION_LEVELS as readonly string[]).includes(value)) {
+    throw new Error(`--level must be one of ${NOTIFICATION_LEVELS.join(', ')}, got "${value}"`);
+  }
+  return value as NotificationLevel;
+}
+
+/** Keeps the end of a long text (where a job's output says what went wrong), within what ingest accepts. */
+export function fitText(text: string, max: number = NOTIFICATION_LIMITS.text): string {
+  const points = Array.from(text);
+  return points.length <= max ? text : `…${points.slice(points.length - max + 1).join('')}`;
+}
+
+/** Sends one notification to INGEST_URL with INGEST_TOKEN; never throws, so callers decide what a failure means. */
+export async function sendNotification(req: NotifyRequest, env: Record<string, string | undefined> = process.env): Promise<NotifyAnswer> {
+  const base = (env.INGEST_URL || DEFAULT_INGEST_URL).replace(/\/+$/, '');
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (env.INGEST_TOKEN) headers.authorization = `Bearer ${env.INGEST_TOKEN}`;
+  const body = JSON.stringify({ ...req, text: fitText(req.text), ...(req.title !== undefined ? { title: Array.from(req.title).slice(0, NOTIFICATION_LIMITS.title).join('') } : {}) });
+  // A sync request waits for Slack on the server (NOTIFY_SYNC_TIMEOUT); leave it room to answer 504 itself.
+  const timeoutMs = req.sync ? 330_000 : 30_000;
+  let res: Response;
+  try {
+    res = await fetch(`${base}/notify`, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string } }).cause?.message;
+    return { ok: false, message: `cannot reach ingest at ${base}: ${cause ?? (err as Error).message}` };
+  }
+  const text = await res.text();
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // not JSON: the status and the text say it
+  }
+  if (res.status === 200 || res.status === 202) return { ok: true, status: res.status, body: parsed as { id?: string } };
+  const message = typeof parsed.message === 'string' ? parsed.message : text.slice(0, 500) || res.statusText;
+  return { ok: false, message: `ingest answered ${res.status}: ${message}` };
+}

@@ -1,0 +1,40 @@
+import { commandLine, runText, TailBuffer } from './run';
+import { fitText } from './notify-client';
+
+describe('alertbus run', () => {
+  it('keeps the last N lines of output as it streams, across chunk boundaries', () => {
+    const tail = new TailBuffer(3);
+    tail.push('one\ntw');
+    tail.push('o\nthree\nfour\nfi');
+    expect(tail.text()).toBe('three\nfour\nfi');
+    tail.push('ve\n');
+    expect(tail.text()).toBe('three\nfour\nfive');
+    expect(new TailBuffer(0).text()).toBe('');
+  });
+
+  it('writes the command line back as a shell would read it', () => {
+    expect(commandLine(['sh', '-c', "echo 'boom'; exit 3"])).toBe(`sh -c 'echo '\\''boom'\\''; exit 3'`);
+    expect(commandLine(['./export.sh', '--full', 'a=b'])).toBe('./export.sh --full a=b');
+  });
+
+  it('posts command line, host, exit status, duration and the last lines', () => {
+    const text = runText({ argv: ['make', 'deploy'], host: 'ci-7', status: 2, durationMs: 83_000, tail: 'error: boom', tailLines: 20 });
+    expect(text).toContain('*Command:* `make deploy`');
+    expect(text).toContain('*Host:* ci-7');
+    expect(text).toContain('*Exit status:* 2');
+    expect(text).toContain('*Duration:* 1m23s');
+    expect(text).toContain('```\nerror: boom\n```');
+    expect(runText({ argv: ['x'], host: 'h', status: 127, note: 'could not start: spawn x ENOENT', durationMs: 3, tail: '', tailLines: 20 })).toContain(
+      '*Exit status:* 127 (could not start: spawn x ENOENT)\n*Duration:* 3ms\n*Last 20 lines of output:*\n(no output)',
+    );
+  });
+
+  it('keeps the end of a text longer than ingest accepts', () => {
+    const long = `${'a'.repeat(20_000)}THE END`;
+    const fitted = fitText(long, 100);
+    expect(Array.from(fitted)).toHaveLength(100);
+    expect(fitted.startsWith('…')).toBe(true);
+    expect(fitted.endsWith('THE END')).toBe(true);
+    expect(fitText('short', 100)).toBe('short');
+  });
+});

@@ -1,0 +1,117 @@
+/** GET /api/notifications: what was sent to Slack through POST /notify, alertbus notify and alertbus run. */
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { Pool } from 'pg';
+import { encodeCursor } from './cursor';
+import { afterCursor, BadCursorError, exactTime, likePattern, type ListCursor } from './queries';
+import { DEFAULT_LIMIT, ErrorBody, MAX_LIMIT } from './schemas';
+
+const NString = Type.Union([Type.String(), Type.Null()]);
+const NDateTime = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
+
+export const NotificationQuery = Type.Object(
+  {
+    tag: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    channel: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: 'The channel it was sent to (#deploys) or the id Slack reported.' }),
+    ),
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'Requested at or after (ISO 8601 with offset).' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'Requested before (ISO 8601 with offset).' })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Text in the title or text (case-insensitive).' })),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1000, description: 'The `next_cursor` of the previous page.' })),
+    limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: `Page size, at most ${MAX_LIMIT}.` }),
+  },
+  { additionalProperties: false },
+);
+type NotificationQuery = Static<typeof NotificationQuery>;
+
+export const Notification = Type.Object({
+  notification_id: Type.String(),
+  alias: NString,
+  kind: NString,
+  tag: NString,
+  level: NString,
+  title: NString,
+  text: NString,
+  requested_at: NDateTime,
+  sent_by: NString,
+  reason: Type.Union([Type.String(), Type.Null()], { description: 'The router\'s decision: first-notification, duplicate, unknown-tag, direct.' }),
+  channel: NString,
+  slack_channel: NString,
+  slack_ts: Type.Union([Type.String(), Type.Null()], { description: 'Set once the slack-sink posted it.' }),
+  delivered_at: NDateTime,
+});
+
+const NotificationList = Type.Object({
+  notifications: Type.Array(Notification),
+  limit: Type.Integer(),
+  next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last page.' }),
+});
+
+/** The expression notifications_text_idx indexes: `q` must use it verbatim for the index to apply. */
+const TEXT_EXPRESSION = `(coalesce(title, '') || ' ' || coalesce(text, ''))`;
+const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : null);
+
+/** Newest first, notification_id breaking ties; keyset pages like the incidents'. */
+export async function listNotifications(pool: Pool, f: Omit<NotificationQuery, 'limit'> & { limit: number }) {
+  const where = ['requested_at IS NOT NULL'];
+  const values: unknown[] = [];
+  const param = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  if (f.tag !== undefined) where.push(`tag = ${param(f.tag)}`);
+  if (f.channel !== undefined) {
+    const c = param(f.channel);
+    where.push(`(channel = ${c} OR slack_channel = ${c})`);
+  }
+  if (f.from !== undefined) where.push(`requested_at >= ${param(f.from)}::timestamptz`);
+  if (f.to !== undefined) where.push(`requested_at < ${param(f.to)}::timestamptz`);
+  if (f.q !== undefined) where.push(`${TEXT_EXPRESSION} ILIKE ${param(likePattern(f.q))}`);
+  if (f.cursor !== undefined) where.push(afterCursor(f.cursor, 'requested_at', 'notification_id', param));
+  const limit = param(f.limit + 1);
+  const { rows } = await pool.query(
+    `SELECT notification_id, alias, kind, tag, level, title, text, requested_at, sent_by, reason, channel, slack_channel, slack_ts,
+            delivered_at, ${exactTime('requested_at')} AS cursor_time
+       FROM notifications WHERE ${where.join(' AND ')}
+      ORDER BY requested_at DESC, notification_id COLLATE "C" LIMIT ${limit}`,
+    values,
+  );
+  const more = rows.length > f.limit;
+  const page = more ? rows.slice(0, f.limit) : rows;
+  const last = page[page.length - 1];
+  return {
+    notifications: page.map(({ cursor_time: _, ...r }) => ({ ...r, requested_at: iso(r.requested_at), delivered_at: iso(r.delivered_at) })),
+    nextCursor: more && last ? encodeCursor<ListCursor>({ t: last.cursor_time as string, i: last.notification_id as string }) : null,
+  };
+}
+
+export function notificationsRoutes(pool: Pool) {
+  return async function routes(app: FastifyInstance): Promise<void> {
+    app.get<{ Querystring: NotificationQuery }>(
+      '/api/notifications',
+      {
+        schema: {
+          summary: 'List notifications, newest first',
+          description: 'Filters combine (AND). Pages are keyset pages: pass `next_cursor` back as `cursor` with the same filters.',
+          tags: ['notifications'],
+          querystring: NotificationQuery,
+          response: { 200: NotificationList, 400: ErrorBody },
+        },
+      },
+      async (req, reply) => {
+        const { limit, ...filters } = req.query;
+        if (filters.from !== undefined && filters.to !== undefined && Date.parse(filters.from) >= Date.parse(filters.to)) {
+          return reply.code(400).send({ error: 'bad_request', message: 'invalid query parameters: "from" must be before "to"' });
+        }
+        try {
+          const page = await listNotifications(pool, { ...filters, limit });
+          return { notifications: page.notifications, limit, next_cursor: page.nextCursor };
+        } catch (err) {
+          if (err instanceof BadCursorError) return reply.code(400).send({ error: 'bad_request', message: err.message });
+          throw err;
+        }
+      },
+    );
+  };
+}

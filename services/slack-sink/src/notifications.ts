@@ -1,0 +1,84 @@
+import { DEFAULT_RETRY_POLICY, DeliveryError, withRetries, type Logger, type RetryPolicy } from '@alertbus/common';
+import type { DeliveryOutcome } from '@alertbus/sink-runtime';
+import type { Envelope } from '@alertbus/schemas';
+import type { SlackClient } from './client';
+import { COMMAND_EVENT_TYPE, dryRunTs, toSlackTs, type CommandMetadata, type PostMessageBody } from './wire';
+
+export type NotificationCommand = Envelope<'PostNotification'>;
+
+export const NOTIFICATION_COMMAND_TYPES: ReadonlySet<string> = new Set(['PostNotification']);
+
+/** How far before a run's start a message it posted may carry its ts (clock skew between us and Slack). */
+const RECONCILE_LOOKBACK_MS = 60_000;
+
+/** chat.postMessage of a notification: a message of its own in the channel, with the tag's name and icon. */
+export interface NotificationBody {
+  channel: string;
+  text?: string;
+  blocks?: unknown[];
+  attachments?: unknown[];
+  username?: string;
+  icon_emoji?: string;
+  metadata: CommandMetadata;
+  unfurl_links: false;
+  unfurl_media: false;
+}
+
+export function notificationBody(command: NotificationCommand, channel: string): NotificationBody {
+  const d = command.data;
+  return {
+    channel,
+    ...(d.text !== undefined ? { text: d.text } : {}),
+    ...(d.blocks !== undefined ? { blocks: d.blocks } : {}),
+    ...(d.attachments !== undefined ? { attachments: d.attachments } : {}),
+    ...(d.username !== undefined ? { username: d.username } : {}),
+    ...(d.iconEmoji !== undefined ? { icon_emoji: d.iconEmoji } : {}),
+    metadata: { event_type: COMMAND_EVENT_TYPE, event_payload: { command_id: command.id } },
+    unfurl_links: false,
+    unfurl_media: false,
+  };
+}
+
+const posted = (command: NotificationCommand, channel: string, ts: string, request?: { method: string; body: unknown }): DeliveryOutcome => ({
+  type: 'NotificationPosted',
+  data: { notificationId: command.data.notificationId, channel, ts, ...(request ? { request } : {}) },
+});
+
+/**
+ * Executes PostNotification: one chat.postMessage, marked with the command id like every message the sink
+ * posts, so a restarted sink that finds it in the channel does not post it again.
+ */
+export class NotificationPoster {
+  constructor(private readonly deps: { client?: SlackClient; log: Logger; lookupRetry?: RetryPolicy }) {}
+
+  async execute(command: NotificationCommand): Promise<DeliveryOutcome> {
+    const client = this.deps.client;
+    if (!client) throw new DeliveryError('no Slack token configured', true);
+    const requested = command.data.channel;
+    const channel = (await client.resolveChannel(requested)) ?? requested;
+    // The body differs from an incident post only in fields the Web API client passes through as they are.
+    const res = await client.postMessage(notificationBody(command, channel) as unknown as PostMessageBody);
+    client.rememberChannel(requested, res.channel);
+    return posted(command, res.channel, res.ts);
+  }
+
+  async reconcile(command: NotificationCommand, startedAt: Date): Promise<DeliveryOutcome | undefined> {
+    const client = this.deps.client;
+    if (!client) return undefined;
+    try {
+      const channel = await client.resolveChannel(command.data.channel);
+      if (!channel) return undefined;
+      const oldest = toSlackTs(startedAt.getTime() - RECONCILE_LOOKBACK_MS);
+      const found = (await withRetries(() => client.findCommandMessage({ channel, oldest, commandId: command.id }), this.deps.lookupRetry ?? DEFAULT_RETRY_POLICY)).value;
+      return found ? posted(command, found.channel, found.ts) : undefined;
+    } catch (err) {
+      this.deps.log.warn({ commandId: command.id, error: (err as Error).message }, 'could not check Slack for an earlier run of the notification; posting it');
+      return undefined;
+    }
+  }
+
+  dryRun(command: NotificationCommand): DeliveryOutcome {
+    const body = notificationBody(command, command.data.channel);
+    return posted(command, command.data.channel, dryRunTs(command.id), { method: 'chat.postMessage', body });
+  }
+}
