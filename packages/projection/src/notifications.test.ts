@@ -1,6 +1,6 @@
 /** What notifications.v1 (and a notification's delivery) look like in the history tables. */
 import { makeEnvelope, notificationAlias, type AnyEnvelope, type NotificationRequested } from '@alertbus/schemas';
-import { given } from './testdata/given';
+import { history, replay } from './testdata/projection-spec';
 
 const ID = '0b7f1c3e-5a1d-8e2f-9a4b-1c2d3e4f5a6b';
 const at = (s: number) => new Date(Date.UTC(2025, 2, 1, 10, 0, s)).toISOString();
@@ -42,7 +42,7 @@ describe('notification events', () => {
   it('request, decision and post fill one row, whatever order the topics are read in', () => {
     const orders = [[0, 1, 2], [2, 1, 0], [1, 2, 0], [2, 0, 1]];
     for (const order of orders) {
-      const { store } = given(...order.map((i) => events[i]!));
+      const { store } = replay(...order.map((i) => events[i]!));
       expect(store.notifications.get(ID)).toEqual(expected);
       expect(store.incidents.size).toBe(0);
       expect(store.timeline.size).toBe(3);
@@ -51,7 +51,9 @@ describe('notification events', () => {
 
   it('a redelivered event changes nothing, and a dry-run post leaves the row undelivered', () => {
     const dry = envelope('NotificationPosted', { ...(events[2]!.data as object), dryRun: true, ts: 'dry-run:cmd-1' }, 2, 'slack-sink');
-    const { store } = given(events[0]!, events[0]!, { ...dry, id: 'dry' } as AnyEnvelope);
-    expect(store.notifications.get(ID)).toMatchObject({ text: 'api v1.2.3 is live', slackTs: null, deliveredAt: null });
+    history
+      .given(events[0]!, events[0]!)
+      .when({ ...dry, id: 'dry' } as AnyEnvelope)
+      .then(({ store }) => expect(store.notifications.get(ID)).toMatchObject({ text: 'api v1.2.3 is live', slackTs: null, deliveredAt: null }));
   });
 });
