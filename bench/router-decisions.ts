@@ -8,6 +8,7 @@
  *   npm run bench:router            BENCH_ROUTER_N=20000 (inputs), BENCH_ROUTER_KAFKA=0 skips (b)
  *   node --cpu-prof --import tsx bench/router-decisions.ts   for a profile
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -85,10 +86,14 @@ async function main(): Promise<void> {
   const slice = Math.ceil(N / SLICES);
   const rates: string[] = [];
   const events = new Map<string, number>();
+  const digest = createHash('sha256');
   const started = process.hrtime.bigint();
   let t = started;
   for (let i = 0; i < N; i++) {
-    for (const e of replayer.decide(inputs[i]!).events) events.set(e.type, (events.get(e.type) ?? 0) + 1);
+    for (const e of replayer.decide(inputs[i]!).events) {
+      events.set(e.type, (events.get(e.type) ?? 0) + 1);
+      digest.update(JSON.stringify(e));
+    }
     if ((i + 1) % slice === 0 || i === N - 1) {
       const now = process.hrtime.bigint();
       rates.push(Math.round(((i % slice) + 1) / (Number(now - t) / 1e9)).toLocaleString('en'));
@@ -98,6 +103,7 @@ async function main(): Promise<void> {
   const pureSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   console.log(`pure decider           : ${Math.round(N / pureSeconds).toLocaleString('en')} decisions/s (per quarter of the stream: ${rates.join(' → ')})`);
   console.log(`outputs                : ${[...events].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(`outputs sha256         : ${digest.digest('hex')} (the same inputs and rules must always give this)`);
 
   if (!WITH_KAFKA) {
     console.log('via Kafka              : skipped (KAFKA_BROKERS unset or BENCH_ROUTER_KAFKA=0)');

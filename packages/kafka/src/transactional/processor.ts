@@ -15,6 +15,8 @@ export interface BatchWork {
   outputs: TopicMessages[];
   /** Runs only after the transaction committed: make the batch's effects visible in memory. */
   onCommit?: () => void;
+  /** Runs instead of onCommit when the batch's transaction did not commit (failed, stale, reassigned). */
+  onAbort?: () => void;
 }
 
 export interface AssignedContext {
@@ -229,11 +231,15 @@ export class TransactionalProcessor {
     const records = batch.records.filter((r) => BigInt(r.offset) >= floor);
     if (records.length === 0) return;
     const work = await this.opts.handleBatch(records, batch.partition);
-    if (batch.isStale() || this.stopping) return { retryInMs: 0, reason: 'stale batch' };
+    if (batch.isStale() || this.stopping) {
+      work.onAbort?.();
+      return { retryInMs: 0, reason: 'stale batch' };
+    }
     const started = Date.now();
-    const outcome = await this.lock.run(() =>
-      a.generation !== this.generation ? Promise.resolve(null) : this.transact(work.outputs, batch.topic, batch.partition, batch.nextOffset),
-    );
+    const outcome = await this.lock
+      .run(() => (a.generation !== this.generation ? Promise.resolve(null) : this.transact(work.outputs, batch.topic, batch.partition, batch.nextOffset)))
+      .catch((err: Error): Outcome => ({ committed: false, error: err }));
+    if (outcome === null || !outcome.committed) work.onAbort?.();
     if (outcome === null) return { retryInMs: 0, reason: 'partitions reassigned' };
     if (!outcome.committed) {
       this.opts.onRetry?.(outcome.error, 1, 'batch');
