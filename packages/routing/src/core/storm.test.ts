@@ -2,6 +2,8 @@
 import { deriveId, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { firing, HOUR, MINUTE, resolved, T0 } from '../test-support/alerts';
 import { brief, rulesFrom } from '../test-support/scenario';
+import { DEFAULT_STATE_RETENTION_MS } from './expiry';
+import { StateIndex } from './neighbours';
 import { Replayer } from './replay';
 
 const rules = rulesFrom('rules.storm.yaml');
@@ -68,5 +70,32 @@ describe('storm control (rules.storm.yaml)', () => {
     const out = play(new Replayer(rules), [open('a1', 0), open('a2', 1000), open('a3', 2000), open('q1', 3000, 'quiet'), open('a4', 4000)]);
     expect(out[3]!.map(brief)[1]).toBe('PostSlackMessage:root:#quiet');
     expect(out[4]!.map(brief)[1]).toBe('EventSuppressed:storm-control');
+  });
+});
+
+describe('a storm costs the same per alert however large it grows', () => {
+  test('2,000 new incidents in one channel within the window: each decision looks at a bounded number of indexed incidents', () => {
+    const states = new StateIndex();
+    const r = new Replayer(rules, { states, retentionMs: DEFAULT_STATE_RETENTION_MS });
+    const work: number[] = [];
+    let last: AnyEnvelope[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      const before = states.visited;
+      last = r.decide(open(`s${i}`, i * 100)).events;
+      work.push(states.visited - before);
+    }
+    // Resolving members updates the same summary, at the same cost.
+    for (let i = 0; i < 200; i++) {
+      const before = states.visited;
+      r.decide(close(`s${i}`, 200_000 + i * 100));
+      work.push(states.visited - before);
+    }
+    expect(last.map(brief)).toEqual(['IncidentOpened:first-notification', 'EventSuppressed:storm-control', 'UpdateSlackMessage', 'CreatePagerAlert:P3']);
+    const summary = last[2]!.data as { text: string; blocks: Array<{ text?: { text: string } }> };
+    expect(summary.text).toContain('1997 incidents gathered here');
+    expect(summary.blocks[2]!.text!.text).toMatch(/…and \d+ more$/);
+    // The summary lists what fits in one message and counts the rest: a walk over every member would be ≥ 1,997.
+    expect(Math.max(...work)).toBeLessThan(150);
+    expect(Math.max(...work.slice(1_800, 2_000))).toBeLessThanOrEqual(Math.max(...work.slice(100, 300)));
   });
 });
