@@ -2,6 +2,7 @@
 import { deriveId, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { firing, HOUR, MINUTE, resolved, T0 } from '../test-support/alerts';
 import { brief, rulesFrom } from '../test-support/scenario';
+import { builtinRules } from '../rules/compile';
 import { DEFAULT_STATE_RETENTION_MS } from './expiry';
 import { StateIndex } from './neighbours';
 import { Replayer } from './replay';
@@ -97,5 +98,31 @@ describe('a storm costs the same per alert however large it grows', () => {
     // The summary lists what fits in one message and counts the rest: a walk over every member would be ≥ 1,997.
     expect(Math.max(...work)).toBeLessThan(150);
     expect(Math.max(...work.slice(1_800, 2_000))).toBeLessThanOrEqual(Math.max(...work.slice(100, 300)));
+  });
+});
+
+describe('storm control is on in the built-in rules (no ROUTING_RULES)', () => {
+  const builtin = builtinRules({ defaultChannel: '#alerts' });
+
+  test('100 new incidents within a minute in one channel: 30 threads, then one summary updated in place', () => {
+    const r = new Replayer(builtin);
+    const out = Array.from({ length: 100 }, (_, i) => r.decide(open(`m${i}`, i * 500)).events);
+    const posts = out.flat().filter((e) => e.type === 'PostSlackMessage');
+    const updates = out.flat().filter((e) => e.type === 'UpdateSlackMessage');
+    expect(posts).toHaveLength(31);
+    expect(posts.filter((e) => e.alias.startsWith('storm:'))).toHaveLength(1);
+    expect(updates).toHaveLength(69);
+    expect(new Set(updates.map((e) => e.alias))).toEqual(new Set([`storm:#alerts:${iso(30 * 500)}`]));
+    expect(out[30]!.map(brief)).toEqual(['IncidentOpened:first-notification', 'EventSuppressed:storm-control', 'PostSlackMessage:root:#alerts', 'CreatePagerAlert:P3']);
+    expect(out[30]![1]!.data).toMatchObject({ suppressedBy: { kind: 'storm', threshold: 30, window: '1m' } });
+    // A minute after the last, it has calmed down: the next incident gets its own thread.
+    expect(r.decide(open('later', 100 * 500 + MINUTE)).events.map(brief)[1]).toBe('PostSlackMessage:root:#alerts');
+  });
+
+  test('30 a minute is not a storm', () => {
+    const r = new Replayer(builtin);
+    const out = Array.from({ length: 60 }, (_, i) => r.decide(open(`c${i}`, i * 2_000)).events);
+    expect(out.flat().filter((e) => e.type === 'PostSlackMessage')).toHaveLength(60);
+    expect(out.flat().some((e) => e.type === 'EventSuppressed')).toBe(false);
   });
 });
