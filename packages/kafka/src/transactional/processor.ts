@@ -59,6 +59,13 @@ export interface TransactionalProcessorOptions {
   sessionTimeout?: number;
   heartbeatInterval?: number;
   transactionTimeout?: number;
+  /**
+   * Fetch settings, so one transaction carries many records: the broker holds a fetch up to `lingerMs` until
+   * `minBatchBytes` are there (defaults 10 ms, 16 KiB: a trickle is decided within the linger, a backlog in
+   * batches of up to `maxBatchBytes`, default 4 MiB per partition). Each transaction costs a few round trips
+   * and its markers, whatever its size.
+   */
+  fetch?: { lingerMs?: number; minBatchBytes?: number; maxBatchBytes?: number };
   /** Back-off between failed attempts (transactions, state loads, restore markers); never gives up. */
   retry?: InfraRetryPolicy;
   /** The consume loop's metrics (retries, restarts) on the service's registry. */
@@ -134,6 +141,9 @@ export class TransactionalProcessor {
         sessionTimeout: opts.sessionTimeout ?? 30_000,
         heartbeatInterval: opts.heartbeatInterval ?? 1_000,
         readUncommitted: false,
+        maxWaitTimeInMs: opts.fetch?.lingerMs ?? 10,
+        minBytes: opts.fetch?.minBatchBytes ?? 16 * 1024,
+        maxBytesPerPartition: opts.fetch?.maxBatchBytes ?? 4 * 1024 * 1024,
       },
       onAssigned: (assignment) => this.onGroupJoin([...new Set(this.topics.flatMap((t) => assignment[t] ?? []))]),
       handleBatch: (batch) => this.handle(batch),
