@@ -123,7 +123,7 @@ async function viaKafka(inputs: Array<import('@alertbus/schemas').Envelope<'Aler
   await ensureTopics(kafka);
   const producer = new EventProducer(kafka);
   await producer.connect();
-  for (let i = 0; i < inputs.length; i += 2_000) await producer.send(inputs.slice(i, i + 2_000));
+  for (let i = 0; i < inputs.length; i += 200) await producer.send(inputs.slice(i, i + 200));
   await producer.disconnect();
   const admin = kafka.admin();
   await admin.connect();

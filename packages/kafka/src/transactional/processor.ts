@@ -61,11 +61,11 @@ export interface TransactionalProcessorOptions {
   transactionTimeout?: number;
   /**
    * Fetch settings, so one transaction carries many records: the broker holds a fetch up to `lingerMs` until
-   * `minBatchBytes` are there (defaults 10 ms, 16 KiB: a trickle is decided within the linger, a backlog in
-   * batches of up to `maxBatchBytes`, default 4 MiB per partition). Each transaction costs a few round trips
-   * and its markers, whatever its size.
+   * `minBatchBytes` are there (defaults 10 ms, 16 KiB: a trickle is decided within the linger). Each
+   * transaction costs a few round trips and its markers, whatever its size. Batches stay at KafkaJS's 1 MiB a
+   * partition: a batch's outputs go out in one produce request, which the broker's message.max.bytes bounds.
    */
-  fetch?: { lingerMs?: number; minBatchBytes?: number; maxBatchBytes?: number };
+  fetch?: { lingerMs?: number; minBatchBytes?: number };
   /** Back-off between failed attempts (transactions, state loads, restore markers); never gives up. */
   retry?: InfraRetryPolicy;
   /** The consume loop's metrics (retries, restarts) on the service's registry. */
@@ -143,7 +143,6 @@ export class TransactionalProcessor {
         readUncommitted: false,
         maxWaitTimeInMs: opts.fetch?.lingerMs ?? 10,
         minBytes: opts.fetch?.minBatchBytes ?? 16 * 1024,
-        maxBytesPerPartition: opts.fetch?.maxBatchBytes ?? 4 * 1024 * 1024,
       },
       onAssigned: (assignment) => this.onGroupJoin([...new Set(this.topics.flatMap((t) => assignment[t] ?? []))]),
       handleBatch: (batch) => this.handle(batch),
