@@ -97,6 +97,10 @@ export interface ConsumeLoopOptions {
     sessionTimeout?: number;
     heartbeatInterval?: number;
     maxWaitTimeInMs?: number;
+    /** The broker answers a fetch once it has this many bytes, or after maxWaitTimeInMs (default 1: at once). */
+    minBytes?: number;
+    /** Most bytes one fetch takes of one partition (default 1 MiB): the largest batch a handler gets. */
+    maxBytesPerPartition?: number;
     readUncommitted?: boolean;
     partitionAssigners?: PartitionAssigner[];
   };
@@ -279,6 +283,8 @@ export class ConsumeLoop {
       sessionTimeout: opts.consumer?.sessionTimeout ?? 15_000,
       heartbeatInterval: opts.consumer?.heartbeatInterval ?? 1_000,
       maxWaitTimeInMs: opts.consumer?.maxWaitTimeInMs ?? 100,
+      ...(opts.consumer?.minBytes !== undefined ? { minBytes: opts.consumer.minBytes } : {}),
+      ...(opts.consumer?.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: opts.consumer.maxBytesPerPartition } : {}),
       allowAutoTopicCreation: false,
       ...(opts.consumer?.readUncommitted !== undefined ? { readUncommitted: opts.consumer.readUncommitted } : {}),
       ...(opts.consumer?.partitionAssigners ? { partitionAssigners: opts.consumer.partitionAssigners } : {}),

@@ -39,6 +39,27 @@ describe('retryConcurrentTransactions', () => {
     expect(retries).toEqual([1, 2]);
   });
 
+  test('tries again every 20 ms, not later and later (the coordinator is done within milliseconds)', async () => {
+    jest.useFakeTimers();
+    try {
+      let calls = 0;
+      const result = retryConcurrentTransactions(async () => {
+        calls += 1;
+        if (calls < 4) throw concurrent();
+        return 'sent';
+      });
+      for (const expected of [2, 3, 4]) {
+        await jest.advanceTimersByTimeAsync(19);
+        expect(calls).toBe(expected - 1);
+        await jest.advanceTimersByTimeAsync(1);
+        expect(calls).toBe(expected);
+      }
+      await expect(result).resolves.toBe('sent');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   test('gives up after the attempts, with the broker error', async () => {
     let calls = 0;
     await expect(

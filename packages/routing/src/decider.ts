@@ -3,7 +3,6 @@ import type { CompiledRules } from './rules/types';
 import { decideAlert } from './core/alerts';
 import type { DecisionContext } from './core/context';
 import { liveState } from './core/expiry';
-import { liveNeighbours } from './core/neighbours';
 import type { DeciderState } from './core/evolve';
 import { decideSlack, type SlackInput } from './slack/decide';
 import { decideNotification, type NotificationInput } from './core/notifications';
@@ -41,10 +40,9 @@ export function decide(input: RouterInput, before: RouterState | undefined, rule
   const at = Date.parse(input.recordedAt);
   const state = liveState(before, at, ctx.retentionMs);
   switch (input.type) {
-    case 'AlertReceived': {
-      const view = ctx.retentionMs !== undefined && ctx.neighbours ? { ...ctx, neighbours: liveNeighbours(ctx.neighbours, at, ctx.retentionMs) } : ctx;
-      return decideAlert(input, isIncidentState(state) ? state : undefined, rules, view);
-    }
+    case 'AlertReceived':
+      // Other aliases' expired states count as absent too: the neighbours' answers take ctx.retentionMs.
+      return decideAlert(input, isIncidentState(state) ? state : undefined, rules, ctx);
     case 'NotificationRequested':
       return decideNotification(input, state, rules);
     default:

@@ -18,7 +18,7 @@ export {
   type SlackInput,
 } from './decider';
 export { DEFAULT_STATE_RETENTION_MS, EVICTION_GRACE_MS, ExpiryQueue, expiresAt, liveState } from './core/expiry';
-export { StagedNeighbours, StateIndex, type Neighbours } from './core/neighbours';
+export { StateIndex, type Neighbours } from './core/neighbours';
 export { SilenceBook, type SilenceEvent, type SilenceLookup } from './core/silences';
 export { Replayer, type ReplayerOptions } from './core/replay';
 export { incidentIdOf } from './core/incident-id';

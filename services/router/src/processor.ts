@@ -32,7 +32,6 @@ import {
   EVICTION_GRACE_MS,
   ExpiryQueue,
   expiresAt,
-  StagedNeighbours,
   StateIndex,
   type SilenceLookup,
   type CompiledRules,
@@ -235,15 +234,26 @@ export class RouterProcessor {
 
   /**
    * Decides every record of the batch in order against committed state plus this batch's own changes.
-   * Nothing shared changes here: the changes are applied in onCommit, after the transaction committed.
+   * The partition's states change only in onCommit, after the transaction committed; the index shared with
+   * the other partitions holds the batch's states meanwhile and gets its old ones back in onAbort.
    */
   private handleBatch(records: ConsumedRecord[], partition: number): BatchWork {
     const rules = this.opts.rules();
     const committed = this.states.get(partition) ?? new Map<string, RouterState>();
     const staged = new Map<string, { state: RouterState | undefined; at: string }>();
-    const stagedStates = new Map<string, AliasState | undefined>();
+    // The batch's incident states go into the shared index as they are decided (later records of the batch
+    // see them, as they see committed ones); `undo` puts back what was there unless the transaction commits.
+    const index = this.index;
+    const replaced = new Map<string, AliasState | undefined>();
+    const undo = () => {
+      for (const [alias, old] of replaced) {
+        if (old) index.set(old);
+        else index.delete(alias);
+      }
+      replaced.clear();
+    };
     const ctx = {
-      neighbours: new StagedNeighbours(this.index, stagedStates),
+      neighbours: index,
       ...(this.opts.silences ? { silences: this.opts.silences.lookup } : {}),
       retentionMs: this.retentionMs,
     };
@@ -251,58 +261,67 @@ export class RouterProcessor {
     const out: Writes = [];
     const decided: AnyEnvelope[] = [];
     const dead: string[] = [];
-    for (const record of records) {
-      const input = this.inputOf(record, out, dead);
-      if (!input) continue;
-      const before = staged.has(input.alias) ? staged.get(input.alias)!.state : committed.get(input.alias);
-      let events: AnyEnvelope[];
-      let state: RouterState | undefined;
-      try {
-        ({ events, state } = decide(input, before, rules, ctx));
-        events.forEach(assertValid);
-      } catch (err) {
-        this.deadLetter(out, record, `router could not decide: ${(err as Error).message}`, dead);
-        continue;
-      }
-      staged.set(input.alias, { state, at: input.recordedAt });
-      if (isIncidentState(state)) stagedStates.set(input.alias, state);
-      watermark = Math.max(watermark, Date.parse(input.recordedAt));
-      out.push(...events.map(eventWrite));
-      decided.push(...events);
-    }
-    for (const [key, { state, at }] of staged) {
-      if (state !== undefined && JSON.stringify(state) !== JSON.stringify(committed.get(key))) {
-        out.push({ topic: TOPICS.routerState, message: stateMessage(state, partition, at) });
-      }
-    }
-    const { evict, settled } = this.dueEvictions(partition, committed, staged, watermark);
-    // A tombstone, so a restore does not bring the evicted state back either.
-    for (const key of evict) out.push({ topic: TOPICS.routerState, message: { partition, key, value: null } });
-    return {
-      outputs: byTopic(out),
-      onCommit: () => {
-        const queue = this.queueOf(partition);
-        for (const [key, { state }] of staged) {
-          if (state === undefined) continue;
-          committed.set(key, state);
-          if (isIncidentState(state)) this.index.set(state);
-          const expires = expiresAt(state, this.retentionMs);
-          if (expires !== null) queue.push(key, expires);
+    try {
+      for (const record of records) {
+        const input = this.inputOf(record, out, dead);
+        if (!input) continue;
+        const before = staged.has(input.alias) ? staged.get(input.alias)!.state : committed.get(input.alias);
+        let events: AnyEnvelope[];
+        let state: RouterState | undefined;
+        try {
+          ({ events, state } = decide(input, before, rules, ctx));
+          events.forEach(assertValid);
+        } catch (err) {
+          this.deadLetter(out, record, `router could not decide: ${(err as Error).message}`, dead);
+          continue;
         }
-        const pending = this.pendingEvictions.get(partition);
-        for (const key of evict) {
-          const gone = committed.get(key);
-          committed.delete(key);
-          if (gone && isIncidentState(gone)) this.index.delete(key);
+        staged.set(input.alias, { state, at: input.recordedAt });
+        if (isIncidentState(state)) {
+          if (!replaced.has(input.alias)) replaced.set(input.alias, index.get(input.alias));
+          index.set(state);
         }
-        for (const key of settled) pending?.delete(key);
-        if (watermark > (this.watermarks.get(partition) ?? Number.NEGATIVE_INFINITY)) this.watermarks.set(partition, watermark);
-        this.states.set(partition, committed);
-        if (evict.length > 0) this.opts.metrics.evictions.inc(evict.length);
-        this.pruneSilences();
-        this.count(decided, dead);
-      },
-    };
+        watermark = Math.max(watermark, Date.parse(input.recordedAt));
+        out.push(...events.map(eventWrite));
+        decided.push(...events);
+      }
+      for (const [key, { state, at }] of staged) {
+        if (state !== undefined && JSON.stringify(state) !== JSON.stringify(committed.get(key))) {
+          out.push({ topic: TOPICS.routerState, message: stateMessage(state, partition, at) });
+        }
+      }
+      const { evict, settled } = this.dueEvictions(partition, committed, staged, watermark);
+      // A tombstone, so a restore does not bring the evicted state back either.
+      for (const key of evict) out.push({ topic: TOPICS.routerState, message: { partition, key, value: null } });
+      return {
+        outputs: byTopic(out),
+        onAbort: undo,
+        onCommit: () => {
+          replaced.clear();
+          const queue = this.queueOf(partition);
+          for (const [key, { state }] of staged) {
+            if (state === undefined) continue;
+            committed.set(key, state);
+            const expires = expiresAt(state, this.retentionMs);
+            if (expires !== null) queue.push(key, expires);
+          }
+          const pending = this.pendingEvictions.get(partition);
+          for (const key of evict) {
+            const gone = committed.get(key);
+            committed.delete(key);
+            if (gone && isIncidentState(gone)) this.index.delete(key);
+          }
+          for (const key of settled) pending?.delete(key);
+          if (watermark > (this.watermarks.get(partition) ?? Number.NEGATIVE_INFINITY)) this.watermarks.set(partition, watermark);
+          this.states.set(partition, committed);
+          if (evict.length > 0) this.opts.metrics.evictions.inc(evict.length);
+          this.pruneSilences();
+          this.count(decided, dead);
+        },
+      };
+    } catch (err) {
+      undo();
+      throw err;
+    }
   }
 
   private queueOf(partition: number): ExpiryQueue {

@@ -15,6 +15,8 @@ export interface BatchWork {
   outputs: TopicMessages[];
   /** Runs only after the transaction committed: make the batch's effects visible in memory. */
   onCommit?: () => void;
+  /** Runs instead of onCommit when the batch's transaction did not commit (failed, stale, reassigned). */
+  onAbort?: () => void;
 }
 
 export interface AssignedContext {
@@ -57,6 +59,13 @@ export interface TransactionalProcessorOptions {
   sessionTimeout?: number;
   heartbeatInterval?: number;
   transactionTimeout?: number;
+  /**
+   * Fetch settings, so one transaction carries many records: the broker holds a fetch up to `lingerMs` until
+   * `minBatchBytes` are there (defaults 10 ms, 16 KiB: a trickle is decided within the linger). Each
+   * transaction costs a few round trips and its markers, whatever its size. Batches stay at KafkaJS's 1 MiB a
+   * partition: a batch's outputs go out in one produce request, which the broker's message.max.bytes bounds.
+   */
+  fetch?: { lingerMs?: number; minBatchBytes?: number };
   /** Back-off between failed attempts (transactions, state loads, restore markers); never gives up. */
   retry?: InfraRetryPolicy;
   /** The consume loop's metrics (retries, restarts) on the service's registry. */
@@ -132,6 +141,8 @@ export class TransactionalProcessor {
         sessionTimeout: opts.sessionTimeout ?? 30_000,
         heartbeatInterval: opts.heartbeatInterval ?? 1_000,
         readUncommitted: false,
+        maxWaitTimeInMs: opts.fetch?.lingerMs ?? 10,
+        minBytes: opts.fetch?.minBatchBytes ?? 16 * 1024,
       },
       onAssigned: (assignment) => this.onGroupJoin([...new Set(this.topics.flatMap((t) => assignment[t] ?? []))]),
       handleBatch: (batch) => this.handle(batch),
@@ -229,11 +240,15 @@ export class TransactionalProcessor {
     const records = batch.records.filter((r) => BigInt(r.offset) >= floor);
     if (records.length === 0) return;
     const work = await this.opts.handleBatch(records, batch.partition);
-    if (batch.isStale() || this.stopping) return { retryInMs: 0, reason: 'stale batch' };
+    if (batch.isStale() || this.stopping) {
+      work.onAbort?.();
+      return { retryInMs: 0, reason: 'stale batch' };
+    }
     const started = Date.now();
-    const outcome = await this.lock.run(() =>
-      a.generation !== this.generation ? Promise.resolve(null) : this.transact(work.outputs, batch.topic, batch.partition, batch.nextOffset),
-    );
+    const outcome = await this.lock
+      .run(() => (a.generation !== this.generation ? Promise.resolve(null) : this.transact(work.outputs, batch.topic, batch.partition, batch.nextOffset)))
+      .catch((err: Error): Outcome => ({ committed: false, error: err }));
+    if (outcome === null || !outcome.committed) work.onAbort?.();
     if (outcome === null) return { retryInMs: 0, reason: 'partitions reassigned' };
     if (!outcome.committed) {
       this.opts.onRetry?.(outcome.error, 1, 'batch');

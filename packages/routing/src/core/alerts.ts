@@ -4,7 +4,7 @@ import type { CompiledRules, RoutableAlert, Route } from '../rules/types';
 import type { DecisionContext } from './context';
 import { evolve, isIncidentEvent, type DeciderState } from './evolve';
 import { findInhibition } from './inhibit';
-import { NO_NEIGHBOURS, type Neighbours } from './neighbours';
+import { NO_NEIGHBOURS, type At, type Neighbours } from './neighbours';
 import { Outputs } from './outputs';
 import { pagerDescription, pagerDetails, pagerMessage, pagerTags } from './pager';
 import { incidentView, renderRoot, repeatReplyText, resolvedReplyText } from './render';
@@ -40,21 +40,22 @@ function suppress(
 }
 
 /** Posts the storm summary for its first incident, and replaces it in place for every later change. */
-function summarise(out: Outputs, storm: Storm, rule: RuleRef, neighbours: Neighbours, current: AliasState): void {
-  const members = stormMembers(neighbours, storm, current);
+function summarise(out: Outputs, storm: Storm, rule: RuleRef, neighbours: Neighbours, current: AliasState, at: At): void {
+  const members = stormMembers(neighbours, storm, current, at);
   const msg = renderStormSummary(storm, members);
-  if (members.length === 1 && members[0]!.alias === current.alias && current.status !== 'resolved') {
+  // The storm's first member: it is the only one, and it is the incident just opened.
+  if (members.total === 1 && current.storm?.id === storm.id && current.status !== 'resolved') {
     out.add('PostSlackMessage', { incidentId: storm.id, rule, channel: storm.channel, purpose: 'root', ...msg }, storm.alias);
   } else {
     out.add('UpdateSlackMessage', { incidentId: storm.id, rule, ...msg }, storm.alias);
   }
 }
 
-function open(out: Outputs, input: AlertInput, r: Route, previous: DeciderState, rules: CompiledRules, neighbours: Neighbours): void {
+function open(out: Outputs, input: AlertInput, r: Route, previous: DeciderState, rules: CompiledRules, neighbours: Neighbours, at: At): void {
   const a = input.data;
   const occurrence = previous ? previous.occurrence + 1 : 1;
   const incidentId = incidentIdOf(input.alias, occurrence, input.id);
-  const storm = r.slackChannel !== undefined ? stormFor(rules, r.slackChannel, input.alias, input.recordedAt, neighbours) : undefined;
+  const storm = r.slackChannel !== undefined ? stormFor(rules, r.slackChannel, input.alias, input.recordedAt, neighbours, at.retentionMs) : undefined;
   out.add(previous ? 'IncidentReopened' : 'IncidentOpened', {
     incidentId,
     occurrence,
@@ -95,7 +96,7 @@ function open(out: Outputs, input: AlertInput, r: Route, previous: DeciderState,
     });
   }
   const opened = folded(out, previous)!;
-  if (storm) summarise(out, storm, r.rule, neighbours, opened);
+  if (storm) summarise(out, storm, r.rule, neighbours, opened, at);
   else if (r.slackChannel !== undefined) {
     out.add('PostSlackMessage', { incidentId, rule: r.rule, channel: r.slackChannel, purpose: 'root', ...renderRoot(incidentView(opened), r.mention, { historyUrl: rules.historyPublicUrl }) });
   }
@@ -156,7 +157,7 @@ function repeat(out: Outputs, input: AlertInput, r: Route, s: AliasState): void 
   }
 }
 
-function resolve(out: Outputs, input: AlertInput, r: Route, s: AliasState, neighbours: Neighbours, rules: CompiledRules): void {
+function resolve(out: Outputs, input: AlertInput, r: Route, s: AliasState, neighbours: Neighbours, rules: CompiledRules, at: At): void {
   out.add('IncidentResolved', {
     ...incidentFacts(s, { inputId: input.id, rule: r.rule, reason: 'resolved', status: 'resolved', labels: input.data.labels }),
     resolvedAt: input.recordedAt,
@@ -175,7 +176,7 @@ function resolve(out: Outputs, input: AlertInput, r: Route, s: AliasState, neigh
   }
   if (s.storm) {
     const { channel, since, threshold, window } = s.storm;
-    summarise(out, stormOf(channel, since, { threshold, window, windowMs: parseDuration(window) ?? 0 }), r.rule, neighbours, resolvedState);
+    summarise(out, stormOf(channel, since, { threshold, window, windowMs: parseDuration(window) ?? 0 }), r.rule, neighbours, resolvedState, at);
   }
   if (s.paged) {
     out.add('ClosePagerAlert', { incidentId: s.incidentId, rule: r.rule, note: 'Resolved at the source.' }, pagerAliasOf(s));
@@ -193,6 +194,7 @@ export function decideAlert(input: AlertInput, state: DeciderState, rules: Compi
   const routable: RoutableAlert = { labels: a.labels, source: a.source, severity: a.severity, status: a.status, alias: input.alias };
   const r = route(rules, routable);
   const neighbours = ctx.neighbours ?? NO_NEIGHBOURS;
+  const at: At = { atMs: Date.parse(input.recordedAt), ...(ctx.retentionMs !== undefined ? { retentionMs: ctx.retentionMs } : {}) };
   const out = new Outputs(input);
   const isOpen = state !== undefined && state.status !== 'resolved';
   if (a.status === 'firing') {
@@ -219,7 +221,7 @@ export function decideAlert(input: AlertInput, state: DeciderState, rules: Compi
           alias: inhibition.by.alias,
           inhibitRule: inhibition.rule.name ?? inhibition.rule.path,
         });
-      } else if (!isOpen) open(out, input, r, state, rules, neighbours);
+      } else if (!isOpen) open(out, input, r, state, rules, neighbours, at);
       else repeat(out, input, r, state);
     }
   } else if (state === undefined) {
@@ -227,7 +229,7 @@ export function decideAlert(input: AlertInput, state: DeciderState, rules: Compi
   } else if (!isOpen) {
     suppress(out, input, 'already-resolved', r.rule, state);
   } else {
-    resolve(out, input, r, state, neighbours, rules);
+    resolve(out, input, r, state, neighbours, rules, at);
   }
   return { events: out.events, state: folded(out, state) };
 }

@@ -3,6 +3,7 @@ import type { Envelope } from '@alertbus/schemas';
 import { compileRules } from '../rules/compile';
 import { firing, MINUTE, resolved } from '../test-support/alerts';
 import { brief, rulesFrom } from '../test-support/scenario';
+import { StateIndex } from './neighbours';
 import { Replayer } from './replay';
 import { incidentIdOf } from './incident-id';
 
@@ -73,4 +74,15 @@ describe('inhibition (rules.inhibit.yaml)', () => {
     replayer.decide(resolved('am:A', { at: 2 * MINUTE, severity: 'critical', labels: latencyEu }));
     expect(replayer.decide(warn('am:B', latencyEu, 3 * MINUTE)).events.map(brief)[0]).toBe('IncidentOpened:first-notification');
   });
+});
+
+test('with 2,000 open criticals, an inhibited warning looks at a bounded number of them', () => {
+  const states = new StateIndex();
+  const r = new Replayer(rules, { states });
+  for (let i = 0; i < 2_000; i++) r.decide(crit(`am:c${i}`, { alertname: 'HighLatency', cluster: `k${i}` }, i));
+  const before = states.visited;
+  const { out, by } = run([warn('am:w', { alertname: 'HighLatency', cluster: 'k1234' }, MINUTE)], r);
+  expect(out).toEqual(['EventSuppressed:inhibited']);
+  expect(by).toMatchObject({ alias: 'am:c1234' });
+  expect(states.visited - before).toBeLessThanOrEqual(4);
 });

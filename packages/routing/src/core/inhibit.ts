@@ -1,5 +1,4 @@
-import type { AliasState } from '@alertbus/schemas';
-import { matchesAll } from '@alertbus/schemas';
+import { matchesAll, type AliasState } from '@alertbus/schemas';
 import type { CompiledInhibitRule, CompiledRules } from '../rules/types';
 import type { Neighbours } from './neighbours';
 
@@ -7,13 +6,6 @@ export interface Inhibition {
   rule: CompiledInhibitRule;
   by: AliasState;
 }
-
-/** What inhibit matchers see of an open incident: its labels and the pseudo-labels of the alert that opened it. */
-export function incidentLabels(s: AliasState): Record<string, string> {
-  return { ...s.labels, source: s.source, severity: s.severity, status: 'firing' };
-}
-
-const earlier = (a: AliasState, b: AliasState) => a.openedAt < b.openedAt || (a.openedAt === b.openedAt && a.alias < b.alias);
 
 /**
  * The first inhibit rule (in file order) under which an open incident of another alias mutes this input,
@@ -27,19 +19,10 @@ export function findInhibition(
   labels: Readonly<Record<string, string>>,
   neighbours: Neighbours,
 ): Inhibition | undefined {
-  for (const rule of rules.inhibit) {
+  for (const [i, rule] of rules.inhibit.entries()) {
     if (!matchesAll(rule.target, labels)) continue;
-    const inputIsSource = matchesAll(rule.source, labels);
-    let best: AliasState | undefined;
-    for (const s of neighbours.open()) {
-      if (s.alias === alias) continue;
-      const sl = incidentLabels(s);
-      if (!matchesAll(rule.source, sl)) continue;
-      if (inputIsSource && matchesAll(rule.target, sl)) continue;
-      if (!rule.equal.every((name) => (sl[name] ?? '') === (labels[name] ?? ''))) continue;
-      if (!best || earlier(s, best)) best = s;
-    }
-    if (best) return { rule, by: best };
+    const by = neighbours.inhibitor(rules, i, alias, labels, matchesAll(rule.source, labels));
+    if (by) return { rule, by };
   }
   return undefined;
 }

@@ -1,3 +1,4 @@
+import type { AliasState } from '@alertbus/schemas';
 import { messageLinks, messageNotifications, mrkdwnTexts } from '@alertbus/stand-ins';
 import { renderRoot, repeatReplyText, resolvedReplyText, LIMITS, type IncidentView } from './render';
 import { renderStormSummary } from './storm-render';
@@ -179,8 +180,8 @@ describe('nothing an alert says pings anyone or hides a link (only &, < and > ar
     expect(messageNotifications({ text: resolvedReplyText(hostile) })).toEqual([]);
     expect(messageLinks({ text: resolvedReplyText(hostile) })).toEqual([]);
     const storm = stormOf('#alerts <!channel>', '2025-03-01T10:00:00.000Z', { threshold: 1, window: '5m', windowMs: 300_000 });
-    const member = { ...hostile, status: 'open' as const } as unknown as Parameters<typeof renderStormSummary>[1][number];
-    const summary = renderStormSummary(storm, [member, member]);
+    const member = { ...hostile, status: 'open' as const } as unknown as AliasState;
+    const summary = renderStormSummary(storm, { total: 2, open: 2, members: [member, member] });
     expect(messageNotifications(summary)).toEqual([]);
     expect(messageLinks(summary)).toEqual([]);
     expect(mrkdwnTexts(summary).join('\n')).toContain('disk full &lt;!channel&gt;');

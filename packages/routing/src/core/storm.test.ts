@@ -2,6 +2,9 @@
 import { deriveId, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { firing, HOUR, MINUTE, resolved, T0 } from '../test-support/alerts';
 import { brief, rulesFrom } from '../test-support/scenario';
+import { builtinRules } from '../rules/compile';
+import { DEFAULT_STATE_RETENTION_MS } from './expiry';
+import { StateIndex } from './neighbours';
 import { Replayer } from './replay';
 
 const rules = rulesFrom('rules.storm.yaml');
@@ -68,5 +71,58 @@ describe('storm control (rules.storm.yaml)', () => {
     const out = play(new Replayer(rules), [open('a1', 0), open('a2', 1000), open('a3', 2000), open('q1', 3000, 'quiet'), open('a4', 4000)]);
     expect(out[3]!.map(brief)[1]).toBe('PostSlackMessage:root:#quiet');
     expect(out[4]!.map(brief)[1]).toBe('EventSuppressed:storm-control');
+  });
+});
+
+describe('a storm costs the same per alert however large it grows', () => {
+  test('2,000 new incidents in one channel within the window: each decision looks at a bounded number of indexed incidents', () => {
+    const states = new StateIndex();
+    const r = new Replayer(rules, { states, retentionMs: DEFAULT_STATE_RETENTION_MS });
+    const work: number[] = [];
+    let last: AnyEnvelope[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      const before = states.visited;
+      last = r.decide(open(`s${i}`, i * 100)).events;
+      work.push(states.visited - before);
+    }
+    // Resolving members updates the same summary, at the same cost.
+    for (let i = 0; i < 200; i++) {
+      const before = states.visited;
+      r.decide(close(`s${i}`, 200_000 + i * 100));
+      work.push(states.visited - before);
+    }
+    expect(last.map(brief)).toEqual(['IncidentOpened:first-notification', 'EventSuppressed:storm-control', 'UpdateSlackMessage', 'CreatePagerAlert:P3']);
+    const summary = last[2]!.data as { text: string; blocks: Array<{ text?: { text: string } }> };
+    expect(summary.text).toContain('1997 incidents gathered here');
+    expect(summary.blocks[2]!.text!.text).toMatch(/…and \d+ more$/);
+    // The summary lists what fits in one message and counts the rest: a walk over every member would be ≥ 1,997.
+    expect(Math.max(...work)).toBeLessThan(150);
+    expect(Math.max(...work.slice(1_800, 2_000))).toBeLessThanOrEqual(Math.max(...work.slice(100, 300)));
+  });
+});
+
+describe('storm control is on in the built-in rules (no ROUTING_RULES)', () => {
+  const builtin = builtinRules({ defaultChannel: '#alerts' });
+
+  test('100 new incidents within a minute in one channel: 30 threads, then one summary updated in place', () => {
+    const r = new Replayer(builtin);
+    const out = Array.from({ length: 100 }, (_, i) => r.decide(open(`m${i}`, i * 500)).events);
+    const posts = out.flat().filter((e) => e.type === 'PostSlackMessage');
+    const updates = out.flat().filter((e) => e.type === 'UpdateSlackMessage');
+    expect(posts).toHaveLength(31);
+    expect(posts.filter((e) => e.alias.startsWith('storm:'))).toHaveLength(1);
+    expect(updates).toHaveLength(69);
+    expect(new Set(updates.map((e) => e.alias))).toEqual(new Set([`storm:#alerts:${iso(30 * 500)}`]));
+    expect(out[30]!.map(brief)).toEqual(['IncidentOpened:first-notification', 'EventSuppressed:storm-control', 'PostSlackMessage:root:#alerts', 'CreatePagerAlert:P3']);
+    expect(out[30]![1]!.data).toMatchObject({ suppressedBy: { kind: 'storm', threshold: 30, window: '1m' } });
+    // A minute after the last, it has calmed down: the next incident gets its own thread.
+    expect(r.decide(open('later', 100 * 500 + MINUTE)).events.map(brief)[1]).toBe('PostSlackMessage:root:#alerts');
+  });
+
+  test('30 a minute is not a storm', () => {
+    const r = new Replayer(builtin);
+    const out = Array.from({ length: 60 }, (_, i) => r.decide(open(`c${i}`, i * 2_000)).events);
+    expect(out.flat().filter((e) => e.type === 'PostSlackMessage')).toHaveLength(60);
+    expect(out.flat().some((e) => e.type === 'EventSuppressed')).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { deriveId, type AliasState } from '@alertbus/schemas';
 import type { CompiledRules, StormLimits } from '../rules/types';
-import { targetChannel, type Neighbours } from './neighbours';
+import { liveState } from './expiry';
+import { byOpened, type At, type Neighbours, type StormMembers } from './neighbours';
 
 /** The storm limits of a channel: its own, else the file's; undefined when storm control is off for it. */
 export function stormLimitsFor(rules: CompiledRules, channel: string): StormLimits | undefined {
@@ -30,31 +31,44 @@ export function stormOf(channel: string, since: string, limits: StormLimits): St
  * storm while that storm's last incident is inside the window, else starts a new one. Storms end on their
  * own: once the window holds fewer openings, new incidents get their own thread again.
  */
-export function stormFor(rules: CompiledRules, channel: string, alias: string, at: string, neighbours: Neighbours): Storm | undefined {
+export function stormFor(rules: CompiledRules, channel: string, alias: string, at: string, neighbours: Neighbours, retentionMs?: number): Storm | undefined {
   const limits = stormLimitsFor(rules, channel);
   if (!limits) return undefined;
   const t = Date.parse(at);
   const from = t - limits.windowMs;
-  let recent = 0;
-  let latest: { since: string; lastOpenedMs: number } | undefined;
-  for (const s of neighbours.inChannel(channel)) {
-    if (s.alias === alias || targetChannel(s) !== channel) continue;
-    const opened = Date.parse(s.openedAt);
-    if (opened > from && opened <= t) recent += 1;
-    if (s.storm && s.storm.channel === channel) {
-      if (!latest || s.storm.since > latest.since) latest = { since: s.storm.since, lastOpenedMs: opened };
-      else if (s.storm.since === latest.since && opened > latest.lastOpenedMs) latest.lastOpenedMs = opened;
-    }
-  }
+  const { recent, latest } = neighbours.stormWindow(channel, alias, from, t, { atMs: t, retentionMs });
   if (recent < limits.threshold) return undefined;
   const since = latest && latest.lastOpenedMs > from ? latest.since : at;
   return stormOf(channel, since, limits);
 }
 
-/** The incidents listed in a storm summary, oldest first. */
-export function stormMembers(neighbours: Neighbours, storm: Pick<Storm, 'id' | 'channel'>, extra: AliasState | undefined): AliasState[] {
-  const members = new Map<string, AliasState>();
-  for (const s of neighbours.inChannel(storm.channel)) if (s.storm?.id === storm.id) members.set(s.alias, s);
-  if (extra?.storm?.id === storm.id) members.set(extra.alias, extra);
-  return [...members.values()].sort((a, b) => (a.openedAt < b.openedAt ? -1 : a.openedAt > b.openedAt ? 1 : a.alias < b.alias ? -1 : 1));
+/**
+ * The incidents listed in a storm summary, oldest first, with `current` (the incident just decided) in
+ * place of what the index holds for its alias. Members are produced lazily: the summary reads only as many
+ * as fit in a message.
+ */
+export function stormMembers(neighbours: Neighbours, storm: Pick<Storm, 'id' | 'channel'>, current: AliasState, at: At): StormMembers {
+  const known = neighbours.stormMembers(storm.id, storm.channel, at);
+  const held = liveState(neighbours.get(current.alias), at.atMs, at.retentionMs);
+  const heldIsMember = held?.storm?.id === storm.id;
+  const isMember = current.storm?.id === storm.id;
+  const open = (s: AliasState | undefined) => (s && s.status !== 'resolved' ? 1 : 0);
+  return {
+    total: known.total - (heldIsMember ? 1 : 0) + (isMember ? 1 : 0),
+    open: known.open - (heldIsMember ? open(held) : 0) + (isMember ? open(current) : 0),
+    members: merged(known.members, current, isMember),
+  };
+}
+
+function* merged(members: Iterable<AliasState>, current: AliasState, isMember: boolean): Iterable<AliasState> {
+  let pending = isMember;
+  for (const s of members) {
+    if (s.alias === current.alias) continue;
+    if (pending && byOpened(current, s) < 0) {
+      pending = false;
+      yield current;
+    }
+    yield s;
+  }
+  if (pending) yield current;
 }

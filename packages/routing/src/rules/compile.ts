@@ -26,6 +26,12 @@ import type {
 } from './types';
 
 export const DEFAULT_REPEAT_INTERVAL = '4h';
+/**
+ * Storm control of the built-in rules: above 30 new incidents a minute in a channel, further ones go into one
+ * summary message updated in place, so a storm of thousands is a handful of Slack calls, not hours of backlog
+ * at Slack's one message per second per channel.
+ */
+export const DEFAULT_STORM_CONTROL = { threshold: 30, window: '1m' } as const;
 export const BUILTIN_ORIGIN = 'built-in defaults';
 
 /** One problem in a rules file, with where it is. */
@@ -409,7 +415,7 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** The rules used when ROUTING_RULES is unset: everything to the default channel and the pager. */
+/** The rules used when ROUTING_RULES is unset: everything to the default channel and the pager, with storm control. */
 export function builtinRules(opts: CompileOptions): CompiledRules {
   const file: RulesFile = {
     defaults: {
@@ -420,6 +426,7 @@ export function builtinRules(opts: CompileOptions): CompiledRules {
       ...(opts.oncallSchedule ? { oncall: { schedule: opts.oncallSchedule } } : {}),
     },
     rules: [],
+    storm_control: { ...DEFAULT_STORM_CONTROL },
   };
   const result = build(file, sha256Hex(canonicalJson(file)), BUILTIN_ORIGIN, opts, () => ({}));
   if (!result.ok) throw new Error(`built-in rules are invalid: ${result.message}`);

@@ -1,0 +1,170 @@
+/**
+ * Router decisions per second, on a mixed stream: new aliases, repeats, resolves, and storm-sized bursts
+ * into one channel, with storm control and an inhibition rule in force (bench/router-decisions.rules.yaml).
+ *   (a) the pure decider loop (Replayer: every decision sees every other alias, as one router instance does);
+ *   (b) a real router (services/router) draining the same stream pre-filled on Kafka to its end.
+ * Throughput is printed per slice of the stream, so a cost that grows with the open incidents shows.
+ *
+ *   npm run bench:router            BENCH_ROUTER_N=20000 (inputs), BENCH_ROUTER_KAFKA=0 skips (b)
+ *   node --cpu-prof --import tsx bench/router-decisions.ts   for a profile
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const N = Number(process.env.BENCH_ROUTER_N ?? 20_000);
+const SLICES = 4;
+const WITH_KAFKA = process.env.BENCH_ROUTER_KAFKA !== '0' && Boolean(process.env.KAFKA_BROKERS);
+// Topics and the router's group of their own, so a run never meets another run's records.
+process.env.KAFKA_TOPIC_PREFIX ??= `bench-router-${process.pid}-${Date.now()}.`;
+
+async function main(): Promise<void> {
+  const { compileRules, Replayer, DEFAULT_STATE_RETENTION_MS } = await import('@alertbus/routing');
+  const { alert } = await import('@alertbus/routing/src/test-support/alerts');
+  const rulesPath = join(__dirname, 'router-decisions.rules.yaml');
+  const compiled = compileRules(readFileSync(rulesPath), rulesPath, { defaultChannel: '#alerts' });
+  if (!compiled.ok) throw new Error(compiled.message);
+  const rules = compiled.rules;
+
+  /** A deterministic stream: 10 ms apart; every 2,000th input starts a burst of 500 new aliases 1 ms apart into #storm. */
+  function stream(n: number) {
+    let seed = 42;
+    const rand = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+    const open: string[] = [];
+    const out = [];
+    let at = 0;
+    let burst = 0;
+    let fresh = 0;
+    for (let i = 0; i < n; i++) {
+      const r = rand();
+      let alias: string;
+      let status: 'firing' | 'resolved' = 'firing';
+      let team = `t${Math.floor(rand() * 20)}`;
+      if (i % 2_000 === 0) burst = 500;
+      if (burst > 0) {
+        burst -= 1;
+        at += 1;
+        team = 'storm';
+        alias = `alertmanager:b${fresh++}`;
+        open.push(alias);
+      } else {
+        at += 10;
+        if (r < 0.55 || open.length < 10) {
+          alias = `alertmanager:a${fresh++}`;
+          open.push(alias);
+        } else {
+          const k = Math.floor(rand() * open.length);
+          alias = open[k]!;
+          if (r >= 0.8) {
+            status = 'resolved';
+            open[k] = open[open.length - 1]!;
+            open.pop();
+          }
+        }
+      }
+      const severity = rand() < 0.01 ? 'critical' : 'warning';
+      out.push(
+        alert(alias, status, {
+          at,
+          n: i,
+          title: `Disk almost full on ${alias}`,
+          severity,
+          labels: { alertname: 'DiskFull', instance: `${alias}:9100`, cluster: `c${Math.floor(rand() * 200)}`, team, severity },
+          raw: { fingerprint: alias },
+        }),
+      );
+    }
+    return out;
+  }
+
+  const inputs = stream(N);
+  const kinds = { new: new Set(inputs.map((i) => i.alias)).size, resolves: inputs.filter((i) => i.data.status === 'resolved').length };
+  console.log(`\n## router decisions: ${N.toLocaleString('en')} inputs (${kinds.new.toLocaleString('en')} aliases, ${kinds.resolves.toLocaleString('en')} resolves), rules ${rulesPath}`);
+
+  // (a) the pure decider loop
+  const replayer = new Replayer(rules, { retentionMs: DEFAULT_STATE_RETENTION_MS });
+  const slice = Math.ceil(N / SLICES);
+  const rates: string[] = [];
+  const events = new Map<string, number>();
+  const digest = createHash('sha256');
+  const started = process.hrtime.bigint();
+  let t = started;
+  for (let i = 0; i < N; i++) {
+    for (const e of replayer.decide(inputs[i]!).events) {
+      events.set(e.type, (events.get(e.type) ?? 0) + 1);
+      digest.update(JSON.stringify(e));
+    }
+    if ((i + 1) % slice === 0 || i === N - 1) {
+      const now = process.hrtime.bigint();
+      rates.push(Math.round(((i % slice) + 1) / (Number(now - t) / 1e9)).toLocaleString('en'));
+      t = now;
+    }
+  }
+  const pureSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  console.log(`pure decider           : ${Math.round(N / pureSeconds).toLocaleString('en')} decisions/s (per quarter of the stream: ${rates.join(' → ')})`);
+  console.log(`outputs                : ${[...events].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(`outputs sha256         : ${digest.digest('hex')} (the same inputs and rules must always give this)`);
+
+  if (!WITH_KAFKA) {
+    console.log('via Kafka              : skipped (KAFKA_BROKERS unset or BENCH_ROUTER_KAFKA=0)');
+    return;
+  }
+  await viaKafka(inputs);
+}
+
+/** (b) Pre-fills alerts.received.v1, then starts a router and times it from ready to the group's offsets at the end. */
+async function viaKafka(inputs: Array<import('@alertbus/schemas').Envelope<'AlertReceived'>>): Promise<void> {
+  const { createKafka, ensureTopics, EventProducer } = await import('@alertbus/kafka');
+  const { GROUPS, TOPICS } = await import('@alertbus/schemas');
+  const { createLogger } = await import('@alertbus/common');
+  const { startRouter } = await import('@alertbus/router');
+  const brokers = process.env.KAFKA_BROKERS!.split(',');
+  const kafka = createKafka({ brokers, clientId: 'bench-router', log: createLogger('bench', 'silent') });
+  await ensureTopics(kafka);
+  const producer = new EventProducer(kafka);
+  await producer.connect();
+  for (let i = 0; i < inputs.length; i += 200) await producer.send(inputs.slice(i, i + 200));
+  await producer.disconnect();
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(TOPICS.alertsReceived);
+  const total = ends.reduce((n, p) => n + Number(p.high), 0);
+
+  const rssBefore = process.memoryUsage().rss;
+  const router = await startRouter({ brokers, port: 0, watchRules: false, rulesPath: join(__dirname, 'router-decisions.rules.yaml'), log: createLogger('bench-router', process.env.BENCH_LOG_LEVEL ?? 'warn') });
+  await router.ready;
+  const started = Date.now();
+  let done = 0;
+  for (;;) {
+    const [offsets] = await admin.fetchOffsets({ groupId: GROUPS.router, topics: [TOPICS.alertsReceived] });
+    done = offsets!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+    if (done >= total) break;
+    if (Date.now() - started > 600_000) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const metrics = await fetch(`${router.url}/metrics`).then((r) => r.text());
+  const metric = (name: string) =>
+    metrics
+      .split('\n')
+      .filter((l) => l.startsWith(name) && !l.startsWith('#'))
+      .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  const transactions = metric('alertbus_router_batch_records_count');
+  console.log(
+    `via Kafka              : ${Math.round(done / seconds).toLocaleString('en')} decisions/s (${done.toLocaleString('en')} inputs in ${seconds.toFixed(1)} s, ` +
+      `${transactions} transactions, ${Math.round(done / Math.max(1, transactions))} inputs each, ` +
+      `${router.concurrentTransactionRetries} CONCURRENT_TRANSACTIONS retries, process rss +${Math.round((process.memoryUsage().rss - rssBefore) / 1e6)} MB)`,
+  );
+  await router.close();
+  const topics = Object.values(TOPICS).filter((t) => t.startsWith(process.env.KAFKA_TOPIC_PREFIX!));
+  await admin.deleteTopics({ topics }).catch(() => undefined);
+  await admin.disconnect();
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
