@@ -10,8 +10,11 @@ import { acceptJsonBodies } from './plugins/json-body';
 import { alertmanagerRoutes } from './routes/alertmanager';
 import { genericRoutes } from './routes/generic';
 import { grafanaRoutes } from './routes/grafana';
+import { oauthRoutes, type OAuthRouteDeps } from './routes/oauth';
 import { slackRoutes } from './routes/slack';
 import type { IdentitySource } from './slack/identity';
+import type { SlackInboxDeps } from './slack/inbox';
+import type { InstallationStore, TeamTokens } from '@alertbus/slack-installs';
 import type { UserNameSource } from './slack/user-names';
 import { DEFAULT_MAX_ALERTS, DEFAULT_MAX_NORMALISED_BYTES, DEFAULT_SLACK_ACK_TIMEOUT_MS } from './config';
 
@@ -26,6 +29,8 @@ export interface IngestAppDeps {
   kafkaHealth?: KafkaReachability;
   /** The Slack endpoints; without a signing secret they answer 503 "Slack is not configured". */
   slack?: SlackAppOptions;
+  /** More reasons not to be ready (the Socket Mode connection), asked on every /readyz. */
+  readiness?: Array<() => string | null>;
 }
 
 export interface SlackAppOptions {
@@ -34,10 +39,25 @@ export interface SlackAppOptions {
   identity?: IdentitySource;
   userNames?: UserNameSource;
   ackTimeoutMs?: number;
+  /** Tokens and bot ids per workspace (OAuth installs), and where an uninstall removes them. */
+  tokens?: TeamTokens;
+  installs?: Pick<InstallationStore, 'remove'>;
+  /** GET /slack/install and /slack/oauth_redirect (SLACK_CLIENT_ID set). */
+  oauth?: Omit<OAuthRouteDeps, 'now' | 'tokens'>;
+}
+
+/** The app, and what Slack events need besides it (Socket Mode feeds them into the same path). */
+export interface IngestApp {
+  app: FastifyInstance;
+  slackInbox: Omit<SlackInboxDeps, 'log'>;
 }
 
 /** The ingest HTTP app, composed of plugins and not listening, so tests drive it with `app.inject` or their own port. */
 export function buildApp(deps: IngestAppDeps): FastifyInstance {
+  return buildIngestApp(deps).app;
+}
+
+export function buildIngestApp(deps: IngestAppDeps): IngestApp {
   const { producer, config, registry } = deps;
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
@@ -56,7 +76,10 @@ export function buildApp(deps: IngestAppDeps): FastifyInstance {
   });
 
   registerOpsRoutes(app, registry, {
-    ready: () => (!producer.connected ? 'the Kafka producer is not connected' : (deps.kafkaHealth?.problem ?? null)),
+    ready: () =>
+      !producer.connected
+        ? 'the Kafka producer is not connected'
+        : (deps.kafkaHealth?.problem ?? deps.readiness?.map((r) => r()).find((p) => p !== null) ?? null),
   });
 
   const accept: AcceptDeps = {
@@ -76,13 +99,17 @@ export function buildApp(deps: IngestAppDeps): FastifyInstance {
     await webhooks.register(grafanaRoutes, accept);
     await webhooks.register(genericRoutes, accept);
   });
-  void app.register(slackRoutes, {
+  const slackInbox: Omit<SlackInboxDeps, 'log'> = {
     accept,
-    signingSecret: deps.slack?.signingSecret,
     identity: deps.slack?.identity,
     userNames: deps.slack?.userNames,
+    tokens: deps.slack?.tokens,
+    installs: deps.slack?.installs,
     ackTimeoutMs: Math.min(deps.slack?.ackTimeoutMs ?? DEFAULT_SLACK_ACK_TIMEOUT_MS, config.kafkaTimeoutMs),
     metrics: slackMetrics(registry),
-  });
-  return app;
+  };
+  void app.register(slackRoutes, { ...slackInbox, signingSecret: deps.slack?.signingSecret });
+  const oauth = deps.slack?.oauth;
+  if (oauth) void app.register(oauthRoutes, { ...oauth, tokens: deps.slack?.tokens, now: accept.now });
+  return { app, slackInbox };
 }
