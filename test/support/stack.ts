@@ -79,9 +79,10 @@ export class Stack {
   }
 
   async start(name: ServiceName, extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
-    const port = this.ports.get(name) ?? (await freePort());
-    this.ports.set(name, port);
     const { file, portVar } = ENTRY[name];
+    // A port given in the environment is kept (a test that must know ingest's URL before it starts).
+    const port = this.ports.get(name) ?? (Number(extraEnv[portVar] ?? this.env[portVar]) || (await freePort()));
+    this.ports.set(name, port);
     const output: string[] = [];
     mkdirSync(this.logDir, { recursive: true });
     const proc = spawn(process.execPath, ['--import', 'tsx', join(root, file)], {
@@ -166,6 +167,8 @@ export interface FullStackOptions {
   slackUsergroups?: import('@alertbus/stand-ins').SlackUsergroupConfig[];
   /** Opsgenie schedule name → on-call usernames (emails). */
   onCall?: Record<string, string[]>;
+  /** App-level tokens the Slack stand-in accepts for Socket Mode. */
+  slackAppTokens?: string[];
 }
 
 export async function startFullStack(extraEnv: NodeJS.ProcessEnv = {}, opts: FullStackOptions = {}): Promise<FullStack> {
@@ -175,6 +178,7 @@ export async function startFullStack(extraEnv: NodeJS.ProcessEnv = {}, opts: Ful
     channels: [{ id: 'C0ALERTS', name: 'alerts' }, ...(opts.slackChannels ?? [])],
     users: opts.slackUsers ?? [],
     usergroups: opts.slackUsergroups ?? [],
+    appTokens: opts.slackAppTokens ?? [],
   });
   const opsgenie = await startOpsgenieStandIn({ apiKeys: ['e2e-key'], onCall: opts.onCall ?? {} });
   const stack = new Stack({
