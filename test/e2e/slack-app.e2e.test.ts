@@ -192,4 +192,20 @@ test('an install whose state does not match is refused; an uninstall deletes the
   expect(await installationRow('T0THREE')).toBeUndefined();
   // The other workspaces are untouched.
   expect(await installationRow('T0ONE')).toBeDefined();
+
+  // tokens_revoked: only user tokens revoked → the bot token stays; the bot's revoked → it goes.
+  expect((await install('T0FOUR')).status).toBe(200);
+  const revoked = (tokens: Record<string, string[]>): SocketEnvelope => ({
+    envelope_id: `env-revoked-${++unique}`,
+    type: 'events_api',
+    payload: { type: 'event_callback', team_id: 'T0FOUR', event_id: `Ev${++unique}REVOKED`, event_time: Math.floor(Date.now() / 1000) + 1, event: { type: 'tokens_revoked', tokens } },
+  });
+  const userOnly = revoked({ oauth: ['U0ALICE'], bot: [] });
+  full.slack.socket.push(userOnly);
+  await waitFor(() => acked(userOnly.envelope_id), { what: 'tokens_revoked (user) acknowledged' });
+  expect(await installationRow('T0FOUR')).toBeDefined();
+  const bot = revoked({ bot: ['U0BOT0FOUR'] });
+  full.slack.socket.push(bot);
+  await waitFor(() => acked(bot.envelope_id), { what: 'tokens_revoked (bot) acknowledged' });
+  expect(await installationRow('T0FOUR')).toBeUndefined();
 });
