@@ -81,6 +81,11 @@ test('not written to Kafka → not acknowledged (Slack delivers again); written 
   expect(records[0]!.event).toMatchObject({ type: 'SlackMessageReceived', data: { kind: 'mention', team: 'T111', eventId: 'Ev111', retryNum: 1, retryReason: 'timeout' } });
   expect(acked('env-while-down')).toBe(false);
 
+  // A message the Socket Mode client cannot even dispatch is dropped, and the connection carries on.
+  standIn.socket.push({ envelope_id: 'env-no-event', type: 'events_api', payload: {} });
+  await sleep(300);
+  expect(acked('env-no-event')).toBe(false);
+
   // An envelope no redelivery can fix is acknowledged (so Slack stops) and writes nothing.
   const broken = envelope('env-broken');
   delete ((broken.payload as Record<string, unknown>).event as Record<string, unknown>).channel;

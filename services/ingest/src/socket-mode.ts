@@ -44,6 +44,27 @@ function socketLogger(log: Logger, secrets: string[]): SlackLogger {
   };
 }
 
+/**
+ * The client, except that a message it cannot dispatch (an events_api envelope without an event, which it
+ * reads blindly) is logged instead of becoming an unhandled rejection that would end the process.
+ */
+class GuardedSocketModeClient extends SocketModeClient {
+  constructor(
+    opts: ConstructorParameters<typeof SocketModeClient>[0],
+    private readonly onBadMessage: (err: Error) => void,
+  ) {
+    super(opts);
+  }
+
+  protected override async onWebSocketMessage(...args: Parameters<SocketModeClient['onWebSocketMessage']>): Promise<void> {
+    try {
+      await super.onWebSocketMessage(...args);
+    } catch (err) {
+      this.onBadMessage(err as Error);
+    }
+  }
+}
+
 export class SlackSocket {
   private readonly client: SocketModeClient;
   private connected = false;
@@ -54,11 +75,14 @@ export class SlackSocket {
   private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(private readonly opts: SlackSocketOptions) {
-    this.client = new SocketModeClient({
-      appToken: opts.appToken,
-      logger: socketLogger(opts.log.child({ component: 'slack-socket-mode' }), [opts.appToken]),
-      clientOptions: { slackApiUrl: opts.apiUrl, retryConfig: { retries: 0 } },
-    });
+    this.client = new GuardedSocketModeClient(
+      {
+        appToken: opts.appToken,
+        logger: socketLogger(opts.log.child({ component: 'slack-socket-mode' }), [opts.appToken]),
+        clientOptions: { slackApiUrl: opts.apiUrl, retryConfig: { retries: 0 } },
+      },
+      (err) => opts.log.warn({ error: err.message }, 'Socket Mode message that could not be dispatched; dropped unacknowledged'),
+    );
     this.client.on('connected', () => {
       this.connected = true;
       this.lastError = undefined;
