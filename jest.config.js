@@ -7,7 +7,7 @@ const common = {
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   // dist/: what `npm run build` compiles for the image (test/e2e/dist-build.e2e.test.ts builds it).
-  testPathIgnorePatterns: ['/node_modules/', '/kafka/lib/', '<rootDir>/(schemas|packages/[^/]+|services/[^/]+)/dist/'],
+  testPathIgnorePatterns: ['/node_modules/', '/kafka/lib/', '<rootDir>/(schemas|cli|packages/[^/]+|services/[^/]+)/dist/'],
 };
 
 /** Only the tiers that talk to Kafka start the broker (once per run: the setup is a no-op the second time). */

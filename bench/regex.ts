@@ -4,7 +4,7 @@
  * the same pattern (measured on shorter hosts: every further "a" doubles it). Pure CPU, no Kafka: a second.
  * Alone: `npx tsx bench/regex.ts`.
  */
-import { compileRules, decide } from '@alertbus/router';
+import { compileRules, decide } from '@alertbus/routing';
 import { compilePattern, deriveId, makeEnvelope, type Envelope } from '@alertbus/schemas';
 
 const RULES = `

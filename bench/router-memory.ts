@@ -7,11 +7,8 @@
  *   node --expose-gc --max-old-space-size=8192 --import tsx bench/router-memory.ts   (BENCH_ROUTER_ALIASES=1000000)
  */
 import type { Envelope } from '@alertbus/schemas';
-import { decide, isIncidentState, stateKey, type RouterState } from '../services/router/src/core/decider';
-import { DEFAULT_STATE_RETENTION_MS, EVICTION_GRACE_MS, ExpiryQueue, expiresAt } from '../services/router/src/core/expiry';
-import { StateIndex } from '../services/router/src/core/neighbours';
-import { builtinRules } from '../services/router/src/rules/compile';
-import { alert, T0 } from '../services/router/src/test-support/alerts';
+import { builtinRules, decide, DEFAULT_STATE_RETENTION_MS, EVICTION_GRACE_MS, ExpiryQueue, expiresAt, isIncidentState, StateIndex, stateKey, type RouterState } from '@alertbus/routing';
+import { alert, T0 } from '@alertbus/routing/src/test-support/alerts';
 
 const ALIASES = Number(process.env.BENCH_ROUTER_ALIASES ?? 1_000_000);
 const PARTITIONS = 6;

@@ -6,9 +6,10 @@
  *  3. Routing decisions and regexes (pure): an ordinary alert next to a backtracking bait (bench/regex.ts).
  *  4. Router memory with 1M distinct aliases (bench/router-memory.ts, in a process of its own; BENCH_ROUTER_ALIASES).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
+import { freePort, serviceDef, startService, Supervisor, type ServiceName } from '@alertbus/launcher';
 
 const root = resolve(__dirname, '..');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -16,29 +17,43 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const LATENCY_RATE = Number(process.env.BENCH_LATENCY_RATE ?? 50); // requests per second
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_S ?? 15);
 
-const children: ChildProcess[] = [];
+const supervisors: Supervisor[] = [];
+const supervision = {
+  output: (name: string, line: string, stream: 'stdout' | 'stderr') => (stream === 'stderr' ? process.stderr : process.stdout).write(`[${name}] ${line}\n`),
+};
 
-function spawnTs(file: string, env: NodeJS.ProcessEnv): ChildProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(root, file)], {
-    cwd: root,
+/** A service from the launcher's table on a free port, with the bench's log level; resolves with its URL once ready. */
+async function startBenchService(name: ServiceName, env: NodeJS.ProcessEnv = {}): Promise<{ url: string; stop: () => Promise<void> }> {
+  const { supervisor, port } = await startService(serviceDef(name), {
+    root,
     env: { ...process.env, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', ...env },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    supervisor: supervision,
   });
-  children.push(proc);
-  return proc;
+  supervisors.push(supervisor);
+  return { url: `http://127.0.0.1:${port}`, stop: () => supervisor.stop() };
 }
 
-async function waitReady(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).status < 500) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`${url} not ready`);
+/** The baseline fastify server (bench/bare-server.ts), ready once it answers at all. */
+async function startBareServer(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const supervisor = new Supervisor(supervision);
+  supervisors.push(supervisor);
+  await supervisor.start([
+    {
+      name: 'bare-fastify',
+      command: process.execPath,
+      args: ['--import', 'tsx', join(root, 'bench/bare-server.ts')],
+      env: { ...process.env, PORT: String(port) },
+      cwd: root,
+      ready: () =>
+        fetch(`${url}/webhooks/alertmanager`).then(
+          (res) => res.status < 500,
+          () => false,
+        ),
+    },
+  ]);
+  return { url, stop: () => supervisor.stop() };
 }
 
 function alertBody(i: number): string {
@@ -110,16 +125,14 @@ async function main(): Promise<void> {
   console.log(`# alertbus bench — ${new Date().toISOString()}, ${DURATION_S}s per run, ${CONNECTIONS} connections`);
 
   // 1. throughput
-  const bare = spawnTs('bench/bare-server.ts', { PORT: '18980' });
-  await waitReady('http://127.0.0.1:18980/webhooks/alertmanager');
-  const bareResult = await load('http://127.0.0.1:18980');
-  bare.kill('SIGTERM');
+  const bare = await startBareServer();
+  const bareResult = await load(bare.url);
+  await bare.stop();
 
-  const ingest = spawnTs('services/ingest/src/main.ts', { INGEST_PORT: '18981', INGEST_HOST: '127.0.0.1' });
-  await waitReady('http://127.0.0.1:18981/readyz');
-  const ingestResult = await load('http://127.0.0.1:18981');
-  const metrics = await (await fetch('http://127.0.0.1:18981/metrics')).text();
-  ingest.kill('SIGTERM');
+  const ingest = await startBenchService('ingest', { INGEST_HOST: '127.0.0.1' });
+  const ingestResult = await load(ingest.url);
+  const metrics = await (await fetch(`${ingest.url}/metrics`)).text();
+  await ingest.stop();
 
   const produceCalls = /alertbus_ingest_produce_calls_total\S* (\d+)/.exec(metrics)?.[1];
   console.log('\n## durable ingest throughput (1 alert per request)');
@@ -147,10 +160,9 @@ async function main(): Promise<void> {
     INGEST_HOST: '127.0.0.1',
     KAFKA_TOPIC_PREFIX: `${tag}latency.`,
   };
-  spawnTs('services/router/src/main.ts', { ...env, ROUTER_PORT: '18982' });
-  spawnTs('services/slack-sink/src/main.ts', { ...env, SLACK_SINK_PORT: '18983' });
-  spawnTs('services/ingest/src/main.ts', { ...env, INGEST_PORT: '18984' });
-  await Promise.all(['18982', '18983', '18984'].map((p) => waitReady(`http://127.0.0.1:${p}/readyz`)));
+  const [, , latencyIngest] = await Promise.all(
+    (['router', 'slack-sink', 'ingest'] as const).map((name) => startBenchService(name, env)),
+  );
 
   const sent = new Map<number, number>();
   const total = LATENCY_RATE * LATENCY_SECONDS;
@@ -164,7 +176,7 @@ async function main(): Promise<void> {
     const i = base + k;
     sent.set(i, performance.now());
     inflight.push(
-      fetch('http://127.0.0.1:18984/webhooks/alertmanager', {
+      fetch(`${latencyIngest!.url}/webhooks/alertmanager`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: alertBody(i),
@@ -185,9 +197,8 @@ async function main(): Promise<void> {
   console.log(`\n## webhook → Slack chat.postMessage latency (${LATENCY_RATE} alerts/s for ${LATENCY_SECONDS}s)`);
   console.log(`delivered ${lat.length}/${total}  p50 ${percentile(lat, 50).toFixed(1)} ms  p99 ${percentile(lat, 99).toFixed(1)} ms  max ${lat.at(-1)?.toFixed(1)} ms`);
 
-  for (const c of children) c.kill('SIGTERM');
+  await Promise.all(supervisors.map((sup) => sup.stop()));
   await slack.close();
-  await new Promise((r) => setTimeout(r, 2000));
 
   // Imported here, like the other workspace modules: the schemas module fixes topic names when it loads.
   const { regexBench } = await import('./regex');
@@ -210,7 +221,6 @@ main().then(
   () => process.exit(0),
   (err) => {
     console.error(err);
-    for (const c of children) c.kill('SIGKILL');
-    process.exit(1);
+    void Promise.all(supervisors.map((sup) => sup.stop({ signal: 'SIGKILL' }))).finally(() => process.exit(1));
   },
 );

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 
 const root = resolve(__dirname, '..');
 const alertbus = (...args: string[]) =>
-  spawnSync(process.execPath, ['--import', 'tsx', resolve(root, 'packages/cli/src/main.ts'), ...args], {
+  spawnSync(process.execPath, ['--import', 'tsx', resolve(root, 'cli/src/main.ts'), ...args], {
     cwd: root,
     encoding: 'utf8',
   });

@@ -80,7 +80,7 @@ export const DecisionReason = Type.Union([
   Type.Literal('silenced'),
   Type.Literal('inhibited'),
   Type.Literal('storm-control'),
-  // Slack inputs (router: services/router/src/slack).
+  // Slack inputs (router: packages/routing/src/slack).
   Type.Literal('command'),
   Type.Literal('not-addressed'),
   Type.Literal('bot-message'),

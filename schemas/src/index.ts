@@ -1,5 +1,7 @@
 export * from './common';
+export * from './duration';
 export * from './events';
+export * from './command-types';
 export * from './envelope';
 export * from './topics';
 export * from './validate';

@@ -1,9 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { PagerPriority, Responder } from './common';
+import { DURATION_PATTERN } from './duration';
 
 /** Prometheus-style duration: one or more number+unit pairs, e.g. 4h, 30m, 1h30m, 90s. */
 export const RulesDuration = Type.String({
-  pattern: '^([0-9]+(ms|s|m|h|d|w|y))+$',
+  pattern: DURATION_PATTERN,
   description: 'Duration such as 4h, 30m, 1h30m (units ms, s, m, h, d, w, y).',
 });
 

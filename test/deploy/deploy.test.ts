@@ -5,8 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { KEYED_PARTITIONS } from '@alertbus/schemas';
-import { builtinRules, compileRules } from '../../services/router/src/rules/compile';
-import { route } from '../../services/router/src/rules/route';
+import { builtinRules, compileRules, route } from '@alertbus/routing';
 import { crossCheck, policyProblems, serviceOf, type DeployContext } from './checks';
 import { schemaProblems, unknownFieldProblems } from './k8s-schema';
 import { parseEnvFile, podSpecOf, readManifests, renderKustomization, type Manifest } from './kustomize';

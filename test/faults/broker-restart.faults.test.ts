@@ -51,9 +51,12 @@ test('broker killed and restarted: ingest not ready while it is down, every acce
   process.kill(broker!.pid, 'SIGKILL');
   await broker!.stop(); // returns at once: the process is gone; releases the handle's ties to it
   const seen: Array<number | 'no answer'> = [];
+  const sinkSeen: Array<number | 'no answer'> = [];
   const downUntil = Date.now() + DOWN_MS;
   while (Date.now() < downUntil) {
-    seen.push(await readyzStatus(full, 'ingest', 2_000));
+    const [ingest, sink] = await Promise.all([readyzStatus(full, 'ingest', 2_000), readyzStatus(full, 'slack-sink', 2_000)]);
+    seen.push(ingest);
+    sinkSeen.push(sink);
     await sleep(500);
   }
   broker = await startLocalBroker({ dataDir, port });
@@ -76,6 +79,6 @@ test('broker killed and restarted: ingest not ready while it is down, every acce
     'ingest said ready again while the broker was still down': 0,
     'ingest ready after the restart': true,
   };
-  report(`broker down ${DOWN_MS / 1000} s (ingest /readyz while down: ${seen.join(' ')})`, actual, expected, result.details);
+  report(`broker down ${DOWN_MS / 1000} s (ingest /readyz while down: ${seen.join(' ')}; slack-sink: ${sinkSeen.join(' ')})`, actual, expected, result.details);
   expect(actual).toEqual(expected);
 }, FAULT_TEST_TIMEOUT_MS);

@@ -1,5 +1,5 @@
 /**
- * Slack answers 503 for a minute in the middle of a stream while the pager stays healthy: pages go on during the
+ * Slack answers 503 for two minutes in the middle of a stream while the pager stays healthy: pages go on during the
  * outage, and once Slack is back every incident has exactly one root message (replies in its thread, after it),
  * nothing is dead-lettered and history has every incident.
  */
@@ -18,4 +18,4 @@ afterAll(async () => {
   await dropTestDatabase();
 });
 
-test('Slack down for a minute, pager healthy: every alert paged during it, posted exactly once after', () => apiOutage(run!, 'slack'), FAULT_TEST_TIMEOUT_MS);
+test('Slack down for two minutes, pager healthy: every alert paged during it, posted exactly once after', () => apiOutage(run!, 'slack'), FAULT_TEST_TIMEOUT_MS);

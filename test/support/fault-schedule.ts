@@ -3,18 +3,7 @@
  * a run) or drawn and printed, and the kill schedule built from it.
  */
 import { randomInt } from 'node:crypto';
-
-/** mulberry32: a small, fast, well-mixed 32-bit generator; the same seed gives the same sequence everywhere. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '@alertbus/spec';
 
 /** FAULT_SEED when set (a run being replayed), else a fresh one; either way it is printed, so any run can be replayed. */
 export function faultSeed(what: string, env: NodeJS.ProcessEnv = process.env): number {
@@ -43,7 +32,7 @@ export function killSchedule<S extends string>(opts: {
   times: number;
   maxPauseMs: number;
 }): Record<S, number[]> {
-  const next = seededRandom(opts.seed);
+  const next = mulberry32(opts.seed);
   const out = Object.fromEntries(opts.services.map((s) => [s, [] as number[]])) as Record<S, number[]>;
   for (let i = 0; i < opts.times; i++) {
     for (const s of opts.services) out[s].push(Math.floor(next() * opts.maxPauseMs));

@@ -6,20 +6,9 @@
 import { createHmac } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { mulberry32 } from '@alertbus/spec';
 
 const FIXTURES = resolve(__dirname, '../../../shared/fixtures');
-
-/** mulberry32: small, fast and good enough to pick mutations. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type Endpoint = '/webhooks/alertmanager' | '/webhooks/grafana' | '/webhooks/generic' | '/slack/events' | '/slack/interactions';
@@ -238,7 +227,7 @@ const ENDPOINTS: Endpoint[] = ['/webhooks/alertmanager', '/webhooks/grafana', '/
 
 /** `count` requests, spread over every endpoint, each a fixture with 1–4 mutations. */
 export function* fuzzRequests(corpus: Corpus, opts: FuzzOptions): Generator<FuzzRequest> {
-  const m = new Mutator(prng(opts.seed));
+  const m = new Mutator(mulberry32(opts.seed));
   for (let index = 0; index < opts.count; index++) {
     const endpoint = ENDPOINTS[index % ENDPOINTS.length]!;
     const pool = {

@@ -1,38 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { serviceDef, startService, type ServiceName, type Supervisor } from '@alertbus/launcher';
+
+export { freePort, type ServiceName } from '@alertbus/launcher';
 
 const root = resolve(__dirname, '..', '..');
 
-export type ServiceName = 'ingest' | 'router' | 'slack-sink' | 'opsgenie-sink' | 'history';
-
-const ENTRY: Record<ServiceName, { file: string; portVar: string }> = {
-  ingest: { file: 'services/ingest/src/main.ts', portVar: 'INGEST_PORT' },
-  router: { file: 'services/router/src/main.ts', portVar: 'ROUTER_PORT' },
-  'slack-sink': { file: 'services/slack-sink/src/main.ts', portVar: 'SLACK_SINK_PORT' },
-  'opsgenie-sink': { file: 'services/opsgenie-sink/src/main.ts', portVar: 'OPSGENIE_SINK_PORT' },
-  history: { file: 'services/history/src/main.ts', portVar: 'HISTORY_PORT' },
-};
-
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => res(port));
-    });
-  });
-}
+/** Lines of output kept per service for `output()`. */
+const KEEP_LINES = 400;
 
 interface Running {
-  proc: ChildProcess;
-  port: number;
+  supervisor: Supervisor;
   output: string[];
-  /** Resolves once the process's stdout and stderr are closed: its last lines are in `output` and the log file. */
-  closed: Promise<void>;
 }
 
 export interface StackOptions {
@@ -46,12 +25,14 @@ export interface StackOptions {
 }
 
 /**
- * The services as real child processes (as `npm start` runs them), with the environment of this test
- * file (its topic prefix and database), so a test can SIGKILL one and start it again.
+ * The services as real child processes (as `npm start` runs them, from the launcher's service table), with
+ * the environment of this test file (its topic prefix and database), so a test can SIGKILL one and start it
+ * again. Each service runs under a Supervisor of its own, and keeps its port across restarts.
  */
 export class Stack {
   private readonly running = new Map<ServiceName, Running>();
   private readonly ports = new Map<ServiceName, number>();
+  private readonly lastOutput = new Map<ServiceName, string[]>();
 
   readonly logDir: string;
 
@@ -74,75 +55,52 @@ export class Stack {
     return `http://127.0.0.1:${port}`;
   }
 
+  /** What the service's latest start wrote (its last lines). */
   output(name: ServiceName): string {
-    return this.running.get(name)?.output.join('') ?? '';
+    const lines = this.running.get(name)?.output ?? this.lastOutput.get(name) ?? [];
+    return lines.map((l) => `${l}\n`).join('');
   }
 
   async start(name: ServiceName, extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
-    const { file, portVar } = ENTRY[name];
-    // A port given in the environment is kept (a test that must know ingest's URL before it starts).
-    const port = this.ports.get(name) ?? (Number(extraEnv[portVar] ?? this.env[portVar]) || (await freePort()));
-    this.ports.set(name, port);
     const output: string[] = [];
+    this.lastOutput.set(name, output);
     mkdirSync(this.logDir, { recursive: true });
-    const proc = spawn(process.execPath, ['--import', 'tsx', join(root, file)], {
-      cwd: root,
-      env: { ...process.env, ...this.env, ...extraEnv, [portVar]: String(port), LOG_LEVEL: this.opts.logLevel ?? process.env.STACK_LOG_LEVEL ?? 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { supervisor, port } = await startService(serviceDef(name), {
+      root,
+      env: { ...process.env, ...this.env, ...extraEnv, LOG_LEVEL: this.opts.logLevel ?? process.env.STACK_LOG_LEVEL ?? 'warn' },
+      // A port given in the environment is kept (a test that must know ingest's URL before it starts).
+      port: this.ports.get(name) ?? (Number(extraEnv[serviceDef(name).portVar] ?? this.env[serviceDef(name).portVar]) || undefined),
+      supervisor: {
+        readyTimeoutMs: 90_000,
+        stopGraceMs: 20_000,
+        output: (_name, line) => {
+          output.push(line);
+          if (output.length > KEEP_LINES) output.splice(0, output.length - KEEP_LINES);
+          appendFileSync(this.logFile(name), `${line}\n`);
+          if (process.env.STACK_VERBOSE) process.stderr.write(`[${name}] ${line}\n`);
+        },
+      },
     });
-    const keep = (b: Buffer) => {
-      output.push(b.toString());
-      appendFileSync(this.logFile(name), b);
-      if (output.length > 400) output.splice(0, output.length - 400);
-      if (process.env.STACK_VERBOSE) process.stderr.write(`[${name}] ${b.toString()}`);
-    };
-    proc.stdout?.on('data', keep);
-    proc.stderr?.on('data', keep);
-    const closed = new Promise<void>((res) => proc.once('close', () => res()));
-    this.running.set(name, { proc, port, output, closed });
-    await this.waitReady(name, proc);
-  }
-
-  private async waitReady(name: ServiceName, proc: ChildProcess, timeoutMs = 90_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (proc.exitCode !== null || proc.signalCode !== null) {
-        throw new Error(`${name} exited during start (${proc.exitCode ?? proc.signalCode}):\n${this.output(name).slice(-4000)}`);
-      }
-      try {
-        const res = await fetch(`${this.url(name)}/readyz`);
-        if (res.ok) return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    throw new Error(`${name} not ready after ${timeoutMs} ms:\n${this.output(name).slice(-4000)}`);
+    this.ports.set(name, port);
+    this.running.set(name, { supervisor, output });
   }
 
   /** SIGKILL: no shutdown hooks, no flush — the crash the design must survive. */
   async kill9(name: ServiceName): Promise<void> {
     const r = this.running.get(name);
     if (!r) return;
-    const exited = new Promise<void>((res) => (r.proc.exitCode !== null ? res() : r.proc.once('exit', () => res())));
-    r.proc.kill('SIGKILL');
-    await exited;
+    await r.supervisor.stop({ signal: 'SIGKILL' });
     this.running.delete(name);
   }
 
+  /** SIGTERM (SIGKILL after 20 s); resolves with the exit code once its last lines are in the log. */
   async stop(name: ServiceName): Promise<number | null> {
     const r = this.running.get(name);
     if (!r) return null;
-    const exited = new Promise<number | null>((res) =>
-      r.proc.exitCode !== null ? res(r.proc.exitCode) : r.proc.once('exit', (code) => res(code)),
-    );
-    const t = setTimeout(() => r.proc.kill('SIGKILL'), 20_000);
-    r.proc.kill('SIGTERM');
-    const code = await exited;
-    clearTimeout(t);
-    await r.closed;
+    await r.supervisor.stop();
+    await r.supervisor.drained();
     this.running.delete(name);
-    return code;
+    return r.supervisor.exitCode(name);
   }
 
   async stopAll(): Promise<void> {

@@ -1,4 +1,4 @@
-import { parseDuration } from './duration';
+import { parseDuration } from '@alertbus/schemas';
 
 /** A configuration value that stops the process at boot with a message naming the variable. */
 export class ConfigError extends Error {

@@ -70,6 +70,10 @@ export async function ensureDatabase(url: string, timeouts: PgTimeouts = pgTimeo
 export function createPool(url: string, max = 5, timeouts: PgTimeouts = pgTimeoutsFromEnv(), extra: { options?: string } = {}): Pool {
   const pool = new Pool({ connectionString: url, max, ...pgClientTimeouts(timeouts), ...extra });
   pool.on('error', () => undefined); // idle-client errors surface on the next query instead
+  // A client checked out but between queries (inside a transaction, while the caller awaits Kafka) emits a lost
+  // connection as an 'error' event that nothing listens to, which would end the process; its next query fails
+  // instead, and the caller's retry policy takes it from there.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
@@ -129,10 +133,26 @@ export async function migrate(pool: Pool, owner: string, migrations: Migration[]
 /** A client-side query timeout long enough to mean "none", for the statements allowed to run long. */
 export const UNLIMITED_QUERY_MS = 24 * 3_600_000;
 
-export async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+/**
+ * How a transaction begins: 'read-write' (the default), or 'snapshot': read-only at one consistent instant
+ * (REPEATABLE READ), for reads that must describe the same moment.
+ */
+export type TransactionMode = 'read-write' | 'snapshot';
+
+const BEGIN: Record<TransactionMode, string> = {
+  'read-write': 'BEGIN',
+  snapshot: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+};
+
+/** Runs fn on one client inside a transaction: committed when fn resolves, rolled back when it throws. */
+export async function inTransaction<T>(
+  pool: Pool,
+  fn: (client: PoolClient) => Promise<T>,
+  mode: TransactionMode = 'read-write',
+): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(BEGIN[mode]);
     const result = await fn(client);
     await client.query('COMMIT');
     return result;

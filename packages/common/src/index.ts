@@ -7,4 +7,4 @@ export * from './db';
 export * from './ops-server';
 export * from './shutdown';
 export * from './keepable-text';
-export * from './duration';
+export * from './slack-web';

@@ -1,7 +1,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import { envInt, envDuration, ConfigError } from './config';
 import { DeliveryError } from './delivery';
-import { formatDuration } from './duration';
+import { formatDuration } from '@alertbus/schemas';
 
 type Env = Record<string, string | undefined>;
 

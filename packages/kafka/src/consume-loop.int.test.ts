@@ -215,4 +215,34 @@ describe('with a broker of its own, stopped and started again', () => {
     await waitFor(() => l.problem() === null, { what: 'the loop healthy again', timeoutMs: 60_000 });
     await l.stop();
   });
+
+  test('a loop started while the broker is away waits for it instead of failing the start', async () => {
+    const port = Number(broker!.brokers[0]!.split(':')[1]);
+    const own = createKafka({ brokers: broker!.brokers, clientId: 'loop-start', log });
+    const t = await topic(1, own);
+    await broker!.stop();
+    const handled: string[] = [];
+    const l = loop({
+      kafka: own,
+      topics: [t],
+      handleBatch: async (batch) => {
+        handled.push(...batch.records.map((r) => r.value!.toString()));
+      },
+    });
+    let started: 'yes' | Error | undefined;
+    const starting = l.start().then(
+      () => (started = 'yes'),
+      (err: Error) => (started = err),
+    );
+    // Longer than KafkaJS's own connection retries (about 15 s), after which it gives up.
+    await new Promise((r) => setTimeout(r, 25_000));
+    expect(started).toBeUndefined();
+    expect(l.problem()).not.toBeNull();
+    broker = await startLocalBroker({ dataDir: dir, port });
+    await starting;
+    expect(started).toBe('yes');
+    await produce(t, [{ partition: 0, value: 'once the broker is back' }], own);
+    await waitFor(() => handled.includes('once the broker is back'), { what: 'the record', timeoutMs: 60_000 });
+    await l.stop();
+  });
 });

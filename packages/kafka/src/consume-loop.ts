@@ -24,6 +24,7 @@ import {
   DEFAULT_INFRA_RETRY,
   Gauge,
   infraBackoffMs,
+  isInfrastructureError,
   type InfraRetryPolicy,
   type Registry,
 } from '@alertbus/common';
@@ -214,9 +215,28 @@ export class ConsumeLoop {
     return null;
   }
 
+  /**
+   * Starts consuming. A broker that is down or not yet serving the group (a fresh or restarting broker answers
+   * "not the coordinator" for a while) delays the start, like any later infrastructure fault, instead of failing it.
+   */
   async start(): Promise<void> {
     this.stopping = false;
-    await this.startConsumer();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.startConsumer();
+        break;
+      } catch (err) {
+        if (this.stopping || !isInfrastructureError(err)) throw err;
+        this.crashed = err as Error;
+        const wait = infraBackoffMs(attempt, this.policy);
+        this.opts.log.warn({ err, group: this.opts.groupId, inMs: wait, attempt }, 'consumer start failed; trying again');
+        const c = this.consumer;
+        this.consumer = null;
+        await c?.disconnect().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, wait));
+        if (this.stopping) throw err;
+      }
+    }
     this.started = true;
   }
 

@@ -1,3 +1,4 @@
+export * from './services';
 export * from './supervisor';
 export * from './preflight';
 export * from './embedded-postgres';

@@ -3,7 +3,8 @@
  * is reported with the last lines it wrote, an abort or stop() during start-up leaves nothing running, and
  * stop() goes newest first.
  */
-import { freePort, httpReady, ProcessExitedError, Supervisor, type ProcessSpec } from './supervisor';
+import { freePort, httpReady } from './services';
+import { ProcessExitedError, Supervisor, type ProcessSpec } from './supervisor';
 
 /** A child that serves HTTP on `port` after `delayMs`, and says goodbye on SIGTERM. */
 function server(name: string, port: number, o: { delayMs?: number; ignoreTerm?: boolean } = {}): ProcessSpec {

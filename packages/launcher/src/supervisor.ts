@@ -1,72 +1,13 @@
 /**
- * alertbus's processes and their supervision, in one place: the table of services (and the API stand-ins)
- * with their entry points and ports, and a Supervisor that starts child processes, says "ready" only when
+ * The supervision of alertbus's processes: a Supervisor starts child processes, says "ready" only when
  * every one answers its readiness check, reports the first one that exits with the last lines of its log,
- * and stops them all in reverse order.
+ * and stops them all in reverse order. What the processes are is in ./services.ts.
  *
  *   const sup = new Supervisor({ output: (name, line) => console.log(`[${name}] ${line}`) });
  *   await sup.start(SERVICES.map((s) => serviceProcess(s, { root, env, port: portOf(s, env) })));
  *   sup.onFailure((err) => { console.error(err.message); void sup.stop(); });
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-
-export interface ServiceDef {
-  name: string;
-  /** Workspace folder, relative to the repository root. */
-  dir: string;
-  /** Entry point, relative to the workspace's `src/` (TypeScript) or `dist/` (compiled), without extension. */
-  main: string;
-  portVar: string;
-  defaultPort: number;
-  /** Answers 2xx once the process can do its work. */
-  readyPath: string;
-}
-
-/** The five services, in the order they are started (ingest last: it accepts work only when the rest is there). */
-export const SERVICES: readonly ServiceDef[] = [
-  { name: 'history', dir: 'services/history', main: 'main', portVar: 'HISTORY_PORT', defaultPort: 8081, readyPath: '/readyz' },
-  { name: 'router', dir: 'services/router', main: 'main', portVar: 'ROUTER_PORT', defaultPort: 8082, readyPath: '/readyz' },
-  { name: 'slack-sink', dir: 'services/slack-sink', main: 'main', portVar: 'SLACK_SINK_PORT', defaultPort: 8083, readyPath: '/readyz' },
-  { name: 'opsgenie-sink', dir: 'services/opsgenie-sink', main: 'main', portVar: 'OPSGENIE_SINK_PORT', defaultPort: 8084, readyPath: '/readyz' },
-  { name: 'ingest', dir: 'services/ingest', main: 'main', portVar: 'INGEST_PORT', defaultPort: 8080, readyPath: '/readyz' },
-];
-
-/** Local stand-ins of the Slack Web API and the Opsgenie Alert API (`npm start -- --stand-ins`). */
-export const STAND_INS: readonly ServiceDef[] = [
-  { name: 'slack-stand-in', dir: 'packages/stand-ins', main: 'slack/main', portVar: 'SLACK_STAND_IN_PORT', defaultPort: 8090, readyPath: '/_stand-in/messages' },
-  { name: 'opsgenie-stand-in', dir: 'packages/stand-ins', main: 'opsgenie/main', portVar: 'OPSGENIE_STAND_IN_PORT', defaultPort: 8091, readyPath: '/_stand-in/alerts' },
-];
-
-/** `source`: TypeScript run by tsx (a checkout). `dist`: compiled JavaScript run by plain node (the image). */
-export type Runtime = 'source' | 'dist';
-
-/** Node's arguments for a service's entry point. Compiled code resolves workspace packages to their dist/. */
-export function entryArgs(def: ServiceDef, root: string, runtime: Runtime = 'source'): string[] {
-  return runtime === 'source'
-    ? ['--import', 'tsx', join(root, def.dir, 'src', `${def.main}.ts`)]
-    : ['--conditions=production', join(root, def.dir, 'dist', `${def.main}.js`)];
-}
-
-/** The port a service listens on under `env` (its variable, else its default). */
-export function portOf(def: ServiceDef, env: NodeJS.ProcessEnv): number {
-  const raw = env[def.portVar];
-  return raw ? Number(raw) : def.defaultPort;
-}
-
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** A child process to supervise. */
 export interface ProcessSpec {
@@ -77,32 +18,6 @@ export interface ProcessSpec {
   cwd?: string;
   /** Polled until it resolves true. */
   ready: () => Promise<boolean>;
-}
-
-/** True when GET `url` answers 2xx. */
-export async function httpReady(url: string): Promise<boolean> {
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-    await res.body?.cancel();
-    return res.ok;
-  } catch {
-    return false;
-  }
-}
-
-/** A service (or stand-in) as a child process listening on `port`, ready when its readiness path answers 2xx. */
-export function serviceProcess(
-  def: ServiceDef,
-  o: { root: string; env: NodeJS.ProcessEnv; port: number; runtime?: Runtime },
-): ProcessSpec {
-  return {
-    name: def.name,
-    command: process.execPath,
-    args: entryArgs(def, o.root, o.runtime),
-    env: { ...o.env, [def.portVar]: String(o.port) },
-    cwd: o.root,
-    ready: () => httpReady(`http://127.0.0.1:${o.port}${def.readyPath}`),
-  };
 }
 
 /** A supervised process ended on its own (during start-up or later). */
@@ -151,6 +66,8 @@ interface Child {
   proc: ChildProcess;
   lines: string[];
   exited: Promise<void>;
+  /** Resolves once its stdout and stderr are closed too: every line it wrote has been seen. */
+  closed: Promise<void>;
   done: boolean;
 }
 
@@ -215,15 +132,28 @@ export class Supervisor {
     }
   }
 
-  /** SIGTERM to every child still running, newest first, each given stopGraceMs before SIGKILL. Idempotent. */
-  stop(): Promise<void> {
+  /** How the newest child of that name ended: its exit code, null while running or when a signal ended it. */
+  exitCode(name: string): number | null {
+    return this.children.filter((c) => c.spec.name === name).at(-1)?.proc.exitCode ?? null;
+  }
+
+  /** Resolves once every child's output pipes are closed (after stop(): its last lines were passed on). */
+  async drained(): Promise<void> {
+    await Promise.all(this.children.map((c) => c.closed));
+  }
+
+  /**
+   * `signal` (default SIGTERM) to every child still running, newest first, each given stopGraceMs before
+   * SIGKILL. Idempotent: a second call returns the first one's promise.
+   */
+  stop(o: { signal?: NodeJS.Signals } = {}): Promise<void> {
     this.stopRequested.abort(new Error('stopped before every process was ready'));
     this.stopping ??= (async () => {
       const grace = this.opts.stopGraceMs ?? 15_000;
       for (const child of [...this.children].reverse()) {
         if (child.done) continue;
         const timer = setTimeout(() => child.proc.kill('SIGKILL'), grace);
-        child.proc.kill('SIGTERM');
+        child.proc.kill(o.signal ?? 'SIGTERM');
         await child.exited;
         clearTimeout(timer);
       }
@@ -240,7 +170,8 @@ export class Supervisor {
     });
     proc.stdin!.on('error', () => undefined);
     const keep = this.opts.keepLines ?? 40;
-    const child: Child = { spec, proc, lines: [], exited: Promise.resolve(), done: false };
+    const child: Child = { spec, proc, lines: [], exited: Promise.resolve(), closed: Promise.resolve(), done: false };
+    child.closed = new Promise<void>((resolve) => proc.once('close', () => resolve()));
     const collect = (stream: NodeJS.ReadableStream | null, kind: 'stdout' | 'stderr') => {
       let buf = '';
       const flush = (line: string) => {

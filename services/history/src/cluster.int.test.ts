@@ -14,7 +14,8 @@ import { deriveId, makeEnvelope, TOPICS, type AnyEnvelope } from '@alertbus/sche
 import { dropTestDatabase } from '../../../test/support/db';
 import { testBrokers, testKafka } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
-import { MIGRATIONS_DIR, rebuildProjection, startHistory, type HistoryService } from './index';
+import { MIGRATIONS_DIR, rebuildProjection } from '@alertbus/projection';
+import { startHistory, type HistoryService } from './index';
 import { produceStream } from './testdata/produce';
 import { buildStream } from './testdata/stream';
 

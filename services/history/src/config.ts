@@ -1,7 +1,7 @@
 /** history's settings from the environment, checked at boot so a bad value stops the process with its name. */
+import { parseDuration } from '@alertbus/schemas';
 import { isLoopback } from './auth/access';
 import { readApiTokens, type ApiToken } from './auth/tokens';
-import { parseDuration } from './silences/duration';
 import {
   ConfigError,
   envBrokers,
@@ -55,7 +55,7 @@ export function readHistoryConfig(env: Record<string, string | undefined> = proc
   }
   const maxDuration = envString(env, 'SILENCE_MAX_DURATION', DEFAULT_SILENCE_MAX_DURATION);
   const silenceMaxDurationMs = parseDuration(maxDuration);
-  if (silenceMaxDurationMs === null) {
+  if (silenceMaxDurationMs === null || silenceMaxDurationMs === 0) {
     throw new ConfigError(`SILENCE_MAX_DURATION must be a duration like 30d, 12h or 1w, got "${maxDuration}"`);
   }
   const host = envString(env, 'HISTORY_HOST', DEFAULT_HISTORY_HOST);

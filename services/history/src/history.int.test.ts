@@ -17,7 +17,7 @@ import {
   resolved,
   slackPosted,
   suppressed,
-} from './projection/testdata/events';
+} from '@alertbus/projection/src/testdata/events';
 
 let kafka: Kafka;
 let producer: EventProducer;

@@ -1,9 +1,9 @@
 /** history: projects incident events and delivery results into Postgres and serves the query API over them. */
-import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { createLogger, createPool, ensureDatabase, loadMigrations, migrate, type Pool } from '@alertbus/common';
 import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
+import { MIGRATIONS_DIR } from '@alertbus/projection';
 import { buildApp } from './app';
 import { isLoopback } from './auth/access';
 import { DEFAULT_HISTORY_HOST, DEFAULT_HISTORY_PORT, checkExposure, type HistoryConfig } from './config';
@@ -13,17 +13,7 @@ import { Projector } from './projector';
 export { buildApp } from './app';
 export { readHistoryConfig, type HistoryConfig } from './config';
 export { parseApiTokens, type ApiToken, type Role } from './auth/tokens';
-export { Projector, PROJECTED_TOPICS } from './projector';
-export { rebuildProjection, type RebuildResult, type RebuildProgress } from './rebuild/rebuild';
-export { checksum, formatChecksum, type Checksum } from './rebuild/checksum';
-export { auditAlias, type AuditResult } from './audit/audit';
-export { readWindow, resolveTopic, AUDIT_TOPICS } from './audit/read';
-export { formatRecords, formatStory, summarize } from './audit/format';
-export type { AuditRecord } from './audit/records';
-export { HistoryClient, HistoryApiError, historyUrl, DEFAULT_HISTORY_URL } from './client';
-export * as cli from './cli/support';
-
-export const MIGRATIONS_DIR = resolve(__dirname, '../migrations');
+export { Projector } from './projector';
 
 export interface HistoryOptions extends Pick<HistoryConfig, 'brokers' | 'databaseUrl'>, Partial<Omit<HistoryConfig, 'brokers' | 'databaseUrl'>> {
   log?: Logger;

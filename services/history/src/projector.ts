@@ -5,7 +5,7 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
-import { decodeEnvelope, GROUPS, TOPICS, type ValidationResult } from '@alertbus/schemas';
+import { decodeEnvelope, GROUPS, type ValidationResult } from '@alertbus/schemas';
 import type { InfraRetryPolicy } from '@alertbus/common';
 import {
   ConsumeLoop,
@@ -20,24 +20,19 @@ import {
 /** How often a refusing projector looks again (a rebuild may have fixed it), and a healthy one checks its cluster. */
 const REFUSAL_RECHECK_MS = 5_000;
 const CLUSTER_RECHECK_MS = 60_000;
-import { applyRecordBatch, ProjectionAheadOfLog, type BatchResult, type Rejected } from './batch-apply';
-import { bindCluster, clusterMismatch, currentClusterId, storedClusterId } from './cluster';
+import {
+  applyRecordBatch,
+  bindCluster,
+  clusterMismatch,
+  currentClusterId,
+  PROJECTED_TOPICS,
+  ProjectionAheadOfLog,
+  readNextOffset,
+  storedClusterId,
+  type BatchResult,
+  type Rejected,
+} from '@alertbus/projection';
 import type { HistoryMetrics } from './metrics';
-import { readNextOffset } from './offset-store';
-
-/**
- * Every topic history reads: inputs, decisions, commands, delivery results, silences. The order is only
- * the order of subscription; the projection does not depend on which topic is read first.
- */
-export const PROJECTED_TOPICS: readonly string[] = [
-  TOPICS.alertsReceived,
-  TOPICS.slackReceived,
-  TOPICS.incidents,
-  TOPICS.slackCommands,
-  TOPICS.pagerCommands,
-  TOPICS.deliveries,
-  TOPICS.silences,
-];
 
 export interface ProjectorOptions {
   pool: Pool;

@@ -1,11 +1,9 @@
 import { ProduceRefused, type SendOptions } from '@alertbus/kafka';
 import { validateEnvelope, type AlertSource, type AnyEnvelope } from '@alertbus/schemas';
-import { toAlertEnvelopes } from './envelopes';
 import { HttpError } from './http-error';
 import type { IngestMetrics } from './metrics';
-import type { NormaliseResult } from './normalise/result';
-import type { AcceptedBody } from './payloads/common';
-import type { RequestCleaning } from './plugins/json-body';
+import type { AcceptedBody } from './responses';
+import { toAlertEnvelopes, type NormaliseResult, type RequestCleaning } from '@alertbus/normalise';
 
 /** What ingest needs from a producer: `EventProducer` from @alertbus/kafka has this shape. */
 export interface IngestProducer {

@@ -9,8 +9,8 @@ import { createKafka, EventProducer } from '@alertbus/kafka';
 import { TOPIC_SPECS, TOPICS } from '@alertbus/schemas';
 import { readTopic, testKafka } from '../../../test/support/kafka';
 import { buildApp, type IngestAppDeps } from './app';
-import { fixtureNames, fixtureText } from './test-support/fixtures';
-import { listenLocal, request } from './test-support/http';
+import { fixtureNames, fixtureText } from '../../../test/support/fixtures';
+import { request } from './test-support/http';
 import { endOffsets as kafkaEndOffsets, recordsBetween } from './test-support/offsets';
 import { settled } from './test-support/retry';
 
@@ -24,7 +24,6 @@ const extraProducers: EventProducer[] = [];
 
 interface TestApp {
   app: FastifyInstance;
-  base: string;
 }
 
 async function makeApp(
@@ -40,15 +39,16 @@ async function makeApp(
     ...extra,
   });
   apps.push(app);
-  return { app, base: await listenLocal(app) };
+  await app.ready();
+  return { app };
 }
 
 function post(t: TestApp, url: string, payload: string, headers: Record<string, string> = {}) {
-  return request(t.base, 'POST', url, payload, { 'content-type': 'application/json', ...headers });
+  return request(t.app, 'POST', url, payload, { 'content-type': 'application/json', ...headers });
 }
 
 function get(t: TestApp, url: string) {
-  return request(t.base, 'GET', url);
+  return request(t.app, 'GET', url);
 }
 
 const endOffsets = () => kafkaEndOffsets(kafka);

@@ -1,4 +1,4 @@
-import { ConfigError, envBrokers, envBytes, envDatabaseUrl, envInt, envOptional, envString, envUrl } from '@alertbus/common';
+import { ConfigError, DEFAULT_SLACK_API_URL, envBrokers, envBytes, envDatabaseUrl, envInt, envOptional, envString, envUrl } from '@alertbus/common';
 import { parseTokenKey, TokenKeyError } from '@alertbus/slack-installs';
 
 /** Everything ingest reads from the environment, validated once at boot. */
@@ -58,7 +58,6 @@ export interface SlackIngestConfig {
   ackTimeoutMs: number;
 }
 
-export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
 /** Slack retries when it has no 2xx within 3 s; leave room for the network. */
 export const DEFAULT_SLACK_ACK_TIMEOUT_MS = 2_500;
 

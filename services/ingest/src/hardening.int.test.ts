@@ -12,8 +12,8 @@ import { readTopic, testKafka } from '../../../test/support/kafka';
 import { buildApp, type IngestAppDeps } from './app';
 import { fixedIdentity } from './slack/identity';
 import { slackSignature } from './slack/signature';
-import { fixtureText } from './test-support/fixtures';
-import { listenLocal, request, type HttpResult } from './test-support/http';
+import { fixtureText } from '../../../test/support/fixtures';
+import { request, type HttpResult, type Target } from './test-support/http';
 import { endOffsets, recordsBetween } from './test-support/offsets';
 import { settled } from './test-support/retry';
 
@@ -23,7 +23,7 @@ let kafka: Kafka;
 let producer: EventProducer;
 const apps: FastifyInstance[] = [];
 
-async function makeApp(config: Partial<IngestAppDeps['config']> = {}): Promise<string> {
+async function makeApp(config: Partial<IngestAppDeps['config']> = {}): Promise<FastifyInstance> {
   const app = buildApp({
     producer,
     config: { bodyLimit: 1024 * 1024, kafkaTimeoutMs: 10_000, ...config },
@@ -32,11 +32,12 @@ async function makeApp(config: Partial<IngestAppDeps['config']> = {}): Promise<s
     slack: { signingSecret: SECRET, identity: fixedIdentity({ userId: 'U0OWN', botId: 'B0OWN' }) },
   });
   apps.push(app);
-  return listenLocal(app);
+  await app.ready();
+  return app;
 }
 
 const json = { 'content-type': 'application/json' };
-const post = (base: string, path: string, body: string, headers: Record<string, string> = json) => request(base, 'POST', path, body, headers);
+const post = (target: Target, path: string, body: string, headers: Record<string, string> = json) => request(target, 'POST', path, body, headers);
 
 async function eventsOf<T extends AnyEnvelope>(topic: string, ids: readonly string[]): Promise<T[]> {
   const records = await settled(() => readTopic(kafka, topic));
@@ -71,9 +72,9 @@ describe('webhooks take application/json only', () => {
     ['a form, as curl -d sends', { 'content-type': 'application/x-www-form-urlencoded' }, 'content type "application/x-www-form-urlencoded" is not accepted'],
     ['multipart', { 'content-type': 'multipart/form-data; boundary=x' }, 'content type "multipart/form-data" is not accepted'],
   ])('%s → 415 saying how to send JSON, nothing written', async (_what, headers, said) => {
-    const base = await makeApp();
+    const target = await makeApp();
     for (const path of ['/webhooks/alertmanager', '/webhooks/grafana', '/webhooks/generic']) {
-      const { res, written } = await sent(() => post(base, path, alertmanager, headers));
+      const { res, written } = await sent(() => post(target, path, alertmanager, headers));
       expect(res.statusCode).toBe(415);
       expect(res.json()).toEqual({
         error: 'unsupported_media_type',
@@ -84,30 +85,30 @@ describe('webhooks take application/json only', () => {
   });
 
   test('no content type at all → 415 as well', async () => {
-    const base = await makeApp();
-    const res = await fetch(`${base}/webhooks/alertmanager`, { method: 'POST', body: Buffer.from(alertmanager) });
-    expect(res.status).toBe(415);
-    expect(((await res.json()) as { message: string }).message).toMatch(/^the request has no content type: .*application\/json/);
+    const target = await makeApp();
+    const res = await request(target, 'POST', '/webhooks/alertmanager', Buffer.from(alertmanager));
+    expect(res.statusCode).toBe(415);
+    expect((res.json() as { message: string }).message).toMatch(/^the request has no content type: .*application\/json/);
   });
 
   test('application/json with a charset is JSON', async () => {
-    const base = await makeApp();
-    const res = await post(base, '/webhooks/alertmanager', alertmanager, { 'content-type': 'application/json; charset=utf-8' });
+    const target = await makeApp();
+    const res = await post(target, '/webhooks/alertmanager', alertmanager, { 'content-type': 'application/json; charset=utf-8' });
     expect(res.statusCode).toBe(202);
   });
 
   test('Slack keeps its own types: JSON events and form-encoded interactions', async () => {
-    const base = await makeApp();
+    const target = await makeApp();
     const ts = String(Math.floor(Date.now() / 1000));
     const challenge = JSON.stringify({ token: 'x', challenge: 'c-123', type: 'url_verification' });
-    const res = await post(base, '/slack/events', challenge, {
+    const res = await post(target, '/slack/events', challenge, {
       'content-type': 'application/json',
       'x-slack-request-timestamp': ts,
       'x-slack-signature': slackSignature(SECRET, ts, Buffer.from(challenge)),
     });
     expect(res.json()).toEqual({ challenge: 'c-123' });
     const form = new URLSearchParams({ payload: fixtureText('slack/block_actions_button_docs_example.json') }).toString();
-    const click = await post(base, '/slack/interactions', form, {
+    const click = await post(target, '/slack/interactions', form, {
       'content-type': 'application/x-www-form-urlencoded',
       'x-slack-request-timestamp': ts,
       'x-slack-signature': slackSignature(SECRET, ts, Buffer.from(form)),
@@ -120,28 +121,28 @@ describe('limits per request', () => {
   const tiny = (n: number) => JSON.stringify({ alerts: Array.from({ length: n }, (_, i) => ({ title: `t${i}` })) });
 
   test('more alerts than INGEST_MAX_ALERTS → 413 naming the limit, nothing written; exactly the limit is accepted', async () => {
-    const base = await makeApp({ maxAlerts: 5 });
-    const over = await sent(() => post(base, '/webhooks/generic', tiny(6)));
+    const target = await makeApp({ maxAlerts: 5 });
+    const over = await sent(() => post(target, '/webhooks/generic', tiny(6)));
     expect(over.res.statusCode).toBe(413);
     expect(over.res.json()).toEqual({
       error: 'payload_too_large',
       message: 'the request carries 6 alerts, more than the 5 accepted in one request (INGEST_MAX_ALERTS): send them in smaller requests',
     });
     expect(over.written(TOPICS.alertsReceived)).toBe(0);
-    const at = await sent(() => post(base, '/webhooks/generic', tiny(5)));
+    const at = await sent(() => post(target, '/webhooks/generic', tiny(5)));
     expect(at.res.statusCode).toBe(202);
     expect(at.written(TOPICS.alertsReceived)).toBe(5);
   });
 
   test('the default is 1000 alerts', async () => {
-    const base = await makeApp();
-    expect((await post(base, '/webhooks/generic', tiny(1001))).statusCode).toBe(413);
+    const target = await makeApp();
+    expect((await post(target, '/webhooks/generic', tiny(1001))).statusCode).toBe(413);
   });
 
   test('more normalised bytes than INGEST_MAX_NORMALISED_BYTES → 413 naming the variable, nothing written', async () => {
-    const base = await makeApp({ maxNormalisedBytes: 20_000 });
+    const target = await makeApp({ maxNormalisedBytes: 20_000 });
     const body = JSON.stringify({ alerts: Array.from({ length: 10 }, (_, i) => ({ title: `t${i}`, description: 'd'.repeat(3_000) })) });
-    const { res, written } = await sent(() => post(base, '/webhooks/generic', body));
+    const { res, written } = await sent(() => post(target, '/webhooks/generic', body));
     expect(res.statusCode).toBe(413);
     expect(res.json()).toEqual({
       error: 'payload_too_large',
@@ -151,10 +152,10 @@ describe('limits per request', () => {
   });
 
   test('500 KB of group fields with 500 tiny alerts is about 0.8 MB on Kafka, not 250 MB: the group is kept once', async () => {
-    const base = await makeApp();
+    const target = await makeApp();
     const group = { status: 'firing', receiver: 'r', commonAnnotations: { blob: 'g'.repeat(500_000) }, groupLabels: { a: 'b' } };
     const alerts = Array.from({ length: 500 }, (_, i) => ({ status: 'firing', labels: { alertname: 'Tiny', i: String(i) } }));
-    const { res, written } = await sent(() => post(base, '/webhooks/alertmanager', JSON.stringify({ ...group, alerts })));
+    const { res, written } = await sent(() => post(target, '/webhooks/alertmanager', JSON.stringify({ ...group, alerts })));
     expect(res.statusCode).toBe(202);
     expect(written(TOPICS.alertsReceived)).toBe(500);
 
@@ -170,20 +171,20 @@ describe('limits per request', () => {
   });
 
   test('the amplifying request (900 KB of group fields, 1000 tiny alerts) stops at the normalised limit: 413, nothing written', async () => {
-    const base = await makeApp({ bodyLimit: 2 * 1024 * 1024 });
+    const target = await makeApp({ bodyLimit: 2 * 1024 * 1024 });
     const alerts = Array.from({ length: 1000 }, (_, i) => ({ status: 'firing', labels: { alertname: 'Tiny', i: String(i) } }));
     const body = JSON.stringify({ commonAnnotations: { blob: 'g'.repeat(900_000) }, alerts });
-    const { res, written } = await sent(() => post(base, '/webhooks/alertmanager', body));
+    const { res, written } = await sent(() => post(target, '/webhooks/alertmanager', body));
     expect(res.statusCode).toBe(413);
     expect((res.json() as { message: string }).message).toMatch(/^the request comes to more than 1000000 bytes once normalised \(by alert \d+ of 1000; INGEST_MAX_NORMALISED_BYTES\)/);
     expect(written(TOPICS.alertsReceived)).toBe(0);
   });
 
   test('a group field copied into every alert (a huge groupKey) cannot amplify: 413 within the first alerts', async () => {
-    const base = await makeApp({ bodyLimit: 2 * 1024 * 1024 });
+    const target = await makeApp({ bodyLimit: 2 * 1024 * 1024 });
     const alerts = Array.from({ length: 1000 }, (_, i) => ({ status: 'firing', labels: { i: String(i) } }));
     const body = JSON.stringify({ groupKey: 'k'.repeat(300_000), alerts });
-    const { res, written } = await sent(() => post(base, '/webhooks/alertmanager', body));
+    const { res, written } = await sent(() => post(target, '/webhooks/alertmanager', body));
     expect(res.statusCode).toBe(413);
     // Stopped at the third alert, not after serialising 300 MB.
     expect((res.json() as { message: string }).message).toMatch(/^the request comes to more than 1000000 bytes once normalised \(by alert 2 of 1000; INGEST_MAX_NORMALISED_BYTES\)/);
@@ -191,14 +192,14 @@ describe('limits per request', () => {
   });
 
   test('a Slack request that would exceed what one Kafka batch holds is refused too (413), and ingest keeps accepting', async () => {
-    const base = await makeApp();
+    const target = await makeApp();
     const payload = JSON.parse(fixtureText('slack/block_actions_button_docs_example.json')) as { actions: unknown[]; filler?: string };
     payload.filler = 'f'.repeat(60_000);
     payload.actions = Array.from({ length: 20 }, () => payload.actions[0]);
     const form = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
     const ts = String(Math.floor(Date.now() / 1000));
     const { res, written } = await sent(() =>
-      post(base, '/slack/interactions', form, {
+      post(target, '/slack/interactions', form, {
         'content-type': 'application/x-www-form-urlencoded',
         'x-slack-request-timestamp': ts,
         'x-slack-signature': slackSignature(SECRET, ts, Buffer.from(form)),
@@ -207,13 +208,13 @@ describe('limits per request', () => {
     expect(res.statusCode).toBe(413);
     expect((res.json() as { message: string }).message).toMatch(/by Slack action \d+ of 20; INGEST_MAX_NORMALISED_BYTES/);
     expect(written(TOPICS.slackReceived)).toBe(0);
-    expect((await post(base, '/webhooks/generic', JSON.stringify({ title: 'still accepted' }))).statusCode).toBe(202);
+    expect((await post(target, '/webhooks/generic', JSON.stringify({ title: 'still accepted' }))).statusCode).toBe(202);
   });
 
   test('JSON nested deeper than 64 levels → 400, before anything recurses over it', async () => {
-    const base = await makeApp();
+    const target = await makeApp();
     const deep = `{"title":"x","extra":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
-    const res = await post(base, '/webhooks/generic', deep);
+    const res = await post(target, '/webhooks/generic', deep);
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({ error: 'invalid_json', message: 'invalid JSON body: nested deeper than 64 levels' });
   });
@@ -224,14 +225,14 @@ describe('per-sender tokens (INGEST_TOKENS)', () => {
   const bearer = (t: string) => ({ ...json, authorization: `Bearer ${t}` });
 
   test('each token is accepted and its name is recorded on every event it sends; INGEST_TOKEN still works, unnamed', async () => {
-    const base = await makeApp(config);
+    const target = await makeApp(config);
     const cases: Array<[string, string | undefined]> = [
       ['am-eu-token-2c3d', 'alertmanager-eu'],
       ['grafana-token-4e5f', 'grafana'],
       ['shared-token-0a1b', undefined],
     ];
     for (const [token, name] of cases) {
-      const res = await post(base, '/webhooks/alertmanager', alertmanager, bearer(token));
+      const res = await post(target, '/webhooks/alertmanager', alertmanager, bearer(token));
       expect(res.statusCode).toBe(202);
       const events = await eventsOf<Envelope<'AlertReceived'>>(TOPICS.alertsReceived, (res.json() as { ids: string[] }).ids);
       expect(events).toHaveLength(2);
@@ -240,9 +241,9 @@ describe('per-sender tokens (INGEST_TOKENS)', () => {
   });
 
   test('an unknown token, or none, is refused with 401 and writes nothing; the answer never shows a token', async () => {
-    const base = await makeApp(config);
+    const target = await makeApp(config);
     for (const headers of [bearer('am-eu-token-2c3'), bearer('grafana-token-4e5fX'), json]) {
-      const { res, written } = await sent(() => post(base, '/webhooks/grafana', fixtureText('grafana/grafana_docs_webhook_example.json'), headers));
+      const { res, written } = await sent(() => post(target, '/webhooks/grafana', fixtureText('grafana/grafana_docs_webhook_example.json'), headers));
       expect(res.statusCode).toBe(401);
       expect(res.body).not.toMatch(/token-/);
       expect(written(TOPICS.alertsReceived)).toBe(0);
@@ -252,13 +253,13 @@ describe('per-sender tokens (INGEST_TOKENS)', () => {
 
 describe('text every part can keep', () => {
   test('NUL, other controls and lone surrogates are cleaned in the alert, its raw payload and its keys, and counted', async () => {
-    const base = await makeApp();
+    const target = await makeApp();
     // Written as JSON escapes, as a sender would: the body itself is plain ASCII.
     const body =
       '{"status":"firing","commonLabels":{"te\\u0000am":"db"},"alerts":[' +
       '{"status":"firing","labels":{"alertname":"Disk\\u0000Full","host":"db\\ud8001"},"annotations":{"summary":"disk \\u0007full\\r\\n\\tnow"}},' +
       '{"status":"firing","labels":{"alertname":"Clean","host":"db2"}}]}';
-    const res = await post(base, '/webhooks/alertmanager', body);
+    const res = await post(target, '/webhooks/alertmanager', body);
     expect(res.statusCode).toBe(202);
     const { ids, aliases } = res.json() as { ids: string[]; aliases: string[] };
     const [dirty, clean] = await eventsOf<Envelope<'AlertReceived'>>(TOPICS.alertsReceived, ids);
@@ -278,17 +279,17 @@ describe('text every part can keep', () => {
     expect(clean!.data.sanitised).toBeUndefined();
     // The alias (label hash) is computed from the cleaned labels, so a resend of the same request is the same incident.
     expect(aliases).toHaveLength(2);
-    const again = (await post(base, '/webhooks/alertmanager', body).then((r) => r.json())) as { aliases: string[] };
+    const again = (await post(target, '/webhooks/alertmanager', body).then((r) => r.json())) as { aliases: string[] };
     expect(again.aliases).toEqual(aliases);
     // What is on Kafka has no escape Postgres refuses.
     for (const e of [dirty!, clean!]) expect(JSON.stringify(e)).not.toMatch(/\\u0000|\\ud[89a-f]/i);
   });
 
   test('a label whose name holds a line break is still checked: a number as its value is refused, not passed on', async () => {
-    const base = await makeApp();
+    const target = await makeApp();
     for (const key of ['extra\n', 'extra\u2028', 'a\u2029b']) {
       const body = JSON.stringify({ alerts: [{ status: 'firing', labels: { alertname: 'x', [key]: 0 } }] });
-      const { res, written } = await sent(() => post(base, '/webhooks/alertmanager', body));
+      const { res, written } = await sent(() => post(target, '/webhooks/alertmanager', body));
       expect(res.statusCode).toBe(400);
       expect((res.json() as { message: string }).message).toMatch(/^body\/alerts\/0\/labels\/extra.*must be string|^body\/alerts\/0\/labels\/a.b must be string/s);
       expect(written(TOPICS.alertsReceived)).toBe(0);
@@ -296,19 +297,19 @@ describe('text every part can keep', () => {
   });
 
   test('a field that is nothing but controls is empty once cleaned, and refused as empty by the schema', async () => {
-    const base = await makeApp();
-    const res = await post(base, '/webhooks/generic', '{"title":"\\u0000\\u0001"}');
+    const target = await makeApp();
+    const res = await post(target, '/webhooks/generic', '{"title":"\\u0000\\u0001"}');
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({ error: 'invalid_payload', message: 'body/title must NOT have fewer than 1 characters' });
   });
 
   test('a Slack mention is cleaned the same way after its signature was checked over the bytes as sent', async () => {
-    const base = await makeApp();
+    const target = await makeApp();
     const event = JSON.parse(fixtureText('slack/event_callback_app_mention.json')) as { event: { text: string } };
     event.event.text = 'db\u0000 is down \ud83d and <!channel>\u0008';
     const body = JSON.stringify(event);
     const ts = String(Math.floor(Date.now() / 1000));
-    const res = await post(base, '/slack/events', body, {
+    const res = await post(target, '/slack/events', body, {
       ...json,
       'x-slack-request-timestamp': ts,
       'x-slack-signature': slackSignature(SECRET, ts, Buffer.from(body)),

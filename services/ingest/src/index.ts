@@ -14,15 +14,6 @@ import { TeamUserNames } from './slack/team-user-names';
 export { buildApp, type IngestAppDeps } from './app';
 export { loadConfig, type IngestConfig, type SlackIngestConfig } from './config';
 export { slackSignature, verifySlackSignature } from './slack/signature';
-// Normalisation without the HTTP server, for `alertbus rules test` (one code path for what a sample would become).
-export { normaliseAlertmanager } from './normalise/alertmanager';
-export { normaliseGeneric } from './normalise/generic';
-export { normaliseGrafana } from './normalise/grafana';
-export type { NormaliseResult } from './normalise/result';
-export { toAlertEnvelopes } from './envelopes';
-export { AlertmanagerPayload } from './payloads/alertmanager';
-export { GenericPayload } from './payloads/generic';
-export { GrafanaPayload } from './payloads/grafana';
 
 export interface IngestOptions {
   log?: Logger;
@@ -108,7 +99,7 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
           signingSecret: slack.signingSecret,
           identity,
           ackTimeoutMs: slack.ackTimeoutMs,
-          userNames: tokens?.configured ? new TeamUserNames(tokens, { apiUrl: slack.apiUrl }) : undefined,
+          userNames: tokens?.configured ? new TeamUserNames(tokens, { apiUrl: slack.apiUrl, log: log.child({ component: 'slack-user-names' }) }) : undefined,
           tokens,
           installs: store,
           ...(slack.oauth && store

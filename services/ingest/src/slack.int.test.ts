@@ -14,8 +14,8 @@ import { buildApp, type SlackAppOptions } from './app';
 import { startIngest, type RunningIngest } from './index';
 import { fixedIdentity } from './slack/identity';
 import { slackSignature } from './slack/signature';
-import { fixtureText } from './test-support/fixtures';
-import { listenLocal, request, type HttpResult } from './test-support/http';
+import { fixtureText } from '../../../test/support/fixtures';
+import { request, type HttpResult, type Target } from './test-support/http';
 import { endOffsets as kafkaEndOffsets } from './test-support/offsets';
 import { settled } from './test-support/retry';
 
@@ -30,7 +30,7 @@ let standIn: SlackStandIn | undefined;
 let running: RunningIngest | undefined;
 const apps: FastifyInstance[] = [];
 
-async function makeApp(slack: SlackAppOptions | undefined, token?: string): Promise<string> {
+async function makeApp(slack: SlackAppOptions | undefined, token?: string): Promise<FastifyInstance> {
   const app = buildApp({
     producer,
     config: { bodyLimit: 1024 * 1024, kafkaTimeoutMs: 10_000, token },
@@ -39,7 +39,8 @@ async function makeApp(slack: SlackAppOptions | undefined, token?: string): Prom
     slack,
   });
   apps.push(app);
-  return listenLocal(app);
+  await app.ready();
+  return app;
 }
 
 const configured = (): SlackAppOptions => ({ signingSecret: SECRET, identity: fixedIdentity(OWN) });
@@ -55,7 +56,7 @@ function signed(body: string, opts: { age?: number; secret?: string; extra?: Rec
   };
 }
 
-const postEvent = (base: string, body: string, headers: Record<string, string>) => request(base, 'POST', '/slack/events', body, headers);
+const postEvent = (target: Target, body: string, headers: Record<string, string>) => request(target, 'POST', '/slack/events', body, headers);
 
 function interactionBody(payload: unknown): string {
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
@@ -105,10 +106,10 @@ afterAll(async () => {
 
 describe('POST /slack/events', () => {
   test('a signed app_mention → 200 after ONE SlackMessageReceived is on Kafka, keyed by its alias, the body kept as raw', async () => {
-    const base = await makeApp(configured());
+    const target = await makeApp(configured());
     const body = fixtureText('slack/event_callback_app_mention.json');
     let res!: HttpResult;
-    const counts = await recordsWrittenBy(async () => (res = await postEvent(base, body, signed(body))));
+    const counts = await recordsWrittenBy(async () => (res = await postEvent(target, body, signed(body))));
     const answer = accepted(res);
     expect(answer).toMatchObject({ accepted: 1, aliases: ['slack:T123:C123:1583636399.000700'] });
     expect(counts).toEqual({ [TOPICS.slackReceived]: 1 });
@@ -122,15 +123,15 @@ describe('POST /slack/events', () => {
   });
 
   test('redelivered with X-Slack-Retry-Num 1..3 and again under a new event_id → every delivery written, all under one alias', async () => {
-    const base = await makeApp(configured());
+    const target = await makeApp(configured());
     const body = fixtureText('slack/event_callback_app_mention.json');
     const ids: string[] = [];
     for (const n of [1, 2, 3]) {
-      const res = await postEvent(base, body, signed(body, { extra: { 'x-slack-retry-num': String(n), 'x-slack-retry-reason': 'http_timeout' } }));
+      const res = await postEvent(target, body, signed(body, { extra: { 'x-slack-retry-num': String(n), 'x-slack-retry-reason': 'http_timeout' } }));
       ids.push(...accepted(res).ids);
     }
     const renamed = JSON.stringify({ ...JSON.parse(body), event_id: 'Ev0REDELIVERED' });
-    ids.push(...accepted(await postEvent(base, renamed, signed(renamed))).ids);
+    ids.push(...accepted(await postEvent(target, renamed, signed(renamed))).ids);
 
     const records = await slackRecords<'SlackMessageReceived'>(ids);
     expect(records).toHaveLength(4);
@@ -144,16 +145,16 @@ describe('POST /slack/events', () => {
   });
 
   test('a DM to the app → kind dm', async () => {
-    const base = await makeApp(configured());
+    const target = await makeApp(configured());
     const body = fixtureText('slack/event_callback_message_im_thread_reply.json');
-    const answer = accepted(await postEvent(base, body, signed(body)));
+    const answer = accepted(await postEvent(target, body, signed(body)));
     const [record] = await slackRecords<'SlackMessageReceived'>(answer.ids);
     expect(record!.key).toBe('slack:T111:D111:1726133700.887259');
     expect(record!.event.data).toMatchObject({ kind: 'dm', channelType: 'im', threadTs: '1726133698.626339' });
   });
 
   test('the app\'s own message, and an edit of it, → 200 and nothing written', async () => {
-    const base = await makeApp(configured());
+    const target = await makeApp(configured());
     const own = fixtureText('slack/event_callback_own_bot_message.json');
     const envelope = JSON.parse(own);
     const edit = JSON.stringify({
@@ -173,23 +174,23 @@ describe('POST /slack/events', () => {
     });
     const answers: Array<{ ignored?: string }> = [];
     const counts = await recordsWrittenBy(async () => {
-      answers.push(accepted(await postEvent(base, own, signed(own))));
-      answers.push(accepted(await postEvent(base, edit, signed(edit))));
+      answers.push(accepted(await postEvent(target, own, signed(own))));
+      answers.push(accepted(await postEvent(target, edit, signed(edit))));
     });
     expect(answers).toEqual([expect.objectContaining({ accepted: 0, ignored: 'own-message' }), expect.objectContaining({ accepted: 0, ignored: 'own-message' })]);
     expect(counts).toEqual({});
   });
 
   test('a bad signature, a 6-minute-old timestamp or no signature → 401 and nothing written', async () => {
-    const base = await makeApp(configured());
+    const target = await makeApp(configured());
     const body = fixtureText('slack/event_callback_app_mention.json');
     const responses: HttpResult[] = [];
     const counts = await recordsWrittenBy(async () => {
-      responses.push(await postEvent(base, body, signed(body, { secret: 'not-the-secret' })));
-      responses.push(await postEvent(base, body, signed(body, { age: 360 })));
-      responses.push(await postEvent(base, body, { 'content-type': 'application/json' }));
+      responses.push(await postEvent(target, body, signed(body, { secret: 'not-the-secret' })));
+      responses.push(await postEvent(target, body, signed(body, { age: 360 })));
+      responses.push(await postEvent(target, body, { 'content-type': 'application/json' }));
       // Signed, then changed on the way: the signature covers the raw bytes.
-      responses.push(await postEvent(base, body.replace('test', 'tost'), signed(body)));
+      responses.push(await postEvent(target, body.replace('test', 'tost'), signed(body)));
     });
     expect(responses.map((r) => r.statusCode)).toEqual([401, 401, 401, 401]);
     expect(responses.map((r) => (r.json() as { message: string }).message)).toEqual([
@@ -202,39 +203,39 @@ describe('POST /slack/events', () => {
   });
 
   test('url_verification → 200 with the challenge (signed; unsigned → 401)', async () => {
-    const base = await makeApp(configured());
+    const target = await makeApp(configured());
     const body = fixtureText('slack/url_verification_zulip.json');
-    const res = await postEvent(base, body, signed(body));
+    const res = await postEvent(target, body, signed(body));
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ challenge: '3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P' });
-    expect((await postEvent(base, body, { 'content-type': 'application/json' })).statusCode).toBe(401);
+    expect((await postEvent(target, body, { 'content-type': 'application/json' })).statusCode).toBe(401);
   });
 
   test('app_rate_limited → 200, logged and counted; unknown types → 200, ignored', async () => {
-    const base = await makeApp(configured());
+    const target = await makeApp(configured());
     const limited = fixtureText('slack/app_rate_limited.json');
     const other = JSON.stringify({ type: 'something_new', token: 'x' });
     const counts = await recordsWrittenBy(async () => {
-      expect(accepted(await postEvent(base, limited, signed(limited))).ignored).toBe('app_rate_limited');
-      expect(accepted(await postEvent(base, other, signed(other))).ignored).toBe('type something_new');
+      expect(accepted(await postEvent(target, limited, signed(limited))).ignored).toBe('app_rate_limited');
+      expect(accepted(await postEvent(target, other, signed(other))).ignored).toBe('type something_new');
     });
     expect(counts).toEqual({});
-    const metrics = (await request(base, 'GET', '/metrics')).body;
+    const metrics = (await request(target, 'GET', '/metrics')).body;
     expect(metrics).toMatch(/alertbus_ingest_slack_app_rate_limited_total\{service="ingest"\} 1/);
   });
 
   test('a signed body that is not JSON → 400', async () => {
-    const base = await makeApp(configured());
-    const res = await postEvent(base, '{"type": ', signed('{"type": '));
+    const target = await makeApp(configured());
+    const res = await postEvent(target, '{"type": ', signed('{"type": '));
     expect(res.statusCode).toBe(400);
     expect(res.json()).toMatchObject({ error: 'invalid_json' });
   });
 
   test('no SLACK_SIGNING_SECRET → 503 "Slack is not configured", never accepted unsigned', async () => {
-    const base = await makeApp(undefined);
+    const target = await makeApp(undefined);
     const body = fixtureText('slack/event_callback_app_mention.json');
     for (const path of ['/slack/events', '/slack/interactions']) {
-      const res = await request(base, 'POST', path, body, signed(body));
+      const res = await request(target, 'POST', path, body, signed(body));
       expect(res.statusCode).toBe(503);
       expect(res.json()).toEqual({ error: 'slack_not_configured', message: 'Slack is not configured: set SLACK_SIGNING_SECRET' });
       expect(res.headers.get('x-slack-no-retry')).toBe('1');
@@ -242,19 +243,19 @@ describe('POST /slack/events', () => {
   });
 
   test('while the app\'s own identity is unknown, events → 503 (Slack retries later)', async () => {
-    const base = await makeApp({ signingSecret: SECRET, identity: fixedIdentity({}) });
+    const target = await makeApp({ signingSecret: SECRET, identity: fixedIdentity({}) });
     const body = fixtureText('slack/event_callback_app_mention.json');
-    const res = await postEvent(base, body, signed(body));
+    const res = await postEvent(target, body, signed(body));
     expect(res.statusCode).toBe(503);
     expect(res.json()).toMatchObject({ error: 'slack_not_ready' });
   });
 
   test('the signature check and the bearer token each guard only their own routes', async () => {
-    const base = await makeApp(configured(), 'webhook-token');
+    const target = await makeApp(configured(), 'webhook-token');
     const body = fixtureText('slack/event_callback_app_mention.json');
-    expect((await postEvent(base, body, signed(body))).statusCode).toBe(200); // no bearer token needed
+    expect((await postEvent(target, body, signed(body))).statusCode).toBe(200); // no bearer token needed
     const alert = JSON.stringify({ alias: 'backup', title: 'Backup failed' });
-    const res = await request(base, 'POST', '/webhooks/generic', alert, { 'content-type': 'application/json', authorization: 'Bearer webhook-token' });
+    const res = await request(target, 'POST', '/webhooks/generic', alert, { 'content-type': 'application/json', authorization: 'Bearer webhook-token' });
     expect(res.statusCode).toBe(202); // no Slack signature needed
   });
 });
@@ -269,12 +270,12 @@ describe('POST /slack/interactions', () => {
   }
 
   test('a signed block_actions click → empty 200 after one SlackActionReceived keyed by the incident alias', async () => {
-    const base = await makeApp(configured());
+    const target = await makeApp(configured());
     const payload = click();
     const body = interactionBody(payload);
     let res!: HttpResult;
     const counts = await recordsWrittenBy(async () => {
-      res = await request(base, 'POST', '/slack/interactions', body, signed(body, { contentType: 'application/x-www-form-urlencoded' }));
+      res = await request(target, 'POST', '/slack/interactions', body, signed(body, { contentType: 'application/x-www-form-urlencoded' }));
     });
     expect(res.statusCode).toBe(200);
     expect(res.body).toBe('');
@@ -296,13 +297,13 @@ describe('POST /slack/interactions', () => {
   });
 
   test('unsigned or without a payload field → 401 / 400, nothing written', async () => {
-    const base = await makeApp(configured());
+    const target = await makeApp(configured());
     const body = interactionBody(click());
     const form = { 'content-type': 'application/x-www-form-urlencoded' };
     const statuses: number[] = [];
     const counts = await recordsWrittenBy(async () => {
-      statuses.push((await request(base, 'POST', '/slack/interactions', body, form)).statusCode);
-      statuses.push((await request(base, 'POST', '/slack/interactions', 'x=1', signed('x=1', { contentType: form['content-type'] }))).statusCode);
+      statuses.push((await request(target, 'POST', '/slack/interactions', body, form)).statusCode);
+      statuses.push((await request(target, 'POST', '/slack/interactions', 'x=1', signed('x=1', { contentType: form['content-type'] }))).statusCode);
     });
     expect(statuses).toEqual([401, 400]);
     expect(counts).toEqual({});

@@ -7,12 +7,12 @@ import { createLogger, createRegistry } from '@alertbus/common';
 import { EventProducer } from '@alertbus/kafka';
 import { TOPICS } from '@alertbus/schemas';
 import { startSlackStandIn, type SlackStandIn, type SocketEnvelope } from '../../../packages/stand-ins/src/slack/server';
+import { fixtureText } from '../../../test/support/fixtures';
 import { readTopic, testKafka } from '../../../test/support/kafka';
 import { buildIngestApp } from './app';
 import type { IngestProducer } from './accept';
 import { SlackSocket } from './socket-mode';
 import { fixedIdentity } from './slack/identity';
-import { fixtureText } from './test-support/fixtures';
 import { settled } from './test-support/retry';
 
 const APP_TOKEN = 'xapp-1-A111-int-test';

@@ -4,12 +4,12 @@
  * its events are on Kafka (acks=all); an envelope that could not be written is not acknowledged, and Slack
  * delivers it again.
  */
-import { keepableJson, scrubSecrets, type Logger } from '@alertbus/common';
-import { LogLevel as SlackLogLevel, type Logger as SlackLogger } from '@slack/web-api';
+import { keepableJson, scrubSecrets, slackLogger, type Logger } from '@alertbus/common';
 import { SocketModeClient } from '@slack/socket-mode';
+import { Value } from '@sinclair/typebox/value';
+import { SlackEventsBody, SlackInteractionBody } from '@alertbus/normalise';
 import { HttpError } from './http-error';
 import { receiveSlackEvent, receiveSlackInteraction, type SlackInboxDeps } from './slack/inbox';
-import type { SlackEventsBody, SlackInteractionBody } from './slack/wire';
 
 export interface SlackSocketOptions {
   appToken: string;
@@ -28,20 +28,6 @@ interface SocketEvent {
   body: unknown;
   retry_num?: number;
   retry_reason?: string;
-}
-
-/** The Socket Mode client's own log lines, at debug and scrubbed (it prints envelopes, which carry user text). */
-function socketLogger(log: Logger, secrets: string[]): SlackLogger {
-  const line = (m: unknown[]) => scrubSecrets(m.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' '), secrets);
-  return {
-    debug: (...m: unknown[]) => log.debug(line(m)),
-    info: (...m: unknown[]) => log.debug(line(m)),
-    warn: (...m: unknown[]) => log.warn(line(m)),
-    error: (...m: unknown[]) => log.warn(line(m)),
-    setLevel: () => undefined,
-    getLevel: () => SlackLogLevel.DEBUG,
-    setName: () => undefined,
-  };
 }
 
 /**
@@ -78,7 +64,8 @@ export class SlackSocket {
     this.client = new GuardedSocketModeClient(
       {
         appToken: opts.appToken,
-        logger: socketLogger(opts.log.child({ component: 'slack-socket-mode' }), [opts.appToken]),
+        // It prints envelopes, which carry user text: debug only, but its warnings stay warnings.
+        logger: slackLogger(opts.log.child({ component: 'slack-socket-mode' }), [opts.appToken], 'warn'),
         clientOptions: { slackApiUrl: opts.apiUrl, retryConfig: { retries: 0 } },
       },
       (err) => opts.log.warn({ error: err.message }, 'Socket Mode message that could not be dispatched; dropped unacknowledged'),
@@ -147,13 +134,16 @@ export class SlackSocket {
         ...(e.retry_reason ? { retryReason: e.retry_reason } : {}),
         ...(kept.changed > 0 ? { sanitised: kept.changed } : {}),
       };
-      const body = kept.value as Record<string, unknown> | null;
-      if (typeof body !== 'object' || body === null || typeof body.type !== 'string') {
-        throw new HttpError(400, 'invalid_payload', 'envelope without a payload object with a type');
-      }
-      if (e.type === 'events_api') await receiveSlackEvent(inbox, body as SlackEventsBody, facts);
-      else if (e.type === 'interactive') await receiveSlackInteraction(inbox, body as SlackInteractionBody, facts);
-      else log.info(`Socket Mode ${e.type} envelopes are not handled by alertbus yet; acknowledged and dropped`);
+      const body = kept.value;
+      // The same schemas as the HTTP endpoints' bodies.
+      const invalid = () => new HttpError(400, 'invalid_payload', 'envelope without a payload object with a type');
+      if (e.type === 'events_api') {
+        if (!Value.Check(SlackEventsBody, body)) throw invalid();
+        await receiveSlackEvent(inbox, body, facts);
+      } else if (e.type === 'interactive') {
+        if (!Value.Check(SlackInteractionBody, body)) throw invalid();
+        await receiveSlackInteraction(inbox, body, facts);
+      } else log.info(`Socket Mode ${e.type} envelopes are not handled by alertbus yet; acknowledged and dropped`);
     } catch (err) {
       if (err instanceof HttpError && err.statusCode < 500) {
         // No redelivery can change the answer: acknowledged so Slack stops, and logged.

@@ -1,8 +1,8 @@
 import { DeliveryError, type Logger } from '@alertbus/common';
-import type { AnyEnvelope, EventType } from '@alertbus/schemas';
+import type { AnyEnvelope, EventType, PagerCommandType } from '@alertbus/schemas';
 import type { DeliveryOutcome, Notifier } from '@alertbus/sink-runtime';
 import type { PagerClient, PagerProvider } from './pager-client';
-import { actionBody, createBody, describeRequest, type PagerCommandType } from './requests';
+import { actionBody, createBody, describeRequest } from './requests';
 import type { Accepted, RequestStatus } from './wire';
 
 /** The delivery event each pager command produces. */

@@ -10,7 +10,7 @@ import { startSlackSink, type SlackSink } from '@alertbus/slack-sink';
 import { startOpsgenieStandIn, startSlackStandIn, type OpsgenieStandIn, type SlackStandIn } from '@alertbus/stand-ins';
 import type { Kafka } from 'kafkajs';
 import pino from 'pino';
-import { startCuttableProxy, type CuttableProxy } from '../../../test/support/cuttable-proxy';
+import { TcpProxy } from '../../../test/support/tcp-proxy';
 import { dropTestDatabase } from '../../../test/support/db';
 import { readTopic, testBrokers, testKafka, type ReadRecord } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
@@ -28,7 +28,7 @@ let slack: SlackStandIn;
 let pager: OpsgenieSink | undefined;
 let slackSink: SlackSink | undefined;
 let pool: Pool;
-let proxy: CuttableProxy;
+let proxy: TcpProxy;
 
 const pagerConfig = (overrides: Partial<OpsgenieSinkConfig> = {}) =>
   testSinkConfig(og, { retryPolicy: RETRIES, infraRetry: { minBackoffMs: 100, maxBackoffMs: 1_000 }, ...overrides });
@@ -65,7 +65,7 @@ beforeAll(async () => {
   og = await startOpsgenieStandIn();
   slack = await startSlackStandIn({ tokens: [TOKEN], channels: [{ id: 'C0ALERTS', name: 'alerts' }] });
   const db = new URL(process.env.DATABASE_URL!);
-  proxy = await startCuttableProxy(db.hostname, Number(db.port || 5432));
+  proxy = await TcpProxy.start({ host: db.hostname, port: Number(db.port || 5432) });
   pool = createPool(process.env.DATABASE_URL!);
 });
 

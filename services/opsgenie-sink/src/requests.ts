@@ -1,5 +1,5 @@
 /** Pager commands → API request bodies (pure), shared by execution and dry-run. */
-import type { AnyEnvelope, CreatePagerAlert } from '@alertbus/schemas';
+import type { AnyEnvelope, CreatePagerAlert, PagerCommandType } from '@alertbus/schemas';
 import type { PagerProvider } from './pager-client';
 import type { ActionBody, CreateAlertBody } from './wire';
 
@@ -31,8 +31,6 @@ export function createBody(alias: string, cmd: CreatePagerAlert): CreateAlertBod
 export function actionBody(cmd: { note?: string; user?: string }): ActionBody {
   return { user: cmd.user ?? PAGER_USER, source: PAGER_SOURCE, ...(cmd.note !== undefined ? { note: cmd.note } : {}) };
 }
-
-export type PagerCommandType = 'CreatePagerAlert' | 'ClosePagerAlert' | 'AcknowledgePagerAlert' | 'AddPagerNote';
 
 const ACTION_PATH: Record<Exclude<PagerCommandType, 'CreatePagerAlert'>, string> = {
   ClosePagerAlert: 'close',

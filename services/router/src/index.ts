@@ -4,8 +4,7 @@ import { TOPICS } from '@alertbus/schemas';
 import { createRouterMetrics } from './metrics';
 import { RouterProcessor, ROUTER_INPUT_TOPICS } from './processor';
 import { RulesReloader, type ReloadResult, type ReloadTrigger } from './rules-reloader';
-import { loadRules } from './rules/load';
-import type { CompiledRules } from './rules/types';
+import { loadRules, type CompiledRules } from '@alertbus/routing';
 import { SilenceFollower } from './silence-follower';
 
 export interface RouterConfig {
@@ -164,15 +163,4 @@ async function checkCoPartitioned(kafka: ReturnType<typeof createKafka>): Promis
   }
 }
 
-export { loadRules, RulesError } from './rules/load';
-export { compileRules, builtinRules } from './rules/compile';
-export { route } from './rules/route';
-export { decide, evolve, initialState, type RouterInput, type DecisionContext } from './core/decider';
-export { SilenceBook } from './core/silences';
-export { StateIndex } from './core/neighbours';
 export type { ReloadResult } from './rules-reloader';
-export { traceRules, type RuleTrace } from './rules/route';
-export { explainAlert, explainSlackMessage, formatExplanation, type Explanation } from './explain';
-export { backtestFromKafka, type BacktestProgress } from './backtest/kafka-source';
-export { runBacktest, Backtest, type BacktestReport } from './backtest/backtest';
-export { formatBacktest } from './backtest/format';

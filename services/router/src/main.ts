@@ -9,8 +9,7 @@ import {
   infraRetryFromEnv,
   onShutdown,
 } from '@alertbus/common';
-import { DEFAULT_STATE_RETENTION_MS } from './core/expiry';
-import { RulesError } from './rules/load';
+import { DEFAULT_STATE_RETENTION_MS, RulesError } from '@alertbus/routing';
 import { startRouter, type RouterConfig } from './index';
 
 /** Reads the router's environment; a bad value stops the process with a message naming the variable. */

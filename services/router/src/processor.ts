@@ -21,12 +21,23 @@ import {
 } from '@alertbus/kafka';
 import type { Logger } from 'pino';
 import type { InfraRetryPolicy } from '@alertbus/common';
-import { decide, isIncidentEvent, isIncidentState, SLACK_INPUT_TYPES, type RouterInput, type RouterState } from './core/decider';
-import { DEFAULT_STATE_RETENTION_MS, EVICTION_GRACE_MS, ExpiryQueue, expiresAt } from './core/expiry';
-import { StagedNeighbours, StateIndex } from './core/neighbours';
-import type { SilenceLookup } from './core/silences';
+import {
+  decide,
+  isIncidentEvent,
+  isIncidentState,
+  SLACK_INPUT_TYPES,
+  type RouterInput,
+  type RouterState,
+  DEFAULT_STATE_RETENTION_MS,
+  EVICTION_GRACE_MS,
+  ExpiryQueue,
+  expiresAt,
+  StagedNeighbours,
+  StateIndex,
+  type SilenceLookup,
+  type CompiledRules,
+} from '@alertbus/routing';
 import type { RouterMetrics } from './metrics';
-import type { CompiledRules } from './rules/types';
 import { decodeState, stateMessage } from './state-codec';
 
 export interface RouterProcessorOptions {
@@ -49,20 +60,20 @@ export interface RouterProcessorOptions {
   retentionMs?: number;
 }
 
-/** Topic → messages, in the order they were added, for one transaction. */
-class Outputs {
-  private readonly byTopic = new Map<string, OutputMessage[]>();
-  add(topic: string, message: OutputMessage): void {
-    let list = this.byTopic.get(topic);
-    if (!list) this.byTopic.set(topic, (list = []));
+/** One transaction's writes, in the order they were made: decided events, dead letters, state records. */
+type Writes = Array<{ topic: string; message: OutputMessage }>;
+
+const eventWrite = (e: AnyEnvelope) => ({ topic: topicOf(e.type), message: toMessage(e) });
+
+/** Topic → messages, each topic's in write order, as the transactional processor takes them. */
+function byTopic(writes: Writes): BatchWork['outputs'] {
+  const topics = new Map<string, OutputMessage[]>();
+  for (const { topic, message } of writes) {
+    const list = topics.get(topic) ?? [];
     list.push(message);
+    topics.set(topic, list);
   }
-  event(e: AnyEnvelope): void {
-    this.add(topicOf(e.type), toMessage(e));
-  }
-  toTopicMessages(): BatchWork['outputs'] {
-    return [...this.byTopic].map(([topic, messages]) => ({ topic, messages }));
-  }
+  return [...topics].map(([topic, messages]) => ({ topic, messages }));
 }
 
 /**
@@ -202,9 +213,9 @@ export class RouterProcessor {
     this.opts.metrics.stateEntries.set({ kind: 'slack' }, keys - incidents);
   }
 
-  private deadLetter(out: Outputs, record: ConsumedRecord, error: string, dead: string[]): void {
+  private deadLetter(out: Writes, record: ConsumedRecord, error: string, dead: string[]): void {
     const at = new Date(Number(record.timestamp));
-    out.event(deadLetterEvent(record, GROUPS.router, [{ at: at.toISOString(), error }], at));
+    out.push(eventWrite(deadLetterEvent(record, GROUPS.router, [{ at: at.toISOString(), error }], at)));
     dead.push(error);
   }
 
@@ -237,7 +248,7 @@ export class RouterProcessor {
       retentionMs: this.retentionMs,
     };
     let watermark = this.watermarks.get(partition) ?? Number.NEGATIVE_INFINITY;
-    const out = new Outputs();
+    const out: Writes = [];
     const decided: AnyEnvelope[] = [];
     const dead: string[] = [];
     for (const record of records) {
@@ -256,19 +267,19 @@ export class RouterProcessor {
       staged.set(input.alias, { state, at: input.recordedAt });
       if (isIncidentState(state)) stagedStates.set(input.alias, state);
       watermark = Math.max(watermark, Date.parse(input.recordedAt));
-      events.forEach((e) => out.event(e));
+      out.push(...events.map(eventWrite));
       decided.push(...events);
     }
     for (const [key, { state, at }] of staged) {
       if (state !== undefined && JSON.stringify(state) !== JSON.stringify(committed.get(key))) {
-        out.add(TOPICS.routerState, stateMessage(state, partition, at));
+        out.push({ topic: TOPICS.routerState, message: stateMessage(state, partition, at) });
       }
     }
     const { evict, settled } = this.dueEvictions(partition, committed, staged, watermark);
     // A tombstone, so a restore does not bring the evicted state back either.
-    for (const key of evict) out.add(TOPICS.routerState, { partition, key, value: null });
+    for (const key of evict) out.push({ topic: TOPICS.routerState, message: { partition, key, value: null } });
     return {
-      outputs: out.toTopicMessages(),
+      outputs: byTopic(out),
       onCommit: () => {
         const queue = this.queueOf(partition);
         for (const [key, { state }] of staged) {
@@ -341,7 +352,7 @@ export class RouterProcessor {
    * or one whose key is not its alias is dead-lettered (on the router's own input topics); deliveries
    * other than a posted root are the history's, and undecodable ones are left to it too.
    */
-  private inputOf(record: ConsumedRecord, out: Outputs, dead: string[]): RouterInput | undefined {
+  private inputOf(record: ConsumedRecord, out: Writes, dead: string[]): RouterInput | undefined {
     const fromSinks = record.topic === TOPICS.deliveries;
     if (fromSinks && !isRouterDelivery(record.headers[HEADERS.eventType] ?? '')) return undefined;
     const decoded = decodeEnvelope(record.value, record.topic);

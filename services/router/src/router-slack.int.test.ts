@@ -9,13 +9,10 @@ import { topicOf, TOPICS, type AnyEnvelope, type AliasState } from '@alertbus/sc
 import type { Kafka } from 'kafkajs';
 import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
-import { decide } from './core/decider';
-import { builtinRules } from './rules/compile';
-import { BOT_MENTION, messageAlias, rootPosted, SlackRouterSim, slackMessage } from './test-support/slack';
-import type { SlackInput } from './slack/decide';
-import { firing } from './test-support/alerts';
+import { decide, builtinRules, type SlackInput, incidentIdOf } from '@alertbus/routing';
+import { BOT_MENTION, messageAlias, rootPosted, SlackRouterSim, slackMessage } from '@alertbus/routing/src/test-support/slack';
+import { firing } from '@alertbus/routing/src/test-support/alerts';
 import { startRouter, type Router } from './index';
-import { incidentIdOf } from './core/incident-id';
 
 const A = 'alertmanager:int-slack-aaaa';
 const ROOT_TS = '1700000000.000500';

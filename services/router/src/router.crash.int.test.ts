@@ -6,31 +6,19 @@
 import { EventProducer, createKafka } from '@alertbus/kafka';
 import { GROUPS, ROUTER_STATE_MARKER_KEY, TOPICS, type AliasState, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import type { Kafka } from 'kafkajs';
+import { mulberry32 } from '@alertbus/spec';
 import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
 import { Stack } from '../../../test/support/stack';
 import { waitFor } from '../../../test/support/wait';
-import { builtinRules } from './rules/compile';
-import { decide, type DeciderState } from './core/decider';
-import { alert, HOUR, MINUTE } from './test-support/alerts';
+import { builtinRules, decide, type DeciderState } from '@alertbus/routing';
+import { alert, HOUR, MINUTE } from '@alertbus/routing/src/test-support/alerts';
 
 const ALIASES = 200;
 const EVENTS = 1_000;
 const KILLS = 3;
 
-/** Small seeded PRNG (mulberry32), so a failing run can be replayed with the same stream. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const seed = Number(process.env.ROUTER_CRASH_SEED ?? Date.now() % 1_000_000);
-const random = rng(seed);
+const random = mulberry32(seed);
 
 /** 1,000 inputs: per alias a firing/resolved mix with growing times, interleaved across aliases at random. */
 function makeStream(): Envelope<'AlertReceived'>[] {

@@ -8,9 +8,8 @@ import { TOPICS, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import type { Kafka } from 'kafkajs';
 import { readTopic, testBrokers, testKafka, type ReadRecord } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
-import { builtinRules } from './rules/compile';
-import { decide, type DeciderState } from './core/decider';
-import { firing, HOUR, MINUTE, resolved } from './test-support/alerts';
+import { builtinRules, decide, type DeciderState } from '@alertbus/routing';
+import { firing, HOUR, MINUTE, resolved } from '@alertbus/routing/src/test-support/alerts';
 import { startRouter, type Router } from './index';
 
 const A = 'alertmanager:int-aaaa';

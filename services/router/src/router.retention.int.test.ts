@@ -9,8 +9,8 @@ import { TOPICS, type AnyEnvelope } from '@alertbus/schemas';
 import type { Kafka } from 'kafkajs';
 import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
-import { EVICTION_GRACE_MS } from './core/expiry';
-import { firing, HOUR, MINUTE, resolved } from './test-support/alerts';
+import { EVICTION_GRACE_MS } from '@alertbus/routing';
+import { firing, HOUR, MINUTE, resolved } from '@alertbus/routing/src/test-support/alerts';
 import { startRouter, type Router } from './index';
 
 const RETENTION = HOUR;

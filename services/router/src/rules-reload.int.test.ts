@@ -15,8 +15,8 @@ import type { Kafka } from 'kafkajs';
 import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
 import { freePort } from '../../../test/support/stack';
 import { waitFor } from '../../../test/support/wait';
-import { sha256Hex } from './rules/compile';
-import { firing, MINUTE } from './test-support/alerts';
+import { sha256Hex } from '@alertbus/routing';
+import { firing, MINUTE } from '@alertbus/routing/src/test-support/alerts';
 import { startRouter, type Router } from './index';
 
 const rulesFor = (channel: string) => `defaults:\n  slack: { channel: "${channel}" }\n  pager: { enabled: false }\n`;

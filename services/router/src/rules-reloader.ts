@@ -2,8 +2,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { compileRules, sha256Hex } from './rules/compile';
-import type { CompiledRules } from './rules/types';
+import { compileRules, sha256Hex, type CompiledRules } from '@alertbus/routing';
 
 export type ReloadTrigger = 'file' | 'signal' | 'api';
 

@@ -3,7 +3,7 @@ import { decodeEnvelope, GROUPS, TOPICS } from '@alertbus/schemas';
 import { ConsumeLoop, type ConsumeLoopMetrics, type createKafka } from '@alertbus/kafka';
 import type { InfraRetryPolicy } from '@alertbus/common';
 import type { Logger } from 'pino';
-import { SilenceBook, type SilenceEvent } from './core/silences';
+import { SilenceBook, type SilenceEvent } from '@alertbus/routing';
 
 type Kafka = ReturnType<typeof createKafka>;
 

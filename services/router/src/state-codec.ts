@@ -1,6 +1,6 @@
 import { AliasState, HEADERS, schemaAjv, SlackKeyState } from '@alertbus/schemas';
 import type { OutputMessage } from '@alertbus/kafka';
-import { isIncidentState, stateKey, type RouterState } from './core/decider';
+import { isIncidentState, stateKey, type RouterState } from '@alertbus/routing';
 
 const validState = schemaAjv.compile(AliasState);
 const validKeyState = schemaAjv.compile(SlackKeyState);

@@ -1,12 +1,5 @@
-import {
-  ErrorCode,
-  LogLevel,
-  WebClient,
-  type ChatPostMessageArguments,
-  type ChatUpdateArguments,
-  type Logger as SlackLogger,
-} from '@slack/web-api';
-import { DeliveryError, classifyStatus, parseRetryAfter, scrubSecrets, type Logger } from '@alertbus/common';
+import { ErrorCode, type ChatPostMessageArguments, type ChatUpdateArguments, type WebClient } from '@slack/web-api';
+import { DeliveryError, classifyStatus, parseRetryAfter, scrubSecrets, slackWebClient, type Logger } from '@alertbus/common';
 import { COMMAND_EVENT_TYPE, type PostMessageBody, type UpdateMessageBody } from './wire';
 
 /** `ok:false` errors that say "Slack had a bad moment", worth another attempt; every other one is permanent. */
@@ -68,21 +61,6 @@ export function toDeliveryError(err: unknown, secrets: ReadonlyArray<string | un
   }
 }
 
-/** Forwards the Web API client's own log lines to pino at debug level, scrubbed (the runner logs outcomes). */
-function slackLogger(log: Logger, secrets: string[]): SlackLogger {
-  const line = (msg: unknown[]) =>
-    scrubSecrets(msg.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' '), secrets);
-  return {
-    debug: (...m: unknown[]) => log.debug(line(m)),
-    info: (...m: unknown[]) => log.debug(line(m)),
-    warn: (...m: unknown[]) => log.debug(line(m)),
-    error: (...m: unknown[]) => log.warn(line(m)),
-    setLevel: () => undefined,
-    getLevel: () => LogLevel.DEBUG,
-    setName: () => undefined,
-  };
-}
-
 /** True for a channel ID (C…, G…, D…) as opposed to a name; Slack channel names are lower case. */
 export function isChannelId(ref: string): boolean {
   return /^[CGD][A-Z0-9]{2,}$/.test(ref);
@@ -121,13 +99,7 @@ export class SlackClient {
   constructor(opts: SlackClientOptions) {
     this.secrets = [opts.token];
     this.now = opts.now ?? Date.now;
-    this.web = new WebClient(opts.token, {
-      slackApiUrl: opts.apiUrl,
-      retryConfig: { retries: 0 },
-      rejectRateLimitedCalls: true,
-      timeout: opts.timeoutMs,
-      logger: slackLogger(opts.log.child({ component: 'slack-web-api' }), this.secrets),
-    });
+    this.web = slackWebClient({ token: opts.token, apiUrl: opts.apiUrl, timeoutMs: opts.timeoutMs, log: opts.log });
   }
 
   private async call<T>(fn: () => Promise<T>, acceptError?: (error: string) => boolean): Promise<T | undefined> {

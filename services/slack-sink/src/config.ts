@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  DEFAULT_SLACK_API_URL,
   envBrokers,
   envDatabaseUrl,
   envInt,
@@ -17,7 +18,6 @@ import {
 } from '@alertbus/common';
 import { parseTokenKey, TokenKeyError } from '@alertbus/slack-installs';
 
-export const DEFAULT_SLACK_API_URL = 'https://slack.com/api/';
 export const DEFAULT_SLACK_SINK_PORT = 8083;
 export const DEFAULT_OPSGENIE_API_URL = 'https://api.opsgenie.com';
 export const DEFAULT_ONCALL_CACHE_TTL_SECONDS = 300;

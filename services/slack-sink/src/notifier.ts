@@ -7,7 +7,7 @@ import {
   type RetryPolicy,
 } from '@alertbus/common';
 import type { DeliveryOutcome, Notifier } from '@alertbus/sink-runtime';
-import type { AnyEnvelope, SlackDelivery } from '@alertbus/schemas';
+import { SLACK_COMMAND_TYPES, type AnyEnvelope, type SlackDelivery } from '@alertbus/schemas';
 import type { PostedMessage, SlackClient } from './client';
 import type { ClientSource } from './team-clients';
 import { THREAD_COMMAND_TYPES, type ThreadCommands } from './thread-commands';
@@ -25,7 +25,6 @@ import {
 /** How far before a run's start a message it posted may carry its ts (clock skew between us and Slack). */
 const RECONCILE_LOOKBACK_MS = 60_000;
 
-export const SLACK_COMMAND_TYPES: ReadonlySet<string> = new Set(['PostSlackMessage', 'UpdateSlackMessage', ...THREAD_COMMAND_TYPES]);
 
 const isThreadCommand = (command: AnyEnvelope): command is ThreadCommand => THREAD_COMMAND_TYPES.has(command.type);
 

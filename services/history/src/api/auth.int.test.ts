@@ -16,7 +16,7 @@ import { buildApp } from '../app';
 import type { ApiToken } from '../auth/tokens';
 import { startHistory, type HistoryService } from '../index';
 import { createHistoryMetrics } from '../metrics';
-import { ALIAS, INCIDENT_ID, INPUT_ID, opened, received } from '../projection/testdata/events';
+import { ALIAS, INCIDENT_ID, INPUT_ID, opened, received } from '@alertbus/projection/src/testdata/events';
 import { ADMIN_ONLY, REDACTED } from './redact';
 
 const VIEWER: ApiToken = { name: 'grafana', role: 'viewer', token: 'auth-int-viewer-token-7c1d' };

@@ -1,5 +1,5 @@
 /** GET /api/incidents (filters, keyset pages) and GET /api/incidents/:id (with its timeline) over the projection. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Pool } from 'pg';
 import { readerOf } from './auth';
 import { BadCursorError, getDeliveries, getIncident, getTimeline, listIncidents } from './queries';
@@ -7,8 +7,8 @@ import { ErrorBody, IdParams, IncidentDetail, IncidentList, ListQuery } from './
 import { deliveryJson, incidentJson, timelineJson } from './serialize';
 
 export function incidentsRoutes(pool: Pool) {
-  return async function routes(app: FastifyInstance): Promise<void> {
-    app.get<{ Querystring: ListQuery }>(
+  const routes: FastifyPluginAsyncTypebox = async (app) => {
+    app.get(
       '/api/incidents',
       {
         schema: {
@@ -34,7 +34,7 @@ export function incidentsRoutes(pool: Pool) {
       },
     );
 
-    app.get<{ Params: IdParams }>(
+    app.get(
       '/api/incidents/:id',
       {
         schema: {
@@ -62,4 +62,5 @@ export function incidentsRoutes(pool: Pool) {
       },
     );
   };
+  return routes;
 }

@@ -1,7 +1,7 @@
 /** Reads of the projection for the API, mapped back to the projection's own row types (camelCase, ISO times). */
 import type { Pool } from 'pg';
-import { STAGE_RANK_SQL } from '../projection/stage';
-import type { DeliveryRow, IncidentRow, TimelineRow } from '../projection/types';
+import { STAGE_RANK_SQL } from '@alertbus/projection';
+import type { DeliveryRow, IncidentRow, TimelineRow } from '@alertbus/projection';
 import { decodeCursor, encodeCursor } from './cursor';
 
 export interface IncidentFilter {

@@ -3,17 +3,13 @@
  * The rows come from a realistic stream applied with the projection itself (no Kafka needed for reading).
  */
 import type { AddressInfo } from 'node:net';
-import { createPool, ensureDatabase, loadMigrations, migrate, type Pool } from '@alertbus/common';
+import { createPool, ensureDatabase, inTransaction, loadMigrations, migrate, type Pool } from '@alertbus/common';
 import { topicOf, type AnyEnvelope } from '@alertbus/schemas';
 import { dropTestDatabase } from '../../../../test/support/db';
 import { buildApp } from '../app';
-import { MIGRATIONS_DIR } from '../index';
 import { createHistoryMetrics } from '../metrics';
-import { applyProjection } from '../projection/apply';
-import { MemoryStore } from '../projection/memory-store';
-import { project } from '../projection/project';
-import type { IncidentRow } from '../projection/types';
-import { runCli } from '../testdata/run-cli';
+import { applyProjection, MemoryStore, MIGRATIONS_DIR, project, type IncidentRow } from '@alertbus/projection';
+import { runCli } from '../../../../test/support/cli';
 import { buildStream } from '../testdata/stream';
 
 const NOW = new Date('2025-03-03T00:00:00.000Z');
@@ -25,9 +21,7 @@ let url: string;
 
 async function load(events: readonly AnyEnvelope[]): Promise<void> {
   const offsets = new Map<string, number>();
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(pool, async (client) => {
     for (const e of events) {
       const topic = topicOf(e.type);
       const offset = offsets.get(topic) ?? 0;
@@ -36,10 +30,7 @@ async function load(events: readonly AnyEnvelope[]): Promise<void> {
       await applyProjection(client, p);
       spec.apply(p);
     }
-    await client.query('COMMIT');
-  } finally {
-    client.release();
-  }
+  });
 }
 
 const get = async (path: string) => {

@@ -4,7 +4,7 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Labels, Link, RuleRef, type IncidentStatus } from '@alertbus/schemas';
-import { STAGES, type Stage } from '../projection/stage';
+import { STAGES, type Stage } from '@alertbus/projection';
 
 const INCIDENT_STATUSES: IncidentStatus[] = ['open', 'acknowledged', 'resolved'];
 

@@ -2,9 +2,9 @@
  * The projection's rows as the API shows them (snake_case), with each timeline entry's stage named and the
  * events' data redacted for the reader (see redact.ts).
  */
-import type { DeliveryRow, IncidentRow, SilenceRow, TimelineRow } from '../projection/types';
+import type { DeliveryRow, IncidentRow, SilenceRow, TimelineRow } from '@alertbus/projection';
 import { checkMatchers } from '../silences/matchers';
-import { silenceState } from '../silences/state';
+import { silenceState } from '@alertbus/projection';
 import { redact, type Reader } from './redact';
 
 export function incidentJson(r: IncidentRow) {

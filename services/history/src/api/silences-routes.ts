@@ -3,13 +3,14 @@
  * projects them); listed from the projection, with each one's state computed for the instant asked about.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from 'pg';
 import type { EventProducer } from '@alertbus/kafka';
-import { formatDuration } from '../silences/duration';
+import { formatDuration } from '@alertbus/schemas';
 import { silenceCreatedEvent, silenceExpiredEvent } from '../silences/events';
 import { getSilence, listSilences } from '../silences/queries';
-import { silenceState } from '../silences/state';
+import { silenceState } from '@alertbus/projection';
 import { ErrorBody, ExpireQuery, IdParams, Silence, SilenceBody, SilenceList, SilenceListQuery } from './schemas';
 import { silenceJson } from './serialize';
 
@@ -31,7 +32,7 @@ const noProducer = { error: 'unavailable', message: 'this history instance canno
  */
 function refuseAuthorField(part: 'body' | 'query', field: string) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
-    const value = req[part] as Record<string, unknown> | null | undefined;
+    const value: unknown = req[part];
     if (value !== null && typeof value === 'object' && Object.hasOwn(value, field)) {
       return reply.code(400).send({
         error: 'bad_request',
@@ -51,8 +52,8 @@ function author(req: FastifyRequest): string {
 
 export function silencesRoutes(deps: SilenceDeps) {
   const newId = deps.newId ?? randomUUID;
-  return async function routes(app: FastifyInstance): Promise<void> {
-    app.post<{ Body: SilenceBody }>(
+  const routes: FastifyPluginAsyncTypebox = async (app) => {
+    app.post(
       '/api/silences',
       {
         schema: {
@@ -87,7 +88,7 @@ export function silencesRoutes(deps: SilenceDeps) {
       },
     );
 
-    app.get<{ Querystring: SilenceListQuery }>(
+    app.get(
       '/api/silences',
       {
         schema: {
@@ -104,7 +105,7 @@ export function silencesRoutes(deps: SilenceDeps) {
       },
     );
 
-    app.get<{ Params: IdParams }>(
+    app.get(
       '/api/silences/:id',
       {
         schema: { summary: 'One silence', tags: ['silences'], params: IdParams, response: { 200: Silence, 404: ErrorBody } },
@@ -117,7 +118,7 @@ export function silencesRoutes(deps: SilenceDeps) {
       },
     );
 
-    app.delete<{ Params: IdParams; Querystring: ExpireQuery }>(
+    app.delete(
       '/api/silences/:id',
       {
         schema: {
@@ -144,4 +145,5 @@ export function silencesRoutes(deps: SilenceDeps) {
       },
     );
   };
+  return routes;
 }

@@ -1,5 +1,5 @@
 /** GET /api/stats: counts and durations over a window of opening times. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Pool } from 'pg';
 import { ErrorBody, StatsBody, StatsQuery } from './schemas';
 import { getStats } from './stats';
@@ -7,8 +7,8 @@ import { getStats } from './stats';
 const DEFAULT_WINDOW_MS = 30 * 86_400_000;
 
 export function statsRoutes(pool: Pool, now: () => Date) {
-  return async function routes(app: FastifyInstance): Promise<void> {
-    app.get<{ Querystring: StatsQuery }>(
+  const routes: FastifyPluginAsyncTypebox = async (app) => {
+    app.get(
       '/api/stats',
       {
         schema: {
@@ -31,4 +31,5 @@ export function statsRoutes(pool: Pool, now: () => Date) {
       },
     );
   };
+  return routes;
 }

@@ -1,5 +1,5 @@
 /** GET /api/timeline?alias= and GET /api/projection/offsets: what the audit compares the topics with. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Pool } from 'pg';
 import { readerOf } from './auth';
 import { BadCursorError, getAliasTimeline, getOffsets } from './queries';
@@ -7,8 +7,8 @@ import { AliasTimeline, ErrorBody, Offsets, TimelineQuery } from './schemas';
 import { timelineJson } from './serialize';
 
 export function timelineRoutes(pool: Pool) {
-  return async function routes(app: FastifyInstance): Promise<void> {
-    app.get<{ Querystring: TimelineQuery }>(
+  const routes: FastifyPluginAsyncTypebox = async (app) => {
+    app.get(
       '/api/timeline',
       {
         schema: {
@@ -52,4 +52,5 @@ export function timelineRoutes(pool: Pool) {
       }),
     );
   };
+  return routes;
 }

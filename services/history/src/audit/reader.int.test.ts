@@ -8,7 +8,7 @@ import { EventProducer, partitionOfKey, readRanges, toMessage, wholeTopicRanges 
 import { TOPICS } from '@alertbus/schemas';
 import { testKafka } from '../../../../test/support/kafka';
 import { waitFor } from '../../../../test/support/wait';
-import { opened, repeated, suppressed } from '../projection/testdata/events';
+import { opened, repeated, suppressed } from '@alertbus/projection/src/testdata/events';
 
 let kafka: Kafka;
 

@@ -1,11 +1,9 @@
 /** apply.ts against real Postgres: the SQL gives the same rows as the in-memory specification, in every order. */
-import { createPool, ensureDatabase, loadMigrations, migrate, type Pool } from '@alertbus/common';
+import { createPool, ensureDatabase, inTransaction, loadMigrations, migrate, type Pool } from '@alertbus/common';
 import { topicOf, type AnyEnvelope } from '@alertbus/schemas';
 import { dropTestDatabase } from '../../../../test/support/db';
 import { getDeliveries, getIncident, getTimeline } from '../api/queries';
-import { MIGRATIONS_DIR } from '../index';
-import { applyProjection } from './apply';
-import { project } from './project';
+import { applyProjection, MIGRATIONS_DIR, project } from '@alertbus/projection';
 import { getSilence } from '../silences/queries';
 import {
   INCIDENT_ID,
@@ -21,10 +19,10 @@ import {
   silenceExpired,
   slackPosted,
   suppressed,
-} from './testdata/events';
-import { given } from './testdata/given';
-import { interleavings } from './testdata/interleavings';
-import type { ApplyOutcome } from './types';
+} from '@alertbus/projection/src/testdata/events';
+import { given } from '@alertbus/projection/src/testdata/given';
+import { interleavings } from '@alertbus/projection/src/testdata/interleavings';
+import type { ApplyOutcome } from '@alertbus/projection';
 
 let pool: Pool;
 
@@ -41,11 +39,9 @@ afterAll(async () => {
 
 /** Applies events with the positions given() assigns (partition 0, offsets counting per topic), in one transaction. */
 async function applyAll(events: AnyEnvelope[]): Promise<ApplyOutcome[]> {
-  const client = await pool.connect();
   const offsets = new Map<string, number>();
-  const outcomes: ApplyOutcome[] = [];
-  try {
-    await client.query('BEGIN');
+  return inTransaction(pool, async (client) => {
+    const outcomes: ApplyOutcome[] = [];
     await client.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
     for (const event of events) {
       const topic = topicOf(event.type);
@@ -53,14 +49,8 @@ async function applyAll(events: AnyEnvelope[]): Promise<ApplyOutcome[]> {
       offsets.set(topic, offset + 1);
       outcomes.push(await applyProjection(client, project(event, { topic, partition: 0, offset: String(offset) })));
     }
-    await client.query('COMMIT');
     return outcomes;
-  } catch (err) {
-    await client.query('ROLLBACK');
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 describe('apply (Postgres)', () => {

@@ -10,7 +10,7 @@ import { testBrokers, testKafka } from '../../../../test/support/kafka';
 import { waitFor } from '../../../../test/support/wait';
 import { startHistory, type HistoryService } from '../index';
 import { abortedEvent, produceStream } from '../testdata/produce';
-import { runCli } from '../testdata/run-cli';
+import { runCli } from '../../../../test/support/cli';
 import { buildStream } from '../testdata/stream';
 
 let kafka: Kafka;

@@ -1,7 +1,6 @@
 /** The silence events the API writes, built from a request and the request's time (the API's clock, not the projection's). */
-import { deriveId, makeEnvelope, type Envelope } from '@alertbus/schemas';
-import { silenceAlias } from '../projection/silence-events';
-import { formatDuration, parseDuration } from './duration';
+import { deriveId, formatDuration, makeEnvelope, parseDuration, type Envelope } from '@alertbus/schemas';
+import { silenceAlias } from '@alertbus/projection';
 import { checkMatchers } from './matchers';
 
 export const SILENCE_EVENT_SOURCE = 'history-api';
@@ -53,6 +52,8 @@ export function silenceCreatedEvent(req: SilenceRequest, ctx: SilenceContext): B
   if (req.duration !== undefined) {
     const ms = parseDuration(req.duration);
     if (ms === null) return { ok: false, error: `duration ${JSON.stringify(req.duration)} is not a duration like 30m, 2h or 1h30m` };
+    // A duration may be 0 elsewhere; a silence of no length would mute nothing, so it is refused here.
+    if (ms === 0) return { ok: false, error: `duration ${JSON.stringify(req.duration)} is 0: a silence must last longer than that` };
     endsMs = startsMs + ms;
   } else {
     endsMs = Date.parse(req.endsAt!);

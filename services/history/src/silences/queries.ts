@@ -3,8 +3,8 @@
  * ended more than the retention before that instant is not shown, whether or not the projection pruned it yet.
  */
 import type { Pool } from 'pg';
-import type { SilenceRow } from '../projection/types';
-import { pruneBefore } from './state';
+import type { SilenceRow } from '@alertbus/projection';
+import { pruneBefore } from '@alertbus/projection';
 
 export type SilenceStateFilter = 'active' | 'pending' | 'expired' | 'all';
 

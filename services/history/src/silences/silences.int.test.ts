@@ -6,7 +6,7 @@ import { dropTestDatabase } from '../../../../test/support/db';
 import { readTopic, testBrokers, testKafka } from '../../../../test/support/kafka';
 import { waitFor } from '../../../../test/support/wait';
 import { startHistory, type HistoryService } from '../index';
-import { runCli } from '../testdata/run-cli';
+import { runCli } from '../../../../test/support/cli';
 
 let kafka: Kafka;
 let service: HistoryService;

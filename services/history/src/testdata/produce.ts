@@ -5,13 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Message } from 'kafkajs';
 import { EventProducer, toMessage } from '@alertbus/kafka';
-import { deriveId, makeEnvelope, topicOf, type AnyEnvelope } from '@alertbus/schemas';
+import { deriveId, INCIDENT_COMMAND_TYPES, INCIDENT_EVENT_TYPES, makeEnvelope, topicOf, type AnyEnvelope } from '@alertbus/schemas';
 
-const ROUTER_TOPIC_TYPES = new Set([
-  'IncidentOpened', 'IncidentReopened', 'IncidentRepeated', 'IncidentUpdated', 'IncidentAcknowledged', 'IncidentResolved',
-  'EventSuppressed', 'PostSlackMessage', 'UpdateSlackMessage', 'CreatePagerAlert', 'ClosePagerAlert', 'AcknowledgePagerAlert',
-  'AddPagerNote',
-]);
+const ROUTER_TOPIC_TYPES: ReadonlySet<string> = new Set([...INCIDENT_EVENT_TYPES, ...INCIDENT_COMMAND_TYPES]);
 
 /** An event written only inside an aborted transaction: it must appear in no projection, rebuild or audit. */
 export function abortedEvent(alias: string): AnyEnvelope {

@@ -4,6 +4,7 @@
  * acknowledgements, resolutions, a reopened alias, failed deliveries, suppressed inputs and a silence.
  * Ids are derived as the services derive them, so the same call always gives the same events.
  */
+import { mulberry32, seedOf } from '@alertbus/spec';
 import {
   deriveId,
   makeEnvelope,
@@ -41,21 +42,9 @@ const RULES: RuleRef[] = [
   { path: 'default', rulesVersion: 'sha256:5e1f0c0ffee0' },
 ];
 
-/** A small deterministic generator (mulberry32), so streams differ by seed but never between runs. */
-function rng(seed: string): () => number {
-  let a = [...seed].reduce((h, c) => (Math.imul(h ^ c.charCodeAt(0), 2654435761) >>> 0), 1779033703);
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function buildStream(opts: StreamOptions): Stream {
   const seed = opts.seed ?? 'stream';
-  const random = rng(seed);
+  const random = mulberry32(seedOf(seed));
   const pick = <T>(list: readonly T[]) => list[Math.floor(random() * list.length)]!;
   const startMs = Date.parse(opts.start ?? '2025-03-01T08:00:00.000Z');
   const events: AnyEnvelope[] = [];

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifySchemaValidationError } from 'fastify';
 import { HttpError, type ErrorKind } from '../http-error';
-import type { ErrorBody } from '../payloads/common';
+import type { ErrorBody } from '../responses';
 
 function describeOne(e: FastifySchemaValidationError, dataVar: string): string {
   const where = `${dataVar}${e.instancePath}`;

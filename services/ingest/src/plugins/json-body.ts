@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { keepableJson } from '@alertbus/common';
+import type { RequestCleaning } from '@alertbus/normalise';
 import { HttpError } from '../http-error';
 
 /** Deeper than any webhook or Slack payload nests (Slack's rich text blocks reach about ten). */
@@ -38,14 +39,6 @@ export function parseJsonBody(text: string): unknown {
   } catch (err) {
     throw new HttpError(400, 'invalid_json', `invalid JSON body: ${(err as Error).message}`);
   }
-}
-
-/** How many characters were cleaned in each part of a webhook request (see keepableJson). */
-export interface RequestCleaning {
-  /** In the group-level fields (everything but `alerts`), or in the whole body when it is one alert. */
-  group: number;
-  /** Per entry of `alerts`, when the body has that array. */
-  alerts?: number[];
 }
 
 const cleanings = new WeakMap<FastifyRequest, RequestCleaning>();

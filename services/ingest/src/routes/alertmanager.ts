@@ -1,20 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { acceptAlerts, type AcceptDeps } from '../accept';
-import { senderOf } from '../plugins/bearer-auth';
-import { cleaningOf } from '../plugins/json-body';
-import { normaliseAlertmanager } from '../normalise/alertmanager';
-import { AlertmanagerPayload } from '../payloads/alertmanager';
-import { webhookResponses } from '../payloads/common';
+import { AlertmanagerPayload, normaliseAlertmanager } from '@alertbus/normalise';
+import { webhookRoute } from './webhook';
 
 /** POST /webhooks/alertmanager: Prometheus Alertmanager's webhook receiver (payload version 4). */
-export const alertmanagerRoutes: FastifyPluginAsync<AcceptDeps> = async (app, deps) => {
-  app.post(
-    '/webhooks/alertmanager',
-    { schema: { body: AlertmanagerPayload, response: webhookResponses } },
-    async (req, reply) => {
-      const facts = { authenticatedAs: senderOf(req), cleaning: cleaningOf(req) };
-      const accepted = await acceptAlerts(deps, 'alertmanager', normaliseAlertmanager(req.body as AlertmanagerPayload), facts);
-      return reply.code(202).send(accepted);
-    },
-  );
-};
+export const alertmanagerRoutes = webhookRoute('alertmanager', AlertmanagerPayload, normaliseAlertmanager);

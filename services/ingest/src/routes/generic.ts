@@ -1,20 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { acceptAlerts, type AcceptDeps } from '../accept';
-import { senderOf } from '../plugins/bearer-auth';
-import { cleaningOf } from '../plugins/json-body';
-import { normaliseGeneric } from '../normalise/generic';
-import { webhookResponses } from '../payloads/common';
-import { GenericPayload } from '../payloads/generic';
+import { GenericPayload, normaliseGeneric } from '@alertbus/normalise';
+import { webhookRoute } from './webhook';
 
 /** POST /webhooks/generic: alertbus's own JSON shape, for scripts and tools without a native integration. */
-export const genericRoutes: FastifyPluginAsync<AcceptDeps> = async (app, deps) => {
-  app.post(
-    '/webhooks/generic',
-    { schema: { body: GenericPayload, response: webhookResponses } },
-    async (req, reply) => {
-      const facts = { authenticatedAs: senderOf(req), cleaning: cleaningOf(req) };
-      const accepted = await acceptAlerts(deps, 'generic', normaliseGeneric(req.body as GenericPayload), facts);
-      return reply.code(202).send(accepted);
-    },
-  );
-};
+export const genericRoutes = webhookRoute('generic', GenericPayload, normaliseGeneric);

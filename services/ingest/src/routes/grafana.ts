@@ -1,20 +1,5 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { acceptAlerts, type AcceptDeps } from '../accept';
-import { senderOf } from '../plugins/bearer-auth';
-import { cleaningOf } from '../plugins/json-body';
-import { normaliseGrafana } from '../normalise/grafana';
-import { webhookResponses } from '../payloads/common';
-import { GrafanaPayload } from '../payloads/grafana';
+import { GrafanaPayload, normaliseGrafana } from '@alertbus/normalise';
+import { webhookRoute } from './webhook';
 
 /** POST /webhooks/grafana: Grafana unified alerting's webhook contact point. */
-export const grafanaRoutes: FastifyPluginAsync<AcceptDeps> = async (app, deps) => {
-  app.post(
-    '/webhooks/grafana',
-    { schema: { body: GrafanaPayload, response: webhookResponses } },
-    async (req, reply) => {
-      const facts = { authenticatedAs: senderOf(req), cleaning: cleaningOf(req) };
-      const accepted = await acceptAlerts(deps, 'grafana', normaliseGrafana(req.body as GrafanaPayload), facts);
-      return reply.code(202).send(accepted);
-    },
-  );
-};
+export const grafanaRoutes = webhookRoute('grafana', GrafanaPayload, normaliseGrafana);

@@ -1,11 +1,12 @@
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { keepableJson, type Logger } from '@alertbus/common';
+import { SlackEventsBody, SlackInteractionBody } from '@alertbus/normalise';
 import { HttpError } from '../http-error';
-import { ErrorBody } from '../payloads/common';
 import { parseJsonBody } from '../plugins/json-body';
+import { slackResponses } from '../responses';
 import { receiveSlackEvent, receiveSlackInteraction, type SlackInboxDeps } from '../slack/inbox';
 import { verifySlackSignature } from '../slack/signature';
-import { SlackAcceptedBody, SlackEventsBody, SlackInteractionBody } from '../slack/wire';
 
 export interface SlackRouteDeps extends Omit<SlackInboxDeps, 'log'> {
   /** Unset: the HTTP endpoints are not configured and every request answers 503 (never accepted unsigned). */
@@ -35,13 +36,11 @@ function decode(endpoint: Endpoint, raw: Buffer): unknown {
 /** Characters cleaned in the request's JSON (see keepableJson): every event it becomes carries the count. */
 const cleaned = new WeakMap<FastifyRequest, number>();
 
-const responses = { 200: SlackAcceptedBody, '4xx': ErrorBody, '5xx': ErrorBody };
-
 /**
  * POST /slack/events and /slack/interactions, encapsulated: the body is kept as raw bytes, the v0 signature
  * is checked over them in a hook of this plugin only, and only then is the body parsed and validated.
  */
-export const slackRoutes: FastifyPluginAsync<SlackRouteDeps> = async (app, deps) => {
+export const slackRoutes: FastifyPluginAsyncTypebox<SlackRouteDeps> = async (app, deps) => {
   const { accept, metrics } = deps;
   const inbox = (req: FastifyRequest): SlackInboxDeps => ({ ...deps, log: req.log as unknown as Logger });
   const count = (endpoint: Endpoint, outcome: string) => metrics.requests.inc({ endpoint, outcome });
@@ -74,8 +73,8 @@ export const slackRoutes: FastifyPluginAsync<SlackRouteDeps> = async (app, deps)
     req.body = kept.value;
   });
 
-  app.post(EVENTS, { schema: { body: SlackEventsBody, response: responses } }, async (req) => {
-    const body = req.body as SlackEventsBody;
+  app.post(EVENTS, { schema: { body: SlackEventsBody, response: slackResponses } }, async (req) => {
+    const body = req.body;
     if (body.type === 'url_verification') {
       if (typeof body.challenge !== 'string') throw new HttpError(400, 'invalid_payload', 'url_verification without a challenge');
       count('events', 'url-verification');
@@ -89,8 +88,8 @@ export const slackRoutes: FastifyPluginAsync<SlackRouteDeps> = async (app, deps)
     });
   });
 
-  app.post(INTERACTIONS, { schema: { body: SlackInteractionBody, response: responses } }, async (req, reply) => {
-    await receiveSlackInteraction(inbox(req), req.body as SlackInteractionBody, { sanitised: cleaned.get(req) });
+  app.post(INTERACTIONS, { schema: { body: SlackInteractionBody, response: slackResponses } }, async (req, reply) => {
+    await receiveSlackInteraction(inbox(req), req.body, { sanitised: cleaned.get(req) });
     // Slack wants an empty 200 for block_actions; the effect shows when the router updates the message.
     return reply.code(200).send();
   });

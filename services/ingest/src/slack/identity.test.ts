@@ -46,3 +46,10 @@ test('configured ids win and need no call; a fixed identity without ids is not r
   expect(standIn.state.calls).toHaveLength(0);
   expect(fixedIdentity({}).current()).toBeUndefined();
 });
+
+test('an unreachable Slack is reported by the transport error, without the token', async () => {
+  identity = new SlackIdentity({ configured: {}, botToken: 'xoxb-id-test', apiUrl: 'http://127.0.0.1:1/api/', log, retryDelaysMs: [60_000] });
+  await identity.start();
+  expect(identity.problem()).toBe("the app's own Slack identity is not known yet (auth.test: request failed: ECONNREFUSED)");
+  expect(identity.problem()).not.toContain('xoxb');
+});

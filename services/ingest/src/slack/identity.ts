@@ -3,8 +3,10 @@
  * `auth.test` at start, retried in the background while Slack cannot be reached, so a Slack outage at boot
  * never stops the alert webhooks (the Slack endpoints answer 503 until the identity is known).
  */
-import { scrubSecrets, type Logger } from '@alertbus/common';
-import type { BotIdentity } from './normalise-event';
+import type { WebClient } from '@slack/web-api';
+import { slackWebClient, type Logger } from '@alertbus/common';
+import type { BotIdentity } from '@alertbus/normalise';
+import { slackFailure } from './web-error';
 
 export interface IdentitySource {
   /** The identity once at least one of the ids is known, else undefined. */
@@ -23,21 +25,18 @@ export interface SlackIdentityOptions {
   requestTimeoutMs?: number;
 }
 
-interface AuthTestAnswer {
-  ok: boolean;
-  error?: string;
-  url?: string;
-  user_id?: string;
-  bot_id?: string;
-}
-
 export class SlackIdentity implements IdentitySource {
   private learned: BotIdentity = {};
   private lastError: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly web: WebClient | undefined;
 
-  constructor(private readonly opts: SlackIdentityOptions) {}
+  constructor(private readonly opts: SlackIdentityOptions) {
+    this.web = opts.botToken
+      ? slackWebClient({ token: opts.botToken, apiUrl: opts.apiUrl, timeoutMs: opts.requestTimeoutMs ?? 5_000, log: opts.log })
+      : undefined;
+  }
 
   current(): BotIdentity | undefined {
     const c = this.opts.configured;
@@ -57,7 +56,7 @@ export class SlackIdentity implements IdentitySource {
   /** Resolves after the first auth.test attempt (or at once when nothing needs asking); later attempts run in the background. */
   async start(): Promise<void> {
     const c = this.opts.configured;
-    if (!this.opts.botToken || (c.userId && c.botId && c.workspaceUrl)) return;
+    if (!this.web || (c.userId && c.botId && c.workspaceUrl)) return;
     await this.attempt(0);
   }
 
@@ -87,26 +86,15 @@ export class SlackIdentity implements IdentitySource {
     }
   }
 
-  private async authTest(): Promise<AuthTestAnswer> {
-    const token = this.opts.botToken!;
-    let res: Response;
+  private async authTest(): Promise<{ user_id?: string; bot_id?: string; url?: string }> {
+    let answer;
     try {
-      res = await fetch(`${this.opts.apiUrl}auth.test`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
-        body: '',
-        signal: AbortSignal.timeout(this.opts.requestTimeoutMs ?? 5_000),
-      });
+      answer = await this.web!.auth.test();
     } catch (err) {
-      const e = err as { message?: string; name?: string; cause?: { code?: string; message?: string } };
-      const detail = e.cause?.code ?? (e.name === 'TimeoutError' ? 'timeout' : (e.cause?.message ?? e.message));
-      throw new Error(scrubSecrets(`request failed: ${detail}`, [token]));
+      throw new Error(slackFailure(err, [this.opts.botToken]));
     }
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    const body = (await res.json().catch(() => ({ ok: false, error: 'not JSON' }))) as AuthTestAnswer;
-    if (!body.ok) throw new Error(body.error ?? 'ok:false');
-    if (!body.user_id && !body.bot_id) throw new Error('auth.test answered without user_id and bot_id');
-    return body;
+    if (!answer.user_id && !answer.bot_id) throw new Error('auth.test answered without user_id and bot_id');
+    return answer;
   }
 }
 

@@ -4,16 +4,22 @@
  * Failures are HttpErrors: 4xx for what no redelivery can fix, 503 for "not written, try again".
  */
 import { keepableText, type Logger } from '@alertbus/common';
+import {
+  normaliseInteraction,
+  normaliseSlackEvent,
+  type BotIdentity,
+  type SlackEventCallbackWire,
+  type SlackEventsBody,
+  type SlackInteractionBody,
+} from '@alertbus/normalise';
 import { makeEnvelope } from '@alertbus/schemas';
 import type { InstallationStore, TeamTokens } from '@alertbus/slack-installs';
 import { writeEvents, type AcceptDeps } from '../accept';
 import { HttpError } from '../http-error';
 import type { SlackMetrics } from '../metrics';
+import type { SlackAcceptedBody } from '../responses';
 import type { IdentitySource } from './identity';
-import { normaliseInteraction } from './normalise-action';
-import { normaliseSlackEvent, type BotIdentity } from './normalise-event';
 import type { UserNameSource } from './user-names';
-import type { SlackAcceptedBody, SlackEventCallbackWire, SlackEventsBody, SlackInteractionBody } from './wire';
 
 export interface SlackInboxDeps {
   accept: AcceptDeps;
@@ -88,7 +94,7 @@ export async function receiveSlackEvent(deps: SlackInboxDeps, body: SlackEventsB
   if (body.type === 'app_rate_limited') {
     metrics.rateLimited.inc();
     count('app-rate-limited');
-    deps.log.warn({ team: body.team_id, minuteRateLimited: (body as Record<string, unknown>).minute_rate_limited }, 'Slack rate-limited this app\'s events (app_rate_limited)');
+    deps.log.warn({ team: body.team_id, minuteRateLimited: body.minute_rate_limited }, 'Slack rate-limited this app\'s events (app_rate_limited)');
     return { accepted: 0, ids: [], aliases: [], ignored: 'app_rate_limited' };
   }
   if (body.type !== 'event_callback') {
@@ -96,18 +102,17 @@ export async function receiveSlackEvent(deps: SlackInboxDeps, body: SlackEventsB
     deps.log.debug({ type: body.type }, 'Slack request type not used by alertbus');
     return { accepted: 0, ids: [], aliases: [], ignored: `type ${body.type}` };
   }
-  const callback = body as unknown as SlackEventCallbackWire;
-  const innerType = callback.event?.type;
-  if (innerType && UNINSTALL_EVENTS.has(innerType)) return uninstall(deps, callback, innerType);
+  const innerType = body.event?.type;
+  if (innerType && UNINSTALL_EVENTS.has(innerType)) return uninstall(deps, body, innerType);
 
-  const team = teamOf(callback);
+  const team = teamOf(body);
   const identity = await identityFor(deps, team);
   if (!identity) {
     count('not-ready');
     throw new HttpError(503, 'slack_not_ready', deps.identity?.problem() ?? "the app's own Slack identity is not known");
   }
   const recordedAt = accept.now().toISOString();
-  const result = normaliseSlackEvent(callback, { identity, retryNum: facts.retryNum, retryReason: facts.retryReason, recordedAt });
+  const result = normaliseSlackEvent(body, { identity, retryNum: facts.retryNum, retryReason: facts.retryReason, recordedAt });
   if (result.outcome === 'invalid') throw new HttpError(400, 'invalid_payload', result.message);
   if (result.outcome === 'ignored') {
     count(result.reason);

@@ -1,4 +1,4 @@
-import { fixtureText } from '../test-support/fixtures';
+import { fixtureText } from '../../../../test/support/fixtures';
 import { slackSignature, verifySlackSignature } from './signature';
 
 /** Slack's documented example (python-slack-sdk's test vector; protocols.md §1.1). */

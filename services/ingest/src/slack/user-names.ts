@@ -1,4 +1,5 @@
-import { scrubSecrets } from '@alertbus/common';
+import type { WebClient } from '@slack/web-api';
+import { createLogger, slackWebClient, type Logger } from '@alertbus/common';
 
 export interface UserNameSource {
   /** The person's display name, or undefined when it cannot be had quickly (the event goes on without it). */
@@ -13,6 +14,8 @@ export interface SlackUserNamesOptions {
   /** Slack wants its answer within 3 s, so a slow users.info is given up on. */
   timeoutMs?: number;
   now?: () => number;
+  /** For the Web API client's own lines (debug); silent when not given. */
+  log?: Logger;
 }
 
 interface Cached {
@@ -28,9 +31,16 @@ export class SlackUserNames implements UserNameSource {
   private readonly cache = new Map<string, Cached>();
   private readonly inFlight = new Map<string, Promise<string | undefined>>();
   private readonly now: () => number;
+  private readonly web: WebClient;
 
   constructor(private readonly opts: SlackUserNamesOptions) {
     this.now = opts.now ?? Date.now;
+    this.web = slackWebClient({
+      token: opts.botToken,
+      apiUrl: opts.apiUrl,
+      timeoutMs: opts.timeoutMs ?? 800,
+      log: opts.log ?? createLogger('slack-user-names', 'silent'),
+    });
   }
 
   async name(userId: string): Promise<string | undefined> {
@@ -48,27 +58,11 @@ export class SlackUserNames implements UserNameSource {
     let name: string | undefined;
     let ttl = this.opts.ttlMs ?? 3_600_000;
     try {
-      const res = await fetch(`${this.opts.apiUrl}users.info`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${this.opts.botToken}`,
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams({ user: userId }).toString(),
-        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 800),
-      });
-      const body = (await res.json()) as {
-        ok?: boolean;
-        user?: { name?: string; real_name?: string; profile?: { display_name?: string; real_name?: string } };
-      };
-      if (res.ok && body.ok && body.user) {
-        const u = body.user;
-        name = u.profile?.display_name || u.profile?.real_name || u.real_name || u.name || undefined;
-      } else {
-        ttl = 60_000;
-      }
-    } catch (err) {
-      void scrubSecrets(String(err), [this.opts.botToken]);
+      const u = (await this.web.users.info({ user: userId })).user;
+      if (u) name = u.profile?.display_name || u.profile?.real_name || u.real_name || u.name || undefined;
+      else ttl = 60_000;
+    } catch {
+      // Unknown user, wrong token, Slack slow or away: the event goes on with the id only, and nothing is logged.
       ttl = 60_000;
     }
     this.cache.set(userId, { name, until: this.now() + ttl });

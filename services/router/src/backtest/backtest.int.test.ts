@@ -10,13 +10,11 @@ import { deriveId, makeEnvelope, TOPICS, type AnyEnvelope, type Envelope } from 
 import type { Kafka } from 'kafkajs';
 import { readTopic, testBrokers, testKafka } from '../../../../test/support/kafka';
 import { waitFor } from '../../../../test/support/wait';
-import { Replayer } from '../core/replay';
-import { SilenceBook } from '../core/silences';
-import { firing, HOUR, MINUTE, resolved, T0 } from '../test-support/alerts';
-import { rulesFrom, testdataPath } from '../test-support/scenario';
+import { Replayer, SilenceBook, type BacktestReport } from '@alertbus/routing';
+import { firing, HOUR, MINUTE, resolved, T0 } from '@alertbus/routing/src/test-support/alerts';
+import { rulesFrom, testdataPath } from '@alertbus/routing/src/test-support/scenario';
 import { startRouter, type Router } from '../index';
-import type { BacktestReport } from './backtest';
-import { backtestFromKafka } from './kafka-source';
+import { backtestFromKafka } from '@alertbus/backtest';
 
 const iso = (ms: number) => new Date(T0 + ms).toISOString();
 const f = (alias: string, labels: Record<string, string>, severity: string, at: number, n = 0) => firing(alias, { at, n, severity, labels });
@@ -141,7 +139,7 @@ test('`alertbus rules backtest --json` prints the same report; the text report n
   const root = path.resolve(__dirname, '../../../..');
   const cli = (args: string[]) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const p = spawn(process.execPath, [path.join(root, 'packages/cli/bin/alertbus.js'), ...args], { cwd: root, env: { ...process.env, LOG_LEVEL: 'silent' } });
+      const p = spawn(process.execPath, [path.join(root, 'cli/bin/alertbus.js'), ...args], { cwd: root, env: { ...process.env, LOG_LEVEL: 'silent' } });
       let stdout = '';
       let stderr = '';
       p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));

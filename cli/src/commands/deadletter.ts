@@ -1,0 +1,114 @@
+/**
+ * `alertbus deadletter list|redrive`: the records consumers set aside (invalid, or refused for good by Slack or
+ * the pager, or out of retry budget), and putting them back where they came from. A redriven command goes
+ * through its sink's ledger again: executed at most once in effect, never when it completed meanwhile.
+ */
+import type { Command } from 'commander';
+import { Partitioners, type Kafka } from 'kafkajs';
+import * as cli from '../support';
+import { readRanges, redriveRecord, wholeTopicRanges } from '@alertbus/kafka';
+import { decodeEnvelope, TOPIC_PREFIX, TOPICS, type Envelope } from '@alertbus/schemas';
+
+type DeadLetter = Envelope<'DeadLettered'>;
+
+/** Every dead letter on the topic, once each (a consumer that re-emits one writes the same id again), oldest first. */
+async function readDeadLetters(kafka: Kafka): Promise<DeadLetter[]> {
+  const byId = new Map<string, DeadLetter>();
+  await readRanges({
+    kafka,
+    ranges: await wholeTopicRanges(kafka, [TOPICS.deadLetter]),
+    onBatch: (b) => {
+      for (const r of b.records) {
+        const decoded = decodeEnvelope(r.value, TOPICS.deadLetter);
+        if (decoded.ok && decoded.event.type === 'DeadLettered' && !byId.has(decoded.event.id)) byId.set(decoded.event.id, decoded.event as DeadLetter);
+      }
+    },
+  });
+  return [...byId.values()].sort((a, b) => (a.recordedAt < b.recordedAt ? -1 : a.recordedAt > b.recordedAt ? 1 : a.id < b.id ? -1 : 1));
+}
+
+/** `--topic commands.pager.v1` names a topic as the README does; KAFKA_TOPIC_PREFIX is added when set. */
+const topicFilter = (topic: string | undefined) => (dl: DeadLetter) =>
+  topic === undefined || dl.data.origin.topic === topic || dl.data.origin.topic === `${TOPIC_PREFIX}${topic}`;
+
+const lastError = (dl: DeadLetter) => dl.data.attempts.at(-1)?.error ?? '';
+const origin = (dl: DeadLetter) => `${dl.data.origin.topic}[${dl.data.origin.partition}]@${dl.data.origin.offset}`;
+
+interface ListOptions {
+  topic?: string;
+  json?: boolean;
+  brokers?: string;
+}
+
+interface RedriveOptions {
+  id?: string[];
+  all?: boolean;
+  topic?: string;
+  dryRun?: boolean;
+  brokers?: string;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerDeadLetter(program: Command): void {
+  const dl = program
+    .command('deadletter')
+    .description('records set aside on deadletter.v1 (invalid, refused for good, or out of retry budget), and redriving them');
+
+  dl.command('list')
+    .description('the dead letters, oldest first: where each came from, which consumer set it aside, and why')
+    .option('--topic <topic>', 'only those from this topic, e.g. commands.pager.v1')
+    .option('--json', 'print them as JSON (the DeadLettered events)')
+    .option('--brokers <list>', 'Kafka brokers (default KAFKA_BROKERS)')
+    .action(async (opts: ListOptions) => {
+      const found = (await readDeadLetters(cli.cliKafka(opts.brokers))).filter(topicFilter(opts.topic));
+      if (opts.json) return cli.printJson(cli.stdout, found);
+      if (found.length === 0) return cli.stdout.write('no dead letters\n');
+      cli.stdout.write(
+        `${cli.table(
+          ['id', 'at', 'consumer', 'from', 'key', 'reason'],
+          found.map((d) => [d.id, d.recordedAt, d.data.consumer, origin(d), d.data.origin.key ?? '-', cli.clip(lastError(d), 100)]),
+        )}\n`,
+      );
+    });
+
+  dl.command('redrive')
+    .description(
+      'put dead letters back on the topic and partition they came from, as they were; a redriven command is executed ' +
+        'again through its sink\'s ledger (at most once in effect: never if it completed meanwhile, once per dead letter)',
+    )
+    .option('--id <id>', 'the dead letter to redrive (repeatable)', collect)
+    .option('--all', 'every dead letter (with --topic: every one from that topic)')
+    .option('--topic <topic>', 'with --all: only those from this topic')
+    .option('--dry-run', 'say what would be redriven, write nothing')
+    .option('--brokers <list>', 'Kafka brokers (default KAFKA_BROKERS)')
+    .action(async (opts: RedriveOptions) => {
+      if (!opts.all && (!opts.id || opts.id.length === 0)) throw new Error('say which: --id <dead letter id> (repeatable) or --all');
+      if (opts.all && opts.id) throw new Error('--id and --all exclude each other');
+      const kafka = cli.cliKafka(opts.brokers);
+      const all = await readDeadLetters(kafka);
+      let chosen: DeadLetter[];
+      if (opts.all) chosen = all.filter(topicFilter(opts.topic));
+      else {
+        const missing = opts.id!.filter((id) => !all.some((d) => d.id === id));
+        if (missing.length > 0) throw new Error(`no dead letter with id ${missing.join(', ')} (see \`alertbus deadletter list\`)`);
+        chosen = all.filter((d) => opts.id!.includes(d.id));
+      }
+      if (chosen.length === 0) return cli.stdout.write('nothing to redrive\n');
+      if (!opts.dryRun) {
+        const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+        await producer.connect();
+        try {
+          for (const d of chosen) {
+            const r = redriveRecord(d);
+            await producer.send({ topic: r.topic, acks: -1, messages: [{ ...r.message, partition: r.partition }] });
+          }
+        } finally {
+          await producer.disconnect();
+        }
+      }
+      const verb = opts.dryRun ? 'would redrive' : 'redriven';
+      cli.stdout.write(`${chosen.map((d) => `${verb} ${d.id} → ${d.data.origin.topic}[${d.data.origin.partition}] (key ${d.data.origin.key ?? '-'})`).join('\n')}\n`);
+      cli.stdout.write(`${chosen.length} dead letter${chosen.length === 1 ? '' : 's'} ${opts.dryRun ? 'would be redriven (dry run: nothing written)' : 'redriven'}\n`);
+    });
+}

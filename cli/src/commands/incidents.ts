@@ -1,0 +1,94 @@
+/** `alertbus incidents [filters]` and `alertbus incidents show ID`: the history API from the terminal. */
+import type { Command } from 'commander';
+import { HistoryClient, historyUrl } from '@alertbus/history-client';
+import * as cli from '../support';
+import { summarize } from '@alertbus/projection';
+import type { AnyEnvelope } from '@alertbus/schemas';
+
+interface ListOptions {
+  status?: string;
+  source?: string;
+  severity?: string;
+  alias?: string;
+  channel?: string;
+  from?: string;
+  to?: string;
+  q?: string;
+  limit?: string;
+  cursor?: string;
+  json?: boolean;
+  url?: string;
+}
+
+export function registerIncidents(program: Command): void {
+  const incidents = program
+    .command('incidents')
+    .description('list incidents from the history API, newest first (filters combine)')
+    .option('--status <status>', 'open, acknowledged or resolved')
+    .option('--source <source>', 'alertmanager, grafana, generic')
+    .option('--severity <severity>', 'exact severity')
+    .option('--alias <alias>', 'every occurrence of one alias')
+    .option('--channel <channel>', 'Slack channel (#alerts or the channel id)')
+    .option('--from <time>', 'opened at or after (ISO 8601)')
+    .option('--to <time>', 'opened before (ISO 8601)')
+    .option('-q, --q <text>', 'text in the title or description')
+    .option('--limit <n>', 'page size (at most 500)', '50')
+    .option('--cursor <cursor>', 'the next page (printed under the table)')
+    .option('--json', 'print the API response as JSON')
+    .option('--url <url>', 'history API (default HISTORY_URL or http://127.0.0.1:8081)')
+    .action(async (opts: ListOptions) => {
+      const client = new HistoryClient(historyUrl(opts.url));
+      const { json, url: _url, ...query } = opts;
+      const body = await client.get('/api/incidents', { ...query });
+      if (json) return cli.printJson(cli.stdout, body);
+      const rows = (body.incidents as any[]).map((i) => [
+        i.opened_at,
+        i.status,
+        i.severity,
+        i.source,
+        String(i.count),
+        i.acknowledged_by ?? '',
+        cli.clip(i.alias, 40),
+        i.incident_id,
+        cli.clip(i.title, 60),
+      ]);
+      const lines = [
+        rows.length === 0
+          ? 'no incidents match'
+          : cli.table(['opened', 'status', 'severity', 'source', 'count', 'acked by', 'alias', 'id', 'title'], rows),
+      ];
+      if (body.next_cursor) lines.push('', `more: alertbus incidents … --cursor ${body.next_cursor}`);
+      cli.stdout.write(`${lines.join('\n')}\n`);
+    });
+
+  incidents
+    .command('show <id>')
+    .description('one incident and its timeline: received → decided → commands → deliveries, with the reason for each decision')
+    .option('--json', 'print the API response as JSON')
+    .option('--url <url>', 'history API (default HISTORY_URL or http://127.0.0.1:8081)')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      // --json and --url are also options of `incidents`, which takes them wherever they are written.
+      const opts = cmd.optsWithGlobals<{ json?: boolean; url?: string }>();
+      const client = new HistoryClient(historyUrl(opts.url));
+      const i = await client.get(`/api/incidents/${encodeURIComponent(id)}`);
+      if (opts.json) return cli.printJson(cli.stdout, i);
+      const rule = i.rule ? `${i.rule.name ? `"${i.rule.name}" ` : ''}(${i.rule.path}, ${i.rule.rulesVersion})` : '';
+      const facts = [
+        `${i.title}`,
+        `  ${i.status}, ${i.severity}, ${i.source}, count ${i.count}, alias ${i.alias}, occurrence ${i.occurrence}`,
+        `  opened ${i.opened_at} by rule ${rule}`,
+        `  acknowledged ${i.acknowledged_at ? `${i.acknowledged_at} by ${i.acknowledged_by ?? '?'}` : '-'}`,
+        `  resolved ${i.resolved_at ? `${i.resolved_at}${i.resolved_by ? ` by ${i.resolved_by}` : ''}` : '-'}`,
+        `  slack ${i.slack_root_ts ? `${i.slack_channel} thread ${i.slack_root_ts}` : (i.slack_target_channel ?? '-')}, pager ${i.pager_alert_id ?? '-'} ${i.pager_priority ?? ''}`,
+        '',
+      ];
+      const rows = (i.timeline as any[]).map((e) => [
+        e.recorded_at,
+        e.stage,
+        e.type,
+        `${e.topic}[${e.partition}]@${e.offset}`,
+        summarize({ type: e.type, data: e.data } as AnyEnvelope),
+      ]);
+      cli.stdout.write(`${facts.join('\n')}${cli.table(['recorded', 'stage', 'type', 'position', 'detail'], rows)}\n`);
+    });
+}

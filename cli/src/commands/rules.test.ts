@@ -1,0 +1,114 @@
+/** `alertbus rules check | test | schema`, run in-process: the router's own messages, explanations from real webhook samples. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { firing } from '@alertbus/routing/src/test-support/alerts';
+import { buildProgram } from '../program';
+import { parseInstant } from './rules';
+
+const root = path.resolve(__dirname, '../../..');
+const fixtures = path.resolve(root, '../shared/fixtures');
+const testdata = (name: string) => path.join(root, 'packages/routing/testdata', name);
+
+async function run(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  let stdout = '';
+  let stderr = '';
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => ((stdout += c.toString()), true));
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += c.toString()), true));
+  process.exitCode = 0;
+  try {
+    await buildProgram().exitOverride().parseAsync(['node', 'alertbus', ...args]);
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return { stdout, stderr, code };
+}
+
+test('check: a valid file prints its version; an invalid one every problem with its line, exit 1', async () => {
+  const ok = await run('rules', 'check', testdata('rules.nested.yaml'));
+  expect(ok.code).toBe(0);
+  expect(ok.stdout).toMatch(/rules\.nested\.yaml: OK \(rules version [0-9a-f]{64}; 4 top-level rules/);
+  const bad = await run('rules', 'check', testdata('rules.invalid.yaml'));
+  expect(bad.code).toBe(1);
+  expect(bad.stderr.trim().split('\n')).toHaveLength(6);
+  expect(bad.stderr).toContain('rules.invalid.yaml:10:24: rules[2].pager.priority: must be one of "P1", "P2", "P3", "P4", "P5"');
+  const json = await run('rules', 'check', testdata('rules.invalid.yaml'), '--json');
+  expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, problems: expect.arrayContaining([{ line: 12, col: 5, path: 'rules[3].slak', message: expect.stringContaining('unknown field') }]) });
+});
+
+test('test --alert with an Alertmanager webhook: every alert, the rules looked at, and what would be sent', async () => {
+  const r = await run('rules', 'test', testdata('rules.basic.yaml'), '--alert', path.join(fixtures, 'alertmanager/zulip_firing_two_alerts.json'), '--at', '2025-03-01T10:00:00Z');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain('alert 1 of 2 (alertmanager):');
+  expect(r.stdout).toContain('✗ rules[0] databases');
+  expect(r.stdout).toContain('no match: team="db"');
+  expect(r.stdout).toContain('✓ rules[3] no-team');
+  expect(r.stdout).toContain('PostSlackMessage root → #unowned');
+  expect(r.stdout).toContain('CreatePagerAlert P1');
+});
+
+test.each([
+  ['grafana', 'grafana/grafana_docs_webhook_example.json'],
+  ['alertmanager', 'alertmanager/zulip_resolved_single.json'],
+])('test --alert recognises a %s payload and normalises it as ingest does', async (kind, fixture) => {
+  const r = await run('rules', 'test', testdata('rules.nested.yaml'), '--alert', path.join(fixtures, fixture), '--json');
+  expect(r.code).toBe(0);
+  const parsed = JSON.parse(r.stdout) as { inputs: Array<{ input: { source: string; alias: string }; route: { rule: { path: string } } }> };
+  expect(parsed.inputs.length).toBeGreaterThan(0);
+  for (const i of parsed.inputs) {
+    expect(i.input.source).toBe(kind);
+    expect(i.input.alias).toMatch(new RegExp(`^${kind}:`));
+  }
+});
+
+test('test --alert with a generic payload and with an AlertReceived event', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rules-cli-'));
+  const generic = path.join(dir, 'generic.json');
+  writeFileSync(generic, JSON.stringify({ title: 'Replication lag', severity: 'critical', labels: { team: 'db', alias: 'x' }, alias: 'repl-lag' }));
+  const r = await run('rules', 'test', testdata('rules.nested.yaml'), '--alert', generic, '--json');
+  const parsed = JSON.parse(r.stdout) as { inputs: Array<{ input: { alias: string }; route: { rule: { path: string }; slackChannel: string; pager: { priority: string } }; events: Array<{ type: string }> }> };
+  expect(parsed.inputs[0]).toMatchObject({ input: { alias: 'generic:repl-lag' }, route: { rule: { path: 'rules[0].routes[0]' }, slackChannel: '#db', pager: { priority: 'P1' } } });
+  expect(parsed.inputs[0]!.events.map((e) => e.type)).toEqual(['IncidentOpened', 'PostSlackMessage', 'CreatePagerAlert']);
+
+  const event = path.join(dir, 'event.json');
+  writeFileSync(event, JSON.stringify(firing('alertmanager:evt', { severity: 'info', labels: { severity: 'info', team: 'db' } })));
+  const dropped = await run('rules', 'test', testdata('rules.basic.yaml'), '--alert', event);
+  expect(dropped.stdout).toContain('✓ rules[1] drop-info');
+  expect(dropped.stdout).toContain('EventSuppressed (dropped-by-rule)');
+});
+
+test('test --slack shows which rules a Slack message matches (channel, user, text)', async () => {
+  const r = await run('rules', 'test', testdata('rules.matchers.yaml'), '--slack', path.join(fixtures, 'slack/event_callback_app_mention.json'));
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain('Slack message in C123 from UUUUUXXXXX');
+  expect(r.stdout).toContain('no match: channel=~"C0OPS.*"');
+  expect(r.stdout).toContain('✓ rules[2] slack-other');
+});
+
+test('usage problems are named, with a non-zero exit', async () => {
+  const both = await run('rules', 'test', testdata('rules.basic.yaml'));
+  expect(both).toMatchObject({ code: 2, stderr: expect.stringContaining('give exactly one of --alert FILE and --slack FILE') });
+  const missing = await run('rules', 'test', testdata('rules.basic.yaml'), '--alert', '/nonexistent.json');
+  expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining('cannot read sample /nonexistent.json') });
+  const notPayload = await run('rules', 'test', testdata('rules.basic.yaml'), '--alert', path.join(fixtures, 'opsgenie/close_alert_202.json'));
+  expect(notPayload.stderr).toContain('cannot tell what the sample is');
+  const noBrokers = await run('rules', 'backtest', testdata('rules.basic.yaml'), '--from', 'yesterday');
+  expect(noBrokers).toMatchObject({ code: 2, stderr: expect.stringContaining('--from must be an ISO 8601 time') });
+});
+
+test('schema prints the JSON Schema of the rules file', async () => {
+  const r = await run('rules', 'schema');
+  const schema = JSON.parse(r.stdout) as { properties: Record<string, unknown> };
+  expect(Object.keys(schema.properties)).toEqual(['defaults', 'rules', 'inhibit', 'storm_control', 'usergroups']);
+});
+
+test('times: ISO 8601, now, now-<duration>', () => {
+  const now = Date.parse('2025-03-08T00:00:00Z');
+  expect(parseInstant('--from', 'now-7d', now)).toBe(Date.parse('2025-03-01T00:00:00Z'));
+  expect(parseInstant('--from', 'now', now)).toBe(now);
+  expect(parseInstant('--from', '2025-03-01T10:00:00Z', now)).toBe(Date.parse('2025-03-01T10:00:00Z'));
+  expect(() => parseInstant('--from', '7d', now)).toThrow(/ISO 8601/);
+});

@@ -1,0 +1,93 @@
+/** `alertbus silence add|list|expire`: silences and maintenance windows through the history API. */
+import { Option, type Command } from 'commander';
+import { HistoryClient, historyUrl } from '@alertbus/history-client';
+import * as cli from '../support';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function silenceRows(silences: any[]): string {
+  if (silences.length === 0) return 'no silences';
+  return cli.table(
+    ['id', 'state', 'kind', 'starts', 'ends', 'by', 'matchers', 'comment'],
+    silences.map((s) => [
+      s.silence_id,
+      s.state,
+      s.kind,
+      s.starts_at,
+      s.expired_at && s.expired_at < s.ends_at ? `${s.expired_at} (expired by ${s.expired_by})` : s.ends_at,
+      s.created_by,
+      s.matchers.join(','),
+      cli.clip(s.comment, 50),
+    ]),
+  );
+}
+
+/** The author is the name of ALERTBUS_TOKEN's holder; an --author that would be ignored is refused instead. */
+const authorOption = () => new Option('--author <name>').hideHelp();
+function refuseAuthor(author: string | undefined): void {
+  if (author !== undefined) {
+    throw new Error('--author is not accepted: the history API records the name of the token in ALERTBUS_TOKEN as the author');
+  }
+}
+
+export function registerSilence(program: Command): void {
+  const silence = program.command('silence').description('silences and maintenance windows (written to Kafka through the history API)');
+  const url = '--url <url>';
+  const urlHelp = 'history API (default HISTORY_URL or http://127.0.0.1:8081)';
+
+  silence
+    .command('add')
+    .description('silence alerts matching every --matcher, for --duration or until --ends-at (needs ALERTBUS_TOKEN, role operator)')
+    .option('--matcher <matcher>', 'Alertmanager matcher, e.g. team="db" or alertname=~"Disk.*" (repeatable, at least one)', collect, [])
+    .option('--duration <duration>', 'e.g. 30m, 2h, 1d (at most the service\'s SILENCE_MAX_DURATION, 30d by default)')
+    .option('--ends-at <time>', 'ISO 8601 end instead of --duration')
+    .option('--starts-at <time>', 'ISO 8601 start (default now)')
+    .requiredOption('--comment <text>', 'why')
+    .option('--allow-all', 'the matchers (or none) silence every alert, and that is meant')
+    .option('--maintenance', 'record it as a maintenance window')
+    .option('--json', 'print the created silence as JSON')
+    .option(url, urlHelp)
+    .addOption(authorOption())
+    .action(async (opts) => {
+      refuseAuthor(opts.author);
+      if (opts.matcher.length === 0 && !opts.allowAll) {
+        throw new Error('give at least one --matcher, e.g. --matcher \'team="db"\' (or --allow-all to silence every alert)');
+      }
+      const created = await new HistoryClient(historyUrl(opts.url)).request('POST', '/api/silences', {
+        matchers: opts.matcher,
+        ...(opts.duration !== undefined ? { duration: opts.duration } : {}),
+        ...(opts.endsAt !== undefined ? { endsAt: opts.endsAt } : {}),
+        ...(opts.startsAt !== undefined ? { startsAt: opts.startsAt } : {}),
+        comment: opts.comment,
+        kind: opts.maintenance ? 'maintenance' : 'silence',
+        ...(opts.allowAll ? { allowAll: true } : {}),
+      });
+      if (opts.json) return cli.printJson(cli.stdout, created);
+      cli.stdout.write(`${created.silence_id}\n${silenceRows([created])}\n${created.notice ? `${created.notice}\n` : ''}`);
+    });
+
+  silence
+    .command('list')
+    .description('silences by state (from the projection)')
+    .option('--state <state>', 'active, pending, expired or all', 'active')
+    .option('--json', 'print the API response as JSON')
+    .option(url, urlHelp)
+    .action(async (opts) => {
+      const body = await new HistoryClient(historyUrl(opts.url)).get('/api/silences', { state: opts.state });
+      if (opts.json) return cli.printJson(cli.stdout, body);
+      cli.stdout.write(`${silenceRows(body.silences)}\n`);
+    });
+
+  silence
+    .command('expire <id>')
+    .description('end a silence now (needs ALERTBUS_TOKEN, role operator)')
+    .option('--json', 'print the silence as JSON')
+    .option(url, urlHelp)
+    .addOption(authorOption())
+    .action(async (id: string, opts) => {
+      refuseAuthor(opts.author);
+      const body = await new HistoryClient(historyUrl(opts.url)).request('DELETE', `/api/silences/${encodeURIComponent(id)}`);
+      if (opts.json) return cli.printJson(cli.stdout, body);
+      cli.stdout.write(`${silenceRows([body])}\n`);
+    });
+}

@@ -1,0 +1,100 @@
+/**
+ * A small client of the history API for the CLI and for audits: plain fetch, errors carry the API's message.
+ * The response shapes are the API's own (snake_case), typed loosely: the API's schemas are the contract.
+ * Every call carries ALERTBUS_TOKEN (a token from the service's HISTORY_API_TOKENS) when it is set.
+ */
+import type { ProjectedEvent } from '@alertbus/projection';
+
+export const DEFAULT_HISTORY_URL = 'http://127.0.0.1:8081';
+
+/** HISTORY_URL, else the default local address. */
+export function historyUrl(explicit?: string, env: Record<string, string | undefined> = process.env): string {
+  return (explicit ?? env.HISTORY_URL ?? DEFAULT_HISTORY_URL).replace(/\/+$/, '');
+}
+
+export class HistoryApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+export type Json = Record<string, any>;
+
+/** What to do about a 401 or 403, added to the API's own message. */
+const AUTH_HINT: Record<number, string> = {
+  401: ' (set ALERTBUS_TOKEN to a token from the history service\'s HISTORY_API_TOKENS)',
+  403: " (ALERTBUS_TOKEN's role is too low for this; ask for a token with a higher role)",
+};
+
+export class HistoryClient {
+  private readonly token: string | undefined;
+
+  constructor(
+    readonly baseUrl: string,
+    token: string | undefined = process.env.ALERTBUS_TOKEN,
+  ) {
+    this.token = token?.trim() || undefined;
+  }
+
+  async request(method: string, path: string, body?: unknown): Promise<Json> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: {
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...(this.token === undefined ? {} : { authorization: `Bearer ${this.token}` }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new HistoryApiError(`cannot reach the history API at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (err as Error).message}); set --url or HISTORY_URL`, 0);
+    }
+    const text = await res.text();
+    let parsed: unknown = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      /* not JSON: reported below */
+    }
+    if (!res.ok) {
+      const message = (parsed as Json | null)?.message ?? text.slice(0, 200);
+      throw new HistoryApiError(`${method} ${path}: ${res.status} ${message}${AUTH_HINT[res.status] ?? ''}`, res.status);
+    }
+    return (parsed ?? {}) as Json;
+  }
+
+  get(path: string, query: Record<string, string | number | undefined> = {}): Promise<Json> {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== '') q.set(k, String(v));
+    const qs = q.toString();
+    return this.request('GET', qs ? `${path}?${qs}` : path);
+  }
+
+  /** Every projected event of an alias, all pages. */
+  async aliasTimeline(alias: string): Promise<ProjectedEvent[]> {
+    const out: ProjectedEvent[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.get('/api/timeline', { alias, limit: 5000, cursor });
+      out.push(...(page.events as ProjectedEvent[]));
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    return out;
+  }
+
+  /** The projection's stored offsets of one consumer, keyed `topic\u0000partition`. */
+  async offsets(consumer: string): Promise<Map<string, string>> {
+    const { offsets } = await this.get('/api/projection/offsets');
+    return new Map(
+      (offsets as Array<{ consumer: string; topic: string; partition: number; next_offset: string }>)
+        .filter((o) => o.consumer === consumer)
+        .map((o) => [`${o.topic}\u0000${o.partition}`, o.next_offset]),
+    );
+  }
+}

@@ -1,0 +1,3 @@
+export * from './processor';
+export { isConcurrentTransactionsError, isFencedError, retryConcurrentTransactions } from './policy';
+export { DEFAULT_MARKER_KEY } from './read-to-end';

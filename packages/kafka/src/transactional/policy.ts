@@ -1,0 +1,104 @@
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { errorChain } from '@alertbus/common';
+
+/**
+ * CONCURRENT_TRANSACTIONS: the coordinator is still finishing this producer's previous transaction.
+ * KafkaJS does not retry it in sendOffsets (tulios/kafkajs#430); trying the same call again shortly works.
+ */
+export function isConcurrentTransactionsError(err: unknown): boolean {
+  return errorChain(err).some((e) => e.type === 'CONCURRENT_TRANSACTIONS');
+}
+
+/** The producer was fenced: another producer with the same transactionalId started after it. */
+export function isFencedError(err: unknown): boolean {
+  return errorChain(err).some((e) => e.type === 'INVALID_PRODUCER_EPOCH' || e.type === 'PRODUCER_FENCED');
+}
+
+/** Retries `fn` while it fails with CONCURRENT_TRANSACTIONS, up to `attempts` tries in all. */
+export async function retryConcurrentTransactions<T>(
+  fn: () => Promise<T>,
+  opts: { attempts?: number; backoffMs?: number; onRetry?: (err: Error, attempt: number) => void } = {},
+): Promise<T> {
+  const attempts = opts.attempts ?? 10;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isConcurrentTransactionsError(err) || attempt >= attempts) throw err;
+      opts.onRetry?.(err as Error, attempt);
+      await sleep((opts.backoffMs ?? 20) * attempt);
+    }
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A promise-chain mutex: transactions and state loads never overlap. */
+export class Lock {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn, fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/**
+ * The one transactional producer of an instance, and the fencing bookkeeping around it: once a
+ * transaction's outcome is unknown the producer is marked broken, and the next use replaces it with a
+ * fresh one, which fences every earlier producer with the same transactionalId and settles what they
+ * left open.
+ */
+export class FencingProducer {
+  private producer: Producer | null = null;
+  private broken = false;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly transactionalId: string,
+    private readonly transactionTimeout = 30_000,
+  ) {}
+
+  /** The current producer, or a fresh one when there is none or it was marked broken. */
+  async get(): Promise<Producer> {
+    return this.broken || !this.producer ? this.renew() : this.producer;
+  }
+
+  /** The transaction's outcome is unknown: the next `get` fences and replaces the producer. */
+  markBroken(): void {
+    this.broken = true;
+  }
+
+  /**
+   * A transactional producer that has fenced every earlier one with the same transactionalId: KafkaJS
+   * only sends the transactional InitProducerId on the first transaction(), not on connect().
+   */
+  async renew(): Promise<Producer> {
+    const old = this.producer;
+    this.producer = null;
+    if (old) await old.disconnect().catch(() => undefined);
+    const p = this.kafka.producer({
+      transactionalId: this.transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: this.transactionTimeout,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Right after a commit the coordinator answers the next AddPartitionsToTxn with CONCURRENT_TRANSACTIONS
+      // until its markers are written (milliseconds). KafkaJS retries that with the client's backoff (200 ms
+      // here), which would cap us at a few transactions a second; the Java client waits ~20 ms.
+      retry: { initialRetryTime: 25, retries: 10, maxRetryTime: 2_000 },
+    });
+    await p.connect();
+    const fence = await p.transaction();
+    await fence.abort();
+    this.producer = p;
+    this.broken = false;
+    return p;
+  }
+
+  async disconnect(): Promise<void> {
+    await this.producer?.disconnect().catch(() => undefined);
+    this.producer = null;
+  }
+}

@@ -1,0 +1,300 @@
+import { PartitionAssigners, type Admin, type Kafka, type TopicMessages, type Transaction } from 'kafkajs';
+import type { Logger } from 'pino';
+import { infraBackoffMs, type InfraRetryPolicy } from '@alertbus/common';
+import { CoPartitionedAssigner } from '../co-partitioned';
+import { ConsumeLoop, type BatchOutcome, type ConsumeLoopMetrics, type LoopBatch } from '../consume-loop';
+import type { ConsumedRecord } from '../records';
+import { FencingProducer, isFencedError, Lock, retryConcurrentTransactions } from './policy';
+import { readToEnd } from './read-to-end';
+
+/** One record to write in a transaction (kafkajs's Message), so services need not import kafkajs. */
+export type OutputMessage = TopicMessages['messages'][number];
+
+/** What one batch of input records turns into: the records to write, and what to do once they are committed. */
+export interface BatchWork {
+  outputs: TopicMessages[];
+  /** Runs only after the transaction committed: make the batch's effects visible in memory. */
+  onCommit?: () => void;
+}
+
+export interface AssignedContext {
+  /**
+   * Calls `onRecord` for every committed record of the topic's partitions, from the beginning up to their
+   * end at the time of the call. Marker records (key `markerKey`) are never passed on.
+   */
+  readToEnd(topic: string, partitions: number[], onRecord: (record: ConsumedRecord) => void): Promise<void>;
+}
+
+export interface TransactionInfo {
+  partition: number;
+  records: number;
+  outputs: number;
+  attempts: number;
+  durationMs: number;
+}
+
+export interface TransactionalProcessorOptions {
+  kafka: Kafka;
+  groupId: string;
+  /** The input topic; or several keyed topics, consumed co-partitioned (see `topics`). */
+  topic: string | readonly string[];
+  /** Stable per instance: a restarted instance fences its predecessor and aborts what it left open. */
+  transactionalId: string;
+  log: Logger;
+  /**
+   * Turns a batch into outputs. Called again from scratch when a transaction attempt fails, so it must
+   * not change shared state itself; it returns such changes in `onCommit`. A batch holds records of one
+   * topic and partition (each record says which topic).
+   */
+  handleBatch: (records: ConsumedRecord[], partition: number) => Promise<BatchWork> | BatchWork;
+  /**
+   * After every group join, before any batch of the new assignment is handled, never at the same time as
+   * a transaction: the place to (re)load state for the assigned partitions.
+   */
+  onAssigned?: (partitions: number[], ctx: AssignedContext) => Promise<void>;
+  /** Key of the marker records `readToEnd` writes to find a partition's end. */
+  markerKey?: string;
+  sessionTimeout?: number;
+  heartbeatInterval?: number;
+  transactionTimeout?: number;
+  /** Back-off between failed attempts (transactions, state loads, restore markers); never gives up. */
+  retry?: InfraRetryPolicy;
+  /** The consume loop's metrics (retries, restarts) on the service's registry. */
+  loopMetrics?: ConsumeLoopMetrics;
+  /** Longest wait for `readToEnd` (an open transaction of a dead producer can hold the end back). */
+  readToEndTimeoutMs?: number;
+  /** Runs inside each batch transaction after its records were sent, before commit (tests use it to widen the window). */
+  beforeCommit?: () => Promise<void>;
+  onTransaction?: (info: TransactionInfo) => void;
+  onRetry?: (err: Error, attempt: number, what: 'batch' | 'send-offsets') => void;
+  onAssignedDone?: (partitions: number[], durationMs: number) => void;
+}
+
+const floorKey = (topic: string, partition: number) => `${topic}|${partition}`;
+
+type Outcome = { committed: true } | { committed: false; error: Error };
+
+interface Assignment {
+  generation: number;
+  /** Partition numbers: with several topics, the same numbers of each (the co-partitioned assigner sees to that). */
+  partitions: number[];
+  /** Settles when onAssigned finished for this generation; replaced by a new attempt when it failed. */
+  loaded: Promise<void> | null;
+  done: boolean;
+  /** Committed offset per topic and partition (key `topic|partition`), read once per generation after the load. */
+  floors: Map<string, bigint>;
+}
+
+/**
+ * Exactly-once consume → produce with KafkaJS transactions. For each batch: outputs and the consumed
+ * offsets go out in one transaction; on failure it is aborted and the batch is decided again from
+ * committed state. Uncertain outcomes (a failed commit or abort) are settled by a fresh producer with the
+ * same transactionalId, which completes or aborts the old transaction, and the committed offset then
+ * says which it was.
+ */
+export class TransactionalProcessor {
+  /** The input topics; several are assigned co-partitioned, so partition p of each goes to one instance. */
+  private readonly topics: readonly string[];
+  private readonly producer: FencingProducer;
+  private readonly loop: ConsumeLoop;
+  private readonly admin: Admin;
+  private readonly lock = new Lock();
+  private assignment: Assignment | null = null;
+  private generation = 0;
+  private stopping = false;
+  /** Aborts a readToEnd in progress (on stop). */
+  private cancelRead: ((err: Error) => void) | null = null;
+  private resolveReady!: () => void;
+  /** Resolves once the first assignment has been loaded (onAssigned done). */
+  readonly ready: Promise<void>;
+  /** CONCURRENT_TRANSACTIONS answers retried in place, for tests and metrics. */
+  concurrentTransactionRetries = 0;
+
+  constructor(private readonly opts: TransactionalProcessorOptions) {
+    this.ready = new Promise((resolve) => (this.resolveReady = resolve));
+    this.topics = typeof opts.topic === 'string' ? [opts.topic] : [...opts.topic];
+    if (this.topics.length === 0) throw new Error('TransactionalProcessor needs at least one topic');
+    this.admin = opts.kafka.admin();
+    this.producer = new FencingProducer(opts.kafka, opts.transactionalId, opts.transactionTimeout);
+    this.loop = new ConsumeLoop({
+      kafka: opts.kafka,
+      groupId: opts.groupId,
+      topics: this.topics,
+      log: opts.log,
+      // The transaction commits the offsets with the outputs.
+      commit: 'none',
+      retry: opts.retry,
+      metrics: opts.loopMetrics,
+      consumer: {
+        // Round robin stays second so a group being upgraded (old members without the co-partitioned
+        // assigner) still finds a common protocol.
+        partitionAssigners: [CoPartitionedAssigner, PartitionAssigners.roundRobin],
+        sessionTimeout: opts.sessionTimeout ?? 30_000,
+        heartbeatInterval: opts.heartbeatInterval ?? 1_000,
+        readUncommitted: false,
+      },
+      onAssigned: (assignment) => this.onGroupJoin([...new Set(this.topics.flatMap((t) => assignment[t] ?? []))]),
+      handleBatch: (batch) => this.handle(batch),
+    });
+  }
+
+  /** Null while consuming normally (or restoring), else why not. */
+  problem(): string | null {
+    return this.loop.problem();
+  }
+
+  get isReady(): boolean {
+    return this.assignment?.done === true && this.loop.problem() === null;
+  }
+
+  async start(): Promise<void> {
+    await this.admin.connect();
+    await this.producer.renew();
+    await this.loop.start();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.cancelRead?.(new Error('processor stopping'));
+    await this.loop.stop();
+    await this.lock.run(() => this.producer.disconnect());
+    await this.admin.disconnect().catch(() => undefined);
+  }
+
+  private onGroupJoin(partitions: number[]): void {
+    const generation = ++this.generation;
+    this.assignment = { generation, partitions: [...partitions].sort((a, b) => a - b), loaded: null, done: false, floors: new Map() };
+    this.opts.log.info({ partitions, generation }, 'partitions assigned');
+    void this.load(this.assignment).catch(() => undefined);
+  }
+
+  private load(a: Assignment, attempt = 1): Promise<void> {
+    if (a.loaded) return a.loaded;
+    const started = Date.now();
+    a.loaded = this.lock.run(async () => {
+      if (a.generation !== this.generation) return;
+      await this.opts.onAssigned?.(a.partitions, {
+        readToEnd: (topic, partitions, onRecord) =>
+          readToEnd(
+            {
+              kafka: this.opts.kafka,
+              admin: this.admin,
+              groupId: this.opts.groupId,
+              log: this.opts.log,
+              producer: this.producer,
+              markerKey: this.opts.markerKey,
+              retry: this.opts.retry,
+              sessionTimeout: this.opts.sessionTimeout,
+              heartbeatInterval: this.opts.heartbeatInterval,
+              timeoutMs: this.opts.readToEndTimeoutMs,
+              setCancel: (cancel) => (this.cancelRead = cancel),
+            },
+            topic,
+            partitions,
+            onRecord,
+          ),
+      });
+      // Our own earlier transactions are all complete now (the load's marker transaction came after them),
+      // so the committed offsets are exact: records below them were already processed.
+      if (a.partitions.length > 0) {
+        const offsets = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [...this.topics] });
+        for (const t of offsets) for (const p of t.partitions) a.floors.set(floorKey(t.topic, p.partition), BigInt(p.offset));
+      }
+      a.done = true;
+      this.opts.onAssignedDone?.(a.partitions, Date.now() - started);
+      this.resolveReady();
+    });
+    a.loaded.catch((err) => {
+      a.loaded = null;
+      if (this.stopping || a.generation !== this.generation) return;
+      const wait = infraBackoffMs(attempt, this.opts.retry);
+      this.opts.log.warn({ err, generation: a.generation, attempt, retryInMs: wait }, 'loading the assigned partitions failed; will retry');
+      setTimeout(() => void this.load(a, attempt + 1).catch(() => undefined), wait).unref();
+    });
+    return a.loaded;
+  }
+
+  /**
+   * One batch: decided from committed state, written with its input offsets in one transaction. A failed
+   * transaction is thrown to the consume loop, which pauses the partition and hands the same records over
+   * again after a back-off (decided again from committed state): never skipped, however long Kafka is away.
+   */
+  private async handle(batch: LoopBatch): Promise<BatchOutcome> {
+    const a = this.assignment;
+    if (!a || !a.done) {
+      if (a) void this.load(a).catch(() => undefined);
+      return { retryInMs: 100, reason: 'restoring state' };
+    }
+    const floor = a.floors.get(floorKey(batch.topic, batch.partition)) ?? -1n;
+    const records = batch.records.filter((r) => BigInt(r.offset) >= floor);
+    if (records.length === 0) return;
+    const work = await this.opts.handleBatch(records, batch.partition);
+    if (batch.isStale() || this.stopping) return { retryInMs: 0, reason: 'stale batch' };
+    const started = Date.now();
+    const outcome = await this.lock.run(() =>
+      a.generation !== this.generation ? Promise.resolve(null) : this.transact(work.outputs, batch.topic, batch.partition, batch.nextOffset),
+    );
+    if (outcome === null) return { retryInMs: 0, reason: 'partitions reassigned' };
+    if (!outcome.committed) {
+      this.opts.onRetry?.(outcome.error, 1, 'batch');
+      throw outcome.error;
+    }
+    work.onCommit?.();
+    this.opts.onTransaction?.({
+      partition: batch.partition,
+      records: records.length,
+      outputs: work.outputs.reduce((n, t) => n + t.messages.length, 0),
+      attempts: 1,
+      durationMs: Date.now() - started,
+    });
+  }
+
+  private async sendOffsets(tx: Transaction, topic: string, partition: number, offset: string): Promise<void> {
+    await retryConcurrentTransactions(
+      () => tx.sendOffsets({ consumerGroupId: this.opts.groupId, topics: [{ topic, partitions: [{ partition, offset }] }] }),
+      {
+        onRetry: (err, attempt) => {
+          this.concurrentTransactionRetries += 1;
+          this.opts.onRetry?.(err, attempt, 'send-offsets');
+        },
+      },
+    );
+  }
+
+  /** One transaction: the outputs, then the next offset to read, then commit. Caller holds the lock. */
+  private async transact(outputs: TopicMessages[], topic: string, partition: number, next: string): Promise<Outcome> {
+    let tx: Transaction | undefined;
+    try {
+      const producer = await this.producer.get();
+      tx = await producer.transaction();
+      const topicMessages = outputs.filter((t) => t.messages.length > 0);
+      if (topicMessages.length > 0) await tx.sendBatch({ topicMessages, acks: -1 });
+      await this.sendOffsets(tx, topic, partition, next);
+      await this.opts.beforeCommit?.();
+      await tx.commit();
+      return { committed: true };
+    } catch (err) {
+      const error = err as Error;
+      if (tx?.isActive() && !isFencedError(err)) {
+        try {
+          await tx.abort();
+          return { committed: false, error };
+        } catch (abortErr) {
+          this.opts.log.warn({ err: abortErr }, 'abort failed; settling the transaction with a new producer');
+        }
+      }
+      // The transaction's fate is unknown here (commit or abort failed midway, or the producer is stuck in
+      // COMMITTING/ABORTING, which KafkaJS never leaves). A fresh producer settles it; the offset tells.
+      this.producer.markBroken();
+      try {
+        await this.producer.renew();
+        const [offsets] = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [topic] });
+        const committed = offsets?.partitions.find((p) => p.partition === partition)?.offset;
+        if (committed !== undefined && BigInt(committed) >= BigInt(next)) return { committed: true };
+      } catch (settleErr) {
+        this.opts.log.warn({ err: settleErr }, 'could not settle the failed transaction yet');
+      }
+      return { committed: false, error };
+    }
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The one table of alertbus's processes: the five services and the two API stand-ins, with their entry
+ * points, ports and readiness paths, and how to turn one into a ProcessSpec for the Supervisor. `npm start`,
+ * the test stack and the bench all start services from here; their differences (ports, environment,
+ * stand-ins or not) are arguments.
+ */
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { ProcessExitedError, Supervisor, type ProcessSpec, type SupervisorOptions } from './supervisor';
+
+export interface ServiceDef {
+  name: string;
+  /** Workspace folder, relative to the repository root. */
+  dir: string;
+  /** Entry point, relative to the workspace's `src/` (TypeScript) or `dist/` (compiled), without extension. */
+  main: string;
+  portVar: string;
+  defaultPort: number;
+  /** Answers 2xx once the process can do its work. */
+  readyPath: string;
+}
+
+/** The five services, in the order they are started (ingest last: it accepts work only when the rest is there). */
+export const SERVICES: readonly ServiceDef[] = [
+  { name: 'history', dir: 'services/history', main: 'main', portVar: 'HISTORY_PORT', defaultPort: 8081, readyPath: '/readyz' },
+  { name: 'router', dir: 'services/router', main: 'main', portVar: 'ROUTER_PORT', defaultPort: 8082, readyPath: '/readyz' },
+  { name: 'slack-sink', dir: 'services/slack-sink', main: 'main', portVar: 'SLACK_SINK_PORT', defaultPort: 8083, readyPath: '/readyz' },
+  { name: 'opsgenie-sink', dir: 'services/opsgenie-sink', main: 'main', portVar: 'OPSGENIE_SINK_PORT', defaultPort: 8084, readyPath: '/readyz' },
+  { name: 'ingest', dir: 'services/ingest', main: 'main', portVar: 'INGEST_PORT', defaultPort: 8080, readyPath: '/readyz' },
+];
+
+export type ServiceName = 'history' | 'router' | 'slack-sink' | 'opsgenie-sink' | 'ingest';
+
+/** A service's row of the table. */
+export function serviceDef(name: ServiceName): ServiceDef {
+  const def = SERVICES.find((s) => s.name === name);
+  if (!def) throw new Error(`no service called ${name}`);
+  return def;
+}
+
+/** Local stand-ins of the Slack Web API and the Opsgenie Alert API (`npm start -- --stand-ins`). */
+export const STAND_INS: readonly ServiceDef[] = [
+  { name: 'slack-stand-in', dir: 'packages/stand-ins', main: 'slack/main', portVar: 'SLACK_STAND_IN_PORT', defaultPort: 8090, readyPath: '/_stand-in/messages' },
+  { name: 'opsgenie-stand-in', dir: 'packages/stand-ins', main: 'opsgenie/main', portVar: 'OPSGENIE_STAND_IN_PORT', defaultPort: 8091, readyPath: '/_stand-in/alerts' },
+];
+
+/** `source`: TypeScript run by tsx (a checkout). `dist`: compiled JavaScript run by plain node (the image). */
+export type Runtime = 'source' | 'dist';
+
+/** Node's arguments for a service's entry point. Compiled code resolves workspace packages to their dist/. */
+export function entryArgs(def: ServiceDef, root: string, runtime: Runtime = 'source'): string[] {
+  return runtime === 'source'
+    ? ['--import', 'tsx', join(root, def.dir, 'src', `${def.main}.ts`)]
+    : ['--conditions=production', join(root, def.dir, 'dist', `${def.main}.js`)];
+}
+
+/** The port a service listens on under `env` (its variable, else its default). */
+export function portOf(def: ServiceDef, env: NodeJS.ProcessEnv): number {
+  const raw = env[def.portVar];
+  return raw ? Number(raw) : def.defaultPort;
+}
+
+/**
+ * A TCP port on 127.0.0.1 that nothing listens on right now. Another process may take it before the
+ * caller binds it: startService picks again when that happens.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** True when GET `url` answers 2xx. */
+export async function httpReady(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
+    await res.body?.cancel();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
+/** A service (or stand-in) as a child process listening on `port`, ready when its readiness path answers 2xx. */
+export function serviceProcess(
+  def: ServiceDef,
+  o: { root: string; env: NodeJS.ProcessEnv; port: number; runtime?: Runtime },
+): ProcessSpec {
+  return {
+    name: def.name,
+    command: process.execPath,
+    args: entryArgs(def, o.root, o.runtime),
+    env: { ...o.env, [def.portVar]: String(o.port) },
+    cwd: o.root,
+    ready: () => httpReady(`http://127.0.0.1:${o.port}${def.readyPath}`),
+  };
+}
+
+
+/** A process that exited during start-up because another process took its port first. */
+export function lostPortRace(err: unknown): boolean {
+  return err instanceof ProcessExitedError && err.logTail.some((l) => /EADDRINUSE|address already in use/i.test(l));
+}
+
+export interface StartServiceOptions {
+  root: string;
+  /** The whole environment of the process (its port variable is added). */
+  env: NodeJS.ProcessEnv;
+  /** Listen here; default a free port, picked again (up to 3 tries) when another process takes it first. */
+  port?: number;
+  runtime?: Runtime;
+  /** Options of the Supervisor the process runs under (output, readiness timeout, stop grace). */
+  supervisor?: SupervisorOptions;
+}
+
+/**
+ * Starts one service (or stand-in, or any ServiceDef) under a Supervisor of its own and resolves once it is
+ * ready, so it can be stopped, killed and started again on its own. On failure nothing is left running.
+ */
+export async function startService(def: ServiceDef, o: StartServiceOptions): Promise<{ supervisor: Supervisor; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = o.port ?? (await freePort());
+    const supervisor = new Supervisor(o.supervisor);
+    try {
+      await supervisor.start([serviceProcess(def, { root: o.root, env: o.env, port, runtime: o.runtime })]);
+      return { supervisor, port };
+    } catch (err) {
+      await supervisor.stop();
+      if (o.port === undefined && attempt < 3 && lostPortRace(err)) continue;
+      throw err;
+    }
+  }
+}

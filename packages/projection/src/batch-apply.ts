@@ -1,0 +1,132 @@
+/**
+ * One partition's batch applied in one Postgres transaction with the offset it covers: shared by the live
+ * projector and the rebuild, so both make exactly the same rows from the same records.
+ */
+import type { Pool, PoolClient } from 'pg';
+import { inTransaction } from '@alertbus/common';
+import { readNextOffset, storeNextOffset } from './offset-store';
+import { applyProjection } from './apply';
+import { planBatch, type PlannableRecord } from './batch-plan';
+import { project } from './project';
+
+export interface Rejected<R> {
+  record: R;
+  error: string;
+  reason: 'invalid' | 'unprojectable';
+}
+
+export interface BatchResult<R> {
+  applied: Map<string, number>;
+  duplicates: number;
+  alreadyApplied: number;
+  rejected: Array<Rejected<R>>;
+  nextOffset: string | null;
+}
+
+export interface BatchTarget<R> {
+  pool: Pool;
+  /** The `consumer` of the stored offsets. */
+  consumer: string;
+  /**
+   * Called inside the transaction, before the offset is stored, with the records set aside: what is done
+   * with them (a dead letter, a count) happens before the offsets say they were covered.
+   */
+  onRejected: (rejected: Array<Rejected<R>>) => Promise<void>;
+}
+
+/**
+ * The projection has applied more of a partition than the log now holds: the broker lost records, or it is
+ * another cluster. Nothing is applied; `alertbus history rebuild` rebuilds the projection from this log.
+ */
+export class ProjectionAheadOfLog extends Error {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly stored: string,
+    readonly logEnd: string,
+  ) {
+    super(
+      `history has applied ${topic}[${partition}] up to offset ${stored}, but the log ends at ${logEnd}: the broker lost ` +
+        'records, or it is another cluster. Nothing more is applied; run `alertbus history rebuild` to rebuild the projection from this log',
+    );
+    this.name = 'ProjectionAheadOfLog';
+  }
+}
+
+/** Postgres refused the values (SQLSTATE class 22 data exception or 23 constraint): retrying cannot help. */
+export function isDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
+/**
+ * Applies the records beyond the stored offset. When Postgres refuses one, the batch is retried record by
+ * record under savepoints, and only the refused records are set aside. Any other failure is thrown.
+ */
+export async function applyRecordBatch<R extends PlannableRecord>(
+  target: BatchTarget<R>,
+  topic: string,
+  partition: number,
+  records: readonly R[],
+  onIsolating?: (err: unknown) => void,
+  /** The partition's end when the batch was read: a stored offset beyond it is refused (ProjectionAheadOfLog). */
+  logEnd?: string,
+): Promise<BatchResult<R>> {
+  try {
+    return await applyInTransaction(target, topic, partition, records, false, logEnd);
+  } catch (err) {
+    if (!isDataError(err)) throw err;
+    onIsolating?.(err);
+    return applyInTransaction(target, topic, partition, records, true, logEnd);
+  }
+}
+
+function applyInTransaction<R extends PlannableRecord>(
+  target: BatchTarget<R>,
+  topic: string,
+  partition: number,
+  records: readonly R[],
+  isolate: boolean,
+  logEnd: string | undefined,
+): Promise<BatchResult<R>> {
+  return inTransaction(target.pool, async (client) => {
+    const stored = await readNextOffset(client, target.consumer, topic, partition, { forUpdate: true });
+    if (stored !== null && logEnd !== undefined && BigInt(logEnd) < BigInt(stored)) {
+      throw new ProjectionAheadOfLog(topic, partition, stored, logEnd);
+    }
+    const plan = planBatch(records, stored);
+    const result: BatchResult<R> = {
+      applied: new Map(),
+      duplicates: 0,
+      alreadyApplied: plan.alreadyApplied,
+      rejected: plan.invalid.map(({ record, error }) => ({ record, error, reason: 'invalid' as const })),
+      nextOffset: plan.nextOffset,
+    };
+    if (plan.nextOffset === null) return result;
+    for (const { record, event } of plan.apply) {
+      const projection = project(event, { topic, partition, offset: record.offset });
+      const outcome = isolate
+        ? await applyIsolated(client, () => applyProjection(client, projection))
+        : await applyProjection(client, projection);
+      if (outcome === 'duplicate') result.duplicates += 1;
+      else if (outcome === 'applied') result.applied.set(event.type, (result.applied.get(event.type) ?? 0) + 1);
+      else result.rejected.push({ record, error: `Postgres refused it: ${outcome.error}`, reason: 'unprojectable' });
+    }
+    await target.onRejected(result.rejected);
+    await storeNextOffset(client, target.consumer, topic, partition, plan.nextOffset);
+    return result;
+  });
+}
+
+async function applyIsolated<T>(client: PoolClient, fn: () => Promise<T>): Promise<T | { error: string }> {
+  await client.query('SAVEPOINT record');
+  try {
+    const value = await fn();
+    await client.query('RELEASE SAVEPOINT record');
+    return value;
+  } catch (err) {
+    if (!isDataError(err)) throw err;
+    await client.query('ROLLBACK TO SAVEPOINT record');
+    return { error: (err as Error).message };
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * `alertbus history rebuild`: replays every projected topic from its first offset into a separate Postgres
+ * schema, compares the result with the live tables at the same offsets, and swaps it in within one
+ * transaction, so the live service can keep running (its next batch simply reads the swapped-in tables).
+ */
+import type { Pool } from 'pg';
+import type { Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import { createPool, ensureDatabase, inTransaction, loadMigrations, migrate, pgTimeoutsFromEnv, type Migration } from '@alertbus/common';
+import { readRanges, wholeTopicRanges, type OffsetRange } from '@alertbus/kafka';
+import { GROUPS, decodeEnvelope } from '@alertbus/schemas';
+import { applyRecordBatch } from '../batch-apply';
+import { currentClusterId, rebindCluster, storedClusterId } from '../cluster';
+import { PROJECTED_TOPICS } from '../topics';
+import { checksum, checksumIn, PROJECTION_TABLES, type Checksum } from './checksum';
+import { compareOffsets, readOffsets, type OffsetComparison } from './offsets';
+
+export const REBUILD_SCHEMA = 'history_rebuild';
+const REPLACED_SCHEMA = 'history_replaced';
+/** Held for the whole rebuild: one rebuild at a time per database. */
+const REBUILD_LOCK = 7423101;
+
+export interface RebuildProgress {
+  phase: 'replay' | 'catch-up' | 'compare' | 'swap';
+  covered: bigint;
+  total: bigint;
+  records: number;
+}
+
+export interface RebuildOptions {
+  databaseUrl: string;
+  kafka: Kafka;
+  migrationsDir: string;
+  /** The live projector's consumer name (its stored offsets); default GROUPS.history. */
+  groupId?: string;
+  topics?: readonly string[];
+  /** false: build and compare only, leave the live tables as they are. Default true. */
+  swap?: boolean;
+  /** How long to wait for a live projector that is behind the rebuilt one before giving up the comparison. */
+  waitForLiveMs?: number;
+  log?: Logger;
+  onProgress?: (p: RebuildProgress) => void;
+}
+
+export interface RebuildResult {
+  records: number;
+  applied: number;
+  duplicates: number;
+  /** Records the live projector dead-letters (invalid, or refused by Postgres); skipped here the same way. */
+  rejected: number;
+  durationMs: number;
+  /** The rebuilt tables, at the offsets the comparison was made (and swapped in, unless swap is false). */
+  checksum: Checksum;
+  /** The live tables at the same offsets, or null when the live projection could not be caught at them. */
+  live: Checksum | null;
+  matches: boolean | null;
+  /** Why the comparison could not be made, when it could not. */
+  notCompared: string | null;
+  swapped: boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildResult> {
+  const started = Date.now();
+  const groupId = opts.groupId ?? GROUPS.history;
+  const topics = opts.topics ?? PROJECTED_TOPICS;
+  const migrations = loadMigrations(opts.migrationsDir);
+  // A batch job: connecting may time out like everywhere, statements may run long (a checksum of every row).
+  const timeouts = { ...pgTimeoutsFromEnv(), statementTimeoutMs: 6 * 3_600_000 };
+  await ensureDatabase(opts.databaseUrl, timeouts);
+  const live = createPool(opts.databaseUrl, 3, timeouts);
+  const rebuilt = createPool(opts.databaseUrl, 3, timeouts, { options: `-c search_path=${REBUILD_SCHEMA},public` });
+  const lockClient = await live.connect();
+  try {
+    const { rows } = await lockClient.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [REBUILD_LOCK]);
+    if (!rows[0]!.locked) throw new Error('another history rebuild is running on this database');
+    await migrate(live, 'history', migrations);
+    await createRebuildSchema(live, migrations);
+    // The rebuilt projection belongs to the cluster it is read from; a live one of another cluster is not
+    // compared with it (its offsets mean nothing here), only replaced.
+    const clusterId = await currentClusterId(opts.kafka);
+    const liveCluster = await storedClusterId(live, groupId);
+    const otherCluster = liveCluster !== null && liveCluster !== clusterId ? liveCluster : null;
+
+    const counts = { records: 0, applied: 0, duplicates: 0, rejected: 0 };
+    const replay = async (ranges: OffsetRange[], phase: RebuildProgress['phase']) => {
+      await readRanges({
+        kafka: opts.kafka,
+        ranges,
+        log: opts.log,
+        onProgress: (p) => opts.onProgress?.({ phase, covered: p.covered, total: p.total, records: counts.records }),
+        onBatch: async (batch) => {
+          const records = batch.records.map((r) => ({ ...r, decoded: decodeEnvelope(r.value, r.topic) }));
+          const result = await applyRecordBatch(
+            { pool: rebuilt, consumer: groupId, onRejected: async () => undefined },
+            batch.topic,
+            batch.partition,
+            records,
+          );
+          counts.records += records.length;
+          counts.duplicates += result.duplicates;
+          counts.rejected += result.rejected.length;
+          for (const n of result.applied.values()) counts.applied += n;
+          await batch.heartbeat();
+        },
+      });
+    };
+
+    await replay(await wholeTopicRanges(opts.kafka, topics), 'replay');
+
+    const waitUntil = Date.now() + (opts.waitForLiveMs ?? 15_000);
+    for (let attempt = 1; ; attempt++) {
+      opts.onProgress?.({ phase: 'compare', covered: 0n, total: 0n, records: counts.records });
+      const snapshot = await liveSnapshot(live, groupId);
+      const rebuiltOffsets = await readOffsets(rebuilt, REBUILD_SCHEMA, groupId);
+      const cmp = otherCluster ? { liveAhead: [], liveBehind: [] } : compareOffsets(snapshot.offsets, rebuiltOffsets);
+      if (cmp.liveAhead.length > 0) {
+        await replay(cmp.liveAhead.map((d) => ({ topic: d.topic, partition: d.partition, from: d.rebuilt ?? '0', to: d.live! })), 'catch-up');
+        continue;
+      }
+      if (cmp.liveBehind.length > 0 && Date.now() < waitUntil) {
+        await sleep(250);
+        continue;
+      }
+      // Fresh tables have no planner statistics yet; without them the first queries after the swap plan badly.
+      for (const { table } of PROJECTION_TABLES) await rebuilt.query(`ANALYZE ${REBUILD_SCHEMA}.${table}`);
+      const rebuiltSum = await checksum(rebuilt, REBUILD_SCHEMA);
+      const compared = cmp.liveBehind.length === 0 && !otherCluster;
+      const outcome = {
+        ...counts,
+        checksum: rebuiltSum,
+        live: compared ? snapshot.checksum : null,
+        matches: compared ? snapshot.checksum.total === rebuiltSum.total : null,
+        notCompared: compared
+          ? null
+          : otherCluster
+            ? `the live projection was built from another Kafka cluster (${otherCluster}); this one is ${clusterId}`
+            : describeBehind(cmp),
+      };
+      if (opts.swap === false) return { ...outcome, swapped: false, durationMs: Date.now() - started };
+      opts.onProgress?.({ phase: 'swap', covered: 0n, total: 0n, records: counts.records });
+      const swapped = await swapIfUnchanged(live, groupId, clusterId, snapshot.offsets, rebuiltOffsets, attempt >= 10 && !otherCluster);
+      if (swapped) return { ...outcome, swapped: true, durationMs: Date.now() - started };
+      // The live projector moved on between the comparison and the lock: catch up and compare again.
+    }
+  } finally {
+    await dropSchema(live, REBUILD_SCHEMA).catch((err) => opts.log?.warn({ err }, 'could not drop the rebuild schema'));
+    await lockClient.query('SELECT pg_advisory_unlock($1)', [REBUILD_LOCK]).catch(() => undefined);
+    lockClient.release();
+    await rebuilt.end();
+    await live.end();
+  }
+}
+
+/** A fresh schema with the projection's tables, made by the same migrations as the live ones. */
+function createRebuildSchema(pool: Pool, migrations: Migration[]): Promise<void> {
+  return inTransaction(pool, async (client) => {
+    await client.query(`DROP SCHEMA IF EXISTS ${REBUILD_SCHEMA} CASCADE`);
+    await client.query(`CREATE SCHEMA ${REBUILD_SCHEMA}`);
+    await client.query(`SET LOCAL search_path TO ${REBUILD_SCHEMA}, public`);
+    for (const m of migrations) await client.query(m.sql);
+  });
+}
+
+async function dropSchema(pool: Pool, schema: string): Promise<void> {
+  await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+}
+
+/** The live offsets and checksum from one snapshot, so the two describe the same moment. */
+function liveSnapshot(pool: Pool, groupId: string) {
+  return inTransaction(
+    pool,
+    async (client) => ({ offsets: await readOffsets(client, 'public', groupId), checksum: await checksumIn(client, 'public') }),
+    'snapshot',
+  );
+}
+
+function describeBehind(cmp: OffsetComparison): string {
+  const missing = cmp.liveBehind.reduce((n, d) => n + (BigInt(d.rebuilt!) - BigInt(d.live ?? '0')), 0n);
+  return `the live projection is behind the log by ${missing} offsets in ${cmp.liveBehind.length} partitions (is the history service stopped?)`;
+}
+
+/**
+ * Under an exclusive lock on the live tables: when the live offsets are still those compared (or, after
+ * many attempts, at least not ahead of the rebuilt ones), move the live tables out and the rebuilt ones in.
+ */
+async function swapIfUnchanged(
+  pool: Pool,
+  groupId: string,
+  clusterId: string,
+  compared: Map<string, string>,
+  rebuilt: Map<string, string>,
+  acceptProgress: boolean,
+): Promise<boolean> {
+  // When the offsets moved, nothing is changed: the transaction only took the lock and read, and ends.
+  return inTransaction(pool, async (client) => {
+    await client.query(`LOCK TABLE ${PROJECTION_TABLES.map((t) => `public.${t.table}`).join(', ')} IN ACCESS EXCLUSIVE MODE`);
+    const now = await readOffsets(client, 'public', groupId);
+    const unchanged = sameOffsets(now, compared);
+    const safe = compareOffsets(now, rebuilt).liveAhead.length === 0;
+    if (!unchanged && !(acceptProgress && safe)) return false;
+    await client.query(`DROP SCHEMA IF EXISTS ${REPLACED_SCHEMA} CASCADE`);
+    await client.query(`CREATE SCHEMA ${REPLACED_SCHEMA}`);
+    for (const { table } of PROJECTION_TABLES) await client.query(`ALTER TABLE public.${table} SET SCHEMA ${REPLACED_SCHEMA}`);
+    for (const { table } of PROJECTION_TABLES) await client.query(`ALTER TABLE ${REBUILD_SCHEMA}.${table} SET SCHEMA public`);
+    await client.query(`DROP SCHEMA ${REPLACED_SCHEMA} CASCADE`);
+    await rebindCluster(client, groupId, clusterId);
+    return true;
+  });
+}
+
+function sameOffsets(a: Map<string, string>, b: Map<string, string>): boolean {
+  return a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
+}

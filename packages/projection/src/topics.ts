@@ -1,0 +1,16 @@
+/** The topics the projection is made from. */
+import { TOPICS } from '@alertbus/schemas';
+
+/**
+ * Every topic history reads: inputs, decisions, commands, delivery results, silences. The order is only
+ * the order of subscription; the projection does not depend on which topic is read first.
+ */
+export const PROJECTED_TOPICS: readonly string[] = [
+  TOPICS.alertsReceived,
+  TOPICS.slackReceived,
+  TOPICS.incidents,
+  TOPICS.slackCommands,
+  TOPICS.pagerCommands,
+  TOPICS.deliveries,
+  TOPICS.silences,
+];

@@ -1,0 +1,253 @@
+import type { AnyEnvelope } from '@alertbus/schemas';
+import type { AlertInput } from '../decider';
+import { evolve, isIncidentEvent } from '../core/evolve';
+import { DEFAULT_STATE_RETENTION_MS } from '../core/expiry';
+import { StateIndex } from '../core/neighbours';
+import { Replayer } from '../core/replay';
+import { SilenceBook, type SilenceEvent } from '../core/silences';
+import type { CompiledRules } from '../rules/types';
+import { differences, outcomeOf, OUTCOME_FIELDS, toEffect, type Effect, type Outcome, type OutcomeField } from './outcome';
+
+/** Totals of one side (what happened, or what the candidate rules would have done). */
+export interface SideTotals {
+  opened: number;
+  paged: number;
+  byPriority: Record<string, number>;
+  suppressed: Record<string, number>;
+  messages: Record<string, number>;
+}
+
+/** One incident (with the inputs that belong to it on either side) whose outcome differs. */
+export interface IncidentChange {
+  alias: string;
+  title: string;
+  inputs: number;
+  /** Incident ids on each side (they differ when one side opened an occurrence the other did not). */
+  actualIncidents: string[];
+  candidateIncidents: string[];
+  actual: Outcome;
+  candidate: Outcome;
+  differences: OutcomeField[];
+}
+
+export interface BacktestReport {
+  window: { from: string; to: string };
+  candidate: { rulesVersion: string; origin: string };
+  /** Rules versions recorded on the actual decisions of the window. */
+  actualRulesVersions: string[];
+  totals: {
+    inputs: number;
+    /** Inputs the router had not decided yet (no decision on incidents.v1): left out of the comparison. */
+    undecided: number;
+    incidents: number;
+    changed: number;
+    changedBy: Record<OutcomeField, number>;
+    actual: SideTotals;
+    candidate: SideTotals;
+  };
+  changes: IncidentChange[];
+}
+
+interface InputMeta {
+  id: string;
+  alias: string;
+  title: string;
+  order: number;
+}
+
+/** Union-find over string keys: inputs join the incidents they belong to on either side. */
+class Groups {
+  private readonly parent = new Map<string, string>();
+  find(k: string): string {
+    let p = this.parent.get(k) ?? k;
+    if (p === k) return k;
+    p = this.find(p);
+    this.parent.set(k, p);
+    return p;
+  }
+  union(a: string, b: string): void {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra !== rb) this.parent.set(rb, ra);
+  }
+}
+
+function emptyTotals(): SideTotals {
+  return { opened: 0, paged: 0, byPriority: {}, suppressed: {}, messages: {} };
+}
+
+function addTotals(t: SideTotals, e: Effect): void {
+  const inc = (m: Record<string, number>, k: string) => (m[k] = (m[k] ?? 0) + 1);
+  if (e.type === 'IncidentOpened' || e.type === 'IncidentReopened') t.opened += 1;
+  if (e.type === 'CreatePagerAlert') {
+    t.paged += 1;
+    if (e.priority) inc(t.byPriority, e.priority);
+  }
+  if (e.type === 'EventSuppressed' && e.reason) inc(t.suppressed, e.reason);
+  if (e.type === 'PostSlackMessage' && e.channel) inc(t.messages, e.channel);
+}
+
+const incidentOf = (effects: readonly Effect[]) =>
+  effects.find((e) => e.incidentId !== undefined && (e.type.startsWith('Incident') || e.type === 'EventSuppressed'))?.incidentId;
+
+/**
+ * Runs candidate rules over a window of recorded inputs, with no side effects, and compares the outcome
+ * with what actually happened. Feed it, in this order: the silences and the incident events recorded
+ * before the window (any order among them, per-alias order within incidents), then the window's inputs in
+ * decision order; the actual router outputs may come at any time. Nothing here reads Kafka or the clock.
+ */
+export class Backtest {
+  private readonly book = new SilenceBook();
+  private readonly states = new StateIndex();
+  private replayer: Replayer | null = null;
+  private readonly inputs: InputMeta[] = [];
+  private readonly known = new Set<string>();
+  private readonly candidate = new Map<string, Effect[]>();
+  private readonly actual = new Map<string, Effect[]>();
+  /** Actual outputs that came before their input was seen (the caller read them first). */
+  private readonly pending = new Map<string, Effect[]>();
+
+  constructor(
+    private readonly rules: CompiledRules,
+    private readonly window: { from: string; to: string },
+  ) {}
+
+  silence(e: SilenceEvent): void {
+    this.book.apply(e);
+  }
+
+  /** An incident event recorded before the window: folded into the state the replay starts from. */
+  history(e: AnyEnvelope): void {
+    if (this.replayer) throw new Error('history must be given before the first input');
+    if (!isIncidentEvent(e)) return;
+    const next = evolve(this.states.get(e.alias), e);
+    if (next) this.states.set(next);
+  }
+
+  /** One input of the window, decided now with the candidate rules. */
+  input(input: AlertInput): void {
+    // Expired states count as absent, as in the router (ROUTER_STATE_RETENTION at its default).
+    this.replayer ??= new Replayer(this.rules, { silences: this.book, states: this.states, retentionMs: DEFAULT_STATE_RETENTION_MS });
+    if (this.known.has(input.id)) return; // a redelivered record: the router decides it once too
+    this.known.add(input.id);
+    this.inputs.push({ id: input.id, alias: input.alias, title: input.data.title, order: this.inputs.length });
+    const effects = this.replayer.decide(input).events.map(toEffect).filter((e): e is Effect => e !== null);
+    this.candidate.set(input.id, effects);
+    const early = this.pending.get(input.id);
+    if (early) {
+      this.actual.set(input.id, early);
+      this.pending.delete(input.id);
+    }
+  }
+
+  /** An output the router actually wrote (incidents.v1, command topics); those not caused by a window input are ignored. */
+  actualOutput(e: AnyEnvelope): void {
+    const effect = toEffect(e);
+    if (!effect) return;
+    const target = this.known.has(effect.inputId) ? this.actual : this.pending;
+    let list = target.get(effect.inputId);
+    if (!list) target.set(effect.inputId, (list = []));
+    list.push(effect);
+  }
+
+  report(): BacktestReport {
+    const versions = new Set<string>();
+    for (const effects of this.actual.values()) for (const e of effects) if (e.rulesVersion) versions.add(e.rulesVersion);
+    const decided = this.inputs.filter((i) => this.actual.has(i.id));
+    const groups = new Groups();
+    for (const i of decided) {
+      const a = incidentOf(this.actual.get(i.id)!);
+      const c = incidentOf(this.candidate.get(i.id) ?? []);
+      const node = `input:${i.id}`;
+      if (a) groups.union(node, `actual:${a}`);
+      if (c) groups.union(node, `candidate:${c}`);
+      // Inputs that belong to no incident on either side (e.g. dropped both times) form one group per alias.
+      if (!a && !c) groups.union(node, `alias:${i.alias}`);
+    }
+    const byGroup = new Map<string, InputMeta[]>();
+    for (const i of decided) {
+      const g = groups.find(`input:${i.id}`);
+      let list = byGroup.get(g);
+      if (!list) byGroup.set(g, (list = []));
+      list.push(i);
+    }
+    const totals = { actual: emptyTotals(), candidate: emptyTotals() };
+    const changedBy = Object.fromEntries(OUTCOME_FIELDS.map((f) => [f, 0])) as Record<OutcomeField, number>;
+    const changes: IncidentChange[] = [];
+    for (const members of byGroup.values()) {
+      const actualEffects = members.flatMap((m) => this.actual.get(m.id) ?? []);
+      const candidateEffects = members.flatMap((m) => this.candidate.get(m.id) ?? []);
+      actualEffects.forEach((e) => addTotals(totals.actual, e));
+      candidateEffects.forEach((e) => addTotals(totals.candidate, e));
+      const actual = outcomeOf(actualEffects);
+      const candidate = outcomeOf(candidateEffects);
+      const diff = differences(actual, candidate);
+      if (diff.length === 0) continue;
+      diff.forEach((f) => (changedBy[f] += 1));
+      const ids = (effects: Effect[]) => [...new Set(effects.map((e) => e.incidentId).filter((x): x is string => !!x && !x.startsWith('storm')))];
+      changes.push({
+        alias: members[0]!.alias,
+        title: members[0]!.title,
+        inputs: members.length,
+        actualIncidents: ids(actualEffects.filter((e) => e.type.startsWith('Incident') || e.type === 'EventSuppressed')),
+        candidateIncidents: ids(candidateEffects.filter((e) => e.type.startsWith('Incident') || e.type === 'EventSuppressed')),
+        actual,
+        candidate,
+        differences: diff,
+      });
+    }
+    changes.sort((x, y) => (x.alias < y.alias ? -1 : x.alias > y.alias ? 1 : 0));
+    return {
+      window: this.window,
+      candidate: { rulesVersion: this.rules.version, origin: this.rules.origin },
+      actualRulesVersions: [...versions].sort(),
+      totals: {
+        inputs: this.inputs.length,
+        undecided: this.inputs.length - decided.length,
+        incidents: byGroup.size,
+        changed: changes.length,
+        changedBy,
+        actual: sortTotals(totals.actual),
+        candidate: sortTotals(totals.candidate),
+      },
+      changes,
+    };
+  }
+}
+
+function sortMap(m: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function sortTotals(t: SideTotals): SideTotals {
+  return { ...t, byPriority: sortMap(t.byPriority), suppressed: sortMap(t.suppressed), messages: sortMap(t.messages) };
+}
+
+export interface BacktestSource {
+  silences: AsyncIterable<SilenceEvent> | Iterable<SilenceEvent>;
+  /** Incident events recorded before the window, in per-alias order. */
+  history: AsyncIterable<AnyEnvelope> | Iterable<AnyEnvelope>;
+  /** The window's inputs, in the order to decide them. */
+  inputs: AsyncIterable<AlertInput> | Iterable<AlertInput>;
+  /** What the router wrote for them (incidents.v1 and the command topics); unrelated records are ignored. */
+  actual: AsyncIterable<AnyEnvelope> | Iterable<AnyEnvelope>;
+}
+
+/** The backtest over injected streams, consumed in the order the class needs. */
+export async function runBacktest(
+  rules: CompiledRules,
+  window: { from: string; to: string },
+  source: BacktestSource,
+  onInput?: (done: number) => void,
+): Promise<BacktestReport> {
+  const bt = new Backtest(rules, window);
+  for await (const s of source.silences) bt.silence(s);
+  for await (const h of source.history) bt.history(h);
+  let n = 0;
+  for await (const i of source.inputs) {
+    bt.input(i);
+    onInput?.(++n);
+  }
+  for await (const a of source.actual) bt.actualOutput(a);
+  return bt.report();
+}

@@ -1,0 +1,233 @@
+import { parseDuration, type AliasState, type DecisionReason, type Envelope, type RuleRef, type SuppressedBy } from '@alertbus/schemas';
+import { matchLabels, route } from '../rules/route';
+import type { CompiledRules, RoutableAlert, Route } from '../rules/types';
+import type { DecisionContext } from './context';
+import { evolve, isIncidentEvent, type DeciderState } from './evolve';
+import { findInhibition } from './inhibit';
+import { NO_NEIGHBOURS, type Neighbours } from './neighbours';
+import { Outputs } from './outputs';
+import { pagerDescription, pagerDetails, pagerMessage, pagerTags } from './pager';
+import { incidentView, renderRoot, repeatReplyText, resolvedReplyText } from './render';
+import { stormFor, stormMembers, stormOf, type Storm } from './storm';
+import { renderStormSummary } from './storm-render';
+import { incidentFacts } from './incident-facts';
+import { incidentIdOf } from './incident-id';
+
+type AlertInput = Envelope<'AlertReceived'>;
+
+/** The state after the incident events emitted so far. */
+const folded = (out: Outputs, state: DeciderState) => out.events.filter(isIncidentEvent).reduce<DeciderState>(evolve, state);
+
+const pagerAliasOf = (s: AliasState) => s.pagerAlias ?? s.alias;
+
+function suppress(
+  out: Outputs,
+  input: AlertInput,
+  reason: DecisionReason,
+  rule: RuleRef,
+  state: DeciderState,
+  suppressedBy?: SuppressedBy,
+): void {
+  out.add('EventSuppressed', {
+    inputId: input.id,
+    inputType: input.type,
+    reason,
+    rule,
+    ...(state ? { incidentId: state.incidentId } : {}),
+    title: input.data.title,
+    ...(suppressedBy ? { suppressedBy } : {}),
+  });
+}
+
+/** Posts the storm summary for its first incident, and replaces it in place for every later change. */
+function summarise(out: Outputs, storm: Storm, rule: RuleRef, neighbours: Neighbours, current: AliasState): void {
+  const members = stormMembers(neighbours, storm, current);
+  const msg = renderStormSummary(storm, members);
+  if (members.length === 1 && members[0]!.alias === current.alias && current.status !== 'resolved') {
+    out.add('PostSlackMessage', { incidentId: storm.id, rule, channel: storm.channel, purpose: 'root', ...msg }, storm.alias);
+  } else {
+    out.add('UpdateSlackMessage', { incidentId: storm.id, rule, ...msg }, storm.alias);
+  }
+}
+
+function open(out: Outputs, input: AlertInput, r: Route, previous: DeciderState, rules: CompiledRules, neighbours: Neighbours): void {
+  const a = input.data;
+  const occurrence = previous ? previous.occurrence + 1 : 1;
+  const incidentId = incidentIdOf(input.alias, occurrence, input.id);
+  const storm = r.slackChannel !== undefined ? stormFor(rules, r.slackChannel, input.alias, input.recordedAt, neighbours) : undefined;
+  out.add(previous ? 'IncidentReopened' : 'IncidentOpened', {
+    incidentId,
+    occurrence,
+    title: a.title,
+    severity: a.severity,
+    source: a.source,
+    status: 'open',
+    count: 1,
+    reason: previous ? 'reopened' : 'first-notification',
+    rule: r.rule,
+    inputId: input.id,
+    labels: a.labels,
+    ...(a.description !== undefined ? { description: a.description } : {}),
+    links: a.links,
+    openedAt: input.recordedAt,
+    ...(r.slackChannel !== undefined && !storm
+      ? { slack: { channel: r.slackChannel, ...(r.mentionOnCall !== undefined ? { mentionOnCall: r.mentionOnCall } : {}) } }
+      : {}),
+    ...(r.pager ? { pager: { priority: r.pager.priority, ...(r.pager.alias !== undefined ? { alias: r.pager.alias } : {}) } } : {}),
+    ...(previous ? { previousIncidentId: previous.incidentId } : {}),
+  });
+  if (storm) {
+    out.add('EventSuppressed', {
+      inputId: input.id,
+      inputType: input.type,
+      reason: 'storm-control',
+      rule: r.rule,
+      incidentId,
+      title: a.title,
+      suppressedBy: {
+        kind: 'storm',
+        channel: storm.channel,
+        summaryIncidentId: storm.id,
+        since: storm.since,
+        threshold: storm.limits.threshold,
+        window: storm.limits.window,
+      },
+    });
+  }
+  const opened = folded(out, previous)!;
+  if (storm) summarise(out, storm, r.rule, neighbours, opened);
+  else if (r.slackChannel !== undefined) {
+    out.add('PostSlackMessage', { incidentId, rule: r.rule, channel: r.slackChannel, purpose: 'root', ...renderRoot(incidentView(opened), r.mention) });
+  }
+  if (r.pager) {
+    out.add(
+      'CreatePagerAlert',
+      {
+        incidentId,
+        rule: r.rule,
+        message: pagerMessage(a.title),
+        description: pagerDescription(a),
+        priority: r.pager.priority,
+        tags: pagerTags(r.pager.tags),
+        responders: [...r.pager.responders],
+        details: pagerDetails(a.labels, {
+          alertbus_alias: input.alias,
+          alertbus_incident: incidentId,
+          alertbus_occurrence: String(occurrence),
+          alertbus_rule: r.rule.name ?? r.rule.path,
+        }),
+        source: `alertbus/${a.source}`,
+      },
+      pagerAliasOf(opened),
+    );
+  }
+}
+
+function repeat(out: Outputs, input: AlertInput, r: Route, s: AliasState): void {
+  const elapsed = Date.parse(input.recordedAt) - Date.parse(s.lastNotifiedAt);
+  const notified = elapsed >= r.repeatIntervalMs;
+  out.add('IncidentRepeated', {
+    ...incidentFacts(s, {
+      inputId: input.id,
+      rule: r.rule,
+      reason: notified ? 'repeat-interval-elapsed' : 'duplicate',
+      count: s.count + 1,
+      labels: input.data.labels,
+    }),
+    notified,
+  });
+  if (!notified) return;
+  const repeated = incidentView({ ...s, count: s.count + 1 });
+  if (s.slackChannel !== undefined) {
+    out.add('PostSlackMessage', {
+      incidentId: s.incidentId,
+      rule: r.rule,
+      channel: s.slackChannel,
+      purpose: 'reply',
+      text: repeatReplyText(repeated, r.mention),
+    });
+  }
+  if (s.paged && r.pager?.noteOnRepeat) {
+    out.add(
+      'AddPagerNote',
+      { incidentId: s.incidentId, rule: r.rule, note: `Still firing (received ${repeated.count} times since ${s.openedAt}).` },
+      pagerAliasOf(s),
+    );
+  }
+}
+
+function resolve(out: Outputs, input: AlertInput, r: Route, s: AliasState, neighbours: Neighbours): void {
+  out.add('IncidentResolved', {
+    ...incidentFacts(s, { inputId: input.id, rule: r.rule, reason: 'resolved', status: 'resolved', labels: input.data.labels }),
+    resolvedAt: input.recordedAt,
+  });
+  const resolvedState = folded(out, s)!;
+  const resolved = incidentView(resolvedState);
+  if (s.slackChannel !== undefined) {
+    out.add('PostSlackMessage', {
+      incidentId: s.incidentId,
+      rule: r.rule,
+      channel: s.slackChannel,
+      purpose: 'reply',
+      text: resolvedReplyText(resolved),
+    });
+    out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: r.rule, ...renderRoot(resolved) });
+  }
+  if (s.storm) {
+    const { channel, since, threshold, window } = s.storm;
+    summarise(out, stormOf(channel, since, { threshold, window, windowMs: parseDuration(window) ?? 0 }), r.rule, neighbours, resolvedState);
+  }
+  if (s.paged) {
+    out.add('ClosePagerAlert', { incidentId: s.incidentId, rule: r.rule, note: 'Resolved at the source.' }, pagerAliasOf(s));
+  }
+}
+
+/**
+ * Decides what an alert means for its alias. Time is the input's recordedAt, never the clock, so the
+ * same inputs with the same rules, silences and neighbouring incidents always give byte-identical
+ * outputs. Only firing alerts are suppressed (drop rule, then silence, then inhibition): a resolve always
+ * closes an open incident, so no rule, silence or inhibition ever strands one open.
+ */
+export function decideAlert(input: AlertInput, state: DeciderState, rules: CompiledRules, ctx: DecisionContext): { events: Outputs['events']; state: DeciderState } {
+  const a = input.data;
+  const routable: RoutableAlert = { labels: a.labels, source: a.source, severity: a.severity, status: a.status, alias: input.alias };
+  const r = route(rules, routable);
+  const neighbours = ctx.neighbours ?? NO_NEIGHBOURS;
+  const out = new Outputs(input);
+  const isOpen = state !== undefined && state.status !== 'resolved';
+  if (a.status === 'firing') {
+    const labels = matchLabels(routable);
+    if (r.drop) {
+      suppress(out, input, 'dropped-by-rule', r.rule, state);
+    } else {
+      const silence = ctx.silences?.find(labels, Date.parse(input.recordedAt));
+      const inhibition = silence ? undefined : findInhibition(rules, input.alias, labels, neighbours);
+      if (silence) {
+        const d = silence.data;
+        suppress(out, input, 'silenced', r.rule, state, {
+          kind: 'silence',
+          silenceId: d.silenceId,
+          silenceKind: d.kind,
+          createdBy: d.createdBy,
+          comment: d.comment,
+          endsAt: d.endsAt,
+        });
+      } else if (inhibition) {
+        suppress(out, input, 'inhibited', r.rule, state, {
+          kind: 'inhibition',
+          incidentId: inhibition.by.incidentId,
+          alias: inhibition.by.alias,
+          inhibitRule: inhibition.rule.name ?? inhibition.rule.path,
+        });
+      } else if (!isOpen) open(out, input, r, state, rules, neighbours);
+      else repeat(out, input, r, state);
+    }
+  } else if (state === undefined) {
+    suppress(out, input, 'resolved-without-open-incident', r.rule, state);
+  } else if (!isOpen) {
+    suppress(out, input, 'already-resolved', r.rule, state);
+  } else {
+    resolve(out, input, r, state, neighbours);
+  }
+  return { events: out.events, state: folded(out, state) };
+}

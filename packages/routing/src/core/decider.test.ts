@@ -1,0 +1,313 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { deriveId, makeEnvelope, schemaAjv, validateEnvelope, AliasState, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import { messageLinks, messageNotifications } from '@alertbus/stand-ins';
+import { builtinRules, compileRules } from '../rules/compile';
+import type { CompiledRules } from '../rules/types';
+import { alert, firing, HOUR, MINUTE, resolved } from '../test-support/alerts';
+import { specFor } from '@alertbus/spec';
+import { decide, evolve, initialState, isIncidentEvent, type AlertDecision, type DeciderState } from '../decider';
+import { incidentIdOf } from './incident-id';
+
+const builtin = builtinRules({ defaultChannel: '#alerts' });
+const basicFile = path.resolve(__dirname, '../../testdata/rules.basic.yaml');
+const basic = (() => {
+  const r = compileRules(readFileSync(basicFile), basicFile, { defaultChannel: '#alerts' });
+  if (!r.ok) throw new Error(r.message);
+  return r.rules;
+})();
+const validState = schemaAjv.compile(AliasState);
+
+type Expected = [type: AnyEnvelope['type'], data?: Record<string, unknown>];
+
+/** Runs inputs through the decider from the initial state and returns every event (the alias's history). */
+function eventsOf(inputs: Envelope<'AlertReceived'>[], rules: CompiledRules = builtin): AnyEnvelope[] {
+  let state = initialState();
+  const out: AnyEnvelope[] = [];
+  for (const input of inputs) {
+    const d = decide(input, state, rules);
+    out.push(...d.events);
+    state = d.state;
+  }
+  return out;
+}
+
+/** The decider with a rules file, checked the same way in every case. */
+const routerSpec = (rules: CompiledRules) =>
+  specFor<Envelope<'AlertReceived'>, DeciderState, AnyEnvelope, AlertDecision, Expected[]>(
+    { decide: (input, state) => decide(input, state, rules), evolve, initialState },
+    {
+      check: (decision, expected) => {
+        expect(decision.events.map((e) => e.type)).toEqual(expected.map(([t]) => t));
+        expected.forEach(([, data], i) => {
+          if (data) expect(decision.events[i]!.data).toMatchObject(data);
+        });
+      },
+      always: (decision, { input, given }) => {
+        for (const e of decision.events) {
+          const v = validateEnvelope(e);
+          if (!v.ok) throw new Error(`${e.type} is not valid: ${v.error}`);
+          expect(e).toMatchObject({ alias: input.alias, source: 'router', causationId: input.id, correlationId: input.correlationId });
+          expect(e.recordedAt).toBe(input.recordedAt);
+          expect(e.occurredAt).toBe(input.occurredAt);
+        }
+        decision.events.forEach((e, i) => expect(e.id).toBe(deriveId(input.id, e.type, i)));
+        if (decision.state !== undefined && !validState(decision.state)) {
+          throw new Error(`state is not valid: ${JSON.stringify(validState.errors)}`);
+        }
+        // The decided state is exactly the fold of the incident events: state can be rebuilt from incidents.v1.
+        expect(decision.state).toEqual([...given, ...decision.events.filter(isIncidentEvent)].reduce(evolve, initialState()));
+      },
+    },
+  );
+
+/** given(events) when(input, rules) then(events): the state is folded from the given events with evolve. */
+function given(...history: AnyEnvelope[]) {
+  return { when: (input: Envelope<'AlertReceived'>, rules: CompiledRules = builtin) => routerSpec(rules).given(...history).when(input) };
+}
+
+const A = 'alertmanager:aaaa';
+/** Incident ids derive from the alias, the occurrence and the input that opened it. */
+const incident1 = incidentIdOf(A, 1, firing(A).id);
+const incident2 = incidentIdOf(A, 2, firing(A, { at: 2 * MINUTE }).id);
+const builtinRef = { path: 'defaults', rulesVersion: builtin.version };
+
+describe('router decider: lifecycle', () => {
+  test('first firing opens an incident, posts the root message and pages', () => {
+    const d = given()
+      .when(firing(A))
+      .then([
+        ['IncidentOpened', { reason: 'first-notification', occurrence: 1, count: 1, incidentId: incident1, status: 'open', slack: { channel: '#alerts' }, pager: { priority: 'P1' }, rule: builtinRef }],
+        ['PostSlackMessage', { purpose: 'root', channel: '#alerts', incidentId: incident1, rule: builtinRef }],
+        ['CreatePagerAlert', { priority: 'P1', incidentId: incident1, message: `Disk almost full on ${A}`, source: 'alertbus/alertmanager', rule: builtinRef }],
+      ]);
+    expect(d.state).toMatchObject({ alias: A, status: 'open', occurrence: 1, count: 1, slackChannel: '#alerts', paged: true, priority: 'P1' });
+    const page = d.events[2]!.data as { description: string; details: Record<string, string> };
+    expect(page.description).toContain('- team=db');
+    expect(page.description).toContain('http://prometheus:9090/graph?g0.expr=disk');
+    expect(page.details).toMatchObject({ team: 'db', instance: 'db-1:9100', alertbus_incident: incident1 });
+  });
+
+  test('firing again within the repeat interval is a duplicate: counted, not notified', () => {
+    given(...eventsOf([firing(A)]))
+      .when(firing(A, { at: 10 * MINUTE }))
+      .then([['IncidentRepeated', { reason: 'duplicate', notified: false, count: 2, incidentId: incident1 }]]);
+  });
+
+  test('firing after the repeat interval re-notifies in the thread; no pager note unless the rule asks', () => {
+    const history = eventsOf([firing(A), firing(A, { at: HOUR })]);
+    given(...history)
+      .when(firing(A, { at: 4 * HOUR }))
+      .then([
+        ['IncidentRepeated', { reason: 'repeat-interval-elapsed', notified: true, count: 3 }],
+        ['PostSlackMessage', { purpose: 'reply', channel: '#alerts', incidentId: incident1 }],
+      ]);
+  });
+
+  test('the repeat interval counts from the last notification, not the last firing', () => {
+    const history = eventsOf([firing(A), firing(A, { at: 4 * HOUR }), firing(A, { at: 5 * HOUR })]);
+    given(...history).when(firing(A, { at: 7 * HOUR })).then([['IncidentRepeated', { reason: 'duplicate', count: 4 }]]);
+    given(...history)
+      .when(firing(A, { at: 8 * HOUR }))
+      .then([['IncidentRepeated', { reason: 'repeat-interval-elapsed' }], ['PostSlackMessage', { purpose: 'reply' }]]);
+  });
+
+  test('a rule with note_on_repeat adds a pager note when re-notifying, after its own repeat interval', () => {
+    const history = eventsOf([firing(A)], basic);
+    given(...history)
+      .when(firing(A, { at: HOUR }), basic)
+      .then([
+        ['IncidentRepeated', { reason: 'repeat-interval-elapsed', rule: { path: 'rules[0]', name: 'databases', rulesVersion: basic.version } }],
+        ['PostSlackMessage', { purpose: 'reply', channel: '#db-alerts' }],
+        ['AddPagerNote', { incidentId: incident1 }],
+      ]);
+  });
+
+  test('resolved on an open incident resolves it: thread reply, root updated, pager closed', () => {
+    const d = given(...eventsOf([firing(A), firing(A, { at: MINUTE })]))
+      .when(resolved(A, { at: 2 * MINUTE }))
+      .then([
+        ['IncidentResolved', { reason: 'resolved', status: 'resolved', count: 2, incidentId: incident1, resolvedAt: '2025-03-01T10:02:00.000Z' }],
+        ['PostSlackMessage', { purpose: 'reply', channel: '#alerts' }],
+        ['UpdateSlackMessage', { incidentId: incident1 }],
+        ['ClosePagerAlert', { incidentId: incident1 }],
+      ]);
+    expect((d.events[1]!.data as { text: string }).text).toMatch(/^Resolved/);
+    const update = d.events[2]!.data as { text: string; blocks: Array<{ type: string; text?: { text: string } }> };
+    expect(update.text).toMatch(/^\[RESOLVED\]/);
+    expect(update.blocks[0]!.text!.text).toContain('✅');
+    expect(d.state).toMatchObject({ status: 'resolved', resolvedAt: '2025-03-01T10:02:00.000Z' });
+  });
+
+  test('firing after resolve reopens as a new occurrence with a new incident id', () => {
+    given(...eventsOf([firing(A), resolved(A, { at: MINUTE })]))
+      .when(firing(A, { at: 2 * MINUTE }))
+      .then([
+        ['IncidentReopened', { reason: 'reopened', occurrence: 2, count: 1, incidentId: incident2, previousIncidentId: incident1 }],
+        ['PostSlackMessage', { purpose: 'root', incidentId: incident2 }],
+        ['CreatePagerAlert', { incidentId: incident2 }],
+      ]);
+  });
+
+  test('an acknowledged incident keeps its status on repeats and still resolves', () => {
+    const opened = eventsOf([firing(A)]);
+    const ack = makeEnvelope({
+      id: deriveId('ack-input', A),
+      type: 'IncidentAcknowledged',
+      alias: A,
+      occurredAt: '2025-03-01T10:05:00.000Z',
+      recordedAt: '2025-03-01T10:05:00.000Z',
+      source: 'router',
+      data: {
+        incidentId: incident1,
+        occurrence: 1,
+        title: `Disk almost full on ${A}`,
+        severity: 'critical',
+        source: 'alertmanager',
+        status: 'acknowledged',
+        count: 1,
+        reason: 'acknowledged',
+        rule: builtinRef,
+        inputId: deriveId('ack-input', A),
+        labels: {},
+        acknowledgedAt: '2025-03-01T10:05:00.000Z',
+        by: 'U123',
+      },
+    }) as AnyEnvelope;
+    expect(validateEnvelope(ack).ok).toBe(true);
+    given(...opened, ack)
+      .when(firing(A, { at: 10 * MINUTE }))
+      .then([['IncidentRepeated', { status: 'acknowledged', reason: 'duplicate', count: 2 }]]);
+    given(...opened, ack)
+      .when(resolved(A, { at: 20 * MINUTE }))
+      .then([['IncidentResolved', { status: 'resolved' }], ['PostSlackMessage'], ['UpdateSlackMessage'], ['ClosePagerAlert']]);
+  });
+
+  test('resolved with no incident is suppressed with its reason, and no commands', () => {
+    const d = given().when(resolved(A)).then([['EventSuppressed', { reason: 'resolved-without-open-incident', inputType: 'AlertReceived' }]]);
+    expect(d.state).toBeUndefined();
+  });
+
+  test('resolved on a resolved incident is suppressed as already resolved', () => {
+    given(...eventsOf([firing(A), resolved(A, { at: MINUTE })]))
+      .when(resolved(A, { at: 2 * MINUTE }))
+      .then([['EventSuppressed', { reason: 'already-resolved', incidentId: incident1 }]]);
+  });
+
+  test('a drop rule suppresses firing alerts and remembers nothing', () => {
+    const info = firing(A, { severity: 'info', labels: { alertname: 'Chatty' } });
+    const d = given()
+      .when(info, basic)
+      .then([['EventSuppressed', { reason: 'dropped-by-rule', rule: { path: 'rules[1]', name: 'drop-info', rulesVersion: basic.version } }]]);
+    expect(d.state).toBeUndefined();
+  });
+
+  test('a drop rule never strands an open incident: the resolve still closes it', () => {
+    const opened = eventsOf([firing(A, { severity: 'warning', labels: {} })], basic);
+    given(...opened)
+      .when(resolved(A, { at: MINUTE, severity: 'info', labels: {} }), basic)
+      .then([['IncidentResolved'], ['PostSlackMessage'], ['UpdateSlackMessage'], ['ClosePagerAlert']]);
+  });
+
+  test('without a pager rule no pager commands are emitted, on open or resolve', () => {
+    const quiet = { source: 'grafana' as const, labels: { env: 'staging', team: 'web' }, severity: 'warning' };
+    const history = eventsOf([firing(A, quiet)], basic);
+    expect(history.map((e) => e.type)).toEqual(['IncidentOpened', 'PostSlackMessage']);
+    expect(history[0]!.data).toMatchObject({ slack: { channel: '#staging' } });
+    expect(history[0]!.data).not.toHaveProperty('pager');
+    given(...history)
+      .when(resolved(A, { ...quiet, at: MINUTE }), basic)
+      .then([['IncidentResolved'], ['PostSlackMessage'], ['UpdateSlackMessage']]);
+  });
+
+  test('the pager message is cut to 130 code points without splitting characters', () => {
+    const title = `${'🔥'.repeat(100)} ${'x'.repeat(100)}`;
+    const d = decide(firing(A, { title }), initialState(), builtin);
+    const message = (d.events.find((e) => e.type === 'CreatePagerAlert')!.data as { message: string }).message;
+    expect(Array.from(message)).toHaveLength(130);
+    expect(message.endsWith('…')).toBe(true);
+    expect(message.startsWith('🔥'.repeat(100))).toBe(true);
+  });
+
+  test('priority follows severity with the built-in map', () => {
+    const priorities = ['critical', 'page', 'error', 'high', 'warning', 'info', 'whatever'].map((severity) => {
+      const d = decide(firing(A, { severity }), initialState(), builtin);
+      return (d.events.find((e) => e.type === 'CreatePagerAlert')!.data as { priority: string }).priority;
+    });
+    expect(priorities).toEqual(['P1', 'P1', 'P2', 'P2', 'P3', 'P5', 'P3']);
+  });
+});
+
+describe("router decider: a rule's mention", () => {
+  const mentionFile = path.resolve(__dirname, '../../testdata/rules.mention.yaml');
+  const rules = (() => {
+    const r = compileRules(readFileSync(mentionFile), mentionFile, { defaultChannel: '#alerts' });
+    if (!r.ok) throw new Error(r.message);
+    return r.rules;
+  })();
+  const A = 'alertmanager:mention';
+  const labels = { alertname: 'DiskFull', env: 'staging' };
+  const slackTexts = (events: AnyEnvelope[]) =>
+    events.filter((e) => e.type === 'PostSlackMessage' || e.type === 'UpdateSlackMessage').map((e) => [e.type, (e.data as { text: string }).text]);
+
+  test('pings in the root post and in each re-notification; never in duplicates, the resolve reply or root updates', () => {
+    const events = eventsOf(
+      [
+        firing(A, { labels }),
+        firing(A, { labels, at: 10 * MINUTE, n: 1 }), // a duplicate: no message
+        firing(A, { labels, at: 2 * HOUR, n: 2 }), // after the rule's 1h: re-notified
+        resolved(A, { labels, at: 3 * HOUR }),
+      ],
+      rules,
+    );
+    expect(slackTexts(events)).toEqual([
+      ['PostSlackMessage', '<!subteam^S0SRE123> <@U0LEAD01> [FIRING] Disk almost full on alertmanager:mention (critical, alertmanager)'],
+      ['PostSlackMessage', '<!subteam^S0SRE123> <@U0LEAD01> Still firing: Disk almost full on alertmanager:mention (received 3 times since 2025-03-01T10:00:00.000Z)'],
+      ['PostSlackMessage', 'Resolved: Disk almost full on alertmanager:mention (fired 3 times)'],
+      ['UpdateSlackMessage', '[RESOLVED] Disk almost full on alertmanager:mention (critical, alertmanager)'],
+    ]);
+  });
+
+  test('without a mention in the rules nothing pings, even for an alert written as Slack markup', () => {
+    const title = 'disk full <!channel> <!here> <@U123> <https://evil.example|Acknowledge>';
+    const events = eventsOf([firing(A, { title, labels: { host: '<!channel>' } })], builtin);
+    const root = events.find((e) => e.type === 'PostSlackMessage')!.data as { text: string; blocks: unknown[] };
+    expect(root.text).toBe('[FIRING] disk full &lt;!channel&gt; &lt;!here&gt; &lt;@U123&gt; &lt;https://evil.example|Acknowledge&gt; (critical, alertmanager)');
+    expect(messageNotifications(root)).toEqual([]);
+    expect(messageLinks(root).map((l) => l.url)).toEqual(['http://prometheus:9090/graph?g0.expr=disk']); // the alert's own link only
+  });
+});
+
+describe('router decider: determinism', () => {
+  const inputs = [
+    firing(A),
+    firing('grafana:bbbb', { source: 'grafana', severity: 'warning' }),
+    firing(A, { at: MINUTE }),
+    firing(A, { at: 5 * HOUR }),
+    resolved('grafana:bbbb', { at: 2 * MINUTE }),
+    resolved(A, { at: 6 * HOUR }),
+    resolved(A, { at: 7 * HOUR }),
+    firing(A, { at: 8 * HOUR }),
+    alert('generic:cccc', 'resolved'),
+  ];
+
+  function run(): string {
+    const states = new Map<string, DeciderState>();
+    const out: string[] = [];
+    for (const input of inputs) {
+      const d = decide(input, states.get(input.alias), builtin);
+      states.set(input.alias, d.state);
+      out.push(...d.events.map((e) => JSON.stringify(e)), JSON.stringify(d.state ?? null));
+    }
+    return out.join('\n');
+  }
+
+  test('the same inputs with the same rules give byte-identical outputs', () => {
+    expect(run()).toBe(run());
+  });
+
+  test('decisions name the rule and the rules version', () => {
+    const events = eventsOf(inputs.filter((i) => i.alias === A));
+    for (const e of events) expect((e.data as { rule: unknown }).rule).toEqual(builtinRef);
+  });
+});

@@ -1,0 +1,83 @@
+import type { AliasState, SlackKeyState } from '@alertbus/schemas';
+import type { CompiledRules } from '../rules/types';
+import { decide, isIncidentState, stateKey, type Decision, type RouterInput, type RouterState } from '../decider';
+import { EVICTION_GRACE_MS, ExpiryQueue, expiresAt } from './expiry';
+import { StateIndex } from './neighbours';
+import type { SilenceLookup } from './silences';
+
+export interface ReplayerOptions {
+  silences?: SilenceLookup;
+  states?: StateIndex;
+  /** ROUTER_STATE_RETENTION: expired states count as absent, and are evicted as the router evicts them. */
+  retentionMs?: number;
+  /** Evict expired states (default true); false keeps them, to show that evicting changes no decision. */
+  evict?: boolean;
+}
+
+/**
+ * Decides a stream of inputs in order, as one router instance holding every partition would: each
+ * decision sees its alias's state and every other alias's, and its result is kept for the next. Used by
+ * tests and by the backtest; it only computes, it sends nothing.
+ */
+export class Replayer {
+  readonly states: StateIndex;
+  /** The Slack bookkeeping (command messages, thread links), by key. */
+  private readonly keys = new Map<string, SlackKeyState>();
+  private readonly expiry = new ExpiryQueue();
+  private watermark = Number.NEGATIVE_INFINITY;
+  /** States evicted so far. */
+  evicted = 0;
+
+  constructor(
+    private readonly rules: CompiledRules,
+    private readonly opts: ReplayerOptions = {},
+  ) {
+    this.states = opts.states ?? new StateIndex();
+  }
+
+  /** States held: incidents and Slack records. */
+  get size(): number {
+    return this.states.size + this.keys.size;
+  }
+
+  decide(input: RouterInput): Decision {
+    const before = this.states.get(input.alias) ?? this.keys.get(input.alias);
+    const decision = decide(input, before, this.rules, {
+      neighbours: this.states,
+      ...(this.opts.silences ? { silences: this.opts.silences } : {}),
+      ...(this.opts.retentionMs !== undefined ? { retentionMs: this.opts.retentionMs } : {}),
+    });
+    const s = decision.state;
+    if (isIncidentState(s)) this.states.set(s);
+    else if (s) this.keys.set(stateKey(s), s);
+    this.collect(input, s);
+    return decision;
+  }
+
+  state(alias: string): AliasState | undefined {
+    return this.states.get(alias);
+  }
+
+  private current(key: string): RouterState | undefined {
+    return this.states.get(key) ?? this.keys.get(key);
+  }
+
+  /** Evicts what expired longer ago than the grace, by the newest input's time (as the processor does). */
+  private collect(input: RouterInput, s: RouterState | undefined): void {
+    const retention = this.opts.retentionMs;
+    if (retention === undefined || this.opts.evict === false) return;
+    if (s) {
+      const at = expiresAt(s, retention);
+      if (at !== null) this.expiry.push(stateKey(s), at);
+    }
+    this.watermark = Math.max(this.watermark, Date.parse(input.recordedAt));
+    for (const key of this.expiry.popDue(this.watermark - EVICTION_GRACE_MS)) {
+      const current = this.current(key);
+      const at = current ? expiresAt(current, retention) : null;
+      if (!current || at === null || at > this.watermark - EVICTION_GRACE_MS) continue;
+      if (isIncidentState(current)) this.states.delete(key);
+      else this.keys.delete(key);
+      this.evicted += 1;
+    }
+  }
+}

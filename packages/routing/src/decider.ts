@@ -1,0 +1,50 @@
+import type { AnyEnvelope, Envelope } from '@alertbus/schemas';
+import type { CompiledRules } from './rules/types';
+import { decideAlert } from './core/alerts';
+import type { DecisionContext } from './core/context';
+import { liveState } from './core/expiry';
+import { liveNeighbours } from './core/neighbours';
+import type { DeciderState } from './core/evolve';
+import { decideSlack, type SlackInput } from './slack/decide';
+import { isIncidentState, type RouterState } from './state';
+
+export { evolve, initialState, isIncidentEvent, type DeciderState } from './core/evolve';
+export { ROUTER_SOURCE } from './core/outputs';
+export type { DecisionContext } from './core/context';
+export { isIncidentState, stateKey, type RouterState } from './state';
+export { SLACK_INPUT_TYPES, type SlackInput } from './slack/decide';
+
+/** The inputs the router decides on, dispatched by type: alerts, and the Slack side (./slack). */
+export type RouterInput = AlertInput | SlackInput;
+export type AlertInput = Envelope<'AlertReceived'>;
+
+export interface Decision {
+  /** Incident events first, then Slack commands, then pager commands (then inputs the router sends itself). */
+  events: AnyEnvelope[];
+  state: RouterState | undefined;
+}
+
+/** An alert's decision: its alias only ever holds an incident. */
+export interface AlertDecision extends Decision {
+  state: DeciderState;
+}
+
+/**
+ * Decides what an input means for its key: `decide(input, state, rules, context) → { events, state }`.
+ * Pure: time is the input's recordedAt, never the clock, and everything else it looks at is passed in,
+ * so the same input with the same state, rules and context always gives byte-identical events.
+ */
+export function decide(input: Envelope<'AlertReceived'>, state: RouterState | undefined, rules: CompiledRules, ctx?: DecisionContext): AlertDecision;
+export function decide(input: RouterInput, state: RouterState | undefined, rules: CompiledRules, ctx?: DecisionContext): Decision;
+export function decide(input: RouterInput, before: RouterState | undefined, rules: CompiledRules, ctx: DecisionContext = {}): Decision {
+  const at = Date.parse(input.recordedAt);
+  const state = liveState(before, at, ctx.retentionMs);
+  switch (input.type) {
+    case 'AlertReceived': {
+      const view = ctx.retentionMs !== undefined && ctx.neighbours ? { ...ctx, neighbours: liveNeighbours(ctx.neighbours, at, ctx.retentionMs) } : ctx;
+      return decideAlert(input, isIncidentState(state) ? state : undefined, rules, view);
+    }
+    default:
+      return decideSlack(input, state, rules);
+  }
+}

@@ -1,0 +1,151 @@
+import { deriveId, formatDuration, makeEnvelope, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import { decide } from './decider';
+import { route, traceRules, type RuleTrace } from './rules/route';
+import type { CompiledRules, RoutableAlert, RoutableSlackMessage, Route } from './rules/types';
+import { stripLeadingMentions } from './slack/commands';
+import { routeSlackMessage, type SlackRoute } from './slack/route';
+
+/** Which rules an input matches, where it goes, what the router would emit for it, and why. */
+export interface Explanation {
+  input: { alias?: string; title?: string; source: string; severity?: string; status?: string; labels: Record<string, string>; channel?: string; user?: string; text?: string };
+  trace: RuleTrace[];
+  route: Route;
+  /** The router's outputs for this input when nothing is open for its alias and nothing is silenced. */
+  events: AnyEnvelope[];
+  why: string[];
+}
+
+function reasons(rules: CompiledRules, r: Route, severity: string | undefined): string[] {
+  const why: string[] = [];
+  if (r.rule.path === 'defaults') why.push('no rule matched: the defaults apply');
+  else why.push(`decided by ${r.rule.path}${r.rule.name ? ` (${r.rule.name})` : ''}, rules version ${rules.version.slice(0, 12)}`);
+  if (r.drop) {
+    why.push('a drop rule matched: firing alerts are suppressed (dropped-by-rule); a resolve still closes an open incident');
+    return why;
+  }
+  const source = { rule: 'the rule names it', tag: 'tag → channel map', severity: `severity → channel map (${severity ?? ''})`, defaults: 'the default channel' };
+  why.push(r.slackChannel ? `Slack ${r.slackChannel}: ${source[r.channelSource ?? 'defaults']}` : 'no Slack message: Slack is disabled for this route');
+  why.push(r.pager ? `pager ${r.pager.priority}${r.pager.alias ? `, alias "${r.pager.alias}"` : ''}` : 'nobody paged: the pager is disabled for this route');
+  why.push(`repeat interval ${formatDuration(r.repeatIntervalMs)}`);
+  if (r.mentionOnCall) why.push(`mention the on-call of schedule ${r.mentionOnCall}`);
+  if (r.mention) why.push(`the root post and each re-notification ping ${r.mention.join(' ')} (the rule's mention)`);
+  if (rules.inhibit.length > 0) why.push(`inhibit rules (${rules.inhibit.length}) and silences depend on what else is open: see \`alertbus rules backtest\``);
+  if (rules.stormControl) why.push('storm control may gather it into a summary when many incidents open at once');
+  return why;
+}
+
+export function explainAlert(rules: CompiledRules, input: Envelope<'AlertReceived'>): Explanation {
+  const a = input.data;
+  const routable: RoutableAlert = { labels: a.labels, source: a.source, severity: a.severity, status: a.status, alias: input.alias };
+  const r = route(rules, routable);
+  return {
+    input: { alias: input.alias, title: a.title, source: a.source, severity: a.severity, status: a.status, labels: a.labels },
+    trace: traceRules(rules, routable),
+    route: r,
+    events: decide(input, undefined, rules).events,
+    why: reasons(rules, r, a.severity),
+  };
+}
+
+/** The Slack route's part of the answer: who answers, whether it pages, and what a bot or a drop rule would do. */
+function slackReasons(rules: CompiledRules, r: SlackRoute): string[] {
+  const why: string[] = [];
+  if (r.rule.path === 'defaults') why.push('no rule matched: the defaults apply');
+  else why.push(`decided by ${r.rule.path}${r.rule.name ? ` (${r.rule.name})` : ''}, rules version ${rules.version.slice(0, 12)}`);
+  if (r.drop) return [...why, 'a drop rule matched: the message is ignored (dropped-by-rule)'];
+  why.push(
+    r.oncall
+      ? `a mention or DM gets the on-call of schedule ${r.oncall} in its thread`
+      : r.oncallDisabled
+        ? 'no on-call reply: the rule turns it off'
+        : 'no on-call schedule is configured: the reply says so',
+  );
+  why.push(r.pager ? `pager ${r.pager.priority} with the message alias` : 'nobody paged: only a matching rule with its own pager section pages for Slack messages');
+  why.push(r.allowBots ? "other apps' messages are allowed" : "other apps' messages are dropped (allow_bots is not set)");
+  why.push('commands (help, oncall, cache clear, ack, resolve) are answered instead; redeliveries and edits never answer twice');
+  return why;
+}
+
+/** Slack messages: which rules match, what the router would do with the message as a mention of the app, and why. */
+export function explainSlackMessage(rules: CompiledRules, msg: RoutableSlackMessage): Explanation {
+  const matched: RoutableSlackMessage = { ...msg, text: stripLeadingMentions(msg.text) };
+  const s = routeSlackMessage(rules, matched);
+  const at = '1970-01-01T00:00:00.000Z';
+  const id = deriveId('alertbus-explain', msg.channel, msg.user, msg.text);
+  const input = makeEnvelope({
+    id,
+    type: 'SlackMessageReceived',
+    alias: `slack:explain:${msg.channel}:0`,
+    occurredAt: at,
+    recordedAt: at,
+    source: 'explain',
+    data: {
+      kind: 'mention',
+      team: 'explain',
+      channel: msg.channel,
+      channelType: 'unknown',
+      ...(msg.user ? { user: msg.user } : {}),
+      text: msg.text,
+      ts: '0',
+      eventId: id,
+      eventTime: at,
+      raw: null,
+    },
+  });
+  return {
+    input: { source: 'slack', labels: { ...msg.labels }, channel: msg.channel, user: msg.user, text: msg.text },
+    trace: traceRules(rules, matched),
+    route: route(rules, matched),
+    events: decide(input, undefined, rules).events,
+    why: slackReasons(rules, s),
+  };
+}
+
+function traceLines(trace: RuleTrace[], depth: number): string[] {
+  const out: string[] = [];
+  for (const t of trace) {
+    const mark = t.applied ? '✓' : t.matched ? '↳' : t.failed === '(not reached)' ? '·' : '✗';
+    const label = `${t.path}${t.name ? ` ${t.name}` : ''}`;
+    const note = t.applied ? 'matched, applies' : t.matched ? 'matched, a nested rule applies' : t.failed === '(not reached)' ? 'not reached' : `no match: ${t.failed}`;
+    out.push(`${'  '.repeat(depth)}${mark} ${label.padEnd(Math.max(10, 40 - depth * 2))} ${note}`);
+    out.push(...traceLines(t.routes, depth + 1));
+  }
+  return out;
+}
+
+function eventLine(e: AnyEnvelope): string {
+  const d = e.data as Record<string, unknown>;
+  switch (e.type) {
+    case 'PostSlackMessage':
+      return `${e.type} ${d.purpose} → ${d.channel}: ${JSON.stringify(d.text)}`;
+    case 'CreatePagerAlert': {
+      const responders = (d.responders as Array<{ type: string; name?: string; id?: string }>).map((r) => `${r.type}:${r.name ?? r.id}`);
+      return `${e.type} ${d.priority} alias ${JSON.stringify(e.alias)}${responders.length ? ` responders ${responders.join(',')}` : ''}${(d.tags as string[]).length ? ` tags ${(d.tags as string[]).join(',')}` : ''}`;
+    }
+    case 'ReplyWithOnCall':
+      return `${e.type} schedule ${d.schedule} in the message's thread`;
+    default:
+      return `${e.type}${d.reason ? ` (${d.reason})` : ''}`;
+  }
+}
+
+/** The explanation as text for people. */
+export function formatExplanation(x: Explanation, heading: string): string {
+  const i = x.input;
+  const lines = [heading];
+  if (i.source === 'slack') lines.push(`  Slack message in ${i.channel} from ${i.user}: ${JSON.stringify(i.text)}`);
+  else {
+    lines.push(`  ${i.alias}  ${JSON.stringify(i.title)}  (${i.severity}, ${i.status}, from ${i.source})`);
+    const labels = Object.entries(i.labels).sort(([a], [b]) => (a < b ? -1 : 1));
+    lines.push(`  labels: ${labels.map(([k, v]) => `${k}=${v}`).join(', ') || '(none)'}`);
+  }
+  lines.push('  rules:');
+  lines.push(...(x.trace.length ? traceLines(x.trace, 2) : ['    (the file has no rules)']));
+  lines.push('  why:');
+  lines.push(...x.why.map((w) => `    - ${w}`));
+  if (x.events.length > 0) {
+    lines.push(i.source === 'slack' ? '  would emit (as a first mention of the app):' : '  would emit (nothing open for the alias, nothing silenced):');
+    lines.push(...x.events.map((e) => `    ${eventLine(e)}`));
+  }
+  return lines.join('\n');
+}

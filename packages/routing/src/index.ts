@@ -1,0 +1,36 @@
+// The decider: decide(input, state, rules, context) → { events, state }, evolve, initialState.
+export {
+  decide,
+  evolve,
+  initialState,
+  isIncidentEvent,
+  isIncidentState,
+  stateKey,
+  ROUTER_SOURCE,
+  SLACK_INPUT_TYPES,
+  type AlertDecision,
+  type AlertInput,
+  type DeciderState,
+  type Decision,
+  type DecisionContext,
+  type RouterInput,
+  type RouterState,
+  type SlackInput,
+} from './decider';
+export { DEFAULT_STATE_RETENTION_MS, EVICTION_GRACE_MS, ExpiryQueue, expiresAt, liveState } from './core/expiry';
+export { StagedNeighbours, StateIndex, type Neighbours } from './core/neighbours';
+export { SilenceBook, type SilenceEvent, type SilenceLookup } from './core/silences';
+export { Replayer, type ReplayerOptions } from './core/replay';
+export { incidentIdOf } from './core/incident-id';
+
+// Routing rules: compiled once into an immutable tree, matched by pure functions.
+export { builtinRules, compileRules, sha256Hex, type CompileOptions, type CompileResult, type RulesProblem } from './rules/compile';
+export { loadRules, RulesError } from './rules/load';
+export { route, traceRules, type RuleTrace } from './rules/route';
+export type { CompiledRules, RoutableAlert, RoutableSlackMessage, Route } from './rules/types';
+
+// What a rules file does with an input, and what it would have done with a past window.
+export { explainAlert, explainSlackMessage, formatExplanation, type Explanation } from './explain';
+export { Backtest, runBacktest, type BacktestReport, type BacktestSource } from './backtest/backtest';
+export { formatBacktest } from './backtest/format';
+export { mergeByRecordedAt } from './backtest/merge';

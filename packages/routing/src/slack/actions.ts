@@ -1,0 +1,103 @@
+import type { AliasState, DecisionReason, Envelope, RuleRef } from '@alertbus/schemas';
+import { evolve, isIncidentEvent } from '../core/evolve';
+import { Outputs } from '../core/outputs';
+import { BUTTON_ACTION_IDS, incidentView, renderRoot } from '../core/render';
+import type { CompiledRules } from '../rules/types';
+import { isIncidentState, type RouterState } from '../state';
+import { acknowledgedText, alreadyText, OTHER_OCCURRENCE_TEXT, pagerActionNote, resolvedByText } from './texts';
+import { incidentFacts } from '../core/incident-facts';
+
+type ActionInput = Envelope<'SlackActionReceived'>;
+
+/** What each of alertbus's buttons asks for (their ids: BUTTON_ACTION_IDS, on the root message). */
+const ACTIONS: ReadonlyMap<string, 'ack' | 'resolve'> = new Map([
+  [BUTTON_ACTION_IDS.ack, 'ack'],
+  [BUTTON_ACTION_IDS.resolve, 'resolve'],
+]);
+
+/** How the router marks a SlackActionReceived it made from `ack` / `resolve` typed in a thread. */
+export const TEXT_COMMAND_ACTION_TYPE = 'text-command';
+
+const folded = (out: Outputs, state: AliasState) => out.events.filter(isIncidentEvent).reduce(evolve, state)!;
+const pagerAliasOf = (s: AliasState) => s.pagerAlias ?? s.alias;
+
+/** The incident's own rule: no rule matches a click, so the decision points at why the incident exists. */
+const refOf = (s: AliasState | undefined, rules: CompiledRules): RuleRef => s?.rule ?? { path: 'defaults', rulesVersion: rules.version };
+
+/** The person who acted, as recorded in `by` (their Slack user id) and as the pager shows them (their name when known). */
+function actor(input: ActionInput): { by: string; name: string } {
+  const u = input.data.user;
+  return { by: u.id, name: u.name ?? u.id };
+}
+
+/** A reply in the incident's thread: the root alertbus posted (alerts), or the request's own thread (Slack incidents). */
+function reply(out: Outputs, s: AliasState, rule: RuleRef, text: string): void {
+  if (s.slackChannel !== undefined) {
+    out.add('PostSlackMessage', { incidentId: s.incidentId, rule, channel: s.slackChannel, purpose: 'reply', text });
+  } else if (s.slackRequest) {
+    out.add('PostSlackReply', { incidentId: s.incidentId, rule, channel: s.slackRequest.channel, threadTs: s.slackRequest.threadTs, text });
+  }
+}
+
+function suppress(out: Outputs, input: ActionInput, reason: DecisionReason, rule: RuleRef, s: AliasState | undefined, answer?: string): void {
+  out.add('EventSuppressed', {
+    inputId: input.id,
+    inputType: input.type,
+    reason,
+    rule,
+    ...(s ? { incidentId: s.incidentId, title: s.title } : {}),
+  });
+  // A click on a stale button says nothing (the root message shows the state); someone who typed a command gets an answer.
+  if (answer && s && input.data.actionType === TEXT_COMMAND_ACTION_TYPE) reply(out, s, rule, answer);
+}
+
+function acknowledge(out: Outputs, input: ActionInput, s: AliasState): void {
+  const { by, name } = actor(input);
+  out.add('IncidentAcknowledged', {
+    ...incidentFacts(s, { inputId: input.id, rule: s.rule, reason: 'acknowledged', status: 'acknowledged' }),
+    acknowledgedAt: input.recordedAt,
+    by,
+  });
+  const acked = folded(out, s);
+  reply(out, s, s.rule, acknowledgedText(by));
+  if (s.slackChannel !== undefined) out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: s.rule, ...renderRoot(incidentView(acked)) });
+  if (s.paged) {
+    out.add('AcknowledgePagerAlert', { incidentId: s.incidentId, rule: s.rule, note: pagerActionNote('ack', name), user: name }, pagerAliasOf(s));
+  }
+}
+
+function resolve(out: Outputs, input: ActionInput, s: AliasState): void {
+  const { by, name } = actor(input);
+  out.add('IncidentResolved', {
+    ...incidentFacts(s, { inputId: input.id, rule: s.rule, reason: 'resolved', status: 'resolved' }),
+    resolvedAt: input.recordedAt,
+    by,
+  });
+  const resolved = folded(out, s);
+  reply(out, s, s.rule, resolvedByText(by, s.title));
+  if (s.slackChannel !== undefined) out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: s.rule, ...renderRoot(incidentView(resolved)) });
+  if (s.paged) {
+    out.add('ClosePagerAlert', { incidentId: s.incidentId, rule: s.rule, note: pagerActionNote('resolve', name), user: name }, pagerAliasOf(s));
+  }
+}
+
+/**
+ * Decides a click on Acknowledge / Resolve (or the same typed as `ack` / `resolve` in the thread). The
+ * alias is the incident's, from the button's value, so the click meets the incident's state; the
+ * incident id in the value says which occurrence the button was for, and a button of an earlier one does
+ * nothing to a newer one.
+ */
+export function decideSlackAction(input: ActionInput, state: RouterState | undefined, rules: CompiledRules): { events: Outputs['events']; state: RouterState | undefined } {
+  const a = input.data;
+  const out = new Outputs(input);
+  const s = isIncidentState(state) ? state : undefined;
+  const what = ACTIONS.get(a.actionId);
+  if (what === undefined) suppress(out, input, 'unknown-action', refOf(s, rules), s);
+  else if (s === undefined) suppress(out, input, 'no-incident', refOf(s, rules), s);
+  else if (a.incidentId !== undefined && a.incidentId !== s.incidentId) suppress(out, input, 'other-occurrence', s.rule, s, OTHER_OCCURRENCE_TEXT);
+  else if (s.status === 'resolved') suppress(out, input, 'already-resolved', s.rule, s, alreadyText('resolved'));
+  else if (what === 'ack' && s.status === 'acknowledged') suppress(out, input, 'already-acknowledged', s.rule, s, alreadyText('acknowledged'));
+  else if (what === 'ack') acknowledge(out, input, s);
+  else resolve(out, input, s);
+  return { events: out.events, state: s ? folded(out, s) : state };
+}

@@ -1,0 +1,244 @@
+import type { AliasState, DecisionReason, Envelope, RuleRef } from '@alertbus/schemas';
+import { evolve, isIncidentEvent } from '../core/evolve';
+import { Outputs } from '../core/outputs';
+import { pagerDetails, pagerMessage, pagerTags } from '../core/pager';
+import type { CompiledRules } from '../rules/types';
+import { helpText, parseCommand, stripLeadingMentions, type SlackCommand } from './commands';
+import { routableMessage, routeSlackMessage, type SlackRoute } from './route';
+import { isIncidentState, type RouterState } from '../state';
+import { threadKey } from './thread-key';
+import {
+  DELETED_NOTE,
+  editedNote,
+  NO_SCHEDULE_TEXT,
+  notInThreadText,
+  onCallAcknowledgement,
+  requestDescription,
+  requestTitle,
+} from './texts';
+import { incidentFacts } from '../core/incident-facts';
+import { incidentIdOf } from '../core/incident-id';
+
+type MessageInput = Envelope<'SlackMessageReceived'>;
+
+/** Severity of a Slack request: people say how bad it is in words, not in a field. */
+export const SLACK_SEVERITY = 'unknown';
+
+interface Ctx {
+  input: MessageInput;
+  out: Outputs;
+  /** Where to answer: the message's thread, or the thread it starts. */
+  thread: { channel: string; threadTs: string };
+}
+
+function suppress(c: Ctx, reason: DecisionReason, rule: RuleRef, incident?: AliasState): void {
+  c.out.add('EventSuppressed', {
+    inputId: c.input.id,
+    inputType: c.input.type,
+    reason,
+    rule,
+    ...(incident ? { incidentId: incident.incidentId, title: incident.title } : { title: requestTitle(c.input.data.text) }),
+  });
+}
+
+const folded = (out: Outputs, state: AliasState | undefined) => out.events.filter(isIncidentEvent).reduce(evolve, state);
+
+const pagerAliasOf = (s: AliasState) => s.pagerAlias ?? s.alias;
+
+/** The on-call reply, or why there is none: the rule turned it off (nothing said), or no schedule is known (say so). */
+function replyWithOnCall(c: Ctx, r: SlackRoute, schedule: string | undefined, incidentId?: string): void {
+  const m = c.input.data;
+  if (schedule) {
+    c.out.add('ReplyWithOnCall', {
+      ...(incidentId ? { incidentId } : {}),
+      rule: r.rule,
+      ...c.thread,
+      schedule,
+      ...(m.user ? { requester: m.user } : {}),
+      acknowledgement: onCallAcknowledgement(schedule),
+    });
+  } else if (!r.oncallDisabled) {
+    c.out.add('PostSlackReply', { ...(incidentId ? { incidentId } : {}), rule: r.rule, ...c.thread, text: NO_SCHEDULE_TEXT });
+  }
+}
+
+/** A command: answered in the thread, no incident; the state remembers the message so redeliveries stay quiet. */
+function command(c: Ctx, r: SlackRoute, cmd: Exclude<SlackCommand, { name: 'request' }>): RouterState {
+  const { input, out, thread } = c;
+  const m = input.data;
+  suppress(c, 'command', r.rule);
+  switch (cmd.name) {
+    case 'help':
+      out.add('PostSlackReply', { rule: r.rule, ...thread, text: helpText(r.oncall) });
+      break;
+    case 'oncall':
+      // Asked for by name: answered even where the rule turned the automatic reply off.
+      replyWithOnCall(c, { ...r, oncallDisabled: false }, cmd.schedule ?? r.schedule);
+      break;
+    case 'cache-clear':
+      out.add('ClearOnCallCache', {
+        rule: r.rule,
+        ...thread,
+        requestedBy: m.user ?? m.botId ?? 'unknown',
+        ...(cmd.schedule ? { schedule: cmd.schedule } : {}),
+      });
+      break;
+    case 'ack':
+    case 'resolve':
+      if (m.threadTs === undefined) {
+        out.add('PostSlackReply', { rule: r.rule, ...thread, text: notInThreadText(cmd.name) });
+      } else {
+        // The thread's record (on another partition, maybe another instance) knows its incident: send it there.
+        out.add(
+          'SlackTextCommandReceived',
+          {
+            command: cmd.name,
+            team: m.team,
+            channel: m.channel,
+            threadTs: m.threadTs,
+            messageTs: m.ts,
+            messageAlias: input.alias,
+            user: m.user ?? m.botId ?? 'unknown',
+          },
+          threadKey(m.channel, m.threadTs),
+        );
+      }
+      break;
+  }
+  return { kind: 'slack-command', key: input.alias, command: cmd.name, inputId: input.id, at: input.recordedAt };
+}
+
+/** A request for help: a Slack incident, the on-call reply and/or a pager alert, as the rule says. */
+function open(c: Ctx, r: SlackRoute): AliasState {
+  const { input, out, thread } = c;
+  const m = input.data;
+  const incidentId = incidentIdOf(input.alias, 1, input.id);
+  const title = requestTitle(m.text);
+  const requester = m.user ?? m.botId;
+  const description = requestDescription(m);
+  out.add('IncidentOpened', {
+    incidentId,
+    occurrence: 1,
+    title,
+    severity: SLACK_SEVERITY,
+    source: 'slack',
+    status: 'open',
+    count: 1,
+    reason: 'first-notification',
+    rule: r.rule,
+    inputId: input.id,
+    labels: {
+      channel: m.channel,
+      channel_type: m.channelType,
+      kind: m.kind,
+      team: m.team,
+      ...(requester ? { user: requester } : {}),
+      ...(m.userName ? { user_name: m.userName } : {}),
+    },
+    description,
+    links: m.permalink ? [{ title: 'Slack message', url: m.permalink }] : [],
+    openedAt: input.recordedAt,
+    slackRequest: { team: m.team, ...thread, ts: m.ts, text: m.text, ...(m.user ? { user: m.user } : {}) },
+    ...(r.pager ? { pager: { priority: r.pager.priority } } : {}),
+  });
+  replyWithOnCall(c, r, r.oncall, incidentId);
+  if (r.pager) {
+    out.add('CreatePagerAlert', {
+      incidentId,
+      rule: r.rule,
+      message: pagerMessage(title),
+      description,
+      priority: r.pager.priority,
+      tags: pagerTags(r.pager.tags),
+      responders: [...r.pager.responders],
+      details: pagerDetails(
+        {},
+        {
+          alertbus_alias: input.alias,
+          alertbus_incident: incidentId,
+          alertbus_rule: r.rule.name ?? r.rule.path,
+          slack_channel: m.channel,
+          ...(requester ? { slack_user: requester } : {}),
+          ...(m.userName ? { slack_user_name: m.userName } : {}),
+          ...(m.permalink ? { slack_message: m.permalink } : {}),
+        },
+      ),
+      source: 'alertbus/slack',
+    });
+  }
+  // `ack` / `resolve` typed in this thread later find the incident through the thread's record.
+  out.add('SlackThreadLinked', { ...thread, alias: input.alias, incidentId }, threadKey(thread.channel, thread.threadTs));
+  return folded(out, undefined)!;
+}
+
+/** An edit changes the incident's title and tells the pager; the same text again (a redelivery, a link preview) changes nothing. */
+function edit(c: Ctx, r: SlackRoute, s: RouterState | undefined): RouterState | undefined {
+  const m = c.input.data;
+  if (!isIncidentState(s) || !s.slackRequest) {
+    suppress(c, 'no-incident', r.rule);
+    return s;
+  }
+  if (s.slackRequest.deleted || m.text === s.slackRequest.text || m.previousText === m.text) {
+    suppress(c, 'unchanged', s.rule, s);
+    return folded(c.out, s);
+  }
+  c.out.add('IncidentUpdated', {
+    ...incidentFacts(s, { inputId: c.input.id, rule: s.rule, reason: 'updated', title: requestTitle(m.text) }),
+    changes: { text: m.text, ...(m.previousText !== undefined ? { previousText: m.previousText } : {}) },
+  });
+  if (s.paged && s.status !== 'resolved') {
+    c.out.add('AddPagerNote', { incidentId: s.incidentId, rule: s.rule, note: editedNote(m.user, m.text) }, pagerAliasOf(s));
+  }
+  return folded(c.out, s);
+}
+
+/** A deleted request stays an incident (someone may already be on it); the deletion is recorded and the pager told. */
+function remove(c: Ctx, r: SlackRoute, s: RouterState | undefined): RouterState | undefined {
+  if (!isIncidentState(s) || !s.slackRequest) {
+    suppress(c, 'no-incident', r.rule);
+    return s;
+  }
+  if (s.slackRequest.deleted) {
+    suppress(c, 'duplicate', s.rule, s);
+    return folded(c.out, s);
+  }
+  c.out.add('IncidentUpdated', {
+    ...incidentFacts(s, { inputId: c.input.id, rule: s.rule, reason: 'updated' }),
+    changes: { deleted: true },
+  });
+  if (s.paged && s.status !== 'resolved') {
+    c.out.add('AddPagerNote', { incidentId: s.incidentId, rule: s.rule, note: DELETED_NOTE }, pagerAliasOf(s));
+  }
+  return folded(c.out, s);
+}
+
+/**
+ * Decides what a Slack message means. The alias is the message's own (`slack:{team}:{channel}:{ts}`), so
+ * every delivery of one message — Slack's retries, the same message under another event_id, the
+ * `message` twin of an `app_mention` — meets the state the first one left: one reply, one page at most.
+ * Edits and deletes carry the original ts and so reach the same state.
+ */
+export function decideSlackMessage(input: MessageInput, state: RouterState | undefined, rules: CompiledRules): { events: Outputs['events']; state: RouterState | undefined } {
+  const m = input.data;
+  const out = new Outputs(input);
+  const c: Ctx = { input, out, thread: { channel: m.channel, threadTs: m.threadTs ?? m.ts } };
+  const r = routeSlackMessage(rules, routableMessage(m, stripLeadingMentions(m.text), input.alias));
+  const incident = isIncidentState(state) ? state : undefined;
+  if (m.kind === 'edit') return { events: out.events, state: edit(c, r, state) };
+  if (m.kind === 'delete') return { events: out.events, state: remove(c, r, state) };
+
+  if (state !== undefined) {
+    suppress(c, 'duplicate', incident?.rule ?? r.rule, incident);
+    return { events: out.events, state: incident ? folded(out, incident) : state };
+  }
+  // A plain channel message (message.channels subscriptions): a mention of the app comes as app_mention too.
+  if (m.kind === 'message') suppress(c, 'not-addressed', r.rule);
+  else if (r.drop) suppress(c, 'dropped-by-rule', r.rule);
+  else if (m.botId !== undefined && !r.allowBots) suppress(c, 'bot-message', r.rule);
+  else {
+    const cmd = parseCommand(m.text);
+    const next = cmd.name === 'request' ? open(c, r) : command(c, r, cmd);
+    return { events: out.events, state: next };
+  }
+  return { events: out.events, state };
+}

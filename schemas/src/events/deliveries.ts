@@ -1,0 +1,152 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Id, Timestamp } from './shared';
+
+// ---------------------------------------------------------------- deliveries (sinks → history)
+
+const WouldSend = Type.Object(
+  { method: Type.String(), body: Type.Unknown() },
+  { additionalProperties: false, description: 'Dry-run: the request the sink would have sent.' },
+);
+
+const deliveryBase = {
+  commandId: Id,
+  commandType: Type.String(),
+  incidentId: Id,
+  dryRun: Type.Boolean(),
+  attempts: Type.Integer({ minimum: 0 }),
+  request: Type.Optional(WouldSend),
+};
+
+/** The result of a Slack command on an incident's message. */
+const slackDelivery = (description: string) =>
+  Type.Object(
+    {
+      ...deliveryBase,
+      channel: Type.String(),
+      ts: Type.String(),
+      threadTs: Type.Optional(Type.String()),
+      purpose: Type.Optional(Type.Union([Type.Literal('root'), Type.Literal('reply')])),
+    },
+    { additionalProperties: false, description },
+  );
+export const SlackMessagePosted = slackDelivery('PostSlackMessage done: the root or reply is in the channel.');
+export const SlackMessageUpdated = slackDelivery('UpdateSlackMessage done: the root message was replaced.');
+
+/** The result of a pager command. */
+const pagerDelivery = (description: string) =>
+  Type.Object(
+    {
+      ...deliveryBase,
+      provider: Type.Union([Type.Literal('opsgenie'), Type.Literal('jsm')]),
+      requestId: Type.Optional(Type.String()),
+      alertId: Type.Optional(Type.String()),
+    },
+    { additionalProperties: false, description },
+  );
+export const PagerAlertCreated = pagerDelivery('CreatePagerAlert accepted by the pager.');
+export const PagerAlertClosed = pagerDelivery('ClosePagerAlert accepted by the pager.');
+export const PagerAlertAcknowledged = pagerDelivery('AcknowledgePagerAlert accepted by the pager.');
+export const PagerNoteAdded = pagerDelivery('AddPagerNote accepted by the pager.');
+export const DeliveryFailed = Type.Object(
+  {
+    commandId: Id,
+    commandType: Type.String(),
+    incidentId: Type.Optional(Id),
+    target: Type.Union([Type.Literal('slack'), Type.Literal('pager')]),
+    error: Type.String(),
+    httpStatus: Type.Optional(Type.Integer()),
+    permanent: Type.Boolean(),
+    attempts: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false },
+);
+export const DeliveryDelayed = Type.Object(
+  {
+    commandId: Id,
+    commandType: Type.String(),
+    incidentId: Type.Optional(Id),
+    target: Type.Union([Type.Literal('slack'), Type.Literal('pager')]),
+    attempts: Type.Integer({ minimum: 1, description: 'Attempts made so far (across restarts).' }),
+    lastError: Type.String({ description: 'Why the last attempt failed (429, 5xx, network).' }),
+    httpStatus: Type.Optional(Type.Integer()),
+    retryAfterMs: Type.Optional(Type.Integer({ minimum: 0, description: 'The Retry-After the API asked for, when it did.' })),
+    nextAttemptAt: Timestamp,
+    firstAttemptAt: Timestamp,
+    budgetEndsAt: Timestamp,
+  },
+  {
+    additionalProperties: false,
+    description:
+      'A delivery failed in a way worth retrying and waits for its next try; later commands of its partition wait behind it. ' +
+      'Only a spent budget (DELIVERY_RETRY_BUDGET) or a permanent failure ends in DeliveryFailed.',
+  },
+);
+/** The result of a command answered in a thread of a channel (no incident root involved, so incidentId is optional). */
+const slackThreadDeliveryBase = {
+  commandId: Id,
+  commandType: Type.String(),
+  incidentId: Type.Optional(Id),
+  dryRun: Type.Boolean(),
+  attempts: Type.Integer({ minimum: 0 }),
+  request: Type.Optional(WouldSend),
+  channel: Type.String(),
+  ts: Type.String({ description: 'ts of the (last) message posted.' }),
+  threadTs: Type.String(),
+};
+
+export const SlackReplyDelivery = Type.Object({ ...slackThreadDeliveryBase }, { additionalProperties: false });
+
+export const OnCallOutcome = Type.Union(
+  [Type.Literal('mentioned'), Type.Literal('nobody-on-call'), Type.Literal('lookup-failed'), Type.Literal('dry-run')],
+  { description: 'What the reply said: who is on call, that nobody is, or that the lookup failed (error says why).' },
+);
+export type OnCallOutcome = Static<typeof OnCallOutcome>;
+
+export const OnCallReplyDelivery = Type.Object(
+  {
+    ...slackThreadDeliveryBase,
+    acknowledgementTs: Type.String({ description: 'ts of the acknowledgement posted first.' }),
+    schedule: Type.String(),
+    outcome: OnCallOutcome,
+    emails: Type.Array(Type.String(), { description: 'On-call usernames (emails) from the schedule.' }),
+    slackUserIds: Type.Array(Type.String(), { description: 'The Slack users mentioned.' }),
+    unmatchedEmails: Type.Array(Type.String(), { description: 'On-call emails with no Slack user.' }),
+    cached: Type.Boolean({ description: 'The on-call came from the cache (no Opsgenie call).' }),
+    error: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export const OnCallCacheDelivery = Type.Object(
+  { ...slackThreadDeliveryBase, cleared: Type.Array(Type.String(), { description: 'Schedules removed from the cache.' }) },
+  { additionalProperties: false },
+);
+export const SlackUserGroupUpdated = Type.Object(
+  {
+    usergroup: Type.String({ minLength: 1 }),
+    schedule: Type.String({ minLength: 1 }),
+    users: Type.Array(Type.String(), { description: 'The members set (the whole list).' }),
+    previousUsers: Type.Array(Type.String()),
+    emails: Type.Array(Type.String()),
+    unmatchedEmails: Type.Array(Type.String()),
+  },
+  {
+    additionalProperties: false,
+    description: 'The on-call user group job replaced the group\'s members. Alias: slack-usergroup:{usergroup}.',
+  },
+);
+export type SlackReplyDelivery = Static<typeof SlackReplyDelivery>;
+export type OnCallReplyDelivery = Static<typeof OnCallReplyDelivery>;
+export type OnCallCacheDelivery = Static<typeof OnCallCacheDelivery>;
+export type SlackUserGroupUpdated = Static<typeof SlackUserGroupUpdated>;
+export type SlackMessagePosted = Static<typeof SlackMessagePosted>;
+export type SlackMessageUpdated = Static<typeof SlackMessageUpdated>;
+/** Any Slack message delivery (posted and updated have one shape). */
+export type SlackDelivery = SlackMessagePosted | SlackMessageUpdated;
+export type PagerAlertCreated = Static<typeof PagerAlertCreated>;
+export type PagerAlertClosed = Static<typeof PagerAlertClosed>;
+export type PagerAlertAcknowledged = Static<typeof PagerAlertAcknowledged>;
+export type PagerNoteAdded = Static<typeof PagerNoteAdded>;
+/** Any pager delivery (the four results have one shape). */
+export type PagerDelivery = PagerAlertCreated | PagerAlertClosed | PagerAlertAcknowledged | PagerNoteAdded;
+export type DeliveryFailed = Static<typeof DeliveryFailed>;
+export type DeliveryDelayed = Static<typeof DeliveryDelayed>;

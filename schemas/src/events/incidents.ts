@@ -1,0 +1,147 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { DecisionReason, Labels, Link, PagerPriority, RuleRef, Severity } from '../common';
+import { Id, Timestamp, slackTs } from './shared';
+
+// ---------------------------------------------------------------- incidents (router → history)
+
+const IncidentStatus = Type.Union([Type.Literal('open'), Type.Literal('acknowledged'), Type.Literal('resolved')]);
+export type IncidentStatus = Static<typeof IncidentStatus>;
+
+const incidentBase = {
+  incidentId: Id,
+  occurrence: Type.Integer({ minimum: 1 }),
+  title: Type.String(),
+  severity: Severity,
+  source: Type.String(),
+  status: IncidentStatus,
+  count: Type.Integer({ minimum: 1, description: 'How many times the alias fired in this occurrence.' }),
+  reason: DecisionReason,
+  rule: RuleRef,
+  inputId: Id,
+  labels: Labels,
+};
+
+const SlackTarget = Type.Object(
+  {
+    channel: Type.String(),
+    mentionOnCall: Type.Optional(
+      Type.String({ minLength: 1, description: 'Schedule whose on-call is mentioned in the thread once its root is posted.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+/** The Slack message a Slack incident was opened from, and the thread it is answered in. */
+export const SlackRequestRef = Type.Object(
+  {
+    team: Type.String({ minLength: 1 }),
+    channel: Type.String({ minLength: 1 }),
+    ts: slackTs('The request message\'s own ts (the incident alias ends with it).'),
+    threadTs: slackTs('Where the incident is answered: the message\'s thread, or the thread it starts.'),
+    user: Type.Optional(Type.String({ description: 'Slack user id of who asked.' })),
+    text: Type.String({ description: 'The message text as Slack sent it (the latest edit).' }),
+  },
+  { additionalProperties: false },
+);
+export type SlackRequestRef = Static<typeof SlackRequestRef>;
+const PagerTarget = Type.Object(
+  {
+    priority: PagerPriority,
+    alias: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'The pager alert alias, when a rule templated one.' })),
+  },
+  { additionalProperties: false },
+);
+
+/** An incident that notifies: opened for the first time, or opened again after its alias resolved. */
+const incidentOpening = (description: string) =>
+  Type.Object(
+    {
+      ...incidentBase,
+      description: Type.Optional(Type.String()),
+      links: Type.Array(Link),
+      openedAt: Timestamp,
+      slack: Type.Optional(SlackTarget),
+      pager: Type.Optional(PagerTarget),
+      previousIncidentId: Type.Optional(Id),
+      slackRequest: Type.Optional(SlackRequestRef),
+    },
+    { additionalProperties: false, description },
+  );
+
+export const IncidentOpened = incidentOpening('The first incident of an alias.');
+export const IncidentReopened = incidentOpening(
+  'A new incident for an alias whose previous incident was resolved (previousIncidentId names it).',
+);
+export const IncidentRepeated = Type.Object(
+  { ...incidentBase, notified: Type.Boolean({ description: 'Whether the repeat was re-notified.' }) },
+  { additionalProperties: false },
+);
+export const IncidentUpdated = Type.Object(
+  { ...incidentBase, changes: Type.Record(Type.String(), Type.Unknown()) },
+  { additionalProperties: false },
+);
+export const IncidentAcknowledged = Type.Object(
+  { ...incidentBase, acknowledgedAt: Timestamp, by: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+);
+export const IncidentResolved = Type.Object(
+  { ...incidentBase, resolvedAt: Timestamp, by: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+);
+/** What suppressed an input (reasons silenced, inhibited, storm-control): the answer to "why was nobody told?". */
+export const SuppressedBy = Type.Union(
+  [
+    Type.Object(
+      {
+        kind: Type.Literal('silence'),
+        silenceId: Id,
+        silenceKind: Type.Optional(Type.Union([Type.Literal('silence'), Type.Literal('maintenance')])),
+        createdBy: Type.Optional(Type.String()),
+        comment: Type.Optional(Type.String()),
+        endsAt: Type.Optional(Timestamp),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        kind: Type.Literal('inhibition'),
+        incidentId: Id,
+        alias: Type.String({ minLength: 1 }),
+        inhibitRule: Type.String({ description: 'The inhibit rule: its name, else its path (inhibit[0]).' }),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        kind: Type.Literal('storm'),
+        channel: Type.String(),
+        summaryIncidentId: Id,
+        since: Timestamp,
+        threshold: Type.Integer({ minimum: 1 }),
+        window: Type.String(),
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  { description: 'Silence id, inhibiting incident or storm summary that suppressed the input.' },
+);
+export type SuppressedBy = Static<typeof SuppressedBy>;
+
+export const EventSuppressed = Type.Object(
+  {
+    inputId: Id,
+    inputType: Type.String(),
+    reason: DecisionReason,
+    rule: RuleRef,
+    incidentId: Type.Optional(Id),
+    title: Type.Optional(Type.String()),
+    suppressedBy: Type.Optional(SuppressedBy),
+  },
+  { additionalProperties: false },
+);
+export type IncidentOpened = Static<typeof IncidentOpened>;
+export type IncidentReopened = Static<typeof IncidentReopened>;
+export type IncidentRepeated = Static<typeof IncidentRepeated>;
+export type IncidentUpdated = Static<typeof IncidentUpdated>;
+export type IncidentAcknowledged = Static<typeof IncidentAcknowledged>;
+export type IncidentResolved = Static<typeof IncidentResolved>;
+export type EventSuppressed = Static<typeof EventSuppressed>;

@@ -1,0 +1,87 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { RuleRef } from '../common';
+import { Id, slackTs, commandBase } from './shared';
+
+// ---------------------------------------------------------------- Slack commands (router → slack-sink)
+
+/** Which workspace's bot token the slack-sink uses; absent → SLACK_BOT_TOKEN (the single-workspace setting). */
+const slackTeam = {
+  teamId: Type.Optional(Type.String({ minLength: 1, description: 'Slack workspace (team id) to act in, with its installation\'s token.' })),
+};
+
+export const PostSlackMessage = Type.Object(
+  {
+    ...commandBase,
+    ...slackTeam,
+    channel: Type.String({ minLength: 1 }),
+    purpose: Type.Union([Type.Literal('root'), Type.Literal('reply')], {
+      description: 'root: the incident thread\'s first message; reply: a message in that thread.',
+    }),
+    text: Type.String({ minLength: 1, description: 'Plain-text fallback (notifications, screen readers).' }),
+    blocks: Type.Optional(Type.Array(Type.Unknown())),
+  },
+  { additionalProperties: false },
+);
+export const UpdateSlackMessage = Type.Object(
+  {
+    ...commandBase,
+    ...slackTeam,
+    text: Type.String({ minLength: 1 }),
+    blocks: Type.Optional(Type.Array(Type.Unknown())),
+  },
+  { additionalProperties: false, description: 'Replace the incident root message in place.' },
+);
+
+/** Where a Slack command answers: a thread of a channel, not an incident root (see PostSlackMessage for those). */
+const slackThreadTarget = {
+  ...slackTeam,
+  channel: Type.String({ minLength: 1, description: 'Channel id of the message being answered.' }),
+  threadTs: slackTs('Thread to answer in: the message\'s threadTs when it is a reply, else its own ts.'),
+};
+
+export const ReplyWithOnCall = Type.Object(
+  {
+    incidentId: Type.Optional(Id),
+    rule: RuleRef,
+    ...slackThreadTarget,
+    schedule: Type.String({ minLength: 1, description: 'Opsgenie schedule name whose on-call people are mentioned.' }),
+    requester: Type.Optional(Type.String({ description: 'Slack user id of who asked ({requester} in replyTemplate).' })),
+    acknowledgement: Type.String({ minLength: 1, description: 'Posted first, e.g. "Looking for the on-call…".' }),
+    replyTemplate: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Text of the reply when someone is on call; {mentions}, {schedule} and {requester} are replaced.',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Answer in a thread: post the acknowledgement, find the schedule\'s on-call (Opsgenie who-is-on-call → emails → Slack ' +
+      'users by email, cached), then post a reply mentioning them (or saying nobody is on call / the lookup failed).',
+  },
+);
+export const ClearOnCallCache = Type.Object(
+  {
+    rule: RuleRef,
+    ...slackThreadTarget,
+    requestedBy: Type.String({ minLength: 1, description: 'Slack user id of who asked.' }),
+    schedule: Type.Optional(Type.String({ minLength: 1, description: 'Only this schedule; absent = every cached schedule.' })),
+  },
+  { additionalProperties: false, description: 'Empty the on-call cache and confirm in the thread.' },
+);
+export const PostSlackReply = Type.Object(
+  {
+    incidentId: Type.Optional(Id),
+    rule: RuleRef,
+    ...slackThreadTarget,
+    text: Type.String({ minLength: 1, description: 'Plain-text fallback (notifications, screen readers).' }),
+    blocks: Type.Optional(Type.Array(Type.Unknown())),
+  },
+  { additionalProperties: false, description: 'A reply in a given thread (command answers such as help), not tied to an incident root.' },
+);
+export type ReplyWithOnCall = Static<typeof ReplyWithOnCall>;
+export type ClearOnCallCache = Static<typeof ClearOnCallCache>;
+export type PostSlackReply = Static<typeof PostSlackReply>;
+export type PostSlackMessage = Static<typeof PostSlackMessage>;
+export type UpdateSlackMessage = Static<typeof UpdateSlackMessage>;
