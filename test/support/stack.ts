@@ -68,7 +68,8 @@ export class Stack {
     const { supervisor, port } = await startService(serviceDef(name), {
       root,
       env: { ...process.env, ...this.env, ...extraEnv, LOG_LEVEL: this.opts.logLevel ?? process.env.STACK_LOG_LEVEL ?? 'warn' },
-      port: this.ports.get(name),
+      // A port given in the environment is kept (a test that must know ingest's URL before it starts).
+      port: this.ports.get(name) ?? (Number(extraEnv[serviceDef(name).portVar] ?? this.env[serviceDef(name).portVar]) || undefined),
       supervisor: {
         readyTimeoutMs: 90_000,
         stopGraceMs: 20_000,
@@ -124,6 +125,8 @@ export interface FullStackOptions {
   slackUsergroups?: import('@alertbus/stand-ins').SlackUsergroupConfig[];
   /** Opsgenie schedule name → on-call usernames (emails). */
   onCall?: Record<string, string[]>;
+  /** App-level tokens the Slack stand-in accepts for Socket Mode. */
+  slackAppTokens?: string[];
 }
 
 export async function startFullStack(extraEnv: NodeJS.ProcessEnv = {}, opts: FullStackOptions = {}): Promise<FullStack> {
@@ -133,6 +136,7 @@ export async function startFullStack(extraEnv: NodeJS.ProcessEnv = {}, opts: Ful
     channels: [{ id: 'C0ALERTS', name: 'alerts' }, ...(opts.slackChannels ?? [])],
     users: opts.slackUsers ?? [],
     usergroups: opts.slackUsergroups ?? [],
+    appTokens: opts.slackAppTokens ?? [],
   });
   const opsgenie = await startOpsgenieStandIn({ apiKeys: ['e2e-key'], onCall: opts.onCall ?? {} });
   const stack = new Stack({

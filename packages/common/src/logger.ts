@@ -40,7 +40,8 @@ export function scrubSecrets(text: string, secrets: ReadonlyArray<string | undef
   let out = text
     .replace(/(GenieKey\s+)[^\s"']+/gi, '$1[redacted]')
     .replace(/(Bearer\s+)[^\s"']+/gi, '$1[redacted]')
-    .replace(/xox[abposr]-[A-Za-z0-9-]+/g, '[redacted]');
+    .replace(/xox[abposr]-[A-Za-z0-9-]+/g, '[redacted]')
+    .replace(/xapp-[A-Za-z0-9-]+/g, '[redacted]');
   for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[redacted]');
   return out;
 }

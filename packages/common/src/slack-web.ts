@@ -16,14 +16,17 @@ export interface SlackWebClientOptions {
   log: Logger;
 }
 
-/** Forwards the client's own log lines to pino at debug level (warn for its errors), scrubbed of the token. */
-function slackLogger(log: Logger, secrets: string[]): SlackLogger {
+/**
+ * Forwards a Slack SDK client's own log lines (WebClient, SocketModeClient) to pino at debug level (warn for
+ * its errors, and for its warnings when `warnings` says so), scrubbed of the tokens.
+ */
+export function slackLogger(log: Logger, secrets: string[], warnings: 'debug' | 'warn' = 'debug'): SlackLogger {
   const line = (msg: unknown[]) =>
     scrubSecrets(msg.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' '), secrets);
   return {
     debug: (...m: unknown[]) => log.debug(line(m)),
     info: (...m: unknown[]) => log.debug(line(m)),
-    warn: (...m: unknown[]) => log.debug(line(m)),
+    warn: (...m: unknown[]) => log[warnings](line(m)),
     error: (...m: unknown[]) => log.warn(line(m)),
     setLevel: () => undefined,
     getLevel: () => LogLevel.DEBUG,

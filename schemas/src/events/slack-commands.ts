@@ -4,9 +4,15 @@ import { Id, slackTs, commandBase } from './shared';
 
 // ---------------------------------------------------------------- Slack commands (router → slack-sink)
 
+/** Which workspace's bot token the slack-sink uses; absent → SLACK_BOT_TOKEN (the single-workspace setting). */
+const slackTeam = {
+  teamId: Type.Optional(Type.String({ minLength: 1, description: 'Slack workspace (team id) to act in, with its installation\'s token.' })),
+};
+
 export const PostSlackMessage = Type.Object(
   {
     ...commandBase,
+    ...slackTeam,
     channel: Type.String({ minLength: 1 }),
     purpose: Type.Union([Type.Literal('root'), Type.Literal('reply')], {
       description: 'root: the incident thread\'s first message; reply: a message in that thread.',
@@ -19,6 +25,7 @@ export const PostSlackMessage = Type.Object(
 export const UpdateSlackMessage = Type.Object(
   {
     ...commandBase,
+    ...slackTeam,
     text: Type.String({ minLength: 1 }),
     blocks: Type.Optional(Type.Array(Type.Unknown())),
   },
@@ -27,6 +34,7 @@ export const UpdateSlackMessage = Type.Object(
 
 /** Where a Slack command answers: a thread of a channel, not an incident root (see PostSlackMessage for those). */
 const slackThreadTarget = {
+  ...slackTeam,
   channel: Type.String({ minLength: 1, description: 'Channel id of the message being answered.' }),
   threadTs: slackTs('Thread to answer in: the message\'s threadTs when it is a reply, else its own ts.'),
 };

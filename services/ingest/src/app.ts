@@ -13,8 +13,11 @@ import { DEFAULT_NOTIFY_SYNC_TIMEOUT_MS, notifyRoutes } from './routes/notify';
 import type { DeliveryWaits } from './notify/delivery-waiter';
 import { TagBook } from './notify/tag-book';
 import { grafanaRoutes } from './routes/grafana';
+import { oauthRoutes, type OAuthRouteDeps } from './routes/oauth';
 import { slackRoutes } from './routes/slack';
 import type { IdentitySource } from './slack/identity';
+import type { SlackInboxDeps } from './slack/inbox';
+import type { InstallationStore, TeamTokens } from '@alertbus/slack-installs';
 import type { UserNameSource } from './slack/user-names';
 import { DEFAULT_MAX_ALERTS, DEFAULT_MAX_NORMALISED_BYTES, DEFAULT_SLACK_ACK_TIMEOUT_MS } from './config';
 
@@ -31,6 +34,8 @@ export interface IngestAppDeps {
   slack?: SlackAppOptions;
   /** POST /notify: the rules file the tags come from, and the deliveries a sync request waits for. */
   notify?: { rulesPath?: string; deliveries?: DeliveryWaits; syncTimeoutMs?: number };
+  /** More reasons not to be ready (the Socket Mode connection), asked on every /readyz. */
+  readiness?: Array<() => string | null>;
 }
 
 export interface SlackAppOptions {
@@ -39,10 +44,25 @@ export interface SlackAppOptions {
   identity?: IdentitySource;
   userNames?: UserNameSource;
   ackTimeoutMs?: number;
+  /** Tokens and bot ids per workspace (OAuth installs), and where an uninstall removes them. */
+  tokens?: TeamTokens;
+  installs?: Pick<InstallationStore, 'remove'>;
+  /** GET /slack/install and /slack/oauth_redirect (SLACK_CLIENT_ID set). */
+  oauth?: Omit<OAuthRouteDeps, 'now' | 'tokens'>;
+}
+
+/** The app, and what Slack events need besides it (Socket Mode feeds them into the same path). */
+export interface IngestApp {
+  app: FastifyInstance;
+  slackInbox: Omit<SlackInboxDeps, 'log'>;
 }
 
 /** The ingest HTTP app, composed of plugins and not listening, so tests drive it with `app.inject` or their own port. */
 export function buildApp(deps: IngestAppDeps): FastifyInstance {
+  return buildIngestApp(deps).app;
+}
+
+export function buildIngestApp(deps: IngestAppDeps): IngestApp {
   const { producer, config, registry } = deps;
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
@@ -61,7 +81,10 @@ export function buildApp(deps: IngestAppDeps): FastifyInstance {
   });
 
   registerOpsRoutes(app, registry, {
-    ready: () => (!producer.connected ? 'the Kafka producer is not connected' : (deps.kafkaHealth?.problem ?? null)),
+    ready: () =>
+      !producer.connected
+        ? 'the Kafka producer is not connected'
+        : (deps.kafkaHealth?.problem ?? deps.readiness?.map((r) => r()).find((p) => p !== null) ?? null),
   });
 
   const accept: AcceptDeps = {
@@ -87,13 +110,17 @@ export function buildApp(deps: IngestAppDeps): FastifyInstance {
       syncTimeoutMs: deps.notify?.syncTimeoutMs ?? DEFAULT_NOTIFY_SYNC_TIMEOUT_MS,
     });
   });
-  void app.register(slackRoutes, {
+  const slackInbox: Omit<SlackInboxDeps, 'log'> = {
     accept,
-    signingSecret: deps.slack?.signingSecret,
     identity: deps.slack?.identity,
     userNames: deps.slack?.userNames,
+    tokens: deps.slack?.tokens,
+    installs: deps.slack?.installs,
     ackTimeoutMs: Math.min(deps.slack?.ackTimeoutMs ?? DEFAULT_SLACK_ACK_TIMEOUT_MS, config.kafkaTimeoutMs),
     metrics: slackMetrics(registry),
-  });
-  return app;
+  };
+  void app.register(slackRoutes, { ...slackInbox, signingSecret: deps.slack?.signingSecret });
+  const oauth = deps.slack?.oauth;
+  if (oauth) void app.register(oauthRoutes, { ...oauth, tokens: deps.slack?.tokens, now: accept.now });
+  return { app, slackInbox };
 }

@@ -141,7 +141,32 @@ describe('loadConfig: Slack', () => {
     [{ SLACK_SIGNING_SECRET: 's3 cret', SLACK_BOT_TOKEN: 'x' }, 'SLACK_SIGNING_SECRET must not contain whitespace'],
     [{ SLACK_SIGNING_SECRET: 's', SLACK_BOT_TOKEN: 'x', INGEST_SLACK_TIMEOUT_MS: '5000' }, 'INGEST_SLACK_TIMEOUT_MS must be ≤ 2900'],
     [{ SLACK_SIGNING_SECRET: 's', SLACK_BOT_TOKEN: 'x', SLACK_API_URL: 'slack.com' }, 'SLACK_API_URL must be an http(s) URL'],
+    [{ SLACK_APP_TOKEN: 'xoxb-not-an-app-token', SLACK_BOT_TOKEN: 'x' }, 'SLACK_APP_TOKEN must be an app-level token'],
+    [{ SLACK_APP_TOKEN: 'xapp-1-a' }, 'SLACK_APP_TOKEN is set but neither SLACK_BOT_TOKEN'],
+    [{ SLACK_CLIENT_ID: '1.2' }, 'SLACK_CLIENT_SECRET'],
+    [{ SLACK_CLIENT_ID: '1.2', SLACK_CLIENT_SECRET: 'c' }, 'SLACK_TOKEN_KEY is not'],
+    [{ SLACK_CLIENT_ID: '1.2', SLACK_CLIENT_SECRET: 'c', SLACK_TOKEN_KEY: 'too-short-key' }, 'SLACK_TOKEN_KEY must be 32 random bytes'],
   ])('%j is refused', (env, message) => {
     expect(() => loadConfig({ ...base, ...env })).toThrow(message);
+  });
+
+  test('Socket Mode needs no signing secret: the HTTP endpoints stay off', () => {
+    const slack = loadConfig({ ...base, SLACK_APP_TOKEN: 'xapp-1-A1-abc', SLACK_BOT_TOKEN: 'xoxb-1' }).slack;
+    expect(slack).toMatchObject({ appToken: 'xapp-1-A1-abc', botToken: 'xoxb-1' });
+    expect(slack?.signingSecret).toBeUndefined();
+  });
+
+  test('OAuth installs: client credentials, the token key (hex or base64) and the database; no bot token needed', () => {
+    const key = Buffer.alloc(32, 7);
+    const slack = loadConfig({
+      ...base,
+      SLACK_SIGNING_SECRET: 's3cret',
+      SLACK_CLIENT_ID: '1.2',
+      SLACK_CLIENT_SECRET: 'c',
+      SLACK_TOKEN_KEY: key.toString('hex'),
+      SLACK_REDIRECT_URL: 'https://alertbus.example.com/slack/oauth_redirect',
+    }).slack;
+    expect(slack?.oauth).toMatchObject({ clientId: '1.2', clientSecret: 'c', tokenKey: key, redirectUrl: 'https://alertbus.example.com/slack/oauth_redirect' });
+    expect(slack?.oauth?.databaseUrl).toMatch(/^postgres:/);
   });
 });

@@ -1,4 +1,5 @@
-import { ConfigError, DEFAULT_SLACK_API_URL, envBrokers, envBytes, envDuration, envInt, envOptional, envString, envUrl } from '@alertbus/common';
+import { ConfigError, DEFAULT_SLACK_API_URL, envBrokers, envBytes, envDatabaseUrl, envDuration, envInt, envOptional, envString, envUrl } from '@alertbus/common';
+import { parseTokenKey, TokenKeyError } from '@alertbus/slack-installs';
 
 /** Everything ingest reads from the environment, validated once at boot. */
 export interface IngestConfig {
@@ -22,7 +23,7 @@ export interface IngestConfig {
   kafkaTimeoutMs: number;
   /** Events queued for Kafka beyond which requests are answered 503 at once (INGEST_PRODUCE_QUEUE_MAX). */
   produceQueueMax?: number;
-  /** The Slack endpoints; absent when SLACK_SIGNING_SECRET is not set (they then answer 503). */
+  /** Slack; absent when none of SLACK_SIGNING_SECRET, SLACK_APP_TOKEN, SLACK_CLIENT_ID is set (the endpoints then answer 503). */
   slack?: SlackIngestConfig;
   /** ROUTING_RULES: where POST /notify finds the notification tags. */
   rulesPath?: string;
@@ -30,9 +31,24 @@ export interface IngestConfig {
   notifySyncTimeoutMs?: number;
 }
 
-/** What the Slack Events API and interactivity endpoints need. */
+/** OAuth v2 installs into several workspaces (SLACK_CLIENT_ID set). */
+export interface SlackOAuthConfig {
+  clientId: string;
+  clientSecret: string;
+  /** SLACK_TOKEN_KEY: the 32-byte AES-256-GCM key the bot tokens are sealed with in Postgres. */
+  tokenKey: Buffer;
+  /** SLACK_REDIRECT_URL: https://<ingest>/slack/oauth_redirect as registered with Slack; unset → Slack uses the app's only one. */
+  redirectUrl?: string;
+  databaseUrl: string;
+}
+
+/** What the Slack endpoints, Socket Mode and OAuth installs need. */
 export interface SlackIngestConfig {
-  signingSecret: string;
+  /** Unset: the HTTP endpoints answer 503 (Socket Mode needs no signing secret). */
+  signingSecret?: string;
+  /** SLACK_APP_TOKEN (xapp-…): receive events over Socket Mode instead of a public request URL. */
+  appToken?: string;
+  oauth?: SlackOAuthConfig;
   /** Used once at start (auth.test) to learn the app's own bot user id, bot id and workspace URL. */
   botToken?: string;
   /** Web API base URL, ending in `/`. */
@@ -51,22 +67,55 @@ export const DEFAULT_SLACK_ACK_TIMEOUT_MS = 2_500;
 
 const withSlash = (url: string) => (url.endsWith('/') ? url : `${url}/`);
 
+function loadOAuthConfig(env: Env): SlackOAuthConfig | undefined {
+  const clientId = envOptional(env, 'SLACK_CLIENT_ID');
+  if (clientId === undefined) return undefined;
+  const clientSecret = envOptional(env, 'SLACK_CLIENT_SECRET');
+  if (!clientSecret) throw new ConfigError('SLACK_CLIENT_ID is set but SLACK_CLIENT_SECRET (to exchange install codes) is not');
+  const rawKey = envOptional(env, 'SLACK_TOKEN_KEY');
+  if (!rawKey) {
+    throw new ConfigError('SLACK_CLIENT_ID is set but SLACK_TOKEN_KEY is not: installed bot tokens are only kept encrypted (`openssl rand -base64 32`)');
+  }
+  let tokenKey: Buffer;
+  try {
+    tokenKey = parseTokenKey(rawKey);
+  } catch (err) {
+    if (err instanceof TokenKeyError) throw new ConfigError(err.message);
+    throw err;
+  }
+  const redirect = envOptional(env, 'SLACK_REDIRECT_URL');
+  return {
+    clientId,
+    clientSecret,
+    tokenKey,
+    ...(redirect !== undefined ? { redirectUrl: envUrl(env, 'SLACK_REDIRECT_URL', redirect) } : {}),
+    databaseUrl: envDatabaseUrl(env),
+  };
+}
+
 function loadSlackConfig(env: Env): SlackIngestConfig | undefined {
   const signingSecret = envOptional(env, 'SLACK_SIGNING_SECRET');
-  if (signingSecret === undefined) return undefined;
-  if (/\s/.test(signingSecret)) throw new ConfigError('SLACK_SIGNING_SECRET must not contain whitespace');
+  const appToken = envOptional(env, 'SLACK_APP_TOKEN');
+  const oauth = loadOAuthConfig(env);
+  if (signingSecret === undefined && appToken === undefined && oauth === undefined) return undefined;
+  if (signingSecret !== undefined && /\s/.test(signingSecret)) throw new ConfigError('SLACK_SIGNING_SECRET must not contain whitespace');
+  if (appToken !== undefined && !/^xapp-\S+$/.test(appToken)) {
+    throw new ConfigError('SLACK_APP_TOKEN must be an app-level token (xapp-…) with the connections:write scope');
+  }
   const botToken = envOptional(env, 'SLACK_BOT_TOKEN');
   const botUserId = envOptional(env, 'SLACK_BOT_USER_ID');
   const botId = envOptional(env, 'SLACK_BOT_ID');
-  if (!botToken && !botUserId && !botId) {
+  if (!botToken && !botUserId && !botId && !oauth) {
     throw new ConfigError(
-      'SLACK_SIGNING_SECRET is set but neither SLACK_BOT_TOKEN (to ask auth.test) nor SLACK_BOT_USER_ID / SLACK_BOT_ID ' +
-        "is: ingest could not recognise the app's own messages and would answer itself",
+      `${signingSecret !== undefined ? 'SLACK_SIGNING_SECRET' : 'SLACK_APP_TOKEN'} is set but neither SLACK_BOT_TOKEN (to ask auth.test) nor ` +
+        "SLACK_BOT_USER_ID / SLACK_BOT_ID (nor OAuth installs, SLACK_CLIENT_ID) is: ingest could not recognise the app's own messages and would answer itself",
     );
   }
   const workspaceUrl = envOptional(env, 'SLACK_WORKSPACE_URL');
   return {
-    signingSecret,
+    ...(signingSecret !== undefined ? { signingSecret } : {}),
+    ...(appToken !== undefined ? { appToken } : {}),
+    ...(oauth ? { oauth } : {}),
     botToken,
     apiUrl: withSlash(envUrl(env, 'SLACK_API_URL', DEFAULT_SLACK_API_URL)),
     botUserId,

@@ -9,6 +9,8 @@ export type ErrorKind =
   | 'kafka_unavailable'
   | 'slack_not_configured'
   | 'slack_not_ready'
+  | 'store_unavailable'
+  | 'forbidden'
   | 'bad_request'
   | 'internal';
 

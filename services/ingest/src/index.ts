@@ -1,13 +1,16 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { createLogger, createRegistry, type Logger, type Registry } from '@alertbus/common';
+import { createLogger, createPool, createRegistry, ensureDatabase, type Logger, type Pool, type Registry } from '@alertbus/common';
+import { InstallationStore, migrateSlackInstalls, TeamTokens } from '@alertbus/slack-installs';
 import type { Kafka } from 'kafkajs';
 import { BrokerHealth, createKafka, ensureTopics, EventProducer } from '@alertbus/kafka';
-import { buildApp } from './app';
+import { buildIngestApp } from './app';
 import { DeliveryWaiter } from './notify/delivery-waiter';
 import { DEFAULT_PRODUCE_QUEUE_MAX, openIngestWarning, type IngestConfig } from './config';
+import { SlackSocket } from './socket-mode';
 import { SlackIdentity } from './slack/identity';
-import { SlackUserNames } from './slack/user-names';
+import { OAuthState } from './slack/oauth-state';
+import { TeamUserNames } from './slack/team-user-names';
 
 export { buildApp, type IngestAppDeps } from './app';
 export { loadConfig, type IngestConfig, type SlackIngestConfig } from './config';
@@ -27,6 +30,8 @@ export interface RunningIngest {
   kafkaHealth: BrokerHealth;
   /** The app's own Slack identity (undefined until known, or when Slack is not configured). */
   slackIdentity?: SlackIdentity;
+  /** The Socket Mode connection (SLACK_APP_TOKEN set). */
+  slackSocket?: SlackSocket;
   /** Stops accepting, lets in-flight requests finish (and their records be acknowledged), then disconnects. */
   close(): Promise<void>;
 }
@@ -74,7 +79,19 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
   const deliveries = new DeliveryWaiter({ kafka, log: log.child({ component: 'notify-deliveries' }) });
   await deliveries.start();
 
-  const app = buildApp({
+  // OAuth installs: the tokens live in Postgres, encrypted; ingest stores them and removes them on uninstall.
+  let pool: Pool | undefined;
+  let store: InstallationStore | undefined;
+  if (slack?.oauth) {
+    await ensureDatabase(slack.oauth.databaseUrl);
+    pool = createPool(slack.oauth.databaseUrl, 3);
+    await migrateSlackInstalls(pool);
+    store = new InstallationStore(pool, slack.oauth.tokenKey);
+  }
+  const tokens = slack ? new TeamTokens({ store, defaultToken: slack.botToken }) : undefined;
+  let socket: SlackSocket | undefined;
+
+  const { app, slackInbox } = buildIngestApp({
     producer,
     config,
     registry,
@@ -86,15 +103,36 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
           signingSecret: slack.signingSecret,
           identity,
           ackTimeoutMs: slack.ackTimeoutMs,
-          userNames: slack.botToken ? new SlackUserNames({ apiUrl: slack.apiUrl, botToken: slack.botToken, log: log.child({ component: 'slack-user-names' }) }) : undefined,
+          userNames: tokens?.configured ? new TeamUserNames(tokens, { apiUrl: slack.apiUrl, log: log.child({ component: 'slack-user-names' }) }) : undefined,
+          tokens,
+          installs: store,
+          ...(slack.oauth && store
+            ? {
+                oauth: {
+                  clientId: slack.oauth.clientId,
+                  clientSecret: slack.oauth.clientSecret,
+                  redirectUrl: slack.oauth.redirectUrl,
+                  apiUrl: slack.apiUrl,
+                  store,
+                  state: new OAuthState(slack.oauth.tokenKey),
+                },
+              }
+            : {}),
         }
       : undefined,
+    readiness: [() => socket?.problem() ?? null],
   });
   try {
+    if (slack?.appToken) {
+      socket = new SlackSocket({ appToken: slack.appToken, apiUrl: slack.apiUrl, inbox: { ...slackInbox, log }, log });
+      await socket.start();
+    }
     await app.listen({ port: config.port, host: config.host });
   } catch (err) {
     identity?.stop();
     await deliveries.stop();
+    await socket?.stop().catch(() => undefined);
+    await pool?.end().catch(() => undefined);
     await app.close().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
     await kafkaHealth.stop();
@@ -110,11 +148,15 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
     producer,
     kafkaHealth,
     slackIdentity: identity,
+    slackSocket: socket,
     close: () =>
       (closing ??= (async () => {
         identity?.stop();
+        // No new envelopes; those being written are finished (and acknowledged) first.
+        await socket?.stop();
         await app.close();
         await deliveries.stop();
+        await pool?.end();
         await producer.disconnect();
         await kafkaHealth.stop();
       })()),

@@ -28,8 +28,13 @@ async function main(): Promise<void> {
       bodyLimit: config.bodyLimit,
       kafkaTimeoutMs: config.kafkaTimeoutMs,
       slack: config.slack
-        ? { identity: ingest.slackIdentity?.current() ?? ingest.slackIdentity?.problem() }
-        : 'not configured (SLACK_SIGNING_SECRET unset): /slack/* answer 503',
+        ? {
+            identity: ingest.slackIdentity?.current() ?? ingest.slackIdentity?.problem(),
+            httpEndpoints: config.slack.signingSecret ? 'signed requests' : 'off (no SLACK_SIGNING_SECRET): 503',
+            socketMode: config.slack.appToken ? (ingest.slackSocket?.problem() ?? 'connected') : 'off',
+            oauthInstalls: config.slack.oauth ? '/slack/install' : 'off',
+          }
+        : 'not configured (SLACK_SIGNING_SECRET, SLACK_APP_TOKEN and SLACK_CLIENT_ID unset): /slack/* answer 503',
     },
     `ingest listening on ${config.host}:${ingest.port}`,
   );

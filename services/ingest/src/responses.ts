@@ -27,4 +27,6 @@ export const SlackAcceptedBody = Type.Object({
   ignored: Type.Optional(Type.String()),
 });
 
+export type SlackAcceptedBody = Static<typeof SlackAcceptedBody>;
+
 export const slackResponses: Record<string, TSchema> = { 200: SlackAcceptedBody, '4xx': ErrorBody, '5xx': ErrorBody };

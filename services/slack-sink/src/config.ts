@@ -16,6 +16,7 @@ import {
   type PgTimeouts,
   type RetryPolicy,
 } from '@alertbus/common';
+import { parseTokenKey, TokenKeyError } from '@alertbus/slack-installs';
 
 export const DEFAULT_SLACK_SINK_PORT = 8083;
 export const DEFAULT_OPSGENIE_API_URL = 'https://api.opsgenie.com';
@@ -30,8 +31,10 @@ export interface OnCallUserGroupConfig {
 }
 
 export interface SlackSinkConfig {
-  /** Bot token (xoxb-…); without it the sink runs dry and only records what it would have sent. */
+  /** Bot token (xoxb-…); without it (and without OAuth installs) the sink runs dry and only records what it would have sent. */
   token?: string;
+  /** SLACK_TOKEN_KEY: set when workspaces are installed through OAuth; their tokens are read (decrypted) from Postgres. */
+  tokenKey?: Buffer;
   /** Web API base URL, ending in `/`. */
   apiUrl: string;
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */
@@ -69,8 +72,17 @@ export function loadSlackSinkConfig(env: Record<string, string | undefined> = pr
   const token = envOptional(env, 'SLACK_BOT_TOKEN');
   if (token !== undefined && /\s/.test(token)) throw new ConfigError('SLACK_BOT_TOKEN must not contain whitespace');
   const apiUrl = envUrl(env, 'SLACK_API_URL', DEFAULT_SLACK_API_URL);
+  const rawKey = envOptional(env, 'SLACK_TOKEN_KEY');
+  let tokenKey: Buffer | undefined;
+  try {
+    tokenKey = rawKey === undefined ? undefined : parseTokenKey(rawKey);
+  } catch (err) {
+    if (err instanceof TokenKeyError) throw new ConfigError(err.message);
+    throw err;
+  }
   return {
     token,
+    ...(tokenKey ? { tokenKey } : {}),
     apiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/`,
     port: envInt(env, 'SLACK_SINK_PORT', DEFAULT_SLACK_SINK_PORT, { min: 0, max: 65535 }),
     host: envString(env, 'SLACK_SINK_HOST', '127.0.0.1'),

@@ -14,7 +14,7 @@ import {
 import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
 import { CommandLedger, SinkRunner, migrateLedger, sinkReadiness } from '@alertbus/sink-runtime';
 import { GROUPS, TOPICS } from '@alertbus/schemas';
-import { SlackClient } from './client';
+import { InstallationStore, migrateSlackInstalls, TeamTokens } from '@alertbus/slack-installs';
 import { DEFAULT_ONCALL_CACHE_TTL_SECONDS, DEFAULT_OPSGENIE_API_URL, type SlackSinkConfig } from './config';
 import { NotificationPoster } from './notifications';
 import { SlackNotifier } from './notifier';
@@ -24,6 +24,7 @@ import { OnCallResolver } from './oncall/resolver';
 import { OnCallUserGroupJob, type UserGroupSyncResult } from './oncall/usergroup-job';
 import { CommandSteps } from './steps';
 import { ThreadCommands } from './thread-commands';
+import { TeamClients } from './team-clients';
 import { ThreadStore } from './threads';
 
 export * from './config';
@@ -72,9 +73,15 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
     await producer.connect();
     closers.push(() => producer.disconnect());
 
-    const client = config.token
-      ? new SlackClient({ token: config.token, apiUrl: config.apiUrl, timeoutMs: config.requestTimeoutMs, log })
-      : undefined;
+    // Each command speaks for its workspace: an OAuth installation's token (SLACK_TOKEN_KEY), else SLACK_BOT_TOKEN.
+    if (config.tokenKey) await migrateSlackInstalls(pool);
+    const tokens = new TeamTokens({
+      ...(config.tokenKey ? { store: new InstallationStore(pool, config.tokenKey) } : {}),
+      defaultToken: config.token,
+    });
+    const clients = new TeamClients(tokens, { apiUrl: config.apiUrl, timeoutMs: config.requestTimeoutMs, log });
+    const client = (await clients.forTeam(undefined))?.client;
+    const dryRun = !tokens.configured;
     const cache = new OnCallCache(pool);
     const lookups = new Counter({
       name: 'alertbus_oncall_lookups_total',
@@ -86,9 +93,9 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
       ? opsgenieOnCall({ apiUrl: config.opsgenieApiUrl ?? DEFAULT_OPSGENIE_API_URL, apiKey: config.opsgenieApiKey, timeoutMs: config.requestTimeoutMs })
       : undefined;
     const ttlSeconds = config.onCallCacheTtlSeconds ?? DEFAULT_ONCALL_CACHE_TTL_SECONDS;
-    const resolver = client ? new OnCallResolver({ provider, slack: client, cache, ttlMs: ttlSeconds * 1000, lookups }) : undefined;
+    const resolver = dryRun ? undefined : new OnCallResolver({ provider, slack: client, cache, ttlMs: ttlSeconds * 1000, lookups });
     const threadCommands = new ThreadCommands({
-      client,
+      clients,
       resolver,
       cache,
       steps: new CommandSteps(pool),
@@ -97,7 +104,7 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
       onCallLookupAttempts: config.onCallLookupAttempts,
     });
     const notifications = new NotificationPoster({ client, log, lookupRetry: config.lookupRetry });
-    const notifier = new SlackNotifier({ client, threads: new ThreadStore(pool), log, lookupRetry: config.lookupRetry, threadCommands, notifications });
+    const notifier = new SlackNotifier({ clients, threads: new ThreadStore(pool), log, lookupRetry: config.lookupRetry, threadCommands, notifications });
     const runner = new SinkRunner({
       name: SLACK_SINK,
       kafka,
@@ -108,7 +115,7 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
       notifier,
       log,
       registry,
-      dryRun: !client,
+      dryRun,
       retryPolicy: config.retryPolicy,
       infraRetry: config.infraRetry,
     });
@@ -123,12 +130,12 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
     );
     closers.push(() => ops.app.close());
 
-    if (!client) log.warn('SLACK_BOT_TOKEN is not set: dry-run, commands are recorded as deliveries but not sent');
-    if (client && !provider) log.warn('no Opsgenie API key (OPSGENIE_API_KEY): on-call replies will say the lookup is not configured');
+    if (dryRun) log.warn('neither SLACK_BOT_TOKEN nor SLACK_TOKEN_KEY (OAuth installs) is set: dry-run, commands are recorded as deliveries but not sent');
+    if (!dryRun && !provider) log.warn('no Opsgenie API key (OPSGENIE_API_KEY): on-call replies will say the lookup is not configured');
 
     let job: OnCallUserGroupJob | undefined;
     const group = config.onCallUserGroup;
-    if (group && (!resolver || !provider)) {
+    if (group && (!resolver || !provider || !client)) {
       log.warn({ usergroup: group.usergroup }, 'the on-call user group job needs SLACK_BOT_TOKEN and OPSGENIE_API_KEY; not started');
     } else if (group && resolver && client) {
       job = new OnCallUserGroupJob({
@@ -143,7 +150,7 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
       closers.push(() => job!.stop());
       log.info({ usergroup: group.usergroup, schedule: group.schedule, everyMinutes: group.intervalMinutes }, 'on-call user group job started');
     }
-    return { opsUrl: ops.url, dryRun: !client, registry, syncOnCallUserGroup: job ? () => job.syncOnce() : undefined, close };
+    return { opsUrl: ops.url, dryRun, registry, syncOnCallUserGroup: job ? () => job.syncOnce() : undefined, close };
   } catch (err) {
     await close();
     throw err;

@@ -10,6 +10,7 @@ import type { DeliveryOutcome, Notifier } from '@alertbus/sink-runtime';
 import { SLACK_COMMAND_TYPES, type AnyEnvelope, type SlackDelivery } from '@alertbus/schemas';
 import type { PostedMessage, SlackClient } from './client';
 import { NOTIFICATION_COMMAND_TYPES, type NotificationCommand, type NotificationPoster } from './notifications';
+import type { ClientSource } from './team-clients';
 import { THREAD_COMMAND_TYPES, type ThreadCommands } from './thread-commands';
 import type { ThreadStore } from './threads';
 import {
@@ -36,8 +37,8 @@ function posted(fields: SlackFields): DeliveryOutcome {
 }
 
 export interface SlackNotifierDeps {
-  /** Absent in dry-run. */
-  client?: SlackClient;
+  /** The Web API client of the command's workspace; none in dry-run. */
+  clients: ClientSource;
   threads: ThreadStore;
   log: Logger;
   /** Retries of the look-ups made while reconciling. */
@@ -63,7 +64,7 @@ export class SlackNotifier implements Notifier {
   async execute(command: AnyEnvelope, attempt = 1): Promise<DeliveryOutcome> {
     if (isThreadCommand(command)) return this.deps.threadCommands.execute(command, attempt);
     if (isNotification(command)) return this.deps.notifications.execute(command);
-    const client = this.deps.client;
+    const client = await this.clientFor(command);
     if (!client) throw new DeliveryError('no Slack token configured', true);
     if (command.type === 'PostSlackMessage') {
       return command.data.purpose === 'root' ? this.postRoot(client, command) : this.postReply(client, command);
@@ -102,8 +103,9 @@ export class SlackNotifier implements Notifier {
   async reconcile(command: AnyEnvelope, startedAt: Date): Promise<DeliveryOutcome | undefined> {
     if (isThreadCommand(command)) return this.deps.threadCommands.reconcile(command, startedAt);
     if (isNotification(command)) return this.deps.notifications.reconcile(command, startedAt);
-    const client = this.deps.client;
-    if (!client || command.type !== 'PostSlackMessage') return undefined;
+    if (command.type !== 'PostSlackMessage') return undefined;
+    const client = await this.clientFor(command);
+    if (!client) return undefined;
     const { purpose } = command.data;
     const oldest = toSlackTs(startedAt.getTime() - RECONCILE_LOOKBACK_MS);
     try {
@@ -131,6 +133,10 @@ export class SlackNotifier implements Notifier {
       );
       return undefined;
     }
+  }
+
+  private async clientFor(command: AnyEnvelope): Promise<SlackClient | undefined> {
+    return (await this.deps.clients.forTeam((command.data as { teamId?: string }).teamId))?.client;
   }
 
   private async lookup<T>(fn: () => Promise<T>): Promise<T> {

@@ -12,6 +12,7 @@ import type { OnCallCache } from './oncall/cache';
 import type { OnCallResolver } from './oncall/resolver';
 import { cacheClearedText, onCallReplyText, type OnCallResolution } from './oncall/texts';
 import type { CommandSteps } from './steps';
+import type { ClientSource, TeamClient } from './team-clients';
 import { dryRunTs, threadReplyBody, toSlackTs, type ThreadCommand } from './wire';
 
 /** How far before a run's start a message it posted may carry its ts (clock skew between us and Slack). */
@@ -32,8 +33,8 @@ const POSTS: Record<ThreadCommand['type'], readonly string[]> = {
 type Steps = Map<string, Record<string, unknown>>;
 
 export interface ThreadCommandsDeps {
-  /** Absent in dry-run. */
-  client?: SlackClient;
+  /** The Web API client of the command's workspace; none in dry-run. */
+  clients?: ClientSource;
   resolver?: OnCallResolver;
   cache: OnCallCache;
   steps: CommandSteps;
@@ -54,7 +55,8 @@ export class ThreadCommands {
   constructor(private readonly deps: ThreadCommandsDeps) {}
 
   async execute(command: ThreadCommand, attempt: number): Promise<DeliveryOutcome> {
-    const client = this.deps.client;
+    const team = await this.deps.clients?.forTeam(command.data.teamId);
+    const client = team?.client;
     if (!client) throw new DeliveryError('no Slack token configured', true);
     const steps = await this.deps.steps.load(command.id);
     switch (command.type) {
@@ -77,7 +79,7 @@ export class ThreadCommands {
       case 'ReplyWithOnCall': {
         await this.postOnce(client, command, steps, 'ack', { text: command.data.acknowledgement });
         if (!steps.has('resolved')) {
-          const resolution = await this.resolve(command, attempt);
+          const resolution = await this.resolve(command, attempt, team);
           await this.record(command, steps, 'resolved', { ...resolution });
         }
         const resolution = steps.get('resolved') as unknown as OnCallResolution;
@@ -94,7 +96,7 @@ export class ThreadCommands {
    * does only what is missing).
    */
   async reconcile(command: ThreadCommand, startedAt: Date): Promise<DeliveryOutcome | undefined> {
-    const client = this.deps.client;
+    const client = (await this.deps.clients?.forTeam(command.data.teamId))?.client;
     const steps = await this.deps.steps.load(command.id);
     const missing = POSTS[command.type].filter((s) => !steps.has(s));
     if (client && missing.length > 0) {
@@ -150,7 +152,7 @@ export class ThreadCommands {
   }
 
   /** The lookup for the answer; a failure the thread should hear about becomes a lookup-failed resolution. */
-  private async resolve(command: Envelope<'ReplyWithOnCall'>, attempt: number): Promise<OnCallResolution> {
+  private async resolve(command: Envelope<'ReplyWithOnCall'>, attempt: number, team: TeamClient): Promise<OnCallResolution> {
     const schedule = command.data.schedule;
     const failed = (error: string, emails: string[] = [], unmatched: string[] = []): OnCallResolution => ({
       schedule,
@@ -163,7 +165,7 @@ export class ThreadCommands {
     });
     if (!this.deps.resolver) return failed('on-call lookups are not configured');
     try {
-      const people = await this.deps.resolver.resolve(schedule);
+      const people = await this.deps.resolver.resolve(schedule, { slack: team.client, team: team.cacheTeam });
       const base = { schedule, emails: people.emails, slackUserIds: people.slackUserIds, unmatchedEmails: people.unmatchedEmails, cached: people.cached };
       if (people.emails.length === 0) return { ...base, outcome: 'nobody-on-call' };
       if (people.slackUserIds.length === 0) {

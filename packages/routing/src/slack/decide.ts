@@ -4,6 +4,7 @@ import type { CompiledRules } from '../rules/types';
 import { decideSlackAction } from './actions';
 import { decideSlackMessage } from './messages';
 import type { RouterState } from '../state';
+import { inTeam } from './team';
 import { decideRootPosted, decideTextCommand, decideThreadLinked } from './threads';
 
 /** The Slack side of the router's inputs: from ingest, from the slack-sink, and the ones it sends itself. */
@@ -22,14 +23,20 @@ export const SLACK_INPUT_TYPES: ReadonlySet<string> = new Set<SlackInput['type']
 /** Decides one Slack input against the state of its key. Pure, like the alert decider. */
 export function decideSlack(input: SlackInput, state: RouterState | undefined, rules: CompiledRules): { events: Outputs['events']; state: RouterState | undefined } {
   switch (input.type) {
-    case 'SlackMessageReceived':
-      return decideSlackMessage(input, state, rules);
-    case 'SlackActionReceived':
-      return decideSlackAction(input, state, rules);
+    case 'SlackMessageReceived': {
+      const d = decideSlackMessage(input, state, rules);
+      return { ...d, events: inTeam(d.events, input.data.team) };
+    }
+    case 'SlackActionReceived': {
+      const d = decideSlackAction(input, state, rules);
+      return { ...d, events: inTeam(d.events, input.data.team) };
+    }
     case 'SlackThreadLinked':
       return decideThreadLinked(input, state);
-    case 'SlackTextCommandReceived':
-      return decideTextCommand(input, state, rules);
+    case 'SlackTextCommandReceived': {
+      const d = decideTextCommand(input, state, rules);
+      return { ...d, events: inTeam(d.events, input.data.team) };
+    }
     case 'SlackMessagePosted':
       return decideRootPosted(input, state);
   }

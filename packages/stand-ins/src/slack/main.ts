@@ -6,7 +6,9 @@
  * Prints `SLACK_API_URL=http://127.0.0.1:PORT/api/` on stdout. Env: SLACK_STAND_IN_PORT (default 0),
  * SLACK_STAND_IN_TOKENS (comma-separated; default `xoxb-stand-in` plus SLACK_BOT_TOKEN when set), SLACK_STAND_IN_CHANNELS
  * (`C0ALERTS:alerts,C0OPS:ops`), SLACK_STAND_IN_USERS (`U0ALICE:alice:alice@example.com,…`, so on-call
- * emails resolve to Slack users), SLACK_STAND_IN_USERGROUPS (`S0ONCALL:oncall,…`), SLACK_STAND_IN_LATENCY_MS.
+ * emails resolve to Slack users), SLACK_STAND_IN_USERGROUPS (`S0ONCALL:oncall,…`), SLACK_STAND_IN_LATENCY_MS,
+ * SLACK_STAND_IN_APP_TOKENS (app-level tokens that may open Socket Mode; default SLACK_APP_TOKEN when set),
+ * SLACK_CLIENT_ID / SLACK_CLIENT_SECRET (what oauth.v2.access accepts; default the stand-in's own pair).
  */
 import { DEFAULT_SLACK_CHANNELS, SLACK_STAND_IN_TOKEN, startSlackStandIn } from './server';
 
@@ -67,6 +69,10 @@ async function main(): Promise<void> {
     users: usersEnv(),
     usergroups: usergroupsEnv(),
     latencyMs: intEnv('SLACK_STAND_IN_LATENCY_MS', 0),
+    appTokens: (process.env.SLACK_STAND_IN_APP_TOKENS ?? process.env.SLACK_APP_TOKEN ?? '').split(',').map((t) => t.trim()).filter(Boolean),
+    ...(process.env.SLACK_CLIENT_ID && process.env.SLACK_CLIENT_SECRET
+      ? { oauth: { clientId: process.env.SLACK_CLIENT_ID, clientSecret: process.env.SLACK_CLIENT_SECRET } }
+      : {}),
   });
   process.stdout.write(`SLACK_API_URL=${standIn.url}\n`);
   const stop = () => void standIn.close().then(() => process.exit(0));

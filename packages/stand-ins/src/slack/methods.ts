@@ -11,10 +11,10 @@ import {
   str,
   type Args,
 } from './args';
-import { SLACK_STAND_IN_BOT, tsToMicros, type SlackState, type SlackStoredMessage, type SlackUserConfig } from './state';
+import { SLACK_STAND_IN_BOT, tsToMicros, type SlackState, type SlackTeam, type SlackStoredMessage, type SlackUserConfig } from './state';
 
 /** One Web API method: arguments in, the fields of an `ok:true` answer out (throws SlackApiError otherwise). */
-export type MethodHandler = (args: Args, state: SlackState) => Record<string, unknown>;
+export type MethodHandler = (args: Args, state: SlackState, caller?: SlackTeam) => Record<string, unknown>;
 
 function isTopLevel(m: SlackStoredMessage): boolean {
   return m.thread_ts === undefined || m.thread_ts === m.ts || m.subtype === 'thread_broadcast';
@@ -144,13 +144,14 @@ const update: MethodHandler = (args, state) => {
   return { channel: channel.id, ts: message.ts, text: message.text, message: view(state, message, true) };
 };
 
-const authTest: MethodHandler = () => ({
-  url: `https://${SLACK_STAND_IN_BOT.team}.slack.com/`,
-  team: SLACK_STAND_IN_BOT.team,
+/** Who the token is: the stand-in's own bot, or the bot of the workspace an OAuth install minted it for. */
+const authTest: MethodHandler = (_args, _state, caller) => ({
+  url: `https://${caller?.teamName ?? SLACK_STAND_IN_BOT.team}.slack.com/`,
+  team: caller?.teamName ?? SLACK_STAND_IN_BOT.team,
   user: SLACK_STAND_IN_BOT.userName,
-  team_id: SLACK_STAND_IN_BOT.teamId,
-  user_id: SLACK_STAND_IN_BOT.userId,
-  bot_id: SLACK_STAND_IN_BOT.botId,
+  team_id: caller?.teamId ?? SLACK_STAND_IN_BOT.teamId,
+  user_id: caller?.botUserId ?? SLACK_STAND_IN_BOT.userId,
+  bot_id: caller?.botId ?? SLACK_STAND_IN_BOT.botId,
   is_enterprise_install: false,
 });
 

@@ -1,9 +1,12 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { SlackApiError, type Args } from './args';
 import { METHODS } from './methods';
+import { oauthAccess, registerAuthorizePage, SLACK_STAND_IN_OAUTH, type SlackOAuthOptions } from './oauth';
 import { RateLimiter, type MethodRateLimit } from './rate-limit';
+import { SocketModeEndpoint, type SocketEnvelope } from './socket-mode';
 import {
   SlackState,
+  tokenFingerprint,
   type SlackFault,
   type SlackStoredMessage,
   type SlackChannelConfig,
@@ -11,7 +14,7 @@ import {
   type SlackUsergroupConfig,
 } from './state';
 
-export { SlackState, SLACK_STAND_IN_BOT } from './state';
+export { SlackState, SLACK_STAND_IN_BOT, tokenFingerprint } from './state';
 export type {
   SlackCallRecord,
   SlackChannelConfig,
@@ -21,6 +24,9 @@ export type {
   SlackUsergroupConfig,
 } from './state';
 export type { MethodRateLimit as SlackMethodRateLimit } from './rate-limit';
+export { SLACK_STAND_IN_OAUTH, standInTeam, type SlackOAuthOptions } from './oauth';
+export { SocketModeEndpoint, type SocketAck, type SocketEnvelope } from './socket-mode';
+export type { SlackTeam } from './state';
 
 /** The token the stand-in accepts when none are configured. */
 export const SLACK_STAND_IN_TOKEN = 'xoxb-stand-in';
@@ -45,6 +51,10 @@ export interface SlackStandInOptions {
   now?: () => number;
   /** Called with every message stored (posted by the bot or seeded), e.g. to time deliveries. */
   onMessage?: (message: SlackStoredMessage) => void;
+  /** App-level tokens (xapp-…) that may open a Socket Mode connection. */
+  appTokens?: string[];
+  /** The app's OAuth client credentials, for oauth.v2.access (default SLACK_STAND_IN_OAUTH). */
+  oauth?: SlackOAuthOptions;
 }
 
 export interface SlackStandIn {
@@ -52,6 +62,8 @@ export interface SlackStandIn {
   url: string;
   port: number;
   state: SlackState;
+  /** Socket Mode: push envelopes to the connected app and see its acknowledgements. */
+  socket: SocketModeEndpoint;
   close(): Promise<void>;
 }
 
@@ -74,7 +86,7 @@ function sendFault(reply: FastifyReply, fault: SlackFault): { status: number; er
 }
 
 /** The fastify app behind the stand-in, for callers that want `inject` without a port. */
-export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: FastifyInstance; state: SlackState } {
+export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: FastifyInstance; state: SlackState; socket: SocketModeEndpoint } {
   const now = opts.now ?? Date.now;
   const state = new SlackState(
     { channels: opts.channels ?? DEFAULT_SLACK_CHANNELS, users: opts.users ?? [], usergroups: opts.usergroups ?? [] },
@@ -83,7 +95,12 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
   );
   const tokens = new Set(opts.tokens ?? [SLACK_STAND_IN_TOKEN]);
   const limiter = new RateLimiter(opts.rateLimits ?? {}, now);
+  const oauth = opts.oauth ?? SLACK_STAND_IN_OAUTH;
+  const socket = new SocketModeEndpoint(new Set(opts.appTokens ?? []), now);
   const app = Fastify({ logger: false, bodyLimit: 5 * 1024 * 1024 });
+  app.server.on('upgrade', (req, sock, head) => socket.upgrade(req, sock, head));
+  app.addHook('preClose', async () => socket.close());
+  registerAuthorizePage(app, state, oauth);
 
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
@@ -94,7 +111,15 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
     const args: Args = { ...((req.body as Args | undefined) ?? {}) };
     const token = bearer(req.headers.authorization) ?? (typeof args.token === 'string' ? args.token : undefined);
     delete args.token;
-    const call = { method, args, status: 200, at: new Date(now()).toISOString() } as (typeof state.calls)[number];
+    const team = token === undefined ? undefined : state.teamsByToken.get(token);
+    const call = {
+      method,
+      args,
+      status: 200,
+      at: new Date(now()).toISOString(),
+      ...(token !== undefined ? { tokenFingerprint: tokenFingerprint(token) } : {}),
+      ...(team ? { team: team.teamId } : {}),
+    } as (typeof state.calls)[number];
     state.calls.push(call);
     if (opts.latencyMs) await sleep(opts.latencyMs);
 
@@ -106,8 +131,23 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
       if (body.ok === false) call.error = body.error as string;
       return reply.code(status).send(body);
     };
+    // The two methods that are not called with a bot token: the code exchange and the socket URL.
+    if (method === 'oauth.v2.access') {
+      try {
+        return answer(200, { ok: true, ...oauthAccess(args, req.headers.authorization, state, oauth) });
+      } catch (err) {
+        if (err instanceof SlackApiError) return answer(200, { ok: false, error: err.error });
+        throw err;
+      } finally {
+        delete args.client_secret; // recorded calls keep no secret
+      }
+    }
     if (!token) return answer(200, { ok: false, error: 'not_authed' });
-    if (!tokens.has(token)) return answer(200, { ok: false, error: 'invalid_auth' });
+    if (method === 'apps.connections.open') {
+      if (!socket.accepts(token)) return answer(200, { ok: false, error: token.startsWith('xapp-') ? 'invalid_auth' : 'not_allowed_token_type' });
+      return answer(200, { ok: true, ...socket.open(`http://${req.headers.host ?? '127.0.0.1'}`) });
+    }
+    if (!tokens.has(token) && !team) return answer(200, { ok: false, error: 'invalid_auth' });
     const wait = limiter.take(method);
     if (wait !== undefined) {
       void reply.header('retry-after', String(wait));
@@ -116,7 +156,7 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
     const handler = METHODS[method];
     if (!handler) return answer(200, { ok: false, error: 'unknown_method' });
     try {
-      return answer(200, { ok: true, ...handler(args, state) });
+      return answer(200, { ok: true, ...handler(args, state, team) });
     } catch (err) {
       if (err instanceof SlackApiError) return answer(200, { ok: false, error: err.error, ...err.extra });
       throw err;
@@ -153,17 +193,25 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
   app.get('/_stand-in/messages', async () => ({ messages: state.messages }));
   app.get('/_stand-in/calls', async () => ({ calls: state.calls }));
   app.get('/_stand-in/usergroups', async () => ({ usergroups: state.usergroups }));
+  app.post<{ Body: SocketEnvelope }>('/_stand-in/socket/envelopes', async (req, reply) => {
+    const e = req.body;
+    if (typeof e?.envelope_id !== 'string' || typeof e.type !== 'string') {
+      return reply.code(400).send({ error: 'body must be an envelope {"envelope_id", "type", "payload"}' });
+    }
+    return { delivered: socket.push(e) };
+  });
+  app.get('/_stand-in/socket/acks', async () => ({ acks: socket.acks, connections: socket.connections }));
   app.post('/_stand-in/reset', async () => {
     state.reset();
     return { ok: true };
   });
 
-  return { app, state };
+  return { app, state, socket };
 }
 
 /** Starts a local stand-in of the Slack Web API over real HTTP. */
 export async function startSlackStandIn(opts: SlackStandInOptions = {}): Promise<SlackStandIn> {
-  const { app, state } = buildSlackStandIn(opts);
+  const { app, state, socket } = buildSlackStandIn(opts);
   const host = opts.host ?? '127.0.0.1';
   await app.listen({ port: opts.port ?? 0, host });
   const address = app.server.address();
@@ -172,6 +220,7 @@ export async function startSlackStandIn(opts: SlackStandInOptions = {}): Promise
     url: `http://${host}:${port}/api/`,
     port,
     state,
+    socket,
     close: () => app.close(),
   };
 }

@@ -1,4 +1,5 @@
 /** The stand-in workspace's memory: channels, users, messages, injected faults and every call received. */
+import { createHash } from 'node:crypto';
 
 export interface SlackChannelConfig {
   id: string;
@@ -64,6 +65,34 @@ export interface SlackCallRecord {
   error?: string;
   /** When the call arrived, ISO 8601 with milliseconds. */
   at: string;
+  /**
+   * Which bearer token the call was made with, as tokenFingerprint(token): a test can tell which workspace's
+   * token spoke without the token itself being kept (the recorded calls are served and dumped in logs).
+   */
+  tokenFingerprint?: string;
+  /** The workspace that token belongs to, when it is one minted by oauth.v2.access. */
+  team?: string;
+}
+
+/** A workspace the app was installed in through the stand-in's OAuth flow, and its bot there. */
+export interface SlackTeam {
+  teamId: string;
+  teamName: string;
+  botUserId: string;
+  botId: string;
+}
+
+/** What the authorize page granted, until oauth.v2.access exchanges its code. */
+export interface SlackOAuthGrant {
+  team: SlackTeam;
+  scope: string;
+  userId: string;
+  redirectUri?: string;
+}
+
+/** A token's recorded stand-in: the first 16 hex digits of its SHA-256. */
+export function tokenFingerprint(token: string): string {
+  return createHash('sha256').update(token).digest('hex').slice(0, 16);
 }
 
 /** The bot identity every configured token belongs to. */
@@ -93,6 +122,10 @@ export class SlackState {
   readonly usergroups: SlackUsergroupConfig[];
   readonly messages: SlackStoredMessage[] = [];
   readonly calls: SlackCallRecord[] = [];
+  /** Codes the authorize page handed out, not yet exchanged. */
+  readonly oauthCodes = new Map<string, SlackOAuthGrant>();
+  /** Bot tokens minted by oauth.v2.access, and their workspace. */
+  readonly teamsByToken = new Map<string, SlackTeam>();
   private readonly faults = new Map<string, SlackFault[]>();
   private windows: FaultWindow[] = [];
   private lastTs = 0n;

@@ -3,7 +3,7 @@ import { createLogger, slackWebClient, type Logger } from '@alertbus/common';
 
 export interface UserNameSource {
   /** The person's display name, or undefined when it cannot be had quickly (the event goes on without it). */
-  name(userId: string): Promise<string | undefined>;
+  name(userId: string, team?: string): Promise<string | undefined>;
 }
 
 export interface SlackUserNamesOptions {

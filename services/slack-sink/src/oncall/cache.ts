@@ -19,8 +19,8 @@ export interface OnCallPeople {
 export class OnCallCache {
   constructor(private readonly pool: Pool) {}
 
-  /** The cached entry when it is younger than `ttlMs` at `now`. */
-  async get(schedule: string, now: Date, ttlMs: number): Promise<OnCallPeople | undefined> {
+  /** The cached entry of a workspace ('' = the SLACK_BOT_TOKEN one) when it is younger than `ttlMs` at `now`. */
+  async get(schedule: string, now: Date, ttlMs: number, team = ''): Promise<OnCallPeople | undefined> {
     if (ttlMs <= 0) return undefined;
     const { rows } = await this.pool.query<{
       emails: string[];
@@ -29,19 +29,19 @@ export class OnCallCache {
       fetched_at: Date;
     }>(
       `SELECT emails, slack_user_ids, unmatched_emails, fetched_at FROM oncall_cache
-        WHERE schedule = $1 AND fetched_at > $2`,
-      [schedule, new Date(now.getTime() - ttlMs)],
+        WHERE schedule = $1 AND fetched_at > $2 AND team = $3`,
+      [schedule, new Date(now.getTime() - ttlMs), team],
     );
     const r = rows[0];
     if (!r) return undefined;
     return { schedule, emails: r.emails, slackUserIds: r.slack_user_ids, unmatchedEmails: r.unmatched_emails, fetchedAt: r.fetched_at };
   }
 
-  async put(people: OnCallPeople): Promise<void> {
+  async put(people: OnCallPeople, team = ''): Promise<void> {
     await this.pool.query(
-      `INSERT INTO oncall_cache (schedule, emails, slack_user_ids, unmatched_emails, fetched_at)
-       VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (schedule) DO UPDATE SET emails = $2, slack_user_ids = $3, unmatched_emails = $4, fetched_at = $5
+      `INSERT INTO oncall_cache (schedule, emails, slack_user_ids, unmatched_emails, fetched_at, team)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (team, schedule) DO UPDATE SET emails = $2, slack_user_ids = $3, unmatched_emails = $4, fetched_at = $5
          WHERE oncall_cache.fetched_at <= $5`,
       [
         people.schedule,
@@ -49,16 +49,17 @@ export class OnCallCache {
         JSON.stringify(people.slackUserIds),
         JSON.stringify(people.unmatchedEmails),
         people.fetchedAt,
+        team,
       ],
     );
   }
 
-  /** Empties the cache (or one schedule's entry); returns the schedules removed, sorted. */
+  /** Empties the cache (or one schedule's entries), in every workspace; returns the schedules removed, sorted. */
   async clear(schedule?: string): Promise<string[]> {
     const { rows } =
       schedule === undefined
         ? await this.pool.query<{ schedule: string }>('DELETE FROM oncall_cache RETURNING schedule')
         : await this.pool.query<{ schedule: string }>('DELETE FROM oncall_cache WHERE schedule = $1 RETURNING schedule', [schedule]);
-    return rows.map((r) => r.schedule).sort();
+    return [...new Set(rows.map((r) => r.schedule))].sort();
   }
 }

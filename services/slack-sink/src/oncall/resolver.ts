@@ -6,7 +6,8 @@ import type { OnCallProvider } from './opsgenie';
 export interface OnCallResolverDeps {
   /** Absent when no Opsgenie key is configured: every lookup then fails permanently, saying so. */
   provider?: OnCallProvider;
-  slack: SlackClient;
+  /** The SLACK_BOT_TOKEN workspace's client, used when a lookup names none (the user group job). */
+  slack?: SlackClient;
   cache: OnCallCache;
   ttlMs: number;
   now?: () => Date;
@@ -26,11 +27,17 @@ export class OnCallResolver {
     this.now = deps.now ?? (() => new Date());
   }
 
-  /** `fresh` skips the cache (the user group job) but still refreshes it. */
-  async resolve(schedule: string, opts: { fresh?: boolean } = {}): Promise<Resolved> {
+  /**
+   * `fresh` skips the cache (the user group job) but still refreshes it. `slack` and `team`: the workspace the
+   * answer is for (Slack user ids are per workspace, so the cache is too; '' = the SLACK_BOT_TOKEN one).
+   */
+  async resolve(schedule: string, opts: { fresh?: boolean; slack?: SlackClient; team?: string } = {}): Promise<Resolved> {
     const now = this.now();
+    const team = opts.team ?? '';
+    const slack = opts.slack ?? this.deps.slack;
+    if (!slack) throw new DeliveryError('no Slack token to look up the on-call people with', true);
     if (!opts.fresh) {
-      const hit = await this.deps.cache.get(schedule, now, this.deps.ttlMs);
+      const hit = await this.deps.cache.get(schedule, now, this.deps.ttlMs, team);
       if (hit) {
         this.deps.lookups?.inc({ source: 'cache' });
         return { ...hit, cached: true };
@@ -44,12 +51,12 @@ export class OnCallResolver {
     const slackUserIds: string[] = [];
     const unmatchedEmails: string[] = [];
     for (const email of emails) {
-      const id = await this.deps.slack.lookupUserByEmail(email);
+      const id = await slack.lookupUserByEmail(email);
       if (id && !slackUserIds.includes(id)) slackUserIds.push(id);
       else if (!id) unmatchedEmails.push(email);
     }
     const people: OnCallPeople = { schedule, emails, slackUserIds, unmatchedEmails, fetchedAt: now };
-    if (this.deps.ttlMs > 0) await this.deps.cache.put(people);
+    if (this.deps.ttlMs > 0) await this.deps.cache.put(people, team);
     return { ...people, cached: false };
   }
 }

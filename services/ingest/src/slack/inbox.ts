@@ -1,0 +1,162 @@
+/**
+ * What becomes of a Slack event or interaction once it is known to come from Slack, whichever way it came
+ * (a signed HTTP request, or a Socket Mode envelope): normalised, written to Kafka (acks=all), answered.
+ * Failures are HttpErrors: 4xx for what no redelivery can fix, 503 for "not written, try again".
+ */
+import { keepableText, type Logger } from '@alertbus/common';
+import {
+  normaliseInteraction,
+  normaliseSlackEvent,
+  type BotIdentity,
+  type SlackEventCallbackWire,
+  type SlackEventsBody,
+  type SlackInteractionBody,
+} from '@alertbus/normalise';
+import { makeEnvelope } from '@alertbus/schemas';
+import type { InstallationStore, TeamTokens } from '@alertbus/slack-installs';
+import { writeEvents, type AcceptDeps } from '../accept';
+import { HttpError } from '../http-error';
+import type { SlackMetrics } from '../metrics';
+import type { SlackAcceptedBody } from '../responses';
+import type { IdentitySource } from './identity';
+import type { UserNameSource } from './user-names';
+
+export interface SlackInboxDeps {
+  accept: AcceptDeps;
+  /** The app's own identity in the SLACK_BOT_TOKEN workspace (or configured ids). */
+  identity?: IdentitySource;
+  /** Workspaces installed through OAuth: their bot's ids, so the app's messages there are dropped too. */
+  tokens?: TeamTokens;
+  /** Where an uninstall removes the team's token (OAuth installs configured). */
+  installs?: Pick<InstallationStore, 'remove'>;
+  /** Resolves the requester's name (users.info) with the team's token; without it events carry the user id only. */
+  userNames?: UserNameSource;
+  /** How long a Slack event waits for its turn at Kafka (Slack wants an answer within 3 s). */
+  ackTimeoutMs: number;
+  metrics: SlackMetrics;
+  log: Logger;
+}
+
+/** What Slack told about the delivery besides the body. */
+export interface DeliveryFacts {
+  retryNum?: number;
+  retryReason?: string;
+  /** Characters keepableJson cleaned in the body. */
+  sanitised?: number;
+}
+
+/** Events that end an installation: its token no longer works and must not be kept. */
+const UNINSTALL_EVENTS: ReadonlySet<string> = new Set(['app_uninstalled', 'tokens_revoked']);
+
+const sanitisedField = (facts: DeliveryFacts) => (facts.sanitised ? { sanitised: facts.sanitised } : {});
+
+function teamOf(body: SlackEventCallbackWire): string | undefined {
+  return body.team_id || body.authorizations?.[0]?.team_id || undefined;
+}
+
+/** The app's bot in the event's workspace: the OAuth installation's, else the configured one. */
+async function identityFor(deps: SlackInboxDeps, team: string | undefined): Promise<BotIdentity | undefined> {
+  const global = deps.identity?.current();
+  const installed = team && deps.tokens ? await deps.tokens.forTeam(team).catch(() => undefined) : undefined;
+  if (installed?.source === 'installed' && (installed.botUserId || installed.botId)) {
+    return { userId: installed.botUserId, botId: installed.botId, workspaceUrl: undefined };
+  }
+  return global;
+}
+
+/**
+ * The installation ends where Slack said so, at once and not through Kafka: the token is a secret that must
+ * never be written to a topic, so the table is not a projection of one, and an uninstall replayed later
+ * would wrongly remove a reinstall. Only installations older than the event are removed, for the same reason.
+ */
+async function uninstall(deps: SlackInboxDeps, body: SlackEventCallbackWire, type: string): Promise<SlackAcceptedBody> {
+  const team = teamOf(body);
+  const inner = body.event as { tokens?: { bot?: unknown[] } } | undefined;
+  // tokens_revoked also tells of user tokens; alertbus holds only the bot's.
+  const botRevoked = type === 'app_uninstalled' || (Array.isArray(inner?.tokens?.bot) && inner!.tokens!.bot!.length > 0);
+  if (!team || !deps.installs || !botRevoked) return { accepted: 0, ids: [], aliases: [], ignored: type };
+  const at = typeof body.event_time === 'number' ? new Date(body.event_time * 1000) : deps.accept.now();
+  try {
+    const removed = await deps.installs.remove(team, at);
+    deps.tokens?.forget(team);
+    deps.log.info({ team, event: type, removed }, removed ? 'Slack installation removed: its token is deleted' : 'Slack uninstall for a team with no newer installation here');
+  } catch (err) {
+    throw new HttpError(503, 'store_unavailable', `could not remove the installation of team ${team}: ${(err as Error).message}`);
+  }
+  deps.metrics.requests.inc({ endpoint: 'events', outcome: 'uninstalled' });
+  return { accepted: 0, ids: [], aliases: [], ignored: type };
+}
+
+/** One Events API body (event_callback, app_rate_limited, …) → at most one SlackMessageReceived on Kafka. */
+export async function receiveSlackEvent(deps: SlackInboxDeps, body: SlackEventsBody, facts: DeliveryFacts = {}): Promise<SlackAcceptedBody> {
+  const { accept, metrics } = deps;
+  const count = (outcome: string) => metrics.requests.inc({ endpoint: 'events', outcome });
+  if (body.type === 'app_rate_limited') {
+    metrics.rateLimited.inc();
+    count('app-rate-limited');
+    deps.log.warn({ team: body.team_id, minuteRateLimited: body.minute_rate_limited }, 'Slack rate-limited this app\'s events (app_rate_limited)');
+    return { accepted: 0, ids: [], aliases: [], ignored: 'app_rate_limited' };
+  }
+  if (body.type !== 'event_callback') {
+    count('ignored');
+    deps.log.debug({ type: body.type }, 'Slack request type not used by alertbus');
+    return { accepted: 0, ids: [], aliases: [], ignored: `type ${body.type}` };
+  }
+  const innerType = body.event?.type;
+  if (innerType && UNINSTALL_EVENTS.has(innerType)) return uninstall(deps, body, innerType);
+
+  const team = teamOf(body);
+  const identity = await identityFor(deps, team);
+  if (!identity) {
+    count('not-ready');
+    throw new HttpError(503, 'slack_not_ready', deps.identity?.problem() ?? "the app's own Slack identity is not known");
+  }
+  const recordedAt = accept.now().toISOString();
+  const result = normaliseSlackEvent(body, { identity, retryNum: facts.retryNum, retryReason: facts.retryReason, recordedAt });
+  if (result.outcome === 'invalid') throw new HttpError(400, 'invalid_payload', result.message);
+  if (result.outcome === 'ignored') {
+    count(result.reason);
+    deps.log.debug({ eventId: body.event_id, reason: result.reason }, result.detail);
+    return { accepted: 0, ids: [], aliases: [], ignored: result.reason };
+  }
+  const userName = result.data.user && deps.userNames ? await deps.userNames.name(result.data.user, result.data.team) : undefined;
+  const event = makeEnvelope({
+    id: accept.newId(),
+    type: 'SlackMessageReceived',
+    alias: result.alias,
+    occurredAt: result.occurredAt ?? recordedAt,
+    recordedAt,
+    source: 'ingest/slack',
+    data: { ...result.data, ...(userName ? { userName: keepableText(userName).value } : {}), ...sanitisedField(facts) },
+  });
+  await writeEvents(accept, [event], { what: 'Slack event', timeoutMs: deps.ackTimeoutMs, timeoutVariable: 'INGEST_SLACK_TIMEOUT_MS' });
+  count('accepted');
+  return { accepted: 1, ids: [event.id], aliases: [event.alias] };
+}
+
+/** One interactivity payload (block_actions) → one SlackActionReceived per action on Kafka. */
+export async function receiveSlackInteraction(deps: SlackInboxDeps, payload: SlackInteractionBody, facts: DeliveryFacts = {}): Promise<number> {
+  const { accept, metrics } = deps;
+  const result = normaliseInteraction(payload);
+  if (result.outcome === 'invalid') throw new HttpError(400, 'invalid_payload', result.message);
+  if (result.outcome === 'ignored') {
+    metrics.requests.inc({ endpoint: 'interactions', outcome: 'ignored' });
+    deps.log.debug(result.detail);
+    return 0;
+  }
+  const recordedAt = accept.now().toISOString();
+  const events = result.actions.map((a) =>
+    makeEnvelope({
+      id: accept.newId(),
+      type: 'SlackActionReceived',
+      alias: a.alias,
+      occurredAt: a.occurredAt ?? recordedAt,
+      recordedAt,
+      source: 'ingest/slack-interactions',
+      data: { ...a.data, ...sanitisedField(facts) },
+    }),
+  );
+  await writeEvents(accept, events, { what: 'Slack action', timeoutMs: deps.ackTimeoutMs, timeoutVariable: 'INGEST_SLACK_TIMEOUT_MS' });
+  metrics.requests.inc({ endpoint: 'interactions', outcome: 'accepted' });
+  return events.length;
+}

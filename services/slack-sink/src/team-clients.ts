@@ -1,0 +1,43 @@
+import type { Logger } from '@alertbus/common';
+import type { TeamTokens } from '@alertbus/slack-installs';
+import { SlackClient } from './client';
+
+/** A Web API client for a workspace, and the on-call cache's key for it ('' = the SLACK_BOT_TOKEN workspace). */
+export interface TeamClient {
+  client: SlackClient;
+  cacheTeam: string;
+}
+
+export interface ClientSource {
+  /** The client for the command's team (its installation's token, else SLACK_BOT_TOKEN); undefined: no token at all. */
+  forTeam(teamId: string | undefined): Promise<TeamClient | undefined>;
+}
+
+/**
+ * One SlackClient per bot token (each keeps its own workspace's channel ids), picked by team. A token that
+ * changed (reinstall) gets a new client; the old one is simply no longer used.
+ */
+export class TeamClients implements ClientSource {
+  private readonly byToken = new Map<string, SlackClient>();
+
+  constructor(
+    private readonly tokens: TeamTokens,
+    private readonly opts: { apiUrl: string; timeoutMs: number; log: Logger },
+  ) {}
+
+  async forTeam(teamId: string | undefined): Promise<TeamClient | undefined> {
+    const creds = await this.tokens.forTeam(teamId);
+    if (!creds) return undefined;
+    let client = this.byToken.get(creds.token);
+    if (!client) {
+      client = new SlackClient({ token: creds.token, apiUrl: this.opts.apiUrl, timeoutMs: this.opts.timeoutMs, log: this.opts.log });
+      this.byToken.set(creds.token, client);
+    }
+    return { client, cacheTeam: creds.source === 'installed' ? teamId! : '' };
+  }
+}
+
+/** A single fixed client (SLACK_BOT_TOKEN only, and tests). */
+export function fixedClient(client: SlackClient | undefined): ClientSource {
+  return { forTeam: async () => (client ? { client, cacheTeam: '' } : undefined) };
+}
