@@ -1,6 +1,6 @@
 /** The stand-in speaks the Slack Web API as @slack/web-api sees it: real HTTP, form bodies, ok:false, 429s. */
 import { ErrorCode, LogLevel, WebClient, type WebAPICallError } from '@slack/web-api';
-import { SLACK_STAND_IN_TOKEN, startSlackStandIn, type SlackStandIn } from './server';
+import { responseUrl, SLACK_STAND_IN_TOKEN, startSlackStandIn, type SlackStandIn } from './server';
 
 let standIn: SlackStandIn;
 let slack: WebClient;
@@ -344,4 +344,17 @@ describe('rate limits and injected faults', () => {
       'chat.update 200',
     ]);
   });
+});
+
+test('a response_url takes JSON with text or blocks, records it with its id, and refuses an empty or mistyped answer', async () => {
+  const url = responseUrl(standIn.url, 'T0/123/abc');
+  const post = (body: unknown) => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const ok = await post({ response_type: 'in_channel', text: 'on call: <@U0ALICE>' });
+  expect([ok.status, await ok.text()]).toEqual([200, 'ok']);
+  expect((await post({ response_type: 'everyone', text: 'x' })).status).toBe(400);
+  expect((await post({ response_type: 'ephemeral' })).status).toBe(400);
+  const listed = (await (await fetch(`${base()}/_stand-in/responses`)).json()) as { responses: Array<{ id: string; body: unknown }> };
+  expect(listed.responses.map((r) => [r.id, r.body])).toEqual([['T0/123/abc', { response_type: 'in_channel', text: 'on call: <@U0ALICE>' }]]);
+  await fetch(`${base()}/_stand-in/reset`, { method: 'POST' });
+  expect(standIn.state.responses).toEqual([]);
 });

@@ -8,6 +8,7 @@ import {
   SlackState,
   tokenFingerprint,
   type SlackFault,
+  type SlackResponsePost,
   type SlackStoredMessage,
   type SlackChannelConfig,
   type SlackUserConfig,
@@ -19,6 +20,7 @@ export type {
   SlackCallRecord,
   SlackChannelConfig,
   SlackFault,
+  SlackResponsePost,
   SlackStoredMessage,
   SlackUserConfig,
   SlackUsergroupConfig,
@@ -27,6 +29,13 @@ export type { MethodRateLimit as SlackMethodRateLimit } from './rate-limit';
 export { SLACK_STAND_IN_OAUTH, standInTeam, type SlackOAuthOptions } from './oauth';
 export { SocketModeEndpoint, type SocketAck, type SocketEnvelope } from './socket-mode';
 export type { SlackTeam } from './state';
+
+const RESPONSE_PATH = '/_stand-in/response/';
+
+/** A response_url on the stand-in at `apiUrl` (its `/api/` URL), for a slash command or interaction a test sends. */
+export function responseUrl(apiUrl: string, id: string): string {
+  return `${apiUrl.replace(/\/api\/$/, '')}${RESPONSE_PATH}${encodeURIComponent(id)}`;
+}
 
 /** The token the stand-in accepts when none are configured. */
 export const SLACK_STAND_IN_TOKEN = 'xoxb-stand-in';
@@ -190,6 +199,17 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
     state.clearFaults();
     return { ok: true };
   });
+  // Slack's response_urls (hooks.slack.com/commands/…) are plain JSON posts with no token: the URL is the secret.
+  app.post<{ Params: { id: string } }>(`${RESPONSE_PATH}:id`, async (req, reply) => {
+    const body = req.body as Record<string, unknown> | null;
+    const hasContent = body && typeof body === 'object' && (typeof body.text === 'string' || Array.isArray(body.blocks));
+    if (!hasContent) return reply.code(400).type('text/plain').send('no_text');
+    const type = body.response_type;
+    if (type !== undefined && type !== 'ephemeral' && type !== 'in_channel') return reply.code(400).type('text/plain').send('invalid_response_type');
+    state.responses.push({ id: req.params.id, body, at: new Date(now()).toISOString() });
+    return reply.code(200).type('text/plain').send('ok');
+  });
+  app.get('/_stand-in/responses', async () => ({ responses: state.responses }));
   app.get('/_stand-in/messages', async () => ({ messages: state.messages }));
   app.get('/_stand-in/calls', async () => ({ calls: state.calls }));
   app.get('/_stand-in/usergroups', async () => ({ usergroups: state.usergroups }));

@@ -74,6 +74,16 @@ export interface SlackCallRecord {
   team?: string;
 }
 
+/** A message the app posted to a response_url (slash commands and interactions carry one). */
+export interface SlackResponsePost {
+  /** The last path segment of the response_url: which request is being answered. */
+  id: string;
+  /** The JSON posted: text and/or blocks, response_type (ephemeral, the default, or in_channel), replace_original… */
+  body: Record<string, unknown>;
+  /** When it arrived, ISO 8601 with milliseconds. */
+  at: string;
+}
+
 /** A workspace the app was installed in through the stand-in's OAuth flow, and its bot there. */
 export interface SlackTeam {
   teamId: string;
@@ -122,6 +132,8 @@ export class SlackState {
   readonly usergroups: SlackUsergroupConfig[];
   readonly messages: SlackStoredMessage[] = [];
   readonly calls: SlackCallRecord[] = [];
+  /** Every post to a response_url the stand-in handed out (see responseUrl in server.ts). */
+  readonly responses: SlackResponsePost[] = [];
   /** Codes the authorize page handed out, not yet exchanged. */
   readonly oauthCodes = new Map<string, SlackOAuthGrant>();
   /** Bot tokens minted by oauth.v2.access, and their workspace. */
@@ -209,6 +221,7 @@ export class SlackState {
   reset(): void {
     this.messages.length = 0;
     this.calls.length = 0;
+    this.responses.length = 0;
     this.clearFaults();
   }
 }
