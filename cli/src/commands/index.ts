@@ -5,6 +5,7 @@ import { registerHistory } from './history';
 import { registerIncidents } from './incidents';
 import { registerReplay } from './replay';
 import { registerRules } from './rules';
+import { registerServe } from './serve';
 import { registerSilence } from './silence';
 
 /** Each command group registers itself here; one line per group. */
@@ -17,4 +18,5 @@ export function registerCommands(program: Command): void {
   registerSilence(program);
   registerRules(program);
   registerDeadLetter(program);
+  registerServe(program);
 }
