@@ -1,5 +1,6 @@
 # One image for every alertbus service: compiled JavaScript run by plain node as a non-root user, with
-# production dependencies only. docker-compose.yml picks the entry point per service.
+# production dependencies only. Its entry point is the CLI; docker-compose.yml and deploy/ pass
+# `serve <service>` (`alertbus serve`, which runs that service in the container's one process).
 # test/e2e/dist-build.e2e.test.ts runs these same steps (build, runtime tree, npm ci --omit=dev, the
 # compose commands under this ENV) without a container engine.
 
@@ -19,4 +20,5 @@ WORKDIR /app
 COPY --from=build /app ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 USER node
-CMD ["node", "services/ingest/dist/main.js"]
+ENTRYPOINT ["node", "cli/bin/alertbus.js"]
+CMD ["serve", "ingest"]

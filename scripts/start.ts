@@ -4,6 +4,7 @@
  * one), a local Kafka broker when KAFKA_BROKERS is not set, the topics, and every service as its own process.
  * Says "ready" only when every service answers /readyz; if anything exits during start-up it shows why, stops
  * the rest and exits non-zero. Ctrl-C / SIGTERM stops all of it, also while it is still starting.
+ * `--scale router=3,slack-sink=2` runs several instances of a service, each with its own port and instance id.
  */
 import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -20,26 +21,34 @@ import {
   isProblem,
   javaVersionOutput,
   locatePostgresBinaries,
+  parseScale,
   portAnswers,
   portOf,
   redactUrl,
-  SERVICES,
+  ScaleError,
+  serviceInstances,
   serviceProcess,
   STAND_INS,
   Supervisor,
   thisHost,
   type Problem,
+  type ServiceInstance,
+  type ServiceName,
 } from '@alertbus/launcher';
 
 const root = resolve(__dirname, '..');
 
-const USAGE = `usage: npm start -- [--stand-ins] [--sample] [--embedded-postgres]
+const USAGE = `usage: npm start -- [--stand-ins] [--sample] [--embedded-postgres] [--scale SERVICE=N,...]
 
   --stand-ins          also start local Slack and Opsgenie stand-ins and point the sinks at them
                        (otherwise, without SLACK_BOT_TOKEN / OPSGENIE_API_KEY, the sinks run dry)
   --sample             once everything is up, route examples/alertmanager-firing.json and show the incident
   --embedded-postgres  use the embedded PostgreSQL even when a server answers on 127.0.0.1:5432
                        (DATABASE_URL, when set, always wins)
+  --scale SPEC         several instances of a service, e.g. --scale router=3,slack-sink=2 (1 to 16 each;
+                       services: history, router, slack-sink, opsgenie-sink, ingest). The first instance
+                       keeps the service's port, the others take free ones; routers get ROUTER_INSTANCE_ID
+                       0..N-1, every instance of a scaled service ALERTBUS_INSTANCE_ID (logs, metrics)
 `;
 
 function say(msg: string): void {
@@ -104,12 +113,22 @@ async function main(): Promise<void> {
       'stand-ins': { type: 'boolean', default: false },
       sample: { type: 'boolean', default: false },
       'embedded-postgres': { type: 'boolean', default: false },
+      scale: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(USAGE);
     return;
+  }
+  let scale = new Map<ServiceName, number>();
+  try {
+    if (values.scale !== undefined) scale = parseScale(values.scale);
+  } catch (err) {
+    if (!(err instanceof ScaleError)) throw err;
+    say(err.message);
+    say('nothing was started');
+    process.exit(2);
   }
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -167,8 +186,9 @@ async function main(): Promise<void> {
     say(`Slack stand-in: ${env.SLACK_API_URL} · Opsgenie stand-in: ${env.OPSGENIE_API_URL}`);
   }
 
-  say(`starting ${SERVICES.map((s) => s.name).join(', ')}…`);
-  await supervisor.start(SERVICES.map((def) => serviceProcess(def, { root, env, port: portOf(def, env) })));
+  const instances = await withPorts(serviceInstances(scale), env);
+  say(`starting ${instances.map((i) => i.name).join(', ')}…`);
+  await supervisor.start(instances.map((i) => ({ ...serviceProcess(i.def, { root, env: { ...env, ...i.env }, port: i.port }), name: i.name })));
   if (phase !== 'starting') return;
   phase = 'running';
   supervisor.onFailure((err) => {
@@ -177,16 +197,37 @@ async function main(): Promise<void> {
   });
   if (broker) watchBroker(broker);
 
-  const url = (name: string) => `http://127.0.0.1:${portOf(SERVICES.find((s) => s.name === name)!, env)}`;
+  const url = (i: PortedInstance) => `http://127.0.0.1:${i.port}`;
+  const what: Record<ServiceName, (i: PortedInstance) => string> = {
+    ingest: (i) => `${url(i)}  (POST /webhooks/alertmanager, /webhooks/grafana, /webhooks/generic)`,
+    history: (i) => `${url(i)}  (GET /api/incidents)`,
+    router: (i) => `${url(i)}/metrics${i.count > 1 ? `  (ROUTER_INSTANCE_ID=${i.index})` : ''}`,
+    'slack-sink': (i) => `${url(i)}/metrics  (${env.SLACK_BOT_TOKEN ? 'live' : 'dry-run: no SLACK_BOT_TOKEN'})`,
+    'opsgenie-sink': (i) => `${url(i)}/metrics  (${env.OPSGENIE_API_KEY ? 'live' : 'dry-run: no OPSGENIE_API_KEY'})`,
+  };
   say('ready:');
-  say(`  ingest   ${url('ingest')}  (POST /webhooks/alertmanager, /webhooks/grafana, /webhooks/generic)`);
-  say(`  history  ${url('history')}  (GET /api/incidents)`);
-  say(`  router   ${url('router')}/metrics`);
-  say(`  slack-sink ${url('slack-sink')}/metrics  (${env.SLACK_BOT_TOKEN ? 'live' : 'dry-run: no SLACK_BOT_TOKEN'})`);
-  say(`  opsgenie-sink ${url('opsgenie-sink')}/metrics  (${env.OPSGENIE_API_KEY ? 'live' : 'dry-run: no OPSGENIE_API_KEY'})`);
+  const shownOrder: ServiceName[] = ['ingest', 'history', 'router', 'slack-sink', 'opsgenie-sink'];
+  for (const name of shownOrder) for (const i of instances.filter((x) => x.def.name === name)) say(`  ${i.name.padEnd(8)} ${what[name](i)}`);
+  if ((scale.get('ingest') ?? 1) > 1) say('  (each ingest instance takes webhooks on its own port: put a load balancer in front, or point senders at any)');
   say(`  Postgres ${dbLabel}`);
-  if (values.sample) await routeSample(url('ingest'), url('history'), Boolean(env.OPSGENIE_API_KEY));
+  const first = (name: ServiceName) => instances.find((i) => i.def.name === name)!;
+  if (values.sample) await routeSample(url(first('ingest')), url(first('history')), Boolean(env.OPSGENIE_API_KEY));
   say('Ctrl-C stops everything.');
+}
+
+type PortedInstance = ServiceInstance & { port: number };
+
+/** The first instance of a service listens on the service's port (its variable or default), the others on free ports. */
+async function withPorts(instances: ServiceInstance[], env: NodeJS.ProcessEnv): Promise<PortedInstance[]> {
+  const taken = new Set(instances.filter((i) => i.index === 0).map((i) => portOf(i.def, env)));
+  const out: PortedInstance[] = [];
+  for (const i of instances) {
+    let port = i.index === 0 ? portOf(i.def, env) : await freePort();
+    while (i.index > 0 && taken.has(port)) port = await freePort();
+    taken.add(port);
+    out.push({ ...i, port });
+  }
+  return out;
 }
 
 /** A broker that dies takes the stack with it, as a service that dies does. */

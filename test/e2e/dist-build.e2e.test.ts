@@ -1,8 +1,9 @@
 /**
  * The production image's steps, without a container engine: `npm run build` compiles every workspace to
  * dist/, the runtime tree holds no TypeScript, `npm ci --omit=dev` installs production dependencies only
- * (no tsx, no TypeScript), and every service started with docker-compose.yml's command under the
- * Dockerfile's ENV reaches /readyz against the test broker and Postgres, and routes the sample alert.
+ * (no tsx, no TypeScript), and every service started as the image starts it — its ENTRYPOINT (the CLI) with
+ * docker-compose.yml's command (`serve <service>`) under the Dockerfile's ENV — reaches /readyz against the
+ * test broker and Postgres, routes the sample alert, and exits 0 on SIGTERM.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -17,18 +18,20 @@ jest.setTimeout(600_000);
 
 const root = join(__dirname, '..', '..');
 
-/** The Dockerfile's stages: their RUN commands and ENV, and the final CMD. */
+/** The Dockerfile's stages: their RUN commands and ENV, and the final ENTRYPOINT and CMD. */
 function readDockerfile() {
   const text = readFileSync(join(root, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
   const stages: Array<{ runs: string[]; env: Record<string, string> }> = [];
   let cmd: string[] = [];
+  let entrypoint: string[] = [];
   for (const line of text.split('\n').map((l) => l.trim())) {
     if (/^FROM /i.test(line)) stages.push({ runs: [], env: {} });
     else if (/^RUN /i.test(line)) stages.at(-1)!.runs.push(line.slice(4).replace(/\s+/g, ' '));
     else if (/^ENV /i.test(line)) for (const [, k, v] of line.slice(4).matchAll(/(\w+)=(\S+)/g)) stages.at(-1)!.env[k!] = v!;
     else if (/^CMD /i.test(line)) cmd = JSON.parse(line.slice(4)) as string[];
+    else if (/^ENTRYPOINT /i.test(line)) entrypoint = JSON.parse(line.slice(11)) as string[];
   }
-  return { build: stages[0]!, run: stages.at(-1)!, cmd };
+  return { build: stages[0]!, run: stages.at(-1)!, cmd, entrypoint };
 }
 
 function walk(dir: string, out: string[] = []): string[] {
@@ -59,7 +62,8 @@ test('the Dockerfile steps give an image whose services run on plain node with p
   expect(docker.build.runs.join(' && ')).toMatch(/npm ci .*&& npm run build && node --import tsx scripts\/runtime-tree\.ts \/app/);
   expect(docker.run.runs.join(' && ')).toMatch(/^npm ci --omit=dev /);
   expect(docker.run.env).toEqual({ NODE_ENV: 'production', NODE_OPTIONS: '--conditions=production' });
-  expect(docker.cmd).toEqual(['node', 'services/ingest/dist/main.js']);
+  expect(docker.entrypoint).toEqual(['node', 'cli/bin/alertbus.js']);
+  expect(docker.cmd).toEqual(['serve', 'ingest']);
 
   // Build stage (this checkout's dependencies are the build stage's `npm ci`).
   try {
@@ -94,12 +98,12 @@ test('the Dockerfile steps give an image whose services run on plain node with p
   const ports: Record<string, number> = {};
   for (const def of SERVICES) {
     const command = compose.services[def.name]?.command;
-    expect(command).toEqual(['node', `${def.dir}/dist/${def.main}.js`]);
+    expect(command).toEqual(['serve', def.name]);
     const port = (ports[def.name] = await freePort());
     specs.push({
       name: def.name,
       command: process.execPath,
-      args: command!.slice(1),
+      args: [...docker.entrypoint.slice(1), ...command!],
       cwd: app,
       env: { ...base, [def.portVar]: String(port) },
       ready: () => httpReady(`http://127.0.0.1:${port}${def.readyPath}`),
@@ -128,4 +132,10 @@ test('the Dockerfile steps give an image whose services run on plain node with p
   }
   expect(incidents[0]!.alias).toBe(aliases[0]);
   expect(output.join('\n')).not.toMatch(/Cannot find module|ERR_/);
+
+  // `alertbus serve` is the service's own process: SIGTERM reaches its shutdown, and its exit code is the command's.
+  await sup.stop();
+  expect(Object.fromEntries(SERVICES.map((def) => [def.name, sup!.exitCode(def.name)]))).toEqual(
+    Object.fromEntries(SERVICES.map((def) => [def.name, 0])),
+  );
 });

@@ -7,6 +7,7 @@ import { registerNotify } from './notify';
 import { registerReplay } from './replay';
 import { registerRules } from './rules';
 import { registerRun } from './run';
+import { registerServe } from './serve';
 import { registerSilence } from './silence';
 
 /** Each command group registers itself here; one line per group. */
@@ -21,4 +22,5 @@ export function registerCommands(program: Command): void {
   registerDeadLetter(program);
   registerNotify(program);
   registerRun(program);
+  registerServe(program);
 }

@@ -25,11 +25,12 @@ export const REDACT_PATHS = [
   'config.headers.Authorization',
 ];
 
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info', instance = process.env.ALERTBUS_INSTANCE_ID): Logger {
   return pino({
     name: service,
     level,
-    base: { service },
+    // `instance`: which of several instances of the service wrote the line (ALERTBUS_INSTANCE_ID).
+    base: instance ? { service, instance } : { service },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   });

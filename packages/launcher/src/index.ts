@@ -2,3 +2,4 @@ export * from './services';
 export * from './supervisor';
 export * from './preflight';
 export * from './embedded-postgres';
+export * from './scale';

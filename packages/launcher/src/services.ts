@@ -31,6 +31,11 @@ export const SERVICES: readonly ServiceDef[] = [
 
 export type ServiceName = 'history' | 'router' | 'slack-sink' | 'opsgenie-sink' | 'ingest';
 
+/** True for the name of one of the five services (what `alertbus serve` and `--scale` accept). */
+export function isServiceName(name: string): name is ServiceName {
+  return SERVICES.some((s) => s.name === name);
+}
+
 /** A service's row of the table. */
 export function serviceDef(name: ServiceName): ServiceDef {
   const def = SERVICES.find((s) => s.name === name);
@@ -47,11 +52,36 @@ export const STAND_INS: readonly ServiceDef[] = [
 /** `source`: TypeScript run by tsx (a checkout). `dist`: compiled JavaScript run by plain node (the image). */
 export type Runtime = 'source' | 'dist';
 
+/** The checkout (or image tree) this launcher belongs to: it lives in packages/launcher/src/ or dist/. */
+export const REPO_ROOT = join(__dirname, '..', '..', '..');
+
+/**
+ * How this process runs alertbus's code: `dist` when the workspace packages resolved to their compiled
+ * dist/ (Node's `production` condition, as in the image), else `source` (TypeScript through tsx).
+ */
+export function currentRuntime(): Runtime {
+  return __filename.endsWith('.ts') ? 'source' : 'dist';
+}
+
+/** The file a service's entry point is: its TypeScript under src/, or the compiled JavaScript under dist/. */
+export function entryFile(def: ServiceDef, root: string, runtime: Runtime = 'source'): string {
+  return runtime === 'source' ? join(root, def.dir, 'src', `${def.main}.ts`) : join(root, def.dir, 'dist', `${def.main}.js`);
+}
+
 /** Node's arguments for a service's entry point. Compiled code resolves workspace packages to their dist/. */
 export function entryArgs(def: ServiceDef, root: string, runtime: Runtime = 'source'): string[] {
-  return runtime === 'source'
-    ? ['--import', 'tsx', join(root, def.dir, 'src', `${def.main}.ts`)]
-    : ['--conditions=production', join(root, def.dir, 'dist', `${def.main}.js`)];
+  return runtime === 'source' ? ['--import', 'tsx', entryFile(def, root, runtime)] : ['--conditions=production', entryFile(def, root, runtime)];
+}
+
+/**
+ * Runs a service inside this process, exactly as `node <its entry point>` would: the entry point starts the
+ * service, installs its SIGTERM/SIGINT handling and exits with the service's code. The entry is loaded by
+ * path at run time, so nothing that calls this imports a service. From `source`, TypeScript must be loadable
+ * (tsx registered, as `alertbus`'s bin does in a checkout).
+ */
+export function runServiceInProcess(def: ServiceDef, o: { root?: string; runtime?: Runtime } = {}): void {
+  const runtime = o.runtime ?? currentRuntime();
+  require(entryFile(def, o.root ?? REPO_ROOT, runtime));
 }
 
 /** The port a service listens on under `env` (its variable, else its default). */
