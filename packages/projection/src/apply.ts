@@ -8,7 +8,7 @@ const json = (v: unknown): string | null => (v === null || v === undefined ? nul
 export async function applyProjection(client: PoolClient, p: Projection): Promise<ApplyOutcome> {
   if (!(await insertTimeline(client, p.timeline))) return 'duplicate';
   if (p.delivery) await insertDelivery(client, p.delivery);
-  for (const change of p.changes) await applyChange(client, change);
+  for (const change of p.changes) await applyChangeSequentially(client, change);
   return 'applied';
 }
 
@@ -43,7 +43,8 @@ async function insertDelivery(client: PoolClient, r: DeliveryRow): Promise<void>
   );
 }
 
-async function applyChange(client: PoolClient, c: Change): Promise<void> {
+/** One change on its own; apply-many.ts uses it for silence changes, which depend on their order. */
+export async function applyChangeSequentially(client: PoolClient, c: Change): Promise<void> {
   switch (c.kind) {
     case 'open-incident':
       if (await insertIncident(client, c.row)) await adoptEarlierDeliveries(client, c.row.incidentId);
