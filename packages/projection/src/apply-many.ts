@@ -11,7 +11,7 @@
  * - silence changes, rare and order-dependent among themselves, one by one in their order.
  */
 import type { PoolClient } from 'pg';
-import { applyChangeSequentially } from './apply';
+import { adoptEarlierDeliveries, applyChangeSequentially, UPDATE_COLUMNS } from './apply';
 import type { ApplyOutcome, Change, DeliveryRow, IncidentChange, IncidentRow, IncidentUpdate, Projection, TimelineRow } from './types';
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
@@ -234,22 +234,6 @@ async function applySides(client: PoolClient, sides: readonly Side[]): Promise<v
   }
 }
 
-/** Column, array type and cast of every field an update may set; a fixed list, so no caller text reaches the SQL. */
-const UPDATE_COLUMNS: Record<keyof IncidentUpdate, [column: string, arrayType: string, cast: string]> = {
-  title: ['title', 'text[]', ''],
-  severity: ['severity', 'text[]', ''],
-  status: ['status', 'text[]', ''],
-  labels: ['labels', 'text[]', '::jsonb'],
-  description: ['description', 'text[]', ''],
-  links: ['links', 'text[]', '::jsonb'],
-  count: ['count', 'integer[]', ''],
-  acknowledgedAt: ['acknowledged_at', 'text[]', '::timestamptz'],
-  acknowledgedBy: ['acknowledged_by', 'text[]', ''],
-  resolvedAt: ['resolved_at', 'text[]', '::timestamptz'],
-  resolvedBy: ['resolved_by', 'text[]', ''],
-  lastEventAt: ['last_event_at', 'text[]', '::timestamptz'],
-};
-
 async function updateIncidents(client: PoolClient, keys: ReadonlyArray<keyof IncidentUpdate>, updates: readonly Update[]): Promise<void> {
   const values: unknown[] = [updates.map((u) => u.incidentId), updates.map((u) => u.at)];
   const arrays = ['$1::text[]', '$2::text[]'];
@@ -318,27 +302,4 @@ async function insertIncidents(client: PoolClient, rows: readonly IncidentRow[])
     ],
   );
   return res.rows.map((r) => r.incident_id);
-}
-
-/** Deliveries can be read before the incident they belong to (another topic): new rows pick them up. */
-async function adoptEarlierDeliveries(client: PoolClient, incidentIds: readonly string[]): Promise<void> {
-  await client.query(
-    `UPDATE incidents i
-        SET slack_channel = d.slack_channel, slack_root_ts = d.slack_ts,
-            updated_at = GREATEST(i.updated_at, d.recorded_at)
-       FROM (SELECT DISTINCT ON (incident_id) incident_id, slack_channel, slack_ts, recorded_at FROM deliveries
-              WHERE incident_id = ANY($1::text[]) AND type = 'SlackMessagePosted' AND slack_purpose = 'root' AND slack_ts IS NOT NULL
-              ORDER BY incident_id, topic COLLATE "C", "partition", "offset") d
-      WHERE i.incident_id = d.incident_id`,
-    [incidentIds],
-  );
-  await client.query(
-    `UPDATE incidents i
-        SET pager_alert_id = d.pager_alert_id, updated_at = GREATEST(i.updated_at, d.recorded_at)
-       FROM (SELECT DISTINCT ON (incident_id) incident_id, pager_alert_id, recorded_at FROM deliveries
-              WHERE incident_id = ANY($1::text[]) AND type = 'PagerAlertCreated' AND pager_alert_id IS NOT NULL
-              ORDER BY incident_id, topic COLLATE "C", "partition", "offset") d
-      WHERE i.incident_id = d.incident_id`,
-    [incidentIds],
-  );
 }
