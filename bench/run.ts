@@ -231,10 +231,18 @@ async function main(): Promise<void> {
 
   const amBinary = findAlertmanager();
   let amResult: LoadResult | null = null;
+  let amProblem = 'no `alertmanager` on PATH and none in bench/.cache (`npm run bench:fetch-alertmanager`)';
   if (amBinary) {
-    const am = await startAlertmanager(amBinary);
-    amResult = await load(`${am.url}/api/v2/alerts`, alertmanagerBody);
-    await am.stop();
+    try {
+      const am = await startAlertmanager(amBinary);
+      amResult = await load(`${am.url}/api/v2/alerts`, alertmanagerBody);
+      await am.stop();
+    } catch (err) {
+      // Debian's build reads its default template from /usr/share/prometheus/alertmanager, which an unpacked
+      // (not installed) copy does not have: say why, and go on without it.
+      const tail = (err as { logTail?: string[] }).logTail?.at(-1) ?? (err as Error).message;
+      amProblem = `${amBinary} did not start: ${tail.replace(/^.*err="([^"]*)".*$/, '$1')}`;
+    }
   }
 
   const throughputSlack = await startSlackStandIn({ tokens: ['xoxb-bench'], channels: [{ id: 'C0ALERTS', name: 'alerts' }] } as never);
@@ -261,7 +269,7 @@ async function main(): Promise<void> {
   console.log(
     amResult
       ? `Alertmanager (in memory)      : ${amResult.rps.toFixed(0)} alerts/s  ${fmt(amResult)}  (${amBinary})`
-      : 'Alertmanager (in memory)      : not measured: no `alertmanager` on PATH and none in bench/.cache (`npm run bench:fetch-alertmanager`)',
+      : `Alertmanager (in memory)      : not measured: ${amProblem}`,
   );
   console.log(`ingest, whole stack, acks=all : ${ingestResult.rps.toFixed(0)} alerts/s  ${fmt(ingestResult)}`);
   if (produceCalls) console.log(`produce calls                 : ${produceCalls}`);
