@@ -89,7 +89,7 @@ async function applyAll(events: AnyEnvelope[]): Promise<ApplyOutcome[]> {
 
 describe('a batch in a few statements (apply-many.ts)', () => {
   it('gives the same tables as applying its events one by one, for a generated stream in batches of every size', async () => {
-    const events = buildStream({ aliases: 40, seed: 'apply-many' }).events;
+    const events = buildStream({ aliases: 12, seed: 'apply-many' }).events;
     // Topic by topic in rounds, as a consumer reads partitions: decisions before or after their deliveries.
     const byTopic = new Map<string, AnyEnvelope[]>();
     for (const e of events) byTopic.set(topicOf(e.type), [...(byTopic.get(topicOf(e.type)) ?? []), e]);
