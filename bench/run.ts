@@ -1,15 +1,21 @@
 /**
- * `npm run bench`: figures, not pass/fail.
- *  1. Durable ingest throughput (alerts/s answered 202 only after acks=all) next to a bare fastify handler
- *     parsing the same body, same machine, same load generator, same run — and their ratio.
- *  2. Webhook → Slack call latency (p50, p99) at a steady request rate through ingest, router and slack-sink.
- *  3. Routing decisions and regexes (pure): an ordinary alert next to a backtracking bait (bench/regex.ts).
- *  4. Router memory with 1M distinct aliases (bench/router-memory.ts, in a process of its own; BENCH_ROUTER_ALIASES).
+ * `npm run bench`: figures, not pass/fail (bench/README.md says what each one means).
+ *  1. Intake, side by side in one run under the same autocannon load: a bare fastify handler parsing the
+ *     same body, Prometheus Alertmanager's in-memory intake (/api/v2/alerts) when its binary is available,
+ *     and ingest (202 only after acks=all) with the whole stack running as `npm start` runs it.
+ *  2. Webhook → Slack call latency (p50, p99) at a steady request rate through that whole stack.
+ *  3. RSS of every service at the end of each stack's run (VmRSS of the supervisor's children).
+ *  4. Projection and rebuild rates (bench/projection.ts, in a process of its own; BENCH_PROJECTION_EVENTS).
+ *  5. Routing decisions and regexes (pure): an ordinary alert next to a backtracking bait (bench/regex.ts).
+ *  6. Router memory with 1M distinct aliases (bench/router-memory.ts, in a process of its own; BENCH_ROUTER_ALIASES).
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
-import { freePort, serviceDef, startService, Supervisor, type ServiceName } from '@alertbus/launcher';
+import { freePort, SERVICES, serviceDef, startService, Supervisor, type ServiceName } from '@alertbus/launcher';
+import { rssMb } from './rss';
 
 const root = resolve(__dirname, '..');
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
@@ -23,14 +29,14 @@ const supervision = {
 };
 
 /** A service from the launcher's table on a free port, with the bench's log level; resolves with its URL once ready. */
-async function startBenchService(name: ServiceName, env: NodeJS.ProcessEnv = {}): Promise<{ url: string; stop: () => Promise<void> }> {
+async function startBenchService(name: ServiceName, env: NodeJS.ProcessEnv = {}): Promise<{ name: ServiceName; url: string; supervisor: Supervisor; stop: () => Promise<void> }> {
   const { supervisor, port } = await startService(serviceDef(name), {
     root,
     env: { ...process.env, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', ...env },
     supervisor: supervision,
   });
   supervisors.push(supervisor);
-  return { url: `http://127.0.0.1:${port}`, stop: () => supervisor.stop() };
+  return { name, url: `http://127.0.0.1:${port}`, supervisor, stop: () => supervisor.stop() };
 }
 
 /** The baseline fastify server (bench/bare-server.ts), ready once it answers at all. */
@@ -79,15 +85,24 @@ function alertBody(i: number): string {
   });
 }
 
-async function load(url: string): Promise<{ rps: number; p50: number; p99: number; non2xx: number; errors: number }> {
+interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+/** The same autocannon load on every target: one new alert per request, bodies in the target's own format. */
+async function load(url: string, body: (i: number) => string = alertBody): Promise<LoadResult> {
   let i = 0;
   const result = await autocannon({
-    url: `${url}/webhooks/alertmanager`,
+    url,
     method: 'POST',
     connections: CONNECTIONS,
     duration: DURATION_S,
     headers: { 'content-type': 'application/json' },
-    requests: [{ setupRequest: (req) => ({ ...req, body: alertBody(i++ % 5000) }) }],
+    requests: [{ setupRequest: (req) => ({ ...req, body: body(i++ % 5000) }) }],
   });
   return {
     rps: result.requests.average,
@@ -97,6 +112,88 @@ async function load(url: string): Promise<{ rps: number; p50: number; p99: numbe
     errors: result.errors,
   };
 }
+
+/** The same alert as alertBody, as Prometheus posts it to Alertmanager's API. */
+function alertmanagerBody(i: number): string {
+  return JSON.stringify([
+    {
+      labels: { alertname: 'Bench', severity: 'warning', instance: `host-${i}` },
+      annotations: { summary: `bench alert ${i}` },
+      startsAt: '2026-11-22T08:00:00Z',
+      generatorURL: 'http://prom.example/graph',
+    },
+  ]);
+}
+
+/** `alertmanager` on PATH, else the copy `npm run bench:fetch-alertmanager` unpacks; null when neither. */
+function findAlertmanager(): string | null {
+  for (const name of ['alertmanager', 'prometheus-alertmanager']) {
+    try {
+      return execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim() || null;
+    } catch {
+      // not on PATH
+    }
+  }
+  const cached = join(root, 'bench/.cache/alertmanager/usr/bin/prometheus-alertmanager');
+  return existsSync(cached) ? cached : null;
+}
+
+/** Alertmanager with a null receiver, its state in a temporary directory, no clustering, on a free port. */
+async function startAlertmanager(binary: string): Promise<{ url: string; stop: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'alertbus-bench-am-'));
+  writeFileSync(join(dir, 'alertmanager.yml'), "route:\n  receiver: 'null'\n  group_wait: 0s\nreceivers:\n  - name: 'null'\n");
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const supervisor = new Supervisor(supervision);
+  supervisors.push(supervisor);
+  await supervisor.start([
+    {
+      name: 'alertmanager',
+      command: binary,
+      args: [
+        `--config.file=${join(dir, 'alertmanager.yml')}`,
+        `--storage.path=${join(dir, 'data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--cluster.listen-address=',
+        '--log.level=warn',
+      ],
+      env: process.env,
+      cwd: dir,
+      ready: () =>
+        fetch(`${url}/-/ready`).then(
+          (res) => res.ok,
+          () => false,
+        ),
+    },
+  ]);
+  return {
+    url,
+    stop: async () => {
+      await supervisor.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+type Started = Awaited<ReturnType<typeof startBenchService>>;
+
+/** Every service of the launcher's table, as `npm start` starts them, with this environment. */
+async function startStack(env: NodeJS.ProcessEnv): Promise<Map<ServiceName, Started>> {
+  const started = await Promise.all(SERVICES.map((def) => startBenchService(def.name as ServiceName, env)));
+  return new Map(started.map((s) => [s.name, s]));
+}
+
+/** VmRSS of each service's process, now. */
+function rssLine(stack: Map<ServiceName, Started>): string {
+  return [...stack.values()]
+    .map((s) => {
+      const mb = s.supervisor.pids().map(rssMb).reduce<number>((sum, v) => sum + (v ?? 0), 0);
+      return `${s.name} ${mb.toFixed(0)} MB`;
+    })
+    .join(' · ');
+}
+
+const fmt = (r: LoadResult) => `p50 ${r.p50} ms  p99 ${r.p99} ms  non-2xx ${r.non2xx}  errors ${r.errors}`;
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -124,24 +221,61 @@ async function main(): Promise<void> {
 
   console.log(`# alertbus bench — ${new Date().toISOString()}, ${DURATION_S}s per run, ${CONNECTIONS} connections`);
 
-  // 1. throughput
+  const { startOpsgenieStandIn } = await import('@alertbus/stand-ins');
+  const opsgenie = await startOpsgenieStandIn();
+
+  // 1. intake, side by side
   const bare = await startBareServer();
-  const bareResult = await load(bare.url);
+  const bareResult = await load(`${bare.url}/webhooks/alertmanager`);
   await bare.stop();
 
-  const ingest = await startBenchService('ingest', { INGEST_HOST: '127.0.0.1' });
-  const ingestResult = await load(ingest.url);
-  const metrics = await (await fetch(`${ingest.url}/metrics`)).text();
-  await ingest.stop();
+  const amBinary = findAlertmanager();
+  let amResult: LoadResult | null = null;
+  let amProblem = 'no `alertmanager` on PATH and none in bench/.cache (`npm run bench:fetch-alertmanager`)';
+  if (amBinary) {
+    try {
+      const am = await startAlertmanager(amBinary);
+      amResult = await load(`${am.url}/api/v2/alerts`, alertmanagerBody);
+      await am.stop();
+    } catch (err) {
+      // Debian's build reads its default template from /usr/share/prometheus/alertmanager, which an unpacked
+      // (not installed) copy does not have: say why, and go on without it.
+      const tail = (err as { logTail?: string[] }).logTail?.at(-1) ?? (err as Error).message;
+      amProblem = `${amBinary} did not start: ${tail.replace(/^.*err="([^"]*)".*$/, '$1')}`;
+    }
+  }
+
+  const throughputSlack = await startSlackStandIn({ tokens: ['xoxb-bench'], channels: [{ id: 'C0ALERTS', name: 'alerts' }] } as never);
+  const stackEnv = (slackUrl: string, prefix: string) => ({
+    SLACK_BOT_TOKEN: 'xoxb-bench',
+    SLACK_API_URL: slackUrl,
+    OPSGENIE_API_URL: opsgenie.url,
+    OPSGENIE_API_KEY: opsgenie.apiKey,
+    INGEST_HOST: '127.0.0.1',
+    HISTORY_HOST: '127.0.0.1',
+    KAFKA_TOPIC_PREFIX: prefix,
+  });
+  const stack = await startStack(stackEnv(throughputSlack.url, `${tag}intake.`));
+  const ingestUrl = stack.get('ingest')!.url;
+  const ingestResult = await load(`${ingestUrl}/webhooks/alertmanager`);
+  const metrics = await (await fetch(`${ingestUrl}/metrics`)).text();
+  const intakeRss = rssLine(stack);
+  await Promise.all([...stack.values()].map((s) => s.stop()));
+  await throughputSlack.close();
 
   const produceCalls = /alertbus_ingest_produce_calls_total\S* (\d+)/.exec(metrics)?.[1];
-  console.log('\n## durable ingest throughput (1 alert per request)');
-  console.log(`bare fastify handler : ${bareResult.rps.toFixed(0)} req/s  p50 ${bareResult.p50} ms  p99 ${bareResult.p99} ms`);
+  console.log('\n## intake, same run, same load (1 new alert per request)');
+  console.log(`bare fastify handler          : ${bareResult.rps.toFixed(0)} req/s  ${fmt(bareResult)}`);
   console.log(
-    `ingest, acks=all     : ${ingestResult.rps.toFixed(0)} alerts/s  p50 ${ingestResult.p50} ms  p99 ${ingestResult.p99} ms  non-2xx ${ingestResult.non2xx}  errors ${ingestResult.errors}`,
+    amResult
+      ? `Alertmanager (in memory)      : ${amResult.rps.toFixed(0)} alerts/s  ${fmt(amResult)}  (${amBinary})`
+      : `Alertmanager (in memory)      : not measured: ${amProblem}`,
   );
-  if (produceCalls) console.log(`produce calls        : ${produceCalls}`);
-  console.log(`ratio ingest / bare  : ${(ingestResult.rps / bareResult.rps).toFixed(2)} (target ≥ 0.50)`);
+  console.log(`ingest, whole stack, acks=all : ${ingestResult.rps.toFixed(0)} alerts/s  ${fmt(ingestResult)}`);
+  if (produceCalls) console.log(`produce calls                 : ${produceCalls}`);
+  console.log(`ratio ingest / bare           : ${(ingestResult.rps / bareResult.rps).toFixed(2)} (target ≥ 0.50, ingest alone)`);
+  if (amResult) console.log(`ratio ingest / Alertmanager   : ${(ingestResult.rps / amResult.rps).toFixed(2)} (target ≥ 0.50)`);
+  console.log(`RSS after the intake run      : ${intakeRss}  (target ≤ 200 MB each; router ≤ 400 MB)`);
 
   // 2. latency webhook → Slack call at a steady rate
   const received = new Map<number, number>();
@@ -154,15 +288,8 @@ async function main(): Promise<void> {
     },
   } as never);
   // Fresh topics for this part: the throughput run above left thousands of inputs the router would work through first.
-  const env = {
-    SLACK_BOT_TOKEN: 'xoxb-bench',
-    SLACK_API_URL: slack.url,
-    INGEST_HOST: '127.0.0.1',
-    KAFKA_TOPIC_PREFIX: `${tag}latency.`,
-  };
-  const [, , latencyIngest] = await Promise.all(
-    (['router', 'slack-sink', 'ingest'] as const).map((name) => startBenchService(name, env)),
-  );
+  const latencyStack = await startStack(stackEnv(slack.url, `${tag}latency.`));
+  const latencyIngest = latencyStack.get('ingest');
 
   const sent = new Map<number, number>();
   const total = LATENCY_RATE * LATENCY_SECONDS;
@@ -197,8 +324,14 @@ async function main(): Promise<void> {
   console.log(`\n## webhook → Slack chat.postMessage latency (${LATENCY_RATE} alerts/s for ${LATENCY_SECONDS}s)`);
   console.log(`delivered ${lat.length}/${total}  p50 ${percentile(lat, 50).toFixed(1)} ms  p99 ${percentile(lat, 99).toFixed(1)} ms  max ${lat.at(-1)?.toFixed(1)} ms`);
 
+  console.log(`RSS after the latency run     : ${rssLine(latencyStack)}`);
+
   await Promise.all(supervisors.map((sup) => sup.stop()));
   await slack.close();
+  await opsgenie.close();
+
+  // 4. projection and rebuild, in a process of its own (its topics and database are its own)
+  await runChild('bench/projection.ts', []);
 
   // Imported here, like the other workspace modules: the schemas module fixes topic names when it loads.
   const { regexBench } = await import('./regex');
@@ -207,13 +340,17 @@ async function main(): Promise<void> {
 
   if (stopBroker) await stopBroker();
 
-  // 3. router memory, in a process of its own (its heap and RSS are the figures)
-  await new Promise<void>((resolve, reject) => {
-    const proc = spawn(process.execPath, ['--expose-gc', '--max-old-space-size=8192', '--import', 'tsx', join(root, 'bench/router-memory.ts')], {
+  // 6. router memory, in a process of its own (its heap and RSS are the figures)
+  await runChild('bench/router-memory.ts', ['--expose-gc', '--max-old-space-size=8192']);
+}
+
+function runChild(script: string, nodeArgs: string[]): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(root, script)], {
       cwd: root,
       stdio: ['ignore', 'inherit', 'inherit'],
     });
-    proc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bench/router-memory.ts exited with ${code}`))));
+    proc.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${script} exited with ${code}`))));
   });
 }
 

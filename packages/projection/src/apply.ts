@@ -9,7 +9,7 @@ const json = (v: unknown): string | null => (v === null || v === undefined ? nul
 export async function applyProjection(client: PoolClient, p: Projection): Promise<ApplyOutcome> {
   if (!(await insertTimeline(client, p.timeline))) return 'duplicate';
   if (p.delivery) await insertDelivery(client, p.delivery);
-  for (const change of p.changes) await applyChange(client, change);
+  for (const change of p.changes) await applyChangeSequentially(client, change);
   return 'applied';
 }
 
@@ -44,10 +44,11 @@ async function insertDelivery(client: PoolClient, r: DeliveryRow): Promise<void>
   );
 }
 
-async function applyChange(client: PoolClient, c: Change): Promise<void> {
+/** One change on its own; apply-many.ts uses it for silence changes, which depend on their order. */
+export async function applyChangeSequentially(client: PoolClient, c: Change): Promise<void> {
   switch (c.kind) {
     case 'open-incident':
-      if (await insertIncident(client, c.row)) await adoptEarlierDeliveries(client, c.row.incidentId);
+      if (await insertIncident(client, c.row)) await adoptEarlierDeliveries(client, [c.row.incidentId]);
       return;
     case 'update-incident':
       await updateIncident(client, c.incidentId, c.set, c.at);
@@ -113,43 +114,43 @@ async function insertIncident(client: PoolClient, r: IncidentRow): Promise<boole
   return res.rowCount === 1;
 }
 
-/** Deliveries can be read before the incident they belong to (another topic): the new row picks them up. */
-async function adoptEarlierDeliveries(client: PoolClient, incidentId: string): Promise<void> {
+/** Deliveries can be read before the incident they belong to (another topic): new rows pick them up. */
+export async function adoptEarlierDeliveries(client: PoolClient, incidentIds: readonly string[]): Promise<void> {
   await client.query(
     `UPDATE incidents i
         SET slack_channel = d.slack_channel, slack_root_ts = d.slack_ts,
             updated_at = GREATEST(i.updated_at, d.recorded_at)
-       FROM (SELECT slack_channel, slack_ts, recorded_at FROM deliveries
-              WHERE incident_id = $1 AND type = 'SlackMessagePosted' AND slack_purpose = 'root' AND slack_ts IS NOT NULL
-              ORDER BY topic COLLATE "C", "partition", "offset" LIMIT 1) d
-      WHERE i.incident_id = $1`,
-    [incidentId],
+       FROM (SELECT DISTINCT ON (incident_id) incident_id, slack_channel, slack_ts, recorded_at FROM deliveries
+              WHERE incident_id = ANY($1::text[]) AND type = 'SlackMessagePosted' AND slack_purpose = 'root' AND slack_ts IS NOT NULL
+              ORDER BY incident_id, topic COLLATE "C", "partition", "offset") d
+      WHERE i.incident_id = d.incident_id`,
+    [incidentIds],
   );
   await client.query(
     `UPDATE incidents i
         SET pager_alert_id = d.pager_alert_id, updated_at = GREATEST(i.updated_at, d.recorded_at)
-       FROM (SELECT pager_alert_id, recorded_at FROM deliveries
-              WHERE incident_id = $1 AND type = 'PagerAlertCreated' AND pager_alert_id IS NOT NULL
-              ORDER BY topic COLLATE "C", "partition", "offset" LIMIT 1) d
-      WHERE i.incident_id = $1`,
-    [incidentId],
+       FROM (SELECT DISTINCT ON (incident_id) incident_id, pager_alert_id, recorded_at FROM deliveries
+              WHERE incident_id = ANY($1::text[]) AND type = 'PagerAlertCreated' AND pager_alert_id IS NOT NULL
+              ORDER BY incident_id, topic COLLATE "C", "partition", "offset") d
+      WHERE i.incident_id = d.incident_id`,
+    [incidentIds],
   );
 }
 
-/** Column and cast of every field an update may set; a fixed list, so no caller text reaches the SQL. */
-const UPDATE_COLUMNS: Record<keyof IncidentUpdate, [column: string, cast: string]> = {
-  title: ['title', ''],
-  severity: ['severity', ''],
-  status: ['status', ''],
-  labels: ['labels', '::jsonb'],
-  description: ['description', ''],
-  links: ['links', '::jsonb'],
-  count: ['count', '::integer'],
-  acknowledgedAt: ['acknowledged_at', '::timestamptz'],
-  acknowledgedBy: ['acknowledged_by', ''],
-  resolvedAt: ['resolved_at', '::timestamptz'],
-  resolvedBy: ['resolved_by', ''],
-  lastEventAt: ['last_event_at', '::timestamptz'],
+/** Column, array type and cast of every field an update may set; a fixed list, so no caller text reaches the SQL. */
+export const UPDATE_COLUMNS: Record<keyof IncidentUpdate, [column: string, arrayType: string, cast: string]> = {
+  title: ['title', 'text[]', ''],
+  severity: ['severity', 'text[]', ''],
+  status: ['status', 'text[]', ''],
+  labels: ['labels', 'text[]', '::jsonb'],
+  description: ['description', 'text[]', ''],
+  links: ['links', 'text[]', '::jsonb'],
+  count: ['count', 'integer[]', ''],
+  acknowledgedAt: ['acknowledged_at', 'text[]', '::timestamptz'],
+  acknowledgedBy: ['acknowledged_by', 'text[]', ''],
+  resolvedAt: ['resolved_at', 'text[]', '::timestamptz'],
+  resolvedBy: ['resolved_by', 'text[]', ''],
+  lastEventAt: ['last_event_at', 'text[]', '::timestamptz'],
 };
 
 async function updateIncident(client: PoolClient, incidentId: string, set: IncidentUpdate, at: string): Promise<void> {
@@ -157,7 +158,7 @@ async function updateIncident(client: PoolClient, incidentId: string, set: Incid
   const assignments = ['updated_at = GREATEST(updated_at, $2::timestamptz)'];
   for (const [key, value] of Object.entries(set) as Array<[keyof IncidentUpdate, unknown]>) {
     if (value === undefined) continue;
-    const [column, cast] = UPDATE_COLUMNS[key];
+    const [column, , cast] = UPDATE_COLUMNS[key];
     values.push(key === 'labels' || key === 'links' ? json(value) : value);
     assignments.push(`${column} = $${values.length}${cast}`);
   }

@@ -6,6 +6,7 @@ import type { Pool, PoolClient } from 'pg';
 import { inTransaction } from '@alertbus/common';
 import { readNextOffset, storeNextOffset } from './offset-store';
 import { applyProjection } from './apply';
+import { applyProjections } from './apply-many';
 import { planBatch, type PlannableRecord } from './batch-plan';
 import { project } from './project';
 
@@ -103,19 +104,27 @@ function applyInTransaction<R extends PlannableRecord>(
       nextOffset: plan.nextOffset,
     };
     if (plan.nextOffset === null) return result;
-    for (const { record, event } of plan.apply) {
-      const projection = project(event, { topic, partition, offset: record.offset });
-      const outcome = isolate
-        ? await applyIsolated(client, () => applyProjection(client, projection))
-        : await applyProjection(client, projection);
+    const projections = plan.apply.map(({ record, event }) => project(event, { topic, partition, offset: record.offset }));
+    // The whole batch in a few statements; when Postgres refuses it, record by record to find the refused ones.
+    const outcomes = isolate
+      ? await sequentially(projections, (p) => applyIsolated(client, () => applyProjection(client, p)))
+      : await applyProjections(client, projections);
+    plan.apply.forEach(({ record, event }, i) => {
+      const outcome = outcomes[i]!;
       if (outcome === 'duplicate') result.duplicates += 1;
       else if (outcome === 'applied') result.applied.set(event.type, (result.applied.get(event.type) ?? 0) + 1);
       else result.rejected.push({ record, error: `Postgres refused it: ${outcome.error}`, reason: 'unprojectable' });
-    }
+    });
     await target.onRejected(result.rejected);
     await storeNextOffset(client, target.consumer, topic, partition, plan.nextOffset);
     return result;
   });
+}
+
+async function sequentially<T, U>(items: readonly T[], fn: (item: T) => Promise<U>): Promise<U[]> {
+  const out: U[] = [];
+  for (const item of items) out.push(await fn(item));
+  return out;
 }
 
 async function applyIsolated<T>(client: PoolClient, fn: () => Promise<T>): Promise<T | { error: string }> {

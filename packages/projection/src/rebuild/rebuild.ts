@@ -70,7 +70,9 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
   const timeouts = { ...pgTimeoutsFromEnv(), statementTimeoutMs: 6 * 3_600_000 };
   await ensureDatabase(opts.databaseUrl, timeouts);
   const live = createPool(opts.databaseUrl, 3, timeouts);
-  const rebuilt = createPool(opts.databaseUrl, 3, timeouts, { options: `-c search_path=${REBUILD_SCHEMA},public` });
+  // The rebuilt tables are thrown away if anything fails before the swap (which commits on the live pool,
+  // durably): their own commits need not wait for the disk.
+  const rebuilt = createPool(opts.databaseUrl, 3, timeouts, { options: `-c search_path=${REBUILD_SCHEMA},public -c synchronous_commit=off` });
   const lockClient = await live.connect();
   try {
     const { rows } = await lockClient.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [REBUILD_LOCK]);
@@ -107,7 +109,9 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
       });
     };
 
+    const deferred = await dropDeferrableIndexes(rebuilt);
     await replay(await wholeTopicRanges(opts.kafka, topics), 'replay');
+    await createIndexes(rebuilt, deferred);
 
     const waitUntil = Date.now() + (opts.waitForLiveMs ?? 15_000);
     for (let attempt = 1; ; attempt++) {
@@ -162,6 +166,39 @@ function createRebuildSchema(pool: Pool, migrations: Migration[]): Promise<void>
     for (const m of migrations) await client.query(m.sql);
   });
 }
+
+/**
+ * Indexes the replay itself uses: the unique ones (ON CONFLICT, updates by id) and the deliveries' index by
+ * incident (a new incident adopts its earlier deliveries through it).
+ */
+const REPLAY_INDEXES = ['deliveries_incident_idx'];
+
+/**
+ * The other indexes serve readers, not the replay: built once over the finished tables instead of row by
+ * row during it. Returns their definitions (read in the rebuilt schema's search path) to create them again.
+ */
+async function dropDeferrableIndexes(pool: Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ name: string; def: string }>(
+    `SELECT c.relname AS name, pg_get_indexdef(c.oid) AS def
+       FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND NOT x.indisunique AND NOT x.indisprimary AND c.relname <> ALL($2::text[])`,
+    [REBUILD_SCHEMA, REPLAY_INDEXES],
+  );
+  for (const { name } of rows) await pool.query(`DROP INDEX ${REBUILD_SCHEMA}.${ident(name)}`);
+  return rows.map((r) => r.def);
+}
+
+async function createIndexes(pool: Pool, defs: readonly string[]): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query(`SET maintenance_work_mem = '256MB'`);
+    for (const def of defs) await client.query(def);
+  } finally {
+    client.release();
+  }
+}
+
+const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 async function dropSchema(pool: Pool, schema: string): Promise<void> {
   await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

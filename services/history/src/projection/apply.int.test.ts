@@ -1,8 +1,14 @@
-/** apply.ts against real Postgres: the SQL gives the same rows as the in-memory specification, in every order. */
-import { inTransaction } from '@alertbus/common';
+/**
+ * apply.ts and apply-many.ts against real Postgres: the SQL gives the same rows as the in-memory specification,
+ * in every order, whether events are applied one at a time or a topic's consecutive events as one batch.
+ */
+import type { PoolClient } from 'pg';
+import { createPool, ensureDatabase, inTransaction, loadMigrations, migrate, type Pool } from '@alertbus/common';
 import { topicOf, type AnyEnvelope } from '@alertbus/schemas';
+import { dropTestDatabase } from '../../../../test/support/db';
 import { getDeliveries, getIncident, getTimeline } from '../api/queries';
-import { applyProjection, project } from '@alertbus/projection';
+import { applyProjection, applyProjections, checksumIn, MIGRATIONS_DIR, project, type Projection } from '@alertbus/projection';
+import { buildStream } from '../testdata/stream';
 import { getSilence } from '../silences/queries';
 import {
   INCIDENT_ID,
@@ -19,30 +25,100 @@ import {
   slackPosted,
   suppressed,
 } from '@alertbus/projection/src/testdata/events';
-import { historyDatabase } from '@alertbus/projection/src/testdata/database';
 import { replay } from '@alertbus/projection/src/testdata/projection-spec';
 import { interleavings } from '@alertbus/projection/src/testdata/interleavings';
 import type { ApplyOutcome } from '@alertbus/projection';
 
-const db = historyDatabase();
+let pool: Pool;
 
-/** Applies events with the positions replay() assigns (partition 0, offsets counting per topic), in one transaction. */
-async function applyAll(events: AnyEnvelope[]): Promise<ApplyOutcome[]> {
+beforeAll(async () => {
+  await ensureDatabase(process.env.DATABASE_URL!);
+  pool = createPool(process.env.DATABASE_URL!);
+  await migrate(pool, 'history', loadMigrations(MIGRATIONS_DIR));
+});
+
+afterAll(async () => {
+  await pool.end();
+  await dropTestDatabase();
+});
+
+type Mode = 'one by one' | 'batched';
+
+/** The events with the positions replay() assigns (partition 0, offsets counting per topic). */
+function positioned(events: readonly AnyEnvelope[]): Projection[] {
   const offsets = new Map<string, number>();
-  return inTransaction(db.pool, async (client) => {
-    const outcomes: ApplyOutcome[] = [];
-    await client.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
-    for (const event of events) {
-      const topic = topicOf(event.type);
-      const offset = offsets.get(topic) ?? 0;
-      offsets.set(topic, offset + 1);
-      outcomes.push(await applyProjection(client, project(event, { topic, partition: 0, offset: String(offset) })));
-    }
-    return outcomes;
+  return events.map((event) => {
+    const topic = topicOf(event.type);
+    const offset = offsets.get(topic) ?? 0;
+    offsets.set(topic, offset + 1);
+    return project(event, { topic, partition: 0, offset: String(offset) });
   });
 }
 
-describe('apply (Postgres)', () => {
+/**
+ * Applies the projections in order: one statement set per event, or each run of consecutive events of one
+ * topic (what one partition's batch holds) with applyProjections, cut after `batchSize` events.
+ */
+async function applyProjected(client: PoolClient, projections: readonly Projection[], mode: Mode, batchSize = Infinity): Promise<ApplyOutcome[]> {
+  const outcomes: ApplyOutcome[] = [];
+  if (mode === 'one by one') {
+    for (const p of projections) outcomes.push(await applyProjection(client, p));
+    return outcomes;
+  }
+  let run: Projection[] = [];
+  const flush = async () => {
+    outcomes.push(...(await applyProjections(client, run)));
+    run = [];
+  };
+  for (const p of projections) {
+    if (run.length > 0 && (run[0]!.timeline.topic !== p.timeline.topic || run.length >= batchSize)) await flush();
+    run.push(p);
+  }
+  if (run.length > 0) await flush();
+  return outcomes;
+}
+
+/** Applies events in one transaction, on emptied tables. */
+let mode: Mode = 'one by one';
+async function applyAll(events: AnyEnvelope[]): Promise<ApplyOutcome[]> {
+  return inTransaction(pool, async (client) => {
+    await client.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
+    return applyProjected(client, positioned(events), mode);
+  });
+}
+
+describe('a batch in a few statements (apply-many.ts)', () => {
+  it('gives the same tables as applying its events one by one, for a generated stream in batches of every size', async () => {
+    const events = buildStream({ aliases: 12, seed: 'apply-many' }).events;
+    // Topic by topic in rounds, as a consumer reads partitions: decisions before or after their deliveries.
+    const byTopic = new Map<string, AnyEnvelope[]>();
+    for (const e of events) byTopic.set(topicOf(e.type), [...(byTopic.get(topicOf(e.type)) ?? []), e]);
+    const orders = [events, [...byTopic.values()].flat(), [...byTopic.values()].reverse().flat()];
+    for (const order of orders) {
+      const projections = positioned(order);
+      const sums: string[] = [];
+      for (const [m, size] of [['one by one', 1], ['batched', 7], ['batched', 64], ['batched', Infinity]] as const) {
+        sums.push(
+          await inTransaction(pool, async (client) => {
+            await client.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
+            const outcomes = await applyProjected(client, projections, m, size);
+            expect(outcomes.filter((o) => o === 'applied')).toHaveLength(projections.length);
+            // Redelivered: every event a duplicate, nothing changes.
+            expect(new Set(await applyProjected(client, projections, m, size))).toEqual(new Set(['duplicate']));
+            return (await checksumIn(client, 'public')).total;
+          }),
+        );
+      }
+      expect(new Set(sums).size).toBe(1);
+    }
+  });
+});
+
+describe.each(['one by one', 'batched'] as const)('apply (Postgres), %s', (m) => {
+  beforeAll(() => {
+    mode = m;
+  });
+
   it('every interleaving of incidents and deliveries gives the rows the specification gives', async () => {
     const incidents: AnyEnvelope[] = [opened(), repeated(2, 5), suppressed(7, INCIDENT_ID), resolved(20, 2)];
     const deliveries: AnyEnvelope[] = [slackPosted('root', 0), pagerCreated(0), slackPosted('root', 6, { ts: '1740823999.1', channel: 'C9' })];
@@ -50,11 +126,11 @@ describe('apply (Postgres)', () => {
       await applyAll(order);
       const expected = replay(...order).store;
 
-      expect(await getIncident(db.pool, INCIDENT_ID)).toEqual(expected.incident(INCIDENT_ID));
-      expect(await getTimeline(db.pool, INCIDENT_ID)).toEqual(expected.timelineOf(INCIDENT_ID));
-      expect(await getDeliveries(db.pool, INCIDENT_ID)).toEqual(expected.deliveriesOf(INCIDENT_ID));
+      expect(await getIncident(pool, INCIDENT_ID)).toEqual(expected.incident(INCIDENT_ID));
+      expect(await getTimeline(pool, INCIDENT_ID)).toEqual(expected.timelineOf(INCIDENT_ID));
+      expect(await getDeliveries(pool, INCIDENT_ID)).toEqual(expected.deliveriesOf(INCIDENT_ID));
     }
-    expect(await getIncident(db.pool, INCIDENT_ID)).toMatchObject({
+    expect(await getIncident(pool, INCIDENT_ID)).toMatchObject({
       status: 'resolved',
       count: 2,
       slackChannel: 'C0123ALERTS',
@@ -70,9 +146,9 @@ describe('apply (Postgres)', () => {
     for (const order of interleavings(inputs, decisions)) {
       await applyAll(order);
 
-      expect(await getTimeline(db.pool, INCIDENT_ID)).toEqual(replay(...order).store.timelineOf(INCIDENT_ID));
+      expect(await getTimeline(pool, INCIDENT_ID)).toEqual(replay(...order).store.timelineOf(INCIDENT_ID));
     }
-    expect((await getTimeline(db.pool, INCIDENT_ID)).map((r) => r.type)).toEqual([
+    expect((await getTimeline(pool, INCIDENT_ID)).map((r) => r.type)).toEqual([
       'AlertReceived',
       'IncidentOpened',
       'CreatePagerAlert',
@@ -86,7 +162,7 @@ describe('apply (Postgres)', () => {
     const events = [silenceCreated(0), silenceExpired(10, SILENCE_ID, 'bob'), silenceExpired(12, SILENCE_ID, 'carol')];
     await applyAll(events);
 
-    expect(await getSilence(db.pool, SILENCE_ID)).toEqual(replay(...events).store.silence(SILENCE_ID));
+    expect(await getSilence(pool, SILENCE_ID)).toEqual(replay(...events).store.silence(SILENCE_ID));
   });
 
   it('ended silences are pruned as specified, by the time of the silence event that comes later', async () => {
@@ -100,15 +176,15 @@ describe('apply (Postgres)', () => {
 
     const spec = replay(...events).store;
     expect(spec.silence('prune-me')).toBeUndefined();
-    for (const id of ['prune-me', 'prune-keep', 'prune-later']) expect(await getSilence(db.pool, id)).toEqual(spec.silence(id) ?? null);
+    for (const id of ['prune-me', 'prune-keep', 'prune-later']) expect(await getSilence(pool, id)).toEqual(spec.silence(id) ?? null);
   });
 
   it('an event id already in the timeline is a duplicate and changes nothing', async () => {
     const outcomes = await applyAll([opened(), repeated(2, 5), slackPosted('root', 0), repeated(2, 5), slackPosted('root', 0)]);
 
     expect(outcomes).toEqual(['applied', 'applied', 'applied', 'duplicate', 'duplicate']);
-    expect(await getTimeline(db.pool, INCIDENT_ID)).toHaveLength(3);
-    expect(await getDeliveries(db.pool, INCIDENT_ID)).toHaveLength(1);
+    expect(await getTimeline(pool, INCIDENT_ID)).toHaveLength(3);
+    expect(await getDeliveries(pool, INCIDENT_ID)).toHaveLength(1);
   });
 
   it('values Postgres cannot store fail with a data-exception code (so the projector sets the record aside)', async () => {

@@ -1,0 +1,306 @@
+/**
+ * A batch of Projections in a handful of statements, with exactly the rows applying them one by one
+ * (apply.ts) gives: the per-event round trips were the projection's cost, not the rows themselves.
+ *
+ * - timeline rows: one INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING event_id, which
+ *   tells which events are new (the rest are duplicates and change nothing);
+ * - delivery rows of the new events: one INSERT of the same kind;
+ * - incident changes: changes to different incidents commute, and for one incident an event sequence
+ *   "before its open, the open, after it" folds into at most one update, one Slack link and one pager link
+ *   on each side of one insert (see foldIncident), so three phases of one statement per kind cover a batch;
+ * - silence changes, rare and order-dependent among themselves, one by one in their order.
+ */
+import type { PoolClient } from 'pg';
+import { adoptEarlierDeliveries, applyChangeSequentially, UPDATE_COLUMNS } from './apply';
+import type { ApplyOutcome, Change, DeliveryRow, IncidentChange, IncidentRow, IncidentUpdate, Projection, TimelineRow } from './types';
+
+const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+
+/** Rows per statement: bounds the size of one query's arrays. */
+const CHUNK = 2_000;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+/** Applies the projections in order, as applyProjection would one after the other; one outcome each. */
+export async function applyProjections(client: PoolClient, projections: readonly Projection[]): Promise<ApplyOutcome[]> {
+  if (projections.length === 0) return [];
+  // The first of an id in the batch is the one applied; a later one is a duplicate, as it would be in order.
+  const firstOf = new Map<string, number>();
+  projections.forEach((p, i) => {
+    if (!firstOf.has(p.eventId)) firstOf.set(p.eventId, i);
+  });
+  const candidates = projections.filter((p, i) => firstOf.get(p.eventId) === i);
+  const inserted = new Set<string>();
+  for (const part of chunks(candidates)) for (const id of await insertTimeline(client, part.map((p) => p.timeline))) inserted.add(id);
+  const outcomes: ApplyOutcome[] = projections.map((p, i) => (firstOf.get(p.eventId) === i && inserted.has(p.eventId) ? 'applied' : 'duplicate'));
+  const applied = projections.filter((_, i) => outcomes[i] === 'applied');
+  if (applied.length === 0) return outcomes;
+
+  const deliveries = applied.map((p) => p.delivery).filter((d): d is DeliveryRow => d !== null);
+  for (const part of chunks(deliveries)) await insertDeliveries(client, part);
+
+  await applyChanges(client, applied.flatMap((p) => p.changes));
+  return outcomes;
+}
+
+async function insertTimeline(client: PoolClient, rows: readonly TimelineRow[]): Promise<string[]> {
+  const res = await client.query<{ event_id: string }>(
+    `INSERT INTO incident_timeline (event_id, incident_id, alias, type, topic, "partition", "offset", occurred_at,
+       recorded_at, source, causation_id, correlation_id, reason, rule, data, input_id, stage)
+     SELECT event_id, incident_id, alias, type, topic, "partition", "offset", occurred_at::timestamptz,
+            recorded_at::timestamptz, source, causation_id, correlation_id, reason, rule::jsonb, data::jsonb, input_id, stage
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::bigint[], $8::text[],
+                   $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
+         AS t(event_id, incident_id, alias, type, topic, "partition", "offset", occurred_at, recorded_at, source,
+              causation_id, correlation_id, reason, rule, data, input_id, stage)
+     ON CONFLICT (event_id) DO NOTHING
+     RETURNING event_id`,
+    [
+      rows.map((r) => r.eventId),
+      rows.map((r) => r.incidentId),
+      rows.map((r) => r.alias),
+      rows.map((r) => r.type),
+      rows.map((r) => r.topic),
+      rows.map((r) => r.partition),
+      rows.map((r) => r.offset),
+      rows.map((r) => r.occurredAt),
+      rows.map((r) => r.recordedAt),
+      rows.map((r) => r.source),
+      rows.map((r) => r.causationId),
+      rows.map((r) => r.correlationId),
+      rows.map((r) => r.reason),
+      rows.map((r) => json(r.rule)),
+      rows.map((r) => json(r.data)),
+      rows.map((r) => r.inputId),
+      rows.map((r) => r.stage),
+    ],
+  );
+  return res.rows.map((r) => r.event_id);
+}
+
+async function insertDeliveries(client: PoolClient, rows: readonly DeliveryRow[]): Promise<void> {
+  await client.query(
+    `INSERT INTO deliveries (event_id, command_id, command_type, incident_id, type, target, dry_run, ok, error,
+       http_status, permanent, attempts, slack_channel, slack_ts, slack_thread_ts, slack_purpose, pager_provider,
+       pager_alert_id, pager_request_id, request, topic, "partition", "offset", recorded_at)
+     SELECT event_id, command_id, command_type, incident_id, type, target, dry_run, ok, error, http_status, permanent,
+            attempts, slack_channel, slack_ts, slack_thread_ts, slack_purpose, pager_provider, pager_alert_id,
+            pager_request_id, request::jsonb, topic, "partition", "offset", recorded_at::timestamptz
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::boolean[],
+                   $9::text[], $10::integer[], $11::boolean[], $12::integer[], $13::text[], $14::text[], $15::text[],
+                   $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::integer[],
+                   $23::bigint[], $24::text[])
+         AS d(event_id, command_id, command_type, incident_id, type, target, dry_run, ok, error, http_status, permanent,
+              attempts, slack_channel, slack_ts, slack_thread_ts, slack_purpose, pager_provider, pager_alert_id,
+              pager_request_id, request, topic, "partition", "offset", recorded_at)
+     ON CONFLICT (event_id) DO NOTHING`,
+    [
+      rows.map((r) => r.eventId),
+      rows.map((r) => r.commandId),
+      rows.map((r) => r.commandType),
+      rows.map((r) => r.incidentId),
+      rows.map((r) => r.type),
+      rows.map((r) => r.target),
+      rows.map((r) => r.dryRun),
+      rows.map((r) => r.ok),
+      rows.map((r) => r.error),
+      rows.map((r) => r.httpStatus),
+      rows.map((r) => r.permanent),
+      rows.map((r) => r.attempts),
+      rows.map((r) => r.slackChannel),
+      rows.map((r) => r.slackTs),
+      rows.map((r) => r.slackThreadTs),
+      rows.map((r) => r.slackPurpose),
+      rows.map((r) => r.pagerProvider),
+      rows.map((r) => r.pagerAlertId),
+      rows.map((r) => r.pagerRequestId),
+      rows.map((r) => json(r.request)),
+      rows.map((r) => r.topic),
+      rows.map((r) => r.partition),
+      rows.map((r) => r.offset),
+      rows.map((r) => r.recordedAt),
+    ],
+  );
+}
+
+type Update = { incidentId: string; set: IncidentUpdate; at: string };
+type Link<K extends 'link-slack-root' | 'link-pager-alert'> = Extract<IncidentChange, { kind: K }>;
+
+/** What a run of updates and links does to one incident: one merged update and the first link of each kind. */
+interface Side {
+  update: Update | null;
+  slack: Link<'link-slack-root'> | null;
+  pager: Link<'link-pager-alert'> | null;
+}
+
+interface Folded {
+  /** Changes before the incident's first open in the batch: they touch the row only when it exists already. */
+  before: Side;
+  open: IncidentRow | null;
+  /** Changes after that open. A later open of the same incident changes nothing (the row exists by then). */
+  after: Side;
+}
+
+const emptySide = (): Side => ({ update: null, slack: null, pager: null });
+
+/**
+ * The later of two instants, as GREATEST(updated_at, …) keeps them; ties broken on the text, which orders
+ * the sub-millisecond digits Date.parse drops when both are written the same way.
+ */
+function laterInstant(a: string, b: string): string {
+  const d = Date.parse(b) - Date.parse(a);
+  if (d !== 0) return d > 0 ? b : a;
+  return b > a ? b : a;
+}
+
+/**
+ * Updates and links touch disjoint columns (updated_at only moves forward, whichever comes first), so they
+ * commute; consecutive updates merge (the later value of a column wins); only the first link of a kind can
+ * take effect (it fills the column the next one requires empty). An update or link before the open changes
+ * an existing row, or nothing when there is none (then the open inserts it): the same either way.
+ */
+function fold(side: Side, c: Exclude<IncidentChange, { kind: 'open-incident' }>): void {
+  switch (c.kind) {
+    case 'update-incident': {
+      const set: IncidentUpdate = { ...(side.update?.set ?? {}) };
+      for (const [key, value] of Object.entries(c.set)) if (value !== undefined) (set as Record<string, unknown>)[key] = value;
+      side.update = { incidentId: c.incidentId, set, at: side.update ? laterInstant(side.update.at, c.at) : c.at };
+      return;
+    }
+    case 'link-slack-root':
+      side.slack ??= c;
+      return;
+    case 'link-pager-alert':
+      side.pager ??= c;
+      return;
+  }
+}
+
+async function applyChanges(client: PoolClient, changes: readonly Change[]): Promise<void> {
+  const incidents = new Map<string, Folded>();
+  // Silences and notifications: rare beside incidents, and each row is written by its own upsert, in order.
+  const sequential: Change[] = [];
+  for (const c of changes) {
+    if (c.kind === 'create-silence' || c.kind === 'expire-silence' || c.kind === 'prune-silences' || c.kind === 'notification') {
+      sequential.push(c);
+      continue;
+    }
+    const id = c.kind === 'open-incident' ? c.row.incidentId : c.incidentId;
+    let f = incidents.get(id);
+    if (!f) incidents.set(id, (f = { before: emptySide(), open: null, after: emptySide() }));
+    if (c.kind === 'open-incident') f.open ??= c.row;
+    else fold(f.open ? f.after : f.before, c);
+  }
+  const all = [...incidents.values()];
+  await applySides(client, all.map((f) => f.before));
+  const opens = all.map((f) => f.open).filter((r): r is IncidentRow => r !== null);
+  for (const part of chunks(opens)) {
+    const insertedIds = await insertIncidents(client, part);
+    if (insertedIds.length > 0) await adoptEarlierDeliveries(client, insertedIds);
+  }
+  await applySides(client, all.map((f) => f.after));
+  for (const c of sequential) await applyChangeSequentially(client, c);
+}
+
+async function applySides(client: PoolClient, sides: readonly Side[]): Promise<void> {
+  const updates = sides.map((s) => s.update).filter((u): u is Update => u !== null);
+  // One statement per set of columns: the column list is fixed text, the values are parameters.
+  const byColumns = new Map<string, Update[]>();
+  for (const u of updates) {
+    const key = (Object.keys(u.set) as Array<keyof IncidentUpdate>).filter((k) => u.set[k] !== undefined).sort().join(',');
+    byColumns.set(key, [...(byColumns.get(key) ?? []), u]);
+  }
+  for (const [key, group] of byColumns) for (const part of chunks(group)) await updateIncidents(client, key === '' ? [] : (key.split(',') as Array<keyof IncidentUpdate>), part);
+  const slack = sides.map((s) => s.slack).filter((l): l is Link<'link-slack-root'> => l !== null);
+  for (const part of chunks(slack)) {
+    await client.query(
+      `UPDATE incidents i SET slack_channel = l.channel, slack_root_ts = l.ts, updated_at = GREATEST(i.updated_at, l.at::timestamptz)
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS l(incident_id, channel, ts, at)
+        WHERE i.incident_id = l.incident_id AND i.slack_root_ts IS NULL`,
+      [part.map((l) => l.incidentId), part.map((l) => l.channel), part.map((l) => l.ts), part.map((l) => l.at)],
+    );
+  }
+  const pager = sides.map((s) => s.pager).filter((l): l is Link<'link-pager-alert'> => l !== null);
+  for (const part of chunks(pager)) {
+    await client.query(
+      `UPDATE incidents i SET pager_alert_id = l.alert_id, updated_at = GREATEST(i.updated_at, l.at::timestamptz)
+         FROM unnest($1::text[], $2::text[], $3::text[]) AS l(incident_id, alert_id, at)
+        WHERE i.incident_id = l.incident_id AND i.pager_alert_id IS NULL`,
+      [part.map((l) => l.incidentId), part.map((l) => l.alertId), part.map((l) => l.at)],
+    );
+  }
+}
+
+async function updateIncidents(client: PoolClient, keys: ReadonlyArray<keyof IncidentUpdate>, updates: readonly Update[]): Promise<void> {
+  const values: unknown[] = [updates.map((u) => u.incidentId), updates.map((u) => u.at)];
+  const arrays = ['$1::text[]', '$2::text[]'];
+  const names = ['incident_id', 'at'];
+  const assignments = ['updated_at = GREATEST(i.updated_at, u.at::timestamptz)'];
+  keys.forEach((key, n) => {
+    const [column, arrayType, cast] = UPDATE_COLUMNS[key];
+    values.push(updates.map((u) => (key === 'labels' || key === 'links' ? json(u.set[key]) : u.set[key])));
+    arrays.push(`$${values.length}::${arrayType}`);
+    names.push(`v${n}`);
+    assignments.push(`${column} = u.v${n}${cast}`);
+  });
+  await client.query(
+    `UPDATE incidents i SET ${assignments.join(', ')}
+       FROM unnest(${arrays.join(', ')}) AS u(${names.join(', ')})
+      WHERE i.incident_id = u.incident_id`,
+    values,
+  );
+}
+
+async function insertIncidents(client: PoolClient, rows: readonly IncidentRow[]): Promise<string[]> {
+  const res = await client.query<{ incident_id: string }>(
+    `INSERT INTO incidents (incident_id, alias, occurrence, previous_incident_id, title, severity, source, status,
+       labels, description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
+       slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at, slack_target_channel)
+     SELECT incident_id, alias, occurrence, previous_incident_id, title, severity, source, status, labels::jsonb,
+            description, links::jsonb, count, opened_at::timestamptz, acknowledged_at::timestamptz, acknowledged_by,
+            resolved_at::timestamptz, resolved_by, slack_channel, slack_root_ts, pager_alert_id, pager_priority,
+            rule::jsonb, last_event_at::timestamptz, updated_at::timestamptz, slack_target_channel
+       FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                   $9::text[], $10::text[], $11::text[], $12::integer[], $13::text[], $14::text[], $15::text[],
+                   $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
+                   $23::text[], $24::text[], $25::text[])
+         AS r(incident_id, alias, occurrence, previous_incident_id, title, severity, source, status, labels,
+              description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
+              slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at,
+              slack_target_channel)
+     ON CONFLICT (incident_id) DO NOTHING
+     RETURNING incident_id`,
+    [
+      rows.map((r) => r.incidentId),
+      rows.map((r) => r.alias),
+      rows.map((r) => r.occurrence),
+      rows.map((r) => r.previousIncidentId),
+      rows.map((r) => r.title),
+      rows.map((r) => r.severity),
+      rows.map((r) => r.source),
+      rows.map((r) => r.status),
+      rows.map((r) => json(r.labels)),
+      rows.map((r) => r.description),
+      rows.map((r) => json(r.links)),
+      rows.map((r) => r.count),
+      rows.map((r) => r.openedAt),
+      rows.map((r) => r.acknowledgedAt),
+      rows.map((r) => r.acknowledgedBy),
+      rows.map((r) => r.resolvedAt),
+      rows.map((r) => r.resolvedBy),
+      rows.map((r) => r.slackChannel),
+      rows.map((r) => r.slackRootTs),
+      rows.map((r) => r.pagerAlertId),
+      rows.map((r) => r.pagerPriority),
+      rows.map((r) => json(r.rule)),
+      rows.map((r) => r.lastEventAt),
+      rows.map((r) => r.updatedAt),
+      rows.map((r) => r.slackTargetChannel),
+    ],
+  );
+  return res.rows.map((r) => r.incident_id);
+}
