@@ -104,28 +104,3 @@ test('--scale with an unknown service or a bad count: one line says what is wron
   }
 });
 
-test('--scale router=2,slack-sink=2: every instance listed with its own port; routers are instances 0 and 1 and both ready', async () => {
-  const run = start(['--scale', 'router=2,slack-sink=2'], await baseEnv());
-  await run.waitFor(READY);
-  await run.waitFor(/^\[alertbus\] Ctrl-C stops everything\.$/m);
-  const out = run.output();
-  expect(out).toMatch(/^\[alertbus\] starting history, router-0, router-1, slack-sink-0, slack-sink-1, opsgenie-sink, ingest…$/m);
-  const lines = [...out.matchAll(/^\[alertbus\] {3}(\S+) +http:\/\/127\.0\.0\.1:(\d+)\S*(.*)$/gm)].map(([, name, port, rest]) => ({ name: name!, port: Number(port), rest: rest! }));
-  expect(lines.map((l) => l.name)).toEqual(['ingest', 'history', 'router-0', 'router-1', 'slack-sink-0', 'slack-sink-1', 'opsgenie-sink']);
-  expect(new Set(lines.map((l) => l.port)).size).toBe(lines.length);
-  for (const [i, name] of ['router-0', 'router-1'].entries()) {
-    const line = lines.find((l) => l.name === name)!;
-    expect(line.rest).toContain(`ROUTER_INSTANCE_ID=${i}`);
-    const metrics = await (await fetch(`http://127.0.0.1:${line.port}/metrics`)).text();
-    // Each answers for itself: its own instance id on its series, and it is ready.
-    expect(metrics).toMatch(new RegExp(`^alertbus_router_inputs_total\\{service="router",instance_id="${i}"\\} \\d+$`, 'm'));
-    expect((await fetch(`http://127.0.0.1:${line.port}/readyz`)).status).toBe(200);
-  }
-  for (const name of ['slack-sink-0', 'slack-sink-1']) {
-    const line = lines.find((l) => l.name === name)!;
-    expect(await (await fetch(`http://127.0.0.1:${line.port}/metrics`)).text()).toContain(`instance_id="${name.slice(-1)}"`);
-  }
-  process.kill(run.proc.pid!, 'SIGTERM');
-  expect(await run.exited).toBe(0);
-  expect(run.groupMembers()).toEqual([]);
-}, 420_000);
