@@ -182,3 +182,17 @@ export async function postAll(stack: Stack, path: string, bodies: string[], conc
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
+
+/**
+ * A rules file with the built-in defaults (everything to #alerts and the pager) minus their storm control: for
+ * the suites that count every incident's own root post and page under a steady stream of new incidents, which the
+ * default would gather into one storm summary per channel.
+ */
+export function rulesWithoutStormControl(): string {
+  const { mkdtempSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
+  const { tmpdir } = require('node:os') as typeof import('node:os');
+  const { join } = require('node:path') as typeof import('node:path');
+  const file = join(mkdtempSync(join(tmpdir(), 'alertbus-rules-')), 'rules.yaml');
+  writeFileSync(file, 'defaults:\n  slack: { channel: "#alerts" }\n  pager: { enabled: true }\nrules: []\n');
+  return file;
+}
