@@ -1,4 +1,5 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { serviceDef, startService, type ServiceName, type Supervisor } from '@alertbus/launcher';
 
@@ -189,9 +190,6 @@ export async function postAll(stack: Stack, path: string, bodies: string[], conc
  * default would gather into one storm summary per channel.
  */
 export function rulesWithoutStormControl(): string {
-  const { mkdtempSync, writeFileSync } = require('node:fs') as typeof import('node:fs');
-  const { tmpdir } = require('node:os') as typeof import('node:os');
-  const { join } = require('node:path') as typeof import('node:path');
   const file = join(mkdtempSync(join(tmpdir(), 'alertbus-rules-')), 'rules.yaml');
   writeFileSync(file, 'defaults:\n  slack: { channel: "#alerts" }\n  pager: { enabled: true }\nrules: []\n');
   return file;
