@@ -2,6 +2,7 @@ import { Partitioners, type Kafka, type Message, type Producer, type TopicMessag
 import { errorChain } from '@alertbus/common';
 import { assertValid, topicOf, type AnyEnvelope } from '@alertbus/schemas';
 import { toMessage } from './records';
+import { recordSize } from './transactional/chunks';
 
 interface Pending {
   events: AnyEnvelope[];
@@ -54,12 +55,6 @@ export interface EventProducerOptions {
  * in flight, later sends queue up and go out together in the next one. Each send resolves only once the
  * broker has acknowledged every one of its records.
  */
-/** What a record costs in a batch besides its value and key: its headers and the record's own framing. */
-function recordSize(message: Message): number {
-  let n = 70 + Buffer.byteLength((message.value as string | null) ?? '') + Buffer.byteLength((message.key as string | null) ?? '');
-  for (const [k, v] of Object.entries(message.headers ?? {})) n += Buffer.byteLength(k) + Buffer.byteLength(String(v ?? ''));
-  return n;
-}
 
 /**
  * Errors after which the idempotent producer's sequence numbers no longer match the broker's for some

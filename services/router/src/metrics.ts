@@ -35,6 +35,12 @@ export function createRouterMetrics(registry: Registry = createRegistry('router'
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
       registers: [registry],
     }),
+    produceCalls: new Histogram({
+      name: 'alertbus_router_batch_produce_calls',
+      help: 'Produce calls per committed transaction: outputs over the size or count bound of one call are split, in the same transaction.',
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers: [registry],
+    }),
     transactionRetries: new Counter({
       name: 'alertbus_router_transaction_retries_total',
       help: 'Failed transaction steps that were retried (batch: whole batch aborted and decided again).',

@@ -126,6 +126,7 @@ export class RouterProcessor {
       onTransaction: (t) => {
         metrics.batchTransaction.observe(t.durationMs / 1000);
         metrics.batchRecords.observe(t.records);
+        metrics.produceCalls.observe(t.produceCalls);
         metrics.inputs.inc(t.records);
       },
       onRetry: (_err, _attempt, what) => metrics.transactionRetries.inc({ what }),

@@ -4,6 +4,7 @@ import { infraBackoffMs, type InfraRetryPolicy } from '@alertbus/common';
 import { CoPartitionedAssigner } from '../co-partitioned';
 import { ConsumeLoop, type BatchOutcome, type ConsumeLoopMetrics, type LoopBatch } from '../consume-loop';
 import type { ConsumedRecord } from '../records';
+import { chunkOutputs, type ChunkLimits } from './chunks';
 import { FencingProducer, isFencedError, Lock, retryConcurrentTransactions } from './policy';
 import { readToEnd } from './read-to-end';
 
@@ -31,6 +32,8 @@ export interface TransactionInfo {
   partition: number;
   records: number;
   outputs: number;
+  /** Produce calls the outputs took (split by `produceLimits`). */
+  produceCalls: number;
   attempts: number;
   durationMs: number;
 }
@@ -63,9 +66,16 @@ export interface TransactionalProcessorOptions {
    * Fetch settings, so one transaction carries many records: the broker holds a fetch up to `lingerMs` until
    * `minBatchBytes` are there (defaults 10 ms, 16 KiB: a trickle is decided within the linger). Each
    * transaction costs a few round trips and its markers, whatever its size. Batches stay at KafkaJS's 1 MiB a
-   * partition: a batch's outputs go out in one produce request, which the broker's message.max.bytes bounds.
+   * partition.
    */
   fetch?: { lingerMs?: number; minBatchBytes?: number };
+  /**
+   * Bounds of one produce call inside a transaction (default 900 KiB, 2,000 records): a batch's outputs can be
+   * many times its input (a storm summary per alert), and one partition's records in one call must stay under
+   * the broker's `message.max.bytes` (1 MiB by default), so the outputs go out in as many calls as needed,
+   * one after the other, all in the batch's one transaction.
+   */
+  produceLimits?: Partial<ChunkLimits>;
   /** Back-off between failed attempts (transactions, state loads, restore markers); never gives up. */
   retry?: InfraRetryPolicy;
   /** The consume loop's metrics (retries, restarts) on the service's registry. */
@@ -81,7 +91,7 @@ export interface TransactionalProcessorOptions {
 
 const floorKey = (topic: string, partition: number) => `${topic}|${partition}`;
 
-type Outcome = { committed: true } | { committed: false; error: Error };
+type Outcome = { committed: true; produceCalls: number } | { committed: false; error: Error };
 
 interface Assignment {
   generation: number;
@@ -118,9 +128,11 @@ export class TransactionalProcessor {
   readonly ready: Promise<void>;
   /** CONCURRENT_TRANSACTIONS answers retried in place, for tests and metrics. */
   concurrentTransactionRetries = 0;
+  private readonly produceLimits: ChunkLimits;
 
   constructor(private readonly opts: TransactionalProcessorOptions) {
     this.ready = new Promise((resolve) => (this.resolveReady = resolve));
+    this.produceLimits = { maxBytes: opts.produceLimits?.maxBytes ?? 900 * 1024, maxRecords: opts.produceLimits?.maxRecords ?? 2_000 };
     this.topics = typeof opts.topic === 'string' ? [opts.topic] : [...opts.topic];
     if (this.topics.length === 0) throw new Error('TransactionalProcessor needs at least one topic');
     this.admin = opts.kafka.admin();
@@ -259,6 +271,7 @@ export class TransactionalProcessor {
       partition: batch.partition,
       records: records.length,
       outputs: work.outputs.reduce((n, t) => n + t.messages.length, 0),
+      produceCalls: outcome.produceCalls,
       attempts: 1,
       durationMs: Date.now() - started,
     });
@@ -282,12 +295,13 @@ export class TransactionalProcessor {
     try {
       const producer = await this.producer.get();
       tx = await producer.transaction();
-      const topicMessages = outputs.filter((t) => t.messages.length > 0);
-      if (topicMessages.length > 0) await tx.sendBatch({ topicMessages, acks: -1 });
+      // One call after the other: each partition gets its records in order, and all are in this transaction.
+      const chunks = chunkOutputs(outputs, this.produceLimits);
+      for (const topicMessages of chunks) await tx.sendBatch({ topicMessages, acks: -1 });
       await this.sendOffsets(tx, topic, partition, next);
       await this.opts.beforeCommit?.();
       await tx.commit();
-      return { committed: true };
+      return { committed: true, produceCalls: chunks.length };
     } catch (err) {
       const error = err as Error;
       if (tx?.isActive() && !isFencedError(err)) {
@@ -305,7 +319,7 @@ export class TransactionalProcessor {
         await this.producer.renew();
         const [offsets] = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [topic] });
         const committed = offsets?.partitions.find((p) => p.partition === partition)?.offset;
-        if (committed !== undefined && BigInt(committed) >= BigInt(next)) return { committed: true };
+        if (committed !== undefined && BigInt(committed) >= BigInt(next)) return { committed: true, produceCalls: 0 };
       } catch (settleErr) {
         this.opts.log.warn({ err: settleErr }, 'could not settle the failed transaction yet');
       }
