@@ -1,5 +1,5 @@
 import { KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
-import { isConcurrentTransactionsError, isFencedError, retryConcurrentTransactions } from './transactional';
+import { chunkOutputs, isConcurrentTransactionsError, isFencedError, recordSize, retryConcurrentTransactions } from './transactional';
 
 const protocolError = (type: string, code: number) =>
   new KafkaJSProtocolError({ name: 'KafkaJSProtocolError', type, code, retriable: true, message: `${type} from the broker` } as unknown as Error);
@@ -83,5 +83,32 @@ describe('retryConcurrentTransactions', () => {
       }),
     ).rejects.toMatchObject({ type: 'INVALID_TXN_STATE' });
     expect(calls).toBe(1);
+  });
+});
+
+describe('chunkOutputs: a transaction\'s outputs in produce calls under the size and count bounds', () => {
+  const msg = (key: string, bytes: number) => ({ key, value: 'x'.repeat(bytes) });
+  const flat = (chunks: ReturnType<typeof chunkOutputs>) => chunks.flatMap((c) => c.flatMap((t) => t.messages.map((m) => `${t.topic}:${m.key}`)));
+
+  test('every record once, each topic in its order, no call over the bounds', () => {
+    const outputs = [
+      { topic: 'a', messages: Array.from({ length: 25 }, (_, i) => msg(`a${i}`, 1_000)) },
+      { topic: 'b', messages: Array.from({ length: 7 }, (_, i) => msg(`b${i}`, 3_000)) },
+    ];
+    const chunks = chunkOutputs(outputs, { maxBytes: 5_000, maxRecords: 3 });
+    expect(flat(chunks)).toEqual(outputs.flatMap((t) => t.messages.map((m) => `${t.topic}:${m.key}`)));
+    for (const c of chunks) {
+      const messages = c.flatMap((t) => t.messages);
+      expect(messages.length).toBeLessThanOrEqual(3);
+      if (messages.length > 1) expect(messages.reduce((n, m) => n + recordSize(m), 0)).toBeLessThanOrEqual(5_000);
+    }
+    expect(chunks.length).toBeGreaterThan(9);
+  });
+
+  test('small outputs stay one call; a record over the bound goes alone; nothing to write is no call', () => {
+    expect(chunkOutputs([{ topic: 'a', messages: [msg('1', 10), msg('2', 10)] }, { topic: 'b', messages: [msg('3', 10)] }], { maxBytes: 10_000, maxRecords: 100 })).toHaveLength(1);
+    const big = chunkOutputs([{ topic: 'a', messages: [msg('1', 10), msg('2', 50_000), msg('3', 10)] }], { maxBytes: 10_000, maxRecords: 100 });
+    expect(big.map((c) => c.flatMap((t) => t.messages.map((m) => m.key)))).toEqual([['1'], ['2'], ['3']]);
+    expect(chunkOutputs([{ topic: 'a', messages: [] }], { maxBytes: 10, maxRecords: 10 })).toEqual([]);
   });
 });
