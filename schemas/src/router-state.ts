@@ -41,6 +41,9 @@ export const AliasState = Type.Object(
           since: Timestamp,
           threshold: Type.Integer({ minimum: 1 }),
           window: Type.String(),
+          pageGrouped: Type.Optional(
+            Type.Boolean({ description: 'Its page is the storm\'s one pager alert (alias storm:{channel}:{since}), not one of its own.' }),
+          ),
         },
         { additionalProperties: false, description: 'Set when storm control gathered this incident into a summary instead of a thread.' },
       ),

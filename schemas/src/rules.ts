@@ -43,6 +43,15 @@ export const RulesSlackAction = Type.Object(
 );
 export type RulesSlackAction = Static<typeof RulesSlackAction>;
 
+/** How the incidents gathered into a storm page: one pager alert for the whole storm, or one each as outside a storm. */
+const stormPages = (description: string) => Type.Union([Type.Literal('grouped'), Type.Literal('each')], { description });
+export const StormPages = stormPages(
+  'grouped (the default): the incidents a storm gathers page once, with one pager alert for the storm (alias ' +
+  'storm:{channel}:{since}), noted as the storm grows, closed when all of them are resolved. each: every incident ' +
+  'pages on its own, as outside a storm.',
+);
+export type StormPages = Static<typeof StormPages>;
+
 export const RulesPagerAction = Type.Object(
   {
     enabled: Type.Optional(Type.Boolean({ description: 'false: never page for these alerts.' })),
@@ -52,6 +61,9 @@ export const RulesPagerAction = Type.Object(
     responders: Type.Optional(Type.Array(Responder)),
     note_on_repeat: Type.Optional(
       Type.Boolean({ description: 'Add a note to the pager alert when a repeat is re-notified.' }),
+    ),
+    storm: Type.Optional(
+      stormPages('How these incidents page when storm control gathers them: grouped (one page for the storm) or each. Unset: storm_control.pages.'),
     ),
     alias: Type.Optional(
       Type.String({
@@ -156,14 +168,18 @@ export const InhibitRule = Type.Object(
 );
 export type InhibitRule = Static<typeof InhibitRule>;
 
+
 const StormLimits = {
-  threshold: Type.Integer({ minimum: 1, description: 'More new incidents than this within the window starts a storm.' }),
+  threshold: Type.Integer({ minimum: 1, description: 'More new incidents than this within the window starts a storm (default 30).' }),
   window: RulesDuration,
 };
 
 export const StormControl = Type.Object(
   {
-    ...StormLimits,
+    enabled: Type.Optional(Type.Boolean({ description: 'false: no storm control at all (it is on unless a file says so).' })),
+    threshold: Type.Optional(StormLimits.threshold),
+    window: Type.Optional(Type.String({ pattern: DURATION_PATTERN, description: 'The window new incidents are counted in (default 1m).' })),
+    pages: Type.Optional(StormPages),
     channels: Type.Optional(
       Type.Record(
         Type.String(),
@@ -171,6 +187,7 @@ export const StormControl = Type.Object(
           {
             threshold: Type.Optional(StormLimits.threshold),
             window: Type.Optional(StormLimits.window),
+            pages: Type.Optional(StormPages),
             enabled: Type.Optional(Type.Boolean()),
           },
           { additionalProperties: false },
@@ -183,7 +200,8 @@ export const StormControl = Type.Object(
     additionalProperties: false,
     description:
       'Per Slack channel: above `threshold` new incidents within `window`, further ones are gathered into one summary ' +
-      'message, updated in place, until it calms down.',
+      'message, updated in place, until it calms down, and page once for the storm. On by default (30 in 1m); ' +
+      '`enabled: false` turns it off.',
   },
 );
 export type StormControl = Static<typeof StormControl>;

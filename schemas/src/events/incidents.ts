@@ -118,6 +118,9 @@ export const SuppressedBy = Type.Union(
         since: Timestamp,
         threshold: Type.Integer({ minimum: 1 }),
         window: Type.String(),
+        pageGrouped: Type.Optional(
+          Type.Boolean({ description: 'The incident pages through the storm\'s one pager alert (alias storm:{channel}:{since}) instead of its own.' }),
+        ),
       },
       { additionalProperties: false },
     ),

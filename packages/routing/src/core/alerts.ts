@@ -4,12 +4,12 @@ import type { CompiledRules, RoutableAlert, Route } from '../rules/types';
 import type { DecisionContext } from './context';
 import { evolve, isIncidentEvent, type DeciderState } from './evolve';
 import { findInhibition } from './inhibit';
-import { NO_NEIGHBOURS, type At, type Neighbours } from './neighbours';
+import { NO_NEIGHBOURS, type At, type Neighbours, type StormMembers } from './neighbours';
 import { Outputs } from './outputs';
 import { pagerDescription, pagerDetails, pagerMessage, pagerTags } from './pager';
 import { incidentView, renderRoot, repeatReplyText, resolvedReplyText } from './render';
 import { stormFor, stormMembers, stormOf, type Storm } from './storm';
-import { renderStormSummary } from './storm-render';
+import { renderStormSummary, stormPageClosedNote, stormPageDescription, stormPageMessage, stormPageNote } from './storm-render';
 import { incidentFacts } from './incident-facts';
 import { incidentIdOf } from './incident-id';
 
@@ -39,8 +39,8 @@ function suppress(
   });
 }
 
-/** Posts the storm summary for its first incident, and replaces it in place for every later change. */
-function summarise(out: Outputs, storm: Storm, rule: RuleRef, neighbours: Neighbours, current: AliasState, at: At): void {
+/** Posts the storm summary for its first incident, and replaces it in place for every later change; returns the counts. */
+function summarise(out: Outputs, storm: Storm, rule: RuleRef, neighbours: Neighbours, current: AliasState, at: At): StormMembers {
   const members = stormMembers(neighbours, storm, current, at);
   const msg = renderStormSummary(storm, members);
   // The storm's first member: it is the only one, and it is the incident just opened.
@@ -49,13 +49,57 @@ function summarise(out: Outputs, storm: Storm, rule: RuleRef, neighbours: Neighb
   } else {
     out.add('UpdateSlackMessage', { incidentId: storm.id, rule, ...msg }, storm.alias);
   }
+  return members;
 }
+
+/** Whether an incident a storm gathers pages through the storm's one pager alert: the rule's `pager.storm`, else the storm control's. */
+const pagesGrouped = (r: Route, storm: Storm | undefined): boolean =>
+  storm !== undefined && r.pager !== undefined && (r.pager.storm ?? storm.limits.pages ?? 'grouped') === 'grouped';
+
+/**
+ * The storm's one pager alert, keyed `storm:{channel}:{since}` like its summary: created when its first grouped
+ * incident opens (or the first after all of them were resolved), noted each time their number doubles, so a storm
+ * of n incidents costs about log2(n) pager calls.
+ */
+function pageStorm(out: Outputs, input: AlertInput, r: Route, storm: Storm, members: StormMembers, incidentId: string): void {
+  const pager = r.pager!;
+  const a = input.data;
+  if (members.pagedOpen === 1) {
+    out.add(
+      'CreatePagerAlert',
+      {
+        incidentId: storm.id,
+        rule: r.rule,
+        message: pagerMessage(stormPageMessage(storm, a.title)),
+        description: stormPageDescription(storm),
+        priority: pager.priority,
+        tags: pagerTags([...pager.tags, 'alert-storm']),
+        responders: [...pager.responders],
+        details: pagerDetails(a.labels, {
+          alertbus_storm: storm.id,
+          alertbus_storm_channel: storm.channel,
+          alertbus_storm_since: storm.since,
+          alertbus_alias: input.alias,
+          alertbus_incident: incidentId,
+          alertbus_rule: r.rule.name ?? r.rule.path,
+        }),
+        source: `alertbus/${a.source}`,
+      },
+      storm.alias,
+    );
+  } else if (isPowerOfTwo(members.paged)) {
+    out.add('AddPagerNote', { incidentId: storm.id, rule: r.rule, note: stormPageNote(storm, members, a.title) }, storm.alias);
+  }
+}
+
+const isPowerOfTwo = (n: number) => n > 1 && (n & (n - 1)) === 0;
 
 function open(out: Outputs, input: AlertInput, r: Route, previous: DeciderState, rules: CompiledRules, neighbours: Neighbours, at: At): void {
   const a = input.data;
   const occurrence = previous ? previous.occurrence + 1 : 1;
   const incidentId = incidentIdOf(input.alias, occurrence, input.id);
   const storm = r.slackChannel !== undefined ? stormFor(rules, r.slackChannel, input.alias, input.recordedAt, neighbours, at.retentionMs) : undefined;
+  const grouped = pagesGrouped(r, storm);
   out.add(previous ? 'IncidentReopened' : 'IncidentOpened', {
     incidentId,
     occurrence,
@@ -74,7 +118,7 @@ function open(out: Outputs, input: AlertInput, r: Route, previous: DeciderState,
     ...(r.slackChannel !== undefined && !storm
       ? { slack: { channel: r.slackChannel, ...(r.mentionOnCall !== undefined ? { mentionOnCall: r.mentionOnCall } : {}) } }
       : {}),
-    ...(r.pager ? { pager: { priority: r.pager.priority, ...(r.pager.alias !== undefined ? { alias: r.pager.alias } : {}) } } : {}),
+    ...(r.pager && !grouped ? { pager: { priority: r.pager.priority, ...(r.pager.alias !== undefined ? { alias: r.pager.alias } : {}) } } : {}),
     ...(previous ? { previousIncidentId: previous.incidentId } : {}),
   });
   if (storm) {
@@ -92,15 +136,18 @@ function open(out: Outputs, input: AlertInput, r: Route, previous: DeciderState,
         since: storm.since,
         threshold: storm.limits.threshold,
         window: storm.limits.window,
+        ...(grouped ? { pageGrouped: true } : {}),
       },
     });
   }
   const opened = folded(out, previous)!;
-  if (storm) summarise(out, storm, r.rule, neighbours, opened, at);
-  else if (r.slackChannel !== undefined) {
+  if (storm) {
+    const members = summarise(out, storm, r.rule, neighbours, opened, at);
+    if (grouped) pageStorm(out, input, r, storm, members, incidentId);
+  } else if (r.slackChannel !== undefined) {
     out.add('PostSlackMessage', { incidentId, rule: r.rule, channel: r.slackChannel, purpose: 'root', ...renderRoot(incidentView(opened), r.mention, { historyUrl: rules.historyPublicUrl }) });
   }
-  if (r.pager) {
+  if (r.pager && !grouped) {
     out.add(
       'CreatePagerAlert',
       {
@@ -176,7 +223,12 @@ function resolve(out: Outputs, input: AlertInput, r: Route, s: AliasState, neigh
   }
   if (s.storm) {
     const { channel, since, threshold, window } = s.storm;
-    summarise(out, stormOf(channel, since, { threshold, window, windowMs: parseDuration(window) ?? 0 }), r.rule, neighbours, resolvedState, at);
+    const storm = stormOf(channel, since, { threshold, window, windowMs: parseDuration(window) ?? 0 });
+    const members = summarise(out, storm, r.rule, neighbours, resolvedState, at);
+    // The last open incident paging through the storm's alert: the storm's page is over.
+    if (s.storm.pageGrouped && members.pagedOpen === 0) {
+      out.add('ClosePagerAlert', { incidentId: storm.id, rule: r.rule, note: stormPageClosedNote(members) }, storm.alias);
+    }
   }
   if (s.paged) {
     out.add('ClosePagerAlert', { incidentId: s.incidentId, rule: r.rule, note: 'Resolved at the source.' }, pagerAliasOf(s));

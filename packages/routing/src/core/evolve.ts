@@ -93,7 +93,8 @@ export function evolve(state: DeciderState, event: AnyEnvelope): DeciderState {
       const by = d.suppressedBy;
       // Storm control opened the incident without a thread: remember the summary that lists it.
       if (d.reason === 'storm-control' && by?.kind === 'storm' && d.incidentId === state.incidentId) {
-        return { ...state, storm: { id: by.summaryIncidentId, channel: by.channel, since: by.since, threshold: by.threshold, window: by.window }, lastInputId: d.inputId };
+        const storm = { id: by.summaryIncidentId, channel: by.channel, since: by.since, threshold: by.threshold, window: by.window };
+        return { ...state, storm: by.pageGrouped ? { ...storm, pageGrouped: true } : storm, lastInputId: d.inputId };
       }
       return { ...state, lastInputId: d.inputId };
     }

@@ -15,11 +15,16 @@ export interface StormWindow {
   latest?: { since: string; lastOpenedMs: number };
 }
 
-/** The incidents a storm summary lists: how many, how many still open, and the members oldest first. */
+/**
+ * The incidents a storm summary lists: how many, how many still open, and the members oldest first; and of those
+ * whose page is the storm's one pager alert (`storm.pageGrouped`), how many and how many still open.
+ */
 export interface StormMembers {
   total: number;
   open: number;
   members: Iterable<AliasState>;
+  paged: number;
+  pagedOpen: number;
 }
 
 /**
@@ -43,13 +48,15 @@ export const NO_NEIGHBOURS: Neighbours = {
   get: () => undefined,
   inhibitor: () => undefined,
   stormWindow: () => ({ recent: 0 }),
-  stormMembers: () => ({ total: 0, open: 0, members: [] }),
+  stormMembers: () => ({ total: 0, open: 0, members: [], paged: 0, pagedOpen: 0 }),
 };
 
 /** The Slack channel an incident was meant for: its thread's, or the channel of the storm summary that lists it. */
 export const targetChannel = (s: AliasState): string | undefined => s.slackChannel ?? s.storm?.channel;
 
 const isOpen = (s: AliasState) => s.status !== 'resolved';
+/** The incident pages through its storm's one pager alert. */
+export const isGroupedPage = (s: AliasState) => s.storm?.pageGrouped === true;
 
 /** What inhibit matchers see of an open incident: its labels and the pseudo-labels of the alert that opened it. */
 export function incidentLabels(s: AliasState): Record<string, string> {
@@ -72,6 +79,9 @@ const opening = (s: AliasState): Opening => ({ ms: Date.parse(s.openedAt), s });
 interface StormBook {
   members: SortedList<AliasState>;
   open: number;
+  /** Members paging through the storm's pager alert, and how many of them are open. */
+  paged: number;
+  pagedOpen: number;
   /** No member was resolved before this (a lower bound): until it expires, no member has. */
   firstResolvedMs: number;
 }
@@ -158,9 +168,16 @@ export class StateIndex implements Neighbours {
     if (state.storm && state.storm.channel === channel) {
       listOf(this.storms, channel, byStorm).insert(opening(state));
       let book = this.stormBooks.get(state.storm.id);
-      if (!book) this.stormBooks.set(state.storm.id, (book = { members: new SortedList(byOpened), open: 0, firstResolvedMs: Number.POSITIVE_INFINITY }));
+      if (!book) {
+        book = { members: new SortedList(byOpened), open: 0, paged: 0, pagedOpen: 0, firstResolvedMs: Number.POSITIVE_INFINITY };
+        this.stormBooks.set(state.storm.id, book);
+      }
       book.members.insert(state);
       if (isOpen(state)) book.open += 1;
+      if (isGroupedPage(state)) {
+        book.paged += 1;
+        if (isOpen(state)) book.pagedOpen += 1;
+      }
       else if (state.resolvedAt !== undefined) book.firstResolvedMs = Math.min(book.firstResolvedMs, Date.parse(state.resolvedAt));
     }
   }
@@ -178,6 +195,10 @@ export class StateIndex implements Neighbours {
       if (book) {
         book.members.remove(old);
         if (isOpen(old)) book.open -= 1;
+        if (isGroupedPage(old)) {
+          book.paged -= 1;
+          if (isOpen(old)) book.pagedOpen -= 1;
+        }
         if (book.members.size === 0) this.stormBooks.delete(old.storm.id);
       }
     }
@@ -251,14 +272,15 @@ export class StateIndex implements Neighbours {
 
   stormMembers(id: string, _channel: string, at: At): StormMembers {
     const book = this.stormBooks.get(id);
-    if (!book) return { total: 0, open: 0, members: [] };
+    if (!book) return { total: 0, open: 0, members: [], paged: 0, pagedOpen: 0 };
     const count = () => (this.visited += 1);
     if (at.retentionMs === undefined || book.firstResolvedMs + at.retentionMs > at.atMs) {
-      return { total: book.members.size, open: book.open, members: counted(book.members, count) };
+      return { total: book.members.size, open: book.open, members: counted(book.members, count), paged: book.paged, pagedOpen: book.pagedOpen };
     }
     // Some member may have expired: leave those out, as a decision at this time does not see them.
     const live = [...book.members].filter((s) => (count(), liveState(s, at.atMs, at.retentionMs)));
-    return { total: live.length, open: live.filter(isOpen).length, members: live };
+    const paged = live.filter(isGroupedPage);
+    return { total: live.length, open: live.filter(isOpen).length, members: live, paged: paged.length, pagedOpen: paged.filter(isOpen).length };
   }
 }
 

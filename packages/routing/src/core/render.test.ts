@@ -181,7 +181,7 @@ describe('nothing an alert says pings anyone or hides a link (only &, < and > ar
     expect(messageLinks({ text: resolvedReplyText(hostile) })).toEqual([]);
     const storm = stormOf('#alerts <!channel>', '2025-03-01T10:00:00.000Z', { threshold: 1, window: '5m', windowMs: 300_000 });
     const member = { ...hostile, status: 'open' as const } as unknown as AliasState;
-    const summary = renderStormSummary(storm, { total: 2, open: 2, members: [member, member] });
+    const summary = renderStormSummary(storm, { total: 2, open: 2, members: [member, member], paged: 0, pagedOpen: 0 });
     expect(messageNotifications(summary)).toEqual([]);
     expect(messageLinks(summary)).toEqual([]);
     expect(mrkdwnTexts(summary).join('\n')).toContain('disk full &lt;!channel&gt;');

@@ -2,6 +2,7 @@ import type { AliasState } from '@alertbus/schemas';
 import { LIMITS, type SlackMessage } from './render';
 import type { StormMembers } from './neighbours';
 import type { Storm } from './storm';
+import { PAGER_LIMITS } from './pager';
 import { codePoints, escapeMrkdwn, truncate, truncateMrkdwn } from './text';
 
 const ICON = { open: '🔥', acknowledged: '👀', resolved: '✅' } as const;
@@ -42,4 +43,27 @@ export function renderStormSummary(storm: Storm, { total, open, members }: Storm
       { type: 'context', elements: [{ type: 'mrkdwn', text: truncateMrkdwn(`storm ${escapeMrkdwn(storm.id)}`, LIMITS.sectionText) }] },
     ],
   };
+}
+
+/** The storm page's message: the channel, and the alert that started it (the pager shows the message first). */
+export function stormPageMessage(storm: Storm, firstTitle: string): string {
+  return `Alert storm in ${storm.channel}: ${firstTitle.trim() === '' ? 'alert' : firstTitle} and more`;
+}
+
+export function stormPageDescription(storm: Storm): string {
+  return truncate(
+    `More than ${storm.limits.threshold} new incidents within ${storm.limits.window} in ${storm.channel} since ${storm.since}. ` +
+      'They page once, through this alert, instead of one alert each; every one is listed in the storm summary message in ' +
+      `${storm.channel} and in the history. Notes follow as the storm grows; this alert is closed when all of them are resolved.`,
+    PAGER_LIMITS.description,
+  );
+}
+
+/** Plain text (the pager does not render Slack markup): counts, and the latest incident's title. */
+export function stormPageNote(storm: Storm, { paged, pagedOpen }: StormMembers, latestTitle: string): string {
+  return truncate(`The storm in ${storm.channel} has gathered ${paged} incidents so far, ${pagedOpen} open. Latest: ${latestTitle}`, PAGER_LIMITS.note);
+}
+
+export function stormPageClosedNote({ paged }: StormMembers): string {
+  return `All ${paged} incident${paged === 1 ? '' : 's'} of the storm are resolved.`;
 }

@@ -25,7 +25,7 @@ describe('storm control (rules.storm.yaml)', () => {
     const storm = { id: deriveId('storm', '#alerts', iso(3 * MINUTE)), alias: `storm:#alerts:${iso(3 * MINUTE)}` };
 
     expect(out.slice(0, 3).map((d) => d.map(brief))).toEqual([posted, posted, posted]);
-    // 4th: opened and paged as usual, but gathered: no thread of its own, the summary is posted instead.
+    // 4th: opened, but gathered: no thread of its own, the summary is posted instead; the storm's one page is created.
     expect(out[3]!.map(brief)).toEqual(['IncidentOpened:first-notification', 'EventSuppressed:storm-control', 'PostSlackMessage:root:#alerts', 'CreatePagerAlert:P3']);
     expect(out[3]![0]!.data).not.toHaveProperty('slack');
     expect(out[3]![1]!.data).toMatchObject({
@@ -33,21 +33,22 @@ describe('storm control (rules.storm.yaml)', () => {
       suppressedBy: { kind: 'storm', channel: '#alerts', summaryIncidentId: storm.id, since: iso(3 * MINUTE), threshold: 3, window: '10m' },
     });
     expect(out[3]![2]).toMatchObject({ alias: storm.alias, data: { incidentId: storm.id, purpose: 'root' } });
-    expect(out[3]![3]!.alias).toBe('am:a4');
-    // 5th: the summary is updated in place and lists both.
-    expect(out[4]!.map(brief)).toEqual(['IncidentOpened:first-notification', 'EventSuppressed:storm-control', 'UpdateSlackMessage', 'CreatePagerAlert:P3']);
+    expect(out[3]![3]).toMatchObject({ alias: storm.alias, data: { incidentId: storm.id } });
+    // 5th: the summary is updated in place and lists both; the storm's page is noted (its count doubled).
+    expect(out[4]!.map(brief)).toEqual(['IncidentOpened:first-notification', 'EventSuppressed:storm-control', 'UpdateSlackMessage', 'AddPagerNote']);
     const update = out[4]![2]!.data as { incidentId: string; text: string; blocks: Array<{ text?: { text: string } }> };
     expect(update.incidentId).toBe(storm.id);
     expect(update.text).toBe(`[STORM] Alert storm in #alerts: 2 incidents gathered here since ${iso(3 * MINUTE)} (2 open)`);
     expect(update.blocks[2]!.text!.text.split('\n')).toEqual(['🔥 a4 is down (warning) · `am:a4`', '🔥 a5 is down (warning) · `am:a5`']);
-    // A gathered incident resolves: no thread to reply in, the summary shows it resolved, the pager closes.
-    expect(out[5]!.map(brief)).toEqual(['IncidentResolved:resolved', 'UpdateSlackMessage', 'ClosePagerAlert']);
+    // A gathered incident resolves: no thread to reply in, the summary shows it resolved; the storm's page stays
+    // open while a5 is.
+    expect(out[5]!.map(brief)).toEqual(['IncidentResolved:resolved', 'UpdateSlackMessage']);
     expect((out[5]![1]!.data as { blocks: Array<{ text?: { text: string } }> }).blocks[2]!.text!.text).toContain('✅ a4 is down');
     // Calm again: its own thread.
     expect(out[6]!.map(brief)).toEqual(posted);
     // A gathered incident re-notified after its interval has no thread: counted, nothing posted.
     expect(out[7]!.map(brief)).toEqual(['IncidentRepeated:repeat-interval-elapsed']);
-    expect(r.state('am:a4')?.storm).toEqual({ id: storm.id, channel: '#alerts', since: iso(3 * MINUTE), threshold: 3, window: '10m' });
+    expect(r.state('am:a4')?.storm).toEqual({ id: storm.id, channel: '#alerts', since: iso(3 * MINUTE), threshold: 3, window: '10m', pageGrouped: true });
   });
 
   test('a later storm gets a new summary', () => {
@@ -91,7 +92,7 @@ describe('a storm costs the same per alert however large it grows', () => {
       r.decide(close(`s${i}`, 200_000 + i * 100));
       work.push(states.visited - before);
     }
-    expect(last.map(brief)).toEqual(['IncidentOpened:first-notification', 'EventSuppressed:storm-control', 'UpdateSlackMessage', 'CreatePagerAlert:P3']);
+    expect(last.map(brief)).toEqual(['IncidentOpened:first-notification', 'EventSuppressed:storm-control', 'UpdateSlackMessage']);
     const summary = last[2]!.data as { text: string; blocks: Array<{ text?: { text: string } }> };
     expect(summary.text).toContain('1997 incidents gathered here');
     expect(summary.blocks[2]!.text!.text).toMatch(/…and \d+ more$/);
@@ -115,6 +116,11 @@ describe('storm control is on in the built-in rules (no ROUTING_RULES)', () => {
     expect(new Set(updates.map((e) => e.alias))).toEqual(new Set([`storm:#alerts:${iso(30 * 500)}`]));
     expect(out[30]!.map(brief)).toEqual(['IncidentOpened:first-notification', 'EventSuppressed:storm-control', 'PostSlackMessage:root:#alerts', 'CreatePagerAlert:P3']);
     expect(out[30]![1]!.data).toMatchObject({ suppressedBy: { kind: 'storm', threshold: 30, window: '1m' } });
+    // Pages too: 30 of their own, then one for the storm, noted as its 70 incidents doubled (2, 4, … 64).
+    const pager = out.flat().filter((e) => e.type === 'CreatePagerAlert' || e.type === 'AddPagerNote');
+    expect(pager.filter((e) => e.type === 'CreatePagerAlert')).toHaveLength(31);
+    expect(pager.filter((e) => e.type === 'AddPagerNote')).toHaveLength(6);
+    expect(new Set(pager.slice(30).map((e) => e.alias))).toEqual(new Set([`storm:#alerts:${iso(30 * 500)}`]));
     // A minute after the last, it has calmed down: the next incident gets its own thread.
     expect(r.decide(open('later', 100 * 500 + MINUTE)).events.map(brief)[1]).toBe('PostSlackMessage:root:#alerts');
   });

@@ -1,7 +1,7 @@
 import { deriveId, type AliasState } from '@alertbus/schemas';
 import type { CompiledRules, StormLimits } from '../rules/types';
 import { liveState } from './expiry';
-import { byOpened, type At, type Neighbours, type StormMembers } from './neighbours';
+import { byOpened, isGroupedPage, type At, type Neighbours, type StormMembers } from './neighbours';
 
 /** The storm limits of a channel: its own, else the file's; undefined when storm control is off for it. */
 export function stormLimitsFor(rules: CompiledRules, channel: string): StormLimits | undefined {
@@ -53,10 +53,13 @@ export function stormMembers(neighbours: Neighbours, storm: Pick<Storm, 'id' | '
   const heldIsMember = held?.storm?.id === storm.id;
   const isMember = current.storm?.id === storm.id;
   const open = (s: AliasState | undefined) => (s && s.status !== 'resolved' ? 1 : 0);
+  const paged = (s: AliasState | undefined) => (s && isGroupedPage(s) ? 1 : 0);
   return {
     total: known.total - (heldIsMember ? 1 : 0) + (isMember ? 1 : 0),
     open: known.open - (heldIsMember ? open(held) : 0) + (isMember ? open(current) : 0),
     members: merged(known.members, current, isMember),
+    paged: known.paged - (heldIsMember ? paged(held) : 0) + (isMember ? paged(current) : 0),
+    pagedOpen: known.pagedOpen - (heldIsMember ? paged(held) * open(held) : 0) + (isMember ? paged(current) * open(current) : 0),
   };
 }
 

@@ -27,11 +27,12 @@ import type {
 
 export const DEFAULT_REPEAT_INTERVAL = '4h';
 /**
- * Storm control of the built-in rules: above 30 new incidents a minute in a channel, further ones go into one
- * summary message updated in place, so a storm of thousands is a handful of Slack calls, not hours of backlog
- * at Slack's one message per second per channel.
+ * Storm control of the built-in rules and of every rules file that does not turn it off: above 30 new incidents a
+ * minute in a channel, further ones go into one summary message updated in place and page once for the storm, so a
+ * storm of thousands is a handful of Slack and pager calls, not hours of backlog at Slack's one message per second
+ * per channel.
  */
-export const DEFAULT_STORM_CONTROL = { threshold: 30, window: '1m' } as const;
+export const DEFAULT_STORM_CONTROL = { threshold: 30, window: '1m', pages: 'grouped' } as const;
 export const BUILTIN_ORIGIN = 'built-in defaults';
 
 /** One problem in a rules file, with where it is. */
@@ -149,6 +150,7 @@ function pagerPart(a: RulesPagerAction | undefined): Partial<PagerSettings> | un
     ...(a.tags !== undefined ? { tags: a.tags } : {}),
     ...(a.responders !== undefined ? { responders: a.responders } : {}),
     ...(a.note_on_repeat !== undefined ? { noteOnRepeat: a.note_on_repeat } : {}),
+    ...(a.storm !== undefined ? { storm: a.storm } : {}),
     ...(template?.ok ? { alias: template.template } : {}),
   };
 }
@@ -306,18 +308,25 @@ function buildInhibit(r: InhibitRule, i: number): CompiledInhibitRule {
   };
 }
 
+/**
+ * Storm control is on unless the file turns it off (`enabled: false`): a file of one's own gets the built-in limits
+ * for what it leaves out, so writing rules never quietly gives up the protection against a flood of threads and pages.
+ */
 function buildStorm(s: StormControl | undefined): CompiledStormControl | undefined {
-  if (!s) return undefined;
+  if (s?.enabled === false) return undefined;
+  const threshold = s?.threshold ?? DEFAULT_STORM_CONTROL.threshold;
+  const window = s?.window ?? DEFAULT_STORM_CONTROL.window;
+  const pages = s?.pages ?? DEFAULT_STORM_CONTROL.pages;
   const channels: Record<string, StormLimits | null> = {};
-  for (const [channel, o] of Object.entries(s.channels ?? {})) {
+  for (const [channel, o] of Object.entries(s?.channels ?? {})) {
     if (o.enabled === false) {
       channels[channel] = null;
       continue;
     }
-    const window = o.window ?? s.window;
-    channels[channel] = { threshold: o.threshold ?? s.threshold, window, windowMs: parseDuration(window) ?? 0 };
+    const w = o.window ?? window;
+    channels[channel] = { threshold: o.threshold ?? threshold, window: w, windowMs: parseDuration(w) ?? 0, pages: o.pages ?? pages };
   }
-  return { threshold: s.threshold, window: s.window, windowMs: parseDuration(s.window) ?? 0, channels };
+  return { threshold, window, windowMs: parseDuration(window) ?? 0, pages, channels };
 }
 
 /** Built from a validated file object; `locateAt` maps a path to a line for semantic problems. */
@@ -426,7 +435,7 @@ export function builtinRules(opts: CompileOptions): CompiledRules {
       ...(opts.oncallSchedule ? { oncall: { schedule: opts.oncallSchedule } } : {}),
     },
     rules: [],
-    storm_control: { ...DEFAULT_STORM_CONTROL },
+    storm_control: { threshold: DEFAULT_STORM_CONTROL.threshold, window: DEFAULT_STORM_CONTROL.window },
   };
   const result = build(file, sha256Hex(canonicalJson(file)), BUILTIN_ORIGIN, opts, () => ({}));
   if (!result.ok) throw new Error(`built-in rules are invalid: ${result.message}`);

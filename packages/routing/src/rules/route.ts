@@ -168,6 +168,7 @@ export function route(rules: CompiledRules, input: Routable): Route {
             tags: pager.tags,
             responders: pager.responders,
             noteOnRepeat: pager.noteOnRepeat,
+            ...(pager.storm !== undefined ? { storm: pager.storm } : {}),
             ...(pager.alias
               ? {
                   alias: renderTemplate(pager.alias, {

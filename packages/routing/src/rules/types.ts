@@ -1,4 +1,4 @@
-import type { PagerPriority, Responder, RuleRef } from '@alertbus/schemas';
+import type { PagerPriority, Responder, RuleRef, StormPages } from '@alertbus/schemas';
 import type { Matcher } from '@alertbus/schemas';
 import type { AliasTemplate } from './template';
 
@@ -20,6 +20,8 @@ export interface PagerSettings {
   readonly responders: readonly Responder[];
   readonly noteOnRepeat: boolean;
   readonly alias?: AliasTemplate;
+  /** How these incidents page when a storm gathers them; unset: the storm control's `pages`. */
+  readonly storm?: StormPages;
 }
 
 /** Slack requests (mentions, DMs): whose on-call answers in the thread. */
@@ -72,6 +74,8 @@ export interface StormLimits {
   readonly windowMs: number;
   /** The window as written, for messages and explanations. */
   readonly window: string;
+  /** How gathered incidents page unless their rule says otherwise (compiled rules always say; default grouped). */
+  readonly pages?: StormPages;
 }
 
 export interface CompiledStormControl extends StormLimits {
@@ -131,6 +135,8 @@ export interface Route {
     readonly noteOnRepeat: boolean;
     /** The pager alert alias from the rule's template; absent: the incident alias. */
     readonly alias?: string;
+    /** The rule's `pager.storm`: how the incident pages if a storm gathers it; absent: the storm control's. */
+    readonly storm?: StormPages;
   };
   readonly repeatIntervalMs: number;
 }

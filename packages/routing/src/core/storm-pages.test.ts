@@ -1,0 +1,212 @@
+/**
+ * Pages in a storm (testdata/rules.storm-pages.yaml): the incidents a storm gathers page once, through one pager
+ * alert for the storm, keyed like its summary; unless their rule (`pager.storm: each`) or their channel
+ * (`storm_control.channels.X.pages: each`) asks for a page each.
+ */
+import { deriveId, validateEnvelope, type AliasState, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import { specFor } from '@alertbus/spec';
+import { decide, evolve, isIncidentEvent, type AlertDecision } from '../decider';
+import { firing, MINUTE, resolved, T0 } from '../test-support/alerts';
+import { rulesFrom } from '../test-support/scenario';
+import type { CompiledRules } from '../rules/types';
+import { StateIndex } from './neighbours';
+import { Replayer } from './replay';
+
+const rules = rulesFrom('rules.storm-pages.yaml');
+const iso = (at: number) => new Date(T0 + at).toISOString();
+const init = (name: string, at: number, team: string) => ({ at, labels: { team }, title: `${name} is down`, severity: 'warning' });
+const open = (name: string, at: number, team = 'web') => firing(`am:${name}`, init(name, at, team));
+const close = (name: string, at: number, team = 'web') => resolved(`am:${name}`, init(name, at, team));
+
+/** Every alias's state: the world a decision sees (its own alias's state and its neighbours'). */
+type World = ReadonlyMap<string, AliasState>;
+/** An expected output: its type, the alias it is keyed by, and fields its data must have. */
+type Expected = [type: AnyEnvelope['type'], alias: string, data?: Record<string, unknown>];
+
+/** given(events of any aliases) when(alert) then(outputs): the world is the fold of the given events. */
+const spec = (r: CompiledRules) =>
+  specFor<Envelope<'AlertReceived'>, World, AnyEnvelope, AlertDecision, Expected[]>(
+    {
+      decide: (input, world) => {
+        const index = new StateIndex();
+        for (const s of world.values()) index.set(s);
+        return decide(input, world.get(input.alias), r, { neighbours: index });
+      },
+      evolve: (world, e) => {
+        if (!isIncidentEvent(e)) return world;
+        const next = new Map(world);
+        const s = evolve(world.get(e.alias), e);
+        if (s) next.set(e.alias, s);
+        return next;
+      },
+      initialState: () => new Map(),
+    },
+    {
+      check: (decision, expected) => {
+        expect(decision.events.map((e) => [e.type, e.alias])).toEqual(expected.map(([t, a]) => [t, a]));
+        expected.forEach(([, , data], i) => {
+          if (data) expect(decision.events[i]!.data).toMatchObject(data);
+        });
+      },
+      always: (decision) => {
+        for (const e of decision.events) {
+          const v = validateEnvelope(e);
+          if (!v.ok) throw new Error(`${e.type} is not valid: ${v.error}`);
+        }
+      },
+    },
+  );
+
+/** What happened before: the inputs decided in order, as the router decided them. */
+function history(inputs: Envelope<'AlertReceived'>[], r: CompiledRules = rules): AnyEnvelope[] {
+  const replayer = new Replayer(r);
+  return inputs.flatMap((i) => replayer.decide(i).events);
+}
+
+/** Three incidents within three minutes: the next one in the same channel is gathered. */
+const calm = [open('a1', 0), open('a2', MINUTE), open('a3', 2 * MINUTE)];
+const since = iso(3 * MINUTE);
+const storm = { alias: `storm:#alerts:${since}`, id: deriveId('storm', '#alerts', since) };
+
+describe('a storm pages once: one pager alert for the storm, keyed like its summary', () => {
+  test('the first incident a storm gathers creates the storm\'s page instead of its own', () => {
+    const d = spec(rules)
+      .given(...history(calm))
+      .when(open('a4', 3 * MINUTE))
+      .then([
+        ['IncidentOpened', 'am:a4', { reason: 'first-notification' }],
+        ['EventSuppressed', 'am:a4', { reason: 'storm-control', suppressedBy: { kind: 'storm', summaryIncidentId: storm.id, since, pageGrouped: true } }],
+        ['PostSlackMessage', storm.alias, { incidentId: storm.id, purpose: 'root' }],
+        [
+          'CreatePagerAlert',
+          storm.alias,
+          {
+            incidentId: storm.id,
+            priority: 'P3',
+            message: 'Alert storm in #alerts: a4 is down and more',
+            tags: ['web', 'alert-storm'],
+            details: expect.objectContaining({ alertbus_storm: storm.id, alertbus_storm_channel: '#alerts', alertbus_alias: 'am:a4' }),
+          },
+        ],
+      ]);
+    // Not paged on its own: nothing to close for it later but the storm's page.
+    expect(d.events[0]!.data).not.toHaveProperty('pager');
+    expect(d.state).toMatchObject({ paged: false, storm: { id: storm.id, pageGrouped: true } });
+  });
+
+  test('the second gathered incident adds a note with the counts; the third adds nothing; the fourth a note again', () => {
+    spec(rules)
+      .given(...history([...calm, open('a4', 3 * MINUTE)]))
+      .when(open('a5', 4 * MINUTE))
+      .then([
+        ['IncidentOpened', 'am:a5'],
+        ['EventSuppressed', 'am:a5', { reason: 'storm-control' }],
+        ['UpdateSlackMessage', storm.alias],
+        ['AddPagerNote', storm.alias, { incidentId: storm.id, note: 'The storm in #alerts has gathered 2 incidents so far, 2 open. Latest: a5 is down' }],
+      ]);
+    spec(rules)
+      .given(...history([...calm, open('a4', 3 * MINUTE), open('a5', 4 * MINUTE)]))
+      .when(open('a6', 5 * MINUTE))
+      .then([
+        ['IncidentOpened', 'am:a6'],
+        ['EventSuppressed', 'am:a6'],
+        ['UpdateSlackMessage', storm.alias],
+      ]);
+    spec(rules)
+      .given(...history([...calm, open('a4', 3 * MINUTE), open('a5', 4 * MINUTE), open('a6', 5 * MINUTE)]))
+      .when(open('a7', 6 * MINUTE))
+      .then([
+        ['IncidentOpened', 'am:a7'],
+        ['EventSuppressed', 'am:a7'],
+        ['UpdateSlackMessage', storm.alias],
+        ['AddPagerNote', storm.alias, { note: 'The storm in #alerts has gathered 4 incidents so far, 4 open. Latest: a7 is down' }],
+      ]);
+  });
+
+  test('a gathered incident resolving while others are open closes nothing; the last one closes the storm\'s page', () => {
+    const stormed = [...calm, open('a4', 3 * MINUTE), open('a5', 4 * MINUTE)];
+    spec(rules)
+      .given(...history(stormed))
+      .when(close('a4', 7 * MINUTE))
+      .then([
+        ['IncidentResolved', 'am:a4', { reason: 'resolved' }],
+        ['UpdateSlackMessage', storm.alias],
+      ]);
+    spec(rules)
+      .given(...history([...stormed, close('a4', 7 * MINUTE)]))
+      .when(close('a5', 8 * MINUTE))
+      .then([
+        ['IncidentResolved', 'am:a5'],
+        ['UpdateSlackMessage', storm.alias],
+        ['ClosePagerAlert', storm.alias, { incidentId: storm.id, note: 'All 2 incidents of the storm are resolved.' }],
+      ]);
+  });
+
+  test('the incidents outside the storm keep their own pages: resolving one closes its own alert, not the storm\'s', () => {
+    spec(rules)
+      .given(...history([...calm, open('a4', 3 * MINUTE)]))
+      .when(close('a1', 5 * MINUTE))
+      .then([
+        ['IncidentResolved', 'am:a1'],
+        ['PostSlackMessage', 'am:a1', { purpose: 'reply' }],
+        ['UpdateSlackMessage', 'am:a1'],
+        ['ClosePagerAlert', 'am:a1'],
+      ]);
+  });
+
+  test('after every gathered incident was resolved, a new one joining the same storm pages again (a new alert, same alias)', () => {
+    spec(rules)
+      .given(...history([...calm, open('a4', 3 * MINUTE), close('a4', 4 * MINUTE)]))
+      .when(open('a5', 5 * MINUTE))
+      .then([
+        ['IncidentOpened', 'am:a5'],
+        ['EventSuppressed', 'am:a5', { suppressedBy: { since, pageGrouped: true } }],
+        ['UpdateSlackMessage', storm.alias],
+        ['CreatePagerAlert', storm.alias, { incidentId: storm.id }],
+      ]);
+  });
+});
+
+describe('opting out: a page each, as outside a storm', () => {
+  test('a rule with pager.storm: each: gathered into the summary, but paged on its own, with its own priority', () => {
+    const d = spec(rules)
+      .given(...history(calm))
+      .when(open('pay1', 3 * MINUTE, 'payments'))
+      .then([
+        ['IncidentOpened', 'am:pay1', { pager: { priority: 'P1' } }],
+        ['EventSuppressed', 'am:pay1', { reason: 'storm-control' }],
+        ['PostSlackMessage', storm.alias, { purpose: 'root' }],
+        ['CreatePagerAlert', 'am:pay1', { priority: 'P1' }],
+      ]);
+    expect((d.events[1]!.data as { suppressedBy: object }).suppressedBy).not.toHaveProperty('pageGrouped');
+    spec(rules)
+      .given(...history([...calm, open('pay1', 3 * MINUTE, 'payments')]))
+      .when(close('pay1', 4 * MINUTE, 'payments'))
+      .then([
+        ['IncidentResolved', 'am:pay1'],
+        ['UpdateSlackMessage', storm.alias],
+        ['ClosePagerAlert', 'am:pay1'],
+      ]);
+  });
+
+  test('a channel with pages: each: its storms gather the threads, not the pages', () => {
+    spec(rules)
+      .given(...history([open('d1', 0, 'db'), open('d2', MINUTE, 'db'), open('d3', 2 * MINUTE, 'db')]))
+      .when(open('d4', 3 * MINUTE, 'db'))
+      .then([
+        ['IncidentOpened', 'am:d4', { pager: { priority: 'P3' } }],
+        ['EventSuppressed', 'am:d4', { reason: 'storm-control' }],
+        ['PostSlackMessage', `storm:#db:${since}`, { purpose: 'root' }],
+        ['CreatePagerAlert', 'am:d4'],
+      ]);
+  });
+});
+
+test('a storm of 1,000 incidents within the window costs 3 pages of their own, 1 storm page and 9 notes', () => {
+  const r = new Replayer(rules);
+  const out = Array.from({ length: 1_000 }, (_, i) => r.decide(open(`s${i}`, i * 500)).events).flat();
+  const pager = out.filter((e) => e.type.includes('Pager'));
+  expect(pager.map((e) => e.type)).toEqual([...Array(4).fill('CreatePagerAlert'), ...Array(9).fill('AddPagerNote')]);
+  // Every storm command under one alias, so the pager deduplicates them into one alert and they stay in order.
+  expect(new Set(pager.slice(3).map((e) => e.alias)).size).toBe(1);
+});
