@@ -191,6 +191,7 @@ export async function postAll(stack: Stack, path: string, bodies: string[], conc
  */
 export function rulesWithoutStormControl(): string {
   const file = join(mkdtempSync(join(tmpdir(), 'alertbus-rules-')), 'rules.yaml');
-  writeFileSync(file, 'defaults:\n  slack: { channel: "#alerts" }\n  pager: { enabled: true }\nrules: []\n');
+  // A file of one's own has storm control too unless it says otherwise.
+  writeFileSync(file, 'defaults:\n  slack: { channel: "#alerts" }\n  pager: { enabled: true }\nrules: []\nstorm_control: { enabled: false }\n');
   return file;
 }
