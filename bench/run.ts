@@ -8,6 +8,8 @@
  *  4. Projection and rebuild rates (bench/projection.ts, in a process of its own; BENCH_PROJECTION_EVENTS).
  *  5. Routing decisions and regexes (pure): an ordinary alert next to a backtracking bait (bench/regex.ts).
  *  6. Router memory with 1M distinct aliases (bench/router-memory.ts, in a process of its own; BENCH_ROUTER_ALIASES).
+ *  7. A storm of 20,000 unique alerts in groups of 100 through the whole stack (bench/storm.ts, in a process of its
+ *     own; BENCH_STORM_ALERTS): time to all in the history, Slack posts, pages.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -329,6 +331,9 @@ async function main(): Promise<void> {
   await Promise.all(supervisors.map((sup) => sup.stop()));
   await slack.close();
   await opsgenie.close();
+
+  // 7. the storm, in a process of its own (its topics, database and stand-ins are its own)
+  await runChild('bench/storm.ts', []);
 
   // 4. projection and rebuild, in a process of its own (its topics and database are its own)
   await runChild('bench/projection.ts', []);

@@ -1,0 +1,195 @@
+/**
+ * `npm run bench:storm` (and a section of `npm run bench`): a storm of BENCH_STORM_ALERTS unique alerts (default
+ * 20,000) in Alertmanager groups of 100, against the whole stack as `npm start` runs it with the built-in rules
+ * (storm control on), the sinks posting to the stand-ins. Figures, not pass/fail:
+ *  - how long ingest took to accept every group, and how many it refused;
+ *  - the time from the last accepted group until every alert is an incident in the history (target ≤ 60 s);
+ *  - the Slack posts (threads of their own + storm summaries, and the summaries' updates in place) and the time
+ *    until Slack shows every incident, in a thread or a summary;
+ *  - the pages (pager alerts of their own + the storm's, and its notes);
+ *  - RSS per service at the end.
+ */
+import { resolve } from 'node:path';
+import { Client } from 'pg';
+import { SERVICES, serviceDef, startService, type ServiceName, type Supervisor } from '@alertbus/launcher';
+import { rssMb } from './rss';
+
+const root = resolve(__dirname, '..');
+const ALERTS = Number(process.env.BENCH_STORM_ALERTS ?? 20_000);
+const GROUP = 100;
+/** Groups in flight at once (Alertmanager sends a receiver's groups concurrently). */
+const CONCURRENCY = Number(process.env.BENCH_STORM_CONCURRENCY ?? 8);
+/** How long to wait for the history and the sinks after the last group was accepted. */
+const WAIT_MS = Number(process.env.BENCH_STORM_WAIT_S ?? 300) * 1000;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+function group(g: number, runTag: string): string {
+  const alerts = Array.from({ length: GROUP }, (_, j) => {
+    const i = g * GROUP + j;
+    return {
+      status: 'firing',
+      labels: { alertname: 'NodeDown', severity: 'warning', instance: `node-${i}`, cluster: 'bench' },
+      annotations: { summary: `storm alert ${i}` },
+      startsAt: '2026-11-30T08:00:00Z',
+      endsAt: '0001-01-01T00:00:00Z',
+      generatorURL: 'http://prom.example/graph',
+      fingerprint: `${runTag}${i.toString(16).padStart(8, '0')}`,
+    };
+  });
+  return JSON.stringify({
+    version: '4',
+    status: 'firing',
+    receiver: 'bench',
+    groupKey: `{}:{alertname="NodeDown"}/${g}`,
+    groupLabels: { alertname: 'NodeDown' },
+    commonLabels: { alertname: 'NodeDown', cluster: 'bench' },
+    commonAnnotations: {},
+    externalURL: 'http://am.example',
+    alerts,
+  });
+}
+
+async function incidents(db: Client): Promise<number> {
+  try {
+    const { rows } = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM incidents');
+    return rows[0]!.n;
+  } catch {
+    return 0; // not migrated yet
+  }
+}
+
+/** Polls `probe` until it is true or the deadline passes; the time it took, or null. */
+async function until(probe: () => Promise<boolean> | boolean, from: number): Promise<number | null> {
+  const deadline = from + WAIT_MS;
+  while (Date.now() < deadline) {
+    if (await probe()) return Date.now() - from;
+    await sleep(250);
+  }
+  return (await probe()) ? Date.now() - from : null;
+}
+
+async function main(): Promise<void> {
+  const tag = `benchstorm${Date.now().toString(36)}.`;
+  process.env.KAFKA_TOPIC_PREFIX = tag;
+  const dbUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/alertbus');
+  dbUrl.pathname = '/alertbus_bench_storm';
+  const databaseUrl = dbUrl.toString();
+  const admin = new URL(databaseUrl);
+  admin.pathname = '/postgres';
+  const adminDb = new Client({ connectionString: admin.toString() });
+  await adminDb.connect();
+  await adminDb.query('DROP DATABASE IF EXISTS alertbus_bench_storm WITH (FORCE)');
+  await adminDb.end();
+
+  // Imported after the prefix is set: topic names are fixed when the schemas module loads.
+  const { createKafka, ensureTopics, startLocalBroker } = await import('@alertbus/kafka');
+  const { startOpsgenieStandIn, startSlackStandIn } = await import('@alertbus/stand-ins');
+
+  let stopBroker: (() => Promise<void>) | undefined;
+  if (!process.env.KAFKA_BROKERS) {
+    const broker = await startLocalBroker({});
+    process.env.KAFKA_BROKERS = broker.brokers.join(',');
+    stopBroker = () => broker.stop();
+  }
+  await ensureTopics(createKafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'bench-storm' }));
+
+  const slack = await startSlackStandIn({ tokens: ['xoxb-bench'], channels: [{ id: 'C0ALERTS', name: 'alerts' }] } as never);
+  const opsgenie = await startOpsgenieStandIn();
+  const supervisors: Array<{ name: ServiceName; supervisor: Supervisor; url: string }> = [];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    DATABASE_URL: databaseUrl,
+    SLACK_BOT_TOKEN: 'xoxb-bench',
+    SLACK_API_URL: slack.url,
+    SLACK_DEFAULT_CHANNEL: '#alerts',
+    OPSGENIE_API_URL: opsgenie.url,
+    OPSGENIE_API_KEY: opsgenie.apiKey,
+    INGEST_HOST: '127.0.0.1',
+    HISTORY_HOST: '127.0.0.1',
+  };
+  // The built-in rules: what a user gets without a rules file.
+  delete env.ROUTING_RULES;
+  const started = await Promise.all(
+    SERVICES.map(async (def) => {
+      const { supervisor, port } = await startService(serviceDef(def.name as ServiceName), {
+        root,
+        env,
+        supervisor: { output: (name: string, line: string) => process.stderr.write(`[${name}] ${line}\n`) },
+      });
+      return { name: def.name as ServiceName, supervisor, url: `http://127.0.0.1:${port}` };
+    }),
+  );
+  supervisors.push(...started);
+  const ingest = started.find((s) => s.name === 'ingest')!.url;
+  const db = new Client({ connectionString: databaseUrl });
+  await db.connect();
+
+  console.log(`\n## storm: ${ALERTS.toLocaleString('en-US')} unique alerts in groups of ${GROUP} (${CONCURRENCY} in flight), built-in rules`);
+  const runTag = Date.now().toString(16);
+  const bodies = Array.from({ length: Math.ceil(ALERTS / GROUP) }, (_, g) => group(g, runTag));
+  let next = 0;
+  let refused = 0;
+  const sendStarted = Date.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        for (;;) {
+          const res = await fetch(`${ingest}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+          await res.arrayBuffer();
+          if (res.status === 202) break;
+          // A 503 (Kafka slow to acknowledge) is sent again, as Alertmanager would.
+          refused += 1;
+          await sleep(200);
+        }
+      }
+    }),
+  );
+  const accepted = Date.now();
+  console.log(`accepted                : ${ALERTS.toLocaleString('en-US')} alerts in ${seconds(accepted - sendStarted)} (${refused} answers other than 202, sent again)`);
+
+  const inHistory = await until(async () => (await incidents(db)) >= ALERTS, accepted);
+  console.log(
+    inHistory === null
+      ? `all in the history       : NOT within ${seconds(WAIT_MS)}: ${(await incidents(db)).toLocaleString('en-US')} of ${ALERTS.toLocaleString('en-US')} (target: all within 60 s)`
+      : `all in the history       : ${seconds(inHistory)} after the last was accepted (target ≤ 60 s)`,
+  );
+
+  const roots = () => slack.state.messages.filter((m) => !m.thread_ts);
+  const summaries = () => roots().filter((m) => m.text.startsWith('[STORM]'));
+  const listed = () => roots().length - summaries().length + summaries().reduce((n, m) => n + Number(/: (\d+) incidents? gathered/.exec(m.text)?.[1] ?? 0), 0);
+  const slackSettled = await until(() => listed() >= ALERTS, accepted);
+  const own = roots().length - summaries().length;
+  console.log(
+    `Slack posts             : ${roots().length} (${own} threads of their own + ${summaries().length} storm summar${summaries().length === 1 ? 'y' : 'ies'}), ` +
+      `${summaries().reduce((n, m) => n + m.updates, 0)} summary updates in place, ${slack.state.messages.length - roots().length} replies; ` +
+      (slackSettled === null ? `${listed()} of ${ALERTS} incidents shown after ${seconds(WAIT_MS)}` : `every incident shown ${seconds(slackSettled)} after the last was accepted`),
+  );
+  const calls = (route: string) => opsgenie.state.calls.filter((c) => c.route === route && c.status === 202).length;
+  await until(() => opsgenie.state.alerts.length >= own + summaries().length, accepted);
+  const stormAlerts = opsgenie.state.alerts.filter((a) => a.alias.startsWith('storm:'));
+  console.log(
+    `pages                   : ${opsgenie.state.alerts.length} pager alerts (${opsgenie.state.alerts.length - stormAlerts.length} of their own + ${stormAlerts.length} for the storm), ` +
+      `${calls('notes')} notes, ${calls('create') + calls('notes') + calls('close')} pager calls in all`,
+  );
+  console.log(
+    `RSS at the end          : ${supervisors.map((s) => `${s.name} ${s.supervisor.pids().map(rssMb).reduce<number>((sum, v) => sum + (v ?? 0), 0).toFixed(0)} MB`).join(' · ')}`,
+  );
+
+  await db.end();
+  await Promise.all(supervisors.map((s) => s.supervisor.stop()));
+  await slack.close();
+  await opsgenie.close();
+  if (stopBroker) await stopBroker();
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
