@@ -1,4 +1,5 @@
 import { deriveId, formatDuration, makeEnvelope, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import { stormLimitsFor } from './core/storm';
 import { decide } from './decider';
 import { route, traceRules, type RuleTrace } from './rules/route';
 import type { CompiledRules, RoutableAlert, RoutableSlackMessage, Route } from './rules/types';
@@ -30,7 +31,12 @@ function reasons(rules: CompiledRules, r: Route, severity: string | undefined): 
   if (r.mentionOnCall) why.push(`mention the on-call of schedule ${r.mentionOnCall}`);
   if (r.mention) why.push(`the root post and each re-notification ping ${r.mention.join(' ')} (the rule's mention)`);
   if (rules.inhibit.length > 0) why.push(`inhibit rules (${rules.inhibit.length}) and silences depend on what else is open: see \`alertbus rules backtest\``);
-  if (rules.stormControl) why.push('storm control may gather it into a summary when many incidents open at once');
+  if (rules.stormControl) {
+    const grouped = r.pager && (r.pager.storm ?? (r.slackChannel !== undefined ? stormLimitsFor(rules, r.slackChannel)?.pages : undefined) ?? 'grouped') === 'grouped';
+    why.push(
+      `storm control may gather it into a summary when many incidents open at once${r.pager ? (grouped ? ', and page once for the storm instead of on its own' : ', still paged on its own (pages: each)') : ''}`,
+    );
+  }
   return why;
 }
 
