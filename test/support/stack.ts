@@ -72,7 +72,9 @@ export class Stack {
       // A port given in the environment is kept (a test that must know ingest's URL before it starts).
       port: this.ports.get(name) ?? (Number(extraEnv[serviceDef(name).portVar] ?? this.env[serviceDef(name).portVar]) || undefined),
       supervisor: {
-        readyTimeoutMs: 90_000,
+        // Five services compiling their TypeScript at once on a loaded 2-core machine can take minutes: a generous
+        // wait for a condition, not a bound on how fast a machine must be (STACK_READY_TIMEOUT_MS to change it).
+        readyTimeoutMs: Number(process.env.STACK_READY_TIMEOUT_MS ?? 240_000),
         stopGraceMs: 20_000,
         output: (_name, line) => {
           output.push(line);
