@@ -1,4 +1,4 @@
-import { parseDuration, type AliasState, type DecisionReason, type Envelope, type RuleRef, type SuppressedBy } from '@alertbus/schemas';
+import { parseDuration, type AliasState, type DecisionReason, type Envelope, type RuleRef, type SharedFactsSeen, type SuppressedBy } from '@alertbus/schemas';
 import { matchLabels, route } from '../rules/route';
 import type { CompiledRules, RoutableAlert, Route } from '../rules/types';
 import type { DecisionContext } from './context';
@@ -27,6 +27,7 @@ function suppress(
   rule: RuleRef,
   state: DeciderState,
   suppressedBy?: SuppressedBy,
+  shared?: SharedFactsSeen,
 ): void {
   out.add('EventSuppressed', {
     inputId: input.id,
@@ -36,6 +37,7 @@ function suppress(
     ...(state ? { incidentId: state.incidentId } : {}),
     title: input.data.title,
     ...(suppressedBy ? { suppressedBy } : {}),
+    ...(shared ? { shared } : {}),
   });
 }
 
@@ -51,7 +53,16 @@ function summarise(out: Outputs, storm: Storm, rule: RuleRef, neighbours: Neighb
   }
 }
 
-function open(out: Outputs, input: AlertInput, r: Route, previous: DeciderState, rules: CompiledRules, neighbours: Neighbours, at: At): void {
+function open(
+  out: Outputs,
+  input: AlertInput,
+  r: Route,
+  previous: DeciderState,
+  rules: CompiledRules,
+  neighbours: Neighbours,
+  at: At,
+  shared: SharedFactsSeen | undefined,
+): void {
   const a = input.data;
   const occurrence = previous ? previous.occurrence + 1 : 1;
   const incidentId = incidentIdOf(input.alias, occurrence, input.id);
@@ -76,6 +87,7 @@ function open(out: Outputs, input: AlertInput, r: Route, previous: DeciderState,
       : {}),
     ...(r.pager ? { pager: { priority: r.pager.priority, ...(r.pager.alias !== undefined ? { alias: r.pager.alias } : {}) } } : {}),
     ...(previous ? { previousIncidentId: previous.incidentId } : {}),
+    ...(shared ? { shared } : {}),
   });
   if (storm) {
     out.add('EventSuppressed', {
@@ -92,7 +104,9 @@ function open(out: Outputs, input: AlertInput, r: Route, previous: DeciderState,
         since: storm.since,
         threshold: storm.limits.threshold,
         window: storm.limits.window,
+        ...(storm.recent !== undefined ? { recent: storm.recent } : {}),
       },
+      ...(shared ? { shared } : {}),
     });
   }
   const opened = folded(out, previous)!;
@@ -197,6 +211,7 @@ export function decideAlert(input: AlertInput, state: DeciderState, rules: Compi
   const at: At = { atMs: Date.parse(input.recordedAt), ...(ctx.retentionMs !== undefined ? { retentionMs: ctx.retentionMs } : {}) };
   const out = new Outputs(input);
   const isOpen = state !== undefined && state.status !== 'resolved';
+  const shared: SharedFactsSeen | undefined = ctx.sharedOffset !== undefined ? { offset: ctx.sharedOffset } : undefined;
   if (a.status === 'firing') {
     const labels = matchLabels(routable);
     if (r.drop) {
@@ -220,8 +235,8 @@ export function decideAlert(input: AlertInput, state: DeciderState, rules: Compi
           incidentId: inhibition.by.incidentId,
           alias: inhibition.by.alias,
           inhibitRule: inhibition.rule.name ?? inhibition.rule.path,
-        });
-      } else if (!isOpen) open(out, input, r, state, rules, neighbours, at);
+        }, shared);
+      } else if (!isOpen) open(out, input, r, state, rules, neighbours, at, shared);
       else repeat(out, input, r, state);
     }
   } else if (state === undefined) {

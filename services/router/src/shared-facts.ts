@@ -1,0 +1,96 @@
+import { AliasState, GROUPS, HEADERS, schemaAjv, TOPICS } from '@alertbus/schemas';
+import type { ConsumeLoopMetrics, OutputMessage, createKafka } from '@alertbus/kafka';
+import type { InfraRetryPolicy } from '@alertbus/common';
+import type { Logger } from 'pino';
+import type { SharedFact } from '@alertbus/routing';
+import { TopicFollower } from './topic-follower';
+import { STATE_HEADER_TYPE } from './state-codec';
+
+type Kafka = ReturnType<typeof createKafka>;
+
+const validState = schemaAjv.compile(AliasState);
+
+/** An incident's state for router.shared.v1 (null: forgotten), tagged with its alias's input partition. */
+export function sharedFactMessage(alias: string, state: AliasState | null, partition: number, timestamp?: string): OutputMessage {
+  const ts = timestamp === undefined ? NaN : Date.parse(timestamp);
+  return {
+    partition: 0,
+    key: alias,
+    value: state === null ? null : JSON.stringify(state),
+    timestamp: Number.isNaN(ts) ? undefined : String(ts),
+    headers: { [HEADERS.eventType]: STATE_HEADER_TYPE, [HEADERS.partition]: String(partition) },
+  };
+}
+
+export interface SharedFactsOptions {
+  kafka: Kafka;
+  log: Logger;
+  /** Every fact read, in offset order (an instance's own included). */
+  onFact: (fact: SharedFact) => void;
+  retry?: InfraRetryPolicy;
+  loopMetrics?: ConsumeLoopMetrics;
+}
+
+/**
+ * Follows router.shared.v1 (one partition, compacted): every router instance writes its incidents' states
+ * there in the transaction of the decisions that made them, and every instance reads all of it, so
+ * inhibition and storm control see the incidents of every partition, whichever instance holds it.
+ */
+export class SharedFactsFollower {
+  private readonly follower: TopicFollower;
+
+  constructor(opts: SharedFactsOptions) {
+    this.follower = new TopicFollower({
+      kafka: opts.kafka,
+      log: opts.log,
+      topic: TOPICS.routerShared,
+      name: 'shared facts',
+      groupPrefix: GROUPS.router,
+      retry: opts.retry,
+      loopMetrics: opts.loopMetrics,
+      onRecords: (records) => {
+        for (const r of records) {
+          const partition = Number(r.headers[HEADERS.partition]);
+          if (r.key === null || !Number.isInteger(partition)) continue;
+          let state: AliasState | null = null;
+          if (r.value !== null) {
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(r.value.toString('utf8'));
+            } catch {
+              parsed = undefined;
+            }
+            if (!validState(parsed)) {
+              opts.log.warn({ offset: r.offset, key: r.key }, 'skipping an invalid record on the shared facts topic');
+              continue;
+            }
+            state = parsed as AliasState;
+          }
+          opts.onFact({ offset: BigInt(r.offset), partition, alias: r.key, state });
+        }
+      },
+    });
+  }
+
+  /** The next offset of router.shared.v1 not yet read: what a decision taken now has seen. */
+  offset(): string {
+    return this.follower.position(0).toString();
+  }
+
+  problem(): string | null {
+    return this.follower.problem();
+  }
+
+  start(): Promise<void> {
+    return this.follower.start();
+  }
+
+  /** Waits until every fact written before this call is read, open transactions settled; false after `timeoutMs`. */
+  catchUp(timeoutMs: number): Promise<boolean> {
+    return this.follower.catchUp(timeoutMs);
+  }
+
+  stop(): Promise<void> {
+    return this.follower.stop();
+  }
+}
