@@ -52,6 +52,8 @@ export interface Router {
   url: string;
   /** Retries of sendOffsets after CONCURRENT_TRANSACTIONS so far. */
   readonly concurrentTransactionRetries: number;
+  /** The input partitions this instance holds now (restored). */
+  readonly partitions: number[];
 }
 
 /** Starts the router: rules first (a bad file throws RulesError before anything connects), then Kafka. */
@@ -152,6 +154,9 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     url: ops.url,
     get concurrentTransactionRetries() {
       return processor.concurrentTransactionRetries;
+    },
+    get partitions() {
+      return processor.partitions;
     },
   };
 }

@@ -148,6 +148,11 @@ export class RouterProcessor {
     });
   }
 
+  /** The input partitions this instance holds (restored and deciding), in order. */
+  get partitions(): number[] {
+    return [...this.held].sort((x, y) => x - y);
+  }
+
   get ready(): Promise<void> {
     return this.processor.ready;
   }
