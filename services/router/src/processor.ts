@@ -250,31 +250,28 @@ export class RouterProcessor {
     dead.push(error);
   }
 
-  /** Every shared fact written before the batch is known before it is decided (bounded like the silences). */
-  private async catchUpShared(): Promise<void> {
-    const shared = this.opts.shared;
-    if (!shared) return;
-    const caughtUp = await shared.catchUp(this.opts.sharedCatchUpTimeoutMs ?? 5_000).catch((err: Error) => {
-      this.opts.log.warn({ err }, 'could not look up the end of the shared facts topic');
-      return false;
-    });
-    if (!caughtUp) {
-      this.opts.metrics.sharedCatchUpTimeouts.inc();
-      this.opts.log.warn('deciding a batch before the shared facts topic was read to its end');
-    }
+  /** Every silence written before the batch is known before it is decided (bounded: alerts are never held for long). */
+  private catchUpSilences(): Promise<void> {
+    const silences = this.opts.silences;
+    if (!silences) return Promise.resolve();
+    return this.catchUp('silences topic', () => silences.catchUp(this.opts.silencesCatchUpTimeoutMs ?? 5_000), this.opts.metrics.silencesCatchUpTimeouts);
   }
 
-  /** Every silence written before the batch is known before it is decided (bounded: alerts are never held for long). */
-  private async catchUpSilences(): Promise<void> {
-    const silences = this.opts.silences;
-    if (!silences) return;
-    const caughtUp = await silences.catchUp(this.opts.silencesCatchUpTimeoutMs ?? 5_000).catch((err: Error) => {
-      this.opts.log.warn({ err }, 'could not look up the end of the silences topic');
+  /** Every other instance's incident committed before the batch is known before it is decided (bounded like the silences). */
+  private catchUpShared(): Promise<void> {
+    const shared = this.opts.shared;
+    if (!shared) return Promise.resolve();
+    return this.catchUp('shared facts topic', () => shared.catchUp(this.opts.sharedCatchUpTimeoutMs ?? 5_000), this.opts.metrics.sharedCatchUpTimeouts);
+  }
+
+  private async catchUp(what: string, wait: () => Promise<boolean>, timeouts: { inc(): void }): Promise<void> {
+    const caughtUp = await wait().catch((err: Error) => {
+      this.opts.log.warn({ err }, `could not look up the end of the ${what}`);
       return false;
     });
     if (!caughtUp) {
-      this.opts.metrics.silencesCatchUpTimeouts.inc();
-      this.opts.log.warn('deciding a batch before the silences topic was read to its end');
+      timeouts.inc();
+      this.opts.log.warn(`deciding a batch before the ${what} was read to its end`);
     }
   }
 

@@ -1,5 +1,5 @@
 import { AliasState, GROUPS, HEADERS, schemaAjv, TOPICS } from '@alertbus/schemas';
-import type { ConsumeLoopMetrics, OutputMessage, createKafka } from '@alertbus/kafka';
+import type { ConsumedRecord, ConsumeLoopMetrics, OutputMessage, createKafka } from '@alertbus/kafka';
 import type { InfraRetryPolicy } from '@alertbus/common';
 import type { Logger } from 'pino';
 import type { SharedFact } from '@alertbus/routing';
@@ -36,11 +36,9 @@ export interface SharedFactsOptions {
  * there in the transaction of the decisions that made them, and every instance reads all of it, so
  * inhibition and storm control see the incidents of every partition, whichever instance holds it.
  */
-export class SharedFactsFollower {
-  private readonly follower: TopicFollower;
-
+export class SharedFactsFollower extends TopicFollower {
   constructor(opts: SharedFactsOptions) {
-    this.follower = new TopicFollower({
+    super({
       kafka: opts.kafka,
       log: opts.log,
       topic: TOPICS.routerShared,
@@ -50,23 +48,9 @@ export class SharedFactsFollower {
       loopMetrics: opts.loopMetrics,
       onRecords: (records) => {
         for (const r of records) {
-          const partition = Number(r.headers[HEADERS.partition]);
-          if (r.key === null || !Number.isInteger(partition)) continue;
-          let state: AliasState | null = null;
-          if (r.value !== null) {
-            let parsed: unknown;
-            try {
-              parsed = JSON.parse(r.value.toString('utf8'));
-            } catch {
-              parsed = undefined;
-            }
-            if (!validState(parsed)) {
-              opts.log.warn({ offset: r.offset, key: r.key }, 'skipping an invalid record on the shared facts topic');
-              continue;
-            }
-            state = parsed as AliasState;
-          }
-          opts.onFact({ offset: BigInt(r.offset), partition, alias: r.key, state });
+          const fact = decodeSharedFact(r);
+          if (fact === 'invalid') opts.log.warn({ offset: r.offset, key: r.key }, 'skipping an invalid record on the shared facts topic');
+          else if (fact) opts.onFact(fact);
         }
       },
     });
@@ -74,23 +58,21 @@ export class SharedFactsFollower {
 
   /** The next offset of router.shared.v1 not yet read: what a decision taken now has seen. */
   offset(): string {
-    return this.follower.position(0).toString();
+    return this.position(0).toString();
   }
+}
 
-  problem(): string | null {
-    return this.follower.problem();
+/** A record of router.shared.v1 as a fact; undefined when it is not one (no key or partition), 'invalid' when its state fails the schema. */
+function decodeSharedFact(r: ConsumedRecord): SharedFact | undefined | 'invalid' {
+  const partition = Number(r.headers[HEADERS.partition]);
+  if (r.key === null || !Number.isInteger(partition)) return undefined;
+  if (r.value === null) return { offset: BigInt(r.offset), partition, alias: r.key, state: null };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(r.value.toString('utf8'));
+  } catch {
+    return 'invalid';
   }
-
-  start(): Promise<void> {
-    return this.follower.start();
-  }
-
-  /** Waits until every fact written before this call is read, open transactions settled; false after `timeoutMs`. */
-  catchUp(timeoutMs: number): Promise<boolean> {
-    return this.follower.catchUp(timeoutMs);
-  }
-
-  stop(): Promise<void> {
-    return this.follower.stop();
-  }
+  if (!validState(parsed)) return 'invalid';
+  return { offset: BigInt(r.offset), partition, alias: r.key, state: parsed as AliasState };
 }

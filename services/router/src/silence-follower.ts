@@ -17,15 +17,16 @@ export interface SilenceFollowerOptions {
 
 /**
  * Reads silences.v1 (one partition) from the beginning and keeps following it: every router instance needs
- * every silence. While it is not consuming, the router is not ready. Records that fail their schema are
+ * every silence (`catchUp` waits until every silence written so far is read). While it is not consuming, the router
+ * is not ready. Records that fail their schema are
  * skipped here with a warning: history, which also reads the topic, dead-letters them.
  */
-export class SilenceFollower {
-  readonly book = new SilenceBook();
-  private readonly follower: TopicFollower;
+export class SilenceFollower extends TopicFollower {
+  readonly book: SilenceBook;
 
   constructor(opts: SilenceFollowerOptions) {
-    this.follower = new TopicFollower({
+    const book = new SilenceBook();
+    super({
       kafka: opts.kafka,
       log: opts.log,
       topic: TOPICS.silences,
@@ -42,29 +43,13 @@ export class SilenceFollower {
             continue;
           }
           if (decoded.event.type === 'SilenceCreated' || decoded.event.type === 'SilenceExpired') {
-            this.book.apply(decoded.event as SilenceEvent);
+            book.apply(decoded.event as SilenceEvent);
             changed = true;
           }
         }
-        if (changed) opts.onChange?.(this.book);
+        if (changed) opts.onChange?.(book);
       },
     });
-  }
-
-  problem(): string | null {
-    return this.follower.problem();
-  }
-
-  start(): Promise<void> {
-    return this.follower.start();
-  }
-
-  /** Waits until every silence written before this call has been read; false after `timeoutMs` (decide with what is known). */
-  catchUp(timeoutMs: number): Promise<boolean> {
-    return this.follower.catchUp(timeoutMs);
-  }
-
-  stop(): Promise<void> {
-    return this.follower.stop();
+    this.book = book;
   }
 }
