@@ -1,6 +1,6 @@
 /**
  * Tests by tier, by suffix: *.test.ts (pure), *.int.test.ts (real Kafka + Postgres), *.e2e.test.ts (whole stack),
- * *.faults.test.ts (the whole stack through outages and crashes: `npm run test:faults`).
+ * *.faults.test.ts (the whole stack through outages and crashes: `npm run test:faults`), *.scale.test.ts (`npm run test:scale`).
  */
 const common = {
   testEnvironment: 'node',
@@ -23,10 +23,12 @@ module.exports = {
       ...common,
       displayName: 'unit',
       testMatch: ['<rootDir>/**/*.test.ts'],
-      testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.int\\.test\\.ts$', '\\.e2e\\.test\\.ts$', '\\.faults\\.test\\.ts$'],
+      testPathIgnorePatterns: [...common.testPathIgnorePatterns, '\\.int\\.test\\.ts$', '\\.e2e\\.test\\.ts$', '\\.faults\\.test\\.ts$', '\\.scale\\.test\\.ts$'],
     },
     { ...common, ...withKafka, displayName: 'int', testMatch: ['<rootDir>/**/*.int.test.ts'], slowTestThreshold: 30 },
     { ...common, ...withKafka, displayName: 'e2e', testMatch: ['<rootDir>/**/*.e2e.test.ts'], slowTestThreshold: 60 },
     { ...common, ...withKafka, displayName: 'faults', testMatch: ['<rootDir>/**/*.faults.test.ts'], slowTestThreshold: 300 },
+    // The stack scaled out, killed and grown under 2,000 alerts: `npm run test:scale`, not part of `npm test` (minutes).
+    { ...common, ...withKafka, displayName: 'scale', testMatch: ['<rootDir>/**/*.scale.test.ts'], slowTestThreshold: 600 },
   ],
 };

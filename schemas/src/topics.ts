@@ -13,6 +13,7 @@ export const TOPICS = {
   pagerCommands: `${TOPIC_PREFIX}commands.pager.v1`,
   deliveries: `${TOPIC_PREFIX}deliveries.v1`,
   routerState: `${TOPIC_PREFIX}router.state.v1`,
+  routerShared: `${TOPIC_PREFIX}router.shared.v1`,
   deadLetter: `${TOPIC_PREFIX}deadletter.v1`,
   silences: `${TOPIC_PREFIX}silences.v1`,
   notifications: `${TOPIC_PREFIX}notifications.v1`,
@@ -47,6 +48,8 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   { name: TOPICS.pagerCommands, partitions: KEYED_PARTITIONS, cleanupPolicy: 'delete', retentionMs: -1 },
   { name: TOPICS.deliveries, partitions: KEYED_PARTITIONS, cleanupPolicy: 'delete', retentionMs: -1 },
   { name: TOPICS.routerState, partitions: KEYED_PARTITIONS, cleanupPolicy: 'compact', retentionMs: -1 },
+  // Every router instance's incident states, read entirely by every instance (inhibition and storm control across instances).
+  { name: TOPICS.routerShared, partitions: 1, cleanupPolicy: 'compact', retentionMs: -1 },
   { name: TOPICS.deadLetter, partitions: 3, cleanupPolicy: 'delete', retentionMs: -1 },
   { name: TOPICS.silences, partitions: 1, cleanupPolicy: 'delete', retentionMs: -1 },
   { name: TOPICS.notifications, partitions: KEYED_PARTITIONS, cleanupPolicy: 'delete', retentionMs: -1 },
@@ -59,4 +62,6 @@ export const HEADERS = {
   schemaVersion: 'alertbus-version',
   /** Set by `alertbus deadletter redrive` on a record put back: the id of the dead letter it came from. */
   redrive: 'alertbus-redrive',
+  /** On router.shared.v1: the input partition the incident's alias belongs to. */
+  partition: 'alertbus-partition',
 } as const;

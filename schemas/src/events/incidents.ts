@@ -21,6 +21,16 @@ const incidentBase = {
   labels: Labels,
 };
 
+/**
+ * What a router instance knew of the other instances' incidents when it decided: router.shared.v1 read up to
+ * `offset` (exclusive). With the input and the alias's own state, this is all a replay needs to decide the same.
+ */
+export const SharedFactsSeen = Type.Object(
+  { offset: Type.String({ pattern: '^[0-9]+$', description: 'Next offset of router.shared.v1 not yet read.' }) },
+  { additionalProperties: false },
+);
+export type SharedFactsSeen = Static<typeof SharedFactsSeen>;
+
 const SlackTarget = Type.Object(
   {
     channel: Type.String(),
@@ -63,6 +73,7 @@ const incidentOpening = (description: string) =>
       pager: Type.Optional(PagerTarget),
       previousIncidentId: Type.Optional(Id),
       slackRequest: Type.Optional(SlackRequestRef),
+      shared: Type.Optional(SharedFactsSeen),
     },
     { additionalProperties: false, description },
   );
@@ -121,6 +132,9 @@ export const SuppressedBy = Type.Union(
         pageGrouped: Type.Optional(
           Type.Boolean({ description: 'The incident pages through the storm\'s one pager alert (alias storm:{channel}:{since}) instead of its own.' }),
         ),
+        recent: Type.Optional(
+          Type.Integer({ minimum: 0, description: 'Incidents for the channel opened within the window before this one, as the decision counted them.' }),
+        ),
       },
       { additionalProperties: false },
     ),
@@ -138,6 +152,7 @@ export const EventSuppressed = Type.Object(
     incidentId: Type.Optional(Id),
     title: Type.Optional(Type.String()),
     suppressedBy: Type.Optional(SuppressedBy),
+    shared: Type.Optional(SharedFactsSeen),
   },
   { additionalProperties: false },
 );

@@ -6,6 +6,7 @@ import { RouterProcessor, ROUTER_INPUT_TOPICS } from './processor';
 import { RulesReloader, type ReloadResult, type ReloadTrigger } from './rules-reloader';
 import { loadRules, type CompiledRules } from '@alertbus/routing';
 import { SilenceFollower } from './silence-follower';
+import { SharedFactsFollower } from './shared-facts';
 
 export interface RouterConfig {
   brokers: string[];
@@ -34,6 +35,8 @@ export interface RouterConfig {
   watchRules?: boolean;
   /** ROUTER_SILENCES_WAIT_MS: longest wait for the silences topic before a batch is decided anyway (default 5000). */
   silencesCatchUpTimeoutMs?: number;
+  /** ROUTER_SHARED_WAIT_MS: longest wait for router.shared.v1 (the other instances' incidents) before a batch is decided anyway (default 5000). */
+  sharedCatchUpTimeoutMs?: number;
 }
 
 export interface Router {
@@ -49,6 +52,8 @@ export interface Router {
   url: string;
   /** Retries of sendOffsets after CONCURRENT_TRANSACTIONS so far. */
   readonly concurrentTransactionRetries: number;
+  /** The input partitions this instance holds now (restored). */
+  readonly partitions: number[];
 }
 
 /** Starts the router: rules first (a bad file throws RulesError before anything connects), then Kafka. */
@@ -81,6 +86,14 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     retry: config.retry,
     loopMetrics: metrics.loop,
   });
+  // The processor is created just below; no fact arrives before the follower is started, after both exist.
+  const shared = new SharedFactsFollower({
+    kafka,
+    log,
+    onFact: (fact) => processor.applySharedFact(fact),
+    retry: config.retry,
+    loopMetrics: metrics.loop,
+  });
   const processor = new RouterProcessor({
     kafka,
     log,
@@ -96,6 +109,8 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     },
     retentionMs: config.stateRetentionMs,
     silencesCatchUpTimeoutMs: config.silencesCatchUpTimeoutMs,
+    shared,
+    sharedCatchUpTimeoutMs: config.sharedCatchUpTimeoutMs,
     metrics,
     instanceId: config.instanceId ?? '0',
     sessionTimeoutMs: config.sessionTimeoutMs,
@@ -103,15 +118,17 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     chaosCommitDelayMs: config.chaosCommitDelayMs,
   });
   const ops = await startOpsServer(config.port ?? 8082, metrics.registry, {
-    ready: () => processor.problem() ?? silences.problem() ?? (processor.isReady ? null : 'restoring state'),
+    ready: () => processor.problem() ?? silences.problem() ?? shared.problem() ?? (processor.isReady ? null : 'restoring state'),
   }, config.host);
   try {
     await silences.start();
+    await shared.start();
     await processor.start();
   } catch (err) {
     await ops.app.close();
     await processor.stop().catch(() => undefined);
     await silences.stop().catch(() => undefined);
+    await shared.stop().catch(() => undefined);
     throw err;
   }
   if (config.watchRules !== false) reloader.watch();
@@ -123,6 +140,7 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
       reloader.close();
       await processor.stop();
       await silences.stop();
+      await shared.stop();
       await ops.app.close();
     },
     ready: processor.ready,
@@ -136,6 +154,9 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     url: ops.url,
     get concurrentTransactionRetries() {
       return processor.concurrentTransactionRetries;
+    },
+    get partitions() {
+      return processor.partitions;
     },
   };
 }

@@ -33,6 +33,7 @@ function readConfig(env: NodeJS.ProcessEnv): RouterConfig {
     sessionTimeoutMs: envInt(env, 'ROUTER_SESSION_TIMEOUT_MS', 10_000, { min: 6_000, max: 300_000 }),
     chaosCommitDelayMs: envInt(env, 'ROUTER_CHAOS_COMMIT_DELAY_MS', 0, { min: 0, max: 10_000 }),
     silencesCatchUpTimeoutMs: envInt(env, 'ROUTER_SILENCES_WAIT_MS', 5_000, { min: 0, max: 120_000 }),
+    sharedCatchUpTimeoutMs: envInt(env, 'ROUTER_SHARED_WAIT_MS', 5_000, { min: 0, max: 120_000 }),
     retry: infraRetryFromEnv(env),
     stateRetentionMs: envDuration(env, 'ROUTER_STATE_RETENTION', DEFAULT_STATE_RETENTION_MS, { min: 3_600_000 }),
   };

@@ -96,6 +96,11 @@ export function createRouterMetrics(registry: Registry = createRegistry('router'
       help: 'Batches decided before the silences topic was read to its end (the wait timed out).',
       registers: [registry],
     }),
+    sharedCatchUpTimeouts: new Counter({
+      name: 'alertbus_router_shared_catch_up_timeouts_total',
+      help: 'Batches decided before router.shared.v1 (the other instances\' incidents) was read to its end (the wait timed out).',
+      registers: [registry],
+    }),
     inputs: new Counter({
       name: 'alertbus_router_inputs_total',
       help: 'Input records committed (decided or dead-lettered).',

@@ -35,9 +35,11 @@ import {
   StateIndex,
   type SilenceLookup,
   type CompiledRules,
+  type SharedFact,
 } from '@alertbus/routing';
 import type { RouterMetrics } from './metrics';
 import { decodeState, stateMessage } from './state-codec';
+import { sharedFactMessage } from './shared-facts';
 
 export interface RouterProcessorOptions {
   kafka: ReturnType<typeof createKafka>;
@@ -48,6 +50,13 @@ export interface RouterProcessorOptions {
   silences?: { lookup: SilenceLookup; catchUp(timeoutMs: number): Promise<boolean>; prune?(beforeMs: number): number };
   /** Longest wait for the silences topic before a batch is decided with what is known (default 5 s). */
   silencesCatchUpTimeoutMs?: number;
+  /**
+   * The other instances' incidents (router.shared.v1): how far it was read, and a wait until every fact written so
+   * far (open transactions included) has been read. Facts reach the processor through `applySharedFact`.
+   */
+  shared?: { offset(): string; catchUp(timeoutMs: number): Promise<boolean> };
+  /** Longest wait for router.shared.v1 before a batch is decided with what is known (default 5 s). */
+  sharedCatchUpTimeoutMs?: number;
   metrics: RouterMetrics;
   /** Part of the transactionalId; two live instances must never share one. */
   instanceId: string;
@@ -99,6 +108,10 @@ export class RouterProcessor {
    * about other aliases (inhibition, storm control).
    */
   private index = new StateIndex();
+  /** The partitions this instance holds: their incidents come from its own states, the others' from router.shared.v1. */
+  private held = new Set<number>();
+  /** The latest fact per alias on router.shared.v1, every partition's (kept to fill the index when partitions move). */
+  private readonly sharedFacts = new Map<string, SharedFact>();
   /** By input partition: which keys expire when, the keys found due and not yet evicted, the newest input's time. */
   private expiry = new Map<number, ExpiryQueue>();
   private pendingEvictions = new Map<number, Set<string>>();
@@ -118,7 +131,7 @@ export class RouterProcessor {
       markerKey: ROUTER_STATE_MARKER_KEY,
       sessionTimeout: opts.sessionTimeoutMs,
       handleBatch: async (records, partition) => {
-        await this.catchUpSilences();
+        await Promise.all([this.catchUpSilences(), this.catchUpShared()]);
         return this.handleBatch(records, partition);
       },
       onAssigned: (partitions, ctx) => this.restore(partitions, ctx),
@@ -134,6 +147,11 @@ export class RouterProcessor {
       retry: opts.retry,
       loopMetrics: metrics.loop,
     });
+  }
+
+  /** The input partitions this instance holds (restored and deciding), in order. */
+  get partitions(): number[] {
+    return [...this.held].sort((x, y) => x - y);
   }
 
   get ready(): Promise<void> {
@@ -163,6 +181,18 @@ export class RouterProcessor {
   }
 
   /**
+   * A fact read from router.shared.v1. Another instance's incident goes into the index decisions consult; this
+   * instance's own partitions are left to its own states (the same values once committed, and never older).
+   */
+  applySharedFact(fact: SharedFact): void {
+    if (fact.state) this.sharedFacts.set(fact.alias, fact);
+    else this.sharedFacts.delete(fact.alias);
+    if (this.held.has(fact.partition)) return;
+    if (fact.state) this.index.set(fact.state);
+    else this.index.delete(fact.alias);
+  }
+
+  /**
    * Reads the assigned partitions' state from the compacted state topic, up to its end. Chosen over
    * folding incidents.v1 because it reads one record per alias instead of the whole history; an incident's
    * state is still exactly the fold of its incident events (see core/evolve), so either source agrees. The
@@ -187,7 +217,9 @@ export class RouterProcessor {
       aliases.set(r.key, decoded.state);
     });
     this.states = fresh;
+    this.held = new Set(partitions);
     const index = new StateIndex();
+    for (const fact of this.sharedFacts.values()) if (!this.held.has(fact.partition) && fact.state) index.set(fact.state);
     this.expiry = new Map();
     this.pendingEvictions = new Map();
     this.watermarks = new Map();
@@ -220,16 +252,27 @@ export class RouterProcessor {
   }
 
   /** Every silence written before the batch is known before it is decided (bounded: alerts are never held for long). */
-  private async catchUpSilences(): Promise<void> {
+  private catchUpSilences(): Promise<void> {
     const silences = this.opts.silences;
-    if (!silences) return;
-    const caughtUp = await silences.catchUp(this.opts.silencesCatchUpTimeoutMs ?? 5_000).catch((err: Error) => {
-      this.opts.log.warn({ err }, 'could not look up the end of the silences topic');
+    if (!silences) return Promise.resolve();
+    return this.catchUp('silences topic', () => silences.catchUp(this.opts.silencesCatchUpTimeoutMs ?? 5_000), this.opts.metrics.silencesCatchUpTimeouts);
+  }
+
+  /** Every other instance's incident committed before the batch is known before it is decided (bounded like the silences). */
+  private catchUpShared(): Promise<void> {
+    const shared = this.opts.shared;
+    if (!shared) return Promise.resolve();
+    return this.catchUp('shared facts topic', () => shared.catchUp(this.opts.sharedCatchUpTimeoutMs ?? 5_000), this.opts.metrics.sharedCatchUpTimeouts);
+  }
+
+  private async catchUp(what: string, wait: () => Promise<boolean>, timeouts: { inc(): void }): Promise<void> {
+    const caughtUp = await wait().catch((err: Error) => {
+      this.opts.log.warn({ err }, `could not look up the end of the ${what}`);
       return false;
     });
     if (!caughtUp) {
-      this.opts.metrics.silencesCatchUpTimeouts.inc();
-      this.opts.log.warn('deciding a batch before the silences topic was read to its end');
+      timeouts.inc();
+      this.opts.log.warn(`deciding a batch before the ${what} was read to its end`);
     }
   }
 
@@ -257,6 +300,7 @@ export class RouterProcessor {
       neighbours: index,
       ...(this.opts.silences ? { silences: this.opts.silences.lookup } : {}),
       retentionMs: this.retentionMs,
+      ...(this.opts.shared ? { sharedOffset: this.opts.shared.offset() } : {}),
     };
     let watermark = this.watermarks.get(partition) ?? Number.NEGATIVE_INFINITY;
     const out: Writes = [];
@@ -288,11 +332,16 @@ export class RouterProcessor {
       for (const [key, { state, at }] of staged) {
         if (state !== undefined && JSON.stringify(state) !== JSON.stringify(committed.get(key))) {
           out.push({ topic: TOPICS.routerState, message: stateMessage(state, partition, at) });
+          if (this.opts.shared && isIncidentState(state)) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, state, partition, at) });
         }
       }
       const { evict, settled } = this.dueEvictions(partition, committed, staged, watermark);
       // A tombstone, so a restore does not bring the evicted state back either.
-      for (const key of evict) out.push({ topic: TOPICS.routerState, message: { partition, key, value: null } });
+      for (const key of evict) {
+        out.push({ topic: TOPICS.routerState, message: { partition, key, value: null } });
+        const gone = staged.get(key)?.state ?? committed.get(key);
+        if (this.opts.shared && gone && isIncidentState(gone)) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, null, partition) });
+      }
       return {
         outputs: byTopic(out),
         onAbort: undo,

@@ -1,4 +1,4 @@
-import { parseDuration, type AliasState, type DecisionReason, type Envelope, type RuleRef, type SuppressedBy } from '@alertbus/schemas';
+import { parseDuration, type AliasState, type DecisionReason, type Envelope, type RuleRef, type SharedFactsSeen, type SuppressedBy } from '@alertbus/schemas';
 import { matchLabels, route } from '../rules/route';
 import type { CompiledRules, RoutableAlert, Route } from '../rules/types';
 import type { DecisionContext } from './context';
@@ -27,6 +27,7 @@ function suppress(
   rule: RuleRef,
   state: DeciderState,
   suppressedBy?: SuppressedBy,
+  shared?: SharedFactsSeen,
 ): void {
   out.add('EventSuppressed', {
     inputId: input.id,
@@ -36,6 +37,7 @@ function suppress(
     ...(state ? { incidentId: state.incidentId } : {}),
     title: input.data.title,
     ...(suppressedBy ? { suppressedBy } : {}),
+    ...(shared ? { shared } : {}),
   });
 }
 
@@ -94,7 +96,16 @@ function pageStorm(out: Outputs, input: AlertInput, r: Route, storm: Storm, memb
 
 const isPowerOfTwo = (n: number) => n > 1 && (n & (n - 1)) === 0;
 
-function open(out: Outputs, input: AlertInput, r: Route, previous: DeciderState, rules: CompiledRules, neighbours: Neighbours, at: At): void {
+function open(
+  out: Outputs,
+  input: AlertInput,
+  r: Route,
+  previous: DeciderState,
+  rules: CompiledRules,
+  neighbours: Neighbours,
+  at: At,
+  shared: SharedFactsSeen | undefined,
+): void {
   const a = input.data;
   const occurrence = previous ? previous.occurrence + 1 : 1;
   const incidentId = incidentIdOf(input.alias, occurrence, input.id);
@@ -120,6 +131,7 @@ function open(out: Outputs, input: AlertInput, r: Route, previous: DeciderState,
       : {}),
     ...(r.pager && !grouped ? { pager: { priority: r.pager.priority, ...(r.pager.alias !== undefined ? { alias: r.pager.alias } : {}) } } : {}),
     ...(previous ? { previousIncidentId: previous.incidentId } : {}),
+    ...(shared ? { shared } : {}),
   });
   if (storm) {
     out.add('EventSuppressed', {
@@ -137,7 +149,9 @@ function open(out: Outputs, input: AlertInput, r: Route, previous: DeciderState,
         threshold: storm.limits.threshold,
         window: storm.limits.window,
         ...(grouped ? { pageGrouped: true } : {}),
+        ...(storm.recent !== undefined ? { recent: storm.recent } : {}),
       },
+      ...(shared ? { shared } : {}),
     });
   }
   const opened = folded(out, previous)!;
@@ -249,6 +263,7 @@ export function decideAlert(input: AlertInput, state: DeciderState, rules: Compi
   const at: At = { atMs: Date.parse(input.recordedAt), ...(ctx.retentionMs !== undefined ? { retentionMs: ctx.retentionMs } : {}) };
   const out = new Outputs(input);
   const isOpen = state !== undefined && state.status !== 'resolved';
+  const shared: SharedFactsSeen | undefined = ctx.sharedOffset !== undefined ? { offset: ctx.sharedOffset } : undefined;
   if (a.status === 'firing') {
     const labels = matchLabels(routable);
     if (r.drop) {
@@ -272,8 +287,8 @@ export function decideAlert(input: AlertInput, state: DeciderState, rules: Compi
           incidentId: inhibition.by.incidentId,
           alias: inhibition.by.alias,
           inhibitRule: inhibition.rule.name ?? inhibition.rule.path,
-        });
-      } else if (!isOpen) open(out, input, r, state, rules, neighbours, at);
+        }, shared);
+      } else if (!isOpen) open(out, input, r, state, rules, neighbours, at, shared);
       else repeat(out, input, r, state);
     }
   } else if (state === undefined) {

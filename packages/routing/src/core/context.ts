@@ -14,4 +14,9 @@ export interface DecisionContext {
    * decision is the same whether or not it has been evicted yet. Unset: states never expire.
    */
   retentionMs?: number;
+  /**
+   * With several router instances: how far router.shared.v1 (the other instances' incidents, in `neighbours`) had
+   * been read when this was decided. Recorded on the decisions that consult neighbours, so a replay can rebuild them.
+   */
+  sharedOffset?: string;
 }

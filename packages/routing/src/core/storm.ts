@@ -18,6 +18,8 @@ export interface Storm {
   channel: string;
   since: string;
   limits: StormLimits;
+  /** Openings for the channel in the window that the decision counted (set when a new incident was gathered). */
+  recent?: number;
 }
 
 /** The summary message of a storm is an incident of its own, keyed by channel and start, so the Slack sink threads it. */
@@ -39,7 +41,7 @@ export function stormFor(rules: CompiledRules, channel: string, alias: string, a
   const { recent, latest } = neighbours.stormWindow(channel, alias, from, t, { atMs: t, retentionMs });
   if (recent < limits.threshold) return undefined;
   const since = latest && latest.lastOpenedMs > from ? latest.since : at;
-  return stormOf(channel, since, limits);
+  return { ...stormOf(channel, since, limits), recent };
 }
 
 /**

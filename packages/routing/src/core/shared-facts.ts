@@ -1,0 +1,28 @@
+import type { AliasState } from '@alertbus/schemas';
+import { StateIndex } from './neighbours';
+
+/**
+ * One record of router.shared.v1: the latest state of an incident as the instance that decided it committed
+ * it (null: the alias was forgotten), with the input partition its alias belongs to.
+ */
+export interface SharedFact {
+  offset: bigint;
+  partition: number;
+  alias: string;
+  state: AliasState | null;
+}
+
+/**
+ * The other instances' incidents as a decision saw them: router.shared.v1 folded from its start up to `upTo`
+ * (exclusive; the `shared.offset` a decision records). An instance's own committed states are on the topic
+ * too (written in the same transaction as its decisions), so this plus the decision's own batch is everything
+ * its neighbours held, and a replay that folds the same prefix decides the same.
+ */
+export function sharedNeighbours(facts: Iterable<SharedFact>, upTo: bigint, index: StateIndex = new StateIndex()): StateIndex {
+  for (const f of facts) {
+    if (f.offset >= upTo) continue;
+    if (f.state) index.set(f.state);
+    else index.delete(f.alias);
+  }
+  return index;
+}

@@ -1,0 +1,78 @@
+import { AliasState, GROUPS, HEADERS, schemaAjv, TOPICS } from '@alertbus/schemas';
+import type { ConsumedRecord, ConsumeLoopMetrics, OutputMessage, createKafka } from '@alertbus/kafka';
+import type { InfraRetryPolicy } from '@alertbus/common';
+import type { Logger } from 'pino';
+import type { SharedFact } from '@alertbus/routing';
+import { TopicFollower } from './topic-follower';
+import { STATE_HEADER_TYPE } from './state-codec';
+
+type Kafka = ReturnType<typeof createKafka>;
+
+const validState = schemaAjv.compile(AliasState);
+
+/** An incident's state for router.shared.v1 (null: forgotten), tagged with its alias's input partition. */
+export function sharedFactMessage(alias: string, state: AliasState | null, partition: number, timestamp?: string): OutputMessage {
+  const ts = timestamp === undefined ? NaN : Date.parse(timestamp);
+  return {
+    partition: 0,
+    key: alias,
+    value: state === null ? null : JSON.stringify(state),
+    timestamp: Number.isNaN(ts) ? undefined : String(ts),
+    headers: { [HEADERS.eventType]: STATE_HEADER_TYPE, [HEADERS.partition]: String(partition) },
+  };
+}
+
+export interface SharedFactsOptions {
+  kafka: Kafka;
+  log: Logger;
+  /** Every fact read, in offset order (an instance's own included). */
+  onFact: (fact: SharedFact) => void;
+  retry?: InfraRetryPolicy;
+  loopMetrics?: ConsumeLoopMetrics;
+}
+
+/**
+ * Follows router.shared.v1 (one partition, compacted): every router instance writes its incidents' states
+ * there in the transaction of the decisions that made them, and every instance reads all of it, so
+ * inhibition and storm control see the incidents of every partition, whichever instance holds it.
+ */
+export class SharedFactsFollower extends TopicFollower {
+  constructor(opts: SharedFactsOptions) {
+    super({
+      kafka: opts.kafka,
+      log: opts.log,
+      topic: TOPICS.routerShared,
+      name: 'shared facts',
+      groupPrefix: GROUPS.router,
+      retry: opts.retry,
+      loopMetrics: opts.loopMetrics,
+      onRecords: (records) => {
+        for (const r of records) {
+          const fact = decodeSharedFact(r);
+          if (fact === 'invalid') opts.log.warn({ offset: r.offset, key: r.key }, 'skipping an invalid record on the shared facts topic');
+          else if (fact) opts.onFact(fact);
+        }
+      },
+    });
+  }
+
+  /** The next offset of router.shared.v1 not yet read: what a decision taken now has seen. */
+  offset(): string {
+    return this.position(0).toString();
+  }
+}
+
+/** A record of router.shared.v1 as a fact; undefined when it is not one (no key or partition), 'invalid' when its state fails the schema. */
+function decodeSharedFact(r: ConsumedRecord): SharedFact | undefined | 'invalid' {
+  const partition = Number(r.headers[HEADERS.partition]);
+  if (r.key === null || !Number.isInteger(partition)) return undefined;
+  if (r.value === null) return { offset: BigInt(r.offset), partition, alias: r.key, state: null };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(r.value.toString('utf8'));
+  } catch {
+    return 'invalid';
+  }
+  if (!validState(parsed)) return 'invalid';
+  return { offset: BigInt(r.offset), partition, alias: r.key, state: parsed as AliasState };
+}

@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import { ConsumeLoop, type ConsumedRecord, type ConsumeLoopMetrics, type createKafka } from '@alertbus/kafka';
+import type { InfraRetryPolicy } from '@alertbus/common';
+import type { Logger } from 'pino';
+
+type Kafka = ReturnType<typeof createKafka>;
+
+export interface TopicFollowerOptions {
+  kafka: Kafka;
+  log: Logger;
+  topic: string;
+  /** Names the follower in its group id and its problem(). */
+  name: string;
+  groupPrefix: string;
+  /** Committed records of one partition, in offset order. */
+  onRecords: (records: ConsumedRecord[]) => void;
+  retry?: InfraRetryPolicy;
+  loopMetrics?: ConsumeLoopMetrics;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Reads a topic from the beginning and keeps following it, outside any transaction, with `read_committed`:
+ * what every router instance needs all of (silences, the instances' shared incident facts). Not part of the
+ * router's consumer group: a group of its own per process, never committed, deleted on stop. Runs on the
+ * shared consume loop, so a broker outage pauses it and it picks up where it was.
+ */
+export class TopicFollower {
+  private readonly groupId: string;
+  private readonly loop: ConsumeLoop;
+  private readonly admin;
+  /** Next offset to read, per partition (transaction markers included: the consume loop reports their end). */
+  private readonly positions = new Map<number, bigint>();
+  private started = false;
+
+  constructor(private readonly opts: TopicFollowerOptions) {
+    this.groupId = `${opts.groupPrefix}.${opts.name}.${randomUUID()}`;
+    this.admin = opts.kafka.admin();
+    this.loop = new ConsumeLoop({
+      kafka: opts.kafka,
+      groupId: this.groupId,
+      topics: [opts.topic],
+      log: opts.log,
+      commit: 'none',
+      retry: opts.retry,
+      metrics: opts.loopMetrics,
+      consumer: { sessionTimeout: 30_000, readUncommitted: false },
+      onPosition: (_topic, partition, next) => this.advance(partition, BigInt(next)),
+      handleBatch: async (batch) => {
+        if (batch.records.length > 0) opts.onRecords(batch.records);
+      },
+    });
+  }
+
+  private advance(partition: number, next: bigint): void {
+    if (next > (this.positions.get(partition) ?? 0n)) this.positions.set(partition, next);
+  }
+
+  /** The next offset not yet read on `partition`. */
+  position(partition: number): bigint {
+    return this.positions.get(partition) ?? 0n;
+  }
+
+  /** Null while following the topic, else why not (the router is not ready then). */
+  problem(): string | null {
+    const p = this.loop.problem();
+    return p === null ? null : `${this.opts.name} reader: ${p}`;
+  }
+
+  async start(): Promise<void> {
+    await this.admin.connect();
+    await this.loop.start();
+    this.started = true;
+  }
+
+  /**
+   * Waits until every record written before this call has been read (the topic's end at the time of the
+   * call; on a transactional topic that includes transactions still open, so this also waits for them to
+   * settle). Returns false when that took longer than `timeoutMs`; the caller decides with what it has.
+   */
+  async catchUp(timeoutMs: number): Promise<boolean> {
+    if (!this.started || this.loop.problem() !== null) return false;
+    const deadline = Date.now() + timeoutMs;
+    const ends = await this.admin.fetchTopicOffsets(this.opts.topic);
+    for (;;) {
+      if (ends.every((e) => this.position(e.partition) >= BigInt(e.high) || BigInt(e.high) <= BigInt(e.low))) return true;
+      if (Date.now() >= deadline) return false;
+      await sleep(10);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    await this.loop.stop();
+    await this.admin.deleteGroups([this.groupId]).catch(() => undefined);
+    await this.admin.disconnect().catch(() => undefined);
+  }
+}
