@@ -111,9 +111,11 @@ test(`${EVENTS} alerts on ${ALIASES} aliases, ${KILLS} kill -9s: every decision 
     // A random moment while it works: after this instance committed a random number of inputs, with more
     // arriving (and, after a restart, a backlog of what came in while it was down).
     const threshold = 1 + Math.floor(random() * (k === 0 ? 250 : 60));
-    const done = await waitFor(async () => {
+    // An instance that already committed everything sent (all of it, when it keeps up) is killed idle.
+    const { n: done } = await waitFor(async () => {
       const n = await inputsCommitted(stack.url('router'));
-      return n >= threshold ? n : null;
+      if (n >= threshold) return { n };
+      return sent === inputs.length && (await allInputsCommitted()) ? { n: await inputsCommitted(stack.url('router')) } : null;
     }, { timeoutMs: 60_000, intervalMs: 5, what: `router instance ${k + 1} to commit ${threshold} inputs` });
     await sleep(Math.floor(random() * 150));
     await stack.kill9('router');
