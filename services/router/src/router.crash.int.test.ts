@@ -165,7 +165,7 @@ test(`${EVENTS} alerts on ${ALIASES} aliases, ${KILLS} kill -9s: every decision 
   const latest = new Map<string, AliasState>();
   for (const r of state) if (r.key && r.key !== ROUTER_STATE_MARKER_KEY && r.value) latest.set(r.key, JSON.parse(r.value) as AliasState);
   for (const [alias, s] of want.states) expect(latest.get(alias)).toEqual(s);
-});
+}, 300_000); // three restarts of a service process, each waiting out a session timeout: minutes on a loaded machine
 
 /** alertbus_router_inputs_total of the running instance (it restarts from 0 with each process). */
 async function inputsCommitted(base: string): Promise<number> {
