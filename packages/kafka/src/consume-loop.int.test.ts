@@ -98,6 +98,40 @@ test('a failing batch pauses its partition and comes again from where it stopped
   expect(l.retryingPartitions()).toEqual([]);
 });
 
+test('with partitionsConcurrently, a slow partition does not hold back the others of its fetch; each stays in order', async () => {
+  const t = await topic(2);
+  await produce(t, [0, 1, 2].map((i) => ({ partition: 0, value: `p0-${i}` })));
+  await produce(t, [0, 1, 2].map((i) => ({ partition: 1, value: `p1-${i}` })));
+  const handled: string[] = [];
+  let releaseP0!: () => void;
+  const p0Released = new Promise<void>((r) => (releaseP0 = r));
+  let p0Began!: () => void;
+  const p0Started = new Promise<void>((r) => (p0Began = r));
+  const l = loop({
+    topics: [t],
+    consumer: { sessionTimeout: 10_000, heartbeatInterval: 500, maxWaitTimeInMs: 100, partitionsConcurrently: 2 },
+    handleBatch: async (batch) => {
+      // Both batches are in hand at once: partition 0's waits (a slow call) until partition 1's is done, which
+      // starts only once partition 0's has. One batch at a time, this would never end, whichever came first.
+      if (batch.partition === 0) {
+        p0Began();
+        await p0Released;
+      } else {
+        await p0Started;
+      }
+      for (const r of batch.records) {
+        handled.push(r.value!.toString());
+        batch.resolve(r.offset);
+      }
+      if (batch.partition === 1) releaseP0();
+    },
+  });
+  await l.start();
+  await waitFor(() => handled.length === 6, { what: 'every record handled', timeoutMs: 60_000 });
+  expect(handled.slice(0, 3)).toEqual(['p1-0', 'p1-1', 'p1-2']);
+  expect(handled.slice(3)).toEqual(['p0-0', 'p0-1', 'p0-2']);
+});
+
 test('a handler may ask to come back later without an error; what it resolved is not handed over again', async () => {
   const t = await topic(1);
   await produce(t, [0, 1, 2].map((i) => ({ partition: 0, value: `r${i}` })));

@@ -103,6 +103,12 @@ export interface ConsumeLoopOptions {
     maxBytesPerPartition?: number;
     readUncommitted?: boolean;
     partitionAssigners?: PartitionAssigner[];
+    /**
+     * Batches of different partitions handled at the same time (default 1). KafkaJS fetches again only once
+     * every batch of a fetch is handled: with 1, a record waits behind every other partition's batch of its
+     * fetch. A partition's own batches are always handled one after the other, in order.
+     */
+    partitionsConcurrently?: number;
   };
 }
 
@@ -317,7 +323,12 @@ export class ConsumeLoop {
     if (!opts.positionOf && opts.detectJumps !== false) this.committedAtStart = await this.fetchCommitted(opts.topics);
     await c.connect();
     await c.subscribe({ topics: [...opts.topics], fromBeginning: opts.fromBeginning ?? true });
-    await c.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.eachBatch(c, payload) });
+    await c.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: Math.max(1, opts.consumer?.partitionsConcurrently ?? 1),
+      eachBatch: (payload) => this.eachBatch(c, payload),
+    });
   }
 
   /** KafkaJS stopped for good (it does after some broker outages): start a fresh consumer, backing off. */

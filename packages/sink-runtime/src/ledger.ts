@@ -56,6 +56,23 @@ export class CommandLedger {
   }
 
   /**
+   * For a command the ledger has never seen: records it as started (attempt 1) and returns what markStarted
+   * would; for any other, changes nothing and returns undefined (look it up and decide as before). One round
+   * trip instead of lookup + markStarted for the common case.
+   */
+  async startIfNew(command: AnyEnvelope, now: Date = new Date()): Promise<{ attempts: number; firstAttemptAt: Date } | undefined> {
+    const { rows } = await this.pool.query(
+      `INSERT INTO sink_commands (sink, command_id, command_type, alias, status, attempts, first_attempt_at)
+       VALUES ($1, $2, $3, $4, 'started', 1, $5)
+       ON CONFLICT (sink, command_id) DO NOTHING
+       RETURNING attempts, first_attempt_at`,
+      [this.sink, command.id, command.type, command.alias, now],
+    );
+    const r = rows[0];
+    return r ? { attempts: r.attempts, firstAttemptAt: r.first_attempt_at } : undefined;
+  }
+
+  /**
    * Records that the command is about to be executed (before any external call), counting the attempt;
    * returns the attempt's number and when the first attempt was (where the retry budget runs from).
    */

@@ -19,7 +19,7 @@ import {
   type ConsumedRecord,
   type EventProducer,
 } from '@alertbus/kafka';
-import { deriveId, HEADERS, makeEnvelope, type AnyEnvelope, type Envelope, type EventData, type EventType } from '@alertbus/schemas';
+import { deriveId, HEADERS, KEYED_PARTITIONS, makeEnvelope, type AnyEnvelope, type Envelope, type EventData, type EventType } from '@alertbus/schemas';
 import type { CommandLedger, LedgerEntry } from './ledger';
 
 /** What executing a command produced: the delivery event's type and its sink-specific fields. */
@@ -65,7 +65,12 @@ export interface SinkOptions {
   /** Back-off while Kafka or Postgres are unreachable (INFRA_RETRY_*). */
   infraRetry?: InfraRetryPolicy;
   now?: () => Date;
+  /** Partitions whose commands are executed at the same time (default: every partition of a keyed topic). */
+  partitionsConcurrently?: number;
 }
+
+/** A keyed topic's partition count: every partition of the command topic goes on at its own pace. */
+export const DEFAULT_SINK_PARTITIONS_CONCURRENTLY = KEYED_PARTITIONS;
 
 type Later = { retryInMs: number; reason: string };
 
@@ -120,6 +125,9 @@ export class SinkRunner {
       log: opts.log,
       commit: 'kafka',
       retry: opts.infraRetry,
+      // Each partition's commands stay in order (an incident's commands share its partition); partitions do not
+      // wait for each other, so one slow call (or ledger round trip) does not hold back every other incident.
+      consumer: { partitionsConcurrently: opts.partitionsConcurrently ?? DEFAULT_SINK_PARTITIONS_CONCURRENTLY },
       metrics: consumeLoopMetrics(opts.registry),
       onAssigned: (assignment) => {
         const mine = new Set(assignment[opts.topic] ?? []);
@@ -202,6 +210,11 @@ export class SinkRunner {
     const { ledger, notifier, producer, log } = this.opts;
     if (!notifier.handles.has(command.type)) return;
 
+    if (!this.opts.dryRun) {
+      // The common case, a command never seen: recorded as started in the same round trip that finds it new.
+      const fresh = await ledger.startIfNew(command, this.now());
+      if (fresh) return this.execute(command, record, undefined, fresh.attempts, fresh.firstAttemptAt);
+    }
     let entry = await ledger.lookup(command.id);
     const redriveId = record.headers[HEADERS.redrive];
     if (entry?.status === 'failed' && redriveId && entry.redriveId !== redriveId) {
@@ -251,6 +264,18 @@ export class SinkRunner {
     }
 
     const { attempts, firstAttemptAt } = await ledger.markStarted(command, this.now());
+    return this.execute(command, record, entry, attempts, firstAttemptAt);
+  }
+
+  /** Executes the command (recorded as started, attempt number `attempts`), and records and emits what came of it. */
+  private async execute(
+    command: AnyEnvelope,
+    record: ConsumedRecord,
+    entry: LedgerEntry | undefined,
+    attempts: number,
+    firstAttemptAt: Date,
+  ): Promise<void | Later> {
+    const { ledger, notifier, producer } = this.opts;
     let outcome: DeliveryOutcome;
     try {
       outcome = await notifier.execute(command, attempts);

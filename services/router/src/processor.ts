@@ -3,6 +3,7 @@ import {
   decodeEnvelope,
   GROUPS,
   HEADERS,
+  KEYED_PARTITIONS,
   ROUTER_STATE_MARKER_KEY,
   topicOf,
   TOPICS,
@@ -91,6 +92,9 @@ function byTopic(writes: Writes): BatchWork['outputs'] {
  */
 export const ROUTER_INPUT_TOPICS = [TOPICS.alertsReceived, TOPICS.slackReceived, TOPICS.deliveries, TOPICS.notifications] as const;
 
+/** Input batches decided at the same time: one per input partition (a partition number's batches still go one at a time). */
+export const ROUTER_PARTITIONS_CONCURRENTLY = ROUTER_INPUT_TOPICS.length * KEYED_PARTITIONS;
+
 /** What the router takes from deliveries.v1; everything else there is the history's. */
 const isRouterDelivery = (type: string) => type === 'SlackMessagePosted';
 
@@ -130,6 +134,8 @@ export class RouterProcessor {
       log: opts.log,
       markerKey: ROUTER_STATE_MARKER_KEY,
       sessionTimeout: opts.sessionTimeoutMs,
+      // Every input partition decided side by side; what a fetch brings commits in one transaction.
+      partitionsConcurrently: ROUTER_PARTITIONS_CONCURRENTLY,
       handleBatch: async (records, partition) => {
         await Promise.all([this.catchUpSilences(), this.catchUpShared()]);
         return this.handleBatch(records, partition);

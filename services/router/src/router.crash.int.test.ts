@@ -112,9 +112,11 @@ test(`${EVENTS} alerts on ${ALIASES} aliases, ${KILLS} kill -9s: every decision 
     // A random moment while it works: after this instance committed a random number of inputs, with more
     // arriving (and, after a restart, a backlog of what came in while it was down).
     const threshold = 1 + Math.floor(random() * (k === 0 ? 250 : 60));
-    const done = await waitFor(async () => {
+    // An instance that already committed everything sent (all of it, when it keeps up) is killed idle.
+    const { n: done } = await waitFor(async () => {
       const n = await inputsCommitted(stack.url('router'));
-      return n >= threshold ? n : null;
+      if (n >= threshold) return { n };
+      return sent === inputs.length && (await allInputsCommitted()) ? { n: await inputsCommitted(stack.url('router')) } : null;
     }, { timeoutMs: 60_000, intervalMs: 5, what: `router instance ${k + 1} to commit ${threshold} inputs` });
     await sleep(Math.floor(random() * 150));
     await stack.kill9('router');
@@ -164,7 +166,7 @@ test(`${EVENTS} alerts on ${ALIASES} aliases, ${KILLS} kill -9s: every decision 
   const latest = new Map<string, AliasState>();
   for (const r of state) if (r.key && r.key !== ROUTER_STATE_MARKER_KEY && r.value) latest.set(r.key, JSON.parse(r.value) as AliasState);
   for (const [alias, s] of want.states) expect(latest.get(alias)).toEqual(s);
-});
+}, 300_000); // three restarts of a service process, each waiting out a session timeout: minutes on a loaded machine
 
 /** alertbus_router_inputs_total of the running instance (it restarts from 0 with each process). */
 async function inputsCommitted(base: string): Promise<number> {

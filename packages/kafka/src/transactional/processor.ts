@@ -87,11 +87,27 @@ export interface TransactionalProcessorOptions {
   onTransaction?: (info: TransactionInfo) => void;
   onRetry?: (err: Error, attempt: number, what: 'batch' | 'send-offsets') => void;
   onAssignedDone?: (partitions: number[], durationMs: number) => void;
+  /**
+   * Batches of different partitions decided at the same time (default 1); those decided by the time a
+   * transaction starts share it. A partition number's batches (across the input topics) stay one at a time.
+   */
+  partitionsConcurrently?: number;
 }
 
 const floorKey = (topic: string, partition: number) => `${topic}|${partition}`;
 
 type Outcome = { committed: true; produceCalls: number } | { committed: false; error: Error };
+
+/** A decided batch waiting for the next transaction. */
+interface PendingCommit {
+  outputs: TopicMessages[];
+  topic: string;
+  partition: number;
+  /** The input offset to commit: the one after the batch. */
+  next: string;
+  generation: number;
+  settle: (outcome: Outcome | null) => void;
+}
 
 interface Assignment {
   generation: number;
@@ -118,6 +134,11 @@ export class TransactionalProcessor {
   private readonly loop: ConsumeLoop;
   private readonly admin: Admin;
   private readonly lock = new Lock();
+  /** By partition number: that partition's batches (of every input topic) one at a time. */
+  private readonly partitionChains = new Map<number, Lock>();
+  /** Decided batches waiting for the next transaction, and whether one is being committed. */
+  private pending: PendingCommit[] = [];
+  private committing = false;
   private assignment: Assignment | null = null;
   private generation = 0;
   private stopping = false;
@@ -155,6 +176,7 @@ export class TransactionalProcessor {
         readUncommitted: false,
         maxWaitTimeInMs: opts.fetch?.lingerMs ?? 10,
         minBytes: opts.fetch?.minBatchBytes ?? 16 * 1024,
+        partitionsConcurrently: opts.partitionsConcurrently ?? 1,
       },
       onAssigned: (assignment) => this.onGroupJoin([...new Set(this.topics.flatMap((t) => assignment[t] ?? []))]),
       handleBatch: (batch) => this.handle(batch),
@@ -241,13 +263,22 @@ export class TransactionalProcessor {
    * One batch: decided from committed state, written with its input offsets in one transaction. A failed
    * transaction is thrown to the consume loop, which pauses the partition and hands the same records over
    * again after a back-off (decided again from committed state): never skipped, however long Kafka is away.
+   * Batches of one partition number (of every input topic: they share the partition's state) are decided and
+   * committed one at a time, in order; batches of other partitions are decided meanwhile and share the next
+   * transaction (see `commitTogether`).
    */
-  private async handle(batch: LoopBatch): Promise<BatchOutcome> {
+  private handle(batch: LoopBatch): Promise<BatchOutcome> {
     const a = this.assignment;
     if (!a || !a.done) {
       if (a) void this.load(a).catch(() => undefined);
-      return { retryInMs: 100, reason: 'restoring state' };
+      return Promise.resolve({ retryInMs: 100, reason: 'restoring state' });
     }
+    let chain = this.partitionChains.get(batch.partition);
+    if (!chain) this.partitionChains.set(batch.partition, (chain = new Lock()));
+    return chain.run(() => this.handleInOrder(batch, a));
+  }
+
+  private async handleInOrder(batch: LoopBatch, a: Assignment): Promise<BatchOutcome> {
     const floor = a.floors.get(floorKey(batch.topic, batch.partition)) ?? -1n;
     const records = batch.records.filter((r) => BigInt(r.offset) >= floor);
     if (records.length === 0) return;
@@ -257,9 +288,7 @@ export class TransactionalProcessor {
       return { retryInMs: 0, reason: 'stale batch' };
     }
     const started = Date.now();
-    const outcome = await this.lock
-      .run(() => (a.generation !== this.generation ? Promise.resolve(null) : this.transact(work.outputs, batch.topic, batch.partition, batch.nextOffset)))
-      .catch((err: Error): Outcome => ({ committed: false, error: err }));
+    const outcome = await this.commitTogether({ outputs: work.outputs, topic: batch.topic, partition: batch.partition, next: batch.nextOffset, generation: a.generation });
     if (outcome === null || !outcome.committed) work.onAbort?.();
     if (outcome === null) return { retryInMs: 0, reason: 'partitions reassigned' };
     if (!outcome.committed) {
@@ -277,28 +306,78 @@ export class TransactionalProcessor {
     });
   }
 
-  private async sendOffsets(tx: Transaction, topic: string, partition: number, offset: string): Promise<void> {
-    await retryConcurrentTransactions(
-      () => tx.sendOffsets({ consumerGroupId: this.opts.groupId, topics: [{ topic, partitions: [{ partition, offset }] }] }),
-      {
-        onRetry: (err, attempt) => {
-          this.concurrentTransactionRetries += 1;
-          this.opts.onRetry?.(err, attempt, 'send-offsets');
-        },
-      },
-    );
+  /**
+   * Group commit: a decided batch joins the next transaction, with every other batch decided by the time it
+   * starts (those of one fetch, and those decided while the previous transaction was committing). One
+   * transaction costs the same round trips and markers whatever it holds, so a fetch's batches cost one
+   * transaction instead of one each, and deciding overlaps committing. They commit or fail together; a
+   * batch of a reassignment that is over settles as null.
+   */
+  private commitTogether(item: Omit<PendingCommit, 'settle'>): Promise<Outcome | null> {
+    return new Promise<Outcome | null>((settle) => {
+      this.pending.push({ ...item, settle });
+      this.drain();
+    });
   }
 
-  /** One transaction: the outputs, then the next offset to read, then commit. Caller holds the lock. */
-  private async transact(outputs: TopicMessages[], topic: string, partition: number, next: string): Promise<Outcome> {
+  private drain(): void {
+    if (this.committing || this.pending.length === 0) return;
+    this.committing = true;
+    // The batches of one fetch are decided side by side: let those decided in this turn join.
+    setImmediate(() => {
+      const group = this.pending.splice(0, this.pending.length);
+      void this.lock
+        .run(async () => {
+          const live = group.filter((g) => g.generation === this.generation);
+          for (const g of group) if (g.generation !== this.generation) g.settle(null);
+          if (live.length === 0) return;
+          const outcome = await this.transact(live).catch((err: Error): Outcome => ({ committed: false, error: err }));
+          for (const g of live) g.settle(outcome);
+        })
+        .catch((err: Error) => {
+          for (const g of group) g.settle({ committed: false, error: err });
+        })
+        .finally(() => {
+          this.committing = false;
+          this.drain();
+        });
+    });
+  }
+
+  private async sendOffsets(tx: Transaction, topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>): Promise<void> {
+    await retryConcurrentTransactions(() => tx.sendOffsets({ consumerGroupId: this.opts.groupId, topics }), {
+      onRetry: (err, attempt) => {
+        this.concurrentTransactionRetries += 1;
+        this.opts.onRetry?.(err, attempt, 'send-offsets');
+      },
+    });
+  }
+
+  /** One transaction: the batches' outputs, then the next offset to read of each, then commit. Caller holds the lock. */
+  private async transact(batches: PendingCommit[]): Promise<Outcome> {
+    const byTopic = new Map<string, OutputMessage[]>();
+    for (const b of batches) {
+      for (const t of b.outputs) {
+        if (t.messages.length === 0) continue;
+        const list = byTopic.get(t.topic);
+        if (list) list.push(...t.messages);
+        else byTopic.set(t.topic, [...t.messages]);
+      }
+    }
+    const offsets = new Map<string, Array<{ partition: number; offset: string }>>();
+    for (const b of batches) {
+      const list = offsets.get(b.topic);
+      if (list) list.push({ partition: b.partition, offset: b.next });
+      else offsets.set(b.topic, [{ partition: b.partition, offset: b.next }]);
+    }
     let tx: Transaction | undefined;
     try {
       const producer = await this.producer.get();
       tx = await producer.transaction();
       // One call after the other: each partition gets its records in order, and all are in this transaction.
-      const chunks = chunkOutputs(outputs, this.produceLimits);
+      const chunks = chunkOutputs([...byTopic].map(([topic, messages]) => ({ topic, messages })), this.produceLimits);
       for (const topicMessages of chunks) await tx.sendBatch({ topicMessages, acks: -1 });
-      await this.sendOffsets(tx, topic, partition, next);
+      await this.sendOffsets(tx, [...offsets].map(([topic, partitions]) => ({ topic, partitions })));
       await this.opts.beforeCommit?.();
       await tx.commit();
       return { committed: true, produceCalls: chunks.length };
@@ -313,13 +392,14 @@ export class TransactionalProcessor {
         }
       }
       // The transaction's fate is unknown here (commit or abort failed midway, or the producer is stuck in
-      // COMMITTING/ABORTING, which KafkaJS never leaves). A fresh producer settles it; the offset tells.
+      // COMMITTING/ABORTING, which KafkaJS never leaves). A fresh producer settles it; the offsets tell.
       this.producer.markBroken();
       try {
         await this.producer.renew();
-        const [offsets] = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [topic] });
-        const committed = offsets?.partitions.find((p) => p.partition === partition)?.offset;
-        if (committed !== undefined && BigInt(committed) >= BigInt(next)) return { committed: true, produceCalls: 0 };
+        const committed = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [...offsets.keys()] });
+        const at = new Map(committed.flatMap((t) => t.partitions.map((p) => [floorKey(t.topic, p.partition), BigInt(p.offset)] as const)));
+        // One transaction: its offsets were all committed, or none was.
+        if (batches.every((b) => (at.get(floorKey(b.topic, b.partition)) ?? -1n) >= BigInt(b.next))) return { committed: true, produceCalls: 0 };
       } catch (settleErr) {
         this.opts.log.warn({ err: settleErr }, 'could not settle the failed transaction yet');
       }
