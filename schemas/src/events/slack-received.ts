@@ -25,6 +25,14 @@ export const SlackMessageReceived = Type.Object(
     }),
     user: Type.Optional(Type.String({ description: 'Author of the message (for edits and deletes: of the original message).' })),
     userName: Type.Optional(Type.String({ description: 'The author\'s display name from users.info, when ingest could learn it in time.' })),
+    userGroups: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+        maxItems: 500,
+        description:
+          'Handles of the Slack user groups the author belonged to when ingest received it (usergroups.users.list, cached), so ' +
+          'the router checks `permissions:` without asking Slack and a replay decides the same; absent when unknown.',
+      }),
+    ),
     botId: Type.Optional(
       Type.String({ description: 'Set when another app or bot wrote the message; the app\'s own messages never get this far.' }),
     ),
@@ -77,6 +85,14 @@ export const SlackActionReceived = Type.Object(
       { id: Type.String({ minLength: 1 }), name: Type.Optional(Type.String()) },
       { additionalProperties: false, description: 'Who clicked.' },
     ),
+    userGroups: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+        maxItems: 500,
+        description:
+          'Handles of the Slack user groups the author belonged to when ingest received it (usergroups.users.list, cached), so ' +
+          'the router checks `permissions:` without asking Slack and a replay decides the same; absent when unknown.',
+      }),
+    ),
     team: Type.String({ minLength: 1 }),
     channel: Type.String({ minLength: 1 }),
     messageTs: Type.String({ description: 'ts of the message that carries the button (the incident root message).' }),
@@ -123,6 +139,14 @@ export const SlackTextCommandReceived = Type.Object(
     messageTs: slackTs('The command message\'s own ts.'),
     messageAlias: Type.String({ minLength: 1, description: 'Alias of the command message (slack:{team}:{channel}:{ts}).' }),
     user: Type.String({ minLength: 1, description: 'Slack user id of who typed it.' }),
+    userGroups: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+        maxItems: 500,
+        description:
+          'Handles of the Slack user groups the author belonged to when ingest received it (usergroups.users.list, cached), so ' +
+          'the router checks `permissions:` without asking Slack and a replay decides the same; absent when unknown.',
+      }),
+    ),
   },
   {
     additionalProperties: false,
