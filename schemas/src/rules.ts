@@ -217,7 +217,7 @@ export const RulesPermissions = Type.Object(
   {
     default: Type.Optional(RulesRole),
     users: Type.Optional(
-      Type.Record(Type.String({ pattern: '^[UW][A-Z0-9]{2,}$' }), RulesRole, {
+      Type.Record(Type.String({ minLength: 1 }), RulesRole, {
         description: 'Slack user id → role; over what their groups give (so one person can be raised or lowered).',
       }),
     ),

@@ -84,6 +84,15 @@ export function commandProblems(value: unknown): Problem[] {
   return problems;
 }
 
+/** Problems the schema cannot see in `permissions:`: user keys that are not Slack user ids (a name would never match). */
+export function permissionProblems(value: unknown): Problem[] {
+  const users = (value as { users?: unknown } | null)?.users;
+  if (typeof users !== 'object' || users === null) return [];
+  return Object.keys(users)
+    .filter((id) => !/^[UW][A-Z0-9]{2,}$/.test(id))
+    .map((id) => ({ segments: ['permissions', 'users', id], message: 'is not a Slack user id (U… or W…: in the person\'s profile, "Copy member ID")' }));
+}
+
 /** `commands:` of a file the checks above passed. */
 export function compileCommands(c: RulesCommands | undefined): CompiledCommands {
   const handlers: CompiledCommandHandler[] = [];

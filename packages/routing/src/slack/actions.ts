@@ -126,7 +126,7 @@ export function decideSlackAction(input: ActionInput, state: RouterState | undef
   const what = ACTIONS.get(a.actionId);
   if (what === undefined) suppress(out, input, 'unknown-action', refOf(s, rules), s);
   else if (s === undefined) suppress(out, input, 'no-incident', refOf(s, rules), s);
-  else if (refused(out, input, s, what, rules)) return { events: out.events, state };
+  else if (refused(out, input, s, what, rules)) return { events: out.events, state: folded(out, s) };
   else if (a.incidentId !== undefined && a.incidentId !== s.incidentId) suppress(out, input, 'other-occurrence', s.rule, s, OTHER_OCCURRENCE_TEXT);
   else if (s.status === 'resolved') suppress(out, input, 'already-resolved', s.rule, s, alreadyText('resolved'));
   else if (what === 'ack' && s.status === 'acknowledged') suppress(out, input, 'already-acknowledged', s.rule, s, alreadyText('acknowledged'));

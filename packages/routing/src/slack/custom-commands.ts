@@ -16,6 +16,8 @@ export function matchHandler(rules: CompiledRules, text: string): { handler: Com
   return undefined;
 }
 
+const unescapeSlack = (text: string) => text.replace(/&(lt|gt|amp);/g, (_, e: string) => (e === 'lt' ? '<' : e === 'gt' ? '>' : '&'));
+
 const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 
 /**
@@ -26,7 +28,8 @@ export function renderReply(template: string, groups: Readonly<Record<string, st
   const out = template.replace(PLACEHOLDER, (whole, name: string) => {
     if (name === 'user') return user ? slackUserRef(user) : 'someone';
     const v = groups[name];
-    return v === undefined ? whole : escapeMrkdwn(truncate(v, GROUP_VALUE_MAX));
+    // Slack sends `<`, `>`, `&` typed by people as entities: undone, then escaped once, so it shows as typed.
+    return v === undefined ? whole : escapeMrkdwn(truncate(unescapeSlack(v), GROUP_VALUE_MAX));
   });
   return truncate(out, REPLY_MAX);
 }
