@@ -161,6 +161,10 @@ commands:
     - name: status
       pattern: 'status (?P<service>[a-z0-9-]+)'
       webhook: { url: 'http://127.0.0.1:${port}/status', timeout: 5s }
+    - name: deploy
+      pattern: 'deploy (?P<service>[a-z0-9-]+) to (?P<env>prod|staging)'
+      command: { name: deploy }
+      role: operator
     - name: broken
       pattern: 'broken'
       webhook: { url: 'http://127.0.0.1:${port}/broken', timeout: 5s }
@@ -260,7 +264,19 @@ test('a commands: entry with a reply: template answers in the thread; default: h
   expect(replies('C0OPS', broken.ts)[0]!.text).toBe('The command `broken` failed: the webhook answered HTTP 500.');
   expect(webhookCalls.filter((c) => c.body.includes(broken.ts))).toHaveLength(1);
 
+  // A command: entry is a request on commands.custom.v1 for other systems, for those whose role allows it.
+  const deploy = await mention('C0OPS', BOB.id, 'deploy api to prod');
+  const refusedDeploy = await mention('C0OPS', ALICE.id, 'deploy api to staging');
+  const kafka = await testKafka('e2e-permissions-custom');
+  const requested = await waitFor(async () => {
+    const records = (await readTopic(kafka, TOPICS.customCommands)).filter((r) => r.event?.type === 'CustomCommandRequested');
+    return records.some((r) => r.key === `slack:${TEAM}:C0OPS:${deploy.ts}`) ? records : undefined;
+  }, { what: 'the deploy request on commands.custom.v1' });
+  expect(requested.find((r) => r.key === `slack:${TEAM}:C0OPS:${deploy.ts}`)!.event!.data).toMatchObject({ name: 'deploy', groups: { service: 'api', env: 'prod' }, user: BOB.id });
+  await waitFor(() => ephemeralsFor(ALICE.id).some((e) => e.thread_ts === refusedDeploy.ts), { what: 'the refusal of alice\'s deploy' });
+  expect(requested.filter((r) => r.key === `slack:${TEAM}:C0OPS:${refusedDeploy.ts}`)).toEqual([]);
+
   // None of these opened an incident or paged anyone.
-  for (const m of [runbook, unknown, status, broken]) expect(await incidentsOf(`slack:${TEAM}:C0OPS:${m.ts}`)).toEqual([]);
+  for (const m of [runbook, unknown, status, broken, deploy]) expect(await incidentsOf(`slack:${TEAM}:C0OPS:${m.ts}`)).toEqual([]);
   expect(full.opsgenie.state.alerts.filter((a) => a.alias.startsWith('slack:'))).toEqual([]);
 });
