@@ -82,13 +82,16 @@ export const DeliveryDelayed = Type.Object(
   },
 );
 /** The result of a command answered in a thread of a channel (no incident root involved, so incidentId is optional). */
-const slackThreadDeliveryBase = {
+const answerDeliveryBase = {
   commandId: Id,
   commandType: Type.String(),
   incidentId: Type.Optional(Id),
   dryRun: Type.Boolean(),
   attempts: Type.Integer({ minimum: 0 }),
   request: Type.Optional(WouldSend),
+};
+const slackThreadDeliveryBase = {
+  ...answerDeliveryBase,
   channel: Type.String(),
   ts: Type.String({ description: 'ts of the (last) message posted.' }),
   threadTs: Type.String(),
@@ -98,12 +101,7 @@ export const SlackReplyDelivery = Type.Object({ ...slackThreadDeliveryBase }, { 
 
 export const SlackEphemeralDelivery = Type.Object(
   {
-    commandId: Id,
-    commandType: Type.String(),
-    incidentId: Type.Optional(Id),
-    dryRun: Type.Boolean(),
-    attempts: Type.Integer({ minimum: 0 }),
-    request: Type.Optional(WouldSend),
+    ...answerDeliveryBase,
     channel: Type.String(),
     user: Type.String(),
     messageTs: Type.String({ description: 'What chat.postEphemeral answered (ephemeral messages have no lasting ts).' }),

@@ -36,9 +36,11 @@ function rulesFile(text: string): string {
 const WITH_GROUPS = rulesFile('permissions:\n  default: viewer\n  groups: { "@sre": operator }\n');
 const WITHOUT_GROUPS = rulesFile('permissions:\n  default: operator\n');
 
-async function start(rulesPath: string, ttlMs = 60_000): Promise<{ url: string; slack: SlackStandIn }> {
+/** A Slack stand-in with GROUPS (made to fail first by `prepare`, if given) and an ingest reading it. */
+async function start(rulesPath: string, ttlMs = 60_000, prepare?: (slack: SlackStandIn) => void): Promise<{ url: string; slack: SlackStandIn }> {
   const slack = await startSlackStandIn({ tokens: [TOKEN], usergroups: GROUPS.map((g) => ({ ...g, users: [...g.users] })) });
   standIns.push(slack);
+  prepare?.(slack);
   const ingest = await startIngest(
     {
       port: 0,
@@ -130,23 +132,8 @@ test('after the TTL the membership is read again; while Slack fails, inputs go o
 });
 
 test('with Slack failing from the start, the input is written without groups (never lost)', async () => {
-  const slack = await startSlackStandIn({ tokens: [TOKEN], usergroups: GROUPS });
-  standIns.push(slack);
-  slack.state.failFor('usergroups.list', { ok: false, error: 'missing_scope' }, 600_000);
-  const ingest = await startIngest(
-    {
-      port: 0,
-      host: '127.0.0.1',
-      bodyLimit: 1024 * 1024,
-      kafkaBrokers: testBrokers(),
-      kafkaTimeoutMs: 10_000,
-      rulesPath: WITH_GROUPS,
-      slack: { signingSecret: SECRET, botToken: TOKEN, apiUrl: slack.url, ackTimeoutMs: 2_500 },
-    },
-    { log: rig.log },
-  );
-  running.push(ingest);
-  const event = await written(await mention(ingest.url, 'U0BOB'));
+  const { url } = await start(WITH_GROUPS, 60_000, (slack) => slack.state.failFor('usergroups.list', { ok: false, error: 'missing_scope' }, 600_000));
+  const event = await written(await mention(url, 'U0BOB'));
   expect(event.data.user).toBe('U0BOB');
   expect(event.data.userGroups).toBeUndefined();
 });
