@@ -247,6 +247,7 @@ export const RulesCommandWebhook = Type.Object(
 export const RulesCommandHandler = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    description: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'What `help` says about it (else its pattern).' })),
     pattern: Type.String({
       minLength: 1,
       maxLength: 1000,

@@ -107,6 +107,7 @@ export function compileCommands(c: RulesCommands | undefined): CompiledCommands 
     handlers.push({
       path: `commands.handlers[${i}]`,
       ...(h.name !== undefined ? { name: h.name } : {}),
+      ...(h.description !== undefined ? { description: h.description } : {}),
       pattern: p.pattern,
       action,
       ...(h.role !== undefined ? { role: h.role } : {}),

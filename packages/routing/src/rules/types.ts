@@ -129,6 +129,8 @@ export interface CompiledCommandHandler {
   /** commands.handlers[2] */
   readonly path: string;
   readonly name?: string;
+  /** What `help` says about it. */
+  readonly description?: string;
   readonly pattern: CommandPattern;
   readonly action: CommandAction;
   /** The role the entry needs; absent: anyone. */

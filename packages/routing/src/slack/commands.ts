@@ -86,7 +86,9 @@ export function parseCommand(text: string): SlackCommand {
 
 /** The answer to `help`: the rules file's own commands, the built-ins, and what anything else does. */
 export function helpText(schedule: string | undefined, commands?: CompiledCommands): string {
-  const own = (commands?.handlers ?? []).map((h) => `• \`${h.name ?? h.pattern.source}\` — ${h.name ? `\`${h.pattern.source}\`` : 'a command of this workspace'}`);
+  const own = (commands?.handlers ?? []).map(
+    (h) => `• \`${h.name ?? h.pattern.source}\` — ${h.description ? escapeMrkdwn(h.description) : h.name ? `\`${h.pattern.source}\`` : 'a command of this workspace'}`,
+  );
   const lines = COMMANDS.map((c) => `• \`${c.usage}\` — ${c.summary}`);
   const fallback =
     commands?.default === 'help'

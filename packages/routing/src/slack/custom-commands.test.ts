@@ -60,7 +60,8 @@ describe('reply:', () => {
   test('the built-ins still answer after the handlers: help lists the workspace\'s commands too', () => {
     const { events } = given(rules).when(say('help')).then([['EventSuppressed', { reason: 'command' }], ['PostSlackReply', {}]]);
     const text = (events[1]!.data as { text: string }).text;
-    expect(text).toContain('`runbook`');
+    expect(text).toContain('• `runbook` — runbook &lt;service&gt;: the link to its runbook');
+    expect(text).toContain('• `deploy` — `deploy (?P<service>\\S+) to (?P<env>prod|staging)`');
     expect(text).toContain('`oncall [schedule]`');
     expect(text).toContain('Anything else gets this list.');
   });
