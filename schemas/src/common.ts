@@ -89,5 +89,9 @@ export const DecisionReason = Type.Union([
   Type.Literal('already-acknowledged'),
   Type.Literal('other-occurrence'),
   Type.Literal('unknown-action'),
+  // The rules file's `permissions:` refused the actor the action (who and why in EventSuppressed.refused).
+  Type.Literal('not-permitted'),
+  // A message to the app that no command matched, answered (or ignored) as `commands.default` says instead of paging.
+  Type.Literal('not-understood'),
 ]);
 export type DecisionReason = Static<typeof DecisionReason>;

@@ -10,7 +10,17 @@ import {
   IncidentResolved,
   EventSuppressed,
 } from './events/incidents';
-import { PostSlackMessage, UpdateSlackMessage, ReplyWithOnCall, ClearOnCallCache, PostSlackReply, PostNotification } from './events/slack-commands';
+import {
+  PostSlackMessage,
+  UpdateSlackMessage,
+  ReplyWithOnCall,
+  ClearOnCallCache,
+  PostSlackReply,
+  PostNotification,
+  PostSlackEphemeral,
+  CallCommandWebhook,
+} from './events/slack-commands';
+import { CustomCommandRequested } from './events/custom-commands';
 import { CreatePagerAlert, ClosePagerAlert, AcknowledgePagerAlert, AddPagerNote } from './events/pager-commands';
 import {
   SlackMessagePosted,
@@ -26,6 +36,8 @@ import {
   OnCallCacheDelivery,
   SlackUserGroupUpdated,
   NotificationPosted,
+  SlackEphemeralDelivery,
+  CommandWebhookDelivery,
 } from './events/deliveries';
 import { DeadLetter } from './events/dead-letters';
 import { SilenceCreated, SilenceExpired } from './events/silences';
@@ -42,6 +54,7 @@ export * from './events/deliveries';
 export * from './events/dead-letters';
 export * from './events/silences';
 export * from './events/notifications';
+export * from './events/custom-commands';
 
 /** Every event type, its data schema and the topic it lives on. */
 export const EVENT_TYPES = {
@@ -85,6 +98,11 @@ export const EVENT_TYPES = {
   NotificationRouted: { topic: TOPICS.notifications, data: NotificationRouted },
   PostNotification: { topic: TOPICS.slackCommands, data: PostNotification },
   NotificationPosted: { topic: TOPICS.deliveries, data: NotificationPosted },
+  PostSlackEphemeral: { topic: TOPICS.slackCommands, data: PostSlackEphemeral },
+  SlackEphemeralPosted: { topic: TOPICS.deliveries, data: SlackEphemeralDelivery },
+  CallCommandWebhook: { topic: TOPICS.slackCommands, data: CallCommandWebhook },
+  CommandWebhookAnswered: { topic: TOPICS.deliveries, data: CommandWebhookDelivery },
+  CustomCommandRequested: { topic: TOPICS.customCommands, data: CustomCommandRequested },
 } as const satisfies Record<string, { topic: string; data: TSchema }>;
 
 export type EventType = keyof typeof EVENT_TYPES;

@@ -227,6 +227,88 @@ export const NotificationTags = Type.Record(TagName, NotificationTagSpec, {
   description: 'Notification tag → where its notifications go (POST /notify {tag}, alertbus notify -t TAG).',
 });
 
+export const RulesRole = Type.Union([Type.Literal('viewer'), Type.Literal('operator'), Type.Literal('admin')], {
+  description: 'viewer < operator < admin, as the history API\'s tokens. ack, resolve, silence need operator; cache clear needs admin.',
+});
+
+export const RulesPermissions = Type.Object(
+  {
+    default: Type.Optional(RulesRole),
+    users: Type.Optional(
+      Type.Record(Type.String({ minLength: 1 }), RulesRole, {
+        description: 'Slack user id → role; over what their groups give (so one person can be raised or lowered).',
+      }),
+    ),
+    groups: Type.Optional(
+      Type.Record(Type.String({ minLength: 1, maxLength: 100 }), RulesRole, {
+        description: 'Slack user-group handle (with or without @) → role; in several groups, the highest role wins.',
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'Who may act from Slack. Absent: everyone may do everything (the open behaviour of before). Present: a user\'s role is ' +
+      'their users: entry, else the highest of their groups:, else default (viewer when unset).',
+  },
+);
+export type RulesPermissions = Static<typeof RulesPermissions>;
+
+export const RulesCommandWebhook = Type.Object(
+  {
+    url: Type.String({ pattern: '^https?://', maxLength: 2000, description: 'Where the signed JSON request is POSTed.' }),
+    timeout: Type.Optional(RulesDuration),
+  },
+  { additionalProperties: false },
+);
+
+export const RulesCommandHandler = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    description: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'What `help` says about it (else its pattern).' })),
+    pattern: Type.String({
+      minLength: 1,
+      maxLength: 1000,
+      description:
+        'RE2 regex over the text after the mention (leading mentions removed, whitespace collapsed), fully anchored, case-insensitive; ' +
+        'named groups (?P<name>…) fill the reply template.',
+    }),
+    reply: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 3000, description: 'Answer in the thread; {{name}} is a named group (escaped), {{user}} a mention of who asked.' }),
+    ),
+    webhook: Type.Optional(RulesCommandWebhook),
+    command: Type.Optional(
+      Type.Object(
+        { name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_.:-]+$' }) },
+        { additionalProperties: false, description: 'Write a CustomCommandRequested (commands.custom.v1) for other systems.' },
+      ),
+    ),
+    role: Type.Optional(RulesRole),
+  },
+  { additionalProperties: false },
+);
+export type RulesCommandHandler = Static<typeof RulesCommandHandler>;
+
+export const RulesCommands = Type.Object(
+  {
+    default: Type.Optional(
+      Type.Union([Type.Literal('oncall'), Type.Literal('help'), Type.Literal('ignore')], {
+        description:
+          'A message to the app that no command matches: oncall (a request for help, as before; the default), help (answer with ' +
+          'the command list), ignore (say nothing).',
+      }),
+    ),
+    handlers: Type.Optional(
+      Type.Array(RulesCommandHandler, {
+        maxItems: 100,
+        description: 'Tried in order before the built-in commands; the first whose pattern matches wins.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type RulesCommands = Static<typeof RulesCommands>;
+
 /** The routing rules file (ROUTING_RULES), as YAML: defaults, ordered (nested) rules, inhibitions, storm control, user groups. */
 export const RulesFile = Type.Object(
   {
@@ -240,6 +322,8 @@ export const RulesFile = Type.Object(
       }),
     ),
     tags: Type.Optional(NotificationTags),
+    permissions: Type.Optional(RulesPermissions),
+    commands: Type.Optional(RulesCommands),
   },
   { additionalProperties: false, $id: 'AlertbusRulesFile', title: 'alertbus routing rules' },
 );

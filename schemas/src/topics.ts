@@ -17,6 +17,8 @@ export const TOPICS = {
   deadLetter: `${TOPIC_PREFIX}deadletter.v1`,
   silences: `${TOPIC_PREFIX}silences.v1`,
   notifications: `${TOPIC_PREFIX}notifications.v1`,
+  /** The rules file's `commands:` entries with `command:`: requests for other systems to act on. */
+  customCommands: `${TOPIC_PREFIX}commands.custom.v1`,
 } as const;
 
 export type TopicName = string;
@@ -53,6 +55,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   { name: TOPICS.deadLetter, partitions: 3, cleanupPolicy: 'delete', retentionMs: -1 },
   { name: TOPICS.silences, partitions: 1, cleanupPolicy: 'delete', retentionMs: -1 },
   { name: TOPICS.notifications, partitions: KEYED_PARTITIONS, cleanupPolicy: 'delete', retentionMs: -1 },
+  { name: TOPICS.customCommands, partitions: KEYED_PARTITIONS, cleanupPolicy: 'delete', retentionMs: -1 },
 ];
 
 /** Record header names. */

@@ -88,9 +88,38 @@ test('test --slack shows which rules a Slack message matches (channel, user, tex
   expect(r.stdout).toContain('✓ rules[2] slack-other');
 });
 
+test('test --text shows which command a message to the app is, what it does, and the sender\'s role', async () => {
+  const file = testdata('rules.permissions.yaml');
+  const runbook = await run('rules', 'test', file, '--text', 'runbook checkout', '--user', 'U0BOB');
+  expect(runbook.code).toBe(0);
+  expect(runbook.stdout).toContain('command: commands.handlers[0] (runbook)');
+  expect(runbook.stdout).toContain('groups: service="checkout"');
+  expect(runbook.stdout).toContain('U0BOB is operator (permissions.users.U0BOB)');
+  expect(runbook.stdout).toContain('PostSlackReply: "Runbook of *checkout*: https://runbooks.example.com/checkout (for <@U0BOB>)"');
+
+  const status = await run('rules', 'test', file, '--text', 'status api');
+  expect(status.stdout).toContain('CallCommandWebhook POST https://status.example.com/alertbus (timeout 3 s)');
+  expect(status.stdout).not.toContain('s3cret');
+
+  const deploy = await run('rules', 'test', file, '--text', 'deploy api to prod', '--user', 'U0DAVE', '--groups', 'sre');
+  expect(deploy.stdout).toContain('U0DAVE is operator (permissions.groups.sre)');
+  expect(deploy.stdout).toContain('CustomCommandRequested deploy {"service":"api","env":"prod"} on commands.custom.v1');
+  const refused = await run('rules', 'test', file, '--text', 'cache clear', '--user', 'U0ALICE');
+  expect(refused.stdout).toContain('built-in cache-clear');
+  expect(refused.stdout).toContain('EventSuppressed (not-permitted)');
+  expect(refused.stdout).toContain('PostSlackEphemeral to U0ALICE alone');
+
+  const unknown = await run('rules', 'test', file, '--text', 'frobnicate');
+  expect(unknown.stdout).toContain('command: default help');
+  expect(unknown.stdout).toContain('commands.default help answers with the help');
+  const builtin = await run('rules', 'test', testdata('rules.basic.yaml'), '--text', 'frobnicate');
+  expect(builtin.stdout).toContain('a single unknown word: answered "I didn\'t understand — try `help`", nobody paged');
+  expect(builtin.stdout).toContain('no permissions: section (everyone may do everything)');
+});
+
 test('usage problems are named, with a non-zero exit', async () => {
   const both = await run('rules', 'test', testdata('rules.basic.yaml'));
-  expect(both).toMatchObject({ code: 2, stderr: expect.stringContaining('give exactly one of --alert FILE and --slack FILE') });
+  expect(both).toMatchObject({ code: 2, stderr: expect.stringContaining('give exactly one of --alert FILE, --slack FILE and --text TEXT') });
   const missing = await run('rules', 'test', testdata('rules.basic.yaml'), '--alert', '/nonexistent.json');
   expect(missing).toMatchObject({ code: 1, stderr: expect.stringContaining('cannot read sample /nonexistent.json') });
   const notPayload = await run('rules', 'test', testdata('rules.basic.yaml'), '--alert', path.join(fixtures, 'opsgenie/close_alert_202.json'));
@@ -102,7 +131,7 @@ test('usage problems are named, with a non-zero exit', async () => {
 test('schema prints the JSON Schema of the rules file', async () => {
   const r = await run('rules', 'schema');
   const schema = JSON.parse(r.stdout) as { properties: Record<string, unknown> };
-  expect(Object.keys(schema.properties)).toEqual(['defaults', 'rules', 'inhibit', 'storm_control', 'usergroups', 'tags']);
+  expect(Object.keys(schema.properties)).toEqual(['defaults', 'rules', 'inhibit', 'storm_control', 'usergroups', 'tags', 'permissions', 'commands']);
 });
 
 test('times: ISO 8601, now, now-<duration>', () => {

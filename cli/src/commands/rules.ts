@@ -131,13 +131,19 @@ function slackMessageOf(payload: unknown): { channel: string; user: string; text
 interface TestOptions {
   alert?: string;
   slack?: string;
+  text?: string;
+  user?: string;
+  channel?: string;
+  groups?: string;
   source?: string;
   at?: string;
   json?: boolean;
 }
 
 function test(file: string, opts: TestOptions): void {
-  if (!opts.alert === !opts.slack) throw new CliError('give exactly one of --alert FILE and --slack FILE', 2);
+  if ([opts.alert, opts.slack, opts.text].filter((o) => o !== undefined).length !== 1) {
+    throw new CliError('give exactly one of --alert FILE, --slack FILE and --text TEXT', 2);
+  }
   const rules = loadRules(file);
   const at = opts.at ? parseInstant('--at', opts.at, Date.now()) : Date.now();
   const explanations: Array<{ heading: string; x: Explanation }> = [];
@@ -148,8 +154,9 @@ function test(file: string, opts: TestOptions): void {
     const events = toEvents(payload, kind, new Date(at).toISOString());
     events.forEach((e, i) => explanations.push({ heading: `alert ${i + 1} of ${events.length} (${kind}):`, x: explainAlert(rules, e) }));
   } else {
-    const msg = slackMessageOf(readJson(opts.slack!, 'Slack sample'));
-    explanations.push({ heading: 'Slack message:', x: explainSlackMessage(rules, { kind: 'slack-message', ...msg }) });
+    const msg = opts.text !== undefined ? { channel: opts.channel ?? 'C0TEST', user: opts.user ?? 'U0TEST', text: opts.text } : slackMessageOf(readJson(opts.slack!, 'Slack sample'));
+    const userGroups = opts.groups?.split(',').map((g) => g.trim()).filter(Boolean);
+    explanations.push({ heading: 'Slack message:', x: explainSlackMessage(rules, { kind: 'slack-message', ...msg, ...(userGroups ? { userGroups } : {}) }) });
   }
   if (opts.json) {
     out(JSON.stringify({ rulesFile: file, rulesVersion: rules.version, inputs: explanations.map((e) => e.x) }, null, 2));
@@ -257,6 +264,10 @@ export function registerRules(program: Command): void {
     .argument('<file>', 'the YAML rules file')
     .option('--alert <file>', 'an Alertmanager, Grafana or generic webhook payload, or an AlertReceived event (JSON)')
     .option('--slack <file>', 'a Slack Events API body (event_callback) or a SlackMessageReceived event (JSON)')
+    .option('--text <text>', 'a message to the app, as typed after the mention: which command it is (commands:), and what it does')
+    .option('--user <id>', 'with --text: who writes it (a Slack user id; default U0TEST), for permissions:')
+    .option('--groups <handles>', 'with --text or --slack: the user groups of the writer, comma-separated, for permissions:')
+    .option('--channel <id>', 'with --text: the channel (default C0TEST)')
     .option('--source <kind>', 'what --alert is: alertmanager, grafana, generic or event (default: guessed from its shape)')
     .option('--at <time>', 'when the sample is recorded (ISO 8601; default now)')
     .option('--json', 'print the explanation as JSON')

@@ -14,4 +14,5 @@ export const PROJECTED_TOPICS: readonly string[] = [
   TOPICS.deliveries,
   TOPICS.silences,
   TOPICS.notifications,
+  TOPICS.customCommands,
 ];

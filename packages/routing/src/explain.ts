@@ -3,7 +3,9 @@ import { stormLimitsFor } from './core/storm';
 import { decide } from './decider';
 import { route, traceRules, type RuleTrace } from './rules/route';
 import type { CompiledRules, RoutableAlert, RoutableSlackMessage, Route } from './rules/types';
-import { stripLeadingMentions } from './slack/commands';
+import { parseCommand, stripLeadingMentions } from './slack/commands';
+import { roleOf } from './slack/authorize';
+import { isSingleWord, matchHandler } from './slack/custom-commands';
 import { routeSlackMessage, type SlackRoute } from './slack/route';
 
 /** Which rules an input matches, where it goes, what the router would emit for it, and why. */
@@ -14,6 +16,8 @@ export interface Explanation {
   /** The router's outputs for this input when nothing is open for its alias and nothing is silenced. */
   events: AnyEnvelope[];
   why: string[];
+  /** Slack messages: which command the text is (the rules file's own, a built-in, or commands.default) and the sender's role. */
+  command?: { kind: 'handler' | 'builtin' | 'default'; name: string; groups?: Record<string, string>; says: string; role: string };
 }
 
 function reasons(rules: CompiledRules, r: Route, severity: string | undefined): string[] {
@@ -72,8 +76,33 @@ function slackReasons(rules: CompiledRules, r: SlackRoute): string[] {
   return why;
 }
 
+/** Which command a text to the app is: the rules file's handlers first, then the built-ins, then `commands.default`. */
+export function explainCommand(rules: CompiledRules, text: string, user: string, userGroups?: readonly string[]): NonNullable<Explanation['command']> {
+  const t = stripLeadingMentions(text);
+  const r = roleOf(rules, { userId: user, ...(userGroups ? { groups: userGroups } : {}) });
+  const role = `${user || '(no user)'} is ${r.role} (${r.from})`;
+  const own = matchHandler(rules, t);
+  if (own) {
+    const h = own.handler;
+    const action = h.action.kind === 'reply' ? 'reply: in the thread' : h.action.kind === 'webhook' ? `webhook: POST to ${h.action.url.split('?')[0]}, its text in the thread` : `command: ${h.action.name} on commands.custom.v1`;
+    return { kind: 'handler', name: `${h.path}${h.name ? ` (${h.name})` : ''}`, groups: { ...own.groups }, says: `${action}${h.role ? `; needs ${h.role}` : ''}`, role };
+  }
+  const cmd = parseCommand(text);
+  if (cmd.name !== 'request') {
+    const needs = cmd.name === 'cache-clear' ? '; needs admin' : cmd.name === 'ack' || cmd.name === 'resolve' ? '; needs operator' : '';
+    return { kind: 'builtin', name: cmd.name, says: `the built-in ${cmd.name}${needs}`, role };
+  }
+  const d = rules.commands.default;
+  const says =
+    d === 'help' ? 'no command matched: commands.default help answers with the help'
+      : d === 'ignore' ? 'no command matched: commands.default ignore says nothing'
+        : isSingleWord(t) ? 'a single unknown word: answered "I didn\'t understand — try `help`", nobody paged'
+          : 'no command matched: commands.default oncall makes it a request for help';
+  return { kind: 'default', name: d, says, role };
+}
+
 /** Slack messages: which rules match, what the router would do with the message as a mention of the app, and why. */
-export function explainSlackMessage(rules: CompiledRules, msg: RoutableSlackMessage): Explanation {
+export function explainSlackMessage(rules: CompiledRules, msg: RoutableSlackMessage & { userGroups?: readonly string[] }): Explanation {
   const matched: RoutableSlackMessage = { ...msg, text: stripLeadingMentions(msg.text) };
   const s = routeSlackMessage(rules, matched);
   const at = '1970-01-01T00:00:00.000Z';
@@ -92,6 +121,7 @@ export function explainSlackMessage(rules: CompiledRules, msg: RoutableSlackMess
       channelType: 'unknown',
       ...(msg.user ? { user: msg.user } : {}),
       text: msg.text,
+      ...(msg.userGroups ? { userGroups: [...msg.userGroups] } : {}),
       ts: '0',
       eventId: id,
       eventTime: at,
@@ -104,6 +134,7 @@ export function explainSlackMessage(rules: CompiledRules, msg: RoutableSlackMess
     route: route(rules, matched),
     events: decide(input, undefined, rules).events,
     why: slackReasons(rules, s),
+    command: explainCommand(rules, msg.text, msg.user, msg.userGroups),
   };
 }
 
@@ -130,6 +161,13 @@ function eventLine(e: AnyEnvelope): string {
     }
     case 'ReplyWithOnCall':
       return `${e.type} schedule ${d.schedule} in the message's thread`;
+    case 'PostSlackReply':
+    case 'PostSlackEphemeral':
+      return `${e.type}${e.type === 'PostSlackEphemeral' ? ` to ${d.user} alone` : ''}: ${JSON.stringify(d.text)}`;
+    case 'CallCommandWebhook':
+      return `${e.type} POST ${String(d.url).split('?')[0]} (timeout ${Number(d.timeoutMs) / 1000} s), its text in the thread`;
+    case 'CustomCommandRequested':
+      return `${e.type} ${d.name} ${JSON.stringify(d.groups)} on commands.custom.v1`;
     default:
       return `${e.type}${d.reason ? ` (${d.reason})` : ''}`;
   }
@@ -147,6 +185,13 @@ export function formatExplanation(x: Explanation, heading: string): string {
   }
   lines.push('  rules:');
   lines.push(...(x.trace.length ? traceLines(x.trace, 2) : ['    (the file has no rules)']));
+  if (x.command) {
+    const c = x.command;
+    lines.push(`  command: ${c.kind === 'handler' ? c.name : c.kind === 'builtin' ? `built-in ${c.name}` : `default ${c.name}`}`);
+    if (c.groups && Object.keys(c.groups).length) lines.push(`    groups: ${Object.entries(c.groups).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}`);
+    lines.push(`    ${c.says}`);
+    lines.push(`    ${c.role}`);
+  }
   lines.push('  why:');
   lines.push(...x.why.map((w) => `    - ${w}`));
   if (x.events.length > 0) {

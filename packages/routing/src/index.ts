@@ -30,8 +30,11 @@ export { loadRules, RulesError } from './rules/load';
 export { route, traceRules, type RuleTrace } from './rules/route';
 export type { CompiledRules, CompiledTag, RoutableAlert, RoutableSlackMessage, Route } from './rules/types';
 
+// Who may do what from Slack (the rules file's permissions:).
+export { authorize, roleOf, NEEDED_ROLE, type Actor, type Authorization, type Role, type SlackAction } from './slack/authorize';
+
 // What a rules file does with an input, and what it would have done with a past window.
-export { explainAlert, explainSlackMessage, formatExplanation, type Explanation } from './explain';
+export { explainAlert, explainCommand, explainSlackMessage, formatExplanation, type Explanation } from './explain';
 export { Backtest, runBacktest, type BacktestReport, type BacktestSource } from './backtest/backtest';
 export { formatBacktest } from './backtest/format';
 export { mergeByRecordedAt } from './backtest/merge';

@@ -82,19 +82,44 @@ export const DeliveryDelayed = Type.Object(
   },
 );
 /** The result of a command answered in a thread of a channel (no incident root involved, so incidentId is optional). */
-const slackThreadDeliveryBase = {
+const answerDeliveryBase = {
   commandId: Id,
   commandType: Type.String(),
   incidentId: Type.Optional(Id),
   dryRun: Type.Boolean(),
   attempts: Type.Integer({ minimum: 0 }),
   request: Type.Optional(WouldSend),
+};
+const slackThreadDeliveryBase = {
+  ...answerDeliveryBase,
   channel: Type.String(),
   ts: Type.String({ description: 'ts of the (last) message posted.' }),
   threadTs: Type.String(),
 };
 
 export const SlackReplyDelivery = Type.Object({ ...slackThreadDeliveryBase }, { additionalProperties: false });
+
+export const SlackEphemeralDelivery = Type.Object(
+  {
+    ...answerDeliveryBase,
+    channel: Type.String(),
+    user: Type.String(),
+    messageTs: Type.String({ description: 'What chat.postEphemeral answered (ephemeral messages have no lasting ts).' }),
+  },
+  { additionalProperties: false, description: 'PostSlackEphemeral done: the person was shown the answer.' },
+);
+export const CommandWebhookDelivery = Type.Object(
+  {
+    ...slackThreadDeliveryBase,
+    url: Type.String({ description: 'The webhook, without its query string.' }),
+    outcome: Type.Union([Type.Literal('answered'), Type.Literal('failed'), Type.Literal('dry-run')]),
+    httpStatus: Type.Optional(Type.Integer()),
+    error: Type.Optional(Type.String({ description: 'Why the webhook gave no answer (told in the thread too).' })),
+  },
+  { additionalProperties: false, description: 'CallCommandWebhook done: the webhook was called once and its answer (or the failure) posted.' },
+);
+export type SlackEphemeralDelivery = Static<typeof SlackEphemeralDelivery>;
+export type CommandWebhookDelivery = Static<typeof CommandWebhookDelivery>;
 
 export const OnCallOutcome = Type.Union(
   [Type.Literal('mentioned'), Type.Literal('nobody-on-call'), Type.Literal('lookup-failed'), Type.Literal('dry-run')],

@@ -143,6 +143,20 @@ export const SuppressedBy = Type.Union(
 );
 export type SuppressedBy = Static<typeof SuppressedBy>;
 
+/** Who was refused what, and why (reason not-permitted): the audit answer to "why did my click do nothing?". */
+export const Refusal = Type.Object(
+  {
+    action: Type.Union([Type.Literal('ack'), Type.Literal('resolve'), Type.Literal('silence'), Type.Literal('unsilence'), Type.Literal('cache-clear'), Type.Literal('command')]),
+    user: Type.String({ minLength: 1, description: 'Slack user id of who asked.' }),
+    role: Type.Union([Type.Literal('viewer'), Type.Literal('operator'), Type.Literal('admin')], { description: 'The role the rules give them.' }),
+    needed: Type.Union([Type.Literal('viewer'), Type.Literal('operator'), Type.Literal('admin')], { description: 'The role the action needs.' }),
+    reason: Type.String({ description: 'Why, in words (which entry of `permissions:` gave the role).' }),
+    groups: Type.Optional(Type.Array(Type.String(), { description: 'The user-group handles ingest found for them.' })),
+  },
+  { additionalProperties: false },
+);
+export type Refusal = Static<typeof Refusal>;
+
 export const EventSuppressed = Type.Object(
   {
     inputId: Id,
@@ -153,6 +167,7 @@ export const EventSuppressed = Type.Object(
     title: Type.Optional(Type.String()),
     suppressedBy: Type.Optional(SuppressedBy),
     shared: Type.Optional(SharedFactsSeen),
+    refused: Type.Optional(Refusal),
   },
   { additionalProperties: false },
 );

@@ -80,6 +80,56 @@ export const PostSlackReply = Type.Object(
   },
   { additionalProperties: false, description: 'A reply in a given thread (command answers such as help), not tied to an incident root.' },
 );
+export const PostSlackEphemeral = Type.Object(
+  {
+    incidentId: Type.Optional(Id),
+    rule: RuleRef,
+    ...slackTeam,
+    channel: Type.String({ minLength: 1, description: 'Channel id the person acted in.' }),
+    user: Type.String({ minLength: 1, description: 'Slack user id of the only person who sees it.' }),
+    threadTs: Type.Optional(slackTs('Thread to show it in; absent: the channel itself (a click on a root message).')),
+    text: Type.String({ minLength: 1, maxLength: 3000 }),
+  },
+  {
+    additionalProperties: false,
+    description: 'chat.postEphemeral: an answer only that person sees (a refusal), not kept in the channel\'s history.',
+  },
+);
+
+/** What alertbus POSTs to a `commands:` entry's webhook (signed: see the README, X-Alertbus-Signature). */
+export const CommandWebhookRequest = Type.Object(
+  {
+    command: Type.String({ minLength: 1, description: 'The entry: its name, else its path (commands.handlers[2]).' }),
+    text: Type.String({ description: 'The text after the mention, as Slack sent it.' }),
+    groups: Type.Record(Type.String(), Type.String(), { description: 'The pattern\'s named groups.' }),
+    user: Type.String({ minLength: 1 }),
+    userGroups: Type.Optional(Type.Array(Type.String())),
+    team: Type.String({ minLength: 1 }),
+    channel: Type.String({ minLength: 1 }),
+    threadTs: slackTs('The thread the answer goes to.'),
+    messageTs: slackTs('The message\'s own ts.'),
+  },
+  { additionalProperties: false },
+);
+export type CommandWebhookRequest = Static<typeof CommandWebhookRequest>;
+
+export const CallCommandWebhook = Type.Object(
+  {
+    rule: RuleRef,
+    ...slackThreadTarget,
+    url: Type.String({ minLength: 1, description: 'The entry\'s webhook.url (http or https).' }),
+    timeoutMs: Type.Integer({ minimum: 1, maximum: 60_000 }),
+    request: CommandWebhookRequest,
+  },
+  {
+    additionalProperties: false,
+    description:
+      'POST the signed request to the webhook once, and answer in the thread with its JSON `text` (escaped, bounded), or say why it failed.',
+  },
+);
+export type PostSlackEphemeral = Static<typeof PostSlackEphemeral>;
+export type CallCommandWebhook = Static<typeof CallCommandWebhook>;
+
 export const PostNotification = Type.Object(
   {
     notificationId: Id,

@@ -3,6 +3,16 @@ import { Id, Timestamp, Sanitised, slackTs } from './shared';
 
 // ---------------------------------------------------------------- Slack inputs (ingest → router)
 
+/** Carried by every Slack input that someone made, for the rules file's `permissions:`. */
+const ActorGroups = Type.Optional(
+  Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+    maxItems: 500,
+    description:
+      'Handles of the Slack user groups the actor belonged to when ingest received it (usergroups.list, cached), so the ' +
+      'router checks `permissions:` without asking Slack and a replay decides the same; absent when unknown.',
+  }),
+);
+
 export const SlackMessageKind = Type.Union(
   [Type.Literal('mention'), Type.Literal('dm'), Type.Literal('edit'), Type.Literal('delete'), Type.Literal('message')],
   {
@@ -25,6 +35,7 @@ export const SlackMessageReceived = Type.Object(
     }),
     user: Type.Optional(Type.String({ description: 'Author of the message (for edits and deletes: of the original message).' })),
     userName: Type.Optional(Type.String({ description: 'The author\'s display name from users.info, when ingest could learn it in time.' })),
+    userGroups: ActorGroups,
     botId: Type.Optional(
       Type.String({ description: 'Set when another app or bot wrote the message; the app\'s own messages never get this far.' }),
     ),
@@ -77,6 +88,7 @@ export const SlackActionReceived = Type.Object(
       { id: Type.String({ minLength: 1 }), name: Type.Optional(Type.String()) },
       { additionalProperties: false, description: 'Who clicked.' },
     ),
+    userGroups: ActorGroups,
     team: Type.String({ minLength: 1 }),
     channel: Type.String({ minLength: 1 }),
     messageTs: Type.String({ description: 'ts of the message that carries the button (the incident root message).' }),
@@ -123,6 +135,7 @@ export const SlackTextCommandReceived = Type.Object(
     messageTs: slackTs('The command message\'s own ts.'),
     messageAlias: Type.String({ minLength: 1, description: 'Alias of the command message (slack:{team}:{channel}:{ts}).' }),
     user: Type.String({ minLength: 1, description: 'Slack user id of who typed it.' }),
+    userGroups: ActorGroups,
   },
   {
     additionalProperties: false,

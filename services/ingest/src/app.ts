@@ -18,6 +18,7 @@ import { slackRoutes } from './routes/slack';
 import type { IdentitySource } from './slack/identity';
 import type { SlackInboxDeps } from './slack/inbox';
 import type { InstallationStore, TeamTokens } from '@alertbus/slack-installs';
+import type { UserGroupSource } from './slack/user-groups';
 import type { UserNameSource } from './slack/user-names';
 import { DEFAULT_MAX_ALERTS, DEFAULT_MAX_NORMALISED_BYTES, DEFAULT_SLACK_ACK_TIMEOUT_MS } from './config';
 
@@ -43,6 +44,8 @@ export interface SlackAppOptions {
   /** The app's own identity, so its own messages are dropped. */
   identity?: IdentitySource;
   userNames?: UserNameSource;
+  /** The user groups of who wrote or clicked, carried in the input for `permissions:`. */
+  userGroups?: UserGroupSource;
   ackTimeoutMs?: number;
   /** Tokens and bot ids per workspace (OAuth installs), and where an uninstall removes them. */
   tokens?: TeamTokens;
@@ -87,6 +90,8 @@ export function buildIngestApp(deps: IngestAppDeps): IngestApp {
         : (deps.kafkaHealth?.problem ?? deps.readiness?.map((r) => r()).find((p) => p !== null) ?? null),
   });
 
+  /** The rules file (ROUTING_RULES), looked at again when it changes: notification tags, and whether user groups matter. */
+  const rulesBook = new TagBook(deps.notify?.rulesPath, deps.log);
   const accept: AcceptDeps = {
     producer,
     kafkaTimeoutMs: config.kafkaTimeoutMs,
@@ -105,15 +110,17 @@ export function buildIngestApp(deps: IngestAppDeps): IngestApp {
     await webhooks.register(genericRoutes, accept);
     await webhooks.register(notifyRoutes, {
       accept,
-      tags: new TagBook(deps.notify?.rulesPath, deps.log),
+      tags: rulesBook,
       ...(deps.notify?.deliveries ? { deliveries: deps.notify.deliveries } : {}),
       syncTimeoutMs: deps.notify?.syncTimeoutMs ?? DEFAULT_NOTIFY_SYNC_TIMEOUT_MS,
     });
   });
   const slackInbox: Omit<SlackInboxDeps, 'log'> = {
+    userGroupsWanted: () => rulesBook.wantsUserGroups(),
     accept,
     identity: deps.slack?.identity,
     userNames: deps.slack?.userNames,
+    userGroups: deps.slack?.userGroups,
     tokens: deps.slack?.tokens,
     installs: deps.slack?.installs,
     ackTimeoutMs: Math.min(deps.slack?.ackTimeoutMs ?? DEFAULT_SLACK_ACK_TIMEOUT_MS, config.kafkaTimeoutMs),

@@ -121,7 +121,15 @@ describe('loadConfig: Slack', () => {
       botId: undefined,
       workspaceUrl: undefined,
       ackTimeoutMs: 2_500,
+      userGroupsTtlMs: 300_000,
     });
+  });
+
+  test('SLACK_USERGROUPS_TTL is a duration of at least a second', () => {
+    const env = { ...base, SLACK_SIGNING_SECRET: 's3cret', SLACK_BOT_TOKEN: 'xoxb-1' };
+    expect(loadConfig({ ...env, SLACK_USERGROUPS_TTL: '90s' }).slack?.userGroupsTtlMs).toBe(90_000);
+    expect(() => loadConfig({ ...env, SLACK_USERGROUPS_TTL: '10ms' })).toThrow(/SLACK_USERGROUPS_TTL must be at least 1000 ms/);
+    expect(() => loadConfig({ ...env, SLACK_USERGROUPS_TTL: 'soon' })).toThrow(/SLACK_USERGROUPS_TTL must be a duration/);
   });
 
   test('secret and configured ids, no token', () => {

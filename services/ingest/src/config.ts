@@ -1,5 +1,6 @@
 import { ConfigError, DEFAULT_SLACK_API_URL, envBrokers, envBytes, envDatabaseUrl, envDuration, envInt, envOptional, envString, envUrl } from '@alertbus/common';
 import { parseTokenKey, TokenKeyError } from '@alertbus/slack-installs';
+import { DEFAULT_USERGROUPS_TTL_MS } from './slack/user-groups';
 
 /** Everything ingest reads from the environment, validated once at boot. */
 export interface IngestConfig {
@@ -60,6 +61,8 @@ export interface SlackIngestConfig {
   workspaceUrl?: string;
   /** How long a Slack request waits for Kafka before 503: Slack wants an answer within 3 s. */
   ackTimeoutMs: number;
+  /** SLACK_USERGROUPS_TTL (default 5m): how long the user groups read from Slack (for `permissions:`) are kept. */
+  userGroupsTtlMs?: number;
 }
 
 /** Slack retries when it has no 2xx within 3 s; leave room for the network. */
@@ -122,6 +125,7 @@ function loadSlackConfig(env: Env): SlackIngestConfig | undefined {
     botId,
     workspaceUrl: workspaceUrl === undefined ? undefined : withSlash(envUrl(env, 'SLACK_WORKSPACE_URL', workspaceUrl)),
     ackTimeoutMs: envInt(env, 'INGEST_SLACK_TIMEOUT_MS', DEFAULT_SLACK_ACK_TIMEOUT_MS, { min: 1, max: 2_900 }),
+    userGroupsTtlMs: envDuration(env, 'SLACK_USERGROUPS_TTL', DEFAULT_USERGROUPS_TTL_MS, { min: 1_000 }),
   };
 }
 

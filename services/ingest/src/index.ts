@@ -11,6 +11,7 @@ import { SlackSocket } from './socket-mode';
 import { SlackIdentity } from './slack/identity';
 import { OAuthState } from './slack/oauth-state';
 import { TeamUserNames } from './slack/team-user-names';
+import { TeamUserGroups } from './slack/user-groups';
 
 export { buildApp, type IngestAppDeps } from './app';
 export { loadConfig, type IngestConfig, type SlackIngestConfig } from './config';
@@ -90,6 +91,10 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
   }
   const tokens = slack ? new TeamTokens({ store, defaultToken: slack.botToken }) : undefined;
   let socket: SlackSocket | undefined;
+  const userGroups =
+    slack && tokens?.configured
+      ? new TeamUserGroups(tokens, { apiUrl: slack.apiUrl, ttlMs: slack.userGroupsTtlMs, log: log.child({ component: 'slack-user-groups' }) })
+      : undefined;
 
   const { app, slackInbox } = buildIngestApp({
     producer,
@@ -104,6 +109,7 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
           identity,
           ackTimeoutMs: slack.ackTimeoutMs,
           userNames: tokens?.configured ? new TeamUserNames(tokens, { apiUrl: slack.apiUrl, log: log.child({ component: 'slack-user-names' }) }) : undefined,
+          userGroups,
           tokens,
           installs: store,
           ...(slack.oauth && store
@@ -122,6 +128,8 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
       : undefined,
     readiness: [() => socket?.problem() ?? null],
   });
+  // Read before the first click needs them, when the rules give roles to groups.
+  if (slackInbox.userGroupsWanted?.()) userGroups?.warm();
   try {
     if (slack?.appToken) {
       socket = new SlackSocket({ appToken: slack.appToken, apiUrl: slack.apiUrl, inbox: { ...slackInbox, log }, log });

@@ -1,6 +1,6 @@
-import { ErrorCode, type ChatPostMessageArguments, type ChatUpdateArguments, type WebClient } from '@slack/web-api';
+import { ErrorCode, type ChatPostEphemeralArguments, type ChatPostMessageArguments, type ChatUpdateArguments, type WebClient } from '@slack/web-api';
 import { DeliveryError, classifyStatus, parseRetryAfter, scrubSecrets, slackWebClient, type Logger } from '@alertbus/common';
-import { COMMAND_EVENT_TYPE, type PostMessageBody, type UpdateMessageBody } from './wire';
+import { COMMAND_EVENT_TYPE, type PostEphemeralBody, type PostMessageBody, type UpdateMessageBody } from './wire';
 
 /** `ok:false` errors that say "Slack had a bad moment", worth another attempt; every other one is permanent. */
 export const RETRYABLE_PLATFORM_ERRORS: ReadonlySet<string> = new Set([
@@ -158,6 +158,12 @@ export class SlackClient {
     const res = await this.must(() => this.web.chat.postMessage(body as unknown as ChatPostMessageArguments));
     if (!res.channel || !res.ts) throw new DeliveryError('Slack answered ok without channel and ts', false);
     return { channel: res.channel, ts: res.ts };
+  }
+
+  /** An answer only `body.user` sees; Slack keeps no copy, so there is nothing to find again after a crash. */
+  async postEphemeral(body: PostEphemeralBody): Promise<{ messageTs: string }> {
+    const res = await this.must(() => this.web.chat.postEphemeral(body as unknown as ChatPostEphemeralArguments));
+    return { messageTs: res.message_ts ?? '' };
   }
 
   async update(body: UpdateMessageBody): Promise<PostedMessage> {

@@ -65,6 +65,8 @@ export interface SlackSinkConfig {
   onCallCacheTtlSeconds?: number;
   /** Set (ONCALL_USERGROUP_ID + ONCALL_SCHEDULE) to run the on-call user group job. */
   onCallUserGroup?: OnCallUserGroupConfig;
+  /** COMMAND_WEBHOOK_SECRET: the HMAC key of the requests to the rules file's `commands:` webhooks. */
+  commandWebhookSecret?: string;
 }
 
 /** Reads and validates the sink's environment; a bad value throws ConfigError naming the variable. */
@@ -90,6 +92,7 @@ export function loadSlackSinkConfig(env: Record<string, string | undefined> = pr
     databaseUrl: envDatabaseUrl(env),
     requestTimeoutMs: envInt(env, 'SLACK_TIMEOUT_MS', 10_000, { min: 100, max: 300_000 }),
     logLevel: envOptional(env, 'LOG_LEVEL'),
+    commandWebhookSecret: envOptional(env, 'COMMAND_WEBHOOK_SECRET'),
     opsgenieApiKey: envOptional(env, 'ONCALL_OPSGENIE_API_KEY') ?? envOptional(env, 'OPSGENIE_API_KEY'),
     opsgenieApiUrl: envUrl(env, 'OPSGENIE_API_URL', DEFAULT_OPSGENIE_API_URL).replace(/\/+$/, ''),
     onCallCacheTtlSeconds: envInt(env, 'ONCALL_CACHE_TTL_SECONDS', DEFAULT_ONCALL_CACHE_TTL_SECONDS, { min: 0, max: 86_400 }),

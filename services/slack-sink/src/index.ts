@@ -102,6 +102,7 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
       log,
       lookupRetry: config.lookupRetry,
       onCallLookupAttempts: config.onCallLookupAttempts,
+      webhookSecret: config.commandWebhookSecret,
     });
     const notifications = new NotificationPoster({ client, log, lookupRetry: config.lookupRetry });
     const notifier = new SlackNotifier({ clients, threads: new ThreadStore(pool), log, lookupRetry: config.lookupRetry, threadCommands, notifications });

@@ -19,6 +19,7 @@ import {
   toSlackTs,
   updateMessageBody,
   type PostCommand,
+  type EphemeralCommand,
   type ThreadCommand,
   type UpdateCommand,
 } from './wire';
@@ -27,7 +28,7 @@ import {
 const RECONCILE_LOOKBACK_MS = 60_000;
 
 
-const isThreadCommand = (command: AnyEnvelope): command is ThreadCommand => THREAD_COMMAND_TYPES.has(command.type);
+const isThreadCommand = (command: AnyEnvelope): command is ThreadCommand | EphemeralCommand => THREAD_COMMAND_TYPES.has(command.type);
 const isNotification = (command: AnyEnvelope): command is NotificationCommand => NOTIFICATION_COMMAND_TYPES.has(command.type);
 
 type SlackFields = Pick<SlackDelivery, 'channel' | 'ts' | 'threadTs' | 'purpose' | 'request'>;

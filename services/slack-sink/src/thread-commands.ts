@@ -13,7 +13,8 @@ import type { OnCallResolver } from './oncall/resolver';
 import { cacheClearedText, onCallReplyText, type OnCallResolution } from './oncall/texts';
 import type { CommandSteps } from './steps';
 import type { ClientSource, TeamClient } from './team-clients';
-import { dryRunTs, threadReplyBody, toSlackTs, type ThreadCommand } from './wire';
+import { callCommandWebhook, safeUrl, webhookFailedText, type WebhookResult } from './command-webhook';
+import { dryRunTs, ephemeralBody, threadReplyBody, toSlackTs, type EphemeralCommand, type ThreadCommand } from './wire';
 
 /** How far before a run's start a message it posted may carry its ts (clock skew between us and Slack). */
 const RECONCILE_LOOKBACK_MS = 60_000;
@@ -21,13 +22,14 @@ const RECONCILE_LOOKBACK_MS = 60_000;
 /** A person waiting in a thread is told the lookup failed after this many tries, rather than left waiting. */
 export const DEFAULT_ONCALL_LOOKUP_ATTEMPTS = 4;
 
-export const THREAD_COMMAND_TYPES: ReadonlySet<string> = new Set(['ReplyWithOnCall', 'ClearOnCallCache', 'PostSlackReply']);
+export const THREAD_COMMAND_TYPES: ReadonlySet<string> = new Set(['ReplyWithOnCall', 'ClearOnCallCache', 'PostSlackReply', 'CallCommandWebhook', 'PostSlackEphemeral']);
 
 /** The messages each command posts, in order; each is a step recorded once done. */
 const POSTS: Record<ThreadCommand['type'], readonly string[]> = {
   ReplyWithOnCall: ['ack', 'answer'],
   ClearOnCallCache: ['reply'],
   PostSlackReply: ['reply'],
+  CallCommandWebhook: ['reply'],
 };
 
 type Steps = Map<string, Record<string, unknown>>;
@@ -43,6 +45,9 @@ export interface ThreadCommandsDeps {
   lookupRetry?: RetryPolicy;
   /** From this attempt on, a failing on-call lookup is answered in the thread instead of retried (default 4). */
   onCallLookupAttempts?: number;
+  /** COMMAND_WEBHOOK_SECRET: signs the requests to `commands:` webhooks; unset, they are not called (the thread is told). */
+  webhookSecret?: string;
+  now?: () => number;
 }
 
 /**
@@ -54,12 +59,29 @@ export interface ThreadCommandsDeps {
 export class ThreadCommands {
   constructor(private readonly deps: ThreadCommandsDeps) {}
 
-  async execute(command: ThreadCommand, attempt: number): Promise<DeliveryOutcome> {
+  async execute(command: ThreadCommand | EphemeralCommand, attempt: number): Promise<DeliveryOutcome> {
     const team = await this.deps.clients?.forTeam(command.data.teamId);
     const client = team?.client;
     if (!client) throw new DeliveryError('no Slack token configured', true);
+    if (command.type === 'PostSlackEphemeral') {
+      const { messageTs } = await client.postEphemeral(ephemeralBody(command));
+      return { type: 'SlackEphemeralPosted', data: { channel: command.data.channel, user: command.data.user, messageTs } };
+    }
     const steps = await this.deps.steps.load(command.id);
     switch (command.type) {
+      case 'CallCommandWebhook': {
+        if (!steps.has('called')) {
+          // Called once: a person asked, so a failure is told in the thread rather than retried for hours.
+          const d = command.data;
+          const result = await callCommandWebhook({ url: d.url, timeoutMs: d.timeoutMs, secret: this.deps.webhookSecret, nowMs: (this.deps.now ?? Date.now)() }, d.request);
+          if (result.outcome === 'failed') this.deps.log.warn({ commandId: command.id, url: safeUrl(d.url), error: result.error }, 'command webhook failed');
+          await this.record(command, steps, 'called', { ...result });
+        }
+        const called = steps.get('called') as unknown as WebhookResult;
+        const text = called.outcome === 'answered' ? called.text : webhookFailedText(command.data.request.command, called.error);
+        await this.postOnce(client, command, steps, 'reply', { text });
+        break;
+      }
       case 'PostSlackReply': {
         const { text, blocks } = command.data;
         await this.postOnce(client, command, steps, 'reply', { text, blocks });
@@ -95,7 +117,9 @@ export class ThreadCommands {
    * the thread by their metadata. Returns the outcome when every step is done, else undefined (execute then
    * does only what is missing).
    */
-  async reconcile(command: ThreadCommand, startedAt: Date): Promise<DeliveryOutcome | undefined> {
+  async reconcile(command: ThreadCommand | EphemeralCommand, startedAt: Date): Promise<DeliveryOutcome | undefined> {
+    // An ephemeral answer leaves no trace to look for: shown again at worst.
+    if (command.type === 'PostSlackEphemeral') return undefined;
     const client = (await this.deps.clients?.forTeam(command.data.teamId))?.client;
     const steps = await this.deps.steps.load(command.id);
     const missing = POSTS[command.type].filter((s) => !steps.has(s));
@@ -118,8 +142,12 @@ export class ThreadCommands {
     return this.completed(command, steps);
   }
 
-  dryRun(command: ThreadCommand): DeliveryOutcome {
+  dryRun(command: ThreadCommand | EphemeralCommand): DeliveryOutcome {
     const ts = dryRunTs(command.id);
+    if (command.type === 'PostSlackEphemeral') {
+      const { channel, user } = command.data;
+      return { type: 'SlackEphemeralPosted', data: { channel, user, messageTs: ts, request: { method: 'chat.postEphemeral', body: ephemeralBody(command) } } };
+    }
     const thread = { channel: command.data.channel, ts, threadTs: command.data.threadTs };
     const first = (text: string, blocks?: unknown[]) => ({
       method: 'chat.postMessage',
@@ -128,6 +156,11 @@ export class ThreadCommands {
     switch (command.type) {
       case 'PostSlackReply':
         return { type: 'SlackReplyPosted', data: { ...thread, request: first(command.data.text, command.data.blocks) } };
+      case 'CallCommandWebhook':
+        return {
+          type: 'CommandWebhookAnswered',
+          data: { ...thread, url: safeUrl(command.data.url), outcome: 'dry-run', request: { method: 'POST', body: command.data.request } },
+        };
       case 'ClearOnCallCache':
         return {
           type: 'OnCallCacheCleared',
@@ -208,6 +241,19 @@ export class ThreadCommands {
     switch (command.type) {
       case 'PostSlackReply':
         return { type: 'SlackReplyPosted', data: thread };
+      case 'CallCommandWebhook': {
+        const r = steps.get('called') as unknown as WebhookResult | undefined;
+        return {
+          type: 'CommandWebhookAnswered',
+          data: {
+            ...thread,
+            url: safeUrl(command.data.url),
+            outcome: r?.outcome ?? 'failed',
+            ...(r?.httpStatus !== undefined ? { httpStatus: r.httpStatus } : {}),
+            ...(r?.outcome === 'failed' ? { error: r.error } : r ? {} : { error: 'the call of an earlier run was not recorded' }),
+          },
+        };
+      }
       case 'ClearOnCallCache': {
         const cleared = (steps.get('cleared')?.schedules as string[] | undefined) ?? [];
         return { type: 'OnCallCacheCleared', data: { ...thread, cleared } };

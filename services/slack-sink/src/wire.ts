@@ -35,7 +35,21 @@ export interface ThreadRef {
 export type PostCommand = Envelope<'PostSlackMessage'>;
 export type UpdateCommand = Envelope<'UpdateSlackMessage'>;
 /** Commands that answer in a given thread of a channel rather than in an incident's thread. */
-export type ThreadCommand = Envelope<'ReplyWithOnCall' | 'ClearOnCallCache' | 'PostSlackReply'>;
+export type ThreadCommand = Envelope<'ReplyWithOnCall' | 'ClearOnCallCache' | 'PostSlackReply' | 'CallCommandWebhook'>;
+/** An answer only one person sees (chat.postEphemeral). */
+export type EphemeralCommand = Envelope<'PostSlackEphemeral'>;
+
+export interface PostEphemeralBody {
+  channel: string;
+  user: string;
+  text: string;
+  thread_ts?: string;
+}
+
+export function ephemeralBody(command: EphemeralCommand): PostEphemeralBody {
+  const d = command.data;
+  return { channel: d.channel, user: d.user, text: d.text, ...(d.threadTs ? { thread_ts: d.threadTs } : {}) };
+}
 
 export function commandMetadata(command: PostCommand): CommandMetadata {
   return {

@@ -12,6 +12,7 @@ import {
 } from '@alertbus/schemas';
 import { parseDuration, parseMatcher, regexCountProblem, type Matcher } from '@alertbus/schemas';
 import { mentionMarkup, normaliseUsergroups, usergroupIdProblem } from './mention';
+import { commandProblems, compileCommands, compilePermissions, permissionProblems } from './commands';
 import { compileTags, replyTemplate, replyTemplateProblem } from './tags';
 import { parseTemplate } from './template';
 import type {
@@ -254,6 +255,7 @@ function semanticProblems(value: unknown, locateAt: LocateAt): RulesProblem[] {
       matchers(r.target_match, ['inhibit', i, 'target_match']);
     });
   }
+  for (const p of [...commandProblems(value.commands), ...permissionProblems(value.permissions)]) at(p.segments, p.message);
   if (isObject(value.storm_control)) {
     zero(value.storm_control.window, ['storm_control', 'window']);
     if (isObject(value.storm_control.channels)) {
@@ -371,6 +373,8 @@ function build(file: RulesFile, version: string, origin: string, opts: CompileOp
     rules,
     inhibit: (file.inhibit ?? []).map(buildInhibit),
     ...(stormControl ? { stormControl } : {}),
+    ...(file.permissions ? { permissions: compilePermissions(file.permissions) } : {}),
+    commands: compileCommands(file.commands),
   };
   return { ok: true, rules: deepFreeze(compiled) };
 }

@@ -102,6 +102,49 @@ export interface CompiledRules {
   readonly historyPublicUrl?: string;
   /** The file's `tags:` (notification tag → channel, username, icon), by tag name. */
   readonly tags: Readonly<Record<string, CompiledTag>>;
+  /** The file's `permissions:`; absent: no section, everyone may do everything (the open behaviour of before). */
+  readonly permissions?: CompiledPermissions;
+  /** The file's `commands:`: the user's handlers (before the built-ins) and what an unmatched message does. */
+  readonly commands: CompiledCommands;
+}
+
+export type Role = 'viewer' | 'operator' | 'admin';
+
+export interface CompiledPermissions {
+  readonly default: Role;
+  /** Slack user id → role. */
+  readonly users: Readonly<Record<string, Role>>;
+  /** User-group handle (lower case, no @) → role. */
+  readonly groups: Readonly<Record<string, Role>>;
+}
+
+/** A handler's pattern: fully anchored, case-insensitive RE2; `exec` gives the named groups of a match. */
+export interface CommandPattern {
+  readonly source: string;
+  exec(text: string): Readonly<Record<string, string>> | null;
+}
+
+export type CommandAction =
+  | { readonly kind: 'reply'; readonly template: string }
+  | { readonly kind: 'webhook'; readonly url: string; readonly timeoutMs: number }
+  | { readonly kind: 'command'; readonly name: string };
+
+export interface CompiledCommandHandler {
+  /** commands.handlers[2] */
+  readonly path: string;
+  readonly name?: string;
+  /** What `help` says about it. */
+  readonly description?: string;
+  readonly pattern: CommandPattern;
+  readonly action: CommandAction;
+  /** The role the entry needs; absent: anyone. */
+  readonly role?: Role;
+}
+
+export interface CompiledCommands {
+  /** What a message to the app that no command matches does. */
+  readonly default: 'oncall' | 'help' | 'ignore';
+  readonly handlers: readonly CompiledCommandHandler[];
 }
 
 /** One notification tag of the rules file. */

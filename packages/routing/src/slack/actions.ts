@@ -6,6 +6,7 @@ import type { CompiledRules } from '../rules/types';
 import { isIncidentState, type RouterState } from '../state';
 import { acknowledgedText, alreadyText, OTHER_OCCURRENCE_TEXT, pagerActionNote, resolvedByText } from './texts';
 import { incidentFacts } from '../core/incident-facts';
+import { authorize, refusalText } from './authorize';
 
 type ActionInput = Envelope<'SlackActionReceived'>;
 
@@ -82,6 +83,37 @@ function resolve(out: Outputs, input: ActionInput, s: AliasState, rules: Compile
 }
 
 /**
+ * The role check, before anything else can happen to the incident: a refusal changes nothing, is recorded in the
+ * incident's timeline with who and why, and is told to that person alone. True when refused.
+ */
+function refused(out: Outputs, input: ActionInput, s: AliasState, what: 'ack' | 'resolve', rules: CompiledRules): boolean {
+  const a = input.data;
+  const groups = a.userGroups;
+  const verdict = authorize(rules, { userId: a.user.id, ...(groups ? { groups } : {}) }, what);
+  if (verdict.allowed) return false;
+  out.add('EventSuppressed', {
+    inputId: input.id,
+    inputType: input.type,
+    reason: 'not-permitted',
+    rule: s.rule,
+    incidentId: s.incidentId,
+    title: s.title,
+    refused: { action: what, user: a.user.id, role: verdict.role, needed: verdict.needed, reason: verdict.reason, ...(groups ? { groups: [...groups] } : {}) },
+  });
+  // Typed in the thread: shown there; a button: shown in the channel (in the root's thread when the root is a reply).
+  const threadTs = a.actionType === TEXT_COMMAND_ACTION_TYPE ? a.messageTs : a.threadTs;
+  out.add('PostSlackEphemeral', {
+    incidentId: s.incidentId,
+    rule: s.rule,
+    channel: a.channel,
+    user: a.user.id,
+    ...(threadTs ? { threadTs } : {}),
+    text: refusalText(what === 'ack' ? 'acknowledge this incident' : 'resolve this incident', verdict),
+  });
+  return true;
+}
+
+/**
  * Decides a click on Acknowledge / Resolve (or the same typed as `ack` / `resolve` in the thread). The
  * alias is the incident's, from the button's value, so the click meets the incident's state; the
  * incident id in the value says which occurrence the button was for, and a button of an earlier one does
@@ -94,6 +126,7 @@ export function decideSlackAction(input: ActionInput, state: RouterState | undef
   const what = ACTIONS.get(a.actionId);
   if (what === undefined) suppress(out, input, 'unknown-action', refOf(s, rules), s);
   else if (s === undefined) suppress(out, input, 'no-incident', refOf(s, rules), s);
+  else if (refused(out, input, s, what, rules)) return { events: out.events, state: folded(out, s) };
   else if (a.incidentId !== undefined && a.incidentId !== s.incidentId) suppress(out, input, 'other-occurrence', s.rule, s, OTHER_OCCURRENCE_TEXT);
   else if (s.status === 'resolved') suppress(out, input, 'already-resolved', s.rule, s, alreadyText('resolved'));
   else if (what === 'ack' && s.status === 'acknowledged') suppress(out, input, 'already-acknowledged', s.rule, s, alreadyText('acknowledged'));

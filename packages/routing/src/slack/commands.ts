@@ -1,5 +1,6 @@
 import { RE2JS } from 're2js';
 import { escapeMrkdwn } from '../core/text';
+import type { CompiledCommands } from '../rules/types';
 
 /** What a mention or DM asks for: one of the commands, or (the default) a request for help. */
 export type SlackCommand =
@@ -83,11 +84,19 @@ export function parseCommand(text: string): SlackCommand {
   return { name: 'request' };
 }
 
-/** The answer to `help`: every command, and what anything else does. */
-export function helpText(schedule: string | undefined): string {
+/** The answer to `help`: the rules file's own commands, the built-ins, and what anything else does. */
+export function helpText(schedule: string | undefined, commands?: CompiledCommands): string {
+  const own = (commands?.handlers ?? []).map(
+    (h) => `• \`${h.name ?? h.pattern.source}\` — ${h.description ? escapeMrkdwn(h.description) : h.name ? `\`${h.pattern.source}\`` : 'a command of this workspace'}`,
+  );
   const lines = COMMANDS.map((c) => `• \`${c.usage}\` — ${c.summary}`);
-  const fallback = schedule
-    ? `Anything else is a request for help: I answer in its thread with the on-call of *${escapeMrkdwn(schedule)}*.`
-    : 'Anything else is a request for help, handled as the routing rules say.';
-  return ['Mention me with one of:', ...lines, fallback].join('\n');
+  const fallback =
+    commands?.default === 'help'
+      ? 'Anything else gets this list.'
+      : commands?.default === 'ignore'
+        ? 'I say nothing to anything else.'
+        : schedule
+          ? `Anything else is a request for help: I answer in its thread with the on-call of *${escapeMrkdwn(schedule)}*.`
+          : 'Anything else is a request for help, handled as the routing rules say.';
+  return ['Mention me with one of:', ...own, ...lines, fallback].join('\n');
 }

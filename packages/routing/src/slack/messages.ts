@@ -4,6 +4,9 @@ import { Outputs } from '../core/outputs';
 import { pagerDetails, pagerMessage, pagerTags } from '../core/pager';
 import type { CompiledRules } from '../rules/types';
 import { helpText, parseCommand, stripLeadingMentions, type SlackCommand } from './commands';
+import { authorize, authorizeRole, refusalText, type Authorization } from './authorize';
+import { isSingleWord, matchHandler, notUnderstoodHelp, NOT_UNDERSTOOD_TEXT, renderReply } from './custom-commands';
+import type { CompiledCommandHandler } from '../rules/types';
 import { routableMessage, routeSlackMessage, type SlackRoute } from './route';
 import { isIncidentState, type RouterState } from '../state';
 import { threadKey } from './thread-key';
@@ -64,13 +67,21 @@ function replyWithOnCall(c: Ctx, r: SlackRoute, schedule: string | undefined, in
 }
 
 /** A command: answered in the thread, no incident; the state remembers the message so redeliveries stay quiet. */
-function command(c: Ctx, r: SlackRoute, cmd: Exclude<SlackCommand, { name: 'request' }>): RouterState {
+function command(c: Ctx, r: SlackRoute, cmd: Exclude<SlackCommand, { name: 'request' }>, rules: CompiledRules): RouterState {
   const { input, out, thread } = c;
   const m = input.data;
+  const remembered: RouterState = { kind: 'slack-command', key: input.alias, command: cmd.name, inputId: input.id, at: input.recordedAt };
+  if (cmd.name === 'cache-clear') {
+    const a = authorize(rules, actorOf(m), 'cache-clear');
+    if (!a.allowed) {
+      refuse(c, r, a, 'cache-clear', 'clear the on-call cache');
+      return remembered;
+    }
+  }
   suppress(c, 'command', r.rule);
   switch (cmd.name) {
     case 'help':
-      out.add('PostSlackReply', { rule: r.rule, ...thread, text: helpText(r.oncall) });
+      out.add('PostSlackReply', { rule: r.rule, ...thread, text: helpText(r.oncall, rules.commands) });
       break;
     case 'oncall':
       // Asked for by name: answered even where the rule turned the automatic reply off.
@@ -100,13 +111,99 @@ function command(c: Ctx, r: SlackRoute, cmd: Exclude<SlackCommand, { name: 'requ
             messageTs: m.ts,
             messageAlias: input.alias,
             user: m.user ?? m.botId ?? 'unknown',
+            ...(m.userGroups ? { userGroups: m.userGroups } : {}),
           },
           threadKey(m.channel, m.threadTs),
         );
       }
       break;
   }
-  return { kind: 'slack-command', key: input.alias, command: cmd.name, inputId: input.id, at: input.recordedAt };
+  return remembered;
+}
+
+/** Who wrote the message, as `permissions:` sees them: their id and the user groups ingest found. */
+function actorOf(m: MessageInput['data']): { userId: string; groups?: readonly string[] } {
+  return { userId: m.user ?? m.botId ?? 'unknown', ...(m.userGroups ? { groups: m.userGroups } : {}) };
+}
+
+/** A refused action: nothing happens; the refusal is recorded (who, why) and told to that person alone. */
+function refuse(c: Ctx, r: SlackRoute, a: Extract<Authorization, { allowed: false }>, action: 'cache-clear' | 'command', what: string): void {
+  const m = c.input.data;
+  const actor = actorOf(m);
+  c.out.add('EventSuppressed', {
+    inputId: c.input.id,
+    inputType: c.input.type,
+    reason: 'not-permitted',
+    rule: r.rule,
+    title: requestTitle(m.text),
+    refused: { action, user: actor.userId, role: a.role, needed: a.needed, reason: a.reason, ...(actor.groups ? { groups: [...actor.groups] } : {}) },
+  });
+  if (m.user) c.out.add('PostSlackEphemeral', { rule: r.rule, channel: m.channel, user: m.user, threadTs: c.thread.threadTs, text: refusalText(what, a) });
+}
+
+/** One of the rules file's own commands: a reply, a webhook call or a request on commands.custom.v1. */
+function custom(c: Ctx, r: SlackRoute, rules: CompiledRules, handler: CompiledCommandHandler, groups: Readonly<Record<string, string>>, text: string): RouterState {
+  const { input, out, thread } = c;
+  const m = input.data;
+  const rule = { path: handler.path, ...(handler.name ? { name: handler.name } : {}), rulesVersion: rules.version };
+  const remembered: RouterState = { kind: 'slack-command', key: input.alias, command: handler.name ?? handler.path, inputId: input.id, at: input.recordedAt };
+  if (handler.role) {
+    const a = authorizeRole(rules, actorOf(m), handler.role, `the command ${handler.name ?? handler.path}`);
+    if (!a.allowed) {
+      refuse(c, { ...r, rule }, a, 'command', `use \`${handler.name ?? handler.pattern.source}\``);
+      return remembered;
+    }
+  }
+  suppress(c, 'command', rule);
+  const user = m.user ?? m.botId ?? 'unknown';
+  const request = {
+    text,
+    groups: { ...groups },
+    user,
+    ...(m.userGroups ? { userGroups: [...m.userGroups] } : {}),
+    team: m.team,
+    channel: m.channel,
+    threadTs: thread.threadTs,
+    messageTs: m.ts,
+  };
+  switch (handler.action.kind) {
+    case 'reply':
+      out.add('PostSlackReply', { rule, ...thread, text: renderReply(handler.action.template, groups, m.user) });
+      break;
+    case 'webhook':
+      out.add('CallCommandWebhook', {
+        rule,
+        ...thread,
+        url: handler.action.url,
+        timeoutMs: handler.action.timeoutMs,
+        request: { command: handler.name ?? handler.path, ...request },
+      });
+      break;
+    case 'command':
+      out.add('CustomCommandRequested', { name: handler.action.name, rule, ...request });
+      break;
+  }
+  return remembered;
+}
+
+/** A message to the app that no command matched: as `commands.default` says; a single unknown word is never a page. */
+function unmatched(c: Ctx, r: SlackRoute, rules: CompiledRules, text: string): RouterState | undefined {
+  const { input, out, thread } = c;
+  const remembered: RouterState = { kind: 'slack-command', key: input.alias, command: 'not-understood', inputId: input.id, at: input.recordedAt };
+  switch (rules.commands.default) {
+    case 'help':
+      suppress(c, 'not-understood', r.rule);
+      out.add('PostSlackReply', { rule: r.rule, ...thread, text: notUnderstoodHelp(helpText(r.oncall, rules.commands)) });
+      return remembered;
+    case 'ignore':
+      suppress(c, 'not-understood', r.rule);
+      return remembered;
+    case 'oncall':
+      if (!isSingleWord(text)) return open(c, r);
+      suppress(c, 'not-understood', r.rule);
+      out.add('PostSlackReply', { rule: r.rule, ...thread, text: NOT_UNDERSTOOD_TEXT });
+      return remembered;
+  }
 }
 
 /** A request for help: a Slack incident, the on-call reply and/or a pager alert, as the rule says. */
@@ -237,8 +334,12 @@ export function decideSlackMessage(input: MessageInput, state: RouterState | und
   else if (r.drop) suppress(c, 'dropped-by-rule', r.rule);
   else if (m.botId !== undefined && !r.allowBots) suppress(c, 'bot-message', r.rule);
   else {
+    // The user's own commands first, then the built-ins, then `commands.default`.
+    const text = stripLeadingMentions(m.text);
+    const own = matchHandler(rules, text);
+    if (own) return { events: out.events, state: custom(c, r, rules, own.handler, own.groups, text) };
     const cmd = parseCommand(m.text);
-    const next = cmd.name === 'request' ? open(c, r) : command(c, r, cmd);
+    const next = cmd.name === 'request' ? unmatched(c, r, rules, text) : command(c, r, cmd, rules);
     return { events: out.events, state: next };
   }
   return { events: out.events, state };

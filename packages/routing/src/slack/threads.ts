@@ -66,6 +66,7 @@ export function decideTextCommand(input: Envelope<'SlackTextCommandReceived'>, s
       value: JSON.stringify({ alias: state.alias, incidentId: state.incidentId }),
       incidentId: state.incidentId,
       user: { id: d.user },
+      ...(d.userGroups ? { userGroups: d.userGroups } : {}),
       team: d.team,
       channel: d.channel,
       messageTs: d.threadTs,

@@ -270,10 +270,46 @@ const usergroupsUsersList: MethodHandler = (args, state) => {
   return { users: [...group.users] };
 };
 
+/** usergroups.list: every group of the workspace; members only with include_users, as Slack does. */
+const usergroupsList: MethodHandler = (args, state) => {
+  const withUsers = bool(args, 'include_users');
+  return {
+    usergroups: state.usergroups.map((g) => {
+      const { users, ...rest } = usergroupView(g);
+      return withUsers ? { ...rest, users } : rest;
+    }),
+  };
+};
+
+/**
+ * chat.postEphemeral: shown to `user` alone, in the channel or a thread of it; Slack keeps no copy, so the
+ * stand-in records it apart from the channel's messages. The user must exist (user_not_in_channel otherwise).
+ */
+const postEphemeral: MethodHandler = (args, state) => {
+  const channel = state.channelByRef(required(args, 'channel', 'channel_not_found'));
+  if (!channel || channel.isArchived) throw new SlackApiError(channel ? 'is_archived' : 'channel_not_found');
+  const user = required(args, 'user', 'user_not_in_channel');
+  if (!state.users.some((u) => u.id === user && !u.deleted)) throw new SlackApiError('user_not_in_channel');
+  const { text, blocks } = requireBotMessageText(args);
+  const threadTs = str(args, 'thread_ts');
+  const messageTs = state.nextTs();
+  state.ephemerals.push({
+    channel: channel.id,
+    user,
+    ...(threadTs ? { thread_ts: threadTs } : {}),
+    text: text ?? '',
+    ...(blocks ? { blocks } : {}),
+    message_ts: messageTs,
+    at: new Date().toISOString(),
+  });
+  return { message_ts: messageTs };
+};
+
 export const METHODS: Readonly<Record<string, MethodHandler>> = {
   'auth.test': authTest,
   'chat.postMessage': postMessage,
   'chat.update': update,
+  'chat.postEphemeral': postEphemeral,
   'conversations.list': conversationsList,
   'conversations.history': conversationsHistory,
   'conversations.replies': conversationsReplies,
@@ -281,4 +317,5 @@ export const METHODS: Readonly<Record<string, MethodHandler>> = {
   'users.info': usersInfo,
   'usergroups.users.update': usergroupsUsersUpdate,
   'usergroups.users.list': usergroupsUsersList,
+  'usergroups.list': usergroupsList,
 };

@@ -225,6 +225,24 @@ describe('users and user groups', () => {
     expect(standIn.state.usergroups[0]!.users).toEqual(['U0BOB', 'U0ALICE']);
   });
 
+  it('lists the user groups, with their members only when include_users is asked for', async () => {
+    await slack.usergroups.users.update({ usergroup: 'S0ONCALL', users: 'U0BOB' });
+    const bare = await slack.usergroups.list({});
+    expect(bare.usergroups?.map((g) => [g.id, g.handle, g.users])).toEqual([['S0ONCALL', 'ops-oncall', undefined]]);
+    const full = await slack.usergroups.list({ include_users: true });
+    expect(full.usergroups?.[0]?.users).toEqual(['U0BOB']);
+  });
+
+  it('shows an ephemeral answer to one person, kept apart from the channel\'s messages', async () => {
+    const root = await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'root' });
+    const res = await slack.chat.postEphemeral({ channel: 'C0ALERTS', user: 'U0BOB', text: 'only you', thread_ts: root.ts! });
+    expect(res.message_ts).toMatch(/^\d+\.\d+$/);
+    expect(standIn.state.ephemerals).toEqual([expect.objectContaining({ channel: 'C0ALERTS', user: 'U0BOB', text: 'only you', thread_ts: root.ts })]);
+    expect(standIn.state.messages.map((m) => m.text)).toEqual(['root']);
+    expect(await platformError(slack.chat.postEphemeral({ channel: 'C0ALERTS', user: 'U0GHOST', text: 'x' }))).toBe('user_not_in_channel');
+    expect(await platformError(slack.chat.postEphemeral({ channel: 'C0NOPE', user: 'U0BOB', text: 'x' }))).toBe('channel_not_found');
+  });
+
   it('replaces a user group membership', async () => {
     const res = await slack.usergroups.users.update({ usergroup: 'S0ONCALL', users: 'U0ALICE,U0BOB' });
     expect(res.usergroup?.users).toEqual(['U0ALICE', 'U0BOB']);

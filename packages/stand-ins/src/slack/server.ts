@@ -19,6 +19,7 @@ export { SlackState, SLACK_STAND_IN_BOT, tokenFingerprint } from './state';
 export type {
   SlackCallRecord,
   SlackChannelConfig,
+  SlackEphemeralMessage,
   SlackFault,
   SlackResponsePost,
   SlackStoredMessage,
@@ -213,6 +214,7 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
   app.get('/_stand-in/messages', async () => ({ messages: state.messages }));
   app.get('/_stand-in/calls', async () => ({ calls: state.calls }));
   app.get('/_stand-in/usergroups', async () => ({ usergroups: state.usergroups }));
+  app.get('/_stand-in/ephemerals', async () => ({ ephemerals: state.ephemerals }));
   app.post<{ Body: SocketEnvelope }>('/_stand-in/socket/envelopes', async (req, reply) => {
     const e = req.body;
     if (typeof e?.envelope_id !== 'string' || typeof e.type !== 'string') {

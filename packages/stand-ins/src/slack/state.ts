@@ -84,6 +84,19 @@ export interface SlackResponsePost {
   at: string;
 }
 
+/** What chat.postEphemeral showed to one person: Slack keeps no copy in the channel (no history, no replies). */
+export interface SlackEphemeralMessage {
+  channel: string;
+  /** The only person who sees it. */
+  user: string;
+  thread_ts?: string;
+  text: string;
+  blocks?: unknown[];
+  /** What Slack answers as message_ts. */
+  message_ts: string;
+  at: string;
+}
+
 /** A workspace the app was installed in through the stand-in's OAuth flow, and its bot there. */
 export interface SlackTeam {
   teamId: string;
@@ -134,6 +147,8 @@ export class SlackState {
   readonly calls: SlackCallRecord[] = [];
   /** Every post to a response_url the stand-in handed out (see responseUrl in server.ts). */
   readonly responses: SlackResponsePost[] = [];
+  /** Every chat.postEphemeral, in order (they are not among `messages`: Slack does not keep them). */
+  readonly ephemerals: SlackEphemeralMessage[] = [];
   /** Codes the authorize page handed out, not yet exchanged. */
   readonly oauthCodes = new Map<string, SlackOAuthGrant>();
   /** Bot tokens minted by oauth.v2.access, and their workspace. */
@@ -222,6 +237,7 @@ export class SlackState {
     this.messages.length = 0;
     this.calls.length = 0;
     this.responses.length = 0;
+    this.ephemerals.length = 0;
     this.clearFaults();
   }
 }

@@ -10,11 +10,18 @@ import { compileRules, type CompiledTag } from '@alertbus/routing';
 export class TagBook {
   private stamp: string | null = null;
   private tags: Readonly<Record<string, CompiledTag>> = {};
+  private groupRoles = 0;
 
   constructor(
     private readonly path: string | undefined,
     private readonly log: Logger,
   ) {}
+
+  /** Whether the rules' `permissions:` give roles to user groups: only then is Slack asked who is in which group. */
+  wantsUserGroups(): boolean {
+    this.current();
+    return this.groupRoles > 0;
+  }
 
   /** The tags in force; {} without a rules file (every tag is then unknown). */
   current(): Readonly<Record<string, CompiledTag>> {
@@ -32,7 +39,10 @@ export class TagBook {
     this.stamp = stamp;
     try {
       const result = compileRules(readFileSync(this.path), this.path, { defaultChannel: '#alerts' });
-      if (result.ok) this.tags = result.rules.tags;
+      if (result.ok) {
+        this.tags = result.rules.tags;
+        this.groupRoles = Object.keys(result.rules.permissions?.groups ?? {}).length;
+      }
       else this.log.warn({ path: this.path, problems: result.message }, 'the rules file is invalid; keeping the notification tags known');
     } catch (err) {
       this.log.warn({ path: this.path, error: (err as Error).message }, 'cannot read the rules file for notification tags; keeping the tags known');

@@ -19,6 +19,7 @@ import { HttpError } from '../http-error';
 import type { SlackMetrics } from '../metrics';
 import type { SlackAcceptedBody } from '../responses';
 import type { IdentitySource } from './identity';
+import type { UserGroupSource } from './user-groups';
 import type { UserNameSource } from './user-names';
 
 export interface SlackInboxDeps {
@@ -31,6 +32,10 @@ export interface SlackInboxDeps {
   installs?: Pick<InstallationStore, 'remove'>;
   /** Resolves the requester's name (users.info) with the team's token; without it events carry the user id only. */
   userNames?: UserNameSource;
+  /** The user groups of who wrote or clicked (for `permissions:`); without it inputs carry no groups. */
+  userGroups?: UserGroupSource;
+  /** Whether the rules give roles to user groups (ROUTING_RULES' permissions.groups); otherwise Slack is not asked. */
+  userGroupsWanted?: () => boolean;
   /** How long a Slack event waits for its turn at Kafka (Slack wants an answer within 3 s). */
   ackTimeoutMs: number;
   metrics: SlackMetrics;
@@ -87,6 +92,16 @@ async function uninstall(deps: SlackInboxDeps, body: SlackEventCallbackWire, typ
   return { accepted: 0, ids: [], aliases: [], ignored: type };
 }
 
+/**
+ * The handles of the user groups the actor belongs to, as the input carries them for `permissions:`; undefined
+ * when unknown. Never throws: an input is not lost because Slack could not say.
+ */
+export async function actorGroups(deps: Pick<SlackInboxDeps, 'userGroups' | 'userGroupsWanted'>, userId: string, team: string | undefined): Promise<string[] | undefined> {
+  if (!deps.userGroups || deps.userGroupsWanted?.() === false) return undefined;
+  const groups = await deps.userGroups.groups(userId, team).catch(() => undefined);
+  return groups?.slice(0, 500).map((g) => keepableText(g).value.slice(0, 100)).filter((g) => g.length > 0);
+}
+
 /** One Events API body (event_callback, app_rate_limited, …) → at most one SlackMessageReceived on Kafka. */
 export async function receiveSlackEvent(deps: SlackInboxDeps, body: SlackEventsBody, facts: DeliveryFacts = {}): Promise<SlackAcceptedBody> {
   const { accept, metrics } = deps;
@@ -119,7 +134,11 @@ export async function receiveSlackEvent(deps: SlackInboxDeps, body: SlackEventsB
     deps.log.debug({ eventId: body.event_id, reason: result.reason }, result.detail);
     return { accepted: 0, ids: [], aliases: [], ignored: result.reason };
   }
-  const userName = result.data.user && deps.userNames ? await deps.userNames.name(result.data.user, result.data.team) : undefined;
+  const user = result.data.user;
+  const [userName, userGroups] = await Promise.all([
+    user && deps.userNames ? deps.userNames.name(user, result.data.team) : undefined,
+    user ? actorGroups(deps, user, result.data.team) : undefined,
+  ]);
   const event = makeEnvelope({
     id: accept.newId(),
     type: 'SlackMessageReceived',
@@ -127,7 +146,12 @@ export async function receiveSlackEvent(deps: SlackInboxDeps, body: SlackEventsB
     occurredAt: result.occurredAt ?? recordedAt,
     recordedAt,
     source: 'ingest/slack',
-    data: { ...result.data, ...(userName ? { userName: keepableText(userName).value } : {}), ...sanitisedField(facts) },
+    data: {
+      ...result.data,
+      ...(userName ? { userName: keepableText(userName).value } : {}),
+      ...(userGroups ? { userGroups } : {}),
+      ...sanitisedField(facts),
+    },
   });
   await writeEvents(accept, [event], { what: 'Slack event', timeoutMs: deps.ackTimeoutMs, timeoutVariable: 'INGEST_SLACK_TIMEOUT_MS' });
   count('accepted');
@@ -145,7 +169,8 @@ export async function receiveSlackInteraction(deps: SlackInboxDeps, payload: Sla
     return 0;
   }
   const recordedAt = accept.now().toISOString();
-  const events = result.actions.map((a) =>
+  const groups = await Promise.all(result.actions.map((a) => actorGroups(deps, a.data.user.id, a.data.team)));
+  const events = result.actions.map((a, i) =>
     makeEnvelope({
       id: accept.newId(),
       type: 'SlackActionReceived',
@@ -153,7 +178,7 @@ export async function receiveSlackInteraction(deps: SlackInboxDeps, payload: Sla
       occurredAt: a.occurredAt ?? recordedAt,
       recordedAt,
       source: 'ingest/slack-interactions',
-      data: { ...a.data, ...sanitisedField(facts) },
+      data: { ...a.data, ...(groups[i] ? { userGroups: groups[i] } : {}), ...sanitisedField(facts) },
     }),
   );
   await writeEvents(accept, events, { what: 'Slack action', timeoutMs: deps.ackTimeoutMs, timeoutVariable: 'INGEST_SLACK_TIMEOUT_MS' });

@@ -1,0 +1,73 @@
+/** A `commands:` webhook called over real HTTP (a local server): signed, bounded in time and size, its answer escaped. */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CommandWebhookRequest } from '@alertbus/schemas';
+import { callCommandWebhook, safeUrl, webhookFailedText, webhookSignature, WEBHOOK_ANSWER_MAX } from './command-webhook';
+
+const SECRET = 'hook-secret-1';
+let server: Server;
+let base: string;
+const seen: Array<{ headers: IncomingMessage['headers']; body: string }> = [];
+const handlers: Record<string, (res: ServerResponse) => void> = {
+  '/ok': (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: 'api is <!here> & fine' })),
+  '/long': (res) => res.writeHead(200).end(JSON.stringify({ text: 'x'.repeat(10_000) })),
+  '/500': (res) => res.writeHead(500).end('{}'),
+  '/html': (res) => res.writeHead(200).end('<html>'),
+  '/notext': (res) => res.writeHead(200).end('{"ok":true}'),
+  '/slow': () => undefined,
+};
+
+const request: CommandWebhookRequest = { command: 'status', text: 'status api', groups: { service: 'api' }, user: 'U0BOB', team: 'T1', channel: 'C1', threadTs: '1.000100', messageTs: '1.000100' };
+const call = (path: string, secret: string | undefined = SECRET, timeoutMs = 2_000) => callCommandWebhook({ url: `${base}${path}?token=abc`, timeoutMs, secret, nowMs: 1_700_000_000_000 }, request);
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      seen.push({ headers: req.headers, body });
+      handlers[new URL(req.url!, 'http://x').pathname]!(res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+test('the request is the JSON of the command, signed v0=HMAC-SHA256("v0:{timestamp}:{body}"); the answer\'s text comes back escaped', async () => {
+  expect(await call('/ok')).toEqual({ outcome: 'answered', text: 'api is &lt;!here&gt; &amp; fine', httpStatus: 200 });
+  const last = seen[seen.length - 1]!;
+  expect(JSON.parse(last.body)).toEqual(request);
+  expect(last.headers['x-alertbus-request-timestamp']).toBe('1700000000');
+  expect(last.headers['x-alertbus-signature']).toBe(webhookSignature(SECRET, '1700000000', last.body));
+  expect(webhookSignature(SECRET, '1700000000', last.body)).toMatch(/^v0=[0-9a-f]{64}$/);
+});
+
+test('a long answer is cut', async () => {
+  const r = await call('/long');
+  expect(r.outcome === 'answered' && Array.from(r.text).length).toBe(WEBHOOK_ANSWER_MAX);
+});
+
+test.each([
+  ['/500', 'the webhook answered HTTP 500'],
+  ['/html', "the webhook's answer is not JSON"],
+  ['/notext', 'the webhook\'s answer has no "text"'],
+])('%s fails with a reason a person can read', async (path, error) => {
+  expect(await call(path)).toMatchObject({ outcome: 'failed', error });
+});
+
+test('no answer within the timeout, an unreachable host and a missing secret fail without a call hanging', async () => {
+  expect(await call('/slow', SECRET, 300)).toEqual({ outcome: 'failed', error: 'the webhook gave no answer within 0.3 s' });
+  expect(await callCommandWebhook({ url: 'http://127.0.0.1:1/x', timeoutMs: 2_000, secret: SECRET, nowMs: 0 }, request)).toEqual({ outcome: 'failed', error: 'the webhook could not be reached' });
+  const before = seen.length;
+  expect(await callCommandWebhook({ url: `${base}/ok`, timeoutMs: 2_000, secret: undefined, nowMs: 0 }, request)).toMatchObject({ outcome: 'failed', error: expect.stringContaining('COMMAND_WEBHOOK_SECRET') });
+  expect(seen.length).toBe(before);
+});
+
+test('what is recorded and said never carries the URL\'s query (it may hold a token)', () => {
+  expect(safeUrl('https://user:pw@hooks.example.com/a/b?token=s3cret')).toBe('https://hooks.example.com/a/b');
+  expect(webhookFailedText('st<at>us', 'the webhook answered HTTP 500')).toBe('The command `st&lt;at&gt;us` failed: the webhook answered HTTP 500.');
+});
