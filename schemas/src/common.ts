@@ -89,5 +89,6 @@ export const DecisionReason = Type.Union([
   Type.Literal('already-acknowledged'),
   Type.Literal('other-occurrence'),
   Type.Literal('unknown-action'),
+  Type.Literal('not-permitted'),
 ]);
 export type DecisionReason = Static<typeof DecisionReason>;

@@ -1,6 +1,6 @@
 import { type Static, type TSchema } from '@sinclair/typebox';
 import { AlertReceived } from './events/alerts';
-import { SlackMessageReceived, SlackActionReceived, SlackThreadLinked, SlackTextCommandReceived } from './events/slack-received';
+import { SlackMessageReceived, SlackActionReceived, SlackThreadLinked, SlackTextCommandReceived, SlackSlashCommandReceived } from './events/slack-received';
 import {
   IncidentOpened,
   IncidentReopened,
@@ -10,7 +10,7 @@ import {
   IncidentResolved,
   EventSuppressed,
 } from './events/incidents';
-import { PostSlackMessage, UpdateSlackMessage, ReplyWithOnCall, ClearOnCallCache, PostSlackReply, PostNotification } from './events/slack-commands';
+import { PostSlackMessage, UpdateSlackMessage, ReplyWithOnCall, ClearOnCallCache, PostSlackReply, PostNotification, AnswerSlashCommand } from './events/slack-commands';
 import { CreatePagerAlert, ClosePagerAlert, AcknowledgePagerAlert, AddPagerNote } from './events/pager-commands';
 import {
   SlackMessagePosted,
@@ -26,6 +26,7 @@ import {
   OnCallCacheDelivery,
   SlackUserGroupUpdated,
   NotificationPosted,
+  SlashCommandAnswered,
 } from './events/deliveries';
 import { DeadLetter } from './events/dead-letters';
 import { SilenceCreated, SilenceExpired } from './events/silences';
@@ -85,6 +86,9 @@ export const EVENT_TYPES = {
   NotificationRouted: { topic: TOPICS.notifications, data: NotificationRouted },
   PostNotification: { topic: TOPICS.slackCommands, data: PostNotification },
   NotificationPosted: { topic: TOPICS.deliveries, data: NotificationPosted },
+  SlackSlashCommandReceived: { topic: TOPICS.slackReceived, data: SlackSlashCommandReceived },
+  AnswerSlashCommand: { topic: TOPICS.slackCommands, data: AnswerSlashCommand },
+  SlashCommandAnswered: { topic: TOPICS.deliveries, data: SlashCommandAnswered },
 } as const satisfies Record<string, { topic: string; data: TSchema }>;
 
 export type EventType = keyof typeof EVENT_TYPES;

@@ -149,6 +149,21 @@ export const NotificationPosted = Type.Object(
   { additionalProperties: false, description: 'The slack-sink posted a notification (ts is the message\'s).' },
 );
 export type NotificationPosted = Static<typeof NotificationPosted>;
+export const SlashCommandAnswered = Type.Object(
+  {
+    commandId: Id,
+    commandType: Type.String(),
+    incidentId: Type.Optional(Id),
+    dryRun: Type.Boolean(),
+    attempts: Type.Integer({ minimum: 0 }),
+    request: Type.Optional(WouldSend),
+    responseType: Type.Union([Type.Literal('ephemeral'), Type.Literal('in_channel')]),
+    kind: Type.String({ description: 'The answer\'s kind (text, oncall, incidents, silences).' }),
+    outcome: Type.Optional(OnCallOutcome),
+  },
+  { additionalProperties: false, description: 'The slack-sink posted a slash command\'s answer to its response_url.' },
+);
+export type SlashCommandAnswered = Static<typeof SlashCommandAnswered>;
 export type SlackReplyDelivery = Static<typeof SlackReplyDelivery>;
 export type OnCallReplyDelivery = Static<typeof OnCallReplyDelivery>;
 export type OnCallCacheDelivery = Static<typeof OnCallCacheDelivery>;

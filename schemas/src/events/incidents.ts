@@ -135,6 +135,18 @@ export const EventSuppressed = Type.Object(
     incidentId: Type.Optional(Id),
     title: Type.Optional(Type.String()),
     suppressedBy: Type.Optional(SuppressedBy),
+    refusal: Type.Optional(
+      Type.Object(
+        {
+          by: Type.String({ minLength: 1, description: 'Slack user id of who asked.' }),
+          action: Type.String({ minLength: 1, description: 'What was asked: ack, resolve, silence, unsilence, cache-clear.' }),
+          role: Type.String({ description: 'Their role.' }),
+          needed: Type.String({ description: 'The role the action needs.' }),
+          why: Type.String({ description: 'Why it was refused, as they were told.' }),
+        },
+        { additionalProperties: false, description: 'reason not-permitted: who was refused what, and why.' },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
