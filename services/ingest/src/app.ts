@@ -49,6 +49,8 @@ export interface SlackAppOptions {
   installs?: Pick<InstallationStore, 'remove'>;
   /** GET /slack/install and /slack/oauth_redirect (SLACK_CLIENT_ID set). */
   oauth?: Omit<OAuthRouteDeps, 'now' | 'tokens'>;
+  /** SLACK_COMMAND (default /alertbus). */
+  slashCommand?: string;
 }
 
 /** The app, and what Slack events need besides it (Socket Mode feeds them into the same path). */
@@ -116,6 +118,7 @@ export function buildIngestApp(deps: IngestAppDeps): IngestApp {
     userNames: deps.slack?.userNames,
     tokens: deps.slack?.tokens,
     installs: deps.slack?.installs,
+    slashCommand: deps.slack?.slashCommand,
     ackTimeoutMs: Math.min(deps.slack?.ackTimeoutMs ?? DEFAULT_SLACK_ACK_TIMEOUT_MS, config.kafkaTimeoutMs),
     metrics: slackMetrics(registry),
   };

@@ -60,6 +60,8 @@ export interface SlackIngestConfig {
   workspaceUrl?: string;
   /** How long a Slack request waits for Kafka before 503: Slack wants an answer within 3 s. */
   ackTimeoutMs: number;
+  /** SLACK_COMMAND: the slash command POST /slack/commands answers (default /alertbus). */
+  slashCommand?: string;
 }
 
 /** Slack retries when it has no 2xx within 3 s; leave room for the network. */
@@ -93,6 +95,13 @@ function loadOAuthConfig(env: Env): SlackOAuthConfig | undefined {
   };
 }
 
+/** SLACK_COMMAND: `/` and a name Slack allows (lower case, no spaces, at most 32 characters). */
+function loadSlashCommand(env: Env): string {
+  const command = envOptional(env, 'SLACK_COMMAND') ?? '/alertbus';
+  if (!/^\/[a-z0-9_\-]{1,31}$/.test(command)) throw new ConfigError(`SLACK_COMMAND must be a slash command such as /alertbus, not ${JSON.stringify(command)}`);
+  return command;
+}
+
 function loadSlackConfig(env: Env): SlackIngestConfig | undefined {
   const signingSecret = envOptional(env, 'SLACK_SIGNING_SECRET');
   const appToken = envOptional(env, 'SLACK_APP_TOKEN');
@@ -122,6 +131,7 @@ function loadSlackConfig(env: Env): SlackIngestConfig | undefined {
     botId,
     workspaceUrl: workspaceUrl === undefined ? undefined : withSlash(envUrl(env, 'SLACK_WORKSPACE_URL', workspaceUrl)),
     ackTimeoutMs: envInt(env, 'INGEST_SLACK_TIMEOUT_MS', DEFAULT_SLACK_ACK_TIMEOUT_MS, { min: 1, max: 2_900 }),
+    slashCommand: loadSlashCommand(env),
   };
 }
 

@@ -101,6 +101,7 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
     slack: slack
       ? {
           signingSecret: slack.signingSecret,
+          slashCommand: slack.slashCommand,
           identity,
           ackTimeoutMs: slack.ackTimeoutMs,
           userNames: tokens?.configured ? new TeamUserNames(tokens, { apiUrl: slack.apiUrl, log: log.child({ component: 'slack-user-names' }) }) : undefined,

@@ -7,27 +7,31 @@ import { parseJsonBody } from '../plugins/json-body';
 import { slackResponses } from '../responses';
 import { receiveSlackEvent, receiveSlackInteraction, type SlackInboxDeps } from '../slack/inbox';
 import { verifySlackSignature } from '../slack/signature';
+import { receiveSlashCommand, SlashCommandFields } from '../slack/slash-command';
 
 export interface SlackRouteDeps extends Omit<SlackInboxDeps, 'log'> {
   /** Unset: the HTTP endpoints are not configured and every request answers 503 (never accepted unsigned). */
   signingSecret?: string;
 }
 
-type Endpoint = 'events' | 'interactions';
+type Endpoint = 'events' | 'interactions' | 'commands';
 const EVENTS = '/slack/events';
 const INTERACTIONS = '/slack/interactions';
+const COMMANDS = '/slack/commands';
 
-const endpointOf = (req: FastifyRequest): Endpoint => (req.routeOptions.url === INTERACTIONS ? 'interactions' : 'events');
+const endpointOf = (req: FastifyRequest): Endpoint =>
+  req.routeOptions.url === INTERACTIONS ? 'interactions' : req.routeOptions.url === COMMANDS ? 'commands' : 'events';
 
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** The JSON an endpoint carries: the whole body for events, the `payload` form field for interactions. */
+/** The JSON an endpoint carries: the whole body for events, the `payload` form field for interactions, the form's fields for commands. */
 function decode(endpoint: Endpoint, raw: Buffer): unknown {
   const text = raw.toString('utf8');
   if (endpoint === 'events') return parseJsonBody(text);
+  if (endpoint === 'commands') return Object.fromEntries(new URLSearchParams(text));
   const payload = new URLSearchParams(text).get('payload');
   if (payload === null) throw new HttpError(400, 'invalid_payload', 'interactivity request without a "payload" form field');
   return parseJsonBody(payload);
@@ -92,5 +96,11 @@ export const slackRoutes: FastifyPluginAsyncTypebox<SlackRouteDeps> = async (app
     await receiveSlackInteraction(inbox(req), req.body, { sanitised: cleaned.get(req) });
     // Slack wants an empty 200 for block_actions; the effect shows when the router updates the message.
     return reply.code(200).send();
+  });
+
+  app.post(COMMANDS, { schema: { body: SlashCommandFields } }, async (req, reply) => {
+    const answer = await receiveSlashCommand(inbox(req), req.body, { via: 'http', sanitised: cleaned.get(req) });
+    // Empty: the answer comes at the response_url once the router decided; only a command that is not ours is answered here.
+    return answer ? reply.code(200).send(answer) : reply.code(200).send();
   });
 };

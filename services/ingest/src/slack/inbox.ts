@@ -31,6 +31,8 @@ export interface SlackInboxDeps {
   installs?: Pick<InstallationStore, 'remove'>;
   /** Resolves the requester's name (users.info) with the team's token; without it events carry the user id only. */
   userNames?: UserNameSource;
+  /** SLACK_COMMAND: the slash command this app answers (default /alertbus). */
+  slashCommand?: string;
   /** How long a Slack event waits for its turn at Kafka (Slack wants an answer within 3 s). */
   ackTimeoutMs: number;
   metrics: SlackMetrics;
