@@ -176,6 +176,17 @@ test('`/alertbus incidents` lists it; `/alertbus ack <alias>` acknowledges the r
   await waitFor(async () => (await incidentsOf(incident.alias)).find((i) => i.status === 'resolved'), { what: 'the incident resolved in history' });
 });
 
+test('`/alertbus resolve <incident id>` finds the incident (its alias from the history API) and resolves it; an unknown id is answered', async () => {
+  const incident = await openIncident('slash-by-id');
+  const resolve = await slash(`resolve ${incident.incident_id}`);
+  expect(resolve.status).toBe(200);
+  expect(resolve.ms).toBeLessThan(3_000);
+  expect(await answerAt(resolve.answerId)).toEqual({ response_type: 'ephemeral', text: `Resolved: ${incident.title} (\`${incident.incident_id}\`)` });
+  await waitFor(async () => (await incidentsOf(incident.alias)).find((i) => i.status === 'resolved'), { what: 'the incident resolved in history' });
+  const unknown = await slash('ack 00000000-0000-8000-8000-000000000000');
+  expect((await answerAt(unknown.answerId)).text).toBe('I could not find incident `00000000-0000-8000-8000-000000000000`: no incident has that id');
+});
+
 test('`/alertbus silence … for 1h` creates a silence that `/alertbus silences` lists and `unsilence` ends', async () => {
   const cmd = await slash('silence alertname="DiskFullSlash" env="prod" for 1h -- disk swap');
   expect(cmd.status).toBe(200);

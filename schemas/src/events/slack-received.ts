@@ -145,6 +145,18 @@ export const SlackSlashCommandReceived = Type.Object(
     triggerId: Type.Optional(Type.String()),
     apiAppId: Type.Optional(Type.String()),
     via: Type.Union([Type.Literal('http'), Type.Literal('socket-mode')]),
+    target: Type.Optional(
+      Type.Object(
+        { incidentId: Id, alias: Type.String({ minLength: 1, maxLength: 512 }) },
+        {
+          additionalProperties: false,
+          description: '`ack` / `resolve` of an incident id: the incident\'s alias, which ingest asked the history API for and keyed the command by.',
+        },
+      ),
+    ),
+    targetProblem: Type.Optional(
+      Type.String({ maxLength: 500, description: 'Why ingest could not find the alias of the incident id typed (unknown id, history API unreachable).' }),
+    ),
     sanitised: Type.Optional(Sanitised),
     raw: Type.Unknown({ description: 'The form fields as received (text cleaned as `sanitised` says).' }),
   },

@@ -62,6 +62,10 @@ export interface SlackIngestConfig {
   ackTimeoutMs: number;
   /** SLACK_COMMAND: the slash command POST /slack/commands answers (default /alertbus). */
   slashCommand?: string;
+  /** HISTORY_URL: where `/alertbus ack <incident id>` finds the incident's alias. */
+  historyUrl?: string;
+  /** HISTORY_TOKEN (else ALERTBUS_TOKEN): a viewer token, when the history API asks for one. */
+  historyToken?: string;
 }
 
 /** Slack retries when it has no 2xx within 3 s; leave room for the network. */
@@ -132,6 +136,8 @@ function loadSlackConfig(env: Env): SlackIngestConfig | undefined {
     workspaceUrl: workspaceUrl === undefined ? undefined : withSlash(envUrl(env, 'SLACK_WORKSPACE_URL', workspaceUrl)),
     ackTimeoutMs: envInt(env, 'INGEST_SLACK_TIMEOUT_MS', DEFAULT_SLACK_ACK_TIMEOUT_MS, { min: 1, max: 2_900 }),
     slashCommand: loadSlashCommand(env),
+    historyUrl: envUrl(env, 'HISTORY_URL', 'http://127.0.0.1:8081').replace(/\/+$/, ''),
+    historyToken: envOptional(env, 'HISTORY_TOKEN') ?? envOptional(env, 'ALERTBUS_TOKEN'),
   };
 }
 

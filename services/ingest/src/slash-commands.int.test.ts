@@ -105,6 +105,33 @@ test('`ack <alias>` is keyed by the alias, so it reaches the partition that hold
   expect(records.map((r) => r.key)).toEqual(['alertmanager:0a1b2c', 'alertmanager:0a1b2c']);
 });
 
+test('`ack <incident id>`: keyed by the alias the history API gives; when it cannot be asked, recorded with why under a key of its own', async () => {
+  const id = '0f1e2d3c-4b5a-8697-8a8b-9c0d1e2f3a4b';
+  const lookups: string[] = [];
+  const target = await rig.app({
+    slack: configured({ incidents: { aliasOf: async (i) => (lookups.push(i), i === id ? { alias: 'alertmanager:found' } : { problem: 'no incident has that id' }) } }),
+  });
+  const found = form(`ack ${id}`);
+  expect((await post(target, found.body, signed(found.body))).statusCode).toBe(200);
+  const [record] = await slashRecords(deriveId('slack-slash', 'T0001', found.trigger));
+  expect(record!.key).toBe('alertmanager:found');
+  expect(record!.event.data).toMatchObject({ target: { incidentId: id, alias: 'alertmanager:found' } });
+
+  const other = '1f1e2d3c-4b5a-8697-8a8b-9c0d1e2f3a4b';
+  const missing = form(`resolve ${other}`);
+  expect((await post(target, missing.body, signed(missing.body))).statusCode).toBe(200);
+  const [unknown] = await slashRecords(deriveId('slack-slash', 'T0001', missing.trigger));
+  expect(unknown!.key).toBe(`slack-slash:T0001:${missing.trigger}`);
+  expect(unknown!.event.data).toMatchObject({ targetProblem: 'no incident has that id' });
+  expect(unknown!.event.data.target).toBeUndefined();
+  expect(lookups).toEqual([id, other]);
+
+  // The real look-up against a history API that is not there: answered in time, recorded with why.
+  const { historyIncidentLookup } = await import('./slack/incident-lookup');
+  const down = await historyIncidentLookup({ historyUrl: 'http://127.0.0.1:9', timeoutMs: 500 }).aliasOf(id);
+  expect(down).toEqual({ problem: expect.stringContaining('the history API could not be asked') });
+});
+
 test('a forged, stale or unsigned command → 401 and nothing on Kafka; without a signing secret → 503', async () => {
   const target = await rig.app({ slack: configured() });
   const { body } = form('resolve alertmanager:0a1b2c');

@@ -14,7 +14,7 @@ import { isIncidentState, type RouterState } from '../state';
 import { decideSlackAction } from './actions';
 import { authorize, type SlackAction } from './authorize';
 import { routeSlackMessage } from './route';
-import { parseSlash, slashHelpText, SLASH_USAGE, type SlashCommand } from './slash';
+import { looksLikeIncidentId, parseSlash, slashHelpText, SLASH_USAGE, type SlashCommand } from './slash';
 import { NO_SCHEDULE_TEXT, TITLE_MAX } from './texts';
 
 type SlashInput = Envelope<'SlackSlashCommandReceived'>;
@@ -69,7 +69,7 @@ function permitted(c: Ctx, action: SlackAction, rules: CompiledRules, incident?:
 const code = (text: string) => `\`${escapeMrkdwn(truncate(text, 200)).replace(/`/g, "'")}\``;
 
 /** The text after an ack / resolve, from what the button path decided. */
-function actionAnswer(name: 'ack' | 'resolve', target: string, events: readonly AnyEnvelope[]): string {
+function actionAnswer(name: 'ack' | 'resolve', target: string, events: readonly AnyEnvelope[], problem?: string): string {
   for (const e of events) {
     const d = e.data as { title?: string; reason?: string };
     const title = escapeMrkdwn(truncate(d.title ?? '', TITLE_MAX));
@@ -78,21 +78,27 @@ function actionAnswer(name: 'ack' | 'resolve', target: string, events: readonly 
     if (e.type === 'EventSuppressed') {
       if (d.reason === 'already-resolved') return `${title} (${code(target)}) is already resolved.`;
       if (d.reason === 'already-acknowledged') return `${title} (${code(target)}) is already acknowledged.`;
+      if (d.reason === 'other-occurrence') return `Incident ${code(target)} is over: its alert has fired again since, as a new incident (${title}).`;
     }
   }
+  if (problem) return `I could not find incident ${code(target)}: ${escapeMrkdwn(problem)}`;
   return `I know of no incident with the alias ${code(target)}, so there is nothing to ${name === 'ack' ? 'acknowledge' : 'resolve'}. ` +
     'Use the alias shown on the incident (`/alertbus incidents` lists them).';
 }
 
-/** `ack` / `resolve`: the record is keyed by the incident's alias, so `state` is the incident's. */
+/**
+ * `ack` / `resolve`: the record is keyed by the incident's alias (as typed, or looked up by ingest for an incident
+ * id), so `state` is the incident's. By id, the click names the occurrence, so an old id cannot touch a newer one.
+ */
 function act(c: Ctx, cmd: Extract<SlashCommand, { name: 'ack' | 'resolve' }>, state: RouterState | undefined, rules: CompiledRules): RouterState | undefined {
   const { input, out } = c;
   const d = input.data;
   const incident = isIncidentState(state) ? state : undefined;
-  if (input.alias !== cmd.target) {
+  const byId = d.target !== undefined && d.target.incidentId === cmd.target ? d.target : undefined;
+  if (input.alias !== (byId?.alias ?? cmd.target)) {
     // Only ingest's key puts the command where the incident is; a record keyed otherwise cannot see it.
     suppress(c, 'no-incident');
-    answer(c, actionAnswer(cmd.name, cmd.target, []));
+    answer(c, actionAnswer(cmd.name, cmd.target, [], d.targetProblem ?? (looksLikeIncidentId(cmd.target) ? 'no incident has that id' : undefined)));
     return incident ? folded(out, incident) : state;
   }
   if (incident && !permitted({ ...c, rule: incident.rule }, cmd.name, rules, incident)) return folded(out, incident);
@@ -102,6 +108,7 @@ function act(c: Ctx, cmd: Extract<SlashCommand, { name: 'ack' | 'resolve' }>, st
     data: {
       actionId: BUTTON_ACTION_IDS[cmd.name],
       actionType: SLASH_ACTION_TYPE,
+      ...(byId ? { incidentId: byId.incidentId } : {}),
       user: { id: d.user, ...(d.userName ? { name: d.userName } : {}) },
       team: d.team,
       channel: d.channel,

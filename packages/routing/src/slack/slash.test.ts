@@ -5,7 +5,7 @@ import { firing, T0 } from '../test-support/alerts';
 import { given } from '../test-support/slack-spec';
 import { ALICE, TEAM, buttonClick } from '../test-support/slack';
 import * as permissions from './authorize';
-import { parseSlash, slashKey } from './slash';
+import { parseSlash, slashIncidentId, slashKey } from './slash';
 
 const rules = builtinRules({ defaultChannel: '#alerts', oncallSchedule: 'ops' });
 const A = 'alertmanager:aaaa';
@@ -22,7 +22,7 @@ function slash(text: string, init: Partial<SlackSlashCommandReceived> & { trigge
   return makeEnvelope({
     id,
     type: 'SlackSlashCommandReceived',
-    alias: slashKey(text, TEAM, trigger),
+    alias: slashKey(text, TEAM, trigger, data.target?.alias),
     occurredAt: recordedAt,
     recordedAt,
     source: 'ingest/slack-commands',
@@ -78,6 +78,14 @@ describe('slash command text → subcommand', () => {
     const { command } = parseSlash(text);
     expect(command).toMatchObject({ name: 'invalid', subcommand });
     expect((command as { problem: string }).problem).toContain(problem);
+  });
+
+  test('an incident id is told from an alias by its shape, and keyed by the alias ingest found for it', () => {
+    expect(slashIncidentId(`ack ${I1}`)).toBe(I1);
+    expect(slashIncidentId('ack alertmanager:aaaa')).toBeUndefined();
+    expect(slashIncidentId(`silence a="${I1}" for 1h`)).toBeUndefined();
+    expect(slashKey(`resolve ${I1}`, TEAM, 't3', A)).toBe(A);
+    expect(slashKey(`resolve ${I1}`, TEAM, 't3')).toBe(`slack-slash:${TEAM}:t3`);
   });
 
   test('ack and resolve are keyed by the incident they name; everything else by a key of its own', () => {
@@ -149,6 +157,26 @@ describe('slash commands in the router', () => {
     g.when(slash(`ack ${A}`, { at: 2_000 })).then([
       ['EventSuppressed', { reason: 'already-resolved', inputType: 'SlackSlashCommandReceived' }],
       ['AnswerSlashCommand', answered(`${incident.title} (\`${A}\`) is already resolved.`)],
+    ]);
+  });
+
+  test('by incident id (its alias found by ingest): that occurrence is acted on; an earlier one\'s id, or an unknown id, only answered', () => {
+    const g = given(rules, incident);
+    g.when(slash(`ack ${I1}`, { target: { incidentId: I1, alias: A } })).then([
+      ['IncidentAcknowledged', { incidentId: I1, by: ALICE }],
+      ['PostSlackMessage', { purpose: 'reply' }],
+      ['UpdateSlackMessage', { incidentId: I1 }],
+      ['AcknowledgePagerAlert', { incidentId: I1 }],
+      ['AnswerSlashCommand', answered(`Acknowledged: ${incident.title} (\`${I1}\`)`)],
+    ]);
+    const old = deriveId('incident', A, 0);
+    g.when(slash(`resolve ${old}`, { target: { incidentId: old, alias: A }, at: 1_000 })).then([
+      ['EventSuppressed', { reason: 'other-occurrence', incidentId: I1 }],
+      ['AnswerSlashCommand', answered(expect.stringContaining(`Incident \`${old}\` is over`))],
+    ]);
+    given(rules).when(slash(`resolve ${old}`, { targetProblem: `no incident with id "${old}"` })).then([
+      ['EventSuppressed', { reason: 'no-incident' }],
+      ['AnswerSlashCommand', answered(`I could not find incident \`${old}\`: no incident with id "${old}"`)],
     ]);
   });
 

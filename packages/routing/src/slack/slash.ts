@@ -165,10 +165,26 @@ export function parseSlash(text: string): ParsedSlash {
   return { command, public: isPublic };
 }
 
-/** The Kafka key of a slash command: the incident it acts on, so it meets that incident's state; else a key of its own. */
-export function slashKey(text: string, team: string, requestId: string): string {
+/** An incident id as alertbus derives them (deriveId: UUID-shaped), as opposed to an alias. */
+export function looksLikeIncidentId(text: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(text);
+}
+
+/** The incident id an `ack` / `resolve` names (for ingest to look up its alias), else undefined. */
+export function slashIncidentId(text: string): string | undefined {
   const { command } = parseSlash(text);
-  return command.name === 'ack' || command.name === 'resolve' ? command.target : `slack-slash:${team}:${requestId}`;
+  return (command.name === 'ack' || command.name === 'resolve') && looksLikeIncidentId(command.target) ? command.target : undefined;
+}
+
+/**
+ * The Kafka key of a slash command: the incident it acts on (its alias as typed, or the alias of the incident id
+ * typed, when ingest found it), so it meets that incident's state; else a key of its own.
+ */
+export function slashKey(text: string, team: string, requestId: string, incidentAlias?: string): string {
+  const { command } = parseSlash(text);
+  if (command.name !== 'ack' && command.name !== 'resolve') return `slack-slash:${team}:${requestId}`;
+  if (looksLikeIncidentId(command.target)) return incidentAlias ?? `slack-slash:${team}:${requestId}`;
+  return command.target;
 }
 
 /** The answer to `help`: every subcommand, for the command name Slack used. */

@@ -19,6 +19,7 @@ import { HttpError } from '../http-error';
 import type { SlackMetrics } from '../metrics';
 import type { SlackAcceptedBody } from '../responses';
 import type { IdentitySource } from './identity';
+import type { IncidentLookup } from './incident-lookup';
 import type { UserNameSource } from './user-names';
 
 export interface SlackInboxDeps {
@@ -33,6 +34,8 @@ export interface SlackInboxDeps {
   userNames?: UserNameSource;
   /** SLACK_COMMAND: the slash command this app answers (default /alertbus). */
   slashCommand?: string;
+  /** The alias of an incident id typed in `/alertbus ack <id>` (the history API, HISTORY_URL). */
+  incidents?: IncidentLookup;
   /** How long a Slack event waits for its turn at Kafka (Slack wants an answer within 3 s). */
   ackTimeoutMs: number;
   metrics: SlackMetrics;

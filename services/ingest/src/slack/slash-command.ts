@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { deriveId, makeEnvelope } from '@alertbus/schemas';
-import { slashKey } from '@alertbus/routing';
+import { slashIncidentId, slashKey } from '@alertbus/routing';
 import { Type, type Static } from '@sinclair/typebox';
 import { writeEvents } from '../accept';
 import { HttpError } from '../http-error';
@@ -70,11 +70,19 @@ export async function receiveSlashCommand(deps: SlackInboxDeps, f: SlashCommandF
   checkResponseUrl(f.response_url);
   const text = f.text ?? '';
   const rid = requestId(f);
+  // `ack <incident id>`: keyed by the incident's alias, found in the history API (a failure is recorded and answered).
+  const incidentId = slashIncidentId(text);
+  const found = incidentId
+    ? deps.incidents
+      ? await deps.incidents.aliasOf(incidentId)
+      : { problem: 'incident ids cannot be looked up here (ingest has no HISTORY_URL); use the alias' }
+    : undefined;
+  const target = incidentId && found && 'alias' in found ? { incidentId, alias: found.alias } : undefined;
   const recordedAt = deps.accept.now().toISOString();
   const event = makeEnvelope({
     id: deriveId('slack-slash', f.team_id, rid),
     type: 'SlackSlashCommandReceived',
-    alias: slashKey(text, f.team_id, rid),
+    alias: slashKey(text, f.team_id, rid, target?.alias),
     occurredAt: recordedAt,
     recordedAt,
     source: 'ingest/slack-commands',
@@ -89,6 +97,8 @@ export async function receiveSlashCommand(deps: SlackInboxDeps, f: SlashCommandF
       ...(f.trigger_id ? { triggerId: f.trigger_id } : {}),
       ...(f.api_app_id ? { apiAppId: f.api_app_id } : {}),
       via: facts.via,
+      ...(target ? { target } : {}),
+      ...(found && 'problem' in found ? { targetProblem: found.problem } : {}),
       ...(facts.sanitised ? { sanitised: facts.sanitised } : {}),
       // The verification token is a (legacy) secret: it is not kept.
       raw: Object.fromEntries(Object.entries(f).filter(([k]) => k !== 'token')),
