@@ -5,14 +5,10 @@
  * what the answer needs. A forged command is refused; `ack` acts on a real incident; `silence` creates a silence.
  */
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { responseUrl } from '@alertbus/stand-ins';
 import { dropTestDatabase } from '../support/db';
 import { freePort, startFullStack, type FullStack } from '../support/stack';
 import { waitFor } from '../support/wait';
-
-const fixtureJson = (p: string) => JSON.parse(readFileSync(resolve(__dirname, '../../../shared/fixtures', p), 'utf8')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const SECRET = 'e2e-slack-commands-signing-secret';
 const TEAM = 'T0ALERTBUS';
@@ -78,16 +74,16 @@ async function incidentsOf(alias: string): Promise<Incident[]> {
   return (await full.json<{ incidents: Incident[] }>('history', `/api/incidents?alias=${encodeURIComponent(alias)}`)).incidents;
 }
 
-/** Fires one Alertmanager alert with its own fingerprint and waits until history shows its incident. */
-async function openIncident(fingerprint: string): Promise<Incident> {
-  const body = fixtureJson('alertmanager/zulip_resolved_single.json');
-  body.status = 'firing';
-  body.alerts[0].status = 'firing';
-  body.alerts[0].fingerprint = fingerprint;
-  const res = await fetch(`${full.stack.url('ingest')}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+/** Slack markup in an alert's title: every answer quoting it must show it, never ping or link. */
+const HOSTILE = '<!channel> disk full & <https://evil.example|ok>';
+const escaped = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Fires one generic alert (alias `generic:<name>`) and waits until history shows its incident. */
+async function openIncident(name: string): Promise<Incident> {
+  const body = JSON.stringify({ alias: name, title: `${HOSTILE} on ${name}`, severity: 'critical', labels: { team: 'storage' } });
+  const res = await fetch(`${full.stack.url('ingest')}/webhooks/generic`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   expect(res.status).toBe(202);
-  const alias = `alertmanager:${fingerprint}`;
-  return waitFor(async () => (await incidentsOf(alias))[0], { what: `the incident of ${alias} in history` });
+  return waitFor(async () => (await incidentsOf(`generic:${name}`))[0], { what: `the incident of generic:${name} in history` });
 }
 
 beforeAll(async () => {
@@ -135,7 +131,7 @@ test('`/alertbus help` and `/alertbus oncall` get 200 within 3 s; the answers ar
 });
 
 test('a forged or unsigned command gets 401, and nothing is answered', async () => {
-  const forged = await slash('resolve alertmanager:warm-up', { secret: 'not-the-signing-secret' });
+  const forged = await slash('resolve generic:warm-up', { secret: 'not-the-signing-secret' });
   expect(forged.status).toBe(401);
   const unsigned = await fetch(`${full.stack.url('ingest')}/slack/commands`, {
     method: 'POST',
@@ -145,17 +141,17 @@ test('a forged or unsigned command gets 401, and nothing is answered', async () 
   expect(unsigned.status).toBe(401);
   await new Promise((r) => setTimeout(r, 2_000));
   expect(answersAt(forged.answerId)).toEqual([]);
-  expect((await incidentsOf('alertmanager:warm-up'))[0]!.status).toBe('open');
+  expect((await incidentsOf('generic:warm-up'))[0]!.status).toBe('open');
 });
 
 test('`/alertbus incidents` lists it; `/alertbus ack <alias>` acknowledges the real incident (thread, history, pager), and is in its history', async () => {
   const incident = await openIncident('slash-ack');
   // Listed with the alias to act on it by.
   const list = await slash('incidents');
-  expect((await answerAt(list.answerId)).text).toContain(`• ${incident.title} — \`${incident.alias}\` · `);
+  expect((await answerAt(list.answerId)).text).toContain(`• ${escaped(incident.title)} — \`${incident.alias}\` · `);
   const ack = await slash(`ack ${incident.alias}`);
   expect(ack.status).toBe(200);
-  expect(await answerAt(ack.answerId)).toEqual({ response_type: 'ephemeral', text: `Acknowledged: ${incident.title} (\`${incident.alias}\`)` });
+  expect(await answerAt(ack.answerId)).toEqual({ response_type: 'ephemeral', text: `Acknowledged: ${escaped(incident.title)} (\`${incident.alias}\`)` });
   const acked = await waitFor(async () => (await incidentsOf(incident.alias)).find((i) => i.status === 'acknowledged'), { what: 'the incident acknowledged in history' });
   expect(acked).toMatchObject({ incident_id: incident.incident_id, acknowledged_by: 'U0ALICE' });
   await waitFor(() => full.opsgenie.state.alerts.find((a) => a.alias === incident.alias)?.acknowledged, { what: 'the pager alert acknowledged' });
@@ -170,10 +166,12 @@ test('`/alertbus incidents` lists it; `/alertbus ack <alias>` acknowledges the r
 
   // Again: already acknowledged, said so; resolve then resolves it.
   const again = await slash(`ack ${incident.alias}`);
-  expect((await answerAt(again.answerId)).text).toBe(`${incident.title} (\`${incident.alias}\`) is already acknowledged.`);
+  expect((await answerAt(again.answerId)).text).toBe(`${escaped(incident.title)} (\`${incident.alias}\`) is already acknowledged.`);
   const resolve = await slash(`resolve ${incident.alias} --public`);
-  expect(await answerAt(resolve.answerId)).toEqual({ response_type: 'in_channel', text: `Resolved: ${incident.title} (\`${incident.alias}\`)` });
+  expect(await answerAt(resolve.answerId)).toEqual({ response_type: 'in_channel', text: `Resolved: ${escaped(incident.title)} (\`${incident.alias}\`)` });
   await waitFor(async () => (await incidentsOf(incident.alias)).find((i) => i.status === 'resolved'), { what: 'the incident resolved in history' });
+  // The alert's markup never became a ping or a link in any answer.
+  expect(JSON.stringify(full.slack.state.responses)).not.toMatch(/<!channel>|<https:\/\/evil/);
 });
 
 test('`/alertbus resolve <incident id>` finds the incident (its alias from the history API) and resolves it; an unknown id is answered', async () => {
@@ -181,7 +179,7 @@ test('`/alertbus resolve <incident id>` finds the incident (its alias from the h
   const resolve = await slash(`resolve ${incident.incident_id}`);
   expect(resolve.status).toBe(200);
   expect(resolve.ms).toBeLessThan(3_000);
-  expect(await answerAt(resolve.answerId)).toEqual({ response_type: 'ephemeral', text: `Resolved: ${incident.title} (\`${incident.incident_id}\`)` });
+  expect(await answerAt(resolve.answerId)).toEqual({ response_type: 'ephemeral', text: `Resolved: ${escaped(incident.title)} (\`${incident.incident_id}\`)` });
   await waitFor(async () => (await incidentsOf(incident.alias)).find((i) => i.status === 'resolved'), { what: 'the incident resolved in history' });
   const unknown = await slash('ack 00000000-0000-8000-8000-000000000000');
   expect((await answerAt(unknown.answerId)).text).toBe('I could not find incident `00000000-0000-8000-8000-000000000000`: no incident has that id');

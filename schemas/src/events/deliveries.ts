@@ -81,14 +81,19 @@ export const DeliveryDelayed = Type.Object(
       'Only a spent budget (DELIVERY_RETRY_BUDGET) or a permanent failure ends in DeliveryFailed.',
   },
 );
-/** The result of a command answered in a thread of a channel (no incident root involved, so incidentId is optional). */
-const slackThreadDeliveryBase = {
+/** The result of a command that may belong to no incident (so incidentId is optional). */
+const answerDeliveryBase = {
   commandId: Id,
   commandType: Type.String(),
   incidentId: Type.Optional(Id),
   dryRun: Type.Boolean(),
   attempts: Type.Integer({ minimum: 0 }),
   request: Type.Optional(WouldSend),
+};
+
+/** The result of a command answered in a thread of a channel (no incident root involved). */
+const slackThreadDeliveryBase = {
+  ...answerDeliveryBase,
   channel: Type.String(),
   ts: Type.String({ description: 'ts of the (last) message posted.' }),
   threadTs: Type.String(),
@@ -151,12 +156,7 @@ export const NotificationPosted = Type.Object(
 export type NotificationPosted = Static<typeof NotificationPosted>;
 export const SlashCommandAnswered = Type.Object(
   {
-    commandId: Id,
-    commandType: Type.String(),
-    incidentId: Type.Optional(Id),
-    dryRun: Type.Boolean(),
-    attempts: Type.Integer({ minimum: 0 }),
-    request: Type.Optional(WouldSend),
+    ...answerDeliveryBase,
     responseType: Type.Union([Type.Literal('ephemeral'), Type.Literal('in_channel')]),
     kind: Type.String({ description: 'The answer\'s kind (text, oncall, incidents, silences).' }),
     outcome: Type.Optional(OnCallOutcome),
