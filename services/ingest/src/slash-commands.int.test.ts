@@ -148,7 +148,7 @@ test('a forged, stale or unsigned command → 401 and nothing on Kafka; without 
   expect((await post(unconfigured, body, signed(body))).statusCode).toBe(503);
 });
 
-test('another command name is answered at once, privately, and not recorded; a form without the fields is a 400', async () => {
+test('another command name is answered at once, privately, and not recorded; a form without the fields is a 400; an ssl_check a bare 200', async () => {
   const target = await rig.app({ slack: configured({ slashCommand: '/ops' }) });
   const { body } = form('help');
   let res!: HttpResult;
@@ -158,4 +158,11 @@ test('another command name is answered at once, privately, and not recorded; a f
   expect(counts).toEqual({});
   const bare = 'command=%2Fops&text=help';
   expect((await post(target, bare, signed(bare))).statusCode).toBe(400);
+  // Slack's certificate check of the command URL: a 200, nothing else.
+  const sslCheck = 'ssl_check=1&token=gIkuvaNzQIHg97ATvDxqgjtO';
+  const checked = await recordsWrittenBy(async () => {
+    const res = await post(target, sslCheck, { 'content-type': 'application/x-www-form-urlencoded' });
+    expect([res.statusCode, res.body]).toEqual([200, '']);
+  });
+  expect(checked).toEqual({});
 });

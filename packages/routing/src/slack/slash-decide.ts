@@ -14,7 +14,7 @@ import { isIncidentState, type RouterState } from '../state';
 import { decideSlackAction } from './actions';
 import { authorize, type SlackAction } from './authorize';
 import { routeSlackMessage } from './route';
-import { looksLikeIncidentId, parseSlash, slashHelpText, SLASH_USAGE, type SlashCommand } from './slash';
+import { looksLikeIncidentId, parseSlash, slashHelpText, usageOf, type SlashCommand } from './slash';
 import { NO_SCHEDULE_TEXT, TITLE_MAX } from './texts';
 
 type SlashInput = Envelope<'SlackSlashCommandReceived'>;
@@ -228,7 +228,7 @@ export function decideSlashCommand(input: SlashInput, state: RouterState | undef
       break;
     case 'invalid':
       suppress(c, 'command');
-      answer(c, `${cmd.problem}\nUsage: \`${escapeMrkdwn(d.command)} ${escapeMrkdwn(SLASH_USAGE.find(([u]) => u.startsWith(cmd.subcommand))?.[0] ?? cmd.subcommand)}\``, { ephemeral: true });
+      answer(c, `${cmd.problem}\nUsage: \`${escapeMrkdwn(d.command)} ${escapeMrkdwn(usageOf(cmd.subcommand))}\``, { ephemeral: true });
       break;
     case 'unknown':
       suppress(c, 'command');

@@ -41,7 +41,8 @@ export const SLASH_USAGE: ReadonlyArray<readonly [string, string]> = [
   ['unsilence <id>', 'end a silence now'],
 ];
 
-const usageOf = (name: string) => SLASH_USAGE.find(([u]) => u.split(' ')[0] === name)?.[0] ?? name;
+/** How a subcommand is written (its line of SLASH_USAGE). */
+export const usageOf = (name: string) => SLASH_USAGE.find(([u]) => u.split(' ')[0] === name)?.[0] ?? name;
 
 /** Slack escapes `&`, `<` and `>` in a command's text; matchers and aliases are read as they were typed. */
 function unescapeSlack(text: string): string {

@@ -37,6 +37,11 @@ function decode(endpoint: Endpoint, raw: Buffer): unknown {
   return parseJsonBody(payload);
 }
 
+function isSslCheck(raw: Buffer): boolean {
+  const form = new URLSearchParams(raw.toString('utf8'));
+  return form.get('ssl_check') === '1' && !form.has('command');
+}
+
 /** Characters cleaned in the request's JSON (see keepableJson): every event it becomes carries the count. */
 const cleaned = new WeakMap<FastifyRequest, number>();
 
@@ -59,9 +64,14 @@ export const slackRoutes: FastifyPluginAsyncTypebox<SlackRouteDeps> = async (app
     throw new HttpError(503, 'slack_not_configured', 'Slack is not configured: set SLACK_SIGNING_SECRET');
   });
 
-  app.addHook('preValidation', async (req) => {
+  app.addHook('preValidation', async (req, reply) => {
     const endpoint = endpointOf(req);
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    // Slack's check of a slash command URL's certificate (`ssl_check=1`, no command) wants a 200 and carries nothing to record.
+    if (endpoint === 'commands' && isSslCheck(raw)) {
+      count(endpoint, 'ssl-check');
+      return reply.code(200).send();
+    }
     const check = verifySlackSignature(
       deps.signingSecret!,
       { timestamp: header(req, 'x-slack-request-timestamp'), signature: header(req, 'x-slack-signature'), rawBody: raw },
