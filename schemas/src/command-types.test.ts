@@ -4,7 +4,7 @@ import { TOPICS } from './topics';
 
 describe('command lists derived from the event table', () => {
   test('each sink gets exactly the types on its topic', () => {
-    expect([...SLACK_COMMAND_TYPES]).toEqual(['PostSlackMessage', 'UpdateSlackMessage', 'ReplyWithOnCall', 'ClearOnCallCache', 'PostSlackReply', 'PostNotification', 'PostSlackEphemeral', 'CallCommandWebhook']);
+    expect([...SLACK_COMMAND_TYPES]).toEqual(['PostSlackMessage', 'UpdateSlackMessage', 'ReplyWithOnCall', 'ClearOnCallCache', 'PostSlackReply', 'PostNotification', 'PostSlackEphemeral', 'CallCommandWebhook', 'AnswerSlashCommand']);
     const pager: PagerCommandType[] = ['CreatePagerAlert', 'ClosePagerAlert', 'AcknowledgePagerAlert', 'AddPagerNote'];
     expect([...PAGER_COMMAND_TYPES]).toEqual(pager);
     expect(COMMAND_TYPES.size).toBe(SLACK_COMMAND_TYPES.size + PAGER_COMMAND_TYPES.size);

@@ -1,6 +1,6 @@
 import { type Static, type TSchema } from '@sinclair/typebox';
 import { AlertReceived } from './events/alerts';
-import { SlackMessageReceived, SlackActionReceived, SlackThreadLinked, SlackTextCommandReceived } from './events/slack-received';
+import { SlackMessageReceived, SlackActionReceived, SlackThreadLinked, SlackTextCommandReceived, SlackSlashCommandReceived } from './events/slack-received';
 import {
   IncidentOpened,
   IncidentReopened,
@@ -19,6 +19,7 @@ import {
   PostNotification,
   PostSlackEphemeral,
   CallCommandWebhook,
+  AnswerSlashCommand,
 } from './events/slack-commands';
 import { CustomCommandRequested } from './events/custom-commands';
 import { CreatePagerAlert, ClosePagerAlert, AcknowledgePagerAlert, AddPagerNote } from './events/pager-commands';
@@ -38,6 +39,7 @@ import {
   NotificationPosted,
   SlackEphemeralDelivery,
   CommandWebhookDelivery,
+  SlashCommandAnswered,
 } from './events/deliveries';
 import { DeadLetter } from './events/dead-letters';
 import { SilenceCreated, SilenceExpired } from './events/silences';
@@ -103,6 +105,9 @@ export const EVENT_TYPES = {
   CallCommandWebhook: { topic: TOPICS.slackCommands, data: CallCommandWebhook },
   CommandWebhookAnswered: { topic: TOPICS.deliveries, data: CommandWebhookDelivery },
   CustomCommandRequested: { topic: TOPICS.customCommands, data: CustomCommandRequested },
+  SlackSlashCommandReceived: { topic: TOPICS.slackReceived, data: SlackSlashCommandReceived },
+  AnswerSlashCommand: { topic: TOPICS.slackCommands, data: AnswerSlashCommand },
+  SlashCommandAnswered: { topic: TOPICS.deliveries, data: SlashCommandAnswered },
 } as const satisfies Record<string, { topic: string; data: TSchema }>;
 
 export type EventType = keyof typeof EVENT_TYPES;

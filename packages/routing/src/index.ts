@@ -23,6 +23,7 @@ export { sharedNeighbours, type SharedFact } from './core/shared-facts';
 export { SilenceBook, type SilenceEvent, type SilenceLookup } from './core/silences';
 export { Replayer, type ReplayerOptions } from './core/replay';
 export { incidentIdOf } from './core/incident-id';
+export { parseSlash, slashIncidentId, slashKey, slashHelpText, type ParsedSlash, type SlashCommand } from './slack/slash';
 
 // Routing rules: compiled once into an immutable tree, matched by pure functions.
 export { builtinRules, compileRules, sha256Hex, type CompileOptions, type CompileResult, type RulesProblem } from './rules/compile';

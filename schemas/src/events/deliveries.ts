@@ -81,7 +81,7 @@ export const DeliveryDelayed = Type.Object(
       'Only a spent budget (DELIVERY_RETRY_BUDGET) or a permanent failure ends in DeliveryFailed.',
   },
 );
-/** The result of a command answered in a thread of a channel (no incident root involved, so incidentId is optional). */
+/** The result of a command that may belong to no incident (so incidentId is optional). */
 const answerDeliveryBase = {
   commandId: Id,
   commandType: Type.String(),
@@ -90,6 +90,8 @@ const answerDeliveryBase = {
   attempts: Type.Integer({ minimum: 0 }),
   request: Type.Optional(WouldSend),
 };
+
+/** The result of a command answered in a thread of a channel (no incident root involved). */
 const slackThreadDeliveryBase = {
   ...answerDeliveryBase,
   channel: Type.String(),
@@ -174,6 +176,16 @@ export const NotificationPosted = Type.Object(
   { additionalProperties: false, description: 'The slack-sink posted a notification (ts is the message\'s).' },
 );
 export type NotificationPosted = Static<typeof NotificationPosted>;
+export const SlashCommandAnswered = Type.Object(
+  {
+    ...answerDeliveryBase,
+    responseType: Type.Union([Type.Literal('ephemeral'), Type.Literal('in_channel')]),
+    kind: Type.String({ description: 'The answer\'s kind (text, oncall, incidents, silences).' }),
+    outcome: Type.Optional(OnCallOutcome),
+  },
+  { additionalProperties: false, description: 'The slack-sink posted a slash command\'s answer to its response_url.' },
+);
+export type SlashCommandAnswered = Static<typeof SlashCommandAnswered>;
 export type SlackReplyDelivery = Static<typeof SlackReplyDelivery>;
 export type OnCallReplyDelivery = Static<typeof OnCallReplyDelivery>;
 export type OnCallCacheDelivery = Static<typeof OnCallCacheDelivery>;

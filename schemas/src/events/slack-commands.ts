@@ -145,6 +145,36 @@ export const PostNotification = Type.Object(
   },
   { additionalProperties: false, description: 'Post a notification as a message of its own (never in an incident thread).' },
 );
+export const AnswerSlashCommand = Type.Object(
+  {
+    incidentId: Type.Optional(Id),
+    rule: RuleRef,
+    ...slackTeam,
+    responseUrl: Type.String({ minLength: 1, maxLength: 2000, description: 'The slash command\'s response_url.' }),
+    responseType: Type.Union([Type.Literal('ephemeral'), Type.Literal('in_channel')], {
+      description: 'ephemeral: only who asked sees it (the default); in_channel: `--public` was given.',
+    }),
+    requester: Type.String({ minLength: 1, description: 'Slack user id of who asked.' }),
+    answer: Type.Union(
+      [
+        Type.Object({ kind: Type.Literal('text'), text: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+        Type.Object({ kind: Type.Literal('oncall'), schedule: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+        Type.Object(
+          { kind: Type.Literal('incidents'), filter: Type.Union([Type.Literal('open'), Type.Literal('mine')]) },
+          { additionalProperties: false },
+        ),
+        Type.Object({ kind: Type.Literal('silences') }, { additionalProperties: false }),
+      ],
+      {
+        description:
+          'text: as decided; oncall: the schedule\'s on-call as mentions; incidents / silences: read from the history API when ' +
+          'the answer is sent.',
+      },
+    ),
+  },
+  { additionalProperties: false, description: 'Answer a slash command at its response_url.' },
+);
+export type AnswerSlashCommand = Static<typeof AnswerSlashCommand>;
 export type PostNotification = Static<typeof PostNotification>;
 export type ReplyWithOnCall = Static<typeof ReplyWithOnCall>;
 export type ClearOnCallCache = Static<typeof ClearOnCallCache>;

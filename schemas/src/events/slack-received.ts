@@ -145,3 +145,41 @@ export const SlackTextCommandReceived = Type.Object(
   },
 );
 export type SlackTextCommandReceived = Static<typeof SlackTextCommandReceived>;
+
+export const SlackSlashCommandReceived = Type.Object(
+  {
+    command: Type.String({ minLength: 1, maxLength: 100, description: 'The command as Slack sends it, e.g. /alertbus (SLACK_COMMAND).' }),
+    text: Type.String({ maxLength: 4000, description: 'What follows the command, as typed (Slack markup for mentions and links).' }),
+    team: Type.String({ minLength: 1, description: 'Workspace id (team_id).' }),
+    channel: Type.String({ minLength: 1, description: 'Channel id the command was typed in.' }),
+    user: Type.String({ minLength: 1, description: 'Slack user id of who typed it.' }),
+    userName: Type.Optional(Type.String()),
+    userGroups: ActorGroups,
+    responseUrl: Type.String({ minLength: 1, maxLength: 2000, description: 'Where the answer goes (usable 5 times within 30 minutes).' }),
+    triggerId: Type.Optional(Type.String()),
+    apiAppId: Type.Optional(Type.String()),
+    via: Type.Union([Type.Literal('http'), Type.Literal('socket-mode')]),
+    target: Type.Optional(
+      Type.Object(
+        { incidentId: Id, alias: Type.String({ minLength: 1, maxLength: 512 }) },
+        {
+          additionalProperties: false,
+          description: '`ack` / `resolve` of an incident id: the incident\'s alias, which ingest asked the history API for and keyed the command by.',
+        },
+      ),
+    ),
+    targetProblem: Type.Optional(
+      Type.String({ maxLength: 500, description: 'Why ingest could not find the alias of the incident id typed (unknown id, history API unreachable).' }),
+    ),
+    sanitised: Type.Optional(Sanitised),
+    raw: Type.Unknown({ description: 'The form fields as received (text cleaned as `sanitised` says).' }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'A slash command (POST /slack/commands, or a slash_commands Socket Mode envelope). Envelope id derived from team and ' +
+      'trigger_id (else from the request), so a redelivery is the same event. Envelope alias = the incident alias for ' +
+      '`ack <alias>` / `resolve <alias>` (the command meets the incident\'s state), else slack-slash:{team}:{id}.',
+  },
+);
+export type SlackSlashCommandReceived = Static<typeof SlackSlashCommandReceived>;

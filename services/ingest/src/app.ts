@@ -17,6 +17,7 @@ import { oauthRoutes, type OAuthRouteDeps } from './routes/oauth';
 import { slackRoutes } from './routes/slack';
 import type { IdentitySource } from './slack/identity';
 import type { SlackInboxDeps } from './slack/inbox';
+import type { IncidentLookup } from './slack/incident-lookup';
 import type { InstallationStore, TeamTokens } from '@alertbus/slack-installs';
 import type { UserGroupSource } from './slack/user-groups';
 import type { UserNameSource } from './slack/user-names';
@@ -52,6 +53,10 @@ export interface SlackAppOptions {
   installs?: Pick<InstallationStore, 'remove'>;
   /** GET /slack/install and /slack/oauth_redirect (SLACK_CLIENT_ID set). */
   oauth?: Omit<OAuthRouteDeps, 'now' | 'tokens'>;
+  /** SLACK_COMMAND (default /alertbus). */
+  slashCommand?: string;
+  /** Incident id → alias, for `/alertbus ack <id>`. */
+  incidents?: IncidentLookup;
 }
 
 /** The app, and what Slack events need besides it (Socket Mode feeds them into the same path). */
@@ -123,6 +128,8 @@ export function buildIngestApp(deps: IngestAppDeps): IngestApp {
     userGroups: deps.slack?.userGroups,
     tokens: deps.slack?.tokens,
     installs: deps.slack?.installs,
+    slashCommand: deps.slack?.slashCommand,
+    incidents: deps.slack?.incidents,
     ackTimeoutMs: Math.min(deps.slack?.ackTimeoutMs ?? DEFAULT_SLACK_ACK_TIMEOUT_MS, config.kafkaTimeoutMs),
     metrics: slackMetrics(registry),
   };

@@ -122,7 +122,17 @@ describe('loadConfig: Slack', () => {
       workspaceUrl: undefined,
       ackTimeoutMs: 2_500,
       userGroupsTtlMs: 300_000,
+      slashCommand: '/alertbus',
+      historyUrl: 'http://127.0.0.1:8081',
+      historyToken: undefined,
     });
+  });
+
+  test('SLACK_COMMAND names the slash command; anything Slack would not take as one stops the start', () => {
+    const slack = { ...base, SLACK_SIGNING_SECRET: 's3cret', SLACK_BOT_TOKEN: 'xoxb-1' };
+    expect(loadConfig({ ...slack, SLACK_COMMAND: '/ops-bot' }).slack?.slashCommand).toBe('/ops-bot');
+    for (const bad of ['alertbus', '/Alert Bus', '/']) expect(() => loadConfig({ ...slack, SLACK_COMMAND: bad })).toThrow(/SLACK_COMMAND/);
+    expect(loadConfig({ ...slack, HISTORY_URL: 'http://history:8081/', HISTORY_TOKEN: 'tok' }).slack).toMatchObject({ historyUrl: 'http://history:8081', historyToken: 'tok' });
   });
 
   test('SLACK_USERGROUPS_TTL is a duration of at least a second', () => {

@@ -63,6 +63,12 @@ export interface SlackIngestConfig {
   ackTimeoutMs: number;
   /** SLACK_USERGROUPS_TTL (default 5m): how long the user groups read from Slack (for `permissions:`) are kept. */
   userGroupsTtlMs?: number;
+  /** SLACK_COMMAND: the slash command POST /slack/commands answers (default /alertbus). */
+  slashCommand?: string;
+  /** HISTORY_URL: where `/alertbus ack <incident id>` finds the incident's alias. */
+  historyUrl?: string;
+  /** HISTORY_TOKEN (else ALERTBUS_TOKEN): a viewer token, when the history API asks for one. */
+  historyToken?: string;
 }
 
 /** Slack retries when it has no 2xx within 3 s; leave room for the network. */
@@ -96,6 +102,13 @@ function loadOAuthConfig(env: Env): SlackOAuthConfig | undefined {
   };
 }
 
+/** SLACK_COMMAND: `/` and a name Slack allows (lower case, no spaces, at most 32 characters). */
+function loadSlashCommand(env: Env): string {
+  const command = envOptional(env, 'SLACK_COMMAND') ?? '/alertbus';
+  if (!/^\/[a-z0-9_\-]{1,31}$/.test(command)) throw new ConfigError(`SLACK_COMMAND must be a slash command such as /alertbus, not ${JSON.stringify(command)}`);
+  return command;
+}
+
 function loadSlackConfig(env: Env): SlackIngestConfig | undefined {
   const signingSecret = envOptional(env, 'SLACK_SIGNING_SECRET');
   const appToken = envOptional(env, 'SLACK_APP_TOKEN');
@@ -126,6 +139,9 @@ function loadSlackConfig(env: Env): SlackIngestConfig | undefined {
     workspaceUrl: workspaceUrl === undefined ? undefined : withSlash(envUrl(env, 'SLACK_WORKSPACE_URL', workspaceUrl)),
     ackTimeoutMs: envInt(env, 'INGEST_SLACK_TIMEOUT_MS', DEFAULT_SLACK_ACK_TIMEOUT_MS, { min: 1, max: 2_900 }),
     userGroupsTtlMs: envDuration(env, 'SLACK_USERGROUPS_TTL', DEFAULT_USERGROUPS_TTL_MS, { min: 1_000 }),
+    slashCommand: loadSlashCommand(env),
+    historyUrl: envUrl(env, 'HISTORY_URL', 'http://127.0.0.1:8081').replace(/\/+$/, ''),
+    historyToken: envOptional(env, 'HISTORY_TOKEN') ?? envOptional(env, 'ALERTBUS_TOKEN'),
   };
 }
 

@@ -9,6 +9,7 @@ import { DeliveryWaiter } from './notify/delivery-waiter';
 import { DEFAULT_PRODUCE_QUEUE_MAX, openIngestWarning, type IngestConfig } from './config';
 import { SlackSocket } from './socket-mode';
 import { SlackIdentity } from './slack/identity';
+import { historyIncidentLookup } from './slack/incident-lookup';
 import { OAuthState } from './slack/oauth-state';
 import { TeamUserNames } from './slack/team-user-names';
 import { TeamUserGroups } from './slack/user-groups';
@@ -106,6 +107,8 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
     slack: slack
       ? {
           signingSecret: slack.signingSecret,
+          slashCommand: slack.slashCommand,
+          incidents: slack.historyUrl ? historyIncidentLookup({ historyUrl: slack.historyUrl, token: slack.historyToken }) : undefined,
           identity,
           ackTimeoutMs: slack.ackTimeoutMs,
           userNames: tokens?.configured ? new TeamUserNames(tokens, { apiUrl: slack.apiUrl, log: log.child({ component: 'slack-user-names' }) }) : undefined,

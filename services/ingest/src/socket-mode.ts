@@ -10,6 +10,7 @@ import { Value } from '@sinclair/typebox/value';
 import { SlackEventsBody, SlackInteractionBody } from '@alertbus/normalise';
 import { HttpError } from './http-error';
 import { receiveSlackEvent, receiveSlackInteraction, type SlackInboxDeps } from './slack/inbox';
+import { receiveSlashCommand, SlashCommandFields } from './slack/slash-command';
 
 export interface SlackSocketOptions {
   appToken: string;
@@ -127,6 +128,7 @@ export class SlackSocket {
   private async handle(e: SocketEvent): Promise<void> {
     const log = this.opts.log.child({ envelopeId: e.envelope_id, envelopeType: e.type });
     const inbox = { ...this.opts.inbox, log };
+    let response: Record<string, unknown> | undefined;
     try {
       const kept = keepableJson(e.body);
       const facts = {
@@ -143,6 +145,10 @@ export class SlackSocket {
       } else if (e.type === 'interactive') {
         if (!Value.Check(SlackInteractionBody, body)) throw invalid();
         await receiveSlackInteraction(inbox, body, facts);
+      } else if (e.type === 'slash_commands') {
+        if (!Value.Check(SlashCommandFields, body)) throw invalid();
+        // The answer follows at the response_url; only a command that is not ours is answered with the ack.
+        response = await receiveSlashCommand(inbox, body, { ...facts, via: 'socket-mode' });
       } else log.info(`Socket Mode ${e.type} envelopes are not handled by alertbus yet; acknowledged and dropped`);
     } catch (err) {
       if (err instanceof HttpError && err.statusCode < 500) {
@@ -153,6 +159,6 @@ export class SlackSocket {
         return;
       }
     }
-    await e.ack().catch((err: Error) => log.warn({ error: err.message }, 'could not acknowledge the Slack envelope'));
+    await e.ack(response).catch((err: Error) => log.warn({ error: err.message }, 'could not acknowledge the Slack envelope'));
   }
 }

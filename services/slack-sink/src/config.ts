@@ -1,3 +1,4 @@
+import { DEFAULT_HISTORY_URL, historyUrl } from '@alertbus/history-client';
 import {
   ConfigError,
   DEFAULT_SLACK_API_URL,
@@ -67,6 +68,10 @@ export interface SlackSinkConfig {
   onCallUserGroup?: OnCallUserGroupConfig;
   /** COMMAND_WEBHOOK_SECRET: the HMAC key of the requests to the rules file's `commands:` webhooks. */
   commandWebhookSecret?: string;
+  /** HISTORY_URL: the history API, which `/alertbus incidents` and `/alertbus silences` are answered from. */
+  historyUrl?: string;
+  /** HISTORY_TOKEN (else ALERTBUS_TOKEN): a viewer token of HISTORY_API_TOKENS, when the API asks for one. */
+  historyToken?: string;
 }
 
 /** Reads and validates the sink's environment; a bad value throws ConfigError naming the variable. */
@@ -97,6 +102,8 @@ export function loadSlackSinkConfig(env: Record<string, string | undefined> = pr
     opsgenieApiUrl: envUrl(env, 'OPSGENIE_API_URL', DEFAULT_OPSGENIE_API_URL).replace(/\/+$/, ''),
     onCallCacheTtlSeconds: envInt(env, 'ONCALL_CACHE_TTL_SECONDS', DEFAULT_ONCALL_CACHE_TTL_SECONDS, { min: 0, max: 86_400 }),
     onCallUserGroup: loadUserGroupConfig(env),
+    historyUrl: historyUrl(envUrl(env, 'HISTORY_URL', DEFAULT_HISTORY_URL)),
+    historyToken: envOptional(env, 'HISTORY_TOKEN') ?? envOptional(env, 'ALERTBUS_TOKEN'),
     retryPolicy: deliveryRetryFromEnv(env),
     infraRetry: infraRetryFromEnv(env),
     pgTimeouts: pgTimeoutsFromEnv(env),

@@ -16,12 +16,14 @@ import { CommandLedger, SinkRunner, migrateLedger, sinkReadiness } from '@alertb
 import { GROUPS, TOPICS } from '@alertbus/schemas';
 import { InstallationStore, migrateSlackInstalls, TeamTokens } from '@alertbus/slack-installs';
 import { DEFAULT_ONCALL_CACHE_TTL_SECONDS, DEFAULT_OPSGENIE_API_URL, type SlackSinkConfig } from './config';
+import { HistoryClient, historyUrl } from '@alertbus/history-client';
 import { NotificationPoster } from './notifications';
 import { SlackNotifier } from './notifier';
 import { OnCallCache } from './oncall/cache';
 import { opsgenieOnCall } from './oncall/opsgenie';
 import { OnCallResolver } from './oncall/resolver';
 import { OnCallUserGroupJob, type UserGroupSyncResult } from './oncall/usergroup-job';
+import { SlashAnswers } from './slash-answers';
 import { CommandSteps } from './steps';
 import { ThreadCommands } from './thread-commands';
 import { TeamClients } from './team-clients';
@@ -105,7 +107,15 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
       webhookSecret: config.commandWebhookSecret,
     });
     const notifications = new NotificationPoster({ client, log, lookupRetry: config.lookupRetry });
-    const notifier = new SlackNotifier({ clients, threads: new ThreadStore(pool), log, lookupRetry: config.lookupRetry, threadCommands, notifications });
+    const slashAnswers = new SlashAnswers({
+      clients,
+      resolver,
+      history: new HistoryClient(historyUrl(config.historyUrl, {}), config.historyToken),
+      log,
+      timeoutMs: config.requestTimeoutMs,
+      onCallLookupAttempts: config.onCallLookupAttempts,
+    });
+    const notifier = new SlackNotifier({ clients, threads: new ThreadStore(pool), log, lookupRetry: config.lookupRetry, threadCommands, notifications, slashAnswers });
     const runner = new SinkRunner({
       name: SLACK_SINK,
       kafka,

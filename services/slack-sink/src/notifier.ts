@@ -11,6 +11,7 @@ import { SLACK_COMMAND_TYPES, type AnyEnvelope, type SlackDelivery } from '@aler
 import type { PostedMessage, SlackClient } from './client';
 import { NOTIFICATION_COMMAND_TYPES, type NotificationCommand, type NotificationPoster } from './notifications';
 import type { ClientSource } from './team-clients';
+import type { SlashAnswerCommand, SlashAnswers } from './slash-answers';
 import { THREAD_COMMAND_TYPES, type ThreadCommands } from './thread-commands';
 import type { ThreadStore } from './threads';
 import {
@@ -30,6 +31,7 @@ const RECONCILE_LOOKBACK_MS = 60_000;
 
 const isThreadCommand = (command: AnyEnvelope): command is ThreadCommand | EphemeralCommand => THREAD_COMMAND_TYPES.has(command.type);
 const isNotification = (command: AnyEnvelope): command is NotificationCommand => NOTIFICATION_COMMAND_TYPES.has(command.type);
+const isSlashAnswer = (command: AnyEnvelope): command is SlashAnswerCommand => command.type === 'AnswerSlashCommand';
 
 type SlackFields = Pick<SlackDelivery, 'channel' | 'ts' | 'threadTs' | 'purpose' | 'request'>;
 
@@ -48,6 +50,8 @@ export interface SlackNotifierDeps {
   threadCommands: ThreadCommands;
   /** Executes PostNotification. */
   notifications: NotificationPoster;
+  /** Executes AnswerSlashCommand (at the command's response_url). */
+  slashAnswers: SlashAnswers;
 }
 
 /**
@@ -65,6 +69,7 @@ export class SlackNotifier implements Notifier {
   async execute(command: AnyEnvelope, attempt = 1): Promise<DeliveryOutcome> {
     if (isThreadCommand(command)) return this.deps.threadCommands.execute(command, attempt);
     if (isNotification(command)) return this.deps.notifications.execute(command);
+    if (isSlashAnswer(command)) return this.deps.slashAnswers.execute(command, attempt);
     const client = await this.clientFor(command);
     if (!client) throw new DeliveryError('no Slack token configured', true);
     if (command.type === 'PostSlackMessage') {
@@ -104,6 +109,8 @@ export class SlackNotifier implements Notifier {
   async reconcile(command: AnyEnvelope, startedAt: Date): Promise<DeliveryOutcome | undefined> {
     if (isThreadCommand(command)) return this.deps.threadCommands.reconcile(command, startedAt);
     if (isNotification(command)) return this.deps.notifications.reconcile(command, startedAt);
+    // A response_url keeps no record to look in: an interrupted answer is sent again (at most 5 uses per URL).
+    if (isSlashAnswer(command)) return undefined;
     if (command.type !== 'PostSlackMessage') return undefined;
     const client = await this.clientFor(command);
     if (!client) return undefined;
@@ -147,6 +154,7 @@ export class SlackNotifier implements Notifier {
   dryRun(command: AnyEnvelope): DeliveryOutcome {
     if (isThreadCommand(command)) return this.deps.threadCommands.dryRun(command);
     if (isNotification(command)) return this.deps.notifications.dryRun(command);
+    if (isSlashAnswer(command)) return this.deps.slashAnswers.dryRun(command);
     const ts = dryRunTs(command.id);
     if (command.type === 'PostSlackMessage') {
       const { channel, purpose } = command.data;

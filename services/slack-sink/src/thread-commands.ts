@@ -6,9 +6,9 @@ import {
   type RetryPolicy,
 } from '@alertbus/common';
 import type { DeliveryOutcome } from '@alertbus/sink-runtime';
-import type { Envelope } from '@alertbus/schemas';
 import type { PostedMessage, SlackClient } from './client';
 import type { OnCallCache } from './oncall/cache';
+import { lookUpOnCall } from './oncall/lookup';
 import type { OnCallResolver } from './oncall/resolver';
 import { cacheClearedText, onCallReplyText, type OnCallResolution } from './oncall/texts';
 import type { CommandSteps } from './steps';
@@ -19,8 +19,7 @@ import { dryRunTs, ephemeralBody, threadReplyBody, toSlackTs, type EphemeralComm
 /** How far before a run's start a message it posted may carry its ts (clock skew between us and Slack). */
 const RECONCILE_LOOKBACK_MS = 60_000;
 
-/** A person waiting in a thread is told the lookup failed after this many tries, rather than left waiting. */
-export const DEFAULT_ONCALL_LOOKUP_ATTEMPTS = 4;
+export { DEFAULT_ONCALL_LOOKUP_ATTEMPTS } from './oncall/lookup';
 
 export const THREAD_COMMAND_TYPES: ReadonlySet<string> = new Set(['ReplyWithOnCall', 'ClearOnCallCache', 'PostSlackReply', 'CallCommandWebhook', 'PostSlackEphemeral']);
 
@@ -101,7 +100,7 @@ export class ThreadCommands {
       case 'ReplyWithOnCall': {
         await this.postOnce(client, command, steps, 'ack', { text: command.data.acknowledgement });
         if (!steps.has('resolved')) {
-          const resolution = await this.resolve(command, attempt, team);
+          const resolution = await lookUpOnCall(this.deps, command.data.schedule, command.id, attempt, team);
           await this.record(command, steps, 'resolved', { ...resolution });
         }
         const resolution = steps.get('resolved') as unknown as OnCallResolution;
@@ -181,37 +180,6 @@ export class ThreadCommands {
             request: first(command.data.acknowledgement),
           },
         };
-    }
-  }
-
-  /** The lookup for the answer; a failure the thread should hear about becomes a lookup-failed resolution. */
-  private async resolve(command: Envelope<'ReplyWithOnCall'>, attempt: number, team: TeamClient): Promise<OnCallResolution> {
-    const schedule = command.data.schedule;
-    const failed = (error: string, emails: string[] = [], unmatched: string[] = []): OnCallResolution => ({
-      schedule,
-      outcome: 'lookup-failed',
-      emails,
-      slackUserIds: [],
-      unmatchedEmails: unmatched,
-      cached: false,
-      error,
-    });
-    if (!this.deps.resolver) return failed('on-call lookups are not configured');
-    try {
-      const people = await this.deps.resolver.resolve(schedule, { slack: team.client, team: team.cacheTeam });
-      const base = { schedule, emails: people.emails, slackUserIds: people.slackUserIds, unmatchedEmails: people.unmatchedEmails, cached: people.cached };
-      if (people.emails.length === 0) return { ...base, outcome: 'nobody-on-call' };
-      if (people.slackUserIds.length === 0) {
-        return { ...failed('none of the on-call people has a Slack account with their Opsgenie email', people.emails, people.unmatchedEmails), cached: people.cached };
-      }
-      return { ...base, outcome: 'mentioned' };
-    } catch (err) {
-      const e = err instanceof DeliveryError ? err : new DeliveryError((err as Error).message, false);
-      const lastAttempt = attempt >= (this.deps.onCallLookupAttempts ?? DEFAULT_ONCALL_LOOKUP_ATTEMPTS);
-      // Worth another try: the runner retries (the acknowledgement is not posted again).
-      if (!e.permanent && !lastAttempt) throw e;
-      this.deps.log.warn({ commandId: command.id, schedule, error: e.message }, 'on-call lookup failed; saying so in the thread');
-      return failed(e.message);
     }
   }
 

@@ -4,12 +4,13 @@ import type { CompiledRules } from '../rules/types';
 import { decideSlackAction } from './actions';
 import { decideSlackMessage } from './messages';
 import type { RouterState } from '../state';
+import { decideSlashCommand } from './slash-decide';
 import { inTeam } from './team';
 import { decideRootPosted, decideTextCommand, decideThreadLinked } from './threads';
 
 /** The Slack side of the router's inputs: from ingest, from the slack-sink, and the ones it sends itself. */
 export type SlackInput = Envelope<
-  'SlackMessageReceived' | 'SlackActionReceived' | 'SlackThreadLinked' | 'SlackTextCommandReceived' | 'SlackMessagePosted'
+  'SlackMessageReceived' | 'SlackActionReceived' | 'SlackThreadLinked' | 'SlackTextCommandReceived' | 'SlackMessagePosted' | 'SlackSlashCommandReceived'
 >;
 
 export const SLACK_INPUT_TYPES: ReadonlySet<string> = new Set<SlackInput['type']>([
@@ -18,6 +19,7 @@ export const SLACK_INPUT_TYPES: ReadonlySet<string> = new Set<SlackInput['type']
   'SlackThreadLinked',
   'SlackTextCommandReceived',
   'SlackMessagePosted',
+  'SlackSlashCommandReceived',
 ]);
 
 /** Decides one Slack input against the state of its key. Pure, like the alert decider. */
@@ -39,5 +41,9 @@ export function decideSlack(input: SlackInput, state: RouterState | undefined, r
     }
     case 'SlackMessagePosted':
       return decideRootPosted(input, state);
+    case 'SlackSlashCommandReceived': {
+      const d = decideSlashCommand(input, state, rules);
+      return { ...d, events: inTeam(d.events, input.data.team) };
+    }
   }
 }

@@ -7,30 +7,39 @@ import { parseJsonBody } from '../plugins/json-body';
 import { slackResponses } from '../responses';
 import { receiveSlackEvent, receiveSlackInteraction, type SlackInboxDeps } from '../slack/inbox';
 import { verifySlackSignature } from '../slack/signature';
+import { receiveSlashCommand, SlashCommandFields } from '../slack/slash-command';
 
 export interface SlackRouteDeps extends Omit<SlackInboxDeps, 'log'> {
   /** Unset: the HTTP endpoints are not configured and every request answers 503 (never accepted unsigned). */
   signingSecret?: string;
 }
 
-type Endpoint = 'events' | 'interactions';
+type Endpoint = 'events' | 'interactions' | 'commands';
 const EVENTS = '/slack/events';
 const INTERACTIONS = '/slack/interactions';
+const COMMANDS = '/slack/commands';
 
-const endpointOf = (req: FastifyRequest): Endpoint => (req.routeOptions.url === INTERACTIONS ? 'interactions' : 'events');
+const endpointOf = (req: FastifyRequest): Endpoint =>
+  req.routeOptions.url === INTERACTIONS ? 'interactions' : req.routeOptions.url === COMMANDS ? 'commands' : 'events';
 
 function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** The JSON an endpoint carries: the whole body for events, the `payload` form field for interactions. */
+/** The JSON an endpoint carries: the whole body for events, the `payload` form field for interactions, the form's fields for commands. */
 function decode(endpoint: Endpoint, raw: Buffer): unknown {
   const text = raw.toString('utf8');
   if (endpoint === 'events') return parseJsonBody(text);
+  if (endpoint === 'commands') return Object.fromEntries(new URLSearchParams(text));
   const payload = new URLSearchParams(text).get('payload');
   if (payload === null) throw new HttpError(400, 'invalid_payload', 'interactivity request without a "payload" form field');
   return parseJsonBody(payload);
+}
+
+function isSslCheck(raw: Buffer): boolean {
+  const form = new URLSearchParams(raw.toString('utf8'));
+  return form.get('ssl_check') === '1' && !form.has('command');
 }
 
 /** Characters cleaned in the request's JSON (see keepableJson): every event it becomes carries the count. */
@@ -55,9 +64,14 @@ export const slackRoutes: FastifyPluginAsyncTypebox<SlackRouteDeps> = async (app
     throw new HttpError(503, 'slack_not_configured', 'Slack is not configured: set SLACK_SIGNING_SECRET');
   });
 
-  app.addHook('preValidation', async (req) => {
+  app.addHook('preValidation', async (req, reply) => {
     const endpoint = endpointOf(req);
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    // Slack's check of a slash command URL's certificate (`ssl_check=1`, no command) wants a 200 and carries nothing to record.
+    if (endpoint === 'commands' && isSslCheck(raw)) {
+      count(endpoint, 'ssl-check');
+      return reply.code(200).send();
+    }
     const check = verifySlackSignature(
       deps.signingSecret!,
       { timestamp: header(req, 'x-slack-request-timestamp'), signature: header(req, 'x-slack-signature'), rawBody: raw },
@@ -92,5 +106,11 @@ export const slackRoutes: FastifyPluginAsyncTypebox<SlackRouteDeps> = async (app
     await receiveSlackInteraction(inbox(req), req.body, { sanitised: cleaned.get(req) });
     // Slack wants an empty 200 for block_actions; the effect shows when the router updates the message.
     return reply.code(200).send();
+  });
+
+  app.post(COMMANDS, { schema: { body: SlashCommandFields } }, async (req, reply) => {
+    const answer = await receiveSlashCommand(inbox(req), req.body, { via: 'http', sanitised: cleaned.get(req) });
+    // Empty: the answer comes at the response_url once the router decided; only a command that is not ours is answered here.
+    return answer ? reply.code(200).send(answer) : reply.code(200).send();
   });
 };

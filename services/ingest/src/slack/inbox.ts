@@ -20,6 +20,7 @@ import type { SlackMetrics } from '../metrics';
 import type { SlackAcceptedBody } from '../responses';
 import type { IdentitySource } from './identity';
 import type { UserGroupSource } from './user-groups';
+import type { IncidentLookup } from './incident-lookup';
 import type { UserNameSource } from './user-names';
 
 export interface SlackInboxDeps {
@@ -36,6 +37,10 @@ export interface SlackInboxDeps {
   userGroups?: UserGroupSource;
   /** Whether the rules give roles to user groups (ROUTING_RULES' permissions.groups); otherwise Slack is not asked. */
   userGroupsWanted?: () => boolean;
+  /** SLACK_COMMAND: the slash command this app answers (default /alertbus). */
+  slashCommand?: string;
+  /** The alias of an incident id typed in `/alertbus ack <id>` (the history API, HISTORY_URL). */
+  incidents?: IncidentLookup;
   /** How long a Slack event waits for its turn at Kafka (Slack wants an answer within 3 s). */
   ackTimeoutMs: number;
   metrics: SlackMetrics;

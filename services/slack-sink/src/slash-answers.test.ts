@@ -1,0 +1,45 @@
+import { incidentsText, LIST_MAX, silencesText } from './slash-answers';
+
+const HOSTILE = 'disk full <!channel> <@U123> <https://evil.example|ok> & `tick`';
+
+const incident = (n: number, more: Record<string, unknown> = {}) => ({
+  incident_id: `i-${n}`,
+  alias: `generic:${n}`,
+  title: `incident ${n}`,
+  severity: 'critical',
+  status: 'open',
+  acknowledged_by: null,
+  opened_at: '2026-11-30T09:00:00.000Z',
+  ...more,
+});
+
+describe('slash command answers read from the history API', () => {
+  test('an incident list names each incident by its alias (to ack or resolve it by), and escapes what the alert said', () => {
+    const text = incidentsText([incident(1, { title: HOSTILE, alias: 'generic:<!here>', status: 'acknowledged', acknowledged_by: 'U0BOB' })], 'open');
+    expect(text).toBe(
+      'Open incidents (1):\n' +
+        '• disk full &lt;!channel&gt; &lt;@U123&gt; &lt;https://evil.example|ok&gt; &amp; `tick` — `generic:&lt;!here&gt;` · critical · acknowledged by <@U0BOB> · since 2026-11-30T09:00:00.000Z',
+    );
+    expect(text).not.toMatch(/<[!h]|<@U123/);
+  });
+
+  test(`at most ${LIST_MAX} lines, the rest counted; nothing to list is said plainly`, () => {
+    const text = incidentsText(Array.from({ length: LIST_MAX + 3 }, (_, i) => incident(i)), 'open');
+    expect(text.split('\n').filter((l) => l.startsWith('• '))).toHaveLength(LIST_MAX);
+    expect(text).toContain('…and 3 more');
+    expect(incidentsText([], 'mine')).toBe('No open incident is yours (acknowledged by you, or asked for by you).');
+    expect(silencesText([])).toBe('No active or pending silences.');
+  });
+
+  test('a silence shows its id (to unsilence it by), its matchers as code, and its comment escaped', () => {
+    const text = silencesText([
+      { silence_id: 'slack-abc', matchers: ['alertname="DiskFull"', 'x=~"`a`"'], state: 'active', starts_at: 's', ends_at: '2026-11-30T10:00:00.000Z', comment: HOSTILE, created_by: 'slack:U0ALICE' },
+      { silence_id: 'm1', matchers: ['env="prod"'], state: 'pending', starts_at: '2026-12-01T00:00:00.000Z', ends_at: '2026-12-01T02:00:00.000Z', comment: 'upgrade', created_by: 'ops-token' },
+    ]);
+    expect(text.split('\n')).toEqual([
+      'Silences (2):',
+      '• `slack-abc` `alertname="DiskFull"` `x=~"\'a\'"` now until 2026-11-30T10:00:00.000Z — disk full &lt;!channel&gt; &lt;@U123&gt; &lt;https://evil.example|ok&gt; &amp; `tick` (<@U0ALICE>)',
+      '• `m1` `env="prod"` from 2026-12-01T00:00:00.000Z until 2026-12-01T02:00:00.000Z — upgrade (ops-token)',
+    ]);
+  });
+});
