@@ -95,6 +95,16 @@ async function delivered(command: AnyEnvelope, times = 1): Promise<AnyEnvelope> 
 
 const data = (e: AnyEnvelope) => e.data as Record<string, unknown>;
 const slackCalls = (method: string) => standIn.state.calls.filter((c) => c.method === method);
+
+/** A new incident's root message, posted; with the chat.update calls made on it since. */
+async function postedRoot(name: string, text: string) {
+  const S = incident(name);
+  const root = post(S, 'root', text);
+  await producer.send([root]);
+  const ts = data(await delivered(root)).ts;
+  return { S, ts, updatesOf: () => slackCalls('chat.update').filter((c) => c.args.ts === ts) };
+}
+
 const withCommand = (commandId: string) =>
   standIn.state.messages.filter((m) => m.metadata?.event_payload.command_id === commandId);
 const slackMessage = (ts: unknown) => standIn.state.messages.find((m) => m.ts === ts);
@@ -298,11 +308,7 @@ describe('slack-sink', () => {
   });
 
   it('of several updates of one message in a batch, sends only the last whole one; the others are completed as superseded', async () => {
-    const S = incident('storm-summary');
-    const root = post(S, 'root', 'Storm in #alerts: 1 incident');
-    await producer.send([root]);
-    const ts = data(await delivered(root)).ts;
-    const updatesOf = () => slackCalls('chat.update').filter((c) => c.args.ts === ts);
+    const { S, ts, updatesOf } = await postedRoot('storm-summary', 'Storm in #alerts: 1 incident');
 
     const [u1, u2, u3] = [2, 3, 4].map((n) => replace(S, `Storm in #alerts: ${n} incidents`)) as [Envelope<'UpdateSlackMessage'>, Envelope<'UpdateSlackMessage'>, Envelope<'UpdateSlackMessage'>];
     const reply = post(S, 'reply', 'a reply between the updates');
@@ -336,11 +342,7 @@ describe('slack-sink', () => {
   });
 
   it('skips a superseded update whose earlier run died midway, and a redelivery of the batch calls Slack no more', async () => {
-    const S = incident('storm-summary-crash');
-    const root = post(S, 'root', 'Storm: 1 incident');
-    await producer.send([root]);
-    const ts = data(await delivered(root)).ts;
-    const updatesOf = () => slackCalls('chat.update').filter((c) => c.args.ts === ts);
+    const { S, ts, updatesOf } = await postedRoot('storm-summary-crash', 'Storm: 1 incident');
 
     const first = replace(S, 'Storm: 2 incidents');
     const last = replace(S, 'Storm: 3 incidents');
