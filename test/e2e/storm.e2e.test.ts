@@ -66,7 +66,7 @@ beforeAll(async () => {
   full = await startFullStack({ ROUTING_RULES: rules });
   db = new Client({ connectionString: process.env.DATABASE_URL });
   await db.connect();
-});
+}, 600_000); // five services starting at once on busy cores can take minutes
 
 afterAll(async () => {
   await db?.end();

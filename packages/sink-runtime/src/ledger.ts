@@ -128,6 +128,20 @@ export class CommandLedger {
     });
   }
 
+  /**
+   * Completes an update without executing it: `by`, later in the same batch, replaces the same message whole,
+   * so this one's content would be overwritten anyway. No delivery event: nothing was sent.
+   */
+  async markSuperseded(command: AnyEnvelope, by: string): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO sink_commands (sink, command_id, command_type, alias, status, result, finished_at, superseded_by)
+       VALUES ($1, $2, $3, $4, 'completed', '[]', now(), $5)
+       ON CONFLICT (sink, command_id) DO UPDATE SET
+         status = 'completed', result = '[]', finished_at = now(), next_attempt_at = NULL, superseded_by = EXCLUDED.superseded_by`,
+      [this.sink, command.id, command.type, command.alias, by],
+    );
+  }
+
   /** Commands waiting for their next try. */
   async countDelayed(): Promise<number> {
     const { rows } = await this.pool.query(`SELECT count(*)::int AS n FROM sink_commands WHERE sink = $1 AND status = 'delayed'`, [this.sink]);

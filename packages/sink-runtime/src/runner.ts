@@ -19,7 +19,7 @@ import {
   type ConsumedRecord,
   type EventProducer,
 } from '@alertbus/kafka';
-import { deriveId, HEADERS, KEYED_PARTITIONS, makeEnvelope, type AnyEnvelope, type Envelope, type EventData, type EventType } from '@alertbus/schemas';
+import { decodeEnvelope, deriveId, HEADERS, KEYED_PARTITIONS, makeEnvelope, type AnyEnvelope, type Envelope, type EventData, type EventType } from '@alertbus/schemas';
 import type { CommandLedger, LedgerEntry } from './ledger';
 
 /** What executing a command produced: the delivery event's type and its sink-specific fields. */
@@ -45,6 +45,13 @@ export interface Notifier {
   reconcile?(command: AnyEnvelope, startedAt: Date): Promise<DeliveryOutcome | undefined>;
   /** What would have been sent, for dry-run mode (no credentials configured). */
   dryRun(command: AnyEnvelope): DeliveryOutcome;
+  /**
+   * Which message the command writes, so that an update need not run when a later command of the same fetched
+   * batch replaces that message whole: `post` makes a new message (never skipped; updates before it are not
+   * superseded by updates after it), `update` edits it in place, `replace` edits it in place with its whole
+   * content. Undefined: the command is never skipped (replies, pages).
+   */
+  writes?(command: AnyEnvelope): { message: string; effect: 'post' | 'update' | 'replace' } | undefined;
   /** Rows the sink keeps with the completion, in the same transaction (e.g. a Slack thread's root ts). */
   persist?(client: PoolClient, command: AnyEnvelope, outcome: DeliveryOutcome): Promise<void>;
 }
@@ -75,13 +82,40 @@ export const DEFAULT_SINK_PARTITIONS_CONCURRENTLY = KEYED_PARTITIONS;
 type Later = { retryInMs: number; reason: string };
 
 /**
+ * The updates of a batch (one partition, in offset order) that a later command of the batch replaces whole, each
+ * with the id of the command that replaces it. Walks the batch backwards, so it is one pass; a record that fails
+ * its schema neither supersedes nor is superseded (it is dead-lettered as before).
+ */
+export function supersededIn(records: readonly ConsumedRecord[], notifier: Pick<Notifier, 'writes' | 'handles'>): Map<ConsumedRecord, string> {
+  const superseded = new Map<ConsumedRecord, string>();
+  if (!notifier.writes) return superseded;
+  const replacedBy = new Map<string, string>();
+  for (let i = records.length - 1; i >= 0; i--) {
+    const record = records[i]!;
+    const decoded = decodeEnvelope(record.value, record.topic);
+    if (!decoded.ok || !notifier.handles.has(decoded.event.type)) continue;
+    const writes = notifier.writes(decoded.event);
+    if (!writes) continue;
+    if (writes.effect === 'post') {
+      replacedBy.delete(writes.message);
+      continue;
+    }
+    const by = replacedBy.get(writes.message);
+    if (by !== undefined) superseded.set(record, by);
+    else if (writes.effect === 'replace') replacedBy.set(writes.message, decoded.event.id);
+  }
+  return superseded;
+}
+
+/**
  * Consumes a command topic and executes each command at most once in effect: completed commands are
  * skipped (their delivery events re-emitted with the same ids), commands whose previous run died midway are
  * reconciled first. A delivery that fails in a way worth retrying (429, 5xx, network) waits for its next try
  * (DeliveryDelayed), honouring any Retry-After, within the retry budget; the commands after it in its
  * partition wait behind it, so an incident's commands keep their order (close after create, reply after
  * root). Only a permanent failure or a spent budget ends in DeliveryFailed and a dead letter. Kafka and
- * Postgres faults are the consume loop's: the partition pauses and resumes where it stopped.
+ * Postgres faults are the consume loop's: the partition pauses and resumes where it stopped. An update that a
+ * later command of the same fetched batch replaces whole is completed as superseded, without a call.
  */
 export class SinkRunner {
   private readonly loop: ConsumeLoop;
@@ -91,6 +125,8 @@ export class SinkRunner {
   private readonly waiting = new Map<string, { partition: number }>();
   private readonly now: () => Date;
   private readonly policy: DeliveryRetryPolicy;
+  /** Per fetched batch: its updates a later command of the batch replaces whole, with the replacing command's id. */
+  private readonly superseded = new WeakMap<ConsumedRecord, string>();
 
   constructor(private readonly opts: SinkOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -118,6 +154,12 @@ export class SinkRunner {
         this.set({ sink }, waiting.size);
       },
     });
+    const each = eachRecord({
+      groupId: opts.groupId,
+      log: opts.log,
+      producer: opts.producer,
+      handle: (event, record) => this.handle(event, record),
+    });
     this.loop = new ConsumeLoop({
       kafka: opts.kafka,
       groupId: opts.groupId,
@@ -133,12 +175,10 @@ export class SinkRunner {
         const mine = new Set(assignment[opts.topic] ?? []);
         for (const [id, w] of this.waiting) if (!mine.has(w.partition)) this.waiting.delete(id);
       },
-      handleBatch: eachRecord({
-        groupId: opts.groupId,
-        log: opts.log,
-        producer: opts.producer,
-        handle: (event, record) => this.handle(event, record),
-      }),
+      handleBatch: (batch) => {
+        for (const [record, by] of supersededIn(batch.records, opts.notifier)) this.superseded.set(record, by);
+        return each(batch);
+      },
     });
   }
 
@@ -239,6 +279,15 @@ export class SinkRunner {
       await ledger.finish(command.id, 'completed', [event], (c) => notifier.persist?.(c, command, outcome) ?? Promise.resolve());
       await producer.send([event]);
       this.count(command, 'dry-run');
+      return;
+    }
+
+    const supersededBy = this.superseded.get(record);
+    if (supersededBy !== undefined) {
+      // A later command of this batch replaces the same message whole: the result at Slack is its content either way.
+      await ledger.markSuperseded(command, supersededBy);
+      this.waiting.delete(command.id);
+      this.count(command, 'superseded');
       return;
     }
 

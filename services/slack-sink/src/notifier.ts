@@ -29,6 +29,7 @@ import {
 const RECONCILE_LOOKBACK_MS = 60_000;
 
 
+const rootMessageKey = (command: PostCommand | UpdateCommand): string => `${command.data.teamId ?? ''}/${command.data.incidentId}`;
 const isThreadCommand = (command: AnyEnvelope): command is ThreadCommand | EphemeralCommand => THREAD_COMMAND_TYPES.has(command.type);
 const isNotification = (command: AnyEnvelope): command is NotificationCommand => NOTIFICATION_COMMAND_TYPES.has(command.type);
 const isSlashAnswer = (command: AnyEnvelope): command is SlashAnswerCommand => command.type === 'AnswerSlashCommand';
@@ -170,6 +171,19 @@ export class SlackNotifier implements Notifier {
       };
     }
     throw new DeliveryError(`slack-sink does not execute ${command.type}`, true);
+  }
+
+  /**
+   * An incident's root message is named by its workspace and incident id. An update with blocks replaces it whole
+   * (chat.update sets text and blocks; without blocks Slack keeps the earlier ones), so it supersedes the updates
+   * before it; a root post starts a new message. Replies and thread commands are never skipped.
+   */
+  writes(command: AnyEnvelope): { message: string; effect: 'post' | 'update' | 'replace' } | undefined {
+    if (command.type === 'UpdateSlackMessage') {
+      return { message: rootMessageKey(command), effect: command.data.blocks ? 'replace' : 'update' };
+    }
+    if (command.type === 'PostSlackMessage' && command.data.purpose === 'root') return { message: rootMessageKey(command), effect: 'post' };
+    return undefined;
   }
 
   /** Keeps the incident's thread with the ledger's completion, in the same transaction. */

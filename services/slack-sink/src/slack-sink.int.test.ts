@@ -70,6 +70,15 @@ const post = (inc: Incident, purpose: 'root' | 'reply', text: string, channel = 
 const update = (inc: Incident, text: string) =>
   envelope('UpdateSlackMessage', inc, { incidentId: inc.incidentId, rule: RULE, text });
 
+/** An update that replaces the root whole (text and blocks), as the router renders roots and storm summaries. */
+const replace = (inc: Incident, text: string) =>
+  envelope('UpdateSlackMessage', inc, {
+    incidentId: inc.incidentId,
+    rule: RULE,
+    text,
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*${text}*` } }],
+  });
+
 // ------------------------------------------------------------------ observing
 
 const RESULT_ASIDE = new Set(['DeadLettered', 'DeliveryDelayed']);
@@ -86,6 +95,16 @@ async function delivered(command: AnyEnvelope, times = 1): Promise<AnyEnvelope> 
 
 const data = (e: AnyEnvelope) => e.data as Record<string, unknown>;
 const slackCalls = (method: string) => standIn.state.calls.filter((c) => c.method === method);
+
+/** A new incident's root message, posted; with the chat.update calls made on it since. */
+async function postedRoot(name: string, text: string) {
+  const S = incident(name);
+  const root = post(S, 'root', text);
+  await producer.send([root]);
+  const ts = data(await delivered(root)).ts;
+  return { S, ts, updatesOf: () => slackCalls('chat.update').filter((c) => c.args.ts === ts) };
+}
+
 const withCommand = (commandId: string) =>
   standIn.state.messages.filter((m) => m.metadata?.event_payload.command_id === commandId);
 const slackMessage = (ts: unknown) => standIn.state.messages.find((m) => m.ts === ts);
@@ -286,6 +305,59 @@ describe('slack-sink', () => {
     expect(withCommand(reply.id)).toHaveLength(1);
     expect(data(await delivered(later))).toMatchObject({ threadTs: earlier.ts });
     expect(withCommand(later.id)).toEqual([expect.objectContaining({ thread_ts: earlier.ts })]);
+  });
+
+  it('of several updates of one message in a batch, sends only the last whole one; the others are completed as superseded', async () => {
+    const { S, ts, updatesOf } = await postedRoot('storm-summary', 'Storm in #alerts: 1 incident');
+
+    const [u1, u2, u3] = [2, 3, 4].map((n) => replace(S, `Storm in #alerts: ${n} incidents`)) as [Envelope<'UpdateSlackMessage'>, Envelope<'UpdateSlackMessage'>, Envelope<'UpdateSlackMessage'>];
+    const reply = post(S, 'reply', 'a reply between the updates');
+    await producer.send([u1, reply, u2, u3]);
+    expect(data(await delivered(u3))).toMatchObject({ ts, channel: 'C0ALERTS', attempts: 1 });
+    expect(data(await delivered(reply))).toMatchObject({ threadTs: ts });
+    expect(updatesOf().map((c) => c.args.text)).toEqual(['Storm in #alerts: 4 incidents']);
+    expect(slackMessage(ts)).toMatchObject({ text: 'Storm in #alerts: 4 incidents', updates: 1 });
+
+    const ledgerRows = async (ids: string[]) =>
+      (await pool.query('SELECT command_id, status, superseded_by FROM sink_commands WHERE sink = $1 AND command_id = ANY($2)', [SLACK_SINK, ids])).rows;
+    expect(await ledgerRows([u1.id, u2.id])).toEqual(
+      expect.arrayContaining([
+        { command_id: u1.id, status: 'completed', superseded_by: u3.id },
+        { command_id: u2.id, status: 'completed', superseded_by: u3.id },
+      ]),
+    );
+    expect(await ledgerRows([u3.id])).toEqual([{ command_id: u3.id, status: 'completed', superseded_by: null }]);
+    expect(deliveries(u1.id)).toEqual([]);
+    expect(deliveries(u2.id)).toEqual([]);
+
+    // An update without blocks leaves Slack's earlier blocks in place: it supersedes nothing, but a whole one after it supersedes it.
+    const partial1 = update(S, 'partial before');
+    const whole = replace(S, 'Storm in #alerts: 5 incidents');
+    const partial2 = update(S, 'partial after');
+    await producer.send([partial1, whole, partial2]);
+    await delivered(partial2);
+    await delivered(whole);
+    expect(updatesOf().map((c) => c.args.text)).toEqual(['Storm in #alerts: 4 incidents', 'Storm in #alerts: 5 incidents', 'partial after']);
+    expect(await ledgerRows([partial1.id])).toEqual([{ command_id: partial1.id, status: 'completed', superseded_by: whole.id }]);
+  });
+
+  it('skips a superseded update whose earlier run died midway, and a redelivery of the batch calls Slack no more', async () => {
+    const { S, ts, updatesOf } = await postedRoot('storm-summary-crash', 'Storm: 1 incident');
+
+    const first = replace(S, 'Storm: 2 incidents');
+    const last = replace(S, 'Storm: 3 incidents');
+    await new CommandLedger(pool, SLACK_SINK).markStarted(first); // an earlier run died while sending it
+    await producer.send([first, last]);
+    await delivered(last);
+    expect(updatesOf().map((c) => c.args.text)).toEqual(['Storm: 3 incidents']);
+    expect((await new CommandLedger(pool, SLACK_SINK).lookup(first.id))?.status).toBe('completed');
+
+    await producer.send([first, last]);
+    await delivered(last, 2);
+    const [once, again] = deliveries(last.id);
+    expect(again).toEqual(once);
+    expect(updatesOf()).toHaveLength(1);
+    expect(slackMessage(ts)).toMatchObject({ text: 'Storm: 3 incidents', updates: 1 });
   });
 
   it('runs dry without a token: delivery events say what would have been sent, Slack hears nothing', async () => {
