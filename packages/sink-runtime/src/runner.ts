@@ -250,8 +250,9 @@ export class SinkRunner {
     const { ledger, notifier, producer, log } = this.opts;
     if (!notifier.handles.has(command.type)) return;
 
-    if (!this.opts.dryRun) {
+    if (!this.opts.dryRun && !this.superseded.has(record)) {
       // The common case, a command never seen: recorded as started in the same round trip that finds it new.
+      // (A command a later one of its batch replaces takes the path below: it is completed as superseded.)
       const fresh = await ledger.startIfNew(command, this.now());
       if (fresh) return this.execute(command, record, undefined, fresh.attempts, fresh.firstAttemptAt);
     }
