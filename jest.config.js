@@ -28,7 +28,7 @@ module.exports = {
     { ...common, ...withKafka, displayName: 'int', testMatch: ['<rootDir>/**/*.int.test.ts'], slowTestThreshold: 30 },
     { ...common, ...withKafka, displayName: 'e2e', testMatch: ['<rootDir>/**/*.e2e.test.ts'], slowTestThreshold: 60 },
     { ...common, ...withKafka, displayName: 'faults', testMatch: ['<rootDir>/**/*.faults.test.ts'], slowTestThreshold: 300 },
-    // The stack scaled out, killed and grown under 2,000 alerts: `npm run test:scale`, not part of `npm test` (minutes).
+    // The stack scaled out, killed and grown under 2,000 alerts: `npm run test:scale`, run last by `npm test` (minutes).
     { ...common, ...withKafka, displayName: 'scale', testMatch: ['<rootDir>/**/*.scale.test.ts'], slowTestThreshold: 600 },
   ],
 };
