@@ -66,7 +66,8 @@ test('alertbus serve router (instance 1) shares the partitions; killed -9 mid-st
       name: 'router-1',
       command: process.execPath,
       args: [BIN, 'serve', 'router'],
-      env: { ...process.env, ...FAULT_ENV, ROUTER_INSTANCE_ID: '1', ROUTER_PORT: String(port), LOG_LEVEL: 'info' },
+      // The stack's own settings (its rules file among them): two routers with different rules would decide differently.
+      env: { ...process.env, ...run!.env, ROUTER_INSTANCE_ID: '1', ROUTER_PORT: String(port), LOG_LEVEL: 'info' },
       ready: () => httpReady(`${url}/readyz`),
     },
   ]);

@@ -35,6 +35,8 @@ export interface FaultRun {
   full: FullStack;
   stream: AlertStream;
   kafka: Kafka;
+  /** The stack's environment beyond the run's own (rules file, brokers): what another instance started beside it needs. */
+  env: NodeJS.ProcessEnv;
   /** Stops the stream, waits for the pipeline to drain and history to catch up, and counts. */
   finish(opts?: { timeoutMs?: number }): Promise<Settled & { expectation: Expectation; expected: DeliverySummary }>;
   stop(): Promise<void>;
@@ -48,7 +50,8 @@ export async function startFaultRun(opts: {
 }): Promise<FaultRun> {
   const brokers = opts.brokers ?? process.env.KAFKA_BROKERS!.split(',');
   // Each alert of the stream is counted as its own root post and page: no storm summary in between.
-  const full = await startFullStack({ ...FAULT_ENV, ROUTING_RULES: rulesWithoutStormControl(), KAFKA_BROKERS: brokers.join(','), ...opts.env });
+  const env = { ...FAULT_ENV, ROUTING_RULES: rulesWithoutStormControl(), KAFKA_BROKERS: brokers.join(','), ...opts.env };
+  const full = await startFullStack(env);
   const kafka = createKafka({ brokers, clientId: 'fault-suite', log: createLogger('fault-suite', 'silent') });
   await ensureTopics(kafka);
   const stream = new AlertStream({ ...opts.stream, ingestUrl: () => full.stack.url('ingest') });
@@ -56,6 +59,7 @@ export async function startFaultRun(opts: {
     full,
     stream,
     kafka,
+    env,
     async finish(o = {}) {
       await stream.stop();
       const expectation: Expectation = { accepted: stream.accepted(), resolved: stream.resolved() };
