@@ -46,6 +46,8 @@ inhibit:
 storm_control:
   threshold: ${STORM_THRESHOLD}
   window: 30m
+  # Every alert is paged on its own (the test counts one page per alert); posts are still gathered into the summary.
+  pages: each
   channels:
     "#alerts": { enabled: false }
 `;
