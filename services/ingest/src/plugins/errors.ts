@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { FastifyError, FastifyInstance, FastifySchemaValidationError } from 'fastify';
 import { HttpError, type ErrorKind } from '../http-error';
 import type { ErrorBody } from '../responses';
@@ -42,6 +43,33 @@ function classify(err: FastifyError, bodyLimit: number): { status: number; kind:
   return { status: 500, kind: 'internal', message: 'internal error' };
 }
 
+/**
+ * Reads and discards what is left of a request body refused for its size, so the sender can finish writing and
+ * read the 413 (answering first and closing makes its write fail with EPIPE, and it never learns why). Bounded:
+ * past `maxBytes` or `maxMs` it stops, and the connection is closed after the answer.
+ */
+function drainBody(raw: IncomingMessage, maxBytes: number, maxMs: number): Promise<boolean> {
+  if (raw.complete || raw.readableEnded || raw.destroyed) return Promise.resolve(raw.complete || raw.readableEnded);
+  return new Promise((resolve) => {
+    let seen = 0;
+    const finish = (drained: boolean) => {
+      clearTimeout(timer);
+      raw.off('data', onData).off('end', onEnd).off('error', onError).off('close', onError);
+      if (!drained) raw.pause();
+      resolve(drained);
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > maxBytes) finish(false);
+    };
+    const onEnd = () => finish(true);
+    const onError = () => finish(false);
+    const timer = setTimeout(() => finish(false), maxMs);
+    raw.on('data', onData).once('end', onEnd).once('error', onError).once('close', onError);
+    raw.resume();
+  });
+}
+
 /** One error body shape for every failure: `{ "error": "<kind>", "message": "..." }`. */
 export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -51,6 +79,12 @@ export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): 
     else req.log.info({ kind, reason: message }, 'request rejected');
     const body: ErrorBody = { error: kind, message };
     if (err instanceof HttpError && err.headers) reply.headers(err.headers);
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return drainBody(req.raw, Math.max(16 * bodyLimit, 16 * 1024 * 1024), 10_000).then((drained) => {
+        if (!drained) reply.header('connection', 'close');
+        return reply.code(status).send(body);
+      });
+    }
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((req, reply) => {
