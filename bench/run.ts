@@ -250,7 +250,7 @@ async function startWebhookSink(onAlerts: (alerts: Array<{ labels?: Record<strin
 /** The built-in defaults (everything to #alerts and the pager) minus their storm control. */
 function rulesWithoutStormControl(): string {
   const file = join(mkdtempSync(join(tmpdir(), 'alertbus-bench-rules-')), 'rules.yaml');
-  writeFileSync(file, 'defaults:\n  slack: { channel: "#alerts" }\n  pager: { enabled: true }\nrules: []\n');
+  writeFileSync(file, 'defaults:\n  slack: { channel: "#alerts" }\n  pager: { enabled: true }\nrules: []\nstorm_control: { enabled: false }\n');
   return file;
 }
 
@@ -313,6 +313,72 @@ function writeTrace(run: SteadyRun): void {
     JSON.stringify({ hop: 'bench', host: String(i), tSent: epoch(t), tAnswered: epoch(run.answered.get(i)), tSlack: epoch(run.received.get(i)) }),
   );
   appendFileSync(file, lines.join('\n') + '\n');
+}
+
+/**
+ * Where the latency goes: each alert's time stamps along the pipeline, read back from the topics (record
+ * timestamps are the events' recordedAt): ingest's record, the router's Slack command (decided, before its
+ * transaction commits), the stand-in's receipt of the call, the sink's delivery event (after its ledger row).
+ * Each hop's p50 / p99 over the alerts seen at both of its ends.
+ */
+async function hopLines(prefix: string, run: SteadyRun): Promise<string[]> {
+  const { createKafka, readRanges, wholeTopicRanges } = await import('@alertbus/kafka');
+  const kafka = createKafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'bench-hops' });
+  const topics = { ingest: `${prefix}alerts.received.v1`, command: `${prefix}commands.slack.v1`, delivered: `${prefix}deliveries.v1` };
+  const at = { ingest: new Map<number, number>(), command: new Map<number, number>(), delivered: new Map<number, number>() };
+  const commandOf = new Map<string, number>();
+  const epochToBench = (ms: number) => ms - performance.timeOrigin;
+  const ranges = await wholeTopicRanges(kafka, Object.values(topics));
+  // The command topic keeps the broker's append time (set for this run): when the router wrote the command.
+  // Commands before deliveries: a delivery names its command, not the alert.
+  for (const only of [[topics.ingest, topics.command], [topics.delivered]]) {
+    await readRanges({
+      kafka,
+      ranges: ranges.filter((r) => only.includes(r.topic)),
+      onBatch: async (batch) => {
+        for (const r of batch.records) {
+          const text = r.value?.toString('utf8') ?? '';
+          const ts = epochToBench(Number(r.timestamp));
+          if (r.topic === topics.ingest) {
+            const i = /host-(\d+)/.exec(text)?.[1];
+            if (i && !at.ingest.has(Number(i))) at.ingest.set(Number(i), ts);
+          } else if (r.topic === topics.command) {
+            const i = /bench alert (\d+)/.exec(text)?.[1];
+            const ev = JSON.parse(text) as { id: string; type: string };
+            if (i && ev.type === 'PostSlackMessage' && !at.command.has(Number(i))) {
+              at.command.set(Number(i), ts);
+              commandOf.set(ev.id, Number(i));
+            }
+          } else {
+            const ev = JSON.parse(text) as { data?: { commandId?: string } };
+            const i = commandOf.get(ev.data?.commandId ?? '');
+            if (i !== undefined && !at.delivered.has(i)) at.delivered.set(i, ts);
+          }
+        }
+      },
+    });
+  }
+  const hop = (name: string, from: Map<number, number>, to: Map<number, number>) => {
+    const d = [...from.entries()].filter(([i]) => to.has(i)).map(([i, t]) => to.get(i)! - t).sort((a, b) => a - b);
+    return `${name.padEnd(30)}: p50 ${percentile(d, 50).toFixed(1)} ms  p99 ${percentile(d, 99).toFixed(1)} ms  (${d.length} alerts)`;
+  };
+  return [
+    hop('  POST → ingest record', run.sent, at.ingest),
+    hop('  ingest record → command written', at.ingest, at.command),
+    hop('  command written → Slack call', at.command, run.received),
+    hop('  Slack call → delivery event', run.received, at.delivered),
+  ];
+}
+
+async function withBenchAdmin<T>(fn: (admin: import('kafkajs').Admin) => Promise<T>): Promise<T> {
+  const { createKafka } = await import('@alertbus/kafka');
+  const admin = createKafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'bench-admin' }).admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 type Started = Awaited<ReturnType<typeof startBenchService>>;
@@ -435,6 +501,14 @@ async function main(): Promise<void> {
     // this figure times; at 50 new incidents a second the default would fold all but the first into one summary.
     const latencyStack = await startStack({ ...stackEnv(slack.url, `${tag}latency.`), ROUTING_RULES: rulesWithoutStormControl() });
     const latencyIngest = latencyStack.get('ingest')!;
+    // The router stamps its commands with their input's time (decisions replay the same); for the hop figures below
+    // the Slack command topic of this run keeps the broker's append time instead: when the router wrote the command.
+    await withBenchAdmin((admin) =>
+      admin.alterConfigs({
+        validateOnly: false,
+        resources: [{ type: 2 /* TOPIC */, name: `${tag}latency.commands.slack.v1`, configEntries: [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] }],
+      }),
+    );
     const run = await steadyLoad((i) => fetch(`${latencyIngest.url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: alertBody(i) }), received);
     if (received.size === 0) {
       const sample = slack.state.messages.slice(0, 3).map((m) => m.text);
@@ -442,6 +516,14 @@ async function main(): Promise<void> {
     }
     console.log(`\n## webhook → Slack chat.postMessage latency (${LATENCY_RATE} alerts/s for ${LATENCY_SECONDS}s)`);
     console.log(`alertbus, whole stack         : ${latencyLine(run)}  (target p50 ≤ 25 ms, p99 ≤ 100 ms)`);
+    console.log('where the time goes (record timestamps):');
+    for (const line of await hopLines(`${tag}latency.`, run)) console.log(line);
+    if (process.env.BENCH_DUMP_METRICS) {
+      for (const [name, svc] of latencyStack) {
+        const text = await (await fetch(`${svc.url}/metrics`)).text().catch(() => '');
+        appendFileSync(process.env.BENCH_DUMP_METRICS, `# ==== ${name}\n${text}\n`);
+      }
+    }
     console.log(`RSS after the latency run     : ${rssLine(latencyStack)}`);
     writeTrace(run);
     await Promise.all([...latencyStack.values()].map((s) => s.stop()));
