@@ -264,10 +264,15 @@ export class RouterProcessor {
     return this.catchUp('silences topic', () => silences.catchUp(this.opts.silencesCatchUpTimeoutMs ?? 5_000), this.opts.metrics.silencesCatchUpTimeouts);
   }
 
-  /** Every other instance's incident committed before the batch is known before it is decided (bounded like the silences). */
+  /**
+   * Every other instance's incident committed before the batch is known before it is decided (bounded like the
+   * silences). An instance that holds every input partition has no other instance's incidents to wait for: its
+   * own are in its states, and waiting for the topic's end would wait for its own previous transaction to commit
+   * and be read back, a commit and a fetch added to every batch.
+   */
   private catchUpShared(): Promise<void> {
     const shared = this.opts.shared;
-    if (!shared) return Promise.resolve();
+    if (!shared || this.held.size >= KEYED_PARTITIONS) return Promise.resolve();
     return this.catchUp('shared facts topic', () => shared.catchUp(this.opts.sharedCatchUpTimeoutMs ?? 5_000), this.opts.metrics.sharedCatchUpTimeouts);
   }
 
