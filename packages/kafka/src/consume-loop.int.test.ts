@@ -98,6 +98,39 @@ test('a failing batch pauses its partition and comes again from where it stopped
   expect(l.retryingPartitions()).toEqual([]);
 });
 
+test('a deferred batch keeps its partition paused until it settles, while later records of other partitions are handled; a rejected one comes again', async () => {
+  const t = await topic(2);
+  await produce(t, [{ partition: 0, value: 'p0-0' }]);
+  const handed: string[] = [];
+  const settles: Array<{ resolve: () => void; reject: (err: Error) => void }> = [];
+  const l = loop({
+    topics: [t],
+    handleBatch: async (batch) => {
+      handed.push(...batch.records.map((r) => r.value!.toString()));
+      if (batch.partition === 1) return;
+      return { deferred: new Promise<void>((resolve, reject) => settles.push({ resolve, reject })) };
+    },
+  });
+  await l.start();
+  await waitFor(() => settles.length === 1, { what: 'partition 0 deferred', timeoutMs: 30_000 });
+  // Written while partition 0's batch is pending: partition 1's record is fetched and handled (one batch at a time,
+  // a handler that waited would block every fetch), partition 0's is not handed over before its batch settles.
+  await produce(t, [{ partition: 1, value: 'p1-0' }, { partition: 0, value: 'p0-1' }]);
+  await waitFor(() => handed.includes('p1-0'), { what: 'partition 1 handled meanwhile', timeoutMs: 30_000 });
+  await new Promise((r) => setTimeout(r, 500));
+  expect(handed).toEqual(['p0-0', 'p1-0']);
+  // A rejection retries the batch from its start, after the back-off (with the record written since).
+  settles[0]!.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9092'), { code: 'ECONNREFUSED' }));
+  await waitFor(() => settles.length === 2, { what: 'partition 0 deferred again', timeoutMs: 30_000 });
+  expect(handed).toEqual(['p0-0', 'p1-0', 'p0-0', 'p0-1']);
+  // Resolved: the partition moves past the batch and is fetched again.
+  settles[1]!.resolve();
+  await produce(t, [{ partition: 0, value: 'p0-2' }]);
+  await waitFor(() => handed.includes('p0-2'), { what: 'partition 0 goes on after it settled', timeoutMs: 30_000 });
+  settles.at(-1)!.resolve();
+  expect(handed.filter((v) => v.startsWith('p0'))).toEqual(['p0-0', 'p0-0', 'p0-1', 'p0-2']);
+});
+
 test('with partitionsConcurrently, a slow partition does not hold back the others of its fetch; each stays in order', async () => {
   const t = await topic(2);
   await produce(t, [0, 1, 2].map((i) => ({ partition: 0, value: `p0-${i}` })));

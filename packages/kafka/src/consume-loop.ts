@@ -45,6 +45,11 @@ export interface LoopBatch {
   nextOffset: string;
   /** The partition's end when fetched (for lag). */
   highWatermark: string;
+  /**
+   * When (epoch ms, this process's clock) the fetch that brought the batch had returned, or later: anything
+   * written to any topic before the batch's records was written before this.
+   */
+  fetchedAt: number;
   heartbeat(): Promise<void>;
   /** True once the batch is moot: a seek is pending for the partition, or the loop is stopping. */
   isStale(): boolean;
@@ -55,7 +60,19 @@ export interface LoopBatch {
 }
 
 /** Done with the whole batch, or: come back to where the handler stopped in `retryInMs` (no error). */
-export type BatchOutcome = void | { retryInMs: number; reason: string };
+export type SettledOutcome = void | { retryInMs: number; reason: string };
+
+/**
+ * The batch finishes later, when `done` settles: meanwhile the partition is paused (nothing after the batch is
+ * fetched) and the other partitions' batches go on, so one partition's wait (a transaction's commit) does not hold
+ * back the fetch that brings the others' next records. `done` settles like a handler: resolved (the batch is done,
+ * or come back later), or rejected (retried from the batch's start after a back-off, as a throw is).
+ */
+export interface DeferredOutcome {
+  deferred: Promise<SettledOutcome>;
+}
+
+export type BatchOutcome = SettledOutcome | DeferredOutcome;
 
 /**
  * kafka: commit the resolved position to Kafka after every batch (the consumer group's offset is the truth);
@@ -78,6 +95,12 @@ export interface ConsumeLoopOptions {
    * seek there, or `park` (leave it paused: nothing to read there).
    */
   positionOf?: (topic: string, partition: number) => Promise<ResumePosition | 'park'>;
+  /**
+   * The group is rebalancing: called (synchronously) before this member rejoins. KafkaJS waits for batch handlers
+   * in progress before rejoining, but not for deferred outcomes: a handler that defers must not let work it has
+   * not finished take effect for partitions that may move (see TransactionalProcessor).
+   */
+  onRebalancing?: () => void;
   /** Every group join, with the new assignment (before positionOf). */
   onAssigned?: (assignment: Record<string, number[]>) => void;
   /** The partition's position moved to `nextOffset` (after a batch, or past markers no batch showed). */
@@ -185,6 +208,8 @@ export class ConsumeLoop {
   private readonly waiting = new Map<string, string>();
   private readonly halted = new Map<string, string>();
   private readonly parked = new Set<string>();
+  /** When the latest fetch returned (its batches are handed over after it). */
+  private lastFetchAt = 0;
   private readonly resumeTimers = new Map<string, NodeJS.Timeout>();
   /** The next offset each partition should be fetched from, where known. */
   private readonly expected = new Map<string, bigint>();
@@ -307,6 +332,12 @@ export class ConsumeLoop {
       this.crashed = e.payload.error;
       opts.log.error({ err: e.payload.error, restart: e.payload.restart, group: opts.groupId }, 'consumer crashed');
       if (!e.payload.restart) this.scheduleRestart(c);
+    });
+    c.on(c.events.REBALANCING, () => {
+      if (this.consumer === c) opts.onRebalancing?.();
+    });
+    c.on(c.events.FETCH, () => {
+      if (this.consumer === c) this.lastFetchAt = Date.now();
     });
     // Batches made only of transaction markers or aborted records never reach eachBatch; this still tells their end.
     c.on(c.events.END_BATCH_PROCESS, (e) => {
@@ -495,6 +526,7 @@ export class ConsumeLoop {
       records: batch.messages.map((m) => toConsumedRecord(topic, partition, m)),
       nextOffset: (BigInt(batch.lastOffset()) + 1n).toString(),
       highWatermark: batch.highWatermark,
+      fetchedAt: this.lastFetchAt || Date.now(),
       heartbeat: () => payload.heartbeat(),
       isStale: () => sought || payload.isStale() || !payload.isRunning() || this.stopping || this.consumer !== c,
       resolve: (offset) => {
@@ -529,6 +561,36 @@ export class ConsumeLoop {
       clearInterval(keepAlive);
     }
     if (sought || this.stopping || this.consumer !== c) return;
+    if (outcome && 'deferred' in outcome) {
+      // Nothing is resolved yet: until the batch settles, the partition stays paused at the batch's start.
+      c.pause([{ topic, partitions: [partition] }]);
+      this.clearResume(key);
+      outcome.deferred.then(
+        (settled) => this.settleDeferred(c, payload, key, settled, () => sought, () => position),
+        (err: unknown) => {
+          if (sought || this.stopping || this.consumer !== c) return;
+          this.retryLater(c, topic, partition, err, 'batch');
+        },
+      );
+      return;
+    }
+    await this.settle(c, payload, key, outcome, position);
+  }
+
+  /** A deferred batch settled: move past it and fetch the partition again, or come back to it later. */
+  private settleDeferred(c: Consumer, payload: EachBatchPayload, key: string, outcome: SettledOutcome, sought: () => boolean, position: () => bigint): void {
+    if (sought() || this.stopping || this.consumer !== c) return;
+    const { topic, partition } = payload.batch;
+    void this.settle(c, payload, key, outcome, position()).then(() => {
+      if (this.stopping || this.consumer !== c || this.parked.has(key) || this.halted.has(key) || this.resumeTimers.has(key)) return;
+      c.resume([{ topic, partitions: [partition] }]);
+    });
+  }
+
+  /** The handler is done with the batch (`outcome`): resolve it, or pause the partition until it comes back. */
+  private async settle(c: Consumer, payload: EachBatchPayload, key: string, outcome: SettledOutcome, position: bigint): Promise<void> {
+    const { batch } = payload;
+    const { topic, partition } = batch;
     if (outcome && 'retryInMs' in outcome) {
       this.waiting.set(key, outcome.reason);
       this.pauseFor(c, topic, partition, outcome.retryInMs);
@@ -537,12 +599,12 @@ export class ConsumeLoop {
     }
     if (payload.isStale()) return;
     payload.resolveOffset(batch.lastOffset());
-    position = BigInt(batch.lastOffset()) + 1n;
-    this.expected.set(key, position);
+    const next = BigInt(batch.lastOffset()) + 1n;
+    this.expected.set(key, next);
     this.waiting.delete(key);
     if (this.retrying.delete(key)) this.updateGauges();
-    this.opts.onPosition?.(topic, partition, position.toString());
-    await this.commit(c, topic, partition, position, true);
+    this.opts.onPosition?.(topic, partition, next.toString());
+    await this.commit(c, topic, partition, next, true);
     await payload.heartbeat().catch(() => undefined);
   }
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { decodeEnvelope, type AnyEnvelope } from '@alertbus/schemas';
-import type { BatchOutcome, LoopBatch } from './consume-loop';
+import type { LoopBatch, SettledOutcome } from './consume-loop';
 import { deadLetterEvent } from './dead-letter';
 import type { EventProducer } from './producer';
 import type { ConsumedRecord } from './records';
@@ -25,7 +25,7 @@ export interface EachRecordOptions {
  * schema is dead-lettered (it is itself bad); every other record is handled, and the partition does not
  * move past it until its handler succeeded or dead-lettered it itself.
  */
-export function eachRecord(opts: EachRecordOptions): (batch: LoopBatch) => Promise<BatchOutcome> {
+export function eachRecord(opts: EachRecordOptions): (batch: LoopBatch) => Promise<SettledOutcome> {
   return async (batch) => {
     for (const record of batch.records) {
       if (batch.isStale()) return { retryInMs: 0, reason: 'stale batch' };

@@ -100,7 +100,7 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     rules: () => reloader.current,
     silences: {
       lookup: silences.book,
-      catchUp: (ms) => silences.catchUp(ms),
+      catchUp: (ms, since) => silences.catchUp(ms, since),
       prune: (beforeMs) => {
         const pruned = silences.book.prune(beforeMs);
         if (pruned > 0) metrics.silences.set(silences.book.size);

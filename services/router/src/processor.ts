@@ -48,14 +48,14 @@ export interface RouterProcessorOptions {
   /** The rules in force, read at the start of every batch: a reload applies from the next batch on. */
   rules: () => CompiledRules;
   /** The silences known, and a wait until every silence written so far has been read. */
-  silences?: { lookup: SilenceLookup; catchUp(timeoutMs: number): Promise<boolean>; prune?(beforeMs: number): number };
+  silences?: { lookup: SilenceLookup; catchUp(timeoutMs: number, sinceMs?: number): Promise<boolean>; prune?(beforeMs: number): number };
   /** Longest wait for the silences topic before a batch is decided with what is known (default 5 s). */
   silencesCatchUpTimeoutMs?: number;
   /**
    * The other instances' incidents (router.shared.v1): how far it was read, and a wait until every fact written so
    * far (open transactions included) has been read. Facts reach the processor through `applySharedFact`.
    */
-  shared?: { offset(): string; catchUp(timeoutMs: number): Promise<boolean> };
+  shared?: { offset(): string; catchUp(timeoutMs: number, sinceMs?: number): Promise<boolean> };
   /** Longest wait for router.shared.v1 before a batch is decided with what is known (default 5 s). */
   sharedCatchUpTimeoutMs?: number;
   metrics: RouterMetrics;
@@ -136,8 +136,8 @@ export class RouterProcessor {
       sessionTimeout: opts.sessionTimeoutMs,
       // Every input partition decided side by side; what a fetch brings commits in one transaction.
       partitionsConcurrently: ROUTER_PARTITIONS_CONCURRENTLY,
-      handleBatch: async (records, partition) => {
-        await Promise.all([this.catchUpSilences(), this.catchUpShared()]);
+      handleBatch: async (records, partition, fetch) => {
+        await Promise.all([this.catchUpSilences(fetch.fetchedAt), this.catchUpShared(fetch.fetchedAt)]);
         return this.handleBatch(records, partition);
       },
       onAssigned: (partitions, ctx) => this.restore(partitions, ctx),
@@ -257,11 +257,14 @@ export class RouterProcessor {
     dead.push(error);
   }
 
-  /** Every silence written before the batch is known before it is decided (bounded: alerts are never held for long). */
-  private catchUpSilences(): Promise<void> {
+  /**
+   * Every silence written before the batch is known before it is decided (bounded: alerts are never held for long):
+   * the silences topic's end is looked up after the batch's fetch returned (one lookup serves a fetch's batches).
+   */
+  private catchUpSilences(sinceMs: number): Promise<void> {
     const silences = this.opts.silences;
     if (!silences) return Promise.resolve();
-    return this.catchUp('silences topic', () => silences.catchUp(this.opts.silencesCatchUpTimeoutMs ?? 5_000), this.opts.metrics.silencesCatchUpTimeouts);
+    return this.catchUp('silences topic', () => silences.catchUp(this.opts.silencesCatchUpTimeoutMs ?? 5_000, sinceMs), this.opts.metrics.silencesCatchUpTimeouts);
   }
 
   /**
@@ -270,10 +273,10 @@ export class RouterProcessor {
    * own are in its states, and waiting for the topic's end would wait for its own previous transaction to commit
    * and be read back, a commit and a fetch added to every batch.
    */
-  private catchUpShared(): Promise<void> {
+  private catchUpShared(sinceMs: number): Promise<void> {
     const shared = this.opts.shared;
     if (!shared || this.held.size >= KEYED_PARTITIONS) return Promise.resolve();
-    return this.catchUp('shared facts topic', () => shared.catchUp(this.opts.sharedCatchUpTimeoutMs ?? 5_000), this.opts.metrics.sharedCatchUpTimeouts);
+    return this.catchUp('shared facts topic', () => shared.catchUp(this.opts.sharedCatchUpTimeoutMs ?? 5_000, sinceMs), this.opts.metrics.sharedCatchUpTimeouts);
   }
 
   private async catchUp(what: string, wait: () => Promise<boolean>, timeouts: { inc(): void }): Promise<void> {

@@ -33,6 +33,8 @@ export class TopicFollower {
   /** Next offset to read, per partition (transaction markers included: the consume loop reports their end). */
   private readonly positions = new Map<number, bigint>();
   private started = false;
+  /** The latest end lookup (see endsSince). */
+  private lookup: { startedAt: number; ends: Promise<Array<{ partition: number; high: string; low: string }>> } | null = null;
 
   constructor(private readonly opts: TopicFollowerOptions) {
     this.groupId = `${opts.groupPrefix}.${opts.name}.${randomUUID()}`;
@@ -57,6 +59,21 @@ export class TopicFollower {
     if (next > (this.positions.get(partition) ?? 0n)) this.positions.set(partition, next);
   }
 
+  /**
+   * The topic's ends, looked up at `sinceMs` or later: a lookup already started then (by another batch) is
+   * shared, so the batches of one fetch cost one lookup between them, not one each.
+   */
+  private endsSince(sinceMs: number): Promise<Array<{ partition: number; high: string; low: string }>> {
+    const last = this.lookup;
+    if (last && last.startedAt >= sinceMs) return last.ends;
+    const entry = { startedAt: Date.now(), ends: this.admin.fetchTopicOffsets(this.opts.topic) };
+    this.lookup = entry;
+    entry.ends.catch(() => {
+      if (this.lookup === entry) this.lookup = null;
+    });
+    return entry.ends;
+  }
+
   /** The next offset not yet read on `partition`. */
   position(partition: number): bigint {
     return this.positions.get(partition) ?? 0n;
@@ -75,14 +92,14 @@ export class TopicFollower {
   }
 
   /**
-   * Waits until every record written before this call has been read (the topic's end at the time of the
-   * call; on a transactional topic that includes transactions still open, so this also waits for them to
+   * Waits until every record written before `sinceMs` (default: this call) has been read (the topic's end looked
+   * up then or later; on a transactional topic that includes transactions still open, so this also waits for them to
    * settle). Returns false when that took longer than `timeoutMs`; the caller decides with what it has.
    */
-  async catchUp(timeoutMs: number): Promise<boolean> {
+  async catchUp(timeoutMs: number, sinceMs?: number): Promise<boolean> {
     if (!this.started || this.loop.problem() !== null) return false;
     const deadline = Date.now() + timeoutMs;
-    const ends = await this.admin.fetchTopicOffsets(this.opts.topic);
+    const ends = await this.endsSince(sinceMs ?? Date.now());
     for (;;) {
       if (ends.every((e) => this.position(e.partition) >= BigInt(e.high) || BigInt(e.high) <= BigInt(e.low))) return true;
       if (Date.now() >= deadline) return false;

@@ -2,7 +2,7 @@ import { PartitionAssigners, type Admin, type Kafka, type TopicMessages, type Tr
 import type { Logger } from 'pino';
 import { infraBackoffMs, type InfraRetryPolicy } from '@alertbus/common';
 import { CoPartitionedAssigner } from '../co-partitioned';
-import { ConsumeLoop, type BatchOutcome, type ConsumeLoopMetrics, type LoopBatch } from '../consume-loop';
+import { ConsumeLoop, type BatchOutcome, type ConsumeLoopMetrics, type LoopBatch, type SettledOutcome } from '../consume-loop';
 import type { ConsumedRecord } from '../records';
 import { chunkOutputs, type ChunkLimits } from './chunks';
 import { FencingProducer, isFencedError, Lock, retryConcurrentTransactions } from './policy';
@@ -51,7 +51,7 @@ export interface TransactionalProcessorOptions {
    * not change shared state itself; it returns such changes in `onCommit`. A batch holds records of one
    * topic and partition (each record says which topic).
    */
-  handleBatch: (records: ConsumedRecord[], partition: number) => Promise<BatchWork> | BatchWork;
+  handleBatch: (records: ConsumedRecord[], partition: number, fetch: { fetchedAt: number }) => Promise<BatchWork> | BatchWork;
   /**
    * After every group join, before any batch of the new assignment is handled, never at the same time as
    * a transaction: the place to (re)load state for the assigned partitions.
@@ -96,6 +96,13 @@ export interface TransactionalProcessorOptions {
 
 const floorKey = (topic: string, partition: number) => `${topic}|${partition}`;
 
+/** A transaction aborted because the group began rebalancing before all its records were sent. */
+class RebalanceInProgress extends Error {
+  constructor() {
+    super('the group is rebalancing: the transaction is aborted, its batches come again');
+  }
+}
+
 type Outcome = { committed: true; produceCalls: number } | { committed: false; error: Error };
 
 /** A decided batch waiting for the next transaction. */
@@ -139,6 +146,14 @@ export class TransactionalProcessor {
   /** Decided batches waiting for the next transaction, and whether one is being committed. */
   private pending: PendingCommit[] = [];
   private committing = false;
+  /**
+   * Between this member's leaving its generation (the group rebalances) and its next assignment: no transaction
+   * commits then. Batches are deferred (the fetch goes on while they commit), so KafkaJS does not wait for them
+   * before rejoining; a partition may move meanwhile, and its next owner restores state only from what was
+   * written before it looked. A transaction whose records were all sent before the rebalance began may commit
+   * (the next owner's restore waits for it to settle); any other is aborted and its batches come again.
+   */
+  private rebalancing = false;
   private assignment: Assignment | null = null;
   private generation = 0;
   private stopping = false;
@@ -178,6 +193,9 @@ export class TransactionalProcessor {
         minBytes: opts.fetch?.minBatchBytes ?? 16 * 1024,
         partitionsConcurrently: opts.partitionsConcurrently ?? 1,
       },
+      onRebalancing: () => {
+        this.rebalancing = true;
+      },
       onAssigned: (assignment) => this.onGroupJoin([...new Set(this.topics.flatMap((t) => assignment[t] ?? []))]),
       handleBatch: (batch) => this.handle(batch),
     });
@@ -207,6 +225,7 @@ export class TransactionalProcessor {
   }
 
   private onGroupJoin(partitions: number[]): void {
+    this.rebalancing = false;
     const generation = ++this.generation;
     this.assignment = { generation, partitions: [...partitions].sort((a, b) => a - b), loaded: null, done: false, floors: new Map() };
     this.opts.log.info({ partitions, generation }, 'partitions assigned');
@@ -275,14 +294,17 @@ export class TransactionalProcessor {
     }
     let chain = this.partitionChains.get(batch.partition);
     if (!chain) this.partitionChains.set(batch.partition, (chain = new Lock()));
-    return chain.run(() => this.handleInOrder(batch, a));
+    // Deferred: the consume loop keeps this partition paused until the batch is committed (or is to be tried
+    // again) and meanwhile hands over the other partitions' next batches, which are decided while this one's
+    // transaction commits and join the next one, instead of waiting for every batch of this fetch to commit.
+    return Promise.resolve({ deferred: chain.run(() => this.handleInOrder(batch, a)) });
   }
 
-  private async handleInOrder(batch: LoopBatch, a: Assignment): Promise<BatchOutcome> {
+  private async handleInOrder(batch: LoopBatch, a: Assignment): Promise<SettledOutcome> {
     const floor = a.floors.get(floorKey(batch.topic, batch.partition)) ?? -1n;
     const records = batch.records.filter((r) => BigInt(r.offset) >= floor);
     if (records.length === 0) return;
-    const work = await this.opts.handleBatch(records, batch.partition);
+    const work = await this.opts.handleBatch(records, batch.partition, { fetchedAt: batch.fetchedAt });
     if (batch.isStale() || this.stopping) {
       work.onAbort?.();
       return { retryInMs: 0, reason: 'stale batch' };
@@ -291,6 +313,7 @@ export class TransactionalProcessor {
     const outcome = await this.commitTogether({ outputs: work.outputs, topic: batch.topic, partition: batch.partition, next: batch.nextOffset, generation: a.generation });
     if (outcome === null || !outcome.committed) work.onAbort?.();
     if (outcome === null) return { retryInMs: 0, reason: 'partitions reassigned' };
+    if (!outcome.committed && outcome.error instanceof RebalanceInProgress) return { retryInMs: 0, reason: outcome.error.message };
     if (!outcome.committed) {
       this.opts.onRetry?.(outcome.error, 1, 'batch');
       throw outcome.error;
@@ -328,8 +351,8 @@ export class TransactionalProcessor {
       const group = this.pending.splice(0, this.pending.length);
       void this.lock
         .run(async () => {
-          const live = group.filter((g) => g.generation === this.generation);
-          for (const g of group) if (g.generation !== this.generation) g.settle(null);
+          const live = this.rebalancing ? [] : group.filter((g) => g.generation === this.generation);
+          for (const g of group) if (!live.includes(g)) g.settle(null);
           if (live.length === 0) return;
           const outcome = await this.transact(live).catch((err: Error): Outcome => ({ committed: false, error: err }));
           for (const g of live) g.settle(outcome);
@@ -376,8 +399,13 @@ export class TransactionalProcessor {
       tx = await producer.transaction();
       // One call after the other: each partition gets its records in order, and all are in this transaction.
       const chunks = chunkOutputs([...byTopic].map(([topic, messages]) => ({ topic, messages })), this.produceLimits);
-      for (const topicMessages of chunks) await tx.sendBatch({ topicMessages, acks: -1 });
+      const rebalancedDuringSends = () => this.rebalancing || batches.some((b) => b.generation !== this.generation);
+      for (const topicMessages of chunks) {
+        await tx.sendBatch({ topicMessages, acks: -1 });
+        if (rebalancedDuringSends()) throw new RebalanceInProgress();
+      }
       await this.sendOffsets(tx, [...offsets].map(([topic, partitions]) => ({ topic, partitions })));
+      if (rebalancedDuringSends()) throw new RebalanceInProgress();
       await this.opts.beforeCommit?.();
       await tx.commit();
       return { committed: true, produceCalls: chunks.length };
