@@ -4,9 +4,9 @@
  * `/_stand-in/response/:id`, which records what it is sent) once the router decided and the slack-sink looked up
  * what the answer needs. A forged command is refused; `ack` acts on a real incident; `silence` creates a silence.
  */
-import { createHmac } from 'node:crypto';
 import { responseUrl } from '@alertbus/stand-ins';
 import { dropTestDatabase } from '../support/db';
+import { slackHeaders } from '../support/slack-requests';
 import { freePort, startFullStack, type FullStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
@@ -34,15 +34,6 @@ interface Incident {
   acknowledged_by: string | null;
 }
 
-function signedHeaders(body: string, secret = SECRET): Record<string, string> {
-  const ts = String(Math.floor(Date.now() / 1000));
-  return {
-    'content-type': 'application/x-www-form-urlencoded',
-    'x-slack-request-timestamp': ts,
-    'x-slack-signature': `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`,
-  };
-}
-
 /**
  * `/alertbus <text>` as Slack posts it, with a response_url of its own on the stand-in. Unless `once`, a 503 (Kafka
  * not reached within INGEST_SLACK_TIMEOUT_MS, nothing written: the machine is busy) is sent again, as the person
@@ -66,7 +57,7 @@ async function slash(text: string, opts: { secret?: string; user?: string; once?
   }).toString();
   for (let attempt = 1; ; attempt++) {
     const started = Date.now();
-    const res = await fetch(`${full.stack.url('ingest')}/slack/commands`, { method: 'POST', headers: signedHeaders(body, opts.secret), body });
+    const res = await fetch(`${full.stack.url('ingest')}/slack/commands`, { method: 'POST', headers: slackHeaders(body, opts.secret ?? SECRET, { contentType: 'application/x-www-form-urlencoded' }), body });
     const ms = Date.now() - started;
     if (res.status !== 503 || opts.once || attempt === 5) return { status: res.status, body: await res.text(), ms, answerId };
     await new Promise((r) => setTimeout(r, 1_000));

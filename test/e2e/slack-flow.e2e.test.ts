@@ -6,10 +6,10 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createHmac } from 'node:crypto';
 import { TOPICS } from '@alertbus/schemas';
 import { dropTestDatabase } from '../support/db';
 import { readTopic, testKafka } from '../support/kafka';
+import { buttonClick, E2E_APP, E2E_TEAM, slackHeaders, type StandInMessage } from '../support/slack-requests';
 import { startFullStack, type FullStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
@@ -18,8 +18,8 @@ const fixtureJson = <T = Record<string, any>>(p: string): T => JSON.parse(fixtur
 
 const SECRET = 'e2e-slack-signing-secret-3f9a';
 /** The stand-in workspace and the app's own identity there (auth.test answers these). */
-const TEAM = 'T0ALERTBUS';
-const APP = { userId: 'U0ALERTBUS', botId: 'B0ALERTBUS', appId: 'A0ALERTBUS' };
+const TEAM = E2E_TEAM;
+const APP = E2E_APP;
 const MENTION = `<@${APP.userId}>`;
 
 const USERS = [
@@ -42,15 +42,6 @@ rules:
 let full: FullStack;
 let unique = 0;
 
-interface StandInMessage {
-  channel: string;
-  ts: string;
-  thread_ts?: string;
-  text: string;
-  user: string;
-  blocks?: Array<{ type: string; block_id?: string; elements?: Array<{ action_id?: string; value?: string; text?: unknown }> }>;
-  updates: number;
-}
 interface Incident {
   incident_id: string;
   alias: string;
@@ -88,28 +79,16 @@ async function timelineOf(incidentId: string): Promise<TimelineEntry[]> {
   return (await full.json<{ timeline: TimelineEntry[] }>('history', `/api/incidents/${incidentId}`)).timeline;
 }
 
-/** Headers Slack sends with a body: v0 signature over `v0:{timestamp}:{body}`; `age` makes the timestamp older. */
-function slackHeaders(body: string, opts: { age?: number; secret?: string; retryNum?: number; contentType?: string } = {}): Record<string, string> {
-  const ts = String(Math.floor(Date.now() / 1000) - (opts.age ?? 0));
-  const sig = `v0=${createHmac('sha256', opts.secret ?? SECRET).update(`v0:${ts}:${body}`).digest('hex')}`;
-  return {
-    'content-type': opts.contentType ?? 'application/json',
-    'x-slack-request-timestamp': ts,
-    'x-slack-signature': sig,
-    ...(opts.retryNum !== undefined ? { 'x-slack-retry-num': String(opts.retryNum), 'x-slack-retry-reason': 'http_timeout' } : {}),
-  };
-}
-
-async function postEvent(body: unknown, opts: Parameters<typeof slackHeaders>[1] = {}): Promise<Response> {
+async function postEvent(body: unknown, opts: Parameters<typeof slackHeaders>[2] & { secret?: string } = {}): Promise<Response> {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  return fetch(`${full.stack.url('ingest')}/slack/events`, { method: 'POST', headers: slackHeaders(text, opts), body: text });
+  return fetch(`${full.stack.url('ingest')}/slack/events`, { method: 'POST', headers: slackHeaders(text, opts.secret ?? SECRET, opts), body: text });
 }
 
 async function postInteraction(payload: unknown): Promise<Response> {
   const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
   return fetch(`${full.stack.url('ingest')}/slack/interactions`, {
     method: 'POST',
-    headers: slackHeaders(body, { contentType: 'application/x-www-form-urlencoded' }),
+    headers: slackHeaders(body, SECRET, { contentType: 'application/x-www-form-urlencoded' }),
     body,
   });
 }
@@ -160,21 +139,6 @@ function directMessage(m: StandInMessage) {
   delete body.event.parent_user_id;
   Object.assign(body.event, { text: m.text, user: m.user, ts: m.ts, event_ts: m.ts, channel: m.channel, team: TEAM, user_team: TEAM, source_team: TEAM });
   return body;
-}
-
-/** A click on one of the root message's buttons, from the block_actions fixture, with the button as Slack sends it back. */
-function buttonClick(root: StandInMessage, actionId: string, user: { id: string; username: string }) {
-  const button = root.blocks!.flatMap((b) => (b.type === 'actions' ? (b.elements ?? []).map((e) => ({ ...e, block_id: b.block_id })) : [])).find((e) => e.action_id === actionId);
-  if (!button) throw new Error(`the root message has no ${actionId} button: ${JSON.stringify(root.blocks)}`);
-  const p = fixtureJson('slack/block_actions_button_docs_example.json');
-  p.team = { id: TEAM, domain: 'alertbus-stand-in' };
-  p.user = { id: user.id, username: user.username, name: user.username, team_id: TEAM };
-  p.api_app_id = APP.appId;
-  p.container = { type: 'message', message_ts: root.ts, channel_id: root.channel, is_ephemeral: false };
-  p.channel = { id: root.channel, name: 'alerts' };
-  p.message = { type: 'message', user: APP.userId, bot_id: APP.botId, text: root.text, ts: root.ts, blocks: root.blocks };
-  p.actions = [{ ...p.actions[0], action_id: button.action_id, block_id: button.block_id, text: button.text, value: button.value, action_ts: `${Math.floor(Date.now() / 1000)}.000001` }];
-  return p;
 }
 
 /** Fires one Alertmanager alert (the fixture, made firing, with its own fingerprint) and returns its root message in #alerts. */

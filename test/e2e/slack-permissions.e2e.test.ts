@@ -3,15 +3,16 @@
  * signed Events API and interactivity requests go into ingest; what comes out is what the Slack stand-in shows
  * (thread replies, ephemeral answers), the pager, a command webhook, and the incident's timeline in the history API.
  */
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TOPICS } from '@alertbus/schemas';
+import { createHmac } from 'node:crypto';
 import { dropTestDatabase } from '../support/db';
 import { readTopic, testKafka } from '../support/kafka';
+import { buttonClick, E2E_APP, E2E_TEAM, slackHeaders, type StandInMessage } from '../support/slack-requests';
 import { startFullStack, type FullStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
@@ -19,8 +20,8 @@ const fixtureJson = <T = Record<string, any>>(p: string): T => JSON.parse(readFi
 
 const SECRET = 'e2e-permissions-signing-secret-8c1d';
 const WEBHOOK_SECRET = 'e2e-command-webhook-secret-51aa';
-const TEAM = 'T0ALERTBUS';
-const APP = { userId: 'U0ALERTBUS', botId: 'B0ALERTBUS', appId: 'A0ALERTBUS' };
+const TEAM = E2E_TEAM;
+const APP = E2E_APP;
 const MENTION = `<@${APP.userId}>`;
 const ALICE = { id: 'U0ALICE', username: 'alice' }; // viewer (the default)
 const BOB = { id: 'U0BOB', username: 'bob' }; // operator (users:)
@@ -31,14 +32,6 @@ let webhook: Server;
 const webhookCalls: Array<{ headers: Record<string, string | string[] | undefined>; body: string }> = [];
 let unique = 0;
 
-interface StandInMessage {
-  channel: string;
-  ts: string;
-  thread_ts?: string;
-  text: string;
-  user: string;
-  blocks?: Array<{ type: string; block_id?: string; elements?: Array<{ action_id?: string; value?: string; text?: unknown }> }>;
-}
 interface TimelineEntry {
   type: string;
   reason: string | null;
@@ -61,21 +54,13 @@ async function timelineOf(incidentId: string): Promise<TimelineEntry[]> {
   return (await full.json<{ timeline: TimelineEntry[] }>('history', `/api/incidents/${incidentId}`)).timeline;
 }
 
-function slackHeaders(body: string, contentType = 'application/json'): Record<string, string> {
-  const ts = String(Math.floor(Date.now() / 1000));
-  return {
-    'content-type': contentType,
-    'x-slack-request-timestamp': ts,
-    'x-slack-signature': `v0=${createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex')}`,
-  };
-}
 async function postEvent(body: unknown): Promise<number> {
   const text = JSON.stringify(body);
-  return (await fetch(`${full.stack.url('ingest')}/slack/events`, { method: 'POST', headers: slackHeaders(text), body: text })).status;
+  return (await fetch(`${full.stack.url('ingest')}/slack/events`, { method: 'POST', headers: slackHeaders(text, SECRET), body: text })).status;
 }
 async function postInteraction(payload: unknown): Promise<number> {
   const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-  return (await fetch(`${full.stack.url('ingest')}/slack/interactions`, { method: 'POST', headers: slackHeaders(body, 'application/x-www-form-urlencoded'), body })).status;
+  return (await fetch(`${full.stack.url('ingest')}/slack/interactions`, { method: 'POST', headers: slackHeaders(body, SECRET, { contentType: 'application/x-www-form-urlencoded' }), body })).status;
 }
 
 /** Someone writes to the app (in a thread when threadTs is given): the stand-in keeps the message, ingest gets its app_mention. */
@@ -89,19 +74,6 @@ async function mention(channel: string, user: string, text: string, threadTs?: s
   if (threadTs) body.event.thread_ts = threadTs;
   expect(await postEvent(body)).toBe(200);
   return m;
-}
-
-function buttonClick(root: StandInMessage, actionId: string, user: { id: string; username: string }) {
-  const button = root.blocks!.flatMap((b) => (b.type === 'actions' ? (b.elements ?? []).map((e) => ({ ...e, block_id: b.block_id })) : [])).find((e) => e.action_id === actionId)!;
-  const p = fixtureJson('slack/block_actions_button_docs_example.json');
-  p.team = { id: TEAM, domain: 'alertbus-stand-in' };
-  p.user = { id: user.id, username: user.username, name: user.username, team_id: TEAM };
-  p.api_app_id = APP.appId;
-  p.container = { type: 'message', message_ts: root.ts, channel_id: root.channel, is_ephemeral: false };
-  p.channel = { id: root.channel, name: 'alerts' };
-  p.message = { type: 'message', user: APP.userId, bot_id: APP.botId, text: root.text, ts: root.ts, blocks: root.blocks };
-  p.actions = [{ ...p.actions[0], action_id: button.action_id, block_id: button.block_id, text: button.text, value: button.value, action_ts: `${Math.floor(Date.now() / 1000)}.00000${++unique % 10}` }];
-  return p;
 }
 
 /** One firing Alertmanager alert; its incident, root message, and the router knowing the root's thread. */

@@ -5,12 +5,12 @@
  * same is answered escaped, a rule's `mention` pings exactly its user group, and a backtracking-prone rule decides
  * its alerts like any other.
  */
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { messageLinks, messageNotifications, mrkdwnTexts, type SlackStoredMessage } from '@alertbus/stand-ins';
 import { dropTestDatabase } from '../support/db';
+import { slackHeaders } from '../support/slack-requests';
 import { startFullStack, type FullStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
@@ -76,15 +76,6 @@ function sent(): Sent[] {
     });
 }
 
-function slackHeaders(body: string, contentType: string): Record<string, string> {
-  const ts = String(Math.floor(Date.now() / 1000));
-  return {
-    'content-type': contentType,
-    'x-slack-request-timestamp': ts,
-    'x-slack-signature': `v0=${createHmac('sha256', SECRET).update(`v0:${ts}:${body}`).digest('hex')}`,
-  };
-}
-
 async function postAlert(alert: Record<string, unknown>): Promise<void> {
   const res = await fetch(`${full.stack.url('ingest')}/webhooks/generic`, {
     method: 'POST',
@@ -119,7 +110,7 @@ async function click(root: StandInMessage, actionId: string, user: string): Prom
     actions: [{ type: 'button', action_id: actionId, block_id: button.block_id, text: button.text, value: button.value, action_ts: `${Math.floor(Date.now() / 1000)}.000001` }],
   };
   const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-  const res = await fetch(`${full.stack.url('ingest')}/slack/interactions`, { method: 'POST', headers: slackHeaders(body, 'application/x-www-form-urlencoded'), body });
+  const res = await fetch(`${full.stack.url('ingest')}/slack/interactions`, { method: 'POST', headers: slackHeaders(body, SECRET, { contentType: 'application/x-www-form-urlencoded' }), body });
   expect(res.status).toBe(200);
 }
 
@@ -135,7 +126,7 @@ async function mentionApp(channel: string, user: string, text: string, threadTs?
     authorizations: [{ enterprise_id: null, team_id: TEAM, user_id: APP_USER, is_bot: true, is_enterprise_install: false }],
     event: { type: 'app_mention', user, text, ts: m.ts, event_ts: m.ts, channel, team: TEAM, ...(threadTs ? { thread_ts: threadTs } : {}) },
   });
-  const res = await fetch(`${full.stack.url('ingest')}/slack/events`, { method: 'POST', headers: slackHeaders(body, 'application/json'), body });
+  const res = await fetch(`${full.stack.url('ingest')}/slack/events`, { method: 'POST', headers: slackHeaders(body, SECRET), body });
   expect(res.status).toBe(200);
   return m;
 }
