@@ -137,7 +137,9 @@ interface Assignment {
 export class TransactionalProcessor {
   /** The input topics; several are assigned co-partitioned, so partition p of each goes to one instance. */
   private readonly topics: readonly string[];
-  private readonly producer: FencingProducer;
+  /** Two transactional ids per instance (the second suffixed `.1`), used in turn; both fenced on start. */
+  private readonly producers: readonly FencingProducer[];
+  private turn = 0;
   private readonly loop: ConsumeLoop;
   private readonly admin: Admin;
   private readonly lock = new Lock();
@@ -172,7 +174,10 @@ export class TransactionalProcessor {
     this.topics = typeof opts.topic === 'string' ? [opts.topic] : [...opts.topic];
     if (this.topics.length === 0) throw new Error('TransactionalProcessor needs at least one topic');
     this.admin = opts.kafka.admin();
-    this.producer = new FencingProducer(opts.kafka, opts.transactionalId, opts.transactionTimeout);
+    this.producers = [
+      new FencingProducer(opts.kafka, opts.transactionalId, opts.transactionTimeout),
+      new FencingProducer(opts.kafka, `${opts.transactionalId}.1`, opts.transactionTimeout),
+    ];
     this.loop = new ConsumeLoop({
       kafka: opts.kafka,
       groupId: opts.groupId,
@@ -212,7 +217,7 @@ export class TransactionalProcessor {
 
   async start(): Promise<void> {
     await this.admin.connect();
-    await this.producer.renew();
+    for (const p of this.producers) await p.renew();
     await this.loop.start();
   }
 
@@ -220,7 +225,7 @@ export class TransactionalProcessor {
     this.stopping = true;
     this.cancelRead?.(new Error('processor stopping'));
     await this.loop.stop();
-    await this.lock.run(() => this.producer.disconnect());
+    await this.lock.run(() => Promise.all(this.producers.map((p) => p.disconnect())));
     await this.admin.disconnect().catch(() => undefined);
   }
 
@@ -245,7 +250,7 @@ export class TransactionalProcessor {
               admin: this.admin,
               groupId: this.opts.groupId,
               log: this.opts.log,
-              producer: this.producer,
+              producer: this.producers[0],
               markerKey: this.opts.markerKey,
               retry: this.opts.retry,
               sessionTimeout: this.opts.sessionTimeout,
@@ -394,8 +399,18 @@ export class TransactionalProcessor {
       else offsets.set(b.topic, [{ partition: b.partition, offset: b.next }]);
     }
     let tx: Transaction | undefined;
+    let current: FencingProducer | undefined;
     try {
-      const producer = await this.producer.get();
+      // Transactions take turns between the instance's two producers: right after a commit, the coordinator
+      // answers the same producer's next transaction with CONCURRENT_TRANSACTIONS until the commit's markers are
+      // written (tens of milliseconds here), a wait the other producer does not have. The previous transaction is
+      // committed (EndTxn answered) before the next begins, so records stay in order (a consumer reading committed
+      // records stops at the first transaction still open) and the group's offset is the later commit's (the
+      // coordinator keeps the offset commit appended last).
+      const fp = this.producers[this.turn]!;
+      this.turn = 1 - this.turn;
+      current = fp;
+      const producer = await fp.get();
       tx = await producer.transaction();
       // One call after the other: each partition gets its records in order, and all are in this transaction.
       const chunks = chunkOutputs([...byTopic].map(([topic, messages]) => ({ topic, messages })), this.produceLimits);
@@ -421,9 +436,9 @@ export class TransactionalProcessor {
       }
       // The transaction's fate is unknown here (commit or abort failed midway, or the producer is stuck in
       // COMMITTING/ABORTING, which KafkaJS never leaves). A fresh producer settles it; the offsets tell.
-      this.producer.markBroken();
+      current?.markBroken();
       try {
-        await this.producer.renew();
+        await current?.renew();
         const committed = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [...offsets.keys()] });
         const at = new Map(committed.flatMap((t) => t.partitions.map((p) => [floorKey(t.topic, p.partition), BigInt(p.offset)] as const)));
         // One transaction: its offsets were all committed, or none was.
