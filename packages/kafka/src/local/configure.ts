@@ -56,6 +56,8 @@ export function serverProperties(o: { port: number; controllerPort: number; logD
     'transaction.state.log.replication.factor': 1,
     'transaction.state.log.min.isr': 1,
     'transaction.state.log.num.partitions': 1,
+    // Transactions left open by a killed producer are aborted within a second of their timeout, not ten.
+    'transaction.abort.timed.out.transaction.cleanup.interval.ms': 1_000,
     'default.replication.factor': 1,
     'min.insync.replicas': 1,
     'group.initial.rebalance.delay.ms': 0,

@@ -60,7 +60,12 @@ export class FencingProducer {
   constructor(
     private readonly kafka: Kafka,
     private readonly transactionalId: string,
-    private readonly transactionTimeout = 30_000,
+    /**
+     * How long the coordinator lets a transaction stay open before aborting it (10 s, Kafka Streams' default for
+     * exactly-once). An instance killed mid-transaction leaves it open, and the next owner's restore waits for it
+     * to settle: this bounds that wait. A transaction here takes milliseconds, and one aborted is decided again.
+     */
+    private readonly transactionTimeout = 10_000,
   ) {}
 
   /** The current producer, or a fresh one when there is none or it was marked broken. */
