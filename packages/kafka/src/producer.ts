@@ -6,6 +6,9 @@ import { recordSize } from './transactional/chunks';
 
 interface Pending {
   events: AnyEnvelope[];
+  /** The events as records, made once when the send is taken. */
+  messages: Array<{ topic: string; message: Message }>;
+  bytes: number;
   resolve: () => void;
   reject: (err: Error) => void;
   timer?: NodeJS.Timeout;
@@ -32,6 +35,8 @@ export interface SendOptions {
    * records it has sent, so the caller must not answer "not written" for them.
    */
   queueTimeoutMs?: number;
+  /** The events' JSON (JSON.stringify of each, index for index) when the caller has already made it. */
+  encoded?: readonly string[];
 }
 
 export interface EventProducerOptions {
@@ -162,7 +167,8 @@ export class EventProducer {
         return Promise.reject(err);
       }
     }
-    const size = events.reduce((n, e) => n + recordSize(toMessage(e)), 0);
+    const messages = events.map((e, i) => ({ topic: topicOf(e.type), message: toMessage(e, opts.encoded?.[i]) }));
+    const size = messages.reduce((n, m) => n + recordSize(m.message), 0);
     if (size > this.maxSendBytes) {
       return Promise.reject(
         new ProduceRefused('too-large', `${events.length} records of ${size} bytes in all: more than the ${this.maxSendBytes} bytes one write may hold`),
@@ -175,7 +181,7 @@ export class EventProducer {
       );
     }
     return new Promise<void>((resolve, reject) => {
-      const pending: Pending = { events, resolve, reject };
+      const pending: Pending = { events, messages, bytes: size, resolve, reject };
       if (opts.queueTimeoutMs !== undefined) {
         pending.timer = setTimeout(() => {
           const at = this.queue.indexOf(pending);
@@ -195,20 +201,18 @@ export class EventProducer {
     if (this.inFlight || this.queue.length === 0) return;
     this.inFlight = true;
     // Group whole sends (never split one) until the record or byte budget is reached; the first always goes.
-    const batch: Array<{ pending: Pending; messages: Array<{ topic: string; message: Message }> }> = [];
+    const batch: Pending[] = [];
     let records = 0;
     let bytes = 0;
     while (this.queue.length > 0) {
       const next = this.queue[0]!;
-      const messages = next.events.map((e) => ({ topic: topicOf(e.type), message: toMessage(e) }));
-      const size = messages.reduce((n, m) => n + recordSize(m.message), 0);
-      if (batch.length > 0 && (records + messages.length > this.maxBatchRecords || bytes + size > this.maxBatchBytes)) break;
+      if (batch.length > 0 && (records + next.messages.length > this.maxBatchRecords || bytes + next.bytes > this.maxBatchBytes)) break;
       this.queue.shift();
       clearTimeout(next.timer);
       this.queuedEventCount -= next.events.length;
-      batch.push({ pending: next, messages });
-      records += messages.length;
-      bytes += size;
+      batch.push(next);
+      records += next.messages.length;
+      bytes += next.bytes;
     }
     const byTopic = new Map<string, TopicMessages>();
     for (const { messages } of batch) {
@@ -222,9 +226,9 @@ export class EventProducer {
     try {
       this.produceCalls += 1;
       await this.producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1 });
-      batch.forEach((b) => b.pending.resolve());
+      batch.forEach((b) => b.resolve());
     } catch (err) {
-      batch.forEach((b) => b.pending.reject(err as Error));
+      batch.forEach((b) => b.reject(err as Error));
       // A refused batch leaves the producer's sequence numbers ahead of the broker's: without a new producer,
       // later writes to that partition would fail, or be acknowledged and lost.
       if (breaksSequence(err)) await this.resetProducer();

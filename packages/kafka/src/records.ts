@@ -32,12 +32,15 @@ export function toConsumedRecord(topic: string, partition: number, m: KafkaMessa
   };
 }
 
-/** An event as a Kafka message: keyed by alias, typed headers, timestamped with recordedAt. */
-export function toMessage(event: AnyEnvelope): Message {
+/**
+ * An event as a Kafka message: keyed by alias, typed headers, timestamped with recordedAt. `value` is the
+ * event's JSON when the caller already has it (it must be JSON.stringify(event)), so it is not made twice.
+ */
+export function toMessage(event: AnyEnvelope, value: string = JSON.stringify(event)): Message {
   const ts = Date.parse(event.recordedAt);
   return {
     key: event.alias,
-    value: JSON.stringify(event),
+    value,
     timestamp: Number.isNaN(ts) ? undefined : String(ts),
     headers: {
       [HEADERS.eventType]: event.type,

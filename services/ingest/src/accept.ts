@@ -85,12 +85,15 @@ export interface WriteOptions {
  */
 export async function writeEvents(deps: AcceptDeps, events: AnyEnvelope[], opts: WriteOptions): Promise<void> {
   let total = 0;
+  const encoded: string[] = [];
   for (const [i, event] of events.entries()) {
     const check = validateEnvelope(event);
     if (!check.ok) {
       throw new HttpError(400, 'invalid_payload', `${opts.what} ${i} cannot be recorded as ${/^[AEIOU]/.test(event.type) ? 'an' : 'a'} ${event.type} event: ${check.error}`);
     }
-    const bytes = Buffer.byteLength(JSON.stringify(event));
+    const json = JSON.stringify(event);
+    encoded.push(json);
+    const bytes = Buffer.byteLength(json);
     if (bytes > MAX_EVENT_BYTES) {
       throw new HttpError(
         413,
@@ -123,7 +126,7 @@ export async function writeEvents(deps: AcceptDeps, events: AnyEnvelope[], opts:
   try {
     // Refused (never written) if not handed to Kafka in time; once handed over, the request waits for the
     // acknowledgement however long it takes, so a 503 always means "not written, now or later".
-    await deps.producer.send(events, { queueTimeoutMs: opts.timeoutMs });
+    await deps.producer.send(events, { queueTimeoutMs: opts.timeoutMs, encoded });
     stop({ outcome: 'ok' });
   } catch (err) {
     if (err instanceof ProduceRefused && err.reason === 'too-large') {

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { registerOpsRoutes, type Logger, type Registry } from '@alertbus/common';
 import { newId as randomId } from '@alertbus/schemas';
 import type { AcceptDeps, IngestProducer, KafkaReachability } from './accept';
@@ -74,6 +74,9 @@ export function buildIngestApp(deps: IngestAppDeps): IngestApp {
   const { producer, config, registry } = deps;
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
+    // No access log lines for webhooks: at thousands a second two lines each cost more than the request. A refused
+    // one is still logged (the error handler), and every accepted alert is on Kafka and counted in /metrics.
+    logController: new LogController({ disableRequestLogging: (req) => req.url.startsWith('/webhooks/') }),
     bodyLimit: config.bodyLimit,
     // Validate only: the body is kept as `raw`, so ajv must not coerce, default or strip anything in it.
     ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false } },

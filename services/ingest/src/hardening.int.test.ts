@@ -189,6 +189,27 @@ describe('limits per request', () => {
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({ error: 'invalid_json', message: 'invalid JSON body: nested deeper than 64 levels' });
   });
+
+  test.each([
+    ['written out', '{"title":"x","labels":{"__proto__":{"admin":"yes"}}}', '__proto__'],
+    ['spelt with \\u escapes', '{"title":"x","labels":{"\\u005f_pr\\u006Fto__":{"admin":"yes"}}}', '__proto__'],
+    ['a constructor with a prototype, escaped', '{"title":"x","annotations":{"c\\u006fnstructor":{"prototype":{}}}}', 'constructor'],
+  ])('a prototype-poisoning key %s → 400, nothing written', async (_how, body, key) => {
+    const target = await makeApp();
+    const { res, written } = await sent(() => post(target, '/webhooks/generic', body));
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ error: 'invalid_json', message: `invalid JSON body: forbidden property name "${key}"` });
+    expect(written(TOPICS.alertsReceived)).toBe(0);
+  });
+
+  test('escapes that spell no such key, as Go writes & < > (\\u0026…), are read as the characters', async () => {
+    const target = await makeApp();
+    const body = '{"title":"disk \\u003e 90% \\u0026 rising"}';
+    const res = await post(target, '/webhooks/generic', body);
+    expect(res.statusCode).toBe(202);
+    const [event] = await eventsOf<Envelope<'AlertReceived'>>(TOPICS.alertsReceived, (res.json() as { ids: string[] }).ids);
+    expect(event!.data.title).toBe('disk > 90% & rising');
+  });
 });
 
 describe('per-sender tokens (INGEST_TOKENS)', () => {

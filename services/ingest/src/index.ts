@@ -63,7 +63,11 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
   if (open) log.warn({ host: config.host, auth: 'none' }, open);
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'alertbus-ingest', log });
   await ensureTopicsPatiently(kafka, log);
-  const producer = new EventProducer(kafka, { maxQueuedEvents: config.produceQueueMax ?? DEFAULT_PRODUCE_QUEUE_MAX });
+  const producer = new EventProducer(kafka, {
+    maxQueuedEvents: config.produceQueueMax ?? DEFAULT_PRODUCE_QUEUE_MAX,
+    // writeEvents has validated every event already, and answers 400 naming the one that is not valid.
+    validate: false,
+  });
   await producer.connect();
   const kafkaHealth = new BrokerHealth({ brokers: config.kafkaBrokers, clientId: 'alertbus-ingest', log });
   await kafkaHealth.start();

@@ -23,6 +23,22 @@ function nestsDeeperThan(text: string, limit: number): boolean {
   return false;
 }
 
+/** Refuses the keys that poison prototypes once the object is merged somewhere. */
+function refusePoisonedKeys(key: string, value: unknown): unknown {
+  if (key === '__proto__' || (key === 'constructor' && value !== null && typeof value === 'object' && 'prototype' in value)) {
+    throw new SyntaxError(`forbidden property name "${key}"`);
+  }
+  return value;
+}
+
+/**
+ * Whether the text could hold a `__proto__` or `constructor` key: written out, or spelt with \u escapes of
+ * the underscore and lower-case letters. Go's encoder escapes `<`, `>` and `&` (\u003c…), which cannot.
+ */
+function mayHoldPoisonedKey(text: string): boolean {
+  return text.includes('__proto__') || text.includes('constructor') || /\\u00(?:5[fF]|[67][0-9a-fA-F])/.test(text);
+}
+
 /** Parses JSON like JSON.parse, but refuses prototype-poisoning keys and absurd nesting, which no sender needs. */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw new HttpError(400, 'invalid_json', 'invalid JSON body: the body is empty');
@@ -30,12 +46,8 @@ export function parseJsonBody(text: string): unknown {
     throw new HttpError(400, 'invalid_json', `invalid JSON body: nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
   try {
-    return JSON.parse(text, (key, value: unknown) => {
-      if (key === '__proto__' || (key === 'constructor' && value !== null && typeof value === 'object' && 'prototype' in value)) {
-        throw new SyntaxError(`forbidden property name "${key}"`);
-      }
-      return value;
-    });
+    // A reviver makes JSON.parse several times slower; only text that could hold such a key needs it.
+    return mayHoldPoisonedKey(text) ? JSON.parse(text, refusePoisonedKeys) : JSON.parse(text);
   } catch (err) {
     throw new HttpError(400, 'invalid_json', `invalid JSON body: ${(err as Error).message}`);
   }
