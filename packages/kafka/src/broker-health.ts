@@ -25,6 +25,8 @@ export class BrokerHealth {
   private downSince: Date | null = new Date();
   private cluster: string | undefined;
   private inFlight: Promise<void> | null = null;
+  /** When a write was last acknowledged (epoch ms; 0: never). */
+  private lastAnswerAt = 0;
   readonly intervalMs: number;
   private readonly timeoutMs: number;
 
@@ -41,9 +43,22 @@ export class BrokerHealth {
     });
   }
 
-  /** The cluster answered the latest probe. */
+  /** The cluster answered the latest probe, or a write since. */
   get reachable(): boolean {
     return this.ok;
+  }
+
+  /**
+   * The cluster acknowledged a write just now. A busy machine can make a probe miss its timeout while writes go
+   * through: a probe that fails within `intervalMs + timeoutMs` of an acknowledged write does not count the
+   * cluster unreachable (refusing every request for it would be the outage the probe exists to report).
+   */
+  answered(): void {
+    this.lastAnswerAt = Date.now();
+    if (this.ok) return;
+    this.ok = true;
+    this.lastError = null;
+    this.downSince = null;
   }
 
   /** Why the cluster counts as unreachable, or null. */
@@ -98,14 +113,18 @@ export class BrokerHealth {
       this.lastError = null;
       this.downSince = null;
     } catch (err) {
-      if (this.ok) this.opts.log?.warn({ error: (err as Error).message }, 'Kafka is unreachable');
-      this.ok = false;
-      this.lastError = (err as Error).message;
-      this.downSince ??= new Date();
       // A fresh client next time: one that lost its broker mid-request can stay stuck.
       const old = this.admin;
       this.admin = null;
       void old?.disconnect().catch(() => undefined);
+      if (this.ok && Date.now() - this.lastAnswerAt <= this.intervalMs + this.timeoutMs) {
+        this.opts.log?.info({ error: (err as Error).message }, 'Kafka probe failed while writes are acknowledged; still reachable');
+        return;
+      }
+      if (this.ok) this.opts.log?.warn({ error: (err as Error).message }, 'Kafka is unreachable');
+      this.ok = false;
+      this.lastError = (err as Error).message;
+      this.downSince ??= new Date();
     } finally {
       clearTimeout(timer);
     }

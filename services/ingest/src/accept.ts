@@ -19,6 +19,8 @@ export interface IngestProducer {
 export interface KafkaReachability {
   readonly reachable: boolean;
   readonly problem: string | null;
+  /** The cluster acknowledged a write just now (a probe that times out meanwhile does not count it unreachable). */
+  answered?(): void;
 }
 
 export interface AcceptDeps {
@@ -128,6 +130,7 @@ export async function writeEvents(deps: AcceptDeps, events: AnyEnvelope[], opts:
     // acknowledgement however long it takes, so a 503 always means "not written, now or later".
     await deps.producer.send(events, { queueTimeoutMs: opts.timeoutMs, encoded });
     stop({ outcome: 'ok' });
+    deps.kafkaHealth?.answered?.();
   } catch (err) {
     if (err instanceof ProduceRefused && err.reason === 'too-large') {
       stop({ outcome: 'refused' });
