@@ -18,6 +18,8 @@ import {
   eachRecord,
   type ConsumedRecord,
   type EventProducer,
+  type LoopBatch,
+  type SettledOutcome,
 } from '@alertbus/kafka';
 import { decodeEnvelope, deriveId, HEADERS, KEYED_PARTITIONS, makeEnvelope, type AnyEnvelope, type Envelope, type EventData, type EventType } from '@alertbus/schemas';
 import type { CommandLedger, LedgerEntry } from './ledger';
@@ -125,6 +127,8 @@ export class SinkRunner {
   private readonly waiting = new Map<string, { partition: number }>();
   private readonly now: () => Date;
   private readonly policy: DeliveryRetryPolicy;
+  /** Per fetched batch: the delivery events sent for its commands so far (see withDeliveriesSent). */
+  private readonly sendsOf = new WeakMap<ConsumedRecord, Array<Promise<void>>>();
   /** Per fetched batch: its updates a later command of the batch replaces whole, with the replacing command's id. */
   private readonly superseded = new WeakMap<ConsumedRecord, string>();
 
@@ -175,11 +179,63 @@ export class SinkRunner {
         const mine = new Set(assignment[opts.topic] ?? []);
         for (const [id, w] of this.waiting) if (!mine.has(w.partition)) this.waiting.delete(id);
       },
-      handleBatch: (batch) => {
+      handleBatch: async (batch) => {
         for (const [record, by] of supersededIn(batch.records, opts.notifier)) this.superseded.set(record, by);
-        return each(batch);
+        return this.withDeliveriesSent(batch, each);
       },
     });
+  }
+
+  /**
+   * Runs the batch with the delivery events of its completed commands sent as they come, without waiting for each
+   * acknowledgement before the next command: the ledger row (written first) is what makes a command done. A record
+   * is resolved only once its own event and every earlier one were acknowledged, so a command whose event was not
+   * written comes again, finds its ledger row completed and sends the same event again.
+   */
+  private async withDeliveriesSent(batch: LoopBatch, each: (batch: LoopBatch) => Promise<SettledOutcome>): Promise<SettledOutcome> {
+    const done: Array<{ offset: string; sent: Promise<void> }> = [];
+    const sends: Array<Promise<void>> = [];
+    for (const record of batch.records) this.sendsOf.set(record, sends);
+    let outcome: SettledOutcome;
+    let failure: unknown = null;
+    try {
+      outcome = await each({
+        ...batch,
+        resolve: (offset) => {
+          const sent = Promise.all(sends).then(() => undefined);
+          sent.catch(() => undefined); // looked at below, up to the first failure
+          done.push({ offset, sent });
+        },
+      });
+    } catch (err) {
+      failure = err;
+    }
+    let resolved: string | null = null;
+    for (const d of done) {
+      const ok = await d.sent.then(
+        () => true,
+        (err: unknown) => {
+          failure ??= err;
+          return false;
+        },
+      );
+      if (!ok) break;
+      resolved = d.offset;
+    }
+    await Promise.allSettled(sends);
+    if (resolved !== null) batch.resolve(resolved);
+    if (failure !== null) throw failure;
+    return outcome!;
+  }
+
+  /** Sends a completed command's delivery event: with the batch's other sends when the command came in a batch. */
+  private emit(record: ConsumedRecord, events: AnyEnvelope[]): Promise<void> {
+    const sends = this.sendsOf.get(record);
+    const sent = this.opts.producer.send(events).then(() => undefined);
+    if (!sends) return sent;
+    sent.catch(() => undefined); // awaited by the batch
+    sends.push(sent);
+    return Promise.resolve();
   }
 
   get isRunning(): boolean {
@@ -325,7 +381,7 @@ export class SinkRunner {
     attempts: number,
     firstAttemptAt: Date,
   ): Promise<void | Later> {
-    const { ledger, notifier, producer } = this.opts;
+    const { ledger, notifier } = this.opts;
     let outcome: DeliveryOutcome;
     try {
       outcome = await notifier.execute(command, attempts);
@@ -336,7 +392,7 @@ export class SinkRunner {
     }
     const event = this.delivery(command, this.resultId(command, entry), outcome, attempts, false);
     await ledger.finish(command.id, 'completed', [event], (c) => notifier.persist?.(c, command, outcome) ?? Promise.resolve());
-    await producer.send([event]);
+    await this.emit(record, [event]);
     this.waiting.delete(command.id);
     this.count(command, 'ok');
   }

@@ -1,0 +1,112 @@
+/**
+ * The sink runner on the real broker and Postgres, with a notifier of the test's own: a command's delivery event
+ * goes out without holding up the next command, and one that was not acknowledged is not lost: the command comes
+ * again, finds its ledger row completed, and the same event is sent again (the effect happens once).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import { createLogger, createPool, createRegistry, ensureDatabase, type Pool } from '@alertbus/common';
+import { ensureTopics, EventProducer } from '@alertbus/kafka';
+import { deriveId, makeEnvelope, newId, TOPIC_PREFIX, TOPICS, type AnyEnvelope } from '@alertbus/schemas';
+import { readTopic, testKafka } from '../../../test/support/kafka';
+import { waitFor } from '../../../test/support/wait';
+import { CommandLedger, migrateLedger } from './ledger';
+import { SinkRunner, type Notifier } from './runner';
+
+const log = createLogger('sink-runner-test', process.env.LOOP_TEST_LOG ?? 'silent');
+
+let kafka: Kafka;
+let pool: Pool;
+let producer: EventProducer;
+let runner: SinkRunner | undefined;
+
+beforeAll(async () => {
+  kafka = await testKafka('sink-runner-test');
+  await ensureTopics(kafka);
+  await ensureDatabase(process.env.DATABASE_URL!);
+  pool = createPool(process.env.DATABASE_URL!, 2);
+  await migrateLedger(pool);
+  producer = new EventProducer(kafka);
+  await producer.connect();
+});
+
+afterAll(async () => {
+  await runner?.stop();
+  await producer?.disconnect();
+  await pool?.end();
+});
+
+function command(alias: string, text: string): AnyEnvelope {
+  const at = new Date().toISOString();
+  const id = newId();
+  return makeEnvelope({
+    id,
+    type: 'PostSlackMessage',
+    alias,
+    occurredAt: at,
+    recordedAt: at,
+    source: 'router',
+    causationId: id,
+    correlationId: id,
+    data: { incidentId: deriveId('incident', alias, 1), rule: { path: 'default', rulesVersion: 'test' }, channel: '#alerts', purpose: 'root', text },
+  } as never) as AnyEnvelope;
+}
+
+test("a delivery event that is not acknowledged is sent again when its command comes again; the command's effect happens once", async () => {
+  const topic = TOPICS.slackCommands;
+  const sink = `test-sink-${randomUUID().slice(0, 8)}`;
+  const executed: string[] = [];
+  const notifier: Notifier = {
+    target: 'slack',
+    handles: new Set(['PostSlackMessage']),
+    execute: async (c) => {
+      executed.push(c.id); // (other test files' commands on the topic come here too, under this group)
+      return { type: 'SlackMessagePosted', data: { channel: 'C0ALERTS', ts: `${1_700_000_000 + executed.length}.000100`, purpose: 'root' } };
+    },
+    dryRun: () => ({ type: 'SlackMessagePosted', data: {} }),
+  };
+  // The second delivery event's first send fails as a broker that went away would answer; the rest go to Kafka.
+  const commands = ['one', 'two', 'three'].map((t) => command(`alertmanager:runner-${sink}`, t));
+  let failedOnce = false;
+  const flaky = {
+    send: (events: AnyEnvelope[]) => {
+      if (!failedOnce && events.some((e) => (e.data as { commandId?: string }).commandId === commands[1]!.id)) {
+        failedOnce = true;
+        return Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9092'), { code: 'ECONNREFUSED' }));
+      }
+      return producer.send(events);
+    },
+  } as unknown as EventProducer;
+  runner = new SinkRunner({
+    name: sink,
+    kafka,
+    groupId: `${TOPIC_PREFIX}${sink}`,
+    topic,
+    producer: flaky,
+    ledger: new CommandLedger(pool, sink),
+    notifier,
+    log,
+    registry: createRegistry(sink),
+    dryRun: false,
+    infraRetry: { minBackoffMs: 50, maxBackoffMs: 200 },
+  });
+  await runner.start();
+  const p = kafka.producer();
+  await p.connect();
+  await p.send({ topic, acks: -1, messages: commands.map((c) => ({ key: c.alias, value: JSON.stringify(c) })) });
+  await p.disconnect();
+
+  const deliveredFor = async () => {
+    const events = (await readTopic(kafka, TOPICS.deliveries)).map((r) => r.event).filter((e): e is AnyEnvelope => e !== undefined);
+    return commands.map((c) => events.filter((e) => (e.data as { commandId?: string }).commandId === c.id));
+  };
+  const delivered = await waitFor(async () => ((await deliveredFor()).every((d) => d.length > 0) ? deliveredFor() : undefined), {
+    what: 'a delivery event for every command',
+    timeoutMs: 60_000,
+  });
+  expect(failedOnce).toBe(true);
+  // Each command executed once, in order; the second's event came with the same id when it was sent again.
+  const ours = new Set(commands.map((c) => c.id));
+  expect(executed.filter((id) => ours.has(id))).toEqual(commands.map((c) => c.id));
+  for (const d of delivered) expect(new Set(d.map((e) => e.id)).size).toBe(1);
+});
