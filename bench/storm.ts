@@ -157,6 +157,11 @@ async function main(): Promise<void> {
       ? `all in the history       : NOT within ${seconds(WAIT_MS)}: ${(await incidents(db)).toLocaleString('en-US')} of ${ALERTS.toLocaleString('en-US')} (target: all within 60 s)`
       : `all in the history       : ${seconds(inHistory)} after the last was accepted (target ≤ 60 s)`,
   );
+  if (inHistory !== null) {
+    // The whole pipeline's rate for new incidents: from the first request sent to the last incident in the history.
+    const rate = ALERTS / ((accepted - sendStarted + inHistory) / 1000);
+    console.log(`new incidents, end to end: ${rate.toFixed(0)}/s (from the first request to the last incident in the history; target ≥ 2,000/s sustained)`);
+  }
 
   const roots = () => slack.state.messages.filter((m) => !m.thread_ts);
   const summaries = () => roots().filter((m) => m.text.startsWith('[STORM]'));
