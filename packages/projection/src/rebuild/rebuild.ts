@@ -27,6 +27,11 @@ import { compareOffsets, readOffsets, type OffsetComparison } from './offsets';
 
 export const REBUILD_SCHEMA = 'history_rebuild';
 const REPLACED_SCHEMA = 'history_replaced';
+/**
+ * Largest batch of one partition the replay takes at once (one transaction): fewer, larger transactions than
+ * KafkaJS' 1 MiB default, with two batches in memory at most (see replay).
+ */
+const REPLAY_BATCH_BYTES = 4 * 1024 * 1024;
 /** Held for the whole rebuild: one rebuild at a time per database. */
 const REBUILD_LOCK = 7423101;
 
@@ -96,7 +101,7 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
     const otherCluster = liveCluster !== null && liveCluster !== clusterId ? liveCluster : null;
 
     const counts = { records: 0, applied: 0, duplicates: 0, rejected: 0 };
-    const apply = async (topic: string, partition: number, records: ReturnType<typeof prepareRecords<ConsumedRecord>>) => {
+    const apply = async (topic: string, partition: number, records: Awaited<ReturnType<typeof prepareRecords<ConsumedRecord>>>) => {
       // A batch is applied until it is: an outage of Postgres delays the rebuild, it never skips a batch.
       for (let attempt = 1; ; attempt++) {
         try {
@@ -120,9 +125,10 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
         kafka: opts.kafka,
         ranges,
         log: opts.log,
+        maxBytesPerPartition: REPLAY_BATCH_BYTES,
         onProgress: (p) => opts.onProgress?.({ phase, covered: p.covered, total: p.total, records: counts.records }),
         onBatch: async (batch) => {
-          const records = prepareRecords(batch.records);
+          const records = await prepareRecords(batch.records);
           await applying;
           applying = apply(batch.topic, batch.partition, records);
           applying.catch(() => undefined); // awaited by the next batch or at the end
