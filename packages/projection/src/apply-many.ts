@@ -36,13 +36,14 @@ export async function applyProjections(client: PoolClient, projections: readonly
   });
   const candidates = projections.filter((p, i) => firstOf.get(p.eventId) === i);
   const inserted = new Set<string>();
-  for (const part of chunks(candidates)) for (const id of await insertTimeline(client, part.map((p) => p.timeline))) inserted.add(id);
+  // COPY has no limit on parameters: the batch's rows go in at once.
+  for (const id of await insertTimeline(client, candidates.map((p) => p.timeline))) inserted.add(id);
   const outcomes: ApplyOutcome[] = projections.map((p, i) => (firstOf.get(p.eventId) === i && inserted.has(p.eventId) ? 'applied' : 'duplicate'));
   const applied = projections.filter((_, i) => outcomes[i] === 'applied');
   if (applied.length === 0) return outcomes;
 
   const deliveries = applied.map((p) => p.delivery).filter((d): d is DeliveryRow => d !== null);
-  for (const part of chunks(deliveries)) await insertDeliveries(client, part);
+  if (deliveries.length > 0) await insertDeliveries(client, deliveries);
 
   await applyChanges(client, applied.flatMap((p) => p.changes));
   return outcomes;

@@ -56,17 +56,24 @@ export class ProjectionAheadOfLog extends Error {
   }
 }
 
+/** Records prepared between two turns of the event loop, so a transaction in flight is not held up for a whole batch. */
+const PREPARE_SLICE = 200;
+
 /**
  * Decodes and projects a partition's records ahead of applyRecordBatch: pure work that can run while
  * Postgres applies the previous batch. The projection is the one applyRecordBatch would make itself.
  */
-export function prepareRecords<R extends { topic: string; partition: number; offset: string; value: Buffer | string | null }>(
+export async function prepareRecords<R extends { topic: string; partition: number; offset: string; value: Buffer | string | null }>(
   records: readonly R[],
-): Array<R & { decoded: ValidationResult; projection?: Projection }> {
-  return records.map((r) => {
+): Promise<Array<R & { decoded: ValidationResult; projection?: Projection }>> {
+  const out: Array<R & { decoded: ValidationResult; projection?: Projection }> = new Array(records.length);
+  for (let i = 0; i < records.length; i++) {
+    if (i > 0 && i % PREPARE_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    const r = records[i]!;
     const decoded = decodeEnvelope(r.value, r.topic);
-    return decoded.ok ? { ...r, decoded, projection: project(decoded.event, { topic: r.topic, partition: r.partition, offset: r.offset }) } : { ...r, decoded };
-  });
+    out[i] = decoded.ok ? { ...r, decoded, projection: project(decoded.event, { topic: r.topic, partition: r.partition, offset: r.offset }) } : { ...r, decoded };
+  }
+  return out;
 }
 
 /** Postgres refused the values (SQLSTATE class 22 data exception or 23 constraint): retrying cannot help. */

@@ -34,7 +34,7 @@ export interface Staging {
  */
 export async function stageRows(client: PoolClient, staging: Staging, rows: ReadonlyArray<readonly unknown[]>): Promise<void> {
   // Created once per session (CREATE … IF NOT EXISTS … LIKE costs milliseconds even when the table exists);
-  // empty at the start of a transaction, emptied again for a second chunk of the same one.
+  // empty at the start of a transaction, emptied again when used twice in one.
   await client.query(
     `DO $$ BEGIN
        IF to_regclass('pg_temp.${staging.name}') IS NULL THEN

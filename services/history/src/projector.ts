@@ -74,8 +74,8 @@ export class Projector {
       // The transactions themselves run one after the other (serially): concurrent ones could each miss the
       // other's rows (a delivery and the incident it links to, read from two topics).
       consumer: { partitionsConcurrently: 2 },
-      handleBatch: (batch) => {
-        const records: DecodedRecord[] = prepareRecords(batch.records);
+      handleBatch: async (batch) => {
+        const records: DecodedRecord[] = await prepareRecords(batch.records);
         return this.serially(() => this.handleBatch(batch, records));
       },
       positionOf: async (topic, partition) => (await readNextOffset(opts.pool, this.groupId, topic, partition)) ?? 'earliest',
