@@ -9,10 +9,13 @@
  *  3. Rebuilds the projection from the same topics into the separate schema (no swap), and compares its
  *     checksum with the live tables': the rebuild's time, and whether the two match.
  *  4. Prints the rebuild time of 1M events: measured when N ≥ 1M, else extrapolated linearly, labelled so.
+ *  Beside the wall-clock figures, the CPU seconds the work cost (the history process or this one, and their
+ *  Postgres backends): on a shared machine those move less when others are busy.
  */
 import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { serviceDef, startService, type Supervisor } from '@alertbus/launcher';
+import { BackendCpu, cpuSeconds } from './cpu';
 import { rssMb } from './rss';
 
 const root = resolve(__dirname, '..');
@@ -93,13 +96,19 @@ async function main(): Promise<void> {
     let first: { at: number; rows: number } | null = null;
     let last = { at: Date.now(), rows: 0 };
     let peakRss = 0;
+    let historyCpu = 0;
+    const historyPg = new BackendCpu(db);
     while (last.rows < events && Date.now() - last.at < STALL_MS) {
       await sleep(250);
       const rows = await timelineRows(db);
       const now = Date.now();
       if (first === null && rows > 0) first = { at: now, rows };
       if (rows !== last.rows) last = { at: now, rows };
-      for (const pid of history.pids()) peakRss = Math.max(peakRss, rssMb(pid) ?? 0);
+      for (const pid of history.pids()) {
+        peakRss = Math.max(peakRss, rssMb(pid) ?? 0);
+        historyCpu = Math.max(historyCpu, cpuSeconds(pid) ?? 0);
+      }
+      await historyPg.sample();
     }
     if (first === null || last.rows <= first.rows) {
       console.log(`projection              : no progress measured (${last.rows} of ${events} rows)`);
@@ -112,11 +121,18 @@ async function main(): Promise<void> {
       );
     }
     console.log(`history RSS (peak seen) : ${peakRss.toFixed(0)} MB  (target ≤ 200 MB)`);
+    console.log(
+      `projection CPU          : history ${historyCpu.toFixed(1)} s (start-up included), its Postgres backends ≥ ${historyPg.total().toFixed(1)} s ` +
+        '(user + system: what the work cost, less distorted than wall time on a busy machine)',
+    );
     await history.stop();
     history = undefined;
 
     let replayEnded: number | null = null;
     const rebuildStarted = Date.now();
+    const rebuildCpuStart = process.cpuUsage();
+    const rebuildPg = new BackendCpu(db);
+    const sampling = setInterval(() => void rebuildPg.sample().catch(() => undefined), 500);
     const result = await rebuildProjection({
       databaseUrl,
       kafka,
@@ -126,10 +142,15 @@ async function main(): Promise<void> {
         if (p.phase !== 'replay' && replayEnded === null) replayEnded = Date.now();
       },
     });
+    clearInterval(sampling);
+    const rebuildCpu = process.cpuUsage(rebuildCpuStart);
     const replayMs = (replayEnded ?? Date.now()) - rebuildStarted;
     console.log(
       `rebuild                 : ${result.records.toLocaleString('en-US')} records in ${seconds(result.durationMs)} (replay ${seconds(replayMs)} → ` +
         `${rate(result.records, replayMs)} events/s; the rest is ANALYZE and both checksums)`,
+    );
+    console.log(
+      `rebuild CPU             : this process ${((rebuildCpu.user + rebuildCpu.system) / 1e6).toFixed(1)} s, Postgres backends ≥ ${rebuildPg.total().toFixed(1)} s`,
     );
     console.log(
       `rebuilt = live          : ${result.matches === null ? `not compared (${result.notCompared})` : result.matches ? 'yes, identical checksums' : 'NO, checksums differ'}`,

@@ -50,6 +50,8 @@ export interface ReadRangesOptions {
   stallTimeoutMs?: number;
   /** Back-off while onBatch fails with an infrastructure error (Postgres down during a rebuild). */
   retry?: InfraRetryPolicy;
+  /** Most bytes one fetch takes of one partition (KafkaJS' default 1 MiB): the largest batch onBatch gets. */
+  maxBytesPerPartition?: number;
 }
 
 const rangeKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -108,7 +110,12 @@ export async function readRanges(opts: ReadRangesOptions): Promise<ReadProgress>
     log,
     commit: 'none',
     retry: opts.retry,
-    consumer: { sessionTimeout: 30_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 100 },
+    consumer: {
+      sessionTimeout: 30_000,
+      heartbeatInterval: 1_000,
+      maxWaitTimeInMs: 100,
+      ...(opts.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: opts.maxBytesPerPartition } : {}),
+    },
     positionOf: async (topic, partition) => pending.get(rangeKey(topic, partition))?.position.toString() ?? 'park',
     // The position moves with the batches handed out, and past batches made only of markers or aborted records.
     onPosition: (topic, partition, next) => advance(topic, partition, big(next)),

@@ -2,9 +2,9 @@
  * A batch of Projections in a handful of statements, with exactly the rows applying them one by one
  * (apply.ts) gives: the per-event round trips were the projection's cost, not the rows themselves.
  *
- * - timeline rows: one INSERT … SELECT FROM unnest(…) ON CONFLICT DO NOTHING RETURNING event_id, which
- *   tells which events are new (the rest are duplicates and change nothing);
- * - delivery rows of the new events: one INSERT of the same kind;
+ * - timeline rows: COPY into a staging table, then one INSERT … SELECT ON CONFLICT DO NOTHING RETURNING
+ *   event_id, which tells which events are new (the rest are duplicates and change nothing);
+ * - delivery rows of the new events: the same way;
  * - incident changes: changes to different incidents commute, and for one incident an event sequence
  *   "before its open, the open, after it" folds into at most one update, one Slack link and one pager link
  *   on each side of one insert (see foldIncident), so three phases of one statement per kind cover a batch;
@@ -12,6 +12,7 @@
  */
 import type { PoolClient } from 'pg';
 import { adoptEarlierDeliveries, applyChangeSequentially, UPDATE_COLUMNS } from './apply';
+import { quoted, stageRows, type Staging } from './copy-rows';
 import type { ApplyOutcome, Change, DeliveryRow, IncidentChange, IncidentRow, IncidentUpdate, Projection, TimelineRow } from './types';
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
@@ -35,96 +36,58 @@ export async function applyProjections(client: PoolClient, projections: readonly
   });
   const candidates = projections.filter((p, i) => firstOf.get(p.eventId) === i);
   const inserted = new Set<string>();
-  for (const part of chunks(candidates)) for (const id of await insertTimeline(client, part.map((p) => p.timeline))) inserted.add(id);
+  // COPY has no limit on parameters: the batch's rows go in at once.
+  for (const id of await insertTimeline(client, candidates.map((p) => p.timeline))) inserted.add(id);
   const outcomes: ApplyOutcome[] = projections.map((p, i) => (firstOf.get(p.eventId) === i && inserted.has(p.eventId) ? 'applied' : 'duplicate'));
   const applied = projections.filter((_, i) => outcomes[i] === 'applied');
   if (applied.length === 0) return outcomes;
 
   const deliveries = applied.map((p) => p.delivery).filter((d): d is DeliveryRow => d !== null);
-  for (const part of chunks(deliveries)) await insertDeliveries(client, part);
+  if (deliveries.length > 0) await insertDeliveries(client, deliveries);
 
   await applyChanges(client, applied.flatMap((p) => p.changes));
   return outcomes;
 }
 
+const TIMELINE_COLUMNS = ['event_id', 'incident_id', 'alias', 'type', 'topic', 'partition', 'offset', 'occurred_at', 'recorded_at',
+  'source', 'causation_id', 'correlation_id', 'reason', 'rule', 'data', 'input_id', 'stage'] as const;
+const TIMELINE_STAGING: Staging = { name: 'staged_incident_timeline', like: 'incident_timeline', columns: TIMELINE_COLUMNS };
+
 async function insertTimeline(client: PoolClient, rows: readonly TimelineRow[]): Promise<string[]> {
+  await stageRows(
+    client,
+    TIMELINE_STAGING,
+    rows.map((r) => [
+      r.eventId, r.incidentId, r.alias, r.type, r.topic, r.partition, r.offset, r.occurredAt, r.recordedAt, r.source,
+      r.causationId, r.correlationId, r.reason, json(r.rule), json(r.data), r.inputId, r.stage,
+    ]),
+  );
+  const columns = quoted(TIMELINE_COLUMNS);
   const res = await client.query<{ event_id: string }>(
-    `INSERT INTO incident_timeline (event_id, incident_id, alias, type, topic, "partition", "offset", occurred_at,
-       recorded_at, source, causation_id, correlation_id, reason, rule, data, input_id, stage)
-     SELECT event_id, incident_id, alias, type, topic, "partition", "offset", occurred_at::timestamptz,
-            recorded_at::timestamptz, source, causation_id, correlation_id, reason, rule::jsonb, data::jsonb, input_id, stage
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::bigint[], $8::text[],
-                   $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
-         AS t(event_id, incident_id, alias, type, topic, "partition", "offset", occurred_at, recorded_at, source,
-              causation_id, correlation_id, reason, rule, data, input_id, stage)
+    `INSERT INTO incident_timeline (${columns}) SELECT ${columns} FROM ${TIMELINE_STAGING.name}
      ON CONFLICT (event_id) DO NOTHING
      RETURNING event_id`,
-    [
-      rows.map((r) => r.eventId),
-      rows.map((r) => r.incidentId),
-      rows.map((r) => r.alias),
-      rows.map((r) => r.type),
-      rows.map((r) => r.topic),
-      rows.map((r) => r.partition),
-      rows.map((r) => r.offset),
-      rows.map((r) => r.occurredAt),
-      rows.map((r) => r.recordedAt),
-      rows.map((r) => r.source),
-      rows.map((r) => r.causationId),
-      rows.map((r) => r.correlationId),
-      rows.map((r) => r.reason),
-      rows.map((r) => json(r.rule)),
-      rows.map((r) => json(r.data)),
-      rows.map((r) => r.inputId),
-      rows.map((r) => r.stage),
-    ],
   );
   return res.rows.map((r) => r.event_id);
 }
 
+const DELIVERY_COLUMNS = ['event_id', 'command_id', 'command_type', 'incident_id', 'type', 'target', 'dry_run', 'ok', 'error',
+  'http_status', 'permanent', 'attempts', 'slack_channel', 'slack_ts', 'slack_thread_ts', 'slack_purpose', 'pager_provider',
+  'pager_alert_id', 'pager_request_id', 'request', 'topic', 'partition', 'offset', 'recorded_at'] as const;
+const DELIVERY_STAGING: Staging = { name: 'staged_deliveries', like: 'deliveries', columns: DELIVERY_COLUMNS };
+
 async function insertDeliveries(client: PoolClient, rows: readonly DeliveryRow[]): Promise<void> {
-  await client.query(
-    `INSERT INTO deliveries (event_id, command_id, command_type, incident_id, type, target, dry_run, ok, error,
-       http_status, permanent, attempts, slack_channel, slack_ts, slack_thread_ts, slack_purpose, pager_provider,
-       pager_alert_id, pager_request_id, request, topic, "partition", "offset", recorded_at)
-     SELECT event_id, command_id, command_type, incident_id, type, target, dry_run, ok, error, http_status, permanent,
-            attempts, slack_channel, slack_ts, slack_thread_ts, slack_purpose, pager_provider, pager_alert_id,
-            pager_request_id, request::jsonb, topic, "partition", "offset", recorded_at::timestamptz
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[], $8::boolean[],
-                   $9::text[], $10::integer[], $11::boolean[], $12::integer[], $13::text[], $14::text[], $15::text[],
-                   $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::integer[],
-                   $23::bigint[], $24::text[])
-         AS d(event_id, command_id, command_type, incident_id, type, target, dry_run, ok, error, http_status, permanent,
-              attempts, slack_channel, slack_ts, slack_thread_ts, slack_purpose, pager_provider, pager_alert_id,
-              pager_request_id, request, topic, "partition", "offset", recorded_at)
-     ON CONFLICT (event_id) DO NOTHING`,
-    [
-      rows.map((r) => r.eventId),
-      rows.map((r) => r.commandId),
-      rows.map((r) => r.commandType),
-      rows.map((r) => r.incidentId),
-      rows.map((r) => r.type),
-      rows.map((r) => r.target),
-      rows.map((r) => r.dryRun),
-      rows.map((r) => r.ok),
-      rows.map((r) => r.error),
-      rows.map((r) => r.httpStatus),
-      rows.map((r) => r.permanent),
-      rows.map((r) => r.attempts),
-      rows.map((r) => r.slackChannel),
-      rows.map((r) => r.slackTs),
-      rows.map((r) => r.slackThreadTs),
-      rows.map((r) => r.slackPurpose),
-      rows.map((r) => r.pagerProvider),
-      rows.map((r) => r.pagerAlertId),
-      rows.map((r) => r.pagerRequestId),
-      rows.map((r) => json(r.request)),
-      rows.map((r) => r.topic),
-      rows.map((r) => r.partition),
-      rows.map((r) => r.offset),
-      rows.map((r) => r.recordedAt),
-    ],
+  await stageRows(
+    client,
+    DELIVERY_STAGING,
+    rows.map((r) => [
+      r.eventId, r.commandId, r.commandType, r.incidentId, r.type, r.target, r.dryRun, r.ok, r.error, r.httpStatus,
+      r.permanent, r.attempts, r.slackChannel, r.slackTs, r.slackThreadTs, r.slackPurpose, r.pagerProvider,
+      r.pagerAlertId, r.pagerRequestId, json(r.request), r.topic, r.partition, r.offset, r.recordedAt,
+    ]),
   );
+  const columns = quoted(DELIVERY_COLUMNS);
+  await client.query(`INSERT INTO deliveries (${columns}) SELECT ${columns} FROM ${DELIVERY_STAGING.name} ON CONFLICT (event_id) DO NOTHING`);
 }
 
 type Update = { incidentId: string; set: IncidentUpdate; at: string };

@@ -9,6 +9,8 @@ import { applyProjection } from './apply';
 import { applyProjections } from './apply-many';
 import { planBatch, type PlannableRecord } from './batch-plan';
 import { project } from './project';
+import type { Projection } from './types';
+import { decodeEnvelope, type ValidationResult } from '@alertbus/schemas';
 
 export interface Rejected<R> {
   record: R;
@@ -52,6 +54,26 @@ export class ProjectionAheadOfLog extends Error {
     );
     this.name = 'ProjectionAheadOfLog';
   }
+}
+
+/** Records prepared between two turns of the event loop, so a transaction in flight is not held up for a whole batch. */
+const PREPARE_SLICE = 200;
+
+/**
+ * Decodes and projects a partition's records ahead of applyRecordBatch: pure work that can run while
+ * Postgres applies the previous batch. The projection is the one applyRecordBatch would make itself.
+ */
+export async function prepareRecords<R extends { topic: string; partition: number; offset: string; value: Buffer | string | null }>(
+  records: readonly R[],
+): Promise<Array<R & { decoded: ValidationResult; projection?: Projection }>> {
+  const out: Array<R & { decoded: ValidationResult; projection?: Projection }> = new Array(records.length);
+  for (let i = 0; i < records.length; i++) {
+    if (i > 0 && i % PREPARE_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    const r = records[i]!;
+    const decoded = decodeEnvelope(r.value, r.topic);
+    out[i] = decoded.ok ? { ...r, decoded, projection: project(decoded.event, { topic: r.topic, partition: r.partition, offset: r.offset }) } : { ...r, decoded };
+  }
+  return out;
 }
 
 /** Postgres refused the values (SQLSTATE class 22 data exception or 23 constraint): retrying cannot help. */
@@ -104,7 +126,7 @@ function applyInTransaction<R extends PlannableRecord>(
       nextOffset: plan.nextOffset,
     };
     if (plan.nextOffset === null) return result;
-    const projections = plan.apply.map(({ record, event }) => project(event, { topic, partition, offset: record.offset }));
+    const projections = plan.apply.map(({ record, event }) => record.projection ?? project(event, { topic, partition, offset: record.offset }));
     // The whole batch in a few statements; when Postgres refuses it, record by record to find the refused ones.
     const outcomes = isolate
       ? await sequentially(projections, (p) => applyIsolated(client, () => applyProjection(client, p)))

@@ -3,10 +3,13 @@
  * projection: the stored offset, not Kafka's committed one, decides what was applied already.
  */
 import type { AnyEnvelope, ValidationResult } from '@alertbus/schemas';
+import type { Projection } from './types';
 
 export interface PlannableRecord {
   offset: string;
   decoded: ValidationResult;
+  /** The decoded event's projection at this record's position, when made before the transaction. */
+  projection?: Projection;
 }
 
 export interface BatchPlan<R extends PlannableRecord> {

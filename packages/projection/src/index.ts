@@ -29,6 +29,7 @@ export type {
 export {
   applyRecordBatch,
   isDataError,
+  prepareRecords,
   ProjectionAheadOfLog,
   type BatchResult,
   type BatchTarget,

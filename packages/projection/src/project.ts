@@ -96,8 +96,11 @@ export function genericLinks(data: unknown): Links {
 }
 
 function timelineRow(event: AnyEnvelope, at: Position, links: Links): TimelineRow {
+  // The position's fields one by one: an object spread followed by more fields is some 20 times slower here.
   return {
-    ...at,
+    topic: at.topic,
+    partition: at.partition,
+    offset: at.offset,
     eventId: event.id,
     incidentId: links.incidentId ?? null,
     inputId: links.inputId ?? null,

@@ -5,7 +5,7 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
-import { decodeEnvelope, GROUPS, type ValidationResult } from '@alertbus/schemas';
+import { GROUPS, type ValidationResult } from '@alertbus/schemas';
 import type { InfraRetryPolicy } from '@alertbus/common';
 import {
   ConsumeLoop,
@@ -24,12 +24,14 @@ import {
   applyRecordBatch,
   bindCluster,
   clusterMismatch,
+  prepareRecords,
   currentClusterId,
   PROJECTED_TOPICS,
   ProjectionAheadOfLog,
   readNextOffset,
   storedClusterId,
   type BatchResult,
+  type Projection,
   type Rejected,
 } from '@alertbus/projection';
 import type { HistoryMetrics } from './metrics';
@@ -50,8 +52,8 @@ export interface ProjectorOptions {
   brokers?: string;
 }
 
-/** A consumed record with its value decoded and validated against the schemas (for its topic). */
-export type DecodedRecord = ConsumedRecord & { decoded: ValidationResult };
+/** A consumed record with its value decoded and validated against the schemas (for its topic), and projected. */
+export type DecodedRecord = ConsumedRecord & { decoded: ValidationResult; projection?: Projection };
 
 export class Projector {
   readonly groupId: string;
@@ -68,7 +70,14 @@ export class Projector {
       commit: 'hint',
       retry: opts.retry,
       metrics: consumeLoopMetrics(opts.metrics.registry),
-      handleBatch: (batch) => this.handleBatch(batch),
+      // Two partitions' batches at a time: one is decoded and projected while the other's transaction runs.
+      // The transactions themselves run one after the other (serially): concurrent ones could each miss the
+      // other's rows (a delivery and the incident it links to, read from two topics).
+      consumer: { partitionsConcurrently: 2 },
+      handleBatch: async (batch) => {
+        const records: DecodedRecord[] = await prepareRecords(batch.records);
+        return this.serially(() => this.handleBatch(batch, records));
+      },
       positionOf: async (topic, partition) => (await readNextOffset(opts.pool, this.groupId, topic, partition)) ?? 'earliest',
       // A new assignment may come with a new broker behind the same address: check the cluster again.
       onAssigned: () => (this.clusterVerifiedAt = 0),
@@ -120,7 +129,16 @@ export class Projector {
    * be applied (before the commit, so no record is ever covered without being applied or dead-lettered),
    * store the new offset.
    */
-  private async handleBatch(batch: LoopBatch): Promise<BatchOutcome> {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /** Runs after everything queued before it has finished, failed or not. */
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async handleBatch(batch: LoopBatch, records: DecodedRecord[]): Promise<BatchOutcome> {
     if (this.refusal !== null) {
       if (Date.now() - this.clusterVerifiedAt < REFUSAL_RECHECK_MS) return { retryInMs: REFUSAL_RECHECK_MS, reason: this.refusal };
       if (!(await this.verifyCluster())) return { retryInMs: REFUSAL_RECHECK_MS, reason: this.refusal! };
@@ -133,7 +151,6 @@ export class Projector {
     if (Date.now() - this.clusterVerifiedAt > CLUSTER_RECHECK_MS && !(await this.verifyCluster())) {
       return { retryInMs: REFUSAL_RECHECK_MS, reason: this.refusal! };
     }
-    const records: DecodedRecord[] = batch.records.map((r) => ({ ...r, decoded: decodeEnvelope(r.value, r.topic) }));
     let result: BatchResult<DecodedRecord>;
     try {
       result = await applyRecordBatch(

@@ -6,10 +6,20 @@
 import type { Pool } from 'pg';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { createPool, ensureDatabase, inTransaction, loadMigrations, migrate, pgTimeoutsFromEnv, type Migration } from '@alertbus/common';
-import { readRanges, wholeTopicRanges, type OffsetRange } from '@alertbus/kafka';
-import { GROUPS, decodeEnvelope } from '@alertbus/schemas';
-import { applyRecordBatch } from '../batch-apply';
+import {
+  createPool,
+  ensureDatabase,
+  infraBackoffMs,
+  inTransaction,
+  isInfrastructureError,
+  loadMigrations,
+  migrate,
+  pgTimeoutsFromEnv,
+  type Migration,
+} from '@alertbus/common';
+import { readRanges, wholeTopicRanges, type ConsumedRecord, type OffsetRange } from '@alertbus/kafka';
+import { GROUPS } from '@alertbus/schemas';
+import { applyRecordBatch, prepareRecords } from '../batch-apply';
 import { currentClusterId, rebindCluster, storedClusterId } from '../cluster';
 import { PROJECTED_TOPICS } from '../topics';
 import { checksum, checksumIn, PROJECTION_TABLES, type Checksum } from './checksum';
@@ -17,6 +27,11 @@ import { compareOffsets, readOffsets, type OffsetComparison } from './offsets';
 
 export const REBUILD_SCHEMA = 'history_rebuild';
 const REPLACED_SCHEMA = 'history_replaced';
+/**
+ * Largest batch of one partition the replay takes at once (one transaction): fewer, larger transactions than
+ * KafkaJS' 1 MiB default, with two batches in memory at most (see replay).
+ */
+const REPLAY_BATCH_BYTES = 4 * 1024 * 1024;
 /** Held for the whole rebuild: one rebuild at a time per database. */
 const REBUILD_LOCK = 7423101;
 
@@ -86,27 +101,41 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
     const otherCluster = liveCluster !== null && liveCluster !== clusterId ? liveCluster : null;
 
     const counts = { records: 0, applied: 0, duplicates: 0, rejected: 0 };
-    const replay = async (ranges: OffsetRange[], phase: RebuildProgress['phase']) => {
-      await readRanges({
-        kafka: opts.kafka,
-        ranges,
-        log: opts.log,
-        onProgress: (p) => opts.onProgress?.({ phase, covered: p.covered, total: p.total, records: counts.records }),
-        onBatch: async (batch) => {
-          const records = batch.records.map((r) => ({ ...r, decoded: decodeEnvelope(r.value, r.topic) }));
-          const result = await applyRecordBatch(
-            { pool: rebuilt, consumer: groupId, onRejected: async () => undefined },
-            batch.topic,
-            batch.partition,
-            records,
-          );
+    const apply = async (topic: string, partition: number, records: Awaited<ReturnType<typeof prepareRecords<ConsumedRecord>>>) => {
+      // A batch is applied until it is: an outage of Postgres delays the rebuild, it never skips a batch.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const result = await applyRecordBatch({ pool: rebuilt, consumer: groupId, onRejected: async () => undefined }, topic, partition, records);
           counts.records += records.length;
           counts.duplicates += result.duplicates;
           counts.rejected += result.rejected.length;
           for (const n of result.applied.values()) counts.applied += n;
+          return;
+        } catch (err) {
+          if (!isInfrastructureError(err)) throw err;
+          opts.log?.warn({ err, topic, partition, attempt }, 'rebuild: could not apply a batch; trying again');
+          await sleep(infraBackoffMs(attempt));
+        }
+      }
+    };
+    const replay = async (ranges: OffsetRange[], phase: RebuildProgress['phase']) => {
+      // One batch in Postgres while the next is decoded and projected: at most two batches in memory.
+      let applying: Promise<void> = Promise.resolve();
+      await readRanges({
+        kafka: opts.kafka,
+        ranges,
+        log: opts.log,
+        maxBytesPerPartition: REPLAY_BATCH_BYTES,
+        onProgress: (p) => opts.onProgress?.({ phase, covered: p.covered, total: p.total, records: counts.records }),
+        onBatch: async (batch) => {
+          const records = await prepareRecords(batch.records);
+          await applying;
+          applying = apply(batch.topic, batch.partition, records);
+          applying.catch(() => undefined); // awaited by the next batch or at the end
           await batch.heartbeat();
         },
       });
+      await applying;
     };
 
     const deferred = await dropDeferrableIndexes(rebuilt);
@@ -114,12 +143,19 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
     await createIndexes(rebuilt, deferred);
 
     const waitUntil = Date.now() + (opts.waitForLiveMs ?? 15_000);
+    // The rebuilt tables change only in a catch-up: their statistics and checksum are made once per state,
+    // on the rebuilt pool while the live snapshot is taken on the other.
+    let rebuiltSummed: Promise<Checksum> | null = null;
     for (let attempt = 1; ; attempt++) {
       opts.onProgress?.({ phase: 'compare', covered: 0n, total: 0n, records: counts.records });
-      const snapshot = await liveSnapshot(live, groupId);
       const rebuiltOffsets = await readOffsets(rebuilt, REBUILD_SCHEMA, groupId);
+      rebuiltSummed ??= analyzeAndChecksum(rebuilt);
+      rebuiltSummed.catch(() => undefined); // awaited below, or before a catch-up
+      const snapshot = await liveSnapshot(live, groupId);
       const cmp = otherCluster ? { liveAhead: [], liveBehind: [] } : compareOffsets(snapshot.offsets, rebuiltOffsets);
       if (cmp.liveAhead.length > 0) {
+        await rebuiltSummed;
+        rebuiltSummed = null;
         await replay(cmp.liveAhead.map((d) => ({ topic: d.topic, partition: d.partition, from: d.rebuilt ?? '0', to: d.live! })), 'catch-up');
         continue;
       }
@@ -127,9 +163,7 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
         await sleep(250);
         continue;
       }
-      // Fresh tables have no planner statistics yet; without them the first queries after the swap plan badly.
-      for (const { table } of PROJECTION_TABLES) await rebuilt.query(`ANALYZE ${REBUILD_SCHEMA}.${table}`);
-      const rebuiltSum = await checksum(rebuilt, REBUILD_SCHEMA);
+      const rebuiltSum = await rebuiltSummed;
       const compared = cmp.liveBehind.length === 0 && !otherCluster;
       const outcome = {
         ...counts,
@@ -155,6 +189,12 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
     await rebuilt.end();
     await live.end();
   }
+}
+
+/** Fresh tables have no planner statistics yet; without them the first queries after the swap plan badly. */
+async function analyzeAndChecksum(pool: Pool): Promise<Checksum> {
+  for (const { table } of PROJECTION_TABLES) await pool.query(`ANALYZE ${REBUILD_SCHEMA}.${table}`);
+  return checksum(pool, REBUILD_SCHEMA);
 }
 
 /** A fresh schema with the projection's tables, made by the same migrations as the live ones. */
