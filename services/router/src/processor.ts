@@ -122,10 +122,10 @@ export class RouterProcessor {
   /** The partitions this instance holds: their incidents come from its own states, the others' from router.shared.v1. */
   private held = new Set<number>();
   /**
-   * The latest fact per alias on router.shared.v1, every partition's (kept to fill the index when partitions
-   * move), packed; this instance's own facts share the string of its committed state.
+   * The latest fact per alias on router.shared.v1, by input partition, every partition's (kept to fill the index
+   * when partitions move), packed; this instance's own facts share the string of its committed state.
    */
-  private readonly sharedFacts = new Map<string, { partition: number; packed: PackedState }>();
+  private readonly sharedFacts = new Map<number, Map<string, PackedState>>();
   /** By input partition: which keys expire when, the keys found due and not yet evicted, the newest input's time. */
   private expiry = new Map<number, ExpiryQueue>();
   private pendingEvictions = new Map<number, Set<string>>();
@@ -202,14 +202,15 @@ export class RouterProcessor {
    */
   applySharedFact(fact: SharedFact): void {
     if (!fact.state) {
-      this.sharedFacts.delete(fact.alias);
+      this.sharedFacts.get(fact.partition)?.delete(fact.alias);
       if (!this.held.has(fact.partition)) this.index.delete(fact.alias);
       return;
     }
     const own = this.held.has(fact.partition) ? this.states.get(fact.partition)?.get(fact.alias) : undefined;
-    const json = JSON.stringify(fact.state);
-    const packed = own !== undefined && JSON.stringify(unpackState(own, fact.alias)) === json ? own : packState(fact.state, fact.alias);
-    this.sharedFacts.set(fact.alias, { partition: fact.partition, packed });
+    const packed = own !== undefined && JSON.stringify(unpackState(own, fact.alias)) === JSON.stringify(fact.state) ? own : packState(fact.state, fact.alias);
+    let facts = this.sharedFacts.get(fact.partition);
+    if (!facts) this.sharedFacts.set(fact.partition, (facts = new Map()));
+    facts.set(fact.alias, packed);
     if (!this.held.has(fact.partition)) this.index.set(fact.state, packed);
   }
 
@@ -240,8 +241,9 @@ export class RouterProcessor {
     this.states = fresh;
     this.held = new Set(partitions);
     const index = new StateIndex();
-    for (const [alias, fact] of this.sharedFacts) {
-      if (!this.held.has(fact.partition)) index.set(unpackState<AliasState>(fact.packed, alias), fact.packed);
+    for (const [partition, facts] of this.sharedFacts) {
+      if (this.held.has(partition)) continue;
+      for (const [alias, packed] of facts) index.set(unpackState<AliasState>(packed, alias), packed);
     }
     this.expiry = new Map();
     this.pendingEvictions = new Map();

@@ -38,7 +38,7 @@ const stringIds = new Map<string, number>();
 let seenOnce = new Set<string>();
 const SEEN_ONCE_MAX = 16_384;
 const STRINGS_MAX = 1 << 20;
-const INTERN_MAX_LENGTH = 256;
+const INTERN_MAX_LENGTH = 96;
 
 const shapes: string[][] = [];
 const shapeIds = new Map<string, number>();
@@ -159,20 +159,22 @@ function packValue(v: unknown, key: string | null): void {
         for (const x of v) packValue(x === undefined ? null : x, key);
         return;
       }
-      const entries = Object.entries(v).filter(([, x]) => x !== undefined && typeof x !== 'function');
-      const id = shapeId(entries.map(([k]) => k));
+      const o = v as Record<string, unknown>;
+      let keys = Object.keys(o);
+      if (keys.some((k) => o[k] === undefined || typeof o[k] === 'function')) keys = keys.filter((k) => o[k] !== undefined && typeof o[k] !== 'function');
+      const id = shapeId(keys);
       if (id === undefined) {
         out.push(Tag.LooseObject);
-        varint(entries.length);
-        for (const [k, x] of entries) {
+        varint(keys.length);
+        for (const k of keys) {
           packString(k, null);
-          packValue(x, key);
+          packValue(o[k], key);
         }
         return;
       }
       out.push(Tag.Object);
       varint(id);
-      for (const [, x] of entries) packValue(x, key);
+      for (const k of keys) packValue(o[k], key);
       return;
     }
     default:
