@@ -57,15 +57,16 @@ function keep(i: number, s: RouterState | undefined): void {
 }
 
 /**
- * After full collections until the RSS stops falling: one leaves the old space's pages as fragmented as the
- * decisions left them (their garbage promoted among the states), which the collector compacts over the
- * next ones, as an idle router's would.
+ * After full collections until the RSS stops falling, with a pause after each for the collector's background
+ * threads to hand freed pages back: right after the first, the old space is as fragmented as the decisions
+ * left it (their garbage promoted among the states), which later collections compact, as an idle router's do.
  */
-function rssMb(): { rss: number; heap: number } {
+async function rssMb(): Promise<{ rss: number; heap: number }> {
   const gc = (globalThis as { gc?: () => void }).gc;
   let m = process.memoryUsage();
   for (let i = 0; gc && i < 5; i++) {
     gc();
+    await new Promise((r) => setTimeout(r, 500));
     const next = process.memoryUsage();
     const settled = next.rss > m.rss * 0.98;
     m = next;
@@ -84,7 +85,7 @@ function stateOf(alias: string, i: number): RouterState | undefined {
 
 async function main(): Promise<void> {
   if (!(globalThis as { gc?: () => void }).gc) console.log('(run with --expose-gc for exact figures)');
-  const base = rssMb();
+  const base = await rssMb();
   console.log(`\n## router memory with ${ALIASES.toLocaleString('en')} distinct aliases (ROUTER_STATE_RETENTION ${DEFAULT_STATE_RETENTION_MS / 86_400_000}d)`);
   console.log(`baseline               : rss ${base.rss} MB  heap ${base.heap} MB`);
 
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
     const e = input(i, 'firing', i);
     keep(i, decide(e, stateOf(e.alias, i), rules, { neighbours: index, retentionMs: DEFAULT_STATE_RETENTION_MS }).state);
   }
-  const open = rssMb();
+  const open = await rssMb();
   console.log(
     `all open               : rss ${open.rss} MB  heap ${open.heap} MB  (${held().toLocaleString('en')} states, ` +
       `${Math.round(((open.rss - base.rss) * 1e6) / ALIASES)} bytes/alias rss, decided in ${((Date.now() - started) / 1000).toFixed(0)} s)`,
@@ -105,7 +106,7 @@ async function main(): Promise<void> {
     const e = input(i, 'resolved', resolvedAt + i);
     keep(i, decide(e, stateOf(e.alias, i), rules, { neighbours: index, retentionMs: DEFAULT_STATE_RETENTION_MS }).state);
   }
-  const resolved = rssMb();
+  const resolved = await rssMb();
   console.log(`all resolved           : rss ${resolved.rss} MB  heap ${resolved.heap} MB  (${held().toLocaleString('en')} states, in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
 
   // Event time moves past retention + grace (the next inputs' recordedAt): everything resolved is evicted.
@@ -122,7 +123,7 @@ async function main(): Promise<void> {
       evicted += 1;
     }
   });
-  const after = rssMb();
+  const after = await rssMb();
   console.log(`after the retention    : rss ${after.rss} MB  heap ${after.heap} MB  (${evicted.toLocaleString('en')} evicted, ${held()} states held)`);
 }
 

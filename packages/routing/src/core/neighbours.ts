@@ -149,7 +149,7 @@ class InhibitIndex {
 }
 
 /** Unpacked states kept for the aliases read last (storm summaries read the same oldest members again and again). */
-const UNPACKED_MAX = 4_096;
+const UNPACKED_MAX = 256;
 
 /**
  * Alias states indexed for the questions decisions ask about other aliases: openings per channel in time

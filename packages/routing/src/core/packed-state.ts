@@ -34,8 +34,13 @@ const enum Tag {
 /** Strings numbered so far: append-only, since packed states refer to them by number for as long as they live. */
 const strings: string[] = [];
 const stringIds = new Map<string, number>();
-/** Strings seen once lately: a second sighting numbers them, so one-off values (ids, hosts) never fill the table. */
-let seenOnce = new Set<string>();
+/**
+ * Strings seen once lately, by a hash: a second sighting numbers them, so one-off values (ids, hosts) never fill
+ * the table. Hashes, not the strings: holding each state's one-off strings for a while would keep them past the
+ * young generation, and a million incidents' worth of that garbage scattered among the states they belong to
+ * fragments the old space (RSS three times the live heap). A collision only numbers a string early.
+ */
+let seenOnce = new Set<number>();
 const SEEN_ONCE_MAX = 16_384;
 const STRINGS_MAX = 1 << 20;
 const INTERN_MAX_LENGTH = 96;
@@ -58,15 +63,23 @@ function varint(n: number): void {
   out.push(n);
 }
 
+/** FNV-1a over the UTF-16 units, as a small integer. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >> 1;
+}
+
 function internedId(s: string): number | undefined {
   const id = stringIds.get(s);
   if (id !== undefined || s.length > INTERN_MAX_LENGTH || strings.length >= STRINGS_MAX) return id;
-  if (!seenOnce.has(s)) {
+  const h = hash(s);
+  if (!seenOnce.has(h)) {
     if (seenOnce.size >= SEEN_ONCE_MAX) seenOnce = new Set();
-    seenOnce.add(s);
+    seenOnce.add(h);
     return undefined;
   }
-  seenOnce.delete(s);
+  seenOnce.delete(h);
   stringIds.set(s, strings.length);
   strings.push(s);
   return strings.length - 1;
