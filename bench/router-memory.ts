@@ -1,13 +1,27 @@
 /**
  * Router memory with many distinct aliases, as the router holds them: the pure decider decides one firing
- * alert per alias, each state kept in its partition's map and in the index, resolved ones in the expiry
+ * alert per alias, each state kept packed in its partition's map and in the index, resolved ones in the expiry
  * queue (ROUTER_STATE_RETENTION). Prints the resident set size with every alias open, with every alias
  * resolved, and after event time has moved past the retention (the evictions).
  *
  *   node --expose-gc --max-old-space-size=8192 --import tsx bench/router-memory.ts   (BENCH_ROUTER_ALIASES=1000000)
  */
 import type { Envelope } from '@alertbus/schemas';
-import { builtinRules, decide, DEFAULT_STATE_RETENTION_MS, EVICTION_GRACE_MS, ExpiryQueue, expiresAt, isIncidentState, StateIndex, stateKey, type RouterState } from '@alertbus/routing';
+import {
+  builtinRules,
+  decide,
+  DEFAULT_STATE_RETENTION_MS,
+  EVICTION_GRACE_MS,
+  ExpiryQueue,
+  expiresAt,
+  isIncidentState,
+  packState,
+  StateIndex,
+  stateKey,
+  unpackState,
+  type PackedState,
+  type RouterState,
+} from '@alertbus/routing';
 import { alert, T0 } from '@alertbus/routing/src/test-support/alerts';
 
 const ALIASES = Number(process.env.BENCH_ROUTER_ALIASES ?? 1_000_000);
@@ -26,8 +40,8 @@ function input(i: number, status: 'firing' | 'resolved', at: number): Envelope<'
   });
 }
 
-// What the processor holds: a map per input partition, the index over every incident, an expiry queue per partition.
-const partitions = Array.from({ length: PARTITIONS }, () => new Map<string, RouterState>());
+// What the processor holds: a map per input partition (packed states), the index over every incident, an expiry queue per partition.
+const partitions = Array.from({ length: PARTITIONS }, () => new Map<string, PackedState>());
 const index = new StateIndex();
 const queues = Array.from({ length: PARTITIONS }, () => new ExpiryQueue());
 const partitionOf = (i: number) => i % PARTITIONS;
@@ -35,32 +49,52 @@ const partitionOf = (i: number) => i % PARTITIONS;
 function keep(i: number, s: RouterState | undefined): void {
   if (!s) return;
   const p = partitionOf(i);
-  partitions[p]!.set(stateKey(s), s);
-  if (isIncidentState(s)) index.set(s);
+  const packed = packState(s, stateKey(s));
+  partitions[p]!.set(stateKey(s), packed);
+  if (isIncidentState(s)) index.set(s, packed);
   const at = expiresAt(s, DEFAULT_STATE_RETENTION_MS);
   if (at !== null) queues[p]!.push(stateKey(s), at);
 }
 
-function rssMb(): { rss: number; heap: number } {
-  (globalThis as { gc?: () => void }).gc?.();
-  const m = process.memoryUsage();
+/**
+ * After full collections until the RSS stops falling, with a pause after each for the collector's background
+ * threads to hand freed pages back: right after the first, the old space is as fragmented as the decisions
+ * left it (their garbage promoted among the states), which later collections compact, as an idle router's do.
+ */
+async function rssMb(): Promise<{ rss: number; heap: number }> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  let m = process.memoryUsage();
+  for (let i = 0; gc && i < 5; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 500));
+    const next = process.memoryUsage();
+    const settled = next.rss > m.rss * 0.98;
+    m = next;
+    if (settled && i > 0) break;
+  }
   return { rss: Math.round(m.rss / 1e6), heap: Math.round(m.heapUsed / 1e6) };
 }
 
 const held = () => partitions.reduce((n, m) => n + m.size, 0);
 
+/** The alias's committed state, as the processor reads it before deciding. */
+function stateOf(alias: string, i: number): RouterState | undefined {
+  const packed = partitions[partitionOf(i)]!.get(alias);
+  return packed === undefined ? undefined : unpackState(packed, alias);
+}
+
 async function main(): Promise<void> {
   if (!(globalThis as { gc?: () => void }).gc) console.log('(run with --expose-gc for exact figures)');
-  const base = rssMb();
+  const base = await rssMb();
   console.log(`\n## router memory with ${ALIASES.toLocaleString('en')} distinct aliases (ROUTER_STATE_RETENTION ${DEFAULT_STATE_RETENTION_MS / 86_400_000}d)`);
   console.log(`baseline               : rss ${base.rss} MB  heap ${base.heap} MB`);
 
   let started = Date.now();
   for (let i = 0; i < ALIASES; i++) {
     const e = input(i, 'firing', i);
-    keep(i, decide(e, partitions[partitionOf(i)]!.get(e.alias), rules, { neighbours: index, retentionMs: DEFAULT_STATE_RETENTION_MS }).state);
+    keep(i, decide(e, stateOf(e.alias, i), rules, { neighbours: index, retentionMs: DEFAULT_STATE_RETENTION_MS }).state);
   }
-  const open = rssMb();
+  const open = await rssMb();
   console.log(
     `all open               : rss ${open.rss} MB  heap ${open.heap} MB  (${held().toLocaleString('en')} states, ` +
       `${Math.round(((open.rss - base.rss) * 1e6) / ALIASES)} bytes/alias rss, decided in ${((Date.now() - started) / 1000).toFixed(0)} s)`,
@@ -70,9 +104,9 @@ async function main(): Promise<void> {
   const resolvedAt = ALIASES + 60_000;
   for (let i = 0; i < ALIASES; i++) {
     const e = input(i, 'resolved', resolvedAt + i);
-    keep(i, decide(e, partitions[partitionOf(i)]!.get(e.alias), rules, { neighbours: index, retentionMs: DEFAULT_STATE_RETENTION_MS }).state);
+    keep(i, decide(e, stateOf(e.alias, i), rules, { neighbours: index, retentionMs: DEFAULT_STATE_RETENTION_MS }).state);
   }
-  const resolved = rssMb();
+  const resolved = await rssMb();
   console.log(`all resolved           : rss ${resolved.rss} MB  heap ${resolved.heap} MB  (${held().toLocaleString('en')} states, in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
 
   // Event time moves past retention + grace (the next inputs' recordedAt): everything resolved is evicted.
@@ -80,7 +114,8 @@ async function main(): Promise<void> {
   let evicted = 0;
   partitions.forEach((states, p) => {
     for (const key of queues[p]!.popDue(horizon - EVICTION_GRACE_MS)) {
-      const s = states.get(key);
+      const packed = states.get(key);
+      const s = packed === undefined ? undefined : unpackState(packed, key);
       const at = s ? expiresAt(s, DEFAULT_STATE_RETENTION_MS) : null;
       if (!s || at === null || at > horizon - EVICTION_GRACE_MS) continue;
       states.delete(key);
@@ -88,7 +123,7 @@ async function main(): Promise<void> {
       evicted += 1;
     }
   });
-  const after = rssMb();
+  const after = await rssMb();
   console.log(`after the retention    : rss ${after.rss} MB  heap ${after.heap} MB  (${evicted.toLocaleString('en')} evicted, ${held()} states held)`);
 }
 

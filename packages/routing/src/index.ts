@@ -19,6 +19,7 @@ export {
 } from './decider';
 export { DEFAULT_STATE_RETENTION_MS, EVICTION_GRACE_MS, ExpiryQueue, expiresAt, liveState } from './core/expiry';
 export { StateIndex, type Neighbours } from './core/neighbours';
+export { packState, unpackState, type PackedState } from './core/packed-state';
 export { sharedNeighbours, type SharedFact } from './core/shared-facts';
 export { SilenceBook, type SilenceEvent, type SilenceLookup } from './core/silences';
 export { Replayer, type ReplayerOptions } from './core/replay';

@@ -34,6 +34,9 @@ import {
   ExpiryQueue,
   expiresAt,
   StateIndex,
+  packState,
+  unpackState,
+  type PackedState,
   type SilenceLookup,
   type CompiledRules,
   type SharedFact,
@@ -105,8 +108,12 @@ const isRouterDelivery = (type: string) => type === 'SlackMessagePosted';
  * so restoring a partition's keys means reading one state partition.
  */
 export class RouterProcessor {
-  /** Committed state, by input partition, then key (an alias, or a Slack record's key). Only changed after a transaction committed. */
-  private states = new Map<number, Map<string, RouterState>>();
+  /**
+   * Committed state, by input partition, then key (an alias, or a Slack record's key), packed (a million open
+   * incidents must fit in a few hundred MB); an incident's is the same string the index holds. Only changed
+   * after a transaction committed.
+   */
+  private states = new Map<number, Map<string, PackedState>>();
   /**
    * The same committed states across every partition this instance holds, indexed for what decisions ask
    * about other aliases (inhibition, storm control).
@@ -114,8 +121,11 @@ export class RouterProcessor {
   private index = new StateIndex();
   /** The partitions this instance holds: their incidents come from its own states, the others' from router.shared.v1. */
   private held = new Set<number>();
-  /** The latest fact per alias on router.shared.v1, every partition's (kept to fill the index when partitions move). */
-  private readonly sharedFacts = new Map<string, SharedFact>();
+  /**
+   * The latest fact per alias on router.shared.v1, by input partition, every partition's (kept to fill the index
+   * when partitions move), packed; this instance's own facts share the string of its committed state.
+   */
+  private readonly sharedFacts = new Map<number, Map<string, PackedState>>();
   /** By input partition: which keys expire when, the keys found due and not yet evicted, the newest input's time. */
   private expiry = new Map<number, ExpiryQueue>();
   private pendingEvictions = new Map<number, Set<string>>();
@@ -191,11 +201,17 @@ export class RouterProcessor {
    * instance's own partitions are left to its own states (the same values once committed, and never older).
    */
   applySharedFact(fact: SharedFact): void {
-    if (fact.state) this.sharedFacts.set(fact.alias, fact);
-    else this.sharedFacts.delete(fact.alias);
-    if (this.held.has(fact.partition)) return;
-    if (fact.state) this.index.set(fact.state);
-    else this.index.delete(fact.alias);
+    if (!fact.state) {
+      this.sharedFacts.get(fact.partition)?.delete(fact.alias);
+      if (!this.held.has(fact.partition)) this.index.delete(fact.alias);
+      return;
+    }
+    const own = this.held.has(fact.partition) ? this.states.get(fact.partition)?.get(fact.alias) : undefined;
+    const packed = own !== undefined && JSON.stringify(unpackState(own, fact.alias)) === JSON.stringify(fact.state) ? own : packState(fact.state, fact.alias);
+    let facts = this.sharedFacts.get(fact.partition);
+    if (!facts) this.sharedFacts.set(fact.partition, (facts = new Map()));
+    facts.set(fact.alias, packed);
+    if (!this.held.has(fact.partition)) this.index.set(fact.state, packed);
   }
 
   /**
@@ -205,7 +221,7 @@ export class RouterProcessor {
    * Slack records (command messages, thread links) are only here.
    */
   private async restore(partitions: number[], ctx: AssignedContext): Promise<void> {
-    const fresh = new Map<number, Map<string, RouterState>>(partitions.map((p) => [p, new Map()]));
+    const fresh = new Map<number, Map<string, PackedState>>(partitions.map((p) => [p, new Map()]));
     let skipped = 0;
     await ctx.readToEnd(TOPICS.routerState, partitions, (r) => {
       const aliases = fresh.get(r.partition);
@@ -220,19 +236,23 @@ export class RouterProcessor {
         this.opts.log.warn({ partition: r.partition, offset: r.offset, key: r.key, error: decoded.error }, 'skipping a bad state record');
         return;
       }
-      aliases.set(r.key, decoded.state);
+      aliases.set(r.key, packState(decoded.state, r.key));
     });
     this.states = fresh;
     this.held = new Set(partitions);
     const index = new StateIndex();
-    for (const fact of this.sharedFacts.values()) if (!this.held.has(fact.partition) && fact.state) index.set(fact.state);
+    for (const [partition, facts] of this.sharedFacts) {
+      if (this.held.has(partition)) continue;
+      for (const [alias, packed] of facts) index.set(unpackState<AliasState>(packed, alias), packed);
+    }
     this.expiry = new Map();
     this.pendingEvictions = new Map();
     this.watermarks = new Map();
     for (const [partition, aliases] of fresh) {
       const queue = new ExpiryQueue();
-      for (const [key, state] of aliases) {
-        if (isIncidentState(state)) index.set(state);
+      for (const [key, packed] of aliases) {
+        const state = unpackState(packed, key);
+        if (isIncidentState(state)) index.set(state, packed);
         const at = expiresAt(state, this.retentionMs);
         if (at !== null) queue.push(key, at);
       }
@@ -297,8 +317,12 @@ export class RouterProcessor {
    */
   private handleBatch(records: ConsumedRecord[], partition: number): BatchWork {
     const rules = this.opts.rules();
-    const committed = this.states.get(partition) ?? new Map<string, RouterState>();
-    const staged = new Map<string, { state: RouterState | undefined; at: string }>();
+    const committed = this.states.get(partition) ?? new Map<string, PackedState>();
+    const held = (key: string) => {
+      const packed = committed.get(key);
+      return packed === undefined ? undefined : unpackState(packed, key);
+    };
+    const staged = new Map<string, { state: RouterState | undefined; packed: PackedState | undefined; at: string }>();
     // The batch's incident states go into the shared index as they are decided (later records of the batch
     // see them, as they see committed ones); `undo` puts back what was there unless the transaction commits.
     const index = this.index;
@@ -324,7 +348,7 @@ export class RouterProcessor {
       for (const record of records) {
         const input = this.inputOf(record, out, dead);
         if (!input) continue;
-        const before = staged.has(input.alias) ? staged.get(input.alias)!.state : committed.get(input.alias);
+        const before = staged.has(input.alias) ? staged.get(input.alias)!.state : held(input.alias);
         let events: AnyEnvelope[];
         let state: RouterState | undefined;
         try {
@@ -334,17 +358,18 @@ export class RouterProcessor {
           this.deadLetter(out, record, `router could not decide: ${(err as Error).message}`, dead);
           continue;
         }
-        staged.set(input.alias, { state, at: input.recordedAt });
+        const packed = state === undefined ? undefined : packState(state, input.alias);
+        staged.set(input.alias, { state, packed, at: input.recordedAt });
         if (isIncidentState(state)) {
           if (!replaced.has(input.alias)) replaced.set(input.alias, index.get(input.alias));
-          index.set(state);
+          index.set(state, packed);
         }
         watermark = Math.max(watermark, Date.parse(input.recordedAt));
         out.push(...events.map(eventWrite));
         decided.push(...events);
       }
       for (const [key, { state, at }] of staged) {
-        if (state !== undefined && JSON.stringify(state) !== JSON.stringify(committed.get(key))) {
+        if (state !== undefined && JSON.stringify(state) !== JSON.stringify(held(key))) {
           out.push({ topic: TOPICS.routerState, message: stateMessage(state, partition, at) });
           if (this.opts.shared && isIncidentState(state)) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, state, partition, at) });
         }
@@ -353,7 +378,7 @@ export class RouterProcessor {
       // A tombstone, so a restore does not bring the evicted state back either.
       for (const key of evict) {
         out.push({ topic: TOPICS.routerState, message: { partition, key, value: null } });
-        const gone = staged.get(key)?.state ?? committed.get(key);
+        const gone = staged.get(key)?.state ?? held(key);
         if (this.opts.shared && gone && isIncidentState(gone)) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, null, partition) });
       }
       return {
@@ -362,15 +387,15 @@ export class RouterProcessor {
         onCommit: () => {
           replaced.clear();
           const queue = this.queueOf(partition);
-          for (const [key, { state }] of staged) {
-            if (state === undefined) continue;
-            committed.set(key, state);
+          for (const [key, { state, packed }] of staged) {
+            if (state === undefined || packed === undefined) continue;
+            committed.set(key, packed);
             const expires = expiresAt(state, this.retentionMs);
             if (expires !== null) queue.push(key, expires);
           }
           const pending = this.pendingEvictions.get(partition);
           for (const key of evict) {
-            const gone = committed.get(key);
+            const gone = held(key);
             committed.delete(key);
             if (gone && isIncidentState(gone)) this.index.delete(key);
           }
@@ -401,7 +426,7 @@ export class RouterProcessor {
    */
   private dueEvictions(
     partition: number,
-    committed: Map<string, RouterState>,
+    committed: Map<string, PackedState>,
     staged: Map<string, { state: RouterState | undefined }>,
     watermark: number,
   ): { evict: string[]; settled: string[] } {
@@ -413,7 +438,8 @@ export class RouterProcessor {
     const settled: string[] = [];
     for (const key of pending) {
       settled.push(key);
-      const current = staged.get(key)?.state ?? committed.get(key);
+      const packed = committed.get(key);
+      const current = staged.get(key)?.state ?? (packed === undefined ? undefined : unpackState(packed, key));
       const expires = current ? expiresAt(current, this.retentionMs) : null;
       if (current && expires !== null && expires <= horizon) evict.push(key);
     }

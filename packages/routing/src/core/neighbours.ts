@@ -1,6 +1,7 @@
 import { matchesAll, type AliasState } from '@alertbus/schemas';
 import type { CompiledInhibitRule, CompiledRules } from '../rules/types';
 import { liveState } from './expiry';
+import { internedString, packState, unpackState, type PackedState } from './packed-state';
 import { SortedList } from './sorted-list';
 
 /** When a decision looks: the input's time, and ROUTER_STATE_RETENTION (expired states count as absent; unset: none expire). */
@@ -67,17 +68,36 @@ export function incidentLabels(s: AliasState): Record<string, string> {
 export const byOpened = (a: AliasState, b: AliasState): number =>
   a.openedAt < b.openedAt ? -1 : a.openedAt > b.openedAt ? 1 : a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0;
 
-interface Opening {
-  ms: number;
-  s: AliasState;
+/**
+ * What the index keeps of an incident: its packed state, and what its orderings compare (the state itself is
+ * unpacked when a question needs it). The same entry sits in every list the incident belongs to.
+ */
+interface Entry {
+  readonly alias: string;
+  readonly packed: PackedState;
+  /** Date.parse(openedAt). */
+  readonly ms: number;
+  /** openedAt is `ms` in ISO form, so ordering by `ms` orders by openedAt. */
+  readonly canonical: boolean;
+  /** storm.since, when the incident is gathered into a storm of the channel it was meant for. */
+  readonly since: string | undefined;
 }
-const byMs = (a: Opening, b: Opening) => a.ms - b.ms || (a.s.alias < b.s.alias ? -1 : a.s.alias > b.s.alias ? 1 : 0);
-const stormSince = (o: Opening) => o.s.storm!.since;
-const byStorm = (a: Opening, b: Opening) => (stormSince(a) < stormSince(b) ? -1 : stormSince(a) > stormSince(b) ? 1 : byMs(a, b));
-const opening = (s: AliasState): Opening => ({ ms: Date.parse(s.openedAt), s });
+
+const byAlias = (a: Entry, b: Entry) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0);
+const byMs = (a: Entry, b: Entry) => a.ms - b.ms || byAlias(a, b);
+const byStorm = (a: Entry, b: Entry) => (a.since! < b.since! ? -1 : a.since! > b.since! ? 1 : byMs(a, b));
+const openedAtOf = (e: Entry) => unpackState<AliasState>(e.packed, e.alias).openedAt;
+/** byOpened over entries: by `ms` when both openedAt are in ISO form, else by the strings themselves. */
+function byOpenedEntry(a: Entry, b: Entry): number {
+  if (a.canonical && b.canonical) return a.ms - b.ms || byAlias(a, b);
+  const x = openedAtOf(a);
+  const y = openedAtOf(b);
+  return x < y ? -1 : x > y ? 1 : byAlias(a, b);
+}
+const isIsoInstant = (s: string, ms: number) => s.length === 24 && ms >= 0 && new Date(ms).toISOString() === s;
 
 interface StormBook {
-  members: SortedList<AliasState>;
+  members: SortedList<Entry>;
   open: number;
   /** Members paging through the storm's pager alert, and how many of them are open. */
   paged: number;
@@ -86,7 +106,7 @@ interface StormBook {
   firstResolvedMs: number;
 }
 
-type InhibitBucket = { both: SortedList<AliasState>; sourceOnly: SortedList<AliasState> };
+type InhibitBucket = { both: SortedList<Entry>; sourceOnly: SortedList<Entry> };
 const equalKey = (rule: CompiledInhibitRule, labels: Readonly<Record<string, string>>) => JSON.stringify(rule.equal.map((n) => labels[n] ?? ''));
 
 /** The open incidents matching each inhibit rule's source side, by their `equal` labels, earliest first. */
@@ -95,21 +115,21 @@ class InhibitIndex {
 
   constructor(
     readonly rules: readonly CompiledInhibitRule[],
-    open: Iterable<AliasState>,
+    open: Iterable<[AliasState, Entry]>,
   ) {
     this.byRule = rules.map(() => new Map());
-    for (const s of open) this.add(s);
+    for (const [s, e] of open) this.add(s, e);
   }
 
-  add(s: AliasState): void {
-    this.each(s, (list) => list.insert(s), true);
+  add(s: AliasState, e: Entry): void {
+    this.each(s, (list) => list.insert(e), true);
   }
 
-  remove(s: AliasState): void {
-    this.each(s, (list) => list.remove(s), false);
+  remove(s: AliasState, e: Entry): void {
+    this.each(s, (list) => list.remove(e), false);
   }
 
-  private each(s: AliasState, f: (list: SortedList<AliasState>) => void, create: boolean): void {
+  private each(s: AliasState, f: (list: SortedList<Entry>) => void, create: boolean): void {
     const sl = incidentLabels(s);
     this.rules.forEach((rule, i) => {
       if (!matchesAll(rule.source, sl)) return;
@@ -117,7 +137,7 @@ class InhibitIndex {
       let bucket = this.byRule[i]!.get(key);
       if (!bucket) {
         if (!create) return;
-        this.byRule[i]!.set(key, (bucket = { both: new SortedList(byOpened), sourceOnly: new SortedList(byOpened) }));
+        this.byRule[i]!.set(key, (bucket = { both: new SortedList(byOpenedEntry), sourceOnly: new SortedList(byOpenedEntry) }));
       }
       f(matchesAll(rule.target, sl) ? bucket.both : bucket.sourceOnly);
     });
@@ -128,51 +148,63 @@ class InhibitIndex {
   }
 }
 
+/** Unpacked states kept for the aliases read last (storm summaries read the same oldest members again and again). */
+const UNPACKED_MAX = 256;
+
 /**
  * Alias states indexed for the questions decisions ask about other aliases: openings per channel in time
  * order (storm windows), storms per channel and their members, and open incidents per inhibit rule and
  * `equal` labels. Every answer is a few binary searches and a bounded walk; `visited` counts the entries
- * looked at, so tests can tell that it stays bounded.
+ * looked at, so tests can tell that it stays bounded. States are held packed (core/packed-state): an index
+ * over a million open incidents stays a few hundred bytes per incident.
  */
 export class StateIndex implements Neighbours {
-  private readonly states = new Map<string, AliasState>();
-  private readonly openStates = new Map<string, AliasState>();
-  private readonly openings = new Map<string, SortedList<Opening>>();
-  private readonly storms = new Map<string, SortedList<Opening>>();
+  private readonly entries = new Map<string, Entry>();
+  private readonly unpacked = new Map<string, { packed: PackedState; state: AliasState }>();
+  private readonly openings = new Map<string, SortedList<Entry>>();
+  private readonly storms = new Map<string, SortedList<Entry>>();
   private readonly stormBooks = new Map<string, StormBook>();
   private inhibit: InhibitIndex | null = null;
   /** Index entries looked at by the queries so far. */
   visited = 0;
 
   get size(): number {
-    return this.states.size;
+    return this.entries.size;
   }
 
   get(alias: string): AliasState | undefined {
-    return this.states.get(alias);
+    const e = this.entries.get(alias);
+    return e && this.stateOf(e);
   }
 
-  values(): IterableIterator<AliasState> {
-    return this.states.values();
+  /** The packed form of the alias's state, as `set` was given or made it. */
+  packed(alias: string): PackedState | undefined {
+    return this.entries.get(alias)?.packed;
   }
 
-  set(state: AliasState): void {
+  *values(): IterableIterator<AliasState> {
+    for (const e of this.entries.values()) yield this.stateOf(e);
+  }
+
+  /** Holds `state` (replacing the alias's previous one); `packed` when the caller already packed it. */
+  set(state: AliasState, packed: PackedState = packState(state, state.alias)): void {
     this.delete(state.alias);
-    this.states.set(state.alias, state);
-    if (isOpen(state)) {
-      this.openStates.set(state.alias, state);
-      this.inhibit?.add(state);
-    }
     const channel = targetChannel(state);
-    if (channel !== undefined) listOf(this.openings, channel, byMs).insert(opening(state));
-    if (state.storm && state.storm.channel === channel) {
-      listOf(this.storms, channel, byStorm).insert(opening(state));
-      let book = this.stormBooks.get(state.storm.id);
+    const inStorm = state.storm !== undefined && state.storm.channel === channel;
+    const ms = Date.parse(state.openedAt);
+    const e: Entry = { alias: state.alias, packed, ms, canonical: isIsoInstant(state.openedAt, ms), since: inStorm ? internedString(state.storm!.since) : undefined };
+    this.entries.set(state.alias, e);
+    this.remember(e, state);
+    if (isOpen(state)) this.inhibit?.add(state, e);
+    if (channel !== undefined) listOf(this.openings, channel, byMs).insert(e);
+    if (inStorm) {
+      listOf(this.storms, channel!, byStorm).insert(e);
+      let book = this.stormBooks.get(state.storm!.id);
       if (!book) {
-        book = { members: new SortedList(byOpened), open: 0, paged: 0, pagedOpen: 0, firstResolvedMs: Number.POSITIVE_INFINITY };
-        this.stormBooks.set(state.storm.id, book);
+        book = { members: new SortedList(byOpenedEntry), open: 0, paged: 0, pagedOpen: 0, firstResolvedMs: Number.POSITIVE_INFINITY };
+        this.stormBooks.set(state.storm!.id, book);
       }
-      book.members.insert(state);
+      book.members.insert(e);
       if (isOpen(state)) book.open += 1;
       if (isGroupedPage(state)) {
         book.paged += 1;
@@ -183,17 +215,19 @@ export class StateIndex implements Neighbours {
   }
 
   delete(alias: string): void {
-    const old = this.states.get(alias);
-    if (!old) return;
-    this.states.delete(alias);
-    if (this.openStates.delete(alias)) this.inhibit?.remove(old);
+    const e = this.entries.get(alias);
+    if (!e) return;
+    const old = this.stateOf(e);
+    this.entries.delete(alias);
+    this.unpacked.delete(alias);
+    if (isOpen(old)) this.inhibit?.remove(old, e);
     const channel = targetChannel(old);
-    if (channel !== undefined) this.openings.get(channel)?.remove(opening(old));
+    if (channel !== undefined) this.openings.get(channel)?.remove(e);
     if (old.storm && old.storm.channel === channel) {
-      this.storms.get(channel)?.remove(opening(old));
+      this.storms.get(channel)?.remove(e);
       const book = this.stormBooks.get(old.storm.id);
       if (book) {
-        book.members.remove(old);
+        book.members.remove(e);
         if (isOpen(old)) book.open -= 1;
         if (isGroupedPage(old)) {
           book.paged -= 1;
@@ -204,29 +238,50 @@ export class StateIndex implements Neighbours {
     }
   }
 
-  open(): Iterable<AliasState> {
-    return this.openStates.values();
+  *open(): IterableIterator<AliasState> {
+    for (const [s] of this.openPairs()) yield s;
+  }
+
+  private *openPairs(): IterableIterator<[AliasState, Entry]> {
+    for (const e of this.entries.values()) {
+      const s = this.stateOf(e);
+      if (isOpen(s)) yield [s, e];
+    }
+  }
+
+  private stateOf(e: Entry): AliasState {
+    const held = this.unpacked.get(e.alias);
+    if (held?.packed === e.packed) return held.state;
+    const state = unpackState<AliasState>(e.packed, e.alias);
+    this.remember(e, state);
+    return state;
+  }
+
+  private remember(e: Entry, state: AliasState): void {
+    this.unpacked.delete(e.alias);
+    if (this.unpacked.size >= UNPACKED_MAX) this.unpacked.delete(this.unpacked.keys().next().value!);
+    this.unpacked.set(e.alias, { packed: e.packed, state });
   }
 
   inhibitor(rules: CompiledRules, i: number, alias: string, labels: Readonly<Record<string, string>>, inputIsSource: boolean): AliasState | undefined {
     // Built on first use for these rules (compiled rules are frozen, so a reload is a new array): once per reload.
-    if (this.inhibit?.rules !== rules.inhibit) this.inhibit = new InhibitIndex(rules.inhibit, this.openStates.values());
+    if (this.inhibit?.rules !== rules.inhibit) this.inhibit = new InhibitIndex(rules.inhibit, this.openPairs());
     const bucket = this.inhibit.bucket(i, labels);
     if (!bucket) return undefined;
     let best = this.earliestOther(bucket.sourceOnly, alias);
     if (!inputIsSource) {
       const both = this.earliestOther(bucket.both, alias);
-      if (both && (!best || byOpened(both, best) < 0)) best = both;
+      if (both && (!best || byOpenedEntry(both, best) < 0)) best = both;
     }
-    return best;
+    return best && this.stateOf(best);
   }
 
-  private earliestOther(list: SortedList<AliasState>, alias: string): AliasState | undefined {
+  private earliestOther(list: SortedList<Entry>, alias: string): Entry | undefined {
     for (let i = 0; i < 2; i++) {
-      const s = list.at(i);
-      if (s === undefined) return undefined;
+      const e = list.at(i);
+      if (e === undefined) return undefined;
       this.visited += 1;
-      if (s.alias !== alias) return s;
+      if (e.alias !== alias) return e;
     }
     return undefined;
   }
@@ -238,7 +293,7 @@ export class StateIndex implements Neighbours {
     if (at.retentionMs !== undefined && at.retentionMs < toMs - fromMs) return this.scanStormWindow(channel, alias, fromMs, toMs, at);
     let recent = list.firstIndex((o) => o.ms > toMs) - list.firstIndex((o) => o.ms > fromMs);
     this.visited += 1;
-    const own = this.states.get(alias);
+    const own = this.get(alias);
     if (own && targetChannel(own) === channel) {
       const ms = Date.parse(own.openedAt);
       if (ms > fromMs && ms <= toMs) recent -= 1;
@@ -247,24 +302,25 @@ export class StateIndex implements Neighbours {
     let last = storms?.at(-1);
     let before = storms?.at(-2);
     this.visited += 2;
-    if (last?.s.alias === alias) [last, before] = [before, undefined];
+    if (last?.alias === alias) [last, before] = [before, undefined];
     if (!last) return { recent };
     // The newest storm's newest member decides; an expired one (long ago) is left to the full scan.
-    if (!liveState(last.s, at.atMs, at.retentionMs)) return this.scanStormWindow(channel, alias, fromMs, toMs, at);
-    return { recent, latest: { since: last.s.storm!.since, lastOpenedMs: last.ms } };
+    if (!liveState(this.stateOf(last), at.atMs, at.retentionMs)) return this.scanStormWindow(channel, alias, fromMs, toMs, at);
+    return { recent, latest: { since: last.since!, lastOpenedMs: last.ms } };
   }
 
   /** The same answer by walking every incident of the channel: for retention shorter than a storm window. */
   private scanStormWindow(channel: string, alias: string, fromMs: number, toMs: number, at: At): StormWindow {
     let recent = 0;
     let latest: StormWindow['latest'];
-    for (const { ms, s } of this.openings.get(channel) ?? []) {
+    for (const e of this.openings.get(channel) ?? []) {
       this.visited += 1;
-      if (s.alias === alias || !liveState(s, at.atMs, at.retentionMs)) continue;
+      if (e.alias === alias || !liveState(this.stateOf(e), at.atMs, at.retentionMs)) continue;
+      const { ms, since } = e;
       if (ms > fromMs && ms <= toMs) recent += 1;
-      if (s.storm && s.storm.channel === channel) {
-        if (!latest || s.storm.since > latest.since) latest = { since: s.storm.since, lastOpenedMs: ms };
-        else if (s.storm.since === latest.since && ms > latest.lastOpenedMs) latest.lastOpenedMs = ms;
+      if (since !== undefined) {
+        if (!latest || since > latest.since) latest = { since, lastOpenedMs: ms };
+        else if (since === latest.since && ms > latest.lastOpenedMs) latest.lastOpenedMs = ms;
       }
     }
     return latest ? { recent, latest } : { recent };
@@ -275,19 +331,19 @@ export class StateIndex implements Neighbours {
     if (!book) return { total: 0, open: 0, members: [], paged: 0, pagedOpen: 0 };
     const count = () => (this.visited += 1);
     if (at.retentionMs === undefined || book.firstResolvedMs + at.retentionMs > at.atMs) {
-      return { total: book.members.size, open: book.open, members: counted(book.members, count), paged: book.paged, pagedOpen: book.pagedOpen };
+      return { total: book.members.size, open: book.open, members: this.unpackedAll(book.members, count), paged: book.paged, pagedOpen: book.pagedOpen };
     }
     // Some member may have expired: leave those out, as a decision at this time does not see them.
-    const live = [...book.members].filter((s) => (count(), liveState(s, at.atMs, at.retentionMs)));
+    const live = [...this.unpackedAll(book.members, count)].filter((s) => liveState(s, at.atMs, at.retentionMs));
     const paged = live.filter(isGroupedPage);
     return { total: live.length, open: live.filter(isOpen).length, members: live, paged: paged.length, pagedOpen: paged.filter(isOpen).length };
   }
-}
 
-function* counted<T>(items: Iterable<T>, onEach: () => void): Iterable<T> {
-  for (const x of items) {
-    onEach();
-    yield x;
+  private *unpackedAll(entries: Iterable<Entry>, onEach: () => void): Iterable<AliasState> {
+    for (const e of entries) {
+      onEach();
+      yield this.stateOf(e);
+    }
   }
 }
 

@@ -7,6 +7,22 @@ import { codePoints, escapeMrkdwn, truncate, truncateMrkdwn } from './text';
 
 const ICON = { open: '🔥', acknowledged: '👀', resolved: '✅' } as const;
 
+/**
+ * A member's line and its length, by state object: states are never changed in place, and a storm's summary
+ * lists the same oldest members again for every incident that joins it.
+ */
+const lineCache = new WeakMap<AliasState, { line: string; points: number }>();
+
+function memberLine(m: AliasState): { line: string; points: number } {
+  let cached = lineCache.get(m);
+  if (!cached) {
+    const line = `${ICON[m.status]} ${escapeMrkdwn(truncate(m.title, 120))} (${escapeMrkdwn(m.severity)}) · \`${escapeMrkdwn(truncate(m.alias, 80))}\``;
+    cached = { line, points: codePoints(line) };
+    lineCache.set(m, cached);
+  }
+  return cached;
+}
+
 /** Incidents listed one per line; the rest summed up, so the section stays under Block Kit's limit (reads no further). */
 function lines(members: Iterable<AliasState>, total: number, max: number): string {
   const out: string[] = [];
@@ -14,15 +30,15 @@ function lines(members: Iterable<AliasState>, total: number, max: number): strin
   let i = -1;
   for (const m of members) {
     i += 1;
-    const line = `${ICON[m.status]} ${escapeMrkdwn(truncate(m.title, 120))} (${escapeMrkdwn(m.severity)}) · \`${escapeMrkdwn(truncate(m.alias, 80))}\``;
+    const { line, points } = memberLine(m);
     const rest = total - i - 1;
     const reserve = rest > 0 ? 40 : 0;
-    if (used + codePoints(line) + 1 + reserve > max) {
+    if (used + points + 1 + reserve > max) {
       out.push(`…and ${total - i} more`);
       break;
     }
     out.push(line);
-    used += codePoints(line) + 1;
+    used += points + 1;
   }
   return out.join('\n');
 }

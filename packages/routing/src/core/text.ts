@@ -1,5 +1,7 @@
 /** Truncates to at most `max` code points (never splitting a surrogate pair), ending with "…" when cut. */
 export function truncate(text: string, max: number): string {
+  // A string is never more code points than UTF-16 units: most need no counting at all.
+  if (text.length <= max) return text;
   const points = Array.from(text);
   if (points.length <= max) return text;
   return `${points.slice(0, Math.max(0, max - 1)).join('')}…`;
@@ -7,8 +9,22 @@ export function truncate(text: string, max: number): string {
 
 /** Length in code points, as Slack, Opsgenie and JSON Schema's maxLength count. */
 export function codePoints(text: string): number {
-  return Array.from(text).length;
+  let n = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // A high surrogate followed by a low one is one code point.
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n -= 1;
+        i += 1;
+      }
+    }
+  }
+  return n;
 }
+
+const MRKDWN_CONTROL = /[&<>]/;
 
 /**
  * Escapes the three characters Slack treats as control characters in mrkdwn and in a message's top-level
@@ -16,6 +32,7 @@ export function codePoints(text: string): number {
  * can never become a mention (<!channel>, <@U…>) or a link. plain_text objects are not parsed and need none.
  */
 export function escapeMrkdwn(text: string): string {
+  if (!MRKDWN_CONTROL.test(text)) return text;
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 

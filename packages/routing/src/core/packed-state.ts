@@ -1,0 +1,321 @@
+import type { RouterState } from '../state';
+
+/**
+ * States held in memory as one compact string each, unpacked when a decision reads them: a router holds
+ * every open incident (a million is a storm's worth), and as objects each costs kilobytes. The string is a
+ * sequence of tokens, one-byte characters unless the state's own text needs more:
+ * - objects by their key list (a "shape", numbered once per process) followed by their values;
+ * - strings seen again are numbered once (labels, rules, storms, descriptions, channels) and referred to;
+ *   the rest inline, with UUIDs as 16 bytes and ISO instants as their milliseconds;
+ * - the key the state is stored under (its alias, or a Slack record's key) as one character.
+ * Unpacking gives an object equal to the packed one as JSON (same keys in the same order, same values),
+ * which is what decisions and the state topic see, so decisions are the same either way.
+ */
+export type PackedState = string;
+
+const enum Tag {
+  Null,
+  True,
+  False,
+  Key,
+  Array,
+  Object,
+  Text,
+  Interned,
+  Uuid,
+  Instant,
+  Integer,
+  Number,
+  Earlier,
+  LooseObject,
+  Prefixed,
+}
+
+/** Strings numbered so far: append-only, since packed states refer to them by number for as long as they live. */
+const strings: string[] = [];
+const stringIds = new Map<string, number>();
+/**
+ * Strings seen once lately, by a hash: a second sighting numbers them, so one-off values (ids, hosts) never fill
+ * the table. Hashes, not the strings: holding each state's one-off strings for a while would keep them past the
+ * young generation, and a million incidents' worth of that garbage scattered among the states they belong to
+ * fragments the old space (RSS three times the live heap). A collision only numbers a string early.
+ */
+let seenOnce = new Set<number>();
+const SEEN_ONCE_MAX = 16_384;
+const STRINGS_MAX = 1 << 20;
+const INTERN_MAX_LENGTH = 96;
+
+const shapes: string[][] = [];
+const shapeIds = new Map<string, number>();
+const SHAPES_MAX = 1 << 16;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const HEX = '0123456789abcdef';
+
+let out: number[] = [];
+let earlier = new Map<string, number>();
+
+function varint(n: number): void {
+  while (n >= 128) {
+    out.push((n % 128) + 128);
+    n = Math.floor(n / 128);
+  }
+  out.push(n);
+}
+
+/** FNV-1a over the UTF-16 units, as a small integer. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >> 1;
+}
+
+function internedId(s: string): number | undefined {
+  const id = stringIds.get(s);
+  if (id !== undefined || s.length > INTERN_MAX_LENGTH || strings.length >= STRINGS_MAX) return id;
+  const h = hash(s);
+  if (!seenOnce.has(h)) {
+    if (seenOnce.size >= SEEN_ONCE_MAX) seenOnce = new Set();
+    seenOnce.add(h);
+    return undefined;
+  }
+  seenOnce.delete(h);
+  stringIds.set(s, strings.length);
+  strings.push(s);
+  return strings.length - 1;
+}
+
+function packString(s: string, key: string | null): void {
+  if (s === key) return void out.push(Tag.Key);
+  // A string repeated within the state (openedAt, lastSeenAt, …) refers back to itself: that alone is no reason to number it.
+  const seen = earlier.get(s);
+  if (seen !== undefined) {
+    out.push(Tag.Earlier);
+    return varint(seen);
+  }
+  const id = internedId(s);
+  if (id !== undefined) {
+    out.push(Tag.Interned);
+    return varint(id);
+  }
+  earlier.set(s, earlier.size);
+  if (s.length === 36 && UUID.test(s)) {
+    out.push(Tag.Uuid);
+    const hex = s.replace(/-/g, '');
+    for (let i = 0; i < 32; i += 2) out.push(HEX.indexOf(hex[i]!) * 16 + HEX.indexOf(hex[i + 1]!));
+    return;
+  }
+  if (s.length === 24 && s[23] === 'Z') {
+    const ms = Date.parse(s);
+    if (ms >= 0 && new Date(ms).toISOString() === s) {
+      out.push(Tag.Instant);
+      return varint(ms);
+    }
+  }
+  // Text that differs from others only at its end (a host, a URL's last parameter): the common start once, numbered.
+  const cut = s.length >= PREFIX_MIN ? lastSeparator(s) + 1 : 0;
+  const prefixId = cut >= 4 && cut < s.length ? internedId(s.slice(0, cut)) : undefined;
+  if (prefixId !== undefined) {
+    out.push(Tag.Prefixed);
+    varint(prefixId);
+    return text(s.slice(cut));
+  }
+  out.push(Tag.Text);
+  text(s);
+}
+
+const PREFIX_MIN = 12;
+
+function lastSeparator(s: string): number {
+  for (let i = s.length - 1; i >= 0; i--) {
+    const c = s.charCodeAt(i);
+    const word = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+    if (!word) return i;
+  }
+  return -1;
+}
+
+function text(s: string): void {
+  varint(s.length);
+  for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i));
+}
+
+function shapeId(keys: string[]): number | undefined {
+  const name = keys.join('\u0000');
+  let id = shapeIds.get(name);
+  if (id === undefined && shapes.length < SHAPES_MAX) {
+    id = shapes.length;
+    shapes.push(keys);
+    shapeIds.set(name, id);
+  }
+  return id;
+}
+
+function packValue(v: unknown, key: string | null): void {
+  switch (typeof v) {
+    case 'string':
+      return packString(v, key);
+    case 'boolean':
+      return void out.push(v ? Tag.True : Tag.False);
+    case 'number':
+      if (Number.isSafeInteger(v) && v >= 0 && !Object.is(v, -0)) {
+        out.push(Tag.Integer);
+        return varint(v);
+      }
+      out.push(Tag.Number);
+      return packString(JSON.stringify(v), null);
+    case 'object': {
+      if (v === null) return void out.push(Tag.Null);
+      if (Array.isArray(v)) {
+        out.push(Tag.Array);
+        varint(v.length);
+        for (const x of v) packValue(x === undefined ? null : x, key);
+        return;
+      }
+      const o = v as Record<string, unknown>;
+      let keys = Object.keys(o);
+      if (keys.some((k) => o[k] === undefined || typeof o[k] === 'function')) keys = keys.filter((k) => o[k] !== undefined && typeof o[k] !== 'function');
+      const id = shapeId(keys);
+      if (id === undefined) {
+        out.push(Tag.LooseObject);
+        varint(keys.length);
+        for (const k of keys) {
+          packString(k, null);
+          packValue(o[k], key);
+        }
+        return;
+      }
+      out.push(Tag.Object);
+      varint(id);
+      for (const k of keys) packValue(o[k], key);
+      return;
+    }
+    default:
+      throw new Error(`cannot pack a ${typeof v} in a router state`);
+  }
+}
+
+/** The state as a packed string (see PackedState); `key` is what it is stored under. */
+export function packState(state: RouterState, key: string): PackedState {
+  out = [];
+  earlier = new Map();
+  packValue(state, key);
+  const codes = out;
+  out = [];
+  let s = '';
+  for (let i = 0; i < codes.length; i += 4096) s += String.fromCharCode(...codes.slice(i, i + 4096));
+  return s;
+}
+
+let src = '';
+let pos = 0;
+let srcKey = '';
+let texts: string[] = [];
+
+function readVarint(): number {
+  let n = 0;
+  let scale = 1;
+  for (;;) {
+    const c = src.charCodeAt(pos++);
+    if (c < 128) return n + c * scale;
+    n += (c - 128) * scale;
+    scale *= 128;
+  }
+}
+
+function readText(): string {
+  const n = readVarint();
+  const s = src.slice(pos, pos + n);
+  pos += n;
+  return s;
+}
+
+function readValue(): unknown {
+  const tag = src.charCodeAt(pos++) as Tag;
+  switch (tag) {
+    case Tag.Null:
+      return null;
+    case Tag.True:
+      return true;
+    case Tag.False:
+      return false;
+    case Tag.Key:
+      return srcKey;
+    case Tag.Interned:
+      return strings[readVarint()];
+    case Tag.Earlier:
+      return texts[readVarint()];
+    case Tag.Uuid: {
+      let s = '';
+      for (let i = 0; i < 16; i++) {
+        const b = src.charCodeAt(pos++);
+        s += HEX[b >> 4]! + HEX[b & 15]!;
+        if (i === 3 || i === 5 || i === 7 || i === 9) s += '-';
+      }
+      texts.push(s);
+      return s;
+    }
+    case Tag.Instant: {
+      const s = new Date(readVarint()).toISOString();
+      texts.push(s);
+      return s;
+    }
+    case Tag.Text: {
+      const s = readText();
+      texts.push(s);
+      return s;
+    }
+    case Tag.Prefixed: {
+      const s = strings[readVarint()]! + readText();
+      texts.push(s);
+      return s;
+    }
+    case Tag.Integer:
+      return readVarint();
+    case Tag.Number:
+      return JSON.parse(readValue() as string) as number;
+    case Tag.Array: {
+      const n = readVarint();
+      const a: unknown[] = new Array(n);
+      for (let i = 0; i < n; i++) a[i] = readValue();
+      return a;
+    }
+    case Tag.Object: {
+      const keys = shapes[readVarint()]!;
+      const o: Record<string, unknown> = {};
+      for (const k of keys) o[k] = readValue();
+      return o;
+    }
+    case Tag.LooseObject: {
+      const n = readVarint();
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < n; i++) {
+        const k = readValue() as string;
+        o[k] = readValue();
+      }
+      return o;
+    }
+    default:
+      throw new Error(`not a packed router state (tag ${String(tag)} at ${pos - 1})`);
+  }
+}
+
+/** The state a packed string holds; `key` is what it was stored under. */
+export function unpackState<S extends RouterState = RouterState>(packed: PackedState, key: string): S {
+  src = packed;
+  pos = 0;
+  srcKey = key;
+  texts = [];
+  try {
+    return readValue() as S;
+  } finally {
+    src = '';
+    texts = [];
+  }
+}
+
+/** The numbered instance of `s` when it has one, else `s`: for holders that would otherwise keep a copy each. */
+export function internedString(s: string): string {
+  const id = stringIds.get(s);
+  return id === undefined ? s : strings[id]!;
+}
