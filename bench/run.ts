@@ -10,6 +10,7 @@
  *  6. Router memory with 1M distinct aliases (bench/router-memory.ts, in a process of its own; BENCH_ROUTER_ALIASES).
  *  7. A storm of 20,000 unique alerts in groups of 100 through the whole stack (bench/storm.ts, in a process of its
  *     own; BENCH_STORM_ALERTS): time to all in the history, Slack posts, pages.
+ *  8. Router decisions per second on a pre-filled topic (bench/router-decisions.ts, in a process of its own; BENCH_ROUTER_N).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -363,7 +364,7 @@ async function hopLines(prefix: string, run: SteadyRun): Promise<string[]> {
     });
   }
   const hop = (name: string, from: Map<number, number>, to: Map<number, number>) => {
-    const d = [...from.entries()].filter(([i]) => to.has(i)).map(([i, t]) => to.get(i)! - t).sort((a, b) => a - b);
+    const d = [...from.entries()].filter(([i]) => run.sent.has(i) && to.has(i)).map(([i, t]) => to.get(i)! - t).sort((a, b) => a - b);
     return `${name.padEnd(30)}: p50 ${percentile(d, 50).toFixed(1)} ms  p99 ${percentile(d, 99).toFixed(1)} ms  (${d.length} alerts)`;
   };
   return [
@@ -587,6 +588,9 @@ async function main(): Promise<void> {
 
   // 4. projection and rebuild, in a process of its own (its topics and database are its own)
   await runChild('bench/projection.ts', []);
+
+  // 8. router decisions per second, pure and through Kafka on a pre-filled topic (its own topics and group)
+  await runChild('bench/router-decisions.ts', []);
 
   // Imported here, like the other workspace modules: the schemas module fixes topic names when it loads.
   const { regexBench } = await import('./regex');
