@@ -49,7 +49,7 @@ export interface TransactionalProcessorOptions {
   /**
    * Turns a batch into outputs. Called again from scratch when a transaction attempt fails, so it must
    * not change shared state itself; it returns such changes in `onCommit`. A batch holds records of one
-   * topic and partition (each record says which topic).
+   * partition number, of one input topic or several (each record says which topic; each topic's in offset order).
    */
   handleBatch: (records: ConsumedRecord[], partition: number, fetch: { fetchedAt: number }) => Promise<BatchWork> | BatchWork;
   /**
@@ -143,8 +143,14 @@ export class TransactionalProcessor {
   private readonly loop: ConsumeLoop;
   private readonly admin: Admin;
   private readonly lock = new Lock();
-  /** By partition number: that partition's batches (of every input topic) one at a time. */
-  private readonly partitionChains = new Map<number, Lock>();
+  /** By partition number: the batches (of every input topic) waiting for that partition's turn, and whether it is taken. */
+  private readonly turns = new Map<
+    number,
+    {
+      waiting: Array<{ batch: LoopBatch; a: Assignment; resolve: (outcome: SettledOutcome) => void; reject: (err: unknown) => void }>;
+      busy: boolean;
+    }
+  >();
   /** Decided batches waiting for the next transaction, and whether one is being committed. */
   private pending: PendingCommit[] = [];
   private committing = false;
@@ -297,25 +303,60 @@ export class TransactionalProcessor {
       if (a) void this.load(a).catch(() => undefined);
       return Promise.resolve({ retryInMs: 100, reason: 'restoring state' });
     }
-    let chain = this.partitionChains.get(batch.partition);
-    if (!chain) this.partitionChains.set(batch.partition, (chain = new Lock()));
     // Deferred: the consume loop keeps this partition paused until the batch is committed (or is to be tried
     // again) and meanwhile hands over the other partitions' next batches, which are decided while this one's
     // transaction commits and join the next one, instead of waiting for every batch of this fetch to commit.
-    return Promise.resolve({ deferred: chain.run(() => this.handleInOrder(batch, a)) });
+    const deferred = new Promise<SettledOutcome>((resolve, reject) => {
+      let turn = this.turns.get(batch.partition);
+      if (!turn) this.turns.set(batch.partition, (turn = { waiting: [], busy: false }));
+      turn.waiting.push({ batch, a, resolve, reject });
+      this.nextTurn(batch.partition);
+    });
+    return Promise.resolve({ deferred });
   }
 
-  private async handleInOrder(batch: LoopBatch, a: Assignment): Promise<SettledOutcome> {
-    const floor = a.floors.get(floorKey(batch.topic, batch.partition)) ?? -1n;
-    const records = batch.records.filter((r) => BigInt(r.offset) >= floor);
+  /**
+   * A partition number's turn: every batch waiting for it (one per input topic at most, each topic-partition being
+   * paused while its batch is pending) is decided as one, against that partition's committed state, and committed
+   * in one transaction, instead of one after the other with a commit between each.
+   */
+  private nextTurn(partition: number): void {
+    const turn = this.turns.get(partition);
+    if (!turn || turn.busy || turn.waiting.length === 0) return;
+    const a = turn.waiting[0]!.a;
+    const together = turn.waiting.filter((w) => w.a === a);
+    turn.waiting = turn.waiting.filter((w) => w.a !== a);
+    turn.busy = true;
+    void this.handleTogether(together.map((w) => w.batch), a)
+      .then(
+        (outcome) => together.forEach((w) => w.resolve(outcome)),
+        (err: unknown) => together.forEach((w) => w.reject(err)),
+      )
+      .finally(() => {
+        turn.busy = false;
+        this.nextTurn(partition);
+      });
+  }
+
+  private async handleTogether(batches: LoopBatch[], a: Assignment): Promise<SettledOutcome> {
+    const partition = batches[0]!.partition;
+    const records = batches.flatMap((batch) => {
+      const floor = a.floors.get(floorKey(batch.topic, batch.partition)) ?? -1n;
+      return batch.records.filter((r) => BigInt(r.offset) >= floor);
+    });
     if (records.length === 0) return;
-    const work = await this.opts.handleBatch(records, batch.partition, { fetchedAt: batch.fetchedAt });
-    if (batch.isStale() || this.stopping) {
+    // Silences and the like are looked up after the latest of these fetches returned.
+    const work = await this.opts.handleBatch(records, partition, { fetchedAt: Math.max(...batches.map((b) => b.fetchedAt)) });
+    if (batches.some((b) => b.isStale()) || this.stopping) {
       work.onAbort?.();
       return { retryInMs: 0, reason: 'stale batch' };
     }
     const started = Date.now();
-    const outcome = await this.commitTogether({ outputs: work.outputs, topic: batch.topic, partition: batch.partition, next: batch.nextOffset, generation: a.generation });
+    // One pending commit per input topic (each commits its own offset); the outputs go with the first.
+    const outcomes = await Promise.all(
+      batches.map((b, k) => this.commitTogether({ outputs: k === 0 ? work.outputs : [], topic: b.topic, partition, next: b.nextOffset, generation: a.generation })),
+    );
+    const outcome = outcomes.find((o) => o === null || !o.committed) ?? outcomes[0]!;
     if (outcome === null || !outcome.committed) work.onAbort?.();
     if (outcome === null) return { retryInMs: 0, reason: 'partitions reassigned' };
     if (!outcome.committed && outcome.error instanceof RebalanceInProgress) return { retryInMs: 0, reason: outcome.error.message };
@@ -325,7 +366,7 @@ export class TransactionalProcessor {
     }
     work.onCommit?.();
     this.opts.onTransaction?.({
-      partition: batch.partition,
+      partition,
       records: records.length,
       outputs: work.outputs.reduce((n, t) => n + t.messages.length, 0),
       produceCalls: outcome.produceCalls,
