@@ -10,25 +10,17 @@ import { resolve } from 'node:path';
 import { TOPICS } from '@alertbus/schemas';
 import { dropTestDatabase } from '../support/db';
 import { readTopic, testKafka } from '../support/kafka';
+import { E2E_APP, E2E_TEAM, type StandInMessage } from '../support/slack-requests';
 import { startFullStack, type FullStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
 const fixture = <T = Record<string, any>>(p: string): T => JSON.parse(readFileSync(resolve(__dirname, '../../../shared/fixtures', p), 'utf8')) as T; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const SECRET = 'forgery-e2e-signing-secret-5a6b';
-const TEAM = 'T0ALERTBUS';
-const APP = { userId: 'U0ALERTBUS', botId: 'B0ALERTBUS', appId: 'A0ALERTBUS' };
+const TEAM = E2E_TEAM;
+const APP = E2E_APP;
 
 let full: FullStack;
-
-interface StandInMessage {
-  channel: string;
-  ts: string;
-  thread_ts?: string;
-  text: string;
-  user: string;
-  blocks?: Array<{ type: string; block_id?: string; elements?: Array<{ action_id?: string; value?: string; text?: unknown }> }>;
-}
 
 const messages = () => full.slack.state.messages as StandInMessage[];
 const replies = (channel: string, ts: string) => messages().filter((m) => m.channel === channel && m.thread_ts === ts && m.user === APP.userId);
