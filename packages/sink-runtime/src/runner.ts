@@ -193,37 +193,22 @@ export class SinkRunner {
    * written comes again, finds its ledger row completed and sends the same event again.
    */
   private async withDeliveriesSent(batch: LoopBatch, each: (batch: LoopBatch) => Promise<SettledOutcome>): Promise<SettledOutcome> {
-    const done: Array<{ offset: string; sent: Promise<void> }> = [];
+    /** Each record the handler resolved, with how many of the batch's sends it waits for (those made before it). */
+    const done: Array<{ offset: string; upTo: number }> = [];
     const sends: Array<Promise<void>> = [];
     for (const record of batch.records) this.sendsOf.set(record, sends);
     let outcome: SettledOutcome;
     let failure: unknown = null;
     try {
-      outcome = await each({
-        ...batch,
-        resolve: (offset) => {
-          const sent = Promise.all(sends).then(() => undefined);
-          sent.catch(() => undefined); // looked at below, up to the first failure
-          done.push({ offset, sent });
-        },
-      });
+      outcome = await each({ ...batch, resolve: (offset) => done.push({ offset, upTo: sends.length }) });
     } catch (err) {
       failure = err;
     }
-    let resolved: string | null = null;
-    for (const d of done) {
-      const ok = await d.sent.then(
-        () => true,
-        (err: unknown) => {
-          failure ??= err;
-          return false;
-        },
-      );
-      if (!ok) break;
-      resolved = d.offset;
-    }
-    await Promise.allSettled(sends);
-    if (resolved !== null) batch.resolve(resolved);
+    const results = await Promise.allSettled(sends);
+    const firstFailed = results.findIndex((r) => r.status === 'rejected');
+    if (firstFailed >= 0) failure ??= (results[firstFailed] as PromiseRejectedResult).reason;
+    const resolved = done.filter((d) => firstFailed < 0 || d.upTo <= firstFailed).at(-1);
+    if (resolved) batch.resolve(resolved.offset);
     if (failure !== null) throw failure;
     return outcome!;
   }
