@@ -404,6 +404,32 @@ function rssLine(stack: Map<ServiceName, Started>): string {
     .join(' · ');
 }
 
+const ROUTER_STAGES = ['turn_wait', 'catch_up', 'decide', 'commit_wait', 'transaction'] as const;
+
+/** The router's alertbus_router_batch_stage_seconds sums and counts, by stage, now. */
+async function routerStages(url: string): Promise<Map<string, { sum: number; count: number }>> {
+  const text = await (await fetch(`${url}/metrics`)).text().catch(() => '');
+  const out = new Map<string, { sum: number; count: number }>();
+  for (const m of text.matchAll(/^alertbus_router_batch_stage_seconds_(sum|count)\{[^}]*stage="(\w+)"[^}]*\} (\S+)$/gm)) {
+    const entry = out.get(m[2]!) ?? { sum: 0, count: 0 };
+    entry[m[1] as 'sum' | 'count'] = Number(m[3]);
+    out.set(m[2]!, entry);
+  }
+  return out;
+}
+
+/** Mean time per committed batch in each router stage between two snapshots. */
+function stagesLine(before: Map<string, { sum: number; count: number }>, after: Map<string, { sum: number; count: number }>): string {
+  const mean = (stage: string) => {
+    const a = after.get(stage);
+    const b = before.get(stage) ?? { sum: 0, count: 0 };
+    const n = (a?.count ?? 0) - b.count;
+    return { n, ms: n > 0 ? ((a!.sum - b.sum) * 1000) / n : NaN };
+  };
+  const parts = ROUTER_STAGES.map((stage) => `${stage.replace('_', ' ')} ${mean(stage).ms.toFixed(1)} ms`);
+  return `${parts.join(' · ')}  (${mean('transaction').n} batches)`;
+}
+
 /** alertbus_ingest_produce_calls_total from a /metrics text. */
 const produceCallsOf = (metrics: string) => /alertbus_ingest_produce_calls_total\S* (\d+)/.exec(metrics)?.[1];
 
@@ -524,20 +550,24 @@ async function main(): Promise<void> {
       }),
     );
     // One run per rate on the same stack, one after the other (each alert a new incident, numbered apart per run).
-    const runs: Array<{ rate: number; run: SteadyRun }> = [];
+    const runs: Array<{ rate: number; run: SteadyRun; stages: string }> = [];
+    const routerUrl = latencyStack.get('router')!.url;
     for (const [n, rate] of LATENCY_RATES.entries()) {
       const post = (i: number) => fetch(`${latencyIngest.url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: alertBody(i) });
-      runs.push({ rate, run: await steadyLoad(post, received, rate, (n + 1) * 1_000_000) });
+      const before = await routerStages(routerUrl);
+      const run = await steadyLoad(post, received, rate, (n + 1) * 1_000_000);
+      runs.push({ rate, run, stages: stagesLine(before, await routerStages(routerUrl)) });
     }
     if (received.size === 0) {
       const sample = slack.state.messages.slice(0, 3).map((m) => m.text);
       console.log(`no root post matched; stand-in holds ${slack.state.messages.length} messages, e.g. ${JSON.stringify(sample)}`);
     }
     console.log(`\n## webhook → Slack chat.postMessage latency (${LATENCY_SECONDS} s at each rate, whole stack, each alert a new incident)`);
-    for (const { rate, run } of runs) {
+    for (const { rate, run, stages } of runs) {
       console.log(`alertbus at ${`${rate}/s`.padEnd(6)}             : ${latencyLine(run)}  (${latencyTarget(rate)})`);
       console.log('  where the time goes (record timestamps):');
       for (const line of await hopLines(`${tag}latency.`, run)) console.log(line);
+      console.log(`  the router's batches, mean : ${stages}`);
       writeTrace(run);
     }
     if (process.env.BENCH_DUMP_METRICS) {

@@ -25,8 +25,17 @@ export function createRouterMetrics(registry: Registry = createRegistry('router'
     }),
     batchTransaction: new Histogram({
       name: 'alertbus_router_batch_transaction_seconds',
-      help: 'Time to write one batch\'s outputs, state and offsets in one Kafka transaction and commit it.',
+      help: 'From a batch\'s decision to the commit of the transaction holding its outputs, state and offsets (waiting for the one in progress, then its own).',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    batchStage: new Histogram({
+      name: 'alertbus_router_batch_stage_seconds',
+      help:
+        'Where a committed batch\'s time went, by stage: turn_wait (from its fetch to its partition\'s turn), catch_up (silences and the ' +
+        'other instances\' incidents read to their end), decide, commit_wait (for the transaction in progress), transaction (its own).',
+      labelNames: ['stage'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
     batchRecords: new Histogram({

@@ -147,13 +147,27 @@ export class RouterProcessor {
       // Every input partition decided side by side; what a fetch brings commits in one transaction.
       partitionsConcurrently: ROUTER_PARTITIONS_CONCURRENTLY,
       handleBatch: async (records, partition, fetch) => {
+        const started = Date.now();
         await Promise.all([this.catchUpSilences(fetch.fetchedAt), this.catchUpShared(fetch.fetchedAt)]);
-        return this.handleBatch(records, partition);
+        const caughtUp = Date.now();
+        const work = this.handleBatch(records, partition);
+        const decided = Date.now();
+        return {
+          ...work,
+          onCommit: () => {
+            work.onCommit?.();
+            metrics.batchStage.observe({ stage: 'catch_up' }, (caughtUp - started) / 1000);
+            metrics.batchStage.observe({ stage: 'decide' }, (decided - caughtUp) / 1000);
+          },
+        };
       },
       onAssigned: (partitions, ctx) => this.restore(partitions, ctx),
       beforeCommit: opts.chaosCommitDelayMs ? () => new Promise((r) => setTimeout(r, opts.chaosCommitDelayMs)) : undefined,
       onTransaction: (t) => {
         metrics.batchTransaction.observe(t.durationMs / 1000);
+        metrics.batchStage.observe({ stage: 'turn_wait' }, t.stages.turnWaitMs / 1000);
+        metrics.batchStage.observe({ stage: 'commit_wait' }, Math.max(0, t.durationMs - t.stages.transactionMs) / 1000);
+        metrics.batchStage.observe({ stage: 'transaction' }, t.stages.transactionMs / 1000);
         metrics.batchRecords.observe(t.records);
         metrics.produceCalls.observe(t.produceCalls);
         metrics.inputs.inc(t.records);

@@ -125,6 +125,11 @@ test('decides lifecycles exactly once, dead-letters garbage, and resumes from re
   const metrics = await (await fetch(`${router.url}/metrics`)).text();
   expect(metrics).toMatch(/alertbus_router_decisions_total\{[^}]*type="IncidentOpened"[^}]*reason="first-notification"[^}]*\} 3/);
   expect(metrics).toMatch(/alertbus_router_batch_transaction_seconds_count\{[^}]*\} [1-9]/);
+  // Every committed batch's time, by stage: each stage counted once per batch committed.
+  const stageCount = (stage: string) => Number(new RegExp(`alertbus_router_batch_stage_seconds_count\\{[^}]*stage="${stage}"[^}]*\\} (\\d+)`).exec(metrics)?.[1]);
+  const batches = stageCount('transaction');
+  expect(batches).toBeGreaterThan(0);
+  for (const stage of ['turn_wait', 'catch_up', 'decide', 'commit_wait']) expect(stageCount(stage)).toBe(batches);
 
   // Restart: state comes back from the state topic, so C repeats and A reopens.
   await router.close();

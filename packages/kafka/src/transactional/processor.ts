@@ -35,7 +35,17 @@ export interface TransactionInfo {
   /** Produce calls the outputs took (split by `produceLimits`). */
   produceCalls: number;
   attempts: number;
+  /** From the batch's decision to its commit: waiting for the transaction in progress, then its own. */
   durationMs: number;
+  /** Where the batch's time went before that (epoch-ms differences, this process's clock). */
+  stages: {
+    /** From the fetch that brought it (the latest, when several topics' batches went together) to its partition's turn. */
+    turnWaitMs: number;
+    /** `handleBatch`: the service's catch-ups and its decisions. */
+    decideMs: number;
+    /** The transaction that committed it, alone (shared with the other batches in it). */
+    transactionMs: number;
+  };
 }
 
 export interface TransactionalProcessorOptions {
@@ -103,7 +113,7 @@ class RebalanceInProgress extends Error {
   }
 }
 
-type Outcome = { committed: true; produceCalls: number } | { committed: false; error: Error };
+type Outcome = { committed: true; produceCalls: number; transactionMs: number } | { committed: false; error: Error };
 
 /** A decided batch waiting for the next transaction. */
 interface PendingCommit {
@@ -345,8 +355,10 @@ export class TransactionalProcessor {
       return batch.records.filter((r) => BigInt(r.offset) >= floor);
     });
     if (records.length === 0) return;
+    const fetchedAt = Math.max(...batches.map((b) => b.fetchedAt));
+    const turnAt = Date.now();
     // Silences and the like are looked up after the latest of these fetches returned.
-    const work = await this.opts.handleBatch(records, partition, { fetchedAt: Math.max(...batches.map((b) => b.fetchedAt)) });
+    const work = await this.opts.handleBatch(records, partition, { fetchedAt });
     if (batches.some((b) => b.isStale()) || this.stopping) {
       work.onAbort?.();
       return { retryInMs: 0, reason: 'stale batch' };
@@ -372,6 +384,7 @@ export class TransactionalProcessor {
       produceCalls: outcome.produceCalls,
       attempts: 1,
       durationMs: Date.now() - started,
+      stages: { turnWaitMs: Math.max(0, turnAt - fetchedAt), decideMs: started - turnAt, transactionMs: outcome.transactionMs },
     });
   }
 
@@ -400,7 +413,11 @@ export class TransactionalProcessor {
           const live = this.rebalancing ? [] : group.filter((g) => g.generation === this.generation);
           for (const g of group) if (!live.includes(g)) g.settle(null);
           if (live.length === 0) return;
-          const outcome = await this.transact(live).catch((err: Error): Outcome => ({ committed: false, error: err }));
+          const begun = Date.now();
+          const outcome = await this.transact(live).then(
+            (o): Outcome => (o.committed ? { ...o, transactionMs: Date.now() - begun } : o),
+            (err: Error): Outcome => ({ committed: false, error: err }),
+          );
           for (const g of live) g.settle(outcome);
         })
         .catch((err: Error) => {
@@ -423,7 +440,7 @@ export class TransactionalProcessor {
   }
 
   /** One transaction: the batches' outputs, then the next offset to read of each, then commit. Caller holds the lock. */
-  private async transact(batches: PendingCommit[]): Promise<Outcome> {
+  private async transact(batches: PendingCommit[]): Promise<{ committed: true; produceCalls: number } | { committed: false; error: Error }> {
     const byTopic = new Map<string, OutputMessage[]>();
     for (const b of batches) {
       for (const t of b.outputs) {
