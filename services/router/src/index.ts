@@ -101,6 +101,7 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     silences: {
       lookup: silences.book,
       catchUp: (ms, since) => silences.catchUp(ms, since),
+      lookAhead: (since) => silences.lookAhead(since),
       prune: (beforeMs) => {
         const pruned = silences.book.prune(beforeMs);
         if (pruned > 0) metrics.silences.set(silences.book.size);

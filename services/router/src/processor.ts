@@ -51,14 +51,20 @@ export interface RouterProcessorOptions {
   /** The rules in force, read at the start of every batch: a reload applies from the next batch on. */
   rules: () => CompiledRules;
   /** The silences known, and a wait until every silence written so far has been read. */
-  silences?: { lookup: SilenceLookup; catchUp(timeoutMs: number, sinceMs?: number): Promise<boolean>; prune?(beforeMs: number): number };
+  silences?: {
+    lookup: SilenceLookup;
+    catchUp(timeoutMs: number, sinceMs?: number): Promise<boolean>;
+    /** Starts the look-up of the topic's end that a catch-up since `sinceMs` will wait for. */
+    lookAhead?(sinceMs: number): void;
+    prune?(beforeMs: number): number;
+  };
   /** Longest wait for the silences topic before a batch is decided with what is known (default 5 s). */
   silencesCatchUpTimeoutMs?: number;
   /**
    * The other instances' incidents (router.shared.v1): how far it was read, and a wait until every fact written so
    * far (open transactions included) has been read. Facts reach the processor through `applySharedFact`.
    */
-  shared?: { offset(): string; catchUp(timeoutMs: number, sinceMs?: number): Promise<boolean> };
+  shared?: { offset(): string; catchUp(timeoutMs: number, sinceMs?: number): Promise<boolean>; lookAhead?(sinceMs: number): void };
   /** Longest wait for router.shared.v1 before a batch is decided with what is known (default 5 s). */
   sharedCatchUpTimeoutMs?: number;
   metrics: RouterMetrics;
@@ -146,6 +152,12 @@ export class RouterProcessor {
       sessionTimeout: opts.sessionTimeoutMs,
       // Every input partition decided side by side; what a fetch brings commits in one transaction.
       partitionsConcurrently: ROUTER_PARTITIONS_CONCURRENTLY,
+      // The silences' end (and the shared facts', with other instances) is looked up as soon as a batch is fetched, while
+      // it waits for its partition's turn; its catch-up then waits only for what that look-up found.
+      onFetched: (_partition, fetch) => {
+        this.opts.silences?.lookAhead?.(fetch.fetchedAt);
+        if (this.held.size < KEYED_PARTITIONS) this.opts.shared?.lookAhead?.(fetch.fetchedAt);
+      },
       handleBatch: async (records, partition, fetch) => {
         const started = Date.now();
         await Promise.all([this.catchUpSilences(fetch.fetchedAt), this.catchUpShared(fetch.fetchedAt)]);

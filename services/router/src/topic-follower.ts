@@ -74,6 +74,15 @@ export class TopicFollower {
     return entry.ends;
   }
 
+  /**
+   * Starts the end look-up a `catchUp(…, sinceMs)` would make, without waiting for it: a batch's look-up overlaps
+   * its wait for its turn, and its catch-up then finds it done (or under way).
+   */
+  lookAhead(sinceMs: number): void {
+    if (!this.started || this.loop.problem() !== null) return;
+    this.endsSince(sinceMs).catch(() => undefined);
+  }
+
   /** The next offset not yet read on `partition`. */
   position(partition: number): bigint {
     return this.positions.get(partition) ?? 0n;

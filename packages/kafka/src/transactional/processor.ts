@@ -63,6 +63,11 @@ export interface TransactionalProcessorOptions {
    */
   handleBatch: (records: ConsumedRecord[], partition: number, fetch: { fetchedAt: number }) => Promise<BatchWork> | BatchWork;
   /**
+   * A batch was fetched and waits for its partition's turn (its `handleBatch` comes later): the place to start what
+   * its decision will wait for (look-ups that may start once the fetch returned), so it overlaps the wait.
+   */
+  onFetched?: (partition: number, fetch: { fetchedAt: number }) => void;
+  /**
    * After every group join, before any batch of the new assignment is handled, never at the same time as
    * a transaction: the place to (re)load state for the assigned partitions.
    */
@@ -316,6 +321,7 @@ export class TransactionalProcessor {
     // Deferred: the consume loop keeps this partition paused until the batch is committed (or is to be tried
     // again) and meanwhile hands over the other partitions' next batches, which are decided while this one's
     // transaction commits and join the next one, instead of waiting for every batch of this fetch to commit.
+    this.opts.onFetched?.(batch.partition, { fetchedAt: batch.fetchedAt });
     const deferred = new Promise<SettledOutcome>((resolve, reject) => {
       let turn = this.turns.get(batch.partition);
       if (!turn) this.turns.set(batch.partition, (turn = { waiting: [], busy: false }));
