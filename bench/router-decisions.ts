@@ -139,6 +139,8 @@ async function viaKafka(inputs: Array<import('@alertbus/schemas').Envelope<'Aler
   const router = await startRouter({ brokers, port: 0, watchRules: false, rulesPath: join(__dirname, 'router-decisions.rules.yaml'), log: createLogger('bench-router', process.env.BENCH_LOG_LEVEL ?? 'warn') });
   await router.ready;
   const started = Date.now();
+  // The router runs in this process: its CPU time per decision is steadier than the wall clock on a shared machine (the broker's is not counted).
+  const cpu = process.cpuUsage();
   let done = 0;
   for (;;) {
     const [offsets] = await admin.fetchOffsets({ groupId: GROUPS.router, topics: [TOPICS.alertsReceived] });
@@ -148,6 +150,8 @@ async function viaKafka(inputs: Array<import('@alertbus/schemas').Envelope<'Aler
     await new Promise((r) => setTimeout(r, 50));
   }
   const seconds = (Date.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  const cpuSeconds = (used.user + used.system) / 1e6;
   const metrics = await fetch(`${router.url}/metrics`).then((r) => r.text());
   const metric = (name: string) =>
     metrics
@@ -160,6 +164,7 @@ async function viaKafka(inputs: Array<import('@alertbus/schemas').Envelope<'Aler
       `${transactions} transactions, ${Math.round(done / Math.max(1, transactions))} inputs each, ` +
       `${router.concurrentTransactionRetries} CONCURRENT_TRANSACTIONS retries, process rss +${Math.round((process.memoryUsage().rss - rssBefore) / 1e6)} MB)`,
   );
+  console.log(`via Kafka, router CPU  : ${Math.round(done / cpuSeconds).toLocaleString('en')} decisions per CPU-second of the router's process (${((cpuSeconds * 1e6) / done).toFixed(0)} µs each; the broker's not counted)`);
   await router.close();
   const topics = Object.values(TOPICS).filter((t) => t.startsWith(process.env.KAFKA_TOPIC_PREFIX!));
   await admin.deleteTopics({ topics }).catch(() => undefined);

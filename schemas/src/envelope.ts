@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { EVENT_TYPES, type EventData, type EventType } from './events';
 
@@ -34,12 +34,16 @@ export type AnyEnvelope = Envelope<EventType>;
  * can drop what they already applied. Formatted as a UUID (v8 layout, sha256-based).
  */
 export function deriveId(...parts: ReadonlyArray<string | number>): string {
-  const h = createHash('sha256').update(parts.join('\u0000')).digest('hex');
+  const h = sha256Hex(parts.join('\u0000'));
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/** One-shot `crypto.hash` where Node has it (20.12+): a decision derives an id per output, and a Hash object each cost more than the digest. */
+const sha256Hex: (s: string) => string =
+  typeof crypto.hash === 'function' ? (s) => crypto.hash('sha256', s, 'hex') : (s) => crypto.createHash('sha256').update(s).digest('hex');
+
 export function newId(): string {
-  return randomUUID();
+  return crypto.randomUUID();
 }
 
 export interface EnvelopeInit<T extends EventType> {

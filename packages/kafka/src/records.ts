@@ -34,9 +34,11 @@ export function toConsumedRecord(topic: string, partition: number, m: KafkaMessa
 
 /**
  * An event as a Kafka message: keyed by alias, typed headers, timestamped with recordedAt. `value` is the
- * event's JSON when the caller already has it (it must be JSON.stringify(event)), so it is not made twice.
+ * event's JSON when the caller already has it (it must be JSON.stringify(event), as a string or its UTF-8
+ * bytes), so it is not made twice. Bytes are encoded once: KafkaJS measures a string's UTF-8 length twice
+ * more before writing it.
  */
-export function toMessage(event: AnyEnvelope, value: string = JSON.stringify(event)): Message {
+export function toMessage(event: AnyEnvelope, value: string | Buffer = JSON.stringify(event)): Message {
   const ts = Date.parse(event.recordedAt);
   return {
     key: event.alias,

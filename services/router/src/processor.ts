@@ -81,7 +81,8 @@ export interface RouterProcessorOptions {
 /** One transaction's writes, in the order they were made: decided events, dead letters, state records. */
 type Writes = Array<{ topic: string; message: OutputMessage }>;
 
-const eventWrite = (e: AnyEnvelope) => ({ topic: topicOf(e.type), message: toMessage(e) });
+/** The event's JSON as UTF-8 bytes, made once: a storm summary is kilobytes, and a string is measured again per record downstream. */
+const eventWrite = (e: AnyEnvelope) => ({ topic: topicOf(e.type), message: toMessage(e, Buffer.from(JSON.stringify(e))) });
 
 /** Topic → messages, each topic's in write order, as the transactional processor takes them. */
 function byTopic(writes: Writes): BatchWork['outputs'] {
@@ -395,10 +396,13 @@ export class RouterProcessor {
         decided.push(...events);
       }
       for (const [key, { state, at }] of staged) {
-        if (state !== undefined && JSON.stringify(state) !== JSON.stringify(held(key))) {
-          out.push({ topic: TOPICS.routerState, message: stateMessage(state, partition, at) });
-          if (this.opts.shared && isIncidentState(state)) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, state, partition, at) });
-        }
+        if (state === undefined) continue;
+        // One JSON for the comparison, the state record and the shared fact.
+        const json = JSON.stringify(state);
+        if (json === JSON.stringify(held(key))) continue;
+        const value = Buffer.from(json);
+        out.push({ topic: TOPICS.routerState, message: stateMessage(state, partition, at, value) });
+        if (this.opts.shared && isIncidentState(state)) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, state, partition, at, value) });
       }
       const { evict, settled } = this.dueEvictions(partition, committed, staged, watermark);
       // A tombstone, so a restore does not bring the evicted state back either.

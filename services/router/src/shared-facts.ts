@@ -10,13 +10,22 @@ type Kafka = ReturnType<typeof createKafka>;
 
 const validState = schemaAjv.compile(AliasState);
 
-/** An incident's state for router.shared.v1 (null: forgotten), tagged with its alias's input partition. */
-export function sharedFactMessage(alias: string, state: AliasState | null, partition: number, timestamp?: string): OutputMessage {
+/**
+ * An incident's state for router.shared.v1 (null: forgotten), tagged with its alias's input partition; `value`
+ * is the state's JSON (or its UTF-8 bytes) when the caller already made it.
+ */
+export function sharedFactMessage(
+  alias: string,
+  state: AliasState | null,
+  partition: number,
+  timestamp?: string,
+  value: string | Buffer | null = state === null ? null : JSON.stringify(state),
+): OutputMessage {
   const ts = timestamp === undefined ? NaN : Date.parse(timestamp);
   return {
     partition: 0,
     key: alias,
-    value: state === null ? null : JSON.stringify(state),
+    value,
     timestamp: Number.isNaN(ts) ? undefined : String(ts),
     headers: { [HEADERS.eventType]: STATE_HEADER_TYPE, [HEADERS.partition]: String(partition) },
   };

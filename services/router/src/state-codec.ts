@@ -8,13 +8,16 @@ const validKeyState = schemaAjv.compile(SlackKeyState);
 export const STATE_HEADER_TYPE = 'AliasState';
 export const KEY_STATE_HEADER_TYPE = 'SlackKeyState';
 
-/** A state record for the compacted state topic, on the partition its key's inputs come from. */
-export function stateMessage(state: RouterState, partition: number, timestamp: string): OutputMessage {
+/**
+ * A state record for the compacted state topic, on the partition its key's inputs come from; `value` is the
+ * state's JSON (or its UTF-8 bytes) when the caller already made it.
+ */
+export function stateMessage(state: RouterState, partition: number, timestamp: string, value: string | Buffer = JSON.stringify(state)): OutputMessage {
   const ts = Date.parse(timestamp);
   return {
     partition,
     key: stateKey(state),
-    value: JSON.stringify(state),
+    value,
     timestamp: Number.isNaN(ts) ? undefined : String(ts),
     headers: { [HEADERS.eventType]: isIncidentState(state) ? STATE_HEADER_TYPE : KEY_STATE_HEADER_TYPE },
   };
