@@ -2,9 +2,10 @@
  * A batch of Projections in a handful of statements, with exactly the rows applying them one by one
  * (apply.ts) gives: the per-event round trips were the projection's cost, not the rows themselves.
  *
- * - timeline rows: COPY into a staging table, then one INSERT … SELECT ON CONFLICT DO NOTHING RETURNING
- *   event_id, which tells which events are new (the rest are duplicates and change nothing);
- * - delivery rows of the new events: the same way;
+ * - timeline rows: one look-up of the batch's event ids finds the events already applied (duplicates, which
+ *   change nothing); the new ones' rows go in by one COPY;
+ * - delivery rows of the new events: one COPY (a delivery row is only ever written with its event's timeline
+ *   row, so none of them can exist yet);
  * - incident changes: changes to different incidents commute, and for one incident an event sequence
  *   "before its open, the open, after it" folds into at most one update, one Slack link and one pager link
  *   on each side of one insert (see foldIncident), so three phases of one statement per kind cover a batch;
@@ -12,7 +13,7 @@
  */
 import type { PoolClient } from 'pg';
 import { adoptEarlierDeliveries, applyChangeSequentially, UPDATE_COLUMNS } from './apply';
-import { quoted, stageRows, type Staging } from './copy-rows';
+import { copyRows } from './copy-rows';
 import type { ApplyOutcome, Change, DeliveryRow, IncidentChange, IncidentRow, IncidentUpdate, Projection, TimelineRow } from './types';
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
@@ -51,43 +52,47 @@ export async function applyProjections(client: PoolClient, projections: readonly
 
 const TIMELINE_COLUMNS = ['event_id', 'incident_id', 'alias', 'type', 'topic', 'partition', 'offset', 'occurred_at', 'recorded_at',
   'source', 'causation_id', 'correlation_id', 'reason', 'rule', 'data', 'input_id', 'stage'] as const;
-const TIMELINE_STAGING: Staging = { name: 'staged_incident_timeline', like: 'incident_timeline', columns: TIMELINE_COLUMNS };
 
+/**
+ * Inserts the rows whose event id is not in the timeline yet, and returns those ids. A row another
+ * transaction inserts between the look-up and the COPY fails the COPY (unique violation): the batch is then
+ * applied record by record, where ON CONFLICT tells the duplicate (batch-apply.ts).
+ */
 async function insertTimeline(client: PoolClient, rows: readonly TimelineRow[]): Promise<string[]> {
-  await stageRows(
+  const { rows: present } = await client.query<{ event_id: string }>(
+    'SELECT event_id FROM incident_timeline WHERE event_id = ANY($1::text[])',
+    [rows.map((r) => r.eventId)],
+  );
+  const known = new Set(present.map((r) => r.event_id));
+  const fresh = known.size === 0 ? rows : rows.filter((r) => !known.has(r.eventId));
+  await copyRows(
     client,
-    TIMELINE_STAGING,
-    rows.map((r) => [
+    'incident_timeline',
+    TIMELINE_COLUMNS,
+    fresh.map((r) => [
       r.eventId, r.incidentId, r.alias, r.type, r.topic, r.partition, r.offset, r.occurredAt, r.recordedAt, r.source,
       r.causationId, r.correlationId, r.reason, json(r.rule), json(r.data), r.inputId, r.stage,
     ]),
   );
-  const columns = quoted(TIMELINE_COLUMNS);
-  const res = await client.query<{ event_id: string }>(
-    `INSERT INTO incident_timeline (${columns}) SELECT ${columns} FROM ${TIMELINE_STAGING.name}
-     ON CONFLICT (event_id) DO NOTHING
-     RETURNING event_id`,
-  );
-  return res.rows.map((r) => r.event_id);
+  return fresh.map((r) => r.eventId);
 }
 
 const DELIVERY_COLUMNS = ['event_id', 'command_id', 'command_type', 'incident_id', 'type', 'target', 'dry_run', 'ok', 'error',
   'http_status', 'permanent', 'attempts', 'slack_channel', 'slack_ts', 'slack_thread_ts', 'slack_purpose', 'pager_provider',
   'pager_alert_id', 'pager_request_id', 'request', 'topic', 'partition', 'offset', 'recorded_at'] as const;
-const DELIVERY_STAGING: Staging = { name: 'staged_deliveries', like: 'deliveries', columns: DELIVERY_COLUMNS };
 
+/** The delivery rows of events just inserted into the timeline (so of events no transaction had applied). */
 async function insertDeliveries(client: PoolClient, rows: readonly DeliveryRow[]): Promise<void> {
-  await stageRows(
+  await copyRows(
     client,
-    DELIVERY_STAGING,
+    'deliveries',
+    DELIVERY_COLUMNS,
     rows.map((r) => [
       r.eventId, r.commandId, r.commandType, r.incidentId, r.type, r.target, r.dryRun, r.ok, r.error, r.httpStatus,
       r.permanent, r.attempts, r.slackChannel, r.slackTs, r.slackThreadTs, r.slackPurpose, r.pagerProvider,
       r.pagerAlertId, r.pagerRequestId, json(r.request), r.topic, r.partition, r.offset, r.recordedAt,
     ]),
   );
-  const columns = quoted(DELIVERY_COLUMNS);
-  await client.query(`INSERT INTO deliveries (${columns}) SELECT ${columns} FROM ${DELIVERY_STAGING.name} ON CONFLICT (event_id) DO NOTHING`);
 }
 
 type Update = { incidentId: string; set: IncidentUpdate; at: string };

@@ -56,8 +56,12 @@ export class ProjectionAheadOfLog extends Error {
   }
 }
 
-/** Records prepared between two turns of the event loop, so a transaction in flight is not held up for a whole batch. */
-const PREPARE_SLICE = 200;
+/**
+ * Records prepared between two turns of the event loop (about a millisecond of work): every statement of the
+ * transaction in flight waits for the turn in progress when its answer arrives, and a transaction makes a
+ * dozen round trips, so a long turn adds to each of them.
+ */
+const PREPARE_SLICE = 25;
 
 /**
  * Decodes and projects a partition's records ahead of applyRecordBatch: pure work that can run while

@@ -7,7 +7,7 @@ import { createPool, ensureDatabase, inTransaction, loadMigrations, migrate, typ
 import { topicOf, type AnyEnvelope } from '@alertbus/schemas';
 import { dropTestDatabase } from '../../../../test/support/db';
 import { getDeliveries, getIncident, getTimeline } from '../api/queries';
-import { applyProjection, applyProjections, checksumIn, MIGRATIONS_DIR, project, type Projection } from '@alertbus/projection';
+import { applyProjection, applyProjections, applyRecordBatch, checksumIn, MIGRATIONS_DIR, project, type Projection } from '@alertbus/projection';
 import { buildStream } from '../testdata/stream';
 import { getSilence } from '../silences/queries';
 import {
@@ -194,3 +194,45 @@ describe.each(['one by one', 'batched'] as const)('apply (Postgres), %s', (m) =>
     await expect(applyAll([poisoned])).rejects.toMatchObject({ code: expect.stringMatching(/^22/) });
   });
 });
+
+describe('an event another transaction applies while a batch is being applied', () => {
+  it('is a duplicate of the batch (not a refused record), and every event is in the timeline once', async () => {
+    await pool.query(`TRUNCATE incidents, incident_timeline, deliveries, silences; DELETE FROM projection_offsets WHERE consumer = 'race'`);
+    const events = [received('race-1', 0), received('race-2', 1), received('race-3', 2), opened({ at: 3 })];
+    const topic = topicOf(events[0]!.type);
+    const records = events.map((event, i) => ({ topic, partition: 0, offset: String(i), decoded: { ok: true as const, event } }));
+    // Another writer holds race-2 uncommitted: the batch's look-up does not see it, its COPY waits for it.
+    const other = await pool.connect();
+    try {
+      await other.query('BEGIN');
+      expect(await applyProjection(other, project(events[1]!, { topic, partition: 9, offset: '0' }))).toBe('applied');
+      const isolating: unknown[] = [];
+      const applying = applyRecordBatch({ pool, consumer: 'race', onRejected: async () => undefined }, topic, 0, records, (err) => isolating.push(err));
+      await waitUntil(async () => {
+        const { rows } = await pool.query(`SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'COPY incident_timeline%'`);
+        return rows.length > 0;
+      });
+      await other.query('COMMIT');
+      const result = await applying;
+
+      expect(isolating).toEqual([expect.objectContaining({ code: '23505' })]);
+      expect(result.rejected).toEqual([]);
+      expect(result.duplicates).toBe(1);
+      expect([...result.applied.values()].reduce((a, b) => a + b, 0)).toBe(3);
+      expect(result.nextOffset).toBe('4');
+    } finally {
+      other.release();
+    }
+    const { rows } = await pool.query<{ event_id: string; n: string }>('SELECT event_id, count(*) AS n FROM incident_timeline GROUP BY event_id');
+    expect(rows.map((r) => [r.event_id, Number(r.n)]).sort()).toEqual(events.map((e) => [e.id, 1]).sort());
+    expect((await getIncident(pool, INCIDENT_ID))?.status).toBe('open');
+  });
+});
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
