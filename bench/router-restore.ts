@@ -49,7 +49,7 @@ async function main(): Promise<void> {
 
   let stopBroker: (() => Promise<void>) | undefined;
   if (!process.env.KAFKA_BROKERS) {
-    const broker = await startLocalBroker({ dataDir: join(root, '.alertbus', 'bench-kafka'), jvm: 'steady' });
+    const broker = await startLocalBroker({ dataDir: join(root, '.alertbus', 'bench-kafka') });
     process.env.KAFKA_BROKERS = broker.brokers.join(',');
     stopBroker = () => broker.stop();
   }

@@ -89,7 +89,7 @@ async function main(): Promise<void> {
 
   let stopBroker: (() => Promise<void>) | undefined;
   if (!process.env.KAFKA_BROKERS) {
-    const broker = await startLocalBroker({ jvm: 'steady' });
+    const broker = await startLocalBroker({});
     process.env.KAFKA_BROKERS = broker.brokers.join(',');
     stopBroker = () => broker.stop();
   }

@@ -167,7 +167,7 @@ async function main(): Promise<void> {
 
   if (!env.KAFKA_BROKERS) {
     say('KAFKA_BROKERS not set: starting a local single-node Kafka broker (KRaft)…');
-    broker = await startLocalBroker({ dataDir: join(dataHome, 'kafka-data'), log: (m) => say(`kafka: ${m}`), signal: supervisorAbort.signal, jvm: 'steady' });
+    broker = await startLocalBroker({ dataDir: join(dataHome, 'kafka-data'), log: (m) => say(`kafka: ${m}`), signal: supervisorAbort.signal });
     env.KAFKA_BROKERS = broker.brokers.join(',');
   }
   say(`Kafka: ${env.KAFKA_BROKERS}`);

@@ -7,7 +7,6 @@ export * from './each-record';
 export * from './dead-letter';
 export { TOPICS, TOPIC_SPECS, HEADERS } from '@alertbus/schemas';
 export { startLocalBroker, ensureKafkaJars, type LocalBroker } from './local/broker';
-export type { BrokerJvm } from './local/configure';
 export * from './transactional';
 export * from './reader';
 export * from './co-partitioned';

@@ -16,7 +16,7 @@
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePorts, type BrokerJvm } from './configure';
+import { freePorts } from './configure';
 import { ensureKafkaJars, kafkaHome } from './jars';
 import { BrokerStartError, launch } from './jvm';
 
@@ -44,8 +44,6 @@ export interface StartLocalBrokerOptions {
   home?: string;
   /** Aborting it while the broker starts stops the broker and rejects with the signal's reason. */
   signal?: AbortSignal;
-  /** `quick-start` (default, tests) or `steady` (a stack that runs for a while: `npm start`, benchmarks); see BrokerJvm. */
-  jvm?: BrokerJvm;
 }
 
 export const KAFKA_VERSION = '3.9.2';
@@ -81,7 +79,6 @@ export async function startLocalBroker(opts: StartLocalBrokerOptions = {}): Prom
           dataDir,
           port,
           controllerPort,
-          jvm: opts.jvm,
           removeOnOrphan: ownsDataDir ? dataDir : undefined,
           log,
           signal: opts.signal,

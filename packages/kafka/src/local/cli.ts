@@ -2,25 +2,24 @@
  * Local Kafka for development:
  *
  *   npx tsx packages/kafka/src/local/cli.ts fetch                 # the pinned broker jars into kafka/lib/ (HTTPS, checksummed)
- *   npx tsx packages/kafka/src/local/cli.ts start [--port N] [--data-dir DIR] [--jvm quick-start|steady]
+ *   npx tsx packages/kafka/src/local/cli.ts start [--port N] [--data-dir DIR]
  *   npx tsx packages/kafka/src/local/cli.ts pin                   # after editing kafka/pom.xml: re-pin kafka/jars.json (needs Maven)
  *
  * `start` runs a single-node KRaft broker in the foreground, prints `KAFKA_BROKERS=host:port` on stdout,
  * and stops it on SIGINT/SIGTERM. Progress goes to stderr.
  */
 import { ensureKafkaJars, startLocalBroker } from './broker';
-import type { BrokerJvm } from './configure';
 import { pinJars } from './jars';
 
 const log = (m: string) => process.stderr.write(`[kafka] ${m}\n`);
 
 function usage(): never {
-  process.stderr.write('usage: cli.ts fetch | start [--port N] [--data-dir DIR] [--jvm quick-start|steady] | pin\n');
+  process.stderr.write('usage: cli.ts fetch | start [--port N] [--data-dir DIR] | pin\n');
   process.exit(2);
 }
 
-function parseStartArgs(args: string[]): { port?: number; dataDir?: string; jvm?: BrokerJvm } {
-  const out: { port?: number; dataDir?: string; jvm?: BrokerJvm } = {};
+function parseStartArgs(args: string[]): { port?: number; dataDir?: string } {
+  const out: { port?: number; dataDir?: string } = {};
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i].split('=', 2);
     const value = inline ?? args[++i];
@@ -31,9 +30,6 @@ function parseStartArgs(args: string[]): { port?: number; dataDir?: string; jvm?
       out.port = port;
     } else if (flag === '--data-dir') {
       out.dataDir = value;
-    } else if (flag === '--jvm') {
-      if (value !== 'quick-start' && value !== 'steady') usage();
-      out.jvm = value;
     } else usage();
   }
   return out;

@@ -92,19 +92,12 @@ export function serverProperties(o: { port: number; controllerPort: number; logD
   );
 }
 
-/**
- * How the broker's JVM runs. `quick-start` (tests): the client JIT only and the serial collector, which start
- * in a few seconds on 2 cores and are enough for a test's trickle of records. `steady` (`npm start`, the
- * benchmarks): the JVM's own defaults (tiered JIT up to C2, G1), as a Kafka in production runs, for whatever
- * runs long enough to be worth compiling well; it costs a few seconds more CPU while starting.
- */
-export type BrokerJvm = 'quick-start' | 'steady';
-
-export function jvmArgs(home: string, jvm: BrokerJvm = 'quick-start'): string[] {
+export function jvmArgs(home: string): string[] {
   return [
     '-Xms128m',
-    jvm === 'steady' ? '-Xmx1g' : '-Xmx512m',
-    ...(jvm === 'steady' ? [] : ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1']),
+    '-Xmx512m',
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
     '-Djava.awt.headless=true',
     `-Dlog4j.configuration=file:${path.join(home, 'log4j.properties')}`,
   ];

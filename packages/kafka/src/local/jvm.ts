@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import type { LocalBroker } from './broker';
-import { existingClusterId, jvmArgs, randomClusterId, serverProperties, type BrokerJvm } from './configure';
+import { existingClusterId, jvmArgs, randomClusterId, serverProperties } from './configure';
 import { run } from './run';
 
 const READY_TIMEOUT_MS = 60_000;
@@ -89,7 +89,6 @@ export interface LaunchOptions {
   dataDir: string;
   port: number;
   controllerPort: number;
-  jvm?: BrokerJvm;
   /** Folder the watchdog removes if this process dies without stopping the broker. */
   removeOnOrphan?: string;
   log: (m: string) => void;
@@ -109,12 +108,12 @@ export async function launch(o: LaunchOptions): Promise<LocalBroker> {
   const clusterId = (await existingClusterId(logDir)) ?? randomClusterId();
   await run(
     'java',
-    [...jvmArgs(o.home, 'quick-start'), '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsPath, '--ignore-formatted'],
+    [...jvmArgs(o.home), '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsPath, '--ignore-formatted'],
     o.dataDir,
   );
 
   const brokers = [`127.0.0.1:${o.port}`];
-  const proc = spawn('java', [...jvmArgs(o.home, o.jvm), '-cp', cp, 'kafka.Kafka', propsPath], {
+  const proc = spawn('java', [...jvmArgs(o.home), '-cp', cp, 'kafka.Kafka', propsPath], {
     cwd: o.dataDir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
