@@ -3,7 +3,6 @@ import type { CompiledInhibitRule, CompiledRules } from '../rules/types';
 import { liveState } from './expiry';
 import { internedString, packState, unpackState, type PackedState } from './packed-state';
 import { SortedList } from './sorted-list';
-import { UnpackedCache } from './unpacked-cache';
 
 /** When a decision looks: the input's time, and ROUTER_STATE_RETENTION (expired states count as absent; unset: none expire). */
 export interface At {
@@ -149,6 +148,9 @@ class InhibitIndex {
   }
 }
 
+/** Unpacked states kept for the aliases read last (storm summaries read the same oldest members again and again). */
+const UNPACKED_MAX = 256;
+
 /**
  * Alias states indexed for the questions decisions ask about other aliases: openings per channel in time
  * order (storm windows), storms per channel and their members, and open incidents per inhibit rule and
@@ -158,8 +160,7 @@ class InhibitIndex {
  */
 export class StateIndex implements Neighbours {
   private readonly entries = new Map<string, Entry>();
-  /** Unpacked states of the aliases read last (storm summaries read the same oldest members again and again). */
-  private readonly unpacked = new UnpackedCache<AliasState>();
+  private readonly unpacked = new Map<string, { packed: PackedState; state: AliasState }>();
   private readonly openings = new Map<string, SortedList<Entry>>();
   private readonly storms = new Map<string, SortedList<Entry>>();
   private readonly stormBooks = new Map<string, StormBook>();
@@ -193,7 +194,7 @@ export class StateIndex implements Neighbours {
     const ms = Date.parse(state.openedAt);
     const e: Entry = { alias: state.alias, packed, ms, canonical: isIsoInstant(state.openedAt, ms), since: inStorm ? internedString(state.storm!.since) : undefined };
     this.entries.set(state.alias, e);
-    this.unpacked.add(state.alias, packed, state, false);
+    this.remember(e, state);
     if (isOpen(state)) this.inhibit?.add(state, e);
     if (channel !== undefined) listOf(this.openings, channel, byMs).insert(e);
     if (inStorm) {
@@ -249,11 +250,17 @@ export class StateIndex implements Neighbours {
   }
 
   private stateOf(e: Entry): AliasState {
-    const held = this.unpacked.get(e.alias, e.packed);
-    if (held !== undefined) return held;
+    const held = this.unpacked.get(e.alias);
+    if (held?.packed === e.packed) return held.state;
     const state = unpackState<AliasState>(e.packed, e.alias);
-    this.unpacked.add(e.alias, e.packed, state, true);
+    this.remember(e, state);
     return state;
+  }
+
+  private remember(e: Entry, state: AliasState): void {
+    this.unpacked.delete(e.alias);
+    if (this.unpacked.size >= UNPACKED_MAX) this.unpacked.delete(this.unpacked.keys().next().value!);
+    this.unpacked.set(e.alias, { packed: e.packed, state });
   }
 
   inhibitor(rules: CompiledRules, i: number, alias: string, labels: Readonly<Record<string, string>>, inputIsSource: boolean): AliasState | undefined {
