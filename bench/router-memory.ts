@@ -2,7 +2,8 @@
  * Router memory with many distinct aliases, as the router holds them: the pure decider decides one firing
  * alert per alias, each state kept packed in its partition's map and in the index, resolved ones in the expiry
  * queue (ROUTER_STATE_RETENTION). Prints the resident set size with every alias open, with every alias
- * resolved, and after event time has moved past the retention (the evictions).
+ * resolved, and after event time has moved past the retention (the evictions). V8 runs with the flags the router's
+ * start sets.
  *
  *   node --expose-gc --max-old-space-size=8192 --import tsx bench/router-memory.ts   (BENCH_ROUTER_ALIASES=1000000)
  */
@@ -23,6 +24,7 @@ import {
   type RouterState,
 } from '@alertbus/routing';
 import { alert, T0 } from '@alertbus/routing/src/test-support/alerts';
+import { keepShortLivedObjectsYoung } from '@alertbus/router';
 
 const ALIASES = Number(process.env.BENCH_ROUTER_ALIASES ?? 1_000_000);
 const PARTITIONS = 6;
@@ -84,6 +86,8 @@ function stateOf(alias: string, i: number): RouterState | undefined {
 }
 
 async function main(): Promise<void> {
+  // As the router's start does (services/router/src/heap.ts).
+  keepShortLivedObjectsYoung();
   if (!(globalThis as { gc?: () => void }).gc) console.log('(run with --expose-gc for exact figures)');
   const base = await rssMb();
   console.log(`\n## router memory with ${ALIASES.toLocaleString('en')} distinct aliases (ROUTER_STATE_RETENTION ${DEFAULT_STATE_RETENTION_MS / 86_400_000}d)`);

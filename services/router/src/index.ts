@@ -7,6 +7,7 @@ import { RulesReloader, type ReloadResult, type ReloadTrigger } from './rules-re
 import { loadRules, type CompiledRules } from '@alertbus/routing';
 import { SilenceFollower } from './silence-follower';
 import { SharedFactsFollower } from './shared-facts';
+import { keepShortLivedObjectsYoung } from './heap';
 
 export interface RouterConfig {
   brokers: string[];
@@ -58,6 +59,7 @@ export interface Router {
 
 /** Starts the router: rules first (a bad file throws RulesError before anything connects), then Kafka. */
 export async function startRouter(config: RouterConfig): Promise<Router> {
+  keepShortLivedObjectsYoung();
   const log = config.log ?? createLogger('router');
   const rules = loadRules(config.rulesPath, config.defaultChannel ?? '#alerts', config.oncallSchedule, config.historyPublicUrl);
   log.info({ rules: rules.origin, rulesVersion: rules.version, count: rules.rules.length }, 'routing rules loaded');
@@ -189,3 +191,4 @@ async function checkCoPartitioned(kafka: ReturnType<typeof createKafka>): Promis
 }
 
 export type { ReloadResult } from './rules-reloader';
+export { keepShortLivedObjectsYoung } from './heap';
