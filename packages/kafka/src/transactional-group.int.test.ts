@@ -81,6 +81,7 @@ async function run(opts: { failFirstCommit: boolean }) {
   const values = await fill(input);
   let transactions = 0;
   let batchesCommitted = 0;
+  let firstsOfTransactions = 0;
   let failed = 0;
   const processor = new TransactionalProcessor({
     kafka,
@@ -100,7 +101,10 @@ async function run(opts: { failFirstCommit: boolean }) {
         throw new Error('injected: the first transaction fails before its commit');
       }
     },
-    onTransaction: () => (batchesCommitted += 1),
+    onTransaction: (t) => {
+      batchesCommitted += 1;
+      if (t.firstOfTransaction) firstsOfTransactions += 1;
+    },
   });
   stops.push(() => processor.stop());
   await processor.start();
@@ -108,14 +112,16 @@ async function run(opts: { failFirstCommit: boolean }) {
   await waitFor(() => seen.length >= values.length, { timeoutMs: 90_000, what: 'every output committed' });
   // Nothing more arrives: each input's output exactly once.
   await new Promise((r) => setTimeout(r, 1_000));
-  return { values, seen, transactions, batchesCommitted, failed };
+  return { values, seen, transactions, batchesCommitted, firstsOfTransactions, failed };
 }
 
 test('the batches of one fetch share a transaction, and each output is written once', async () => {
-  const { values, seen, transactions, batchesCommitted } = await run({ failFirstCommit: false });
+  const { values, seen, transactions, batchesCommitted, firstsOfTransactions } = await run({ failFirstCommit: false });
   expect([...seen].sort()).toEqual([...values].sort());
   expect(batchesCommitted).toBeGreaterThanOrEqual(PARTITIONS);
   expect(transactions).toBeLessThan(batchesCommitted);
+  // Per-transaction figures (produce calls) are counted on one batch of each transaction, not on every batch in it.
+  expect(firstsOfTransactions).toBe(transactions);
 });
 
 test('a failed shared transaction is decided again for every batch in it, each output still written once', async () => {

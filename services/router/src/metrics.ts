@@ -40,7 +40,7 @@ export function createRouterMetrics(registry: Registry = createRegistry('router'
     }),
     batchRecords: new Histogram({
       name: 'alertbus_router_batch_records',
-      help: 'Input records per committed transaction.',
+      help: 'Input records per committed batch (the batches of one partition number; a transaction may carry several).',
       buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000],
       registers: [registry],
     }),

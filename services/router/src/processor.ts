@@ -182,7 +182,7 @@ export class RouterProcessor {
         metrics.batchStage.observe({ stage: 'commit_wait' }, Math.max(0, t.durationMs - t.stages.transactionMs) / 1000);
         metrics.batchStage.observe({ stage: 'transaction' }, t.stages.transactionMs / 1000);
         metrics.batchRecords.observe(t.records);
-        metrics.produceCalls.observe(t.produceCalls);
+        if (t.firstOfTransaction) metrics.produceCalls.observe(t.produceCalls);
         metrics.inputs.inc(t.records);
       },
       onRetry: (_err, _attempt, what) => metrics.transactionRetries.inc({ what }),

@@ -32,8 +32,10 @@ export interface TransactionInfo {
   partition: number;
   records: number;
   outputs: number;
-  /** Produce calls the outputs took (split by `produceLimits`). */
+  /** Produce calls the transaction took (split by `produceLimits`), shared by every batch it carried. */
   produceCalls: number;
+  /** True for one batch of each transaction: count per-transaction figures (produceCalls) on it only. */
+  firstOfTransaction: boolean;
   attempts: number;
   /** From the batch's decision to its commit: waiting for the transaction in progress, then its own. */
   durationMs: number;
@@ -118,7 +120,7 @@ class RebalanceInProgress extends Error {
   }
 }
 
-type Outcome = { committed: true; produceCalls: number; transactionMs: number } | { committed: false; error: Error };
+type Outcome = { committed: true; produceCalls: number; transactionMs: number; first?: boolean } | { committed: false; error: Error };
 
 /** A decided batch waiting for the next transaction. */
 interface PendingCommit {
@@ -388,6 +390,7 @@ export class TransactionalProcessor {
       records: records.length,
       outputs: work.outputs.reduce((n, t) => n + t.messages.length, 0),
       produceCalls: outcome.produceCalls,
+      firstOfTransaction: outcomes.some((o) => o !== null && o.committed && o.first === true),
       attempts: 1,
       durationMs: Date.now() - started,
       stages: { turnWaitMs: Math.max(0, turnAt - fetchedAt), decideMs: started - turnAt, transactionMs: outcome.transactionMs },
@@ -424,7 +427,7 @@ export class TransactionalProcessor {
             (o): Outcome => (o.committed ? { ...o, transactionMs: Date.now() - begun } : o),
             (err: Error): Outcome => ({ committed: false, error: err }),
           );
-          for (const g of live) g.settle(outcome);
+          live.forEach((g, k) => g.settle(outcome.committed && k === 0 ? { ...outcome, first: true } : outcome));
         })
         .catch((err: Error) => {
           for (const g of group) g.settle({ committed: false, error: err });
