@@ -22,21 +22,28 @@ afterAll(async () => {
   await follower?.stop();
 });
 
-test('one end look-up serves the catch-ups since the same fetch; a later one looks again and waits for what was written', async () => {
+/** A started follower of a fresh one-partition topic, what it read, and a spy on its end look-ups. */
+async function follow(name: string): Promise<{ follower: TopicFollower; topic: string; seen: string[]; lookups: jest.SpyInstance }> {
   const topic = `${TOPIC_PREFIX}follower.${randomUUID().slice(0, 8)}`;
   await ensureTopics(kafka, [{ name: topic, partitions: 1, cleanupPolicy: 'delete', retentionMs: -1 }]);
   const seen: string[] = [];
-  follower = new TopicFollower({
+  const started = new TopicFollower({
     kafka,
     log: createLogger('topic-follower-test', 'silent'),
     topic,
-    name: 'test',
+    name,
     groupPrefix: `${TOPIC_PREFIX}follower-test`,
     onRecords: (records) => seen.push(...records.map((r) => r.value!.toString())),
   });
-  await follower.start();
-  const admin = (follower as unknown as { admin: { fetchTopicOffsets: (t: string) => Promise<unknown> } }).admin;
-  const lookups = jest.spyOn(admin, 'fetchTopicOffsets');
+  await started.start();
+  const admin = (started as unknown as { admin: { fetchTopicOffsets: (t: string) => Promise<unknown> } }).admin;
+  return { follower: started, topic, seen, lookups: jest.spyOn(admin, 'fetchTopicOffsets') };
+}
+
+test('one end look-up serves the catch-ups since the same fetch; a later one looks again and waits for what was written', async () => {
+  const made = await follow('test');
+  follower = made.follower;
+  const { topic, seen, lookups } = made;
 
   const fetchedAt = Date.now();
   expect(await Promise.all([follower.catchUp(5_000, fetchedAt), follower.catchUp(5_000, fetchedAt), follower.catchUp(5_000, fetchedAt)])).toEqual([true, true, true]);
@@ -54,21 +61,8 @@ test('one end look-up serves the catch-ups since the same fetch; a later one loo
 });
 
 test('a look-ahead started when a batch is fetched is the look-up its catch-up uses', async () => {
-  const topic = `${TOPIC_PREFIX}follower.${randomUUID().slice(0, 8)}`;
-  await ensureTopics(kafka, [{ name: topic, partitions: 1, cleanupPolicy: 'delete', retentionMs: -1 }]);
-  const seen: string[] = [];
-  const ahead = new TopicFollower({
-    kafka,
-    log: createLogger('topic-follower-test', 'silent'),
-    topic,
-    name: 'ahead',
-    groupPrefix: `${TOPIC_PREFIX}follower-test`,
-    onRecords: (records) => seen.push(...records.map((r) => r.value!.toString())),
-  });
-  await ahead.start();
+  const { follower: ahead, topic, seen, lookups } = await follow('ahead');
   try {
-    const admin = (ahead as unknown as { admin: { fetchTopicOffsets: (t: string) => Promise<unknown> } }).admin;
-    const lookups = jest.spyOn(admin, 'fetchTopicOffsets');
     const p = kafka.producer();
     await p.connect();
     await p.send({ topic, acks: -1, messages: [{ value: 'before-the-fetch' }] });
