@@ -184,12 +184,34 @@ async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Pro
   }
 }
 
+/** How long a topic's offsets are asked for again while the broker answers with a retriable error. */
+const OFFSETS_RETRY_MS = 15_000;
+
+/**
+ * The topic's offsets. A broker that has just started or come back (a paused process, a restart) answers "not the
+ * leader" for a while, until its partitions have leaders again: such retriable answers are asked again after a short
+ * back-off, for up to 15 s; any other error, or one that lasts longer, is thrown.
+ */
+async function topicOffsets(admin: Admin, topic: string): Promise<Array<{ partition: number; low: string; high: string }>> {
+  const until = Date.now() + OFFSETS_RETRY_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await admin.fetchTopicOffsets(topic);
+    } catch (err) {
+      const retriable = (err as { retriable?: unknown }).retriable === true;
+      const wait = Math.min(1_000, 100 * 2 ** (attempt - 1));
+      if (!retriable || Date.now() + wait > until) throw err;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
+}
+
 /** Every partition of the topics from its first offset still in the log to its current end. */
 export async function wholeTopicRanges(kafka: Kafka, topics: readonly string[]): Promise<OffsetRange[]> {
   return withAdmin(kafka, async (admin) => {
     const out: OffsetRange[] = [];
     for (const topic of topics) {
-      for (const o of await admin.fetchTopicOffsets(topic)) {
+      for (const o of await topicOffsets(admin, topic)) {
         out.push({ topic, partition: o.partition, from: o.low, to: o.high });
       }
     }
