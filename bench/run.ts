@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { freePort, SERVICES, serviceDef, startService, Supervisor, type ServiceName } from '@alertbus/launcher';
+import { cpuSeconds } from './cpu';
 import { rssMb } from './rss';
 
 const root = resolve(__dirname, '..');
@@ -30,6 +31,7 @@ const LATENCY_HIGH_RATE = Number(process.env.BENCH_LATENCY_HIGH_RATE ?? 300); //
 const LATENCY_RATES = [LATENCY_RATE, LATENCY_HIGH_RATE].filter((r) => r > 0);
 const latencyTarget = (rate: number) => (rate <= 50 ? 'target p50 ≤ 25 ms, p99 ≤ 100 ms' : rate <= 300 ? 'target p99 ≤ 250 ms' : 'no target');
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_S ?? 15);
+const IDLE_SECONDS = 10;
 /** `--only=intake` or `--only=latency` (npm run bench:latency): just that part. */
 const ONLY = /^--only=(intake|latency)$/.exec(process.argv.find((a) => a.startsWith('--only=')) ?? '')?.[1] ?? null;
 
@@ -404,6 +406,46 @@ function rssLine(stack: Map<ServiceName, Started>): string {
     .join(' · ');
 }
 
+/** The bench's own broker (none when KAFKA_BROKERS points at one: its CPU is then not counted). */
+let brokerPid: number | undefined;
+
+/**
+ * CPU seconds used so far by each service of a stack (all its processes), by the bench's broker, and per Postgres
+ * backend of the bench's database (pool connections live through a run; one closed during it is missed).
+ */
+async function cpuSnapshot(stack: Map<string, { supervisor: Supervisor }>): Promise<{ byName: Map<string, number>; backends: Map<number, number> }> {
+  const byName = new Map<string, number>();
+  for (const [name, svc] of stack) byName.set(name, svc.supervisor.pids().map(cpuSeconds).reduce<number>((sum, v) => sum + (v ?? 0), 0));
+  if (brokerPid !== undefined) byName.set('broker', cpuSeconds(brokerPid) ?? 0);
+  const backends = new Map<number, number>();
+  const { Client } = await import('pg');
+  const db = new Client({ connectionString: process.env.DATABASE_URL });
+  try {
+    await db.connect();
+    const { rows } = await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
+    for (const { pid } of rows) backends.set(pid, cpuSeconds(pid) ?? 0);
+  } catch {
+    // Postgres not countable (a remote server): the line says so by leaving it out.
+  } finally {
+    await db.end().catch(() => undefined);
+  }
+  return { byName, backends };
+}
+
+type CpuSnapshot = Awaited<ReturnType<typeof cpuSnapshot>>;
+
+/** CPU milliseconds per unit (alert, second) of each process between two snapshots, and their sum: a figure a busy machine distorts little. */
+function cpuLine(before: CpuSnapshot, after: CpuSnapshot, units: number, unit: string): string {
+  let total = 0;
+  const used = [...after.byName].map(([name, s]) => [name, s - (before.byName.get(name) ?? 0)] as const);
+  if (after.backends.size > 0) used.push(['postgres', [...after.backends].reduce((sum, [pid, s]) => sum + s - (before.backends.get(pid) ?? 0), 0)]);
+  const parts = used.map(([name, s]) => {
+    total += s;
+    return `${name} ${((s * 1000) / units).toFixed(2)}`;
+  });
+  return `${((total * 1000) / units).toFixed(2)} ms per ${unit} (${parts.join(' · ')})`;
+}
+
 const ROUTER_STAGES = ['turn_wait', 'catch_up', 'decide', 'commit_wait', 'transaction'] as const;
 
 /** The router's alertbus_router_batch_stage_seconds sums and counts, by stage, now. */
@@ -456,6 +498,7 @@ async function main(): Promise<void> {
     const broker = await startLocalBroker({});
     process.env.KAFKA_BROKERS = broker.brokers.join(',');
     stopBroker = () => broker.stop();
+    brokerPid = broker.pid;
   }
   await ensureTopics(createKafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'bench' }));
 
@@ -550,24 +593,31 @@ async function main(): Promise<void> {
       }),
     );
     // One run per rate on the same stack, one after the other (each alert a new incident, numbered apart per run).
-    const runs: Array<{ rate: number; run: SteadyRun; stages: string }> = [];
+    const runs: Array<{ rate: number; run: SteadyRun; stages: string; cpu: string }> = [];
     const routerUrl = latencyStack.get('router')!.url;
+    // What the stack costs doing nothing: fetches that come back empty, heartbeats, timers.
+    const idleBefore = await cpuSnapshot(latencyStack);
+    await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
+    const idle = cpuLine(idleBefore, await cpuSnapshot(latencyStack), IDLE_SECONDS, 'second');
     for (const [n, rate] of LATENCY_RATES.entries()) {
       const post = (i: number) => fetch(`${latencyIngest.url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: alertBody(i) });
       const before = await routerStages(routerUrl);
+      const cpuBefore = await cpuSnapshot(latencyStack);
       const run = await steadyLoad(post, received, rate, (n + 1) * 1_000_000);
-      runs.push({ rate, run, stages: stagesLine(before, await routerStages(routerUrl)) });
+      runs.push({ rate, run, stages: stagesLine(before, await routerStages(routerUrl)), cpu: cpuLine(cpuBefore, await cpuSnapshot(latencyStack), run.total, 'alert') });
     }
     if (received.size === 0) {
       const sample = slack.state.messages.slice(0, 3).map((m) => m.text);
       console.log(`no root post matched; stand-in holds ${slack.state.messages.length} messages, e.g. ${JSON.stringify(sample)}`);
     }
     console.log(`\n## webhook → Slack chat.postMessage latency (${LATENCY_SECONDS} s at each rate, whole stack, each alert a new incident)`);
-    for (const { rate, run, stages } of runs) {
+    console.log(`the stack idle, CPU over ${IDLE_SECONDS} s : ${idle}`);
+    for (const { rate, run, stages, cpu } of runs) {
       console.log(`alertbus at ${`${rate}/s`.padEnd(6)}             : ${latencyLine(run)}  (${latencyTarget(rate)})`);
       console.log('  where the time goes (record timestamps):');
       for (const line of await hopLines(`${tag}latency.`, run)) console.log(line);
       console.log(`  the router's batches, mean : ${stages}`);
+      console.log(`  CPU, whole run (to the last delivery or the wait's end): ${cpu}`);
       writeTrace(run);
     }
     if (process.env.BENCH_DUMP_METRICS) {
