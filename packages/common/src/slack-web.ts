@@ -23,11 +23,15 @@ export interface SlackWebClientOptions {
 export function slackLogger(log: Logger, secrets: string[], warnings: 'debug' | 'warn' = 'debug'): SlackLogger {
   const line = (msg: unknown[]) =>
     scrubSecrets(msg.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' '), secrets);
+  // The client logs every request and answer at debug: joined and scrubbed only when debug lines are written.
+  const at = (level: 'debug' | 'warn') => (...m: unknown[]) => {
+    if (log.isLevelEnabled(level)) log[level](line(m));
+  };
   return {
-    debug: (...m: unknown[]) => log.debug(line(m)),
-    info: (...m: unknown[]) => log.debug(line(m)),
-    warn: (...m: unknown[]) => log[warnings](line(m)),
-    error: (...m: unknown[]) => log.warn(line(m)),
+    debug: at('debug'),
+    info: at('debug'),
+    warn: at(warnings),
+    error: at('warn'),
     setLevel: () => undefined,
     getLevel: () => LogLevel.DEBUG,
     setName: () => undefined,
