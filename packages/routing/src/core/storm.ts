@@ -62,7 +62,28 @@ export function stormMembers(neighbours: Neighbours, storm: Pick<Storm, 'id' | '
     members: merged(known.members, current, isMember),
     paged: known.paged - (heldIsMember ? paged(held) : 0) + (isMember ? paged(current) : 0),
     pagedOpen: known.pagedOpen - (heldIsMember ? paged(held) * open(held) : 0) + (isMember ? paged(current) * open(current) : 0),
+    ...(known.lastChangeMs !== undefined ? { lastChangeMs: known.lastChangeMs } : {}),
   };
+}
+
+/**
+ * Event time is cut into slots of this length; a storm summary is updated in place at most once per slot: by the
+ * first change to the storm in a slot (Slack takes about one update a second per channel, and the Slack sink keeps
+ * only the last of the updates it reads together).
+ */
+export const STORM_SUMMARY_INTERVAL_MS = 5_000;
+
+const slotOf = (ms: number) => Math.floor(ms / STORM_SUMMARY_INTERVAL_MS);
+
+/**
+ * Whether a change to a storm at `atMs` updates its summary: when it is the storm's first change in its slot of event
+ * time, or when no member is open any more (the storm's final state). The changes after the first of a slot are shown
+ * by the storm's next change in a later slot, or by its last resolve; so while a storm goes on its summary is at most
+ * one slot behind its latest change.
+ */
+export function updatesSummary(members: Pick<StormMembers, 'open' | 'lastChangeMs'>, atMs: number): boolean {
+  if (members.open === 0 || members.lastChangeMs === undefined) return true;
+  return slotOf(atMs) > slotOf(members.lastChangeMs);
 }
 
 function* merged(members: Iterable<AliasState>, current: AliasState, isMember: boolean): Iterable<AliasState> {
