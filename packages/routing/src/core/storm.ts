@@ -67,19 +67,19 @@ export function stormMembers(neighbours: Neighbours, storm: Pick<Storm, 'id' | '
 }
 
 /**
- * Event time is cut into slots of this length; a storm summary is updated in place at most once per slot: by the
- * first change to the storm in a slot (Slack takes about one update a second per channel, and the Slack sink keeps
- * only the last of the updates it reads together).
+ * Event time is cut into slots of this length; a storm summary is updated in place at most once per slot, by the first
+ * change to the storm in it: Slack takes about one update a second per channel, and the Slack sink keeps only the
+ * last of the updates it reads together.
  */
-export const STORM_SUMMARY_INTERVAL_MS = 5_000;
+export const STORM_SUMMARY_INTERVAL_MS = 1_000;
 
 const slotOf = (ms: number) => Math.floor(ms / STORM_SUMMARY_INTERVAL_MS);
 
 /**
  * Whether a change to a storm at `atMs` updates its summary: when it is the storm's first change in its slot of event
- * time, or when no member is open any more (the storm's final state). The changes after the first of a slot are shown
- * by the storm's next change in a later slot, or by its last resolve; so while a storm goes on its summary is at most
- * one slot behind its latest change.
+ * time, or when no member is open any more (the storm's final state). The changes after the first of a slot show with
+ * the storm's next change in a later slot, or with its last resolve: until then the summary lags by at most one slot's
+ * changes.
  */
 export function updatesSummary(members: Pick<StormMembers, 'open' | 'lastChangeMs'>, atMs: number): boolean {
   if (members.open === 0 || members.lastChangeMs === undefined) return true;
