@@ -42,15 +42,15 @@ function suppress(
 }
 
 /**
- * Posts the storm summary for its first incident, and replaces it in place for the first change in each slot of event
- * time and when its last open incident resolves (updatesSummary); returns the counts.
+ * Posts the storm summary for its first incident, and replaces it in place for the first change in each second of
+ * event time, every 50 joins or resolves, and when its last open incident resolves (updatesSummary); returns the counts.
  */
 function summarise(out: Outputs, storm: Storm, rule: RuleRef, neighbours: Neighbours, current: AliasState, at: At): StormMembers {
   const members = stormMembers(neighbours, storm, current, at);
   // The storm's first member: it is the only one, and it is the incident just opened.
   if (members.total === 1 && current.storm?.id === storm.id && current.status !== 'resolved') {
     out.add('PostSlackMessage', { incidentId: storm.id, rule, channel: storm.channel, purpose: 'root', ...renderStormSummary(storm, members) }, storm.alias);
-  } else if (updatesSummary(members, at.atMs)) {
+  } else if (updatesSummary(members, at.atMs, current.status === 'resolved')) {
     out.add('UpdateSlackMessage', { incidentId: storm.id, rule, ...renderStormSummary(storm, members) }, storm.alias);
   }
   return members;

@@ -69,3 +69,18 @@ test('an index rebuilt from the states alone (as a restarted router restores the
   expect(play(restored, later)).toEqual(fromLive);
   expect(fromLive.map((d) => summaryOf(d) !== undefined)).toEqual([false, true, false]);
 });
+
+test('changes older than the storm\'s latest (a partition decided after another) update it every 50th incident, not never', () => {
+  const r = new Replayer(rules);
+  storm(r);
+  // "Partition A": 60 joins in the slot from 2 s; then "partition B": 60 joins from 1 s, older than A's.
+  const a = play(r, Array.from({ length: 60 }, (_, i) => open(`pa${i}`, 2_000 + i)));
+  const b = play(r, Array.from({ length: 60 }, (_, i) => open(`pb${i}`, 1_000 + i)));
+  const counts = [...a, ...b].map(summaryOf).flatMap((s) => (s ? [Number(/: (\d+) incidents/.exec(s.text)![1])] : []));
+  // The first change in slot 2, then the 50th and 100th incident gathered; B's older joins take no slot of their own.
+  expect(counts).toEqual([2, 50, 100]);
+  // Resolving them: every 50th still open, and the last.
+  const resolves = play(r, [...Array.from({ length: 60 }, (_, i) => close(`pb${i}`, 3_000 + i)), ...Array.from({ length: 60 }, (_, i) => close(`pa${i}`, 3_100 + i)), close('a4', 3_200)]);
+  const open_ = resolves.map(summaryOf).flatMap((s) => (s ? [Number(/\((\d+) open\)/.exec(s.text)![1])] : []));
+  expect(open_).toEqual([120, 100, 50, 0]);
+});

@@ -73,16 +73,24 @@ export function stormMembers(neighbours: Neighbours, storm: Pick<Storm, 'id' | '
  */
 export const STORM_SUMMARY_INTERVAL_MS = 1_000;
 
+/**
+ * Also every this many incidents joined (or resolved): a router holding several partitions decides their batches in
+ * any order, so a storm's changes can come older than its latest; counts bound what such changes leave unshown.
+ */
+export const STORM_SUMMARY_EVERY = 50;
+
 const slotOf = (ms: number) => Math.floor(ms / STORM_SUMMARY_INTERVAL_MS);
 
 /**
- * Whether a change to a storm at `atMs` updates its summary: when it is the storm's first change in its slot of event
- * time, or when no member is open any more (the storm's final state). The changes after the first of a slot show with
- * the storm's next change in a later slot, or with its last resolve: until then the summary lags by at most one slot's
- * changes.
+ * Whether a change to a storm at `atMs` updates its summary: when it is the storm's first change in a later slot of
+ * event time than its latest change so far; when the incidents it has gathered (for a join) or still has open (for a
+ * resolve) are a multiple of STORM_SUMMARY_EVERY; always when none is open any more (the storm's final state). What
+ * the others change shows with the next update: the summary lacks at most one slot's changes, and never more than
+ * STORM_SUMMARY_EVERY - 1 joins and as many resolves.
  */
-export function updatesSummary(members: Pick<StormMembers, 'open' | 'lastChangeMs'>, atMs: number): boolean {
-  if (members.open === 0 || members.lastChangeMs === undefined) return true;
+export function updatesSummary(members: Pick<StormMembers, 'total' | 'open' | 'lastChangeMs'>, atMs: number, resolved: boolean): boolean {
+  if (members.lastChangeMs === undefined) return true;
+  if ((resolved ? members.open : members.total) % STORM_SUMMARY_EVERY === 0) return true;
   return slotOf(atMs) > slotOf(members.lastChangeMs);
 }
 
