@@ -87,13 +87,18 @@ async function main(): Promise<void> {
   const rates: string[] = [];
   const events = new Map<string, number>();
   const digest = createHash('sha256');
+  let bytes = 0;
+  let summaryBytes = 0;
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   let t = started;
   for (let i = 0; i < N; i++) {
     for (const e of replayer.decide(inputs[i]!).events) {
       events.set(e.type, (events.get(e.type) ?? 0) + 1);
-      digest.update(JSON.stringify(e));
+      const json = JSON.stringify(e);
+      digest.update(json);
+      bytes += json.length;
+      if (e.type === 'UpdateSlackMessage' && e.alias.startsWith('storm:')) summaryBytes += json.length;
     }
     if ((i + 1) % slice === 0 || i === N - 1) {
       const now = process.hrtime.bigint();
@@ -108,6 +113,7 @@ async function main(): Promise<void> {
   // On a shared machine the wall clock counts other processes' time too: the CPU time this one spent is steadier.
   console.log(`pure decider, CPU      : ${Math.round(N / cpuSeconds).toLocaleString('en')} decisions per CPU-second (${((cpuSeconds * 1e6) / N).toFixed(0)} µs each, collector threads included)`);
   console.log(`outputs                : ${[...events].map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  console.log(`outputs, JSON          : ${(bytes / 1e6).toFixed(1)} MB, of which storm summary updates ${(summaryBytes / 1e6).toFixed(1)} MB`);
   console.log(`outputs sha256         : ${digest.digest('hex')} (the same inputs and rules must always give this)`);
 
   if (!WITH_KAFKA) {

@@ -7,7 +7,8 @@
  *  - the Slack posts (threads of their own + storm summaries, and the summaries' updates in place) and the time
  *    until Slack shows every incident, in a thread or a summary;
  *  - the pages (pager alerts of their own + the storm's, and its notes);
- *  - RSS per service at the end.
+ *  - RSS per service at that point;
+ *  - then every alert resolves: the time until each storm summary shows its final state, and its updates meanwhile.
  */
 import { resolve } from 'node:path';
 import { Client } from 'pg';
@@ -25,22 +26,22 @@ const WAIT_MS = Number(process.env.BENCH_STORM_WAIT_S ?? 300) * 1000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-function group(g: number, runTag: string): string {
+function group(g: number, runTag: string, status: 'firing' | 'resolved' = 'firing'): string {
   const alerts = Array.from({ length: GROUP }, (_, j) => {
     const i = g * GROUP + j;
     return {
-      status: 'firing',
+      status,
       labels: { alertname: 'NodeDown', severity: 'warning', instance: `node-${i}`, cluster: 'bench' },
       annotations: { summary: `storm alert ${i}` },
       startsAt: '2026-11-30T08:00:00Z',
-      endsAt: '0001-01-01T00:00:00Z',
+      endsAt: status === 'resolved' ? '2026-11-30T09:00:00Z' : '0001-01-01T00:00:00Z',
       generatorURL: 'http://prom.example/graph',
       fingerprint: `${runTag}${i.toString(16).padStart(8, '0')}`,
     };
   });
   return JSON.stringify({
     version: '4',
-    status: 'firing',
+    status,
     receiver: 'bench',
     groupKey: `{}:{alertname="NodeDown"}/${g}`,
     groupLabels: { alertname: 'NodeDown' },
@@ -129,25 +130,29 @@ async function main(): Promise<void> {
 
   console.log(`\n## storm: ${ALERTS.toLocaleString('en-US')} unique alerts in groups of ${GROUP} (${CONCURRENCY} in flight), built-in rules`);
   const runTag = Date.now().toString(16);
-  const bodies = Array.from({ length: Math.ceil(ALERTS / GROUP) }, (_, g) => group(g, runTag));
-  let next = 0;
   let refused = 0;
-  const sendStarted = Date.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < bodies.length) {
-        const body = bodies[next++]!;
-        for (;;) {
-          const res = await fetch(`${ingest}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-          await res.arrayBuffer();
-          if (res.status === 202) break;
-          // A 503 (Kafka slow to acknowledge) is sent again, as Alertmanager would.
-          refused += 1;
-          await sleep(200);
+  /** Sends every group with `status`, CONCURRENCY at a time. */
+  async function sendAll(status: 'firing' | 'resolved'): Promise<void> {
+    const bodies = Array.from({ length: Math.ceil(ALERTS / GROUP) }, (_, g) => group(g, runTag, status));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < bodies.length) {
+          const body = bodies[next++]!;
+          for (;;) {
+            const res = await fetch(`${ingest}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+            await res.arrayBuffer();
+            if (res.status === 202) break;
+            // A 503 (Kafka slow to acknowledge) is sent again, as Alertmanager would.
+            refused += 1;
+            await sleep(200);
+          }
         }
-      }
-    }),
-  );
+      }),
+    );
+  }
+  const sendStarted = Date.now();
+  await sendAll('firing');
   const accepted = Date.now();
   console.log(`accepted                : ${ALERTS.toLocaleString('en-US')} alerts in ${seconds(accepted - sendStarted)} (${refused} answers other than 202, sent again)`);
 
@@ -184,6 +189,20 @@ async function main(): Promise<void> {
     `RSS at the end          : ${supervisors.map((s) => `${s.name} ${s.supervisor.pids().map(rssMb).reduce<number>((sum, v) => sum + (v ?? 0), 0).toFixed(0)} MB`).join(' · ')}`,
   );
 
+  const updatesFiring = summaries().reduce((n, m) => n + m.updates, 0);
+
+  // Then every alert resolves: the summaries must end on the final state (every incident counted, none open).
+  await sendAll('resolved');
+  const resolvesAccepted = Date.now();
+  const final = () => listed() >= ALERTS && summaries().every((m) => m.text.endsWith('(0 open)'));
+  const finalShown = await until(final, resolvesAccepted);
+  console.log(
+    `all resolved            : ` +
+      (finalShown === null
+        ? `summaries NOT final within ${seconds(WAIT_MS)}: ${summaries().map((m) => m.text.replace(/^.*?: /, '')).join('; ')}`
+        : `every summary final (all ${ALERTS} counted, 0 open) ${seconds(finalShown)} after the last resolve was accepted`) +
+      `; ${summaries().reduce((n, m) => n + m.updates, 0) - updatesFiring} more summary updates in place`,
+  );
   await db.end();
   await Promise.all(supervisors.map((s) => s.supervisor.stop()));
   await slack.close();

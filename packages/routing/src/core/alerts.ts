@@ -8,7 +8,7 @@ import { NO_NEIGHBOURS, type At, type Neighbours, type StormMembers } from './ne
 import { Outputs } from './outputs';
 import { pagerDescription, pagerDetails, pagerMessage, pagerTags } from './pager';
 import { incidentView, renderRoot, repeatReplyText, resolvedReplyText } from './render';
-import { stormFor, stormMembers, stormOf, type Storm } from './storm';
+import { stormFor, stormMembers, stormOf, updatesSummary, type Storm } from './storm';
 import { renderStormSummary, stormPageClosedNote, stormPageDescription, stormPageMessage, stormPageNote } from './storm-render';
 import { incidentFacts } from './incident-facts';
 import { incidentIdOf } from './incident-id';
@@ -41,15 +41,17 @@ function suppress(
   });
 }
 
-/** Posts the storm summary for its first incident, and replaces it in place for every later change; returns the counts. */
+/**
+ * Posts the storm summary for its first incident, and replaces it in place for the first change in each second of
+ * event time, every 50 joins or resolves, and when its last open incident resolves (updatesSummary); returns the counts.
+ */
 function summarise(out: Outputs, storm: Storm, rule: RuleRef, neighbours: Neighbours, current: AliasState, at: At): StormMembers {
   const members = stormMembers(neighbours, storm, current, at);
-  const msg = renderStormSummary(storm, members);
   // The storm's first member: it is the only one, and it is the incident just opened.
   if (members.total === 1 && current.storm?.id === storm.id && current.status !== 'resolved') {
-    out.add('PostSlackMessage', { incidentId: storm.id, rule, channel: storm.channel, purpose: 'root', ...msg }, storm.alias);
-  } else {
-    out.add('UpdateSlackMessage', { incidentId: storm.id, rule, ...msg }, storm.alias);
+    out.add('PostSlackMessage', { incidentId: storm.id, rule, channel: storm.channel, purpose: 'root', ...renderStormSummary(storm, members) }, storm.alias);
+  } else if (updatesSummary(members, at.atMs, current.status === 'resolved')) {
+    out.add('UpdateSlackMessage', { incidentId: storm.id, rule, ...renderStormSummary(storm, members) }, storm.alias);
   }
   return members;
 }

@@ -26,6 +26,8 @@ export interface StormMembers {
   members: Iterable<AliasState>;
   paged: number;
   pagedOpen: number;
+  /** When the summary last changed before this decision, by event time: the latest member opened or resolved. */
+  lastChangeMs?: number;
 }
 
 /**
@@ -81,10 +83,13 @@ interface Entry {
   readonly canonical: boolean;
   /** storm.since, when the incident is gathered into a storm of the channel it was meant for. */
   readonly since: string | undefined;
+  /** When it last changed how a storm summary shows it: Date.parse(resolvedAt), else `ms`. */
+  readonly changedMs: number;
 }
 
 const byAlias = (a: Entry, b: Entry) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0);
 const byMs = (a: Entry, b: Entry) => a.ms - b.ms || byAlias(a, b);
+const byChanged = (a: Entry, b: Entry) => a.changedMs - b.changedMs || byAlias(a, b);
 const byStorm = (a: Entry, b: Entry) => (a.since! < b.since! ? -1 : a.since! > b.since! ? 1 : byMs(a, b));
 const openedAtOf = (e: Entry) => unpackState<AliasState>(e.packed, e.alias).openedAt;
 /** byOpened over entries: by `ms` when both openedAt are in ISO form, else by the strings themselves. */
@@ -98,6 +103,8 @@ const isIsoInstant = (s: string, ms: number) => s.length === 24 && ms >= 0 && ne
 
 interface StormBook {
   members: SortedList<Entry>;
+  /** The same members by when they last changed the summary, latest last. */
+  changes: SortedList<Entry>;
   open: number;
   /** Members paging through the storm's pager alert, and how many of them are open. */
   paged: number;
@@ -192,7 +199,9 @@ export class StateIndex implements Neighbours {
     const channel = targetChannel(state);
     const inStorm = state.storm !== undefined && state.storm.channel === channel;
     const ms = Date.parse(state.openedAt);
-    const e: Entry = { alias: state.alias, packed, ms, canonical: isIsoInstant(state.openedAt, ms), since: inStorm ? internedString(state.storm!.since) : undefined };
+    const since = inStorm ? internedString(state.storm!.since) : undefined;
+    const changedMs = state.resolvedAt !== undefined ? Date.parse(state.resolvedAt) : ms;
+    const e: Entry = { alias: state.alias, packed, ms, canonical: isIsoInstant(state.openedAt, ms), since, changedMs };
     this.entries.set(state.alias, e);
     this.remember(e, state);
     if (isOpen(state)) this.inhibit?.add(state, e);
@@ -201,10 +210,11 @@ export class StateIndex implements Neighbours {
       listOf(this.storms, channel!, byStorm).insert(e);
       let book = this.stormBooks.get(state.storm!.id);
       if (!book) {
-        book = { members: new SortedList(byOpenedEntry), open: 0, paged: 0, pagedOpen: 0, firstResolvedMs: Number.POSITIVE_INFINITY };
+        book = { members: new SortedList(byOpenedEntry), changes: new SortedList(byChanged), open: 0, paged: 0, pagedOpen: 0, firstResolvedMs: Number.POSITIVE_INFINITY };
         this.stormBooks.set(state.storm!.id, book);
       }
       book.members.insert(e);
+      book.changes.insert(e);
       if (isOpen(state)) book.open += 1;
       if (isGroupedPage(state)) {
         book.paged += 1;
@@ -228,6 +238,7 @@ export class StateIndex implements Neighbours {
       const book = this.stormBooks.get(old.storm.id);
       if (book) {
         book.members.remove(e);
+        book.changes.remove(e);
         if (isOpen(old)) book.open -= 1;
         if (isGroupedPage(old)) {
           book.paged -= 1;
@@ -331,12 +342,29 @@ export class StateIndex implements Neighbours {
     if (!book) return { total: 0, open: 0, members: [], paged: 0, pagedOpen: 0 };
     const count = () => (this.visited += 1);
     if (at.retentionMs === undefined || book.firstResolvedMs + at.retentionMs > at.atMs) {
-      return { total: book.members.size, open: book.open, members: this.unpackedAll(book.members, count), paged: book.paged, pagedOpen: book.pagedOpen };
+      const latest = book.changes.at(-1)!;
+      count();
+      return {
+        total: book.members.size,
+        open: book.open,
+        members: this.unpackedAll(book.members, count),
+        paged: book.paged,
+        pagedOpen: book.pagedOpen,
+        lastChangeMs: latest.changedMs,
+      };
     }
     // Some member may have expired: leave those out, as a decision at this time does not see them.
     const live = [...this.unpackedAll(book.members, count)].filter((s) => liveState(s, at.atMs, at.retentionMs));
     const paged = live.filter(isGroupedPage);
-    return { total: live.length, open: live.filter(isOpen).length, members: live, paged: paged.length, pagedOpen: paged.filter(isOpen).length };
+    const lastChangeMs = live.reduce<number | undefined>((m, s) => Math.max(m ?? Number.NEGATIVE_INFINITY, Date.parse(s.resolvedAt ?? s.openedAt)), undefined);
+    return {
+      total: live.length,
+      open: live.filter(isOpen).length,
+      members: live,
+      paged: paged.length,
+      pagedOpen: paged.filter(isOpen).length,
+      ...(lastChangeMs !== undefined ? { lastChangeMs } : {}),
+    };
   }
 
   private *unpackedAll(entries: Iterable<Entry>, onEach: () => void): Iterable<AliasState> {

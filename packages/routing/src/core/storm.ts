@@ -62,7 +62,36 @@ export function stormMembers(neighbours: Neighbours, storm: Pick<Storm, 'id' | '
     members: merged(known.members, current, isMember),
     paged: known.paged - (heldIsMember ? paged(held) : 0) + (isMember ? paged(current) : 0),
     pagedOpen: known.pagedOpen - (heldIsMember ? paged(held) * open(held) : 0) + (isMember ? paged(current) * open(current) : 0),
+    ...(known.lastChangeMs !== undefined ? { lastChangeMs: known.lastChangeMs } : {}),
   };
+}
+
+/**
+ * Event time is cut into slots of this length; a storm summary is updated in place at most once per slot, by the first
+ * change to the storm in it: Slack takes about one update a second per channel, and the Slack sink keeps only the
+ * last of the updates it reads together.
+ */
+export const STORM_SUMMARY_INTERVAL_MS = 1_000;
+
+/**
+ * Also every this many incidents joined (or resolved): a router holding several partitions decides their batches in
+ * any order, so a storm's changes can come older than its latest; counts bound what such changes leave unshown.
+ */
+export const STORM_SUMMARY_EVERY = 50;
+
+const slotOf = (ms: number) => Math.floor(ms / STORM_SUMMARY_INTERVAL_MS);
+
+/**
+ * Whether a change to a storm at `atMs` updates its summary: when it is the storm's first change in a later slot of
+ * event time than its latest change so far; when the incidents it has gathered (for a join) or still has open (for a
+ * resolve) are a multiple of STORM_SUMMARY_EVERY; always when none is open any more (the storm's final state). What
+ * the others change shows with the next update: the summary lacks at most one slot's changes, and never more than
+ * STORM_SUMMARY_EVERY - 1 joins and as many resolves.
+ */
+export function updatesSummary(members: Pick<StormMembers, 'total' | 'open' | 'lastChangeMs'>, atMs: number, resolved: boolean): boolean {
+  if (members.lastChangeMs === undefined) return true;
+  if ((resolved ? members.open : members.total) % STORM_SUMMARY_EVERY === 0) return true;
+  return slotOf(atMs) > slotOf(members.lastChangeMs);
 }
 
 function* merged(members: Iterable<AliasState>, current: AliasState, isMember: boolean): Iterable<AliasState> {
