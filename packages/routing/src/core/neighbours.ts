@@ -220,7 +220,8 @@ export class StateIndex implements Neighbours {
         book.paged += 1;
         if (isOpen(state)) book.pagedOpen += 1;
       }
-      else if (state.resolvedAt !== undefined) book.firstResolvedMs = Math.min(book.firstResolvedMs, Date.parse(state.resolvedAt));
+      // Every resolved member, paging through the storm's alert or not, may expire.
+      if (state.resolvedAt !== undefined) book.firstResolvedMs = Math.min(book.firstResolvedMs, Date.parse(state.resolvedAt));
     }
   }
 

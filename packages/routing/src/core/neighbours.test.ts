@@ -1,0 +1,45 @@
+import type { AliasState } from '../state';
+import { StateIndex } from './neighbours';
+
+const STORM = { id: 'a69d17a3-0cfd-89fb-ba3d-272a6baf86aa', channel: '#alerts', since: '2025-03-01T10:00:00.000Z', threshold: 30, window: '1m' };
+
+const member = (i: number, pageGrouped: boolean, resolvedAt?: string) =>
+  ({
+    alias: `alertmanager:host-${i}`,
+    incidentId: `00000000-0000-8000-8000-00000000000${i}`,
+    occurrence: 1,
+    status: resolvedAt ? 'resolved' : 'open',
+    ...(resolvedAt ? { resolvedAt } : {}),
+    count: 1,
+    title: `Disk full on host-${i}`,
+    severity: 'warning',
+    source: 'alertmanager',
+    labels: { alertname: 'DiskFull', instance: `host-${i}` },
+    links: [],
+    openedAt: `2025-03-01T10:00:0${i}.000Z`,
+    lastSeenAt: `2025-03-01T10:00:0${i}.000Z`,
+    slackChannel: '#alerts',
+    paged: false,
+    storm: { ...STORM, pageGrouped },
+  }) as unknown as AliasState;
+
+describe('StateIndex.stormMembers', () => {
+  const retentionMs = 3_600_000;
+  const resolvedAt = '2025-03-01T11:00:00.000Z';
+  const afterExpiry = Date.parse(resolvedAt) + retentionMs + 1;
+
+  it.each([
+    ['paging on its own', false],
+    ["paging through the storm's alert", true],
+  ])('leaves out a member resolved longer ago than the retention (%s)', (_what, pageGrouped) => {
+    const index = new StateIndex();
+    index.set(member(1, pageGrouped, resolvedAt));
+    index.set(member(2, pageGrouped));
+    const before = index.stormMembers(STORM.id, STORM.channel, { atMs: Date.parse(resolvedAt) + 1, retentionMs });
+    expect([before.total, before.open]).toEqual([2, 1]);
+    const after = index.stormMembers(STORM.id, STORM.channel, { atMs: afterExpiry, retentionMs });
+    expect([after.total, after.open]).toEqual([1, 1]);
+    expect([...after.members].map((s) => s.alias)).toEqual(['alertmanager:host-2']);
+    expect([after.paged, after.pagedOpen]).toEqual(pageGrouped ? [1, 1] : [0, 0]);
+  });
+});
