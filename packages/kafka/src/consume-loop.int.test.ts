@@ -255,9 +255,17 @@ describe('with a broker of its own, stopped and started again', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  /** The block's broker, started by the first test that needs it (so a test run alone with -t has one too). */
+  async function running(): Promise<LocalBroker> {
+    if (!broker) {
+      dir = await mkdtemp(join(tmpdir(), 'alertbus-loop-broker-'));
+      broker = await startLocalBroker({ dataDir: dir });
+    }
+    return broker;
+  }
+
   test('consumption pauses while the broker is away and resumes after it, without skipping or restarting the process', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'alertbus-loop-broker-'));
-    broker = await startLocalBroker({ dataDir: dir });
+    broker = await running();
     const port = Number(broker.brokers[0]!.split(':')[1]);
     const own = createKafka({ brokers: broker.brokers, clientId: 'loop-restart', log });
     const t = await topic(1, own);
@@ -314,11 +322,7 @@ describe('with a broker of its own, stopped and started again', () => {
   });
 
   test('a deferred batch that fails while KafkaJS restarts its crashed consumer comes again once the broker is back, and nothing escapes the loop', async () => {
-    if (!broker) {
-      // Run alone (-t): no earlier test of this block started the broker.
-      dir = await mkdtemp(join(tmpdir(), 'alertbus-loop-broker-'));
-      broker = await startLocalBroker({ dataDir: dir });
-    }
+    broker = await running();
     const port = Number(broker.brokers[0]!.split(':')[1]);
     const own = createKafka({ brokers: broker.brokers, clientId: 'loop-crash-window', log });
     const t = await topic(1, own);
