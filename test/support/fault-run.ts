@@ -69,6 +69,8 @@ export async function startFaultRun(opts: {
         .map(([k, v]) => `${k}×${v}`)
         .join(' ');
       settled.details.unshift(`ingest answered: ${answers}; abandoned: ${stream.abandoned.length}; rejected: ${stream.rejected.length}`);
+      // A service that died explains every count after it: say so first, with its last lines.
+      for (const exit of full.stack.unexpectedExits().reverse()) settled.details.unshift(exit);
       return { ...settled, expectation, expected: expectedSummary(expectation) };
     },
     async stop() {

@@ -34,6 +34,7 @@ export class Stack {
   private readonly running = new Map<ServiceName, Running>();
   private readonly ports = new Map<ServiceName, number>();
   private readonly lastOutput = new Map<ServiceName, string[]>();
+  private readonly exits: string[] = [];
 
   readonly logDir: string;
 
@@ -86,6 +87,12 @@ export class Stack {
     });
     this.ports.set(name, port);
     this.running.set(name, { supervisor, output });
+    supervisor.onFailure((err) => this.exits.push(err.message));
+  }
+
+  /** Services that exited while nothing asked them to stop, each with how and its last lines. */
+  unexpectedExits(): string[] {
+    return [...this.exits];
   }
 
   /** SIGKILL: no shutdown hooks, no flush — the crash the design must survive. */

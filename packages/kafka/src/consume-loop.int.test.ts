@@ -255,9 +255,17 @@ describe('with a broker of its own, stopped and started again', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  /** The block's broker, started by the first test that needs it (so a test run alone with -t has one too). */
+  async function running(): Promise<LocalBroker> {
+    if (!broker) {
+      dir = await mkdtemp(join(tmpdir(), 'alertbus-loop-broker-'));
+      broker = await startLocalBroker({ dataDir: dir });
+    }
+    return broker;
+  }
+
   test('consumption pauses while the broker is away and resumes after it, without skipping or restarting the process', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'alertbus-loop-broker-'));
-    broker = await startLocalBroker({ dataDir: dir });
+    broker = await running();
     const port = Number(broker.brokers[0]!.split(':')[1]);
     const own = createKafka({ brokers: broker.brokers, clientId: 'loop-restart', log });
     const t = await topic(1, own);
@@ -311,5 +319,53 @@ describe('with a broker of its own, stopped and started again', () => {
     await produce(t, [{ partition: 0, value: 'once the broker is back' }], own);
     await waitFor(() => handled.includes('once the broker is back'), { what: 'the record', timeoutMs: 60_000 });
     await l.stop();
+  });
+
+  test('a deferred batch that fails while KafkaJS restarts its crashed consumer comes again once the broker is back, and nothing escapes the loop', async () => {
+    broker = await running();
+    const port = Number(broker.brokers[0]!.split(':')[1]);
+    const own = createKafka({ brokers: broker.brokers, clientId: 'loop-crash-window', log });
+    const t = await topic(1, own);
+    await produce(t, [{ partition: 0, value: 'in flight when the broker dies' }], own);
+    // What a service process would die of: an error thrown from a timer or a promise callback of the loop.
+    const escaped: unknown[] = [];
+    const onEscape = (err: unknown) => escaped.push(err);
+    process.on('uncaughtException', onEscape);
+    process.on('unhandledRejection', onEscape);
+    try {
+      const handled: string[] = [];
+      let fail: ((err: Error) => void) | undefined;
+      const l = loop({
+        kafka: own,
+        topics: [t],
+        handleBatch: async (batch) => {
+          handled.push(...batch.records.map((r) => r.value!.toString()));
+          // The first batch waits for its transaction, as the router's do; the ones after it go through.
+          if (fail) return;
+          return { deferred: new Promise<void>((_, reject) => (fail = reject)) };
+        },
+      });
+      await l.start();
+      await waitFor(() => fail, { what: 'the first batch' });
+
+      process.kill(broker!.pid, 'SIGKILL');
+      await broker!.stop();
+      // KafkaJS gives up on the fetch, stops its consumer and starts it again a moment later (200 ms at first): the
+      // transaction of the batch fails in between, while the consumer has no group to pause the partition in.
+      await waitFor(() => l.lastCrash, { what: 'the consumer to crash', intervalMs: 5, timeoutMs: 90_000 });
+      fail!(Object.assign(new Error('connect ECONNREFUSED (the transaction of the batch)'), { code: 'ECONNREFUSED' }));
+      await new Promise((r) => setTimeout(r, 2_000));
+      broker = await startLocalBroker({ dataDir: dir, port });
+      await waitFor(() => handled.length >= 2, { what: 'the batch handed over again', timeoutMs: 90_000 });
+      await waitFor(() => l.problem() === null, { what: 'the loop healthy again', timeoutMs: 60_000 });
+      await l.stop();
+      // Handed over again after the restart (more than once if the group rejoined again before the commit).
+      expect(handled.length).toBeGreaterThanOrEqual(2);
+      expect(new Set(handled)).toEqual(new Set(['in flight when the broker dies']));
+      expect(escaped).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onEscape);
+      process.off('unhandledRejection', onEscape);
+    }
   });
 });

@@ -9,7 +9,10 @@
  *   fetched and handed over again. The other partitions go on meanwhile, and since the handler has
  *   returned, KafkaJS keeps heartbeating: the group membership survives any length of outage;
  * - a handler may also ask to come back later without an error (a delivery waiting out a Retry-After);
- * - a crash KafkaJS will not restart from (it gives up on some broker outages) is restarted here;
+ * - a crash KafkaJS will not restart from (it gives up on some broker outages) is restarted here; one it does
+ *   restart itself leaves no group behind until then (pausing or resuming a partition throws meanwhile), and the
+ *   group it starts fetches every partition again from its committed position, so what a batch of the crashed
+ *   run settles later moves no partition of the new one;
  * - a position KafkaJS moved forward by itself ("offset out of range", reset to the default offset) would
  *   skip records: the partition is halted and reported instead.
  *
@@ -198,6 +201,12 @@ export class ConsumeLoop {
   private started = false;
   private stopping = false;
   private crashed: Error | null = null;
+  /**
+   * Counts the runs of the current consumer: KafkaJS restarts a crashed consumer in place (same object, new group,
+   * nothing paused, positions from the committed offsets), so `this.consumer === c` cannot tell a batch of the
+   * crashed run from one of the restarted run.
+   */
+  private run = 0;
   private fatal: Error | null = null;
   private restartAttempts = 0;
   private restartTimer: NodeJS.Timeout | null = null;
@@ -304,7 +313,7 @@ export class ConsumeLoop {
     const key = tpKey(topic, partition);
     this.parked.add(key);
     this.clearResume(key);
-    this.consumer?.pause([{ topic, partitions: [partition] }]);
+    if (this.consumer) this.pausePartition(this.consumer, topic, partition);
   }
 
   private async startConsumer(): Promise<void> {
@@ -329,6 +338,10 @@ export class ConsumeLoop {
     });
     c.on(c.events.CRASH, (e) => {
       if (this.consumer !== c || this.stopping) return;
+      // Whatever the crashed run's batches settle later is moot: the next run fetches from the committed positions.
+      this.run += 1;
+      for (const t of this.resumeTimers.values()) clearTimeout(t);
+      this.resumeTimers.clear();
       this.crashed = e.payload.error;
       opts.log.error({ err: e.payload.error, restart: e.payload.restart, group: opts.groupId }, 'consumer crashed');
       if (!e.payload.restart) this.scheduleRestart(c);
@@ -480,18 +493,19 @@ export class ConsumeLoop {
     const { batch } = payload;
     const { topic, partition } = batch;
     const key = tpKey(topic, partition);
+    const run = this.run;
     try {
       await this.positioned;
     } catch (err) {
       // Without the positions, the records would come from the wrong place: ask again after a while.
       this.positioned = this.opts.positionOf ? this.seekAssigned(c, this.assignment) : Promise.resolve();
       this.positioned.catch(() => undefined);
-      this.retryLater(c, topic, partition, err, 'positions');
+      this.retryLater(c, run, topic, partition, err, 'positions');
       return;
     }
-    if (payload.isStale() || !payload.isRunning() || this.stopping || this.consumer !== c) return;
+    if (payload.isStale() || !payload.isRunning() || !this.current(c, run)) return;
     if (this.parked.has(key) || this.halted.has(key)) {
-      c.pause([{ topic, partitions: [partition] }]);
+      this.pausePartition(c, topic, partition);
       return;
     }
     const fetchedRaw = (batch as unknown as { fetchedOffset?: string }).fetchedOffset ?? batch.firstOffset() ?? '0';
@@ -502,10 +516,10 @@ export class ConsumeLoop {
         // Another member's commit landing late moves the position forward too; only a log that no longer
         // holds the records in between (an "offset out of range" reset) would skip them.
         const low = await this.logStart(topic, partition).catch((err) => {
-          this.retryLater(c, topic, partition, err, 'positions');
+          this.retryLater(c, run, topic, partition, err, 'positions');
           return null;
         });
-        if (low === null) return;
+        if (low === null || !this.current(c, run)) return;
         if (low > expected) {
           this.halt(c, topic, partition, expected, fetched);
           return;
@@ -528,7 +542,7 @@ export class ConsumeLoop {
       highWatermark: batch.highWatermark,
       fetchedAt: this.lastFetchAt || Date.now(),
       heartbeat: () => payload.heartbeat(),
-      isStale: () => sought || payload.isStale() || !payload.isRunning() || this.stopping || this.consumer !== c,
+      isStale: () => sought || payload.isStale() || !payload.isRunning() || !this.current(c, run),
       resolve: (offset) => {
         payload.resolveOffset(offset);
         position = BigInt(offset) + 1n;
@@ -547,53 +561,61 @@ export class ConsumeLoop {
       outcome = await this.opts.handleBatch(view);
     } catch (err) {
       clearInterval(keepAlive);
-      if (sought || this.stopping || this.consumer !== c) return;
+      if (sought || !this.current(c, run)) return;
       if (this.opts.retryable && !this.opts.retryable(err)) {
         this.fatal = err as Error;
         this.opts.log.error({ err, topic, partition, group: this.opts.groupId }, 'batch handler failed; stopping');
         this.opts.onFatal?.(err as Error);
         return;
       }
-      this.retryLater(c, topic, partition, err, 'batch');
+      this.retryLater(c, run, topic, partition, err, 'batch');
       await this.commit(c, topic, partition, position, false);
       return;
     } finally {
       clearInterval(keepAlive);
     }
-    if (sought || this.stopping || this.consumer !== c) return;
+    if (sought || !this.current(c, run)) return;
     if (outcome && 'deferred' in outcome) {
       // Nothing is resolved yet: until the batch settles, the partition stays paused at the batch's start.
-      c.pause([{ topic, partitions: [partition] }]);
+      this.pausePartition(c, topic, partition);
       this.clearResume(key);
       outcome.deferred.then(
-        (settled) => this.settleDeferred(c, payload, key, settled, () => sought, () => position),
+        (settled) => this.settleDeferred(c, run, payload, key, settled, () => sought, () => position),
         (err: unknown) => {
-          if (sought || this.stopping || this.consumer !== c) return;
-          this.retryLater(c, topic, partition, err, 'batch');
+          if (sought || !this.current(c, run)) return;
+          this.retryLater(c, run, topic, partition, err, 'batch');
         },
       );
       return;
     }
-    await this.settle(c, payload, key, outcome, position);
+    await this.settle(c, run, payload, key, outcome, position);
   }
 
   /** A deferred batch settled: move past it and fetch the partition again, or come back to it later. */
-  private settleDeferred(c: Consumer, payload: EachBatchPayload, key: string, outcome: SettledOutcome, sought: () => boolean, position: () => bigint): void {
-    if (sought() || this.stopping || this.consumer !== c) return;
+  private settleDeferred(
+    c: Consumer,
+    run: number,
+    payload: EachBatchPayload,
+    key: string,
+    outcome: SettledOutcome,
+    sought: () => boolean,
+    position: () => bigint,
+  ): void {
+    if (sought() || !this.current(c, run)) return;
     const { topic, partition } = payload.batch;
-    void this.settle(c, payload, key, outcome, position()).then(() => {
-      if (this.stopping || this.consumer !== c || this.parked.has(key) || this.halted.has(key) || this.resumeTimers.has(key)) return;
-      c.resume([{ topic, partitions: [partition] }]);
+    void this.settle(c, run, payload, key, outcome, position()).then(() => {
+      if (!this.current(c, run) || this.parked.has(key) || this.halted.has(key) || this.resumeTimers.has(key)) return;
+      this.resumePartition(c, topic, partition);
     });
   }
 
   /** The handler is done with the batch (`outcome`): resolve it, or pause the partition until it comes back. */
-  private async settle(c: Consumer, payload: EachBatchPayload, key: string, outcome: SettledOutcome, position: bigint): Promise<void> {
+  private async settle(c: Consumer, run: number, payload: EachBatchPayload, key: string, outcome: SettledOutcome, position: bigint): Promise<void> {
     const { batch } = payload;
     const { topic, partition } = batch;
     if (outcome && 'retryInMs' in outcome) {
       this.waiting.set(key, outcome.reason);
-      this.pauseFor(c, topic, partition, outcome.retryInMs);
+      this.pauseFor(c, run, topic, partition, outcome.retryInMs);
       await this.commit(c, topic, partition, position, false);
       return;
     }
@@ -619,7 +641,7 @@ export class ConsumeLoop {
     }
   }
 
-  private retryLater(c: Consumer, topic: string, partition: number, err: unknown, what: 'batch' | 'positions'): void {
+  private retryLater(c: Consumer, run: number, topic: string, partition: number, err: unknown, what: 'batch' | 'positions'): void {
     const key = tpKey(topic, partition);
     const prev = this.retrying.get(key);
     const entry: RetryingPartition = {
@@ -637,7 +659,7 @@ export class ConsumeLoop {
       { err, topic, partition, group: this.opts.groupId, attempt: entry.attempts, retryInMs: wait, what },
       'batch failed; partition paused, the same records will be tried again',
     );
-    this.pauseFor(c, topic, partition, wait);
+    this.pauseFor(c, run, topic, partition, wait);
   }
 
   private halt(c: Consumer, topic: string, partition: number, expected: bigint, fetched: bigint): void {
@@ -647,23 +669,51 @@ export class ConsumeLoop {
       `longer in the log (deleted, or another cluster); halted rather than skipping them${this.opts.haltAdvice ? `. ${this.opts.haltAdvice}` : ''}`;
     this.halted.set(key, reason);
     this.clearResume(key);
-    c.pause([{ topic, partitions: [partition] }]);
+    this.pausePartition(c, topic, partition);
     this.updateGauges();
     this.opts.log.error({ topic, partition, expected: String(expected), fetched: String(fetched), group: this.opts.groupId }, reason);
     this.opts.onHalt?.(reason);
   }
 
-  private pauseFor(c: Consumer, topic: string, partition: number, ms: number): void {
+  private pauseFor(c: Consumer, run: number, topic: string, partition: number, ms: number): void {
     const key = tpKey(topic, partition);
-    c.pause([{ topic, partitions: [partition] }]);
+    // A batch of a run that crashed meanwhile: the restarted run fetches the partition again by itself.
+    if (!this.current(c, run)) return;
+    this.pausePartition(c, topic, partition);
     this.clearResume(key);
     const timer = setTimeout(() => {
-      this.resumeTimers.delete(key);
-      if (this.stopping || this.consumer !== c || this.parked.has(key) || this.halted.has(key)) return;
-      c.resume([{ topic, partitions: [partition] }]);
+      if (this.resumeTimers.get(key) === timer) this.resumeTimers.delete(key);
+      if (!this.current(c, run) || this.parked.has(key) || this.halted.has(key)) return;
+      this.resumePartition(c, topic, partition);
     }, Math.max(0, ms));
     timer.unref();
     this.resumeTimers.set(key, timer);
+  }
+
+  /** `c` is the loop's consumer, still in the run `run` (not crashed since, not stopping). */
+  private current(c: Consumer, run: number): boolean {
+    return !this.stopping && this.consumer === c && this.run === run;
+  }
+
+  /**
+   * KafkaJS throws on pause and resume while it has no group: from the moment a crash stops it until its own restart
+   * runs. Called from timers and promise callbacks, such a throw would end the process; the group KafkaJS starts
+   * next has nothing paused and fetches every partition from its committed position, so there is nothing to do.
+   */
+  private pausePartition(c: Consumer, topic: string, partition: number): void {
+    try {
+      c.pause([{ topic, partitions: [partition] }]);
+    } catch (err) {
+      this.opts.log.info({ err, topic, partition, group: this.opts.groupId }, 'partition not paused: the consumer is restarting');
+    }
+  }
+
+  private resumePartition(c: Consumer, topic: string, partition: number): void {
+    try {
+      c.resume([{ topic, partitions: [partition] }]);
+    } catch (err) {
+      this.opts.log.info({ err, topic, partition, group: this.opts.groupId }, 'partition not resumed: the consumer is restarting');
+    }
   }
 
   private clearResume(key: string): void {
