@@ -1,4 +1,4 @@
-import type { AliasState } from '../state';
+import type { AliasState } from '@alertbus/schemas';
 import { StateIndex } from './neighbours';
 
 const STORM = { id: 'a69d17a3-0cfd-89fb-ba3d-272a6baf86aa', channel: '#alerts', since: '2025-03-01T10:00:00.000Z', threshold: 30, window: '1m' };
