@@ -200,8 +200,8 @@ export const StormControl = Type.Object(
     additionalProperties: false,
     description:
       'Per Slack channel: above `threshold` new incidents within `window`, further ones are gathered into one summary ' +
-      'message, updated in place (at most once a second of event time and every 50 incidents, and when its last ' +
-      'open incident resolves), ' +
+      'message, updated in place (on every change while it has at most 100 incidents; beyond that at most once a ' +
+      'second of event time and every 50 incidents, and when its last open incident resolves), ' +
       'until it calms down, and page once for the storm. On by default (30 in 1m); ' +
       '`enabled: false` turns it off.',
   },

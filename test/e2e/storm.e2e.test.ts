@@ -2,7 +2,7 @@
  * A storm, end to end over HTTP with every service as its own process, routed by a rules file of the team's own
  * that says nothing about storm control (so it is on, at the built-in 30 new incidents a minute): 2,000 unique
  * alerts in Alertmanager groups of 100 are all accepted and all become incidents in the history; Slack gets the
- * first 30 threads and one summary updated in place (at most once a second), not 2,000 threads; the pager gets the first 30 alerts and one
+ * first 30 threads and one summary updated in place (for each of its first 100 incidents, then at most once a second), not 2,000 threads; the pager gets the first 30 alerts and one
  * for the storm, noted as it grows, not 2,000 pages; then all of them resolve and the storm's page is closed.
  * Nothing is dead-lettered. The time from the last accepted request to the whole storm in the history is printed.
  */
@@ -88,8 +88,9 @@ test(`a storm of ${ALERTS} unique alerts in groups of ${GROUP}: all in the histo
   const inHistory = Date.now();
   expect(await count("SELECT count(DISTINCT alias)::int AS n FROM incidents WHERE alias LIKE 'alertmanager:storm%'")).toBe(ALERTS);
 
-  // Slack: the threads opened before the storm, then one summary, updated in place at most once per second of event
-  // time (incidents that joined after its last update show with the storm's next change: here, their resolves).
+  // Slack: the threads opened before the storm, then one summary, updated in place for each of its first 100 incidents,
+  // then at most once per second of event time (incidents that joined after its last update show with the storm's next
+  // change: here, their resolves).
   const roots = () => full.slack.state.messages.filter((m) => !m.thread_ts);
   const summaries = () => roots().filter((m) => m.text.startsWith('[STORM]'));
   const gathered = () => summaries().reduce((n, m) => n + Number(/: (\d+) incidents? gathered/.exec(m.text)?.[1] ?? 0), 0);

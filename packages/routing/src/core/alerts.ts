@@ -42,8 +42,9 @@ function suppress(
 }
 
 /**
- * Posts the storm summary for its first incident, and replaces it in place for the first change in each second of
- * event time, every 50 joins or resolves, and when its last open incident resolves (updatesSummary); returns the counts.
+ * Posts the storm summary for its first incident, and replaces it in place for every change while the storm has
+ * gathered at most 100 incidents; beyond that for the first change in each second of event time, every 50 joins or
+ * resolves, and when its last open incident resolves (updatesSummary); returns the counts.
  */
 function summarise(out: Outputs, storm: Storm, rule: RuleRef, neighbours: Neighbours, current: AliasState, at: At): StormMembers {
   const members = stormMembers(neighbours, storm, current, at);

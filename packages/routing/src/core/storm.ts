@@ -67,9 +67,16 @@ export function stormMembers(neighbours: Neighbours, storm: Pick<Storm, 'id' | '
 }
 
 /**
- * Event time is cut into slots of this length; a storm summary is updated in place at most once per slot, by the first
- * change to the storm in it: Slack takes about one update a second per channel, and the Slack sink keeps only the
- * last of the updates it reads together.
+ * While a storm has gathered at most this many incidents, every join and every resolve updates its summary: a small
+ * storm (often one webhook of alerts in the same second) costs few updates, and the summary must not show part of it
+ * for hours, until its next change.
+ */
+export const STORM_SUMMARY_EXACT_UP_TO = 100;
+
+/**
+ * Beyond that, event time is cut into slots of this length; a storm summary is updated in place at most once per slot,
+ * by the first change to the storm in it: Slack takes about one update a second per channel, and the Slack sink keeps
+ * only the last of the updates it reads together.
  */
 export const STORM_SUMMARY_INTERVAL_MS = 1_000;
 
@@ -82,14 +89,15 @@ export const STORM_SUMMARY_EVERY = 50;
 const slotOf = (ms: number) => Math.floor(ms / STORM_SUMMARY_INTERVAL_MS);
 
 /**
- * Whether a change to a storm at `atMs` updates its summary: when it is the storm's first change in a later slot of
- * event time than its latest change so far; when the incidents it has gathered (for a join) or still has open (for a
- * resolve) are a multiple of STORM_SUMMARY_EVERY; always when none is open any more (the storm's final state). What
- * the others change shows with the next update: the summary lacks at most one slot's changes, and never more than
- * STORM_SUMMARY_EVERY - 1 joins and as many resolves.
+ * Whether a change to a storm at `atMs` updates its summary: always while the storm has gathered at most
+ * STORM_SUMMARY_EXACT_UP_TO incidents (this one included); beyond that, when it is the storm's first change in a later
+ * slot of event time than its latest change so far; when the incidents it has gathered (for a join) or still has open
+ * (for a resolve) are a multiple of STORM_SUMMARY_EVERY; always when none is open any more (the storm's final state).
+ * What the others change shows with the next update: the summary of a larger storm lacks at most one slot's changes,
+ * and never more than STORM_SUMMARY_EVERY - 1 joins and as many resolves.
  */
 export function updatesSummary(members: Pick<StormMembers, 'total' | 'open' | 'lastChangeMs'>, atMs: number, resolved: boolean): boolean {
-  if (members.lastChangeMs === undefined) return true;
+  if (members.lastChangeMs === undefined || members.total <= STORM_SUMMARY_EXACT_UP_TO) return true;
   if ((resolved ? members.open : members.total) % STORM_SUMMARY_EVERY === 0) return true;
   return slotOf(atMs) > slotOf(members.lastChangeMs);
 }
