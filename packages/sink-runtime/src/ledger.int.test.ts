@@ -2,6 +2,7 @@
  * The ledger's one-round-trip start for a new command, against the real Postgres: a command never seen is
  * recorded as started (attempt 1); any command already in the ledger (started, delayed, completed, failed) is
  * left exactly as it was, so the runner looks it up and decides as before.
+ * Completions: one statement, or one transaction with the sink's own rows.
  */
 import { createPool, ensureDatabase, type Pool } from '@alertbus/common';
 import { makeEnvelope, type AnyEnvelope } from '@alertbus/schemas';
@@ -58,4 +59,60 @@ test('a command already in the ledger is left as it was, whatever its status', a
     expect(await ledger.startIfNew(cmd, new Date())).toBeUndefined();
     expect(await ledger.lookup(cmd.id)).toEqual(before);
   }
+});
+
+/** The ledger on a pool that counts the statements sent (on the pool, and on clients taken from it). */
+function counting(): { ledger: CommandLedger; statements: string[] } {
+  const statements: string[] = [];
+  const record = (q: unknown) => statements.push(typeof q === 'string' ? q.trim().split(/\s+/)[0]! : String((q as { text?: string }).text).trim().split(/\s+/)[0]!);
+  const counted = new Proxy(pool, {
+    get(target, prop, receiver) {
+      if (prop === 'query') return (q: unknown, ...rest: unknown[]) => (record(q), (target.query as (...a: unknown[]) => unknown)(q, ...rest));
+      if (prop === 'connect') {
+        return async () => {
+          const client = await target.connect();
+          return new Proxy(client, {
+            get(c, p, r) {
+              if (p === 'query') return (q: unknown, ...rest: unknown[]) => (record(q), (c.query as (...a: unknown[]) => unknown).call(c, q, ...rest));
+              const v = Reflect.get(c, p, r);
+              return typeof v === 'function' ? v.bind(c) : v;
+            },
+          });
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  return { ledger: new CommandLedger(counted, 'ledger-test'), statements };
+}
+
+test('a completion without rows of the sink is one statement; with them, one transaction holding both', async () => {
+  const { ledger: counted, statements } = counting();
+  const plain = command();
+  await counted.markStarted(plain);
+  statements.length = 0;
+  await counted.finish(plain.id, 'completed', []);
+  expect(statements.map((s) => s.toUpperCase())).toEqual(['UPDATE']);
+  expect(await ledger.lookup(plain.id)).toMatchObject({ status: 'completed' });
+
+  const withRows = command();
+  await counted.markStarted(withRows);
+  statements.length = 0;
+  await counted.finish(withRows.id, 'completed', [], async (client) => {
+    await client.query('SELECT 1');
+  });
+  expect(statements.map((s) => s.toUpperCase())).toEqual(['BEGIN', 'SELECT', 'UPDATE', 'COMMIT']);
+  expect(await ledger.lookup(withRows.id)).toMatchObject({ status: 'completed' });
+});
+
+test("a completion whose sink rows fail is not recorded: the command stays started and runs again", async () => {
+  const cmd = command();
+  await ledger.markStarted(cmd);
+  await expect(
+    ledger.finish(cmd.id, 'completed', [], async (client) => {
+      await client.query('SELECT 1/0');
+    }),
+  ).rejects.toThrow(/division by zero/);
+  expect(await ledger.lookup(cmd.id)).toMatchObject({ status: 'started' });
 });

@@ -54,8 +54,11 @@ export interface Notifier {
    * content. Undefined: the command is never skipped (replies, pages).
    */
   writes?(command: AnyEnvelope): { message: string; effect: 'post' | 'update' | 'replace' } | undefined;
-  /** Rows the sink keeps with the completion, in the same transaction (e.g. a Slack thread's root ts). */
-  persist?(client: PoolClient, command: AnyEnvelope, outcome: DeliveryOutcome): Promise<void>;
+  /**
+   * Rows the sink keeps with the completion (e.g. a Slack thread's root ts): the step that writes them in the
+   * completion's transaction, or undefined when this command keeps none (the completion is then one statement).
+   */
+  persist?(command: AnyEnvelope, outcome: DeliveryOutcome): ((client: PoolClient) => Promise<void>) | undefined;
 }
 
 export interface SinkOptions {
@@ -318,7 +321,7 @@ export class SinkRunner {
       const outcome = notifier.dryRun(command);
       const event = this.delivery(command, this.resultId(command, entry), outcome, 0, true);
       await ledger.markStarted(command, this.now());
-      await ledger.finish(command.id, 'completed', [event], (c) => notifier.persist?.(c, command, outcome) ?? Promise.resolve());
+      await ledger.finish(command.id, 'completed', [event], notifier.persist?.(command, outcome));
       await producer.send([event]);
       this.count(command, 'dry-run');
       return;
@@ -345,7 +348,7 @@ export class SinkRunner {
       const found = await notifier.reconcile(command, entry.startedAt);
       if (found) {
         const event = this.delivery(command, this.resultId(command, entry), found, entry.attempts, false);
-        await ledger.finish(command.id, 'completed', [event], (c) => notifier.persist?.(c, command, found) ?? Promise.resolve());
+        await ledger.finish(command.id, 'completed', [event], notifier.persist?.(command, found));
         await producer.send([event]);
         this.waiting.delete(command.id);
         log.info({ commandId: command.id, type: command.type }, 'command had already taken effect before a restart');
@@ -376,7 +379,7 @@ export class SinkRunner {
       return this.failedAttempt(command, record, entry, err, attempts, firstAttemptAt);
     }
     const event = this.delivery(command, this.resultId(command, entry), outcome, attempts, false);
-    await ledger.finish(command.id, 'completed', [event], (c) => notifier.persist?.(c, command, outcome) ?? Promise.resolve());
+    await ledger.finish(command.id, 'completed', [event], notifier.persist?.(command, outcome));
     await this.emit(record, [event]);
     this.waiting.delete(command.id);
     this.count(command, 'ok');

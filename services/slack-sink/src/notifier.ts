@@ -186,17 +186,12 @@ export class SlackNotifier implements Notifier {
     return undefined;
   }
 
-  /** Keeps the incident's thread with the ledger's completion, in the same transaction. */
-  async persist(client: PoolClient, command: AnyEnvelope, outcome: DeliveryOutcome): Promise<void> {
-    if (command.type !== 'PostSlackMessage' || command.data.purpose !== 'root') return;
+  /** Keeps the incident's thread with the ledger's completion, in the same transaction; nothing for other commands. */
+  persist(command: AnyEnvelope, outcome: DeliveryOutcome): ((client: PoolClient) => Promise<void>) | undefined {
+    if (command.type !== 'PostSlackMessage' || command.data.purpose !== 'root') return undefined;
     const data = outcome.data as Partial<SlackDelivery>;
-    if (data.request || !data.channel || !data.ts) return; // dry-run: there is no thread to remember
-    await this.deps.threads.save(client, {
-      incidentId: command.data.incidentId,
-      alias: command.alias,
-      commandId: command.id,
-      channelId: data.channel,
-      rootTs: data.ts,
-    });
+    if (data.request || !data.channel || !data.ts) return undefined; // dry-run: there is no thread to remember
+    const thread = { incidentId: command.data.incidentId, alias: command.alias, commandId: command.id, channelId: data.channel, rootTs: data.ts };
+    return (client) => this.deps.threads.save(client, thread);
   }
 }
