@@ -2,7 +2,7 @@
  * The ledger's one-round-trip start for a new command, against the real Postgres: a command never seen is
  * recorded as started (attempt 1); any command already in the ledger (started, delayed, completed, failed) is
  * left exactly as it was, so the runner looks it up and decides as before.
- * Completions: one statement, or one transaction with the sink's own rows.
+ * A completion is one statement, the sink's own rows included.
  */
 import { createPool, ensureDatabase, type Pool } from '@alertbus/common';
 import { makeEnvelope, type AnyEnvelope } from '@alertbus/schemas';
@@ -87,7 +87,8 @@ function counting(): { ledger: CommandLedger; statements: string[] } {
   return { ledger: new CommandLedger(counted, 'ledger-test'), statements };
 }
 
-test('a completion without rows of the sink is one statement; with them, one transaction holding both', async () => {
+test("a completion is one statement, with or without rows of the sink's own", async () => {
+  await pool.query('CREATE TABLE IF NOT EXISTS ledger_test_kept (command_id text PRIMARY KEY, n int NOT NULL CHECK (n > 0))');
   const { ledger: counted, statements } = counting();
   const plain = command();
   await counted.markStarted(plain);
@@ -99,20 +100,19 @@ test('a completion without rows of the sink is one statement; with them, one tra
   const withRows = command();
   await counted.markStarted(withRows);
   statements.length = 0;
-  await counted.finish(withRows.id, 'completed', [], async (client) => {
-    await client.query('SELECT 1');
-  });
-  expect(statements.map((s) => s.toUpperCase())).toEqual(['BEGIN', 'SELECT', 'UPDATE', 'COMMIT']);
+  await counted.finish(withRows.id, 'completed', [], { text: 'INSERT INTO ledger_test_kept (command_id, n) VALUES ($1, $2)', values: [withRows.id, 1] });
+  expect(statements.map((s) => s.toUpperCase())).toEqual(['WITH']);
   expect(await ledger.lookup(withRows.id)).toMatchObject({ status: 'completed' });
+  expect((await pool.query('SELECT n FROM ledger_test_kept WHERE command_id = $1', [withRows.id])).rows).toEqual([{ n: 1 }]);
 });
 
-test("a completion whose sink rows fail is not recorded: the command stays started and runs again", async () => {
+test('a completion whose rows of the sink fail is not recorded, nor are the rows: the command stays started and runs again', async () => {
+  await pool.query('CREATE TABLE IF NOT EXISTS ledger_test_kept (command_id text PRIMARY KEY, n int NOT NULL CHECK (n > 0))');
   const cmd = command();
   await ledger.markStarted(cmd);
   await expect(
-    ledger.finish(cmd.id, 'completed', [], async (client) => {
-      await client.query('SELECT 1/0');
-    }),
-  ).rejects.toThrow(/division by zero/);
+    ledger.finish(cmd.id, 'completed', [], { text: 'INSERT INTO ledger_test_kept (command_id, n) VALUES ($1, $2)', values: [cmd.id, 0] }),
+  ).rejects.toThrow(/ledger_test_kept/);
   expect(await ledger.lookup(cmd.id)).toMatchObject({ status: 'started' });
+  expect((await pool.query('SELECT n FROM ledger_test_kept WHERE command_id = $1', [cmd.id])).rows).toEqual([]);
 });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { inTransaction, loadMigrations, migrate, type Pool, type PoolClient } from '@alertbus/common';
+import { loadMigrations, migrate, type Pool } from '@alertbus/common';
 import type { AnyEnvelope } from '@alertbus/schemas';
 
 /**
@@ -28,6 +28,12 @@ export async function migrateLedger(pool: Pool): Promise<void> {
 }
 
 /** Which commands a sink has started and finished, so each is executed at most once in effect. */
+/** A statement of the sink's own (parameters $1…$n), written with a command's completion: see CommandLedger.finish. */
+export interface KeptRows {
+  text: string;
+  values: unknown[];
+}
+
 export class CommandLedger {
   constructor(
     private readonly pool: Pool,
@@ -112,29 +118,15 @@ export class CommandLedger {
   }
 
   /**
-   * Marks the command finished with the events it produced, plus any rows the sink writes atomically with it (then in
-   * one transaction; without them, the one statement is atomic on its own and costs one round trip instead of four).
+   * Marks the command finished with the events it produced, plus the rows the sink keeps with it (`keep`, one statement
+   * of its own, e.g. an INSERT): both in one statement, so one round trip, atomic (a data-modifying WITH always runs to
+   * completion, and the statement commits or fails whole).
    */
-  async finish(
-    commandId: string,
-    status: 'completed' | 'failed',
-    result: AnyEnvelope[],
-    alsoInTransaction?: (client: PoolClient) => Promise<void>,
-  ): Promise<void> {
-    const finish = (db: Pick<PoolClient, 'query'>) =>
-      db.query(
-        `UPDATE sink_commands SET status = $3, result = $4, finished_at = now(), next_attempt_at = NULL
-          WHERE sink = $1 AND command_id = $2`,
-        [this.sink, commandId, status, JSON.stringify(result)],
-      );
-    if (!alsoInTransaction) {
-      await finish(this.pool);
-      return;
-    }
-    await inTransaction(this.pool, async (client) => {
-      await alsoInTransaction(client);
-      await finish(client);
-    });
+  async finish(commandId: string, status: 'completed' | 'failed', result: AnyEnvelope[], keep?: KeptRows): Promise<void> {
+    const n = keep?.values.length ?? 0;
+    const update = `UPDATE sink_commands SET status = $${n + 3}, result = $${n + 4}, finished_at = now(), next_attempt_at = NULL
+          WHERE sink = $${n + 1} AND command_id = $${n + 2}`;
+    await this.pool.query(keep ? `WITH kept AS (${keep.text}) ${update}` : update, [...(keep?.values ?? []), this.sink, commandId, status, JSON.stringify(result)]);
   }
 
   /**

@@ -8,7 +8,6 @@ import {
   Gauge,
   type DeliveryRetryPolicy,
   type InfraRetryPolicy,
-  type PoolClient,
   type Registry,
 } from '@alertbus/common';
 import {
@@ -22,7 +21,7 @@ import {
   type SettledOutcome,
 } from '@alertbus/kafka';
 import { decodeEnvelope, deriveId, HEADERS, KEYED_PARTITIONS, makeEnvelope, type AnyEnvelope, type Envelope, type EventData, type EventType } from '@alertbus/schemas';
-import type { CommandLedger, LedgerEntry } from './ledger';
+import type { CommandLedger, KeptRows, LedgerEntry } from './ledger';
 
 /** What executing a command produced: the delivery event's type and its sink-specific fields. */
 export interface DeliveryOutcome {
@@ -55,10 +54,10 @@ export interface Notifier {
    */
   writes?(command: AnyEnvelope): { message: string; effect: 'post' | 'update' | 'replace' } | undefined;
   /**
-   * Rows the sink keeps with the completion (e.g. a Slack thread's root ts): the step that writes them in the
-   * completion's transaction, or undefined when this command keeps none (the completion is then one statement).
+   * Rows the sink keeps with the completion (e.g. a Slack thread's root ts): one statement, written in the same
+   * statement as the completion, or undefined when this command keeps none.
    */
-  persist?(command: AnyEnvelope, outcome: DeliveryOutcome): ((client: PoolClient) => Promise<void>) | undefined;
+  persist?(command: AnyEnvelope, outcome: DeliveryOutcome): KeptRows | undefined;
 }
 
 export interface SinkOptions {

@@ -3,10 +3,9 @@ import {
   DeliveryError,
   withRetries,
   type Logger,
-  type PoolClient,
   type RetryPolicy,
 } from '@alertbus/common';
-import type { DeliveryOutcome, Notifier } from '@alertbus/sink-runtime';
+import type { DeliveryOutcome, KeptRows, Notifier } from '@alertbus/sink-runtime';
 import { SLACK_COMMAND_TYPES, type AnyEnvelope, type SlackDelivery } from '@alertbus/schemas';
 import type { PostedMessage, SlackClient } from './client';
 import { NOTIFICATION_COMMAND_TYPES, type NotificationCommand, type NotificationPoster } from './notifications';
@@ -186,12 +185,11 @@ export class SlackNotifier implements Notifier {
     return undefined;
   }
 
-  /** Keeps the incident's thread with the ledger's completion, in the same transaction; nothing for other commands. */
-  persist(command: AnyEnvelope, outcome: DeliveryOutcome): ((client: PoolClient) => Promise<void>) | undefined {
+  /** Keeps the incident's thread with the ledger's completion, in the same statement; nothing for other commands. */
+  persist(command: AnyEnvelope, outcome: DeliveryOutcome): KeptRows | undefined {
     if (command.type !== 'PostSlackMessage' || command.data.purpose !== 'root') return undefined;
     const data = outcome.data as Partial<SlackDelivery>;
     if (data.request || !data.channel || !data.ts) return undefined; // dry-run: there is no thread to remember
-    const thread = { incidentId: command.data.incidentId, alias: command.alias, commandId: command.id, channelId: data.channel, rootTs: data.ts };
-    return (client) => this.deps.threads.save(client, thread);
+    return this.deps.threads.saveStatement({ incidentId: command.data.incidentId, alias: command.alias, commandId: command.id, channelId: data.channel, rootTs: data.ts });
   }
 }

@@ -1,4 +1,5 @@
-import type { Pool, PoolClient } from '@alertbus/common';
+import type { Pool } from '@alertbus/common';
+import type { KeptRows } from '@alertbus/sink-runtime';
 import type { ThreadRef } from './wire';
 
 export interface StoredThread extends ThreadRef {
@@ -20,13 +21,13 @@ export class ThreadStore {
     return r ? { channelId: r.channel_id, rootTs: r.root_ts } : undefined;
   }
 
-  /** Saves the thread inside the caller's transaction; the first root message of an incident stays its thread. */
-  async save(client: PoolClient, thread: StoredThread): Promise<void> {
-    await client.query(
-      `INSERT INTO slack_threads (incident_id, alias, channel_id, root_ts, command_id)
+  /** The statement that saves the thread, written with the root post's completion; the first root message of an incident stays its thread. */
+  saveStatement(thread: StoredThread): KeptRows {
+    return {
+      text: `INSERT INTO slack_threads (incident_id, alias, channel_id, root_ts, command_id)
        VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT (incident_id) DO NOTHING`,
-      [thread.incidentId, thread.alias, thread.channelId, thread.rootTs, thread.commandId],
-    );
+      values: [thread.incidentId, thread.alias, thread.channelId, thread.rootTs, thread.commandId],
+    };
   }
 }
