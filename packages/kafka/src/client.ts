@@ -23,8 +23,19 @@ function pinoLogCreator(log: Logger): logCreator {
   };
 }
 
+export { KAFKA_CLIENTS, type KafkaClientName } from '@alertbus/common';
+
+/** The brokers and client id each client was made with, for a producer of another library on the same cluster. */
+const made = new WeakMap<Kafka, Pick<KafkaOptions, 'brokers' | 'clientId' | 'log'>>();
+
+export function kafkaOptionsOf(kafka: Kafka): Pick<KafkaOptions, 'brokers' | 'clientId' | 'log'> {
+  const opts = made.get(kafka);
+  if (!opts) throw new Error('this Kafka client was not made by createKafka: its brokers are not known');
+  return opts;
+}
+
 export function createKafka(opts: KafkaOptions): Kafka {
-  return new Kafka({
+  const kafka = new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
     logLevel: logLevel.WARN,
@@ -33,4 +44,6 @@ export function createKafka(opts: KafkaOptions): Kafka {
     connectionTimeout: 3000,
     requestTimeout: 30000,
   });
+  made.set(kafka, { brokers: opts.brokers, clientId: opts.clientId, log: opts.log });
+  return kafka;
 }

@@ -6,7 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import * as net from 'node:net';
 
-export const MIN_NODE: Version = [20, 10, 0];
+// 20.19.4: Node's own require() of ES modules, which @platformatic/kafka (KAFKA_CLIENT=platformatic) is.
+export const MIN_NODE: Version = [20, 19, 4];
 export const MIN_JAVA_MAJOR = 17;
 
 export type Version = [major: number, minor: number, patch: number];
