@@ -13,8 +13,13 @@ interface PlatformaticError {
   cause?: unknown;
 }
 
-/** Every error in the tree (AggregateError's `errors`, and causes), a bounded number of them. */
-function errorTree(err: unknown): PlatformaticError[] {
+const gathered = (e: PlatformaticError): boolean => Array.isArray(e.errors) && e.errors.length > 0;
+
+/**
+ * The errors in an error's tree, a bounded number of them: those that MultipleErrors and ResponseError gather in
+ * `errors`, and with `causes`, the causes of each too.
+ */
+function errorTree(err: unknown, causes: boolean): PlatformaticError[] {
   const out: PlatformaticError[] = [];
   const todo: unknown[] = [err];
   while (todo.length > 0 && out.length < 100) {
@@ -22,22 +27,8 @@ function errorTree(err: unknown): PlatformaticError[] {
     if (!e || typeof e !== 'object') continue;
     const x = e as PlatformaticError;
     out.push(x);
-    if (Array.isArray(x.errors)) todo.push(...x.errors);
-    if (x.cause) todo.push(x.cause);
-  }
-  return out;
-}
-
-/** The errors a (possibly gathered) error is made of: MultipleErrors and ResponseError gather theirs in `errors`. */
-function leaves(err: unknown): PlatformaticError[] {
-  const out: PlatformaticError[] = [];
-  const todo: unknown[] = [err];
-  while (todo.length > 0 && out.length < 100) {
-    const e = todo.shift();
-    if (!e || typeof e !== 'object') continue;
-    const x = e as PlatformaticError;
-    if (Array.isArray(x.errors) && x.errors.length > 0) todo.push(...x.errors);
-    else out.push(x);
+    if (gathered(x)) todo.push(...(x.errors as unknown[]));
+    if (causes && x.cause) todo.push(x.cause);
   }
   return out;
 }
@@ -50,13 +41,13 @@ function leaves(err: unknown): PlatformaticError[] {
  * refuses the send.
  */
 function onlyTransient(err: unknown): boolean {
-  const all = leaves(err);
+  const all = errorTree(err, false).filter((e) => !gathered(e));
   return all.length > 0 && all.every((e) => e.code === 'PLT_KFK_NETWORK' || (e.code === 'PLT_KFK_PROTOCOL' && e.canRetry === true));
 }
 
 /** The broker refused records, and the client then no longer knows which sequence numbers it expects. */
 function platformaticBreaksSequence(err: unknown): boolean {
-  return errorTree(err).some((e) => e.code === 'PLT_KFK_PROTOCOL' && e.canRetry === false);
+  return errorTree(err, true).some((e) => e.code === 'PLT_KFK_PROTOCOL' && e.canRetry === false);
 }
 
 /**
@@ -64,9 +55,9 @@ function platformaticBreaksSequence(err: unknown): boolean {
  * or the client's options.
  */
 function describe(err: unknown): string {
-  const tree = errorTree(err);
+  const tree = errorTree(err, true);
   const answers = tree.filter((e) => e.apiId !== undefined);
-  const leaves = answers.length > 0 ? answers : tree.filter((e) => !Array.isArray(e.errors) || e.errors.length === 0);
+  const leaves = answers.length > 0 ? answers : tree.filter((e) => !gathered(e));
   const lines = [...new Set(leaves.map((e) => `${e.apiId ? `${String(e.apiId)}: ` : ''}${String((e as { message?: unknown }).message ?? e.code)}`))];
   return lines.slice(0, 5).join('; ') || String(err);
 }
@@ -87,7 +78,8 @@ export class PlatformaticDriver implements ProduceDriver {
   private closed = false;
   private readonly log?: Logger;
 
-  constructor(opts: { brokers: string[]; clientId: string; log?: Logger }) {
+  /** `requestTimeoutMs`: how long one request may wait for the broker's answer before it is sent again (30 s). */
+  constructor(opts: { brokers: string[]; clientId: string; log?: Logger; requestTimeoutMs?: number }) {
     this.log = opts.log?.child({ component: 'platformatic-kafka' });
     this.producer = new Producer({
       clientId: opts.clientId,
@@ -101,7 +93,9 @@ export class PlatformaticDriver implements ProduceDriver {
       retries: 8,
       retryDelay: (_client, _op, attempt) => Math.min(200 * 2 ** Math.min(attempt - 1, 5), 5_000),
       connectTimeout: 3_000,
+      // How long the broker may wait for the replicas (acks=all), and how long the client waits for its answer.
       timeout: 30_000,
+      requestTimeout: opts.requestTimeoutMs ?? 30_000,
     });
   }
 
