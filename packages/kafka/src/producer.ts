@@ -1,8 +1,8 @@
 import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import { envKafkaClient, errorChain, type KafkaClientName } from '@alertbus/common';
+import { assertValid, topicOf, type AnyEnvelope } from '@alertbus/schemas';
 import { kafkaOptionsOf } from './client';
 import { PlatformaticDriver } from './platformatic-producer';
-import { assertValid, topicOf, type AnyEnvelope } from '@alertbus/schemas';
 import { toMessage } from './records';
 import { recordSize } from './transactional/chunks';
 
