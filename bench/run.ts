@@ -103,6 +103,8 @@ interface LoadResult {
   p99: number;
   non2xx: number;
   errors: number;
+  /** Requests answered 2xx. */
+  ok: number;
 }
 
 /** The same autocannon load on every target: one new alert per request, bodies in the target's own format. */
@@ -122,8 +124,17 @@ async function load(url: string, body: (i: number) => string = alertBody): Promi
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+    ok: result['2xx'],
   };
 }
+
+/** CPU seconds of a service's processes so far (the kernel's count: a process waiting for a core is not charged). */
+function serviceCpu(s: { supervisor: Supervisor }): number {
+  return s.supervisor.pids().reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+}
+
+/** CPU milliseconds per 1,000 accepted alerts. */
+const cpuPerThousand = (seconds: number, r: LoadResult): string => (r.ok > 0 ? `${((seconds * 1e6) / r.ok).toFixed(0)} ms CPU per 1000 alerts` : 'no alert accepted');
 
 /** The same alert as alertBody, as Prometheus posts it to Alertmanager's API. */
 function alertmanagerBody(i: number): string {
@@ -540,21 +551,25 @@ async function main(): Promise<void> {
 
     // Ingest by itself against Kafka: what its own request path costs, with nothing else busy on the machine.
     const alone = await startBenchService('ingest', { INGEST_HOST: '127.0.0.1', KAFKA_TOPIC_PREFIX: `${tag}intake-alone.` });
+    const aloneCpu0 = serviceCpu(alone);
     const aloneResult = await load(`${alone.url}/webhooks/alertmanager`);
+    const aloneCpu = serviceCpu(alone) - aloneCpu0;
     const aloneCalls = produceCallsOf(await (await fetch(`${alone.url}/metrics`)).text());
     await alone.stop();
 
     const throughputSlack = await startSlackStandIn({ tokens: ['xoxb-bench'], channels: [{ id: 'C0ALERTS', name: 'alerts' }] } as never);
     const stack = await startStack(stackEnv(throughputSlack.url, `${tag}intake.`));
     const ingestUrl = stack.get('ingest')!.url;
+    const stackCpu0 = serviceCpu(stack.get('ingest')!);
     const ingestResult = await load(`${ingestUrl}/webhooks/alertmanager`);
+    const stackCpu = serviceCpu(stack.get('ingest')!) - stackCpu0;
     const metrics = await (await fetch(`${ingestUrl}/metrics`)).text();
     const intakeRss = rssLine(stack);
     await Promise.all([...stack.values()].map((s) => s.stop()));
     await throughputSlack.close();
 
     const produceCalls = produceCallsOf(metrics);
-    console.log('\n## intake, same run, same load (1 new alert per request)');
+    console.log(`\n## intake, same run, same load (1 new alert per request; ingest writes with ${process.env.KAFKA_CLIENT || 'kafkajs'})`);
     console.log(`bare fastify handler          : ${bareResult.rps.toFixed(0)} req/s  ${fmt(bareResult)}`);
     console.log(
       amResult
@@ -563,6 +578,8 @@ async function main(): Promise<void> {
     );
     console.log(`ingest alone, acks=all        : ${aloneResult.rps.toFixed(0)} alerts/s  ${fmt(aloneResult)}${aloneCalls ? `  (${aloneCalls} produce calls)` : ''}`);
     console.log(`ingest, whole stack, acks=all : ${ingestResult.rps.toFixed(0)} alerts/s  ${fmt(ingestResult)}${produceCalls ? `  (${produceCalls} produce calls)` : ''}`);
+    console.log(`ingest's CPU, alone           : ${cpuPerThousand(aloneCpu, aloneResult)}`);
+    console.log(`ingest's CPU, whole stack     : ${cpuPerThousand(stackCpu, ingestResult)}`);
     console.log(`ratio ingest alone / bare     : ${(aloneResult.rps / bareResult.rps).toFixed(2)} (target ≥ 0.50)`);
     if (amResult) console.log(`ratio alertbus / Alertmanager : ${(ingestResult.rps / amResult.rps).toFixed(2)} (ingest, whole stack / Alertmanager; target ≥ 0.50)`);
     console.log(`RSS after the intake run      : ${intakeRss}  (target ≤ 200 MB each; router ≤ 400 MB)`);
