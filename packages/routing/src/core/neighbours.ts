@@ -89,7 +89,6 @@ interface Entry {
 
 const byAlias = (a: Entry, b: Entry) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0);
 const byMs = (a: Entry, b: Entry) => a.ms - b.ms || byAlias(a, b);
-const byChanged = (a: Entry, b: Entry) => a.changedMs - b.changedMs || byAlias(a, b);
 const byStorm = (a: Entry, b: Entry) => (a.since! < b.since! ? -1 : a.since! > b.since! ? 1 : byMs(a, b));
 const openedAtOf = (e: Entry) => unpackState<AliasState>(e.packed, e.alias).openedAt;
 /** byOpened over entries: by `ms` when both openedAt are in ISO form, else by the strings themselves. */
@@ -103,8 +102,15 @@ const isIsoInstant = (s: string, ms: number) => s.length === 24 && ms >= 0 && ne
 
 interface StormBook {
   members: SortedList<Entry>;
-  /** The same members by when they last changed the summary, latest last. */
-  changes: SortedList<Entry>;
+  /**
+   * The latest time a member changed the summary (opened or resolved), and how many members hold it, kept exact as
+   * members come and go: when the last member holding it leaves (its state replaced by one of an earlier time, moved to
+   * another storm, or expired), `lastStale` says so and the next question finds it again among the members. A list of
+   * members by change time did the same, at the cost of an entry per member and a removal and insertion at each resolve.
+   */
+  lastChangeMs: number;
+  atLastChange: number;
+  lastStale: boolean;
   open: number;
   /** Members paging through the storm's pager alert, and how many of them are open. */
   paged: number;
@@ -210,11 +216,18 @@ export class StateIndex implements Neighbours {
       listOf(this.storms, channel!, byStorm).insert(e);
       let book = this.stormBooks.get(state.storm!.id);
       if (!book) {
-        book = { members: new SortedList(byOpenedEntry), changes: new SortedList(byChanged), open: 0, paged: 0, pagedOpen: 0, firstResolvedMs: Number.POSITIVE_INFINITY };
+        book = { members: new SortedList(byOpenedEntry), lastChangeMs: Number.NEGATIVE_INFINITY, atLastChange: 0, lastStale: false, open: 0, paged: 0, pagedOpen: 0, firstResolvedMs: Number.POSITIVE_INFINITY };
         this.stormBooks.set(state.storm!.id, book);
       }
       book.members.insert(e);
-      book.changes.insert(e);
+      if (e.changedMs > book.lastChangeMs) {
+        book.lastChangeMs = e.changedMs;
+        book.atLastChange = 1;
+        book.lastStale = false;
+      } else if (e.changedMs === book.lastChangeMs) {
+        book.atLastChange += 1;
+        book.lastStale = false;
+      }
       if (isOpen(state)) book.open += 1;
       if (isGroupedPage(state)) {
         book.paged += 1;
@@ -239,7 +252,7 @@ export class StateIndex implements Neighbours {
       const book = this.stormBooks.get(old.storm.id);
       if (book) {
         book.members.remove(e);
-        book.changes.remove(e);
+        if (e.changedMs === book.lastChangeMs && --book.atLastChange === 0) book.lastStale = true;
         if (isOpen(old)) book.open -= 1;
         if (isGroupedPage(old)) {
           book.paged -= 1;
@@ -343,7 +356,18 @@ export class StateIndex implements Neighbours {
     if (!book) return { total: 0, open: 0, members: [], paged: 0, pagedOpen: 0 };
     const count = () => (this.visited += 1);
     if (at.retentionMs === undefined || book.firstResolvedMs + at.retentionMs > at.atMs) {
-      const latest = book.changes.at(-1)!;
+      if (book.lastStale) {
+        // The member that changed last left: the latest change is now an earlier one, found among those left.
+        book.lastChangeMs = Number.NEGATIVE_INFINITY;
+        book.atLastChange = 0;
+        for (const m of book.members) {
+          if (m.changedMs > book.lastChangeMs) {
+            book.lastChangeMs = m.changedMs;
+            book.atLastChange = 1;
+          } else if (m.changedMs === book.lastChangeMs) book.atLastChange += 1;
+        }
+        book.lastStale = false;
+      }
       count();
       return {
         total: book.members.size,
@@ -351,7 +375,7 @@ export class StateIndex implements Neighbours {
         members: this.unpackedAll(book.members, count),
         paged: book.paged,
         pagedOpen: book.pagedOpen,
-        lastChangeMs: latest.changedMs,
+        lastChangeMs: book.lastChangeMs,
       };
     }
     // Some member may have expired: leave those out, as a decision at this time does not see them.
