@@ -4,12 +4,7 @@
  */
 const common = {
   testEnvironment: 'node',
-  transform: {
-    '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
-    // ES-module-only dependencies, compiled to CommonJS for Jest (Node itself loads them with require()).
-    '/node_modules/@platformatic/.+\\.js$': '<rootDir>/test/esm-to-cjs.js',
-  },
-  transformIgnorePatterns: ['/node_modules/(?!@platformatic/)'],
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   // dist/: what `npm run build` compiles for the image (test/e2e/dist-build.e2e.test.ts builds it).
   testPathIgnorePatterns: ['/node_modules/', '/kafka/lib/', '<rootDir>/(schemas|cli|packages/[^/]+|services/[^/]+)/dist/'],

@@ -77,18 +77,6 @@ export function envBrokers(env: Env): string[] {
   return list;
 }
 
-/** The client library that writes ingest's records to Kafka (KAFKA_CLIENT); everything else uses KafkaJS. */
-export type KafkaClientName = 'kafkajs' | 'platformatic';
-export const KAFKA_CLIENTS: readonly KafkaClientName[] = ['kafkajs', 'platformatic'];
-
-/** KAFKA_CLIENT: `kafkajs` (unset or empty) or `platformatic` (@platformatic/kafka); anything else is refused. */
-export function envKafkaClient(env: Env): KafkaClientName {
-  const raw = env.KAFKA_CLIENT?.trim() ?? '';
-  if (raw === '') return 'kafkajs';
-  if ((KAFKA_CLIENTS as readonly string[]).includes(raw)) return raw as KafkaClientName;
-  throw new ConfigError(`KAFKA_CLIENT must be one of ${KAFKA_CLIENTS.join(', ')}, got "${raw}"`);
-}
-
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/alertbus';
 
 export function envDatabaseUrl(env: Env): string {

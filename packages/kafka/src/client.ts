@@ -67,17 +67,6 @@ function cacheCoordinators(kafka: Kafka, ttlMs: number): void {
   };
 }
 
-export { KAFKA_CLIENTS, type KafkaClientName } from '@alertbus/common';
-
-/** The brokers and client id each client was made with, for a producer of another library on the same cluster. */
-const made = new WeakMap<Kafka, Pick<KafkaOptions, 'brokers' | 'clientId' | 'log'>>();
-
-export function kafkaOptionsOf(kafka: Kafka): Pick<KafkaOptions, 'brokers' | 'clientId' | 'log'> {
-  const opts = made.get(kafka);
-  if (!opts) throw new Error('this Kafka client was not made by createKafka: its brokers are not known');
-  return opts;
-}
-
 export function createKafka(opts: KafkaOptions): Kafka {
   const kafka = new Kafka({
     clientId: opts.clientId,
@@ -89,6 +78,5 @@ export function createKafka(opts: KafkaOptions): Kafka {
     requestTimeout: 30000,
   });
   if ((opts.coordinatorCacheMs ?? COORDINATOR_CACHE_MS) > 0) cacheCoordinators(kafka, opts.coordinatorCacheMs ?? COORDINATOR_CACHE_MS);
-  made.set(kafka, { brokers: opts.brokers, clientId: opts.clientId, log: opts.log });
   return kafka;
 }

@@ -1,8 +1,6 @@
 import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
-import { envKafkaClient, errorChain, type KafkaClientName } from '@alertbus/common';
+import { errorChain } from '@alertbus/common';
 import { assertValid, topicOf, type AnyEnvelope } from '@alertbus/schemas';
-import { kafkaOptionsOf } from './client';
-import { PlatformaticDriver } from './platformatic-producer';
 import { toMessage } from './records';
 import { recordSize } from './transactional/chunks';
 
@@ -55,31 +53,19 @@ export interface EventProducerOptions {
   validate?: boolean;
   /** Events queued or in flight beyond which a send is refused at once (ProduceRefused 'queue-full'); default unbounded. */
   maxQueuedEvents?: number;
-  /** The client library that writes the records; default KAFKA_CLIENT's (kafkajs when unset). */
-  client?: KafkaClientName;
 }
 
 /**
- * One produce call's worth of records for one client library: idempotent, acks=all, keys partitioned with murmur2
- * like the Java client. `send` resolves once the broker acknowledged every record, and rejects only with an error
- * the broker will not get over by itself (an outage makes it wait).
+ * An idempotent, acks=all producer that groups concurrent sends into few produce calls: while one call is
+ * in flight, later sends queue up and go out together in the next one. Each send resolves only once the
+ * broker has acknowledged every one of its records.
  */
-export interface ProduceDriver {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  send(records: ReadonlyArray<{ topic: string; message: Message }>): Promise<void>;
-  /** After this error the producer's sequence numbers no longer match the broker's for some partition. */
-  breaksSequence(err: unknown): boolean;
-  /** Called when the client says it connected or disconnected by itself (KafkaJS tells; others do not). */
-  onConnect?: () => void;
-  onDisconnect?: () => void;
-}
 
 /**
  * Errors after which the idempotent producer's sequence numbers no longer match the broker's for some
  * partition: every later write there would fail or be lost, so the producer is replaced (a new producer id).
  */
-function kafkajsBreaksSequence(err: unknown): boolean {
+function breaksSequence(err: unknown): boolean {
   return errorChain(err).some((e) => {
     const x = e as { type?: unknown; retriable?: unknown; name?: unknown };
     if (x.type === 'OUT_OF_ORDER_SEQUENCE_NUMBER' || x.type === 'UNKNOWN_PRODUCER_ID' || x.type === 'INVALID_PRODUCER_EPOCH') return true;
@@ -87,66 +73,9 @@ function kafkajsBreaksSequence(err: unknown): boolean {
   });
 }
 
-class KafkajsDriver implements ProduceDriver {
-  private readonly producer: Producer;
-  onConnect?: () => void;
-  onDisconnect?: () => void;
-
-  constructor(kafka: Kafka) {
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      // murmur2, like the Java client: a key lands on the same partition whoever writes it.
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // An idempotent producer must not give up on a record midway (its sequence numbers would go wrong);
-      // callers that need an answer sooner (ingest's 503) time out on their side.
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
-    });
-    this.producer.on(this.producer.events.DISCONNECT, () => this.onDisconnect?.());
-    this.producer.on(this.producer.events.CONNECT, () => this.onConnect?.());
-  }
-
-  connect(): Promise<void> {
-    return this.producer.connect();
-  }
-
-  disconnect(): Promise<void> {
-    return this.producer.disconnect();
-  }
-
-  async send(records: ReadonlyArray<{ topic: string; message: Message }>): Promise<void> {
-    const byTopic = new Map<string, TopicMessages>();
-    for (const { topic, message } of records) {
-      let tm = byTopic.get(topic);
-      if (!tm) byTopic.set(topic, (tm = { topic, messages: [] }));
-      tm.messages.push(message);
-    }
-    await this.producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1 });
-  }
-
-  breaksSequence(err: unknown): boolean {
-    return kafkajsBreaksSequence(err);
-  }
-}
-
-/** The driver of the client KAFKA_CLIENT names (`client` overrides it), for a Kafka made by createKafka. */
-function newDriver(kafka: Kafka, client: KafkaClientName): ProduceDriver {
-  if (client === 'platformatic') return new PlatformaticDriver(kafkaOptionsOf(kafka));
-  return new KafkajsDriver(kafka);
-}
-
-/**
- * An idempotent, acks=all producer that groups concurrent sends into few produce calls: while one call is
- * in flight, later sends queue up and go out together in the next one. Each send resolves only once the
- * broker has acknowledged every one of its records. The records are written by KafkaJS or by
- * @platformatic/kafka (EventProducerOptions.client, else KAFKA_CLIENT); both put a key on the same partition.
- */
 export class EventProducer {
-  private driver: ProduceDriver;
+  private producer: Producer;
   private readonly kafka: Kafka;
-  /** The client library that writes the records. */
-  readonly client: KafkaClientName;
   private readonly maxSendBytes: number;
   /** Producers replaced after an error that broke their sequence numbers. */
   producerResets = 0;
@@ -164,8 +93,7 @@ export class EventProducer {
 
   constructor(kafka: Kafka, opts: EventProducerOptions = {}) {
     this.kafka = kafka;
-    this.client = opts.client ?? envKafkaClient(process.env);
-    this.driver = this.newDriver();
+    this.producer = this.newProducer();
     this.maxBatchRecords = opts.maxBatchRecords ?? 2000;
     this.maxBatchBytes = opts.maxBatchBytes ?? 900 * 1024;
     this.maxSendBytes = opts.maxSendBytes ?? 1_000_000;
@@ -173,27 +101,35 @@ export class EventProducer {
     this.maxQueuedEvents = opts.maxQueuedEvents ?? Number.POSITIVE_INFINITY;
   }
 
-  private newDriver(): ProduceDriver {
-    const driver = newDriver(this.kafka, this.client);
-    driver.onDisconnect = () => {
-      if (driver === this.driver) this.isConnected = false;
-    };
-    driver.onConnect = () => {
-      if (driver === this.driver) this.isConnected = true;
-    };
-    return driver;
+  private newProducer(): Producer {
+    const producer = this.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // murmur2, like the Java client: a key lands on the same partition whoever writes it.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // An idempotent producer must not give up on a record midway (its sequence numbers would go wrong);
+      // callers that need an answer sooner (ingest's 503) time out on their side.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
+    });
+    producer.on(producer.events.DISCONNECT, () => {
+      if (producer === this.producer) this.isConnected = false;
+    });
+    producer.on(producer.events.CONNECT, () => {
+      if (producer === this.producer) this.isConnected = true;
+    });
+    return producer;
   }
 
   /** Replaces the producer after its sequence numbers went wrong; sends wait until the new one is connected. */
   private async resetProducer(): Promise<void> {
-    const old = this.driver;
-    this.isConnected = false;
-    this.driver = this.newDriver();
+    const old = this.producer;
+    this.producer = this.newProducer();
     this.producerResets += 1;
     await old.disconnect().catch(() => undefined);
     for (let delay = 100; ; delay = Math.min(delay * 2, 5_000)) {
       try {
-        await this.driver.connect();
+        await this.producer.connect();
         this.isConnected = true;
         return;
       } catch {
@@ -212,13 +148,13 @@ export class EventProducer {
   }
 
   async connect(): Promise<void> {
-    await this.driver.connect();
+    await this.producer.connect();
     this.isConnected = true;
   }
 
   async disconnect(): Promise<void> {
+    await this.producer.disconnect();
     this.isConnected = false;
-    await this.driver.disconnect();
   }
 
   /** Sends the events (each to its type's topic, keyed by alias) and resolves once all are acknowledged. */
@@ -278,17 +214,24 @@ export class EventProducer {
       records += next.messages.length;
       bytes += next.bytes;
     }
+    const byTopic = new Map<string, TopicMessages>();
+    for (const { messages } of batch) {
+      for (const { topic, message } of messages) {
+        let tm = byTopic.get(topic);
+        if (!tm) byTopic.set(topic, (tm = { topic, messages: [] }));
+        tm.messages.push(message);
+      }
+    }
     this.inFlightEventCount = records;
-    const driver = this.driver;
     try {
       this.produceCalls += 1;
-      await driver.send(batch.length === 1 ? batch[0]!.messages : batch.flatMap((b) => b.messages));
+      await this.producer.sendBatch({ topicMessages: [...byTopic.values()], acks: -1 });
       batch.forEach((b) => b.resolve());
     } catch (err) {
       batch.forEach((b) => b.reject(err as Error));
       // A refused batch leaves the producer's sequence numbers ahead of the broker's: without a new producer,
       // later writes to that partition would fail, or be acknowledged and lost.
-      if (driver.breaksSequence(err)) await this.resetProducer();
+      if (breaksSequence(err)) await this.resetProducer();
     } finally {
       this.inFlight = false;
       this.inFlightEventCount = 0;

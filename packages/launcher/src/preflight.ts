@@ -6,10 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import * as net from 'node:net';
 
-// 20.19.4: Node's own require() of ES modules, which @platformatic/kafka (KAFKA_CLIENT=platformatic) is; on Node 22,
-// that package needs 22.18.
-export const MIN_NODE: Version = [20, 19, 4];
-export const MIN_NODE_22: Version = [22, 18, 0];
+export const MIN_NODE: Version = [20, 10, 0];
 export const MIN_JAVA_MAJOR = 17;
 
 export type Version = [major: number, minor: number, patch: number];
@@ -81,10 +78,9 @@ const show = (v: Version) => v.join('.');
 
 export function checkNode(version: string, host: Host): Problem | undefined {
   const v = parseVersion(version);
-  const min = v && v[0] === 22 ? MIN_NODE_22 : MIN_NODE;
-  if (v && atLeast(v, min)) return undefined;
+  if (v && atLeast(v, MIN_NODE)) return undefined;
   return {
-    what: `Node.js ≥ ${show(min)} (this is ${version})`,
+    what: `Node.js ≥ ${show(MIN_NODE)} (this is ${version})`,
     fix: `install: ${installCommand('node', host)}`,
   };
 }

@@ -1,4 +1,4 @@
-import { ConfigError, DEFAULT_SLACK_API_URL, envBrokers, envKafkaClient, type KafkaClientName, envBytes, envDatabaseUrl, envDuration, envInt, envOptional, envString, envUrl } from '@alertbus/common';
+import { ConfigError, DEFAULT_SLACK_API_URL, envBrokers, envBytes, envDatabaseUrl, envDuration, envInt, envOptional, envString, envUrl } from '@alertbus/common';
 import { parseTokenKey, TokenKeyError } from '@alertbus/slack-installs';
 import { DEFAULT_USERGROUPS_TTL_MS } from './slack/user-groups';
 
@@ -17,8 +17,6 @@ export interface IngestConfig {
   /** Most bytes one request's events may come to once normalised, raw payloads included (INGEST_MAX_NORMALISED_BYTES). */
   maxNormalisedBytes?: number;
   kafkaBrokers: string[];
-  /** KAFKA_CLIENT: the client library that writes the records (kafkajs, or platformatic for @platformatic/kafka). */
-  kafkaClient?: KafkaClientName;
   /**
    * How long a request's records may wait for their turn to be handed to Kafka before it is answered 503
    * (and they are never written). Once handed over, the request waits for Kafka's acknowledgement.
@@ -225,7 +223,6 @@ export function loadConfig(env: Env = process.env): IngestConfig {
     maxAlerts: envInt(env, 'INGEST_MAX_ALERTS', DEFAULT_MAX_ALERTS, { min: 1 }),
     maxNormalisedBytes,
     kafkaBrokers: envBrokers(env),
-    kafkaClient: envKafkaClient(env),
     kafkaTimeoutMs: envInt(env, 'INGEST_KAFKA_TIMEOUT_MS', 10_000, { min: 1 }),
     produceQueueMax: envInt(env, 'INGEST_PRODUCE_QUEUE_MAX', DEFAULT_PRODUCE_QUEUE_MAX, { min: 1, max: 10_000_000 }),
     ...(slack ? { slack } : {}),

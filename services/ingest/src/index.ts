@@ -64,7 +64,6 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'alertbus-ingest', log });
   await ensureTopicsPatiently(kafka, log);
   const producer = new EventProducer(kafka, {
-    client: config.kafkaClient,
     maxQueuedEvents: config.produceQueueMax ?? DEFAULT_PRODUCE_QUEUE_MAX,
     // writeEvents has validated every event already, and answers 400 naming the one that is not valid.
     validate: false,
