@@ -19,6 +19,11 @@ export function cpuSeconds(pid: number): number | null {
   }
 }
 
+/** User + system CPU seconds of several processes together (those gone count nothing). */
+export function processesCpuSeconds(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
+}
+
 /**
  * The CPU seconds of a database's Postgres backends (a local server), sampled: a backend that ends between
  * two samples is counted up to the last one, so the sum is a lower bound.

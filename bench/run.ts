@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { freePort, SERVICES, serviceDef, startService, Supervisor, type ServiceName } from '@alertbus/launcher';
-import { cpuSeconds } from './cpu';
+import { BackendCpu, cpuSeconds, processesCpuSeconds } from './cpu';
 import { rssMb } from './rss';
 
 const root = resolve(__dirname, '..');
@@ -129,9 +129,7 @@ async function load(url: string, body: (i: number) => string = alertBody): Promi
 }
 
 /** CPU seconds of a service's processes so far (the kernel's count: a process waiting for a core is not charged). */
-function serviceCpu(s: { supervisor: Supervisor }): number {
-  return s.supervisor.pids().reduce((sum, pid) => sum + (cpuSeconds(pid) ?? 0), 0);
-}
+const serviceCpu = (s: { supervisor: Supervisor }): number => processesCpuSeconds(s.supervisor.pids());
 
 /** CPU milliseconds per 1,000 accepted alerts. */
 const cpuPerThousand = (seconds: number, r: LoadResult): string => (r.ok > 0 ? `${((seconds * 1e6) / r.ok).toFixed(0)} ms CPU per 1000 alerts` : 'no alert accepted');
@@ -421,26 +419,16 @@ function rssLine(stack: Map<ServiceName, Started>): string {
 let brokerPid: number | undefined;
 
 /**
- * CPU seconds used so far by each service of a stack (all its processes), by the bench's broker, and per Postgres
- * backend of the bench's database (pool connections live through a run; one closed during it is missed).
+ * CPU seconds used so far by each service of a stack (all its processes), by the bench's broker, and by the Postgres
+ * backends of the bench's database (`backends`, sampled now; null when Postgres cannot be counted).
  */
-async function cpuSnapshot(stack: Map<string, { supervisor: Supervisor }>): Promise<{ byName: Map<string, number>; backends: Map<number, number> }> {
+async function cpuSnapshot(stack: Map<string, { supervisor: Supervisor }>, backends: BackendCpu | null): Promise<{ byName: Map<string, number>; postgres: number | null }> {
   const byName = new Map<string, number>();
-  for (const [name, svc] of stack) byName.set(name, svc.supervisor.pids().map(cpuSeconds).reduce<number>((sum, v) => sum + (v ?? 0), 0));
+  for (const [name, svc] of stack) byName.set(name, serviceCpu(svc));
   if (brokerPid !== undefined) byName.set('broker', cpuSeconds(brokerPid) ?? 0);
-  const backends = new Map<number, number>();
-  const { Client } = await import('pg');
-  const db = new Client({ connectionString: process.env.DATABASE_URL });
-  try {
-    await db.connect();
-    const { rows } = await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
-    for (const { pid } of rows) backends.set(pid, cpuSeconds(pid) ?? 0);
-  } catch {
-    // Postgres not countable (a remote server): the line says so by leaving it out.
-  } finally {
-    await db.end().catch(() => undefined);
-  }
-  return { byName, backends };
+  if (!backends) return { byName, postgres: null };
+  await backends.sample();
+  return { byName, postgres: backends.total() };
 }
 
 type CpuSnapshot = Awaited<ReturnType<typeof cpuSnapshot>>;
@@ -449,7 +437,7 @@ type CpuSnapshot = Awaited<ReturnType<typeof cpuSnapshot>>;
 function cpuLine(before: CpuSnapshot, after: CpuSnapshot, units: number, unit: string): string {
   let total = 0;
   const used = [...after.byName].map(([name, s]) => [name, s - (before.byName.get(name) ?? 0)] as const);
-  if (after.backends.size > 0) used.push(['postgres', [...after.backends].reduce((sum, [pid, s]) => sum + s - (before.backends.get(pid) ?? 0), 0)]);
+  if (before.postgres !== null && after.postgres !== null) used.push(['postgres', after.postgres - before.postgres]);
   const parts = used.map(([name, s]) => {
     total += s;
     return `${name} ${((s * 1000) / units).toFixed(2)}`;
@@ -612,17 +600,26 @@ async function main(): Promise<void> {
     // One run per rate on the same stack, one after the other (each alert a new incident, numbered apart per run).
     const runs: Array<{ rate: number; run: SteadyRun; stages: string; cpu: string }> = [];
     const routerUrl = latencyStack.get('router')!.url;
+    // The Postgres backends' CPU, from a connection of the bench's own (a server elsewhere is not counted).
+    const { Client } = await import('pg');
+    const pgCpuDb = new Client({ connectionString: process.env.DATABASE_URL });
+    const backends = await pgCpuDb.connect().then(
+      () => new BackendCpu(pgCpuDb),
+      () => null,
+    );
+    const snapshot = () => cpuSnapshot(latencyStack, backends);
     // What the stack costs doing nothing: fetches that come back empty, heartbeats, timers.
-    const idleBefore = await cpuSnapshot(latencyStack);
+    const idleBefore = await snapshot();
     await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
-    const idle = cpuLine(idleBefore, await cpuSnapshot(latencyStack), IDLE_SECONDS, 'second');
+    const idle = cpuLine(idleBefore, await snapshot(), IDLE_SECONDS, 'second');
     for (const [n, rate] of LATENCY_RATES.entries()) {
       const post = (i: number) => fetch(`${latencyIngest.url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: alertBody(i) });
       const before = await routerStages(routerUrl);
-      const cpuBefore = await cpuSnapshot(latencyStack);
+      const cpuBefore = await snapshot();
       const run = await steadyLoad(post, received, rate, (n + 1) * 1_000_000);
-      runs.push({ rate, run, stages: stagesLine(before, await routerStages(routerUrl)), cpu: cpuLine(cpuBefore, await cpuSnapshot(latencyStack), run.total, 'alert') });
+      runs.push({ rate, run, stages: stagesLine(before, await routerStages(routerUrl)), cpu: cpuLine(cpuBefore, await snapshot(), run.total, 'alert') });
     }
+    await pgCpuDb.end().catch(() => undefined);
     if (received.size === 0) {
       const sample = slack.state.messages.slice(0, 3).map((m) => m.text);
       console.log(`no root post matched; stand-in holds ${slack.state.messages.length} messages, e.g. ${JSON.stringify(sample)}`);
