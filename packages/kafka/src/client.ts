@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type LogEntry, type logCreator } from 'kafkajs';
 import type { Logger } from 'pino';
 
 export interface KafkaOptions {
@@ -35,26 +35,36 @@ export const COORDINATOR_CACHE_MS = 1_000;
 
 type CoordinatorLookup = (args: { groupId: string; coordinatorType?: number }) => Promise<unknown>;
 
+/** KafkaJS's cluster factory, which every producer, consumer and admin goes through (a private symbol of its Kafka). */
+const factoryKeyOf = (holder: Record<symbol, unknown>) => Object.getOwnPropertySymbols(holder).find((sym) => sym.description === 'private:Kafka:createCluster');
+
+/** While set (see `adminWithCluster`): options for the next cluster created, and who receives it. */
+const NEXT_CLUSTER = Symbol('alertbus:next-cluster');
+type NextCluster = { options: Record<string, unknown>; receive: (cluster: Record<string, unknown>) => void };
+
 /**
- * Every cluster the client creates (one per producer, consumer, admin) shares one short-lived cache of the
- * coordinators found. KafkaJS keeps its cluster factory under a private symbol; without it (another version),
- * nothing is cached and every lookup goes to the broker as before.
+ * Every cluster the client creates (one per producer, consumer, admin) goes through this: a short-lived cache of the
+ * coordinators found, shared by all (when `coordinatorTtlMs` > 0), and the one-off options of `adminWithCluster`.
+ * Without KafkaJS's factory (another version), nothing is cached and every lookup goes to the broker as before.
  */
-function cacheCoordinators(kafka: Kafka, ttlMs: number): void {
+function patchClusters(kafka: Kafka, coordinatorTtlMs: number): void {
   const holder = kafka as unknown as Record<symbol, unknown>;
-  const factoryKey = Object.getOwnPropertySymbols(holder).find((sym) => sym.description === 'private:Kafka:createCluster');
+  const factoryKey = factoryKeyOf(holder);
   const factory = factoryKey ? holder[factoryKey] : undefined;
   if (!factoryKey || typeof factory !== 'function') return;
   const found = new Map<string, { at: number; answer: Promise<unknown> }>();
   holder[factoryKey] = (...args: unknown[]) => {
+    const next = holder[NEXT_CLUSTER] as NextCluster | undefined;
+    if (next && typeof args[0] === 'object') args[0] = { ...(args[0] as object), ...next.options };
     const cluster = (factory as (...a: unknown[]) => Record<string, unknown>)(...args);
+    next?.receive(cluster);
     const lookup = cluster.findGroupCoordinatorMetadata;
-    if (typeof lookup !== 'function') return cluster;
+    if (coordinatorTtlMs <= 0 || typeof lookup !== 'function') return cluster;
     const ask = (lookup as CoordinatorLookup).bind(cluster);
     cluster.findGroupCoordinatorMetadata = ((params) => {
       const key = `${params.coordinatorType ?? 0}|${params.groupId}`;
       const hit = found.get(key);
-      if (hit && Date.now() - hit.at < ttlMs) return hit.answer;
+      if (hit && Date.now() - hit.at < coordinatorTtlMs) return hit.answer;
       const answer = ask(params);
       found.set(key, { at: Date.now(), answer });
       // Failures are not kept: the next lookup asks again.
@@ -67,6 +77,21 @@ function cacheCoordinators(kafka: Kafka, ttlMs: number): void {
   };
 }
 
+/**
+ * An admin whose cluster is created with `options` (KafkaJS's admin() takes none: its metadata, for one, is refreshed
+ * before every call), and that cluster, or null when the client is not one of createKafka's.
+ */
+export function adminWithCluster(kafka: Kafka, options: { metadataMaxAge?: number }): { admin: Admin; cluster: Record<string, unknown> | null } {
+  const holder = kafka as unknown as Record<symbol, unknown>;
+  let cluster: Record<string, unknown> | null = null;
+  holder[NEXT_CLUSTER] = { options, receive: (c) => (cluster = c) } satisfies NextCluster;
+  try {
+    return { admin: kafka.admin(), cluster };
+  } finally {
+    delete holder[NEXT_CLUSTER];
+  }
+}
+
 export function createKafka(opts: KafkaOptions): Kafka {
   const kafka = new Kafka({
     clientId: opts.clientId,
@@ -77,6 +102,6 @@ export function createKafka(opts: KafkaOptions): Kafka {
     connectionTimeout: 3000,
     requestTimeout: 30000,
   });
-  if ((opts.coordinatorCacheMs ?? COORDINATOR_CACHE_MS) > 0) cacheCoordinators(kafka, opts.coordinatorCacheMs ?? COORDINATOR_CACHE_MS);
+  patchClusters(kafka, opts.coordinatorCacheMs ?? COORDINATOR_CACHE_MS);
   return kafka;
 }

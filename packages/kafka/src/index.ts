@@ -11,3 +11,4 @@ export * from './transactional';
 export * from './reader';
 export * from './co-partitioned';
 export * from './broker-health';
+export * from './topic-ends';

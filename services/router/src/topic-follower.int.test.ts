@@ -1,7 +1,8 @@
 /**
  * TopicFollower.catchUp on the real broker: the batches of one fetch share one look-up of the topic's end, a
  * look-up that started before a batch's fetch returned is never used for it, and a record written before that
- * is read before catchUp returns; a look-ahead started at the fetch is the look-up the catch-up uses.
+ * is read before catchUp returns; a look-ahead started at the fetch is the look-up the catch-up uses; with nothing new,
+ * a catch-up costs one request to the broker.
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
@@ -36,8 +37,8 @@ async function follow(name: string): Promise<{ follower: TopicFollower; topic: s
     onRecords: (records) => seen.push(...records.map((r) => r.value!.toString())),
   });
   await started.start();
-  const admin = (started as unknown as { admin: { fetchTopicOffsets: (t: string) => Promise<unknown> } }).admin;
-  return { follower: started, topic, seen, lookups: jest.spyOn(admin, 'fetchTopicOffsets') };
+  const ends = (started as unknown as { ends: { latest: (t: string) => Promise<unknown> } }).ends;
+  return { follower: started, topic, seen, lookups: jest.spyOn(ends, 'latest') };
 }
 
 test('one end look-up serves the catch-ups since the same fetch; a later one looks again and waits for what was written', async () => {
@@ -77,5 +78,28 @@ test('a look-ahead started when a batch is fetched is the look-up its catch-up u
     expect(seen).toEqual(['before-the-fetch']);
   } finally {
     await ahead.stop();
+  }
+});
+
+test('with nothing new to read, a catch-up is one request to the broker (the latest offsets), not three', async () => {
+  const { follower: quiet, topic } = await follow('quiet');
+  try {
+    const p = kafka.producer();
+    await p.connect();
+    await p.send({ topic, acks: -1, messages: [{ value: 'read-before' }] });
+    await p.disconnect();
+    expect(await quiet.catchUp(10_000, Date.now())).toBe(true);
+
+    const admin = (quiet as unknown as { ends: { admin: import('kafkajs').Admin } }).ends.admin;
+    const requests: string[] = [];
+    const off = admin.on(admin.events.REQUEST, (e) => requests.push(e.payload.apiName));
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 2));
+      expect(await quiet.catchUp(10_000, Date.now())).toBe(true);
+    }
+    off();
+    expect(requests).toEqual(['ListOffsets', 'ListOffsets', 'ListOffsets']);
+  } finally {
+    await quiet.stop();
   }
 });

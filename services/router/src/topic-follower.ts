@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ConsumeLoop, type ConsumedRecord, type ConsumeLoopMetrics, type createKafka } from '@alertbus/kafka';
+import { ConsumeLoop, TopicEnds, type ConsumedRecord, type ConsumeLoopMetrics, type createKafka, type TopicEnd } from '@alertbus/kafka';
 import type { InfraRetryPolicy } from '@alertbus/common';
 import type { Logger } from 'pino';
 
@@ -29,16 +29,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class TopicFollower {
   private readonly groupId: string;
   private readonly loop: ConsumeLoop;
-  private readonly admin;
+  /** The topic's end, looked up in one round trip (see TopicEnds). */
+  private readonly ends: TopicEnds;
   /** Next offset to read, per partition (transaction markers included: the consume loop reports their end). */
   private readonly positions = new Map<number, bigint>();
   private started = false;
   /** The latest end lookup (see endsSince). */
-  private lookup: { startedAt: number; ends: Promise<Array<{ partition: number; high: string; low: string }>> } | null = null;
+  private lookup: { startedAt: number; ends: Promise<TopicEnd[]> } | null = null;
 
   constructor(private readonly opts: TopicFollowerOptions) {
     this.groupId = `${opts.groupPrefix}.${opts.name}.${randomUUID()}`;
-    this.admin = opts.kafka.admin();
+    this.ends = new TopicEnds(opts.kafka);
     this.loop = new ConsumeLoop({
       kafka: opts.kafka,
       groupId: this.groupId,
@@ -63,10 +64,10 @@ export class TopicFollower {
    * The topic's ends, looked up at `sinceMs` or later: a lookup already started then (by another batch) is
    * shared, so the batches of one fetch cost one lookup between them, not one each.
    */
-  private endsSince(sinceMs: number): Promise<Array<{ partition: number; high: string; low: string }>> {
+  private endsSince(sinceMs: number): Promise<TopicEnd[]> {
     const last = this.lookup;
     if (last && last.startedAt >= sinceMs) return last.ends;
-    const entry = { startedAt: Date.now(), ends: this.admin.fetchTopicOffsets(this.opts.topic) };
+    const entry = { startedAt: Date.now(), ends: this.ends.latest(this.opts.topic) };
     this.lookup = entry;
     entry.ends.catch(() => {
       if (this.lookup === entry) this.lookup = null;
@@ -95,7 +96,7 @@ export class TopicFollower {
   }
 
   async start(): Promise<void> {
-    await this.admin.connect();
+    await this.ends.connect();
     await this.loop.start();
     this.started = true;
   }
@@ -108,9 +109,13 @@ export class TopicFollower {
   async catchUp(timeoutMs: number, sinceMs?: number): Promise<boolean> {
     if (!this.started || this.loop.problem() !== null) return false;
     const deadline = Date.now() + timeoutMs;
-    const ends = await this.endsSince(sinceMs ?? Date.now());
+    let behind = (await this.endsSince(sinceMs ?? Date.now())).filter((e) => this.position(e.partition) < BigInt(e.high));
+    if (behind.length === 0) return true;
+    // Only when there is something to read: a partition whose records up to that end are gone (retention) has none.
+    const lows = new Map((await this.ends.withLow(this.opts.topic)).map((e) => [e.partition, BigInt(e.low)]));
+    behind = behind.filter((e) => BigInt(e.high) > (lows.get(e.partition) ?? 0n));
     for (;;) {
-      if (ends.every((e) => this.position(e.partition) >= BigInt(e.high) || BigInt(e.high) <= BigInt(e.low))) return true;
+      if (behind.every((e) => this.position(e.partition) >= BigInt(e.high))) return true;
       if (Date.now() >= deadline) return false;
       await sleep(10);
     }
@@ -119,7 +124,7 @@ export class TopicFollower {
   async stop(): Promise<void> {
     this.started = false;
     await this.loop.stop();
-    await this.admin.deleteGroups([this.groupId]).catch(() => undefined);
-    await this.admin.disconnect().catch(() => undefined);
+    await this.ends.admin.deleteGroups([this.groupId]).catch(() => undefined);
+    await this.ends.disconnect().catch(() => undefined);
   }
 }
