@@ -110,3 +110,70 @@ test("a delivery event that is not acknowledged is sent again when its command c
   expect(executed.filter((id) => ours.has(id))).toEqual(commands.map((c) => c.id));
   for (const d of delivered) expect(new Set(d.map((e) => e.id)).size).toBe(1);
 });
+
+test("a partition's commands of different incidents are executed at the same time; one incident's stay in order", async () => {
+  await runner?.stop();
+  runner = undefined;
+  const topic = TOPICS.slackCommands;
+  const sink = `test-sink-${randomUUID().slice(0, 8)}`;
+  // Three incidents, two commands each, all on one partition, interleaved.
+  const incidents = ['a', 'b', 'c'].map((n) => `alertmanager:concurrent-${sink}-${n}`);
+  const roots = incidents.map((alias) => command(alias, 'first'));
+  const updates = incidents.map((alias) => command(alias, 'second'));
+  const ours = new Map([...roots, ...updates].map((c) => [c.id, c]));
+  const executed: string[] = [];
+  let inFlight = 0;
+  let mostInFlight = 0;
+  // Each of our calls waits until another of them is in flight (or, one at a time, until 10 s passed: then the
+  // assertion below fails instead of the test hanging).
+  let release: (() => void) | null = null;
+  const notifier: Notifier = {
+    target: 'slack',
+    handles: new Set(['PostSlackMessage']),
+    execute: async (c) => {
+      if (!ours.has(c.id)) return { type: 'SlackMessagePosted', data: {} };
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      executed.push(c.id);
+      if (release) {
+        release();
+        release = null;
+      } else {
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, 10_000);
+          release = () => {
+            clearTimeout(timer);
+            r();
+          };
+        });
+      }
+      inFlight -= 1;
+      return { type: 'SlackMessagePosted', data: { channel: 'C0ALERTS', ts: '1700000000.000100', purpose: 'root' } };
+    },
+    dryRun: () => ({ type: 'SlackMessagePosted', data: {} }),
+  };
+  runner = new SinkRunner({
+    name: sink,
+    kafka,
+    groupId: `${TOPIC_PREFIX}${sink}`,
+    topic,
+    producer,
+    ledger: new CommandLedger(pool, sink),
+    notifier,
+    log,
+    registry: createRegistry(sink),
+    dryRun: false,
+    infraRetry: { minBackoffMs: 50, maxBackoffMs: 200 },
+  });
+  const p = kafka.producer();
+  await p.connect();
+  const interleaved = [roots[0]!, roots[1]!, updates[0]!, roots[2]!, updates[1]!, updates[2]!];
+  await p.send({ topic, acks: -1, messages: interleaved.map((c) => ({ key: c.alias, partition: 0, value: JSON.stringify(c) })) });
+  await p.disconnect();
+  await runner.start();
+
+  await waitFor(async () => (executed.length === interleaved.length ? true : undefined), { what: 'every command executed', timeoutMs: 60_000 });
+  expect(mostInFlight).toBeGreaterThan(1);
+  expect(new Set(executed).size).toBe(interleaved.length);
+  for (const [k, root] of roots.entries()) expect(executed.indexOf(root.id)).toBeLessThan(executed.indexOf(updates[k]!.id));
+});

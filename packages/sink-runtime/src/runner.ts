@@ -78,12 +78,37 @@ export interface SinkOptions {
   now?: () => Date;
   /** Partitions whose commands are executed at the same time (default: every partition of a keyed topic). */
   partitionsConcurrently?: number;
+  /**
+   * Within a partition's batch, commands of unrelated incidents executed at the same time (default
+   * DEFAULT_SINK_COMMANDS_CONCURRENTLY); an incident's commands stay in order (see `orderKeysOf`).
+   */
+  commandsConcurrently?: number;
 }
 
 /** A keyed topic's partition count: every partition of the command topic goes on at its own pace. */
 export const DEFAULT_SINK_PARTITIONS_CONCURRENTLY = KEYED_PARTITIONS;
 
+/**
+ * Commands of one partition's batch executed at the same time, when they belong to different incidents: at 50
+ * new incidents a second each partition's fetch brings several, and one after the other each waited for every
+ * call and ledger round trip before it.
+ */
+export const DEFAULT_SINK_COMMANDS_CONCURRENTLY = 4;
+
 type Later = { retryInMs: number; reason: string };
+
+/**
+ * What a command must stay in order with: its key (the alias), its incident (a reply needs its incident's root
+ * posted first, and a storm's grouped incidents reply in the storm's thread), and the message it writes.
+ */
+export function orderKeysOf(command: AnyEnvelope, record: ConsumedRecord, notifier: Pick<Notifier, 'writes'>): string[] {
+  const keys = [`alias:${record.key ?? command.alias}`];
+  const incidentId = (command.data as { incidentId?: unknown }).incidentId;
+  if (typeof incidentId === 'string') keys.push(`incident:${incidentId}`);
+  const message = notifier.writes?.(command)?.message;
+  if (message !== undefined) keys.push(`message:${message}`);
+  return keys;
+}
 
 /**
  * The updates of a batch (one partition, in offset order) that a later command of the batch replaces whole, each
@@ -165,6 +190,8 @@ export class SinkRunner {
       log: opts.log,
       producer: opts.producer,
       handle: (event, record) => this.handle(event, record),
+      orderKeys: (event, record) => orderKeysOf(event, record, opts.notifier),
+      concurrency: opts.commandsConcurrently ?? DEFAULT_SINK_COMMANDS_CONCURRENTLY,
     });
     this.loop = new ConsumeLoop({
       kafka: opts.kafka,
