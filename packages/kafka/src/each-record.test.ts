@@ -1,26 +1,15 @@
 import { createLogger } from '@alertbus/common';
-import { deriveId, makeEnvelope, TOPICS, type AnyEnvelope } from '@alertbus/schemas';
+import { TOPICS, type AnyEnvelope } from '@alertbus/schemas';
+import { slackRootCommand } from '../../../test/support/commands';
 import type { LoopBatch } from './consume-loop';
 import { eachRecord } from './each-record';
 import type { ConsumedRecord } from './records';
 
 const log = createLogger('each-record-test', 'silent');
 
-/** A valid command of `alias` (its incident derived from the alias) at `offset` of a command topic's partition 0. */
+/** A valid command of `alias` at `offset` of a command topic's partition 0 (its text is the offset). */
 function record(offset: number, alias: string): ConsumedRecord {
-  const at = new Date(0).toISOString();
-  const id = deriveId('each-record-test', String(offset));
-  const event = makeEnvelope({
-    id,
-    type: 'PostSlackMessage',
-    alias,
-    occurredAt: at,
-    recordedAt: at,
-    source: 'router',
-    causationId: id,
-    correlationId: id,
-    data: { incidentId: deriveId('incident', alias, 1), rule: { path: 'default', rulesVersion: 'test' }, channel: '#alerts', purpose: 'root', text: String(offset) },
-  } as never) as AnyEnvelope;
+  const event = slackRootCommand(alias, String(offset));
   return { topic: TOPICS.slackCommands, partition: 0, offset: String(offset), key: alias, timestamp: '0', headers: {}, value: Buffer.from(JSON.stringify(event)) };
 }
 
@@ -43,6 +32,10 @@ function batchOf(records: ConsumedRecord[]): LoopBatch & { resolved: string[] } 
 }
 
 const noDeadLetters = { send: async () => [] } as never;
+
+/** eachRecord over three chains at a time, with `handle`. */
+const threeAtATime = (handle: (e: AnyEnvelope) => Promise<void | { retryInMs: number; reason: string }>, orderKeys?: (e: AnyEnvelope) => string[]) =>
+  eachRecord({ groupId: 'g', log, producer: noDeadLetters, concurrency: 3, handle, ...(orderKeys ? { orderKeys } : {}) });
 const offsetOf = (e: AnyEnvelope) => (e.data as { text: string }).text;
 
 describe('eachRecord with several chains at a time', () => {
@@ -51,7 +44,7 @@ describe('eachRecord with several chains at a time', () => {
 
   test("records of one key are handled in order, and the partition moves past every record handled", async () => {
     const handled: string[] = [];
-    const handle = eachRecord({ groupId: 'g', log, producer: noDeadLetters, concurrency: 3, handle: async (e) => void handled.push(offsetOf(e)) });
+    const handle = threeAtATime(async (e) => void handled.push(offsetOf(e)));
     const batch = batchOf(records);
     expect(await handle(batch)).toBeUndefined();
     expect(handled.filter((o) => ['0', '2'].includes(o))).toEqual(['0', '2']);
@@ -62,15 +55,9 @@ describe('eachRecord with several chains at a time', () => {
 
   test('a record that comes back later holds back its own chain, and the partition moves only up to the record before it', async () => {
     const handled: string[] = [];
-    const handle = eachRecord({
-      groupId: 'g',
-      log,
-      producer: noDeadLetters,
-      concurrency: 3,
-      handle: async (e) => {
-        handled.push(offsetOf(e));
-        return offsetOf(e) === '1' ? { retryInMs: 5_000, reason: 'rate limited' } : undefined;
-      },
+    const handle = threeAtATime(async (e) => {
+      handled.push(offsetOf(e));
+      return offsetOf(e) === '1' ? { retryInMs: 5_000, reason: 'rate limited' } : undefined;
     });
     const batch = batchOf(records);
     expect(await handle(batch)).toEqual({ retryInMs: 5_000, reason: 'rate limited' });
@@ -79,14 +66,8 @@ describe('eachRecord with several chains at a time', () => {
   });
 
   test('a record whose handler throws is thrown for the batch, after the records before it were resolved', async () => {
-    const handle = eachRecord({
-      groupId: 'g',
-      log,
-      producer: noDeadLetters,
-      concurrency: 3,
-      handle: async (e) => {
-        if (offsetOf(e) === '3') throw new Error('connection refused');
-      },
+    const handle = threeAtATime(async (e) => {
+      if (offsetOf(e) === '3') throw new Error('connection refused');
     });
     const batch = batchOf(records);
     await expect(handle(batch)).rejects.toThrow('connection refused');
@@ -99,20 +80,16 @@ describe('eachRecord with several chains at a time', () => {
     const handled: string[] = [];
     let inFlight = 0;
     let most = 0;
-    const handle = eachRecord({
-      groupId: 'g',
-      log,
-      producer: noDeadLetters,
-      concurrency: 3,
-      orderKeys: (e) => [e.alias === 'b' ? 'a' : e.alias],
-      handle: async (e) => {
+    const handle = threeAtATime(
+      async (e) => {
         inFlight += 1;
         most = Math.max(most, inFlight);
         await new Promise((r) => setImmediate(r));
         handled.push(offsetOf(e));
         inFlight -= 1;
       },
-    });
+      (e) => [e.alias === 'b' ? 'a' : e.alias],
+    );
     await handle(batchOf(records));
     // a and b are one chain (0 1 2 4), c another (3 5).
     expect(handled.filter((o) => ['0', '1', '2', '4'].includes(o))).toEqual(['0', '1', '2', '4']);

@@ -7,9 +7,10 @@ import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { createLogger, createPool, createRegistry, ensureDatabase, type Pool } from '@alertbus/common';
 import { ensureTopics, EventProducer } from '@alertbus/kafka';
-import { deriveId, makeEnvelope, newId, TOPIC_PREFIX, TOPICS, type AnyEnvelope } from '@alertbus/schemas';
+import { TOPIC_PREFIX, TOPICS, type AnyEnvelope } from '@alertbus/schemas';
 import { readTopic, testKafka } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
+import { slackRootCommand } from '../../../test/support/commands';
 import { CommandLedger, migrateLedger } from './ledger';
 import { SinkRunner, type Notifier } from './runner';
 
@@ -36,20 +37,23 @@ afterAll(async () => {
   await pool?.end();
 });
 
-function command(alias: string, text: string): AnyEnvelope {
-  const at = new Date().toISOString();
-  const id = newId();
-  return makeEnvelope({
-    id,
-    type: 'PostSlackMessage',
-    alias,
-    occurredAt: at,
-    recordedAt: at,
-    source: 'router',
-    causationId: id,
-    correlationId: id,
-    data: { incidentId: deriveId('incident', alias, 1), rule: { path: 'default', rulesVersion: 'test' }, channel: '#alerts', purpose: 'root', text },
-  } as never) as AnyEnvelope;
+const command = slackRootCommand;
+
+/** A runner of the Slack command topic named `sink` (its own group and ledger rows). */
+function runnerOf(sink: string, notifier: Notifier, eventProducer: EventProducer): SinkRunner {
+  return new SinkRunner({
+    name: sink,
+    kafka,
+    groupId: `${TOPIC_PREFIX}${sink}`,
+    topic: TOPICS.slackCommands,
+    producer: eventProducer,
+    ledger: new CommandLedger(pool, sink),
+    notifier,
+    log,
+    registry: createRegistry(sink),
+    dryRun: false,
+    infraRetry: { minBackoffMs: 50, maxBackoffMs: 200 },
+  });
 }
 
 test("a delivery event that is not acknowledged is sent again when its command comes again; the command's effect happens once", async () => {
@@ -77,19 +81,7 @@ test("a delivery event that is not acknowledged is sent again when its command c
       return producer.send(events);
     },
   } as unknown as EventProducer;
-  runner = new SinkRunner({
-    name: sink,
-    kafka,
-    groupId: `${TOPIC_PREFIX}${sink}`,
-    topic,
-    producer: flaky,
-    ledger: new CommandLedger(pool, sink),
-    notifier,
-    log,
-    registry: createRegistry(sink),
-    dryRun: false,
-    infraRetry: { minBackoffMs: 50, maxBackoffMs: 200 },
-  });
+  runner = runnerOf(sink, notifier, flaky);
   await runner.start();
   const p = kafka.producer();
   await p.connect();
@@ -152,19 +144,7 @@ test("a partition's commands of different incidents are executed at the same tim
     },
     dryRun: () => ({ type: 'SlackMessagePosted', data: {} }),
   };
-  runner = new SinkRunner({
-    name: sink,
-    kafka,
-    groupId: `${TOPIC_PREFIX}${sink}`,
-    topic,
-    producer,
-    ledger: new CommandLedger(pool, sink),
-    notifier,
-    log,
-    registry: createRegistry(sink),
-    dryRun: false,
-    infraRetry: { minBackoffMs: 50, maxBackoffMs: 200 },
-  });
+  runner = runnerOf(sink, notifier, producer);
   const p = kafka.producer();
   await p.connect();
   const interleaved = [roots[0]!, roots[1]!, updates[0]!, roots[2]!, updates[1]!, updates[2]!];
