@@ -1,4 +1,5 @@
 import { matchesAll, type AliasState } from '@alertbus/schemas';
+import { withPseudoLabels } from '../rules/route';
 import type { CompiledInhibitRule, CompiledRules } from '../rules/types';
 import { liveState } from './expiry';
 import { internedString, packState, unpackState, type PackedState } from './packed-state';
@@ -63,7 +64,7 @@ export const isGroupedPage = (s: AliasState) => s.storm?.pageGrouped === true;
 
 /** What inhibit matchers see of an open incident: its labels and the pseudo-labels of the alert that opened it. */
 export function incidentLabels(s: AliasState): Record<string, string> {
-  return { ...s.labels, source: s.source, severity: s.severity, status: 'firing' };
+  return withPseudoLabels(s.labels, { source: s.source, severity: s.severity, status: 'firing' });
 }
 
 /** Opened earlier, ties by alias: the order inhibitors are chosen in and storm summaries list their members in. */
@@ -209,7 +210,6 @@ export class StateIndex implements Neighbours {
     const changedMs = state.resolvedAt !== undefined ? Date.parse(state.resolvedAt) : ms;
     const e: Entry = { alias: state.alias, packed, ms, canonical: isIsoInstant(state.openedAt, ms), since, changedMs };
     this.entries.set(state.alias, e);
-    this.remember(e, state);
     if (isOpen(state)) this.inhibit?.add(state, e);
     if (channel !== undefined) listOf(this.openings, channel, byMs).insert(e);
     if (inStorm) {
@@ -274,7 +274,19 @@ export class StateIndex implements Neighbours {
     }
   }
 
+  /** The entry's state: the one kept if it was read again lately (see `readAgain`), else unpacked for this question only. */
   private stateOf(e: Entry): AliasState {
+    const held = this.unpacked.get(e.alias);
+    return held?.packed === e.packed ? held.state : unpackState<AliasState>(e.packed, e.alias);
+  }
+
+  /**
+   * The entry's state, kept among the last UNPACKED_MAX read this way: for what the next decisions read again (a
+   * storm's oldest members, an inhibitor). Only those: keeping every state a decision looks at (the one just set,
+   * the newest in a storm) would hold each for hundreds of decisions, long enough to be promoted out of the young
+   * generation and die among the packed states, which fragments the old space (bench/router-memory.ts).
+   */
+  private readAgain(e: Entry): AliasState {
     const held = this.unpacked.get(e.alias);
     if (held?.packed === e.packed) return held.state;
     const state = unpackState<AliasState>(e.packed, e.alias);
@@ -298,7 +310,7 @@ export class StateIndex implements Neighbours {
       const both = this.earliestOther(bucket.both, alias);
       if (both && (!best || byOpenedEntry(both, best) < 0)) best = both;
     }
-    return best && this.stateOf(best);
+    return best && this.readAgain(best);
   }
 
   private earliestOther(list: SortedList<Entry>, alias: string): Entry | undefined {
@@ -395,7 +407,7 @@ export class StateIndex implements Neighbours {
   private *unpackedAll(entries: Iterable<Entry>, onEach: () => void): Iterable<AliasState> {
     for (const e of entries) {
       onEach();
-      yield this.stateOf(e);
+      yield this.readAgain(e);
     }
   }
 }
