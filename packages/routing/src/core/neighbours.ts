@@ -84,10 +84,15 @@ interface Entry {
   readonly canonical: boolean;
   /** storm.since, when the incident is gathered into a storm of the channel it was meant for. */
   readonly since: string | undefined;
-  /** When it last changed how a storm summary shows it: Date.parse(resolvedAt), else `ms`. */
-  readonly changedMs: number;
+  /**
+   * Date.parse(resolvedAt) when it has one (see `changedMs`), else undefined rather than a copy of `ms`: a number
+   * that is not a small integer is a 16-byte object of its own, for each of a million open incidents.
+   */
+  readonly resolvedMs?: number;
 }
 
+/** When it last changed how a storm summary shows it: resolved, else opened. */
+const changedMs = (e: Entry): number => e.resolvedMs ?? e.ms;
 const byAlias = (a: Entry, b: Entry) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0);
 const byMs = (a: Entry, b: Entry) => a.ms - b.ms || byAlias(a, b);
 const byStorm = (a: Entry, b: Entry) => (a.since! < b.since! ? -1 : a.since! > b.since! ? 1 : byMs(a, b));
@@ -207,8 +212,15 @@ export class StateIndex implements Neighbours {
     const inStorm = state.storm !== undefined && state.storm.channel === channel;
     const ms = Date.parse(state.openedAt);
     const since = inStorm ? internedString(state.storm!.since) : undefined;
-    const changedMs = state.resolvedAt !== undefined ? Date.parse(state.resolvedAt) : ms;
-    const e: Entry = { alias: state.alias, packed, ms, canonical: isIsoInstant(state.openedAt, ms), since, changedMs };
+    const e: Entry = {
+      alias: state.alias,
+      packed,
+      ms,
+      canonical: isIsoInstant(state.openedAt, ms),
+      since,
+      resolvedMs: state.resolvedAt !== undefined ? Date.parse(state.resolvedAt) : undefined,
+    };
+    const changed = changedMs(e);
     this.entries.set(state.alias, e);
     if (isOpen(state)) this.inhibit?.add(state, e);
     if (channel !== undefined) listOf(this.openings, channel, byMs).insert(e);
@@ -220,11 +232,11 @@ export class StateIndex implements Neighbours {
         this.stormBooks.set(state.storm!.id, book);
       }
       book.members.insert(e);
-      if (e.changedMs > book.lastChangeMs) {
-        book.lastChangeMs = e.changedMs;
+      if (changed > book.lastChangeMs) {
+        book.lastChangeMs = changed;
         book.atLastChange = 1;
         book.lastStale = false;
-      } else if (e.changedMs === book.lastChangeMs) {
+      } else if (changed === book.lastChangeMs) {
         book.atLastChange += 1;
         book.lastStale = false;
       }
@@ -252,7 +264,7 @@ export class StateIndex implements Neighbours {
       const book = this.stormBooks.get(old.storm.id);
       if (book) {
         book.members.remove(e);
-        if (e.changedMs === book.lastChangeMs && --book.atLastChange === 0) book.lastStale = true;
+        if (changedMs(e) === book.lastChangeMs && --book.atLastChange === 0) book.lastStale = true;
         if (isOpen(old)) book.open -= 1;
         if (isGroupedPage(old)) {
           book.paged -= 1;
@@ -373,10 +385,11 @@ export class StateIndex implements Neighbours {
         book.lastChangeMs = Number.NEGATIVE_INFINITY;
         book.atLastChange = 0;
         for (const m of book.members) {
-          if (m.changedMs > book.lastChangeMs) {
-            book.lastChangeMs = m.changedMs;
+          const changed = changedMs(m);
+          if (changed > book.lastChangeMs) {
+            book.lastChangeMs = changed;
             book.atLastChange = 1;
-          } else if (m.changedMs === book.lastChangeMs) book.atLastChange += 1;
+          } else if (changed === book.lastChangeMs) book.atLastChange += 1;
         }
         book.lastStale = false;
       }
