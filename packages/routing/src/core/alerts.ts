@@ -2,7 +2,7 @@ import { parseDuration, type AliasState, type DecisionReason, type Envelope, typ
 import { matchLabels, route } from '../rules/route';
 import type { CompiledRules, RoutableAlert, Route } from '../rules/types';
 import type { DecisionContext } from './context';
-import { evolve, isIncidentEvent, type DeciderState } from './evolve';
+import { evolve, isIncidentEvent, withChanges, type DeciderState } from './evolve';
 import { findInhibition } from './inhibit';
 import { NO_NEIGHBOURS, type At, type Neighbours, type StormMembers } from './neighbours';
 import { Outputs } from './outputs';
@@ -202,7 +202,7 @@ function repeat(out: Outputs, input: AlertInput, r: Route, s: AliasState): void 
     notified,
   });
   if (!notified) return;
-  const repeated = incidentView({ ...s, count: s.count + 1 });
+  const repeated = incidentView(withChanges(s, { count: s.count + 1 }));
   if (s.slackChannel !== undefined) {
     out.add('PostSlackMessage', {
       incidentId: s.incidentId,

@@ -13,6 +13,17 @@ function slackRequestAfter(r: NonNullable<AliasState['slackRequest']>, changes: 
   };
 }
 
+/**
+ * `{ ...s, ...changes }`: the same keys in the same order, made by Object.assign. Node 20's V8 promotes nearly every
+ * object made by a spread followed by more properties (`{ ...s, k: v }`) out of the young generation (a loop of them:
+ * 338 MB promoted against 0.1 MB for Object.assign, `--trace-gc-nvp`); for the state each decision makes, that is
+ * garbage dying among the packed states a router holds, which keeps its old space twice its live size. For records
+ * whose keys the schemas fix (a key named `__proto__` would set the prototype here, where a spread defines it).
+ */
+export function withChanges<T extends object>(s: T, changes: Partial<T>): T {
+  return Object.assign({}, s, changes);
+}
+
 export function initialState(): DeciderState {
   return undefined;
 }
@@ -57,35 +68,33 @@ export function evolve(state: DeciderState, event: AnyEnvelope): DeciderState {
     }
     case 'IncidentRepeated': {
       if (!state || state.incidentId !== event.data.incidentId) return state;
-      return {
-        ...state,
+      return withChanges(state, {
         count: event.data.count,
         lastSeenAt: event.recordedAt,
         lastNotifiedAt: event.data.notified ? event.recordedAt : state.lastNotifiedAt,
         lastInputId: event.data.inputId,
-      };
+      });
     }
     case 'IncidentUpdated': {
       if (!state || state.incidentId !== event.data.incidentId) return state;
       const d = event.data;
-      return {
-        ...state,
+      return withChanges(state, {
         title: d.title,
         severity: d.severity,
         labels: d.labels,
         ...(state.slackRequest ? { slackRequest: slackRequestAfter(state.slackRequest, d.changes) } : {}),
         lastInputId: d.inputId,
-      };
+      });
     }
     case 'IncidentAcknowledged': {
       if (!state || state.incidentId !== event.data.incidentId || state.status === 'resolved') return state;
       const d = event.data;
-      return { ...state, status: 'acknowledged', acknowledgedAt: d.acknowledgedAt, ...(d.by !== undefined ? { acknowledgedBy: d.by } : {}), lastInputId: d.inputId };
+      return withChanges(state, { status: 'acknowledged', acknowledgedAt: d.acknowledgedAt, ...(d.by !== undefined ? { acknowledgedBy: d.by } : {}), lastInputId: d.inputId });
     }
     case 'IncidentResolved': {
       if (!state || state.incidentId !== event.data.incidentId) return state;
       const d = event.data;
-      return { ...state, status: 'resolved', resolvedAt: d.resolvedAt, ...(d.by !== undefined ? { resolvedBy: d.by } : {}), lastInputId: d.inputId };
+      return withChanges(state, { status: 'resolved', resolvedAt: d.resolvedAt, ...(d.by !== undefined ? { resolvedBy: d.by } : {}), lastInputId: d.inputId });
     }
     case 'EventSuppressed': {
       if (!state) return state;
@@ -93,10 +102,17 @@ export function evolve(state: DeciderState, event: AnyEnvelope): DeciderState {
       const by = d.suppressedBy;
       // Storm control opened the incident without a thread: remember the summary that lists it.
       if (d.reason === 'storm-control' && by?.kind === 'storm' && d.incidentId === state.incidentId) {
-        const storm = { id: by.summaryIncidentId, channel: by.channel, since: by.since, threshold: by.threshold, window: by.window };
-        return { ...state, storm: by.pageGrouped ? { ...storm, pageGrouped: true } : storm, lastInputId: d.inputId };
+        const storm = {
+          id: by.summaryIncidentId,
+          channel: by.channel,
+          since: by.since,
+          threshold: by.threshold,
+          window: by.window,
+          ...(by.pageGrouped ? { pageGrouped: true } : {}),
+        };
+        return withChanges(state, { storm, lastInputId: d.inputId });
       }
-      return { ...state, lastInputId: d.inputId };
+      return withChanges(state, { lastInputId: d.inputId });
     }
     default:
       return state;

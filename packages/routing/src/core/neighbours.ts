@@ -1,4 +1,5 @@
 import { matchesAll, type AliasState } from '@alertbus/schemas';
+import { withPseudoLabels } from '../rules/route';
 import type { CompiledInhibitRule, CompiledRules } from '../rules/types';
 import { liveState } from './expiry';
 import { internedString, packState, unpackState, type PackedState } from './packed-state';
@@ -63,7 +64,7 @@ export const isGroupedPage = (s: AliasState) => s.storm?.pageGrouped === true;
 
 /** What inhibit matchers see of an open incident: its labels and the pseudo-labels of the alert that opened it. */
 export function incidentLabels(s: AliasState): Record<string, string> {
-  return { ...s.labels, source: s.source, severity: s.severity, status: 'firing' };
+  return withPseudoLabels(s.labels, { source: s.source, severity: s.severity, status: 'firing' });
 }
 
 /** Opened earlier, ties by alias: the order inhibitors are chosen in and storm summaries list their members in. */
@@ -83,10 +84,15 @@ interface Entry {
   readonly canonical: boolean;
   /** storm.since, when the incident is gathered into a storm of the channel it was meant for. */
   readonly since: string | undefined;
-  /** When it last changed how a storm summary shows it: Date.parse(resolvedAt), else `ms`. */
-  readonly changedMs: number;
+  /**
+   * Date.parse(resolvedAt) when it has one (see `changedMs`), else undefined rather than a copy of `ms`: a number
+   * that is not a small integer is a 16-byte object of its own, for each of a million open incidents.
+   */
+  readonly resolvedMs?: number;
 }
 
+/** When it last changed how a storm summary shows it: resolved, else opened. */
+const changedMs = (e: Entry): number => e.resolvedMs ?? e.ms;
 const byAlias = (a: Entry, b: Entry) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0);
 const byMs = (a: Entry, b: Entry) => a.ms - b.ms || byAlias(a, b);
 const byStorm = (a: Entry, b: Entry) => (a.since! < b.since! ? -1 : a.since! > b.since! ? 1 : byMs(a, b));
@@ -206,10 +212,16 @@ export class StateIndex implements Neighbours {
     const inStorm = state.storm !== undefined && state.storm.channel === channel;
     const ms = Date.parse(state.openedAt);
     const since = inStorm ? internedString(state.storm!.since) : undefined;
-    const changedMs = state.resolvedAt !== undefined ? Date.parse(state.resolvedAt) : ms;
-    const e: Entry = { alias: state.alias, packed, ms, canonical: isIsoInstant(state.openedAt, ms), since, changedMs };
+    const e: Entry = {
+      alias: state.alias,
+      packed,
+      ms,
+      canonical: isIsoInstant(state.openedAt, ms),
+      since,
+      resolvedMs: state.resolvedAt !== undefined ? Date.parse(state.resolvedAt) : undefined,
+    };
+    const changed = changedMs(e);
     this.entries.set(state.alias, e);
-    this.remember(e, state);
     if (isOpen(state)) this.inhibit?.add(state, e);
     if (channel !== undefined) listOf(this.openings, channel, byMs).insert(e);
     if (inStorm) {
@@ -220,11 +232,11 @@ export class StateIndex implements Neighbours {
         this.stormBooks.set(state.storm!.id, book);
       }
       book.members.insert(e);
-      if (e.changedMs > book.lastChangeMs) {
-        book.lastChangeMs = e.changedMs;
+      if (changed > book.lastChangeMs) {
+        book.lastChangeMs = changed;
         book.atLastChange = 1;
         book.lastStale = false;
-      } else if (e.changedMs === book.lastChangeMs) {
+      } else if (changed === book.lastChangeMs) {
         book.atLastChange += 1;
         book.lastStale = false;
       }
@@ -252,7 +264,7 @@ export class StateIndex implements Neighbours {
       const book = this.stormBooks.get(old.storm.id);
       if (book) {
         book.members.remove(e);
-        if (e.changedMs === book.lastChangeMs && --book.atLastChange === 0) book.lastStale = true;
+        if (changedMs(e) === book.lastChangeMs && --book.atLastChange === 0) book.lastStale = true;
         if (isOpen(old)) book.open -= 1;
         if (isGroupedPage(old)) {
           book.paged -= 1;
@@ -274,7 +286,19 @@ export class StateIndex implements Neighbours {
     }
   }
 
+  /** The entry's state: the one kept if it was read again lately (see `readAgain`), else unpacked for this question only. */
   private stateOf(e: Entry): AliasState {
+    const held = this.unpacked.get(e.alias);
+    return held?.packed === e.packed ? held.state : unpackState<AliasState>(e.packed, e.alias);
+  }
+
+  /**
+   * The entry's state, kept among the last UNPACKED_MAX read this way: for what the next decisions read again (a
+   * storm's oldest members, an inhibitor). Only those: keeping every state a decision looks at (the one just set,
+   * the newest in a storm) would hold each for hundreds of decisions, long enough to be promoted out of the young
+   * generation and die among the packed states, which fragments the old space (bench/router-memory.ts).
+   */
+  private readAgain(e: Entry): AliasState {
     const held = this.unpacked.get(e.alias);
     if (held?.packed === e.packed) return held.state;
     const state = unpackState<AliasState>(e.packed, e.alias);
@@ -298,7 +322,7 @@ export class StateIndex implements Neighbours {
       const both = this.earliestOther(bucket.both, alias);
       if (both && (!best || byOpenedEntry(both, best) < 0)) best = both;
     }
-    return best && this.stateOf(best);
+    return best && this.readAgain(best);
   }
 
   private earliestOther(list: SortedList<Entry>, alias: string): Entry | undefined {
@@ -361,10 +385,11 @@ export class StateIndex implements Neighbours {
         book.lastChangeMs = Number.NEGATIVE_INFINITY;
         book.atLastChange = 0;
         for (const m of book.members) {
-          if (m.changedMs > book.lastChangeMs) {
-            book.lastChangeMs = m.changedMs;
+          const changed = changedMs(m);
+          if (changed > book.lastChangeMs) {
+            book.lastChangeMs = changed;
             book.atLastChange = 1;
-          } else if (m.changedMs === book.lastChangeMs) book.atLastChange += 1;
+          } else if (changed === book.lastChangeMs) book.atLastChange += 1;
         }
         book.lastStale = false;
       }
@@ -395,7 +420,7 @@ export class StateIndex implements Neighbours {
   private *unpackedAll(entries: Iterable<Entry>, onEach: () => void): Iterable<AliasState> {
     for (const e of entries) {
       onEach();
-      yield this.stateOf(e);
+      yield this.readAgain(e);
     }
   }
 }

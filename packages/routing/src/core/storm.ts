@@ -1,6 +1,7 @@
 import { deriveId, type AliasState } from '@alertbus/schemas';
 import type { CompiledRules, StormLimits } from '../rules/types';
 import { liveState } from './expiry';
+import { withChanges } from './evolve';
 import { byOpened, isGroupedPage, type At, type Neighbours, type StormMembers } from './neighbours';
 
 /** The storm limits of a channel: its own, else the file's; undefined when storm control is off for it. */
@@ -41,7 +42,7 @@ export function stormFor(rules: CompiledRules, channel: string, alias: string, a
   const { recent, latest } = neighbours.stormWindow(channel, alias, from, t, { atMs: t, retentionMs });
   if (recent < limits.threshold) return undefined;
   const since = latest && latest.lastOpenedMs > from ? latest.since : at;
-  return { ...stormOf(channel, since, limits), recent };
+  return withChanges(stormOf(channel, since, limits), { recent });
 }
 
 /**

@@ -27,9 +27,25 @@ export function builtinPriority(severity: string): PagerPriority {
  */
 export function matchLabels(input: Routable): Record<string, string> {
   if (input.kind === 'slack-message') {
-    return { ...input.labels, source: 'slack', channel: input.channel, user: input.user, text: input.text };
+    return withPseudoLabels(input.labels, { source: 'slack', channel: input.channel, user: input.user, text: input.text });
   }
-  return { ...input.labels, source: input.source, severity: input.severity, status: input.status };
+  return withPseudoLabels(input.labels, { source: input.source, severity: input.severity, status: input.status });
+}
+
+/**
+ * `{ ...labels, ...pseudo }`, the same keys in the same order, copied one by one: V8 keeps many of the objects a
+ * spread into a literal with further properties makes (a few hundred bytes per decision) past the young
+ * generation, where they die among the states a router holds and fragment the old space (bench/router-memory.ts).
+ */
+export function withPseudoLabels(labels: Readonly<Record<string, string>> | undefined, pseudo: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of labels === undefined ? [] : Object.keys(labels)) {
+    // Assigning `__proto__` would set the prototype where the spread defines a property: leave that rare case to it.
+    if (k === '__proto__') return { ...labels, ...pseudo };
+    out[k] = labels![k]!;
+  }
+  for (const k of Object.keys(pseudo)) out[k] = pseudo[k]!;
+  return out;
 }
 
 const severityOf = (input: Routable) => (input.kind === 'slack-message' ? '' : input.severity);

@@ -201,6 +201,19 @@ describe('matchers see the pseudo-labels', () => {
   });
 });
 
+test('matchLabels gives what a spread of the labels and the pseudo-labels gives: keys, order, a label named __proto__', () => {
+  const labels = JSON.parse('{"team":"db","source":"x","__proto__":"p","1":"one"}') as Record<string, string>;
+  const input = alertOf(labels, { source: 'grafana' });
+  const spread = { ...input.labels, source: input.source, severity: input.severity, status: input.status };
+  const seen = matchLabels(input);
+  expect(Object.entries(seen)).toEqual(Object.entries(spread));
+  expect(Object.getPrototypeOf(seen)).toBe(Object.prototype);
+  const proto = parseMatcher('__proto__="p"');
+  expect(proto.ok && matches(proto.matcher, seen)).toBe(true);
+  const plain = alertOf({ team: 'db', source: 'x', 1: 'one' });
+  expect(Object.entries(matchLabels(plain))).toEqual(Object.entries({ ...plain.labels, source: plain.source, severity: plain.severity, status: plain.status }));
+});
+
 describe('every matcher kind routes (rules.matchers.yaml)', () => {
   const rules = rulesFrom('rules.matchers.yaml');
   test.each<[string, Routable, string, string | null]>([

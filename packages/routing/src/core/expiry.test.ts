@@ -1,0 +1,32 @@
+import { ExpiryQueue } from './expiry';
+
+describe('ExpiryQueue', () => {
+  test('pops the keys due at or before a time, earliest first, and keeps the rest', () => {
+    const q = new ExpiryQueue();
+    let seed = 7;
+    const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648);
+    const pushed: Array<[string, number]> = [];
+    for (let i = 0; i < 1000; i++) {
+      // Times in the millions of milliseconds since 1970 and beyond, as event times are; distinct, so the order is known.
+      const at = 1_740_000_000_000 + rand() * 1000 + i;
+      pushed.push([`k${i}`, at]);
+      q.push(`k${i}`, at);
+    }
+    const byTime = [...pushed].sort((a, b) => a[1] - b[1]);
+    const cut = byTime[400]![1];
+    expect(q.popDue(cut)).toEqual(byTime.slice(0, 401).map(([k]) => k));
+    expect(q.size).toBe(599);
+    expect(q.popDue(cut)).toEqual([]);
+    expect(q.popDue(Number.POSITIVE_INFINITY)).toEqual(byTime.slice(401).map(([k]) => k));
+    expect(q.size).toBe(0);
+  });
+
+  test('the same key may be queued more than once (a state that changed); both come out', () => {
+    const q = new ExpiryQueue();
+    q.push('a', 20);
+    q.push('b', 10);
+    q.push('a', 5);
+    expect(q.popDue(10)).toEqual(['a', 'b']);
+    expect(q.popDue(30)).toEqual(['a']);
+  });
+});
