@@ -7,6 +7,7 @@ import { ingestMetrics, slackMetrics } from './metrics';
 import { bearerAuth, type AcceptedToken } from './plugins/bearer-auth';
 import { formatSchemaErrors, registerErrorHandling } from './plugins/errors';
 import { acceptJsonBodies } from './plugins/json-body';
+import { requestLoggerFactory } from './plugins/request-logger';
 import { alertmanagerRoutes } from './routes/alertmanager';
 import { genericRoutes } from './routes/generic';
 import { DEFAULT_NOTIFY_SYNC_TIMEOUT_MS, notifyRoutes } from './routes/notify';
@@ -77,6 +78,7 @@ export function buildIngestApp(deps: IngestAppDeps): IngestApp {
     // No access log lines for webhooks: at thousands a second two lines each cost more than the request. A refused
     // one is still logged (the error handler), and every accepted alert is on Kafka and counted in /metrics.
     logController: new LogController({ disableRequestLogging: (req) => req.url.startsWith('/webhooks/') }),
+    childLoggerFactory: requestLoggerFactory,
     bodyLimit: config.bodyLimit,
     // Validate only: the body is kept as `raw`, so ajv must not coerce, default or strip anything in it.
     ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allErrors: false } },
