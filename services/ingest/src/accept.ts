@@ -1,7 +1,7 @@
 import { ProduceRefused, type SendOptions } from '@alertbus/kafka';
 import { validateEnvelope, type AlertSource, type AnyEnvelope } from '@alertbus/schemas';
 import { HttpError } from './http-error';
-import type { IngestMetrics } from './metrics';
+import type { IngestMetrics, ProduceOutcome } from './metrics';
 import type { AcceptedBody } from './responses';
 import { toAlertEnvelopes, type NormaliseResult, type RequestCleaning } from '@alertbus/normalise';
 
@@ -124,7 +124,8 @@ export async function writeEvents(deps: AcceptDeps, events: AnyEnvelope[], opts:
     deps.metrics.produceRefused.inc({ reason: 'kafka-unreachable' });
     throw unavailable(deps.kafkaHealth.problem ?? 'the cluster does not answer', RETRY_AFTER_KAFKA_DOWN_S);
   }
-  const stop = deps.metrics.produceSeconds.startTimer();
+  const started = performance.now();
+  const stop = ({ outcome }: { outcome: ProduceOutcome }) => deps.metrics.produceTook(outcome, (performance.now() - started) / 1000);
   try {
     // Refused (never written) if not handed to Kafka in time; once handed over, the request waits for the
     // acknowledgement however long it takes, so a 503 always means "not written, now or later".
