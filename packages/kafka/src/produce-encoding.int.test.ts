@@ -1,6 +1,7 @@
 /**
  * The one-pass Produce encoder against the real broker of the test run: the broker checks every batch's CRC and
- * framing, and what is read back (keys, values, headers, timestamps) is what was sent.
+ * framing, and what is read back (keys, values, headers, timestamps) is what was sent, each record in the partition
+ * KafkaJS's default partitioner (murmur2, as the Java client) gives its key.
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
@@ -9,7 +10,7 @@ import { testKafka } from '../../../test/support/kafka';
 import { installProduceEncoder } from './produce-encoding';
 import { EventProducer } from './producer';
 import type { ConsumedRecord } from './records';
-import { readRanges, wholeTopicRanges } from './reader';
+import { partitionOfKey, readRanges, wholeTopicRanges } from './reader';
 
 let kafka: Kafka;
 
@@ -65,5 +66,9 @@ it('writes grouped sends that the broker takes and that read back as sent', asyn
     expect(r!.value!.toString('utf8')).toBe(JSON.stringify(e));
     expect(r!.timestamp).toBe(String(Date.parse(e.recordedAt)));
     expect(r!.headers).toEqual({ [HEADERS.eventType]: 'AlertReceived', [HEADERS.eventId]: e.id, [HEADERS.schemaVersion]: '1' });
+  }
+  for (const alias of new Set(sent.map((e) => e.alias))) {
+    const partitions = new Set(sent.filter((e) => e.alias === alias).map((e) => read.get(e.id)!.partition));
+    expect([...partitions]).toEqual([await partitionOfKey(kafka, TOPICS.alertsReceived, alias)]);
   }
 });
