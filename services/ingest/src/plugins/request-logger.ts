@@ -5,6 +5,8 @@ type FastifyChildLoggerFactory = NonNullable<FastifyServerOptions['childLoggerFa
 type Bindings = Parameters<FastifyChildLoggerFactory>[1];
 type ChildLoggerOptions = Parameters<FastifyChildLoggerFactory>[2];
 
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
 /**
  * The request's logger made only when something logs through it. Fastify makes a pino child (its bindings
  * serialised, its redaction set up) for every request; a webhook request logs nothing unless it is refused, and
@@ -19,7 +21,8 @@ class LazyRequestLogger {
     private readonly opts: ChildLoggerOptions,
   ) {}
 
-  private get log(): FastifyBaseLogger {
+  /** The real child, made on first use. */
+  get log(): FastifyBaseLogger {
     return (this.made ??= this.parent.child(this.bindings, this.opts));
   }
 
@@ -31,37 +34,18 @@ class LazyRequestLogger {
     this.log.level = level;
   }
 
-  fatal(...args: unknown[]): void {
-    (this.log.fatal as (...a: unknown[]) => void)(...args);
-  }
-
-  error(...args: unknown[]): void {
-    (this.log.error as (...a: unknown[]) => void)(...args);
-  }
-
-  warn(...args: unknown[]): void {
-    (this.log.warn as (...a: unknown[]) => void)(...args);
-  }
-
-  info(...args: unknown[]): void {
-    (this.log.info as (...a: unknown[]) => void)(...args);
-  }
-
-  debug(...args: unknown[]): void {
-    (this.log.debug as (...a: unknown[]) => void)(...args);
-  }
-
-  trace(...args: unknown[]): void {
-    (this.log.trace as (...a: unknown[]) => void)(...args);
-  }
-
-  silent(...args: unknown[]): void {
-    (this.log.silent as (...a: unknown[]) => void)(...args);
-  }
-
   child(bindings: Bindings, opts?: ChildLoggerOptions): FastifyBaseLogger {
     return this.log.child(bindings, opts);
   }
+}
+
+// Each level method hands its arguments to the real child.
+for (const level of LEVELS) {
+  Object.defineProperty(LazyRequestLogger.prototype, level, {
+    value(this: LazyRequestLogger, ...args: unknown[]) {
+      (this.log[level] as (...a: unknown[]) => void)(...args);
+    },
+  });
 }
 
 /**
