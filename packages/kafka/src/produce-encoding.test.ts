@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { crc32c, encodeProduceRequest, type ProduceArgs, type ProduceMessage } from './produce-encoding';
+import { crc32c, encodeProduceRequest, installProduceEncoder, type ProduceArgs, type ProduceMessage } from './produce-encoding';
 
 // KafkaJS's own encoders, to compare against byte for byte.
 const kafkajs = createRequire(require.resolve('kafkajs'));
@@ -117,6 +117,42 @@ describe('encodeProduceRequest', () => {
     expect(encodeProduceRequest(oneMessage({ value: 42 as never }), Long, NOW)).toBeNull();
     expect(encodeProduceRequest(oneMessage({ value: 'v', headers: { h: null as never } }), Long, NOW)).toBeNull();
     expect(encodeProduceRequest({ ...base, topicData: [{ topic: 't', partitions: [{ partition: 0, messages: [] }] }] }, Long, NOW)).toBeNull();
+  });
+});
+
+describe('installProduceEncoder', () => {
+  type Made = { request: { apiVersion: number; encode: () => Promise<{ buffer: Buffer; buf: Buffer; offset: number }> } };
+  const produce = kafkajs('./src/protocol/requests/produce') as { protocol: (v: { version: number }) => (args: ProduceArgs) => Made };
+  const framed = async (version: number, args: ProduceArgs) => {
+    const spy = jest.spyOn(Date, 'now').mockReturnValue(NOW);
+    try {
+      const { request } = produce.protocol({ version })(args);
+      const encoded = await request.encode();
+      // KafkaJS's encoder grows its buffer in powers of two; the one-pass encoder's is exactly the request's size.
+      return { version: request.apiVersion, bytes: encoded.buffer, onePass: encoded.buf.length === encoded.offset };
+    } finally {
+      spy.mockRestore();
+    }
+  };
+
+  it('puts the one-pass encoder in front of versions 3 to 7 and leaves the rest, and compression, to KafkaJS', async () => {
+    const plain = request(rng(21));
+    const gzip = { ...request(rng(22)), compression: 1 };
+    const before = await Promise.all([3, 7].map((v) => framed(v, plain)));
+    const gzipBefore = await framed(7, gzip);
+    expect(before.map((b) => b.onePass)).toEqual([false, false]);
+    expect(installProduceEncoder()).toBe(true);
+    expect(installProduceEncoder()).toBe(true); // once
+    const after = await Promise.all([3, 7].map((v) => framed(v, plain)));
+    expect(after.map((a) => [a.version, a.onePass])).toEqual([
+      [3, true],
+      [7, true],
+    ]);
+    for (const [i, a] of after.entries()) expect(a.bytes.equals(before[i]!.bytes)).toBe(true);
+    expect(after[0]!.bytes.equals(encodeProduceRequest(plain, Long, NOW)!)).toBe(true);
+    const gzipAfter = await framed(7, gzip);
+    expect(gzipAfter.onePass).toBe(false);
+    expect(gzipAfter.bytes.equals(gzipBefore.bytes)).toBe(true);
   });
 });
 
