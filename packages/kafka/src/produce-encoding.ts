@@ -336,7 +336,12 @@ export function installProduceEncoder(): boolean {
         request: {
           ...made.request,
           encode: async () => {
-            const body = encodeProduceRequest(args, Long);
+            let body: Buffer | null;
+            try {
+              body = encodeProduceRequest(args, Long);
+            } catch {
+              body = null; // whatever this encoder cannot write, KafkaJS's writes (or refuses) as before
+            }
             if (body === null) return made.request.encode();
             // What KafkaJS's request framing reads from an encoder: its buffer and offset.
             return Object.assign(Object.create(Encoder.prototype) as object, { buf: body, offset: body.length });
