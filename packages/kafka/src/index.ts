@@ -2,6 +2,7 @@ export * from './client';
 export * from './admin';
 export * from './records';
 export * from './producer';
+export { installProduceEncoder } from './produce-encoding';
 export * from './consume-loop';
 export * from './each-record';
 export * from './dead-letter';

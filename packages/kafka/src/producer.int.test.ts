@@ -1,13 +1,16 @@
 /**
  * The grouped idempotent producer against the real broker of the test run: a write the broker refuses for its
  * size must not break the producer's sequence numbers for the partition, or every later write there fails,
- * or is acknowledged and never shows up.
+ * or is acknowledged and never shows up. Last, the same producer with the one-pass Produce encoder (produce-encoding.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { TOPICS, makeEnvelope, type AnyEnvelope } from '@alertbus/schemas';
+import { HEADERS, TOPICS, makeEnvelope, type AnyEnvelope } from '@alertbus/schemas';
 import { readTopic, testKafka } from '../../../test/support/kafka';
+import { installProduceEncoder } from './produce-encoding';
 import { EventProducer, ProduceRefused } from './producer';
+import type { ConsumedRecord } from './records';
+import { partitionOfKey, readRanges, wholeTopicRanges } from './reader';
 
 let kafka: Kafka;
 
@@ -89,5 +92,47 @@ it('refuses a send larger than one write may hold before anything is written', a
     expect(written).not.toContain(big.id);
   } finally {
     await producer.disconnect();
+  }
+});
+
+// Last: from here on this file's clients encode their Produce requests in one pass (installProduceEncoder).
+it('with the one-pass encoder, writes grouped sends that the broker takes and that read back as sent, each in its key\'s partition', async () => {
+  expect(installProduceEncoder()).toBe(true);
+  // Under the 20 kB this file's topic takes per batch.
+  const producer = new EventProducer(kafka, { maxBatchBytes: 15_000 });
+  await producer.connect();
+  const sent: AnyEnvelope[] = [];
+  try {
+    // Concurrent sends of one to five events each, grouped into few produce calls across every partition; the
+    // broker checks each batch's CRC and framing. Multi-byte text, and values of several kilobytes, on the way.
+    const sends = Array.from({ length: 60 }, (_, s) =>
+      Array.from({ length: 1 + (s % 5) }, (_, i) => alert(`enc-${s % 17}-${i} ü𝄞`, i === 2 ? 'x€'.repeat(1500) : `send ${s}`)),
+    );
+    await Promise.all(sends.map((events) => producer.send(events)));
+    sent.push(...sends.flat());
+    expect(producer.produceCalls).toBeLessThan(sends.length);
+  } finally {
+    await producer.disconnect();
+  }
+  const read = new Map<string, ConsumedRecord>();
+  await readRanges({
+    kafka,
+    ranges: await wholeTopicRanges(kafka, [TOPICS.alertsReceived]),
+    stallTimeoutMs: 30_000,
+    onBatch: (b) => {
+      for (const r of b.records) read.set(r.headers[HEADERS.eventId] ?? '', r);
+    },
+  });
+  for (const e of sent) {
+    const r = read.get(e.id);
+    expect(r).toBeDefined();
+    expect(r!.key).toBe(e.alias);
+    expect(r!.value!.toString('utf8')).toBe(JSON.stringify(e));
+    expect(r!.timestamp).toBe(String(Date.parse(e.recordedAt)));
+    expect(r!.headers).toEqual({ [HEADERS.eventType]: 'AlertReceived', [HEADERS.eventId]: e.id, [HEADERS.schemaVersion]: '1' });
+  }
+  for (const alias of new Set(sent.map((e) => e.alias))) {
+    const partitions = new Set(sent.filter((e) => e.alias === alias).map((e) => read.get(e.id)!.partition));
+    expect([...partitions]).toEqual([await partitionOfKey(kafka, TOPICS.alertsReceived, alias)]);
   }
 });

@@ -1,6 +1,7 @@
-import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import type { Kafka, Message, Producer, TopicMessages } from 'kafkajs';
 import { errorChain } from '@alertbus/common';
 import { assertValid, topicOf, type AnyEnvelope } from '@alertbus/schemas';
+import { Murmur2Partitioner } from './partitioner';
 import { toMessage } from './records';
 import { recordSize } from './transactional/chunks';
 
@@ -106,8 +107,9 @@ export class EventProducer {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      // murmur2, like the Java client: a key lands on the same partition whoever writes it.
-      createPartitioner: Partitioners.DefaultPartitioner,
+      // murmur2, like the Java client: a key lands on the same partition whoever writes it (KafkaJS's
+      // DefaultPartitioner, with the hash in 32-bit arithmetic instead of BigInt).
+      createPartitioner: Murmur2Partitioner,
       // An idempotent producer must not give up on a record midway (its sequence numbers would go wrong);
       // callers that need an answer sooner (ingest's 503) time out on their side.
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { createLogger, createPool, createRegistry, ensureDatabase, type Logger, type Pool, type Registry } from '@alertbus/common';
 import { InstallationStore, migrateSlackInstalls, TeamTokens } from '@alertbus/slack-installs';
 import type { Kafka } from 'kafkajs';
-import { BrokerHealth, createKafka, ensureTopics, EventProducer } from '@alertbus/kafka';
+import { BrokerHealth, createKafka, ensureTopics, EventProducer, installProduceEncoder } from '@alertbus/kafka';
 import { buildIngestApp } from './app';
 import { DeliveryWaiter } from './notify/delivery-waiter';
 import { DEFAULT_PRODUCE_QUEUE_MAX, openIngestWarning, type IngestConfig } from './config';
@@ -61,6 +61,8 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
   const registry = opts.registry ?? createRegistry('ingest');
   const open = openIngestWarning(config);
   if (open) log.warn({ host: config.host, auth: 'none' }, open);
+  // Records encoded in one pass (the same bytes as KafkaJS's): its own encoder was a fifth of ingest's CPU per alert.
+  installProduceEncoder();
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'alertbus-ingest', log });
   await ensureTopicsPatiently(kafka, log);
   const producer = new EventProducer(kafka, {

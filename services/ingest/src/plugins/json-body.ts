@@ -76,6 +76,21 @@ export function cleanWebhookBody(body: unknown): { body: unknown; cleaning: Requ
   };
 }
 
+/**
+ * Whether any string parsed from this JSON text could hold a character keepableText changes. Inside JSON strings
+ * control characters come only as the escapes \b, \f, \r or \u (raw ones are not JSON); DEL, C1 and surrogates may
+ * also come raw. Without any of them, every string is kept as it is and the walk over the body can be skipped.
+ */
+export function mayNeedCleaning(text: string): boolean {
+  return /\\[bfru]|[\u007F-\u009F\uD800-\uDFFF]/.test(text);
+}
+
+/** What cleanWebhookBody answers for a body in which nothing needed cleaning. */
+function nothingCleaned(body: unknown): RequestCleaning {
+  const alerts = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as { alerts?: unknown }).alerts : undefined;
+  return Array.isArray(alerts) ? { group: 0, alerts: alerts.map(() => 0) } : { group: 0 };
+}
+
 export interface WebhookBodyLimits {
   /** Most entries `alerts` may have (INGEST_MAX_ALERTS). */
   maxAlerts: number;
@@ -101,7 +116,7 @@ export function acceptJsonBodies(app: FastifyInstance, limits: WebhookBodyLimits
           `the request carries ${alerts.length} alerts, more than the ${limits.maxAlerts} accepted in one request (INGEST_MAX_ALERTS): send them in smaller requests`,
         );
       }
-      const { body, cleaning } = cleanWebhookBody(parsed);
+      const { body, cleaning } = mayNeedCleaning(text as string) ? cleanWebhookBody(parsed) : { body: parsed, cleaning: nothingCleaned(parsed) };
       cleanings.set(req, cleaning);
       done(null, body);
     } catch (err) {
