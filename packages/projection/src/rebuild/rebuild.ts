@@ -72,6 +72,20 @@ export interface RebuildResult {
   /** Why the comparison could not be made, when it could not. */
   notCompared: string | null;
   swapped: boolean;
+  /**
+   * Milliseconds spent in each step (the last attempt's, for the comparison): the replay (with any catch-up),
+   * building the deferred indexes, ANALYZE and the checksum of the rebuilt tables, and the live snapshot's
+   * checksum, which runs at the same time as those two on another connection.
+   */
+  phases: RebuildPhases;
+}
+
+export interface RebuildPhases {
+  replayMs: number;
+  indexesMs: number;
+  analyzeMs: number;
+  rebuiltChecksumMs: number;
+  liveChecksumMs: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -101,6 +115,15 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
     const otherCluster = liveCluster !== null && liveCluster !== clusterId ? liveCluster : null;
 
     const counts = { records: 0, applied: 0, duplicates: 0, rejected: 0 };
+    const phases: RebuildPhases = { replayMs: 0, indexesMs: 0, analyzeMs: 0, rebuiltChecksumMs: 0, liveChecksumMs: 0 };
+    const timed = async <T>(phase: keyof RebuildPhases, fn: () => Promise<T>, add = false): Promise<T> => {
+      const t0 = Date.now();
+      try {
+        return await fn();
+      } finally {
+        phases[phase] = (add ? phases[phase] : 0) + Date.now() - t0;
+      }
+    };
     const apply = async (topic: string, partition: number, records: Awaited<ReturnType<typeof prepareRecords<ConsumedRecord>>>) => {
       // A batch is applied until it is: an outage of Postgres delays the rebuild, it never skips a batch.
       for (let attempt = 1; ; attempt++) {
@@ -139,8 +162,8 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
     };
 
     const deferred = await dropDeferrableIndexes(rebuilt);
-    await replay(await wholeTopicRanges(opts.kafka, topics), 'replay');
-    await createIndexes(rebuilt, deferred);
+    await timed('replayMs', async () => replay(await wholeTopicRanges(opts.kafka, topics), 'replay'));
+    await timed('indexesMs', () => createIndexes(rebuilt, deferred));
 
     const waitUntil = Date.now() + (opts.waitForLiveMs ?? 15_000);
     // The rebuilt tables change only in a catch-up: their statistics and checksum are made once per state,
@@ -149,14 +172,18 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
     for (let attempt = 1; ; attempt++) {
       opts.onProgress?.({ phase: 'compare', covered: 0n, total: 0n, records: counts.records });
       const rebuiltOffsets = await readOffsets(rebuilt, REBUILD_SCHEMA, groupId);
-      rebuiltSummed ??= analyzeAndChecksum(rebuilt);
+      rebuiltSummed ??= analyzeAndChecksum(rebuilt, phases);
       rebuiltSummed.catch(() => undefined); // awaited below, or before a catch-up
-      const snapshot = await liveSnapshot(live, groupId);
+      const snapshot = await timed('liveChecksumMs', () => liveSnapshot(live, groupId));
       const cmp = otherCluster ? { liveAhead: [], liveBehind: [] } : compareOffsets(snapshot.offsets, rebuiltOffsets);
       if (cmp.liveAhead.length > 0) {
         await rebuiltSummed;
         rebuiltSummed = null;
-        await replay(cmp.liveAhead.map((d) => ({ topic: d.topic, partition: d.partition, from: d.rebuilt ?? '0', to: d.live! })), 'catch-up');
+        await timed(
+          'replayMs',
+          () => replay(cmp.liveAhead.map((d) => ({ topic: d.topic, partition: d.partition, from: d.rebuilt ?? '0', to: d.live! })), 'catch-up'),
+          true,
+        );
         continue;
       }
       if (cmp.liveBehind.length > 0 && Date.now() < waitUntil) {
@@ -167,6 +194,7 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
       const compared = cmp.liveBehind.length === 0 && !otherCluster;
       const outcome = {
         ...counts,
+        phases,
         checksum: rebuiltSum,
         live: compared ? snapshot.checksum : null,
         matches: compared ? snapshot.checksum.total === rebuiltSum.total : null,
@@ -192,9 +220,14 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
 }
 
 /** Fresh tables have no planner statistics yet; without them the first queries after the swap plan badly. */
-async function analyzeAndChecksum(pool: Pool): Promise<Checksum> {
+async function analyzeAndChecksum(pool: Pool, phases: RebuildPhases): Promise<Checksum> {
+  const t0 = Date.now();
   for (const { table } of PROJECTION_TABLES) await pool.query(`ANALYZE ${REBUILD_SCHEMA}.${table}`);
-  return checksum(pool, REBUILD_SCHEMA);
+  const t1 = Date.now();
+  const sum = await checksum(pool, REBUILD_SCHEMA);
+  phases.analyzeMs = t1 - t0;
+  phases.rebuiltChecksumMs = Date.now() - t1;
+  return sum;
 }
 
 /** A fresh schema with the projection's tables, made by the same migrations as the live ones. */
