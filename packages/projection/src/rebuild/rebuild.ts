@@ -73,9 +73,9 @@ export interface RebuildResult {
   notCompared: string | null;
   swapped: boolean;
   /**
-   * Milliseconds spent in each step (the last attempt's, for the comparison): the replay (with any catch-up),
-   * building the deferred indexes, ANALYZE and the checksum of the rebuilt tables, and the live snapshot's
-   * checksum, which runs at the same time as those two on another connection.
+   * Milliseconds spent in each step (the last attempt's, for the comparison): the replay (with any catch-up);
+   * then, at the same time on three connections, building the deferred indexes (then ANALYZE), the checksum of
+   * the rebuilt tables, and the live snapshot's checksum.
    */
   phases: RebuildPhases;
 }
@@ -163,7 +163,13 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
 
     const deferred = await dropDeferrableIndexes(rebuilt);
     await timed('replayMs', async () => replay(await wholeTopicRanges(opts.kafka, topics), 'replay'));
-    await timed('indexesMs', () => createIndexes(rebuilt, deferred));
+    // The deferred indexes are built (once) while the rebuilt rows are summed on another connection: the checksum
+    // reads only the rows, and each of the two is mostly one backend's work.
+    let indexed: Promise<void> | null = null;
+    const finishRebuilt = () => {
+      indexed ??= timed('indexesMs', () => createIndexes(rebuilt, deferred));
+      return summarize(rebuilt, indexed, phases);
+    };
 
     const waitUntil = Date.now() + (opts.waitForLiveMs ?? 15_000);
     // The rebuilt tables change only in a catch-up: their statistics and checksum are made once per state,
@@ -172,7 +178,7 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
     for (let attempt = 1; ; attempt++) {
       opts.onProgress?.({ phase: 'compare', covered: 0n, total: 0n, records: counts.records });
       const rebuiltOffsets = await readOffsets(rebuilt, REBUILD_SCHEMA, groupId);
-      rebuiltSummed ??= analyzeAndChecksum(rebuilt, phases);
+      rebuiltSummed ??= finishRebuilt();
       rebuiltSummed.catch(() => undefined); // awaited below, or before a catch-up
       const snapshot = await timed('liveChecksumMs', () => liveSnapshot(live, groupId));
       const cmp = otherCluster ? { liveAhead: [], liveBehind: [] } : compareOffsets(snapshot.offsets, rebuiltOffsets);
@@ -219,14 +225,24 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
   }
 }
 
-/** Fresh tables have no planner statistics yet; without them the first queries after the swap plan badly. */
-async function analyzeAndChecksum(pool: Pool, phases: RebuildPhases): Promise<Checksum> {
+/**
+ * The checksum of the rebuilt tables, made while their indexes are built (`indexed`) and then ANALYZEd: fresh
+ * tables have no planner statistics yet, and without them the first queries after the swap plan badly. The
+ * statistics of an expression index (the text search's) are gathered only once the index exists.
+ */
+async function summarize(pool: Pool, indexed: Promise<void>, phases: RebuildPhases): Promise<Checksum> {
+  const analyzed = (async () => {
+    await indexed;
+    const t0 = Date.now();
+    for (const { table } of PROJECTION_TABLES) await pool.query(`ANALYZE ${REBUILD_SCHEMA}.${table}`);
+    phases.analyzeMs = Date.now() - t0;
+  })();
   const t0 = Date.now();
-  for (const { table } of PROJECTION_TABLES) await pool.query(`ANALYZE ${REBUILD_SCHEMA}.${table}`);
-  const t1 = Date.now();
-  const sum = await checksum(pool, REBUILD_SCHEMA);
-  phases.analyzeMs = t1 - t0;
-  phases.rebuiltChecksumMs = Date.now() - t1;
+  const summed = checksum(pool, REBUILD_SCHEMA).then((sum) => {
+    phases.rebuiltChecksumMs = Date.now() - t0;
+    return sum;
+  });
+  const [, sum] = await Promise.all([analyzed, summed]);
   return sum;
 }
 
