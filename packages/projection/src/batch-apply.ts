@@ -80,6 +80,16 @@ export async function prepareRecords<R extends { topic: string; partition: numbe
   return out;
 }
 
+/**
+ * Whether a prepared batch only adds timeline rows (inputs and commands do): no delivery row and no change to an
+ * incident, silence or notification. Such a batch's transaction reads no row another batch writes (besides its
+ * own partition's offset) and writes none another reads, so it may run at the same time as any other batch of
+ * another partition. An event id two batches both hold is still stored once (the unique key decides).
+ */
+export function onlyTimelineRows(records: ReadonlyArray<{ decoded: ValidationResult; projection?: Projection }>): boolean {
+  return records.every((r) => !r.decoded.ok || (r.projection !== undefined && r.projection.delivery === null && r.projection.changes.length === 0));
+}
+
 /** Postgres refused the values (SQLSTATE class 22 data exception or 23 constraint): retrying cannot help. */
 export function isDataError(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;

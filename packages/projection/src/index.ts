@@ -29,6 +29,7 @@ export type {
 export {
   applyRecordBatch,
   isDataError,
+  onlyTimelineRows,
   prepareRecords,
   ProjectionAheadOfLog,
   type BatchResult,
