@@ -19,7 +19,7 @@ import {
 } from '@alertbus/common';
 import { readRanges, wholeTopicRanges, type ConsumedRecord, type OffsetRange } from '@alertbus/kafka';
 import { GROUPS } from '@alertbus/schemas';
-import { applyRecordBatch, prepareRecords } from '../batch-apply';
+import { applyRecordBatch, onlyTimelineRows, prepareRecords } from '../batch-apply';
 import { currentClusterId, rebindCluster, storedClusterId } from '../cluster';
 import { PROJECTED_TOPICS } from '../topics';
 import { checksum, checksumIn, PROJECTION_TABLES, type Checksum } from './checksum';
@@ -142,8 +142,12 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
       }
     };
     const replay = async (ranges: OffsetRange[], phase: RebuildProgress['phase']) => {
-      // One batch in Postgres while the next is decoded and projected: at most two batches in memory.
-      let applying: Promise<void> = Promise.resolve();
+      // Batches that change incidents, deliveries, silences or notifications are applied one after the other, as
+      // the live projector does; one that only adds timeline rows beside them (see onlyTimelineRows). One batch
+      // of each kind in Postgres while the next is decoded and projected: at most three batches in memory. A
+      // partition's batches are applied in their order whatever lane they take.
+      const lanes = { serial: Promise.resolve(), side: Promise.resolve() };
+      const partitionDone = new Map<string, Promise<void>>();
       await readRanges({
         kafka: opts.kafka,
         ranges,
@@ -152,13 +156,19 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
         onProgress: (p) => opts.onProgress?.({ phase, covered: p.covered, total: p.total, records: counts.records }),
         onBatch: async (batch) => {
           const records = await prepareRecords(batch.records);
-          await applying;
-          applying = apply(batch.topic, batch.partition, records);
-          applying.catch(() => undefined); // awaited by the next batch or at the end
+          const lane = onlyTimelineRows(records) ? 'side' : 'serial';
+          const key = `${batch.topic}|${batch.partition}`;
+          const previous = partitionDone.get(key);
+          await lanes[lane];
+          if (previous) await previous;
+          const applying = apply(batch.topic, batch.partition, records);
+          applying.catch(() => undefined); // awaited by a later batch or at the end
+          lanes[lane] = applying;
+          partitionDone.set(key, applying);
           await batch.heartbeat();
         },
       });
-      await applying;
+      await Promise.all([lanes.serial, lanes.side]);
     };
 
     const deferred = await dropDeferrableIndexes(rebuilt);
