@@ -128,8 +128,6 @@ async function main(): Promise<void> {
     await history.stop();
     history = undefined;
 
-    let replayEnded: number | null = null;
-    const rebuildStarted = Date.now();
     const rebuildCpuStart = process.cpuUsage();
     const rebuildPg = new BackendCpu(db);
     const sampling = setInterval(() => void rebuildPg.sample().catch(() => undefined), 500);
@@ -138,16 +136,18 @@ async function main(): Promise<void> {
       kafka,
       migrationsDir: MIGRATIONS_DIR,
       swap: false,
-      onProgress: (p) => {
-        if (p.phase !== 'replay' && replayEnded === null) replayEnded = Date.now();
-      },
     });
     clearInterval(sampling);
     const rebuildCpu = process.cpuUsage(rebuildCpuStart);
-    const replayMs = (replayEnded ?? Date.now()) - rebuildStarted;
+    const replayMs = result.phases.replayMs;
     console.log(
       `rebuild                 : ${result.records.toLocaleString('en-US')} records in ${seconds(result.durationMs)} (replay ${seconds(replayMs)} → ` +
-        `${rate(result.records, replayMs)} events/s; the rest is ANALYZE and both checksums)`,
+        `${rate(result.records, replayMs)} events/s; the rest is setting up, indexes, ANALYZE and both checksums)`,
+    );
+    const ph = result.phases;
+    console.log(
+      `rebuild phases          : replay ${seconds(ph.replayMs)}; then at the same time: indexes ${seconds(ph.indexesMs)} and ANALYZE ` +
+        `${seconds(ph.analyzeMs)}, checksum rebuilt ${seconds(ph.rebuiltChecksumMs)}, checksum live ${seconds(ph.liveChecksumMs)}`,
     );
     console.log(
       `rebuild CPU             : this process ${((rebuildCpu.user + rebuildCpu.system) / 1e6).toFixed(1)} s, Postgres backends ≥ ${rebuildPg.total().toFixed(1)} s`,

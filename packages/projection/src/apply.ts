@@ -114,25 +114,30 @@ async function insertIncident(client: PoolClient, r: IncidentRow): Promise<boole
   return res.rowCount === 1;
 }
 
-/** Deliveries can be read before the incident they belong to (another topic): new rows pick them up. */
+/**
+ * Deliveries can be read before the incident they belong to (another topic): new rows pick them up, the
+ * earliest root post's channel and ts and the earliest pager alert's id, in one statement (one look-up of the
+ * deliveries by incident, one new version of a row that takes both).
+ */
 export async function adoptEarlierDeliveries(client: PoolClient, incidentIds: readonly string[]): Promise<void> {
   await client.query(
-    `UPDATE incidents i
-        SET slack_channel = d.slack_channel, slack_root_ts = d.slack_ts,
-            updated_at = GREATEST(i.updated_at, d.recorded_at)
-       FROM (SELECT DISTINCT ON (incident_id) incident_id, slack_channel, slack_ts, recorded_at FROM deliveries
-              WHERE incident_id = ANY($1::text[]) AND type = 'SlackMessagePosted' AND slack_purpose = 'root' AND slack_ts IS NOT NULL
-              ORDER BY incident_id, topic COLLATE "C", "partition", "offset") d
-      WHERE i.incident_id = d.incident_id`,
-    [incidentIds],
-  );
-  await client.query(
-    `UPDATE incidents i
-        SET pager_alert_id = d.pager_alert_id, updated_at = GREATEST(i.updated_at, d.recorded_at)
-       FROM (SELECT DISTINCT ON (incident_id) incident_id, pager_alert_id, recorded_at FROM deliveries
-              WHERE incident_id = ANY($1::text[]) AND type = 'PagerAlertCreated' AND pager_alert_id IS NOT NULL
-              ORDER BY incident_id, topic COLLATE "C", "partition", "offset") d
-      WHERE i.incident_id = d.incident_id`,
+    `WITH d AS (
+       SELECT incident_id, type, slack_channel, slack_ts, pager_alert_id, recorded_at, topic, "partition", "offset"
+         FROM deliveries
+        WHERE incident_id = ANY($1::text[])
+          AND ((type = 'SlackMessagePosted' AND slack_purpose = 'root' AND slack_ts IS NOT NULL)
+            OR (type = 'PagerAlertCreated' AND pager_alert_id IS NOT NULL))),
+     s AS (SELECT DISTINCT ON (incident_id) incident_id, slack_channel, slack_ts, recorded_at FROM d
+            WHERE type = 'SlackMessagePosted' ORDER BY incident_id, topic COLLATE "C", "partition", "offset"),
+     p AS (SELECT DISTINCT ON (incident_id) incident_id, pager_alert_id, recorded_at FROM d
+            WHERE type = 'PagerAlertCreated' ORDER BY incident_id, topic COLLATE "C", "partition", "offset")
+     UPDATE incidents i
+        SET slack_channel = CASE WHEN s.incident_id IS NULL THEN i.slack_channel ELSE s.slack_channel END,
+            slack_root_ts = CASE WHEN s.incident_id IS NULL THEN i.slack_root_ts ELSE s.slack_ts END,
+            pager_alert_id = CASE WHEN p.incident_id IS NULL THEN i.pager_alert_id ELSE p.pager_alert_id END,
+            updated_at = GREATEST(i.updated_at, s.recorded_at, p.recorded_at)
+       FROM s FULL JOIN p ON p.incident_id = s.incident_id
+      WHERE i.incident_id = COALESCE(s.incident_id, p.incident_id)`,
     [incidentIds],
   );
 }

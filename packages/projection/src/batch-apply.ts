@@ -80,15 +80,37 @@ export async function prepareRecords<R extends { topic: string; partition: numbe
   return out;
 }
 
+/**
+ * Whether a prepared batch only adds timeline rows (inputs and commands do): no delivery row and no change to an
+ * incident, silence or notification. Such a batch's transaction reads no row another batch writes (besides its
+ * own partition's offset) and writes none another reads, so it may run at the same time as any other batch of
+ * another partition. An event id two batches both hold is still stored once (the unique key decides).
+ */
+export function onlyTimelineRows(records: ReadonlyArray<{ decoded: ValidationResult; projection?: Projection }>): boolean {
+  return records.every((r) => !r.decoded.ok || (r.projection !== undefined && r.projection.delivery === null && r.projection.changes.length === 0));
+}
+
 /** Postgres refused the values (SQLSTATE class 22 data exception or 23 constraint): retrying cannot help. */
 export function isDataError(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
 
+/** An event id already in the timeline (or another unique key): the batch holds a duplicate. */
+const isUniqueViolation = (err: unknown): boolean => (err as { code?: unknown })?.code === '23505';
+
 /**
- * Applies the records beyond the stored offset. When Postgres refuses one, the batch is retried record by
- * record under savepoints, and only the refused records are set aside. Any other failure is thrown.
+ * How a batch's transaction applies it: `copy` copies its rows without looking for their event ids first (the
+ * usual case: records beyond the stored offset are new events); `look-up` finds the ids already applied and
+ * copies the others; `isolate` applies record by record under savepoints.
+ */
+type ApplyMode = 'copy' | 'look-up' | 'isolate';
+
+/**
+ * Applies the records beyond the stored offset. A batch holding an event already applied (its id at another
+ * offset, e.g. written twice by a producer retry) is applied again with a look-up of its ids. When Postgres
+ * refuses a record, the batch is retried record by record under savepoints, and only the refused records are set
+ * aside. Any other failure is thrown.
  */
 export async function applyRecordBatch<R extends PlannableRecord>(
   target: BatchTarget<R>,
@@ -100,11 +122,19 @@ export async function applyRecordBatch<R extends PlannableRecord>(
   logEnd?: string,
 ): Promise<BatchResult<R>> {
   try {
-    return await applyInTransaction(target, topic, partition, records, false, logEnd);
+    return await applyInTransaction(target, topic, partition, records, 'copy', logEnd);
   } catch (err) {
     if (!isDataError(err)) throw err;
+    if (isUniqueViolation(err)) {
+      try {
+        return await applyInTransaction(target, topic, partition, records, 'look-up', logEnd);
+      } catch (again) {
+        if (!isDataError(again)) throw again;
+        err = again;
+      }
+    }
     onIsolating?.(err);
-    return applyInTransaction(target, topic, partition, records, true, logEnd);
+    return applyInTransaction(target, topic, partition, records, 'isolate', logEnd);
   }
 }
 
@@ -113,7 +143,7 @@ function applyInTransaction<R extends PlannableRecord>(
   topic: string,
   partition: number,
   records: readonly R[],
-  isolate: boolean,
+  mode: ApplyMode,
   logEnd: string | undefined,
 ): Promise<BatchResult<R>> {
   return inTransaction(target.pool, async (client) => {
@@ -132,9 +162,10 @@ function applyInTransaction<R extends PlannableRecord>(
     if (plan.nextOffset === null) return result;
     const projections = plan.apply.map(({ record, event }) => record.projection ?? project(event, { topic, partition, offset: record.offset }));
     // The whole batch in a few statements; when Postgres refuses it, record by record to find the refused ones.
-    const outcomes = isolate
-      ? await sequentially(projections, (p) => applyIsolated(client, () => applyProjection(client, p)))
-      : await applyProjections(client, projections);
+    const outcomes =
+      mode === 'isolate'
+        ? await sequentially(projections, (p) => applyIsolated(client, () => applyProjection(client, p)))
+        : await applyProjections(client, projections, { lookUp: mode === 'look-up' });
     plan.apply.forEach(({ record, event }, i) => {
       const outcome = outcomes[i]!;
       if (outcome === 'duplicate') result.duplicates += 1;

@@ -29,6 +29,7 @@ export type {
 export {
   applyRecordBatch,
   isDataError,
+  onlyTimelineRows,
   prepareRecords,
   ProjectionAheadOfLog,
   type BatchResult,
@@ -39,7 +40,7 @@ export { readNextOffset, storeNextOffset } from './offset-store';
 export { bindCluster, clusterMismatch, currentClusterId, rebindCluster, storedClusterId } from './cluster';
 export { checksum, checksumIn, formatChecksum, PROJECTION_TABLES, type Checksum, type TableChecksum } from './rebuild/checksum';
 export { compareOffsets, offsetKey, readOffsets, type OffsetComparison, type OffsetDifference } from './rebuild/offsets';
-export { rebuildProjection, REBUILD_SCHEMA, type RebuildOptions, type RebuildProgress, type RebuildResult } from './rebuild/rebuild';
+export { rebuildProjection, REBUILD_SCHEMA, type RebuildOptions, type RebuildPhases, type RebuildProgress, type RebuildResult } from './rebuild/rebuild';
 export { AUDIT_TOPICS, readAlias, readWindow, resolveTopic } from './audit/read';
 export { byPosition, byTimeline, toAuditRecord, type AuditRecord } from './audit/records';
 export { buildStory, type Story, type StoryEntry } from './audit/story';

@@ -24,6 +24,7 @@ import {
   applyRecordBatch,
   bindCluster,
   clusterMismatch,
+  onlyTimelineRows,
   prepareRecords,
   currentClusterId,
   PROJECTED_TOPICS,
@@ -71,11 +72,14 @@ export class Projector {
       retry: opts.retry,
       metrics: consumeLoopMetrics(opts.metrics.registry),
       // Two partitions' batches at a time: one is decoded and projected while the other's transaction runs.
-      // The transactions themselves run one after the other (serially): concurrent ones could each miss the
-      // other's rows (a delivery and the incident it links to, read from two topics).
+      // Transactions that change incidents, deliveries, silences or notifications run one after the other
+      // (serially): concurrent ones could each miss the other's rows (a delivery and the incident it links to,
+      // read from two topics). A batch that only adds timeline rows (inputs, commands) reads no row another
+      // transaction writes and writes none another reads, so it runs beside them.
       consumer: { partitionsConcurrently: 2 },
       handleBatch: async (batch) => {
         const records: DecodedRecord[] = await prepareRecords(batch.records);
+        if (onlyTimelineRows(records)) return this.handleBatch(batch, records);
         return this.serially(() => this.handleBatch(batch, records));
       },
       positionOf: async (topic, partition) => (await readNextOffset(opts.pool, this.groupId, topic, partition)) ?? 'earliest',
@@ -138,7 +142,7 @@ export class Projector {
     return run;
   }
 
-  private async handleBatch(batch: LoopBatch, records: DecodedRecord[]): Promise<BatchOutcome> {
+  private async handleBatch(batch: LoopBatch, records: readonly DecodedRecord[]): Promise<BatchOutcome> {
     if (this.refusal !== null) {
       if (Date.now() - this.clusterVerifiedAt < REFUSAL_RECHECK_MS) return { retryInMs: REFUSAL_RECHECK_MS, reason: this.refusal };
       if (!(await this.verifyCluster())) return { retryInMs: REFUSAL_RECHECK_MS, reason: this.refusal! };

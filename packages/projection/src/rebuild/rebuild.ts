@@ -19,7 +19,7 @@ import {
 } from '@alertbus/common';
 import { readRanges, wholeTopicRanges, type ConsumedRecord, type OffsetRange } from '@alertbus/kafka';
 import { GROUPS } from '@alertbus/schemas';
-import { applyRecordBatch, prepareRecords } from '../batch-apply';
+import { applyRecordBatch, onlyTimelineRows, prepareRecords } from '../batch-apply';
 import { currentClusterId, rebindCluster, storedClusterId } from '../cluster';
 import { PROJECTED_TOPICS } from '../topics';
 import { checksum, checksumIn, PROJECTION_TABLES, type Checksum } from './checksum';
@@ -72,6 +72,20 @@ export interface RebuildResult {
   /** Why the comparison could not be made, when it could not. */
   notCompared: string | null;
   swapped: boolean;
+  /**
+   * Milliseconds spent in each step (the last attempt's, for the comparison): the replay (with any catch-up);
+   * then, at the same time on three connections, building the deferred indexes (then ANALYZE), the checksum of
+   * the rebuilt tables, and the live snapshot's checksum.
+   */
+  phases: RebuildPhases;
+}
+
+export interface RebuildPhases {
+  replayMs: number;
+  indexesMs: number;
+  analyzeMs: number;
+  rebuiltChecksumMs: number;
+  liveChecksumMs: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -101,6 +115,15 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
     const otherCluster = liveCluster !== null && liveCluster !== clusterId ? liveCluster : null;
 
     const counts = { records: 0, applied: 0, duplicates: 0, rejected: 0 };
+    const phases: RebuildPhases = { replayMs: 0, indexesMs: 0, analyzeMs: 0, rebuiltChecksumMs: 0, liveChecksumMs: 0 };
+    const timed = async <T>(phase: keyof RebuildPhases, fn: () => Promise<T>, add = false): Promise<T> => {
+      const t0 = Date.now();
+      try {
+        return await fn();
+      } finally {
+        phases[phase] = (add ? phases[phase] : 0) + Date.now() - t0;
+      }
+    };
     const apply = async (topic: string, partition: number, records: Awaited<ReturnType<typeof prepareRecords<ConsumedRecord>>>) => {
       // A batch is applied until it is: an outage of Postgres delays the rebuild, it never skips a batch.
       for (let attempt = 1; ; attempt++) {
@@ -119,8 +142,12 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
       }
     };
     const replay = async (ranges: OffsetRange[], phase: RebuildProgress['phase']) => {
-      // One batch in Postgres while the next is decoded and projected: at most two batches in memory.
-      let applying: Promise<void> = Promise.resolve();
+      // Batches that change incidents, deliveries, silences or notifications are applied one after the other, as
+      // the live projector does; one that only adds timeline rows beside them (see onlyTimelineRows). One batch
+      // of each kind in Postgres while the next is decoded and projected: at most three batches in memory. A
+      // partition's batches are applied in their order whatever lane they take.
+      const lanes = { serial: Promise.resolve(), side: Promise.resolve() };
+      const partitionDone = new Map<string, Promise<void>>();
       await readRanges({
         kafka: opts.kafka,
         ranges,
@@ -129,18 +156,30 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
         onProgress: (p) => opts.onProgress?.({ phase, covered: p.covered, total: p.total, records: counts.records }),
         onBatch: async (batch) => {
           const records = await prepareRecords(batch.records);
-          await applying;
-          applying = apply(batch.topic, batch.partition, records);
-          applying.catch(() => undefined); // awaited by the next batch or at the end
+          const lane = onlyTimelineRows(records) ? 'side' : 'serial';
+          const key = `${batch.topic}|${batch.partition}`;
+          const previous = partitionDone.get(key);
+          await lanes[lane];
+          if (previous) await previous;
+          const applying = apply(batch.topic, batch.partition, records);
+          applying.catch(() => undefined); // awaited by a later batch or at the end
+          lanes[lane] = applying;
+          partitionDone.set(key, applying);
           await batch.heartbeat();
         },
       });
-      await applying;
+      await Promise.all([lanes.serial, lanes.side]);
     };
 
     const deferred = await dropDeferrableIndexes(rebuilt);
-    await replay(await wholeTopicRanges(opts.kafka, topics), 'replay');
-    await createIndexes(rebuilt, deferred);
+    await timed('replayMs', async () => replay(await wholeTopicRanges(opts.kafka, topics), 'replay'));
+    // The deferred indexes are built (once) while the rebuilt rows are summed on another connection: the checksum
+    // reads only the rows, and each of the two is mostly one backend's work.
+    let indexed: Promise<void> | null = null;
+    const finishRebuilt = () => {
+      indexed ??= timed('indexesMs', () => createIndexes(rebuilt, deferred));
+      return summarize(rebuilt, indexed, phases);
+    };
 
     const waitUntil = Date.now() + (opts.waitForLiveMs ?? 15_000);
     // The rebuilt tables change only in a catch-up: their statistics and checksum are made once per state,
@@ -149,14 +188,18 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
     for (let attempt = 1; ; attempt++) {
       opts.onProgress?.({ phase: 'compare', covered: 0n, total: 0n, records: counts.records });
       const rebuiltOffsets = await readOffsets(rebuilt, REBUILD_SCHEMA, groupId);
-      rebuiltSummed ??= analyzeAndChecksum(rebuilt);
+      rebuiltSummed ??= finishRebuilt();
       rebuiltSummed.catch(() => undefined); // awaited below, or before a catch-up
-      const snapshot = await liveSnapshot(live, groupId);
+      const snapshot = await timed('liveChecksumMs', () => liveSnapshot(live, groupId));
       const cmp = otherCluster ? { liveAhead: [], liveBehind: [] } : compareOffsets(snapshot.offsets, rebuiltOffsets);
       if (cmp.liveAhead.length > 0) {
         await rebuiltSummed;
         rebuiltSummed = null;
-        await replay(cmp.liveAhead.map((d) => ({ topic: d.topic, partition: d.partition, from: d.rebuilt ?? '0', to: d.live! })), 'catch-up');
+        await timed(
+          'replayMs',
+          () => replay(cmp.liveAhead.map((d) => ({ topic: d.topic, partition: d.partition, from: d.rebuilt ?? '0', to: d.live! })), 'catch-up'),
+          true,
+        );
         continue;
       }
       if (cmp.liveBehind.length > 0 && Date.now() < waitUntil) {
@@ -167,6 +210,7 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
       const compared = cmp.liveBehind.length === 0 && !otherCluster;
       const outcome = {
         ...counts,
+        phases,
         checksum: rebuiltSum,
         live: compared ? snapshot.checksum : null,
         matches: compared ? snapshot.checksum.total === rebuiltSum.total : null,
@@ -191,10 +235,25 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
   }
 }
 
-/** Fresh tables have no planner statistics yet; without them the first queries after the swap plan badly. */
-async function analyzeAndChecksum(pool: Pool): Promise<Checksum> {
-  for (const { table } of PROJECTION_TABLES) await pool.query(`ANALYZE ${REBUILD_SCHEMA}.${table}`);
-  return checksum(pool, REBUILD_SCHEMA);
+/**
+ * The checksum of the rebuilt tables, made while their indexes are built (`indexed`) and then ANALYZEd: fresh
+ * tables have no planner statistics yet, and without them the first queries after the swap plan badly. The
+ * statistics of an expression index (the text search's) are gathered only once the index exists.
+ */
+async function summarize(pool: Pool, indexed: Promise<void>, phases: RebuildPhases): Promise<Checksum> {
+  const analyzed = (async () => {
+    await indexed;
+    const t0 = Date.now();
+    for (const { table } of PROJECTION_TABLES) await pool.query(`ANALYZE ${REBUILD_SCHEMA}.${table}`);
+    phases.analyzeMs = Date.now() - t0;
+  })();
+  const t0 = Date.now();
+  const summed = checksum(pool, REBUILD_SCHEMA).then((sum) => {
+    phases.rebuiltChecksumMs = Date.now() - t0;
+    return sum;
+  });
+  const [, sum] = await Promise.all([analyzed, summed]);
+  return sum;
 }
 
 /** A fresh schema with the projection's tables, made by the same migrations as the live ones. */
