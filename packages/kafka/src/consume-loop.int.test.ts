@@ -165,6 +165,34 @@ test('with partitionsConcurrently, a slow partition does not hold back the other
   expect(handled.slice(3)).toEqual(['p0-0', 'p0-1', 'p0-2']);
 });
 
+test.each([
+  ['maxBytes', { maxBytes: 3_000 }],
+  ['maxBytesPerPartition', { maxBytesPerPartition: 3_000 }],
+] as const)('a fetch takes no more than %s: the records come in batches under the limit, all of them, in order', async (_name, limit) => {
+  const t = await topic(1);
+  const p = kafka.producer();
+  await p.connect();
+  try {
+    // One send per record: each is a record batch of its own, the unit the broker's limits count in.
+    for (let i = 0; i < 12; i++) await p.send({ topic: t, acks: -1, messages: [{ partition: 0, value: `${i}`.padEnd(1_000, '.') }] });
+  } finally {
+    await p.disconnect();
+  }
+  const batches: string[][] = [];
+  const l = loop({
+    topics: [t],
+    consumer: { sessionTimeout: 10_000, heartbeatInterval: 500, maxWaitTimeInMs: 100, ...limit },
+    handleBatch: async (batch) => {
+      batches.push(batch.records.map((r) => r.value!.toString()));
+    },
+  });
+  await l.start();
+  await waitFor(() => batches.flat().length >= 12, { what: 'every record handled', timeoutMs: 60_000 });
+  // Without the limit, one fetch brings the 12,000 bytes at once.
+  for (const b of batches) expect(b.reduce((n, v) => n + v.length, 0)).toBeLessThanOrEqual(3_000);
+  expect(batches.flat().map((v) => Number.parseInt(v, 10))).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+});
+
 test('a handler may ask to come back later without an error; what it resolved is not handed over again', async () => {
   const t = await topic(1);
   await produce(t, [0, 1, 2].map((i) => ({ partition: 0, value: `r${i}` })));

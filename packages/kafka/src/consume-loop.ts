@@ -127,6 +127,12 @@ export interface ConsumeLoopOptions {
     minBytes?: number;
     /** Most bytes one fetch takes of one partition (default 1 MiB): the largest batch a handler gets. */
     maxBytesPerPartition?: number;
+    /**
+     * Most bytes one fetch takes of all its partitions together (default 10 MiB). KafkaJS decodes a whole fetch
+     * before handing over its batches and holds it until the last one is handled: this bounds the records in memory.
+     * The broker still returns a first record batch larger than it, so no partition is ever stuck.
+     */
+    maxBytes?: number;
     readUncommitted?: boolean;
     partitionAssigners?: PartitionAssigner[];
     /**
@@ -325,6 +331,7 @@ export class ConsumeLoop {
       maxWaitTimeInMs: opts.consumer?.maxWaitTimeInMs ?? 100,
       ...(opts.consumer?.minBytes !== undefined ? { minBytes: opts.consumer.minBytes } : {}),
       ...(opts.consumer?.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: opts.consumer.maxBytesPerPartition } : {}),
+      ...(opts.consumer?.maxBytes !== undefined ? { maxBytes: opts.consumer.maxBytes } : {}),
       allowAutoTopicCreation: false,
       ...(opts.consumer?.readUncommitted !== undefined ? { readUncommitted: opts.consumer.readUncommitted } : {}),
       ...(opts.consumer?.partitionAssigners ? { partitionAssigners: opts.consumer.partitionAssigners } : {}),

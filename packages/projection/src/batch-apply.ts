@@ -75,7 +75,10 @@ export async function prepareRecords<R extends { topic: string; partition: numbe
     if (i > 0 && i % PREPARE_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     const r = records[i]!;
     const decoded = decodeEnvelope(r.value, r.topic);
-    out[i] = decoded.ok ? { ...r, decoded, projection: project(decoded.event, { topic: r.topic, partition: r.partition, offset: r.offset }) } : { ...r, decoded };
+    // Object.assign, not a spread followed by more keys: Node 20 moves such literals to the old space at once.
+    out[i] = decoded.ok
+      ? Object.assign({}, r, { decoded, projection: project(decoded.event, { topic: r.topic, partition: r.partition, offset: r.offset }) })
+      : Object.assign({}, r, { decoded });
   }
   return out;
 }

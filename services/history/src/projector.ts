@@ -20,6 +20,12 @@ import {
 /** How often a refusing projector looks again (a rebuild may have fixed it), and a healthy one checks its cluster. */
 const REFUSAL_RECHECK_MS = 5_000;
 const CLUSTER_RECHECK_MS = 60_000;
+/**
+ * What one fetch brings (KafkaJS's defaults: 10 MiB, 1 MiB a partition): the whole fetch stays decoded in memory until
+ * its last batch is projected, and with a backlog 10 MiB of records took the process to 330-350 MB (bench/README.md).
+ */
+const FETCH_MAX_BYTES = 4 * 1024 * 1024;
+const FETCH_MAX_BYTES_PER_PARTITION = 512 * 1024;
 import {
   applyRecordBatch,
   bindCluster,
@@ -76,7 +82,7 @@ export class Projector {
       // (serially): concurrent ones could each miss the other's rows (a delivery and the incident it links to,
       // read from two topics). A batch that only adds timeline rows (inputs, commands) reads no row another
       // transaction writes and writes none another reads, so it runs beside them.
-      consumer: { partitionsConcurrently: 2 },
+      consumer: { partitionsConcurrently: 2, maxBytes: FETCH_MAX_BYTES, maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION },
       handleBatch: async (batch) => {
         const records: DecodedRecord[] = await prepareRecords(batch.records);
         if (onlyTimelineRows(records)) return this.handleBatch(batch, records);
