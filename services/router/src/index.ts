@@ -1,5 +1,5 @@
 import { createLogger, startOpsServer, type InfraRetryPolicy, type Logger } from '@alertbus/common';
-import { createKafka, ensureTopics } from '@alertbus/kafka';
+import { createKafka, ensureTopics, installProduceEncoder } from '@alertbus/kafka';
 import { TOPICS } from '@alertbus/schemas';
 import { createRouterMetrics } from './metrics';
 import { RouterProcessor, ROUTER_INPUT_TOPICS } from './processor';
@@ -60,6 +60,8 @@ export interface Router {
 /** Starts the router: rules first (a bad file throws RulesError before anything connects), then Kafka. */
 export async function startRouter(config: RouterConfig): Promise<Router> {
   keepShortLivedObjectsYoung();
+  // Outputs encoded in one pass (the same bytes as KafkaJS's): its own encoder was about a fifth of the router's CPU per decision.
+  installProduceEncoder();
   const log = config.log ?? createLogger('router');
   const rules = loadRules(config.rulesPath, config.defaultChannel ?? '#alerts', config.oncallSchedule, config.historyPublicUrl);
   log.info({ rules: rules.origin, rulesVersion: rules.version, count: rules.rules.length }, 'routing rules loaded');
