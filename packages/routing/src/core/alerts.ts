@@ -2,7 +2,7 @@ import { parseDuration, type AliasState, type DecisionReason, type Envelope, typ
 import { matchLabels, route } from '../rules/route';
 import type { CompiledRules, RoutableAlert, Route } from '../rules/types';
 import type { DecisionContext } from './context';
-import { evolve, isIncidentEvent, withChanges, type DeciderState } from './evolve';
+import { withChanges, type DeciderState } from './evolve';
 import { findInhibition } from './inhibit';
 import { NO_NEIGHBOURS, type At, type Neighbours, type StormMembers } from './neighbours';
 import { Outputs } from './outputs';
@@ -16,7 +16,7 @@ import { incidentIdOf } from './incident-id';
 type AlertInput = Envelope<'AlertReceived'>;
 
 /** The state after the incident events emitted so far. */
-const folded = (out: Outputs, state: DeciderState) => out.events.filter(isIncidentEvent).reduce<DeciderState>(evolve, state);
+const folded = (out: Outputs, state: DeciderState) => out.folded(state);
 
 const pagerAliasOf = (s: AliasState) => s.pagerAlias ?? s.alias;
 
@@ -261,14 +261,14 @@ function resolve(out: Outputs, input: AlertInput, r: Route, s: AliasState, neigh
 export function decideAlert(input: AlertInput, state: DeciderState, rules: CompiledRules, ctx: DecisionContext): { events: Outputs['events']; state: DeciderState } {
   const a = input.data;
   const routable: RoutableAlert = { labels: a.labels, source: a.source, severity: a.severity, status: a.status, alias: input.alias };
-  const r = route(rules, routable);
+  const labels = matchLabels(routable);
+  const r = route(rules, routable, labels);
   const neighbours = ctx.neighbours ?? NO_NEIGHBOURS;
   const at: At = { atMs: Date.parse(input.recordedAt), ...(ctx.retentionMs !== undefined ? { retentionMs: ctx.retentionMs } : {}) };
   const out = new Outputs(input);
   const isOpen = state !== undefined && state.status !== 'resolved';
   const shared: SharedFactsSeen | undefined = ctx.sharedOffset !== undefined ? { offset: ctx.sharedOffset } : undefined;
   if (a.status === 'firing') {
-    const labels = matchLabels(routable);
     if (r.drop) {
       suppress(out, input, 'dropped-by-rule', r.rule, state);
     } else {

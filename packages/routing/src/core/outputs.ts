@@ -1,4 +1,5 @@
 import { deriveId, makeEnvelope, type AnyEnvelope, type EventData, type EventType } from '@alertbus/schemas';
+import { evolve, isIncidentEvent, type DeciderState } from './evolve';
 
 export const ROUTER_SOURCE = 'router';
 
@@ -18,7 +19,23 @@ export interface InputRef {
  */
 export class Outputs {
   readonly events: AnyEnvelope[] = [];
+  /** What `folded` last returned: from which state, over how many of the events. */
+  private fold: { from: DeciderState; upTo: number; state: DeciderState } | undefined;
   constructor(private readonly input: InputRef) {}
+
+  /**
+   * `state` after the incident events emitted so far. A decision asks for it more than once (the incident it opened,
+   * then its final state): each event is folded once, continuing from the last answer for the same state.
+   */
+  folded(state: DeciderState): DeciderState {
+    const f = this.fold !== undefined && this.fold.from === state ? this.fold : { from: state, upTo: 0, state };
+    for (; f.upTo < this.events.length; f.upTo++) {
+      const e = this.events[f.upTo]!;
+      if (isIncidentEvent(e)) f.state = evolve(f.state, e);
+    }
+    this.fold = f;
+    return f.state;
+  }
 
   add<T extends EventType>(type: T, data: EventData<T>, alias: string = this.input.alias): void {
     const { input } = this;

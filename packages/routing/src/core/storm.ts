@@ -25,7 +25,22 @@ export interface Storm {
 
 /** The summary message of a storm is an incident of its own, keyed by channel and start, so the Slack sink threads it. */
 export function stormOf(channel: string, since: string, limits: StormLimits): Storm {
-  return { id: deriveId('storm', channel, since), alias: `storm:${channel}:${since}`, channel, since, limits };
+  return { id: stormIdOf(channel, since), alias: `storm:${channel}:${since}`, channel, since, limits };
+}
+
+/** Ids of the storms asked about lately: every decision in a storming channel asks for its storm's (a sha256 each). */
+const stormIds = new Map<string, string>();
+const STORM_IDS_MAX = 1_024;
+
+function stormIdOf(channel: string, since: string): string {
+  const key = `${channel}\u0000${since}`;
+  let id = stormIds.get(key);
+  if (id === undefined) {
+    if (stormIds.size >= STORM_IDS_MAX) stormIds.clear();
+    id = deriveId('storm', channel, since);
+    stormIds.set(key, id);
+  }
+  return id;
 }
 
 /**

@@ -93,9 +93,9 @@ function unreached(rule: CompiledRule): RuleTrace {
 }
 
 /** Rules that decide, in order: the matched leaves of the tree, joined by `continue: true`. */
-export function matchingRules(rules: CompiledRules, input: Routable): CompiledRule[] {
+export function matchingRules(rules: CompiledRules, input: Routable, labels: Record<string, string> = matchLabels(input)): CompiledRule[] {
   const chain: CompiledRule[] = [];
-  walk(rules.rules, matchLabels(input), chain, null);
+  walk(rules.rules, labels, chain, null);
   return chain;
 }
 
@@ -155,10 +155,10 @@ export function ruleRef(rules: CompiledRules, chain: readonly CompiledRule[]): R
  * Where an input goes. Ordered rules, first match wins; nested rules refine their parent and inherit its
  * actions; with `continue: true` later matches join the chain, and each setting (Slack, pager, repeat
  * interval) comes from the first rule of the chain that sets it, else from the defaults. A drop anywhere in
- * the chain drops the input. No match: the defaults.
+ * the chain drops the input. No match: the defaults. `labels`: the input's matchLabels, when the caller has them.
  */
-export function route(rules: CompiledRules, input: Routable): Route {
-  const chain = matchingRules(rules, input);
+export function route(rules: CompiledRules, input: Routable, labels?: Record<string, string>): Route {
+  const chain = matchingRules(rules, input, labels);
   const d = rules.defaults;
   const dropper = chain.find((r) => r.drop);
   if (dropper) return { rule: ruleRef(rules, [dropper]), drop: true, repeatIntervalMs: d.repeatIntervalMs };
