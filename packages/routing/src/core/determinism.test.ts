@@ -7,7 +7,8 @@ import { AliasState, deriveId, makeEnvelope, schemaAjv, validateEnvelope, type A
 import { mulberry32 } from '@alertbus/spec';
 import { alert, HOUR, MINUTE, T0 } from '../test-support/alerts';
 import { rulesFrom } from '../test-support/scenario';
-import { evolve, initialState, isIncidentEvent, type DeciderState } from '../decider';
+import { decide, evolve, initialState, isIncidentEvent, type DeciderState } from '../decider';
+import { StateIndex } from './neighbours';
 import { Replayer } from './replay';
 import { SilenceBook } from './silences';
 
@@ -94,6 +95,23 @@ test('every alias state equals the fold of its incident events (what a restore f
   const folded = new Map<string, DeciderState>();
   for (const e of events.filter(isIncidentEvent)) folded.set(e.alias, evolve(folded.get(e.alias) ?? initialState(), e));
   for (const s of replayer.states.values()) expect(folded.get(s.alias)).toEqual(s);
+});
+
+test('each state a decision gives is the fold of its incident events over the state it was given; the Replayer decides the same', () => {
+  const inputs = stream(99, 600);
+  const rules = rulesFrom('rules.everything.yaml');
+  const book = silences();
+  const index = new StateIndex();
+  const expected: AnyEnvelope[] = [];
+  for (const input of inputs) {
+    const before = index.get(input.alias);
+    const d = decide(input, before, rules, { neighbours: index, silences: book });
+    // The state is the fold of the decision's incident events over the state it was given.
+    expect(d.state).toEqual(d.events.filter(isIncidentEvent).reduce<DeciderState>(evolve, before));
+    if (d.state) index.set(d.state);
+    expected.push(...d.events);
+  }
+  expect(JSON.stringify(replay(inputs).events)).toBe(JSON.stringify(expected));
 });
 
 /** Weeks of inputs on a few aliases, hours apart, so resolved incidents outlive a short retention. */

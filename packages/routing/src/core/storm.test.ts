@@ -6,6 +6,7 @@ import { builtinRules } from '../rules/compile';
 import { DEFAULT_STATE_RETENTION_MS } from './expiry';
 import { StateIndex } from './neighbours';
 import { Replayer } from './replay';
+import { stormOf } from './storm';
 
 const rules = rulesFrom('rules.storm.yaml');
 const iso = (at: number) => new Date(T0 + at).toISOString();
@@ -137,4 +138,13 @@ describe('storm control is on in the built-in rules (no ROUTING_RULES)', () => {
     expect(out.flat().filter((e) => e.type === 'PostSlackMessage')).toHaveLength(60);
     expect(out.flat().some((e) => e.type === 'EventSuppressed')).toBe(false);
   });
+});
+
+test("a storm's id is derived from its channel and start, whichever storms were asked about before", () => {
+  const limits = rules.stormControl!;
+  // More storms than the ids kept, and pairs whose channel and start differ only in where one ends and the other starts.
+  for (let i = 0; i < 2_500; i++) {
+    const [channel, since] = i % 2 === 0 ? [`#c${i}`, `1${iso(i)}`] : [`#c${i - 1}1`, iso(i - 1)];
+    expect(stormOf(channel, since, limits).id).toBe(deriveId('storm', channel, since));
+  }
 });
