@@ -13,10 +13,11 @@ import type { Position, Projection, TimelineRow } from './types';
  * slack.received.v1 later) are kept generically: their `incidentId`, `inputId`, `reason` and `rule`, when
  * the data has them, are read as the decision and command events use them.
  */
-export function project(recorded: AnyEnvelope, at: Position): Projection {
+export function project(recorded: AnyEnvelope, at: Position, opts: { keepable?: boolean } = {}): Projection {
   // Records written before ingest cleaned text at its edge can hold NUL or lone surrogates, which Postgres
   // refuses: they are stored cleaned (as ingest cleans today) instead of being set aside for their text.
-  const event = keepableJson(recorded).value;
+  // `keepable`: the caller found the recorded JSON cannot hold any (keepableAsRecorded), so nothing to walk.
+  const event = opts.keepable === true ? recorded : keepableJson(recorded).value;
   if (isIncidentEvent(event)) {
     const d = event.data;
     return {
@@ -116,4 +117,27 @@ function timelineRow(event: AnyEnvelope, at: Position, links: Links): TimelineRo
     rule: links.rule ?? null,
     data: event.data,
   };
+}
+
+/** A character keepableText changes: DEL, C1 controls and surrogates (C0 controls cannot be in JSON text). */
+const UNKEEPABLE_IN_TEXT = /[\\\u007F-\u009F\uD800-\uDFFF]/;
+const BACKSLASH = 0x5c;
+const DEL = 0x7f;
+
+/**
+ * Whether JSON text can only decode to strings keepableJson leaves as they are, so the walk over every string
+ * of the event can be skipped: no escape at all (a backslash; `\u0000`, `\r` and lone surrogates are only
+ * written escaped), no DEL and no C1 control (U+0080-U+009F, in UTF-8 the lead byte C2 then 80-9F). A raw C0
+ * control cannot be in a JSON string, and UTF-8 decodes to no lone surrogate (an invalid sequence is U+FFFD).
+ * False means "perhaps": the walk decides. Nearly every recorded event has no backslash (7 of 200,000 in the bench).
+ */
+export function keepableAsRecorded(value: Buffer | string | null): boolean {
+  if (value === null) return false;
+  if (typeof value === 'string') return !UNKEEPABLE_IN_TEXT.test(value);
+  if (value.indexOf(BACKSLASH) !== -1 || value.indexOf(DEL) !== -1) return false;
+  for (let i = value.indexOf(0xc2); i !== -1; i = value.indexOf(0xc2, i + 1)) {
+    const next = value[i + 1];
+    if (next !== undefined && next >= 0x80 && next <= 0x9f) return false;
+  }
+  return true;
 }
