@@ -20,7 +20,8 @@ function withText(text: string): AnyEnvelope[] {
 const TEXTS: Array<[string, string]> = [
   ['plain ASCII', 'error rate above 5% for 10m'],
   ['Latin-1 and other text (U+00A0-U+00FF, CJK, a valid pair)', 'caf\u00e9 \u00a0\u00b0 \u00bf \u8b66\u544a \ud83d\udd25'],
-  ['an escaped quote and newline, which stay', 'say "hi"\nand \\ bye\t.'],
+  ['an escaped quote, newline, tab, slash and backslash, which stay', 'say "hi"\nand \\ bye\t. </a>'],
+  ['a backslash before text that looks like an escape', 'C:\\u0000\\bin\\r\\\\f'],
   ['NUL, escaped', 'a\u0000b'],
   ['a carriage return and a form feed, escaped', 'a\r\nb\fc'],
   ['DEL, raw in the JSON', 'a\u007fb'],
@@ -58,11 +59,14 @@ describe('prepareRecords', () => {
 });
 
 describe('keepableAsRecorded', () => {
-  it('says yes only for JSON with no escape, no DEL and no C1 control', () => {
-    const yes = ['{"a":"b"}', '{"a":"caf\u00e9 \u00a0 \u00bf \u8b66"}'];
-    const no = ['{"a":"\\u0000"}', '{"a":"\\n"}', '{"a":"\u007f"}', '{"a":"\u0085"}', '{"a":"\u009f"}', '{"a":"\u0080"}'];
-    for (const s of yes) expect([keepableAsRecorded(s), keepableAsRecorded(Buffer.from(s))]).toEqual([true, true]);
-    for (const s of no) expect([keepableAsRecorded(s), keepableAsRecorded(Buffer.from(s))]).toEqual([false, false]);
+  it('says yes only for JSON with no escape that keepableText may change, no DEL and no C1 control', () => {
+    const yes = ['{"a":"b"}', '{"a":"caf\u00e9 \u00a0 \u00bf \u8b66"}', '{"a":"x\\ny\\t\\"\\/"}'];
+    const no = ['{"a":"\\u0000"}', '{"a":"\\b"}', '{"a":"\\f"}', '{"a":"\\r"}', '{"a":"\\\\\\r"}', '{"a":"\u007f"}', '{"a":"\u0085"}', '{"a":"\u009f"}', '{"a":"\u0080"}'];
+    for (const s of yes) expect([s, keepableAsRecorded(s), keepableAsRecorded(Buffer.from(s))]).toEqual([s, true, true]);
+    for (const s of no) expect([s, keepableAsRecorded(s), keepableAsRecorded(Buffer.from(s))]).toEqual([s, false, false]);
+    // An escaped backslash before text that looks like an escape: the bytes are read escape by escape, a string
+    // is only matched (a "perhaps").
+    expect(keepableAsRecorded(Buffer.from('{"a":"\\\\u0000 \\\\r"}'))).toBe(true);
     // In UTF-8 a pair is one 4-byte character; in a string any surrogate is a "perhaps" (the walk decides).
     expect(keepableAsRecorded(Buffer.from('{"a":"\ud83d\udd25"}'))).toBe(true);
     expect(keepableAsRecorded('{"a":"\ud800"}')).toBe(false);
