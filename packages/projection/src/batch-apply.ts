@@ -8,7 +8,7 @@ import { readNextOffset, storeNextOffset } from './offset-store';
 import { applyProjection } from './apply';
 import { applyProjections } from './apply-many';
 import { planBatch, type PlannableRecord } from './batch-plan';
-import { project } from './project';
+import { keepableAsRecorded, project } from './project';
 import type { Projection } from './types';
 import { decodeEnvelope, type ValidationResult } from '@alertbus/schemas';
 
@@ -77,7 +77,10 @@ export async function prepareRecords<R extends { topic: string; partition: numbe
     const decoded = decodeEnvelope(r.value, r.topic);
     // Object.assign, not a spread followed by more keys: Node 20 moves such literals to the old space at once.
     out[i] = decoded.ok
-      ? Object.assign({}, r, { decoded, projection: project(decoded.event, { topic: r.topic, partition: r.partition, offset: r.offset }) })
+      ? Object.assign({}, r, {
+          decoded,
+          projection: project(decoded.event, { topic: r.topic, partition: r.partition, offset: r.offset }, { keepable: keepableAsRecorded(r.value) }),
+        })
       : Object.assign({}, r, { decoded });
   }
   return out;

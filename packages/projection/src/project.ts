@@ -13,10 +13,11 @@ import type { Position, Projection, TimelineRow } from './types';
  * slack.received.v1 later) are kept generically: their `incidentId`, `inputId`, `reason` and `rule`, when
  * the data has them, are read as the decision and command events use them.
  */
-export function project(recorded: AnyEnvelope, at: Position): Projection {
+export function project(recorded: AnyEnvelope, at: Position, opts: { keepable?: boolean } = {}): Projection {
   // Records written before ingest cleaned text at its edge can hold NUL or lone surrogates, which Postgres
   // refuses: they are stored cleaned (as ingest cleans today) instead of being set aside for their text.
-  const event = keepableJson(recorded).value;
+  // `keepable`: the caller found the recorded JSON cannot hold any (keepableAsRecorded), so nothing to walk.
+  const event = opts.keepable === true ? recorded : keepableJson(recorded).value;
   if (isIncidentEvent(event)) {
     const d = event.data;
     return {
@@ -116,4 +117,33 @@ function timelineRow(event: AnyEnvelope, at: Position, links: Links): TimelineRo
     rule: links.rule ?? null,
     data: event.data,
   };
+}
+
+/** In JSON text: an escape keepableText may change (\b, \f, \r, \u), a raw DEL, C1 control or surrogate. */
+const MAY_NEED_CLEANING = /\\[bfru]|[\u007F-\u009F\uD800-\uDFFF]/;
+const BACKSLASH = 0x5c;
+const DEL = 0x7f;
+/** The escapes whose character keepableText changes or that can spell any character: b, f, r, u. */
+const CHANGING_ESCAPES = new Set([0x62, 0x66, 0x72, 0x75]);
+
+/**
+ * Whether JSON text can only decode to strings keepableJson leaves as they are, so the walk over every string
+ * of the event can be skipped. Control characters come into a JSON string only escaped (\b, \f, \r, or \u, which
+ * also spells lone surrogates; \n, \t, \", \\ and \/ give characters that stay); DEL and C1 controls (U+0080-U+009F,
+ * in UTF-8 the lead byte C2 then 80-9F) may also come raw. UTF-8 decodes to no lone surrogate (an invalid sequence
+ * is U+FFFD). False means "perhaps": the walk decides. The same test as ingest's over a webhook body, on the bytes.
+ */
+export function keepableAsRecorded(value: Buffer | string | null): boolean {
+  if (value === null) return false;
+  if (typeof value === 'string') return !MAY_NEED_CLEANING.test(value);
+  // Outside strings valid JSON has no backslash; inside, each one starts an escape of one character (then its hex).
+  for (let i = value.indexOf(BACKSLASH); i !== -1; i = value.indexOf(BACKSLASH, i + 2)) {
+    if (CHANGING_ESCAPES.has(value[i + 1]!)) return false;
+  }
+  if (value.indexOf(DEL) !== -1) return false;
+  for (let i = value.indexOf(0xc2); i !== -1; i = value.indexOf(0xc2, i + 1)) {
+    const next = value[i + 1];
+    if (next !== undefined && next >= 0x80 && next <= 0x9f) return false;
+  }
+  return true;
 }
