@@ -213,7 +213,8 @@ export class StateIndex implements Neighbours {
   /** The incidents' records by alias. */
   private readonly entries = new PackedStore();
   private readonly fields = new Fields();
-  private readonly unpacked = new Map<string, { entry: Entry; state: AliasState }>();
+  /** By entry: an entry leaves it when it leaves the index (`delete`), so an id its record's release frees is never found here. */
+  private readonly unpacked = new Map<Entry, AliasState>();
   private readonly openings = new Map<string, SortedList<Entry>>();
   private readonly storms = new Map<string, SortedList<Entry>>();
   private readonly stormBooks = new Map<string, StormBook>();
@@ -297,7 +298,7 @@ export class StateIndex implements Neighbours {
     const e = this.entries.id(alias);
     if (e < 0) return;
     const old = this.stateOf(e);
-    this.unpacked.delete(alias);
+    this.unpacked.delete(e);
     if (isOpen(old)) this.inhibit?.remove(old, e);
     const channel = targetChannel(old);
     if (channel !== undefined) this.openings.get(channel)?.remove(e);
@@ -332,9 +333,7 @@ export class StateIndex implements Neighbours {
 
   /** The entry's state: the one kept if it was read again lately (see `readAgain`), else unpacked for this question only. */
   private stateOf(e: Entry): AliasState {
-    const alias = records.key(e);
-    const held = this.unpacked.get(alias);
-    return held?.entry === e ? held.state : unpackState<AliasState>(records.state(e), alias);
+    return this.unpacked.get(e) ?? unpackState<AliasState>(records.state(e), records.key(e));
   }
 
   /**
@@ -344,13 +343,11 @@ export class StateIndex implements Neighbours {
    * generation and die among the packed states, which fragments the old space (bench/router-memory.ts).
    */
   private readAgain(e: Entry): AliasState {
-    const alias = records.key(e);
-    const held = this.unpacked.get(alias);
-    if (held?.entry === e) return held.state;
-    const state = unpackState<AliasState>(records.state(e), alias);
-    this.unpacked.delete(alias);
+    const held = this.unpacked.get(e);
+    if (held) return held;
+    const state = unpackState<AliasState>(records.state(e), records.key(e));
     if (this.unpacked.size >= UNPACKED_MAX) this.unpacked.delete(this.unpacked.keys().next().value!);
-    this.unpacked.set(alias, { entry: e, state });
+    this.unpacked.set(e, state);
     return state;
   }
 

@@ -39,7 +39,9 @@ class Arena {
   private hashes = new Int32Array(1024);
   private wide = new Uint8Array(1024);
   private ids = 0;
-  private readonly free: number[] = [];
+  /** Released ids, for reuse: a stack, outside the heap too (after a million evictions, a million of them). */
+  private free = new Int32Array(1024);
+  private freed = 0;
   /** Open addressing by content hash: id + 1, 0 empty, -1 a removed one. */
   private table = new Int32Array(2048);
   private used = 0;
@@ -105,7 +107,12 @@ class Arena {
     }
     this.live -= 1;
     this.dead += this.bytes[id]!;
-    this.free.push(id);
+    if (this.freed === this.free.length) {
+      const free = new Int32Array(2 * this.free.length);
+      free.set(this.free);
+      this.free = free;
+    }
+    this.free[this.freed++] = id;
     if (this.dead > 1 << 20 && this.dead * 2 > this.end) {
       // Into a smaller buffer when most of this one is free (after evictions), else where they are.
       const live = this.end - this.dead;
@@ -173,8 +180,9 @@ class Arena {
       if (needed >= 2 ** 32) throw new Error('packed store: more than 4 GiB of states');
       this.compact(Math.min(Math.max(2 * needed, 1 << 16), 2 ** 32 - 1));
     }
-    let id = this.free.pop();
-    if (id === undefined) {
+    let id: number;
+    if (this.freed > 0) id = this.free[--this.freed]!;
+    else {
       id = this.ids++;
       if (id >= this.offset.length) this.growIds();
     }
