@@ -3,7 +3,7 @@ import { withPseudoLabels } from '../rules/route';
 import type { CompiledInhibitRule, CompiledRules } from '../rules/types';
 import { liveState } from './expiry';
 import { packState, unpackState, type PackedState } from './packed-state';
-import { PackedStore, records } from './packed-store';
+import { grown, PackedStore, records } from './packed-store';
 import { SortedList } from './sorted-list';
 
 /** When a decision looks: the input's time, and ROUTER_STATE_RETENTION (expired states count as absent; unset: none expire). */
@@ -117,18 +117,10 @@ class Fields {
   private grow(e: Entry): void {
     let n = this.ms.length;
     while (n <= e) n *= 2;
-    const ms = new Float64Array(n);
-    ms.set(this.ms);
-    this.ms = ms;
-    const resolvedMs = new Float64Array(n);
-    resolvedMs.set(this.resolvedMs);
-    this.resolvedMs = resolvedMs;
-    const flags = new Uint8Array(n);
-    flags.set(this.flags);
-    this.flags = flags;
-    const since = new Int32Array(n);
-    since.set(this.since);
-    this.since = since;
+    this.ms = grown(this.ms, n);
+    this.resolvedMs = grown(this.resolvedMs, n);
+    this.flags = grown(this.flags, n);
+    this.since = grown(this.since, n);
   }
 }
 

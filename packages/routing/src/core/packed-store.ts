@@ -22,6 +22,15 @@ const isNarrow = (s: string) => {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return false;
   return true;
 };
+type Numbers = Uint32Array | Int32Array | Uint8Array | Float64Array;
+
+/** A copy of `a` with room for `n` numbers (zeros after `a`'s). */
+export function grown<T extends Numbers>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
+}
+
 const KEY_WIDE = 1;
 const STATE_WIDE = 2;
 
@@ -107,11 +116,7 @@ class Arena {
     }
     this.live -= 1;
     this.dead += this.bytes[id]!;
-    if (this.freed === this.free.length) {
-      const free = new Int32Array(2 * this.free.length);
-      free.set(this.free);
-      this.free = free;
-    }
+    if (this.freed === this.free.length) this.free = grown(this.free, 2 * this.free.length);
     this.free[this.freed++] = id;
     if (this.dead > 1 << 20 && this.dead * 2 > this.end) {
       // Into a smaller buffer when most of this one is free (after evictions), else where they are.
@@ -223,18 +228,13 @@ class Arena {
 
   private growIds(): void {
     const n = this.offset.length * 2;
-    const grow = <T extends Uint32Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-      const b = make(n);
-      b.set(a);
-      return b;
-    };
-    this.offset = grow(this.offset, (k) => new Uint32Array(k));
-    this.keyBytes = grow(this.keyBytes, (k) => new Uint32Array(k));
-    this.bytes = grow(this.bytes, (k) => new Uint32Array(k));
-    this.refs = grow(this.refs, (k) => new Uint32Array(k));
-    this.keyHashes = grow(this.keyHashes, (k) => new Int32Array(k));
-    this.hashes = grow(this.hashes, (k) => new Int32Array(k));
-    this.wide = grow(this.wide, (k) => new Uint8Array(k));
+    this.offset = grown(this.offset, n);
+    this.keyBytes = grown(this.keyBytes, n);
+    this.bytes = grown(this.bytes, n);
+    this.refs = grown(this.refs, n);
+    this.keyHashes = grown(this.keyHashes, n);
+    this.hashes = grown(this.hashes, n);
+    this.wide = grown(this.wide, n);
   }
 
   private rehash(size: number): void {
