@@ -1,6 +1,6 @@
 /**
  * Router memory with many distinct aliases, as the router holds them: the pure decider decides one firing
- * alert per alias, each state kept packed in its partition's map and in the index, resolved ones in the expiry
+ * alert per alias, each state kept packed in its partition's store and in the index, resolved ones in the expiry
  * queue (ROUTER_STATE_RETENTION). Prints the resident set size with every alias open, with every alias
  * resolved, and after event time has moved past the retention (the evictions). V8 runs with the flags the router's
  * start sets.
@@ -16,11 +16,11 @@ import {
   ExpiryQueue,
   expiresAt,
   isIncidentState,
+  PackedStore,
   packState,
   StateIndex,
   stateKey,
   unpackState,
-  type PackedState,
   type RouterState,
 } from '@alertbus/routing';
 import { alert, T0 } from '@alertbus/routing/src/test-support/alerts';
@@ -43,7 +43,7 @@ function input(i: number, status: 'firing' | 'resolved', at: number): Envelope<'
 }
 
 // What the processor holds: a map per input partition (packed states), the index over every incident, an expiry queue per partition.
-const partitions = Array.from({ length: PARTITIONS }, () => new Map<string, PackedState>());
+const partitions = Array.from({ length: PARTITIONS }, () => new PackedStore());
 const index = new StateIndex();
 const queues = Array.from({ length: PARTITIONS }, () => new ExpiryQueue());
 const partitionOf = (i: number) => i % PARTITIONS;
@@ -63,7 +63,7 @@ function keep(i: number, s: RouterState | undefined): void {
  * threads to hand freed pages back: right after the first, the old space is as fragmented as the decisions
  * left it (their garbage promoted among the states), which later collections compact, as an idle router's do.
  */
-async function rssMb(): Promise<{ rss: number; heap: number }> {
+async function rssMb(): Promise<{ rss: number; heap: number; buffers: number }> {
   const gc = (globalThis as { gc?: () => void }).gc;
   let m = process.memoryUsage();
   for (let i = 0; gc && i < 5; i++) {
@@ -74,7 +74,7 @@ async function rssMb(): Promise<{ rss: number; heap: number }> {
     m = next;
     if (settled && i > 0) break;
   }
-  return { rss: Math.round(m.rss / 1e6), heap: Math.round(m.heapUsed / 1e6) };
+  return { rss: Math.round(m.rss / 1e6), heap: Math.round(m.heapUsed / 1e6), buffers: Math.round(m.arrayBuffers / 1e6) };
 }
 
 const held = () => partitions.reduce((n, m) => n + m.size, 0);
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   if (!(globalThis as { gc?: () => void }).gc) console.log('(run with --expose-gc for exact figures)');
   const base = await rssMb();
   console.log(`\n## router memory with ${ALIASES.toLocaleString('en')} distinct aliases (ROUTER_STATE_RETENTION ${DEFAULT_STATE_RETENTION_MS / 86_400_000}d)`);
-  console.log(`baseline               : rss ${base.rss} MB  heap ${base.heap} MB`);
+  console.log(`baseline               : rss ${base.rss} MB  heap ${base.heap} MB  buffers ${base.buffers} MB`);
 
   let started = Date.now();
   for (let i = 0; i < ALIASES; i++) {
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   }
   const open = await rssMb();
   console.log(
-    `all open               : rss ${open.rss} MB  heap ${open.heap} MB  (${held().toLocaleString('en')} states, ` +
+    `all open               : rss ${open.rss} MB  heap ${open.heap} MB  buffers ${open.buffers} MB  (${held().toLocaleString('en')} states, ` +
       `${Math.round(((open.rss - base.rss) * 1e6) / ALIASES)} bytes/alias rss, decided in ${((Date.now() - started) / 1000).toFixed(0)} s)`,
   );
 
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
     keep(i, decide(e, stateOf(e.alias, i), rules, { neighbours: index, retentionMs: DEFAULT_STATE_RETENTION_MS }).state);
   }
   const resolved = await rssMb();
-  console.log(`all resolved           : rss ${resolved.rss} MB  heap ${resolved.heap} MB  (${held().toLocaleString('en')} states, in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  console.log(`all resolved           : rss ${resolved.rss} MB  heap ${resolved.heap} MB  buffers ${resolved.buffers} MB  (${held().toLocaleString('en')} states, in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
 
   // Event time moves past retention + grace (the next inputs' recordedAt): everything resolved is evicted.
   const horizon = T0 + resolvedAt + ALIASES + DEFAULT_STATE_RETENTION_MS + EVICTION_GRACE_MS;
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     }
   });
   const after = await rssMb();
-  console.log(`after the retention    : rss ${after.rss} MB  heap ${after.heap} MB  (${evicted.toLocaleString('en')} evicted, ${held()} states held)`);
+  console.log(`after the retention    : rss ${after.rss} MB  heap ${after.heap} MB  buffers ${after.buffers} MB  (${evicted.toLocaleString('en')} evicted, ${held()} states held)`);
 }
 
 void main();

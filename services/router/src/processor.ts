@@ -36,6 +36,7 @@ import {
   StateIndex,
   packState,
   unpackState,
+  PackedStore,
   type PackedState,
   type SilenceLookup,
   type CompiledRules,
@@ -116,11 +117,11 @@ const isRouterDelivery = (type: string) => type === 'SlackMessagePosted';
  */
 export class RouterProcessor {
   /**
-   * Committed state, by input partition, then key (an alias, or a Slack record's key), packed (a million open
-   * incidents must fit in a few hundred MB); an incident's is the same string the index holds. Only changed
-   * after a transaction committed.
+   * Committed state, by input partition, then key (an alias, or a Slack record's key), packed and held outside the
+   * V8 heap (a million open incidents must fit in a few hundred MB); an incident's is the same record the index
+   * holds. Only changed after a transaction committed.
    */
-  private states = new Map<number, Map<string, PackedState>>();
+  private states = new Map<number, PackedStore>();
   /**
    * The same committed states across every partition this instance holds, indexed for what decisions ask
    * about other aliases (inhibition, storm control).
@@ -130,9 +131,9 @@ export class RouterProcessor {
   private held = new Set<number>();
   /**
    * The latest fact per alias on router.shared.v1, by input partition, every partition's (kept to fill the index
-   * when partitions move), packed; this instance's own facts share the string of its committed state.
+   * when partitions move), packed; this instance's own facts share the record of its committed state.
    */
-  private readonly sharedFacts = new Map<number, Map<string, PackedState>>();
+  private readonly sharedFacts = new Map<number, PackedStore>();
   /** By input partition: which keys expire when, the keys found due and not yet evicted, the newest input's time. */
   private expiry = new Map<number, ExpiryQueue>();
   private pendingEvictions = new Map<number, Set<string>>();
@@ -236,7 +237,7 @@ export class RouterProcessor {
     const own = this.held.has(fact.partition) ? this.states.get(fact.partition)?.get(fact.alias) : undefined;
     const packed = own !== undefined && JSON.stringify(unpackState(own, fact.alias)) === JSON.stringify(fact.state) ? own : packState(fact.state, fact.alias);
     let facts = this.sharedFacts.get(fact.partition);
-    if (!facts) this.sharedFacts.set(fact.partition, (facts = new Map()));
+    if (!facts) this.sharedFacts.set(fact.partition, (facts = new PackedStore()));
     facts.set(fact.alias, packed);
     if (!this.held.has(fact.partition)) this.index.set(fact.state, packed);
   }
@@ -248,7 +249,7 @@ export class RouterProcessor {
    * Slack records (command messages, thread links) are only here.
    */
   private async restore(partitions: number[], ctx: AssignedContext): Promise<void> {
-    const fresh = new Map<number, Map<string, PackedState>>(partitions.map((p) => [p, new Map()]));
+    const fresh = new Map<number, PackedStore>(partitions.map((p) => [p, new PackedStore()]));
     let skipped = 0;
     await ctx.readToEnd(TOPICS.routerState, partitions, (r) => {
       const aliases = fresh.get(r.partition);
@@ -344,7 +345,7 @@ export class RouterProcessor {
    */
   private handleBatch(records: ConsumedRecord[], partition: number): BatchWork {
     const rules = this.opts.rules();
-    const committed = this.states.get(partition) ?? new Map<string, PackedState>();
+    const committed = this.states.get(partition) ?? new PackedStore();
     const held = (key: string) => {
       const packed = committed.get(key);
       return packed === undefined ? undefined : unpackState(packed, key);
@@ -456,7 +457,7 @@ export class RouterProcessor {
    */
   private dueEvictions(
     partition: number,
-    committed: Map<string, PackedState>,
+    committed: PackedStore,
     staged: Map<string, { state: RouterState | undefined }>,
     watermark: number,
   ): { evict: string[]; settled: string[] } {

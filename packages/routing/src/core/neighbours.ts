@@ -2,7 +2,8 @@ import { matchesAll, type AliasState } from '@alertbus/schemas';
 import { withPseudoLabels } from '../rules/route';
 import type { CompiledInhibitRule, CompiledRules } from '../rules/types';
 import { liveState } from './expiry';
-import { internedString, packState, unpackState, type PackedState } from './packed-state';
+import { packState, unpackState, type PackedState } from './packed-state';
+import { grown, PackedStore, records } from './packed-store';
 import { SortedList } from './sorted-list';
 
 /** When a decision looks: the input's time, and ROUTER_STATE_RETENTION (expired states count as absent; unset: none expire). */
@@ -72,38 +73,59 @@ export const byOpened = (a: AliasState, b: AliasState): number =>
   a.openedAt < b.openedAt ? -1 : a.openedAt > b.openedAt ? 1 : a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0;
 
 /**
- * What the index keeps of an incident: its packed state, and what its orderings compare (the state itself is
- * unpacked when a question needs it). The same entry sits in every list the incident belongs to.
+ * What the index keeps of an incident: the id of its record (alias and packed state, core/packed-store), the same in
+ * every list the incident belongs to; what its orderings compare is in the index's arrays by that id (see `Fields`),
+ * and the state itself is unpacked when a question needs it.
  */
-interface Entry {
-  readonly alias: string;
-  readonly packed: PackedState;
-  /** Date.parse(openedAt). */
-  readonly ms: number;
-  /** openedAt is `ms` in ISO form, so ordering by `ms` orders by openedAt. */
-  readonly canonical: boolean;
-  /** storm.since, when the incident is gathered into a storm of the channel it was meant for. */
-  readonly since: string | undefined;
-  /**
-   * Date.parse(resolvedAt) when it has one (see `changedMs`), else undefined rather than a copy of `ms`: a number
-   * that is not a small integer is a 16-byte object of its own, for each of a million open incidents.
-   */
-  readonly resolvedMs?: number;
+type Entry = number;
+
+/** Flags of an entry: openedAt is `ms` in ISO form (so ordering by `ms` orders by openedAt); it has a resolvedAt. */
+const CANONICAL = 1;
+const RESOLVED = 2;
+
+/**
+ * By record id: Date.parse(openedAt); Date.parse(resolvedAt) when it has one (see `changedMs`); the flags above;
+ * storm.since's number in `sinces`, or -1 when the incident is not gathered into a storm of the channel it was meant
+ * for. Typed arrays: an object per incident cost 88 bytes more.
+ */
+class Fields {
+  ms = new Float64Array(1024);
+  resolvedMs = new Float64Array(1024);
+  flags = new Uint8Array(1024);
+  since = new Int32Array(1024);
+  readonly sinces: string[] = [];
+  private readonly sinceIds = new Map<string, number>();
+
+  set(e: Entry, ms: number, resolvedMs: number | undefined, canonical: boolean, since: string | undefined): void {
+    if (e >= this.ms.length) this.grow(e);
+    this.ms[e] = ms;
+    this.resolvedMs[e] = resolvedMs ?? 0;
+    this.flags[e] = (canonical ? CANONICAL : 0) | (resolvedMs !== undefined ? RESOLVED : 0);
+    if (since === undefined) this.since[e] = -1;
+    else {
+      let id = this.sinceIds.get(since);
+      if (id === undefined) this.sinceIds.set(since, (id = this.sinces.push(since) - 1));
+      this.since[e] = id;
+    }
+  }
+
+  sinceOf(e: Entry): string | undefined {
+    const id = this.since[e]!;
+    return id < 0 ? undefined : this.sinces[id];
+  }
+
+  private grow(e: Entry): void {
+    let n = this.ms.length;
+    while (n <= e) n *= 2;
+    this.ms = grown(this.ms, n);
+    this.resolvedMs = grown(this.resolvedMs, n);
+    this.flags = grown(this.flags, n);
+    this.since = grown(this.since, n);
+  }
 }
 
-/** When it last changed how a storm summary shows it: resolved, else opened. */
-const changedMs = (e: Entry): number => e.resolvedMs ?? e.ms;
-const byAlias = (a: Entry, b: Entry) => (a.alias < b.alias ? -1 : a.alias > b.alias ? 1 : 0);
-const byMs = (a: Entry, b: Entry) => a.ms - b.ms || byAlias(a, b);
-const byStorm = (a: Entry, b: Entry) => (a.since! < b.since! ? -1 : a.since! > b.since! ? 1 : byMs(a, b));
-const openedAtOf = (e: Entry) => unpackState<AliasState>(e.packed, e.alias).openedAt;
-/** byOpened over entries: by `ms` when both openedAt are in ISO form, else by the strings themselves. */
-function byOpenedEntry(a: Entry, b: Entry): number {
-  if (a.canonical && b.canonical) return a.ms - b.ms || byAlias(a, b);
-  const x = openedAtOf(a);
-  const y = openedAtOf(b);
-  return x < y ? -1 : x > y ? 1 : byAlias(a, b);
-}
+const byAlias = (a: Entry, b: Entry) => records.compareKeys(a, b);
+const openedAtOf = (e: Entry) => unpackState<AliasState>(records.state(e), records.key(e)).openedAt;
 const isIsoInstant = (s: string, ms: number) => s.length === 24 && ms >= 0 && new Date(ms).toISOString() === s;
 
 interface StormBook {
@@ -126,6 +148,7 @@ interface StormBook {
 }
 
 type InhibitBucket = { both: SortedList<Entry>; sourceOnly: SortedList<Entry> };
+type Compare = (a: Entry, b: Entry) => number;
 const equalKey = (rule: CompiledInhibitRule, labels: Readonly<Record<string, string>>) => JSON.stringify(rule.equal.map((n) => labels[n] ?? ''));
 
 /** The open incidents matching each inhibit rule's source side, by their `equal` labels, earliest first. */
@@ -135,6 +158,7 @@ class InhibitIndex {
   constructor(
     readonly rules: readonly CompiledInhibitRule[],
     open: Iterable<[AliasState, Entry]>,
+    private readonly byOpenedEntry: Compare,
   ) {
     this.byRule = rules.map(() => new Map());
     for (const [s, e] of open) this.add(s, e);
@@ -156,7 +180,7 @@ class InhibitIndex {
       let bucket = this.byRule[i]!.get(key);
       if (!bucket) {
         if (!create) return;
-        this.byRule[i]!.set(key, (bucket = { both: new SortedList(byOpenedEntry), sourceOnly: new SortedList(byOpenedEntry) }));
+        this.byRule[i]!.set(key, (bucket = { both: new SortedList(this.byOpenedEntry), sourceOnly: new SortedList(this.byOpenedEntry) }));
       }
       f(matchesAll(rule.target, sl) ? bucket.both : bucket.sourceOnly);
     });
@@ -178,8 +202,11 @@ const UNPACKED_MAX = 256;
  * over a million open incidents stays a few hundred bytes per incident.
  */
 export class StateIndex implements Neighbours {
-  private readonly entries = new Map<string, Entry>();
-  private readonly unpacked = new Map<string, { packed: PackedState; state: AliasState }>();
+  /** The incidents' records by alias. */
+  private readonly entries = new PackedStore();
+  private readonly fields = new Fields();
+  /** By entry: an entry leaves it when it leaves the index (`delete`), so an id its record's release frees is never found here. */
+  private readonly unpacked = new Map<Entry, AliasState>();
   private readonly openings = new Map<string, SortedList<Entry>>();
   private readonly storms = new Map<string, SortedList<Entry>>();
   private readonly stormBooks = new Map<string, StormBook>();
@@ -187,22 +214,39 @@ export class StateIndex implements Neighbours {
   /** Index entries looked at by the queries so far. */
   visited = 0;
 
+  /** When it last changed how a storm summary shows it: resolved, else opened. */
+  private readonly changedMs = (e: Entry): number => (this.fields.flags[e]! & RESOLVED ? this.fields.resolvedMs[e]! : this.fields.ms[e]!);
+  private readonly byMs: Compare = (a, b) => this.fields.ms[a]! - this.fields.ms[b]! || byAlias(a, b);
+  private readonly byStorm: Compare = (a, b) => {
+    const x = this.fields.sinceOf(a)!;
+    const y = this.fields.sinceOf(b)!;
+    return x < y ? -1 : x > y ? 1 : this.byMs(a, b);
+  };
+  /** byOpened over entries: by `ms` when both openedAt are in ISO form, else by the strings themselves. */
+  private readonly byOpenedEntry: Compare = (a, b) => {
+    const { flags, ms } = this.fields;
+    if (flags[a]! & flags[b]! & CANONICAL) return ms[a]! - ms[b]! || byAlias(a, b);
+    const x = openedAtOf(a);
+    const y = openedAtOf(b);
+    return x < y ? -1 : x > y ? 1 : byAlias(a, b);
+  };
+
   get size(): number {
     return this.entries.size;
   }
 
   get(alias: string): AliasState | undefined {
-    const e = this.entries.get(alias);
-    return e && this.stateOf(e);
+    const e = this.entries.id(alias);
+    return e < 0 ? undefined : this.stateOf(e);
   }
 
   /** The packed form of the alias's state, as `set` was given or made it. */
   packed(alias: string): PackedState | undefined {
-    return this.entries.get(alias)?.packed;
+    return this.entries.get(alias);
   }
 
   *values(): IterableIterator<AliasState> {
-    for (const e of this.entries.values()) yield this.stateOf(e);
+    for (const e of this.entries.ids()) yield this.stateOf(e);
   }
 
   /** Holds `state` (replacing the alias's previous one); `packed` when the caller already packed it. */
@@ -211,24 +255,16 @@ export class StateIndex implements Neighbours {
     const channel = targetChannel(state);
     const inStorm = state.storm !== undefined && state.storm.channel === channel;
     const ms = Date.parse(state.openedAt);
-    const since = inStorm ? internedString(state.storm!.since) : undefined;
-    const e: Entry = {
-      alias: state.alias,
-      packed,
-      ms,
-      canonical: isIsoInstant(state.openedAt, ms),
-      since,
-      resolvedMs: state.resolvedAt !== undefined ? Date.parse(state.resolvedAt) : undefined,
-    };
-    const changed = changedMs(e);
-    this.entries.set(state.alias, e);
+    const e: Entry = this.entries.put(state.alias, packed);
+    this.fields.set(e, ms, state.resolvedAt !== undefined ? Date.parse(state.resolvedAt) : undefined, isIsoInstant(state.openedAt, ms), inStorm ? state.storm!.since : undefined);
+    const changed = this.changedMs(e);
     if (isOpen(state)) this.inhibit?.add(state, e);
-    if (channel !== undefined) listOf(this.openings, channel, byMs).insert(e);
+    if (channel !== undefined) listOf(this.openings, channel, this.byMs).insert(e);
     if (inStorm) {
-      listOf(this.storms, channel!, byStorm).insert(e);
+      listOf(this.storms, channel!, this.byStorm).insert(e);
       let book = this.stormBooks.get(state.storm!.id);
       if (!book) {
-        book = { members: new SortedList(byOpenedEntry), lastChangeMs: Number.NEGATIVE_INFINITY, atLastChange: 0, lastStale: false, open: 0, paged: 0, pagedOpen: 0, firstResolvedMs: Number.POSITIVE_INFINITY };
+        book = { members: new SortedList(this.byOpenedEntry), lastChangeMs: Number.NEGATIVE_INFINITY, atLastChange: 0, lastStale: false, open: 0, paged: 0, pagedOpen: 0, firstResolvedMs: Number.POSITIVE_INFINITY };
         this.stormBooks.set(state.storm!.id, book);
       }
       book.members.insert(e);
@@ -251,11 +287,10 @@ export class StateIndex implements Neighbours {
   }
 
   delete(alias: string): void {
-    const e = this.entries.get(alias);
-    if (!e) return;
+    const e = this.entries.id(alias);
+    if (e < 0) return;
     const old = this.stateOf(e);
-    this.entries.delete(alias);
-    this.unpacked.delete(alias);
+    this.unpacked.delete(e);
     if (isOpen(old)) this.inhibit?.remove(old, e);
     const channel = targetChannel(old);
     if (channel !== undefined) this.openings.get(channel)?.remove(e);
@@ -264,7 +299,7 @@ export class StateIndex implements Neighbours {
       const book = this.stormBooks.get(old.storm.id);
       if (book) {
         book.members.remove(e);
-        if (changedMs(e) === book.lastChangeMs && --book.atLastChange === 0) book.lastStale = true;
+        if (this.changedMs(e) === book.lastChangeMs && --book.atLastChange === 0) book.lastStale = true;
         if (isOpen(old)) book.open -= 1;
         if (isGroupedPage(old)) {
           book.paged -= 1;
@@ -273,6 +308,8 @@ export class StateIndex implements Neighbours {
         if (book.members.size === 0) this.stormBooks.delete(old.storm.id);
       }
     }
+    // Last: the lists above found the entry by what its record holds.
+    this.entries.delete(alias);
   }
 
   *open(): IterableIterator<AliasState> {
@@ -280,7 +317,7 @@ export class StateIndex implements Neighbours {
   }
 
   private *openPairs(): IterableIterator<[AliasState, Entry]> {
-    for (const e of this.entries.values()) {
+    for (const e of this.entries.ids()) {
       const s = this.stateOf(e);
       if (isOpen(s)) yield [s, e];
     }
@@ -288,8 +325,7 @@ export class StateIndex implements Neighbours {
 
   /** The entry's state: the one kept if it was read again lately (see `readAgain`), else unpacked for this question only. */
   private stateOf(e: Entry): AliasState {
-    const held = this.unpacked.get(e.alias);
-    return held?.packed === e.packed ? held.state : unpackState<AliasState>(e.packed, e.alias);
+    return this.unpacked.get(e) ?? unpackState<AliasState>(records.state(e), records.key(e));
   }
 
   /**
@@ -299,30 +335,25 @@ export class StateIndex implements Neighbours {
    * generation and die among the packed states, which fragments the old space (bench/router-memory.ts).
    */
   private readAgain(e: Entry): AliasState {
-    const held = this.unpacked.get(e.alias);
-    if (held?.packed === e.packed) return held.state;
-    const state = unpackState<AliasState>(e.packed, e.alias);
-    this.remember(e, state);
-    return state;
-  }
-
-  private remember(e: Entry, state: AliasState): void {
-    this.unpacked.delete(e.alias);
+    const held = this.unpacked.get(e);
+    if (held) return held;
+    const state = unpackState<AliasState>(records.state(e), records.key(e));
     if (this.unpacked.size >= UNPACKED_MAX) this.unpacked.delete(this.unpacked.keys().next().value!);
-    this.unpacked.set(e.alias, { packed: e.packed, state });
+    this.unpacked.set(e, state);
+    return state;
   }
 
   inhibitor(rules: CompiledRules, i: number, alias: string, labels: Readonly<Record<string, string>>, inputIsSource: boolean): AliasState | undefined {
     // Built on first use for these rules (compiled rules are frozen, so a reload is a new array): once per reload.
-    if (this.inhibit?.rules !== rules.inhibit) this.inhibit = new InhibitIndex(rules.inhibit, this.openPairs());
+    if (this.inhibit?.rules !== rules.inhibit) this.inhibit = new InhibitIndex(rules.inhibit, this.openPairs(), this.byOpenedEntry);
     const bucket = this.inhibit.bucket(i, labels);
     if (!bucket) return undefined;
     let best = this.earliestOther(bucket.sourceOnly, alias);
     if (!inputIsSource) {
       const both = this.earliestOther(bucket.both, alias);
-      if (both && (!best || byOpenedEntry(both, best) < 0)) best = both;
+      if (both !== undefined && (best === undefined || this.byOpenedEntry(both, best) < 0)) best = both;
     }
-    return best && this.readAgain(best);
+    return best === undefined ? undefined : this.readAgain(best);
   }
 
   private earliestOther(list: SortedList<Entry>, alias: string): Entry | undefined {
@@ -330,7 +361,7 @@ export class StateIndex implements Neighbours {
       const e = list.at(i);
       if (e === undefined) return undefined;
       this.visited += 1;
-      if (e.alias !== alias) return e;
+      if (!records.keyEquals(e, alias)) return e;
     }
     return undefined;
   }
@@ -340,22 +371,23 @@ export class StateIndex implements Neighbours {
     if (!list) return { recent: 0 };
     // A state opened inside the window has not expired unless retention is shorter than the window.
     if (at.retentionMs !== undefined && at.retentionMs < toMs - fromMs) return this.scanStormWindow(channel, alias, fromMs, toMs, at);
-    let recent = list.firstIndex((o) => o.ms > toMs) - list.firstIndex((o) => o.ms > fromMs);
+    const { ms } = this.fields;
+    let recent = list.firstIndex((o) => ms[o]! > toMs) - list.firstIndex((o) => ms[o]! > fromMs);
     this.visited += 1;
     const own = this.get(alias);
     if (own && targetChannel(own) === channel) {
-      const ms = Date.parse(own.openedAt);
-      if (ms > fromMs && ms <= toMs) recent -= 1;
+      const opened = Date.parse(own.openedAt);
+      if (opened > fromMs && opened <= toMs) recent -= 1;
     }
     const storms = this.storms.get(channel);
     let last = storms?.at(-1);
     let before = storms?.at(-2);
     this.visited += 2;
-    if (last?.alias === alias) [last, before] = [before, undefined];
-    if (!last) return { recent };
+    if (last !== undefined && records.keyEquals(last, alias)) [last, before] = [before, undefined];
+    if (last === undefined) return { recent };
     // The newest storm's newest member decides; an expired one (long ago) is left to the full scan.
     if (!liveState(this.stateOf(last), at.atMs, at.retentionMs)) return this.scanStormWindow(channel, alias, fromMs, toMs, at);
-    return { recent, latest: { since: last.since!, lastOpenedMs: last.ms } };
+    return { recent, latest: { since: this.fields.sinceOf(last)!, lastOpenedMs: ms[last]! } };
   }
 
   /** The same answer by walking every incident of the channel: for retention shorter than a storm window. */
@@ -364,8 +396,9 @@ export class StateIndex implements Neighbours {
     let latest: StormWindow['latest'];
     for (const e of this.openings.get(channel) ?? []) {
       this.visited += 1;
-      if (e.alias === alias || !liveState(this.stateOf(e), at.atMs, at.retentionMs)) continue;
-      const { ms, since } = e;
+      if (records.keyEquals(e, alias) || !liveState(this.stateOf(e), at.atMs, at.retentionMs)) continue;
+      const ms = this.fields.ms[e]!;
+      const since = this.fields.sinceOf(e);
       if (ms > fromMs && ms <= toMs) recent += 1;
       if (since !== undefined) {
         if (!latest || since > latest.since) latest = { since, lastOpenedMs: ms };
@@ -385,7 +418,7 @@ export class StateIndex implements Neighbours {
         book.lastChangeMs = Number.NEGATIVE_INFINITY;
         book.atLastChange = 0;
         for (const m of book.members) {
-          const changed = changedMs(m);
+          const changed = this.changedMs(m);
           if (changed > book.lastChangeMs) {
             book.lastChangeMs = changed;
             book.atLastChange = 1;
