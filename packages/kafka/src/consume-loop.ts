@@ -568,10 +568,10 @@ export class ConsumeLoop {
     const rewindsBefore = this.rewinds.get(key)?.length ?? 0;
     /** A rewind by another batch of the partition to this batch's start or earlier, since this one was handed over. */
     const rewoundPast = () =>
-      joins !== this.joins || (this.rewinds.get(key) ?? []).some((r, k) => k >= rewindsBefore && r.by !== self && r.offset <= fetched);
+      joins === this.joins && (this.rewinds.get(key) ?? []).some((r, k) => k >= rewindsBefore && r.by !== self && r.offset <= fetched);
     let rewound = false;
     const rewind = () => {
-      if (rewound || !this.current(c, run) || rewoundPast()) return;
+      if (rewound || joins !== this.joins || !this.current(c, run) || rewoundPast()) return;
       rewound = true;
       const list = this.rewinds.get(key) ?? [];
       list.push({ offset: fetched, by: self });
@@ -592,7 +592,7 @@ export class ConsumeLoop {
       highWatermark: batch.highWatermark,
       fetchedAt: this.lastFetchAt || Date.now(),
       heartbeat: () => payload.heartbeat(),
-      isStale: () => sought || rewoundPast() || payload.isStale() || !payload.isRunning() || !this.current(c, run),
+      isStale: () => sought || joins !== this.joins || rewoundPast() || payload.isStale() || !payload.isRunning() || !this.current(c, run),
       resolve: (offset) => {
         payload.resolveOffset(offset);
         position = BigInt(offset) + 1n;
@@ -634,7 +634,7 @@ export class ConsumeLoop {
       let proceeded = false;
       const moot = () => sought || rewoundPast() || !this.current(c, run);
       outcome.proceed?.then(() => {
-        if (settled || moot() || rewound) return;
+        if (settled || moot() || rewound || joins !== this.joins) return;
         proceeded = true;
         // Past the batch, not committed: a rejoin or restart fetches from the committed offsets again.
         payload.resolveOffset(batch.lastOffset());
@@ -645,7 +645,9 @@ export class ConsumeLoop {
       outcome.deferred.then(
         (result) => {
           settled = true;
-          if (!proceeded) return this.settleDeferred(c, run, payload, key, result, () => sought || rewoundPast(), () => position);
+          // Not moved past, or the group was joined again since (the partition is fetched from the committed offsets, and
+          // stays paused until resumed here): as without pipelining.
+          if (!proceeded || joins !== this.joins) return this.settleDeferred(c, run, payload, key, result, () => sought || rewoundPast(), () => position);
           if (moot()) return;
           if (result && 'retryInMs' in result) {
             rewind();
@@ -663,7 +665,7 @@ export class ConsumeLoop {
         (err: unknown) => {
           settled = true;
           if (moot()) return;
-          if (proceeded) rewind();
+          if (proceeded && joins === this.joins) rewind();
           this.retryLater(c, run, topic, partition, err, 'batch');
         },
       );
