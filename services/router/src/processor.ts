@@ -449,7 +449,8 @@ export class RouterProcessor {
         }
       }
       // Later batches of the partition decide on these until this one commits or aborts.
-      for (const [key, { state, packed }] of staged) if (state !== undefined && packed !== undefined && !evict.includes(key)) overlay_(key, packed);
+      const evicting = new Set(evict);
+      for (const [key, { state, packed }] of staged) if (state !== undefined && packed !== undefined && !evicting.has(key)) overlay_(key, packed);
       for (const key of evict) overlay_(key, undefined);
       return {
         outputs: byTopic(out),
