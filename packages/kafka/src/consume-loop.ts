@@ -60,6 +60,12 @@ export interface LoopBatch {
   resolve(offset: string): void;
   /** Moves the partition to `offset`; the next fetch starts there and the rest of this batch is dropped. */
   seek(offset: string): void;
+  /**
+   * Moves the partition back to this batch's start (a deferred batch the loop moved past, see `proceed`, that will
+   * not settle as done): the next fetch starts there, and every later batch of the partition handed over before is
+   * stale. Does nothing once the consumer rejoined its group or restarted (it fetches from the committed offsets).
+   */
+  rewind(): void;
 }
 
 /** Done with the whole batch, or: come back to where the handler stopped in `retryInMs` (no error). */
@@ -73,6 +79,14 @@ export type SettledOutcome = void | { retryInMs: number; reason: string };
  */
 export interface DeferredOutcome {
   deferred: Promise<SettledOutcome>;
+  /**
+   * Pipelining: once this resolves (before `deferred` settles), the loop moves the partition's position past the batch
+   * and fetches it again, so the next batch is handed over while this one is still pending. Should `deferred` then not
+   * settle as done, the partition is rewound to this batch's start (later batches handed over meanwhile become stale)
+   * and fetched again from there, after the back-off of a failure. Without it the partition stays paused until
+   * `deferred` settles.
+   */
+  proceed?: Promise<void>;
 }
 
 export type BatchOutcome = SettledOutcome | DeferredOutcome;
@@ -229,6 +243,13 @@ export class ConsumeLoop {
   /** The next offset each partition should be fetched from, where known. */
   private readonly expected = new Map<string, bigint>();
   private readonly committed = new Map<string, bigint>();
+  /**
+   * Rewinds since the latest group join, per partition, in order: the offset moved back to and the batch that did it.
+   * A batch handed over before a rewind to its start or earlier (by another batch) is stale.
+   */
+  private readonly rewinds = new Map<string, Array<{ offset: bigint; by: object }>>();
+  /** Group joins so far: a deferred batch of an earlier join settles nothing (the group fetches from the committed offsets). */
+  private joins = 0;
   /** The group's committed offsets as read just before the consumer started, for its first assignment. */
   private committedAtStart: Map<string, bigint> | null = null;
   private readonly policy: InfraRetryPolicy;
@@ -409,6 +430,8 @@ export class ConsumeLoop {
 
   private onJoin(c: Consumer, assignment: Record<string, number[]>): void {
     this.assignment = assignment;
+    this.joins += 1;
+    this.rewinds.clear();
     const assigned = new Set(Object.entries(assignment).flatMap(([t, ps]) => ps.map((p) => tpKey(t, p))));
     this.expected.clear();
     this.committed.clear();
@@ -540,6 +563,26 @@ export class ConsumeLoop {
 
     let position = fetched;
     let sought = false;
+    const joins = this.joins;
+    const self = {};
+    const rewindsBefore = this.rewinds.get(key)?.length ?? 0;
+    /** A rewind by another batch of the partition to this batch's start or earlier, since this one was handed over. */
+    const rewoundPast = () =>
+      joins === this.joins && (this.rewinds.get(key) ?? []).some((r, k) => k >= rewindsBefore && r.by !== self && r.offset <= fetched);
+    let rewound = false;
+    const rewind = () => {
+      if (rewound || joins !== this.joins || !this.current(c, run) || rewoundPast()) return;
+      rewound = true;
+      const list = this.rewinds.get(key) ?? [];
+      list.push({ offset: fetched, by: self });
+      this.rewinds.set(key, list);
+      this.expected.set(key, fetched);
+      try {
+        c.seek({ topic, partition, offset: fetchedRaw });
+      } catch (err) {
+        this.opts.log.info({ err, topic, partition, group: this.opts.groupId }, 'partition not rewound: the consumer is restarting');
+      }
+    };
     const view: LoopBatch = {
       topic,
       partition,
@@ -549,7 +592,7 @@ export class ConsumeLoop {
       highWatermark: batch.highWatermark,
       fetchedAt: this.lastFetchAt || Date.now(),
       heartbeat: () => payload.heartbeat(),
-      isStale: () => sought || payload.isStale() || !payload.isRunning() || !this.current(c, run),
+      isStale: () => sought || joins !== this.joins || rewoundPast() || payload.isStale() || !payload.isRunning() || !this.current(c, run),
       resolve: (offset) => {
         payload.resolveOffset(offset);
         position = BigInt(offset) + 1n;
@@ -560,6 +603,7 @@ export class ConsumeLoop {
         c.seek({ topic, partition, offset });
         this.expected.set(key, BigInt(offset));
       },
+      rewind,
     };
     // A handler may legitimately take a while (a slow API): keep the membership alive meanwhile.
     const keepAlive = setInterval(() => void payload.heartbeat().catch(() => undefined), this.opts.consumer?.heartbeatInterval ?? 1_000);
@@ -583,13 +627,45 @@ export class ConsumeLoop {
     }
     if (sought || !this.current(c, run)) return;
     if (outcome && 'deferred' in outcome) {
-      // Nothing is resolved yet: until the batch settles, the partition stays paused at the batch's start.
+      // Nothing is resolved yet: until the batch settles (or may be moved past), the partition stays paused at its start.
       this.pausePartition(c, topic, partition);
       this.clearResume(key);
+      let settled = false;
+      let proceeded = false;
+      const moot = () => sought || rewoundPast() || !this.current(c, run);
+      outcome.proceed?.then(() => {
+        if (settled || moot() || rewound || joins !== this.joins) return;
+        proceeded = true;
+        // Past the batch, not committed: a rejoin or restart fetches from the committed offsets again.
+        payload.resolveOffset(batch.lastOffset());
+        this.expected.set(key, BigInt(batch.lastOffset()) + 1n);
+        if (this.parked.has(key) || this.halted.has(key) || this.resumeTimers.has(key)) return;
+        this.resumePartition(c, topic, partition);
+      });
       outcome.deferred.then(
-        (settled) => this.settleDeferred(c, run, payload, key, settled, () => sought, () => position),
+        (result) => {
+          settled = true;
+          // Not moved past, or the group was joined again since (the partition is fetched from the committed offsets, and
+          // stays paused until resumed here): as without pipelining.
+          if (!proceeded || joins !== this.joins) return this.settleDeferred(c, run, payload, key, result, () => sought || rewoundPast(), () => position);
+          if (moot()) return;
+          if (result && 'retryInMs' in result) {
+            rewind();
+            this.waiting.set(key, result.reason);
+            this.pauseFor(c, run, topic, partition, result.retryInMs);
+            return;
+          }
+          // Done: the position moved past it already (and the partition may be paused for a later batch).
+          this.waiting.delete(key);
+          if (this.retrying.delete(key)) this.updateGauges();
+          const next = BigInt(batch.lastOffset()) + 1n;
+          this.opts.onPosition?.(topic, partition, next.toString());
+          void this.commit(c, topic, partition, next, true);
+        },
         (err: unknown) => {
-          if (sought || !this.current(c, run)) return;
+          settled = true;
+          if (moot()) return;
+          if (proceeded && joins === this.joins) rewind();
           this.retryLater(c, run, topic, partition, err, 'batch');
         },
       );

@@ -27,6 +27,7 @@ function batchOf(records: ConsumedRecord[]): LoopBatch & { resolved: string[] } 
     isStale: () => false,
     resolve: (offset) => resolved.push(offset),
     seek: () => undefined,
+    rewind: () => undefined,
     resolved,
   };
 }

@@ -2,7 +2,7 @@ import { createLogger, startOpsServer, type InfraRetryPolicy, type Logger } from
 import { createKafka, ensureTopics, installProduceEncoder } from '@alertbus/kafka';
 import { TOPICS } from '@alertbus/schemas';
 import { createRouterMetrics } from './metrics';
-import { RouterProcessor, ROUTER_INPUT_TOPICS } from './processor';
+import { DEFAULT_PIPELINE_DEPTH, RouterProcessor, ROUTER_INPUT_TOPICS } from './processor';
 import { RulesReloader, type ReloadResult, type ReloadTrigger } from './rules-reloader';
 import { loadRules, type CompiledRules } from '@alertbus/routing';
 import { SilenceFollower } from './silence-follower';
@@ -38,6 +38,11 @@ export interface RouterConfig {
   silencesCatchUpTimeoutMs?: number;
   /** ROUTER_SHARED_WAIT_MS: longest wait for router.shared.v1 (the other instances' incidents) before a batch is decided anyway (default 5000). */
   sharedCatchUpTimeoutMs?: number;
+  /**
+   * ROUTER_PIPELINE_DEPTH (default 2): batches of an input partition in flight at once. At 2 a partition's next batch is
+   * fetched and decided on the previous one's uncommitted states while that one commits; 1 waits for each commit.
+   */
+  pipelineDepth?: number;
 }
 
 export interface Router {
@@ -121,6 +126,7 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     sessionTimeoutMs: config.sessionTimeoutMs,
     retry: config.retry,
     chaosCommitDelayMs: config.chaosCommitDelayMs,
+    pipelineDepth: config.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH,
   });
   const ops = await startOpsServer(config.port ?? 8082, metrics.registry, {
     ready: () => processor.problem() ?? silences.problem() ?? shared.problem() ?? (processor.isReady ? null : 'restoring state'),

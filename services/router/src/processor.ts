@@ -77,6 +77,18 @@ export interface RouterProcessorOptions {
   chaosCommitDelayMs?: number;
   /** ROUTER_STATE_RETENTION: resolved incidents and Slack records are forgotten this long after, by event time. */
   retentionMs?: number;
+  /**
+   * ROUTER_PIPELINE_DEPTH: batches of an input partition in flight at once (default 1). Above 1, a partition's next
+   * batch is fetched and decided on the previous one's uncommitted states while that one's transaction waits or runs.
+   */
+  pipelineDepth?: number;
+}
+
+/** A decided batch's states not yet committed, by key (undefined: forgotten), over the committed ones. */
+interface Overlaid {
+  packed: PackedState | undefined;
+  /** The batch that wrote it. */
+  owner: { committed: boolean };
 }
 
 /** One transaction's writes, in the order they were made: decided events, dead letters, state records. */
@@ -105,6 +117,9 @@ export const ROUTER_INPUT_TOPICS = [TOPICS.alertsReceived, TOPICS.slackReceived,
 
 /** Input batches decided at the same time: one per input partition (a partition number's batches still go one at a time). */
 export const ROUTER_PARTITIONS_CONCURRENTLY = ROUTER_INPUT_TOPICS.length * KEYED_PARTITIONS;
+
+/** Batches of an input partition in flight at once (ROUTER_PIPELINE_DEPTH): the next is decided while one commits. */
+export const DEFAULT_PIPELINE_DEPTH = 2;
 
 /** What the router takes from deliveries.v1; everything else there is the history's. */
 const isRouterDelivery = (type: string) => type === 'SlackMessagePosted';
@@ -138,6 +153,11 @@ export class RouterProcessor {
   private expiry = new Map<number, ExpiryQueue>();
   private pendingEvictions = new Map<number, Set<string>>();
   private watermarks = new Map<number, number>();
+  /**
+   * By input partition: the states of batches decided and not yet committed (pipelined turns), the newest per key.
+   * A batch is decided against these over the committed states; each entry leaves when its batch commits or aborts.
+   */
+  private uncommitted = new Map<number, Map<string, Overlaid>>();
   private readonly retentionMs: number;
   private readonly processor: TransactionalProcessor;
 
@@ -160,26 +180,19 @@ export class RouterProcessor {
         this.opts.silences?.lookAhead?.(fetch.fetchedAt);
         if (this.held.size < KEYED_PARTITIONS) this.opts.shared?.lookAhead?.(fetch.fetchedAt);
       },
-      handleBatch: async (records, partition, fetch) => {
-        const started = Date.now();
+      prepare: async (_partition, fetch) => {
         await Promise.all([this.catchUpSilences(fetch.fetchedAt), this.catchUpShared(fetch.fetchedAt)]);
-        const caughtUp = Date.now();
-        const work = this.handleBatch(records, partition);
-        const decided = Date.now();
-        return {
-          ...work,
-          onCommit: () => {
-            work.onCommit?.();
-            metrics.batchStage.observe({ stage: 'catch_up' }, (caughtUp - started) / 1000);
-            metrics.batchStage.observe({ stage: 'decide' }, (decided - caughtUp) / 1000);
-          },
-        };
       },
+      // Synchronous: a pipelined batch is decided and registered in one go (see TransactionalProcessor).
+      handleBatch: (records, partition) => this.handleBatch(records, partition),
+      pipelineDepth: opts.pipelineDepth ?? 1,
       onAssigned: (partitions, ctx) => this.restore(partitions, ctx),
       beforeCommit: opts.chaosCommitDelayMs ? () => new Promise((r) => setTimeout(r, opts.chaosCommitDelayMs)) : undefined,
       onTransaction: (t) => {
         metrics.batchTransaction.observe(t.durationMs / 1000);
         metrics.batchStage.observe({ stage: 'turn_wait' }, t.stages.turnWaitMs / 1000);
+        metrics.batchStage.observe({ stage: 'catch_up' }, t.stages.prepareMs / 1000);
+        metrics.batchStage.observe({ stage: 'decide' }, t.stages.decideMs / 1000);
         metrics.batchStage.observe({ stage: 'commit_wait' }, Math.max(0, t.durationMs - t.stages.transactionMs) / 1000);
         metrics.batchStage.observe({ stage: 'transaction' }, t.stages.transactionMs / 1000);
         metrics.batchRecords.observe(t.records);
@@ -274,6 +287,7 @@ export class RouterProcessor {
       for (const [alias, packed] of facts) index.set(unpackState<AliasState>(packed, alias), packed);
     }
     this.expiry = new Map();
+    this.uncommitted = new Map();
     this.pendingEvictions = new Map();
     this.watermarks = new Map();
     for (const [partition, aliases] of fresh) {
@@ -339,16 +353,28 @@ export class RouterProcessor {
   }
 
   /**
-   * Decides every record of the batch in order against committed state plus this batch's own changes.
-   * The partition's states change only in onCommit, after the transaction committed; the index shared with
-   * the other partitions holds the batch's states meanwhile and gets its old ones back in onAbort.
+   * Decides every record of the batch in order against committed state, the uncommitted states of the partition's
+   * batches still in flight (pipelined), and this batch's own changes. The partition's states change only in onCommit,
+   * after the transaction committed; the uncommitted overlay and the index shared with the other partitions hold the
+   * batch's states meanwhile and get their old ones back in onAbort (a later batch's abort always runs first).
    */
   private handleBatch(records: ConsumedRecord[], partition: number): BatchWork {
     const rules = this.opts.rules();
     const committed = this.states.get(partition) ?? new PackedStore();
+    let overlay = this.uncommitted.get(partition);
+    if (!overlay) this.uncommitted.set(partition, (overlay = new Map()));
+    const uncommitted = overlay;
     const held = (key: string) => {
-      const packed = committed.get(key);
+      const over = uncommitted.get(key);
+      const packed = over ? over.packed : committed.get(key);
       return packed === undefined ? undefined : unpackState(packed, key);
+    };
+    const owner = { committed: false };
+    /** What the overlay held before this batch, by key: put back unless it commits. */
+    const overlaid = new Map<string, Overlaid | undefined>();
+    const overlay_ = (key: string, packed: PackedState | undefined) => {
+      if (!overlaid.has(key)) overlaid.set(key, uncommitted.get(key));
+      uncommitted.set(key, { packed, owner });
     };
     const staged = new Map<string, { state: RouterState | undefined; packed: PackedState | undefined; at: string }>();
     // The batch's incident states go into the shared index as they are decided (later records of the batch
@@ -361,6 +387,12 @@ export class RouterProcessor {
         else index.delete(alias);
       }
       replaced.clear();
+      for (const [key, old] of overlaid) {
+        // An earlier batch's state that committed since is in the committed states now.
+        if (old && !old.owner.committed) uncommitted.set(key, old);
+        else uncommitted.delete(key);
+      }
+      overlaid.clear();
     };
     const ctx = {
       neighbours: index,
@@ -405,18 +437,30 @@ export class RouterProcessor {
         out.push({ topic: TOPICS.routerState, message: stateMessage(state, partition, at, value) });
         if (this.opts.shared && isIncidentState(state)) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, state, partition, at, value) });
       }
-      const { evict, settled } = this.dueEvictions(partition, committed, staged, watermark);
+      const { evict, settled } = this.dueEvictions(partition, held, staged, watermark);
       // A tombstone, so a restore does not bring the evicted state back either.
       for (const key of evict) {
         out.push({ topic: TOPICS.routerState, message: { partition, key, value: null } });
         const gone = staged.get(key)?.state ?? held(key);
-        if (this.opts.shared && gone && isIncidentState(gone)) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, null, partition) });
+        if (gone && isIncidentState(gone)) {
+          if (this.opts.shared) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, null, partition) });
+          // Out of the index now (a later pipelined batch may bring the alias back before this one commits); back in onAbort.
+          if (!replaced.has(key)) replaced.set(key, index.get(key));
+          index.delete(key);
+        }
       }
+      // Later batches of the partition decide on these until this one commits or aborts.
+      const evicting = new Set(evict);
+      for (const [key, { state, packed }] of staged) if (state !== undefined && packed !== undefined && !evicting.has(key)) overlay_(key, packed);
+      for (const key of evict) overlay_(key, undefined);
       return {
         outputs: byTopic(out),
         onAbort: undo,
         onCommit: () => {
           replaced.clear();
+          owner.committed = true;
+          for (const key of overlaid.keys()) if (uncommitted.get(key)?.owner === owner) uncommitted.delete(key);
+          overlaid.clear();
           const queue = this.queueOf(partition);
           for (const [key, { state, packed }] of staged) {
             if (state === undefined || packed === undefined) continue;
@@ -425,11 +469,8 @@ export class RouterProcessor {
             if (expires !== null) queue.push(key, expires);
           }
           const pending = this.pendingEvictions.get(partition);
-          for (const key of evict) {
-            const gone = held(key);
-            committed.delete(key);
-            if (gone && isIncidentState(gone)) this.index.delete(key);
-          }
+          // Their incidents left the index when decided.
+          for (const key of evict) committed.delete(key);
           for (const key of settled) pending?.delete(key);
           if (watermark > (this.watermarks.get(partition) ?? Number.NEGATIVE_INFINITY)) this.watermarks.set(partition, watermark);
           this.states.set(partition, committed);
@@ -457,7 +498,7 @@ export class RouterProcessor {
    */
   private dueEvictions(
     partition: number,
-    committed: PackedStore,
+    held: (key: string) => RouterState | undefined,
     staged: Map<string, { state: RouterState | undefined }>,
     watermark: number,
   ): { evict: string[]; settled: string[] } {
@@ -469,8 +510,7 @@ export class RouterProcessor {
     const settled: string[] = [];
     for (const key of pending) {
       settled.push(key);
-      const packed = committed.get(key);
-      const current = staged.get(key)?.state ?? (packed === undefined ? undefined : unpackState(packed, key));
+      const current = staged.get(key)?.state ?? held(key);
       const expires = current ? expiresAt(current, this.retentionMs) : null;
       if (current && expires !== null && expires <= horizon) evict.push(key);
     }

@@ -43,7 +43,9 @@ export interface TransactionInfo {
   stages: {
     /** From the fetch that brought it (the latest, when several topics' batches went together) to its partition's turn. */
     turnWaitMs: number;
-    /** `handleBatch`: the service's catch-ups and its decisions. */
+    /** `prepare`: the service's catch-ups. */
+    prepareMs: number;
+    /** `handleBatch`: the service's decisions. */
     decideMs: number;
     /** The transaction that committed it, alone (shared with the other batches in it). */
     transactionMs: number;
@@ -64,6 +66,20 @@ export interface TransactionalProcessorOptions {
    * partition number, of one input topic or several (each record says which topic; each topic's in offset order).
    */
   handleBatch: (records: ConsumedRecord[], partition: number, fetch: { fetchedAt: number }) => Promise<BatchWork> | BatchWork;
+  /**
+   * Awaited right before each `handleBatch` (its turn come): the place for what a decision waits for (catch-ups).
+   * With `pipelineDepth` above 1, `handleBatch` must return its work synchronously and do its waiting here.
+   */
+  prepare?: (partition: number, fetch: { fetchedAt: number }) => Promise<void>;
+  /**
+   * Batches of one input topic-partition in flight at once (decided, not yet committed; default 1). Above 1, a batch's
+   * decision settles its turn at once: the partition is fetched again and its next batch is decided on the previous
+   * one's uncommitted effects (the service keeps them until `onCommit` or `onAbort`) while that one's transaction waits
+   * or runs. Transactions still go one at a time, in order; when one fails (or a rebalance drops it), every batch in
+   * flight of its partitions is aborted, newest first (`onAbort`), and their topic-partitions are rewound to their
+   * oldest such batch, to be fetched and decided again.
+   */
+  pipelineDepth?: number;
   /**
    * A batch was fetched and waits for its partition's turn (its `handleBatch` comes later): the place to start what
    * its decision will wait for (look-ups that may start once the fetch returned), so it overlaps the wait.
@@ -121,16 +137,19 @@ class RebalanceInProgress extends Error {
   }
 }
 
-type Outcome = { committed: true; produceCalls: number; transactionMs: number; first?: boolean } | { committed: false; error: Error };
+type Outcome =
+  | { committed: true; produceCalls: number; transactionMs: number; first?: boolean }
+  | { committed: false; error: Error }
+  /** Aborted because a batch decided before it (of its partition) was not committed. */
+  | { committed: false; superseded: true };
 
-/** A decided batch waiting for the next transaction. */
-interface PendingCommit {
-  outputs: TopicMessages[];
-  topic: string;
+/** A turn's batches (of one partition number), decided, until their transaction commits or they are aborted. */
+interface InFlight {
+  batches: LoopBatch[];
   partition: number;
-  /** The input offset to commit: the one after the batch. */
-  next: string;
+  work: BatchWork;
   generation: number;
+  /** Settles the turn, after `onCommit` or `onAbort` ran (null: its assignment is over). */
   settle: (outcome: Outcome | null) => void;
 }
 
@@ -165,12 +184,25 @@ export class TransactionalProcessor {
   private readonly turns = new Map<
     number,
     {
-      waiting: Array<{ batch: LoopBatch; a: Assignment; resolve: (outcome: SettledOutcome) => void; reject: (err: unknown) => void }>;
+      waiting: Array<{
+        batch: LoopBatch;
+        a: Assignment;
+        resolve: (outcome: SettledOutcome) => void;
+        reject: (err: unknown) => void;
+      }>;
       busy: boolean;
     }
   >();
+  /** Decided batches not yet committed nor aborted, in the order they were decided. */
+  private inflight: InFlight[] = [];
+  /**
+   * Pipelined: per topic-partition (`topic|partition`), the batches handed over and not yet settled, and the consume
+   * loop's `proceed` of those waiting for room (the partition is fetched past a batch while fewer than `depth` are).
+   */
+  private readonly handedOver = new Map<string, { count: number; waiting: Array<() => void> }>();
+  private readonly depth: number;
   /** Decided batches waiting for the next transaction, and whether one is being committed. */
-  private pending: PendingCommit[] = [];
+  private pending: InFlight[] = [];
   private committing = false;
   /**
    * Between this member's leaving its generation (the group rebalances) and its next assignment: no transaction
@@ -195,6 +227,7 @@ export class TransactionalProcessor {
   constructor(private readonly opts: TransactionalProcessorOptions) {
     this.ready = new Promise((resolve) => (this.resolveReady = resolve));
     this.produceLimits = { maxBytes: opts.produceLimits?.maxBytes ?? 900 * 1024, maxRecords: opts.produceLimits?.maxRecords ?? 2_000 };
+    this.depth = Math.max(1, Math.floor(opts.pipelineDepth ?? 1));
     this.topics = typeof opts.topic === 'string' ? [opts.topic] : [...opts.topic];
     if (this.topics.length === 0) throw new Error('TransactionalProcessor needs at least one topic');
     this.admin = opts.kafka.admin();
@@ -313,7 +346,7 @@ export class TransactionalProcessor {
    * again after a back-off (decided again from committed state): never skipped, however long Kafka is away.
    * Batches of one partition number (of every input topic: they share the partition's state) are decided and
    * committed one at a time, in order; batches of other partitions are decided meanwhile and share the next
-   * transaction (see `commitTogether`).
+   * transaction (see `drain`). With `pipelineDepth` above 1, a turn ends once its batches are decided.
    */
   private handle(batch: LoopBatch): Promise<BatchOutcome> {
     const a = this.assignment;
@@ -331,7 +364,34 @@ export class TransactionalProcessor {
       turn.waiting.push({ batch, a, resolve, reject });
       this.nextTurn(batch.partition);
     });
-    return Promise.resolve({ deferred });
+    if (this.depth <= 1) return Promise.resolve({ deferred });
+    // Pipelined: the partition is fetched past this batch at once while fewer than `depth` of its batches are pending,
+    // so its next records come while this one waits for its turn, its decision or its commit.
+    const key = floorKey(batch.topic, batch.partition);
+    let slot = this.handedOver.get(key);
+    if (!slot) this.handedOver.set(key, (slot = { count: 0, waiting: [] }));
+    const mine = slot;
+    mine.count += 1;
+    const proceed = new Promise<void>((resolve) => mine.waiting.push(resolve));
+    this.makeRoom(mine);
+    const done = () => {
+      mine.count -= 1;
+      this.makeRoom(mine);
+    };
+    deferred.then(done, done);
+    return Promise.resolve({ deferred, proceed });
+  }
+
+  /**
+   * Lets the consume loop fetch past the oldest batch waiting for it while fewer than `depth` batches of the
+   * topic-partition are pending, itself included: so at most `depth` ever are.
+   */
+  private makeRoom(slot: { count: number; waiting: Array<() => void> }): void {
+    let ahead = slot.count - slot.waiting.length;
+    while (slot.waiting.length > 0 && ahead + 1 < this.depth) {
+      slot.waiting.shift()!();
+      ahead += 1;
+    }
   }
 
   /**
@@ -346,18 +406,27 @@ export class TransactionalProcessor {
     const together = turn.waiting.filter((w) => w.a === a);
     turn.waiting = turn.waiting.filter((w) => w.a !== a);
     turn.busy = true;
-    void this.handleTogether(together.map((w) => w.batch), a)
+    // Pipelined, the turn ends once the batches are decided; else once they are committed (or not).
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      turn.busy = false;
+      this.nextTurn(partition);
+    };
+    void this.handleTogether(
+      together.map((w) => w.batch),
+      a,
+      release,
+    )
       .then(
         (outcome) => together.forEach((w) => w.resolve(outcome)),
         (err: unknown) => together.forEach((w) => w.reject(err)),
       )
-      .finally(() => {
-        turn.busy = false;
-        this.nextTurn(partition);
-      });
+      .finally(release);
   }
 
-  private async handleTogether(batches: LoopBatch[], a: Assignment): Promise<SettledOutcome> {
+  private async handleTogether(batches: LoopBatch[], a: Assignment, release: () => void): Promise<SettledOutcome> {
     const partition = batches[0]!.partition;
     const records = batches.flatMap((batch) => {
       const floor = a.floors.get(floorKey(batch.topic, batch.partition)) ?? -1n;
@@ -367,35 +436,84 @@ export class TransactionalProcessor {
     const fetchedAt = Math.max(...batches.map((b) => b.fetchedAt));
     const turnAt = Date.now();
     // Silences and the like are looked up after the latest of these fetches returned.
-    const work = await this.opts.handleBatch(records, partition, { fetchedAt });
-    if (batches.some((b) => b.isStale()) || this.stopping) {
-      work.onAbort?.();
-      return { retryInMs: 0, reason: 'stale batch' };
+    await this.opts.prepare?.(partition, { fetchedAt });
+    const prepared = Date.now();
+    if (batches.some((b) => b.isStale()) || this.stopping) return { retryInMs: 0, reason: 'stale batch' };
+    const handled = this.opts.handleBatch(records, partition, { fetchedAt });
+    let work: BatchWork;
+    if (handled instanceof Promise) {
+      if (this.depth > 1) throw new Error('with pipelineDepth above 1, handleBatch must return its work synchronously');
+      work = await handled;
+      if (batches.some((b) => b.isStale()) || this.stopping) {
+        work.onAbort?.();
+        return { retryInMs: 0, reason: 'stale batch' };
+      }
+    } else {
+      work = handled;
     }
     const started = Date.now();
-    // One pending commit per input topic (each commits its own offset); the outputs go with the first.
-    const outcomes = await Promise.all(
-      batches.map((b, k) => this.commitTogether({ outputs: k === 0 ? work.outputs : [], topic: b.topic, partition, next: b.nextOffset, generation: a.generation })),
-    );
-    const outcome = outcomes.find((o) => o === null || !o.committed) ?? outcomes[0]!;
-    if (outcome === null || !outcome.committed) work.onAbort?.();
+    // Registered in the same tick as decided: an abort of the batches before it sees it.
+    const outcome = await new Promise<Outcome | null>((settle) => {
+      const entry: InFlight = { batches, partition, work, generation: a.generation, settle };
+      this.inflight.push(entry);
+      this.pending.push(entry);
+      if (this.depth > 1) release();
+      this.drain();
+    });
     if (outcome === null) return { retryInMs: 0, reason: 'partitions reassigned' };
+    if (!outcome.committed && 'superseded' in outcome) return { retryInMs: 0, reason: 'an earlier batch of its partition was not committed' };
     if (!outcome.committed && outcome.error instanceof RebalanceInProgress) return { retryInMs: 0, reason: outcome.error.message };
     if (!outcome.committed) {
       this.opts.onRetry?.(outcome.error, 1, 'batch');
       throw outcome.error;
     }
-    work.onCommit?.();
     this.opts.onTransaction?.({
       partition,
       records: records.length,
       outputs: work.outputs.reduce((n, t) => n + t.messages.length, 0),
       produceCalls: outcome.produceCalls,
-      firstOfTransaction: outcomes.some((o) => o !== null && o.committed && o.first === true),
+      firstOfTransaction: outcome.first === true,
       attempts: 1,
       durationMs: Date.now() - started,
-      stages: { turnWaitMs: Math.max(0, turnAt - fetchedAt), decideMs: started - turnAt, transactionMs: outcome.transactionMs },
+      stages: { turnWaitMs: Math.max(0, turnAt - fetchedAt), prepareMs: prepared - turnAt, decideMs: started - prepared, transactionMs: outcome.transactionMs },
     });
+  }
+
+  /** Takes a settled entry out of the in-flight bookkeeping. */
+  private remove(entry: InFlight): void {
+    const k = this.inflight.indexOf(entry);
+    if (k >= 0) this.inflight.splice(k, 1);
+    const p = this.pending.indexOf(entry);
+    if (p >= 0) this.pending.splice(p, 1);
+  }
+
+  /**
+   * `failed` did not commit: they, and every batch in flight of their partitions (decided on top of them), are aborted,
+   * newest first; each topic-partition is rewound to its oldest aborted batch (the consume loop fetches it again).
+   * `outcomeOf` says how each of `failed` settles; the others settle as superseded.
+   */
+  private abort(failed: InFlight[], outcomeOf: (entry: InFlight) => Outcome | null): void {
+    const partitions = new Set(failed.map((e) => e.partition));
+    const aborted = this.inflight.filter((e) => failed.includes(e) || partitions.has(e.partition));
+    for (const e of failed) if (!aborted.includes(e)) aborted.push(e);
+    for (const e of [...aborted].reverse()) {
+      try {
+        e.work.onAbort?.();
+      } catch (err) {
+        this.opts.log.error({ err, partition: e.partition }, 'undoing an aborted batch failed');
+      }
+    }
+    const rewound = new Set<string>();
+    for (const e of aborted) {
+      for (const b of e.batches) {
+        const key = floorKey(b.topic, b.partition);
+        if (rewound.has(key) || this.depth <= 1) continue;
+        rewound.add(key);
+        b.rewind();
+      }
+    }
+    for (const e of aborted) this.remove(e);
+    for (const e of aborted) e.settle(failed.includes(e) ? outcomeOf(e) : { committed: false, superseded: true });
   }
 
   /**
@@ -403,35 +521,43 @@ export class TransactionalProcessor {
    * starts (those of one fetch, and those decided while the previous transaction was committing). One
    * transaction costs the same round trips and markers whatever it holds, so a fetch's batches cost one
    * transaction instead of one each, and deciding overlaps committing. They commit or fail together; a
-   * batch of a reassignment that is over settles as null.
+   * batch of a reassignment that is over settles as null. Transactions go one at a time, in the order decided.
    */
-  private commitTogether(item: Omit<PendingCommit, 'settle'>): Promise<Outcome | null> {
-    return new Promise<Outcome | null>((settle) => {
-      this.pending.push({ ...item, settle });
-      this.drain();
-    });
-  }
-
   private drain(): void {
     if (this.committing || this.pending.length === 0) return;
     this.committing = true;
     // The batches of one fetch are decided side by side: let those decided in this turn join.
     setImmediate(() => {
-      const group = this.pending.splice(0, this.pending.length);
+      let group: InFlight[] = [];
       void this.lock
         .run(async () => {
-          const live = this.rebalancing ? [] : group.filter((g) => g.generation === this.generation);
-          for (const g of group) if (!live.includes(g)) g.settle(null);
-          if (live.length === 0) return;
+          const dead = this.pending.filter((g) => this.rebalancing || g.generation !== this.generation);
+          if (dead.length > 0) this.abort(dead, () => null);
+          group = this.pending.splice(0, this.pending.length);
+          if (group.length === 0) return;
           const begun = Date.now();
-          const outcome = await this.transact(live).then(
+          const outcome = await this.transact(group).then(
             (o): Outcome => (o.committed ? { ...o, transactionMs: Date.now() - begun } : o),
             (err: Error): Outcome => ({ committed: false, error: err }),
           );
-          live.forEach((g, k) => g.settle(outcome.committed && k === 0 ? { ...outcome, first: true } : outcome));
+          if (!outcome.committed) {
+            this.abort(group, () => outcome);
+            return;
+          }
+          // In the order decided: a later batch's effects go over an earlier one's.
+          for (const g of group) {
+            try {
+              g.work.onCommit?.();
+            } catch (err) {
+              this.opts.log.error({ err, partition: g.partition }, 'applying a committed batch failed');
+            }
+            this.remove(g);
+          }
+          group.forEach((g, k) => g.settle(k === 0 ? { ...outcome, first: true } : outcome));
         })
         .catch((err: Error) => {
-          for (const g of group) g.settle({ committed: false, error: err });
+          const left = group.filter((g) => this.inflight.includes(g));
+          if (left.length > 0) this.abort(left, () => ({ committed: false, error: err }));
         })
         .finally(() => {
           this.committing = false;
@@ -450,16 +576,26 @@ export class TransactionalProcessor {
   }
 
   /** One transaction: the batches' outputs, then the next offset to read of each, then commit. Caller holds the lock. */
-  private async transact(batches: PendingCommit[]): Promise<{ committed: true; produceCalls: number } | { committed: false; error: Error }> {
+  private async transact(entries: InFlight[]): Promise<{ committed: true; produceCalls: number } | { committed: false; error: Error }> {
     const byTopic = new Map<string, OutputMessage[]>();
-    for (const b of batches) {
-      for (const t of b.outputs) {
+    for (const e of entries) {
+      for (const t of e.work.outputs) {
         if (t.messages.length === 0) continue;
         const list = byTopic.get(t.topic);
         if (list) list.push(...t.messages);
         else byTopic.set(t.topic, [...t.messages]);
       }
     }
+    // The offset after each topic-partition's latest batch in the transaction (a pipelined partition may have several).
+    const nextOf = new Map<string, { topic: string; partition: number; next: string }>();
+    for (const e of entries) {
+      for (const b of e.batches) {
+        const key = floorKey(b.topic, b.partition);
+        const known = nextOf.get(key);
+        if (!known || BigInt(b.nextOffset) > BigInt(known.next)) nextOf.set(key, { topic: b.topic, partition: b.partition, next: b.nextOffset });
+      }
+    }
+    const batches = [...nextOf.values()];
     const offsets = new Map<string, Array<{ partition: number; offset: string }>>();
     for (const b of batches) {
       const list = offsets.get(b.topic);
@@ -482,7 +618,7 @@ export class TransactionalProcessor {
       tx = await producer.transaction();
       // One call after the other: each partition gets its records in order, and all are in this transaction.
       const chunks = chunkOutputs([...byTopic].map(([topic, messages]) => ({ topic, messages })), this.produceLimits);
-      const rebalancedDuringSends = () => this.rebalancing || batches.some((b) => b.generation !== this.generation);
+      const rebalancedDuringSends = () => this.rebalancing || entries.some((e) => e.generation !== this.generation);
       for (const topicMessages of chunks) {
         await tx.sendBatch({ topicMessages, acks: -1 });
         if (rebalancedDuringSends()) throw new RebalanceInProgress();

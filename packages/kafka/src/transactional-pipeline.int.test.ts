@@ -1,0 +1,221 @@
+/**
+ * Pipelined turns in the transactional processor (`pipelineDepth` 2), on the real broker: a partition's next batch is
+ * fetched and decided on the previous one's uncommitted state while that one's transaction is still open.
+ *
+ * The handler is a sequencer: each record's output carries its rank in its partition (1, 2, 3, …), counted on the
+ * state the batch was decided on. Any uncommitted state that leaked (a batch decided on an aborted one and committed
+ * anyway, undos run in the wrong order, state restored from an aborted transaction) shows as a gap or a repeat of the
+ * ranks; a record lost or written twice shows in the multiset of outputs.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import { createLogger } from '@alertbus/common';
+import { TOPIC_PREFIX } from '@alertbus/schemas';
+import { testKafka } from '../../../test/support/kafka';
+import { waitFor } from '../../../test/support/wait';
+import { ensureTopics } from './admin';
+import { ConsumeLoop } from './consume-loop';
+import { TransactionalProcessor, type BatchWork } from './transactional';
+
+const log = createLogger('transactional-pipeline-test', process.env.LOOP_TEST_LOG ?? 'silent');
+const MARKER = '__pipeline_marker__';
+
+let kafka: Kafka;
+const stops: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  kafka = await testKafka('transactional-pipeline-test');
+});
+
+afterAll(async () => {
+  for (const stop of stops.reverse()) await stop();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function topics(partitions: number): Promise<{ input: string; output: string }> {
+  const id = randomUUID().slice(0, 8);
+  const input = `${TOPIC_PREFIX}txpipe.in.${id}`;
+  const output = `${TOPIC_PREFIX}txpipe.out.${id}`;
+  await ensureTopics(kafka, [
+    { name: input, partitions, cleanupPolicy: 'delete', retentionMs: -1 },
+    { name: output, partitions, cleanupPolicy: 'delete', retentionMs: -1 },
+  ]);
+  return { input, output };
+}
+
+/** Writes `count` records over `partitions`, one every `everyMs`, so they come in many small batches. */
+async function trickle(input: string, partitions: number, count: number, everyMs: number): Promise<string[]> {
+  const values: string[] = [];
+  const p = kafka.producer();
+  await p.connect();
+  try {
+    for (let i = 0; i < count; i++) {
+      const partition = i % partitions;
+      const value = `p${partition}-${i}`;
+      values.push(value);
+      await p.send({ topic: input, acks: -1, messages: [{ partition, value }] });
+      await sleep(everyMs);
+    }
+  } finally {
+    await p.disconnect();
+  }
+  return values;
+}
+
+/** Every committed record of the output topic (markers left out), by a read_committed consumer of its own. */
+function readCommitted(output: string): Array<{ partition: number; value: string }> {
+  const seen: Array<{ partition: number; value: string }> = [];
+  const loop = new ConsumeLoop({
+    kafka,
+    groupId: `${TOPIC_PREFIX}txpipe-reader-${randomUUID().slice(0, 8)}`,
+    topics: [output],
+    log,
+    commit: 'none',
+    consumer: { readUncommitted: false, maxWaitTimeInMs: 100 },
+    handleBatch: async (batch) => {
+      for (const r of batch.records) if (r.key !== MARKER) seen.push({ partition: batch.partition, value: r.value!.toString() });
+    },
+  });
+  void loop.start();
+  stops.push(() => loop.stop());
+  return seen;
+}
+
+interface Probe {
+  /** Batches decided and not yet committed or aborted, now and at most. */
+  open: number;
+  maxOpen: number;
+  /** Ids of aborted batches, in the order their onAbort ran. */
+  aborts: number[];
+}
+
+/**
+ * A sequencer over the output topic: its state per partition is the number of records decided there (restored on
+ * assignment by counting the committed outputs); decisions see the uncommitted batches before them.
+ */
+function sequencer(output: string, probe: Probe) {
+  const ranks = new Map<number, number>();
+  let ids = 0;
+  return {
+    onAssigned: async (partitions: number[], ctx: { readToEnd: TransactionalProcessorCtx['readToEnd'] }) => {
+      const counted = new Map<number, number>(partitions.map((p) => [p, 0]));
+      await ctx.readToEnd(output, partitions, (r) => counted.set(r.partition, (counted.get(r.partition) ?? 0) + 1));
+      ranks.clear();
+      for (const [p, n] of counted) ranks.set(p, n);
+    },
+    handleBatch: (records: Array<{ value: Buffer | null }>, partition: number): BatchWork => {
+      const id = ++ids;
+      const before = ranks.get(partition) ?? 0;
+      let rank = before;
+      const messages = records.map((r) => ({ partition, value: `${r.value!.toString()}#${++rank}` }));
+      ranks.set(partition, rank);
+      probe.open += 1;
+      probe.maxOpen = Math.max(probe.maxOpen, probe.open);
+      return {
+        outputs: [{ topic: output, messages }],
+        onCommit: () => {
+          probe.open -= 1;
+        },
+        onAbort: () => {
+          probe.open -= 1;
+          probe.aborts.push(id);
+          // Right only when the batches decided after this one were undone first.
+          ranks.set(partition, before);
+        },
+      };
+    },
+  };
+}
+type TransactionalProcessorCtx = Parameters<NonNullable<ConstructorParameters<typeof TransactionalProcessor>[0]['onAssigned']>>[1];
+
+/** Each input's output once, and each partition's ranks 1..n in the order of its inputs. */
+function expectExactlyOnceInOrder(values: string[], seen: Array<{ partition: number; value: string }>): void {
+  const inputs = seen.map((s) => s.value.split('#')[0]!);
+  expect([...inputs].sort()).toEqual([...values].sort());
+  const byPartition = new Map<number, string[]>();
+  for (const s of seen) byPartition.set(s.partition, [...(byPartition.get(s.partition) ?? []), s.value]);
+  for (const [partition, outs] of byPartition) {
+    expect(outs.map((o) => Number(o.split('#')[1]))).toEqual(outs.map((_, k) => k + 1));
+    // In the order the inputs were written to the partition.
+    const order = values.filter((v) => v.startsWith(`p${partition}-`));
+    expect(outs.map((o) => o.split('#')[0])).toEqual(order);
+  }
+}
+
+function processor(input: string, output: string, probe: Probe, extra: { groupId: string; beforeCommit: () => Promise<void> }): TransactionalProcessor {
+  const seq = sequencer(output, probe);
+  const p = new TransactionalProcessor({
+    kafka,
+    groupId: extra.groupId,
+    topic: input,
+    transactionalId: `${TOPIC_PREFIX}txpipe-${randomUUID().slice(0, 8)}`,
+    log,
+    markerKey: MARKER,
+    pipelineDepth: 2,
+    partitionsConcurrently: 2,
+    sessionTimeout: 10_000,
+    retry: { minBackoffMs: 50, maxBackoffMs: 400 },
+    fetch: { lingerMs: 20 },
+    handleBatch: (records, partition) => seq.handleBatch(records, partition),
+    onAssigned: (partitions, ctx) => seq.onAssigned(partitions, ctx),
+    beforeCommit: extra.beforeCommit,
+  });
+  stops.push(() => p.stop());
+  return p;
+}
+
+test('two batches of a partition in flight and the first transaction fails: the second is undone first and both come again, once each', async () => {
+  const { input, output } = await topics(1);
+  const probe: Probe = { open: 0, maxOpen: 0, aborts: [] };
+  let failed = 0;
+  const p = processor(input, output, probe, {
+    groupId: `${TOPIC_PREFIX}txpipe-${randomUUID().slice(0, 8)}`,
+    beforeCommit: async () => {
+      // Hold the transaction open until the partition's next batch was decided on its uncommitted state.
+      const until = Date.now() + 2_000;
+      while (failed === 0 && probe.open < 2 && Date.now() < until) await sleep(10);
+      if (failed === 0 && probe.open >= 2) {
+        failed += 1;
+        throw new Error('injected: the first of two pipelined transactions fails');
+      }
+    },
+  });
+  await p.start();
+  const seen = readCommitted(output);
+  const values = await trickle(input, 1, 30, 15);
+  await waitFor(() => seen.length >= values.length, { timeoutMs: 90_000, what: 'every output committed' });
+  await sleep(1_000);
+  expect(failed).toBe(1);
+  expect(probe.maxOpen).toBeGreaterThanOrEqual(2);
+  // The one failure aborted the batch decided on top of the failed one too, and undid it first (newest first).
+  expect(probe.aborts.length).toBeGreaterThanOrEqual(2);
+  expect([...probe.aborts].sort((x, y) => y - x)).toEqual(probe.aborts);
+  expectExactlyOnceInOrder(values, seen);
+});
+
+test('a rebalance while batches are in flight: nothing uncommitted reaches the next owner, every output once', async () => {
+  const { input, output } = await topics(2);
+  const groupId = `${TOPIC_PREFIX}txpipe-${randomUUID().slice(0, 8)}`;
+  const first: Probe = { open: 0, maxOpen: 0, aborts: [] };
+  const second: Probe = { open: 0, maxOpen: 0, aborts: [] };
+  // Transactions held open a while: the rebalance lands with batches decided and not committed.
+  const slow = async () => {
+    await sleep(60);
+  };
+  const a = processor(input, output, first, { groupId, beforeCommit: slow });
+  await a.start();
+  const seen = readCommitted(output);
+  const writing = trickle(input, 2, 80, 15);
+  await waitFor(() => first.maxOpen >= 2, { timeoutMs: 30_000, what: 'two batches in flight' });
+  const b = processor(input, output, second, { groupId, beforeCommit: slow });
+  await b.start();
+  const values = await writing;
+  await waitFor(() => seen.length >= values.length, { timeoutMs: 60_000, what: 'every output committed' }).catch((err: Error) => {
+    const outs = seen.map((s) => s.value).sort();
+    throw new Error(`${err.message}; seen ${outs.length}: ${outs.join(' ')}; missing: ${values.filter((v) => !outs.some((o) => o.startsWith(`${v}#`))).join(' ')}; probes ${JSON.stringify([first, second])}`);
+  });
+  await sleep(1_500);
+  expect(first.maxOpen).toBeGreaterThanOrEqual(2);
+  expectExactlyOnceInOrder(values, seen);
+});
