@@ -18,8 +18,28 @@ process.env.KAFKA_TOPIC_PREFIX = `${tag}.`;
 const dbUrl = new URL('postgres://postgres@127.0.0.1:5432/x');
 dbUrl.pathname = `/${tag}`;
 
+const children: ChildProcess[] = [];
+
 function child(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(proc);
+  return proc;
+}
+
+/** Stops the children, drops the database and the topics of this run, whatever happened. */
+async function cleanUp(): Promise<void> {
+  for (const proc of children) proc.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 1500));
+  const admin = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${tag} WITH (FORCE)`);
+  await admin.end();
+  const { createKafka } = await import('@alertbus/kafka');
+  const kadmin = createKafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: `${tag}-cleanup` }).admin();
+  await kadmin.connect();
+  const topics = (await kadmin.listTopics()).filter((t) => t.startsWith(`${tag}.`));
+  if (topics.length > 0) await kadmin.deleteTopics({ topics }).catch(() => undefined);
+  await kadmin.disconnect();
 }
 
 async function main() {
@@ -54,7 +74,7 @@ async function main() {
     const at = new Date().toISOString();
     const incidentId = deriveId('incident', alias, 1);
     const data = PAGER
-      ? { incidentId, rule, message: `drain alert ${i}`, priority: 'P2', tags: ['drain'], details: { host: `host-${i}` }, source: 'alertmanager' }
+      ? { incidentId, rule, message: `drain alert ${i}`, priority: 'P2', tags: ['drain'], responders: [{ type: 'team', name: 'sre' }], details: { host: `host-${i}` }, source: 'alertmanager' }
       : { incidentId, rule, channel: '#alerts', purpose: 'root', text: `drain alert ${i}`, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: `*drain alert ${i}* firing` } }] };
     const type = PAGER ? 'CreatePagerAlert' : 'PostSlackMessage';
     events.push(makeEnvelope({ id, type, alias, occurredAt: at, recordedAt: at, source: 'router', causationId: id, correlationId: id, data } as never));
@@ -95,21 +115,15 @@ async function main() {
   const n = N - d0;
   const cpu = cpuSeconds(sink.pid!)! - c0;
   console.log(JSON.stringify({ commands: n, wallS: +((performance.now() - t0) / 1000).toFixed(2), sinkCpuMsPerCommand: +((cpu * 1000) / n).toFixed(3), pgCpuMsPerCommand: +(((backends.total() - b0) * 1000) / n).toFixed(3), commitsPerCommand: +(((await commits()) - k0) / n).toFixed(3) }));
-  sink.kill('SIGTERM');
-  standIn.kill('SIGTERM');
   await consumer.disconnect();
   await producer.disconnect();
   await pg.end();
-  await new Promise((r) => setTimeout(r, 1500));
-  const admin = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${tag} WITH (FORCE)`);
-  await admin.end();
-  const kadmin = kafka.admin();
-  await kadmin.connect();
-  const topics = (await kadmin.listTopics()).filter((t) => t.startsWith(`${tag}.`));
-  await kadmin.deleteTopics({ topics }).catch(() => undefined);
-  await kadmin.disconnect();
-  process.exit(0);
 }
-void main().catch((err) => { console.error(err); process.exit(1); });
+
+main().then(
+  () => cleanUp().then(() => process.exit(0)),
+  (err) => {
+    console.error(err);
+    void cleanUp().finally(() => process.exit(1));
+  },
+);
