@@ -116,3 +116,60 @@ test('a completion whose rows of the sink fail is not recorded, nor are the rows
   expect(await ledger.lookup(cmd.id)).toMatchObject({ status: 'started' });
   expect((await pool.query('SELECT n FROM ledger_test_kept WHERE command_id = $1', [cmd.id])).rows).toEqual([]);
 });
+
+test('starts asked for at the same time are one statement; each caller learns whether its own command was new', async () => {
+  const { ledger: counted, statements } = counting();
+  const seen = command();
+  await ledger.markStarted(seen, new Date('2026-11-30T08:00:00Z'));
+  const fresh = Array.from({ length: 8 }, () => command());
+  const now = new Date('2026-11-30T09:00:00Z');
+  statements.length = 0;
+  const answers = await Promise.all([...fresh, seen].map((cmd) => counted.startIfNew(cmd, now)));
+  expect(statements.map((s) => s.toUpperCase())).toEqual(['INSERT']);
+  expect(answers).toEqual([...fresh.map(() => ({ attempts: 1, firstAttemptAt: now })), undefined]);
+  for (const cmd of fresh) expect(await ledger.lookup(cmd.id)).toMatchObject({ status: 'started', attempts: 1, firstAttemptAt: now });
+  expect(await ledger.lookup(seen.id)).toMatchObject({ status: 'started', attempts: 1, firstAttemptAt: new Date('2026-11-30T08:00:00Z') });
+});
+
+test('the same command asked for twice at once is new to the first call only', async () => {
+  const cmd = command();
+  const now = new Date('2026-11-30T09:00:00Z');
+  const answers = await Promise.all([ledger.startIfNew(cmd, now), ledger.startIfNew(cmd, now)]);
+  expect(answers).toEqual([{ attempts: 1, firstAttemptAt: now }, undefined]);
+});
+
+test("completions asked for at the same time are one statement, the sink's rows of each included", async () => {
+  await pool.query('CREATE TABLE IF NOT EXISTS ledger_test_kept (command_id text PRIMARY KEY, n int NOT NULL CHECK (n > 0))');
+  const { ledger: counted, statements } = counting();
+  const cmds = Array.from({ length: 6 }, () => command());
+  for (const cmd of cmds) await ledger.markStarted(cmd);
+  statements.length = 0;
+  await Promise.all(
+    cmds.map((cmd, i) =>
+      counted.finish(cmd.id, i === 5 ? 'failed' : 'completed', [cmd], i % 2 === 0 ? { text: 'INSERT INTO ledger_test_kept (command_id, n) VALUES ($1, $2)', values: [cmd.id, i + 1] } : undefined),
+    ),
+  );
+  expect(statements.map((s) => s.toUpperCase())).toEqual(['WITH']);
+  for (const [i, cmd] of cmds.entries()) {
+    expect(await ledger.lookup(cmd.id)).toMatchObject({ status: i === 5 ? 'failed' : 'completed', result: [JSON.parse(JSON.stringify(cmd))] });
+    const kept = (await pool.query('SELECT n FROM ledger_test_kept WHERE command_id = $1', [cmd.id])).rows;
+    expect(kept).toEqual(i % 2 === 0 ? [{ n: i + 1 }] : []);
+  }
+});
+
+test("a completion of a batch whose rows fail fails alone: the others of its statement are recorded with their rows", async () => {
+  await pool.query('CREATE TABLE IF NOT EXISTS ledger_test_kept (command_id text PRIMARY KEY, n int NOT NULL CHECK (n > 0))');
+  const [good, bad, plain] = [command(), command(), command()];
+  for (const cmd of [good, bad, plain]) await ledger.markStarted(cmd);
+  const keep = (cmd: AnyEnvelope, n: number) => ({ text: 'INSERT INTO ledger_test_kept (command_id, n) VALUES ($1, $2)', values: [cmd.id, n] });
+  const results = await Promise.allSettled([
+    ledger.finish(good.id, 'completed', [], keep(good, 1)),
+    ledger.finish(bad.id, 'completed', [], keep(bad, 0)),
+    ledger.finish(plain.id, 'completed', []),
+  ]);
+  expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  expect(await ledger.lookup(good.id)).toMatchObject({ status: 'completed' });
+  expect(await ledger.lookup(plain.id)).toMatchObject({ status: 'completed' });
+  expect(await ledger.lookup(bad.id)).toMatchObject({ status: 'started' });
+  expect((await pool.query('SELECT command_id FROM ledger_test_kept WHERE command_id = ANY($1) ORDER BY n', [[good.id, bad.id]])).rows).toEqual([{ command_id: good.id }]);
+});

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { loadMigrations, migrate, type Pool } from '@alertbus/common';
 import type { AnyEnvelope } from '@alertbus/schemas';
+import { Coalescer } from './coalesce';
 
 /**
  * started: a run is executing it (found after a crash: its effect is unknown, reconcile first);
@@ -27,14 +28,50 @@ export async function migrateLedger(pool: Pool): Promise<void> {
   await migrate(pool, 'sink-runtime', loadMigrations(join(__dirname, '..', 'migrations')));
 }
 
-/** Which commands a sink has started and finished, so each is executed at most once in effect. */
-/** A statement of the sink's own (parameters $1…$n), written with a command's completion: see CommandLedger.finish. */
+/**
+ * A statement of the sink's own (parameters $1…$n, and no other `$` followed by a digit), written with a command's
+ * completion: see CommandLedger.finish.
+ */
 export interface KeptRows {
   text: string;
   values: unknown[];
 }
 
+interface StartItem {
+  command: AnyEnvelope;
+  now: Date;
+}
+
+interface FinishItem {
+  commandId: string;
+  status: 'completed' | 'failed';
+  result: AnyEnvelope[];
+  keep?: KeptRows;
+}
+
+/**
+ * A kept statement's text with its parameters $1…$n moved up by `offset`, to sit beside others in one statement.
+ * Every `$` followed by a digit is taken for a parameter, so a kept statement has no other (no dollar quoting).
+ */
+export function renumberParams(keep: KeptRows, offset: number): string {
+  return keep.text.replace(/\$(\d+)/g, (_, d: string) => {
+    const i = Number(d);
+    if (i < 1 || i > keep.values.length) throw new Error(`kept statement names $${i} but has ${keep.values.length} values`);
+    return `$${i + offset}`;
+  });
+}
+
+/** Which commands a sink has started and finished, so each is executed at most once in effect. */
 export class CommandLedger {
+  private readonly starts = new Coalescer<StartItem, { attempts: number; firstAttemptAt: Date } | undefined>(
+    (items) => this.startAllIfNew(items),
+    (item) => item.command.id,
+  );
+  private readonly finishes = new Coalescer<FinishItem, void>(
+    (items) => this.finishAll(items),
+    (item) => item.commandId,
+  );
+
   constructor(
     private readonly pool: Pool,
     private readonly sink: string,
@@ -64,18 +101,33 @@ export class CommandLedger {
   /**
    * For a command the ledger has never seen: records it as started (attempt 1) and returns what markStarted
    * would; for any other, changes nothing and returns undefined (look it up and decide as before). One round
-   * trip instead of lookup + markStarted for the common case.
+   * trip instead of lookup + markStarted for the common case, and one statement for the calls made while the
+   * previous one was running (see Coalescer): the row is written before this resolves, so before any call.
    */
-  async startIfNew(command: AnyEnvelope, now: Date = new Date()): Promise<{ attempts: number; firstAttemptAt: Date } | undefined> {
+  startIfNew(command: AnyEnvelope, now: Date = new Date()): Promise<{ attempts: number; firstAttemptAt: Date } | undefined> {
+    return this.starts.submit({ command, now });
+  }
+
+  private async startAllIfNew(items: readonly StartItem[]): Promise<Array<{ attempts: number; firstAttemptAt: Date } | undefined>> {
     const { rows } = await this.pool.query(
       `INSERT INTO sink_commands (sink, command_id, command_type, alias, status, attempts, first_attempt_at)
-       VALUES ($1, $2, $3, $4, 'started', 1, $5)
+       SELECT $1, u.command_id, u.command_type, u.alias, 'started', 1, u.first_attempt_at
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS u(command_id, command_type, alias, first_attempt_at)
        ON CONFLICT (sink, command_id) DO NOTHING
-       RETURNING attempts, first_attempt_at`,
-      [this.sink, command.id, command.type, command.alias, now],
+       RETURNING command_id, attempts, first_attempt_at`,
+      [
+        this.sink,
+        items.map((i) => i.command.id),
+        items.map((i) => i.command.type),
+        items.map((i) => i.command.alias),
+        items.map((i) => i.now),
+      ],
     );
-    const r = rows[0];
-    return r ? { attempts: r.attempts, firstAttemptAt: r.first_attempt_at } : undefined;
+    const byId = new Map<string, { attempts: number; first_attempt_at: Date }>(rows.map((r) => [r.command_id, r]));
+    return items.map((i) => {
+      const r = byId.get(i.command.id);
+      return r ? { attempts: r.attempts, firstAttemptAt: r.first_attempt_at } : undefined;
+    });
   }
 
   /**
@@ -120,13 +172,33 @@ export class CommandLedger {
   /**
    * Marks the command finished with the events it produced, plus the rows the sink keeps with it (`keep`, one statement
    * of its own, e.g. an INSERT): both in one statement, so one round trip, atomic (a data-modifying WITH always runs to
-   * completion, and the statement commits or fails whole).
+   * completion, and the statement commits or fails whole). The completions asked for while the previous one was being
+   * written are written together, in one such statement (see Coalescer); this resolves once its own is committed.
    */
-  async finish(commandId: string, status: 'completed' | 'failed', result: AnyEnvelope[], keep?: KeptRows): Promise<void> {
-    const n = keep?.values.length ?? 0;
-    const update = `UPDATE sink_commands SET status = $${n + 3}, result = $${n + 4}, finished_at = now(), next_attempt_at = NULL
-          WHERE sink = $${n + 1} AND command_id = $${n + 2}`;
-    await this.pool.query(keep ? `WITH kept AS (${keep.text}) ${update}` : update, [...(keep?.values ?? []), this.sink, commandId, status, JSON.stringify(result)]);
+  finish(commandId: string, status: 'completed' | 'failed', result: AnyEnvelope[], keep?: KeptRows): Promise<void> {
+    return this.finishes.submit({ commandId, status, result, keep });
+  }
+
+  private async finishAll(items: readonly FinishItem[]): Promise<void[]> {
+    const values: unknown[] = [];
+    const kept: string[] = [];
+    items.forEach((item, i) => {
+      if (!item.keep) return;
+      kept.push(`kept${i} AS (${renumberParams(item.keep, values.length)})`);
+      values.push(...item.keep.values);
+    });
+    const n = values.length;
+    values.push(
+      this.sink,
+      items.map((i) => i.commandId),
+      items.map((i) => i.status),
+      items.map((i) => JSON.stringify(i.result)),
+    );
+    const update = `UPDATE sink_commands s SET status = u.status, result = u.result::jsonb, finished_at = now(), next_attempt_at = NULL
+          FROM unnest($${n + 2}::text[], $${n + 3}::text[], $${n + 4}::text[]) AS u(command_id, status, result)
+         WHERE s.sink = $${n + 1} AND s.command_id = u.command_id`;
+    await this.pool.query(kept.length > 0 ? `WITH ${kept.join(', ')} ${update}` : update, values);
+    return items.map(() => undefined);
   }
 
   /**

@@ -103,6 +103,59 @@ describe('error mapping', () => {
   });
 });
 
+describe('the calls of every command (chat.postMessage, chat.update)', () => {
+  const update = (c = client()) => c.update({ channel: 'C0ALERTS', ts: '1700000000.000100', text: 'resolved', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'resolved' } }] });
+
+  it.each([
+    ['HTTP 429 Retry-After 3', { status: 429, retryAfter: 3 }, { permanent: false, httpStatus: 429, retryAfterMs: 3000, message: /rate limited/ }],
+    ['HTTP 429 without Retry-After', { status: 429 }, { permanent: false, httpStatus: 429, retryAfterMs: undefined, message: /Retry header/ }],
+    ['HTTP 503 Retry-After 2', { status: 503, retryAfter: 2 }, { permanent: false, httpStatus: 503, retryAfterMs: 2000, message: /HTTP 503/ }],
+    ['HTTP 400', { status: 400, body: { ok: false, error: 'invalid_form_data' } }, { permanent: true, httpStatus: 400, retryAfterMs: undefined, message: /HTTP 400/ }],
+    ['ok:false message_not_found', { ok: false, error: 'message_not_found' }, { permanent: true, httpStatus: undefined, retryAfterMs: undefined, message: /message_not_found/ }],
+    ['ok:false service_unavailable', { ok: false, error: 'service_unavailable' }, { permanent: false, httpStatus: undefined, retryAfterMs: undefined, message: /service_unavailable/ }],
+    ['HTTP 200 with a body that is not JSON', { status: 200, body: '<html>proxy</html>' }, { permanent: true, httpStatus: undefined, retryAfterMs: undefined, message: /unknown_error/ }],
+  ] as Array<[string, SlackFault, { permanent: boolean; httpStatus?: number; retryAfterMs?: number; message: RegExp }]>)(
+    'an update answered %s fails as a post would',
+    async (_name, fault, expected) => {
+      standIn.state.failNext('chat.update', fault);
+      const err = await failure(update());
+      expect(err).toMatchObject({ permanent: expected.permanent, httpStatus: expected.httpStatus, retryAfterMs: expected.retryAfterMs });
+      expect(err.message).toMatch(expected.message);
+    },
+  );
+
+  it('updates a posted message in place', async () => {
+    const c = client();
+    const root = await post(c);
+    expect(await c.update({ channel: root.channel, ts: root.ts, text: 'resolved' })).toEqual(root);
+    expect(standIn.state.messages.find((m) => m.ts === root.ts)?.text).toBe('resolved');
+  });
+
+  it('sends the token as a bearer header only, and blocks and metadata as JSON', async () => {
+    const c = client();
+    await c.postMessage({ channel: 'C0ALERTS', text: 'disk full', blocks: [{ type: 'divider' }], metadata: { event_type: 'alertbus_command', event_payload: { command_id: 'c9', incident_id: 'i9' } }, unfurl_links: false, unfurl_media: false });
+    const call = standIn.state.calls.find((x) => x.method === 'chat.postMessage')!;
+    expect(call.args).toEqual({
+      channel: 'C0ALERTS',
+      text: 'disk full',
+      blocks: [{ type: 'divider' }],
+      metadata: { event_type: 'alertbus_command', event_payload: { command_id: 'c9', incident_id: 'i9' } },
+      unfurl_links: false,
+      unfurl_media: false,
+    });
+    expect(call.tokenFingerprint).toBeDefined();
+  });
+
+  it('gives up on an answer slower than the timeout, as worth another try', async () => {
+    await standIn.close();
+    standIn = await startSlackStandIn({ latencyMs: 500 });
+    const slow = new SlackClient({ token: TOKEN, apiUrl: standIn.url, timeoutMs: 50, log: silent });
+    const err = await failure(post(slow));
+    expect(err).toMatchObject({ permanent: false, httpStatus: undefined });
+    expect(err.message).toMatch(/request to Slack failed: timeout/);
+  });
+});
+
 describe('channel resolution', () => {
   it('resolves #name and name to the ID with one conversations.list, private channels included', async () => {
     const c = client();

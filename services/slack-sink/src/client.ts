@@ -1,24 +1,13 @@
-import { ErrorCode, type ChatPostEphemeralArguments, type ChatPostMessageArguments, type ChatUpdateArguments, type WebClient } from '@slack/web-api';
+import { ErrorCode, type ChatPostEphemeralArguments, type WebClient } from '@slack/web-api';
 import { DeliveryError, classifyStatus, parseRetryAfter, scrubSecrets, slackWebClient, type Logger } from '@alertbus/common';
 import { COMMAND_EVENT_TYPE, type PostEphemeralBody, type PostMessageBody, type UpdateMessageBody } from './wire';
+import { RETRYABLE_PLATFORM_ERRORS, SlackWriteCalls, platformDetails } from './write-calls';
 
-/** `ok:false` errors that say "Slack had a bad moment", worth another attempt; every other one is permanent. */
-export const RETRYABLE_PLATFORM_ERRORS: ReadonlySet<string> = new Set([
-  'ratelimited',
-  'internal_error',
-  'fatal_error',
-  'service_unavailable',
-  'request_timeout',
-]);
+export { RETRYABLE_PLATFORM_ERRORS };
 
 /** How long a channel-name miss is trusted before conversations.list (Tier 2) is asked again. */
 const CHANNEL_LIST_MIN_INTERVAL_MS = 60_000;
 const HISTORY_MAX_PAGES = 10;
-
-function platformDetails(data: unknown): string {
-  const messages = (data as { response_metadata?: { messages?: unknown } })?.response_metadata?.messages;
-  return Array.isArray(messages) && messages.length > 0 ? ` (${messages.slice(0, 3).join('; ')})` : '';
-}
 
 /**
  * Maps whatever @slack/web-api 7.x threw to a DeliveryError that says whether to try again: ok:false by the
@@ -91,6 +80,8 @@ export interface CommandMessage {
  */
 export class SlackClient {
   private readonly web: WebClient;
+  /** chat.postMessage and chat.update, the calls of every command: see SlackWriteCalls. */
+  private readonly writes: SlackWriteCalls;
   private readonly secrets: string[];
   private readonly channelIds = new Map<string, string>();
   private listedAt = Number.NEGATIVE_INFINITY;
@@ -100,6 +91,7 @@ export class SlackClient {
     this.secrets = [opts.token];
     this.now = opts.now ?? Date.now;
     this.web = slackWebClient({ token: opts.token, apiUrl: opts.apiUrl, timeoutMs: opts.timeoutMs, log: opts.log });
+    this.writes = new SlackWriteCalls({ token: opts.token, apiUrl: opts.apiUrl, timeoutMs: opts.timeoutMs });
   }
 
   private async call<T>(fn: () => Promise<T>, acceptError?: (error: string) => boolean): Promise<T | undefined> {
@@ -155,7 +147,7 @@ export class SlackClient {
   }
 
   async postMessage(body: PostMessageBody): Promise<PostedMessage> {
-    const res = await this.must(() => this.web.chat.postMessage(body as unknown as ChatPostMessageArguments));
+    const res = await this.writes.call<{ channel?: string; ts?: string }>('chat.postMessage', body);
     if (!res.channel || !res.ts) throw new DeliveryError('Slack answered ok without channel and ts', false);
     return { channel: res.channel, ts: res.ts };
   }
@@ -167,7 +159,7 @@ export class SlackClient {
   }
 
   async update(body: UpdateMessageBody): Promise<PostedMessage> {
-    const res = await this.must(() => this.web.chat.update(body as unknown as ChatUpdateArguments));
+    const res = await this.writes.call<{ channel?: string; ts?: string }>('chat.update', body);
     return { channel: res.channel ?? body.channel, ts: res.ts ?? body.ts };
   }
 

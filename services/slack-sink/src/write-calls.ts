@@ -1,0 +1,126 @@
+import http from 'node:http';
+import https from 'node:https';
+import { DeliveryError, classifyStatus, parseRetryAfter, scrubSecrets } from '@alertbus/common';
+
+/** The Web API methods called here: Slack's write methods, which take a JSON body. */
+export type SlackWriteMethod = 'chat.postMessage' | 'chat.update';
+
+/** An answer bigger than this is not read (chat.postMessage echoes the message: a few KiB, 40 KiB of text at most). */
+const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+
+/** `ok:false` errors that say "Slack had a bad moment", worth another attempt; every other one is permanent. */
+export const RETRYABLE_PLATFORM_ERRORS: ReadonlySet<string> = new Set([
+  'ratelimited',
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+]);
+
+/** Slack's explanation of an ok:false answer (`response_metadata.messages`), at most three of them. */
+export function platformDetails(data: unknown): string {
+  const messages = (data as { response_metadata?: { messages?: unknown } })?.response_metadata?.messages;
+  return Array.isArray(messages) && messages.length > 0 ? ` (${messages.slice(0, 3).join('; ')})` : '';
+}
+
+/**
+ * The calls of the sink's hot path (every root post, reply and update) as plain JSON POSTs on a keep-alive
+ * connection, with one attempt each: @slack/web-api's WebClient spent more CPU per call than the rest of the
+ * command (its request queue, retry wrapper, axios' configuration merging, and debug lines it builds even when
+ * nobody logs them). Every answer maps to a DeliveryError exactly as `toDeliveryError` maps the WebClient's: a 429
+ * with its Retry-After, any other status but 200 by the shared classification, `ok:false` by the error's name,
+ * a failed or timed-out request as retryable; the token never reaches a message.
+ */
+export class SlackWriteCalls {
+  private readonly base: URL;
+  private readonly agent: http.Agent;
+  private readonly request: typeof http.request;
+  private readonly secrets: string[];
+
+  constructor(private readonly opts: { token: string; apiUrl: string; timeoutMs: number }) {
+    this.base = new URL(opts.apiUrl.endsWith('/') ? opts.apiUrl : `${opts.apiUrl}/`);
+    const tls = this.base.protocol === 'https:';
+    this.agent = tls ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    this.request = tls ? https.request : http.request;
+    this.secrets = [opts.token];
+  }
+
+  /** The answer's JSON when Slack said ok; else a DeliveryError saying whether to try again. */
+  async call<T>(method: SlackWriteMethod, body: object): Promise<T> {
+    const answer = await this.post(method, JSON.stringify(body));
+    const headers = answer.headers;
+    if (answer.status === 429) {
+      const raw = headers['retry-after'];
+      const seconds = raw === undefined ? Number.NaN : parseInt(String(raw), 10);
+      if (Number.isNaN(seconds)) {
+        throw new DeliveryError(`Slack answered HTTP 429 without a Retry header with a valid timeout (retry-after: ${String(raw)})`, false, 429);
+      }
+      throw new DeliveryError(`Slack rate limited the call (retry after ${seconds} s)`, false, 429, seconds >= 0 ? seconds * 1000 : undefined);
+    }
+    if (answer.status !== 200) {
+      const retryAfter = headers['retry-after'];
+      const retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, Date.now());
+      throw new DeliveryError(`Slack answered HTTP ${answer.status}`, classifyStatus(answer.status) === 'permanent', answer.status, retryAfterMs);
+    }
+    let data: { ok?: unknown; error?: unknown } | undefined;
+    try {
+      data = JSON.parse(answer.text) as typeof data;
+    } catch {
+      data = undefined; // not JSON: an answer without ok, as below
+    }
+    if (data?.ok !== true) {
+      const error = String(data?.error ?? 'unknown_error');
+      throw new DeliveryError(scrubSecrets(`Slack answered ${error}${platformDetails(data)}`, this.secrets), !RETRYABLE_PLATFORM_ERRORS.has(error));
+    }
+    return data as T;
+  }
+
+  private post(method: SlackWriteMethod, json: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+    const url = new URL(method, this.base);
+    return new Promise((resolve, reject) => {
+      const fail = (err: Error) =>
+        reject(new DeliveryError(scrubSecrets(`request to Slack failed: ${err.message}`, this.secrets), false));
+      const req = this.request(
+        url,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: {
+            'content-type': 'application/json; charset=utf-8',
+            'content-length': Buffer.byteLength(json),
+            authorization: `Bearer ${this.opts.token}`,
+            'user-agent': 'alertbus-slack-sink',
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let bytes = 0;
+          res.on('data', (chunk: Buffer) => {
+            bytes += chunk.length;
+            if (bytes > MAX_ANSWER_BYTES) {
+              req.destroy(new Error(`answer larger than ${MAX_ANSWER_BYTES} bytes`));
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.on('end', () => {
+            clearTimeout(timer);
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') });
+          });
+          res.on('error', fail);
+        },
+      );
+      const timer = setTimeout(() => req.destroy(new Error(`timeout of ${this.opts.timeoutMs}ms exceeded`)), this.opts.timeoutMs);
+      req.on('error', (err) => {
+        clearTimeout(timer);
+        fail(err);
+      });
+      req.end(json);
+    });
+  }
+
+  /** Closes the idle keep-alive connections. */
+  close(): void {
+    this.agent.destroy();
+  }
+}
