@@ -485,7 +485,8 @@ async function main(): Promise<void> {
   const tag = `bench${Date.now().toString(36)}.`;
   process.env.KAFKA_TOPIC_PREFIX = tag;
   const dbUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/alertbus');
-  dbUrl.pathname = `/alertbus_bench`;
+  // BENCH_DATABASE: runs side by side on one server must not share a database (its backends' CPU is a figure).
+  dbUrl.pathname = `/${process.env.BENCH_DATABASE ?? 'alertbus_bench'}`;
   process.env.DATABASE_URL = dbUrl.toString();
 
   // Imported after the prefix is set: topic names are fixed when the schemas module loads.
