@@ -5,6 +5,9 @@
  * it) against its stand-in (another process), and
  * from its first delivery event to the Nth it prints its CPU per command, its Postgres backends' CPU per command
  * and the commits per command in its database (its own, dropped at the end, like its topics).
+ * With RATE (commands a second), the sink is started first and the commands are written at that rate instead, TICK_MS
+ * (default 50) worth at a time as the router's transactions bring them: the figures then also hold the latency from
+ * each command's write to its delivery event (p50, p99), the sink's hop alone at a steady load.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -13,6 +16,8 @@ import { Client } from 'pg';
 const N = Number(process.env.N ?? 2000);
 const PAGER = process.env.SINK === 'opsgenie';
 const PAGER_KEY = randomUUID();
+const RATE = Number(process.env.RATE ?? 0);
+const TICK_MS = Number(process.env.TICK_MS ?? 50);
 const tag = `sinksdrain${randomBytes(3).toString('hex')}`;
 process.env.KAFKA_TOPIC_PREFIX = `${tag}.`;
 const dbUrl = new URL('postgres://postgres@127.0.0.1:5432/x');
@@ -79,15 +84,23 @@ async function main() {
     const type = PAGER ? 'CreatePagerAlert' : 'PostSlackMessage';
     events.push(makeEnvelope({ id, type, alias, occurredAt: at, recordedAt: at, source: 'router', causationId: id, correlationId: id, data } as never));
   }
-  for (let i = 0; i < events.length; i += 500) await producer.send(events.slice(i, i + 500) as never);
+  if (!RATE) for (let i = 0; i < events.length; i += 500) await producer.send(events.slice(i, i + 500) as never);
 
   let delivered = 0;
+  /** With RATE: when each command was written, and how long until its delivery event (by the event's timestamp). */
+  const writtenAt = new Map<string, number>();
+  const latencies: number[] = [];
   const consumer = kafka.consumer({ groupId: `${tag}-count` });
   await consumer.connect();
   await consumer.subscribe({ topics: [TOPICS.deliveries], fromBeginning: true });
   const done = new Promise<void>((resolve) => {
     void consumer.run({ eachMessage: async ({ message }) => {
-      if (message.value?.includes(PAGER ? '"PagerAlertCreated"' : '"SlackMessagePosted"')) delivered += 1;
+      if (message.value?.includes(PAGER ? '"PagerAlertCreated"' : '"SlackMessagePosted"')) {
+        delivered += 1;
+        const commandId = (JSON.parse(message.value.toString()) as { data?: { commandId?: string } }).data?.commandId ?? '';
+        const at = writtenAt.get(commandId);
+        if (at !== undefined) latencies.push(Number(message.timestamp) - at);
+      }
       if (delivered >= N) resolve();
     } });
   });
@@ -100,6 +113,24 @@ async function main() {
     ? child(['services/opsgenie-sink/src/main.ts'], { DATABASE_URL: dbUrl.toString(), OPSGENIE_API_KEY: PAGER_KEY, OPSGENIE_API_URL: apiUrl, OPSGENIE_SINK_PORT: '0', LOG_LEVEL: 'warn' })
     : child(['services/slack-sink/src/main.ts'], { DATABASE_URL: dbUrl.toString(), SLACK_BOT_TOKEN: 'xoxb-drain', SLACK_API_URL: apiUrl, SLACK_SINK_PORT: '0', LOG_LEVEL: 'warn' });
   sink.stderr!.on('data', (c: Buffer) => process.stderr.write(c));
+  if (RATE) {
+    // The sink ready and idle first (its health answers once it consumes), then the steady load.
+    await new Promise((r) => setTimeout(r, 8000));
+    const start = Date.now();
+    const perTick = (RATE * TICK_MS) / 1000;
+    void (async () => {
+      for (let k = 0, sent = 0; sent < events.length; k++) {
+        const due = start + k * TICK_MS;
+        if (due > Date.now()) await new Promise((r) => setTimeout(r, due - Date.now()));
+        const upTo = Math.min(events.length, Math.round((k + 1) * perTick));
+        const chunk = events.slice(sent, upTo);
+        sent = upTo;
+        const t = Date.now();
+        for (const e of chunk) writtenAt.set((e as { id: string }).id, t);
+        await producer.send(chunk as never);
+      }
+    })();
+  }
   // start-up is not the figure: wait until the first delivery, then count from there
   while (delivered === 0) await new Promise((r) => setTimeout(r, 20));
   const c0 = cpuSeconds(sink.pid!)!;
@@ -114,9 +145,15 @@ async function main() {
   await backends.sample();
   const n = N - d0;
   const cpu = cpuSeconds(sink.pid!)! - c0;
-  console.log(JSON.stringify({ commands: n, wallS: +((performance.now() - t0) / 1000).toFixed(2), sinkCpuMsPerCommand: +((cpu * 1000) / n).toFixed(3), pgCpuMsPerCommand: +(((backends.total() - b0) * 1000) / n).toFixed(3), commitsPerCommand: +(((await commits()) - k0) / n).toFixed(3) }));
+  console.log(JSON.stringify({ commands: n, wallS: +((performance.now() - t0) / 1000).toFixed(2), sinkCpuMsPerCommand: +((cpu * 1000) / n).toFixed(3), pgCpuMsPerCommand: +(((backends.total() - b0) * 1000) / n).toFixed(3), commitsPerCommand: +(((await commits()) - k0) / n).toFixed(3), ...latencyFigures() }));
   await consumer.disconnect();
   await producer.disconnect();
+  function latencyFigures() {
+    if (!RATE) return {};
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const pct = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+    return { rate: RATE, tickMs: TICK_MS, writtenToDeliveredP50Ms: pct(50), writtenToDeliveredP99Ms: pct(99) };
+  }
   await pg.end();
 }
 
