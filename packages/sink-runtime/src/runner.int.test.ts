@@ -157,3 +157,54 @@ test("a partition's commands of different incidents are executed at the same tim
   expect(new Set(executed).size).toBe(interleaved.length);
   for (const [k, root] of roots.entries()) expect(executed.indexOf(root.id)).toBeLessThan(executed.indexOf(updates[k]!.id));
 });
+
+test('by default, more than four incidents of one partition are worked at a time; each incident keeps its order', async () => {
+  await runner?.stop();
+  runner = undefined;
+  const topic = TOPICS.slackCommands;
+  const sink = `test-sink-${randomUUID().slice(0, 8)}`;
+  // 12 incidents, three commands each, interleaved on one partition in offset order: fewer incidents than commands
+  // worked at a time, so commands of one incident out of their chain would run side by side.
+  const incidents = Array.from({ length: 12 }, (_, n) => `alertmanager:wide-${sink}-${n}`);
+  const steps = ['first', 'second', 'third'].map((t) => incidents.map((alias) => command(alias, t)));
+  const ours = new Set(steps.flat().map((c) => c.id));
+  /** Each of our commands' predecessor in its incident, which must have finished before it starts. */
+  const after = new Map(steps.slice(1).flatMap((s, k) => s.map((c, i) => [c.id, steps[k]![i]!.id] as const)));
+  const finished = new Set<string>();
+  const startedEarly: string[] = [];
+  const executed: string[] = [];
+  let inFlight = 0;
+  let mostInFlight = 0;
+  let n = 0;
+  const notifier: Notifier = {
+    target: 'slack',
+    handles: new Set(['PostSlackMessage']),
+    execute: async (c) => {
+      if (!ours.has(c.id)) return { type: 'SlackMessagePosted', data: {} };
+      inFlight += 1;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      executed.push(c.id);
+      const before = after.get(c.id);
+      if (before !== undefined && !finished.has(before)) startedEarly.push(c.id);
+      // Calls that take uneven times, so that a chain out of order would show.
+      await new Promise((r) => setTimeout(r, 5 + ((n++ * 7) % 11) * 3));
+      finished.add(c.id);
+      inFlight -= 1;
+      return { type: 'SlackMessagePosted', data: { channel: 'C0ALERTS', ts: '1700000000.000100', purpose: 'root' } };
+    },
+    dryRun: () => ({ type: 'SlackMessagePosted', data: {} }),
+  };
+  runner = runnerOf(sink, notifier, producer);
+  const p = kafka.producer();
+  await p.connect();
+  await p.send({ topic, acks: -1, messages: steps.flat().map((c) => ({ key: c.alias, partition: 0, value: JSON.stringify(c) })) });
+  await p.disconnect();
+  await runner.start();
+
+  await waitFor(async () => (executed.length === ours.size ? true : undefined), { what: 'every command executed', timeoutMs: 60_000 });
+  expect(new Set(executed).size).toBe(ours.size);
+  // Each incident's commands one after the other: none started before the one before it had finished.
+  expect(startedEarly).toEqual([]);
+  // One fetch brings the 36 commands; more than the former four incidents at a time were in flight.
+  expect(mostInFlight).toBeGreaterThan(4);
+});
