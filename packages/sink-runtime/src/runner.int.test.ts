@@ -56,6 +56,31 @@ function runnerOf(sink: string, notifier: Notifier, eventProducer: EventProducer
   });
 }
 
+/**
+ * A notifier that executes our commands (`ours`) through `work` and counts how many were in flight at most; other
+ * commands on the shared topic are answered at once.
+ */
+function trackingNotifier(ours: { has(id: string): boolean }, work: (c: AnyEnvelope) => Promise<void>) {
+  const executed: string[] = [];
+  let inFlight = 0;
+  const stats = { executed, mostInFlight: 0 };
+  const notifier: Notifier = {
+    target: 'slack',
+    handles: new Set(['PostSlackMessage']),
+    execute: async (c) => {
+      if (!ours.has(c.id)) return { type: 'SlackMessagePosted', data: {} };
+      inFlight += 1;
+      stats.mostInFlight = Math.max(stats.mostInFlight, inFlight);
+      executed.push(c.id);
+      await work(c);
+      inFlight -= 1;
+      return { type: 'SlackMessagePosted', data: { channel: 'C0ALERTS', ts: '1700000000.000100', purpose: 'root' } };
+    },
+    dryRun: () => ({ type: 'SlackMessagePosted', data: {} }),
+  };
+  return { notifier, stats };
+}
+
 test("a delivery event that is not acknowledged is sent again when its command comes again; the command's effect happens once", async () => {
   const topic = TOPICS.slackCommands;
   const sink = `test-sink-${randomUUID().slice(0, 8)}`;
@@ -113,37 +138,24 @@ test("a partition's commands of different incidents are executed at the same tim
   const roots = incidents.map((alias) => command(alias, 'first'));
   const updates = incidents.map((alias) => command(alias, 'second'));
   const ours = new Map([...roots, ...updates].map((c) => [c.id, c]));
-  const executed: string[] = [];
-  let inFlight = 0;
-  let mostInFlight = 0;
   // Each of our calls waits until another of them is in flight (or, one at a time, until 10 s passed: then the
   // assertion below fails instead of the test hanging).
   let release: (() => void) | null = null;
-  const notifier: Notifier = {
-    target: 'slack',
-    handles: new Set(['PostSlackMessage']),
-    execute: async (c) => {
-      if (!ours.has(c.id)) return { type: 'SlackMessagePosted', data: {} };
-      inFlight += 1;
-      mostInFlight = Math.max(mostInFlight, inFlight);
-      executed.push(c.id);
-      if (release) {
-        release();
-        release = null;
-      } else {
-        await new Promise<void>((r) => {
-          const timer = setTimeout(r, 10_000);
-          release = () => {
-            clearTimeout(timer);
-            r();
-          };
-        });
-      }
-      inFlight -= 1;
-      return { type: 'SlackMessagePosted', data: { channel: 'C0ALERTS', ts: '1700000000.000100', purpose: 'root' } };
-    },
-    dryRun: () => ({ type: 'SlackMessagePosted', data: {} }),
-  };
+  const { notifier, stats } = trackingNotifier(ours, async () => {
+    if (release) {
+      release();
+      release = null;
+      return;
+    }
+    await new Promise<void>((r) => {
+      const timer = setTimeout(r, 10_000);
+      release = () => {
+        clearTimeout(timer);
+        r();
+      };
+    });
+  });
+  const { executed } = stats;
   runner = runnerOf(sink, notifier, producer);
   const p = kafka.producer();
   await p.connect();
@@ -153,7 +165,7 @@ test("a partition's commands of different incidents are executed at the same tim
   await runner.start();
 
   await waitFor(async () => (executed.length === interleaved.length ? true : undefined), { what: 'every command executed', timeoutMs: 60_000 });
-  expect(mostInFlight).toBeGreaterThan(1);
+  expect(stats.mostInFlight).toBeGreaterThan(1);
   expect(new Set(executed).size).toBe(interleaved.length);
   for (const [k, root] of roots.entries()) expect(executed.indexOf(root.id)).toBeLessThan(executed.indexOf(updates[k]!.id));
 });
@@ -172,28 +184,15 @@ test('by default, more than four incidents of one partition are worked at a time
   const after = new Map(steps.slice(1).flatMap((s, k) => s.map((c, i) => [c.id, steps[k]![i]!.id] as const)));
   const finished = new Set<string>();
   const startedEarly: string[] = [];
-  const executed: string[] = [];
-  let inFlight = 0;
-  let mostInFlight = 0;
   let n = 0;
-  const notifier: Notifier = {
-    target: 'slack',
-    handles: new Set(['PostSlackMessage']),
-    execute: async (c) => {
-      if (!ours.has(c.id)) return { type: 'SlackMessagePosted', data: {} };
-      inFlight += 1;
-      mostInFlight = Math.max(mostInFlight, inFlight);
-      executed.push(c.id);
-      const before = after.get(c.id);
-      if (before !== undefined && !finished.has(before)) startedEarly.push(c.id);
-      // Calls that take uneven times, so that a chain out of order would show.
-      await new Promise((r) => setTimeout(r, 5 + ((n++ * 7) % 11) * 3));
-      finished.add(c.id);
-      inFlight -= 1;
-      return { type: 'SlackMessagePosted', data: { channel: 'C0ALERTS', ts: '1700000000.000100', purpose: 'root' } };
-    },
-    dryRun: () => ({ type: 'SlackMessagePosted', data: {} }),
-  };
+  const { notifier, stats } = trackingNotifier(ours, async (c) => {
+    const before = after.get(c.id);
+    if (before !== undefined && !finished.has(before)) startedEarly.push(c.id);
+    // Calls that take uneven times, so that a chain out of order would show.
+    await new Promise((r) => setTimeout(r, 5 + ((n++ * 7) % 11) * 3));
+    finished.add(c.id);
+  });
+  const { executed } = stats;
   runner = runnerOf(sink, notifier, producer);
   const p = kafka.producer();
   await p.connect();
@@ -206,5 +205,5 @@ test('by default, more than four incidents of one partition are worked at a time
   // Each incident's commands one after the other: none started before the one before it had finished.
   expect(startedEarly).toEqual([]);
   // One fetch brings the 36 commands; more than the former four incidents at a time were in flight.
-  expect(mostInFlight).toBeGreaterThan(4);
+  expect(stats.mostInFlight).toBeGreaterThan(4);
 });
