@@ -143,7 +143,12 @@ function expectExactlyOnceInOrder(values: string[], seen: Array<{ partition: num
   }
 }
 
-function processor(input: string, output: string, probe: Probe, extra: { groupId: string; beforeCommit: () => Promise<void> }): TransactionalProcessor {
+function processor(
+  input: string,
+  output: string,
+  probe: Probe,
+  extra: { groupId: string; beforeCommit: () => Promise<void>; pipelineDepth?: number },
+): TransactionalProcessor {
   const seq = sequencer(output, probe);
   const p = new TransactionalProcessor({
     kafka,
@@ -152,7 +157,7 @@ function processor(input: string, output: string, probe: Probe, extra: { groupId
     transactionalId: `${TOPIC_PREFIX}txpipe-${randomUUID().slice(0, 8)}`,
     log,
     markerKey: MARKER,
-    pipelineDepth: 2,
+    pipelineDepth: extra.pipelineDepth ?? 2,
     partitionsConcurrently: 2,
     sessionTimeout: 10_000,
     retry: { minBackoffMs: 50, maxBackoffMs: 400 },
@@ -190,6 +195,36 @@ test('two batches of a partition in flight and the first transaction fails: the 
   expect(probe.maxOpen).toBeGreaterThanOrEqual(2);
   // The one failure aborted the batch decided on top of the failed one too, and undid it first (newest first).
   expect(probe.aborts.length).toBeGreaterThanOrEqual(2);
+  expect([...probe.aborts].sort((x, y) => y - x)).toEqual(probe.aborts);
+  expectExactlyOnceInOrder(values, seen);
+});
+
+test('four batches of a partition in flight (depth 4) and the first transaction fails: all are undone newest first and come again, once each', async () => {
+  const { input, output } = await topics(1);
+  const probe: Probe = { open: 0, maxOpen: 0, aborts: [] };
+  let failed = 0;
+  const p = processor(input, output, probe, {
+    groupId: `${TOPIC_PREFIX}txpipe-${randomUUID().slice(0, 8)}`,
+    pipelineDepth: 4,
+    beforeCommit: async () => {
+      // Hold the first transaction open until the partition was fetched and decided past it three more times.
+      const until = Date.now() + 5_000;
+      while (failed === 0 && probe.open < 4 && Date.now() < until) await sleep(10);
+      if (failed === 0 && probe.open >= 4) {
+        failed += 1;
+        throw new Error('injected: the first of four pipelined transactions fails');
+      }
+    },
+  });
+  await p.start();
+  const seen = readCommitted(output);
+  const values = await trickle(input, 1, 40, 15);
+  await waitFor(() => seen.length >= values.length, { timeoutMs: 90_000, what: 'every output committed' });
+  await sleep(1_000);
+  expect(failed).toBe(1);
+  // Never more than the depth in flight.
+  expect(probe.maxOpen).toBe(4);
+  expect(probe.aborts.length).toBeGreaterThanOrEqual(4);
   expect([...probe.aborts].sort((x, y) => y - x)).toEqual(probe.aborts);
   expectExactlyOnceInOrder(values, seen);
 });
