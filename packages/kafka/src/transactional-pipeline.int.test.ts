@@ -1,5 +1,5 @@
 /**
- * Pipelined turns in the transactional processor (`pipelineDepth` 2), on the real broker: a partition's next batch is
+ * Pipelined turns in the transactional processor (`pipelineDepth` 2, and 4), on the real broker: a partition's next batch is
  * fetched and decided on the previous one's uncommitted state while that one's transaction is still open.
  *
  * The handler is a sequencer: each record's output carries its rank in its partition (1, 2, 3, …), counted on the
@@ -143,7 +143,12 @@ function expectExactlyOnceInOrder(values: string[], seen: Array<{ partition: num
   }
 }
 
-function processor(input: string, output: string, probe: Probe, extra: { groupId: string; beforeCommit: () => Promise<void> }): TransactionalProcessor {
+function processor(
+  input: string,
+  output: string,
+  probe: Probe,
+  extra: { groupId: string; beforeCommit: () => Promise<void>; pipelineDepth?: number },
+): TransactionalProcessor {
   const seq = sequencer(output, probe);
   const p = new TransactionalProcessor({
     kafka,
@@ -152,7 +157,7 @@ function processor(input: string, output: string, probe: Probe, extra: { groupId
     transactionalId: `${TOPIC_PREFIX}txpipe-${randomUUID().slice(0, 8)}`,
     log,
     markerKey: MARKER,
-    pipelineDepth: 2,
+    pipelineDepth: extra.pipelineDepth ?? 2,
     partitionsConcurrently: 2,
     sessionTimeout: 10_000,
     retry: { minBackoffMs: 50, maxBackoffMs: 400 },
@@ -165,33 +170,47 @@ function processor(input: string, output: string, probe: Probe, extra: { groupId
   return p;
 }
 
-test('two batches of a partition in flight and the first transaction fails: the second is undone first and both come again, once each', async () => {
+/**
+ * `depth` batches of one partition in flight, the first transaction held open until the others were decided on it, then
+ * failed: every one of them is undone, newest first, and each input comes out once, in order.
+ */
+async function failTheFirstOf(depth: number, records: number): Promise<void> {
   const { input, output } = await topics(1);
   const probe: Probe = { open: 0, maxOpen: 0, aborts: [] };
   let failed = 0;
   const p = processor(input, output, probe, {
     groupId: `${TOPIC_PREFIX}txpipe-${randomUUID().slice(0, 8)}`,
+    pipelineDepth: depth,
     beforeCommit: async () => {
-      // Hold the transaction open until the partition's next batch was decided on its uncommitted state.
-      const until = Date.now() + 2_000;
-      while (failed === 0 && probe.open < 2 && Date.now() < until) await sleep(10);
-      if (failed === 0 && probe.open >= 2) {
+      // Hold the transaction open until the partition's next batches were decided on its uncommitted state.
+      const until = Date.now() + 5_000;
+      while (failed === 0 && probe.open < depth && Date.now() < until) await sleep(10);
+      if (failed === 0 && probe.open >= depth) {
         failed += 1;
-        throw new Error('injected: the first of two pipelined transactions fails');
+        throw new Error(`injected: the first of ${depth} pipelined transactions fails`);
       }
     },
   });
   await p.start();
   const seen = readCommitted(output);
-  const values = await trickle(input, 1, 30, 15);
+  const values = await trickle(input, 1, records, 15);
   await waitFor(() => seen.length >= values.length, { timeoutMs: 90_000, what: 'every output committed' });
   await sleep(1_000);
   expect(failed).toBe(1);
-  expect(probe.maxOpen).toBeGreaterThanOrEqual(2);
-  // The one failure aborted the batch decided on top of the failed one too, and undid it first (newest first).
-  expect(probe.aborts.length).toBeGreaterThanOrEqual(2);
+  // Never more than the depth in flight.
+  expect(probe.maxOpen).toBe(depth);
+  // The one failure aborted the batches decided on top of the failed one too, and undid them first (newest first).
+  expect(probe.aborts.length).toBeGreaterThanOrEqual(depth);
   expect([...probe.aborts].sort((x, y) => y - x)).toEqual(probe.aborts);
   expectExactlyOnceInOrder(values, seen);
+}
+
+test('two batches of a partition in flight and the first transaction fails: the second is undone first and both come again, once each', async () => {
+  await failTheFirstOf(2, 30);
+});
+
+test('four batches of a partition in flight (depth 4) and the first transaction fails: all are undone newest first and come again, once each', async () => {
+  await failTheFirstOf(4, 40);
 });
 
 test('a rebalance while batches are in flight: nothing uncommitted reaches the next owner, every output once', async () => {

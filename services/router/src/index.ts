@@ -39,8 +39,8 @@ export interface RouterConfig {
   /** ROUTER_SHARED_WAIT_MS: longest wait for router.shared.v1 (the other instances' incidents) before a batch is decided anyway (default 5000). */
   sharedCatchUpTimeoutMs?: number;
   /**
-   * ROUTER_PIPELINE_DEPTH (default 2): batches of an input partition in flight at once. At 2 a partition's next batch is
-   * fetched and decided on the previous one's uncommitted states while that one commits; 1 waits for each commit.
+   * ROUTER_PIPELINE_DEPTH (default 6): batches of an input partition in flight at once. Above 1 a partition's next batch
+   * is fetched and decided on the previous ones' uncommitted states while they commit; 1 waits for each commit.
    */
   pipelineDepth?: number;
 }

@@ -118,8 +118,12 @@ export const ROUTER_INPUT_TOPICS = [TOPICS.alertsReceived, TOPICS.slackReceived,
 /** Input batches decided at the same time: one per input partition (a partition number's batches still go one at a time). */
 export const ROUTER_PARTITIONS_CONCURRENTLY = ROUTER_INPUT_TOPICS.length * KEYED_PARTITIONS;
 
-/** Batches of an input partition in flight at once (ROUTER_PIPELINE_DEPTH): the next is decided while one commits. */
-export const DEFAULT_PIPELINE_DEPTH = 2;
+/**
+ * Batches of an input partition in flight at once (ROUTER_PIPELINE_DEPTH): the next is decided while one commits. A
+ * partition with this many in flight is paused, and KafkaJS fetches it again only after the fetch then in flight returns
+ * (up to its linger), so a shallow pipeline adds that wait whenever commits fall behind the partition's records.
+ */
+export const DEFAULT_PIPELINE_DEPTH = 6;
 
 /** What the router takes from deliveries.v1; everything else there is the history's. */
 const isRouterDelivery = (type: string) => type === 'SlackMessagePosted';
