@@ -17,6 +17,7 @@ import {
   expiresAt,
   isIncidentState,
   PackedStore,
+  packedRecords,
   packState,
   StateIndex,
   stateKey,
@@ -79,6 +80,17 @@ async function rssMb(): Promise<{ rss: number; heap: number; buffers: number }> 
 
 const held = () => partitions.reduce((n, m) => n + m.size, 0);
 
+/** What the packed records and their tables hold, outside the V8 heap (capacities, not pages written). */
+function outside(): string {
+  const mb = (n: number) => (n / 1e6).toFixed(1);
+  const a = packedRecords.footprint();
+  const stores = partitions.reduce((n, m) => n + m.footprint, 0);
+  return (
+    `                         records ${mb(a.live)} MB live, ${mb(a.used)} used of a ${mb(a.capacity)} MB buffer; ` +
+    `per id ${mb(a.ids)} MB, table ${mb(a.table)} MB; partitions' stores ${mb(stores)} MB; index ${mb(index.footprint)} MB`
+  );
+}
+
 /** The alias's committed state, as the processor reads it before deciding. */
 function stateOf(alias: string, i: number): RouterState | undefined {
   const packed = partitions[partitionOf(i)]!.get(alias);
@@ -103,6 +115,7 @@ async function main(): Promise<void> {
     `all open               : rss ${open.rss} MB  heap ${open.heap} MB  buffers ${open.buffers} MB  (${held().toLocaleString('en')} states, ` +
       `${Math.round(((open.rss - base.rss) * 1e6) / ALIASES)} bytes/alias rss, decided in ${((Date.now() - started) / 1000).toFixed(0)} s)`,
   );
+  console.log(outside());
 
   started = Date.now();
   const resolvedAt = ALIASES + 60_000;
@@ -112,6 +125,7 @@ async function main(): Promise<void> {
   }
   const resolved = await rssMb();
   console.log(`all resolved           : rss ${resolved.rss} MB  heap ${resolved.heap} MB  buffers ${resolved.buffers} MB  (${held().toLocaleString('en')} states, in ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  console.log(outside());
 
   // Event time moves past retention + grace (the next inputs' recordedAt): everything resolved is evicted.
   const horizon = T0 + resolvedAt + ALIASES + DEFAULT_STATE_RETENTION_MS + EVICTION_GRACE_MS;
@@ -129,6 +143,7 @@ async function main(): Promise<void> {
   });
   const after = await rssMb();
   console.log(`after the retention    : rss ${after.rss} MB  heap ${after.heap} MB  buffers ${after.buffers} MB  (${evicted.toLocaleString('en')} evicted, ${held()} states held)`);
+  console.log(outside());
 }
 
 void main();

@@ -20,7 +20,7 @@ export {
 export { DEFAULT_STATE_RETENTION_MS, EVICTION_GRACE_MS, ExpiryQueue, expiresAt, liveState } from './core/expiry';
 export { StateIndex, type Neighbours } from './core/neighbours';
 export { packState, unpackState, type PackedState } from './core/packed-state';
-export { PackedStore } from './core/packed-store';
+export { PackedStore, records as packedRecords } from './core/packed-store';
 export { sharedNeighbours, type SharedFact } from './core/shared-facts';
 export { SilenceBook, type SilenceEvent, type SilenceLookup } from './core/silences';
 export { Replayer, type ReplayerOptions } from './core/replay';

@@ -3,7 +3,7 @@ import { withPseudoLabels } from '../rules/route';
 import type { CompiledInhibitRule, CompiledRules } from '../rules/types';
 import { liveState } from './expiry';
 import { packState, unpackState, type PackedState } from './packed-state';
-import { grown, PackedStore, records } from './packed-store';
+import { PackedStore, records, resized } from './packed-store';
 import { SortedList } from './sorted-list';
 
 /** When a decision looks: the input's time, and ROUTER_STATE_RETENTION (expired states count as absent; unset: none expire). */
@@ -114,13 +114,22 @@ class Fields {
     return id < 0 ? undefined : this.sinces[id];
   }
 
+  get footprint(): number {
+    return this.ms.byteLength + this.resolvedMs.byteLength + this.flags.byteLength + this.since.byteLength;
+  }
+
   private grow(e: Entry): void {
     let n = this.ms.length;
     while (n <= e) n *= 2;
-    this.ms = grown(this.ms, n);
-    this.resolvedMs = grown(this.resolvedMs, n);
-    this.flags = grown(this.flags, n);
-    this.since = grown(this.since, n);
+    this.resize(n);
+  }
+
+  /** Room for `n` ids: smaller only when no id held is at or above it. */
+  resize(n: number): void {
+    this.ms = resized(this.ms, n);
+    this.resolvedMs = resized(this.resolvedMs, n);
+    this.flags = resized(this.flags, n);
+    this.since = resized(this.since, n);
   }
 }
 
@@ -310,6 +319,13 @@ export class StateIndex implements Neighbours {
     }
     // Last: the lists above found the entry by what its record holds.
     this.entries.delete(alias);
+    // Every record id is below the arena's id capacity: after many were released, these arrays shrink with its.
+    if (this.fields.ms.length > records.idCapacity) this.fields.resize(records.idCapacity);
+  }
+
+  /** Bytes of the index's own arrays: the fields by record id, and its store's. */
+  get footprint(): number {
+    return this.fields.footprint + this.entries.footprint;
   }
 
   *open(): IterableIterator<AliasState> {

@@ -31,6 +31,16 @@ export function grown<T extends Numbers>(a: T, n: number): T {
   return b;
 }
 
+/** A copy of `a`'s first `n` numbers (or all of them, then zeros, when it has fewer). */
+export function resized<T extends Numbers>(a: T, n: number): T {
+  return n >= a.length ? grown(a, n) : (a.slice(0, n) as T);
+}
+
+/** The smallest power of two at least `n`. */
+export const roundUp = (n: number): number => (n <= 1 ? 1 : 2 ** Math.ceil(Math.log2(n)));
+const MIN_IDS = 1024;
+const MIN_TABLE = 2048;
+
 const KEY_WIDE = 1;
 const STATE_WIDE = 2;
 
@@ -47,8 +57,14 @@ class Arena {
   private keyHashes = new Int32Array(1024);
   private hashes = new Int32Array(1024);
   private wide = new Uint8Array(1024);
+  /** Ids below this have been handed out; every id from it up is free. */
   private ids = 0;
-  /** Released ids, for reuse: a stack, outside the heap too (after a million evictions, a million of them). */
+  /**
+   * Released ids below `ids`, lowest first (a binary min-heap, outside the heap too: after a million evictions, a
+   * million of them). Lowest first keeps the ids in use dense at the bottom, so that after many records are released
+   * the per-id arrays can be cut down to the highest id still in use. It may hold ids at or above `ids` after that
+   * was lowered: they count as not there.
+   */
   private free = new Int32Array(1024);
   private freed = 0;
   /** Open addressing by content hash: id + 1, 0 empty, -1 a removed one. */
@@ -116,13 +132,33 @@ class Arena {
     }
     this.live -= 1;
     this.dead += this.bytes[id]!;
-    if (this.freed === this.free.length) this.free = grown(this.free, 2 * this.free.length);
-    this.free[this.freed++] = id;
-    if (this.dead > 1 << 20 && this.dead * 2 > this.end) {
-      // Into a smaller buffer when most of this one is free (after evictions), else where they are.
-      const live = this.end - this.dead;
-      this.compact(live * 4 < this.buf.length ? Math.max(2 * live, 1 << 16) : this.buf.length);
-    }
+    this.bytes[id] = 0;
+    this.offset[id] = 0;
+    if (id === this.ids - 1) {
+      // The highest id in use left: lower the mark past every free id under it, and give the arrays back when mostly unused.
+      while (this.ids > 0 && this.refs[this.ids - 1] === 0) this.ids -= 1;
+      if (this.ids * 4 <= this.offset.length && this.offset.length > MIN_IDS) this.resizeIds(Math.max(MIN_IDS, roundUp(2 * this.ids)));
+    } else this.pushFree(id);
+    if (this.live * 8 < this.table.length && this.table.length > MIN_TABLE) this.rehash(Math.max(MIN_TABLE, roundUp(4 * this.live)));
+    // Into a new buffer the size of what is live (with room to grow), so the pages of the old one go back to the system.
+    if (this.dead > 1 << 20 && this.dead * 2 > this.end) this.compact(this.roomFor(0));
+  }
+
+  /** Bytes held, by what holds them: the records' (in use, live), the per-id arrays, the hash table. */
+  footprint(): { used: number; live: number; capacity: number; ids: number; table: number } {
+    const perId = this.offset.byteLength + this.keyBytes.byteLength + this.bytes.byteLength + this.refs.byteLength;
+    return {
+      used: this.end,
+      live: this.end - this.dead,
+      capacity: this.buf.length,
+      ids: perId + this.keyHashes.byteLength + this.hashes.byteLength + this.wide.byteLength + this.free.byteLength,
+      table: this.table.byteLength,
+    };
+  }
+
+  /** How many ids the per-id arrays have room for: every id in use is below it (the state index sizes its own by it). */
+  get idCapacity(): number {
+    return this.offset.length;
   }
 
   key(id: number): string {
@@ -179,18 +215,8 @@ class Arena {
     const stateWide = !isNarrow(state);
     const kb = keyWide ? 2 * key.length : key.length;
     const n = kb + (stateWide ? 2 * state.length : state.length);
-    if (this.end + n > this.buf.length) {
-      const needed = this.end - this.dead + n;
-      // Offsets are 32-bit: 4 GiB is some twenty million incidents.
-      if (needed >= 2 ** 32) throw new Error('packed store: more than 4 GiB of states');
-      this.compact(Math.min(Math.max(2 * needed, 1 << 16), 2 ** 32 - 1));
-    }
-    let id: number;
-    if (this.freed > 0) id = this.free[--this.freed]!;
-    else {
-      id = this.ids++;
-      if (id >= this.offset.length) this.growIds();
-    }
+    if (this.end + n > this.buf.length) this.compact(this.roomFor(n));
+    const id = this.takeId();
     const at = this.end;
     this.buf.write(key, at, keyWide ? 'utf16le' : 'latin1');
     this.buf.write(state, at + kb, stateWide ? 'utf16le' : 'latin1');
@@ -205,19 +231,27 @@ class Arena {
     return id;
   }
 
-  /** The live records' bytes moved to the start of a buffer of `capacity` bytes (the same one when it is big enough). */
+  /** A buffer size for the live records and `n` more bytes, with room for as many again as they hold in all (at most half). */
+  private roomFor(n: number): number {
+    const needed = this.end - this.dead + n;
+    // Offsets are 32-bit: 4 GiB is some twenty million incidents.
+    if (needed >= 2 ** 32) throw new Error('packed store: more than 4 GiB of states');
+    return Math.min(Math.max(needed + (needed >>> 1), 1 << 16), 2 ** 32 - 1);
+  }
+
+  /**
+   * The live records' bytes copied to the start of a new buffer of `capacity` bytes. Always a new one, never moved
+   * down within the old: the old one's pages, written as far as records were ever appended, go back to the system
+   * when it is collected, and a new one's are only taken as far as they are written.
+   */
   private compact(capacity: number): void {
-    const live = this.end - this.dead;
-    const target = capacity === this.buf.length && capacity >= live ? this.buf : Buffer.allocUnsafeSlow(Math.max(capacity, live));
-    // In order of offset, so moving down within one buffer never overwrites a record not yet moved.
-    const order: number[] = [];
-    for (let id = 0; id < this.ids; id++) if (this.refs[id]! > 0) order.push(id);
-    order.sort((x, y) => this.offset[x]! - this.offset[y]!);
+    const target = Buffer.allocUnsafeSlow(capacity);
     let end = 0;
-    for (const id of order) {
+    for (let id = 0; id < this.ids; id++) {
+      if (this.refs[id] === 0) continue;
       const at = this.offset[id]!;
       const n = this.bytes[id]!;
-      if (target !== this.buf || at !== end) this.buf.copy(target, end, at, at + n);
+      this.buf.copy(target, end, at, at + n);
       this.offset[id] = end;
       end += n;
     }
@@ -226,15 +260,65 @@ class Arena {
     this.dead = 0;
   }
 
-  private growIds(): void {
-    const n = this.offset.length * 2;
-    this.offset = grown(this.offset, n);
-    this.keyBytes = grown(this.keyBytes, n);
-    this.bytes = grown(this.bytes, n);
-    this.refs = grown(this.refs, n);
-    this.keyHashes = grown(this.keyHashes, n);
-    this.hashes = grown(this.hashes, n);
-    this.wide = grown(this.wide, n);
+  /** The lowest free id (growing the per-id arrays when there is none below their size). */
+  private takeId(): number {
+    while (this.freed > 0) {
+      const id = this.popFree();
+      if (id < this.ids) return id;
+      // The rest are at or above the mark too (lowest first): none is free any more.
+      this.freed = 0;
+    }
+    const id = this.ids++;
+    if (id >= this.offset.length) this.resizeIds(2 * this.offset.length);
+    return id;
+  }
+
+  private pushFree(id: number): void {
+    if (this.freed === this.free.length) this.free = grown(this.free, 2 * this.free.length);
+    const heap = this.free;
+    let i = this.freed++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent]! <= id) break;
+      heap[i] = heap[parent]!;
+      i = parent;
+    }
+    heap[i] = id;
+  }
+
+  private popFree(): number {
+    const heap = this.free;
+    const top = heap[0]!;
+    const last = heap[--this.freed]!;
+    const n = this.freed;
+    let i = 0;
+    for (;;) {
+      let m = 2 * i + 1;
+      if (m >= n) break;
+      if (m + 1 < n && heap[m + 1]! < heap[m]!) m += 1;
+      if (heap[m]! >= last) break;
+      heap[i] = heap[m]!;
+      i = m;
+    }
+    if (n > 0) heap[i] = last;
+    return top;
+  }
+
+  /** The per-id arrays at `n` ids (every id in use below it), and the free ids without those at or above the mark. */
+  private resizeIds(n: number): void {
+    this.offset = resized(this.offset, n);
+    this.keyBytes = resized(this.keyBytes, n);
+    this.bytes = resized(this.bytes, n);
+    this.refs = resized(this.refs, n);
+    this.keyHashes = resized(this.keyHashes, n);
+    this.hashes = resized(this.hashes, n);
+    this.wide = resized(this.wide, n);
+    if (n >= this.free.length) return;
+    // Smaller: the free ids below the mark, sorted (a sorted array is a min-heap), in an array of their size.
+    const below = this.free.subarray(0, this.freed).filter((id) => id < this.ids).sort();
+    this.free = new Int32Array(Math.max(MIN_IDS, roundUp(below.length)));
+    this.free.set(below);
+    this.freed = below.length;
   }
 
   private rehash(size: number): void {
@@ -290,6 +374,11 @@ export class PackedStore implements Iterable<[string, PackedState]> {
 
   get [Symbol.toStringTag](): string {
     return 'PackedStore';
+  }
+
+  /** Bytes of its own arrays (the records are the arena's, `records.footprint()`). */
+  get footprint(): number {
+    return this.order.byteLength + this.table.byteLength;
   }
 
   has(key: string): boolean {
