@@ -174,13 +174,31 @@ async function applyChanges(client: PoolClient, changes: readonly Change[]): Pro
   }
   const all = [...incidents.values()];
   await applySides(client, all.map((f) => f.before));
-  const opens = all.map((f) => f.open).filter((r): r is IncidentRow => r !== null);
-  for (const part of chunks(opens)) {
-    const insertedIds = await insertIncidents(client, part);
-    if (insertedIds.length > 0) await adoptEarlierDeliveries(client, insertedIds);
+  const opened = all.filter((f): f is Folded & { open: IncidentRow } => f.open !== null);
+  for (const part of chunks(opened)) {
+    // The update after the open goes into the row inserted: one row version instead of two (each version of an
+    // incident not updated in place is an entry in each of its nine indexes). A row that exists already (the open
+    // inserts nothing) takes the update below, as before.
+    const insertedIds = await insertIncidents(client, part.map((f) => (f.after.update ? withUpdate(f.open, f.after.update) : f.open)));
+    if (insertedIds.length === 0) continue;
+    await adoptEarlierDeliveries(client, insertedIds);
+    const inserted = new Set(insertedIds);
+    for (const f of part) if (inserted.has(f.open.incidentId)) f.after.update = null;
   }
   await applySides(client, all.map((f) => f.after));
   for (const c of sequential) await applyChangeSequentially(client, c);
+}
+
+/**
+ * The row an insert followed by the update would leave: the update's columns, and updated_at the later of the two
+ * (GREATEST in SQL; updates and links touch disjoint columns, so the links and adoptEarlierDeliveries after the
+ * insert give the same row either way).
+ */
+function withUpdate(row: IncidentRow, u: Update): IncidentRow {
+  const out: IncidentRow = Object.assign({}, row);
+  for (const [key, value] of Object.entries(u.set)) if (value !== undefined) (out as unknown as Record<string, unknown>)[key] = value;
+  out.updatedAt = laterInstant(row.updatedAt, u.at);
+  return out;
 }
 
 async function applySides(client: PoolClient, sides: readonly Side[]): Promise<void> {
