@@ -124,15 +124,16 @@ describe('an incident opened and changed in the same batch', () => {
     return (await read()) - before;
   }
 
-  it('is inserted with its later changes, in one row version, and gives the rows the specification gives', async () => {
-    const events = [opened(), repeated(2, 5), resolved(20, 2)];
+  it('is inserted with its earlier deliveries and later changes, in one row version, and gives the rows the specification gives', async () => {
+    // The root post and the page read before the decision that opened the incident (another topic).
+    const events = [slackPosted('root', 0), pagerCreated(0), opened(), repeated(2, 5), resolved(20, 2)];
     const updates = await inTransaction(pool, async (client) => {
       await client.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
       return incidentUpdates(client, () => applyProjections(client, positioned(events)));
     });
 
     expect(await getIncident(pool, INCIDENT_ID)).toEqual(replay(...events).store.incident(INCIDENT_ID));
-    expect(await getIncident(pool, INCIDENT_ID)).toMatchObject({ status: 'resolved', count: 2 });
+    expect(await getIncident(pool, INCIDENT_ID)).toMatchObject({ status: 'resolved', count: 2, slackRootTs: '1740823200.000100', pagerAlertId: 'a1b2c3d4-alert' });
     expect(updates).toBe(0);
   });
 
