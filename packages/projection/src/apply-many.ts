@@ -13,7 +13,7 @@
  * - silence changes, rare and order-dependent among themselves, one by one in their order.
  */
 import type { PoolClient } from 'pg';
-import { applyChangeSequentially, UPDATE_COLUMNS } from './apply';
+import { applyChangeSequentially, EARLIEST_DELIVERIES, UPDATE_COLUMNS } from './apply';
 import { copyRows } from './copy-rows';
 import type { ApplyOutcome, Change, DeliveryRow, IncidentChange, IncidentRow, IncidentUpdate, Projection, TimelineRow } from './types';
 
@@ -265,16 +265,7 @@ async function insertIncidents(client: PoolClient, rows: readonly IncidentRow[])
               description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
               slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at,
               slack_target_channel)),
-     d AS (
-       SELECT incident_id, type, slack_channel, slack_ts, pager_alert_id, recorded_at, topic, "partition", "offset"
-         FROM deliveries
-        WHERE incident_id = ANY($1::text[])
-          AND ((type = 'SlackMessagePosted' AND slack_purpose = 'root' AND slack_ts IS NOT NULL)
-            OR (type = 'PagerAlertCreated' AND pager_alert_id IS NOT NULL))),
-     s AS (SELECT DISTINCT ON (incident_id) incident_id, slack_channel, slack_ts, recorded_at FROM d
-            WHERE type = 'SlackMessagePosted' ORDER BY incident_id, topic COLLATE "C", "partition", "offset"),
-     p AS (SELECT DISTINCT ON (incident_id) incident_id, pager_alert_id, recorded_at FROM d
-            WHERE type = 'PagerAlertCreated' ORDER BY incident_id, topic COLLATE "C", "partition", "offset")
+     ${EARLIEST_DELIVERIES}
      INSERT INTO incidents (incident_id, alias, occurrence, previous_incident_id, title, severity, source, status,
        labels, description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
        slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at, slack_target_channel)
