@@ -13,7 +13,7 @@
  * - silence changes, rare and order-dependent among themselves, one by one in their order.
  */
 import type { PoolClient } from 'pg';
-import { adoptEarlierDeliveries, applyChangeSequentially, UPDATE_COLUMNS } from './apply';
+import { applyChangeSequentially, EARLIEST_DELIVERIES, UPDATE_COLUMNS } from './apply';
 import { copyRows } from './copy-rows';
 import type { ApplyOutcome, Change, DeliveryRow, IncidentChange, IncidentRow, IncidentUpdate, Projection, TimelineRow } from './types';
 
@@ -174,13 +174,30 @@ async function applyChanges(client: PoolClient, changes: readonly Change[]): Pro
   }
   const all = [...incidents.values()];
   await applySides(client, all.map((f) => f.before));
-  const opens = all.map((f) => f.open).filter((r): r is IncidentRow => r !== null);
-  for (const part of chunks(opens)) {
-    const insertedIds = await insertIncidents(client, part);
-    if (insertedIds.length > 0) await adoptEarlierDeliveries(client, insertedIds);
+  const opened = all.filter((f): f is Folded & { open: IncidentRow } => f.open !== null);
+  for (const part of chunks(opened)) {
+    // The update after the open goes into the row inserted: one row version instead of two (each version of an
+    // incident not updated in place is an entry in each of its nine indexes). A row that exists already (the open
+    // inserts nothing) takes the update below, as before.
+    const insertedIds = await insertIncidents(client, part.map((f) => (f.after.update ? withUpdate(f.open, f.after.update) : f.open)));
+    if (insertedIds.length === 0) continue;
+    const inserted = new Set(insertedIds);
+    for (const f of part) if (inserted.has(f.open.incidentId)) f.after.update = null;
   }
   await applySides(client, all.map((f) => f.after));
   for (const c of sequential) await applyChangeSequentially(client, c);
+}
+
+/**
+ * The row an insert followed by the update would leave: the update's columns, and updated_at the later of the two
+ * (GREATEST in SQL; updates and links touch disjoint columns, so the deliveries the insert adopts and the links
+ * after it give the same row either way).
+ */
+function withUpdate(row: IncidentRow, u: Update): IncidentRow {
+  const out: IncidentRow = Object.assign({}, row);
+  for (const [key, value] of Object.entries(u.set)) if (value !== undefined) (out as unknown as Record<string, unknown>)[key] = value;
+  out.updatedAt = laterInstant(row.updatedAt, u.at);
+  return out;
 }
 
 async function applySides(client: PoolClient, sides: readonly Side[]): Promise<void> {
@@ -232,23 +249,35 @@ async function updateIncidents(client: PoolClient, keys: ReadonlyArray<keyof Inc
   );
 }
 
+/**
+ * Inserts the rows not stored yet, each with what its earlier deliveries say (apply.ts's adoptEarlierDeliveries: the
+ * earliest root post's channel and ts, the earliest pager alert's id) in the same statement: one row version, where an
+ * insert and then that update wrote two, each an entry in every index of the table, and one round trip less.
+ */
 async function insertIncidents(client: PoolClient, rows: readonly IncidentRow[]): Promise<string[]> {
   const res = await client.query<{ incident_id: string }>(
-    `INSERT INTO incidents (incident_id, alias, occurrence, previous_incident_id, title, severity, source, status,
-       labels, description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
-       slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at, slack_target_channel)
-     SELECT incident_id, alias, occurrence, previous_incident_id, title, severity, source, status, labels::jsonb,
-            description, links::jsonb, count, opened_at::timestamptz, acknowledged_at::timestamptz, acknowledged_by,
-            resolved_at::timestamptz, resolved_by, slack_channel, slack_root_ts, pager_alert_id, pager_priority,
-            rule::jsonb, last_event_at::timestamptz, updated_at::timestamptz, slack_target_channel
-       FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+    `WITH r AS (
+       SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                    $9::text[], $10::text[], $11::text[], $12::integer[], $13::text[], $14::text[], $15::text[],
                    $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
                    $23::text[], $24::text[], $25::text[])
          AS r(incident_id, alias, occurrence, previous_incident_id, title, severity, source, status, labels,
               description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
               slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at,
-              slack_target_channel)
+              slack_target_channel)),
+     ${EARLIEST_DELIVERIES}
+     INSERT INTO incidents (incident_id, alias, occurrence, previous_incident_id, title, severity, source, status,
+       labels, description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
+       slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at, slack_target_channel)
+     SELECT r.incident_id, r.alias, r.occurrence, r.previous_incident_id, r.title, r.severity, r.source, r.status, r.labels::jsonb,
+            r.description, r.links::jsonb, r.count, r.opened_at::timestamptz, r.acknowledged_at::timestamptz, r.acknowledged_by,
+            r.resolved_at::timestamptz, r.resolved_by,
+            CASE WHEN s.incident_id IS NULL THEN r.slack_channel ELSE s.slack_channel END,
+            CASE WHEN s.incident_id IS NULL THEN r.slack_root_ts ELSE s.slack_ts END,
+            CASE WHEN p.incident_id IS NULL THEN r.pager_alert_id ELSE p.pager_alert_id END,
+            r.pager_priority, r.rule::jsonb, r.last_event_at::timestamptz,
+            GREATEST(r.updated_at::timestamptz, s.recorded_at, p.recorded_at), r.slack_target_channel
+       FROM r LEFT JOIN s ON s.incident_id = r.incident_id LEFT JOIN p ON p.incident_id = r.incident_id
      ON CONFLICT (incident_id) DO NOTHING
      RETURNING incident_id`,
     [

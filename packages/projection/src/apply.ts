@@ -115,13 +115,10 @@ async function insertIncident(client: PoolClient, r: IncidentRow): Promise<boole
 }
 
 /**
- * Deliveries can be read before the incident they belong to (another topic): new rows pick them up, the
- * earliest root post's channel and ts and the earliest pager alert's id, in one statement (one look-up of the
- * deliveries by incident, one new version of a row that takes both).
+ * SQL common table expressions over the deliveries of the incidents whose ids are `$1`: `s`, the earliest root post of
+ * each (channel, ts, recorded_at), and `p`, the earliest pager alert (id, recorded_at), earliest by position in the log.
  */
-export async function adoptEarlierDeliveries(client: PoolClient, incidentIds: readonly string[]): Promise<void> {
-  await client.query(
-    `WITH d AS (
+export const EARLIEST_DELIVERIES = `d AS (
        SELECT incident_id, type, slack_channel, slack_ts, pager_alert_id, recorded_at, topic, "partition", "offset"
          FROM deliveries
         WHERE incident_id = ANY($1::text[])
@@ -130,7 +127,16 @@ export async function adoptEarlierDeliveries(client: PoolClient, incidentIds: re
      s AS (SELECT DISTINCT ON (incident_id) incident_id, slack_channel, slack_ts, recorded_at FROM d
             WHERE type = 'SlackMessagePosted' ORDER BY incident_id, topic COLLATE "C", "partition", "offset"),
      p AS (SELECT DISTINCT ON (incident_id) incident_id, pager_alert_id, recorded_at FROM d
-            WHERE type = 'PagerAlertCreated' ORDER BY incident_id, topic COLLATE "C", "partition", "offset")
+            WHERE type = 'PagerAlertCreated' ORDER BY incident_id, topic COLLATE "C", "partition", "offset")`;
+
+/**
+ * Deliveries can be read before the incident they belong to (another topic): new rows pick them up, the
+ * earliest root post's channel and ts and the earliest pager alert's id, in one statement (one look-up of the
+ * deliveries by incident, one new version of a row that takes both).
+ */
+export async function adoptEarlierDeliveries(client: PoolClient, incidentIds: readonly string[]): Promise<void> {
+  await client.query(
+    `WITH ${EARLIEST_DELIVERIES}
      UPDATE incidents i
         SET slack_channel = CASE WHEN s.incident_id IS NULL THEN i.slack_channel ELSE s.slack_channel END,
             slack_root_ts = CASE WHEN s.incident_id IS NULL THEN i.slack_root_ts ELSE s.slack_ts END,

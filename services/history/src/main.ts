@@ -1,9 +1,11 @@
 /** `tsx services/history/src/main.ts`: history as its own process, configured from the environment. */
 import { ConfigError, createLogger, onShutdown } from '@alertbus/common';
 import { readHistoryConfig, type HistoryConfig } from './config';
+import { boundOldSpaceGrowth } from './heap';
 import { startHistory } from './index';
 
 async function main(): Promise<void> {
+  boundOldSpaceGrowth();
   let config: HistoryConfig;
   try {
     config = readHistoryConfig(process.env);

@@ -114,6 +114,47 @@ describe('a batch in a few statements (apply-many.ts)', () => {
   });
 });
 
+describe('an incident opened and changed in the same batch', () => {
+  /** Row versions of incidents written by `fn` (its own transaction's updates, as in the HOT test below). */
+  async function incidentUpdates(client: PoolClient, fn: () => Promise<unknown>): Promise<number> {
+    const read = async () =>
+      Number((await client.query<{ upd: string }>(`SELECT n_tup_upd AS upd FROM pg_stat_xact_user_tables WHERE relname = 'incidents' AND schemaname = 'public'`)).rows[0]!.upd);
+    const before = await read();
+    await fn();
+    return (await read()) - before;
+  }
+
+  it('is inserted with its earlier deliveries and later changes, in one row version, and gives the rows the specification gives', async () => {
+    // The root post and the page read before the decision that opened the incident (another topic).
+    const events = [slackPosted('root', 0), pagerCreated(0), opened(), repeated(2, 5), resolved(20, 2)];
+    const updates = await inTransaction(pool, async (client) => {
+      await client.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
+      return incidentUpdates(client, () => applyProjections(client, positioned(events)));
+    });
+
+    expect(await getIncident(pool, INCIDENT_ID)).toEqual(replay(...events).store.incident(INCIDENT_ID));
+    expect(await getIncident(pool, INCIDENT_ID)).toMatchObject({ status: 'resolved', count: 2, slackRootTs: '1740823200.000100', pagerAlertId: 'a1b2c3d4-alert' });
+    expect(updates).toBe(0);
+  });
+
+  it('when the row is stored already (an open under another event id), the changes after it still apply', async () => {
+    const again = { ...opened({ at: 1 }), id: deriveId('opened', 'again') } as AnyEnvelope;
+    // Another incident opened in the same batch: inserted, beside the one stored already.
+    const other = opened({ incidentId: deriveId('incident', 'other') });
+    const events = [opened(), again, other, repeated(2, 5), resolved(20, 2)];
+    const projections = positioned(events);
+    await inTransaction(pool, async (client) => {
+      await client.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
+      await applyProjections(client, projections.slice(0, 1));
+      expect(await applyProjections(client, projections.slice(1))).toEqual(['applied', 'applied', 'applied', 'applied']);
+    });
+    expect(await getIncident(pool, other.data.incidentId)).toEqual(replay(...events).store.incident(other.data.incidentId));
+
+    expect(await getIncident(pool, INCIDENT_ID)).toEqual(replay(...events).store.incident(INCIDENT_ID));
+    expect(await getIncident(pool, INCIDENT_ID)).toMatchObject({ status: 'resolved', count: 2 });
+  });
+});
+
 describe.each(['one by one', 'batched'] as const)('apply (Postgres), %s', (m) => {
   beforeAll(() => {
     mode = m;
