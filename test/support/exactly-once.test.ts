@@ -124,3 +124,17 @@ test('commands that waited are counted once each, by target', () => {
   w.obs.deliveries.push(ev('DeliveryDelayed', 'am:c', { commandId: 'post-am:c', target: 'slack' }, 'dd3'));
   expect(delayedCommands(w.obs)).toEqual({ slack: 1, pager: 1 });
 });
+
+test('an alert given up on without an answer may have been written once, never twice', () => {
+  // am:c's firing got no 2xx: the stream gave up on it, though Kafka may have taken it before ingest died.
+  const gaveUp: Expectation = { accepted: ['am:a', 'am:b'], resolved: ['am:a'], unanswered: ['am:c'] };
+  const w = healthy();
+  expect(summarize(w.obs, gaveUp, w.slack, w.opsgenie).summary).toEqual(expectedSummary(gaveUp));
+  // Without knowing it was sent at all, its incident, post and page are extras.
+  const never: Expectation = { accepted: ['am:a', 'am:b'], resolved: ['am:a'] };
+  expect(summarize(w.obs, never, w.slack, w.opsgenie).summary).toMatchObject({ extraIncidents: 1, extraPosts: 1, extraPages: 1 });
+  // Written twice is a duplicate all the same.
+  w.obs.incidents.push(ev('IncidentOpened', 'am:c', { incidentId: 'inc-am:c-again' }, 'again'));
+  w.opsgenie.calls.push({ at: '', method: 'POST', url: '/v2/alerts', route: 'create', flavour: 'opsgenie', status: 202, body: { alias: 'am:c' } });
+  expect(summarize(w.obs, gaveUp, w.slack, w.opsgenie).summary).toMatchObject({ extraIncidents: 1, extraPages: 1, extraPosts: 0 });
+});

@@ -12,6 +12,12 @@ import { readTopics, type ReadRecord } from './kafka';
 export interface Expectation {
   accepted: readonly string[];
   resolved: readonly string[];
+  /**
+   * Firing alerts the stream gave up on without a 2xx (e.g. ingest killed after Kafka took the record, then not
+   * answering for the whole retry time): each may or may not have been written, so each may have one incident, one
+   * root post and one page, and never more. Their resolves are never sent.
+   */
+  unanswered?: readonly string[];
 }
 
 /** The counts a run is judged by; `expectedSummary` says what they must be. */
@@ -216,6 +222,9 @@ function group<T>(items: readonly T[], key: (t: T) => string | undefined): Map<s
 export function summarize(obs: Observation, exp: Expectation, slack: SlackState, opsgenie: OpsgenieState): Counted {
   const accepted = new Set(exp.accepted);
   const resolved = new Set(exp.resolved);
+  const unanswered = new Set(exp.unanswered ?? []);
+  /** Copies of something an alias should have once: all of them for an alias never sent, all but one otherwise. */
+  const beyondOne = (alias: string | undefined, n: number) => (alias !== undefined && (accepted.has(alias) || unanswered.has(alias)) ? Math.max(0, n - 1) : n);
   const short: Record<string, string[]> = {};
   const miss = (what: string, alias: string) => (short[what] ??= []).push(alias);
 
@@ -228,10 +237,7 @@ export function summarize(obs: Observation, exp: Expectation, slack: SlackState,
   for (const [alias, list] of openings) for (const e of list) incidentAlias.set(String(e.data.incidentId), alias);
   let openedOnce = 0;
   let extraIncidents = 0;
-  for (const [alias, list] of openings) {
-    if (accepted.has(alias)) extraIncidents += list.length - 1;
-    else extraIncidents += list.length;
-  }
+  for (const [alias, list] of openings) extraIncidents += beyondOne(alias, list.length);
   for (const alias of exp.accepted) {
     if (openings.get(alias)?.length === 1) openedOnce++;
     else miss('openedOnce', alias);
@@ -249,7 +255,7 @@ export function summarize(obs: Observation, exp: Expectation, slack: SlackState,
     const roots = msgs.filter((m) => !m.thread_ts || m.thread_ts === m.ts);
     const replies = msgs.filter((m) => m.thread_ts && m.thread_ts !== m.ts);
     if (!accepted.has(alias)) {
-      extraPosts += msgs.length;
+      extraPosts += unanswered.has(alias) ? beyondOne(alias, roots.length) + replies.length : msgs.length;
       continue;
     }
     extraPosts += Math.max(0, roots.length - 1) + Math.max(0, replies.length - (resolved.has(alias) ? 1 : 0));
@@ -280,7 +286,7 @@ export function summarize(obs: Observation, exp: Expectation, slack: SlackState,
   let pagedOnce = 0;
   let closedOnce = 0;
   let extraPages = 0;
-  for (const [alias, list] of creates) extraPages += accepted.has(alias) ? list.length - 1 : list.length;
+  for (const [alias, list] of creates) extraPages += beyondOne(alias, list.length);
   for (const alias of exp.accepted) {
     const a = alerts.get(alias) ?? [];
     if (creates.get(alias)?.length === 1 && a.length === 1 && a[0]!.count === 1) pagedOnce++;

@@ -62,7 +62,8 @@ export async function startFaultRun(opts: {
     env,
     async finish(o = {}) {
       await stream.stop();
-      const expectation: Expectation = { accepted: stream.accepted(), resolved: stream.resolved() };
+      const unanswered = stream.abandoned.filter((a) => a.kind === 'firing').map((a) => a.alias);
+      const expectation: Expectation = { accepted: stream.accepted(), resolved: stream.resolved(), unanswered };
       const ctx = { kafka, slack: full.slack.state, opsgenie: full.opsgenie.state, historyUrl: () => full.stack.url('history') };
       const settled = await settle(ctx, expectation, { timeoutMs: o.timeoutMs ?? 5 * 60_000 });
       const answers = Object.entries(stream.answers)
