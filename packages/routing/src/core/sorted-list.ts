@@ -1,14 +1,22 @@
 /** Entries per chunk: an insertion or removal in the middle moves at most about this many. */
 const CHUNK = 512;
+/** A new chunk's room; it doubles up to CHUNK, so a list of a few entries (an inhibit bucket) stays small. */
+const FIRST_ROOM = 4;
+
+/** A run of entries in order: the first `n` of `ids`. */
+interface Chunk {
+  ids: Int32Array;
+  n: number;
+}
 
 /**
- * An array kept in order by a comparator, held as a list of sorted chunks: insertion at the end (the usual
- * case, inputs arrive in time order) is O(1), lookups are binary searches, and an insertion or removal
- * elsewhere moves one chunk's entries, not the whole list's, so the indexes over it stay cheap however many
- * entries it holds.
+ * An array of 32-bit integers (record ids) kept in order by a comparator, held as a list of sorted chunks: insertion
+ * at the end (the usual case, inputs arrive in time order) is O(1), lookups are binary searches, and an insertion or
+ * removal elsewhere moves one chunk's entries, not the whole list's, so the indexes over it stay cheap however many
+ * entries it holds. Chunks are `Int32Array`s: 4 bytes an entry, where an array of small integers takes 8.
  */
-export class SortedList<T> {
-  private readonly chunks: T[][] = [];
+export class SortedList<T extends number> {
+  private readonly chunks: Chunk[] = [];
   private count = 0;
 
   constructor(private readonly cmp: (a: T, b: T) => number) {}
@@ -22,16 +30,16 @@ export class SortedList<T> {
     if (k < 0 || k >= this.count) return undefined;
     if (k < this.count / 2) {
       for (const chunk of this.chunks) {
-        if (k < chunk.length) return chunk[k];
-        k -= chunk.length;
+        if (k < chunk.n) return chunk.ids[k] as T;
+        k -= chunk.n;
       }
       return undefined;
     }
     k = this.count - 1 - k;
     for (let c = this.chunks.length - 1; c >= 0; c--) {
       const chunk = this.chunks[c]!;
-      if (k < chunk.length) return chunk[chunk.length - 1 - k];
-      k -= chunk.length;
+      if (k < chunk.n) return chunk.ids[chunk.n - 1 - k] as T;
+      k -= chunk.n;
     }
     return undefined;
   }
@@ -45,21 +53,14 @@ export class SortedList<T> {
 
   insert(x: T): void {
     const last = this.chunks[this.chunks.length - 1];
-    if (last === undefined || this.cmp(last[last.length - 1]!, x) <= 0) {
-      if (last === undefined || last.length >= CHUNK) this.chunks.push([x]);
-      else last.push(x);
-      this.count += 1;
+    if (last === undefined || this.cmp(last.ids[last.n - 1] as T, x) <= 0) {
+      if (last === undefined || last.n >= CHUNK) this.chunks.push({ ids: new Int32Array(FIRST_ROOM), n: 0 });
+      this.insertAt(this.chunks.length - 1, this.chunks[this.chunks.length - 1]!.n, x);
       return;
     }
-    const c = this.firstChunk((y) => this.cmp(y, x) > 0);
-    const chunk = this.chunks[c]!;
-    chunk.splice(
-      firstIn(chunk, (y) => this.cmp(y, x) > 0),
-      0,
-      x,
-    );
-    this.count += 1;
-    if (chunk.length >= 2 * CHUNK) this.chunks.splice(c + 1, 0, chunk.splice(CHUNK));
+    const after = (y: T) => this.cmp(y, x) > 0;
+    const c = this.firstChunk(after);
+    this.insertAt(c, firstIn(this.chunks[c]!, after), x);
   }
 
   /** Removes an entry comparing equal to `x`; false when there is none. */
@@ -69,15 +70,42 @@ export class SortedList<T> {
     const chunk = this.chunks[c];
     if (chunk === undefined) return false;
     const i = firstIn(chunk, atOrAfter);
-    if (this.cmp(chunk[i]!, x) !== 0) return false;
-    chunk.splice(i, 1);
+    if (this.cmp(chunk.ids[i] as T, x) !== 0) return false;
+    chunk.ids.copyWithin(i, i + 1, chunk.n);
+    chunk.n -= 1;
     this.count -= 1;
-    if (chunk.length === 0) this.chunks.splice(c, 1);
+    if (chunk.n === 0) this.chunks.splice(c, 1);
     return true;
   }
 
   *[Symbol.iterator](): IterableIterator<T> {
-    for (const chunk of this.chunks) yield* chunk;
+    for (const chunk of this.chunks) for (let i = 0; i < chunk.n; i++) yield chunk.ids[i] as T;
+  }
+
+  /** Puts `x` at position `i` of chunk `c`: a full chunk grows, up to CHUNK entries, then splits in two halves. */
+  private insertAt(c: number, i: number, x: T): void {
+    let chunk = this.chunks[c]!;
+    if (chunk.n === chunk.ids.length) {
+      if (chunk.n < CHUNK) {
+        const ids = new Int32Array(Math.min(2 * chunk.n, CHUNK));
+        ids.set(chunk.ids);
+        chunk.ids = ids;
+      } else {
+        const half = chunk.n >>> 1;
+        const upper: Chunk = { ids: new Int32Array(CHUNK), n: chunk.n - half };
+        upper.ids.set(chunk.ids.subarray(half, chunk.n));
+        chunk.n = half;
+        this.chunks.splice(c + 1, 0, upper);
+        if (i > half) {
+          chunk = upper;
+          i -= half;
+        }
+      }
+    }
+    chunk.ids.copyWithin(i + 1, i, chunk.n);
+    chunk.ids[i] = x;
+    chunk.n += 1;
+    this.count += 1;
   }
 
   /** The first chunk whose last entry satisfies `pred` (the one holding the first entry that does), or the chunk count. */
@@ -87,7 +115,7 @@ export class SortedList<T> {
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const chunk = this.chunks[mid]!;
-      if (pred(chunk[chunk.length - 1]!)) hi = mid;
+      if (pred(chunk.ids[chunk.n - 1] as T)) hi = mid;
       else lo = mid + 1;
     }
     return lo;
@@ -97,21 +125,21 @@ export class SortedList<T> {
   private offsetOf(c: number): number {
     if (c < this.chunks.length / 2) {
       let n = 0;
-      for (let i = 0; i < c; i++) n += this.chunks[i]!.length;
+      for (let i = 0; i < c; i++) n += this.chunks[i]!.n;
       return n;
     }
     let n = this.count;
-    for (let i = c; i < this.chunks.length; i++) n -= this.chunks[i]!.length;
+    for (let i = c; i < this.chunks.length; i++) n -= this.chunks[i]!.n;
     return n;
   }
 }
 
-function firstIn<T>(items: readonly T[], pred: (x: T) => boolean): number {
+function firstIn<T extends number>(chunk: Chunk, pred: (x: T) => boolean): number {
   let lo = 0;
-  let hi = items.length;
+  let hi = chunk.n;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (pred(items[mid]!)) hi = mid;
+    if (pred(chunk.ids[mid] as T)) hi = mid;
     else lo = mid + 1;
   }
   return lo;
