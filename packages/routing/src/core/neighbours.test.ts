@@ -1,5 +1,7 @@
 import type { AliasState } from '@alertbus/schemas';
 import { StateIndex } from './neighbours';
+import { packState } from './packed-state';
+import { PackedStore, records } from './packed-store';
 
 const STORM = { id: 'a69d17a3-0cfd-89fb-ba3d-272a6baf86aa', channel: '#alerts', since: '2025-03-01T10:00:00.000Z', threshold: 30, window: '1m' };
 
@@ -66,5 +68,44 @@ describe('StateIndex.stormMembers: the last change', () => {
     const rebuilt = new StateIndex();
     for (const s of index.values()) rebuilt.set(s);
     expect(rebuilt.stormMembers(STORM.id, STORM.channel, at).lastChangeMs).toBe(index.stormMembers(STORM.id, STORM.channel, at).lastChangeMs);
+  });
+});
+
+describe('StateIndex: its records', () => {
+  it("finds its own state of an alias while other holders keep other states of it, and releases only its own", () => {
+    const index = new StateIndex();
+    const other = new StateIndex();
+    const store = new PackedStore();
+    const held = records.records;
+    index.set(member(1, false));
+    other.set(member(1, false, '2025-03-01T11:00:00.000Z'));
+    store.set('alertmanager:host-1', packState(member(1, true), 'alertmanager:host-1'));
+    // Three states of one alias: one record each, every holder reading its own.
+    expect(records.records).toBe(held + 3);
+    expect(index.get('alertmanager:host-1')!.status).toBe('open');
+    expect(other.get('alertmanager:host-1')!.status).toBe('resolved');
+    expect(index.size).toBe(1);
+    // The same state in the store as in the index: one record, held twice.
+    store.set('alertmanager:host-1', index.packed('alertmanager:host-1')!);
+    expect(records.records).toBe(held + 2);
+    index.delete('alertmanager:host-1');
+    expect(index.get('alertmanager:host-1')).toBeUndefined();
+    expect([index.size, other.size]).toEqual([0, 1]);
+    expect(store.get('alertmanager:host-1')).toBe(packState(member(1, false), 'alertmanager:host-1'));
+    expect(records.records).toBe(held + 2);
+    other.delete('alertmanager:host-1');
+    store.clear();
+    expect(records.records).toBe(held);
+  });
+
+  it('keeps no table of aliases of its own: its arrays are its fields by record id', () => {
+    const index = new StateIndex();
+    for (let i = 0; i < 5_000; i++) index.set({ ...member(1, false), alias: `alertmanager:bulk-${i}` } as AliasState);
+    expect(index.size).toBe(5_000);
+    // Two times, flags and a storm's number: 21 bytes an id, for as many ids as the arena has room for.
+    expect(index.footprint).toBeLessThanOrEqual(21 * records.idCapacity);
+    expect(index.get('alertmanager:bulk-4321')!.alias).toBe('alertmanager:bulk-4321');
+    for (let i = 0; i < 5_000; i++) index.delete(`alertmanager:bulk-${i}`);
+    expect(index.size).toBe(0);
   });
 });

@@ -3,7 +3,7 @@ import { withPseudoLabels } from '../rules/route';
 import type { CompiledInhibitRule, CompiledRules } from '../rules/types';
 import { liveState } from './expiry';
 import { packState, unpackState, type PackedState } from './packed-state';
-import { PackedStore, records, resized } from './packed-store';
+import { records, resized } from './packed-store';
 import { SortedList } from './sorted-list';
 
 /** When a decision looks: the input's time, and ROUTER_STATE_RETENTION (expired states count as absent; unset: none expire). */
@@ -79,9 +79,13 @@ export const byOpened = (a: AliasState, b: AliasState): number =>
  */
 type Entry = number;
 
-/** Flags of an entry: openedAt is `ms` in ISO form (so ordering by `ms` orders by openedAt); it has a resolvedAt. */
+/**
+ * Flags of an entry: openedAt is `ms` in ISO form (so ordering by `ms` orders by openedAt); it has a resolvedAt; the
+ * index holds the record (what finds an alias's entry among the arena's records of that key).
+ */
 const CANONICAL = 1;
 const RESOLVED = 2;
+const HELD = 4;
 
 /**
  * By record id: Date.parse(openedAt); Date.parse(resolvedAt) when it has one (see `changedMs`); the flags above;
@@ -100,13 +104,21 @@ class Fields {
     if (e >= this.ms.length) this.grow(e);
     this.ms[e] = ms;
     this.resolvedMs[e] = resolvedMs ?? 0;
-    this.flags[e] = (canonical ? CANONICAL : 0) | (resolvedMs !== undefined ? RESOLVED : 0);
+    this.flags[e] = HELD | (canonical ? CANONICAL : 0) | (resolvedMs !== undefined ? RESOLVED : 0);
     if (since === undefined) this.since[e] = -1;
     else {
       let id = this.sinceIds.get(since);
       if (id === undefined) this.sinceIds.set(since, (id = this.sinces.push(since) - 1));
       this.since[e] = id;
     }
+  }
+
+  held(e: number): boolean {
+    return e < this.flags.length && (this.flags[e]! & HELD) !== 0;
+  }
+
+  *heldIds(): IterableIterator<Entry> {
+    for (let e = 0; e < this.flags.length; e++) if (this.flags[e]! & HELD) yield e;
   }
 
   sinceOf(e: Entry): string | undefined {
@@ -132,6 +144,11 @@ class Fields {
     this.since = resized(this.since, n);
   }
 }
+
+/** An index dropped with records held (the processor's, replaced when it restores its state) gives them back. */
+const unreferenced = new FinalizationRegistry((fields: Fields) => {
+  for (const e of fields.heldIds()) records.release(e);
+});
 
 const byAlias = (a: Entry, b: Entry) => records.compareKeys(a, b);
 const openedAtOf = (e: Entry) => unpackState<AliasState>(records.state(e), records.key(e)).openedAt;
@@ -211,9 +228,9 @@ const UNPACKED_MAX = 256;
  * over a million open incidents stays a few hundred bytes per incident.
  */
 export class StateIndex implements Neighbours {
-  /** The incidents' records by alias. */
-  private readonly entries = new PackedStore();
+  /** By record id, the incidents' records among them (`HELD`): found by alias through the arena's table of keys. */
   private readonly fields = new Fields();
+  private count = 0;
   /** By entry: an entry leaves it when it leaves the index (`delete`), so an id its record's release frees is never found here. */
   private readonly unpacked = new Map<Entry, AliasState>();
   private readonly openings = new Map<string, SortedList<Entry>>();
@@ -240,22 +257,35 @@ export class StateIndex implements Neighbours {
     return x < y ? -1 : x > y ? 1 : byAlias(a, b);
   };
 
+  private readonly isHeld = (e: number): boolean => this.fields.held(e);
+
+  constructor() {
+    unreferenced.register(this, this.fields);
+  }
+
   get size(): number {
-    return this.entries.size;
+    return this.count;
+  }
+
+  /** The id of the record the index holds for `alias`, or -1. */
+  private entryOf(alias: string): Entry {
+    return records.find(alias, this.isHeld);
   }
 
   get(alias: string): AliasState | undefined {
-    const e = this.entries.id(alias);
+    const e = this.entryOf(alias);
     return e < 0 ? undefined : this.stateOf(e);
   }
 
   /** The packed form of the alias's state, as `set` was given or made it. */
   packed(alias: string): PackedState | undefined {
-    return this.entries.get(alias);
+    const e = this.entryOf(alias);
+    return e < 0 ? undefined : records.state(e);
   }
 
+  /** In no particular order. */
   *values(): IterableIterator<AliasState> {
-    for (const e of this.entries.ids()) yield this.stateOf(e);
+    for (const e of this.fields.heldIds()) yield this.stateOf(e);
   }
 
   /** Holds `state` (replacing the alias's previous one); `packed` when the caller already packed it. */
@@ -264,7 +294,8 @@ export class StateIndex implements Neighbours {
     const channel = targetChannel(state);
     const inStorm = state.storm !== undefined && state.storm.channel === channel;
     const ms = Date.parse(state.openedAt);
-    const e: Entry = this.entries.put(state.alias, packed);
+    const e: Entry = records.retain(state.alias, packed);
+    this.count += 1;
     this.fields.set(e, ms, state.resolvedAt !== undefined ? Date.parse(state.resolvedAt) : undefined, isIsoInstant(state.openedAt, ms), inStorm ? state.storm!.since : undefined);
     const changed = this.changedMs(e);
     if (isOpen(state)) this.inhibit?.add(state, e);
@@ -296,7 +327,7 @@ export class StateIndex implements Neighbours {
   }
 
   delete(alias: string): void {
-    const e = this.entries.id(alias);
+    const e = this.entryOf(alias);
     if (e < 0) return;
     const old = this.stateOf(e);
     this.unpacked.delete(e);
@@ -318,14 +349,16 @@ export class StateIndex implements Neighbours {
       }
     }
     // Last: the lists above found the entry by what its record holds.
-    this.entries.delete(alias);
+    this.fields.flags[e] = 0;
+    this.count -= 1;
+    records.release(e);
     // Every record id is below the arena's id capacity: after many were released, these arrays shrink with its.
     if (this.fields.ms.length > records.idCapacity) this.fields.resize(records.idCapacity);
   }
 
-  /** Bytes of the index's own arrays: the fields by record id, and its store's. */
+  /** Bytes of the index's own arrays: the fields by record id. */
   get footprint(): number {
-    return this.fields.footprint + this.entries.footprint;
+    return this.fields.footprint;
   }
 
   *open(): IterableIterator<AliasState> {
@@ -333,7 +366,7 @@ export class StateIndex implements Neighbours {
   }
 
   private *openPairs(): IterableIterator<[AliasState, Entry]> {
-    for (const e of this.entries.ids()) {
+    for (const e of this.fields.heldIds()) {
       const s = this.stateOf(e);
       if (isOpen(s)) yield [s, e];
     }
@@ -474,7 +507,7 @@ export class StateIndex implements Neighbours {
   }
 }
 
-function listOf<T>(m: Map<string, SortedList<T>>, key: string, cmp: (a: T, b: T) => number): SortedList<T> {
+function listOf<T extends number>(m: Map<string, SortedList<T>>, key: string, cmp: (a: T, b: T) => number): SortedList<T> {
   let list = m.get(key);
   if (!list) m.set(key, (list = new SortedList(cmp)));
   return list;

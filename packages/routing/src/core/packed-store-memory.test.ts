@@ -63,7 +63,7 @@ describe('the packed records after a mass release', () => {
       }
       if (round === 0) expectSame(a, model);
       const full = records.footprint();
-      expect(full.ids).toBeGreaterThan(8_000 * 25);
+      expect(full.ids).toBeGreaterThan(8_000 * 20);
       expect(full.live).toBeGreaterThan(8_000 * 400);
       expect(full.capacity).toBeGreaterThan(3 * MB);
       // Evict all but every 400th, in a random order.

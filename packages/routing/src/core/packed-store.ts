@@ -49,13 +49,12 @@ class Arena {
   /** Bytes used, and how many of those belong to released records. */
   private end = 0;
   private dead = 0;
-  /** By id: where its bytes start, how many are the key's, how many in all, its holders, hashes, encodings. */
+  /** By id: where its bytes start, how many are the key's, how many in all, its holders, its key's hash, encodings. */
   private offset = new Uint32Array(1024);
   private keyBytes = new Uint32Array(1024);
   private bytes = new Uint32Array(1024);
   private refs = new Uint32Array(1024);
   private keyHashes = new Int32Array(1024);
-  private hashes = new Int32Array(1024);
   private wide = new Uint8Array(1024);
   /** Ids below this have been handed out; every id from it up is free. */
   private ids = 0;
@@ -67,7 +66,11 @@ class Arena {
    */
   private free = new Int32Array(1024);
   private freed = 0;
-  /** Open addressing by content hash: id + 1, 0 empty, -1 a removed one. */
+  /**
+   * Open addressing by the key's hash: id + 1, 0 empty, -1 a removed one. By the key alone, so that a holder that
+   * keeps no table of its own (the state index) finds its record by key; a key has few records at a time (the
+   * states its holders have not all replaced yet), each compared by content.
+   */
   private table = new Int32Array(2048);
   private used = 0;
   private live = 0;
@@ -90,12 +93,23 @@ class Arena {
     return this.keyHashes[id]!;
   }
 
+  /** The first record with key `key` that `held` accepts (the caller's own, among those other holders keep), or -1. */
+  find(key: string, held: (id: number) => boolean, keyHash: number = hashOf(key, FNV)): number {
+    const mask = this.table.length - 1;
+    for (let slot = keyHash & mask; ; slot = (slot + 1) & mask) {
+      const v = this.table[slot]!;
+      if (v === 0) return -1;
+      if (v < 0) continue;
+      const id = v - 1;
+      if (this.keyHashes[id] === keyHash && held(id) && this.keyEquals(id, key)) return id;
+    }
+  }
+
   /** The id of the record (key, state), made or found; the caller holds it until it calls `release`. */
   retain(key: string, state: PackedState, keyHash: number = hashOf(key, FNV)): number {
-    const hash = hashOf(state, keyHash);
     const mask = this.table.length - 1;
     let free = -1;
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = keyHash & mask; ; slot = (slot + 1) & mask) {
       const v = this.table[slot]!;
       if (v === 0) {
         if (free < 0) free = slot;
@@ -106,12 +120,12 @@ class Arena {
         continue;
       }
       const id = v - 1;
-      if (this.hashes[id] === hash && this.keyEquals(id, key) && this.stateEquals(id, state)) {
+      if (this.keyHashes[id] === keyHash && this.keyEquals(id, key) && this.stateEquals(id, state)) {
         this.refs[id] += 1;
         return id;
       }
     }
-    const id = this.add(key, state, keyHash, hash);
+    const id = this.add(key, state, keyHash);
     if (this.table[free] === 0) this.used += 1;
     this.table[free] = id + 1;
     this.live += 1;
@@ -122,7 +136,7 @@ class Arena {
   release(id: number): void {
     if (--this.refs[id]! > 0) return;
     const mask = this.table.length - 1;
-    for (let slot = this.hashes[id]! & mask; ; slot = (slot + 1) & mask) {
+    for (let slot = this.keyHashes[id]! & mask; ; slot = (slot + 1) & mask) {
       const v = this.table[slot]!;
       if (v === 0) throw new Error(`packed store: record ${id} is not in the table`);
       if (v === id + 1) {
@@ -151,7 +165,7 @@ class Arena {
       used: this.end,
       live: this.end - this.dead,
       capacity: this.buf.length,
-      ids: perId + this.keyHashes.byteLength + this.hashes.byteLength + this.wide.byteLength + this.free.byteLength,
+      ids: perId + this.keyHashes.byteLength + this.wide.byteLength + this.free.byteLength,
       table: this.table.byteLength,
     };
   }
@@ -210,7 +224,7 @@ class Arena {
     return true;
   }
 
-  private add(key: string, state: string, keyHash: number, hash: number): number {
+  private add(key: string, state: string, keyHash: number): number {
     const keyWide = !isNarrow(key);
     const stateWide = !isNarrow(state);
     const kb = keyWide ? 2 * key.length : key.length;
@@ -226,7 +240,6 @@ class Arena {
     this.bytes[id] = n;
     this.refs[id] = 1;
     this.keyHashes[id] = keyHash;
-    this.hashes[id] = hash;
     this.wide[id] = (keyWide ? KEY_WIDE : 0) | (stateWide ? STATE_WIDE : 0);
     return id;
   }
@@ -311,7 +324,6 @@ class Arena {
     this.bytes = resized(this.bytes, n);
     this.refs = resized(this.refs, n);
     this.keyHashes = resized(this.keyHashes, n);
-    this.hashes = resized(this.hashes, n);
     this.wide = resized(this.wide, n);
     if (n >= this.free.length) return;
     // Smaller: the free ids below the mark, sorted (a sorted array is a min-heap), in an array of their size.
@@ -327,7 +339,7 @@ class Arena {
     const mask = size - 1;
     for (const v of old) {
       if (v <= 0) continue;
-      let slot = this.hashes[v - 1]! & mask;
+      let slot = this.keyHashes[v - 1]! & mask;
       while (this.table[slot] !== 0) slot = (slot + 1) & mask;
       this.table[slot] = v;
     }
