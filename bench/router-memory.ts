@@ -26,6 +26,7 @@ import {
 } from '@alertbus/routing';
 import { alert, T0 } from '@alertbus/routing/src/test-support/alerts';
 import { keepShortLivedObjectsYoung } from '@alertbus/router';
+import { getHeapSpaceStatistics } from 'node:v8';
 
 const ALIASES = Number(process.env.BENCH_ROUTER_ALIASES ?? 1_000_000);
 const PARTITIONS = 6;
@@ -87,7 +88,11 @@ function outside(): string {
   const stores = partitions.reduce((n, m) => n + m.footprint, 0);
   return (
     `                         records ${mb(a.live)} MB live, ${mb(a.used)} used of a ${mb(a.capacity)} MB buffer; ` +
-    `per id ${mb(a.ids)} MB, table ${mb(a.table)} MB; partitions' stores ${mb(stores)} MB; index ${mb(index.footprint)} MB`
+    `per id ${mb(a.ids)} MB, table ${mb(a.table)} MB; partitions' stores ${mb(stores)} MB; index ${mb(index.footprint)} MB\n` +
+    `                         V8 spaces (size / used MB): ${getHeapSpaceStatistics()
+      .filter((s) => s.space_size > 1e6)
+      .map((s) => `${s.space_name.replace('_space', '')} ${mb(s.space_size)} / ${mb(s.space_used_size)}`)
+      .join(', ')}`
   );
 }
 
