@@ -18,12 +18,30 @@ export interface ServiceDef {
   defaultPort: number;
   /** Answers 2xx once the process can do its work. */
   readyPath: string;
+  /** Node's options for its process, before the entry point: what V8 reads only at start. */
+  nodeArgs?: readonly string[];
+  /** Its process's environment where the caller's does not set the variable: what glibc reads only at start. */
+  env?: Readonly<Record<string, string>>;
 }
+
+/**
+ * The router's process holds every open incident's state in a few large typed arrays and buffers (hundreds of MB
+ * with a million open) that grow by copying and shrink after mass evictions. glibc's malloc, left to itself, raises
+ * its mmap threshold to the largest block freed (up to 32 MB), after which those arrays live in its main heap, whose
+ * freed middle stays resident; a fixed threshold keeps each one of 128 KiB or more in a mapping of its own, handed
+ * back when freed, and two arenas keep the other threads' from multiplying (bench/README.md, "Seventh run — router
+ * memory"). V8's young generation is capped at 4 MB a semi-space (16 by default): with the states off the heap it
+ * was the largest part of the V8 heap's RSS.
+ */
+const ROUTER_PROCESS = {
+  nodeArgs: ['--max-semi-space-size=4'],
+  env: { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' },
+} as const;
 
 /** The five services, in the order they are started (ingest last: it accepts work only when the rest is there). */
 export const SERVICES: readonly ServiceDef[] = [
   { name: 'history', dir: 'services/history', main: 'main', portVar: 'HISTORY_PORT', defaultPort: 8081, readyPath: '/readyz' },
-  { name: 'router', dir: 'services/router', main: 'main', portVar: 'ROUTER_PORT', defaultPort: 8082, readyPath: '/readyz' },
+  { name: 'router', dir: 'services/router', main: 'main', portVar: 'ROUTER_PORT', defaultPort: 8082, readyPath: '/readyz', ...ROUTER_PROCESS },
   { name: 'slack-sink', dir: 'services/slack-sink', main: 'main', portVar: 'SLACK_SINK_PORT', defaultPort: 8083, readyPath: '/readyz' },
   { name: 'opsgenie-sink', dir: 'services/opsgenie-sink', main: 'main', portVar: 'OPSGENIE_SINK_PORT', defaultPort: 8084, readyPath: '/readyz' },
   { name: 'ingest', dir: 'services/ingest', main: 'main', portVar: 'INGEST_PORT', defaultPort: 8080, readyPath: '/readyz' },
@@ -70,7 +88,8 @@ export function entryFile(def: ServiceDef, root: string, runtime: Runtime = 'sou
 
 /** Node's arguments for a service's entry point. Compiled code resolves workspace packages to their dist/. */
 export function entryArgs(def: ServiceDef, root: string, runtime: Runtime = 'source'): string[] {
-  return runtime === 'source' ? ['--import', 'tsx', entryFile(def, root, runtime)] : ['--conditions=production', entryFile(def, root, runtime)];
+  const own = def.nodeArgs ?? [];
+  return runtime === 'source' ? [...own, '--import', 'tsx', entryFile(def, root, runtime)] : [...own, '--conditions=production', entryFile(def, root, runtime)];
 }
 
 /**
@@ -126,7 +145,7 @@ export function serviceProcess(
     name: def.name,
     command: process.execPath,
     args: entryArgs(def, o.root, o.runtime),
-    env: { ...o.env, [def.portVar]: String(o.port) },
+    env: { ...def.env, ...o.env, [def.portVar]: String(o.port) },
     cwd: o.root,
     ready: () => httpReady(`http://127.0.0.1:${o.port}${def.readyPath}`),
   };

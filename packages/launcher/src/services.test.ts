@@ -1,0 +1,23 @@
+import { entryArgs, serviceDef, serviceProcess } from './services';
+
+describe("the router's process", () => {
+  const router = serviceDef('router');
+
+  it("starts with glibc's malloc tuning and V8's young generation bounded, before its entry point", () => {
+    const spec = serviceProcess(router, { root: '/app', env: { PATH: '/bin' }, port: 8082 });
+    expect(spec.env).toMatchObject({ MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2', PATH: '/bin', ROUTER_PORT: '8082' });
+    for (const runtime of ['source', 'dist'] as const) {
+      const args = entryArgs(router, '/app', runtime);
+      expect(args.indexOf('--max-semi-space-size=4')).toBeGreaterThanOrEqual(0);
+      expect(args.indexOf('--max-semi-space-size=4')).toBeLessThan(args.length - 1);
+    }
+  });
+
+  it("leaves a variable the caller's environment sets as it is, and the other services' processes untouched", () => {
+    const spec = serviceProcess(router, { root: '/app', env: { MALLOC_ARENA_MAX: '4' }, port: 8082 });
+    expect(spec.env.MALLOC_ARENA_MAX).toBe('4');
+    const ingest = serviceProcess(serviceDef('ingest'), { root: '/app', env: {}, port: 8080 });
+    expect(ingest.env).toEqual({ INGEST_PORT: '8080' });
+    expect(ingest.args).toEqual(['--import', 'tsx', '/app/services/ingest/src/main.ts']);
+  });
+});
