@@ -3,10 +3,13 @@
  * alert per alias, each state kept packed in its partition's store and in the index, resolved ones in the expiry
  * queue (ROUTER_STATE_RETENTION). Prints the resident set size with every alias open, with every alias
  * resolved, and after event time has moved past the retention (the evictions). V8 runs with the flags the router's
- * start sets.
+ * start sets, in a process started with the Node options and environment of the router's (the launcher's table;
+ * BENCH_ROUTER_PROCESS=0 runs without them, in this process).
  *
  *   node --expose-gc --max-old-space-size=8192 --import tsx bench/router-memory.ts   (BENCH_ROUTER_ALIASES=1000000)
  */
+import { spawnSync } from 'node:child_process';
+import { serviceDef } from '@alertbus/launcher';
 import type { Envelope } from '@alertbus/schemas';
 import {
   builtinRules,
@@ -151,4 +154,16 @@ async function main(): Promise<void> {
   console.log(outside());
 }
 
-void main();
+/** Runs this file again in a child started as the router's process is; false when this is that child (or not wanted). */
+function inRouterProcess(): boolean {
+  if (process.env.BENCH_ROUTER_PROCESS === '0') return false;
+  const def = serviceDef('router');
+  const r = spawnSync(process.execPath, [...process.execArgv, ...(def.nodeArgs ?? []), process.argv[1]!], {
+    stdio: 'inherit',
+    env: { ...def.env, ...process.env, BENCH_ROUTER_PROCESS: '0' },
+  });
+  process.exitCode = r.status ?? 1;
+  return true;
+}
+
+if (!inRouterProcess()) void main();
