@@ -32,4 +32,15 @@ describe('SortedList', () => {
     expect(list.firstIndex(() => true)).toBe(0);
     expect(list.firstIndex(() => false)).toBe(plain.length);
   });
+
+  it('keeps ids of any 32-bit size in the order of what they stand for', () => {
+    // As the state index uses it: record ids, ordered by a number kept elsewhere, ties by id.
+    const ids = [2_147_483_647, 0, 70_000, 1_000_000_000, 5];
+    const at = new Map(ids.map((id, i) => [id, i % 2]));
+    const list = new SortedList((a: number, b: number) => at.get(a)! - at.get(b)! || a - b);
+    for (const id of ids) list.insert(id);
+    expect([...list]).toEqual([5, 70_000, 2_147_483_647, 0, 1_000_000_000]);
+    expect(list.remove(70_000)).toBe(true);
+    expect([list.at(0), list.at(-1), list.size]).toEqual([5, 1_000_000_000, 4]);
+  });
 });
