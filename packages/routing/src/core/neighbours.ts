@@ -230,6 +230,9 @@ const UNPACKED_MAX = 256;
 export class StateIndex implements Neighbours {
   /** By record id, the incidents' records among them (`HELD`): found by alias through the arena's table of keys. */
   private readonly fields = new Fields();
+  /** `id(alias)`: the record the index holds for `alias` (among the arena's records of that key), or -1. */
+  private readonly entries = { id: (alias: string): Entry => records.find(alias, this.isHeld) };
+  private readonly isHeld = (e: number): boolean => this.fields.held(e);
   private count = 0;
   /** By entry: an entry leaves it when it leaves the index (`delete`), so an id its record's release frees is never found here. */
   private readonly unpacked = new Map<Entry, AliasState>();
@@ -257,8 +260,6 @@ export class StateIndex implements Neighbours {
     return x < y ? -1 : x > y ? 1 : byAlias(a, b);
   };
 
-  private readonly isHeld = (e: number): boolean => this.fields.held(e);
-
   constructor() {
     unreferenced.register(this, this.fields);
   }
@@ -267,19 +268,14 @@ export class StateIndex implements Neighbours {
     return this.count;
   }
 
-  /** The id of the record the index holds for `alias`, or -1. */
-  private entryOf(alias: string): Entry {
-    return records.find(alias, this.isHeld);
-  }
-
   get(alias: string): AliasState | undefined {
-    const e = this.entryOf(alias);
+    const e = this.entries.id(alias);
     return e < 0 ? undefined : this.stateOf(e);
   }
 
   /** The packed form of the alias's state, as `set` was given or made it. */
   packed(alias: string): PackedState | undefined {
-    const e = this.entryOf(alias);
+    const e = this.entries.id(alias);
     return e < 0 ? undefined : records.state(e);
   }
 
@@ -327,7 +323,7 @@ export class StateIndex implements Neighbours {
   }
 
   delete(alias: string): void {
-    const e = this.entryOf(alias);
+    const e = this.entries.id(alias);
     if (e < 0) return;
     const old = this.stateOf(e);
     this.unpacked.delete(e);
