@@ -46,31 +46,6 @@ describe('StateIndex.stormMembers', () => {
   });
 });
 
-describe('StateIndex.stormMembers: the last change', () => {
-  const at = { atMs: Date.parse('2025-03-01T12:00:00.000Z'), retentionMs: 7 * 86_400_000 };
-
-  it('is the latest opening or resolve of the members there now, also after the one that changed last left', () => {
-    const index = new StateIndex();
-    index.set(member(1, false));
-    index.set(member(2, false));
-    expect(index.stormMembers(STORM.id, STORM.channel, at).lastChangeMs).toBe(Date.parse('2025-03-01T10:00:02.000Z'));
-    index.set(member(1, false, '2025-03-01T11:00:00.000Z'));
-    expect(index.stormMembers(STORM.id, STORM.channel, at).lastChangeMs).toBe(Date.parse('2025-03-01T11:00:00.000Z'));
-    // The member that changed last leaves the storm: the latest change is the other one's opening.
-    index.delete('alertmanager:host-1');
-    expect(index.stormMembers(STORM.id, STORM.channel, at).lastChangeMs).toBe(Date.parse('2025-03-01T10:00:02.000Z'));
-    index.set(member(3, false));
-    expect(index.stormMembers(STORM.id, STORM.channel, at).lastChangeMs).toBe(Date.parse('2025-03-01T10:00:03.000Z'));
-    // Replaced by the same time (a repeat): still the latest.
-    index.set(member(3, false));
-    expect(index.stormMembers(STORM.id, STORM.channel, at).lastChangeMs).toBe(Date.parse('2025-03-01T10:00:03.000Z'));
-    // An index built from the same states answers the same.
-    const rebuilt = new StateIndex();
-    for (const s of index.values()) rebuilt.set(s);
-    expect(rebuilt.stormMembers(STORM.id, STORM.channel, at).lastChangeMs).toBe(index.stormMembers(STORM.id, STORM.channel, at).lastChangeMs);
-  });
-});
-
 describe('StateIndex: its records', () => {
   it("finds its own state of an alias while other holders keep other states of it, and releases only its own", () => {
     const index = new StateIndex();
@@ -107,5 +82,30 @@ describe('StateIndex: its records', () => {
     expect(index.get('alertmanager:bulk-4321')!.alias).toBe('alertmanager:bulk-4321');
     for (let i = 0; i < 5_000; i++) index.delete(`alertmanager:bulk-${i}`);
     expect(index.size).toBe(0);
+  });
+});
+
+describe('StateIndex.stormMembers: the last change', () => {
+  const at = { atMs: Date.parse('2025-03-01T12:00:00.000Z'), retentionMs: 7 * 86_400_000 };
+
+  it('is the latest opening or resolve of the members there now, also after the one that changed last left', () => {
+    const index = new StateIndex();
+    index.set(member(1, false));
+    index.set(member(2, false));
+    expect(index.stormMembers(STORM.id, STORM.channel, at).lastChangeMs).toBe(Date.parse('2025-03-01T10:00:02.000Z'));
+    index.set(member(1, false, '2025-03-01T11:00:00.000Z'));
+    expect(index.stormMembers(STORM.id, STORM.channel, at).lastChangeMs).toBe(Date.parse('2025-03-01T11:00:00.000Z'));
+    // The member that changed last leaves the storm: the latest change is the other one's opening.
+    index.delete('alertmanager:host-1');
+    expect(index.stormMembers(STORM.id, STORM.channel, at).lastChangeMs).toBe(Date.parse('2025-03-01T10:00:02.000Z'));
+    index.set(member(3, false));
+    expect(index.stormMembers(STORM.id, STORM.channel, at).lastChangeMs).toBe(Date.parse('2025-03-01T10:00:03.000Z'));
+    // Replaced by the same time (a repeat): still the latest.
+    index.set(member(3, false));
+    expect(index.stormMembers(STORM.id, STORM.channel, at).lastChangeMs).toBe(Date.parse('2025-03-01T10:00:03.000Z'));
+    // An index built from the same states answers the same.
+    const rebuilt = new StateIndex();
+    for (const s of index.values()) rebuilt.set(s);
+    expect(rebuilt.stormMembers(STORM.id, STORM.channel, at).lastChangeMs).toBe(index.stormMembers(STORM.id, STORM.channel, at).lastChangeMs);
   });
 });
