@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type Admin, type LogEntry, type logCreator } from 'kafkajs';
 import type { Logger } from 'pino';
+import { quietRequestQueues } from './request-queue';
 
 export interface KafkaOptions {
   brokers: string[];
@@ -93,6 +94,8 @@ export function adminWithCluster(kafka: Kafka, options: { metadataMaxAge?: numbe
 }
 
 export function createKafka(opts: KafkaOptions): Kafka {
+  // Without it, every connection's request queue wakes the process every millisecond, idle or not.
+  quietRequestQueues();
   const kafka = new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,

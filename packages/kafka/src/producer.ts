@@ -36,8 +36,8 @@ export interface SendOptions {
    * records it has sent, so the caller must not answer "not written" for them.
    */
   queueTimeoutMs?: number;
-  /** The events' JSON (JSON.stringify of each, index for index) when the caller has already made it. */
-  encoded?: readonly string[];
+  /** The events' JSON (JSON.stringify of each, index for index, or its UTF-8 bytes) when the caller has already made it. */
+  encoded?: ReadonlyArray<string | Buffer>;
 }
 
 export interface EventProducerOptions {

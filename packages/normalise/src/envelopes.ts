@@ -1,4 +1,4 @@
-import { makeEnvelope, type AlertSource, type Envelope } from '@alertbus/schemas';
+import { makeEnvelope, type AlertReceived, type AlertSource, type Envelope } from '@alertbus/schemas';
 import type { NormalisedAlert } from './alerts/result';
 
 /** How many characters were cleaned in each part of a webhook request (see keepableJson in @alertbus/common). */
@@ -35,7 +35,6 @@ export function toAlertEnvelopes(alerts: readonly NormalisedAlert[], ctx: Envelo
   const ids = alerts.map(() => ctx.newId());
   return alerts.map((a, i) => {
     const sanitised = cleanedIn(ctx.cleaning, i);
-    const { raw, ...fields } = a.data;
     return makeEnvelope({
       id: ids[i]!,
       type: 'AlertReceived',
@@ -43,13 +42,21 @@ export function toAlertEnvelopes(alerts: readonly NormalisedAlert[], ctx: Envelo
       occurredAt: a.occurredAt ?? ctx.recordedAt,
       recordedAt: ctx.recordedAt,
       source: `ingest/${ctx.source}`,
-      data: {
-        ...fields,
-        request: { id: ids[0]!, index: i, count: alerts.length },
-        ...(ctx.authenticatedAs !== undefined ? { authenticatedAs: ctx.authenticatedAs } : {}),
-        ...(sanitised > 0 ? { sanitised } : {}),
-        raw,
-      },
+      data: withRequest(a.data, { id: ids[0]!, index: i, count: alerts.length }, ctx.authenticatedAs, sanitised),
     });
   });
+}
+
+/**
+ * The alert's fields, then what ingest knows of its request, then `raw` last, in that key order. Copied key by key:
+ * `const { raw, ...fields } = data` and the spreads after it took about ten times as long, per alert.
+ */
+function withRequest(data: AlertReceived, request: NonNullable<AlertReceived['request']>, authenticatedAs: string | undefined, sanitised: number): AlertReceived {
+  const out: Record<string, unknown> = {};
+  for (const key in data) if (key !== 'raw' && Object.prototype.hasOwnProperty.call(data, key)) out[key] = data[key as keyof AlertReceived];
+  out.request = request;
+  if (authenticatedAs !== undefined) out.authenticatedAs = authenticatedAs;
+  if (sanitised > 0) out.sanitised = sanitised;
+  out.raw = data.raw;
+  return out as AlertReceived;
 }

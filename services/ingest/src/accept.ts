@@ -96,15 +96,18 @@ function tookSince(deps: AcceptDeps, outcome: ProduceOutcome, startedMs: number)
  */
 export async function writeEvents(deps: AcceptDeps, events: AnyEnvelope[], opts: WriteOptions): Promise<void> {
   let total = 0;
-  const encoded: string[] = [];
-  for (const [i, event] of events.entries()) {
+  // Each event's UTF-8 bytes, made once: the producer measures and the encoder copies them instead of measuring the
+  // text again twice and encoding it into the request.
+  const encoded: Buffer[] = [];
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!;
     const check = validateEnvelope(event);
     if (!check.ok) {
       throw new HttpError(400, 'invalid_payload', `${opts.what} ${i} cannot be recorded as ${/^[AEIOU]/.test(event.type) ? 'an' : 'a'} ${event.type} event: ${check.error}`);
     }
-    const json = JSON.stringify(event);
-    encoded.push(json);
-    const bytes = Buffer.byteLength(json);
+    const value = Buffer.from(JSON.stringify(event));
+    encoded.push(value);
+    const bytes = value.length;
     if (bytes > MAX_EVENT_BYTES) {
       throw new HttpError(
         413,
