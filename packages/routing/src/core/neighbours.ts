@@ -220,6 +220,12 @@ export class StateIndex implements Neighbours {
   private readonly storms = new Map<string, SortedList<Entry>>();
   private readonly stormBooks = new Map<string, StormBook>();
   private inhibit: InhibitIndex | null = null;
+  /**
+   * The state last read by alias, and its entry: a decision reads its own alias's state up to four times (as the state
+   * it decides on, for its storm window, for its storm's members, and to unindex it when the new one is held). Only
+   * the last one, so nothing is held past the next decision.
+   */
+  private last: { e: Entry; state: AliasState } | undefined;
   /** Index entries looked at by the queries so far. */
   visited = 0;
 
@@ -246,7 +252,11 @@ export class StateIndex implements Neighbours {
 
   get(alias: string): AliasState | undefined {
     const e = this.entries.id(alias);
-    return e < 0 ? undefined : this.stateOf(e);
+    if (e < 0) return undefined;
+    if (this.last?.e === e) return this.last.state;
+    const state = this.stateOf(e);
+    this.last = { e, state };
+    return state;
   }
 
   /** The packed form of the alias's state, as `set` was given or made it. */
@@ -298,7 +308,9 @@ export class StateIndex implements Neighbours {
   delete(alias: string): void {
     const e = this.entries.id(alias);
     if (e < 0) return;
-    const old = this.stateOf(e);
+    const old = this.last?.e === e ? this.last.state : this.stateOf(e);
+    // The entry's id may be given to another record once this one is released.
+    if (this.last?.e === e) this.last = undefined;
     this.unpacked.delete(e);
     if (isOpen(old)) this.inhibit?.remove(old, e);
     const channel = targetChannel(old);

@@ -51,16 +51,22 @@ const SHAPES_MAX = 1 << 16;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HEX = '0123456789abcdef';
+/** The value of a lowercase hex digit (UUID has checked it is one). */
+const nibble = (c: number): number => (c <= 57 ? c - 48 : c - 87);
 
-let out: number[] = [];
+/** The packed string being made: appended to as a string (a state is a few dozen tokens, its text copied whole). */
+let out = '';
+const code = (c: number): void => {
+  out += String.fromCharCode(c);
+};
 let earlier = new Map<string, number>();
 
 function varint(n: number): void {
   while (n >= 128) {
-    out.push((n % 128) + 128);
+    code((n % 128) + 128);
     n = Math.floor(n / 128);
   }
-  out.push(n);
+  code(n);
 }
 
 /** FNV-1a over the UTF-16 units, as a small integer. */
@@ -86,29 +92,29 @@ function internedId(s: string): number | undefined {
 }
 
 function packString(s: string, key: string | null): void {
-  if (s === key) return void out.push(Tag.Key);
+  if (s === key) return void code(Tag.Key);
   // A string repeated within the state (openedAt, lastSeenAt, …) refers back to itself: that alone is no reason to number it.
   const seen = earlier.get(s);
   if (seen !== undefined) {
-    out.push(Tag.Earlier);
+    code(Tag.Earlier);
     return varint(seen);
   }
   const id = internedId(s);
   if (id !== undefined) {
-    out.push(Tag.Interned);
+    code(Tag.Interned);
     return varint(id);
   }
   earlier.set(s, earlier.size);
   if (s.length === 36 && UUID.test(s)) {
-    out.push(Tag.Uuid);
+    code(Tag.Uuid);
     const hex = s.replace(/-/g, '');
-    for (let i = 0; i < 32; i += 2) out.push(HEX.indexOf(hex[i]!) * 16 + HEX.indexOf(hex[i + 1]!));
+    for (let i = 0; i < 32; i += 2) code(nibble(hex.charCodeAt(i)) * 16 + nibble(hex.charCodeAt(i + 1)));
     return;
   }
   if (s.length === 24 && s[23] === 'Z') {
     const ms = Date.parse(s);
     if (ms >= 0 && new Date(ms).toISOString() === s) {
-      out.push(Tag.Instant);
+      code(Tag.Instant);
       return varint(ms);
     }
   }
@@ -116,11 +122,11 @@ function packString(s: string, key: string | null): void {
   const cut = s.length >= PREFIX_MIN ? lastSeparator(s) + 1 : 0;
   const prefixId = cut >= 4 && cut < s.length ? internedId(s.slice(0, cut)) : undefined;
   if (prefixId !== undefined) {
-    out.push(Tag.Prefixed);
+    code(Tag.Prefixed);
     varint(prefixId);
     return text(s.slice(cut));
   }
-  out.push(Tag.Text);
+  code(Tag.Text);
   text(s);
 }
 
@@ -137,7 +143,7 @@ function lastSeparator(s: string): number {
 
 function text(s: string): void {
   varint(s.length);
-  for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i));
+  out += s;
 }
 
 function shapeId(keys: string[]): number | undefined {
@@ -156,18 +162,18 @@ function packValue(v: unknown, key: string | null): void {
     case 'string':
       return packString(v, key);
     case 'boolean':
-      return void out.push(v ? Tag.True : Tag.False);
+      return void code(v ? Tag.True : Tag.False);
     case 'number':
       if (Number.isSafeInteger(v) && v >= 0 && !Object.is(v, -0)) {
-        out.push(Tag.Integer);
+        code(Tag.Integer);
         return varint(v);
       }
-      out.push(Tag.Number);
+      code(Tag.Number);
       return packString(JSON.stringify(v), null);
     case 'object': {
-      if (v === null) return void out.push(Tag.Null);
+      if (v === null) return void code(Tag.Null);
       if (Array.isArray(v)) {
-        out.push(Tag.Array);
+        code(Tag.Array);
         varint(v.length);
         for (const x of v) packValue(x === undefined ? null : x, key);
         return;
@@ -177,7 +183,7 @@ function packValue(v: unknown, key: string | null): void {
       if (keys.some((k) => o[k] === undefined || typeof o[k] === 'function')) keys = keys.filter((k) => o[k] !== undefined && typeof o[k] !== 'function');
       const id = shapeId(keys);
       if (id === undefined) {
-        out.push(Tag.LooseObject);
+        code(Tag.LooseObject);
         varint(keys.length);
         for (const k of keys) {
           packString(k, null);
@@ -185,7 +191,7 @@ function packValue(v: unknown, key: string | null): void {
         }
         return;
       }
-      out.push(Tag.Object);
+      code(Tag.Object);
       varint(id);
       for (const k of keys) packValue(o[k], key);
       return;
@@ -197,13 +203,11 @@ function packValue(v: unknown, key: string | null): void {
 
 /** The state as a packed string (see PackedState); `key` is what it is stored under. */
 export function packState(state: RouterState, key: string): PackedState {
-  out = [];
+  out = '';
   earlier = new Map();
   packValue(state, key);
-  const codes = out;
-  out = [];
-  let s = '';
-  for (let i = 0; i < codes.length; i += 4096) s += String.fromCharCode(...codes.slice(i, i + 4096));
+  const s = out;
+  out = '';
   return s;
 }
 
