@@ -46,13 +46,55 @@ const STRINGS_MAX = 1 << 20;
 const INTERN_MAX_LENGTH = 96;
 
 const shapes: string[][] = [];
-const shapeIds = new Map<string, number>();
 const SHAPES_MAX = 1 << 16;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HEX = '0123456789abcdef';
-/** The value of a lowercase hex digit (UUID has checked it is one). */
+/** The value of a lowercase hex digit (isUuid has checked it is one). */
 const nibble = (c: number): number => (c <= 57 ? c - 48 : c - 87);
+
+/** /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, by character codes (a state holds several). */
+export function isUuid(s: string): boolean {
+  if (s.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = s.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false;
+    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
+const digits = (s: string, from: number, n: number): number => {
+  let v = 0;
+  for (let i = from; i < from + n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+};
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * The milliseconds of `s` when it is an instant as toISOString writes it (`YYYY-MM-DDTHH:MM:SS.mmmZ`) and not before
+ * 1970, else -1: the same answer as `Date.parse(s) >= 0 && new Date(Date.parse(s)).toISOString() === s`, by
+ * character codes (a state holds several instants, and the round trip through Date was most of their packing).
+ */
+export function instantMs(s: string): number {
+  if (s.length !== 24 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84) return -1;
+  if (s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58 || s.charCodeAt(19) !== 46 || s.charCodeAt(23) !== 90) return -1;
+  const y = digits(s, 0, 4);
+  const mo = digits(s, 5, 2);
+  const d = digits(s, 8, 2);
+  const h = digits(s, 11, 2);
+  const mi = digits(s, 14, 2);
+  const sec = digits(s, 17, 2);
+  const ms = digits(s, 20, 3);
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 || ms < 0) return -1;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  if (d > (mo === 2 && leap ? 29 : DAYS[mo - 1]!)) return -1;
+  return Date.UTC(y, mo - 1, d, h, mi, sec, ms);
+}
 
 /** The packed string being made: appended to as a string (a state is a few dozen tokens, its text copied whole). */
 let out = '';
@@ -105,15 +147,17 @@ function packString(s: string, key: string | null): void {
     return varint(id);
   }
   earlier.set(s, earlier.size);
-  if (s.length === 36 && UUID.test(s)) {
+  if (s.length === 36 && isUuid(s)) {
     code(Tag.Uuid);
-    const hex = s.replace(/-/g, '');
-    for (let i = 0; i < 32; i += 2) code(nibble(hex.charCodeAt(i)) * 16 + nibble(hex.charCodeAt(i + 1)));
+    for (let i = 0; i < 36; i += 2) {
+      if (i === 8 || i === 13 || i === 18 || i === 23) i += 1;
+      code(nibble(s.charCodeAt(i)) * 16 + nibble(s.charCodeAt(i + 1)));
+    }
     return;
   }
-  if (s.length === 24 && s[23] === 'Z') {
-    const ms = Date.parse(s);
-    if (ms >= 0 && new Date(ms).toISOString() === s) {
+  if (s.length === 24 && s.charCodeAt(23) === 90) {
+    const ms = instantMs(s);
+    if (ms >= 0) {
       code(Tag.Instant);
       return varint(ms);
     }
@@ -146,15 +190,28 @@ function text(s: string): void {
   out += s;
 }
 
+/** Shapes by their keys one after the other: found without joining the keys into one string for every object packed. */
+interface ShapeNode {
+  id?: number;
+  next?: Map<string, ShapeNode>;
+}
+const shapeTree: ShapeNode = {};
+
 function shapeId(keys: string[]): number | undefined {
-  const name = keys.join('\u0000');
-  let id = shapeIds.get(name);
-  if (id === undefined && shapes.length < SHAPES_MAX) {
-    id = shapes.length;
-    shapes.push(keys);
-    shapeIds.set(name, id);
+  let node = shapeTree;
+  for (const k of keys) {
+    let next = node.next?.get(k);
+    if (!next) {
+      if (shapes.length >= SHAPES_MAX) return undefined;
+      (node.next ??= new Map()).set(k, (next = {}));
+    }
+    node = next;
   }
-  return id;
+  if (node.id === undefined && shapes.length < SHAPES_MAX) {
+    node.id = shapes.length;
+    shapes.push(keys);
+  }
+  return node.id;
 }
 
 function packValue(v: unknown, key: string | null): void {
