@@ -68,3 +68,21 @@ describe('StateIndex.stormMembers: the last change', () => {
     expect(rebuilt.stormMembers(STORM.id, STORM.channel, at).lastChangeMs).toBe(index.stormMembers(STORM.id, STORM.channel, at).lastChangeMs);
   });
 });
+
+describe('StateIndex.get', () => {
+  it('answers with the state held now after the alias was read, replaced, deleted and its record reused', () => {
+    const index = new StateIndex();
+    index.set(member(1, false));
+    expect(index.get('alertmanager:host-1')?.count).toBe(1);
+    index.set({ ...member(1, false), count: 2 });
+    expect(index.get('alertmanager:host-1')?.count).toBe(2);
+    index.delete('alertmanager:host-1');
+    expect(index.get('alertmanager:host-1')).toBeUndefined();
+    index.set(member(2, false));
+    expect(index.get('alertmanager:host-2')?.alias).toBe('alertmanager:host-2');
+    index.set({ ...member(2, false), count: 5 });
+    expect(index.stormMembers(STORM.id, STORM.channel, { atMs: Date.parse('2025-03-01T10:01:00.000Z') }).total).toBe(1);
+    expect([...index.values()].map((s) => s.count)).toEqual([5]);
+    expect(index.get('alertmanager:host-2')?.count).toBe(5);
+  });
+});
