@@ -86,3 +86,15 @@ describe('StateIndex.get', () => {
     expect(index.get('alertmanager:host-2')?.count).toBe(5);
   });
 });
+
+describe('StateIndex.stormWindow', () => {
+  it("answers from the channel's latest storm member still seen: one resolved longer ago than the retention is not", () => {
+    const index = new StateIndex();
+    index.set(member(1, false));
+    index.set(member(2, false, '2025-03-01T11:00:00.000Z'));
+    const retentionMs = 3_600_000;
+    const window = (atMs: number) => index.stormWindow('#alerts', 'alertmanager:other', atMs - 60_000, atMs, { atMs, retentionMs });
+    expect(window(Date.parse('2025-03-01T11:30:00.000Z')).latest).toEqual({ since: STORM.since, lastOpenedMs: Date.parse('2025-03-01T10:00:02.000Z') });
+    expect(window(Date.parse('2025-03-01T12:00:00.000Z')).latest).toEqual({ since: STORM.since, lastOpenedMs: Date.parse('2025-03-01T10:00:01.000Z') });
+  });
+});

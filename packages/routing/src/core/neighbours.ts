@@ -414,8 +414,18 @@ export class StateIndex implements Neighbours {
     if (last !== undefined && records.keyEquals(last, alias)) [last, before] = [before, undefined];
     if (last === undefined) return { recent };
     // The newest storm's newest member decides; an expired one (long ago) is left to the full scan.
-    if (!liveState(this.stateOf(last), at.atMs, at.retentionMs)) return this.scanStormWindow(channel, alias, fromMs, toMs, at);
+    if (!this.isLive(last, at)) return this.scanStormWindow(channel, alias, fromMs, toMs, at);
     return { recent, latest: { since: this.fields.sinceOf(last)!, lastOpenedMs: ms[last]! } };
+  }
+
+  /**
+   * Whether a decision at `at` still sees the entry's incident (liveState): only one with a resolvedAt can have
+   * expired, so only that one is unpacked to tell (a storm's newest member, asked about at every decision in its
+   * channel, is nearly always open).
+   */
+  private isLive(e: Entry, at: At): boolean {
+    if (at.retentionMs === undefined || !(this.fields.flags[e]! & RESOLVED)) return true;
+    return liveState(this.stateOf(e), at.atMs, at.retentionMs) !== undefined;
   }
 
   /** The same answer by walking every incident of the channel: for retention shorter than a storm window. */
@@ -424,7 +434,7 @@ export class StateIndex implements Neighbours {
     let latest: StormWindow['latest'];
     for (const e of this.openings.get(channel) ?? []) {
       this.visited += 1;
-      if (records.keyEquals(e, alias) || !liveState(this.stateOf(e), at.atMs, at.retentionMs)) continue;
+      if (records.keyEquals(e, alias) || !this.isLive(e, at)) continue;
       const ms = this.fields.ms[e]!;
       const since = this.fields.sinceOf(e);
       if (ms > fromMs && ms <= toMs) recent += 1;
