@@ -378,9 +378,12 @@ export class RouterProcessor {
     let overlay = this.uncommitted.get(partition);
     if (!overlay) this.uncommitted.set(partition, (overlay = new Map()));
     const uncommitted = overlay;
-    const held = (key: string) => {
+    const packedHeld = (key: string) => {
       const over = uncommitted.get(key);
-      const packed = over ? over.packed : committed.get(key);
+      return over ? over.packed : committed.get(key);
+    };
+    const held = (key: string) => {
+      const packed = packedHeld(key);
       return packed === undefined ? undefined : unpackState(packed, key);
     };
     const owner = { committed: false };
@@ -425,7 +428,16 @@ export class RouterProcessor {
         const input = this.inputOf(record, out, dead);
         if (!input) continue;
         const earlier = staged.get(input.alias);
-        const before = earlier ? earlier.state : held(input.alias);
+        let before: RouterState | undefined;
+        let indexed: PackedState | undefined;
+        if (earlier) before = earlier.state;
+        else {
+          const packed = packedHeld(input.alias);
+          indexed = index.packed(input.alias);
+          // An incident's state is the index's too: read through it, the decision's later reads of it (its storm window and
+          // members, and unindexing it) find it already unpacked.
+          before = packed === undefined ? undefined : packed === indexed ? index.get(input.alias) : unpackState(packed, input.alias);
+        }
         let events: AnyEnvelope[];
         let state: RouterState | undefined;
         try {
@@ -438,7 +450,7 @@ export class RouterProcessor {
         const packed = state === undefined ? undefined : packState(state, input.alias);
         staged.set(input.alias, { state, packed, at: input.recordedAt, original: earlier ? earlier.original : before });
         if (isIncidentState(state)) {
-          if (!replaced.has(input.alias)) replaced.set(input.alias, index.packed(input.alias));
+          if (!replaced.has(input.alias)) replaced.set(input.alias, earlier ? index.packed(input.alias) : indexed);
           index.set(state, packed);
         }
         watermark = Math.max(watermark, Date.parse(input.recordedAt));
