@@ -97,6 +97,16 @@ type Writes = Array<{ topic: string; message: OutputMessage }>;
 /** The event's JSON as UTF-8 bytes, made once: a storm summary is kilobytes, and a string is measured again per record downstream. */
 const eventWrite = (e: AnyEnvelope) => ({ topic: topicOf(e.type), message: toMessage(e, Buffer.from(JSON.stringify(e))) });
 
+/**
+ * Whether a key's state after a batch (`json` is its JSON) is the one it had before: an incident decided on an input
+ * records that input's id (`lastInputId`), so a different id means a change without comparing the two as JSON.
+ */
+function unchanged(state: RouterState, original: RouterState | undefined, json: string): boolean {
+  if (original === undefined) return false;
+  if (isIncidentState(state) && isIncidentState(original) && state.lastInputId !== original.lastInputId) return false;
+  return json === JSON.stringify(original);
+}
+
 /** Topic → messages, each topic's in write order, as the transactional processor takes them. */
 function byTopic(writes: Writes): BatchWork['outputs'] {
   const topics = new Map<string, OutputMessage[]>();
@@ -368,9 +378,12 @@ export class RouterProcessor {
     let overlay = this.uncommitted.get(partition);
     if (!overlay) this.uncommitted.set(partition, (overlay = new Map()));
     const uncommitted = overlay;
-    const held = (key: string) => {
+    const packedHeld = (key: string) => {
       const over = uncommitted.get(key);
-      const packed = over ? over.packed : committed.get(key);
+      return over ? over.packed : committed.get(key);
+    };
+    const held = (key: string) => {
+      const packed = packedHeld(key);
       return packed === undefined ? undefined : unpackState(packed, key);
     };
     const owner = { committed: false };
@@ -380,14 +393,16 @@ export class RouterProcessor {
       if (!overlaid.has(key)) overlaid.set(key, uncommitted.get(key));
       uncommitted.set(key, { packed, owner });
     };
-    const staged = new Map<string, { state: RouterState | undefined; packed: PackedState | undefined; at: string }>();
+    /** The key's state decided last in this batch, and the one it had before the batch (`held`, read once). */
+    const staged = new Map<string, { state: RouterState | undefined; packed: PackedState | undefined; at: string; original: RouterState | undefined }>();
     // The batch's incident states go into the shared index as they are decided (later records of the batch
     // see them, as they see committed ones); `undo` puts back what was there unless the transaction commits.
     const index = this.index;
-    const replaced = new Map<string, AliasState | undefined>();
+    /** What the index held for the alias before the batch, packed: unpacked again only if the transaction aborts. */
+    const replaced = new Map<string, PackedState | undefined>();
     const undo = () => {
       for (const [alias, old] of replaced) {
-        if (old) index.set(old);
+        if (old !== undefined) index.set(unpackState<AliasState>(old, alias), old);
         else index.delete(alias);
       }
       replaced.clear();
@@ -412,7 +427,17 @@ export class RouterProcessor {
       for (const record of records) {
         const input = this.inputOf(record, out, dead);
         if (!input) continue;
-        const before = staged.has(input.alias) ? staged.get(input.alias)!.state : held(input.alias);
+        const earlier = staged.get(input.alias);
+        let before: RouterState | undefined;
+        let indexed: PackedState | undefined;
+        if (earlier) before = earlier.state;
+        else {
+          const packed = packedHeld(input.alias);
+          indexed = index.packed(input.alias);
+          // An incident's state is the index's too: read through it, the decision's later reads of it (its storm window and
+          // members, and unindexing it) find it already unpacked.
+          before = packed === undefined ? undefined : packed === indexed ? index.get(input.alias) : unpackState(packed, input.alias);
+        }
         let events: AnyEnvelope[];
         let state: RouterState | undefined;
         try {
@@ -423,20 +448,20 @@ export class RouterProcessor {
           continue;
         }
         const packed = state === undefined ? undefined : packState(state, input.alias);
-        staged.set(input.alias, { state, packed, at: input.recordedAt });
+        staged.set(input.alias, { state, packed, at: input.recordedAt, original: earlier ? earlier.original : before });
         if (isIncidentState(state)) {
-          if (!replaced.has(input.alias)) replaced.set(input.alias, index.get(input.alias));
+          if (!replaced.has(input.alias)) replaced.set(input.alias, earlier ? index.packed(input.alias) : indexed);
           index.set(state, packed);
         }
         watermark = Math.max(watermark, Date.parse(input.recordedAt));
         out.push(...events.map(eventWrite));
         decided.push(...events);
       }
-      for (const [key, { state, at }] of staged) {
-        if (state === undefined) continue;
+      for (const [key, { state, at, original }] of staged) {
+        if (state === undefined || state === original) continue;
         // One JSON for the comparison, the state record and the shared fact.
         const json = JSON.stringify(state);
-        if (json === JSON.stringify(held(key))) continue;
+        if (unchanged(state, original, json)) continue;
         const value = Buffer.from(json);
         out.push({ topic: TOPICS.routerState, message: stateMessage(state, partition, at, value) });
         if (this.opts.shared && isIncidentState(state)) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, state, partition, at, value) });
@@ -449,7 +474,7 @@ export class RouterProcessor {
         if (gone && isIncidentState(gone)) {
           if (this.opts.shared) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, null, partition) });
           // Out of the index now (a later pipelined batch may bring the alias back before this one commits); back in onAbort.
-          if (!replaced.has(key)) replaced.set(key, index.get(key));
+          if (!replaced.has(key)) replaced.set(key, index.packed(key));
           index.delete(key);
         }
       }

@@ -109,3 +109,33 @@ describe('StateIndex.stormMembers: the last change', () => {
     expect(rebuilt.stormMembers(STORM.id, STORM.channel, at).lastChangeMs).toBe(index.stormMembers(STORM.id, STORM.channel, at).lastChangeMs);
   });
 });
+
+describe('StateIndex.get', () => {
+  it('answers with the state held now after the alias was read, replaced, deleted and its record reused', () => {
+    const index = new StateIndex();
+    index.set(member(1, false));
+    expect(index.get('alertmanager:host-1')?.count).toBe(1);
+    index.set({ ...member(1, false), count: 2 });
+    expect(index.get('alertmanager:host-1')?.count).toBe(2);
+    index.delete('alertmanager:host-1');
+    expect(index.get('alertmanager:host-1')).toBeUndefined();
+    index.set(member(2, false));
+    expect(index.get('alertmanager:host-2')?.alias).toBe('alertmanager:host-2');
+    index.set({ ...member(2, false), count: 5 });
+    expect(index.stormMembers(STORM.id, STORM.channel, { atMs: Date.parse('2025-03-01T10:01:00.000Z') }).total).toBe(1);
+    expect([...index.values()].map((s) => s.count)).toEqual([5]);
+    expect(index.get('alertmanager:host-2')?.count).toBe(5);
+  });
+});
+
+describe('StateIndex.stormWindow', () => {
+  it("answers from the channel's latest storm member still seen: one resolved longer ago than the retention is not", () => {
+    const index = new StateIndex();
+    index.set(member(1, false));
+    index.set(member(2, false, '2025-03-01T11:00:00.000Z'));
+    const retentionMs = 3_600_000;
+    const window = (atMs: number) => index.stormWindow('#alerts', 'alertmanager:other', atMs - 60_000, atMs, { atMs, retentionMs });
+    expect(window(Date.parse('2025-03-01T11:30:00.000Z')).latest).toEqual({ since: STORM.since, lastOpenedMs: Date.parse('2025-03-01T10:00:02.000Z') });
+    expect(window(Date.parse('2025-03-01T12:00:00.000Z')).latest).toEqual({ since: STORM.since, lastOpenedMs: Date.parse('2025-03-01T10:00:01.000Z') });
+  });
+});

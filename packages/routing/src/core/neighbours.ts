@@ -240,6 +240,12 @@ export class StateIndex implements Neighbours {
   private readonly storms = new Map<string, SortedList<Entry>>();
   private readonly stormBooks = new Map<string, StormBook>();
   private inhibit: InhibitIndex | null = null;
+  /**
+   * The state last read by alias, and its entry: a decision reads its own alias's state up to four times (as the state
+   * it decides on, for its storm window, for its storm's members, and to unindex it when the new one is held). Only
+   * the last one, so nothing is held past the next decision.
+   */
+  private last: { e: Entry; state: AliasState } | undefined;
   /** Index entries looked at by the queries so far. */
   visited = 0;
 
@@ -270,7 +276,11 @@ export class StateIndex implements Neighbours {
 
   get(alias: string): AliasState | undefined {
     const e = this.entries.id(alias);
-    return e < 0 ? undefined : this.stateOf(e);
+    if (e < 0) return undefined;
+    if (this.last?.e === e) return this.last.state;
+    const state = this.stateOf(e);
+    this.last = { e, state };
+    return state;
   }
 
   /** The packed form of the alias's state, as `set` was given or made it. */
@@ -325,7 +335,9 @@ export class StateIndex implements Neighbours {
   delete(alias: string): void {
     const e = this.entries.id(alias);
     if (e < 0) return;
-    const old = this.stateOf(e);
+    const old = this.last?.e === e ? this.last.state : this.stateOf(e);
+    // The entry's id may be given to another record once this one is released.
+    if (this.last?.e === e) this.last = undefined;
     this.unpacked.delete(e);
     if (isOpen(old)) this.inhibit?.remove(old, e);
     const channel = targetChannel(old);
@@ -431,8 +443,18 @@ export class StateIndex implements Neighbours {
     if (last !== undefined && records.keyEquals(last, alias)) [last, before] = [before, undefined];
     if (last === undefined) return { recent };
     // The newest storm's newest member decides; an expired one (long ago) is left to the full scan.
-    if (!liveState(this.stateOf(last), at.atMs, at.retentionMs)) return this.scanStormWindow(channel, alias, fromMs, toMs, at);
+    if (!this.isLive(last, at)) return this.scanStormWindow(channel, alias, fromMs, toMs, at);
     return { recent, latest: { since: this.fields.sinceOf(last)!, lastOpenedMs: ms[last]! } };
+  }
+
+  /**
+   * Whether a decision at `at` still sees the entry's incident (liveState): only one with a resolvedAt can have
+   * expired, so only that one is unpacked to tell (a storm's newest member, asked about at every decision in its
+   * channel, is nearly always open).
+   */
+  private isLive(e: Entry, at: At): boolean {
+    if (at.retentionMs === undefined || !(this.fields.flags[e]! & RESOLVED)) return true;
+    return liveState(this.stateOf(e), at.atMs, at.retentionMs) !== undefined;
   }
 
   /** The same answer by walking every incident of the channel: for retention shorter than a storm window. */
@@ -441,7 +463,7 @@ export class StateIndex implements Neighbours {
     let latest: StormWindow['latest'];
     for (const e of this.openings.get(channel) ?? []) {
       this.visited += 1;
-      if (records.keyEquals(e, alias) || !liveState(this.stateOf(e), at.atMs, at.retentionMs)) continue;
+      if (records.keyEquals(e, alias) || !this.isLive(e, at)) continue;
       const ms = this.fields.ms[e]!;
       const since = this.fields.sinceOf(e);
       if (ms > fromMs && ms <= toMs) recent += 1;

@@ -46,4 +46,33 @@ describe('packed router states', () => {
     expect(unpackState(packState(s, 'other'), 'other')).toEqual(s);
     expect(unpackState(packState(s, 'slack:T1:C1:1700000000.000100'), 'slack:T1:C1:1700000000.000100')).toEqual(s);
   });
+
+  it.each([
+    ['an instant', '2024-02-29T23:59:59.999Z'],
+    ['the epoch', '1970-01-01T00:00:00.000Z'],
+    ['before the epoch', '1969-12-31T23:59:59.999Z'],
+    ['the 29th of February of a common year', '2023-02-29T00:00:00.000Z'],
+    ['the 29th of February of 1900', '1900-02-29T00:00:00.000Z'],
+    ['the 31st of April', '2026-04-31T00:00:00.000Z'],
+    ['hour 24', '2026-12-01T24:00:00.000Z'],
+    ['minute 60', '2026-12-01T07:60:00.000Z'],
+    ['month 13', '2026-13-01T00:00:00.000Z'],
+    ['a space for the T', '2026-12-01 07:24:29.123Z'],
+    ['a UUID', '5b26c9d0-2053-8141-beaf-6d4a82d49d52'],
+    ['a UUID in capitals', '5B26C9D0-2053-8141-BEAF-6D4A82D49D52'],
+    ['a UUID with a dash moved', '5b26c9d-02053-8141-beaf-6d4a82d49d52'],
+    ['a UUID with a g', '5b26c9d0-2053-8141-beaf-6d4a82d49d5g'],
+  ])('give back %s exactly, in every field', (_what, text) => {
+    // Each value in several places: as the first of the state's strings, as one seen earlier in it, and once numbered.
+    for (let i = 0; i < 3; i++) {
+      const s = { alias: 'a', openedAt: text, labels: { at: text }, list: [text, `${text}x`] } as unknown as RouterState;
+      expect(JSON.stringify(unpackState(packState(s, 'a'), 'a'))).toBe(JSON.stringify(s));
+    }
+  });
+
+  it('hold an instant and a UUID in fewer characters than their text', () => {
+    const at = (s: unknown) => packState({ alias: 'a', x: s } as unknown as RouterState, 'a').length;
+    expect(at('2024-02-29T23:59:59.999Z')).toBeLessThan(at('2024-02-29 23:59:59.999Z'));
+    expect(at('5b26c9d0-2053-8141-beaf-6d4a82d49d52')).toBeLessThan(at('5b26c9d0+2053-8141-beaf-6d4a82d49d52'));
+  });
 });

@@ -46,21 +46,69 @@ const STRINGS_MAX = 1 << 20;
 const INTERN_MAX_LENGTH = 96;
 
 const shapes: string[][] = [];
-const shapeIds = new Map<string, number>();
 const SHAPES_MAX = 1 << 16;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const HEX = '0123456789abcdef';
+/** The value of a lowercase hex digit (isUuid has checked it is one). */
+const nibble = (c: number): number => (c <= 57 ? c - 48 : c - 87);
 
-let out: number[] = [];
+/** /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, by character codes (a state holds several). */
+export function isUuid(s: string): boolean {
+  if (s.length !== 36) return false;
+  for (let i = 0; i < 36; i++) {
+    const c = s.charCodeAt(i);
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (c !== 45) return false;
+    } else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
+const digits = (s: string, from: number, n: number): number => {
+  let v = 0;
+  for (let i = from; i < from + n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+};
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * The milliseconds of `s` when it is an instant as toISOString writes it (`YYYY-MM-DDTHH:MM:SS.mmmZ`) and not before
+ * 1970, else -1: the same answer as `Date.parse(s) >= 0 && new Date(Date.parse(s)).toISOString() === s`, by
+ * character codes (a state holds several instants, and the round trip through Date was most of their packing).
+ */
+export function instantMs(s: string): number {
+  if (s.length !== 24 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84) return -1;
+  if (s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58 || s.charCodeAt(19) !== 46 || s.charCodeAt(23) !== 90) return -1;
+  const y = digits(s, 0, 4);
+  const mo = digits(s, 5, 2);
+  const d = digits(s, 8, 2);
+  const h = digits(s, 11, 2);
+  const mi = digits(s, 14, 2);
+  const sec = digits(s, 17, 2);
+  const ms = digits(s, 20, 3);
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 59 || ms < 0) return -1;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  if (d > (mo === 2 && leap ? 29 : DAYS[mo - 1]!)) return -1;
+  return Date.UTC(y, mo - 1, d, h, mi, sec, ms);
+}
+
+/** The packed string being made: appended to as a string (a state is a few dozen tokens, its text copied whole). */
+let out = '';
+const code = (c: number): void => {
+  out += String.fromCharCode(c);
+};
 let earlier = new Map<string, number>();
 
 function varint(n: number): void {
   while (n >= 128) {
-    out.push((n % 128) + 128);
+    code((n % 128) + 128);
     n = Math.floor(n / 128);
   }
-  out.push(n);
+  code(n);
 }
 
 /** FNV-1a over the UTF-16 units, as a small integer. */
@@ -86,29 +134,31 @@ function internedId(s: string): number | undefined {
 }
 
 function packString(s: string, key: string | null): void {
-  if (s === key) return void out.push(Tag.Key);
+  if (s === key) return void code(Tag.Key);
   // A string repeated within the state (openedAt, lastSeenAt, …) refers back to itself: that alone is no reason to number it.
   const seen = earlier.get(s);
   if (seen !== undefined) {
-    out.push(Tag.Earlier);
+    code(Tag.Earlier);
     return varint(seen);
   }
   const id = internedId(s);
   if (id !== undefined) {
-    out.push(Tag.Interned);
+    code(Tag.Interned);
     return varint(id);
   }
   earlier.set(s, earlier.size);
-  if (s.length === 36 && UUID.test(s)) {
-    out.push(Tag.Uuid);
-    const hex = s.replace(/-/g, '');
-    for (let i = 0; i < 32; i += 2) out.push(HEX.indexOf(hex[i]!) * 16 + HEX.indexOf(hex[i + 1]!));
+  if (s.length === 36 && isUuid(s)) {
+    code(Tag.Uuid);
+    for (let i = 0; i < 36; i += 2) {
+      if (i === 8 || i === 13 || i === 18 || i === 23) i += 1;
+      code(nibble(s.charCodeAt(i)) * 16 + nibble(s.charCodeAt(i + 1)));
+    }
     return;
   }
-  if (s.length === 24 && s[23] === 'Z') {
-    const ms = Date.parse(s);
-    if (ms >= 0 && new Date(ms).toISOString() === s) {
-      out.push(Tag.Instant);
+  if (s.length === 24 && s.charCodeAt(23) === 90) {
+    const ms = instantMs(s);
+    if (ms >= 0) {
+      code(Tag.Instant);
       return varint(ms);
     }
   }
@@ -116,11 +166,11 @@ function packString(s: string, key: string | null): void {
   const cut = s.length >= PREFIX_MIN ? lastSeparator(s) + 1 : 0;
   const prefixId = cut >= 4 && cut < s.length ? internedId(s.slice(0, cut)) : undefined;
   if (prefixId !== undefined) {
-    out.push(Tag.Prefixed);
+    code(Tag.Prefixed);
     varint(prefixId);
     return text(s.slice(cut));
   }
-  out.push(Tag.Text);
+  code(Tag.Text);
   text(s);
 }
 
@@ -137,18 +187,31 @@ function lastSeparator(s: string): number {
 
 function text(s: string): void {
   varint(s.length);
-  for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i));
+  out += s;
 }
 
+/** Shapes by their keys one after the other: found without joining the keys into one string for every object packed. */
+interface ShapeNode {
+  id?: number;
+  next?: Map<string, ShapeNode>;
+}
+const shapeTree: ShapeNode = {};
+
 function shapeId(keys: string[]): number | undefined {
-  const name = keys.join('\u0000');
-  let id = shapeIds.get(name);
-  if (id === undefined && shapes.length < SHAPES_MAX) {
-    id = shapes.length;
-    shapes.push(keys);
-    shapeIds.set(name, id);
+  let node = shapeTree;
+  for (const k of keys) {
+    let next = node.next?.get(k);
+    if (!next) {
+      if (shapes.length >= SHAPES_MAX) return undefined;
+      (node.next ??= new Map()).set(k, (next = {}));
+    }
+    node = next;
   }
-  return id;
+  if (node.id === undefined && shapes.length < SHAPES_MAX) {
+    node.id = shapes.length;
+    shapes.push(keys);
+  }
+  return node.id;
 }
 
 function packValue(v: unknown, key: string | null): void {
@@ -156,18 +219,18 @@ function packValue(v: unknown, key: string | null): void {
     case 'string':
       return packString(v, key);
     case 'boolean':
-      return void out.push(v ? Tag.True : Tag.False);
+      return void code(v ? Tag.True : Tag.False);
     case 'number':
       if (Number.isSafeInteger(v) && v >= 0 && !Object.is(v, -0)) {
-        out.push(Tag.Integer);
+        code(Tag.Integer);
         return varint(v);
       }
-      out.push(Tag.Number);
+      code(Tag.Number);
       return packString(JSON.stringify(v), null);
     case 'object': {
-      if (v === null) return void out.push(Tag.Null);
+      if (v === null) return void code(Tag.Null);
       if (Array.isArray(v)) {
-        out.push(Tag.Array);
+        code(Tag.Array);
         varint(v.length);
         for (const x of v) packValue(x === undefined ? null : x, key);
         return;
@@ -177,7 +240,7 @@ function packValue(v: unknown, key: string | null): void {
       if (keys.some((k) => o[k] === undefined || typeof o[k] === 'function')) keys = keys.filter((k) => o[k] !== undefined && typeof o[k] !== 'function');
       const id = shapeId(keys);
       if (id === undefined) {
-        out.push(Tag.LooseObject);
+        code(Tag.LooseObject);
         varint(keys.length);
         for (const k of keys) {
           packString(k, null);
@@ -185,7 +248,7 @@ function packValue(v: unknown, key: string | null): void {
         }
         return;
       }
-      out.push(Tag.Object);
+      code(Tag.Object);
       varint(id);
       for (const k of keys) packValue(o[k], key);
       return;
@@ -197,13 +260,11 @@ function packValue(v: unknown, key: string | null): void {
 
 /** The state as a packed string (see PackedState); `key` is what it is stored under. */
 export function packState(state: RouterState, key: string): PackedState {
-  out = [];
+  out = '';
   earlier = new Map();
   packValue(state, key);
-  const codes = out;
-  out = [];
-  let s = '';
-  for (let i = 0; i < codes.length; i += 4096) s += String.fromCharCode(...codes.slice(i, i + 4096));
+  const s = out;
+  out = '';
   return s;
 }
 
