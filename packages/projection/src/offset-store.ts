@@ -1,6 +1,13 @@
 /** The projection's own consumer offsets: the truth of what was applied, written with the rows they cover. */
 import type { Pool, PoolClient } from 'pg';
 
+/** Where one partition's offset is stored. */
+export interface OffsetKey {
+  consumer: string;
+  topic: string;
+  partition: number;
+}
+
 export async function readNextOffset(
   db: Pool | PoolClient,
   consumer: string,
@@ -30,4 +37,30 @@ export async function storeNextOffset(
      DO UPDATE SET next_offset = GREATEST(projection_offsets.next_offset, EXCLUDED.next_offset)`,
     [consumer, topic, partition, next],
   );
+}
+
+/**
+ * The same read (`FOR UPDATE`) and store as SQL text with literal values, for a simple-protocol query that
+ * carries other statements with it (BEGIN before the read, COMMIT after the store): one round trip each instead
+ * of two. Such a query cannot take parameters; the values are escaped by the client.
+ */
+export function readNextOffsetForUpdateSql(client: PoolClient, key: OffsetKey): string {
+  return `SELECT next_offset FROM projection_offsets WHERE ${whereKey(client, key)} FOR UPDATE`;
+}
+
+export function storeNextOffsetSql(client: PoolClient, key: OffsetKey, next: string): string {
+  if (!/^[0-9]+$/.test(next)) throw new Error(`not an offset: ${next}`);
+  return `INSERT INTO projection_offsets (consumer, topic, "partition", next_offset)
+     VALUES (${client.escapeLiteral(key.consumer)}, ${client.escapeLiteral(key.topic)}, ${partitionNumber(key.partition)}, ${next})
+     ON CONFLICT (consumer, topic, "partition")
+     DO UPDATE SET next_offset = GREATEST(projection_offsets.next_offset, EXCLUDED.next_offset)`;
+}
+
+function whereKey(client: PoolClient, key: OffsetKey): string {
+  return `consumer = ${client.escapeLiteral(key.consumer)} AND topic = ${client.escapeLiteral(key.topic)} AND "partition" = ${partitionNumber(key.partition)}`;
+}
+
+function partitionNumber(partition: number): string {
+  if (!Number.isSafeInteger(partition) || partition < 0) throw new Error(`not a partition: ${partition}`);
+  return String(partition);
 }
