@@ -268,7 +268,8 @@ describe("a batch's offset, read at its transaction's start and stored at its co
   const records = events.map((event, i) => ({ topic, partition: 3, offset: String(10 + i), decoded: { ok: true as const, event } }));
 
   it('is stored under names holding quotes and backslashes, and a redelivery of the batch applies nothing again', async () => {
-    await pool.query(`TRUNCATE incidents, incident_timeline, deliveries, silences; DELETE FROM projection_offsets WHERE consumer = $1`, [consumer]);
+    await pool.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
+    await pool.query('DELETE FROM projection_offsets WHERE consumer = $1', [consumer]);
     const target = { pool, consumer, onRejected: async () => undefined };
     const first = await applyRecordBatch(target, topic, 3, records);
     expect(first.nextOffset).toBe('13');
@@ -282,7 +283,8 @@ describe("a batch's offset, read at its transaction's start and stored at its co
   });
 
   it('is not stored, and no row is, when the batch fails before its commit', async () => {
-    await pool.query(`TRUNCATE incidents, incident_timeline, deliveries, silences; DELETE FROM projection_offsets WHERE consumer = $1`, [consumer]);
+    await pool.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
+    await pool.query('DELETE FROM projection_offsets WHERE consumer = $1', [consumer]);
     const invalid = { topic, partition: 3, offset: '13', decoded: { ok: false as const, error: 'not an event' } };
     const failing = { pool, consumer, onRejected: async () => Promise.reject(new Error('dead-letter topic unreachable')) };
     await expect(applyRecordBatch(failing, topic, 3, [...records, invalid])).rejects.toThrow('dead-letter topic unreachable');
