@@ -2,7 +2,8 @@
  * One partition's batch applied in one Postgres transaction with the offset it covers: shared by the live
  * projector and the rebuild, so both make exactly the same rows from the same records.
  */
-import type { Pool, PoolClient, QueryResult } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import { inTransactionWithStatements } from '@alertbus/common';
 import { readNextOffsetForUpdateSql, storeNextOffsetSql, type OffsetKey } from './offset-store';
 import { applyProjection } from './apply';
 import { applyProjections } from './apply-many';
@@ -183,30 +184,20 @@ function applyInTransaction<R extends PlannableRecord>(
 
 /**
  * A transaction that locks a partition's stored offset first and stores the new one last (when fn gives one), as
- * inTransaction with readNextOffset and storeNextOffset would, in two round trips fewer: BEGIN travels with the
- * read, and the store with COMMIT. A batch's transaction is some five to ten statements, and each round trip
- * waits for the event loop's turn in progress when its answer arrives.
+ * inTransaction with readNextOffset and storeNextOffset would, in two round trips fewer: the read travels with
+ * BEGIN, the store with COMMIT. A batch's transaction is some three to ten statements, and each round trip waits
+ * for the event loop's turn in progress when its answer arrives.
  */
-async function inOffsetTransaction<T>(
+function inOffsetTransaction<T>(
   pool: Pool,
   key: OffsetKey,
   fn: (client: PoolClient, stored: string | null) => Promise<{ result: T; nextOffset: string | null }>,
 ): Promise<T> {
-  const client = await pool.connect();
-  try {
-    // Two statements in one simple-protocol query: pg answers with one result each.
-    const begun = (await client.query(`BEGIN; ${readNextOffsetForUpdateSql(client, key)}`)) as unknown as Array<QueryResult<{ next_offset: string }>>;
-    const stored = begun[1]!.rows[0]?.next_offset ?? null;
-    const { result, nextOffset } = await fn(client, stored === null ? null : String(stored));
-    await client.query(nextOffset === null ? 'COMMIT' : `${storeNextOffsetSql(client, key, nextOffset)}; COMMIT`);
-    return result;
-  } catch (err) {
-    // Also after a failed store: the rest of its query (the COMMIT) was not run, the transaction is aborted.
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  return inTransactionWithStatements(pool, readNextOffsetForUpdateSql(key), async (client, [read]) => {
+    const stored = (read!.rows[0] as { next_offset: string | number } | undefined)?.next_offset;
+    const { result, nextOffset } = await fn(client, stored === undefined ? null : String(stored));
+    return { result, beforeCommit: nextOffset === null ? null : storeNextOffsetSql(key, nextOffset) };
+  });
 }
 
 async function sequentially<T, U>(items: readonly T[], fn: (item: T) => Promise<U>): Promise<U[]> {

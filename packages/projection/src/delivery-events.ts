@@ -21,28 +21,36 @@ export const DELIVERY_EVENT_TYPES: ReadonlySet<string> = new Set<DeliveryEventTy
   'DeliveryFailed',
 ]);
 
+/** What every sink result says about the command it executed. */
+interface CommandFields {
+  commandId: string;
+  commandType: string;
+  attempts: number;
+  dryRun?: boolean;
+}
+
 /**
- * A row with every column in one order, the event's own ones filled and the rest empty, for the caller to fill in
- * place: every row then has one shape, and no spread copies a partial row into a larger one (a spread followed
- * by more fields was the projection's costliest line per delivery in a CPU profile, bench/README.md).
+ * A row with every column in one order, the event's and its command's filled and the rest empty, for the caller to
+ * fill in place: every row then has one shape, and no spread copies a partial row into a larger one (a spread
+ * followed by more fields was the projection's costliest line per delivery in a CPU profile, bench/README.md).
  */
-function blankRow(event: AnyEnvelope, at: Position): DeliveryRow {
+function rowOf(event: AnyEnvelope, at: Position, d: CommandFields, target: 'slack' | 'pager', incidentId: string | null): DeliveryRow {
   return {
     topic: at.topic,
     partition: at.partition,
     offset: at.offset,
     eventId: event.id,
-    commandId: '',
-    commandType: '',
-    incidentId: null,
+    commandId: d.commandId,
+    commandType: d.commandType,
+    incidentId,
     type: event.type,
-    target: 'slack',
-    dryRun: false,
+    target,
+    dryRun: d.dryRun ?? false,
     ok: true,
     error: null,
     httpStatus: null,
     permanent: null,
-    attempts: 0,
+    attempts: d.attempts,
     slackChannel: null,
     slackTs: null,
     slackThreadTs: null,
@@ -56,17 +64,11 @@ function blankRow(event: AnyEnvelope, at: Position): DeliveryRow {
 }
 
 export function deliveryRow(event: Envelope<DeliveryEventType>, at: Position): DeliveryRow {
-  const row = blankRow(event, at);
   switch (event.type) {
     case 'SlackMessagePosted':
     case 'SlackMessageUpdated': {
       const d = event.data;
-      row.commandId = d.commandId;
-      row.commandType = d.commandType;
-      row.incidentId = d.incidentId;
-      row.target = 'slack';
-      row.dryRun = d.dryRun;
-      row.attempts = d.attempts;
+      const row = rowOf(event, at, d, 'slack', d.incidentId);
       row.slackChannel = d.channel;
       row.slackTs = d.ts;
       row.slackThreadTs = d.threadTs ?? null;
@@ -79,12 +81,7 @@ export function deliveryRow(event: Envelope<DeliveryEventType>, at: Position): D
     case 'PagerAlertAcknowledged':
     case 'PagerNoteAdded': {
       const d = event.data;
-      row.commandId = d.commandId;
-      row.commandType = d.commandType;
-      row.incidentId = d.incidentId;
-      row.target = 'pager';
-      row.dryRun = d.dryRun;
-      row.attempts = d.attempts;
+      const row = rowOf(event, at, d, 'pager', d.incidentId);
       row.pagerProvider = d.provider;
       row.pagerAlertId = d.alertId ?? null;
       row.pagerRequestId = d.requestId ?? null;
@@ -93,12 +90,9 @@ export function deliveryRow(event: Envelope<DeliveryEventType>, at: Position): D
     }
     case 'DeliveryFailed': {
       const d = event.data;
-      row.commandId = d.commandId;
-      row.commandType = d.commandType;
-      row.incidentId = d.incidentId ?? null;
-      row.target = d.target;
+      // A failure executed nothing: never a dry run.
+      const row = rowOf(event, at, { commandId: d.commandId, commandType: d.commandType, attempts: d.attempts }, d.target, d.incidentId ?? null);
       row.ok = false;
-      row.attempts = d.attempts;
       row.error = d.error;
       row.httpStatus = d.httpStatus ?? null;
       row.permanent = d.permanent;
@@ -120,13 +114,7 @@ export function genericDeliveryRow(event: AnyEnvelope, at: Position): DeliveryRo
   if (typeof d.dryRun !== 'boolean' || !Number.isInteger(d.attempts)) return null;
   const target = typeof d.channel === 'string' ? 'slack' : typeof d.provider === 'string' ? 'pager' : null;
   if (target === null) return null;
-  const row = blankRow(event, at);
-  row.commandId = d.commandId;
-  row.commandType = d.commandType;
-  row.incidentId = text(d.incidentId);
-  row.target = target;
-  row.dryRun = d.dryRun;
-  row.attempts = d.attempts as number;
+  const row = rowOf(event, at, { commandId: d.commandId, commandType: d.commandType, attempts: d.attempts as number, dryRun: d.dryRun }, target, text(d.incidentId));
   row.error = text(d.error);
   row.slackChannel = text(d.channel);
   row.slackTs = text(d.ts);
