@@ -20,6 +20,9 @@ import { rssMb } from './rss';
 
 const root = resolve(__dirname, '..');
 const TARGET_EVENTS = Number(process.env.BENCH_PROJECTION_EVENTS ?? 200_000);
+/** The bench's own database, dropped and created again by each run (a name of letters, digits and `_`). */
+const DATABASE = process.env.BENCH_PROJECTION_DATABASE ?? 'alertbus_bench_projection';
+if (!/^[a-z_][a-z0-9_]*$/.test(DATABASE)) throw new Error(`BENCH_PROJECTION_DATABASE: not a plain database name: ${DATABASE}`);
 /** Aliases per generated chunk: about 18 events each, so a chunk is some 35k events. */
 const CHUNK_ALIASES = 2_000;
 /** No progress for this long ends the wait for the projection. */
@@ -42,14 +45,14 @@ async function main(): Promise<void> {
   const tag = `benchproj${Date.now().toString(36)}.`;
   process.env.KAFKA_TOPIC_PREFIX = tag;
   const dbUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/alertbus');
-  dbUrl.pathname = '/alertbus_bench_projection';
+  dbUrl.pathname = `/${DATABASE}`;
   const databaseUrl = dbUrl.toString();
   const admin = new URL(databaseUrl);
   admin.pathname = '/postgres';
   const adminDb = new Client({ connectionString: admin.toString() });
   await adminDb.connect();
-  await adminDb.query('DROP DATABASE IF EXISTS alertbus_bench_projection WITH (FORCE)');
-  await adminDb.query('CREATE DATABASE alertbus_bench_projection');
+  await adminDb.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
+  await adminDb.query(`CREATE DATABASE ${DATABASE}`);
   await adminDb.end();
 
   // Imported after the prefix is set: topic names are fixed when the schemas module loads.
@@ -89,6 +92,8 @@ async function main(): Promise<void> {
         DATABASE_URL: databaseUrl,
         HISTORY_HOST: '127.0.0.1',
         LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+        // For a profile of the history process alone (e.g. `--cpu-prof --cpu-prof-dir=…`).
+        ...(process.env.BENCH_HISTORY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_HISTORY_NODE_OPTIONS } : {}),
       },
       supervisor: { output: (name, line, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(`[${name}] ${line}\n`) },
     });

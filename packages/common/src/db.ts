@@ -145,16 +145,39 @@ const BEGIN: Record<TransactionMode, string> = {
 };
 
 /** Runs fn on one client inside a transaction: committed when fn resolves, rolled back when it throws. */
-export async function inTransaction<T>(
+export function inTransaction<T>(
   pool: Pool,
   fn: (client: PoolClient) => Promise<T>,
   mode: TransactionMode = 'read-write',
 ): Promise<T> {
+  return inTransactionWith(pool, BEGIN[mode], async (client) => ({ result: await fn(client), beforeCommit: null }));
+}
+
+/**
+ * A read-write transaction whose first and last round trips carry statements of the caller's: `begin` is sent with
+ * BEGIN as one simple-protocol query (statements separated by `;`, values written into the text, no parameters),
+ * and fn's results as pg gives them (one per statement), and fn's `beforeCommit` text with COMMIT. Two round trips
+ * fewer for a transaction that starts with a read and ends with a write. When `beforeCommit` fails, the COMMIT
+ * after it does not run, and the transaction is rolled back.
+ */
+export function inTransactionWithStatements<T>(
+  pool: Pool,
+  begin: string,
+  fn: (client: PoolClient, begun: QueryResult[]) => Promise<{ result: T; beforeCommit: string | null }>,
+): Promise<T> {
+  return inTransactionWith(pool, `BEGIN; ${begin}`, (client, begun) => fn(client, (begun as unknown as QueryResult[]).slice(1)));
+}
+
+async function inTransactionWith<T>(
+  pool: Pool,
+  begin: string,
+  fn: (client: PoolClient, begun: QueryResult) => Promise<{ result: T; beforeCommit: string | null }>,
+): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query(BEGIN[mode]);
-    const result = await fn(client);
-    await client.query('COMMIT');
+    const begun = await client.query(begin);
+    const { result, beforeCommit } = await fn(client, begun);
+    await client.query(beforeCommit === null ? 'COMMIT' : `${beforeCommit}; COMMIT`);
     return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);

@@ -117,13 +117,20 @@ async function insertIncident(client: PoolClient, r: IncidentRow): Promise<boole
 /**
  * SQL common table expressions over the deliveries of the incidents whose ids are `$1`: `s`, the earliest root post of
  * each (channel, ts, recorded_at), and `p`, the earliest pager alert (id, recorded_at), earliest by position in the log.
+ * Each incident's deliveries are looked up through the index on their incident, one id at a time (a lateral subquery
+ * the planner may not merge, `OFFSET 0`): with `incident_id = ANY($1)` it chose to read the whole table for a batch of
+ * ids (51k rows for 130 incidents, 72 of the statement's 97 ms in bench/README.md), and that table only grows.
  */
 export const EARLIEST_DELIVERIES = `d AS (
-       SELECT incident_id, type, slack_channel, slack_ts, pager_alert_id, recorded_at, topic, "partition", "offset"
-         FROM deliveries
-        WHERE incident_id = ANY($1::text[])
-          AND ((type = 'SlackMessagePosted' AND slack_purpose = 'root' AND slack_ts IS NOT NULL)
-            OR (type = 'PagerAlertCreated' AND pager_alert_id IS NOT NULL))),
+       SELECT x.incident_id, x.type, x.slack_channel, x.slack_ts, x.pager_alert_id, x.recorded_at, x.topic, x."partition", x."offset"
+         FROM unnest($1::text[]) AS k(incident_id)
+        CROSS JOIN LATERAL (
+              SELECT incident_id, type, slack_channel, slack_ts, pager_alert_id, recorded_at, topic, "partition", "offset"
+                FROM deliveries
+               WHERE incident_id = k.incident_id
+                 AND ((type = 'SlackMessagePosted' AND slack_purpose = 'root' AND slack_ts IS NOT NULL)
+                   OR (type = 'PagerAlertCreated' AND pager_alert_id IS NOT NULL))
+              OFFSET 0) x),
      s AS (SELECT DISTINCT ON (incident_id) incident_id, slack_channel, slack_ts, recorded_at FROM d
             WHERE type = 'SlackMessagePosted' ORDER BY incident_id, topic COLLATE "C", "partition", "offset"),
      p AS (SELECT DISTINCT ON (incident_id) incident_id, pager_alert_id, recorded_at FROM d

@@ -3,8 +3,8 @@
  * projector and the rebuild, so both make exactly the same rows from the same records.
  */
 import type { Pool, PoolClient } from 'pg';
-import { inTransaction } from '@alertbus/common';
-import { readNextOffset, storeNextOffset } from './offset-store';
+import { inTransactionWithStatements } from '@alertbus/common';
+import { readNextOffsetForUpdateSql, storeNextOffsetSql, type OffsetKey } from './offset-store';
 import { applyProjection } from './apply';
 import { applyProjections } from './apply-many';
 import { planBatch, type PlannableRecord } from './batch-plan';
@@ -152,8 +152,7 @@ function applyInTransaction<R extends PlannableRecord>(
   mode: ApplyMode,
   logEnd: string | undefined,
 ): Promise<BatchResult<R>> {
-  return inTransaction(target.pool, async (client) => {
-    const stored = await readNextOffset(client, target.consumer, topic, partition, { forUpdate: true });
+  return inOffsetTransaction(target.pool, { consumer: target.consumer, topic, partition }, async (client, stored) => {
     if (stored !== null && logEnd !== undefined && BigInt(logEnd) < BigInt(stored)) {
       throw new ProjectionAheadOfLog(topic, partition, stored, logEnd);
     }
@@ -165,7 +164,7 @@ function applyInTransaction<R extends PlannableRecord>(
       rejected: plan.invalid.map(({ record, error }) => ({ record, error, reason: 'invalid' as const })),
       nextOffset: plan.nextOffset,
     };
-    if (plan.nextOffset === null) return result;
+    if (plan.nextOffset === null) return { result, nextOffset: null };
     const projections = plan.apply.map(({ record, event }) => record.projection ?? project(event, { topic, partition, offset: record.offset }));
     // The whole batch in a few statements; when Postgres refuses it, record by record to find the refused ones.
     const outcomes =
@@ -179,8 +178,25 @@ function applyInTransaction<R extends PlannableRecord>(
       else result.rejected.push({ record, error: `Postgres refused it: ${outcome.error}`, reason: 'unprojectable' });
     });
     await target.onRejected(result.rejected);
-    await storeNextOffset(client, target.consumer, topic, partition, plan.nextOffset);
-    return result;
+    return { result, nextOffset: plan.nextOffset };
+  });
+}
+
+/**
+ * A transaction that locks a partition's stored offset first and stores the new one last (when fn gives one), as
+ * inTransaction with readNextOffset and storeNextOffset would, in two round trips fewer: the read travels with
+ * BEGIN, the store with COMMIT. A batch's transaction is some three to ten statements, and each round trip waits
+ * for the event loop's turn in progress when its answer arrives.
+ */
+function inOffsetTransaction<T>(
+  pool: Pool,
+  key: OffsetKey,
+  fn: (client: PoolClient, stored: string | null) => Promise<{ result: T; nextOffset: string | null }>,
+): Promise<T> {
+  return inTransactionWithStatements(pool, readNextOffsetForUpdateSql(key), async (client, [read]) => {
+    const stored = (read!.rows[0] as { next_offset: string | number } | undefined)?.next_offset;
+    const { result, nextOffset } = await fn(client, stored === undefined ? null : String(stored));
+    return { result, beforeCommit: nextOffset === null ? null : storeNextOffsetSql(key, nextOffset) };
   });
 }
 

@@ -1,16 +1,21 @@
 /** The projection's own consumer offsets: the truth of what was applied, written with the rows they cover. */
-import type { Pool, PoolClient } from 'pg';
+import { escapeLiteral, type Pool, type PoolClient } from 'pg';
+
+/** Where one partition's offset is stored. */
+export interface OffsetKey {
+  consumer: string;
+  topic: string;
+  partition: number;
+}
 
 export async function readNextOffset(
   db: Pool | PoolClient,
   consumer: string,
   topic: string,
   partition: number,
-  opts: { forUpdate?: boolean } = {},
 ): Promise<string | null> {
   const { rows } = await db.query<{ next_offset: string }>(
-    `SELECT next_offset FROM projection_offsets WHERE consumer = $1 AND topic = $2 AND "partition" = $3
-     ${opts.forUpdate ? 'FOR UPDATE' : ''}`,
+    'SELECT next_offset FROM projection_offsets WHERE consumer = $1 AND topic = $2 AND "partition" = $3',
     [consumer, topic, partition],
   );
   return rows[0]?.next_offset ?? null;
@@ -24,10 +29,31 @@ export async function storeNextOffset(
   partition: number,
   next: string,
 ): Promise<void> {
-  await client.query(
-    `INSERT INTO projection_offsets (consumer, topic, "partition", next_offset) VALUES ($1, $2, $3, $4)
+  await client.query(storeNextOffsetSql({ consumer, topic, partition }, next));
+}
+
+/**
+ * The same read (`FOR UPDATE`) and store as SQL text with literal values, for a simple-protocol query that
+ * carries other statements with it (BEGIN before the read, COMMIT after the store): one round trip each instead
+ * of two. Such a query cannot take parameters: the values are written into it, escaped.
+ */
+export function readNextOffsetForUpdateSql(key: OffsetKey): string {
+  return `SELECT next_offset FROM projection_offsets WHERE ${whereKey(key)} FOR UPDATE`;
+}
+
+export function storeNextOffsetSql(key: OffsetKey, next: string): string {
+  if (!/^[0-9]+$/.test(next)) throw new Error(`not an offset: ${next}`);
+  return `INSERT INTO projection_offsets (consumer, topic, "partition", next_offset)
+     VALUES (${escapeLiteral(key.consumer)}, ${escapeLiteral(key.topic)}, ${partitionNumber(key.partition)}, ${next})
      ON CONFLICT (consumer, topic, "partition")
-     DO UPDATE SET next_offset = GREATEST(projection_offsets.next_offset, EXCLUDED.next_offset)`,
-    [consumer, topic, partition, next],
-  );
+     DO UPDATE SET next_offset = GREATEST(projection_offsets.next_offset, EXCLUDED.next_offset)`;
+}
+
+function whereKey(key: OffsetKey): string {
+  return `consumer = ${escapeLiteral(key.consumer)} AND topic = ${escapeLiteral(key.topic)} AND "partition" = ${partitionNumber(key.partition)}`;
+}
+
+function partitionNumber(partition: number): string {
+  if (!Number.isSafeInteger(partition) || partition < 0) throw new Error(`not a partition: ${partition}`);
+  return String(partition);
 }

@@ -7,7 +7,7 @@ import { createPool, ensureDatabase, inTransaction, loadMigrations, migrate, typ
 import { deriveId, topicOf, type AnyEnvelope } from '@alertbus/schemas';
 import { dropTestDatabase } from '../../../../test/support/db';
 import { getDeliveries, getIncident, getTimeline } from '../api/queries';
-import { applyProjection, applyProjections, applyRecordBatch, checksumIn, MIGRATIONS_DIR, project, type Projection } from '@alertbus/projection';
+import { applyProjection, applyProjections, applyRecordBatch, checksumIn, MIGRATIONS_DIR, project, readNextOffset, type Projection } from '@alertbus/projection';
 import { buildStream } from '../testdata/stream';
 import { getSilence } from '../silences/queries';
 import {
@@ -258,6 +258,39 @@ describe('a batch holding an event applied before, at another offset', () => {
     const { rows } = await pool.query<{ event_id: string; offset: string }>('SELECT event_id, "offset" FROM incident_timeline ORDER BY "offset"');
     expect(rows.map((r) => [r.event_id, Number(r.offset)])).toEqual([[events[0]!.id, 0], [events[1]!.id, 1], [events[2]!.id, 2], [events[3]!.id, 4]]);
     expect((await getIncident(pool, INCIDENT_ID))?.status).toBe('open');
+  });
+});
+
+describe("a batch's offset, read at its transaction's start and stored at its commit", () => {
+  const consumer = `it's a "consumer" \\ with quotes`;
+  const events = [received('offset-1', 0), received('offset-2', 1), received('offset-3', 2)];
+  const topic = topicOf(events[0]!.type);
+  const records = events.map((event, i) => ({ topic, partition: 3, offset: String(10 + i), decoded: { ok: true as const, event } }));
+
+  it('is stored under names holding quotes and backslashes, and a redelivery of the batch applies nothing again', async () => {
+    await pool.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
+    await pool.query('DELETE FROM projection_offsets WHERE consumer = $1', [consumer]);
+    const target = { pool, consumer, onRejected: async () => undefined };
+    const first = await applyRecordBatch(target, topic, 3, records);
+    expect(first.nextOffset).toBe('13');
+    expect(await readNextOffset(pool, consumer, topic, 3)).toBe('13');
+
+    const again = await applyRecordBatch(target, topic, 3, records);
+    expect(again.alreadyApplied).toBe(3);
+    expect(again.applied.size).toBe(0);
+    const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM incident_timeline');
+    expect(Number(rows[0]!.n)).toBe(3);
+  });
+
+  it('is not stored, and no row is, when the batch fails before its commit', async () => {
+    await pool.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
+    await pool.query('DELETE FROM projection_offsets WHERE consumer = $1', [consumer]);
+    const invalid = { topic, partition: 3, offset: '13', decoded: { ok: false as const, error: 'not an event' } };
+    const failing = { pool, consumer, onRejected: async () => Promise.reject(new Error('dead-letter topic unreachable')) };
+    await expect(applyRecordBatch(failing, topic, 3, [...records, invalid])).rejects.toThrow('dead-letter topic unreachable');
+    expect(await readNextOffset(pool, consumer, topic, 3)).toBeNull();
+    const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM incident_timeline');
+    expect(Number(rows[0]!.n)).toBe(0);
   });
 });
 
