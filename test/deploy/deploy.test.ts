@@ -97,6 +97,7 @@ describe('the checks catch', () => {
     ['a value of the wrong type', (ms) => (workload(ms, 'ingest').spec.replicas = '2'), 'spec/replicas must be integer'],
     ['a variable no service reads', (ms) => container(ms, 'history').env.push({ name: 'HISTORY_PORTT', value: '1' }), 'sets HISTORY_PORTT, which history does not read'],
     ["another service's variable", (ms) => container(ms, 'ingest').env.push({ name: 'ROUTER_PORT', value: '1' }), 'sets ROUTER_PORT, which ingest does not read'],
+    ["the router's process settings on another service", (ms) => container(ms, 'history').env.push({ name: 'MALLOC_ARENA_MAX', value: '2' }), 'sets MALLOC_ARENA_MAX, which history does not read'],
     ['a probe on another port', (ms) => (container(ms, 'ingest').readinessProbe.httpGet.port = 8081), 'readinessProbe asks port 8081, the service listens on 8080'],
     ['a port variable the probes do not follow', (ms) => (container(ms, 'router').env.find((e: Json) => e.name === 'ROUTER_PORT').value = '9090'), 'declares no containerPort 9090'],
     ['a liveness probe on /readyz', (ms) => (container(ms, 'slack-sink').livenessProbe.httpGet.path = '/readyz'), 'livenessProbe asks /readyz, should ask /healthz'],

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import ts from 'typescript';
+import { SERVICES } from '@alertbus/launcher';
 
 const root = resolve(__dirname, '../..');
 
@@ -65,7 +66,18 @@ export function envReadBy(service: string): Set<string> {
       if (target) pending.push(target);
     }
   }
+  for (const name of processSettings(service)) names.add(name);
   return names;
+}
+
+/**
+ * What the launcher starts the service's process with, read by Node (`NODE_OPTIONS`, for its Node options) and by
+ * glibc (`MALLOC_*`) rather than by its sources: a manifest may set them for that service, and only for it.
+ */
+export function processSettings(service: string): string[] {
+  const def = SERVICES.find((s) => s.name === service);
+  if (!def) return [];
+  return [...Object.keys(def.env ?? {}), ...((def.nodeArgs ?? []).length > 0 ? ['NODE_OPTIONS'] : [])];
 }
 
 /** The service folders under services/. */
