@@ -270,7 +270,7 @@ function createRebuildSchema(pool: Pool, migrations: Migration[]): Promise<void>
  * Indexes the replay itself uses: the unique ones (ON CONFLICT, updates by id) and the deliveries' index by
  * incident (a new incident adopts its earlier deliveries through it).
  */
-const REPLAY_INDEXES = ['deliveries_incident_idx'];
+const REPLAY_INDEXES = ['deliveries_by_incident_idx'];
 
 /**
  * The other indexes serve readers, not the replay: built once over the finished tables instead of row by

@@ -374,3 +374,41 @@ describe('repeats of incidents already stored', () => {
     expect((await getIncident(pool, incidentId(7)))?.count).toBe(2);
   });
 });
+
+/**
+ * The timeline and the deliveries are read by incident through an index on incident_id (migration 009): rows that
+ * belong to no incident (received inputs, above all) are in no such index, since no read by incident can find them.
+ */
+describe('rows that belong to no incident', () => {
+  /** Entries of the table's index led by incident_id (counted when it is built again), and the table's rows with and without one. */
+  async function byIncident(table: string): Promise<{ entries: number; withIncident: number; without: number }> {
+    await pool.query(`REINDEX TABLE ${table}`);
+    const { rows } = await pool.query<{ entries: string }>(
+      `SELECT c.reltuples::bigint AS entries
+         FROM pg_index x JOIN pg_class c ON c.oid = x.indexrelid JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = x.indkey[0]
+        WHERE x.indrelid = $1::regclass AND a.attname = 'incident_id'`,
+      [table],
+    );
+    expect(rows).toHaveLength(1);
+    const counts = await pool.query<{ with: string; without: string }>(
+      `SELECT count(incident_id) AS with, count(*) - count(incident_id) AS without FROM ${table}`,
+    );
+    return { entries: Number(rows[0]!.entries), withIncident: Number(counts.rows[0]!.with), without: Number(counts.rows[0]!.without) };
+  }
+
+  it('take no entry in the indexes by incident, and each incident still reads its whole timeline', async () => {
+    const stream = buildStream({ aliases: 12, seed: 'no-incident-rows' });
+    await inTransaction(pool, async (client) => {
+      await client.query('TRUNCATE incidents, incident_timeline, deliveries, silences, notifications');
+      await applyProjections(client, positioned(stream.events));
+    });
+
+    const timeline = await byIncident('incident_timeline');
+    expect(timeline.without).toBeGreaterThan(0);
+    expect(timeline.entries).toBe(timeline.withIncident);
+    const deliveries = await byIncident('deliveries');
+    expect(deliveries.entries).toBe(deliveries.withIncident);
+    const incidentId = stream.aliases[0]!.incidentIds[0]!;
+    expect(await getTimeline(pool, incidentId)).toEqual(replay(...stream.events).store.timelineOf(incidentId));
+  });
+});
