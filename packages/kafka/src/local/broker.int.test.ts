@@ -1,8 +1,9 @@
 /**
- * Starts a broker of its own (apart from the one test/global-setup.ts provides), round-trips one record
- * through a 3-partition topic with an idempotent acks=-1 producer, then stops it and checks the JVM is gone.
+ * Starts a broker of its own (apart from the one test/global-setup.ts provides), checks a setting of its
+ * server.properties, round-trips one record through a 3-partition topic with an idempotent acks=-1 producer,
+ * then stops it and checks the JVM is gone.
  */
-import { Kafka, logLevel, Partitioners, type RecordMetadata } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel, Partitioners, type RecordMetadata } from 'kafkajs';
 import { startLocalBroker, type LocalBroker } from './broker';
 
 jest.setTimeout(90_000);
@@ -38,6 +39,12 @@ describe('startLocalBroker', () => {
       expect(await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true })).toBe(true);
       const meta = await admin.fetchTopicMetadata({ topics: [topic] });
       expect(meta.topics[0].partitions).toHaveLength(3);
+      // An idle single node writes a no-op record to its metadata log every 5 s, not twice a second.
+      const described = await admin.describeConfigs({
+        resources: [{ type: ConfigResourceTypes.BROKER, name: '1', configNames: ['metadata.max.idle.interval.ms'] }],
+        includeSynonyms: false,
+      });
+      expect(described.resources[0].configEntries.map((e) => [e.configName, e.configValue])).toEqual([['metadata.max.idle.interval.ms', '5000']]);
     } finally {
       await admin.disconnect();
     }

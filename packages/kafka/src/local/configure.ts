@@ -82,6 +82,10 @@ export function serverProperties(o: { port: number; controllerPort: number; logD
     'log.initial.task.delay.ms': 0,
     'delete.topic.enable': true,
     'metadata.log.segment.bytes': 8 * 1024 * 1024,
+    // The controller writes a no-op record to the metadata log when it has written nothing else for this long (default
+    // 500 ms, for followers in a quorum to see the leader alive); each one is an append, a commit and a publish to the
+    // broker in this process: two a second were nearly a third of an idle broker's CPU. One node has no follower to show it to.
+    'metadata.max.idle.interval.ms': 5_000,
   };
   return (
     '# Written by packages/kafka/src/local/configure.ts: single-node KRaft broker for tests.\n' +
