@@ -141,6 +141,12 @@ export const DEFAULT_PIPELINE_DEPTH = 6;
  */
 export const QUIET_COMMIT_DELAY_MS = 500;
 
+/**
+ * Whether deciding the record may look at the silences or at other aliases' incidents (their catch-ups are for it): only
+ * an alert's decision does; Slack inputs, deliveries and notifications look at their own key's state alone.
+ */
+const asksOthers = (record: ConsumedRecord) => record.topic === TOPICS.alertsReceived;
+
 /** What the router takes from deliveries.v1; everything else there is the history's. */
 const isRouterDelivery = (type: string) => type === 'SlackMessagePosted';
 
@@ -197,10 +203,12 @@ export class RouterProcessor {
       // The silences' end (and the shared facts', with other instances) is looked up as soon as a batch is fetched, while
       // it waits for its partition's turn; its catch-up then waits only for what that look-up found.
       onFetched: (_partition, fetch) => {
+        if (!fetch.records.some(asksOthers)) return;
         this.opts.silences?.lookAhead?.(fetch.fetchedAt);
         if (this.held.size < KEYED_PARTITIONS) this.opts.shared?.lookAhead?.(fetch.fetchedAt);
       },
       prepare: async (_partition, fetch) => {
+        if (!fetch.records.some(asksOthers)) return;
         await Promise.all([this.catchUpSilences(fetch.fetchedAt), this.catchUpShared(fetch.fetchedAt)]);
       },
       // Synchronous: a pipelined batch is decided and registered in one go (see TransactionalProcessor).

@@ -70,7 +70,7 @@ export interface TransactionalProcessorOptions {
    * Awaited right before each `handleBatch` (its turn come): the place for what a decision waits for (catch-ups).
    * With `pipelineDepth` above 1, `handleBatch` must return its work synchronously and do its waiting here.
    */
-  prepare?: (partition: number, fetch: { fetchedAt: number }) => Promise<void>;
+  prepare?: (partition: number, fetch: { fetchedAt: number; records: readonly ConsumedRecord[] }) => Promise<void>;
   /**
    * Batches of one input topic-partition in flight at once (decided, not yet committed; default 1). Above 1, a batch's
    * decision settles its turn at once: the partition is fetched again and its next batch is decided on the previous
@@ -84,7 +84,7 @@ export interface TransactionalProcessorOptions {
    * A batch was fetched and waits for its partition's turn (its `handleBatch` comes later): the place to start what
    * its decision will wait for (look-ups that may start once the fetch returned), so it overlaps the wait.
    */
-  onFetched?: (partition: number, fetch: { fetchedAt: number }) => void;
+  onFetched?: (partition: number, fetch: { fetchedAt: number; records: readonly ConsumedRecord[] }) => void;
   /**
    * After every group join, before any batch of the new assignment is handled, never at the same time as
    * a transaction: the place to (re)load state for the assigned partitions.
@@ -370,7 +370,7 @@ export class TransactionalProcessor {
     // Deferred: the consume loop keeps this partition paused until the batch is committed (or is to be tried
     // again) and meanwhile hands over the other partitions' next batches, which are decided while this one's
     // transaction commits and join the next one, instead of waiting for every batch of this fetch to commit.
-    this.opts.onFetched?.(batch.partition, { fetchedAt: batch.fetchedAt });
+    this.opts.onFetched?.(batch.partition, { fetchedAt: batch.fetchedAt, records: batch.records });
     const deferred = new Promise<SettledOutcome>((resolve, reject) => {
       let turn = this.turns.get(batch.partition);
       if (!turn) this.turns.set(batch.partition, (turn = { waiting: [], busy: false }));
@@ -449,7 +449,7 @@ export class TransactionalProcessor {
     const fetchedAt = Math.max(...batches.map((b) => b.fetchedAt));
     const turnAt = Date.now();
     // Silences and the like are looked up after the latest of these fetches returned.
-    await this.opts.prepare?.(partition, { fetchedAt });
+    await this.opts.prepare?.(partition, { fetchedAt, records });
     const prepared = Date.now();
     if (batches.some((b) => b.isStale()) || this.stopping) return { retryInMs: 0, reason: 'stale batch' };
     const handled = this.opts.handleBatch(records, partition, { fetchedAt });
