@@ -135,6 +135,18 @@ export const ROUTER_PARTITIONS_CONCURRENTLY = ROUTER_INPUT_TOPICS.length * KEYED
  */
 export const DEFAULT_PIPELINE_DEPTH = 6;
 
+/**
+ * How long a decided batch that writes nothing waits for one that writes something to commit with (see
+ * `quietCommitDelayMs`): under load one comes within milliseconds; idle, the offsets move half a second later.
+ */
+export const QUIET_COMMIT_DELAY_MS = 500;
+
+/**
+ * Whether deciding the record may look at the silences or at other aliases' incidents (their catch-ups are for it): only
+ * an alert's decision does; Slack inputs, deliveries and notifications look at their own key's state alone.
+ */
+const asksOthers = (record: ConsumedRecord) => record.topic === TOPICS.alertsReceived;
+
 /** What the router takes from deliveries.v1; everything else there is the history's. */
 const isRouterDelivery = (type: string) => type === 'SlackMessagePosted';
 
@@ -191,15 +203,20 @@ export class RouterProcessor {
       // The silences' end (and the shared facts', with other instances) is looked up as soon as a batch is fetched, while
       // it waits for its partition's turn; its catch-up then waits only for what that look-up found.
       onFetched: (_partition, fetch) => {
+        if (!fetch.records.some(asksOthers)) return;
         this.opts.silences?.lookAhead?.(fetch.fetchedAt);
         if (this.held.size < KEYED_PARTITIONS) this.opts.shared?.lookAhead?.(fetch.fetchedAt);
       },
       prepare: async (_partition, fetch) => {
+        if (!fetch.records.some(asksOthers)) return;
         await Promise.all([this.catchUpSilences(fetch.fetchedAt), this.catchUpShared(fetch.fetchedAt)]);
       },
       // Synchronous: a pipelined batch is decided and registered in one go (see TransactionalProcessor).
       handleBatch: (records, partition) => this.handleBatch(records, partition),
       pipelineDepth: opts.pipelineDepth ?? 1,
+      // Deliveries other than a posted root (a pager alert created, a thread reply posted…) change nothing here: their
+      // offsets ride along with the next transaction that writes something instead of costing one of their own.
+      quietCommitDelayMs: QUIET_COMMIT_DELAY_MS,
       onAssigned: (partitions, ctx) => this.restore(partitions, ctx),
       beforeCommit: opts.chaosCommitDelayMs ? () => new Promise((r) => setTimeout(r, opts.chaosCommitDelayMs)) : undefined,
       onTransaction: (t) => {

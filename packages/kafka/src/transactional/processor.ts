@@ -70,7 +70,7 @@ export interface TransactionalProcessorOptions {
    * Awaited right before each `handleBatch` (its turn come): the place for what a decision waits for (catch-ups).
    * With `pipelineDepth` above 1, `handleBatch` must return its work synchronously and do its waiting here.
    */
-  prepare?: (partition: number, fetch: { fetchedAt: number }) => Promise<void>;
+  prepare?: (partition: number, fetch: { fetchedAt: number; records: readonly ConsumedRecord[] }) => Promise<void>;
   /**
    * Batches of one input topic-partition in flight at once (decided, not yet committed; default 1). Above 1, a batch's
    * decision settles its turn at once: the partition is fetched again and its next batch is decided on the previous
@@ -84,7 +84,7 @@ export interface TransactionalProcessorOptions {
    * A batch was fetched and waits for its partition's turn (its `handleBatch` comes later): the place to start what
    * its decision will wait for (look-ups that may start once the fetch returned), so it overlaps the wait.
    */
-  onFetched?: (partition: number, fetch: { fetchedAt: number }) => void;
+  onFetched?: (partition: number, fetch: { fetchedAt: number; records: readonly ConsumedRecord[] }) => void;
   /**
    * After every group join, before any batch of the new assignment is handled, never at the same time as
    * a transaction: the place to (re)load state for the assigned partitions.
@@ -126,6 +126,13 @@ export interface TransactionalProcessorOptions {
    * transaction starts share it. A partition number's batches (across the input topics) stay one at a time.
    */
   partitionsConcurrently?: number;
+  /**
+   * Decided batches that write nothing (only their input offsets move: inputs the service ignores) wait up to this long
+   * for a batch that writes something, and commit in its transaction instead of one of their own (default 0: at once).
+   * Nothing depends on them being committed sooner: a crash meanwhile only reads them again, to write nothing again.
+   * Only with `pipelineDepth` above 1 (their partition is fetched past them meanwhile).
+   */
+  quietCommitDelayMs?: number;
 }
 
 const floorKey = (topic: string, partition: number) => `${topic}|${partition}`;
@@ -204,6 +211,8 @@ export class TransactionalProcessor {
   /** Decided batches waiting for the next transaction, and whether one is being committed. */
   private pending: InFlight[] = [];
   private committing = false;
+  /** Commits the pending batches once the quiet ones among them have waited `quietCommitDelayMs` (see `drain`). */
+  private quietTimer: NodeJS.Timeout | null = null;
   /**
    * Between this member's leaving its generation (the group rebalances) and its next assignment: no transaction
    * commits then. Batches are deferred (the fetch goes on while they commit), so KafkaJS does not wait for them
@@ -257,6 +266,8 @@ export class TransactionalProcessor {
       },
       onRebalancing: () => {
         this.rebalancing = true;
+        // Quiet batches waiting for company are dropped now (their next owner reads them again), not at their timer.
+        this.drain();
       },
       onAssigned: (assignment) => this.onGroupJoin([...new Set(this.topics.flatMap((t) => assignment[t] ?? []))]),
       handleBatch: (batch) => this.handle(batch),
@@ -281,6 +292,8 @@ export class TransactionalProcessor {
   async stop(): Promise<void> {
     this.stopping = true;
     this.cancelRead?.(new Error('processor stopping'));
+    // Quiet batches waiting for company commit now.
+    this.drain();
     await this.loop.stop();
     await this.lock.run(() => Promise.all(this.producers.map((p) => p.disconnect())));
     await this.admin.disconnect().catch(() => undefined);
@@ -357,7 +370,7 @@ export class TransactionalProcessor {
     // Deferred: the consume loop keeps this partition paused until the batch is committed (or is to be tried
     // again) and meanwhile hands over the other partitions' next batches, which are decided while this one's
     // transaction commits and join the next one, instead of waiting for every batch of this fetch to commit.
-    this.opts.onFetched?.(batch.partition, { fetchedAt: batch.fetchedAt });
+    this.opts.onFetched?.(batch.partition, { fetchedAt: batch.fetchedAt, records: batch.records });
     const deferred = new Promise<SettledOutcome>((resolve, reject) => {
       let turn = this.turns.get(batch.partition);
       if (!turn) this.turns.set(batch.partition, (turn = { waiting: [], busy: false }));
@@ -436,7 +449,7 @@ export class TransactionalProcessor {
     const fetchedAt = Math.max(...batches.map((b) => b.fetchedAt));
     const turnAt = Date.now();
     // Silences and the like are looked up after the latest of these fetches returned.
-    await this.opts.prepare?.(partition, { fetchedAt });
+    await this.opts.prepare?.(partition, { fetchedAt, records });
     const prepared = Date.now();
     if (batches.some((b) => b.isStale()) || this.stopping) return { retryInMs: 0, reason: 'stale batch' };
     const handled = this.opts.handleBatch(records, partition, { fetchedAt });
@@ -523,8 +536,11 @@ export class TransactionalProcessor {
    * transaction instead of one each, and deciding overlaps committing. They commit or fail together; a
    * batch of a reassignment that is over settles as null. Transactions go one at a time, in the order decided.
    */
-  private drain(): void {
+  private drain(force = false): void {
     if (this.committing || this.pending.length === 0) return;
+    if (!force && this.waitsForCompany()) return;
+    if (this.quietTimer) clearTimeout(this.quietTimer);
+    this.quietTimer = null;
     this.committing = true;
     // The batches of one fetch are decided side by side: let those decided in this turn join.
     setImmediate(() => {
@@ -564,6 +580,24 @@ export class TransactionalProcessor {
           this.drain();
         });
     });
+  }
+
+  /**
+   * Whether every pending batch writes nothing, so they wait (up to `quietCommitDelayMs`, then commit anyway) for a batch
+   * that writes something to share its transaction: a transaction costs five round trips and a commit marker on every
+   * partition it touches, whatever it carries, and inputs that change nothing need not cost one each.
+   */
+  private waitsForCompany(): boolean {
+    const delay = this.opts.quietCommitDelayMs ?? 0;
+    // Unpipelined, a waiting batch would hold its partition's next one back.
+    if (delay <= 0 || this.depth <= 1 || this.stopping || this.rebalancing) return false;
+    if (this.pending.some((e) => e.generation !== this.generation || e.work.outputs.some((t) => t.messages.length > 0))) return false;
+    this.quietTimer ??= setTimeout(() => {
+      this.quietTimer = null;
+      this.drain(true);
+    }, delay);
+    this.quietTimer.unref();
+    return true;
   }
 
   private async sendOffsets(tx: Transaction, topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>): Promise<void> {
