@@ -21,3 +21,13 @@ describe("the router's process", () => {
     expect(ingest.args).toEqual(['--import', 'tsx', '/app/services/ingest/src/main.ts']);
   });
 });
+
+describe("the sinks' processes", () => {
+  it.each(['slack-sink', 'opsgenie-sink'] as const)('%s starts with a bounded old space, before its entry point', (name) => {
+    for (const runtime of ['source', 'dist'] as const) {
+      const args = entryArgs(serviceDef(name), '/app', runtime);
+      expect(args.indexOf('--max-old-space-size=256')).toBeGreaterThanOrEqual(0);
+      expect(args.indexOf('--max-old-space-size=256')).toBeLessThan(args.length - 1);
+    }
+  });
+});
