@@ -8,6 +8,7 @@
  * With RATE (commands a second), the sink is started first and the commands are written at that rate instead, TICK_MS
  * (default 50) worth at a time as the router's transactions bring them: the figures then also hold the latency from
  * each command's write to its delivery event (p50, p99), the sink's hop alone at a steady load.
+ * The sink runs with the Node options of its row in the launcher's table; SINK_NODE_ARGS (space-separated) replaces them.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -109,9 +110,12 @@ async function main() {
   await pg.connect();
   const commits = async () => Number((await pg.query('SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()')).rows[0].xact_commit);
   const backends = new BackendCpu(pg);
+  // With the Node options the launcher starts the sink with (its row of the service table), or SINK_NODE_ARGS's.
+  const { serviceDef } = await import('@alertbus/launcher');
+  const nodeArgs = process.env.SINK_NODE_ARGS !== undefined ? process.env.SINK_NODE_ARGS.split(' ').filter(Boolean) : [...(serviceDef(PAGER ? 'opsgenie-sink' : 'slack-sink').nodeArgs ?? [])];
   const sink = PAGER
-    ? child(['services/opsgenie-sink/src/main.ts'], { DATABASE_URL: dbUrl.toString(), OPSGENIE_API_KEY: PAGER_KEY, OPSGENIE_API_URL: apiUrl, OPSGENIE_SINK_PORT: '0', LOG_LEVEL: 'warn' })
-    : child(['services/slack-sink/src/main.ts'], { DATABASE_URL: dbUrl.toString(), SLACK_BOT_TOKEN: 'xoxb-drain', SLACK_API_URL: apiUrl, SLACK_SINK_PORT: '0', LOG_LEVEL: 'warn' });
+    ? child([...nodeArgs, 'services/opsgenie-sink/src/main.ts'], { DATABASE_URL: dbUrl.toString(), OPSGENIE_API_KEY: PAGER_KEY, OPSGENIE_API_URL: apiUrl, OPSGENIE_SINK_PORT: '0', LOG_LEVEL: 'warn' })
+    : child([...nodeArgs, 'services/slack-sink/src/main.ts'], { DATABASE_URL: dbUrl.toString(), SLACK_BOT_TOKEN: 'xoxb-drain', SLACK_API_URL: apiUrl, SLACK_SINK_PORT: '0', LOG_LEVEL: 'warn' });
   sink.stderr!.on('data', (c: Buffer) => process.stderr.write(c));
   if (RATE) {
     // The sink ready and idle first (its health answers once it consumes), then the steady load.

@@ -21,3 +21,15 @@ describe("the router's process", () => {
     expect(ingest.args).toEqual(['--import', 'tsx', '/app/services/ingest/src/main.ts']);
   });
 });
+
+describe("the sinks' processes", () => {
+  it.each(['slack-sink', 'opsgenie-sink'] as const)("%s starts with V8's old space and young generation bounded, before its entry point", (name) => {
+    for (const runtime of ['source', 'dist'] as const) {
+      const args = entryArgs(serviceDef(name), '/app', runtime);
+      for (const flag of ['--max-old-space-size=256', '--max-semi-space-size=4']) {
+        expect(args.indexOf(flag)).toBeGreaterThanOrEqual(0);
+        expect(args.indexOf(flag)).toBeLessThan(args.length - 1);
+      }
+    }
+  });
+});

@@ -38,12 +38,22 @@ const ROUTER_PROCESS = {
   env: { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' },
 } as const;
 
+/**
+ * The sinks hold little (their in-flight commands, a fetched batch) but allocate much per command (a pager call
+ * through opsgenie-sdk, `request` and lodash about 190 KB), most of it alive across the call and its request-status
+ * wait and so promoted: left to size the heap by itself, V8 let the old generation fill with that garbage to 100–165 MB
+ * before a full collection, and the pager sink ended a 300/s run at 200–250 MB RSS. A 256 MB old space (several times
+ * their live heap of about 40 MB) makes V8 size the heap for a small process, and a 4 MB young generation semi-space
+ * (16 by default), as the router's, keeps that part small too (bench/README.md, "Eighth run — sinks").
+ */
+const SINK_PROCESS = { nodeArgs: ['--max-old-space-size=256', '--max-semi-space-size=4'] } as const;
+
 /** The five services, in the order they are started (ingest last: it accepts work only when the rest is there). */
 export const SERVICES: readonly ServiceDef[] = [
   { name: 'history', dir: 'services/history', main: 'main', portVar: 'HISTORY_PORT', defaultPort: 8081, readyPath: '/readyz' },
   { name: 'router', dir: 'services/router', main: 'main', portVar: 'ROUTER_PORT', defaultPort: 8082, readyPath: '/readyz', ...ROUTER_PROCESS },
-  { name: 'slack-sink', dir: 'services/slack-sink', main: 'main', portVar: 'SLACK_SINK_PORT', defaultPort: 8083, readyPath: '/readyz' },
-  { name: 'opsgenie-sink', dir: 'services/opsgenie-sink', main: 'main', portVar: 'OPSGENIE_SINK_PORT', defaultPort: 8084, readyPath: '/readyz' },
+  { name: 'slack-sink', dir: 'services/slack-sink', main: 'main', portVar: 'SLACK_SINK_PORT', defaultPort: 8083, readyPath: '/readyz', ...SINK_PROCESS },
+  { name: 'opsgenie-sink', dir: 'services/opsgenie-sink', main: 'main', portVar: 'OPSGENIE_SINK_PORT', defaultPort: 8084, readyPath: '/readyz', ...SINK_PROCESS },
   { name: 'ingest', dir: 'services/ingest', main: 'main', portVar: 'INGEST_PORT', defaultPort: 8080, readyPath: '/readyz' },
 ];
 
