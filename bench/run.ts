@@ -324,7 +324,8 @@ function latencyLine(run: SteadyRun): string {
 function writeTrace(run: SteadyRun): void {
   const file = process.env.BENCH_TRACE_FILE;
   if (!file) return;
-  const epoch = (t: number | undefined) => (t === undefined ? null : performance.timeOrigin + t);
+  const wallOrigin = Date.now() - performance.now(); // as in hopLines: the wall clock now, not at the process's start
+  const epoch = (t: number | undefined) => (t === undefined ? null : wallOrigin + t);
   const lines = [...run.sent.entries()].map(([i, t]) =>
     JSON.stringify({ hop: 'bench', host: String(i), tSent: epoch(t), tAnswered: epoch(run.answered.get(i)), tSlack: epoch(run.received.get(i)) }),
   );
@@ -343,7 +344,10 @@ async function hopLines(prefix: string, run: SteadyRun): Promise<string[]> {
   const topics = { ingest: `${prefix}alerts.received.v1`, command: `${prefix}commands.slack.v1`, delivered: `${prefix}deliveries.v1` };
   const at = { ingest: new Map<number, number>(), command: new Map<number, number>(), delivered: new Map<number, number>() };
   const commandOf = new Map<string, number>();
-  const epochToBench = (ms: number) => ms - performance.timeOrigin;
+  // Today's wall clock against the bench clock, not the process's start: a wall clock stepped or slewed since (NTP) would
+  // otherwise shift every hop that ends at a record's time stamp by that much, and the hops after it back by as much.
+  const wallOrigin = Date.now() - performance.now();
+  const epochToBench = (ms: number) => ms - wallOrigin;
   const ranges = await wholeTopicRanges(kafka, Object.values(topics));
   // The command topic keeps the broker's append time (set for this run): when the router wrote the command.
   // Commands before deliveries: a delivery names its command, not the alert.
