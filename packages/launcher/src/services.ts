@@ -43,10 +43,10 @@ const ROUTER_PROCESS = {
  * through opsgenie-sdk, `request` and lodash about 190 KB), most of it alive across the call and its request-status
  * wait and so promoted: left to size the heap by itself, V8 let the old generation fill with that garbage to 100–165 MB
  * before a full collection, and the pager sink ended a 300/s run at 200–250 MB RSS. A 256 MB old space (several times
- * their live heap of about 40 MB) makes V8 size the heap for a small process, and a 4 MB young generation semi-space
- * (16 by default), as the router's, keeps that part small too (bench/README.md, "Eighth run — sinks").
+ * their live heap of about 40 MB) makes V8 size the heap for a small process and collect sooner (bench/README.md,
+ * "Eighth run — sinks").
  */
-const SINK_PROCESS = { nodeArgs: ['--max-old-space-size=256', '--max-semi-space-size=4'] } as const;
+const SINK_PROCESS = { nodeArgs: ['--max-old-space-size=256'] } as const;
 
 /** The five services, in the order they are started (ingest last: it accepts work only when the rest is there). */
 export const SERVICES: readonly ServiceDef[] = [

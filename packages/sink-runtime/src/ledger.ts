@@ -112,10 +112,16 @@ export class CommandLedger {
     const { rows } = await this.pool.query(
       `INSERT INTO sink_commands (sink, command_id, command_type, alias, status, attempts, first_attempt_at)
        SELECT $1, u.command_id, u.command_type, u.alias, 'started', 1, u.first_attempt_at
-         FROM json_to_recordset($2::json) AS u(command_id text, command_type text, alias text, first_attempt_at timestamptz)
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[]) AS u(command_id, command_type, alias, first_attempt_at)
        ON CONFLICT (sink, command_id) DO NOTHING
        RETURNING command_id, attempts, first_attempt_at`,
-      [this.sink, JSON.stringify(items.map((i) => ({ command_id: i.command.id, command_type: i.command.type, alias: i.command.alias, first_attempt_at: i.now })))],
+      [
+        this.sink,
+        items.map((i) => i.command.id),
+        items.map((i) => i.command.type),
+        items.map((i) => i.command.alias),
+        items.map((i) => i.now),
+      ],
     );
     const byId = new Map<string, { attempts: number; first_attempt_at: Date }>(rows.map((r) => [r.command_id, r]));
     return items.map((i) => {
@@ -173,7 +179,6 @@ export class CommandLedger {
     return this.finishes.submit({ commandId, status, result, keep });
   }
 
-  /** The rows go as one JSON parameter: as text arrays, pg escaped every quote of every result's JSON, element by element. */
   private async finishAll(items: readonly FinishItem[]): Promise<void[]> {
     const values: unknown[] = [];
     const kept: string[] = [];
@@ -183,9 +188,14 @@ export class CommandLedger {
       values.push(...item.keep.values);
     });
     const n = values.length;
-    values.push(this.sink, JSON.stringify(items.map((i) => ({ command_id: i.commandId, status: i.status, result: i.result }))));
-    const update = `UPDATE sink_commands s SET status = u.status, result = u.result, finished_at = now(), next_attempt_at = NULL
-          FROM json_to_recordset($${n + 2}::json) AS u(command_id text, status text, result jsonb)
+    values.push(
+      this.sink,
+      items.map((i) => i.commandId),
+      items.map((i) => i.status),
+      items.map((i) => JSON.stringify(i.result)),
+    );
+    const update = `UPDATE sink_commands s SET status = u.status, result = u.result::jsonb, finished_at = now(), next_attempt_at = NULL
+          FROM unnest($${n + 2}::text[], $${n + 3}::text[], $${n + 4}::text[]) AS u(command_id, status, result)
          WHERE s.sink = $${n + 1} AND s.command_id = u.command_id`;
     await this.pool.query(kept.length > 0 ? `WITH ${kept.join(', ')} ${update}` : update, values);
     return items.map(() => undefined);
