@@ -40,8 +40,9 @@ export interface Notifier {
    */
   execute(command: AnyEnvelope, attempt: number): Promise<DeliveryOutcome>;
   /**
-   * Called when an earlier run started this command and died before recording the result: returns the
-   * outcome if the effect already happened (so it is not done twice), or undefined to execute it.
+   * Called when an earlier run started this command and died before recording the result, or its last attempt got
+   * no answer: returns the outcome if the effect already happened (so it is not done twice), or undefined to execute
+   * it. Throws when it cannot tell yet (the look-up got no answer either): the record is tried again after a back-off.
    */
   reconcile?(command: AnyEnvelope, startedAt: Date): Promise<DeliveryOutcome | undefined>;
   /** What would have been sent, for dry-run mode (no credentials configured). */
