@@ -4,7 +4,8 @@ import type { AnyEnvelope } from '@alertbus/schemas';
 import { Coalescer } from './coalesce';
 
 /**
- * started: a run is executing it (found after a crash: its effect is unknown, reconcile first);
+ * started: a run is executing it (found after a crash, or after an attempt that got no answer: its effect is
+ *   unknown, reconcile first; nextAttemptAt is set in the second case);
  * delayed: its last attempt failed in a way worth retrying, next try at nextAttemptAt;
  * completed / failed: done, never executed again (a redrive of a failed one excepted).
  */
@@ -151,6 +152,18 @@ export class CommandLedger {
   async markDelayed(commandId: string, next: Date, error: string): Promise<void> {
     await this.pool.query(
       `UPDATE sink_commands SET status = 'delayed', next_attempt_at = $3, last_error = $4 WHERE sink = $1 AND command_id = $2`,
+      [this.sink, commandId, next, error],
+    );
+  }
+
+  /**
+   * The last attempt got no answer (a timeout, a connection lost after the request went out): the API may have done
+   * it, so the row stays `started` (effect unknown, looked up before anything is sent again, as after a crash), due
+   * again at `next`.
+   */
+  async markUnanswered(commandId: string, next: Date, error: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE sink_commands SET status = 'started', next_attempt_at = $3, last_error = $4 WHERE sink = $1 AND command_id = $2`,
       [this.sink, commandId, next, error],
     );
   }

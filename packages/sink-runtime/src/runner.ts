@@ -40,8 +40,9 @@ export interface Notifier {
    */
   execute(command: AnyEnvelope, attempt: number): Promise<DeliveryOutcome>;
   /**
-   * Called when an earlier run started this command and died before recording the result: returns the
-   * outcome if the effect already happened (so it is not done twice), or undefined to execute it.
+   * Called when an earlier run started this command and died before recording the result, or its last attempt got
+   * no answer: returns the outcome if the effect already happened (so it is not done twice), or undefined to execute
+   * it. Throws when it cannot tell yet (the look-up got no answer either): the record is tried again after a back-off.
    */
   reconcile?(command: AnyEnvelope, startedAt: Date): Promise<DeliveryOutcome | undefined>;
   /** What would have been sent, for dry-run mode (no credentials configured). */
@@ -363,7 +364,7 @@ export class SinkRunner {
       return;
     }
 
-    if (entry?.status === 'delayed' && entry.nextAttemptAt) {
+    if ((entry?.status === 'delayed' || entry?.status === 'started') && entry.nextAttemptAt) {
       const waitMs = entry.nextAttemptAt.getTime() - this.now().getTime();
       if (waitMs > 0) {
         this.waiting.set(command.id, { partition: record.partition });
@@ -378,7 +379,7 @@ export class SinkRunner {
         await ledger.finish(command.id, 'completed', [event], notifier.persist?.(command, found));
         await producer.send([event]);
         this.waiting.delete(command.id);
-        log.info({ commandId: command.id, type: command.type }, 'command had already taken effect before a restart');
+        log.info({ commandId: command.id, type: command.type }, 'command had already taken effect (before a restart, or in an attempt that got no answer)');
         this.count(command, 'reconciled');
         return;
       }
@@ -426,7 +427,10 @@ export class SinkRunner {
     const incidentId = (command.data as { incidentId?: string }).incidentId;
     if (plan.retry) {
       const next = new Date(plan.atMs);
-      await ledger.markDelayed(command.id, next, err.message);
+      // No HTTP status: no answer came (a timeout, a connection lost), so the call may have taken effect. The next
+      // attempt looks first (reconcile), or a post whose answer was lost is made twice.
+      if (err.httpStatus === undefined) await ledger.markUnanswered(command.id, next, err.message);
+      else await ledger.markDelayed(command.id, next, err.message);
       const delayed = this.result(command, 'DeliveryDelayed', deriveId(command.id, 'delayed', entry?.redriveId ?? '', attempts), now, {
         commandId: command.id,
         commandType: command.type,

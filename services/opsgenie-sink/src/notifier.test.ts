@@ -68,7 +68,10 @@ describe('PagerNotifier', () => {
     expect(await notifier.reconcile(command('AcknowledgePagerAlert', 'a1'))).toBeUndefined();
     expect(await notifier.reconcile(command('AddPagerNote', 'a1', { note: 'n' }))).toBeUndefined();
     og.state.failNext('getAlert', { status: 503 });
-    expect(await notifier.reconcile(create('a1'))).toBeUndefined(); // unknown → execute (deduplicated by alias)
+    // No answer: still unknown, and a create now could be the second; the runner looks again after a back-off.
+    await expect(notifier.reconcile(create('a1'))).rejects.toMatchObject({ name: 'DeliveryError', permanent: false });
+    og.state.failNext('getAlert', { status: 403 });
+    expect(await notifier.reconcile(create('a1'))).toBeUndefined(); // refused for good → execute (deduplicated by alias)
   });
 
   it('describes in dry-run the exact request, under the JSM prefix for jsm', () => {

@@ -134,7 +134,8 @@ export class PagerNotifier implements Notifier {
 
   /**
    * After a crash between "started" and "completed": looks at the pager to see whether the effect already
-   * happened. Lookup errors mean "unknown" → execute again, which is safe: create is deduplicated by alias,
+   * happened. A lookup that may succeed later (a timeout, a 5xx, a 429) throws: the runner looks again after a
+   * back-off. Other lookup errors mean "unknown" → execute again, which is safe: create is deduplicated by alias,
    * close of a closed alias is treated as done, a second acknowledge changes nothing. Notes cannot be
    * checked through this interface and are added again.
    */
@@ -145,6 +146,8 @@ export class PagerNotifier implements Notifier {
     try {
       open = await this.client.getOpenByAlias(command.alias);
     } catch (err) {
+      // No answer (a timeout, a 5xx): still unknown, and a create sent again would count twice. Looked up again later.
+      if (err instanceof DeliveryError && !err.permanent) throw err;
       this.opts.log?.warn({ commandId: command.id, error: (err as Error).message }, 'reconcile lookup failed; executing again');
       return undefined;
     }

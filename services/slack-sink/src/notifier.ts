@@ -1,6 +1,7 @@
 import {
   DEFAULT_RETRY_POLICY,
   DeliveryError,
+  RetriesExhausted,
   withRetries,
   type Logger,
   type RetryPolicy,
@@ -134,7 +135,11 @@ export class SlackNotifier implements Notifier {
       if (!found) return undefined;
       return posted({ channel: found.channel, ts: found.ts, ...(threadTs ? { threadTs } : {}), purpose });
     } catch (err) {
-      // Not knowing is answered by posting: a duplicate message is better than a lost alert.
+      // Slack gave no answer (a timeout, a 5xx, a 429, after the look-up's own retries): still unknown, and posting now
+      // would post twice if the earlier run did. Looked up again after a back-off; the post waits, nothing is lost.
+      const cause = err instanceof RetriesExhausted ? err.last : err;
+      if (cause instanceof DeliveryError && !cause.permanent) throw cause;
+      // Any other failure to look is answered by posting: a duplicate message is better than a lost alert.
       this.deps.log.warn(
         { commandId: command.id, error: (err as Error).message },
         'could not check Slack for an earlier run of the command; executing it',

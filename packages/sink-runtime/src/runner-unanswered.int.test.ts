@@ -1,0 +1,156 @@
+/**
+ * A call that got no answer (a timeout, a connection lost after the request went out) may have taken effect: the
+ * API did the work and only its answer was lost. The runner must not simply send it again (Slack has no idempotency
+ * key: a second root post; the pager counts a second create), but look first, as after a crash, and complete the
+ * command from what it finds. On the real broker and Postgres, with a notifier of the test's own.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import { createLogger, createPool, createRegistry, DeliveryError, ensureDatabase, type Pool } from '@alertbus/common';
+import { ensureTopics, EventProducer } from '@alertbus/kafka';
+import { TOPIC_PREFIX, TOPICS, type AnyEnvelope } from '@alertbus/schemas';
+import { readTopic, testKafka } from '../../../test/support/kafka';
+import { waitFor } from '../../../test/support/wait';
+import { slackRootCommand } from '../../../test/support/commands';
+import { CommandLedger, migrateLedger } from './ledger';
+import { SinkRunner, type Notifier } from './runner';
+
+const log = createLogger('sink-runner-unanswered-test', process.env.LOOP_TEST_LOG ?? 'silent');
+
+let kafka: Kafka;
+let pool: Pool;
+let producer: EventProducer;
+let runner: SinkRunner | undefined;
+
+beforeAll(async () => {
+  kafka = await testKafka('sink-runner-unanswered-test');
+  await ensureTopics(kafka);
+  await ensureDatabase(process.env.DATABASE_URL!);
+  pool = createPool(process.env.DATABASE_URL!, 2);
+  await migrateLedger(pool);
+  producer = new EventProducer(kafka);
+  await producer.connect();
+});
+
+afterAll(async () => {
+  await runner?.stop();
+  await producer?.disconnect();
+  await pool?.end();
+});
+
+/**
+ * An API that takes each of our posts but, `unanswered` times in all, loses the answer (the caller sees what its
+ * HTTP client says on a timeout: no status), and that can be asked what it holds (as Slack's history by command id).
+ */
+function lossyApi(ours: ReadonlySet<string>, unanswered: number) {
+  const taken: string[] = [];
+  const lookups: string[] = [];
+  let lost = 0;
+  const notifier: Notifier = {
+    target: 'slack',
+    handles: new Set(['PostSlackMessage']),
+    execute: async (c) => {
+      if (!ours.has(c.id)) return { type: 'SlackMessagePosted', data: {} };
+      taken.push(c.id);
+      if (lost < unanswered) {
+        lost += 1;
+        throw new DeliveryError('request to Slack failed: timeout of 10000ms exceeded', false);
+      }
+      return { type: 'SlackMessagePosted', data: { channel: 'C0ALERTS', ts: `1700000000.${String(taken.length).padStart(6, '0')}`, purpose: 'root' } };
+    },
+    reconcile: async (c) => {
+      lookups.push(c.id);
+      const k = taken.indexOf(c.id);
+      return k < 0 ? undefined : { type: 'SlackMessagePosted', data: { channel: 'C0ALERTS', ts: `1700000000.${String(k + 1).padStart(6, '0')}`, purpose: 'root' } };
+    },
+    dryRun: () => ({ type: 'SlackMessagePosted', data: {} }),
+  };
+  return { notifier, taken, lookups };
+}
+
+function runnerOf(sink: string, notifier: Notifier): SinkRunner {
+  return new SinkRunner({
+    name: sink,
+    kafka,
+    groupId: `${TOPIC_PREFIX}${sink}`,
+    topic: TOPICS.slackCommands,
+    producer,
+    ledger: new CommandLedger(pool, sink),
+    notifier,
+    log,
+    registry: createRegistry(sink),
+    dryRun: false,
+    retryPolicy: { budgetMs: 3_600_000, minBackoffMs: 50, maxBackoffMs: 200 },
+    infraRetry: { minBackoffMs: 50, maxBackoffMs: 200 },
+  });
+}
+
+async function send(commands: AnyEnvelope[]): Promise<void> {
+  const p = kafka.producer();
+  await p.connect();
+  await p.send({ topic: TOPICS.slackCommands, acks: -1, messages: commands.map((c) => ({ key: c.alias, value: JSON.stringify(c) })) });
+  await p.disconnect();
+}
+
+/** The delivery events of `commands` other than DeliveryDelayed, per command, once each has one. */
+async function outcomesOf(commands: AnyEnvelope[]): Promise<AnyEnvelope[][]> {
+  const read = async () => {
+    const events = (await readTopic(kafka, TOPICS.deliveries)).map((r) => r.event).filter((e): e is AnyEnvelope => e !== undefined);
+    return commands.map((c) => events.filter((e) => e.type !== 'DeliveryDelayed' && (e.data as { commandId?: string }).commandId === c.id));
+  };
+  return waitFor(async () => ((await read()).every((d) => d.length > 0) ? read() : undefined), {
+    what: 'an outcome for every command',
+    timeoutMs: 60_000,
+  });
+}
+
+test('a post whose answer was lost is looked up before it is tried again: it takes effect once, and its event names the message', async () => {
+  const sink = `test-sink-${randomUUID().slice(0, 8)}`;
+  const commands = ['one', 'two', 'three'].map((t) => slackRootCommand(`alertmanager:unanswered-${sink}-${t}`, t));
+  const ours = new Set(commands.map((c) => c.id));
+  // Every first call loses its answer.
+  const api = lossyApi(ours, commands.length);
+  runner = runnerOf(sink, api.notifier);
+  await runner.start();
+  await send(commands);
+
+  const outcomes = await outcomesOf(commands);
+  // Each post reached the API exactly once, and was found when it came up again instead of being posted again.
+  expect([...api.taken].sort()).toEqual([...ours].sort());
+  expect([...new Set(api.lookups)].sort()).toEqual([...ours].sort());
+  for (const [k, list] of outcomes.entries()) {
+    expect(list.map((e) => e.type)).toEqual(list.map(() => 'SlackMessagePosted'));
+    expect(new Set(list.map((e) => (e.data as { ts?: string }).ts))).toEqual(new Set([`1700000000.${String(api.taken.indexOf(commands[k]!.id) + 1).padStart(6, '0')}`]));
+  }
+});
+
+test('a call answered with a status (here 503) is tried again without a look-up: the answer says it did not take effect', async () => {
+  await runner?.stop();
+  runner = undefined;
+  const sink = `test-sink-${randomUUID().slice(0, 8)}`;
+  const cmd = slackRootCommand(`alertmanager:answered-${sink}`, 'one');
+  const ours = new Set([cmd.id]);
+  const calls: string[] = [];
+  const lookups: string[] = [];
+  const notifier: Notifier = {
+    target: 'slack',
+    handles: new Set(['PostSlackMessage']),
+    execute: async (c) => {
+      if (!ours.has(c.id)) return { type: 'SlackMessagePosted', data: {} };
+      calls.push(c.id);
+      if (calls.length === 1) throw new DeliveryError('Slack answered HTTP 503', false, 503);
+      return { type: 'SlackMessagePosted', data: { channel: 'C0ALERTS', ts: '1700000000.000001', purpose: 'root' } };
+    },
+    reconcile: async (c) => {
+      lookups.push(c.id);
+      return undefined;
+    },
+    dryRun: () => ({ type: 'SlackMessagePosted', data: {} }),
+  };
+  runner = runnerOf(sink, notifier);
+  await runner.start();
+  await send([cmd]);
+  await outcomesOf([cmd]);
+  expect(calls).toEqual([cmd.id, cmd.id]);
+  expect(lookups).toEqual([]);
+});

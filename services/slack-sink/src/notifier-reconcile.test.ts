@@ -1,0 +1,55 @@
+/**
+ * Reconciling a root post whose earlier attempt may have reached Slack (a crash, or a call that got no answer): a
+ * look-up Slack does not answer leaves it unknown, so it throws (the runner looks again later) instead of saying
+ * "not there", which would post a second root. The Slack stand-in over HTTP, through the sink's own client.
+ */
+import pino from 'pino';
+import { DeliveryError } from '@alertbus/common';
+import type { AnyEnvelope } from '@alertbus/schemas';
+import { SLACK_STAND_IN_TOKEN, startSlackStandIn, type SlackStandIn } from '../../../packages/stand-ins/src/slack/server';
+import { slackRootCommand } from '../../../test/support/commands';
+import { SlackClient } from './client';
+import { SlackNotifier } from './notifier';
+
+const silent = pino({ level: 'silent' });
+let standIn: SlackStandIn;
+let notifier: SlackNotifier;
+
+beforeEach(async () => {
+  standIn = await startSlackStandIn({ channels: [{ id: 'C0ALERTS', name: 'alerts' }] });
+  const client = new SlackClient({ token: SLACK_STAND_IN_TOKEN, apiUrl: standIn.url, timeoutMs: 5_000, log: silent });
+  notifier = new SlackNotifier({
+    clients: { forTeam: async () => ({ client, cacheTeam: 'T' }) },
+    threads: {} as never,
+    log: silent,
+    lookupRetry: { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 1, maxRetryAfterMs: 0 },
+    threadCommands: {} as never,
+    notifications: {} as never,
+    slashAnswers: {} as never,
+  });
+});
+afterEach(() => standIn.close());
+
+const reconciled = (cmd: AnyEnvelope) =>
+  notifier.reconcile(cmd, new Date()).then(
+    (v) => v,
+    (e: unknown) => e,
+  );
+
+test('a root post that reached Slack is found: no second post', async () => {
+  const cmd = slackRootCommand('alertmanager:reconcile-found', 'disk full');
+  const posted = await notifier.execute(cmd);
+  expect(await reconciled(cmd)).toEqual({ type: 'SlackMessagePosted', data: { channel: 'C0ALERTS', ts: posted.data.ts, purpose: 'root' } });
+});
+
+test('a look-up Slack answers 503 throws a retryable error instead of answering "not there"', async () => {
+  const cmd = slackRootCommand('alertmanager:reconcile-unanswered', 'disk full');
+  await notifier.execute(cmd);
+  standIn.state.failFor('conversations.history', { status: 503 }, 60_000);
+  const err = await reconciled(cmd);
+  expect(err).toBeInstanceOf(DeliveryError);
+  expect((err as DeliveryError).permanent).toBe(false);
+  standIn.state.clearFaults();
+  expect((await reconciled(cmd)) as { type: string }).toMatchObject({ type: 'SlackMessagePosted' });
+  expect(standIn.state.messages).toHaveLength(1);
+});
