@@ -397,3 +397,55 @@ describe('with a broker of its own, stopped and started again', () => {
     }
   });
 });
+
+test('hint commits gather every partition\'s position into one request, and the last ones are committed on stop', async () => {
+  const t = await topic(3);
+  const groupId = `${TOPIC_PREFIX}loop-${randomUUID().slice(0, 8)}`;
+  // Counts the offset commits the loop's consumer sends.
+  let commits = 0;
+  const counting = Object.create(kafka) as Kafka;
+  counting.consumer = (config) => {
+    const c = kafka.consumer(config);
+    c.on(c.events.REQUEST, (e) => {
+      if (e.payload.apiName === 'OffsetCommit') commits += 1;
+    });
+    return c;
+  };
+  let batches = 0;
+  const seen = new Set<string>();
+  const l = loop({
+    kafka: counting,
+    groupId,
+    topics: [t],
+    commit: 'hint',
+    // Longer than the test: nothing is committed before stop.
+    hintIntervalMs: 600_000,
+    handleBatch: async (batch) => {
+      batches += 1;
+      for (const r of batch.records) seen.add(r.value!.toString());
+    },
+  });
+  await l.start();
+  // One record at a time, each handled before the next is written: a batch each.
+  for (let i = 0; i < 6; i++) {
+    await produce(t, [{ partition: i % 3, value: `r${i}` }]);
+    await waitFor(() => seen.has(`r${i}`), { what: `r${i} handled` });
+  }
+  expect(batches).toBe(6);
+  // Committing after every batch would have sent six.
+  expect(commits).toBe(0);
+  await l.stop();
+  expect(commits).toBe(1);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [t] });
+    expect(committed!.partitions.map((p) => [p.partition, p.offset]).sort()).toEqual([
+      [0, '2'],
+      [1, '2'],
+      [2, '2'],
+    ]);
+  } finally {
+    await admin.disconnect();
+  }
+});
