@@ -64,8 +64,8 @@ export function serverProperties(o: { port: number; controllerPort: number; logD
     'num.partitions': 3,
     'auto.create.topics.enable': false,
     // Small footprint. One thread each to receive and answer requests (network), to handle them (io) and to run the
-    // periodic tasks (background): on two cores shared with the whole stack, a request handed between two threads of
-    // each pool cost about twice the broker CPU of one thread doing it (bench/README.md, "Ninth run — history and the broker").
+    // periodic tasks (background): on two cores shared with the whole stack, one thread each used 17-46 % less broker
+    // CPU per record than two (bench/README.md, "Ninth run — history and the broker").
     'num.network.threads': 1,
     'num.io.threads': 1,
     'num.recovery.threads.per.data.dir': 1,
