@@ -824,7 +824,8 @@ export class ConsumeLoop {
     if (mode === 'hint') {
       if ((this.hints.get(key)?.next ?? -1n) < next) this.hints.set(key, { topic, partition, next });
       if (!this.hintTimer) {
-        this.hintTimer = setTimeout(() => void this.commitHints(c), this.opts.hintIntervalMs ?? HINT_INTERVAL_MS);
+        // The consumer of the moment: one restarted meanwhile commits the positions its partitions reached.
+        this.hintTimer = setTimeout(() => void (this.consumer && this.commitHints(this.consumer)), this.opts.hintIntervalMs ?? HINT_INTERVAL_MS);
         this.hintTimer.unref();
       }
       return;

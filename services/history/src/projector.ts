@@ -31,7 +31,7 @@ const FETCH_MAX_BYTES_PER_PARTITION = 512 * 1024;
  * at low rates each record would otherwise be fetched and projected alone, one fetch and one Postgres transaction per
  * record of every topic. A backlog (a storm, a restart) fills it at once, so catching up never waits.
  */
-export const FETCH_MIN_BYTES = 1024 * 1024;
+const FETCH_MIN_BYTES = 1024 * 1024;
 import {
   applyRecordBatch,
   bindCluster,
