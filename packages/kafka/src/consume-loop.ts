@@ -93,9 +93,7 @@ export type BatchOutcome = SettledOutcome | DeferredOutcome;
 
 /**
  * kafka: commit the resolved position to Kafka after every batch (the consumer group's offset is the truth);
- * hint: commit what went through, failures ignored (the handler keeps its own position), every partition's in one
- * request at most every `hintIntervalMs`: a commit is an append to the broker's offsets log, and one per batch of
- * every partition was as many appends as the handler's own transactions;
+ * hint: commit after a batch went through, failures ignored (the handler keeps its own position);
  * none: never (a Kafka transaction commits the offsets, or the reader keeps no group position).
  */
 export type CommitMode = 'kafka' | 'hint' | 'none';
@@ -107,8 +105,6 @@ export interface ConsumeLoopOptions {
   log: Logger;
   handleBatch: (batch: LoopBatch) => Promise<BatchOutcome>;
   commit: CommitMode;
-  /** `hint` commits: at most this often (ms; default 1 s), and once more on stop. */
-  hintIntervalMs?: number;
   /** Where a partition without a committed offset starts; default true (the earliest). */
   fromBeginning?: boolean;
   /**
@@ -217,9 +213,6 @@ export function consumeLoopMetrics(registry: Registry): ConsumeLoopMetrics {
   };
 }
 
-/** How often a `hint` loop commits what went through (see CommitMode). */
-const HINT_INTERVAL_MS = 1_000;
-
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 const tpName = (topic: string, partition: number) => `${topic}[${partition}]`;
 
@@ -250,9 +243,6 @@ export class ConsumeLoop {
   /** The next offset each partition should be fetched from, where known. */
   private readonly expected = new Map<string, bigint>();
   private readonly committed = new Map<string, bigint>();
-  /** `hint` positions not committed yet, and the timer that commits them. */
-  private readonly hints = new Map<string, { topic: string; partition: number; next: bigint }>();
-  private hintTimer: NodeJS.Timeout | null = null;
   /**
    * Rewinds since the latest group join, per partition, in order: the offset moved back to and the batch that did it.
    * A batch handed over before a rewind to its start or earlier (by another batch) is stale.
@@ -327,7 +317,6 @@ export class ConsumeLoop {
     for (const t of this.resumeTimers.values()) clearTimeout(t);
     this.resumeTimers.clear();
     const c = this.consumer;
-    if (c) await this.commitHints(c);
     this.consumer = null;
     await c?.disconnect().catch((err) => this.opts.log.warn({ err, group: this.opts.groupId }, 'consumer disconnect failed'));
     this.started = false;
@@ -821,15 +810,6 @@ export class ConsumeLoop {
     if (mode === 'none' || (mode === 'hint' && !batchDone)) return;
     const key = tpKey(topic, partition);
     if ((this.committed.get(key) ?? -1n) >= next) return;
-    if (mode === 'hint') {
-      if ((this.hints.get(key)?.next ?? -1n) < next) this.hints.set(key, { topic, partition, next });
-      if (!this.hintTimer) {
-        // The consumer of the moment: one restarted meanwhile commits the positions its partitions reached.
-        this.hintTimer = setTimeout(() => void (this.consumer && this.commitHints(this.consumer)), this.opts.hintIntervalMs ?? HINT_INTERVAL_MS);
-        this.hintTimer.unref();
-      }
-      return;
-    }
     try {
       await c.commitOffsets([{ topic, partition, offset: next.toString() }]);
       this.committed.set(key, next);
@@ -837,24 +817,6 @@ export class ConsumeLoop {
       // The handled records stay handled; the offset goes with the next commit, or the records come again
       // after a rebalance (every handler of a 'kafka' loop is idempotent).
       this.opts.log.warn({ err, topic, partition, group: this.opts.groupId }, 'offset commit failed');
-    }
-  }
-
-  /** The `hint` positions gathered since the last, in one request; those of partitions no longer assigned are dropped. */
-  private async commitHints(c: Consumer): Promise<void> {
-    if (this.hintTimer) clearTimeout(this.hintTimer);
-    this.hintTimer = null;
-    const hints = [...this.hints.values()].filter((h) => this.assignment[h.topic]?.includes(h.partition));
-    this.hints.clear();
-    if (hints.length === 0 || this.consumer !== c) return;
-    try {
-      await c.commitOffsets(hints.map((h) => ({ topic: h.topic, partition: h.partition, offset: h.next.toString() })));
-      for (const h of hints) {
-        const key = tpKey(h.topic, h.partition);
-        if ((this.committed.get(key) ?? -1n) < h.next) this.committed.set(key, h.next);
-      }
-    } catch (err) {
-      this.opts.log.warn({ err, group: this.opts.groupId }, 'offset commit failed');
     }
   }
 
