@@ -432,7 +432,7 @@ describe('with a broker of its own, stopped and started again', () => {
   });
 });
 
-test('hint commits gather every partition\'s position into one request, and the last ones are committed on stop', async () => {
+test('commitDelayMs delays hint commits too (history\'s): every partition\'s position in one request, the last ones on stop', async () => {
   const t = await topic(3);
   const groupId = `${TOPIC_PREFIX}loop-${randomUUID().slice(0, 8)}`;
   // Counts the offset commits the loop's consumer sends.
@@ -453,7 +453,7 @@ test('hint commits gather every partition\'s position into one request, and the 
     topics: [t],
     commit: 'hint',
     // Longer than the test: nothing is committed before stop.
-    hintIntervalMs: 600_000,
+    commitDelayMs: 600_000,
     handleBatch: async (batch) => {
       batches += 1;
       for (const r of batch.records) seen.add(r.value!.toString());

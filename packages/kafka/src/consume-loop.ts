@@ -134,10 +134,11 @@ export interface ConsumeLoopOptions {
   retry?: InfraRetryPolicy;
   metrics?: ConsumeLoopMetrics;
   /**
-   * commit 'kafka' only: instead of one OffsetCommit after every batch, awaited before the next fetch, the positions
+   * commit 'kafka' or 'hint': instead of one OffsetCommit after every batch, awaited before the next fetch, the positions
    * reached are committed together, every partition's in one request, at most this long after the first of them
    * (and once more when the loop stops). A consumer whose handler is idempotent (a command ledger) gives up only
-   * this much re-reading after a crash or a rebalance for one request less per batch, off the fetch's path.
+   * this much re-reading after a crash or a rebalance for one request less per batch, off the fetch's path; a hint
+   * (the handler keeps its own position) is only that much older for tools.
    * Default 0: commit after every batch, as before.
    */
   commitDelayMs?: number;
@@ -828,7 +829,7 @@ export class ConsumeLoop {
     if (mode === 'none' || (mode === 'hint' && !batchDone)) return;
     const key = tpKey(topic, partition);
     if ((this.committed.get(key) ?? -1n) >= next) return;
-    if (mode === 'kafka' && (this.opts.commitDelayMs ?? 0) > 0) {
+    if ((this.opts.commitDelayMs ?? 0) > 0) {
       const known = this.uncommitted.get(key);
       if (!known || known.next < next || known.joins !== this.joins) this.uncommitted.set(key, { topic, partition, next, joins: this.joins });
       this.commitTimer ??= setTimeout(() => {

@@ -92,6 +92,9 @@ export class Projector {
       log: opts.log,
       // The offsets that count are stored with the rows; Kafka's committed ones are a hint for tools.
       commit: 'hint',
+      // Every partition's hint in one request a second, not one request (and one append to the broker's offsets log)
+      // per batch of every partition: as many as the projection's own transactions.
+      commitDelayMs: 1_000,
       retry: opts.retry,
       metrics: consumeLoopMetrics(opts.metrics.registry),
       // Two partitions' batches at a time: one is decoded and projected while the other's transaction runs.
