@@ -18,6 +18,8 @@ export const DEFAULT_HISTORY_PORT = 8081;
 export const DEFAULT_HISTORY_HOST = '127.0.0.1';
 export const DEFAULT_SILENCE_MAX_DURATION = '30d';
 export const DEFAULT_SILENCE_MAX_DURATION_MS = parseDuration(DEFAULT_SILENCE_MAX_DURATION)!;
+/** What the history may lag behind the log at low rates, so that records are projected a few at a time, not each alone. */
+export const DEFAULT_FETCH_LINGER_MS = 250;
 
 export interface HistoryConfig {
   brokers: string[];
@@ -34,6 +36,8 @@ export interface HistoryConfig {
   pgTimeouts?: PgTimeouts;
   /** Back-off while Kafka or Postgres are unreachable (INFRA_RETRY_*). */
   infraRetry?: InfraRetryPolicy;
+  /** HISTORY_FETCH_LINGER_MS: how long the projector's fetches may gather records at low rates. */
+  fetchLingerMs?: number;
 }
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -71,6 +75,7 @@ export function readHistoryConfig(env: Record<string, string | undefined> = proc
     silenceMaxDurationMs,
     pgTimeouts: pgTimeoutsFromEnv(env),
     infraRetry: infraRetryFromEnv(env),
+    fetchLingerMs: envInt(env, 'HISTORY_FETCH_LINGER_MS', DEFAULT_FETCH_LINGER_MS, { min: 0, max: 5_000 }),
   };
 }
 

@@ -65,6 +65,7 @@ export async function startHistory(config: HistoryOptions): Promise<HistoryServi
       groupId: config.groupId,
       brokers: config.brokers.join(','),
       retry: config.infraRetry,
+      fetchLingerMs: config.fetchLingerMs,
     });
     let projectorStarted = false;
 

@@ -7,6 +7,7 @@ export interface HistoryMetrics {
   skipped: Counter<'reason'>;
   deadLettered: Counter<'reason'>;
   lag: Gauge<'topic' | 'partition'>;
+  batches: Counter;
 }
 
 export function createHistoryMetrics(registry: Registry = createRegistry('history')): HistoryMetrics {
@@ -34,6 +35,11 @@ export function createHistoryMetrics(registry: Registry = createRegistry('histor
       name: 'alertbus_history_projection_lag',
       help: 'Records written to the partition but not yet projected, as of the last batch.',
       labelNames: ['topic', 'partition'],
+      registers: [registry],
+    }),
+    batches: new Counter({
+      name: 'alertbus_history_batches_total',
+      help: 'Batches projected, each in one Postgres transaction: events applied per batch is how well the fetches gather records.',
       registers: [registry],
     }),
   };

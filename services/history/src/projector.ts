@@ -26,6 +26,12 @@ const CLUSTER_RECHECK_MS = 60_000;
  */
 const FETCH_MAX_BYTES = 4 * 1024 * 1024;
 const FETCH_MAX_BYTES_PER_PARTITION = 512 * 1024;
+/**
+ * The broker may hold a fetch to gather records (up to HISTORY_FETCH_LINGER_MS) unless this much is there already:
+ * at low rates each record would otherwise be fetched and projected alone, one fetch and one Postgres transaction per
+ * record of every topic. A backlog (a storm, a restart) fills it at once, so catching up never waits.
+ */
+const FETCH_MIN_BYTES = 1024 * 1024;
 import {
   applyRecordBatch,
   bindCluster,
@@ -41,6 +47,7 @@ import {
   type Projection,
   type Rejected,
 } from '@alertbus/projection';
+import { DEFAULT_FETCH_LINGER_MS } from './config';
 import type { HistoryMetrics } from './metrics';
 
 export interface ProjectorOptions {
@@ -57,10 +64,20 @@ export interface ProjectorOptions {
   retry?: InfraRetryPolicy;
   /** For messages: the brokers the projector reads (KAFKA_BROKERS). */
   brokers?: string;
+  /**
+   * At most this long (ms) a fetch waits for FETCH_MIN_BYTES to gather (default DEFAULT_FETCH_LINGER_MS): what the
+   * history may lag behind the log at low rates. 0: every record is fetched as soon as it is there.
+   */
+  fetchLingerMs?: number;
 }
 
 /** A consumed record with its value decoded and validated against the schemas (for its topic), and projected. */
 export type DecodedRecord = ConsumedRecord & { decoded: ValidationResult; projection?: Projection };
+
+/** The fetch's wait: gather for `lingerMs`, or (0) answer as soon as one record is there and poll every 100 ms. */
+function fetchWait(lingerMs: number): { minBytes: number; maxWaitTimeInMs: number } {
+  return lingerMs > 0 ? { minBytes: FETCH_MIN_BYTES, maxWaitTimeInMs: lingerMs } : { minBytes: 1, maxWaitTimeInMs: 100 };
+}
 
 export class Projector {
   readonly groupId: string;
@@ -75,6 +92,9 @@ export class Projector {
       log: opts.log,
       // The offsets that count are stored with the rows; Kafka's committed ones are a hint for tools.
       commit: 'hint',
+      // Every partition's hint in one request a second, not one request (and one append to the broker's offsets log)
+      // per batch of every partition: as many as the projection's own transactions.
+      commitDelayMs: 1_000,
       retry: opts.retry,
       metrics: consumeLoopMetrics(opts.metrics.registry),
       // Two partitions' batches at a time: one is decoded and projected while the other's transaction runs.
@@ -82,7 +102,12 @@ export class Projector {
       // (serially): concurrent ones could each miss the other's rows (a delivery and the incident it links to,
       // read from two topics). A batch that only adds timeline rows (inputs, commands) reads no row another
       // transaction writes and writes none another reads, so it runs beside them.
-      consumer: { partitionsConcurrently: 2, maxBytes: FETCH_MAX_BYTES, maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION },
+      consumer: {
+        partitionsConcurrently: 2,
+        maxBytes: FETCH_MAX_BYTES,
+        maxBytesPerPartition: FETCH_MAX_BYTES_PER_PARTITION,
+        ...fetchWait(opts.fetchLingerMs ?? DEFAULT_FETCH_LINGER_MS),
+      },
       handleBatch: async (batch) => {
         const records: DecodedRecord[] = await prepareRecords(batch.records);
         if (onlyTimelineRows(records)) return this.handleBatch(batch, records);
@@ -214,6 +239,7 @@ export class Projector {
   /** Metrics move only once the transaction committed, so a retried batch is not counted twice. */
   private record(batch: LoopBatch, r: BatchResult<DecodedRecord>): void {
     const { metrics } = this.opts;
+    metrics.batches.inc();
     for (const [type, n] of r.applied) metrics.applied.inc({ type }, n);
     if (r.alreadyApplied > 0) metrics.skipped.inc({ reason: 'offset' }, r.alreadyApplied);
     if (r.duplicates > 0) metrics.skipped.inc({ reason: 'duplicate-id' }, r.duplicates);

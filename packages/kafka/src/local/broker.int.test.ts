@@ -39,12 +39,20 @@ describe('startLocalBroker', () => {
       expect(await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true })).toBe(true);
       const meta = await admin.fetchTopicMetadata({ topics: [topic] });
       expect(meta.topics[0].partitions).toHaveLength(3);
-      // An idle single node writes a no-op record to its metadata log every 5 s, not twice a second.
+      // An idle single node writes a no-op record to its metadata log every 5 s, not twice a second; one thread of each
+      // pool receives, handles and schedules.
+      const names = ['metadata.max.idle.interval.ms', 'num.network.threads', 'num.io.threads', 'background.threads'];
       const described = await admin.describeConfigs({
-        resources: [{ type: ConfigResourceTypes.BROKER, name: '1', configNames: ['metadata.max.idle.interval.ms'] }],
+        resources: [{ type: ConfigResourceTypes.BROKER, name: '1', configNames: names }],
         includeSynonyms: false,
       });
-      expect(described.resources[0].configEntries.map((e) => [e.configName, e.configValue])).toEqual([['metadata.max.idle.interval.ms', '5000']]);
+      const values = Object.fromEntries(described.resources[0].configEntries.map((e) => [e.configName, e.configValue]));
+      expect(values).toEqual({
+        'metadata.max.idle.interval.ms': '5000',
+        'num.network.threads': '1',
+        'num.io.threads': '1',
+        'background.threads': '1',
+      });
     } finally {
       await admin.disconnect();
     }
