@@ -48,7 +48,7 @@ export interface TransactionInfo {
     prepareMs: number;
     /** `handleBatch`: the service's decisions. */
     decideMs: number;
-    /** The transaction that committed it, alone (shared with the other batches in it). */
+    /** The transaction that committed it, from its first request to its commit (the wait for the one before it included). */
     transactionMs: number;
   };
 }
@@ -76,9 +76,10 @@ export interface TransactionalProcessorOptions {
    * Batches of one input topic-partition in flight at once (decided, not yet committed; default 1). Above 1, a batch's
    * decision settles its turn at once: the partition is fetched again and its next batch is decided on the previous
    * one's uncommitted effects (the service keeps them until `onCommit` or `onAbort`) while that one's transaction waits
-   * or runs. Transactions still go one at a time, in order; when one fails (or a rebalance drops it), every batch in
-   * flight of its partitions is aborted, newest first (`onAbort`), and their topic-partitions are rewound to their
-   * oldest such batch, to be fetched and decided again.
+   * or runs. Transactions still commit one at a time, in order (two may be open, see `transact`); when one fails (or a
+   * rebalance drops it), every batch in flight of its partitions is aborted, newest first (`onAbort`), with the
+   * transaction begun after it, and their topic-partitions are rewound to their oldest such batch, to be fetched and
+   * decided again.
    */
   pipelineDepth?: number;
   /**
