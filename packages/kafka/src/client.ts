@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type Admin, type LogEntry, type logCreator } from 'kafkajs';
 import type { Logger } from 'pino';
+import { installAbortedRecordsFilter } from './aborted-records';
 import { quietRequestQueues } from './request-queue';
 
 export interface KafkaOptions {
@@ -96,6 +97,8 @@ export function adminWithCluster(kafka: Kafka, options: { metadataMaxAge?: numbe
 export function createKafka(opts: KafkaOptions): Kafka {
   // Without it, every connection's request queue wakes the process every millisecond, idle or not.
   quietRequestQueues();
+  // Read committed, KafkaJS passes on records of an aborted transaction that interleaves with another producer's.
+  installAbortedRecordsFilter();
   const kafka = new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,

@@ -45,12 +45,12 @@ async function topics(partitions: number): Promise<{ input: string; output: stri
 }
 
 /** Writes `count` records over `partitions`, one every `everyMs`, so they come in many small batches. */
-async function trickle(input: string, partitions: number, count: number, everyMs: number): Promise<string[]> {
+async function trickle(input: string, partitions: number, count: number, everyMs: number, from = 0): Promise<string[]> {
   const values: string[] = [];
   const p = kafka.producer();
   await p.connect();
   try {
-    for (let i = 0; i < count; i++) {
+    for (let i = from; i < from + count; i++) {
       const partition = i % partitions;
       const value = `p${partition}-${i}`;
       values.push(value);
@@ -63,8 +63,11 @@ async function trickle(input: string, partitions: number, count: number, everyMs
   return values;
 }
 
-/** Every committed record of the output topic (markers left out), by a read_committed consumer of its own. */
-function readCommitted(output: string): Array<{ partition: number; value: string }> {
+/**
+ * Every committed record of the output topic (markers left out), by a read_committed consumer of its own; or, with
+ * `uncommitted`, every record written, open and aborted transactions' too.
+ */
+function readCommitted(output: string, uncommitted = false): Array<{ partition: number; value: string }> {
   const seen: Array<{ partition: number; value: string }> = [];
   const loop = new ConsumeLoop({
     kafka,
@@ -72,7 +75,7 @@ function readCommitted(output: string): Array<{ partition: number; value: string
     topics: [output],
     log,
     commit: 'none',
-    consumer: { readUncommitted: false, maxWaitTimeInMs: 100 },
+    consumer: { readUncommitted: uncommitted, maxWaitTimeInMs: 100 },
     handleBatch: async (batch) => {
       for (const r of batch.records) if (r.key !== MARKER) seen.push({ partition: batch.partition, value: r.value!.toString() });
     },
@@ -88,6 +91,8 @@ interface Probe {
   maxOpen: number;
   /** Ids of aborted batches, in the order their onAbort ran. */
   aborts: number[];
+  /** Called with each batch's input values as it is decided. */
+  decided?: (values: string[]) => void;
 }
 
 /**
@@ -106,6 +111,7 @@ function sequencer(output: string, probe: Probe) {
     },
     handleBatch: (records: Array<{ value: Buffer | null }>, partition: number): BatchWork => {
       const id = ++ids;
+      probe.decided?.(records.map((r) => r.value!.toString()));
       const before = ranks.get(partition) ?? 0;
       let rank = before;
       const messages = records.map((r) => ({ partition, value: `${r.value!.toString()}#${++rank}` }));
@@ -237,4 +243,69 @@ test('a rebalance while batches are in flight: nothing uncommitted reaches the n
   await sleep(1_500);
   expect(first.maxOpen).toBeGreaterThanOrEqual(2);
   expectExactlyOnceInOrder(values, seen);
+});
+
+/**
+ * Two transactions open at once: the first (one record) held open before its commit until a read_uncommitted reader sees
+ * records of the second written to the same partition (the other inputs are written once the hold began, so none is in
+ * the first). Returns what the hold saw.
+ */
+async function overlapTheFirstTwo(fail: boolean): Promise<{ overlapped: boolean; committedDuringHold: number; probe: Probe; failed: number; values: string[]; seen: Array<{ partition: number; value: string }> }> {
+  const { input, output } = await topics(1);
+  let holding = false;
+  const afterHold = new Set<string>();
+  const probe: Probe = { open: 0, maxOpen: 0, aborts: [], decided: (values) => holding && values.forEach((v) => afterHold.add(v)) };
+  let calls = 0;
+  let failed = 0;
+  let overlapped = false;
+  let committedDuringHold = -1;
+  let seen: Array<{ partition: number; value: string }> = [];
+  let written: Array<{ partition: number; value: string }> = [];
+  const p = processor(input, output, probe, {
+    groupId: `${TOPIC_PREFIX}txpipe-${randomUUID().slice(0, 8)}`,
+    pipelineDepth: 4,
+    beforeCommit: async () => {
+      if (++calls !== 1) return;
+      holding = true;
+      const until = Date.now() + 60_000;
+      while (!overlapped && Date.now() < until) {
+        await sleep(10);
+        overlapped = written.some((w) => afterHold.has(w.value.split('#')[0]!));
+      }
+      holding = false;
+      // The second transaction's records are in the log, not yet readable committed: the first is still open.
+      committedDuringHold = seen.length;
+      if (fail) {
+        failed += 1;
+        throw new Error('injected: the first of two open transactions fails');
+      }
+    },
+  });
+  await p.start();
+  seen = readCommitted(output);
+  written = readCommitted(output, true);
+  const values = await trickle(input, 1, 1, 0);
+  await waitFor(() => holding, { timeoutMs: 60_000, what: 'the first transaction at its commit' });
+  values.push(...(await trickle(input, 1, 29, 15, 1)));
+  await waitFor(() => seen.length >= values.length, { timeoutMs: 90_000, what: 'every output committed' });
+  await sleep(1_000);
+  return { overlapped, committedDuringHold, probe, failed, values, seen };
+}
+
+test('two transactions open at once: the second writes its records while the first commits, and readers get them in order, once', async () => {
+  const r = await overlapTheFirstTwo(false);
+  expect(r.overlapped).toBe(true);
+  expect(r.committedDuringHold).toBe(0);
+  expect(r.probe.aborts).toEqual([]);
+  expectExactlyOnceInOrder(r.values, r.seen);
+});
+
+test('the first of two open transactions fails: the second, its records written, is aborted with it, newest first, and every input comes out once, in order', async () => {
+  const r = await overlapTheFirstTwo(true);
+  expect(r.overlapped).toBe(true);
+  expect(r.failed).toBe(1);
+  // The first transaction's batch and the second's (at least one each), undone newest first.
+  expect(r.probe.aborts.length).toBeGreaterThanOrEqual(2);
+  expect([...r.probe.aborts].sort((x, y) => y - x)).toEqual(r.probe.aborts);
+  expectExactlyOnceInOrder(r.values, r.seen);
 });

@@ -4,6 +4,7 @@ import { infraBackoffMs, type InfraRetryPolicy } from '@alertbus/common';
 import { CoPartitionedAssigner } from '../co-partitioned';
 import { ConsumeLoop, type BatchOutcome, type ConsumeLoopMetrics, type LoopBatch, type SettledOutcome } from '../consume-loop';
 import type { ConsumedRecord } from '../records';
+import { installAbortedRecordsFilter } from '../aborted-records';
 import { chunkOutputs, type ChunkLimits } from './chunks';
 import { FencingProducer, isFencedError, Lock, retryConcurrentTransactions } from './policy';
 import { readToEnd } from './read-to-end';
@@ -47,7 +48,7 @@ export interface TransactionInfo {
     prepareMs: number;
     /** `handleBatch`: the service's decisions. */
     decideMs: number;
-    /** The transaction that committed it, alone (shared with the other batches in it). */
+    /** The transaction that committed it, from its first request to its commit (the wait for the one before it included). */
     transactionMs: number;
   };
 }
@@ -75,9 +76,10 @@ export interface TransactionalProcessorOptions {
    * Batches of one input topic-partition in flight at once (decided, not yet committed; default 1). Above 1, a batch's
    * decision settles its turn at once: the partition is fetched again and its next batch is decided on the previous
    * one's uncommitted effects (the service keeps them until `onCommit` or `onAbort`) while that one's transaction waits
-   * or runs. Transactions still go one at a time, in order; when one fails (or a rebalance drops it), every batch in
-   * flight of its partitions is aborted, newest first (`onAbort`), and their topic-partitions are rewound to their
-   * oldest such batch, to be fetched and decided again.
+   * or runs. Transactions still commit one at a time, in order (two may be open, see `transact`); when one fails (or a
+   * rebalance drops it), every batch in flight of its partitions is aborted, newest first (`onAbort`), with the
+   * transaction begun after it, and their topic-partitions are rewound to their oldest such batch, to be fetched and
+   * decided again.
    */
   pipelineDepth?: number;
   /**
@@ -144,6 +146,13 @@ class RebalanceInProgress extends Error {
   }
 }
 
+/** A transaction aborted because the one begun before it (whose effects its batches were decided on) did not commit. */
+class PreviousNotCommitted extends Error {
+  constructor() {
+    super('the transaction before it did not commit: aborted, its batches come again');
+  }
+}
+
 type Outcome =
   | { committed: true; produceCalls: number; transactionMs: number; first?: boolean }
   | { committed: false; error: Error }
@@ -158,6 +167,23 @@ interface InFlight {
   generation: number;
   /** Settles the turn, after `onCommit` or `onAbort` ran (null: its assignment is over). */
   settle: (outcome: Outcome | null) => void;
+}
+
+/**
+ * A transaction begun and not yet settled. Two may be open at once, one on each of the instance's producers: the
+ * later one's requests wait for the earlier one's at three points only (see `transact`).
+ */
+interface OpenTransaction {
+  group: InFlight[];
+  /** Resolves once its records were all written (every Produce answered), or it failed before that. */
+  sent: Promise<void>;
+  sentDone: boolean;
+  /** Resolves once its offsets were written (TxnOffsetCommit answered), or it failed before that. */
+  offsetsSent: Promise<void>;
+  /** Its outcome, once its batches' onCommit or onAbort ran; never rejects. */
+  settled: Promise<Outcome>;
+  /** It will not commit: it failed, or the transaction before it did not commit. */
+  failed: boolean;
 }
 
 interface Assignment {
@@ -208,9 +234,12 @@ export class TransactionalProcessor {
    */
   private readonly handedOver = new Map<string, { count: number; waiting: Array<() => void> }>();
   private readonly depth: number;
-  /** Decided batches waiting for the next transaction, and whether one is being committed. */
+  /** Decided batches waiting for the next transaction. */
   private pending: InFlight[] = [];
-  private committing = false;
+  /** A transaction is being begun (until its records are written). */
+  private beginning = false;
+  /** Transactions begun and not yet settled, oldest first: two at most (see `drain`). */
+  private open: OpenTransaction[] = [];
   /** Commits the pending batches once the quiet ones among them have waited `quietCommitDelayMs` (see `drain`). */
   private quietTimer: NodeJS.Timeout | null = null;
   /**
@@ -232,6 +261,11 @@ export class TransactionalProcessor {
   /** CONCURRENT_TRANSACTIONS answers retried in place, for tests and metrics. */
   concurrentTransactionRetries = 0;
   private readonly produceLimits: ChunkLimits;
+  /**
+   * Whether a transaction may begin while the previous one commits: only with KafkaJS's read_committed filter mended
+   * (`aborted-records.ts`), which otherwise passes on records of an aborted transaction interleaved with another's.
+   */
+  private readonly overlap = installAbortedRecordsFilter();
 
   constructor(private readonly opts: TransactionalProcessorOptions) {
     this.ready = new Promise((resolve) => (this.resolveReady = resolve));
@@ -295,7 +329,10 @@ export class TransactionalProcessor {
     // Quiet batches waiting for company commit now.
     this.drain();
     await this.loop.stop();
-    await this.lock.run(() => Promise.all(this.producers.map((p) => p.disconnect())));
+    await this.lock.run(async () => {
+      await this.openSettled();
+      await Promise.all(this.producers.map((p) => p.disconnect()));
+    });
     await this.admin.disconnect().catch(() => undefined);
   }
 
@@ -311,6 +348,8 @@ export class TransactionalProcessor {
     if (a.loaded) return a.loaded;
     const started = Date.now();
     a.loaded = this.lock.run(async () => {
+      // No transaction is open while state loads: the ones still committing settle first (the lock keeps new ones out).
+      await this.openSettled();
       if (a.generation !== this.generation) return;
       await this.opts.onAssigned?.(a.partitions, {
         readToEnd: (topic, partitions, onRecord) =>
@@ -506,9 +545,11 @@ export class TransactionalProcessor {
    * `outcomeOf` says how each of `failed` settles; the others settle as superseded.
    */
   private abort(failed: InFlight[], outcomeOf: (entry: InFlight) => Outcome | null): void {
+    // Each entry is settled once: a transaction's batches may have been aborted already with the one before it.
+    failed = failed.filter((e) => this.inflight.includes(e));
+    if (failed.length === 0) return;
     const partitions = new Set(failed.map((e) => e.partition));
     const aborted = this.inflight.filter((e) => failed.includes(e) || partitions.has(e.partition));
-    for (const e of failed) if (!aborted.includes(e)) aborted.push(e);
     for (const e of [...aborted].reverse()) {
       try {
         e.work.onAbort?.();
@@ -534,52 +575,124 @@ export class TransactionalProcessor {
    * starts (those of one fetch, and those decided while the previous transaction was committing). One
    * transaction costs the same round trips and markers whatever it holds, so a fetch's batches cost one
    * transaction instead of one each, and deciding overlaps committing. They commit or fail together; a
-   * batch of a reassignment that is over settles as null. Transactions go one at a time, in the order decided.
+   * batch of a reassignment that is over settles as null. Transactions commit one at a time, in the order decided;
+   * the next one begins (on the instance's other producer) as soon as the previous one's records are written, so its
+   * records and offsets go out while that one's offsets and commit are under way (see `transact`).
    */
   private drain(force = false): void {
-    if (this.committing || this.pending.length === 0) return;
+    if (this.beginning || this.pending.length === 0 || !this.mayBegin()) return;
     if (!force && this.waitsForCompany()) return;
     if (this.quietTimer) clearTimeout(this.quietTimer);
     this.quietTimer = null;
-    this.committing = true;
+    this.beginning = true;
     // The batches of one fetch are decided side by side: let those decided in this turn join.
     setImmediate(() => {
-      let group: InFlight[] = [];
       void this.lock
         .run(async () => {
           const dead = this.pending.filter((g) => this.rebalancing || g.generation !== this.generation);
           if (dead.length > 0) this.abort(dead, () => null);
-          group = this.pending.splice(0, this.pending.length);
+          // The open transaction may have failed meanwhile: its settling calls drain again.
+          if (!this.mayBegin()) return;
+          const group = this.pending.splice(0, this.pending.length);
           if (group.length === 0) return;
-          const begun = Date.now();
-          const outcome = await this.transact(group).then(
-            (o): Outcome => (o.committed ? { ...o, transactionMs: Date.now() - begun } : o),
-            (err: Error): Outcome => ({ committed: false, error: err }),
-          );
-          if (!outcome.committed) {
-            this.abort(group, () => outcome);
-            return;
-          }
-          // In the order decided: a later batch's effects go over an earlier one's.
-          for (const g of group) {
-            try {
-              g.work.onCommit?.();
-            } catch (err) {
-              this.opts.log.error({ err, partition: g.partition }, 'applying a committed batch failed');
-            }
-            this.remove(g);
-          }
-          group.forEach((g, k) => g.settle(k === 0 ? { ...outcome, first: true } : outcome));
+          // The lock is held until the records are written: a state load waits for every open transaction anyway.
+          await this.begin(group).sent;
         })
-        .catch((err: Error) => {
-          const left = group.filter((g) => this.inflight.includes(g));
-          if (left.length > 0) this.abort(left, () => ({ committed: false, error: err }));
-        })
+        .catch((err: Error) => this.opts.log.error({ err }, 'beginning a transaction failed'))
         .finally(() => {
-          this.committing = false;
+          this.beginning = false;
           this.drain();
         });
     });
+  }
+
+  /**
+   * Whether a transaction may begin now: none is open, or one is, whose records are all written and which may still
+   * commit (after a failure, the next one begins once the failed ones are settled). Two at most: one per producer.
+   */
+  private mayBegin(): boolean {
+    if (this.open.length === 0) return true;
+    if (this.open.length >= this.producers.length || !this.overlap) return false;
+    const last = this.open[this.open.length - 1]!;
+    return last.sentDone && !last.failed;
+  }
+
+  /** Settles once no transaction is open (never rejects). */
+  private async openSettled(): Promise<void> {
+    while (this.open.length > 0) await Promise.all(this.open.map((t) => t.settled));
+  }
+
+  /**
+   * Begins a transaction of `group` after the one open, if any (`previous`); its batches' onCommit runs after the
+   * previous one's, in the order decided. A transaction that does not commit aborts its batches and every batch decided
+   * after them on their partitions; and the transaction begun after it too, with every batch it carries (they may have
+   * been decided on the failed one's effects).
+   */
+  private begin(group: InFlight[]): OpenTransaction {
+    const previous = this.open[this.open.length - 1];
+    let sent!: () => void;
+    let offsetsSent!: () => void;
+    const t: OpenTransaction = {
+      group,
+      sent: new Promise<void>((resolve) => (sent = resolve)),
+      sentDone: false,
+      offsetsSent: new Promise<void>((resolve) => (offsetsSent = resolve)),
+      settled: null as unknown as Promise<Outcome>,
+      failed: false,
+    };
+    const markSent = () => {
+      t.sentDone = true;
+      sent();
+    };
+    this.open.push(t);
+    t.settled = (async (): Promise<Outcome> => {
+      const begun = Date.now();
+      let outcome: Outcome = await this.transact(group, t, previous, { sent: markSent, offsetsSent }).then(
+        (o): Outcome => (o.committed ? { ...o, transactionMs: Date.now() - begun } : o),
+        (err: Error): Outcome => ({ committed: false, error: err }),
+      );
+      markSent();
+      offsetsSent();
+      if (!outcome.committed) t.failed = true;
+      // Outcomes are applied in the order the transactions began.
+      const before = previous ? await previous.settled : null;
+      if (before && !before.committed && outcome.committed) {
+        // Cannot happen (a transaction commits only after the one before it did); never apply it over an abort.
+        this.opts.log.error('a transaction committed after the one before it did not; its batches are aborted');
+        outcome = { committed: false, error: new PreviousNotCommitted() };
+      }
+      try {
+        if (!outcome.committed) {
+          const failure = outcome;
+          const next = this.open[this.open.indexOf(t) + 1];
+          if (next) next.failed = true;
+          // The next transaction will not commit (it waits for this one's outcome): its batches go now, newest first.
+          this.abort([...group, ...(next?.group ?? [])], (e) => (group.includes(e) ? failure : { committed: false, superseded: true }));
+          return outcome;
+        }
+        // In the order decided: a later batch's effects go over an earlier one's.
+        for (const g of group) {
+          try {
+            g.work.onCommit?.();
+          } catch (err) {
+            this.opts.log.error({ err, partition: g.partition }, 'applying a committed batch failed');
+          }
+          this.remove(g);
+        }
+        const committed = outcome;
+        group.forEach((g, k) => g.settle(k === 0 ? { ...committed, first: true } : committed));
+        return outcome;
+      } catch (err) {
+        const left = group.filter((g) => this.inflight.includes(g));
+        if (left.length > 0) this.abort(left, () => ({ committed: false, error: err as Error }));
+        return { committed: false, error: err as Error };
+      } finally {
+        this.open.splice(this.open.indexOf(t), 1);
+        // The next may begin (or commit).
+        queueMicrotask(() => this.drain());
+      }
+    })();
+    return t;
   }
 
   /**
@@ -609,8 +722,25 @@ export class TransactionalProcessor {
     });
   }
 
-  /** One transaction: the batches' outputs, then the next offset to read of each, then commit. Caller holds the lock. */
-  private async transact(entries: InFlight[]): Promise<{ committed: true; produceCalls: number } | { committed: false; error: Error }> {
+  /**
+   * One transaction: the batches' outputs, then the next offset to read of each, then commit. With a transaction open
+   * before it (`previous`, on the other producer), its requests wait for that one's at three points, and only there:
+   * - its records go out once all of the previous one's were written (`drain` begins it only then), so each partition
+   *   gets the records of both in the order decided;
+   * - its offsets go out once the previous one's were written: when both commit, the group coordinator keeps the offset
+   *   commit appended last, which must be the later one's;
+   * - it commits once the previous one committed, and aborts if that one did not (its batches may have been decided on
+   *   that one's effects): a transaction never commits on top of one that did not.
+   * So the next transaction's records and offsets go out while this one's offsets and commit are under way, instead of
+   * after. A read_committed consumer stops at the first open transaction: the later one's records, although written,
+   * are read only after both committed, in order. Both are bounded by the transaction timeout as any one is.
+   */
+  private async transact(
+    entries: InFlight[],
+    self: OpenTransaction,
+    previous: OpenTransaction | undefined,
+    hooks: { sent: () => void; offsetsSent: () => void },
+  ): Promise<{ committed: true; produceCalls: number } | { committed: false; error: Error }> {
     const byTopic = new Map<string, OutputMessage[]>();
     for (const e of entries) {
       for (const t of e.work.outputs) {
@@ -639,12 +769,9 @@ export class TransactionalProcessor {
     let tx: Transaction | undefined;
     let current: FencingProducer | undefined;
     try {
-      // Transactions take turns between the instance's two producers: right after a commit, the coordinator
-      // answers the same producer's next transaction with CONCURRENT_TRANSACTIONS until the commit's markers are
-      // written (tens of milliseconds here), a wait the other producer does not have. The previous transaction is
-      // committed (EndTxn answered) before the next begins, so records stay in order (a consumer reading committed
-      // records stops at the first transaction still open) and the group's offset is the later commit's (the
-      // coordinator keeps the offset commit appended last).
+      // Transactions take turns between the instance's two producers: two may be open at once (one each, see above),
+      // and right after a commit the coordinator answers the same producer's next transaction with
+      // CONCURRENT_TRANSACTIONS until the commit's markers are written, a wait the other producer does not have.
       const fp = this.producers[this.turn]!;
       this.turn = 1 - this.turn;
       current = fp;
@@ -654,11 +781,17 @@ export class TransactionalProcessor {
       const chunks = chunkOutputs([...byTopic].map(([topic, messages]) => ({ topic, messages })), this.produceLimits);
       const rebalancedDuringSends = () => this.rebalancing || entries.some((e) => e.generation !== this.generation);
       for (const topicMessages of chunks) {
+        if (self.failed) throw new PreviousNotCommitted();
         await tx.sendBatch({ topicMessages, acks: -1 });
         if (rebalancedDuringSends()) throw new RebalanceInProgress();
       }
+      hooks.sent();
+      if (previous) await previous.offsetsSent;
+      if (self.failed) throw new PreviousNotCommitted();
       await this.sendOffsets(tx, [...offsets].map(([topic, partitions]) => ({ topic, partitions })));
+      hooks.offsetsSent();
       if (rebalancedDuringSends()) throw new RebalanceInProgress();
+      if (previous && !(await previous.settled).committed) throw new PreviousNotCommitted();
       await this.opts.beforeCommit?.();
       await tx.commit();
       return { committed: true, produceCalls: chunks.length };
