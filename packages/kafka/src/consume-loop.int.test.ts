@@ -217,6 +217,40 @@ test('a handler may ask to come back later without an error; what it resolved is
   expect(calls.slice(1).flat()).toEqual(['r1', 'r2']);
 });
 
+test('with commitDelayMs, the positions of handled batches are committed later, every partition in one request, and when the loop stops', async () => {
+  const t = await topic(2);
+  await produce(t, [{ partition: 0, value: 'p0-0' }, { partition: 1, value: 'p1-0' }]);
+  const groupId = `${TOPIC_PREFIX}loop-${randomUUID().slice(0, 8)}`;
+  const handled: string[] = [];
+  const l = loop({
+    groupId,
+    topics: [t],
+    // Far longer than the test: only stop() commits.
+    commitDelayMs: 600_000,
+    handleBatch: async (batch) => {
+      handled.push(...batch.records.map((r) => r.value!.toString()));
+    },
+  });
+  const committed = async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [offsets] = await admin.fetchOffsets({ groupId, topics: [t] });
+      return Object.fromEntries(offsets!.partitions.map((p) => [p.partition, p.offset]));
+    } finally {
+      await admin.disconnect();
+    }
+  };
+  await l.start();
+  await waitFor(() => handled.length === 2, { what: 'both records handled', timeoutMs: 30_000 });
+  // Another fetch went by since: a commit after every batch would have been made before it.
+  await produce(t, [{ partition: 0, value: 'p0-1' }]);
+  await waitFor(() => handled.includes('p0-1'), { what: 'the next record handled', timeoutMs: 30_000 });
+  expect(await committed()).toEqual({ 0: '-1', 1: '-1' });
+  await l.stop();
+  expect(await committed()).toEqual({ 0: '2', 1: '1' });
+});
+
 test('the group membership outlives a failure longer than the session timeout', async () => {
   const t = await topic(1);
   await produce(t, [{ partition: 0, value: 'only' }]);
