@@ -207,3 +207,46 @@ test('by default, more than four incidents of one partition are worked at a time
   // One fetch brings the 36 commands; more than the former four incidents at a time were in flight.
   expect(stats.mostInFlight).toBeGreaterThan(4);
 });
+
+test('an idle runner fetches about once a second, not ten times; a command written meanwhile is still executed', async () => {
+  const sink = `idle-${randomUUID().slice(0, 8)}`;
+  // The runner's own client, whose consumer counts its fetches.
+  const counted = await testKafka('sink-runner-idle');
+  let fetches = 0;
+  const consumer = counted.consumer.bind(counted);
+  counted.consumer = (config) => {
+    const c = consumer(config);
+    c.on(c.events.REQUEST, (e) => {
+      if (e.payload.apiName === 'Fetch') fetches += 1;
+    });
+    return c;
+  };
+  const first = command(`alertmanager:idle-${sink}-1`, 'first');
+  const later = command(`alertmanager:idle-${sink}-2`, 'later');
+  const { notifier, stats } = trackingNotifier(new Set([first.id, later.id]), async () => undefined);
+  runner = new SinkRunner({
+    name: sink,
+    kafka: counted,
+    groupId: `${TOPIC_PREFIX}${sink}`,
+    topic: TOPICS.slackCommands,
+    producer,
+    ledger: new CommandLedger(pool, sink),
+    notifier,
+    log,
+    registry: createRegistry(sink),
+    dryRun: false,
+  });
+  await producer.send([first]);
+  await runner.start();
+  // Caught up with the topic (the other tests' commands come before ours).
+  await waitFor(() => (stats.executed.includes(first.id) ? true : undefined), { what: 'the first command executed', timeoutMs: 60_000 });
+  const before = fetches;
+  await new Promise((r) => setTimeout(r, 3_000));
+  // Idle for 3 s: at most four fetches at 1 s each (a slower machine makes fewer), against about 30 at 100 ms.
+  expect(fetches - before).toBeLessThanOrEqual(5);
+  // The broker answers a held fetch as soon as a command arrives.
+  await producer.send([later]);
+  await waitFor(() => (stats.executed.includes(later.id) ? true : undefined), { what: 'the later command executed', timeoutMs: 60_000 });
+  await runner.stop();
+  runner = undefined;
+});
