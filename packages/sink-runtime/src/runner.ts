@@ -85,8 +85,6 @@ export interface SinkOptions {
   commandsConcurrently?: number;
   /** How long the offsets of handled commands may wait to be committed together (default DEFAULT_SINK_COMMIT_DELAY_MS; 0: after every batch). */
   commitDelayMs?: number;
-  /** How long the broker holds a fetch that finds no command (default DEFAULT_SINK_FETCH_WAIT_MS). */
-  fetchWaitMs?: number;
 }
 
 /** A keyed topic's partition count: every partition of the command topic goes on at its own pace. */
@@ -107,14 +105,6 @@ export const DEFAULT_SINK_COMMANDS_CONCURRENTLY = 16;
  * crash or a rebalance finds its row completed and sends the same delivery event again (same id), nothing else.
  */
 export const DEFAULT_SINK_COMMIT_DELAY_MS = 500;
-
-/**
- * How long the broker holds an idle fetch. It answers as soon as a command, or the commit that makes one readable,
- * arrives, so this only paces the fetches that find nothing: ten a second at the consumer's default of 100 ms, each
- * a request for the sink and the broker. A partition resumed after a wait (a Retry-After, a failure's back-off) joins
- * the next fetch, so its wait may be this much longer.
- */
-export const DEFAULT_SINK_FETCH_WAIT_MS = 1_000;
 
 type Later = { retryInMs: number; reason: string };
 
@@ -224,10 +214,7 @@ export class SinkRunner {
       retry: opts.infraRetry,
       // Each partition's commands stay in order (an incident's commands share its partition); partitions do not
       // wait for each other, so one slow call (or ledger round trip) does not hold back every other incident.
-      consumer: {
-        partitionsConcurrently: opts.partitionsConcurrently ?? DEFAULT_SINK_PARTITIONS_CONCURRENTLY,
-        maxWaitTimeInMs: opts.fetchWaitMs ?? DEFAULT_SINK_FETCH_WAIT_MS,
-      },
+      consumer: { partitionsConcurrently: opts.partitionsConcurrently ?? DEFAULT_SINK_PARTITIONS_CONCURRENTLY },
       metrics: consumeLoopMetrics(opts.registry),
       onAssigned: (assignment) => {
         const mine = new Set(assignment[opts.topic] ?? []);
