@@ -296,6 +296,19 @@ describe('rate limits and injected faults', () => {
     expect(standIn.state.calls.map((c) => c.status)).toEqual([500, 500, 429, 200, 200]);
   });
 
+  it('can take a post and lose its answer: the message is there, the caller gets no HTTP answer', async () => {
+    standIn.state.failNext('chat.postMessage', { loseAnswer: true });
+    const e = await failure(slack.chat.postMessage({ channel: 'C0ALERTS', text: 'taken', metadata: { event_type: 'alertbus_command', event_payload: { command_id: 'c1' } } }));
+    expect(e.code).toBe(ErrorCode.RequestError);
+    expect(standIn.state.messages.map((m) => m.text)).toEqual(['taken']);
+    expect(standIn.state.calls).toEqual([expect.objectContaining({ method: 'chat.postMessage', status: 200, answerLost: true })]);
+    // The caller can find it again by its metadata, and the next call is answered as usual.
+    const history = await slack.conversations.history({ channel: 'C0ALERTS', include_all_metadata: true });
+    expect(history.messages?.map((m) => m.metadata?.event_payload)).toEqual([{ command_id: 'c1' }]);
+    await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'answered' });
+    expect(standIn.state.messages).toHaveLength(2);
+  });
+
   it('answers every call with a fault for a period (an outage, a 429 storm) until it ends or is cleared', async () => {
     await standIn.close();
     let clock = Date.parse('2026-11-22T08:00:00Z');
