@@ -42,7 +42,9 @@ export interface Notifier {
   /**
    * Called when an earlier run started this command and died before recording the result, or its last attempt got
    * no answer: returns the outcome if the effect already happened (so it is not done twice), or undefined to execute
-   * it. Throws when it cannot tell yet (the look-up got no answer either): the record is tried again after a back-off.
+   * it. Throws when it cannot tell yet (the look-up got no answer either): the record is tried again after a back-off,
+   * or, when the thrown DeliveryError carries `retryAfterMs` (a Retry-After; an earlier request that may still be
+   * pending at the API), after that long, without an error.
    */
   reconcile?(command: AnyEnvelope, startedAt: Date): Promise<DeliveryOutcome | undefined>;
   /** What would have been sent, for dry-run mode (no credentials configured). */
@@ -384,7 +386,18 @@ export class SinkRunner {
     }
 
     if (entry?.status === 'started' && notifier.reconcile) {
-      const found = await notifier.reconcile(command, entry.startedAt);
+      let found: DeliveryOutcome | undefined;
+      try {
+        found = await notifier.reconcile(command, entry.startedAt);
+      } catch (err) {
+        // The notifier cannot tell yet and says when to look again (a Retry-After, or an earlier request that may
+        // still be pending at the API): the command waits for then, without an error. Other throws are retried by
+        // the consume loop's back-off.
+        if (!(err instanceof DeliveryError) || err.permanent || err.retryAfterMs === undefined) throw err;
+        this.waiting.set(command.id, { partition: record.partition });
+        log.info({ commandId: command.id, type: command.type, retryInMs: err.retryAfterMs, reason: err.message }, 'cannot tell yet whether the command took effect; looking again later');
+        return { retryInMs: err.retryAfterMs, reason: `${command.type} ${command.id}: ${err.message}` };
+      }
       if (found) {
         const event = this.delivery(command, this.resultId(command, entry), found, entry.attempts, false);
         await ledger.finish(command.id, 'completed', [event], notifier.persist?.(command, found));
