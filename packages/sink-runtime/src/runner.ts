@@ -29,6 +29,18 @@ export interface DeliveryOutcome {
   data: Record<string, unknown>;
 }
 
+/**
+ * A failure before the request left: no connection was made (refused, unknown host), so the call cannot have taken
+ * effect. Unlike another error without an HTTP status (a timeout, a connection lost mid-call), the next attempt
+ * need not look first whether it did.
+ */
+export class NotSentError extends DeliveryError {
+  constructor(message: string) {
+    super(message, false);
+    this.name = 'NotSentError';
+  }
+}
+
 /** The one-method notifier of a sink (plus optional reconciliation after a crash). */
 export interface Notifier {
   readonly target: 'slack' | 'pager';
@@ -453,7 +465,7 @@ export class SinkRunner {
       const next = new Date(plan.atMs);
       // No HTTP status: no answer came (a timeout, a connection lost), so the call may have taken effect. The next
       // attempt looks first (reconcile), or a post whose answer was lost is made twice.
-      if (err.httpStatus === undefined) await ledger.markUnanswered(command.id, next, err.message);
+      if (err.httpStatus === undefined && !(err instanceof NotSentError)) await ledger.markUnanswered(command.id, next, err.message);
       else await ledger.markDelayed(command.id, next, err.message);
       const delayed = this.result(command, 'DeliveryDelayed', deriveId(command.id, 'delayed', entry?.redriveId ?? '', attempts), now, {
         commandId: command.id,

@@ -5,6 +5,8 @@
  * create can still be pending, or the SRE gets a second create. Real Kafka and Postgres, the sink with its runner,
  * the Opsgenie stand-in over HTTP (its processing held until the test lets it go).
  */
+import { createServer, type AddressInfo } from 'node:net';
+import { createPool, type Pool } from '@alertbus/common';
 import { EventProducer } from '@alertbus/kafka';
 import { TOPICS, type AnyEnvelope } from '@alertbus/schemas';
 import { startOpsgenieStandIn, type OpsgenieStandIn } from '@alertbus/stand-ins';
@@ -20,6 +22,7 @@ let kafka: Kafka;
 let producer: EventProducer;
 let og: OpsgenieStandIn;
 let sink: OpsgenieSink | undefined;
+let pool: Pool;
 
 /** Requests wait to be processed until the test calls processPending (longer than any test runs). */
 const HELD_MS = 60 * 60_000;
@@ -45,12 +48,14 @@ beforeAll(async () => {
   producer = new EventProducer(kafka);
   await producer.connect();
   og = await startOpsgenieStandIn();
+  pool = createPool(process.env.DATABASE_URL!, 1);
 });
 
 afterAll(async () => {
   await sink?.close();
   await producer?.disconnect();
   await og?.close();
+  await pool?.end();
   await dropTestDatabase();
 });
 
@@ -95,4 +100,34 @@ test('a create that never reached the pager is sent again once it can no longer 
   expect(result).toMatchObject({ type: 'PagerAlertCreated', data: { alertId: alerts[0]!.id, attempts: 2 } });
   expect(creates(cmd.alias).map((c) => c.status)).toEqual([0, 202]);
   expect(lookups(cmd.alias).length).toBeGreaterThanOrEqual(1);
+});
+
+test('a create refused at connect never reached the pager: retried when it is back, without waiting for it to show up', async () => {
+  const port = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port: free } = probe.address() as AddressInfo;
+      probe.close(() => resolve(free));
+    });
+  });
+  // Nobody listens on the port yet: connection refused. The settle time would outlast the test if it applied.
+  await startSink({ apiUrl: `http://127.0.0.1:${port}`, createSettleMs: HELD_MS });
+  const cmd = createCommand('alertmanager:refused');
+  await producer.send([cmd]);
+  await waitFor(async () => (await readTopic(kafka, TOPICS.deliveries)).some((x) => x.event?.causationId === cmd.id && x.event.type === 'DeliveryDelayed'), {
+    timeoutMs: 60_000,
+    intervalMs: 200,
+    what: 'the create delayed',
+  });
+  const { rows } = await pool.query('SELECT status FROM sink_commands WHERE command_id = $1', [cmd.id]);
+  expect(rows).toEqual([{ status: 'delayed' }]); // not "started": nothing to look for
+
+  const late = await startOpsgenieStandIn({ port });
+  try {
+    const result = await resultOf(cmd);
+    expect(result).toMatchObject({ type: 'PagerAlertCreated' });
+    expect(late.state.alerts).toEqual([expect.objectContaining({ alias: cmd.alias, count: 1 })]);
+    expect(late.state.calls.filter((c) => c.route === 'getAlert')).toEqual([]);
+  } finally {
+    await late.close();
+  }
 });
