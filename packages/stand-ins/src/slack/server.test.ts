@@ -278,6 +278,19 @@ describe('rate limits and injected faults', () => {
     expect(standIn.state.messages.map((m) => m.text)).toEqual(['first']);
   });
 
+  it('limits a method per minute, as Slack\'s tiers do (conversations.replies is Tier 3)', async () => {
+    await standIn.close();
+    standIn = await startSlackStandIn({ channels: [{ id: 'C0ALERTS', name: 'alerts' }], rateLimits: { 'conversations.replies': { perMinute: 2 } } });
+    slack = client(SLACK_STAND_IN_TOKEN);
+    const root = await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'root' });
+    for (let i = 0; i < 2; i++) await slack.conversations.replies({ channel: 'C0ALERTS', ts: root.ts! });
+    const err = await failure(slack.conversations.replies({ channel: 'C0ALERTS', ts: root.ts! }));
+    expect(err.code).toBe(ErrorCode.RateLimitedError);
+    // Up to a minute, in whole seconds, from the first call of the window.
+    expect(err.code === ErrorCode.RateLimitedError && err.retryAfter).toBeGreaterThan(1);
+    expect(err.code === ErrorCode.RateLimitedError && err.retryAfter).toBeLessThanOrEqual(60);
+  });
+
   it('injects 500s, 429s and ok:false answers for the next calls, in process', async () => {
     standIn.state.failNext('chat.postMessage', { status: 500 }, 2);
     standIn.state.failNext('chat.postMessage', { status: 429, retryAfter: 1 });

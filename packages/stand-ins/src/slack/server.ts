@@ -54,7 +54,7 @@ export interface SlackStandInOptions {
   channels?: SlackChannelConfig[];
   users?: SlackUserConfig[];
   usergroups?: SlackUsergroupConfig[];
-  /** Per-method limits, e.g. `{ 'chat.postMessage': { perSecond: 1 } }`; over it → HTTP 429 + Retry-After. */
+  /** Per-method limits, e.g. `{ 'chat.postMessage': { perSecond: 1 } }`, `{ 'conversations.replies': { perMinute: 50 } }`; over it → HTTP 429 + Retry-After. */
   rateLimits?: Record<string, MethodRateLimit>;
   /** Delay before every Web API answer. */
   latencyMs?: number;
