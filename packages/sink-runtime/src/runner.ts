@@ -29,6 +29,18 @@ export interface DeliveryOutcome {
   data: Record<string, unknown>;
 }
 
+/**
+ * A failure before the request left: no connection was made (refused, unknown host), so the call cannot have taken
+ * effect. Unlike another error without an HTTP status (a timeout, a connection lost mid-call), the next attempt
+ * need not look first whether it did.
+ */
+export class NotSentError extends DeliveryError {
+  constructor(message: string) {
+    super(message, false);
+    this.name = 'NotSentError';
+  }
+}
+
 /** The one-method notifier of a sink (plus optional reconciliation after a crash). */
 export interface Notifier {
   readonly target: 'slack' | 'pager';
@@ -42,7 +54,9 @@ export interface Notifier {
   /**
    * Called when an earlier run started this command and died before recording the result, or its last attempt got
    * no answer: returns the outcome if the effect already happened (so it is not done twice), or undefined to execute
-   * it. Throws when it cannot tell yet (the look-up got no answer either): the record is tried again after a back-off.
+   * it. Throws when it cannot tell yet (the look-up got no answer either): the record is tried again after a back-off,
+   * or, when the thrown DeliveryError carries `retryAfterMs` (a Retry-After; an earlier request that may still be
+   * pending at the API), after that long, without an error.
    */
   reconcile?(command: AnyEnvelope, startedAt: Date): Promise<DeliveryOutcome | undefined>;
   /** What would have been sent, for dry-run mode (no credentials configured). */
@@ -384,7 +398,18 @@ export class SinkRunner {
     }
 
     if (entry?.status === 'started' && notifier.reconcile) {
-      const found = await notifier.reconcile(command, entry.startedAt);
+      let found: DeliveryOutcome | undefined;
+      try {
+        found = await notifier.reconcile(command, entry.startedAt);
+      } catch (err) {
+        // The notifier cannot tell yet and says when to look again (a Retry-After, or an earlier request that may
+        // still be pending at the API): the command waits for then, without an error. Other throws are retried by
+        // the consume loop's back-off.
+        if (!(err instanceof DeliveryError) || err.permanent || err.retryAfterMs === undefined) throw err;
+        this.waiting.set(command.id, { partition: record.partition });
+        log.info({ commandId: command.id, type: command.type, retryInMs: err.retryAfterMs, reason: err.message }, 'cannot tell yet whether the command took effect; looking again later');
+        return { retryInMs: err.retryAfterMs, reason: `${command.type} ${command.id}: ${err.message}` };
+      }
       if (found) {
         const event = this.delivery(command, this.resultId(command, entry), found, entry.attempts, false);
         await ledger.finish(command.id, 'completed', [event], notifier.persist?.(command, found));
@@ -440,7 +465,7 @@ export class SinkRunner {
       const next = new Date(plan.atMs);
       // No HTTP status: no answer came (a timeout, a connection lost), so the call may have taken effect. The next
       // attempt looks first (reconcile), or a post whose answer was lost is made twice.
-      if (err.httpStatus === undefined) await ledger.markUnanswered(command.id, next, err.message);
+      if (err.httpStatus === undefined && !(err instanceof NotSentError)) await ledger.markUnanswered(command.id, next, err.message);
       else await ledger.markDelayed(command.id, next, err.message);
       const delayed = this.result(command, 'DeliveryDelayed', deriveId(command.id, 'delayed', entry?.redriveId ?? '', attempts), now, {
         commandId: command.id,

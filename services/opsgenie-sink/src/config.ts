@@ -13,6 +13,7 @@ import {
   type InfraRetryPolicy,
   type PgTimeouts,
 } from '@alertbus/common';
+import { DEFAULT_CREATE_SETTLE_MS } from './notifier';
 import type { PagerProvider } from './pager-client';
 
 export const DEFAULT_OPSGENIE_API_URL = 'https://api.opsgenie.com';
@@ -40,6 +41,8 @@ export interface OpsgenieSinkConfig {
   statusPollDelayMs?: number;
   /** Timeout of one HTTP request to the pager API. */
   requestTimeoutMs?: number;
+  /** OPSGENIE_CREATE_SETTLE_MS: how long a create whose answer was lost may still be pending at the pager (see PagerNotifier). */
+  createSettleMs?: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -59,6 +62,7 @@ export function loadConfig(env: Env = process.env): OpsgenieSinkConfig {
     databaseUrl: envDatabaseUrl(env),
     logLevel: envOptional(env, 'LOG_LEVEL'),
     requestTimeoutMs: envInt(env, 'OPSGENIE_TIMEOUT_MS', 10_000, { min: 100 }),
+    createSettleMs: envInt(env, 'OPSGENIE_CREATE_SETTLE_MS', DEFAULT_CREATE_SETTLE_MS, { min: 0 }),
     retryPolicy: deliveryRetryFromEnv(env),
     infraRetry: infraRetryFromEnv(env),
     pgTimeouts: pgTimeoutsFromEnv(env),

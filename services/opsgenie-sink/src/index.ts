@@ -65,6 +65,7 @@ export async function startOpsgenieSink(config: OpsgenieSinkConfig): Promise<Ops
       client,
       statusPolls: config.statusPolls,
       statusPollDelayMs: config.statusPollDelayMs,
+      createSettleMs: config.createSettleMs,
       log,
     });
     const sinkRunner = new SinkRunner({

@@ -74,6 +74,26 @@ describe('PagerNotifier', () => {
     expect(await notifier.reconcile(create('a1'))).toBeUndefined(); // refused for good → execute (deduplicated by alias)
   });
 
+  it('does not take "no open alert" as "never created" while the earlier attempt\'s create may still be pending', async () => {
+    let now = Date.parse('2026-01-01T00:00:00.000Z');
+    const settling = new PagerNotifier({
+      provider: 'opsgenie',
+      client: createPagerClient('opsgenie', { apiKey: og.apiKey, apiUrl: og.url }),
+      createSettleMs: 30_000,
+      settleLookupIntervalMs: 1_000,
+      now: () => now,
+    });
+    const startedAt = new Date(now - 10_000);
+    await expect(settling.reconcile(create('pending'), startedAt)).rejects.toMatchObject({ name: 'DeliveryError', permanent: false, retryAfterMs: 1_000 });
+    now += 19_500; // 29.5 s after the attempt started: look again in the half second left
+    await expect(settling.reconcile(create('pending'), startedAt)).rejects.toMatchObject({ retryAfterMs: 500 });
+    now += 500;
+    expect(await settling.reconcile(create('pending'), startedAt)).toBeUndefined(); // it cannot be pending any more
+    // Found meanwhile: reported as created, whenever it is looked up.
+    og.state.create({ message: 'm', alias: 'pending' }, 'opsgenie', '127.0.0.1');
+    expect(await settling.reconcile(create('pending'), new Date(now))).toMatchObject({ type: 'PagerAlertCreated', data: { alertId: og.state.alerts[0]!.id } });
+  });
+
   it('describes in dry-run the exact request, under the JSM prefix for jsm', () => {
     const dry = new PagerNotifier({ provider: 'jsm' });
     const cmd = command('AcknowledgePagerAlert', 'grafana:a/b', { user: 'bob' });

@@ -28,8 +28,20 @@ export interface PagerNotifierOptions {
   statusPolls?: number;
   /** First wait between status polls; default 250 ms. */
   statusPollDelayMs?: number;
+  /**
+   * How long after an attempt started a create it sent may still be pending (in flight, or queued at the pager: the
+   * API processes requests asynchronously), so that "no open alert with the alias" does not yet mean it never
+   * arrived; default DEFAULT_CREATE_SETTLE_MS.
+   */
+  createSettleMs?: number;
+  /** While a create may be pending, how often the alias is looked up again; default 1 s. */
+  settleLookupIntervalMs?: number;
   log?: Logger;
+  now?: () => number;
 }
+
+/** See PagerNotifierOptions.createSettleMs (OPSGENIE_CREATE_SETTLE_MS). */
+export const DEFAULT_CREATE_SETTLE_MS = 30_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -53,9 +65,16 @@ export class PagerNotifier implements Notifier {
   private readonly polls: number;
   private readonly pollDelayMs: number;
 
+  private readonly settleMs: number;
+  private readonly settleLookupMs: number;
+  private readonly now: () => number;
+
   constructor(private readonly opts: PagerNotifierOptions) {
     this.polls = opts.statusPolls ?? 4;
     this.pollDelayMs = opts.statusPollDelayMs ?? 250;
+    this.settleMs = opts.createSettleMs ?? DEFAULT_CREATE_SETTLE_MS;
+    this.settleLookupMs = opts.settleLookupIntervalMs ?? 1_000;
+    this.now = opts.now ?? Date.now;
   }
 
   private get client(): PagerClient {
@@ -133,13 +152,19 @@ export class PagerNotifier implements Notifier {
   }
 
   /**
-   * After a crash between "started" and "completed": looks at the pager to see whether the effect already
-   * happened. A lookup that may succeed later (a timeout, a 5xx, a 429) throws: the runner looks again after a
-   * back-off. Other lookup errors mean "unknown" → execute again, which is safe: create is deduplicated by alias,
-   * close of a closed alias is treated as done, a second acknowledge changes nothing. Notes cannot be
-   * checked through this interface and are added again.
+   * After a crash between "started" and "completed", or an attempt that got no answer: looks at the pager to see
+   * whether the effect already happened. A lookup that may succeed later (a timeout, a 5xx, a 429) throws: the
+   * runner looks again after a back-off. Other lookup errors mean "unknown" → execute again, which is safe: create
+   * is deduplicated by alias, close of a closed alias is treated as done, a second acknowledge changes nothing.
+   * Notes cannot be checked through this interface and are added again.
+   *
+   * A create is asynchronous: the pager answers 202 and processes it later, and a request whose answer was lost
+   * may not even have been read yet. "No open alert with the alias" therefore only counts once the earlier
+   * attempt's create cannot be pending any more (createSettleMs after the attempt started); before that the
+   * alias is looked up again every settleLookupIntervalMs (a retryable error with retryAfterMs: the runner waits),
+   * so an alert whose create was slow to be processed is found, not created a second time.
    */
-  async reconcile(command: AnyEnvelope): Promise<DeliveryOutcome | undefined> {
+  async reconcile(command: AnyEnvelope, startedAt?: Date): Promise<DeliveryOutcome | undefined> {
     const type = command.type as PagerCommandType;
     if (!this.opts.client || type === 'AddPagerNote') return undefined;
     let open;
@@ -151,7 +176,19 @@ export class PagerNotifier implements Notifier {
       this.opts.log?.warn({ commandId: command.id, error: (err as Error).message }, 'reconcile lookup failed; executing again');
       return undefined;
     }
-    if (type === 'CreatePagerAlert') return open ? this.outcome(type, undefined, open.id) : undefined;
+    if (type === 'CreatePagerAlert') {
+      if (open) return this.outcome(type, undefined, open.id);
+      const pendingMs = startedAt ? startedAt.getTime() + this.settleMs - this.now() : 0;
+      if (pendingMs > 0) {
+        throw new DeliveryError(
+          `no open ${this.opts.provider} alert with alias "${command.alias}" yet; the create sent at ${startedAt!.toISOString()} may still be pending`,
+          false,
+          undefined,
+          Math.min(pendingMs, this.settleLookupMs),
+        );
+      }
+      return undefined;
+    }
     if (type === 'ClosePagerAlert') return open ? undefined : this.outcome(type);
     return open?.acknowledged ? this.outcome(type, undefined, open.id) : undefined;
   }

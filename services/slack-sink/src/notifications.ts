@@ -1,15 +1,13 @@
-import { DEFAULT_RETRY_POLICY, DeliveryError, withRetries, type Logger, type RetryPolicy } from '@alertbus/common';
+import { DeliveryError, type Logger, type RetryPolicy } from '@alertbus/common';
 import type { DeliveryOutcome } from '@alertbus/sink-runtime';
 import type { Envelope } from '@alertbus/schemas';
 import type { SlackClient } from './client';
+import { lookUpOrThrow, RECONCILE_LOOKBACK_MS } from './reconcile';
 import { COMMAND_EVENT_TYPE, dryRunTs, toSlackTs, type CommandMetadata, type PostMessageBody } from './wire';
 
 export type NotificationCommand = Envelope<'PostNotification'>;
 
 export const NOTIFICATION_COMMAND_TYPES: ReadonlySet<string> = new Set(['PostNotification']);
-
-/** How far before a run's start a message it posted may carry its ts (clock skew between us and Slack). */
-const RECONCILE_LOOKBACK_MS = 60_000;
 
 /** chat.postMessage of a notification: a message of its own in the channel, with the tag's name and icon. */
 export interface NotificationBody {
@@ -62,19 +60,16 @@ export class NotificationPoster {
     return posted(command, res.channel, res.ts);
   }
 
+  /** Looks for the notification in the channel by its command id; throws while Slack does not answer (see lookUpOrThrow). */
   async reconcile(command: NotificationCommand, startedAt: Date): Promise<DeliveryOutcome | undefined> {
     const client = this.deps.client;
     if (!client) return undefined;
-    try {
-      const channel = await client.resolveChannel(command.data.channel);
-      if (!channel) return undefined;
-      const oldest = toSlackTs(startedAt.getTime() - RECONCILE_LOOKBACK_MS);
-      const found = (await withRetries(() => client.findCommandMessage({ channel, oldest, commandId: command.id }), this.deps.lookupRetry ?? DEFAULT_RETRY_POLICY)).value;
-      return found ? posted(command, found.channel, found.ts) : undefined;
-    } catch (err) {
-      this.deps.log.warn({ commandId: command.id, error: (err as Error).message }, 'could not check Slack for an earlier run of the notification; posting it');
-      return undefined;
-    }
+    const ctx = { policy: this.deps.lookupRetry, log: this.deps.log, commandId: command.id, what: 'an earlier run of the notification' };
+    const channel = await lookUpOrThrow(() => client.resolveChannel(command.data.channel), ctx);
+    if (!channel?.value) return undefined; // a name Slack resolves itself cannot be searched; post again
+    const oldest = toSlackTs(startedAt.getTime() - RECONCILE_LOOKBACK_MS);
+    const found = await lookUpOrThrow(() => client.findCommandMessage({ channel: channel.value!, oldest, commandId: command.id }), ctx);
+    return found?.value ? posted(command, found.value.channel, found.value.ts) : undefined;
   }
 
   dryRun(command: NotificationCommand): DeliveryOutcome {

@@ -1,14 +1,8 @@
-import {
-  DEFAULT_RETRY_POLICY,
-  DeliveryError,
-  RetriesExhausted,
-  withRetries,
-  type Logger,
-  type RetryPolicy,
-} from '@alertbus/common';
+import { DeliveryError, type Logger, type RetryPolicy } from '@alertbus/common';
 import type { DeliveryOutcome, KeptRows, Notifier } from '@alertbus/sink-runtime';
 import { SLACK_COMMAND_TYPES, type AnyEnvelope, type SlackDelivery } from '@alertbus/schemas';
-import type { PostedMessage, SlackClient } from './client';
+import type { SlackClient } from './client';
+import { lookUpOrThrow, RECONCILE_LOOKBACK_MS } from './reconcile';
 import { NOTIFICATION_COMMAND_TYPES, type NotificationCommand, type NotificationPoster } from './notifications';
 import type { ClientSource } from './team-clients';
 import type { SlashAnswerCommand, SlashAnswers } from './slash-answers';
@@ -24,9 +18,6 @@ import {
   type ThreadCommand,
   type UpdateCommand,
 } from './wire';
-
-/** How far before a run's start a message it posted may carry its ts (clock skew between us and Slack). */
-const RECONCILE_LOOKBACK_MS = 60_000;
 
 
 const rootMessageKey = (command: PostCommand | UpdateCommand): string => `${command.data.teamId ?? ''}/${command.data.incidentId}`;
@@ -106,7 +97,11 @@ export class SlackNotifier implements Notifier {
     return { type: 'SlackMessageUpdated', data: { channel: res.channel, ts: res.ts, purpose: 'root' } };
   }
 
-  /** Looks for the message an interrupted run may have posted; updates are simply re-run (same content). */
+  /**
+   * Looks for the message an interrupted run may have posted (by the command id in its metadata); updates are simply
+   * re-run (same content). Throws while Slack does not answer the look-up (see lookUpOrThrow): posting then could
+   * post twice.
+   */
   async reconcile(command: AnyEnvelope, startedAt: Date): Promise<DeliveryOutcome | undefined> {
     if (isThreadCommand(command)) return this.deps.threadCommands.reconcile(command, startedAt);
     if (isNotification(command)) return this.deps.notifications.reconcile(command, startedAt);
@@ -117,43 +112,25 @@ export class SlackNotifier implements Notifier {
     if (!client) return undefined;
     const { purpose } = command.data;
     const oldest = toSlackTs(startedAt.getTime() - RECONCILE_LOOKBACK_MS);
-    try {
-      let found: PostedMessage | undefined;
-      let threadTs: string | undefined;
-      if (purpose === 'root') {
-        const channel = await client.resolveChannel(command.data.channel);
-        if (!channel) return undefined; // a name Slack resolves itself cannot be searched; post again
-        found = await this.lookup(() => client.findCommandMessage({ channel, oldest, commandId: command.id }));
-      } else {
-        const thread = await this.deps.threads.find(command.data.incidentId);
-        if (!thread) return undefined;
-        threadTs = thread.rootTs;
-        found = await this.lookup(() =>
-          client.findCommandMessage({ channel: thread.channelId, threadTs, oldest, commandId: command.id }),
-        );
-      }
-      if (!found) return undefined;
-      return posted({ channel: found.channel, ts: found.ts, ...(threadTs ? { threadTs } : {}), purpose });
-    } catch (err) {
-      // Slack gave no answer (a timeout, a 5xx, a 429, after the look-up's own retries): still unknown, and posting now
-      // would post twice if the earlier run did. Looked up again after a back-off; the post waits, nothing is lost.
-      const cause = err instanceof RetriesExhausted ? err.last : err;
-      if (cause instanceof DeliveryError && !cause.permanent) throw cause;
-      // Any other failure to look is answered by posting: a duplicate message is better than a lost alert.
-      this.deps.log.warn(
-        { commandId: command.id, error: (err as Error).message },
-        'could not check Slack for an earlier run of the command; executing it',
-      );
-      return undefined;
+    const ctx = { policy: this.deps.lookupRetry, log: this.deps.log, commandId: command.id, what: 'an earlier run of the command' };
+    if (purpose === 'root') {
+      const channel = await lookUpOrThrow(() => client.resolveChannel(command.data.channel), ctx);
+      if (!channel?.value) return undefined; // a name Slack resolves itself cannot be searched; post again
+      const found = await lookUpOrThrow(() => client.findCommandMessage({ channel: channel.value!, oldest, commandId: command.id }), ctx);
+      return found?.value ? posted({ channel: found.value.channel, ts: found.value.ts, purpose }) : undefined;
     }
+    const thread = await this.deps.threads.find(command.data.incidentId);
+    if (!thread) return undefined; // executing fails for good: no root message
+    const threadTs = thread.rootTs;
+    const found = await lookUpOrThrow(
+      () => client.findCommandMessage({ channel: thread.channelId, threadTs, oldest, commandId: command.id }),
+      ctx,
+    );
+    return found?.value ? posted({ channel: found.value.channel, ts: found.value.ts, threadTs, purpose }) : undefined;
   }
 
   private async clientFor(command: AnyEnvelope): Promise<SlackClient | undefined> {
     return (await this.deps.clients.forTeam((command.data as { teamId?: string }).teamId))?.client;
-  }
-
-  private async lookup<T>(fn: () => Promise<T>): Promise<T> {
-    return (await withRetries(fn, this.deps.lookupRetry ?? DEFAULT_RETRY_POLICY)).value;
   }
 
   dryRun(command: AnyEnvelope): DeliveryOutcome {

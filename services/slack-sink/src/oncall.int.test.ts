@@ -327,6 +327,33 @@ describe('PostSlackReply', () => {
     expect(data(event)).toEqual({ commandId: c.id, commandType: 'PostSlackReply', dryRun: false, attempts: 1, channel: 'C0OPS', ts: reply!.ts, threadTs: thread.threadTs });
   });
 
+  it('posts once when Slack took the reply but its answer was lost, and the thread look-up went unanswered at first', async () => {
+    const thread = askInOps('<@U0ALERTBUS> help');
+    const c = command('PostSlackReply', thread.alias, { rule: RULE, channel: thread.channel, threadTs: thread.threadTs, text: 'Commands: help' });
+    slack.state.failNext('chat.postMessage', { loseAnswer: true });
+    // Two whole look-ups (each with its retries: FAST_LOOKUPS) unanswered: 503s, then 429s with a Retry-After.
+    slack.state.failNext('conversations.replies', { status: 503 }, 4);
+    slack.state.failNext('conversations.replies', { status: 429, retryAfter: 0 }, 4);
+    await producer.send([c]);
+    const event = await delivered(c);
+    const replies = threadReplies(thread.threadTs);
+    expect(replies.map((m) => m.text)).toEqual(['Commands: help']);
+    expect(event.type).toBe('SlackReplyPosted');
+    expect(data(event)).toMatchObject({ ts: replies[0]!.ts, threadTs: thread.threadTs });
+    expect(slack.state.calls.filter((x) => x.method === 'conversations.replies' && x.args.ts === thread.threadTs).length).toBeGreaterThan(8);
+  });
+
+  it('posts the acknowledgement once when its answer was lost and the thread look-up went unanswered at first', async () => {
+    const thread = askInOps();
+    const c = replyWithOnCall(thread, 'crash');
+    slack.state.failNext('chat.postMessage', { loseAnswer: true });
+    slack.state.failNext('conversations.replies', { status: 500 }, 8);
+    await producer.send([c]);
+    const event = await delivered(c);
+    expect(threadReplies(thread.threadTs).map((m) => m.text)).toEqual(['Looking for the on-call…', 'On call for *crash*: <@U0BOB>']);
+    expect(data(event)).toMatchObject({ acknowledgementTs: threadReplies(thread.threadTs)[0]!.ts, outcome: 'mentioned' });
+  });
+
   it('a thread that does not exist is a permanent failure', async () => {
     const c = command('PostSlackReply', 'slack:T0ALERTBUS:C0OPS:1.000001', { rule: RULE, channel: 'C0OPS', threadTs: '1.000001', text: 'into the void' });
     await producer.send([c]);

@@ -30,6 +30,8 @@ const TOKEN = 'xoxb-int-test';
 /** Deliveries retry quickly here; the budget is long enough never to run out in these tests. */
 const FAST_RETRIES: DeliveryRetryPolicy = { budgetMs: 10 * 60_000, minBackoffMs: 20, maxBackoffMs: 100 };
 const FAST_LOOKUPS: RetryPolicy = { retries: 3, minTimeoutMs: 20, maxTimeoutMs: 100, maxRetryAfterMs: 5_000 };
+/** Calls one reconciliation look-up makes while Slack does not answer it (FAST_LOOKUPS: the first and 3 retries). */
+const LOOKUP_ATTEMPTS = 4;
 const ONCALL_LOOKUP_ATTEMPTS = 4;
 const RULE = { path: 'default', rulesVersion: 'test' };
 
@@ -47,6 +49,12 @@ const silent = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 
 const incident = (name: string) => ({ alias: `alertmanager:${name}`, incidentId: deriveId('incident', `alertmanager:${name}`, 1) });
 type Incident = ReturnType<typeof incident>;
+
+function envelopeFields(alias: string) {
+  const at = new Date().toISOString();
+  const id = newId();
+  return { id, alias, occurredAt: at, recordedAt: at, source: 'router', causationId: id, correlationId: id };
+}
 
 function envelope<T extends 'PostSlackMessage' | 'UpdateSlackMessage'>(type: T, inc: Incident, data: Envelope<T>['data']): Envelope<T> {
   const at = new Date().toISOString();
@@ -305,6 +313,41 @@ describe('slack-sink', () => {
     expect(withCommand(reply.id)).toHaveLength(1);
     expect(data(await delivered(later))).toMatchObject({ threadTs: earlier.ts });
     expect(withCommand(later.id)).toEqual([expect.objectContaining({ thread_ts: earlier.ts })]);
+  });
+
+  // A post Slack took whose answer was lost (a timeout, a dropped connection) leaves the ledger "started"; the next
+  // attempt looks for the message first. While that look-up gets no answer either, nothing is posted.
+  it('posts a notification once when its answer was lost and the channel look-up went unanswered at first', async () => {
+    const n = makeEnvelope({
+      ...envelopeFields('notification:lost-answer'),
+      type: 'PostNotification',
+      data: { notificationId: newId(), rule: RULE, channel: '#alerts', text: 'Deploy of api finished' },
+    } as never) as AnyEnvelope;
+    expect(validateEnvelope(n)).toMatchObject({ ok: true });
+    standIn.state.failNext('chat.postMessage', { loseAnswer: true });
+    // Two whole look-ups (each with its retries) unanswered: 503, then 429 with a Retry-After.
+    standIn.state.failNext('conversations.history', { status: 503 }, LOOKUP_ATTEMPTS);
+    standIn.state.failNext('conversations.history', { status: 429, retryAfter: 0 }, LOOKUP_ATTEMPTS);
+    const historyCallsBefore = slackCalls('conversations.history').length;
+    await producer.send([n]);
+    const event = await delivered(n);
+    const posted = withCommand(n.id);
+    expect(posted).toHaveLength(1);
+    expect(event.type).toBe('NotificationPosted');
+    expect(data(event)).toMatchObject({ channel: 'C0ALERTS', ts: posted[0]!.ts });
+    expect(slackCalls('conversations.history').length - historyCallsBefore).toBeGreaterThan(2 * LOOKUP_ATTEMPTS);
+  });
+
+  it('posts an incident reply once when its answer was lost and the thread look-up went unanswered at first', async () => {
+    const { S, ts } = await postedRoot('reply-answer-lost', '[FIRING] reply answer lost');
+    const reply = post(S, 'reply', 'fired again, answer lost');
+    standIn.state.failNext('chat.postMessage', { loseAnswer: true });
+    standIn.state.failNext('conversations.replies', { status: 503 }, 2 * LOOKUP_ATTEMPTS);
+    await producer.send([reply]);
+    const event = await delivered(reply);
+    const posted = withCommand(reply.id);
+    expect(posted).toEqual([expect.objectContaining({ thread_ts: ts })]);
+    expect(data(event)).toMatchObject({ ts: posted[0]!.ts, threadTs: ts, purpose: 'reply' });
   });
 
   it('of several updates of one message in a batch, sends only the last whole one; the others are completed as superseded', async () => {

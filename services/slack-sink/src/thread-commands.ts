@@ -1,10 +1,4 @@
-import {
-  DEFAULT_RETRY_POLICY,
-  DeliveryError,
-  withRetries,
-  type Logger,
-  type RetryPolicy,
-} from '@alertbus/common';
+import { DeliveryError, type Logger, type RetryPolicy } from '@alertbus/common';
 import type { DeliveryOutcome } from '@alertbus/sink-runtime';
 import type { PostedMessage, SlackClient } from './client';
 import type { OnCallCache } from './oncall/cache';
@@ -13,11 +7,9 @@ import type { OnCallResolver } from './oncall/resolver';
 import { cacheClearedText, onCallReplyText, type OnCallResolution } from './oncall/texts';
 import type { CommandSteps } from './steps';
 import type { ClientSource, TeamClient } from './team-clients';
+import { lookUpOrThrow, RECONCILE_LOOKBACK_MS } from './reconcile';
 import { callCommandWebhook, safeUrl, webhookFailedText, type WebhookResult } from './command-webhook';
 import { dryRunTs, ephemeralBody, threadReplyBody, toSlackTs, type EphemeralCommand, type ThreadCommand } from './wire';
-
-/** How far before a run's start a message it posted may carry its ts (clock skew between us and Slack). */
-const RECONCILE_LOOKBACK_MS = 60_000;
 
 export { DEFAULT_ONCALL_LOOKUP_ATTEMPTS } from './oncall/lookup';
 
@@ -123,19 +115,17 @@ export class ThreadCommands {
     const steps = await this.deps.steps.load(command.id);
     const missing = POSTS[command.type].filter((s) => !steps.has(s));
     if (client && missing.length > 0) {
-      try {
-        const oldest = toSlackTs(startedAt.getTime() - RECONCILE_LOOKBACK_MS);
-        const { channel, threadTs } = command.data;
-        const found = await withRetries(
-          () => client.findCommandMessages({ channel, threadTs, oldest, commandId: command.id }),
-          this.deps.lookupRetry ?? DEFAULT_RETRY_POLICY,
-        );
-        for (const m of found.value) {
-          if (m.step && missing.includes(m.step)) await this.record(command, steps, m.step, { channel, ts: m.ts });
-        }
-      } catch (err) {
-        // Not knowing is answered by posting: a duplicate reply is better than a lost one.
-        this.deps.log.warn({ commandId: command.id, error: (err as Error).message }, 'could not look for an earlier run in the thread');
+      const oldest = toSlackTs(startedAt.getTime() - RECONCILE_LOOKBACK_MS);
+      const { channel, threadTs } = command.data;
+      // Throws while Slack does not answer the look-up: posting a step then could post it twice.
+      const found = await lookUpOrThrow(() => client.findCommandMessages({ channel, threadTs, oldest, commandId: command.id }), {
+        policy: this.deps.lookupRetry,
+        log: this.deps.log,
+        commandId: command.id,
+        what: 'an earlier run in the thread',
+      });
+      for (const m of found?.value ?? []) {
+        if (m.step && missing.includes(m.step)) await this.record(command, steps, m.step, { channel, ts: m.ts });
       }
     }
     return this.completed(command, steps);

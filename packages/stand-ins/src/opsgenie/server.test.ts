@@ -237,4 +237,30 @@ describe('Opsgenie Alert API stand-in', () => {
     expect(st.status).toBe(200);
     expect(og.state.alerts).toHaveLength(1);
   });
+
+  it('holds accepted requests until processPending; a second create for the alias then only counts, like Opsgenie', async () => {
+    og.state.processingDelayMs = 60 * 60_000;
+    const first = await call('POST', '/v2/alerts', { message: 'held', alias: 'held' });
+    expect((await call('GET', '/v2/alerts/held?identifierType=alias')).status).toBe(404); // accepted, not processed
+    await call('POST', '/v2/alerts', { message: 'held again', alias: 'held' });
+    expect(og.state.pendingRequests).toBe(2);
+    og.state.processPending();
+    expect(og.state.pendingRequests).toBe(0);
+    expect(og.state.alerts).toEqual([expect.objectContaining({ alias: 'held', message: 'held', count: 2 })]);
+    expect((await status(first.json.requestId)).data).toMatchObject({ isSuccess: true, alias: 'held' });
+  });
+
+  it('can lose a request\'s answer after doing its work, or drop the request before reading it', async () => {
+    og.state.loseAnswerNext('create');
+    await expect(call('POST', '/v2/alerts', { message: 'taken', alias: 'lost-answer' })).rejects.toThrow();
+    expect(og.state.alerts.map((a) => a.alias)).toEqual(['lost-answer']);
+    og.state.dropNext('create');
+    await expect(call('POST', '/v2/alerts', { message: 'never read', alias: 'dropped' })).rejects.toThrow();
+    expect(og.state.alerts.map((a) => a.alias)).toEqual(['lost-answer']);
+    expect(og.state.calls.map((c) => [c.route, c.status, c.answerLost ?? c.fault ?? false])).toEqual([
+      ['create', 202, true],
+      ['create', 0, true],
+    ]);
+    expect((await call('POST', '/v2/alerts', { message: 'answered', alias: 'answered' })).status).toBe(202);
+  });
 });

@@ -62,6 +62,8 @@ export interface OpsgenieStandIn {
 interface Ctx {
   started: number;
   call: OpsgenieCall;
+  /** Process the request, then drop the connection instead of answering (loseAnswerNext). */
+  loseAnswer?: boolean;
 }
 
 const ERROR_422 = 'Request body is not processable. Please check the errors.';
@@ -122,6 +124,13 @@ export function buildOpsgenieStandIn(opts: OpsgenieStandInOptions = {}): { app: 
     c.call.status = status;
     c.call.requestId = requestId;
     if (c.call.route !== 'unknown' || req.url.includes('/v2/')) state.calls.push(c.call);
+    if (c.loseAnswer) {
+      // Taken and processed; the answer never reaches the caller.
+      c.call.answerLost = true;
+      reply.hijack();
+      req.raw.socket.destroy();
+      return reply;
+    }
     reply.header('X-Request-Id', requestId).header('X-Response-Time', String(took(c)));
     if (typeof body === 'string') return reply.code(status).type('text/html').send(body);
     const withMeta = body && typeof body === 'object' ? { ...body, took: took(c), requestId } : body;
@@ -183,6 +192,17 @@ export function buildOpsgenieStandIn(opts: OpsgenieStandInOptions = {}): { app: 
       void error(req, reply, 429);
       return false;
     }
+    const lost = state.takeLost(route);
+    if (lost === 'drop') {
+      // Lost on the way in: never read, nothing changes, no answer.
+      c.call.status = 0;
+      c.call.fault = true;
+      state.calls.push(c.call);
+      reply.hijack();
+      req.raw.socket.destroy();
+      return false;
+    }
+    if (lost === 'lose-answer') c.loseAnswer = true;
     return true;
   };
 

@@ -96,6 +96,8 @@ export interface OpsgenieCall {
   /** The requestId the stand-in answered with. */
   requestId?: string;
   fault?: boolean;
+  /** The request was taken (and is processed) but its answer was dropped (loseAnswerNext): `status` is what it would have been. */
+  answerLost?: boolean;
 }
 
 export interface OpsgenieOnCall {
@@ -119,7 +121,10 @@ export class OpsgenieState {
   private windows: Array<{ route: OpsgenieRoute | '*'; fault: OpsgenieFault; until: number }> = [];
   private readonly onCall = new Map<string, OpsgenieOnCall>();
   private buckets: TokenBuckets | null = null;
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Accepted requests not processed yet (processingDelayMs), with what processes them. */
+  private readonly timers = new Map<NodeJS.Timeout, () => void>();
+  private readonly lostAnswers = new Map<OpsgenieRoute, number>();
+  private readonly dropped = new Map<OpsgenieRoute, number>();
   private tiny = 0;
 
   constructor(
@@ -145,10 +150,54 @@ export class OpsgenieState {
     this.windows.push({ route, fault, until: this.now().getTime() + durationMs });
   }
 
+  /**
+   * The next `times` requests to `route` are taken and processed as usual, but their answer never reaches the caller:
+   * the connection drops (a timeout or a lost connection on the caller's side, after the pager accepted the request).
+   */
+  loseAnswerNext(route: OpsgenieRoute, times = 1): void {
+    this.lostAnswers.set(route, (this.lostAnswers.get(route) ?? 0) + times);
+  }
+
+  /**
+   * The next `times` requests to `route` are lost on the way in: the connection drops before the pager reads them
+   * (nothing changes), and the caller, as with loseAnswerNext, gets no HTTP answer.
+   */
+  dropNext(route: OpsgenieRoute, times = 1): void {
+    this.dropped.set(route, (this.dropped.get(route) ?? 0) + times);
+  }
+
+  /** Which of the two (if any) happens to this request of `route`: dropped before it is read, or its answer lost. */
+  takeLost(route: OpsgenieRoute): 'drop' | 'lose-answer' | undefined {
+    for (const [map, what] of [[this.dropped, 'drop'], [this.lostAnswers, 'lose-answer']] as const) {
+      const left = map.get(route) ?? 0;
+      if (left <= 0) continue;
+      if (left === 1) map.delete(route);
+      else map.set(route, left - 1);
+      return what;
+    }
+    return undefined;
+  }
+
+  /** How many accepted requests wait to be processed (see processingDelayMs). */
+  get pendingRequests(): number {
+    return this.timers.size;
+  }
+
+  /** Processes every accepted request still waiting, now, in the order they were accepted. */
+  processPending(): void {
+    for (const [t, run] of [...this.timers]) {
+      clearTimeout(t);
+      this.timers.delete(t);
+      run();
+    }
+  }
+
   /** Ends every queued fault and every window at once: the API is healthy again. */
   clearFaults(): void {
     this.faults.clear();
     this.windows = [];
+    this.lostAnswers.clear();
+    this.dropped.clear();
   }
 
   takeFault(route: OpsgenieRoute): OpsgenieFault | undefined {
@@ -189,12 +238,12 @@ export class OpsgenieState {
     this.requests.clear();
     this.calls.length = 0;
     this.clearFaults();
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers.keys()) clearTimeout(t);
     this.timers.clear();
   }
 
   dispose(): void {
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers.keys()) clearTimeout(t);
     this.timers.clear();
   }
 
@@ -227,7 +276,7 @@ export class OpsgenieState {
         this.timers.delete(t);
         run();
       }, this.processingDelayMs);
-      this.timers.add(t);
+      this.timers.set(t, run);
     }
     return requestId;
   }

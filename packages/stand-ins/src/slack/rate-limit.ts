@@ -1,7 +1,9 @@
-/** A per-method sliding one-second window, so a test can make the stand-in answer 429 like Slack's tiers do. */
-export interface MethodRateLimit {
-  perSecond: number;
-}
+/**
+ * A per-method sliding window, so a test can make the stand-in answer 429 like Slack's tiers do: `perSecond` for the
+ * special tier of chat.postMessage (about 1 a second per channel), `perMinute` for Tiers 1–4 (Tier 3, e.g.
+ * conversations.history and conversations.replies: 50+ a minute; non-Marketplace apps created since 2025-05-29: 1).
+ */
+export type MethodRateLimit = { perSecond: number } | { perMinute: number };
 
 export class RateLimiter {
   private readonly seen = new Map<string, number[]>();
@@ -15,11 +17,12 @@ export class RateLimiter {
   take(method: string): number | undefined {
     const limit = this.limits[method];
     if (!limit) return undefined;
+    const [max, windowMs] = 'perSecond' in limit ? [limit.perSecond, 1000] : [limit.perMinute, 60_000];
     const now = this.now();
-    const recent = (this.seen.get(method) ?? []).filter((t) => t > now - 1000);
-    if (recent.length >= limit.perSecond) {
+    const recent = (this.seen.get(method) ?? []).filter((t) => t > now - windowMs);
+    if (recent.length >= max) {
       this.seen.set(method, recent);
-      return Math.max(1, Math.ceil((recent[0]! + 1000 - now) / 1000));
+      return Math.max(1, Math.ceil((recent[0]! + windowMs - now) / 1000));
     }
     recent.push(now);
     this.seen.set(method, recent);

@@ -278,6 +278,19 @@ describe('rate limits and injected faults', () => {
     expect(standIn.state.messages.map((m) => m.text)).toEqual(['first']);
   });
 
+  it('limits a method per minute, as Slack\'s tiers do (conversations.replies is Tier 3)', async () => {
+    await standIn.close();
+    standIn = await startSlackStandIn({ channels: [{ id: 'C0ALERTS', name: 'alerts' }], rateLimits: { 'conversations.replies': { perMinute: 2 } } });
+    slack = client(SLACK_STAND_IN_TOKEN);
+    const root = await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'root' });
+    for (let i = 0; i < 2; i++) await slack.conversations.replies({ channel: 'C0ALERTS', ts: root.ts! });
+    const err = await failure(slack.conversations.replies({ channel: 'C0ALERTS', ts: root.ts! }));
+    expect(err.code).toBe(ErrorCode.RateLimitedError);
+    // Up to a minute, in whole seconds, from the first call of the window.
+    expect(err.code === ErrorCode.RateLimitedError && err.retryAfter).toBeGreaterThan(1);
+    expect(err.code === ErrorCode.RateLimitedError && err.retryAfter).toBeLessThanOrEqual(60);
+  });
+
   it('injects 500s, 429s and ok:false answers for the next calls, in process', async () => {
     standIn.state.failNext('chat.postMessage', { status: 500 }, 2);
     standIn.state.failNext('chat.postMessage', { status: 429, retryAfter: 1 });
@@ -294,6 +307,19 @@ describe('rate limits and injected faults', () => {
     await post();
     expect(standIn.state.messages).toHaveLength(1);
     expect(standIn.state.calls.map((c) => c.status)).toEqual([500, 500, 429, 200, 200]);
+  });
+
+  it('can take a post and lose its answer: the message is there, the caller gets no HTTP answer', async () => {
+    standIn.state.failNext('chat.postMessage', { loseAnswer: true });
+    const e = await failure(slack.chat.postMessage({ channel: 'C0ALERTS', text: 'taken', metadata: { event_type: 'alertbus_command', event_payload: { command_id: 'c1' } } }));
+    expect(e.code).toBe(ErrorCode.RequestError);
+    expect(standIn.state.messages.map((m) => m.text)).toEqual(['taken']);
+    expect(standIn.state.calls).toEqual([expect.objectContaining({ method: 'chat.postMessage', status: 200, answerLost: true })]);
+    // The caller can find it again by its metadata, and the next call is answered as usual.
+    const history = await slack.conversations.history({ channel: 'C0ALERTS', include_all_metadata: true });
+    expect(history.messages?.map((m) => m.metadata?.event_payload)).toEqual([{ command_id: 'c1' }]);
+    await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'answered' });
+    expect(standIn.state.messages).toHaveLength(2);
   });
 
   it('answers every call with a fault for a period (an outage, a 429 storm) until it ends or is cleared', async () => {

@@ -54,7 +54,7 @@ export interface SlackStandInOptions {
   channels?: SlackChannelConfig[];
   users?: SlackUserConfig[];
   usergroups?: SlackUsergroupConfig[];
-  /** Per-method limits, e.g. `{ 'chat.postMessage': { perSecond: 1 } }`; over it → HTTP 429 + Retry-After. */
+  /** Per-method limits, e.g. `{ 'chat.postMessage': { perSecond: 1 } }`, `{ 'conversations.replies': { perMinute: 50 } }`; over it → HTTP 429 + Retry-After. */
   rateLimits?: Record<string, MethodRateLimit>;
   /** Delay before every Web API answer. */
   latencyMs?: number;
@@ -84,7 +84,7 @@ function bearer(header: string | undefined): string | undefined {
   return m?.[1];
 }
 
-function sendFault(reply: FastifyReply, fault: SlackFault): { status: number; error?: string } {
+function sendFault(reply: FastifyReply, fault: Exclude<SlackFault, { loseAnswer: true }>): { status: number; error?: string } {
   if ('ok' in fault) {
     void reply.code(200).send({ ok: false, error: fault.error });
     return { status: 200, error: fault.error };
@@ -134,11 +134,19 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
     if (opts.latencyMs) await sleep(opts.latencyMs);
 
     const fault = state.takeFault(method);
-    if (fault) return Object.assign(call, sendFault(reply, fault));
+    const loseAnswer = fault !== undefined && 'loseAnswer' in fault;
+    if (fault && !('loseAnswer' in fault)) return Object.assign(call, sendFault(reply, fault));
 
     const answer = (status: number, body: Record<string, unknown>) => {
       call.status = status;
       if (body.ok === false) call.error = body.error as string;
+      if (loseAnswer) {
+        // The work is done; the answer never reaches the caller (the connection drops).
+        call.answerLost = true;
+        reply.hijack();
+        req.raw.socket.destroy();
+        return reply;
+      }
       return reply.code(status).send(body);
     };
     // The two methods that are not called with a bot token: the code exchange and the socket URL.

@@ -43,10 +43,15 @@ export interface SlackStoredMessage {
   edited?: { user: string; ts: string };
 }
 
-/** What the next call(s) of a method answer instead of doing their work. */
+/**
+ * What the next call(s) of a method answer instead of doing their work; or, `loseAnswer`, a call that does its work
+ * and whose answer is lost on the way back (the connection drops after Slack acted: the caller sees no HTTP status,
+ * as on a timeout, and cannot tell whether its message was posted).
+ */
 export type SlackFault =
   | { status: number; retryAfter?: number; body?: unknown }
-  | { ok: false; error: string };
+  | { ok: false; error: string }
+  | { loseAnswer: true };
 
 /** A fault that answers every matching call until `until` (epoch ms): an outage, or a storm of 429s. */
 interface FaultWindow {
@@ -72,6 +77,8 @@ export interface SlackCallRecord {
   tokenFingerprint?: string;
   /** The workspace that token belongs to, when it is one minted by oauth.v2.access. */
   team?: string;
+  /** The call did its work but its answer was dropped (a `loseAnswer` fault): `status` is what it would have been. */
+  answerLost?: boolean;
 }
 
 /** A message the app posted to a response_url (slash commands and interactions carry one). */

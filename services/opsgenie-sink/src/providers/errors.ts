@@ -1,4 +1,5 @@
 import { DeliveryError, classifyStatus, parseRetryAfter, scrubSecrets } from '@alertbus/common';
+import { NotSentError } from '@alertbus/sink-runtime';
 import type { PagerProvider } from '../pager-client';
 
 export type HeaderValue = string | string[] | null | undefined;
@@ -41,11 +42,18 @@ export function httpFailure(
   return new DeliveryError(message, !retry, status, retry ? retryAfterMs(status, header) : undefined);
 }
 
-/** No HTTP answer at all (refused, reset, timed out): worth retrying. */
+/** Errors raised while connecting, before a byte of the request was sent: the pager cannot have acted on it. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/**
+ * No HTTP answer at all (refused, reset, timed out): worth retrying. A connection never made is a NotSentError (the
+ * next attempt need not look whether it was done); any other may have reached the pager.
+ */
 export function networkFailure(provider: PagerProvider, what: string, err: unknown, apiKey: string): DeliveryError {
   const e = err as { code?: string; message?: string; name?: string };
   const detail = e?.code ?? (e?.name === 'TimeoutError' ? 'timeout' : undefined) ?? e?.message ?? String(err);
-  return new DeliveryError(scrubSecrets(`${provider} ${what}: network error ${detail}`, [apiKey]), false);
+  const message = scrubSecrets(`${provider} ${what}: network error ${detail}`, [apiKey]);
+  return e?.code !== undefined && NOT_CONNECTED.has(e.code) ? new NotSentError(message) : new DeliveryError(message, false);
 }
 
 /** A 2xx whose body is not the JSON the API documents (e.g. a proxy page): retryable, alias dedup makes it safe. */

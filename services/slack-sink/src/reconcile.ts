@@ -1,0 +1,27 @@
+import { DEFAULT_RETRY_POLICY, DeliveryError, RetriesExhausted, withRetries, type Logger, type RetryPolicy } from '@alertbus/common';
+
+/** How far before a run's start a message it posted may carry its ts (clock skew between us and Slack). */
+export const RECONCILE_LOOKBACK_MS = 60_000;
+
+/**
+ * Runs a reconciliation look-up (conversations.history / conversations.replies, channel resolution) with its own
+ * brief retries, and answers what a failure means:
+ * - Slack gave no answer (a timeout, a connection lost, a 5xx, a 429, ok:false `ratelimited`…), after the retries:
+ *   it is still unknown whether the earlier run posted, and posting now would post twice if it did. The error is
+ *   thrown (retryable): the runner looks again after a back-off, the post waits, nothing is lost.
+ * - Slack refused the look-up for good (`missing_scope`, `not_in_channel`, `channel_not_found`…): it will never
+ *   tell, so `undefined` is answered and the command is executed (a duplicate is better than a lost message).
+ */
+export async function lookUpOrThrow<T>(
+  fn: () => Promise<T>,
+  ctx: { policy?: RetryPolicy; log: Logger; commandId: string; what: string },
+): Promise<{ value: T } | undefined> {
+  try {
+    return { value: (await withRetries(fn, ctx.policy ?? DEFAULT_RETRY_POLICY)).value };
+  } catch (err) {
+    const cause = err instanceof RetriesExhausted ? err.last : err;
+    if (cause instanceof DeliveryError && !cause.permanent) throw cause;
+    ctx.log.warn({ commandId: ctx.commandId, error: (err as Error).message }, `could not look for ${ctx.what}; executing the command`);
+    return undefined;
+  }
+}
