@@ -41,6 +41,9 @@ import {
   type SilenceLookup,
   type CompiledRules,
   type SharedFact,
+  stormSummaryKey,
+  summaryStale,
+  type TickedStorm,
 } from '@alertbus/routing';
 import type { RouterMetrics } from './metrics';
 import { decodeState, stateMessage } from './state-codec';
@@ -121,9 +124,10 @@ function byTopic(writes: Writes): BatchWork['outputs'] {
 /**
  * The router's input topics, all keyed by alias and consumed co-partitioned: partition p of each goes to
  * one instance, which holds the state of partition p's keys. deliveries.v1 is read for one fact only: the
- * slack-sink posted an incident's root message (the thread `ack` / `resolve` may be typed in).
+ * slack-sink posted an incident's root message (the thread `ack` / `resolve` may be typed in). router.ticks.v1
+ * holds the ticks the router writes itself (src/storm-ticker.ts), keyed by the storm summary they are for.
  */
-export const ROUTER_INPUT_TOPICS = [TOPICS.alertsReceived, TOPICS.slackReceived, TOPICS.deliveries, TOPICS.notifications] as const;
+export const ROUTER_INPUT_TOPICS = [TOPICS.alertsReceived, TOPICS.slackReceived, TOPICS.deliveries, TOPICS.notifications, TOPICS.routerTicks] as const;
 
 /** Input batches decided at the same time: one per input partition (a partition number's batches still go one at a time). */
 export const ROUTER_PARTITIONS_CONCURRENTLY = ROUTER_INPUT_TOPICS.length * KEYED_PARTITIONS;
@@ -142,10 +146,11 @@ export const DEFAULT_PIPELINE_DEPTH = 6;
 export const QUIET_COMMIT_DELAY_MS = 500;
 
 /**
- * Whether deciding the record may look at the silences or at other aliases' incidents (their catch-ups are for it): only
- * an alert's decision does; Slack inputs, deliveries and notifications look at their own key's state alone.
+ * Whether deciding the record may look at the silences or at other aliases' incidents (their catch-ups are for it): an
+ * alert's decision does, and a tick's (a storm's members); Slack inputs, deliveries and notifications look at their own
+ * key's state alone.
  */
-const asksOthers = (record: ConsumedRecord) => record.topic === TOPICS.alertsReceived;
+const asksOthers = (record: ConsumedRecord) => record.topic === TOPICS.alertsReceived || record.topic === TOPICS.routerTicks;
 
 /** What the router takes from deliveries.v1; everything else there is the history's. */
 const isRouterDelivery = (type: string) => type === 'SlackMessagePosted';
@@ -590,7 +595,7 @@ export class RouterProcessor {
       return undefined;
     }
     const event = decoded.event;
-    if (event.type !== 'AlertReceived' && event.type !== 'NotificationRequested' && !SLACK_INPUT_TYPES.has(event.type)) {
+    if (event.type !== 'AlertReceived' && event.type !== 'NotificationRequested' && event.type !== 'StormSummaryTick' && !SLACK_INPUT_TYPES.has(event.type)) {
       if (!fromSinks) this.deadLetter(out, record, `the router does not take ${event.type} events`, dead);
       return undefined;
     }
@@ -602,6 +607,29 @@ export class RouterProcessor {
       return undefined;
     }
     return event as RouterInput;
+  }
+
+  /**
+   * The storms whose summary key is on a partition this instance holds and whose summary may lack changes (summaryStale,
+   * against the committed `storm-summary` state of the key): what the ticker writes ticks for once they are quiet.
+   * `partitionOf` answers undefined for a key whose partition it does not know yet.
+   */
+  staleStorms(partitionOf: (key: string) => number | undefined): Array<{ key: string; storm: TickedStorm; change: string }> {
+    const out: Array<{ key: string; storm: TickedStorm; change: string }> = [];
+    if (!this.processor.isReady) return out;
+    for (const { id, channel, since } of this.index.stormSummaries()) {
+      const key = stormSummaryKey(channel, since);
+      const partition = partitionOf(key);
+      if (partition === undefined || !this.held.has(partition)) continue;
+      // No retention: the counts the index keeps; the tick's decision looks again, at its own time.
+      const members = this.index.stormMembers(id, channel, { atMs: 0 });
+      const packed = this.states.get(partition)?.get(key);
+      const state = packed === undefined ? undefined : unpackState<RouterState>(packed, key);
+      const shown = state !== undefined && 'kind' in state && state.kind === 'storm-summary' ? state.shown : undefined;
+      if (!summaryStale(members, shown)) continue;
+      out.push({ key, storm: { summaryIncidentId: id, channel, since }, change: `${members.total}/${members.open}/${members.lastChangeMs}` });
+    }
+    return out;
   }
 
   private count(events: AnyEnvelope[], dead: string[]): void {
