@@ -618,11 +618,13 @@ export class RouterProcessor {
     const out: Array<{ key: string; storm: TickedStorm; change: string }> = [];
     if (!this.processor.isReady) return out;
     for (const { id, channel, since } of this.index.stormSummaries()) {
+      // No retention: the counts the index keeps; the tick's decision looks again, at its own time.
+      const members = this.index.stormMembers(id, channel, { atMs: 0 });
+      // Most storms need no tick whatever was shown (small, or over): their keys' partitions are not even looked up.
+      if (!summaryStale(members, undefined)) continue;
       const key = stormSummaryKey(channel, since);
       const partition = partitionOf(key);
       if (partition === undefined || !this.held.has(partition)) continue;
-      // No retention: the counts the index keeps; the tick's decision looks again, at its own time.
-      const members = this.index.stormMembers(id, channel, { atMs: 0 });
       const packed = this.states.get(partition)?.get(key);
       const state = packed === undefined ? undefined : unpackState<RouterState>(packed, key);
       const shown = state !== undefined && 'kind' in state && state.kind === 'storm-summary' ? state.shown : undefined;

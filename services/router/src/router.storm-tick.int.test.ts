@@ -2,8 +2,10 @@
  * A quiet storm's summary through the real router and broker: 400 new alerts into #alerts within one second of event
  * time, never resolved. Past 100 incidents a storm's summary is updated only for the first change of each second and
  * every 50 joins, so without a tick it stays short of the storm's size. A router that never ticks (its ticker's interval
- * an hour) decides them and stops; the next one restores that state, finds the stale summary, writes a tick to
- * router.ticks.v1 and decides it: the summary then counts every incident, with no resolve, and ticks update it once.
+ * an hour) decides them and stops; two routers then share the partitions, restoring that state (each its partitions'
+ * incidents, the other's through router.shared.v1). The one holding the summary key's partition finds the stale summary,
+ * writes a tick to router.ticks.v1 and decides it: the summary then counts every incident, with no resolve, and no tick
+ * repeats an update.
  */
 import { createLogger } from '@alertbus/common';
 import { EventProducer, createKafka } from '@alertbus/kafka';
@@ -17,6 +19,7 @@ import { startRouter, type Router } from './index';
 const ALERTS = 400;
 let kafka: Kafka;
 let router: Router | null = null;
+const routers: Router[] = [];
 
 beforeAll(async () => {
   kafka = await testKafka('router-storm-tick-int');
@@ -34,10 +37,19 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await router?.close();
+  await Promise.all(routers.map((r) => r.close()));
 });
 
-const start = (extra: { stormTickIntervalMs?: number } = {}) =>
-  startRouter({ brokers: testBrokers(), port: 0, sessionTimeoutMs: 6_000, watchRules: false, log: createLogger('router-storm-tick-int', process.env.ROUTER_TEST_LOG ?? 'silent'), ...extra });
+const start = (instanceId: string, extra: { stormTickIntervalMs?: number } = {}) =>
+  startRouter({
+    brokers: testBrokers(),
+    port: 0,
+    instanceId,
+    sessionTimeoutMs: 6_000,
+    watchRules: false,
+    log: createLogger(`router-storm-tick-int-${instanceId}`, process.env.ROUTER_TEST_LOG ?? 'silent'),
+    ...extra,
+  });
 
 const events = async (topic: string) => (await readTopic(kafka, topic)).map((r) => r.event!) as AnyEnvelope[];
 const totalOf = (e: AnyEnvelope) => Number(/: (\d+) incidents? gathered here/.exec((e.data as { text: string }).text)![1]);
@@ -58,7 +70,7 @@ const showsAll = (s: { members: number; summaries: AnyEnvelope[] }) => s.summari
 
 test(`a storm of ${ALERTS} that goes quiet: its summary shows every incident without a resolve, through a tick the restarted router writes`, async () => {
   // A router that never ticks: the storm's summary is left where the joins' own updates left it.
-  router = await start({ stormTickIntervalMs: 3_600_000 });
+  router = await start('0', { stormTickIntervalMs: 3_600_000 });
   await waitFor(async () => (await events(TOPICS.incidents)).filter((e) => e.type === 'IncidentOpened').length >= ALERTS, {
     timeoutMs: 300_000,
     intervalMs: 1_000,
@@ -72,14 +84,16 @@ test(`a storm of ${ALERTS} that goes quiet: its summary shows every incident wit
   await router.close();
   router = null;
 
-  // Its successor restores the state, finds the stale summary and ticks.
-  router = await start();
+  // Two successors share the partitions: whichever holds the summary key's partition finds the stale summary and ticks.
+  routers.push(await start('1'), await start('2'));
   const after = await waitFor(
     async () => {
+      const [a, b] = routers.map((r) => r.partitions);
+      if (a!.length === 0 || b!.length === 0 || [...a!, ...b!].sort().join() !== '0,1,2,3,4,5') return undefined;
       const now = await storms();
       return [...now.values()].every(showsAll) ? now : undefined;
     },
-    { timeoutMs: 120_000, intervalMs: 1_000, what: 'every storm summary showing all of its incidents' },
+    { timeoutMs: 180_000, intervalMs: 1_000, what: 'both routers holding partitions, every storm summary showing all of its incidents' },
   );
   const ticks = (await events(TOPICS.routerTicks)) as Array<Envelope<'StormSummaryTick'>>;
   expect(ticks.length).toBeGreaterThan(0);
@@ -95,5 +109,6 @@ test(`a storm of ${ALERTS} that goes quiet: its summary shows every incident wit
   // Nothing resolved: the summary got there on a tick alone.
   expect((await events(TOPICS.incidents)).filter((e) => e.type === 'IncidentResolved')).toEqual([]);
   expect(await readTopic(kafka, TOPICS.deadLetter)).toEqual([]);
-  expect(await (await fetch(`${router.url}/metrics`)).text()).toMatch(/^alertbus_router_storm_ticks_total(?:\{[^}]*\})? [1-9]/m);
+  const metrics = await Promise.all(routers.map(async (r) => (await fetch(`${r.url}/metrics`)).text()));
+  expect(metrics.some((m) => /^alertbus_router_storm_ticks_total(?:\{[^}]*\})? [1-9]/m.test(m))).toBe(true);
 });
