@@ -111,4 +111,4 @@ test(`a storm of ${ALERTS} that goes quiet: its summary shows every incident wit
   expect(await readTopic(kafka, TOPICS.deadLetter)).toEqual([]);
   const metrics = await Promise.all(routers.map(async (r) => (await fetch(`${r.url}/metrics`)).text()));
   expect(metrics.some((m) => /^alertbus_router_storm_ticks_total(?:\{[^}]*\})? [1-9]/m.test(m))).toBe(true);
-});
+}, 600_000);
