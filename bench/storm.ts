@@ -8,7 +8,7 @@
  *    until Slack shows every incident, in a thread or a summary, before any resolve (a storm summary's last changes
  *    come with the router's tick once the storm is quiet: services/router/README.md, storm control);
  *  - the pages (pager alerts of their own + the storm's, and its notes);
- *  - RSS per service at that point;
+ *  - RSS per service when the history has every incident;
  *  - then every alert resolves: the time until each storm summary shows its final state, and its updates meanwhile.
  */
 import { resolve } from 'node:path';
@@ -164,7 +164,13 @@ async function main(): Promise<void> {
   const summaries = () => roots().filter((m) => m.text.startsWith('[STORM]'));
   const listed = () => roots().length - summaries().length + summaries().reduce((n, m) => n + Number(/: (\d+) incidents? gathered/.exec(m.text)?.[1] ?? 0), 0);
   // Both watched side by side: when the history has every incident, and when Slack shows every one.
-  const [inHistory, slackSettled] = await Promise.all([until(async () => (await incidents(db)) >= ALERTS, accepted), until(() => listed() >= ALERTS, accepted)]);
+  // RSS is taken when the history has them all (or its wait ends): the same moment whatever Slack does meanwhile.
+  const rssLine = () => supervisors.map((s) => `${s.name} ${s.supervisor.pids().map(rssMb).reduce<number>((sum, v) => sum + (v ?? 0), 0).toFixed(0)} MB`).join(' · ');
+  let rss = '';
+  const [inHistory, slackSettled] = await Promise.all([
+    until(async () => (await incidents(db)) >= ALERTS, accepted).then((t) => ((rss = rssLine()), t)),
+    until(() => listed() >= ALERTS, accepted),
+  ]);
   console.log(
     inHistory === null
       ? `all in the history       : NOT within ${seconds(WAIT_MS)}: ${(await incidents(db)).toLocaleString('en-US')} of ${ALERTS.toLocaleString('en-US')} (target: all within 60 s)`
@@ -196,9 +202,7 @@ async function main(): Promise<void> {
     `pages                   : ${opsgenie.state.alerts.length} pager alerts (${opsgenie.state.alerts.length - stormAlerts.length} of their own + ${stormAlerts.length} for the storm), ` +
       `${calls('notes')} notes, ${calls('create') + calls('notes') + calls('close')} pager calls in all`,
   );
-  console.log(
-    `RSS at the end          : ${supervisors.map((s) => `${s.name} ${s.supervisor.pids().map(rssMb).reduce<number>((sum, v) => sum + (v ?? 0), 0).toFixed(0)} MB`).join(' · ')}`,
-  );
+  console.log(`RSS, history complete   : ${rss}`);
 
   const updatesFiring = summaries().reduce((n, m) => n + m.updates, 0);
 
