@@ -623,15 +623,26 @@ export class RouterProcessor {
       // Most storms need no tick whatever was shown (small, or over): their keys' partitions are not even looked up.
       if (!summaryStale(members, undefined)) continue;
       const key = stormSummaryKey(channel, since);
-      const partition = partitionOf(key);
-      if (partition === undefined || !this.held.has(partition)) continue;
-      const packed = this.states.get(partition)?.get(key);
+      // Holding every partition (one instance, as `npm start` runs it), the key's is among them: no look-up.
+      let partition: number | undefined;
+      if (this.held.size >= KEYED_PARTITIONS) partition = this.heldPartitionOf(key);
+      else {
+        partition = partitionOf(key);
+        if (partition === undefined || !this.held.has(partition)) continue;
+      }
+      const packed = partition === undefined ? undefined : this.states.get(partition)?.get(key);
       const state = packed === undefined ? undefined : unpackState<RouterState>(packed, key);
       const shown = state !== undefined && 'kind' in state && state.kind === 'storm-summary' ? state.shown : undefined;
       if (!summaryStale(members, shown)) continue;
       out.push({ key, storm: { summaryIncidentId: id, channel, since }, change: `${members.total}/${members.open}/${members.lastChangeMs}` });
     }
     return out;
+  }
+
+  /** The held partition whose committed states have `key`, if any (a key not written yet has none: any holder will do). */
+  private heldPartitionOf(key: string): number | undefined {
+    for (const p of this.held) if (this.states.get(p)?.get(key) !== undefined) return p;
+    return undefined;
   }
 
   private count(events: AnyEnvelope[], dead: string[]): void {
