@@ -614,8 +614,8 @@ export class RouterProcessor {
    * against the committed `storm-summary` state of the key): what the ticker writes ticks for once they are quiet.
    * `partitionOf` answers undefined for a key whose partition it does not know yet.
    */
-  staleStorms(partitionOf: (key: string) => number | undefined): Array<{ key: string; storm: TickedStorm; change: string }> {
-    const out: Array<{ key: string; storm: TickedStorm; change: string }> = [];
+  staleStorms(partitionOf: (key: string) => number | undefined): Array<{ key: string; storm: TickedStorm; change: string; lastChangeMs: number }> {
+    const out: Array<{ key: string; storm: TickedStorm; change: string; lastChangeMs: number }> = [];
     if (!this.processor.isReady) return out;
     for (const { id, channel, since } of this.index.stormSummaries()) {
       // No retention: the counts the index keeps; the tick's decision looks again, at its own time.
@@ -634,7 +634,8 @@ export class RouterProcessor {
       const state = packed === undefined ? undefined : unpackState<RouterState>(packed, key);
       const shown = state !== undefined && 'kind' in state && state.kind === 'storm-summary' ? state.shown : undefined;
       if (!summaryStale(members, shown)) continue;
-      out.push({ key, storm: { summaryIncidentId: id, channel, since }, change: `${members.total}/${members.open}/${members.lastChangeMs}` });
+      const lastChangeMs = members.lastChangeMs!;
+      out.push({ key, storm: { summaryIncidentId: id, channel, since }, change: `${members.total}/${members.open}/${lastChangeMs}`, lastChangeMs });
     }
     return out;
   }

@@ -3,14 +3,11 @@ import { EventProducer, partitionOfKey, type createKafka } from '@alertbus/kafka
 import { STORM_SUMMARY_INTERVAL_MS, stormTick, type TickedStorm } from '@alertbus/routing';
 import type { Logger } from 'pino';
 
-/** A tick written for a storm that is still stale with the same change this long after is written again. */
-export const STORM_TICK_RETRY_MS = 30_000;
-
 export interface StormTickerOptions {
   kafka: ReturnType<typeof createKafka>;
   log: Logger;
   /** The stale storms whose summary key is on a partition this instance holds (RouterProcessor.staleStorms). */
-  staleStorms(partitionOf: (key: string) => number | undefined): Array<{ key: string; storm: TickedStorm; change: string }>;
+  staleStorms(partitionOf: (key: string) => number | undefined): Array<{ key: string; storm: TickedStorm; change: string; lastChangeMs: number }>;
   /** Counts the ticks written. */
   onTicks?: (n: number) => void;
   /** How often it looks, and how long a storm must have been quiet (default STORM_SUMMARY_INTERVAL_MS). */
@@ -23,10 +20,12 @@ export interface StormTickerOptions {
  * Writes the ticks (router.ticks.v1) that let a quiet storm's summary show its last changes: the decider never reads
  * the clock, so time reaches it as a recorded input. Every `intervalMs` it asks the processor for the storms whose
  * summary key is on a partition this instance holds and whose summary may lack changes; a storm found so twice in a
- * row with the same latest change (quiet for at least `intervalMs`) gets a tick stamped with the wall clock, keyed by
- * its summary key, so the instance holding that partition, this one, decides it. Only the key's holder writes its
- * ticks, and after a restart or a rebalance the next holder finds the stale storms in its restored state and index; a
- * tick too many (written twice, or after another instance's) finds nothing stale and changes nothing.
+ * row with the same latest change (quiet for at least `intervalMs`), and whose latest change is in an earlier slot than
+ * the wall clock's (a clock behind the inputs' times waits), gets one tick stamped with the wall clock, keyed by its
+ * summary key, so the instance holding that partition, this one, decides it. One per change: once written, the tick is
+ * a durable input, decided by whoever holds its partition. Only the key's holder writes its ticks, and after a restart
+ * or a rebalance the next holder finds the stale storms in its restored state and index; a tick too many (written again
+ * by the next holder, or during a rebalance) finds nothing stale and changes nothing.
  */
 export class StormTicker {
   private readonly intervalMs: number;
@@ -38,8 +37,8 @@ export class StormTicker {
   /** By summary key: the partition (looked up once; the ticks topic's partitions never change under a running router). */
   private readonly partitions = new Map<string, number>();
   private readonly lookingUp = new Set<string>();
-  /** By summary key: the change last seen, since when (wall clock), and when a tick was written for it. */
-  private readonly seen = new Map<string, { change: string; sinceMs: number; tickedMs?: number }>();
+  /** By summary key: the change last seen, since when (wall clock), and whether a tick was written for it. */
+  private readonly seen = new Map<string, { change: string; sinceMs: number; ticked?: boolean }>();
 
   constructor(private readonly opts: StormTickerOptions) {
     this.intervalMs = opts.intervalMs ?? STORM_SUMMARY_INTERVAL_MS;
@@ -70,15 +69,15 @@ export class StormTicker {
       const keys = new Set(stale.map((s) => s.key));
       for (const key of this.seen.keys()) if (!keys.has(key)) this.seen.delete(key);
       const due: TickedStorm[] = [];
-      const marks: Array<{ change: string; sinceMs: number; tickedMs?: number }> = [];
-      for (const { key, storm, change } of stale) {
+      const marks: Array<{ ticked?: boolean }> = [];
+      for (const { key, storm, change, lastChangeMs } of stale) {
         const seen = this.seen.get(key);
         if (!seen || seen.change !== change) {
           this.seen.set(key, { change, sinceMs: now });
           continue;
         }
-        if (now - seen.sinceMs < this.intervalMs) continue;
-        if (seen.tickedMs !== undefined && now - seen.tickedMs < STORM_TICK_RETRY_MS) continue;
+        if (seen.ticked || now - seen.sinceMs < this.intervalMs) continue;
+        if (Math.floor(now / STORM_SUMMARY_INTERVAL_MS) <= Math.floor(lastChangeMs / STORM_SUMMARY_INTERVAL_MS)) continue;
         due.push(storm);
         marks.push(seen);
       }
@@ -89,7 +88,7 @@ export class StormTicker {
       }
       const recordedAt = new Date(now).toISOString();
       await this.producer.send(due.map((storm) => stormTick(storm, recordedAt, newId())));
-      for (const m of marks) m.tickedMs = now;
+      for (const m of marks) m.ticked = true;
       this.opts.onTicks?.(due.length);
       this.opts.log.debug({ storms: due.map((s) => s.summaryIncidentId), recordedAt }, 'storm ticks written');
     } catch (err) {
