@@ -54,7 +54,8 @@ export class StormTicker {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    while (this.sweeping) await new Promise((r) => setTimeout(r, 10));
+    // A sweep's send waits for Kafka however long it is away: stop waits for it a little, then disconnects under it.
+    for (let waited = 0; this.sweeping && waited < 5_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
     if (this.connected) await this.producer.disconnect().catch(() => undefined);
     this.connected = false;
   }
