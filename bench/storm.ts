@@ -5,9 +5,10 @@
  *  - how long ingest took to accept every group, and how many it refused;
  *  - the time from the last accepted group until every alert is an incident in the history (target ≤ 60 s);
  *  - the Slack posts (threads of their own + storm summaries, and the summaries' updates in place) and the time
- *    until Slack shows every incident, in a thread or a summary;
+ *    until Slack shows every incident, in a thread or a summary, before any resolve (a storm summary's last changes
+ *    come with the router's tick once the storm is quiet: services/router/README.md, storm control);
  *  - the pages (pager alerts of their own + the storm's, and its notes);
- *  - RSS per service at that point;
+ *  - RSS per service when the history has every incident;
  *  - then every alert resolves: the time until each storm summary shows its final state, and its updates meanwhile.
  */
 import { resolve } from 'node:path';
@@ -75,13 +76,16 @@ async function main(): Promise<void> {
   const tag = `benchstorm${Date.now().toString(36)}.`;
   process.env.KAFKA_TOPIC_PREFIX = tag;
   const dbUrl = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/alertbus');
-  dbUrl.pathname = '/alertbus_bench_storm';
+  // BENCH_STORM_DB: a database of one's own when several runs share a Postgres server (dropped and created again).
+  const dbName = process.env.BENCH_STORM_DB ?? 'alertbus_bench_storm';
+  if (!/^[a-z0-9_]+$/.test(dbName)) throw new Error(`BENCH_STORM_DB must be lower-case letters, digits and _: ${dbName}`);
+  dbUrl.pathname = `/${dbName}`;
   const databaseUrl = dbUrl.toString();
   const admin = new URL(databaseUrl);
   admin.pathname = '/postgres';
   const adminDb = new Client({ connectionString: admin.toString() });
   await adminDb.connect();
-  await adminDb.query('DROP DATABASE IF EXISTS alertbus_bench_storm WITH (FORCE)');
+  await adminDb.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   await adminDb.end();
 
   // Imported after the prefix is set: topic names are fixed when the schemas module loads.
@@ -156,7 +160,17 @@ async function main(): Promise<void> {
   const accepted = Date.now();
   console.log(`accepted                : ${ALERTS.toLocaleString('en-US')} alerts in ${seconds(accepted - sendStarted)} (${refused} answers other than 202, sent again)`);
 
-  const inHistory = await until(async () => (await incidents(db)) >= ALERTS, accepted);
+  const roots = () => slack.state.messages.filter((m) => !m.thread_ts);
+  const summaries = () => roots().filter((m) => m.text.startsWith('[STORM]'));
+  const listed = () => roots().length - summaries().length + summaries().reduce((n, m) => n + Number(/: (\d+) incidents? gathered/.exec(m.text)?.[1] ?? 0), 0);
+  // Both watched side by side: when the history has every incident, and when Slack shows every one.
+  // RSS is taken when the history has them all (or its wait ends): the same moment whatever Slack does meanwhile.
+  const rssLine = () => supervisors.map((s) => `${s.name} ${s.supervisor.pids().map(rssMb).reduce<number>((sum, v) => sum + (v ?? 0), 0).toFixed(0)} MB`).join(' · ');
+  let rss = '';
+  const [inHistory, slackSettled] = await Promise.all([
+    until(async () => (await incidents(db)) >= ALERTS, accepted).then((t) => ((rss = rssLine()), t)),
+    until(() => listed() >= ALERTS, accepted),
+  ]);
   console.log(
     inHistory === null
       ? `all in the history       : NOT within ${seconds(WAIT_MS)}: ${(await incidents(db)).toLocaleString('en-US')} of ${ALERTS.toLocaleString('en-US')} (target: all within 60 s)`
@@ -168,15 +182,18 @@ async function main(): Promise<void> {
     console.log(`new incidents, end to end: ${rate.toFixed(0)}/s (from the first request to the last incident in the history; target ≥ 2,000/s sustained)`);
   }
 
-  const roots = () => slack.state.messages.filter((m) => !m.thread_ts);
-  const summaries = () => roots().filter((m) => m.text.startsWith('[STORM]'));
-  const listed = () => roots().length - summaries().length + summaries().reduce((n, m) => n + Number(/: (\d+) incidents? gathered/.exec(m.text)?.[1] ?? 0), 0);
-  const slackSettled = await until(() => listed() >= ALERTS, accepted);
   const own = roots().length - summaries().length;
   console.log(
     `Slack posts             : ${roots().length} (${own} threads of their own + ${summaries().length} storm summar${summaries().length === 1 ? 'y' : 'ies'}), ` +
-      `${summaries().reduce((n, m) => n + m.updates, 0)} summary updates in place, ${slack.state.messages.length - roots().length} replies; ` +
-      (slackSettled === null ? `${listed()} of ${ALERTS} incidents shown after ${seconds(WAIT_MS)}` : `every incident shown ${seconds(slackSettled)} after the last was accepted`),
+      `${summaries().reduce((n, m) => n + m.updates, 0)} summary updates in place, ${slack.state.messages.length - roots().length} replies`,
+  );
+  console.log(
+    `Slack shows every one   : ` +
+      (slackSettled === null
+        ? `NOT before any resolve: ${listed().toLocaleString('en-US')} of ${ALERTS.toLocaleString('en-US')} incidents shown ${seconds(WAIT_MS)} after the last was accepted`
+        : `${seconds(slackSettled)} after the last was accepted` +
+          (inHistory !== null ? ` (${slackSettled >= inHistory ? `${seconds(slackSettled - inHistory)} after` : `${seconds(inHistory - slackSettled)} before`} the last was in the history)` : '') +
+          ', before any resolve'),
   );
   const calls = (route: string) => opsgenie.state.calls.filter((c) => c.route === route && c.status === 202).length;
   await until(() => opsgenie.state.alerts.length >= own + summaries().length, accepted);
@@ -185,9 +202,7 @@ async function main(): Promise<void> {
     `pages                   : ${opsgenie.state.alerts.length} pager alerts (${opsgenie.state.alerts.length - stormAlerts.length} of their own + ${stormAlerts.length} for the storm), ` +
       `${calls('notes')} notes, ${calls('create') + calls('notes') + calls('close')} pager calls in all`,
   );
-  console.log(
-    `RSS at the end          : ${supervisors.map((s) => `${s.name} ${s.supervisor.pids().map(rssMb).reduce<number>((sum, v) => sum + (v ?? 0), 0).toFixed(0)} MB`).join(' · ')}`,
-  );
+  console.log(`RSS, history complete   : ${rss}`);
 
   const updatesFiring = summaries().reduce((n, m) => n + m.updates, 0);
 

@@ -44,6 +44,7 @@ import {
 import { DeadLetter } from './events/dead-letters';
 import { SilenceCreated, SilenceExpired } from './events/silences';
 import { NotificationRequested, NotificationRouted } from './events/notifications';
+import { StormSummaryTick } from './events/ticks';
 import { TOPICS } from './topics';
 
 /** The events, one file per topic (events/<topic>.ts). */
@@ -57,6 +58,7 @@ export * from './events/dead-letters';
 export * from './events/silences';
 export * from './events/notifications';
 export * from './events/custom-commands';
+export * from './events/ticks';
 
 /** Every event type, its data schema and the topic it lives on. */
 export const EVENT_TYPES = {
@@ -108,6 +110,7 @@ export const EVENT_TYPES = {
   SlackSlashCommandReceived: { topic: TOPICS.slackReceived, data: SlackSlashCommandReceived },
   AnswerSlashCommand: { topic: TOPICS.slackCommands, data: AnswerSlashCommand },
   SlashCommandAnswered: { topic: TOPICS.deliveries, data: SlashCommandAnswered },
+  StormSummaryTick: { topic: TOPICS.routerTicks, data: StormSummaryTick },
 } as const satisfies Record<string, { topic: string; data: TSchema }>;
 
 export type EventType = keyof typeof EVENT_TYPES;

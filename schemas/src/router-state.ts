@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Labels, Link, PagerPriority, RuleRef, Severity } from './common';
-import { SlackRequestRef } from './events';
+import { SharedFactsSeen, SlackRequestRef } from './events';
 
 const Timestamp = Type.String({ format: 'date-time' });
 
@@ -93,6 +93,25 @@ export const SlackKeyState = Type.Union([
   Type.Object(
     { kind: Type.Literal('notification'), ...keyStateBase, channel: Type.Optional(Type.String({ minLength: 1 })) },
     { additionalProperties: false, description: 'A notification with a dedupKey was posted (key notify:{tag}:{dedupKey}).' },
+  ),
+  Type.Object(
+    {
+      kind: Type.Literal('storm-summary'),
+      ...keyStateBase,
+      shown: Type.Object(
+        {
+          total: Type.Integer({ minimum: 0 }),
+          open: Type.Integer({ minimum: 0 }),
+          lastChangeAt: Timestamp,
+        },
+        { additionalProperties: false, description: 'What the update a tick wrote showed: the counts, and the storm\'s latest change then.' },
+      ),
+      shared: Type.Optional(SharedFactsSeen),
+    },
+    {
+      additionalProperties: false,
+      description: 'A storm summary a tick updated (key storm:{channel}:{since}): a later tick updates it only if the storm changed since.',
+    },
   ),
 ]);
 export type SlackKeyState = Static<typeof SlackKeyState>;

@@ -14,6 +14,8 @@ export const TOPICS = {
   deliveries: `${TOPIC_PREFIX}deliveries.v1`,
   routerState: `${TOPIC_PREFIX}router.state.v1`,
   routerShared: `${TOPIC_PREFIX}router.shared.v1`,
+  /** Time as an input of the router's (StormSummaryTick): what makes a quiet storm's summary show its last changes. */
+  routerTicks: `${TOPIC_PREFIX}router.ticks.v1`,
   deadLetter: `${TOPIC_PREFIX}deadletter.v1`,
   silences: `${TOPIC_PREFIX}silences.v1`,
   notifications: `${TOPIC_PREFIX}notifications.v1`,
@@ -52,6 +54,8 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   { name: TOPICS.routerState, partitions: KEYED_PARTITIONS, cleanupPolicy: 'compact', retentionMs: -1 },
   // Every router instance's incident states, read entirely by every instance (inhibition and storm control across instances).
   { name: TOPICS.routerShared, partitions: 1, cleanupPolicy: 'compact', retentionMs: -1 },
+  // Read by the router co-partitioned with its other inputs: a tick's key decides which instance takes it.
+  { name: TOPICS.routerTicks, partitions: KEYED_PARTITIONS, cleanupPolicy: 'delete', retentionMs: -1 },
   { name: TOPICS.deadLetter, partitions: 3, cleanupPolicy: 'delete', retentionMs: -1 },
   { name: TOPICS.silences, partitions: 1, cleanupPolicy: 'delete', retentionMs: -1 },
   { name: TOPICS.notifications, partitions: KEYED_PARTITIONS, cleanupPolicy: 'delete', retentionMs: -1 },

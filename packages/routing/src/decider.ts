@@ -6,6 +6,7 @@ import { liveState } from './core/expiry';
 import type { DeciderState } from './core/evolve';
 import { decideSlack, type SlackInput } from './slack/decide';
 import { decideNotification, type NotificationInput } from './core/notifications';
+import { decideStormTick, type StormTickInput } from './core/storm-tick';
 import { isIncidentState, type RouterState } from './state';
 
 export { evolve, initialState, isIncidentEvent, type DeciderState } from './core/evolve';
@@ -14,8 +15,9 @@ export type { DecisionContext } from './core/context';
 export { isIncidentState, stateKey, type RouterState } from './state';
 export { SLACK_INPUT_TYPES, type SlackInput } from './slack/decide';
 
-/** The inputs the router decides on, dispatched by type: alerts, the Slack side (./slack) and notifications. */
-export type RouterInput = AlertInput | SlackInput | NotificationInput;
+/** The inputs the router decides on, dispatched by type: alerts, the Slack side (./slack), notifications and ticks. */
+export type RouterInput = AlertInput | SlackInput | NotificationInput | StormTickInput;
+export type { StormTickInput } from './core/storm-tick';
 export type AlertInput = Envelope<'AlertReceived'>;
 
 export interface Decision {
@@ -45,6 +47,8 @@ export function decide(input: RouterInput, before: RouterState | undefined, rule
       return decideAlert(input, isIncidentState(state) ? state : undefined, rules, ctx);
     case 'NotificationRequested':
       return decideNotification(input, state, rules);
+    case 'StormSummaryTick':
+      return decideStormTick(input, state, ctx);
     default:
       return decideSlack(input, state, rules);
   }

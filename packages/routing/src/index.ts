@@ -24,6 +24,8 @@ export { PackedStore, records as packedRecords } from './core/packed-store';
 export { sharedNeighbours, type SharedFact } from './core/shared-facts';
 export { SilenceBook, type SilenceEvent, type SilenceLookup } from './core/silences';
 export { Replayer, type ReplayerOptions } from './core/replay';
+export { stormTick, type TickedStorm } from './core/storm-tick';
+export { STORM_SUMMARY_INTERVAL_MS, stormSummaryKey, summaryStale, type SummaryShown } from './core/storm';
 export { incidentIdOf } from './core/incident-id';
 export { parseSlash, slashIncidentId, slashKey, slashHelpText, type ParsedSlash, type SlashCommand } from './slack/slash';
 

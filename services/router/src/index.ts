@@ -7,6 +7,7 @@ import { RulesReloader, type ReloadResult, type ReloadTrigger } from './rules-re
 import { loadRules, type CompiledRules } from '@alertbus/routing';
 import { SilenceFollower } from './silence-follower';
 import { SharedFactsFollower } from './shared-facts';
+import { StormTicker } from './storm-ticker';
 import { keepShortLivedObjectsYoung } from './heap';
 
 export interface RouterConfig {
@@ -43,6 +44,11 @@ export interface RouterConfig {
    * is fetched and decided on the previous ones' uncommitted states while they commit; 1 waits for each commit.
    */
   pipelineDepth?: number;
+  /**
+   * Tests only: how often the storm ticker looks for quiet storms with stale summaries, and how long they must have been
+   * quiet (default STORM_SUMMARY_INTERVAL_MS, 1 s); a test that needs a storm left stale passes a long one.
+   */
+  stormTickIntervalMs?: number;
 }
 
 export interface Router {
@@ -131,10 +137,18 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
   const ops = await startOpsServer(config.port ?? 8082, metrics.registry, {
     ready: () => processor.problem() ?? silences.problem() ?? shared.problem() ?? (processor.isReady ? null : 'restoring state'),
   }, config.host);
+  const ticker = new StormTicker({
+    kafka,
+    log,
+    staleStorms: (partitionOf) => processor.staleStorms(partitionOf),
+    onTicks: (n) => metrics.stormTicks.inc(n),
+    ...(config.stormTickIntervalMs !== undefined ? { intervalMs: config.stormTickIntervalMs } : {}),
+  });
   try {
     await silences.start();
     await shared.start();
     await processor.start();
+    ticker.start();
   } catch (err) {
     await ops.app.close();
     await processor.stop().catch(() => undefined);
@@ -149,6 +163,7 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
       if (closed) return;
       closed = true;
       reloader.close();
+      await ticker.stop();
       await processor.stop();
       await silences.stop();
       await shared.stop();

@@ -41,6 +41,9 @@ import {
   type SilenceLookup,
   type CompiledRules,
   type SharedFact,
+  stormSummaryKey,
+  summaryStale,
+  type TickedStorm,
 } from '@alertbus/routing';
 import type { RouterMetrics } from './metrics';
 import { decodeState, stateMessage } from './state-codec';
@@ -121,9 +124,10 @@ function byTopic(writes: Writes): BatchWork['outputs'] {
 /**
  * The router's input topics, all keyed by alias and consumed co-partitioned: partition p of each goes to
  * one instance, which holds the state of partition p's keys. deliveries.v1 is read for one fact only: the
- * slack-sink posted an incident's root message (the thread `ack` / `resolve` may be typed in).
+ * slack-sink posted an incident's root message (the thread `ack` / `resolve` may be typed in). router.ticks.v1
+ * holds the ticks the router writes itself (src/storm-ticker.ts), keyed by the storm summary they are for.
  */
-export const ROUTER_INPUT_TOPICS = [TOPICS.alertsReceived, TOPICS.slackReceived, TOPICS.deliveries, TOPICS.notifications] as const;
+export const ROUTER_INPUT_TOPICS = [TOPICS.alertsReceived, TOPICS.slackReceived, TOPICS.deliveries, TOPICS.notifications, TOPICS.routerTicks] as const;
 
 /** Input batches decided at the same time: one per input partition (a partition number's batches still go one at a time). */
 export const ROUTER_PARTITIONS_CONCURRENTLY = ROUTER_INPUT_TOPICS.length * KEYED_PARTITIONS;
@@ -142,10 +146,11 @@ export const DEFAULT_PIPELINE_DEPTH = 6;
 export const QUIET_COMMIT_DELAY_MS = 500;
 
 /**
- * Whether deciding the record may look at the silences or at other aliases' incidents (their catch-ups are for it): only
- * an alert's decision does; Slack inputs, deliveries and notifications look at their own key's state alone.
+ * Whether deciding the record may look at the silences or at other aliases' incidents (their catch-ups are for it): an
+ * alert's decision does, and a tick's (a storm's members); Slack inputs, deliveries and notifications look at their own
+ * key's state alone.
  */
-const asksOthers = (record: ConsumedRecord) => record.topic === TOPICS.alertsReceived;
+const asksOthers = (record: ConsumedRecord) => record.topic === TOPICS.alertsReceived || record.topic === TOPICS.routerTicks;
 
 /** What the router takes from deliveries.v1; everything else there is the history's. */
 const isRouterDelivery = (type: string) => type === 'SlackMessagePosted';
@@ -590,7 +595,7 @@ export class RouterProcessor {
       return undefined;
     }
     const event = decoded.event;
-    if (event.type !== 'AlertReceived' && event.type !== 'NotificationRequested' && !SLACK_INPUT_TYPES.has(event.type)) {
+    if (event.type !== 'AlertReceived' && event.type !== 'NotificationRequested' && event.type !== 'StormSummaryTick' && !SLACK_INPUT_TYPES.has(event.type)) {
       if (!fromSinks) this.deadLetter(out, record, `the router does not take ${event.type} events`, dead);
       return undefined;
     }
@@ -602,6 +607,43 @@ export class RouterProcessor {
       return undefined;
     }
     return event as RouterInput;
+  }
+
+  /**
+   * The storms whose summary key is on a partition this instance holds and whose summary may lack changes (summaryStale,
+   * against the committed `storm-summary` state of the key): what the ticker writes ticks for once they are quiet.
+   * `partitionOf` answers undefined for a key whose partition it does not know yet.
+   */
+  staleStorms(partitionOf: (key: string) => number | undefined): Array<{ key: string; storm: TickedStorm; change: string; lastChangeMs: number }> {
+    const out: Array<{ key: string; storm: TickedStorm; change: string; lastChangeMs: number }> = [];
+    if (!this.processor.isReady) return out;
+    for (const { id, channel, since } of this.index.stormSummaries()) {
+      // No retention: the counts the index keeps; the tick's decision looks again, at its own time.
+      const members = this.index.stormMembers(id, channel, { atMs: 0 });
+      // Most storms need no tick whatever was shown (small, or over): their keys' partitions are not even looked up.
+      if (!summaryStale(members, undefined)) continue;
+      const key = stormSummaryKey(channel, since);
+      // Holding every partition (one instance, as `npm start` runs it), the key's is among them: no look-up.
+      let partition: number | undefined;
+      if (this.held.size >= KEYED_PARTITIONS) partition = this.heldPartitionOf(key);
+      else {
+        partition = partitionOf(key);
+        if (partition === undefined || !this.held.has(partition)) continue;
+      }
+      const packed = partition === undefined ? undefined : this.states.get(partition)?.get(key);
+      const state = packed === undefined ? undefined : unpackState<RouterState>(packed, key);
+      const shown = state !== undefined && 'kind' in state && state.kind === 'storm-summary' ? state.shown : undefined;
+      if (!summaryStale(members, shown)) continue;
+      const lastChangeMs = members.lastChangeMs!;
+      out.push({ key, storm: { summaryIncidentId: id, channel, since }, change: `${members.total}/${members.open}/${lastChangeMs}`, lastChangeMs });
+    }
+    return out;
+  }
+
+  /** The held partition whose committed states have `key`, if any (a key not written yet has none: any holder will do). */
+  private heldPartitionOf(key: string): number | undefined {
+    for (const p of this.held) if (this.states.get(p)?.get(key) !== undefined) return p;
+    return undefined;
   }
 
   private count(events: AnyEnvelope[], dead: string[]): void {

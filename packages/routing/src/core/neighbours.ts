@@ -155,6 +155,8 @@ const openedAtOf = (e: Entry) => unpackState<AliasState>(records.state(e), recor
 const isIsoInstant = (s: string, ms: number) => s.length === 24 && ms >= 0 && new Date(ms).toISOString() === s;
 
 interface StormBook {
+  channel: string;
+  since: string;
   members: SortedList<Entry>;
   /**
    * The latest time a member changed the summary (opened or resolved), and how many members hold it, kept exact as
@@ -310,7 +312,7 @@ export class StateIndex implements Neighbours {
       listOf(this.storms, channel!, this.byStorm).insert(e);
       let book = this.stormBooks.get(state.storm!.id);
       if (!book) {
-        book = { members: new SortedList(this.byOpenedEntry), lastChangeMs: Number.NEGATIVE_INFINITY, atLastChange: 0, lastStale: false, open: 0, paged: 0, pagedOpen: 0, firstResolvedMs: Number.POSITIVE_INFINITY };
+        book = { channel: channel!, since: state.storm!.since, members: new SortedList(this.byOpenedEntry), lastChangeMs: Number.NEGATIVE_INFINITY, atLastChange: 0, lastStale: false, open: 0, paged: 0, pagedOpen: 0, firstResolvedMs: Number.POSITIVE_INFINITY };
         this.stormBooks.set(state.storm!.id, book);
       }
       book.members.insert(e);
@@ -515,6 +517,11 @@ export class StateIndex implements Neighbours {
       pagedOpen: paged.filter(isOpen).length,
       ...(lastChangeMs !== undefined ? { lastChangeMs } : {}),
     };
+  }
+
+  /** Every storm with a member held, as its summary is named (what the router's ticker looks through). */
+  *stormSummaries(): IterableIterator<{ id: string; channel: string; since: string }> {
+    for (const [id, book] of this.stormBooks) yield { id, channel: book.channel, since: book.since };
   }
 
   private *unpackedAll(entries: Iterable<Entry>, onEach: () => void): Iterable<AliasState> {

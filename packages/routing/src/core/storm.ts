@@ -23,9 +23,12 @@ export interface Storm {
   recent?: number;
 }
 
+/** The key of a storm's summary: its commands' and its ticks' (so one router instance decides all its ticks). */
+export const stormSummaryKey = (channel: string, since: string): string => `storm:${channel}:${since}`;
+
 /** The summary message of a storm is an incident of its own, keyed by channel and start, so the Slack sink threads it. */
 export function stormOf(channel: string, since: string, limits: StormLimits): Storm {
-  return { id: stormIdOf(channel, since), alias: `storm:${channel}:${since}`, channel, since, limits };
+  return { id: stormIdOf(channel, since), alias: stormSummaryKey(channel, since), channel, since, limits };
 }
 
 /** Ids of the storms asked about lately: every decision in a storming channel asks for its storm's (a sha256 each). */
@@ -116,6 +119,34 @@ export function updatesSummary(members: Pick<StormMembers, 'total' | 'open' | 'l
   if (members.lastChangeMs === undefined || members.total <= STORM_SUMMARY_EXACT_UP_TO) return true;
   if ((resolved ? members.open : members.total) % STORM_SUMMARY_EVERY === 0) return true;
   return slotOf(atMs) > slotOf(members.lastChangeMs);
+}
+
+/** What a tick's update of a storm summary showed (the `storm-summary` state under the summary's key). */
+export interface SummaryShown {
+  total: number;
+  open: number;
+  lastChangeAt: string;
+}
+
+/**
+ * Whether a storm's summary may lack changes it has not shown, for a tick to update: only a storm of more than
+ * STORM_SUMMARY_EXACT_UP_TO incidents leaves changes out (a smaller one is updated for every change), and not once none
+ * is open (that change always updates it: the final state). The decisions of the storm's members do not record
+ * whether they updated it, so any other storm counts as stale until a tick has shown it as it is: a tick after a quiet
+ * storm whose last change happened to update the summary updates it once more, with the same content; after that,
+ * ticks find nothing to do until the storm changes again.
+ */
+export function summaryStale(members: Pick<StormMembers, 'total' | 'open' | 'lastChangeMs'>, shown: SummaryShown | undefined): boolean {
+  if (members.lastChangeMs === undefined || members.total <= STORM_SUMMARY_EXACT_UP_TO || members.open === 0) return false;
+  return shown === undefined || shown.total !== members.total || shown.open !== members.open || Date.parse(shown.lastChangeAt) !== members.lastChangeMs;
+}
+
+/**
+ * Whether a tick at `tickMs` updates a storm's summary: it is stale, and the storm's latest change is in an earlier
+ * slot of event time than the tick (a change in the tick's own slot may still be followed by others in it).
+ */
+export function tickUpdatesSummary(members: Pick<StormMembers, 'total' | 'open' | 'lastChangeMs'>, shown: SummaryShown | undefined, tickMs: number): boolean {
+  return summaryStale(members, shown) && slotOf(members.lastChangeMs!) < slotOf(tickMs);
 }
 
 function* merged(members: Iterable<AliasState>, current: AliasState, isMember: boolean): Iterable<AliasState> {
