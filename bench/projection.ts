@@ -107,7 +107,7 @@ async function main(): Promise<void> {
         DATABASE_URL: databaseUrl,
         HISTORY_HOST: '127.0.0.1',
         LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-        // For a profile of the history process alone (e.g. `--cpu-prof --cpu-prof-dir=…`).
+        // For a profile of the history process alone: `--require $PWD/bench/cpu-profile.cjs` (Node 20 refuses `--cpu-prof` here).
         ...(process.env.BENCH_HISTORY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_HISTORY_NODE_OPTIONS } : {}),
       },
       supervisor: { output: (name, line, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(`[${name}] ${line}\n`) },
@@ -169,7 +169,7 @@ async function main(): Promise<void> {
     const replayMs = result.phases.replayMs;
     console.log(
       `rebuild                 : ${result.records.toLocaleString('en-US')} records in ${seconds(result.durationMs)} (replay ${seconds(replayMs)} → ` +
-        `${rate(result.records, replayMs)} events/s; the rest is setting up, indexes, ANALYZE and both checksums)`,
+        `${rate(result.records, replayMs)} events/s; the rest is setting up, then indexes, ANALYZE and the rebuilt checksum, and the live checksum when it is taken after the replay)`,
     );
     const ph = result.phases;
     console.log(
