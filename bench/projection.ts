@@ -169,12 +169,12 @@ async function main(): Promise<void> {
     const replayMs = result.phases.replayMs;
     console.log(
       `rebuild                 : ${result.records.toLocaleString('en-US')} records in ${seconds(result.durationMs)} (replay ${seconds(replayMs)} → ` +
-        `${rate(result.records, replayMs)} events/s; the rest is setting up, then indexes, ANALYZE and the rebuilt checksum, and the live checksum when it is taken after the replay)`,
+        `${rate(result.records, replayMs)} events/s; the rest is setting up, indexes, ANALYZE and both checksums)`,
     );
     const ph = result.phases;
     console.log(
-      `rebuild phases          : replay ${seconds(ph.replayMs)}, checksum live ${seconds(ph.liveChecksumMs)} (beside the replay unless taken again ` +
-        `after it); then at the same time: indexes ${seconds(ph.indexesMs)} and ANALYZE ${seconds(ph.analyzeMs)}, checksum rebuilt ${seconds(ph.rebuiltChecksumMs)}`,
+      `rebuild phases          : replay ${seconds(ph.replayMs)}; then at the same time: indexes ${seconds(ph.indexesMs)} and ANALYZE ` +
+        `${seconds(ph.analyzeMs)}, checksum rebuilt ${seconds(ph.rebuiltChecksumMs)}, checksum live ${seconds(ph.liveChecksumMs)}`,
     );
     console.log(
       `rebuild CPU             : this process ${((rebuildCpu.user + rebuildCpu.system) / 1e6).toFixed(1)} s, Postgres backends ≥ ${rebuildPg.total().toFixed(1)} s`,

@@ -74,8 +74,8 @@ export interface RebuildResult {
   swapped: boolean;
   /**
    * Milliseconds spent in each step (the last attempt's, for the comparison): the replay (with any catch-up);
-   * then, at the same time on two connections, building the deferred indexes (then ANALYZE) and the checksum of
-   * the rebuilt tables. The live snapshot's checksum runs beside the replay (or after it, when taken again).
+   * then, at the same time on three connections, building the deferred indexes (then ANALYZE), the checksum of
+   * the rebuilt tables, and the live snapshot's checksum.
    */
   phases: RebuildPhases;
 }
@@ -172,13 +172,6 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
     };
 
     const deferred = await dropDeferrableIndexes(rebuilt);
-    // The live tables are summed while the replay runs, from a snapshot fixed before the log's ends are read: the
-    // replay leaves cores idle while Postgres writes, and the live checksum was a third of what followed it. When the
-    // live projection had applied everything (stopped, or caught up and quiet), that snapshot is at the offsets the
-    // replay reaches; when not, it is taken again after the replay, as before.
-    let early: LiveSnapshot | null = takeLiveSnapshot(live, groupId, phases);
-    early.done.catch(() => undefined); // awaited below, unless the replay fails first
-    await early.fixed;
     await timed('replayMs', async () => replay(await wholeTopicRanges(opts.kafka, topics), 'replay'));
     // The deferred indexes are built (once) while the rebuilt rows are summed on another connection: the checksum
     // reads only the rows, and each of the two is mostly one backend's work.
@@ -190,15 +183,14 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
 
     const waitUntil = Date.now() + (opts.waitForLiveMs ?? 15_000);
     // The rebuilt tables change only in a catch-up: their statistics and checksum are made once per state,
-    // on the rebuilt pool while a live snapshot taken again is summed on the other.
+    // on the rebuilt pool while the live snapshot is taken on the other.
     let rebuiltSummed: Promise<Checksum> | null = null;
     for (let attempt = 1; ; attempt++) {
       opts.onProgress?.({ phase: 'compare', covered: 0n, total: 0n, records: counts.records });
       const rebuiltOffsets = await readOffsets(rebuilt, REBUILD_SCHEMA, groupId);
       rebuiltSummed ??= finishRebuilt();
       rebuiltSummed.catch(() => undefined); // awaited below, or before a catch-up
-      const snapshot = await (early ?? takeLiveSnapshot(live, groupId, phases)).done;
-      early = null;
+      const snapshot = await timed('liveChecksumMs', () => liveSnapshot(live, groupId));
       const cmp = otherCluster ? { liveAhead: [], liveBehind: [] } : compareOffsets(snapshot.offsets, rebuiltOffsets);
       if (cmp.liveAhead.length > 0) {
         await rebuiltSummed;
@@ -311,29 +303,13 @@ async function dropSchema(pool: Pool, schema: string): Promise<void> {
   await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
 }
 
-interface LiveSnapshot {
-  /** Settles once the snapshot is fixed (its offsets read): nothing committed after that is in it. */
-  fixed: Promise<void>;
-  done: Promise<{ offsets: Map<string, string>; checksum: Checksum }>;
-}
-
-/** The live offsets and checksum from one snapshot, so the two describe the same moment; its time in liveChecksumMs. */
-function takeLiveSnapshot(pool: Pool, groupId: string, phases: RebuildPhases): LiveSnapshot {
-  const t0 = Date.now();
-  let fix!: () => void;
-  const fixed = new Promise<void>((resolve) => (fix = resolve));
-  const done = inTransaction(
+/** The live offsets and checksum from one snapshot, so the two describe the same moment. */
+function liveSnapshot(pool: Pool, groupId: string) {
+  return inTransaction(
     pool,
-    async (client) => {
-      const offsets = await readOffsets(client, 'public', groupId);
-      fix();
-      return { offsets, checksum: await checksumIn(client, 'public') };
-    },
+    async (client) => ({ offsets: await readOffsets(client, 'public', groupId), checksum: await checksumIn(client, 'public') }),
     'snapshot',
-  ).finally(() => {
-    phases.liveChecksumMs = Date.now() - t0;
-  });
-  return { fixed: Promise.race([fixed, done.then(() => undefined)]), done };
+  );
 }
 
 function describeBehind(cmp: OffsetComparison): string {

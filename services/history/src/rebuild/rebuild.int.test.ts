@@ -5,7 +5,6 @@
 import { Client } from 'pg';
 import type { Kafka } from 'kafkajs';
 import { ensureDatabase } from '@alertbus/common';
-import { MIGRATIONS_DIR, rebuildProjection } from '@alertbus/projection';
 import { dropTestDatabase } from '../../../../test/support/db';
 import { testBrokers, testKafka } from '../../../../test/support/kafka';
 import { waitFor } from '../../../../test/support/wait';
@@ -102,32 +101,6 @@ describe('history rebuild', () => {
     expect(rebuilt.exitCode).toBe(1);
     const { rows } = await service.pool.query('SELECT title FROM incidents WHERE incident_id = $1', [first.aliases[0]!.incidentIds[0]]);
     expect(rows[0].title).toBe(first.aliases[0]!.title);
-  });
-
-  it('compares with the live tables as they stood when the replay began (summed while it runs)', async () => {
-    await caughtUp();
-    const incidentId = first.aliases[1]!.incidentIds[0]!;
-    const title = (await service.pool.query('SELECT title FROM incidents WHERE incident_id = $1', [incidentId])).rows[0].title as string;
-    let edited: Promise<unknown> | undefined;
-
-    const result = await rebuildProjection({
-      databaseUrl: process.env.DATABASE_URL!,
-      kafka,
-      migrationsDir: MIGRATIONS_DIR,
-      swap: false,
-      waitForLiveMs: 0,
-      // Changed by hand once the replay has begun: after the live snapshot was fixed, before the replay ends.
-      onProgress: (p) => {
-        if (p.phase === 'replay' && p.records > 0) edited ??= service.pool.query(`UPDATE incidents SET title = 'edited during the replay' WHERE incident_id = $1`, [incidentId]);
-      },
-    });
-    await edited;
-
-    expect(edited).toBeDefined();
-    expect(result.notCompared).toBeNull();
-    expect(result.matches).toBe(true);
-    expect((await service.pool.query('SELECT title FROM incidents WHERE incident_id = $1', [incidentId])).rows[0].title).toBe('edited during the replay');
-    await service.pool.query('UPDATE incidents SET title = $2 WHERE incident_id = $1', [incidentId, title]);
   });
 
   it('refuses to run twice at the same time', async () => {
