@@ -32,8 +32,8 @@ export interface ServiceDef {
  * back when freed, and two arenas keep the other threads' from multiplying (bench/README.md, "Seventh run — router
  * memory"). V8's young generation is capped at 8 MB a semi-space (16 by default): with the states off the heap it
  * was the largest part of the V8 heap's RSS at 16; at 4, a batch's records and decisions, alive until its transaction
- * commits, outlived two scavenges and were promoted to die in the old space (twice as much promoted per alert in the
- * latency runs, and twice the scavenges: bench/README.md, "Tenth run — router memory").
+ * commits, outlived two scavenges and were promoted to die in the old space (in the latency runs, twice the scavenges
+ * of 8 and two fifths more promoted: bench/README.md, "Tenth run — router memory").
  */
 const ROUTER_PROCESS = {
   nodeArgs: ['--max-semi-space-size=8'],
