@@ -8,8 +8,8 @@ describe("the router's process", () => {
     expect(spec.env).toMatchObject({ MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2', PATH: '/bin', ROUTER_PORT: '8082' });
     for (const runtime of ['source', 'dist'] as const) {
       const args = entryArgs(router, '/app', runtime);
-      expect(args.indexOf('--max-semi-space-size=4')).toBeGreaterThanOrEqual(0);
-      expect(args.indexOf('--max-semi-space-size=4')).toBeLessThan(args.length - 1);
+      expect(args.indexOf('--max-semi-space-size=8')).toBeGreaterThanOrEqual(0);
+      expect(args.indexOf('--max-semi-space-size=8')).toBeLessThan(args.length - 1);
     }
   });
 

@@ -30,11 +30,13 @@ export interface ServiceDef {
  * its mmap threshold to the largest block freed (up to 32 MB), after which those arrays live in its main heap, whose
  * freed middle stays resident; a fixed threshold keeps each one of 128 KiB or more in a mapping of its own, handed
  * back when freed, and two arenas keep the other threads' from multiplying (bench/README.md, "Seventh run — router
- * memory"). V8's young generation is capped at 4 MB a semi-space (16 by default): with the states off the heap it
- * was the largest part of the V8 heap's RSS.
+ * memory"). V8's young generation is capped at 8 MB a semi-space (16 by default): with the states off the heap it
+ * was the largest part of the V8 heap's RSS at 16; at 4, a batch's records and decisions, alive until its transaction
+ * commits, outlived two scavenges and were promoted to die in the old space (in the latency runs, twice the scavenges
+ * of 8 and two fifths more promoted: bench/README.md, "Tenth run — router memory").
  */
 const ROUTER_PROCESS = {
-  nodeArgs: ['--max-semi-space-size=4'],
+  nodeArgs: ['--max-semi-space-size=8'],
   env: { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' },
 } as const;
 
