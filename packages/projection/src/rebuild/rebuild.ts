@@ -318,6 +318,15 @@ function describeBehind(cmp: OffsetComparison): string {
 }
 
 /**
+ * The live tables in the order the swap locks them: `projection_offsets` first, as every transaction of the live
+ * projector begins by locking its partition's offset row (`FOR UPDATE`) and only then writes the other tables. Locked
+ * last, the swap held the other tables while it waited for that row, and the projector's next write waited for the
+ * swap: a deadlock, which Postgres ended by failing the swap (the rebuild exited 1 while events kept arriving).
+ */
+const SWAP_LOCK_ORDER = ['projection_offsets', ...PROJECTION_TABLES.map((t) => t.table).filter((t) => t !== 'projection_offsets')];
+const DEADLOCK_DETECTED = '40P01';
+
+/**
  * Under an exclusive lock on the live tables: when the live offsets are still those compared (or, after
  * many attempts, at least not ahead of the rebuilt ones), move the live tables out and the rebuilt ones in.
  */
@@ -331,7 +340,13 @@ async function swapIfUnchanged(
 ): Promise<boolean> {
   // When the offsets moved, nothing is changed: the transaction only took the lock and read, and ends.
   return inTransaction(pool, async (client) => {
-    await client.query(`LOCK TABLE ${PROJECTION_TABLES.map((t) => `public.${t.table}`).join(', ')} IN ACCESS EXCLUSIVE MODE`);
+    try {
+      await client.query(`LOCK TABLE ${SWAP_LOCK_ORDER.map((table) => `public.${table}`).join(', ')} IN ACCESS EXCLUSIVE MODE`);
+    } catch (err) {
+      // Postgres chose this transaction to end a deadlock: the live projector goes on, and the swap is tried again.
+      if ((err as { code?: string }).code === DEADLOCK_DETECTED) return false;
+      throw err;
+    }
     const now = await readOffsets(client, 'public', groupId);
     const unchanged = sameOffsets(now, compared);
     const safe = compareOffsets(now, rebuilt).liveAhead.length === 0;
