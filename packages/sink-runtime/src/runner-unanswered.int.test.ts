@@ -5,38 +5,17 @@
  * command from what it finds. On the real broker and Postgres, with a notifier of the test's own.
  */
 import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
-import { createLogger, createPool, createRegistry, DeliveryError, ensureDatabase, type Pool } from '@alertbus/common';
-import { ensureTopics, EventProducer } from '@alertbus/kafka';
-import { TOPIC_PREFIX, TOPICS, type AnyEnvelope } from '@alertbus/schemas';
-import { readTopic, testKafka } from '../../../test/support/kafka';
+import { DeliveryError } from '@alertbus/common';
+import { TOPICS, type AnyEnvelope } from '@alertbus/schemas';
+import { readTopic } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { slackRootCommand } from '../../../test/support/commands';
-import { CommandLedger, migrateLedger } from './ledger';
-import { SinkRunner, type Notifier } from './runner';
+import type { Notifier } from './runner';
+import { useRunnerEnv } from './test-support/runner-env';
 
-const log = createLogger('sink-runner-unanswered-test', process.env.LOOP_TEST_LOG ?? 'silent');
-
-let kafka: Kafka;
-let pool: Pool;
-let producer: EventProducer;
-let runner: SinkRunner | undefined;
-
-beforeAll(async () => {
-  kafka = await testKafka('sink-runner-unanswered-test');
-  await ensureTopics(kafka);
-  await ensureDatabase(process.env.DATABASE_URL!);
-  pool = createPool(process.env.DATABASE_URL!, 2);
-  await migrateLedger(pool);
-  producer = new EventProducer(kafka);
-  await producer.connect();
-});
-
-afterAll(async () => {
-  await runner?.stop();
-  await producer?.disconnect();
-  await pool?.end();
-});
+const env = useRunnerEnv('sink-runner-unanswered-test');
+/** Deliveries retried for an hour, 50–200 ms apart: the unanswered calls are tried again at once. */
+const retryPolicy = { budgetMs: 3_600_000, minBackoffMs: 50, maxBackoffMs: 200 };
 
 /**
  * An API that takes each of our posts but, `unanswered` times in all, loses the answer (the caller sees what its
@@ -68,25 +47,8 @@ function lossyApi(ours: ReadonlySet<string>, unanswered: number) {
   return { notifier, taken, lookups };
 }
 
-function runnerOf(sink: string, notifier: Notifier): SinkRunner {
-  return new SinkRunner({
-    name: sink,
-    kafka,
-    groupId: `${TOPIC_PREFIX}${sink}`,
-    topic: TOPICS.slackCommands,
-    producer,
-    ledger: new CommandLedger(pool, sink),
-    notifier,
-    log,
-    registry: createRegistry(sink),
-    dryRun: false,
-    retryPolicy: { budgetMs: 3_600_000, minBackoffMs: 50, maxBackoffMs: 200 },
-    infraRetry: { minBackoffMs: 50, maxBackoffMs: 200 },
-  });
-}
-
 async function send(commands: AnyEnvelope[]): Promise<void> {
-  const p = kafka.producer();
+  const p = env.kafka.producer();
   await p.connect();
   await p.send({ topic: TOPICS.slackCommands, acks: -1, messages: commands.map((c) => ({ key: c.alias, value: JSON.stringify(c) })) });
   await p.disconnect();
@@ -95,7 +57,7 @@ async function send(commands: AnyEnvelope[]): Promise<void> {
 /** The delivery events of `commands` other than DeliveryDelayed, per command, once each has one. */
 async function outcomesOf(commands: AnyEnvelope[]): Promise<AnyEnvelope[][]> {
   const read = async () => {
-    const events = (await readTopic(kafka, TOPICS.deliveries)).map((r) => r.event).filter((e): e is AnyEnvelope => e !== undefined);
+    const events = (await readTopic(env.kafka, TOPICS.deliveries)).map((r) => r.event).filter((e): e is AnyEnvelope => e !== undefined);
     return commands.map((c) => events.filter((e) => e.type !== 'DeliveryDelayed' && (e.data as { commandId?: string }).commandId === c.id));
   };
   return waitFor(async () => ((await read()).every((d) => d.length > 0) ? read() : undefined), {
@@ -110,8 +72,8 @@ test('a post whose answer was lost is looked up before it is tried again: it tak
   const ours = new Set(commands.map((c) => c.id));
   // Every first call loses its answer.
   const api = lossyApi(ours, commands.length);
-  runner = runnerOf(sink, api.notifier);
-  await runner.start();
+  env.runner = env.runnerOf(sink, api.notifier, { retryPolicy });
+  await env.runner.start();
   await send(commands);
 
   const outcomes = await outcomesOf(commands);
@@ -125,8 +87,8 @@ test('a post whose answer was lost is looked up before it is tried again: it tak
 });
 
 test('a call answered with a status (here 503) is tried again without a look-up: the answer says it did not take effect', async () => {
-  await runner?.stop();
-  runner = undefined;
+  await env.runner?.stop();
+  env.runner = undefined;
   const sink = `test-sink-${randomUUID().slice(0, 8)}`;
   const cmd = slackRootCommand(`alertmanager:answered-${sink}`, 'one');
   const ours = new Set([cmd.id]);
@@ -147,8 +109,8 @@ test('a call answered with a status (here 503) is tried again without a look-up:
     },
     dryRun: () => ({ type: 'SlackMessagePosted', data: {} }),
   };
-  runner = runnerOf(sink, notifier);
-  await runner.start();
+  env.runner = env.runnerOf(sink, notifier, { retryPolicy });
+  await env.runner.start();
   await send([cmd]);
   await outcomesOf([cmd]);
   expect(calls).toEqual([cmd.id, cmd.id]);

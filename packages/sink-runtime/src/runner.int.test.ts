@@ -4,57 +4,17 @@
  * again, finds its ledger row completed, and the same event is sent again (the effect happens once).
  */
 import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
-import { createLogger, createPool, createRegistry, ensureDatabase, type Pool } from '@alertbus/common';
-import { ensureTopics, EventProducer } from '@alertbus/kafka';
-import { TOPIC_PREFIX, TOPICS, type AnyEnvelope } from '@alertbus/schemas';
-import { readTopic, testKafka } from '../../../test/support/kafka';
+import type { EventProducer } from '@alertbus/kafka';
+import { TOPICS, type AnyEnvelope } from '@alertbus/schemas';
+import { readTopic } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { slackRootCommand } from '../../../test/support/commands';
-import { CommandLedger, migrateLedger } from './ledger';
-import { SinkRunner, type Notifier } from './runner';
+import type { Notifier } from './runner';
+import { useRunnerEnv } from './test-support/runner-env';
 
-const log = createLogger('sink-runner-test', process.env.LOOP_TEST_LOG ?? 'silent');
-
-let kafka: Kafka;
-let pool: Pool;
-let producer: EventProducer;
-let runner: SinkRunner | undefined;
-
-beforeAll(async () => {
-  kafka = await testKafka('sink-runner-test');
-  await ensureTopics(kafka);
-  await ensureDatabase(process.env.DATABASE_URL!);
-  pool = createPool(process.env.DATABASE_URL!, 2);
-  await migrateLedger(pool);
-  producer = new EventProducer(kafka);
-  await producer.connect();
-});
-
-afterAll(async () => {
-  await runner?.stop();
-  await producer?.disconnect();
-  await pool?.end();
-});
+const env = useRunnerEnv('sink-runner-test');
 
 const command = slackRootCommand;
-
-/** A runner of the Slack command topic named `sink` (its own group and ledger rows). */
-function runnerOf(sink: string, notifier: Notifier, eventProducer: EventProducer): SinkRunner {
-  return new SinkRunner({
-    name: sink,
-    kafka,
-    groupId: `${TOPIC_PREFIX}${sink}`,
-    topic: TOPICS.slackCommands,
-    producer: eventProducer,
-    ledger: new CommandLedger(pool, sink),
-    notifier,
-    log,
-    registry: createRegistry(sink),
-    dryRun: false,
-    infraRetry: { minBackoffMs: 50, maxBackoffMs: 200 },
-  });
-}
 
 /**
  * A notifier that executes our commands (`ours`) through `work` and counts how many were in flight at most; other
@@ -103,18 +63,18 @@ test("a delivery event that is not acknowledged is sent again when its command c
         failedOnce = true;
         return Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9092'), { code: 'ECONNREFUSED' }));
       }
-      return producer.send(events);
+      return env.producer.send(events);
     },
   } as unknown as EventProducer;
-  runner = runnerOf(sink, notifier, flaky);
-  await runner.start();
-  const p = kafka.producer();
+  env.runner = env.runnerOf(sink, notifier, { producer: flaky });
+  await env.runner.start();
+  const p = env.kafka.producer();
   await p.connect();
   await p.send({ topic, acks: -1, messages: commands.map((c) => ({ key: c.alias, value: JSON.stringify(c) })) });
   await p.disconnect();
 
   const deliveredFor = async () => {
-    const events = (await readTopic(kafka, TOPICS.deliveries)).map((r) => r.event).filter((e): e is AnyEnvelope => e !== undefined);
+    const events = (await readTopic(env.kafka, TOPICS.deliveries)).map((r) => r.event).filter((e): e is AnyEnvelope => e !== undefined);
     return commands.map((c) => events.filter((e) => (e.data as { commandId?: string }).commandId === c.id));
   };
   const delivered = await waitFor(async () => ((await deliveredFor()).every((d) => d.length > 0) ? deliveredFor() : undefined), {
@@ -129,8 +89,8 @@ test("a delivery event that is not acknowledged is sent again when its command c
 });
 
 test("a partition's commands of different incidents are executed at the same time; one incident's stay in order", async () => {
-  await runner?.stop();
-  runner = undefined;
+  await env.runner?.stop();
+  env.runner = undefined;
   const topic = TOPICS.slackCommands;
   const sink = `test-sink-${randomUUID().slice(0, 8)}`;
   // Three incidents, two commands each, all on one partition, interleaved.
@@ -156,13 +116,13 @@ test("a partition's commands of different incidents are executed at the same tim
     });
   });
   const { executed } = stats;
-  runner = runnerOf(sink, notifier, producer);
-  const p = kafka.producer();
+  env.runner = env.runnerOf(sink, notifier);
+  const p = env.kafka.producer();
   await p.connect();
   const interleaved = [roots[0]!, roots[1]!, updates[0]!, roots[2]!, updates[1]!, updates[2]!];
   await p.send({ topic, acks: -1, messages: interleaved.map((c) => ({ key: c.alias, partition: 0, value: JSON.stringify(c) })) });
   await p.disconnect();
-  await runner.start();
+  await env.runner.start();
 
   await waitFor(async () => (executed.length === interleaved.length ? true : undefined), { what: 'every command executed', timeoutMs: 60_000 });
   expect(stats.mostInFlight).toBeGreaterThan(1);
@@ -171,8 +131,8 @@ test("a partition's commands of different incidents are executed at the same tim
 });
 
 test('by default, more than four incidents of one partition are worked at a time; each incident keeps its order', async () => {
-  await runner?.stop();
-  runner = undefined;
+  await env.runner?.stop();
+  env.runner = undefined;
   const topic = TOPICS.slackCommands;
   const sink = `test-sink-${randomUUID().slice(0, 8)}`;
   // 12 incidents, three commands each, interleaved on one partition in offset order: fewer incidents than commands
@@ -193,12 +153,12 @@ test('by default, more than four incidents of one partition are worked at a time
     finished.add(c.id);
   });
   const { executed } = stats;
-  runner = runnerOf(sink, notifier, producer);
-  const p = kafka.producer();
+  env.runner = env.runnerOf(sink, notifier);
+  const p = env.kafka.producer();
   await p.connect();
   await p.send({ topic, acks: -1, messages: steps.flat().map((c) => ({ key: c.alias, partition: 0, value: JSON.stringify(c) })) });
   await p.disconnect();
-  await runner.start();
+  await env.runner.start();
 
   await waitFor(async () => (executed.length === ours.size ? true : undefined), { what: 'every command executed', timeoutMs: 60_000 });
   expect(new Set(executed).size).toBe(ours.size);
