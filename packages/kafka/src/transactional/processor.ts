@@ -589,8 +589,8 @@ export class TransactionalProcessor {
    * transaction costs the same round trips and markers whatever it holds, so a fetch's batches cost one
    * transaction instead of one each, and deciding overlaps committing. They commit or fail together; a
    * batch of a reassignment that is over settles as null. Transactions commit one at a time, in the order decided;
-   * the next one begins (on the instance's other producer) as soon as the previous one's records are written, so its
-   * records and offsets go out while that one's offsets and commit are under way (see `transact`).
+   * the next one begins (on the instance's next transactional id) as soon as the previous one's records are written,
+   * so its records and offsets go out while that one's offsets and commit are under way (see `transact`).
    */
   private drain(force = false): void {
     if (this.beginning || this.pending.length === 0 || !this.mayBegin()) return;
@@ -737,7 +737,7 @@ export class TransactionalProcessor {
 
   /**
    * One transaction: the batches' outputs, then the next offset to read of each, then commit. With a transaction open
-   * before it (`previous`, on the other producer), its requests wait for that one's at three points, and only there:
+   * before it (`previous`, on another of its ids), its requests wait for that one's at three points, and only there:
    * - its records go out once all of the previous one's were written (`drain` begins it only then), so each partition
    *   gets the records of both in the order decided;
    * - its offsets go out once the previous one's were written: when both commit, the group coordinator keeps the offset
