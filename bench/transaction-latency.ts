@@ -3,8 +3,9 @@
  * (`BENCH_TX_RATE`/s for `BENCH_TX_S` s, 6 partitions) go through the transactional processor (one output per input,
  * pipelined `BENCH_TX_DEPTH` deep, 2 by default, every partition at once, as the router runs it) and are read committed
  * by a consume loop as the sinks run it. Prints input written → output read (p50, p99), the same per record split into
- * written → fetched by the processor, fetched → decided, decided → committed and committed → read, and the processor's
- * mean stages per batch. Its own broker unless KAFKA_BROKERS is set.
+ * written → fetched by the processor, fetched → decided, decided → committed and committed → read, the processor's
+ * mean stages per batch, and its producers' requests (count and mean time by API, from KafkaJS's request events).
+ * Its own broker unless KAFKA_BROKERS is set.
  */
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@alertbus/common';
@@ -26,6 +27,21 @@ async function main(): Promise<void> {
   }
   const brokers = process.env.KAFKA_BROKERS.split(',');
   const kafka = createKafka({ brokers, clientId: 'bench-tx-router', log });
+  // Every request of the processor's transactional producers, answered or not (KafkaJS emits the event on the answer).
+  const requests = new Map<string, { n: number; ms: number }>();
+  const makeProducer = kafka.producer.bind(kafka);
+  kafka.producer = (config) => {
+    const producer = makeProducer(config);
+    if (config?.transactionalId) {
+      producer.on(producer.events.REQUEST, ({ payload }) => {
+        const r = requests.get(payload.apiName) ?? { n: 0, ms: 0 };
+        r.n += 1;
+        r.ms += payload.duration;
+        requests.set(payload.apiName, r);
+      });
+    }
+    return producer;
+  };
   const sinkKafka = createKafka({ brokers, clientId: 'bench-tx-sink', log });
   const inKafka = createKafka({ brokers, clientId: 'bench-tx-in', log });
   const id = randomUUID().slice(0, 8);
@@ -123,6 +139,14 @@ async function main(): Promise<void> {
     `input written → output read: ${seen.length}/${total}, p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms; ` +
       `processor per batch: turn wait ${m(stages.turn)} · prepare ${m(stages.prep)} · decide ${m(stages.decide)} · commit wait ${m(stages.wait)} · transaction ${m(stages.tx)} ms (${stages.n} batches); ` +
       `CONCURRENT_TRANSACTIONS retries in sendOffsets ${processor.concurrentTransactionRetries}`,
+  );
+  const n = (api: string) => requests.get(api)?.n ?? 0;
+  const txApis = ['AddPartitionsToTxn', 'Produce', 'AddOffsetsToTxn', 'TxnOffsetCommit', 'EndTxn', 'GroupCoordinator'];
+  console.log(
+    `the processor's requests, count (mean ms): ${txApis.map((api) => `${api} ${n(api)} (${((requests.get(api)?.ms ?? 0) / Math.max(1, n(api))).toFixed(1)})`).join(' · ')}; ` +
+      // One AddPartitionsToTxn per transaction (its outputs fit one produce call here): the others were answered
+      // CONCURRENT_TRANSACTIONS (the id's previous commit still writing its markers) and tried again.
+      `AddPartitionsToTxn tried again ${Math.max(0, n('AddPartitionsToTxn') - n('EndTxn'))}`,
   );
   await producer.disconnect();
   await sink.stop();
