@@ -17,7 +17,6 @@ import {
   eachRecord,
   type ConsumedRecord,
   type EventProducer,
-  type BatchOutcome,
   type LoopBatch,
   type SettledOutcome,
 } from '@alertbus/kafka';
@@ -185,8 +184,6 @@ export class SinkRunner {
   private readonly sendsOf = new WeakMap<ConsumedRecord, Array<Promise<void>>>();
   /** Per fetched batch: its updates a later command of the batch replaces whole, with the replacing command's id. */
   private readonly superseded = new WeakMap<ConsumedRecord, string>();
-  /** Per partition: the latest batch whose delivery events are still being acknowledged (settled, never rejected). */
-  private readonly acknowledging = new Map<number, Promise<void>>();
 
   constructor(private readonly opts: SinkOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -250,14 +247,8 @@ export class SinkRunner {
    * acknowledgement before the next command: the ledger row (written first) is what makes a command done. A record
    * is resolved only once its own event and every earlier one were acknowledged, so a command whose event was not
    * written comes again, finds its ledger row completed and sends the same event again.
-   *
-   * When every command of the batch is done and only acknowledgements are outstanding, the batch is deferred with
-   * `proceed` at once: the loop fetches the partition's next commands meanwhile, instead of after the broker's answer
-   * (a Produce round trip on every command's path at low rates). Its position is committed only once every event was
-   * acknowledged; should one fail, the partition is rewound to the batch's start and its commands come again, as
-   * above. A batch that stops early (a delay, a failure) waits for its events before it settles, as before.
    */
-  private async withDeliveriesSent(batch: LoopBatch, each: (batch: LoopBatch) => Promise<SettledOutcome>): Promise<BatchOutcome> {
+  private async withDeliveriesSent(batch: LoopBatch, each: (batch: LoopBatch) => Promise<SettledOutcome>): Promise<SettledOutcome> {
     /** Each record the handler resolved, with how many of the batch's sends it waits for (those made before it). */
     const done: Array<{ offset: string; upTo: number }> = [];
     const sends: Array<Promise<void>> = [];
@@ -268,18 +259,6 @@ export class SinkRunner {
       outcome = await each({ ...batch, resolve: (offset) => done.push({ offset, upTo: sends.length }) });
     } catch (err) {
       failure = err;
-    }
-    const allDone = failure === null && !outcome! && done.at(-1)?.offset === batch.records.at(-1)?.offset;
-    if (allDone && sends.length > 0) {
-      // Settles after the partition's previous deferred batch, so no later position is committed before an earlier one.
-      const before = this.acknowledging.get(batch.partition);
-      const deferred = Promise.all([before, ...sends]).then(() => undefined);
-      const settled = deferred.catch(() => undefined);
-      this.acknowledging.set(batch.partition, settled);
-      void settled.then(() => {
-        if (this.acknowledging.get(batch.partition) === settled) this.acknowledging.delete(batch.partition);
-      });
-      return { proceed: Promise.resolve(), deferred };
     }
     const results = await Promise.allSettled(sends);
     const firstFailed = results.findIndex((r) => r.status === 'rejected');
