@@ -1,6 +1,6 @@
 import type { AliasState } from '@alertbus/schemas';
-import { StateIndex } from './neighbours';
-import { packState } from './packed-state';
+import { byOpened, StateIndex } from './neighbours';
+import { packState, unpackState } from './packed-state';
 import { PackedStore, records } from './packed-store';
 
 const STORM = { id: 'a69d17a3-0cfd-89fb-ba3d-272a6baf86aa', channel: '#alerts', since: '2025-03-01T10:00:00.000Z', threshold: 30, window: '1m' };
@@ -137,5 +137,49 @@ describe('StateIndex.stormWindow', () => {
     const window = (atMs: number) => index.stormWindow('#alerts', 'alertmanager:other', atMs - 60_000, atMs, { atMs, retentionMs });
     expect(window(Date.parse('2025-03-01T11:30:00.000Z')).latest).toEqual({ since: STORM.since, lastOpenedMs: Date.parse('2025-03-01T10:00:02.000Z') });
     expect(window(Date.parse('2025-03-01T12:00:00.000Z')).latest).toEqual({ since: STORM.since, lastOpenedMs: Date.parse('2025-03-01T10:00:01.000Z') });
+  });
+});
+
+describe('StateIndex: what a plain map of the same states answers', () => {
+  // openedAt in ISO form (ordered by its number) and not (a time without milliseconds, one before 1970: by the string).
+  const OPENED = ['2025-03-01T10:00:01.000Z', '2025-03-01T10:00:01Z', '1969-12-31T23:59:59.000Z', '2025-03-01T10:00:00.500Z', '2025-03-01T10:00:01.000+00:00', '2025-03-01T10:00:02.000Z'];
+
+  it('gives every alias its state after any sequence of reads, replacements and deletes, with another index holding the same aliases', () => {
+    let seed = 7;
+    const rand = (n: number) => (seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) % n;
+    const index = new StateIndex();
+    const other = new StateIndex();
+    const model = new Map<string, AliasState>();
+    const aliases = Array.from({ length: 6 }, (_, i) => `alertmanager:host-${i}`);
+    for (let step = 0; step < 3_000; step++) {
+      const alias = aliases[rand(aliases.length)]!;
+      const op = rand(5);
+      if (op === 0) {
+        index.delete(alias);
+        model.delete(alias);
+      } else if (op === 1) {
+        // Another holder's state of the same alias: a record of the same key in the arena that this index does not hold.
+        other.set({ ...member(rand(9), rand(2) === 0), alias, count: step } as AliasState);
+      } else if (op === 2) {
+        const s = { ...member(rand(9), rand(2) === 0), alias, count: step, openedAt: OPENED[rand(OPENED.length)]! } as AliasState;
+        index.set(s);
+        model.set(alias, s);
+      } else {
+        const asked = aliases[rand(aliases.length)]!;
+        const want = model.get(asked);
+        expect(JSON.stringify(index.get(asked))).toBe(JSON.stringify(want));
+        const packed = index.packed(asked);
+        expect(packed === undefined ? undefined : JSON.stringify(unpackState(packed, asked))).toBe(want === undefined ? undefined : JSON.stringify(want));
+        // The storm lists its members by openedAt whatever form each is in, as a sort of the map's states does.
+        const inStorm = [...model.values()].filter((s) => s.storm?.id === STORM.id);
+        const listed = [...index.stormMembers(STORM.id, STORM.channel, { atMs: Date.parse('2025-03-01T10:01:00.000Z') }).members];
+        expect(listed.map((s) => s.alias)).toEqual(inStorm.sort(byOpened).map((s) => s.alias));
+      }
+      expect(index.size).toBe(model.size);
+    }
+    for (const alias of aliases) {
+      index.delete(alias);
+      other.delete(alias);
+    }
   });
 });

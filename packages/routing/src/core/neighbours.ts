@@ -2,7 +2,7 @@ import { matchesAll, type AliasState } from '@alertbus/schemas';
 import { withPseudoLabels } from '../rules/route';
 import type { CompiledInhibitRule, CompiledRules } from '../rules/types';
 import { liveState } from './expiry';
-import { packState, unpackState, type PackedState } from './packed-state';
+import { instantMs, packState, unpackState, type PackedState } from './packed-state';
 import { records, resized } from './packed-store';
 import { SortedList } from './sorted-list';
 
@@ -152,7 +152,6 @@ const unreferenced = new FinalizationRegistry((fields: Fields) => {
 
 const byAlias = (a: Entry, b: Entry) => records.compareKeys(a, b);
 const openedAtOf = (e: Entry) => unpackState<AliasState>(records.state(e), records.key(e)).openedAt;
-const isIsoInstant = (s: string, ms: number) => s.length === 24 && ms >= 0 && new Date(ms).toISOString() === s;
 
 interface StormBook {
   channel: string;
@@ -177,7 +176,15 @@ interface StormBook {
 
 type InhibitBucket = { both: SortedList<Entry>; sourceOnly: SortedList<Entry> };
 type Compare = (a: Entry, b: Entry) => number;
-const equalKey = (rule: CompiledInhibitRule, labels: Readonly<Record<string, string>>) => JSON.stringify(rule.equal.map((n) => labels[n] ?? ''));
+/** The `equal` labels' values as one key, each preceded by its length (so no two lists give the same key). */
+function equalKey(rule: CompiledInhibitRule, labels: Readonly<Record<string, string>>): string {
+  let key = '';
+  for (const n of rule.equal) {
+    const v = labels[n] ?? '';
+    key += `${v.length}:${v}`;
+  }
+  return key;
+}
 
 /** The open incidents matching each inhibit rule's source side, by their `equal` labels, earliest first. */
 class InhibitIndex {
@@ -233,7 +240,19 @@ export class StateIndex implements Neighbours {
   /** By record id, the incidents' records among them (`HELD`): found by alias through the arena's table of keys. */
   private readonly fields = new Fields();
   /** `id(alias)`: the record the index holds for `alias` (among the arena's records of that key), or -1. */
-  private readonly entries = { id: (alias: string): Entry => records.find(alias, this.isHeld) };
+  private readonly entries = {
+    id: (alias: string): Entry => {
+      if (alias === this.foundAlias) return this.foundId;
+      this.foundAlias = alias;
+      return (this.foundId = records.find(alias, this.isHeld));
+    },
+  };
+  /**
+   * The alias found last and its record (or -1): a decision looks its own alias up several times (its state, its storm
+   * window, to unindex it). Only `set` and `delete` change what an alias finds, and both update it.
+   */
+  private foundAlias: string | undefined;
+  private foundId: Entry = -1;
   private readonly isHeld = (e: number): boolean => this.fields.held(e);
   private count = 0;
   /** By entry: an entry leaves it when it leaves the index (`delete`), so an id its record's release frees is never found here. */
@@ -301,10 +320,14 @@ export class StateIndex implements Neighbours {
     this.delete(state.alias);
     const channel = targetChannel(state);
     const inStorm = state.storm !== undefined && state.storm.channel === channel;
-    const ms = Date.parse(state.openedAt);
+    // In ISO form (as toISOString writes it, not before 1970) the instant is read by character codes: no Date.parse, no round trip.
+    const iso = instantMs(state.openedAt);
+    const ms = iso >= 0 ? iso : Date.parse(state.openedAt);
     const e: Entry = records.retain(state.alias, packed);
+    this.foundAlias = state.alias;
+    this.foundId = e;
     this.count += 1;
-    this.fields.set(e, ms, state.resolvedAt !== undefined ? Date.parse(state.resolvedAt) : undefined, isIsoInstant(state.openedAt, ms), inStorm ? state.storm!.since : undefined);
+    this.fields.set(e, ms, state.resolvedAt !== undefined ? Date.parse(state.resolvedAt) : undefined, iso >= 0, inStorm ? state.storm!.since : undefined);
     const changed = this.changedMs(e);
     if (isOpen(state)) this.inhibit?.add(state, e);
     if (channel !== undefined) listOf(this.openings, channel, this.byMs).insert(e);
@@ -360,6 +383,8 @@ export class StateIndex implements Neighbours {
     }
     // Last: the lists above found the entry by what its record holds.
     this.fields.flags[e] = 0;
+    this.foundAlias = alias;
+    this.foundId = -1;
     this.count -= 1;
     records.release(e);
     // Every record id is below the arena's id capacity: after many were released, these arrays shrink with its.

@@ -49,6 +49,8 @@ const shapes: string[][] = [];
 const SHAPES_MAX = 1 << 16;
 
 const HEX = '0123456789abcdef';
+/** Each byte's two hex digits, made once: a UUID is unpacked from 16 of them. */
+const HEX_PAIRS = Array.from({ length: 256 }, (_, b) => HEX[b >> 4]! + HEX[b & 15]!);
 /** The value of a lowercase hex digit (isUuid has checked it is one). */
 const nibble = (c: number): number => (c <= 57 ? c - 48 : c - 87);
 
@@ -273,6 +275,9 @@ let pos = 0;
 let srcKey = '';
 let texts: string[] = [];
 
+/** The hex digits of the packed byte at `i` of the source. */
+const hexAt = (i: number): string => HEX_PAIRS[src.charCodeAt(i)]!;
+
 function readVarint(): number {
   let n = 0;
   let scale = 1;
@@ -307,12 +312,10 @@ function readValue(): unknown {
     case Tag.Earlier:
       return texts[readVarint()];
     case Tag.Uuid: {
-      let s = '';
-      for (let i = 0; i < 16; i++) {
-        const b = src.charCodeAt(pos++);
-        s += HEX[b >> 4]! + HEX[b & 15]!;
-        if (i === 3 || i === 5 || i === 7 || i === 9) s += '-';
-      }
+      const s =
+        hexAt(pos) + hexAt(pos + 1) + hexAt(pos + 2) + hexAt(pos + 3) + '-' + hexAt(pos + 4) + hexAt(pos + 5) + '-' + hexAt(pos + 6) + hexAt(pos + 7) + '-' +
+        hexAt(pos + 8) + hexAt(pos + 9) + '-' + hexAt(pos + 10) + hexAt(pos + 11) + hexAt(pos + 12) + hexAt(pos + 13) + hexAt(pos + 14) + hexAt(pos + 15);
+      pos += 16;
       texts.push(s);
       return s;
     }

@@ -4,6 +4,7 @@ import { decide, isIncidentState, stateKey, type Decision, type RouterInput, typ
 import { EVICTION_GRACE_MS, ExpiryQueue, expiresAt } from './expiry';
 import { StateIndex } from './neighbours';
 import type { SilenceLookup } from './silences';
+import type { DecisionContext } from './context';
 
 export interface ReplayerOptions {
   silences?: SilenceLookup;
@@ -25,6 +26,8 @@ export class Replayer {
   private readonly keys = new Map<string, SlackKeyState>();
   private readonly expiry = new ExpiryQueue();
   private watermark = Number.NEGATIVE_INFINITY;
+  /** What every decision is given: the same for all of them, so made once. */
+  private readonly ctx: DecisionContext;
   /** States evicted so far. */
   evicted = 0;
 
@@ -33,6 +36,11 @@ export class Replayer {
     private readonly opts: ReplayerOptions = {},
   ) {
     this.states = opts.states ?? new StateIndex();
+    this.ctx = {
+      neighbours: this.states,
+      ...(opts.silences ? { silences: opts.silences } : {}),
+      ...(opts.retentionMs !== undefined ? { retentionMs: opts.retentionMs } : {}),
+    };
   }
 
   /** States held: incidents and Slack records. */
@@ -42,11 +50,7 @@ export class Replayer {
 
   decide(input: RouterInput): Decision {
     const before = this.states.get(input.alias) ?? this.keys.get(input.alias);
-    const decision = decide(input, before, this.rules, {
-      neighbours: this.states,
-      ...(this.opts.silences ? { silences: this.opts.silences } : {}),
-      ...(this.opts.retentionMs !== undefined ? { retentionMs: this.opts.retentionMs } : {}),
-    });
+    const decision = decide(input, before, this.rules, this.ctx);
     const s = decision.state;
     if (isIncidentState(s)) this.states.set(s);
     else if (s) this.keys.set(stateKey(s), s);
