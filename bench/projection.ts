@@ -157,14 +157,26 @@ async function main(): Promise<void> {
 
     const rebuildCpuStart = process.cpuUsage();
     const rebuildPg = new BackendCpu(db);
-    const sampling = setInterval(() => void rebuildPg.sample().catch(() => undefined), 500);
+    let rebuildRss = process.memoryUsage.rss();
+    const sampling = setInterval(() => {
+      rebuildRss = Math.max(rebuildRss, process.memoryUsage.rss());
+      void rebuildPg.sample().catch(() => undefined);
+    }, 500);
+    // The CPU of the replay alone (this process; its Postgres backends, sampled once more as the comparison begins).
+    let replayCpu: { self: number; pg: Promise<number> } | null = null;
     const result = await rebuildProjection({
       databaseUrl,
       kafka,
       migrationsDir: MIGRATIONS_DIR,
       swap: false,
+      onProgress: (p) => {
+        if (p.phase !== 'compare' || replayCpu !== null) return;
+        const used = process.cpuUsage(rebuildCpuStart);
+        replayCpu = { self: (used.user + used.system) / 1e6, pg: rebuildPg.sample().then(() => rebuildPg.total(), () => rebuildPg.total()) };
+      },
     });
     clearInterval(sampling);
+    const replayCpuSeen = replayCpu as { self: number; pg: Promise<number> } | null;
     const rebuildCpu = process.cpuUsage(rebuildCpuStart);
     const replayMs = result.phases.replayMs;
     console.log(
@@ -177,8 +189,10 @@ async function main(): Promise<void> {
         `${seconds(ph.analyzeMs)}, checksum rebuilt ${seconds(ph.rebuiltChecksumMs)}, checksum live ${seconds(ph.liveChecksumMs)}`,
     );
     console.log(
-      `rebuild CPU             : this process ${((rebuildCpu.user + rebuildCpu.system) / 1e6).toFixed(1)} s, Postgres backends ≥ ${rebuildPg.total().toFixed(1)} s`,
+      `rebuild CPU             : this process ${((rebuildCpu.user + rebuildCpu.system) / 1e6).toFixed(1)} s, Postgres backends ≥ ${rebuildPg.total().toFixed(1)} s` +
+        (replayCpuSeen ? `; of it the replay: ${replayCpuSeen.self.toFixed(1)} s, ≥ ${(await replayCpuSeen.pg).toFixed(1)} s` : ''),
     );
+    console.log(`rebuild RSS (peak seen) : ${(rebuildRss / 1024 / 1024).toFixed(0)} MB (this process, sampled every 500 ms; it also filled the topics)`);
     console.log(
       `rebuilt = live          : ${result.matches === null ? `not compared (${result.notCompared})` : result.matches ? 'yes, identical checksums' : 'NO, checksums differ'}`,
     );
