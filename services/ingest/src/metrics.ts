@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from '@alertbus/common';
+import type { AlertSource } from '@alertbus/schemas';
 
 export interface IngestMetrics {
   requests: Counter<'route' | 'status'>;
@@ -6,6 +7,8 @@ export interface IngestMetrics {
   produceSeconds: Histogram<'outcome'>;
   /** Observes a produce's duration under its outcome (labelled children made once). */
   produceTook: (outcome: ProduceOutcome, seconds: number) => void;
+  /** Counts alerts accepted from a source, through a labelled child made once per source. */
+  acceptedFrom: (source: AlertSource, alerts: number) => void;
   /** Where the produce-call counter reads from at scrape time (the producer's own count). */
   produceCalls: { read?: () => number | undefined };
   /** Requests answered 503 without writing anything, by why. */
@@ -81,6 +84,20 @@ export function ingestMetrics(registry: Registry): IngestMetrics {
     if (!child) byOutcome.set(outcome, (child = produceSeconds.labels({ outcome })));
     child.observe(seconds);
   };
+  const bySource = new Map<AlertSource, { inc: (n: number) => void }>();
+  const alertsAccepted =
+    existing<Counter<'source'>>('alertbus_ingest_alerts_accepted_total') ??
+    new Counter({
+      name: 'alertbus_ingest_alerts_accepted_total',
+      help: 'Alerts written to Kafka and acknowledged, by webhook source.',
+      labelNames: ['source'],
+      registers: [registry],
+    });
+  const acceptedFrom = (source: AlertSource, alerts: number) => {
+    let child = bySource.get(source);
+    if (!child) bySource.set(source, (child = alertsAccepted.labels({ source })));
+    child.inc(alerts);
+  };
   return {
     requests:
       existing<Counter<'route' | 'status'>>('alertbus_ingest_requests_total') ??
@@ -90,16 +107,10 @@ export function ingestMetrics(registry: Registry): IngestMetrics {
         labelNames: ['route', 'status'],
         registers: [registry],
       }),
-    alertsAccepted:
-      existing<Counter<'source'>>('alertbus_ingest_alerts_accepted_total') ??
-      new Counter({
-        name: 'alertbus_ingest_alerts_accepted_total',
-        help: 'Alerts written to Kafka and acknowledged, by webhook source.',
-        labelNames: ['source'],
-        registers: [registry],
-      }),
+    alertsAccepted,
     produceSeconds,
     produceTook,
+    acceptedFrom,
     produceCalls: produceCallsCounter(registry),
     produceRefused:
       existing<Counter<'reason'>>('alertbus_ingest_produce_refused_total') ??
@@ -123,6 +134,20 @@ export interface SlackMetrics {
 /** Metrics of the Slack endpoints, registered once per registry. */
 export function slackMetrics(registry: Registry): SlackMetrics {
   const existing = <M>(name: string) => registry.getSingleMetric(name) as M | undefined;
+  const bySource = new Map<AlertSource, { inc: (n: number) => void }>();
+  const alertsAccepted =
+    existing<Counter<'source'>>('alertbus_ingest_alerts_accepted_total') ??
+    new Counter({
+      name: 'alertbus_ingest_alerts_accepted_total',
+      help: 'Alerts written to Kafka and acknowledged, by webhook source.',
+      labelNames: ['source'],
+      registers: [registry],
+    });
+  const acceptedFrom = (source: AlertSource, alerts: number) => {
+    let child = bySource.get(source);
+    if (!child) bySource.set(source, (child = alertsAccepted.labels({ source })));
+    child.inc(alerts);
+  };
   return {
     requests:
       existing<Counter<'endpoint' | 'outcome'>>('alertbus_ingest_slack_requests_total') ??
