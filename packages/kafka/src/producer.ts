@@ -76,9 +76,9 @@ function breaksSequence(err: unknown): boolean {
  * in flight, later sends queue up and go out together in the next one. Each send resolves only once the
  * broker has acknowledged every one of its records.
  *
- * A produce call starts at the end of the event loop's turn in which a send was queued (setImmediate), never in the
- * send itself: every request that arrived with it, read in the same turn, goes out in the same call. Without it the
- * first request after an acknowledgement went out alone, and the others waited for the next call.
+ * When no call is in flight, a produce call starts at the end of the event loop's turn in which a send was queued
+ * (setImmediate), not in the send itself: the requests read in the same turn go out in the same call, instead of the
+ * first alone and the others a whole round trip later. After an acknowledgement the next call starts at once.
  */
 export class EventProducer {
   private producer: Producer;
@@ -295,7 +295,9 @@ export class EventProducer {
     } finally {
       this.inFlight = false;
       this.inFlightEventCount = 0;
-      if (this.queue.length > 0) this.setFlush();
+      // The next call at once with what queued meanwhile, so the broker works on it while this turn's requests are read:
+      // waiting for the end of the turn here made the round trip and ingest's own work add up (fewer calls a second).
+      if (this.queue.length > 0) void this.flush();
     }
   }
 }
