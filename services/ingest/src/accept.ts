@@ -69,7 +69,7 @@ export async function acceptAlerts(
   if (!result.ok) throw new HttpError(400, 'invalid_payload', result.message);
   const events = toAlertEnvelopes(result.alerts, { source, recordedAt: deps.now().toISOString(), newId: deps.newId, ...facts });
   await writeEvents(deps, events, { what: 'alert', timeoutMs: deps.kafkaTimeoutMs, timeoutVariable: 'INGEST_KAFKA_TIMEOUT_MS' });
-  deps.metrics.alertsAccepted.inc({ source }, events.length);
+  deps.metrics.acceptedFrom(source, events.length);
   return { accepted: events.length, ids: events.map((e) => e.id), aliases: events.map((e) => e.alias) };
 }
 

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from '@alertbus/common';
+import type { AlertSource } from '@alertbus/schemas';
 
 export interface IngestMetrics {
   requests: Counter<'route' | 'status'>;
@@ -6,6 +7,8 @@ export interface IngestMetrics {
   produceSeconds: Histogram<'outcome'>;
   /** Observes a produce's duration under its outcome (labelled children made once). */
   produceTook: (outcome: ProduceOutcome, seconds: number) => void;
+  /** Counts alerts accepted from a source, through a labelled child made once per source. */
+  acceptedFrom: (source: AlertSource, alerts: number) => void;
   /** Where the produce-call counter reads from at scrape time (the producer's own count). */
   produceCalls: { read?: () => number | undefined };
   /** Requests answered 503 without writing anything, by why. */
@@ -63,11 +66,28 @@ function produceCallsCounter(registry: Registry): { read?: () => number | undefi
   return source;
 }
 
+/** A counter of the registry, registered once (building a second app on the registry reuses it). */
+function counterOf<L extends string>(registry: Registry, name: string, help: string, labelNames: L[] = []): Counter<L> {
+  return (registry.getSingleMetric(name) as Counter<L> | undefined) ?? new Counter({ name, help, labelNames, registers: [registry] });
+}
+
+/**
+ * The labelled child of each value of one label, made on first use and then looked up by the value: a label set
+ * hashed per request cost more than the count itself at thousands of requests a second.
+ */
+function childPer<V, C>(make: (value: V) => C): (value: V) => C {
+  const made = new Map<V, C>();
+  return (value) => {
+    let child = made.get(value);
+    if (!child) made.set(value, (child = make(value)));
+    return child;
+  };
+}
+
 /** Ingest's own metrics, registered once per registry (building a second app on it reuses them). */
 export function ingestMetrics(registry: Registry): IngestMetrics {
-  const existing = <M>(name: string) => registry.getSingleMetric(name) as M | undefined;
   const produceSeconds =
-    existing<Histogram<'outcome'>>('alertbus_ingest_produce_duration_seconds') ??
+    (registry.getSingleMetric('alertbus_ingest_produce_duration_seconds') as Histogram<'outcome'> | undefined) ??
     new Histogram({
       name: 'alertbus_ingest_produce_duration_seconds',
       help: 'Time from handing a request\'s records to the producer until Kafka acknowledged them (or it failed).',
@@ -75,40 +95,22 @@ export function ingestMetrics(registry: Registry): IngestMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     });
-  const byOutcome = new Map<ProduceOutcome, { observe: (seconds: number) => void }>();
-  const produceTook = (outcome: ProduceOutcome, seconds: number) => {
-    let child = byOutcome.get(outcome);
-    if (!child) byOutcome.set(outcome, (child = produceSeconds.labels({ outcome })));
-    child.observe(seconds);
-  };
+  const alertsAccepted = counterOf(registry, 'alertbus_ingest_alerts_accepted_total', 'Alerts written to Kafka and acknowledged, by webhook source.', ['source']);
+  const byOutcome = childPer((outcome: ProduceOutcome) => produceSeconds.labels({ outcome }));
+  const bySource = childPer((source: AlertSource) => alertsAccepted.labels({ source }));
   return {
-    requests:
-      existing<Counter<'route' | 'status'>>('alertbus_ingest_requests_total') ??
-      new Counter({
-        name: 'alertbus_ingest_requests_total',
-        help: 'HTTP requests answered by ingest, by route and status code.',
-        labelNames: ['route', 'status'],
-        registers: [registry],
-      }),
-    alertsAccepted:
-      existing<Counter<'source'>>('alertbus_ingest_alerts_accepted_total') ??
-      new Counter({
-        name: 'alertbus_ingest_alerts_accepted_total',
-        help: 'Alerts written to Kafka and acknowledged, by webhook source.',
-        labelNames: ['source'],
-        registers: [registry],
-      }),
+    requests: counterOf(registry, 'alertbus_ingest_requests_total', 'HTTP requests answered by ingest, by route and status code.', ['route', 'status']),
+    alertsAccepted,
     produceSeconds,
-    produceTook,
+    produceTook: (outcome, seconds) => byOutcome(outcome).observe(seconds),
+    acceptedFrom: (source, alerts) => bySource(source).inc(alerts),
     produceCalls: produceCallsCounter(registry),
-    produceRefused:
-      existing<Counter<'reason'>>('alertbus_ingest_produce_refused_total') ??
-      new Counter({
-        name: 'alertbus_ingest_produce_refused_total',
-        help: 'Requests answered 503 with nothing written: Kafka unreachable, producer not connected, queue full or queue timeout.',
-        labelNames: ['reason'],
-        registers: [registry],
-      }),
+    produceRefused: counterOf(
+      registry,
+      'alertbus_ingest_produce_refused_total',
+      'Requests answered 503 with nothing written: Kafka unreachable, producer not connected, queue full or queue timeout.',
+      ['reason'],
+    ),
     produceQueue: produceQueueGauge(registry),
   };
 }
@@ -122,22 +124,17 @@ export interface SlackMetrics {
 
 /** Metrics of the Slack endpoints, registered once per registry. */
 export function slackMetrics(registry: Registry): SlackMetrics {
-  const existing = <M>(name: string) => registry.getSingleMetric(name) as M | undefined;
   return {
-    requests:
-      existing<Counter<'endpoint' | 'outcome'>>('alertbus_ingest_slack_requests_total') ??
-      new Counter({
-        name: 'alertbus_ingest_slack_requests_total',
-        help: 'Slack Events API and interactivity requests, by endpoint and outcome (accepted, own-message, ignored, rejected-signature, …).',
-        labelNames: ['endpoint', 'outcome'],
-        registers: [registry],
-      }),
-    rateLimited:
-      existing<Counter<string>>('alertbus_ingest_slack_app_rate_limited_total') ??
-      new Counter({
-        name: 'alertbus_ingest_slack_app_rate_limited_total',
-        help: 'app_rate_limited notices from Slack: it is not delivering this app\'s events for a minute.',
-        registers: [registry],
-      }),
+    requests: counterOf(
+      registry,
+      'alertbus_ingest_slack_requests_total',
+      'Slack Events API and interactivity requests, by endpoint and outcome (accepted, own-message, ignored, rejected-signature, …).',
+      ['endpoint', 'outcome'],
+    ),
+    rateLimited: counterOf(
+      registry,
+      'alertbus_ingest_slack_app_rate_limited_total',
+      'app_rate_limited notices from Slack: it is not delivering this app\'s events for a minute.',
+    ),
   };
 }

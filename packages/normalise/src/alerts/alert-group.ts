@@ -1,7 +1,7 @@
 import type { AlertReceived, AlertSource, Link } from '@alertbus/schemas';
 import type { AlertmanagerAlert } from '../payloads/alertmanager';
 import { labelHash } from './alias';
-import { linksOf } from './links';
+import { addLink } from './links';
 import type { NormaliseResult, NormalisedAlert } from './result';
 import { firstText, severityOf } from './text';
 import { sourceTime } from './time';
@@ -48,12 +48,11 @@ export function normaliseGroup<A extends AlertmanagerAlert>(
     const startsAt = sourceTime(alert.startsAt);
     const endsAt = sourceTime(alert.endsAt);
     const fingerprint = firstText(alert.fingerprint);
-    const links: Link[] = linksOf([
-      ['Source', alert.generatorURL],
-      ['Runbook', annotations.runbook_url],
-      ...(flavour.extraLinks?.(alert) ?? []),
-      [flavour.externalTitle, group.externalURL],
-    ]);
+    const links: Link[] = [];
+    addLink(links, 'Source', alert.generatorURL);
+    addLink(links, 'Runbook', annotations.runbook_url);
+    if (flavour.extraLinks) for (const [title, url] of flavour.extraLinks(alert)) addLink(links, title, url);
+    addLink(links, flavour.externalTitle, group.externalURL);
     // Set field by field in the event's key order (no object made and spread per optional field).
     const data: Record<string, unknown> = { source: flavour.source, status };
     if (fingerprint !== undefined) data.fingerprint = fingerprint;

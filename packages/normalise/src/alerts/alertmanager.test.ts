@@ -185,6 +185,19 @@ describe('normaliseAlertmanager edge cases', () => {
     expect(r.ok && r.alerts[0]!.data).toMatchObject({ title: 'alert', severity: 'unknown', annotations: { summary: '  ' } });
   });
 
+  test('links keep their order and leave out blank and repeated URLs; a blank summary gives way to the alert name', () => {
+    const r = normaliseAlertmanager({
+      status: 'firing',
+      externalURL: 'http://prom.example/graph',
+      alerts: [{ labels: { alertname: 'Disk', severity: 'x'.repeat(70) }, annotations: { summary: '', runbook_url: ' ' }, generatorURL: 'http://prom.example/graph' }],
+    });
+    expect(r.ok && r.alerts[0]!.data).toMatchObject({
+      title: 'Disk',
+      severity: 'x'.repeat(64),
+      links: [{ title: 'Source', url: 'http://prom.example/graph' }],
+    });
+  });
+
   test('a second alert without any status names its own index', () => {
     const r = normaliseAlertmanager({ alerts: [{ ...alert, status: 'firing' }, alert] });
     expect(r).toMatchObject({ ok: false, field: 'body/alerts/1/status' });
