@@ -139,21 +139,6 @@ export interface TransactionalProcessorOptions {
 
 const floorKey = (topic: string, partition: number) => `${topic}|${partition}`;
 
-/**
- * Transactional ids per instance, used in turn (the first is `transactionalId`, the others suffixed `.1`, `.2`, `.3`); at
- * most `MAX_OPEN_TRANSACTIONS` of them have a transaction open. Right after a commit the coordinator answers the same
- * id's next AddPartitionsToTxn with CONCURRENT_TRANSACTIONS until that commit's markers are written, a ~20 ms retry; with
- * four ids an id's next transaction begins two transactions after its previous one settled, by when they are.
- */
-export const TRANSACTIONAL_IDS = 4;
-
-/** Transactions open at once (see `transact`): the next one's records go out while the one before it commits. */
-const MAX_OPEN_TRANSACTIONS = 2;
-
-/** The instance's transactional ids, in the order they are used. */
-export const transactionalIdsOf = (transactionalId: string): string[] =>
-  Array.from({ length: TRANSACTIONAL_IDS }, (_, k) => (k === 0 ? transactionalId : `${transactionalId}.${k}`));
-
 /** A transaction aborted because the group began rebalancing before all its records were sent. */
 class RebalanceInProgress extends Error {
   constructor() {
@@ -185,8 +170,8 @@ interface InFlight {
 }
 
 /**
- * A transaction begun and not yet settled. Two may be open at once, each on its own transactional id: the later one's
- * requests wait for the earlier one's at three points only (see `transact`).
+ * A transaction begun and not yet settled. Two may be open at once, one on each of the instance's producers: the
+ * later one's requests wait for the earlier one's at three points only (see `transact`).
  */
 interface OpenTransaction {
   group: InFlight[];
@@ -222,7 +207,7 @@ interface Assignment {
 export class TransactionalProcessor {
   /** The input topics; several are assigned co-partitioned, so partition p of each goes to one instance. */
   private readonly topics: readonly string[];
-  /** `TRANSACTIONAL_IDS` transactional ids per instance, used in turn; all fenced on start. */
+  /** Two transactional ids per instance (the second suffixed `.1`), used in turn; both fenced on start. */
   private readonly producers: readonly FencingProducer[];
   private turn = 0;
   private readonly loop: ConsumeLoop;
@@ -289,7 +274,10 @@ export class TransactionalProcessor {
     this.topics = typeof opts.topic === 'string' ? [opts.topic] : [...opts.topic];
     if (this.topics.length === 0) throw new Error('TransactionalProcessor needs at least one topic');
     this.admin = opts.kafka.admin();
-    this.producers = transactionalIdsOf(opts.transactionalId).map((id) => new FencingProducer(opts.kafka, id, opts.transactionTimeout));
+    this.producers = [
+      new FencingProducer(opts.kafka, opts.transactionalId, opts.transactionTimeout),
+      new FencingProducer(opts.kafka, `${opts.transactionalId}.1`, opts.transactionTimeout),
+    ];
     this.loop = new ConsumeLoop({
       kafka: opts.kafka,
       groupId: opts.groupId,
@@ -331,8 +319,7 @@ export class TransactionalProcessor {
 
   async start(): Promise<void> {
     await this.admin.connect();
-    // Every id is fenced, so what a predecessor left open on any of them is settled before this instance decides anything.
-    await Promise.all(this.producers.map((p) => p.renew()));
+    for (const p of this.producers) await p.renew();
     await this.loop.start();
   }
 
@@ -589,8 +576,8 @@ export class TransactionalProcessor {
    * transaction costs the same round trips and markers whatever it holds, so a fetch's batches cost one
    * transaction instead of one each, and deciding overlaps committing. They commit or fail together; a
    * batch of a reassignment that is over settles as null. Transactions commit one at a time, in the order decided;
-   * the next one begins (on the instance's next transactional id) as soon as the previous one's records are written,
-   * so its records and offsets go out while that one's offsets and commit are under way (see `transact`).
+   * the next one begins (on the instance's other producer) as soon as the previous one's records are written, so its
+   * records and offsets go out while that one's offsets and commit are under way (see `transact`).
    */
   private drain(force = false): void {
     if (this.beginning || this.pending.length === 0 || !this.mayBegin()) return;
@@ -621,11 +608,11 @@ export class TransactionalProcessor {
 
   /**
    * Whether a transaction may begin now: none is open, or one is, whose records are all written and which may still
-   * commit (after a failure, the next one begins once the failed ones are settled). Two at most.
+   * commit (after a failure, the next one begins once the failed ones are settled). Two at most: one per producer.
    */
   private mayBegin(): boolean {
     if (this.open.length === 0) return true;
-    if (this.open.length >= MAX_OPEN_TRANSACTIONS || !this.overlap) return false;
+    if (this.open.length >= this.producers.length || !this.overlap) return false;
     const last = this.open[this.open.length - 1]!;
     return last.sentDone && !last.failed;
   }
@@ -737,7 +724,7 @@ export class TransactionalProcessor {
 
   /**
    * One transaction: the batches' outputs, then the next offset to read of each, then commit. With a transaction open
-   * before it (`previous`, on another of its ids), its requests wait for that one's at three points, and only there:
+   * before it (`previous`, on the other producer), its requests wait for that one's at three points, and only there:
    * - its records go out once all of the previous one's were written (`drain` begins it only then), so each partition
    *   gets the records of both in the order decided;
    * - its offsets go out once the previous one's were written: when both commit, the group coordinator keeps the offset
@@ -782,11 +769,11 @@ export class TransactionalProcessor {
     let tx: Transaction | undefined;
     let current: FencingProducer | undefined;
     try {
-      // Transactions take turns over the instance's ids (see TRANSACTIONAL_IDS): two may be open at once, each on its
-      // own id, and an id's next transaction comes long enough after its previous commit not to meet that commit's
-      // unwritten markers (CONCURRENT_TRANSACTIONS).
+      // Transactions take turns between the instance's two producers: two may be open at once (one each, see above),
+      // and right after a commit the coordinator answers the same producer's next transaction with
+      // CONCURRENT_TRANSACTIONS until the commit's markers are written, a wait the other producer does not have.
       const fp = this.producers[this.turn]!;
-      this.turn = (this.turn + 1) % this.producers.length;
+      this.turn = 1 - this.turn;
       current = fp;
       const producer = await fp.get();
       tx = await producer.transaction();
