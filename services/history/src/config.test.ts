@@ -3,10 +3,10 @@ import { readHistoryConfig } from './config';
 const base = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/alertbus', KAFKA_BROKERS: '127.0.0.1:9092' };
 
 describe('HISTORY_FETCH_LINGER_MS', () => {
-  it('gathers for a second by default; 0 turns the gathering off', () => {
-    expect(readHistoryConfig(base).fetchLingerMs).toBe(1000);
+  it('gathers for 250 ms by default; 0 turns the gathering off', () => {
+    expect(readHistoryConfig(base).fetchLingerMs).toBe(250);
     expect(readHistoryConfig({ ...base, HISTORY_FETCH_LINGER_MS: '0' }).fetchLingerMs).toBe(0);
-    expect(readHistoryConfig({ ...base, HISTORY_FETCH_LINGER_MS: '250' }).fetchLingerMs).toBe(250);
+    expect(readHistoryConfig({ ...base, HISTORY_FETCH_LINGER_MS: '1000' }).fetchLingerMs).toBe(1000);
   });
 
   it('refuses a value that is not a number of milliseconds up to 5 s', () => {

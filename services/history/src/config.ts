@@ -18,12 +18,8 @@ export const DEFAULT_HISTORY_PORT = 8081;
 export const DEFAULT_HISTORY_HOST = '127.0.0.1';
 export const DEFAULT_SILENCE_MAX_DURATION = '30d';
 export const DEFAULT_SILENCE_MAX_DURATION_MS = parseDuration(DEFAULT_SILENCE_MAX_DURATION)!;
-/**
- * What the history may lag behind the log at low rates, so that records are projected many at a time, not each alone:
- * a fetch brings every partition's records of the last second, one Postgres transaction per partition, where a quarter
- * of a second gave each partition a record or two (about four times the transactions at 50 alerts a second).
- */
-export const DEFAULT_FETCH_LINGER_MS = 1_000;
+/** What the history may lag behind the log at low rates, so that records are projected a few at a time, not each alone. */
+export const DEFAULT_FETCH_LINGER_MS = 250;
 
 export interface HistoryConfig {
   brokers: string[];
