@@ -29,14 +29,9 @@ export const REBUILD_SCHEMA = 'history_rebuild';
 const REPLACED_SCHEMA = 'history_replaced';
 /**
  * Largest batch of one partition the replay takes at once (one transaction): fewer, larger transactions than
- * KafkaJS' 1 MiB default, with REPLAY_BATCHES_AHEAD + 1 batches in memory at most (see replay).
+ * KafkaJS' 1 MiB default, with two batches in memory at most (see replay).
  */
 const REPLAY_BATCH_BYTES = 4 * 1024 * 1024;
-/**
- * Batches read and prepared but not yet applied, at most: one applying in each lane and one waiting behind each,
- * so the reader's fetch and decoding of the next batches overlaps Postgres's work instead of alternating with it.
- */
-const REPLAY_BATCHES_AHEAD = 4;
 /** Held for the whole rebuild: one rebuild at a time per database. */
 const REBUILD_LOCK = 7423101;
 
@@ -148,14 +143,11 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
     };
     const replay = async (ranges: OffsetRange[], phase: RebuildProgress['phase']) => {
       // Batches that change incidents, deliveries, silences or notifications are applied one after the other, as
-      // the live projector does; one that only adds timeline rows beside them (see onlyTimelineRows). A partition's
-      // batches are applied in their order whatever lane they take. A batch is handed to its lane and the next one
-      // read, decoded and projected at once, up to REPLAY_BATCHES_AHEAD batches not yet applied: while the reader
-      // fetched and decoded, the lanes had nothing queued and Postgres waited.
+      // the live projector does; one that only adds timeline rows beside them (see onlyTimelineRows). One batch
+      // of each kind in Postgres while the next is decoded and projected: at most three batches in memory. A
+      // partition's batches are applied in their order whatever lane they take.
       const lanes = { serial: Promise.resolve(), side: Promise.resolve() };
       const partitionDone = new Map<string, Promise<void>>();
-      const unapplied = new Set<Promise<void>>();
-      let failed: unknown = null;
       await readRanges({
         kafka: opts.kafka,
         ranges,
@@ -163,24 +155,16 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
         maxBytesPerPartition: REPLAY_BATCH_BYTES,
         onProgress: (p) => opts.onProgress?.({ phase, covered: p.covered, total: p.total, records: counts.records }),
         onBatch: async (batch) => {
-          if (failed !== null) throw failed;
           const records = await prepareRecords(batch.records);
           const lane = onlyTimelineRows(records) ? 'side' : 'serial';
           const key = `${batch.topic}|${batch.partition}`;
-          const after = Promise.all([lanes[lane], partitionDone.get(key)]);
-          // A batch after one that failed is not applied: its partition's order would be broken.
-          const applying = after.then(() => apply(batch.topic, batch.partition, records));
+          const previous = partitionDone.get(key);
+          await lanes[lane];
+          if (previous) await previous;
+          const applying = apply(batch.topic, batch.partition, records);
+          applying.catch(() => undefined); // awaited by a later batch or at the end
           lanes[lane] = applying;
           partitionDone.set(key, applying);
-          unapplied.add(applying);
-          applying.then(
-            () => unapplied.delete(applying),
-            (err) => {
-              unapplied.delete(applying);
-              failed ??= err;
-            },
-          );
-          while (unapplied.size >= REPLAY_BATCHES_AHEAD) await Promise.race(unapplied);
           await batch.heartbeat();
         },
       });
