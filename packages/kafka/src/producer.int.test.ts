@@ -95,21 +95,6 @@ it('refuses a send larger than one write may hold before anything is written', a
   }
 });
 
-it('sends made in one turn of the event loop go out in one produce call, the first of them too', async () => {
-  const producer = new EventProducer(kafka);
-  await producer.connect();
-  try {
-    // As requests read in one turn send: the first must not go out alone, making the others wait for its answer.
-    const events = Array.from({ length: 5 }, (_, i) => alert(`turn-${i}-${randomUUID()}`));
-    await Promise.all(events.map((e) => producer.send([e], { queueTimeoutMs: 30_000 })));
-    expect(producer.produceCalls).toBe(1);
-    const written = new Set((await readTopic(kafka, TOPICS.alertsReceived)).map((r) => r.event?.id));
-    expect(events.filter((e) => !written.has(e.id))).toEqual([]);
-  } finally {
-    await producer.disconnect();
-  }
-});
-
 // Last: from here on this file's clients encode their Produce requests in one pass (installProduceEncoder).
 it('with the one-pass encoder, writes grouped sends that the broker takes and that read back as sent, each in its key\'s partition', async () => {
   expect(installProduceEncoder()).toBe(true);

@@ -12,9 +12,7 @@ interface Pending {
   bytes: number;
   resolve: () => void;
   reject: (err: Error) => void;
-  /** Date.now() after which it is refused if still queued (SendOptions.queueTimeoutMs), and that timeout. */
-  deadline?: number;
-  timeoutMs?: number;
+  timer?: NodeJS.Timeout;
 }
 
 /**
@@ -58,6 +56,11 @@ export interface EventProducerOptions {
   maxQueuedEvents?: number;
 }
 
+/**
+ * An idempotent, acks=all producer that groups concurrent sends into few produce calls: while one call is
+ * in flight, later sends queue up and go out together in the next one. Each send resolves only once the
+ * broker has acknowledged every one of its records.
+ */
 
 /**
  * Errors after which the idempotent producer's sequence numbers no longer match the broker's for some
@@ -71,15 +74,6 @@ function breaksSequence(err: unknown): boolean {
   });
 }
 
-/**
- * An idempotent, acks=all producer that groups concurrent sends into few produce calls: while one call is
- * in flight, later sends queue up and go out together in the next one. Each send resolves only once the
- * broker has acknowledged every one of its records.
- *
- * When no call is in flight, a produce call starts at the end of the event loop's turn in which a send was queued
- * (setImmediate), not in the send itself: the requests read in the same turn go out in the same call, instead of the
- * first alone and the others a whole round trip later. After an acknowledgement the next call starts at once.
- */
 export class EventProducer {
   private producer: Producer;
   private readonly kafka: Kafka;
@@ -88,18 +82,6 @@ export class EventProducer {
   producerResets = 0;
   private queue: Pending[] = [];
   private inFlight = false;
-  /** A flush is set to run at the end of this turn of the event loop. */
-  private flushSet = false;
-  private readonly flushNow = (): void => {
-    this.flushSet = false;
-    void this.flush();
-  };
-  /**
-   * One timer for the queue timeouts of every queued send, set for the earliest deadline (a timer per send cost more
-   * than the send's own bookkeeping at thousands a second), and the Date.now() it is set for.
-   */
-  private timeoutTimer: NodeJS.Timeout | undefined;
-  private timeoutAt = Number.POSITIVE_INFINITY;
   private isConnected = false;
   private readonly maxBatchRecords: number;
   private readonly maxBatchBytes: number;
@@ -203,58 +185,18 @@ export class EventProducer {
     return new Promise<void>((resolve, reject) => {
       const pending: Pending = { events, messages, bytes: size, resolve, reject };
       if (opts.queueTimeoutMs !== undefined) {
-        pending.deadline = Date.now() + opts.queueTimeoutMs;
-        pending.timeoutMs = opts.queueTimeoutMs;
-        if (pending.deadline < this.timeoutAt) this.setTimeoutTimer(pending.deadline);
+        pending.timer = setTimeout(() => {
+          const at = this.queue.indexOf(pending);
+          if (at < 0) return; // handed over meanwhile: it waits for the broker's answer
+          this.queue.splice(at, 1);
+          this.queuedEventCount -= pending.events.length;
+          reject(new ProduceRefused('queue-timeout', `not handed to Kafka within ${opts.queueTimeoutMs} ms (the previous write is still waiting for it)`));
+        }, opts.queueTimeoutMs);
       }
       this.queue.push(pending);
       this.queuedEventCount += events.length;
-      this.setFlush();
+      void this.flush();
     });
-  }
-
-  private setFlush(): void {
-    if (this.flushSet || this.inFlight) return;
-    this.flushSet = true;
-    setImmediate(this.flushNow);
-  }
-
-  private setTimeoutTimer(at: number): void {
-    clearTimeout(this.timeoutTimer);
-    this.timeoutAt = at;
-    this.timeoutTimer = setTimeout(this.refuseOverdue, Math.max(0, at - Date.now()));
-  }
-
-  /** Refuses the queued sends whose queue timeout has passed (none of them handed to Kafka), then waits for the next. */
-  private readonly refuseOverdue = (): void => {
-    this.timeoutTimer = undefined;
-    this.timeoutAt = Number.POSITIVE_INFINITY;
-    const now = Date.now();
-    let next = Number.POSITIVE_INFINITY;
-    const kept: Pending[] = [];
-    for (const pending of this.queue) {
-      if (pending.deadline === undefined || pending.deadline > now) {
-        kept.push(pending);
-        if (pending.deadline !== undefined && pending.deadline < next) next = pending.deadline;
-        continue;
-      }
-      this.queuedEventCount -= pending.events.length;
-      pending.reject(new ProduceRefused('queue-timeout', `not handed to Kafka within ${pending.timeoutMs} ms (the previous write is still waiting for it)`));
-    }
-    this.queue = kept;
-    if (next !== Number.POSITIVE_INFINITY) this.setTimeoutTimer(next);
-  };
-
-  /** After sends were taken from the queue: the timer follows the earliest deadline still queued, or stops. */
-  private followDeadlines(): void {
-    let next = Number.POSITIVE_INFINITY;
-    for (const pending of this.queue) if (pending.deadline !== undefined && pending.deadline < next) next = pending.deadline;
-    if (next === this.timeoutAt) return;
-    if (next === Number.POSITIVE_INFINITY) {
-      clearTimeout(this.timeoutTimer);
-      this.timeoutTimer = undefined;
-      this.timeoutAt = next;
-    } else this.setTimeoutTimer(next);
   }
 
   private async flush(): Promise<void> {
@@ -268,12 +210,12 @@ export class EventProducer {
       const next = this.queue[0]!;
       if (batch.length > 0 && (records + next.messages.length > this.maxBatchRecords || bytes + next.bytes > this.maxBatchBytes)) break;
       this.queue.shift();
+      clearTimeout(next.timer);
       this.queuedEventCount -= next.events.length;
       batch.push(next);
       records += next.messages.length;
       bytes += next.bytes;
     }
-    this.followDeadlines();
     const byTopic = new Map<string, TopicMessages>();
     for (const { messages } of batch) {
       for (const { topic, message } of messages) {
@@ -295,8 +237,6 @@ export class EventProducer {
     } finally {
       this.inFlight = false;
       this.inFlightEventCount = 0;
-      // The next call at once with what queued meanwhile, so the broker works on it while this turn's requests are read:
-      // waiting for the end of the turn here made the round trip and ingest's own work add up (fewer calls a second).
       if (this.queue.length > 0) void this.flush();
     }
   }
