@@ -1,7 +1,8 @@
 /**
  * Router decisions per second, on a mixed stream: new aliases, repeats, resolves, and storm-sized bursts
  * into one channel, with storm control and an inhibition rule in force (bench/router-decisions.rules.yaml).
- *   (a) the pure decider loop (Replayer: every decision sees every other alias, as one router instance does);
+ *   (a) the pure decider loop (Replayer: every decision sees every other alias, as one router instance does); its
+ *       figures include the bench's JSON and sha256 of every output, and the time of those is printed beside them;
  *   (b) a real router (services/router) draining the same stream pre-filled on Kafka to its end.
  * Throughput is printed per slice of the stream, so a cost that grows with the open incidents shows.
  *
@@ -89,17 +90,31 @@ async function main(): Promise<void> {
   const digest = createHash('sha256');
   let bytes = 0;
   let summaryBytes = 0;
-  const cpu = process.cpuUsage();
-  const started = process.hrtime.bigint();
-  let t = started;
-  for (let i = 0; i < N; i++) {
-    for (const e of replayer.decide(inputs[i]!).events) {
+  /**
+   * The bench's own JSON and digest of the outputs are inside the timed loop, not the decider's work: done every 256
+   * decisions, in order, with the CPU they take counted apart (two calls to the clock per batch, not per decision).
+   */
+  let pending: Array<{ type: string; alias: string }> = [];
+  let digestCpuUs = 0;
+  const digestPending = () => {
+    const at = process.cpuUsage();
+    for (const e of pending) {
       events.set(e.type, (events.get(e.type) ?? 0) + 1);
       const json = JSON.stringify(e);
       digest.update(json);
       bytes += json.length;
       if (e.type === 'UpdateSlackMessage' && e.alias.startsWith('storm:')) summaryBytes += json.length;
     }
+    pending = [];
+    const used = process.cpuUsage(at);
+    digestCpuUs += used.user + used.system;
+  };
+  const cpu = process.cpuUsage();
+  const started = process.hrtime.bigint();
+  let t = started;
+  for (let i = 0; i < N; i++) {
+    for (const e of replayer.decide(inputs[i]!).events) pending.push(e);
+    if (i % 256 === 255 || i === N - 1) digestPending();
     if ((i + 1) % slice === 0 || i === N - 1) {
       const now = process.hrtime.bigint();
       rates.push(Math.round(((i % slice) + 1) / (Number(now - t) / 1e9)).toLocaleString('en'));
@@ -112,6 +127,9 @@ async function main(): Promise<void> {
   console.log(`pure decider           : ${Math.round(N / pureSeconds).toLocaleString('en')} decisions/s (per quarter of the stream: ${rates.join(' → ')})`);
   // On a shared machine the wall clock counts other processes' time too: the CPU time this one spent is steadier.
   console.log(`pure decider, CPU      : ${Math.round(N / cpuSeconds).toLocaleString('en')} decisions per CPU-second (${((cpuSeconds * 1e6) / N).toFixed(0)} µs each, collector threads included)`);
+  const deciderSeconds = cpuSeconds - digestCpuUs / 1e6;
+  console.log(`of which the bench's   : ${(digestCpuUs / N).toFixed(0)} µs of CPU per decision on its own JSON and sha256 of the outputs`);
+  console.log(`decider alone, CPU     : ${Math.round(N / deciderSeconds).toLocaleString('en')} decisions per CPU-second (${((deciderSeconds * 1e6) / N).toFixed(0)} µs each, collector threads included)`);
   console.log(`outputs                : ${[...events].map(([k, v]) => `${k} ${v}`).join(', ')}`);
   console.log(`outputs, JSON          : ${(bytes / 1e6).toFixed(1)} MB, of which storm summary updates ${(summaryBytes / 1e6).toFixed(1)} MB`);
   console.log(`outputs sha256         : ${digest.digest('hex')} (the same inputs and rules must always give this)`);
