@@ -109,16 +109,26 @@ async function main(): Promise<void> {
     const used = process.cpuUsage(at);
     digestCpuUs += used.user + used.system;
   };
+  /** CPU µs per decision of the decider alone, per quarter: the first quarter pays for compiling, the later ones vary less between runs. */
+  const quarterCpu: string[] = [];
   const cpu = process.cpuUsage();
   const started = process.hrtime.bigint();
   let t = started;
+  let quarterStart = cpu;
+  let quarterDigest = 0;
   for (let i = 0; i < N; i++) {
     for (const e of replayer.decide(inputs[i]!).events) pending.push(e);
-    if (i % 256 === 255 || i === N - 1) digestPending();
-    if ((i + 1) % slice === 0 || i === N - 1) {
+    const endOfQuarter = (i + 1) % slice === 0 || i === N - 1;
+    if (i % 256 === 255 || endOfQuarter) digestPending();
+    if (endOfQuarter) {
       const now = process.hrtime.bigint();
-      rates.push(Math.round(((i % slice) + 1) / (Number(now - t) / 1e9)).toLocaleString('en'));
+      const n = (i % slice) + 1;
+      rates.push(Math.round(n / (Number(now - t) / 1e9)).toLocaleString('en'));
       t = now;
+      const used = process.cpuUsage(quarterStart);
+      quarterCpu.push(((used.user + used.system - (digestCpuUs - quarterDigest)) / n).toFixed(0));
+      quarterStart = process.cpuUsage();
+      quarterDigest = digestCpuUs;
     }
   }
   const pureSeconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -129,7 +139,7 @@ async function main(): Promise<void> {
   console.log(`pure decider, CPU      : ${Math.round(N / cpuSeconds).toLocaleString('en')} decisions per CPU-second (${((cpuSeconds * 1e6) / N).toFixed(0)} µs each, collector threads included)`);
   const deciderSeconds = cpuSeconds - digestCpuUs / 1e6;
   console.log(`of which the bench's   : ${(digestCpuUs / N).toFixed(0)} µs of CPU per decision on its own JSON and sha256 of the outputs`);
-  console.log(`decider alone, CPU     : ${Math.round(N / deciderSeconds).toLocaleString('en')} decisions per CPU-second (${((deciderSeconds * 1e6) / N).toFixed(0)} µs each, collector threads included)`);
+  console.log(`decider alone, CPU     : ${Math.round(N / deciderSeconds).toLocaleString('en')} decisions per CPU-second (${((deciderSeconds * 1e6) / N).toFixed(0)} µs each, collector threads included; per quarter of the stream: ${quarterCpu.join(' → ')} µs)`);
   console.log(`outputs                : ${[...events].map(([k, v]) => `${k} ${v}`).join(', ')}`);
   console.log(`outputs, JSON          : ${(bytes / 1e6).toFixed(1)} MB, of which storm summary updates ${(summaryBytes / 1e6).toFixed(1)} MB`);
   console.log(`outputs sha256         : ${digest.digest('hex')} (the same inputs and rules must always give this)`);
