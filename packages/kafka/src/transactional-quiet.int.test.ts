@@ -1,6 +1,7 @@
 /**
- * Batches that write nothing (`quietCommitDelayMs`), on the real broker: their offsets wait for the next batch that
- * writes something and commit in its transaction; alone, they commit once the delay is over.
+ * Batches that write nothing, or that say they may wait (`quietCommitDelayMs`, `mayWait`), on the real broker: their
+ * offsets (and records) wait for the next batch that may not wait and commit in its transaction; alone, they commit once
+ * the delay is over.
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
@@ -75,4 +76,81 @@ test('a batch that writes nothing commits in the next transaction that writes so
   await producer.send({ topic: input, acks: -1, messages: [{ partition: 0, value: 'quiet-3' }] });
   await waitFor(async () => (await committed()) === '3', { timeoutMs: 30_000 });
   expect(transactionsSoFar()).toBe(2);
+}, 90_000);
+
+/**
+ * A processor over a fresh one-partition input whose batches write one record per input: records starting `state` may
+ * wait for company (as the router's delivery events that only update its state), the others may not (an alert).
+ */
+async function stateProcessor(quietCommitDelayMs: number) {
+  const id = randomUUID().slice(0, 8);
+  const input = `${TOPIC_PREFIX}txmaywait.in.${id}`;
+  const output = `${TOPIC_PREFIX}txmaywait.out.${id}`;
+  const groupId = `txmaywait-${id}`;
+  await ensureTopics(kafka, [
+    { name: input, partitions: 1, cleanupPolicy: 'delete', retentionMs: -1 },
+    { name: output, partitions: 1, cleanupPolicy: 'delete', retentionMs: -1 },
+  ]);
+  const handled: string[] = [];
+  const transactions: TransactionInfo[] = [];
+  const processor = new TransactionalProcessor({
+    kafka,
+    groupId,
+    topic: input,
+    transactionalId: `txmaywait-${id}`,
+    log,
+    pipelineDepth: 6,
+    quietCommitDelayMs,
+    handleBatch: (records) => {
+      const values = records.map((r) => r.value?.toString() ?? '');
+      handled.push(...values);
+      return { outputs: [{ topic: output, messages: records.map((r) => ({ value: r.value })) }], mayWait: values.every((v) => v.startsWith('state')) };
+    },
+    onTransaction: (t) => transactions.push(t),
+  });
+  stops.push(() => processor.stop());
+  await processor.start();
+  await processor.ready;
+  const producer = kafka.producer();
+  await producer.connect();
+  stops.push(() => producer.disconnect());
+  const admin = kafka.admin();
+  await admin.connect();
+  stops.push(() => admin.disconnect());
+  return {
+    handled,
+    send: (value: string) => producer.send({ topic: input, acks: -1, messages: [{ partition: 0, value }] }),
+    committed: async () => (await admin.fetchOffsets({ groupId, topics: [input] }))[0]!.partitions.find((p) => p.partition === 0)!.offset,
+    transactionsSoFar: () => transactions.filter((t) => t.firstOfTransaction).length,
+    recordsCommitted: () => transactions.reduce((n, t) => n + t.records, 0),
+    outputsCommitted: () => transactions.reduce((n, t) => n + t.outputs, 0),
+  };
+}
+
+test('batches that may wait share the transaction of the next that may not, which goes at once', async () => {
+  // Far longer than the test: whatever commits here does so because a batch that may not wait came.
+  const p = await stateProcessor(600_000);
+  await p.send('state-1');
+  await waitFor(() => p.handled.includes('state-1'), { timeoutMs: 30_000 });
+  await p.send('state-2');
+  await waitFor(() => p.handled.includes('state-2'), { timeoutMs: 30_000 });
+  expect(p.transactionsSoFar()).toBe(0);
+  expect(await p.committed()).toBe('-1');
+  // An alert, say: it starts a transaction at once, and the waiting records go in it.
+  await p.send('alert-3');
+  await waitFor(async () => (await p.committed()) === '3', { timeoutMs: 30_000 });
+  expect(p.transactionsSoFar()).toBe(1);
+  expect(p.recordsCommitted()).toBe(3);
+  expect(p.outputsCommitted()).toBe(3);
+}, 90_000);
+
+test('batches that may wait commit alone once the delay is over, in fewer transactions than records', async () => {
+  const p = await stateProcessor(10_000);
+  for (const v of ['state-1', 'state-2', 'state-3']) {
+    await p.send(v);
+    await waitFor(() => p.handled.includes(v), { timeoutMs: 30_000 });
+  }
+  await waitFor(async () => (await p.committed()) === '3', { timeoutMs: 30_000 });
+  expect(p.outputsCommitted()).toBe(3);
+  expect(p.transactionsSoFar()).toBeLessThan(3);
 }, 90_000);
