@@ -1,15 +1,9 @@
 import type { AnyEnvelope } from '@alertbus/schemas';
 
 /**
- * What a batch may write besides its state records (router.state.v1, router.shared.v1) and still wait for company
- * (`QUIET_COMMIT_DELAY_MS`): a thread link is the router's note to itself, read back to record the thread's key, and
- * needed only once someone types in the new thread.
+ * Whether a decided batch (its events, and how many records it dead-lettered) writes nothing but state records
+ * (router.state.v1, router.shared.v1), so its transaction may wait to share the next one: a thread link read back, which
+ * records the thread's key. A posted root's thread link itself goes at once: letting it wait too made the whole stack
+ * slower at 20 alerts/s in four alternated pairs (bench/README.md, twelfth run).
  */
-const MAY_WAIT_EVENTS: ReadonlySet<string> = new Set(['SlackThreadLinked']);
-
-/**
- * Whether a decided batch (its events, and how many records it dead-lettered) writes nothing a user or another service
- * waits for, so its transaction may wait to share the next one: a posted root's thread link, the link's state, nothing.
- */
-export const batchMayWait = (events: readonly AnyEnvelope[], deadLetters: number): boolean =>
-  deadLetters === 0 && events.every((e) => MAY_WAIT_EVENTS.has(e.type));
+export const batchMayWait = (events: readonly AnyEnvelope[], deadLetters: number): boolean => deadLetters === 0 && events.length === 0;

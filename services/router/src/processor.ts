@@ -141,8 +141,8 @@ export const ROUTER_PARTITIONS_CONCURRENTLY = ROUTER_INPUT_TOPICS.length * KEYED
 export const DEFAULT_PIPELINE_DEPTH = 6;
 
 /**
- * How long a decided batch that writes nothing, or only state records and thread links, waits for one that writes decisions
- * to commit with (see `quietCommitDelayMs`): under load one comes within milliseconds; idle, they move half a second later.
+ * How long a decided batch that writes nothing, or only state records, waits for one that writes decisions to commit with
+ * (see `quietCommitDelayMs`): under load one comes within milliseconds; idle, the offsets and state move half a second later.
  */
 export const QUIET_COMMIT_DELAY_MS = 500;
 
@@ -220,9 +220,9 @@ export class RouterProcessor {
       // Synchronous: a pipelined batch is decided and registered in one go (see TransactionalProcessor).
       handleBatch: (records, partition) => this.handleBatch(records, partition),
       pipelineDepth: opts.pipelineDepth ?? 1,
-      // Deliveries other than a posted root (a pager alert created, a thread reply posted…) change nothing here, a posted
-      // root writes its thread link, and the link read back only the thread's state: their offsets (and those records)
-      // ride along with the next transaction that writes decisions instead of costing one of their own.
+      // Deliveries other than a posted root (a pager alert created, a thread reply posted…) change nothing here, and a
+      // thread link read back writes only the thread's state: their offsets (and that state) ride along with the next
+      // transaction that writes decisions instead of costing one of their own.
       quietCommitDelayMs: QUIET_COMMIT_DELAY_MS,
       onAssigned: (partitions, ctx) => this.restore(partitions, ctx),
       beforeCommit: opts.chaosCommitDelayMs ? () => new Promise((r) => setTimeout(r, opts.chaosCommitDelayMs)) : undefined,
@@ -508,8 +508,8 @@ export class RouterProcessor {
       for (const key of evict) overlay_(key, undefined);
       return {
         outputs: byTopic(out),
-        // Only state records and thread links (a root posted, its thread linked, evictions): nothing a user waits for, so
-        // they wait to share the next transaction.
+        // Only state records (a thread link read back, evictions): nothing reads them until a restore or, for the shared
+        // facts, another instance's next decision, so they wait to share the next transaction.
         mayWait: batchMayWait(decided, dead.length),
         onAbort: undo,
         onCommit: () => {
