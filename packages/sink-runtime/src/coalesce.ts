@@ -6,7 +6,8 @@
  * A batch never holds two items of the same key (the second waits for the next run), and at most `maxBatch` items.
  * When a run of several items fails, each item is run again on its own, so one bad item fails only its caller.
  *
- * With `gather`, a run waits for what it returns before it takes its batch (every item submitted meanwhile joins it).
+ * With `gather`, the first run of an idle coalescer waits for what it returns before it takes its batch (every item
+ * submitted meanwhile joins it); the items that came during a run go out right after it, as without.
  */
 export class Coalescer<I, O> {
   private queue: Array<{ item: I; resolve: (o: O) => void; reject: (err: unknown) => void }> = [];
@@ -61,10 +62,7 @@ export class Coalescer<I, O> {
       await this.runBatch(batch);
     } finally {
       this.running = false;
-      if (this.queue.length > 0) {
-        if (this.gather) this.schedule();
-        else void this.flush();
-      }
+      if (this.queue.length > 0) void this.flush();
     }
   }
 
