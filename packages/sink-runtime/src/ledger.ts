@@ -100,7 +100,8 @@ export class CommandLedger {
 
   /**
    * An external call whose completion will be written here: returns it as it is. A completion asked for while
-   * such calls are in flight waits for them (at most finishGatherMs), so that the completions of commands executed
+   * such calls are in flight, and no completion statement is running, waits for them (at most finishGatherMs),
+   * so that the completions of commands executed
    * together are written in one statement, and their delivery events sent in one request, not one each as their
    * answers trickle in. The row is still written after the command's own call, and before its delivery event.
    */
