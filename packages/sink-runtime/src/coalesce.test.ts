@@ -49,19 +49,3 @@ test('a failed run of several is run again item by item: only the bad item fails
   expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
   expect(runs).toEqual([[1, 2, 3], [1], [2], [3]]);
 });
-
-test('with gather, a run waits for it and takes every item submitted meanwhile', async () => {
-  const runs: number[][] = [];
-  const gate = deferred();
-  const c = new Coalescer<number, number>(async (items) => (runs.push(items), items), String, 100, () => gate.promise);
-  const all = [c.submit(1)];
-  await new Promise((r) => setImmediate(r));
-  all.push(c.submit(2));
-  await new Promise((r) => setImmediate(r));
-  all.push(c.submit(3));
-  await new Promise((r) => setImmediate(r));
-  expect(runs).toEqual([]);
-  gate.resolve();
-  expect(await Promise.all(all)).toEqual([1, 2, 3]);
-  expect(runs).toEqual([[1, 2, 3]]);
-});

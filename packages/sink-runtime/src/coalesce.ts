@@ -5,9 +5,6 @@
  *
  * A batch never holds two items of the same key (the second waits for the next run), and at most `maxBatch` items.
  * When a run of several items fails, each item is run again on its own, so one bad item fails only its caller.
- *
- * With `gather`, the first run of an idle coalescer waits for what it returns before it takes its batch (every item
- * submitted meanwhile joins it); the items that came during a run go out right after it, as without.
  */
 export class Coalescer<I, O> {
   private queue: Array<{ item: I; resolve: (o: O) => void; reject: (err: unknown) => void }> = [];
@@ -18,7 +15,6 @@ export class Coalescer<I, O> {
     private readonly run: (items: I[]) => Promise<O[]>,
     private readonly key: (item: I) => string,
     private readonly maxBatch = 100,
-    private readonly gather?: () => Promise<unknown>,
   ) {}
 
   submit(item: I): Promise<O> {
@@ -32,12 +28,8 @@ export class Coalescer<I, O> {
     if (this.running || this.scheduled || this.queue.length === 0) return;
     this.scheduled = true;
     setImmediate(() => {
-      const go = () => {
-        this.scheduled = false;
-        void this.flush();
-      };
-      if (this.gather) this.gather().then(go, go);
-      else go();
+      this.scheduled = false;
+      void this.flush();
     });
   }
 

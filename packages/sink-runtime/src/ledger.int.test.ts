@@ -2,12 +2,11 @@
  * The ledger's one-round-trip start for a new command, against the real Postgres: a command never seen is
  * recorded as started (attempt 1); any command already in the ledger (started, delayed, completed, failed) is
  * left exactly as it was, so the runner looks it up and decides as before.
- * A completion is one statement, the sink's own rows included; the completions of calls made together are one
- * statement even when their answers come one by one.
+ * A completion is one statement, the sink's own rows included.
  */
 import { createPool, ensureDatabase, type Pool } from '@alertbus/common';
 import { makeEnvelope, type AnyEnvelope } from '@alertbus/schemas';
-import { CommandLedger, migrateLedger, type CommandLedgerOptions } from './ledger';
+import { CommandLedger, migrateLedger } from './ledger';
 
 let pool: Pool;
 let ledger: CommandLedger;
@@ -63,7 +62,7 @@ test('a command already in the ledger is left as it was, whatever its status', a
 });
 
 /** The ledger on a pool that counts the statements sent (on the pool, and on clients taken from it). */
-function counting(opts: CommandLedgerOptions = {}): { ledger: CommandLedger; statements: string[] } {
+function counting(): { ledger: CommandLedger; statements: string[] } {
   const statements: string[] = [];
   const record = (q: unknown) => statements.push(typeof q === 'string' ? q.trim().split(/\s+/)[0]! : String((q as { text?: string }).text).trim().split(/\s+/)[0]!);
   const counted = new Proxy(pool, {
@@ -85,7 +84,7 @@ function counting(opts: CommandLedgerOptions = {}): { ledger: CommandLedger; sta
       return typeof v === 'function' ? v.bind(target) : v;
     },
   });
-  return { ledger: new CommandLedger(counted, 'ledger-test', opts), statements };
+  return { ledger: new CommandLedger(counted, 'ledger-test'), statements };
 }
 
 test("a completion is one statement, with or without rows of the sink's own", async () => {
@@ -173,46 +172,4 @@ test("a completion of a batch whose rows fail fails alone: the others of its sta
   expect(await ledger.lookup(plain.id)).toMatchObject({ status: 'completed' });
   expect(await ledger.lookup(bad.id)).toMatchObject({ status: 'started' });
   expect((await pool.query('SELECT command_id FROM ledger_test_kept WHERE command_id = ANY($1) ORDER BY n', [[good.id, bad.id]])).rows).toEqual([{ command_id: good.id }]);
-});
-
-function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-test('the completions of calls made together are one statement, though their answers come one by one', async () => {
-  // No bound on the wait here (a slow machine must not split the statement): the bound has its own test below.
-  const { ledger: counted, statements } = counting({ finishGatherMs: 600_000 });
-  const cmds = Array.from({ length: 6 }, () => command());
-  for (const cmd of cmds) await ledger.markStarted(cmd);
-  const answers = cmds.map(() => deferred<string>());
-  const calls = answers.map((a) => counted.call(a.promise));
-  statements.length = 0;
-  const finished: Array<Promise<void>> = [];
-  for (const [i, cmd] of cmds.entries()) {
-    answers[i]!.resolve(cmd.id);
-    await calls[i];
-    // As the runner does: the completion once the command's own call has answered, and before its delivery event.
-    finished.push(counted.finish(cmd.id, 'completed', [cmd]));
-    // A Postgres round trip between two answers: without the wait for the calls in flight, each completion went
-    // out in a statement of its own (or two or three of them in all).
-    await pool.query('SELECT 1');
-  }
-  await Promise.all(finished);
-  expect(statements.map((s) => s.toUpperCase())).toEqual(['UPDATE']);
-  for (const cmd of cmds) expect(await ledger.lookup(cmd.id)).toMatchObject({ status: 'completed' });
-});
-
-test('a completion waits for a call that does not answer only finishGatherMs, and is then written alone', async () => {
-  const { ledger: counted, statements } = counting({ finishGatherMs: 30 });
-  const [done, hung] = [command(), command()];
-  for (const cmd of [done, hung]) await ledger.markStarted(cmd);
-  void counted.call(new Promise<never>(() => undefined)); // a call that never answers
-  await counted.call(Promise.resolve());
-  statements.length = 0;
-  await counted.finish(done.id, 'completed', []);
-  expect(statements.map((s) => s.toUpperCase())).toEqual(['UPDATE']);
-  expect(await ledger.lookup(done.id)).toMatchObject({ status: 'completed' });
-  expect(await ledger.lookup(hung.id)).toMatchObject({ status: 'started' });
 });

@@ -62,23 +62,8 @@ export function renumberParams(keep: KeptRows, offset: number): string {
   });
 }
 
-/**
- * How long a completion may wait for the calls in flight when it was asked for (see CommandLedger.call): at 300
- * commands a second the calls of one fetch return within milliseconds of each other, and their completions went out
- * in two or three statements (and as many Produce requests for their delivery events) instead of one.
- */
-export const DEFAULT_FINISH_GATHER_MS = 20;
-
-export interface CommandLedgerOptions {
-  /** Longest wait of a completion for the calls in flight (default DEFAULT_FINISH_GATHER_MS; 0: none). */
-  finishGatherMs?: number;
-}
-
 /** Which commands a sink has started and finished, so each is executed at most once in effect. */
 export class CommandLedger {
-  /** External calls in flight (see call): a completion waits for those in flight when it is asked for. */
-  private readonly calls = new Set<Promise<unknown>>();
-  private readonly finishGatherMs: number;
   private readonly starts = new Coalescer<StartItem, { attempts: number; firstAttemptAt: Date } | undefined>(
     (items) => this.startAllIfNew(items),
     (item) => item.command.id,
@@ -86,40 +71,12 @@ export class CommandLedger {
   private readonly finishes = new Coalescer<FinishItem, void>(
     (items) => this.finishAll(items),
     (item) => item.commandId,
-    100,
-    () => this.callsInFlight(),
   );
 
   constructor(
     private readonly pool: Pool,
     private readonly sink: string,
-    opts: CommandLedgerOptions = {},
-  ) {
-    this.finishGatherMs = opts.finishGatherMs ?? DEFAULT_FINISH_GATHER_MS;
-  }
-
-  /**
-   * An external call whose completion will be written here: returns it as it is. A completion asked for while
-   * such calls are in flight, and no completion statement is running, waits for them (at most finishGatherMs),
-   * so that the completions of commands executed
-   * together are written in one statement, and their delivery events sent in one request, not one each as their
-   * answers trickle in. The row is still written after the command's own call, and before its delivery event.
-   */
-  call<T>(call: Promise<T>): Promise<T> {
-    if (this.finishGatherMs <= 0) return call;
-    this.calls.add(call);
-    const forget = () => void this.calls.delete(call);
-    call.then(forget, forget);
-    return call;
-  }
-
-  /** Resolves once every call in flight now has settled, or after finishGatherMs. */
-  private callsInFlight(): Promise<unknown> {
-    if (this.calls.size === 0) return Promise.resolve();
-    let timer: NodeJS.Timeout | undefined;
-    const cap = new Promise((r) => (timer = setTimeout(r, this.finishGatherMs)));
-    return Promise.race([Promise.allSettled([...this.calls]), cap]).finally(() => clearTimeout(timer));
-  }
+  ) {}
 
   async lookup(commandId: string): Promise<LedgerEntry | undefined> {
     const { rows } = await this.pool.query(

@@ -436,7 +436,7 @@ export class SinkRunner {
     const { ledger, notifier } = this.opts;
     let outcome: DeliveryOutcome;
     try {
-      outcome = await ledger.call(notifier.execute(command, attempts));
+      outcome = await notifier.execute(command, attempts);
     } catch (err) {
       // Not an answer from the API (Postgres, a bug): the consume loop retries the record, the budget is not spent.
       if (!(err instanceof DeliveryError)) throw err;
