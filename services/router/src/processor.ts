@@ -48,7 +48,6 @@ import {
 import type { RouterMetrics } from './metrics';
 import { decodeState, stateMessage } from './state-codec';
 import { sharedFactMessage } from './shared-facts';
-import { batchMayWait } from './may-wait';
 
 export interface RouterProcessorOptions {
   kafka: ReturnType<typeof createKafka>;
@@ -141,8 +140,8 @@ export const ROUTER_PARTITIONS_CONCURRENTLY = ROUTER_INPUT_TOPICS.length * KEYED
 export const DEFAULT_PIPELINE_DEPTH = 6;
 
 /**
- * How long a decided batch that writes nothing, or only state records, waits for one that writes decisions to commit with
- * (see `quietCommitDelayMs`): under load one comes within milliseconds; idle, the offsets and state move half a second later.
+ * How long a decided batch that writes nothing waits for one that writes something to commit with (see
+ * `quietCommitDelayMs`): under load one comes within milliseconds; idle, the offsets move half a second later.
  */
 export const QUIET_COMMIT_DELAY_MS = 500;
 
@@ -220,9 +219,8 @@ export class RouterProcessor {
       // Synchronous: a pipelined batch is decided and registered in one go (see TransactionalProcessor).
       handleBatch: (records, partition) => this.handleBatch(records, partition),
       pipelineDepth: opts.pipelineDepth ?? 1,
-      // Deliveries other than a posted root (a pager alert created, a thread reply posted…) change nothing here, and a
-      // thread link read back writes only the thread's state: their offsets (and that state) ride along with the next
-      // transaction that writes decisions instead of costing one of their own.
+      // Deliveries other than a posted root (a pager alert created, a thread reply posted…) change nothing here: their
+      // offsets ride along with the next transaction that writes something instead of costing one of their own.
       quietCommitDelayMs: QUIET_COMMIT_DELAY_MS,
       onAssigned: (partitions, ctx) => this.restore(partitions, ctx),
       beforeCommit: opts.chaosCommitDelayMs ? () => new Promise((r) => setTimeout(r, opts.chaosCommitDelayMs)) : undefined,
@@ -508,9 +506,6 @@ export class RouterProcessor {
       for (const key of evict) overlay_(key, undefined);
       return {
         outputs: byTopic(out),
-        // Only state records (a thread link read back, evictions): nothing reads them until a restore or, for the shared
-        // facts, another instance's next decision, so they wait to share the next transaction.
-        mayWait: batchMayWait(decided, dead.length),
         onAbort: undo,
         onCommit: () => {
           replaced.clear();

@@ -15,11 +15,6 @@ export type OutputMessage = TopicMessages['messages'][number];
 /** What one batch of input records turns into: the records to write, and what to do once they are committed. */
 export interface BatchWork {
   outputs: TopicMessages[];
-  /**
-   * Nothing reads the outputs soon (a service's own state records, read back only on a restore): the batch may wait up to
-   * `quietCommitDelayMs` for a transaction, as one that writes nothing does (the default: only when it writes nothing).
-   */
-  mayWait?: boolean;
   /** Runs only after the transaction committed: make the batch's effects visible in memory. */
   onCommit?: () => void;
   /** Runs instead of onCommit when the batch's transaction did not commit (failed, stale, reassigned). */
@@ -134,10 +129,9 @@ export interface TransactionalProcessorOptions {
    */
   partitionsConcurrently?: number;
   /**
-   * Decided batches that may wait (`BatchWork.mayWait`: by default those that write nothing, only their input offsets
-   * move) wait up to this long, from the first of them, for a batch that may not, and commit in its transaction instead
-   * of one of their own (default 0: at once). Nothing depends on them being committed sooner: a crash meanwhile only
-   * reads them again, to decide the same again, and later batches are decided on their uncommitted effects (pipelined).
+   * Decided batches that write nothing (only their input offsets move: inputs the service ignores) wait up to this long
+   * for a batch that writes something, and commit in its transaction instead of one of their own (default 0: at once).
+   * Nothing depends on them being committed sooner: a crash meanwhile only reads them again, to write nothing again.
    * Only with `pipelineDepth` above 1 (their partition is fetched past them meanwhile).
    */
   quietCommitDelayMs?: number;
@@ -702,16 +696,15 @@ export class TransactionalProcessor {
   }
 
   /**
-   * Whether every pending batch may wait, so they wait (up to `quietCommitDelayMs`, then commit anyway) for a batch that
-   * may not to share its transaction: a transaction costs five round trips and a commit marker on every partition it
-   * touches, whatever it carries, and inputs that change nothing, or only the service's own state, need not cost one each.
+   * Whether every pending batch writes nothing, so they wait (up to `quietCommitDelayMs`, then commit anyway) for a batch
+   * that writes something to share its transaction: a transaction costs five round trips and a commit marker on every
+   * partition it touches, whatever it carries, and inputs that change nothing need not cost one each.
    */
   private waitsForCompany(): boolean {
     const delay = this.opts.quietCommitDelayMs ?? 0;
     // Unpipelined, a waiting batch would hold its partition's next one back.
     if (delay <= 0 || this.depth <= 1 || this.stopping || this.rebalancing) return false;
-    const mayWait = (work: BatchWork) => work.mayWait ?? work.outputs.every((t) => t.messages.length === 0);
-    if (this.pending.some((e) => e.generation !== this.generation || !mayWait(e.work))) return false;
+    if (this.pending.some((e) => e.generation !== this.generation || e.work.outputs.some((t) => t.messages.length > 0))) return false;
     this.quietTimer ??= setTimeout(() => {
       this.quietTimer = null;
       this.drain(true);
