@@ -2,7 +2,7 @@ import { matchesAll, type AliasState } from '@alertbus/schemas';
 import { withPseudoLabels } from '../rules/route';
 import type { CompiledInhibitRule, CompiledRules } from '../rules/types';
 import { liveState } from './expiry';
-import { instantMs, packUnits, unpackState, type PackedState } from './packed-state';
+import { instantMs, packState, unpackState, type PackedState } from './packed-state';
 import { records, resized } from './packed-store';
 import { SortedList } from './sorted-list';
 
@@ -315,20 +315,15 @@ export class StateIndex implements Neighbours {
     for (const e of this.fields.heldIds()) yield this.stateOf(e);
   }
 
-  /**
-   * Holds `state` (replacing the alias's previous one); `packed` when the caller already packed it, else it is packed
-   * straight into the arena's record (no string made).
-   */
-  set(state: AliasState, packed?: PackedState): void {
-    // Packed first, as before: a state that cannot be packed leaves the previous one held. Nothing below packs again.
-    const record = packed ?? packUnits(state, state.alias);
+  /** Holds `state` (replacing the alias's previous one); `packed` when the caller already packed it. */
+  set(state: AliasState, packed: PackedState = packState(state, state.alias)): void {
     this.delete(state.alias);
     const channel = targetChannel(state);
     const inStorm = state.storm !== undefined && state.storm.channel === channel;
     // In ISO form (as toISOString writes it, not before 1970) the instant is read by character codes: no Date.parse, no round trip.
     const iso = instantMs(state.openedAt);
     const ms = iso >= 0 ? iso : Date.parse(state.openedAt);
-    const e: Entry = records.retain(state.alias, record);
+    const e: Entry = records.retain(state.alias, packed);
     this.foundAlias = state.alias;
     this.foundId = e;
     this.count += 1;

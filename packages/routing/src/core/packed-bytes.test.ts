@@ -3,10 +3,10 @@ import type { AliasState } from '@alertbus/schemas';
 import type { RouterState } from '../state';
 
 /**
- * The bytes a sequence of packed states comes out as must not change when the way they are written changes: packing
- * numbers strings by how often they were seen, so the same states packed in the same order by a fresh process give
- * the same bytes. Both ways a state is packed (`packState`'s string, and `StateIndex.set` writing the record straight
- * into the arena) are checked against the digest of what the packing of `8da2f51` gave for these states.
+ * The bytes a sequence of packed states comes out as must not change unnoticed: the router tells a state unchanged by
+ * its packed bytes, and the arena holds equal records once. Packing numbers strings by how often they were seen, so
+ * the same states packed in the same order by a fresh process give the same bytes. `packState`'s strings, and the
+ * records `StateIndex.set` holds in the arena, are checked against the digest the packing of `8da2f51` gave for them.
  */
 const DIGEST_8DA2F51 = 'f264254a463ab396b57b0c68472245be65eab999dbf66862ac2eddaf7aa2bf59';
 const N = 1_500;
@@ -90,7 +90,7 @@ describe('packed state bytes', () => {
     expect(digestOf(all.map((s) => packState(s as RouterState, s.alias)))).toBe(DIGEST_8DA2F51);
   });
 
-  it('StateIndex.set writes the same bytes into the arena as packState gives, and they unpack to the same JSON', () => {
+  it('StateIndex.set holds the same bytes in the arena as packState gives, and they unpack to the same JSON', () => {
     const strings = fresh();
     const index = fresh();
     const states = new index.StateIndex();
@@ -107,7 +107,7 @@ describe('packed state bytes', () => {
     expect(digestOf(held)).toBe(DIGEST_8DA2F51);
   });
 
-  it('cover wide states (two bytes a unit in the arena) as well as narrow ones', () => {
+  it('covers wide states (two bytes a unit in the arena) as well as narrow ones', () => {
     const { packState } = fresh();
     const packed = all.map((s) => packState(s as RouterState, s.alias));
     expect(packed.filter((p) => [...p].some((c) => c.charCodeAt(0) > 0xff)).length).toBeGreaterThan(40);

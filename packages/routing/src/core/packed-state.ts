@@ -98,25 +98,11 @@ export function instantMs(s: string): number {
   return Date.UTC(y, mo - 1, d, h, mi, sec, ms);
 }
 
-/**
- * The packed state being made, as UTF-16 units written into one reused array: appending each token to a string made a
- * rope of a hundred pieces per state, flattened and copied again into the arena. `wideUnits` is the OR of the units,
- * so the state is one byte per unit when it is at most 0xff.
- */
-let units = new Uint16Array(1024);
-let length = 0;
-let wideUnits = 0;
+/** The packed string being made: appended to as a string (a state is a few dozen tokens, its text copied whole). */
+let out = '';
 const code = (c: number): void => {
-  if (length === units.length) growUnits(length + 1);
-  units[length++] = c;
+  out += String.fromCharCode(c);
 };
-function growUnits(n: number): void {
-  let size = units.length;
-  while (size < n) size *= 2;
-  const next = new Uint16Array(size);
-  next.set(units.subarray(0, length));
-  units = next;
-}
 let earlier = new Map<string, number>();
 
 function varint(n: number): void {
@@ -203,14 +189,7 @@ function lastSeparator(s: string): number {
 
 function text(s: string): void {
   varint(s.length);
-  if (length + s.length > units.length) growUnits(length + s.length);
-  let wide = wideUnits;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    units[length++] = c;
-    wide |= c;
-  }
-  wideUnits = wide;
+  out += s;
 }
 
 /** Shapes by their keys one after the other: found without joining the keys into one string for every object packed. */
@@ -281,39 +260,14 @@ function packValue(v: unknown, key: string | null): void {
   }
 }
 
-/**
- * A state packed by `packUnits`: its UTF-16 units, valid until the next state is packed, and whether each fits in a
- * byte. For a holder that copies them at once (the arena), so that no string is made.
- */
-export interface PackedUnits {
-  readonly units: Uint16Array;
-  readonly length: number;
-  readonly narrow: boolean;
-}
-
-/** The state packed into the packer's own array (see PackedUnits); `key` is what it is stored under. */
-export function packUnits(state: RouterState, key: string): PackedUnits {
-  length = 0;
-  wideUnits = 0;
-  earlier = new Map();
-  packValue(state, key);
-  return { units, length, narrow: wideUnits <= 0xff };
-}
-
-/** One byte per unit, for a narrow state's string. */
-let narrowBytes = Buffer.allocUnsafeSlow(1024);
-
 /** The state as a packed string (see PackedState); `key` is what it is stored under. */
 export function packState(state: RouterState, key: string): PackedState {
-  const { units: u, length: n, narrow } = packUnits(state, key);
-  if (!narrow) {
-    let s = '';
-    for (let i = 0; i < n; i += 4096) s += String.fromCharCode.apply(null, u.subarray(i, Math.min(n, i + 4096)) as unknown as number[]);
-    return s;
-  }
-  if (narrowBytes.length < n) narrowBytes = Buffer.allocUnsafeSlow(Math.max(n, 2 * narrowBytes.length));
-  for (let i = 0; i < n; i++) narrowBytes[i] = u[i]!;
-  return narrowBytes.toString('latin1', 0, n);
+  out = '';
+  earlier = new Map();
+  packValue(state, key);
+  const s = out;
+  out = '';
+  return s;
 }
 
 let src = '';

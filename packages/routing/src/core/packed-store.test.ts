@@ -141,34 +141,3 @@ describe('PackedStore', () => {
     expect(records.keyEquals(store.id('a'), 'ab')).toBe(false);
   });
 });
-
-describe('records retained from packed units', () => {
-  /** What `packUnits` hands over for `s`: its UTF-16 units, narrow when each is at most 0xff. */
-  const unitsOf = (s: string) => {
-    const units = new Uint16Array(s.length + 3).fill(0x4242);
-    for (let i = 0; i < s.length; i++) units[i] = s.charCodeAt(i);
-    return { units, length: s.length, narrow: [...s].every((c) => c.charCodeAt(0) <= 0xff) };
-  };
-
-  it.each(TEXTS.map((t) => [JSON.stringify(t).slice(0, 20), t]))('hold the same record as the string, and read back as it: %s', (_name, text) => {
-    const state = `${text}\u0005${text}`;
-    const fromString = records.retain('k', state);
-    const fromUnits = records.retain('k', unitsOf(state));
-    // Equal content is one record, counted twice, whichever way it came in.
-    expect(fromUnits).toBe(fromString);
-    const other = records.retain('k', unitsOf(`${state}!`));
-    expect(other).not.toBe(fromString);
-    expect(records.state(other)).toBe(`${state}!`);
-    expect(records.state(fromUnits)).toBe(state);
-    for (const id of [fromString, fromUnits, other]) records.release(id);
-  });
-
-  it('never equal a record of the other width with the same low bytes', () => {
-    const narrow = records.retain('k', unitsOf('\u00e9'));
-    const wide = records.retain('k', unitsOf('\u01e9'));
-    expect(wide).not.toBe(narrow);
-    expect([records.state(narrow), records.state(wide)]).toEqual(['\u00e9', '\u01e9']);
-    records.release(narrow);
-    records.release(wide);
-  });
-});

@@ -1,4 +1,4 @@
-import type { PackedState, PackedUnits } from './packed-state';
+import type { PackedState } from './packed-state';
 
 /**
  * Keys and their packed states held outside the V8 heap. A million open incidents as strings in maps cost the
@@ -105,11 +105,8 @@ class Arena {
     }
   }
 
-  /**
-   * The id of the record (key, state), made or found; the caller holds it until it calls `release`. The state as a
-   * string, or as the packer's units (copied here, never kept).
-   */
-  retain(key: string, state: PackedState | PackedUnits, keyHash: number = hashOf(key, FNV)): number {
+  /** The id of the record (key, state), made or found; the caller holds it until it calls `release`. */
+  retain(key: string, state: PackedState, keyHash: number = hashOf(key, FNV)): number {
     const mask = this.table.length - 1;
     let free = -1;
     for (let slot = keyHash & mask; ; slot = (slot + 1) & mask) {
@@ -211,23 +208,8 @@ class Arena {
     return na - nb;
   }
 
-  private stateEquals(id: number, state: PackedState | PackedUnits): boolean {
-    const at = this.offset[id]! + this.keyBytes[id]!;
-    const n = this.bytes[id]! - this.keyBytes[id]!;
-    const wide = (this.wide[id]! & STATE_WIDE) !== 0;
-    return typeof state === 'string' ? this.textEquals(at, n, wide, state) : this.unitsEqual(at, n, wide, state);
-  }
-
-  /** As textEquals, for packed units: a record is wide when its state was, so a narrow one never equals wide units. */
-  private unitsEqual(at: number, n: number, wide: boolean, { units, length, narrow }: PackedUnits): boolean {
-    const { buf } = this;
-    if (wide === narrow || n !== (wide ? 2 * length : length)) return false;
-    if (wide) {
-      for (let i = 0; i < length; i++) if ((buf[at + 2 * i]! | (buf[at + 2 * i + 1]! << 8)) !== units[i]) return false;
-      return true;
-    }
-    for (let i = 0; i < length; i++) if (buf[at + i] !== units[i]) return false;
-    return true;
+  private stateEquals(id: number, state: string): boolean {
+    return this.textEquals(this.offset[id]! + this.keyBytes[id]!, this.bytes[id]! - this.keyBytes[id]!, (this.wide[id]! & STATE_WIDE) !== 0, state);
   }
 
   private textEquals(at: number, n: number, wide: boolean, s: string): boolean {
@@ -242,17 +224,16 @@ class Arena {
     return true;
   }
 
-  private add(key: string, state: PackedState | PackedUnits, keyHash: number): number {
+  private add(key: string, state: string, keyHash: number): number {
     const keyWide = !isNarrow(key);
-    const stateWide = typeof state === 'string' ? !isNarrow(state) : !state.narrow;
+    const stateWide = !isNarrow(state);
     const kb = keyWide ? 2 * key.length : key.length;
     const n = kb + (stateWide ? 2 * state.length : state.length);
     if (this.end + n > this.buf.length) this.compact(this.roomFor(n));
     const id = this.takeId();
     const at = this.end;
     this.buf.write(key, at, keyWide ? 'utf16le' : 'latin1');
-    if (typeof state === 'string') this.buf.write(state, at + kb, stateWide ? 'utf16le' : 'latin1');
-    else this.copyUnits(state, at + kb, stateWide);
+    this.buf.write(state, at + kb, stateWide ? 'utf16le' : 'latin1');
     this.end += n;
     this.offset[id] = at;
     this.keyBytes[id] = kb;
@@ -261,18 +242,6 @@ class Arena {
     this.keyHashes[id] = keyHash;
     this.wide[id] = (keyWide ? KEY_WIDE : 0) | (stateWide ? STATE_WIDE : 0);
     return id;
-  }
-
-  /** Packed units into the buffer at `at`: one byte each when narrow, else two, low byte first (as utf16le writes them). */
-  private copyUnits({ units, length }: PackedUnits, at: number, wide: boolean): void {
-    const { buf } = this;
-    if (wide) {
-      for (let i = 0; i < length; i++) {
-        const u = units[i]!;
-        buf[at + 2 * i] = u & 0xff;
-        buf[at + 2 * i + 1] = u >> 8;
-      }
-    } else for (let i = 0; i < length; i++) buf[at + i] = units[i]!;
   }
 
   /** A buffer size for the live records and `n` more bytes, with room for as many again as they hold in all (at most half). */
