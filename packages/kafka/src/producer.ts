@@ -57,12 +57,6 @@ export interface EventProducerOptions {
 }
 
 /**
- * An idempotent, acks=all producer that groups concurrent sends into few produce calls: while one call is
- * in flight, later sends queue up and go out together in the next one. Each send resolves only once the
- * broker has acknowledged every one of its records.
- */
-
-/**
  * Errors after which the idempotent producer's sequence numbers no longer match the broker's for some
  * partition: every later write there would fail or be lost, so the producer is replaced (a new producer id).
  */
@@ -74,6 +68,11 @@ function breaksSequence(err: unknown): boolean {
   });
 }
 
+/**
+ * An idempotent, acks=all producer that groups concurrent sends into few produce calls: while one call is
+ * in flight, later sends queue up and go out together in the next one. Each send resolves only once the
+ * broker has acknowledged every one of its records.
+ */
 export class EventProducer {
   private producer: Producer;
   private readonly kafka: Kafka;
