@@ -118,8 +118,16 @@ test('a create refused at connect never reached the pager: retried when it is ba
     intervalMs: 200,
     what: 'the create delayed',
   });
-  const { rows } = await pool.query('SELECT status FROM sink_commands WHERE command_id = $1', [cmd.id]);
-  expect(rows).toEqual([{ status: 'delayed' }]); // not "started": nothing to look for
+  // Between two attempts the ledger says "delayed", not "started": nothing reached the pager, so nothing to look for.
+  // Each retry marks the row "started" while it runs, so the row is read until it is between attempts; were refused
+  // connects recorded as unanswered, it would stay "started" and this would time out.
+  await waitFor(
+    async () => {
+      const { rows } = await pool.query('SELECT status FROM sink_commands WHERE command_id = $1', [cmd.id]);
+      return rows[0]?.status === 'delayed';
+    },
+    { timeoutMs: 30_000, intervalMs: 50, what: 'the refused create recorded as delayed between attempts' },
+  );
 
   const late = await startOpsgenieStandIn({ port });
   try {
