@@ -106,7 +106,7 @@ test('the Dockerfile steps give an image whose services run on plain node with p
       args: [...docker.entrypoint.slice(1), ...command!],
       cwd: app,
       env: { ...base, [def.portVar]: String(port) },
-      ready: () => httpReady(`http://127.0.0.1:${port}${def.readyPath}`),
+      ready: (pid) => httpReady(`http://127.0.0.1:${port}${def.readyPath}`, pid),
     });
   }
   const output: string[] = [];

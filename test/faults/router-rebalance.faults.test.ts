@@ -68,7 +68,7 @@ test('alertbus serve router (instance 1) shares the partitions; killed -9 mid-st
       args: [BIN, 'serve', 'router'],
       // The stack's own settings (its rules file among them): two routers with different rules would decide differently.
       env: { ...process.env, ...run!.env, ROUTER_INSTANCE_ID: '1', ROUTER_PORT: String(port), LOG_LEVEL: 'info' },
-      ready: () => httpReady(`${url}/readyz`),
+      ready: (pid) => httpReady(`${url}/readyz`, pid),
     },
   ]);
 

@@ -112,7 +112,7 @@ async function serve(name: string, service: string, portVar: string, extra: Node
       command: process.execPath,
       args: [BIN, 'serve', service],
       env: { ...process.env, ...env, ...extra, [portVar]: String(port), LOG_LEVEL: 'info' },
-      ready: () => httpReady(`${url}/readyz`),
+      ready: (pid) => httpReady(`${url}/readyz`, pid),
     },
   ]);
   const s = { name, supervisor, output, url };

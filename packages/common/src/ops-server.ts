@@ -6,10 +6,20 @@ export interface OpsChecks {
   ready: () => Promise<string | null> | string | null;
 }
 
+/**
+ * The header /healthz and /readyz carry with the answering process's id: whoever started the process can tell its
+ * answer from another process's that holds the port it was given (see the launcher's httpReady).
+ */
+export const PID_HEADER = 'x-alertbus-pid';
+
 /** /healthz, /readyz and /metrics as a fastify plugin, for services with and without their own HTTP API. */
 export function registerOpsRoutes(app: FastifyInstance, registry: Registry, checks: OpsChecks): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', async (_req, reply) => {
+    reply.header(PID_HEADER, String(process.pid));
+    return { status: 'ok' };
+  });
   app.get('/readyz', async (_req, reply) => {
+    reply.header(PID_HEADER, String(process.pid));
     const reason = await checks.ready();
     if (reason) return reply.code(503).send({ status: 'not ready', reason });
     return { status: 'ready' };

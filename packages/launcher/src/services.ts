@@ -121,27 +121,46 @@ export function portOf(def: ServiceDef, env: NodeJS.ProcessEnv): number {
   return raw ? Number(raw) : def.defaultPort;
 }
 
+/** Ports freePort has handed out in this process: two services started at once must not be given the same one. */
+const handedOut = new Set<number>();
+const HANDED_OUT_KEPT = 4_096;
+
 /**
- * A TCP port on 127.0.0.1 that nothing listens on right now. Another process may take it before the
+ * A TCP port on 127.0.0.1 that nothing listens on right now, and that this process has not handed out before
+ * (the kernel may give a port closed a moment ago to the next caller). Another process may take it before the
  * caller binds it: startService picks again when that happens.
  */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const srv = createServer();
+      srv.unref();
+      srv.once('error', reject);
+      srv.listen(0, '127.0.0.1', () => {
+        const { port: p } = srv.address() as { port: number };
+        srv.close(() => resolve(p));
+      });
     });
-  });
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    if (handedOut.size > HANDED_OUT_KEPT) handedOut.delete(handedOut.values().next().value!);
+    return port;
+  }
 }
 
-/** True when GET `url` answers 2xx. */
-export async function httpReady(url: string): Promise<boolean> {
+/** The header an alertbus service's /healthz and /readyz carry with its process id (PID_HEADER in @alertbus/common). */
+const PID_HEADER = 'x-alertbus-pid';
+
+/**
+ * True when GET `url` answers 2xx. With `pid`, an answer that names another process (PID_HEADER) is not taken:
+ * the port was given to the process `pid`, and another service that holds it answers for itself.
+ */
+export async function httpReady(url: string, pid?: number): Promise<boolean> {
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(2_000) });
     await res.body?.cancel();
+    const from = res.headers.get(PID_HEADER);
+    if (pid !== undefined && from !== null && from !== String(pid)) return false;
     return res.ok;
   } catch {
     return false;
@@ -159,7 +178,7 @@ export function serviceProcess(
     args: entryArgs(def, o.root, o.runtime),
     env: { ...def.env, ...o.env, [def.portVar]: String(o.port) },
     cwd: o.root,
-    ready: () => httpReady(`http://127.0.0.1:${o.port}${def.readyPath}`),
+    ready: (pid) => httpReady(`http://127.0.0.1:${o.port}${def.readyPath}`, pid),
   };
 }
 

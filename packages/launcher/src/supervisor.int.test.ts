@@ -3,6 +3,7 @@
  * is reported with the last lines it wrote, an abort or stop() during start-up leaves nothing running, and
  * stop() goes newest first.
  */
+import { createServer, type Server } from 'node:http';
 import { freePort, httpReady } from './services';
 import { ProcessExitedError, Supervisor, type ProcessSpec } from './supervisor';
 
@@ -121,5 +122,55 @@ describe('Supervisor', () => {
     await sup.stop();
     expect(alive(pid)).toBe(false);
     expect(sup.tail('stubborn')).toContain('stubborn got SIGTERM');
+  });
+
+  it('does not take the answer of another process holding the port for its child\'s, and reports the child\'s EADDRINUSE', async () => {
+    // Another alertbus service (here this process, answering as one does) already listens on the port the child was
+    // given; the child binds it only after a while, as a service does once it has joined Kafka.
+    const port = await freePort();
+    const impostor: Server = createServer((_q, s) => {
+      s.setHeader('x-alertbus-pid', String(process.pid));
+      s.end('{"status":"ready"}');
+    });
+    await new Promise<void>((r) => impostor.listen(port, '127.0.0.1', () => r()));
+    try {
+      const script = `
+        setTimeout(() => require('node:http').createServer((q, s) => s.end('ok')).listen(${port}, '127.0.0.1')
+          .on('error', (e) => { console.error('listen ' + e.code + ' 127.0.0.1:${port}'); process.exit(1); }), 1500);
+      `;
+      const spec: ProcessSpec = {
+        name: 'late-binder',
+        command: process.execPath,
+        args: ['-e', script],
+        env: process.env,
+        ready: (pid) => httpReady(`http://127.0.0.1:${port}/readyz`, pid),
+      };
+      sup = new Supervisor();
+      const err = await sup.start([spec]).then(
+        () => new Error('start() resolved: another process\'s answer was taken for the child\'s'),
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ProcessExitedError);
+      expect((err as ProcessExitedError).logTail.join('\n')).toMatch(/EADDRINUSE/);
+    } finally {
+      await new Promise((r) => impostor.close(r));
+    }
+  });
+
+  it('takes an answer that names the child, and one that names no process (a stand-in)', async () => {
+    const port = await freePort();
+    const script = `require('node:http').createServer((q, s) => { s.setHeader('x-alertbus-pid', String(process.pid)); s.end('ok'); }).listen(${port}, '127.0.0.1');`;
+    sup = new Supervisor();
+    await sup.start([{ name: 'named', command: process.execPath, args: ['-e', script], env: process.env, ready: (pid) => httpReady(`http://127.0.0.1:${port}/`, pid) }]);
+    await sup.start([{ ...server('plain', await freePort()), name: 'plain' }]);
+    expect(sup.pids()).toHaveLength(2);
+  });
+});
+
+describe('freePort', () => {
+  it('never hands out the same port twice in a process (the kernel may hand a port just closed to the next caller)', async () => {
+    const ports: number[] = [];
+    for (let i = 0; i < 600; i++) ports.push(await freePort());
+    expect(new Set(ports).size).toBe(ports.length);
   });
 });

@@ -16,8 +16,8 @@ export interface ProcessSpec {
   args: string[];
   env: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Polled until it resolves true. */
-  ready: () => Promise<boolean>;
+  /** Polled until it resolves true; given the process's id (to tell its answer from another process's). */
+  ready: (pid: number | undefined) => Promise<boolean>;
 }
 
 /** A supervised process ended on its own (during start-up or later). */
@@ -226,7 +226,7 @@ export class Supervisor {
     const timeoutMs = this.opts.readyTimeoutMs ?? 120_000;
     const deadline = Date.now() + timeoutMs;
     while (!child.done && !this.stopping && !this.opts.signal?.aborted) {
-      if (await child.spec.ready()) return;
+      if (await child.spec.ready(child.proc.pid)) return;
       if (Date.now() > deadline) throw new NotReadyError(child.spec.name, timeoutMs, this.tail(child.spec.name));
       await sleep(250);
     }
