@@ -228,11 +228,6 @@ class InhibitIndex {
 
 /** Unpacked states kept for the aliases read last (storm summaries read the same oldest members again and again). */
 const UNPACKED_MAX = 256;
-/**
- * Unpacked states kept for the storm members a summary lists, apart from the others: the inhibitors the decisions in
- * between read pushed them out of the 256, so every summary unpacked its members again (and rendered their lines again).
- */
-const MEMBERS_UNPACKED_MAX = 1_024;
 
 /**
  * Alias states indexed for the questions decisions ask about other aliases: openings per channel in time
@@ -262,8 +257,6 @@ export class StateIndex implements Neighbours {
   private count = 0;
   /** By entry: an entry leaves it when it leaves the index (`delete`), so an id its record's release frees is never found here. */
   private readonly unpacked = new Map<Entry, AliasState>();
-  /** The same for storm members read in a summary's order (see MEMBERS_UNPACKED_MAX); an entry leaves it as it leaves `unpacked`. */
-  private readonly memberStates = new Map<Entry, AliasState>();
   private readonly openings = new Map<string, SortedList<Entry>>();
   private readonly storms = new Map<string, SortedList<Entry>>();
   private readonly stormBooks = new Map<string, StormBook>();
@@ -371,7 +364,6 @@ export class StateIndex implements Neighbours {
     // The entry's id may be given to another record once this one is released.
     if (this.last?.e === e) this.last = undefined;
     this.unpacked.delete(e);
-    this.memberStates.delete(e);
     if (isOpen(old)) this.inhibit?.remove(old, e);
     const channel = targetChannel(old);
     if (channel !== undefined) this.openings.get(channel)?.remove(e);
@@ -426,12 +418,12 @@ export class StateIndex implements Neighbours {
    * the newest in a storm) would hold each for hundreds of decisions, long enough to be promoted out of the young
    * generation and die among the packed states, which fragments the old space (bench/router-memory.ts).
    */
-  private readAgain(e: Entry, kept = this.unpacked, max = UNPACKED_MAX): AliasState {
-    const held = kept.get(e);
+  private readAgain(e: Entry): AliasState {
+    const held = this.unpacked.get(e);
     if (held) return held;
     const state = unpackState<AliasState>(records.state(e), records.key(e));
-    if (kept.size >= max) kept.delete(kept.keys().next().value!);
-    kept.set(e, state);
+    if (this.unpacked.size >= UNPACKED_MAX) this.unpacked.delete(this.unpacked.keys().next().value!);
+    this.unpacked.set(e, state);
     return state;
   }
 
@@ -560,7 +552,7 @@ export class StateIndex implements Neighbours {
   private *unpackedAll(entries: Iterable<Entry>, onEach: () => void): Iterable<AliasState> {
     for (const e of entries) {
       onEach();
-      yield this.readAgain(e, this.memberStates, MEMBERS_UNPACKED_MAX);
+      yield this.readAgain(e);
     }
   }
 }
