@@ -30,30 +30,9 @@ function describe(errors: ErrorObject[] | null | undefined, prefix: string): str
     .join('; ');
 }
 
-/**
- * By type, the envelope with that type and its data in one validator, compiled when the type is first seen. The
- * envelope's `type` is a union of every type's literal, and Ajv records an error for each one tried before the right
- * one (about ten objects per command the router writes, more for deliveries), even when the event is valid. Only a
- * valid event is answered from it: whatever it refuses goes through the two validators above, for their messages.
- */
-const byType = new Map<string, ValidateFunction>();
-
-function validWhole(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null) return false;
-  const type = (value as { type?: unknown }).type;
-  if (typeof type !== 'string' || !Object.prototype.hasOwnProperty.call(EVENT_TYPES, type)) return false;
-  let validate = byType.get(type);
-  if (!validate) {
-    const schema = { ...EnvelopeSchema, properties: { ...EnvelopeSchema.properties, type: { const: type }, data: EVENT_TYPES[type as EventType].data } };
-    byType.set(type, (validate = ajv.compile(schema)));
-  }
-  return validate(value);
-}
-
 /** Checks an envelope and its data against the schemas; with a topic, also that the type belongs there. */
 export function validateEnvelope(value: unknown, topic?: string): ValidationResult {
-  const whole = validWhole(value);
-  if (!whole && !envelopeValidator(value)) {
+  if (!envelopeValidator(value)) {
     return { ok: false, error: `envelope invalid: ${describe(envelopeValidator.errors, '')}` };
   }
   const env = value as AnyEnvelope;
@@ -61,7 +40,6 @@ export function validateEnvelope(value: unknown, topic?: string): ValidationResu
   if (topic !== undefined && spec.topic !== topic) {
     return { ok: false, error: `event type ${env.type} does not belong on topic ${topic} (it belongs on ${spec.topic})` };
   }
-  if (whole) return { ok: true, event: env };
   const validateData = dataValidators.get(env.type)!;
   if (!validateData(env.data)) {
     return { ok: false, error: `${env.type} data invalid: ${describe(validateData.errors, '/data')}` };
