@@ -1,7 +1,6 @@
 export * from './client';
 export * from './admin';
 export * from './records';
-export { utf8Bytes } from './utf8-slab';
 export * from './producer';
 export { installProduceEncoder } from './produce-encoding';
 export * from './consume-loop';

@@ -14,7 +14,6 @@ import {
   deadLetterEvent,
   toMessage,
   TransactionalProcessor,
-  utf8Bytes,
   type AssignedContext,
   type BatchWork,
   type ConsumedRecord,
@@ -98,11 +97,8 @@ interface Overlaid {
 /** One transaction's writes, in the order they were made: decided events, dead letters, state records. */
 type Writes = Array<{ topic: string; message: OutputMessage }>;
 
-/**
- * The event's JSON as UTF-8 bytes, made once (a storm summary is kilobytes, and a string is measured again per record
- * downstream), in a shared slab rather than Node's small pool (see utf8Bytes).
- */
-const eventWrite = (e: AnyEnvelope) => ({ topic: topicOf(e.type), message: toMessage(e, utf8Bytes(JSON.stringify(e))) });
+/** The event's JSON as UTF-8 bytes, made once: a storm summary is kilobytes, and a string is measured again per record downstream. */
+const eventWrite = (e: AnyEnvelope) => ({ topic: topicOf(e.type), message: toMessage(e, Buffer.from(JSON.stringify(e))) });
 
 /**
  * Whether a key's state after a batch (`json` is its JSON) is the one it had before: an incident decided on an input
@@ -488,7 +484,7 @@ export class RouterProcessor {
         // One JSON for the comparison, the state record and the shared fact.
         const json = JSON.stringify(state);
         if (unchanged(state, original, json)) continue;
-        const value = utf8Bytes(json);
+        const value = Buffer.from(json);
         out.push({ topic: TOPICS.routerState, message: stateMessage(state, partition, at, value) });
         if (this.opts.shared && isIncidentState(state)) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, state, partition, at, value) });
       }
