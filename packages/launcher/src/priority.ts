@@ -7,8 +7,12 @@
 import { getPriority, setPriority } from 'node:os';
 import { readdirSync } from 'node:fs';
 
-/** What `ALERTBUS_NICE` means when it is not set. */
-export const DEFAULT_NICE = 'off';
+/**
+ * What `ALERTBUS_NICE` means when it is not set: ingest (and the broker and Postgres, which the launcher does not
+ * start) first, then the router and the sinks, the history last. Measured against `off` on 2 cores: the whole stack's
+ * intake 2–5 times as high, webhook → Slack at 300/s as fast or faster; a storm's history and Slack a few seconds later.
+ */
+export const DEFAULT_NICE = 'history=10,router=5,slack-sink=5,opsgenie-sink=5';
 
 /** Niceness is 0 (the launcher's own priority) to 19; lower than the launcher's own would need privileges. */
 export const MAX_NICE = 19;
