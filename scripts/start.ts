@@ -21,6 +21,8 @@ import {
   isProblem,
   javaVersionOutput,
   locatePostgresBinaries,
+  niceOf,
+  NiceError,
   parseScale,
   portAnswers,
   portOf,
@@ -124,8 +126,9 @@ async function main(): Promise<void> {
   let scale = new Map<ServiceName, number>();
   try {
     if (values.scale !== undefined) scale = parseScale(values.scale);
+    niceOf('ingest', process.env);
   } catch (err) {
-    if (!(err instanceof ScaleError)) throw err;
+    if (!(err instanceof ScaleError || err instanceof NiceError)) throw err;
     say(err.message);
     say('nothing was started');
     process.exit(2);
@@ -187,7 +190,7 @@ async function main(): Promise<void> {
   }
 
   const instances = await withPorts(serviceInstances(scale), env);
-  say(`starting ${instances.map((i) => i.name).join(', ')}…`);
+  say(`starting ${instances.map((i) => (niceOf(i.def.name, env) ? `${i.name} (nice +${niceOf(i.def.name, env)})` : i.name)).join(', ')}…`);
   await supervisor.start(instances.map((i) => ({ ...serviceProcess(i.def, { root, env: { ...env, ...i.env }, port: i.port }), name: i.name })));
   if (phase !== 'starting') return;
   phase = 'running';

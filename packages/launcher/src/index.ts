@@ -3,3 +3,4 @@ export * from './supervisor';
 export * from './preflight';
 export * from './embedded-postgres';
 export * from './scale';
+export * from './priority';

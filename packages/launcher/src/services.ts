@@ -6,6 +6,7 @@
  */
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { DEFAULT_NICE, parseNice } from './priority';
 import { ProcessExitedError, Supervisor, type ProcessSpec, type SupervisorOptions } from './supervisor';
 
 export interface ServiceDef {
@@ -64,6 +65,15 @@ export type ServiceName = 'history' | 'router' | 'slack-sink' | 'opsgenie-sink' 
 /** True for the name of one of the five services (what `alertbus serve` and `--scale` accept). */
 export function isServiceName(name: string): name is ServiceName {
   return SERVICES.some((s) => s.name === name);
+}
+
+/**
+ * The niceness a process of that name runs at, above the launcher's own, under `env` (`ALERTBUS_NICE`, else
+ * DEFAULT_NICE): 0 for a name not in the table (the stand-ins). Throws NiceError on a malformed value.
+ */
+export function niceOf(name: string, env: NodeJS.ProcessEnv): number {
+  const nice = parseNice(env.ALERTBUS_NICE || DEFAULT_NICE, SERVICES.map((s) => s.name));
+  return isServiceName(name) ? (nice.get(name) ?? 0) : 0;
 }
 
 /** A service's row of the table. */
@@ -178,6 +188,7 @@ export function serviceProcess(
     args: entryArgs(def, o.root, o.runtime),
     env: { ...def.env, ...o.env, [def.portVar]: String(o.port) },
     cwd: o.root,
+    nice: niceOf(def.name, o.env),
     ready: (pid) => httpReady(`http://127.0.0.1:${o.port}${def.readyPath}`, pid),
   };
 }

@@ -8,6 +8,7 @@
  *   sup.onFailure((err) => { console.error(err.message); void sup.stop(); });
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { reniceProcess } from './priority';
 
 /** A child process to supervise. */
 export interface ProcessSpec {
@@ -16,6 +17,8 @@ export interface ProcessSpec {
   args: string[];
   env: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Runs this much nicer than the supervisor's own process (0 to 19; default 0): see ./priority.ts. */
+  nice?: number;
   /** Polled until it resolves true; given the process's id (to tell its answer from another process's). */
   ready: (pid: number | undefined) => Promise<boolean>;
 }
@@ -169,6 +172,7 @@ export class Supervisor {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     proc.stdin!.on('error', () => undefined);
+    if (spec.nice && proc.pid !== undefined) reniceProcess(proc.pid, spec.nice);
     const keep = this.opts.keepLines ?? 40;
     const child: Child = { spec, proc, lines: [], exited: Promise.resolve(), closed: Promise.resolve(), done: false };
     child.closed = new Promise<void>((resolve) => proc.once('close', () => resolve()));
@@ -226,7 +230,11 @@ export class Supervisor {
     const timeoutMs = this.opts.readyTimeoutMs ?? 120_000;
     const deadline = Date.now() + timeoutMs;
     while (!child.done && !this.stopping && !this.opts.signal?.aborted) {
-      if (await child.spec.ready(child.proc.pid)) return;
+      if (await child.spec.ready(child.proc.pid)) {
+        // Threads its runtime started before the spawn-time renice reached it are set now; later ones inherit.
+        if (child.spec.nice && child.proc.pid !== undefined) reniceProcess(child.proc.pid, child.spec.nice);
+        return;
+      }
       if (Date.now() > deadline) throw new NotReadyError(child.spec.name, timeoutMs, this.tail(child.spec.name));
       await sleep(250);
     }
