@@ -190,7 +190,8 @@ async function main(): Promise<void> {
   }
 
   const instances = await withPorts(serviceInstances(scale), env);
-  say(`starting ${instances.map((i) => (niceOf(i.def.name, env) ? `${i.name} (nice +${niceOf(i.def.name, env)})` : i.name)).join(', ')}…`);
+  const niced = instances.filter((i) => niceOf(i.def.name, env) > 0).map((i) => `${i.name} +${niceOf(i.def.name, env)}`);
+  say(`starting ${instances.map((i) => i.name).join(', ')}…${niced.length ? ` (CPU priority, ALERTBUS_NICE: ${niced.join(', ')})` : ''}`);
   await supervisor.start(instances.map((i) => ({ ...serviceProcess(i.def, { root, env: { ...env, ...i.env }, port: i.port }), name: i.name })));
   if (phase !== 'starting') return;
   phase = 'running';
