@@ -21,7 +21,7 @@ import {
   isProblem,
   javaVersionOutput,
   locatePostgresBinaries,
-  niceOf,
+  nicenessTable,
   NiceError,
   parseScale,
   portAnswers,
@@ -124,9 +124,10 @@ async function main(): Promise<void> {
     return;
   }
   let scale = new Map<ServiceName, number>();
+  let nice = new Map<string, number>();
   try {
     if (values.scale !== undefined) scale = parseScale(values.scale);
-    niceOf('ingest', process.env);
+    nice = nicenessTable(process.env);
   } catch (err) {
     if (!(err instanceof ScaleError || err instanceof NiceError)) throw err;
     say(err.message);
@@ -190,7 +191,7 @@ async function main(): Promise<void> {
   }
 
   const instances = await withPorts(serviceInstances(scale), env);
-  const niced = instances.filter((i) => niceOf(i.def.name, env) > 0).map((i) => `${i.name} +${niceOf(i.def.name, env)}`);
+  const niced = instances.filter((i) => (nice.get(i.def.name) ?? 0) > 0).map((i) => `${i.name} +${nice.get(i.def.name)}`);
   say(`starting ${instances.map((i) => i.name).join(', ')}…${niced.length ? ` (CPU priority, ALERTBUS_NICE: ${niced.join(', ')})` : ''}`);
   await supervisor.start(instances.map((i) => ({ ...serviceProcess(i.def, { root, env: { ...env, ...i.env }, port: i.port }), name: i.name })));
   if (phase !== 'starting') return;

@@ -104,3 +104,16 @@ test('--scale with an unknown service or a bad count: one line says what is wron
   }
 });
 
+test('a malformed ALERTBUS_NICE: one line says what is wrong, nothing is started', async () => {
+  for (const [value, message] of [
+    ['histroy=10', /^\[alertbus\] ALERTBUS_NICE: no service called "histroy"; the services are history, router, slack-sink, opsgenie-sink, ingest$/m],
+    ['router=25', /^\[alertbus\] ALERTBUS_NICE: the niceness of router must be a whole number from 0 to 19, got "25"$/m],
+  ] as const) {
+    const run = start([], { ...(await baseEnv()), ALERTBUS_NICE: value });
+    expect(await run.exited).toBe(2);
+    expect(run.output()).toMatch(message);
+    expect(run.output()).toMatch(/^\[alertbus\] nothing was started$/m);
+    expect(run.output()).not.toMatch(/^\[alertbus\] (Postgres:|starting)/m);
+  }
+});
+

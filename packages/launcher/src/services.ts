@@ -68,12 +68,16 @@ export function isServiceName(name: string): name is ServiceName {
 }
 
 /**
- * The niceness a process of that name runs at, above the launcher's own, under `env` (`ALERTBUS_NICE`, else
- * DEFAULT_NICE): 0 for a name not in the table (the stand-ins). Throws NiceError on a malformed value.
+ * Each service's niceness above the launcher's own under `env` (`ALERTBUS_NICE`, else DEFAULT_NICE); a service
+ * not named runs at the launcher's. Throws NiceError on a malformed value.
  */
+export function nicenessTable(env: NodeJS.ProcessEnv): Map<string, number> {
+  return parseNice(env.ALERTBUS_NICE || DEFAULT_NICE, SERVICES.map((s) => s.name));
+}
+
+/** The niceness a process of that name runs at under `env`: 0 for a name not in the table (the stand-ins). */
 export function niceOf(name: string, env: NodeJS.ProcessEnv): number {
-  const nice = parseNice(env.ALERTBUS_NICE || DEFAULT_NICE, SERVICES.map((s) => s.name));
-  return isServiceName(name) ? (nice.get(name) ?? 0) : 0;
+  return nicenessTable(env).get(name) ?? 0;
 }
 
 /** A service's row of the table. */
