@@ -44,7 +44,7 @@ export interface RouterConfig {
    * is fetched and decided on the previous ones' uncommitted states while they commit; 1 waits for each commit.
    */
   pipelineDepth?: number;
-  /** ROUTER_FETCH_BATCH_BYTES (default 256 KiB): most bytes of one input partition's records a fetch takes, so a batch. */
+  /** ROUTER_FETCH_BATCH_BYTES (default 64 KiB): most bytes of one input partition's records a fetch takes, so a batch. */
   fetchBatchBytes?: number;
   /**
    * Tests only: how often the storm ticker looks for quiet storms with stale summaries, and how long they must have been
