@@ -149,7 +149,8 @@ export const DEFAULT_PIPELINE_DEPTH = 6;
  * The router keeps a batch's records, its decisions and their encoded outputs until its transaction commits, up to
  * DEFAULT_PIPELINE_DEPTH batches a partition: at KafkaJS's 1 MiB, a storm of 20,000 alerts had some 15,000 of them
  * fetched, decided and uncommitted at once, and the router reached 270–400 MB RSS (bench/README.md, "Fourteenth run
- * — router memory in the storm"). 64 KiB is still some 30 alerts of a storm a batch, and batches of several partitions share a transaction.
+ * — router memory in the storm"). 64 KiB is still some 30 alerts of a storm a batch, and batches of several
+ * partitions share a transaction.
  */
 export const DEFAULT_FETCH_BATCH_BYTES = 64 * 1024;
 
