@@ -44,6 +44,8 @@ export interface RouterConfig {
    * is fetched and decided on the previous ones' uncommitted states while they commit; 1 waits for each commit.
    */
   pipelineDepth?: number;
+  /** ROUTER_FETCH_BATCH_BYTES (default 64 KiB): most bytes of one input partition's records a fetch takes, so a batch. */
+  fetchBatchBytes?: number;
   /**
    * Tests only: how often the storm ticker looks for quiet storms with stale summaries, and how long they must have been
    * quiet (default STORM_SUMMARY_INTERVAL_MS, 1 s); a test that needs a storm left stale passes a long one.
@@ -133,6 +135,7 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     retry: config.retry,
     chaosCommitDelayMs: config.chaosCommitDelayMs,
     pipelineDepth: config.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH,
+    fetchBatchBytes: config.fetchBatchBytes,
   });
   const ops = await startOpsServer(config.port ?? 8082, metrics.registry, {
     ready: () => processor.problem() ?? silences.problem() ?? shared.problem() ?? (processor.isReady ? null : 'restoring state'),

@@ -11,7 +11,7 @@ import {
 } from '@alertbus/common';
 import { DEFAULT_STATE_RETENTION_MS, RulesError } from '@alertbus/routing';
 import { startRouter, type RouterConfig } from './index';
-import { DEFAULT_PIPELINE_DEPTH } from './processor';
+import { DEFAULT_FETCH_BATCH_BYTES, DEFAULT_PIPELINE_DEPTH } from './processor';
 
 /** Reads the router's environment; a bad value stops the process with a message naming the variable. */
 function readConfig(env: NodeJS.ProcessEnv): RouterConfig {
@@ -36,6 +36,7 @@ function readConfig(env: NodeJS.ProcessEnv): RouterConfig {
     silencesCatchUpTimeoutMs: envInt(env, 'ROUTER_SILENCES_WAIT_MS', 5_000, { min: 0, max: 120_000 }),
     sharedCatchUpTimeoutMs: envInt(env, 'ROUTER_SHARED_WAIT_MS', 5_000, { min: 0, max: 120_000 }),
     pipelineDepth: envInt(env, 'ROUTER_PIPELINE_DEPTH', DEFAULT_PIPELINE_DEPTH, { min: 1, max: 16 }),
+    fetchBatchBytes: envInt(env, 'ROUTER_FETCH_BATCH_BYTES', DEFAULT_FETCH_BATCH_BYTES, { min: 16 * 1024, max: 64 * 1024 * 1024 }),
     retry: infraRetryFromEnv(env),
     stateRetentionMs: envDuration(env, 'ROUTER_STATE_RETENTION', DEFAULT_STATE_RETENTION_MS, { min: 3_600_000 }),
   };

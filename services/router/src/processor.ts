@@ -85,6 +85,11 @@ export interface RouterProcessorOptions {
    * batch is fetched and decided on the previous one's uncommitted states while that one's transaction waits or runs.
    */
   pipelineDepth?: number;
+  /**
+   * ROUTER_FETCH_BATCH_BYTES: most bytes of one input partition's records a fetch takes (default
+   * DEFAULT_FETCH_BATCH_BYTES), so the largest batch; the router holds up to `pipelineDepth` of them a partition.
+   */
+  fetchBatchBytes?: number;
 }
 
 /** A decided batch's states not yet committed, by key (undefined: forgotten), over the committed ones. */
@@ -138,6 +143,16 @@ export const ROUTER_PARTITIONS_CONCURRENTLY = ROUTER_INPUT_TOPICS.length * KEYED
  * (up to its linger), so a shallow pipeline adds that wait whenever commits fall behind the partition's records.
  */
 export const DEFAULT_PIPELINE_DEPTH = 6;
+
+/**
+ * Most bytes of one input partition's records a fetch takes (ROUTER_FETCH_BATCH_BYTES), so the most a batch holds.
+ * The router keeps a batch's records, its decisions and their encoded outputs until its transaction commits, up to
+ * DEFAULT_PIPELINE_DEPTH batches a partition: at KafkaJS's 1 MiB, a storm of 20,000 alerts had some 15,000 of them
+ * fetched, decided and uncommitted at once, and the router reached 270–400 MB RSS (bench/README.md, "Fourteenth run
+ * — router memory in the storm"). 64 KiB is still some 30 alerts of a storm a batch, and batches of several
+ * partitions share a transaction.
+ */
+export const DEFAULT_FETCH_BATCH_BYTES = 64 * 1024;
 
 /**
  * How long a decided batch that writes nothing waits for one that writes something to commit with (see
@@ -219,6 +234,7 @@ export class RouterProcessor {
       // Synchronous: a pipelined batch is decided and registered in one go (see TransactionalProcessor).
       handleBatch: (records, partition) => this.handleBatch(records, partition),
       pipelineDepth: opts.pipelineDepth ?? 1,
+      fetch: { maxBatchBytes: opts.fetchBatchBytes ?? DEFAULT_FETCH_BATCH_BYTES },
       // Deliveries other than a posted root (a pager alert created, a thread reply posted…) change nothing here: their
       // offsets ride along with the next transaction that writes something instead of costing one of their own.
       quietCommitDelayMs: QUIET_COMMIT_DELAY_MS,
