@@ -78,6 +78,8 @@ export class DeliveryWaiter implements DeliveryWaits {
     const joined = new Promise<void>((res) => {
       consumer.on(consumer.events.GROUP_JOIN, () => {
         this.joined = true;
+        // A consumer KafkaJS restarted after a crash has a group of its own, with nothing paused.
+        if (this.waiting.size === 0 && this.consumer === consumer) this.pause();
         res();
       });
     });
@@ -106,7 +108,12 @@ export class DeliveryWaiter implements DeliveryWaits {
 
   private pause(): void {
     this.resumed = null;
-    this.consumer?.pause(TOPICS_READ.map((topic) => ({ topic })));
+    try {
+      this.consumer?.pause(TOPICS_READ.map((topic) => ({ topic })));
+    } catch (err) {
+      // KafkaJS has no group between a crash and its restart; the restarted one is paused when it joins.
+      this.opts.log.debug({ err }, 'deliveries reader not paused: restarting');
+    }
   }
 
   /**
