@@ -67,9 +67,9 @@ export class DeliveryWaiter implements DeliveryWaits {
       groupId: `${TOPIC_PREFIX}alertbus-ingest-notify-${randomUUID()}`,
       sessionTimeout: 15_000,
       heartbeatInterval: 1_000,
-      // The broker answers a fetch as soon as a record is there (minBytes 1): this bounds only the empty polls, ten a
-      // second at 100 ms, each decoded, in a process whose CPU is its intake's.
-      maxWaitTimeInMs: 1_000,
+      // The broker answers a fetch as soon as a record is there (minBytes 1): this bounds the empty polls while a request
+      // waits, and, while paused, how long KafkaJS sleeps before it sees a resume (the first waiting request's extra wait).
+      maxWaitTimeInMs: 200,
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
