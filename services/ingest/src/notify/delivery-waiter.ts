@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '@alertbus/common';
 import { decodeEnvelope, HEADERS, TOPIC_PREFIX, TOPICS } from '@alertbus/schemas';
 
@@ -11,24 +11,40 @@ export type DeliveryResult =
   | { outcome: 'duplicate' }
   | { outcome: 'timeout' };
 
+/** One registered wait: write the event only once `reading` resolves, so its delivery is not missed. */
+export interface DeliveryWait {
+  result: Promise<DeliveryResult>;
+  /** The reader reads from at or before the topics' ends as of the wait (rejects when the ends cannot be read). */
+  reading: Promise<void>;
+  cancel(): void;
+}
+
 /** What POST /notify {sync: true} needs: a wait for the delivery of the chain that started with an event id. */
 export interface DeliveryWaits {
-  /** Registers the wait; call before writing the event, so a fast delivery is not missed. */
-  wait(correlationId: string, timeoutMs: number): { result: Promise<DeliveryResult>; cancel(): void };
+  /** Registers the wait; call before writing the event, and write it once `reading` resolves. */
+  wait(correlationId: string, timeoutMs: number): DeliveryWait;
   readonly ready: boolean;
 }
 
 const WATCHED = new Set(['NotificationPosted', 'DeliveryFailed', 'NotificationRouted']);
 
+const TOPICS_READ = [TOPICS.deliveries, TOPICS.notifications];
+
 /**
- * Follows deliveries.v1 (and the router's decisions on notifications.v1) from their ends with a consumer group of its own (one per ingest process, never
+ * Follows deliveries.v1 (and the router's decisions on notifications.v1) with a consumer group of its own (one per ingest process, never
  * committing), and hands each notification delivery to the request waiting for it, matched by the
- * correlation id every event of the chain carries (the notification's own id).
+ * correlation id every event of the chain carries (the notification's own id). It reads only while a request waits:
+ * with none, its topics are paused (every alert's delivery events would otherwise each wake ingest and the broker for a
+ * fetch nobody needs); the first wait seeks every partition to its end and resumes.
  */
 export class DeliveryWaiter implements DeliveryWaits {
   private readonly waiting = new Map<string, (r: DeliveryResult) => void>();
   private consumer: Consumer | null = null;
+  private admin: Admin | null = null;
   private joined = false;
+  /** Resolves once the reader reads from the ends (set while reading or about to; null while paused). */
+  private resumed: Promise<void> | null = null;
+  private read = 0;
 
   constructor(private readonly opts: { kafka: Kafka; log: Logger }) {}
 
@@ -36,20 +52,34 @@ export class DeliveryWaiter implements DeliveryWaits {
     return this.joined;
   }
 
+  /** Records handed over by the reader so far (all of them, waited for or not). */
+  get recordsRead(): number {
+    return this.read;
+  }
+
+  /** Whether the reader fetches or is about to (a request waits). */
+  get reading(): boolean {
+    return this.resumed !== null;
+  }
+
   async start(joinTimeoutMs = 30_000): Promise<void> {
     const consumer = this.opts.kafka.consumer({
       groupId: `${TOPIC_PREFIX}alertbus-ingest-notify-${randomUUID()}`,
       sessionTimeout: 15_000,
       heartbeatInterval: 1_000,
-      // The broker answers a fetch as soon as a record is there (minBytes 1): this bounds only the empty polls, ten a
-      // second at 100 ms, each decoded, in a process whose CPU is its intake's.
-      maxWaitTimeInMs: 1_000,
+      // The broker answers a fetch as soon as a record is there (minBytes 1): this bounds the empty polls while a request
+      // waits, and, while paused, how long KafkaJS sleeps before it sees a resume (the first waiting request's extra wait).
+      maxWaitTimeInMs: 200,
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
+    this.admin = this.opts.kafka.admin();
+    await this.admin.connect();
     const joined = new Promise<void>((res) => {
       consumer.on(consumer.events.GROUP_JOIN, () => {
         this.joined = true;
+        // A consumer KafkaJS restarted after a crash has a group of its own, with nothing paused.
+        if (this.waiting.size === 0 && this.consumer === consumer) this.pause();
         res();
       });
     });
@@ -58,6 +88,7 @@ export class DeliveryWaiter implements DeliveryWaits {
     await consumer.run({
       autoCommit: false,
       eachMessage: async ({ topic, message }) => {
+        this.read++;
         const type = message.headers?.[HEADERS.eventType]?.toString();
         if (!type || !WATCHED.has(type) || !message.value) return;
         const decoded = decodeEnvelope(message.value, topic);
@@ -70,30 +101,72 @@ export class DeliveryWaiter implements DeliveryWaits {
         else if (e.type === 'NotificationRouted' && e.data.reason === 'duplicate') settle({ outcome: 'duplicate' });
       },
     });
+    if (this.waiting.size === 0) this.pause();
     await Promise.race([joined, new Promise((r) => setTimeout(r, joinTimeoutMs).unref())]);
     if (!this.joined) this.opts.log.warn('the deliveries reader has not joined yet; sync notifications may time out until it does');
   }
 
-  wait(correlationId: string, timeoutMs: number): { result: Promise<DeliveryResult>; cancel(): void } {
+  private pause(): void {
+    this.resumed = null;
+    try {
+      this.consumer?.pause(TOPICS_READ.map((topic) => ({ topic })));
+    } catch (err) {
+      // KafkaJS has no group between a crash and its restart; the restarted one is paused when it joins.
+      this.opts.log.debug({ err }, 'deliveries reader not paused: restarting');
+    }
+  }
+
+  /**
+   * Seeks every partition to its end, then resumes: what was written while paused is not read, and what is written
+   * after the ends were read is. While reading, nothing seeks (a wait in progress needs what follows its position).
+   */
+  private resume(): Promise<void> {
+    const consumer = this.consumer;
+    const admin = this.admin;
+    if (!consumer || !admin) return Promise.resolve();
+    const ends = Promise.all(TOPICS_READ.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })));
+    const resumed: Promise<void> = ends.then((read) => {
+      if (this.resumed !== resumed) return; // paused again meanwhile (or another resume took over)
+      for (const { topic, partitions } of read) for (const p of partitions) consumer.seek({ topic, partition: p.partition, offset: p.high });
+      consumer.resume(TOPICS_READ.map((topic) => ({ topic })));
+    });
+    this.resumed = resumed;
+    resumed.catch((err: Error) => {
+      if (this.resumed === resumed) this.resumed = null;
+      this.opts.log.warn({ err }, 'the deliveries reader could not read its topics\' ends');
+    });
+    return resumed;
+  }
+
+  wait(correlationId: string, timeoutMs: number): DeliveryWait {
     let timer: NodeJS.Timeout | undefined;
     const cancel = () => {
       if (timer) clearTimeout(timer);
+      if (this.waiting.get(correlationId) !== settleThis) return;
       this.waiting.delete(correlationId);
+      if (this.waiting.size === 0 && this.consumer) this.pause();
     };
+    let settleThis: ((r: DeliveryResult) => void) | undefined;
     const result = new Promise<DeliveryResult>((resolve) => {
       const settle = (r: DeliveryResult) => {
         cancel();
         resolve(r);
       };
+      settleThis = settle;
       this.waiting.set(correlationId, settle);
       timer = setTimeout(() => settle({ outcome: 'timeout' }), timeoutMs);
     });
-    return { result, cancel };
+    const reading = this.resumed ?? this.resume();
+    return { result, reading, cancel };
   }
 
   async stop(): Promise<void> {
     for (const settle of [...this.waiting.values()]) settle({ outcome: 'timeout' });
-    await this.consumer?.disconnect().catch((err: Error) => this.opts.log.warn({ err }, 'closing the deliveries reader failed'));
+    const consumer = this.consumer;
     this.consumer = null;
+    this.resumed = null;
+    await consumer?.disconnect().catch((err: Error) => this.opts.log.warn({ err }, 'closing the deliveries reader failed'));
+    await this.admin?.disconnect().catch(() => undefined);
+    this.admin = null;
   }
 }

@@ -100,6 +100,11 @@ export const notifyRoutes: FastifyPluginAsyncTypebox<NotifyDeps> = async (app, d
     if (sync && !deps.deliveries) throw new HttpError(503, 'kafka_unavailable', 'sync notifications are not available on this ingest');
     const waiting = sync ? deps.deliveries!.wait(event.id, deps.syncTimeoutMs) : undefined;
     try {
+      if (waiting) {
+        await waiting.reading.catch((err: Error) => {
+          throw new HttpError(503, 'kafka_unavailable', `sync notifications cannot be followed now: ${err.message}`);
+        });
+      }
       await writeEvents(deps.accept, [event], { what: 'notification', timeoutMs: deps.accept.kafkaTimeoutMs, timeoutVariable: 'INGEST_KAFKA_TIMEOUT_MS' });
     } catch (err) {
       waiting?.cancel();
