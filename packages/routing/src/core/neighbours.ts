@@ -172,16 +172,7 @@ interface StormBook {
   pagedOpen: number;
   /** No member was resolved before this (a lower bound): until it expires, no member has. */
   firstResolvedMs: number;
-  /**
-   * The first members' states, oldest first, and their entries, as the summary listed them last (at most LISTED_MAX):
-   * the summary lists the same oldest members at every change to the storm, and walking the members' list and the
-   * unpacked states for each was most of its cost. Dropped when a member joins or leaves among them.
-   */
-  listed?: { states: AliasState[]; ids: Entry[] };
 }
-
-/** Members a storm book keeps listed (a summary shows some forty before its section is full). */
-const LISTED_MAX = 64;
 
 type InhibitBucket = { both: SortedList<Entry>; sourceOnly: SortedList<Entry> };
 type Compare = (a: Entry, b: Entry) => number;
@@ -344,12 +335,10 @@ export class StateIndex implements Neighbours {
       listOf(this.storms, channel!, this.byStorm).insert(e);
       let book = this.stormBooks.get(state.storm!.id);
       if (!book) {
-        book = { channel: channel!, since: state.storm!.since, members: new SortedList(this.byOpenedEntry), listed: undefined, lastChangeMs: Number.NEGATIVE_INFINITY, atLastChange: 0, lastStale: false, open: 0, paged: 0, pagedOpen: 0, firstResolvedMs: Number.POSITIVE_INFINITY };
+        book = { channel: channel!, since: state.storm!.since, members: new SortedList(this.byOpenedEntry), lastChangeMs: Number.NEGATIVE_INFINITY, atLastChange: 0, lastStale: false, open: 0, paged: 0, pagedOpen: 0, firstResolvedMs: Number.POSITIVE_INFINITY };
         this.stormBooks.set(state.storm!.id, book);
       }
       book.members.insert(e);
-      const listed = book.listed;
-      if (listed && listed.ids.length > 0 && this.byOpenedEntry(e, listed.ids[listed.ids.length - 1]!) < 0) book.listed = undefined;
       if (changed > book.lastChangeMs) {
         book.lastChangeMs = changed;
         book.atLastChange = 1;
@@ -383,7 +372,6 @@ export class StateIndex implements Neighbours {
       const book = this.stormBooks.get(old.storm.id);
       if (book) {
         book.members.remove(e);
-        if (book.listed?.ids.includes(e)) book.listed = undefined;
         if (this.changedMs(e) === book.lastChangeMs && --book.atLastChange === 0) book.lastStale = true;
         if (isOpen(old)) book.open -= 1;
         if (isGroupedPage(old)) {
@@ -536,7 +524,7 @@ export class StateIndex implements Neighbours {
       return {
         total: book.members.size,
         open: book.open,
-        members: this.listedMembers(book, count),
+        members: this.unpackedAll(book.members, count),
         paged: book.paged,
         pagedOpen: book.pagedOpen,
         lastChangeMs: book.lastChangeMs,
@@ -559,30 +547,6 @@ export class StateIndex implements Neighbours {
   /** Every storm with a member held, as its summary is named (what the router's ticker looks through). */
   *stormSummaries(): IterableIterator<{ id: string; channel: string; since: string }> {
     for (const [id, book] of this.stormBooks) yield { id, channel: book.channel, since: book.since };
-  }
-
-  /** The book's members oldest first, the first ones from `book.listed` (filled as they are read). */
-  private *listedMembers(book: StormBook, onEach: () => void): Iterable<AliasState> {
-    const listed = (book.listed ??= { states: [], ids: [] });
-    const { states } = listed;
-    let i = 0;
-    for (; i < states.length; i++) {
-      onEach();
-      yield states[i]!;
-    }
-    if (i >= book.members.size) return;
-    let k = 0;
-    for (const e of book.members) {
-      if (k++ < i) continue;
-      const s = this.readAgain(e);
-      // Only while no member joined or left since this walk began (a summary reads its members before anything changes).
-      if (book.listed === listed && states.length < LISTED_MAX && states.length === k - 1) {
-        states.push(s);
-        listed.ids.push(e);
-      }
-      onEach();
-      yield s;
-    }
   }
 
   private *unpackedAll(entries: Iterable<Entry>, onEach: () => void): Iterable<AliasState> {
