@@ -33,14 +33,26 @@ const enum Tag {
 
 /** Strings numbered so far: append-only, since packed states refer to them by number for as long as they live. */
 const strings: string[] = [];
-const stringIds = new Map<string, number>();
 /**
- * Strings seen once lately, by a hash: a second sighting numbers them, so one-off values (ids, hosts) never fill
+ * The numbered strings by hash (see `hash`): open addressing, the hash and the number + 1 of each (0 empty). A state
+ * asks for twenty-odd strings, most of them not numbered: a miss here is a probe or two of typed arrays, where a Map
+ * of the strings hashed each one again and then compared it with its bucket's strings.
+ */
+let numberedHashes = new Int32Array(1 << 12);
+let numberedIds = new Int32Array(1 << 12);
+/**
+ * Strings seen once lately, by their hash: a second sighting numbers them, so one-off values (ids, hosts) never fill
  * the table. Hashes, not the strings: holding each state's one-off strings for a while would keep them past the
  * young generation, and a million incidents' worth of that garbage scattered among the states they belong to
- * fragments the old space (RSS three times the live heap). A collision only numbers a string early.
+ * fragments the old space (RSS three times the live heap). A collision only numbers a string early. Open addressing
+ * over typed arrays (a hash per slot and its mark: 0 empty, 1 held, 2 removed), emptied when SEEN_ONCE_MAX are held.
  */
-let seenOnce = new Set<number>();
+const SEEN_ONCE_SLOTS = 1 << 16;
+const seenOnceHashes = new Int32Array(SEEN_ONCE_SLOTS);
+const seenOnceMarks = new Uint8Array(SEEN_ONCE_SLOTS);
+let seenOnceSize = 0;
+/** Removed marks: when they and the held fill half the slots, the held are placed again in an emptied table. */
+let seenOnceRemoved = 0;
 const SEEN_ONCE_MAX = 16_384;
 const STRINGS_MAX = 1 << 20;
 const INTERN_MAX_LENGTH = 96;
@@ -113,26 +125,84 @@ function varint(n: number): void {
   code(n);
 }
 
-/** FNV-1a over the UTF-16 units, as a small integer. */
+/** FNV-1a over the UTF-16 units, as a 32-bit integer. */
 function hash(s: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >> 1;
+  return h | 0;
 }
 
+/** The string's number: found, or given now at its second sighting (see `seenOnceHashes`), else undefined. */
 function internedId(s: string): number | undefined {
-  const id = stringIds.get(s);
-  if (id !== undefined || s.length > INTERN_MAX_LENGTH || strings.length >= STRINGS_MAX) return id;
+  // Never numbered.
+  if (s.length > INTERN_MAX_LENGTH) return undefined;
   const h = hash(s);
-  if (!seenOnce.has(h)) {
-    if (seenOnce.size >= SEEN_ONCE_MAX) seenOnce = new Set();
-    seenOnce.add(h);
-    return undefined;
+  const mask = numberedIds.length - 1;
+  let slot = h & mask;
+  for (let v = numberedIds[slot]!; v !== 0; v = numberedIds[(slot = (slot + 1) & mask)]!) {
+    if (numberedHashes[slot] === h && strings[v - 1] === s) return v - 1;
   }
-  seenOnce.delete(h);
-  stringIds.set(s, strings.length);
-  strings.push(s);
+  if (strings.length >= STRINGS_MAX) return undefined;
+  if (!seenOnce(h >> 1)) return undefined;
+  numberedHashes[slot] = h;
+  numberedIds[slot] = strings.push(s);
+  if (strings.length * 2 > numberedIds.length) growNumbered();
   return strings.length - 1;
+}
+
+/** Whether `k` was seen once lately: if so it is forgotten (the string is numbered now), else remembered. */
+function seenOnce(k: number): boolean {
+  const mask = SEEN_ONCE_SLOTS - 1;
+  let slot = (k ^ (k >>> 15)) & mask;
+  let removed = -1;
+  for (let mark = seenOnceMarks[slot]!; mark !== 0; mark = seenOnceMarks[(slot = (slot + 1) & mask)]!) {
+    if (mark === 1 && seenOnceHashes[slot] === k) {
+      seenOnceMarks[slot] = 2;
+      seenOnceSize -= 1;
+      if (++seenOnceRemoved + seenOnceSize > SEEN_ONCE_SLOTS / 2) replaceSeenOnce();
+      return true;
+    }
+    if (mark === 2 && removed < 0) removed = slot;
+  }
+  if (seenOnceSize >= SEEN_ONCE_MAX) {
+    seenOnceMarks.fill(0);
+    seenOnceSize = 0;
+    seenOnceRemoved = 0;
+    return seenOnce(k);
+  }
+  if (removed >= 0) {
+    slot = removed;
+    seenOnceRemoved -= 1;
+  }
+  seenOnceMarks[slot] = 1;
+  seenOnceHashes[slot] = k;
+  seenOnceSize += 1;
+  return false;
+}
+
+function replaceSeenOnce(): void {
+  const held: number[] = [];
+  for (let i = 0; i < SEEN_ONCE_SLOTS; i++) if (seenOnceMarks[i] === 1) held.push(seenOnceHashes[i]!);
+  seenOnceMarks.fill(0);
+  seenOnceSize = 0;
+  seenOnceRemoved = 0;
+  for (const k of held) seenOnce(k);
+}
+
+function growNumbered(): void {
+  const hashes = new Int32Array(numberedIds.length * 2);
+  const ids = new Int32Array(numberedIds.length * 2);
+  const mask = ids.length - 1;
+  for (let i = 0; i < numberedIds.length; i++) {
+    const v = numberedIds[i]!;
+    if (v === 0) continue;
+    let slot = numberedHashes[i]! & mask;
+    while (ids[slot] !== 0) slot = (slot + 1) & mask;
+    hashes[slot] = numberedHashes[i]!;
+    ids[slot] = v;
+  }
+  numberedHashes = hashes;
+  numberedIds = ids;
 }
 
 function packString(s: string, key: string | null): void {
@@ -380,6 +450,10 @@ export function unpackState<S extends RouterState = RouterState>(packed: PackedS
 
 /** The numbered instance of `s` when it has one, else `s`: for holders that would otherwise keep a copy each. */
 export function internedString(s: string): string {
-  const id = stringIds.get(s);
-  return id === undefined ? s : strings[id]!;
+  const h = hash(s);
+  const mask = numberedIds.length - 1;
+  for (let slot = h & mask, v = numberedIds[slot]!; v !== 0; v = numberedIds[(slot = (slot + 1) & mask)]!) {
+    if (numberedHashes[slot] === h && strings[v - 1] === s) return strings[v - 1]!;
+  }
+  return s;
 }

@@ -225,22 +225,47 @@ class Arena {
   }
 
   private add(key: string, state: string, keyHash: number): number {
+    // Nearly always both are one-byte text: copied by a loop that checks each unit as it goes (two calls into
+    // Buffer.write and a scan of each for its width cost more); the other layouts only when a unit is wider.
+    const narrow = key.length + state.length;
+    if (this.end + narrow > this.buf.length) this.compact(this.roomFor(narrow));
+    const { buf } = this;
+    const at = this.end;
+    let i = 0;
+    for (; i < key.length; i++) {
+      const c = key.charCodeAt(i);
+      if (c > 0xff) break;
+      buf[at + i] = c;
+    }
+    let j = 0;
+    if (i === key.length) {
+      for (; j < state.length; j++) {
+        const c = state.charCodeAt(j);
+        if (c > 0xff) break;
+        buf[at + i + j] = c;
+      }
+    }
+    if (i === key.length && j === state.length) return this.placed(at, key.length, narrow, keyHash, 0);
     const keyWide = !isNarrow(key);
     const stateWide = !isNarrow(state);
     const kb = keyWide ? 2 * key.length : key.length;
     const n = kb + (stateWide ? 2 * state.length : state.length);
     if (this.end + n > this.buf.length) this.compact(this.roomFor(n));
+    this.buf.write(key, this.end, keyWide ? 'utf16le' : 'latin1');
+    this.buf.write(state, this.end + kb, stateWide ? 'utf16le' : 'latin1');
+    return this.placed(this.end, kb, n, keyHash, (keyWide ? KEY_WIDE : 0) | (stateWide ? STATE_WIDE : 0));
+  }
+
+  /** A new record of the `n` bytes written at `at` (the first `kb` its key's). */
+  private placed(at: number, kb: number, n: number, keyHash: number, wide: number): number {
     const id = this.takeId();
-    const at = this.end;
-    this.buf.write(key, at, keyWide ? 'utf16le' : 'latin1');
-    this.buf.write(state, at + kb, stateWide ? 'utf16le' : 'latin1');
-    this.end += n;
+    this.end = at + n;
     this.offset[id] = at;
     this.keyBytes[id] = kb;
     this.bytes[id] = n;
     this.refs[id] = 1;
     this.keyHashes[id] = keyHash;
-    this.wide[id] = (keyWide ? KEY_WIDE : 0) | (stateWide ? STATE_WIDE : 0);
+    this.wide[id] = wide;
     return id;
   }
 
@@ -260,14 +285,22 @@ class Arena {
   private compact(capacity: number): void {
     const target = Buffer.allocUnsafeSlow(capacity);
     let end = 0;
+    // Records that lie one after the other in the old buffer (in id order, as they were appended) are copied together.
+    let from = 0;
+    let to = 0;
     for (let id = 0; id < this.ids; id++) {
       if (this.refs[id] === 0) continue;
       const at = this.offset[id]!;
       const n = this.bytes[id]!;
-      this.buf.copy(target, end, at, at + n);
+      if (at !== to) {
+        if (to > from) this.buf.copy(target, end - (to - from), from, to);
+        from = at;
+      }
+      to = at + n;
       this.offset[id] = end;
       end += n;
     }
+    if (to > from) this.buf.copy(target, end - (to - from), from, to);
     this.buf = target;
     this.end = end;
     this.dead = 0;

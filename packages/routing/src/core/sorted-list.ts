@@ -58,18 +58,16 @@ export class SortedList<T extends number> {
       this.insertAt(this.chunks.length - 1, this.chunks[this.chunks.length - 1]!.n, x);
       return;
     }
-    const after = (y: T) => this.cmp(y, x) > 0;
-    const c = this.firstChunk(after);
-    this.insertAt(c, firstIn(this.chunks[c]!, after), x);
+    const c = this.firstChunkBy(x, true);
+    this.insertAt(c, firstInBy(this.chunks[c]!, x, true, this.cmp), x);
   }
 
   /** Removes an entry comparing equal to `x`; false when there is none. */
   remove(x: T): boolean {
-    const atOrAfter = (y: T) => this.cmp(y, x) >= 0;
-    const c = this.firstChunk(atOrAfter);
+    const c = this.firstChunkBy(x, false);
     const chunk = this.chunks[c];
     if (chunk === undefined) return false;
-    const i = firstIn(chunk, atOrAfter);
+    const i = firstInBy(chunk, x, false, this.cmp);
     if (this.cmp(chunk.ids[i] as T, x) !== 0) return false;
     chunk.ids.copyWithin(i, i + 1, chunk.n);
     chunk.n -= 1;
@@ -121,6 +119,23 @@ export class SortedList<T extends number> {
     return lo;
   }
 
+  /**
+   * firstChunk for the entries after `x` (`after`) or at or after it, by `cmp` itself: insert and remove ask
+   * this of every list an incident is in, and a predicate made for each call cost more than the search.
+   */
+  private firstChunkBy(x: T, after: boolean): number {
+    let lo = 0;
+    let hi = this.chunks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const chunk = this.chunks[mid]!;
+      const d = this.cmp(chunk.ids[chunk.n - 1] as T, x);
+      if (after ? d > 0 : d >= 0) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
   /** How many entries the chunks before chunk `c` hold, counted from the nearer end (lookups are mostly near the newest). */
   private offsetOf(c: number): number {
     if (c < this.chunks.length / 2) {
@@ -140,6 +155,19 @@ function firstIn<T extends number>(chunk: Chunk, pred: (x: T) => boolean): numbe
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (pred(chunk.ids[mid] as T)) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/** firstIn for the entries after `x` (`after`) or at or after it, by `cmp`. */
+function firstInBy<T extends number>(chunk: Chunk, x: T, after: boolean, cmp: (a: T, b: T) => number): number {
+  let lo = 0;
+  let hi = chunk.n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const d = cmp(chunk.ids[mid] as T, x);
+    if (after ? d > 0 : d >= 0) hi = mid;
     else lo = mid + 1;
   }
   return lo;
