@@ -53,9 +53,9 @@ const SINK_PROCESS = { nodeArgs: ['--max-old-space-size=256'] } as const;
 
 /**
  * Ingest holds little between requests (a produce batch in flight) but allocates much per request (the body, its
- * parsing, the records), and left to itself idled at 145–165 MB (V8's young generation 34 MB at 16 MB semi-spaces)
+ * parsing, the records), and left to itself idled at 147–163 MB (V8's young generation 34 MB at 16 MB semi-spaces)
  * and let its old space grow to 40–90 MB between full collections: 165–223 MB at its peak over a 20,000-alert storm.
- * With semi-spaces of 8 MB and a 256 MB old space (several times its live heap) it idled at 129 MB and peaked at
+ * With semi-spaces of 8 MB and a 256 MB old space (several times its live heap) it idled at 128–129 MB and peaked at
  * 150–152 MB; 8 MB semi-spaces alone still let the old space reach 84 MB (peak 232 MB). Its intake rates stayed in
  * the old spread; its CPU per 1000 alerts by itself was 205–259 ms against 143–274 ms, some 14 % more on average
  * that five pairs did not separate from the load's noise (bench/README.md, "Fourteenth run — ingest memory").
