@@ -16,9 +16,9 @@ describe("the router's process", () => {
   it("leaves a variable the caller's environment sets as it is, and the other services' processes untouched", () => {
     const spec = serviceProcess(router, { root: '/app', env: { MALLOC_ARENA_MAX: '4' }, port: 8082 });
     expect(spec.env.MALLOC_ARENA_MAX).toBe('4');
-    const ingest = serviceProcess(serviceDef('ingest'), { root: '/app', env: {}, port: 8080 });
-    expect(ingest.env).toEqual({ INGEST_PORT: '8080' });
-    expect(ingest.args).toEqual(['--import', 'tsx', '/app/services/ingest/src/main.ts']);
+    const history = serviceProcess(serviceDef('history'), { root: '/app', env: {}, port: 8081 });
+    expect(history.env).toEqual({ HISTORY_PORT: '8081' });
+    expect(history.args).toEqual(['--import', 'tsx', '/app/services/history/src/main.ts']);
   });
 });
 
@@ -29,5 +29,19 @@ describe("the sinks' processes", () => {
       expect(args.indexOf('--max-old-space-size=256')).toBeGreaterThanOrEqual(0);
       expect(args.indexOf('--max-old-space-size=256')).toBeLessThan(args.length - 1);
     }
+  });
+});
+
+describe("ingest's process", () => {
+  it('starts with V8\'s young generation and old space bounded, before its entry point', () => {
+    const spec = serviceProcess(serviceDef('ingest'), { root: '/app', env: {}, port: 8080 });
+    expect(spec.env).toEqual({ INGEST_PORT: '8080' });
+    expect(spec.args).toEqual(['--max-semi-space-size=8', '--max-old-space-size=256', '--import', 'tsx', '/app/services/ingest/src/main.ts']);
+    expect(entryArgs(serviceDef('ingest'), '/app', 'dist')).toEqual([
+      '--max-semi-space-size=8',
+      '--max-old-space-size=256',
+      '--conditions=production',
+      '/app/services/ingest/dist/main.js',
+    ]);
   });
 });

@@ -51,13 +51,24 @@ const ROUTER_PROCESS = {
  */
 const SINK_PROCESS = { nodeArgs: ['--max-old-space-size=256'] } as const;
 
+/**
+ * Ingest holds little between requests (a produce batch in flight) but allocates much per request (the body, its
+ * parsing, the records), and left to itself idled at 147–163 MB (V8's young generation 34 MB at 16 MB semi-spaces)
+ * and let its old space grow to 40–90 MB between full collections: 165–223 MB at its peak over a 20,000-alert storm.
+ * With semi-spaces of 8 MB and a 256 MB old space (several times its live heap) it idled at 128–129 MB and peaked at
+ * 150–152 MB; 8 MB semi-spaces alone still let the old space reach 84 MB (peak 232 MB). Its intake rates stayed in
+ * the old spread; its CPU per 1000 alerts by itself was 205–259 ms against 143–274 ms, some 14 % more on average
+ * that five pairs did not separate from the load's noise (bench/README.md, "Fourteenth run — ingest memory").
+ */
+const INGEST_PROCESS = { nodeArgs: ['--max-semi-space-size=8', '--max-old-space-size=256'] } as const;
+
 /** The five services, in the order they are started (ingest last: it accepts work only when the rest is there). */
 export const SERVICES: readonly ServiceDef[] = [
   { name: 'history', dir: 'services/history', main: 'main', portVar: 'HISTORY_PORT', defaultPort: 8081, readyPath: '/readyz' },
   { name: 'router', dir: 'services/router', main: 'main', portVar: 'ROUTER_PORT', defaultPort: 8082, readyPath: '/readyz', ...ROUTER_PROCESS },
   { name: 'slack-sink', dir: 'services/slack-sink', main: 'main', portVar: 'SLACK_SINK_PORT', defaultPort: 8083, readyPath: '/readyz', ...SINK_PROCESS },
   { name: 'opsgenie-sink', dir: 'services/opsgenie-sink', main: 'main', portVar: 'OPSGENIE_SINK_PORT', defaultPort: 8084, readyPath: '/readyz', ...SINK_PROCESS },
-  { name: 'ingest', dir: 'services/ingest', main: 'main', portVar: 'INGEST_PORT', defaultPort: 8080, readyPath: '/readyz' },
+  { name: 'ingest', dir: 'services/ingest', main: 'main', portVar: 'INGEST_PORT', defaultPort: 8080, readyPath: '/readyz', ...INGEST_PROCESS },
 ];
 
 export type ServiceName = 'history' | 'router' | 'slack-sink' | 'opsgenie-sink' | 'ingest';
