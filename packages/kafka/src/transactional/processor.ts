@@ -103,11 +103,10 @@ export interface TransactionalProcessorOptions {
    * commits, and what arrived meanwhile comes in its next fetch, so one transaction still carries many records. An
    * idle router makes ten empty fetches a second instead of a hundred (10 ms, 16 KiB before: at 50 alerts/s each
    * fetch also waited out the linger for bytes that never came). `maxBatchBytes` bounds one partition's records in
-   * a fetch, so a batch (default KafkaJS's 1 MiB), and `maxBytes` a whole fetch (default 10 MiB): what a pipelined
-   * processor holds decided and not yet committed is up to `pipelineDepth` batches a partition, and every record of a
-   * fetch keeps the whole fetch's buffer alive.
+   * a fetch, so a batch (default KafkaJS's 1 MiB): what a pipelined processor holds decided and not yet committed is
+   * up to `pipelineDepth` batches a partition, and every record of a fetch keeps the whole fetch's buffer alive.
    */
-  fetch?: { lingerMs?: number; minBatchBytes?: number; maxBatchBytes?: number; maxBytes?: number };
+  fetch?: { lingerMs?: number; minBatchBytes?: number; maxBatchBytes?: number };
   /**
    * Bounds of one produce call inside a transaction (default 900 KiB, 2,000 records): a batch's outputs can be
    * many times its input (a storm summary per alert), and one partition's records in one call must stay under
@@ -300,7 +299,6 @@ export class TransactionalProcessor {
         maxWaitTimeInMs: opts.fetch?.lingerMs ?? 100,
         minBytes: opts.fetch?.minBatchBytes ?? 1,
         ...(opts.fetch?.maxBatchBytes !== undefined ? { maxBytesPerPartition: opts.fetch.maxBatchBytes } : {}),
-        ...(opts.fetch?.maxBytes !== undefined ? { maxBytes: opts.fetch.maxBytes } : {}),
         partitionsConcurrently: opts.partitionsConcurrently ?? 1,
       },
       onRebalancing: () => {
