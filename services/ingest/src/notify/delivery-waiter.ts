@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '@alertbus/common';
+import { TopicEnds, type TopicEnd } from '@alertbus/kafka';
 import { decodeEnvelope, HEADERS, TOPIC_PREFIX, TOPICS } from '@alertbus/schemas';
 
 /** How a notification's delivery ended, as far as a waiting sender is concerned. */
@@ -31,6 +32,20 @@ const WATCHED = new Set(['NotificationPosted', 'DeliveryFailed', 'NotificationRo
 const TOPICS_READ = [TOPICS.deliveries, TOPICS.notifications];
 
 /**
+ * A topic's end, asked twice at most (the second time on fresh metadata: a leader that moved). Not KafkaJS's
+ * fetchTopicOffsets: it retries a missing topic for ~20 s while the sync request waits, in three round trips a try.
+ */
+async function endOf(ends: TopicEnds, topic: string): Promise<TopicEnd[]> {
+  try {
+    return await ends.latest(topic);
+  } catch {
+    return await ends.latest(topic).catch((err: Error) => {
+      throw new Error(`the end of ${topic} cannot be read: ${err.message}`);
+    });
+  }
+}
+
+/**
  * Follows deliveries.v1 (and the router's decisions on notifications.v1) with a consumer group of its own (one per ingest process, never
  * committing), and hands each notification delivery to the request waiting for it, matched by the
  * correlation id every event of the chain carries (the notification's own id). It reads only while a request waits:
@@ -40,7 +55,7 @@ const TOPICS_READ = [TOPICS.deliveries, TOPICS.notifications];
 export class DeliveryWaiter implements DeliveryWaits {
   private readonly waiting = new Map<string, (r: DeliveryResult) => void>();
   private consumer: Consumer | null = null;
-  private admin: Admin | null = null;
+  private ends: TopicEnds | null = null;
   private joined = false;
   /** Resolves once the reader reads from the ends (set while reading or about to; null while paused). */
   private resumed: Promise<void> | null = null;
@@ -73,8 +88,8 @@ export class DeliveryWaiter implements DeliveryWaits {
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
-    this.admin = this.opts.kafka.admin();
-    await this.admin.connect();
+    this.ends = new TopicEnds(this.opts.kafka);
+    await this.ends.connect();
     const joined = new Promise<void>((res) => {
       consumer.on(consumer.events.GROUP_JOIN, () => {
         this.joined = true;
@@ -122,9 +137,9 @@ export class DeliveryWaiter implements DeliveryWaits {
    */
   private resume(): Promise<void> {
     const consumer = this.consumer;
-    const admin = this.admin;
-    if (!consumer || !admin) return Promise.resolve();
-    const ends = Promise.all(TOPICS_READ.map(async (topic) => ({ topic, partitions: await admin.fetchTopicOffsets(topic) })));
+    const topicEnds = this.ends;
+    if (!consumer || !topicEnds) return Promise.resolve();
+    const ends = Promise.all(TOPICS_READ.map(async (topic) => ({ topic, partitions: await endOf(topicEnds, topic) })));
     const resumed: Promise<void> = ends.then((read) => {
       if (this.resumed !== resumed) return; // paused again meanwhile (or another resume took over)
       for (const { topic, partitions } of read) for (const p of partitions) consumer.seek({ topic, partition: p.partition, offset: p.high });
@@ -166,7 +181,7 @@ export class DeliveryWaiter implements DeliveryWaits {
     this.consumer = null;
     this.resumed = null;
     await consumer?.disconnect().catch((err: Error) => this.opts.log.warn({ err }, 'closing the deliveries reader failed'));
-    await this.admin?.disconnect().catch(() => undefined);
-    this.admin = null;
+    await this.ends?.disconnect().catch(() => undefined);
+    this.ends = null;
   }
 }
