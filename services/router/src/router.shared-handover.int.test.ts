@@ -6,14 +6,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '@alertbus/common';
-import { EventProducer, createKafka, partitionOfKey } from '@alertbus/kafka';
+import { EventProducer, createKafka } from '@alertbus/kafka';
 import { KEYED_PARTITIONS, TOPICS, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import type { Kafka } from 'kafkajs';
 import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { firing, MINUTE } from '@alertbus/routing/src/test-support/alerts';
-import { startRouter, type Router } from './index';
+import type { Router } from './index';
+import { aliasOn, bothHolding, startInstance } from './test-support/instances';
 
 const RULES = `
 defaults:
@@ -30,26 +30,6 @@ let kafka: Kafka;
 let producer: EventProducer;
 const routers: Router[] = [];
 let rulesPath: string;
-
-const start = (instanceId: string) =>
-  startRouter({
-    brokers: testBrokers(),
-    port: 0,
-    instanceId,
-    rulesPath,
-    watchRules: false,
-    sessionTimeoutMs: 6_000,
-    log: createLogger(`router-${instanceId}`, process.env.ROUTER_TEST_LOG ?? 'silent'),
-  });
-
-/** An alias (from a numbered family) whose records land on `partition`. */
-async function aliasOn(partition: number, family: string): Promise<string> {
-  for (let i = 0; i < 500; i++) {
-    const alias = `alertmanager:${family}-${i}`;
-    if ((await partitionOfKey(kafka, TOPICS.alertsReceived, alias)) === partition) return alias;
-  }
-  throw new Error(`no alias of ${family} on partition ${partition}`);
-}
 
 async function decided(input: Envelope<'AlertReceived'>): Promise<AnyEnvelope[]> {
   await producer.send([input]);
@@ -79,36 +59,30 @@ afterAll(async () => {
 });
 
 test('incidents an instance decided on a partition it gave away still inhibit its own decisions', async () => {
-  routers.push(await start('0'));
+  routers.push(await startInstance(rulesPath, '0'));
   await routers[0]!.ready;
   await waitFor(() => (routers[0]!.partitions.length === KEYED_PARTITIONS ? true : null), { timeoutMs: 60_000, what: 'instance 0 holding every partition' });
   // One critical incident on every partition, decided by instance 0 alone, each muting warnings of its own cluster.
   const sources = new Map<number, { alias: string; cluster: string; incidentId: string }>();
   for (let p = 0; p < KEYED_PARTITIONS; p++) {
     const cluster = `handover-c${p}`;
-    const source = firing(await aliasOn(p, `hsrc${p}`), { severity: 'critical', labels: latency(cluster) });
+    const source = firing(await aliasOn(kafka, [p], `hsrc${p}`), { severity: 'critical', labels: latency(cluster) });
     const [opened] = await decided(source);
     expect(opened).toMatchObject({ type: 'IncidentOpened' });
     sources.set(p, { alias: source.alias, cluster, incidentId: (opened!.data as { incidentId: string }).incidentId });
   }
 
   // A second instance joins and takes some of the partitions.
-  routers.push(await start('1'));
+  routers.push(await startInstance(rulesPath, '1'));
   await routers[1]!.ready;
-  await waitFor(
-    () => {
-      const [a, b] = routers.map((r) => r.partitions);
-      return a!.length > 0 && b!.length > 0 && [...a!, ...b!].sort().join() === '0,1,2,3,4,5' ? true : null;
-    },
-    { timeoutMs: 90_000, what: 'both routers holding partitions' },
-  );
+  await bothHolding(routers[0]!, routers[1]!);
   const kept = routers[0]!.partitions;
   const given = routers[1]!.partitions;
 
   // Instance 0 decides a warning of each given-away partition's cluster: the critical it decided there mutes it.
   for (const p of given) {
     const source = sources.get(p)!;
-    const target = firing(await aliasOn(kept[0]!, `hdst${p}`), { at: MINUTE, severity: 'warning', labels: latency(source.cluster) });
+    const target = firing(await aliasOn(kafka, kept, `hdst${p}`), { at: MINUTE, severity: 'warning', labels: latency(source.cluster) });
     const [muted, ...more] = await decided(target);
     expect(more).toEqual([]);
     expect(muted).toMatchObject({
