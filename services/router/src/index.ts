@@ -108,6 +108,8 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     kafka,
     log,
     onFact: (fact) => processor.applySharedFact(fact),
+    writer: config.instanceId ?? '0',
+    onOwnFact: (partition, alias): boolean => processor.ownSharedFact(partition, alias),
     retry: config.retry,
     loopMetrics: metrics.loop,
   });

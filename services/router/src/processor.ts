@@ -308,6 +308,18 @@ export class RouterProcessor {
   }
 
   /**
+   * A fact this instance wrote, read back (before it is decoded): nothing to do while its partition is held, where the
+   * committed state is that fact or newer; if the partition moves away, `restore` takes the committed states instead of
+   * the facts. Any other instance's fact read earlier for the alias is older than this one: forgotten. False when the
+   * partition is not held: the fact is decoded and applied.
+   */
+  ownSharedFact(partition: number, alias: string): boolean {
+    if (!this.held.has(partition)) return false;
+    this.sharedFacts.get(partition)?.delete(alias);
+    return true;
+  }
+
+  /**
    * Reads the assigned partitions' state from the compacted state topic, up to its end. Chosen over
    * folding incidents.v1 because it reads one record per alias instead of the whole history; an incident's
    * state is still exactly the fold of its incident events (see core/evolve), so either source agrees. The
@@ -331,6 +343,14 @@ export class RouterProcessor {
       }
       aliases.set(r.key, packState(decoded.state, r.key));
     });
+    // The incidents of the partitions no longer held, as this instance committed them: the facts it wrote for them were
+    // not kept (`ownSharedFact`), and any other instance's read since is newer.
+    for (const [partition, aliases] of this.states) {
+      if (fresh.has(partition)) continue;
+      let facts = this.sharedFacts.get(partition);
+      if (!facts) this.sharedFacts.set(partition, (facts = new PackedStore()));
+      for (const [alias, packed] of aliases) if (facts.get(alias) === undefined && isIncidentState(unpackState(packed, alias))) facts.set(alias, packed);
+    }
     this.states = fresh;
     this.held = new Set(partitions);
     const index = new StateIndex();
@@ -502,7 +522,7 @@ export class RouterProcessor {
         if (unchanged(state, original, json)) continue;
         const value = Buffer.from(json);
         out.push({ topic: TOPICS.routerState, message: stateMessage(state, partition, at, value) });
-        if (this.opts.shared && isIncidentState(state)) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, state, partition, at, value) });
+        if (this.opts.shared && isIncidentState(state)) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, state, partition, this.opts.instanceId, at, value) });
       }
       const { evict, settled } = this.dueEvictions(partition, held, staged, watermark);
       // A tombstone, so a restore does not bring the evicted state back either.
@@ -510,7 +530,7 @@ export class RouterProcessor {
         out.push({ topic: TOPICS.routerState, message: { partition, key, value: null } });
         const gone = staged.get(key)?.state ?? held(key);
         if (gone && isIncidentState(gone)) {
-          if (this.opts.shared) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, null, partition) });
+          if (this.opts.shared) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, null, partition, this.opts.instanceId) });
           // Out of the index now (a later pipelined batch may bring the alias back before this one commits); back in onAbort.
           if (!replaced.has(key)) replaced.set(key, index.packed(key));
           index.delete(key);

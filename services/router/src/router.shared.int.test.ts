@@ -7,14 +7,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '@alertbus/common';
-import { EventProducer, createKafka, partitionOfKey } from '@alertbus/kafka';
+import { EventProducer, createKafka } from '@alertbus/kafka';
 import { TOPICS, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import type { Kafka } from 'kafkajs';
 import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { firing, MINUTE } from '@alertbus/routing/src/test-support/alerts';
-import { startRouter, type Router } from './index';
+import type { Router } from './index';
+import { aliasOn, bothHolding, startInstance } from './test-support/instances';
 
 const RULES = `
 defaults:
@@ -40,17 +40,6 @@ let producer: EventProducer;
 const routers: Router[] = [];
 let rulesPath: string;
 
-const start = (instanceId: string) =>
-  startRouter({
-    brokers: testBrokers(),
-    port: 0,
-    instanceId,
-    rulesPath,
-    watchRules: false,
-    sessionTimeoutMs: 6_000,
-    log: createLogger(`router-${instanceId}`, process.env.ROUTER_TEST_LOG ?? 'silent'),
-  });
-
 async function decisionsOf(alias: string, inputId: string): Promise<AnyEnvelope[]> {
   const incidents = await readTopic(kafka, TOPICS.incidents);
   return incidents.map((r) => r.event!).filter((e) => e && e.alias === alias && (e.data as { inputId?: string }).inputId === inputId);
@@ -59,15 +48,6 @@ async function decisionsOf(alias: string, inputId: string): Promise<AnyEnvelope[
 async function commandsOf(alias: string): Promise<AnyEnvelope[]> {
   const [slack, pager] = await Promise.all([readTopic(kafka, TOPICS.slackCommands), readTopic(kafka, TOPICS.pagerCommands)]);
   return [...slack, ...pager].map((r) => r.event!).filter((e) => e && e.alias === alias);
-}
-
-/** An alias (from a numbered family) whose records land on one of `partitions`. */
-async function aliasOn(partitions: number[], family: string, skip = 0): Promise<string> {
-  for (let i = 0, found = 0; i < 500; i++) {
-    const alias = `alertmanager:${family}-${i}`;
-    if (partitions.includes(await partitionOfKey(kafka, TOPICS.alertsReceived, alias)) && found++ === skip) return alias;
-  }
-  throw new Error(`no alias of ${family} on partitions ${partitions.join(',')}`);
 }
 
 async function decided(input: Envelope<'AlertReceived'>): Promise<AnyEnvelope[]> {
@@ -84,18 +64,11 @@ beforeAll(async () => {
   await producer.connect();
   rulesPath = join(mkdtempSync(join(tmpdir(), 'router-shared-')), 'rules.yaml');
   writeFileSync(rulesPath, RULES);
-  routers.push(await start('0'));
+  routers.push(await startInstance(rulesPath, '0'));
   await routers[0]!.ready;
-  routers.push(await start('1'));
+  routers.push(await startInstance(rulesPath, '1'));
   await routers[1]!.ready;
-  // Both hold partitions, none twice, all six held (the group settled after the second join).
-  await waitFor(
-    () => {
-      const [a, b] = routers.map((r) => r.partitions);
-      return a!.length > 0 && b!.length > 0 && [...a!, ...b!].sort().join() === '0,1,2,3,4,5' ? true : null;
-    },
-    { timeoutMs: 90_000, what: 'both routers holding partitions' },
-  );
+  await bothHolding(routers[0]!, routers[1]!);
 }, 180_000);
 
 afterAll(async () => {
@@ -110,8 +83,8 @@ test.each([
   ['instance 1', 'instance 0', 1, 0],
 ])('a critical decided by %s mutes a warning decided by %s', async (_s, _t, from, to) => {
   const cluster = `c${from}`;
-  const source = firing(await aliasOn(routers[from]!.partitions, `xsrc${from}`), { severity: 'critical', labels: latency(cluster) });
-  const target = firing(await aliasOn(routers[to]!.partitions, `xdst${to}`), { at: MINUTE, severity: 'warning', labels: latency(cluster) });
+  const source = firing(await aliasOn(kafka, routers[from]!.partitions, `xsrc${from}`), { severity: 'critical', labels: latency(cluster) });
+  const target = firing(await aliasOn(kafka, routers[to]!.partitions, `xdst${to}`), { at: MINUTE, severity: 'warning', labels: latency(cluster) });
 
   const [opened] = await decided(source);
   expect(opened).toMatchObject({ type: 'IncidentOpened' });
@@ -133,8 +106,8 @@ test("a channel's storm is counted over both instances' incidents", async () => 
   const storm = (alias: string, at: number) => firing(alias, { at, severity: 'warning', labels: { alertname: 'Down', team: 'storm' } });
   const [p0, p1] = routers.map((r) => r.partitions);
   // Three incidents for #storm decided by instance 0, then one by instance 1: the fourth is gathered.
-  for (let i = 0; i < 3; i++) await decided(storm(await aliasOn(p0!, 'storm0', i), i * 1000));
-  const fourth = await decided(storm(await aliasOn(p1!, 'storm1'), 3000));
+  for (let i = 0; i < 3; i++) await decided(storm(await aliasOn(kafka, p0!, 'storm0', i), i * 1000));
+  const fourth = await decided(storm(await aliasOn(kafka, p1!, 'storm1'), 3000));
   expect(fourth.map((e) => `${e.type}:${(e.data as { reason: string }).reason}`)).toEqual(['IncidentOpened:first-notification', 'EventSuppressed:storm-control']);
   expect(fourth[1]!.data).toMatchObject({ suppressedBy: { kind: 'storm', channel: '#storm', threshold: 3, recent: 3 } });
 }, 120_000);
