@@ -69,6 +69,13 @@ export interface Notifier {
    */
   writes?(command: AnyEnvelope): { message: string; effect: 'post' | 'update' | 'replace' } | undefined;
   /**
+   * How long the command should wait before it is executed (0 or undefined: now), e.g. an update of a message the API
+   * takes about one update a second of. A held command is neither executed nor recorded: its partition pauses there and
+   * reads it again once the hold is over, with what came after it, so a later command of that batch that replaces the
+   * same message whole supersedes it; a crash meanwhile reads it again too.
+   */
+  holdMs?(command: AnyEnvelope): number | undefined;
+  /**
    * Rows the sink keeps with the completion (e.g. a Slack thread's root ts): one statement, written in the same
    * statement as the completion, or undefined when this command keeps none.
    */
@@ -176,6 +183,7 @@ export class SinkRunner {
   private readonly loop: ConsumeLoop;
   private readonly deliveries: Counter<string>;
   private readonly delays: Counter<string>;
+  private readonly holds: Counter<string>;
   /** Commands waiting for their next try, by command id (each heads its partition). */
   private readonly waiting = new Map<string, { partition: number }>();
   private readonly now: () => Date;
@@ -197,6 +205,12 @@ export class SinkRunner {
     this.delays = new Counter({
       name: 'alertbus_deliveries_delayed_total',
       help: 'Delivery attempts that failed in a way worth retrying (429, 5xx, network): the command waits for its next try.',
+      labelNames: ['sink', 'command'],
+      registers: [opts.registry],
+    });
+    this.holds = new Counter({
+      name: 'alertbus_sink_holds_total',
+      help: 'Commands held before their call (the notifier asked them to wait; its partition pauses there and reads them again).',
       labelNames: ['sink', 'command'],
       registers: [opts.registry],
     });
@@ -348,6 +362,12 @@ export class SinkRunner {
     if (!notifier.handles.has(command.type)) return;
 
     if (!this.opts.dryRun && !this.superseded.has(record)) {
+      // Held: nothing recorded, nothing resolved; the batch read again after the hold may carry what supersedes it.
+      const holdMs = notifier.holdMs?.(command) ?? 0;
+      if (holdMs > 0) {
+        this.holds.inc({ sink: this.opts.name, command: command.type });
+        return { retryInMs: holdMs, reason: `${command.type} ${command.id} held for ${Math.ceil(holdMs)} ms` };
+      }
       // The common case, a command never seen: recorded as started in the same round trip that finds it new.
       // (A command a later one of its batch replaces takes the path below: it is completed as superseded.)
       const fresh = await ledger.startIfNew(command, this.now());
