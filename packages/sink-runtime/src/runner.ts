@@ -69,6 +69,13 @@ export interface Notifier {
    */
   writes?(command: AnyEnvelope): { message: string; effect: 'post' | 'update' | 'replace' } | undefined;
   /**
+   * How long the command should wait before it is executed (0 or undefined: now), e.g. an update of a message the API
+   * takes about one update a second of. A held command is neither executed nor recorded: its partition pauses there and
+   * reads it again once the hold is over, with what came after it, so a later command of that batch that replaces the
+   * same message whole supersedes it; a crash meanwhile reads it again too.
+   */
+  holdMs?(command: AnyEnvelope): number | undefined;
+  /**
    * Rows the sink keeps with the completion (e.g. a Slack thread's root ts): one statement, written in the same
    * statement as the completion, or undefined when this command keeps none.
    */
@@ -176,6 +183,7 @@ export class SinkRunner {
   private readonly loop: ConsumeLoop;
   private readonly deliveries: Counter<string>;
   private readonly delays: Counter<string>;
+  private readonly holds: Counter<string>;
   /** Commands waiting for their next try, by command id (each heads its partition). */
   private readonly waiting = new Map<string, { partition: number }>();
   private readonly now: () => Date;
@@ -200,6 +208,12 @@ export class SinkRunner {
       labelNames: ['sink', 'command'],
       registers: [opts.registry],
     });
+    this.holds = new Counter({
+      name: 'alertbus_sink_holds_total',
+      help: 'Commands held before their call (the notifier asked them to wait; its partition pauses there and reads them again).',
+      labelNames: ['sink', 'command'],
+      registers: [opts.registry],
+    });
     const waiting = this.waiting;
     const sink = opts.name;
     new Gauge({
@@ -216,7 +230,9 @@ export class SinkRunner {
       log: opts.log,
       producer: opts.producer,
       handle: (event, record) => this.handle(event, record),
-      orderKeys: (event, record) => orderKeysOf(event, record, opts.notifier),
+      // A superseded update makes no call (its ledger row only): it need not wait in its message's chain, so a storm
+      // summary's hundreds of updates in a batch are marked side by side rather than one ledger round trip after another.
+      orderKeys: (event, record) => (this.superseded.has(record) ? [`superseded:${record.offset}`] : orderKeysOf(event, record, opts.notifier)),
       concurrency: opts.commandsConcurrently ?? DEFAULT_SINK_COMMANDS_CONCURRENTLY,
     });
     this.loop = new ConsumeLoop({
@@ -348,6 +364,12 @@ export class SinkRunner {
     if (!notifier.handles.has(command.type)) return;
 
     if (!this.opts.dryRun && !this.superseded.has(record)) {
+      // Held: nothing recorded, nothing resolved; the batch read again after the hold may carry what supersedes it.
+      const holdMs = notifier.holdMs?.(command) ?? 0;
+      if (holdMs > 0) {
+        this.holds.inc({ sink: this.opts.name, command: command.type });
+        return { retryInMs: holdMs, reason: `${command.type} ${command.id} held for ${Math.ceil(holdMs)} ms` };
+      }
       // The common case, a command never seen: recorded as started in the same round trip that finds it new.
       // (A command a later one of its batch replaces takes the path below: it is completed as superseded.)
       const fresh = await ledger.startIfNew(command, this.now());

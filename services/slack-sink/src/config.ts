@@ -18,6 +18,7 @@ import {
   type RetryPolicy,
 } from '@alertbus/common';
 import { parseTokenKey, TokenKeyError } from '@alertbus/slack-installs';
+import { DEFAULT_SLACK_UPDATE_HOLD_MS } from './update-hold';
 
 export const DEFAULT_SLACK_SINK_PORT = 8083;
 export const DEFAULT_OPSGENIE_API_URL = 'https://api.opsgenie.com';
@@ -70,6 +71,8 @@ export interface SlackSinkConfig {
   commandWebhookSecret?: string;
   /** HISTORY_URL: the history API, which `/alertbus incidents` and `/alertbus silences` are answered from. */
   historyUrl?: string;
+  /** SLACK_UPDATE_HOLD_MS: an update of a message updated less than this ago waits, and only its latest content goes out (0: no wait). */
+  updateHoldMs?: number;
   /** HISTORY_TOKEN (else ALERTBUS_TOKEN): a viewer token of HISTORY_API_TOKENS, when the API asks for one. */
   historyToken?: string;
 }
@@ -104,6 +107,7 @@ export function loadSlackSinkConfig(env: Record<string, string | undefined> = pr
     onCallUserGroup: loadUserGroupConfig(env),
     historyUrl: historyUrl(envUrl(env, 'HISTORY_URL', DEFAULT_HISTORY_URL)),
     historyToken: envOptional(env, 'HISTORY_TOKEN') ?? envOptional(env, 'ALERTBUS_TOKEN'),
+    updateHoldMs: envInt(env, 'SLACK_UPDATE_HOLD_MS', DEFAULT_SLACK_UPDATE_HOLD_MS, { min: 0, max: 60_000 }),
     retryPolicy: deliveryRetryFromEnv(env),
     infraRetry: infraRetryFromEnv(env),
     pgTimeouts: pgTimeoutsFromEnv(env),

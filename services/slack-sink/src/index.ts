@@ -28,8 +28,10 @@ import { CommandSteps } from './steps';
 import { ThreadCommands } from './thread-commands';
 import { TeamClients } from './team-clients';
 import { ThreadStore } from './threads';
+import { DEFAULT_SLACK_UPDATE_HOLD_MS, UpdateHold } from './update-hold';
 
 export * from './config';
+export { DEFAULT_SLACK_UPDATE_HOLD_MS } from './update-hold';
 export { SlackClient, toDeliveryError, RETRYABLE_PLATFORM_ERRORS } from './client';
 export { SlackNotifier } from './notifier';
 export { OnCallResolver } from './oncall/resolver';
@@ -115,7 +117,17 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
       timeoutMs: config.requestTimeoutMs,
       onCallLookupAttempts: config.onCallLookupAttempts,
     });
-    const notifier = new SlackNotifier({ clients, threads: new ThreadStore(pool), log, lookupRetry: config.lookupRetry, threadCommands, notifications, slashAnswers });
+    const holdMs = config.updateHoldMs ?? DEFAULT_SLACK_UPDATE_HOLD_MS;
+    const notifier = new SlackNotifier({
+      clients,
+      threads: new ThreadStore(pool),
+      log,
+      lookupRetry: config.lookupRetry,
+      threadCommands,
+      notifications,
+      slashAnswers,
+      ...(holdMs > 0 ? { updateHold: new UpdateHold(holdMs) } : {}),
+    });
     const runner = new SinkRunner({
       name: SLACK_SINK,
       kafka,

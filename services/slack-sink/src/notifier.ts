@@ -8,6 +8,7 @@ import type { ClientSource } from './team-clients';
 import type { SlashAnswerCommand, SlashAnswers } from './slash-answers';
 import { THREAD_COMMAND_TYPES, type ThreadCommands } from './thread-commands';
 import type { ThreadStore } from './threads';
+import type { UpdateHold } from './update-hold';
 import {
   dryRunTs,
   postMessageBody,
@@ -44,6 +45,8 @@ export interface SlackNotifierDeps {
   notifications: NotificationPoster;
   /** Executes AnswerSlashCommand (at the command's response_url). */
   slashAnswers: SlashAnswers;
+  /** Spaces the updates of one message (SLACK_UPDATE_HOLD_MS); none: every update goes out when it comes. */
+  updateHold?: UpdateHold;
 }
 
 /**
@@ -93,6 +96,7 @@ export class SlackNotifier implements Notifier {
 
   private async updateRoot(client: SlackClient, command: UpdateCommand): Promise<DeliveryOutcome> {
     const thread = await this.thread(command);
+    this.deps.updateHold?.sent(rootMessageKey(command));
     const res = await client.update(updateMessageBody(command, thread));
     return { type: 'SlackMessageUpdated', data: { channel: res.channel, ts: res.ts, purpose: 'root' } };
   }
@@ -165,6 +169,16 @@ export class SlackNotifier implements Notifier {
     }
     if (command.type === 'PostSlackMessage' && command.data.purpose === 'root') return { message: rootMessageKey(command), effect: 'post' };
     return undefined;
+  }
+
+  /**
+   * An update of a message updated less than the hold ago waits out the rest (its partition pauses there, see
+   * SinkRunner): the updates that come meanwhile are read with it, and the last whole one supersedes it. So a storm
+   * summary changing many times a second costs about one chat.update a second, and ends on its latest content.
+   */
+  holdMs(command: AnyEnvelope): number {
+    if (command.type !== 'UpdateSlackMessage' || !this.deps.updateHold) return 0;
+    return this.deps.updateHold.remaining(rootMessageKey(command));
   }
 
   /** Keeps the incident's thread with the ledger's completion, in the same statement; nothing for other commands. */

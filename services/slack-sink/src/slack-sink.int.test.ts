@@ -34,6 +34,9 @@ const FAST_LOOKUPS: RetryPolicy = { retries: 3, minTimeoutMs: 20, maxTimeoutMs: 
 const LOOKUP_ATTEMPTS = 4;
 const ONCALL_LOOKUP_ATTEMPTS = 4;
 const RULE = { path: 'default', rulesVersion: 'test' };
+/** SLACK_UPDATE_HOLD_MS here: a message's updates at most one a second, as by default. */
+const HOLD_MS = 1_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let standIn: SlackStandIn;
 let kafka: Kafka;
@@ -154,6 +157,7 @@ beforeAll(async () => {
     retryPolicy: FAST_RETRIES,
     lookupRetry: FAST_LOOKUPS,
     onCallLookupAttempts: ONCALL_LOOKUP_ATTEMPTS,
+    updateHoldMs: HOLD_MS,
     log: silent,
   };
   await startSink();
@@ -401,6 +405,94 @@ describe('slack-sink', () => {
     expect(again).toEqual(once);
     expect(updatesOf()).toHaveLength(1);
     expect(slackMessage(ts)).toMatchObject({ text: 'Storm: 3 incidents', updates: 1 });
+  });
+
+  // A storm summary changes many times a second, and the router's transactions reach the sink in many small reads: each
+  // read's last update alone would still be a chat.update per read, where Slack takes about one a second.
+  it('holds the updates of a message that come within the hold of its last one, and sends only the latest when the hold ends', async () => {
+    const { S, ts, updatesOf } = await postedRoot('held-summary', 'Storm: 0 incidents');
+    const N = 20;
+    const updates = Array.from({ length: N }, (_, i) => replace(S, `Storm: ${i + 1} incidents`));
+    const started = Date.now();
+    for (const [i, u] of updates.entries()) {
+      await producer.send([u]); // one write each, read apart from the others
+      if (i < N - 1) await sleep(50);
+    }
+    const duration = Date.now() - started;
+    const last = updates.at(-1)!;
+    expect(data(await delivered(last))).toMatchObject({ ts, channel: 'C0ALERTS' });
+
+    const shown = updatesOf().map((c) => Number(/\d+/.exec(String(c.args.text))![0]));
+    expect(shown.length).toBeLessThanOrEqual(Math.ceil(duration / HOLD_MS) + 1);
+    expect(shown.at(-1)).toBe(N);
+    // Never an older content after a newer one.
+    expect(shown).toEqual([...new Set(shown)].sort((a, b) => a - b));
+    expect(slackMessage(ts)).toMatchObject({ text: `Storm: ${N} incidents`, updates: shown.length });
+
+    // Every update is done: sent, or completed as superseded by a later one that was.
+    const { rows } = await pool.query<{ command_id: string; status: string; superseded_by: string | null }>(
+      'SELECT command_id, status, superseded_by FROM sink_commands WHERE sink = $1 AND command_id = ANY($2)',
+      [SLACK_SINK, updates.map((u) => u.id)],
+    );
+    expect(rows).toHaveLength(N);
+    const position = new Map(updates.map((u, i) => [u.id, i]));
+    for (const row of rows) {
+      expect(row.status).toBe('completed');
+      if (row.superseded_by !== null) expect(position.get(row.superseded_by)!).toBeGreaterThan(position.get(row.command_id)!);
+    }
+    expect(rows.filter((r) => r.superseded_by === null)).toHaveLength(shown.length);
+  });
+
+  it('records a held update nowhere: a sink stopped while holding it sends it after a restart, once', async () => {
+    await sink!.close();
+    await startSink({ updateHoldMs: 60_000 });
+    const { S, ts, updatesOf } = await postedRoot('held-then-stopped', 'Storm: 0 incidents');
+    const first = replace(S, 'Storm: 1 incident');
+    await producer.send([first]);
+    await delivered(first);
+    const held = replace(S, 'Storm: 2 incidents');
+    const holds = async () => {
+      const metrics = await (await fetch(`${sink!.opsUrl}/metrics`)).text();
+      return Number(/alertbus_sink_holds_total\{[^}]*command="UpdateSlackMessage"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
+    };
+    const holdsBefore = await holds();
+    await producer.send([held]);
+    await waitFor(async () => (await holds()) > holdsBefore, { what: 'the second update held' });
+    await sink!.close();
+
+    expect(await new CommandLedger(pool, SLACK_SINK).lookup(held.id)).toBeUndefined();
+    expect(slackMessage(ts)).toMatchObject({ text: 'Storm: 1 incident', updates: 1 });
+
+    await startSink(); // a new process remembers no update: the held one goes out at once
+    expect(data(await delivered(held))).toMatchObject({ ts, attempts: 1 });
+    expect(updatesOf().map((c) => c.args.text)).toEqual(['Storm: 1 incident', 'Storm: 2 incidents']);
+    expect(deliveries(held.id)).toHaveLength(1);
+  });
+
+  it('honours a 429 on a held update, and ends on the latest content', async () => {
+    const { S, ts, updatesOf } = await postedRoot('held-rate-limited', 'Storm: 0 incidents');
+    const first = replace(S, 'Storm: 1 incident');
+    await producer.send([first]);
+    await delivered(first);
+    standIn.state.failNext('chat.update', { status: 429, retryAfter: 2 });
+    const second = replace(S, 'Storm: 2 incidents');
+    await producer.send([second]);
+    await waitFor(() => delays(second.id).length > 0, { what: 'the second update rate limited' });
+    const third = replace(S, 'Storm: 3 incidents');
+    await producer.send([third]);
+    await delivered(third);
+
+    // The second is superseded by the third once the Retry-After is over (or, on a machine slow enough to write the third
+    // only then, sent first): nothing reaches Slack within the Retry-After, and the last call is the latest content.
+    const calls = updatesOf();
+    expect(calls.slice(0, 2).map((c) => [c.args.text, c.status])).toEqual([
+      ['Storm: 1 incident', 200],
+      ['Storm: 2 incidents', 429],
+    ]);
+    for (const later of calls.slice(2)) expect(Date.parse(later.at) - Date.parse(calls[1]!.at)).toBeGreaterThanOrEqual(2_000);
+    expect(calls.map((c) => [c.args.text, c.status]).at(-1)).toEqual(['Storm: 3 incidents', 200]);
+    expect(slackMessage(ts)).toMatchObject({ text: 'Storm: 3 incidents' });
+    expect((await new CommandLedger(pool, SLACK_SINK).lookup(second.id))?.status).toBe('completed');
   });
 
   it('runs dry without a token: delivery events say what would have been sent, Slack hears nothing', async () => {
