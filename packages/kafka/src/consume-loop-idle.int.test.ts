@@ -119,7 +119,7 @@ test('a partition resumed after a deferred batch is fetched again without waitin
       got.push(...batch.records.map((r) => r.value!.toString()));
       // The first record's batch settles later, as a transaction's commit does: its partition is paused meanwhile
       // while partition 1, idle, is fetched; were that fetch held for the idle wait, partition 0 would stay unread.
-      if (got.length === 1) return { deferred: sleep(300) };
+      if (got.length === 1) return { deferred: sleep(300).then(() => undefined) };
     },
   });
   await l.start();
