@@ -31,6 +31,7 @@ import {
   type InfraRetryPolicy,
   type Registry,
 } from '@alertbus/common';
+import { chooseNextFetchWait, idleFetchWaitMs, installFetchWaitChoice } from './fetch-wait';
 import { toConsumedRecord, type ConsumedRecord } from './records';
 
 /** Where a partition resumes when it is assigned: an offset, or the earliest offset still in the log. */
@@ -145,7 +146,18 @@ export interface ConsumeLoopOptions {
   consumer?: {
     sessionTimeout?: number;
     heartbeatInterval?: number;
+    /**
+     * How long the broker may hold a fetch that finds nothing (default 100 ms) while a partition is paused and due to be
+     * resumed soon (a deferred batch, a back-off): a resumed partition is fetched only once the fetch in flight ends.
+     */
     maxWaitTimeInMs?: number;
+    /**
+     * The same wait while nothing is about to be resumed (default KAFKA_IDLE_FETCH_WAIT_MS, 1 s; never below
+     * maxWaitTimeInMs): with minBytes 1 the broker answers as soon as a record is readable, so this only paces the empty
+     * fetches of an idle consumer. Heartbeats go between fetches, and stopping waits for the fetch in flight, so both
+     * may come this much later. Ignored (maxWaitTimeInMs always) when minBytes gathers more than one byte.
+     */
+    idleMaxWaitTimeInMs?: number;
     /** The broker answers a fetch once it has this many bytes, or after maxWaitTimeInMs (default 1: at once). */
     minBytes?: number;
     /** Most bytes one fetch takes of one partition (default 1 MiB): the largest batch a handler gets. */
@@ -249,6 +261,11 @@ export class ConsumeLoop {
   /** When the latest fetch returned (its batches are handed over after it). */
   private lastFetchAt = 0;
   private readonly resumeTimers = new Map<string, NodeJS.Timeout>();
+  /** When (epoch ms) each partition's resume timer fires. */
+  private readonly resumeAt = new Map<string, number>();
+  /** The fetch wait while a paused partition is due to be resumed soon, and while none is (see consumer.idleMaxWaitTimeInMs). */
+  private readonly busyFetchWaitMs: number;
+  private readonly idleFetchWaitMs: number;
   /** The next offset each partition should be fetched from, where known. */
   private readonly expected = new Map<string, bigint>();
   private readonly committed = new Map<string, bigint>();
@@ -270,6 +287,9 @@ export class ConsumeLoop {
 
   constructor(private readonly opts: ConsumeLoopOptions) {
     this.policy = opts.retry ?? DEFAULT_INFRA_RETRY;
+    this.busyFetchWaitMs = opts.consumer?.maxWaitTimeInMs ?? 100;
+    const gathers = (opts.consumer?.minBytes ?? 1) > 1;
+    this.idleFetchWaitMs = gathers ? this.busyFetchWaitMs : Math.max(this.busyFetchWaitMs, opts.consumer?.idleMaxWaitTimeInMs ?? idleFetchWaitMs());
   }
 
   get groupId(): string {
@@ -330,6 +350,7 @@ export class ConsumeLoop {
     if (this.restartTimer) clearTimeout(this.restartTimer);
     for (const t of this.resumeTimers.values()) clearTimeout(t);
     this.resumeTimers.clear();
+    this.resumeAt.clear();
     const c = this.consumer;
     if (c) await this.flushCommits(c);
     this.consumer = null;
@@ -364,7 +385,7 @@ export class ConsumeLoop {
       groupId: opts.groupId,
       sessionTimeout: opts.consumer?.sessionTimeout ?? 15_000,
       heartbeatInterval: opts.consumer?.heartbeatInterval ?? 1_000,
-      maxWaitTimeInMs: opts.consumer?.maxWaitTimeInMs ?? 100,
+      maxWaitTimeInMs: this.busyFetchWaitMs,
       ...(opts.consumer?.minBytes !== undefined ? { minBytes: opts.consumer.minBytes } : {}),
       ...(opts.consumer?.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: opts.consumer.maxBytesPerPartition } : {}),
       ...(opts.consumer?.maxBytes !== undefined ? { maxBytes: opts.consumer.maxBytes } : {}),
@@ -386,6 +407,7 @@ export class ConsumeLoop {
       this.run += 1;
       for (const t of this.resumeTimers.values()) clearTimeout(t);
       this.resumeTimers.clear();
+      this.resumeAt.clear();
       this.crashed = e.payload.error;
       opts.log.error({ err: e.payload.error, restart: e.payload.restart, group: opts.groupId }, 'consumer crashed');
       if (!e.payload.restart) this.scheduleRestart(c);
@@ -399,6 +421,11 @@ export class ConsumeLoop {
     c.on(c.events.FETCH, () => {
       if (this.consumer === c) this.lastFetchAt = Date.now();
     });
+    if (this.idleFetchWaitMs > this.busyFetchWaitMs && installFetchWaitChoice()) {
+      c.on(c.events.FETCH_START, () => {
+        if (this.consumer === c) chooseNextFetchWait(() => this.nextFetchWait(c));
+      });
+    }
     // Batches made only of transaction markers or aborted records never reach eachBatch; this still tells their end.
     c.on(c.events.END_BATCH_PROCESS, (e) => {
       if (this.consumer !== c) return;
@@ -784,12 +811,39 @@ export class ConsumeLoop {
     this.pausePartition(c, topic, partition);
     this.clearResume(key);
     const timer = setTimeout(() => {
-      if (this.resumeTimers.get(key) === timer) this.resumeTimers.delete(key);
+      if (this.resumeTimers.get(key) === timer) {
+        this.resumeTimers.delete(key);
+        this.resumeAt.delete(key);
+      }
       if (!this.current(c, run) || this.parked.has(key) || this.halted.has(key)) return;
       this.resumePartition(c, topic, partition);
     }, Math.max(0, ms));
     timer.unref();
     this.resumeTimers.set(key, timer);
+    this.resumeAt.set(key, Date.now() + Math.max(0, ms));
+  }
+
+  /**
+   * The wait of the fetch about to start: the short one while a paused partition may be resumed before the long one
+   * is over (it would wait for the held fetch to end); parked and halted partitions, and those waiting out a longer
+   * back-off, do not count.
+   */
+  private nextFetchWait(c: Consumer): number {
+    const now = Date.now();
+    try {
+      for (const { topic, partitions } of c.paused()) {
+        for (const partition of partitions) {
+          const key = tpKey(topic, partition);
+          if (this.parked.has(key) || this.halted.has(key)) continue;
+          const at = this.resumeAt.get(key);
+          if (at !== undefined && at - now > this.idleFetchWaitMs) continue;
+          return this.busyFetchWaitMs;
+        }
+      }
+    } catch {
+      return this.busyFetchWaitMs;
+    }
+    return this.idleFetchWaitMs;
   }
 
   /** `c` is the loop's consumer, still in the run `run` (not crashed since, not stopping). */
@@ -822,6 +876,7 @@ export class ConsumeLoop {
     const t = this.resumeTimers.get(key);
     if (t) clearTimeout(t);
     this.resumeTimers.delete(key);
+    this.resumeAt.delete(key);
   }
 
   private async commit(c: Consumer, topic: string, partition: number, next: bigint, batchDone: boolean): Promise<void> {

@@ -114,6 +114,8 @@ export async function readRanges(opts: ReadRangesOptions): Promise<ReadProgress>
       sessionTimeout: 30_000,
       heartbeatInterval: 1_000,
       maxWaitTimeInMs: 100,
+      // A reader stops once at its ends, after the fetch in flight: a longer idle wait would only delay that.
+      idleMaxWaitTimeInMs: 100,
       ...(opts.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: opts.maxBytesPerPartition } : {}),
     },
     positionOf: async (topic, partition) => pending.get(rangeKey(topic, partition))?.position.toString() ?? 'park',

@@ -99,10 +99,11 @@ export interface TransactionalProcessorOptions {
   transactionTimeout?: number;
   /**
    * Fetch settings. The broker answers a fetch as soon as `minBatchBytes` are there (default 1 byte: at once), else
-   * after `lingerMs` (default 100 ms). Batches grow on their own under load: a partition is paused while its batch
-   * commits, and what arrived meanwhile comes in its next fetch, so one transaction still carries many records. An
-   * idle router makes ten empty fetches a second instead of a hundred (10 ms, 16 KiB before: at 50 alerts/s each
-   * fetch also waited out the linger for bytes that never came). `maxBatchBytes` bounds one partition's records in
+   * after `lingerMs` (default 100 ms) while a partition is paused to be resumed soon, and after the consume loop's idle
+   * wait (KAFKA_IDLE_FETCH_WAIT_MS, 1 s) while none is. Batches grow on their own under load: a partition is paused while
+   * its batch commits, and what arrived meanwhile comes in its next fetch, so one transaction still carries many
+   * records. An idle router's consumer makes one empty fetch a second (ten with the 100 ms wait alone, a hundred
+   * with 10 ms and 16 KiB: at 50 alerts/s each fetch also waited out the linger for bytes that never came). `maxBatchBytes` bounds one partition's records in
    * a fetch, so a batch (default KafkaJS's 1 MiB): what a pipelined processor holds decided and not yet committed is
    * up to `pipelineDepth` batches a partition, and every record of a fetch keeps the whole fetch's buffer alive.
    */

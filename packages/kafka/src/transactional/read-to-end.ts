@@ -54,7 +54,8 @@ export async function readToEnd(
     log: opts.log,
     commit: 'none',
     retry: opts.retry,
-    consumer: { sessionTimeout: opts.sessionTimeout ?? 30_000, heartbeatInterval: opts.heartbeatInterval ?? 1_000, readUncommitted: false },
+    // Stops once at the markers, after the fetch in flight: a longer idle wait would only delay the restore.
+    consumer: { sessionTimeout: opts.sessionTimeout ?? 30_000, heartbeatInterval: opts.heartbeatInterval ?? 1_000, readUncommitted: false, idleMaxWaitTimeInMs: 100 },
     positionOf: async (_t, partition) => (want.has(partition) && !done.has(partition) ? 'earliest' : 'park'),
     onHalt: (reason) => finish!.reject(new Error(reason)),
     handleBatch: async (batch) => {

@@ -1,0 +1,60 @@
+/**
+ * KafkaJS gives every fetch of a consumer the one `maxWaitTimeInMs`. Short (100 ms), an idle consumer makes ten empty
+ * fetches a second, each a wakeup of the process and of the broker's network, request and purgatory threads. Long, a
+ * partition resumed while a fetch is held (after a batch that deferred, or a back-off) is fetched only once the held
+ * fetch ends, and KafkaJS sleeps that long when every partition is paused. A held fetch with `minBytes` 1 ends as soon
+ * as a record becomes readable (for read_committed, when the transaction's commit marker moves the stable offset), so
+ * the wait only paces fetches that find nothing. `chooseNextFetchWait` lets a consumer pick each fetch's wait as it
+ * starts: long while nothing is paused, short while a partition will be resumed soon.
+ */
+import { createRequire } from 'node:module';
+import { envInt } from '@alertbus/common';
+
+const kafkajsRequire = createRequire(require.resolve('kafkajs'));
+
+/** How long the broker may hold an idle consumer's fetch unless KAFKA_IDLE_FETCH_WAIT_MS says otherwise. */
+export const DEFAULT_IDLE_FETCH_WAIT_MS = 1_000;
+/** Above this a member's heartbeats (sent between fetches) come too seldom for the loops' session timeouts. */
+export const MAX_IDLE_FETCH_WAIT_MS = 5_000;
+
+/** KAFKA_IDLE_FETCH_WAIT_MS (a ConfigError names a bad value), read when a consume loop is built. */
+export function idleFetchWaitMs(env: NodeJS.ProcessEnv = process.env): number {
+  return envInt(env, 'KAFKA_IDLE_FETCH_WAIT_MS', DEFAULT_IDLE_FETCH_WAIT_MS, { min: 0, max: MAX_IDLE_FETCH_WAIT_MS });
+}
+
+/** The wait chosen for the fetch that is about to start, handed from the consumer's FETCH_START to its fetch. */
+let next: (() => number) | null = null;
+
+/**
+ * Call from a consumer's FETCH_START listener: KafkaJS emits it synchronously just before it calls its consumer group's
+ * fetch, which takes `choose()` as that fetch's wait (and KafkaJS's sleep when every partition is paused).
+ */
+export function chooseNextFetchWait(choose: () => number): void {
+  next = choose;
+}
+
+let installed = false;
+
+/**
+ * Puts the hand-over above into KafkaJS's ConsumerGroup.fetch for the whole process; consumers that choose nothing keep
+ * their `maxWaitTimeInMs`. Returns false, changing nothing, when the class is not where KafkaJS 2.2 keeps it.
+ */
+export function installFetchWaitChoice(): boolean {
+  if (installed) return true;
+  let ConsumerGroup: { prototype: Record<string, unknown> };
+  try {
+    ConsumerGroup = kafkajsRequire('./src/consumer/consumerGroup') as { prototype: Record<string, unknown> };
+  } catch {
+    return false;
+  }
+  const fetch = ConsumerGroup?.prototype?.fetch;
+  if (typeof fetch !== 'function') return false;
+  ConsumerGroup.prototype.fetch = function (this: { maxWaitTime: number }, ...args: unknown[]) {
+    const choose = next;
+    next = null;
+    if (choose) this.maxWaitTime = choose();
+    return (fetch as (...a: unknown[]) => unknown).apply(this, args);
+  };
+  installed = true;
+  return true;
+}
