@@ -1,7 +1,7 @@
 /** A message's updates are spaced this far apart by default (SLACK_UPDATE_HOLD_MS): chat.update is Tier 3, ~50 a minute. */
 export const DEFAULT_SLACK_UPDATE_HOLD_MS = 1_000;
 
-/** Entries kept before the ones older than the hold are swept out. */
+/** Entries kept before the ones older than the hold are first swept out. */
 const SWEEP_ABOVE = 1_024;
 
 /**
@@ -11,6 +11,8 @@ const SWEEP_ABOVE = 1_024;
  */
 export class UpdateHold {
   private readonly last = new Map<string, number>();
+  /** The size at which the next sweep runs: twice what the last one left, so sweeps cost O(1) a call amortised. */
+  private sweepAt = SWEEP_ABOVE;
 
   constructor(
     readonly holdMs: number,
@@ -26,8 +28,9 @@ export class UpdateHold {
   /** An update of `message` goes out now. */
   sent(message: string): void {
     const now = this.now();
-    if (this.last.size >= SWEEP_ABOVE) {
+    if (this.last.size >= this.sweepAt) {
       for (const [m, at] of this.last) if (at + this.holdMs <= now) this.last.delete(m);
+      this.sweepAt = Math.max(SWEEP_ABOVE, 2 * this.last.size);
     }
     this.last.set(message, now);
   }
