@@ -31,6 +31,12 @@ const LATENCY_HIGH_RATE = Number(process.env.BENCH_LATENCY_HIGH_RATE ?? 300); //
 const LATENCY_RATES = [LATENCY_RATE, LATENCY_HIGH_RATE].filter((r) => r > 0);
 const latencyTarget = (rate: number) => (rate <= 50 ? 'target p50 ≤ 25 ms, p99 ≤ 100 ms' : rate <= 300 ? 'target p99 ≤ 250 ms' : 'no target');
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_S ?? 15);
+/**
+ * Seconds of load at the first rate before the measured runs (0: none): a stack that has just started answers its
+ * first alerts while V8 and the broker's JIT still compile, and those are the slowest of all (bench/README.md,
+ * "Sixteenth run — cold and warm"). The warm-up is measured too and printed as the cold start.
+ */
+const LATENCY_WARMUP_SECONDS = Number(process.env.BENCH_LATENCY_WARMUP_S ?? 30);
 const IDLE_SECONDS = 10;
 /** `--only=intake` or `--only=latency` (npm run bench:latency): just that part. */
 const ONLY = /^--only=(intake|latency)$/.exec(process.argv.find((a) => a.startsWith('--only=')) ?? '')?.[1] ?? null;
@@ -278,13 +284,19 @@ interface SteadyRun {
 }
 
 /**
- * `rate` new alerts a second for LATENCY_SECONDS (numbered from `base`), each sent on time whatever the answers;
+ * `rate` new alerts a second for `seconds` (numbered from `base`), each sent on time whatever the answers;
  * waits up to 60 s for `received` (filled by the receiving end) to hold every one.
  */
-async function steadyLoad(post: (i: number) => Promise<Response>, received: Map<number, number>, rate: number, base: number): Promise<SteadyRun> {
+async function steadyLoad(
+  post: (i: number) => Promise<Response>,
+  received: Map<number, number>,
+  rate: number,
+  base: number,
+  seconds = LATENCY_SECONDS,
+): Promise<SteadyRun> {
   const sent = new Map<number, number>();
   const answered = new Map<number, number>();
-  const total = rate * LATENCY_SECONDS;
+  const total = Math.round(rate * seconds);
   const start = performance.now();
   const inflight: Promise<unknown>[] = [];
   for (let k = 0; k < total; k++) {
@@ -617,8 +629,15 @@ async function main(): Promise<void> {
     const idleBefore = await snapshot();
     await new Promise((r) => setTimeout(r, IDLE_SECONDS * 1000));
     const idle = cpuLine(idleBefore, await snapshot(), IDLE_SECONDS, 'second');
+    const post = (i: number) => fetch(`${latencyIngest.url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: alertBody(i) });
+    // The cold start: the first rate for LATENCY_WARMUP_SECONDS, its alerts numbered apart; the runs below meet a warm stack.
+    let cold: { run: SteadyRun; cpu: string } | null = null;
+    if (LATENCY_WARMUP_SECONDS > 0 && LATENCY_RATES.length > 0) {
+      const cpuBefore = await snapshot();
+      const run = await steadyLoad(post, received, LATENCY_RATES[0], 9_000_000, LATENCY_WARMUP_SECONDS);
+      cold = { run, cpu: cpuLine(cpuBefore, await snapshot(), run.total, 'alert') };
+    }
     for (const [n, rate] of LATENCY_RATES.entries()) {
-      const post = (i: number) => fetch(`${latencyIngest.url}/webhooks/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: alertBody(i) });
       const before = await routerStages(routerUrl);
       const cpuBefore = await snapshot();
       const run = await steadyLoad(post, received, rate, (n + 1) * 1_000_000);
@@ -631,6 +650,10 @@ async function main(): Promise<void> {
     }
     console.log(`\n## webhook → Slack chat.postMessage latency (${LATENCY_SECONDS} s at each rate, whole stack, each alert a new incident)`);
     console.log(`the stack idle, CPU over ${IDLE_SECONDS} s : ${idle}`);
+    if (cold) {
+      console.log(`alertbus at ${`${LATENCY_RATES[0]}/s`.padEnd(6)}, cold start: ${latencyLine(cold.run)}  (the first ${LATENCY_WARMUP_SECONDS} s of load after the stack started; the runs below follow it)`);
+      console.log(`  CPU, cold start             : ${cold.cpu}`);
+    }
     for (const { rate, run, stages, cpu } of runs) {
       console.log(`alertbus at ${`${rate}/s`.padEnd(6)}             : ${latencyLine(run)}  (${latencyTarget(rate)})`);
       console.log('  where the time goes (record timestamps):');
