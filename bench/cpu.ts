@@ -49,3 +49,35 @@ export class BackendCpu {
     return sum;
   }
 }
+
+/** CPU seconds by process name (services, then `broker`) and of the Postgres backends (null: not counted), at one moment. */
+export interface CpuSnapshot {
+  byName: Map<string, number>;
+  postgres: number | null;
+}
+
+/** A snapshot of each named group of processes, the broker (when it is a local process) and the database's backends. */
+export async function processesSnapshot(
+  services: ReadonlyArray<readonly [string, readonly number[]]>,
+  brokerPid: number | undefined,
+  backends: BackendCpu | null,
+): Promise<CpuSnapshot> {
+  const byName = new Map<string, number>();
+  for (const [name, pids] of services) byName.set(name, processesCpuSeconds(pids));
+  if (brokerPid !== undefined && brokerPid > 0) byName.set('broker', cpuSeconds(brokerPid) ?? 0);
+  if (!backends) return { byName, postgres: null };
+  await backends.sample();
+  return { byName, postgres: backends.total() };
+}
+
+/** CPU milliseconds per unit (alert, second) of each process between two snapshots, and their sum: a figure a busy machine distorts little. */
+export function cpuLine(before: CpuSnapshot, after: CpuSnapshot, units: number, unit: string): string {
+  let total = 0;
+  const used = [...after.byName].map(([name, s]) => [name, s - (before.byName.get(name) ?? 0)] as const);
+  if (before.postgres !== null && after.postgres !== null) used.push(['postgres', after.postgres - before.postgres]);
+  const parts = used.map(([name, s]) => {
+    total += s;
+    return `${name} ${((s * 1000) / units).toFixed(2)}`;
+  });
+  return `${((total * 1000) / units).toFixed(2)} ms per ${unit} (${parts.join(' · ')})`;
+}

@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { freePort, SERVICES, serviceDef, startService, Supervisor, type ServiceName } from '@alertbus/launcher';
-import { BackendCpu, cpuSeconds, processesCpuSeconds } from './cpu';
+import { BackendCpu, cpuLine, processesCpuSeconds, processesSnapshot } from './cpu';
 import { rssMb } from './rss';
 
 const root = resolve(__dirname, '..');
@@ -438,28 +438,13 @@ let brokerPid: number | undefined;
  * CPU seconds used so far by each service of a stack (all its processes), by the bench's broker, and by the Postgres
  * backends of the bench's database (`backends`, sampled now; null when Postgres cannot be counted).
  */
-async function cpuSnapshot(stack: Map<string, { supervisor: Supervisor }>, backends: BackendCpu | null): Promise<{ byName: Map<string, number>; postgres: number | null }> {
-  const byName = new Map<string, number>();
-  for (const [name, svc] of stack) byName.set(name, serviceCpu(svc));
-  if (brokerPid !== undefined) byName.set('broker', cpuSeconds(brokerPid) ?? 0);
-  if (!backends) return { byName, postgres: null };
-  await backends.sample();
-  return { byName, postgres: backends.total() };
-}
-
-type CpuSnapshot = Awaited<ReturnType<typeof cpuSnapshot>>;
-
-/** CPU milliseconds per unit (alert, second) of each process between two snapshots, and their sum: a figure a busy machine distorts little. */
-function cpuLine(before: CpuSnapshot, after: CpuSnapshot, units: number, unit: string): string {
-  let total = 0;
-  const used = [...after.byName].map(([name, s]) => [name, s - (before.byName.get(name) ?? 0)] as const);
-  if (before.postgres !== null && after.postgres !== null) used.push(['postgres', after.postgres - before.postgres]);
-  const parts = used.map(([name, s]) => {
-    total += s;
-    return `${name} ${((s * 1000) / units).toFixed(2)}`;
-  });
-  return `${((total * 1000) / units).toFixed(2)} ms per ${unit} (${parts.join(' · ')})`;
-}
+/** Every service's CPU seconds, the bench's broker's and the Postgres backends' of the bench's database, now. */
+const cpuSnapshot = (stack: Map<string, { supervisor: Supervisor }>, backends: BackendCpu | null) =>
+  processesSnapshot(
+    [...stack].map(([name, svc]) => [name, svc.supervisor.pids()] as const),
+    brokerPid,
+    backends,
+  );
 
 const ROUTER_STAGES = ['turn_wait', 'catch_up', 'decide', 'commit_wait', 'transaction'] as const;
 

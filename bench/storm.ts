@@ -15,6 +15,7 @@ import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { SERVICES, serviceDef, startService, type ServiceName, type Supervisor } from '@alertbus/launcher';
 import { rssMb } from './rss';
+import { BackendCpu, cpuLine, processesSnapshot } from './cpu';
 
 const root = resolve(__dirname, '..');
 const ALERTS = Number(process.env.BENCH_STORM_ALERTS ?? 20_000);
@@ -93,10 +94,12 @@ async function main(): Promise<void> {
   const { startOpsgenieStandIn, startSlackStandIn } = await import('@alertbus/stand-ins');
 
   let stopBroker: (() => Promise<void>) | undefined;
+  let brokerPid: number | undefined;
   if (!process.env.KAFKA_BROKERS) {
     const broker = await startLocalBroker({});
     process.env.KAFKA_BROKERS = broker.brokers.join(',');
     stopBroker = () => broker.stop();
+    brokerPid = broker.pid;
   }
   await ensureTopics(createKafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'bench-storm' }));
 
@@ -155,6 +158,16 @@ async function main(): Promise<void> {
       }),
     );
   }
+  // CPU from the first request to the last incident in the history: every service, the broker when it is the bench's,
+  // and the storm database's Postgres backends.
+  const backends = new BackendCpu(db);
+  const cpuSnapshot = () =>
+    processesSnapshot(
+      supervisors.map((s) => [s.name, s.supervisor.pids()] as const),
+      brokerPid,
+      backends,
+    );
+  const cpuBefore = await cpuSnapshot();
   const sendStarted = Date.now();
   await sendAll('firing');
   const accepted = Date.now();
@@ -167,8 +180,13 @@ async function main(): Promise<void> {
   // RSS is taken when the history has them all (or its wait ends): the same moment whatever Slack does meanwhile.
   const rssLine = () => supervisors.map((s) => `${s.name} ${s.supervisor.pids().map(rssMb).reduce<number>((sum, v) => sum + (v ?? 0), 0).toFixed(0)} MB`).join(' · ');
   let rss = '';
+  let cpu = '';
   const [inHistory, slackSettled] = await Promise.all([
-    until(async () => (await incidents(db)) >= ALERTS, accepted).then((t) => ((rss = rssLine()), t)),
+    until(async () => (await incidents(db)) >= ALERTS, accepted).then(async (t) => {
+      rss = rssLine();
+      cpu = cpuLine(cpuBefore, await cpuSnapshot(), ALERTS, 'incident');
+      return t;
+    }),
     until(() => listed() >= ALERTS, accepted),
   ]);
   console.log(
@@ -180,6 +198,7 @@ async function main(): Promise<void> {
     // The whole pipeline's rate for new incidents: from the first request sent to the last incident in the history.
     const rate = ALERTS / ((accepted - sendStarted + inHistory) / 1000);
     console.log(`new incidents, end to end: ${rate.toFixed(0)}/s (from the first request to the last incident in the history; target ≥ 2,000/s sustained)`);
+    console.log(`CPU to the last incident : ${cpu}`);
   }
 
   const own = roots().length - summaries().length;
