@@ -2,14 +2,13 @@
  * TopicFollower.catchUp on the real broker: the batches of one fetch share one look-up of the topic's end, a
  * look-up that started before a batch's fetch returned is never used for it, and a record written before that
  * is read before catchUp returns; a look-ahead started at the fetch is the look-up the catch-up uses; with nothing new,
- * a catch-up costs one request to the broker; while a look-up is in flight, the catch-ups since it started share the one
- * look-up that starts when it is answered; a follower told to gather asks the broker to hold its fetches until a lot is
+ * a catch-up costs one request to the broker; a follower told to gather asks the broker to hold its fetches until a lot is
  * readable (or the linger is over), and asks for each record again as soon as it is told to stop.
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { createLogger } from '@alertbus/common';
-import { ensureTopics, TopicEnds } from '@alertbus/kafka';
+import { ensureTopics } from '@alertbus/kafka';
 import { TOPIC_PREFIX } from '@alertbus/schemas';
 import { testKafka } from '../../../test/support/kafka';
 import { FOLLOWER_GATHER_BYTES, TopicFollower } from './topic-follower';
@@ -104,41 +103,6 @@ test('with nothing new to read, a catch-up is one request to the broker (the lat
     expect(requests).toEqual(['ListOffsets', 'ListOffsets', 'ListOffsets']);
   } finally {
     await quiet.stop();
-  }
-});
-
-test('catch-ups that come while a look-up is in flight share the one started once it is answered, and see what was written', async () => {
-  const { follower: busy, topic, seen, lookups } = await follow('busy');
-  try {
-    const ends = (busy as unknown as { ends: TopicEnds }).ends;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    lookups.mockImplementation(async (t: string) => {
-      const first = lookups.mock.calls.length === 1;
-      const got = await TopicEnds.prototype.latest.call(ends, t);
-      if (first) await gate;
-      return got;
-    });
-    busy.lookAhead(Date.now());
-    expect(lookups).toHaveBeenCalledTimes(1);
-
-    // Written after the look-up in flight started: its answer may not show it.
-    const p = kafka.producer();
-    await p.connect();
-    await p.send({ topic, acks: -1, messages: [{ value: 'written-meanwhile' }] });
-    await p.disconnect();
-    const catchUps: Array<Promise<boolean>> = [];
-    for (let i = 0; i < 3; i++) {
-      await new Promise((r) => setTimeout(r, 3));
-      catchUps.push(busy.catchUp(10_000, Date.now()));
-    }
-    expect(lookups).toHaveBeenCalledTimes(1);
-    release();
-    expect(await Promise.all(catchUps)).toEqual([true, true, true]);
-    expect(lookups).toHaveBeenCalledTimes(2);
-    expect(seen).toEqual(['written-meanwhile']);
-  } finally {
-    await busy.stop();
   }
 });
 

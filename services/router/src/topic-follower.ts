@@ -46,10 +46,8 @@ export class TopicFollower {
   /** Next offset to read, per partition (transaction markers included: the consume loop reports their end). */
   private readonly positions = new Map<number, bigint>();
   private started = false;
-  /** The latest end look-up started (see endsSince). */
+  /** The latest end lookup (see endsSince). */
   private lookup: { startedAt: number; ends: Promise<TopicEnd[]> } | null = null;
-  /** The look-up that starts once `lookup` is answered, for the catch-ups since it started (see endsSince). */
-  private nextLookup: Promise<TopicEnd[]> | null = null;
 
   constructor(private readonly opts: TopicFollowerOptions) {
     this.groupId = `${opts.groupPrefix}.${opts.name}.${randomUUID()}`;
@@ -83,36 +81,18 @@ export class TopicFollower {
   }
 
   /**
-   * The topic's ends, looked up at `sinceMs` or later: a look-up already started then (by another batch) is shared,
-   * so the batches of one fetch cost one look-up between them, not one each. One look-up is in flight at a time: a
-   * catch-up since it started waits for it to be answered and shares the one that starts then with every other catch-up
-   * that came meanwhile: at most one look-up a round trip, however many batches are fetched during it.
+   * The topic's ends, looked up at `sinceMs` or later: a lookup already started then (by another batch) is
+   * shared, so the batches of one fetch cost one lookup between them, not one each.
    */
   private endsSince(sinceMs: number): Promise<TopicEnd[]> {
     const last = this.lookup;
     if (last && last.startedAt >= sinceMs) return last.ends;
-    if (!last) return this.startLookup().ends;
-    // Started before `sinceMs`: its answer may predate what the caller must see, so the next one, started later, is.
-    if (!this.nextLookup) {
-      const next = last.ends.then(
-        () => undefined,
-        () => undefined,
-      ).then(() => {
-        this.nextLookup = null;
-        return this.startLookup().ends;
-      });
-      this.nextLookup = next;
-    }
-    return this.nextLookup;
-  }
-
-  private startLookup(): { startedAt: number; ends: Promise<TopicEnd[]> } {
     const entry = { startedAt: Date.now(), ends: this.ends.latest(this.opts.topic) };
     this.lookup = entry;
     entry.ends.catch(() => {
       if (this.lookup === entry) this.lookup = null;
     });
-    return entry;
+    return entry.ends;
   }
 
   /**
