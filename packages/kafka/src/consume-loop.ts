@@ -160,6 +160,12 @@ export interface ConsumeLoopOptions {
     idleMaxWaitTimeInMs?: number;
     /** The broker answers a fetch once it has this many bytes, or after maxWaitTimeInMs (default 1: at once). */
     minBytes?: number;
+    /**
+     * Asked as each fetch starts: its `minBytes` instead of the one above (with the idle wait, or `maxWaitTimeInMs`), so
+     * a consumer can gather records for up to that wait while what it reads is not needed at once, and read each record
+     * as soon as it is readable otherwise.
+     */
+    minBytesNow?: () => number;
     /** Most bytes one fetch takes of one partition (default 1 MiB): the largest batch a handler gets. */
     maxBytesPerPartition?: number;
     /**
@@ -421,9 +427,12 @@ export class ConsumeLoop {
     c.on(c.events.FETCH, () => {
       if (this.consumer === c) this.lastFetchAt = Date.now();
     });
-    if (this.idleFetchWaitMs > this.busyFetchWaitMs && installFetchWaitChoice()) {
+    const minBytesNow = opts.consumer?.minBytesNow;
+    if ((this.idleFetchWaitMs > this.busyFetchWaitMs || minBytesNow) && installFetchWaitChoice()) {
       c.on(c.events.FETCH_START, () => {
-        if (this.consumer === c) chooseNextFetchWait(() => this.nextFetchWait(c));
+        if (this.consumer !== c) return;
+        if (!minBytesNow) chooseNextFetchWait(() => this.nextFetchWait(c));
+        else chooseNextFetchWait(() => ({ maxWaitMs: this.nextFetchWait(c), minBytes: minBytesNow() }));
       });
     }
     // Batches made only of transaction markers or aborted records never reach eachBatch; this still tells their end.

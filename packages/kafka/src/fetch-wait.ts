@@ -22,14 +22,22 @@ export function idleFetchWaitMs(env: NodeJS.ProcessEnv = process.env): number {
   return envInt(env, 'KAFKA_IDLE_FETCH_WAIT_MS', DEFAULT_IDLE_FETCH_WAIT_MS, { min: 0, max: MAX_IDLE_FETCH_WAIT_MS });
 }
 
-/** The wait chosen for the fetch that is about to start, handed from the consumer's FETCH_START to its fetch. */
-let next: (() => number) | null = null;
+/** What a fetch about to start asks of the broker: how long it may hold the fetch, and how many bytes end it sooner. */
+export interface FetchChoice {
+  maxWaitMs: number;
+  /** Unset: the consumer's own `minBytes`. */
+  minBytes?: number;
+}
+
+/** The choice for the fetch that is about to start, handed from the consumer's FETCH_START to its fetch. */
+let next: (() => number | FetchChoice) | null = null;
 
 /**
  * Call from a consumer's FETCH_START listener: KafkaJS emits it synchronously just before it calls its consumer group's
- * fetch, which takes `choose()` as that fetch's wait (and KafkaJS's sleep when every partition is paused).
+ * fetch, which takes `choose()` as that fetch's wait (and KafkaJS's sleep when every partition is paused), and its
+ * `minBytes` when the choice names one.
  */
-export function chooseNextFetchWait(choose: () => number): void {
+export function chooseNextFetchWait(choose: () => number | FetchChoice): void {
   next = choose;
 }
 
@@ -49,10 +57,17 @@ export function installFetchWaitChoice(): boolean {
   }
   const fetch = ConsumerGroup?.prototype?.fetch;
   if (typeof fetch !== 'function') return false;
-  ConsumerGroup.prototype.fetch = function (this: { maxWaitTime: number }, ...args: unknown[]) {
+  ConsumerGroup.prototype.fetch = function (this: { maxWaitTime: number; minBytes: number }, ...args: unknown[]) {
     const choose = next;
     next = null;
-    if (choose) this.maxWaitTime = choose();
+    if (choose) {
+      const choice = choose();
+      if (typeof choice === 'number') this.maxWaitTime = choice;
+      else {
+        this.maxWaitTime = choice.maxWaitMs;
+        if (choice.minBytes !== undefined) this.minBytes = choice.minBytes;
+      }
+    }
     return (fetch as (...a: unknown[]) => unknown).apply(this, args);
   };
   installed = true;

@@ -110,6 +110,7 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     onFact: (fact) => processor.applySharedFact(fact),
     writer: config.instanceId ?? '0',
     onOwnFact: (partition, alias): boolean => processor.ownSharedFact(partition, alias),
+    gather: (): boolean => processor.holdsEveryPartition,
     retry: config.retry,
     loopMetrics: metrics.loop,
   });

@@ -263,6 +263,14 @@ export class RouterProcessor {
     return [...this.held].sort((x, y) => x - y);
   }
 
+  /**
+   * Holding every input partition, no decision waits for router.shared.v1 (see catchUpShared), and every fact there is
+   * this instance's own or one of a partition it holds, which decisions never consult.
+   */
+  get holdsEveryPartition(): boolean {
+    return this.held.size >= KEYED_PARTITIONS;
+  }
+
   get ready(): Promise<void> {
     return this.processor.ready;
   }

@@ -47,6 +47,11 @@ export interface SharedFactsOptions {
    * neither parsed nor checked (its partition is held, and the instance's committed state is that fact or newer).
    */
   onOwnFact?: (partition: number, alias: string) => boolean;
+  /**
+   * True while this instance holds every input partition: every fact is then its own or for a partition it holds, none
+   * is needed for a decision, and the follower reads them about once a linger instead of once a transaction.
+   */
+  gather?: () => boolean;
   retry?: InfraRetryPolicy;
   loopMetrics?: ConsumeLoopMetrics;
 }
@@ -66,6 +71,7 @@ export class SharedFactsFollower extends TopicFollower {
       groupPrefix: GROUPS.router,
       retry: opts.retry,
       loopMetrics: opts.loopMetrics,
+      ...(opts.gather ? { gather: opts.gather } : {}),
       onRecords: (records) => {
         for (const r of records) {
           // An instance holding every partition reads back all it wrote: parsing and checking it was a tenth of its CPU.

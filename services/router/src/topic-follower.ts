@@ -16,10 +16,19 @@ export interface TopicFollowerOptions {
   onRecords: (records: ConsumedRecord[]) => void;
   retry?: InfraRetryPolicy;
   loopMetrics?: ConsumeLoopMetrics;
+  /**
+   * Asked as each fetch starts: true while nothing read is needed at once (no catch-up will wait for it), so the broker
+   * may hold the fetch for the linger and answer with what gathered meanwhile (up to FOLLOWER_GATHER_BYTES) instead of
+   * answering each record (each commit) as it comes.
+   */
+  gather?: () => boolean;
 }
 
-/** How long the broker holds a follower's fetch when nothing new is there. */
+/** How long the broker holds a follower's fetch when nothing new is there (or, gathering, until this much is). */
 export const FOLLOWER_LINGER_MS = 1_000;
+
+/** A gathering follower's fetch is answered once this many bytes are readable, else after the linger. */
+export const FOLLOWER_GATHER_BYTES = 1024 * 1024;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -53,7 +62,13 @@ export class TopicFollower {
       metrics: opts.loopMetrics,
       // The broker answers a fetch as soon as a record (or a commit) arrives, so the linger only paces the empty fetches of
       // an idle topic (10 a second each at the loop's 100 ms); a group of one member needs no quick heartbeat either.
-      consumer: { sessionTimeout: 30_000, readUncommitted: false, maxWaitTimeInMs: FOLLOWER_LINGER_MS, heartbeatInterval: 5_000 },
+      consumer: {
+        sessionTimeout: 30_000,
+        readUncommitted: false,
+        maxWaitTimeInMs: FOLLOWER_LINGER_MS,
+        heartbeatInterval: 5_000,
+        ...(opts.gather ? { minBytesNow: () => (opts.gather!() ? FOLLOWER_GATHER_BYTES : 1) } : {}),
+      },
       onPosition: (_topic, partition, next) => this.advance(partition, BigInt(next)),
       handleBatch: async (batch) => {
         if (batch.records.length > 0) opts.onRecords(batch.records);
