@@ -95,6 +95,35 @@ it('refuses a send larger than one write may hold before anything is written', a
   }
 });
 
+it('with groupSameTurn, the sends made in one turn go out in one produce call; without it the first goes alone', async () => {
+  const sendsOfOneTurn = async (producer: EventProducer) => {
+    await producer.connect();
+    try {
+      const events = Array.from({ length: 5 }, (_, i) => alert(`turn-${i}`, `send ${i}`));
+      // As a sink's completions send their delivery events: one send each, all in the same turn of the event loop.
+      await Promise.all(events.map((e) => producer.send([e])));
+      return { calls: producer.produceCalls, events };
+    } finally {
+      await producer.disconnect();
+    }
+  };
+  const alone = await sendsOfOneTurn(new EventProducer(kafka));
+  expect(alone.calls).toBe(2); // the first at once, the other four after its acknowledgement
+  const grouped = await sendsOfOneTurn(new EventProducer(kafka, { groupSameTurn: true }));
+  expect(grouped.calls).toBe(1);
+  // Every event of both is written.
+  const read = new Set<string>();
+  await readRanges({
+    kafka,
+    ranges: await wholeTopicRanges(kafka, [TOPICS.alertsReceived]),
+    stallTimeoutMs: 30_000,
+    onBatch: (b) => {
+      for (const r of b.records) read.add(r.headers[HEADERS.eventId] ?? '');
+    },
+  });
+  for (const e of [...alone.events, ...grouped.events]) expect(read.has(e.id)).toBe(true);
+});
+
 // Last: from here on this file's clients encode their Produce requests in one pass (installProduceEncoder).
 it('with the one-pass encoder, writes grouped sends that the broker takes and that read back as sent, each in its key\'s partition', async () => {
   expect(installProduceEncoder()).toBe(true);

@@ -54,6 +54,13 @@ export interface EventProducerOptions {
   validate?: boolean;
   /** Events queued or in flight beyond which a send is refused at once (ProduceRefused 'queue-full'); default unbounded. */
   maxQueuedEvents?: number;
+  /**
+   * The first send of an idle producer goes out after the current turn of the event loop, with every send made in that
+   * same turn, instead of at once and alone (default off: at once). For callers whose sends come in bursts within one
+   * turn, as a sink's delivery events do when one ledger statement completes several commands: without it the first
+   * goes alone and the others wait for its acknowledgement, then go in a second produce call.
+   */
+  groupSameTurn?: boolean;
 }
 
 /**
@@ -81,6 +88,9 @@ export class EventProducer {
   producerResets = 0;
   private queue: Pending[] = [];
   private inFlight = false;
+  /** A flush is due after the current turn (groupSameTurn). */
+  private flushScheduled = false;
+  private readonly groupSameTurn: boolean;
   private isConnected = false;
   private readonly maxBatchRecords: number;
   private readonly maxBatchBytes: number;
@@ -99,6 +109,7 @@ export class EventProducer {
     this.maxSendBytes = opts.maxSendBytes ?? 1_000_000;
     this.validate = opts.validate ?? true;
     this.maxQueuedEvents = opts.maxQueuedEvents ?? Number.POSITIVE_INFINITY;
+    this.groupSameTurn = opts.groupSameTurn ?? false;
   }
 
   private newProducer(): Producer {
@@ -194,6 +205,20 @@ export class EventProducer {
       }
       this.queue.push(pending);
       this.queuedEventCount += events.length;
+      this.scheduleFlush();
+    });
+  }
+
+  /** At once, or (groupSameTurn) after the current turn, when nothing is in flight; else after the call in flight. */
+  private scheduleFlush(): void {
+    if (!this.groupSameTurn) {
+      void this.flush();
+      return;
+    }
+    if (this.inFlight || this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
       void this.flush();
     });
   }

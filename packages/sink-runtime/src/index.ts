@@ -1,3 +1,4 @@
 export * from './ledger';
 export * from './runner';
 export * from './readiness';
+export * from './producer';

@@ -7,9 +7,9 @@ import {
   type Logger,
   type Registry,
 } from '@alertbus/common';
-import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
+import { createKafka, ensureTopics, type EventProducer } from '@alertbus/kafka';
 import { GROUPS, TOPICS } from '@alertbus/schemas';
-import { CommandLedger, SinkRunner, migrateLedger, sinkReadiness } from '@alertbus/sink-runtime';
+import { CommandLedger, SinkRunner, createSinkProducer, migrateLedger, sinkReadiness } from '@alertbus/sink-runtime';
 import type { OpsgenieSinkConfig } from './config';
 import { createPagerClient } from './create-pager-client';
 import { PagerNotifier } from './notifier';
@@ -54,7 +54,7 @@ export async function startOpsgenieSink(config: OpsgenieSinkConfig): Promise<Ops
     await migrateLedger(pool);
     const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: SINK_NAME, log });
     await ensureTopics(kafka);
-    producer = new EventProducer(kafka);
+    producer = createSinkProducer(kafka);
     await producer.connect();
 
     const client = config.apiKey

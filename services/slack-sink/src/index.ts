@@ -11,8 +11,8 @@ import {
   type Pool,
   type Registry,
 } from '@alertbus/common';
-import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
-import { CommandLedger, SinkRunner, migrateLedger, sinkReadiness } from '@alertbus/sink-runtime';
+import { createKafka, ensureTopics } from '@alertbus/kafka';
+import { CommandLedger, SinkRunner, createSinkProducer, migrateLedger, sinkReadiness } from '@alertbus/sink-runtime';
 import { GROUPS, TOPICS } from '@alertbus/schemas';
 import { InstallationStore, migrateSlackInstalls, TeamTokens } from '@alertbus/slack-installs';
 import { DEFAULT_ONCALL_CACHE_TTL_SECONDS, DEFAULT_OPSGENIE_API_URL, type SlackSinkConfig } from './config';
@@ -73,7 +73,7 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
 
     const kafka = createKafka({ brokers: config.brokers, clientId: `alertbus-${SLACK_SINK}`, log });
     await ensureTopics(kafka);
-    const producer = new EventProducer(kafka);
+    const producer = createSinkProducer(kafka);
     await producer.connect();
     closers.push(() => producer.disconnect());
 
