@@ -181,6 +181,8 @@ export class Projector {
   }
   async stop(): Promise<void> {
     await this.loop.stop();
+    // A group transaction in flight finishes (what it applied is consistent either way) before the pool is closed.
+    await this.groupsApplied;
   }
 
   /**
@@ -231,9 +233,12 @@ export class Projector {
       this.waiting.push({ batch, records, resolve, reject });
       if (this.grouping) return;
       this.grouping = true;
-      setImmediate(() => void this.applyGroups());
+      this.groupsApplied = new Promise<void>((done) => setImmediate(() => void this.applyGroups().finally(done)));
     });
   }
+
+  /** Settles once no group transaction is running or about to start. */
+  private groupsApplied: Promise<void> = Promise.resolve();
 
   private async applyGroups(): Promise<void> {
     try {
