@@ -39,9 +39,13 @@ const FETCH_MIN_BYTES = 1024 * 1024;
  * each cost more than their rows (bench/README.md, seventeenth run); a backlog's batches are hundreds of records and
  * are applied as before, each in its own transaction, two partitions' at a time.
  */
-const GROUP_BATCH_MAX_RECORDS = 64;
-/** Records of one group transaction at most (the small batches waiting beyond it go in the next one). */
-const GROUP_MAX_RECORDS = 2_000;
+const GROUP_BATCH_MAX_RECORDS = 32;
+/**
+ * Records of one group transaction at most (the small batches waiting beyond it go in the next one): a fetch's worth
+ * at 300 alerts/s. Transactions of thousands of records from many partitions cost Postgres more over a backlog in the
+ * twelfth and sixteenth runs (cause not found), so groups stay the size of what they save: per-transaction work.
+ */
+const GROUP_MAX_RECORDS = 512;
 import {
   applyRecordBatch,
   applyRecordBatches,
