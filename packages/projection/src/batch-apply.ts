@@ -2,9 +2,9 @@
  * One partition's batch applied in one Postgres transaction with the offset it covers: shared by the live
  * projector and the rebuild, so both make exactly the same rows from the same records.
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import { inTransactionWithStatements } from '@alertbus/common';
-import { readNextOffsetForUpdateSql, storeNextOffsetSql, type OffsetKey } from './offset-store';
+import { readNextOffsetForUpdateSql, readNextOffsetsForUpdateSql, storeNextOffsetSql, storeNextOffsetsSql, type OffsetKey } from './offset-store';
 import { applyProjection } from './apply';
 import { applyProjections } from './apply-many';
 import { planBatch, type PlannableRecord } from './batch-plan';
@@ -142,6 +142,79 @@ export async function applyRecordBatch<R extends PlannableRecord>(
     onIsolating?.(err);
     return applyInTransaction(target, topic, partition, records, 'isolate', logEnd);
   }
+}
+
+/** One partition's batch of a group (applyRecordBatches). */
+export interface PartitionBatch<R> {
+  topic: string;
+  partition: number;
+  records: readonly R[];
+  /** The partition's end when the batch was read (see applyRecordBatch). */
+  logEnd?: string;
+}
+
+/**
+ * Several partitions' batches in one transaction (a group commit): their stored offsets read `FOR UPDATE` in one
+ * statement with BEGIN, the records beyond them applied in one applyProjections (the rows of the batches applied one
+ * after the other, in the order given), every new offset stored in one statement with COMMIT. One result per batch,
+ * in order. Each partition at most once.
+ *
+ * All or nothing, and no fallback here: when Postgres refuses a value or finds an event already applied (isDataError),
+ * or a partition's stored offset lies beyond its log end (ProjectionAheadOfLog), nothing is applied and the error is
+ * thrown: the caller applies the batches one by one with applyRecordBatch, which tells the duplicates and isolates
+ * the refused records. Any other failure is thrown too.
+ */
+export async function applyRecordBatches<R extends PlannableRecord>(
+  target: BatchTarget<R>,
+  batches: ReadonlyArray<PartitionBatch<R>>,
+): Promise<Array<BatchResult<R>>> {
+  if (batches.length === 0) return [];
+  const keyOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+  if (new Set(batches.map((b) => keyOf(b.topic, b.partition))).size !== batches.length) {
+    throw new Error('applyRecordBatches: a partition holds more than one batch of the group');
+  }
+  return inTransactionWithStatements(target.pool, readNextOffsetsForUpdateSql(target.consumer, batches), async (client, [read]) => {
+    const storedOf = new Map<string, string>();
+    for (const row of (read as QueryResult<{ topic: string; partition: number; next_offset: string | number }>).rows) {
+      storedOf.set(keyOf(row.topic, row.partition), String(row.next_offset));
+    }
+    const plans = batches.map((b) => {
+      const stored = storedOf.get(keyOf(b.topic, b.partition)) ?? null;
+      if (stored !== null && b.logEnd !== undefined && BigInt(b.logEnd) < BigInt(stored)) {
+        throw new ProjectionAheadOfLog(b.topic, b.partition, stored, b.logEnd);
+      }
+      return planBatch(b.records, stored);
+    });
+    const results: Array<BatchResult<R>> = plans.map((plan) => ({
+      applied: new Map(),
+      duplicates: 0,
+      alreadyApplied: plan.alreadyApplied,
+      rejected: plan.invalid.map(({ record, error }) => ({ record, error, reason: 'invalid' as const })),
+      nextOffset: plan.nextOffset,
+    }));
+    const projections: Projection[] = [];
+    plans.forEach((plan, n) => {
+      const { topic, partition } = batches[n]!;
+      for (const { record, event } of plan.apply) projections.push(record.projection ?? project(event, { topic, partition, offset: record.offset }));
+    });
+    // Without a look-up: an event already applied fails the group (23505), and the caller goes batch by batch.
+    const outcomes = await applyProjections(client, projections, { lookUp: false });
+    let i = 0;
+    plans.forEach((plan, n) => {
+      const result = results[n]!;
+      for (const { event } of plan.apply) {
+        const outcome = outcomes[i++]!;
+        if (outcome === 'duplicate') result.duplicates += 1;
+        else result.applied.set(event.type, (result.applied.get(event.type) ?? 0) + 1);
+      }
+    });
+    await target.onRejected(results.flatMap((r) => r.rejected));
+    const offsets = batches.flatMap((b, n) => {
+      const next = results[n]!.nextOffset;
+      return next === null ? [] : [{ topic: b.topic, partition: b.partition, next }];
+    });
+    return { result: results, beforeCommit: offsets.length === 0 ? null : storeNextOffsetsSql(target.consumer, offsets) };
+  });
 }
 
 function applyInTransaction<R extends PlannableRecord>(

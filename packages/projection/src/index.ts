@@ -28,12 +28,14 @@ export type {
 } from './types';
 export {
   applyRecordBatch,
+  applyRecordBatches,
   isDataError,
   onlyTimelineRows,
   prepareRecords,
   ProjectionAheadOfLog,
   type BatchResult,
   type BatchTarget,
+  type PartitionBatch,
   type Rejected,
 } from './batch-apply';
 export { readNextOffset, storeNextOffset } from './offset-store';

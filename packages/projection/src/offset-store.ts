@@ -49,6 +49,29 @@ export function storeNextOffsetSql(key: OffsetKey, next: string): string {
      DO UPDATE SET next_offset = GREATEST(projection_offsets.next_offset, EXCLUDED.next_offset)`;
 }
 
+/**
+ * Several partitions' offsets of one consumer read `FOR UPDATE` in one statement, locked in (topic, partition) order:
+ * two transactions that lock overlapping sets wait for each other instead of each holding a row the other needs.
+ */
+export function readNextOffsetsForUpdateSql(consumer: string, keys: ReadonlyArray<{ topic: string; partition: number }>): string {
+  const values = keys.map((k) => `(${escapeLiteral(k.topic)}, ${partitionNumber(k.partition)})`).join(', ');
+  return `SELECT topic, "partition", next_offset FROM projection_offsets
+     WHERE consumer = ${escapeLiteral(consumer)} AND (topic, "partition") IN (VALUES ${values})
+     ORDER BY topic, "partition" FOR UPDATE`;
+}
+
+/** Several partitions' new offsets in one statement (each partition once), never moving one backwards. */
+export function storeNextOffsetsSql(consumer: string, offsets: ReadonlyArray<{ topic: string; partition: number; next: string }>): string {
+  const values = offsets.map((o) => {
+    if (!/^[0-9]+$/.test(o.next)) throw new Error(`not an offset: ${o.next}`);
+    return `(${escapeLiteral(consumer)}, ${escapeLiteral(o.topic)}, ${partitionNumber(o.partition)}, ${o.next})`;
+  });
+  return `INSERT INTO projection_offsets (consumer, topic, "partition", next_offset)
+     VALUES ${values.join(', ')}
+     ON CONFLICT (consumer, topic, "partition")
+     DO UPDATE SET next_offset = GREATEST(projection_offsets.next_offset, EXCLUDED.next_offset)`;
+}
+
 function whereKey(key: OffsetKey): string {
   return `consumer = ${escapeLiteral(key.consumer)} AND topic = ${escapeLiteral(key.topic)} AND "partition" = ${partitionNumber(key.partition)}`;
 }

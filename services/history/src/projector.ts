@@ -15,6 +15,7 @@ import {
   type BatchOutcome,
   type EventProducer,
   type LoopBatch,
+  type SettledOutcome,
 } from '@alertbus/kafka';
 
 /** How often a refusing projector looks again (a rebuild may have fixed it), and a healthy one checks its cluster. */
@@ -32,13 +33,28 @@ const FETCH_MAX_BYTES_PER_PARTITION = 512 * 1024;
  * record of every topic. A backlog (a storm, a restart) fills it at once, so catching up never waits.
  */
 const FETCH_MIN_BYTES = 1024 * 1024;
+/**
+ * A partition's batch of at most this many records shares one transaction with the other partitions' small batches
+ * (see `inGroup`). At low rates a fetch brings a record or two for each of some thirty partitions, and a transaction
+ * each cost more than their rows (bench/README.md, seventeenth run); a backlog's batches are hundreds of records and
+ * are applied as before, each in its own transaction, two partitions' at a time.
+ */
+const GROUP_BATCH_MAX_RECORDS = 32;
+/**
+ * Records of one group transaction at most (the small batches waiting beyond it go in the next one): a fetch's worth
+ * at 300 alerts/s. Transactions of thousands of records from many partitions cost Postgres more over a backlog in the
+ * twelfth and sixteenth runs (cause not found), so groups stay the size of what they save: per-transaction work.
+ */
+const GROUP_MAX_RECORDS = 512;
 import {
   applyRecordBatch,
+  applyRecordBatches,
   bindCluster,
   clusterMismatch,
   onlyTimelineRows,
   prepareRecords,
   currentClusterId,
+  isDataError,
   PROJECTED_TOPICS,
   ProjectionAheadOfLog,
   readNextOffset,
@@ -73,6 +89,14 @@ export interface ProjectorOptions {
 
 /** A consumed record with its value decoded and validated against the schemas (for its topic), and projected. */
 export type DecodedRecord = ConsumedRecord & { decoded: ValidationResult; projection?: Projection };
+
+/** A small batch waiting for its group transaction (Projector.inGroup), and how its deferred outcome settles. */
+interface WaitingBatch {
+  batch: LoopBatch;
+  records: readonly DecodedRecord[];
+  resolve: (outcome: SettledOutcome) => void;
+  reject: (err: unknown) => void;
+}
 
 /** The fetch's wait: gather for `lingerMs`, or (0) answer as soon as one record is there and poll every 100 ms. */
 function fetchWait(lingerMs: number): { minBytes: number; maxWaitTimeInMs: number } {
@@ -110,6 +134,10 @@ export class Projector {
       },
       handleBatch: async (batch) => {
         const records: DecodedRecord[] = await prepareRecords(batch.records);
+        if (batch.records.length <= GROUP_BATCH_MAX_RECORDS) {
+          const held = await this.held();
+          return held ?? { deferred: this.inGroup(batch, records) };
+        }
         if (onlyTimelineRows(records)) return this.handleBatch(batch, records);
         return this.serially(() => this.handleBatch(batch, records));
       },
@@ -157,6 +185,8 @@ export class Projector {
   }
   async stop(): Promise<void> {
     await this.loop.stop();
+    // A group transaction in flight finishes (what it applied is consistent either way) before the pool is closed.
+    await this.groupsApplied;
   }
 
   /**
@@ -173,7 +203,8 @@ export class Projector {
     return run;
   }
 
-  private async handleBatch(batch: LoopBatch, records: readonly DecodedRecord[]): Promise<BatchOutcome> {
+  /** Why no batch is applied now (a refusal, a cluster that changed, a reposition), or null: go on. */
+  private async held(): Promise<SettledOutcome | null> {
     if (this.refusal !== null) {
       if (Date.now() - this.clusterVerifiedAt < REFUSAL_RECHECK_MS) return { retryInMs: REFUSAL_RECHECK_MS, reason: this.refusal };
       if (!(await this.verifyCluster())) return { retryInMs: REFUSAL_RECHECK_MS, reason: this.refusal! };
@@ -186,6 +217,110 @@ export class Projector {
     if (Date.now() - this.clusterVerifiedAt > CLUSTER_RECHECK_MS && !(await this.verifyCluster())) {
       return { retryInMs: REFUSAL_RECHECK_MS, reason: this.refusal! };
     }
+    return null;
+  }
+
+  /** Small batches waiting for the next group transaction, in the order they were handed over. */
+  private waiting: WaitingBatch[] = [];
+  /** A group transaction is running or about to start: batches handed over meanwhile wait for the next one. */
+  private grouping = false;
+
+  /**
+   * A small batch's transaction is shared with the other partitions' small batches waiting when it starts (a group
+   * commit). The handler returns at once (its outcome deferred, the partition paused until it settles), so KafkaJS hands
+   * over the fetch's next batch, and the group starts once the loop is done handing them over (a macrotask later): at
+   * low rates a fetch's thirty batches make one transaction, not thirty. Groups run one at a time, in the serial lane
+   * (they may change incidents and deliveries); a backlog's large batches do not wait here (`handleBatch` as before).
+   */
+  private inGroup(batch: LoopBatch, records: readonly DecodedRecord[]): Promise<SettledOutcome> {
+    return new Promise<SettledOutcome>((resolve, reject) => {
+      this.waiting.push({ batch, records, resolve, reject });
+      if (this.grouping) return;
+      this.grouping = true;
+      this.groupsApplied = new Promise<void>((done) => setImmediate(() => void this.applyGroups().finally(done)));
+    });
+  }
+
+  /** Settles once no group transaction is running or about to start. */
+  private groupsApplied: Promise<void> = Promise.resolve();
+
+  private async applyGroups(): Promise<void> {
+    try {
+      while (this.waiting.length > 0) await this.serially(() => this.applyGroup(this.takeGroup()));
+    } finally {
+      this.grouping = false;
+    }
+  }
+
+  /** The batches waiting, up to GROUP_MAX_RECORDS, one per partition (a partition's later batch waits for the next group). */
+  private takeGroup(): WaitingBatch[] {
+    const group: WaitingBatch[] = [];
+    const rest: WaitingBatch[] = [];
+    const partitions = new Set<string>();
+    let n = 0;
+    for (const w of this.waiting) {
+      const key = `${w.batch.topic}\u0000${w.batch.partition}`;
+      if (partitions.has(key) || (group.length > 0 && n + w.records.length > GROUP_MAX_RECORDS)) {
+        rest.push(w);
+        continue;
+      }
+      partitions.add(key);
+      n += w.records.length;
+      group.push(w);
+    }
+    this.waiting = rest;
+    return group;
+  }
+
+  /**
+   * One transaction for the group's batches. When Postgres refuses it (an event applied already, a value it cannot
+   * take) or a partition's stored offset lies beyond its log, nothing of it is applied and each batch goes alone, as a
+   * large one does (`handleBatch`: duplicates told by their ids, refused records isolated and dead-lettered, the
+   * refusal). Any other failure fails every batch of the group: each partition is read again from its batch's start.
+   */
+  private async applyGroup(group: readonly WaitingBatch[]): Promise<void> {
+    if (group.length === 1) {
+      const [w] = group;
+      await this.handleBatch(w!.batch, w!.records).then(w!.resolve, w!.reject);
+      return;
+    }
+    const held = await this.held().catch((err: unknown) => {
+      for (const w of group) w.reject(err);
+      return 'failed' as const;
+    });
+    if (held === 'failed') return;
+    if (held !== null) {
+      for (const w of group) w.resolve(held);
+      return;
+    }
+    let results: Array<BatchResult<DecodedRecord>>;
+    try {
+      results = await applyRecordBatches(
+        { pool: this.opts.pool, consumer: this.groupId, onRejected: (rejected) => this.deadLetter(rejected) },
+        group.map((w) => ({ topic: w.batch.topic, partition: w.batch.partition, records: w.records, logEnd: w.batch.highWatermark })),
+      );
+    } catch (err) {
+      if (!isDataError(err) && !(err instanceof ProjectionAheadOfLog)) {
+        for (const w of group) w.reject(err);
+        return;
+      }
+      this.opts.log.info({ err, batches: group.length }, 'a group of batches not applied together; applying them one by one');
+      for (const w of group) await this.handleBatch(w.batch, w.records).then(w.resolve, w.reject);
+      return;
+    }
+    if (this.lastRefusalLogged !== null) {
+      this.opts.log.info('projecting again');
+      this.lastRefusalLogged = null;
+    }
+    group.forEach((w, i) => {
+      this.record(w.batch, results[i]!);
+      w.resolve();
+    });
+  }
+
+  private async handleBatch(batch: LoopBatch, records: readonly DecodedRecord[]): Promise<SettledOutcome> {
+    const held = await this.held();
+    if (held !== null) return held;
     let result: BatchResult<DecodedRecord>;
     try {
       result = await applyRecordBatch(

@@ -7,7 +7,18 @@ import { createPool, ensureDatabase, inTransaction, loadMigrations, migrate, typ
 import { deriveId, topicOf, type AnyEnvelope } from '@alertbus/schemas';
 import { dropTestDatabase } from '../../../../test/support/db';
 import { getDeliveries, getIncident, getTimeline } from '../api/queries';
-import { applyProjection, applyProjections, applyRecordBatch, checksumIn, MIGRATIONS_DIR, project, readNextOffset, type Projection } from '@alertbus/projection';
+import {
+  applyProjection,
+  applyProjections,
+  applyRecordBatch,
+  applyRecordBatches,
+  checksumIn,
+  MIGRATIONS_DIR,
+  project,
+  ProjectionAheadOfLog,
+  readNextOffset,
+  type Projection,
+} from '@alertbus/projection';
 import { buildStream } from '../testdata/stream';
 import { getSilence } from '../silences/queries';
 import {
@@ -258,6 +269,78 @@ describe('a batch holding an event applied before, at another offset', () => {
     const { rows } = await pool.query<{ event_id: string; offset: string }>('SELECT event_id, "offset" FROM incident_timeline ORDER BY "offset"');
     expect(rows.map((r) => [r.event_id, Number(r.offset)])).toEqual([[events[0]!.id, 0], [events[1]!.id, 1], [events[2]!.id, 2], [events[3]!.id, 4]]);
     expect((await getIncident(pool, INCIDENT_ID))?.status).toBe('open');
+  });
+});
+
+describe('several partitions\' batches in one transaction (applyRecordBatches)', () => {
+  /** A generated stream as partitions of its topics (by alias, three a topic), with offsets counting per partition. */
+  function partitioned(events: readonly AnyEnvelope[]) {
+    const parts = new Map<string, { topic: string; partition: number; records: Array<{ topic: string; partition: number; offset: string; decoded: { ok: true; event: AnyEnvelope } }> }>();
+    for (const event of events) {
+      const topic = topicOf(event.type);
+      const partition = [...event.alias].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 3, 0);
+      const key = `${topic}/${partition}`;
+      const p = parts.get(key) ?? { topic, partition, records: [] };
+      p.records.push({ topic, partition, offset: String(p.records.length), decoded: { ok: true, event } });
+      parts.set(key, p);
+    }
+    return [...parts.values()];
+  }
+  const offsetsOf = async (consumer: string) =>
+    (await pool.query('SELECT topic, "partition", next_offset FROM projection_offsets WHERE consumer = $1 ORDER BY 1, 2', [consumer])).rows;
+  const empty = async (consumer: string) => {
+    await pool.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
+    await pool.query('DELETE FROM projection_offsets WHERE consumer = $1', [consumer]);
+  };
+
+  it('gives the rows and offsets of the same batches applied one by one, in fetches of every size; a redelivery applies nothing', async () => {
+    const parts = partitioned(buildStream({ aliases: 12, seed: 'apply-batches' }).events);
+    const sums: string[] = [];
+    const offsets: unknown[] = [];
+    for (const size of [0, 1, 5, 1_000]) {
+      const consumer = 'batches';
+      await empty(consumer);
+      const target = { pool, consumer, onRejected: async () => undefined };
+      // Rounds: each fetch takes up to `size` records of every partition (0: the batches one by one, each alone).
+      const step = size === 0 ? 1_000 : size;
+      for (let from = 0; parts.some((p) => p.records.length > from); from += step) {
+        const batches = parts.filter((p) => p.records.length > from).map((p) => ({ ...p, records: p.records.slice(from, from + step) }));
+        if (size === 0) for (const b of batches) await applyRecordBatch(target, b.topic, b.partition, b.records);
+        else await applyRecordBatches(target, batches);
+      }
+      const redelivered = await applyRecordBatches(target, parts);
+      expect(redelivered.map((r) => [r.applied.size, r.alreadyApplied])).toEqual(parts.map((p) => [0, p.records.length]));
+      sums.push(await inTransaction(pool, async (client) => (await checksumIn(client, 'public')).total));
+      offsets.push((await offsetsOf(consumer)).map((r) => [r.topic, r.partition, String(r.next_offset)]));
+    }
+    expect(new Set(sums).size).toBe(1);
+    expect(new Set(offsets.map((o) => JSON.stringify(o))).size).toBe(1);
+  });
+
+  it('applies nothing and stores no offset when one batch holds an event applied before, or a partition lies beyond its log', async () => {
+    const consumer = 'batches-refused';
+    await empty(consumer);
+    const target = { pool, consumer, onRejected: async () => undefined };
+    const [a, b] = [received('group-1', 0), received('group-2', 1)];
+    const topic = topicOf(a.type);
+    const rec = (event: AnyEnvelope, partition: number, offset: number) => ({ topic, partition, offset: String(offset), decoded: { ok: true as const, event } });
+    await applyRecordBatch(target, topic, 0, [rec(a, 0, 0)]);
+
+    // a written again on partition 1: the group fails on its unique id (the caller then goes batch by batch).
+    const duplicate = applyRecordBatches(target, [
+      { topic, partition: 2, records: [rec(b, 2, 0)] },
+      { topic, partition: 1, records: [rec(a, 1, 0)] },
+    ]);
+    await expect(duplicate).rejects.toMatchObject({ code: '23505' });
+    // Partition 0 stored at 1, its log said to end at 0 now.
+    const ahead = applyRecordBatches(target, [
+      { topic, partition: 2, records: [rec(b, 2, 0)] },
+      { topic, partition: 0, records: [], logEnd: '0' },
+    ]);
+    await expect(ahead).rejects.toBeInstanceOf(ProjectionAheadOfLog);
+    expect((await offsetsOf(consumer)).map((r) => [r.partition, String(r.next_offset)])).toEqual([[0, '1']]);
+    const { rows } = await pool.query<{ event_id: string }>('SELECT event_id FROM incident_timeline');
+    expect(rows.map((r) => r.event_id)).toEqual([a.id]);
   });
 });
 
