@@ -9,7 +9,7 @@ import { applyProjection } from './apply';
 import { applyProjections } from './apply-many';
 import { planBatch, type PlannableRecord } from './batch-plan';
 import { keepableAsRecorded, project } from './project';
-import type { Projection } from './types';
+import type { ApplyOutcome, Projection } from './types';
 import { decodeEnvelope, type ValidationResult } from '@alertbus/schemas';
 
 export interface Rejected<R> {
@@ -178,35 +178,13 @@ export async function applyRecordBatches<R extends PlannableRecord>(
     for (const row of (read as QueryResult<{ topic: string; partition: number; next_offset: string | number }>).rows) {
       storedOf.set(keyOf(row.topic, row.partition), String(row.next_offset));
     }
-    const plans = batches.map((b) => {
-      const stored = storedOf.get(keyOf(b.topic, b.partition)) ?? null;
-      if (stored !== null && b.logEnd !== undefined && BigInt(b.logEnd) < BigInt(stored)) {
-        throw new ProjectionAheadOfLog(b.topic, b.partition, stored, b.logEnd);
-      }
-      return planBatch(b.records, stored);
-    });
-    const results: Array<BatchResult<R>> = plans.map((plan) => ({
-      applied: new Map(),
-      duplicates: 0,
-      alreadyApplied: plan.alreadyApplied,
-      rejected: plan.invalid.map(({ record, error }) => ({ record, error, reason: 'invalid' as const })),
-      nextOffset: plan.nextOffset,
-    }));
-    const projections: Projection[] = [];
-    plans.forEach((plan, n) => {
-      const { topic, partition } = batches[n]!;
-      for (const { record, event } of plan.apply) projections.push(record.projection ?? project(event, { topic, partition, offset: record.offset }));
-    });
+    const planned = batches.map((b) => planStored(b.topic, b.partition, b.records, storedOf.get(keyOf(b.topic, b.partition)) ?? null, b.logEnd));
     // Without a look-up: an event already applied fails the group (23505), and the caller goes batch by batch.
-    const outcomes = await applyProjections(client, projections, { lookUp: false });
-    let i = 0;
-    plans.forEach((plan, n) => {
-      const result = results[n]!;
-      for (const { event } of plan.apply) {
-        const outcome = outcomes[i++]!;
-        if (outcome === 'duplicate') result.duplicates += 1;
-        else result.applied.set(event.type, (result.applied.get(event.type) ?? 0) + 1);
-      }
+    const outcomes = await applyProjections(client, planned.flatMap((p) => p.projections), { lookUp: false });
+    let from = 0;
+    const results = planned.map(({ plan, result }) => {
+      countOutcomes(result, plan.apply, outcomes.slice(from, (from += plan.apply.length)));
+      return result;
     });
     await target.onRejected(results.flatMap((r) => r.rejected));
     const offsets = batches.flatMap((b, n) => {
@@ -226,32 +204,50 @@ function applyInTransaction<R extends PlannableRecord>(
   logEnd: string | undefined,
 ): Promise<BatchResult<R>> {
   return inOffsetTransaction(target.pool, { consumer: target.consumer, topic, partition }, async (client, stored) => {
-    if (stored !== null && logEnd !== undefined && BigInt(logEnd) < BigInt(stored)) {
-      throw new ProjectionAheadOfLog(topic, partition, stored, logEnd);
-    }
-    const plan = planBatch(records, stored);
-    const result: BatchResult<R> = {
-      applied: new Map(),
-      duplicates: 0,
-      alreadyApplied: plan.alreadyApplied,
-      rejected: plan.invalid.map(({ record, error }) => ({ record, error, reason: 'invalid' as const })),
-      nextOffset: plan.nextOffset,
-    };
+    const { plan, result, projections } = planStored(topic, partition, records, stored, logEnd);
     if (plan.nextOffset === null) return { result, nextOffset: null };
-    const projections = plan.apply.map(({ record, event }) => record.projection ?? project(event, { topic, partition, offset: record.offset }));
     // The whole batch in a few statements; when Postgres refuses it, record by record to find the refused ones.
     const outcomes =
       mode === 'isolate'
         ? await sequentially(projections, (p) => applyIsolated(client, () => applyProjection(client, p)))
         : await applyProjections(client, projections, { lookUp: mode === 'look-up' });
-    plan.apply.forEach(({ record, event }, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome === 'duplicate') result.duplicates += 1;
-      else if (outcome === 'applied') result.applied.set(event.type, (result.applied.get(event.type) ?? 0) + 1);
-      else result.rejected.push({ record, error: `Postgres refused it: ${outcome.error}`, reason: 'unprojectable' });
-    });
+    countOutcomes(result, plan.apply, outcomes);
     await target.onRejected(result.rejected);
     return { result, nextOffset: plan.nextOffset };
+  });
+}
+
+/**
+ * A batch planned against its partition's stored offset (refused when that lies beyond the log's end): what to apply,
+ * its projections, and the result so far (the invalid records).
+ */
+function planStored<R extends PlannableRecord>(topic: string, partition: number, records: readonly R[], stored: string | null, logEnd: string | undefined) {
+  if (stored !== null && logEnd !== undefined && BigInt(logEnd) < BigInt(stored)) {
+    throw new ProjectionAheadOfLog(topic, partition, stored, logEnd);
+  }
+  const plan = planBatch(records, stored);
+  const result: BatchResult<R> = {
+    applied: new Map(),
+    duplicates: 0,
+    alreadyApplied: plan.alreadyApplied,
+    rejected: plan.invalid.map(({ record, error }) => ({ record, error, reason: 'invalid' as const })),
+    nextOffset: plan.nextOffset,
+  };
+  const projections = plan.apply.map(({ record, event }) => record.projection ?? project(event, { topic, partition, offset: record.offset }));
+  return { plan, result, projections };
+}
+
+/** Each applied record's outcome counted into the batch's result: applied by type, a duplicate, or refused by Postgres. */
+function countOutcomes<R extends PlannableRecord>(
+  result: BatchResult<R>,
+  apply: ReadonlyArray<{ record: R; event: { type: string } }>,
+  outcomes: ReadonlyArray<ApplyOutcome | { error: string }>,
+): void {
+  apply.forEach(({ record, event }, i) => {
+    const outcome = outcomes[i]!;
+    if (outcome === 'duplicate') result.duplicates += 1;
+    else if (outcome === 'applied') result.applied.set(event.type, (result.applied.get(event.type) ?? 0) + 1);
+    else result.rejected.push({ record, error: `Postgres refused it: ${outcome.error}`, reason: 'unprojectable' });
   });
 }
 

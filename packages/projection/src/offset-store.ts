@@ -42,11 +42,7 @@ export function readNextOffsetForUpdateSql(key: OffsetKey): string {
 }
 
 export function storeNextOffsetSql(key: OffsetKey, next: string): string {
-  if (!/^[0-9]+$/.test(next)) throw new Error(`not an offset: ${next}`);
-  return `INSERT INTO projection_offsets (consumer, topic, "partition", next_offset)
-     VALUES (${escapeLiteral(key.consumer)}, ${escapeLiteral(key.topic)}, ${partitionNumber(key.partition)}, ${next})
-     ON CONFLICT (consumer, topic, "partition")
-     DO UPDATE SET next_offset = GREATEST(projection_offsets.next_offset, EXCLUDED.next_offset)`;
+  return storeNextOffsetsSql(key.consumer, [{ topic: key.topic, partition: key.partition, next }]);
 }
 
 /**
