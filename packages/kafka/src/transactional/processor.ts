@@ -790,26 +790,27 @@ export class TransactionalProcessor {
       // AddOffsetsToTxn, then Produce and TxnOffsetCommit, then EndTxn) instead of five. Both must have settled before
       // the transaction ends either way: an abort (or commit) sent while a TxnOffsetCommit is still on its way could let
       // that offset reach the group coordinator after the markers, pending for this producer's next transaction.
-      let recordsFailed = false;
+      // The first failure of either is the transaction's; the other stops at its next step (it is aborted anyway).
+      let failure: { err: unknown } | null = null;
       const records = (async () => {
         for (const topicMessages of chunks) {
-          if (self.failed) throw new PreviousNotCommitted();
+          if (self.failed || failure) throw new PreviousNotCommitted();
           await open.sendBatch({ topicMessages, acks: -1 });
           if (rebalancedDuringSends()) throw new RebalanceInProgress();
         }
         hooks.sent();
       })();
-      records.catch(() => (recordsFailed = true));
       const offsetsWritten = (async () => {
         if (previous) await previous.offsetsSent;
-        // The transaction is aborted anyway: no offsets for it.
-        if (self.failed || recordsFailed) throw new PreviousNotCommitted();
+        if (self.failed || failure) throw new PreviousNotCommitted();
         await this.sendOffsets(open, [...offsets].map(([topic, partitions]) => ({ topic, partitions })));
         hooks.offsetsSent();
       })();
-      const [recordsDone, offsetsDone] = await Promise.allSettled([records, offsetsWritten]);
-      if (recordsDone.status === 'rejected') throw recordsDone.reason;
-      if (offsetsDone.status === 'rejected') throw offsetsDone.reason;
+      const noteFailure = (err: unknown) => void (failure ??= { err });
+      records.catch(noteFailure);
+      offsetsWritten.catch(noteFailure);
+      await Promise.allSettled([records, offsetsWritten]);
+      if (failure) throw (failure as { err: unknown }).err;
       if (rebalancedDuringSends()) throw new RebalanceInProgress();
       if (previous && !(await previous.settled).committed) throw new PreviousNotCommitted();
       await this.opts.beforeCommit?.();
