@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type Admin, type LogEntry, type logCreator } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type ISocketFactory, type LogEntry, type logCreator } from 'kafkajs';
 import type { Logger } from 'pino';
 import { installAbortedRecordsFilter } from './aborted-records';
 import { quietRequestQueues } from './request-queue';
@@ -9,6 +9,8 @@ export interface KafkaOptions {
   log?: Logger;
   /** How long a coordinator found is used without asking again (default COORDINATOR_CACHE_MS; 0 asks every time). */
   coordinatorCacheMs?: number;
+  /** The client's connections (default KafkaJS's): tests watch the requests and answers on the wire with it. */
+  socketFactory?: ISocketFactory;
 }
 
 const levelName: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -107,6 +109,7 @@ export function createKafka(opts: KafkaOptions): Kafka {
     retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5000 },
     connectionTimeout: 3000,
     requestTimeout: 30000,
+    ...(opts.socketFactory ? { socketFactory: opts.socketFactory } : {}),
   });
   patchClusters(kafka, opts.coordinatorCacheMs ?? COORDINATOR_CACHE_MS);
   return kafka;

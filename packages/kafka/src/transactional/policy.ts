@@ -90,7 +90,13 @@ export class FencingProducer {
     const p = this.kafka.producer({
       transactionalId: this.transactionalId,
       idempotent: true,
-      maxInFlightRequests: 1,
+      // A transaction's records and offsets are in flight together (see the processor's `transact`): AddPartitionsToTxn
+      // and AddOffsetsToTxn go to the transaction coordinator, Produce and TxnOffsetCommit may share its connection, and one
+      // request at a time per connection would send them one after the other anyway. Produce stays one at a time per
+      // broker (KafkaJS's idempotent producer holds a lock per broker until the answer), and our code sends every other
+      // request of a transaction only after the one it depends on was answered; five is Kafka's bound for an idempotent
+      // producer's requests in flight on a connection.
+      maxInFlightRequests: 5,
       transactionTimeout: this.transactionTimeout,
       allowAutoTopicCreation: false,
       // KafkaJS's DefaultPartitioner's partitions, its murmur2 in 32-bit arithmetic instead of a BigInt per operation

@@ -701,7 +701,7 @@ export class TransactionalProcessor {
 
   /**
    * Whether every pending batch writes nothing, so they wait (up to `quietCommitDelayMs`, then commit anyway) for a batch
-   * that writes something to share its transaction: a transaction costs five round trips and a commit marker on every
+   * that writes something to share its transaction: a transaction costs three sequential steps (five requests) and a commit marker on every
    * partition it touches, whatever it carries, and inputs that change nothing need not cost one each.
    */
   private waitsForCompany(): boolean {
@@ -727,7 +727,7 @@ export class TransactionalProcessor {
   }
 
   /**
-   * One transaction: the batches' outputs, then the next offset to read of each, then commit. With a transaction open
+   * One transaction: the batches' outputs and the next offset to read of each, sent together, then commit. With a transaction open
    * before it (`previous`, on the other producer), its requests wait for that one's at three points, and only there:
    * - its records go out once all of the previous one's were written (`drain` begins it only then), so each partition
    *   gets the records of both in the order decided;
@@ -784,16 +784,33 @@ export class TransactionalProcessor {
       // One call after the other: each partition gets its records in order, and all are in this transaction.
       const chunks = chunkOutputs([...byTopic].map(([topic, messages]) => ({ topic, messages })), this.produceLimits);
       const rebalancedDuringSends = () => this.rebalancing || entries.some((e) => e.generation !== this.generation);
-      for (const topicMessages of chunks) {
-        if (self.failed) throw new PreviousNotCommitted();
-        await tx.sendBatch({ topicMessages, acks: -1 });
-        if (rebalancedDuringSends()) throw new RebalanceInProgress();
-      }
-      hooks.sent();
-      if (previous) await previous.offsetsSent;
-      if (self.failed) throw new PreviousNotCommitted();
-      await this.sendOffsets(tx, [...offsets].map(([topic, partitions]) => ({ topic, partitions })));
-      hooks.offsetsSent();
+      const open = tx;
+      // The records and the offsets go out together: within one transaction neither waits for the other (the coordinator
+      // commits or aborts both as one), so a transaction costs three sequential steps (AddPartitionsToTxn and
+      // AddOffsetsToTxn, then Produce and TxnOffsetCommit, then EndTxn) instead of five. Both must have settled before
+      // the transaction ends either way: an abort (or commit) sent while a TxnOffsetCommit is still on its way could let
+      // that offset reach the group coordinator after the markers, pending for this producer's next transaction.
+      // The first failure of either is the transaction's; the other stops at its next step (it is aborted anyway).
+      let failure: { err: unknown } | null = null;
+      const records = (async () => {
+        for (const topicMessages of chunks) {
+          if (self.failed || failure) throw new PreviousNotCommitted();
+          await open.sendBatch({ topicMessages, acks: -1 });
+          if (rebalancedDuringSends()) throw new RebalanceInProgress();
+        }
+        hooks.sent();
+      })();
+      const offsetsWritten = (async () => {
+        if (previous) await previous.offsetsSent;
+        if (self.failed || failure) throw new PreviousNotCommitted();
+        await this.sendOffsets(open, [...offsets].map(([topic, partitions]) => ({ topic, partitions })));
+        hooks.offsetsSent();
+      })();
+      const noteFailure = (err: unknown) => void (failure ??= { err });
+      records.catch(noteFailure);
+      offsetsWritten.catch(noteFailure);
+      await Promise.allSettled([records, offsetsWritten]);
+      if (failure) throw (failure as { err: unknown }).err;
       if (rebalancedDuringSends()) throw new RebalanceInProgress();
       if (previous && !(await previous.settled).committed) throw new PreviousNotCommitted();
       await this.opts.beforeCommit?.();
