@@ -11,6 +11,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { serviceDef, startService } from '@alertbus/launcher';
+import { alertBody } from './alert-body';
 import { processesCpuSeconds } from './cpu';
 
 /** User and system CPU seconds of a process's threads, the main thread (its own tid) apart from the others. */
@@ -54,29 +55,6 @@ const WARMUP_S = Number(process.env.BENCH_INGEST_WARMUP_S ?? 20);
 const IDLE_S = Number(process.env.BENCH_INGEST_IDLE_S ?? 10);
 const LOAD_S = Number(process.env.BENCH_INGEST_S ?? 20);
 const ROUNDS = Number(process.env.BENCH_INGEST_ROUNDS ?? 2);
-
-function alertBody(i: number): string {
-  return JSON.stringify({
-    version: '4',
-    status: 'firing',
-    receiver: 'bench',
-    groupLabels: {},
-    commonLabels: {},
-    commonAnnotations: {},
-    externalURL: 'http://am.example',
-    alerts: [
-      {
-        status: 'firing',
-        labels: { alertname: 'Bench', severity: 'warning', instance: `host-${i}` },
-        annotations: { summary: `bench alert ${i}` },
-        startsAt: '2026-11-22T08:00:00Z',
-        endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: 'http://prom.example/graph',
-        fingerprint: `bench${i.toString(16).padStart(11, '0')}`,
-      },
-    ],
-  });
-}
 
 /** The KafkaJS request counts a measurement preload writes to REQCOUNT_DIR, summed over its files. */
 function requestCounts(): Record<string, number> {
