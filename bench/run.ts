@@ -21,6 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { freePort, SERVICES, serviceDef, startService, Supervisor, type ServiceName } from '@alertbus/launcher';
 import { BackendCpu, cpuLine, processesCpuSeconds, processesSnapshot } from './cpu';
+import { alertBody } from './alert-body';
 import { rssMb } from './rss';
 
 const root = resolve(__dirname, '..');
@@ -78,29 +79,6 @@ async function startBareServer(): Promise<{ url: string; stop: () => Promise<voi
     },
   ]);
   return { url, stop: () => supervisor.stop() };
-}
-
-function alertBody(i: number): string {
-  return JSON.stringify({
-    version: '4',
-    status: 'firing',
-    receiver: 'bench',
-    groupLabels: {},
-    commonLabels: {},
-    commonAnnotations: {},
-    externalURL: 'http://am.example',
-    alerts: [
-      {
-        status: 'firing',
-        labels: { alertname: 'Bench', severity: 'warning', instance: `host-${i}` },
-        annotations: { summary: `bench alert ${i}` },
-        startsAt: '2026-11-22T08:00:00Z',
-        endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: 'http://prom.example/graph',
-        fingerprint: `bench${i.toString(16).padStart(11, '0')}`,
-      },
-    ],
-  });
 }
 
 interface LoadResult {
