@@ -110,11 +110,56 @@ export function instantMs(s: string): number {
   return Date.UTC(y, mo - 1, d, h, mi, sec, ms);
 }
 
-/** The packed string being made: appended to as a string (a state is a few dozen tokens, its text copied whole). */
-let out = '';
+/**
+ * The packed units being written, one byte each while every unit fits in one; the first wider unit moves them to
+ * `units`, two bytes each. The string is made once at the end (latin1 from the bytes, as nearly every state is):
+ * appending a token at a time made a rope of a hundred-odd pieces per state, copied again when the arena flattened it.
+ */
+const BUF_MIN = 1024;
+/** Room kept between states at most: a rare large state's buffer is let go after it. */
+const BUF_KEPT = 1 << 16;
+let buf = Buffer.allocUnsafeSlow(BUF_MIN);
+let units = new Uint16Array(0);
+let len = 0;
+let wide = false;
+
 const code = (c: number): void => {
-  out += String.fromCharCode(c);
+  if (!wide) {
+    if (c < 256) {
+      if (len === buf.length) growBytes();
+      buf[len++] = c;
+      return;
+    }
+    widen();
+  }
+  if (len === units.length) {
+    const u = new Uint16Array(units.length * 2);
+    u.set(units);
+    units = u;
+  }
+  units[len++] = c;
 };
+
+function growBytes(): void {
+  const b = Buffer.allocUnsafeSlow(buf.length * 2);
+  buf.copy(b, 0, 0, len);
+  buf = b;
+}
+
+function widen(): void {
+  units = new Uint16Array(Math.max(2 * len, BUF_MIN));
+  for (let i = 0; i < len; i++) units[i] = buf[i]!;
+  wide = true;
+}
+
+/** The units written as a string. */
+function written(): string {
+  if (!wide) return buf.toString('latin1', 0, len);
+  let s = '';
+  for (let i = 0; i < len; i += 4096) s += String.fromCharCode.apply(null, units.subarray(i, Math.min(len, i + 4096)) as unknown as number[]);
+  return s;
+}
+
 /**
  * The strings of the state being packed that were written out in full so far, by their place among them (what
  * `Tag.Earlier` refers to): open addressing by the same FNV hash the numbering looks up, a slot in use when its round
@@ -299,7 +344,7 @@ function lastSeparator(s: string): number {
 
 function text(s: string): void {
   varint(s.length);
-  out += s;
+  for (let i = 0; i < s.length; i++) code(s.charCodeAt(i));
 }
 
 /** Shapes by their keys one after the other: found without joining the keys into one string for every object packed. */
@@ -382,7 +427,8 @@ function packValue(v: unknown, key: string | null): void {
 
 /** The state as a packed string (see PackedState); `key` is what it is stored under. */
 export function packState(state: RouterState, key: string): PackedState {
-  out = '';
+  len = 0;
+  wide = false;
   if (++earlierRound === 0x7fffffff) {
     earlierGen.fill(0);
     earlierRound = 1;
@@ -393,8 +439,9 @@ export function packState(state: RouterState, key: string): PackedState {
   } finally {
     for (let i = 0; i < earlierCount; i++) earlierStrings[i] = undefined;
   }
-  const s = out;
-  out = '';
+  const s = written();
+  if (buf.length > BUF_KEPT) buf = Buffer.allocUnsafeSlow(BUF_MIN);
+  if (units.length > BUF_KEPT) units = new Uint16Array(0);
   return s;
 }
 
