@@ -392,6 +392,27 @@ function packValue(v: unknown, key: string | null): void {
         for (const x of v) packValue(x === undefined ? null : x, key);
         return;
       }
+      // A plain object of a shape already numbered (nearly every one): its keys walked in place, in the order
+      // Object.keys gives (own enumerable string keys; a plain object inherits none), no arrays of keys and values.
+      if (Object.getPrototypeOf(v) === Object.prototype) {
+        const o = v as Record<string, unknown>;
+        let node: ShapeNode | undefined = shapeTree;
+        for (const k in o) {
+          const x = o[k];
+          if (x === undefined || typeof x === 'function') {
+            node = undefined;
+            break;
+          }
+          node = node.next?.get(k);
+          if (node === undefined) break;
+        }
+        if (node !== undefined && node.id !== undefined) {
+          code(Tag.Object);
+          varint(node.id);
+          for (const k in o) packValue(o[k], key);
+          return;
+        }
+      }
       // Keys and values in the same order (both own enumerable string keys, as JSON.stringify takes them): read
       // together, not by looking each key up again (a keyed load of a name known only at run time).
       let keys = Object.keys(v);
