@@ -123,3 +123,35 @@ describe('linear time: patterns that make a backtracking engine run for hours ar
     expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(GENEROUS_MS);
   });
 });
+
+describe('answers remembered per pattern', () => {
+  const compiled = (source: string) => {
+    const c = compilePattern(source);
+    if (!c.ok) throw new Error(c.error);
+    return c.pattern;
+  };
+
+  it('gives each pattern its own answer for the same value, again and again', () => {
+    const t1 = compiled('t1.*');
+    const t2 = compiled('t[2-9]');
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 20; i++) {
+        expect(t1.test(`t${i}`)).toBe(/^t1.*$/.test(`t${i}`));
+        expect(t2.test(`t${i}`)).toBe(/^t[2-9]$/.test(`t${i}`));
+      }
+    }
+  });
+
+  it('answers right past the values it holds, and for values of many kinds (a label like an instance)', () => {
+    const few = compiled('team-(a|b)[0-9]');
+    const many = compiled('host-[0-9]*7');
+    const values = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+    // Few values, asked many times: held and answered again; many values: more than are held, each asked about twice.
+    for (let round = 0; round < 5; round++) for (const v of [...values(30, 'team-a'), ...values(30, 'team-c')]) expect(few.test(v)).toBe(/^team-(a|b)[0-9]$/.test(v));
+    for (let round = 0; round < 2; round++) for (const v of values(1_000, 'host-')) expect(many.test(v)).toBe(/^host-[0-9]*7$/.test(v));
+    // After the many: still right for values seen before it stopped remembering and for new ones.
+    for (const v of [...values(100, 'host-'), ...values(100, 'host-x')]) expect(many.test(v)).toBe(/^host-[0-9]*7$/.test(v));
+    expect(few.test('team-b5')).toBe(true);
+    expect(few.test(`team-b5${'x'.repeat(200)}`)).toBe(false);
+  });
+});

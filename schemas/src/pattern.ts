@@ -50,7 +50,46 @@ function build(source: string): CompiledPattern {
   } catch (err) {
     return { ok: false, error: `${(err as Error).message}${hint((err as Error).message)}` };
   }
-  return { ok: true, pattern: Object.freeze({ source, test: (value: string) => re.testExact(value) }) };
+  return { ok: true, pattern: Object.freeze({ source, test: remembered((value: string) => re.testExact(value)) }) };
+}
+
+/** A pattern remembers its answers for at most this many values at a time, each at most MEMO_VALUE_MAX units long. */
+const MEMO_MAX = 64;
+const MEMO_VALUE_MAX = 128;
+
+/**
+ * `test` answering again from what it answered before: rules match the same few label values (teams, services,
+ * severities) at every decision, and re2js runs its machine for each (about a microsecond, allocating). An answer
+ * depends only on the value, so remembering it changes nothing. The values remembered are emptied when MEMO_MAX are
+ * held; a pattern that found fewer answers again than it had to work out before that (a label of many values, such
+ * as an instance) stops remembering, so it neither holds values nor pays for the look-ups.
+ */
+function remembered(test: (value: string) => boolean): (value: string) => boolean {
+  const memo = new Map<string, boolean>();
+  let hits = 0;
+  let misses = 0;
+  let on = true;
+  return (value) => {
+    if (!on || value.length > MEMO_VALUE_MAX) return test(value);
+    const known = memo.get(value);
+    if (known !== undefined) {
+      hits += 1;
+      return known;
+    }
+    const answer = test(value);
+    misses += 1;
+    if (memo.size >= MEMO_MAX) {
+      memo.clear();
+      if (hits < misses) {
+        on = false;
+        return answer;
+      }
+      hits = 0;
+      misses = 0;
+    }
+    memo.set(value, answer);
+    return answer;
+  };
 }
 
 /**

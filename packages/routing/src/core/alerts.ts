@@ -20,6 +20,18 @@ const folded = (out: Outputs, state: DeciderState) => out.folded(state);
 
 const pagerAliasOf = (s: AliasState) => s.pagerAlias ?? s.alias;
 
+/** A storm's window in ms, as its members' states name it: a handful of distinct windows, each parsed once (a regex walk per resolve otherwise). */
+const windows = new Map<string, number>();
+function windowMsOf(window: string): number {
+  let ms = windows.get(window);
+  if (ms === undefined) {
+    if (windows.size >= 256) windows.clear();
+    ms = parseDuration(window) ?? 0;
+    windows.set(window, ms);
+  }
+  return ms;
+}
+
 function suppress(
   out: Outputs,
   input: AlertInput,
@@ -240,7 +252,7 @@ function resolve(out: Outputs, input: AlertInput, r: Route, s: AliasState, neigh
   }
   if (s.storm) {
     const { channel, since, threshold, window } = s.storm;
-    const storm = stormOf(channel, since, { threshold, window, windowMs: parseDuration(window) ?? 0 });
+    const storm = stormOf(channel, since, { threshold, window, windowMs: windowMsOf(window) });
     const members = summarise(out, storm, r.rule, neighbours, resolvedState, at);
     // The last open incident paging through the storm's alert: the storm's page is over.
     if (s.storm.pageGrouped && members.pagedOpen === 0) {

@@ -19,7 +19,8 @@ export function findInhibition(
   labels: Readonly<Record<string, string>>,
   neighbours: Neighbours,
 ): Inhibition | undefined {
-  for (const [i, rule] of rules.inhibit.entries()) {
+  for (let i = 0; i < rules.inhibit.length; i++) {
+    const rule = rules.inhibit[i]!;
     if (!matchesAll(rule.target, labels)) continue;
     const by = neighbours.inhibitor(rules, i, alias, labels, matchesAll(rule.source, labels));
     if (by) return { rule, by };

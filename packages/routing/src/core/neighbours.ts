@@ -269,6 +269,10 @@ export class StateIndex implements Neighbours {
   private last: { e: Entry; state: AliasState } | undefined;
   /** Index entries looked at by the queries so far. */
   visited = 0;
+  /** Counts one more entry looked at: made once (a storm's members are counted as they are read). */
+  private readonly countVisit = (): void => {
+    this.visited += 1;
+  };
 
   /** When it last changed how a storm summary shows it: resolved, else opened. */
   private readonly changedMs = (e: Entry): number => (this.fields.flags[e]! & RESOLVED ? this.fields.resolvedMs[e]! : this.fields.ms[e]!);
@@ -505,7 +509,7 @@ export class StateIndex implements Neighbours {
   stormMembers(id: string, _channel: string, at: At): StormMembers {
     const book = this.stormBooks.get(id);
     if (!book) return { total: 0, open: 0, members: [], paged: 0, pagedOpen: 0 };
-    const count = () => (this.visited += 1);
+    const count = this.countVisit;
     if (at.retentionMs === undefined || book.firstResolvedMs + at.retentionMs > at.atMs) {
       if (book.lastStale) {
         // The member that changed last left: the latest change is now an earlier one, found among those left.

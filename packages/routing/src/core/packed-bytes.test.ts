@@ -10,6 +10,8 @@ import type { RouterState } from '../state';
  */
 const DIGEST_8DA2F51 = 'f264254a463ab396b57b0c68472245be65eab999dbf66862ac2eddaf7aa2bf59';
 const N = 1_500;
+/** The digest `4323aeb`'s packing gave for the states of hundreds of strings below. */
+const DIGEST_LARGE_4323AEB = '5701bdb7b3eb1582fafc6ff81edfb105a3459f6118b45e18fe9846a253702d9a';
 
 /** A deterministic state of many forms: repeated and one-off strings, UUIDs, instants (and near misses), wide text, numbers. */
 function states(): AliasState[] {
@@ -105,6 +107,20 @@ describe('packed state bytes', () => {
       held.push(packed);
     }
     expect(digestOf(held)).toBe(DIGEST_8DA2F51);
+  });
+
+  it('gives the same bytes for states of hundreds of strings, each repeated within its state (the repeats refer back)', () => {
+    // More distinct strings in one state than the table of a state's strings starts with (256 slots, half full at most):
+    // it grows while the state is packed, and every later repeat must still be found, at its first place.
+    const { packState } = fresh();
+    const big = (n: number, round: number): AliasState => {
+      const labels: Record<string, string> = {};
+      for (let i = 0; i < n; i++) labels[`k${i}`] = `value ${round}-${i} ${'é'.repeat(i % 3)}`;
+      const again = Object.values(labels).filter((_, i) => i % 2 === 0);
+      return { ...all[round]!, labels, links: again.map((url) => ({ title: 'Source', url })), description: again[again.length - 1] } as AliasState;
+    };
+    const packed = [big(150, 0), big(700, 1), big(150, 0), big(1_500, 2), big(40, 3)].map((s) => packState(s as RouterState, s.alias));
+    expect(digestOf(packed)).toBe(DIGEST_LARGE_4323AEB);
   });
 
   it('covers wide states (two bytes a unit in the arena) as well as narrow ones', () => {

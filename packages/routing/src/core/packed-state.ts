@@ -110,12 +110,85 @@ export function instantMs(s: string): number {
   return Date.UTC(y, mo - 1, d, h, mi, sec, ms);
 }
 
-/** The packed string being made: appended to as a string (a state is a few dozen tokens, its text copied whole). */
-let out = '';
+/**
+ * The packed units being written, one byte each while every unit fits in one; the first wider unit moves them to
+ * `units`, two bytes each. The string is made once at the end (latin1 from the bytes, as nearly every state is):
+ * appending a token at a time made a rope of a hundred-odd pieces per state, copied again when the arena flattened it.
+ */
+const BUF_MIN = 1024;
+/** Room kept between states at most: a rare large state's buffer is let go after it. */
+const BUF_KEPT = 1 << 16;
+let buf = Buffer.allocUnsafeSlow(BUF_MIN);
+let units = new Uint16Array(0);
+let len = 0;
+let wide = false;
+
 const code = (c: number): void => {
-  out += String.fromCharCode(c);
+  if (!wide) {
+    if (c < 256) {
+      if (len === buf.length) growBytes();
+      buf[len++] = c;
+      return;
+    }
+    widen();
+  }
+  if (len === units.length) {
+    const u = new Uint16Array(units.length * 2);
+    u.set(units);
+    units = u;
+  }
+  units[len++] = c;
 };
-let earlier = new Map<string, number>();
+
+function growBytes(): void {
+  const b = Buffer.allocUnsafeSlow(buf.length * 2);
+  buf.copy(b, 0, 0, len);
+  buf = b;
+}
+
+function widen(): void {
+  units = new Uint16Array(Math.max(2 * len, BUF_MIN));
+  for (let i = 0; i < len; i++) units[i] = buf[i]!;
+  wide = true;
+}
+
+/** The units written as a string. */
+function written(): string {
+  if (!wide) return buf.toString('latin1', 0, len);
+  let s = '';
+  for (let i = 0; i < len; i += 4096) s += String.fromCharCode.apply(null, units.subarray(i, Math.min(len, i + 4096)) as unknown as number[]);
+  return s;
+}
+
+/**
+ * The strings of the state being packed that were written out in full so far, by their place among them (what
+ * `Tag.Earlier` refers to): open addressing by the same FNV hash the numbering looks up, a slot in use when its round
+ * is the current state's (`earlierRound`), so nothing is cleared between states. `earlierStrings` is emptied after
+ * each state: it must not hold the state's strings past its packing.
+ */
+let earlierGen = new Int32Array(256);
+let earlierHashes = new Int32Array(256);
+let earlierIds = new Int32Array(256);
+const earlierStrings: Array<string | undefined> = [];
+let earlierCount = 0;
+let earlierRound = 0;
+
+function growEarlier(): void {
+  const n = earlierGen.length * 2;
+  earlierGen = new Int32Array(n);
+  earlierHashes = new Int32Array(n);
+  earlierIds = new Int32Array(n);
+  earlierRound = 1;
+  const mask = n - 1;
+  for (let i = 0; i < earlierCount; i++) {
+    const h = hash(earlierStrings[i]!);
+    let slot = h & mask;
+    while (earlierGen[slot] === earlierRound) slot = (slot + 1) & mask;
+    earlierGen[slot] = earlierRound;
+    earlierHashes[slot] = h;
+    earlierIds[slot] = i;
+  }
+}
 
 function varint(n: number): void {
   while (n >= 128) {
@@ -136,7 +209,11 @@ function hash(s: string): number {
 function internedId(s: string): number | undefined {
   // Never numbered.
   if (s.length > INTERN_MAX_LENGTH) return undefined;
-  const h = hash(s);
+  return numbered(s, hash(s));
+}
+
+/** internedId of a string no longer than INTERN_MAX_LENGTH whose hash is `h`. */
+function numbered(s: string, h: number): number | undefined {
   const mask = numberedIds.length - 1;
   let slot = h & mask;
   for (let v = numberedIds[slot]!; v !== 0; v = numberedIds[(slot = (slot + 1) & mask)]!) {
@@ -208,17 +285,25 @@ function growNumbered(): void {
 function packString(s: string, key: string | null): void {
   if (s === key) return void code(Tag.Key);
   // A string repeated within the state (openedAt, lastSeenAt, …) refers back to itself: that alone is no reason to number it.
-  const seen = earlier.get(s);
-  if (seen !== undefined) {
-    code(Tag.Earlier);
-    return varint(seen);
+  const h = hash(s);
+  const mask = earlierGen.length - 1;
+  let slot = h & mask;
+  for (; earlierGen[slot] === earlierRound; slot = (slot + 1) & mask) {
+    if (earlierHashes[slot] === h && earlierStrings[earlierIds[slot]!] === s) {
+      code(Tag.Earlier);
+      return varint(earlierIds[slot]!);
+    }
   }
-  const id = internedId(s);
+  const id = s.length > INTERN_MAX_LENGTH ? undefined : numbered(s, h);
   if (id !== undefined) {
     code(Tag.Interned);
     return varint(id);
   }
-  earlier.set(s, earlier.size);
+  earlierGen[slot] = earlierRound;
+  earlierHashes[slot] = h;
+  earlierIds[slot] = earlierCount;
+  earlierStrings[earlierCount++] = s;
+  if (earlierCount * 2 > earlierGen.length) growEarlier();
   if (s.length === 36 && isUuid(s)) {
     code(Tag.Uuid);
     for (let i = 0; i < 36; i += 2) {
@@ -259,7 +344,7 @@ function lastSeparator(s: string): number {
 
 function text(s: string): void {
   varint(s.length);
-  out += s;
+  for (let i = 0; i < s.length; i++) code(s.charCodeAt(i));
 }
 
 /** Shapes by their keys one after the other: found without joining the keys into one string for every object packed. */
@@ -307,22 +392,53 @@ function packValue(v: unknown, key: string | null): void {
         for (const x of v) packValue(x === undefined ? null : x, key);
         return;
       }
-      const o = v as Record<string, unknown>;
-      let keys = Object.keys(o);
-      if (keys.some((k) => o[k] === undefined || typeof o[k] === 'function')) keys = keys.filter((k) => o[k] !== undefined && typeof o[k] !== 'function');
+      // A plain object of a shape already numbered (nearly every one): its keys walked in place, in the order
+      // Object.keys gives (own enumerable string keys; a plain object inherits none), no arrays of keys and values.
+      if (Object.getPrototypeOf(v) === Object.prototype) {
+        const o = v as Record<string, unknown>;
+        let node: ShapeNode | undefined = shapeTree;
+        for (const k in o) {
+          const x = o[k];
+          if (x === undefined || typeof x === 'function') {
+            node = undefined;
+            break;
+          }
+          node = node.next?.get(k);
+          if (node === undefined) break;
+        }
+        if (node !== undefined && node.id !== undefined) {
+          code(Tag.Object);
+          varint(node.id);
+          for (const k in o) packValue(o[k], key);
+          return;
+        }
+      }
+      // Keys and values in the same order (both own enumerable string keys, as JSON.stringify takes them): read
+      // together, not by looking each key up again (a keyed load of a name known only at run time).
+      let keys = Object.keys(v);
+      let values = Object.values(v);
+      for (let i = 0; i < values.length; i++) {
+        const x = values[i];
+        if (x === undefined || typeof x === 'function') {
+          const kept = values.map((y) => y !== undefined && typeof y !== 'function');
+          keys = keys.filter((_, j) => kept[j]);
+          values = values.filter((_, j) => kept[j]);
+          break;
+        }
+      }
       const id = shapeId(keys);
       if (id === undefined) {
         code(Tag.LooseObject);
         varint(keys.length);
-        for (const k of keys) {
-          packString(k, null);
-          packValue(o[k], key);
+        for (let i = 0; i < keys.length; i++) {
+          packString(keys[i]!, null);
+          packValue(values[i], key);
         }
         return;
       }
       code(Tag.Object);
       varint(id);
-      for (const k of keys) packValue(o[k], key);
+      for (let i = 0; i < values.length; i++) packValue(values[i], key);
       return;
     }
     default:
@@ -332,11 +448,21 @@ function packValue(v: unknown, key: string | null): void {
 
 /** The state as a packed string (see PackedState); `key` is what it is stored under. */
 export function packState(state: RouterState, key: string): PackedState {
-  out = '';
-  earlier = new Map();
-  packValue(state, key);
-  const s = out;
-  out = '';
+  len = 0;
+  wide = false;
+  if (++earlierRound === 0x7fffffff) {
+    earlierGen.fill(0);
+    earlierRound = 1;
+  }
+  earlierCount = 0;
+  try {
+    packValue(state, key);
+  } finally {
+    for (let i = 0; i < earlierCount; i++) earlierStrings[i] = undefined;
+  }
+  const s = written();
+  if (buf.length > BUF_KEPT) buf = Buffer.allocUnsafeSlow(BUF_MIN);
+  if (units.length > BUF_KEPT) units = new Uint16Array(0);
   return s;
 }
 

@@ -63,6 +63,10 @@ export function stormFor(rules: CompiledRules, channel: string, alias: string, a
   return withChanges(stormOf(channel, since, limits), { recent });
 }
 
+/** 1 for an open incident, else 0; made once, not per call (under tsx each function made names itself with a call). */
+const open = (s: AliasState | undefined) => (s && s.status !== 'resolved' ? 1 : 0);
+const paged = (s: AliasState | undefined) => (s && isGroupedPage(s) ? 1 : 0);
+
 /**
  * The incidents listed in a storm summary, oldest first, with `current` (the incident just decided) in
  * place of what the index holds for its alias. Members are produced lazily: the summary reads only as many
@@ -73,8 +77,6 @@ export function stormMembers(neighbours: Neighbours, storm: Pick<Storm, 'id' | '
   const held = liveState(neighbours.get(current.alias), at.atMs, at.retentionMs);
   const heldIsMember = held?.storm?.id === storm.id;
   const isMember = current.storm?.id === storm.id;
-  const open = (s: AliasState | undefined) => (s && s.status !== 'resolved' ? 1 : 0);
-  const paged = (s: AliasState | undefined) => (s && isGroupedPage(s) ? 1 : 0);
   return {
     total: known.total - (heldIsMember ? 1 : 0) + (isMember ? 1 : 0),
     open: known.open - (heldIsMember ? open(held) : 0) + (isMember ? open(current) : 0),

@@ -151,6 +151,55 @@ export function ruleRef(rules: CompiledRules, chain: readonly CompiledRule[]): R
   return { path: chain.map((r) => r.path).join(','), ...(names.length > 0 ? { name: names.join(',') } : {}), rulesVersion: rules.version };
 }
 
+/** What a chain of rules decides whatever the input (the settings each takes from the first rule setting it, else the defaults). */
+interface ChainPart {
+  readonly rules: CompiledRules;
+  readonly rule: RuleRef;
+  readonly drop: boolean;
+  readonly slackFrom: Partial<SlackSettings> | undefined;
+  readonly slack: SlackSettings;
+  readonly pagerFrom: Partial<PagerSettings> | undefined;
+  readonly pager: PagerSettings;
+  readonly repeatIntervalMs: number;
+  readonly mention: readonly string[];
+}
+
+/**
+ * Chains of one rule by that rule, and the empty chain (the defaults) by the rules: nearly every input's chain, and its
+ * part was made again for each (the rule reference, two merged settings objects). Compiled rules are never changed in
+ * place (a reload compiles new ones), and what is kept is only read, so every input of the chain shares it.
+ */
+const oneRuleParts = new WeakMap<CompiledRule, ChainPart>();
+const defaultsParts = new WeakMap<CompiledRules, ChainPart>();
+
+function chainPart(rules: CompiledRules, chain: readonly CompiledRule[]): ChainPart {
+  if (chain.length > 1) return makeChainPart(rules, chain);
+  const kept = chain.length === 1 ? oneRuleParts.get(chain[0]!) : defaultsParts.get(rules);
+  if (kept !== undefined && kept.rules === rules) return kept;
+  const part = makeChainPart(rules, chain);
+  if (chain.length === 1) oneRuleParts.set(chain[0]!, part);
+  else defaultsParts.set(rules, part);
+  return part;
+}
+
+function makeChainPart(rules: CompiledRules, chain: readonly CompiledRule[]): ChainPart {
+  const d = rules.defaults;
+  const dropper = chain.find((r) => r.drop);
+  const slackFrom = chain.find((r) => r.slack !== undefined)?.slack;
+  const pagerFrom = chain.find((r) => r.pager !== undefined)?.pager;
+  return {
+    rules,
+    rule: dropper ? ruleRef(rules, [dropper]) : ruleRef(rules, chain),
+    drop: dropper !== undefined,
+    slackFrom,
+    slack: { ...d.slack, ...slackFrom },
+    pagerFrom,
+    pager: { ...d.pager, ...pagerFrom },
+    repeatIntervalMs: chain.find((r) => r.repeatIntervalMs !== undefined)?.repeatIntervalMs ?? d.repeatIntervalMs,
+    mention: chain.find((r) => r.mention !== undefined)?.mention ?? [],
+  };
+}
+
 /**
  * Where an input goes. Ordered rules, first match wins; nested rules refine their parent and inherit its
  * actions; with `continue: true` later matches join the chain, and each setting (Slack, pager, repeat
@@ -160,19 +209,13 @@ export function ruleRef(rules: CompiledRules, chain: readonly CompiledRule[]): R
 export function route(rules: CompiledRules, input: Routable, labels?: Record<string, string>): Route {
   const chain = matchingRules(rules, input, labels);
   const d = rules.defaults;
-  const dropper = chain.find((r) => r.drop);
-  if (dropper) return { rule: ruleRef(rules, [dropper]), drop: true, repeatIntervalMs: d.repeatIntervalMs };
+  const { rule, drop, slackFrom, slack, pagerFrom, pager, repeatIntervalMs, mention } = chainPart(rules, chain);
+  if (drop) return { rule, drop: true, repeatIntervalMs: d.repeatIntervalMs };
 
-  const slackFrom = chain.find((r) => r.slack !== undefined)?.slack;
-  const slack: SlackSettings = { ...d.slack, ...slackFrom };
-  const pagerFrom = chain.find((r) => r.pager !== undefined)?.pager;
-  const pager: PagerSettings = { ...d.pager, ...pagerFrom };
-  const repeatIntervalMs = chain.find((r) => r.repeatIntervalMs !== undefined)?.repeatIntervalMs ?? d.repeatIntervalMs;
-  const mention = chain.find((r) => r.mention !== undefined)?.mention ?? [];
   const target = slack.enabled ? channelFor(slackFrom, slack, input, pager.tags) : undefined;
   const alias = input.alias ?? '';
   return {
-    rule: ruleRef(rules, chain),
+    rule,
     drop: false,
     ...(target && target.channel ? { slackChannel: target.channel, channelSource: target.source } : {}),
     ...(slack.mentionOnCall ? { mentionOnCall: slack.mentionOnCall } : {}),

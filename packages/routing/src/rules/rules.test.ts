@@ -407,3 +407,33 @@ describe('mention: who an incident pings, only where a rule asks (rules.mention.
     ]);
   });
 });
+
+describe('what a chain of rules decides, kept per chain', () => {
+  const yaml = (text: string): CompiledRules => {
+    const r = compileRules(Buffer.from(text), 'inline.yaml', { defaultChannel: '#alerts' });
+    if (!r.ok) throw new Error(r.message);
+    return r.rules;
+  };
+  const base = yaml(['defaults:', '  pager: { priority: P3 }', 'rules:', '  - match: [\'team="db"\']', '    slack: { channel: "#db" }'].join('\n'));
+  // The same rule objects under other rules (another version, other defaults): what the chain takes from the rules
+  // that route it must be theirs, not what was kept for the rule under the first.
+  const other: CompiledRules = { ...base, version: 'other-version', defaults: { ...base.defaults, pager: { ...base.defaults.pager, enabled: false }, repeatIntervalMs: 7 } };
+
+  it('follows the rules it is given, for a one-rule chain and for the defaults, in any order', () => {
+    const db = alertOf({ team: 'db' });
+    const web = alertOf({ team: 'web' });
+    for (let round = 0; round < 2; round++) {
+      for (const [rules, version, paged, repeat] of [[base, base.version, true, base.defaults.repeatIntervalMs], [other, 'other-version', false, 7]] as const) {
+        for (const input of [db, web]) {
+          const r = route(rules, input);
+          expect(r.rule.rulesVersion).toBe(version);
+          expect(r.pager !== undefined).toBe(paged);
+          expect(r.repeatIntervalMs).toBe(repeat);
+        }
+        expect(route(rules, db).slackChannel).toBe('#db');
+        expect(route(rules, db).rule.path).toBe('rules[0]');
+        expect(route(rules, web).rule.path).toBe('defaults');
+      }
+    }
+  });
+});
