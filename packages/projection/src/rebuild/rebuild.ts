@@ -19,6 +19,7 @@ import {
 } from '@alertbus/common';
 import { readRanges, wholeTopicRanges, type ConsumedRecord, type OffsetRange } from '@alertbus/kafka';
 import { GROUPS } from '@alertbus/schemas';
+import { AdoptableDeliveries } from '../apply-many';
 import { applyRecordBatch, onlyTimelineRows, prepareRecords } from '../batch-apply';
 import { currentClusterId, rebindCluster, storedClusterId } from '../cluster';
 import { PROJECTED_TOPICS } from '../topics';
@@ -124,11 +125,14 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
         phases[phase] = (add ? phases[phase] : 0) + Date.now() - t0;
       }
     };
+    // The replay (and its catch-ups) is the only writer of the rebuilt tables: it knows which incidents have deliveries
+    // to adopt, and a new incident without any is inserted without looking its deliveries up.
+    const target = { pool: rebuilt, consumer: groupId, onRejected: async () => undefined, adoptable: new AdoptableDeliveries() };
     const apply = async (topic: string, partition: number, records: Awaited<ReturnType<typeof prepareRecords<ConsumedRecord>>>) => {
       // A batch is applied until it is: an outage of Postgres delays the rebuild, it never skips a batch.
       for (let attempt = 1; ; attempt++) {
         try {
-          const result = await applyRecordBatch({ pool: rebuilt, consumer: groupId, onRejected: async () => undefined }, topic, partition, records);
+          const result = await applyRecordBatch(target, topic, partition, records);
           counts.records += records.length;
           counts.duplicates += result.duplicates;
           counts.rejected += result.rejected.length;
