@@ -39,6 +39,8 @@ function chunks<T>(items: readonly T[]): T[][] {
  */
 export class AdoptableDeliveries {
   private readonly incidents = new Set<string>();
+  /** New incidents whose deliveries were looked up (by applyProjections; one by one, applyProjection looks every one up). */
+  lookedUp = 0;
 
   /** Notes the rows about to be written (before their incidents' inserts in the same transaction). */
   note(rows: ReadonlyArray<DeliveryRow | null>): void {
@@ -214,6 +216,7 @@ async function applyChanges(client: PoolClient, changes: readonly Change[], adop
     // inserts nothing) takes the update below, as before.
     const rows = part.map((f) => (f.after.update ? withUpdate(f.open, f.after.update) : f.open));
     const lookUp = rows.map((r) => r.incidentId).filter((id) => adoptable === undefined || adoptable.has(id));
+    if (adoptable) adoptable.lookedUp += lookUp.length;
     const insertedIds = await insertIncidents(client, rows, lookUp);
     if (insertedIds.length === 0) continue;
     const inserted = new Set(insertedIds);

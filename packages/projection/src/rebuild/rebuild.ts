@@ -73,6 +73,8 @@ export interface RebuildResult {
   /** Why the comparison could not be made, when it could not. */
   notCompared: string | null;
   swapped: boolean;
+  /** New incidents whose earlier deliveries the replay looked up (see AdoptableDeliveries). */
+  deliveryLookUps: number;
   /**
    * Milliseconds spent in each step (the last attempt's, for the comparison): the replay (with any catch-up);
    * then, at the same time on three connections, building the deferred indexes (then ANALYZE), the checksum of
@@ -226,6 +228,7 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
       const compared = cmp.liveBehind.length === 0 && !otherCluster;
       const outcome = {
         ...counts,
+        deliveryLookUps: target.adoptable.lookedUp,
         phases,
         checksum: rebuiltSum,
         live: compared ? snapshot.checksum : null,
