@@ -9,14 +9,14 @@ import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { inTransaction } from '@alertbus/common';
 
-/** The projection's tables, the key columns of their rows and the order their rows are hashed in. */
+/** The projection's tables and the order their rows are hashed in. */
 export const PROJECTION_TABLES = [
-  { table: 'incidents', keys: 'incident_id', order: 'incident_id COLLATE "C"' },
-  { table: 'incident_timeline', keys: 'event_id', order: 'event_id COLLATE "C"' },
-  { table: 'deliveries', keys: 'event_id', order: 'event_id COLLATE "C"' },
-  { table: 'silences', keys: 'silence_id', order: 'silence_id COLLATE "C"' },
-  { table: 'notifications', keys: 'notification_id', order: 'notification_id COLLATE "C"' },
-  { table: 'projection_offsets', keys: 'consumer, topic, "partition"', order: 'consumer COLLATE "C", topic COLLATE "C", "partition"' },
+  { table: 'incidents', order: 'incident_id COLLATE "C"' },
+  { table: 'incident_timeline', order: 'event_id COLLATE "C"' },
+  { table: 'deliveries', order: 'event_id COLLATE "C"' },
+  { table: 'silences', order: 'silence_id COLLATE "C"' },
+  { table: 'notifications', order: 'notification_id COLLATE "C"' },
+  { table: 'projection_offsets', order: 'consumer COLLATE "C", topic COLLATE "C", "partition"' },
 ] as const;
 
 export interface TableChecksum {
@@ -33,29 +33,17 @@ export interface Checksum {
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-/**
- * Call inside a transaction (the caller picks the snapshot); sets the transaction's time zone to UTC, and lets it hash
- * a large table's rows in parallel workers.
- *
- * Nearly all of a checksum is each row's text form and its sha256. The rows are hashed in a subquery the planner
- * keeps apart (`OFFSET 0`), which parallel workers can run, and the leader orders the 32-byte hashes by key and takes
- * sha256 over them: the same value as hashing in the one backend. The planner does not count the hashing, so it would
- * not plan workers for it: with no cost for starting them or for passing rows, it plans them for every table past
- * `min_parallel_table_scan_size` (up to `max_parallel_workers_per_gather`). JIT compiling such a plan costs more
- * than it saves here.
- */
+/** Call inside a transaction (the caller picks the snapshot); sets the transaction's time zone to UTC. */
 export async function checksumIn(client: PoolClient, schema: string): Promise<Checksum> {
   // Room to sort a table's row hashes in memory: a sort spilled to disk made the checksum of 1M rows crawl.
   // Times are written in UTC and ISO style whatever the session's settings, so the text of a row is fixed.
-  await client.query(
-    `SET LOCAL TIME ZONE 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL work_mem = '128MB';
-     SET LOCAL parallel_setup_cost = 0; SET LOCAL parallel_tuple_cost = 0; SET LOCAL jit = off`,
-  );
+  await client.query(`SET LOCAL TIME ZONE 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL work_mem = '128MB'`);
   const tables: TableChecksum[] = [];
-  for (const { table, keys, order } of PROJECTION_TABLES) {
+  for (const { table, order } of PROJECTION_TABLES) {
     const { rows } = await client.query<{ rows: string; sha256: string }>(
-      `SELECT count(*)::bigint AS rows, encode(sha256(coalesce(string_agg(h, ''::bytea ORDER BY ${order}), ''::bytea)), 'hex') AS sha256
-         FROM (SELECT ${keys}, sha256(convert_to(t::text, 'UTF8')) AS h FROM ${ident(schema)}.${ident(table)} t OFFSET 0) r`,
+      `SELECT count(*)::bigint AS rows,
+              encode(sha256(coalesce(string_agg(sha256(convert_to(t::text, 'UTF8')), ''::bytea ORDER BY ${order}), ''::bytea)), 'hex') AS sha256
+         FROM ${ident(schema)}.${ident(table)} t`,
     );
     tables.push({ table, rows: Number(rows[0]!.rows), sha256: rows[0]!.sha256 });
   }
