@@ -193,6 +193,7 @@ async function main(): Promise<void> {
         (replayCpuSeen ? `; of it the replay: ${replayCpuSeen.self.toFixed(1)} s, ≥ ${(await replayCpuSeen.pg).toFixed(1)} s` : ''),
     );
     console.log(`rebuild RSS (peak seen) : ${(rebuildRss / 1024 / 1024).toFixed(0)} MB (this process, sampled every 500 ms; it also filled the topics)`);
+    console.log(`rebuild look-ups        : ${result.deliveryLookUps.toLocaleString('en-US')} new incidents looked up their earlier deliveries`);
     console.log(
       `rebuilt = live          : ${result.matches === null ? `not compared (${result.notCompared})` : result.matches ? 'yes, identical checksums' : 'NO, checksums differ'}`,
     );

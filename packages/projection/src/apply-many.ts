@@ -13,8 +13,9 @@
  * - silence changes, rare and order-dependent among themselves, one by one in their order.
  */
 import type { PoolClient } from 'pg';
-import { applyChangeSequentially, EARLIEST_DELIVERIES, UPDATE_COLUMNS } from './apply';
+import { applyChangeSequentially, earliestDeliveries, UPDATE_COLUMNS } from './apply';
 import { copyRows } from './copy-rows';
+import { isCreatedPagerAlert, isRootPost } from './delivery-events';
 import type { ApplyOutcome, Change, DeliveryRow, IncidentChange, IncidentRow, IncidentUpdate, Projection, TimelineRow } from './types';
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
@@ -29,11 +30,44 @@ function chunks<T>(items: readonly T[]): T[][] {
 }
 
 /**
+ * The incidents a new row may adopt deliveries of (apply.ts's adoptEarlierDeliveries: a root post or a created pager
+ * alert stored with their incident id), as a writer knows them that is the only one of its tables and notes every
+ * delivery row it writes: the rebuild's replay into its own schema. An incident not noted has no such delivery stored,
+ * and its insert skips the look-up of its deliveries, which in a rebuild cost a page read from outside the buffer cache
+ * per new incident (bench/README.md). A row noted whose transaction then rolled back stays noted: a look-up too many,
+ * which finds nothing, never one too few. One id per incident with a root post or a page, kept as long as the writer.
+ */
+export class AdoptableDeliveries {
+  private readonly incidents = new Set<string>();
+  /** New incidents whose deliveries were looked up (by applyProjections; one by one, applyProjection looks every one up). */
+  lookedUp = 0;
+
+  /** Notes the rows about to be written (before their incidents' inserts in the same transaction). */
+  note(rows: ReadonlyArray<DeliveryRow | null>): void {
+    for (const r of rows) if (r && r.incidentId !== null && (isRootPost(r) || isCreatedPagerAlert(r))) this.incidents.add(r.incidentId);
+  }
+
+  has(incidentId: string): boolean {
+    return this.incidents.has(incidentId);
+  }
+
+  get size(): number {
+    return this.incidents.size;
+  }
+}
+
+/**
  * Applies the projections in order, as applyProjection would one after the other; one outcome each.
  * `lookUp: false` copies the timeline rows without looking for their ids first: one statement less per batch,
  * for a batch whose events are not in the timeline yet (a unique violation, SQLSTATE 23505, when one is).
+ * `adoptable`: only for the only writer of the tables, which passes the same one to each of its batches (see
+ * AdoptableDeliveries): new incidents look up only the deliveries of those it has noted.
  */
-export async function applyProjections(client: PoolClient, projections: readonly Projection[], opts: { lookUp?: boolean } = {}): Promise<ApplyOutcome[]> {
+export async function applyProjections(
+  client: PoolClient,
+  projections: readonly Projection[],
+  opts: { lookUp?: boolean; adoptable?: AdoptableDeliveries } = {},
+): Promise<ApplyOutcome[]> {
   if (projections.length === 0) return [];
   // The first of an id in the batch is the one applied; a later one is a duplicate, as it would be in order.
   const firstOf = new Map<string, number>();
@@ -49,9 +83,10 @@ export async function applyProjections(client: PoolClient, projections: readonly
   if (applied.length === 0) return outcomes;
 
   const deliveries = applied.map((p) => p.delivery).filter((d): d is DeliveryRow => d !== null);
+  opts.adoptable?.note(deliveries);
   if (deliveries.length > 0) await insertDeliveries(client, deliveries);
 
-  await applyChanges(client, applied.flatMap((p) => p.changes));
+  await applyChanges(client, applied.flatMap((p) => p.changes), opts.adoptable);
   return outcomes;
 }
 
@@ -157,7 +192,7 @@ function fold(side: Side, c: Exclude<IncidentChange, { kind: 'open-incident' }>)
   }
 }
 
-async function applyChanges(client: PoolClient, changes: readonly Change[]): Promise<void> {
+async function applyChanges(client: PoolClient, changes: readonly Change[], adoptable: AdoptableDeliveries | undefined): Promise<void> {
   const incidents = new Map<string, Folded>();
   // Silences and notifications: rare beside incidents, and each row is written by its own upsert, in order.
   const sequential: Change[] = [];
@@ -179,7 +214,10 @@ async function applyChanges(client: PoolClient, changes: readonly Change[]): Pro
     // The update after the open goes into the row inserted: one row version instead of two (each version of an
     // incident not updated in place is an entry in each of its nine indexes). A row that exists already (the open
     // inserts nothing) takes the update below, as before.
-    const insertedIds = await insertIncidents(client, part.map((f) => (f.after.update ? withUpdate(f.open, f.after.update) : f.open)));
+    const rows = part.map((f) => (f.after.update ? withUpdate(f.open, f.after.update) : f.open));
+    const lookUp = rows.map((r) => r.incidentId).filter((id) => adoptable === undefined || adoptable.has(id));
+    if (adoptable) adoptable.lookedUp += lookUp.length;
+    const insertedIds = await insertIncidents(client, rows, lookUp);
     if (insertedIds.length === 0) continue;
     const inserted = new Set(insertedIds);
     for (const f of part) if (inserted.has(f.open.incidentId)) f.after.update = null;
@@ -252,9 +290,10 @@ async function updateIncidents(client: PoolClient, keys: ReadonlyArray<keyof Inc
 /**
  * Inserts the rows not stored yet, each with what its earlier deliveries say (apply.ts's adoptEarlierDeliveries: the
  * earliest root post's channel and ts, the earliest pager alert's id) in the same statement: one row version, where an
- * insert and then that update wrote two, each an entry in every index of the table, and one round trip less.
+ * insert and then that update wrote two, each an entry in every index of the table, and one round trip less. The
+ * deliveries are looked up for the incidents `lookUp` names (those that may have some), one index probe each.
  */
-async function insertIncidents(client: PoolClient, rows: readonly IncidentRow[]): Promise<string[]> {
+async function insertIncidents(client: PoolClient, rows: readonly IncidentRow[], lookUp: readonly string[]): Promise<string[]> {
   const res = await client.query<{ incident_id: string }>(
     `WITH r AS (
        SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
@@ -265,7 +304,7 @@ async function insertIncidents(client: PoolClient, rows: readonly IncidentRow[])
               description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
               slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at,
               slack_target_channel)),
-     ${EARLIEST_DELIVERIES}
+     ${earliestDeliveries('$26')}
      INSERT INTO incidents (incident_id, alias, occurrence, previous_incident_id, title, severity, source, status,
        labels, description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
        slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at, slack_target_channel)
@@ -306,6 +345,7 @@ async function insertIncidents(client: PoolClient, rows: readonly IncidentRow[])
       rows.map((r) => r.lastEventAt),
       rows.map((r) => r.updatedAt),
       rows.map((r) => r.slackTargetChannel),
+      lookUp,
     ],
   );
   return res.rows.map((r) => r.incident_id);

@@ -115,15 +115,16 @@ async function insertIncident(client: PoolClient, r: IncidentRow): Promise<boole
 }
 
 /**
- * SQL common table expressions over the deliveries of the incidents whose ids are `$1`: `s`, the earliest root post of
- * each (channel, ts, recorded_at), and `p`, the earliest pager alert (id, recorded_at), earliest by position in the log.
+ * SQL common table expressions over the deliveries of the incidents whose ids are the parameter `ids` (`$1`, a text
+ * array): `s`, the earliest root post of each (channel, ts, recorded_at), and `p`, the earliest pager alert (id,
+ * recorded_at), earliest by position in the log.
  * Each incident's deliveries are looked up through the index on their incident, one id at a time (a lateral subquery
  * the planner may not merge, `OFFSET 0`): with `incident_id = ANY($1)` it chose to read the whole table for a batch of
  * ids (51k rows for 130 incidents, 72 of the statement's 97 ms in bench/README.md), and that table only grows.
  */
-export const EARLIEST_DELIVERIES = `d AS (
+export const earliestDeliveries = (ids: `$${number}`): string => `d AS (
        SELECT x.incident_id, x.type, x.slack_channel, x.slack_ts, x.pager_alert_id, x.recorded_at, x.topic, x."partition", x."offset"
-         FROM unnest($1::text[]) AS k(incident_id)
+         FROM unnest(${ids}::text[]) AS k(incident_id)
         CROSS JOIN LATERAL (
               SELECT incident_id, type, slack_channel, slack_ts, pager_alert_id, recorded_at, topic, "partition", "offset"
                 FROM deliveries
@@ -143,7 +144,7 @@ export const EARLIEST_DELIVERIES = `d AS (
  */
 export async function adoptEarlierDeliveries(client: PoolClient, incidentIds: readonly string[]): Promise<void> {
   await client.query(
-    `WITH ${EARLIEST_DELIVERIES}
+    `WITH ${earliestDeliveries('$1')}
      UPDATE incidents i
         SET slack_channel = CASE WHEN s.incident_id IS NULL THEN i.slack_channel ELSE s.slack_channel END,
             slack_root_ts = CASE WHEN s.incident_id IS NULL THEN i.slack_root_ts ELSE s.slack_ts END,

@@ -6,7 +6,7 @@ import type { Pool, PoolClient, QueryResult } from 'pg';
 import { inTransactionWithStatements } from '@alertbus/common';
 import { readNextOffsetForUpdateSql, readNextOffsetsForUpdateSql, storeNextOffsetSql, storeNextOffsetsSql, type OffsetKey } from './offset-store';
 import { applyProjection } from './apply';
-import { applyProjections } from './apply-many';
+import { applyProjections, type AdoptableDeliveries } from './apply-many';
 import { planBatch, type PlannableRecord } from './batch-plan';
 import { keepableAsRecorded, project } from './project';
 import type { ApplyOutcome, Projection } from './types';
@@ -35,6 +35,11 @@ export interface BatchTarget<R> {
    * with them (a dead letter, a count) happens before the offsets say they were covered.
    */
   onRejected: (rejected: Array<Rejected<R>>) => Promise<void>;
+  /**
+   * For a target that is the only writer of its tables (the rebuild's replay), the same for all its batches: the
+   * incidents with deliveries a new one adopts, noted as they are written (see AdoptableDeliveries).
+   */
+  adoptable?: AdoptableDeliveries;
 }
 
 /**
@@ -180,7 +185,7 @@ export async function applyRecordBatches<R extends PlannableRecord>(
     }
     const planned = batches.map((b) => planStored(b.topic, b.partition, b.records, storedOf.get(keyOf(b.topic, b.partition)) ?? null, b.logEnd));
     // Without a look-up: an event already applied fails the group (23505), and the caller goes batch by batch.
-    const outcomes = await applyProjections(client, planned.flatMap((p) => p.projections), { lookUp: false });
+    const outcomes = await applyProjections(client, planned.flatMap((p) => p.projections), { lookUp: false, adoptable: target.adoptable });
     let from = 0;
     const results = planned.map(({ plan, result }) => {
       countOutcomes(result, plan.apply, outcomes.slice(from, (from += plan.apply.length)));
@@ -206,11 +211,13 @@ function applyInTransaction<R extends PlannableRecord>(
   return inOffsetTransaction(target.pool, { consumer: target.consumer, topic, partition }, async (client, stored) => {
     const { plan, result, projections } = planStored(topic, partition, records, stored, logEnd);
     if (plan.nextOffset === null) return { result, nextOffset: null };
-    // The whole batch in a few statements; when Postgres refuses it, record by record to find the refused ones.
+    // The whole batch in a few statements; when Postgres refuses it, record by record to find the refused ones
+    // (applyProjection looks up every new incident's deliveries: only the rows it writes need noting).
+    if (mode === 'isolate') target.adoptable?.note(projections.map((p) => p.delivery));
     const outcomes =
       mode === 'isolate'
         ? await sequentially(projections, (p) => applyIsolated(client, () => applyProjection(client, p)))
-        : await applyProjections(client, projections, { lookUp: mode === 'look-up' });
+        : await applyProjections(client, projections, { lookUp: mode === 'look-up', adoptable: target.adoptable });
     countOutcomes(result, plan.apply, outcomes);
     await target.onRejected(result.rejected);
     return { result, nextOffset: plan.nextOffset };

@@ -7,7 +7,7 @@ export { MIGRATIONS_DIR } from './migrations';
 export { PROJECTED_TOPICS } from './topics';
 export { project, genericLinks } from './project';
 export { applyProjection } from './apply';
-export { applyProjections } from './apply-many';
+export { AdoptableDeliveries, applyProjections } from './apply-many';
 export { planBatch, type BatchPlan, type PlannableRecord } from './batch-plan';
 export { MemoryStore, comparePositions, compareTimeline } from './memory-store';
 export { STAGES, STAGE_RANK_SQL, stageOf, stageRank, type Stage } from './stage';

@@ -8,6 +8,7 @@ import { deriveId, topicOf, type AnyEnvelope } from '@alertbus/schemas';
 import { dropTestDatabase } from '../../../../test/support/db';
 import { getDeliveries, getIncident, getTimeline } from '../api/queries';
 import {
+  AdoptableDeliveries,
   applyProjection,
   applyProjections,
   applyRecordBatch,
@@ -38,6 +39,7 @@ import {
 } from '@alertbus/projection/src/testdata/events';
 import { replay } from '@alertbus/projection/src/testdata/projection-spec';
 import { interleavings } from '@alertbus/projection/src/testdata/interleavings';
+import { isCreatedPagerAlert, isRootPost } from '@alertbus/projection/src/delivery-events';
 import type { ApplyOutcome } from '@alertbus/projection';
 
 let pool: Pool;
@@ -124,6 +126,66 @@ describe('a batch in a few statements (apply-many.ts)', () => {
     }
   });
 });
+
+/**
+ * The rebuild's replay is the only writer of its tables and notes the deliveries it writes: a new incident's deliveries
+ * are looked up only when it has some to adopt (a root post or a created page), and the rows are the same.
+ */
+describe('a writer that notes the deliveries it writes (AdoptableDeliveries)', () => {
+  /** Scans of the deliveries table in this transaction (each look-up of one incident's deliveries is one). */
+  const deliveryScans = async (client: PoolClient) =>
+    Number(
+      (
+        await client.query<{ n: string }>(
+          `SELECT seq_scan + coalesce(idx_scan, 0) AS n FROM pg_stat_xact_user_tables WHERE relname = 'deliveries' AND schemaname = 'public'`,
+        )
+      ).rows[0]!.n,
+    );
+
+  it('looks up the deliveries only of new incidents that have a root post or page stored, and gives the same tables', async () => {
+    const stream = buildStream({ aliases: 12, seed: 'adoptable' });
+    const incidents = new Set(stream.aliases.flatMap((a) => a.incidentIds)).size;
+    const byTopic = new Map<string, AnyEnvelope[]>();
+    for (const e of stream.events) byTopic.set(topicOf(e.type), [...(byTopic.get(topicOf(e.type)) ?? []), e]);
+    const deliveriesTopic = topicOf('SlackMessagePosted');
+    const deliveries = byTopic.get(deliveriesTopic)!;
+    const others = [...byTopic].filter(([topic]) => topic !== deliveriesTopic).flatMap(([, events]) => events);
+    // Half the deliveries read before the decisions: the incidents with a root post or page among them are the only
+    // ones with anything to adopt when opened.
+    const early = deliveries.slice(0, deliveries.length / 2);
+    const adopting = new Set(
+      early
+        .map((e) => project(e, { topic: deliveriesTopic, partition: 0, offset: '0' }).delivery)
+        .filter((d) => d !== null && d.incidentId !== null && (isRootPost(d) || isCreatedPagerAlert(d)))
+        .map((d) => d!.incidentId),
+    ).size;
+    expect(adopting).toBeGreaterThan(0);
+    expect(adopting).toBeLessThan(incidents);
+
+    const run = (events: AnyEnvelope[], adoptable: AdoptableDeliveries | undefined) =>
+      inTransaction(pool, async (client) => {
+        await client.query('TRUNCATE incidents, incident_timeline, deliveries, silences, notifications');
+        const before = await deliveryScans(client);
+        for (const batch of chunked(positioned(events), 50)) await applyProjections(client, batch, { adoptable });
+        return { scans: (await deliveryScans(client)) - before, total: (await checksumIn(client, 'public')).total };
+      });
+    // Decisions before their deliveries (the live projector's usual case), then half the deliveries first.
+    const late = deliveries.slice(early.length);
+    for (const [events, noted] of [[[...others, ...deliveries], 0], [[...early, ...others, ...late], adopting]] as const) {
+      const plain = await run([...events], undefined);
+      const tracked = await run([...events], new AdoptableDeliveries());
+      expect(plain.scans).toBe(incidents);
+      expect(tracked.scans).toBe(noted);
+      expect(tracked.total).toBe(plain.total);
+    }
+  });
+});
+
+function chunked<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
 
 describe('an incident opened and changed in the same batch', () => {
   /** Row versions of incidents written by `fn` (its own transaction's updates, as in the HOT test below). */

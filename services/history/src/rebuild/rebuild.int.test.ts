@@ -5,6 +5,7 @@
 import { Client } from 'pg';
 import type { Kafka } from 'kafkajs';
 import { ensureDatabase } from '@alertbus/common';
+import { MIGRATIONS_DIR, rebuildProjection } from '@alertbus/projection';
 import { dropTestDatabase } from '../../../../test/support/db';
 import { testBrokers, testKafka } from '../../../../test/support/kafka';
 import { waitFor } from '../../../../test/support/wait';
@@ -57,6 +58,16 @@ describe('history rebuild', () => {
     expect(rows[0].n).toBe(0);
     const schemas = await service.pool.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'history_%'");
     expect(schemas.rows).toEqual([]);
+  });
+
+  it('replays the delivery results after the decisions: no new incident looks its deliveries up, and the rows are the same', async () => {
+    await caughtUp();
+
+    const result = await rebuildProjection({ databaseUrl: process.env.DATABASE_URL!, kafka, migrationsDir: MIGRATIONS_DIR, swap: false });
+
+    expect(result.matches).toBe(true);
+    expect(result.applied).toBe(expectedEvents);
+    expect(result.deliveryLookUps).toBe(0);
   });
 
   it('the live service goes on projecting into the swapped-in tables', async () => {
