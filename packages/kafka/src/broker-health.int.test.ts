@@ -1,6 +1,6 @@
 /**
  * BrokerHealth's probe against the shared broker, watched on the wire: its Metadata requests name no topics (an
- * empty list), not "every topic" (a null list, KafkaJS's encoding of the empty list describeCluster passes).
+ * empty list), not "every topic" (a null list, KafkaJS's encoding of the empty list describeCluster passes), one a probe.
  */
 import { connect, type Socket } from 'node:net';
 import type { ISocketFactory } from 'kafkajs';
@@ -26,7 +26,7 @@ function watchingSocketFactory(topicCounts: number[]): ISocketFactory {
   };
 }
 
-test('the probe asks for the metadata of no topic and still learns the cluster id', async () => {
+test('the probe asks for the metadata of no topic, once a probe, and still learns the cluster id', async () => {
   const topicCounts: number[] = [];
   const health = new BrokerHealth({
     brokers: process.env.KAFKA_BROKERS!.split(','),
@@ -40,6 +40,10 @@ test('the probe asks for the metadata of no topic and still learns the cluster i
     expect(health.clusterId).toEqual(expect.any(String));
     expect(topicCounts.length).toBeGreaterThanOrEqual(2);
     expect(topicCounts.every((n) => n === 0)).toBe(true);
+    // One round trip a probe once connected (KafkaJS's admin would refresh its metadata first, every time).
+    const before = topicCounts.length;
+    await health.probe();
+    expect(topicCounts.length).toBe(before + 1);
   } finally {
     await health.stop();
   }

@@ -38,6 +38,9 @@ function noTopics(): string[] | null {
   return topics;
 }
 
+/** How long the probe's client keeps the metadata it was answered (KafkaJS's default for producers and consumers). */
+const PROBE_METADATA_MAX_AGE_MS = 300_000;
+
 type ClusterMetadata = (args: { topics: string[] }) => Promise<{ clusterId: string }>;
 type ProbeMetadata = () => Promise<{ clusterId: string }>;
 
@@ -57,8 +60,8 @@ export interface BrokerHealthOptions {
  * Whether the Kafka cluster answers, found out by asking: a metadata round trip with a timeout, every few
  * seconds, on a client of its own that does not retry. A producer cannot tell: KafkaJS emits DISCONNECT only
  * when disconnect() is called, so a producer whose broker died still says it is connected. The metadata asked for
- * names no topics (KafkaJS's describeCluster asks for all of them: every topic's partitions, every 2 s, in every
- * service); the answer still carries the brokers and the cluster id.
+ * names no topics (KafkaJS's describeCluster asks for all of them: every topic's partitions, every 2 s, twice);
+ * the answer still carries the brokers and the cluster id.
  */
 export class BrokerHealth {
   private readonly kafka: Kafka;
@@ -92,7 +95,8 @@ export class BrokerHealth {
   }
 
   private newAdmin(): Admin {
-    const { admin, cluster } = adminWithCluster(this.kafka, {});
+    // KafkaJS's admin refreshes its metadata before every call: a second Metadata request per probe, for nothing.
+    const { admin, cluster } = adminWithCluster(this.kafka, { metadataMaxAge: PROBE_METADATA_MAX_AGE_MS });
     const metadata = cluster?.metadata;
     this.metadata =
       typeof metadata === 'function' && noTopics()
