@@ -1,5 +1,48 @@
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { createRequire } from 'node:module';
+import { Kafka, logLevel, type Admin, type ISocketFactory } from 'kafkajs';
 import type { Logger } from 'pino';
+import { adminWithCluster, exposeClusters } from './client';
+
+const kafkajsRequire = createRequire(require.resolve('kafkajs'));
+
+/** Marks a topic list that means "no topics" on the wire (KafkaJS encodes every empty list as null: all topics). */
+const NO_TOPICS = Symbol('alertbus:no-topics');
+let noTopicsEncoded: boolean | null = null;
+
+/**
+ * An empty topic list that KafkaJS 2.2's Metadata request encodes as an empty array (no topics) instead of null, which
+ * the broker answers with every topic's partitions and leaders. KafkaJS passes a list shorter than 2 on unshuffled, so
+ * the mark reaches the encoder. Null when the encoder is not where KafkaJS 2.2 keeps it (then the caller asks as before).
+ */
+function noTopics(): string[] | null {
+  if (noTopicsEncoded === null) {
+    noTopicsEncoded = false;
+    try {
+      const Encoder = kafkajsRequire('./src/protocol/encoder') as { prototype: Record<string, unknown> };
+      const writeNullableArray = Encoder?.prototype?.writeNullableArray;
+      const writeArray = Encoder?.prototype?.writeArray;
+      if (typeof writeNullableArray === 'function' && typeof writeArray === 'function') {
+        Encoder.prototype.writeNullableArray = function (this: unknown, array: unknown[], type?: string) {
+          if (array.length === 0 && (array as unknown as Record<symbol, unknown>)[NO_TOPICS]) return (writeArray as (...a: unknown[]) => unknown).call(this, array, type, 0);
+          return (writeNullableArray as (...a: unknown[]) => unknown).call(this, array, type);
+        };
+        noTopicsEncoded = true;
+      }
+    } catch {
+      // another KafkaJS: ask as before
+    }
+  }
+  if (!noTopicsEncoded) return null;
+  const topics: string[] = [];
+  Object.defineProperty(topics, NO_TOPICS, { value: true });
+  return topics;
+}
+
+/** How long the probe's client keeps the metadata it was answered (KafkaJS's default for producers and consumers). */
+const PROBE_METADATA_MAX_AGE_MS = 300_000;
+
+type ClusterMetadata = (args: { topics: string[] }) => Promise<{ clusterId: string }>;
+type ProbeMetadata = () => Promise<{ clusterId: string }>;
 
 export interface BrokerHealthOptions {
   brokers: string[];
@@ -9,16 +52,22 @@ export interface BrokerHealthOptions {
   /** How long one round trip may take before the cluster counts as unreachable; default 3 s. */
   timeoutMs?: number;
   log?: Logger;
+  /** The probe's connections (default KafkaJS's): tests watch its requests on the wire with it. */
+  socketFactory?: ISocketFactory;
 }
 
 /**
  * Whether the Kafka cluster answers, found out by asking: a metadata round trip with a timeout, every few
  * seconds, on a client of its own that does not retry. A producer cannot tell: KafkaJS emits DISCONNECT only
- * when disconnect() is called, so a producer whose broker died still says it is connected.
+ * when disconnect() is called, so a producer whose broker died still says it is connected. The metadata asked for
+ * names no topics (KafkaJS's describeCluster asks for all of them: every topic's partitions, every 2 s, twice);
+ * the answer still carries the brokers and the cluster id.
  */
 export class BrokerHealth {
   private readonly kafka: Kafka;
   private admin: Admin | null = null;
+  /** The admin's cluster, asked for metadata directly (null: through describeCluster). */
+  private metadata: ProbeMetadata | null = null;
   private timer: NodeJS.Timeout | null = null;
   private ok = false;
   private lastError: string | null = 'not probed yet';
@@ -40,7 +89,20 @@ export class BrokerHealth {
       connectionTimeout: this.timeoutMs,
       requestTimeout: this.timeoutMs,
       retry: { retries: 0 },
+      ...(opts.socketFactory ? { socketFactory: opts.socketFactory } : {}),
     });
+    exposeClusters(this.kafka);
+  }
+
+  private newAdmin(): Admin {
+    // KafkaJS's admin refreshes its metadata before every call: a second Metadata request per probe, for nothing.
+    const { admin, cluster } = adminWithCluster(this.kafka, { metadataMaxAge: PROBE_METADATA_MAX_AGE_MS });
+    const metadata = cluster?.metadata;
+    this.metadata =
+      typeof metadata === 'function' && noTopics()
+        ? () => (metadata as ClusterMetadata).call(cluster, { topics: noTopics() ?? [] })
+        : null;
+    return admin;
   }
 
   /** The cluster answered the latest probe, or a write since. */
@@ -97,10 +159,11 @@ export class BrokerHealth {
   private async roundTrip(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     try {
-      const admin = this.admin ?? (this.admin = this.kafka.admin());
+      const admin = this.admin ?? (this.admin = this.newAdmin());
+      const metadata = this.metadata;
       const answer = (async () => {
         await admin.connect();
-        return admin.describeCluster();
+        return metadata ? metadata() : admin.describeCluster();
       })();
       answer.catch(() => undefined);
       const timeout = new Promise<never>((_, reject) => {

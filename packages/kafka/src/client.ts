@@ -81,6 +81,11 @@ function patchClusters(kafka: Kafka, coordinatorTtlMs: number): void {
   };
 }
 
+/** Lets `adminWithCluster` hand out the clusters of a client built with `new Kafka` rather than createKafka (nothing cached). */
+export function exposeClusters(kafka: Kafka): void {
+  patchClusters(kafka, 0);
+}
+
 /**
  * An admin whose cluster is created with `options` (KafkaJS's admin() takes none: its metadata, for one, is refreshed
  * before every call), and that cluster, or null when the client is not one of createKafka's.

@@ -27,6 +27,11 @@ export interface FetchChoice {
   maxWaitMs: number;
   /** Unset: the consumer's own `minBytes`. */
   minBytes?: number;
+  /**
+   * Waited for before the fetch starts, which then takes what the chooser returns at that point: for a consumer whose
+   * partitions are all paused, in place of KafkaJS's sleep of `maxWaitMs` (an event that resumes one, or a bound).
+   */
+  hold?: Promise<unknown>;
 }
 
 /** The choice for the fetch that is about to start, handed from the consumer's FETCH_START to its fetch. */
@@ -60,13 +65,22 @@ export function installFetchWaitChoice(): boolean {
   ConsumerGroup.prototype.fetch = function (this: { maxWaitTime: number; minBytes: number }, ...args: unknown[]) {
     const choose = next;
     next = null;
-    if (choose) {
-      const choice = choose();
+    const apply = (choice: number | FetchChoice) => {
       if (typeof choice === 'number') this.maxWaitTime = choice;
       else {
         this.maxWaitTime = choice.maxWaitMs;
         if (choice.minBytes !== undefined) this.minBytes = choice.minBytes;
       }
+    };
+    if (choose) {
+      const choice = choose();
+      if (typeof choice === 'object' && choice.hold) {
+        return choice.hold.catch(() => undefined).then(() => {
+          apply(choose());
+          return (fetch as (...a: unknown[]) => unknown).apply(this, args);
+        });
+      }
+      apply(choice);
     }
     return (fetch as (...a: unknown[]) => unknown).apply(this, args);
   };

@@ -4,6 +4,7 @@ export * from './records';
 export * from './producer';
 export { installProduceEncoder } from './produce-encoding';
 export * from './consume-loop';
+export { chooseNextFetchWait, installFetchWaitChoice, type FetchChoice } from './fetch-wait';
 export * from './each-record';
 export * from './dead-letter';
 export { TOPICS, TOPIC_SPECS, HEADERS } from '@alertbus/schemas';

@@ -88,3 +88,17 @@ test('a cancelled wait leaves the reader paused; the next one resumes it', async
   await producer.send([posted(notificationId)]);
   await expect(wait.result).resolves.toMatchObject({ outcome: 'posted' });
 });
+
+test('while paused, the reader\'s fetch loop goes round about once a heartbeat, not five times a second', async () => {
+  expect(waiter.reading).toBe(false);
+  const before = waiter.pausedFetches;
+  await settledFor(3_000);
+  // KafkaJS's own sleep (the 200 ms fetch wait) would go round ~15 times; held until a heartbeat is due, ~3.
+  expect(waiter.pausedFetches - before).toBeLessThanOrEqual(5);
+  // And a wait still resumes it at once.
+  const notificationId = newId();
+  const wait = waiter.wait(notificationId, 60_000);
+  await wait.reading;
+  await producer.send([posted(notificationId)]);
+  await expect(wait.result).resolves.toMatchObject({ outcome: 'posted' });
+});

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from '@alertbus/common';
-import { TopicEnds, type TopicEnd } from '@alertbus/kafka';
+import { chooseNextFetchWait, installFetchWaitChoice, TopicEnds, type FetchChoice, type TopicEnd } from '@alertbus/kafka';
 import { decodeEnvelope, HEADERS, TOPIC_PREFIX, TOPICS } from '@alertbus/schemas';
 
 /** How a notification's delivery ended, as far as a waiting sender is concerned. */
@@ -30,6 +30,11 @@ export interface DeliveryWaits {
 const WATCHED = new Set(['NotificationPosted', 'DeliveryFailed', 'NotificationRouted']);
 
 const TOPICS_READ = [TOPICS.deliveries, TOPICS.notifications];
+
+/** The reader's fetch wait while reading: the broker answers as soon as a record is there (minBytes 1). */
+const FETCH_WAIT_MS = 200;
+/** Its heartbeat interval; also the longest a paused reader's fetch loop is held (KafkaJS heartbeats after it). */
+const HEARTBEAT_MS = 1_000;
 
 /**
  * A topic's end, asked twice at most (the second time on fresh metadata: a leader that moved). Not KafkaJS's
@@ -60,6 +65,11 @@ export class DeliveryWaiter implements DeliveryWaits {
   /** Resolves once the reader reads from the ends (set while reading or about to; null while paused). */
   private resumed: Promise<void> | null = null;
   private read = 0;
+  /** Every topic is paused in KafkaJS (set once pause() took, cleared as resume() hands them back). */
+  private paused = false;
+  /** The fetch loop's holds while paused: each ends the hold early (on resume or stop). */
+  private readonly held = new Set<() => void>();
+  private fetchesPaused = 0;
 
   constructor(private readonly opts: { kafka: Kafka; log: Logger }) {}
 
@@ -72,6 +82,11 @@ export class DeliveryWaiter implements DeliveryWaits {
     return this.read;
   }
 
+  /** How many times the reader's fetch loop went round while every topic was paused (its idle wake-ups). */
+  get pausedFetches(): number {
+    return this.fetchesPaused;
+  }
+
   /** Whether the reader fetches or is about to (a request waits). */
   get reading(): boolean {
     return this.resumed !== null;
@@ -81,13 +96,19 @@ export class DeliveryWaiter implements DeliveryWaits {
     const consumer = this.opts.kafka.consumer({
       groupId: `${TOPIC_PREFIX}alertbus-ingest-notify-${randomUUID()}`,
       sessionTimeout: 15_000,
-      heartbeatInterval: 1_000,
       // The broker answers a fetch as soon as a record is there (minBytes 1): this bounds the empty polls while a request
-      // waits, and, while paused, how long KafkaJS sleeps before it sees a resume (the first waiting request's extra wait).
-      maxWaitTimeInMs: 200,
+      // waits. While paused, KafkaJS would sleep this long between looks at its partitions (five wake-ups a second);
+      // the fetch loop is held instead until a resume (or a heartbeat is due), see holdWhilePaused.
+      maxWaitTimeInMs: FETCH_WAIT_MS,
+      heartbeatInterval: HEARTBEAT_MS,
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
+    const canHold = installFetchWaitChoice();
+    consumer.on(consumer.events.FETCH_START, () => {
+      if (this.paused) this.fetchesPaused++;
+      if (canHold) chooseNextFetchWait(() => this.nextFetch());
+    });
     this.ends = new TopicEnds(this.opts.kafka);
     await this.ends.connect();
     const joined = new Promise<void>((res) => {
@@ -121,10 +142,33 @@ export class DeliveryWaiter implements DeliveryWaits {
     if (!this.joined) this.opts.log.warn('the deliveries reader has not joined yet; sync notifications may time out until it does');
   }
 
+  /** The next fetch: while paused, held until a resume or a heartbeat is due, then KafkaJS's look without a sleep. */
+  private nextFetch(): number | FetchChoice {
+    if (!this.paused) return FETCH_WAIT_MS;
+    return { maxWaitMs: 0, hold: this.holdWhilePaused() };
+  }
+
+  private holdWhilePaused(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.held.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, HEARTBEAT_MS);
+      this.held.add(done);
+    });
+  }
+
+  private releaseHeld(): void {
+    for (const done of [...this.held]) done();
+  }
+
   private pause(): void {
     this.resumed = null;
     try {
       this.consumer?.pause(TOPICS_READ.map((topic) => ({ topic })));
+      this.paused = this.consumer !== null;
     } catch (err) {
       // KafkaJS has no group between a crash and its restart; the restarted one is paused when it joins.
       this.opts.log.debug({ err }, 'deliveries reader not paused: restarting');
@@ -144,6 +188,8 @@ export class DeliveryWaiter implements DeliveryWaits {
       if (this.resumed !== resumed) return; // paused again meanwhile (or another resume took over)
       for (const { topic, partitions } of read) for (const p of partitions) consumer.seek({ topic, partition: p.partition, offset: p.high });
       consumer.resume(TOPICS_READ.map((topic) => ({ topic })));
+      this.paused = false;
+      this.releaseHeld();
     });
     this.resumed = resumed;
     resumed.catch((err: Error) => {
@@ -180,6 +226,8 @@ export class DeliveryWaiter implements DeliveryWaits {
     const consumer = this.consumer;
     this.consumer = null;
     this.resumed = null;
+    this.paused = false;
+    this.releaseHeld();
     await consumer?.disconnect().catch((err: Error) => this.opts.log.warn({ err }, 'closing the deliveries reader failed'));
     await this.ends?.disconnect().catch(() => undefined);
     this.ends = null;
