@@ -33,20 +33,13 @@ export interface Checksum {
 
 const ident = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-type ProjectionTable = (typeof PROJECTION_TABLES)[number];
-
 /** Call inside a transaction (the caller picks the snapshot); sets the transaction's time zone to UTC. */
 export async function checksumIn(client: PoolClient, schema: string): Promise<Checksum> {
-  return total(await tableChecksums(client, schema, PROJECTION_TABLES));
-}
-
-/** The tables' checksums, in the order given, in the caller's transaction (whose time zone it sets to UTC). */
-async function tableChecksums(client: PoolClient, schema: string, of: readonly ProjectionTable[]): Promise<TableChecksum[]> {
   // Room to sort a table's row hashes in memory: a sort spilled to disk made the checksum of 1M rows crawl.
   // Times are written in UTC and ISO style whatever the session's settings, so the text of a row is fixed.
   await client.query(`SET LOCAL TIME ZONE 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL work_mem = '128MB'`);
   const tables: TableChecksum[] = [];
-  for (const { table, order } of of) {
+  for (const { table, order } of PROJECTION_TABLES) {
     const { rows } = await client.query<{ rows: string; sha256: string }>(
       `SELECT count(*)::bigint AS rows,
               encode(sha256(coalesce(string_agg(sha256(convert_to(t::text, 'UTF8')), ''::bytea ORDER BY ${order}), ''::bytea)), 'hex') AS sha256
@@ -54,30 +47,10 @@ async function tableChecksums(client: PoolClient, schema: string, of: readonly P
     );
     tables.push({ table, rows: Number(rows[0]!.rows), sha256: rows[0]!.sha256 });
   }
-  return tables;
-}
-
-function total(tables: TableChecksum[]): Checksum {
-  const sum = createHash('sha256')
+  const total = createHash('sha256')
     .update(tables.map((t) => `${t.table} ${t.rows} ${t.sha256}\n`).join(''))
     .digest('hex');
-  return { tables, total: sum };
-}
-
-/**
- * The same value as `checksum`, of tables no one writes meanwhile (the rebuilt ones after the replay): the timeline,
- * most of the rows, on one connection and the other tables on another, in two transactions at the same time. One
- * backend did all of it while the index build ran beside it and then left a core idle (bench/README.md, nineteenth run).
- */
-export async function checksumUnwritten(pool: Pool, schema: string): Promise<Checksum> {
-  const large = PROJECTION_TABLES.filter((t) => t.table === 'incident_timeline');
-  const rest = PROJECTION_TABLES.filter((t) => t.table !== 'incident_timeline');
-  const [a, b] = await Promise.all([
-    inTransaction(pool, (client) => tableChecksums(client, schema, large), 'snapshot'),
-    inTransaction(pool, (client) => tableChecksums(client, schema, rest), 'snapshot'),
-  ]);
-  const byTable = new Map([...a, ...b].map((t) => [t.table, t]));
-  return total(PROJECTION_TABLES.map(({ table }) => byTable.get(table)!));
+  return { tables, total };
 }
 
 /** The checksum of one consistent snapshot of the tables in `schema` (the live ones by default). */

@@ -23,7 +23,7 @@ import { AdoptableDeliveries } from '../apply-many';
 import { applyRecordBatch, onlyTimelineRows, prepareRecords } from '../batch-apply';
 import { currentClusterId, rebindCluster, storedClusterId } from '../cluster';
 import { PROJECTED_TOPICS } from '../topics';
-import { checksumIn, checksumUnwritten, PROJECTION_TABLES, type Checksum } from './checksum';
+import { checksum, checksumIn, PROJECTION_TABLES, type Checksum } from './checksum';
 import { compareOffsets, readOffsets, type OffsetComparison } from './offsets';
 
 export const REBUILD_SCHEMA = 'history_rebuild';
@@ -210,9 +210,8 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
       await replay(first, 'replay', { covered: 0n, total: total(last) });
       if (last.length > 0) await replay(last, 'replay', { covered: total(first), total: total(first) });
     });
-    // The deferred indexes are built (once) while the rebuilt rows are summed on two other connections (the timeline
-    // on one, the other tables on the other; nothing writes them then): the checksum reads only the rows, and each
-    // part is mostly one backend's work.
+    // The deferred indexes are built (once) while the rebuilt rows are summed on another connection: the checksum
+    // reads only the rows, and each of the two is mostly one backend's work.
     let indexed: Promise<void> | null = null;
     const finishRebuilt = () => {
       indexed ??= timed('indexesMs', () => createIndexes(rebuilt, deferred));
@@ -297,7 +296,7 @@ async function summarize(pool: Pool, indexed: Promise<void>, phases: RebuildPhas
     phases.analyzeMs = Date.now() - t0;
   })();
   const t0 = Date.now();
-  const summed = checksumUnwritten(pool, REBUILD_SCHEMA).then((sum) => {
+  const summed = checksum(pool, REBUILD_SCHEMA).then((sum) => {
     phases.rebuiltChecksumMs = Date.now() - t0;
     return sum;
   });
