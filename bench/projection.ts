@@ -186,7 +186,8 @@ async function main(): Promise<void> {
     const ph = result.phases;
     console.log(
       `rebuild phases          : replay ${seconds(ph.replayMs)}; then at the same time: indexes ${seconds(ph.indexesMs)} and ANALYZE ` +
-        `${seconds(ph.analyzeMs)}, checksum rebuilt ${seconds(ph.rebuiltChecksumMs)}, checksum live ${seconds(ph.liveChecksumMs)}`,
+        `${seconds(ph.analyzeMs)}, checksum rebuilt ${seconds(ph.rebuiltChecksumMs)}, checksum live ${seconds(ph.liveChecksumMs)}` +
+        (ph.liveSummedDuringReplay ? ' (the live one during the replay)' : ''),
     );
     console.log(
       `rebuild CPU             : this process ${((rebuildCpu.user + rebuildCpu.system) / 1e6).toFixed(1)} s, Postgres backends ≥ ${rebuildPg.total().toFixed(1)} s` +

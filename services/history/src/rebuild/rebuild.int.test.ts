@@ -68,7 +68,48 @@ describe('history rebuild', () => {
     expect(result.matches).toBe(true);
     expect(result.applied).toBe(expectedEvents);
     expect(result.deliveryLookUps).toBe(0);
+    // The live projection stood still: the live tables were summed while the replay ran, not after it.
+    expect(result.phases.liveSummedDuringReplay).toBe(true);
   });
+
+  it('sums the live tables again after the replay when the live projection moved meanwhile, and still compares them right', async () => {
+    await caughtUp();
+    const more = buildStream({ aliases: 3, seed: 'rebuild-moved', start: '2025-03-01T08:00:00.000Z' });
+    // The live projector cannot store anything while its offset rows are held: the live tables stand at the old offsets.
+    const holder = new Client({ connectionString: process.env.DATABASE_URL });
+    await holder.connect();
+    let held = true;
+    let released: Promise<unknown> = Promise.resolve();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT next_offset FROM projection_offsets FOR UPDATE');
+      await produceStream(kafka, more.events);
+      expectedEvents += more.events.length;
+      const rebuilding = rebuildProjection({
+        databaseUrl: process.env.DATABASE_URL!,
+        kafka,
+        migrationsDir: MIGRATIONS_DIR,
+        swap: false,
+        // Once the replay runs, the snapshot taken beside it has read the old offsets: let the live projector go on.
+        onProgress: (p) => {
+          if (p.phase !== 'replay' || !held) return;
+          held = false;
+          released = holder.query('COMMIT');
+        },
+      });
+      const result = await rebuilding;
+      await released;
+
+      expect(result.notCompared).toBeNull();
+      expect(result.matches).toBe(true);
+      expect(result.applied).toBe(expectedEvents);
+      expect(result.phases.liveSummedDuringReplay).toBe(false);
+    } finally {
+      if (held) await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+    }
+    await caughtUp();
+  }, 120_000);
 
   it('the live service goes on projecting into the swapped-in tables', async () => {
     const more = buildStream({ aliases: 3, seed: 'rebuild-2', start: '2025-03-02T08:00:00.000Z' });
