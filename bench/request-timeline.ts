@@ -2,10 +2,12 @@
  * `npx tsx bench/request-timeline.ts <request log dir> <BENCH_TRACE_FILE>`: the requests of bench/request-log.cjs lined
  * up with the bench's alerts (their POST sent, answered, and the Slack call). Prints each service's requests per alert
  * (by API, and the errors), a per-alert timeline and the sinks' fetch gaps, over the trace's window (first POST to the
- * last Slack call). The requests name no alert, so each alert's steps are matched by time, backwards from its Slack
- * call: the slack-sink's last fetch that brought commands before it, the router's last EndTxn answered before that
- * fetch was, the router's last Produce sent before that EndTxn, and its last input fetch answered before that Produce.
- * At 50/s (an alert every 20 ms) that is nearly always the alert's own; at a few hundred a second it is the typical gap.
+ * last Slack call). The requests name no alert, so each alert's steps are matched by time: forwards from its POST
+ * (ingest's first Produce sent after it, the router's first input fetch answered after that Produce was: the alert's
+ * own unless a fetch sent before the record was written came back without it), and backwards from its Slack call (the
+ * slack-sink's last fetch that brought commands before it, the router's last EndTxn answered before that fetch). Between
+ * the two is the router's whole hop from fetch to commit. Matching the router's Produce backwards picked the latest
+ * transaction's, not the alert's, while several were in flight: the steps stop at what matches reliably.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,16 +61,30 @@ const lastBefore = (sorted: Req[], key: 't0' | 't1', t: number): Req | undefined
   }
   return sorted[lo - 1];
 };
-const steps = ['POST answered → router input fetch answered', 'input fetch answered → Produce sent', 'Produce sent → answered', 'Produce answered → EndTxn sent', 'EndTxn sent → answered', 'EndTxn answered → sink fetch answered', 'sink fetch answered → Slack call', 'POST sent → Slack call'];
+const ingestProduces = (byProcess.get('ingest') ?? []).filter((r) => r.a === 'Produce' && !r.err).sort((x, y) => x.t0 - y.t0);
+/** The first of `sorted` whose `key` is at or after `t`. */
+const firstAfter = (sorted: Req[], key: 't0' | 't1', t: number): Req | undefined => sorted.find((r) => r[key] >= t);
+const steps = [
+  "POST sent → ingest's Produce answered",
+  "ingest's Produce answered → router's next input fetch answered",
+  'that fetch answered → EndTxn answered',
+  'EndTxn sent → answered',
+  'EndTxn answered → sink fetch answered',
+  'sink fetch answered → Slack call',
+  'POST sent → Slack call',
+];
 const gaps: number[][] = steps.map(() => []);
 for (const t of alerts) {
+  // Forwards from the POST: ingest's first Produce sent after it, the router's first input fetch answered after that.
+  const ip = firstAfter(ingestProduces, 't0', t.tSent);
+  const f = ip && firstAfter(inputFetches, 't1', ip.t1);
+  // Backwards from the Slack call: the sink's last fetch of commands before it, the router's last EndTxn before that.
   const s = lastBefore(sinkFetches, 't1', t.tSlack!);
   const e = s && lastBefore(endTxns, 't1', s.t1);
-  const p = e && lastBefore(produces, 't0', e.t0);
-  const f = p && lastBefore(inputFetches, 't1', p.t0);
-  if (!s || !e || !p || !f || f.t1 < t.tAnswered!) continue;
-  [f.t1 - t.tAnswered!, p.t0 - f.t1, p.t1 - p.t0, e.t0 - p.t1, e.t1 - e.t0, s.t1 - e.t1, t.tSlack! - s.t1, t.tSlack! - t.tSent].forEach((g, i) => gaps[i]!.push(g));
+  if (!ip || !f || !s || !e || e.t1 < f.t1) continue;
+  [ip.t1 - t.tSent, f.t1 - ip.t1, e.t1 - f.t1, e.t1 - e.t0, s.t1 - e.t1, t.tSlack! - s.t1, t.tSlack! - t.tSent].forEach((g, i) => gaps[i]!.push(g));
 }
+void produces;
 const pct = (v: number[], p: number) => v[Math.min(v.length - 1, Math.floor((v.length * p) / 100))] ?? NaN;
 for (const [i, name] of steps.entries()) {
   const v = gaps[i]!.sort((x, y) => x - y);
