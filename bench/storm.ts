@@ -181,6 +181,16 @@ async function main(): Promise<void> {
   const rssLine = () => supervisors.map((s) => `${s.name} ${s.supervisor.pids().map(rssMb).reduce<number>((sum, v) => sum + (v ?? 0), 0).toFixed(0)} MB`).join(' · ');
   let rss = '';
   let cpu = '';
+  // Which service is the storm's critical path: the router has decided every alert once its group's committed offsets on
+  // alerts.received.v1 reach the topic's end (every alert was written there before ingest answered 202).
+  const { GROUPS, TOPICS } = await import('@alertbus/schemas');
+  const kafkaAdmin = createKafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'bench-storm-lag' }).admin();
+  await kafkaAdmin.connect();
+  const inputEnd = (await kafkaAdmin.fetchTopicOffsets(TOPICS.alertsReceived)).reduce((n, p) => n + Number(p.high), 0);
+  const routerDone = until(async () => {
+    const [offsets] = await kafkaAdmin.fetchOffsets({ groupId: GROUPS.router, topics: [TOPICS.alertsReceived] });
+    return offsets!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0) >= inputEnd;
+  }, accepted);
   const [inHistory, slackSettled] = await Promise.all([
     until(async () => (await incidents(db)) >= ALERTS, accepted).then(async (t) => {
       rss = rssLine();
@@ -193,6 +203,13 @@ async function main(): Promise<void> {
     inHistory === null
       ? `all in the history       : NOT within ${seconds(WAIT_MS)}: ${(await incidents(db)).toLocaleString('en-US')} of ${ALERTS.toLocaleString('en-US')} (target: all within 60 s)`
       : `all in the history       : ${seconds(inHistory)} after the last was accepted (target ≤ 60 s)`,
+  );
+  const routerDecided = await routerDone;
+  await kafkaAdmin.disconnect();
+  console.log(
+    routerDecided === null
+      ? `router decided every one: NOT within ${seconds(WAIT_MS)}`
+      : `router decided every one: ${seconds(routerDecided)} after the last was accepted (its offsets committed; the history follows it)`,
   );
   if (inHistory !== null) {
     // The whole pipeline's rate for new incidents: from the first request sent to the last incident in the history.

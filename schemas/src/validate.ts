@@ -4,15 +4,80 @@ import { quickDateTime } from './date-time';
 import { EVENT_TYPES, type EventType } from './events';
 import { EnvelopeSchema, type AnyEnvelope } from './envelope';
 
-const ajv = new Ajv({ allErrors: true, strict: false });
-addFormats(ajv);
-// The same answers as ajv-formats' date-time, decided by character codes for the form producers write.
-const fullDateTime = ajv.formats['date-time'] as { validate: (s: string) => boolean; compare?: (a: string, b: string) => number | undefined };
-ajv.addFormat('date-time', { ...fullDateTime, validate: quickDateTime(fullDateTime.validate) });
+/** An Ajv with the project's formats; `allErrors` for the messages, without it to decide validity alone. */
+function makeAjv(allErrors: boolean): Ajv {
+  const made = new Ajv({ allErrors, strict: false });
+  addFormats(made);
+  // The same answers as ajv-formats' date-time, decided by character codes for the form producers write.
+  const fullDateTime = made.formats['date-time'] as { validate: (s: string) => boolean; compare?: (a: string, b: string) => number | undefined };
+  made.addFormat('date-time', { ...fullDateTime, validate: quickDateTime(fullDateTime.validate) });
+  return made;
+}
 
-const envelopeValidator = ajv.compile(EnvelopeSchema);
+const ajv = makeAjv(true);
+/** Decides validity only: stops at a value's first error, and at a union branch's first. */
+const validityAjv = makeAjv(false);
+
+const PRIMITIVE_TYPES = new Set(['string', 'number', 'boolean']);
+/** A TypeBox literal: `{ const, type }` and nothing else, the constant of that type. */
+const isLiteral = (b: unknown): b is { const: string | number | boolean } =>
+  b !== null &&
+  typeof b === 'object' &&
+  Object.keys(b).every((k) => k === 'const' || k === 'type') &&
+  'const' in b &&
+  (!('type' in b) || (PRIMITIVE_TYPES.has((b as { type: unknown }).type as string) && typeof b.const === (b as { type: unknown }).type));
+/** A bare type: `{ type }` and nothing else (TypeBox's String(), Null()…). */
+const isBareType = (b: unknown): b is { type: string } =>
+  b !== null && typeof b === 'object' && Object.keys(b).length === 1 && typeof (b as { type?: unknown }).type === 'string';
+
+/**
+ * The same schema, accepting exactly the same values, with every `anyOf` of literals written as an `enum` and every
+ * `anyOf` of bare types as a list of types. With `allErrors`, Ajv builds an error object (and its message) for each
+ * branch of an `anyOf` that does not match before one does, valid value or not: an envelope's `type` is a union of
+ * every event type, a decision's `reason` one of a dozen, so a valid event made tens of them each time it was checked.
+ */
+export function withFlatUnions(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withFlatUnions);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) out[k] = withFlatUnions(v);
+  const branches = out.anyOf;
+  if (!Array.isArray(branches) || branches.length === 0) return out;
+  if (branches.every(isLiteral) && !('enum' in out)) {
+    delete out.anyOf;
+    out.enum = branches.map((b) => b.const);
+  } else if (branches.every(isBareType) && !('type' in out)) {
+    delete out.anyOf;
+    out.type = [...new Set(branches.map((b) => b.type))];
+  }
+  return out;
+}
+
+/**
+ * A validator that decides with the flattened schema, stopping at the first error, and only for a value it refuses
+ * takes the errors of the schema as written with every error (compiled on first need): the same answers and the same
+ * error messages as before. Deciding with every error, Ajv also builds an error object for each failed check of each
+ * union branch tried before the one that matches (an incident's `suppressedBy` is a union of objects).
+ */
+function compileChecked(schema: object): ValidateFunction {
+  const fast = validityAjv.compile(withFlatUnions(schema) as object);
+  let explain: ValidateFunction | undefined;
+  const validate = ((value: unknown) => {
+    if (fast(value)) {
+      validate.errors = null;
+      return true;
+    }
+    explain ??= ajv.compile(schema);
+    validate.errors = explain(value) ? fast.errors : explain.errors;
+    return false;
+  }) as ValidateFunction;
+  validate.errors = null;
+  return validate;
+}
+
+const envelopeValidator = compileChecked(EnvelopeSchema);
 const dataValidators = new Map<string, ValidateFunction>(
-  Object.entries(EVENT_TYPES).map(([type, spec]) => [type, ajv.compile(spec.data)]),
+  Object.entries(EVENT_TYPES).map(([type, spec]) => [type, compileChecked(spec.data)]),
 );
 
 export type ValidationResult = { ok: true; event: AnyEnvelope } | { ok: false; error: string };

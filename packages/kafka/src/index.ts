@@ -1,3 +1,5 @@
+// First: KafkaJS's producer takes its message grouping when it is loaded (see message-grouping.ts).
+import './message-grouping';
 export * from './client';
 export * from './admin';
 export * from './records';
@@ -14,3 +16,4 @@ export * from './reader';
 export * from './co-partitioned';
 export * from './broker-health';
 export * from './topic-ends';
+export { installMessageGrouping } from './message-grouping';

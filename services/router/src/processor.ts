@@ -99,6 +99,12 @@ interface Overlaid {
   owner: { committed: boolean };
 }
 
+/** A batch's decided events as the metrics count them: each one's type, and its reason when it is an incident event (else null). */
+interface DecidedCounts {
+  types: string[];
+  reasons: Array<string | null>;
+}
+
 /** One transaction's writes, in the order they were made: decided events, dead letters, state records. */
 type Writes = Array<{ topic: string; message: OutputMessage }>;
 
@@ -487,7 +493,11 @@ export class RouterProcessor {
     };
     let watermark = this.watermarks.get(partition) ?? Number.NEGATIVE_INFINITY;
     const out: Writes = [];
-    const decided: AnyEnvelope[] = [];
+    /**
+     * What the metrics count once the batch commits, not the events themselves: a batch waits for its transaction with
+     * only its encoded outputs and packed states alive, so the collector copies less of each batch in flight.
+     */
+    const decided: DecidedCounts = { types: [], reasons: [] };
     const dead: string[] = [];
     try {
       for (const record of records) {
@@ -520,8 +530,11 @@ export class RouterProcessor {
           index.set(state, packed);
         }
         watermark = Math.max(watermark, Date.parse(input.recordedAt));
-        out.push(...events.map(eventWrite));
-        decided.push(...events);
+        for (const e of events) {
+          out.push(eventWrite(e));
+          decided.types.push(e.type);
+          decided.reasons.push(isIncidentEvent(e) ? (e.data as { reason: string }).reason : null);
+        }
       }
       for (const [key, { state, at, original }] of staged) {
         if (state === undefined || state === original) continue;
@@ -548,6 +561,12 @@ export class RouterProcessor {
       const evicting = new Set(evict);
       for (const [key, { state, packed }] of staged) if (state !== undefined && packed !== undefined && !evicting.has(key)) overlay_(key, packed);
       for (const key of evict) overlay_(key, undefined);
+      /** What the commit keeps of `staged`: each key's packed state and when it expires (the states themselves can go). */
+      const commits: Array<{ key: string; packed: PackedState; expires: number | null }> = [];
+      for (const [key, { state, packed }] of staged) {
+        if (state === undefined || packed === undefined) continue;
+        commits.push({ key, packed, expires: expiresAt(state, this.retentionMs) });
+      }
       return {
         outputs: byTopic(out),
         onAbort: undo,
@@ -557,10 +576,8 @@ export class RouterProcessor {
           for (const key of overlaid.keys()) if (uncommitted.get(key)?.owner === owner) uncommitted.delete(key);
           overlaid.clear();
           const queue = this.queueOf(partition);
-          for (const [key, { state, packed }] of staged) {
-            if (state === undefined || packed === undefined) continue;
+          for (const { key, packed, expires } of commits) {
             committed.set(key, packed);
-            const expires = expiresAt(state, this.retentionMs);
             if (expires !== null) queue.push(key, expires);
           }
           const pending = this.pendingEvictions.get(partition);
@@ -690,11 +707,12 @@ export class RouterProcessor {
     return undefined;
   }
 
-  private count(events: AnyEnvelope[], dead: string[]): void {
+  private count(decided: DecidedCounts, dead: string[]): void {
     const { metrics } = this.opts;
-    for (const e of events) {
-      if (isIncidentEvent(e)) metrics.decisions.inc({ type: e.type, reason: (e.data as { reason: string }).reason });
-      else metrics.commands.inc({ type: e.type });
+    for (let i = 0; i < decided.types.length; i++) {
+      const reason = decided.reasons[i];
+      if (reason !== null) metrics.decisions.inc({ type: decided.types[i]!, reason });
+      else metrics.commands.inc({ type: decided.types[i]! });
     }
     if (dead.length > 0) {
       metrics.deadLetters.inc(dead.length);

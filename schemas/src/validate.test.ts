@@ -1,0 +1,62 @@
+import { Type } from '@sinclair/typebox';
+import { decodeEnvelope, validateEnvelope, withFlatUnions } from './validate';
+
+const suppressed = {
+  id: 'e1',
+  type: 'EventSuppressed',
+  version: 1,
+  alias: 'alertmanager:a',
+  occurredAt: '2026-12-01T00:00:00.000Z',
+  recordedAt: '2026-12-01T00:00:00.000Z',
+  source: 'router',
+  causationId: 'i1',
+  correlationId: 'i1',
+  data: { inputId: 'i1', inputType: 'AlertReceived', reason: 'silenced', rule: { path: 'default', rulesVersion: 'v' } },
+};
+const errorOf = (value: unknown) => {
+  const r = validateEnvelope(value);
+  return r.ok ? 'ok' : r.error;
+};
+
+describe('withFlatUnions', () => {
+  it('writes a union of literals as an enum and a union of bare types as a list of types, keeping the rest', () => {
+    const schema = Type.Object({
+      status: Type.Union([Type.Literal('firing'), Type.Literal('resolved')], { description: 'd' }),
+      causationId: Type.Union([Type.String(), Type.Null()]),
+      mixed: Type.Union([Type.Literal('a'), Type.Number()]),
+    });
+    const flat = withFlatUnions(schema) as { properties: Record<string, Record<string, unknown>> };
+    expect(flat.properties.status).toEqual({ enum: ['firing', 'resolved'], description: 'd' });
+    expect(flat.properties.causationId).toEqual({ type: ['string', 'null'] });
+    expect(flat.properties.mixed!.anyOf).toHaveLength(2);
+  });
+});
+
+describe('validateEnvelope', () => {
+  it('accepts valid events, a null causation included', () => {
+    expect(errorOf(suppressed)).toBe('ok');
+    expect(errorOf({ ...suppressed, causationId: null })).toBe('ok');
+    expect(errorOf({ ...suppressed, data: { ...suppressed.data, reason: 'first-notification' } })).toBe('ok');
+  });
+
+  // The messages are those of the schemas as written (allErrors, every branch of a union), whatever checks validity.
+  it.each([
+    ['an unknown type', { ...suppressed, type: 'NoSuchEvent' }, `envelope invalid: ${Array(5).fill('/type: must be equal to constant').join('; ')}`],
+    ['another version', { ...suppressed, version: 2 }, 'envelope invalid: /version: must be equal to constant'],
+    ['a causation that is a number', { ...suppressed, causationId: 7 }, 'envelope invalid: /causationId: must be string; /causationId: must be null; /causationId: must match a schema in anyOf'],
+    ['an unknown reason', { ...suppressed, data: { ...suppressed.data, reason: 'because' } }, `EventSuppressed data invalid: ${Array(5).fill('/data/reason: must be equal to constant').join('; ')}`],
+    [
+      'a reason that is a number',
+      { ...suppressed, data: { ...suppressed.data, reason: 3 } },
+      'EventSuppressed data invalid: /data/reason: must be string; /data/reason: must be equal to constant; /data/reason: must be string; /data/reason: must be equal to constant; /data/reason: must be string',
+    ],
+  ])('refuses %s with the same message as before', (_what, value, message) => {
+    expect(errorOf(value)).toBe(message);
+    expect(errorOf(value)).toBe(message); // the validator that explains is compiled once, then reused
+  });
+
+  it('decodes and refuses a record the same way', () => {
+    const r = decodeEnvelope(Buffer.from(JSON.stringify({ ...suppressed, type: 'Nope' })), 'incidents.v1');
+    expect(r).toEqual({ ok: false, error: `envelope invalid: ${Array(5).fill('/type: must be equal to constant').join('; ')}` });
+  });
+});
