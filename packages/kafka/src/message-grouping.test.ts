@@ -34,3 +34,23 @@ describe('groupMessagesPerPartition', () => {
     expect(groupMessagesPerPartition({ topic: 't', partitionMetadata, messages: [], partitioner: p })).toEqual(kafkajsGrouping({ topic: 't', partitionMetadata, messages: [], partitioner: p }));
   });
 });
+
+describe('installMessageGrouping in a process of its own', () => {
+  // Outside jest's module registry, as the services run: loading the package puts the in-place grouping where
+  // KafkaJS's producer takes its own. If a KafkaJS upgrade moved the file, this says so instead of the grouping
+  // silently falling back.
+  it("is what KafkaJS's producer loads once the package is imported", () => {
+    const { execFileSync } = require('node:child_process') as typeof import('node:child_process');
+    const path = require('node:path') as typeof import('node:path');
+    const script = `
+      const kafka = require(${JSON.stringify(path.join(__dirname, 'index.ts'))});
+      const { createRequire } = require('node:module');
+      const r = createRequire(require.resolve('kafkajs'));
+      r('./src/producer/sendMessages');
+      const loaded = r('./src/producer/groupMessagesPerPartition');
+      console.log(JSON.stringify({ installed: kafka.installMessageGrouping(), same: loaded === require(${JSON.stringify(path.join(__dirname, 'message-grouping.ts'))}).groupMessagesPerPartition }));
+    `;
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: path.join(__dirname, '..', '..', '..'), encoding: 'utf8' });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ installed: true, same: true });
+  });
+});
