@@ -10,6 +10,7 @@ import { TOPICS } from '@alertbus/schemas';
 import { opened, received, repeated } from '@alertbus/projection/src/testdata/events';
 import { dropTestDatabase } from '../../../test/support/db';
 import { testBrokers, testKafka } from '../../../test/support/kafka';
+import { metricSum } from '../../../test/support/metrics';
 import { waitFor } from '../../../test/support/wait';
 import { startHistory, type HistoryService } from './index';
 
@@ -37,13 +38,7 @@ async function waitingOnLock(): Promise<number[]> {
   return rows.map((r) => r.pid);
 }
 
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${service!.url}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name))
-    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
-}
+const metric = (name: string) => metricSum(service!.url, name);
 
 beforeAll(async () => {
   await ensureDatabase(process.env.DATABASE_URL!);
