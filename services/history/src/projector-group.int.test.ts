@@ -10,6 +10,7 @@ import { EventProducer } from '@alertbus/kafka';
 import { MIGRATIONS_DIR, rebuildProjection } from '@alertbus/projection';
 import { dropTestDatabase } from '../../../test/support/db';
 import { testBrokers, testKafka } from '../../../test/support/kafka';
+import { metricSum } from '../../../test/support/metrics';
 import { waitFor } from '../../../test/support/wait';
 import { startHistory, type HistoryService } from './index';
 import { produceStream } from './testdata/produce';
@@ -27,14 +28,7 @@ const query = Client.prototype.query;
 
 const timelineRows = async () => Number((await service!.pool.query('SELECT count(*) FROM incident_timeline')).rows[0].count);
 
-/** Sum of a metric's samples (with `labels` in their label set) in the service's Prometheus text. */
-async function metric(name: string, labels = ''): Promise<number> {
-  const text = await (await fetch(`${service!.url}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name) && l.includes(labels))
-    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
-}
+const metric = (name: string, labels = '') => metricSum(service!.url, name, labels);
 
 beforeAll(async () => {
   await ensureDatabase(process.env.DATABASE_URL!);

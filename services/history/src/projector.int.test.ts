@@ -6,6 +6,7 @@ import { ensureDatabase } from '@alertbus/common';
 import { EventProducer } from '@alertbus/kafka';
 import { dropTestDatabase } from '../../../test/support/db';
 import { testBrokers, testKafka } from '../../../test/support/kafka';
+import { metricSum } from '../../../test/support/metrics';
 import { waitFor } from '../../../test/support/wait';
 import { opened, repeated } from '@alertbus/projection/src/testdata/events';
 import { startHistory, type HistoryService } from './index';
@@ -13,14 +14,7 @@ import { startHistory, type HistoryService } from './index';
 let producer: EventProducer;
 let service: HistoryService | undefined;
 
-/** Sum of a metric's samples in the service's Prometheus text. */
-async function metric(name: string): Promise<number> {
-  const text = await (await fetch(`${service!.url}/metrics`)).text();
-  return text
-    .split('\n')
-    .filter((l) => l.startsWith(name))
-    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
-}
+const metric = (name: string) => metricSum(service!.url, name);
 
 beforeAll(async () => {
   await ensureDatabase(process.env.DATABASE_URL!);
