@@ -167,7 +167,6 @@ async function main(): Promise<void> {
     const result = await rebuildProjection({
       databaseUrl,
       kafka,
-      brokers: process.env.KAFKA_BROKERS!.split(','),
       migrationsDir: MIGRATIONS_DIR,
       swap: false,
       onProgress: (p) => {

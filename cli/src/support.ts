@@ -4,17 +4,14 @@ import { ConfigError, createLogger, envBrokers, envDatabaseUrl } from '@alertbus
 import { createKafka } from '@alertbus/kafka';
 
 export function cliKafka(brokers: string | undefined, env: Record<string, string | undefined> = process.env): Kafka {
-  return createKafka({ brokers: cliBrokers(brokers, env), clientId: 'alertbus-cli', log: createLogger('alertbus-cli', 'silent') });
-}
-
-/** The brokers given by `--brokers`, else by KAFKA_BROKERS. */
-export function cliBrokers(brokers: string | undefined, env: Record<string, string | undefined> = process.env): string[] {
+  let list: string[];
   try {
-    return envBrokers(brokers === undefined ? env : { KAFKA_BROKERS: brokers });
+    list = envBrokers(brokers === undefined ? env : { KAFKA_BROKERS: brokers });
   } catch (err) {
     if (err instanceof ConfigError) throw new Error(`${err.message} (set KAFKA_BROKERS or pass --brokers host:port)`);
     throw err;
   }
+  return createKafka({ brokers: list, clientId: 'alertbus-cli', log: createLogger('alertbus-cli', 'silent') });
 }
 
 export function cliDatabaseUrl(explicit: string | undefined, env: Record<string, string | undefined> = process.env): string {

@@ -44,7 +44,6 @@ export function registerHistory(program: Command): void {
       const result = await rebuildProjection({
         databaseUrl: cli.cliDatabaseUrl(opts.databaseUrl),
         kafka: cli.cliKafka(opts.brokers),
-        brokers: cli.cliBrokers(opts.brokers),
         migrationsDir: MIGRATIONS_DIR,
         groupId: opts.group,
         swap: opts.swap,

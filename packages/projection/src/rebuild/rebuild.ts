@@ -17,17 +17,14 @@ import {
   pgTimeoutsFromEnv,
   type Migration,
 } from '@alertbus/common';
-import { readRanges, wholeTopicRanges, type OffsetRange } from '@alertbus/kafka';
+import { readRanges, wholeTopicRanges, type ConsumedRecord, type OffsetRange } from '@alertbus/kafka';
 import { GROUPS, TOPICS } from '@alertbus/schemas';
 import { AdoptableDeliveries } from '../apply-many';
 import { applyRecordBatch, onlyTimelineRows, prepareRecords } from '../batch-apply';
-import type { PlannableRecord } from '../batch-plan';
-import type { Projection } from '../types';
 import { currentClusterId, rebindCluster, storedClusterId } from '../cluster';
 import { PROJECTED_TOPICS } from '../topics';
 import { checksum, checksumIn, PROJECTION_TABLES, type Checksum } from './checksum';
 import { compareOffsets, readOffsets, type OffsetComparison } from './offsets';
-import { ReplayReader } from './replay-reader';
 
 export const REBUILD_SCHEMA = 'history_rebuild';
 const REPLACED_SCHEMA = 'history_replaced';
@@ -49,12 +46,6 @@ export interface RebuildProgress {
 export interface RebuildOptions {
   databaseUrl: string;
   kafka: Kafka;
-  /**
-   * The brokers `kafka` connects to. Given, the replay fetches, decodes and validates the records in a worker thread of
-   * its own (with a client of these brokers), ahead of this thread, which projects them and writes them to Postgres;
-   * else all of it on this thread (replay-worker.ts says why).
-   */
-  brokers?: readonly string[];
   migrationsDir: string;
   /** The live projector's consumer name (its stored offsets); default GROUPS.history. */
   groupId?: string;
@@ -84,8 +75,6 @@ export interface RebuildResult {
   swapped: boolean;
   /** New incidents whose earlier deliveries the replay looked up (see AdoptableDeliveries). */
   deliveryLookUps: number;
-  /** Reads of the log made in the worker thread (RebuildOptions.brokers): one per pass and catch-up; 0 without it. */
-  workerReads: number;
   /**
    * Milliseconds spent in each step (the last attempt's, for the comparison): the replay (with any catch-up);
    * then, at the same time on three connections, building the deferred indexes (then ANALYZE), the checksum of
@@ -121,12 +110,7 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
   // The rebuilt tables are thrown away if anything fails before the swap (which commits on the live pool,
   // durably): their own commits need not wait for the disk.
   const rebuilt = createPool(opts.databaseUrl, 3, timeouts, { options: `-c search_path=${REBUILD_SCHEMA},public -c synchronous_commit=off` });
-  // Started first: the worker loads while the schemas are made.
-  const reader = opts.brokers !== undefined ? new ReplayReader(opts.brokers, REPLAY_BATCH_BYTES) : null;
-  const lockClient = await live.connect().catch(async (err: unknown) => {
-    await reader?.close();
-    throw err;
-  });
+  const lockClient = await live.connect();
   try {
     const { rows } = await lockClient.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [REBUILD_LOCK]);
     if (!rows[0]!.locked) throw new Error('another history rebuild is running on this database');
@@ -151,7 +135,7 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
     // The replay (and its catch-ups) is the only writer of the rebuilt tables: it knows which incidents have deliveries
     // to adopt, and a new incident without any is inserted without looking its deliveries up.
     const target = { pool: rebuilt, consumer: groupId, onRejected: async () => undefined, adoptable: new AdoptableDeliveries() };
-    const apply = async (topic: string, partition: number, records: readonly PlannableRecord[]) => {
+    const apply = async (topic: string, partition: number, records: Awaited<ReturnType<typeof prepareRecords<ConsumedRecord>>>) => {
       // A batch is applied until it is: an outage of Postgres delays the rebuild, it never skips a batch.
       for (let attempt = 1; ; attempt++) {
         try {
@@ -175,35 +159,26 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
       // partition's batches are applied in their order whatever lane they take.
       const lanes = { serial: Promise.resolve(), side: Promise.resolve() };
       const partitionDone = new Map<string, Promise<void>>();
-      /** Starts applying a prepared batch once its lane and its partition's previous batch are done. */
-      const take = async (topic: string, partition: number, records: ReadonlyArray<PlannableRecord & { projection?: Projection }>) => {
-        const lane = onlyTimelineRows(records) ? 'side' : 'serial';
-        const key = `${topic}|${partition}`;
-        const previous = partitionDone.get(key);
-        await lanes[lane];
-        if (previous) await previous;
-        const applying = apply(topic, partition, records);
-        applying.catch(() => undefined); // awaited by a later batch or at the end
-        lanes[lane] = applying;
-        partitionDone.set(key, applying);
-      };
-      const onProgress = (p: { covered: bigint; total: bigint }) =>
-        opts.onProgress?.({ phase, covered: before.covered + p.covered, total: before.total + p.total, records: counts.records });
-      if (reader !== null) {
-        await reader.read(ranges, take, onProgress);
-      } else {
-        await readRanges({
-          kafka: opts.kafka,
-          ranges,
-          log: opts.log,
-          maxBytesPerPartition: REPLAY_BATCH_BYTES,
-          onProgress,
-          onBatch: async (batch) => {
-            await take(batch.topic, batch.partition, await prepareRecords(batch.records));
-            await batch.heartbeat();
-          },
-        });
-      }
+      await readRanges({
+        kafka: opts.kafka,
+        ranges,
+        log: opts.log,
+        maxBytesPerPartition: REPLAY_BATCH_BYTES,
+        onProgress: (p) => opts.onProgress?.({ phase, covered: before.covered + p.covered, total: before.total + p.total, records: counts.records }),
+        onBatch: async (batch) => {
+          const records = await prepareRecords(batch.records);
+          const lane = onlyTimelineRows(records) ? 'side' : 'serial';
+          const key = `${batch.topic}|${batch.partition}`;
+          const previous = partitionDone.get(key);
+          await lanes[lane];
+          if (previous) await previous;
+          const applying = apply(batch.topic, batch.partition, records);
+          applying.catch(() => undefined); // awaited by a later batch or at the end
+          lanes[lane] = applying;
+          partitionDone.set(key, applying);
+          await batch.heartbeat();
+        },
+      });
       await Promise.all([lanes.serial, lanes.side]);
     };
 
@@ -283,7 +258,6 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
       const outcome = {
         ...counts,
         deliveryLookUps: target.adoptable.lookedUp,
-        workerReads: reader?.reads ?? 0,
         phases,
         checksum: rebuiltSum,
         live: compared ? snapshot.checksum : null,
@@ -304,7 +278,6 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
     await dropSchema(live, REBUILD_SCHEMA).catch((err) => opts.log?.warn({ err }, 'could not drop the rebuild schema'));
     await lockClient.query('SELECT pg_advisory_unlock($1)', [REBUILD_LOCK]).catch(() => undefined);
     lockClient.release();
-    await reader?.close();
     await rebuilt.end();
     await live.end();
   }

@@ -6,7 +6,6 @@ import { Client } from 'pg';
 import type { Kafka } from 'kafkajs';
 import { ensureDatabase } from '@alertbus/common';
 import { MIGRATIONS_DIR, rebuildProjection } from '@alertbus/projection';
-import { TOPICS } from '@alertbus/schemas';
 import { dropTestDatabase } from '../../../../test/support/db';
 import { testBrokers, testKafka } from '../../../../test/support/kafka';
 import { waitFor } from '../../../../test/support/wait';
@@ -71,28 +70,6 @@ describe('history rebuild', () => {
     expect(result.deliveryLookUps).toBe(0);
     // The live projection stood still: the live tables were summed while the replay ran, not after it.
     expect(result.phases.liveSummedDuringReplay).toBe(true);
-  });
-
-  it('reads and validates the log in a worker thread when given the brokers, and rebuilds the same tables', async () => {
-    await caughtUp();
-    // Two records the projection sets aside (the live projector dead-letters them): not JSON, and not a valid event.
-    const producer = kafka.producer();
-    await producer.connect();
-    const alias = first.events[0]!.alias;
-    await producer.send({ topic: TOPICS.incidents, messages: [{ key: alias, value: 'not json' }, { key: alias, value: JSON.stringify({ type: 'IncidentOpened', alias }) }] });
-    await producer.disconnect();
-
-    const inThread = await rebuildProjection({ databaseUrl: process.env.DATABASE_URL!, kafka, migrationsDir: MIGRATIONS_DIR, swap: false });
-    const inWorker = await rebuildProjection({ databaseUrl: process.env.DATABASE_URL!, kafka, brokers: testBrokers(), migrationsDir: MIGRATIONS_DIR, swap: false });
-
-    // Two reads in the worker: the decisions and inputs, then the delivery results (see rebuild.ts).
-    expect(inThread.workerReads).toBe(0);
-    expect(inWorker.workerReads).toBe(2);
-    expect(inWorker.matches).toBe(true);
-    expect(inWorker.checksum.total).toBe(inThread.checksum.total);
-    expect({ ...inWorker, durationMs: 0, phases: null, workerReads: 0 }).toEqual({ ...inThread, durationMs: 0, phases: null, workerReads: 0 });
-    expect(inWorker.applied).toBe(expectedEvents);
-    expect(inWorker.rejected).toBe(2);
   });
 
   it('sums the live tables again after the replay when the live projection moved meanwhile, and still compares them right', async () => {
