@@ -15,6 +15,7 @@ import {
   consumeLoopMetrics,
   deadLetterEvent,
   eachRecord,
+  type BatchOutcome,
   type ConsumedRecord,
   type EventProducer,
   type LoopBatch,
@@ -177,7 +178,8 @@ export function supersededIn(records: readonly ConsumedRecord[], notifier: Pick<
  * partition wait behind it, so an incident's commands keep their order (close after create, reply after
  * root). Only a permanent failure or a spent budget ends in DeliveryFailed and a dead letter. Kafka and
  * Postgres faults are the consume loop's: the partition pauses and resumes where it stopped. An update that a
- * later command of the same fetched batch replaces whole is completed as superseded, without a call.
+ * later command of the same fetched batch replaces whole is completed as superseded, without a call. A batch done in
+ * the ledger lets the next one be fetched before its delivery events are acknowledged (see withDeliveriesSent).
  */
 export class SinkRunner {
   private readonly loop: ConsumeLoop;
@@ -190,6 +192,8 @@ export class SinkRunner {
   private readonly policy: DeliveryRetryPolicy;
   /** Per fetched batch: the delivery events sent for its commands so far (see withDeliveriesSent). */
   private readonly sendsOf = new WeakMap<ConsumedRecord, Array<Promise<void>>>();
+  /** Per partition: the acknowledgements its latest pipelined batch (and every one before it) still waits for. */
+  private readonly acknowledging = new Map<string, Promise<void>>();
   /** Per fetched batch: its updates a later command of the batch replaces whole, with the replacing command's id. */
   private readonly superseded = new WeakMap<ConsumedRecord, string>();
 
@@ -263,26 +267,51 @@ export class SinkRunner {
    * acknowledgement before the next command: the ledger row (written first) is what makes a command done. A record
    * is resolved only once its own event and every earlier one were acknowledged, so a command whose event was not
    * written comes again, finds its ledger row completed and sends the same event again.
+   *
+   * When every command of the batch is done in the ledger, the batch is handed back pipelined (`proceed`): the
+   * partition is fetched past it while its events' acknowledgements are still awaited, so the next commands do not
+   * wait for them. An incident's next command then finds everything of this batch in the ledger (its thread's root
+   * ts among it). Should an acknowledgement fail, the partition is rewound to this batch (after the back-off of an
+   * infrastructure fault): its commands find their rows completed and send the same events again, and so do the later
+   * batches' commands that ran meanwhile; nothing is called twice. A batch settles only after the partition's batches
+   * before it, so no commit moves past a batch whose events were not all acknowledged.
    */
-  private async withDeliveriesSent(batch: LoopBatch, each: (batch: LoopBatch) => Promise<SettledOutcome>): Promise<SettledOutcome> {
+  private async withDeliveriesSent(batch: LoopBatch, each: (batch: LoopBatch) => Promise<SettledOutcome>): Promise<BatchOutcome> {
     /** Each record the handler resolved, with how many of the batch's sends it waits for (those made before it). */
     const done: Array<{ offset: string; upTo: number }> = [];
     const sends: Array<Promise<void>> = [];
     for (const record of batch.records) this.sendsOf.set(record, sends);
-    let outcome: SettledOutcome;
+    let outcome: SettledOutcome = undefined;
     let failure: unknown = null;
     try {
       outcome = await each({ ...batch, resolve: (offset) => done.push({ offset, upTo: sends.length }) });
     } catch (err) {
       failure = err;
     }
+    const partitionKey = `${batch.topic}\u0000${batch.partition}`;
+    const before = this.acknowledging.get(partitionKey);
+    if (failure === null && outcome === undefined && !batch.isStale()) {
+      const acknowledged = Promise.all([before, ...sends]).then(() => undefined);
+      this.acknowledging.set(partitionKey, acknowledged);
+      const forget = () => {
+        if (this.acknowledging.get(partitionKey) === acknowledged) this.acknowledging.delete(partitionKey);
+      };
+      acknowledged.then(forget, forget);
+      return { deferred: acknowledged, proceed: Promise.resolve() };
+    }
+    // An earlier batch of the partition whose acknowledgements failed rewound it: this one is moot, nothing resolved.
+    const earlier = await (before ?? Promise.resolve()).then(
+      () => null,
+      (err: unknown) => ({ err }),
+    );
     const results = await Promise.allSettled(sends);
     const firstFailed = results.findIndex((r) => r.status === 'rejected');
     if (firstFailed >= 0) failure ??= (results[firstFailed] as PromiseRejectedResult).reason;
-    const resolved = done.filter((d) => firstFailed < 0 || d.upTo <= firstFailed).at(-1);
+    if (earlier) failure ??= earlier.err;
+    const resolved = earlier ? undefined : done.filter((d) => firstFailed < 0 || d.upTo <= firstFailed).at(-1);
     if (resolved) batch.resolve(resolved.offset);
     if (failure !== null) throw failure;
-    return outcome!;
+    return outcome;
   }
 
   /** Sends a completed command's delivery event: with the batch's other sends when the command came in a batch. */
