@@ -106,13 +106,6 @@ interface WaitingBatch {
  */
 const PIPELINE_MAX_BYTES = 1024 * 1024;
 
-/**
- * Pipelined transactions that only add timeline rows running beside the serial lane's one: two transactions at once, as
- * the two partitions' batches at a time before, and the serial lane (the longer chain) never waits for a connection
- * behind them. The pool (5) keeps connections for the query API.
- */
-const TIMELINE_TRANSACTIONS_AT_ONCE = 1;
-
 const partitionKey = (b: { topic: string; partition: number }) => `${b.topic}\u0000${b.partition}`;
 
 /** The fetch's wait: gather for `lingerMs`, or (0) answer as soon as one record is there and poll every 100 ms. */
@@ -215,11 +208,24 @@ export class Projector {
    * store the new offset.
    */
   private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Pipelined transactions that only add timeline rows run one at a time in a lane of their own beside the serial one:
+   * two transactions at once, as the two partitions' batches at a time before, and the serial lane (the longer chain)
+   * never waits for a connection behind them. The pool (5) keeps connections for the query API.
+   */
+  private timelineQueue: Promise<unknown> = Promise.resolve();
 
   /** Runs after everything queued before it has finished, failed or not. */
   private serially<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.queue.then(fn, fn);
     this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The same for the timeline-only lane. */
+  private besideTheLane<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.timelineQueue.then(fn, fn);
+    this.timelineQueue = run.catch(() => undefined);
     return run;
   }
 
@@ -384,22 +390,6 @@ export class Projector {
   /** Settles once the records handed over and not applied are at most PIPELINE_MAX_BYTES. */
   private async roomInPipeline(): Promise<void> {
     while (this.pipelineBytes > PIPELINE_MAX_BYTES) await new Promise<void>((go) => this.waitingForRoom.push(go));
-  }
-
-  /** Pipelined timeline-only transactions running, and those waiting for one of them to end (TIMELINE_TRANSACTIONS_AT_ONCE). */
-  private transactionsRunning = 0;
-  private readonly waitingForTransaction: Array<() => void> = [];
-
-  private async besideTheLane<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.transactionsRunning >= TIMELINE_TRANSACTIONS_AT_ONCE) await new Promise<void>((go) => this.waitingForTransaction.push(go));
-    else this.transactionsRunning += 1;
-    try {
-      return await fn();
-    } finally {
-      const next = this.waitingForTransaction.shift();
-      if (next) next();
-      else this.transactionsRunning -= 1;
-    }
   }
 
   private makeRoom(): void {
