@@ -4,6 +4,7 @@
  * request whose records were already handed to Kafka waits for the acknowledgement and gets its 202 once
  * Kafka answers; every request answered 503 carries Retry-After and is never written, not even later.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,8 +22,44 @@ let dir: string;
 let ingest: RunningIngest | undefined;
 let frozen = false;
 
+/** Each thread's state letter from /proc (T: stopped; a thread that has just exited is left out). */
+function threadStates(pid: number): string[] {
+  const states: string[] = [];
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      states.push(stat.charAt(stat.lastIndexOf(')') + 2));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return states;
+}
+
+/**
+ * Stops the broker and returns once every one of its threads is stopped. SIGSTOP is not instant for a thread in
+ * uninterruptible sleep (a write held by the kernel's dirty-page throttling on a busy machine): such a thread stops
+ * only when the call returns, and a broker thread still running could answer a request the test means to be left
+ * unanswered.
+ */
+async function freeze(pid: number): Promise<void> {
+  process.kill(pid, 'SIGSTOP');
+  frozen = true;
+  await waitFor(() => (threadStates(pid).every((s) => s === 'T') ? true : undefined), { what: `every thread of the broker (pid ${pid}) stopped`, intervalMs: 5 });
+}
+
+function thaw(pid: number): void {
+  process.kill(pid, 'SIGCONT');
+  frozen = false;
+}
+
+// A test that fails while the broker is stopped must not leave it stopped for the next one.
+afterEach(() => {
+  if (broker && frozen) thaw(broker.pid);
+});
+
 afterAll(async () => {
-  if (broker && frozen) process.kill(broker.pid, 'SIGCONT');
+  if (broker && frozen) thaw(broker.pid);
   await ingest?.close();
   await broker?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -50,11 +87,17 @@ test('broker silent: not ready, 503 with Retry-After for what was not handed ove
   expect(await readyz()).toBe(200);
   expect((await post(alert('before'))).status).toBe(202);
 
-  process.kill(broker.pid, 'SIGSTOP');
-  frozen = true;
+  await freeze(broker.pid);
   // Handed to Kafka before anyone noticed: it waits for the acknowledgement, however long.
   const inFlight = post(alert('in-flight'));
-  await waitFor(() => (ingest!.producer.backlog.inFlight > 0 ? true : undefined), { what: 'the write in flight', intervalMs: 10 });
+  let answered: number | undefined;
+  void inFlight.then((r) => (answered = r.status));
+  // Answered before it was seen waiting: the broker was not stopped after all, or the request never reached it.
+  const seen = await waitFor(
+    () => (ingest!.producer.backlog.inFlight > 0 ? 'in flight' : answered !== undefined ? `answered ${answered} without waiting` : undefined),
+    { what: 'the write in flight', intervalMs: 10 },
+  );
+  expect(seen).toBe('in flight');
 
   // Behind it: refused after INGEST_KAFKA_TIMEOUT_MS, or at once once the probe says Kafka is away.
   const queued = await post(alerts(['queued-1', 'queued-2']));
@@ -72,8 +115,7 @@ test('broker silent: not ready, 503 with Retry-After for what was not handed ove
   expect(metrics).toMatch(/alertbus_ingest_produce_refused_total\{reason="kafka-unreachable",service="ingest"\} [1-9]/);
   expect(metrics).toMatch(/alertbus_ingest_produce_queue_events\{state="in_flight",service="ingest"\} 1/);
 
-  process.kill(broker.pid, 'SIGCONT');
-  frozen = false;
+  thaw(broker.pid);
   expect((await inFlight).status).toBe(202);
   await waitFor(async () => (await readyz()) === 200, { what: 'ready again', timeoutMs: 30_000 });
   expect((await post(alert('after'))).status).toBe(202);
@@ -90,8 +132,7 @@ test('a full produce queue answers 503 with Retry-After at once, and writes noth
     { port: 0, host: '127.0.0.1', bodyLimit: 1024 * 1024, kafkaBrokers: broker!.brokers, kafkaTimeoutMs: 60_000, produceQueueMax: 3 },
     { log },
   );
-  process.kill(broker!.pid, 'SIGSTOP');
-  frozen = true;
+  await freeze(broker!.pid);
   const first = post(alerts(['full-1', 'full-2'])); // handed over, hangs
   await waitFor(() => (ingest!.producer.backlog.inFlight > 0 ? true : undefined), { what: 'the first write in flight', intervalMs: 10 });
   const started = Date.now();
@@ -101,8 +142,7 @@ test('a full produce queue answers 503 with Retry-After at once, and writes noth
   expect(JSON.parse(full.body).message).toMatch(/queue is full|did not answer/);
   expect(full.retryAfter).toMatch(/^[1-9]\d*$/);
 
-  process.kill(broker!.pid, 'SIGCONT');
-  frozen = false;
+  thaw(broker!.pid);
   expect((await first).status).toBe(202);
   const written = (await readTopic(kafka, TOPICS.alertsReceived)).map((r) => r.key).filter((k) => k?.startsWith('generic:full-'));
   expect(written.sort()).toEqual(['generic:full-1', 'generic:full-2']);
