@@ -2,13 +2,14 @@
  * The services' CPU priority with real child processes: a service runs at the niceness `ALERTBUS_NICE` gives it
  * (every thread of it), the others at the launcher's own, and without the variable at the README's default.
  */
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { DEFAULT_NICE, parseNice } from './priority';
 import { REPO_ROOT, SERVICES, serviceDef, startService, type ServiceDef, type ServiceName } from './services';
 import type { Supervisor } from './supervisor';
+import { threadStats } from '../../../test/support/proc';
 
 /** Stands in for a service's compiled entry point: answers its readiness path on its port variable, does nothing. */
 const FAKE_MAIN = `
@@ -18,17 +19,8 @@ const FAKE_MAIN = `
   process.on('SIGTERM', () => process.exit(0));
 `;
 
-/** The niceness of every thread of `pid` (Linux's /proc; empty elsewhere). */
-function threadNiceness(pid: number): number[] {
-  let tids: string[];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return [];
-  }
-  // /proc/<tid>/stat: "pid (comm) state …"; the niceness is the 19th field, the 17th after the comm.
-  return tids.map((tid) => Number(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]));
-}
+/** The niceness of every thread of `pid` (Linux's /proc; empty elsewhere): the 19th field, the 17th after the comm. */
+const threadNiceness = (pid: number): number[] => threadStats(pid).map((fields) => Number(fields[16]));
 
 describe("the services' CPU priority", () => {
   let root: string;

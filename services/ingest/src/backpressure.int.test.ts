@@ -4,7 +4,6 @@
  * request whose records were already handed to Kafka waits for the acknowledgement and gets its 202 once
  * Kafka answers; every request answered 503 carries Retry-After and is never written, not even later.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { createLogger } from '@alertbus/common';
 import { createKafka, ensureTopics, startLocalBroker, type LocalBroker } from '@alertbus/kafka';
 import { TOPICS } from '@alertbus/schemas';
 import { readTopic } from '../../../test/support/kafka';
+import { threadStats } from '../../../test/support/proc';
 import { waitFor } from '../../../test/support/wait';
 import { startIngest, type RunningIngest } from './index';
 
@@ -22,20 +22,6 @@ let dir: string;
 let ingest: RunningIngest | undefined;
 let frozen = false;
 
-/** Each thread's state letter from /proc (T: stopped; a thread that has just exited is left out). */
-function threadStates(pid: number): string[] {
-  const states: string[] = [];
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      states.push(stat.charAt(stat.lastIndexOf(')') + 2));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return states;
-}
-
 /**
  * Stops the broker and returns once every one of its threads is stopped. SIGSTOP is not instant for a thread in
  * uninterruptible sleep (a write held by the kernel's dirty-page throttling on a busy machine): such a thread stops
@@ -45,7 +31,11 @@ function threadStates(pid: number): string[] {
 async function freeze(pid: number): Promise<void> {
   process.kill(pid, 'SIGSTOP');
   frozen = true;
-  await waitFor(() => (threadStates(pid).every((s) => s === 'T') ? true : undefined), { what: `every thread of the broker (pid ${pid}) stopped`, intervalMs: 5 });
+  const stopped = () => {
+    const threads = threadStats(pid);
+    return threads.length > 0 && threads.every((fields) => fields[0] === 'T') ? true : undefined;
+  };
+  await waitFor(stopped, { what: `every thread of the broker (pid ${pid}) stopped`, intervalMs: 5 });
 }
 
 function thaw(pid: number): void {
@@ -59,7 +49,6 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  if (broker && frozen) thaw(broker.pid);
   await ingest?.close();
   await broker?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
@@ -71,6 +60,19 @@ const alerts = (aliases: string[]) => JSON.stringify({ alerts: aliases.map((alia
 async function post(body: string): Promise<{ status: number; retryAfter: string | null; body: string }> {
   const res = await fetch(`${ingest!.url}/webhooks/generic`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.text() };
+}
+
+/**
+ * Waits until the request's records are handed to Kafka and waiting for its answer: 'in flight'. A request answered
+ * before it was seen waiting (the broker was not stopped after all, or the request never reached it) says so instead.
+ */
+async function handedOver(request: Promise<{ status: number }>, what: string): Promise<string> {
+  let answered: string | undefined;
+  void request.then(
+    (r) => (answered = `answered ${r.status} without waiting`),
+    (err: Error) => (answered = `failed without waiting: ${err.message}`),
+  );
+  return waitFor(() => (ingest!.producer.backlog.inFlight > 0 ? 'in flight' : answered), { what, intervalMs: 10 });
 }
 
 const readyz = async () => (await fetch(`${ingest!.url}/readyz`)).status;
@@ -90,14 +92,7 @@ test('broker silent: not ready, 503 with Retry-After for what was not handed ove
   await freeze(broker.pid);
   // Handed to Kafka before anyone noticed: it waits for the acknowledgement, however long.
   const inFlight = post(alert('in-flight'));
-  let answered: number | undefined;
-  void inFlight.then((r) => (answered = r.status));
-  // Answered before it was seen waiting: the broker was not stopped after all, or the request never reached it.
-  const seen = await waitFor(
-    () => (ingest!.producer.backlog.inFlight > 0 ? 'in flight' : answered !== undefined ? `answered ${answered} without waiting` : undefined),
-    { what: 'the write in flight', intervalMs: 10 },
-  );
-  expect(seen).toBe('in flight');
+  expect(await handedOver(inFlight, 'the write in flight')).toBe('in flight');
 
   // Behind it: refused after INGEST_KAFKA_TIMEOUT_MS, or at once once the probe says Kafka is away.
   const queued = await post(alerts(['queued-1', 'queued-2']));
@@ -134,7 +129,7 @@ test('a full produce queue answers 503 with Retry-After at once, and writes noth
   );
   await freeze(broker!.pid);
   const first = post(alerts(['full-1', 'full-2'])); // handed over, hangs
-  await waitFor(() => (ingest!.producer.backlog.inFlight > 0 ? true : undefined), { what: 'the first write in flight', intervalMs: 10 });
+  expect(await handedOver(first, 'the first write in flight')).toBe('in flight');
   const started = Date.now();
   const full = await post(alerts(['full-3', 'full-4']));
   expect(full.status).toBe(503);
