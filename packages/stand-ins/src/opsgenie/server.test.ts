@@ -99,6 +99,32 @@ describe('Opsgenie Alert API stand-in', () => {
     expect(og.state.alerts.map((a) => a.status)).toEqual(['closed', 'open']);
   });
 
+  it('finds each of many alerts by id, tiny id and alias, an alias-less one by its id, and forgets them all on reset', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 50; i++) {
+      const res = await call('POST', '/v2/alerts', { message: `m${i}`, alias: `a${i}` });
+      ids.push((await status(res.json.requestId)).data.alertId);
+    }
+    const bare = await call('POST', '/v2/alerts', { message: 'no alias' });
+    const bareId = (await status(bare.json.requestId)).data.alertId as string;
+    expect((await call('GET', `/v2/alerts/${ids[17]}`)).json.data).toMatchObject({ alias: 'a17', message: 'm17' });
+    expect((await call('GET', '/v2/alerts/31?identifierType=tiny')).json.data).toMatchObject({ alias: 'a30', tinyId: '31' });
+    expect((await call('GET', '/v2/alerts/a42?identifierType=alias')).json.data).toMatchObject({ id: ids[42] });
+    expect((await call('GET', `/v2/alerts/${bareId}?identifierType=alias`)).json.data).toMatchObject({ id: bareId, alias: bareId, message: 'no alias' });
+    const closed = await call('POST', `/v2/alerts/${ids[5]}/close`, {});
+    expect((await status(closed.json.requestId)).data).toMatchObject({ isSuccess: true, alias: 'a5' });
+    expect((await call('GET', '/v2/alerts/a5?identifierType=alias')).status).toBe(404);
+    expect((await call('GET', `/v2/alerts/${ids[5]}`)).json.data).toMatchObject({ status: 'closed' });
+
+    og.state.reset();
+    expect((await call('GET', `/v2/alerts/${ids[17]}`)).status).toBe(404);
+    expect((await call('GET', '/v2/alerts/31?identifierType=tiny')).status).toBe(404);
+    expect((await call('GET', '/v2/alerts/a42?identifierType=alias')).status).toBe(404);
+    const again = await call('POST', '/v2/alerts', { message: 'after reset', alias: 'a42' });
+    expect((await status(again.json.requestId)).data.alertId).not.toBe(ids[42]);
+    expect(og.state.alerts).toEqual([expect.objectContaining({ alias: 'a42', message: 'after reset', count: 1 })]);
+  });
+
   it('answers 202 for an action on an unknown alias; the request status says the alert does not exist', async () => {
     const res = await call('POST', '/v2/alerts/nope/acknowledge?identifierType=alias', {});
     expect(res.status).toBe(202);

@@ -114,6 +114,14 @@ export const INTEGRATION_ID = 'c9cec2cb-e782-4ebb-bc1d-1b2fa703cf03';
 /** Everything the Opsgenie stand-in knows, exposed to tests for assertions and scripted faults. */
 export class OpsgenieState {
   readonly alerts: OpsgenieAlert[] = [];
+  /**
+   * `alerts` by id, by tiny id, and the latest by alias (the only one that can be open: a create finds an open alert
+   * with its alias and counts it instead, and nothing reopens a closed one). Each call looks up one; scanning every
+   * alert made a long run's creates cost more the more had been created before.
+   */
+  private readonly byId = new Map<string, OpsgenieAlert>();
+  private readonly byTinyId = new Map<string, OpsgenieAlert>();
+  private readonly latestByAlias = new Map<string, OpsgenieAlert>();
   readonly requests = new Map<string, OpsgenieRequest>();
   readonly calls: OpsgenieCall[] = [];
   private readonly faults = new Map<OpsgenieRoute | '*', Array<{ fault: OpsgenieFault; left: number }>>();
@@ -235,6 +243,9 @@ export class OpsgenieState {
 
   reset(): void {
     this.alerts.length = 0;
+    this.byId.clear();
+    this.byTinyId.clear();
+    this.latestByAlias.clear();
     this.requests.clear();
     this.calls.length = 0;
     this.clearFaults();
@@ -250,14 +261,15 @@ export class OpsgenieState {
   // ------------------------------------------------------------ lookups
 
   openByAlias(alias: string): OpsgenieAlert | undefined {
-    return this.alerts.find((a) => a.alias === alias && a.status === 'open');
+    const alert = this.latestByAlias.get(alias);
+    return alert?.status === 'open' ? alert : undefined;
   }
 
   /** Alias addresses open alerts only; id and tiny id address any alert. */
   find(identifier: string, type: string): OpsgenieAlert | undefined {
     if (type === 'alias') return this.openByAlias(identifier);
-    if (type === 'tiny') return this.alerts.find((a) => a.tinyId === identifier);
-    return this.alerts.find((a) => a.id === identifier);
+    if (type === 'tiny') return this.byTinyId.get(identifier);
+    return this.byId.get(identifier);
   }
 
   // ------------------------------------------------------------ the async request model
@@ -321,6 +333,9 @@ export class OpsgenieState {
       };
       if (typeof body.note === 'string') alert.notes.push({ note: body.note, user: body.user as string, createdAt: at });
       this.alerts.push(alert);
+      this.byId.set(alert.id, alert);
+      this.byTinyId.set(alert.tinyId, alert);
+      this.latestByAlias.set(alert.alias, alert);
       return { isSuccess: true, status: 'Created alert', alertId: id, alias: alert.alias };
     });
   }

@@ -22,7 +22,7 @@ function isTopLevel(m: SlackStoredMessage): boolean {
 
 /** A stored message as the Web API shows it; metadata only when asked for, as with `include_all_metadata`. */
 function view(state: SlackState, m: SlackStoredMessage, withMetadata: boolean): Record<string, unknown> {
-  const replies = state.messages.filter((r) => r.channel === m.channel && r.thread_ts === m.ts && r.ts !== m.ts);
+  const replies = state.replies(m.channel, m.ts);
   return {
     type: 'message',
     ...(m.subtype ? { subtype: m.subtype } : {}),
@@ -200,8 +200,9 @@ const conversationsReplies: MethodHandler = (args, state) => {
   const parent = state.message(channel.id, ts);
   if (!parent) throw new SlackApiError('thread_not_found');
   const window = inWindow(args);
-  const replies = state.messages
-    .filter((m) => m.channel === channel.id && m.thread_ts === ts && m.ts !== ts && window(m))
+  const replies = state
+    .replies(channel.id, ts)
+    .filter(window)
     .sort((a, b) => (tsToMicros(a.ts) > tsToMicros(b.ts) ? 1 : -1));
   const p = page([parent, ...replies], args, (m) => m.ts, 'next_ts', 1000, 1000);
   const withMetadata = bool(args, 'include_all_metadata');

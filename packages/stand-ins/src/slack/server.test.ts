@@ -208,6 +208,37 @@ describe('conversations', () => {
   });
 });
 
+describe('threads among many messages', () => {
+  it('keeps each thread\'s replies apart by channel and root, with its reply count and latest reply, and forgets them on reset', async () => {
+    const a = await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'root a' });
+    const b = await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'root b' });
+    const c = await slack.chat.postMessage({ channel: 'C0OPS', text: 'root c' });
+    for (let i = 0; i < 5; i++) {
+      await slack.chat.postMessage({ channel: 'C0ALERTS', text: `a${i}`, thread_ts: a.ts! });
+      await slack.chat.postMessage({ channel: 'C0ALERTS', text: `b${i}`, thread_ts: b.ts! });
+    }
+    const last = await slack.chat.postMessage({ channel: 'C0OPS', text: 'c0', thread_ts: c.ts! });
+    const repliesOf = async (channel: string, ts: string) => (await slack.conversations.replies({ channel, ts })).messages?.map((m) => m.text);
+    expect(await repliesOf('C0ALERTS', a.ts!)).toEqual(['root a', 'a0', 'a1', 'a2', 'a3', 'a4']);
+    expect(await repliesOf('C0ALERTS', b.ts!)).toEqual(['root b', 'b0', 'b1', 'b2', 'b3', 'b4']);
+    expect(await repliesOf('C0OPS', c.ts!)).toEqual(['root c', 'c0']);
+    // A ts of one channel names no thread in another.
+    expect(await platformError(slack.conversations.replies({ channel: 'C0OPS', ts: a.ts! }))).toBe('thread_not_found');
+    const roots = (await slack.conversations.history({ channel: 'C0ALERTS' })).messages ?? [];
+    expect(roots.map((m) => [m.text, m.reply_count])).toEqual([
+      ['root b', 5],
+      ['root a', 5],
+    ]);
+    const ops = await slack.conversations.history({ channel: 'C0OPS' });
+    expect(ops.messages?.[0]).toMatchObject({ text: 'root c', reply_count: 1, latest_reply: last.ts });
+
+    standIn.state.reset();
+    expect(await platformError(slack.chat.postMessage({ channel: 'C0ALERTS', text: 'late', thread_ts: a.ts! }))).toBe('thread_not_found');
+    const fresh = await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'new root' });
+    expect(fresh.message).not.toHaveProperty('reply_count');
+  });
+});
+
 describe('users and user groups', () => {
   it('looks users up by email', async () => {
     const res = await slack.users.lookupByEmail({ email: 'Alice@example.com' });

@@ -146,6 +146,8 @@ export function microsToTs(micros: bigint): string {
   return `${micros / 1_000_000n}.${(micros % 1_000_000n).toString().padStart(6, '0')}`;
 }
 
+const messageKey = (channel: string, ts: string): string => `${channel}\u0000${ts}`;
+
 export class SlackState {
   readonly channels: SlackChannelConfig[];
   readonly users: SlackUserConfig[];
@@ -163,6 +165,12 @@ export class SlackState {
   private readonly faults = new Map<string, SlackFault[]>();
   private windows: FaultWindow[] = [];
   private lastTs = 0n;
+  /**
+   * `messages` by channel and ts (the first stored), and each thread's replies in the order stored: a look-up per
+   * call, where scanning every message made a long run's posts cost more the more had been posted before.
+   */
+  private readonly byTs = new Map<string, SlackStoredMessage>();
+  private readonly repliesOf = new Map<string, SlackStoredMessage[]>();
 
   constructor(
     init: { channels: SlackChannelConfig[]; users: SlackUserConfig[]; usergroups: SlackUsergroupConfig[] },
@@ -226,12 +234,25 @@ export class SlackState {
   /** Keeps a newly posted message and tells the `onMessage` listener. */
   store(message: SlackStoredMessage): SlackStoredMessage {
     this.messages.push(message);
+    const key = messageKey(message.channel, message.ts);
+    if (!this.byTs.has(key)) this.byTs.set(key, message);
+    if (message.thread_ts !== undefined && message.thread_ts !== message.ts) {
+      const thread = messageKey(message.channel, message.thread_ts);
+      const replies = this.repliesOf.get(thread);
+      if (replies) replies.push(message);
+      else this.repliesOf.set(thread, [message]);
+    }
     this.onMessage?.(message);
     return message;
   }
 
   message(channel: string, ts: string): SlackStoredMessage | undefined {
-    return this.messages.find((m) => m.channel === channel && m.ts === ts);
+    return this.byTs.get(messageKey(channel, ts));
+  }
+
+  /** The replies in the thread of the message at `ts`, oldest first (the message itself not among them). */
+  replies(channel: string, ts: string): readonly SlackStoredMessage[] {
+    return this.repliesOf.get(messageKey(channel, ts)) ?? [];
   }
 
   /** Stores a message as if someone (by default a human, not the bot) had posted it. */
@@ -242,6 +263,8 @@ export class SlackState {
   /** Forgets messages, calls and pending faults; keeps channels, users and usergroups. */
   reset(): void {
     this.messages.length = 0;
+    this.byTs.clear();
+    this.repliesOf.clear();
     this.calls.length = 0;
     this.responses.length = 0;
     this.ephemerals.length = 0;
