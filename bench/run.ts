@@ -20,9 +20,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import autocannon from 'autocannon';
 import { freePort, SERVICES, serviceDef, startService, Supervisor, type ServiceName } from '@alertbus/launcher';
+import { alertBody } from './alert-body';
 import { BackendCpu, cpuLine, processesCpuSeconds, processesSnapshot } from './cpu';
 import { postJson } from './post';
-import { alertBody } from './alert-body';
 import { rssMb } from './rss';
 
 const root = resolve(__dirname, '..');
