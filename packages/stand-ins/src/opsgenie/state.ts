@@ -113,6 +113,7 @@ export const INTEGRATION_ID = 'c9cec2cb-e782-4ebb-bc1d-1b2fa703cf03';
 
 /** Everything the Opsgenie stand-in knows, exposed to tests for assertions and scripted faults. */
 export class OpsgenieState {
+  /** Every alert created, in order; created and cleared only here (the look-ups below follow them). */
   readonly alerts: OpsgenieAlert[] = [];
   /**
    * `alerts` by id, by tiny id, and the latest by alias (the only one that can be open: a create finds an open alert

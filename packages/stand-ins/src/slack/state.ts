@@ -152,6 +152,7 @@ export class SlackState {
   readonly channels: SlackChannelConfig[];
   readonly users: SlackUserConfig[];
   readonly usergroups: SlackUsergroupConfig[];
+  /** Every message kept, in order. Add through `store` and clear through `reset`: the look-ups below follow those two. */
   readonly messages: SlackStoredMessage[] = [];
   readonly calls: SlackCallRecord[] = [];
   /** Every post to a response_url the stand-in handed out (see responseUrl in server.ts). */
