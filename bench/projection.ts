@@ -17,6 +17,7 @@ import { Client } from 'pg';
 import { serviceDef, startService, type Supervisor } from '@alertbus/launcher';
 import { BackendCpu, cpuSeconds } from './cpu';
 import { rssMb } from './rss';
+import { benchRuntime, runtimeLabel } from './runtime';
 
 const root = resolve(__dirname, '..');
 const TARGET_EVENTS = Number(process.env.BENCH_PROJECTION_EVENTS ?? 200_000);
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
   const kafka = createKafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'bench-projection' });
   await ensureTopics(kafka);
 
-  console.log(`\n## projection and rebuild (${TARGET_EVENTS.toLocaleString('en-US')} events asked for, topics ${tag}*)`);
+  console.log(`\n## projection and rebuild (${TARGET_EVENTS.toLocaleString('en-US')} events asked for, topics ${tag}*; history: ${runtimeLabel(benchRuntime(root))})`);
   const produceStarted = Date.now();
   let events = 0;
   for (let k = 0; events < TARGET_EVENTS; k++) {
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
         ...(process.env.BENCH_HISTORY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_HISTORY_NODE_OPTIONS } : {}),
       },
       supervisor: { output: (name, line, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(`[${name}] ${line}\n`) },
+      runtime: benchRuntime(root),
     });
     history = started.supervisor;
     let first: { at: number; rows: number } | null = null;

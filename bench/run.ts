@@ -23,6 +23,7 @@ import { freePort, SERVICES, serviceDef, startService, Supervisor, type ServiceN
 import { alertBody } from './alert-body';
 import { BackendCpu, cpuLine, processesCpuSeconds, processesSnapshot } from './cpu';
 import { postJson } from './post';
+import { benchRuntime, runtimeLabel } from './runtime';
 import { rssMb } from './rss';
 
 const root = resolve(__dirname, '..');
@@ -56,6 +57,7 @@ async function startBenchService(name: ServiceName, env: NodeJS.ProcessEnv = {})
     root,
     env: { ...process.env, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', ...env },
     supervisor: supervision,
+    runtime: benchRuntime(root),
   });
   supervisors.push(supervisor);
   return { name, url: `http://127.0.0.1:${port}`, supervisor, stop: () => supervisor.stop() };
@@ -483,7 +485,7 @@ async function main(): Promise<void> {
   }
   await ensureTopics(createKafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'bench' }));
 
-  console.log(`# alertbus bench — ${new Date().toISOString()}, ${DURATION_S}s per run, ${CONNECTIONS} connections`);
+  console.log(`# alertbus bench — ${new Date().toISOString()}, ${DURATION_S}s per run, ${CONNECTIONS} connections, ${runtimeLabel(benchRuntime(root))}`);
 
   const { startOpsgenieStandIn } = await import('@alertbus/stand-ins');
   const opsgenie = await startOpsgenieStandIn();

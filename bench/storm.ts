@@ -15,6 +15,7 @@ import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { SERVICES, serviceDef, startService, type ServiceName, type Supervisor } from '@alertbus/launcher';
 import { rssMb } from './rss';
+import { benchRuntime, runtimeLabel } from './runtime';
 import { BackendCpu, cpuLine, processesSnapshot } from './cpu';
 
 const root = resolve(__dirname, '..');
@@ -126,6 +127,7 @@ async function main(): Promise<void> {
         root,
         env,
         supervisor: { output: (name: string, line: string) => process.stderr.write(`[${name}] ${line}\n`) },
+        runtime: benchRuntime(root),
       });
       return { name: def.name as ServiceName, supervisor, url: `http://127.0.0.1:${port}` };
     }),
@@ -135,7 +137,7 @@ async function main(): Promise<void> {
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
 
-  console.log(`\n## storm: ${ALERTS.toLocaleString('en-US')} unique alerts in groups of ${GROUP} (${CONCURRENCY} in flight), built-in rules`);
+  console.log(`\n## storm: ${ALERTS.toLocaleString('en-US')} unique alerts in groups of ${GROUP} (${CONCURRENCY} in flight), built-in rules, ${runtimeLabel(benchRuntime(root))}`);
   const runTag = Date.now().toString(16);
   let refused = 0;
   /** Sends every group with `status`, CONCURRENCY at a time. */
