@@ -18,8 +18,12 @@ afterEach(async () => {
   await new Promise<void>((r) => echo.close(() => r()));
 });
 
-/** Connects through the proxy and resolves with what happened: the echo of `text`, an error, or nothing in `ms`. */
-function roundTrip(text: string, ms = 500): Promise<{ socket: Socket; outcome: string }> {
+/**
+ * Connects through the proxy and resolves with what happened: the echo of `text`, an error, or nothing in `ms`.
+ * An echo or an error resolves it as soon as it comes, so the wait is long enough for a loaded machine; only the
+ * blackhole, where silence is the answer, asks for a short one.
+ */
+function roundTrip(text: string, ms = 10_000): Promise<{ socket: Socket; outcome: string }> {
   return new Promise((resolve) => {
     const socket = connect(proxy.port, '127.0.0.1');
     const done = (outcome: string) => {
@@ -43,7 +47,7 @@ test('forwards, drops open connections on a cut, refuses or blackholes new ones,
   expect((await roundTrip('two')).outcome).toBe('ECONNRESET');
 
   proxy.cut('blackhole');
-  const held = await roundTrip('three');
+  const held = await roundTrip('three', 500);
   expect(held.outcome).toBe('silence');
   const released = new Promise<string>((r) => held.socket.once('error', (e: NodeJS.ErrnoException) => r(e.code ?? e.message)));
 
