@@ -20,6 +20,8 @@ import { rssMb } from './rss';
 import { benchRuntime, runtimeLabel } from './runtime';
 
 const root = resolve(__dirname, '..');
+/** What the services run from (BENCH_RUNTIME), the compiled output built first when it is `dist`. */
+const RUNTIME = benchRuntime(root);
 const TARGET_EVENTS = Number(process.env.BENCH_PROJECTION_EVENTS ?? 200_000);
 /** The bench's own database, dropped and created again by each run (a name of letters, digits and `_`). */
 const DATABASE = process.env.BENCH_PROJECTION_DATABASE ?? 'alertbus_bench_projection';
@@ -86,7 +88,7 @@ async function main(): Promise<void> {
   const kafka = createKafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'bench-projection' });
   await ensureTopics(kafka);
 
-  console.log(`\n## projection and rebuild (${TARGET_EVENTS.toLocaleString('en-US')} events asked for, topics ${tag}*; history: ${runtimeLabel(benchRuntime(root))})`);
+  console.log(`\n## projection and rebuild (${TARGET_EVENTS.toLocaleString('en-US')} events asked for, topics ${tag}*; history: ${runtimeLabel(RUNTIME)})`);
   const produceStarted = Date.now();
   let events = 0;
   for (let k = 0; events < TARGET_EVENTS; k++) {
@@ -112,7 +114,7 @@ async function main(): Promise<void> {
         ...(process.env.BENCH_HISTORY_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_HISTORY_NODE_OPTIONS } : {}),
       },
       supervisor: { output: (name, line, stream) => (stream === 'stderr' ? process.stderr : process.stdout).write(`[${name}] ${line}\n`) },
-      runtime: benchRuntime(root),
+      runtime: RUNTIME,
     });
     history = started.supervisor;
     let first: { at: number; rows: number } | null = null;

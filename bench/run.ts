@@ -27,6 +27,8 @@ import { benchRuntime, runtimeLabel } from './runtime';
 import { rssMb } from './rss';
 
 const root = resolve(__dirname, '..');
+/** What the services run from (BENCH_RUNTIME), the compiled output built first when it is `dist`. */
+const RUNTIME = benchRuntime(root);
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const LATENCY_RATE = Number(process.env.BENCH_LATENCY_RATE ?? 50); // requests per second
@@ -57,7 +59,7 @@ async function startBenchService(name: ServiceName, env: NodeJS.ProcessEnv = {})
     root,
     env: { ...process.env, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', ...env },
     supervisor: supervision,
-    runtime: benchRuntime(root),
+    runtime: RUNTIME,
   });
   supervisors.push(supervisor);
   return { name, url: `http://127.0.0.1:${port}`, supervisor, stop: () => supervisor.stop() };
@@ -485,7 +487,7 @@ async function main(): Promise<void> {
   }
   await ensureTopics(createKafka({ brokers: process.env.KAFKA_BROKERS!.split(','), clientId: 'bench' }));
 
-  console.log(`# alertbus bench — ${new Date().toISOString()}, ${DURATION_S}s per run, ${CONNECTIONS} connections, ${runtimeLabel(benchRuntime(root))}`);
+  console.log(`# alertbus bench — ${new Date().toISOString()}, ${DURATION_S}s per run, ${CONNECTIONS} connections, ${runtimeLabel(RUNTIME)}`);
 
   const { startOpsgenieStandIn } = await import('@alertbus/stand-ins');
   const opsgenie = await startOpsgenieStandIn();

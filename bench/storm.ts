@@ -19,6 +19,8 @@ import { benchRuntime, runtimeLabel } from './runtime';
 import { BackendCpu, cpuLine, processesSnapshot } from './cpu';
 
 const root = resolve(__dirname, '..');
+/** What the services run from (BENCH_RUNTIME), the compiled output built first when it is `dist`. */
+const RUNTIME = benchRuntime(root);
 const ALERTS = Number(process.env.BENCH_STORM_ALERTS ?? 20_000);
 const GROUP = 100;
 /** Groups in flight at once (Alertmanager sends a receiver's groups concurrently). */
@@ -127,7 +129,7 @@ async function main(): Promise<void> {
         root,
         env,
         supervisor: { output: (name: string, line: string) => process.stderr.write(`[${name}] ${line}\n`) },
-        runtime: benchRuntime(root),
+        runtime: RUNTIME,
       });
       return { name: def.name as ServiceName, supervisor, url: `http://127.0.0.1:${port}` };
     }),
@@ -137,7 +139,7 @@ async function main(): Promise<void> {
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
 
-  console.log(`\n## storm: ${ALERTS.toLocaleString('en-US')} unique alerts in groups of ${GROUP} (${CONCURRENCY} in flight), built-in rules, ${runtimeLabel(benchRuntime(root))}`);
+  console.log(`\n## storm: ${ALERTS.toLocaleString('en-US')} unique alerts in groups of ${GROUP} (${CONCURRENCY} in flight), built-in rules, ${runtimeLabel(RUNTIME)}`);
   const runTag = Date.now().toString(16);
   let refused = 0;
   /** Sends every group with `status`, CONCURRENCY at a time. */
