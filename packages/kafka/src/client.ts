@@ -1,6 +1,7 @@
 import { Kafka, logLevel, type Admin, type ISocketFactory, type LogEntry, type logCreator } from 'kafkajs';
 import type { Logger } from 'pino';
 import { installAbortedRecordsFilter } from './aborted-records';
+import { installFetchDecoder } from './fetch-decoding';
 import { quietRequestQueues } from './request-queue';
 
 export interface KafkaOptions {
@@ -106,6 +107,8 @@ export function createKafka(opts: KafkaOptions): Kafka {
   quietRequestQueues();
   // Read committed, KafkaJS passes on records of an aborted transaction that interleaves with another producer's.
   installAbortedRecordsFilter();
+  // Fetched records decoded in one pass (KafkaJS's own decoder where this one does not apply).
+  installFetchDecoder();
   const kafka = new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
