@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { mulberry32 as rng } from '@alertbus/spec';
 import { decodeRecordBatches, installFetchDecoder, withFastRecordSets, type KafkajsDecoder } from './fetch-decoding';
 
 // KafkaJS's own encoders and decoder, to compare against.
@@ -11,21 +12,10 @@ const MessageSet = kafkajs('./src/protocol/messageSet') as (args: Record<string,
 const Decoder = kafkajs('./src/protocol/decoder') as new (b: Buffer) => KafkajsDecoder;
 const theirDecodeMessages = kafkajs('./src/protocol/requests/fetch/v4/decodeMessages') as (d: KafkajsDecoder) => Promise<unknown[]>;
 
-/** A small deterministic generator, so a failure names a seed that reproduces it. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
+/** Text of up to `max` characters, some of them multi-byte, from a seeded generator (a failure names its seed). */
 function text(r: () => number, max: number): string {
-  const alphabet = ['a', 'Z', '9', ' ', 'é', '€', '𝄞', '"', '\n', 'ß'];
-  let out = '';
-  const n = Math.floor(r() * max);
-  for (let i = 0; i < n; i++) out += alphabet[Math.floor(r() * alphabet.length)]!;
-  return out;
+  const pieces = ['x', 'Q', '7', '-', 'ü', '→', '🔥', '\\', '\t', '{'];
+  return Array.from({ length: Math.floor(r() * max) }, () => pieces[Math.floor(r() * pieces.length)]!).join('');
 }
 
 interface BatchSpec {
