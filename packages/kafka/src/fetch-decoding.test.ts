@@ -117,6 +117,25 @@ describe('decodeRecordBatches', () => {
   });
 });
 
+test('a header name is decoded again when it differs from the last one at its place, even where the UTF-16 and the bytes could pass for each other', async () => {
+  // Record 1's header "ü" is one UTF-16 unit, 252; record 2's is the single byte 252, which is not UTF-8 (U+FFFD).
+  const bytes = await batch({
+    firstOffset: 0,
+    firstTimestamp: 1_764_000_000_000,
+    records: [
+      { offsetDelta: 0, timestampDelta: Long.fromInt(0), key: null, value: Buffer.from('a'), headers: { ü: Buffer.from('first') } },
+      { offsetDelta: 1, timestampDelta: Long.fromInt(0), key: null, value: Buffer.from('b'), headers: { Z: Buffer.from('second') } },
+    ],
+  });
+  const at = bytes.indexOf(Buffer.from([0x02, 0x5a, 0x0c]));
+  expect(at).toBeGreaterThan(0);
+  bytes[at + 1] = 0xfc;
+  const mine = decodeRecordBatches(bytes);
+  expect(Object.keys(mine[0]!.headers)).toEqual(['ü']);
+  expect(Object.keys(mine[1]!.headers)).toEqual(['\ufffd']);
+  expect(mine).toEqual(await theirs(bytes));
+});
+
 describe('withFastRecordSets', () => {
   const decode = withFastRecordSets(theirDecodeMessages);
 
@@ -151,7 +170,7 @@ describe('withFastRecordSets', () => {
     const r = rng(11);
     const good = await batch({ firstOffset: 0, firstTimestamp: 1_764_000_000_000, records: randomRecords(r, 6) });
     const cases: Buffer[] = [];
-    // A record's length pointing past its batch; a record count larger than the records there.
+    // A record's length pointing past its batch.
     const longRecord = Buffer.from(good);
     longRecord[61] = 0x7e;
     cases.push(longRecord);
@@ -167,6 +186,7 @@ describe('withFastRecordSets', () => {
     expect(zigzagVarInt(writeZigzagVarInt(Buffer.alloc(size), length - 3), 0).size).toBe(size);
     writeZigzagVarInt(shortRecord, length - 3, at);
     cases.push(shortRecord);
+    // A record count larger than the records there.
     const moreRecords = Buffer.from(good);
     moreRecords.writeInt32BE(60, 57);
     cases.push(moreRecords);

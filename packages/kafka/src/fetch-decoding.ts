@@ -179,10 +179,8 @@ export function decodeRecordBatches(buf: Buffer): FetchedRecord[] {
     p = b + 49;
     for (let i = 0; i < count; i++) {
       const recordLength = varInt();
-      if (recordLength < 0) throw notHandled;
       const recordEnd = p + recordLength;
-      if (recordEnd > end) throw notHandled;
-      if (recordLength < 1) throw notHandled;
+      if (recordLength < 1 || recordEnd > end) throw notHandled;
       const recordAttributes = buf.readInt8(p++);
       const timestampDelta = varLong();
       const offsetDelta = varInt();
