@@ -5,6 +5,7 @@ export * from './admin';
 export * from './records';
 export * from './producer';
 export { installProduceEncoder } from './produce-encoding';
+export { decodeRecordBatches, installFetchDecoder } from './fetch-decoding';
 export * from './consume-loop';
 export { chooseNextFetchWait, installFetchWaitChoice, type FetchChoice } from './fetch-wait';
 export * from './each-record';

@@ -8,6 +8,7 @@ export { PROJECTED_TOPICS } from './topics';
 export { project, genericLinks } from './project';
 export { applyProjection } from './apply';
 export { AdoptableDeliveries, applyProjections } from './apply-many';
+export { copyText } from './copy-rows';
 export { planBatch, type BatchPlan, type PlannableRecord } from './batch-plan';
 export { MemoryStore, comparePositions, compareTimeline } from './memory-store';
 export { STAGES, STAGE_RANK_SQL, stageOf, stageRank, type Stage } from './stage';
