@@ -101,6 +101,18 @@ export function onlyTimelineRows(records: ReadonlyArray<{ decoded: ValidationRes
   return records.every((r) => !r.decoded.ok || (r.projection !== undefined && r.projection.delivery === null && r.projection.changes.length === 0));
 }
 
+/**
+ * Set first in every batch's transaction, in the round trip of its BEGIN: no JIT compilation of its statements.
+ * A batch's statements each touch a few thousand rows by index, where compiling one costs more than running it.
+ * Postgres decides on JIT from the planner's estimated cost, which for the incident insert's look-up of earlier
+ * deliveries grows with the table when its statistics are missing or stale (no ANALYZE since the rows came: a
+ * server without autovacuum, or right after a large backlog). Past jit_above_cost each such insert was compiled,
+ * with optimisation and inlining past 500,000: a quarter of Postgres's CPU late in a 1M-event projection, and the
+ * projection's rate fell with the table's size (bench/README.md, "Twenty-seventh run"). SET LOCAL ends with the
+ * transaction, so the API's queries on the same pool keep the server's setting.
+ */
+const BATCH_SETTINGS = 'SET LOCAL jit = off';
+
 /** Postgres refused the values (SQLSTATE class 22 data exception or 23 constraint): retrying cannot help. */
 export function isDataError(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
@@ -178,7 +190,7 @@ export async function applyRecordBatches<R extends PlannableRecord>(
   if (new Set(batches.map((b) => keyOf(b.topic, b.partition))).size !== batches.length) {
     throw new Error('applyRecordBatches: a partition holds more than one batch of the group');
   }
-  return inTransactionWithStatements(target.pool, readNextOffsetsForUpdateSql(target.consumer, batches), async (client, [read]) => {
+  return inTransactionWithStatements(target.pool, `${BATCH_SETTINGS}; ${readNextOffsetsForUpdateSql(target.consumer, batches)}`, async (client, [, read]) => {
     const storedOf = new Map<string, string>();
     for (const row of (read as QueryResult<{ topic: string; partition: number; next_offset: string | number }>).rows) {
       storedOf.set(keyOf(row.topic, row.partition), String(row.next_offset));
@@ -269,7 +281,7 @@ function inOffsetTransaction<T>(
   key: OffsetKey,
   fn: (client: PoolClient, stored: string | null) => Promise<{ result: T; nextOffset: string | null }>,
 ): Promise<T> {
-  return inTransactionWithStatements(pool, readNextOffsetForUpdateSql(key), async (client, [read]) => {
+  return inTransactionWithStatements(pool, `${BATCH_SETTINGS}; ${readNextOffsetForUpdateSql(key)}`, async (client, [, read]) => {
     const stored = (read!.rows[0] as { next_offset: string | number } | undefined)?.next_offset;
     const { result, nextOffset } = await fn(client, stored === undefined ? null : String(stored));
     return { result, beforeCommit: nextOffset === null ? null : storeNextOffsetSql(key, nextOffset) };

@@ -439,6 +439,49 @@ describe("a batch's offset, read at its transaction's start and stored at its co
   });
 });
 
+/**
+ * Postgres compiles a statement with JIT when the planner's estimate passes jit_above_cost, and a batch's incident insert
+ * is estimated by the size of a table without statistics: a compile on every batch, costing more than the statement
+ * (batch-apply.ts, BATCH_SETTINGS). The sessions here start with JIT on, whatever the server's setting.
+ */
+describe("a batch's transaction", () => {
+  it('runs its statements without JIT compilation, and leaves the setting of the pool\'s sessions as it was', async () => {
+    const jitPool = createPool(process.env.DATABASE_URL!, 2, undefined, { options: '-c jit=on' });
+    try {
+      await jitPool.query(`TRUNCATE incidents, incident_timeline, deliveries, silences; DELETE FROM projection_offsets WHERE consumer = 'jit'`);
+      let inUse: PoolClient | undefined;
+      jitPool.on('acquire', (client) => (inUse = client));
+      const seen: string[] = [];
+      // Called inside the batch's transaction, on its client, after its statements and before its commit.
+      const target = {
+        pool: jitPool,
+        consumer: 'jit',
+        onRejected: async () => {
+          seen.push((await inUse!.query<{ jit: string }>("SELECT current_setting('jit') AS jit")).rows[0]!.jit);
+        },
+      };
+      const events = [opened({ at: 0 }), pagerCreated(1), received('jit-1', 2)];
+      const recs = events.map((event) => ({ topic: topicOf(event.type), partition: 0, decoded: { ok: true as const, event } }));
+      const [open, page, input] = recs.map((r) => ({ ...r, offset: '0' }));
+      const one = await applyRecordBatch(target, open!.topic, 0, [open!]);
+      const many = await applyRecordBatches(target, [page!, input!].map((r) => ({ topic: r.topic, partition: 0, records: [r] })));
+
+      expect(seen).toEqual(['off', 'off']);
+      expect([one, ...many].map((r) => r.nextOffset)).toEqual(['1', '1', '1']);
+      expect((await getIncident(jitPool, INCIDENT_ID))?.status).toBe('open');
+      // SET LOCAL ended with each transaction: the next query on either session has JIT on again.
+      const after = await Promise.all([jitPool.connect(), jitPool.connect()]);
+      try {
+        for (const client of after) expect((await client.query<{ jit: string }>("SELECT current_setting('jit') AS jit")).rows[0]!.jit).toBe('on');
+      } finally {
+        for (const client of after) client.release();
+      }
+    } finally {
+      await jitPool.end();
+    }
+  });
+});
+
 describe('an event another transaction applies while a batch is being applied', () => {
   it('is a duplicate of the batch (not a refused record), and every event is in the timeline once', async () => {
     await pool.query(`TRUNCATE incidents, incident_timeline, deliveries, silences; DELETE FROM projection_offsets WHERE consumer = 'race'`);
