@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { installAbortedRecordsFilter } from './aborted-records';
 import { installFetchDecoder } from './fetch-decoding';
 import { quietRequestQueues } from './request-queue';
+import { installSentOffsetsGuard } from './sent-offsets';
 
 export interface KafkaOptions {
   brokers: string[];
@@ -109,6 +110,8 @@ export function createKafka(opts: KafkaOptions): Kafka {
   installAbortedRecordsFilter();
   // Fetched records decoded in one pass (KafkaJS's own decoder where this one does not apply).
   installFetchDecoder();
+  // Offsets sent in a transaction are not taken as committed by the client's consumers before the transaction commits.
+  installSentOffsetsGuard();
   const kafka = new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,

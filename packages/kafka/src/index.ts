@@ -18,3 +18,4 @@ export * from './co-partitioned';
 export * from './broker-health';
 export * from './topic-ends';
 export { installMessageGrouping } from './message-grouping';
+export { installSentOffsetsGuard } from './sent-offsets';

@@ -5,6 +5,7 @@ import { CoPartitionedAssigner } from '../co-partitioned';
 import { ConsumeLoop, type BatchOutcome, type ConsumeLoopMetrics, type LoopBatch, type SettledOutcome } from '../consume-loop';
 import type { ConsumedRecord } from '../records';
 import { installAbortedRecordsFilter } from '../aborted-records';
+import { installSentOffsetsGuard } from '../sent-offsets';
 import { chunkOutputs, type ChunkLimits } from './chunks';
 import { FencingProducer, isFencedError, Lock, retryConcurrentTransactions } from './policy';
 import { readToEnd } from './read-to-end';
@@ -272,6 +273,8 @@ export class TransactionalProcessor {
 
   constructor(private readonly opts: TransactionalProcessorOptions) {
     this.ready = new Promise((resolve) => (this.resolveReady = resolve));
+    // Without it, a partition kept across a rejoin could be fetched from the offsets of a transaction that then aborted.
+    if (!installSentOffsetsGuard()) opts.log.error('KafkaJS is not the version alertbus mends: offsets of an aborted transaction may move this group\'s consumer');
     this.produceLimits = { maxBytes: opts.produceLimits?.maxBytes ?? 900 * 1024, maxRecords: opts.produceLimits?.maxRecords ?? 2_000 };
     this.depth = Math.max(1, Math.floor(opts.pipelineDepth ?? 1));
     this.topics = typeof opts.topic === 'string' ? [opts.topic] : [...opts.topic];
