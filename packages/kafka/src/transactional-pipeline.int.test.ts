@@ -91,8 +91,12 @@ interface Probe {
   maxOpen: number;
   /** Ids of aborted batches, in the order their onAbort ran. */
   aborts: number[];
+  /** Batches whose onCommit and onAbort both ran (each must get one or the other, once). */
+  both?: number[];
   /** Called with each batch's input values as it is decided. */
   decided?: (values: string[]) => void;
+  /** What the processor did, in order (decisions with their inputs' offsets, commits, aborts, loads), for a failure's message. */
+  trace?: string[];
 }
 
 /**
@@ -108,24 +112,37 @@ function sequencer(output: string, probe: Probe) {
       await ctx.readToEnd(output, partitions, (r) => counted.set(r.partition, (counted.get(r.partition) ?? 0) + 1));
       ranks.clear();
       for (const [p, n] of counted) ranks.set(p, n);
+      probe.trace?.push(`${Date.now() % 100_000} assigned ${JSON.stringify([...counted])}`);
     },
-    handleBatch: (records: Array<{ value: Buffer | null }>, partition: number): BatchWork => {
+    handleBatch: (records: Array<{ value: Buffer | null; offset: string }>, partition: number): BatchWork => {
       const id = ++ids;
       probe.decided?.(records.map((r) => r.value!.toString()));
+      const at = (k: number) => `${records[k]!.offset}:${records[k]!.value!.toString()}`;
+      probe.trace?.push(`${Date.now() % 100_000} decide ${id} p${partition} ${at(0)}..${at(records.length - 1)} from rank ${ranks.get(partition) ?? 0}`);
       const before = ranks.get(partition) ?? 0;
       let rank = before;
-      const messages = records.map((r) => ({ partition, value: `${r.value!.toString()}#${++rank}` }));
+      let settled: 'commit' | 'abort' | null = null;
+      const settle = (how: 'commit' | 'abort') => {
+        if (settled) (probe.both ??= []).push(id);
+        settled = how;
+      };
+      // Inputs starting with "quiet" write nothing (as the router's ignored inputs).
+      const messages = records.filter((r) => !r.value!.toString().startsWith('quiet')).map((r) => ({ partition, value: `${r.value!.toString()}#${++rank}` }));
       ranks.set(partition, rank);
       probe.open += 1;
       probe.maxOpen = Math.max(probe.maxOpen, probe.open);
       return {
         outputs: [{ topic: output, messages }],
         onCommit: () => {
+          settle('commit');
           probe.open -= 1;
+          probe.trace?.push(`${Date.now() % 100_000} commit ${id}`);
         },
         onAbort: () => {
+          settle('abort');
           probe.open -= 1;
           probe.aborts.push(id);
+          probe.trace?.push(`${Date.now() % 100_000} abort ${id}`);
           // Right only when the batches decided after this one were undone first.
           ranks.set(partition, before);
         },
@@ -153,7 +170,7 @@ function processor(
   input: string,
   output: string,
   probe: Probe,
-  extra: { groupId: string; beforeCommit: () => Promise<void>; pipelineDepth?: number },
+  extra: { groupId: string; beforeCommit: () => Promise<void>; pipelineDepth?: number; quietCommitDelayMs?: number },
 ): TransactionalProcessor {
   const seq = sequencer(output, probe);
   const p = new TransactionalProcessor({
@@ -171,6 +188,7 @@ function processor(
     handleBatch: (records, partition) => seq.handleBatch(records, partition),
     onAssigned: (partitions, ctx) => seq.onAssigned(partitions, ctx),
     beforeCommit: extra.beforeCommit,
+    ...(extra.quietCommitDelayMs !== undefined ? { quietCommitDelayMs: extra.quietCommitDelayMs } : {}),
   });
   stops.push(() => p.stop());
   return p;
@@ -222,8 +240,8 @@ test('four batches of a partition in flight (depth 4) and the first transaction 
 test('a rebalance while batches are in flight: nothing uncommitted reaches the next owner, every output once', async () => {
   const { input, output } = await topics(2);
   const groupId = `${TOPIC_PREFIX}txpipe-${randomUUID().slice(0, 8)}`;
-  const first: Probe = { open: 0, maxOpen: 0, aborts: [] };
-  const second: Probe = { open: 0, maxOpen: 0, aborts: [] };
+  const first: Probe = { open: 0, maxOpen: 0, aborts: [], trace: [] };
+  const second: Probe = { open: 0, maxOpen: 0, aborts: [], trace: [] };
   // Transactions held open a while: the rebalance lands with batches decided and not committed.
   const slow = async () => {
     await sleep(60);
@@ -231,17 +249,75 @@ test('a rebalance while batches are in flight: nothing uncommitted reaches the n
   const a = processor(input, output, first, { groupId, beforeCommit: slow });
   await a.start();
   const seen = readCommitted(output);
+  const written = readCommitted(output, true);
   const writing = trickle(input, 2, 80, 15);
   await waitFor(() => first.maxOpen >= 2, { timeoutMs: 30_000, what: 'two batches in flight' });
   const b = processor(input, output, second, { groupId, beforeCommit: slow });
   await b.start();
   const values = await writing;
-  await waitFor(() => seen.length >= values.length, { timeoutMs: 60_000, what: 'every output committed' }).catch((err: Error) => {
+  await waitFor(() => seen.length >= values.length, { timeoutMs: 60_000, what: 'every output committed' }).catch(async (err: Error) => {
+    const admin = kafka.admin();
+    await admin.connect();
+    const committed = await admin.fetchOffsets({ groupId, topics: [input] }).finally(() => admin.disconnect());
     const outs = seen.map((s) => s.value).sort();
-    throw new Error(`${err.message}; seen ${outs.length}: ${outs.join(' ')}; missing: ${values.filter((v) => !outs.some((o) => o.startsWith(`${v}#`))).join(' ')}; probes ${JSON.stringify([first, second])}`);
+    const missing = values.filter((v) => !outs.some((o) => o.startsWith(`${v}#`)));
+    const writtenOf = written.filter((w) => missing.some((m) => w.value.startsWith(`${m}#`))).map((w) => w.value);
+    throw new Error(
+      `${err.message}; seen ${outs.length}: ${outs.join(' ')}; missing: ${missing.join(' ')}; of those written (committed or not): ${writtenOf.join(' ')}; ` +
+        `committed ${JSON.stringify(committed[0]?.partitions)}; first: ${first.trace!.join(', ')}; second: ${second.trace!.join(', ')}`,
+    );
   });
   await sleep(1_500);
   expect(first.maxOpen).toBeGreaterThanOrEqual(2);
+  // A batch's transaction commits it or not: its onCommit or its onAbort runs, never both.
+  expect([first.both ?? [], second.both ?? []]).toEqual([[], []]);
+  expectExactlyOnceInOrder(values, seen);
+});
+
+test('a rebalance while a transaction commits and a later batch of its partition waits: only the waiting one is undone, the committing one commits', async () => {
+  const { input, output } = await topics(1);
+  const groupId = `${TOPIC_PREFIX}txpipe-${randomUUID().slice(0, 8)}`;
+  const first: Probe = { open: 0, maxOpen: 0, aborts: [], trace: [] };
+  const second: Probe = { open: 0, maxOpen: 0, aborts: [], trace: [] };
+  let calls = 0;
+  let holding = false;
+  let released = false;
+  const a = processor(input, output, first, {
+    groupId,
+    pipelineDepth: 4,
+    // A batch that writes nothing waits this long for company before it commits.
+    quietCommitDelayMs: 20_000,
+    beforeCommit: async () => {
+      if (++calls !== 1) return;
+      // The first transaction, its records and offsets sent, held before its commit, while the partition's next batch,
+      // which writes nothing, is decided on it and waits for company.
+      holding = true;
+      await waitFor(() => first.open >= 2, { timeoutMs: 8_000, what: 'the quiet batch decided on the held one' });
+      // Another member joins: the group rebalances. The waiting batch is undone (the next owner reads it again); the
+      // held transaction, its records all sent before the rebalance began, may still commit, and does.
+      await processor(input, output, second, { groupId, beforeCommit: async () => undefined }).start();
+      await waitFor(() => first.aborts.length > 0, { timeoutMs: 8_000, what: 'the waiting batch undone' });
+      released = true;
+    },
+  });
+  await a.start();
+  const seen = readCommitted(output);
+  const values = await trickle(input, 1, 1, 0);
+  await waitFor(() => holding, { timeoutMs: 30_000, what: 'the first transaction held' });
+  const quiet = kafka.producer();
+  await quiet.connect();
+  await quiet.send({ topic: input, acks: -1, messages: [{ partition: 0, value: 'quiet-1' }] });
+  await quiet.disconnect();
+  await waitFor(() => released, { timeoutMs: 30_000, what: 'the first transaction released' });
+  values.push(...(await trickle(input, 1, 20, 15, 2)));
+  await waitFor(() => seen.length >= values.length, { timeoutMs: 90_000, what: 'every output committed' }).catch((err: Error) => {
+    throw new Error(`${err.message}; seen ${seen.length}; first: ${first.trace!.join(', ')}; second: ${second.trace!.join(', ')}`);
+  });
+  await sleep(1_000);
+  // The held transaction's batch (the first decided) committed; the waiting quiet one was undone.
+  expect(first.aborts).not.toContain(1);
+  expect(first.aborts).toContain(2);
+  expect([first.both ?? [], second.both ?? []]).toEqual([[], []]);
   expectExactlyOnceInOrder(values, seen);
 });
 

@@ -547,16 +547,22 @@ export class TransactionalProcessor {
   }
 
   /**
-   * `failed` did not commit: they, and every batch in flight of their partitions (decided on top of them), are aborted,
-   * newest first; each topic-partition is rewound to its oldest aborted batch (the consume loop fetches it again).
+   * `failed` did not commit: they, and every batch in flight of their partitions decided after the first of them (decided
+   * on top of them), are aborted, newest first; each topic-partition is rewound to its oldest aborted batch (the consume
+   * loop fetches it again). A batch of the partition decided before them is left to its own transaction: waiting batches
+   * dropped at a rebalance may have one still open before them, whose records were all sent and which may commit.
    * `outcomeOf` says how each of `failed` settles; the others settle as superseded.
    */
   private abort(failed: InFlight[], outcomeOf: (entry: InFlight) => Outcome | null): void {
     // Each entry is settled once: a transaction's batches may have been aborted already with the one before it.
     failed = failed.filter((e) => this.inflight.includes(e));
     if (failed.length === 0) return;
-    const partitions = new Set(failed.map((e) => e.partition));
-    const aborted = this.inflight.filter((e) => failed.includes(e) || partitions.has(e.partition));
+    // In the order decided: from each partition's first failed batch on.
+    const from = new Map<number, number>();
+    this.inflight.forEach((e, k) => {
+      if (failed.includes(e) && !from.has(e.partition)) from.set(e.partition, k);
+    });
+    const aborted = this.inflight.filter((e, k) => failed.includes(e) || k > (from.get(e.partition) ?? Infinity));
     for (const e of [...aborted].reverse()) {
       try {
         e.work.onAbort?.();
