@@ -170,7 +170,7 @@ function processor(
   input: string,
   output: string,
   probe: Probe,
-  extra: { groupId: string; beforeCommit: () => Promise<void>; pipelineDepth?: number; quietCommitDelayMs?: number },
+  extra: { groupId: string; beforeCommit: () => Promise<void>; pipelineDepth?: number; quietCommitDelayMs?: number; transactionTimeout?: number },
 ): TransactionalProcessor {
   const seq = sequencer(output, probe);
   const p = new TransactionalProcessor({
@@ -189,6 +189,7 @@ function processor(
     onAssigned: (partitions, ctx) => seq.onAssigned(partitions, ctx),
     beforeCommit: extra.beforeCommit,
     ...(extra.quietCommitDelayMs !== undefined ? { quietCommitDelayMs: extra.quietCommitDelayMs } : {}),
+    ...(extra.transactionTimeout !== undefined ? { transactionTimeout: extra.transactionTimeout } : {}),
   });
   stops.push(() => p.stop());
   return p;
@@ -286,17 +287,19 @@ test('a rebalance while a transaction commits and a later batch of its partition
     groupId,
     pipelineDepth: 4,
     // A batch that writes nothing waits this long for company before it commits.
-    quietCommitDelayMs: 20_000,
+    quietCommitDelayMs: 60_000,
+    // The held transaction must outlast the hold on a slow machine (the broker would abort it at its timeout).
+    transactionTimeout: 120_000,
     beforeCommit: async () => {
       if (++calls !== 1) return;
       // The first transaction, its records and offsets sent, held before its commit, while the partition's next batch,
       // which writes nothing, is decided on it and waits for company.
       holding = true;
-      await waitFor(() => first.open >= 2, { timeoutMs: 8_000, what: 'the quiet batch decided on the held one' });
+      await waitFor(() => first.open >= 2, { timeoutMs: 30_000, what: 'the quiet batch decided on the held one' });
       // Another member joins: the group rebalances. The waiting batch is undone (the next owner reads it again); the
       // held transaction, its records all sent before the rebalance began, may still commit, and does.
       await processor(input, output, second, { groupId, beforeCommit: async () => undefined }).start();
-      await waitFor(() => first.aborts.length > 0, { timeoutMs: 8_000, what: 'the waiting batch undone' });
+      await waitFor(() => first.aborts.length > 0, { timeoutMs: 60_000, what: 'the waiting batch undone' });
       released = true;
     },
   });
@@ -308,7 +311,7 @@ test('a rebalance while a transaction commits and a later batch of its partition
   await quiet.connect();
   await quiet.send({ topic: input, acks: -1, messages: [{ partition: 0, value: 'quiet-1' }] });
   await quiet.disconnect();
-  await waitFor(() => released, { timeoutMs: 30_000, what: 'the first transaction released' });
+  await waitFor(() => released, { timeoutMs: 90_000, what: 'the first transaction released' });
   values.push(...(await trickle(input, 1, 20, 15, 2)));
   await waitFor(() => seen.length >= values.length, { timeoutMs: 90_000, what: 'every output committed' }).catch((err: Error) => {
     throw new Error(`${err.message}; seen ${seen.length}; first: ${first.trace!.join(', ')}; second: ${second.trace!.join(', ')}`);
