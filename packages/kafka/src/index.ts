@@ -18,4 +18,3 @@ export * from './co-partitioned';
 export * from './broker-health';
 export * from './topic-ends';
 export { installMessageGrouping } from './message-grouping';
-export { installSentOffsetsGuard } from './sent-offsets';
