@@ -6,6 +6,7 @@ import { ConsumeLoop, type BatchOutcome, type ConsumeLoopMetrics, type LoopBatch
 import type { ConsumedRecord } from '../records';
 import { installAbortedRecordsFilter } from '../aborted-records';
 import { installSentOffsetsGuard } from '../sent-offsets';
+import { StableOffsets, UnstableOffsetsError, type GroupOffsets } from '../stable-offsets';
 import { chunkOutputs, type ChunkLimits } from './chunks';
 import { FencingProducer, isFencedError, Lock, retryConcurrentTransactions } from './policy';
 import { readToEnd } from './read-to-end';
@@ -141,6 +142,9 @@ export interface TransactionalProcessorOptions {
   quietCommitDelayMs?: number;
 }
 
+/** How long the settling of a failed transaction waits for its partitions' offsets to be stable (see `settledOffsets`). */
+const SETTLE_STABLE_WAIT_MS = 2_000;
+
 const floorKey = (topic: string, partition: number) => `${topic}|${partition}`;
 
 /** A transaction aborted because the group began rebalancing before all its records were sent. */
@@ -216,6 +220,8 @@ export class TransactionalProcessor {
   private turn = 0;
   private readonly loop: ConsumeLoop;
   private readonly admin: Admin;
+  /** The group's committed offsets, asked with `require_stable` (see stable-offsets.ts). */
+  private readonly offsets: StableOffsets;
   private readonly lock = new Lock();
   /** By partition number: the batches (of every input topic) waiting for that partition's turn, and whether it is taken. */
   private readonly turns = new Map<
@@ -279,7 +285,9 @@ export class TransactionalProcessor {
     this.depth = Math.max(1, Math.floor(opts.pipelineDepth ?? 1));
     this.topics = typeof opts.topic === 'string' ? [opts.topic] : [...opts.topic];
     if (this.topics.length === 0) throw new Error('TransactionalProcessor needs at least one topic');
-    this.admin = opts.kafka.admin();
+    this.offsets = new StableOffsets(opts.kafka);
+    this.admin = this.offsets.admin;
+    if (!this.offsets.stable) opts.log.error('not a client of createKafka: the floors of a partition taken over may miss its last transaction\'s offsets');
     this.producers = [
       new FencingProducer(opts.kafka, opts.transactionalId, opts.transactionTimeout),
       new FencingProducer(opts.kafka, `${opts.transactionalId}.1`, opts.transactionTimeout),
@@ -379,10 +387,18 @@ export class TransactionalProcessor {
             onRecord,
           ),
       });
-      // Our own earlier transactions are all complete now (the load's marker transaction came after them),
-      // so the committed offsets are exact: records below them were already processed.
+      // Our own earlier transactions are all complete now (the load's marker transaction came after them). A previous
+      // owner's last transaction may still be moving its offsets into the group's (its records already read above):
+      // asked stable, the broker says so and the floors wait for it. Records below the floors were already processed.
       if (a.partitions.length > 0) {
-        const offsets = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [...this.topics] });
+        const offsets = await this.offsets.fetch(
+          this.opts.groupId,
+          this.topics.map((topic) => ({ topic, partitions: a.partitions })),
+          {
+            cancelled: () => (this.stopping ? new Error('processor stopping') : a.generation !== this.generation ? new Error('assignment replaced') : null),
+            onWait: (pending, waitedMs) => this.opts.log.info({ pending, waitedMs }, 'waiting for a transaction to settle the offsets of partitions taken over'),
+          },
+        );
         for (const t of offsets) for (const p of t.partitions) a.floors.set(floorKey(t.topic, p.partition), BigInt(p.offset));
       }
       a.done = true;
@@ -840,7 +856,7 @@ export class TransactionalProcessor {
       current?.markBroken();
       try {
         await current?.renew();
-        const committed = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [...offsets.keys()] });
+        const committed = await this.settledOffsets(batches);
         const at = new Map(committed.flatMap((t) => t.partitions.map((p) => [floorKey(t.topic, p.partition), BigInt(p.offset)] as const)));
         // One transaction: its offsets were all committed, or none was.
         if (batches.every((b) => (at.get(floorKey(b.topic, b.partition)) ?? -1n) >= BigInt(b.next))) return { committed: true, produceCalls: 0 };
@@ -848,6 +864,29 @@ export class TransactionalProcessor {
         this.opts.log.warn({ err: settleErr }, 'could not settle the failed transaction yet');
       }
       return { committed: false, error };
+    }
+  }
+
+  /**
+   * The group's offsets for the partitions of `batches`, once the renewed producer has settled their transaction: asked
+   * stable, so an offset the commit is still moving into the group is not read as the one before it. Our next
+   * transaction may hold pending offsets for the same partitions while it waits for this one (see `transact`): past a
+   * short bound the plain offsets are taken, as committed as the broker knows them then.
+   */
+  private async settledOffsets(batches: ReadonlyArray<{ topic: string; partition: number }>): Promise<GroupOffsets[]> {
+    const byTopic = new Map<string, Set<number>>();
+    for (const b of batches) {
+      let parts = byTopic.get(b.topic);
+      if (!parts) byTopic.set(b.topic, (parts = new Set()));
+      parts.add(b.partition);
+    }
+    const topics = [...byTopic].map(([topic, parts]) => ({ topic, partitions: [...parts] }));
+    try {
+      return await this.offsets.fetch(this.opts.groupId, topics, { maxWaitMs: SETTLE_STABLE_WAIT_MS });
+    } catch (err) {
+      if (!(err instanceof UnstableOffsetsError)) throw err;
+      this.opts.log.warn({ pending: err.partitions }, 'offsets still pending after the failed transaction was settled; reading them as committed now');
+      return this.offsets.plain(this.opts.groupId, topics);
     }
   }
 }
