@@ -25,8 +25,9 @@ const CLUSTER_RECHECK_MS = 60_000;
 /**
  * What one fetch brings (KafkaJS's defaults: 10 MiB, 1 MiB a partition): the whole fetch stays decoded in memory until
  * its last batch is projected, and with a backlog 10 MiB of records took the process to 330-350 MB (bench/README.md).
+ * 4 MiB peaked at 193-205 MB over a backlog; 3 MiB at 182-193 MB for the same rate (twenty-ninth run).
  */
-const FETCH_MAX_BYTES = 4 * 1024 * 1024;
+const FETCH_MAX_BYTES = 3 * 1024 * 1024;
 const FETCH_MAX_BYTES_PER_PARTITION = 512 * 1024;
 /**
  * The broker may hold a fetch to gather records (up to HISTORY_FETCH_LINGER_MS) unless this much is there already:
