@@ -90,7 +90,7 @@ test('a stable fetch answers the earlier offsets once the pending transaction ab
   expect(await fetching.promise).toEqual([{ topic, partitions: [{ partition: 0, offset: '3' }] }]);
 });
 
-test('a stable fetch stops at its bound, or when cancelled, naming the pending partition', async () => {
+test('a stable fetch stops at its bound (throwing, or with the plain offsets when asked), or when cancelled, naming the pending partition', async () => {
   const { topic, groupId, producer } = await setUp();
   const tx = await pendingAt7(producer, topic, groupId);
   try {
@@ -100,6 +100,12 @@ test('a stable fetch stops at its bound, or when cancelled, naming the pending p
     let attempts = 0;
     const cancelled = offsets.fetch(groupId, [{ topic, partitions: [0] }], { cancelled: () => (++attempts >= 3 ? new Error('generation moved on') : null) });
     await expect(cancelled).rejects.toThrow('generation moved on');
+    // Or, asked so, past its bound it answers the offsets committed so far and says which partition was pending.
+    const told: string[][] = [];
+    expect(await offsets.fetch(groupId, [{ topic, partitions: [0, 1] }], { maxWaitMs: 300, plainAfterWait: true, onPlain: (p) => told.push(p) })).toEqual([
+      { topic, partitions: [{ partition: 0, offset: '3' }, { partition: 1, offset: '-1' }] },
+    ]);
+    expect(told).toEqual([[`${topic}/0`]]);
     // A partition with nothing pending is answered at once, whatever another partition has pending.
     expect(await offsets.fetch(groupId, [{ topic, partitions: [1] }], { maxWaitMs: 0 })).toEqual([{ topic, partitions: [{ partition: 1, offset: '-1' }] }]);
   } finally {

@@ -17,6 +17,9 @@ import type { Admin, Kafka } from 'kafkajs';
 import { adminWithCluster } from './client';
 
 const kafkajsRequire = createRequire(require.resolve('kafkajs'));
+/** KafkaJS's request encoder, required on first use (its framing reads the buffer and offset of one, see `ask`). */
+let encoderPrototype: object | null = null;
+const kafkajsEncoder = (): object => (encoderPrototype ??= (kafkajsRequire('./src/protocol/encoder') as { prototype: object }).prototype);
 
 const OFFSET_FETCH = 9;
 const STABLE_VERSION = 7;
@@ -219,6 +222,10 @@ export class UnstableOffsetsError extends Error {
 export interface StableFetchOptions {
   /** How long to ask again while a transaction's offsets are pending; past it, UnstableOffsetsError. Default: no limit. */
   maxWaitMs?: number;
+  /** Past `maxWaitMs`, answer the plain offsets (committed so far, whatever is pending) instead of throwing. */
+  plainAfterWait?: boolean;
+  /** Told when `plainAfterWait` takes the plain offsets, with the partitions still pending. */
+  onPlain?: (pending: string[]) => void;
   /** Asked before every new attempt: true stops the wait with the error it returns. */
   cancelled?: () => Error | null;
   /** Told once per second of waiting, with the partitions still pending. */
@@ -272,7 +279,11 @@ export class StableOffsets {
       }
       if (pending.length === 0) return answer.topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map(({ partition, offset }) => ({ partition, offset })) }));
       const waited = Date.now() - started;
-      if (opts.maxWaitMs !== undefined && waited >= opts.maxWaitMs) throw new UnstableOffsetsError(pending, waited);
+      if (opts.maxWaitMs !== undefined && waited >= opts.maxWaitMs) {
+        if (!opts.plainAfterWait) throw new UnstableOffsetsError(pending, waited);
+        opts.onPlain?.(pending);
+        return this.plain(groupId, wanted);
+      }
       const stop = opts.cancelled?.();
       if (stop) throw stop;
       if (Date.now() - told >= 1_000) {
@@ -286,13 +297,12 @@ export class StableOffsets {
 
   private async ask(coordinator: CoordinatorBroker, groupId: string, topics: readonly GroupOffsetsRequest[]): Promise<OffsetFetchAnswer> {
     const body = encodeOffsetFetchV7(groupId, topics, true);
-    const Encoder = kafkajsRequire('./src/protocol/encoder') as { prototype: object };
     const request = {
       apiKey: OFFSET_FETCH,
       apiVersion: STABLE_VERSION,
       apiName: 'OffsetFetch',
       // What KafkaJS's request framing reads from an encoder: its buffer and offset.
-      encode: async () => Object.assign(Object.create(Encoder.prototype) as object, { buf: body, offset: body.length }),
+      encode: async () => Object.assign(Object.create(kafkajsEncoder()) as object, { buf: body, offset: body.length }),
     };
     const response = {
       decode: async (payload: Buffer) => decodeOffsetFetchV7(payload),

@@ -6,7 +6,7 @@ import { ConsumeLoop, type BatchOutcome, type ConsumeLoopMetrics, type LoopBatch
 import type { ConsumedRecord } from '../records';
 import { installAbortedRecordsFilter } from '../aborted-records';
 import { installSentOffsetsGuard } from '../sent-offsets';
-import { StableOffsets, UnstableOffsetsError, type GroupOffsets } from '../stable-offsets';
+import { StableOffsets, type GroupOffsets } from '../stable-offsets';
 import { chunkOutputs, type ChunkLimits } from './chunks';
 import { FencingProducer, isFencedError, Lock, retryConcurrentTransactions } from './policy';
 import { readToEnd } from './read-to-end';
@@ -881,12 +881,10 @@ export class TransactionalProcessor {
       parts.add(b.partition);
     }
     const topics = [...byTopic].map(([topic, parts]) => ({ topic, partitions: [...parts] }));
-    try {
-      return await this.offsets.fetch(this.opts.groupId, topics, { maxWaitMs: SETTLE_STABLE_WAIT_MS });
-    } catch (err) {
-      if (!(err instanceof UnstableOffsetsError)) throw err;
-      this.opts.log.warn({ pending: err.partitions }, 'offsets still pending after the failed transaction was settled; reading them as committed now');
-      return this.offsets.plain(this.opts.groupId, topics);
-    }
+    return this.offsets.fetch(this.opts.groupId, topics, {
+      maxWaitMs: SETTLE_STABLE_WAIT_MS,
+      plainAfterWait: true,
+      onPlain: (pending) => this.opts.log.warn({ pending }, 'offsets still pending after the failed transaction was settled; reading them as committed now'),
+    });
   }
 }
