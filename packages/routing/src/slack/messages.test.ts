@@ -5,6 +5,10 @@ import { given } from '../test-support/slack-spec';
 import { ALICE, BOT_MENTION, CHANNEL, messageAlias, slackMessage } from '../test-support/slack';
 import { threadKey } from './thread-key';
 import { incidentIdOf } from '../core/incident-id';
+import { assertValid } from '@alertbus/schemas';
+import { PAGER_LIMITS } from '../core/pager';
+import { codePoints } from '../core/text';
+import { decideSlackMessage } from './messages';
 
 const builtin = builtinRules({ defaultChannel: '#alerts', oncallSchedule: 'ops' });
 const builtinNoSchedule = builtinRules({ defaultChannel: '#alerts' });
@@ -144,6 +148,16 @@ describe('Slack messages: a mention or DM is a request answered by the on-call',
         ['ReplyWithOnCall', { schedule: 'ops' }],
         ['SlackThreadLinked', {}, threadKey('C0DEPLOY', TS)],
       ]);
+  });
+
+  test('a request longer than the pager takes (Slack allows 40,000 characters) still pages: its text is cut, who asked and where are kept', () => {
+    const long = `${BOT_MENTION} checkout is DOWN for everyone ${'x'.repeat(39_000)}`;
+    const { events } = decideSlackMessage(slackMessage(TS, { text: long }), undefined, rules);
+    events.forEach((e) => expect(() => assertValid(e)).not.toThrow());
+    const page = events.find((e) => e.type === 'CreatePagerAlert')?.data as { description: string } | undefined;
+    expect(page).toBeDefined();
+    expect(codePoints(page!.description)).toBeLessThanOrEqual(PAGER_LIMITS.description);
+    expect(page!.description).toMatch(/^checkout is DOWN for everyone x+…\n\nRequested in Slack by U0ALICE in channel C0OPS\.\nMessage: https:/);
   });
 
   test('oncall: { enabled: false } opens the incident without a reply; no schedule at all says so in the thread', () => {

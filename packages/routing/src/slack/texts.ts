@@ -1,5 +1,6 @@
 /** What the router says in Slack threads and pager notes about Slack requests: pure text, no rendering state. */
-import { escapeMrkdwn, slackUserRef, truncate } from '../core/text';
+import { PAGER_LIMITS } from '../core/pager';
+import { codePoints, escapeMrkdwn, slackUserRef, truncate } from '../core/text';
 import { stripLeadingMentions } from './commands';
 
 /** Longest incident title taken from a message (the pager alert's message is cut at 130 anyway). */
@@ -68,9 +69,13 @@ export function requestDescription(m: {
   channel: string;
   permalink?: string;
 }): string {
-  const lines = [requestText(m.text) || '(no text)', '', `Requested in Slack by ${requesterLabel(m)} in channel ${m.channel}.`];
-  if (m.permalink) lines.push(`Message: ${m.permalink}`);
-  return lines.join('\n');
+  const about = [`Requested in Slack by ${requesterLabel(m)} in channel ${m.channel}.`];
+  if (m.permalink) about.push(`Message: ${m.permalink}`);
+  const tail = `\n\n${about.join('\n')}`;
+  // The pager takes a description of at most 15,000 characters and Slack allows a message of 40,000: the message is
+  // cut to make room for who asked, where and the link, so a long request still pages (whole, it would be refused).
+  const text = truncate(requestText(m.text) || '(no text)', Math.max(1, PAGER_LIMITS.description - codePoints(tail)));
+  return truncate(text + tail, PAGER_LIMITS.description);
 }
 
 export function editedNote(user: string | undefined, text: string): string {
