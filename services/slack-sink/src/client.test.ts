@@ -57,6 +57,9 @@ describe('error mapping', () => {
     ['HTTP 503 Retry-After 2', { status: 503, retryAfter: 2 }, { permanent: false, httpStatus: 503, retryAfterMs: 2000, message: /HTTP 503/ }],
     ['HTTP 404', { status: 404, body: 'not found' }, { permanent: true, httpStatus: 404, message: /HTTP 404/ }],
     ['HTTP 400', { status: 400, body: { ok: false, error: 'invalid_form_data' } }, { permanent: true, httpStatus: 400, message: /HTTP 400/ }],
+    // A proxy's page or a cut answer with status 200 is not Slack saying no: tried again.
+    ['HTTP 200 with an HTML page', { status: 200, body: '<html><body>502 Bad Gateway</body></html>' }, { permanent: false, httpStatus: 200, message: /not a Web API answer \(text\/plain/ }],
+    ['HTTP 200 with JSON that has no ok', { status: 200, body: { message: 'upstream timed out' } }, { permanent: false, httpStatus: 200, message: /not a Web API answer/ }],
   ];
 
   it.each(cases)('%s', async (_name, fault, expected) => {
@@ -113,7 +116,7 @@ describe('the calls of every command (chat.postMessage, chat.update)', () => {
     ['HTTP 400', { status: 400, body: { ok: false, error: 'invalid_form_data' } }, { permanent: true, httpStatus: 400, retryAfterMs: undefined, message: /HTTP 400/ }],
     ['ok:false message_not_found', { ok: false, error: 'message_not_found' }, { permanent: true, httpStatus: undefined, retryAfterMs: undefined, message: /message_not_found/ }],
     ['ok:false service_unavailable', { ok: false, error: 'service_unavailable' }, { permanent: false, httpStatus: undefined, retryAfterMs: undefined, message: /service_unavailable/ }],
-    ['HTTP 200 with a body that is not JSON', { status: 200, body: '<html>proxy</html>' }, { permanent: true, httpStatus: undefined, retryAfterMs: undefined, message: /unknown_error/ }],
+    ['HTTP 200 with a body that is not JSON', { status: 200, body: '<html>proxy</html>' }, { permanent: false, httpStatus: 200, retryAfterMs: undefined, message: /not a Web API answer/ }],
   ] as Array<[string, SlackFault, { permanent: boolean; httpStatus?: number; retryAfterMs?: number; message: RegExp }]>)(
     'an update answered %s fails as a post would',
     async (_name, fault, expected) => {
@@ -186,6 +189,13 @@ describe('channel resolution', () => {
 });
 
 describe('finding a command\'s message', () => {
+  it('a read answered HTTP 200 with something that is not a Web API answer (a proxy\'s page) is tried again, not given up', async () => {
+    standIn.state.failNext('conversations.history', { status: 200, body: '<html><body>502 Bad Gateway</body></html>' });
+    const err = await failure(client().findCommandMessage({ channel: 'C0ALERTS', oldest: '0.000000', commandId: 'root-cmd' }));
+    expect(err.permanent).toBe(false);
+    expect(err.message).toMatch(/not a Web API answer/);
+  });
+
   it('finds a message by the command id in its metadata, in the channel or in a thread', async () => {
     const c = client();
     const meta = (id: string) => ({ event_type: 'alertbus_command' as const, event_payload: { command_id: id, incident_id: 'i1' } });

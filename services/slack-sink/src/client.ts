@@ -1,7 +1,7 @@
 import { ErrorCode, type ChatPostEphemeralArguments, type WebClient } from '@slack/web-api';
 import { DeliveryError, classifyStatus, parseRetryAfter, scrubSecrets, slackWebClient, type Logger } from '@alertbus/common';
 import { COMMAND_EVENT_TYPE, type PostEphemeralBody, type PostMessageBody, type UpdateMessageBody } from './wire';
-import { RETRYABLE_PLATFORM_ERRORS, SlackWriteCalls, platformDetails } from './write-calls';
+import { RETRYABLE_PLATFORM_ERRORS, SLACK_ERROR_CODE, SlackWriteCalls, platformDetails } from './write-calls';
 
 export { RETRYABLE_PLATFORM_ERRORS };
 
@@ -19,7 +19,14 @@ export function toDeliveryError(err: unknown, secrets: ReadonlyArray<string | un
   const scrub = (m: string) => scrubSecrets(m, secrets);
   switch (e.code) {
     case ErrorCode.PlatformError: {
-      const error = String((e.data as { error?: unknown } | undefined)?.error ?? 'unknown_error');
+      const data = e.data as { ok?: unknown; error?: unknown } | undefined;
+      // @slack/web-api turns a body that is not JSON into { ok: false, error: <the body> }. Slack's own errors are
+      // snake_case codes; anything else (a proxy's page, a cut answer) says nothing about the call: tried again.
+      if (typeof data?.error !== 'string' || !SLACK_ERROR_CODE.test(data.error)) {
+        const what = typeof data?.error === 'string' ? `${data.error.length} characters of text` : 'no error code';
+        return new DeliveryError(`Slack answered with a body that is not a Web API answer (${what})`, false);
+      }
+      const error = data.error;
       return new DeliveryError(
         scrub(`Slack answered ${error}${platformDetails(e.data)}`),
         !RETRYABLE_PLATFORM_ERRORS.has(error),

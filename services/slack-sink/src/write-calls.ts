@@ -9,6 +9,9 @@ export type SlackWriteMethod = 'chat.postMessage' | 'chat.update';
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
 /** `ok:false` errors that say "Slack had a bad moment", worth another attempt; every other one is permanent. */
+/** An error code of Slack's Web API (`channel_not_found`, `ratelimited`, …): anything else in `error` is not Slack's answer. */
+export const SLACK_ERROR_CODE = /^[a-z0-9_]{1,100}$/;
+
 export const RETRYABLE_PLATFORM_ERRORS: ReadonlySet<string> = new Set([
   'ratelimited',
   'internal_error',
@@ -66,10 +69,16 @@ export class SlackWriteCalls {
     try {
       data = JSON.parse(answer.text) as typeof data;
     } catch {
-      data = undefined; // not JSON: an answer without ok, as below
+      data = undefined;
     }
-    if (data?.ok !== true) {
-      const error = String(data?.error ?? 'unknown_error');
+    if (typeof data !== 'object' || data === null || typeof data.ok !== 'boolean' || (data.ok !== true && !(typeof data.error === 'string' && SLACK_ERROR_CODE.test(data.error)))) {
+      // Not an answer of Slack's Web API (a proxy's or a load balancer's page, a cut answer): nothing says the call
+      // failed for good, so it is tried again, as a 5xx is.
+      const type = String(headers['content-type'] ?? 'no content type').slice(0, 80);
+      throw new DeliveryError(`Slack answered HTTP 200 with a body that is not a Web API answer (${type}, ${answer.text.length} characters)`, false, 200);
+    }
+    if (data.ok !== true) {
+      const error = data.error as string;
       throw new DeliveryError(scrubSecrets(`Slack answered ${error}${platformDetails(data)}`, this.secrets), !RETRYABLE_PLATFORM_ERRORS.has(error));
     }
     return data as T;
