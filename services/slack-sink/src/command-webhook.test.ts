@@ -11,6 +11,7 @@ const seen: Array<{ headers: IncomingMessage['headers']; body: string }> = [];
 const handlers: Record<string, (res: ServerResponse) => void> = {
   '/ok': (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ text: 'api is <!here> & fine' })),
   '/long': (res) => res.writeHead(200).end(JSON.stringify({ text: 'x'.repeat(10_000) })),
+  '/long-markup': (res) => res.writeHead(200).end(JSON.stringify({ text: '<'.repeat(1_000) })),
   '/500': (res) => res.writeHead(500).end('{}'),
   '/html': (res) => res.writeHead(200).end('<html>'),
   '/notext': (res) => res.writeHead(200).end('{"ok":true}'),
@@ -49,6 +50,13 @@ test('the request is the JSON of the command, signed v0=HMAC-SHA256("v0:{timesta
 test('a long answer is cut', async () => {
   const r = await call('/long');
   expect(r.outcome === 'answered' && Array.from(r.text).length).toBe(WEBHOOK_ANSWER_MAX);
+});
+
+test('an answer cut after escaping never ends in half an escape', async () => {
+  const r = await call('/long-markup');
+  if (r.outcome !== 'answered') throw new Error(r.outcome);
+  expect(Array.from(r.text).length).toBeLessThanOrEqual(WEBHOOK_ANSWER_MAX);
+  expect(r.text).toMatch(/^(&lt;)+…$/);
 });
 
 test.each([

@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { CommandWebhookRequest } from '@alertbus/schemas';
-import { escapeMrkdwn } from './oncall/texts';
+import { clipMrkdwn, escapeMrkdwn } from './oncall/texts';
 
 export const WEBHOOK_SIGNATURE_HEADER = 'x-alertbus-signature';
 export const WEBHOOK_TIMESTAMP_HEADER = 'x-alertbus-request-timestamp';
@@ -29,11 +29,6 @@ export function safeUrl(url: string): string {
   } catch {
     return '(invalid url)';
   }
-}
-
-function bounded(text: string): string {
-  const points = Array.from(text);
-  return points.length <= WEBHOOK_ANSWER_MAX ? text : `${points.slice(0, WEBHOOK_ANSWER_MAX - 1).join('')}…`;
 }
 
 export async function callCommandWebhook(
@@ -70,7 +65,7 @@ export async function callCommandWebhook(
     return { outcome: 'failed', error: "the webhook's answer is not JSON", httpStatus: res.status };
   }
   if (typeof text !== 'string' || text.trim() === '') return { outcome: 'failed', error: 'the webhook\'s answer has no "text"', httpStatus: res.status };
-  return { outcome: 'answered', text: bounded(escapeMrkdwn(text)), httpStatus: res.status };
+  return { outcome: 'answered', text: clipMrkdwn(escapeMrkdwn(text), WEBHOOK_ANSWER_MAX), httpStatus: res.status };
 }
 
 async function readBounded(res: Response): Promise<string> {

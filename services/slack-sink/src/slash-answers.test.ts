@@ -31,6 +31,19 @@ describe('slash command answers read from the history API', () => {
     expect(silencesText([])).toBe('No active or pending silences.');
   });
 
+  test('a list cut at Slack\'s limit ends in neither half an escape nor half an emoji', () => {
+    const cut = incidentsText(Array.from({ length: 15 }, (_, i) => incident(i, { title: '&'.repeat(200 + i) })), 'open');
+    expect(Array.from(cut).length).toBeLessThanOrEqual(3_000);
+    expect(cut).toMatch(/(&amp;)+…$/);
+    // An alias is shown as code, cut at 200 code points: an emoji across the cut stays whole.
+    const lone = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+    const whole = incidentsText([incident(1, { alias: `${'a'.repeat(198)}😀😀` })], 'open');
+    expect(whole).toContain(`\`${'a'.repeat(198)}😀😀\``); // 200 code points: not cut
+    const cutAlias = incidentsText([incident(1, { alias: `${'a'.repeat(198)}😀😀😀` })], 'open');
+    expect(cutAlias).toContain(`\`${'a'.repeat(198)}😀…\``);
+    for (const t of [whole, cutAlias]) expect(t).not.toMatch(lone);
+  });
+
   test('a silence shows its id (to unsilence it by), its matchers as code, and its comment escaped', () => {
     const text = silencesText([
       { silence_id: 'slack-abc', matchers: ['alertname="DiskFull"', 'x=~"`a`"'], state: 'active', starts_at: 's', ends_at: '2026-11-30T10:00:00.000Z', comment: HOSTILE, created_by: 'slack:U0ALICE' },

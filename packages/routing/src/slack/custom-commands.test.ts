@@ -5,7 +5,7 @@ import type { CompiledRules } from '../rules/types';
 import { rulesFrom } from '../test-support/scenario';
 import { given } from '../test-support/slack-spec';
 import { ALICE, BOB, BOT_MENTION, CHANNEL, messageAlias, slackMessage } from '../test-support/slack';
-import { isSingleWord, matchHandler, NOT_UNDERSTOOD_TEXT } from './custom-commands';
+import { isSingleWord, matchHandler, NOT_UNDERSTOOD_TEXT, renderReply } from './custom-commands';
 
 const rules = rulesFrom('rules.permissions.yaml');
 const builtin = builtinRules({ defaultChannel: '#alerts', oncallSchedule: 'ops' });
@@ -55,6 +55,13 @@ describe('reply:', () => {
     expect(text).not.toMatch(/<[!@#]/);
     // Shown as typed: Slack's own escapes undone, then escaped once.
     expect(text).toBe('You said: &lt;!channel&gt; &lt;b&gt; &lt;@U0BOB&gt; &lt;https://evil.example|click&gt;');
+  });
+
+  test('a reply cut at its limit never ends in half an escape (`&lt` without its `;`)', () => {
+    // The template's own text fills the reply up to where the escaped group's entities fall at the cut.
+    const text = renderReply(`${'x'.repeat(2_990)}{{q}}`, { q: '<<<<' }, undefined);
+    expect(Array.from(text).length).toBeLessThanOrEqual(3_000);
+    expect(text).toMatch(/x(&lt;)+…$/);
   });
 
   test('the built-ins still answer after the handlers: help lists the workspace\'s commands too', () => {

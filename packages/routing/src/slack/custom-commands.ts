@@ -1,6 +1,6 @@
 /** The rules file's own commands (`commands.handlers`): which one a text is, and what its reply says. Pure. */
 import { RE2JS } from 're2js';
-import { escapeMrkdwn, slackUserRef, truncate } from '../core/text';
+import { escapeMrkdwn, slackUserRef, truncate, truncateMrkdwn } from '../core/text';
 import type { CompiledCommandHandler, CompiledRules } from '../rules/types';
 
 /** Longest value of one named group put into a reply (sender text), and of the whole reply. */
@@ -31,7 +31,7 @@ export function renderReply(template: string, groups: Readonly<Record<string, st
     // Slack sends `<`, `>`, `&` typed by people as entities: undone, then escaped once, so it shows as typed.
     return v === undefined ? whole : escapeMrkdwn(truncate(unescapeSlack(v), GROUP_VALUE_MAX));
   });
-  return truncate(out, REPLY_MAX);
+  return truncateMrkdwn(out, REPLY_MAX);
 }
 
 /** One word, as someone types a command: letters first, then letters, digits, - or _ (at most 40). */

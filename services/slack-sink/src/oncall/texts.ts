@@ -19,6 +19,17 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/**
+ * Escaped mrkdwn cut to at most `max` code points (a surrogate pair is never split), ending with "…" when cut, and
+ * never in the middle of an entity (`&am…`): what escapeMrkdwn made is cut after escaping, so the limit holds.
+ */
+export function clipMrkdwn(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const points = Array.from(text);
+  if (points.length <= max) return text;
+  return `${points.slice(0, Math.max(0, max - 1)).join('')}…`.replace(/&[a-z]{0,3}…$/, '…');
+}
+
 /** A Slack user id as a mention: the on-call (the point of the reply) and who asked; anything else as escaped text. */
 const mention = (userId: string) => (/^[UW][A-Z0-9]{2,}$/.test(userId) ? `<@${userId}>` : escapeMrkdwn(userId));
 
