@@ -20,6 +20,13 @@ describe('normaliseGeneric', () => {
     expect(a!.data.raw).toEqual({ title: 'Disk full on db1', labels: { host: 'db1' }, group: {} });
   });
 
+  test('a severity longer than 64 (from a label, which is not bounded there) is cut at 64 code points, an emoji across the cut kept whole', () => {
+    const [a] = ok({ title: 't', labels: { severity: `${'a'.repeat(63)}😀😀` } });
+    expect(a!.data.severity).toBe(`${'a'.repeat(63)}😀`);
+    const [event] = toAlertEnvelopes([a!], { source: 'generic', recordedAt: '2026-11-30T09:00:00.000Z', newId: () => '00000000-0000-4000-8000-000000000001' });
+    expect(validateEnvelope(event!)).toMatchObject({ ok: true });
+  });
+
   test('an explicit alias wins; the hash is stable across label order and changes with the title', () => {
     const [explicit] = ok({ alias: 'backup-nightly', title: 'Backup failed' });
     expect(explicit!.alias).toBe('generic:backup-nightly');

@@ -16,5 +16,8 @@ const SEVERITY_MAX = 64;
 /** Severity is free text at the source; the event schema bounds it to 64 characters. */
 export function severityOf(a: string | undefined | null, b?: string | undefined | null): string {
   const s = firstText(a, b) ?? 'unknown';
-  return s.length > SEVERITY_MAX ? s.slice(0, SEVERITY_MAX) : s;
+  if (s.length <= SEVERITY_MAX) return s;
+  // Cut by code points, as the schema counts them: an emoji across the cut is kept whole, never half a pair.
+  const points = Array.from(s);
+  return points.length <= SEVERITY_MAX ? s : points.slice(0, SEVERITY_MAX).join('');
 }
