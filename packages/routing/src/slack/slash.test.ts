@@ -74,6 +74,7 @@ describe('slash command text → subcommand', () => {
     ['silence disk-full for 1h', 'silence', '`disk-full`'],
     ['silence env!="prod" for 1h', 'silence', 'would silence every alert'],
     ['incidents closed', 'incidents', 'incidents [open|mine]'],
+    [`unsilence ${'x'.repeat(201)}`, 'unsilence', 'a silence id is at most 200 characters'],
   ])('%j is refused with what is wrong', (text, subcommand, problem) => {
     const { command } = parseSlash(text);
     expect(command).toMatchObject({ name: 'invalid', subcommand });
@@ -203,6 +204,13 @@ describe('slash commands in the router', () => {
       ['EventSuppressed', { reason: 'command' }],
       ['SilenceExpired', { silenceId, expiredBy: `slack:${ALICE}`, expiredAt: new Date(T0 + 10_000).toISOString() }, `silence:${silenceId}`],
       ['AnswerSlashCommand', answered(expect.stringContaining(silenceId))],
+    ]);
+  });
+
+  test('`unsilence` of an id longer than any silence\'s is answered, not dead-lettered for an invalid SilenceExpired', () => {
+    given(rules).when(slash(`unsilence ${'x'.repeat(300)}`)).then([
+      ['EventSuppressed', { reason: 'command' }],
+      ['AnswerSlashCommand', answered(expect.stringContaining('a silence id is at most 200 characters'))],
     ]);
   });
 

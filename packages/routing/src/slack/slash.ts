@@ -109,6 +109,9 @@ function parseSilence(args: string[], comment: string | undefined): SlashCommand
   return { name: 'silence', matchers: texts, duration, durationMs, ...(comment ? { comment } : {}) };
 }
 
+/** The longest silence id (the events' Id). */
+const SILENCE_ID_MAX = 200;
+
 function parseTarget(name: 'ack' | 'resolve', args: string[]): SlashCommand {
   if (args.length !== 1) return invalid(name, `name one incident: \`${usageOf(name)}\``);
   const given = args[0]!;
@@ -158,7 +161,10 @@ export function parseSlash(text: string): ParsedSlash {
         return rest.length === 0 ? { name: 'silences' } : invalid('silences', '`silences` takes no arguments');
       case 'unsilence':
       case 'expire':
-        return rest.length === 1 ? { name: 'unsilence', silenceId: rest[0]! } : invalid('unsilence', `name one silence: \`${usageOf('unsilence')}\``);
+        if (rest.length !== 1) return invalid('unsilence', `name one silence: \`${usageOf('unsilence')}\``);
+        // A silence's id is at most SILENCE_ID_MAX characters: a longer one names none (and could not be recorded).
+        if (rest[0]!.length > SILENCE_ID_MAX) return invalid('unsilence', `a silence id is at most ${SILENCE_ID_MAX} characters; \`/alertbus silences\` lists them`);
+        return { name: 'unsilence', silenceId: rest[0]! };
       default:
         return { name: 'unknown', word: first };
     }
