@@ -76,6 +76,22 @@ describe('redact', () => {
     });
   });
 
+  it('credentials inside URLs, for every reader: user info and query parameters named as credentials', () => {
+    const data = {
+      url: 'https://bot:hunter2@hooks.example.com/run?token=s3cr3t&service=api&api_key=k1&Signature=v0%3Dabc&sig=x&page=2#top',
+      note: 'see http://ops:pw@grafana.example/d/1?orgId=1 and https://status.example.com/?code=oauth-code',
+      plain: 'https://runbooks.example.com/disk?host=db1 and user@example.com',
+    };
+    const expected = {
+      url: `https://${REDACTED}@hooks.example.com/run?token=${REDACTED}&service=api&api_key=${REDACTED}&Signature=${REDACTED}&sig=${REDACTED}&page=2#top`,
+      note: `see http://${REDACTED}@grafana.example/d/1?orgId=1 and https://status.example.com/?code=${REDACTED}`,
+      plain: 'https://runbooks.example.com/disk?host=db1 and user@example.com',
+    };
+    expect(redact(data, viewer)).toEqual(expected);
+    expect(redact(data, admin)).toEqual(expected);
+    for (const secret of ['hunter2', 's3cr3t', 'k1', 'v0%3Dabc', 'oauth-code', 'ops:pw']) expect(strings(redact(data, viewer)).join(' ')).not.toContain(secret);
+  });
+
   it('keeps everything else as it is, in order, and does not change its input', () => {
     const data = { b: 1, a: [true, null, 2.5, 'x'], c: { raw: { z: 1 } } };
     const before = JSON.stringify(data);

@@ -48,10 +48,33 @@ function verdict(key: string, reader: Reader): string | null {
   return null;
 }
 
+/** A URL in text, up to where a URL cannot go on (bounded, so a long one is taken in pieces, never backtracked over). */
+const URL_IN_TEXT = /\bhttps?:\/\/[^\s"'<>]{1,4096}/gi;
+/** The user info of a URL (`user:password@`), which may be all the credential a webhook needs. */
+const URL_USERINFO = /^(https?:\/\/)[^/?#@]{1,1024}@/i;
+/** A query parameter, its name bounded. */
+const QUERY_PARAM = /([?&])([^=&#]{1,100})=([^&#]*)/g;
+/** Query parameters that carry a credential besides the key names above (`?key=…`, `?sig=…`, `?code=…`). */
+const CREDENTIAL_PARAMS = new Set(['key', 'sig', 'code', 'auth', 'pass', 'pwd', 'credential', 'credentials']);
+
+/** A URL's credentials hidden: its user info and the values of query parameters named as credentials. */
+function redactUrl(url: string): string {
+  const bare = url.replace(URL_USERINFO, `$1${REDACTED}@`);
+  if (!bare.includes('?')) return bare;
+  return bare.replace(QUERY_PARAM, (whole, sep: string, name: string) =>
+    kindOf(name) === 'credential' || CREDENTIAL_PARAMS.has(norm(name)) ? `${sep}${name}=${REDACTED}` : whole,
+  );
+}
+
 function redactText(text: string, reader: Reader): string {
-  if (!MAYBE_SECRET.test(text)) return text;
-  const scrubbed = scrubSecrets(text);
-  return reader.admin ? scrubbed : scrubbed.replace(SLACK_HOOK_URL, ADMIN_ONLY);
+  let out = text;
+  if (MAYBE_SECRET.test(out)) {
+    out = scrubSecrets(out);
+    if (!reader.admin) out = out.replace(SLACK_HOOK_URL, ADMIN_ONLY);
+  }
+  // Webhook URLs (a rule's `commands:` webhook, a link) may carry their credential in the URL itself.
+  if (out.includes('://') && (out.includes('@') || out.includes('?'))) out = out.replace(URL_IN_TEXT, redactUrl);
+  return out;
 }
 
 /** JSON.parse may give an object an own `__proto__` key; copy it as a key, not as a prototype. */
