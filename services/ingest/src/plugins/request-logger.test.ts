@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import pino from 'pino';
 import { requestLoggerFactory } from './request-logger';
 
 /** A parent logger that records the children made and the lines they log. */
@@ -38,4 +39,20 @@ it('gives every other request its child at once', () => {
   const p = parent();
   make('/slack/events', p);
   expect(p.made).toEqual([{ reqId: 'req-7' }]);
+});
+
+it("logs a request's path without its query string: an OAuth redirect's code never reaches the access log", async () => {
+  const lines: string[] = [];
+  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: (req) => req.url.startsWith('/webhooks/') }),
+    childLoggerFactory: requestLoggerFactory,
+  });
+  app.get('/slack/oauth_redirect', async () => 'ok');
+  await app.inject({ url: '/slack/oauth_redirect?code=SECRET-CODE-1&state=st-2' });
+  await app.close();
+  const incoming = lines.map((l) => JSON.parse(l) as { msg: string; req?: { url: string; method: string } }).find((l) => l.msg === 'incoming request');
+  expect(incoming?.req).toMatchObject({ method: 'GET', url: '/slack/oauth_redirect?…' });
+  expect(lines.join('\n')).not.toMatch(/SECRET-CODE-1|st-2/);
 });

@@ -52,5 +52,23 @@ for (const level of LEVELS) {
  * Fastify's childLoggerFactory: webhook requests get a logger made on first use; every other request (Slack,
  * OAuth, whose handlers hand their logger on) gets its child at once, as before.
  */
-export const requestLoggerFactory: FastifyChildLoggerFactory = (logger, bindings, opts, raw) =>
-  raw.url?.startsWith('/webhooks/') ? (new LazyRequestLogger(logger, bindings, opts) as unknown as FastifyBaseLogger) : logger.child(bindings, opts);
+export const requestLoggerFactory: FastifyChildLoggerFactory = (logger, bindings, opts, raw) => {
+  const withSafeReq = { ...opts, serializers: { ...opts?.serializers, req: requestWithoutQuery } } as ChildLoggerOptions;
+  return raw.url?.startsWith('/webhooks/') ? (new LazyRequestLogger(logger, bindings, withSafeReq) as unknown as FastifyBaseLogger) : logger.child(bindings, withSafeReq);
+};
+
+/**
+ * The request as its access log line shows it, as Fastify's own serializer does but without the query string: an
+ * OAuth redirect carries its `code` there, and a sender may put a token in a webhook URL.
+ */
+export function requestWithoutQuery(req: { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }): Record<string, unknown> {
+  const url = req.url ?? '';
+  const at = url.indexOf('?');
+  return {
+    method: req.method,
+    url: at < 0 ? url : `${url.slice(0, at)}?…`,
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
