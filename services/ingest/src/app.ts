@@ -7,7 +7,7 @@ import { ingestMetrics, slackMetrics } from './metrics';
 import { bearerAuth, type AcceptedToken } from './plugins/bearer-auth';
 import { formatSchemaErrors, registerErrorHandling } from './plugins/errors';
 import { acceptJsonBodies } from './plugins/json-body';
-import { requestLoggerFactory } from './plugins/request-logger';
+import { accessLogger, requestLoggerFactory } from './plugins/request-logger';
 import { alertmanagerRoutes } from './routes/alertmanager';
 import { genericRoutes } from './routes/generic';
 import { DEFAULT_NOTIFY_SYNC_TIMEOUT_MS, notifyRoutes } from './routes/notify';
@@ -74,7 +74,7 @@ export function buildApp(deps: IngestAppDeps): FastifyInstance {
 export function buildIngestApp(deps: IngestAppDeps): IngestApp {
   const { producer, config, registry } = deps;
   const app = Fastify({
-    loggerInstance: deps.log as FastifyBaseLogger,
+    loggerInstance: accessLogger(deps.log as FastifyBaseLogger),
     // No access log lines for webhooks: at thousands a second two lines each cost more than the request. A refused
     // one is still logged (the error handler), and every accepted alert is on Kafka and counted in /metrics.
     logController: new LogController({ disableRequestLogging: (req) => req.url.startsWith('/webhooks/') }),

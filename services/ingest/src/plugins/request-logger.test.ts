@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { requestLoggerFactory } from './request-logger';
+import { accessLogger, requestLoggerFactory } from './request-logger';
 
 /** A parent logger that records the children made and the lines they log. */
 function parent() {
@@ -45,7 +45,7 @@ it("logs a request's path without its query string: an OAuth redirect's code nev
   const lines: string[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
   const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
+    loggerInstance: accessLogger(logger as FastifyBaseLogger),
     logController: new LogController({ disableRequestLogging: (req) => req.url.startsWith('/webhooks/') }),
     childLoggerFactory: requestLoggerFactory,
   });

@@ -52,10 +52,16 @@ for (const level of LEVELS) {
  * Fastify's childLoggerFactory: webhook requests get a logger made on first use; every other request (Slack,
  * OAuth, whose handlers hand their logger on) gets its child at once, as before.
  */
-export const requestLoggerFactory: FastifyChildLoggerFactory = (logger, bindings, opts, raw) => {
-  const withSafeReq = { ...opts, serializers: { ...opts?.serializers, req: requestWithoutQuery } } as ChildLoggerOptions;
-  return raw.url?.startsWith('/webhooks/') ? (new LazyRequestLogger(logger, bindings, withSafeReq) as unknown as FastifyBaseLogger) : logger.child(bindings, withSafeReq);
-};
+export const requestLoggerFactory: FastifyChildLoggerFactory = (logger, bindings, opts, raw) =>
+  raw.url?.startsWith('/webhooks/') ? (new LazyRequestLogger(logger, bindings, opts) as unknown as FastifyBaseLogger) : logger.child(bindings, opts);
+
+/**
+ * The logger Fastify is given: the service's, with the request serialized by `requestWithoutQuery`. Made once per
+ * app; Fastify merges a logger instance's own serializers over its defaults, and every request's child inherits them.
+ */
+export function accessLogger(log: FastifyBaseLogger): FastifyBaseLogger {
+  return log.child({}, { serializers: { req: requestWithoutQuery } });
+}
 
 /**
  * The request as its access log line shows it, as Fastify's own serializer does but without the query string: an
