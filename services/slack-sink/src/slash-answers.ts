@@ -9,7 +9,7 @@ import type { DeliveryOutcome } from '@alertbus/sink-runtime';
 import type { Envelope } from '@alertbus/schemas';
 import { lookUpOnCall, DEFAULT_ONCALL_LOOKUP_ATTEMPTS } from './oncall/lookup';
 import type { OnCallResolver } from './oncall/resolver';
-import { clipMrkdwn, escapeMrkdwn, onCallReplyText } from './oncall/texts';
+import { clipMrkdwn, clipText, escapeMrkdwn, onCallReplyText } from './oncall/texts';
 import type { ClientSource } from './team-clients';
 
 export type SlashAnswerCommand = Envelope<'AnswerSlashCommand'>;
@@ -31,7 +31,7 @@ export interface SlashAnswersDeps {
 }
 
 /** Cut before escaping (as code points: an emoji is never split), so the cut never falls inside an entity. */
-const code = (text: string) => `\`${escapeMrkdwn(Array.from(text).length > 200 ? `${Array.from(text).slice(0, 199).join('')}…` : text).replace(/`/g, "'")}\``;
+const code = (text: string) => `\`${escapeMrkdwn(clipText(text, 200)).replace(/`/g, "'")}\``;
 const clip = clipMrkdwn;
 /** A Slack user id as a mention, anything else (a token name, `slack:U…`) as escaped text. */
 const who = (by: string) => {

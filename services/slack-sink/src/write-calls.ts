@@ -8,10 +8,10 @@ export type SlackWriteMethod = 'chat.postMessage' | 'chat.update';
 /** An answer bigger than this is not read (chat.postMessage echoes the message: a few KiB, 40 KiB of text at most). */
 const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 
-/** `ok:false` errors that say "Slack had a bad moment", worth another attempt; every other one is permanent. */
 /** An error code of Slack's Web API (`channel_not_found`, `ratelimited`, …): anything else in `error` is not Slack's answer. */
 export const SLACK_ERROR_CODE = /^[a-z0-9_]{1,100}$/;
 
+/** `ok:false` errors that say "Slack had a bad moment", worth another attempt; every other one is permanent. */
 export const RETRYABLE_PLATFORM_ERRORS: ReadonlySet<string> = new Set([
   'ratelimited',
   'internal_error',

@@ -24,10 +24,15 @@ export function escapeMrkdwn(text: string): string {
  * never in the middle of an entity (`&am…`): what escapeMrkdwn made is cut after escaping, so the limit holds.
  */
 export function clipMrkdwn(text: string, max: number): string {
+  const cut = clipText(text, max);
+  return cut === text ? cut : cut.replace(/&[a-z]{0,3}…$/, '…');
+}
+
+/** Text cut to at most `max` code points (a surrogate pair is never split), ending with "…" when cut. */
+export function clipText(text: string, max: number): string {
   if (text.length <= max) return text;
   const points = Array.from(text);
-  if (points.length <= max) return text;
-  return `${points.slice(0, Math.max(0, max - 1)).join('')}…`.replace(/&[a-z]{0,3}…$/, '…');
+  return points.length <= max ? text : `${points.slice(0, Math.max(0, max - 1)).join('')}…`;
 }
 
 /** A Slack user id as a mention: the on-call (the point of the reply) and who asked; anything else as escaped text. */
