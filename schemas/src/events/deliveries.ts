@@ -124,8 +124,11 @@ export type SlackEphemeralDelivery = Static<typeof SlackEphemeralDelivery>;
 export type CommandWebhookDelivery = Static<typeof CommandWebhookDelivery>;
 
 export const OnCallOutcome = Type.Union(
-  [Type.Literal('mentioned'), Type.Literal('nobody-on-call'), Type.Literal('lookup-failed'), Type.Literal('dry-run')],
-  { description: 'What the reply said: who is on call, that nobody is, or that the lookup failed (error says why).' },
+  [Type.Literal('mentioned'), Type.Literal('nobody-on-call'), Type.Literal('last-known'), Type.Literal('lookup-failed'), Type.Literal('dry-run')],
+  {
+    description:
+      'What the reply said: who is on call, that nobody is, who was on call when last looked up (the lookup failed in a way worth retrying; error says why, knownAt when), or that the lookup failed (error says why).',
+  },
 );
 export type OnCallOutcome = Static<typeof OnCallOutcome>;
 
@@ -140,6 +143,7 @@ export const OnCallReplyDelivery = Type.Object(
     unmatchedEmails: Type.Array(Type.String(), { description: 'On-call emails with no Slack user.' }),
     cached: Type.Boolean({ description: 'The on-call came from the cache (no Opsgenie call).' }),
     error: Type.Optional(Type.String()),
+    knownAt: Type.Optional(Type.String({ format: 'date-time', description: 'last-known: when that on-call answer was found.' })),
   },
   { additionalProperties: false },
 );

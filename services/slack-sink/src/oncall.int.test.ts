@@ -271,6 +271,46 @@ describe('ReplyWithOnCall', () => {
     expect(texts[1]).toMatch(/^I could not find out who is on call for \*flaky\*: Opsgenie who-is-on-call: HTTP 500/);
   });
 
+  it('while Opsgenie is down, answers with who was on call when last looked up, saying so; a refusal (403) is not answered that way', async () => {
+    // Found once, then older than the cache's TTL.
+    const first = replyWithOnCall(askInOps(), 'flaky');
+    await producer.send([first]);
+    expect(data(await delivered(first))).toMatchObject({ outcome: 'mentioned', slackUserIds: ['U0ALICE'] });
+    const knownAt = new Date(Date.now() - 3 * 3_600_000);
+    knownAt.setUTCSeconds(0, 0);
+    await pool.query(`UPDATE oncall_cache SET fetched_at = $1 WHERE schedule = 'flaky'`, [knownAt]);
+
+    const thread = askInOps();
+    const c = replyWithOnCall(thread, 'flaky');
+    opsgenie.state.failFor('onCalls', { status: 503 }, 60_000);
+    try {
+      await producer.send([c]);
+      const event = await delivered(c);
+      const stamp = knownAt.toISOString().slice(0, 16).replace('T', ' ');
+      expect(threadReplies(thread.threadTs).map((m) => m.text)).toEqual([
+        'Looking for the on-call…',
+        `I could not find out who is on call for *flaky* now (Opsgenie who-is-on-call: HTTP 503 Service Unavailable). Last known on call (as of ${stamp} UTC): <@U0ALICE>`,
+      ]);
+      expect(data(event)).toMatchObject({
+        outcome: 'last-known',
+        slackUserIds: ['U0ALICE'],
+        emails: ['alice@example.com'],
+        cached: true,
+        knownAt: knownAt.toISOString(),
+        error: 'Opsgenie who-is-on-call: HTTP 503 Service Unavailable',
+        attempts: ONCALL_LOOKUP_ATTEMPTS,
+      });
+    } finally {
+      opsgenie.state.clearFaults();
+    }
+
+    // Opsgenie refuses (the key lost its rights): the schedule may be gone, so no old answer stands in for it.
+    const refused = replyWithOnCall(askInOps(), 'flaky');
+    opsgenie.state.failNext('onCalls', { status: 403 }, 1);
+    await producer.send([refused]);
+    expect(data(await delivered(refused))).toMatchObject({ outcome: 'lookup-failed', slackUserIds: [], attempts: 1, error: expect.stringContaining('HTTP 403') });
+  });
+
   it('after a crash, posts neither message twice: the acknowledgement found in the thread, then only the answer', async () => {
     const thread = askInOps();
     const c = replyWithOnCall(thread, 'crash');

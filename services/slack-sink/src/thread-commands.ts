@@ -232,6 +232,7 @@ export class ThreadCommands {
             unmatchedEmails: r?.unmatchedEmails ?? [],
             cached: r?.cached ?? false,
             ...(r?.error ? { error: r.error } : r ? {} : { error: 'the lookup of an earlier run was not recorded' }),
+            ...(r?.knownAt ? { knownAt: r.knownAt } : {}),
           },
         };
       }

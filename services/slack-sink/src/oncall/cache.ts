@@ -22,6 +22,15 @@ export class OnCallCache {
   /** The cached entry of a workspace ('' = the SLACK_BOT_TOKEN one) when it is younger than `ttlMs` at `now`. */
   async get(schedule: string, now: Date, ttlMs: number, team = ''): Promise<OnCallPeople | undefined> {
     if (ttlMs <= 0) return undefined;
+    return this.read(schedule, team, new Date(now.getTime() - ttlMs));
+  }
+
+  /** The last entry found for the schedule, however old (the TTL passed): what to fall back on while Opsgenie is down. */
+  async lastKnown(schedule: string, team = ''): Promise<OnCallPeople | undefined> {
+    return this.read(schedule, team, new Date(0));
+  }
+
+  private async read(schedule: string, team: string, after: Date): Promise<OnCallPeople | undefined> {
     const { rows } = await this.pool.query<{
       emails: string[];
       slack_user_ids: string[];
@@ -30,7 +39,7 @@ export class OnCallCache {
     }>(
       `SELECT emails, slack_user_ids, unmatched_emails, fetched_at FROM oncall_cache
         WHERE schedule = $1 AND fetched_at > $2 AND team = $3`,
-      [schedule, new Date(now.getTime() - ttlMs), team],
+      [schedule, after, team],
     );
     const r = rows[0];
     if (!r) return undefined;

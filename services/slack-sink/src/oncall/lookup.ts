@@ -16,6 +16,9 @@ export interface OnCallLookupDeps {
 /**
  * Who is on call for an answer someone waits for (a thread reply, a slash command): a failure the person
  * should hear about becomes a lookup-failed resolution; one worth another try (before the last attempt) throws.
+ * When the last attempt fails in a way worth retrying (Opsgenie down), the last known on-call people (the
+ * cache's entry, however old) are the answer, said to be that: the ping is not lost, and the partition the
+ * command heads is not held for the length of an outage.
  */
 export async function lookUpOnCall(deps: OnCallLookupDeps, schedule: string, commandId: string, attempt: number, team: TeamClient): Promise<OnCallResolution> {
   const failed = (error: string, emails: string[] = [], unmatched: string[] = []): OnCallResolution => ({
@@ -41,6 +44,13 @@ export async function lookUpOnCall(deps: OnCallLookupDeps, schedule: string, com
     const lastAttempt = attempt >= (deps.onCallLookupAttempts ?? DEFAULT_ONCALL_LOOKUP_ATTEMPTS);
     // Worth another try: the runner retries (what was already posted is not posted again).
     if (!e.permanent && !lastAttempt) throw e;
+    // An outage (not a refusal): who was on call when last looked up is still worth a ping, said to be that.
+    const last = e.permanent ? undefined : await deps.resolver.lastKnown(schedule, team.cacheTeam);
+    if (last && last.slackUserIds.length > 0) {
+      deps.log.warn({ commandId, schedule, error: e.message, knownAt: last.fetchedAt }, 'on-call lookup failed; answering with the last known on-call');
+      const { emails, slackUserIds, unmatchedEmails } = last;
+      return { schedule, outcome: 'last-known', emails, slackUserIds, unmatchedEmails, cached: true, error: e.message, knownAt: last.fetchedAt.toISOString() };
+    }
     deps.log.warn({ commandId, schedule, error: e.message }, 'on-call lookup failed; saying so');
     return failed(e.message);
   }

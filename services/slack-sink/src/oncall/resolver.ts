@@ -59,4 +59,9 @@ export class OnCallResolver {
     if (this.deps.ttlMs > 0) await this.deps.cache.put(people, team);
     return { ...people, cached: false };
   }
+
+  /** Who was on call when the schedule was last looked up in this workspace (kept past the TTL), if ever. */
+  async lastKnown(schedule: string, team = ''): Promise<OnCallPeople | undefined> {
+    return this.deps.cache.lastKnown(schedule, team);
+  }
 }

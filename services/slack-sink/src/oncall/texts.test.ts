@@ -35,6 +35,24 @@ describe('on-call reply texts', () => {
     ).toBe('I could not find out who is on call for *a&lt;b&gt;*: HTTP 404 Schedule &lt;x&gt; does not exist.');
   });
 
+  test('the last known on-call (Opsgenie down): said to be that, with when and why; the error escaped and bounded', () => {
+    const last: OnCallResolution = { ...found, outcome: 'last-known', cached: true, knownAt: '2026-12-05T04:58:00.000Z', error: 'HTTP 503 <!channel>' };
+    expect(onCallReplyText({ replyTemplate: '{mentions} will help' }, last)).toBe(
+      'I could not find out who is on call for *ops* now (HTTP 503 &lt;!channel&gt;). Last known on call (as of 2026-12-05 04:58 UTC): <@U0ALICE> <@U0BOB>',
+    );
+    expect(onCallReplyText({}, { ...last, slackUserIds: ['U0ALICE'], unmatchedEmails: ['bob@example.com'] })).toMatch(
+      /: <@U0ALICE>\n\(Also on call then, without a Slack account for their email: bob@example\.com\.\)$/,
+    );
+    // An API can send a long body: cut after escaping, never inside an entity.
+    const long = `HTTP 500 ${'<'.repeat(5_000)}`;
+    for (const r of [{ ...last, error: long }, { ...found, outcome: 'lookup-failed' as const, slackUserIds: [], error: long }]) {
+      const text = onCallReplyText({}, r);
+      expect(text.length).toBeLessThan(500);
+      expect(text).toMatch(/(&lt;)+…/);
+      expect(text).not.toMatch(/&[a-z]{0,3}…/);
+    }
+  });
+
   test('cache clear confirmation', () => {
     expect(cacheClearedText('U0ASK', ['ops', 'platform'])).toBe(
       'The on-call cache is cleared (2 schedules), as <@U0ASK> asked: the next lookup asks Opsgenie again.',

@@ -10,6 +10,8 @@ export interface OnCallResolution {
   unmatchedEmails: string[];
   cached: boolean;
   error?: string;
+  /** last-known: when that answer was found (ISO). */
+  knownAt?: string;
 }
 
 export const DEFAULT_REPLY_TEMPLATE = 'On call for *{schedule}*: {mentions}';
@@ -54,9 +56,15 @@ export function onCallReplyText(command: Pick<ReplyWithOnCall, 'replyTemplate' |
     }
     case 'nobody-on-call':
       return `Nobody is on call for *${schedule}* right now.`;
+    case 'last-known': {
+      const at = r.knownAt ? ` (as of ${escapeMrkdwn(r.knownAt.slice(0, 16).replace('T', ' '))} UTC)` : '';
+      const error = clipMrkdwn(escapeMrkdwn(r.error ?? 'unknown error'), 300);
+      const text = `I could not find out who is on call for *${schedule}* now (${error}). Last known on call${at}: ${r.slackUserIds.map(mention).join(' ')}`;
+      return unmatched ? `${text}\n(Also on call then, without a Slack account for their email: ${unmatched}.)` : text;
+    }
     case 'lookup-failed': {
       const who = unmatched ? ` On call according to Opsgenie: ${unmatched}.` : '';
-      return `I could not find out who is on call for *${schedule}*: ${escapeMrkdwn(r.error ?? 'unknown error')}.${who}`;
+      return `I could not find out who is on call for *${schedule}*: ${clipMrkdwn(escapeMrkdwn(r.error ?? 'unknown error'), 300)}.${who}`;
     }
   }
 }
