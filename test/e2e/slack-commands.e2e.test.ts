@@ -179,7 +179,7 @@ test('`/alertbus resolve <incident id>` finds the incident (its alias from the h
   expect(await answerAt(resolve.answerId)).toEqual({ response_type: 'ephemeral', text: `Resolved: ${escaped(incident.title)} (\`${incident.incident_id}\`)` });
   await waitFor(async () => (await incidentsOf(incident.alias)).find((i) => i.status === 'resolved'), { what: 'the incident resolved in history' });
   const unknown = await slash('ack 00000000-0000-8000-8000-000000000000');
-  expect((await answerAt(unknown.answerId)).text).toBe('I could not find incident `00000000-0000-8000-8000-000000000000`: no incident has that id');
+  expect((await answerAt(unknown.answerId)).text).toBe('I could not find incident `00000000-0000-8000-8000-000000000000`: no incident has that id.');
 });
 
 test('`/alertbus silence … for 1h` creates a silence that `/alertbus silences` lists and `unsilence` ends', async () => {

@@ -14,7 +14,7 @@ import { isIncidentState, type RouterState } from '../state';
 import { decideSlackAction } from './actions';
 import { authorize, type SlackAction } from './authorize';
 import { routeSlackMessage } from './route';
-import { looksLikeIncidentId, parseSlash, slashHelpText, usageOf, type SlashCommand } from './slash';
+import { looksLikeIncidentId, NO_SUCH_INCIDENT, parseSlash, slashHelpText, usageOf, type SlashCommand } from './slash';
 import { NO_SCHEDULE_TEXT, TITLE_MAX } from './texts';
 
 type SlashInput = Envelope<'SlackSlashCommandReceived'>;
@@ -69,7 +69,7 @@ function permitted(c: Ctx, action: SlackAction, rules: CompiledRules, incident?:
 const code = (text: string) => `\`${escapeMrkdwn(truncate(text, 200)).replace(/`/g, "'")}\``;
 
 /** The text after an ack / resolve, from what the button path decided. */
-function actionAnswer(name: 'ack' | 'resolve', target: string, events: readonly AnyEnvelope[], problem?: string): string {
+function actionAnswer(name: 'ack' | 'resolve', target: string, events: readonly AnyEnvelope[], problem?: string, command = '/alertbus'): string {
   for (const e of events) {
     const d = e.data as { title?: string; reason?: string };
     const title = escapeMrkdwn(truncate(d.title ?? '', TITLE_MAX));
@@ -81,7 +81,15 @@ function actionAnswer(name: 'ack' | 'resolve', target: string, events: readonly 
       if (d.reason === 'other-occurrence') return `Incident ${code(target)} is over: its alert has fired again since, as a new incident (${title}).`;
     }
   }
-  if (problem) return `I could not find incident ${code(target)}: ${escapeMrkdwn(problem)}`;
+  if (problem === NO_SUCH_INCIDENT) return `I could not find incident ${code(target)}: ${NO_SUCH_INCIDENT}.`;
+  if (problem) {
+    // It may well exist: how to act on it without the lookup, rather than a "not found" that is not known.
+    return (
+      `I could not look up incident ${code(target)} (${escapeMrkdwn(truncate(problem, 300))}), so nothing was ` +
+      `${name === 'ack' ? 'acknowledged' : 'resolved'}. The buttons on the incident's message work without this lookup, ` +
+      `as does \`${escapeMrkdwn(`${truncate(command, 100)} ${name} <alias>`)}\` with the alias shown there.`
+    );
+  }
   return `I know of no incident with the alias ${code(target)}, so there is nothing to ${name === 'ack' ? 'acknowledge' : 'resolve'}. ` +
     'Use the alias shown on the incident (`/alertbus incidents` lists them).';
 }
@@ -98,7 +106,7 @@ function act(c: Ctx, cmd: Extract<SlashCommand, { name: 'ack' | 'resolve' }>, st
   if (input.alias !== (byId?.alias ?? cmd.target)) {
     // Only ingest's key puts the command where the incident is; a record keyed otherwise cannot see it.
     suppress(c, 'no-incident');
-    answer(c, actionAnswer(cmd.name, cmd.target, [], d.targetProblem ?? (looksLikeIncidentId(cmd.target) ? 'no incident has that id' : undefined)));
+    answer(c, actionAnswer(cmd.name, cmd.target, [], d.targetProblem ?? (looksLikeIncidentId(cmd.target) ? NO_SUCH_INCIDENT : undefined), d.command));
     return incident ? folded(out, incident) : state;
   }
   if (incident && !permitted({ ...c, rule: incident.rule }, cmd.name, rules, incident)) return folded(out, incident);

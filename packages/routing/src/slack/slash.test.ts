@@ -5,7 +5,7 @@ import { firing, T0 } from '../test-support/alerts';
 import { given } from '../test-support/slack-spec';
 import { ALICE, TEAM, buttonClick } from '../test-support/slack';
 import * as permissions from './authorize';
-import { parseSlash, slashIncidentId, slashKey } from './slash';
+import { NO_SUCH_INCIDENT, parseSlash, slashIncidentId, slashKey } from './slash';
 
 const rules = builtinRules({ defaultChannel: '#alerts', oncallSchedule: 'ops' });
 const A = 'alertmanager:aaaa';
@@ -175,9 +175,23 @@ describe('slash commands in the router', () => {
       ['EventSuppressed', { reason: 'other-occurrence', incidentId: I1 }],
       ['AnswerSlashCommand', answered(expect.stringContaining(`Incident \`${old}\` is over`))],
     ]);
-    given(rules).when(slash(`resolve ${old}`, { targetProblem: `no incident with id "${old}"` })).then([
+    given(rules).when(slash(`resolve ${old}`, { targetProblem: NO_SUCH_INCIDENT })).then([
       ['EventSuppressed', { reason: 'no-incident' }],
-      ['AnswerSlashCommand', answered(`I could not find incident \`${old}\`: no incident with id "${old}"`)],
+      ['AnswerSlashCommand', answered(`I could not find incident \`${old}\`: no incident has that id.`)],
+    ]);
+  });
+
+  test('by incident id while the history API is down: nothing done, and the answer says how to act without the lookup (not "not found")', () => {
+    const problem = 'the history API could not be asked (ECONNREFUSED) <!channel>';
+    given(rules, incident).when(slash(`ack ${I1}`, { targetProblem: problem })).then([
+      ['EventSuppressed', { reason: 'no-incident' }],
+      [
+        'AnswerSlashCommand',
+        answered(
+          `I could not look up incident \`${I1}\` (the history API could not be asked (ECONNREFUSED) &lt;!channel&gt;), so nothing was acknowledged. ` +
+            "The buttons on the incident's message work without this lookup, as does `/alertbus ack &lt;alias&gt;` with the alias shown there.",
+        ),
+      ],
     ]);
   });
 

@@ -177,6 +177,13 @@ export function looksLikeIncidentId(text: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(text);
 }
 
+/**
+ * The `targetProblem` of an incident id the history API does not know. Any other problem means it could not be
+ * looked up (the history API down, or not configured): the incident may well exist, and the answer says how to act
+ * on it without the lookup.
+ */
+export const NO_SUCH_INCIDENT = 'no incident has that id';
+
 /** The incident id an `ack` / `resolve` names (for ingest to look up its alias), else undefined. */
 export function slashIncidentId(text: string): string | undefined {
   const { command } = parseSlash(text);

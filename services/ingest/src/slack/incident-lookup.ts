@@ -2,6 +2,8 @@
  * The alias of an incident id, asked of the history API, so `/alertbus ack <id>` can be keyed by the alias and
  * reach the partition that holds the incident. Bounded in time: Slack wants its answer within 3 s.
  */
+import { NO_SUCH_INCIDENT } from '@alertbus/routing';
+
 export type IncidentAlias = { alias: string } | { problem: string };
 
 export interface IncidentLookup {
@@ -20,7 +22,7 @@ export function historyIncidentLookup(opts: { historyUrl: string; token?: string
           headers: { accept: 'application/json', ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) },
           signal: AbortSignal.timeout(opts.timeoutMs ?? INCIDENT_LOOKUP_TIMEOUT_MS),
         });
-        if (res.status === 404) return { problem: 'no incident has that id' };
+        if (res.status === 404) return { problem: NO_SUCH_INCIDENT };
         if (!res.ok) return { problem: `the history API answered ${res.status}` };
         const body = (await res.json()) as { alias?: unknown };
         return typeof body.alias === 'string' && body.alias !== '' ? { alias: body.alias } : { problem: 'the history API sent no alias' };
