@@ -28,7 +28,11 @@ async function main(): Promise<void> {
   const rawPort = process.env.OPSGENIE_STAND_IN_PORT ?? '0';
   const port = Number(rawPort);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`OPSGENIE_STAND_IN_PORT must be a port number, got "${rawPort}"`);
-  const apiKeys = (process.env.OPSGENIE_STAND_IN_KEYS ?? OPSGENIE_STAND_IN_KEY).split(',').map((k) => k.trim()).filter(Boolean);
+  // Accepts the keys the sinks were given (as the Slack stand-in does their token), so `npm start -- --stand-ins`
+  // pages with or without OPSGENIE_API_KEY / ONCALL_OPSGENIE_API_KEY set in the shell.
+  const configured =
+    process.env.OPSGENIE_STAND_IN_KEYS ?? [OPSGENIE_STAND_IN_KEY, process.env.OPSGENIE_API_KEY ?? '', process.env.ONCALL_OPSGENIE_API_KEY ?? ''].join(',');
+  const apiKeys = configured.split(',').map((k) => k.trim()).filter(Boolean);
   const standIn = await startOpsgenieStandIn({ port, apiKeys, onCall: parseOnCall(process.env.OPSGENIE_STAND_IN_ONCALL) });
   process.stdout.write(`OPSGENIE_API_URL=${standIn.url}\n`);
   process.stderr.write(`Opsgenie / JSM Ops stand-in listening at ${standIn.url} (GenieKey ${apiKeys.length} key(s) accepted)\n`);

@@ -1,0 +1,44 @@
+/**
+ * The Opsgenie stand-in as `npm start -- --stand-ins` runs it (its own process): it accepts the key the sinks were
+ * given, so a shell with OPSGENIE_API_KEY set still pages, and refuses any other.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+jest.setTimeout(60_000);
+
+const MAIN = join(__dirname, 'main.ts');
+const TSX = join(__dirname, '../../../../node_modules/.bin/tsx');
+
+async function runStandIn(env: NodeJS.ProcessEnv): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(TSX, [MAIN], { env: { ...process.env, OPSGENIE_STAND_IN_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /^OPSGENIE_API_URL=(\S+)$/m.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`the stand-in exited (${code}) before it listened`)));
+  });
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+const create = (url: string, key: string) =>
+  fetch(`${url}/v2/alerts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `GenieKey ${key}` },
+    body: JSON.stringify({ message: 'disk full', alias: 'a-1' }),
+  }).then((r) => r.status);
+
+test("accepts its own key and the sinks' OPSGENIE_API_KEY / ONCALL_OPSGENIE_API_KEY, refuses others", async () => {
+  const standIn = await runStandIn({ OPSGENIE_API_KEY: 'key-from-the-shell', ONCALL_OPSGENIE_API_KEY: 'oncall-key', OPSGENIE_STAND_IN_KEYS: undefined });
+  try {
+    expect(await create(standIn.url, 'key-from-the-shell')).toBe(202);
+    expect(await create(standIn.url, 'oncall-key')).toBe(202);
+    expect(await create(standIn.url, 'stand-in-genie-key')).toBe(202);
+    expect(await create(standIn.url, 'someone-elses-key')).toBe(401);
+  } finally {
+    standIn.stop();
+  }
+});
