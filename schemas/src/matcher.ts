@@ -93,6 +93,27 @@ export function matchesAll(matchers: readonly Matcher[], labels: Readonly<Record
   return matchers.every((m) => matches(m, labels));
 }
 
+/** Whether the matcher accepts a missing label (read as "", as Alertmanager does). */
+export const matchesEmpty = (m: Matcher): boolean => matches(m, {});
+
+/**
+ * Values labels hold, of every kind: a matcher that accepts all of them (`=~".+"`, `!=""`) selects nothing by
+ * its value. A probe cannot prove that a regex accepts every string, but no pattern written to choose alerts
+ * accepts all of these.
+ */
+const PROBES = [
+  'a', 'Z', '0', '9', 'x1', 'prod', 'critical', 'HighCPU', 'alertname', 'a b', ' ', '-', '.', '_', ':', '/', '"', '\\',
+  '{}', 'é', '日本', '😀', 'a'.repeat(64), 'db-01.example.com:9100', 'https://example.com/x?y=z', 'Ω≈ç√',
+];
+
+export const matchesAnyValue = (m: Matcher): boolean => PROBES.every((v) => matches(m, { [m.name]: v }));
+
+/**
+ * A matcher that lets (nearly) every alert through: it accepts a missing label, or any value the label holds. A
+ * silence of only such matchers silences everything: the history API wants `allowAll` for it, a slash command refuses it.
+ */
+export const unselective = (m: Matcher): boolean => matchesEmpty(m) || matchesAnyValue(m);
+
 /** Whether the matcher is a regex (`=~`, `!~`): those count against PATTERN_LIMITS.maxPerList. */
 export const isRegexMatcher = (m: Matcher): boolean => m.op === '=~' || m.op === '!~';
 

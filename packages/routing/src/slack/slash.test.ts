@@ -73,6 +73,9 @@ describe('slash command text → subcommand', () => {
     ['silence alertname="X" for 31d', 'silence', 'longer than a silence may last (30d)'],
     ['silence disk-full for 1h', 'silence', '`disk-full`'],
     ['silence env!="prod" for 1h', 'silence', 'would silence every alert'],
+    // Each matches any value the label holds: every alert that has the label, which is every alert.
+    ['silence alertname=~".+" for 30d', 'silence', 'would silence every alert'],
+    ['silence alertname!="" env=~".*" for 1h', 'silence', 'would silence every alert'],
     ['incidents closed', 'incidents', 'incidents [open|mine]'],
     [`unsilence ${'x'.repeat(201)}`, 'unsilence', 'a silence id is at most 200 characters'],
   ])('%j is refused with what is wrong', (text, subcommand, problem) => {

@@ -2,7 +2,7 @@
  * What a slash command (`/alertbus …`) asks for, parsed from its text. Pure; shared by ingest (which keys the
  * record by the incident an `ack` / `resolve` names) and the router (which decides it).
  */
-import { formatDuration, matches, parseDuration, parseMatcher, regexCountProblem } from '@alertbus/schemas';
+import { formatDuration, parseDuration, parseMatcher, regexCountProblem, unselective } from '@alertbus/schemas';
 import { escapeMrkdwn } from '../core/text';
 import { parseCommand } from './commands';
 
@@ -102,9 +102,10 @@ function parseSilence(args: string[], comment: string | undefined): SlashCommand
   }
   const tooMany = regexCountProblem(parsed);
   if (tooMany) return invalid('silence', escapeMrkdwn(tooMany));
-  // A matcher that accepts alerts without the label selects nothing; with only such matchers every alert would be muted.
-  if (parsed.every((m) => matches(m, {}))) {
-    return invalid('silence', 'these matchers would silence every alert: add one that an alert must have, e.g. `alertname="DiskFull"`');
+  // A matcher that accepts alerts without the label, or any value it holds (`=~".+"`, `!=""`), selects nothing; with
+  // only such matchers every alert would be muted (the history API asks for `allowAll` for that; Slack has no such switch).
+  if (parsed.every(unselective)) {
+    return invalid('silence', 'these matchers would silence every alert: add one that chooses alerts by a value, e.g. `alertname="DiskFull"`');
   }
   return { name: 'silence', matchers: texts, duration, durationMs, ...(comment ? { comment } : {}) };
 }
