@@ -50,6 +50,6 @@ export function decide(input: RouterInput, before: RouterState | undefined, rule
     case 'StormSummaryTick':
       return decideStormTick(input, state, ctx);
     default:
-      return decideSlack(input, state, rules);
+      return decideSlack(input, state, rules, ctx);
   }
 }

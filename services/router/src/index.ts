@@ -31,6 +31,8 @@ export interface RouterConfig {
   retry?: InfraRetryPolicy;
   /** ROUTER_STATE_RETENTION (default 7d): resolved incidents and Slack records are forgotten this long after, by event time. */
   stateRetentionMs?: number;
+  /** SILENCE_MAX_DURATION (default 30d): the longest silence a slash command may set. */
+  silenceMaxMs?: number;
   /** ROUTER_CHAOS_COMMIT_DELAY_MS, tests only: holds each transaction open this long before its commit. */
   chaosCommitDelayMs?: number;
   /** Reload the rules when the file changes (default true); SIGHUP / reloadRules() work either way. */
@@ -129,6 +131,7 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
       },
     },
     retentionMs: config.stateRetentionMs,
+    silenceMaxMs: config.silenceMaxMs,
     silencesCatchUpTimeoutMs: config.silencesCatchUpTimeoutMs,
     shared,
     sharedCatchUpTimeoutMs: config.sharedCatchUpTimeoutMs,

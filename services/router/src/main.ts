@@ -9,7 +9,7 @@ import {
   infraRetryFromEnv,
   onShutdown,
 } from '@alertbus/common';
-import { DEFAULT_STATE_RETENTION_MS, RulesError } from '@alertbus/routing';
+import { DEFAULT_STATE_RETENTION_MS, RulesError, SLASH_SILENCE_MAX_MS } from '@alertbus/routing';
 import { startRouter, type RouterConfig } from './index';
 import { DEFAULT_FETCH_BATCH_BYTES, DEFAULT_PIPELINE_DEPTH } from './processor';
 
@@ -39,6 +39,8 @@ function readConfig(env: NodeJS.ProcessEnv): RouterConfig {
     fetchBatchBytes: envInt(env, 'ROUTER_FETCH_BATCH_BYTES', DEFAULT_FETCH_BATCH_BYTES, { min: 16 * 1024, max: 64 * 1024 * 1024 }),
     retry: infraRetryFromEnv(env),
     stateRetentionMs: envDuration(env, 'ROUTER_STATE_RETENTION', DEFAULT_STATE_RETENTION_MS, { min: 3_600_000 }),
+    // The history API's variable: a silence set in Slack is held to the same limit as one set through the API.
+    silenceMaxMs: envDuration(env, 'SILENCE_MAX_DURATION', SLASH_SILENCE_MAX_MS, { min: 1 }),
   };
 }
 

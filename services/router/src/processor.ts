@@ -80,6 +80,8 @@ export interface RouterProcessorOptions {
   chaosCommitDelayMs?: number;
   /** ROUTER_STATE_RETENTION: resolved incidents and Slack records are forgotten this long after, by event time. */
   retentionMs?: number;
+  /** SILENCE_MAX_DURATION: the longest silence a slash command may set (default SLASH_SILENCE_MAX_MS). */
+  silenceMaxMs?: number;
   /**
    * ROUTER_PIPELINE_DEPTH: batches of an input partition in flight at once (default 1). Above 1, a partition's next
    * batch is fetched and decided on the previous one's uncommitted states while that one's transaction waits or runs.
@@ -489,6 +491,7 @@ export class RouterProcessor {
       neighbours: index,
       ...(this.opts.silences ? { silences: this.opts.silences.lookup } : {}),
       retentionMs: this.retentionMs,
+      ...(this.opts.silenceMaxMs !== undefined ? { silenceMaxMs: this.opts.silenceMaxMs } : {}),
       ...(this.opts.shared ? { sharedOffset: this.opts.shared.offset() } : {}),
     };
     let watermark = this.watermarks.get(partition) ?? Number.NEGATIVE_INFINITY;

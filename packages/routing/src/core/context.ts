@@ -19,4 +19,6 @@ export interface DecisionContext {
    * been read when this was decided. Recorded on the decisions that consult neighbours, so a replay can rebuild them.
    */
   sharedOffset?: string;
+  /** SILENCE_MAX_DURATION: the longest silence a slash command may set (default SLASH_SILENCE_MAX_MS, the history API's default). */
+  silenceMaxMs?: number;
 }

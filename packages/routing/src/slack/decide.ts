@@ -1,6 +1,7 @@
 import type { Envelope } from '@alertbus/schemas';
 import type { Outputs } from '../core/outputs';
 import type { CompiledRules } from '../rules/types';
+import type { DecisionContext } from '../core/context';
 import { decideSlackAction } from './actions';
 import { decideSlackMessage } from './messages';
 import type { RouterState } from '../state';
@@ -23,7 +24,12 @@ export const SLACK_INPUT_TYPES: ReadonlySet<string> = new Set<SlackInput['type']
 ]);
 
 /** Decides one Slack input against the state of its key. Pure, like the alert decider. */
-export function decideSlack(input: SlackInput, state: RouterState | undefined, rules: CompiledRules): { events: Outputs['events']; state: RouterState | undefined } {
+export function decideSlack(
+  input: SlackInput,
+  state: RouterState | undefined,
+  rules: CompiledRules,
+  ctx: Pick<DecisionContext, 'silenceMaxMs'> = {},
+): { events: Outputs['events']; state: RouterState | undefined } {
   switch (input.type) {
     case 'SlackMessageReceived': {
       const d = decideSlackMessage(input, state, rules);
@@ -42,7 +48,7 @@ export function decideSlack(input: SlackInput, state: RouterState | undefined, r
     case 'SlackMessagePosted':
       return decideRootPosted(input, state);
     case 'SlackSlashCommandReceived': {
-      const d = decideSlashCommand(input, state, rules);
+      const d = decideSlashCommand(input, state, rules, ctx);
       return { ...d, events: inTeam(d.events, input.data.team) };
     }
   }

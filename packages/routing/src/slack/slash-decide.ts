@@ -10,6 +10,7 @@ import { Outputs } from '../core/outputs';
 import { BUTTON_ACTION_IDS } from '../core/render';
 import { escapeMrkdwn, truncate } from '../core/text';
 import type { CompiledRules } from '../rules/types';
+import type { DecisionContext } from '../core/context';
 import { isIncidentState, type RouterState } from '../state';
 import { decideSlackAction } from './actions';
 import { authorize, type SlackAction } from './authorize';
@@ -178,10 +179,10 @@ function scheduleFor(input: SlashInput, rules: CompiledRules): string | undefine
 }
 
 /** Decides one slash command against the state of its key. Pure. */
-export function decideSlashCommand(input: SlashInput, state: RouterState | undefined, rules: CompiledRules): Decided {
+export function decideSlashCommand(input: SlashInput, state: RouterState | undefined, rules: CompiledRules, ctx: Pick<DecisionContext, 'silenceMaxMs'> = {}): Decided {
   const d = input.data;
   const out = new Outputs(input);
-  const parsed = parseSlash(d.text);
+  const parsed = parseSlash(d.text, { silenceMaxMs: ctx.silenceMaxMs });
   const cmd = parsed.command;
   const c: Ctx = { input, out, rule: { path: 'defaults', rulesVersion: rules.version }, public: parsed.public };
 

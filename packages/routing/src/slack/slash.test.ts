@@ -70,7 +70,7 @@ describe('slash command text → subcommand', () => {
     ['silence alertname="X"', 'silence', 'for <duration>'],
     ['silence alertname="X" for soon', 'silence', 'is not a duration'],
     ['silence alertname="X" for 0s', 'silence', 'is not a duration'],
-    ['silence alertname="X" for 31d', 'silence', 'longer than a silence may last (30d)'],
+    ['silence alertname="X" for 31d', 'silence', 'longer than a silence may last (30d, SILENCE_MAX_DURATION)'],
     ['silence disk-full for 1h', 'silence', '`disk-full`'],
     ['silence env!="prod" for 1h', 'silence', 'would silence every alert'],
     // Each matches any value the label holds: every alert that has the label, which is every alert.
@@ -229,6 +229,16 @@ describe('slash commands in the router', () => {
       ['EventSuppressed', { reason: 'command' }],
       ['AnswerSlashCommand', answered(expect.stringContaining('a silence id is at most 200 characters'))],
     ]);
+  });
+
+  test('SILENCE_MAX_DURATION (the context\'s silenceMaxMs) bounds a Slack silence as it bounds one made through the history API', () => {
+    const types = (d: ReturnType<typeof decide>) => d.events.map((e) => e.type);
+    const twoDays = slash('silence alertname="DiskFull" for 2d -- swap');
+    const refused = decide(twoDays, undefined, rules, { silenceMaxMs: 12 * 3_600_000 });
+    expect(types(refused)).toEqual(['EventSuppressed', 'AnswerSlashCommand']);
+    expect((refused.events[1]!.data as { answer: { text: string } }).answer.text).toContain('2d is longer than a silence may last (12h, SILENCE_MAX_DURATION)');
+    expect(types(decide(twoDays, undefined, rules))).toContain('SilenceCreated');
+    expect(types(decide(slash('silence alertname="DiskFull" for 12h'), undefined, rules, { silenceMaxMs: 12 * 3_600_000 }))).toContain('SilenceCreated');
   });
 
   test('a wrong or unknown subcommand is answered privately with what is wrong, even with --public', () => {

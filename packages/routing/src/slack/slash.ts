@@ -6,7 +6,7 @@ import { formatDuration, parseDuration, parseMatcher, regexCountProblem, unselec
 import { escapeMrkdwn } from '../core/text';
 import { parseCommand } from './commands';
 
-/** The longest silence a slash command may set, as the history API's default SILENCE_MAX_DURATION. */
+/** The longest silence a slash command may set unless SILENCE_MAX_DURATION says otherwise (the history API's default). */
 export const SLASH_SILENCE_MAX_MS = 30 * 86_400_000;
 
 /** Longest incident alias (as SlackButtonValue and the pager allow). */
@@ -77,14 +77,14 @@ export function words(text: string, commas = false): string[] {
 
 const invalid = (subcommand: string, problem: string): SlashCommand => ({ name: 'invalid', subcommand, problem });
 
-function parseSilence(args: string[], comment: string | undefined): SlashCommand {
+function parseSilence(args: string[], comment: string | undefined, maxMs: number): SlashCommand {
   const at = args.lastIndexOf('for');
   if (at < 0 || at !== args.length - 2) return invalid('silence', 'say how long: `for <duration>` after the matchers');
   const duration = args[at + 1]!;
   const durationMs = parseDuration(duration);
   if (durationMs === null || durationMs === 0) return invalid('silence', `\`${escapeMrkdwn(duration)}\` is not a duration like 30m, 2h or 1h30m`);
-  if (durationMs > SLASH_SILENCE_MAX_MS) {
-    return invalid('silence', `${formatDuration(durationMs)} is longer than a silence may last (${formatDuration(SLASH_SILENCE_MAX_MS)})`);
+  if (durationMs > maxMs) {
+    return invalid('silence', `${formatDuration(durationMs)} is longer than a silence may last (${formatDuration(maxMs)}, SILENCE_MAX_DURATION)`);
   }
   // `{a="b", c="d"}` as Alertmanager prints matchers, or `a="b" c="d"`.
   const matchers = args
@@ -121,8 +121,11 @@ function parseTarget(name: 'ack' | 'resolve', args: string[]): SlashCommand {
   return { name, target };
 }
 
-/** The subcommand and its arguments; `--public` may stand anywhere and is taken out. */
-export function parseSlash(text: string): ParsedSlash {
+/**
+ * The subcommand and its arguments; `--public` may stand anywhere and is taken out. `silenceMaxMs`: the longest
+ * silence allowed (SILENCE_MAX_DURATION; default SLASH_SILENCE_MAX_MS).
+ */
+export function parseSlash(text: string, opts: { silenceMaxMs?: number } = {}): ParsedSlash {
   const plain = plainQuotes(unescapeSlack(text)).trim();
   // A silence's comment follows ` -- `: it may say anything, so it is cut off before the words are read.
   const sep = plain.search(/(^|\s)--(\s|$)/);
@@ -157,7 +160,7 @@ export function parseSlash(text: string): ParsedSlash {
       case 'resolve':
         return parseTarget('resolve', rest);
       case 'silence':
-        return parseSilence(rest, comment);
+        return parseSilence(rest, comment, opts.silenceMaxMs ?? SLASH_SILENCE_MAX_MS);
       case 'silences':
         return rest.length === 0 ? { name: 'silences' } : invalid('silences', '`silences` takes no arguments');
       case 'unsilence':
