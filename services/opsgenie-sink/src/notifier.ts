@@ -156,7 +156,7 @@ export class PagerNotifier implements Notifier {
    * whether the effect already happened. A lookup that may succeed later (a timeout, a 5xx, a 429) throws: the
    * runner looks again after a back-off. Other lookup errors mean "unknown" → execute again, which is safe: create
    * is deduplicated by alias, close of a closed alias is treated as done, a second acknowledge changes nothing.
-   * Notes cannot be checked through this interface and are added again.
+   * Notes cannot be checked through this interface and are added again; a close is always sent again.
    *
    * A create is asynchronous: the pager answers 202 and processes it later, and a request whose answer was lost
    * may not even have been read yet. "No open alert with the alias" therefore only counts once the earlier
@@ -166,7 +166,10 @@ export class PagerNotifier implements Notifier {
    */
   async reconcile(command: AnyEnvelope, startedAt?: Date): Promise<DeliveryOutcome | undefined> {
     const type = command.type as PagerCommandType;
-    if (!this.opts.client || type === 'AddPagerNote') return undefined;
+    // A close is sent again rather than looked up: "no open alert" cannot tell a close that was applied from a create
+    // the pager has not processed yet (which would open after it) or from JSM, which has no GET of an alert and
+    // answers 404; closing an alias with no open alert is done anyway (see execute).
+    if (!this.opts.client || type === 'AddPagerNote' || type === 'ClosePagerAlert') return undefined;
     let open;
     try {
       open = await this.client.getOpenByAlias(command.alias);
@@ -189,7 +192,6 @@ export class PagerNotifier implements Notifier {
       }
       return undefined;
     }
-    if (type === 'ClosePagerAlert') return open ? undefined : this.outcome(type);
     return open?.acknowledged ? this.outcome(type, undefined, open.id) : undefined;
   }
 
