@@ -2,7 +2,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
-import { registerOpsRoutes, type OpsChecks, type Registry } from '@alertbus/common';
+import { isInfrastructureError, registerOpsRoutes, type OpsChecks, type Registry } from '@alertbus/common';
 import type { EventProducer } from '@alertbus/kafka';
 import { registerAuth, type AuthOptions } from './api/auth';
 import { registerDocs } from './api/docs';
@@ -28,6 +28,9 @@ export interface AppDeps {
   /** SILENCE_MAX_DURATION; default 30 days. */
   silenceMaxDurationMs?: number;
 }
+
+/** Retry-After of a 503 while Postgres or Kafka does not answer. */
+const UNAVAILABLE_RETRY_AFTER_S = 5;
 
 const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 const quiet = (url: string) => OPS_PATHS.has(url.split('?')[0]!) || url.startsWith('/docs/static') || url.startsWith('/ui/');
@@ -63,6 +66,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (err.validation && err.validation.length > 0) {
       const message = describeValidation(err.validation[0] as AjvIssue, err.validationContext);
       return reply.code(400).send({ error: 'bad_request', message });
+    }
+    if (isInfrastructureError(err)) {
+      // Postgres or Kafka not answering is not the request's fault: a client tries again later (a silence was not written).
+      req.log.warn({ err }, 'request failed: Postgres or Kafka is not answering');
+      return reply
+        .code(503)
+        .header('retry-after', String(UNAVAILABLE_RETRY_AFTER_S))
+        .send({ error: 'unavailable', message: 'Postgres or Kafka is not answering; nothing was written, try again' });
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) req.log.error({ err }, 'request failed');

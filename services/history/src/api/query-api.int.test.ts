@@ -304,3 +304,20 @@ describe('alertbus incidents', () => {
     expect(down.stderr).toMatch(/cannot reach the history API at http:\/\/127\.0\.0\.1:9/);
   });
 });
+
+describe('Postgres not answering', () => {
+  it('is a 503 with Retry-After that says so, not a 500', async () => {
+    // Nothing listens on port 1: every query fails to connect, as while the database is down or restarting.
+    const down = createPool('postgres://postgres@127.0.0.1:1/test');
+    const broken = buildApp({ pool: down, registry: createHistoryMetrics().registry, ready: async () => null, now: () => NOW, auth: { tokens: [], readsOpen: true } });
+    try {
+      const res = await broken.inject({ method: 'GET', url: '/api/incidents?limit=5' });
+      expect(res.statusCode).toBe(503);
+      expect(res.headers['retry-after']).toBe('5');
+      expect(res.json()).toEqual({ error: 'unavailable', message: expect.stringContaining('Postgres or Kafka is not answering') });
+    } finally {
+      await broken.close();
+      await down.end();
+    }
+  });
+});
