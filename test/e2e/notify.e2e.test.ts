@@ -167,6 +167,11 @@ test('`echo text | alertbus notify -t deploys` posts once', async () => {
   const refused = await alertbus(['notify', '-t', 'nope', 'hello']);
   expect(refused.code).not.toBe(0);
   expect(refused.stderr).toContain('unknown tag "nope"');
+
+  // `alertbus send`, DESIGN's name for the sender, is the same command.
+  const sent = await alertbus(['send', '-t', 'deploys', 'sent by name 7c2a']);
+  expect(sent).toMatchObject({ code: 0 });
+  await waitFor(() => withText('sent by name 7c2a').length === 1, { what: 'the notice sent with `alertbus send`' });
 }, 60_000);
 
 test('`alertbus run` exits with the command\'s status and posts a failure with its output; a success posts nothing unless --on always', async () => {

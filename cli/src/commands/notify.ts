@@ -11,6 +11,8 @@ async function readStdin(): Promise<string> {
 export function registerNotify(program: Command): void {
   program
     .command('notify')
+    // DESIGN's name for the small sender.
+    .alias('send')
     .description('post a notification to a tag\'s channel through ingest (INGEST_URL, default http://127.0.0.1:8080; INGEST_TOKEN); TEXT or stdin')
     .requiredOption('-t, --tag <tag>', 'notification tag (the rules file\'s tags:)')
     .option('-l, --level <level>', 'info | good | warn | crit', parseLevel, 'info')
