@@ -156,7 +156,7 @@ export class PagerNotifier implements Notifier {
    * whether the effect already happened. A lookup that may succeed later (a timeout, a 5xx, a 429) throws: the
    * runner looks again after a back-off. Other lookup errors mean "unknown" → execute again, which is safe: create
    * is deduplicated by alias, close of a closed alias is treated as done, a second acknowledge changes nothing.
-   * Notes cannot be checked through this interface and are added again; a close is always sent again.
+   * Notes cannot be checked through this interface and are added again; with JSM, a close is sent again.
    *
    * A create is asynchronous: the pager answers 202 and processes it later, and a request whose answer was lost
    * may not even have been read yet. "No open alert with the alias" therefore only counts once the earlier
@@ -166,10 +166,7 @@ export class PagerNotifier implements Notifier {
    */
   async reconcile(command: AnyEnvelope, startedAt?: Date): Promise<DeliveryOutcome | undefined> {
     const type = command.type as PagerCommandType;
-    // A close is sent again rather than looked up: "no open alert" cannot tell a close that was applied from a create
-    // the pager has not processed yet (which would open after it) or from JSM, which has no GET of an alert and
-    // answers 404; closing an alias with no open alert is done anyway (see execute).
-    if (!this.opts.client || type === 'AddPagerNote' || type === 'ClosePagerAlert') return undefined;
+    if (!this.opts.client || type === 'AddPagerNote') return undefined;
     let open;
     try {
       open = await this.client.getOpenByAlias(command.alias);
@@ -192,6 +189,9 @@ export class PagerNotifier implements Notifier {
       }
       return undefined;
     }
+    // JSM documents no GET of an alert (its "none open" is a 404 for every alias), so there a close is sent again:
+    // closing an alias with no open alert is done anyway (see execute). Opsgenie's answer is trusted: one close.
+    if (type === 'ClosePagerAlert') return open || this.opts.provider === 'jsm' ? undefined : this.outcome(type);
     return open?.acknowledged ? this.outcome(type, undefined, open.id) : undefined;
   }
 
