@@ -57,8 +57,9 @@ function alert(alias: string, description = ''): AnyEnvelope {
 }
 
 it('after the broker refuses part of a write for its size, later writes to every partition are written, none lost', async () => {
-  // Grouping stays under the topic's limit, as it does under the broker's default; one send does not.
-  const producer = new EventProducer(kafka, { maxBatchBytes: 15_000 });
+  // A producer whose call budget is above the topic's limit (as a broker whose max.message.bytes was lowered under
+  // 900 KiB), so that one call carries the big record and the others together.
+  const producer = new EventProducer(kafka, { maxBatchBytes: 60_000 });
   await producer.connect();
   try {
     // One write across partitions: the broker refuses the big record's partition and takes the others, which the
@@ -76,6 +77,44 @@ it('after the broker refuses part of a write for its size, later writes to every
     const written = new Set((await readTopic(kafka, TOPICS.alertsReceived)).map((r) => r.event?.id));
     expect(after.filter((e) => !written.has(e.id))).toEqual([]);
     expect(producer.producerResets).toBe(1);
+  } finally {
+    await producer.disconnect();
+  }
+});
+
+it('writes a send larger than one produce call in parts, each under the call budget, every record once and in order', async () => {
+  // 48 records of ~3 kB on one alias (one partition): ~150 kB, where the topic takes 20 kB a batch. In one call the
+  // broker would refuse it (as the test above shows); in parts of at most 15 kB every one is written.
+  const producer = new EventProducer(kafka, { maxBatchBytes: 15_000 });
+  await producer.connect();
+  try {
+    const alias = `split-${randomUUID()}`;
+    const events = Array.from({ length: 48 }, (_, i) => alert(alias, `${i} `.padEnd(3_000, 'z')));
+    const small = alert(`after-${randomUUID()}`, 'sent while the parts are queued');
+    await Promise.all([producer.send(events), producer.send([small])]);
+    expect(producer.produceCalls).toBeGreaterThanOrEqual(10);
+    expect(producer.producerResets).toBe(0);
+    const records = await readTopic(kafka, TOPICS.alertsReceived);
+    const mine = records.filter((r) => r.key === alias).map((r) => r.event?.id);
+    expect(mine).toEqual(events.map((e) => e.id));
+    expect(records.filter((r) => r.event?.id === small.id)).toHaveLength(1);
+  } finally {
+    await producer.disconnect();
+  }
+});
+
+it('a send in parts whose first part the broker refuses is refused whole: none of its later parts is written', async () => {
+  const producer = new EventProducer(kafka, { maxBatchBytes: 15_000 });
+  await producer.connect();
+  try {
+    const alias = `refused-${randomUUID()}`;
+    // A 40 kB record (over the topic's 20 kB) first, then ten small ones: a part of its own, then a part of ten.
+    const events = [alert(alias, 'x'.repeat(40_000)), ...Array.from({ length: 10 }, (_, i) => alert(alias, `small ${i}`.padEnd(2_000, 's')))];
+    await expect(producer.send(events)).rejects.toThrow(/too large|MESSAGE_TOO_LARGE|larger than/i);
+    const later = alert(alias, 'a later send');
+    await producer.send([later]);
+    const written = (await readTopic(kafka, TOPICS.alertsReceived)).filter((r) => r.key === alias).map((r) => r.event?.id);
+    expect(written).toEqual([later.id]);
   } finally {
     await producer.disconnect();
   }

@@ -13,6 +13,17 @@ interface Pending {
   resolve: () => void;
   reject: (err: Error) => void;
   timer?: NodeJS.Timeout;
+  /** Set when this is one part of a send larger than one produce call (maxBatchBytes): the parts, and how far they got. */
+  split?: SplitSend;
+}
+
+/** A send written over several produce calls, one part after the other, in order. */
+interface SplitSend {
+  parts: Pending[];
+  /** A part was handed to the broker: the rest is no longer withdrawn on the caller's timeout. */
+  handedOver: boolean;
+  /** A part failed: the parts not handed over yet are withdrawn, and the send is rejected. */
+  failed: boolean;
 }
 
 /**
@@ -45,7 +56,9 @@ export interface EventProducerOptions {
   maxBatchRecords?: number;
   /**
    * Largest size (values, keys, headers and record framing) grouped into one produce call. Kept under the
-   * broker's max.message.bytes (1 MiB by default), so no partition's batch is ever refused for its size.
+   * broker's max.message.bytes (1 MiB by default), so no partition's batch is ever refused for its size. A send
+   * larger than this is written in parts of at most this size (a record larger than it goes alone), one produce
+   * call after the other, in order.
    */
   maxBatchBytes?: number;
   /** Largest size of one send, counted the same way; a larger send is refused before anything is written. */
@@ -192,6 +205,7 @@ export class EventProducer {
         new ProduceRefused('queue-full', `the produce queue is full (${backlog} events waiting for Kafka, at most ${this.maxQueuedEvents})`),
       );
     }
+    if (size > this.maxBatchBytes && messages.length > 1) return this.sendInParts(events, messages, opts);
     return new Promise<void>((resolve, reject) => {
       const pending: Pending = { events, messages, bytes: size, resolve, reject };
       if (opts.queueTimeoutMs !== undefined) {
@@ -207,6 +221,66 @@ export class EventProducer {
       this.queuedEventCount += events.length;
       this.scheduleFlush();
     });
+  }
+
+  /**
+   * A send larger than one produce call: its records cut, in order, into parts of at most maxBatchBytes, queued
+   * together and written one call after the other. It resolves once every part is acknowledged. Until the first part
+   * is handed to the broker the caller's timeout withdraws them all (nothing written); after that the rest waits for
+   * its turn however long it takes, as one call's records would. A part that fails rejects the send and withdraws
+   * the parts not handed over yet; parts already acknowledged stay written (a sender's retry is then a second copy).
+   */
+  private sendInParts(events: AnyEnvelope[], messages: Pending['messages'], opts: SendOptions): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const split: SplitSend = { parts: [], handedOver: false, failed: false };
+      let open: Pending | undefined;
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i]!;
+        const bytes = recordSize(m.message);
+        if (!open || (open.messages.length > 0 && open.bytes + bytes > this.maxBatchBytes)) {
+          open = { events: [], messages: [], bytes: 0, resolve: () => undefined, reject: () => undefined, split };
+          split.parts.push(open);
+        }
+        open.events.push(events[i]!);
+        open.messages.push(m);
+        open.bytes += bytes;
+      }
+      let acknowledged = 0;
+      const fail = (err: Error) => {
+        if (split.failed) return;
+        split.failed = true;
+        this.withdraw(split);
+        reject(err);
+      };
+      for (const part of split.parts) {
+        part.resolve = () => {
+          acknowledged += 1;
+          if (acknowledged === split.parts.length) resolve();
+        };
+        part.reject = fail;
+      }
+      if (opts.queueTimeoutMs !== undefined) {
+        const timer = setTimeout(() => {
+          if (split.handedOver) return; // a part is written or on its way: the rest waits for its turn
+          fail(new ProduceRefused('queue-timeout', `not handed to Kafka within ${opts.queueTimeoutMs} ms (the previous write is still waiting for it)`));
+        }, opts.queueTimeoutMs);
+        for (const part of split.parts) part.timer = timer;
+      }
+      this.queue.push(...split.parts);
+      this.queuedEventCount += events.length;
+      this.scheduleFlush();
+    });
+  }
+
+  /** Takes a split send's parts that are still queued out of the queue. */
+  private withdraw(split: SplitSend): void {
+    for (const part of split.parts) {
+      const at = this.queue.indexOf(part);
+      if (at < 0) continue;
+      this.queue.splice(at, 1);
+      this.queuedEventCount -= part.events.length;
+    }
+    clearTimeout(split.parts[0]?.timer);
   }
 
   /** At once, or (groupSameTurn) after the current turn, when nothing is in flight; else after the call in flight. */
@@ -226,7 +300,8 @@ export class EventProducer {
   private async flush(): Promise<void> {
     if (this.inFlight || this.queue.length === 0) return;
     this.inFlight = true;
-    // Group whole sends (never split one) until the record or byte budget is reached; the first always goes.
+    // Group whole sends (a send over maxBatchBytes was cut into parts when taken) until the record or byte budget is
+    // reached; the first always goes.
     const batch: Pending[] = [];
     let records = 0;
     let bytes = 0;
@@ -235,6 +310,7 @@ export class EventProducer {
       if (batch.length > 0 && (records + next.messages.length > this.maxBatchRecords || bytes + next.bytes > this.maxBatchBytes)) break;
       this.queue.shift();
       clearTimeout(next.timer);
+      if (next.split) next.split.handedOver = true;
       this.queuedEventCount -= next.events.length;
       batch.push(next);
       records += next.messages.length;
