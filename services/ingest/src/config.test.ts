@@ -10,7 +10,7 @@ describe('loadConfig', () => {
       tokens: [],
       bodyLimit: 1024 * 1024,
       maxAlerts: 1000,
-      maxNormalisedBytes: 1_000_000,
+      maxNormalisedBytes: 8 * 1024 * 1024,
       kafkaBrokers: ['127.0.0.1:9092'],
       kafkaTimeoutMs: 10_000,
       produceQueueMax: 10_000,

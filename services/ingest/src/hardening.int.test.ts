@@ -141,8 +141,27 @@ describe('limits per request', () => {
     }
   });
 
-  test('the amplifying request (900 KB of group fields, 1000 tiny alerts) stops at the normalised limit: 413, nothing written', async () => {
-    const target = await makeApp({ bodyLimit: 2 * 1024 * 1024 });
+  test('a large real-shaped group (900 kube-state-metrics alerts, 0.9 MB, ~2.6 MB once normalised) is accepted whole, over several produce calls, in order', async () => {
+    // Alertmanager never sends a 4xx again: a group refused for its size would be lost, in the outage that made it large.
+    const target = await makeApp();
+    const group = JSON.parse(fixtureText('alertmanager/k8s_resolved_truncatedAlerts.json')) as { alerts: Array<{ labels: Record<string, string>; fingerprint: string }> };
+    const one = group.alerts[0]!;
+    group.alerts = Array.from({ length: 900 }, (_, i) => ({ ...one, labels: { ...one.labels, pod: `pod-${i}` }, fingerprint: `f${String(i).padStart(15, '0')}` }));
+    const body = JSON.stringify(group);
+    expect(body.length).toBeGreaterThan(800_000);
+    const calls = rig.producer.produceCalls;
+    const { res, written } = await sent(() => post(target, '/webhooks/alertmanager', body));
+    expect(res.statusCode).toBe(202);
+    expect(written(TOPICS.alertsReceived)).toBe(900);
+    expect(rig.producer.produceCalls - calls).toBeGreaterThanOrEqual(3);
+    const { ids } = res.json() as { ids: string[] };
+    const events = await eventsOf<Envelope<'AlertReceived'>>(TOPICS.alertsReceived, ids);
+    expect(events.reduce((n, e) => n + Buffer.byteLength(JSON.stringify(e)), 0)).toBeGreaterThan(2 * 1024 * 1024);
+    expect(events.map((e) => e.data.labels.pod)).toEqual(group.alerts.map((a) => a.labels.pod));
+  });
+
+  test('the amplifying request (900 KB of group fields, 1000 tiny alerts) stops at the normalised limit set: 413, nothing written', async () => {
+    const target = await makeApp({ bodyLimit: 2 * 1024 * 1024, maxNormalisedBytes: 1_000_000 });
     const alerts = Array.from({ length: 1000 }, (_, i) => ({ status: 'firing', labels: { alertname: 'Tiny', i: String(i) } }));
     const body = JSON.stringify({ commonAnnotations: { blob: 'g'.repeat(900_000) }, alerts });
     const { res, written } = await sent(() => post(target, '/webhooks/alertmanager', body));
@@ -157,15 +176,17 @@ describe('limits per request', () => {
     const body = JSON.stringify({ groupKey: 'k'.repeat(300_000), alerts });
     const { res, written } = await sent(() => post(target, '/webhooks/alertmanager', body));
     expect(res.statusCode).toBe(413);
-    // Stopped at the third alert, not after serialising 300 MB.
-    expect((res.json() as { message: string }).message).toMatch(/^the request comes to more than 1000000 bytes once normalised \(by alert 2 of 1000; INGEST_MAX_NORMALISED_BYTES\)/);
+    // Stopped within the first 8 MiB (the default bound), not after serialising 300 MB.
+    const { message } = res.json() as { message: string };
+    expect(message).toMatch(/^the request comes to more than 8388608 bytes once normalised \(by alert \d+ of 1000; INGEST_MAX_NORMALISED_BYTES\)/);
+    expect(Number(/by alert (\d+)/.exec(message)![1])).toBeLessThan(30);
     expect(written(TOPICS.alertsReceived)).toBe(0);
   });
 
   test('a Slack request that would exceed what one Kafka batch holds is refused too (413), and ingest keeps accepting', async () => {
     const target = await makeApp();
     const payload = JSON.parse(fixtureText('slack/block_actions_button_docs_example.json')) as { actions: unknown[]; filler?: string };
-    payload.filler = 'f'.repeat(60_000);
+    payload.filler = 'f'.repeat(450_000); // kept in each action's raw: 20 × 450 kB, over the 8 MiB default
     payload.actions = Array.from({ length: 20 }, () => payload.actions[0]);
     const form = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
     const ts = String(Math.floor(Date.now() / 1000));

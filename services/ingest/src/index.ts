@@ -8,6 +8,7 @@ import { buildIngestApp } from './app';
 import { DeliveryWaiter } from './notify/delivery-waiter';
 import { DEFAULT_PRODUCE_QUEUE_MAX, openIngestWarning, type IngestConfig } from './config';
 import { SlackSocket } from './socket-mode';
+import { ingestProducer } from './producer';
 import { SlackIdentity } from './slack/identity';
 import { historyIncidentLookup } from './slack/incident-lookup';
 import { OAuthState } from './slack/oauth-state';
@@ -65,11 +66,7 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
   installProduceEncoder();
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'alertbus-ingest', log });
   await ensureTopicsPatiently(kafka, log);
-  const producer = new EventProducer(kafka, {
-    maxQueuedEvents: config.produceQueueMax ?? DEFAULT_PRODUCE_QUEUE_MAX,
-    // writeEvents has validated every event already, and answers 400 naming the one that is not valid.
-    validate: false,
-  });
+  const producer = ingestProducer(kafka, { maxQueuedEvents: config.produceQueueMax ?? DEFAULT_PRODUCE_QUEUE_MAX });
   await producer.connect();
   const kafkaHealth = new BrokerHealth({ brokers: config.kafkaBrokers, clientId: 'alertbus-ingest', log });
   await kafkaHealth.start();

@@ -8,6 +8,7 @@ import { createLogger, createRegistry, type Logger } from '@alertbus/common';
 import { EventProducer } from '@alertbus/kafka';
 import { testKafka } from '../../../../test/support/kafka';
 import { buildApp, type IngestAppDeps } from '../app';
+import { ingestProducer } from '../producer';
 import { settled } from './retry';
 
 /** What a test may set on an app; the rest is the file's producer, a fresh registry and a silent logger. */
@@ -40,7 +41,7 @@ export function ingestRig(clientId: string): IngestRig {
 
   beforeAll(async () => {
     kafka = await settled(() => testKafka(clientId));
-    producer = new EventProducer(kafka);
+    producer = ingestProducer(kafka);
     await producer.connect();
   });
 
@@ -71,7 +72,7 @@ export function ingestRig(clientId: string): IngestRig {
       return app;
     },
     ownProducer(k = set(kafka, 'kafka')) {
-      const p = new EventProducer(k);
+      const p = ingestProducer(k);
       own.push(p);
       return p;
     },
