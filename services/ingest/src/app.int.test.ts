@@ -77,6 +77,21 @@ test('every real Alertmanager and Grafana fixture passes the route schemas (exce
   }
 });
 
+test('a webhook posted to the other source\'s endpoint is refused with a 400 naming the right one, and nothing is written', async () => {
+  const app = await rig.app();
+  const before = await endOffsets();
+  const grafana = await post(app, '/webhooks/alertmanager', fixtureText('grafana/zulip_firing_values_imageURL_v11.json'));
+  expect(grafana.statusCode).toBe(400);
+  expect(grafana.json()).toEqual({
+    error: 'invalid_payload',
+    message: 'this is a Grafana webhook (version "1" with an orgId), posted to /webhooks/alertmanager: set the contact point\'s URL to /webhooks/grafana',
+  });
+  const alertmanager = await post(app, '/webhooks/grafana', fixtureText('alertmanager/zulip_firing_two_alerts.json'));
+  expect(alertmanager.statusCode).toBe(400);
+  expect((alertmanager.json() as { message: string }).message).toContain('set the receiver\'s url to /webhooks/alertmanager');
+  expect(recordsBetween(before, await endOffsets(), TOPICS.alertsReceived)).toBe(0);
+});
+
 test('the clock and the id source are injected: recordedAt, and occurredAt when the source gives no time', async () => {
   let n = 0;
   const run = Math.random().toString(36).slice(2);

@@ -169,6 +169,13 @@ describe('normaliseAlertmanager over every real fixture', () => {
 describe('normaliseAlertmanager edge cases', () => {
   const alert = { labels: { alertname: 'A', b: '2', a: '1' } };
 
+  test('a Grafana webhook (version "1" with an orgId) is refused, naming its endpoint: accepted, it would be a second incident without its values and links', () => {
+    for (const name of fixtureNames('grafana')) {
+      const r = normaliseAlertmanager(fixture(`grafana/${name}`) as AlertmanagerPayload);
+      expect(r).toEqual({ ok: false, field: 'body/version', message: expect.stringContaining("set the contact point's URL to /webhooks/grafana") });
+    }
+  });
+
   test('each alert keeps its own status inside a group of the other status', () => {
     const r = normaliseAlertmanager({ status: 'firing', alerts: [{ ...alert, status: 'resolved' }, alert] });
     expect(r.ok && r.alerts.map((a) => a.data.status)).toEqual(['resolved', 'firing']);

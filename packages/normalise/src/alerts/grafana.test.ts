@@ -115,4 +115,13 @@ describe('normaliseGrafana edge cases', () => {
     const errors = requestSchemaErrors(GrafanaPayload, { alerts: [{ labels: {}, values: { A: 'high' } }] });
     expect(errors).toContain('body/alerts/0/values/A');
   });
+
+  test('an Alertmanager webhook (version "4", no orgId) is refused, naming its endpoint: accepted, it would be a second incident', () => {
+    for (const name of fixtureNames('alertmanager').filter((n) => !n.includes('malformed'))) {
+      const r = normaliseGrafana(fixture(`alertmanager/${name}`) as GrafanaPayload);
+      expect(r).toEqual({ ok: false, field: 'body/version', message: expect.stringContaining('set the receiver\'s url to /webhooks/alertmanager') });
+    }
+    // A hand-written group without a version is still taken.
+    expect(normaliseGrafana({ alerts: [{ status: 'firing', labels: { alertname: 'x' } }] }).ok).toBe(true);
+  });
 });
