@@ -92,6 +92,17 @@ test('a webhook posted to the other source\'s endpoint is refused with a 400 nam
   expect(recordsBetween(before, await endOffsets(), TOPICS.alertsReceived)).toBe(0);
 });
 
+test('alerts a sender left out of a group (truncatedAlerts) are counted in /metrics by source', async () => {
+  const app = await rig.app();
+  const group = JSON.parse(fixtureText('alertmanager/k8s_resolved_truncatedAlerts.json')) as { truncatedAlerts: number; alerts: Array<{ fingerprint: string }> };
+  group.truncatedAlerts = 7;
+  group.alerts[0]!.fingerprint = `truncated-${Date.now()}`;
+  expect((await post(app, '/webhooks/alertmanager', JSON.stringify(group))).statusCode).toBe(202);
+  expect((await post(app, '/webhooks/alertmanager', fixtureText('alertmanager/zulip_firing_two_alerts.json'))).statusCode).toBe(202);
+  const metrics = (await get(app, '/metrics')).body;
+  expect(metrics).toContain('alertbus_ingest_alerts_truncated_total{source="alertmanager",service="ingest"} 7');
+});
+
 test('the clock and the id source are injected: recordedAt, and occurredAt when the source gives no time', async () => {
   let n = 0;
   const run = Math.random().toString(36).slice(2);

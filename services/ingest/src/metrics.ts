@@ -9,6 +9,8 @@ export interface IngestMetrics {
   produceTook: (outcome: ProduceOutcome, seconds: number) => void;
   /** Counts alerts accepted from a source, through a labelled child made once per source. */
   acceptedFrom: (source: AlertSource, alerts: number) => void;
+  /** Alerts a sender said it left out of a group it sent (Alertmanager's and Grafana's `truncatedAlerts`), by source. */
+  alertsTruncated: Counter<'source'>;
   /** Where the produce-call counter reads from at scrape time (the producer's own count). */
   produceCalls: { read?: () => number | undefined };
   /** Requests answered 503 without writing anything, by why. */
@@ -104,6 +106,12 @@ export function ingestMetrics(registry: Registry): IngestMetrics {
     produceSeconds,
     produceTook: (outcome, seconds) => byOutcome(outcome).observe(seconds),
     acceptedFrom: (source, alerts) => bySource(source).inc(alerts),
+    alertsTruncated: counterOf(
+      registry,
+      'alertbus_ingest_alerts_truncated_total',
+      'Alerts the sender left out of the groups it sent (truncatedAlerts: Alertmanager\'s max_alerts): never received, so never routed.',
+      ['source'],
+    ),
     produceCalls: produceCallsCounter(registry),
     produceRefused: counterOf(
       registry,

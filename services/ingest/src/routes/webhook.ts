@@ -17,6 +17,16 @@ export function webhookRoute<S extends TSchema>(
     app.post(`/webhooks/${source}`, { schema: { body, response: webhookResponses } }, async (req, reply) => {
       const facts = { authenticatedAs: senderOf(req), cleaning: cleaningOf(req) };
       const accepted = await acceptAlerts(deps, source, normalise(req.body), facts);
+      // Alertmanager (max_alerts) and Grafana say how many alerts of the group they left out: those never reach
+      // alertbus, so an operator is told, in the log and a counter to alert on, instead of nobody.
+      const truncated = (req.body as { truncatedAlerts?: unknown }).truncatedAlerts;
+      if (typeof truncated === 'number' && truncated > 0 && Number.isSafeInteger(truncated)) {
+        deps.metrics.alertsTruncated.labels({ source }).inc(truncated);
+        req.log.warn(
+          { source, truncatedAlerts: truncated, accepted: accepted.accepted },
+          `the sender left ${truncated} alerts of this group out (truncatedAlerts): they are not routed; raise the receiver's max_alerts`,
+        );
+      }
       return reply.code(202).send(accepted);
     });
   };
