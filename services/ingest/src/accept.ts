@@ -1,5 +1,5 @@
 import { ProduceRefused, type SendOptions } from '@alertbus/kafka';
-import { validateEnvelope, type AlertSource, type AnyEnvelope } from '@alertbus/schemas';
+import { validateEnvelope, type AlertSource, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { HttpError } from './http-error';
 import type { IngestMetrics, ProduceOutcome } from './metrics';
 import type { AcceptedBody } from './responses';
@@ -56,6 +56,12 @@ export function recordOverhead(event: AnyEnvelope): number {
   return Buffer.byteLength(event.alias) + Buffer.byteLength(event.id) + event.type.length + 96;
 }
 
+/** An alert event whose raw payload is replaced by a note of its size (its normalised fields are kept whole). */
+function withoutRaw(event: Envelope<'AlertReceived'>, bytes: number): Envelope<'AlertReceived'> {
+  const raw = { omitted: `the alert as received made this event ${bytes} bytes, over the ${MAX_EVENT_BYTES} one Kafka record holds; its normalised fields are kept` };
+  return { ...event, data: { ...event.data, raw } };
+}
+
 /**
  * Turns a normalised webhook into events and writes them in ONE send, resolving only once Kafka has
  * acknowledged every record; everything that can reject the request is checked before anything is sent.
@@ -105,7 +111,17 @@ export async function writeEvents(deps: AcceptDeps, events: AnyEnvelope[], opts:
     if (!check.ok) {
       throw new HttpError(400, 'invalid_payload', `${opts.what} ${i} cannot be recorded as ${/^[AEIOU]/.test(event.type) ? 'an' : 'a'} ${event.type} event: ${check.error}`);
     }
-    const value = Buffer.from(JSON.stringify(event));
+    let value = Buffer.from(JSON.stringify(event));
+    if (value.length > MAX_EVENT_BYTES && event.type === 'AlertReceived') {
+      // The alert's text is in the event twice (normalised, and in raw as received): without raw it may fit. Refusing
+      // it would refuse its whole group, which Alertmanager never sends again.
+      const slim = withoutRaw(event, value.length);
+      const slimValue = Buffer.from(JSON.stringify(slim));
+      if (slimValue.length <= MAX_EVENT_BYTES) {
+        events[i] = slim;
+        value = slimValue;
+      }
+    }
     encoded.push(value);
     const bytes = value.length;
     if (bytes > MAX_EVENT_BYTES) {

@@ -3,7 +3,7 @@
  * lands on the topics (and, for every rejected request, that nothing does).
  */
 import { createKafka } from '@alertbus/kafka';
-import { TOPIC_SPECS, TOPICS } from '@alertbus/schemas';
+import { TOPIC_SPECS, TOPICS, type Envelope } from '@alertbus/schemas';
 import { readTopic } from '../../../test/support/kafka';
 import { fixtureNames, fixtureText } from '../../../test/support/fixtures';
 import { request, type Target } from './test-support/http';
@@ -90,6 +90,20 @@ test('a webhook posted to the other source\'s endpoint is refused with a 400 nam
   expect(alertmanager.statusCode).toBe(400);
   expect((alertmanager.json() as { message: string }).message).toContain('set the receiver\'s url to /webhooks/alertmanager');
   expect(recordsBetween(before, await endOffsets(), TOPICS.alertsReceived)).toBe(0);
+});
+
+test('an alert whose text (420 kB, in the event three times) is over a record is kept without its raw copy, and its group is accepted whole', async () => {
+  const app = await rig.app();
+  const big = { status: 'firing', labels: { alertname: 'StackTrace', pod: 'a' }, annotations: { description: 'trace '.repeat(70_000) }, fingerprint: `big-${Date.now()}` };
+  const small = { status: 'firing', labels: { alertname: 'Small', pod: 'b' }, fingerprint: `small-${Date.now()}` };
+  const res = await post(app, '/webhooks/alertmanager', JSON.stringify({ version: '4', status: 'firing', alerts: [small, big] }));
+  expect(res.statusCode).toBe(202);
+  const { ids } = res.json() as { ids: string[] };
+  const records = await settled(() => readTopic(rig.kafka, TOPICS.alertsReceived));
+  const [first, second] = ids.map((id) => records.find((r) => r.event?.id === id)!.event as Envelope<'AlertReceived'>);
+  expect((first!.data.raw as { labels: unknown }).labels).toEqual(small.labels);
+  expect(second!.data.description).toBe(big.annotations.description);
+  expect(second!.data.raw).toEqual({ omitted: expect.stringMatching(/^the alert as received made this event \d+ bytes, over the 1000000 one Kafka record holds/) });
 });
 
 test('alerts a sender left out of a group (truncatedAlerts) are counted in /metrics by source', async () => {
