@@ -80,7 +80,7 @@ afterAll(async () => {
 });
 
 describe('POST /slack/events', () => {
-  test('a signed app_mention → 200 after ONE SlackMessageReceived is on Kafka, keyed by its alias, the body kept as raw', async () => {
+  test('a signed app_mention → 200 after ONE SlackMessageReceived is on Kafka, keyed by its alias, the body kept as raw but its verification token', async () => {
     const target = await makeApp(configured());
     const body = fixtureText('slack/event_callback_app_mention.json');
     let res!: HttpResult;
@@ -94,7 +94,10 @@ describe('POST /slack/events', () => {
     expect(record!.key).toBe('slack:T123:C123:1583636399.000700');
     expect(record!.event).toMatchObject({ type: 'SlackMessageReceived', alias: record!.key, source: 'ingest/slack' });
     expect(record!.event.data).toMatchObject({ kind: 'mention', team: 'T123', channel: 'C123', user: 'UUUUUXXXXX', eventId: 'EvV1KV8BM3' });
-    expect(record!.event.data.raw).toEqual(JSON.parse(body));
+    const { token, ...rest } = JSON.parse(body) as { token?: string };
+    expect(token).toBeTruthy();
+    expect(record!.event.data.raw).toEqual(rest);
+    expect(JSON.stringify(record!.event)).not.toContain(token);
   });
 
   test('redelivered with X-Slack-Retry-Num 1..3 and again under a new event_id → every delivery written, all under one alias', async () => {
@@ -267,8 +270,11 @@ describe('POST /slack/interactions', () => {
       user: { id: 'UA8RXUSPL', name: 'jtorrance' },
       channel: 'CBR2V3XEX',
       messageTs: '1548261231.000200',
-      raw: payload,
     });
+    // Kept as received, but the legacy verification token (a secret).
+    const { token, ...rest } = payload as { token?: string };
+    expect(token).toBeTruthy();
+    expect((records[0]!.event!.data as { raw?: unknown }).raw).toEqual(rest);
   });
 
   test('unsigned or without a payload field → 401 / 400, nothing written', async () => {

@@ -5,7 +5,7 @@
 import type { SlackActionReceived, SlackButtonValue } from '@alertbus/schemas';
 import { slackMessageAlias } from './normalise-event';
 import { slackTsToIso } from './time';
-import type { SlackBlockActionWire } from './wire';
+import { withoutVerificationToken, type SlackBlockActionWire } from './wire';
 
 export interface NormalisedAction {
   alias: string;
@@ -50,6 +50,7 @@ export function normaliseInteraction(payload: { type: string } & Record<string, 
   if (!team) return { outcome: 'invalid', message: 'block_actions payload without team.id' };
   if (!userId) return { outcome: 'invalid', message: 'block_actions payload without user.id' };
   if (!Array.isArray(p.actions) || p.actions.length === 0) return { outcome: 'invalid', message: 'block_actions payload without actions' };
+  const raw = withoutVerificationToken(payload);
 
   const userName = str(p.user?.name) ?? str(p.user?.username);
   const threadTs = str(p.message?.thread_ts) ?? str(p.container?.thread_ts);
@@ -73,7 +74,7 @@ export function normaliseInteraction(payload: { type: string } & Record<string, 
       ...(str(a.action_ts) ? { actionTs: a.action_ts } : {}),
       ...(str(p.response_url) ? { responseUrl: p.response_url } : {}),
       ...(str(p.trigger_id) ? { triggerId: p.trigger_id } : {}),
-      raw: payload,
+      raw,
     };
     actions.push({
       alias: button?.alias ?? slackMessageAlias(team, channel, messageTs),

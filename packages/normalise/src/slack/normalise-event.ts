@@ -4,7 +4,7 @@
  */
 import type { SlackMessageKind, SlackMessageReceived } from '@alertbus/schemas';
 import { slackPermalink, slackTsToIso, unixSecondsToIso } from './time';
-import type { SlackEventCallbackWire, SlackInnerEventWire, SlackMessageWire } from './wire';
+import { withoutVerificationToken, type SlackEventCallbackWire, type SlackInnerEventWire, type SlackMessageWire } from './wire';
 
 /** The app's own identity: what it writes must never come back as input (reply loops). */
 export interface BotIdentity {
@@ -138,7 +138,7 @@ export function normaliseSlackEvent(body: SlackEventCallbackWire, ctx: SlackEven
     ...(ctx.retryReason ? { retryReason: ctx.retryReason } : {}),
     ...(str(body.api_app_id) ? { apiAppId: body.api_app_id } : {}),
     ...(ctx.identity.workspaceUrl ? { permalink: slackPermalink(ctx.identity.workspaceUrl, channel, ts, threadTs) } : {}),
-    raw: body,
+    raw: withoutVerificationToken(body),
   };
   return { outcome: 'message', alias: slackMessageAlias(team, channel, ts), occurredAt, data };
 }

@@ -88,3 +88,13 @@ export const SlackInteractionBody = Type.Object(
   { additionalProperties: true },
 );
 export type SlackInteractionBody = Static<typeof SlackInteractionBody>;
+
+/**
+ * A Slack body without its top-level `token`: the legacy verification token is a secret (requests are checked by their
+ * signature), and `raw` is kept on Kafka for as long as the topic, so it is not written there.
+ */
+export function withoutVerificationToken<T extends object>(body: T): T {
+  if (!Object.prototype.hasOwnProperty.call(body, 'token')) return body;
+  const { token: _token, ...rest } = body as T & { token?: unknown };
+  return rest as T;
+}
