@@ -100,6 +100,29 @@ describe('POST /slack/events', () => {
     expect(JSON.stringify(record!.event)).not.toContain(token);
   });
 
+  test('a signed form at the Events URL (the Interactivity or slash command URL set to it) → 400 naming the right URL, echoing nothing, nothing written', async () => {
+    const target = await makeApp(configured());
+    const form = { contentType: 'application/x-www-form-urlencoded' };
+    const slash = fixtureText('slack/slash_command_signed_body.txt').trim();
+    let res!: HttpResult;
+    expect(await recordsWrittenBy(async () => (res = await postEvent(target, slash, signed(slash, form))))).toEqual({});
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({
+      error: 'invalid_payload',
+      message: "a slash command was posted to /slack/events: set the Slack app's slash command Request URL to /slack/commands",
+    });
+    const click = interactionBody(JSON.parse(fixtureText('slack/block_actions_button_docs_example.json')));
+    res = await postEvent(target, click, signed(click, form));
+    expect(res.statusCode).toBe(400);
+    expect((res.json() as { message: string }).message).toBe(
+      "a form-encoded interactivity payload was posted to /slack/events: set the Slack app's Interactivity Request URL to /slack/interactions",
+    );
+    // Any other body that is not JSON: the parser's error, without the excerpt of the body V8 quotes.
+    const other = 'token=secret0123456789&text=x';
+    res = await postEvent(target, other, signed(other));
+    expect(res.json()).toEqual({ error: 'invalid_json', message: "invalid JSON body: Unexpected token 'o'" });
+  });
+
   test('redelivered with X-Slack-Retry-Num 1..3 and again under a new event_id → every delivery written, all under one alias', async () => {
     const target = await makeApp(configured());
     const body = fixtureText('slack/event_callback_app_mention.json');

@@ -49,8 +49,16 @@ export function parseJsonBody(text: string): unknown {
     // A reviver makes JSON.parse several times slower; only text that could hold such a key needs it.
     return mayHoldPoisonedKey(text) ? JSON.parse(text, refusePoisonedKeys) : JSON.parse(text);
   } catch (err) {
-    throw new HttpError(400, 'invalid_json', `invalid JSON body: ${(err as Error).message}`);
+    throw new HttpError(400, 'invalid_json', `invalid JSON body: ${withoutExcerpt((err as Error).message)}`);
   }
+}
+
+/**
+ * V8's parse error without the excerpt of the input it quotes (`Unexpected token 'o', "token=xyzz0"... is not valid
+ * JSON`): the answer and the log line name the problem without repeating what was sent, which may hold a secret.
+ */
+function withoutExcerpt(message: string): string {
+  return message.replace(/, "[\s\S]*"(?:\.\.\.)? is not valid JSON$/, '');
 }
 
 const cleanings = new WeakMap<FastifyRequest, RequestCleaning>();

@@ -30,11 +30,31 @@ function header(req: FastifyRequest, name: string): string | undefined {
 /** The JSON an endpoint carries: the whole body for events, the `payload` form field for interactions, the form's fields for commands. */
 function decode(endpoint: Endpoint, raw: Buffer): unknown {
   const text = raw.toString('utf8');
-  if (endpoint === 'events') return parseJsonBody(text);
+  if (endpoint === 'events') {
+    const misrouted = formPostedToEvents(text);
+    if (misrouted) throw new HttpError(400, 'invalid_payload', misrouted);
+    return parseJsonBody(text);
+  }
   if (endpoint === 'commands') return Object.fromEntries(new URLSearchParams(text));
   const payload = new URLSearchParams(text).get('payload');
   if (payload === null) throw new HttpError(400, 'invalid_payload', 'interactivity request without a "payload" form field');
   return parseJsonBody(payload);
+}
+
+/**
+ * A signed form at the Events URL is the Slack app's Interactivity or Slash Command Request URL set to it: said so,
+ * instead of a JSON parser's error.
+ */
+function formPostedToEvents(text: string): string | undefined {
+  if (text.trimStart().startsWith('{')) return undefined;
+  const form = new URLSearchParams(text);
+  if (form.has('payload')) {
+    return `a form-encoded interactivity payload was posted to ${EVENTS}: set the Slack app's Interactivity Request URL to ${INTERACTIONS}`;
+  }
+  if (form.has('command')) {
+    return `a slash command was posted to ${EVENTS}: set the Slack app's slash command Request URL to ${COMMANDS}`;
+  }
+  return undefined;
 }
 
 function isSslCheck(raw: Buffer): boolean {
