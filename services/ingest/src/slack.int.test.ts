@@ -111,6 +111,7 @@ describe('POST /slack/events', () => {
       error: 'invalid_payload',
       message: "a slash command was posted to /slack/events: set the Slack app's slash command Request URL to /slack/commands",
     });
+    expect(res.headers.get('x-slack-no-retry')).toBe('1'); // it would be refused again
     const click = interactionBody(JSON.parse(fixtureText('slack/block_actions_button_docs_example.json')));
     res = await postEvent(target, click, signed(click, form));
     expect(res.statusCode).toBe(400);

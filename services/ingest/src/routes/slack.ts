@@ -84,6 +84,13 @@ export const slackRoutes: FastifyPluginAsyncTypebox<SlackRouteDeps> = async (app
     throw new HttpError(503, 'slack_not_configured', 'Slack is not configured: set SLACK_SIGNING_SECRET');
   });
 
+  // A request refused for what it carries (400, 413) would be refused again: Slack is told not to send it three more
+  // times (protocols.md §1.4), which would also count against the app's failure rate.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    if (reply.statusCode === 400 || reply.statusCode === 413) reply.header('x-slack-no-retry', '1');
+    return payload;
+  });
+
   app.addHook('preValidation', async (req, reply) => {
     const endpoint = endpointOf(req);
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
