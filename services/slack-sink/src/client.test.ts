@@ -51,6 +51,8 @@ describe('error mapping', () => {
     ['ok:false fatal_error', { ok: false, error: 'fatal_error' }, { permanent: false, message: /fatal_error/ }],
     ['ok:false service_unavailable', { ok: false, error: 'service_unavailable' }, { permanent: false, message: /service_unavailable/ }],
     ['ok:false request_timeout', { ok: false, error: 'request_timeout' }, { permanent: false, message: /request_timeout/ }],
+    // The workspace moving into an Enterprise organization: Slack says its API is intermittently unavailable until then.
+    ['ok:false team_added_to_org', { ok: false, error: 'team_added_to_org' }, { permanent: false, message: /team_added_to_org/ }],
     ['HTTP 429 Retry-After 3', { status: 429, retryAfter: 3 }, { permanent: false, httpStatus: 429, retryAfterMs: 3000, message: /rate limited/ }],
     ['HTTP 429 without Retry-After', { status: 429 }, { permanent: false, httpStatus: 429, message: /Retry header/ }],
     ['HTTP 500', { status: 500 }, { permanent: false, httpStatus: 500, message: /HTTP 500/ }],

@@ -18,6 +18,10 @@ export const RETRYABLE_PLATFORM_ERRORS: ReadonlySet<string> = new Set([
   'fatal_error',
   'service_unavailable',
   'request_timeout',
+  // "The workspace … is currently undergoing migration to an Enterprise Organization. Web API and other platform
+  // operations will be intermittently unavailable until the transition is complete" (Slack's error docs): an outage
+  // with an end, not a refusal.
+  'team_added_to_org',
 ]);
 
 /** Slack's explanation of an ok:false answer (`response_metadata.messages`), at most three of them. */
