@@ -1,9 +1,11 @@
-/** The one status classification every sink shares: 2xx ok, 429/5xx worth retrying, other 4xx permanent. */
+/** The one status classification every sink shares: 2xx ok, 408/429/5xx worth retrying, other 4xx permanent. */
 export type DeliveryClass = 'ok' | 'retry' | 'permanent';
 
 export function classifyStatus(status: number): DeliveryClass {
   if (status >= 200 && status < 300) return 'ok';
-  if (status === 429 || status >= 500) return 'retry';
+  // 408: the server (or a proxy or load balancer on the way) gave up waiting for the request; it was not processed,
+  // and sending it again is what the status asks for (RFC 9110 §15.5.9). An infrastructure fault, not a refusal.
+  if (status === 408 || status === 429 || status >= 500) return 'retry';
   return 'permanent';
 }
 

@@ -57,6 +57,7 @@ describe('error mapping', () => {
     ['HTTP 429 without Retry-After', { status: 429 }, { permanent: false, httpStatus: 429, message: /Retry header/ }],
     ['HTTP 500', { status: 500 }, { permanent: false, httpStatus: 500, message: /HTTP 500/ }],
     ['HTTP 503 Retry-After 2', { status: 503, retryAfter: 2 }, { permanent: false, httpStatus: 503, retryAfterMs: 2000, message: /HTTP 503/ }],
+    ['HTTP 408 (a proxy timed the request out)', { status: 408, body: 'request timeout' }, { permanent: false, httpStatus: 408, message: /HTTP 408/ }],
     ['HTTP 404', { status: 404, body: 'not found' }, { permanent: true, httpStatus: 404, message: /HTTP 404/ }],
     ['HTTP 400', { status: 400, body: { ok: false, error: 'invalid_form_data' } }, { permanent: true, httpStatus: 400, message: /HTTP 400/ }],
     // A proxy's page or a cut answer with status 200 is not Slack saying no: tried again.
