@@ -106,6 +106,20 @@ test('an alert whose text (420 kB, in the event three times) is over a record is
   expect(second!.data.raw).toEqual({ omitted: expect.stringMatching(/^the alert as received made this event \d+ bytes, over the 1000000 one Kafka record holds/) });
 });
 
+test('a legacy Grafana alerting webhook (ruleName, evalMatches) → 400 saying so, not that `alerts` is missing', async () => {
+  const app = await rig.app();
+  // The shape Grafana 7's legacy alerting sent (no `alerts`): one rule's state.
+  const legacy = { title: '[Alerting] CPU', ruleId: 1, ruleName: 'CPU', ruleUrl: 'http://grafana/d/x', state: 'alerting', evalMatches: [{ value: 100, metric: 'cpu', tags: {} }], message: 'high' };
+  const res = await post(app, '/webhooks/grafana', JSON.stringify(legacy));
+  expect(res.statusCode).toBe(400);
+  expect(res.json()).toEqual({
+    error: 'invalid_payload',
+    message: "this is a legacy Grafana alerting webhook (ruleName, evalMatches, no alerts): alertbus takes unified alerting's; send it from a unified alerting contact point of type webhook",
+  });
+  // Without those fields, the schema's own message, as before.
+  expect((await post(app, '/webhooks/grafana', JSON.stringify({ title: 'x' }))).json()).toEqual({ error: 'invalid_payload', message: expect.stringContaining("must have required property 'alerts'") });
+});
+
 test('alerts a sender left out of a group (truncatedAlerts) are counted in /metrics by source', async () => {
   const app = await rig.app();
   const group = JSON.parse(fixtureText('alertmanager/k8s_resolved_truncatedAlerts.json')) as { truncatedAlerts: number; alerts: Array<{ fingerprint: string }> };
