@@ -68,6 +68,19 @@ describe('normaliseSlackEvent', () => {
     expect(message(run(payload)).data).toMatchObject({ kind: 'mention', user: 'U222', text: '<@U111>' });
   });
 
+  test.each([
+    ['a channel message over HTTP', () => fixture<SlackEventCallbackWire>('slack/event_callback_message_channel.json')],
+    ['an app_mention over Socket Mode', () => fixture<{ payload: SlackEventCallbackWire }>('slack/socket_mode_envelope_app_mention.json').payload],
+  ])('%s: raw is the body but its legacy verification token (a secret), the body left as it was', (_what, read) => {
+    const body = read();
+    const { token, ...rest } = body as SlackEventCallbackWire & { token?: string };
+    expect(token).toEqual(expect.any(String));
+    const r = message(run(body));
+    expect(r.data.raw).toStrictEqual(rest);
+    expect(JSON.stringify(r.data)).not.toContain(token);
+    expect(body).toStrictEqual(read());
+  });
+
   test('a DM reply in a thread → kind dm, its own ts in the alias, the thread root in threadTs', () => {
     const r = message(run(fixture('slack/event_callback_message_im_thread_reply.json')));
     expect(r.alias).toBe('slack:T111:D111:1726133700.887259');
