@@ -111,6 +111,7 @@ describe('POST /slack/events', () => {
       error: 'invalid_payload',
       message: "a slash command was posted to /slack/events: set the Slack app's slash command Request URL to /slack/commands",
     });
+    expect(res.body).not.toContain('xyzz0'); // the form begins with the legacy verification token
     expect(res.headers.get('x-slack-no-retry')).toBe('1'); // it would be refused again
     const click = interactionBody(JSON.parse(fixtureText('slack/block_actions_button_docs_example.json')));
     res = await postEvent(target, click, signed(click, form));
@@ -118,10 +119,14 @@ describe('POST /slack/events', () => {
     expect((res.json() as { message: string }).message).toBe(
       "a form-encoded interactivity payload was posted to /slack/events: set the Slack app's Interactivity Request URL to /slack/interactions",
     );
-    // Any other body that is not JSON: the parser's error, without the excerpt of the body V8 quotes.
+    // Any other body that is not JSON: where the parser stopped, without the excerpt of the body V8 quotes.
     const other = 'token=secret0123456789&text=x';
     res = await postEvent(target, other, signed(other));
-    expect(res.json()).toEqual({ error: 'invalid_json', message: "invalid JSON body: Unexpected token 'o'" });
+    expect(res.json()).toEqual({ error: 'invalid_json', message: 'invalid JSON body: Unexpected token in JSON at position 1' });
+    const broken = fixtureText('slack/event_callback_app_mention.json').replace(/"token": ?"([^"]+)"/, '"token": $1');
+    const { token } = JSON.parse(fixtureText('slack/event_callback_app_mention.json')) as { token: string };
+    res = await postEvent(target, broken, signed(broken));
+    expect(res.json()).toEqual({ error: 'invalid_json', message: `invalid JSON body: Unexpected token in JSON at position ${broken.indexOf(token)}` });
   });
 
   test('redelivered with X-Slack-Retry-Num 1..3 and again under a new event_id → every delivery written, all under one alias', async () => {

@@ -1,4 +1,5 @@
 import { cleanWebhookBody, mayNeedCleaning, parseJsonBody } from './json-body';
+import { fixtureText } from '../../../../test/support/fixtures';
 
 /** A small deterministic generator, so a failure names a seed that reproduces it. */
 function rng(seed: number): () => number {
@@ -42,4 +43,40 @@ it('answers no for the usual webhook and yes for an escaped control character', 
   expect(mayNeedCleaning('{"alerts":[{"labels":{"alertname":"Disk €"},"annotations":{"summary":"a\\nb\\t\\"c\\""}}]}')).toBe(false);
   expect(mayNeedCleaning('{"alerts":[{"labels":{"alertname":"Disk\\u0000"}}]}')).toBe(true);
   expect(mayNeedCleaning('{"alerts":[{"labels":{"alertname":"Disk\\r"}}]}')).toBe(true);
+});
+
+describe('a body that is not JSON', () => {
+  const refusal = (text: string): string => {
+    try {
+      parseJsonBody(text);
+    } catch (err) {
+      return (err as Error).message;
+    }
+    throw new Error(`parsed: ${text}`);
+  };
+
+  it('is refused with where it stops being JSON, never with the excerpt V8 quotes (a slash command begins with its verification token)', () => {
+    const slash = fixtureText('slack/slash_command_signed_body.txt').trim();
+    expect(refusal(slash)).toBe('invalid JSON body: Unexpected token in JSON at position 1');
+    expect(refusal('token=xyzz0')).toBe('invalid JSON body: Unexpected token in JSON at position 1');
+    expect(refusal('NaN')).toBe('invalid JSON body: Unexpected token in JSON at position 0');
+    // V8's own messages that give a position and quote nothing are kept.
+    expect(refusal('{"a":1} trailing')).toBe('invalid JSON body: Unexpected non-whitespace character after JSON at position 8');
+    expect(refusal('{"alerts": [')).toBe('invalid JSON body: Unexpected end of JSON input');
+  });
+
+  it('names the position of an unexpected token at the start, middle or end of a body of any length, and nothing of the body', () => {
+    const secret = 'xyzz0WbapA4vBCDEFasx0q6G';
+    const wrong: string[] = [];
+    for (let before = 0; before <= 60; before++) {
+      for (const after of [0, 1, 5, 9, 10, 11, 40]) {
+        const head = `{"k":"${'a'.repeat(before)}","t":`;
+        const text = `${head}${secret}${' '.repeat(after)}}`;
+        const message = refusal(text);
+        if (message !== `invalid JSON body: Unexpected token in JSON at position ${head.length}`) wrong.push(`${text} → ${message}`);
+        if (/xyzz|apA4|x0q6G/.test(message)) wrong.push(`echoed: ${message}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
 });
