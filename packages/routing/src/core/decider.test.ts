@@ -238,6 +238,21 @@ describe('router decider: lifecycle', () => {
   });
 });
 
+describe('router decider: label values are data', () => {
+  test.each([
+    ['a tags label naming a prototype member', { labels: { alertname: 'A', tags: 'db,constructor,__proto__' } }],
+    ['a severity naming a prototype member', { labels: { alertname: 'A' }, severity: 'constructor' }],
+    ['a severity __proto__', { labels: { alertname: 'A' }, severity: '__proto__' }],
+  ] as const)('%s: routed by the defaults, every output valid (not dead-lettered)', (_name, init) => {
+    const d = decide(firing(`am:proto-${_name.length}`, init as never), undefined, builtin);
+    for (const e of d.events) expect(validateEnvelope(e)).toEqual({ ok: true, event: e });
+    const post = d.events.find((e) => e.type === 'PostSlackMessage') as Envelope<'PostSlackMessage'>;
+    expect(post.data.channel).toBe('#alerts');
+    const page = d.events.find((e) => e.type === 'CreatePagerAlert') as Envelope<'CreatePagerAlert'> | undefined;
+    if (page) expect(typeof page.data.priority).toBe('string');
+  });
+});
+
 describe("router decider: a rule's mention", () => {
   const mentionFile = path.resolve(__dirname, '../../testdata/rules.mention.yaml');
   const rules = (() => {

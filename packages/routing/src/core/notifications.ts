@@ -2,6 +2,7 @@ import type { Envelope, NotificationLevel, RuleRef, SlackKeyState } from '@alert
 import type { CompiledRules, CompiledTag } from '../rules/types';
 import type { RouterState } from '../state';
 import { Outputs } from './outputs';
+import { own } from './own';
 import { codePoints, escapeMrkdwn, truncate, truncateMrkdwn } from './text';
 
 export type NotificationInput = Envelope<'NotificationRequested'>;
@@ -92,7 +93,7 @@ export function decideNotification(input: NotificationInput, state: RouterState 
     };
   } else {
     // Ingest only accepts known tags; a tag gone by the time the router reads it (a reload in between) still reaches someone.
-    const tag = n.tag !== undefined ? rules.tags[n.tag] : undefined;
+    const tag = n.tag !== undefined ? own(rules.tags, n.tag) : undefined;
     reason = tag ? 'first-notification' : 'unknown-tag';
     channel = tag ? tagChannel(tag, n.level) : rules.defaults.slack.channel;
     const rendered = renderNotification(n);

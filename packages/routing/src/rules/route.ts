@@ -1,5 +1,6 @@
 import type { PagerPriority, RuleRef } from '@alertbus/schemas';
 import { matches } from '@alertbus/schemas';
+import { own } from '../core/own';
 import { renderTemplate } from './template';
 import type { ChannelSource, CompiledRule, CompiledRules, PagerSettings, Routable, Route, SlackSettings } from './types';
 
@@ -111,9 +112,9 @@ function priorityFor(rule: Partial<PagerSettings> | undefined, defaults: PagerSe
   const sev = severity.trim().toLowerCase();
   return (
     rule?.priority ??
-    rule?.priorityBySeverity?.[sev] ??
+    own(rule?.priorityBySeverity, sev) ??
     defaults.priority ??
-    defaults.priorityBySeverity[sev] ??
+    own(defaults.priorityBySeverity, sev) ??
     builtinPriority(severity)
   );
 }
@@ -136,10 +137,10 @@ function channelFor(
 ): { channel: string; source: ChannelSource } {
   if (explicit?.channel) return { channel: explicit.channel, source: 'rule' };
   for (const tag of tagsOf(input, pagerTags)) {
-    const c = slack.channelByTag[tag];
+    const c = own(slack.channelByTag, tag);
     if (c) return { channel: c, source: 'tag' };
   }
-  const bySeverity = slack.channelBySeverity[severityOf(input).trim().toLowerCase()];
+  const bySeverity = own(slack.channelBySeverity, severityOf(input).trim().toLowerCase());
   if (bySeverity) return { channel: bySeverity, source: 'severity' };
   return { channel: slack.channel, source: 'defaults' };
 }

@@ -1,4 +1,5 @@
 /** Who may do what from Slack: the rules file's `permissions:`, asked before any action changes anything. Pure. */
+import { own } from '../core/own';
 import type { CompiledRules, Role } from '../rules/types';
 
 export type { Role };
@@ -32,11 +33,11 @@ const atLeast = (role: Role, needed: Role) => ROLE_RANK[role] >= ROLE_RANK[neede
 export function roleOf(rules: CompiledRules, actor: Actor): { role: Role; from: string } {
   const p = rules.permissions;
   if (!p) return { role: 'admin', from: 'no permissions: section (everyone may do everything)' };
-  const own = p.users[actor.userId];
-  if (own) return { role: own, from: `permissions.users.${actor.userId}` };
+  const mine = own(p.users, actor.userId);
+  if (mine) return { role: mine, from: `permissions.users.${actor.userId}` };
   let best: { role: Role; from: string } | undefined;
   for (const g of actor.groups ?? []) {
-    const role = p.groups[groupKey(g)];
+    const role = own(p.groups, groupKey(g));
     if (role && (!best || ROLE_RANK[role] > ROLE_RANK[best.role])) best = { role, from: `permissions.groups.${groupKey(g)}` };
   }
   return best ?? { role: p.default, from: 'permissions.default' };

@@ -27,6 +27,9 @@ describe('roles: the users: entry, else the highest group, else the default', ()
     ['in two groups: the highest wins', { userId: DAVE, groups: ['SRE', 'oncall-leads'] }, 'admin', 'permissions.groups.oncall-leads'],
     ['in a group the file does not name', { userId: DAVE, groups: ['marketing'] }, 'viewer', 'permissions.default'],
     ['nobody special', { userId: ALICE }, 'viewer', 'permissions.default'],
+    // Handles and ids are data: names of Object.prototype's members find no role there.
+    ['in groups named constructor, __proto__ and toString', { userId: DAVE, groups: ['constructor', '__proto__', 'toString'] }, 'viewer', 'permissions.default'],
+    ['a user id spelt like a prototype member', { userId: 'constructor' }, 'viewer', 'permissions.default'],
   ] as const)('%s', (_name, actor, role, from) => {
     expect(roleOf(rules, actor)).toEqual({ role, from });
   });
