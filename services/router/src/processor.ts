@@ -632,13 +632,13 @@ export class RouterProcessor {
     return { evict, settled };
   }
 
-  /** Silences over for longer than the grace before the newest input can silence nothing any more. */
+  /** Silences over for longer than the grace before every held partition's newest input can silence nothing any more. */
   private pruneSilences(): void {
     const prune = this.opts.silences?.prune;
     if (!prune) return;
-    const newest = Math.max(...this.watermarks.values());
-    if (!Number.isFinite(newest)) return;
-    const pruned = prune(newest - EVICTION_GRACE_MS);
+    const before = silencePruneHorizon(this.held, this.watermarks);
+    if (before === undefined) return;
+    const pruned = prune(before);
     if (pruned > 0) this.opts.metrics.silencesPruned.inc(pruned);
   }
 
@@ -723,4 +723,21 @@ export class RouterProcessor {
     }
     this.updateSize();
   }
+}
+
+/**
+ * Before when a silence that ended can be forgotten: the grace before the newest input of the partition that is
+ * furthest behind. The silences are the instance's, its partitions' inputs are not: pruned by the newest input of any
+ * partition, a partition catching up an hour behind the others lost silences that still covered its inputs (those
+ * alerts paged, and a replay decided otherwise). Undefined (prune nothing) while a held partition has no input yet:
+ * it may be further behind still.
+ */
+export function silencePruneHorizon(held: ReadonlySet<number>, watermarks: ReadonlyMap<number, number>): number | undefined {
+  let oldest = Number.POSITIVE_INFINITY;
+  for (const partition of held) {
+    const watermark = watermarks.get(partition);
+    if (watermark === undefined || !Number.isFinite(watermark)) return undefined;
+    if (watermark < oldest) oldest = watermark;
+  }
+  return Number.isFinite(oldest) ? oldest - EVICTION_GRACE_MS : undefined;
 }
