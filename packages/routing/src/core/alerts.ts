@@ -250,17 +250,24 @@ function resolve(out: Outputs, input: AlertInput, r: Route, s: AliasState, neigh
     });
     out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: r.rule, ...renderRoot(resolved, [], { historyUrl: rules.historyPublicUrl }) });
   }
-  if (s.storm) {
-    const { channel, since, threshold, window } = s.storm;
-    const storm = stormOf(channel, since, { threshold, window, windowMs: windowMsOf(window) });
-    const members = summarise(out, storm, r.rule, neighbours, resolvedState, at);
-    // The last open incident paging through the storm's alert: the storm's page is over.
-    if (s.storm.pageGrouped && members.pagedOpen === 0) {
-      out.add('ClosePagerAlert', { incidentId: storm.id, rule: r.rule, note: stormPageClosedNote(members) }, storm.alias);
-    }
-  }
+  stormOnResolve(out, s, resolvedState, r.rule, neighbours, at);
   if (s.paged) {
     out.add('ClosePagerAlert', { incidentId: s.incidentId, rule: r.rule, note: 'Resolved at the source.' }, pagerAliasOf(s));
+  }
+}
+
+/**
+ * A storm member resolved, at the source or by a person: its storm's summary is updated in place, and when it was the
+ * last open incident paging through the storm's grouped alert, that alert is closed.
+ */
+export function stormOnResolve(out: Outputs, s: AliasState, resolvedState: AliasState, rule: RuleRef, neighbours: Neighbours, at: At): void {
+  if (!s.storm) return;
+  const { channel, since, threshold, window } = s.storm;
+  const storm = stormOf(channel, since, { threshold, window, windowMs: windowMsOf(window) });
+  const members = summarise(out, storm, rule, neighbours, resolvedState, at);
+  // The last open incident paging through the storm's alert: the storm's page is over.
+  if (s.storm.pageGrouped && members.pagedOpen === 0) {
+    out.add('ClosePagerAlert', { incidentId: storm.id, rule, note: stormPageClosedNote(members) }, storm.alias);
   }
 }
 

@@ -3,7 +3,7 @@
  * alert for the storm, keyed like its summary; unless their rule (`pager.storm: each`) or their channel
  * (`storm_control.channels.X.pages: each`) asks for a page each.
  */
-import { deriveId, validateEnvelope, type AliasState, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import { deriveId, makeEnvelope, validateEnvelope, type AliasState, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { specFor } from '@alertbus/spec';
 import { decide, evolve, isIncidentEvent, type AlertDecision } from '../decider';
 import { firing, MINUTE, resolved, T0 } from '../test-support/alerts';
@@ -140,6 +140,32 @@ describe('a storm pages once: one pager alert for the storm, keyed like its summ
         ['UpdateSlackMessage', storm.alias],
         ['ClosePagerAlert', storm.alias, { incidentId: storm.id, note: 'All 2 incidents of the storm are resolved.' }],
       ]);
+  });
+
+  test('a gathered incident resolved by a person (`/alertbus resolve <alias>`: it has no buttons) updates the summary, and the last one closes the storm\'s page', () => {
+    const slashResolve = (alias: string, at: number): Envelope<'SlackSlashCommandReceived'> =>
+      makeEnvelope({
+        id: deriveId('test-slash', alias, at),
+        type: 'SlackSlashCommandReceived',
+        alias,
+        occurredAt: iso(at),
+        recordedAt: iso(at),
+        source: 'ingest/slack',
+        data: { team: 'T0TEAM', channel: 'C0OPS', user: 'U0ALICE', command: '/alertbus', text: `resolve ${alias}`, responseUrl: 'https://hooks.slack.com/commands/T0/1/x', raw: {} },
+      } as never);
+    const r = new Replayer(rules);
+    for (const i of [...calm, open('a4', 3 * MINUTE), open('a5', 4 * MINUTE), close('a4', 7 * MINUTE)]) r.decide(i);
+    const d = r.decide(slashResolve('am:a5', 8 * MINUTE));
+    for (const e of d.events) expect(validateEnvelope(e)).toEqual({ ok: true, event: e });
+    expect(d.events.map((e) => [e.type, e.alias])).toEqual(
+      expect.arrayContaining([
+        ['IncidentResolved', 'am:a5'],
+        ['UpdateSlackMessage', storm.alias],
+        ['ClosePagerAlert', storm.alias],
+      ]),
+    );
+    // The alert's own resolve afterwards finds it resolved: nothing is left open to close.
+    expect(r.decide(close('a5', 9 * MINUTE)).events.map((e) => e.type)).toEqual(['EventSuppressed']);
   });
 
   test('the incidents outside the storm keep their own pages: resolving one closes its own alert, not the storm\'s', () => {

@@ -1,5 +1,8 @@
 import type { AliasState, DecisionReason, Envelope, RuleRef } from '@alertbus/schemas';
 import { evolve, isIncidentEvent } from '../core/evolve';
+import { stormOnResolve } from '../core/alerts';
+import type { DecisionContext } from '../core/context';
+import { NO_NEIGHBOURS } from '../core/neighbours';
 import { Outputs } from '../core/outputs';
 import { BUTTON_ACTION_IDS, incidentView, renderRoot } from '../core/render';
 import type { CompiledRules } from '../rules/types';
@@ -67,7 +70,7 @@ function acknowledge(out: Outputs, input: ActionInput, s: AliasState, rules: Com
   }
 }
 
-function resolve(out: Outputs, input: ActionInput, s: AliasState, rules: CompiledRules): void {
+function resolve(out: Outputs, input: ActionInput, s: AliasState, rules: CompiledRules, ctx: ActionContext): void {
   const { by, name } = actor(input);
   out.add('IncidentResolved', {
     ...incidentFacts(s, { inputId: input.id, rule: s.rule, reason: 'resolved', status: 'resolved' }),
@@ -75,6 +78,9 @@ function resolve(out: Outputs, input: ActionInput, s: AliasState, rules: Compile
     by,
   });
   const resolved = folded(out, s);
+  // A storm member (a button on the summary's list, or `/alertbus resolve <alias>`): its storm as when the source resolves it.
+  const at = { atMs: Date.parse(input.recordedAt), ...(ctx.retentionMs !== undefined ? { retentionMs: ctx.retentionMs } : {}) };
+  stormOnResolve(out, s, resolved, s.rule, ctx.neighbours ?? NO_NEIGHBOURS, at);
   reply(out, s, s.rule, resolvedByText(by, s.title));
   if (s.slackChannel !== undefined) out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: s.rule, ...renderRoot(incidentView(resolved), [], { historyUrl: rules.historyPublicUrl }) });
   if (s.paged) {
@@ -119,7 +125,15 @@ function refused(out: Outputs, input: ActionInput, s: AliasState, what: 'ack' | 
  * incident id in the value says which occurrence the button was for, and a button of an earlier one does
  * nothing to a newer one.
  */
-export function decideSlackAction(input: ActionInput, state: RouterState | undefined, rules: CompiledRules): { events: Outputs['events']; state: RouterState | undefined } {
+/** What a person's action looks at besides its own key: the other incidents (a storm member's storm) and the retention. */
+export type ActionContext = Pick<DecisionContext, 'neighbours' | 'retentionMs'>;
+
+export function decideSlackAction(
+  input: ActionInput,
+  state: RouterState | undefined,
+  rules: CompiledRules,
+  ctx: ActionContext = {},
+): { events: Outputs['events']; state: RouterState | undefined } {
   const a = input.data;
   const out = new Outputs(input);
   const s = isIncidentState(state) ? state : undefined;
@@ -131,6 +145,6 @@ export function decideSlackAction(input: ActionInput, state: RouterState | undef
   else if (s.status === 'resolved') suppress(out, input, 'already-resolved', s.rule, s, alreadyText('resolved'));
   else if (what === 'ack' && s.status === 'acknowledged') suppress(out, input, 'already-acknowledged', s.rule, s, alreadyText('acknowledged'));
   else if (what === 'ack') acknowledge(out, input, s, rules);
-  else resolve(out, input, s, rules);
+  else resolve(out, input, s, rules, ctx);
   return { events: out.events, state: s ? folded(out, s) : state };
 }

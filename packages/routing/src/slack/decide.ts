@@ -28,7 +28,7 @@ export function decideSlack(
   input: SlackInput,
   state: RouterState | undefined,
   rules: CompiledRules,
-  ctx: Pick<DecisionContext, 'silenceMaxMs'> = {},
+  ctx: Pick<DecisionContext, 'silenceMaxMs' | 'neighbours' | 'retentionMs'> = {},
 ): { events: Outputs['events']; state: RouterState | undefined } {
   switch (input.type) {
     case 'SlackMessageReceived': {
@@ -36,7 +36,7 @@ export function decideSlack(
       return { ...d, events: inTeam(d.events, input.data.team) };
     }
     case 'SlackActionReceived': {
-      const d = decideSlackAction(input, state, rules);
+      const d = decideSlackAction(input, state, rules, ctx);
       return { ...d, events: inTeam(d.events, input.data.team) };
     }
     case 'SlackThreadLinked':

@@ -12,7 +12,7 @@ import { escapeMrkdwn, truncate } from '../core/text';
 import type { CompiledRules } from '../rules/types';
 import type { DecisionContext } from '../core/context';
 import { isIncidentState, type RouterState } from '../state';
-import { decideSlackAction } from './actions';
+import { decideSlackAction, type ActionContext } from './actions';
 import { authorize, type SlackAction } from './authorize';
 import { routeSlackMessage } from './route';
 import { looksLikeIncidentId, NO_SUCH_INCIDENT, parseSlash, slashHelpText, usageOf, type SlashCommand } from './slash';
@@ -99,7 +99,13 @@ function actionAnswer(name: 'ack' | 'resolve', target: string, events: readonly 
  * `ack` / `resolve`: the record is keyed by the incident's alias (as typed, or looked up by ingest for an incident
  * id), so `state` is the incident's. By id, the click names the occurrence, so an old id cannot touch a newer one.
  */
-function act(c: Ctx, cmd: Extract<SlashCommand, { name: 'ack' | 'resolve' }>, state: RouterState | undefined, rules: CompiledRules): RouterState | undefined {
+function act(
+  c: Ctx,
+  cmd: Extract<SlashCommand, { name: 'ack' | 'resolve' }>,
+  state: RouterState | undefined,
+  rules: CompiledRules,
+  ctx: ActionContext,
+): RouterState | undefined {
   const { input, out } = c;
   const d = input.data;
   const incident = isIncidentState(state) ? state : undefined;
@@ -125,7 +131,7 @@ function act(c: Ctx, cmd: Extract<SlashCommand, { name: 'ack' | 'resolve' }>, st
       raw: { slashCommand: d.command, text: d.text },
     },
   };
-  const decided = decideSlackAction(click, state, rules);
+  const decided = decideSlackAction(click, state, rules, ctx);
   // The button path's events are this input's own: same ids, same cause; the answer follows them.
   out.events.push(...decided.events.map((e) => (e.type === 'EventSuppressed' ? ({ ...e, data: { ...e.data, inputType: input.type } } as AnyEnvelope) : e)));
   answer({ ...c, rule: incident?.rule ?? c.rule }, actionAnswer(cmd.name, cmd.target, decided.events), incident ? { incidentId: incident.incidentId } : {});
@@ -179,7 +185,12 @@ function scheduleFor(input: SlashInput, rules: CompiledRules): string | undefine
 }
 
 /** Decides one slash command against the state of its key. Pure. */
-export function decideSlashCommand(input: SlashInput, state: RouterState | undefined, rules: CompiledRules, ctx: Pick<DecisionContext, 'silenceMaxMs'> = {}): Decided {
+export function decideSlashCommand(
+  input: SlashInput,
+  state: RouterState | undefined,
+  rules: CompiledRules,
+  ctx: Pick<DecisionContext, 'silenceMaxMs' | 'neighbours' | 'retentionMs'> = {},
+): Decided {
   const d = input.data;
   const out = new Outputs(input);
   const parsed = parseSlash(d.text, { silenceMaxMs: ctx.silenceMaxMs });
@@ -192,7 +203,7 @@ export function decideSlashCommand(input: SlashInput, state: RouterState | undef
       suppress({ ...c, rule: state.rule }, 'duplicate', { incidentId: state.incidentId, title: state.title });
       return { events: out.events, state: folded(out, state) };
     }
-    const next = act(c, cmd, state, rules);
+    const next = act(c, cmd, state, rules, ctx);
     return { events: out.events, state: next };
   }
   if (state !== undefined) {
