@@ -97,7 +97,7 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
       ? opsgenieOnCall({ apiUrl: config.opsgenieApiUrl ?? DEFAULT_OPSGENIE_API_URL, apiKey: config.opsgenieApiKey, timeoutMs: config.requestTimeoutMs })
       : undefined;
     const ttlSeconds = config.onCallCacheTtlSeconds ?? DEFAULT_ONCALL_CACHE_TTL_SECONDS;
-    const resolver = dryRun ? undefined : new OnCallResolver({ provider, slack: client, cache, ttlMs: ttlSeconds * 1000, lookups });
+    const resolver = dryRun ? undefined : new OnCallResolver({ provider, slack: client, cache, ttlMs: ttlSeconds * 1000, lookups, log });
     const threadCommands = new ThreadCommands({
       clients,
       resolver,

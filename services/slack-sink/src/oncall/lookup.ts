@@ -1,4 +1,4 @@
-import { DeliveryError, type Logger } from '@alertbus/common';
+import { DeliveryError, isInfrastructureError, type Logger } from '@alertbus/common';
 import type { TeamClient } from '../team-clients';
 import type { OnCallResolver } from './resolver';
 import type { OnCallResolution } from './texts';
@@ -18,7 +18,8 @@ export interface OnCallLookupDeps {
  * should hear about becomes a lookup-failed resolution; one worth another try (before the last attempt) throws.
  * When the last attempt fails in a way worth retrying (Opsgenie down), the last known on-call people (the
  * cache's entry, however old) are the answer, said to be that: the ping is not lost, and the partition the
- * command heads is not held for the length of an outage.
+ * command heads is not held for the length of an outage. A Postgres fault (of the cache) is thrown as it is: the
+ * runner retries the record, like any other infrastructure fault, without counting an attempt.
  */
 export async function lookUpOnCall(deps: OnCallLookupDeps, schedule: string, commandId: string, attempt: number, team: TeamClient): Promise<OnCallResolution> {
   const failed = (error: string, emails: string[] = [], unmatched: string[] = []): OnCallResolution => ({
@@ -40,6 +41,9 @@ export async function lookUpOnCall(deps: OnCallLookupDeps, schedule: string, com
     }
     return { ...base, outcome: 'mentioned' };
   } catch (err) {
+    // Postgres (the cache) not answering is not Opsgenie failing: the runner retries the command, the attempt is
+    // not spent, and nobody is told "Connection terminated" as who is on call.
+    if (!(err instanceof DeliveryError) && isInfrastructureError(err)) throw err;
     const e = err instanceof DeliveryError ? err : new DeliveryError((err as Error).message, false);
     const lastAttempt = attempt >= (deps.onCallLookupAttempts ?? DEFAULT_ONCALL_LOOKUP_ATTEMPTS);
     // Worth another try: the runner retries (what was already posted is not posted again).

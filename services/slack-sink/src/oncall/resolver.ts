@@ -1,4 +1,4 @@
-import { DeliveryError, type Counter } from '@alertbus/common';
+import { DeliveryError, type Counter, type Logger } from '@alertbus/common';
 import type { SlackClient } from '../client';
 import type { OnCallCache, OnCallPeople } from './cache';
 import type { OnCallProvider } from './opsgenie';
@@ -13,6 +13,8 @@ export interface OnCallResolverDeps {
   now?: () => Date;
   /** alertbus_oncall_lookups_total{source}. */
   lookups?: Counter<'source'>;
+  /** Where a failed cache write is reported. */
+  log?: Logger;
 }
 
 export interface Resolved extends OnCallPeople {
@@ -56,7 +58,13 @@ export class OnCallResolver {
       else if (!id) unmatchedEmails.push(email);
     }
     const people: OnCallPeople = { schedule, emails, slackUserIds, unmatchedEmails, fetchedAt: now };
-    if (this.deps.ttlMs > 0) await this.deps.cache.put(people, team);
+    if (this.deps.ttlMs > 0) {
+      // The answer stands without the cache: a write that fails (Postgres down, a read-only standby after a
+      // failover) costs the next lookup a call to Opsgenie, not this one its answer.
+      await this.deps.cache.put(people, team).catch((err: Error) => {
+        this.deps.log?.warn({ schedule, error: err.message }, 'on-call cache write failed; the answer is used uncached');
+      });
+    }
     return { ...people, cached: false };
   }
 
