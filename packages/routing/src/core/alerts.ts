@@ -9,7 +9,7 @@ import { Outputs } from './outputs';
 import { pagerDescription, pagerDetails, pagerMessage, pagerTags } from './pager';
 import { incidentView, renderRoot, repeatReplyText, resolvedReplyText } from './render';
 import { stormFor, stormMembers, stormOf, updatesSummary, type Storm } from './storm';
-import { renderStormSummary, stormPageClosedNote, stormPageDescription, stormPageMessage, stormPageNote } from './storm-render';
+import { renderStormSummary, stormMemberAcknowledgedNote, stormPageClosedNote, stormPageDescription, stormPageMessage, stormPageNote } from './storm-render';
 import { incidentFacts } from './incident-facts';
 import { incidentIdOf } from './incident-id';
 
@@ -253,6 +253,21 @@ function resolve(out: Outputs, input: AlertInput, r: Route, s: AliasState, neigh
   stormOnResolve(out, s, resolvedState, r.rule, neighbours, at);
   if (s.paged) {
     out.add('ClosePagerAlert', { incidentId: s.incidentId, rule: r.rule, note: 'Resolved at the source.' }, pagerAliasOf(s));
+  }
+}
+
+/**
+ * A storm member acknowledged by a person (`/alertbus ack <alias>`: it has no buttons): the summary shows it
+ * acknowledged, and when it pages through the storm's grouped alert, that alert gets a note saying who took which
+ * incident. The storm's alert itself is not acknowledged: it stands for every incident the storm gathers.
+ */
+export function stormOnAcknowledge(out: Outputs, s: AliasState, acknowledgedState: AliasState, rule: RuleRef, neighbours: Neighbours, at: At, by: string): void {
+  if (!s.storm) return;
+  const { channel, since, threshold, window } = s.storm;
+  const storm = stormOf(channel, since, { threshold, window, windowMs: windowMsOf(window) });
+  summarise(out, storm, rule, neighbours, acknowledgedState, at);
+  if (s.storm.pageGrouped) {
+    out.add('AddPagerNote', { incidentId: storm.id, rule, note: stormMemberAcknowledgedNote(by, s) }, storm.alias);
   }
 }
 

@@ -63,6 +63,18 @@ function history(inputs: Envelope<'AlertReceived'>[], r: CompiledRules = rules):
   return inputs.flatMap((i) => replayer.decide(i).events);
 }
 
+/** `/alertbus ack|resolve <alias>` typed by U0ALICE, keyed by the alias as ingest keys it. */
+const slash = (name: 'ack' | 'resolve', alias: string, at: number): Envelope<'SlackSlashCommandReceived'> =>
+  makeEnvelope({
+    id: deriveId('test-slash', name, alias, at),
+    type: 'SlackSlashCommandReceived',
+    alias,
+    occurredAt: iso(at),
+    recordedAt: iso(at),
+    source: 'ingest/slack',
+    data: { team: 'T0TEAM', channel: 'C0OPS', user: 'U0ALICE', command: '/alertbus', text: `${name} ${alias}`, responseUrl: 'https://hooks.slack.com/commands/T0/1/x', raw: {} },
+  } as never);
+
 /** Three incidents within three minutes: the next one in the same channel is gathered. */
 const calm = [open('a1', 0), open('a2', MINUTE), open('a3', 2 * MINUTE)];
 const since = iso(3 * MINUTE);
@@ -143,19 +155,9 @@ describe('a storm pages once: one pager alert for the storm, keyed like its summ
   });
 
   test('a gathered incident resolved by a person (`/alertbus resolve <alias>`: it has no buttons) updates the summary, and the last one closes the storm\'s page', () => {
-    const slashResolve = (alias: string, at: number): Envelope<'SlackSlashCommandReceived'> =>
-      makeEnvelope({
-        id: deriveId('test-slash', alias, at),
-        type: 'SlackSlashCommandReceived',
-        alias,
-        occurredAt: iso(at),
-        recordedAt: iso(at),
-        source: 'ingest/slack',
-        data: { team: 'T0TEAM', channel: 'C0OPS', user: 'U0ALICE', command: '/alertbus', text: `resolve ${alias}`, responseUrl: 'https://hooks.slack.com/commands/T0/1/x', raw: {} },
-      } as never);
     const r = new Replayer(rules);
     for (const i of [...calm, open('a4', 3 * MINUTE), open('a5', 4 * MINUTE), close('a4', 7 * MINUTE)]) r.decide(i);
-    const d = r.decide(slashResolve('am:a5', 8 * MINUTE));
+    const d = r.decide(slash('resolve', 'am:a5', 8 * MINUTE));
     for (const e of d.events) expect(validateEnvelope(e)).toEqual({ ok: true, event: e });
     expect(d.events.map((e) => [e.type, e.alias])).toEqual(
       expect.arrayContaining([
@@ -166,6 +168,33 @@ describe('a storm pages once: one pager alert for the storm, keyed like its summ
     );
     // The alert's own resolve afterwards finds it resolved: nothing is left open to close.
     expect(r.decide(close('a5', 9 * MINUTE)).events.map((e) => e.type)).toEqual(['EventSuppressed']);
+  });
+
+  test('a gathered incident acknowledged by a person (`/alertbus ack <alias>`) shows so in the summary, and the storm\'s page gets a note, not an ack', () => {
+    const r = new Replayer(rules);
+    for (const i of [...calm, open('a4', 3 * MINUTE), open('a5', 4 * MINUTE)]) r.decide(i);
+    const d = r.decide(slash('ack', 'am:a5', 8 * MINUTE));
+    for (const e of d.events) expect(validateEnvelope(e)).toEqual({ ok: true, event: e });
+    expect(d.events.map((e) => [e.type, e.alias])).toEqual([
+      ['IncidentAcknowledged', 'am:a5'],
+      ['UpdateSlackMessage', storm.alias],
+      ['AddPagerNote', storm.alias],
+      ['AnswerSlashCommand', 'am:a5'],
+    ]);
+    // The summary lists it acknowledged (👀), the other one still open (🔥).
+    const summary = JSON.stringify(d.events[1]!.data);
+    expect(summary).toContain('👀 a5 is down');
+    expect(summary).toContain('🔥 a4 is down');
+    expect(d.events[2]!.data).toMatchObject({
+      incidentId: storm.id,
+      note: 'Acknowledged in Slack by U0ALICE: a5 is down (am:a5). This alert stays open until every incident of the storm is resolved.',
+    });
+    expect(d.events[3]!.data).toMatchObject({
+      answer: {
+        kind: 'text',
+        text: "Acknowledged: a5 is down (`am:a5`). It pages through its storm's alert, which got a note saying so and stays open until every incident of the storm is resolved.",
+      },
+    });
   });
 
   test('the incidents outside the storm keep their own pages: resolving one closes its own alert, not the storm\'s', () => {

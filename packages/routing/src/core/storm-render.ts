@@ -80,6 +80,11 @@ export function stormPageNote(storm: Storm, { paged, pagedOpen }: StormMembers, 
   return truncate(`The storm in ${storm.channel} has gathered ${paged} incidents so far, ${pagedOpen} open. Latest: ${latestTitle}`, PAGER_LIMITS.note);
 }
 
+/** Who acknowledged which of the storm's incidents (the storm's alert stays open for the others). */
+export function stormMemberAcknowledgedNote(by: string, member: Pick<AliasState, 'title' | 'alias'>): string {
+  return truncate(`Acknowledged in Slack by ${by}: ${member.title} (${member.alias}). This alert stays open until every incident of the storm is resolved.`, PAGER_LIMITS.note);
+}
+
 export function stormPageClosedNote({ paged }: StormMembers): string {
   return `All ${paged} incident${paged === 1 ? '' : 's'} of the storm are resolved.`;
 }

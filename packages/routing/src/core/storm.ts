@@ -24,7 +24,9 @@ export interface Storm {
 }
 
 /** The key of a storm's summary: its commands' and its ticks' (so one router instance decides all its ticks). */
-export const stormSummaryKey = (channel: string, since: string): string => `storm:${channel}:${since}`;
+/** How every storm summary's key (and its page's alias) begins. */
+export const STORM_KEY_PREFIX = 'storm:';
+export const stormSummaryKey = (channel: string, since: string): string => `${STORM_KEY_PREFIX}${channel}:${since}`;
 
 /** The summary message of a storm is an incident of its own, keyed by channel and start, so the Slack sink threads it. */
 export function stormOf(channel: string, since: string, limits: StormLimits): Storm {

@@ -6,7 +6,7 @@ import { rulesFrom } from '../test-support/scenario';
 import { given } from '../test-support/slack-spec';
 import { threadKey } from './thread-key';
 import { ALICE, BOB, BOT_MENTION, CHANNEL, buttonClick, messageAlias, rootPosted, slackMessage } from '../test-support/slack';
-import { NO_INCIDENT_TEXT, OTHER_OCCURRENCE_TEXT } from './texts';
+import { NO_INCIDENT_TEXT, OTHER_OCCURRENCE_TEXT, STORM_THREAD_TEXT } from './texts';
 import { incidentIdOf } from '../core/incident-id';
 
 const builtin = builtinRules({ defaultChannel: '#alerts', oncallSchedule: 'ops' });
@@ -163,6 +163,20 @@ describe('Slack text commands: ack / resolve typed in an incident\'s thread', ()
         ['SlackTextCommandReceived', {}, threadKey('C0ALERTS', ROOT_TS)],
         ['EventSuppressed', { reason: 'no-incident' }, threadKey('C0ALERTS', ROOT_TS)],
         ['PostSlackReply', { channel: 'C0ALERTS', threadTs: ROOT_TS, text: NO_INCIDENT_TEXT }, threadKey('C0ALERTS', ROOT_TS)],
+      ]);
+  });
+
+  test('`ack` in a storm summary\'s thread: the thread is linked to the storm, which is no incident; the person is told how to act on one', () => {
+    const STORM = 'storm:#alerts:2025-03-01T10:00:00.000Z';
+    const STORM_ID = deriveId('storm', '#alerts', '2025-03-01T10:00:00.000Z');
+    given(builtin, rootPosted(STORM, STORM_ID, ROOT_TS))
+      .when(inThread('ack', ROOT_TS))
+      .then([
+        ['EventSuppressed', { reason: 'command' }],
+        ['SlackTextCommandReceived', {}, threadKey('C0ALERTS', ROOT_TS)],
+        ['SlackActionReceived', { incidentId: STORM_ID, actionType: 'text-command' }, STORM],
+        ['EventSuppressed', { reason: 'no-incident' }, STORM],
+        ['PostSlackReply', { channel: 'C0ALERTS', threadTs: ROOT_TS, text: STORM_THREAD_TEXT }, STORM],
       ]);
   });
 });

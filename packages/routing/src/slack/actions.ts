@@ -1,13 +1,14 @@
 import type { AliasState, DecisionReason, Envelope, RuleRef } from '@alertbus/schemas';
 import { evolve, isIncidentEvent } from '../core/evolve';
-import { stormOnResolve } from '../core/alerts';
+import { stormOnAcknowledge, stormOnResolve } from '../core/alerts';
 import type { DecisionContext } from '../core/context';
 import { NO_NEIGHBOURS } from '../core/neighbours';
 import { Outputs } from '../core/outputs';
 import { BUTTON_ACTION_IDS, incidentView, renderRoot } from '../core/render';
 import type { CompiledRules } from '../rules/types';
 import { isIncidentState, type RouterState } from '../state';
-import { acknowledgedText, alreadyText, OTHER_OCCURRENCE_TEXT, pagerActionNote, resolvedByText } from './texts';
+import { acknowledgedText, alreadyText, NO_INCIDENT_TEXT, OTHER_OCCURRENCE_TEXT, pagerActionNote, resolvedByText, STORM_THREAD_TEXT } from './texts';
+import { STORM_KEY_PREFIX } from '../core/storm';
 import { incidentFacts } from '../core/incident-facts';
 import { authorize, refusalText } from './authorize';
 
@@ -27,6 +28,9 @@ const pagerAliasOf = (s: AliasState) => s.pagerAlias ?? s.alias;
 
 /** The incident's own rule: no rule matches a click, so the decision points at why the incident exists. */
 const refOf = (s: AliasState | undefined, rules: CompiledRules): RuleRef => s?.rule ?? { path: 'defaults', rulesVersion: rules.version };
+
+/** The action's time (its recordedAt, never the clock) and the retention, as storm members are counted. */
+const atOf = (input: ActionInput, ctx: ActionContext) => ({ atMs: Date.parse(input.recordedAt), ...(ctx.retentionMs !== undefined ? { retentionMs: ctx.retentionMs } : {}) });
 
 /** The person who acted, as recorded in `by` (their Slack user id) and as the pager shows them (their name when known). */
 function actor(input: ActionInput): { by: string; name: string } {
@@ -55,7 +59,7 @@ function suppress(out: Outputs, input: ActionInput, reason: DecisionReason, rule
   if (answer && s && input.data.actionType === TEXT_COMMAND_ACTION_TYPE) reply(out, s, rule, answer);
 }
 
-function acknowledge(out: Outputs, input: ActionInput, s: AliasState, rules: CompiledRules): void {
+function acknowledge(out: Outputs, input: ActionInput, s: AliasState, rules: CompiledRules, ctx: ActionContext): void {
   const { by, name } = actor(input);
   out.add('IncidentAcknowledged', {
     ...incidentFacts(s, { inputId: input.id, rule: s.rule, reason: 'acknowledged', status: 'acknowledged' }),
@@ -63,6 +67,8 @@ function acknowledge(out: Outputs, input: ActionInput, s: AliasState, rules: Com
     by,
   });
   const acked = folded(out, s);
+  // A storm member (`/alertbus ack <alias>`): its line in the summary, and a note on the storm's page.
+  stormOnAcknowledge(out, s, acked, s.rule, ctx.neighbours ?? NO_NEIGHBOURS, atOf(input, ctx), name);
   reply(out, s, s.rule, acknowledgedText(by));
   if (s.slackChannel !== undefined) out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: s.rule, ...renderRoot(incidentView(acked), [], { historyUrl: rules.historyPublicUrl }) });
   if (s.paged) {
@@ -78,9 +84,8 @@ function resolve(out: Outputs, input: ActionInput, s: AliasState, rules: Compile
     by,
   });
   const resolved = folded(out, s);
-  // A storm member (a button on the summary's list, or `/alertbus resolve <alias>`): its storm as when the source resolves it.
-  const at = { atMs: Date.parse(input.recordedAt), ...(ctx.retentionMs !== undefined ? { retentionMs: ctx.retentionMs } : {}) };
-  stormOnResolve(out, s, resolved, s.rule, ctx.neighbours ?? NO_NEIGHBOURS, at);
+  // A storm member (`/alertbus resolve <alias>`: it has no buttons): its storm as when the source resolves it.
+  stormOnResolve(out, s, resolved, s.rule, ctx.neighbours ?? NO_NEIGHBOURS, atOf(input, ctx));
   reply(out, s, s.rule, resolvedByText(by, s.title));
   if (s.slackChannel !== undefined) out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: s.rule, ...renderRoot(incidentView(resolved), [], { historyUrl: rules.historyPublicUrl }) });
   if (s.paged) {
@@ -139,12 +144,19 @@ export function decideSlackAction(
   const s = isIncidentState(state) ? state : undefined;
   const what = ACTIONS.get(a.actionId);
   if (what === undefined) suppress(out, input, 'unknown-action', refOf(s, rules), s);
-  else if (s === undefined) suppress(out, input, 'no-incident', refOf(s, rules), s);
+  else if (s === undefined) {
+    suppress(out, input, 'no-incident', refOf(s, rules), s);
+    // Typed in a thread linked to no incident here (a storm summary's, or one whose incident has expired): said so.
+    if (a.actionType === TEXT_COMMAND_ACTION_TYPE && a.messageTs) {
+      const text = input.alias.startsWith(STORM_KEY_PREFIX) ? STORM_THREAD_TEXT : NO_INCIDENT_TEXT;
+      out.add('PostSlackReply', { rule: refOf(s, rules), channel: a.channel, threadTs: a.messageTs, text });
+    }
+  }
   else if (refused(out, input, s, what, rules)) return { events: out.events, state: folded(out, s) };
   else if (a.incidentId !== undefined && a.incidentId !== s.incidentId) suppress(out, input, 'other-occurrence', s.rule, s, OTHER_OCCURRENCE_TEXT);
   else if (s.status === 'resolved') suppress(out, input, 'already-resolved', s.rule, s, alreadyText('resolved'));
   else if (what === 'ack' && s.status === 'acknowledged') suppress(out, input, 'already-acknowledged', s.rule, s, alreadyText('acknowledged'));
-  else if (what === 'ack') acknowledge(out, input, s, rules);
+  else if (what === 'ack') acknowledge(out, input, s, rules, ctx);
   else resolve(out, input, s, rules, ctx);
   return { events: out.events, state: s ? folded(out, s) : state };
 }

@@ -13,6 +13,7 @@ import type { CompiledRules } from '../rules/types';
 import type { DecisionContext } from '../core/context';
 import { isIncidentState, type RouterState } from '../state';
 import { decideSlackAction, type ActionContext } from './actions';
+import { STORM_KEY_PREFIX } from '../core/storm';
 import { authorize, type SlackAction } from './authorize';
 import { routeSlackMessage } from './route';
 import { looksLikeIncidentId, NO_SUCH_INCIDENT, parseSlash, slashHelpText, usageOf, type SlashCommand } from './slash';
@@ -69,12 +70,18 @@ function permitted(c: Ctx, action: SlackAction, rules: CompiledRules, incident?:
 
 const code = (text: string) => `\`${escapeMrkdwn(truncate(text, 200)).replace(/`/g, "'")}\``;
 
+const STORM_PAGE_NOTED = "It pages through its storm's alert, which got a note saying so and stays open until every incident of the storm is resolved.";
+
 /** The text after an ack / resolve, from what the button path decided. */
 function actionAnswer(name: 'ack' | 'resolve', target: string, events: readonly AnyEnvelope[], problem?: string, command = '/alertbus'): string {
   for (const e of events) {
     const d = e.data as { title?: string; reason?: string };
     const title = escapeMrkdwn(truncate(d.title ?? '', TITLE_MAX));
-    if (e.type === 'IncidentAcknowledged') return `Acknowledged: ${title} (${code(target)})`;
+    if (e.type === 'IncidentAcknowledged') {
+      // A storm member: its page is the storm's, shared with the others, and only noted.
+      const stormPage = events.some((x) => x.type === 'AddPagerNote' && x.alias.startsWith(STORM_KEY_PREFIX));
+      return `Acknowledged: ${title} (${code(target)})${stormPage ? `. ${STORM_PAGE_NOTED}` : ''}`;
+    }
     if (e.type === 'IncidentResolved') return `Resolved: ${title} (${code(target)})`;
     if (e.type === 'EventSuppressed') {
       if (d.reason === 'already-resolved') return `${title} (${code(target)}) is already resolved.`;

@@ -40,6 +40,11 @@ export function notInThreadText(command: 'ack' | 'resolve'): string {
 
 export const NO_INCIDENT_TEXT = 'I know of no incident in this thread, so there is nothing to acknowledge or resolve here.';
 
+/** `ack` / `resolve` typed in a storm summary's thread: the summary stands for many incidents, each with its alias. */
+export const STORM_THREAD_TEXT =
+  'This thread is an alert storm\'s summary, not one incident, so nothing was acknowledged or resolved. ' +
+  'Use `/alertbus ack <alias>` or `/alertbus resolve <alias>` with the alias listed for each incident.';
+
 export function acknowledgedText(by: string): string {
   return `Acknowledged by ${userRef(by)}.`;
 }
