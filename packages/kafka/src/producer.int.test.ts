@@ -120,6 +120,38 @@ it('a send in parts whose first part the broker refuses is refused whole: none o
   }
 });
 
+it('a send, whole or in parts, not handed to the broker within its queue timeout is refused and none of it written; one whose first part went is written whole', async () => {
+  const producer = new EventProducer(kafka, { maxBatchBytes: 15_000 });
+  await producer.connect();
+  try {
+    // Busy: ~300 kB in parts of at most 15 kB, one produce call after the other (each a round trip to the broker).
+    const busyAlias = `busy-${randomUUID()}`;
+    const busy = Array.from({ length: 100 }, (_, i) => alert(busyAlias, `${i} `.padEnd(3_000, 'b')));
+    const busySent = producer.send(busy);
+    // Queued behind it with a 1 ms timeout, which runs out long before twenty round trips are done.
+    const lateAlias = `late-${randomUUID()}`;
+    const lateSplit = Array.from({ length: 12 }, (_, i) => alert(lateAlias, `${i} `.padEnd(3_000, 'l')));
+    const lateOne = alert(lateAlias, 'one small send');
+    const refusedSplit = producer.send(lateSplit, { queueTimeoutMs: 1 });
+    const refusedOne = producer.send([lateOne], { queueTimeoutMs: 1 });
+    await expect(refusedSplit).rejects.toEqual(expect.objectContaining({ reason: 'queue-timeout' }));
+    await expect(refusedOne).rejects.toEqual(expect.objectContaining({ reason: 'queue-timeout' }));
+    expect(producer.backlog.queued).toBeLessThanOrEqual(busy.length);
+    await busySent;
+    expect(producer.backlog).toEqual({ queued: 0, inFlight: 0 });
+    // Nothing waits now: the first part is handed over at once, and the rest is written however long it waits.
+    const nextAlias = `next-${randomUUID()}`;
+    const next = Array.from({ length: 12 }, (_, i) => alert(nextAlias, `${i} `.padEnd(3_000, 'n')));
+    await producer.send(next, { queueTimeoutMs: 1 });
+    const records = await readTopic(kafka, TOPICS.alertsReceived);
+    expect(records.filter((r) => r.key === busyAlias).map((r) => r.event?.id)).toEqual(busy.map((e) => e.id));
+    expect(records.filter((r) => r.key === lateAlias)).toEqual([]);
+    expect(records.filter((r) => r.key === nextAlias).map((r) => r.event?.id)).toEqual(next.map((e) => e.id));
+  } finally {
+    await producer.disconnect();
+  }
+});
+
 it('refuses a send larger than one write may hold before anything is written', async () => {
   const producer = new EventProducer(kafka, { maxSendBytes: 10_000 });
   await producer.connect();
