@@ -25,6 +25,9 @@ export function parseDuration(text: string): number | null {
   return Number.isSafeInteger(total) ? total : null;
 }
 
+/** The longest duration parseDuration counts (whole years within Number.MAX_SAFE_INTEGER milliseconds), as people write it. */
+export const MAX_DURATION_TEXT = `${Math.floor(Number.MAX_SAFE_INTEGER / DURATION_UNIT_MS.y)}y`;
+
 const FORMAT_UNITS: readonly DurationUnit[] = ['d', 'h', 'm', 's', 'ms'];
 
 /** The inverse, in days at most (86400000 → `1d`, 5400000 → `1h30m`, 30 days → `30d`), so a message quotes a value as people write it. */

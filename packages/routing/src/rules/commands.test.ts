@@ -49,6 +49,7 @@ describe('commands:', () => {
     ['two actions', "    - pattern: x\n      reply: hi\n      command: { name: x }\n", /commands\.handlers\[0\]: needs exactly one of reply, webhook, command \(has reply, command\)/],
     ['no action', '    - pattern: x\n', /commands\.handlers\[0\]: needs exactly one of reply, webhook, command \(has none\)/],
     ['a webhook timeout over 30 s', "    - pattern: x\n      webhook: { url: 'https://h/x', timeout: 2m }\n", /commands\.handlers\[0\]\.webhook\.timeout: must be more than 0 and at most 30s/],
+    ['a webhook timeout too long to count (it was taken as unset: 3 s)', "    - pattern: x\n      webhook: { url: 'https://h/x', timeout: 99999999999999999999s }\n", /commands\.handlers\[0\]\.webhook\.timeout: must be more than 0 and at most 30s/],
     ['a webhook that is not http(s)', "    - pattern: x\n      webhook: { url: 'file:///etc/passwd' }\n", /commands\.handlers\[0\]\.webhook\.url: must match pattern/],
   ])('%s is refused, with where and why', (_name, entry, expected) => {
     expect(problemsOf(`commands:\n  handlers:\n${entry}`)).toMatch(expected);

@@ -1,6 +1,6 @@
 /** The rules file's `commands:` and `permissions:`, compiled: patterns checked and built once, templates checked against them. */
 import { RE2JS } from 're2js';
-import { parseDuration, PATTERN_LIMITS, type RulesCommands, type RulesPermissions } from '@alertbus/schemas';
+import { DURATION_PATTERN, parseDuration, PATTERN_LIMITS, type RulesCommands, type RulesPermissions } from '@alertbus/schemas';
 import type { CommandPattern, CompiledCommandHandler, CompiledCommands, CompiledPermissions, Role } from './types';
 
 /** A webhook gets this long when the entry names no timeout; a person waits in the thread meanwhile. */
@@ -78,7 +78,8 @@ export function commandProblems(value: unknown): Problem[] {
     const webhook = e.webhook as { timeout?: unknown } | undefined;
     if (webhook && typeof webhook.timeout === 'string') {
       const ms = parseDuration(webhook.timeout);
-      if (ms !== null && (ms <= 0 || ms > MAX_WEBHOOK_TIMEOUT_MS)) at(`must be more than 0 and at most ${MAX_WEBHOOK_TIMEOUT_MS / 1000}s`, 'webhook', 'timeout');
+      const tooLong = ms === null && new RegExp(DURATION_PATTERN).test(webhook.timeout);
+      if (tooLong || (ms !== null && (ms <= 0 || ms > MAX_WEBHOOK_TIMEOUT_MS))) at(`must be more than 0 and at most ${MAX_WEBHOOK_TIMEOUT_MS / 1000}s`, 'webhook', 'timeout');
     }
   });
   return problems;

@@ -10,7 +10,7 @@ import {
   type RulesSlackAction,
   type StormControl,
 } from '@alertbus/schemas';
-import { parseDuration, parseMatcher, regexCountProblem, type Matcher } from '@alertbus/schemas';
+import { DURATION_PATTERN, MAX_DURATION_TEXT, parseDuration, parseMatcher, regexCountProblem, type Matcher } from '@alertbus/schemas';
 import { mentionMarkup, normaliseUsergroups, usergroupIdProblem } from './mention';
 import { commandProblems, compileCommands, compilePermissions, permissionProblems } from './commands';
 import { compileTags, replyTemplate, replyTemplateProblem } from './tags';
@@ -130,10 +130,15 @@ function lowerKeys<T>(map: Readonly<Record<string, T>> | undefined): Record<stri
   return map ? Object.fromEntries(Object.entries(map).map(([k, v]) => [k.trim().toLowerCase(), v])) : undefined;
 }
 
+/**
+ * A `slack:` or `pager:` section that is written turns that output on unless it says `enabled: false`: a rule
+ * naming a channel, or a priority and responders, under `defaults: { pager: { enabled: false } }` means to post or
+ * page for what it matches; inheriting the defaults' `false` made it accepted and silently inert.
+ */
 function slackPart(a: RulesSlackAction | undefined): Partial<SlackSettings> | undefined {
   if (!a) return undefined;
   return {
-    ...(a.enabled !== undefined ? { enabled: a.enabled } : {}),
+    enabled: a.enabled ?? true,
     ...(a.channel !== undefined ? { channel: a.channel } : {}),
     ...(a.channel_by_severity !== undefined ? { channelBySeverity: lowerKeys(a.channel_by_severity)! } : {}),
     ...(a.channel_by_tag !== undefined ? { channelByTag: { ...a.channel_by_tag } } : {}),
@@ -145,7 +150,7 @@ function pagerPart(a: RulesPagerAction | undefined): Partial<PagerSettings> | un
   if (!a) return undefined;
   const template = a.alias !== undefined ? parseTemplate(a.alias) : undefined;
   return {
-    ...(a.enabled !== undefined ? { enabled: a.enabled } : {}),
+    enabled: a.enabled ?? true,
     ...(a.priority !== undefined ? { priority: a.priority } : {}),
     ...(a.priority_by_severity !== undefined ? { priorityBySeverity: lowerKeys(a.priority_by_severity)! } : {}),
     ...(a.tags !== undefined ? { tags: a.tags } : {}),
@@ -191,7 +196,11 @@ function semanticProblems(value: unknown, locateAt: LocateAt): RulesProblem[] {
   const problems: RulesProblem[] = [];
   const at = (segments: Segment[], message: string) => problems.push({ ...locateAt(segments), path: pathText(segments), message });
   const zero = (v: unknown, segments: Segment[]) => {
-    if (typeof v === 'string' && parseDuration(v) === 0) at(segments, 'must be longer than 0');
+    if (typeof v !== 'string') return;
+    const ms = parseDuration(v);
+    if (ms === 0) at(segments, 'must be longer than 0');
+    // The schema's pattern takes any digits: a length past what a number holds exactly would be counted as unset.
+    else if (ms === null && new RegExp(DURATION_PATTERN).test(v)) at(segments, `is too long: at most ${MAX_DURATION_TEXT}`);
   };
   const matchers = (list: unknown, segments: Segment[]) => {
     if (!Array.isArray(list)) return;
@@ -209,6 +218,10 @@ function semanticProblems(value: unknown, locateAt: LocateAt): RulesProblem[] {
     if (!isObject(pager) || typeof pager.alias !== 'string') return;
     const parsed = parseTemplate(pager.alias);
     if (!parsed.ok) at([...segments, 'alias'], parsed.error);
+    // `{labels.x}` is text, not a placeholder: every incident of the rule would share one pager alert.
+    else if (/[{}]/.test(pager.alias.replace(/\{\{[^{}]*\}\}/g, ''))) {
+      at([...segments, 'alias'], `a single brace in ${JSON.stringify(pager.alias)}: placeholders are written in double braces, as {{ labels.NAME }}`);
+    }
   };
   if (!isObject(value)) return problems;
   const usergroups = isObject(value.usergroups) ? normaliseUsergroups(value.usergroups as Record<string, string>) : {};

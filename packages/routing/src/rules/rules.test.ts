@@ -316,6 +316,66 @@ describe('shorthands: severity → channel, tag → channel, pager alias templat
   });
 });
 
+describe('what a file says is what it does', () => {
+  const compile = (yaml: string) => compileRules(yaml, 'w.yaml', { defaultChannel: '#alerts' });
+  const problems = (yaml: string) => {
+    const r = compile(yaml);
+    return r.ok ? [] : r.message.split('\n');
+  };
+
+  test.each([
+    ['a rule', 'rules:\n  - name: quiet\n    repeat_interval: 999999y\n', 'w.yaml:3:22: rules[0].repeat_interval'],
+    ['the defaults', 'defaults:\n  repeat_interval: 99999999999999999999h\n', 'w.yaml:2:20: defaults.repeat_interval'],
+    ['the storm window', 'storm_control:\n  window: 99999999999999999999h\n', 'w.yaml:2:11: storm_control.window'],
+    ['a channel\'s storm window', 'storm_control:\n  channels:\n    "#x": { window: 999999999y }\n', 'w.yaml:3:21: storm_control.channels.#x.window'],
+  ])('a duration too long to count in %s is refused (it was taken as unset, or as 0: re-notify on every repeat, no storm control)', (_where, yaml, at) => {
+    expect(problems(yaml)).toEqual([`${at}: is too long: at most 285616y`]);
+    // The longest that counts is taken.
+    expect(problems(yaml.replace(/[0-9]+[hy]/, '285616y'))).toEqual([]);
+  });
+
+  test('a pager alias with single braces is refused: as text, it would put every incident of the rule on one pager alert', () => {
+    expect(problems('rules:\n  - name: p\n    pager: { alias: "{labels.alertname}-{labels.cluster}" }\n')).toEqual([
+      'w.yaml:3:21: rules[0].pager.alias: a single brace in "{labels.alertname}-{labels.cluster}": placeholders are written in double braces, as {{ labels.NAME }}',
+    ]);
+    expect(problems('defaults:\n  pager: { alias: "{{ labels.alertname }}}" }\n')).toHaveLength(1);
+    expect(problems('defaults:\n  pager: { alias: "{{ labels.alertname }}/{{ labels.cluster }}" }\n')).toEqual([]);
+  });
+
+  test('a rule\'s own pager or slack section turns that output on when the defaults turn it off, unless it says enabled: false', () => {
+    const r = compile(
+      [
+        'defaults:',
+        '  pager: { enabled: false }',
+        '  slack: { enabled: false }',
+        'rules:',
+        '  - name: db-pages',
+        '    match: [\'team="db"\']',
+        '    pager: { priority: P1, responders: [{ type: team, name: dba }] }',
+        '    slack: { channel: "#db" }',
+        '    routes:',
+        '      - name: db-staging',
+        '        match: [\'env="staging"\']',
+        '        pager: { enabled: false }',
+        '  - name: web',
+        '    match: [\'team="web"\']',
+        '    pager: { enabled: false, priority: P2 }',
+        '',
+      ].join('\n'),
+    );
+    if (!r.ok) throw new Error(r.message);
+    const db = route(r.rules, alertOf({ team: 'db' }));
+    expect(db).toMatchObject({ slackChannel: '#db', pager: { priority: 'P1', responders: [{ type: 'team', name: 'dba' }] } });
+    // The nested route's own `enabled: false`, and a section that says so, still turn it off; no section: the defaults.
+    expect(route(r.rules, alertOf({ team: 'db', env: 'staging' }))).toMatchObject({ slackChannel: '#db' });
+    expect(route(r.rules, alertOf({ team: 'db', env: 'staging' })).pager).toBeUndefined();
+    expect(route(r.rules, alertOf({ team: 'web' })).pager).toBeUndefined();
+    const other = route(r.rules, alertOf({ team: 'ops' }));
+    expect(other.pager).toBeUndefined();
+    expect(other.slackChannel).toBeUndefined();
+  });
+});
+
 describe('more invalid files: nested paths, inhibit, storm control and templates are named by line', () => {
   test('rules.invalid-more.yaml', () => {
     const r = compileRules(readFileSync(testdata('rules.invalid-more.yaml')), 'rules.invalid-more.yaml', { defaultChannel: '#alerts' });
@@ -367,6 +427,20 @@ describe('more invalid files: nested paths, inhibit, storm control and templates
       const r = compileRules(y, 'README example', { defaultChannel: '#a' });
       if (!r.ok) throw new Error(`${r.message}\n---\n${y}`);
     }
+  });
+
+  test('the router README\'s reference file routes as its comments say (the defaults\' shorthands are reached)', () => {
+    const md = readFileSync(path.resolve(__dirname, '../../../../services/router/README.md'), 'utf8');
+    const yaml = [...md.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).find((y) => y.includes('usergroups:') && y.includes('storm_control:'));
+    const r = compileRules(yaml!, 'README reference', { defaultChannel: '#a' });
+    if (!r.ok) throw new Error(r.message);
+    const at = (labels: Record<string, string>) => route(r.rules, alertOf(labels));
+    expect(at({ severity: 'critical' })).toMatchObject({ slackChannel: '#incidents', channelSource: 'severity', pager: { priority: 'P1' } });
+    expect(at({ tags: 'payments' })).toMatchObject({ slackChannel: '#payments', channelSource: 'tag' });
+    expect(at({ team: 'db', severity: 'critical' })).toMatchObject({ slackChannel: '#db-alerts', pager: { priority: 'P1' } });
+    expect(at({ team: 'db', env: 'staging' }).pager).toBeUndefined();
+    expect(at({ severity: 'info' }).drop).toBe(true);
+    expect(at({ service: 'payments-api' }).pager?.tags).toEqual(['payments']);
   });
 
   test('an unknown field deep in a nested rule lists the fields a rule takes', () => {
