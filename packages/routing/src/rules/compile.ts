@@ -266,6 +266,15 @@ function semanticProblems(value: unknown, locateAt: LocateAt): RulesProblem[] {
       if (!isObject(r)) return;
       matchers(r.source_match, ['inhibit', i, 'source_match']);
       matchers(r.target_match, ['inhibit', i, 'target_match']);
+      // A label no alert has is "missing on both", which counts as equal: `["cluster, alertname"]` (one item where
+      // two were meant) would let one open source mute every target everywhere.
+      if (Array.isArray(r.equal)) {
+        r.equal.forEach((name: unknown, j) => {
+          if (typeof name === 'string' && /[\s,]/.test(name)) {
+            at(['inhibit', i, 'equal', j], `${JSON.stringify(name)} is not a label name (a comma or a space): list each label as an item of its own, as [cluster, alertname]`);
+          }
+        });
+      }
     });
   }
   for (const p of [...commandProblems(value.commands), ...permissionProblems(value.permissions)]) at(p.segments, p.message);

@@ -334,6 +334,14 @@ describe('what a file says is what it does', () => {
     expect(problems(yaml.replace(/[0-9]+[hy]/, '285616y'))).toEqual([]);
   });
 
+  test('an inhibit equal item that is a list in one string is refused: no alert has that label, so every target would be muted', () => {
+    const yaml = 'inhibit:\n  - source_match: [\'severity="critical"\']\n    target_match: [\'severity="warning"\']\n    equal: ["cluster, alertname", alertname]\n';
+    expect(problems(yaml)).toEqual([
+      'w.yaml:4:13: inhibit[0].equal[0]: "cluster, alertname" is not a label name (a comma or a space): list each label as an item of its own, as [cluster, alertname]',
+    ]);
+    expect(problems(yaml.replace('"cluster, alertname"', 'cluster'))).toEqual([]);
+  });
+
   test('a pager alias with single braces is refused: as text, it would put every incident of the rule on one pager alert', () => {
     expect(problems('rules:\n  - name: p\n    pager: { alias: "{labels.alertname}-{labels.cluster}" }\n')).toEqual([
       'w.yaml:3:21: rules[0].pager.alias: a single brace in "{labels.alertname}-{labels.cluster}": placeholders are written in double braces, as {{ labels.NAME }}',
