@@ -24,7 +24,7 @@ describe('loadConfig', () => {
       INGEST_PORT: '0',
       INGEST_HOST: '127.0.0.1',
       INGEST_TOKEN: 't0ken',
-      INGEST_TOKENS: 'alertmanager-eu:am-t0ken, grafana:gr.t0ken:with:colons',
+      INGEST_TOKENS: 'alertmanager-eu:am-t0ken-0123456789, grafana:gr.t0ken:with:colons',
       INGEST_BODY_LIMIT: '512kb',
       INGEST_MAX_ALERTS: '50',
       INGEST_MAX_NORMALISED_BYTES: '2mb',
@@ -38,7 +38,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       token: 't0ken',
       tokens: [
-        { name: 'alertmanager-eu', token: 'am-t0ken' },
+        { name: 'alertmanager-eu', token: 'am-t0ken-0123456789' },
         { name: 'grafana', token: 'gr.t0ken:with:colons' },
       ],
       bodyLimit: 512 * 1024,
@@ -61,11 +61,12 @@ describe('loadConfig', () => {
     [{ INGEST_MAX_ALERTS: '0' }, 'INGEST_MAX_ALERTS must be ≥ 1'],
     [{ INGEST_MAX_NORMALISED_BYTES: 'big' }, 'INGEST_MAX_NORMALISED_BYTES must be a size'],
     [{ INGEST_TOKENS: 'no-colon-here' }, 'INGEST_TOKENS entry 1 must be NAME:TOKEN'],
-    [{ INGEST_TOKENS: 'a:x,bad name:y' }, 'INGEST_TOKENS entry 2 must be NAME:TOKEN'],
-    [{ INGEST_TOKENS: 'a:' }, 'INGEST_TOKENS entry 1 ("a") has an empty token'],
-    [{ INGEST_TOKENS: 'a:x,a:y' }, 'INGEST_TOKENS names "a" twice'],
-    [{ INGEST_TOKENS: 'a:x,b:x' }, 'INGEST_TOKENS gives "b" the same token as another entry'],
-    [{ INGEST_TOKEN: 'x', INGEST_TOKENS: 'a:x' }, 'INGEST_TOKENS repeats INGEST_TOKEN'],
+    [{ INGEST_TOKENS: 'a:x-0123456789abcdef,bad name:y' }, 'INGEST_TOKENS entry 2 must be NAME:TOKEN'],
+    [{ INGEST_TOKENS: 'a:' }, 'INGEST_TOKENS entry 1 has an empty token'],
+    [{ INGEST_TOKENS: 'a:short' }, 'INGEST_TOKENS entry 1: the token (after the first colon) must be at least 16 characters'],
+    [{ INGEST_TOKENS: 'a:x-0123456789abcdef,a:y-0123456789abcdef' }, 'INGEST_TOKENS names "a" twice'],
+    [{ INGEST_TOKENS: 'a:x-0123456789abcdef,b:x-0123456789abcdef' }, 'INGEST_TOKENS gives "b" the same token as another entry'],
+    [{ INGEST_TOKEN: 'x-0123456789abcdef', INGEST_TOKENS: 'a:x-0123456789abcdef' }, 'INGEST_TOKENS repeats INGEST_TOKEN'],
     [{ KAFKA_BROKERS: '' }, 'KAFKA_BROKERS is required'],
     [{ INGEST_PRODUCE_QUEUE_MAX: '0' }, 'INGEST_PRODUCE_QUEUE_MAX must be ≥ 1'],
   ])('%j is refused with a message naming the variable', (env, message) => {
@@ -76,7 +77,8 @@ describe('loadConfig', () => {
 });
 
 test('a refused INGEST_TOKENS never shows a token in its message', () => {
-  for (const raw of ['a:s3cr3t-one,a:s3cr3t-two', 'a:s3cr3t-one,b:s3cr3t-one', 'bad name:s3cr3t-one']) {
+  // The last: written the other way round (TOKEN:NAME), where the name goes stands the secret.
+  for (const raw of ['a:s3cr3t-one-0123456789,a:s3cr3t-two-0123456789', 'a:s3cr3t-one-0123456789,b:s3cr3t-one-0123456789', 'bad name:s3cr3t-one-0123456789', 's3cr3t9f2c4e8a1b7d:alertmanager']) {
     expect(() => loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', INGEST_TOKENS: raw })).toThrow(ConfigError);
     try {
       loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', INGEST_TOKENS: raw });

@@ -164,6 +164,13 @@ export interface NamedToken {
 
 const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
+/**
+ * Short tokens can be guessed (16 characters is the least `openssl rand -hex 8` gives, as for HISTORY_API_TOKENS);
+ * the bound also catches an entry written TOKEN:NAME, which would make the name the secret and record the secret,
+ * as the sender's name, on every event.
+ */
+export const MIN_INGEST_TOKEN_LENGTH = 16;
+
 /** INGEST_TOKENS=NAME:TOKEN,… — names are recorded on events, so they must be plain and unique; tokens too. */
 export function parseNamedTokens(raw: string | undefined): NamedToken[] {
   if (raw === undefined || raw.trim() === '') return [];
@@ -178,7 +185,11 @@ export function parseNamedTokens(raw: string | undefined): NamedToken[] {
         `INGEST_TOKENS entry ${i + 1} must be NAME:TOKEN with NAME of letters, digits, "_", "." or "-" (at most 64)`,
       );
     }
-    if (token === '' || /\s/.test(token)) throw new ConfigError(`INGEST_TOKENS entry ${i + 1} ("${name}") has an empty token or one with whitespace`);
+    if (token === '' || /\s/.test(token)) throw new ConfigError(`INGEST_TOKENS entry ${i + 1} has an empty token or one with whitespace`);
+    // Not the name either: written the other way round (TOKEN:NAME), the "name" is the secret.
+    if (token.length < MIN_INGEST_TOKEN_LENGTH) {
+      throw new ConfigError(`INGEST_TOKENS entry ${i + 1}: the token (after the first colon) must be at least ${MIN_INGEST_TOKEN_LENGTH} characters`);
+    }
     if (out.some((t) => t.name === name)) throw new ConfigError(`INGEST_TOKENS names "${name}" twice`);
     if (out.some((t) => t.token === token)) throw new ConfigError(`INGEST_TOKENS gives "${name}" the same token as another entry`);
     out.push({ name, token });

@@ -21,14 +21,17 @@ describe('parseApiTokens', () => {
 
   it.each([
     ['alice', /entry 1 is not NAME:ROLE:TOKEN/],
-    [`alice:${B}`, /entry 1 \("alice"\) is not NAME:ROLE:TOKEN/],
-    [`alice:root:${B}`, /entry 1 \("alice"\): the role must be one of viewer, operator, admin/],
+    [`alice:${B}`, /entry 1 is not NAME:ROLE:TOKEN/],
+    [`alice:root:${B}`, /entry 1: the role must be one of viewer, operator, admin/],
     [`al ice:viewer:${B}`, /entry 1: the name must be letters, digits/],
     [`:viewer:${B}`, /entry 1: the name must be/],
-    ['alice:viewer:short-token', /entry 1 \("alice"\): the token must be at least 16 characters/],
-    [`alice:viewer:${A},alice:admin:${B}`, /entry 2 \("alice"\): the name "alice" is used twice/],
-    [`alice:viewer:${A},bob:admin:${A}`, /entry 2 \("bob"\): the same token is given twice/],
+    ['alice:viewer:short-token', /entry 1: the token must be at least 16 characters/],
+    [`alice:viewer:${A},alice:admin:${B}`, /entry 2: the name "alice" is used twice/],
+    [`alice:viewer:${A},bob:admin:${A}`, /entry 2: the same token is given twice/],
     [`alice:viewer:${A} x`, /must not contain spaces/],
+    // The fields in another order: where the name goes stands the token, which the message must not quote.
+    [`${A}:viewer:alice`, /entry 1: the token must be at least 16 characters/],
+    [`${A}:alice:viewer`, /entry 1: the role must be one of/],
   ])('%j is refused with a message naming the entry', (text, message) => {
     let error: unknown;
     try {

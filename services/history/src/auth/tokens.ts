@@ -37,7 +37,8 @@ export function parseApiTokens(text: string, source: string): ApiToken[] {
     const first = entry.indexOf(':');
     const second = first < 0 ? -1 : entry.indexOf(':', first + 1);
     const name = first < 0 ? '' : entry.slice(0, first).trim();
-    const where = `${source} entry ${i + 1}${NAME.test(name) ? ` ("${name}")` : ''}`;
+    // By position only: with the fields in another order (TOKEN:ROLE:NAME), what stands where the name goes is the token.
+    const where = `${source} entry ${i + 1}`;
     if (second < 0) throw new ConfigError(`${where} is not NAME:ROLE:TOKEN`);
     const role = entry.slice(first + 1, second).trim();
     const token = entry.slice(second + 1).trim();
