@@ -10,6 +10,20 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/** pino's levels, as LOG_LEVEL may name them. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** A log level as LOG_LEVEL gives it, or a ConfigError naming the variable (pino's own error names neither). */
+export function checkLogLevel(level: string, name = 'LOG_LEVEL'): string {
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new ConfigError(`${name} must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  return level;
+}
+
+/** LOG_LEVEL, checked (default info). */
+export function envLogLevel(env: Env): string {
+  return checkLogLevel(env.LOG_LEVEL === undefined || env.LOG_LEVEL.trim() === '' ? 'info' : env.LOG_LEVEL.trim());
+}
+
 export function envString(env: Env, name: string, fallback?: string): string {
   const v = env[name];
   if (v === undefined || v === '') {

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { checkLogLevel } from './config';
 
 export type { Logger };
 
@@ -25,10 +26,11 @@ export const REDACT_PATHS = [
   'config.headers.Authorization',
 ];
 
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info', instance = process.env.ALERTBUS_INSTANCE_ID): Logger {
+/** A service's logger; a level pino does not know is a ConfigError naming LOG_LEVEL. */
+export function createLogger(service: string, level = process.env.LOG_LEVEL || 'info', instance = process.env.ALERTBUS_INSTANCE_ID): Logger {
   return pino({
     name: service,
-    level,
+    level: checkLogLevel(level.trim()),
     // `instance`: which of several instances of the service wrote the line (ALERTBUS_INSTANCE_ID).
     base: instance ? { service, instance } : { service },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },

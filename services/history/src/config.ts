@@ -3,6 +3,7 @@ import { parseDuration } from '@alertbus/schemas';
 import { isLoopback } from './auth/access';
 import { readApiTokens, type ApiToken } from './auth/tokens';
 import {
+  envLogLevel,
   ConfigError,
   envBrokers,
   envDatabaseUrl,
@@ -40,13 +41,8 @@ export interface HistoryConfig {
   fetchLingerMs?: number;
 }
 
-const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
 export function readHistoryConfig(env: Record<string, string | undefined> = process.env): HistoryConfig {
-  const logLevel = envString(env, 'LOG_LEVEL', 'info');
-  if (!LEVELS.includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, got "${logLevel}"`);
-  }
+  const logLevel = envLogLevel(env);
   const databaseUrl = envDatabaseUrl(env);
   let protocol = '';
   try {

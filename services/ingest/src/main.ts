@@ -4,10 +4,11 @@ import { startIngest } from './index';
 
 /** Process entry point: validated env → running ingest, stopped gracefully on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
-  const log = createLogger('ingest');
   let config: IngestConfig;
+  let log: ReturnType<typeof createLogger>;
   try {
     config = loadConfig(process.env);
+    log = createLogger('ingest');
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`ingest: invalid configuration: ${err.message}\n`);

@@ -1,4 +1,5 @@
 import {
+  envLogLevel,
   ConfigError,
   envBrokers,
   envDatabaseUrl,
@@ -60,7 +61,7 @@ export function loadConfig(env: Env = process.env): OpsgenieSinkConfig {
     port: envInt(env, 'OPSGENIE_SINK_PORT', 8084, { min: 0, max: 65535 }),
     kafkaBrokers: envBrokers(env),
     databaseUrl: envDatabaseUrl(env),
-    logLevel: envOptional(env, 'LOG_LEVEL'),
+    logLevel: envLogLevel(env),
     requestTimeoutMs: envInt(env, 'OPSGENIE_TIMEOUT_MS', 10_000, { min: 100 }),
     createSettleMs: envInt(env, 'OPSGENIE_CREATE_SETTLE_MS', DEFAULT_CREATE_SETTLE_MS, { min: 0 }),
     retryPolicy: deliveryRetryFromEnv(env),

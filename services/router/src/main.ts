@@ -59,10 +59,11 @@ function historyPublicUrl(env: NodeJS.ProcessEnv): string | undefined {
 }
 
 async function main(): Promise<void> {
-  const log = createLogger('router');
   let config: RouterConfig;
+  let log: ReturnType<typeof createLogger>;
   try {
     config = readConfig(process.env);
+    log = createLogger('router');
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`router: ${err.message}\n`);

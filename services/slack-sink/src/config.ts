@@ -1,5 +1,6 @@
 import { DEFAULT_HISTORY_URL, historyUrl } from '@alertbus/history-client';
 import {
+  envLogLevel,
   ConfigError,
   DEFAULT_SLACK_API_URL,
   envBrokers,
@@ -99,7 +100,7 @@ export function loadSlackSinkConfig(env: Record<string, string | undefined> = pr
     brokers: envBrokers(env),
     databaseUrl: envDatabaseUrl(env),
     requestTimeoutMs: envInt(env, 'SLACK_TIMEOUT_MS', 10_000, { min: 100, max: 300_000 }),
-    logLevel: envOptional(env, 'LOG_LEVEL'),
+    logLevel: envLogLevel(env),
     commandWebhookSecret: envOptional(env, 'COMMAND_WEBHOOK_SECRET'),
     opsgenieApiKey: envOptional(env, 'ONCALL_OPSGENIE_API_KEY') ?? envOptional(env, 'OPSGENIE_API_KEY'),
     opsgenieApiUrl: envUrl(env, 'OPSGENIE_API_URL', DEFAULT_OPSGENIE_API_URL).replace(/\/+$/, ''),
