@@ -59,15 +59,27 @@ export function envDuration(env: Env, name: string, fallback: number, opts: { mi
   return ms;
 }
 
-export function envUrl(env: Env, name: string, fallback: string): string {
-  const v = envString(env, name, fallback);
+/**
+ * A URL as an error may quote it: a user and password (`//admin:s3cret@host`) and the query (`?key=…`) are left out,
+ * whether or not the text parses as a URL.
+ */
+export function quotableUrl(text: string): string {
+  return text.replace(/\/\/[^/?#\s]*@/, '//[redacted]@').replace(/\?.*$/s, '?[redacted]');
+}
+
+/** An http(s) URL, or a ConfigError naming the variable (quoting the value without its credentials). */
+export function checkHttpUrl(name: string, v: string): string {
   try {
     const u = new URL(v);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
   } catch {
-    throw new ConfigError(`${name} must be an http(s) URL, got "${v}"`);
+    throw new ConfigError(`${name} must be an http(s) URL, got "${quotableUrl(v)}"`);
   }
   return v;
+}
+
+export function envUrl(env: Env, name: string, fallback: string): string {
+  return checkHttpUrl(name, envString(env, name, fallback));
 }
 
 /** Parses sizes such as 1048576, 512kb, 1mb, 1MiB. */

@@ -1,5 +1,6 @@
 import {
   ConfigError,
+  checkHttpUrl,
   createLogger,
   envBrokers,
   envDuration,
@@ -48,14 +49,7 @@ function readConfig(env: NodeJS.ProcessEnv): RouterConfig {
 function historyPublicUrl(env: NodeJS.ProcessEnv): string | undefined {
   const raw = envOptional(env, 'HISTORY_PUBLIC_URL');
   if (raw === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`HISTORY_PUBLIC_URL must be an http(s) URL, got "${raw}"`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`HISTORY_PUBLIC_URL must be an http(s) URL, got "${raw}"`);
-  return raw;
+  return checkHttpUrl('HISTORY_PUBLIC_URL', raw);
 }
 
 async function main(): Promise<void> {
