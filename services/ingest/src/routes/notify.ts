@@ -136,7 +136,7 @@ export const notifyRoutes: FastifyPluginAsyncTypebox<NotifyDeps> = async (app, d
       throw new HttpError(
         400,
         'invalid_payload',
-        `unknown tag "${body.tag}"; known tags: ${known.length > 0 ? known.join(', ') : '(none: the rules file has no tags:)'}`,
+        `unknown tag "${body.tag}"; known tags: ${known.length > 0 ? known.join(', ') : `(none: ${deps.tags.whyNone()})`}`,
       );
     }
     const sender = senderOf(req);
