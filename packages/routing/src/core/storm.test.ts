@@ -6,7 +6,7 @@ import { builtinRules } from '../rules/compile';
 import { DEFAULT_STATE_RETENTION_MS } from './expiry';
 import { StateIndex } from './neighbours';
 import { Replayer } from './replay';
-import { stormOf } from './storm';
+import { stormLimitsFor, stormOf } from './storm';
 
 const rules = rulesFrom('rules.storm.yaml');
 const iso = (at: number) => new Date(T0 + at).toISOString();
@@ -74,6 +74,13 @@ describe('storm control (rules.storm.yaml)', () => {
     expect(out[3]!.map(brief)[1]).toBe('PostSlackMessage:root:#quiet');
     expect(out[4]!.map(brief)[1]).toBe('EventSuppressed:storm-control');
   });
+});
+
+test('a channel spelt like an Object.prototype member takes the file\'s limits, not a function', () => {
+  const rules = builtinRules({ defaultChannel: 'constructor' });
+  for (const channel of ['constructor', 'toString', '__proto__']) {
+    expect(stormLimitsFor(rules, channel)).toBe(rules.stormControl);
+  }
 });
 
 describe('a storm costs the same per alert however large it grows', () => {

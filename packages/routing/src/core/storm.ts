@@ -8,7 +8,7 @@ import { byOpened, isGroupedPage, type At, type Neighbours, type StormMembers } 
 export function stormLimitsFor(rules: CompiledRules, channel: string): StormLimits | undefined {
   const sc = rules.stormControl;
   if (!sc) return undefined;
-  if (channel in sc.channels) return sc.channels[channel] ?? undefined;
+  if (Object.hasOwn(sc.channels, channel)) return sc.channels[channel] ?? undefined;
   return sc;
 }
 
