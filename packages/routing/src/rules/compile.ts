@@ -118,7 +118,8 @@ function describeSchemaErrors(errors: ErrorObject[], doc: Document, lc: LineCoun
         continue;
       }
       let message = e.message ?? 'invalid';
-      if (e.keyword === 'pattern' && /repeat_interval$/.test(pointer)) message = 'must be a duration such as 4h, 30m or 1h30m';
+      // Every duration field (repeat_interval, storm windows, webhook timeouts), not the regex behind it.
+      if (e.keyword === 'pattern' && (e.params as { pattern?: string }).pattern === DURATION_PATTERN) message = 'must be a duration such as 4h, 30m or 1h30m';
       if (e.keyword === 'type') message = `must be ${(e.params as { type: string }).type}`;
       problems.push({ ...locate(doc, lc, segments), path: pathText(segments), message });
     }

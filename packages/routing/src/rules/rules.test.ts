@@ -334,6 +334,14 @@ describe('what a file says is what it does', () => {
     expect(problems(yaml.replace(/[0-9]+[hy]/, '285616y'))).toEqual([]);
   });
 
+  test('a duration that is not one reads as such in every duration field, not as the regex behind it', () => {
+    expect(problems('storm_control:\n  window: 1 m\n  channels:\n    "#x": { window: 5 minutes }\nrules:\n  - repeat_interval: 1.5h\n')).toEqual([
+      'w.yaml:2:11: storm_control.window: must be a duration such as 4h, 30m or 1h30m',
+      'w.yaml:4:21: storm_control.channels.#x.window: must be a duration such as 4h, 30m or 1h30m',
+      'w.yaml:6:22: rules[0].repeat_interval: must be a duration such as 4h, 30m or 1h30m',
+    ]);
+  });
+
   test('an inhibit equal item that is a list in one string is refused: no alert has that label, so every target would be muted', () => {
     const yaml = 'inhibit:\n  - source_match: [\'severity="critical"\']\n    target_match: [\'severity="warning"\']\n    equal: ["cluster, alertname", alertname]\n';
     expect(problems(yaml)).toEqual([
