@@ -1,4 +1,4 @@
-import { ConfigError, envUrl, quotableUrl } from './config';
+import { ConfigError, envBytes, envInt, envUrl, quotableUrl } from './config';
 
 describe('a URL a configuration error quotes is quoted without its credentials', () => {
   test.each([
@@ -23,5 +23,25 @@ describe('a URL a configuration error quotes is quoted without its credentials',
       expect((error as Error).message).not.toContain('s3cret');
     }
     expect(envUrl({ HISTORY_URL: 'https://u:p@h.example/x?y=1' }, 'HISTORY_URL', 'http://x')).toBe('https://u:p@h.example/x?y=1');
+  });
+});
+
+describe('numbers and sizes', () => {
+  test.each(['0x1F90', '1e4', '0b101', '8080.5', ' ', 'eight', '99999999999999999999'])('%j is not an integer', (raw) => {
+    expect(() => envInt({ ROUTER_PORT: raw }, 'ROUTER_PORT', 1)).toThrow(new ConfigError(`ROUTER_PORT must be an integer, got "${raw}"`));
+  });
+
+  test('digits are taken, with the bounds named', () => {
+    expect(envInt({ P: ' 8080 ' }, 'P', 1)).toBe(8080);
+    expect(envInt({}, 'P', 7)).toBe(7);
+    expect(() => envInt({ P: '70000' }, 'P', 1, { max: 65535 })).toThrow('P must be ≤ 65535, got 70000');
+  });
+
+  test('a size past a gibibyte is refused rather than taken as no bound', () => {
+    expect(envBytes({ L: '512kb' }, 'L', 1)).toBe(512 * 1024);
+    expect(envBytes({ L: '1024mb' }, 'L', 1)).toBe(1024 * 1024 * 1024);
+    for (const raw of ['1025mb', '99999999999999999999']) {
+      expect(() => envBytes({ L: raw }, 'L', 1)).toThrow(new ConfigError(`L must be at most 1024mb (1073741824 bytes), got "${raw}"`));
+    }
   });
 });

@@ -41,8 +41,9 @@ export function envOptional(env: Env, name: string): string | undefined {
 export function envInt(env: Env, name: string, fallback: number, opts: { min?: number; max?: number } = {}): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n)) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+  // Digits only: Number() would also take 0x1F90, 1e4 and 0b101, which nobody means in a port or a timeout.
+  const n = /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n)) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
   if (opts.min !== undefined && n < opts.min) throw new ConfigError(`${name} must be ≥ ${opts.min}, got ${n}`);
   if (opts.max !== undefined && n > opts.max) throw new ConfigError(`${name} must be ≤ ${opts.max}, got ${n}`);
   return n;
@@ -90,8 +91,14 @@ export function envBytes(env: Env, name: string, fallback: number): number {
   if (!m) throw new ConfigError(`${name} must be a size like 1048576, 512kb or 1mb, got "${raw}"`);
   const unit = (m[2] ?? 'b').toLowerCase();
   const mult = unit.startsWith('k') ? 1024 : unit.startsWith('m') ? 1024 * 1024 : 1;
-  return Number(m[1]) * mult;
+  const bytes = Number(m[1]) * mult;
+  // Sizes bound what one request may cost in memory: past a gibibyte (or past what a number counts) is no bound.
+  if (!(bytes <= MAX_CONFIG_BYTES)) throw new ConfigError(`${name} must be at most 1024mb (${MAX_CONFIG_BYTES} bytes), got "${raw}"`);
+  return bytes;
 }
+
+/** The largest size a *_BYTES or *_LIMIT variable takes. */
+export const MAX_CONFIG_BYTES = 1024 * 1024 * 1024;
 
 export function envBrokers(env: Env): string[] {
   const raw = envString(env, 'KAFKA_BROKERS');
