@@ -120,7 +120,11 @@ function describeSchemaErrors(errors: ErrorObject[], doc: Document, lc: LineCoun
       let message = e.message ?? 'invalid';
       // Every duration field (repeat_interval, storm windows, webhook timeouts), not the regex behind it.
       if (e.keyword === 'pattern' && (e.params as { pattern?: string }).pattern === DURATION_PATTERN) message = 'must be a duration such as 4h, 30m or 1h30m';
-      if (e.keyword === 'type') message = `must be ${(e.params as { type: string }).type}`;
+      if (e.keyword === 'type') {
+        message = `must be ${(e.params as { type: string }).type}`;
+        // `channel: #alerts` is `channel:` and a comment: YAML reads null.
+        if ((e as { data?: unknown }).data === null && /channel$/.test(pointer)) message += ' (a # starts a YAML comment: quote the channel, "#alerts")';
+      }
       problems.push({ ...locate(doc, lc, segments), path: pathText(segments), message });
     }
   }

@@ -342,6 +342,12 @@ describe('what a file says is what it does', () => {
     ]);
   });
 
+  test('an unquoted #channel (a YAML comment, so no value) is told to quote it', () => {
+    expect(problems('defaults:\n  slack:\n    channel: #alerts\n')).toEqual([
+      'w.yaml:3:14: defaults.slack.channel: must be string (a # starts a YAML comment: quote the channel, "#alerts")',
+    ]);
+  });
+
   test('an inhibit equal item that is a list in one string is refused: no alert has that label, so every target would be muted', () => {
     const yaml = 'inhibit:\n  - source_match: [\'severity="critical"\']\n    target_match: [\'severity="warning"\']\n    equal: ["cluster, alertname", alertname]\n';
     expect(problems(yaml)).toEqual([
