@@ -244,16 +244,32 @@ function semanticProblems(value: unknown, locateAt: LocateAt): RulesProblem[] {
       if (!m.ok) at([...segments, j], m.error);
     });
   };
+  const bySeverityBeside = (pager: unknown, segments: Segment[]) => {
+    if (isObject(pager) && pager.priority !== undefined && pager.priority_by_severity !== undefined) {
+      at([...segments, 'priority_by_severity'], 'priority always wins over priority_by_severity beside it: give one or the other');
+    }
+  };
   if (isObject(value.defaults)) {
     zero(value.defaults.repeat_interval, ['defaults', 'repeat_interval']);
     pagerAlias(value.defaults.pager, ['defaults', 'pager']);
+    bySeverityBeside(value.defaults.pager, ['defaults', 'pager']);
   }
   const rule = (r: unknown, segments: Segment[]) => {
     if (!isObject(r)) return;
     matchers(r.match, [...segments, 'match']);
     if (r.drop === true && (r.slack !== undefined || r.pager !== undefined || r.continue === true)) {
       problems.push({ ...locateAt([...segments, 'drop']), path: pathText(segments), message: 'a rule with drop: true takes no slack, pager or continue' });
+    } else if (r.drop === true) {
+      // Inert beside a drop: nothing is posted, paged or answered.
+      const inert = ['mention', 'repeat_interval', 'oncall'].filter((k) => r[k] !== undefined);
+      if (inert.length > 0) at([...segments, inert[0]!], `a rule with drop: true posts, pages and answers nothing, so ${inert.join(', ')} would do nothing`);
     }
+    // In one section, the one value always wins over the map beside it: the map would never be used.
+    if (isObject(r.slack) && r.slack.channel !== undefined) {
+      const maps = ['channel_by_severity', 'channel_by_tag'].filter((k) => (r.slack as Record<string, unknown>)[k] !== undefined);
+      if (maps.length > 0) at([...segments, 'slack', maps[0]!], `a rule's own channel always wins over ${maps.join(' and ')}: give one or the other`);
+    }
+    bySeverityBeside(r.pager, [...segments, 'pager']);
     zero(r.repeat_interval, [...segments, 'repeat_interval']);
     mention(r.mention, [...segments, 'mention']);
     pagerAlias(r.pager, [...segments, 'pager']);

@@ -342,6 +342,20 @@ describe('what a file says is what it does', () => {
     ]);
   });
 
+  test('settings that would never act are refused, each at its line: beside a drop, or beside the value that always wins', () => {
+    expect(problems('rules:\n  - match: [\'severity="info"\']\n    drop: true\n    mention: [here]\n    repeat_interval: 1h\n')).toEqual([
+      'w.yaml:4:14: rules[0].mention: a rule with drop: true posts, pages and answers nothing, so mention, repeat_interval would do nothing',
+    ]);
+    expect(problems('rules:\n  - slack:\n      channel: "#db"\n      channel_by_severity: { critical: "#db-crit" }\n')).toEqual([
+      'w.yaml:4:28: rules[0].slack.channel_by_severity: a rule\'s own channel always wins over channel_by_severity: give one or the other',
+    ]);
+    expect(problems('defaults:\n  pager: { priority: P3, priority_by_severity: { critical: P1 } }\n')).toEqual([
+      'w.yaml:2:48: defaults.pager.priority_by_severity: priority always wins over priority_by_severity beside it: give one or the other',
+    ]);
+    // The defaults' channel is the fallback of their maps, not a rival: both are fine there.
+    expect(problems('defaults:\n  slack: { channel: "#alerts", channel_by_severity: { critical: "#incidents" } }\n')).toEqual([]);
+  });
+
   test('an unquoted #channel (a YAML comment, so no value) is told to quote it', () => {
     expect(problems('defaults:\n  slack:\n    channel: #alerts\n')).toEqual([
       'w.yaml:3:14: defaults.slack.channel: must be string (a # starts a YAML comment: quote the channel, "#alerts")',
