@@ -1,5 +1,6 @@
 /** The history HTTP app as a value, so tests can `inject` without a port and index.ts decides where it listens. */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { INSTANT_FORMAT } from './api/instant';
 import type { Logger } from 'pino';
 import type { Pool } from 'pg';
 import { isInfrastructureError, registerOpsRoutes, type OpsChecks, type Registry } from '@alertbus/common';
@@ -50,6 +51,9 @@ export function describeValidation(issue: AjvIssue, context: string | undefined)
   }
   const name = (issue.instancePath ?? '').replace(/^\//, '') || String(issue.params?.missingProperty ?? '');
   const allowed = Array.isArray(issue.params?.allowedValues) ? ` (${issue.params.allowedValues.join(', ')})` : '';
+  if (issue.keyword === 'format' && issue.params?.format === 'date-time') {
+    return `invalid ${where} "${name}": must be a date-time with its offset, as 2025-03-01T10:00:00Z or 2025-03-01T11:00:00+01:00 (years 0001–9999)`;
+  }
   return `invalid ${where} "${name}": ${issue.message ?? 'invalid'}${allowed}`;
 }
 
@@ -59,7 +63,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     // Request logs for the API, not for the probes and scrapes that hit the ops routes every few seconds.
     logController: new LogController({ disableRequestLogging: (req) => quiet(req.url) }),
     // Unknown query parameters are refused rather than dropped: a typo must not widen a filter silently.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false } },
+    ajv: {
+      customOptions: { removeAdditional: false, coerceTypes: true, useDefaults: true, allErrors: false },
+      // Only date-times the routes can use: a value the schema passed then failing in Date or Postgres was a 500.
+      onCreate: (ajv) => ajv.addFormat('date-time', INSTANT_FORMAT),
+    },
   });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {

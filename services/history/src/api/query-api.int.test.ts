@@ -241,6 +241,31 @@ describe('GET /api/stats', () => {
   });
 });
 
+describe('date-times the schema let through but nothing after it could read', () => {
+  // An offset without minutes and a leap second (Date.parse: NaN), year 0000 (Postgres refuses it): each was a 500.
+  it.each([
+    ['/api/silences?now=2025-03-01T10:00:00%2B01', 'now'],
+    ['/api/silences?now=2025-06-30T23:59:60Z', 'now'],
+    ['/api/stats?from=2025-03-01T10:00:00%2B01&to=2025-03-02T10:00:00Z', 'from'],
+    ['/api/stats?to=2025-06-30T23:59:60Z', 'to'],
+    ['/api/incidents?from=0000-01-01T00:00:00Z', 'from'],
+    ['/api/incidents?from=2025-03-02T10:00:00%2B01&to=2025-03-01T10:00:00Z', 'from'],
+  ])('%s → 400 naming %s', async (url, name) => {
+    const { status, body } = await get(url);
+    expect(status).toBe(400);
+    expect(body).toEqual({
+      error: 'bad_request',
+      message: `invalid query parameter "${name}": must be a date-time with its offset, as 2025-03-01T10:00:00Z or 2025-03-01T11:00:00+01:00 (years 0001–9999)`,
+    });
+  });
+
+  it('every RFC 3339 form Date reads is taken: Z or a full offset, a fraction, a space for the T', async () => {
+    for (const t of ['2025-03-01T10:00:00Z', '2025-03-01T11:00:00.5%2B01:00', '2025-03-01%2010:00:00z', '0001-01-01T00:00:00Z']) {
+      expect((await get(`/api/incidents?from=${t}`)).status).toBe(200);
+    }
+  });
+});
+
 describe('GET /api/silences', () => {
   it('computes each silence state for the instant asked about', async () => {
     const at = (now: string, state = 'all') => get(`/api/silences?state=${state}&now=${now}`);
