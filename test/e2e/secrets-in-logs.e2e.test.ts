@@ -189,7 +189,7 @@ test('no token, key, signing secret or password appears in any service log', asy
   expect([...captured.keys()].sort()).toEqual(SERVICES.map((n) => `${n}.log`).sort());
   // The paths above did log: the failed starts, the refusals, the retries and the permanent failures.
   const history = captured.get('history.log')!;
-  expect(history).toContain('HISTORY_API_TOKENS entry 1 ("root"): the role must be one of viewer, operator, admin');
+  expect(history).toContain('HISTORY_API_TOKENS entry 1: the role must be one of viewer, operator, admin');
   expect(history).toContain('the same token is given twice');
   expect(history).toContain('ECONNREFUSED');
   expect(history).toMatch(/"statusCode":401/);
