@@ -2,7 +2,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
+import { readerOf } from './auth';
 import { encodeCursor } from './cursor';
+import { redact } from './redact';
 import { afterCursor, BadCursorError, exactTime, likePattern, type ListCursor } from './queries';
 import { DEFAULT_LIMIT, ErrorBody, MAX_LIMIT } from './schemas';
 
@@ -106,7 +108,11 @@ export function notificationsRoutes(pool: Pool) {
         }
         try {
           const page = await listNotifications(pool, { ...filters, limit });
-          return { notifications: page.notifications, limit, next_cursor: page.nextCursor };
+          // Their titles and texts are what people sent (a failing job's command line and output): credentials in
+          // them are hidden as in the timeline.
+          const reader = readerOf(req);
+          const notifications = page.notifications.map((n) => redact(n, reader) as typeof n);
+          return { notifications, limit, next_cursor: page.nextCursor };
         } catch (err) {
           if (err instanceof BadCursorError) return reply.code(400).send({ error: 'bad_request', message: err.message });
           throw err;

@@ -241,6 +241,24 @@ describe('GET /api/stats', () => {
   });
 });
 
+describe('GET /api/notifications', () => {
+  it('hides credentials in what was sent, as the timeline does (a failing job\'s command line and output)', async () => {
+    await pool.query(
+      `INSERT INTO notifications (notification_id, kind, tag, title, text, requested_at)
+       VALUES ('n-secret', 'tag', 'ops', $1, $2, '2025-03-01T09:30:00Z')`,
+      [
+        'Failed on host1: curl -H "Authorization: Bearer abcd1234secret" https://x',
+        'output: xoxb-1111-2222-ABCDEFG https://u:pw@hooks.example/x?token=zzz https://hooks.slack.com/services/T0/B0/XXXX',
+      ],
+    );
+    const { status, body } = await get('/api/notifications');
+    expect(status).toBe(200);
+    const n = body.notifications.find((x: { notification_id: string }) => x.notification_id === 'n-secret');
+    expect(n.title).toBe('Failed on host1: curl -H "Authorization: Bearer [redacted]" https://x');
+    expect(n.text).toBe('output: [redacted] https://[redacted]@hooks.example/x?token=[redacted] [redacted: admin only]');
+  });
+});
+
 describe('date-times the schema let through but nothing after it could read', () => {
   // An offset without minutes and a leap second (Date.parse: NaN), year 0000 (Postgres refuses it): each was a 500.
   it.each([

@@ -121,3 +121,35 @@ describe('redact', () => {
     expect(out).toEqual({ response_url: ADMIN_ONLY, token: REDACTED });
   });
 });
+
+describe('credentials written into text, of any kind of URL or header', () => {
+  it.each([
+    ['socket mode failed with xapp-1-A0123-456-abcdef0123456789', 'socket mode failed with [redacted]'],
+    ['psql postgres://app:Sup3rSecret@db:5432/prod failed', 'psql postgres://[redacted]@db:5432/prod failed'],
+    ['redis://:Sup3rSecret@cache:6379 and amqp://u:Sup3rSecret@mq/vh', 'redis://[redacted]@cache:6379 and amqp://[redacted]@mq/vh'],
+    ['curl -H "Authorization: Basic dXNlcjpzM2NyM3Q=" https://x', 'curl -H "Authorization: Basic [redacted]" https://x'],
+  ])('%s', (text, seen) => {
+    expect(redact(text, viewer)).toBe(seen);
+    expect(redact(text, admin)).toBe(seen);
+  });
+
+  it('keys that name a credential, whatever their spelling', () => {
+    const data = { private_key: 'PK', routingKey: 'RK', 'access-key': 'AK', passwd: 'pw', pass: 'p', credentials: 'c', dsn: 'postgres://u:pw@h/db', bypass: 'kept' };
+    expect(redact(data, admin)).toEqual({
+      private_key: REDACTED,
+      routingKey: REDACTED,
+      'access-key': REDACTED,
+      passwd: REDACTED,
+      pass: REDACTED,
+      credentials: REDACTED,
+      dsn: REDACTED,
+      bypass: 'kept',
+    });
+  });
+
+  it('plain text and URLs without credentials are left as they are', () => {
+    for (const text of ['Basic checks failed on host1', 'see https://grafana.example/d/x?orgId=1', 'ftp://mirror.example/pub', 'a:b@c']) {
+      expect(redact(text, viewer)).toBe(text);
+    }
+  });
+});

@@ -16,11 +16,17 @@ export interface Reader {
 const norm = (key: string) => key.toLowerCase().replace(/[^a-z0-9]/g, '');
 
 const ADMIN_ONLY_KEYS = new Set(['raw', 'responseurl', 'responseurls', 'triggerid']);
-const CREDENTIAL_KEYS = new Set(['authorization', 'proxyauthorization', 'cookie', 'setcookie']);
-const CREDENTIAL_SUFFIXES = ['token', 'secret', 'password', 'apikey', 'signature', 'geniekey'];
+const CREDENTIAL_KEYS = new Set(['authorization', 'proxyauthorization', 'cookie', 'setcookie', 'dsn', 'pass']);
+const CREDENTIAL_SUFFIXES = [
+  'token', 'secret', 'password', 'passwd', 'apikey', 'signature', 'geniekey',
+  'privatekey', 'accesskey', 'secretkey', 'routingkey', 'integrationkey', 'credential', 'credentials',
+];
 
 /** A cheap first look: most text holds none of what scrubSecrets and SLACK_HOOK_URL replace. */
-const MAYBE_SECRET = /xox[a-z]-|bearer|geniekey|hooks\.slack/i;
+const MAYBE_SECRET = /xox[a-z]-|xapp-|bearer|basic\s|geniekey|hooks\.slack/i;
+
+/** `Basic <base64 of user:password>`, as an Authorization header written into text. */
+const BASIC_AUTH = /(\bBasic\s+)[A-Za-z0-9+/=]{8,}/gi;
 
 /** Slack's response URLs (and incoming webhooks) post to a channel without any other credential. */
 const SLACK_HOOK_URL = /https?:\/\/hooks\.slack(?:-gov)?\.com\/[^\s"'<>|]*/gi;
@@ -48,10 +54,13 @@ function verdict(key: string, reader: Reader): string | null {
   return null;
 }
 
-/** A URL in text, up to where a URL cannot go on (bounded, so a long one is taken in pieces, never backtracked over). */
-const URL_IN_TEXT = /\bhttps?:\/\/[^\s"'<>]{1,4096}/gi;
-/** The user info of a URL (`user:password@`), which may be all the credential a webhook needs. */
-const URL_USERINFO = /^(https?:\/\/)[^/?#@]{1,1024}@/i;
+/**
+ * A URL in text, of any scheme (https, postgres, redis, amqp…), up to where a URL cannot go on (bounded, so a long one
+ * is taken in pieces, never backtracked over).
+ */
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s"'<>]{1,4096}/gi;
+/** The user info of a URL (`user:password@`), which may be all the credential a webhook or a database needs. */
+const URL_USERINFO = /^([a-z][a-z0-9+.-]{0,31}:\/\/)[^/?#@]{1,1024}@/i;
 /** A query parameter, its name bounded. */
 const QUERY_PARAM = /([?&])([^=&#]{1,100})=([^&#]*)/g;
 /** Query parameters that carry a credential besides the key names above (`?key=…`, `?sig=…`, `?code=…`). */
@@ -69,7 +78,7 @@ function redactUrl(url: string): string {
 function redactText(text: string, reader: Reader): string {
   let out = text;
   if (MAYBE_SECRET.test(out)) {
-    out = scrubSecrets(out);
+    out = scrubSecrets(out).replace(BASIC_AUTH, `$1${REDACTED}`);
     if (!reader.admin) out = out.replace(SLACK_HOOK_URL, ADMIN_ONLY);
   }
   // Webhook URLs (a rule's `commands:` webhook, a link) may carry their credential in the URL itself.
