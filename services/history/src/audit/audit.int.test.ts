@@ -93,11 +93,14 @@ describe('alertbus audit', () => {
     expect(run.stdout).toMatch(new RegExp(`missing\\s+\\w+\\s+${victim}`));
   });
 
-  it('without a reachable API it still tells the story and says it did not compare', async () => {
+  it('without a reachable API it still tells the story, says it did not compare, and exits 1 (a check must not pass unchecked)', async () => {
     const run = await runCli('audit', reopened.alias, '--url', 'http://127.0.0.1:9');
 
-    expect(run.exitCode).toBe(0);
+    expect(run.exitCode).toBe(1);
     expect(run.stdout).toMatch(/projection: not compared \(cannot reach the history API/);
+    expect(run.stderr).toMatch(/^alertbus audit: the projection was not compared: cannot reach the history API/);
+    // Only the topics, asked for: nothing to compare, nothing failed.
+    expect((await runCli('audit', reopened.alias, '--no-compare')).exitCode).toBe(0);
   });
 });
 
