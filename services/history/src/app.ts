@@ -75,6 +75,11 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       const message = describeValidation(err.validation[0] as AjvIssue, err.validationContext);
       return reply.code(400).send({ error: 'bad_request', message });
     }
+    // Postgres refused a value of the request itself (a NUL byte, a time it cannot hold): the request's fault, not the service's.
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) {
+      return reply.code(400).send({ error: 'bad_request', message: `a value in the request cannot be used: ${err.message}` });
+    }
     if (isInfrastructureError(err)) {
       // Postgres or Kafka not answering is not the request's fault: a client tries again later (a silence was not written).
       req.log.warn({ err }, 'request failed: Postgres or Kafka is not answering');

@@ -241,6 +241,17 @@ describe('GET /api/stats', () => {
   });
 });
 
+describe('a value Postgres cannot hold (a NUL byte)', () => {
+  it.each(['/api/incidents?q=a%00b', '/api/incidents?alias=a%00', '/api/incidents/a%00b', '/api/timeline?alias=a%00', '/api/silences/a%00', '/api/notifications?q=%00'])(
+    '%s → 400 naming it, not a 500',
+    async (url) => {
+      const { status, body } = await get(url);
+      expect(status).toBe(400);
+      expect(body).toEqual({ error: 'bad_request', message: expect.stringMatching(/^a value in the request cannot be used: invalid byte sequence for encoding "UTF8": 0x00/) });
+    },
+  );
+});
+
 describe('GET /api/notifications', () => {
   it('hides credentials in what was sent, as the timeline does (a failing job\'s command line and output)', async () => {
     await pool.query(
