@@ -1,4 +1,5 @@
 /** The CLI side of POST /notify: where ingest is, how to authenticate, and what its answers mean. */
+import { credentialsInUrl, displayUrl } from '@alertbus/history-client';
 import { NOTIFICATION_LEVELS, NOTIFICATION_LIMITS, type NotificationLevel } from '@alertbus/schemas';
 
 export const DEFAULT_INGEST_URL = 'http://127.0.0.1:8080';
@@ -37,12 +38,14 @@ export async function sendNotification(req: NotifyRequest, env: Record<string, s
   const body = JSON.stringify({ ...req, text: fitText(req.text), ...(req.title !== undefined ? { title: Array.from(req.title).slice(0, NOTIFICATION_LIMITS.title).join('') } : {}) });
   // A sync request waits for Slack on the server (NOTIFY_SYNC_TIMEOUT); leave it room to answer 504 itself.
   const timeoutMs = req.sync ? 330_000 : 30_000;
+  const refused = credentialsInUrl(base, 'INGEST_URL', 'INGEST_TOKEN');
+  if (refused) return { ok: false, message: refused };
   let res: Response;
   try {
     res = await fetch(`${base}/notify`, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     const cause = (err as { cause?: { message?: string } }).cause?.message;
-    return { ok: false, message: `cannot reach ingest at ${base}: ${cause ?? (err as Error).message}` };
+    return { ok: false, message: `cannot reach ingest at ${displayUrl(base)}: ${cause ?? (err as Error).message}` };
   }
   const text = await res.text();
   let parsed: Record<string, unknown> = {};

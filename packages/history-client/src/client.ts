@@ -8,6 +8,21 @@ import type { ProjectedEvent } from '@alertbus/projection';
 export const DEFAULT_HISTORY_URL = 'http://127.0.0.1:8081';
 
 /** HISTORY_URL, else the default local address. */
+/** A URL as a message may show it: without a user and password, or a query (either may be a credential). */
+export function displayUrl(url: string): string {
+  return url.replace(/\/\/[^/?#\s]*@/, '//[redacted]@').replace(/\?.*$/s, '?[redacted]');
+}
+
+/**
+ * Why a base URL cannot be used, or undefined: fetch refuses a URL with a user and password, and its error (which
+ * quotes the whole URL, password and all) blamed reachability.
+ */
+export function credentialsInUrl(url: string, variable: string, tokenVariable: string): string | undefined {
+  return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url)
+    ? `${variable} (${displayUrl(url)}) must not hold a user and password: give the token in ${tokenVariable}`
+    : undefined;
+}
+
 export function historyUrl(explicit?: string, env: Record<string, string | undefined> = process.env): string {
   return (explicit ?? env.HISTORY_URL ?? DEFAULT_HISTORY_URL).replace(/\/+$/, '');
 }
@@ -40,6 +55,8 @@ export class HistoryClient {
   }
 
   async request(method: string, path: string, body?: unknown): Promise<Json> {
+    const refused = credentialsInUrl(this.baseUrl, 'the history API URL (--url or HISTORY_URL)', 'ALERTBUS_TOKEN');
+    if (refused) throw new HistoryApiError(refused, 0);
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${path}`, {
@@ -53,7 +70,7 @@ export class HistoryClient {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new HistoryApiError(`cannot reach the history API at ${this.baseUrl} (${cause?.code ?? cause?.message ?? (err as Error).message}); set --url or HISTORY_URL`, 0);
+      throw new HistoryApiError(`cannot reach the history API at ${displayUrl(this.baseUrl)} (${cause?.code ?? cause?.message ?? (err as Error).message}); set --url or HISTORY_URL`, 0);
     }
     const text = await res.text();
     let parsed: unknown = null;
