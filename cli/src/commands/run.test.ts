@@ -1,4 +1,4 @@
-import { commandLine, runText, TailBuffer } from './run';
+import { commandLine, runText, TailBuffer, withoutSecrets } from './run';
 import { fitText } from './notify-client';
 
 describe('alertbus run', () => {
@@ -36,5 +36,19 @@ describe('alertbus run', () => {
     expect(fitted.startsWith('…')).toBe(true);
     expect(fitted.endsWith('THE END')).toBe(true);
     expect(fitText('short', 100)).toBe('short');
+  });
+});
+
+describe('what a run posts leaves out the credentials in its command line and output', () => {
+  test.each([
+    ["backup.sh --password=hunter2 --verbose", 'backup.sh --password=[redacted] --verbose'],
+    ['deploy --api-key abc123 now', 'deploy --api-key [redacted] now'],
+    ['GITHUB_TOKEN=ghp_abc123 make', 'GITHUB_TOKEN=[redacted] make'],
+    ['curl -H "Authorization: Bearer sk_live_abcdef123456" https://x', 'curl -H "Authorization: Bearer [redacted]" https://x'],
+    ['connecting to postgres://app:Sup3rSecret@db/prod', 'connecting to postgres://[redacted]@db/prod'],
+    ['posting with xoxb-1111-2222-abcdef', 'posting with [redacted]'],
+    ['tokens left: 3 of 10, see the README', 'tokens left: 3 of 10, see the README'],
+  ])('%s', (text, posted) => {
+    expect(withoutSecrets(text)).toBe(posted);
   });
 });

@@ -5,6 +5,7 @@ import { constants } from 'node:os';
 import { Option, type Command } from 'commander';
 import { parseLevel, sendNotification } from './notify-client';
 import { formatDuration, type NotificationLevel } from '@alertbus/schemas';
+import { scrubSecrets } from '@alertbus/common';
 
 /** The last `max` lines of what a command wrote, kept as it streams. */
 export class TailBuffer {
@@ -41,6 +42,21 @@ export interface RunReport {
   durationMs: number;
   tail: string;
   tailLines: number;
+}
+
+/** `--password=x`, `TOKEN=x`: an option or a variable named as a secret, and its value. */
+const NAMED_SECRET = /(\b[A-Za-z0-9_-]{0,40}(?:password|passwd|token|secret|api[-_]?key)[A-Za-z0-9_-]{0,40}=)(?!\[redacted\])[^\s'"]+/gi;
+/** `--api-key x`: an option named as a secret, and the value after it. */
+const SECRET_OPTION = /((?:^|\s)--?[A-Za-z0-9_-]{0,40}(?:password|passwd|token|secret|api[-_]?key)[A-Za-z0-9_-]{0,40}[ \t]+)(?!\[redacted\])[^\s'"-][^\s'"]*/gi;
+/** A URL's user and password, of any scheme (https, postgres, redis…). */
+const URL_USERINFO = /(\b[a-z][a-z0-9+.-]{0,31}:\/\/)[^/?#@\s]{1,1024}@/gi;
+
+/**
+ * What a run posts is a command line and its output, where credentials turn up (a `--password=`, a Bearer header, a
+ * database URL): they go to a channel and into the history, so they are taken out first.
+ */
+export function withoutSecrets(text: string): string {
+  return scrubSecrets(text).replace(URL_USERINFO, '$1[redacted]@').replace(NAMED_SECRET, '$1[redacted]').replace(SECRET_OPTION, '$1[redacted]');
 }
 
 /** The notification text of a run: command line, host, exit status, duration and the end of its output. */
@@ -111,8 +127,8 @@ export function registerRun(program: Command): void {
       const answer = await sendNotification({
         tag: opts.tag,
         level: status === 0 ? 'good' : opts.level,
-        title: `${status === 0 ? 'Succeeded' : 'Failed'} on ${host}: ${commandLine(argv)}`,
-        text,
+        title: withoutSecrets(`${status === 0 ? 'Succeeded' : 'Failed'} on ${host}: ${commandLine(argv)}`),
+        text: withoutSecrets(text),
       });
       if (!answer.ok) process.stderr.write(`alertbus run: could not post the notification: ${answer.message}\n`);
     });
