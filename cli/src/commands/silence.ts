@@ -70,12 +70,16 @@ export function registerSilence(program: Command): void {
     .command('list')
     .description('silences by state (from the projection)')
     .option('--state <state>', 'active, pending, expired or all', 'active')
+    .option('--limit <n>', 'at most this many, newest first (1-1000)', '1000')
     .option('--json', 'print the API response as JSON')
     .option(url, urlHelp)
     .action(async (opts) => {
-      const body = await new HistoryClient(historyUrl(opts.url)).get('/api/silences', { state: opts.state });
+      const body = await new HistoryClient(historyUrl(opts.url)).get('/api/silences', { state: opts.state, limit: opts.limit });
       if (opts.json) return cli.printJson(cli.stdout, body);
       cli.stdout.write(`${silenceRows(body.silences)}\n`);
+      if (body.truncated) {
+        process.stderr.write(`alertbus silence list: the newest ${body.silences.length} ${opts.state} silences are shown; there are more (--limit, at most 1000)\n`);
+      }
     });
 
   silence

@@ -295,6 +295,25 @@ describe('date-times the schema let through but nothing after it could read', ()
   });
 });
 
+describe('GET /api/silences past its limit', () => {
+  it('says the list is cut (the oldest silences, the likeliest forgotten, were left out without a word)', async () => {
+    for (let i = 0; i < 3; i++) {
+      await pool.query(
+        `INSERT INTO silences (silence_id, kind, matchers, starts_at, ends_at, created_by, comment, created_at)
+         VALUES ($1, 'silence', '["host=\\"h"]', '2025-03-01T08:00:00Z', '2025-03-01T20:00:00Z', 'test', 'many', $2)`,
+        [`many-${i}`, `2025-03-01T08:0${i}:00Z`],
+      );
+    }
+    const cut = await get('/api/silences?state=active&now=2025-03-01T10:00:00Z&limit=2');
+    expect(cut.body).toMatchObject({ truncated: true });
+    expect(cut.body.silences).toHaveLength(2);
+    const whole = await get('/api/silences?state=active&now=2025-03-01T10:00:00Z&limit=1000');
+    expect(whole.body.truncated).toBe(false);
+    expect(whole.body.silences.length).toBeGreaterThanOrEqual(3);
+    await pool.query("DELETE FROM silences WHERE silence_id LIKE 'many-%'");
+  });
+});
+
 describe('GET /api/silences', () => {
   it('computes each silence state for the instant asked about', async () => {
     const at = (now: string, state = 'all') => get(`/api/silences?state=${state}&now=${now}`);

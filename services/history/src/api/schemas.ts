@@ -238,6 +238,11 @@ export const Silence = Type.Object({
   notice: Type.Optional(Type.String({ description: 'Said when a silence of every alert is created.' })),
 });
 
-export const SilenceList = Type.Object({ silences: Type.Array(Silence), now: DateTime, state: Type.String() });
+export const SilenceList = Type.Object({
+  silences: Type.Array(Silence),
+  now: DateTime,
+  state: Type.String(),
+  truncated: Type.Boolean({ description: 'More silences are in this state than `limit`: the newest are listed.' }),
+});
 
 export const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() });

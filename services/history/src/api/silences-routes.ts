@@ -100,8 +100,11 @@ export function silencesRoutes(deps: SilenceDeps) {
       },
       async (req) => {
         const now = req.query.now === undefined ? deps.now() : new Date(req.query.now);
-        const rows = await listSilences(deps.pool, req.query.state, now, req.query.limit);
-        return { silences: rows.map((r) => silenceJson(r, now.getTime())), now: now.toISOString(), state: req.query.state };
+        // One more than asked for: whether the list is all of them (the oldest, left out, are the likeliest forgotten).
+        const rows = await listSilences(deps.pool, req.query.state, now, req.query.limit + 1);
+        const truncated = rows.length > req.query.limit;
+        const shown = truncated ? rows.slice(0, req.query.limit) : rows;
+        return { silences: shown.map((r) => silenceJson(r, now.getTime())), now: now.toISOString(), state: req.query.state, truncated };
       },
     );
 
