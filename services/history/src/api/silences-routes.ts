@@ -22,7 +22,14 @@ export interface SilenceDeps {
   /** SILENCE_MAX_DURATION. */
   maxDurationMs: number;
   newId?: () => string;
+  /**
+   * How long an expiry waits for a silence the projection has not shown yet (default 3 s): one created a moment ago
+   * is on silences.v1 before it is in Postgres, and "no silence with id" would send its author away while it mutes.
+   */
+  projectionWaitMs?: number;
 }
+
+const PROJECTION_POLL_MS = 100;
 
 const noProducer = { error: 'unavailable', message: 'this history instance cannot write to Kafka' };
 
@@ -139,8 +146,17 @@ export function silencesRoutes(deps: SilenceDeps) {
       async (req, reply) => {
         if (!deps.producer) return reply.code(503).send(noProducer);
         const now = deps.now();
-        const row = await getSilence(deps.pool, req.params.id, now);
-        if (!row) return reply.code(404).send({ error: 'not_found', message: `no silence with id "${req.params.id}"` });
+        let row = await getSilence(deps.pool, req.params.id, now);
+        for (const until = Date.now() + (deps.projectionWaitMs ?? 3_000); !row && Date.now() < until; ) {
+          await new Promise((r) => setTimeout(r, PROJECTION_POLL_MS));
+          row = await getSilence(deps.pool, req.params.id, now);
+        }
+        if (!row) {
+          return reply.code(404).send({
+            error: 'not_found',
+            message: `no silence with id "${req.params.id}" in the history (one created in the last seconds may not be in it yet while the history catches up: try again)`,
+          });
+        }
         if (silenceState(row, now.getTime()) === 'expired') return silenceJson(row, now.getTime());
         const event = silenceExpiredEvent(row.silenceId, author(req), now);
         await deps.producer.send([event]);

@@ -109,8 +109,22 @@ describe('DELETE /api/silences/:id', () => {
     expect(expiries).toHaveLength(1);
   });
 
-  it('an unknown silence is a 404', async () => {
-    expect(await call('DELETE', '/api/silences/nope')).toEqual({ status: 404, body: { error: 'not_found', message: 'no silence with id "nope"' } });
+  it('a silence expired right after it was created, before the history has it, is expired, not a 404', async () => {
+    const { body: created } = await call('POST', '/api/silences', { matchers: ['job="typo"'], duration: '1h', comment: 'wrong matcher' });
+    const { status, body } = await call('DELETE', `/api/silences/${created.silence_id}`);
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ silence_id: created.silence_id, state: 'expired', expired_by: 'alice' });
+    await waitFor(async () => (await listed('expired')).some((s) => s.silence_id === created.silence_id), { what: 'expired' });
+  });
+
+  it('an unknown silence is a 404 that says a new one may not be in the history yet', async () => {
+    expect(await call('DELETE', '/api/silences/nope')).toEqual({
+      status: 404,
+      body: {
+        error: 'not_found',
+        message: 'no silence with id "nope" in the history (one created in the last seconds may not be in it yet while the history catches up: try again)',
+      },
+    });
   });
 });
 
