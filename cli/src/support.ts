@@ -18,12 +18,22 @@ export function cliDatabaseUrl(explicit: string | undefined, env: Record<string,
   return explicit ?? envDatabaseUrl(env);
 }
 
+/**
+ * Whether an ISO 8601 text names one instant wherever it is read: a date alone (UTC midnight, as Date reads it) or a
+ * time with `Z` or an offset. A time without one is read in the machine's zone, so the same command picked another
+ * window on a laptop in New York than on a server in UTC.
+ */
+export function hasZone(value: string): boolean {
+  return /^\d{4}-\d{2}-\d{2}$/.test(value) || /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2})$/.test(value);
+}
+
 /** An ISO 8601 instant from the command line, or a clear error naming the option. */
 export function parseInstant(option: string, value: string): number {
   const ms = Date.parse(value);
   if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
     throw new Error(`${option} must be an ISO 8601 time such as 2025-03-01T10:00:00Z, got "${value}"`);
   }
+  if (!hasZone(value)) throw new Error(`${option} must say its zone, as 2025-03-01T10:00:00Z (UTC) or +01:00, got "${value}"`);
   return ms;
 }
 

@@ -140,4 +140,8 @@ test('times: ISO 8601, now, now-<duration>', () => {
   expect(parseInstant('--from', 'now', now)).toBe(now);
   expect(parseInstant('--from', '2025-03-01T10:00:00Z', now)).toBe(Date.parse('2025-03-01T10:00:00Z'));
   expect(() => parseInstant('--from', '7d', now)).toThrow(/ISO 8601/);
+  // A time without a zone would be read in the machine's: another window in New York than in UTC.
+  expect(() => parseInstant('--from', '2025-03-01T10:00:00', now)).toThrow('--from must say its zone, as 2025-03-01T10:00:00Z (UTC) or +01:00, not "2025-03-01T10:00:00"');
+  expect(parseInstant('--from', '2025-03-01T11:00:00+01:00', now)).toBe(Date.parse('2025-03-01T10:00:00Z'));
+  expect(parseInstant('--from', '2025-03-01', now)).toBe(Date.parse('2025-03-01T00:00:00Z'));
 });
