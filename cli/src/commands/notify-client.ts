@@ -24,6 +24,25 @@ export function parseLevel(value: string): NotificationLevel {
   return value as NotificationLevel;
 }
 
+/**
+ * What `alertbus notify` sends of a long text or title: its beginning (a report's headline comes first), marked as
+ * cut, and a warning for each cut for stderr. `alertbus run` keeps the end of its output instead (fitText).
+ */
+export function fitNotify(text: string, title: string | undefined): { text: string; title?: string; warnings: string[] } {
+  const warnings: string[] = [];
+  const head = (value: string, max: number, what: string) => {
+    const points = Array.from(value);
+    if (points.length <= max) return value;
+    warnings.push(`the ${what} is ${points.length} characters; its first ${max - 1} are posted (at most ${max})`);
+    return `${points.slice(0, max - 1).join('')}…`;
+  };
+  return {
+    text: head(text, NOTIFICATION_LIMITS.text, 'text'),
+    ...(title !== undefined ? { title: head(title, NOTIFICATION_LIMITS.title, 'title') } : {}),
+    warnings,
+  };
+}
+
 /** Keeps the end of a long text (where a job's output says what went wrong), within what ingest accepts. */
 export function fitText(text: string, max: number = NOTIFICATION_LIMITS.text): string {
   const points = Array.from(text);

@@ -1,6 +1,6 @@
 /** `alertbus notify -t TAG [TEXT]`: tell a tag's channel something (TEXT, or stdin). */
 import type { Command } from 'commander';
-import { parseLevel, sendNotification } from './notify-client';
+import { fitNotify, parseLevel, sendNotification } from './notify-client';
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -27,11 +27,13 @@ export function registerNotify(program: Command): void {
         text = (await readStdin()).replace(/\s+$/, '');
       }
       if (text.trim() === '') throw new Error('the text is empty: nothing to post');
+      const fitted = fitNotify(text, opts.title);
+      for (const w of fitted.warnings) process.stderr.write(`alertbus notify: ${w}\n`);
       const answer = await sendNotification({
         tag: opts.tag,
-        text,
+        text: fitted.text,
         level: opts.level,
-        ...(opts.title !== undefined ? { title: opts.title } : {}),
+        ...(fitted.title !== undefined ? { title: fitted.title } : {}),
         ...(opts.dedupKey !== undefined ? { dedupKey: opts.dedupKey } : {}),
         ...(opts.sync ? { sync: true } : {}),
       });
