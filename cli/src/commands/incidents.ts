@@ -90,5 +90,8 @@ export function registerIncidents(program: Command): void {
         summarize({ type: e.type, data: e.data } as AnyEnvelope),
       ]);
       cli.stdout.write(`${facts.join('\n')}${cli.table(['recorded', 'stage', 'type', 'position', 'detail'], rows)}\n`);
+      if (i.truncated) {
+        cli.stdout.write(`(the first ${rows.length} entries; the whole timeline: alertbus audit ${i.alias}, or GET /api/timeline?alias=…)\n`);
+      }
     });
 }

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Pool } from 'pg';
 import { readerOf } from './auth';
-import { BadCursorError, getDeliveries, getIncident, getTimeline, listIncidents } from './queries';
+import { BadCursorError, getDeliveries, getIncident, getTimeline, INCIDENT_TIMELINE_MAX, listIncidents } from './queries';
 import { ErrorBody, IdParams, IncidentDetail, IncidentList, ListQuery } from './schemas';
 import { deliveryJson, incidentJson, timelineJson } from './serialize';
 
@@ -54,10 +54,12 @@ export function incidentsRoutes(pool: Pool) {
         if (!incident) return reply.code(404).send({ error: 'not_found', message: `no incident with id "${id}"` });
         const [timeline, deliveries] = await Promise.all([getTimeline(pool, id), getDeliveries(pool, id)]);
         const reader = readerOf(req);
+        const truncated = timeline.length > INCIDENT_TIMELINE_MAX || deliveries.length > INCIDENT_TIMELINE_MAX;
         return {
           ...incidentJson(incident),
-          timeline: timeline.map((r) => timelineJson(r, reader)),
-          deliveries: deliveries.map((r) => deliveryJson(r, reader)),
+          timeline: timeline.slice(0, INCIDENT_TIMELINE_MAX).map((r) => timelineJson(r, reader)),
+          deliveries: deliveries.slice(0, INCIDENT_TIMELINE_MAX).map((r) => deliveryJson(r, reader)),
+          truncated,
         };
       },
     );

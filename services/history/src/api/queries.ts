@@ -119,7 +119,14 @@ export const TIMELINE_ORDER = `recorded_at, ${STAGE_RANK_SQL}, topic COLLATE "C"
  * The incident's own rows plus the received events its decisions name by `input_id`: inputs carry no
  * incident id, so they are linked when read, and the link holds whichever of the two was projected first.
  */
-export async function getTimeline(pool: Pool, incidentId: string): Promise<TimelineRow[]> {
+/**
+ * The most of an incident's timeline (and of its deliveries) one incident answer carries: a flapping incident open for
+ * weeks has hundreds of thousands of entries, which made one answer 80 MB and 700 MB of the history's memory. The
+ * rest is read page by page from GET /api/timeline?alias=….
+ */
+export const INCIDENT_TIMELINE_MAX = 2000;
+
+export async function getTimeline(pool: Pool, incidentId: string, limit = INCIDENT_TIMELINE_MAX + 1): Promise<TimelineRow[]> {
   const { rows } = await pool.query(
     `SELECT * FROM (
        SELECT ${TIMELINE_COLUMNS} FROM incident_timeline WHERE incident_id = $1
@@ -129,16 +136,16 @@ export async function getTimeline(pool: Pool, incidentId: string): Promise<Timel
          FROM incident_timeline t
         WHERE t.event_id IN (SELECT input_id FROM incident_timeline WHERE incident_id = $1 AND input_id IS NOT NULL)
           AND t.incident_id IS DISTINCT FROM $1
-     ) timeline ORDER BY ${TIMELINE_ORDER}`,
-    [incidentId],
+     ) timeline ORDER BY ${TIMELINE_ORDER} LIMIT $2`,
+    [incidentId, limit],
   );
   return rows.map(toTimeline);
 }
 
-export async function getDeliveries(pool: Pool, incidentId: string): Promise<DeliveryRow[]> {
+export async function getDeliveries(pool: Pool, incidentId: string, limit = INCIDENT_TIMELINE_MAX + 1): Promise<DeliveryRow[]> {
   const { rows } = await pool.query(
-    `SELECT * FROM deliveries WHERE incident_id = $1 ORDER BY recorded_at, topic COLLATE "C", "partition", "offset", event_id COLLATE "C"`,
-    [incidentId],
+    `SELECT * FROM deliveries WHERE incident_id = $1 ORDER BY recorded_at, topic COLLATE "C", "partition", "offset", event_id COLLATE "C" LIMIT $2`,
+    [incidentId, limit],
   );
   return rows.map(toDelivery);
 }

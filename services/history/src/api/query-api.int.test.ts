@@ -171,6 +171,31 @@ describe('GET /api/incidents/:id', () => {
     expect(body).toMatchObject({ incident_id: id, pager_alert_id: expect.stringMatching(/^og-/), slack_root_ts: expect.any(String) });
   });
 
+  it('a flapping incident\'s answer carries its first 2000 timeline entries and says it is cut, rather than all of them at once', async () => {
+    const source = stream.aliases.find((a) => a.severity === 'critical')!.incidentIds[0]!;
+    const first = (await pool.query('SELECT event_id FROM incident_timeline WHERE incident_id = $1 LIMIT 1', [source])).rows[0].event_id;
+    await pool.query(
+      `INSERT INTO incidents SELECT (jsonb_populate_record(i, jsonb_build_object('incident_id', 'flapping-1', 'alias', 'flapping:1'))).* FROM incidents i WHERE incident_id = $1`,
+      [source],
+    );
+    await pool.query(
+      `INSERT INTO incident_timeline
+       SELECT (jsonb_populate_record(t, jsonb_build_object('event_id', 'flap-' || g, 'incident_id', 'flapping-1', 'alias', 'flapping:1', 'offset', 900000 + g))).*
+         FROM incident_timeline t, generate_series(1, 2100) g WHERE t.event_id = $1`,
+      [first],
+    );
+    try {
+      const { status, body } = await get('/api/incidents/flapping-1');
+      expect(status).toBe(200);
+      expect(body.timeline).toHaveLength(2000);
+      expect(body.truncated).toBe(true);
+      expect((await get(`/api/incidents/${source}`)).body.truncated).toBe(false);
+    } finally {
+      await pool.query("DELETE FROM incident_timeline WHERE incident_id = 'flapping-1'");
+      await pool.query("DELETE FROM incidents WHERE incident_id = 'flapping-1'");
+    }
+  });
+
   it('an unknown id is a 404', async () => {
     expect(await get('/api/incidents/nope')).toEqual({ status: 404, body: { error: 'not_found', message: 'no incident with id "nope"' } });
   });

@@ -130,7 +130,13 @@ export const IncidentList = Type.Object({
 
 export const IncidentDetail = Type.Composite([
   Incident,
-  Type.Object({ timeline: Type.Array(TimelineEntry), deliveries: Type.Array(Delivery) }),
+  Type.Object({
+    timeline: Type.Array(TimelineEntry),
+    deliveries: Type.Array(Delivery),
+    truncated: Type.Boolean({
+      description: 'The timeline or the deliveries have more than 2000 entries: the first 2000 are here; GET /api/timeline?alias= pages through all.',
+    }),
+  }),
 ]);
 
 export const TimelineQuery = Type.Object(
