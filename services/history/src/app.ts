@@ -28,6 +28,8 @@ export interface AppDeps {
   auth: AuthOptions;
   /** SILENCE_MAX_DURATION; default 30 days. */
   silenceMaxDurationMs?: number;
+  /** HISTORY_KAFKA_TIMEOUT_MS. */
+  kafkaTimeoutMs?: number;
 }
 
 /** Retry-After of a 503 while Postgres or Kafka does not answer. */
@@ -108,7 +110,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(notificationsRoutes(deps.pool));
   void app.register(statsRoutes(deps.pool, now));
   void app.register(
-    silencesRoutes({ pool: deps.pool, producer: deps.producer, now, maxDurationMs: deps.silenceMaxDurationMs ?? DEFAULT_SILENCE_MAX_DURATION_MS }),
+    silencesRoutes({
+      pool: deps.pool,
+      producer: deps.producer,
+      now,
+      maxDurationMs: deps.silenceMaxDurationMs ?? DEFAULT_SILENCE_MAX_DURATION_MS,
+      ...(deps.kafkaTimeoutMs !== undefined ? { kafkaTimeoutMs: deps.kafkaTimeoutMs } : {}),
+    }),
   );
   void app.register(uiRoutes());
   return app;

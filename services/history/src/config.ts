@@ -33,6 +33,8 @@ export interface HistoryConfig {
   tokens: ApiToken[];
   /** SILENCE_MAX_DURATION. */
   silenceMaxDurationMs: number;
+  /** HISTORY_KAFKA_TIMEOUT_MS: how long a silence's write waits for Kafka before the request is answered 503. */
+  kafkaTimeoutMs?: number;
   /** PG_CONNECT_TIMEOUT_MS / PG_STATEMENT_TIMEOUT_MS. */
   pgTimeouts?: PgTimeouts;
   /** Back-off while Kafka or Postgres are unreachable (INFRA_RETRY_*). */
@@ -69,6 +71,7 @@ export function readHistoryConfig(env: Record<string, string | undefined> = proc
     logLevel,
     tokens,
     silenceMaxDurationMs,
+    kafkaTimeoutMs: envInt(env, 'HISTORY_KAFKA_TIMEOUT_MS', 10_000, { min: 100, max: 600_000 }),
     pgTimeouts: pgTimeoutsFromEnv(env),
     infraRetry: infraRetryFromEnv(env),
     fetchLingerMs: envInt(env, 'HISTORY_FETCH_LINGER_MS', DEFAULT_FETCH_LINGER_MS, { min: 0, max: 5_000 }),

@@ -76,6 +76,7 @@ export async function startHistory(config: HistoryOptions): Promise<HistoryServi
       producer,
       auth: { tokens, readsOpen: isLoopback(host) },
       silenceMaxDurationMs: config.silenceMaxDurationMs,
+      ...(config.kafkaTimeoutMs !== undefined ? { kafkaTimeoutMs: config.kafkaTimeoutMs } : {}),
       ready: async () => {
         try {
           await pool.query('SELECT 1');

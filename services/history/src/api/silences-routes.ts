@@ -6,8 +6,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from 'pg';
-import type { EventProducer } from '@alertbus/kafka';
-import { formatDuration } from '@alertbus/schemas';
+import { ProduceRefused, type EventProducer } from '@alertbus/kafka';
+import { formatDuration, type AnyEnvelope } from '@alertbus/schemas';
 import { silenceCreatedEvent, silenceExpiredEvent } from '../silences/events';
 import { getSilence, listSilences } from '../silences/queries';
 import { silenceState } from '@alertbus/projection';
@@ -27,9 +27,49 @@ export interface SilenceDeps {
    * is on silences.v1 before it is in Postgres, and "no silence with id" would send its author away while it mutes.
    */
   projectionWaitMs?: number;
+  /** HISTORY_KAFKA_TIMEOUT_MS (default 10 s). */
+  kafkaTimeoutMs?: number;
 }
 
 const PROJECTION_POLL_MS = 100;
+
+/** How long a silence's write waits for Kafka before the request is answered 503 (HISTORY_KAFKA_TIMEOUT_MS). */
+export const DEFAULT_KAFKA_WRITE_TIMEOUT_MS = 10_000;
+
+type Written = { ok: true } | { ok: false; status: 503; body: { error: string; message: string } };
+
+/**
+ * The write of a silence or its expiry, within a deadline: a hung broker held the request for as long as the client
+ * waited (five minutes), and the silence was written later anyway. Refused before Kafka had it, nothing is written;
+ * handed over and unanswered, it may still be, and the answer says to look before trying again.
+ */
+async function writeWithin(producer: EventProducer, events: AnyEnvelope[], timeoutMs: number, what: string): Promise<Written> {
+  let timer: NodeJS.Timeout | undefined;
+  const sent = producer.send(events, { queueTimeoutMs: timeoutMs });
+  const deadline = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), timeoutMs);
+  });
+  try {
+    const first = await Promise.race([sent.then(() => 'sent' as const), deadline]);
+    if (first === 'sent') return { ok: true };
+    sent.catch(() => undefined); // answered already: a late failure has no one to tell
+    return {
+      ok: false,
+      status: 503,
+      body: {
+        error: 'unavailable',
+        message: `Kafka did not acknowledge the ${what} within ${timeoutMs} ms (HISTORY_KAFKA_TIMEOUT_MS); it may still be written when Kafka answers: look (alertbus silence list) before trying again`,
+      },
+    };
+  } catch (err) {
+    if (err instanceof ProduceRefused) {
+      return { ok: false, status: 503, body: { error: 'unavailable', message: `Kafka did not take the ${what}: ${err.message}; nothing was written, try again` } };
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 const noProducer = { error: 'unavailable', message: 'this history instance cannot write to Kafka' };
 
@@ -81,7 +121,8 @@ export function silencesRoutes(deps: SilenceDeps) {
         const now = deps.now();
         const built = silenceCreatedEvent(req.body, { now, silenceId: newId(), createdBy: author(req), maxDurationMs: deps.maxDurationMs });
         if (!built.ok) return reply.code(400).send({ error: 'bad_request', message: built.error });
-        await deps.producer.send([built.event]);
+        const written = await writeWithin(deps.producer, [built.event], deps.kafkaTimeoutMs ?? DEFAULT_KAFKA_WRITE_TIMEOUT_MS, `silence ${built.event.data.silenceId}`);
+        if (!written.ok) return reply.code(written.status).header('retry-after', '5').send(written.body);
         const d = built.event.data;
         const row = { ...d, matchers: [...d.matchers], createdAt: built.event.recordedAt, expiredAt: null, expiredBy: null };
         const body = silenceJson(row, now.getTime());
@@ -159,7 +200,8 @@ export function silencesRoutes(deps: SilenceDeps) {
         }
         if (silenceState(row, now.getTime()) === 'expired') return silenceJson(row, now.getTime());
         const event = silenceExpiredEvent(row.silenceId, author(req), now);
-        await deps.producer.send([event]);
+        const written = await writeWithin(deps.producer, [event], deps.kafkaTimeoutMs ?? DEFAULT_KAFKA_WRITE_TIMEOUT_MS, `expiry of silence ${row.silenceId}`);
+        if (!written.ok) return reply.code(written.status).header('retry-after', '5').send(written.body);
         return silenceJson({ ...row, expiredAt: event.data.expiredAt, expiredBy: event.data.expiredBy }, now.getTime());
       },
     );
