@@ -52,3 +52,9 @@ describe('what a run posts leaves out the credentials in its command line and ou
     expect(withoutSecrets(text)).toBe(posted);
   });
 });
+
+test('--tail 0 posts no output, an unterminated last line included', () => {
+  const t = new TailBuffer(0);
+  t.push('line 1\nsecret at the end without a newline');
+  expect(t.text()).toBe('');
+});

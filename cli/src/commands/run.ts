@@ -23,6 +23,8 @@ export class TailBuffer {
   }
 
   text(): string {
+    // slice(-0) is the whole array: --tail 0 posted the last line when it had no newline.
+    if (this.max === 0) return '';
     const all = this.partial === '' ? this.lines : [...this.lines, this.partial];
     return all.slice(-this.max).join('\n');
   }
