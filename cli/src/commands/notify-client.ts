@@ -1,5 +1,6 @@
 /** The CLI side of POST /notify: where ingest is, how to authenticate, and what its answers mean. */
-import { credentialsInUrl, displayUrl } from '@alertbus/history-client';
+import { quotableUrl } from '@alertbus/common';
+import { credentialsInUrl } from '@alertbus/history-client';
 import { NOTIFICATION_LEVELS, NOTIFICATION_LIMITS, type NotificationLevel } from '@alertbus/schemas';
 
 export const DEFAULT_INGEST_URL = 'http://127.0.0.1:8080';
@@ -64,7 +65,7 @@ export async function sendNotification(req: NotifyRequest, env: Record<string, s
     res = await fetch(`${base}/notify`, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     const cause = (err as { cause?: { message?: string } }).cause?.message;
-    return { ok: false, message: `cannot reach ingest at ${displayUrl(base)}: ${cause ?? (err as Error).message}` };
+    return { ok: false, message: `cannot reach ingest at ${quotableUrl(base)}: ${cause ?? (err as Error).message}` };
   }
   const text = await res.text();
   let parsed: Record<string, unknown> = {};

@@ -3,15 +3,10 @@
  * The response shapes are the API's own (snake_case), typed loosely: the API's schemas are the contract.
  * Every call carries ALERTBUS_TOKEN (a token from the service's HISTORY_API_TOKENS) when it is set.
  */
+import { quotableUrl } from '@alertbus/common';
 import type { ProjectedEvent } from '@alertbus/projection';
 
 export const DEFAULT_HISTORY_URL = 'http://127.0.0.1:8081';
-
-/** HISTORY_URL, else the default local address. */
-/** A URL as a message may show it: without a user and password, or a query (either may be a credential). */
-export function displayUrl(url: string): string {
-  return url.replace(/\/\/[^/?#\s]*@/, '//[redacted]@').replace(/\?.*$/s, '?[redacted]');
-}
 
 /**
  * Why a base URL cannot be used, or undefined: fetch refuses a URL with a user and password, and its error (which
@@ -19,10 +14,11 @@ export function displayUrl(url: string): string {
  */
 export function credentialsInUrl(url: string, variable: string, tokenVariable: string): string | undefined {
   return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url)
-    ? `${variable} (${displayUrl(url)}) must not hold a user and password: give the token in ${tokenVariable}`
+    ? `${variable} (${quotableUrl(url)}) must not hold a user and password: give the token in ${tokenVariable}`
     : undefined;
 }
 
+/** HISTORY_URL, else the default local address. */
 export function historyUrl(explicit?: string, env: Record<string, string | undefined> = process.env): string {
   return (explicit ?? env.HISTORY_URL ?? DEFAULT_HISTORY_URL).replace(/\/+$/, '');
 }
@@ -70,7 +66,7 @@ export class HistoryClient {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new HistoryApiError(`cannot reach the history API at ${displayUrl(this.baseUrl)} (${cause?.code ?? cause?.message ?? (err as Error).message}); set --url or HISTORY_URL`, 0);
+      throw new HistoryApiError(`cannot reach the history API at ${quotableUrl(this.baseUrl)} (${cause?.code ?? cause?.message ?? (err as Error).message}); set --url or HISTORY_URL`, 0);
     }
     const text = await res.text();
     let parsed: unknown = null;
