@@ -1,7 +1,7 @@
 /** `alertbus history rebuild|checksum`: rebuild the projection from the log and prove it matches. */
 import type { Command } from 'commander';
 import * as cli from '../support';
-import { MIGRATIONS_DIR, checksum, formatChecksum, rebuildProjection, type RebuildProgress } from '@alertbus/projection';
+import { MIGRATIONS_DIR, checksum, formatChecksum, rebuildProjection, type Checksum, type RebuildProgress } from '@alertbus/projection';
 import { createPool } from '@alertbus/common';
 
 interface RebuildOptions {
@@ -24,6 +24,17 @@ function progressPrinter(): (p: RebuildProgress) => void {
     const pct = p.total > 0n ? ` ${((Number(p.covered) / Number(p.total)) * 100).toFixed(0)}% of ${p.total} offsets,` : '';
     cli.stderr.write(`rebuild: ${p.phase}${pct} ${p.records} records applied\n`);
   };
+}
+
+/** Which tables a rebuild and the live projection disagree on, with their row counts: where to start looking. */
+export function tablesThatDiffer(rebuilt: Checksum, live: Checksum): string {
+  const liveByTable = new Map(live.tables.map((t) => [t.table, t]));
+  const differ = rebuilt.tables.flatMap((t) => {
+    const l = liveByTable.get(t.table);
+    if (l && l.sha256 === t.sha256 && l.rows === t.rows) return [];
+    return [`${t.table} (rebuilt ${t.rows} rows, live ${l ? l.rows : 'none'})`];
+  });
+  return differ.length > 0 ? differ.join(', ') : 'the tables match, their list does not';
 }
 
 export function registerHistory(program: Command): void {
@@ -55,7 +66,7 @@ export function registerHistory(program: Command): void {
           ? `not compared with the live projection: ${result.notCompared}`
           : result.matches
             ? 'identical to the live projection at the same offsets'
-            : `DIFFERENT from the live projection at the same offsets (live total sha256:${result.live!.total})`;
+            : `DIFFERENT from the live projection at the same offsets: ${tablesThatDiffer(result.checksum, result.live!)} (live total sha256:${result.live!.total})`;
       cli.stdout.write(
         [
           `rebuilt from ${result.records} records in ${(result.durationMs / 1000).toFixed(1)} s ` +
