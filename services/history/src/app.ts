@@ -82,6 +82,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     if (typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)) {
       return reply.code(400).send({ error: 'bad_request', message: `a value in the request cannot be used: ${err.message}` });
     }
+    if ((code === '57014' && /statement timeout/.test(err.message)) || /^Query read timeout$/.test(err.message)) {
+      // The server cancelled the query at PG_STATEMENT_TIMEOUT_MS (or the client gave up a little after it): Postgres
+      // answers, the question was too wide. Saying "not answering" sent people to check a healthy database.
+      req.log.warn({ err }, 'request failed: the query ran longer than PG_STATEMENT_TIMEOUT_MS');
+      return reply.code(503).send({
+        error: 'query_timeout',
+        message:
+          'the query ran longer than the statement timeout (PG_STATEMENT_TIMEOUT_MS) and was stopped; nothing was written: ' +
+          'narrow it (a shorter from/to range, a filter) or try again when the history is less busy',
+      });
+    }
     if (isInfrastructureError(err)) {
       // Postgres or Kafka not answering is not the request's fault: a client tries again later (a silence was not written).
       req.log.warn({ err }, 'request failed: Postgres or Kafka is not answering');

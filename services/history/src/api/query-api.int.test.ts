@@ -419,3 +419,26 @@ describe('Postgres not answering', () => {
     }
   });
 });
+
+describe('a query stopped by the statement timeout', () => {
+  it('is a 503 that says the query ran too long and how to narrow it, not that Postgres is not answering', async () => {
+    // Another session holds the incidents table: the request waits until PG_STATEMENT_TIMEOUT_MS stops it, as a
+    // search over a year of a large history does.
+    const slow = createPool(process.env.DATABASE_URL!, 2, { connectTimeoutMs: 5_000, statementTimeoutMs: 300 });
+    const holder = await pool.connect();
+    const timed = buildApp({ pool: slow, registry: createHistoryMetrics().registry, ready: async () => null, now: () => NOW, auth: { tokens: [], readsOpen: true } });
+    try {
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE incidents IN ACCESS EXCLUSIVE MODE');
+      const res = await timed.inject({ method: 'GET', url: '/api/incidents?limit=5' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toEqual({ error: 'query_timeout', message: expect.stringContaining('ran longer than the statement timeout (PG_STATEMENT_TIMEOUT_MS)') });
+      expect(res.json().message).not.toMatch(/not answering/);
+    } finally {
+      await holder.query('ROLLBACK');
+      holder.release();
+      await timed.close();
+      await slow.end();
+    }
+  });
+});
