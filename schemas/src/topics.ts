@@ -69,6 +69,8 @@ export const HEADERS = {
   schemaVersion: 'alertbus-version',
   /** Set by `alertbus deadletter redrive` on a record put back: the id of the dead letter it came from. */
   redrive: 'alertbus-redrive',
+  /** Set by `alertbus deadletter redrive` beside `redrive`: who put the record back (--by, ALERTBUS_USER or the login). */
+  redrivenBy: 'alertbus-redriven-by',
   /** On router.shared.v1: the input partition the incident's alias belongs to. */
   partition: 'alertbus-partition',
 } as const;

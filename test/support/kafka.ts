@@ -21,6 +21,7 @@ export interface ReadRecord {
   offset: string;
   key: string | null;
   value: string | null;
+  headers: Record<string, string>;
   event?: AnyEnvelope;
 }
 
@@ -43,6 +44,7 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<ReadRecord
           offset: r.offset,
           key: r.key,
           value: r.value ? r.value.toString('utf8') : null,
+          headers: r.headers,
           event: decoded.ok ? decoded.event : undefined,
         });
       }
@@ -66,6 +68,7 @@ export async function readTopics(kafka: Kafka, topics: readonly string[]): Promi
           offset: r.offset,
           key: r.key,
           value: r.value ? r.value.toString('utf8') : null,
+          headers: r.headers,
         });
       }
     },

@@ -3,6 +3,7 @@
  * the pager, or out of retry budget), and putting them back where they came from. A redriven command goes
  * through its sink's ledger again: executed at most once in effect, never when it completed meanwhile.
  */
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { Partitioners, type Kafka } from 'kafkajs';
 import * as cli from '../support';
@@ -45,7 +46,24 @@ interface RedriveOptions {
   all?: boolean;
   topic?: string;
   dryRun?: boolean;
+  by?: string;
   brokers?: string;
+}
+
+/** Who redrives, for the record's header and the sink's log: --by, else ALERTBUS_USER, else the login name. */
+export function redriver(by: string | undefined, env: Record<string, string | undefined> = process.env): string {
+  const name = (by ?? env.ALERTBUS_USER ?? safeLogin()).trim();
+  if (name === '') throw new Error('say who redrives: --by <name> (or ALERTBUS_USER); the record put back carries it');
+  if (name.length > 200 || /[\u0000-\u001f\u007f]/.test(name)) throw new Error('--by must be a name of at most 200 characters, on one line');
+  return name;
+}
+
+function safeLogin(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return '';
+  }
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -81,10 +99,12 @@ export function registerDeadLetter(program: Command): void {
     .option('--all', 'every dead letter (with --topic: every one from that topic)')
     .option('--topic <topic>', 'with --all: only those from this topic')
     .option('--dry-run', 'say what would be redriven, write nothing')
+    .option('--by <name>', 'who redrives, carried on each record put back (default ALERTBUS_USER, else your login name)')
     .option('--brokers <list>', 'Kafka brokers (default KAFKA_BROKERS)')
     .action(async (opts: RedriveOptions) => {
       if (!opts.all && (!opts.id || opts.id.length === 0)) throw new Error('say which: --id <dead letter id> (repeatable) or --all');
       if (opts.all && opts.id) throw new Error('--id and --all exclude each other');
+      const by = redriver(opts.by);
       const kafka = cli.cliKafka(opts.brokers);
       const all = await readDeadLetters(kafka);
       let chosen: DeadLetter[];
@@ -100,7 +120,7 @@ export function registerDeadLetter(program: Command): void {
         await producer.connect();
         try {
           for (const d of chosen) {
-            const r = redriveRecord(d);
+            const r = redriveRecord(d, by);
             await producer.send({ topic: r.topic, acks: -1, messages: [{ ...r.message, partition: r.partition }] });
           }
         } finally {
@@ -109,6 +129,6 @@ export function registerDeadLetter(program: Command): void {
       }
       const verb = opts.dryRun ? 'would redrive' : 'redriven';
       cli.stdout.write(`${chosen.map((d) => `${verb} ${d.id} → ${d.data.origin.topic}[${d.data.origin.partition}] (key ${d.data.origin.key ?? '-'})`).join('\n')}\n`);
-      cli.stdout.write(`${chosen.length} dead letter${chosen.length === 1 ? '' : 's'} ${opts.dryRun ? 'would be redriven (dry run: nothing written)' : 'redriven'}\n`);
+      cli.stdout.write(`${chosen.length} dead letter${chosen.length === 1 ? '' : 's'} ${opts.dryRun ? 'would be redriven (dry run: nothing written)' : `redriven by ${by}`}\n`);
     });
 }

@@ -44,12 +44,12 @@ export function deadLetterEvent(
  * The record a dead letter came from, as it was (key, value bytes, headers), for its topic and partition,
  * marked with the dead letter's id (HEADERS.redrive) so the consumer knows it is a redrive, and of which one.
  */
-export function redriveRecord(dead: Envelope<'DeadLettered'>): { topic: string; partition: number; message: Message } {
+export function redriveRecord(dead: Envelope<'DeadLettered'>, by?: string): { topic: string; partition: number; message: Message } {
   const o = dead.data.origin;
   const value = o.value === null ? null : Buffer.from(o.value, o.valueEncoding === 'base64' ? 'base64' : 'utf8');
   return {
     topic: o.topic,
     partition: o.partition,
-    message: { key: o.key, value, headers: { ...o.headers, [HEADERS.redrive]: dead.id } },
+    message: { key: o.key, value, headers: { ...o.headers, [HEADERS.redrive]: dead.id, ...(by ? { [HEADERS.redrivenBy]: by } : {}) } },
   };
 }

@@ -408,7 +408,8 @@ export class SinkRunner {
     const redriveId = record.headers[HEADERS.redrive];
     if (entry?.status === 'failed' && redriveId && entry.redriveId !== redriveId) {
       if (await ledger.redrive(command.id, redriveId, this.now())) {
-        log.info({ commandId: command.id, type: command.type, redriveId }, 'redriven command: executing it again');
+        const redrivenBy = record.headers[HEADERS.redrivenBy];
+        log.info({ commandId: command.id, type: command.type, redriveId, redrivenBy }, 'redriven command: executing it again');
         entry = await ledger.lookup(command.id);
       }
     }

@@ -4,7 +4,7 @@
  * second redrive of the same dead letter changes nothing.
  */
 import { EventProducer } from '@alertbus/kafka';
-import { deriveId, GROUPS, TOPICS, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import { deriveId, GROUPS, HEADERS, TOPICS, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { startOpsgenieStandIn, type OpsgenieStandIn } from '@alertbus/stand-ins';
 import type { Kafka } from 'kafkajs';
 import { runCli } from '../../../test/support/cli';
@@ -74,8 +74,12 @@ test('a command the pager refused is listed, redriven once through the ledger, a
   expect(dry.stdout).toContain('1 dead letter would be redriven (dry run: nothing written)');
   expect(await pagerEnd()).toBe(before);
 
-  const redriven = await runCli('deadletter', 'redrive', '--id', listed.id);
+  const redriven = await runCli('deadletter', 'redrive', '--id', listed.id, '--by', 'jane.sre');
   expect(redriven).toMatchObject({ exitCode: 0, stdout: expect.stringContaining(`redriven ${listed.id}`) });
+  expect(redriven.stdout).toContain('1 dead letter redriven by jane.sre');
+  // Who put it back stays on the record, beside which dead letter it came from.
+  const put = (await readTopic(kafka, TOPICS.pagerCommands)).filter((r) => r.headers[HEADERS.redrive] === listed.id);
+  expect(put.map((r) => r.headers[HEADERS.redrivenBy])).toEqual(['jane.sre']);
   const created = await waitFor(async () => (await results(cmd)).find((e) => e.type === 'PagerAlertCreated'), { what: 'the redriven command executed' });
   expect(created.id).toBe(deriveId(cmd.id, 'delivery', listed.id));
   expect(og.state.alerts.filter((a) => a.alias === cmd.alias)).toHaveLength(1);
