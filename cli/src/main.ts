@@ -1,8 +1,9 @@
 import { buildProgram } from './program';
+import { explainFailure } from './support';
 
 buildProgram()
   .parseAsync(process.argv)
-  .catch((err: Error) => {
-    process.stderr.write(`alertbus: ${err.message}\n`);
+  .catch((err: unknown) => {
+    process.stderr.write(`alertbus: ${explainFailure(err)}\n`);
     process.exit(1);
   });

@@ -1,4 +1,4 @@
-import { hasZone, parseInstant } from './support';
+import { explainFailure, hasZone, parseInstant } from './support';
 
 test('a time on the command line must say its zone (alertbus replay): read in the machine\'s, it picked another window per laptop', () => {
   expect(parseInstant('--from', '2025-03-01T10:00:00Z')).toBe(Date.parse('2025-03-01T10:00:00Z'));
@@ -8,4 +8,25 @@ test('a time on the command line must say its zone (alertbus replay): read in th
   expect(() => parseInstant('--from', '2025-03-01 08:00')).toThrow(/must say its zone/);
   expect(() => parseInstant('--from', 'yesterday')).toThrow(/must be an ISO 8601 time/);
   expect(['2025-03-01T10:00Z', '2025-03-01T10:00:00.123+0100', '2025-03-01 10:00:00z'].every(hasZone)).toBe(true);
+});
+
+describe('explainFailure: a command that reached neither Kafka nor Postgres names the setting', () => {
+  const refused = (address: string) => Object.assign(new Error(`connect ECONNREFUSED ${address}`), { code: 'ECONNREFUSED' });
+
+  test('Kafka: KafkaJS errors, the broker address kept', () => {
+    const err = Object.assign(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:1'), { name: 'KafkaJSConnectionError', cause: refused('127.0.0.1:1') });
+    expect(explainFailure(err)).toBe('Kafka did not answer (KAFKA_BROKERS or --brokers; is the broker running?): Connection error: connect ECONNREFUSED 127.0.0.1:1');
+  });
+
+  test('Postgres: a refused connection, and a server that refuses the database or the login', () => {
+    expect(explainFailure(refused('127.0.0.1:5432'))).toBe('Postgres did not answer (DATABASE_URL or --database-url; is it running?): connect ECONNREFUSED 127.0.0.1:5432');
+    const missing = Object.assign(new Error('database "alertbsu" does not exist'), { code: '3D000', severity: 'FATAL' });
+    expect(explainFailure(missing)).toBe('Postgres refused the connection (DATABASE_URL or --database-url): database "alertbsu" does not exist');
+  });
+
+  test('anything else is its own message', () => {
+    expect(explainFailure(new Error('no dead letter with id x'))).toBe('no dead letter with id x');
+    expect(explainFailure(Object.assign(new Error('duplicate key'), { code: '23505', severity: 'ERROR' }))).toBe('duplicate key');
+    expect(explainFailure(Object.assign(new TypeError('fetch failed'), { cause: refused('127.0.0.1:8081') }))).toBe('fetch failed');
+  });
 });

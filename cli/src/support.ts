@@ -1,6 +1,6 @@
 /** What the `alertbus` commands over history share: where Kafka, Postgres and the API are, and how to print. */
 import type { Kafka } from 'kafkajs';
-import { ConfigError, createLogger, envBrokers, envDatabaseUrl } from '@alertbus/common';
+import { ConfigError, createLogger, envBrokers, envDatabaseUrl, errorChain } from '@alertbus/common';
 import { createKafka } from '@alertbus/kafka';
 
 export function cliKafka(brokers: string | undefined, env: Record<string, string | undefined> = process.env): Kafka {
@@ -12,6 +12,30 @@ export function cliKafka(brokers: string | undefined, env: Record<string, string
     throw err;
   }
   return createKafka({ brokers: list, clientId: 'alertbus-cli', log: createLogger('alertbus-cli', 'silent') });
+}
+
+const NETWORK = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE)$/;
+
+/**
+ * A command's failure as the user reads it: one that reached neither Kafka nor Postgres names the setting that says
+ * where they are. "connect ECONNREFUSED 127.0.0.1:5432" alone did not say which of the two, or what to change.
+ */
+export function explainFailure(err: unknown): string {
+  const chain = errorChain(err);
+  const message = String(chain[0]?.message ?? err);
+  if (chain.some((e) => typeof e.name === 'string' && e.name.startsWith('KafkaJS'))) {
+    return `Kafka did not answer (KAFKA_BROKERS or --brokers; is the broker running?): ${message}`;
+  }
+  const pg = chain.find((e) => typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && 'severity' in e);
+  if (pg && /^(08|28|3D)/.test(pg.code as string)) {
+    return `Postgres refused the connection (DATABASE_URL or --database-url): ${message}`;
+  }
+  // What is left unwrapped is Postgres's: the history API's and ingest's clients name their own URL, Kafka's is wrapped.
+  const network = chain.some((e) => typeof e.code === 'string' && NETWORK.test(e.code));
+  if ((network && message !== 'fetch failed') || /^Connection terminated|timeout expired/i.test(message)) {
+    return `Postgres did not answer (DATABASE_URL or --database-url; is it running?): ${message}`;
+  }
+  return message;
 }
 
 export function cliDatabaseUrl(explicit: string | undefined, env: Record<string, string | undefined> = process.env): string {
