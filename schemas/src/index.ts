@@ -5,6 +5,7 @@ export * from './command-types';
 export * from './envelope';
 export * from './topics';
 export * from './validate';
+export * from './json-error';
 export { plainlyValidDateTime } from './date-time';
 export * from './router-state';
 export * from './rules';

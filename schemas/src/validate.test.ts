@@ -60,3 +60,17 @@ describe('validateEnvelope', () => {
     expect(r).toEqual({ ok: false, error: `envelope invalid: ${Array(5).fill('/type: must be equal to constant').join('; ')}` });
   });
 });
+
+describe('decodeEnvelope: a record that is not JSON', () => {
+  it.each([
+    ['a short text', 'token=xoxb-1-2'],
+    ['a long one, cut mid-way', `{"a": 1, "secret": hunter2-is-the-password-here, ${'x'.repeat(100)}`],
+    ['a long one, cut at its end', `${'{"a": 1, '.repeat(10)}"secret": hunter2pw`],
+  ])('%s: says where it stopped being JSON, not what it held (the reason goes to logs and dead letters)', (_what, text) => {
+    const r = decodeEnvelope(Buffer.from(text));
+    expect(r.ok).toBe(false);
+    const error = (r as { error: string }).error;
+    expect(error).toMatch(/^value is not JSON: [^"]* in JSON( at position \d+)?$/);
+    expect(error).not.toMatch(/xoxb|hunter2/);
+  });
+});

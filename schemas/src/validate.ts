@@ -3,6 +3,7 @@ import addFormats from 'ajv-formats';
 import { quickDateTime } from './date-time';
 import { EVENT_TYPES, type EventType } from './events';
 import { EnvelopeSchema, type AnyEnvelope } from './envelope';
+import { jsonErrorWithoutExcerpt } from './json-error';
 
 /** An Ajv with the project's formats; `allErrors` for the messages, without it to decide validity alone. */
 function makeAjv(allErrors: boolean): Ajv {
@@ -116,10 +117,12 @@ export function validateEnvelope(value: unknown, topic?: string): ValidationResu
 export function decodeEnvelope(value: Buffer | string | null, topic?: string): ValidationResult {
   if (value === null) return { ok: false, error: 'record has no value (tombstone) where an event was expected' };
   let parsed: unknown;
+  const text = typeof value === 'string' ? value : value.toString('utf8');
   try {
-    parsed = JSON.parse(typeof value === 'string' ? value : value.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (err) {
-    return { ok: false, error: `value is not JSON: ${(err as Error).message}` };
+    // Not the excerpt V8 quotes: the reason goes to logs and to the dead letter's attempts, the record may hold a secret.
+    return { ok: false, error: `value is not JSON: ${jsonErrorWithoutExcerpt((err as Error).message, text)}` };
   }
   return validateEnvelope(parsed, topic);
 }

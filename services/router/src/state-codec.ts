@@ -1,4 +1,4 @@
-import { AliasState, HEADERS, schemaAjv, SlackKeyState } from '@alertbus/schemas';
+import { AliasState, HEADERS, jsonErrorWithoutExcerpt, schemaAjv, SlackKeyState } from '@alertbus/schemas';
 import type { OutputMessage } from '@alertbus/kafka';
 import { isIncidentState, stateKey, type RouterState } from '@alertbus/routing';
 
@@ -31,10 +31,11 @@ export type DecodedState = { ok: true; state: RouterState } | { ok: false; error
  */
 export function decodeState(value: Buffer): DecodedState {
   let parsed: unknown;
+  const text = value.toString('utf8');
   try {
-    parsed = JSON.parse(value.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (err) {
-    return { ok: false, error: `not JSON: ${(err as Error).message}` };
+    return { ok: false, error: `not JSON: ${jsonErrorWithoutExcerpt((err as Error).message, text)}` };
   }
   const isKeyState = typeof parsed === 'object' && parsed !== null && 'kind' in parsed;
   const validate = isKeyState ? validKeyState : validState;
