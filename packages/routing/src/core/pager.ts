@@ -19,13 +19,18 @@ export function pagerDescription(a: Pick<AlertReceived, 'description' | 'labels'
   return truncate(parts.join('\n\n'), PAGER_LIMITS.description);
 }
 
-/** Labels as pager details plus alertbus's own keys, kept under Opsgenie's total size. */
+/**
+ * Labels as pager details plus alertbus's own keys, kept under Opsgenie's total size. Opsgenie does not say how it
+ * counts its 8000 characters; the count here is the strictest reading, the details as JSON (quotes, escapes, colons,
+ * commas and braces included): counting keys and values alone let 90 ordinary labels through at 7,914 that were
+ * 8,473 as sent, and a create refused with 422 is a page nobody gets. Entries that do not fit are left out.
+ */
 export function pagerDetails(labels: Labels, extra: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
-  let used = 0;
+  let used = 2; // {}
   for (const [k, v] of [...Object.entries(extra), ...sortedEntries(labels)]) {
-    if (k in out) continue;
-    const size = codePoints(k) + codePoints(v);
+    if (Object.hasOwn(out, k)) continue;
+    const size = codePoints(JSON.stringify(k)) + codePoints(JSON.stringify(v)) + 2; // "k":"v",
     if (used + size > PAGER_LIMITS.detailsTotal) continue;
     out[k] = v;
     used += size;
