@@ -1,4 +1,4 @@
-import { ConfigError, envBytes, envInt, envUrl, quotableUrl } from './config';
+import { ConfigError, envBytes, envInt, envSecret, envUrl, quotableUrl } from './config';
 
 describe('a URL a configuration error quotes is quoted without its credentials', () => {
   test.each([
@@ -42,6 +42,27 @@ describe('numbers and sizes', () => {
     expect(envBytes({ L: '1024mb' }, 'L', 1)).toBe(1024 * 1024 * 1024);
     for (const raw of ['1025mb', '99999999999999999999']) {
       expect(() => envBytes({ L: raw }, 'L', 1)).toThrow(new ConfigError(`L must be at most 1024mb (1073741824 bytes), got "${raw}"`));
+    }
+  });
+});
+
+describe('keys and tokens (envSecret)', () => {
+  test('the newline a secret made from a file ends in, and spaces around, are dropped', () => {
+    expect(envSecret({ OPSGENIE_API_KEY: 'abcd-1234\n' }, 'OPSGENIE_API_KEY')).toBe('abcd-1234');
+    expect(envSecret({ OPSGENIE_API_KEY: '  abcd-1234\r\n' }, 'OPSGENIE_API_KEY')).toBe('abcd-1234');
+    expect(envSecret({ OPSGENIE_API_KEY: ' \n' }, 'OPSGENIE_API_KEY')).toBeUndefined();
+    expect(envSecret({}, 'OPSGENIE_API_KEY')).toBeUndefined();
+  });
+
+  test('whitespace or a control character inside is refused, naming the variable and not the value', () => {
+    for (const value of ['GenieKey abcd-1234', 'abcd\n1234', 'abcd\u00001234']) {
+      expect(() => envSecret({ OPSGENIE_API_KEY: value }, 'OPSGENIE_API_KEY')).toThrow(ConfigError);
+      try {
+        envSecret({ OPSGENIE_API_KEY: value }, 'OPSGENIE_API_KEY');
+      } catch (err) {
+        expect((err as Error).message).toMatch(/^OPSGENIE_API_KEY holds whitespace or a control character/);
+        expect((err as Error).message).not.toContain('1234');
+      }
     }
   });
 });

@@ -38,6 +38,20 @@ export function envOptional(env: Env, name: string): string | undefined {
   return v === undefined || v === '' ? undefined : v;
 }
 
+/**
+ * A key, token or secret: the whitespace around it is dropped (a Kubernetes secret made from a file ends in a
+ * newline, and a header carrying it is refused by Node before anything is sent: every call failed, with no answer
+ * to classify); one with whitespace or control characters inside is refused, without quoting it.
+ */
+export function envSecret(env: Env, name: string): string | undefined {
+  const v = envOptional(env, name)?.trim();
+  if (v === undefined || v === '') return undefined;
+  if (/[\s\u0000-\u001f\u007f]/.test(v)) {
+    throw new ConfigError(`${name} holds whitespace or a control character inside it: a key or token has none (value not shown)`);
+  }
+  return v;
+}
+
 export function envInt(env: Env, name: string, fallback: number, opts: { min?: number; max?: number } = {}): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;

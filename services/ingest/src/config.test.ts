@@ -158,7 +158,7 @@ describe('loadConfig: Slack', () => {
 
   test.each([
     [{ SLACK_SIGNING_SECRET: 's3cret' }, 'neither SLACK_BOT_TOKEN'],
-    [{ SLACK_SIGNING_SECRET: 's3 cret', SLACK_BOT_TOKEN: 'x' }, 'SLACK_SIGNING_SECRET must not contain whitespace'],
+    [{ SLACK_SIGNING_SECRET: 's3 cret', SLACK_BOT_TOKEN: 'x' }, 'SLACK_SIGNING_SECRET holds whitespace or a control character inside it'],
     [{ SLACK_SIGNING_SECRET: 's', SLACK_BOT_TOKEN: 'x', INGEST_SLACK_TIMEOUT_MS: '5000' }, 'INGEST_SLACK_TIMEOUT_MS must be ≤ 2900'],
     [{ SLACK_SIGNING_SECRET: 's', SLACK_BOT_TOKEN: 'x', SLACK_API_URL: 'slack.com' }, 'SLACK_API_URL must be an http(s) URL'],
     [{ SLACK_APP_TOKEN: 'xoxb-not-an-app-token', SLACK_BOT_TOKEN: 'x' }, 'SLACK_APP_TOKEN must be an app-level token'],

@@ -1,4 +1,4 @@
-import { ConfigError, DEFAULT_SLACK_API_URL, envBrokers, envBytes, envDatabaseUrl, envDuration, envInt, envOptional, envString, envUrl } from '@alertbus/common';
+import { ConfigError, DEFAULT_SLACK_API_URL, envBrokers, envBytes, envDatabaseUrl, envDuration, envInt, envOptional, envSecret, envString, envUrl } from '@alertbus/common';
 import { parseTokenKey, TokenKeyError } from '@alertbus/slack-installs';
 import { DEFAULT_USERGROUPS_TTL_MS } from './slack/user-groups';
 
@@ -79,9 +79,9 @@ const withSlash = (url: string) => (url.endsWith('/') ? url : `${url}/`);
 function loadOAuthConfig(env: Env): SlackOAuthConfig | undefined {
   const clientId = envOptional(env, 'SLACK_CLIENT_ID');
   if (clientId === undefined) return undefined;
-  const clientSecret = envOptional(env, 'SLACK_CLIENT_SECRET');
+  const clientSecret = envSecret(env, 'SLACK_CLIENT_SECRET');
   if (!clientSecret) throw new ConfigError('SLACK_CLIENT_ID is set but SLACK_CLIENT_SECRET (to exchange install codes) is not');
-  const rawKey = envOptional(env, 'SLACK_TOKEN_KEY');
+  const rawKey = envSecret(env, 'SLACK_TOKEN_KEY');
   if (!rawKey) {
     throw new ConfigError('SLACK_CLIENT_ID is set but SLACK_TOKEN_KEY is not: installed bot tokens are only kept encrypted (`openssl rand -base64 32`)');
   }
@@ -110,15 +110,14 @@ function loadSlashCommand(env: Env): string {
 }
 
 function loadSlackConfig(env: Env): SlackIngestConfig | undefined {
-  const signingSecret = envOptional(env, 'SLACK_SIGNING_SECRET');
-  const appToken = envOptional(env, 'SLACK_APP_TOKEN');
+  const signingSecret = envSecret(env, 'SLACK_SIGNING_SECRET');
+  const appToken = envSecret(env, 'SLACK_APP_TOKEN');
   const oauth = loadOAuthConfig(env);
   if (signingSecret === undefined && appToken === undefined && oauth === undefined) return undefined;
-  if (signingSecret !== undefined && /\s/.test(signingSecret)) throw new ConfigError('SLACK_SIGNING_SECRET must not contain whitespace');
   if (appToken !== undefined && !/^xapp-\S+$/.test(appToken)) {
     throw new ConfigError('SLACK_APP_TOKEN must be an app-level token (xapp-…) with the connections:write scope');
   }
-  const botToken = envOptional(env, 'SLACK_BOT_TOKEN');
+  const botToken = envSecret(env, 'SLACK_BOT_TOKEN');
   const botUserId = envOptional(env, 'SLACK_BOT_USER_ID');
   const botId = envOptional(env, 'SLACK_BOT_ID');
   if (!botToken && !botUserId && !botId && !oauth) {
@@ -141,7 +140,7 @@ function loadSlackConfig(env: Env): SlackIngestConfig | undefined {
     userGroupsTtlMs: envDuration(env, 'SLACK_USERGROUPS_TTL', DEFAULT_USERGROUPS_TTL_MS, { min: 1_000 }),
     slashCommand: loadSlashCommand(env),
     historyUrl: envUrl(env, 'HISTORY_URL', 'http://127.0.0.1:8081').replace(/\/+$/, ''),
-    historyToken: envOptional(env, 'HISTORY_TOKEN') ?? envOptional(env, 'ALERTBUS_TOKEN'),
+    historyToken: envSecret(env, 'HISTORY_TOKEN') ?? envSecret(env, 'ALERTBUS_TOKEN'),
   };
 }
 
@@ -219,7 +218,7 @@ export function loadConfig(env: Env = process.env): IngestConfig {
   const bodyLimit = envBytes(env, 'INGEST_BODY_LIMIT', DEFAULT_BODY_LIMIT);
   if (bodyLimit < 1) throw new ConfigError(`INGEST_BODY_LIMIT must be at least 1 byte, got "${env.INGEST_BODY_LIMIT}"`);
   const slack = loadSlackConfig(env);
-  const token = envOptional(env, 'INGEST_TOKEN');
+  const token = envSecret(env, 'INGEST_TOKEN');
   const tokens = parseNamedTokens(env.INGEST_TOKENS);
   if (token !== undefined && tokens.some((t) => t.token === token)) {
     throw new ConfigError('INGEST_TOKENS repeats INGEST_TOKEN: events sent with it could not say which sender they came from');

@@ -4,7 +4,7 @@ import {
   envBrokers,
   envDatabaseUrl,
   envInt,
-  envOptional,
+  envSecret,
   envString,
   envUrl,
   deliveryRetryFromEnv,
@@ -55,7 +55,7 @@ export function loadConfig(env: Env = process.env): OpsgenieSinkConfig {
     throw new ConfigError(`PAGER_PROVIDER must be "opsgenie" or "jsm", got "${provider}"`);
   }
   return {
-    apiKey: envOptional(env, 'OPSGENIE_API_KEY'),
+    apiKey: envSecret(env, 'OPSGENIE_API_KEY'),
     apiUrl: envUrl(env, 'OPSGENIE_API_URL', DEFAULT_OPSGENIE_API_URL).replace(/\/+$/, ''),
     provider,
     port: envInt(env, 'OPSGENIE_SINK_PORT', 8084, { min: 0, max: 65535 }),

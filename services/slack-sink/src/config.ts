@@ -7,6 +7,7 @@ import {
   envDatabaseUrl,
   envInt,
   envOptional,
+  envSecret,
   envString,
   envUrl,
   deliveryRetryFromEnv,
@@ -80,10 +81,10 @@ export interface SlackSinkConfig {
 
 /** Reads and validates the sink's environment; a bad value throws ConfigError naming the variable. */
 export function loadSlackSinkConfig(env: Record<string, string | undefined> = process.env): SlackSinkConfig {
-  const token = envOptional(env, 'SLACK_BOT_TOKEN');
+  const token = envSecret(env, 'SLACK_BOT_TOKEN');
   if (token !== undefined && /\s/.test(token)) throw new ConfigError('SLACK_BOT_TOKEN must not contain whitespace');
   const apiUrl = envUrl(env, 'SLACK_API_URL', DEFAULT_SLACK_API_URL);
-  const rawKey = envOptional(env, 'SLACK_TOKEN_KEY');
+  const rawKey = envSecret(env, 'SLACK_TOKEN_KEY');
   let tokenKey: Buffer | undefined;
   try {
     tokenKey = rawKey === undefined ? undefined : parseTokenKey(rawKey);
@@ -101,13 +102,13 @@ export function loadSlackSinkConfig(env: Record<string, string | undefined> = pr
     databaseUrl: envDatabaseUrl(env),
     requestTimeoutMs: envInt(env, 'SLACK_TIMEOUT_MS', 10_000, { min: 100, max: 300_000 }),
     logLevel: envLogLevel(env),
-    commandWebhookSecret: envOptional(env, 'COMMAND_WEBHOOK_SECRET'),
-    opsgenieApiKey: envOptional(env, 'ONCALL_OPSGENIE_API_KEY') ?? envOptional(env, 'OPSGENIE_API_KEY'),
+    commandWebhookSecret: envSecret(env, 'COMMAND_WEBHOOK_SECRET'),
+    opsgenieApiKey: envSecret(env, 'ONCALL_OPSGENIE_API_KEY') ?? envSecret(env, 'OPSGENIE_API_KEY'),
     opsgenieApiUrl: envUrl(env, 'OPSGENIE_API_URL', DEFAULT_OPSGENIE_API_URL).replace(/\/+$/, ''),
     onCallCacheTtlSeconds: envInt(env, 'ONCALL_CACHE_TTL_SECONDS', DEFAULT_ONCALL_CACHE_TTL_SECONDS, { min: 0, max: 86_400 }),
     onCallUserGroup: loadUserGroupConfig(env),
     historyUrl: historyUrl(envUrl(env, 'HISTORY_URL', DEFAULT_HISTORY_URL)),
-    historyToken: envOptional(env, 'HISTORY_TOKEN') ?? envOptional(env, 'ALERTBUS_TOKEN'),
+    historyToken: envSecret(env, 'HISTORY_TOKEN') ?? envSecret(env, 'ALERTBUS_TOKEN'),
     updateHoldMs: envInt(env, 'SLACK_UPDATE_HOLD_MS', DEFAULT_SLACK_UPDATE_HOLD_MS, { min: 0, max: 60_000 }),
     retryPolicy: deliveryRetryFromEnv(env),
     infraRetry: infraRetryFromEnv(env),
