@@ -46,6 +46,16 @@ describe('PagerNotifier', () => {
     expect(outcome.data).toEqual({ provider: 'opsgenie', requestId: expect.any(String) });
   });
 
+  it('treats a close answered 404 "Alert does not exist" at once as done too; another 404 (a wrong URL) still fails', async () => {
+    og.state.failNext('close', { status: 404, body: { message: 'Alert does not exist', took: 0.002, requestId: 'r-404' } });
+    const outcome = await notifier.execute(command('ClosePagerAlert', 'never-opened'));
+    expect(outcome).toEqual({ type: 'PagerAlertClosed', data: { provider: 'opsgenie' } });
+
+    og.state.failNext('close', { status: 404, body: { message: 'Could not find the requested resource', took: 0.001, requestId: 'r-405' } });
+    const err = await notifier.execute(command('ClosePagerAlert', 'never-opened')).catch((e: unknown) => e);
+    expect(err).toMatchObject({ permanent: true, httpStatus: 404 });
+  });
+
   it('fails a note on an alias with no open alert permanently, named alert-not-open', async () => {
     const err = await notifier.execute(command('AddPagerNote', 'never-opened', { note: 'n' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeliveryError);

@@ -103,7 +103,17 @@ export class PagerNotifier implements Notifier {
         accepted = await this.client.create(createBody(alias, (command as AnyEnvelope & { type: 'CreatePagerAlert' }).data));
         break;
       case 'ClosePagerAlert':
-        accepted = await this.client.close(alias, actionBody(data));
+        try {
+          accepted = await this.client.close(alias, actionBody(data));
+        } catch (err) {
+          // The same answer given at once rather than through the request status: a 404 that says the alert does not
+          // exist. The state the close asks for holds; dead-lettering it would leave a resolved incident "failed".
+          if (err instanceof DeliveryError && err.httpStatus === 404 && /does not exist|already closed/i.test(err.message)) {
+            this.opts.log?.info({ commandId: command.id, alias, error: err.message }, 'no open alert with the alias (404): already closed');
+            return this.outcome(type);
+          }
+          throw err;
+        }
         break;
       case 'AcknowledgePagerAlert':
         accepted = await this.client.acknowledge(alias, actionBody(data));
