@@ -65,6 +65,8 @@ export interface SlackSinkConfig {
   opsgenieApiKey?: string;
   /** Opsgenie host (EU: https://api.eu.opsgenie.com), no trailing slash. */
   opsgenieApiUrl?: string;
+  /** Why on-call lookups are off although a pager key is set (the pager is JSM), for the start log. */
+  onCallNotice?: string;
   /** How long an on-call lookup is reused; 0 = always ask. */
   onCallCacheTtlSeconds?: number;
   /** Set (ONCALL_USERGROUP_ID + ONCALL_SCHEDULE) to run the on-call user group job. */
@@ -103,8 +105,7 @@ export function loadSlackSinkConfig(env: Record<string, string | undefined> = pr
     requestTimeoutMs: envInt(env, 'SLACK_TIMEOUT_MS', 10_000, { min: 100, max: 300_000 }),
     logLevel: envLogLevel(env),
     commandWebhookSecret: envSecret(env, 'COMMAND_WEBHOOK_SECRET'),
-    opsgenieApiKey: envSecret(env, 'ONCALL_OPSGENIE_API_KEY') ?? envSecret(env, 'OPSGENIE_API_KEY'),
-    opsgenieApiUrl: envUrl(env, 'OPSGENIE_API_URL', DEFAULT_OPSGENIE_API_URL).replace(/\/+$/, ''),
+    ...onCallOpsgenie(env),
     onCallCacheTtlSeconds: envInt(env, 'ONCALL_CACHE_TTL_SECONDS', DEFAULT_ONCALL_CACHE_TTL_SECONDS, { min: 0, max: 86_400 }),
     onCallUserGroup: loadUserGroupConfig(env),
     historyUrl: historyUrl(envUrl(env, 'HISTORY_URL', DEFAULT_HISTORY_URL)),
@@ -113,6 +114,41 @@ export function loadSlackSinkConfig(env: Record<string, string | undefined> = pr
     retryPolicy: deliveryRetryFromEnv(env),
     infraRetry: infraRetryFromEnv(env),
     pgTimeouts: pgTimeoutsFromEnv(env),
+  };
+}
+
+/** JSM Operations' host: its integration API has alerts only, no who-is-on-call. */
+const isJsmHost = (url: string) => new URL(url).hostname === 'api.atlassian.com';
+
+/**
+ * Where who-is-on-call is asked, and with which key: ONCALL_OPSGENIE_API_URL and ONCALL_OPSGENIE_API_KEY, else the
+ * pager's OPSGENIE_API_URL and OPSGENIE_API_KEY, unless those are JSM's (the switch to JSM the opsgenie-sink README
+ * describes sets them for every service): then the lookup asked api.atlassian.com/v2/schedules, which does not
+ * exist, with an integration key; it stays on Opsgenie, and needs ONCALL_OPSGENIE_API_KEY.
+ */
+function onCallOpsgenie(env: Record<string, string | undefined>): { opsgenieApiKey?: string; opsgenieApiUrl: string; onCallNotice?: string } {
+  const explicitUrl = envOptional(env, 'ONCALL_OPSGENIE_API_URL');
+  if (explicitUrl !== undefined) {
+    const url = envUrl(env, 'ONCALL_OPSGENIE_API_URL', DEFAULT_OPSGENIE_API_URL).replace(/\/+$/, '');
+    if (isJsmHost(url)) {
+      throw new ConfigError('ONCALL_OPSGENIE_API_URL is JSM Operations (api.atlassian.com), which has no who-is-on-call for an integration key: give Opsgenie\'s host (https://api.opsgenie.com or https://api.eu.opsgenie.com)');
+    }
+    const key = envSecret(env, 'ONCALL_OPSGENIE_API_KEY') ?? envSecret(env, 'OPSGENIE_API_KEY');
+    return { opsgenieApiUrl: url, ...(key ? { opsgenieApiKey: key } : {}) };
+  }
+  const pagerUrl = envUrl(env, 'OPSGENIE_API_URL', DEFAULT_OPSGENIE_API_URL).replace(/\/+$/, '');
+  const jsm = isJsmHost(pagerUrl) || env.PAGER_PROVIDER === 'jsm';
+  if (!jsm) {
+    const key = envSecret(env, 'ONCALL_OPSGENIE_API_KEY') ?? envSecret(env, 'OPSGENIE_API_KEY');
+    return { opsgenieApiUrl: pagerUrl, ...(key ? { opsgenieApiKey: key } : {}) };
+  }
+  const key = envSecret(env, 'ONCALL_OPSGENIE_API_KEY');
+  return {
+    opsgenieApiUrl: isJsmHost(pagerUrl) ? DEFAULT_OPSGENIE_API_URL : pagerUrl,
+    ...(key ? { opsgenieApiKey: key } : {}),
+    onCallNotice: key
+      ? undefined
+      : 'the pager is JSM (PAGER_PROVIDER=jsm or OPSGENIE_API_URL on api.atlassian.com): on-call lookups ask Opsgenie and need ONCALL_OPSGENIE_API_KEY (and ONCALL_OPSGENIE_API_URL for an EU account)',
   };
 }
 

@@ -154,7 +154,9 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
     closers.push(() => ops.app.close());
 
     if (dryRun) log.warn('neither SLACK_BOT_TOKEN nor SLACK_TOKEN_KEY (OAuth installs) is set: dry-run, commands are recorded as deliveries but not sent');
-    if (!dryRun && !provider) log.warn('no Opsgenie API key (OPSGENIE_API_KEY): on-call replies will say the lookup is not configured');
+    if (!dryRun && !provider) {
+      log.warn(`${config.onCallNotice ?? 'no Opsgenie API key (OPSGENIE_API_KEY)'}: on-call replies will say the lookup is not configured`);
+    }
 
     let job: OnCallUserGroupJob | undefined;
     const group = config.onCallUserGroup;

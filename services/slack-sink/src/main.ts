@@ -20,7 +20,7 @@ async function main(): Promise<void> {
       dryRun: sink.dryRun,
       onCall: {
         opsgenieApiUrl: config.opsgenieApiUrl,
-        lookups: config.opsgenieApiKey ? 'enabled' : 'no OPSGENIE_API_KEY',
+        lookups: config.opsgenieApiKey ? 'enabled' : config.onCallNotice ? 'no ONCALL_OPSGENIE_API_KEY (the pager is JSM)' : 'no OPSGENIE_API_KEY',
         cacheTtlSeconds: config.onCallCacheTtlSeconds,
         userGroupJob: config.onCallUserGroup ?? 'off',
       },
