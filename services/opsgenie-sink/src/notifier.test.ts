@@ -56,6 +56,24 @@ describe('PagerNotifier', () => {
     expect(err).toMatchObject({ permanent: true, httpStatus: 404 });
   });
 
+  it.each([
+    [401, { message: 'Could not authenticate', took: 0.0, requestId: 'r' }],
+    [403, { message: 'You do not have the right to perform this action', took: 0.0, requestId: 'r' }],
+    [422, { message: 'Key format is not valid!', took: 0.0, requestId: 'r' }],
+  ])('a key refused with %i (rotated, or of the other region) is retried, not dead-lettered: every page would be', async (status, body) => {
+    og.state.failNext('create', { status, body });
+    const err = await notifier.execute(create('key-refused')).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'DeliveryError', permanent: false, httpStatus: status, message: expect.stringContaining('check OPSGENIE_API_KEY') });
+    // Once the key is right, the same command goes out.
+    expect((await notifier.execute(create('key-refused'))).type).toBe('PagerAlertCreated');
+  });
+
+  it('a create refused for a field (422) stays permanent: retrying cannot change it', async () => {
+    og.state.failNext('create', { status: 422, body: { message: 'Request body is not processable. Please check the errors.', errors: { responders: 'Team not found' }, took: 0.0, requestId: 'r' } });
+    const err = await notifier.execute(create('bad')).catch((e: unknown) => e);
+    expect(err).toMatchObject({ permanent: true, httpStatus: 422 });
+  });
+
   it('fails a note on an alias with no open alert permanently, named alert-not-open', async () => {
     const err = await notifier.execute(command('AddPagerNote', 'never-opened', { note: 'n' })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeliveryError);

@@ -49,6 +49,23 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const alertMissing = (s: RequestStatus) => /does not exist|already closed/i.test(s.status);
 
 /**
+ * The key refused (401, 402, 403, or 422 "Key format is not valid!" from the wrong region's host): a fault of the
+ * sink's configuration, the same for every command, not of this command. Permanent, every page of a key rotation or
+ * of an EU key sent to the US host was dead-lettered at its first attempt; retryable, pages wait within
+ * DELIVERY_RETRY_BUDGET until the key is fixed and the sink restarted, then go out in order.
+ */
+export function keyRefusedAsRetryable(err: unknown, provider: PagerProvider): unknown {
+  if (!(err instanceof DeliveryError) || !err.permanent || err.httpStatus === undefined) return err;
+  const refused = err.httpStatus === 401 || err.httpStatus === 402 || err.httpStatus === 403 || (err.httpStatus === 422 && /key format/i.test(err.message));
+  if (!refused) return err;
+  return new DeliveryError(
+    `${err.message} — the ${provider} key was refused: check OPSGENIE_API_KEY (an API integration key) and OPSGENIE_API_URL (its region); the page waits and is retried`,
+    false,
+    err.httpStatus,
+  );
+}
+
+/**
  * Executes pager commands through a PagerClient. A 202 only means "queued", so each action is followed by
  * a few request-status polls: they give the alert id and reveal actions that were accepted but not applied.
  *
@@ -94,6 +111,14 @@ export class PagerNotifier implements Notifier {
   }
 
   async execute(command: AnyEnvelope): Promise<DeliveryOutcome> {
+    try {
+      return await this.executeOnce(command);
+    } catch (err) {
+      throw keyRefusedAsRetryable(err, this.opts.provider);
+    }
+  }
+
+  private async executeOnce(command: AnyEnvelope): Promise<DeliveryOutcome> {
     const type = command.type as PagerCommandType;
     const { alias } = command;
     const data = command.data as { note?: string; user?: string };
