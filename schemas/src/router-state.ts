@@ -22,6 +22,7 @@ export const AliasState = Type.Object(
     labels: Labels,
     links: Type.Array(Link),
     openedAt: Timestamp,
+    startsAt: Type.Optional(Type.String({ format: 'date-time', description: "The sender's startsAt of the alert that opened this occurrence." })),
     lastSeenAt: Timestamp,
     lastNotifiedAt: Timestamp,
     acknowledgedAt: Type.Optional(Timestamp),

@@ -69,6 +69,13 @@ const incidentOpening = (description: string) =>
       description: Type.Optional(Type.String()),
       links: Type.Array(Link),
       openedAt: Timestamp,
+      startsAt: Type.Optional(
+        Type.String({
+          format: 'date-time',
+          description:
+            "When the sender says the alert started (Alertmanager's and Grafana's startsAt), when it said: a late firing or resolve of an earlier occurrence is told apart by it.",
+        }),
+      ),
       slack: Type.Optional(SlackTarget),
       pager: Type.Optional(PagerTarget),
       previousIncidentId: Type.Optional(Id),

@@ -54,6 +54,7 @@ export function evolve(state: DeciderState, event: AnyEnvelope): DeciderState {
         labels: d.labels,
         links: d.links,
         openedAt: d.openedAt,
+        ...(d.startsAt !== undefined ? { startsAt: d.startsAt } : {}),
         lastSeenAt: event.recordedAt,
         lastNotifiedAt: event.recordedAt,
         ...(d.slack ? { slackChannel: d.slack.channel } : {}),
