@@ -3,19 +3,31 @@
  * and the link to the incident's page in the history UI.
  */
 
-/** Header emoji by (normalised) severity; a severity alertbus does not know keeps the generic 🔥. */
-const SEVERITY_EMOJI: ReadonlyArray<[RegExp, string]> = [
-  [/^(critical|crit|fatal|emergency|emerg|alert|disaster|page|p1|sev1|sev-1)$/, '🔴'],
-  [/^(error|err|high|major|p2|sev2|sev-2)$/, '🟠'],
-  [/^(warning|warn|average|medium|p3|sev3|sev-3)$/, '🟡'],
-  [/^(info|informational|notice|low|minor|ok|none|p4|p5|sev4|sev-4|sev5)$/, '🔵'],
+/**
+ * The severities alertbus knows, by class: one table for the header's colour and the built-in pager priority, so
+ * an alert shown red in Slack is never paged at P3 (Zabbix `disaster`, `P1`/`SEV1`, syslog `emerg`).
+ */
+export type SeverityClass = 'critical' | 'error' | 'warning' | 'info';
+const SEVERITY_CLASSES: ReadonlyArray<[RegExp, SeverityClass]> = [
+  [/^(critical|crit|fatal|emergency|emerg|alert|disaster|page|p1|sev1|sev-1)$/, 'critical'],
+  [/^(error|err|high|major|p2|sev2|sev-2)$/, 'error'],
+  [/^(warning|warn|average|medium|p3|sev3|sev-3)$/, 'warning'],
+  [/^(info|informational|notice|low|minor|ok|none|p4|p5|sev4|sev-4|sev5|sev-5)$/, 'info'],
 ];
+const CLASS_EMOJI: Record<SeverityClass, string> = { critical: '🔴', error: '🟠', warning: '🟡', info: '🔵' };
 
+/** The class of a severity (case and surrounding spaces ignored), or undefined for one alertbus does not know. */
+export function severityClass(severity: string): SeverityClass | undefined {
+  const s = severity.trim().toLowerCase();
+  return SEVERITY_CLASSES.find(([re]) => re.test(s))?.[1];
+}
+
+/** Header emoji by severity; a severity alertbus does not know keeps the generic 🔥. */
 export function severityEmoji(severity: string, status: 'open' | 'acknowledged' | 'resolved'): string {
   if (status === 'resolved') return '✅';
   if (status === 'acknowledged') return '👀';
-  const s = severity.trim().toLowerCase();
-  return SEVERITY_EMOJI.find(([re]) => re.test(s))?.[1] ?? '🔥';
+  const c = severityClass(severity);
+  return c ? CLASS_EMOJI[c] : '🔥';
 }
 
 /**

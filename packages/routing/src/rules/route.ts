@@ -1,20 +1,23 @@
 import type { PagerPriority, RuleRef } from '@alertbus/schemas';
 import { matches } from '@alertbus/schemas';
 import { own } from '../core/own';
+import { severityClass } from '../core/slack-format';
 import { renderTemplate } from './template';
 import type { ChannelSource, CompiledRule, CompiledRules, PagerSettings, Routable, Route, SlackSettings } from './types';
 
-/** Priority by severity when neither the rule nor the defaults say otherwise. */
+/**
+ * Priority by severity when neither the rule nor the defaults say otherwise, by the class the Slack header shows
+ * (severityClass): critical → P1, error → P2, warning → P3, info → P5; a priority written as a severity (`P4`,
+ * `sev4`) keeps its number; anything else P3.
+ */
 export function builtinPriority(severity: string): PagerPriority {
-  switch (severity.trim().toLowerCase()) {
+  const numbered = /^\s*(?:p|sev-?)([1-5])\s*$/i.exec(severity);
+  if (numbered) return `P${numbered[1]}` as PagerPriority;
+  switch (severityClass(severity)) {
     case 'critical':
-    case 'page':
       return 'P1';
     case 'error':
-    case 'high':
       return 'P2';
-    case 'warning':
-      return 'P3';
     case 'info':
       return 'P5';
     default:
