@@ -202,13 +202,15 @@ function open(
 }
 
 function repeat(out: Outputs, input: AlertInput, r: Route, s: AliasState): void {
-  const elapsed = Date.parse(input.recordedAt) - Date.parse(s.lastNotifiedAt);
-  const notified = elapsed >= r.repeatIntervalMs;
+  const elapsed = Date.parse(input.recordedAt) - Date.parse(s.lastNotifiedAt) >= r.repeatIntervalMs;
+  // `notified` says whether a notification goes out: a storm member (no thread) or a rule without Slack and without
+  // note_on_repeat sends nothing, and the record said it had re-notified.
+  const notified = elapsed && (s.slackChannel !== undefined || (s.paged && r.pager?.noteOnRepeat === true));
   out.add('IncidentRepeated', {
     ...incidentFacts(s, {
       inputId: input.id,
       rule: r.rule,
-      reason: notified ? 'repeat-interval-elapsed' : 'duplicate',
+      reason: elapsed ? 'repeat-interval-elapsed' : 'duplicate',
       count: s.count + 1,
       labels: input.data.labels,
     }),
@@ -222,7 +224,8 @@ function repeat(out: Outputs, input: AlertInput, r: Route, s: AliasState): void 
       rule: r.rule,
       channel: s.slackChannel,
       purpose: 'reply',
-      text: repeatReplyText(repeated, r.mention),
+      // Once someone acknowledged it, the reply says it still fires without pinging the rule's @here or group again.
+      text: repeatReplyText(repeated, s.status === 'acknowledged' ? [] : r.mention),
     });
   }
   if (s.paged && r.pager?.noteOnRepeat) {

@@ -1,6 +1,8 @@
 /** repeat_interval (testdata/rules.repeat.yaml): given a firing incident, when it fires again, then re-notify only after the interval. */
 import { firing, HOUR, MINUTE, resolved } from '../test-support/alerts';
 import { brief, rulesFrom } from '../test-support/scenario';
+import { compileRules } from '../rules/compile';
+import { buttonClick } from '../test-support/slack';
 import { Replayer } from './replay';
 
 const rules = rulesFrom('rules.repeat.yaml');
@@ -39,5 +41,34 @@ describe('repeat interval (rules.repeat.yaml)', () => {
       'PostSlackMessage:root:#alerts',
       'CreatePagerAlert:P1',
     ]);
+  });
+});
+
+describe('repeats of an acknowledged incident, and repeats that notify nobody', () => {
+  const mention = rulesFrom('rules.mention.yaml');
+  const alias = 'alertmanager:disk-prod';
+  const labels = { alertname: 'DiskFull', env: 'prod' };
+
+  test('once acknowledged, the repeat reply says it still fires without pinging @channel and the group again', () => {
+    const r = new Replayer(mention);
+    const opened = r.decide(firing(alias, { labels })).events.find((e) => e.type === 'IncidentOpened')!;
+    const before = r.decide(firing(alias, { at: HOUR, labels, n: 1 })).events.find((e) => e.type === 'PostSlackMessage')!;
+    expect((before.data as { text: string }).text).toContain('<!channel>');
+    r.decide(buttonClick(alias, (opened.data as { incidentId: string }).incidentId, 'alertbus_ack', { at: HOUR + MINUTE }));
+    const after = r.decide(firing(alias, { at: 2 * HOUR + MINUTE, labels, n: 2 })).events;
+    expect(after.map(brief)).toEqual(['IncidentRepeated:repeat-interval-elapsed', 'PostSlackMessage:reply:#alerts']);
+    const text = (after[1]!.data as { text: string }).text;
+    expect(text).toMatch(/still firing/i);
+    expect(text).not.toMatch(/<!channel>|<!subteam\^/);
+  });
+
+  test('a repeat past its interval that sends nothing (a rule without Slack or note_on_repeat) is recorded as not notified', () => {
+    const quiet = compileRules(Buffer.from('defaults:\n  slack: { enabled: false }\n  repeat_interval: 1h\n'), 'quiet.yaml', { defaultChannel: '#alerts' });
+    if (!quiet.ok) throw new Error(quiet.message);
+    const r = new Replayer(quiet.rules);
+    r.decide(firing(alias, { labels }));
+    const again = r.decide(firing(alias, { at: 2 * HOUR, labels, n: 1 })).events;
+    expect(again.map((e) => e.type)).toEqual(['IncidentRepeated']);
+    expect(again[0]!.data).toMatchObject({ reason: 'repeat-interval-elapsed', notified: false });
   });
 });
