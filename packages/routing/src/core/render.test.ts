@@ -1,6 +1,6 @@
 import type { AliasState } from '@alertbus/schemas';
 import { messageLinks, messageNotifications, mrkdwnTexts } from '@alertbus/stand-ins';
-import { renderRoot, repeatReplyText, resolvedReplyText, LIMITS, type IncidentView } from './render';
+import { linkLabel, renderRoot, repeatReplyText, resolvedReplyText, LIMITS, type IncidentView } from './render';
 import { renderStormSummary } from './storm-render';
 import { stormOf } from './storm';
 import { truncateMrkdwn } from './text';
@@ -212,5 +212,24 @@ describe("a rule's mention pings, and only where it asks", () => {
     expect(messageNotifications({ text: repeatReplyText(hostile, ['<!channel>']) })).toEqual(['@channel']);
     expect(messageNotifications({ text: resolvedReplyText(hostile) })).toEqual([]);
     expect(messageNotifications(renderRoot({ ...hostile, status: 'acknowledged', acknowledgedAt: '2025-03-01T10:05:00.000Z' }))).toEqual([]);
+  });
+});
+
+describe('a link title cannot pose as another site', () => {
+  test.each([
+    [{ title: 'https://grafana.corp/d/abc', url: 'https://evil.example/login' }, 'https://grafana.corp/d/abc (evil.example)'],
+    [{ title: 'grafana.corp dashboard', url: 'https://evil.example/login' }, 'grafana.corp dashboard (evil.example)'],
+    [{ title: 'Dashboard', url: 'https://evil.example/login' }, 'Dashboard'],
+    [{ title: 'Runbook', url: 'https://wiki.corp/runbooks/disk' }, 'Runbook'],
+    [{ title: 'https://grafana.corp/d/abc', url: 'https://grafana.corp/d/abc?orgId=1' }, 'https://grafana.corp/d/abc'],
+    [{ title: 'see GRAFANA.corp', url: 'https://grafana.corp/x' }, 'see GRAFANA.corp'],
+    [{ title: '', url: 'https://grafana.corp/x' }, 'https://grafana.corp/x'],
+  ])('%j → %s', (link, label) => {
+    expect(linkLabel(link)).toBe(label);
+  });
+
+  test('in the root message, the real host follows the title', () => {
+    const view: IncidentView = { ...base, links: [{ title: 'https://grafana.corp/d/abc', url: 'https://evil.example/login' }] };
+    expect(JSON.stringify(renderRoot(view, []).blocks)).toContain('<https://evil.example/login|https://grafana.corp/d/abc (evil.example)>');
   });
 });

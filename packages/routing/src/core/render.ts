@@ -69,6 +69,24 @@ const STATUS_WORD = { open: 'FIRING', acknowledged: 'ACKNOWLEDGED', resolved: 'R
 /** A mrkdwn text object: whatever it shows that is not ours must already be escaped. */
 const mrkdwn = (text: string, max: number) => ({ type: 'mrkdwn', text: truncateMrkdwn(text, max) });
 
+/**
+ * A link's label as the sender titled it, unless the title names a host the link does not go to: then the real host
+ * follows it, so `https://grafana.corp/d/abc` linking to another site reads "https://grafana.corp/d/abc (evil.example)".
+ */
+export function linkLabel(l: Link): string {
+  if (!l.title) return l.url;
+  let host: string;
+  try {
+    host = new URL(l.url).hostname.toLowerCase();
+  } catch {
+    return l.title;
+  }
+  // The head of the title only: what a reader takes for the target is at its start, and the test stays short.
+  const head = l.title.slice(0, 300);
+  const namesAHost = head.includes('://') || /(?:^|[^a-z0-9-])(?:[a-z0-9-]+\.)+[a-z]{2,}(?:$|[^a-z0-9-])/i.test(head);
+  return namesAHost && !l.title.toLowerCase().includes(host) ? `${l.title} (${host})` : l.title;
+}
+
 function linkLine(links: readonly Link[], max: number): string | null {
   const parts: string[] = [];
   let used = 0;
@@ -76,7 +94,7 @@ function linkLine(links: readonly Link[], max: number): string | null {
     if (!/^https?:\/\//i.test(l.url)) continue;
     // Inside <url|label> the URL may not hold | < >; & is written &amp;, as Slack writes URLs in message text itself.
     const url = l.url.replace(/&/g, '&amp;').replace(/\|/g, '%7C').replace(/>/g, '%3E').replace(/</g, '%3C');
-    const part = `<${url}|${escapeMrkdwn(l.title || l.url).replace(/\|/g, '¦')}>`;
+    const part = `<${url}|${escapeMrkdwn(linkLabel(l)).replace(/\|/g, '¦')}>`;
     const add = codePoints(part) + (parts.length ? 3 : 0);
     if (used + add > max) break;
     parts.push(part);
