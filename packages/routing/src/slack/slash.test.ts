@@ -76,6 +76,10 @@ describe('slash command text → subcommand', () => {
     // Each matches any value the label holds: every alert that has the label, which is every alert.
     ['silence alertname=~".+" for 30d', 'silence', 'would silence every alert'],
     ['silence alertname!="" env=~".*" for 1h', 'silence', 'would silence every alert'],
+    // Single quotes (or Slack's curly ones) would be part of the value: the silence would match nothing.
+    ["silence alertname=\"DiskFull\" env='prod' for 1h", 'silence', 'single quotes are part of the value here, so it would match nothing: write `env="prod"`'],
+    ['silence alertname=”DiskFull” env=‘prod’ for 1h', 'silence', 'write `env="prod"`'],
+    ["silence alertname=~'Disk.*' for 1h", 'silence', 'write `alertname=~"Disk.*"`'],
     ['incidents closed', 'incidents', 'incidents [open|mine]'],
     [`unsilence ${'x'.repeat(201)}`, 'unsilence', 'a silence id is at most 200 characters'],
   ])('%j is refused with what is wrong', (text, subcommand, problem) => {

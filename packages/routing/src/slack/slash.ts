@@ -96,6 +96,11 @@ function parseSilence(args: string[], comment: string | undefined, maxMs: number
   if (texts.length === 0) return invalid('silence', 'give at least one matcher, e.g. `alertname="DiskFull"`');
   const parsed = [];
   for (const t of texts) {
+    // `env='prod'` (or ‘prod’, made plain above) is a value of six characters, quotes included: it would match nothing.
+    const single = /^\s*([^=!~\s]+)\s*(=~|!~|!=|=)\s*'(.*)'\s*$/s.exec(t);
+    if (single) {
+      return invalid('silence', `\`${escapeMrkdwn(t)}\`: single quotes are part of the value here, so it would match nothing: write \`${escapeMrkdwn(`${single[1]}${single[2]}"${single[3]}"`)}\``);
+    }
     const p = parseMatcher(t);
     if (!p.ok) return invalid('silence', `\`${escapeMrkdwn(t)}\`: ${escapeMrkdwn(p.error)}`);
     parsed.push(p.matcher);
