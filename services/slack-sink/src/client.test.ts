@@ -10,7 +10,7 @@ import {
   type SlackFault,
   type SlackStandIn,
 } from '../../../packages/stand-ins/src/slack/server';
-import { SlackClient, isChannelId, toDeliveryError } from './client';
+import { SlackClient, isChannelId, postToNamedChannel, toDeliveryError } from './client';
 
 const TOKEN = SLACK_STAND_IN_TOKEN;
 const silent = pino({ level: 'silent' });
@@ -209,5 +209,45 @@ describe('finding a command\'s message', () => {
     expect(await c.findCommandMessage({ channel: 'C0ALERTS', oldest, commandId: 'reply-cmd' })).toBeUndefined();
     expect(await c.findCommandMessage({ channel: 'C0ALERTS', threadTs: root.ts, oldest, commandId: 'reply-cmd' })).toEqual(reply);
     expect(await c.findCommandMessage({ channel: 'C0ALERTS', oldest: reply.ts, commandId: 'root-cmd' })).toBeUndefined();
+  });
+});
+
+describe('a channel a rule names follows its name', () => {
+  const body = (channel: string) => ({ channel, text: 'disk full', metadata: { event_type: 'alertbus_command', event_payload: { command_id: 'c1', incident_id: 'i1' } }, unfurl_links: false, unfurl_media: false });
+
+  test('archived and made again under its name: the post is refused at the old ID, then goes to the new one at once', async () => {
+    const c = client();
+    expect((await postToNamedChannel(c, '#alerts', (ch) => c.postMessage(body(ch)))).channel).toBe('C0ALERTS');
+    const old = standIn.state.channels.find((ch) => ch.id === 'C0ALERTS')!;
+    old.isArchived = true;
+    old.name = 'alerts-old';
+    standIn.state.channels.push({ id: 'C0NEWALERTS', name: 'alerts' });
+    // Before, every root post to #alerts failed is_archived (permanent, dead-lettered) until the sink restarted.
+    expect((await postToNamedChannel(c, '#alerts', (ch) => c.postMessage(body(ch)))).channel).toBe('C0NEWALERTS');
+    expect(await c.resolveChannel('#alerts')).toBe('C0NEWALERTS');
+  });
+
+  test('a refusal that is not about the channel is not retried', async () => {
+    const c = client();
+    await c.resolveChannel('#alerts');
+    let calls = 0;
+    const err = await failure(postToNamedChannel(c, '#alerts', async () => {
+      calls++;
+      throw new DeliveryError('Slack answered msg_too_long', true);
+    }));
+    expect(err.message).toContain('msg_too_long');
+    expect(calls).toBe(1);
+  });
+
+  test('renamed, and its name given to another channel: followed within ten minutes', async () => {
+    let now = 0;
+    const c = new SlackClient({ token: TOKEN, apiUrl: standIn.url, timeoutMs: 5000, log: silent, now: () => now });
+    expect(await c.resolveChannel('alerts')).toBe('C0ALERTS');
+    standIn.state.channels.find((ch) => ch.id === 'C0ALERTS')!.name = 'alerts-2025';
+    standIn.state.channels.push({ id: 'C0NEWALERTS', name: 'alerts' });
+    now = 5 * 60_000;
+    expect(await c.resolveChannel('alerts')).toBe('C0ALERTS');
+    now = 10 * 60_000;
+    expect(await c.resolveChannel('alerts')).toBe('C0NEWALERTS');
   });
 });

@@ -7,6 +7,14 @@ export { RETRYABLE_PLATFORM_ERRORS };
 
 /** How long a channel-name miss is trusted before conversations.list (Tier 2) is asked again. */
 const CHANNEL_LIST_MIN_INTERVAL_MS = 60_000;
+/**
+ * How long a channel's name → ID is trusted: a channel renamed keeps its ID, and a name archived and made again gets a
+ * new one; the name a rule routes to is followed within this long (and at once when a post to the old ID fails).
+ */
+const CHANNEL_NAME_TTL_MS = 10 * 60_000;
+
+/** Slack's answers to a post to a channel ID that no longer stands for the name it was looked up by. */
+export const CHANNEL_GONE = /\b(is_archived|channel_not_found|not_in_channel)\b/;
 const HISTORY_MAX_PAGES = 10;
 
 /**
@@ -178,9 +186,26 @@ export class SlackClient {
     if (isChannelId(ref)) return ref;
     const name = ref.replace(/^#/, '').toLowerCase();
     const cached = this.channelIds.get(name);
-    if (cached || this.now() - this.listedAt < CHANNEL_LIST_MIN_INTERVAL_MS) return cached;
-    await this.listChannels();
+    const age = this.now() - this.listedAt;
+    if (age < (cached ? CHANNEL_NAME_TTL_MS : CHANNEL_LIST_MIN_INTERVAL_MS)) return cached;
+    try {
+      await this.listChannels();
+    } catch (err) {
+      // A name known already is still the best guess while Slack does not list (rate-limited, down).
+      if (cached) return cached;
+      throw err;
+    }
     return this.channelIds.get(name);
+  }
+
+  /**
+   * Forgets the ID a name was resolved to, after a post to it was refused as archived or unknown: the next look-up
+   * lists the channels again (or gives the name to Slack).
+   */
+  forgetChannel(ref: string): void {
+    if (isChannelId(ref)) return;
+    this.channelIds.delete(ref.replace(/^#/, '').toLowerCase());
+    this.listedAt = Number.NEGATIVE_INFINITY;
   }
 
   /** Remembers a name → ID pair learnt from a post by name. */
@@ -188,24 +213,29 @@ export class SlackClient {
     if (!isChannelId(ref) && isChannelId(id)) this.channelIds.set(ref.replace(/^#/, '').toLowerCase(), id);
   }
 
+  /** Lists the channels afresh: a name that is no longer listed (renamed, archived) is forgotten. */
   private async listChannels(): Promise<void> {
+    const listed = new Map<string, string>();
     try {
-      await this.listChannelsOfTypes('public_channel,private_channel');
+      await this.listChannelsOfTypes('public_channel,private_channel', listed);
     } catch (err) {
       // Without groups:read the bot cannot list private channels; public ones are still worth knowing.
       if (!(err instanceof DeliveryError && /missing_scope/.test(err.message))) throw err;
-      await this.listChannelsOfTypes('public_channel');
+      listed.clear();
+      await this.listChannelsOfTypes('public_channel', listed);
     }
+    this.channelIds.clear();
+    for (const [name, id] of listed) this.channelIds.set(name, id);
     this.listedAt = this.now();
   }
 
-  private async listChannelsOfTypes(types: string): Promise<void> {
+  private async listChannelsOfTypes(types: string, into: Map<string, string>): Promise<void> {
     let cursor: string | undefined;
     do {
       const res = await this.must(() =>
         this.web.conversations.list({ types, exclude_archived: true, limit: 1000, cursor }),
       );
-      for (const c of res.channels ?? []) if (c.id && c.name) this.channelIds.set(c.name.toLowerCase(), c.id);
+      for (const c of res.channels ?? []) if (c.id && c.name) into.set(c.name.toLowerCase(), c.id);
       cursor = res.response_metadata?.next_cursor || undefined;
     } while (cursor);
   }
@@ -237,4 +267,26 @@ export class SlackClient {
     }
     return undefined;
   }
+}
+
+/**
+ * Posts to a channel a rule names (an ID, `#name` or `name`): by the ID the name was last seen with, and once more by
+ * the name's current ID (or the name itself) when Slack refuses that one as archived, unknown or left. A channel
+ * archived and made again under its name got every root post dead-lettered until the sink restarted. Nothing was
+ * posted by the refused call, so the second cannot post twice.
+ */
+export async function postToNamedChannel(client: SlackClient, requested: string, post: (channel: string) => Promise<PostedMessage>): Promise<PostedMessage> {
+  const channel = (await client.resolveChannel(requested)) ?? requested;
+  let res: PostedMessage;
+  try {
+    res = await post(channel);
+  } catch (err) {
+    if (channel === requested || !(err instanceof DeliveryError) || !err.permanent || !CHANNEL_GONE.test(err.message)) throw err;
+    client.forgetChannel(requested);
+    const again = (await client.resolveChannel(requested)) ?? requested;
+    if (again === channel) throw err;
+    res = await post(again);
+  }
+  client.rememberChannel(requested, res.channel);
+  return res;
 }

@@ -1,7 +1,7 @@
 import { DeliveryError, type Logger, type RetryPolicy } from '@alertbus/common';
 import type { DeliveryOutcome } from '@alertbus/sink-runtime';
 import type { Envelope } from '@alertbus/schemas';
-import type { SlackClient } from './client';
+import { postToNamedChannel, type SlackClient } from './client';
 import { lookUpOrThrow, RECONCILE_LOOKBACK_MS } from './reconcile';
 import { COMMAND_EVENT_TYPE, dryRunTs, toSlackTs, type CommandMetadata, type PostMessageBody } from './wire';
 
@@ -52,11 +52,10 @@ export class NotificationPoster {
   async execute(command: NotificationCommand): Promise<DeliveryOutcome> {
     const client = this.deps.client;
     if (!client) throw new DeliveryError('no Slack token configured', true);
-    const requested = command.data.channel;
-    const channel = (await client.resolveChannel(requested)) ?? requested;
     // The body differs from an incident post only in fields the Web API client passes through as they are.
-    const res = await client.postMessage(notificationBody(command, channel) as unknown as PostMessageBody);
-    client.rememberChannel(requested, res.channel);
+    const res = await postToNamedChannel(client, command.data.channel, (channel) =>
+      client.postMessage(notificationBody(command, channel) as unknown as PostMessageBody),
+    );
     return posted(command, res.channel, res.ts);
   }
 

@@ -1,7 +1,7 @@
 import { DeliveryError, type Logger, type RetryPolicy } from '@alertbus/common';
 import type { DeliveryOutcome, KeptRows, Notifier } from '@alertbus/sink-runtime';
 import { SLACK_COMMAND_TYPES, type AnyEnvelope, type SlackDelivery } from '@alertbus/schemas';
-import type { SlackClient } from './client';
+import { postToNamedChannel, type SlackClient } from './client';
 import { lookUpOrThrow, RECONCILE_LOOKBACK_MS } from './reconcile';
 import { NOTIFICATION_COMMAND_TYPES, type NotificationCommand, type NotificationPoster } from './notifications';
 import type { ClientSource } from './team-clients';
@@ -76,9 +76,7 @@ export class SlackNotifier implements Notifier {
 
   private async postRoot(client: SlackClient, command: PostCommand): Promise<DeliveryOutcome> {
     const requested = command.data.channel;
-    const channel = (await client.resolveChannel(requested)) ?? requested;
-    const res = await client.postMessage(postMessageBody(command, channel));
-    client.rememberChannel(requested, res.channel);
+    const res = await postToNamedChannel(client, requested, (channel) => client.postMessage(postMessageBody(command, channel)));
     return posted({ channel: res.channel, ts: res.ts, purpose: 'root' });
   }
 
