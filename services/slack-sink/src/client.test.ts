@@ -11,6 +11,7 @@ import {
   type SlackStandIn,
 } from '../../../packages/stand-ins/src/slack/server';
 import { SlackClient, isChannelId, postToNamedChannel, toDeliveryError } from './client';
+import type { PostMessageBody } from './wire';
 
 const TOKEN = SLACK_STAND_IN_TOKEN;
 const silent = pino({ level: 'silent' });
@@ -213,7 +214,7 @@ describe('finding a command\'s message', () => {
 });
 
 describe('a channel a rule names follows its name', () => {
-  const body = (channel: string) => ({ channel, text: 'disk full', metadata: { event_type: 'alertbus_command', event_payload: { command_id: 'c1', incident_id: 'i1' } }, unfurl_links: false, unfurl_media: false });
+  const body = (channel: string): PostMessageBody => ({ channel, text: 'disk full', metadata: { event_type: 'alertbus_command', event_payload: { command_id: 'c1', incident_id: 'i1' } }, unfurl_links: false, unfurl_media: false });
 
   test('archived and made again under its name: the post is refused at the old ID, then goes to the new one at once', async () => {
     const c = client();

@@ -1,3 +1,4 @@
+import { messageNotifications } from '@alertbus/stand-ins';
 import { incidentsText, LIST_MAX, silencesText } from './slash-answers';
 
 const HOSTILE = 'disk full <!channel> <@U123> <https://evil.example|ok> & `tick`';
@@ -54,5 +55,15 @@ describe('slash command answers read from the history API', () => {
       '• `slack-abc` `alertname="DiskFull"` `x=~"\'a\'"` now until 2026-11-30T10:00:00.000Z — disk full &lt;!channel&gt; &lt;@U123&gt; &lt;https://evil.example|ok&gt; &amp; `tick` (<@U0ALICE>)',
       '• `m1` `env="prod"` from 2026-12-01T00:00:00.000Z until 2026-12-01T02:00:00.000Z — upgrade (ops-token)',
     ]);
+  });
+
+  test('an answer posted to the channel (--public) names people without notifying them; a private one may mention', () => {
+    const rows = [incident(1, { status: 'acknowledged', acknowledged_by: 'U0ACKER1' }), incident(2, { status: 'acknowledged', acknowledged_by: 'slack:U0ACKER2' })];
+    const publicText = incidentsText(rows, 'open', true);
+    expect(publicText).toContain('acknowledged by `U0ACKER1`');
+    expect(messageNotifications({ text: publicText })).toEqual([]);
+    expect(incidentsText(rows, 'open')).toContain('acknowledged by <@U0ACKER1>');
+    const silence = [{ silence_id: 's1', matchers: ['env="prod"'], state: 'active', starts_at: 's', ends_at: 'e', comment: 'c', created_by: 'slack:U0ALICE' }];
+    expect(messageNotifications({ text: silencesText(silence, true) })).toEqual([]);
   });
 });

@@ -33,10 +33,15 @@ export interface SlashAnswersDeps {
 /** Cut before escaping (as code points: an emoji is never split), so the cut never falls inside an entity. */
 const code = (text: string) => `\`${escapeMrkdwn(clipText(text, 200)).replace(/`/g, "'")}\``;
 const clip = clipMrkdwn;
-/** A Slack user id as a mention, anything else (a token name, `slack:U…`) as escaped text. */
-const who = (by: string) => {
+/**
+ * A Slack user id as a mention in a private answer (shown as the name, notifying nobody), as the id in a public one:
+ * `incidents --public` notified everyone who had acknowledged one of the listed incidents. Anything else (a token
+ * name) as escaped text.
+ */
+const who = (by: string, publicAnswer: boolean) => {
   const id = by.startsWith('slack:') ? by.slice(6) : by;
-  return /^[UW][A-Z0-9]{2,}$/.test(id) ? `<@${id}>` : escapeMrkdwn(by);
+  if (!/^[UW][A-Z0-9]{2,}$/.test(id)) return escapeMrkdwn(by);
+  return publicAnswer ? `\`${id}\`` : `<@${id}>`;
 };
 
 function listed(title: string, lines: string[], empty: string): string {
@@ -46,9 +51,9 @@ function listed(title: string, lines: string[], empty: string): string {
   return clip(`${title}\n${shown.join('\n')}${more}`, TEXT_MAX);
 }
 
-export function incidentsText(rows: Json[], filter: 'open' | 'mine'): string {
+export function incidentsText(rows: Json[], filter: 'open' | 'mine', publicAnswer = false): string {
   const lines = rows.map((r) => {
-    const status = r.status === 'acknowledged' ? `acknowledged by ${who(String(r.acknowledged_by ?? 'someone'))}` : 'open';
+    const status = r.status === 'acknowledged' ? `acknowledged by ${who(String(r.acknowledged_by ?? 'someone'), publicAnswer)}` : 'open';
     return `• ${escapeMrkdwn(clip(String(r.title), 120))} — ${code(String(r.alias))} · ${escapeMrkdwn(String(r.severity))} · ${status} · since ${escapeMrkdwn(String(r.opened_at))}`;
   });
   return listed(
@@ -58,11 +63,11 @@ export function incidentsText(rows: Json[], filter: 'open' | 'mine'): string {
   );
 }
 
-export function silencesText(rows: Json[]): string {
+export function silencesText(rows: Json[], publicAnswer = false): string {
   const lines = rows.map((s) => {
     const matchers = (s.matchers as string[]).map(code).join(' ') || '(every alert)';
     const when = s.state === 'pending' ? `from ${escapeMrkdwn(String(s.starts_at))}` : 'now';
-    return `• ${code(String(s.silence_id))} ${matchers} ${when} until ${escapeMrkdwn(String(s.ends_at))} — ${escapeMrkdwn(clip(String(s.comment), 200))} (${who(String(s.created_by))})`;
+    return `• ${code(String(s.silence_id))} ${matchers} ${when} until ${escapeMrkdwn(String(s.ends_at))} — ${escapeMrkdwn(clip(String(s.comment), 200))} (${who(String(s.created_by), publicAnswer)})`;
   });
   return listed(`Silences (${rows.length}):`, lines, 'No active or pending silences.');
 }
@@ -101,12 +106,12 @@ export class SlashAnswers {
         return { text: onCallReplyText({ requester: command.data.requester }, r), outcome: r.outcome };
       }
       case 'incidents':
-        return { text: await this.fromHistory(command, attempt, async (h) => incidentsText(await this.incidents(h, a.filter, command.data.requester), a.filter)) };
+        return { text: await this.fromHistory(command, attempt, async (h) => incidentsText(await this.incidents(h, a.filter, command.data.requester), a.filter, command.data.responseType === 'in_channel')) };
       case 'silences':
         return {
           text: await this.fromHistory(command, attempt, async (h) => {
             const [active, pending] = await Promise.all(['active', 'pending'].map((state) => h.get('/api/silences', { state, limit: 100 })));
-            return silencesText([...(active!.silences as Json[]), ...(pending!.silences as Json[])]);
+            return silencesText([...(active!.silences as Json[]), ...(pending!.silences as Json[])], command.data.responseType === 'in_channel');
           }),
         };
     }

@@ -99,7 +99,7 @@ function actionAnswer(name: 'ack' | 'resolve', target: string, events: readonly 
     );
   }
   return `I know of no incident with the alias ${code(target)}, so there is nothing to ${name === 'ack' ? 'acknowledge' : 'resolve'}. ` +
-    'Use the alias shown on the incident (`/alertbus incidents` lists them).';
+    `Use the alias shown on the incident (\`${escapeMrkdwn(truncate(command, 100))} incidents\` lists them).`;
 }
 
 /**
@@ -120,7 +120,8 @@ function act(
   if (input.alias !== (byId?.alias ?? cmd.target)) {
     // Only ingest's key puts the command where the incident is; a record keyed otherwise cannot see it.
     suppress(c, 'no-incident');
-    answer(c, actionAnswer(cmd.name, cmd.target, [], d.targetProblem ?? (looksLikeIncidentId(cmd.target) ? NO_SUCH_INCIDENT : undefined), d.command));
+    // An error: private even with --public (a typo in an alias is nobody else's business).
+    answer(c, actionAnswer(cmd.name, cmd.target, [], d.targetProblem ?? (looksLikeIncidentId(cmd.target) ? NO_SUCH_INCIDENT : undefined), d.command), { ephemeral: true });
     return incident ? folded(out, incident) : state;
   }
   if (incident && !permitted({ ...c, rule: incident.rule }, cmd.name, rules, incident)) return folded(out, incident);
@@ -141,7 +142,12 @@ function act(
   const decided = decideSlackAction(click, state, rules, ctx);
   // The button path's events are this input's own: same ids, same cause; the answer follows them.
   out.events.push(...decided.events.map((e) => (e.type === 'EventSuppressed' ? ({ ...e, data: { ...e.data, inputType: input.type } } as AnyEnvelope) : e)));
-  answer({ ...c, rule: incident?.rule ?? c.rule }, actionAnswer(cmd.name, cmd.target, decided.events), incident ? { incidentId: incident.incidentId } : {});
+  // Only what it did goes to the channel with --public; "already acknowledged", "over", "not permitted" stay private.
+  const acted = decided.events.some((e) => e.type === 'IncidentAcknowledged' || e.type === 'IncidentResolved');
+  answer({ ...c, rule: incident?.rule ?? c.rule }, actionAnswer(cmd.name, cmd.target, decided.events, undefined, d.command), {
+    ...(incident ? { incidentId: incident.incidentId } : {}),
+    ...(acted ? {} : { ephemeral: true }),
+  });
   return decided.state;
 }
 
@@ -233,7 +239,7 @@ export function decideSlashCommand(
           requester: d.user,
           answer: { kind: 'oncall', schedule },
         });
-      } else answer(c, NO_SCHEDULE_TEXT.replace('`oncall <schedule>`', `\`${escapeMrkdwn(d.command)} oncall <schedule>\``));
+      } else answer(c, NO_SCHEDULE_TEXT.replace('`oncall <schedule>`', `\`${escapeMrkdwn(d.command)} oncall <schedule>\``), { ephemeral: true });
       break;
     }
     case 'incidents':

@@ -250,6 +250,15 @@ describe('slash commands in the router', () => {
       ['EventSuppressed', { reason: 'command' }],
       ['AnswerSlashCommand', answered(expect.stringContaining('Usage: `/alertbus silence &lt;matchers&gt; for &lt;duration&gt; [-- comment]`'))],
     ]);
+    // Errors of ack, resolve and oncall too: a typo in an alias is nobody else's business.
+    given(rules).when(slash('ack no-such-alias --public')).then([
+      ['EventSuppressed', { reason: 'no-incident' }],
+      ['AnswerSlashCommand', { responseType: 'ephemeral', answer: { kind: 'text', text: expect.stringContaining('I know of no incident with the alias `no-such-alias`') } }],
+    ]);
+    given(rules, incident).when(slash(`resolve ${A} --public`)).then([
+      ['IncidentResolved'], ['PostSlackMessage'], ['UpdateSlackMessage'], ['ClosePagerAlert'],
+      ['AnswerSlashCommand', { responseType: 'in_channel' }],
+    ]);
     given(rules).when(slash('<!here> deploy')).then([
       ['EventSuppressed', { reason: 'command' }],
       ['AnswerSlashCommand', answered(expect.stringMatching(/^I don't know `&lt;!here&gt;`\.\n/))],
