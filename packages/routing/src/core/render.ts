@@ -114,7 +114,10 @@ function byLine(by: string | undefined, at: string): string {
   return by ? `${slackUserRef(by)} at ${slackDate(at)}` : slackDate(at);
 }
 
-/** Acknowledge and Resolve, kept on every update until the incident is resolved (a click on one later is recorded and ignored). */
+/**
+ * Acknowledge and Resolve until the incident is resolved; once acknowledged, Resolve alone (a second Acknowledge
+ * did nothing anyone could see). A click on a button an earlier update showed is recorded and ignored.
+ */
 function actionButtons(v: IncidentView, pageUrl: string | undefined): unknown {
   const value: SlackButtonValue = { alias: v.alias, incidentId: v.incidentId };
   const button = (actionId: string, text: string, style?: 'primary') => ({
@@ -128,7 +131,7 @@ function actionButtons(v: IncidentView, pageUrl: string | undefined): unknown {
     type: 'actions',
     block_id: 'alertbus_incident_actions',
     elements: [
-      button(BUTTON_ACTION_IDS.ack, 'Acknowledge', 'primary'),
+      ...(v.status === 'acknowledged' ? [] : [button(BUTTON_ACTION_IDS.ack, 'Acknowledge', 'primary')]),
       button(BUTTON_ACTION_IDS.resolve, 'Resolve'),
       ...(pageUrl ? [viewButton(pageUrl)] : []),
     ],
