@@ -136,7 +136,7 @@ describe('the checks catch', () => {
 
   test('an example Secret key given to no container', () => {
     const secrets = structuredClone(ctx.secrets);
-    first(secrets, 'Secret').stringData.SLACK_APP_TOKEN = 'x';
-    expect(crossCheck(rendered, { ...ctx, secrets })).toContain('Secret/alertbus-secrets: key SLACK_APP_TOKEN is given to no container');
+    first(secrets, 'Secret').stringData.SLACK_CLIENT_ID = 'x';
+    expect(crossCheck(rendered, { ...ctx, secrets })).toContain('Secret/alertbus-secrets: key SLACK_CLIENT_ID is given to no container');
   });
 });

@@ -83,7 +83,7 @@ export interface RouterProcessorOptions {
   /** SILENCE_MAX_DURATION: the longest silence a slash command may set (default SLASH_SILENCE_MAX_MS). */
   silenceMaxMs?: number;
   /**
-   * ROUTER_PIPELINE_DEPTH: batches of an input partition in flight at once (default 1). Above 1, a partition's next
+   * ROUTER_PIPELINE_DEPTH: batches of an input partition in flight at once (default 6). Above 1, a partition's next
    * batch is fetched and decided on the previous one's uncommitted states while that one's transaction waits or runs.
    */
   pipelineDepth?: number;
