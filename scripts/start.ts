@@ -252,18 +252,22 @@ function watchBroker(b: LocalBroker): void {
 /** Posts the README's sample alert and waits until the incident, its thread and its page are recorded. */
 async function routeSample(ingest: string, history: string, livePager: boolean): Promise<void> {
   const body = readFileSync(join(root, 'examples', 'alertmanager-firing.json'), 'utf8');
+  // With INGEST_TOKEN or INGEST_TOKENS set (as the README's Production section advises), the sample carries one.
+  const ingestToken = process.env.INGEST_TOKEN || process.env.INGEST_TOKENS?.split(',')[0]?.split(':').slice(1).join(':').trim();
   const res = await fetch(`${ingest}/webhooks/alertmanager`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(ingestToken ? { authorization: `Bearer ${ingestToken}` } : {}) },
     body,
   });
   const accepted = (await res.json()) as { aliases?: string[] };
   const alias = accepted.aliases?.[0];
   say(`sample alert posted: HTTP ${res.status}, alias ${alias}`);
   if (!res.ok || !alias) return;
+  const historyToken = process.env.ALERTBUS_TOKEN || process.env.HISTORY_TOKEN;
+  const historyHeaders: Record<string, string> = historyToken ? { authorization: `Bearer ${historyToken}` } : {};
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline && phase === 'running') {
-    const list = (await (await fetch(`${history}/api/incidents?alias=${encodeURIComponent(alias)}&status=open`)).json()) as {
+    const list = (await (await fetch(`${history}/api/incidents?alias=${encodeURIComponent(alias)}&status=open`, { headers: historyHeaders })).json()) as {
       incidents?: Array<{ incident_id: string; slack_root_ts: string | null; pager_alert_id: string | null }>;
     };
     const inc = list.incidents?.[0];
