@@ -9,7 +9,7 @@ import { slashIncidentId, slashKey } from '@alertbus/routing';
 import { Type, type Static } from '@sinclair/typebox';
 import { writeEvents } from '../accept';
 import { HttpError } from '../http-error';
-import { actorGroups, type SlackInboxDeps, type DeliveryFacts } from './inbox';
+import { actorGroups, remainingMs, type SlackInboxDeps, type DeliveryFacts } from './inbox';
 
 /** SLACK_COMMAND's default: the command the app's manifest declares. */
 export const DEFAULT_SLACK_COMMAND = '/alertbus';
@@ -57,6 +57,7 @@ function requestId(f: SlashCommandFields): string {
 }
 
 export async function receiveSlashCommand(deps: SlackInboxDeps, f: SlashCommandFields, facts: DeliveryFacts & { via: 'http' | 'socket-mode' }): Promise<SlashAnswer> {
+  const startedAt = performance.now();
   const count = (outcome: string) => deps.metrics.requests.inc({ endpoint: 'commands', outcome });
   const ours = deps.slashCommand ?? DEFAULT_SLACK_COMMAND;
   if (f.command !== ours) {
@@ -109,7 +110,7 @@ export async function receiveSlashCommand(deps: SlackInboxDeps, f: SlashCommandF
       raw: Object.fromEntries(Object.entries(f).filter(([k]) => k !== 'token')),
     },
   });
-  await writeEvents(deps.accept, [event], { what: 'Slack slash command', timeoutMs: deps.ackTimeoutMs, timeoutVariable: 'INGEST_SLACK_TIMEOUT_MS' });
+  await writeEvents(deps.accept, [event], { what: 'Slack slash command', timeoutMs: remainingMs(deps.ackTimeoutMs, startedAt), timeoutVariable: 'INGEST_SLACK_TIMEOUT_MS' });
   count('accepted');
   return undefined;
 }
