@@ -1,4 +1,4 @@
-import { ConfigError, envBytes, envInt, envSecret, envUrl, quotableUrl } from './config';
+import { ConfigError, envBrokers, envBytes, envInt, envSecret, envUrl, quotableUrl } from './config';
 
 describe('a URL a configuration error quotes is quoted without its credentials', () => {
   test.each([
@@ -64,5 +64,16 @@ describe('keys and tokens (envSecret)', () => {
         expect((err as Error).message).not.toContain('1234');
       }
     }
+  });
+});
+
+describe('KAFKA_TOPIC_PREFIX', () => {
+  test('what Kafka can name topics with is taken, checked wherever the brokers are read', () => {
+    expect(envBrokers({ KAFKA_BROKERS: 'k:9092', KAFKA_TOPIC_PREFIX: 'team-a.prod_' })).toEqual(['k:9092']);
+    expect(envBrokers({ KAFKA_BROKERS: 'k:9092' })).toEqual(['k:9092']);
+  });
+
+  test.each(['alertbus prod.', 'a/b.', 'é.', 'x'.repeat(201)])('%j is refused, naming the variable', (prefix) => {
+    expect(() => envBrokers({ KAFKA_BROKERS: 'k:9092', KAFKA_TOPIC_PREFIX: prefix })).toThrow(/^KAFKA_TOPIC_PREFIX may hold only letters, digits/);
   });
 });

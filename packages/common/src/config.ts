@@ -114,7 +114,20 @@ export function envBytes(env: Env, name: string, fallback: number): number {
 /** The largest size a *_BYTES or *_LIMIT variable takes. */
 export const MAX_CONFIG_BYTES = 1024 * 1024 * 1024;
 
+/**
+ * KAFKA_TOPIC_PREFIX as Kafka can name topics with it (letters, digits, `.`, `_`, `-`; a topic name is at most 249
+ * characters, and the longest alertbus adds is under 30): `alertbus prod.` made every topic name invalid, and the
+ * services stopped on a KafkaJS error about one topic. Checked with the brokers, which every service and command reads.
+ */
+export function checkTopicPrefix(env: Env): void {
+  const prefix = env.KAFKA_TOPIC_PREFIX ?? '';
+  if (prefix.length > 200 || !/^[A-Za-z0-9._-]*$/.test(prefix)) {
+    throw new ConfigError(`KAFKA_TOPIC_PREFIX may hold only letters, digits, ".", "_" and "-" (at most 200), got "${prefix.slice(0, 200)}"`);
+  }
+}
+
 export function envBrokers(env: Env): string[] {
+  checkTopicPrefix(env);
   const raw = envString(env, 'KAFKA_BROKERS');
   const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
   for (const b of list) {
