@@ -77,5 +77,8 @@ test('no answer within the timeout, an unreachable host and a missing secret fai
 
 test('what is recorded and said never carries the URL\'s query (it may hold a token)', () => {
   expect(safeUrl('https://user:pw@hooks.example.com/a/b?token=s3cret')).toBe('https://hooks.example.com/a/b');
+  // A secret in the path, as webhook URLs often carry it; the readable parts stay.
+  expect(safeUrl('https://hooks.example.com/services/T0001/B0002/X9f3kQ2vLm8Zp4Rt7Wy1')).toBe('https://hooks.example.com/services/T0001/B0002/[redacted]');
+  expect(safeUrl('https://ci.example.com/job/restart-deployment/build')).toBe('https://ci.example.com/job/restart-deployment/build');
   expect(webhookFailedText('st<at>us', 'the webhook answered HTTP 500')).toBe('The command `st&lt;at&gt;us` failed: the webhook answered HTTP 500.');
 });
