@@ -102,7 +102,7 @@ describe('the checks catch', () => {
     ['a port variable the probes do not follow', (ms) => (container(ms, 'router').env.find((e: Json) => e.name === 'ROUTER_PORT').value = '9090'), 'declares no containerPort 9090'],
     ['a liveness probe on /readyz', (ms) => (container(ms, 'slack-sink').livenessProbe.httpGet.path = '/readyz'), 'livenessProbe asks /readyz, should ask /healthz'],
     ['a service left on 127.0.0.1', (ms) => (container(ms, 'history').env = container(ms, 'history').env.filter((e: Json) => e.name !== 'HISTORY_HOST')), 'must set HISTORY_HOST=0.0.0.0'],
-    ['an HTTP probe on a service bound to 127.0.0.1', (ms) => (container(ms, 'opsgenie-sink').livenessProbe = { httpGet: { path: '/healthz', port: 'ops' } }), 'opsgenie-sink has no OPSGENIE_SINK_HOST'],
+    ['the pager sink left on 127.0.0.1', (ms) => (container(ms, 'opsgenie-sink').env = container(ms, 'opsgenie-sink').env.filter((e: Json) => e.name !== 'OPSGENIE_SINK_HOST')), 'must set OPSGENIE_SINK_HOST=0.0.0.0'],
     ['an exec probe on another port', (ms) => (container(ms, 'opsgenie-sink').readinessProbe.exec.command[2] = "fetch('http://127.0.0.1:8083/readyz')"), 'does not ask http://127.0.0.1:8084/readyz'],
     ['a missing Secret', (ms) => (container(ms, 'history').env.find((e: Json) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef.name = 'db'), 'Secret db, which is not documented'],
     ['a missing Secret key', (ms) => (container(ms, 'history').env.find((e: Json) => e.name === 'DATABASE_URL').valueFrom.secretKeyRef.key = 'PG_URL'), 'key PG_URL, which Secret alertbus-secrets does not document'],

@@ -59,6 +59,7 @@ export function loadConfig(env: Env = process.env): OpsgenieSinkConfig {
     apiUrl: envUrl(env, 'OPSGENIE_API_URL', DEFAULT_OPSGENIE_API_URL).replace(/\/+$/, ''),
     provider,
     port: envInt(env, 'OPSGENIE_SINK_PORT', 8084, { min: 0, max: 65535 }),
+    host: envString(env, 'OPSGENIE_SINK_HOST', '127.0.0.1'),
     kafkaBrokers: envBrokers(env),
     databaseUrl: envDatabaseUrl(env),
     logLevel: envLogLevel(env),
