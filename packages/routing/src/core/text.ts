@@ -4,7 +4,25 @@ export function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
   const points = Array.from(text);
   if (points.length <= max) return text;
-  return `${points.slice(0, Math.max(0, max - 1)).join('')}…`;
+  const kept = points.slice(0, Math.max(0, max - 1)).join('');
+  return `${atGraphemeBoundary(text, kept.length)}…`;
+}
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * The text up to `end` (UTF-16 units), backed up to the start of the grapheme cluster `end` falls in: a cut inside
+ * 👨‍👩‍👧‍👦 or a flag left another symbol (👨‍👩, a lone 🇩). Only what is cut is segmented, from a little before the cut.
+ */
+function atGraphemeBoundary(text: string, end: number): string {
+  const from = Math.max(0, end - 64);
+  let boundary = from;
+  for (const { index } of graphemes.segment(text.slice(from, Math.min(text.length, end + 64)))) {
+    if (from + index > end) break;
+    boundary = from + index;
+  }
+  // A window that starts inside a cluster may see a false boundary at its start; past 64 units, keep the code points.
+  return text.slice(0, boundary === from && from > 0 ? end : boundary);
 }
 
 /** Length in code points, as Slack, Opsgenie and JSON Schema's maxLength count. */
