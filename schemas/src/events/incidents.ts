@@ -90,7 +90,16 @@ export const IncidentReopened = incidentOpening(
   'A new incident for an alias whose previous incident was resolved (previousIncidentId names it).',
 );
 export const IncidentRepeated = Type.Object(
-  { ...incidentBase, notified: Type.Boolean({ description: 'Whether the repeat was re-notified.' }) },
+  {
+    ...incidentBase,
+    notified: Type.Boolean({ description: 'Whether the repeat was re-notified.' }),
+    pager: Type.Optional(
+      Type.Object(PagerTarget.properties, {
+        additionalProperties: false,
+        description: 'Set when this repeat paged an incident opened without a page: its alert now routes to one (its severity rose).',
+      }),
+    ),
+  },
   { additionalProperties: false },
 );
 export const IncidentUpdated = Type.Object(

@@ -177,35 +177,44 @@ function open(
   } else if (r.slackChannel !== undefined) {
     out.add('PostSlackMessage', { incidentId, rule: r.rule, channel: r.slackChannel, purpose: 'root', ...renderRoot(incidentView(opened), r.mention, { historyUrl: rules.historyPublicUrl }) });
   }
-  if (r.pager && !grouped) {
-    out.add(
-      'CreatePagerAlert',
-      {
-        incidentId,
-        rule: r.rule,
-        message: pagerMessage(a.title),
-        description: pagerDescription(a),
-        priority: r.pager.priority,
-        tags: pagerTags(r.pager.tags),
-        responders: [...r.pager.responders],
-        details: pagerDetails(a.labels, {
-          alertbus_alias: input.alias,
-          alertbus_incident: incidentId,
-          alertbus_occurrence: String(occurrence),
-          alertbus_rule: r.rule.name ?? r.rule.path,
-        }),
-        source: `alertbus/${a.source}`,
-      },
-      pagerAliasOf(opened),
-    );
-  }
+  if (r.pager && !grouped) createPage(out, input, r, incidentId, occurrence, pagerAliasOf(opened));
+}
+
+/** The incident's own pager alert, from the alert as it is now and the route's pager settings. */
+function createPage(out: Outputs, input: AlertInput, r: Route, incidentId: string, occurrence: number, alias: string): void {
+  const a = input.data;
+  const pager = r.pager!;
+  out.add(
+    'CreatePagerAlert',
+    {
+      incidentId,
+      rule: r.rule,
+      message: pagerMessage(a.title),
+      description: pagerDescription(a),
+      priority: pager.priority,
+      tags: pagerTags(pager.tags),
+      responders: [...pager.responders],
+      details: pagerDetails(a.labels, {
+        alertbus_alias: input.alias,
+        alertbus_incident: incidentId,
+        alertbus_occurrence: String(occurrence),
+        alertbus_rule: r.rule.name ?? r.rule.path,
+      }),
+      source: `alertbus/${a.source}`,
+    },
+    alias,
+  );
 }
 
 function repeat(out: Outputs, input: AlertInput, r: Route, s: AliasState): void {
   const elapsed = Date.parse(input.recordedAt) - Date.parse(s.lastNotifiedAt) >= r.repeatIntervalMs;
+  // Opened without a page, its alert now routes to one (its severity rose under the same alias, as a generic sender's
+  // dedup key keeps it): paged now, whatever the interval. Before, a warning that became critical paged nobody.
+  // Not a storm member: its storm decides its page.
+  const pagesNow = r.pager !== undefined && !s.paged && s.storm === undefined;
   // `notified` says whether a notification goes out: a storm member (no thread) or a rule without Slack and without
   // note_on_repeat sends nothing, and the record said it had re-notified.
-  const notified = elapsed && (s.slackChannel !== undefined || (s.paged && r.pager?.noteOnRepeat === true));
+  const notified = pagesNow || (elapsed && (s.slackChannel !== undefined || (s.paged && r.pager?.noteOnRepeat === true)));
   out.add('IncidentRepeated', {
     ...incidentFacts(s, {
       inputId: input.id,
@@ -215,8 +224,10 @@ function repeat(out: Outputs, input: AlertInput, r: Route, s: AliasState): void 
       labels: input.data.labels,
     }),
     notified,
+    ...(pagesNow ? { pager: { priority: r.pager!.priority, ...(r.pager!.alias !== undefined ? { alias: r.pager!.alias } : {}) } } : {}),
   });
-  if (!notified) return;
+  if (pagesNow) createPage(out, input, r, s.incidentId, s.occurrence, r.pager!.alias ?? s.alias);
+  if (!elapsed || !notified) return;
   const repeated = incidentView(withChanges(s, { count: s.count + 1 }));
   if (s.slackChannel !== undefined) {
     out.add('PostSlackMessage', {

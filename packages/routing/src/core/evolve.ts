@@ -69,10 +69,12 @@ export function evolve(state: DeciderState, event: AnyEnvelope): DeciderState {
     }
     case 'IncidentRepeated': {
       if (!state || state.incidentId !== event.data.incidentId) return state;
+      const paged = event.data.pager;
       return withChanges(state, {
         count: event.data.count,
         lastSeenAt: event.recordedAt,
         lastNotifiedAt: event.data.notified ? event.recordedAt : state.lastNotifiedAt,
+        ...(paged ? { paged: true, priority: paged.priority, ...(paged.alias !== undefined ? { pagerAlias: paged.alias } : {}) } : {}),
         lastInputId: event.data.inputId,
       });
     }

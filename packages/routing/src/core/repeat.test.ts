@@ -72,3 +72,23 @@ describe('repeats of an acknowledged incident, and repeats that notify nobody', 
     expect(again[0]!.data).toMatchObject({ reason: 'repeat-interval-elapsed', notified: false });
   });
 });
+
+describe('an incident opened without a page whose alert now routes to one', () => {
+  const basic = rulesFrom('rules.basic.yaml');
+  const alias = 'generic:db-disk';
+  const at = (severity: string, ms: number, n: number) =>
+    firing(alias, { at: ms, n, severity, source: 'generic', labels: { alertname: 'DiskFull', team: 'db', env: 'staging', severity } });
+
+  test('a warning that becomes critical under the same alias is paged at once, at the priority its rule now gives, and once', () => {
+    const r = new Replayer(basic);
+    expect(r.decide(at('warning', 0, 0)).events.map(brief)).toEqual(['IncidentOpened:first-notification', 'PostSlackMessage:root:#staging']);
+    const escalated = r.decide(at('critical', 10 * MINUTE, 1)).events;
+    expect(escalated.map(brief)).toEqual(['IncidentRepeated:duplicate', 'CreatePagerAlert:P1']);
+    expect(escalated[0]!.data).toMatchObject({ notified: true, pager: { priority: 'P1' } });
+    expect(escalated[1]!.data).toMatchObject({ responders: [{ type: 'team', name: 'dba' }] });
+    // Paged now: the next repeat notes the page (the databases rule asks for it), and pages no more.
+    expect(r.decide(at('critical', 80 * MINUTE, 2)).events.map(brief)).toEqual(['IncidentRepeated:repeat-interval-elapsed', 'PostSlackMessage:reply:#staging', 'AddPagerNote']);
+    // And its resolve closes the page.
+    expect(r.decide(resolved(alias, { at: 90 * MINUTE, severity: 'critical', source: 'generic', labels: { alertname: 'DiskFull', team: 'db', env: 'staging', severity: 'critical' } })).events.map(brief)).toContain('ClosePagerAlert');
+  });
+});
