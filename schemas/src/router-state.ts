@@ -45,6 +45,7 @@ export const AliasState = Type.Object(
           pageGrouped: Type.Optional(
             Type.Boolean({ description: 'Its page is the storm\'s one pager alert (alias storm:{channel}:{since}), not one of its own.' }),
           ),
+          pagePriority: Type.Optional(PagerPriority),
         },
         { additionalProperties: false, description: 'Set when storm control gathered this incident into a summary instead of a thread.' },
       ),

@@ -148,6 +148,11 @@ export const SuppressedBy = Type.Union(
         pageGrouped: Type.Optional(
           Type.Boolean({ description: 'The incident pages through the storm\'s one pager alert (alias storm:{channel}:{since}) instead of its own.' }),
         ),
+        pagePriority: Type.Optional(
+          Type.Union(PagerPriority.anyOf, {
+            description: "With pageGrouped: the priority of the storm's pager alert (its first grouped incident's). An incident whose own is higher pages on its own.",
+          }),
+        ),
         recent: Type.Optional(
           Type.Integer({ minimum: 0, description: 'Incidents for the channel opened within the window before this one, as the decision counted them.' }),
         ),

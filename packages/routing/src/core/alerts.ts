@@ -1,4 +1,4 @@
-import { parseDuration, type AliasState, type DecisionReason, type Envelope, type RuleRef, type SharedFactsSeen, type SuppressedBy } from '@alertbus/schemas';
+import { parseDuration, type AliasState, type DecisionReason, type Envelope, type PagerPriority, type RuleRef, type SharedFactsSeen, type SuppressedBy } from '@alertbus/schemas';
 import { matchLabels, route } from '../rules/route';
 import type { CompiledRules, RoutableAlert, Route } from '../rules/types';
 import type { DecisionContext } from './context';
@@ -111,6 +111,21 @@ function pageStorm(out: Outputs, input: AlertInput, r: Route, storm: Storm, memb
 
 const isPowerOfTwo = (n: number) => n > 1 && (n & (n - 1)) === 0;
 
+const PRIORITY_RANK: Readonly<Record<PagerPriority, number>> = { P1: 1, P2: 2, P3: 3, P4: 4, P5: 5 };
+
+/** How many of a storm's members are looked at for its page's priority: its first open grouped member is nearly always among the first. */
+const PAGE_PRIORITY_LOOKS = 32;
+
+/** The priority of the storm's open pager alert, from its first open grouped member seen (undefined: none open, or not found soon). */
+function stormPagePriority(neighbours: Neighbours, storm: Storm, at: At): PagerPriority | undefined {
+  let looked = 0;
+  for (const m of neighbours.stormMembers(storm.id, storm.channel, at).members) {
+    if (m.storm?.id === storm.id && m.storm.pageGrouped === true && m.status !== 'resolved') return m.storm.pagePriority;
+    if (++looked >= PAGE_PRIORITY_LOOKS) break;
+  }
+  return undefined;
+}
+
 function open(
   out: Outputs,
   input: AlertInput,
@@ -125,7 +140,15 @@ function open(
   const occurrence = previous ? previous.occurrence + 1 : 1;
   const incidentId = incidentIdOf(input.alias, occurrence, input.id);
   const storm = r.slackChannel !== undefined ? stormFor(rules, r.slackChannel, input.alias, input.recordedAt, neighbours, at.retentionMs) : undefined;
-  const grouped = pagesGrouped(r, storm);
+  let grouped = pagesGrouped(r, storm);
+  let pagePriority: PagerPriority | undefined;
+  if (grouped) {
+    // A storm's page has the priority of its first grouped incident. One that outranks it (a critical among a storm of
+    // warnings) pages on its own: grouped, a P1 became a note on a P3 alert, or nothing at all.
+    const current = stormPagePriority(neighbours, storm!, at);
+    if (current !== undefined && PRIORITY_RANK[r.pager!.priority] < PRIORITY_RANK[current]) grouped = false;
+    else pagePriority = current ?? r.pager!.priority;
+  }
   out.add(previous ? 'IncidentReopened' : 'IncidentOpened', {
     incidentId,
     occurrence,
@@ -164,7 +187,7 @@ function open(
         since: storm.since,
         threshold: storm.limits.threshold,
         window: storm.limits.window,
-        ...(grouped ? { pageGrouped: true } : {}),
+        ...(grouped ? { pageGrouped: true, ...(pagePriority !== undefined ? { pagePriority } : {}) } : {}),
         ...(storm.recent !== undefined ? { recent: storm.recent } : {}),
       },
       ...(shared ? { shared } : {}),

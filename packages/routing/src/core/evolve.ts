@@ -112,6 +112,7 @@ export function evolve(state: DeciderState, event: AnyEnvelope): DeciderState {
           threshold: by.threshold,
           window: by.window,
           ...(by.pageGrouped ? { pageGrouped: true } : {}),
+          ...(by.pageGrouped && by.pagePriority !== undefined ? { pagePriority: by.pagePriority } : {}),
         };
         return withChanges(state, { storm, lastInputId: d.inputId });
       }

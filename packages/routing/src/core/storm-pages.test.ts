@@ -7,6 +7,7 @@ import { deriveId, makeEnvelope, validateEnvelope, type AliasState, type AnyEnve
 import { specFor } from '@alertbus/spec';
 import { decide, evolve, isIncidentEvent, type AlertDecision } from '../decider';
 import { firing, MINUTE, resolved, T0 } from '../test-support/alerts';
+import { compileRules } from '../rules/compile';
 import { rulesFrom } from '../test-support/scenario';
 import type { CompiledRules } from '../rules/types';
 import { StateIndex } from './neighbours';
@@ -264,4 +265,51 @@ test('a storm of 1,000 incidents within the window costs 3 pages of their own, 1
   expect(pager.map((e) => e.type)).toEqual([...Array(4).fill('CreatePagerAlert'), ...Array(9).fill('AddPagerNote')]);
   // Every storm command under one alias, so the pager deduplicates them into one alert and they stay in order.
   expect(new Set(pager.slice(3).map((e) => e.alias)).size).toBe(1);
+});
+
+describe('a storm\'s page has its first grouped incident\'s priority; one that outranks it pages on its own', () => {
+  const bySeverity = (() => {
+    const c = compileRules(
+      Buffer.from(
+        'defaults:\n  slack: { channel: "#alerts" }\n  pager: { priority_by_severity: { critical: P1, warning: P3 }, tags: [web] }\nstorm_control:\n  threshold: 3\n  window: 10m\n',
+      ),
+      'by-severity.yaml',
+      { defaultChannel: '#alerts' },
+    );
+    if (!c.ok) throw new Error(c.message);
+    return c.rules;
+  })();
+  const critical = (name: string, at: number) => firing(`am:${name}`, { at, labels: { team: 'web', severity: 'critical' }, title: `${name} is down`, severity: 'critical' });
+
+  test('a critical among a storm of warnings is paged at P1 on its own; the warnings keep the storm\'s P3 page', () => {
+    const before = history([...calm, open('a4', 3 * MINUTE), open('a5', 3 * MINUTE + 1_000)], bySeverity);
+    const d = spec(bySeverity)
+      .given(...before)
+      .when(critical('db', 3 * MINUTE + 2_000))
+      .then([
+        ['IncidentOpened', 'am:db', { pager: { priority: 'P1' } }],
+        ['EventSuppressed', 'am:db', { reason: 'storm-control', suppressedBy: { kind: 'storm', summaryIncidentId: storm.id } }],
+        ['UpdateSlackMessage', storm.alias],
+        ['CreatePagerAlert', 'am:db', { priority: 'P1', message: 'db is down' }],
+      ]);
+    expect((d.events[1]!.data as { suppressedBy: object }).suppressedBy).not.toHaveProperty('pageGrouped');
+    // Before, it was the third incident of the storm's P3 page, with no page of its own and no note.
+    const after = new Replayer(bySeverity);
+    for (const e of [...calm, open('a4', 3 * MINUTE), open('a5', 3 * MINUTE + 1_000)]) after.decide(e);
+    after.decide(critical('db', 3 * MINUTE + 2_000));
+    expect(after.decide(open('a6', 3 * MINUTE + 3_000)).events.map((e) => e.type)).not.toContain('CreatePagerAlert');
+  });
+
+  test('a storm of criticals pages once, at P1: the next critical does not outrank the storm\'s page', () => {
+    const crits = [critical('c1', 0), critical('c2', MINUTE), critical('c3', 2 * MINUTE), critical('c4', 3 * MINUTE)];
+    spec(bySeverity)
+      .given(...history(crits, bySeverity))
+      .when(critical('c5', 3 * MINUTE + 1_000))
+      .then([
+        ['IncidentOpened', 'am:c5'],
+        ['EventSuppressed', 'am:c5', { suppressedBy: { kind: 'storm', pageGrouped: true, pagePriority: 'P1' } }],
+        ['UpdateSlackMessage', `storm:#alerts:${iso(3 * MINUTE)}`],
+        ['AddPagerNote', `storm:#alerts:${iso(3 * MINUTE)}`],
+      ]);
+  });
 });

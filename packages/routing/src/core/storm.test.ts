@@ -49,7 +49,7 @@ describe('storm control (rules.storm.yaml)', () => {
     expect(out[6]!.map(brief)).toEqual(posted);
     // A gathered incident re-notified after its interval has no thread: counted, nothing posted.
     expect(out[7]!.map(brief)).toEqual(['IncidentRepeated:repeat-interval-elapsed']);
-    expect(r.state('am:a4')?.storm).toEqual({ id: storm.id, channel: '#alerts', since: iso(3 * MINUTE), threshold: 3, window: '10m', pageGrouped: true });
+    expect(r.state('am:a4')?.storm).toEqual({ id: storm.id, channel: '#alerts', since: iso(3 * MINUTE), threshold: 3, window: '10m', pageGrouped: true, pagePriority: 'P3' });
   });
 
   test('a later storm gets a new summary', () => {
