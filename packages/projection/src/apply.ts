@@ -170,6 +170,7 @@ export const UPDATE_COLUMNS: Record<keyof IncidentUpdate, [column: string, array
   resolvedAt: ['resolved_at', 'text[]', '::timestamptz'],
   resolvedBy: ['resolved_by', 'text[]', ''],
   lastEventAt: ['last_event_at', 'text[]', '::timestamptz'],
+  pagerPriority: ['pager_priority', 'text[]', ''],
 };
 
 async function updateIncident(client: PoolClient, incidentId: string, set: IncidentUpdate, at: string): Promise<void> {

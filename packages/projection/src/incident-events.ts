@@ -21,7 +21,8 @@ export function incidentChanges(event: Envelope<IncidentEventType>): IncidentCha
     case 'IncidentReopened':
       return [opened(event)];
     case 'IncidentRepeated':
-      return [update(event, {})];
+      // A repeat that paged an incident opened without a page (its alert now routes to one) gives it its priority.
+      return [update(event, event.data.pager ? { pagerPriority: event.data.pager.priority } : {})];
     case 'IncidentUpdated':
       return [update(event, updatedColumns(event))];
     case 'IncidentAcknowledged':

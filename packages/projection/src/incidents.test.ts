@@ -83,6 +83,14 @@ describe('incident events', () => {
     });
   });
 
+  it('an IncidentRepeated that paged the incident (its alert now routes to a pager) sets its priority', () => {
+    const paging = repeated(2, 5);
+    const late = { ...paging, data: { ...paging.data, notified: true, pager: { priority: 'P2' as const } } };
+    history.given(opened()).when(late).then(({ store }) => {
+      expect(store.incident(INCIDENT_ID)).toMatchObject({ count: 2, pagerPriority: 'P2' });
+    });
+  });
+
   it('IncidentUpdated takes the new title, severity and a description carried in changes', () => {
     history.given(opened()).when(updated(4)).then(({ store }) => {
       expect(store.incident(INCIDENT_ID)).toMatchObject({

@@ -59,6 +59,7 @@ export type IncidentUpdate = Partial<
     | 'resolvedAt'
     | 'resolvedBy'
     | 'lastEventAt'
+    | 'pagerPriority'
   >
 >;
 
