@@ -83,7 +83,8 @@ export async function startOpsgenieSink(config: OpsgenieSinkConfig): Promise<Ops
       infraRetry: config.infraRetry,
     });
     runner = sinkRunner;
-    ops = await startOpsServer(config.port, registry, { ready: () => sinkReadiness(sinkRunner, pool) }, config.host);
+    // Not ready while the pager refuses the key: the pages wait (retried), and the probe says why.
+    ops = await startOpsServer(config.port, registry, { ready: async () => (await sinkReadiness(sinkRunner, pool)) ?? notifier.keyProblem() ?? null }, config.host);
     await sinkRunner.start();
   } catch (err) {
     await shutdown();

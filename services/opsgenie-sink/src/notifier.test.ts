@@ -64,8 +64,10 @@ describe('PagerNotifier', () => {
     og.state.failNext('create', { status, body });
     const err = await notifier.execute(create('key-refused')).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'DeliveryError', permanent: false, httpStatus: status, message: expect.stringContaining('check OPSGENIE_API_KEY') });
-    // Once the key is right, the same command goes out.
+    expect(notifier.keyProblem()).toMatch(/refused the key .*pages wait until OPSGENIE_API_KEY or OPSGENIE_API_URL is fixed/);
+    // Once the key is right, the same command goes out, and readiness is back.
     expect((await notifier.execute(create('key-refused'))).type).toBe('PagerAlertCreated');
+    expect(notifier.keyProblem()).toBeUndefined();
   });
 
   it('a create refused for a field (422) stays permanent: retrying cannot change it', async () => {

@@ -110,11 +110,26 @@ export class PagerNotifier implements Notifier {
     };
   }
 
+  /** The pager's last refusal of the key, until a call succeeds: what /readyz reports while pages wait for a right key. */
+  private keyRefused: string | undefined;
+
+  /** Why pages cannot go out although the sink runs (the key was refused), or undefined. */
+  keyProblem(): string | undefined {
+    return this.keyRefused;
+  }
+
   async execute(command: AnyEnvelope): Promise<DeliveryOutcome> {
     try {
-      return await this.executeOnce(command);
+      const outcome = await this.executeOnce(command);
+      this.keyRefused = undefined;
+      return outcome;
     } catch (err) {
-      throw keyRefusedAsRetryable(err, this.opts.provider);
+      const mapped = keyRefusedAsRetryable(err, this.opts.provider);
+      if (mapped !== err) this.keyRefused = `the ${this.opts.provider} API refused the key (HTTP ${(err as DeliveryError).httpStatus}): pages wait until OPSGENIE_API_KEY or OPSGENIE_API_URL is fixed`;
+      else if (err instanceof DeliveryError && err.httpStatus !== undefined && err.httpStatus >= 400 && err.httpStatus < 500 && err.httpStatus !== 429) {
+        this.keyRefused = undefined; // refused for the request itself: the key was taken
+      }
+      throw mapped;
     }
   }
 

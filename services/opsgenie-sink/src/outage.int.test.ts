@@ -165,3 +165,22 @@ test('a delivery whose retry budget is spent fails and is dead-lettered, with wh
   const { rows } = await pool.query(`SELECT status, attempts FROM sink_commands WHERE command_id = $1`, [doomed.id]);
   expect(rows).toEqual([{ status: 'failed', attempts: (failed.data as { attempts: number }).attempts }]);
 });
+
+test('a refused key (a rotation, the other region): pages wait, /readyz says why, nothing is dead-lettered; with the key taken again each is paged once', async () => {
+  await pager?.close();
+  pager = await startOpsgenieSink(pagerConfig());
+  og.state.failNext('*', { status: 401, body: { message: 'Could not authenticate', took: 0.0, requestId: 'r-401' } }, 1_000_000);
+  const pages = [create('alertmanager:key-1'), create('alertmanager:key-2')];
+  await producer.send(pages);
+  await waitFor(async () => (await typesOf(pages[0]!)).includes('DeliveryDelayed'), { what: 'the page delayed', intervalMs: 300 });
+  await waitFor(async () => (await readyz(pager!.url)) === 503, { what: 'not ready while the key is refused' });
+  expect(await (await fetch(`${pager.url}/readyz`)).json()).toMatchObject({ reason: expect.stringMatching(/refused the key .*OPSGENIE_API_KEY/) });
+
+  og.state.clearFaults();
+  for (const c of pages) expect(await resultOf(c)).toMatchObject({ type: 'PagerAlertCreated' });
+  for (const c of pages) {
+    expect(og.state.alerts.filter((a) => a.alias === c.alias)).toHaveLength(1);
+    expect(await records(TOPICS.deadLetter, c)).toEqual([]);
+  }
+  await waitFor(async () => (await readyz(pager!.url)) === 200, { what: 'ready again' });
+});
