@@ -325,21 +325,16 @@ export function stormOnResolve(out: Outputs, s: AliasState, resolvedState: Alias
 }
 
 /**
- * Occurrences told apart by the sender's startsAt (Alertmanager, Grafana): when both the input and the state have
- * one, a firing that started no later than the resolved occurrence is that occurrence, delivered late (a second
- * Alertmanager of a pair, a retried webhook): reopening paged again for something over, and nothing would ever
- * resolve the new incident (when the sender resolved it: one a person resolved while it fired opens again). A resolve of an alert that started before the open occurrence is of an earlier one:
- * closing the open incident would silence an alert still firing until the sender's next repeat, hours later.
- * A firing again after a resolve always has a later startsAt. Without a startsAt on either side, as before.
+ * A resolve of an earlier occurrence, delivered late (the other Alertmanager of a pair, a retried webhook): the alert
+ * it resolves ended (its endsAt) before the open occurrence started (the startsAt that opened it). Closing the open
+ * incident would silence an alert still firing until the sender's next repeat, hours later. Both times are needed:
+ * a resolve may carry an earlier startsAt than the firing that opened (Alertmanager keeps the earliest startsAt of a
+ * Prometheus pair's copies), but its alert never ended before the occurrence began. Without them, as before.
  */
-function startedNoLaterThan(inputStartsAt: string | undefined, stateStartsAt: string | undefined): boolean {
-  if (inputStartsAt === undefined || stateStartsAt === undefined) return false;
-  return Date.parse(inputStartsAt) <= Date.parse(stateStartsAt);
-}
-
-function startedBefore(inputStartsAt: string | undefined, stateStartsAt: string | undefined): boolean {
-  if (inputStartsAt === undefined || stateStartsAt === undefined) return false;
-  return Date.parse(inputStartsAt) < Date.parse(stateStartsAt);
+function endedBeforeOccurrence(a: { startsAt?: string; endsAt?: string }, stateStartsAt: string | undefined): boolean {
+  if (a.endsAt === undefined || a.startsAt === undefined || stateStartsAt === undefined) return false;
+  const opened = Date.parse(stateStartsAt);
+  return Date.parse(a.endsAt) < opened && Date.parse(a.startsAt) < opened;
 }
 
 /**
@@ -381,18 +376,14 @@ export function decideAlert(input: AlertInput, state: DeciderState, rules: Compi
           alias: inhibition.by.alias,
           inhibitRule: inhibition.rule.name ?? inhibition.rule.path,
         }, shared);
-      } else if (!isOpen) {
-        // Resolved by its sender (a person's resolve has `resolvedBy`: the alert firing on afterwards opens a new incident).
-        if (state !== undefined && state.resolvedBy === undefined && startedNoLaterThan(a.startsAt, state.startsAt)) {
-          suppress(out, input, 'already-resolved', r.rule, state);
-        } else open(out, input, r, state, rules, neighbours, at, shared);
-      } else repeat(out, input, r, state);
+      } else if (!isOpen) open(out, input, r, state, rules, neighbours, at, shared);
+      else repeat(out, input, r, state);
     }
   } else if (state === undefined) {
     suppress(out, input, 'resolved-without-open-incident', r.rule, state);
   } else if (!isOpen) {
     suppress(out, input, 'already-resolved', r.rule, state);
-  } else if (startedBefore(a.startsAt, state.startsAt)) {
+  } else if (endedBeforeOccurrence(a, state.startsAt)) {
     suppress(out, input, 'other-occurrence', r.rule, state);
   } else {
     resolve(out, input, r, state, neighbours, rules, at);

@@ -183,31 +183,20 @@ describe('router decider: lifecycle', () => {
       .then([['IncidentResolved', { status: 'resolved' }], ['PostSlackMessage'], ['UpdateSlackMessage'], ['ClosePagerAlert']]);
   });
 
-  describe('occurrences told apart by the sender\'s startsAt', () => {
+  describe('a late resolve of an earlier occurrence, told apart by the sender\'s startsAt and endsAt', () => {
     const S1 = '2025-03-01T09:58:00.123456789Z';
     const S2 = '2025-03-01T10:19:00Z';
     const first = firing(A, { startsAt: S1 });
     const over = resolved(A, { at: 5 * MINUTE, startsAt: S1, endsAt: '2025-03-01T10:04:00Z' });
+    const again = firing(A, { at: 19 * MINUTE, startsAt: S2 });
 
     test('the opening startsAt is kept on the incident and the state', () => {
       const d = given().when(first).then([['IncidentOpened', { startsAt: S1 }], ['PostSlackMessage'], ['CreatePagerAlert']]);
       expect(d.state).toMatchObject({ startsAt: S1 });
+      given(...eventsOf([first, over])).when(again).then([['IncidentReopened', { occurrence: 2, startsAt: S2 }], ['PostSlackMessage'], ['CreatePagerAlert']]);
     });
 
-    test('a late copy of the resolved occurrence\'s firing (the other Alertmanager of a pair, a retried webhook) opens nothing', () => {
-      given(...eventsOf([first, over]))
-        .when(firing(A, { at: 5 * MINUTE + 2_000, startsAt: S1 }))
-        .then([['EventSuppressed', { reason: 'already-resolved', incidentId: incident1 }]]);
-    });
-
-    test('a firing again with a later startsAt is a new occurrence, as always', () => {
-      given(...eventsOf([first, over]))
-        .when(firing(A, { at: 19 * MINUTE, startsAt: S2 }))
-        .then([['IncidentReopened', { occurrence: 2, startsAt: S2 }], ['PostSlackMessage'], ['CreatePagerAlert']]);
-    });
-
-    test('a late copy of an earlier occurrence\'s resolve does not close the one firing now', () => {
-      const again = firing(A, { at: 19 * MINUTE, startsAt: S2 });
+    test('a copy of the first occurrence\'s resolve, delivered after the alert fired again, does not close the one firing now', () => {
       given(...eventsOf([first, over, again]))
         .when(resolved(A, { at: 21 * MINUTE, n: 1, startsAt: S1, endsAt: '2025-03-01T10:04:00Z' }))
         .then([['EventSuppressed', { reason: 'other-occurrence', incidentId: incidentIdOf(A, 2, again.id) }]]);
@@ -217,32 +206,24 @@ describe('router decider: lifecycle', () => {
         .then([['IncidentResolved'], ['PostSlackMessage'], ['UpdateSlackMessage'], ['ClosePagerAlert']]);
     });
 
-    test('one a person resolved while it fired opens again on its next firing (the sender never said it was over)', () => {
-      const byPerson = eventsOf([first]).concat(
-        makeEnvelope({
-          id: deriveId('resolve-click', A),
-          type: 'IncidentResolved',
-          alias: A,
-          occurredAt: '2025-03-01T10:05:00.000Z',
-          recordedAt: '2025-03-01T10:05:00.000Z',
-          source: 'router',
-          data: {
-            incidentId: incident1, occurrence: 1, title: `Disk almost full on ${A}`, severity: 'critical', source: 'alertmanager', status: 'resolved',
-            count: 1, reason: 'resolved', rule: builtinRef, inputId: deriveId('resolve-click', A), labels: {}, resolvedAt: '2025-03-01T10:05:00.000Z', by: 'U123',
-          },
-        }) as AnyEnvelope,
-      );
-      given(...byPerson)
-        .when(firing(A, { at: 4 * HOUR, startsAt: S1 }))
+    test('a resolve with an earlier startsAt than the firing that opened (Alertmanager keeps the earliest of a Prometheus pair\'s copies) still closes it', () => {
+      given(...eventsOf([firing(A, { startsAt: '2025-03-01T10:00:05Z' })]))
+        .when(resolved(A, { at: 30 * MINUTE, startsAt: '2025-03-01T10:00:02Z', endsAt: '2025-03-01T10:29:00Z' }))
+        .then([['IncidentResolved'], ['PostSlackMessage'], ['UpdateSlackMessage'], ['ClosePagerAlert']]);
+    });
+
+    test('a firing after a resolve opens again even with the old startsAt: Alertmanager sends that when Prometheus comes back from an outage with the alert still firing', () => {
+      given(...eventsOf([first, over]))
+        .when(firing(A, { at: 12 * MINUTE, startsAt: S1 }))
         .then([['IncidentReopened', { occurrence: 2 }], ['PostSlackMessage'], ['CreatePagerAlert']]);
     });
 
-    test('without a startsAt on either side, as before: a firing after a resolve reopens, a resolve closes', () => {
-      given(...eventsOf([firing(A), resolved(A, { at: MINUTE })]))
-        .when(firing(A, { at: 2 * MINUTE, startsAt: S1 }))
-        .then([['IncidentReopened'], ['PostSlackMessage'], ['CreatePagerAlert']]);
+    test('without a startsAt and endsAt, as before: a resolve closes the open incident', () => {
       given(...eventsOf([first]))
         .when(resolved(A, { at: MINUTE }))
+        .then([['IncidentResolved'], ['PostSlackMessage'], ['UpdateSlackMessage'], ['ClosePagerAlert']]);
+      given(...eventsOf([firing(A)]))
+        .when(resolved(A, { at: MINUTE, startsAt: S1, endsAt: '2025-03-01T10:04:00Z' }))
         .then([['IncidentResolved'], ['PostSlackMessage'], ['UpdateSlackMessage'], ['ClosePagerAlert']]);
     });
   });
