@@ -104,7 +104,8 @@ export function loadSlackSinkConfig(env: Record<string, string | undefined> = pr
     databaseUrl: envDatabaseUrl(env),
     requestTimeoutMs: envInt(env, 'SLACK_TIMEOUT_MS', 10_000, { min: 100, max: 300_000 }),
     logLevel: envLogLevel(env),
-    commandWebhookSecret: envSecret(env, 'COMMAND_WEBHOOK_SECRET'),
+    // An HMAC key, any text: kept as written (keys and tokens below drop the whitespace around them).
+    commandWebhookSecret: envOptional(env, 'COMMAND_WEBHOOK_SECRET'),
     ...onCallOpsgenie(env),
     onCallCacheTtlSeconds: envInt(env, 'ONCALL_CACHE_TTL_SECONDS', DEFAULT_ONCALL_CACHE_TTL_SECONDS, { min: 0, max: 86_400 }),
     onCallUserGroup: loadUserGroupConfig(env),
