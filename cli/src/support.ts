@@ -1,6 +1,6 @@
 /** What the `alertbus` commands over history share: where Kafka, Postgres and the API are, and how to print. */
 import type { Kafka } from 'kafkajs';
-import { ConfigError, createLogger, envBrokers, envDatabaseUrl, errorChain } from '@alertbus/common';
+import { ConfigError, createLogger, envBrokers, envDatabaseUrl, errorChain, isNetworkError } from '@alertbus/common';
 import { createKafka } from '@alertbus/kafka';
 
 export function cliKafka(brokers: string | undefined, env: Record<string, string | undefined> = process.env): Kafka {
@@ -13,8 +13,6 @@ export function cliKafka(brokers: string | undefined, env: Record<string, string
   }
   return createKafka({ brokers: list, clientId: 'alertbus-cli', log: createLogger('alertbus-cli', 'silent') });
 }
-
-const NETWORK = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE)$/;
 
 /**
  * A command's failure as the user reads it: one that reached neither Kafka nor Postgres names the setting that says
@@ -31,8 +29,7 @@ export function explainFailure(err: unknown): string {
     return `Postgres refused the connection (DATABASE_URL or --database-url): ${message}`;
   }
   // What is left unwrapped is Postgres's: the history API's and ingest's clients name their own URL, Kafka's is wrapped.
-  const network = chain.some((e) => typeof e.code === 'string' && NETWORK.test(e.code));
-  if ((network && message !== 'fetch failed') || /^Connection terminated|timeout expired/i.test(message)) {
+  if ((isNetworkError(err) && message !== 'fetch failed') || /^Connection terminated|timeout expired/i.test(message)) {
     return `Postgres did not answer (DATABASE_URL or --database-url; is it running?): ${message}`;
   }
   return message;

@@ -78,6 +78,11 @@ export function errorChain(err: unknown): ErrorLike[] {
   return out;
 }
 
+/** A connection-level failure anywhere in the error's chain (refused, reset, timed out, unresolvable). */
+export function isNetworkError(err: unknown): boolean {
+  return errorChain(err).some((e) => typeof e.code === 'string' && NETWORK_CODES.has(e.code));
+}
+
 /**
  * True for a fault of the infrastructure rather than of the record: any KafkaJS error, a Postgres connection
  * or server condition (SQLSTATE 08, 53, 57 — statement timeouts included —, 58, serialization and deadlock),
