@@ -46,7 +46,8 @@ export const DEFAULT_CREATE_SETTLE_MS = 30_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Opsgenie's answer when an alias names no open alert (closed already, or never created). */
-const alertMissing = (s: RequestStatus) => /does not exist|already closed/i.test(s.status);
+const ALERT_MISSING = /does not exist|already closed/i;
+const alertMissing = (s: RequestStatus) => ALERT_MISSING.test(s.status);
 
 /**
  * The key refused (401, 402, 403, or 422 "Key format is not valid!" from the wrong region's host): a fault of the
@@ -148,7 +149,7 @@ export class PagerNotifier implements Notifier {
         } catch (err) {
           // The same answer given at once rather than through the request status: a 404 that says the alert does not
           // exist. The state the close asks for holds; dead-lettering it would leave a resolved incident "failed".
-          if (err instanceof DeliveryError && err.httpStatus === 404 && /does not exist|already closed/i.test(err.message)) {
+          if (err instanceof DeliveryError && err.httpStatus === 404 && ALERT_MISSING.test(err.message)) {
             this.opts.log?.info({ commandId: command.id, alias, error: err.message }, 'no open alert with the alias (404): already closed');
             return this.outcome(type);
           }
