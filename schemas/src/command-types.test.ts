@@ -5,13 +5,13 @@ import { TOPICS } from './topics';
 describe('command lists derived from the event table', () => {
   test('each sink gets exactly the types on its topic', () => {
     expect([...SLACK_COMMAND_TYPES]).toEqual(['PostSlackMessage', 'UpdateSlackMessage', 'ReplyWithOnCall', 'ClearOnCallCache', 'PostSlackReply', 'PostNotification', 'PostSlackEphemeral', 'CallCommandWebhook', 'AnswerSlashCommand']);
-    const pager: PagerCommandType[] = ['CreatePagerAlert', 'ClosePagerAlert', 'AcknowledgePagerAlert', 'AddPagerNote'];
+    const pager: PagerCommandType[] = ['CreatePagerAlert', 'ClosePagerAlert', 'AcknowledgePagerAlert', 'AddPagerNote', 'UpdatePagerPriority'];
     expect([...PAGER_COMMAND_TYPES]).toEqual(pager);
     expect(COMMAND_TYPES.size).toBe(SLACK_COMMAND_TYPES.size + PAGER_COMMAND_TYPES.size);
   });
 
   test('the incident commands are those that always name their incident', () => {
-    const incident: IncidentCommandType[] = ['PostSlackMessage', 'UpdateSlackMessage', 'CreatePagerAlert', 'ClosePagerAlert', 'AcknowledgePagerAlert', 'AddPagerNote'];
+    const incident: IncidentCommandType[] = ['PostSlackMessage', 'UpdateSlackMessage', 'CreatePagerAlert', 'ClosePagerAlert', 'AcknowledgePagerAlert', 'AddPagerNote', 'UpdatePagerPriority'];
     expect([...INCIDENT_COMMAND_TYPES]).toEqual(incident);
   });
 

@@ -22,7 +22,7 @@ import {
   AnswerSlashCommand,
 } from './events/slack-commands';
 import { CustomCommandRequested } from './events/custom-commands';
-import { CreatePagerAlert, ClosePagerAlert, AcknowledgePagerAlert, AddPagerNote } from './events/pager-commands';
+import { CreatePagerAlert, ClosePagerAlert, AcknowledgePagerAlert, AddPagerNote, UpdatePagerPriority } from './events/pager-commands';
 import {
   SlackMessagePosted,
   SlackMessageUpdated,
@@ -30,6 +30,7 @@ import {
   PagerAlertClosed,
   PagerAlertAcknowledged,
   PagerNoteAdded,
+  PagerPriorityUpdated,
   DeliveryFailed,
   DeliveryDelayed,
   SlackReplyDelivery,
@@ -76,12 +77,14 @@ export const EVENT_TYPES = {
   ClosePagerAlert: { topic: TOPICS.pagerCommands, data: ClosePagerAlert },
   AcknowledgePagerAlert: { topic: TOPICS.pagerCommands, data: AcknowledgePagerAlert },
   AddPagerNote: { topic: TOPICS.pagerCommands, data: AddPagerNote },
+  UpdatePagerPriority: { topic: TOPICS.pagerCommands, data: UpdatePagerPriority },
   SlackMessagePosted: { topic: TOPICS.deliveries, data: SlackMessagePosted },
   SlackMessageUpdated: { topic: TOPICS.deliveries, data: SlackMessageUpdated },
   PagerAlertCreated: { topic: TOPICS.deliveries, data: PagerAlertCreated },
   PagerAlertClosed: { topic: TOPICS.deliveries, data: PagerAlertClosed },
   PagerAlertAcknowledged: { topic: TOPICS.deliveries, data: PagerAlertAcknowledged },
   PagerNoteAdded: { topic: TOPICS.deliveries, data: PagerNoteAdded },
+  PagerPriorityUpdated: { topic: TOPICS.deliveries, data: PagerPriorityUpdated },
   DeliveryFailed: { topic: TOPICS.deliveries, data: DeliveryFailed },
   DeliveryDelayed: { topic: TOPICS.deliveries, data: DeliveryDelayed },
   DeadLettered: { topic: TOPICS.deadLetter, data: DeadLetter },

@@ -9,6 +9,7 @@ export type DeliveryEventType =
   | 'PagerAlertClosed'
   | 'PagerAlertAcknowledged'
   | 'PagerNoteAdded'
+  | 'PagerPriorityUpdated'
   | 'DeliveryFailed';
 
 export const DELIVERY_EVENT_TYPES: ReadonlySet<string> = new Set<DeliveryEventType>([
@@ -18,6 +19,7 @@ export const DELIVERY_EVENT_TYPES: ReadonlySet<string> = new Set<DeliveryEventTy
   'PagerAlertClosed',
   'PagerAlertAcknowledged',
   'PagerNoteAdded',
+  'PagerPriorityUpdated',
   'DeliveryFailed',
 ]);
 
@@ -79,7 +81,8 @@ export function deliveryRow(event: Envelope<DeliveryEventType>, at: Position): D
     case 'PagerAlertCreated':
     case 'PagerAlertClosed':
     case 'PagerAlertAcknowledged':
-    case 'PagerNoteAdded': {
+    case 'PagerNoteAdded':
+    case 'PagerPriorityUpdated': {
       const d = event.data;
       const row = rowOf(event, at, d, 'pager', d.incidentId);
       row.pagerProvider = d.provider;

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { PagerPriority } from '../common';
 import { Id, Timestamp } from './shared';
 
 // ---------------------------------------------------------------- deliveries (sinks → history)
@@ -47,6 +48,19 @@ export const PagerAlertCreated = pagerDelivery('CreatePagerAlert accepted by the
 export const PagerAlertClosed = pagerDelivery('ClosePagerAlert accepted by the pager.');
 export const PagerAlertAcknowledged = pagerDelivery('AcknowledgePagerAlert accepted by the pager.');
 export const PagerNoteAdded = pagerDelivery('AddPagerNote accepted by the pager.');
+export const PagerPriorityUpdated = Type.Object(
+  {
+    ...deliveryBase,
+    provider: Type.Union([Type.Literal('opsgenie'), Type.Literal('jsm')]),
+    requestId: Type.Optional(Type.String()),
+    alertId: Type.Optional(Type.String()),
+    priority: PagerPriority,
+    changed: Type.Boolean({
+      description: "Whether the pager changed the alert's priority: false with JSM, whose integration API cannot, and when no alert with the alias was open.",
+    }),
+  },
+  { additionalProperties: false, description: 'UpdatePagerPriority done.' },
+);
 export const DeliveryFailed = Type.Object(
   {
     commandId: Id,
@@ -202,7 +216,8 @@ export type PagerAlertCreated = Static<typeof PagerAlertCreated>;
 export type PagerAlertClosed = Static<typeof PagerAlertClosed>;
 export type PagerAlertAcknowledged = Static<typeof PagerAlertAcknowledged>;
 export type PagerNoteAdded = Static<typeof PagerNoteAdded>;
+export type PagerPriorityUpdated = Static<typeof PagerPriorityUpdated>;
 /** Any pager delivery (the four results have one shape). */
-export type PagerDelivery = PagerAlertCreated | PagerAlertClosed | PagerAlertAcknowledged | PagerNoteAdded;
+export type PagerDelivery = PagerAlertCreated | PagerAlertClosed | PagerAlertAcknowledged | PagerNoteAdded | PagerPriorityUpdated;
 export type DeliveryFailed = Static<typeof DeliveryFailed>;
 export type DeliveryDelayed = Static<typeof DeliveryDelayed>;

@@ -94,10 +94,14 @@ export const IncidentRepeated = Type.Object(
     ...incidentBase,
     notified: Type.Boolean({ description: 'Whether the repeat was re-notified.' }),
     pager: Type.Optional(
-      Type.Object(PagerTarget.properties, {
-        additionalProperties: false,
-        description: 'Set when this repeat paged an incident opened without a page: its alert now routes to one (its severity rose).',
-      }),
+      Type.Object(
+        { ...PagerTarget.properties, raisedFrom: Type.Optional(PagerPriority) },
+        {
+          additionalProperties: false,
+          description:
+            'Set when this repeat paged an incident opened without a page (its alert now routes to one: its severity rose), or raised its open page\'s priority (`raisedFrom`: the priority it had).',
+        },
+      ),
     ),
   },
   { additionalProperties: false },

@@ -32,7 +32,17 @@ export const AddPagerNote = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Raise the open pager alert's priority: its incident's alert now routes to a higher one (a warning that became
+ * critical under the same alias). Opsgenie's create deduplicates by alias and keeps the priority it was created with.
+ */
+export const UpdatePagerPriority = Type.Object(
+  { ...commandBase, priority: PagerPriority, from: Type.Optional(PagerPriority) },
+  { additionalProperties: false, description: 'Set the priority of the incident\'s open pager alert.' },
+);
+
 export type CreatePagerAlert = Static<typeof CreatePagerAlert>;
 export type ClosePagerAlert = Static<typeof ClosePagerAlert>;
 export type AcknowledgePagerAlert = Static<typeof AcknowledgePagerAlert>;
 export type AddPagerNote = Static<typeof AddPagerNote>;
+export type UpdatePagerPriority = Static<typeof UpdatePagerPriority>;

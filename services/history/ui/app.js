@@ -212,12 +212,14 @@
       case 'ClosePagerAlert': return `close the pager alert${d.note ? `: ${d.note}` : ''}`;
       case 'AcknowledgePagerAlert': return `acknowledge the pager alert${d.user ? ` as ${d.user}` : ''}`;
       case 'AddPagerNote': return `note on the pager alert: ${d.note}`;
+      case 'UpdatePagerPriority': return `raise the pager alert's priority${d.from ? ` from ${d.from}` : ''} to ${d.priority}`;
       case 'SlackMessagePosted': return `posted in ${d.channel} (ts ${d.ts})${d.purpose === 'reply' ? ' in the thread' : ''}${dry}`;
       case 'SlackMessageUpdated': return `root message updated in ${d.channel}${dry}`;
       case 'PagerAlertCreated': return `${d.provider} alert ${d.alertId || ''} created${dry}`;
       case 'PagerAlertClosed': return `${d.provider} alert closed${dry}`;
       case 'PagerAlertAcknowledged': return `${d.provider} alert acknowledged${dry}`;
       case 'PagerNoteAdded': return `note added to the ${d.provider} alert${dry}`;
+      case 'PagerPriorityUpdated': return d.changed ? `${d.provider} alert now ${d.priority}${dry}` : `${d.provider} alert's priority left as it was (asked ${d.priority})${dry}`;
       case 'SlackMessageReceived': return `${d.kind} from ${d.user || d.botId || '?'} in ${d.channel}: ${d.text}`;
       case 'SlackActionReceived': return `${d.actionId} clicked by ${(d.user && (d.user.name || d.user.id)) || '?'}`;
       case 'ReplyWithOnCall': return `find the on-call of ${d.schedule} and answer in the thread`;

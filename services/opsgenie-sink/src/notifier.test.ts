@@ -104,6 +104,37 @@ describe('PagerNotifier', () => {
     expect(await notifier.reconcile(create('a1'))).toBeUndefined(); // refused for good → execute (deduplicated by alias)
   });
 
+  it('raises an open alert\'s priority (PUT, then the request status); with no open alert there is nothing to raise, and that is done', async () => {
+    await notifier.execute(create('raise-me'));
+    const raise = command('UpdatePagerPriority', 'raise-me', { priority: 'P1', from: 'P3' });
+    const outcome = await notifier.execute(raise);
+    expect(outcome).toEqual({ type: 'PagerPriorityUpdated', data: { provider: 'opsgenie', requestId: expect.any(String), alertId: og.state.alerts[0]!.id, priority: 'P1', changed: true } });
+    expect(og.state.alerts[0]).toMatchObject({ priority: 'P1' });
+    expect(og.state.calls.find((c) => c.route === 'priority')).toMatchObject({ method: 'PUT', identifier: 'raise-me', identifierType: 'alias', body: { priority: 'P1' } });
+    // After a crash: already at that priority → done without a call; not open → nothing to raise.
+    expect(await notifier.reconcile(raise)).toEqual({ type: 'PagerPriorityUpdated', data: { provider: 'opsgenie', alertId: og.state.alerts[0]!.id, priority: 'P1', changed: true } });
+    expect(await notifier.reconcile(command('UpdatePagerPriority', 'raise-me', { priority: 'P2' }))).toBeUndefined();
+    const gone = await notifier.execute(command('UpdatePagerPriority', 'closed-meanwhile', { priority: 'P1' }));
+    expect(gone.data).toMatchObject({ priority: 'P1', changed: false });
+    // Refused for the request itself (a bad priority would be a 422): permanent, as for any command.
+    og.state.failNext('priority', { status: 422, body: { message: 'Request body is not processable. Please check the errors.', errors: { priority: 'Invalid priority' } } });
+    const refused = await notifier.execute(raise).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ name: 'DeliveryError', permanent: true, httpStatus: 422 });
+    // A 429 or 5xx waits and is retried, like every pager call.
+    og.state.failNext('priority', { status: 503 });
+    expect(await notifier.execute(raise).catch((e: unknown) => e)).toMatchObject({ name: 'DeliveryError', permanent: false });
+  });
+
+  it('with JSM, whose integration API cannot change a priority, an update sends nothing and is recorded as not changed', async () => {
+    const jsm = new PagerNotifier({ provider: 'jsm', client: createPagerClient('jsm', { apiKey: og.apiKey, apiUrl: og.url }), statusPolls: 2, statusPollDelayMs: 10 });
+    await jsm.execute(create('jsm-raise'));
+    const before = og.state.calls.length;
+    expect(await jsm.execute(command('UpdatePagerPriority', 'jsm-raise', { priority: 'P1' }))).toEqual({ type: 'PagerPriorityUpdated', data: { provider: 'jsm', priority: 'P1', changed: false } });
+    expect(og.state.calls.length).toBe(before);
+    expect(og.state.alerts[0]).toMatchObject({ priority: 'P3' });
+    expect(jsm.dryRun(command('UpdatePagerPriority', 'jsm-raise', { priority: 'P1' })).data).toMatchObject({ changed: false, request: { method: expect.stringMatching(/^NONE/) } });
+  });
+
   it('with JSM, sends a close again after a crash: "no open alert" is all its integration API can say', async () => {
     const jsm = new PagerNotifier({ provider: 'jsm', client: createPagerClient('jsm', { apiKey: og.apiKey, apiUrl: og.url }), statusPolls: 2, statusPollDelayMs: 10 });
     // Taken as "already closed", a close whose answer was lost would never be sent, and the alert would stay open.

@@ -1,5 +1,5 @@
 import { DeliveryError, type Logger } from '@alertbus/common';
-import type { AnyEnvelope, EventType, PagerCommandType } from '@alertbus/schemas';
+import type { AnyEnvelope, EventType, PagerCommandType, PagerPriority } from '@alertbus/schemas';
 import type { DeliveryOutcome, Notifier } from '@alertbus/sink-runtime';
 import type { PagerClient, PagerProvider } from './pager-client';
 import { actionBody, createBody, describeRequest } from './requests';
@@ -11,6 +11,7 @@ export const OUTCOME_TYPE: Record<PagerCommandType, EventType> = {
   ClosePagerAlert: 'PagerAlertClosed',
   AcknowledgePagerAlert: 'PagerAlertAcknowledged',
   AddPagerNote: 'PagerNoteAdded',
+  UpdatePagerPriority: 'PagerPriorityUpdated',
 };
 
 const VERB: Record<PagerCommandType, string> = {
@@ -18,6 +19,7 @@ const VERB: Record<PagerCommandType, string> = {
   ClosePagerAlert: 'close alert',
   AcknowledgePagerAlert: 'acknowledge alert',
   AddPagerNote: 'add note',
+  UpdatePagerPriority: 'update priority',
 };
 
 export interface PagerNotifierOptions {
@@ -74,7 +76,11 @@ export function keyRefusedAsRetryable(err: unknown, provider: PagerProvider): un
  * - close → success (PagerAlertClosed without alertId): the state the command asks for already holds —
  *   someone closed the alert in Opsgenie, or an earlier run closed it before a crash — and dead-lettering
  *   that would page an operator about nothing;
+ * - update priority → success with `changed: false`: there is no open page to raise (closed in Opsgenie, or its
+ *   incident resolved meanwhile), and nothing is left to do;
  * - acknowledge / add note → permanent failure named `alert-not-open`: the effect asked for did not happen.
+ * JSM's integration API cannot change a priority: there an update is done with `changed: false` (the note the router
+ * adds beside it says what the priority should be).
  * A status still unknown after the polls counts as success with the requestId only (the request was accepted).
  */
 export class PagerNotifier implements Notifier {
@@ -100,13 +106,15 @@ export class PagerNotifier implements Notifier {
     return this.opts.client;
   }
 
-  private outcome(type: PagerCommandType, requestId?: string, alertId?: string): DeliveryOutcome {
+  private outcome(command: AnyEnvelope, requestId?: string, alertId?: string, changed = true): DeliveryOutcome {
+    const type = command.type as PagerCommandType;
     return {
       type: OUTCOME_TYPE[type],
       data: {
         provider: this.opts.provider,
         ...(requestId ? { requestId } : {}),
         ...(alertId ? { alertId } : {}),
+        ...(type === 'UpdatePagerPriority' ? { priority: (command.data as { priority: PagerPriority }).priority, changed } : {}),
       },
     };
   }
@@ -151,7 +159,7 @@ export class PagerNotifier implements Notifier {
           // exist. The state the close asks for holds; dead-lettering it would leave a resolved incident "failed".
           if (err instanceof DeliveryError && err.httpStatus === 404 && ALERT_MISSING.test(err.message)) {
             this.opts.log?.info({ commandId: command.id, alias, error: err.message }, 'no open alert with the alias (404): already closed');
-            return this.outcome(type);
+            return this.outcome(command);
           }
           throw err;
         }
@@ -162,6 +170,21 @@ export class PagerNotifier implements Notifier {
       case 'AddPagerNote':
         accepted = await this.client.addNote(alias, { ...actionBody(data), note: data.note! });
         break;
+      case 'UpdatePagerPriority': {
+        const { priority } = (command as AnyEnvelope & { type: 'UpdatePagerPriority' }).data;
+        if (!this.client.updatePriority) {
+          this.opts.log?.info({ commandId: command.id, alias, priority }, `the ${this.opts.provider} API cannot change an alert's priority: left as it is (the note beside it says ${priority})`);
+          return this.outcome(command, undefined, undefined, false);
+        }
+        try {
+          accepted = await this.client.updatePriority(alias, priority);
+        } catch (err) {
+          // No open alert with the alias, said at once: nothing to raise, as through the request status below.
+          if (err instanceof DeliveryError && err.httpStatus === 404 && ALERT_MISSING.test(err.message)) return this.outcome(command, undefined, undefined, false);
+          throw err;
+        }
+        break;
+      }
       default:
         throw new DeliveryError(`not a pager command: ${String(type)}`, true);
     }
@@ -172,7 +195,11 @@ export class PagerNotifier implements Notifier {
       if (alertMissing(status)) {
         if (type === 'ClosePagerAlert') {
           this.opts.log?.info({ commandId: command.id, alias, status: status.status }, 'no open alert with the alias: already closed');
-          return this.outcome(type, accepted.requestId);
+          return this.outcome(command, accepted.requestId);
+        }
+        if (type === 'UpdatePagerPriority') {
+          this.opts.log?.info({ commandId: command.id, alias, status: status.status }, 'no open alert with the alias: no priority to raise');
+          return this.outcome(command, accepted.requestId, undefined, false);
         }
         throw new DeliveryError(
           `alert-not-open: ${provider} ${VERB[type]} not applied, no open alert with alias "${alias}" (request ${accepted.requestId}: ${status.status})`,
@@ -184,7 +211,7 @@ export class PagerNotifier implements Notifier {
         true,
       );
     }
-    return this.outcome(type, accepted.requestId, status?.alertId);
+    return this.outcome(command, accepted.requestId, status?.alertId);
   }
 
   /** Asks what became of an accepted request; never throws (the action was accepted, retrying it could repeat a note). */
@@ -228,7 +255,7 @@ export class PagerNotifier implements Notifier {
       return undefined;
     }
     if (type === 'CreatePagerAlert') {
-      if (open) return this.outcome(type, undefined, open.id);
+      if (open) return this.outcome(command, undefined, open.id);
       const pendingMs = startedAt ? startedAt.getTime() + this.settleMs - this.now() : 0;
       if (pendingMs > 0) {
         throw new DeliveryError(
@@ -242,12 +269,17 @@ export class PagerNotifier implements Notifier {
     }
     // JSM documents no GET of an alert (its "none open" is a 404 for every alias), so there a close is sent again:
     // closing an alias with no open alert is done anyway (see execute). Opsgenie's answer is trusted: one close.
-    if (type === 'ClosePagerAlert') return open || this.opts.provider === 'jsm' ? undefined : this.outcome(type);
-    return open?.acknowledged ? this.outcome(type, undefined, open.id) : undefined;
+    if (type === 'ClosePagerAlert') return open || this.opts.provider === 'jsm' ? undefined : this.outcome(command);
+    if (type === 'UpdatePagerPriority') {
+      // Already at that priority: done. No open alert: nothing to raise (see execute). Else set it again (idempotent).
+      if (!open) return this.outcome(command, undefined, undefined, false);
+      return open.priority === (command.data as { priority: string }).priority ? this.outcome(command, undefined, open.id) : undefined;
+    }
+    return open?.acknowledged ? this.outcome(command, undefined, open.id) : undefined;
   }
 
   dryRun(command: AnyEnvelope): DeliveryOutcome {
-    const type = command.type as PagerCommandType;
-    return { type: OUTCOME_TYPE[type], data: { provider: this.opts.provider, request: describeRequest(this.opts.provider, command) } };
+    const outcome = this.outcome(command, undefined, undefined, false);
+    return { type: outcome.type, data: { ...outcome.data, request: describeRequest(this.opts.provider, command) } };
   }
 }

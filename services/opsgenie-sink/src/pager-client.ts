@@ -1,3 +1,4 @@
+import type { PagerPriority } from '@alertbus/schemas';
 import type { Accepted, ActionBody, CreateAlertBody, PagerAlert, RequestStatus } from './wire';
 
 export type PagerProvider = 'opsgenie' | 'jsm';
@@ -12,6 +13,8 @@ export interface PagerClient {
   close(alias: string, body: ActionBody): Promise<Accepted>;
   acknowledge(alias: string, body: ActionBody): Promise<Accepted>;
   addNote(alias: string, body: ActionBody & { note: string }): Promise<Accepted>;
+  /** Sets the open alert's priority; absent where the provider's API has no such call (JSM's integration API). */
+  updatePriority?(alias: string, priority: PagerPriority): Promise<Accepted>;
   /** The open alert with this alias, or undefined when none is open (404). */
   getOpenByAlias(alias: string): Promise<PagerAlert | undefined>;
   /** What became of an accepted request, or undefined while it is not processed yet (404). */

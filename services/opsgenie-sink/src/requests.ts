@@ -32,7 +32,7 @@ export function actionBody(cmd: { note?: string; user?: string }): ActionBody {
   return { user: cmd.user ?? PAGER_USER, source: PAGER_SOURCE, ...(cmd.note !== undefined ? { note: cmd.note } : {}) };
 }
 
-const ACTION_PATH: Record<Exclude<PagerCommandType, 'CreatePagerAlert'>, string> = {
+const ACTION_PATH: Record<Exclude<PagerCommandType, 'CreatePagerAlert' | 'UpdatePagerPriority'>, string> = {
   ClosePagerAlert: 'close',
   AcknowledgePagerAlert: 'acknowledge',
   AddPagerNote: 'notes',
@@ -44,7 +44,12 @@ export function describeRequest(provider: PagerProvider, command: AnyEnvelope): 
   if (command.type === 'CreatePagerAlert') {
     return { method: `POST ${prefix}/v2/alerts`, body: createBody(command.alias, command.data) };
   }
-  const type = command.type as Exclude<PagerCommandType, 'CreatePagerAlert'>;
+  if (command.type === 'UpdatePagerPriority') {
+    // JSM's integration API has no such call: nothing would be sent.
+    if (provider === 'jsm') return { method: 'NONE (the JSM integration API cannot change a priority)', body: { priority: command.data.priority } };
+    return { method: `PUT /v2/alerts/${encodeURIComponent(command.alias)}/priority?identifierType=alias`, body: { priority: command.data.priority } };
+  }
+  const type = command.type as Exclude<PagerCommandType, 'CreatePagerAlert' | 'UpdatePagerPriority'>;
   const path = `${prefix}/v2/alerts/${encodeURIComponent(command.alias)}/${ACTION_PATH[type]}?identifierType=alias`;
   return { method: `POST ${path}`, body: actionBody(command.data as { note?: string; user?: string }) };
 }

@@ -22,7 +22,7 @@ function describeEvent(e: AnyEnvelope): string {
     case 'IncidentReopened':
       return `incident #${d.occurrence} ${d.incidentId}${why}`;
     case 'IncidentRepeated':
-      return `count ${d.count}${d.notified ? ', re-notified' : ''}${why}`;
+      return `count ${d.count}${d.notified ? ', re-notified' : ''}${d.pager?.raisedFrom ? `, page raised ${d.pager.raisedFrom} → ${d.pager.priority}` : d.pager ? `, paged ${d.pager.priority}` : ''}${why}`;
     case 'IncidentAcknowledged':
     case 'IncidentResolved':
       return `${d.by ? `by ${d.by}` : ''}${why}`;
@@ -32,6 +32,8 @@ function describeEvent(e: AnyEnvelope): string {
       return `${d.purpose} to ${d.channel}${rule}`;
     case 'CreatePagerAlert':
       return `${d.priority} "${short(String(d.message), 50)}"${rule}`;
+    case 'UpdatePagerPriority':
+      return `${d.from ? `${d.from} → ` : ''}${d.priority}${rule}`;
     case 'SlackMessagePosted':
     case 'SlackMessageUpdated':
       return `${d.channel} ts ${d.ts}${d.dryRun ? ' (dry run)' : ''}`;
@@ -40,6 +42,8 @@ function describeEvent(e: AnyEnvelope): string {
     case 'PagerAlertAcknowledged':
     case 'PagerNoteAdded':
       return `${d.provider}${d.alertId ? ` alert ${d.alertId}` : ''}${d.dryRun ? ' (dry run)' : ''}`;
+    case 'PagerPriorityUpdated':
+      return `${d.provider}${d.alertId ? ` alert ${d.alertId}` : ''} ${d.changed ? `now ${d.priority}` : `left as it was (asked ${d.priority})`}${d.dryRun ? ' (dry run)' : ''}`;
     case 'DeliveryFailed':
       return `${d.commandType} failed: ${short(String(d.error), 80)}${d.httpStatus ? ` (HTTP ${d.httpStatus})` : ''}`;
     case 'SlackMessageReceived':

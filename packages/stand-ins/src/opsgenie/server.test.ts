@@ -141,6 +141,22 @@ describe('Opsgenie Alert API stand-in', () => {
     expect(og.state.alerts[0]).toMatchObject({ acknowledged: true, status: 'open', notes: [expect.objectContaining({ note: 'looking' })] });
   });
 
+  it('updates an open alert\'s priority by alias (PUT, 202, then the request status), refuses a bad priority with 422, and has no such call under JSM', async () => {
+    await call('POST', '/v2/alerts', { message: 'm', alias: 'a1', priority: 'P3' });
+    const res = await call('PUT', '/v2/alerts/a1/priority?identifierType=alias', { priority: 'P1' });
+    expect(res.status).toBe(202);
+    expect((await status(res.json.requestId)).data).toMatchObject({ isSuccess: true, action: 'UpdatePriority', alias: 'a1' });
+    expect(og.state.alerts[0]).toMatchObject({ priority: 'P1' });
+    const bad = await call('PUT', '/v2/alerts/a1/priority?identifierType=alias', { priority: 'P0' });
+    expect(bad.status).toBe(422);
+    expect(bad.json.errors).toHaveProperty('priority');
+    // No open alert with the alias: accepted, and the request status says so.
+    const missing = await call('PUT', '/v2/alerts/nope/priority?identifierType=alias', { priority: 'P2' });
+    expect((await status(missing.json.requestId)).data).toMatchObject({ isSuccess: false, status: 'Alert does not exist' });
+    expect((await call('PUT', `${JSM_INTEGRATION_PREFIX}/v2/alerts/a1/priority?identifierType=alias`, { priority: 'P2' })).status).toBe(404);
+    expect(og.state.alerts[0]).toMatchObject({ priority: 'P1' });
+  });
+
   it('throttles per domain with 429 and the rate-limit headers', async () => {
     og.state.setRateLimit({ capacity: 1, refillPerSec: 0.01, periodInSec: 60 });
     expect((await call('POST', '/v2/alerts', { message: 'one' })).status).toBe(202);

@@ -12,7 +12,7 @@ import {
   type OpsgenieFault,
   type OpsgenieRoute,
 } from './state';
-import { validateAction, validateCreate, type FieldErrors } from './validate';
+import { validateAction, validateCreate, validatePriority, type FieldErrors } from './validate';
 
 export {
   OPSGENIE_ROUTES,
@@ -234,6 +234,19 @@ export function buildOpsgenieStandIn(opts: OpsgenieStandInOptions = {}): { app: 
         const { identifier } = req.params as { identifier: string };
         // Like Opsgenie: 202 even when nothing matches; the request status says "Alert does not exist".
         return accepted(req, reply, state.action(kind, identifier, type, (req.body ?? {}) as Record<string, unknown>));
+      });
+    }
+
+    // Opsgenie's Alert API only: JSM's integration events API documents create, acknowledge, close and add note.
+    if (flavour === 'opsgenie') {
+      scope.put('/v2/alerts/:identifier/priority', async (req, reply) => {
+        if (!gate(req, reply, 'priority', flavour, 'alert')) return reply;
+        const type = identifierTypeOk(req, reply);
+        if (!type) return reply;
+        const errors = validatePriority(req.body);
+        if (Object.keys(errors).length > 0) return error(req, reply, 422, ERROR_422, errors);
+        const { identifier } = req.params as { identifier: string };
+        return accepted(req, reply, state.updatePriority(identifier, type, (req.body as { priority: string }).priority));
       });
     }
 

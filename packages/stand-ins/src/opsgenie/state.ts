@@ -2,12 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { TokenBuckets, type OpsgenieRateDomain, type OpsgenieRateLimit } from './rate-limit';
 
 /** Route names for fault injection and the call log. */
-export type OpsgenieRoute = 'create' | 'close' | 'acknowledge' | 'notes' | 'getAlert' | 'requestStatus' | 'onCalls';
+export type OpsgenieRoute = 'create' | 'close' | 'acknowledge' | 'notes' | 'priority' | 'getAlert' | 'requestStatus' | 'onCalls';
 export const OPSGENIE_ROUTES: readonly OpsgenieRoute[] = [
   'create',
   'close',
   'acknowledge',
   'notes',
+  'priority',
   'getAlert',
   'requestStatus',
   'onCalls',
@@ -69,7 +70,7 @@ export interface OpsgenieAlert {
   acknowledgedBy?: string;
 }
 
-export type OpsgenieAction = 'Create' | 'Close' | 'Acknowledge' | 'AddNote';
+export type OpsgenieAction = 'Create' | 'Close' | 'Acknowledge' | 'AddNote' | 'UpdatePriority';
 
 export interface OpsgenieRequest {
   requestId: string;
@@ -371,6 +372,17 @@ export class OpsgenieState {
       alert.acknowledged = true;
       alert.acknowledgedBy = user;
       return done('Acknowledged alert');
+    });
+  }
+
+  /** `PUT /v2/alerts/{identifier}/priority` (Opsgenie only: JSM's integration API has no such call). */
+  updatePriority(identifier: string, identifierType: string, priority: string): string {
+    return this.accept('UpdatePriority', identifierType === 'alias' ? identifier : '', () => {
+      const alert = this.find(identifier, identifierType);
+      if (!alert) return { isSuccess: false, status: 'Alert does not exist', alertId: '', alias: '' };
+      alert.priority = priority;
+      alert.updatedAt = this.now().toISOString();
+      return { isSuccess: true, status: 'Updated priority', alertId: alert.id, alias: alert.alias };
     });
   }
 }

@@ -85,3 +85,11 @@ export function validateAction(body: unknown, action: 'close' | 'acknowledge' | 
   checkString(errors, b, 'source', 100);
   return errors;
 }
+
+/** Update-priority requires `priority`, one of P1–P5. */
+export function validatePriority(body: unknown): FieldErrors {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return { body: 'body must be a JSON object' };
+  const p = (body as Record<string, unknown>).priority;
+  if (p === undefined || p === null) return { priority: 'priority is required' };
+  return PRIORITIES.has(p as string) ? {} : { priority: `Invalid priority '${String(p)}', must be one of P1, P2, P3, P4, P5` };
+}

@@ -11,9 +11,11 @@
  */
 import opsgenie from 'opsgenie-sdk';
 import { DeliveryError } from '@alertbus/common';
+import type { PagerPriority } from '@alertbus/schemas';
 import type { PagerClient, PagerClientOptions } from '../pager-client';
 import type { Accepted, ActionBody, CreateAlertBody, PagerAlert, RequestStatus } from '../wire';
 import { httpFailure, networkFailure, unexpectedBody, type HeaderValue } from './errors';
+import { pagerHttp } from './http-api';
 
 type SdkCall = Parameters<typeof opsgenie.alertV2.create>[1];
 type SdkCallback = Parameters<typeof opsgenie.alertV2.create>[2];
@@ -105,6 +107,8 @@ export function createOpsgenieClient(opts: PagerClientOptions): PagerClient {
   };
 
   const byAlias = (alias: string) => ({ identifier: encodeURIComponent(alias), identifierType: 'alias' as const });
+  // The SDK has no call for `PUT /v2/alerts/{alias}/priority` (nor any PUT): that one goes over plain HTTP.
+  const direct = pagerHttp('opsgenie', host, apiKey, timeout);
   const NOT_FOUND = Symbol('not found');
 
   return {
@@ -117,6 +121,8 @@ export function createOpsgenieClient(opts: PagerClientOptions): PagerClient {
       accepted('acknowledge alert', (c, cb) => opsgenie.alertV2.acknowledge(byAlias(alias), body, c, cb)),
     addNote: (alias: string, body: ActionBody & { note: string }) =>
       accepted('add note', (c, cb) => opsgenie.alertV2.addNote(byAlias(alias), body, c, cb)),
+    updatePriority: (alias: string, priority: PagerPriority) =>
+      direct.accepted('update priority', 'PUT', `/v2/alerts/${encodeURIComponent(alias)}/priority?identifierType=alias`, { priority }),
     async getOpenByAlias(alias: string): Promise<PagerAlert | undefined> {
       const res = await call<{ data: PagerAlert } | typeof NOT_FOUND>(
         'get alert',
