@@ -121,6 +121,45 @@ test('two firing alerts → two threads and two pager alerts; repeat counted; re
   }
 });
 
+test('a pager alert made as a warning (P3) is raised to P1 when its alert turns critical under the same alias, with a note and a reply in its thread', async () => {
+  const alias = 'generic:checkout-latency-7f3a';
+  const send = (severity: string) =>
+    fetch(`${full.stack.url('ingest')}/webhooks/generic`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Checkout latency 7f3a', alias: 'checkout-latency-7f3a', severity, labels: { service: 'checkout' } }),
+    });
+  expect((await send('warning')).status).toBe(202);
+  const page = await waitFor(() => full.opsgenie.state.alerts.find((a) => a.alias === alias), { what: 'the warning paged' });
+  expect(page.priority).toBe('P3');
+
+  expect((await send('critical')).status).toBe(202);
+  await waitFor(() => page.priority === 'P1', { what: 'the page raised to P1' });
+  expect(full.opsgenie.state.alerts.filter((a) => a.alias === alias)).toHaveLength(1);
+  expect(page.notes.map((n) => n.note)).toContain('Page raised from P3 to P1: the alert now routes to a higher priority.');
+  const root = (await messages()).find((m) => !m.thread_ts && m.text.includes('Checkout latency 7f3a'))!;
+  await waitFor(async () => (await messages()).some((m) => m.thread_ts === root.ts && m.text.startsWith('Page raised from P3 to P1')), {
+    what: 'the reply in its thread',
+  });
+
+  // The history: the incident's priority is the page's, and its timeline holds the command and its delivery.
+  const incident = await waitFor(
+    async () => {
+      const r = await json<{ incidents: Array<{ incident_id: string; alias: string; pager_priority: string | null }> }>(`/api/incidents?q=${encodeURIComponent('Checkout latency 7f3a')}`);
+      return r.incidents.find((i) => i.alias === alias && i.pager_priority === 'P1');
+    },
+    { what: 'the incident at P1 in the history' },
+  );
+  await waitFor(
+    async () => {
+      const d = await json<{ timeline: Array<{ type: string }> }>(`/api/incidents/${incident.incident_id}`);
+      const types = d.timeline.map((t) => t.type);
+      return types.includes('UpdatePagerPriority') && types.includes('PagerPriorityUpdated');
+    },
+    { what: 'UpdatePagerPriority and PagerPriorityUpdated in its timeline' },
+  );
+});
+
 test('a record that fails its schema on any consumed topic is dead-lettered and every consumer goes on', async () => {
   const { createKafka, TOPICS } = await import('@alertbus/kafka');
   const { readTopic } = await import('../support/kafka');

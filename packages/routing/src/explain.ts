@@ -159,6 +159,8 @@ function eventLine(e: AnyEnvelope): string {
       const responders = (d.responders as Array<{ type: string; name?: string; id?: string }>).map((r) => `${r.type}:${r.name ?? r.id}`);
       return `${e.type} ${d.priority} alias ${JSON.stringify(e.alias)}${responders.length ? ` responders ${responders.join(',')}` : ''}${(d.tags as string[]).length ? ` tags ${(d.tags as string[]).join(',')}` : ''}`;
     }
+    case 'UpdatePagerPriority':
+      return `${e.type} ${d.from ? `${d.from} → ` : ''}${d.priority} alias ${JSON.stringify(e.alias)}`;
     case 'ReplyWithOnCall':
       return `${e.type} schedule ${d.schedule} in the message's thread`;
     case 'PostSlackReply':

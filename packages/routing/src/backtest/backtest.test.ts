@@ -22,7 +22,9 @@ const window = [
   f('am:web', 'web', 'critical', 3 * MINUTE), // unchanged
   f('am:db-crit', 'db', 'critical', 4 * MINUTE, 1), // a repeat: same incident
   r('am:search', 'search', 'warning', 5 * MINUTE), // resolve of the dropped one: resolved vs resolved-without-open-incident
-  f('am:db-crit-old', 'db', 'critical', 6 * MINUTE), // opened before the window under A: a repeat either way (state folded)
+  // Opened before the window under A (paged P2): a repeat either way (state folded); under B, which routes it to P1,
+  // the repeat raises its page to P1 (a priority command, a note and a reply in its thread).
+  f('am:db-crit-old', 'db', 'critical', 6 * MINUTE),
   r('am:db-crit', 'db', 'critical', 7 * MINUTE),
 ];
 
@@ -40,23 +42,28 @@ test('reports exactly the incidents whose outcome differs, per incident and in t
 
   expect(report.changes.map((c) => [c.alias, c.differences])).toEqual([
     ['am:db-crit', ['channel', 'priority', 'messages']],
+    ['am:db-crit-old', ['priority', 'messages']],
     ['am:search', ['channel', 'priority', 'paged', 'suppressed', 'messages']],
   ]);
   const dbCrit = report.changes[0]!;
   expect(dbCrit.actual).toEqual({ channel: '#db', priority: 'P2', paged: true, suppressed: [], messages: { '#db': 2 } });
   expect(dbCrit.candidate).toEqual({ channel: '#db-critical', priority: 'P1', paged: true, suppressed: [], messages: { '#db-critical': 2 } });
   expect(dbCrit.inputs).toBe(3);
-  const search = report.changes[1]!;
+  const dbCritOld = report.changes[1]!;
+  // Paged P2 before the window: under B its repeat raises the page to P1, with a reply in its thread.
+  expect(dbCritOld.actual).toMatchObject({ priority: null, paged: false, messages: {} });
+  expect(dbCritOld.candidate).toMatchObject({ priority: "P1", paged: false, messages: { "#db": 1 } });
+  const search = report.changes[2]!;
   expect(search.actual).toMatchObject({ channel: '#alerts', paged: true, suppressed: [] });
   expect(search.candidate).toEqual({ channel: null, priority: null, paged: false, suppressed: ['dropped-by-rule', 'resolved-without-open-incident'], messages: {} });
   expect(report.totals).toMatchObject({
     inputs: 8,
     undecided: 0,
     incidents: 5,
-    changed: 2,
-    changedBy: { channel: 2, priority: 2, paged: 1, suppressed: 1, messages: 2 },
+    changed: 3,
+    changedBy: { channel: 2, priority: 3, paged: 1, suppressed: 1, messages: 3 },
     actual: { opened: 4, paged: 4, byPriority: { P2: 2, P3: 2 }, suppressed: {}, messages: { '#alerts': 3, '#db': 3 } },
-    candidate: { opened: 3, paged: 3, byPriority: { P1: 1, P2: 1, P3: 1 }, suppressed: { 'dropped-by-rule': 1, 'resolved-without-open-incident': 1 }, messages: { '#alerts': 1, '#db': 1, '#db-critical': 2 } },
+    candidate: { opened: 3, paged: 3, byPriority: { P1: 1, P2: 1, P3: 1 }, suppressed: { 'dropped-by-rule': 1, 'resolved-without-open-incident': 1 }, messages: { '#alerts': 1, '#db': 2, '#db-critical': 2 } },
   });
   expect(report.candidate.rulesVersion).toBe(B.version);
   expect(report.actualRulesVersions).toEqual([A.version]);

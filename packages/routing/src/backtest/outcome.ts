@@ -87,6 +87,10 @@ export function outcomeOf(effects: readonly Effect[]): Outcome {
         paged = true;
         if (priority === null && e.priority !== undefined) priority = e.priority;
         break;
+      case 'UpdatePagerPriority':
+        // Raised later (its severity rose): the priority the page ended with.
+        if (e.priority !== undefined) priority = e.priority;
+        break;
       default:
         break;
     }

@@ -229,15 +229,47 @@ function createPage(out: Outputs, input: AlertInput, r: Route, incidentId: strin
   );
 }
 
+/**
+ * The priority the incident's own open page has, when its alert now routes to a higher one; else undefined. Not for a
+ * page that is its storm's one alert (the storm's page stands for every member), nor a page of unknown priority.
+ */
+function raisesPage(r: Route, s: AliasState): PagerPriority | undefined {
+  if (r.pager === undefined || !s.paged || s.storm?.pageGrouped === true || s.priority === undefined) return undefined;
+  return PRIORITY_RANK[r.pager.priority] < PRIORITY_RANK[s.priority] ? s.priority : undefined;
+}
+
+/** The open page raised to the rule's priority, with a note saying why, and a reply in the incident's thread. */
+function raisePage(out: Outputs, r: Route, s: AliasState, from: PagerPriority): void {
+  const to = r.pager!.priority;
+  const alias = pagerAliasOf(s);
+  out.add('UpdatePagerPriority', { incidentId: s.incidentId, rule: r.rule, priority: to, from }, alias);
+  out.add('AddPagerNote', { incidentId: s.incidentId, rule: r.rule, note: pageRaisedText(from, to) }, alias);
+  if (s.slackChannel !== undefined) {
+    out.add('PostSlackMessage', { incidentId: s.incidentId, rule: r.rule, channel: s.slackChannel, purpose: 'reply', text: pageRaisedText(from, to) });
+  }
+}
+
+/** Only the two priorities: the rest of the alert is the sender's text, shown where it is escaped. */
+const pageRaisedText = (from: PagerPriority, to: PagerPriority) => `Page raised from ${from} to ${to}: the alert now routes to a higher priority.`;
+
 function repeat(out: Outputs, input: AlertInput, r: Route, s: AliasState): void {
   const elapsed = Date.parse(input.recordedAt) - Date.parse(s.lastNotifiedAt) >= r.repeatIntervalMs;
   // Opened without a page, its alert now routes to one (its severity rose under the same alias, as a generic sender's
   // dedup key keeps it): paged now, whatever the interval. Before, a warning that became critical paged nobody.
   // Not a storm member: its storm decides its page.
   const pagesNow = r.pager !== undefined && !s.paged && s.storm === undefined;
+  // Paged on its own, its alert now routes to a higher priority (a warning that became critical under the same alias):
+  // the open page is raised to it. Opsgenie's create deduplicates by alias and keeps the priority it was made with, so
+  // a P3 page stayed P3 while its alert was critical. Never lowered: someone may be working it at the priority it has.
+  const raisedFrom = raisesPage(r, s);
   // `notified` says whether a notification goes out: a storm member (no thread) or a rule without Slack and without
   // note_on_repeat sends nothing, and the record said it had re-notified.
-  const notified = pagesNow || (elapsed && (s.slackChannel !== undefined || (s.paged && r.pager?.noteOnRepeat === true)));
+  const notified = pagesNow || raisedFrom !== undefined || (elapsed && (s.slackChannel !== undefined || (s.paged && r.pager?.noteOnRepeat === true)));
+  const pager = pagesNow
+    ? { priority: r.pager!.priority, ...(r.pager!.alias !== undefined ? { alias: r.pager!.alias } : {}) }
+    : raisedFrom !== undefined
+      ? { priority: r.pager!.priority, ...(s.pagerAlias !== undefined ? { alias: s.pagerAlias } : {}), raisedFrom }
+      : undefined;
   out.add('IncidentRepeated', {
     ...incidentFacts(s, {
       inputId: input.id,
@@ -247,9 +279,10 @@ function repeat(out: Outputs, input: AlertInput, r: Route, s: AliasState): void 
       labels: input.data.labels,
     }),
     notified,
-    ...(pagesNow ? { pager: { priority: r.pager!.priority, ...(r.pager!.alias !== undefined ? { alias: r.pager!.alias } : {}) } } : {}),
+    ...(pager ? { pager } : {}),
   });
   if (pagesNow) createPage(out, input, r, s.incidentId, s.occurrence, r.pager!.alias ?? s.alias);
+  if (raisedFrom !== undefined) raisePage(out, r, s, raisedFrom);
   if (!elapsed || !notified) return;
   const repeated = incidentView(withChanges(s, { count: s.count + 1 }));
   if (s.slackChannel !== undefined) {

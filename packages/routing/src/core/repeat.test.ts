@@ -92,3 +92,43 @@ describe('an incident opened without a page whose alert now routes to one', () =
     expect(r.decide(resolved(alias, { at: 90 * MINUTE, severity: 'critical', source: 'generic', labels: { alertname: 'DiskFull', team: 'db', env: 'staging', severity: 'critical' } })).events.map(brief)).toContain('ClosePagerAlert');
   });
 });
+
+describe('a paged incident whose alert now routes to a higher priority', () => {
+  const compiled = compileRules(
+    Buffer.from('defaults:\n  slack: { channel: "#alerts" }\n  pager: { enabled: true, tags: [], responders: [] }\n  repeat_interval: 4h\n'),
+    'builtin-priorities.yaml',
+    { defaultChannel: '#alerts' },
+  );
+  if (!compiled.ok) throw new Error(compiled.message);
+  const rules = compiled.rules;
+  const alias = 'generic:api-errors';
+  const at = (severity: string, ms: number, n: number) =>
+    firing(alias, { at: ms, n, severity, source: 'generic', labels: { alertname: 'ApiErrors', service: 'api', severity } });
+
+  test('a warning paged at P3 that becomes critical has its page raised to P1, with a note and a reply in its thread, once', () => {
+    const r = new Replayer(rules);
+    expect(r.decide(at('warning', 0, 0)).events.map(brief)).toEqual(['IncidentOpened:first-notification', 'PostSlackMessage:root:#alerts', 'CreatePagerAlert:P3']);
+    const escalated = r.decide(at('critical', 10 * MINUTE, 1)).events;
+    expect(escalated.map(brief)).toEqual(['IncidentRepeated:duplicate', 'UpdatePagerPriority:P1', 'AddPagerNote', 'PostSlackMessage:reply:#alerts']);
+    expect(escalated[0]!.data).toMatchObject({ notified: true, pager: { priority: 'P1', raisedFrom: 'P3' } });
+    expect(escalated[1]).toMatchObject({ alias, data: { priority: 'P1', from: 'P3' } });
+    expect((escalated[2]!.data as { note: string }).note).toBe('Page raised from P3 to P1: the alert now routes to a higher priority.');
+    // Raised once: the state holds P1 now.
+    expect(r.decide(at('critical', 20 * MINUTE, 2)).events.map(brief)).toEqual(['IncidentRepeated:duplicate']);
+  });
+
+  test('never lowered: a critical page stays P1 when its alert falls back to warning', () => {
+    const r = new Replayer(rules);
+    expect(r.decide(at('critical', 0, 0)).events.map(brief)).toContain('CreatePagerAlert:P1');
+    const lower = r.decide(at('warning', 10 * MINUTE, 1)).events;
+    expect(lower.map(brief)).toEqual(['IncidentRepeated:duplicate']);
+    expect(lower[0]!.data).not.toHaveProperty('pager');
+  });
+
+  test('an acknowledged page is raised too: whoever took it sees it is worse now', () => {
+    const r = new Replayer(rules);
+    const opened = r.decide(at('warning', 0, 0)).events.find((e) => e.type === 'IncidentOpened')!;
+    r.decide(buttonClick(alias, (opened.data as { incidentId: string }).incidentId, 'alertbus_ack', { at: MINUTE }));
+    expect(r.decide(at('critical', 10 * MINUTE, 1)).events.map(brief)).toEqual(['IncidentRepeated:duplicate', 'UpdatePagerPriority:P1', 'AddPagerNote', 'PostSlackMessage:reply:#alerts']);
+  });
+});

@@ -21,6 +21,7 @@ export function brief(e: AnyEnvelope): string {
     case 'PostSlackMessage':
       return `${e.type}:${d.purpose}:${d.channel}`;
     case 'CreatePagerAlert':
+    case 'UpdatePagerPriority':
       return `${e.type}:${d.priority}`;
     default:
       return d.reason ? `${e.type}:${d.reason}` : e.type;
