@@ -52,6 +52,19 @@ export function envSecret(env: Env, name: string): string | undefined {
   return v;
 }
 
+/** SLACK_COMMAND's default: the command the app's manifest declares. */
+export const DEFAULT_SLACK_COMMAND = '/alertbus';
+
+/**
+ * SLACK_COMMAND: `/` and a name Slack allows (lower case, no spaces, at most 32 characters). Ingest answers it; the
+ * router names it in the texts that tell people what to type.
+ */
+export function envSlashCommand(env: Env): string {
+  const command = envOptional(env, 'SLACK_COMMAND') ?? DEFAULT_SLACK_COMMAND;
+  if (!/^\/[a-z0-9_\-]{1,31}$/.test(command)) throw new ConfigError(`SLACK_COMMAND must be a slash command such as /alertbus, not ${JSON.stringify(command)}`);
+  return command;
+}
+
 export function envInt(env: Env, name: string, fallback: number, opts: { min?: number; max?: number } = {}): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;

@@ -1,4 +1,4 @@
-import { ConfigError, DEFAULT_SLACK_API_URL, envBrokers, envBytes, envDatabaseUrl, envDuration, envInt, envOptional, envSecret, envString, envUrl } from '@alertbus/common';
+import { ConfigError, DEFAULT_SLACK_API_URL, envBrokers, envBytes, envDatabaseUrl, envDuration, envInt, envOptional, envSecret, envSlashCommand, envString, envUrl } from '@alertbus/common';
 import { parseTokenKey, TokenKeyError } from '@alertbus/slack-installs';
 import { DEFAULT_USERGROUPS_TTL_MS } from './slack/user-groups';
 
@@ -102,13 +102,6 @@ function loadOAuthConfig(env: Env): SlackOAuthConfig | undefined {
   };
 }
 
-/** SLACK_COMMAND: `/` and a name Slack allows (lower case, no spaces, at most 32 characters). */
-function loadSlashCommand(env: Env): string {
-  const command = envOptional(env, 'SLACK_COMMAND') ?? '/alertbus';
-  if (!/^\/[a-z0-9_\-]{1,31}$/.test(command)) throw new ConfigError(`SLACK_COMMAND must be a slash command such as /alertbus, not ${JSON.stringify(command)}`);
-  return command;
-}
-
 function loadSlackConfig(env: Env): SlackIngestConfig | undefined {
   const signingSecret = envSecret(env, 'SLACK_SIGNING_SECRET');
   const appToken = envSecret(env, 'SLACK_APP_TOKEN');
@@ -138,7 +131,7 @@ function loadSlackConfig(env: Env): SlackIngestConfig | undefined {
     workspaceUrl: workspaceUrl === undefined ? undefined : withSlash(envUrl(env, 'SLACK_WORKSPACE_URL', workspaceUrl)),
     ackTimeoutMs: envInt(env, 'INGEST_SLACK_TIMEOUT_MS', DEFAULT_SLACK_ACK_TIMEOUT_MS, { min: 1, max: 2_900 }),
     userGroupsTtlMs: envDuration(env, 'SLACK_USERGROUPS_TTL', DEFAULT_USERGROUPS_TTL_MS, { min: 1_000 }),
-    slashCommand: loadSlashCommand(env),
+    slashCommand: envSlashCommand(env),
     historyUrl: envUrl(env, 'HISTORY_URL', 'http://127.0.0.1:8081').replace(/\/+$/, ''),
     historyToken: envSecret(env, 'HISTORY_TOKEN') ?? envSecret(env, 'ALERTBUS_TOKEN'),
   };

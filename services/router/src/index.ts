@@ -20,6 +20,8 @@ export interface RouterConfig {
   oncallSchedule?: string;
   /** HISTORY_PUBLIC_URL: the history UI as people reach it; alert messages then link to the incident's page. */
   historyPublicUrl?: string;
+  /** SLACK_COMMAND (default /alertbus): the slash command the router's texts tell people to type. */
+  slashCommand?: string;
   /** Ops server port (ROUTER_PORT, default 8082; 0 picks a free one). */
   port?: number;
   host?: string;
@@ -78,7 +80,13 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
   // Outputs encoded in one pass (the same bytes as KafkaJS's): its own encoder was about a fifth of the router's CPU per decision.
   installProduceEncoder();
   const log = config.log ?? createLogger('router');
-  const rules = loadRules(config.rulesPath, config.defaultChannel ?? '#alerts', config.oncallSchedule, config.historyPublicUrl);
+  const compile = {
+    defaultChannel: config.defaultChannel ?? '#alerts',
+    ...(config.oncallSchedule ? { oncallSchedule: config.oncallSchedule } : {}),
+    ...(config.historyPublicUrl ? { historyPublicUrl: config.historyPublicUrl } : {}),
+    ...(config.slashCommand ? { slashCommand: config.slashCommand } : {}),
+  };
+  const rules = loadRules(config.rulesPath, compile);
   log.info({ rules: rules.origin, rulesVersion: rules.version, count: rules.rules.length }, 'routing rules loaded');
   const kafka = createKafka({ brokers: config.brokers, clientId: `alertbus-router-${config.instanceId ?? '0'}`, log });
   await ensureTopics(kafka);
@@ -86,9 +94,7 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
   const metrics = createRouterMetrics();
   const reloader = new RulesReloader({
     path: config.rulesPath,
-    defaultChannel: config.defaultChannel ?? '#alerts',
-    ...(config.oncallSchedule ? { oncallSchedule: config.oncallSchedule } : {}),
-    ...(config.historyPublicUrl ? { historyPublicUrl: config.historyPublicUrl } : {}),
+    ...compile,
     initial: rules,
     log,
     onResult: (r, current) => {

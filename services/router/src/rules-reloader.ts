@@ -22,6 +22,8 @@ export interface RulesReloaderOptions {
   oncallSchedule?: string;
   /** HISTORY_PUBLIC_URL, handed to every compile. */
   historyPublicUrl?: string;
+  /** SLACK_COMMAND, handed to every compile. */
+  slashCommand?: string;
   initial: CompiledRules;
   log: Logger;
   /** Called for every reload that was looked at, with its outcome. */
@@ -111,6 +113,7 @@ export class RulesReloader {
       defaultChannel: this.opts.defaultChannel,
       ...(this.opts.oncallSchedule ? { oncallSchedule: this.opts.oncallSchedule } : {}),
       ...(this.opts.historyPublicUrl ? { historyPublicUrl: this.opts.historyPublicUrl } : {}),
+      ...(this.opts.slashCommand ? { slashCommand: this.opts.slashCommand } : {}),
     });
     if (!compiled.ok) return this.reject(compiled.message, hash, trigger);
     const previous = this.rules.version;

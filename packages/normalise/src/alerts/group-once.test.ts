@@ -14,7 +14,7 @@ import { normaliseAlertmanager } from './alertmanager';
 import { normaliseGrafana } from './grafana';
 import type { NormaliseResult } from './result';
 
-const rules = loadRules(resolve(__dirname, '../../../routing/testdata/rules.everything.yaml'), '#alerts');
+const rules = loadRules(resolve(__dirname, '../../../routing/testdata/rules.everything.yaml'), { defaultChannel: '#alerts' });
 
 /** Every input decided in order, each alias with its own state, as the router's processor does. */
 function decisions(inputs: ReadonlyArray<Envelope<'AlertReceived'>>): string {

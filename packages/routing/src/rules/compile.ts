@@ -54,6 +54,8 @@ export interface CompileOptions {
   oncallSchedule?: string;
   /** HISTORY_PUBLIC_URL: alert messages link to the incident's page there. Not part of the rules' version. */
   historyPublicUrl?: string;
+  /** SLACK_COMMAND (default /alertbus): named in the texts that say what to type. Not part of the rules' version. */
+  slashCommand?: string;
 }
 
 // verbose: errors carry their schema, so an unknown field can be answered with the known ones.
@@ -410,6 +412,7 @@ function build(file: RulesFile, version: string, origin: string, opts: CompileOp
   const compiled: CompiledRules = {
     tags: compileTags(file.tags),
     ...(opts.historyPublicUrl ? { historyPublicUrl: opts.historyPublicUrl } : {}),
+    ...(opts.slashCommand ? { slashCommand: opts.slashCommand } : {}),
     version,
     origin,
     defaults: { slack: defaultSlack, pager: defaultPager, repeatIntervalMs, oncall: defaultOnCall },

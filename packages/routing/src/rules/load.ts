@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { builtinRules, compileRules } from './compile';
+import { builtinRules, compileRules, type CompileOptions } from './compile';
 import type { CompiledRules } from './types';
 
 /** Thrown at start when the rules file is missing or invalid; the message lists every problem with its line. */
@@ -11,8 +11,7 @@ export class RulesError extends Error {
 }
 
 /** Reads and compiles ROUTING_RULES, or returns the built-in defaults when no path is given. */
-export function loadRules(path: string | undefined, defaultChannel: string, oncallSchedule?: string, historyPublicUrl?: string): CompiledRules {
-  const opts = { defaultChannel, ...(oncallSchedule ? { oncallSchedule } : {}), ...(historyPublicUrl ? { historyPublicUrl } : {}) };
+export function loadRules(path: string | undefined, opts: CompileOptions): CompiledRules {
   if (!path) return builtinRules(opts);
   let bytes: Buffer;
   try {

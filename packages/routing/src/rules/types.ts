@@ -100,6 +100,8 @@ export interface CompiledRules {
   readonly stormControl?: CompiledStormControl;
   /** HISTORY_PUBLIC_URL, when set: alert messages link to the incident's page there. */
   readonly historyPublicUrl?: string;
+  /** SLACK_COMMAND, when set: the slash command the texts that say what to type name (else /alertbus). */
+  readonly slashCommand?: string;
   /** The file's `tags:` (notification tag → channel, username, icon), by tag name. */
   readonly tags: Readonly<Record<string, CompiledTag>>;
   /** The file's `permissions:`; absent: no section, everyone may do everything (the open behaviour of before). */

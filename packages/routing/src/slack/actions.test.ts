@@ -6,7 +6,7 @@ import { rulesFrom } from '../test-support/scenario';
 import { given } from '../test-support/slack-spec';
 import { threadKey } from './thread-key';
 import { ALICE, BOB, BOT_MENTION, CHANNEL, buttonClick, messageAlias, rootPosted, slackMessage } from '../test-support/slack';
-import { NO_INCIDENT_TEXT, OTHER_OCCURRENCE_TEXT, STORM_THREAD_TEXT } from './texts';
+import { NO_INCIDENT_TEXT, OTHER_OCCURRENCE_TEXT, stormThreadText } from './texts';
 import { incidentIdOf } from '../core/incident-id';
 
 const builtin = builtinRules({ defaultChannel: '#alerts', oncallSchedule: 'ops' });
@@ -173,7 +173,26 @@ describe('Slack text commands: ack / resolve typed in an incident\'s thread', ()
         ['SlackTextCommandReceived', {}, threadKey('C0ALERTS', ROOT_TS)],
         ['SlackActionReceived', { incidentId: STORM_ID, actionType: 'text-command' }, STORM],
         ['EventSuppressed', { reason: 'no-incident' }, STORM],
-        ['PostSlackReply', { channel: 'C0ALERTS', threadTs: ROOT_TS, text: STORM_THREAD_TEXT }, STORM],
+        ['PostSlackReply', { channel: 'C0ALERTS', threadTs: ROOT_TS, text: stormThreadText() }, STORM],
+      ]);
+    expect(stormThreadText()).toContain('`/alertbus ack <alias>`');
+  });
+
+  test('the storm thread\'s hint names the slash command as configured (SLACK_COMMAND), which is what people must type', () => {
+    const STORM = 'storm:#alerts:2025-03-01T10:00:00.000Z';
+    const STORM_ID = deriveId('storm', '#alerts', '2025-03-01T10:00:00.000Z');
+    const renamed = builtinRules({ defaultChannel: '#alerts', oncallSchedule: 'ops', slashCommand: '/incident' });
+    const text = stormThreadText('/incident');
+    expect(text).toContain('`/incident ack <alias>` or `/incident resolve <alias>`');
+    expect(text).not.toContain('/alertbus');
+    given(renamed, rootPosted(STORM, STORM_ID, ROOT_TS))
+      .when(inThread('ack', ROOT_TS))
+      .then([
+        ['EventSuppressed', { reason: 'command' }],
+        ['SlackTextCommandReceived', {}, threadKey('C0ALERTS', ROOT_TS)],
+        ['SlackActionReceived', { incidentId: STORM_ID, actionType: 'text-command' }, STORM],
+        ['EventSuppressed', { reason: 'no-incident' }, STORM],
+        ['PostSlackReply', { channel: 'C0ALERTS', threadTs: ROOT_TS, text }, STORM],
       ]);
   });
 });

@@ -7,7 +7,7 @@ import { Outputs } from '../core/outputs';
 import { BUTTON_ACTION_IDS, incidentView, renderRoot } from '../core/render';
 import type { CompiledRules } from '../rules/types';
 import { isIncidentState, type RouterState } from '../state';
-import { acknowledgedText, alreadyText, NO_INCIDENT_TEXT, OTHER_OCCURRENCE_TEXT, pagerActionNote, resolvedByText, STORM_THREAD_TEXT } from './texts';
+import { acknowledgedText, alreadyText, NO_INCIDENT_TEXT, OTHER_OCCURRENCE_TEXT, pagerActionNote, resolvedByText, stormThreadText } from './texts';
 import { STORM_KEY_PREFIX } from '../core/storm';
 import { incidentFacts } from '../core/incident-facts';
 import { authorize, refusalText } from './authorize';
@@ -148,7 +148,7 @@ export function decideSlackAction(
     suppress(out, input, 'no-incident', refOf(s, rules), s);
     // Typed in a thread linked to no incident here (a storm summary's, or one whose incident has expired): said so.
     if (a.actionType === TEXT_COMMAND_ACTION_TYPE && a.messageTs) {
-      const text = input.alias.startsWith(STORM_KEY_PREFIX) ? STORM_THREAD_TEXT : NO_INCIDENT_TEXT;
+      const text = input.alias.startsWith(STORM_KEY_PREFIX) ? stormThreadText(rules.slashCommand) : NO_INCIDENT_TEXT;
       out.add('PostSlackReply', { rule: refOf(s, rules), channel: a.channel, threadTs: a.messageTs, text });
     }
   }

@@ -40,10 +40,16 @@ export function notInThreadText(command: 'ack' | 'resolve'): string {
 
 export const NO_INCIDENT_TEXT = 'I know of no incident in this thread, so there is nothing to acknowledge or resolve here.';
 
-/** `ack` / `resolve` typed in a storm summary's thread: the summary stands for many incidents, each with its alias. */
-export const STORM_THREAD_TEXT =
-  'This thread is an alert storm\'s summary, not one incident, so nothing was acknowledged or resolved. ' +
-  'Use `/alertbus ack <alias>` or `/alertbus resolve <alias>` with the alias listed for each incident.';
+/**
+ * `ack` / `resolve` typed in a storm summary's thread: the summary stands for many incidents, each with its alias.
+ * Names the slash command as configured (SLACK_COMMAND), which is what people must type.
+ */
+export function stormThreadText(command = '/alertbus'): string {
+  return (
+    'This thread is an alert storm\'s summary, not one incident, so nothing was acknowledged or resolved. ' +
+    `Use \`${command} ack <alias>\` or \`${command} resolve <alias>\` with the alias listed for each incident.`
+  );
+}
 
 export function acknowledgedText(by: string): string {
   return `Acknowledged by ${userRef(by)}.`;

@@ -4,6 +4,7 @@
  * answered. The answer itself comes later, at the command's response_url, from the slack-sink.
  */
 import { createHash } from 'node:crypto';
+import { DEFAULT_SLACK_COMMAND } from '@alertbus/common';
 import { deriveId, makeEnvelope } from '@alertbus/schemas';
 import { slashIncidentId, slashKey } from '@alertbus/routing';
 import { Type, type Static } from '@sinclair/typebox';
@@ -11,8 +12,6 @@ import { writeEvents } from '../accept';
 import { HttpError } from '../http-error';
 import { actorGroups, remainingMs, type SlackInboxDeps, type DeliveryFacts } from './inbox';
 
-/** SLACK_COMMAND's default: the command the app's manifest declares. */
-export const DEFAULT_SLACK_COMMAND = '/alertbus';
 
 /** The form fields of a slash command (Slack sends more; they are kept in `raw`). */
 export const SlashCommandFields = Type.Object(
