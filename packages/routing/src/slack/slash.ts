@@ -172,7 +172,7 @@ export function parseSlash(text: string, opts: { silenceMaxMs?: number } = {}): 
       case 'expire':
         if (rest.length !== 1) return invalid('unsilence', `name one silence: \`${usageOf('unsilence')}\``);
         // A silence's id is at most SILENCE_ID_MAX characters: a longer one names none (and could not be recorded).
-        if (rest[0]!.length > SILENCE_ID_MAX) return invalid('unsilence', `a silence id is at most ${SILENCE_ID_MAX} characters; \`/alertbus silences\` lists them`);
+        if (rest[0]!.length > SILENCE_ID_MAX) return invalid('unsilence', `a silence id is at most ${SILENCE_ID_MAX} characters; the \`silences\` command lists them`);
         return { name: 'unsilence', silenceId: rest[0]! };
       default:
         return { name: 'unknown', word: first };
