@@ -81,6 +81,8 @@ describe('isInfrastructureError', () => {
     ['node-postgres losing its connection', new Error('Connection terminated unexpectedly')],
     ['node-postgres connect timeout', new Error('timeout expired')],
     ['node-postgres query timeout', new Error('Query read timeout')],
+    ['pg-pool: every client busy past the connect timeout', new Error('timeout exceeded when trying to connect')],
+    ['a primary demoted by a failover (25006)', withCode('25006', 'cannot execute INSERT in a read-only transaction')],
     ['a KafkaJS error', Object.assign(new Error('Connection error'), { name: 'KafkaJSConnectionError' })],
     ['a wrapped cause', Object.assign(new Error('outer'), { cause: withCode('ETIMEDOUT') })],
   ])('%s is infrastructure', (_what, err) => {

@@ -58,12 +58,18 @@ const NETWORK_CODES = new Set([
   'UND_ERR_SOCKET',
 ]);
 
-/** Postgres SQLSTATE classes of a server or connection in trouble, not of a bad statement. */
-const PG_TRANSIENT = [/^08/, /^53/, /^57/, /^58/, /^40001$/, /^40P01$/, /^55P03$/];
+/**
+ * Postgres SQLSTATE classes of a server or connection in trouble, not of a bad statement. 25006
+ * (read_only_sql_transaction) is a primary demoted by a failover, still reached until the pool's connections move on.
+ */
+const PG_TRANSIENT = [/^08/, /^53/, /^57/, /^58/, /^40001$/, /^40P01$/, /^55P03$/, /^25006$/];
 
-/** What node-postgres says when the connection, not the statement, failed. */
+/**
+ * What node-postgres says when the connection, not the statement, failed; and pg-pool's "timeout exceeded when trying to
+ * connect" when every pooled client stayed busy past PG_CONNECT_TIMEOUT_MS (a slow or hung server).
+ */
 const PG_CLIENT_MESSAGES =
-  /connection terminated|connection timeout|timeout expired|query read timeout|connection error|not queryable|Cannot use a pool after calling end|the database system is (starting|shutting) up/i;
+  /connection terminated|connection timeout|timeout expired|query read timeout|connection error|not queryable|Cannot use a pool after calling end|the database system is (starting|shutting) up|timeout exceeded when trying to connect/i;
 
 export type ErrorLike = { name?: unknown; code?: unknown; message?: unknown; type?: unknown; cause?: unknown; originalError?: unknown };
 
