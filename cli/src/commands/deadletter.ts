@@ -114,6 +114,13 @@ export function registerDeadLetter(program: Command): void {
         if (missing.length > 0) throw new Error(`no dead letter with id ${missing.join(', ')} (see \`alertbus deadletter list\`)`);
         chosen = all.filter((d) => opts.id!.includes(d.id));
       }
+      // A dead letter without its record's value (too large to keep) cannot put it back: said, and the others go on.
+      const withoutValue = chosen.filter((d) => d.data.origin.valueOmitted !== undefined);
+      for (const d of withoutValue) {
+        const o = d.data.origin;
+        cli.stdout.write(`not redriven ${d.id}: its record's value (${o.valueOmitted!.bytes} bytes) was too large to keep; the record is at ${o.topic}[${o.partition}] offset ${o.offset}\n`);
+      }
+      chosen = chosen.filter((d) => d.data.origin.valueOmitted === undefined);
       if (chosen.length === 0) return cli.stdout.write('nothing to redrive\n');
       if (!opts.dryRun) {
         const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });

@@ -5,6 +5,7 @@
  */
 import { decodeEnvelope, TOPICS, type Envelope } from '@alertbus/schemas';
 import type { Kafka } from 'kafkajs';
+import { runCli } from '../../../test/support/cli';
 import { readTopic, testKafka } from '../../../test/support/kafka';
 import { deadLetterEvent, redriveRecord } from './dead-letter';
 import { EventProducer } from './producer';
@@ -56,6 +57,9 @@ test.each<[string, ConsumedRecord, { alias: 'key' | 'position'; omitted: boolean
     expect(origin.valueOmitted).toEqual({ bytes: r.value!.length, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
     // Its value is not in it: a redrive says where the record is rather than put back something else.
     expect(() => redriveRecord(written!)).toThrow(`is still at ${r.topic}[3] offset ${r.offset}`);
+    const cli = await runCli('deadletter', 'redrive', '--id', dead.id, '--dry-run');
+    expect(cli.stdout).toContain(`not redriven ${dead.id}: its record's value (${r.value!.length} bytes) was too large to keep`);
+    expect(cli.stdout).toContain('nothing to redrive');
   } else {
     expect(origin.valueOmitted).toBeUndefined();
     expect(redriveRecord(written!).message.value).toEqual(r.value);
