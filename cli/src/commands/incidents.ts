@@ -57,7 +57,7 @@ export function registerIncidents(program: Command): void {
           ? 'no incidents match'
           : cli.table(['opened', 'status', 'severity', 'source', 'count', 'acked by', 'alias', 'id', 'title'], rows),
       ];
-      if (body.next_cursor) lines.push('', `more: alertbus incidents … --cursor ${body.next_cursor}`);
+      if (body.next_cursor) lines.push('', `more: alertbus incidents … (the same filters) --cursor ${body.next_cursor}`);
       cli.stdout.write(`${lines.join('\n')}\n`);
     });
 

@@ -13,7 +13,9 @@ export function incidentsRoutes(pool: Pool) {
       {
         schema: {
           summary: 'List incidents, newest first',
-          description: 'Filters combine (AND). Pages are keyset pages: pass `next_cursor` back as `cursor` with the same filters.',
+          description:
+            'Filters combine (AND). Pages are keyset pages: pass `next_cursor` back as `cursor` with the same filters (the page ' +
+            'size may change). A cursor passed with other filters is refused (400), as is one from before cursors recorded their filters.',
           tags: ['incidents'],
           querystring: ListQuery,
           response: { 200: IncidentList, 400: ErrorBody },

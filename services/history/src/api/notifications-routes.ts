@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import { readerOf } from './auth';
 import { encodeCursor } from './cursor';
 import { redact } from './redact';
-import { afterCursor, BadCursorError, exactTime, likePattern, type ListCursor } from './queries';
+import { afterCursor, BadCursorError, exactTime, likePattern, listDigest, NOTIFICATION_LIST, type ListCursor } from './queries';
 import { DEFAULT_LIMIT, ErrorBody, MAX_LIMIT } from './schemas';
 
 const NString = Type.Union([Type.String(), Type.Null()]);
@@ -70,7 +70,8 @@ export async function listNotifications(pool: Pool, f: Omit<NotificationQuery, '
   if (f.from !== undefined) where.push(`requested_at >= ${param(f.from)}::timestamptz`);
   if (f.to !== undefined) where.push(`requested_at < ${param(f.to)}::timestamptz`);
   if (f.q !== undefined) where.push(`${TEXT_EXPRESSION} ILIKE ${param(likePattern(f.q))}`);
-  if (f.cursor !== undefined) where.push(afterCursor(f.cursor, 'requested_at', 'notification_id', param));
+  const digest = listDigest(NOTIFICATION_LIST, f);
+  if (f.cursor !== undefined) where.push(afterCursor(f.cursor, digest, 'requested_at', 'notification_id', param));
   const limit = param(f.limit + 1);
   const { rows } = await pool.query(
     `SELECT notification_id, alias, kind, tag, level, title, text, requested_at, sent_by, reason, channel, slack_channel, slack_ts,
@@ -84,7 +85,7 @@ export async function listNotifications(pool: Pool, f: Omit<NotificationQuery, '
   const last = page[page.length - 1];
   return {
     notifications: page.map(({ cursor_time: _, ...r }) => ({ ...r, requested_at: iso(r.requested_at), delivered_at: iso(r.delivered_at) })),
-    nextCursor: more && last ? encodeCursor<ListCursor>({ t: last.cursor_time as string, i: last.notification_id as string }) : null,
+    nextCursor: more && last ? encodeCursor<ListCursor>({ t: last.cursor_time as string, i: last.notification_id as string, f: digest }) : null,
   };
 }
 
@@ -95,7 +96,9 @@ export function notificationsRoutes(pool: Pool) {
       {
         schema: {
           summary: 'List notifications, newest first',
-          description: 'Filters combine (AND). Pages are keyset pages: pass `next_cursor` back as `cursor` with the same filters.',
+          description:
+            'Filters combine (AND). Pages are keyset pages: pass `next_cursor` back as `cursor` with the same filters (the page ' +
+            'size may change). A cursor passed with other filters is refused (400), as is one from before cursors recorded their filters.',
           tags: ['notifications'],
           querystring: NotificationQuery,
           response: { 200: NotificationList, 400: ErrorBody },

@@ -1,4 +1,5 @@
 /** Reads of the projection for the API, mapped back to the projection's own row types (camelCase, ISO times). */
+import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import { STAGE_RANK_SQL } from '@alertbus/projection';
 import type { DeliveryRow, IncidentRow, TimelineRow } from '@alertbus/projection';
@@ -50,15 +51,50 @@ export class BadCursorError extends Error {}
 export interface ListCursor {
   t: string;
   i: string;
+  /** The listDigest of the list the cursor was made for. */
+  f: string;
 }
+
+/** Keys of a list query that say where a page starts or how long it is, not which rows are in the list. */
+const PAGE_KEYS = new Set(['cursor', 'limit']);
+
+/**
+ * A short digest of which list a page belongs to (the list and its order, and its filters, but not the page size): a
+ * cursor carries it so that one passed with other filters is refused rather than giving a page of another list from
+ * the middle. Times are compared as instants (`+01:00` and `Z` spellings of one are the same filter).
+ */
+export function listDigest(list: string, query: object): string {
+  const filters = Object.entries(query)
+    .filter(([k, v]) => v !== undefined && !PAGE_KEYS.has(k))
+    .map(([k, v]) => [k, (k === 'from' || k === 'to') && typeof v === 'string' ? new Date(v).toISOString() : v] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('sha256').update(JSON.stringify([list, filters])).digest('base64url').slice(0, 12);
+}
+
+/** The lists whose cursors are ListCursors, named with their order: a cursor of one is refused by the other. */
+export const INCIDENT_LIST = 'incidents by opened_at desc, incident_id';
+export const NOTIFICATION_LIST = 'notifications by requested_at desc, notification_id';
+
+export const OTHER_FILTERS = 'cursor was made for other filters: pass the same filters as the page it came from';
+export const UNMARKED_CURSOR =
+  'cursor was made by an earlier version of the history API, which did not record its filters: start again from the first page';
 
 /**
  * "After this cursor" in a list ordered newest first with the id breaking ties (a keyset page); a cursor this
- * API did not hand out throws BadCursorError.
+ * API did not hand out, or handed out for another list (`digest`), throws BadCursorError.
  */
-export function afterCursor(cursor: string, timeColumn: string, idColumn: string, param: (value: unknown) => string): string {
+export function afterCursor(
+  cursor: string,
+  digest: string,
+  timeColumn: string,
+  idColumn: string,
+  param: (value: unknown) => string,
+): string {
   const c = decodeCursor<ListCursor>(cursor, (v) => typeof v.t === 'string' && typeof v.i === 'string' && !Number.isNaN(Date.parse(v.t)));
   if (!c) throw new BadCursorError('invalid cursor: pass back the next_cursor of a previous page');
+  // Refused rather than trusted: such a cursor may come from any filters, and a wrong page looks like a right one.
+  if (typeof c.f !== 'string') throw new BadCursorError(UNMARKED_CURSOR);
+  if (c.f !== digest) throw new BadCursorError(OTHER_FILTERS);
   const t = param(c.t);
   const i = param(c.i);
   return `(${timeColumn} < ${t}::timestamptz OR (${timeColumn} = ${t}::timestamptz AND ${idColumn} COLLATE "C" > ${i}))`;
@@ -83,7 +119,8 @@ export async function listIncidents(pool: Pool, f: IncidentFilter): Promise<Page
   if (f.from !== undefined) where.push(`opened_at >= ${param(f.from)}::timestamptz`);
   if (f.to !== undefined) where.push(`opened_at < ${param(f.to)}::timestamptz`);
   if (f.q !== undefined) where.push(`${TEXT_EXPRESSION} ILIKE ${param(likePattern(f.q))}`);
-  if (f.cursor !== undefined) where.push(afterCursor(f.cursor, 'opened_at', 'incident_id', param));
+  const digest = listDigest(INCIDENT_LIST, f);
+  if (f.cursor !== undefined) where.push(afterCursor(f.cursor, digest, 'opened_at', 'incident_id', param));
   const limit = param(f.limit + 1);
   const { rows } = await pool.query(
     `SELECT ${INCIDENT_COLUMNS}, ${exactTime('opened_at')} AS cursor_time FROM incidents
@@ -96,7 +133,7 @@ export async function listIncidents(pool: Pool, f: IncidentFilter): Promise<Page
   const last = page[page.length - 1];
   return {
     items: page.map(toIncident),
-    nextCursor: more && last ? encodeCursor<ListCursor>({ t: last.cursor_time as string, i: last.incident_id as string }) : null,
+    nextCursor: more && last ? encodeCursor<ListCursor>({ t: last.cursor_time as string, i: last.incident_id as string, f: digest }) : null,
   };
 }
 

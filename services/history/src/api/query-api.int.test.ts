@@ -129,6 +129,47 @@ describe('GET /api/incidents pages', () => {
 
     expect([...ids(first.body), ...ids(second.body)]).toEqual(newestFirst(all().filter((r) => r.status === 'resolved')).slice(0, 6));
   });
+
+  it('a cursor keeps working with another page size', async () => {
+    const first = await get('/api/incidents?severity=critical&limit=2');
+    const second = await get(`/api/incidents?severity=critical&limit=5&cursor=${first.body.next_cursor}`);
+
+    expect([...ids(first.body), ...ids(second.body)]).toEqual(newestFirst(all().filter((r) => r.severity === 'critical')).slice(0, 7));
+  });
+
+  // It gave a page of the other list starting somewhere in the middle, without a word.
+  it.each([
+    ['status=resolved', 'status=open'],
+    ['status=resolved', ''],
+    ['q=disk', 'q=api'],
+    ['from=2025-03-01T00:00:00Z', 'from=2025-03-01T00:00:01Z'],
+  ])('a cursor made for %j, passed with %j, is refused: 400 naming the problem', async (made, passed) => {
+    const first = await get(`/api/incidents?${made}&limit=1`);
+    expect(first.body.next_cursor).toEqual(expect.any(String));
+
+    const { status, body } = await get(`/api/incidents?${passed}&limit=1&cursor=${first.body.next_cursor}`);
+
+    expect(status).toBe(400);
+    expect(body).toEqual({ error: 'bad_request', message: 'cursor was made for other filters: pass the same filters as the page it came from' });
+  });
+
+  it('the same filters in another order or spelling of the same instant are the same filters', async () => {
+    const first = await get('/api/incidents?status=resolved&from=2025-03-01T00:00:00Z&limit=1');
+    const second = await get(`/api/incidents?from=2025-03-01T01:00:00%2B01:00&limit=1&status=resolved&cursor=${first.body.next_cursor}`);
+
+    expect(second.status).toBe(200);
+  });
+
+  it('a cursor handed out before cursors named their filters is refused, saying to start from the first page', async () => {
+    const old = Buffer.from(JSON.stringify({ t: '2025-03-01T10:00:00.000000Z', i: 'x' })).toString('base64url');
+    const { status, body } = await get(`/api/incidents?cursor=${old}`);
+
+    expect(status).toBe(400);
+    expect(body).toEqual({
+      error: 'bad_request',
+      message: 'cursor was made by an earlier version of the history API, which did not record its filters: start again from the first page',
+    });
+  });
 });
 
 describe('GET /api/incidents bad input', () => {
@@ -292,6 +333,27 @@ describe('GET /api/notifications', () => {
     const n = body.notifications.find((x: { notification_id: string }) => x.notification_id === 'n-secret');
     expect(n.title).toBe('Failed on host1: curl -H "Authorization: Bearer [redacted]" https://x');
     expect(n.text).toBe('output: [redacted] https://[redacted]@hooks.example/x?token=[redacted] [redacted: admin only]');
+  });
+
+  it('a cursor is for the filters it was made for: another tag, or an incidents cursor, is refused', async () => {
+    for (let i = 0; i < 4; i++) {
+      await pool.query(
+        `INSERT INTO notifications (notification_id, kind, tag, title, text, requested_at) VALUES ($1, 'tag', $2, 't', 'x', $3)`,
+        [`n-page-${i}`, i % 2 ? 'deploys' : 'batch', `2025-03-01T10:0${i}:00Z`],
+      );
+    }
+    const first = await get('/api/notifications?tag=deploys&limit=1');
+    const second = await get(`/api/notifications?tag=deploys&limit=1&cursor=${first.body.next_cursor}`);
+    expect([...first.body.notifications, ...second.body.notifications].map((n: { notification_id: string }) => n.notification_id)).toEqual([
+      'n-page-3',
+      'n-page-1',
+    ]);
+
+    const refused = { error: 'bad_request', message: 'cursor was made for other filters: pass the same filters as the page it came from' };
+    expect(await get(`/api/notifications?tag=batch&limit=1&cursor=${first.body.next_cursor}`)).toEqual({ status: 400, body: refused });
+    const incidents = await get('/api/incidents?limit=1');
+    expect(await get(`/api/notifications?limit=1&cursor=${incidents.body.next_cursor}`)).toEqual({ status: 400, body: refused });
+    await pool.query("DELETE FROM notifications WHERE notification_id LIKE 'n-page-%'");
   });
 });
 
