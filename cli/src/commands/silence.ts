@@ -70,15 +70,20 @@ export function registerSilence(program: Command): void {
     .command('list')
     .description('silences by state (from the projection)')
     .option('--state <state>', 'active, pending, expired or all', 'active')
-    .option('--limit <n>', 'at most this many, newest first (1-1000)', '1000')
-    .option('--json', 'print the API response as JSON')
+    .option('--limit <n>', 'at most this many, newest first (default: all of them)')
+    .option('--json', 'print the API response as JSON (every page in one)')
     .option(url, urlHelp)
     .action(async (opts) => {
-      const body = await new HistoryClient(historyUrl(opts.url)).get('/api/silences', { state: opts.state, limit: opts.limit });
+      let max: number | undefined;
+      if (opts.limit !== undefined) {
+        max = Number(opts.limit);
+        if (!Number.isInteger(max) || max < 1) throw new Error(`--limit ${JSON.stringify(opts.limit)} is not a whole number of at least 1`);
+      }
+      const body = await new HistoryClient(historyUrl(opts.url)).silences(opts.state, max);
       if (opts.json) return cli.printJson(cli.stdout, body);
       cli.stdout.write(`${silenceRows(body.silences)}\n`);
       if (body.truncated) {
-        process.stderr.write(`alertbus silence list: the newest ${body.silences.length} ${opts.state} silences are shown; there are more (--limit, at most 1000)\n`);
+        process.stderr.write(`alertbus silence list: the newest ${body.silences.length} ${opts.state} silences are shown; there are more (a higher --limit, or none for all)\n`);
       }
     });
 

@@ -8,6 +8,9 @@ import type { ProjectedEvent } from '@alertbus/projection';
 
 export const DEFAULT_HISTORY_URL = 'http://127.0.0.1:8081';
 
+/** The largest page GET /api/silences gives. */
+const SILENCE_PAGE = 1000;
+
 /**
  * Why a base URL cannot be used, or undefined: fetch refuses a URL with a user and password, and its error (which
  * quotes the whole URL, password and all) blamed reachability.
@@ -99,6 +102,22 @@ export class HistoryClient {
       cursor = page.next_cursor ?? undefined;
     } while (cursor);
     return out;
+  }
+
+  /**
+   * The silences in a state, newest first, following every page (the API's pages hold at most 1000), or the newest
+   * `max`: the answer has the API's shape, `next_cursor` where it stopped (null when that was all of them).
+   */
+  async silences(state: string, max = Number.POSITIVE_INFINITY): Promise<Json> {
+    const silences: Json[] = [];
+    let cursor: string | undefined;
+    let page: Json;
+    do {
+      page = await this.get('/api/silences', { state, limit: Math.min(SILENCE_PAGE, max - silences.length), cursor });
+      silences.push(...(page.silences as Json[]));
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor && silences.length < max);
+    return { ...page, silences, truncated: cursor !== undefined, next_cursor: cursor ?? null };
   }
 
   /** The projection's stored offsets of one consumer, keyed `topic\u0000partition`. */

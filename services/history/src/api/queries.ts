@@ -74,15 +74,36 @@ export function listDigest(list: string, query: object): string {
 /** The lists whose cursors are ListCursors, named with their order: a cursor of one is refused by the other. */
 export const INCIDENT_LIST = 'incidents by opened_at desc, incident_id';
 export const NOTIFICATION_LIST = 'notifications by requested_at desc, notification_id';
+export const SILENCE_LIST = 'silences by created_at desc, silence_id';
 
 export const OTHER_FILTERS = 'cursor was made for other filters: pass the same filters as the page it came from';
 export const UNMARKED_CURSOR =
   'cursor was made by an earlier version of the history API, which did not record its filters: start again from the first page';
 
 /**
- * "After this cursor" in a list ordered newest first with the id breaking ties (a keyset page); a cursor this
- * API did not hand out, or handed out for another list (`digest`), throws BadCursorError.
+ * The position a list cursor holds, checked against the list and filters it is passed with (`digest`): a cursor
+ * this API did not hand out, or handed out for another list, throws BadCursorError.
  */
+export function readListCursor(cursor: string, digest: string): ListCursor & Record<string, unknown> {
+  const c = decodeCursor<ListCursor & Record<string, unknown>>(
+    cursor,
+    (v) => typeof v.t === 'string' && typeof v.i === 'string' && !Number.isNaN(Date.parse(v.t)),
+  );
+  if (!c) throw new BadCursorError('invalid cursor: pass back the next_cursor of a previous page');
+  // Refused rather than trusted: such a cursor may come from any filters, and a wrong page looks like a right one.
+  if (typeof c.f !== 'string') throw new BadCursorError(UNMARKED_CURSOR);
+  if (c.f !== digest) throw new BadCursorError(OTHER_FILTERS);
+  return c;
+}
+
+/** "After this position" in a list ordered newest first with the id breaking ties (a keyset page). */
+export function afterPosition(c: ListCursor, timeColumn: string, idColumn: string, param: (value: unknown) => string): string {
+  const t = param(c.t);
+  const i = param(c.i);
+  return `(${timeColumn} < ${t}::timestamptz OR (${timeColumn} = ${t}::timestamptz AND ${idColumn} COLLATE "C" > ${i}))`;
+}
+
+/** afterPosition of a cursor checked by readListCursor. */
 export function afterCursor(
   cursor: string,
   digest: string,
@@ -90,14 +111,7 @@ export function afterCursor(
   idColumn: string,
   param: (value: unknown) => string,
 ): string {
-  const c = decodeCursor<ListCursor>(cursor, (v) => typeof v.t === 'string' && typeof v.i === 'string' && !Number.isNaN(Date.parse(v.t)));
-  if (!c) throw new BadCursorError('invalid cursor: pass back the next_cursor of a previous page');
-  // Refused rather than trusted: such a cursor may come from any filters, and a wrong page looks like a right one.
-  if (typeof c.f !== 'string') throw new BadCursorError(UNMARKED_CURSOR);
-  if (c.f !== digest) throw new BadCursorError(OTHER_FILTERS);
-  const t = param(c.t);
-  const i = param(c.i);
-  return `(${timeColumn} < ${t}::timestamptz OR (${timeColumn} = ${t}::timestamptz AND ${idColumn} COLLATE "C" > ${i}))`;
+  return afterPosition(readListCursor(cursor, digest), timeColumn, idColumn, param);
 }
 
 /** Newest first; incident_id breaks ties so pages never shuffle. Pages are keyset pages: stable under inserts. */

@@ -401,6 +401,89 @@ describe('GET /api/silences past its limit', () => {
   });
 });
 
+describe('GET /api/silences pages', () => {
+  /** 1,205 silences active at NOW, created a second apart, with a tie on created_at at the page boundary. */
+  const MANY = 1205;
+  beforeAll(async () => {
+    await pool.query(
+      `INSERT INTO silences (silence_id, kind, matchers, starts_at, ends_at, created_by, comment, created_at)
+       SELECT 'page-' || lpad(n::text, 4, '0'), 'silence', '["host=\\"h"]', '2025-03-02T00:00:00Z', '2025-03-04T00:00:00Z', 'test', 'paged',
+              '2025-03-02T00:00:00Z'::timestamptz + make_interval(secs => CASE WHEN n IN (200, 201) THEN 200 ELSE n END)
+         FROM generate_series(1, ${MANY}) n`,
+    );
+  });
+  afterAll(() => pool.query("DELETE FROM silences WHERE silence_id LIKE 'page-%'"));
+
+  const paged = (ids: string[]) => ids.filter((id) => id.startsWith('page-'));
+  /** Newest first, the id breaking ties, as the list is ordered. */
+  const expectedIds = () => {
+    const rows = Array.from({ length: MANY }, (_, k) => ({ id: `page-${String(k + 1).padStart(4, '0')}`, at: k + 1 === 201 ? 200 : k + 1 }));
+    return rows.sort((a, b) => b.at - a.at || (a.id < b.id ? -1 : 1)).map((r) => r.id);
+  };
+
+  it('walking next_cursor lists every silence once, past 1000, newest first', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const { status, body }: { status: number; body: any } = await get(`/api/silences?state=active&limit=1000${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(status).toBe(200);
+      seen.push(...body.silences.map((s: { silence_id: string }) => s.silence_id));
+      expect(body.truncated).toBe(body.next_cursor !== null);
+      cursor = body.next_cursor;
+      pages += 1;
+    } while (cursor);
+
+    expect(pages).toBe(2);
+    expect(paged(seen)).toEqual(expectedIds());
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+
+  it('pages of 200 split a tie on created_at without losing or repeating one', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const { body }: { body: any } = await get(`/api/silences?state=active&limit=200${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...body.silences.map((s: { silence_id: string }) => s.silence_id));
+      cursor = body.next_cursor;
+    } while (cursor);
+
+    expect(paged(seen)).toEqual(expectedIds());
+  });
+
+  it('a next page computes states for the instant of the first page, and is refused for another state or instant', async () => {
+    const first = await get('/api/silences?state=active&now=2025-03-03T12:00:00Z&limit=10');
+    const second = await get(`/api/silences?state=active&limit=10&cursor=${first.body.next_cursor}`);
+    expect(second.body.now).toBe('2025-03-03T12:00:00.000Z');
+
+    const refused = { error: 'bad_request', message: 'cursor was made for other filters: pass the same filters as the page it came from' };
+    expect(await get(`/api/silences?state=all&limit=10&cursor=${first.body.next_cursor}`)).toEqual({ status: 400, body: refused });
+    expect(await get(`/api/silences?state=active&now=2025-03-03T13:00:00Z&limit=10&cursor=${first.body.next_cursor}`)).toEqual({
+      status: 400,
+      body: refused,
+    });
+    const incidents = await get('/api/incidents?limit=1');
+    expect(await get(`/api/silences?limit=10&cursor=${incidents.body.next_cursor}`)).toEqual({ status: 400, body: refused });
+    expect((await get('/api/silences?cursor=not-a-cursor!')).status).toBe(400);
+  });
+
+  it('alertbus silence list shows all of them, following the pages', async () => {
+    const listed = await runCli('silence', 'list', '--json', '--url', url);
+    expect(listed.exitCode).toBe(0);
+    const body = JSON.parse(listed.stdout);
+    expect(paged(body.silences.map((s: { silence_id: string }) => s.silence_id))).toEqual(expectedIds());
+    expect(body.next_cursor).toBeNull();
+
+    const table = await runCli('silence', 'list', '--url', url);
+    expect(table.stdout.trim().split('\n').filter((line) => line.startsWith('page-'))).toHaveLength(MANY);
+    expect(table.stderr).toBe('');
+
+    const few = await runCli('silence', 'list', '--limit', '3', '--url', url);
+    expect(few.stdout.trim().split('\n')).toHaveLength(4);
+    expect(few.stderr).toMatch(/the newest 3 active silences are shown; there are more/);
+  });
+});
+
 describe('GET /api/silences', () => {
   it('computes each silence state for the instant asked about', async () => {
     const at = (now: string, state = 'all') => get(`/api/silences?state=${state}&now=${now}`);

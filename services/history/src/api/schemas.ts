@@ -219,7 +219,8 @@ export const SilenceListQuery = Type.Object(
   {
     state: Enum(SILENCE_STATES, 'Which silences, as of `now`.', 'active'),
     now: Type.Optional(Type.String({ format: 'date-time', description: 'The instant states are computed for; default: the request time.' })),
-    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+    cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1000, description: 'The `next_cursor` of the previous page.' })),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'Page size, at most 1000.' }),
   },
   { additionalProperties: false },
 );
@@ -248,7 +249,8 @@ export const SilenceList = Type.Object({
   silences: Type.Array(Silence),
   now: DateTime,
   state: Type.String(),
-  truncated: Type.Boolean({ description: 'More silences are in this state than `limit`: the newest are listed.' }),
+  truncated: Type.Boolean({ description: 'More silences are in this state than this page holds: `next_cursor` gives the next page.' }),
+  next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last page.' }),
 });
 
 export const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() });

@@ -10,6 +10,7 @@ import { ProduceRefused, type EventProducer } from '@alertbus/kafka';
 import { formatDuration, type AnyEnvelope } from '@alertbus/schemas';
 import { silenceCreatedEvent, silenceExpiredEvent } from '../silences/events';
 import { getSilence, listSilences } from '../silences/queries';
+import { BadCursorError } from './queries';
 import { silenceState } from '@alertbus/projection';
 import { ErrorBody, ExpireQuery, IdParams, Silence, SilenceBody, SilenceList, SilenceListQuery } from './schemas';
 import { silenceJson } from './serialize';
@@ -141,18 +142,31 @@ export function silencesRoutes(deps: SilenceDeps) {
       {
         schema: {
           summary: 'List silences by state',
+          description:
+            'Newest first, in keyset pages: pass `next_cursor` back as `cursor` with the same `state` for the next page ' +
+            '(null on the last). A next page computes states for the instant of the first (its `now`, or the time of its ' +
+            'request), so a silence that ends while the pages are read is neither lost nor listed twice.',
           tags: ['silences'],
           querystring: SilenceListQuery,
           response: { 200: SilenceList, 400: ErrorBody },
         },
       },
-      async (req) => {
-        const now = req.query.now === undefined ? deps.now() : new Date(req.query.now);
-        // One more than asked for: whether the list is all of them (the oldest, left out, are the likeliest forgotten).
-        const rows = await listSilences(deps.pool, req.query.state, now, req.query.limit + 1);
-        const truncated = rows.length > req.query.limit;
-        const shown = truncated ? rows.slice(0, req.query.limit) : rows;
-        return { silences: shown.map((r) => silenceJson(r, now.getTime())), now: now.toISOString(), state: req.query.state, truncated };
+      async (req, reply) => {
+        const { state, now, cursor, limit } = req.query;
+        try {
+          const page = await listSilences(deps.pool, { state, now, cursor, limit }, deps.now());
+          const at = page.now;
+          return {
+            silences: page.items.map((r) => silenceJson(r, at.getTime())),
+            now: at.toISOString(),
+            state,
+            truncated: page.nextCursor !== null,
+            next_cursor: page.nextCursor,
+          };
+        } catch (err) {
+          if (err instanceof BadCursorError) return reply.code(400).send({ error: 'bad_request', message: err.message });
+          throw err;
+        }
       },
     );
 

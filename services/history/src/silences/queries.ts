@@ -5,6 +5,8 @@
 import type { Pool } from 'pg';
 import type { SilenceRow } from '@alertbus/projection';
 import { pruneBefore } from '@alertbus/projection';
+import { encodeCursor } from '../api/cursor';
+import { afterPosition, BadCursorError, exactTime, listDigest, OTHER_FILTERS, readListCursor, SILENCE_LIST, type ListCursor } from '../api/queries';
 
 export type SilenceStateFilter = 'active' | 'pending' | 'expired' | 'all';
 
@@ -19,12 +21,62 @@ const STATE_WHERE: Record<SilenceStateFilter, string> = {
 
 const KEPT = `${END} >= $2::timestamptz`;
 
-export async function listSilences(pool: Pool, state: SilenceStateFilter, now: Date, limit: number): Promise<SilenceRow[]> {
+export interface SilenceListQuery {
+  state: SilenceStateFilter;
+  /** The instant states are computed for, as the caller gave it; absent: `defaultNow`, or the first page's. */
+  now?: string;
+  cursor?: string;
+  limit: number;
+}
+
+/** A silence list cursor also holds the instant of its first page, so every page computes states for the same one. */
+interface SilenceCursor extends ListCursor {
+  n: string;
+}
+
+export interface SilencePage {
+  items: SilenceRow[];
+  /** The instant the states were computed for. */
+  now: Date;
+  nextCursor: string | null;
+}
+
+/** Newest first, the id breaking ties: keyset pages like the incidents'. Throws BadCursorError for a cursor of another list. */
+export async function listSilences(pool: Pool, q: SilenceListQuery, defaultNow: Date): Promise<SilencePage> {
+  const digest = listDigest(SILENCE_LIST, { state: q.state });
+  let now = q.now === undefined ? defaultNow : new Date(q.now);
+  let after: ListCursor | undefined;
+  if (q.cursor !== undefined) {
+    const c = readListCursor(q.cursor, digest);
+    if (typeof c.n !== 'string' || Number.isNaN(Date.parse(c.n))) throw new BadCursorError('invalid cursor: pass back the next_cursor of a previous page');
+    if (q.now !== undefined && Date.parse(q.now) !== Date.parse(c.n)) throw new BadCursorError(OTHER_FILTERS);
+    now = new Date(c.n);
+    after = c;
+  }
+  const values: unknown[] = [now.toISOString(), pruneBefore(now.getTime())];
+  const param = (value: unknown) => {
+    values.push(value);
+    return `$${values.length}`;
+  };
+  const where = [STATE_WHERE[q.state], KEPT];
+  if (after) where.push(afterPosition(after, 'created_at', 'silence_id', param));
+  const limit = param(q.limit + 1);
   const { rows } = await pool.query(
-    `SELECT * FROM silences WHERE ${STATE_WHERE[state]} AND ${KEPT} ORDER BY created_at DESC, silence_id COLLATE "C" LIMIT $3`,
-    [now.toISOString(), pruneBefore(now.getTime()), limit],
+    `SELECT *, ${exactTime('created_at')} AS cursor_time FROM silences WHERE ${where.join(' AND ')}
+      ORDER BY created_at DESC, silence_id COLLATE "C" LIMIT ${limit}`,
+    values,
   );
-  return rows.map(toSilence);
+  const more = rows.length > q.limit;
+  const page = more ? rows.slice(0, q.limit) : rows;
+  const last = page[page.length - 1];
+  return {
+    items: page.map(toSilence),
+    now,
+    nextCursor:
+      more && last
+        ? encodeCursor<SilenceCursor>({ t: last.cursor_time as string, i: last.silence_id as string, f: digest, n: now.toISOString() })
+        : null,
+  };
 }
 
 /** With `now`, as the API shows it (not when ended beyond the retention); without, the row as stored. */
