@@ -242,7 +242,9 @@ export const Silence = Type.Object({
   expired_by: NString,
   state: Type.Unsafe<string>({ type: 'string', enum: ['active', 'pending', 'expired'] }),
   matches_all: Type.Boolean({ description: 'Its matchers select nothing: it silences every alert.' }),
-  notice: Type.Optional(Type.String({ description: 'Said when a silence of every alert is created.' })),
+  notice: Type.Optional(
+    Type.String({ description: 'Said when a silence of every alert is created, and when an expiry could not be seen in the projection in time.' }),
+  ),
 });
 
 export const SilenceList = Type.Object({

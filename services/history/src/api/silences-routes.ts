@@ -11,7 +11,7 @@ import { formatDuration, type AnyEnvelope } from '@alertbus/schemas';
 import { silenceCreatedEvent, silenceExpiredEvent } from '../silences/events';
 import { getSilence, listSilences } from '../silences/queries';
 import { BadCursorError } from './queries';
-import { silenceState } from '@alertbus/projection';
+import { silenceState, type SilenceRow } from '@alertbus/projection';
 import { ErrorBody, ExpireQuery, IdParams, Silence, SilenceBody, SilenceList, SilenceListQuery } from './schemas';
 import { silenceJson } from './serialize';
 
@@ -24,8 +24,9 @@ export interface SilenceDeps {
   maxDurationMs: number;
   newId?: () => string;
   /**
-   * How long an expiry waits for a silence the projection has not shown yet (default 3 s): one created a moment ago
-   * is on silences.v1 before it is in Postgres, and "no silence with id" would send its author away while it mutes.
+   * How long an expiry waits for the projection (default 3 s): for a silence it has not shown yet (one created a
+   * moment ago is on silences.v1 before it is in Postgres, and "no silence with id" would send its author away while
+   * it mutes), and for the expiry itself, to tell whether it was the first.
    */
   projectionWaitMs?: number;
   /** HISTORY_KAFKA_TIMEOUT_MS (default 10 s). */
@@ -89,6 +90,28 @@ function refuseAuthorField(part: 'body' | 'query', field: string) {
           `the author is the name of the token that makes the request${req.principal ? ` ("${req.principal.name}")` : ''}`,
       });
     }
+  };
+}
+
+/** Polls the projection until `done` holds of the silence's row or the wait is over; the last row read either way. */
+async function waitForRow(pool: Pool, id: string, now: Date, waitMs: number, done: (row: SilenceRow | null) => boolean): Promise<SilenceRow | null> {
+  let row = await getSilence(pool, id, now);
+  for (const until = Date.now() + waitMs; !done(row) && Date.now() < until; ) {
+    await new Promise((r) => setTimeout(r, PROJECTION_POLL_MS));
+    row = await getSilence(pool, id, now);
+  }
+  return row;
+}
+
+/**
+ * A silence expired by hand by someone other than `by`: their expiry is the one that counts (the first on the
+ * silence's partition, which the router and the projection both apply), so this one changed nothing.
+ */
+function expiredByOther(row: SilenceRow, by: string) {
+  if (row.expiredAt === null || row.expiredBy === null || row.expiredBy === by) return null;
+  return {
+    error: 'conflict',
+    message: `silence "${row.silenceId}" was already expired by ${row.expiredBy} at ${row.expiredAt}: this expiry changed nothing`,
   };
 }
 
@@ -189,34 +212,50 @@ export function silencesRoutes(deps: SilenceDeps) {
         schema: {
           summary: 'Expire a silence now',
           description:
-            "Writes a SilenceExpired event, by the token's name (a query with `by` is refused). Expiring one that is " +
-            'already over changes nothing and answers 200.',
+            "Writes a SilenceExpired event, by the token's name (a query with `by` is refused), and waits for the projection " +
+            'to show it. Expiring one that already ended, or that the same name expired, changes nothing and answers 200. ' +
+            'One that someone else expired, before or at the same moment (the first expiry counts), is a 409 saying who and ' +
+            'when. When the projection is too far behind to tell, the answer is 200 with a `notice` saying so.',
           tags: ['silences'],
           params: IdParams,
           querystring: ExpireQuery,
-          response: { 200: Silence, 404: ErrorBody, 503: ErrorBody },
+          response: { 200: Silence, 404: ErrorBody, 409: ErrorBody, 503: ErrorBody },
         },
         preValidation: refuseAuthorField('query', 'by'),
       },
       async (req, reply) => {
         if (!deps.producer) return reply.code(503).send(noProducer);
         const now = deps.now();
-        let row = await getSilence(deps.pool, req.params.id, now);
-        for (const until = Date.now() + (deps.projectionWaitMs ?? 3_000); !row && Date.now() < until; ) {
-          await new Promise((r) => setTimeout(r, PROJECTION_POLL_MS));
-          row = await getSilence(deps.pool, req.params.id, now);
-        }
+        const by = author(req);
+        const waitMs = deps.projectionWaitMs ?? 3_000;
+        const row = await waitForRow(deps.pool, req.params.id, now, waitMs, (r) => r !== null);
         if (!row) {
           return reply.code(404).send({
             error: 'not_found',
             message: `no silence with id "${req.params.id}" in the history (one created in the last seconds may not be in it yet while the history catches up: try again)`,
           });
         }
+        const before = expiredByOther(row, by);
+        if (before) return reply.code(409).send(before);
         if (silenceState(row, now.getTime()) === 'expired') return silenceJson(row, now.getTime());
-        const event = silenceExpiredEvent(row.silenceId, author(req), now);
+        const event = silenceExpiredEvent(row.silenceId, by, now);
         const written = await writeWithin(deps.producer, [event], deps.kafkaTimeoutMs ?? DEFAULT_KAFKA_WRITE_TIMEOUT_MS, `expiry of silence ${row.silenceId}`);
         if (!written.ok) return reply.code(written.status).header('retry-after', '5').send(written.body);
-        return silenceJson({ ...row, expiredAt: event.data.expiredAt, expiredBy: event.data.expiredBy }, now.getTime());
+        // Another expiry may have been written in the same moment, before the projection showed either: the first on
+        // the partition is the one that counts, and only the projection can say which that was.
+        const applied = await waitForRow(deps.pool, row.silenceId, now, waitMs, (r) => r?.expiredAt != null);
+        if (applied?.expiredAt != null) {
+          const lost = expiredByOther(applied, by);
+          if (lost) return reply.code(409).send(lost);
+          return silenceJson(applied, now.getTime());
+        }
+        const mine = silenceJson({ ...row, expiredAt: event.data.expiredAt, expiredBy: event.data.expiredBy }, now.getTime());
+        return {
+          ...mine,
+          notice:
+            `the expiry is written, but the history did not show it within ${waitMs} ms: if someone else expired this silence ` +
+            `at the same moment, theirs may be the one that counts (GET /api/silences/${row.silenceId} says whose)`,
+        };
       },
     );
   };

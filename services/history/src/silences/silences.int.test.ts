@@ -13,12 +13,13 @@ let service: HistoryService;
 
 /** Silences are written with an operator's token; the silence is recorded under the token's name. */
 const OPERATOR = { name: 'alice', role: 'operator' as const, token: 'silences-int-operator-token-1' };
+const OTHER_OPERATOR = { name: 'bob', role: 'operator' as const, token: 'silences-int-operator-token-2' };
 
-async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function call(method: string, path: string, body?: unknown, as: { token: string } = OPERATOR): Promise<{ status: number; body: any }> {
   const res = await fetch(`${service.url}${path}`, {
     method,
     headers: {
-      authorization: `Bearer ${OPERATOR.token}`,
+      authorization: `Bearer ${as.token}`,
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -31,7 +32,7 @@ const listed = async (state: string) => (await call('GET', `/api/silences?state=
 beforeAll(async () => {
   await ensureDatabase(process.env.DATABASE_URL!);
   kafka = await testKafka('history-silences');
-  service = await startHistory({ brokers: testBrokers(), databaseUrl: process.env.DATABASE_URL!, port: 0, logLevel: 'silent', tokens: [OPERATOR] });
+  service = await startHistory({ brokers: testBrokers(), databaseUrl: process.env.DATABASE_URL!, port: 0, logLevel: 'silent', tokens: [OPERATOR, OTHER_OPERATOR] });
 });
 
 afterAll(async () => {
@@ -115,6 +116,41 @@ describe('DELETE /api/silences/:id', () => {
     expect(status).toBe(200);
     expect(body).toMatchObject({ silence_id: created.silence_id, state: 'expired', expired_by: 'alice' });
     await waitFor(async () => (await listed('expired')).some((s) => s.silence_id === created.silence_id), { what: 'expired' });
+  });
+
+  // Both used to answer 200 with their own name: the one whose expiry counted nowhere believed it had ended the silence.
+  it('of two expiries at once by different people, the one the projection did not take is a 409 naming who expired it and when', async () => {
+    const { body: created } = await call('POST', '/api/silences', { matchers: ['job="race"'], duration: '1h', comment: 'two hands' });
+    await waitFor(async () => (await listed('active')).some((s) => s.silence_id === created.silence_id), { what: 'active' });
+
+    const answers = await Promise.all([OPERATOR, OTHER_OPERATOR].map((as) => call('DELETE', `/api/silences/${created.silence_id}`, undefined, as)));
+
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409]);
+    const won = answers.find((a) => a.status === 200)!.body;
+    const lost = answers.find((a) => a.status === 409)!.body;
+    const stored = (await call('GET', `/api/silences/${created.silence_id}`)).body;
+    expect(stored).toMatchObject({ state: 'expired', expired_by: won.expired_by, expired_at: won.expired_at });
+    expect(lost).toEqual({
+      error: 'conflict',
+      message: `silence "${created.silence_id}" was already expired by ${won.expired_by} at ${won.expired_at}: this expiry changed nothing`,
+    });
+  });
+
+  it('expiring a silence someone else expired is a 409 naming them, whether or not the history had it already', async () => {
+    const { body: created } = await call('POST', '/api/silences', { matchers: ['job="late"'], duration: '1h', comment: 'gone' });
+    const first = await call('DELETE', `/api/silences/${created.silence_id}`);
+    expect(first).toMatchObject({ status: 200, body: { expired_by: 'alice' } });
+    await waitFor(async () => (await listed('expired')).some((s) => s.silence_id === created.silence_id), { what: 'expired' });
+
+    expect(await call('DELETE', `/api/silences/${created.silence_id}`, undefined, OTHER_OPERATOR)).toEqual({
+      status: 409,
+      body: {
+        error: 'conflict',
+        message: `silence "${created.silence_id}" was already expired by alice at ${first.body.expired_at}: this expiry changed nothing`,
+      },
+    });
+    // Its own author asking again (a retry) is told it is expired, as before.
+    expect(await call('DELETE', `/api/silences/${created.silence_id}`)).toMatchObject({ status: 200, body: { expired_by: 'alice' } });
   });
 
   it('an unknown silence is a 404 that says a new one may not be in the history yet', async () => {
