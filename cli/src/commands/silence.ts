@@ -1,4 +1,5 @@
 /** `alertbus silence add|list|expire`: silences and maintenance windows through the history API. */
+import { randomUUID } from 'node:crypto';
 import { Option, type Command } from 'commander';
 import { HistoryClient, historyUrl } from '@alertbus/history-client';
 import * as cli from '../support';
@@ -53,7 +54,7 @@ export function registerSilence(program: Command): void {
       if (opts.matcher.length === 0 && !opts.allowAll) {
         throw new Error('give at least one --matcher, e.g. --matcher \'team="db"\' (or --allow-all to silence every alert)');
       }
-      const created = await new HistoryClient(historyUrl(opts.url)).request('POST', '/api/silences', {
+      const body = {
         matchers: opts.matcher,
         ...(opts.duration !== undefined ? { duration: opts.duration } : {}),
         ...(opts.endsAt !== undefined ? { endsAt: opts.endsAt } : {}),
@@ -61,7 +62,9 @@ export function registerSilence(program: Command): void {
         comment: opts.comment,
         kind: opts.maintenance ? 'maintenance' : 'silence',
         ...(opts.allowAll ? { allowAll: true } : {}),
-      });
+      };
+      // One key per invocation: should this request reach the API twice (a proxy's retry), the second is the same silence.
+      const created = await new HistoryClient(historyUrl(opts.url)).request('POST', '/api/silences', body, { 'idempotency-key': randomUUID() });
       if (opts.json) return cli.printJson(cli.stdout, created);
       cli.stdout.write(`${created.silence_id}\n${silenceRows([created])}\n${created.notice ? `${created.notice}\n` : ''}`);
     });

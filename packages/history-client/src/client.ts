@@ -53,7 +53,7 @@ export class HistoryClient {
     this.token = token?.trim() || undefined;
   }
 
-  async request(method: string, path: string, body?: unknown): Promise<Json> {
+  async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Json> {
     const refused = credentialsInUrl(this.baseUrl, 'the history API URL (--url or HISTORY_URL)', 'ALERTBUS_TOKEN');
     if (refused) throw new HistoryApiError(refused, 0);
     let res: Response;
@@ -61,6 +61,7 @@ export class HistoryClient {
       res = await fetch(`${this.baseUrl}${path}`, {
         method,
         headers: {
+          ...headers,
           accept: 'application/json',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...(this.token === undefined ? {} : { authorization: `Bearer ${this.token}` }),

@@ -9,6 +9,7 @@ import { isLoopback } from './auth/access';
 import { DEFAULT_HISTORY_HOST, DEFAULT_HISTORY_PORT, checkExposure, type HistoryConfig } from './config';
 import { createHistoryMetrics, type HistoryMetrics } from './metrics';
 import { Projector } from './projector';
+import { IDEMPOTENCY_MIGRATIONS, IDEMPOTENCY_MIGRATIONS_OWNER } from './silences/idempotency';
 
 export { buildApp } from './app';
 export { readHistoryConfig, type HistoryConfig } from './config';
@@ -48,6 +49,8 @@ export async function startHistory(config: HistoryOptions): Promise<HistoryServi
     closers.push(() => pool.end());
     const applied = await migrate(pool, 'history', loadMigrations(MIGRATIONS_DIR));
     if (applied.length > 0) log.info({ applied }, 'history migrations applied');
+    const appliedApi = await migrate(pool, IDEMPOTENCY_MIGRATIONS_OWNER, IDEMPOTENCY_MIGRATIONS);
+    if (appliedApi.length > 0) log.info({ applied: appliedApi }, 'history API migrations applied');
 
     const kafka = createKafka({ brokers: config.brokers, clientId: 'alertbus-history', log });
     await ensureTopics(kafka);

@@ -215,6 +215,14 @@ export const SilenceBody = Type.Object(
 );
 export type SilenceBody = Static<typeof SilenceBody>;
 
+export const SilenceHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      description: 'The same key from the same token within 24 h is the same silence (200); with another body, 422. E.g. a UUID per silence.',
+    }),
+  ),
+});
+
 export const SilenceListQuery = Type.Object(
   {
     state: Enum(SILENCE_STATES, 'Which silences, as of `now`.', 'active'),

@@ -7,12 +7,13 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from 'pg';
 import { ProduceRefused, type EventProducer } from '@alertbus/kafka';
-import { formatDuration, type AnyEnvelope } from '@alertbus/schemas';
+import { formatDuration, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { silenceCreatedEvent, silenceExpiredEvent } from '../silences/events';
+import { bodyDigest, findRequest, forgetRequest, idempotencyKeyOf, recordRequest, type SilenceRequestRecord } from '../silences/idempotency';
 import { getSilence, listSilences } from '../silences/queries';
 import { BadCursorError } from './queries';
 import { silenceState, type SilenceRow } from '@alertbus/projection';
-import { ErrorBody, ExpireQuery, IdParams, Silence, SilenceBody, SilenceList, SilenceListQuery } from './schemas';
+import { ErrorBody, ExpireQuery, IdParams, Silence, SilenceBody, SilenceHeaders, SilenceList, SilenceListQuery } from './schemas';
 import { silenceJson } from './serialize';
 
 export interface SilenceDeps {
@@ -38,7 +39,8 @@ const PROJECTION_POLL_MS = 100;
 /** How long a silence's write waits for Kafka before the request is answered 503 (HISTORY_KAFKA_TIMEOUT_MS). */
 export const DEFAULT_KAFKA_WRITE_TIMEOUT_MS = 10_000;
 
-type Written = { ok: true } | { ok: false; status: 503; body: { error: string; message: string } };
+/** `mayBeWritten`: Kafka took the events and did not answer in time, so they may still land. */
+type Written = { ok: true } | { ok: false; status: 503; body: { error: string; message: string }; mayBeWritten: boolean };
 
 /**
  * The write of a silence or its expiry, within a deadline: a hung broker held the request for as long as the client
@@ -58,6 +60,7 @@ async function writeWithin(producer: EventProducer, events: AnyEnvelope[], timeo
     return {
       ok: false,
       status: 503,
+      mayBeWritten: true,
       body: {
         error: 'unavailable',
         message: `Kafka did not acknowledge the ${what} within ${timeoutMs} ms (HISTORY_KAFKA_TIMEOUT_MS); it may still be written when Kafka answers: look (alertbus silence list) before trying again`,
@@ -65,7 +68,12 @@ async function writeWithin(producer: EventProducer, events: AnyEnvelope[], timeo
     };
   } catch (err) {
     if (err instanceof ProduceRefused) {
-      return { ok: false, status: 503, body: { error: 'unavailable', message: `Kafka did not take the ${what}: ${err.message}; nothing was written, try again` } };
+      return {
+        ok: false,
+        status: 503,
+        mayBeWritten: false,
+        body: { error: 'unavailable', message: `Kafka did not take the ${what}: ${err.message}; nothing was written, try again` },
+      };
     }
     throw err;
   } finally {
@@ -115,6 +123,18 @@ function expiredByOther(row: SilenceRow, by: string) {
   };
 }
 
+/** The silence a SilenceCreated makes, as the projection will hold it. */
+function createdRow(event: Envelope<'SilenceCreated'>): SilenceRow {
+  const d = event.data;
+  return { ...d, matchers: [...d.matchers], createdAt: event.recordedAt, expiredAt: null, expiredBy: null };
+}
+
+/** A silence of every alert is answered with what that means, each time it is asked for. */
+function withNotice<T extends { matches_all: boolean; ends_at: string }>(body: T): T & { notice?: string } {
+  if (!body.matches_all) return body;
+  return { ...body, notice: `this silence matches every alert: nothing is posted to Slack or paged until it ends at ${body.ends_at} (allowAll)` };
+}
+
 /** The principal is set by the auth hook on every write; a write without one is a wiring mistake, not a user's. */
 function author(req: FastifyRequest): string {
   if (!req.principal) throw new Error(`${req.method} ${req.routeOptions.url} ran without an authenticated principal`);
@@ -133,30 +153,71 @@ export function silencesRoutes(deps: SilenceDeps) {
             'Validates the matchers (Alertmanager syntax) and the window, then writes a SilenceCreated event to Kafka. ' +
             'Answers 201 once the broker acknowledged the write; the list shows it as soon as it is projected. The author ' +
             `is the token's name (a body with createdBy is refused). At most SILENCE_MAX_DURATION (${formatDuration(deps.maxDurationMs)} here) ` +
-            'from now; a silence of every alert needs allowAll and a comment, and its answer says so in `notice`.',
+            'from now; a silence of every alert needs allowAll and a comment, and its answer says so in `notice`. ' +
+            'With an `Idempotency-Key` header (1-200 printable ASCII characters, e.g. a UUID per silence), the same key from ' +
+            'the same token name within 24 h answers 200 with the silence the first request made (no second silence or ' +
+            'event), and the same key with another body is a 422.',
           tags: ['silences'],
+          headers: SilenceHeaders,
           body: SilenceBody,
-          response: { 201: Silence, 400: ErrorBody, 503: ErrorBody },
+          response: { 200: Silence, 201: Silence, 400: ErrorBody, 422: ErrorBody, 503: ErrorBody },
         },
         preValidation: refuseAuthorField('body', 'createdBy'),
       },
       async (req, reply) => {
         if (!deps.producer) return reply.code(503).send(noProducer);
+        const producer = deps.producer;
+        const keyed = idempotencyKeyOf(req.headers['idempotency-key']);
+        if (!keyed.ok) return reply.code(400).send({ error: 'bad_request', message: keyed.error });
         const now = deps.now();
-        const built = silenceCreatedEvent(req.body, { now, silenceId: newId(), createdBy: author(req), maxDurationMs: deps.maxDurationMs });
+        const by = author(req);
+        const kafkaTimeoutMs = deps.kafkaTimeoutMs ?? DEFAULT_KAFKA_WRITE_TIMEOUT_MS;
+
+        /** A request with a key already used: the first one's silence, whatever happened to the first answer. */
+        const answerAgain = async (first: SilenceRequestRecord) => {
+          if (first.bodyDigest !== bodyDigest(req.body)) {
+            return reply.code(422).send({
+              error: 'unprocessable',
+              message:
+                `this Idempotency-Key came with another body in the last 24 h (silence "${first.silenceId}"): ` +
+                'a retry must send the same body; use a new key for a new silence',
+            });
+          }
+          let row = await waitForRow(deps.pool, first.silenceId, now, deps.projectionWaitMs ?? 3_000, (r) => r !== null);
+          if (!row) {
+            // Not in the history: the first write timed out, or the history is behind. The same event again (same id,
+            // same content) is what a first write that landed already is; the router and projection keep one.
+            const written = await writeWithin(producer, [first.event], kafkaTimeoutMs, `silence ${first.silenceId}`);
+            if (!written.ok) return reply.code(written.status).header('retry-after', '5').send(written.body);
+            row = createdRow(first.event);
+          }
+          return reply.code(200).header('location', `/api/silences/${first.silenceId}`).send(withNotice(silenceJson(row, now.getTime())));
+        };
+
+        if (keyed.key !== undefined) {
+          const first = await findRequest(deps.pool, by, keyed.key, now);
+          if (first) return answerAgain(first);
+        }
+        const built = silenceCreatedEvent(req.body, { now, silenceId: newId(), createdBy: by, maxDurationMs: deps.maxDurationMs });
         if (!built.ok) return reply.code(400).send({ error: 'bad_request', message: built.error });
-        const written = await writeWithin(deps.producer, [built.event], deps.kafkaTimeoutMs ?? DEFAULT_KAFKA_WRITE_TIMEOUT_MS, `silence ${built.event.data.silenceId}`);
-        if (!written.ok) return reply.code(written.status).header('retry-after', '5').send(written.body);
+        if (keyed.key !== undefined) {
+          const record = { bodyDigest: bodyDigest(req.body), silenceId: built.event.data.silenceId, event: built.event };
+          if (!(await recordRequest(deps.pool, by, keyed.key, now, record))) {
+            // Another request with the key was recorded between the look and the insert (a retry sent at once).
+            const first = await findRequest(deps.pool, by, keyed.key, now);
+            if (first) return answerAgain(first);
+          }
+        }
+        const written = await writeWithin(producer, [built.event], kafkaTimeoutMs, `silence ${built.event.data.silenceId}`);
+        if (!written.ok) {
+          if (keyed.key !== undefined && !written.mayBeWritten) await forgetRequest(deps.pool, by, keyed.key, built.event.data.silenceId);
+          return reply.code(written.status).header('retry-after', '5').send(written.body);
+        }
         const d = built.event.data;
-        const row = { ...d, matchers: [...d.matchers], createdAt: built.event.recordedAt, expiredAt: null, expiredBy: null };
-        const body = silenceJson(row, now.getTime());
-        const notice = built.silencesEverything
-          ? `this silence matches every alert: nothing is posted to Slack or paged until it ends at ${d.endsAt} (allowAll)`
-          : undefined;
         return reply
           .code(201)
           .header('location', `/api/silences/${d.silenceId}`)
-          .send(notice ? { ...body, notice } : body);
+          .send(withNotice(silenceJson(createdRow(built.event), now.getTime())));
       },
     );
 

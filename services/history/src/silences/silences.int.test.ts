@@ -1,4 +1,5 @@
 /** Silences end to end: the API writes SilenceCreated/SilenceExpired to Kafka, the projection lists them, the CLI drives both. */
+import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import { ensureDatabase } from '@alertbus/common';
 import { TOPICS } from '@alertbus/schemas';
@@ -15,10 +16,17 @@ let service: HistoryService;
 const OPERATOR = { name: 'alice', role: 'operator' as const, token: 'silences-int-operator-token-1' };
 const OTHER_OPERATOR = { name: 'bob', role: 'operator' as const, token: 'silences-int-operator-token-2' };
 
-async function call(method: string, path: string, body?: unknown, as: { token: string } = OPERATOR): Promise<{ status: number; body: any }> {
+async function call(
+  method: string,
+  path: string,
+  body?: unknown,
+  as: { token: string } = OPERATOR,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any }> {
   const res = await fetch(`${service.url}${path}`, {
     method,
     headers: {
+      ...headers,
       authorization: `Bearer ${as.token}`,
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     },
@@ -87,6 +95,85 @@ describe('POST /api/silences', () => {
 
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: 'bad_request', message: expect.stringMatching(message) });
+  });
+});
+
+describe('POST /api/silences with an Idempotency-Key', () => {
+  const post = (body: unknown, key: string, as: { token: string } = OPERATOR) =>
+    call('POST', '/api/silences', body, as, { 'idempotency-key': key });
+  const createdEvents = async (silenceId: string) =>
+    (await readTopic(kafka, TOPICS.silences)).filter(
+      (r) => r.event?.type === 'SilenceCreated' && (r.event.data as { silenceId: string }).silenceId === silenceId,
+    );
+  const listedWith = async (comment: string) =>
+    ((await call('GET', '/api/silences?state=all&limit=1000')).body.silences as Array<{ silence_id: string; comment: string }>).filter(
+      (s) => s.comment === comment,
+    );
+
+  // A client that timed out and sent again made a second silence, which outlived the first one's expiry.
+  it('a retry with the same key and body is the first silence: its id, 200, and no second event or silence', async () => {
+    const key = randomUUID();
+    const body = { matchers: ['job="retried"'], duration: '1h', comment: 'retried request' };
+    const first = await post(body, key);
+    expect(first.status).toBe(201);
+
+    const soon = await post(body, key);
+    expect(soon).toMatchObject({ status: 200, body: { silence_id: first.body.silence_id, created_by: 'alice', ends_at: first.body.ends_at } });
+    await waitFor(async () => (await listedWith('retried request')).length > 0, { what: 'listed' });
+    const later = await post(body, key);
+    expect(later).toMatchObject({ status: 200, body: { silence_id: first.body.silence_id, state: 'active' } });
+
+    expect(await createdEvents(first.body.silence_id)).toHaveLength(1);
+    expect((await listedWith('retried request')).map((s) => s.silence_id)).toEqual([first.body.silence_id]);
+  });
+
+  it('two requests with one key at once make one silence', async () => {
+    const key = randomUUID();
+    const body = { matchers: ['job="twice"'], duration: '1h', comment: 'sent twice at once' };
+    const answers = await Promise.all([post(body, key), post(body, key)]);
+
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 201]);
+    expect(answers[0]!.body.silence_id).toBe(answers[1]!.body.silence_id);
+    await waitFor(async () => (await listedWith('sent twice at once')).length > 0, { what: 'listed' });
+    expect(await createdEvents(answers[0]!.body.silence_id)).toHaveLength(1);
+    expect(await listedWith('sent twice at once')).toHaveLength(1);
+  });
+
+  it('the same key with another body is a 422 naming the problem; the same key of another token is its own', async () => {
+    const key = randomUUID();
+    const first = await post({ matchers: ['job="a"'], duration: '1h', comment: 'first body' }, key);
+    expect(first.status).toBe(201);
+
+    expect(await post({ matchers: ['job="b"'], duration: '1h', comment: 'first body' }, key)).toEqual({
+      status: 422,
+      body: {
+        error: 'unprocessable',
+        message:
+          'this Idempotency-Key came with another body in the last 24 h (silence ' +
+          `"${first.body.silence_id}"): a retry must send the same body; use a new key for a new silence`,
+      },
+    });
+    const bobs = await post({ matchers: ['job="b"'], duration: '1h', comment: 'first body' }, key, OTHER_OPERATOR);
+    expect(bobs).toMatchObject({ status: 201, body: { created_by: 'bob' } });
+    expect(bobs.body.silence_id).not.toBe(first.body.silence_id);
+  });
+
+  it('a key is remembered for 24 h: after that it makes a new silence', async () => {
+    const key = randomUUID();
+    const body = { matchers: ['job="daily"'], duration: '1h', comment: 'daily job' };
+    const first = await post(body, key);
+    await service.pool.query(`UPDATE silence_requests SET created_at = created_at - interval '25 hours' WHERE silence_id = $1`, [first.body.silence_id]);
+
+    const next = await post(body, key);
+    expect(next.status).toBe(201);
+    expect(next.body.silence_id).not.toBe(first.body.silence_id);
+  });
+
+  it.each(['with space', 'x'.repeat(201), 'caf\u00e9'])('Idempotency-Key %j → 400', async (key) => {
+    expect(await post({ matchers: ['job="k"'], duration: '1h', comment: 'bad key' }, key)).toEqual({
+      status: 400,
+      body: { error: 'bad_request', message: 'Idempotency-Key must be 1-200 printable ASCII characters without spaces' },
+    });
   });
 });
 
@@ -193,6 +280,9 @@ describe('alertbus silence', () => {
       expect(add.exitCode).toBe(0);
       const id = add.stdout.split('\n')[0]!;
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
+      // Sent with a key of its own, so a retry of the request would be this silence.
+      const { rows } = await service.pool.query('SELECT identity, idempotency_key FROM silence_requests WHERE silence_id = $1', [id]);
+      expect(rows).toEqual([{ identity: 'alice', idempotency_key: expect.stringMatching(/^[0-9a-f-]{36}$/) }]);
 
       await waitFor(async () => (await runCli('silence', 'list', ...url)).stdout.includes(id), { what: 'listed by the CLI' });
       const list = await runCli('silence', 'list', ...url);
