@@ -136,7 +136,8 @@ test('a pager alert made as a warning (P3) is raised to P1 when its alert turns 
   expect((await send('critical')).status).toBe(202);
   await waitFor(() => page.priority === 'P1', { what: 'the page raised to P1' });
   expect(full.opsgenie.state.alerts.filter((a) => a.alias === alias)).toHaveLength(1);
-  expect(page.notes.map((n) => n.note)).toContain('Page raised from P3 to P1: the alert now routes to a higher priority.');
+  // The note is a command of its own, executed after the priority's.
+  await waitFor(() => page.notes.some((n) => n.note === 'Page raised from P3 to P1: the alert now routes to a higher priority.'), { what: 'the note on the page' });
   const root = (await messages()).find((m) => !m.thread_ts && m.text.includes('Checkout latency 7f3a'))!;
   await waitFor(async () => (await messages()).some((m) => m.thread_ts === root.ts && m.text.startsWith('Page raised from P3 to P1')), {
     what: 'the reply in its thread',
