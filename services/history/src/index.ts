@@ -5,7 +5,7 @@ import { createLogger, createPool, ensureDatabase, loadMigrations, migrate, type
 import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
 import { MIGRATIONS_DIR } from '@alertbus/projection';
 import { buildApp } from './app';
-import { isLoopback } from './auth/access';
+import { readsOpen } from './auth/access';
 import { DEFAULT_HISTORY_HOST, DEFAULT_HISTORY_PORT, checkExposure, type HistoryConfig } from './config';
 import { createHistoryMetrics, type HistoryMetrics } from './metrics';
 import { Projector } from './projector';
@@ -77,7 +77,7 @@ export async function startHistory(config: HistoryOptions): Promise<HistoryServi
       registry: metrics.registry,
       log,
       producer,
-      auth: { tokens, readsOpen: isLoopback(host) },
+      auth: { tokens, readsOpen: readsOpen(host, tokens.length > 0) },
       silenceMaxDurationMs: config.silenceMaxDurationMs,
       ...(config.kafkaTimeoutMs !== undefined ? { kafkaTimeoutMs: config.kafkaTimeoutMs } : {}),
       ready: async () => {

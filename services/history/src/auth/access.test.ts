@@ -1,5 +1,5 @@
 /** Who may call what: the access decision as a table of (route needs, token presented, exposure) → answer. */
-import { TokenRegistry, decide, isLoopback, type Access, type Presented } from './access';
+import { TokenRegistry, decide, isLoopback, readsOpen, type Access, type Presented } from './access';
 
 const registry = new TokenRegistry([
   { name: 'grafana', role: 'viewer', token: 'viewer-token-000000000001' },
@@ -102,4 +102,13 @@ describe('isLoopback', () => {
     ['history.internal', false],
     ['127.0.0.1.nip.io', false],
   ])('%s → %s', (host, expected) => expect(isLoopback(host)).toBe(expected));
+});
+
+describe('readsOpen', () => {
+  it('reads need no token only on loopback with no tokens configured: behind a reverse proxy on loopback, every request comes from 127.0.0.1', () => {
+    expect(readsOpen('127.0.0.1', false)).toBe(true);
+    expect(readsOpen('127.0.0.1', true)).toBe(false);
+    expect(readsOpen('0.0.0.0', true)).toBe(false);
+    expect(readsOpen('0.0.0.0', false)).toBe(false);
+  });
 });

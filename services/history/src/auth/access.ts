@@ -105,6 +105,15 @@ export function decide(access: Access, presented: Presented, ctx: AccessContext)
 }
 
 /** 127.0.0.0/8, ::1 and `localhost`: addresses only this machine can reach. */
+/**
+ * Whether reads need no token: only while history listens on loopback and has no tokens configured (a laptop, the
+ * quick start). Once HISTORY_API_TOKENS is set every read needs `viewer`, wherever it listens: behind a reverse proxy
+ * on loopback every request comes from 127.0.0.1, and reads were open to anyone the proxy served.
+ */
+export function readsOpen(host: string, tokensConfigured: boolean): boolean {
+  return isLoopback(host) && !tokensConfigured;
+}
+
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
   if (h === 'localhost') return true;
