@@ -95,6 +95,24 @@ export function quotableUrl(text: string): string {
   return text.replace(/\/\/[^/?#\s]*@/, '//[redacted]@').replace(/\?.*$/s, '?[redacted]');
 }
 
+/**
+ * A webhook URL as it may be logged or shown to anyone but an admin: no query string, no credentials, and no path
+ * segment that looks like a key (16 or more letters, digits, `_` or `-`, with both letters and digits), since webhook
+ * URLs often carry their secret in the path (`/services/T000/B000/XXXXXXXX`, `/hooks/catch/123/<token>/`).
+ */
+export function webhookUrlShown(url: string): string {
+  try {
+    const u = new URL(url);
+    const path = u.pathname
+      .split('/')
+      .map((seg) => (/^[A-Za-z0-9_-]{16,}$/.test(seg) && /[0-9]/.test(seg) && /[A-Za-z]/.test(seg) ? '[redacted]' : seg))
+      .join('/');
+    return `${u.protocol}//${u.host}${path}`;
+  } catch {
+    return '(invalid url)';
+  }
+}
+
 /** An http(s) URL, or a ConfigError naming the variable (quoting the value without its credentials). */
 export function checkHttpUrl(name: string, v: string): string {
   try {

@@ -5,6 +5,7 @@
 import type { DeliveryRow, IncidentRow, SilenceRow, TimelineRow } from '@alertbus/projection';
 import { checkMatchers } from '../silences/matchers';
 import { silenceState } from '@alertbus/projection';
+import { webhookUrlShown } from '@alertbus/common';
 import { redact, type Reader } from './redact';
 
 export function incidentJson(r: IncidentRow) {
@@ -55,8 +56,18 @@ export function timelineJson(r: TimelineRow, reader: Reader) {
     correlation_id: r.correlationId,
     reason: r.reason,
     rule: r.rule,
-    data: redact(r.data, reader),
+    data: commandWebhookShown(r.type, redact(r.data, reader), reader),
   };
+}
+
+/**
+ * A rule's command webhook URL (CallCommandWebhook) is configuration that often carries its secret in the path: whole
+ * for admins, without key-like path segments for everyone else (as the slack-sink logs and records it).
+ */
+function commandWebhookShown(type: string, data: unknown, reader: Reader): unknown {
+  if (reader.admin || type !== 'CallCommandWebhook' || data === null || typeof data !== 'object') return data;
+  const d = data as Record<string, unknown>;
+  return typeof d.url === 'string' ? { ...d, url: webhookUrlShown(d.url) } : d;
 }
 
 export function deliveryJson(r: DeliveryRow, reader: Reader) {
