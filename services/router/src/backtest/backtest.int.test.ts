@@ -110,6 +110,8 @@ test('a backtest with rules B reports exactly the incidents whose outcome differ
   });
   expect(changed(report)).toEqual([
     ['am:db-crit', ['channel', 'priority', 'messages']],
+    // Paged P2 under A before the window: under B its repeat raises the page to P1, with a reply in its thread.
+    ['am:db-crit-old', ['priority', 'messages']],
     ['am:search', ['channel', 'priority', 'paged', 'suppressed', 'messages']],
   ]);
   expect(report.changes[0]).toMatchObject({
@@ -120,7 +122,7 @@ test('a backtest with rules B reports exactly the incidents whose outcome differ
   expect(report.totals).toMatchObject({
     inputs: window.length,
     undecided: 0,
-    changed: 2,
+    changed: 3,
     actual: { suppressed: { silenced: 1, inhibited: 1 } },
     candidate: { suppressed: { silenced: 1, inhibited: 1, 'dropped-by-rule': 1, 'resolved-without-open-incident': 1 } },
   });
@@ -153,13 +155,15 @@ test('`alertbus rules backtest --json` prints the same report; the text report n
   const report = JSON.parse(json.stdout) as BacktestReport;
   expect(changed(report)).toEqual([
     ['am:db-crit', ['channel', 'priority', 'messages']],
+    // Paged P2 under A before the window: under B its repeat raises the page to P1, with a reply in its thread.
+    ['am:db-crit-old', ['priority', 'messages']],
     ['am:search', ['channel', 'priority', 'paged', 'suppressed', 'messages']],
   ]);
   expect(json.stderr).toMatch(/^replay 100% \(11\/11\)$/m);
 
   const text = await cli(['rules', 'backtest', file, '--from', iso(0), '--to', iso(HOUR)]);
   expect(text.code).toBe(0);
-  expect(text.stdout).toContain('Inputs: 11 · incidents compared: 8 · changed: 2');
+  expect(text.stdout).toContain('Inputs: 11 · incidents compared: 8 · changed: 3');
   expect(text.stdout).toContain('    channel     #db → #db-critical');
   expect(text.stdout).toContain('    paged       yes → no');
   expect(text.stdout).toMatch(/suppressed: dropped-by-rule\s+0\s+1  \*/);
