@@ -44,6 +44,7 @@ beforeAll(async () => {
       SLACK_CLIENT_SECRET: SLACK_STAND_IN_OAUTH.clientSecret,
       SLACK_TOKEN_KEY: TOKEN_KEY,
       SLACK_REDIRECT_URL: `${ingest}/slack/oauth_redirect`,
+      SLACK_ALLOWED_TEAMS: `${DEFAULT_TEAM},T0ONE,T0TWO,T0THREE,T0FOUR`,
     },
     { slackAppTokens: [APP_TOKEN] },
   );
@@ -208,4 +209,18 @@ test('an install whose state does not match is refused; an uninstall deletes the
   full.slack.socket.push(bot);
   await waitFor(() => acked(bot.envelope_id), { what: 'tokens_revoked (bot) acknowledged' });
   expect(await installationRow('T0FOUR')).toBeUndefined();
+});
+
+test('SLACK_ALLOWED_TEAMS: an install into another workspace is refused and its token not kept; a mention from there is acknowledged and not answered', async () => {
+  const res = await install('T0OUTSIDER');
+  expect(res.status).toBe(403);
+  expect(await res.text()).toContain('SLACK_ALLOWED_TEAMS');
+  expect(await installationRow('T0OUTSIDER')).toBeUndefined();
+
+  const m = humanMessage(`<@${DEFAULT_BOT}> help`);
+  const outside = mentionEnvelope('T0OUTSIDER', m);
+  full.slack.socket.push(outside);
+  await waitFor(() => acked(outside.envelope_id), { what: 'the envelope acknowledged' });
+  await new Promise((r) => setTimeout(r, 3_000)); // time for a reply, were there one
+  expect(threadPosts(m.ts)).toEqual([]);
 });

@@ -56,6 +56,8 @@ export interface SlackAppOptions {
   oauth?: Omit<OAuthRouteDeps, 'now' | 'tokens'>;
   /** SLACK_COMMAND (default /alertbus). */
   slashCommand?: string;
+  /** SLACK_ALLOWED_TEAMS: the only workspaces whose requests and installs are taken. */
+  allowedTeams?: ReadonlySet<string>;
   /** Incident id → alias, for `/alertbus ack <id>`. */
   incidents?: IncidentLookup;
 }
@@ -142,12 +144,15 @@ export function buildIngestApp(deps: IngestAppDeps): IngestApp {
     tokens: deps.slack?.tokens,
     installs: deps.slack?.installs,
     slashCommand: deps.slack?.slashCommand,
+    ...(deps.slack?.allowedTeams ? { allowedTeams: deps.slack.allowedTeams } : {}),
     incidents: deps.slack?.incidents,
     ackTimeoutMs: Math.min(deps.slack?.ackTimeoutMs ?? DEFAULT_SLACK_ACK_TIMEOUT_MS, config.kafkaTimeoutMs),
     metrics: slackMetrics(registry),
   };
   void app.register(slackRoutes, { ...slackInbox, signingSecret: deps.slack?.signingSecret });
   const oauth = deps.slack?.oauth;
-  if (oauth) void app.register(oauthRoutes, { ...oauth, tokens: deps.slack?.tokens, now: accept.now });
+  if (oauth) {
+    void app.register(oauthRoutes, { ...oauth, tokens: deps.slack?.tokens, now: accept.now, ...(deps.slack?.allowedTeams ? { allowedTeams: deps.slack.allowedTeams } : {}) });
+  }
   return { app, slackInbox };
 }

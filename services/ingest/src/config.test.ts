@@ -1,5 +1,5 @@
 import { ConfigError } from '@alertbus/common';
-import { loadConfig, openIngestWarning } from './config';
+import { loadConfig, openIngestWarning, openInstallsWarning } from './config';
 
 describe('loadConfig', () => {
   test('defaults', () => {
@@ -166,6 +166,8 @@ describe('loadConfig: Slack', () => {
     [{ SLACK_CLIENT_ID: '1.2' }, 'SLACK_CLIENT_SECRET'],
     [{ SLACK_CLIENT_ID: '1.2', SLACK_CLIENT_SECRET: 'c' }, 'SLACK_TOKEN_KEY is not'],
     [{ SLACK_CLIENT_ID: '1.2', SLACK_CLIENT_SECRET: 'c', SLACK_TOKEN_KEY: 'too-short-key' }, 'SLACK_TOKEN_KEY must be 32 random bytes'],
+    [{ SLACK_SIGNING_SECRET: 's', SLACK_BOT_TOKEN: 'x', SLACK_ALLOWED_TEAMS: 'acme' }, 'SLACK_ALLOWED_TEAMS must be Slack team ids such as T0123ABCD, comma-separated; not "acme"'],
+    [{ SLACK_SIGNING_SECRET: 's', SLACK_BOT_TOKEN: 'x', SLACK_ALLOWED_TEAMS: ' , ' }, 'it names none'],
   ])('%j is refused', (env, message) => {
     expect(() => loadConfig({ ...base, ...env })).toThrow(message);
   });
@@ -188,5 +190,17 @@ describe('loadConfig: Slack', () => {
     }).slack;
     expect(slack?.oauth).toMatchObject({ clientId: '1.2', clientSecret: 'c', tokenKey: key, redirectUrl: 'https://alertbus.example.com/slack/oauth_redirect' });
     expect(slack?.oauth?.databaseUrl).toMatch(/^postgres:/);
+    // Open to any workspace that installs the app, and said so at start, until SLACK_ALLOWED_TEAMS names them.
+    expect(openInstallsWarning(slack)).toMatch(/SLACK INSTALLS ARE OPEN.*SLACK_ALLOWED_TEAMS/);
+    const only = loadConfig({
+      ...base,
+      SLACK_SIGNING_SECRET: 's3cret',
+      SLACK_CLIENT_ID: '1.2',
+      SLACK_CLIENT_SECRET: 'c',
+      SLACK_TOKEN_KEY: key.toString('hex'),
+      SLACK_ALLOWED_TEAMS: 'T0123ABCD, E0ORG1',
+    }).slack;
+    expect([...(only?.allowedTeams ?? [])]).toEqual(['T0123ABCD', 'E0ORG1']);
+    expect(openInstallsWarning(only)).toBeUndefined();
   });
 });

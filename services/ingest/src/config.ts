@@ -65,6 +65,8 @@ export interface SlackIngestConfig {
   userGroupsTtlMs?: number;
   /** SLACK_COMMAND: the slash command POST /slack/commands answers (default /alertbus). */
   slashCommand?: string;
+  /** SLACK_ALLOWED_TEAMS: the only workspaces (team ids) whose requests and installs are taken; unset: every one. */
+  allowedTeams?: ReadonlySet<string>;
   /** HISTORY_URL: where `/alertbus ack <incident id>` finds the incident's alias. */
   historyUrl?: string;
   /** HISTORY_TOKEN (else ALERTBUS_TOKEN): a viewer token, when the history API asks for one. */
@@ -102,6 +104,30 @@ function loadOAuthConfig(env: Env): SlackOAuthConfig | undefined {
   };
 }
 
+/** SLACK_ALLOWED_TEAMS: team ids (T…, or E… for an org), comma-separated. */
+function allowedTeams(env: Env): { allowedTeams?: ReadonlySet<string> } {
+  const raw = envOptional(env, 'SLACK_ALLOWED_TEAMS');
+  if (raw === undefined) return {};
+  const ids = raw.split(',').map((t) => t.trim()).filter((t) => t !== '');
+  const bad = ids.find((t) => !/^[TE][A-Z0-9]{2,31}$/.test(t));
+  if (bad !== undefined || ids.length === 0) {
+    throw new ConfigError(`SLACK_ALLOWED_TEAMS must be Slack team ids such as T0123ABCD, comma-separated; ${bad === undefined ? 'it names none' : `not ${JSON.stringify(bad)}`}`);
+  }
+  return { allowedTeams: new Set(ids) };
+}
+
+/**
+ * The warning to log at start when OAuth installs are on and any workspace may install the app: a user of any workspace
+ * that installs it can then list, acknowledge, resolve and silence every incident (undefined when not).
+ */
+export function openInstallsWarning(slack: Pick<SlackIngestConfig, 'oauth' | 'allowedTeams'> | undefined): string | undefined {
+  if (!slack?.oauth || slack.allowedTeams) return undefined;
+  return (
+    'SLACK INSTALLS ARE OPEN: any workspace that installs the app (GET /slack/install) can list, acknowledge, resolve and ' +
+    'silence every incident. Set SLACK_ALLOWED_TEAMS to the team ids of your workspaces.'
+  );
+}
+
 function loadSlackConfig(env: Env): SlackIngestConfig | undefined {
   const signingSecret = envSecret(env, 'SLACK_SIGNING_SECRET');
   const appToken = envSecret(env, 'SLACK_APP_TOKEN');
@@ -132,6 +158,7 @@ function loadSlackConfig(env: Env): SlackIngestConfig | undefined {
     ackTimeoutMs: envInt(env, 'INGEST_SLACK_TIMEOUT_MS', DEFAULT_SLACK_ACK_TIMEOUT_MS, { min: 1, max: 2_900 }),
     userGroupsTtlMs: envDuration(env, 'SLACK_USERGROUPS_TTL', DEFAULT_USERGROUPS_TTL_MS, { min: 1_000 }),
     slashCommand: envSlashCommand(env),
+    ...allowedTeams(env),
     historyUrl: envUrl(env, 'HISTORY_URL', 'http://127.0.0.1:8081').replace(/\/+$/, ''),
     historyToken: envSecret(env, 'HISTORY_TOKEN') ?? envSecret(env, 'ALERTBUS_TOKEN'),
   };

@@ -6,7 +6,7 @@ import type { Kafka } from 'kafkajs';
 import { BrokerHealth, createKafka, ensureTopics, EventProducer, installProduceEncoder } from '@alertbus/kafka';
 import { buildIngestApp } from './app';
 import { DeliveryWaiter } from './notify/delivery-waiter';
-import { DEFAULT_PRODUCE_QUEUE_MAX, openIngestWarning, type IngestConfig } from './config';
+import { DEFAULT_PRODUCE_QUEUE_MAX, openIngestWarning, openInstallsWarning, type IngestConfig } from './config';
 import { SlackSocket } from './socket-mode';
 import { ingestProducer } from './producer';
 import { SlackIdentity } from './slack/identity';
@@ -62,6 +62,8 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
   const registry = opts.registry ?? createRegistry('ingest');
   const open = openIngestWarning(config);
   if (open) log.warn({ host: config.host, auth: 'none' }, open);
+  const openInstalls = openInstallsWarning(config.slack);
+  if (openInstalls) log.warn({ allowedTeams: 'all' }, openInstalls);
   // Records encoded in one pass (the same bytes as KafkaJS's): its own encoder was a fifth of ingest's CPU per alert.
   installProduceEncoder();
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'alertbus-ingest', log });
@@ -111,6 +113,7 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
       ? {
           signingSecret: slack.signingSecret,
           slashCommand: slack.slashCommand,
+          ...(slack.allowedTeams ? { allowedTeams: slack.allowedTeams } : {}),
           incidents: slack.historyUrl ? historyIncidentLookup({ historyUrl: slack.historyUrl, token: slack.historyToken }) : undefined,
           identity,
           ackTimeoutMs: slack.ackTimeoutMs,

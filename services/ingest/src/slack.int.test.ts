@@ -267,6 +267,26 @@ describe('POST /slack/events', () => {
   });
 });
 
+describe('SLACK_ALLOWED_TEAMS', () => {
+  test('events and clicks from a workspace it does not name → 200 and nothing written; from one it names → written', async () => {
+    const elsewhere = await makeApp({ ...configured(), allowedTeams: new Set(['T0OURS']) });
+    const mention = fixtureText('slack/event_callback_app_mention.json');
+    let res!: HttpResult;
+    expect(await recordsWrittenBy(async () => (res = await postEvent(elsewhere, mention, signed(mention))))).toEqual({});
+    expect(accepted(res)).toMatchObject({ accepted: 0, ignored: 'team not in SLACK_ALLOWED_TEAMS' });
+    const payload = JSON.parse(fixtureText('slack/block_actions_button_docs_example.json'));
+    payload.actions[0] = { ...payload.actions[0], action_id: 'alertbus_resolve', value: JSON.stringify({ alias: 'alertmanager:a1', incidentId: 'b9f7c0aa-1111-8222-8333-444455556666' }) };
+    const click = interactionBody(payload);
+    const form = { contentType: 'application/x-www-form-urlencoded' };
+    expect(await recordsWrittenBy(async () => (res = await request(elsewhere, 'POST', '/slack/interactions', click, signed(click, form))))).toEqual({});
+    expect(res.statusCode).toBe(200);
+
+    const ours = await makeApp({ ...configured(), allowedTeams: new Set(['T123']) });
+    expect(await recordsWrittenBy(async () => (res = await postEvent(ours, mention, signed(mention))))).toEqual({ [TOPICS.slackReceived]: 1 });
+    expect(accepted(res)).toMatchObject({ accepted: 1 });
+  });
+});
+
 describe('POST /slack/interactions', () => {
   const VALUE = JSON.stringify({ alias: 'alertmanager:a1bc48475b20e73d', incidentId: 'b9f7c0aa-1111-8222-8333-444455556666' });
 

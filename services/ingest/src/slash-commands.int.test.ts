@@ -166,3 +166,13 @@ test('another command name is answered at once, privately, and not recorded; a f
   });
   expect(checked).toEqual({});
 });
+
+test('a command from a workspace SLACK_ALLOWED_TEAMS does not name → answered that it may not, nothing written', async () => {
+  const target = await rig.app({ slack: configured({ allowedTeams: new Set(['T0OURS']) }) });
+  const { body } = form('resolve alertmanager:abc');
+  let res!: HttpResult;
+  const counts = await recordsWrittenBy(async () => (res = await post(target, body, signed(body))));
+  expect(res.statusCode).toBe(200);
+  expect(res.json()).toEqual({ response_type: 'ephemeral', text: 'This workspace (T0001) may not use alertbus here: its team id is not in SLACK_ALLOWED_TEAMS.' });
+  expect(counts).toEqual({});
+});

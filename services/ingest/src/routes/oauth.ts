@@ -23,6 +23,8 @@ export interface OAuthRouteDeps {
   now: () => Date;
   /** Per call to Slack during the redirect. */
   timeoutMs?: number;
+  /** SLACK_ALLOWED_TEAMS: installs into other workspaces are refused; unset: any workspace may install. */
+  allowedTeams?: ReadonlySet<string>;
 }
 
 export const INSTALL_PATH = '/slack/install';
@@ -117,6 +119,11 @@ export const oauthRoutes: FastifyPluginAsync<OAuthRouteDeps> = async (app, deps)
     const teamId = answer.team?.id;
     if (answer.is_enterprise_install || !teamId) {
       return page(reply, 400, 'Installation not supported', 'alertbus is installed per workspace; org-wide (Enterprise Grid) installs are not supported');
+    }
+    if (deps.allowedTeams && !deps.allowedTeams.has(teamId)) {
+      // The token Slack just gave is not kept: this workspace's users could otherwise act on every incident.
+      req.log.warn({ team: teamId, by: answer.authed_user?.id }, 'install into a workspace not in SLACK_ALLOWED_TEAMS refused');
+      return page(reply, 403, 'Installation refused', `this alertbus takes installs from its own workspaces only (SLACK_ALLOWED_TEAMS), not from ${teamId}`);
     }
     if (answer.token_type !== 'bot' || !answer.access_token) {
       return page(reply, 502, 'Installation failed', 'Slack answered without a bot token');

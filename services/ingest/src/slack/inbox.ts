@@ -39,6 +39,8 @@ export interface SlackInboxDeps {
   userGroupsWanted?: () => boolean;
   /** SLACK_COMMAND: the slash command this app answers (default /alertbus). */
   slashCommand?: string;
+  /** SLACK_ALLOWED_TEAMS: requests from other workspaces are answered and not recorded; unset: every workspace. */
+  allowedTeams?: ReadonlySet<string>;
   /** The alias of an incident id typed in `/alertbus ack <id>` (the history API, HISTORY_URL). */
   incidents?: IncidentLookup;
   /** How long a Slack event waits for its turn at Kafka (Slack wants an answer within 3 s). */
@@ -59,6 +61,11 @@ export interface DeliveryFacts {
 const UNINSTALL_EVENTS: ReadonlySet<string> = new Set(['app_uninstalled', 'tokens_revoked']);
 
 const sanitisedField = (facts: DeliveryFacts) => (facts.sanitised ? { sanitised: facts.sanitised } : {});
+
+/** Whether requests from `team` may be recorded: SLACK_ALLOWED_TEAMS unset, or it names the team. */
+export function teamAllowed(deps: Pick<SlackInboxDeps, 'allowedTeams'>, team: string | undefined): boolean {
+  return deps.allowedTeams === undefined || (team !== undefined && deps.allowedTeams.has(team));
+}
 
 function teamOf(body: SlackEventCallbackWire): string | undefined {
   return body.team_id || body.authorizations?.[0]?.team_id || undefined;
@@ -127,6 +134,12 @@ export async function receiveSlackEvent(deps: SlackInboxDeps, body: SlackEventsB
   if (innerType && UNINSTALL_EVENTS.has(innerType)) return uninstall(deps, body, innerType);
 
   const team = teamOf(body);
+  if (!teamAllowed(deps, team)) {
+    // Answered 200 (Slack would retry anything else) and not recorded: its users may not act on these incidents.
+    count('team-not-allowed');
+    deps.log.warn({ team }, 'Slack event from a workspace not in SLACK_ALLOWED_TEAMS: not recorded');
+    return { accepted: 0, ids: [], aliases: [], ignored: 'team not in SLACK_ALLOWED_TEAMS' };
+  }
   const identity = await identityFor(deps, team);
   if (!identity) {
     count('not-ready');
@@ -185,9 +198,16 @@ export async function receiveSlackInteraction(deps: SlackInboxDeps, payload: Sla
     deps.log.debug(result.detail);
     return 0;
   }
+  const refused = result.actions.filter((a) => !teamAllowed(deps, a.data.team));
+  if (refused.length > 0) {
+    metrics.requests.inc({ endpoint: 'interactions', outcome: 'team-not-allowed' });
+    deps.log.warn({ team: refused[0]!.data.team }, 'Slack interaction from a workspace not in SLACK_ALLOWED_TEAMS: not recorded');
+  }
+  const actions = refused.length > 0 ? result.actions.filter((a) => teamAllowed(deps, a.data.team)) : result.actions;
+  if (actions.length === 0) return 0;
   const recordedAt = accept.now().toISOString();
-  const groups = await Promise.all(result.actions.map((a) => actorGroups(deps, a.data.user.id, a.data.team)));
-  const events = result.actions.map((a, i) =>
+  const groups = await Promise.all(actions.map((a) => actorGroups(deps, a.data.user.id, a.data.team)));
+  const events = actions.map((a, i) =>
     makeEnvelope({
       id: accept.newId(),
       type: 'SlackActionReceived',

@@ -10,7 +10,7 @@ import { slashIncidentId, slashKey } from '@alertbus/routing';
 import { Type, type Static } from '@sinclair/typebox';
 import { writeEvents } from '../accept';
 import { HttpError } from '../http-error';
-import { actorGroups, remainingMs, type SlackInboxDeps, type DeliveryFacts } from './inbox';
+import { actorGroups, remainingMs, teamAllowed, type SlackInboxDeps, type DeliveryFacts } from './inbox';
 
 
 /** The form fields of a slash command (Slack sends more; they are kept in `raw`). */
@@ -66,6 +66,11 @@ export async function receiveSlashCommand(deps: SlackInboxDeps, f: SlashCommandF
       response_type: 'ephemeral',
       text: `This app answers ${ours}, not ${f.command.replace(/[&<>]/g, '')}: check the command's name in the app's settings, or SLACK_COMMAND.`,
     };
+  }
+  if (!teamAllowed(deps, f.team_id)) {
+    count('team-not-allowed');
+    deps.log.warn({ team: f.team_id }, 'slash command from a workspace not in SLACK_ALLOWED_TEAMS: not recorded');
+    return { response_type: 'ephemeral', text: `This workspace (${f.team_id.replace(/[&<>]/g, '')}) may not use alertbus here: its team id is not in SLACK_ALLOWED_TEAMS.` };
   }
   checkResponseUrl(f.response_url);
   const text = f.text ?? '';
