@@ -3,7 +3,7 @@
  * RE2's own message when RE2 cannot run them, and match in time linear in the value, whatever the pattern.
  */
 import { matches, parseMatcher, regexCountProblem, type Matcher } from './matcher';
-import { compilePattern, PATTERN_LIMITS } from './pattern';
+import { compilePattern, PATTERN_LIMITS, UNICODE_CLASS_SIZE } from './pattern';
 
 const matcher = (text: string): Matcher => {
   const p = parseMatcher(text);
@@ -102,6 +102,74 @@ describe('limits', () => {
     expect(regexCountProblem(regexes(PATTERN_LIMITS.maxPerList + 1))).toBe(
       `${PATTERN_LIMITS.maxPerList + 1} regex matchers (=~, !~) in one list; at most ${PATTERN_LIMITS.maxPerList} are allowed`,
     );
+  });
+});
+
+describe('compiled size: a pattern that would compile to too large a program is refused before re2js compiles it', () => {
+  const tooComplex = (about: string) =>
+    `the regex is too complex: it expands to ${about} instructions; at most ${PATTERN_LIMITS.maxSize} are allowed ` +
+    `(x{n} counts as n copies of x, a Unicode class such as \\pL as ${UNICODE_CLASS_SIZE})`;
+
+  test('the audit\'s pattern (\\pL{1000} written out to 1000 characters, seconds to compile) is refused at once, saying why', () => {
+    const audit = String.raw`\pL{1000}`.repeat(111);
+    const started = process.hrtime.bigint();
+    expect(compilePattern(audit)).toEqual({ ok: false, error: tooComplex('about 2220000') });
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(500);
+    // As a silence matcher (the slash command and the silence API parse them so), with the matcher named.
+    const p = parseMatcher(`host=~"${audit}x"`);
+    expect(p.ok).toBe(false);
+    if (!p.ok) expect(p.error).toMatch(/^bad regex in matcher "host=~.*…": the regex is too complex: it expands to about 2220001 instructions;/);
+  });
+
+  test.each<[pattern: string, about: string]>([
+    [String.raw`\pL{1000}`, 'about 20000'],
+    [String.raw`\pL{101}`, 'about 2020'], // one Unicode class too many
+    [String.raw`(?:\pL|x){1000}`, 'about 22000'],
+    [String.raw`[\pL\pN]{101}`, 'about 2020'],
+    [String.raw`(?i:\p{Greek}){101}`, 'about 2020'],
+    [String.raw`(?P<host>\pL{101})`, 'about 2022'], // a named group's content counts too
+    [String.raw`\PL{0,100}`, 'about 2100'],
+    ['.{1000}.{1000}x', 'about 2001'],
+    ['a{1000}a{1000}a', 'about 2001'],
+    ['(?:[a-z]+\\.){1000}', 'about 3000'],
+    ['((((((((a{1000}){1000}){1000}){1000}){1000}){1000}){1000}){1000})', 'more than 1000000000000'],
+    [`[${'ĀāĂăĄąĆćĈĉĊċČčĎď'.repeat(4)}]{1000}`, 'about 5000'], // a long class costs more per copy
+  ])('%j is refused: %s instructions', (pattern, about) => {
+    expect(compilePattern(pattern)).toEqual({ ok: false, error: tooComplex(about) });
+  });
+
+  test.each([
+    'a{1000}a{1000}', // exactly the limit
+    '.{0,1000}', // the largest single repetition RE2 allows
+    String.raw`\pL{100}`,
+    String.raw`\pL{1,40}`,
+    String.raw`[\pL\pN_-]{0,39}`,
+    '[0-9a-f]{64}',
+    String.raw`(?:[a-z0-9-]{1,63}\.){1,5}[a-z]{2,}`,
+    String.raw`\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}`,
+    '(?P<name>[a-z]{1,100})-(?:prod|staging){1,3}',
+    String.raw`\Q{1000}\E{2}`, // braces quoted are literals
+    'a{,1000}', // not a repetition in RE2: a literal brace
+  ])('%j compiles', (pattern) => {
+    const compiled = compilePattern(pattern);
+    expect(compiled.ok ? 'ok' : compiled.error).toBe('ok');
+  });
+
+  test(`a pattern of ${PATTERN_LIMITS.maxLength} characters without counted repetitions or Unicode classes compiles`, () => {
+    for (const pattern of ['a*'.repeat(500), '(a)'.repeat(333), 'a|'.repeat(499) + 'a', '[a-z]?'.repeat(166)]) {
+      const compiled = compilePattern(pattern);
+      expect(compiled.ok ? 'ok' : compiled.error).toBe('ok');
+    }
+  });
+
+  test('the largest accepted programs compile in milliseconds, not seconds', () => {
+    // Measured about 15 ms each at most on the development machine; the bound only separates that from seconds.
+    for (const pattern of ['a{1000}a{1000}', String.raw`(?:\pL?){95}`, String.raw`(?i:\pL){100}`, '(a){666}', String.raw`[[:alpha:]]{1000}[[:alpha:]]{1000}`]) {
+      const started = process.hrtime.bigint();
+      const compiled = compilePattern(pattern);
+      expect(compiled.ok && compiled.pattern.test('prod-db-01.example.com')).toBe(false);
+      expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(1_000);
+    }
   });
 });
 
