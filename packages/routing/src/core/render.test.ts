@@ -223,6 +223,24 @@ describe('a link title cannot pose as another site', () => {
     [{ title: 'https://grafana.corp/d/abc', url: 'https://grafana.corp/d/abc?orgId=1' }, 'https://grafana.corp/d/abc'],
     [{ title: 'see GRAFANA.corp', url: 'https://grafana.corp/x' }, 'see GRAFANA.corp'],
     [{ title: '', url: 'https://grafana.corp/x' }, 'https://grafana.corp/x'],
+    // Read as a reader sees it: an invisible character, a look-alike dot or a letter of another script hides nothing.
+    [{ title: 'grafana.\u200bcorp/d/abc', url: 'https://evil.example/x' }, 'grafana.\u200bcorp/d/abc (evil.example)'],
+    [{ title: 'grafana\u2024corp/d/abc', url: 'https://evil.example/x' }, 'grafana\u2024corp/d/abc (evil.example)'],
+    [{ title: 'grafana.\u0441orp/d/abc', url: 'https://evil.example/x' }, 'grafana.\u0441orp/d/abc (evil.example)'],
+    [{ title: 'https\u200b://grafana.corp/d/abc', url: 'https://evil.example/x' }, 'https\u200b://grafana.corp/d/abc (evil.example)'],
+    [{ title: 'grafana\u3002corp', url: 'https://evil.example/x' }, 'grafana\u3002corp (evil.example)'],
+    [{ title: 'ｇｒａｆａｎａ．ｃｏｒｐ', url: 'https://evil.example/x' }, 'ｇｒａｆａｎａ．ｃｏｒｐ (evil.example)'],
+    [{ title: 'grafana\u00ad.corp', url: 'https://evil.example/x' }, 'grafana\u00ad.corp (evil.example)'],
+    [{ title: '10.0.0.5:3000 dashboard', url: 'https://evil.example/x' }, '10.0.0.5:3000 dashboard (evil.example)'],
+    // The real host inside a longer name is not the real host.
+    [{ title: 'grafana.a.com', url: 'https://a.co/x' }, 'grafana.a.com (a.co)'],
+    // A look-alike of the very host the link goes to still shows the real one.
+    [{ title: 'grafana.\u0441orp', url: 'https://grafana.corp/x' }, 'grafana.\u0441orp (grafana.corp)'],
+    [{ title: 'grafana.corp', url: 'https://grafana.\u0441orp/x' }, 'grafana.corp (grafana.xn--orp-3ed)'],
+    // Names the same host, or none: as titled.
+    [{ title: 'Grafana\u200b.corp', url: 'https://grafana.corp/x' }, 'Grafana\u200b.corp'],
+    [{ title: 'Dashboard v1.2.3', url: 'https://evil.example/x' }, 'Dashboard v1.2.3'],
+    [{ title: 'Панель', url: 'https://grafana.corp/x' }, 'Панель'],
   ])('%j → %s', (link, label) => {
     expect(linkLabel(link)).toBe(label);
   });

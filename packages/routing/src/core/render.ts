@@ -69,9 +69,34 @@ const STATUS_WORD = { open: 'FIRING', acknowledged: 'ACKNOWLEDGED', resolved: 'R
 /** A mrkdwn text object: whatever it shows that is not ours must already be escaped. */
 const mrkdwn = (text: string, max: number) => ({ type: 'mrkdwn', text: truncateMrkdwn(text, max) });
 
+/** Characters that read as a dot between host labels and that NFKC leaves alone (it maps U+2024 and U+FF0E itself). */
+const DOT_LOOKALIKES = /[\u00B7\u0387\u2027\u2219\u22C5\u2E31\u2E33\u3002\u30FB\uFF61]/g;
+/** Characters that show nothing: `grafana.\u200Bcorp` reads as grafana.corp. */
+const INVISIBLE = /[\p{Cf}\p{Default_Ignorable_Code_Point}]/gu;
+/** Dotted names in any script (`grafana.corp`, `grafana.сorp` with a Cyrillic с, `10.0.0.5`); linear, no nested choice. */
+const DOTTED = /[\p{L}\p{N}\p{M}_-]+(?:\.[\p{L}\p{N}\p{M}_-]+)+/gu;
+
+/** The title as a reader sees it: compatibility forms folded (NFKC), invisible characters gone, look-alike dots as dots. */
+const asRead = (title: string): string => title.normalize('NFKC').replace(INVISIBLE, '').replace(DOT_LOOKALIKES, '.');
+
+/** The host a dotted name in a title would be, as a URL parser reads it (lower case, punycode), or null if none. */
+function titleHost(name: string): string | null {
+  const labels = name.split('.');
+  const last = labels[labels.length - 1]!;
+  const ipv4 = labels.length === 4 && labels.every((x) => /^[0-9]{1,3}$/.test(x));
+  if (!ipv4 && !(codePoints(last) >= 2 && /\p{L}/u.test(last))) return null; // a version (1.2.3), not a host
+  try {
+    return new URL(`http://${name}/`).hostname;
+  } catch {
+    return name; // no host a parser accepts, but a reader might take it for one
+  }
+}
+
 /**
  * A link's label as the sender titled it, unless the title names a host the link does not go to: then the real host
  * follows it, so `https://grafana.corp/d/abc` linking to another site reads "https://grafana.corp/d/abc (evil.example)".
+ * The title is read as a reader sees it, so an invisible character, a look-alike dot or a letter of another script
+ * inside the name does not hide it.
  */
 export function linkLabel(l: Link): string {
   if (!l.title) return l.url;
@@ -81,10 +106,12 @@ export function linkLabel(l: Link): string {
   } catch {
     return l.title;
   }
+  if (!host) return l.title;
   // The head of the title only: what a reader takes for the target is at its start, and the test stays short.
-  const head = l.title.slice(0, 300);
-  const namesAHost = head.includes('://') || /(?:^|[^a-z0-9-])(?:[a-z0-9-]+\.)+[a-z]{2,}(?:$|[^a-z0-9-])/i.test(head);
-  return namesAHost && !l.title.toLowerCase().includes(host) ? `${l.title} (${host})` : l.title;
+  const head = asRead(l.title.slice(0, 300));
+  const named = Array.from(head.matchAll(DOTTED), (m) => titleHost(m[0])).filter((h): h is string => h !== null);
+  const other = named.some((h) => h !== host) || (head.includes('://') && named.length === 0 && !head.toLowerCase().includes(host));
+  return other ? `${l.title} (${host})` : l.title;
 }
 
 function linkLine(links: readonly Link[], max: number): string | null {
