@@ -48,8 +48,39 @@ describe('what a run posts leaves out the credentials in its command line and ou
     ['connecting to postgres://app:Sup3rSecret@db/prod', 'connecting to postgres://[redacted]@db/prod'],
     ['posting with xoxb-1111-2222-abcdef', 'posting with [redacted]'],
     ['tokens left: 3 of 10, see the README', 'tokens left: 3 of 10, see the README'],
+    // Output: curl -v headers, a quoted value, and lines that only look like headers.
+    ['> Authorization: Basic YWRtaW46aHVudGVyMg==\n< HTTP/1.1 401', '> Authorization: Basic [redacted]\n< HTTP/1.1 401'],
+    ['x-api-key: 9f8e7d6c5b4a\nnext line', 'x-api-key: [redacted]\nnext line'],
+    ['backup: --password="two words" done', 'backup: --password=[redacted] done'],
+    ["PGPASSWORD='two words' pg_dump db", 'PGPASSWORD=[redacted] pg_dump db'],
+    ['Unexpected token: } in JSON at position 3', 'Unexpected token: } in JSON at position 3'],
+    ['Authentication failed: bad password for bob', 'Authentication failed: bad password for bob'],
   ])('%s', (text, posted) => {
     expect(withoutSecrets(text)).toBe(posted);
+  });
+
+  // As the title and text show a command line: commandLine quotes a word with spaces, and a ' as '\''.
+  test.each<[argv: string[], posted: string]>([
+    [['curl', '-u', 'admin:hunter2', 'https://jenkins.corp/job/x/build'], 'curl -u admin:[redacted] https://jenkins.corp/job/x/build'],
+    [['curl', '-u', 'admin:two words', '-H', 'Accept: x', 'https://x'], "curl -u 'admin:[redacted]' -H 'Accept: x' https://x"],
+    [['curl', '--user=admin:hunter2', 'https://x'], 'curl --user=admin:[redacted] https://x'],
+    [['curl', '-uadmin:hunter2', 'https://x'], 'curl -uadmin:[redacted] https://x'],
+    [['curl', '-H', 'Authorization: Basic YWRtaW46aHVudGVyMg==', 'https://x'], "curl -H 'Authorization: Basic [redacted]' https://x"],
+    [['curl', '-H', 'X-API-Key: 9f8e7d6c5b4a', 'https://x'], "curl -H 'X-API-Key: [redacted]' https://x"],
+    [['curl', '-H', 'X-Auth-Token:abc123', 'https://x'], 'curl -H X-Auth-Token:[redacted] https://x'],
+    [['curl', '--header', 'Cookie: session=abc; theme=dark', 'https://x'], "curl --header 'Cookie: [redacted]' https://x"],
+    [['curl', '-H', 'Accept: application/json', 'https://x'], "curl -H 'Accept: application/json' https://x"],
+    [['mysql', '-uroot', '-phunter2', 'prod'], 'mysql -uroot -p[redacted] prod'],
+    [['mysqldump', '-uroot', '-ptwo words', '-e', 'select 1'], "mysqldump -uroot '-p[redacted]' -e 'select 1'"],
+    [['mysql', '-uroot', '-p', 'prod'], 'mysql -uroot -p prod'], // -p alone asks for the password
+    [['sshpass', '-p', 'hunter2', 'ssh', 'host'], 'sshpass -p [redacted] ssh host'],
+    [['redis-cli', '-a', 'hunter2', 'ping'], 'redis-cli -a [redacted] ping'],
+    [['pg_dump', '--password=hunter 2', 'db'], "pg_dump '--password=[redacted]' db"],
+    [['pg_dump', "--password=it's 2", 'db'], "pg_dump '--password=[redacted]' db"],
+    [['deploy', '--token', 'two words'], 'deploy --token [redacted]'],
+    [['docker', 'run', '-u', '1000:1000', 'img'], 'docker run -u 1000:1000 img'], // not curl: a uid:gid
+  ])('%j', (argv, posted) => {
+    expect(withoutSecrets(commandLine(argv))).toBe(posted);
   });
 });
 

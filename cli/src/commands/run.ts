@@ -46,19 +46,78 @@ export interface RunReport {
   tailLines: number;
 }
 
-/** `--password=x`, `TOKEN=x`: an option or a variable named as a secret, and its value. */
-const NAMED_SECRET = /(\b[A-Za-z0-9_-]{0,40}(?:password|passwd|token|secret|api[-_]?key)[A-Za-z0-9_-]{0,40}=)(?!\[redacted\])[^\s'"]+/gi;
-/** `--api-key x`: an option named as a secret, and the value after it. */
-const SECRET_OPTION = /((?:^|\s)--?[A-Za-z0-9_-]{0,40}(?:password|passwd|token|secret|api[-_]?key)[A-Za-z0-9_-]{0,40}[ \t]+)(?!\[redacted\])[^\s'"-][^\s'"]*/gi;
+/** A name that says its value is a secret: `--password`, `PGPASSWORD`, `--api-key`, `GITHUB_TOKEN`. */
+const NAME = String.raw`[A-Za-z0-9_-]{0,40}(?:password|passwd|token|secret|api[-_]?key)[A-Za-z0-9_-]{0,40}`;
+/** The rest of a shell word: single-quoted (commandLine writes a ' as '\''), double-quoted, or bare. */
+const IN_SINGLE = String.raw`(?:[^'\n]|'\\'')*`;
+const IN_DOUBLE = String.raw`(?:[^"\\\n]|\\.)*`;
+const VALUE = String.raw`(?:'${IN_SINGLE}'|"${IN_DOUBLE}"|[^\s'"]+)`;
+const NOT_DONE = String.raw`(?!\[redacted\])`;
+
+/** `'--password=two words'`: a whole quoted word naming a secret; its value runs to the closing quote. */
+const QUOTED_NAMED_SECRET = [
+  new RegExp(String.raw`(')(-{0,2}${NAME}=)${NOT_DONE}${IN_SINGLE}'`, 'gi'),
+  new RegExp(String.raw`(")(-{0,2}${NAME}=)${NOT_DONE}${IN_DOUBLE}"`, 'gi'),
+];
+/** `--password=x`, `TOKEN="x y"`: an option or a variable named as a secret, and its value. */
+const NAMED_SECRET = new RegExp(String.raw`(\b${NAME}=)${NOT_DONE}${VALUE}`, 'gi');
+/** `--api-key x`, `--token 'x y'`: an option named as a secret, and the value after it. */
+const SECRET_OPTION = new RegExp(String.raw`((?:^|\s)--?${NAME}[ \t]+)${NOT_DONE}(?:'${IN_SINGLE}'|"${IN_DOUBLE}"|[^\s'"-][^\s'"]*)`, 'gi');
 /** A URL's user and password, of any scheme (https, postgres, redis…). */
 const URL_USERINFO = /(\b[a-z][a-z0-9+.-]{0,31}:\/\/)[^/?#@\s]{1,1024}@/gi;
 
 /**
- * What a run posts is a command line and its output, where credentials turn up (a `--password=`, a Bearer header, a
- * database URL): they go to a channel and into the history, so they are taken out first.
+ * An HTTP header where a header stands: a line's start (curl -v prints `> Name: value`), a quote, `-H`/`--header`.
+ * Its value runs to the end of the quoted word or line; a scheme (`Basic`, `Bearer`) stays, to say what was there.
+ */
+const HEADER = new RegExp(
+  String.raw`((?:^|['"]|(?:^|\s)(?:-H|--(?:proxy-)?header)(?:=|[ \t]+)['"]?|^[ \t]*[<>*][ \t]+)[A-Za-z0-9-]{1,64}[ \t]*:)` +
+    String.raw`(?:([ \t]+(?:(?:basic|bearer|digest|geniekey|token|negotiate|ntlm)[ \t]+)?)(?![A-Za-z0-9-]*[ \t]*\[redacted\])[^'"\r\n]+|${NOT_DONE}[^\s'"]+)`,
+  'gim',
+);
+/** A header name that says it carries a credential: `Authorization`, `X-API-Key`, `Cookie`, `X-Auth-Token`, `X-Vault-Token`. */
+const CREDENTIAL_HEADER_NAME = /(?:^|[\s'"=-])(?:authorization|auth|cookie|session|token|secret|password|passwd|api-?key|key|signature)(?:-[A-Za-z0-9-]*)?[ \t]*:$/i;
+
+/** Options that hold a password only for some programs: they are scrubbed after that program's name. */
+const PROGRAM_SECRETS: ReadonlyArray<{ program: RegExp; options: readonly RegExp[] }> = [
+  {
+    // curl -u user:password, --user, --proxy-user, -U: the part after the colon (docker's -u 1000:1000 is not curl's).
+    program: /curl/,
+    options: [
+      new RegExp(String.raw`((?:^|\s)(?:'(?:-u|-U|--user|--proxy-user)(?:=|[ \t]+)?|(?:-u|-U|--user|--proxy-user)(?:=|[ \t]+)')[^\s:']*:)${NOT_DONE}${IN_SINGLE}(?=')`, 'g'),
+      new RegExp(String.raw`((?:^|\s)(?:-u|-U|--user|--proxy-user)(?:=|[ \t]+)?[^\s:'"]*:)${NOT_DONE}[^\s'"]+`, 'g'),
+    ],
+  },
+  {
+    // mysql -p<password> (attached; `-p` alone prompts), and its relatives (mysqldump, mariadb, mariadb-dump…).
+    program: /mysql[a-z]*|mariadb[a-z-]*/,
+    options: [new RegExp(String.raw`((?:^|\s)'-p)${NOT_DONE}${IN_SINGLE}(?=')`, 'g'), new RegExp(String.raw`((?:^|\s)-p)${NOT_DONE}[^\s'"]+`, 'g')],
+  },
+  // sshpass -p password, redis-cli -a password.
+  { program: /sshpass/, options: [new RegExp(String.raw`((?:^|\s)-p[ \t]*)${NOT_DONE}${VALUE}`, 'g')] },
+  { program: /redis-cli/, options: [new RegExp(String.raw`((?:^|\s)(?:-a|--pass)[ \t]+)${NOT_DONE}${VALUE}`, 'g')] },
+];
+
+/** The text with `options` scrubbed in what follows the first time `program` is named as a command. */
+function afterProgram(text: string, program: RegExp, options: readonly RegExp[]): string {
+  const named = new RegExp(String.raw`(?:^|[\s/'"])(?:${program.source})(?=[\s'"]|$)`, 'm').exec(text);
+  if (!named) return text;
+  const at = named.index + named[0].length;
+  return text.slice(0, at) + options.reduce((rest, option) => rest.replace(option, '$1[redacted]'), text.slice(at));
+}
+
+/**
+ * What a run posts is a command line and its output, where credentials turn up (a `--password=`, a Bearer or Basic
+ * header, `curl -u`, `mysql -p…`, a database URL): they go to a channel and into the history, so they are taken out first.
  */
 export function withoutSecrets(text: string): string {
-  return scrubSecrets(text).replace(URL_USERINFO, '$1[redacted]@').replace(NAMED_SECRET, '$1[redacted]').replace(SECRET_OPTION, '$1[redacted]');
+  let out = scrubSecrets(text)
+    .replace(URL_USERINFO, '$1[redacted]@')
+    .replace(HEADER, (all, head: string, scheme: string | undefined) => (CREDENTIAL_HEADER_NAME.test(head) ? `${head}${scheme ?? ''}[redacted]` : all));
+  for (const re of QUOTED_NAMED_SECRET) out = out.replace(re, '$1$2[redacted]$1');
+  out = out.replace(NAMED_SECRET, '$1[redacted]').replace(SECRET_OPTION, '$1[redacted]');
+  for (const { program, options } of PROGRAM_SECRETS) out = afterProgram(out, program, options);
+  return out;
 }
 
 /** The notification text of a run: command line, host, exit status, duration and the end of its output. */
