@@ -45,6 +45,7 @@ describe('commands:', () => {
 
   test.each([
     ['a regex RE2 refuses', "    - pattern: '(?=x)y'\n      reply: hi\n", /c\.yaml:3:16: commands\.handlers\[0\]\.pattern: bad regex: .*no lookaround/],
+    ['a regex too large to compile quickly', `    - pattern: '${'\\pL{1000}'.repeat(3)}'\n      reply: hi\n`, /commands\.handlers\[0\]\.pattern: the regex is too complex/],
     ['a placeholder the pattern does not have', "    - pattern: 'x (?P<a>\\w+)'\n      reply: '{{b}}'\n", /commands\.handlers\[0\]\.reply: unknown placeholder \{\{b\}\}: the pattern has no group \(\?P<b>…\) \(known: \{\{a\}\}, \{\{user\}\}\)/],
     ['two actions', "    - pattern: x\n      reply: hi\n      command: { name: x }\n", /commands\.handlers\[0\]: needs exactly one of reply, webhook, command \(has reply, command\)/],
     ['no action', '    - pattern: x\n', /commands\.handlers\[0\]: needs exactly one of reply, webhook, command \(has none\)/],

@@ -1,6 +1,6 @@
 /** The rules file's `commands:` and `permissions:`, compiled: patterns checked and built once, templates checked against them. */
 import { RE2JS } from 're2js';
-import { DURATION_PATTERN, parseDuration, PATTERN_LIMITS, type RulesCommands, type RulesPermissions } from '@alertbus/schemas';
+import { DURATION_PATTERN, parseDuration, PATTERN_LIMITS, sizeProblem, type RulesCommands, type RulesPermissions } from '@alertbus/schemas';
 import type { CommandPattern, CompiledCommandHandler, CompiledCommands, CompiledPermissions, Role } from './types';
 
 /** A webhook gets this long when the entry names no timeout; a person waits in the thread meanwhile. */
@@ -20,6 +20,9 @@ export type PatternResult = { ok: true; pattern: CommandPattern; groups: readonl
 export function compileCommandPattern(source: string): PatternResult {
   const length = Array.from(source).length;
   if (length > PATTERN_LIMITS.maxLength) return { ok: false, error: `the regex is ${length} characters long; at most ${PATTERN_LIMITS.maxLength} are allowed` };
+  // Bounded like every other user regex: re2js would compile `\pL{1000}` written out to 1000 characters for seconds.
+  const problem = sizeProblem(source);
+  if (problem) return { ok: false, error: problem };
   let re: RE2JS;
   try {
     RE2JS.compile(source); // on its own first, so `a)|(b` cannot escape the anchors
