@@ -48,6 +48,10 @@ describe('error mapping', () => {
     ['ok:false msg_too_long', { ok: false, error: 'msg_too_long' }, { permanent: true, message: /msg_too_long/ }],
     ['ok:false invalid_blocks', { ok: false, error: 'invalid_blocks' }, { permanent: true, message: /invalid_blocks/ }],
     ['ok:false ratelimited', { ok: false, error: 'ratelimited' }, { permanent: false, message: /ratelimited/ }],
+    // chat.postMessage's own "Application has posted too many messages" (HTTP 200, with an underscore, no 429).
+    ['ok:false rate_limited', { ok: false, error: 'rate_limited' }, { permanent: false, message: /rate_limited/ }],
+    // A free workspace over its usage limit: its members are sending too many messages, for a while.
+    ['ok:false message_limit_exceeded', { ok: false, error: 'message_limit_exceeded' }, { permanent: false, message: /message_limit_exceeded/ }],
     ['ok:false internal_error', { ok: false, error: 'internal_error' }, { permanent: false, message: /internal_error/ }],
     ['ok:false fatal_error', { ok: false, error: 'fatal_error' }, { permanent: false, message: /fatal_error/ }],
     ['ok:false service_unavailable', { ok: false, error: 'service_unavailable' }, { permanent: false, message: /service_unavailable/ }],
@@ -82,6 +86,14 @@ describe('error mapping', () => {
     const err = await failure(post());
     expect(err).toMatchObject({ permanent: false, httpStatus: 429 });
     expect(err.retryAfterMs).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('maps chat.postMessage\'s own rate limit (HTTP 200 ok:false rate_limited, no Retry-After) to a retry after the usual back-off', async () => {
+    await standIn.close();
+    standIn = await startSlackStandIn({ rateLimits: { 'chat.postMessage': { perSecond: 1, answer: 'rate_limited' } } });
+    await post();
+    const err = await failure(post());
+    expect(err).toMatchObject({ permanent: false, httpStatus: undefined, retryAfterMs: undefined, message: 'Slack answered rate_limited' });
   });
 
   it('maps real ok:false answers, with Slack\'s details, to permanent failures', async () => {

@@ -53,3 +53,15 @@ test('a look-up Slack answers 503 throws a retryable error instead of answering 
   expect((await reconciled(cmd)) as { type: string }).toMatchObject({ type: 'SlackMessagePosted' });
   expect(standIn.state.messages).toHaveLength(1);
 });
+
+test('a look-up Slack answers ok:false rate_limited throws a retryable error instead of answering "not there"', async () => {
+  const cmd = slackRootCommand('alertmanager:reconcile-rate-limited', 'disk full');
+  await notifier.execute(cmd);
+  standIn.state.failFor('conversations.history', { ok: false, error: 'rate_limited' }, 60_000);
+  const err = await reconciled(cmd);
+  expect(err).toBeInstanceOf(DeliveryError);
+  expect(err).toMatchObject({ permanent: false, message: expect.stringMatching(/rate_limited/) });
+  standIn.state.clearFaults();
+  expect((await reconciled(cmd)) as { type: string }).toMatchObject({ type: 'SlackMessagePosted' });
+  expect(standIn.state.messages).toHaveLength(1);
+});

@@ -6,7 +6,7 @@ export const RECONCILE_LOOKBACK_MS = 60_000;
 /**
  * Runs a reconciliation look-up (conversations.history / conversations.replies, channel resolution) with its own
  * brief retries, and answers what a failure means:
- * - Slack gave no answer (a timeout, a connection lost, a 5xx, a 429, ok:false `ratelimited`…), after the retries:
+ * - Slack gave no answer (a timeout, a connection lost, a 5xx, a 429, ok:false `ratelimited` or `rate_limited`…), after the retries:
  *   it is still unknown whether the earlier run posted, and posting now would post twice if it did. The error is
  *   thrown (retryable): the runner looks again after a back-off, the post waits, nothing is lost.
  * - Slack refused the look-up for good (`missing_scope`, `not_in_channel`, `channel_not_found`…): it will never

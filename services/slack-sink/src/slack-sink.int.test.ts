@@ -246,6 +246,35 @@ describe('slack-sink', () => {
     expect(delays(reply.id).map((e) => data(e).attempts)).toEqual([1, 2]);
   });
 
+  // chat.postMessage documents `rate_limited` ("Application has posted too many messages"), answered HTTP 200 ok:false
+  // with no 429: a delay, not a refusal. Dead-lettering the root failed every later reply with "no root message".
+  it('delays a root post Slack answers ok:false rate_limited, posts it once, and replies in its thread', async () => {
+    const R = incident('root-rate-limited');
+    const root = post(R, 'root', '[FIRING] posted while rate limited');
+    const reply = post(R, 'reply', 'fired again after the rate limit');
+    standIn.state.failNext('chat.postMessage', { ok: false, error: 'rate_limited' });
+    await producer.send([root, reply]);
+
+    const event = await delivered(root);
+    expect(event.type).toBe('SlackMessagePosted');
+    expect(data(event)).toMatchObject({ attempts: 2, purpose: 'root', channel: 'C0ALERTS' });
+    expect(withCommand(root.id)).toHaveLength(1);
+    expect(delays(root.id).map(data)).toEqual([expect.objectContaining({ target: 'slack', attempts: 1, lastError: expect.stringMatching(/rate_limited/) })]);
+    const replied = await delivered(reply);
+    expect(data(replied)).toMatchObject({ threadTs: data(event).ts, purpose: 'reply' });
+    expect(withCommand(reply.id)).toEqual([expect.objectContaining({ thread_ts: data(event).ts })]);
+  });
+
+  it('delays a reply while the free workspace is over its message limit (message_limit_exceeded), then posts it once', async () => {
+    standIn.state.failNext('chat.postMessage', { ok: false, error: 'message_limit_exceeded' }, 2);
+    const reply = post(A, 'reply', 'after the usage limit');
+    await producer.send([reply]);
+    const event = await delivered(reply);
+    expect(event.type).toBe('SlackMessagePosted');
+    expect(data(event)).toMatchObject({ attempts: 3, threadTs: rootTs });
+    expect(withCommand(reply.id)).toHaveLength(1);
+  });
+
   it('fails a command Slack refuses for good once, dead-letters it, and goes on with the next', async () => {
     const B = incident('unknown-channel');
     const doomed = post(B, 'root', 'to a channel that does not exist', '#does-not-exist');

@@ -11,9 +11,18 @@ const MAX_ANSWER_BYTES = 4 * 1024 * 1024;
 /** An error code of Slack's Web API (`channel_not_found`, `ratelimited`, …): anything else in `error` is not Slack's answer. */
 export const SLACK_ERROR_CODE = /^[a-z0-9_]{1,100}$/;
 
-/** `ok:false` errors that say "Slack had a bad moment", worth another attempt; every other one is permanent. */
+/**
+ * `ok:false` errors that say "Slack had a bad moment", or "not now", worth another attempt after the usual back-off
+ * (Slack documents no Retry-After with any of them); every other one is permanent.
+ */
 export const RETRYABLE_PLATFORM_ERRORS: ReadonlySet<string> = new Set([
   'ratelimited',
+  // chat.postMessage's own, with an underscore: "Application has posted too many messages" (HTTP 200, no 429). Taken
+  // as permanent, a root post was dead-lettered and every reply and update of its incident then had no root message.
+  'rate_limited',
+  // "Members on this team are sending too many messages" (Slack's usage limits for free workspaces): a limit that
+  // lifts, not a refusal of this message.
+  'message_limit_exceeded',
   'internal_error',
   'fatal_error',
   'service_unavailable',

@@ -3,7 +3,14 @@
  * special tier of chat.postMessage (about 1 a second per channel), `perMinute` for Tiers 1–4 (Tier 3, e.g.
  * conversations.history and conversations.replies: 50+ a minute; non-Marketplace apps created since 2025-05-29: 1).
  */
-export type MethodRateLimit = { perSecond: number } | { perMinute: number };
+export type MethodRateLimit = ({ perSecond: number } | { perMinute: number }) & {
+  /**
+   * How a call over the limit is answered: `http-429` (default) is HTTP 429 with a Retry-After, as Slack's tiers say;
+   * `rate_limited` is HTTP 200 `{ok:false, error:"rate_limited"}` with no Retry-After, the error chat.postMessage
+   * documents ("Application has posted too many messages").
+   */
+  answer?: 'http-429' | 'rate_limited';
+};
 
 export class RateLimiter {
   private readonly seen = new Map<string, number[]>();
@@ -12,6 +19,11 @@ export class RateLimiter {
     private readonly limits: Readonly<Record<string, MethodRateLimit>>,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** How a call of `method` over its limit is answered. */
+  answerOf(method: string): 'http-429' | 'rate_limited' {
+    return this.limits[method]?.answer ?? 'http-429';
+  }
 
   /** Records the call and returns undefined when allowed, or the seconds to wait (Retry-After) when not. */
   take(method: string): number | undefined {

@@ -309,6 +309,24 @@ describe('rate limits and injected faults', () => {
     expect(standIn.state.messages.map((m) => m.text)).toEqual(['first']);
   });
 
+  it('answers HTTP 200 ok:false rate_limited over a limit set to answer as chat.postMessage documents', async () => {
+    await standIn.close();
+    standIn = await startSlackStandIn({ rateLimits: { 'chat.postMessage': { perSecond: 1, answer: 'rate_limited' } } });
+    const raw = () =>
+      fetch(`${standIn.url}chat.postMessage`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${SLACK_STAND_IN_TOKEN}`, 'content-type': 'application/json; charset=utf-8' },
+        body: JSON.stringify({ channel: 'C0ALERTS', text: 'x' }),
+      });
+    expect((await raw()).status).toBe(200);
+    const limited = await raw();
+    expect(limited.status).toBe(200);
+    expect(limited.headers.get('retry-after')).toBeNull();
+    expect(await limited.json()).toEqual({ ok: false, error: 'rate_limited' });
+    expect(standIn.state.messages).toHaveLength(1);
+    expect(standIn.state.calls.map((c) => [c.status, c.error])).toEqual([[200, undefined], [200, 'rate_limited']]);
+  });
+
   it('limits a method per minute, as Slack\'s tiers do (conversations.replies is Tier 3)', async () => {
     await standIn.close();
     standIn = await startSlackStandIn({ channels: [{ id: 'C0ALERTS', name: 'alerts' }], rateLimits: { 'conversations.replies': { perMinute: 2 } } });

@@ -54,7 +54,10 @@ export interface SlackStandInOptions {
   channels?: SlackChannelConfig[];
   users?: SlackUserConfig[];
   usergroups?: SlackUsergroupConfig[];
-  /** Per-method limits, e.g. `{ 'chat.postMessage': { perSecond: 1 } }`, `{ 'conversations.replies': { perMinute: 50 } }`; over it → HTTP 429 + Retry-After. */
+  /**
+   * Per-method limits, e.g. `{ 'chat.postMessage': { perSecond: 1 } }`, `{ 'conversations.replies': { perMinute: 50 } }`;
+   * over it → HTTP 429 + Retry-After, or with `answer: 'rate_limited'` HTTP 200 ok:false `rate_limited` (chat.postMessage's).
+   */
   rateLimits?: Record<string, MethodRateLimit>;
   /** Delay before every Web API answer. */
   latencyMs?: number;
@@ -167,6 +170,7 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
     }
     if (!tokens.has(token) && !team) return answer(200, { ok: false, error: 'invalid_auth' });
     const wait = limiter.take(method);
+    if (wait !== undefined && limiter.answerOf(method) === 'rate_limited') return answer(200, { ok: false, error: 'rate_limited' });
     if (wait !== undefined) {
       void reply.header('retry-after', String(wait));
       return answer(429, { ok: false, error: 'ratelimited' });
