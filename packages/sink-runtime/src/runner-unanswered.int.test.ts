@@ -2,7 +2,8 @@
  * A call that got no answer (a timeout, a connection lost after the request went out) may have taken effect: the
  * API did the work and only its answer was lost. The runner must not simply send it again (Slack has no idempotency
  * key: a second root post; the pager counts a second create), but look first, as after a crash, and complete the
- * command from what it finds. On the real broker and Postgres, with a notifier of the test's own.
+ * command from what it finds. The same for a 500, 502 or 504 (a gateway that gave up waiting after the API acted);
+ * a 429 or 503 says it was not processed. On the real broker and Postgres, with a notifier of the test's own.
  */
 import { randomUUID } from 'node:crypto';
 import { DeliveryError } from '@alertbus/common';
@@ -10,7 +11,7 @@ import { TOPICS, type AnyEnvelope } from '@alertbus/schemas';
 import { readTopic } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { slackRootCommand } from '../../../test/support/commands';
-import type { Notifier } from './runner';
+import type { DeliveryOutcome, Notifier } from './runner';
 import { useRunnerEnv } from './test-support/runner-env';
 
 const env = useRunnerEnv('sink-runner-unanswered-test');
@@ -86,33 +87,72 @@ test('a post whose answer was lost is looked up before it is tried again: it tak
   }
 });
 
-test('a call answered with a status (here 503) is tried again without a look-up: the answer says it did not take effect', async () => {
-  await env.runner?.stop();
-  env.runner = undefined;
-  const sink = `test-sink-${randomUUID().slice(0, 8)}`;
-  const cmd = slackRootCommand(`alertmanager:answered-${sink}`, 'one');
-  const ours = new Set([cmd.id]);
+/**
+ * An API whose first answer to our command is `status`, after it did the work when `tookEffect` (a gateway that timed
+ * out waiting for Slack, which posted meanwhile); it can be asked what it holds, as Slack's history by command id.
+ */
+function answeringApi(ours: ReadonlySet<string>, status: number, tookEffect: boolean) {
   const calls: string[] = [];
+  const taken: string[] = [];
   const lookups: string[] = [];
+  const posted: DeliveryOutcome = { type: 'SlackMessagePosted', data: { channel: 'C0ALERTS', ts: '1700000000.000001', purpose: 'root' } };
   const notifier: Notifier = {
     target: 'slack',
     handles: new Set(['PostSlackMessage']),
     execute: async (c) => {
       if (!ours.has(c.id)) return { type: 'SlackMessagePosted', data: {} };
       calls.push(c.id);
-      if (calls.length === 1) throw new DeliveryError('Slack answered HTTP 503', false, 503);
-      return { type: 'SlackMessagePosted', data: { channel: 'C0ALERTS', ts: '1700000000.000001', purpose: 'root' } };
+      if (calls.length === 1) {
+        if (tookEffect) taken.push(c.id);
+        throw new DeliveryError(`Slack answered HTTP ${status}`, false, status);
+      }
+      taken.push(c.id);
+      return posted;
     },
     reconcile: async (c) => {
       lookups.push(c.id);
-      return undefined;
+      return taken.includes(c.id) ? posted : undefined;
     },
     dryRun: () => ({ type: 'SlackMessagePosted', data: {} }),
   };
-  env.runner = env.runnerOf(sink, notifier, { retryPolicy });
+  return { notifier, calls, taken, lookups };
+}
+
+async function runOne(status: number, tookEffect: boolean) {
+  await env.runner?.stop();
+  env.runner = undefined;
+  const sink = `test-sink-${randomUUID().slice(0, 8)}`;
+  const cmd = slackRootCommand(`alertmanager:answered-${status}-${sink}`, 'one');
+  const api = answeringApi(new Set([cmd.id]), status, tookEffect);
+  env.runner = env.runnerOf(sink, api.notifier, { retryPolicy });
   await env.runner.start();
   await send([cmd]);
-  await outcomesOf([cmd]);
-  expect(calls).toEqual([cmd.id, cmd.id]);
-  expect(lookups).toEqual([]);
+  const [outcomes] = await outcomesOf([cmd]);
+  return { cmd, api, outcomes: outcomes! };
+}
+
+// 429 and 503 say "not processed": tried again without a look-up.
+test.each([429, 503])('a call answered %i is tried again without a look-up: the answer says it did not take effect', async (status) => {
+  const { cmd, api } = await runOne(status, false);
+  expect(api.calls).toEqual([cmd.id, cmd.id]);
+  expect(api.lookups).toEqual([]);
+});
+
+// 500, 502 and 504 (Slack's, or a proxy's on the way: a gateway that gave up waiting) do not say Slack did nothing.
+test.each([500, 502, 504])('a call answered %i after it took effect is looked up before it is tried again: it takes effect once', async (status) => {
+  const { cmd, api, outcomes } = await runOne(status, true);
+  expect(api.calls).toEqual([cmd.id]);
+  expect(api.taken).toEqual([cmd.id]);
+  expect(api.lookups).toEqual([cmd.id]);
+  // One delivery event (a redelivered batch may send it again, with the same id), naming the message found.
+  expect(new Set(outcomes.map((e) => `${e.id} ${e.type} ${(e.data as { ts?: string }).ts}`))).toEqual(
+    new Set([`${outcomes[0]!.id} SlackMessagePosted 1700000000.000001`]),
+  );
+});
+
+test.each([502, 504])('a call answered %i that did not take effect is looked up, not found, and tried again', async (status) => {
+  const { cmd, api } = await runOne(status, false);
+  expect(api.lookups).toEqual([cmd.id]);
+  expect(api.calls).toEqual([cmd.id, cmd.id]);
+  expect(api.taken).toEqual([cmd.id]);
 });

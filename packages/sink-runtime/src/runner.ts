@@ -42,6 +42,22 @@ export class NotSentError extends DeliveryError {
   }
 }
 
+/**
+ * HTTP statuses that do not say the call was not done: a 500 of the API mid-way, a 502 or 504 of a gateway that gave
+ * up waiting for the API, which may have acted meanwhile. (A 429 or a 503 says it was not processed.)
+ */
+export const MAYBE_DONE_STATUSES: ReadonlySet<number> = new Set([500, 502, 504]);
+
+/**
+ * Whether a failed attempt may have taken effect, so the next one must look first (reconcile): no answer came (a
+ * timeout, a connection lost after the request went out), or a status that does not say it was not done. A
+ * NotSentError never left.
+ */
+export function mayHaveTakenEffect(err: DeliveryError): boolean {
+  if (err instanceof NotSentError) return false;
+  return err.httpStatus === undefined || MAYBE_DONE_STATUSES.has(err.httpStatus);
+}
+
 /** The one-method notifier of a sink (plus optional reconciliation after a crash). */
 export interface Notifier {
   readonly target: 'slack' | 'pager';
@@ -54,7 +70,7 @@ export interface Notifier {
   execute(command: AnyEnvelope, attempt: number): Promise<DeliveryOutcome>;
   /**
    * Called when an earlier run started this command and died before recording the result, or its last attempt got
-   * no answer: returns the outcome if the effect already happened (so it is not done twice), or undefined to execute
+   * no answer or a 500/502/504 (MAYBE_DONE_STATUSES): returns the outcome if the effect already happened (so it is not done twice), or undefined to execute
    * it. Throws when it cannot tell yet (the look-up got no answer either): the record is tried again after a back-off,
    * or, when the thrown DeliveryError carries `retryAfterMs` (a Retry-After; an earlier request that may still be
    * pending at the API), after that long, without an error.
@@ -515,9 +531,9 @@ export class SinkRunner {
     const incidentId = (command.data as { incidentId?: string }).incidentId;
     if (plan.retry) {
       const next = new Date(plan.atMs);
-      // No HTTP status: no answer came (a timeout, a connection lost), so the call may have taken effect. The next
-      // attempt looks first (reconcile), or a post whose answer was lost is made twice.
-      if (err.httpStatus === undefined && !(err instanceof NotSentError)) await ledger.markUnanswered(command.id, next, err.message);
+      // No answer came (a timeout, a connection lost), or a 500/502/504 (a gateway that gave up after Slack posted):
+      // the call may have taken effect. The next attempt looks first (reconcile), or such a post is made twice.
+      if (mayHaveTakenEffect(err)) await ledger.markUnanswered(command.id, next, err.message);
       else await ledger.markDelayed(command.id, next, err.message);
       const delayed = this.result(command, 'DeliveryDelayed', deriveId(command.id, 'delayed', entry?.redriveId ?? '', attempts), now, {
         commandId: command.id,

@@ -383,6 +383,25 @@ describe('slack-sink', () => {
     expect(data(event)).toMatchObject({ ts: posted[0]!.ts, threadTs: ts, purpose: 'reply' });
   });
 
+  // A gateway that gave up waiting (504) or a bad gateway (502) does not say Slack did not post: looked up first.
+  it('posts a root and a reply once when a gateway answered 504 / 502 after Slack had posted them', async () => {
+    const G = incident('gateway-after-post');
+    const root = post(G, 'root', '[FIRING] posted behind a timed-out gateway');
+    const reply = post(G, 'reply', 'replied behind a bad gateway');
+    standIn.state.failNext('chat.postMessage', { status: 504, body: '<html>504 Gateway Time-out</html>', afterWork: true });
+    standIn.state.failNext('chat.postMessage', { status: 502, body: '<html>502 Bad Gateway</html>', afterWork: true });
+    await producer.send([root, reply]);
+
+    const rootEvent = await delivered(root);
+    const rootPosted = withCommand(root.id);
+    expect(rootPosted).toHaveLength(1);
+    expect(data(rootEvent)).toMatchObject({ ts: rootPosted[0]!.ts, channel: 'C0ALERTS', purpose: 'root' });
+    expect(delays(root.id).map(data)).toEqual([expect.objectContaining({ attempts: 1, httpStatus: 504 })]);
+    const replyEvent = await delivered(reply);
+    expect(withCommand(reply.id)).toEqual([expect.objectContaining({ thread_ts: rootPosted[0]!.ts })]);
+    expect(data(replyEvent)).toMatchObject({ ts: withCommand(reply.id)[0]!.ts, threadTs: rootPosted[0]!.ts, purpose: 'reply' });
+  });
+
   it('of several updates of one message in a batch, sends only the last whole one; the others are completed as superseded', async () => {
     const { S, ts, updatesOf } = await postedRoot('storm-summary', 'Storm in #alerts: 1 incident');
 

@@ -327,6 +327,19 @@ describe('rate limits and injected faults', () => {
     expect(standIn.state.calls.map((c) => [c.status, c.error])).toEqual([[200, undefined], [200, 'rate_limited']]);
   });
 
+  it('does the work and answers a gateway\'s status instead (afterWork): a 504 after Slack posted', async () => {
+    standIn.state.failNext('chat.postMessage', { status: 504, body: '<html>504 Gateway Time-out</html>', afterWork: true });
+    const raw = await fetch(`${standIn.url}chat.postMessage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SLACK_STAND_IN_TOKEN}`, 'content-type': 'application/json; charset=utf-8' },
+      body: JSON.stringify({ channel: 'C0ALERTS', text: 'posted behind a timed-out gateway' }),
+    });
+    expect(raw.status).toBe(504);
+    expect(await raw.text()).toContain('504 Gateway Time-out');
+    expect(standIn.state.messages.map((m) => m.text)).toEqual(['posted behind a timed-out gateway']);
+    expect(standIn.state.calls.map((c) => [c.status, c.answerLost])).toEqual([[200, true]]);
+  });
+
   it('limits a method per minute, as Slack\'s tiers do (conversations.replies is Tier 3)', async () => {
     await standIn.close();
     standIn = await startSlackStandIn({ channels: [{ id: 'C0ALERTS', name: 'alerts' }], rateLimits: { 'conversations.replies': { perMinute: 2 } } });

@@ -138,7 +138,8 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
 
     const fault = state.takeFault(method);
     const loseAnswer = fault !== undefined && 'loseAnswer' in fault;
-    if (fault && !('loseAnswer' in fault)) return Object.assign(call, sendFault(reply, fault));
+    const gatewayAfterWork = fault !== undefined && 'status' in fault && fault.afterWork === true ? fault : undefined;
+    if (fault && !('loseAnswer' in fault) && !gatewayAfterWork) return Object.assign(call, sendFault(reply, fault));
 
     const answer = (status: number, body: Record<string, unknown>) => {
       call.status = status;
@@ -148,6 +149,12 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
         call.answerLost = true;
         reply.hijack();
         req.raw.socket.destroy();
+        return reply;
+      }
+      if (gatewayAfterWork) {
+        // The work is done; a gateway on the way answers its own status instead (the call keeps Slack's).
+        call.answerLost = true;
+        sendFault(reply, gatewayAfterWork);
         return reply;
       }
       return reply.code(status).send(body);

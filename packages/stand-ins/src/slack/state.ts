@@ -46,10 +46,11 @@ export interface SlackStoredMessage {
 /**
  * What the next call(s) of a method answer instead of doing their work; or, `loseAnswer`, a call that does its work
  * and whose answer is lost on the way back (the connection drops after Slack acted: the caller sees no HTTP status,
- * as on a timeout, and cannot tell whether its message was posted).
+ * as on a timeout, and cannot tell whether its message was posted); or, a status with `afterWork`, a call that does
+ * its work and whose answer a gateway on the way replaces with that status (a 504 after Slack posted).
  */
 export type SlackFault =
-  | { status: number; retryAfter?: number; body?: unknown }
+  | { status: number; retryAfter?: number; body?: unknown; afterWork?: boolean }
   | { ok: false; error: string }
   | { loseAnswer: true };
 
@@ -77,7 +78,10 @@ export interface SlackCallRecord {
   tokenFingerprint?: string;
   /** The workspace that token belongs to, when it is one minted by oauth.v2.access. */
   team?: string;
-  /** The call did its work but its answer was dropped (a `loseAnswer` fault): `status` is what it would have been. */
+  /**
+   * The call did its work but its answer was dropped (a `loseAnswer` fault) or replaced by a gateway's status (an
+   * `afterWork` fault): `status` is what Slack's would have been.
+   */
   answerLost?: boolean;
 }
 
