@@ -1,7 +1,8 @@
 /**
  * Calls a `commands:` entry's webhook: the request as JSON, signed like Slack signs its own requests (HMAC-SHA256
- * of `v0:{timestamp}:{body}` with COMMAND_WEBHOOK_SECRET), once, within the entry's timeout. What comes back is
- * what the thread is told: the answer's `text` (escaped, bounded), or why there is none.
+ * of `v0:{timestamp}:{body}` with COMMAND_WEBHOOK_SECRET), once, within the entry's timeout, with the command's id as
+ * its Idempotency-Key. What comes back is what the thread is told: the answer's `text` (escaped, bounded), or why
+ * there is none.
  */
 import { createHmac } from 'node:crypto';
 import type { CommandWebhookRequest } from '@alertbus/schemas';
@@ -9,6 +10,11 @@ import { clipMrkdwn, escapeMrkdwn } from './oncall/texts';
 
 export const WEBHOOK_SIGNATURE_HEADER = 'x-alertbus-signature';
 export const WEBHOOK_TIMESTAMP_HEADER = 'x-alertbus-request-timestamp';
+/**
+ * The command's envelope id, the same on every attempt: a crash or a Postgres failure between the call and its record
+ * makes the sink call again, and a receiver that keeps the keys it has seen then acts once.
+ */
+export const WEBHOOK_IDEMPOTENCY_HEADER = 'idempotency-key';
 /** Longest answer posted in the thread; the rest is cut. */
 export const WEBHOOK_ANSWER_MAX = 3000;
 /** Most bytes of an answer read. */
@@ -40,7 +46,7 @@ export function safeUrl(url: string): string {
 }
 
 export async function callCommandWebhook(
-  opts: { url: string; timeoutMs: number; secret: string | undefined; nowMs: number },
+  opts: { url: string; timeoutMs: number; secret: string | undefined; nowMs: number; idempotencyKey: string },
   request: CommandWebhookRequest,
 ): Promise<WebhookResult> {
   if (!opts.secret) return { outcome: 'failed', error: 'COMMAND_WEBHOOK_SECRET is not set, so the request cannot be signed' };
@@ -54,6 +60,7 @@ export async function callCommandWebhook(
         'content-type': 'application/json',
         [WEBHOOK_TIMESTAMP_HEADER]: timestamp,
         [WEBHOOK_SIGNATURE_HEADER]: webhookSignature(opts.secret, timestamp, body),
+        [WEBHOOK_IDEMPOTENCY_HEADER]: opts.idempotencyKey,
       },
       body,
       signal: AbortSignal.timeout(opts.timeoutMs),

@@ -64,7 +64,12 @@ export class ThreadCommands {
         if (!steps.has('called')) {
           // Called once: a person asked, so a failure is told in the thread rather than retried for hours.
           const d = command.data;
-          const result = await callCommandWebhook({ url: d.url, timeoutMs: d.timeoutMs, secret: this.deps.webhookSecret, nowMs: (this.deps.now ?? Date.now)() }, d.request);
+          // The command id as Idempotency-Key: should the call not be recorded (a crash, Postgres failing), the next
+          // attempt calls again with the same key, so the receiver can act once.
+          const result = await callCommandWebhook(
+            { url: d.url, timeoutMs: d.timeoutMs, secret: this.deps.webhookSecret, nowMs: (this.deps.now ?? Date.now)(), idempotencyKey: command.id },
+            d.request,
+          );
           if (result.outcome === 'failed') this.deps.log.warn({ commandId: command.id, url: safeUrl(d.url), error: result.error }, 'command webhook failed');
           await this.record(command, steps, 'called', { ...result });
         }
