@@ -118,13 +118,13 @@ function answeringApi(ours: ReadonlySet<string>, status: number, tookEffect: boo
   return { notifier, calls, taken, lookups };
 }
 
-async function runOne(status: number, tookEffect: boolean) {
+async function runOne(status: number, tookEffect: boolean, repeatsSafely = false) {
   await env.runner?.stop();
   env.runner = undefined;
   const sink = `test-sink-${randomUUID().slice(0, 8)}`;
   const cmd = slackRootCommand(`alertmanager:answered-${status}-${sink}`, 'one');
   const api = answeringApi(new Set([cmd.id]), status, tookEffect);
-  env.runner = env.runnerOf(sink, api.notifier, { retryPolicy });
+  env.runner = env.runnerOf(sink, repeatsSafely ? { ...api.notifier, repeatsSafelyAfterServerError: true } : api.notifier, { retryPolicy });
   await env.runner.start();
   await send([cmd]);
   const [outcomes] = await outcomesOf([cmd]);
@@ -155,4 +155,11 @@ test.each([502, 504])('a call answered %i that did not take effect is looked up,
   expect(api.lookups).toEqual([cmd.id]);
   expect(api.calls).toEqual([cmd.id, cmd.id]);
   expect(api.taken).toEqual([cmd.id]);
+});
+
+// A notifier whose API deduplicates (the pager's: a create by alias) repeats at once: a look-up would only delay it.
+test('a 502 to a notifier that repeats safely after a server error is tried again at once, without a look-up', async () => {
+  const { cmd, api } = await runOne(502, false, true);
+  expect(api.lookups).toEqual([]);
+  expect(api.calls).toEqual([cmd.id, cmd.id]);
 });

@@ -53,14 +53,20 @@ export const MAYBE_DONE_STATUSES: ReadonlySet<number> = new Set([500, 502, 504])
  * timeout, a connection lost after the request went out), or a status that does not say it was not done. A
  * NotSentError never left.
  */
-export function mayHaveTakenEffect(err: DeliveryError): boolean {
+export function mayHaveTakenEffect(err: DeliveryError, notifier?: Pick<Notifier, 'repeatsSafelyAfterServerError'>): boolean {
   if (err instanceof NotSentError) return false;
-  return err.httpStatus === undefined || MAYBE_DONE_STATUSES.has(err.httpStatus);
+  if (err.httpStatus === undefined) return true;
+  return MAYBE_DONE_STATUSES.has(err.httpStatus) && notifier?.repeatsSafelyAfterServerError !== true;
 }
 
 /** The one-method notifier of a sink (plus optional reconciliation after a crash). */
 export interface Notifier {
   readonly target: 'slack' | 'pager';
+  /**
+   * True when doing a command again after a 500/502/504 cannot do it twice (the API deduplicates it): the next attempt
+   * then goes out at once instead of looking first. Unset: it looks first.
+   */
+  readonly repeatsSafelyAfterServerError?: boolean;
   /** Command types this notifier executes; others on the topic are ignored. */
   readonly handles: ReadonlySet<string>;
   /**
@@ -533,7 +539,7 @@ export class SinkRunner {
       const next = new Date(plan.atMs);
       // No answer came (a timeout, a connection lost), or a 500/502/504 (a gateway that gave up after Slack posted):
       // the call may have taken effect. The next attempt looks first (reconcile), or such a post is made twice.
-      if (mayHaveTakenEffect(err)) await ledger.markUnanswered(command.id, next, err.message);
+      if (mayHaveTakenEffect(err, this.opts.notifier)) await ledger.markUnanswered(command.id, next, err.message);
       else await ledger.markDelayed(command.id, next, err.message);
       const delayed = this.result(command, 'DeliveryDelayed', deriveId(command.id, 'delayed', entry?.redriveId ?? '', attempts), now, {
         commandId: command.id,

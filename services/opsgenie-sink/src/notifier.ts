@@ -85,6 +85,12 @@ export function keyRefusedAsRetryable(err: unknown, provider: PagerProvider): un
  */
 export class PagerNotifier implements Notifier {
   readonly target = 'pager' as const;
+  /**
+   * A 500/502/504 is followed by the command at once, not by a look-up: the pager deduplicates a create by alias (a
+   * second one counts, it pages nobody again), a second close, acknowledge or priority changes nothing, and at worst a
+   * note shows twice. Looking first would hold a create for OPSGENIE_CREATE_SETTLE_MS (30 s): a page late.
+   */
+  readonly repeatsSafelyAfterServerError = true;
   readonly handles: ReadonlySet<string> = new Set(Object.keys(OUTCOME_TYPE));
   private readonly polls: number;
   private readonly pollDelayMs: number;
