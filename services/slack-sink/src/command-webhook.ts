@@ -5,6 +5,7 @@
  * there is none.
  */
 import { createHmac } from 'node:crypto';
+import { webhookUrlShown } from '@alertbus/common';
 import type { CommandWebhookRequest } from '@alertbus/schemas';
 import { clipMrkdwn, escapeMrkdwn } from './oncall/texts';
 
@@ -27,23 +28,8 @@ export function webhookSignature(secret: string, timestamp: string, body: string
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 }
 
-/**
- * The URL as it may be logged and recorded (the delivery event, the timeline): no query string, no credentials, and no
- * path segment that looks like a key (16 or more letters, digits, `_` or `-`, with both letters and digits), since
- * webhook URLs often carry their secret in the path (`/services/T000/B000/XXXXXXXX`, `/webhook/<token>`).
- */
-export function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    const path = u.pathname
-      .split('/')
-      .map((seg) => (/^[A-Za-z0-9_-]{16,}$/.test(seg) && /[0-9]/.test(seg) && /[A-Za-z]/.test(seg) ? '[redacted]' : seg))
-      .join('/');
-    return `${u.protocol}//${u.host}${path}`;
-  } catch {
-    return '(invalid url)';
-  }
-}
+/** The URL as it may be logged and recorded (the delivery event, the timeline): see common's webhookUrlShown. */
+export const safeUrl = webhookUrlShown;
 
 export async function callCommandWebhook(
   opts: { url: string; timeoutMs: number; secret: string | undefined; nowMs: number; idempotencyKey: string },
