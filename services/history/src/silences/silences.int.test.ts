@@ -251,9 +251,10 @@ describe('DELETE /api/silences/:id', () => {
   });
 });
 
-describe('reads on loopback (the default HISTORY_HOST)', () => {
-  it('need no token; a token that is not configured is still refused', async () => {
-    expect((await fetch(`${service.url}/api/silences?state=all`)).status).toBe(200);
+describe('reads on loopback (the default HISTORY_HOST) with tokens configured', () => {
+  it('need a token too (behind a reverse proxy every request comes from 127.0.0.1); one that is not configured is refused', async () => {
+    expect((await fetch(`${service.url}/api/silences?state=all`)).status).toBe(401);
+    expect((await fetch(`${service.url}/api/silences?state=all`, { headers: { authorization: `Bearer ${OPERATOR.token}` } })).status).toBe(200);
     const wrong = await fetch(`${service.url}/api/silences`, { headers: { authorization: 'Bearer not-a-configured-token' } });
     expect(wrong.status).toBe(401);
     expect((await fetch(`${service.url}/api/silences`, { method: 'POST' })).status).toBe(401);
