@@ -14,3 +14,14 @@ export function decodeCursor<T extends object>(cursor: string, isValid: (value: 
     return null;
   }
 }
+
+/**
+ * A keyset page out of `limit + 1` rows fetched: the first `limit`, and the cursor of the next page (made from the
+ * page's last row) when the extra row says there is one.
+ */
+export function keysetPage<R>(rows: R[], limit: number, cursorOf: (last: R) => object): { page: R[]; nextCursor: string | null } {
+  const more = rows.length > limit;
+  const page = more ? rows.slice(0, limit) : rows;
+  const last = page[page.length - 1];
+  return { page, nextCursor: more && last !== undefined ? encodeCursor(cursorOf(last)) : null };
+}

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import { readerOf } from './auth';
-import { encodeCursor } from './cursor';
+import { keysetPage } from './cursor';
 import { redact } from './redact';
 import { afterCursor, BadCursorError, exactTime, likePattern, listDigest, NOTIFICATION_LIST, type ListCursor } from './queries';
 import { DEFAULT_LIMIT, ErrorBody, MAX_LIMIT } from './schemas';
@@ -80,12 +80,10 @@ export async function listNotifications(pool: Pool, f: Omit<NotificationQuery, '
       ORDER BY requested_at DESC, notification_id COLLATE "C" LIMIT ${limit}`,
     values,
   );
-  const more = rows.length > f.limit;
-  const page = more ? rows.slice(0, f.limit) : rows;
-  const last = page[page.length - 1];
+  const { page, nextCursor } = keysetPage(rows, f.limit, (last): ListCursor => ({ t: last.cursor_time as string, i: last.notification_id as string, f: digest }));
   return {
     notifications: page.map(({ cursor_time: _, ...r }) => ({ ...r, requested_at: iso(r.requested_at), delivered_at: iso(r.delivered_at) })),
-    nextCursor: more && last ? encodeCursor<ListCursor>({ t: last.cursor_time as string, i: last.notification_id as string, f: digest }) : null,
+    nextCursor,
   };
 }
 

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import { STAGE_RANK_SQL } from '@alertbus/projection';
 import type { DeliveryRow, IncidentRow, TimelineRow } from '@alertbus/projection';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, keysetPage } from './cursor';
 
 export interface IncidentFilter {
   status?: string;
@@ -142,13 +142,8 @@ export async function listIncidents(pool: Pool, f: IncidentFilter): Promise<Page
      ORDER BY opened_at DESC, incident_id COLLATE "C" LIMIT ${limit}`,
     values,
   );
-  const more = rows.length > f.limit;
-  const page = more ? rows.slice(0, f.limit) : rows;
-  const last = page[page.length - 1];
-  return {
-    items: page.map(toIncident),
-    nextCursor: more && last ? encodeCursor<ListCursor>({ t: last.cursor_time as string, i: last.incident_id as string, f: digest }) : null,
-  };
+  const { page, nextCursor } = keysetPage(rows, f.limit, (last): ListCursor => ({ t: last.cursor_time as string, i: last.incident_id as string, f: digest }));
+  return { items: page.map(toIncident), nextCursor };
 }
 
 export async function getIncident(pool: Pool, incidentId: string): Promise<IncidentRow | null> {
@@ -208,7 +203,11 @@ interface TimelineCursor {
   p: number;
   o: string;
   e: string;
+  /** listDigest of the alias: a cursor of one alias's timeline passed with another alias is refused. */
+  f: string;
 }
+
+export const ALIAS_TIMELINE = 'timeline of an alias by recorded_at, stage, position';
 
 const RANK_T = STAGE_RANK_SQL.replace('CASE stage', 'CASE t.stage');
 
@@ -219,6 +218,7 @@ export async function getAliasTimeline(
   opts: { cursor?: string; limit: number },
 ): Promise<Page<TimelineRow>> {
   const values: unknown[] = [alias];
+  const digest = listDigest(ALIAS_TIMELINE, { alias });
   let after = '';
   if (opts.cursor !== undefined) {
     const c = decodeCursor<TimelineCursor>(
@@ -228,6 +228,8 @@ export async function getAliasTimeline(
         typeof v.o === 'string' && /^\d+$/.test(v.o) && typeof v.e === 'string',
     );
     if (!c) throw new BadCursorError('invalid cursor: pass back the next_cursor of a previous page');
+    if (typeof c.f !== 'string') throw new BadCursorError(UNMARKED_CURSOR);
+    if (c.f !== digest) throw new BadCursorError('cursor was made for another alias: pass the alias of the page it came from');
     values.push(c.r, c.s, c.t, c.p, c.o, c.e);
     after = `AND (t.recorded_at, ${RANK_T}, t.topic COLLATE "C", t."partition", t."offset", t.event_id COLLATE "C")
                 > ($2::timestamptz, $3::integer, $4 COLLATE "C", $5::integer, $6::bigint, $7 COLLATE "C")`;
@@ -247,23 +249,20 @@ export async function getAliasTimeline(
       LIMIT $${values.length}`,
     values,
   );
-  const more = rows.length > opts.limit;
-  const page = more ? rows.slice(0, opts.limit) : rows;
-  const last = page[page.length - 1];
-  return {
-    items: page.map(toTimeline),
-    nextCursor:
-      more && last
-        ? encodeCursor<TimelineCursor>({
-            r: last.cursor_time as string,
-            s: last.stage_rank as number,
-            t: last.topic as string,
-            p: last.partition as number,
-            o: String(last.offset),
-            e: last.event_id as string,
-          })
-        : null,
-  };
+  const { page, nextCursor } = keysetPage(
+    rows,
+    opts.limit,
+    (last): TimelineCursor => ({
+      r: last.cursor_time as string,
+      s: last.stage_rank as number,
+      t: last.topic as string,
+      p: last.partition as number,
+      o: String(last.offset),
+      e: last.event_id as string,
+      f: digest,
+    }),
+  );
+  return { items: page.map(toTimeline), nextCursor };
 }
 
 export interface StoredOffset {

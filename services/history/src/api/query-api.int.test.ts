@@ -256,6 +256,27 @@ describe('GET /api/timeline', () => {
     expect(events.map((e) => e.event_id)).toEqual(spec.timelineOfAlias(alias).map((r) => r.eventId));
     expect(events.filter((e) => e.type === 'AlertReceived').every((e) => e.incident_id !== null)).toBe(true);
   });
+
+  it('a cursor is for the alias it was made for: passed with another alias it is refused, not a page of that alias from the middle', async () => {
+    const [one, other] = stream.aliases.filter((a) => a.incidentIds.length === 2).map((a) => a.alias);
+    const first = await get(`/api/timeline?alias=${encodeURIComponent(one!)}&limit=2`);
+    const cursor = first.body.next_cursor as string;
+
+    const same = await get(`/api/timeline?alias=${encodeURIComponent(one!)}&limit=2&cursor=${cursor}`);
+    const another = await get(`/api/timeline?alias=${encodeURIComponent(other!)}&limit=2&cursor=${cursor}`);
+
+    expect(same.status).toBe(200);
+    expect(another).toEqual({ status: 400, body: { error: 'bad_request', message: 'cursor was made for another alias: pass the alias of the page it came from' } });
+  });
+
+  it('a cursor handed out before timeline cursors named their alias is refused, saying to start from the first page', async () => {
+    const alias = stream.aliases[0]!.alias;
+    const old = Buffer.from(JSON.stringify({ r: '2025-03-01T10:00:00.000000Z', s: 0, t: 'alerts.received.v1', p: 0, o: '3', e: 'x' })).toString('base64url');
+    const { status, body } = await get(`/api/timeline?alias=${encodeURIComponent(alias)}&cursor=${old}`);
+
+    expect(status).toBe(400);
+    expect(body.message).toMatch(/^cursor was made by an earlier version of the history API.*start again from the first page$/);
+  });
 });
 
 /** percentile_cont: linear interpolation between the closest ranks. */

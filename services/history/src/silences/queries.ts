@@ -5,7 +5,7 @@
 import type { Pool } from 'pg';
 import type { SilenceRow } from '@alertbus/projection';
 import { pruneBefore } from '@alertbus/projection';
-import { encodeCursor } from '../api/cursor';
+import { keysetPage } from '../api/cursor';
 import { afterPosition, BadCursorError, exactTime, listDigest, OTHER_FILTERS, readListCursor, SILENCE_LIST, type ListCursor } from '../api/queries';
 
 export type SilenceStateFilter = 'active' | 'pending' | 'expired' | 'all';
@@ -66,17 +66,12 @@ export async function listSilences(pool: Pool, q: SilenceListQuery, defaultNow: 
       ORDER BY created_at DESC, silence_id COLLATE "C" LIMIT ${limit}`,
     values,
   );
-  const more = rows.length > q.limit;
-  const page = more ? rows.slice(0, q.limit) : rows;
-  const last = page[page.length - 1];
-  return {
-    items: page.map(toSilence),
-    now,
-    nextCursor:
-      more && last
-        ? encodeCursor<SilenceCursor>({ t: last.cursor_time as string, i: last.silence_id as string, f: digest, n: now.toISOString() })
-        : null,
-  };
+  const { page, nextCursor } = keysetPage(
+    rows,
+    q.limit,
+    (last): SilenceCursor => ({ t: last.cursor_time as string, i: last.silence_id as string, f: digest, n: now.toISOString() }),
+  );
+  return { items: page.map(toSilence), now, nextCursor };
 }
 
 /** With `now`, as the API shows it (not when ended beyond the retention); without, the row as stored. */
