@@ -158,7 +158,15 @@ export async function startFullStack(extraEnv: NodeJS.ProcessEnv = {}, opts: Ful
     ...extraEnv,
   });
   const names: ServiceName[] = ['history', 'router', 'slack-sink', 'opsgenie-sink', 'ingest'];
-  await Promise.all(names.map((n) => stack.start(n)));
+  const started = await Promise.allSettled(names.map((n) => stack.start(n)));
+  const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    // The ones that did start must not outlive the test (they would keep Jest from ending).
+    await stack.stopAll();
+    await slack.close();
+    await opsgenie.close();
+    throw failed.reason;
+  }
   return {
     stack,
     slack,

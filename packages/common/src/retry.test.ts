@@ -7,6 +7,7 @@ import {
   infraRetryFromEnv,
   isInfrastructureError,
   planDeliveryRetry,
+  untilReachable,
 } from './retry';
 
 const HOUR = 3_600_000;
@@ -96,5 +97,63 @@ describe('isInfrastructureError', () => {
     ['a Slack refusal', new DeliveryError('channel_not_found', true)],
   ])('%s is not', (_what, err) => {
     expect(isInfrastructureError(err)).toBe(false);
+  });
+});
+
+describe('untilReachable: a start-up step that needs Kafka or Postgres', () => {
+  const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9092'), { code: 'ECONNREFUSED' });
+  /** KafkaJS's shape when the seed broker never answered: a non-retriable error around the connection error. */
+  const kafkaGaveUp = () => Object.assign(new Error('KafkaJSNonRetriableError'), { name: 'KafkaJSNonRetriableError', cause: refused() });
+  function recorder() {
+    const warned: Array<{ fields: Record<string, unknown>; msg: string }> = [];
+    const waits: number[] = [];
+    return {
+      warned,
+      waits,
+      opts: {
+        log: { warn: (fields: object, msg: string) => void warned.push({ fields: fields as Record<string, unknown>, msg }), info: () => undefined },
+        policy: { minBackoffMs: 100, maxBackoffMs: 400 },
+        sleep: async (ms: number) => void waits.push(ms),
+      },
+    };
+  }
+
+  test('waits out the server not being there yet, saying so each time, and goes on when it answers', async () => {
+    const r = recorder();
+    const failures = [kafkaGaveUp(), refused(), kafkaGaveUp(), refused()];
+    let calls = 0;
+
+    const value = await untilReachable('Kafka', async () => {
+      calls++;
+      const err = failures.shift();
+      if (err) throw err;
+      return 'topics';
+    }, r.opts as never);
+
+    expect({ value, calls }).toEqual({ value: 'topics', calls: 5 });
+    expect(r.warned.map((w) => [w.msg, w.fields.attempt, w.fields.reason])).toEqual([
+      ['Kafka not reachable yet: waiting for it', 1, 'connect ECONNREFUSED 127.0.0.1:9092'],
+      ['Kafka not reachable yet: waiting for it', 2, 'connect ECONNREFUSED 127.0.0.1:9092'],
+      ['Kafka not reachable yet: waiting for it', 3, 'connect ECONNREFUSED 127.0.0.1:9092'],
+      ['Kafka not reachable yet: waiting for it', 4, 'connect ECONNREFUSED 127.0.0.1:9092'],
+    ]);
+    // The infrastructure back-off: doubling from the minimum to the cap, half of it random.
+    expect(r.waits.every((ms, i) => ms >= Math.min(400, 100 * 2 ** i) / 2 && ms <= Math.min(400, 100 * 2 ** i))).toBe(true);
+  });
+
+  test.each([
+    ['refused credentials', Object.assign(new Error('SASL PLAIN authentication failed'), { name: 'KafkaJSSASLAuthenticationError' })],
+    ['a bad setting', new Error('orders.v1 has 3 partitions but alerts.v1 has 6')],
+    ['Postgres refusing the password (28P01)', Object.assign(new Error('password authentication failed for user "alertbus"'), { code: '28P01' })],
+  ])('does not wait for %s: thrown at once', async (_name, err) => {
+    const r = recorder();
+    let calls = 0;
+
+    await expect(untilReachable('Kafka', async () => {
+      calls++;
+      throw err;
+    }, r.opts as never)).rejects.toBe(err);
+
+    expect({ calls, warned: r.warned.length }).toEqual({ calls: 1, warned: 0 });
   });
 });

@@ -1,6 +1,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import { envInt, envDuration, ConfigError } from './config';
 import { DeliveryError } from './delivery';
+import type { Logger } from './logger';
 import { formatDuration } from '@alertbus/schemas';
 
 type Env = Record<string, string | undefined>;
@@ -104,6 +105,37 @@ export function isInfrastructureError(err: unknown): boolean {
     if (/^[0-9A-Z]{5}$/.test(code) && PG_TRANSIENT.some((re) => re.test(code))) return true;
     return PG_CLIENT_MESSAGES.test(message);
   });
+}
+
+/** Kafka refusing the credentials, or a setting it cannot take, is the operator's to fix, not a server to wait for. */
+const NOT_WAITED_FOR = /SASLAuthentication|InvalidConfig/;
+
+/**
+ * Runs a start-up step that needs Kafka or Postgres until it gets through. The server not there yet (refused,
+ * unreachable, timed out, still starting) is an infrastructure fault like any other: the service waits for it with
+ * the infrastructure back-off and says so at every attempt, instead of exiting and leaving the wait to whatever
+ * restarts it. Anything else (refused credentials, a bad setting, a bug) is thrown at once.
+ */
+export async function untilReachable<T>(
+  what: string,
+  step: () => Promise<T>,
+  opts: { log: Pick<Logger, 'warn' | 'info'>; policy?: InfraRetryPolicy; sleep?: (ms: number) => Promise<void> },
+): Promise<T> {
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const value = await step();
+      if (attempt > 1) opts.log.info({ attempts: attempt }, `${what} reachable: start-up goes on`);
+      return value;
+    } catch (err) {
+      const chain = errorChain(err);
+      if (!isInfrastructureError(err) || chain.some((e) => typeof e.name === 'string' && NOT_WAITED_FOR.test(e.name))) throw err;
+      const waitMs = infraBackoffMs(attempt, opts.policy);
+      const reason = chain.map((e) => (typeof e.message === 'string' ? e.message : '')).filter(Boolean).at(-1) ?? String(err);
+      opts.log.warn({ attempt, retryInMs: waitMs, reason }, `${what} not reachable yet: waiting for it`);
+      await sleep(waitMs);
+    }
+  }
 }
 
 // ------------------------------------------------------------------ deliveries (Slack, pager)

@@ -1,7 +1,7 @@
 /** history: projects incident events and delivery results into Postgres and serves the query API over them. */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createLogger, createPool, ensureDatabase, loadMigrations, migrate, type Pool } from '@alertbus/common';
+import { createLogger, createPool, ensureDatabase, loadMigrations, migrate, untilReachable, type Pool } from '@alertbus/common';
 import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
 import { MIGRATIONS_DIR } from '@alertbus/projection';
 import { buildApp } from './app';
@@ -44,18 +44,19 @@ export async function startHistory(config: HistoryOptions): Promise<HistoryServi
   const tokens = config.tokens ?? [];
   checkExposure(host, tokens);
   try {
-    await ensureDatabase(config.databaseUrl, config.pgTimeouts);
+    const wait = { log, ...(config.infraRetry ? { policy: config.infraRetry } : {}) };
+    await untilReachable('Postgres', () => ensureDatabase(config.databaseUrl, config.pgTimeouts), wait);
     const pool = createPool(config.databaseUrl, 5, config.pgTimeouts);
     closers.push(() => pool.end());
-    const applied = await migrate(pool, 'history', loadMigrations(MIGRATIONS_DIR));
+    const applied = await untilReachable('Postgres', () => migrate(pool, 'history', loadMigrations(MIGRATIONS_DIR)), wait);
     if (applied.length > 0) log.info({ applied }, 'history migrations applied');
     const appliedApi = await migrate(pool, IDEMPOTENCY_MIGRATIONS_OWNER, IDEMPOTENCY_MIGRATIONS);
     if (appliedApi.length > 0) log.info({ applied: appliedApi }, 'history API migrations applied');
 
     const kafka = createKafka({ brokers: config.brokers, clientId: 'alertbus-history', log });
-    await ensureTopics(kafka);
+    await untilReachable('Kafka', () => ensureTopics(kafka), wait);
     const producer = new EventProducer(kafka);
-    await producer.connect();
+    await untilReachable('Kafka', () => producer.connect(), wait);
     closers.push(() => producer.disconnect());
 
     const metrics = createHistoryMetrics();

@@ -1,8 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { createLogger, createPool, createRegistry, ensureDatabase, type Logger, type Pool, type Registry } from '@alertbus/common';
+import { createLogger, createPool, createRegistry, ensureDatabase, infraRetryFromEnv, untilReachable, type Logger, type Pool, type Registry } from '@alertbus/common';
 import { InstallationStore, migrateSlackInstalls, TeamTokens } from '@alertbus/slack-installs';
-import type { Kafka } from 'kafkajs';
 import { BrokerHealth, createKafka, ensureTopics, EventProducer, installProduceEncoder } from '@alertbus/kafka';
 import { buildIngestApp } from './app';
 import { DeliveryWaiter } from './notify/delivery-waiter';
@@ -39,23 +38,6 @@ export interface RunningIngest {
   close(): Promise<void>;
 }
 
-/**
- * ensureTopics, retried: right after a topic is created (or the broker started), metadata requests can
- * briefly answer "This server does not host this topic-partition"; that must not fail the start.
- */
-async function ensureTopicsPatiently(kafka: Kafka, log: Logger, attempts = 6): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await ensureTopics(kafka);
-      return;
-    } catch (err) {
-      if (attempt >= attempts) throw err;
-      log.warn({ attempt, err: (err as Error).message }, 'topics not ready yet, retrying');
-      await new Promise((r) => setTimeout(r, 500 * attempt));
-    }
-  }
-}
-
 /** Starts ingest: Kafka client, topics, a connected producer, then the HTTP listener. */
 export async function startIngest(config: IngestConfig, opts: IngestOptions = {}): Promise<RunningIngest> {
   const log = opts.log ?? createLogger('ingest');
@@ -67,9 +49,11 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
   // Records encoded in one pass (the same bytes as KafkaJS's): its own encoder was a fifth of ingest's CPU per alert.
   installProduceEncoder();
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'alertbus-ingest', log });
-  await ensureTopicsPatiently(kafka, log);
+  // Kafka not there yet (or a topic just created and not yet served) is waited for, with INFRA_RETRY_*'s back-off.
+  const wait = { log, policy: infraRetryFromEnv() };
+  await untilReachable('Kafka', () => ensureTopics(kafka), wait);
   const producer = ingestProducer(kafka, { maxQueuedEvents: config.produceQueueMax ?? DEFAULT_PRODUCE_QUEUE_MAX });
-  await producer.connect();
+  await untilReachable('Kafka', () => producer.connect(), wait);
   const kafkaHealth = new BrokerHealth({ brokers: config.kafkaBrokers, clientId: 'alertbus-ingest', log });
   await kafkaHealth.start();
 
@@ -90,9 +74,10 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
   let pool: Pool | undefined;
   let store: InstallationStore | undefined;
   if (slack?.oauth) {
-    await ensureDatabase(slack.oauth.databaseUrl);
-    pool = createPool(slack.oauth.databaseUrl, 3);
-    await migrateSlackInstalls(pool);
+    await untilReachable('Postgres', () => ensureDatabase(slack.oauth!.databaseUrl), wait);
+    const installs = createPool(slack.oauth.databaseUrl, 3);
+    pool = installs;
+    await untilReachable('Postgres', () => migrateSlackInstalls(installs), wait);
     store = new InstallationStore(pool, slack.oauth.tokenKey);
   }
   const tokens = slack ? new TeamTokens({ store, defaultToken: slack.botToken }) : undefined;

@@ -4,6 +4,7 @@ import {
   createRegistry,
   ensureDatabase,
   startOpsServer,
+  untilReachable,
   type Logger,
   type Registry,
 } from '@alertbus/common';
@@ -37,7 +38,8 @@ export async function startOpsgenieSink(config: OpsgenieSinkConfig): Promise<Ops
   const registry = createRegistry(SINK_NAME);
   const dryRun = !config.apiKey;
 
-  await ensureDatabase(config.databaseUrl, config.pgTimeouts);
+  const wait = { log, policy: config.infraRetry };
+  await untilReachable('Postgres', () => ensureDatabase(config.databaseUrl, config.pgTimeouts), wait);
   const pool = createPool(config.databaseUrl, 5, config.pgTimeouts);
   let producer: EventProducer | undefined;
   let runner: SinkRunner | undefined;
@@ -51,11 +53,12 @@ export async function startOpsgenieSink(config: OpsgenieSinkConfig): Promise<Ops
     }
   };
   try {
-    await migrateLedger(pool);
+    await untilReachable('Postgres', () => migrateLedger(pool), wait);
     const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: SINK_NAME, log });
-    await ensureTopics(kafka);
+    await untilReachable('Kafka', () => ensureTopics(kafka), wait);
     producer = createSinkProducer(kafka);
-    await producer.connect();
+    const connecting = producer;
+    await untilReachable('Kafka', () => connecting.connect(), wait);
 
     const client = config.apiKey
       ? createPagerClient(config.provider, { apiKey: config.apiKey, apiUrl: config.apiUrl, timeoutMs: config.requestTimeoutMs })

@@ -1,4 +1,4 @@
-import { createLogger, startOpsServer, type InfraRetryPolicy, type Logger } from '@alertbus/common';
+import { createLogger, startOpsServer, untilReachable, type InfraRetryPolicy, type Logger } from '@alertbus/common';
 import { createKafka, ensureTopics, installProduceEncoder } from '@alertbus/kafka';
 import { TOPICS } from '@alertbus/schemas';
 import { createRouterMetrics } from './metrics';
@@ -89,8 +89,9 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
   const rules = loadRules(config.rulesPath, compile);
   log.info({ rules: rules.origin, rulesVersion: rules.version, count: rules.rules.length }, 'routing rules loaded');
   const kafka = createKafka({ brokers: config.brokers, clientId: `alertbus-router-${config.instanceId ?? '0'}`, log });
-  await ensureTopics(kafka);
-  await checkCoPartitioned(kafka);
+  const wait = { log, ...(config.retry ? { policy: config.retry } : {}) };
+  await untilReachable('Kafka', () => ensureTopics(kafka), wait);
+  await untilReachable('Kafka', () => checkCoPartitioned(kafka), wait);
   const metrics = createRouterMetrics();
   const reloader = new RulesReloader({
     path: config.rulesPath,

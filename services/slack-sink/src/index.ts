@@ -7,6 +7,7 @@ import {
   loadMigrations,
   migrate,
   startOpsServer,
+  untilReachable,
   Counter,
   type Pool,
   type Registry,
@@ -66,15 +67,16 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
   };
 
   try {
-    await ensureDatabase(config.databaseUrl, config.pgTimeouts);
+    const wait = { log, policy: config.infraRetry };
+    await untilReachable('Postgres', () => ensureDatabase(config.databaseUrl, config.pgTimeouts), wait);
     const pool = createPool(config.databaseUrl, 5, config.pgTimeouts);
     closers.push(() => pool.end());
-    await migrateSlackSink(pool);
+    await untilReachable('Postgres', () => migrateSlackSink(pool), wait);
 
     const kafka = createKafka({ brokers: config.brokers, clientId: `alertbus-${SLACK_SINK}`, log });
-    await ensureTopics(kafka);
+    await untilReachable('Kafka', () => ensureTopics(kafka), wait);
     const producer = createSinkProducer(kafka);
-    await producer.connect();
+    await untilReachable('Kafka', () => producer.connect(), wait);
     closers.push(() => producer.disconnect());
 
     // Each command speaks for its workspace: an OAuth installation's token (SLACK_TOKEN_KEY), else SLACK_BOT_TOKEN.

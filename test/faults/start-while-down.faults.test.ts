@@ -1,0 +1,75 @@
+/**
+ * The whole stack started while Kafka and PostgreSQL cannot be reached: a machine that boots with its broker or its
+ * database still starting, or a deploy during their outage. The services reach both through TCP proxies that refuse
+ * every connection for the first 35 s, longer than KafkaJS's own retries last (about 20 s) before the start of a
+ * service fails. Every service must wait for them, saying so, and start once they answer: no service exits (before,
+ * the router, the sinks and history exited within 20 s, and their Postgres steps at once), and the alerts sent
+ * afterwards are all posted and paged once.
+ */
+import { readFileSync } from 'node:fs';
+import { dropTestDatabase } from '../support/db';
+import { FAULT_TEST_TIMEOUT_MS, report, sleep, startFaultRun, type FaultRun } from '../support/fault-run';
+import type { ServiceName } from '../support/stack';
+import { TcpProxy } from '../support/tcp-proxy';
+
+const UNREACHABLE_MS = 35_000;
+const SERVICES: ServiceName[] = ['history', 'router', 'slack-sink', 'opsgenie-sink', 'ingest'];
+
+let kafkaProxy: TcpProxy | undefined;
+let pgProxy: TcpProxy | undefined;
+let run: FaultRun | undefined;
+
+afterAll(async () => {
+  await run?.stop();
+  await kafkaProxy?.close();
+  await pgProxy?.close();
+  await dropTestDatabase();
+});
+
+test(
+  'started while Kafka and PostgreSQL are unreachable for 35 s: every service waits, then every alert is posted and paged once',
+  async () => {
+    const [host, port] = process.env.KAFKA_BROKERS!.split(',')[0]!.split(':');
+    kafkaProxy = await TcpProxy.start({ host: host!, port: Number(port) });
+    const direct = new URL(process.env.DATABASE_URL!);
+    pgProxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
+    kafkaProxy.cut('refuse');
+    pgProxy.cut('refuse');
+
+    // The bootstrap connection goes through the proxy; once it answers, the clients use the broker's own address.
+    const starting = startFaultRun({
+      env: { DATABASE_URL: pgProxy.url(direct.toString()) },
+      brokers: [`127.0.0.1:${kafkaProxy.port}`],
+      stream: { prefix: 'swd', ratePerSec: 2, resolveEvery: 4, resolveLag: 4 },
+    });
+    const failedEarly = starting.then(
+      () => null,
+      (err: Error) => err,
+    );
+    const early = await Promise.race([failedEarly, sleep(UNREACHABLE_MS).then(() => null)]);
+    kafkaProxy.restore();
+    pgProxy.restore();
+    if (early) throw early;
+    run = await starting;
+
+    const stack = run.full.stack;
+    const waited = SERVICES.filter((s) => /(Kafka|Postgres) not reachable yet: waiting for it/.test(readFileSync(stack.logFile(s), 'utf8')));
+    run.stream.start();
+    await sleep(15_000);
+    const settled = await run.finish();
+
+    // Every service said what it was waiting for (ingest and the router only need Kafka, the others both).
+    const actual = { ...settled.summary, 'services that exited': stack.unexpectedExits(), 'services that said they waited': waited };
+    const expected = { ...settled.expected, 'services that exited': [], 'services that said they waited': SERVICES };
+    report(
+      `started while unreachable (Kafka: ${kafkaProxy.stats.refused} connections refused; PostgreSQL: ${pgProxy.stats.refused})`,
+      actual,
+      expected,
+      settled.details,
+    );
+    expect(kafkaProxy.stats.refused).toBeGreaterThan(0);
+    expect(pgProxy.stats.refused).toBeGreaterThan(0);
+    expect(actual).toEqual(expected);
+  },
+  FAULT_TEST_TIMEOUT_MS,
+);
