@@ -1,11 +1,11 @@
 import { ConfigError } from '@alertbus/common';
-import { loadConfig, openIngestWarning, openInstallsWarning } from './config';
+import { checkExposure, loadConfig, openIngestWarning, openInstallsWarning } from './config';
 
 describe('loadConfig', () => {
   test('defaults', () => {
     expect(loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092' })).toEqual({
       port: 8080,
-      host: '0.0.0.0',
+      host: '127.0.0.1',
       token: undefined,
       tokens: [],
       bodyLimit: 1024 * 1024,
@@ -23,7 +23,7 @@ describe('loadConfig', () => {
       KAFKA_BROKERS: 'a:1, b:2',
       INGEST_PORT: '0',
       INGEST_HOST: '127.0.0.1',
-      INGEST_TOKEN: 't0ken',
+      INGEST_TOKEN: 'admin-t0ken-0123456789',
       INGEST_TOKENS: 'alertmanager-eu:am-t0ken-0123456789, grafana:gr.t0ken:with:colons',
       INGEST_BODY_LIMIT: '512kb',
       INGEST_MAX_ALERTS: '50',
@@ -36,7 +36,7 @@ describe('loadConfig', () => {
     expect(c).toEqual({
       port: 0,
       host: '127.0.0.1',
-      token: 't0ken',
+      token: 'admin-t0ken-0123456789',
       tokens: [
         { name: 'alertmanager-eu', token: 'am-t0ken-0123456789' },
         { name: 'grafana', token: 'gr.t0ken:with:colons' },
@@ -67,6 +67,9 @@ describe('loadConfig', () => {
     [{ INGEST_TOKENS: 'a:x-0123456789abcdef,a:y-0123456789abcdef' }, 'INGEST_TOKENS names "a" twice'],
     [{ INGEST_TOKENS: 'a:x-0123456789abcdef,b:x-0123456789abcdef' }, 'INGEST_TOKENS gives "b" the same token as another entry'],
     [{ INGEST_TOKEN: 'x-0123456789abcdef', INGEST_TOKENS: 'a:x-0123456789abcdef' }, 'INGEST_TOKENS repeats INGEST_TOKEN'],
+    [{ INGEST_TOKEN: 'short' }, 'INGEST_TOKEN must be at least 16 characters'],
+    [{ INGEST_TOKEN: 'x'.repeat(15) }, 'INGEST_TOKEN must be at least 16 characters'],
+    [{ INGEST_ALLOW_OPEN: 'yes' }, 'INGEST_ALLOW_OPEN must be true or false'],
     [{ KAFKA_BROKERS: '' }, 'KAFKA_BROKERS is required'],
     [{ INGEST_PRODUCE_QUEUE_MAX: '0' }, 'INGEST_PRODUCE_QUEUE_MAX must be ≥ 1'],
   ])('%j is refused with a message naming the variable', (env, message) => {
@@ -88,7 +91,54 @@ test('a refused INGEST_TOKENS never shows a token in its message', () => {
   }
 });
 
-describe('the warning when anyone who can reach ingest can write to it', () => {
+describe('off loopback, ingest needs a token or an explicit INGEST_ALLOW_OPEN', () => {
+  const base = { KAFKA_BROKERS: '127.0.0.1:9092' };
+
+  test.each(['0.0.0.0', '::', '10.1.2.3', 'ingest.example.internal'])('INGEST_HOST=%s without a token refuses to start, saying what to set', (host) => {
+    const run = () => loadConfig({ ...base, INGEST_HOST: host });
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow(`INGEST_HOST=${host} is not a loopback address and neither INGEST_TOKEN nor INGEST_TOKENS is set`);
+    expect(run).toThrow(/set INGEST_TOKEN .*INGEST_TOKENS=NAME:TOKEN.*INGEST_HOST=127\.0\.0\.1.*INGEST_ALLOW_OPEN=true/);
+  });
+
+  test.each([
+    [{}, '127.0.0.1'],
+    [{ INGEST_HOST: 'localhost' }, 'localhost'],
+    [{ INGEST_HOST: '::1' }, '::1'],
+    [{ INGEST_HOST: '0.0.0.0', INGEST_TOKEN: 'x-0123456789abcdef' }, '0.0.0.0'],
+    [{ INGEST_HOST: '0.0.0.0', INGEST_TOKENS: 'am:x-0123456789abcdef' }, '0.0.0.0'],
+    [{ INGEST_HOST: '0.0.0.0', INGEST_ALLOW_OPEN: 'true' }, '0.0.0.0'],
+  ])('%j starts, on %s', (env, host) => {
+    expect(loadConfig({ ...base, ...env }).host).toBe(host);
+  });
+
+  test('INGEST_ALLOW_OPEN is recorded only when true', () => {
+    expect(loadConfig({ ...base, INGEST_HOST: '0.0.0.0', INGEST_ALLOW_OPEN: 'TRUE' }).allowOpen).toBe(true);
+    expect(loadConfig({ ...base, INGEST_ALLOW_OPEN: 'false' }).allowOpen).toBeUndefined();
+    expect(() => loadConfig({ ...base, INGEST_HOST: '0.0.0.0', INGEST_ALLOW_OPEN: 'false' })).toThrow(/INGEST_ALLOW_OPEN=true/);
+  });
+
+  test('a configuration built in code is held to the same rule', () => {
+    expect(() => checkExposure({ host: '0.0.0.0' })).toThrow(ConfigError);
+    expect(() => checkExposure({ host: '0.0.0.0', tokens: [] })).toThrow(ConfigError);
+    expect(() => checkExposure({ host: '0.0.0.0', allowOpen: true })).not.toThrow();
+    expect(() => checkExposure({ host: '[::1]' })).not.toThrow();
+  });
+});
+
+test('a refused INGEST_TOKEN never shows it in its message', () => {
+  const refused = [
+    { INGEST_TOKEN: 's3cr3t-short' },
+    { INGEST_TOKEN: 's3cr3t inside-0123456789' },
+  ];
+  for (const env of refused) {
+    const run = () => loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', ...env });
+    expect(run).toThrow(ConfigError);
+    expect(run).not.toThrow(/s3cr3t/);
+  }
+});
+
+describe('the warning when anyone who can reach ingest can write to it (INGEST_ALLOW_OPEN)', () => {
   test.each([
     ['0.0.0.0', {}, true],
     ['::', {}, true],
@@ -103,7 +153,7 @@ describe('the warning when anyone who can reach ingest can write to it', () => {
   ])('host %s with %j → warned: %s', (host, auth, warned) => {
     const warning = openIngestWarning({ host, ...auth });
     expect(warning !== undefined).toBe(warned);
-    if (warning) expect(warning).toMatch(/INGEST_TOKEN.*INGEST_HOST/);
+    if (warning) expect(warning).toMatch(/^INGEST IS OPEN: .*INGEST_ALLOW_OPEN=true.*Set INGEST_TOKEN/);
   });
 });
 

@@ -5,11 +5,14 @@ import { DEFAULT_USERGROUPS_TTL_MS } from './slack/user-groups';
 /** Everything ingest reads from the environment, validated once at boot. */
 export interface IngestConfig {
   port: number;
+  /** INGEST_HOST (default 127.0.0.1): any other address needs a token, or allowOpen. */
   host: string;
   /** When set, every webhook must carry `Authorization: Bearer <token>`. */
   token?: string;
   /** INGEST_TOKENS: more accepted bearer tokens, one per sender, whose name is recorded on the events it sends. */
   tokens?: NamedToken[];
+  /** INGEST_ALLOW_OPEN=true: listen off loopback without any token, for an ingest behind an authenticating proxy. */
+  allowOpen?: boolean;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
   /** Most alerts one webhook request may carry (INGEST_MAX_ALERTS). */
@@ -164,6 +167,8 @@ function loadSlackConfig(env: Env): SlackIngestConfig | undefined {
   };
 }
 
+/** Loopback: off it, ingest needs a token (checkExposure); compose and the manifests set 0.0.0.0 with one. */
+export const DEFAULT_INGEST_HOST = '127.0.0.1';
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 export const DEFAULT_PRODUCE_QUEUE_MAX = 10_000;
 export const DEFAULT_MAX_ALERTS = 1000;
@@ -222,13 +227,38 @@ export function isLoopbackHost(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
 }
 
+const hasTokens = (config: Pick<IngestConfig, 'token' | 'tokens'>) => !!config.token || (config.tokens?.length ?? 0) > 0;
+
+/**
+ * Anyone who can reach an ingest without tokens can page people and post to Slack, so off loopback it refuses to
+ * start without one, unless INGEST_ALLOW_OPEN says a proxy in front of it checks who sends.
+ */
+export function checkExposure(config: Pick<IngestConfig, 'host' | 'token' | 'tokens' | 'allowOpen'>): void {
+  if (isLoopbackHost(config.host) || hasTokens(config) || config.allowOpen) return;
+  throw new ConfigError(
+    `INGEST_HOST=${config.host} is not a loopback address and neither INGEST_TOKEN nor INGEST_TOKENS is set, so anyone who can ` +
+      'reach this port could page people and post to Slack: set INGEST_TOKEN (at least 16 characters, e.g. `openssl rand -hex 24`) ' +
+      'or INGEST_TOKENS=NAME:TOKEN,..., or listen on INGEST_HOST=127.0.0.1, or, behind a proxy that authenticates every ' +
+      'request, set INGEST_ALLOW_OPEN=true',
+  );
+}
+
 /** The warning to log at start when anyone who can reach the port can write alerts (undefined when not). */
 export function openIngestWarning(config: Pick<IngestConfig, 'host' | 'token' | 'tokens'>): string | undefined {
-  if (isLoopbackHost(config.host) || config.token || (config.tokens?.length ?? 0) > 0) return undefined;
+  if (isLoopbackHost(config.host) || hasTokens(config)) return undefined;
   return (
-    `INGEST IS OPEN: listening on ${config.host} without INGEST_TOKEN or INGEST_TOKENS, so anyone who can reach this ` +
-    'port can page people and post to Slack. Set INGEST_TOKEN (or INGEST_TOKENS) or listen on 127.0.0.1 (INGEST_HOST).'
+    `INGEST IS OPEN: listening on ${config.host} without INGEST_TOKEN or INGEST_TOKENS (INGEST_ALLOW_OPEN=true), so anyone ` +
+    'who can reach this port can page people and post to Slack. Set INGEST_TOKEN (or INGEST_TOKENS) unless a proxy in front ' +
+    'of ingest authenticates every request.'
   );
+}
+
+/** INGEST_ALLOW_OPEN: true or false, nothing that could be read either way. */
+function allowOpen(env: Env): boolean {
+  const raw = envOptional(env, 'INGEST_ALLOW_OPEN')?.trim().toLowerCase();
+  if (raw === undefined || raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new ConfigError('INGEST_ALLOW_OPEN must be true or false');
 }
 
 type Env = Record<string, string | undefined>;
@@ -239,17 +269,25 @@ export function loadConfig(env: Env = process.env): IngestConfig {
   if (bodyLimit < 1) throw new ConfigError(`INGEST_BODY_LIMIT must be at least 1 byte, got "${env.INGEST_BODY_LIMIT}"`);
   const slack = loadSlackConfig(env);
   const token = envSecret(env, 'INGEST_TOKEN');
+  // The message never shows the token, nor its length.
+  if (token !== undefined && token.length < MIN_INGEST_TOKEN_LENGTH) {
+    throw new ConfigError(`INGEST_TOKEN must be at least ${MIN_INGEST_TOKEN_LENGTH} characters (e.g. \`openssl rand -hex 24\`)`);
+  }
   const tokens = parseNamedTokens(env.INGEST_TOKENS);
   if (token !== undefined && tokens.some((t) => t.token === token)) {
     throw new ConfigError('INGEST_TOKENS repeats INGEST_TOKEN: events sent with it could not say which sender they came from');
   }
   const maxNormalisedBytes = envBytes(env, 'INGEST_MAX_NORMALISED_BYTES', DEFAULT_MAX_NORMALISED_BYTES);
   if (maxNormalisedBytes < 1) throw new ConfigError(`INGEST_MAX_NORMALISED_BYTES must be at least 1 byte, got "${env.INGEST_MAX_NORMALISED_BYTES}"`);
+  const host = envString(env, 'INGEST_HOST', DEFAULT_INGEST_HOST);
+  const open = allowOpen(env);
+  checkExposure({ host, token, tokens, allowOpen: open });
   return {
     port: envInt(env, 'INGEST_PORT', 8080, { min: 0, max: 65535 }),
-    host: envString(env, 'INGEST_HOST', '0.0.0.0'),
+    host,
     token,
     tokens,
+    ...(open ? { allowOpen: true } : {}),
     bodyLimit,
     maxAlerts: envInt(env, 'INGEST_MAX_ALERTS', DEFAULT_MAX_ALERTS, { min: 1 }),
     maxNormalisedBytes,

@@ -44,7 +44,7 @@ test('starts on port 0, accepts a webhook over HTTP after Kafka acknowledged it,
   await expect(fetch(`${running.url}/healthz`)).rejects.toThrow();
 });
 
-test('listening on every interface without a token logs a loud warning at start; with a token it does not', async () => {
+test('listening on every interface without a token refuses to start; with INGEST_ALLOW_OPEN it starts with a loud warning; with a token, quietly', async () => {
   const lines: Array<{ level: number; msg: string }> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -54,7 +54,9 @@ test('listening on every interface without a token logs a loud warning at start;
   });
   const config = { port: 0, host: '0.0.0.0', bodyLimit: 1024 * 1024, kafkaBrokers: testBrokers(), kafkaTimeoutMs: 10_000 };
 
-  const open = await startIngest(config, { log: pino({ level: 'warn' }, sink) });
+  await expect(startIngest(config, { log: pino({ level: 'warn' }, sink) })).rejects.toThrow(/^INGEST_HOST=0\.0\.0\.0 is not a loopback address/);
+
+  const open = await startIngest({ ...config, allowOpen: true }, { log: pino({ level: 'warn' }, sink) });
   await open.close();
   const warnings = lines.filter((l) => l.level === 40);
   expect(warnings).toHaveLength(1);

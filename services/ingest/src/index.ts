@@ -5,7 +5,7 @@ import { InstallationStore, migrateSlackInstalls, TeamTokens } from '@alertbus/s
 import { BrokerHealth, createKafka, ensureTopics, EventProducer, installProduceEncoder } from '@alertbus/kafka';
 import { buildIngestApp } from './app';
 import { DeliveryWaiter } from './notify/delivery-waiter';
-import { DEFAULT_PRODUCE_QUEUE_MAX, openIngestWarning, openInstallsWarning, type IngestConfig } from './config';
+import { checkExposure, DEFAULT_PRODUCE_QUEUE_MAX, openIngestWarning, openInstallsWarning, type IngestConfig } from './config';
 import { SlackSocket } from './socket-mode';
 import { ingestProducer } from './producer';
 import { SlackIdentity } from './slack/identity';
@@ -40,6 +40,8 @@ export interface RunningIngest {
 
 /** Starts ingest: Kafka client, topics, a connected producer, then the HTTP listener. */
 export async function startIngest(config: IngestConfig, opts: IngestOptions = {}): Promise<RunningIngest> {
+  // As loadConfig does, for a configuration built in code.
+  checkExposure(config);
   const log = opts.log ?? createLogger('ingest');
   const registry = opts.registry ?? createRegistry('ingest');
   const open = openIngestWarning(config);
