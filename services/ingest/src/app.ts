@@ -26,7 +26,7 @@ import { DEFAULT_MAX_ALERTS, DEFAULT_MAX_NORMALISED_BYTES, DEFAULT_SLACK_ACK_TIM
 
 export interface IngestAppDeps {
   producer: IngestProducer;
-  config: Pick<IngestConfig, 'token' | 'tokens' | 'bodyLimit' | 'kafkaTimeoutMs' | 'maxAlerts' | 'maxNormalisedBytes'>;
+  config: Pick<IngestConfig, 'token' | 'tokens' | 'directSenders' | 'bodyLimit' | 'kafkaTimeoutMs' | 'maxAlerts' | 'maxNormalisedBytes'>;
   registry: Registry;
   log: Logger;
   now?: () => Date;
@@ -133,6 +133,7 @@ export function buildIngestApp(deps: IngestAppDeps): IngestApp {
       tags: rulesBook,
       ...(deps.notify?.deliveries ? { deliveries: deps.notify.deliveries } : {}),
       syncTimeoutMs: deps.notify?.syncTimeoutMs ?? DEFAULT_NOTIFY_SYNC_TIMEOUT_MS,
+      ...(tokens.length > 0 ? { directSenders: new Set(config.directSenders ?? []) } : {}),
     });
   });
   const slackInbox: Omit<SlackInboxDeps, 'log'> = {

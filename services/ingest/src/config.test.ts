@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       INGEST_HOST: '127.0.0.1',
       INGEST_TOKEN: 'admin-t0ken-0123456789',
       INGEST_TOKENS: 'alertmanager-eu:am-t0ken-0123456789, grafana:gr.t0ken:with:colons',
+      INGEST_NOTIFY_DIRECTLY: 'grafana',
       INGEST_BODY_LIMIT: '512kb',
       INGEST_MAX_ALERTS: '50',
       INGEST_MAX_NORMALISED_BYTES: '2mb',
@@ -41,6 +42,7 @@ describe('loadConfig', () => {
         { name: 'alertmanager-eu', token: 'am-t0ken-0123456789' },
         { name: 'grafana', token: 'gr.t0ken:with:colons' },
       ],
+      directSenders: ['grafana'],
       bodyLimit: 512 * 1024,
       maxAlerts: 50,
       maxNormalisedBytes: 2 * 1024 * 1024,
@@ -70,6 +72,8 @@ describe('loadConfig', () => {
     [{ INGEST_TOKEN: 'short' }, 'INGEST_TOKEN must be at least 16 characters'],
     [{ INGEST_TOKEN: 'x'.repeat(15) }, 'INGEST_TOKEN must be at least 16 characters'],
     [{ INGEST_ALLOW_OPEN: 'yes' }, 'INGEST_ALLOW_OPEN must be true or false'],
+    [{ INGEST_NOTIFY_DIRECTLY: 'deploys' }, 'INGEST_NOTIFY_DIRECTLY entry 1 is not the name of a sender of INGEST_TOKENS (INGEST_TOKENS is not set)'],
+    [{ INGEST_TOKENS: 'a:x-0123456789abcdef', INGEST_NOTIFY_DIRECTLY: 'a, b' }, 'INGEST_NOTIFY_DIRECTLY entry 2 is not the name of a sender of INGEST_TOKENS (senders: a)'],
     [{ KAFKA_BROKERS: '' }, 'KAFKA_BROKERS is required'],
     [{ INGEST_PRODUCE_QUEUE_MAX: '0' }, 'INGEST_PRODUCE_QUEUE_MAX must be ≥ 1'],
   ])('%j is refused with a message naming the variable', (env, message) => {
@@ -126,10 +130,12 @@ describe('off loopback, ingest needs a token or an explicit INGEST_ALLOW_OPEN', 
   });
 });
 
-test('a refused INGEST_TOKEN never shows it in its message', () => {
+test('a refused INGEST_TOKEN or INGEST_NOTIFY_DIRECTLY never shows a token in its message', () => {
   const refused = [
     { INGEST_TOKEN: 's3cr3t-short' },
     { INGEST_TOKEN: 's3cr3t inside-0123456789' },
+    // A token pasted where a sender's name goes.
+    { INGEST_TOKENS: 'am:s3cr3t-one-0123456789', INGEST_NOTIFY_DIRECTLY: 's3cr3t-one-0123456789' },
   ];
   for (const env of refused) {
     const run = () => loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', ...env });

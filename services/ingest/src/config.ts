@@ -7,10 +7,12 @@ export interface IngestConfig {
   port: number;
   /** INGEST_HOST (default 127.0.0.1): any other address needs a token, or allowOpen. */
   host: string;
-  /** When set, every webhook must carry `Authorization: Bearer <token>`. */
+  /** When set, every webhook must carry `Authorization: Bearer <token>`; the admin token, allowed everything. */
   token?: string;
   /** INGEST_TOKENS: more accepted bearer tokens, one per sender, whose name is recorded on the events it sends. */
   tokens?: NamedToken[];
+  /** INGEST_NOTIFY_DIRECTLY: the INGEST_TOKENS names that may POST /notify-directly (INGEST_TOKEN always may). */
+  directSenders?: string[];
   /** INGEST_ALLOW_OPEN=true: listen off loopback without any token, for an ingest behind an authenticating proxy. */
   allowOpen?: boolean;
   /** Largest accepted request body, in bytes. */
@@ -261,6 +263,25 @@ function allowOpen(env: Env): boolean {
   throw new ConfigError('INGEST_ALLOW_OPEN must be true or false');
 }
 
+/**
+ * INGEST_NOTIFY_DIRECTLY=NAME,… — INGEST_TOKENS names; one it does not know (a typo, or a token pasted by mistake) is
+ * refused by position, never quoted.
+ */
+export function parseDirectSenders(raw: string | undefined, tokens: readonly NamedToken[]): string[] {
+  const names = (raw ?? '').split(',').map((n) => n.trim());
+  if (names.every((n) => n === '')) return [];
+  for (const [i, name] of names.entries()) {
+    if (!tokens.some((t) => t.name === name)) {
+      const known = tokens.map((t) => t.name);
+      throw new ConfigError(
+        `INGEST_NOTIFY_DIRECTLY entry ${i + 1} is not the name of a sender of INGEST_TOKENS ` +
+          `(${known.length > 0 ? `senders: ${known.join(', ')}` : 'INGEST_TOKENS is not set'}); INGEST_TOKEN may always post to /notify-directly`,
+      );
+    }
+  }
+  return [...new Set(names)];
+}
+
 type Env = Record<string, string | undefined>;
 
 /** Reads and validates the configuration; a bad value throws a ConfigError naming the variable. */
@@ -282,11 +303,13 @@ export function loadConfig(env: Env = process.env): IngestConfig {
   const host = envString(env, 'INGEST_HOST', DEFAULT_INGEST_HOST);
   const open = allowOpen(env);
   checkExposure({ host, token, tokens, allowOpen: open });
+  const directSenders = parseDirectSenders(env.INGEST_NOTIFY_DIRECTLY, tokens);
   return {
     port: envInt(env, 'INGEST_PORT', 8080, { min: 0, max: 65535 }),
     host,
     token,
     tokens,
+    ...(directSenders.length > 0 ? { directSenders } : {}),
     ...(open ? { allowOpen: true } : {}),
     bodyLimit,
     maxAlerts: envInt(env, 'INGEST_MAX_ALERTS', DEFAULT_MAX_ALERTS, { min: 1 }),

@@ -24,6 +24,7 @@ async function main(): Promise<void> {
       host: config.host,
       auth: config.token || config.tokens?.length ? 'bearer token required' : 'none',
       senders: config.tokens?.map((t) => t.name),
+      notifyDirectly: config.token || config.tokens?.length ? [...(config.token ? ['INGEST_TOKEN'] : []), ...(config.directSenders ?? [])] : 'anyone (no token)',
       maxAlerts: config.maxAlerts,
       maxNormalisedBytes: config.maxNormalisedBytes,
       bodyLimit: config.bodyLimit,

@@ -11,6 +11,7 @@ import {
 } from '@alertbus/schemas';
 import { writeEvents, type AcceptDeps } from '../accept';
 import { HttpError } from '../http-error';
+import { structureWithoutBroadcasts, withoutBroadcasts } from '../notify/broadcasts';
 import type { DeliveryWaits } from '../notify/delivery-waiter';
 import type { TagBook } from '../notify/tag-book';
 import { senderOf } from '../plugins/bearer-auth';
@@ -23,7 +24,15 @@ export interface NotifyDeps {
   deliveries?: DeliveryWaits;
   /** NOTIFY_SYNC_TIMEOUT: longest wait for Slack before a sync request is answered 504. */
   syncTimeoutMs: number;
+  /**
+   * Present when requests need a token: the INGEST_TOKENS names that may POST /notify-directly (INGEST_TOKEN always
+   * may). Absent: ingest takes requests without a token (on loopback, or INGEST_ALLOW_OPEN), and so does this route.
+   */
+  directSenders?: ReadonlySet<string>;
 }
+
+/** The permission POST /notify-directly needs, as 403 answers name it. */
+export const NOTIFY_DIRECTLY_PERMISSION = 'notify-directly';
 
 export const DEFAULT_NOTIFY_SYNC_TIMEOUT_MS = 10_000;
 
@@ -48,8 +57,8 @@ const DirectBody = Type.Object(
   {
     channel: Type.String({ minLength: 1, maxLength: L.channel }),
     text: Type.String({ minLength: 1, maxLength: L.text }),
-    username: Type.Optional(Type.String({ minLength: 1, maxLength: L.username })),
-    icon_emoji: Type.Optional(IconEmojiField),
+    username: Type.Optional(Type.String({ minLength: 1, maxLength: L.username, description: 'Refused (400): no message may pass for another person or bot.' })),
+    icon_emoji: Type.Optional({ ...IconEmojiField, description: 'Refused (400), as username.' }),
     blocks: Type.Optional(Type.Array(Type.Unknown())),
     attachments: Type.Optional(Type.Array(Type.Unknown())),
     sync: Type.Optional(Type.Boolean()),
@@ -91,8 +100,9 @@ function requestIdOf(req: FastifyRequest, deps: AcceptDeps): string {
 
 /**
  * POST /notify (a message to a tag's channel) and POST /notify-directly (a message the sender built, to a
- * channel): written to notifications.v1 and answered 202 once Kafka acknowledged it; with `sync: true`,
- * answered 200 with the Slack ts once the slack-sink posted it (504 with the id when that takes too long).
+ * channel, for INGEST_TOKEN and the senders of INGEST_NOTIFY_DIRECTLY; it notifies no channel or user group):
+ * written to notifications.v1 and answered 202 once Kafka acknowledged it; with `sync: true`, answered 200 with
+ * the Slack ts once the slack-sink posted it (504 with the id when that takes too long).
  */
 export const notifyRoutes: FastifyPluginAsyncTypebox<NotifyDeps> = async (app, deps) => {
   const send = async (req: FastifyRequest, reply: FastifyReply, event: Envelope<'NotificationRequested'>) => {
@@ -157,9 +167,39 @@ export const notifyRoutes: FastifyPluginAsyncTypebox<NotifyDeps> = async (app, d
     return send(req, reply, event);
   });
 
-  app.post('/notify-directly', { schema: { body: DirectBody, response: responses } }, async (req, reply) => {
+  /** Before the body is read: a sender without the permission learns it whatever it sent. */
+  const mayPostDirectly = async (req: FastifyRequest) => {
+    const sender = senderOf(req);
+    // No name with tokens required: INGEST_TOKEN, the admin token.
+    if (!deps.directSenders || sender === undefined || deps.directSenders.has(sender)) return;
+    throw new HttpError(
+      403,
+      'forbidden',
+      `sender "${sender}" lacks the ${NOTIFY_DIRECTLY_PERMISSION} permission: its token may POST /notify to a tag; ` +
+        `to post messages it builds, add "${sender}" to INGEST_NOTIFY_DIRECTLY`,
+    );
+  };
+
+  app.post('/notify-directly', { schema: { body: DirectBody, response: responses }, onRequest: mayPostDirectly }, async (req, reply) => {
     const body = req.body;
-    const problem = passThroughProblem('blocks', body.blocks) ?? passThroughProblem('attachments', body.attachments);
+    // The app's name and icon on every direct message, so none passes for a person or another bot (a tag may set its own).
+    for (const field of ['username', 'icon_emoji'] as const) {
+      if (body[field] !== undefined) {
+        throw new HttpError(
+          400,
+          'invalid_payload',
+          `${field} is not accepted by /notify-directly: its messages are posted under the app's own name and icon, so none can ` +
+            'pass for a person or another bot; a tag of the rules file (tags:, POST /notify) may set username and icon_emoji',
+        );
+      }
+    }
+    const text = withoutBroadcasts(body.text);
+    if ([...text].length > L.text) {
+      throw new HttpError(400, 'invalid_payload', `text comes to more than ${L.text} characters once its @channel, @here and user-group mentions are escaped`);
+    }
+    const blocks = body.blocks === undefined ? undefined : (structureWithoutBroadcasts(body.blocks) as unknown[]);
+    const attachments = body.attachments === undefined ? undefined : (structureWithoutBroadcasts(body.attachments) as unknown[]);
+    const problem = passThroughProblem('blocks', blocks) ?? passThroughProblem('attachments', attachments);
     if (problem) throw new HttpError(400, 'invalid_payload', problem);
     const sender = senderOf(req);
     const event = notificationRequested(
@@ -167,11 +207,9 @@ export const notifyRoutes: FastifyPluginAsyncTypebox<NotifyDeps> = async (app, d
         kind: 'direct',
         channel: body.channel,
         level: 'info',
-        text: body.text,
-        ...(body.username !== undefined ? { username: body.username } : {}),
-        ...(body.icon_emoji !== undefined ? { iconEmoji: body.icon_emoji } : {}),
-        ...(body.blocks !== undefined ? { blocks: body.blocks as NotificationRequested['blocks'] } : {}),
-        ...(body.attachments !== undefined ? { attachments: body.attachments as NotificationRequested['attachments'] } : {}),
+        text,
+        ...(blocks !== undefined ? { blocks: blocks as NotificationRequested['blocks'] } : {}),
+        ...(attachments !== undefined ? { attachments: attachments as NotificationRequested['attachments'] } : {}),
         ...(body.sync ? { sync: true } : {}),
         requestId: requestIdOf(req, deps.accept),
         ...(sender !== undefined ? { authenticatedAs: sender } : {}),

@@ -1,0 +1,136 @@
+/**
+ * POST /notify-directly on a real ingest and Kafka, with tokens: only INGEST_TOKEN and the senders of
+ * INGEST_NOTIFY_DIRECTLY may post (403 naming the permission for the others, nothing written), and what is written
+ * cannot notify a channel or a user group, nor carry another name or icon. What the message would notify is read
+ * by the Slack stand-in's parser, as Slack reads it.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger } from '@alertbus/common';
+import { TOPICS } from '@alertbus/schemas';
+import { messageNotifications } from '@alertbus/stand-ins';
+import { readTopic, testBrokers, testKafka, type ReadRecord } from '../../../test/support/kafka';
+import { startIngest, type RunningIngest } from './index';
+import { settled } from './test-support/retry';
+
+const ADMIN = 'admin-token-0123456789';
+const DEPLOYER = 'deployer-token-0123456789';
+const GRAFANA = 'grafana-token-0123456789';
+
+let ingest: RunningIngest;
+
+beforeAll(async () => {
+  const rules = join(mkdtempSync(join(tmpdir(), 'alertbus-ingest-direct-')), 'rules.yaml');
+  writeFileSync(rules, 'tags:\n  deploys: { channel: "#deploys" }\n');
+  ingest = await startIngest(
+    {
+      port: 0,
+      host: '127.0.0.1',
+      token: ADMIN,
+      tokens: [
+        { name: 'deployer', token: DEPLOYER },
+        { name: 'grafana', token: GRAFANA },
+      ],
+      directSenders: ['deployer'],
+      bodyLimit: 1024 * 1024,
+      kafkaBrokers: testBrokers(),
+      kafkaTimeoutMs: 10_000,
+      rulesPath: rules,
+    },
+    { log: createLogger('ingest-direct-test', 'silent') },
+  );
+});
+
+afterAll(async () => {
+  await ingest?.close();
+});
+
+const post = (path: string, token: string, body: unknown) =>
+  fetch(`${ingest.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+async function notifications(): Promise<ReadRecord[]> {
+  const kafka = await settled(() => testKafka('ingest-direct-test'));
+  return settled(() => readTopic(kafka, TOPICS.notifications));
+}
+
+const withText = (records: ReadRecord[], marker: string) => records.filter((r) => JSON.stringify(r.event?.data ?? {}).includes(marker));
+
+test('a sender without the notify-directly permission gets 403 naming it, before its body is read, and nothing is written', async () => {
+  const refused = await post('/notify-directly', GRAFANA, { channel: '#ops', text: 'refused 4e1b' });
+  expect(refused.status).toBe(403);
+  expect(await refused.json()).toEqual({
+    error: 'forbidden',
+    message: 'sender "grafana" lacks the notify-directly permission: its token may POST /notify to a tag; to post messages it builds, add "grafana" to INGEST_NOTIFY_DIRECTLY',
+  });
+  // Not a 400 about the body: the permission is checked first.
+  expect((await post('/notify-directly', GRAFANA, '{"not": "a message"')).status).toBe(403);
+  // The same token still sends to a tag.
+  expect((await post('/notify', GRAFANA, { tag: 'deploys', text: 'tagged 4e1b' })).status).toBe(202);
+
+  // INGEST_TOKEN (the admin token) and the senders of INGEST_NOTIFY_DIRECTLY post.
+  const byAdmin = await post('/notify-directly', ADMIN, { channel: '#ops', text: 'by admin 4e1b' });
+  expect(byAdmin.status).toBe(202);
+  const byDeployer = await post('/notify-directly', DEPLOYER, { channel: '#ops', text: 'by deployer 4e1b' });
+  expect(byDeployer.status).toBe(202);
+
+  const records = await notifications();
+  expect(withText(records, 'refused 4e1b')).toEqual([]);
+  expect(withText(records, 'by admin 4e1b')[0]?.event?.data).toMatchObject({ kind: 'direct', channel: '#ops' });
+  expect(withText(records, 'by admin 4e1b')[0]?.event?.data).not.toHaveProperty('authenticatedAs');
+  expect(withText(records, 'by deployer 4e1b')[0]?.event?.data).toMatchObject({ kind: 'direct', authenticatedAs: 'deployer' });
+  expect(withText(records, 'tagged 4e1b')[0]?.event?.data).toMatchObject({ kind: 'tag', authenticatedAs: 'grafana' });
+});
+
+test('what is written notifies no channel and no user group, in text, blocks and attachments; a person, links and plain text stay as sent', async () => {
+  const pings = '<!channel> <!here|here> <!everyone> <!subteam^S0SRE|@sre> <!GROUP> @channel';
+  const body = {
+    channel: '#ops',
+    text: `markup 9d2c ${pings} for <@U0ALICE>, see <https://ci.example/1|the build>`,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `block 9d2c ${pings}` } },
+      { type: 'header', text: { type: 'plain_text', text: 'plain <!channel> as written' } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: '<!here> context' }] },
+    ],
+    attachments: [{ pretext: '<!channel>', text: 'attached <!everyone>', fallback: '<!here>', fields: [{ title: 't', value: '<!subteam^S0SRE>' }] }],
+  };
+  // What Slack would do with the message as sent: the check below would find these.
+  expect(messageNotifications(body)).toEqual(['@channel', '@here', '@everyone', 'subteam:S0SRE', 'user:U0ALICE']);
+
+  expect((await post('/notify-directly', DEPLOYER, body)).status).toBe(202);
+  const [record] = withText(await notifications(), 'markup 9d2c');
+  const data = record!.event!.data as { text: string; blocks: unknown[]; attachments: unknown[] };
+  expect(messageNotifications(data)).toEqual(['user:U0ALICE']);
+  expect(data.text).toBe(
+    'markup 9d2c &lt;!channel> &lt;!here|here> &lt;!everyone> &lt;!subteam^S0SRE|@sre> &lt;!GROUP> @channel for <@U0ALICE>, see <https://ci.example/1|the build>',
+  );
+  expect(data.blocks[1]).toEqual(body.blocks[1]);
+  expect(data.attachments).toEqual([
+    { pretext: '&lt;!channel>', text: 'attached &lt;!everyone>', fallback: '&lt;!here>', fields: [{ title: 't', value: '&lt;!subteam^S0SRE>' }] },
+  ]);
+});
+
+test('username and icon_emoji are refused with 400 saying why, and nothing is written', async () => {
+  for (const [field, value] of [
+    ['username', 'Alice Smith'],
+    ['icon_emoji', ':alice:'],
+  ] as const) {
+    const res = await post('/notify-directly', ADMIN, { channel: '#ops', text: `impersonating 7a0f ${field}`, [field]: value });
+    expect(res.status).toBe(400);
+    const answer = (await res.json()) as { error: string; message: string };
+    expect(answer.error).toBe('invalid_payload');
+    expect(answer.message).toMatch(new RegExp(`^${field} is not accepted by /notify-directly: its messages are posted under the app's own name and icon`));
+  }
+  expect(withText(await notifications(), 'impersonating 7a0f')).toEqual([]);
+});
+
+test('text that escaping would make longer than the limit is refused with 400, not cut', async () => {
+  const text = '<!here>'.repeat(Math.floor(12_000 / 7));
+  const res = await post('/notify-directly', ADMIN, { channel: '#ops', text });
+  expect(res.status).toBe(400);
+  expect(((await res.json()) as { message: string }).message).toBe('text comes to more than 12000 characters once its @channel, @here and user-group mentions are escaped');
+});
