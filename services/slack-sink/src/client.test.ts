@@ -4,6 +4,7 @@
  */
 import pino from 'pino';
 import { DeliveryError } from '@alertbus/common';
+import { NotSentError } from '@alertbus/sink-runtime';
 import {
   SLACK_STAND_IN_TOKEN,
   startSlackStandIn,
@@ -58,6 +59,7 @@ describe('error mapping', () => {
     ['ok:false request_timeout', { ok: false, error: 'request_timeout' }, { permanent: false, message: /request_timeout/ }],
     // The workspace moving into an Enterprise organization: Slack says its API is intermittently unavailable until then.
     ['ok:false team_added_to_org', { ok: false, error: 'team_added_to_org' }, { permanent: false, message: /team_added_to_org/ }],
+    ['ok:false org_login_required', { ok: false, error: 'org_login_required' }, { permanent: false, message: /org_login_required/ }],
     ['HTTP 429 Retry-After 3', { status: 429, retryAfter: 3 }, { permanent: false, httpStatus: 429, retryAfterMs: 3000, message: /rate limited/ }],
     ['HTTP 429 without Retry-After', { status: 429 }, { permanent: false, httpStatus: 429, message: /Retry header/ }],
     ['HTTP 500', { status: 500 }, { permanent: false, httpStatus: 500, message: /HTTP 500/ }],
@@ -119,6 +121,59 @@ describe('error mapping', () => {
     const err = toDeliveryError(new Error(`socket hang up while sending Bearer ${TOKEN}`), [TOKEN]);
     expect(err.permanent).toBe(false);
     expect(err.message).not.toContain(TOKEN);
+  });
+});
+
+describe("a refusal of the sink's only token (SLACK_BOT_TOKEN, no OAuth installations)", () => {
+  const sole = () => new SlackClient({ token: TOKEN, apiUrl: standIn.url, timeoutMs: 5000, log: silent, tokenRefusalWaits: true });
+
+  it.each(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'no_permission', 'missing_scope', 'ekm_access_denied'])(
+    '%s on a post is retryable, names the error and SLACK_BOT_TOKEN but not the token, and is cleared by the next post that succeeds',
+    async (error) => {
+      const c = sole();
+      standIn.state.failNext('chat.postMessage', { ok: false, error });
+      const err = await failure(post(c));
+      expect(err).toMatchObject({ permanent: false, httpStatus: undefined, retryAfterMs: undefined });
+      // Slack refused before doing anything: the next attempt need not look whether it posted.
+      expect(err).toBeInstanceOf(NotSentError);
+      expect(err.message).toMatch(new RegExp(`^Slack answered ${error} — Slack refused SLACK_BOT_TOKEN`));
+      expect(err.message).not.toContain(TOKEN);
+      expect(c.tokenProblem()).toMatch(new RegExp(`SLACK_BOT_TOKEN \\(${error}\\)`));
+      await post(c);
+      expect(c.tokenProblem()).toBeUndefined();
+    },
+  );
+
+  it('an update and a look-up refused for the token wait too; a missing scope of a look-up does not (the sink does without it)', async () => {
+    const c = sole();
+    standIn.state.failNext('chat.update', { ok: false, error: 'token_revoked' });
+    expect(await failure(c.update({ channel: 'C0ALERTS', ts: '1700000000.000100', text: 'x' }))).toMatchObject({ permanent: false });
+    standIn.state.failNext('conversations.history', { ok: false, error: 'invalid_auth' });
+    expect(await failure(c.findCommandMessage({ channel: 'C0ALERTS', oldest: '0', commandId: 'c1' }))).toMatchObject({ permanent: false });
+    standIn.state.failNext('conversations.history', { ok: false, error: 'missing_scope' });
+    expect(await failure(c.findCommandMessage({ channel: 'C0ALERTS', oldest: '0', commandId: 'c1' }))).toMatchObject({ permanent: true });
+  });
+
+  it('a missing chat:write is not cleared by a look-up that succeeds, only by a post', async () => {
+    const c = sole();
+    standIn.state.failNext('chat.postMessage', { ok: false, error: 'missing_scope' });
+    await failure(post(c));
+    await c.findCommandMessage({ channel: 'C0ALERTS', oldest: '0', commandId: 'c1' });
+    expect(c.tokenProblem()).toMatch(/missing_scope/);
+    await post(c);
+    expect(c.tokenProblem()).toBeUndefined();
+  });
+
+  it("stays permanent for an installation's token: one revoked workspace must not hold back the others", async () => {
+    standIn.state.failNext('chat.postMessage', { ok: false, error: 'token_revoked' });
+    const c = client();
+    expect(await failure(post(c))).toMatchObject({ permanent: true, message: 'Slack answered token_revoked' });
+    expect(c.tokenProblem()).toBeUndefined();
+  });
+
+  it('a refusal of the call itself (channel_not_found) stays permanent', async () => {
+    standIn.state.failNext('chat.postMessage', { ok: false, error: 'channel_not_found' });
+    expect(await failure(post(sole()))).toMatchObject({ permanent: true });
   });
 });
 

@@ -1,9 +1,10 @@
 import { ErrorCode, type ChatPostEphemeralArguments, type WebClient } from '@slack/web-api';
 import { DeliveryError, classifyStatus, parseRetryAfter, scrubSecrets, slackWebClient, type Logger } from '@alertbus/common';
+import { NotSentError } from '@alertbus/sink-runtime';
 import { COMMAND_EVENT_TYPE, type PostEphemeralBody, type PostMessageBody, type UpdateMessageBody } from './wire';
-import { RETRYABLE_PLATFORM_ERRORS, SLACK_ERROR_CODE, SlackWriteCalls, platformDetails } from './write-calls';
+import { RETRYABLE_PLATFORM_ERRORS, SLACK_ERROR_CODE, SlackPlatformError, SlackWriteCalls, TOKEN_REFUSED_ERRORS, platformDetails } from './write-calls';
 
-export { RETRYABLE_PLATFORM_ERRORS };
+export { RETRYABLE_PLATFORM_ERRORS, TOKEN_REFUSED_ERRORS };
 
 /** How long a channel-name miss is trusted before conversations.list (Tier 2) is asked again. */
 const CHANNEL_LIST_MIN_INTERVAL_MS = 60_000;
@@ -34,11 +35,7 @@ export function toDeliveryError(err: unknown, secrets: ReadonlyArray<string | un
         const what = typeof data?.error === 'string' ? `${data.error.length} characters of text` : 'no error code';
         return new DeliveryError(`Slack answered with a body that is not a Web API answer (${what})`, false);
       }
-      const error = data.error;
-      return new DeliveryError(
-        scrub(`Slack answered ${error}${platformDetails(e.data)}`),
-        !RETRYABLE_PLATFORM_ERRORS.has(error),
-      );
+      return new SlackPlatformError(scrub(`Slack answered ${data.error}${platformDetails(e.data)}`), data.error);
     }
     case ErrorCode.RateLimitedError: {
       const seconds = Number(e.retryAfter);
@@ -76,7 +73,15 @@ export interface SlackClientOptions {
   timeoutMs: number;
   log: Logger;
   now?: () => number;
+  /**
+   * The token is the sink's only one (SLACK_BOT_TOKEN, no OAuth installations): Slack refusing it (TOKEN_REFUSED_ERRORS)
+   * refuses every command alike, so it is a retryable fault of the sink, not a permanent one of the command.
+   */
+  tokenRefusalWaits?: boolean;
 }
+
+/** Writes (chat.*) need chat:write, which every command needs; reads need scopes the sink can do without. */
+type CallKind = 'write' | 'read';
 
 export interface PostedMessage {
   channel: string;
@@ -101,26 +106,82 @@ export class SlackClient {
   private readonly channelIds = new Map<string, string>();
   private listedAt = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
+  private readonly tokenRefusalWaits: boolean;
+  private readonly log: Logger;
+  /** Slack's error code that refused the token, while no call has succeeded since. */
+  private refused: string | undefined;
 
   constructor(opts: SlackClientOptions) {
     this.secrets = [opts.token];
     this.now = opts.now ?? Date.now;
+    this.tokenRefusalWaits = opts.tokenRefusalWaits ?? false;
+    this.log = opts.log;
     this.web = slackWebClient({ token: opts.token, apiUrl: opts.apiUrl, timeoutMs: opts.timeoutMs, log: opts.log });
     this.writes = new SlackWriteCalls({ token: opts.token, apiUrl: opts.apiUrl, timeoutMs: opts.timeoutMs });
   }
 
-  private async call<T>(fn: () => Promise<T>, acceptError?: (error: string) => boolean): Promise<T | undefined> {
+  /**
+   * Why Slack calls cannot succeed although the sink runs: the sink's only token was refused (its Slack error, never the
+   * token), until a call with it succeeds again; undefined otherwise.
+   */
+  tokenProblem(): string | undefined {
+    if (!this.refused) return undefined;
+    return `Slack refuses SLACK_BOT_TOKEN (${this.refused}): every Slack command waits until the token, its scopes or the app's installation are fixed`;
+  }
+
+  private async call<T>(fn: () => Promise<T>, acceptError?: (error: string) => boolean, kind: CallKind = 'read'): Promise<T | undefined> {
+    let res: T;
     try {
-      return await fn();
+      res = await fn();
     } catch (err) {
       const e = err as { code?: string; data?: { error?: unknown } };
       if (acceptError && e.code === ErrorCode.PlatformError && acceptError(String(e.data?.error))) return undefined;
-      throw toDeliveryError(err, this.secrets);
+      throw this.refusal(toDeliveryError(err, this.secrets), kind);
     }
+    this.answered(kind);
+    return res;
   }
 
-  private async must<T>(fn: () => Promise<T>): Promise<T> {
-    return (await this.call(fn)) as T;
+  private async must<T>(fn: () => Promise<T>, kind: CallKind = 'read'): Promise<T> {
+    return (await this.call(fn, undefined, kind)) as T;
+  }
+
+  /** A chat.postMessage or chat.update, with a refusal of the token classified as every other call's. */
+  private async write<T>(fn: () => Promise<T>): Promise<T> {
+    let res: T;
+    try {
+      res = await fn();
+    } catch (err) {
+      throw err instanceof DeliveryError ? this.refusal(err, 'write') : err;
+    }
+    this.answered('write');
+    return res;
+  }
+
+  /**
+   * A refusal of the sink's only token, as a retryable error that says what to fix (the command waits: DeliveryDelayed
+   * with this message); every other error as it is. `missing_scope` counts on the calls every command makes (chat:write):
+   * a read's missing scope is a feature the sink does without (private channels it cannot list, a look-up it cannot make).
+   */
+  private refusal(err: DeliveryError, kind: CallKind): DeliveryError {
+    if (!this.tokenRefusalWaits || !(err instanceof SlackPlatformError) || !TOKEN_REFUSED_ERRORS.has(err.slackError)) return err;
+    if (err.slackError === 'missing_scope' && kind !== 'write') return err;
+    if (!this.refused) {
+      this.log.error(
+        { slackError: err.slackError },
+        `Slack refuses SLACK_BOT_TOKEN (${err.slackError}): every Slack command waits and is retried until the token, its scopes or the app's installation are fixed`,
+      );
+    }
+    this.refused = err.slackError;
+    // Slack refused the call before doing anything: the next attempt need not look whether it was posted.
+    return new NotSentError(`${err.message} — Slack refused SLACK_BOT_TOKEN: the command waits and is retried until the token, its scopes or the app's installation are fixed`);
+  }
+
+  /** A call succeeded: the token is taken again (a missing chat:write shows on writes only, so only a write clears that). */
+  private answered(kind: CallKind): void {
+    if (!this.refused || (this.refused === 'missing_scope' && kind !== 'write')) return;
+    this.log.info({ slackError: this.refused }, 'Slack takes SLACK_BOT_TOKEN again: the waiting commands go out');
+    this.refused = undefined;
   }
 
   /** The Slack user id with this email, or undefined when nobody (active) has it (needs users:read.email). */
@@ -162,19 +223,19 @@ export class SlackClient {
   }
 
   async postMessage(body: PostMessageBody): Promise<PostedMessage> {
-    const res = await this.writes.call<{ channel?: string; ts?: string }>('chat.postMessage', body);
+    const res = await this.write(() => this.writes.call<{ channel?: string; ts?: string }>('chat.postMessage', body));
     if (!res.channel || !res.ts) throw new DeliveryError('Slack answered ok without channel and ts', false);
     return { channel: res.channel, ts: res.ts };
   }
 
   /** An answer only `body.user` sees; Slack keeps no copy, so there is nothing to find again after a crash. */
   async postEphemeral(body: PostEphemeralBody): Promise<{ messageTs: string }> {
-    const res = await this.must(() => this.web.chat.postEphemeral(body as unknown as ChatPostEphemeralArguments));
+    const res = await this.must(() => this.web.chat.postEphemeral(body as unknown as ChatPostEphemeralArguments), 'write');
     return { messageTs: res.message_ts ?? '' };
   }
 
   async update(body: UpdateMessageBody): Promise<PostedMessage> {
-    const res = await this.writes.call<{ channel?: string; ts?: string }>('chat.update', body);
+    const res = await this.write(() => this.writes.call<{ channel?: string; ts?: string }>('chat.update', body));
     return { channel: res.channel ?? body.channel, ts: res.ts ?? body.ts };
   }
 

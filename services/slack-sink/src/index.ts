@@ -9,6 +9,7 @@ import {
   startOpsServer,
   untilReachable,
   Counter,
+  Gauge,
   type Pool,
   type Registry,
 } from '@alertbus/common';
@@ -85,8 +86,17 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
       ...(config.tokenKey ? { store: new InstallationStore(pool, config.tokenKey) } : {}),
       defaultToken: config.token,
     });
-    const clients = new TeamClients(tokens, { apiUrl: config.apiUrl, timeoutMs: config.requestTimeoutMs, log });
+    // Without installations SLACK_BOT_TOKEN speaks for every command: Slack refusing it is the sink's fault, and waits.
+    const clients = new TeamClients(tokens, { apiUrl: config.apiUrl, timeoutMs: config.requestTimeoutMs, log, soleToken: !config.tokenKey });
     const client = (await clients.forTeam(undefined))?.client;
+    new Gauge({
+      name: 'alertbus_slack_token_refused',
+      help: '1 while Slack refuses SLACK_BOT_TOKEN, the sink\'s only token (invalid_auth, token_revoked, missing_scope…): every Slack command waits until it is fixed.',
+      registers: [registry],
+      collect() {
+        this.set(client?.tokenProblem() ? 1 : 0);
+      },
+    });
     const dryRun = !tokens.configured;
     const cache = new OnCallCache(pool);
     const lookups = new Counter({
@@ -150,7 +160,8 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
     const ops = await startOpsServer(
       config.port,
       registry,
-      { ready: () => sinkReadiness(runner, pool) },
+      // Not ready while Slack refuses the sink's only token: the commands wait (retried), and the probe says why.
+      { ready: async () => (await sinkReadiness(runner, pool)) ?? client?.tokenProblem() ?? null },
       config.host,
     );
     closers.push(() => ops.app.close());

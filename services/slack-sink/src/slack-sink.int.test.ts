@@ -275,6 +275,42 @@ describe('slack-sink', () => {
     expect(withCommand(reply.id)).toHaveLength(1);
   });
 
+  // With SLACK_BOT_TOKEN alone (no OAuth installations), a refused token refuses every command alike: a fault of the
+  // sink's configuration that an operator fixes, not of the command. It was dead-lettered at its first attempt.
+  it('waits while Slack refuses SLACK_BOT_TOKEN (invalid_auth), says so on /readyz and in a metric, then posts root and reply once', async () => {
+    const T = incident('token-refused');
+    const root = post(T, 'root', '[FIRING] posted once the token is taken again');
+    const reply = post(T, 'reply', 'fired again while the token was refused');
+    const refusedMetric = /^alertbus_slack_token_refused\{[^}]*\} 1$/m;
+    standIn.state.failFor('*', { ok: false, error: 'invalid_auth' }, 10 * 60_000);
+    try {
+      await producer.send([root, reply]);
+      await waitFor(() => delays(root.id).length >= 3, { what: 'three delays of the root post while the token is refused' });
+      const ready = await fetch(`${sink!.opsUrl}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as { reason: string }).reason).toMatch(/Slack refuses SLACK_BOT_TOKEN \(invalid_auth\)/);
+      expect(await (await fetch(`${sink!.opsUrl}/metrics`)).text()).toMatch(refusedMetric);
+    } finally {
+      standIn.state.clearFaults();
+    }
+
+    const event = await delivered(root);
+    expect(event.type).toBe('SlackMessagePosted');
+    expect(data(event).attempts).toBeGreaterThanOrEqual(4);
+    expect(withCommand(root.id)).toHaveLength(1);
+    for (const delay of delays(root.id).map(data)) {
+      expect(delay).toMatchObject({ target: 'slack', lastError: expect.stringMatching(/^Slack answered invalid_auth — Slack refused SLACK_BOT_TOKEN/) });
+      expect(JSON.stringify(delay)).not.toContain(TOKEN);
+    }
+    const replied = await delivered(reply);
+    expect(data(replied)).toMatchObject({ threadTs: data(event).ts, purpose: 'reply' });
+    expect(withCommand(reply.id)).toHaveLength(1);
+    const dead = seen.filter((e) => e.type === 'DeadLettered' && JSON.stringify(e.data).includes(root.id));
+    expect(dead).toEqual([]);
+    expect(await waitFor(async () => (await fetch(`${sink!.opsUrl}/readyz`)).ok, { what: '/readyz ready again' })).toBe(true);
+    expect(await (await fetch(`${sink!.opsUrl}/metrics`)).text()).not.toMatch(refusedMetric);
+  });
+
   it('fails a command Slack refuses for good once, dead-letters it, and goes on with the next', async () => {
     const B = incident('unknown-channel');
     const doomed = post(B, 'root', 'to a channel that does not exist', '#does-not-exist');

@@ -22,7 +22,8 @@ export class TeamClients implements ClientSource {
 
   constructor(
     private readonly tokens: TeamTokens,
-    private readonly opts: { apiUrl: string; timeoutMs: number; log: Logger },
+    /** `soleToken`: no OAuth installations, SLACK_BOT_TOKEN speaks for every command (see SlackClientOptions.tokenRefusalWaits). */
+    private readonly opts: { apiUrl: string; timeoutMs: number; log: Logger; soleToken?: boolean },
   ) {}
 
   async forTeam(teamId: string | undefined): Promise<TeamClient | undefined> {
@@ -30,7 +31,8 @@ export class TeamClients implements ClientSource {
     if (!creds) return undefined;
     let client = this.byToken.get(creds.token);
     if (!client) {
-      client = new SlackClient({ token: creds.token, apiUrl: this.opts.apiUrl, timeoutMs: this.opts.timeoutMs, log: this.opts.log });
+      const tokenRefusalWaits = this.opts.soleToken === true && creds.source === 'default';
+      client = new SlackClient({ token: creds.token, apiUrl: this.opts.apiUrl, timeoutMs: this.opts.timeoutMs, log: this.opts.log, tokenRefusalWaits });
       this.byToken.set(creds.token, client);
     }
     return { client, cacheTeam: creds.source === 'installed' ? teamId! : '' };

@@ -31,7 +31,42 @@ export const RETRYABLE_PLATFORM_ERRORS: ReadonlySet<string> = new Set([
   // operations will be intermittently unavailable until the transition is complete" (Slack's error docs): an outage
   // with an end, not a refusal.
   'team_added_to_org',
+  // "The workspace is undergoing an enterprise migration and will not be available until migration is complete": the
+  // same outage with an end as team_added_to_org.
+  'org_login_required',
 ]);
+
+/**
+ * `ok:false` errors that refuse the token (or the app's grant) rather than the call (Slack's common errors): every call
+ * made with that token fails the same way until someone fixes it, by a new token, a scope added, the app reinstalled or
+ * the workspace restored. With the sink's one SLACK_BOT_TOKEN that is a fault of the sink's configuration, and the
+ * command waits (see SlackClient's `tokenRefusalWaits`); with an OAuth installation's token it is that workspace's, and
+ * permanent, so that one revoked install does not hold back the others.
+ */
+export const TOKEN_REFUSED_ERRORS: ReadonlySet<string> = new Set([
+  'not_authed',
+  'invalid_auth',
+  'account_inactive',
+  'token_revoked',
+  'token_expired',
+  'no_permission',
+  'not_allowed_token_type',
+  'team_access_not_granted',
+  'ekm_access_denied',
+  'accesslimited',
+  'missing_scope',
+]);
+
+/** An `ok:false` answer of the Web API, with Slack's error code (`channel_not_found`, `invalid_auth`, …). */
+export class SlackPlatformError extends DeliveryError {
+  constructor(
+    message: string,
+    readonly slackError: string,
+  ) {
+    super(message, !RETRYABLE_PLATFORM_ERRORS.has(slackError));
+    this.name = 'SlackPlatformError';
+  }
+}
 
 /** Slack's explanation of an ok:false answer (`response_metadata.messages`), at most three of them. */
 export function platformDetails(data: unknown): string {
@@ -92,7 +127,7 @@ export class SlackWriteCalls {
     }
     if (data.ok !== true) {
       const error = data.error as string;
-      throw new DeliveryError(scrubSecrets(`Slack answered ${error}${platformDetails(data)}`, this.secrets), !RETRYABLE_PLATFORM_ERRORS.has(error));
+      throw new SlackPlatformError(scrubSecrets(`Slack answered ${error}${platformDetails(data)}`, this.secrets), error);
     }
     return data as T;
   }
