@@ -2,7 +2,7 @@ import { DeliveryError } from '@alertbus/common';
 import { deriveId, makeEnvelope, newId, type AnyEnvelope } from '@alertbus/schemas';
 import { startOpsgenieStandIn, type OpsgenieStandIn } from '@alertbus/stand-ins';
 import { createPagerClient } from './create-pager-client';
-import { PagerNotifier } from './notifier';
+import { CreateUnconfirmed, PagerNotifier } from './notifier';
 
 const RULE = { path: 'default', rulesVersion: 'v' };
 
@@ -82,9 +82,30 @@ describe('PagerNotifier', () => {
     expect(err).toMatchObject({ permanent: true, message: expect.stringMatching(/^alert-not-open: opsgenie add note/) });
   });
 
-  it('counts an accepted request whose status stays unknown as delivered, with the requestId only', async () => {
+  it('never records a create whose status stays unknown as created: a retryable error that sends it to the alias look-up', async () => {
     og.state.processingDelayMs = 60_000;
-    const outcome = await notifier.execute(create('slow'));
+    const pending = await notifier.execute(create('slow')).catch((e: unknown) => e);
+    expect(pending).toBeInstanceOf(CreateUnconfirmed);
+    expect(pending).toMatchObject({ permanent: false, httpStatus: undefined, message: expect.stringMatching(/^opsgenie create alert accepted \(request [0-9a-f-]+\) but its status is still unknown/) });
+    expect((pending as Error).message).not.toContain(og.apiKey);
+    // No answer from the status call: the same.
+    og.state.processingDelayMs = 0;
+    og.state.failNext('requestStatus', { status: 503 }, 2);
+    expect(await notifier.execute(create('status-down')).catch((e: unknown) => e)).toBeInstanceOf(CreateUnconfirmed);
+  });
+
+  it('counts a close, an acknowledge or a note whose status stays unknown as delivered, with the requestId only (a note sent again shows twice)', async () => {
+    await notifier.execute(create('open-one'));
+    og.state.processingDelayMs = 60_000;
+    for (const type of ['AcknowledgePagerAlert', 'AddPagerNote', 'ClosePagerAlert']) {
+      const outcome = await notifier.execute(command(type, 'open-one', { note: 'n' }));
+      expect(outcome.data).toEqual({ provider: 'opsgenie', requestId: expect.any(String) });
+    }
+  });
+
+  it('records a create as accepted, unverified, when the status call is refused for good (looking again could never tell)', async () => {
+    og.state.failNext('requestStatus', { status: 403, body: { message: 'Forbidden', took: 0, requestId: 'r' } });
+    const outcome = await notifier.execute(create('status-forbidden'));
     expect(outcome).toEqual({ type: 'PagerAlertCreated', data: { provider: 'opsgenie', requestId: expect.any(String) } });
   });
 

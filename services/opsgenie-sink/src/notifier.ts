@@ -69,6 +69,19 @@ export function keyRefusedAsRetryable(err: unknown, provider: PagerProvider): un
 }
 
 /**
+ * A create the pager accepted (202) whose request status could not be learned in the polls: the page may exist, may
+ * still be pending, or may never be made. Retryable and without an HTTP status, so the runner treats it as a call that
+ * may have taken effect: the next attempt looks the alias up first (reconcile), waits while the create may still be
+ * pending (OPSGENIE_CREATE_SETTLE_MS), and sends it again only after that, which the pager deduplicates by alias.
+ */
+export class CreateUnconfirmed extends DeliveryError {
+  constructor(message: string) {
+    super(message, false);
+    this.name = 'CreateUnconfirmed';
+  }
+}
+
+/**
  * Executes pager commands through a PagerClient. A 202 only means "queued", so each action is followed by
  * a few request-status polls: they give the alert id and reveal actions that were accepted but not applied.
  *
@@ -81,7 +94,10 @@ export function keyRefusedAsRetryable(err: unknown, provider: PagerProvider): un
  * - acknowledge / add note → permanent failure named `alert-not-open`: the effect asked for did not happen.
  * JSM's integration API cannot change a priority: there an update is done with `changed: false` (the note the router
  * adds beside it says what the priority should be).
- * A status still unknown after the polls counts as success with the requestId only (the request was accepted).
+ * A status still unknown after the polls (404: not processed yet; or the status call got no answer) counts as success
+ * with the requestId only for a close, an acknowledge, a note or a priority (the request was accepted; sending a note
+ * again would add it twice). Not for a create: a page that may not exist is never recorded as created (see
+ * CreateUnconfirmed).
  */
 export class PagerNotifier implements Notifier {
   readonly target = 'pager' as const;
@@ -141,6 +157,7 @@ export class PagerNotifier implements Notifier {
     } catch (err) {
       const mapped = keyRefusedAsRetryable(err, this.opts.provider);
       if (mapped !== err) this.keyRefused = `the ${this.opts.provider} API refused the key (HTTP ${(err as DeliveryError).httpStatus}): pages wait until OPSGENIE_API_KEY or OPSGENIE_API_URL is fixed`;
+      else if (err instanceof CreateUnconfirmed) this.keyRefused = undefined; // the create was accepted: so was the key
       else if (err instanceof DeliveryError && err.httpStatus !== undefined && err.httpStatus >= 400 && err.httpStatus < 500 && err.httpStatus !== 429) {
         this.keyRefused = undefined; // refused for the request itself: the key was taken
       }
@@ -195,7 +212,20 @@ export class PagerNotifier implements Notifier {
         throw new DeliveryError(`not a pager command: ${String(type)}`, true);
     }
 
-    const status = await this.confirm(accepted.requestId, command);
+    const { status, unknowable } = await this.confirm(accepted.requestId, command);
+    if (!status && type === 'CreatePagerAlert') {
+      if (!unknowable) {
+        throw new CreateUnconfirmed(
+          `${this.opts.provider} create alert accepted (request ${accepted.requestId}) but its status is still unknown: the alias is looked up before the create is sent again`,
+        );
+      }
+      // Looking the alias up would be refused the same way, and sending the create again until it can be checked would
+      // never end: recorded as accepted (requestId only), loudly.
+      this.opts.log?.error(
+        { commandId: command.id, alias, requestId: accepted.requestId },
+        `the ${this.opts.provider} API refused the request-status call for good: the page was accepted but cannot be verified; check that OPSGENIE_API_KEY may read alerts`,
+      );
+    }
     if (status && !status.isSuccess) {
       const provider = this.opts.provider;
       if (alertMissing(status)) {
@@ -220,19 +250,24 @@ export class PagerNotifier implements Notifier {
     return this.outcome(command, accepted.requestId, status?.alertId);
   }
 
-  /** Asks what became of an accepted request; never throws (the action was accepted, retrying it could repeat a note). */
-  private async confirm(requestId: string, command: AnyEnvelope): Promise<RequestStatus | undefined> {
+  /**
+   * Asks what became of an accepted request; never throws (the action was accepted, retrying it could repeat a note).
+   * No status: not processed yet (404) or no answer, after every poll; `unknowable` when the pager refused the status
+   * call for good (a 4xx other than 404 or 429, e.g. a key without read access), which no later look could change.
+   */
+  private async confirm(requestId: string, command: AnyEnvelope): Promise<{ status?: RequestStatus; unknowable?: boolean }> {
     for (let i = 0; i < this.polls; i++) {
       if (i > 0) await sleep(this.pollDelayMs * 2 ** (i - 1));
       try {
         const status = await this.client.requestStatus(requestId);
-        if (status) return status;
+        if (status) return { status };
       } catch (err) {
         this.opts.log?.warn({ commandId: command.id, requestId, error: (err as Error).message }, 'request status check failed');
+        if (err instanceof DeliveryError && err.permanent) return { unknowable: true };
       }
     }
     this.opts.log?.warn({ commandId: command.id, requestId }, 'request accepted but its status is still unknown');
-    return undefined;
+    return {};
   }
 
   /**

@@ -62,7 +62,10 @@ afterAll(async () => {
 afterEach(() => {
   og.state.processPending();
   og.state.processingDelayMs = 0;
+  og.state.clearFaults();
 });
+
+const resultsOf = async (cmd: AnyEnvelope) => (await readTopic(kafka, TOPICS.deliveries)).filter((x) => x.event?.causationId === cmd.id).map((x) => x.event!);
 
 test('a create accepted but not processed yet when its alias is looked up is found once processed: created once', async () => {
   // Long enough that it cannot run out while the test runs, however slow the machine.
@@ -138,4 +141,43 @@ test('a create refused at connect never reached the pager: retried when it is ba
   } finally {
     await late.close();
   }
+});
+
+// A 202 only says "queued". A create whose request status could not be learned was recorded as created, with the
+// requestId only: a page that may never have been made counted as delivered, and nothing looked again.
+test('a create accepted whose request status stays unknown (404, not processed) is not recorded until the pager shows the alert: created once, with its id', async () => {
+  await startSink({ createSettleMs: HELD_MS });
+  og.state.processingDelayMs = HELD_MS;
+  const cmd = createCommand('alertmanager:status-unknown');
+  await producer.send([cmd]);
+
+  await waitFor(() => lookups(cmd.alias).length >= 3 || creates(cmd.alias).length >= 2, {
+    timeoutMs: 60_000,
+    what: 'the alias looked up while the accepted create is not processed (or a second create)',
+  });
+  const waiting = await resultsOf(cmd);
+  expect(waiting.map((e) => e.type)).toEqual(['DeliveryDelayed']);
+  expect(waiting[0]!.data).toMatchObject({ target: 'pager', lastError: expect.stringMatching(/^opsgenie create alert accepted \(request [0-9a-f-]+\) but its status is still unknown/) });
+  expect(creates(cmd.alias)).toEqual([expect.objectContaining({ status: 202 })]);
+
+  og.state.processPending();
+  const result = await resultOf(cmd);
+  const alerts = og.state.alerts.filter((a) => a.alias === cmd.alias);
+  expect(alerts).toEqual([expect.objectContaining({ count: 1, status: 'open' })]);
+  expect(result).toMatchObject({ type: 'PagerAlertCreated', data: { alertId: alerts[0]!.id } });
+  expect(creates(cmd.alias)).toHaveLength(1);
+});
+
+test('a create whose request-status call gets no answer (503) is checked by its alias: recorded with the alert id, created once', async () => {
+  await startSink({ createSettleMs: HELD_MS });
+  og.state.failFor('requestStatus', { status: 503 }, HELD_MS);
+  const cmd = createCommand('alertmanager:status-unanswered');
+  await producer.send([cmd]);
+
+  const result = await resultOf(cmd);
+  const alerts = og.state.alerts.filter((a) => a.alias === cmd.alias);
+  expect(alerts).toEqual([expect.objectContaining({ count: 1, status: 'open' })]);
+  expect(result).toMatchObject({ type: 'PagerAlertCreated', data: { alertId: alerts[0]!.id, attempts: 1 } });
+  expect(creates(cmd.alias)).toHaveLength(1);
+  expect(lookups(cmd.alias).length).toBeGreaterThanOrEqual(1);
 });
