@@ -198,8 +198,9 @@ export function supersededIn(records: readonly ConsumedRecord[], notifier: Pick<
  * reconciled first. A delivery that fails in a way worth retrying (429, 5xx, network) waits for its next try
  * (DeliveryDelayed), honouring any Retry-After, within the retry budget; the commands after it in its
  * partition wait behind it, so an incident's commands keep their order (close after create, reply after
- * root). Only a permanent failure or a spent budget ends in DeliveryFailed and a dead letter. Kafka and
- * Postgres faults are the consume loop's: the partition pauses and resumes where it stopped. An update that a
+ * root). Only a permanent failure, or a spent budget while other commands went through (a record the API keeps
+ * failing on), ends in DeliveryFailed and a dead letter; a budget spent in an outage is said once and the command keeps
+ * waiting. Kafka and Postgres faults are the consume loop's: the partition pauses and resumes where it stopped. An update that a
  * later command of the same fetched batch replaces whole is completed as superseded, without a call. A batch done in
  * the ledger lets the next one be fetched before its delivery events are acknowledged (see withDeliveriesSent).
  */
@@ -208,8 +209,13 @@ export class SinkRunner {
   private readonly deliveries: Counter<string>;
   private readonly delays: Counter<string>;
   private readonly holds: Counter<string>;
-  /** Commands waiting for their next try, by command id (each heads its partition). */
-  private readonly waiting = new Map<string, { partition: number }>();
+  /**
+   * Commands waiting for their next try, by command id (each heads its partition): with how many commands this runner
+   * had delivered when it last failed (see failedAttempt), and whether its retry budget is spent.
+   */
+  private readonly waiting = new Map<string, { partition: number; deliveredBefore: number; pastBudget: boolean }>();
+  /** Commands this runner delivered (executed, or found done by reconcile): whether the API took anything. */
+  private delivered = 0;
   private readonly now: () => Date;
   private readonly policy: DeliveryRetryPolicy;
   /** Per fetched batch: the delivery events sent for its commands so far (see withDeliveriesSent). */
@@ -249,6 +255,17 @@ export class SinkRunner {
       registers: [opts.registry],
       collect() {
         this.set({ sink }, waiting.size);
+      },
+    });
+    new Gauge({
+      name: 'alertbus_deliveries_past_budget',
+      help: 'Deliveries still waiting after DELIVERY_RETRY_BUDGET: nothing else went through either (an outage), so they keep waiting.',
+      labelNames: ['sink'],
+      registers: [opts.registry],
+      collect() {
+        let n = 0;
+        for (const w of waiting.values()) if (w.pastBudget) n += 1;
+        this.set({ sink }, n);
       },
     });
     const each = eachRecord({
@@ -367,6 +384,12 @@ export class SinkRunner {
     this.deliveries.inc({ sink: this.opts.name, command: command.type, outcome });
   }
 
+  /** Marks the command as waiting for its next try, keeping what its last failure noted. */
+  private wait(command: AnyEnvelope, partition: number): void {
+    const w = this.waiting.get(command.id);
+    this.waiting.set(command.id, { partition, deliveredBefore: w?.deliveredBefore ?? this.delivered, pastBudget: w?.pastBudget ?? false });
+  }
+
   /** Delivery events of a redriven command get ids of their own: the first run's failure keeps its id. */
   private resultId(command: AnyEnvelope, entry: { redriveId: string | null } | undefined): string {
     return entry?.redriveId ? deriveId(command.id, 'delivery', entry.redriveId) : deriveId(command.id, 'delivery');
@@ -466,7 +489,7 @@ export class SinkRunner {
     if ((entry?.status === 'delayed' || entry?.status === 'started') && entry.nextAttemptAt) {
       const waitMs = entry.nextAttemptAt.getTime() - this.now().getTime();
       if (waitMs > 0) {
-        this.waiting.set(command.id, { partition: record.partition });
+        this.wait(command, record.partition);
         return { retryInMs: waitMs, reason: `${command.type} ${command.id} waits for its next try` };
       }
     }
@@ -480,7 +503,7 @@ export class SinkRunner {
         // still be pending at the API): the command waits for then, without an error. Other throws are retried by
         // the consume loop's back-off.
         if (!(err instanceof DeliveryError) || err.permanent || err.retryAfterMs === undefined) throw err;
-        this.waiting.set(command.id, { partition: record.partition });
+        this.wait(command, record.partition);
         log.info({ commandId: command.id, type: command.type, retryInMs: err.retryAfterMs, reason: err.message }, 'cannot tell yet whether the command took effect; looking again later');
         return { retryInMs: err.retryAfterMs, reason: `${command.type} ${command.id}: ${err.message}` };
       }
@@ -489,6 +512,7 @@ export class SinkRunner {
         await ledger.finish(command.id, 'completed', [event], notifier.persist?.(command, found));
         await producer.send([event]);
         this.waiting.delete(command.id);
+        this.delivered += 1;
         log.info({ commandId: command.id, type: command.type }, 'command had already taken effect (before a restart, or in an attempt that got no answer)');
         this.count(command, 'reconciled');
         return;
@@ -520,6 +544,7 @@ export class SinkRunner {
     await ledger.finish(command.id, 'completed', [event], notifier.persist?.(command, outcome));
     await this.emit(record, [event]);
     this.waiting.delete(command.id);
+    this.delivered += 1;
     this.count(command, 'ok');
   }
 
@@ -533,8 +558,32 @@ export class SinkRunner {
   ): Promise<void | Later> {
     const { ledger, notifier, producer, log } = this.opts;
     const now = this.now();
-    const plan = planDeliveryRetry(err, { attempt: attempts, firstAttemptAtMs: firstAttemptAt.getTime(), nowMs: now.getTime() }, this.policy);
+    const at = { attempt: attempts, firstAttemptAtMs: firstAttemptAt.getTime(), nowMs: now.getTime() };
+    let plan = planDeliveryRetry(err, at, this.policy);
     const incidentId = (command.data as { incidentId?: string }).incidentId;
+    const waited = this.waiting.get(command.id);
+    let pastBudget = false;
+    let budgetReason = '';
+    if (!plan.retry && !err.permanent) {
+      // The budget is spent on a failure worth retrying. If other commands went through since this one last failed,
+      // the API works and refuses this one (a record it keeps failing on): that ends below, in a dead letter, so its
+      // partition moves on. If nothing did, it is an outage (or a refused credential every command shares), which
+      // delays delivery but never drops it: said once, loudly, and the command keeps waiting at the capped back-off.
+      const othersDelivered = waited !== undefined && this.delivered > waited.deliveredBefore;
+      if (othersDelivered) {
+        budgetReason = '; other commands were delivered meanwhile, so the failure is taken as this command\'s own';
+      } else {
+        pastBudget = true;
+        if (!waited?.pastBudget) {
+          this.count(command, 'failed-budget-spent');
+          log.error(
+            { commandId: command.id, type: command.type, attempt: attempts, firstAttemptAt: firstAttemptAt.toISOString(), error: err.message },
+            `delivery retry budget (DELIVERY_RETRY_BUDGET) spent while nothing else was delivered either: the command keeps waiting and is retried until the ${notifier.target} API takes it`,
+          );
+        }
+        plan = planDeliveryRetry(err, at, { ...this.policy, budgetMs: Number.POSITIVE_INFINITY });
+      }
+    }
     if (plan.retry) {
       const next = new Date(plan.atMs);
       // No answer came (a timeout, a connection lost), or a 500/502/504 (a gateway that gave up after Slack posted):
@@ -555,7 +604,7 @@ export class SinkRunner {
         budgetEndsAt: new Date(firstAttemptAt.getTime() + this.policy.budgetMs).toISOString(),
       });
       await producer.send([delayed]);
-      this.waiting.set(command.id, { partition: record.partition });
+      this.waiting.set(command.id, { partition: record.partition, deliveredBefore: this.delivered, pastBudget: pastBudget || (waited?.pastBudget ?? false) });
       this.delays.inc({ sink: this.opts.name, command: command.type });
       log.warn(
         { commandId: command.id, type: command.type, attempt: attempts, retryInMs: plan.waitMs, error: err.message },
@@ -563,7 +612,7 @@ export class SinkRunner {
       );
       return { retryInMs: plan.waitMs, reason: `${command.type} ${command.id} delayed: ${err.message}` };
     }
-    const reason = err.permanent ? err.message : `${err.message} (${plan.reason})`;
+    const reason = err.permanent ? err.message : `${err.message} (${plan.reason}${budgetReason})`;
     const failed = this.result(command, 'DeliveryFailed', this.resultId(command, entry), now, {
       commandId: command.id,
       commandType: command.type,
@@ -584,6 +633,8 @@ export class SinkRunner {
     await producer.send([failed, dead]);
     this.waiting.delete(command.id);
     log.error({ commandId: command.id, type: command.type, error: reason }, 'delivery failed');
-    this.count(command, err.permanent ? 'failed-permanent' : 'failed-budget-spent');
+    if (err.permanent) this.count(command, 'failed-permanent');
+    else if (!waited?.pastBudget) this.count(command, 'failed-budget-spent'); // counted once: when it was first said
+
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Outages delay pages, they never drop them: a pager API answering 503 holds its pages back (DeliveryDelayed)
  * in incident order while Slack goes on; Postgres away (refused, or silent) pauses the sink without a dead
- * letter and makes it not ready; only a spent delivery budget fails and dead-letters.
+ * letter and makes it not ready; an outage longer than the delivery budget is said once and the pages keep waiting.
  */
 import { createPool, type DeliveryRetryPolicy, type Pool } from '@alertbus/common';
 import { EventProducer } from '@alertbus/kafka';
@@ -148,22 +148,33 @@ test('with Postgres unreachable the sink waits, is not ready, and dead-letters n
   expect(await fetch(`${pager.url}/metrics`).then((r) => r.text())).toMatch(/alertbus_consumer_retries_total\{group="[^"]*",service="opsgenie-sink"\} [1-9]/);
 });
 
-test('a delivery whose retry budget is spent fails and is dead-lettered, with why', async () => {
+// An outage longer than DELIVERY_RETRY_BUDGET ended in DeliveryFailed and a dead letter, against "faults delay, never
+// drop". Nothing else goes through here either, so it is an outage: said once (metric, log), and the page waits.
+// (A command the pager keeps failing while others go through is still dead-lettered: runner-budget.int.test.ts.)
+test('a pager down for longer than the retry budget: said once, the page keeps waiting and is paged once when it is back', async () => {
   await pager?.close();
   pager = await startOpsgenieSink(pagerConfig({ retryPolicy: { budgetMs: 1_500, minBackoffMs: 200, maxBackoffMs: 400 } }));
   og.state.failNext('create', { status: 502 }, 1_000_000);
-  const doomed = create('alertmanager:budget');
-  await producer.send([doomed]);
-  const failed = await resultOf(doomed);
+  const page = create('alertmanager:budget');
+  await producer.send([page]);
+  const afterBudget = (r: ReadRecord) => r.event!.type === 'DeliveryDelayed' && r.event!.occurredAt > (r.event!.data as { budgetEndsAt: string }).budgetEndsAt;
+  await waitFor(async () => (await records(TOPICS.deliveries, page)).filter(afterBudget).length >= 2, {
+    what: 'two attempts after the budget ended',
+    intervalMs: 300,
+  });
+  expect(new Set(await typesOf(page))).toEqual(new Set(['DeliveryDelayed']));
+  expect(await records(TOPICS.deadLetter, page)).toEqual([]);
+  const metrics = await fetch(`${pager.url}/metrics`).then((r) => r.text());
+  expect(metrics).toMatch(/alertbus_sink_deliveries_total\{[^}]*outcome="failed-budget-spent"[^}]*\} 1\n/);
+  expect(metrics).toMatch(/alertbus_deliveries_past_budget\{[^}]*\} 1\n/);
+
   og.state.clearFaults();
-  expect(failed).toMatchObject({ type: 'DeliveryFailed', data: { permanent: false, httpStatus: 502, target: 'pager' } });
-  expect((failed.data as { error: string }).error).toMatch(/retry budget spent/);
-  expect((failed.data as { attempts: number }).attempts).toBeGreaterThanOrEqual(2);
-  expect((await typesOf(doomed)).filter((t) => t === 'DeliveryDelayed').length).toBe((failed.data as { attempts: number }).attempts - 1);
-  const dead = await waitFor(async () => (await records(TOPICS.deadLetter, doomed))[0], { what: 'the dead letter', intervalMs: 300 });
-  expect((dead.event!.data as DeadLetter).attempts[0]!.error).toMatch(/retry budget spent/);
-  const { rows } = await pool.query(`SELECT status, attempts FROM sink_commands WHERE command_id = $1`, [doomed.id]);
-  expect(rows).toEqual([{ status: 'failed', attempts: (failed.data as { attempts: number }).attempts }]);
+  expect(await resultOf(page)).toMatchObject({ type: 'PagerAlertCreated' });
+  expect(og.state.alerts.filter((a) => a.alias === page.alias)).toEqual([expect.objectContaining({ count: 1 })]);
+  expect(await records(TOPICS.deadLetter, page)).toEqual([]);
+  const { rows } = await pool.query(`SELECT status FROM sink_commands WHERE command_id = $1`, [page.id]);
+  expect(rows).toEqual([{ status: 'completed' }]);
+  expect(await fetch(`${pager.url}/metrics`).then((r) => r.text())).toMatch(/alertbus_deliveries_past_budget\{[^}]*\} 0\n/);
 });
 
 test('a refused key (a rotation, the other region): pages wait, /readyz says why, nothing is dead-lettered; with the key taken again each is paged once', async () => {

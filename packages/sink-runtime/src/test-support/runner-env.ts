@@ -16,14 +16,14 @@ export interface RunnerEnv {
   pool: Pool;
   producer: EventProducer;
   runner?: SinkRunner;
-  /** A runner of the Slack command topic named `sink`; `producer` and `retryPolicy` replace the file's own. */
-  runnerOf(sink: string, notifier: Notifier, more?: Partial<Pick<SinkOptions, 'producer' | 'retryPolicy'>>): SinkRunner;
+  /** A runner of the Slack command topic named `sink`; `producer`, `retryPolicy` and `registry` replace the file's own. */
+  runnerOf(sink: string, notifier: Notifier, more?: Partial<Pick<SinkOptions, 'producer' | 'retryPolicy' | 'registry'>>): SinkRunner;
 }
 
 export function useRunnerEnv(name: string): RunnerEnv {
   const log = createLogger(name, process.env.LOOP_TEST_LOG ?? 'silent');
   const env = {
-    runnerOf(sink: string, notifier: Notifier, more: Partial<Pick<SinkOptions, 'producer' | 'retryPolicy'>> = {}): SinkRunner {
+    runnerOf(sink: string, notifier: Notifier, more: Partial<Pick<SinkOptions, 'producer' | 'retryPolicy' | 'registry'>> = {}): SinkRunner {
       return new SinkRunner({
         name: sink,
         kafka: env.kafka,
