@@ -604,7 +604,7 @@ export class SinkRunner {
         budgetEndsAt: new Date(firstAttemptAt.getTime() + this.policy.budgetMs).toISOString(),
       });
       await producer.send([delayed]);
-      this.waiting.set(command.id, { partition: record.partition, deliveredBefore: this.delivered, pastBudget: pastBudget || (waited?.pastBudget ?? false) });
+      this.waiting.set(command.id, { partition: record.partition, deliveredBefore: this.delivered, pastBudget });
       this.delays.inc({ sink: this.opts.name, command: command.type });
       log.warn(
         { commandId: command.id, type: command.type, attempt: attempts, retryInMs: plan.waitMs, error: err.message },
@@ -635,6 +635,5 @@ export class SinkRunner {
     log.error({ commandId: command.id, type: command.type, error: reason }, 'delivery failed');
     if (err.permanent) this.count(command, 'failed-permanent');
     else if (!waited?.pastBudget) this.count(command, 'failed-budget-spent'); // counted once: when it was first said
-
   }
 }
