@@ -76,6 +76,8 @@ export const DecisionReason = Type.Union([
   Type.Literal('acknowledged'),
   Type.Literal('resolved-without-open-incident'),
   Type.Literal('already-resolved'),
+  // A firing of an occurrence its sender already resolved, delivered late (the other Alertmanager of a pair, a retried webhook).
+  Type.Literal('occurrence-already-resolved'),
   Type.Literal('dropped-by-rule'),
   Type.Literal('silenced'),
   Type.Literal('inhibited'),

@@ -23,6 +23,9 @@ export const AliasState = Type.Object(
     links: Type.Array(Link),
     openedAt: Timestamp,
     startsAt: Type.Optional(Type.String({ format: 'date-time', description: "The sender's startsAt of the alert that opened this occurrence." })),
+    endsAt: Type.Optional(
+      Type.String({ format: 'date-time', description: "The sender's endsAt, when its resolve closed this occurrence (IncidentResolved.endsAt)." }),
+    ),
     lastSeenAt: Timestamp,
     lastNotifiedAt: Timestamp,
     acknowledgedAt: Type.Optional(Timestamp),
@@ -91,6 +94,13 @@ export const SlackKeyState = Type.Union([
       incidentId: Type.String({ minLength: 1 }),
     },
     { additionalProperties: false },
+  ),
+  Type.Object(
+    { kind: Type.Literal('alert-resolved'), ...keyStateBase, endsAt: Timestamp },
+    {
+      additionalProperties: false,
+      description: "A resolve for an alias with no incident (key: the alias), and its sender's endsAt: a late firing of the occurrence it ended opens nothing.",
+    },
   ),
   Type.Object(
     { kind: Type.Literal('notification'), ...keyStateBase, channel: Type.Optional(Type.String({ minLength: 1 })) },

@@ -115,7 +115,14 @@ export const IncidentAcknowledged = Type.Object(
   { additionalProperties: false },
 );
 export const IncidentResolved = Type.Object(
-  { ...incidentBase, resolvedAt: Timestamp, by: Type.Optional(Type.String()) },
+  {
+    ...incidentBase,
+    resolvedAt: Timestamp,
+    by: Type.Optional(Type.String()),
+    endsAt: Type.Optional(
+      Type.String({ format: 'date-time', description: "The sender's endsAt, when its resolve closed the incident: a firing delivered soon after that started no later is a late copy." }),
+    ),
+  },
   { additionalProperties: false },
 );
 /** What suppressed an input (reasons silenced, inhibited, storm-control): the answer to "why was nobody told?". */
