@@ -1,6 +1,6 @@
 import type { AnyEnvelope, Envelope } from '@alertbus/schemas';
 import type { CompiledRules } from './rules/types';
-import { decideAlert } from './core/alerts';
+import { decideAlert, type ResolvedAlias } from './core/alerts';
 import type { DecisionContext } from './core/context';
 import { liveState } from './core/expiry';
 import type { DeciderState } from './core/evolve';
@@ -26,9 +26,13 @@ export interface Decision {
   state: RouterState | undefined;
 }
 
-/** An alert's decision: its alias only ever holds an incident. */
+/** What an alert's alias holds: its incident, or the resolve of one it never saw fire (ResolvedAlias). */
+export type AlertState = DeciderState | ResolvedAlias;
+export type { ResolvedAlias } from './core/alerts';
+
+/** An alert's decision. */
 export interface AlertDecision extends Decision {
-  state: DeciderState;
+  state: AlertState;
 }
 
 /**
@@ -44,7 +48,7 @@ export function decide(input: RouterInput, before: RouterState | undefined, rule
   switch (input.type) {
     case 'AlertReceived':
       // Other aliases' expired states count as absent too: the neighbours' answers take ctx.retentionMs.
-      return decideAlert(input, isIncidentState(state) ? state : undefined, rules, ctx);
+      return decideAlert(input, isIncidentState(state) ? state : undefined, rules, ctx, state !== undefined && !isIncidentState(state) && state.kind === 'alert-resolved' ? state : undefined);
     case 'NotificationRequested':
       return decideNotification(input, state, rules);
     case 'StormSummaryTick':

@@ -10,10 +10,12 @@ export {
   SLACK_INPUT_TYPES,
   type AlertDecision,
   type AlertInput,
+  type AlertState,
   type DeciderState,
   type Decision,
   type DecisionContext,
   type RouterInput,
+  type ResolvedAlias,
   type RouterState,
   type SlackInput,
 } from './decider';

@@ -531,6 +531,10 @@ export class RouterProcessor {
         if (isIncidentState(state)) {
           if (!replaced.has(input.alias)) replaced.set(input.alias, earlier ? index.packed(input.alias) : indexed);
           index.set(state, packed);
+        } else if (state !== undefined && index.packed(input.alias) !== undefined) {
+          // An expired incident replaced by the resolve kept for its alias (ResolvedAlias): out of the index, back in onAbort.
+          if (!replaced.has(input.alias)) replaced.set(input.alias, earlier ? index.packed(input.alias) : indexed);
+          index.delete(input.alias);
         }
         watermark = Math.max(watermark, Date.parse(input.recordedAt));
         for (const e of events) {
@@ -547,6 +551,8 @@ export class RouterProcessor {
         const value = Buffer.from(json);
         out.push({ topic: TOPICS.routerState, message: stateMessage(state, partition, at, value) });
         if (this.opts.shared && isIncidentState(state)) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, state, partition, this.opts.instanceId, at, value) });
+        // The other instances forget the expired incident the kept resolve replaced, as when it is evicted.
+        else if (this.opts.shared && isIncidentState(original)) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, null, partition, this.opts.instanceId) });
       }
       const { evict, settled } = this.dueEvictions(partition, held, staged, watermark);
       // A tombstone, so a restore does not bring the evicted state back either.

@@ -11,7 +11,7 @@ import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
 import { Stack } from '../../../test/support/stack';
 import { waitFor } from '../../../test/support/wait';
 import { withoutSharedSeen } from '../../../test/support/shared-seen';
-import { builtinRules, decide, type DeciderState } from '@alertbus/routing';
+import { builtinRules, decide, type AlertState } from '@alertbus/routing';
 import { alert, HOUR, MINUTE } from '@alertbus/routing/src/test-support/alerts';
 
 const ALIASES = 200;
@@ -46,9 +46,9 @@ function makeStream(): Envelope<'AlertReceived'>[] {
   return out;
 }
 
-function expected(inputs: Envelope<'AlertReceived'>[]): { events: AnyEnvelope[]; states: Map<string, DeciderState> } {
+function expected(inputs: Envelope<'AlertReceived'>[]): { events: AnyEnvelope[]; states: Map<string, AlertState> } {
   const rules = builtinRules({ defaultChannel: process.env.SLACK_DEFAULT_CHANNEL ?? '#alerts' });
-  const states = new Map<string, DeciderState>();
+  const states = new Map<string, AlertState>();
   const events: AnyEnvelope[] = [];
   for (const input of inputs) {
     const d = decide(input, states.get(input.alias), rules);

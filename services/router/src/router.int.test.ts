@@ -9,7 +9,7 @@ import type { Kafka } from 'kafkajs';
 import { readTopic, testBrokers, testKafka, type ReadRecord } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { withoutSharedSeen } from '../../../test/support/shared-seen';
-import { builtinRules, decide, type DeciderState } from '@alertbus/routing';
+import { builtinRules, decide, type AlertState } from '@alertbus/routing';
 import { firing, HOUR, MINUTE, resolved } from '@alertbus/routing/src/test-support/alerts';
 import { startRouter, type Router } from './index';
 
@@ -27,7 +27,7 @@ const start = () =>
 /** What the pure decider says the inputs must produce, in order per alias. */
 function expectedOutputs(inputs: Envelope<'AlertReceived'>[]): AnyEnvelope[] {
   const rules = builtinRules({ defaultChannel: '#alerts' });
-  const states = new Map<string, DeciderState>();
+  const states = new Map<string, AlertState>();
   const out: AnyEnvelope[] = [];
   for (const input of inputs) {
     const d = decide(input, states.get(input.alias), rules);

@@ -1,4 +1,4 @@
-import { parseDuration, type AliasState, type DecisionReason, type Envelope, type PagerPriority, type RuleRef, type SharedFactsSeen, type SuppressedBy } from '@alertbus/schemas';
+import { parseDuration, type AliasState, type DecisionReason, type Envelope, type PagerPriority, type RuleRef, type SharedFactsSeen, type SlackKeyState, type SuppressedBy } from '@alertbus/schemas';
 import { matchLabels, route } from '../rules/route';
 import type { CompiledRules, RoutableAlert, Route } from '../rules/types';
 import type { DecisionContext } from './context';
@@ -14,6 +14,18 @@ import { incidentFacts } from './incident-facts';
 import { incidentIdOf } from './incident-id';
 
 type AlertInput = Envelope<'AlertReceived'>;
+
+/** A resolve kept under an alias that had no incident (its sender's endsAt), so the late firing of what it ended opens nothing. */
+export type ResolvedAlias = Extract<SlackKeyState, { kind: 'alert-resolved' }>;
+
+/**
+ * How long after its sender's resolve was recorded a firing of the occurrence it ended (a startsAt no later than its
+ * endsAt) is taken for a late copy and opens nothing: Alertmanager's default group_interval, which bounds both how
+ * long an HA peer waits before sending what the other did not and how long a webhook is retried. Later than that, such
+ * a firing opens again: Alertmanager sends the old startsAt when Prometheus comes back from an outage (longer than the
+ * alerts' 4-minute endsAt) with the alert still firing, and the repeats of that would all be suppressed with it.
+ */
+export const LATE_COPY_WINDOW_MS = 5 * 60_000;
 
 /** The state after the incident events emitted so far. */
 const folded = (out: Outputs, state: DeciderState) => out.folded(state);
@@ -304,10 +316,18 @@ function repeat(out: Outputs, input: AlertInput, r: Route, s: AliasState): void 
   }
 }
 
+/** The sender's instant as toISOString writes it (a state packs that as one number), or undefined when it has none. */
+function instantOf(text: string | undefined): string | undefined {
+  const ms = text === undefined ? NaN : Date.parse(text);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
 function resolve(out: Outputs, input: AlertInput, r: Route, s: AliasState, neighbours: Neighbours, rules: CompiledRules, at: At): void {
+  const endsAt = instantOf(input.data.endsAt);
   out.add('IncidentResolved', {
     ...incidentFacts(s, { inputId: input.id, rule: r.rule, reason: 'resolved', status: 'resolved', labels: input.data.labels }),
     resolvedAt: input.recordedAt,
+    ...(endsAt !== undefined ? { endsAt } : {}),
   });
   const resolvedState = folded(out, s)!;
   const resolved = incidentView(resolvedState);
@@ -371,12 +391,49 @@ function endedBeforeOccurrence(a: { startsAt?: string; endsAt?: string }, stateS
 }
 
 /**
+ * The end (endsAt) and the time it was recorded of the occurrence its sender last resolved, when a firing now may be a
+ * late copy of it: the alias's incident closed by its sender's resolve (one a person resolved, or one closed without the
+ * sender's times, opens again on its next firing), else the resolve kept for an alias that had no incident.
+ */
+function senderEnd(state: DeciderState, resolvedAlias: ResolvedAlias | undefined): { endsAt: string; at: string } | undefined {
+  if (state !== undefined) {
+    if (state.status !== 'resolved' || state.endsAt === undefined || state.resolvedAt === undefined || state.resolvedBy !== undefined) return undefined;
+    return { endsAt: state.endsAt, at: state.resolvedAt };
+  }
+  return resolvedAlias;
+}
+
+/**
+ * A firing of the occurrence its sender already resolved, delivered late (the other Alertmanager of a pair, a retried
+ * webhook, or before its own resolve): it started no later than that occurrence ended, and arrived within
+ * LATE_COPY_WINDOW_MS of the resolve. The end, not the start, of the occurrence: Alertmanager keeps the earliest startsAt
+ * of a Prometheus pair's copies, so a copy may carry a later startsAt than the one that opened, but every copy started
+ * before the alert ended, and a new occurrence starts after it. Without a startsAt, as before: it opens.
+ */
+function lateCopy(startsAt: string | undefined, recordedAt: string, end: { endsAt: string; at: string } | undefined): boolean {
+  if (startsAt === undefined || end === undefined) return false;
+  return Date.parse(startsAt) <= Date.parse(end.endsAt) && Date.parse(recordedAt) - Date.parse(end.at) <= LATE_COPY_WINDOW_MS;
+}
+
+/** The resolve kept for an alias with no incident: the later of its sender's endsAt and the one kept already. */
+function resolvedAliasOf(input: AlertInput, endsAt: string, kept: ResolvedAlias | undefined): ResolvedAlias {
+  const latest = kept !== undefined && Date.parse(kept.endsAt) > Date.parse(endsAt) ? kept.endsAt : endsAt;
+  return { kind: 'alert-resolved', key: input.alias, inputId: input.id, at: input.recordedAt, endsAt: latest };
+}
+
+/**
  * Decides what an alert means for its alias. Time is the input's recordedAt, never the clock, so the
  * same inputs with the same rules, silences and neighbouring incidents always give byte-identical
  * outputs. Only firing alerts are suppressed (drop rule, then silence, then inhibition): a resolve always
  * closes an open incident, so no rule, silence or inhibition ever strands one open.
  */
-export function decideAlert(input: AlertInput, state: DeciderState, rules: CompiledRules, ctx: DecisionContext): { events: Outputs['events']; state: DeciderState } {
+export function decideAlert(
+  input: AlertInput,
+  state: DeciderState,
+  rules: CompiledRules,
+  ctx: DecisionContext,
+  resolvedAlias?: ResolvedAlias,
+): { events: Outputs['events']; state: DeciderState | ResolvedAlias } {
   const a = input.data;
   const routable: RoutableAlert = { labels: a.labels, source: a.source, severity: a.severity, status: a.status, alias: input.alias };
   const labels = matchLabels(routable);
@@ -409,11 +466,16 @@ export function decideAlert(input: AlertInput, state: DeciderState, rules: Compi
           alias: inhibition.by.alias,
           inhibitRule: inhibition.rule.name ?? inhibition.rule.path,
         }, shared);
-      } else if (!isOpen) open(out, input, r, state, rules, neighbours, at, shared);
-      else repeat(out, input, r, state);
+      } else if (isOpen) repeat(out, input, r, state);
+      else if (lateCopy(a.startsAt, input.recordedAt, senderEnd(state, resolvedAlias))) {
+        suppress(out, input, 'occurrence-already-resolved', r.rule, state);
+      } else open(out, input, r, state, rules, neighbours, at, shared);
     }
   } else if (state === undefined) {
     suppress(out, input, 'resolved-without-open-incident', r.rule, state);
+    // Kept (not for an alert a rule drops: its firing opens nothing anyway), so its firing delivered after it opens nothing.
+    const endsAt = instantOf(a.endsAt);
+    if (endsAt !== undefined && !r.drop) return { events: out.events, state: resolvedAliasOf(input, endsAt, resolvedAlias) };
   } else if (!isOpen) {
     suppress(out, input, 'already-resolved', r.rule, state);
   } else if (endedBeforeOccurrence(a, state.startsAt)) {
@@ -421,5 +483,5 @@ export function decideAlert(input: AlertInput, state: DeciderState, rules: Compi
   } else {
     resolve(out, input, r, state, neighbours, rules, at);
   }
-  return { events: out.events, state: folded(out, state) };
+  return { events: out.events, state: folded(out, state) ?? resolvedAlias };
 }

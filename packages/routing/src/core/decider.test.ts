@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { deriveId, makeEnvelope, schemaAjv, validateEnvelope, AliasState, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import { deriveId, makeEnvelope, schemaAjv, validateEnvelope, AliasState, SlackKeyState, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { messageLinks, messageNotifications } from '@alertbus/stand-ins';
 import { builtinRules, compileRules } from '../rules/compile';
 import type { CompiledRules } from '../rules/types';
 import { alert, firing, HOUR, MINUTE, resolved } from '../test-support/alerts';
 import { specFor } from '@alertbus/spec';
-import { decide, evolve, initialState, isIncidentEvent, type AlertDecision, type DeciderState } from '../decider';
+import { decide, evolve, initialState, isIncidentEvent, type AlertDecision, type AlertState, type DeciderState } from '../decider';
 import { incidentIdOf } from './incident-id';
 
 const builtin = builtinRules({ defaultChannel: '#alerts' });
@@ -22,10 +22,10 @@ type Expected = [type: AnyEnvelope['type'], data?: Record<string, unknown>];
 
 /** Runs inputs through the decider from the initial state and returns every event (the alias's history). */
 function eventsOf(inputs: Envelope<'AlertReceived'>[], rules: CompiledRules = builtin): AnyEnvelope[] {
-  let state = initialState();
+  let state: AlertState = initialState();
   const out: AnyEnvelope[] = [];
   for (const input of inputs) {
-    const d = decide(input, state, rules);
+    const d: AlertDecision = decide(input, state, rules);
     out.push(...d.events);
     state = d.state;
   }
@@ -228,6 +228,146 @@ describe('router decider: lifecycle', () => {
     });
   });
 
+  describe("a late firing of an occurrence its sender already resolved (the other Alertmanager of a pair, a retried webhook)", () => {
+    const S1 = '2025-03-01T09:58:00Z';
+    const E1 = '2025-03-01T10:04:00Z';
+    /** E1 as the state keeps it: toISOString's form, which a packed state holds as one number. */
+    const E1ms = '2025-03-01T10:04:00.000Z';
+    const S2 = '2025-03-01T10:19:00Z';
+    const first = firing(A, { startsAt: S1 });
+    const over = resolved(A, { at: 5 * MINUTE, startsAt: S1, endsAt: E1 });
+    const noCommands = (d: AlertDecision) => expect(d.events.map((e) => e.type)).toEqual(['EventSuppressed']);
+
+    test('a copy of its firing delivered after its resolve opens nothing: no second thread, no second page', () => {
+      const d = given(...eventsOf([first, over]))
+        .when(firing(A, { at: 5 * MINUTE + 2_000, startsAt: S1 }))
+        .then([['EventSuppressed', { reason: 'occurrence-already-resolved', incidentId: incident1, inputType: 'AlertReceived' }]]);
+      expect(d.state).toMatchObject({ status: 'resolved', incidentId: incident1, endsAt: E1ms });
+    });
+
+    test("a copy with a later startsAt than the one that opened, still before the end (the other Prometheus of a pair's), opens nothing", () => {
+      given(...eventsOf([first, over]))
+        .when(firing(A, { at: 5 * MINUTE + 30_000, startsAt: '2025-03-01T09:59:30Z' }))
+        .then([['EventSuppressed', { reason: 'occurrence-already-resolved', incidentId: incident1 }]]);
+      // The end itself still belongs to it.
+      given(...eventsOf([first, over]))
+        .when(firing(A, { at: 6 * MINUTE, startsAt: E1 }))
+        .then([['EventSuppressed', { reason: 'occurrence-already-resolved' }]]);
+    });
+
+    test('a new occurrence, with a startsAt after the end, opens again at once', () => {
+      given(...eventsOf([first, over]))
+        .when(firing(A, { at: 5 * MINUTE + 2_000, startsAt: '2025-03-01T10:04:00.001Z' }))
+        .then([['IncidentReopened', { occurrence: 2 }], ['PostSlackMessage'], ['CreatePagerAlert']]);
+    });
+
+    test('past the late-copy window the old startsAt opens again (Prometheus back from an outage, the alert still firing)', () => {
+      given(...eventsOf([first, over]))
+        .when(firing(A, { at: 10 * MINUTE + 1, startsAt: S1 }))
+        .then([['IncidentReopened', { occurrence: 2 }], ['PostSlackMessage'], ['CreatePagerAlert']]);
+      given(...eventsOf([first, over]))
+        .when(firing(A, { at: 10 * MINUTE, startsAt: S1 }))
+        .then([['EventSuppressed', { reason: 'occurrence-already-resolved' }]]);
+    });
+
+    test('one a person resolved while it fired opens again on its next firing (the sender never said it was over)', () => {
+      const click = deriveId('resolve-click', A);
+      const byPerson = eventsOf([first]).concat(
+        makeEnvelope({
+          id: deriveId('resolved-by-person', A),
+          type: 'IncidentResolved',
+          alias: A,
+          occurredAt: '2025-03-01T10:05:00.000Z',
+          recordedAt: '2025-03-01T10:05:00.000Z',
+          source: 'router',
+          data: {
+            incidentId: incident1, occurrence: 1, title: `Disk almost full on ${A}`, severity: 'critical', source: 'alertmanager', status: 'resolved',
+            count: 1, reason: 'resolved', rule: builtinRef, inputId: click, labels: {}, resolvedAt: '2025-03-01T10:05:00.000Z', by: 'U123',
+          },
+        }) as AnyEnvelope,
+      );
+      given(...byPerson)
+        .when(firing(A, { at: 5 * MINUTE + 2_000, startsAt: S1 }))
+        .then([['IncidentReopened', { occurrence: 2 }], ['PostSlackMessage'], ['CreatePagerAlert']]);
+    });
+
+    test('without the times, as before: a firing after a resolve opens again', () => {
+      given(...eventsOf([first, over]))
+        .when(firing(A, { at: 5 * MINUTE + 2_000 }))
+        .then([['IncidentReopened', { occurrence: 2 }], ['PostSlackMessage'], ['CreatePagerAlert']]);
+      given(...eventsOf([first, resolved(A, { at: 5 * MINUTE })]))
+        .when(firing(A, { at: 5 * MINUTE + 2_000, startsAt: S1 }))
+        .then([['IncidentReopened', { occurrence: 2 }], ['PostSlackMessage'], ['CreatePagerAlert']]);
+    });
+
+    test("its resolve keeps the sender's endsAt on IncidentResolved and the state; reopening clears it", () => {
+      const d = given(...eventsOf([first])).when(over).then([['IncidentResolved', { endsAt: E1ms }], ['PostSlackMessage'], ['UpdateSlackMessage'], ['ClosePagerAlert']]);
+      expect(d.state).toMatchObject({ status: 'resolved', endsAt: E1ms });
+      const again = given(...eventsOf([first, over])).when(firing(A, { at: 19 * MINUTE, startsAt: S2 })).then([['IncidentReopened'], ['PostSlackMessage'], ['CreatePagerAlert']]);
+      expect(again.state).not.toHaveProperty('endsAt');
+    });
+
+    describe('its resolve delivered before its firing', () => {
+      const validKeyState = schemaAjv.compile(SlackKeyState);
+      /** Decides the inputs in order from no state; the last decision. */
+      const after = (inputs: Envelope<'AlertReceived'>[], ctx?: { retentionMs: number }): AlertDecision => {
+        let state: AlertState = initialState();
+        let d: AlertDecision | undefined;
+        for (const input of inputs) {
+          d = decide(input, state, builtin, ctx);
+          state = d.state;
+        }
+        return d!;
+      };
+      const early = resolved(A, { startsAt: S1, endsAt: E1 });
+
+      test("the resolve is kept, with its sender's endsAt, under the alias", () => {
+        const d = after([early]);
+        expect(d.events.map((e) => [e.type, (e.data as { reason: string }).reason])).toEqual([['EventSuppressed', 'resolved-without-open-incident']]);
+        expect(d.state).toEqual({ kind: 'alert-resolved', key: A, inputId: early.id, at: early.recordedAt, endsAt: E1ms });
+        expect(validKeyState(d.state)).toBe(true);
+      });
+
+      test('its firing arriving afterwards opens nothing, and the resolve stays kept', () => {
+        const d = after([early, firing(A, { at: 2_000, startsAt: S1 })]);
+        noCommands(d);
+        expect(d.events[0]!.data).toMatchObject({ reason: 'occurrence-already-resolved', inputType: 'AlertReceived' });
+        expect(d.events[0]!.data).not.toHaveProperty('incidentId');
+        expect(d.state).toEqual(after([early]).state);
+      });
+
+      test('a firing with a later startsAt, or none, or past the window, opens as a first incident', () => {
+        for (const later of [
+          firing(A, { at: 2_000, startsAt: S2 }),
+          firing(A, { at: 2_000 }),
+          firing(A, { at: 5 * MINUTE + 1, startsAt: S1 }),
+        ]) {
+          const d = after([early, later]);
+          expect(d.events.map((e) => e.type)).toEqual(['IncidentOpened', 'PostSlackMessage', 'CreatePagerAlert']);
+          expect(d.state).toMatchObject({ status: 'open', occurrence: 1, count: 1 });
+        }
+      });
+
+      test("a second copy of the resolve keeps the later end; a resolve without an endsAt keeps nothing, as before", () => {
+        const d = after([early, resolved(A, { at: 1_000, startsAt: S1, endsAt: '2025-03-01T10:03:59Z' })]);
+        expect(d.state).toMatchObject({ kind: 'alert-resolved', endsAt: E1ms, at: '2025-03-01T10:00:01.000Z' });
+        expect(after([resolved(A)]).state).toBeUndefined();
+      });
+
+      test('it is forgotten after the state retention, like a resolved incident', () => {
+        // A retention shorter than the late-copy window, so only the retention can let the firing open.
+        const retentionMs = 2 * MINUTE;
+        expect(after([early, firing(A, { at: 2 * MINUTE - 1, startsAt: S1 })], { retentionMs }).events[0]!.data).toMatchObject({ reason: 'occurrence-already-resolved' });
+        expect(after([early, firing(A, { at: 2 * MINUTE, startsAt: S1 })], { retentionMs }).events[0]!.type).toBe('IncidentOpened');
+      });
+
+      test('a resolve a drop rule matches keeps nothing: its firing opens nothing anyway', () => {
+        const info = { severity: 'info' as const, labels: { alertname: 'Chatty' }, startsAt: S1, endsAt: E1 };
+        expect(decide(resolved(A, info), undefined, basic).state).toBeUndefined();
+      });
+    });
+  });
+
   test('resolved with no incident is suppressed with its reason, and no commands', () => {
     const d = given().when(resolved(A)).then([['EventSuppressed', { reason: 'resolved-without-open-incident', inputType: 'AlertReceived' }]]);
     expect(d.state).toBeUndefined();
@@ -352,7 +492,7 @@ describe('router decider: determinism', () => {
   ];
 
   function run(): string {
-    const states = new Map<string, DeciderState>();
+    const states = new Map<string, AlertState>();
     const out: string[] = [];
     for (const input of inputs) {
       const d = decide(input, states.get(input.alias), builtin);

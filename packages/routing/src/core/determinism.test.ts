@@ -7,7 +7,7 @@ import { AliasState, deriveId, makeEnvelope, schemaAjv, validateEnvelope, type A
 import { mulberry32 } from '@alertbus/spec';
 import { alert, HOUR, MINUTE, T0 } from '../test-support/alerts';
 import { rulesFrom } from '../test-support/scenario';
-import { decide, evolve, initialState, isIncidentEvent, type DeciderState } from '../decider';
+import { decide, evolve, initialState, isIncidentEvent, isIncidentState, type DeciderState } from '../decider';
 import { StateIndex } from './neighbours';
 import { Replayer } from './replay';
 import { SilenceBook } from './silences';
@@ -108,6 +108,8 @@ test('each state a decision gives is the fold of its incident events over the st
     const d = decide(input, before, rules, { neighbours: index, silences: book });
     // The state is the fold of the decision's incident events over the state it was given.
     expect(d.state).toEqual(d.events.filter(isIncidentEvent).reduce<DeciderState>(evolve, before));
+    // The stream's resolves carry no endsAt: its aliases only ever hold incidents.
+    if (d.state !== undefined && !isIncidentState(d.state)) throw new Error(`not an incident: ${JSON.stringify(d.state)}`);
     if (d.state) index.set(d.state);
     expected.push(...d.events);
   }
@@ -171,5 +173,24 @@ describe('with ROUTER_STATE_RETENTION, evicting expired state changes no decisio
     // Past it: forgotten, a first notification again.
     const later = r.decide(alert(A, 'firing', { at: 2 * HOUR + 2 * RETENTION }));
     expect(later.events[0]).toMatchObject({ type: 'IncidentOpened', data: { occurrence: 1, reason: 'first-notification' } });
+  });
+  test("a resolve kept for an alias whose incident expired but is not evicted yet is what its late firing meets, in the Replayer as in decide", () => {
+    const r = new Replayer(rulesFrom('rules.everything.yaml'), { retentionMs: RETENTION });
+    const A = 'alertmanager:kept-late';
+    r.decide(alert(A, 'firing', { at: 0 }));
+    r.decide(alert(A, 'resolved', { at: MINUTE }));
+    // Expired (not yet evicted: within the grace), the incident counts as absent; its alias now holds the resolve kept.
+    const startsAt = new Date(T0 + MINUTE + RETENTION).toISOString();
+    const endsAt = new Date(T0 + MINUTE + RETENTION + 30_000).toISOString();
+    const early = r.decide(alert(A, 'resolved', { at: MINUTE + RETENTION + MINUTE, n: 1, startsAt, endsAt }));
+    expect(early.state).toMatchObject({ kind: 'alert-resolved', endsAt });
+    expect(r.state(A)).toBeUndefined();
+    const late = r.decide(alert(A, 'firing', { at: MINUTE + RETENTION + 2 * MINUTE, n: 1, startsAt }));
+    expect(late.events.map((e) => [e.type, (e.data as { reason?: string }).reason])).toEqual([['EventSuppressed', 'occurrence-already-resolved']]);
+    // A new occurrence replaces the kept resolve with its incident.
+    const next = r.decide(alert(A, 'firing', { at: MINUTE + RETENTION + 3 * MINUTE, n: 2, startsAt: new Date(T0 + MINUTE + RETENTION + 3 * MINUTE).toISOString() }));
+    expect(next.events[0]).toMatchObject({ type: 'IncidentOpened', data: { occurrence: 1 } });
+    expect(r.state(A)).toMatchObject({ status: 'open' });
+    expect(r.size).toBe(1);
   });
 });

@@ -97,7 +97,13 @@ export function evolve(state: DeciderState, event: AnyEnvelope): DeciderState {
     case 'IncidentResolved': {
       if (!state || state.incidentId !== event.data.incidentId) return state;
       const d = event.data;
-      return withChanges(state, { status: 'resolved', resolvedAt: d.resolvedAt, ...(d.by !== undefined ? { resolvedBy: d.by } : {}), lastInputId: d.inputId });
+      return withChanges(state, {
+        status: 'resolved',
+        resolvedAt: d.resolvedAt,
+        ...(d.by !== undefined ? { resolvedBy: d.by } : {}),
+        ...(d.endsAt !== undefined ? { endsAt: d.endsAt } : {}),
+        lastInputId: d.inputId,
+      });
     }
     case 'EventSuppressed': {
       if (!state) return state;

@@ -1,4 +1,16 @@
-import { ExpiryQueue } from './expiry';
+import type { RouterState } from '../state';
+import { ExpiryQueue, expiresAt, liveState } from './expiry';
+
+describe('expiresAt', () => {
+  test('a resolve kept for an alias with no incident expires the retention after it was recorded, as a resolved incident does', () => {
+    const kept: RouterState = { kind: 'alert-resolved', key: 'alertmanager:x', inputId: 'i', at: '2025-03-01T10:00:00.000Z', endsAt: '2025-03-01T09:59:00.000Z' };
+    const at = Date.parse('2025-03-01T10:00:00.000Z');
+    expect(expiresAt(kept, 60_000)).toBe(at + 60_000);
+    expect(liveState(kept, at + 59_999, 60_000)).toBe(kept);
+    expect(liveState(kept, at + 60_000, 60_000)).toBeUndefined();
+  });
+});
+
 
 describe('ExpiryQueue', () => {
   test('pops the keys due at or before a time, earliest first, and keeps the rest', () => {

@@ -1,4 +1,7 @@
+import { decide } from '../decider';
+import { builtinRules } from '../rules/compile';
 import type { RouterState } from '../state';
+import { firing, MINUTE, resolved } from '../test-support/alerts';
 import { packState, unpackState } from './packed-state';
 
 const incident = (i: number) =>
@@ -74,6 +77,29 @@ describe('packed router states', () => {
     const at = (s: unknown) => packState({ alias: 'a', x: s } as unknown as RouterState, 'a').length;
     expect(at('2024-02-29T23:59:59.999Z')).toBeLessThan(at('2024-02-29 23:59:59.999Z'));
     expect(at('5b26c9d0-2053-8141-beaf-6d4a82d49d52')).toBeLessThan(at('5b26c9d0+2053-8141-beaf-6d4a82d49d52'));
+  });
+});
+
+describe("a sender's end of occurrence", () => {
+  const A = 'alertmanager:packed-end';
+  const S1 = '2025-03-01T09:58:00Z';
+  const E1 = '2025-03-01T10:04:00Z';
+  const roundTrip = (s: RouterState) => JSON.stringify(unpackState(packState(s, A), A));
+
+  it('a resolved incident keeps it through packing, in a few bytes', () => {
+    const opened = decide(firing(A, { startsAt: S1 }), undefined, builtinRules({ defaultChannel: '#alerts' })).state!;
+    const closed = decide(resolved(A, { at: 5 * MINUTE, startsAt: S1, endsAt: E1 }), opened, builtinRules({ defaultChannel: '#alerts' })).state!;
+    expect(closed).toHaveProperty('endsAt', '2025-03-01T10:04:00.000Z');
+    expect(roundTrip(closed)).toBe(JSON.stringify(closed));
+    const { endsAt: _, ...without } = closed as { endsAt: string };
+    expect(packState(closed, A).length - packState(without as RouterState, A).length).toBeLessThanOrEqual(10);
+  });
+
+  it("the resolve kept for an alias with no incident packs to a few dozen bytes", () => {
+    const kept = decide(resolved(A, { startsAt: S1, endsAt: E1 }), undefined, builtinRules({ defaultChannel: '#alerts' })).state!;
+    expect(kept).toMatchObject({ kind: 'alert-resolved', endsAt: '2025-03-01T10:04:00.000Z' });
+    expect(roundTrip(kept)).toBe(JSON.stringify(kept));
+    expect(packState(kept, A).length).toBeLessThanOrEqual(64);
   });
 });
 

@@ -52,8 +52,14 @@ export class Replayer {
     const before = this.states.get(input.alias) ?? this.keys.get(input.alias);
     const decision = decide(input, before, this.rules, this.ctx);
     const s = decision.state;
-    if (isIncidentState(s)) this.states.set(s);
-    else if (s) this.keys.set(stateKey(s), s);
+    // An alert's alias holds an incident or the resolve kept for it (ResolvedAlias), never both.
+    if (isIncidentState(s)) {
+      this.states.set(s);
+      this.keys.delete(s.alias);
+    } else if (s) {
+      this.keys.set(stateKey(s), s);
+      this.states.delete(stateKey(s));
+    }
     this.collect(input, s);
     return decision;
   }
