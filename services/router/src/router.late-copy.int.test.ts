@@ -11,7 +11,7 @@ import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { withoutSharedSeen } from '../../../test/support/shared-seen';
 import { builtinRules, decide, type AlertState } from '@alertbus/routing';
-import { firing, MINUTE, resolved } from '@alertbus/routing/src/test-support/alerts';
+import { firing, HOUR, MINUTE, resolved } from '@alertbus/routing/src/test-support/alerts';
 import { startRouter, type Router } from './index';
 
 /** Fired, resolved, then the other Alertmanager's copy of the firing. */
@@ -25,8 +25,17 @@ let kafka: Kafka;
 let producer: EventProducer;
 let router: Router | null = null;
 
-const start = () =>
-  startRouter({ brokers: testBrokers(), port: 0, sessionTimeoutMs: 6_000, log: createLogger('router-late-copy', process.env.ROUTER_TEST_LOG ?? 'silent') });
+const start = (stateRetentionMs?: number) =>
+  startRouter({
+    brokers: testBrokers(),
+    port: 0,
+    sessionTimeoutMs: 6_000,
+    ...(stateRetentionMs !== undefined ? { stateRetentionMs } : {}),
+    log: createLogger('router-late-copy', process.env.ROUTER_TEST_LOG ?? 'silent'),
+  });
+
+const metric = async (name: string) =>
+  Number((await (await fetch(`${router!.url}/metrics`)).text()).split('\n').find((l) => l.startsWith(name))?.split(' ').at(-1));
 
 /** What the pure decider says the inputs must produce. */
 function expectedOutputs(inputs: Envelope<'AlertReceived'>[]): AnyEnvelope[] {
@@ -117,4 +126,23 @@ test('late copies open nothing, before and after a restart; a new occurrence ope
   const want = expectedOutputs([...phase1, ...phase2, next]);
   const byId = (l: AnyEnvelope[]) => [...l].sort((x, y) => x.id.localeCompare(y.id));
   expect(byId(settled)).toEqual(byId(want));
+});
+
+test('an expired incident whose alias now keeps a resolve leaves the router\'s incidents (what inhibition and storms look at)', async () => {
+  const C = 'alertmanager:late-copy-c';
+  await router?.close();
+  router = await start(HOUR);
+  await router.ready;
+  await producer.send([firing(C, { at: 30 * MINUTE }), resolved(C, { at: 31 * MINUTE })]);
+  await waitFor(async () => ((await eventsOf(TOPICS.incidents)).some((e) => e.alias === C && e.type === 'IncidentResolved') ? true : null), { what: 'C resolved' });
+  const incidents = await metric('alertbus_router_state_entries{kind="incident"');
+  // Past the retention (within the grace, so not evicted yet): the incident counts as absent, the resolve is kept instead.
+  const early = resolved(C, { at: 31 * MINUTE + HOUR + MINUTE, n: 1, startsAt: '2025-03-01T11:31:00Z', endsAt: '2025-03-01T11:31:30Z' });
+  await producer.send([early]);
+  await waitFor(async () => ((await eventsOf(TOPICS.incidents)).some((e) => e.data && (e.data as { inputId?: string }).inputId === early.id) ? true : null), {
+    what: 'the early resolve decided',
+  });
+  await waitFor(async () => ((await metric('alertbus_router_state_entries{kind="incident"')) === incidents - 1 ? true : null), { what: 'C out of the incidents' });
+  const states = await readTopic(kafka, TOPICS.routerState);
+  expect(JSON.parse(states.filter((r) => r.key === C).at(-1)!.value!)).toMatchObject({ kind: 'alert-resolved', key: C });
 });
