@@ -106,9 +106,11 @@ beforeAll(async () => {
   await expect(stack.start('history', { HISTORY_API_TOKENS: `alice:operator:${OPERATOR_TOKEN},bob:viewer:${OPERATOR_TOKEN}` })).rejects.toThrow(
     /exited during start/,
   );
+  // A database it cannot reach is waited for, saying so at each attempt (with the reason, without the password).
   const unreachable = new URL(databaseUrl());
   unreachable.port = '1';
-  await expect(stack.start('history', { DATABASE_URL: unreachable.toString() })).rejects.toThrow(/exited during start/);
+  await expect(stack.start('history', { DATABASE_URL: unreachable.toString() }, { readyTimeoutMs: 15_000 })).rejects.toThrow(/did not become ready within 15 s/);
+  expect(readFileSync(stack.logFile('history'), 'utf8')).toMatch(/"reason":"connect ECONNREFUSED[^\n]*Postgres not reachable yet: waiting for it/);
 
   // The first auth.test is refused: ingest logs it and asks again.
   slack.state.failNext('auth.test', { ok: false, error: 'invalid_auth' }, 1);

@@ -63,7 +63,8 @@ export class Stack {
     return lines.map((l) => `${l}\n`).join('');
   }
 
-  async start(name: ServiceName, extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
+  /** Starts a service and waits until it is ready (within `readyTimeoutMs`, default STACK_READY_TIMEOUT_MS or 240 s). */
+  async start(name: ServiceName, extraEnv: NodeJS.ProcessEnv = {}, opts: { readyTimeoutMs?: number } = {}): Promise<void> {
     const output: string[] = [];
     this.lastOutput.set(name, output);
     mkdirSync(this.logDir, { recursive: true });
@@ -75,7 +76,7 @@ export class Stack {
       supervisor: {
         // Five services compiling their TypeScript at once on a loaded 2-core machine can take minutes: a generous
         // wait for a condition, not a bound on how fast a machine must be (STACK_READY_TIMEOUT_MS to change it).
-        readyTimeoutMs: Number(process.env.STACK_READY_TIMEOUT_MS ?? 240_000),
+        readyTimeoutMs: opts.readyTimeoutMs ?? Number(process.env.STACK_READY_TIMEOUT_MS ?? 240_000),
         stopGraceMs: 20_000,
         output: (_name, line) => {
           output.push(line);
