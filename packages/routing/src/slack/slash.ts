@@ -204,6 +204,10 @@ export function slashIncidentId(text: string): string | undefined {
  * typed, when ingest found it), so it meets that incident's state; else a key of its own.
  */
 export function slashKey(text: string, team: string, requestId: string, incidentAlias?: string): string {
+  // Only `ack` and `resolve` are keyed by what they name. Nothing else is parsed here: ingest keys every command before
+  // anyone has checked who may run it, and a silence's matchers are compiled by the router, after that check.
+  const first = words(plainQuotes(unescapeSlack(text)).trim()).find((w) => w !== '--public')?.toLowerCase();
+  if (first !== 'ack' && first !== 'acknowledge' && first !== 'resolve') return `slack-slash:${team}:${requestId}`;
   const { command } = parseSlash(text);
   if (command.name !== 'ack' && command.name !== 'resolve') return `slack-slash:${team}:${requestId}`;
   if (looksLikeIncidentId(command.target)) return incidentAlias ?? `slack-slash:${team}:${requestId}`;
