@@ -67,6 +67,15 @@ afterEach(() => {
 
 const resultsOf = async (cmd: AnyEnvelope) => (await readTopic(kafka, TOPICS.deliveries)).filter((x) => x.event?.causationId === cmd.id).map((x) => x.event!);
 
+/** The pager, once it processed the create, shows one open alert, and the sink recorded it with its id: created once. */
+async function expectCreatedOnce(cmd: AnyEnvelope): Promise<void> {
+  const result = await resultOf(cmd);
+  const alerts = og.state.alerts.filter((a) => a.alias === cmd.alias);
+  expect(alerts).toEqual([expect.objectContaining({ count: 1, status: 'open' })]);
+  expect(result).toMatchObject({ type: 'PagerAlertCreated', data: { alertId: alerts[0]!.id } });
+  expect(creates(cmd.alias)).toHaveLength(1);
+}
+
 test('a create accepted but not processed yet when its alias is looked up is found once processed: created once', async () => {
   // Long enough that it cannot run out while the test runs, however slow the machine.
   await startSink({ createSettleMs: HELD_MS });
@@ -85,11 +94,7 @@ test('a create accepted but not processed yet when its alias is looked up is fou
   expect(og.state.alerts.filter((a) => a.alias === cmd.alias)).toEqual([]);
 
   og.state.processPending();
-  const result = await resultOf(cmd);
-  const alerts = og.state.alerts.filter((a) => a.alias === cmd.alias);
-  expect(alerts).toEqual([expect.objectContaining({ count: 1, status: 'open' })]);
-  expect(result).toMatchObject({ type: 'PagerAlertCreated', data: { alertId: alerts[0]!.id } });
-  expect(creates(cmd.alias)).toHaveLength(1);
+  await expectCreatedOnce(cmd);
 });
 
 test('a create that never reached the pager is sent again once it can no longer be pending', async () => {
@@ -161,11 +166,7 @@ test('a create accepted whose request status stays unknown (404, not processed) 
   expect(creates(cmd.alias)).toEqual([expect.objectContaining({ status: 202 })]);
 
   og.state.processPending();
-  const result = await resultOf(cmd);
-  const alerts = og.state.alerts.filter((a) => a.alias === cmd.alias);
-  expect(alerts).toEqual([expect.objectContaining({ count: 1, status: 'open' })]);
-  expect(result).toMatchObject({ type: 'PagerAlertCreated', data: { alertId: alerts[0]!.id } });
-  expect(creates(cmd.alias)).toHaveLength(1);
+  await expectCreatedOnce(cmd);
 });
 
 test('a create whose request-status call gets no answer (503) is checked by its alias: recorded with the alert id, created once', async () => {

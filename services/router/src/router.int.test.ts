@@ -9,9 +9,9 @@ import type { Kafka } from 'kafkajs';
 import { readTopic, testBrokers, testKafka, type ReadRecord } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { withoutSharedSeen } from '../../../test/support/shared-seen';
-import { builtinRules, decide, type AlertState } from '@alertbus/routing';
 import { firing, HOUR, MINUTE, resolved } from '@alertbus/routing/src/test-support/alerts';
 import { startRouter, type Router } from './index';
+import { expectedOutputs } from './test-support/expected';
 
 const A = 'alertmanager:int-aaaa';
 const B = 'grafana:int-bbbb';
@@ -24,18 +24,6 @@ let router: Router | null = null;
 const start = () =>
   startRouter({ brokers: testBrokers(), port: 0, sessionTimeoutMs: 6_000, log: createLogger('router-int', process.env.ROUTER_TEST_LOG ?? 'silent') });
 
-/** What the pure decider says the inputs must produce, in order per alias. */
-function expectedOutputs(inputs: Envelope<'AlertReceived'>[]): AnyEnvelope[] {
-  const rules = builtinRules({ defaultChannel: '#alerts' });
-  const states = new Map<string, AlertState>();
-  const out: AnyEnvelope[] = [];
-  for (const input of inputs) {
-    const d = decide(input, states.get(input.alias), rules);
-    states.set(input.alias, d.state);
-    out.push(...d.events);
-  }
-  return out;
-}
 
 const events = (records: ReadRecord[]) => records.map((r) => r.event!).filter(Boolean);
 const byAlias = (list: AnyEnvelope[], alias: string) => list.filter((e) => e.alias === alias);

@@ -10,9 +10,9 @@ import type { Kafka } from 'kafkajs';
 import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { withoutSharedSeen } from '../../../test/support/shared-seen';
-import { builtinRules, decide, type AlertState } from '@alertbus/routing';
 import { firing, HOUR, MINUTE, resolved } from '@alertbus/routing/src/test-support/alerts';
 import { startRouter, type Router } from './index';
+import { expectedOutputs } from './test-support/expected';
 
 /** Fired, resolved, then the other Alertmanager's copy of the firing. */
 const A = 'alertmanager:late-copy-a';
@@ -37,18 +37,6 @@ const start = (stateRetentionMs?: number) =>
 const metric = async (name: string) =>
   Number((await (await fetch(`${router!.url}/metrics`)).text()).split('\n').find((l) => l.startsWith(name))?.split(' ').at(-1));
 
-/** What the pure decider says the inputs must produce. */
-function expectedOutputs(inputs: Envelope<'AlertReceived'>[]): AnyEnvelope[] {
-  const rules = builtinRules({ defaultChannel: '#alerts' });
-  const states = new Map<string, AlertState>();
-  const out: AnyEnvelope[] = [];
-  for (const input of inputs) {
-    const d = decide(input, states.get(input.alias), rules);
-    states.set(input.alias, d.state);
-    out.push(...d.events);
-  }
-  return out;
-}
 
 const eventsOf = async (topic: string) => (await readTopic(kafka, topic)).map((r) => r.event!).filter(Boolean);
 const summary = (list: AnyEnvelope[], alias: string) =>
