@@ -144,12 +144,21 @@ export const RoutingRule = Type.Recursive(
 );
 export type RoutingRule = Static<typeof RoutingRule>;
 
+/** A duration, or 0 for none: the setting that turns a suppression off says so with 0, as Alertmanager's durations do. */
+export const RulesLateCopyWindow = Type.Union([RulesDuration, Type.Literal(0), Type.Literal('0')], {
+  description:
+    "How long after its sender's resolve a firing of the occurrence it ended (startsAt no later than the resolve's endsAt: " +
+    'the other Alertmanager of an HA pair, a retried webhook) is taken for a late copy and opens nothing (default 5m, ' +
+    "Alertmanager's group_interval; 0: never). Later than that it opens a new incident.",
+});
+
 export const RulesDefaults = Type.Object(
   {
     slack: Type.Optional(RulesSlackAction),
     pager: Type.Optional(RulesPagerAction),
     repeat_interval: Type.Optional(RulesDuration),
     oncall: Type.Optional(RulesOnCallAction),
+    late_copy_window: Type.Optional(RulesLateCopyWindow),
   },
   { additionalProperties: false },
 );

@@ -18,15 +18,6 @@ type AlertInput = Envelope<'AlertReceived'>;
 /** A resolve kept under an alias that had no incident (its sender's endsAt), so the late firing of what it ended opens nothing. */
 export type ResolvedAlias = Extract<SlackKeyState, { kind: 'alert-resolved' }>;
 
-/**
- * How long after its sender's resolve was recorded a firing of the occurrence it ended (a startsAt no later than its
- * endsAt) is taken for a late copy and opens nothing: Alertmanager's default group_interval, which bounds both how
- * long an HA peer waits before sending what the other did not and how long a webhook is retried. Later than that, such
- * a firing opens again: Alertmanager sends the old startsAt when Prometheus comes back from an outage (longer than the
- * alerts' 4-minute endsAt) with the alert still firing, and the repeats of that would all be suppressed with it.
- */
-export const LATE_COPY_WINDOW_MS = 5 * 60_000;
-
 /** The state after the incident events emitted so far. */
 const folded = (out: Outputs, state: DeciderState) => out.folded(state);
 
@@ -405,14 +396,15 @@ function senderEnd(state: DeciderState, resolvedAlias: ResolvedAlias | undefined
 
 /**
  * A firing of the occurrence its sender already resolved, delivered late (the other Alertmanager of a pair, a retried
- * webhook, or before its own resolve): it started no later than that occurrence ended, and arrived within
- * LATE_COPY_WINDOW_MS of the resolve. The end, not the start, of the occurrence: Alertmanager keeps the earliest startsAt
- * of a Prometheus pair's copies, so a copy may carry a later startsAt than the one that opened, but every copy started
- * before the alert ended, and a new occurrence starts after it. Without a startsAt, as before: it opens.
+ * webhook, or before its own resolve): it started no later than that occurrence ended, and arrived within the rules'
+ * late-copy window (defaults.late_copy_window; 0: never) of the resolve. The end, not the start, of the occurrence:
+ * Alertmanager keeps the earliest startsAt of a Prometheus pair's copies, so a copy may carry a later startsAt than the
+ * one that opened, but every copy started before the alert ended, and a new occurrence starts after it. Without a
+ * startsAt, as before: it opens.
  */
-function lateCopy(startsAt: string | undefined, recordedAt: string, end: { endsAt: string; at: string } | undefined): boolean {
-  if (startsAt === undefined || end === undefined) return false;
-  return Date.parse(startsAt) <= Date.parse(end.endsAt) && Date.parse(recordedAt) - Date.parse(end.at) <= LATE_COPY_WINDOW_MS;
+function lateCopy(startsAt: string | undefined, recordedAt: string, end: { endsAt: string; at: string } | undefined, windowMs: number): boolean {
+  if (startsAt === undefined || end === undefined || windowMs <= 0) return false;
+  return Date.parse(startsAt) <= Date.parse(end.endsAt) && Date.parse(recordedAt) - Date.parse(end.at) <= windowMs;
 }
 
 /** The resolve kept for an alias with no incident: the later of its sender's endsAt and the one kept already. */
@@ -467,7 +459,7 @@ export function decideAlert(
           inhibitRule: inhibition.rule.name ?? inhibition.rule.path,
         }, shared);
       } else if (isOpen) repeat(out, input, r, state);
-      else if (lateCopy(a.startsAt, input.recordedAt, senderEnd(state, resolvedAlias))) {
+      else if (lateCopy(a.startsAt, input.recordedAt, senderEnd(state, resolvedAlias), rules.defaults.lateCopyWindowMs)) {
         suppress(out, input, 'occurrence-already-resolved', r.rule, state);
       } else open(out, input, r, state, rules, neighbours, at, shared);
     }

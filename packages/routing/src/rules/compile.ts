@@ -28,6 +28,15 @@ import type {
 
 export const DEFAULT_REPEAT_INTERVAL = '4h';
 /**
+ * defaults.late_copy_window unset: how long after its sender's resolve was recorded a firing of the occurrence it ended
+ * (a startsAt no later than its endsAt) is taken for a late copy and opens nothing. Alertmanager's default
+ * group_interval, which bounds both how long an HA peer waits before sending what the other did not and how long a
+ * webhook is retried. Later than that, such a firing opens again: Alertmanager sends the old startsAt when Prometheus
+ * comes back from an outage (longer than the alerts' 4-minute endsAt) with the alert still firing, and the repeats of
+ * that would all be suppressed with it. Not written into the built-in rules, so their version stays what it was.
+ */
+export const DEFAULT_LATE_COPY_WINDOW = '5m';
+/**
  * Storm control of the built-in rules and of every rules file that does not turn it off: above 30 new incidents a
  * minute in a channel, further ones go into one summary message updated in place and page once for the storm, so a
  * storm of thousands is a handful of Slack and pager calls, not hours of backlog at Slack's one message per second
@@ -102,6 +111,11 @@ function describeSchemaErrors(errors: ErrorObject[], doc: Document, lc: LineCoun
   const problems: RulesProblem[] = [];
   for (const [pointer, list] of byPath) {
     const segments = pointerSegments(pointer, doc);
+    // A duration or 0: one problem for the value, not one per alternative of the schema's union.
+    if (/\/late_copy_window$/.test(pointer)) {
+      problems.push({ ...locate(doc, lc, segments), path: pathText(segments), message: 'must be a duration such as 5m or 10m, or 0 to turn late-copy suppression off' });
+      continue;
+    }
     const consts = list.filter((e) => e.keyword === 'const').map((e) => JSON.stringify((e.params as { allowedValue: unknown }).allowedValue));
     for (const e of list) {
       if (e.keyword === 'const') continue;
@@ -253,6 +267,11 @@ function semanticProblems(value: unknown, locateAt: LocateAt): RulesProblem[] {
   };
   if (isObject(value.defaults)) {
     zero(value.defaults.repeat_interval, ['defaults', 'repeat_interval']);
+    // 0 is allowed here (off); only a length past what a number holds is refused.
+    const lateCopy = value.defaults.late_copy_window;
+    if (typeof lateCopy === 'string' && parseDuration(lateCopy) === null && new RegExp(DURATION_PATTERN).test(lateCopy)) {
+      at(['defaults', 'late_copy_window'], `is too long: at most ${MAX_DURATION_TEXT}`);
+    }
     pagerAlias(value.defaults.pager, ['defaults', 'pager']);
     bySeverityBeside(value.defaults.pager, ['defaults', 'pager']);
   }
@@ -404,6 +423,8 @@ function build(file: RulesFile, version: string, origin: string, opts: CompileOp
   const usergroups = normaliseUsergroups(file.usergroups);
   const rules = (file.rules ?? []).map((r, i) => buildRule(r, `rules[${i}]`, undefined, usergroups));
   const repeatIntervalMs = parseDuration(d.repeat_interval ?? DEFAULT_REPEAT_INTERVAL) ?? 0;
+  const lateCopy = d.late_copy_window ?? DEFAULT_LATE_COPY_WINDOW;
+  const lateCopyWindowMs = lateCopy === 0 || lateCopy === '0' ? 0 : parseDuration(lateCopy) ?? 0;
   if (defaultSlack.enabled && !defaultSlack.channel) {
     problems.push({ ...locateAt(['defaults', 'slack']), path: 'defaults.slack.channel', message: 'is empty' });
   }
@@ -415,7 +436,7 @@ function build(file: RulesFile, version: string, origin: string, opts: CompileOp
     ...(opts.slashCommand ? { slashCommand: opts.slashCommand } : {}),
     version,
     origin,
-    defaults: { slack: defaultSlack, pager: defaultPager, repeatIntervalMs, oncall: defaultOnCall },
+    defaults: { slack: defaultSlack, pager: defaultPager, repeatIntervalMs, oncall: defaultOnCall, lateCopyWindowMs },
     rules,
     inhibit: (file.inhibit ?? []).map(buildInhibit),
     ...(stormControl ? { stormControl } : {}),

@@ -94,6 +94,8 @@ export interface CompiledRules {
     readonly pager: PagerSettings;
     readonly repeatIntervalMs: number;
     readonly oncall: OnCallSettings;
+    /** defaults.late_copy_window: how long after its sender's resolve a firing of what it ended opens nothing (0: off). */
+    readonly lateCopyWindowMs: number;
   };
   readonly rules: readonly CompiledRule[];
   readonly inhibit: readonly CompiledInhibitRule[];
