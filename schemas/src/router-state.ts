@@ -24,7 +24,13 @@ export const AliasState = Type.Object(
     openedAt: Timestamp,
     startsAt: Type.Optional(Type.String({ format: 'date-time', description: "The sender's startsAt of the alert that opened this occurrence." })),
     endsAt: Type.Optional(
-      Type.String({ format: 'date-time', description: "The sender's endsAt, when its resolve closed this occurrence (IncidentResolved.endsAt)." }),
+      Type.String({
+        format: 'date-time',
+        description: "The sender's endsAt, when its resolve closed this occurrence (IncidentResolved.endsAt) or came after a person's (EventSuppressed.endsAt).",
+      }),
+    ),
+    senderResolvedAt: Type.Optional(
+      Type.String({ format: 'date-time', description: "When the sender's resolve came, for an occurrence a person resolved first (resolvedAt is the person's)." }),
     ),
     lastSeenAt: Timestamp,
     lastNotifiedAt: Timestamp,

@@ -200,6 +200,14 @@ export const EventSuppressed = Type.Object(
     suppressedBy: Type.Optional(SuppressedBy),
     shared: Type.Optional(SharedFactsSeen),
     refused: Type.Optional(Refusal),
+    endsAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description:
+          "A resolve that closed nothing but is remembered (already-resolved after a person's resolve, resolved-without-open-incident): " +
+          "the sender's endsAt the alias's state now keeps, so a late copy of the firing opens nothing.",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
