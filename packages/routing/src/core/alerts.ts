@@ -1,8 +1,8 @@
-import { parseDuration, type AliasState, type DecisionReason, type Envelope, type PagerPriority, type RuleRef, type SharedFactsSeen, type SlackKeyState, type SuppressedBy } from '@alertbus/schemas';
+import { parseDuration, type AliasState, type DecisionReason, type Envelope, type PagerPriority, type RuleRef, type SharedFactsSeen, type SuppressedBy } from '@alertbus/schemas';
 import { matchLabels, route } from '../rules/route';
 import type { CompiledRules, RoutableAlert, Route } from '../rules/types';
 import type { DecisionContext } from './context';
-import { withChanges, type DeciderState } from './evolve';
+import { keptResolveOf, withChanges, type DeciderState, type ResolvedAlias } from './evolve';
 import { findInhibition } from './inhibit';
 import { NO_NEIGHBOURS, type At, type Neighbours, type StormMembers } from './neighbours';
 import { Outputs } from './outputs';
@@ -15,8 +15,7 @@ import { incidentIdOf } from './incident-id';
 
 type AlertInput = Envelope<'AlertReceived'>;
 
-/** A resolve kept under an alias that had no incident (its sender's endsAt), so the late firing of what it ended opens nothing. */
-export type ResolvedAlias = Extract<SlackKeyState, { kind: 'alert-resolved' }>;
+export type { ResolvedAlias } from './evolve';
 
 /** The state after the incident events emitted so far. */
 const folded = (out: Outputs, state: DeciderState) => out.folded(state);
@@ -383,13 +382,15 @@ function endedBeforeOccurrence(a: { startsAt?: string; endsAt?: string }, stateS
 
 /**
  * The end (endsAt) and the time it was recorded of the occurrence its sender last resolved, when a firing now may be a
- * late copy of it: the alias's incident closed by its sender's resolve (one a person resolved, or one closed without the
- * sender's times, opens again on its next firing), else the resolve kept for an alias that had no incident.
+ * late copy of it: the alias's incident closed by its sender's resolve, or resolved by a person and then by its sender
+ * (a person's resolve alone, or one without the sender's times, opens again on its next firing: the alert may still
+ * fire), else the resolve kept for an alias that had no incident.
  */
 function senderEnd(state: DeciderState, resolvedAlias: ResolvedAlias | undefined): { endsAt: string; at: string } | undefined {
   if (state !== undefined) {
-    if (state.status !== 'resolved' || state.endsAt === undefined || state.resolvedAt === undefined || state.resolvedBy !== undefined) return undefined;
-    return { endsAt: state.endsAt, at: state.resolvedAt };
+    if (state.status !== 'resolved' || state.endsAt === undefined) return undefined;
+    const at = state.resolvedBy !== undefined ? state.senderResolvedAt : state.resolvedAt;
+    return at === undefined ? undefined : { endsAt: state.endsAt, at };
   }
   return resolvedAlias;
 }
@@ -407,10 +408,22 @@ function lateCopy(startsAt: string | undefined, recordedAt: string, end: { endsA
   return Date.parse(startsAt) <= Date.parse(end.endsAt) && Date.parse(recordedAt) - Date.parse(end.at) <= windowMs;
 }
 
-/** The resolve kept for an alias with no incident: the later of its sender's endsAt and the one kept already. */
-function resolvedAliasOf(input: AlertInput, endsAt: string, kept: ResolvedAlias | undefined): ResolvedAlias {
-  const latest = kept !== undefined && Date.parse(kept.endsAt) > Date.parse(endsAt) ? kept.endsAt : endsAt;
-  return { kind: 'alert-resolved', key: input.alias, inputId: input.id, at: input.recordedAt, endsAt: latest };
+/** The later of the sender's endsAt and the one the alias keeps already: a second copy of a resolve never shortens it. */
+function laterEnd(endsAt: string, kept: string | undefined): string {
+  return kept !== undefined && Date.parse(kept) > Date.parse(endsAt) ? kept : endsAt;
+}
+
+/** A resolve that closes nothing; with `endsAt`, the sender's end it leaves on the alias's state (evolve, keptResolveOf). */
+function suppressResolve(out: Outputs, input: AlertInput, reason: DecisionReason, rule: RuleRef, state: DeciderState, endsAt: string | undefined): void {
+  out.add('EventSuppressed', {
+    inputId: input.id,
+    inputType: input.type,
+    reason,
+    rule,
+    ...(state ? { incidentId: state.incidentId } : {}),
+    title: input.data.title,
+    ...(endsAt !== undefined ? { endsAt } : {}),
+  });
 }
 
 /**
@@ -464,12 +477,16 @@ export function decideAlert(
       } else open(out, input, r, state, rules, neighbours, at, shared);
     }
   } else if (state === undefined) {
-    suppress(out, input, 'resolved-without-open-incident', r.rule, state);
     // Kept (not for an alert a rule drops: its firing opens nothing anyway), so its firing delivered after it opens nothing.
     const endsAt = instantOf(a.endsAt);
-    if (endsAt !== undefined && !r.drop) return { events: out.events, state: resolvedAliasOf(input, endsAt, resolvedAlias) };
+    const kept = endsAt !== undefined && !r.drop ? laterEnd(endsAt, resolvedAlias?.endsAt) : undefined;
+    suppressResolve(out, input, 'resolved-without-open-incident', r.rule, state, kept);
+    if (kept !== undefined) return { events: out.events, state: keptResolveOf(out.last) };
   } else if (!isOpen) {
-    suppress(out, input, 'already-resolved', r.rule, state);
+    // A person resolved it first: the sender's resolve now says the alert is over, and when (kept as a resolve before
+    // its firing is), so the late copy of its firing opens nothing. The person's resolve alone never says that.
+    const endsAt = state.resolvedBy !== undefined && !r.drop ? instantOf(a.endsAt) : undefined;
+    suppressResolve(out, input, 'already-resolved', r.rule, state, endsAt !== undefined ? laterEnd(endsAt, state.endsAt) : undefined);
   } else if (endedBeforeOccurrence(a, state.startsAt)) {
     suppress(out, input, 'other-occurrence', r.rule, state);
   } else {

@@ -1,7 +1,10 @@
-import { INCIDENT_EVENT_TYPES, type AliasState, type AnyEnvelope } from '@alertbus/schemas';
+import { INCIDENT_EVENT_TYPES, type AliasState, type AnyEnvelope, type SlackKeyState } from '@alertbus/schemas';
 
 /** The router's state for one alias: nothing yet, or the alias's latest incident. */
 export type DeciderState = AliasState | undefined;
+
+/** A resolve kept under an alias that had no incident (its sender's endsAt), so the late firing of what it ended opens nothing. */
+export type ResolvedAlias = Extract<SlackKeyState, { kind: 'alert-resolved' }>;
 
 
 /** A Slack request's message after an update: its new text (an edit), or deleted. */
@@ -108,6 +111,10 @@ export function evolve(state: DeciderState, event: AnyEnvelope): DeciderState {
     case 'EventSuppressed': {
       if (!state) return state;
       const d = event.data;
+      // The sender's resolve of an occurrence a person resolved first: its end, for a late copy of its firing.
+      if (d.endsAt !== undefined && d.incidentId === state.incidentId && state.status === 'resolved') {
+        return withChanges(state, { endsAt: d.endsAt, senderResolvedAt: event.recordedAt, lastInputId: d.inputId });
+      }
       const by = d.suppressedBy;
       // Storm control opened the incident without a thread: remember the summary that lists it.
       if (d.reason === 'storm-control' && by?.kind === 'storm' && d.incidentId === state.incidentId) {
@@ -127,4 +134,16 @@ export function evolve(state: DeciderState, event: AnyEnvelope): DeciderState {
     default:
       return state;
   }
+}
+
+/**
+ * The resolve an alias with no incident keeps, from the EventSuppressed that kept it (the sender's endsAt, no incident);
+ * undefined for any other event. What evolve is for an incident, so a state rebuilt from incidents.v1 (a backtest's
+ * history) has the kept resolves too.
+ */
+export function keptResolveOf(event: AnyEnvelope): ResolvedAlias | undefined {
+  if (event.type !== 'EventSuppressed') return undefined;
+  const d = event.data;
+  if (d.reason !== 'resolved-without-open-incident' || d.endsAt === undefined || d.incidentId !== undefined) return undefined;
+  return { kind: 'alert-resolved', key: event.alias, inputId: d.inputId, at: event.recordedAt, endsAt: d.endsAt };
 }
