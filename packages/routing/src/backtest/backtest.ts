@@ -1,6 +1,6 @@
 import type { AnyEnvelope } from '@alertbus/schemas';
 import type { AlertInput } from '../decider';
-import { evolve, isIncidentEvent } from '../core/evolve';
+import { evolve, isIncidentEvent, keptResolveOf, type ResolvedAlias } from '../core/evolve';
 import { DEFAULT_STATE_RETENTION_MS } from '../core/expiry';
 import { StateIndex } from '../core/neighbours';
 import { Replayer } from '../core/replay';
@@ -99,6 +99,8 @@ const incidentOf = (effects: readonly Effect[]) =>
 export class Backtest {
   private readonly book = new SilenceBook();
   private readonly states = new StateIndex();
+  /** Resolves kept before the window under aliases with no incident (state kind alert-resolved), folded like the incidents. */
+  private readonly kept = new Map<string, ResolvedAlias>();
   private replayer: Replayer | null = null;
   private readonly inputs: InputMeta[] = [];
   private readonly known = new Set<string>();
@@ -116,18 +118,31 @@ export class Backtest {
     this.book.apply(e);
   }
 
-  /** An incident event recorded before the window: folded into the state the replay starts from. */
+  /**
+   * An incident event recorded before the window: folded into the state the replay starts from. An alias holds an
+   * incident or the resolve kept for it, never both, as in the router: a kept resolve takes the place of an incident
+   * (one expired, which the router's decision saw as absent), an incident that of a kept resolve.
+   */
   history(e: AnyEnvelope): void {
     if (this.replayer) throw new Error('history must be given before the first input');
     if (!isIncidentEvent(e)) return;
+    const kept = keptResolveOf(e);
+    if (kept) {
+      this.kept.set(e.alias, kept);
+      this.states.delete(e.alias);
+      return;
+    }
     const next = evolve(this.states.get(e.alias), e);
-    if (next) this.states.set(next);
+    if (next) {
+      this.states.set(next);
+      this.kept.delete(e.alias);
+    }
   }
 
   /** One input of the window, decided now with the candidate rules. */
   input(input: AlertInput): void {
     // Expired states count as absent, as in the router (ROUTER_STATE_RETENTION at its default).
-    this.replayer ??= new Replayer(this.rules, { silences: this.book, states: this.states, retentionMs: DEFAULT_STATE_RETENTION_MS });
+    this.replayer ??= new Replayer(this.rules, { silences: this.book, states: this.states, keys: this.kept, retentionMs: DEFAULT_STATE_RETENTION_MS });
     if (this.known.has(input.id)) return; // a redelivered record: the router decides it once too
     this.known.add(input.id);
     this.inputs.push({ id: input.id, alias: input.alias, title: input.data.title, order: this.inputs.length });

@@ -9,6 +9,8 @@ import type { DecisionContext } from './context';
 export interface ReplayerOptions {
   silences?: SilenceLookup;
   states?: StateIndex;
+  /** The Slack bookkeeping and kept resolves to start from, by key (a backtest's, folded from before its window). */
+  keys?: ReadonlyMap<string, SlackKeyState>;
   /** ROUTER_STATE_RETENTION: expired states count as absent, and are evicted as the router evicts them. */
   retentionMs?: number;
   /** Evict expired states (default true); false keeps them, to show that evicting changes no decision. */
@@ -23,7 +25,7 @@ export interface ReplayerOptions {
 export class Replayer {
   readonly states: StateIndex;
   /** The Slack bookkeeping (command messages, thread links), by key. */
-  private readonly keys = new Map<string, SlackKeyState>();
+  private readonly keys: Map<string, SlackKeyState>;
   private readonly expiry = new ExpiryQueue();
   private watermark = Number.NEGATIVE_INFINITY;
   /** What every decision is given: the same for all of them, so made once. */
@@ -36,6 +38,7 @@ export class Replayer {
     private readonly opts: ReplayerOptions = {},
   ) {
     this.states = opts.states ?? new StateIndex();
+    this.keys = new Map(opts.keys);
     this.ctx = {
       neighbours: this.states,
       ...(opts.silences ? { silences: opts.silences } : {}),

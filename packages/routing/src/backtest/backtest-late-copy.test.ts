@@ -1,0 +1,56 @@
+/**
+ * The backtest starts from the state folded from incidents.v1 before its window: the resolves kept there (a resolve
+ * before its firing, a sender's resolve after a person's) come back with it, so the same rules report no change for a
+ * late copy at the window's start.
+ */
+import type { AnyEnvelope } from '@alertbus/schemas';
+import type { RouterInput } from '../decider';
+import { Replayer } from '../core/replay';
+import { incidentIdOf } from '../core/incident-id';
+import { builtinRules } from '../rules/compile';
+import { firing, HOUR, MINUTE, resolved, T0 } from '../test-support/alerts';
+import { buttonClick } from '../test-support/slack';
+import { runBacktest } from './backtest';
+
+const rules = builtinRules({ defaultChannel: '#alerts' });
+const iso = (ms: number) => new Date(T0 + ms).toISOString();
+const S1 = '2025-03-01T09:50:00Z';
+const E1 = '2025-03-01T09:58:00Z';
+
+/** Resolved before its firing came: the resolve is kept under the alias. */
+const KEPT = 'alertmanager:kept';
+/** Resolved by a person, then by its sender. */
+const BOTH = 'alertmanager:both';
+const bothFirst = firing(BOTH, { at: -10 * MINUTE, startsAt: S1 });
+
+const before: RouterInput[] = [
+  resolved(KEPT, { at: -MINUTE, startsAt: S1, endsAt: E1 }),
+  bothFirst,
+  buttonClick(BOTH, incidentIdOf(BOTH, 1, bothFirst.id), 'alertbus_resolve', { at: -3 * MINUTE }),
+  resolved(BOTH, { at: -MINUTE, startsAt: S1, endsAt: E1 }),
+];
+/** The late copies of both firings, just inside the window. */
+const window = [firing(KEPT, { at: 1_000, startsAt: S1 }), firing(BOTH, { at: 2_000, n: 1, startsAt: S1 })];
+
+test('a late copy at the window\'s start: the same rules report no change, and neither side opens it', async () => {
+  const replayer = new Replayer(rules);
+  const all: AnyEnvelope[] = [...before, ...window].flatMap((i) => replayer.decide(i).events);
+  // What the router did: both copies opened nothing.
+  expect(all.filter((e) => window.some((w) => w.id === e.causationId)).map((e) => [e.alias, e.type, (e.data as { reason?: string }).reason])).toEqual([
+    [KEPT, 'EventSuppressed', 'occurrence-already-resolved'],
+    [BOTH, 'EventSuppressed', 'occurrence-already-resolved'],
+  ]);
+  const report = await runBacktest(rules, { from: iso(0), to: iso(HOUR) }, {
+    silences: [],
+    history: all.filter((e) => e.recordedAt < iso(0)),
+    inputs: window,
+    actual: all.filter((e) => e.recordedAt >= iso(0)),
+  });
+  expect(report.changes).toEqual([]);
+  expect(report.totals).toMatchObject({
+    inputs: 2,
+    undecided: 0,
+    changed: 0,
+    candidate: { opened: 0, paged: 0, suppressed: { 'occurrence-already-resolved': 2 } },
+  });
+});
