@@ -80,6 +80,14 @@ const keyStateBase = {
   at: Timestamp,
 };
 
+const AlertResolvedState = Type.Object(
+  { kind: Type.Literal('alert-resolved'), ...keyStateBase, endsAt: Timestamp },
+  {
+    additionalProperties: false,
+    description: "A resolve for an alias with no incident (key: the alias), and its sender's endsAt: a late firing of the occurrence it ended opens nothing.",
+  },
+);
+
 /**
  * The router's Slack bookkeeping, stored next to AliasState on router.state.v1 under keys that are not
  * incident aliases: a message that was a command (so its redeliveries are recognised), and the incident
@@ -101,11 +109,28 @@ export const SlackKeyState = Type.Union([
     },
     { additionalProperties: false },
   ),
+  AlertResolvedState,
   Type.Object(
-    { kind: Type.Literal('alert-resolved'), ...keyStateBase, endsAt: Timestamp },
+    {
+      kind: Type.Literal('alert-suppressed'),
+      ...keyStateBase,
+      since: Type.String({ format: 'date-time', description: 'When the first of its firings kept here was recorded (`at`: the latest).' }),
+      startsAt: Type.Optional(Type.String({ format: 'date-time', description: "The sender's startsAt of the latest firing." })),
+      title: Type.String(),
+      severity: Severity,
+      source: Type.String(),
+      labels: Labels,
+      reason: Type.Union([Type.Literal('silenced'), Type.Literal('dropped-by-rule')]),
+      silenceId: Type.Optional(Type.String({ minLength: 1, description: 'The silence that suppressed the latest firing.' })),
+      dropRule: Type.Optional(Type.String({ minLength: 1, description: 'The drop rule that suppressed the latest firing: its name, else its path.' })),
+      previous: Type.Optional(
+        Type.Union([AliasState, AlertResolvedState], { description: "What the alias held before: its resolved incident, or the resolve kept for it." }),
+      ),
+    },
     {
       additionalProperties: false,
-      description: "A resolve for an alias with no incident (key: the alias), and its sender's endsAt: a late firing of the occurrence it ended opens nothing.",
+      description:
+        'A firing silenced or dropped by a rule while its alias had no open incident (key: the alias): as in Alertmanager, it still inhibits the targets of the inhibit rules whose source it matches, until its resolve or ROUTER_STATE_RETENTION after its latest firing.',
     },
   ),
   Type.Object(

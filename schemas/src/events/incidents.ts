@@ -142,9 +142,23 @@ export const SuppressedBy = Type.Union(
     Type.Object(
       {
         kind: Type.Literal('inhibition'),
-        incidentId: Id,
+        incidentId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'The inhibiting incident; absent when the inhibiting alert has none (see `source`).' })),
         alias: Type.String({ minLength: 1 }),
         inhibitRule: Type.String({ description: 'The inhibit rule: its name, else its path (inhibit[0]).' }),
+        source: Type.Optional(
+          Type.Object(
+            {
+              reason: Type.Union([Type.Literal('silenced'), Type.Literal('dropped-by-rule')]),
+              title: Type.String(),
+              silenceId: Type.Optional(Type.String({ minLength: 1 })),
+              dropRule: Type.Optional(Type.String({ minLength: 1, description: 'The drop rule: its name, else its path.' })),
+            },
+            {
+              additionalProperties: false,
+              description: 'The inhibiting alert fires without an incident: a silence or a drop rule suppressed it, and it inhibits all the same (as in Alertmanager).',
+            },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),
