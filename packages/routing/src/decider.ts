@@ -8,6 +8,7 @@ import { decideSlack, type SlackInput } from './slack/decide';
 import { decideNotification, type NotificationInput } from './core/notifications';
 import { decideStormTick, type StormTickInput } from './core/storm-tick';
 import { isIncidentState, type RouterState } from './state';
+import { isSuppressedFiring, type SuppressedFiring } from './core/suppressed-firing';
 
 export { evolve, initialState, isIncidentEvent, type DeciderState } from './core/evolve';
 export { ROUTER_SOURCE } from './core/outputs';
@@ -26,9 +27,13 @@ export interface Decision {
   state: RouterState | undefined;
 }
 
-/** What an alert's alias holds: its incident, or the resolve of one it never saw fire (ResolvedAlias). */
-export type AlertState = DeciderState | ResolvedAlias;
+/**
+ * What an alert's alias holds: its incident, or the resolve of one it never saw fire (ResolvedAlias), or a firing a
+ * silence or a drop rule suppressed, kept because it still inhibits (SuppressedFiring, in front of either of those).
+ */
+export type AlertState = DeciderState | ResolvedAlias | SuppressedFiring;
 export type { ResolvedAlias } from './core/alerts';
+export { isSuppressedFiring, type SuppressedFiring, type Inhibitor } from './core/suppressed-firing';
 
 /** An alert's decision. */
 export interface AlertDecision extends Decision {
@@ -46,9 +51,14 @@ export function decide(input: RouterInput, before: RouterState | undefined, rule
   const at = Date.parse(input.recordedAt);
   const state = liveState(before, at, ctx.retentionMs);
   switch (input.type) {
-    case 'AlertReceived':
-      // Other aliases' expired states count as absent too: the neighbours' answers take ctx.retentionMs.
-      return decideAlert(input, isIncidentState(state) ? state : undefined, rules, ctx, state !== undefined && !isIncidentState(state) && state.kind === 'alert-resolved' ? state : undefined);
+    case 'AlertReceived': {
+      // Other aliases' expired states count as absent too: the neighbours' answers take ctx.retentionMs. A kept firing's
+      // earlier state expires on its own time, as it would have without the firing in front of it.
+      const suppressed = isSuppressedFiring(state) ? state : undefined;
+      const held = suppressed ? liveState(suppressed.previous, at, ctx.retentionMs) : state;
+      const resolved = held !== undefined && !isIncidentState(held) && held.kind === 'alert-resolved' ? held : undefined;
+      return decideAlert(input, isIncidentState(held) ? held : undefined, rules, ctx, resolved, suppressed);
+    }
     case 'NotificationRequested':
       return decideNotification(input, state, rules);
     case 'StormSummaryTick':

@@ -12,6 +12,7 @@ import { stormFor, stormMembers, stormOf, updatesSummary, type Storm } from './s
 import { renderStormSummary, stormMemberAcknowledgedNote, stormPageClosedNote, stormPageDescription, stormPageMessage, stormPageNote } from './storm-render';
 import { incidentFacts } from './incident-facts';
 import { incidentIdOf } from './incident-id';
+import { inhibitionBy, mayInhibit, type SuppressedFiring } from './suppressed-firing';
 
 type AlertInput = Envelope<'AlertReceived'>;
 
@@ -427,6 +428,47 @@ function suppressResolve(out: Outputs, input: AlertInput, reason: DecisionReason
 }
 
 /**
+ * The firing kept as an inhibitor (SuppressedFiring) when a silence or a drop rule suppressed it and its alias has no
+ * open incident (an open one inhibits already), without the alias's earlier state (`previous`, added by decideAlert).
+ * Not one that matches no inhibit rule's source side: it could mute nothing. Not a late copy of an occurrence its
+ * sender already resolved: no resolve would come to remove it, and it would mute its targets until it expired.
+ */
+function keptFiring(
+  input: AlertInput,
+  rules: CompiledRules,
+  labels: Readonly<Record<string, string>>,
+  state: DeciderState,
+  resolvedAlias: ResolvedAlias | undefined,
+  kept: SuppressedFiring | undefined,
+  by: Pick<SuppressedFiring, 'reason' | 'silenceId' | 'dropRule'>,
+): SuppressedFiring | undefined {
+  const a = input.data;
+  if ((state !== undefined && state.status !== 'resolved') || !mayInhibit(rules, labels)) return undefined;
+  if (lateCopy(a.startsAt, input.recordedAt, senderEnd(state, resolvedAlias))) return kept;
+  return {
+    kind: 'alert-suppressed',
+    key: input.alias,
+    inputId: input.id,
+    at: input.recordedAt,
+    since: kept?.since ?? input.recordedAt,
+    ...(a.startsAt !== undefined ? { startsAt: a.startsAt } : {}),
+    title: a.title,
+    severity: a.severity,
+    source: a.source,
+    labels: a.labels,
+    reason: by.reason,
+    ...(by.silenceId !== undefined ? { silenceId: by.silenceId } : {}),
+    ...(by.dropRule !== undefined ? { dropRule: by.dropRule } : {}),
+  };
+}
+
+/** The kept firing in front of what the alias holds otherwise (its resolved incident, or the resolve kept for it). */
+function inFront(kept: SuppressedFiring, previous: DeciderState | ResolvedAlias): SuppressedFiring {
+  const { previous: _, ...firing } = kept;
+  return previous === undefined ? firing : { ...firing, previous };
+}
+
+/**
  * Decides what an alert means for its alias. Time is the input's recordedAt, never the clock, so the
  * same inputs with the same rules, silences and neighbouring incidents always give byte-identical
  * outputs. Only firing alerts are suppressed (drop rule, then silence, then inhibition): a resolve always
@@ -438,7 +480,8 @@ export function decideAlert(
   rules: CompiledRules,
   ctx: DecisionContext,
   resolvedAlias?: ResolvedAlias,
-): { events: Outputs['events']; state: DeciderState | ResolvedAlias } {
+  suppressed?: SuppressedFiring,
+): { events: Outputs['events']; state: DeciderState | ResolvedAlias | SuppressedFiring } {
   const a = input.data;
   const routable: RoutableAlert = { labels: a.labels, source: a.source, severity: a.severity, status: a.status, alias: input.alias };
   const labels = matchLabels(routable);
@@ -448,12 +491,15 @@ export function decideAlert(
   const out = new Outputs(input);
   const isOpen = state !== undefined && state.status !== 'resolved';
   const shared: SharedFactsSeen | undefined = ctx.sharedOffset !== undefined ? { offset: ctx.sharedOffset } : undefined;
+  /** The firing kept as an inhibitor after this decision (see keptFiring). */
+  let keep: SuppressedFiring | undefined;
   if (a.status === 'firing') {
     if (r.drop) {
       suppress(out, input, 'dropped-by-rule', r.rule, state);
+      keep = keptFiring(input, rules, labels, state, resolvedAlias, suppressed, { reason: 'dropped-by-rule', dropRule: r.rule.name ?? r.rule.path });
     } else {
       const silence = ctx.silences?.find(labels, Date.parse(input.recordedAt));
-      const inhibition = silence ? undefined : findInhibition(rules, input.alias, labels, neighbours);
+      const inhibition = silence ? undefined : findInhibition(rules, input.alias, labels, neighbours, at);
       if (silence) {
         const d = silence.data;
         suppress(out, input, 'silenced', r.rule, state, {
@@ -464,18 +510,22 @@ export function decideAlert(
           comment: d.comment,
           endsAt: d.endsAt,
         });
+        keep = keptFiring(input, rules, labels, state, resolvedAlias, suppressed, { reason: 'silenced', silenceId: d.silenceId });
       } else if (inhibition) {
-        suppress(out, input, 'inhibited', r.rule, state, {
-          kind: 'inhibition',
-          incidentId: inhibition.by.incidentId,
-          alias: inhibition.by.alias,
-          inhibitRule: inhibition.rule.name ?? inhibition.rule.path,
-        }, shared);
+        suppress(out, input, 'inhibited', r.rule, state, inhibitionBy(inhibition.by, inhibition.rule.name ?? inhibition.rule.path), shared);
+        // Muted itself, a firing kept before still inhibits as it was: it is not kept for being inhibited (two alerts
+        // that are each other's source would then mute each other for as long as both fire).
+        keep = suppressed;
       } else if (isOpen) repeat(out, input, r, state);
       else if (lateCopy(a.startsAt, input.recordedAt, senderEnd(state, resolvedAlias), rules.defaults.lateCopyWindowMs)) {
         suppress(out, input, 'occurrence-already-resolved', r.rule, state);
+        keep = suppressed;
       } else open(out, input, r, state, rules, neighbours, at, shared);
     }
+  } else if (suppressed !== undefined && endedBeforeOccurrence(a, suppressed.startsAt)) {
+    // The resolve of an earlier occurrence, delivered late: the firing kept fires still.
+    suppress(out, input, 'other-occurrence', r.rule, state);
+    keep = suppressed;
   } else if (state === undefined) {
     // Kept (not for an alert a rule drops: its firing opens nothing anyway), so its firing delivered after it opens nothing.
     const endsAt = instantOf(a.endsAt);
@@ -492,5 +542,6 @@ export function decideAlert(
   } else {
     resolve(out, input, r, state, neighbours, rules, at);
   }
-  return { events: out.events, state: folded(out, state) ?? resolvedAlias };
+  const next = folded(out, state) ?? resolvedAlias;
+  return { events: out.events, state: keep !== undefined ? inFront(keep, next) : next };
 }

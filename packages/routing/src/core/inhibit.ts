@@ -1,15 +1,17 @@
-import { matchesAll, type AliasState } from '@alertbus/schemas';
+import { matchesAll } from '@alertbus/schemas';
 import type { CompiledInhibitRule, CompiledRules } from '../rules/types';
-import type { Neighbours } from './neighbours';
+import type { At, Neighbours } from './neighbours';
+import type { Inhibitor } from './suppressed-firing';
 
 export interface Inhibition {
   rule: CompiledInhibitRule;
-  by: AliasState;
+  by: Inhibitor;
 }
 
 /**
- * The first inhibit rule (in file order) under which an open incident of another alias mutes this input,
- * and the earliest opened such incident. As in Alertmanager, an incident that matches both sides of a rule
+ * The first inhibit rule (in file order) under which an open incident or a suppressed firing (SuppressedFiring: a
+ * silence or a drop rule suppressed it, and it still fires) of another alias mutes this input, and the earliest such
+ * one. As in Alertmanager, an incident that matches both sides of a rule
  * does not mute an input that matches both sides too (equal alerts never mute each other), and a label
  * listed in `equal` that both lack counts as equal.
  */
@@ -18,11 +20,12 @@ export function findInhibition(
   alias: string,
   labels: Readonly<Record<string, string>>,
   neighbours: Neighbours,
+  at?: At,
 ): Inhibition | undefined {
   for (let i = 0; i < rules.inhibit.length; i++) {
     const rule = rules.inhibit[i]!;
     if (!matchesAll(rule.target, labels)) continue;
-    const by = neighbours.inhibitor(rules, i, alias, labels, matchesAll(rule.source, labels));
+    const by = neighbours.inhibitor(rules, i, alias, labels, matchesAll(rule.source, labels), at);
     if (by) return { rule, by };
   }
   return undefined;

@@ -1,10 +1,11 @@
 import { matchesAll, type AliasState } from '@alertbus/schemas';
-import { withPseudoLabels } from '../rules/route';
 import type { CompiledInhibitRule, CompiledRules } from '../rules/types';
 import { liveState } from './expiry';
+import { isIncidentState, type RouterState } from '../state';
 import { instantMs, packState, unpackState, type PackedState } from './packed-state';
 import { records, resized } from './packed-store';
 import { SortedList } from './sorted-list';
+import { inhibitorLabels, isSuppressedFiring, type Inhibitor, type SuppressedFiring } from './suppressed-firing';
 
 /** When a decision looks: the input's time, and ROUTER_STATE_RETENTION (expired states count as absent; unset: none expire). */
 export interface At {
@@ -39,10 +40,11 @@ export interface StormMembers {
 export interface Neighbours {
   get(alias: string): AliasState | undefined;
   /**
-   * The earliest opened open incident of another alias matching the source side of `rules.inhibit[i]` with the
-   * same `equal` labels as `labels`; when `inputIsSource`, one matching the target side too does not count.
+   * The earliest opened open incident or suppressed firing (see SuppressedFiring; an expired one at `at` does not count)
+   * of another alias matching the source side of `rules.inhibit[i]` with the same `equal` labels as `labels`; when
+   * `inputIsSource`, one matching the target side too does not count.
    */
-  inhibitor(rules: CompiledRules, i: number, alias: string, labels: Readonly<Record<string, string>>, inputIsSource: boolean): AliasState | undefined;
+  inhibitor(rules: CompiledRules, i: number, alias: string, labels: Readonly<Record<string, string>>, inputIsSource: boolean, at?: At): Inhibitor | undefined;
   /** Incidents of other aliases meant for `channel` opened in (fromMs, toMs], and the channel's latest storm. */
   stormWindow(channel: string, alias: string, fromMs: number, toMs: number, at: At): StormWindow;
   /** The incidents gathered into storm `id` of `channel`. */
@@ -64,9 +66,7 @@ const isOpen = (s: AliasState) => s.status !== 'resolved';
 export const isGroupedPage = (s: AliasState) => s.storm?.pageGrouped === true;
 
 /** What inhibit matchers see of an open incident: its labels and the pseudo-labels of the alert that opened it. */
-export function incidentLabels(s: AliasState): Record<string, string> {
-  return withPseudoLabels(s.labels, { source: s.source, severity: s.severity, status: 'firing' });
-}
+export const incidentLabels = (s: AliasState): Record<string, string> => inhibitorLabels(s);
 
 /** Opened earlier, ties by alias: the order inhibitors are chosen in and storm summaries list their members in. */
 export const byOpened = (a: AliasState, b: AliasState): number =>
@@ -86,6 +86,8 @@ type Entry = number;
 const CANONICAL = 1;
 const RESOLVED = 2;
 const HELD = 4;
+/** The record is a suppressed firing's (an inhibitor only): `ms` is its `since`, `resolvedMs` its latest firing (`at`). */
+const SOURCE = 8;
 
 /**
  * By record id: Date.parse(openedAt); Date.parse(resolvedAt) when it has one (see `changedMs`); the flags above;
@@ -113,12 +115,28 @@ class Fields {
     }
   }
 
+  setSource(e: Entry, sinceMs: number, atMs: number, canonical: boolean): void {
+    if (e >= this.ms.length) this.grow(e);
+    this.ms[e] = sinceMs;
+    this.resolvedMs[e] = atMs;
+    this.flags[e] = SOURCE | (canonical ? CANONICAL : 0);
+    this.since[e] = -1;
+  }
+
   held(e: number): boolean {
     return e < this.flags.length && (this.flags[e]! & HELD) !== 0;
   }
 
+  isSource(e: number): boolean {
+    return e < this.flags.length && (this.flags[e]! & SOURCE) !== 0;
+  }
+
   *heldIds(): IterableIterator<Entry> {
     for (let e = 0; e < this.flags.length; e++) if (this.flags[e]! & HELD) yield e;
+  }
+
+  *sourceIds(): IterableIterator<Entry> {
+    for (let e = 0; e < this.flags.length; e++) if (this.flags[e]! & SOURCE) yield e;
   }
 
   sinceOf(e: Entry): string | undefined {
@@ -148,10 +166,14 @@ class Fields {
 /** An index dropped with records held (the processor's, replaced when it restores its state) gives them back. */
 const unreferenced = new FinalizationRegistry((fields: Fields) => {
   for (const e of fields.heldIds()) records.release(e);
+  for (const e of fields.sourceIds()) records.release(e);
 });
 
 const byAlias = (a: Entry, b: Entry) => records.compareKeys(a, b);
-const openedAtOf = (e: Entry) => unpackState<AliasState>(records.state(e), records.key(e)).openedAt;
+const openedAtOf = (e: Entry): string => {
+  const s = unpackState<AliasState | SuppressedFiring>(records.state(e), records.key(e));
+  return 'kind' in s ? s.since : s.openedAt;
+};
 
 interface StormBook {
   channel: string;
@@ -174,6 +196,12 @@ interface StormBook {
   firstResolvedMs: number;
 }
 
+/** What the index held for an alias (StateIndex.saved): its incident's record and its suppressed firing's, packed. */
+export interface SavedEntries {
+  incident?: PackedState;
+  source?: PackedState;
+}
+
 type InhibitBucket = { both: SortedList<Entry>; sourceOnly: SortedList<Entry> };
 type Compare = (a: Entry, b: Entry) => number;
 /** The `equal` labels' values as one key, each preceded by its length (so no two lists give the same key). */
@@ -186,29 +214,29 @@ function equalKey(rule: CompiledInhibitRule, labels: Readonly<Record<string, str
   return key;
 }
 
-/** The open incidents matching each inhibit rule's source side, by their `equal` labels, earliest first. */
+/** The open incidents and suppressed firings matching each inhibit rule's source side, by their `equal` labels, earliest first. */
 class InhibitIndex {
   private readonly byRule: Array<Map<string, InhibitBucket>>;
 
   constructor(
     readonly rules: readonly CompiledInhibitRule[],
-    open: Iterable<[AliasState, Entry]>,
+    open: Iterable<[Inhibitor, Entry]>,
     private readonly byOpenedEntry: Compare,
   ) {
     this.byRule = rules.map(() => new Map());
     for (const [s, e] of open) this.add(s, e);
   }
 
-  add(s: AliasState, e: Entry): void {
+  add(s: Inhibitor, e: Entry): void {
     this.each(s, (list) => list.insert(e), true);
   }
 
-  remove(s: AliasState, e: Entry): void {
+  remove(s: Inhibitor, e: Entry): void {
     this.each(s, (list) => list.remove(e), false);
   }
 
-  private each(s: AliasState, f: (list: SortedList<Entry>) => void, create: boolean): void {
-    const sl = incidentLabels(s);
+  private each(s: Inhibitor, f: (list: SortedList<Entry>) => void, create: boolean): void {
+    const sl = inhibitorLabels(s);
     this.rules.forEach((rule, i) => {
       if (!matchesAll(rule.source, sl)) return;
       const key = equalKey(rule, sl);
@@ -254,9 +282,11 @@ export class StateIndex implements Neighbours {
   private foundAlias: string | undefined;
   private foundId: Entry = -1;
   private readonly isHeld = (e: number): boolean => this.fields.held(e);
+  private readonly isSource = (e: number): boolean => this.fields.isSource(e);
   private count = 0;
+  private sourceCount = 0;
   /** By entry: an entry leaves it when it leaves the index (`delete`), so an id its record's release frees is never found here. */
-  private readonly unpacked = new Map<Entry, AliasState>();
+  private readonly unpacked = new Map<Entry, AliasState | SuppressedFiring>();
   private readonly openings = new Map<string, SortedList<Entry>>();
   private readonly storms = new Map<string, SortedList<Entry>>();
   private readonly stormBooks = new Map<string, StormBook>();
@@ -295,8 +325,14 @@ export class StateIndex implements Neighbours {
     unreferenced.register(this, this.fields);
   }
 
+  /** Incidents held (suppressed firings are not: see `sources`). */
   get size(): number {
     return this.count;
+  }
+
+  /** Suppressed firings held (SuppressedFiring): inhibitors without an incident. */
+  get sources(): number {
+    return this.sourceCount;
   }
 
   get(alias: string): AliasState | undefined {
@@ -395,6 +431,79 @@ export class StateIndex implements Neighbours {
     if (this.fields.ms.length > records.idCapacity) this.fields.resize(records.idCapacity);
   }
 
+  /**
+   * Holds what an alias's state says about it: an incident; a suppressed firing as an inhibitor, with the resolved
+   * incident it keeps (`previous`) as the alias's incident; anything else (a kept resolve, a Slack record, nothing) as
+   * neither. `packed` when the caller already packed `state`.
+   */
+  put(key: string, state: RouterState | undefined, packed?: PackedState): void {
+    if (isIncidentState(state)) {
+      this.set(state, packed);
+      this.deleteSource(key);
+    } else if (isSuppressedFiring(state)) {
+      this.setSource(state, packed);
+      if (isIncidentState(state.previous)) this.set(state.previous);
+      else this.delete(key);
+    } else {
+      this.delete(key);
+      this.deleteSource(key);
+    }
+  }
+
+  /** What the index holds for the alias, packed: to put back with `restore` (a transaction that aborts). */
+  saved(alias: string): SavedEntries {
+    const incident = this.packed(alias);
+    const source = this.packedSource(alias);
+    return { ...(incident !== undefined ? { incident } : {}), ...(source !== undefined ? { source } : {}) };
+  }
+
+  restore(alias: string, saved: SavedEntries): void {
+    if (saved.incident !== undefined) this.set(unpackState<AliasState>(saved.incident, alias), saved.incident);
+    else this.delete(alias);
+    if (saved.source !== undefined) this.setSource(unpackState<SuppressedFiring>(saved.source, alias), saved.source);
+    else this.deleteSource(alias);
+  }
+
+  source(alias: string): SuppressedFiring | undefined {
+    const e = records.find(alias, this.isSource);
+    return e < 0 ? undefined : this.sourceOf(e);
+  }
+
+  packedSource(alias: string): PackedState | undefined {
+    const e = records.find(alias, this.isSource);
+    return e < 0 ? undefined : records.state(e);
+  }
+
+  /** In no particular order. */
+  *suppressedFirings(): IterableIterator<SuppressedFiring> {
+    for (const e of this.fields.sourceIds()) yield this.sourceOf(e);
+  }
+
+  /** Holds a suppressed firing as an inhibitor (replacing the alias's previous one); the alias's incident is left as it is. */
+  setSource(state: SuppressedFiring, packed: PackedState = packState(state, state.key)): void {
+    this.deleteSource(state.key);
+    const iso = instantMs(state.since);
+    const e: Entry = records.retain(state.key, packed);
+    this.sourceCount += 1;
+    this.fields.setSource(e, iso >= 0 ? iso : Date.parse(state.since), Date.parse(state.at), iso >= 0);
+    this.inhibit?.add(state, e);
+  }
+
+  deleteSource(alias: string): void {
+    const e = records.find(alias, this.isSource);
+    if (e < 0) return;
+    this.inhibit?.remove(this.sourceOf(e), e);
+    this.unpacked.delete(e);
+    this.fields.flags[e] = 0;
+    this.sourceCount -= 1;
+    records.release(e);
+    if (this.fields.ms.length > records.idCapacity) this.fields.resize(records.idCapacity);
+  }
+
+  private sourceOf(e: Entry): SuppressedFiring {
+    return (this.unpacked.get(e) as SuppressedFiring | undefined) ?? unpackState<SuppressedFiring>(records.state(e), records.key(e));
+  }
+
   /** Bytes of the index's own arrays: the fields by record id. */
   get footprint(): number {
     return this.fields.footprint;
@@ -411,9 +520,15 @@ export class StateIndex implements Neighbours {
     }
   }
 
+  /** Every inhibitor: the open incidents and the suppressed firings. */
+  private *inhibitorPairs(): IterableIterator<[Inhibitor, Entry]> {
+    yield* this.openPairs();
+    for (const e of this.fields.sourceIds()) yield [this.sourceOf(e), e];
+  }
+
   /** The entry's state: the one kept if it was read again lately (see `readAgain`), else unpacked for this question only. */
   private stateOf(e: Entry): AliasState {
-    return this.unpacked.get(e) ?? unpackState<AliasState>(records.state(e), records.key(e));
+    return (this.unpacked.get(e) as AliasState | undefined) ?? unpackState<AliasState>(records.state(e), records.key(e));
   }
 
   /**
@@ -423,35 +538,46 @@ export class StateIndex implements Neighbours {
    * generation and die among the packed states, which fragments the old space (bench/router-memory.ts).
    */
   private readAgain(e: Entry): AliasState {
-    const held = this.unpacked.get(e);
+    const held = this.unpacked.get(e) as AliasState | undefined;
     if (held) return held;
-    const state = unpackState<AliasState>(records.state(e), records.key(e));
+    return this.keepUnpacked(e, unpackState<AliasState>(records.state(e), records.key(e)));
+  }
+
+  private keepUnpacked<S extends AliasState | SuppressedFiring>(e: Entry, state: S): S {
     if (this.unpacked.size >= UNPACKED_MAX) this.unpacked.delete(this.unpacked.keys().next().value!);
     this.unpacked.set(e, state);
     return state;
   }
 
-  inhibitor(rules: CompiledRules, i: number, alias: string, labels: Readonly<Record<string, string>>, inputIsSource: boolean): AliasState | undefined {
+  inhibitor(rules: CompiledRules, i: number, alias: string, labels: Readonly<Record<string, string>>, inputIsSource: boolean, at?: At): Inhibitor | undefined {
     // Built on first use for these rules (compiled rules are frozen, so a reload is a new array): once per reload.
-    if (this.inhibit?.rules !== rules.inhibit) this.inhibit = new InhibitIndex(rules.inhibit, this.openPairs(), this.byOpenedEntry);
+    if (this.inhibit?.rules !== rules.inhibit) this.inhibit = new InhibitIndex(rules.inhibit, this.inhibitorPairs(), this.byOpenedEntry);
     const bucket = this.inhibit.bucket(i, labels);
     if (!bucket) return undefined;
-    let best = this.earliestOther(bucket.sourceOnly, alias);
+    let best = this.earliestOther(bucket.sourceOnly, alias, at);
     if (!inputIsSource) {
-      const both = this.earliestOther(bucket.both, alias);
+      const both = this.earliestOther(bucket.both, alias, at);
       if (both !== undefined && (best === undefined || this.byOpenedEntry(both, best) < 0)) best = both;
     }
-    return best === undefined ? undefined : this.readAgain(best);
+    if (best === undefined) return undefined;
+    if (!this.fields.isSource(best)) return this.readAgain(best);
+    return (this.unpacked.get(best) as SuppressedFiring | undefined) ?? this.keepUnpacked(best, this.sourceOf(best));
   }
 
-  private earliestOther(list: SortedList<Entry>, alias: string): Entry | undefined {
-    for (let i = 0; i < 2; i++) {
+  /**
+   * The list's earliest entry of another alias, passing over suppressed firings expired at `at` (their latest firing
+   * longer than retention ago): those are evicted within EVICTION_GRACE_MS, so few are ever passed.
+   */
+  private earliestOther(list: SortedList<Entry>, alias: string, at: At | undefined): Entry | undefined {
+    const { flags, resolvedMs } = this.fields;
+    for (let i = 0; ; i++) {
       const e = list.at(i);
       if (e === undefined) return undefined;
       this.visited += 1;
-      if (!records.keyEquals(e, alias)) return e;
+      if (records.keyEquals(e, alias)) continue;
+      if (flags[e]! & SOURCE && at?.retentionMs !== undefined && resolvedMs[e]! + at.retentionMs <= at.atMs) continue;
+      return e;
     }
-    return undefined;
   }
 
   stormWindow(channel: string, alias: string, fromMs: number, toMs: number, at: At): StormWindow {

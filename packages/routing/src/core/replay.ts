@@ -3,6 +3,7 @@ import type { CompiledRules } from '../rules/types';
 import { decide, isIncidentState, stateKey, type Decision, type RouterInput, type RouterState } from '../decider';
 import { EVICTION_GRACE_MS, ExpiryQueue, expiresAt } from './expiry';
 import { StateIndex } from './neighbours';
+import { isSuppressedFiring } from './suppressed-firing';
 import type { SilenceLookup } from './silences';
 import type { DecisionContext } from './context';
 
@@ -52,17 +53,15 @@ export class Replayer {
   }
 
   decide(input: RouterInput): Decision {
-    const before = this.states.get(input.alias) ?? this.keys.get(input.alias);
+    const before = this.keys.get(input.alias) ?? this.states.get(input.alias);
     const decision = decide(input, before, this.rules, this.ctx);
     const s = decision.state;
-    // An alert's alias holds an incident or the resolve kept for it (ResolvedAlias), never both.
-    if (isIncidentState(s)) {
-      this.states.set(s);
-      this.keys.delete(s.alias);
-    } else if (s) {
-      this.keys.set(stateKey(s), s);
-      this.states.delete(stateKey(s));
-    }
+    // An alert's alias holds an incident or the resolve kept for it (ResolvedAlias), never both; a firing kept as an
+    // inhibitor (SuppressedFiring) is held with the keys, and as an inhibitor (with its resolved incident) in the index.
+    if (isIncidentState(s)) this.keys.delete(s.alias);
+    else if (s) this.keys.set(stateKey(s), s);
+    else if (isSuppressedFiring(before)) this.keys.delete(input.alias);
+    if (s || isSuppressedFiring(before)) this.states.put(input.alias, s);
     this.collect(input, s);
     return decision;
   }
@@ -72,7 +71,7 @@ export class Replayer {
   }
 
   private current(key: string): RouterState | undefined {
-    return this.states.get(key) ?? this.keys.get(key);
+    return this.keys.get(key) ?? this.states.get(key);
   }
 
   /** Evicts what expired longer ago than the grace, by the newest input's time (as the processor does). */
@@ -89,7 +88,10 @@ export class Replayer {
       const at = current ? expiresAt(current, retention) : null;
       if (!current || at === null || at > this.watermark - EVICTION_GRACE_MS) continue;
       if (isIncidentState(current)) this.states.delete(key);
-      else this.keys.delete(key);
+      else {
+        this.keys.delete(key);
+        if (isSuppressedFiring(current)) this.states.put(key, undefined);
+      }
       this.evicted += 1;
     }
   }

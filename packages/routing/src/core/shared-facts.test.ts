@@ -55,8 +55,7 @@ class Instance {
     const index = new StateIndex();
     for (const f of this.cluster.log.slice(0, this.read)) {
       if (f.partition === this.partition) continue;
-      if (f.state) index.set(f.state);
-      else index.delete(f.alias);
+      index.put(f.alias, f.state ?? undefined);
     }
     for (const s of this.own.values()) index.set(s);
     const staged = new Map<string, AliasState>();

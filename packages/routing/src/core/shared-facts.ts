@@ -1,15 +1,17 @@
 import type { AliasState } from '@alertbus/schemas';
 import { StateIndex } from './neighbours';
+import type { SuppressedFiring } from './suppressed-firing';
 
 /**
- * One record of router.shared.v1: the latest state of an incident as the instance that decided it committed
- * it (null: the alias was forgotten), with the input partition its alias belongs to.
+ * One record of router.shared.v1: the latest state of an incident, or of a firing kept as an inhibitor
+ * (SuppressedFiring), as the instance that decided it committed it (null: the alias was forgotten), with the
+ * input partition its alias belongs to.
  */
 export interface SharedFact {
   offset: bigint;
   partition: number;
   alias: string;
-  state: AliasState | null;
+  state: AliasState | SuppressedFiring | null;
 }
 
 /**
@@ -21,8 +23,7 @@ export interface SharedFact {
 export function sharedNeighbours(facts: Iterable<SharedFact>, upTo: bigint, index: StateIndex = new StateIndex()): StateIndex {
   for (const f of facts) {
     if (f.offset >= upTo) continue;
-    if (f.state) index.set(f.state);
-    else index.delete(f.alias);
+    index.put(f.alias, f.state ?? undefined);
   }
   return index;
 }

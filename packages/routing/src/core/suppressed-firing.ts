@@ -1,0 +1,50 @@
+import { matchesAll, type AliasState, type SlackKeyState, type SuppressedBy } from '@alertbus/schemas';
+import { withPseudoLabels } from '../rules/route';
+import type { CompiledRules } from '../rules/types';
+import type { RouterState } from '../state';
+
+/**
+ * A firing a silence or a drop rule suppressed while its alias had no open incident, kept under its alias because it
+ * still inhibits: Alertmanager's inhibitor reads every firing alert, silenced or not, so a silenced "ClusterDown" still
+ * mutes its "ServiceDown" targets. Its resolve removes it, and it expires ROUTER_STATE_RETENTION after its latest firing.
+ */
+export type SuppressedFiring = Extract<SlackKeyState, { kind: 'alert-suppressed' }>;
+
+/** What an inhibit rule's source side may be: an open incident, or a firing kept as a SuppressedFiring. */
+export type Inhibitor = AliasState | SuppressedFiring;
+
+export function isSuppressedFiring(s: RouterState | undefined): s is SuppressedFiring {
+  return s !== undefined && 'kind' in s && s.kind === 'alert-suppressed';
+}
+
+/** What inhibit matchers see of an inhibitor: its labels and the pseudo-labels of its alert, as of a firing. */
+export function inhibitorLabels(s: Pick<AliasState, 'labels' | 'source' | 'severity'>): Record<string, string> {
+  return withPseudoLabels(s.labels, { source: s.source, severity: s.severity, status: 'firing' });
+}
+
+/** When the inhibitor started to fire as the router saw it: the incident's opening, else the first firing kept. */
+export const inhibitorSince = (s: Inhibitor): string => ('kind' in s ? s.since : s.openedAt);
+
+/**
+ * Only a firing that matches the source side of some inhibit rule is kept: the others could inhibit nothing, and a drop
+ * rule for a noisy alert would otherwise keep a state per alias it drops.
+ */
+export function mayInhibit(rules: CompiledRules, labels: Readonly<Record<string, string>>): boolean {
+  return rules.inhibit.some((rule) => matchesAll(rule.source, labels));
+}
+
+/** How a suppression names its inhibitor: the incident, or the suppressed firing and what suppressed it. */
+export function inhibitionBy(by: Inhibitor, inhibitRule: string): Extract<SuppressedBy, { kind: 'inhibition' }> {
+  if (!('kind' in by)) return { kind: 'inhibition', incidentId: by.incidentId, alias: by.alias, inhibitRule };
+  return {
+    kind: 'inhibition',
+    alias: by.key,
+    inhibitRule,
+    source: {
+      reason: by.reason,
+      title: by.title,
+      ...(by.silenceId !== undefined ? { silenceId: by.silenceId } : {}),
+      ...(by.dropRule !== undefined ? { dropRule: by.dropRule } : {}),
+    },
+  };
+}
