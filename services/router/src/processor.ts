@@ -26,6 +26,7 @@ import {
   decide,
   isIncidentEvent,
   isIncidentState,
+  isSuppressedFiring,
   SLACK_INPUT_TYPES,
   type RouterInput,
   type RouterState,
@@ -38,6 +39,7 @@ import {
   unpackState,
   PackedStore,
   type PackedState,
+  type SavedEntries,
   type SilenceLookup,
   type CompiledRules,
   type SharedFact,
@@ -174,6 +176,12 @@ export const QUIET_COMMIT_DELAY_MS = 500;
  * key's state alone.
  */
 const asksOthers = (record: ConsumedRecord) => record.topic === TOPICS.alertsReceived || record.topic === TOPICS.routerTicks;
+
+/**
+ * Whether the key's state is on router.shared.v1 for the other instances' decisions: an incident, or a firing kept as
+ * an inhibitor (SuppressedFiring).
+ */
+const isShared = (s: RouterState | undefined): boolean => isIncidentState(s) || isSuppressedFiring(s);
 
 /** What the router takes from deliveries.v1; everything else there is the history's. */
 const isRouterDelivery = (type: string) => type === 'SlackMessagePosted';
@@ -312,7 +320,7 @@ export class RouterProcessor {
   applySharedFact(fact: SharedFact): void {
     if (!fact.state) {
       this.sharedFacts.get(fact.partition)?.delete(fact.alias);
-      if (!this.held.has(fact.partition)) this.index.delete(fact.alias);
+      if (!this.held.has(fact.partition)) this.index.put(fact.alias, undefined);
       return;
     }
     const own = this.held.has(fact.partition) ? this.states.get(fact.partition)?.get(fact.alias) : undefined;
@@ -320,7 +328,7 @@ export class RouterProcessor {
     let facts = this.sharedFacts.get(fact.partition);
     if (!facts) this.sharedFacts.set(fact.partition, (facts = new PackedStore()));
     facts.set(fact.alias, packed);
-    if (!this.held.has(fact.partition)) this.index.set(fact.state, packed);
+    if (!this.held.has(fact.partition)) this.index.put(fact.alias, fact.state, packed);
   }
 
   /**
@@ -365,14 +373,14 @@ export class RouterProcessor {
       if (fresh.has(partition)) continue;
       let facts = this.sharedFacts.get(partition);
       if (!facts) this.sharedFacts.set(partition, (facts = new PackedStore()));
-      for (const [alias, packed] of aliases) if (facts.get(alias) === undefined && isIncidentState(unpackState(packed, alias))) facts.set(alias, packed);
+      for (const [alias, packed] of aliases) if (facts.get(alias) === undefined && isShared(unpackState(packed, alias))) facts.set(alias, packed);
     }
     this.states = fresh;
     this.held = new Set(partitions);
     const index = new StateIndex();
     for (const [partition, facts] of this.sharedFacts) {
       if (this.held.has(partition)) continue;
-      for (const [alias, packed] of facts) index.set(unpackState<AliasState>(packed, alias), packed);
+      for (const [alias, packed] of facts) index.put(alias, unpackState(packed, alias), packed);
     }
     this.expiry = new Map();
     this.uncommitted = new Map();
@@ -382,7 +390,7 @@ export class RouterProcessor {
       const queue = new ExpiryQueue();
       for (const [key, packed] of aliases) {
         const state = unpackState(packed, key);
-        if (isIncidentState(state)) index.set(state, packed);
+        if (isShared(state)) index.put(key, state, packed);
         const at = expiresAt(state, this.retentionMs);
         if (at !== null) queue.push(key, at);
       }
@@ -473,12 +481,9 @@ export class RouterProcessor {
     // see them, as they see committed ones); `undo` puts back what was there unless the transaction commits.
     const index = this.index;
     /** What the index held for the alias before the batch, packed: unpacked again only if the transaction aborts. */
-    const replaced = new Map<string, PackedState | undefined>();
+    const replaced = new Map<string, SavedEntries>();
     const undo = () => {
-      for (const [alias, old] of replaced) {
-        if (old !== undefined) index.set(unpackState<AliasState>(old, alias), old);
-        else index.delete(alias);
-      }
+      for (const [alias, old] of replaced) index.restore(alias, old);
       replaced.clear();
       for (const [key, old] of overlaid) {
         // An earlier batch's state that committed since is in the committed states now.
@@ -508,11 +513,10 @@ export class RouterProcessor {
         if (!input) continue;
         const earlier = staged.get(input.alias);
         let before: RouterState | undefined;
-        let indexed: PackedState | undefined;
         if (earlier) before = earlier.state;
         else {
           const packed = packedHeld(input.alias);
-          indexed = index.packed(input.alias);
+          const indexed = index.packed(input.alias);
           // An incident's state is the index's too: read through it, the decision's later reads of it (its storm window and
           // members, and unindexing it) find it already unpacked.
           before = packed === undefined ? undefined : packed === indexed ? index.get(input.alias) : unpackState(packed, input.alias);
@@ -528,13 +532,11 @@ export class RouterProcessor {
         }
         const packed = state === undefined ? undefined : packState(state, input.alias);
         staged.set(input.alias, { state, packed, at: input.recordedAt, original: earlier ? earlier.original : before });
-        if (isIncidentState(state)) {
-          if (!replaced.has(input.alias)) replaced.set(input.alias, earlier ? index.packed(input.alias) : indexed);
-          index.set(state, packed);
-        } else if (state !== undefined && index.packed(input.alias) !== undefined) {
-          // An expired incident replaced by the resolve kept for its alias (ResolvedAlias): out of the index, back in onAbort.
-          if (!replaced.has(input.alias)) replaced.set(input.alias, earlier ? index.packed(input.alias) : indexed);
-          index.delete(input.alias);
+        // An incident or a kept firing (SuppressedFiring) into the index; what replaced either (an expired incident replaced
+        // by the resolve kept for its alias, a kept firing resolved) out of it. Back in onAbort.
+        if (isShared(state) || isSuppressedFiring(before) || (state !== undefined && index.packed(input.alias) !== undefined)) {
+          if (!replaced.has(input.alias)) replaced.set(input.alias, index.saved(input.alias));
+          index.put(input.alias, state, packed);
         }
         watermark = Math.max(watermark, Date.parse(input.recordedAt));
         for (const e of events) {
@@ -543,33 +545,41 @@ export class RouterProcessor {
           decided.reasons.push(isIncidentEvent(e) ? (e.data as { reason: string }).reason : null);
         }
       }
+      /** Kept firings resolved with nothing else to keep for their alias: forgotten, as an eviction forgets a state. */
+      const forgotten: string[] = [];
       for (const [key, { state, at, original }] of staged) {
+        if (state === undefined && isSuppressedFiring(original)) {
+          forgotten.push(key);
+          out.push({ topic: TOPICS.routerState, message: { partition, key, value: null } });
+          if (this.opts.shared) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, null, partition, this.opts.instanceId) });
+        }
         if (state === undefined || state === original) continue;
         // One JSON for the comparison, the state record and the shared fact.
         const json = JSON.stringify(state);
         if (unchanged(state, original, json)) continue;
         const value = Buffer.from(json);
         out.push({ topic: TOPICS.routerState, message: stateMessage(state, partition, at, value) });
-        if (this.opts.shared && isIncidentState(state)) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, state, partition, this.opts.instanceId, at, value) });
-        // The other instances forget the expired incident the kept resolve replaced, as when it is evicted.
-        else if (this.opts.shared && isIncidentState(original)) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, null, partition, this.opts.instanceId) });
+        if (this.opts.shared && (isIncidentState(state) || isSuppressedFiring(state))) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, state, partition, this.opts.instanceId, at, value) });
+        // The other instances forget the expired incident the kept resolve replaced (or the kept firing), as when it is evicted.
+        else if (this.opts.shared && isShared(original)) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, null, partition, this.opts.instanceId) });
       }
       const { evict, settled } = this.dueEvictions(partition, held, staged, watermark);
       // A tombstone, so a restore does not bring the evicted state back either.
       for (const key of evict) {
         out.push({ topic: TOPICS.routerState, message: { partition, key, value: null } });
         const gone = staged.get(key)?.state ?? held(key);
-        if (gone && isIncidentState(gone)) {
+        if (isShared(gone)) {
           if (this.opts.shared) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, null, partition, this.opts.instanceId) });
           // Out of the index now (a later pipelined batch may bring the alias back before this one commits); back in onAbort.
-          if (!replaced.has(key)) replaced.set(key, index.packed(key));
-          index.delete(key);
+          if (!replaced.has(key)) replaced.set(key, index.saved(key));
+          index.put(key, undefined);
         }
       }
       // Later batches of the partition decide on these until this one commits or aborts.
       const evicting = new Set(evict);
       for (const [key, { state, packed }] of staged) if (state !== undefined && packed !== undefined && !evicting.has(key)) overlay_(key, packed);
       for (const key of evict) overlay_(key, undefined);
+      for (const key of forgotten) overlay_(key, undefined);
       /** What the commit keeps of `staged`: each key's packed state and when it expires (the states themselves can go). */
       const commits: Array<{ key: string; packed: PackedState; expires: number | null }> = [];
       for (const [key, { state, packed }] of staged) {
@@ -592,6 +602,7 @@ export class RouterProcessor {
           const pending = this.pendingEvictions.get(partition);
           // Their incidents left the index when decided.
           for (const key of evict) committed.delete(key);
+          for (const key of forgotten) committed.delete(key);
           for (const key of settled) pending?.delete(key);
           if (watermark > (this.watermarks.get(partition) ?? Number.NEGATIVE_INFINITY)) this.watermarks.set(partition, watermark);
           this.states.set(partition, committed);

@@ -1,25 +1,26 @@
-import { AliasState, GROUPS, HEADERS, schemaAjv, TOPICS } from '@alertbus/schemas';
+import { AliasState, GROUPS, HEADERS, schemaAjv, SlackKeyState, TOPICS } from '@alertbus/schemas';
 import type { ConsumedRecord, ConsumeLoopMetrics, OutputMessage, createKafka } from '@alertbus/kafka';
 import type { InfraRetryPolicy } from '@alertbus/common';
 import type { Logger } from 'pino';
-import type { SharedFact } from '@alertbus/routing';
+import type { SharedFact, SuppressedFiring } from '@alertbus/routing';
 import { TopicFollower } from './topic-follower';
 import { STATE_HEADER_TYPE } from './state-codec';
 
 type Kafka = ReturnType<typeof createKafka>;
 
 const validState = schemaAjv.compile(AliasState);
+const validKeyState = schemaAjv.compile(SlackKeyState);
 
 /** On router.shared.v1: the router instance that wrote the fact (its ROUTER_INSTANCE_ID). */
 export const SHARED_WRITER_HEADER = 'alertbus-writer';
 
 /**
- * An incident's state for router.shared.v1 (null: forgotten), tagged with its alias's input partition and the instance
+ * An incident's state, or a firing kept as an inhibitor (SuppressedFiring), for router.shared.v1 (null: forgotten), tagged with its alias's input partition and the instance
  * that wrote it; `value` is the state's JSON (or its UTF-8 bytes) when the caller already made it.
  */
 export function sharedFactMessage(
   alias: string,
-  state: AliasState | null,
+  state: AliasState | SuppressedFiring | null,
   partition: number,
   writer: string,
   timestamp?: string,
@@ -57,8 +58,8 @@ export interface SharedFactsOptions {
 }
 
 /**
- * Follows router.shared.v1 (one partition, compacted): every router instance writes its incidents' states
- * there in the transaction of the decisions that made them, and every instance reads all of it, so
+ * Follows router.shared.v1 (one partition, compacted): every router instance writes its incidents' states (and
+ * the firings it keeps as inhibitors) there in the transaction of the decisions that made them, and every instance reads all of it, so
  * inhibition and storm control see the incidents of every partition, whichever instance holds it.
  */
 export class SharedFactsFollower extends TopicFollower {
@@ -101,6 +102,7 @@ function decodeSharedFact(r: ConsumedRecord): SharedFact | undefined | 'invalid'
   } catch {
     return 'invalid';
   }
-  if (!validState(parsed)) return 'invalid';
-  return { offset: BigInt(r.offset), partition, alias: r.key, state: parsed as AliasState };
+  const kept = typeof parsed === 'object' && parsed !== null && (parsed as { kind?: unknown }).kind === 'alert-suppressed';
+  if (kept ? !validKeyState(parsed) : !validState(parsed)) return 'invalid';
+  return { offset: BigInt(r.offset), partition, alias: r.key, state: parsed as AliasState | SuppressedFiring };
 }
