@@ -1,7 +1,8 @@
 import { deriveId, formatDuration, makeEnvelope, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { stormLimitsFor } from './core/storm';
 import { decide } from './decider';
-import { route, traceRules, type RuleTrace } from './rules/route';
+import { matchLabels, route, traceRules, type RuleTrace } from './rules/route';
+import { mayInhibit } from './core/suppressed-firing';
 import type { CompiledRules, RoutableAlert, RoutableSlackMessage, Route } from './rules/types';
 import { parseCommand, stripLeadingMentions } from './slack/commands';
 import { roleOf } from './slack/authorize';
@@ -20,12 +21,13 @@ export interface Explanation {
   command?: { kind: 'handler' | 'builtin' | 'default'; name: string; groups?: Record<string, string>; says: string; role: string };
 }
 
-function reasons(rules: CompiledRules, r: Route, severity: string | undefined): string[] {
+function reasons(rules: CompiledRules, r: Route, severity: string | undefined, inhibits = false): string[] {
   const why: string[] = [];
   if (r.rule.path === 'defaults') why.push('no rule matched: the defaults apply');
   else why.push(`decided by ${r.rule.path}${r.rule.name ? ` (${r.rule.name})` : ''}, rules version ${rules.version.slice(0, 12)}`);
   if (r.drop) {
     why.push('a drop rule matched: firing alerts are suppressed (dropped-by-rule); a resolve still closes an open incident');
+    if (inhibits) why.push('dropped, it still inhibits the targets of the inhibit rules whose source it matches, until it resolves');
     return why;
   }
   const source = { rule: 'the rule names it', tag: 'tag → channel map', severity: `severity → channel map (${severity ?? ''})`, defaults: 'the default channel' };
@@ -34,7 +36,10 @@ function reasons(rules: CompiledRules, r: Route, severity: string | undefined): 
   why.push(`repeat interval ${formatDuration(r.repeatIntervalMs)}`);
   if (r.mentionOnCall) why.push(`mention the on-call of schedule ${r.mentionOnCall}`);
   if (r.mention) why.push(`the root post and each re-notification ping ${r.mention.join(' ')} (the rule's mention)`);
-  if (rules.inhibit.length > 0) why.push(`inhibit rules (${rules.inhibit.length}) and silences depend on what else is open: see \`alertbus rules backtest\``);
+  if (rules.inhibit.length > 0) {
+    why.push(`inhibit rules (${rules.inhibit.length}) and silences depend on what else fires (open incidents, and firings silenced or dropped by a rule): see \`alertbus rules backtest\``);
+  }
+  if (inhibits) why.push('it is a source of an inhibit rule: silenced, it still inhibits that rule\'s targets, until it resolves');
   if (rules.stormControl) {
     const grouped = r.pager && (r.pager.storm ?? (r.slackChannel !== undefined ? stormLimitsFor(rules, r.slackChannel)?.pages : undefined) ?? 'grouped') === 'grouped';
     why.push(
@@ -53,7 +58,7 @@ export function explainAlert(rules: CompiledRules, input: Envelope<'AlertReceive
     trace: traceRules(rules, routable),
     route: r,
     events: decide(input, undefined, rules).events,
-    why: reasons(rules, r, a.severity),
+    why: reasons(rules, r, a.severity, a.status === 'firing' && mayInhibit(rules, matchLabels(routable))),
   };
 }
 

@@ -27,7 +27,7 @@ function describeEvent(e: AnyEnvelope): string {
     case 'IncidentResolved':
       return `${d.by ? `by ${d.by}` : ''}${why}`;
     case 'EventSuppressed':
-      return `${d.inputType} ${d.inputId}${why}`;
+      return `${d.inputType} ${d.inputId}${why}${suppressedByText(d.suppressedBy)}`;
     case 'PostSlackMessage':
       return `${d.purpose} to ${d.channel}${rule}`;
     case 'CreatePagerAlert':
@@ -60,6 +60,26 @@ function describeEvent(e: AnyEnvelope): string {
       return `${d.silenceId} by ${d.expiredBy}`;
     default:
       return why.trim();
+  }
+}
+
+/**
+ * What suppressed an input, in words: "why was this muted?". An inhibitor without an incident is a firing that a silence
+ * or a drop rule suppressed, which inhibits all the same; the sender's title is quoted and cut short.
+ */
+export function suppressedByText(by: Record<string, any> | undefined): string {
+  if (!by || typeof by !== 'object') return '';
+  switch (by.kind) {
+    case 'silence':
+      return ` — silenced by ${by.silenceKind === 'maintenance' ? 'maintenance window' : 'silence'} ${by.silenceId}${by.createdBy ? ` (${by.createdBy})` : ''}`;
+    case 'inhibition': {
+      const src = by.source as Record<string, any> | undefined;
+      const inhibitor = src ? `${JSON.stringify(short(String(src.title), 60))} (alias ${by.alias})` : `incident ${by.incidentId} (alias ${by.alias})`;
+      const itself = !src ? '' : src.reason === 'silenced' ? `, itself silenced by silence ${src.silenceId ?? '?'}` : `, itself dropped by rule ${src.dropRule ?? '?'}`;
+      return ` — inhibited by ${inhibitor}${itself}, inhibit rule ${by.inhibitRule}`;
+    }
+    default:
+      return '';
   }
 }
 

@@ -11,6 +11,7 @@ import { packState, unpackState } from './packed-state';
 import { Replayer } from './replay';
 import { SilenceBook } from './silences';
 import { incidentIdOf } from './incident-id';
+import { explainAlert } from '../explain';
 
 const rules = rulesFrom('rules.inhibit-suppressed.yaml');
 const iso = (at: number) => new Date(T0 + at).toISOString();
@@ -193,4 +194,10 @@ describe('a silenced or dropped firing still inhibits its targets', () => {
     const again = new Replayer(rules, { silences, states: rebuilt });
     expect(r.decide(serviceDown('am:svc-a', MINUTE)).events).toEqual(again.decide(serviceDown('am:svc-a', MINUTE)).events);
   });
+});
+
+test('`alertbus rules test` says that a source stays one when silenced or dropped', () => {
+  expect(explainAlert(rules, clusterDown(0)).why).toContain("it is a source of an inhibit rule: silenced, it still inhibits that rule's targets, until it resolves");
+  expect(explainAlert(rules, clusterDown(0, { env: 'lab' })).why).toContain('dropped, it still inhibits the targets of the inhibit rules whose source it matches, until it resolves');
+  expect(explainAlert(rules, serviceDown('am:svc', 0)).why.join('\n')).not.toContain('still inhibits');
 });

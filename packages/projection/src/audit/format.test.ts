@@ -1,0 +1,21 @@
+/** The audit's one-line summaries answer "why was this muted?" from the suppression itself. */
+import type { AnyEnvelope } from '@alertbus/schemas';
+import { summarize } from './format';
+
+const rule = { path: 'defaults', rulesVersion: 'abc' };
+const suppressed = (suppressedBy: Record<string, unknown>) =>
+  ({ type: 'EventSuppressed', data: { inputId: 'in-1', inputType: 'AlertReceived', reason: 'inhibited', rule, suppressedBy } }) as unknown as AnyEnvelope;
+
+test('an input inhibited by a silenced source names the source, its alias and the silence', () => {
+  const text = summarize(
+    suppressed({ kind: 'inhibition', alias: 'am:cluster-eu', inhibitRule: 'cluster-down-mutes-services', source: { reason: 'silenced', title: 'ClusterDown eu', silenceId: 's1' } }),
+  );
+  expect(text).toContain('inhibited by "ClusterDown eu" (alias am:cluster-eu), itself silenced by silence s1, inhibit rule cluster-down-mutes-services');
+});
+
+test('…by a dropped source, the drop rule; by an open incident, the incident', () => {
+  expect(summarize(suppressed({ kind: 'inhibition', alias: 'am:c', inhibitRule: 'r', source: { reason: 'dropped-by-rule', title: 'ClusterDown lab', dropRule: 'drop-lab' } }))).toContain(
+    'itself dropped by rule drop-lab',
+  );
+  expect(summarize(suppressed({ kind: 'inhibition', alias: 'am:c', incidentId: 'inc-1', inhibitRule: 'r' }))).toContain('inhibited by incident inc-1 (alias am:c), inhibit rule r');
+});
