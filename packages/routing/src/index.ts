@@ -23,7 +23,7 @@ export {
   type Inhibitor,
 } from './decider';
 export { DEFAULT_STATE_RETENTION_MS, EVICTION_GRACE_MS, ExpiryQueue, expiresAt, liveState } from './core/expiry';
-export { StateIndex, type Neighbours, type SavedEntries } from './core/neighbours';
+export { StateIndex, type Neighbours } from './core/neighbours';
 export { packState, unpackState, type PackedState } from './core/packed-state';
 export { PackedStore, records as packedRecords } from './core/packed-store';
 export { sharedNeighbours, type SharedFact } from './core/shared-facts';

@@ -39,8 +39,8 @@ import {
   unpackState,
   PackedStore,
   type PackedState,
-  type SavedEntries,
   type SilenceLookup,
+  type SuppressedFiring,
   type CompiledRules,
   type SharedFact,
   stormSummaryKey,
@@ -481,10 +481,27 @@ export class RouterProcessor {
     // see them, as they see committed ones); `undo` puts back what was there unless the transaction commits.
     const index = this.index;
     /** What the index held for the alias before the batch, packed: unpacked again only if the transaction aborts. */
-    const replaced = new Map<string, SavedEntries>();
+    const replaced = new Map<string, PackedState | undefined>();
+    /** The same for the suppressed firings the index holds as inhibitors: only for the aliases that had or have one. */
+    const replacedSources = new Map<string, PackedState | undefined>();
+    /** Remembers what the index holds for the alias before the batch changes it (the first time only). */
+    const save = (alias: string, next: RouterState | undefined) => {
+      if (!replaced.has(alias)) replaced.set(alias, index.packed(alias));
+      if (replacedSources.has(alias)) return;
+      const source = index.packedSource(alias);
+      if (source !== undefined || isSuppressedFiring(next)) replacedSources.set(alias, source);
+    };
     const undo = () => {
-      for (const [alias, old] of replaced) index.restore(alias, old);
+      for (const [alias, old] of replaced) {
+        if (old !== undefined) index.set(unpackState<AliasState>(old, alias), old);
+        else index.delete(alias);
+      }
       replaced.clear();
+      for (const [alias, old] of replacedSources) {
+        if (old !== undefined) index.setSource(unpackState<SuppressedFiring>(old, alias), old);
+        else index.deleteSource(alias);
+      }
+      replacedSources.clear();
       for (const [key, old] of overlaid) {
         // An earlier batch's state that committed since is in the committed states now.
         if (old && !old.owner.committed) uncommitted.set(key, old);
@@ -535,7 +552,7 @@ export class RouterProcessor {
         // An incident or a kept firing (SuppressedFiring) into the index; what replaced either (an expired incident replaced
         // by the resolve kept for its alias, a kept firing resolved) out of it. Back in onAbort.
         if (isShared(state) || isSuppressedFiring(before) || (state !== undefined && index.packed(input.alias) !== undefined)) {
-          if (!replaced.has(input.alias)) replaced.set(input.alias, index.saved(input.alias));
+          save(input.alias, state);
           index.put(input.alias, state, packed);
         }
         watermark = Math.max(watermark, Date.parse(input.recordedAt));
@@ -571,7 +588,7 @@ export class RouterProcessor {
         if (isShared(gone)) {
           if (this.opts.shared) out.push({ topic: TOPICS.routerShared, message: sharedFactMessage(key, null, partition, this.opts.instanceId) });
           // Out of the index now (a later pipelined batch may bring the alias back before this one commits); back in onAbort.
-          if (!replaced.has(key)) replaced.set(key, index.saved(key));
+          save(key, undefined);
           index.put(key, undefined);
         }
       }
@@ -591,6 +608,7 @@ export class RouterProcessor {
         onAbort: undo,
         onCommit: () => {
           replaced.clear();
+          replacedSources.clear();
           owner.committed = true;
           for (const key of overlaid.keys()) if (uncommitted.get(key)?.owner === owner) uncommitted.delete(key);
           overlaid.clear();

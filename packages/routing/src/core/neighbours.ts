@@ -196,12 +196,6 @@ interface StormBook {
   firstResolvedMs: number;
 }
 
-/** What the index held for an alias (StateIndex.saved): its incident's record and its suppressed firing's, packed. */
-export interface SavedEntries {
-  incident?: PackedState;
-  source?: PackedState;
-}
-
 type InhibitBucket = { both: SortedList<Entry>; sourceOnly: SortedList<Entry> };
 type Compare = (a: Entry, b: Entry) => number;
 /** The `equal` labels' values as one key, each preceded by its length (so no two lists give the same key). */
@@ -450,28 +444,20 @@ export class StateIndex implements Neighbours {
     }
   }
 
-  /** What the index holds for the alias, packed: to put back with `restore` (a transaction that aborts). */
-  saved(alias: string): SavedEntries {
-    const incident = this.packed(alias);
-    const source = this.packedSource(alias);
-    return { ...(incident !== undefined ? { incident } : {}), ...(source !== undefined ? { source } : {}) };
-  }
-
-  restore(alias: string, saved: SavedEntries): void {
-    if (saved.incident !== undefined) this.set(unpackState<AliasState>(saved.incident, alias), saved.incident);
-    else this.delete(alias);
-    if (saved.source !== undefined) this.setSource(unpackState<SuppressedFiring>(saved.source, alias), saved.source);
-    else this.deleteSource(alias);
-  }
-
   source(alias: string): SuppressedFiring | undefined {
-    const e = records.find(alias, this.isSource);
+    const e = this.sourceId(alias);
     return e < 0 ? undefined : this.sourceOf(e);
   }
 
+  /** The packed form of the alias's suppressed firing, as `setSource` was given or made it. */
   packedSource(alias: string): PackedState | undefined {
-    const e = records.find(alias, this.isSource);
+    const e = this.sourceId(alias);
     return e < 0 ? undefined : records.state(e);
+  }
+
+  /** Nearly always none held: then no look-up of the alias at all (every decision asks, to replace its alias's). */
+  private sourceId(alias: string): Entry {
+    return this.sourceCount === 0 ? -1 : records.find(alias, this.isSource);
   }
 
   /** In no particular order. */
@@ -490,7 +476,7 @@ export class StateIndex implements Neighbours {
   }
 
   deleteSource(alias: string): void {
-    const e = records.find(alias, this.isSource);
+    const e = this.sourceId(alias);
     if (e < 0) return;
     this.inhibit?.remove(this.sourceOf(e), e);
     this.unpacked.delete(e);
