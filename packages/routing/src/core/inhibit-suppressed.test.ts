@@ -201,3 +201,12 @@ test('`alertbus rules test` says that a source stays one when silenced or droppe
   expect(explainAlert(rules, clusterDown(0, { env: 'lab' })).why).toContain('dropped, it still inhibits the targets of the inhibit rules whose source it matches, until it resolves');
   expect(explainAlert(rules, serviceDown('am:svc', 0)).why.join('\n')).not.toContain('still inhibits');
 });
+
+test('a late resolve of an earlier occurrence leaves the kept firing inhibiting', () => {
+  const r = replayer();
+  r.decide(clusterDown(0, { startsAt: iso(-MINUTE) }));
+  // The other Alertmanager's resolve of an occurrence that ended before this one started.
+  const late = resolved(SOURCE, { at: MINUTE, severity: 'critical', labels: { alertname: 'ClusterDown', cluster: 'eu' }, startsAt: iso(-HOUR), endsAt: iso(-30 * MINUTE) });
+  expect(outcome(r.decide(late).events)).toEqual(['EventSuppressed:other-occurrence']);
+  expect(outcome(r.decide(serviceDown('am:svc-a', 2 * MINUTE)).events)).toEqual(['EventSuppressed:inhibited']);
+});
