@@ -444,7 +444,7 @@ function keptFiring(
 ): SuppressedFiring | undefined {
   const a = input.data;
   if ((state !== undefined && state.status !== 'resolved') || !mayInhibit(rules, labels)) return undefined;
-  if (lateCopy(a.startsAt, input.recordedAt, senderEnd(state, resolvedAlias))) return kept;
+  if (lateCopy(a.startsAt, input.recordedAt, senderEnd(state, resolvedAlias), rules.defaults.lateCopyWindowMs)) return kept;
   return {
     kind: 'alert-suppressed',
     key: input.alias,
