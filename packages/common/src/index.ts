@@ -5,6 +5,7 @@ export * from './delivery';
 export * from './retry';
 export * from './db';
 export * from './ops-server';
+export * from './start-waits';
 export * from './shutdown';
 export * from './keepable-text';
 export * from './slack-web';

@@ -3,6 +3,7 @@ import { envInt, envDuration, ConfigError } from './config';
 import { DeliveryError } from './delivery';
 import type { Logger } from './logger';
 import { formatDuration } from '@alertbus/schemas';
+import { StartAborted, type StartDependency, type StartWaits } from './start-waits';
 
 type Env = Record<string, string | undefined>;
 
@@ -114,28 +115,61 @@ const NOT_WAITED_FOR = /SASLAuthentication|InvalidConfig/;
  * Runs a start-up step that needs Kafka or Postgres until it gets through. The server not there yet (refused,
  * unreachable, timed out, still starting) is an infrastructure fault like any other: the service waits for it with
  * the infrastructure back-off and says so at every attempt, instead of exiting and leaving the wait to whatever
- * restarts it. Anything else (refused credentials, a bad setting, a bug) is thrown at once.
+ * restarts it. Anything else (refused credentials, a bad setting, a bug) is thrown at once. With `waits`, the ops
+ * routes tell what it waits for, and a stop of the service ends the wait (StartAborted).
  */
 export async function untilReachable<T>(
-  what: string,
+  what: StartDependency,
   step: () => Promise<T>,
-  opts: { log: Pick<Logger, 'warn' | 'info'>; policy?: InfraRetryPolicy; sleep?: (ms: number) => Promise<void> },
+  opts: { log: Pick<Logger, 'warn' | 'info'>; policy?: InfraRetryPolicy; sleep?: (ms: number) => Promise<void>; waits?: StartWaits },
 ): Promise<T> {
   const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const signal = opts.waits?.signal;
   for (let attempt = 1; ; attempt++) {
+    if (signal?.aborted) throw new StartAborted(what);
     try {
-      const value = await step();
+      if (attempt === 1) opts.waits?.waiting(what);
+      const value = await unlessAborted(step(), signal, what);
+      opts.waits?.reached(what);
       if (attempt > 1) opts.log.info({ attempts: attempt }, `${what} reachable: start-up goes on`);
       return value;
     } catch (err) {
+      if (err instanceof StartAborted) throw err;
       const chain = errorChain(err);
       if (!isInfrastructureError(err) || chain.some((e) => typeof e.name === 'string' && NOT_WAITED_FOR.test(e.name))) throw err;
       const waitMs = infraBackoffMs(attempt, opts.policy);
       const reason = chain.map((e) => (typeof e.message === 'string' ? e.message : '')).filter(Boolean).at(-1) ?? String(err);
+      opts.waits?.waiting(what, reason);
       opts.log.warn({ attempt, retryInMs: waitMs, reason }, `${what} not reachable yet: waiting for it`);
-      await sleep(waitMs);
+      await unlessAborted(sleep(waitMs), signal, what);
     }
   }
+}
+
+/** `work`, or StartAborted as soon as `signal` is aborted (the work itself is left to finish or fail unheard). */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) {
+    work.catch(() => undefined);
+    return Promise.reject(new StartAborted(what));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      work.catch(() => undefined);
+      reject(new StartAborted(what));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 // ------------------------------------------------------------------ deliveries (Slack, pager)
