@@ -1,7 +1,17 @@
 /** history: projects incident events and delivery results into Postgres and serves the query API over them. */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createLogger, createPool, ensureDatabase, loadMigrations, migrate, untilReachable, type Pool } from '@alertbus/common';
+import {
+  createLogger,
+  createPool,
+  ensureDatabase,
+  loadMigrations,
+  migrate,
+  refuseWhileStarting,
+  StartWaits,
+  untilReachable,
+  type Pool,
+} from '@alertbus/common';
 import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
 import { MIGRATIONS_DIR } from '@alertbus/projection';
 import { buildApp } from './app';
@@ -20,6 +30,8 @@ export interface HistoryOptions extends Pick<HistoryConfig, 'brokers' | 'databas
   log?: Logger;
   /** Consumer group and stored-offsets name; defaults to GROUPS.history. */
   groupId?: string;
+  /** Aborted to stop history while it still waits for Postgres or Kafka at start: startHistory rejects with StartAborted. */
+  signal?: AbortSignal;
 }
 
 export interface HistoryService {
@@ -44,22 +56,19 @@ export async function startHistory(config: HistoryOptions): Promise<HistoryServi
   const tokens = config.tokens ?? [];
   checkExposure(host, tokens);
   try {
-    const wait = { log, ...(config.infraRetry ? { policy: config.infraRetry } : {}) };
-    await untilReachable('Postgres', () => ensureDatabase(config.databaseUrl, config.pgTimeouts), wait);
+    const metrics = createHistoryMetrics();
+    // The port answers from the start: while Postgres or Kafka is waited for, history is alive, not ready, and says why.
+    const waits = new StartWaits(metrics.registry, config.signal);
+    const wait = { log, waits, ...(config.infraRetry ? { policy: config.infraRetry } : {}) };
+    // Neither connects before it is used: the pool at its first query, the producer at connect().
     const pool = createPool(config.databaseUrl, 5, config.pgTimeouts);
     closers.push(() => pool.end());
-    const applied = await untilReachable('Postgres', () => migrate(pool, 'history', loadMigrations(MIGRATIONS_DIR)), wait);
-    if (applied.length > 0) log.info({ applied }, 'history migrations applied');
-    const appliedApi = await migrate(pool, IDEMPOTENCY_MIGRATIONS_OWNER, IDEMPOTENCY_MIGRATIONS);
-    if (appliedApi.length > 0) log.info({ applied: appliedApi }, 'history API migrations applied');
-
     const kafka = createKafka({ brokers: config.brokers, clientId: 'alertbus-history', log });
-    await untilReachable('Kafka', () => ensureTopics(kafka), wait);
     const producer = new EventProducer(kafka);
-    await untilReachable('Kafka', () => producer.connect(), wait);
-    closers.push(() => producer.disconnect());
-
-    const metrics = createHistoryMetrics();
+    let producerConnected = false;
+    closers.push(async () => {
+      if (producerConnected) await producer.disconnect();
+    });
     const projector = new Projector({
       pool,
       kafka,
@@ -81,20 +90,32 @@ export async function startHistory(config: HistoryOptions): Promise<HistoryServi
       auth: { tokens, readsOpen: readsOpen(host, tokens.length > 0) },
       silenceMaxDurationMs: config.silenceMaxDurationMs,
       ...(config.kafkaTimeoutMs !== undefined ? { kafkaTimeoutMs: config.kafkaTimeoutMs } : {}),
-      ready: async () => {
+      ready: waits.readiness(async () => {
         try {
           await pool.query('SELECT 1');
         } catch (err) {
           return `database unreachable: ${(err as Error).message}`;
         }
         return projectorStarted ? projector.problem() : 'projector starting';
-      },
+      }),
     });
+    refuseWhileStarting(app, waits);
     closers.push(() => app.close());
     await app.listen({ port: config.port ?? DEFAULT_HISTORY_PORT, host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : (config.port ?? DEFAULT_HISTORY_PORT);
     const url = `http://${host}:${port}`;
+
+    await untilReachable('Postgres', () => ensureDatabase(config.databaseUrl, config.pgTimeouts), wait);
+    const applied = await untilReachable('Postgres', () => migrate(pool, 'history', loadMigrations(MIGRATIONS_DIR)), wait);
+    if (applied.length > 0) log.info({ applied }, 'history migrations applied');
+    const appliedApi = await migrate(pool, IDEMPOTENCY_MIGRATIONS_OWNER, IDEMPOTENCY_MIGRATIONS);
+    if (appliedApi.length > 0) log.info({ applied: appliedApi }, 'history API migrations applied');
+
+    await untilReachable('Kafka', () => ensureTopics(kafka), wait);
+    await untilReachable('Kafka', () => producer.connect(), wait);
+    producerConnected = true;
+    waits.done();
 
     await projector.start();
     projectorStarted = true;

@@ -1,6 +1,18 @@
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import { createLogger, createPool, createRegistry, ensureDatabase, infraRetryFromEnv, untilReachable, type Logger, type Pool, type Registry } from '@alertbus/common';
+import {
+  createLogger,
+  createPool,
+  createRegistry,
+  ensureDatabase,
+  infraRetryFromEnv,
+  refuseWhileStarting,
+  StartWaits,
+  untilReachable,
+  type Logger,
+  type Pool,
+  type Registry,
+} from '@alertbus/common';
 import { InstallationStore, migrateSlackInstalls, TeamTokens } from '@alertbus/slack-installs';
 import { BrokerHealth, createKafka, ensureTopics, EventProducer, installProduceEncoder } from '@alertbus/kafka';
 import { buildIngestApp } from './app';
@@ -21,6 +33,8 @@ export { slackSignature, verifySlackSignature } from './slack/signature';
 export interface IngestOptions {
   log?: Logger;
   registry?: Registry;
+  /** Aborted to stop ingest while it still waits for Kafka (or Postgres) at start: startIngest rejects with StartAborted. */
+  signal?: AbortSignal;
 }
 
 export interface RunningIngest {
@@ -38,7 +52,7 @@ export interface RunningIngest {
   close(): Promise<void>;
 }
 
-/** Starts ingest: Kafka client, topics, a connected producer, then the HTTP listener. */
+/** Starts ingest: the HTTP listener (refusing webhooks until started), then Kafka's topics and a connected producer. */
 export async function startIngest(config: IngestConfig, opts: IngestOptions = {}): Promise<RunningIngest> {
   // As loadConfig does, for a configuration built in code.
   checkExposure(config);
@@ -51,13 +65,13 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
   // Records encoded in one pass (the same bytes as KafkaJS's): its own encoder was a fifth of ingest's CPU per alert.
   installProduceEncoder();
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'alertbus-ingest', log });
+  // The port answers from the start: while Kafka (or Postgres, for OAuth installs) is waited for, ingest is alive, not
+  // ready, and refuses webhooks with a 503 their senders retry. Everything below is built now and connected after.
+  const waits = new StartWaits(registry, opts.signal);
   // Kafka not there yet (or a topic just created and not yet served) is waited for, with INFRA_RETRY_*'s back-off.
-  const wait = { log, policy: infraRetryFromEnv() };
-  await untilReachable('Kafka', () => ensureTopics(kafka), wait);
+  const wait = { log, policy: infraRetryFromEnv(), waits };
   const producer = ingestProducer(kafka, { maxQueuedEvents: config.produceQueueMax ?? DEFAULT_PRODUCE_QUEUE_MAX });
-  await untilReachable('Kafka', () => producer.connect(), wait);
   const kafkaHealth = new BrokerHealth({ brokers: config.kafkaBrokers, clientId: 'alertbus-ingest', log });
-  await kafkaHealth.start();
 
   const slack = config.slack;
   const identity = slack
@@ -68,20 +82,13 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
         log: log.child({ component: 'slack-identity' }),
       })
     : undefined;
-  await identity?.start();
   const deliveries = new DeliveryWaiter({ kafka, log: log.child({ component: 'notify-deliveries' }) });
-  await deliveries.start();
 
   // OAuth installs: the tokens live in Postgres, encrypted; ingest stores them and removes them on uninstall.
-  let pool: Pool | undefined;
-  let store: InstallationStore | undefined;
-  if (slack?.oauth) {
-    await untilReachable('Postgres', () => ensureDatabase(slack.oauth!.databaseUrl), wait);
-    const installs = createPool(slack.oauth.databaseUrl, 3);
-    pool = installs;
-    await untilReachable('Postgres', () => migrateSlackInstalls(installs), wait);
-    store = new InstallationStore(pool, slack.oauth.tokenKey);
-  }
+  const oauth = slack?.oauth;
+  // Not connected before its first query: the database is waited for below.
+  const pool: Pool | undefined = oauth ? createPool(oauth.databaseUrl, 3) : undefined;
+  const store = oauth && pool ? new InstallationStore(pool, oauth.tokenKey) : undefined;
   const tokens = slack ? new TeamTokens({ store, defaultToken: slack.botToken }) : undefined;
   let socket: SlackSocket | undefined;
   const userGroups =
@@ -108,15 +115,15 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
           userGroups,
           tokens,
           installs: store,
-          ...(slack.oauth && store
+          ...(oauth && store
             ? {
                 oauth: {
-                  clientId: slack.oauth.clientId,
-                  clientSecret: slack.oauth.clientSecret,
-                  redirectUrl: slack.oauth.redirectUrl,
+                  clientId: oauth.clientId,
+                  clientSecret: oauth.clientSecret,
+                  redirectUrl: oauth.redirectUrl,
                   apiUrl: slack.apiUrl,
                   store,
-                  state: new OAuthState(slack.oauth.tokenKey),
+                  state: new OAuthState(oauth.tokenKey),
                 },
               }
             : {}),
@@ -124,17 +131,28 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
       : undefined,
     readiness: [() => socket?.problem() ?? null],
   });
-  // Read before the first click needs them, when the rules give roles to groups.
-  if (slackInbox.userGroupsWanted?.()) userGroups?.warm();
+  refuseWhileStarting(app, waits);
   try {
+    await app.listen({ port: config.port, host: config.host });
+    await untilReachable('Kafka', () => ensureTopics(kafka), wait);
+    await untilReachable('Kafka', () => producer.connect(), wait);
+    await kafkaHealth.start();
+    await identity?.start();
+    await deliveries.start();
+    if (oauth && pool) {
+      await untilReachable('Postgres', () => ensureDatabase(oauth.databaseUrl), wait);
+      await untilReachable('Postgres', () => migrateSlackInstalls(pool), wait);
+    }
+    // Read before the first click needs them, when the rules give roles to groups.
+    if (slackInbox.userGroupsWanted?.()) userGroups?.warm();
     if (slack?.appToken) {
       socket = new SlackSocket({ appToken: slack.appToken, apiUrl: slack.apiUrl, inbox: { ...slackInbox, log }, log });
       await socket.start();
     }
-    await app.listen({ port: config.port, host: config.host });
+    waits.done();
   } catch (err) {
     identity?.stop();
-    await deliveries.stop();
+    await deliveries.stop().catch(() => undefined);
     await socket?.stop().catch(() => undefined);
     await pool?.end().catch(() => undefined);
     await app.close().catch(() => undefined);

@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, onShutdown } from '@alertbus/common';
+import { ConfigError, createLogger, onShutdown, StartAborted } from '@alertbus/common';
 import { loadConfig, type IngestConfig } from './config';
 import { startIngest } from './index';
 
@@ -16,7 +16,17 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const ingest = await startIngest(config, { log });
+  // Installed before the start: a SIGTERM while Kafka is waited for ends the wait, and closes the port.
+  const stopping = new AbortController();
+  const starting = startIngest(config, { log, signal: stopping.signal });
+  onShutdown(log, [async () => stopping.abort(), async () => (await starting.catch(() => undefined))?.close()]);
+  let ingest;
+  try {
+    ingest = await starting;
+  } catch (err) {
+    if (err instanceof StartAborted) return;
+    throw err;
+  }
   log.info(
     {
       url: ingest.url,
@@ -40,7 +50,6 @@ async function main(): Promise<void> {
     },
     `ingest listening on ${config.host}:${ingest.port}`,
   );
-  onShutdown(log, [() => ingest.close()]);
 }
 
 main().catch((err: unknown) => {

@@ -4,6 +4,7 @@ import {
   createRegistry,
   ensureDatabase,
   startOpsServer,
+  StartWaits,
   untilReachable,
   type Logger,
   type Registry,
@@ -23,6 +24,11 @@ export { PagerNotifier } from './notifier';
 
 export const SINK_NAME = 'opsgenie-sink';
 
+export interface StartOptions {
+  /** Aborted to stop the sink while it still waits for Postgres or Kafka at start: startOpsgenieSink rejects with StartAborted. */
+  signal?: AbortSignal;
+}
+
 export interface OpsgenieSink {
   /** Base URL of the ops server (/healthz, /readyz, /metrics). */
   url: string;
@@ -33,26 +39,30 @@ export interface OpsgenieSink {
 }
 
 /** Starts the pager sink: consumes pager commands, calls Opsgenie or JSM Ops, emits what happened. */
-export async function startOpsgenieSink(config: OpsgenieSinkConfig): Promise<OpsgenieSink> {
+export async function startOpsgenieSink(config: OpsgenieSinkConfig & StartOptions): Promise<OpsgenieSink> {
   const log = createLogger(SINK_NAME, config.logLevel);
   const registry = createRegistry(SINK_NAME);
   const dryRun = !config.apiKey;
 
-  const wait = { log, policy: config.infraRetry };
-  await untilReachable('Postgres', () => ensureDatabase(config.databaseUrl, config.pgTimeouts), wait);
+  // The ops server answers from the start: while Postgres or Kafka is waited for the sink is alive, not ready, and says why.
+  const waits = new StartWaits(registry, config.signal);
+  let readiness: () => Promise<string | null> | string | null = () => null;
+  const ops = await startOpsServer(config.port, registry, { ready: waits.readiness(() => readiness()) }, config.host);
+  const wait = { log, policy: config.infraRetry, waits };
+  // Not connected before its first query: the database is waited for below.
   const pool = createPool(config.databaseUrl, 5, config.pgTimeouts);
   let producer: EventProducer | undefined;
   let runner: SinkRunner | undefined;
-  let ops: { app: { close(): Promise<unknown> }; url: string } | undefined;
   // Stop taking work first, then flush, then release the database.
   const shutdown = async () => {
-    for (const step of [() => ops?.app.close(), () => runner?.stop(), () => producer?.disconnect(), () => pool.end()]) {
+    for (const step of [() => ops.app.close(), () => runner?.stop(), () => producer?.disconnect(), () => pool.end()]) {
       await Promise.resolve()
         .then(step)
         .catch((err: Error) => log.error({ error: err.message }, 'error while closing'));
     }
   };
   try {
+    await untilReachable('Postgres', () => ensureDatabase(config.databaseUrl, config.pgTimeouts), wait);
     await untilReachable('Postgres', () => migrateLedger(pool), wait);
     const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: SINK_NAME, log });
     await untilReachable('Kafka', () => ensureTopics(kafka), wait);
@@ -87,7 +97,8 @@ export async function startOpsgenieSink(config: OpsgenieSinkConfig): Promise<Ops
     });
     runner = sinkRunner;
     // Not ready while the pager refuses the key: the pages wait (retried), and the probe says why.
-    ops = await startOpsServer(config.port, registry, { ready: async () => (await sinkReadiness(sinkRunner, pool)) ?? notifier.keyProblem() ?? null }, config.host);
+    readiness = async () => (await sinkReadiness(sinkRunner, pool)) ?? notifier.keyProblem() ?? null;
+    waits.done();
     await sinkRunner.start();
   } catch (err) {
     await shutdown();

@@ -1,4 +1,4 @@
-import { createLogger, startOpsServer, untilReachable, type InfraRetryPolicy, type Logger } from '@alertbus/common';
+import { createLogger, startOpsServer, StartWaits, untilReachable, type InfraRetryPolicy, type Logger } from '@alertbus/common';
 import { createKafka, ensureTopics, installProduceEncoder } from '@alertbus/kafka';
 import { TOPICS } from '@alertbus/schemas';
 import { createRouterMetrics } from './metrics';
@@ -55,6 +55,8 @@ export interface RouterConfig {
    * quiet (default STORM_SUMMARY_INTERVAL_MS, 1 s); a test that needs a storm left stale passes a long one.
    */
   stormTickIntervalMs?: number;
+  /** Aborted to stop the router while it still waits for Kafka at start (SIGTERM then): startRouter rejects with StartAborted. */
+  signal?: AbortSignal;
 }
 
 export interface Router {
@@ -89,10 +91,19 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
   const rules = loadRules(config.rulesPath, compile);
   log.info({ rules: rules.origin, rulesVersion: rules.version, count: rules.rules.length }, 'routing rules loaded');
   const kafka = createKafka({ brokers: config.brokers, clientId: `alertbus-router-${config.instanceId ?? '0'}`, log });
-  const wait = { log, ...(config.retry ? { policy: config.retry } : {}) };
-  await untilReachable('Kafka', () => ensureTopics(kafka), wait);
-  await untilReachable('Kafka', () => checkCoPartitioned(kafka), wait);
   const metrics = createRouterMetrics();
+  // The ops server answers from the start: while Kafka is waited for the router is alive, not ready, and says why.
+  const waits = new StartWaits(metrics.registry, config.signal);
+  let readiness: () => string | null = () => null;
+  const ops = await startOpsServer(config.port ?? 8082, metrics.registry, { ready: waits.readiness(() => readiness()) }, config.host);
+  const wait = { log, waits, ...(config.retry ? { policy: config.retry } : {}) };
+  try {
+    await untilReachable('Kafka', () => ensureTopics(kafka), wait);
+    await untilReachable('Kafka', () => checkCoPartitioned(kafka), wait);
+  } catch (err) {
+    await ops.app.close();
+    throw err;
+  }
   const reloader = new RulesReloader({
     path: config.rulesPath,
     ...compile,
@@ -150,9 +161,8 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     pipelineDepth: config.pipelineDepth ?? DEFAULT_PIPELINE_DEPTH,
     fetchBatchBytes: config.fetchBatchBytes,
   });
-  const ops = await startOpsServer(config.port ?? 8082, metrics.registry, {
-    ready: () => processor.problem() ?? silences.problem() ?? shared.problem() ?? (processor.isReady ? null : 'restoring state'),
-  }, config.host);
+  readiness = () => processor.problem() ?? silences.problem() ?? shared.problem() ?? (processor.isReady ? null : 'restoring state');
+  waits.done();
   const ticker = new StormTicker({
     kafka,
     log,

@@ -10,6 +10,7 @@ import {
   envString,
   infraRetryFromEnv,
   onShutdown,
+  StartAborted,
 } from '@alertbus/common';
 import { DEFAULT_STATE_RETENTION_MS, RulesError, SLASH_SILENCE_MAX_MS } from '@alertbus/routing';
 import { startRouter, type RouterConfig } from './index';
@@ -67,10 +68,15 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Installed before the start: a SIGTERM while Kafka is waited for ends the wait, and the ops server with it.
+  const stopping = new AbortController();
+  const starting = startRouter({ ...config, log, signal: stopping.signal });
+  onShutdown(log, [async () => stopping.abort(), async () => (await starting.catch(() => undefined))?.close()]);
   let router;
   try {
-    router = await startRouter({ ...config, log });
+    router = await starting;
   } catch (err) {
+    if (err instanceof StartAborted) return;
     if (err instanceof RulesError) {
       process.stderr.write(`router: ${err.message}\n`);
       process.exit(1);
@@ -78,7 +84,6 @@ async function main(): Promise<void> {
     throw err;
   }
   log.info({ url: router.url, rulesVersion: router.rulesVersion }, 'router ops server listening');
-  onShutdown(log, [() => router.close()]);
   // SIGHUP: read the rules file again (the file is also watched); an invalid file leaves the rules in force.
   process.on('SIGHUP', () => void router.reloadRules('signal'));
   router.ready.then(

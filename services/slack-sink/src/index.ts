@@ -7,6 +7,7 @@ import {
   loadMigrations,
   migrate,
   startOpsServer,
+  StartWaits,
   untilReachable,
   Counter,
   Gauge,
@@ -53,13 +54,18 @@ export interface SlackSink {
   close(): Promise<void>;
 }
 
+export interface StartOptions {
+  /** Aborted to stop the sink while it still waits for Postgres or Kafka at start: startSlackSink rejects with StartAborted. */
+  signal?: AbortSignal;
+}
+
 export async function migrateSlackSink(pool: Pool): Promise<void> {
   await migrateLedger(pool);
   await migrate(pool, SLACK_SINK, loadMigrations(join(__dirname, '..', 'migrations')));
 }
 
 /** Starts consuming Slack commands and executing them against the Web API (or dry, without a token). */
-export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink> {
+export async function startSlackSink(config: SlackSinkConfig & StartOptions): Promise<SlackSink> {
   const log = config.log ?? createLogger(SLACK_SINK, config.logLevel);
   const registry = createRegistry(SLACK_SINK);
   const closers: Array<() => Promise<unknown>> = [];
@@ -68,7 +74,12 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
   };
 
   try {
-    const wait = { log, policy: config.infraRetry };
+    // The ops server answers from the start: while Postgres or Kafka is waited for the sink is alive, not ready, and says why.
+    const waits = new StartWaits(registry, config.signal);
+    let readiness: () => Promise<string | null> | string | null = () => null;
+    const ops = await startOpsServer(config.port, registry, { ready: waits.readiness(() => readiness()) }, config.host);
+    closers.push(() => ops.app.close());
+    const wait = { log, policy: config.infraRetry, waits };
     await untilReachable('Postgres', () => ensureDatabase(config.databaseUrl, config.pgTimeouts), wait);
     const pool = createPool(config.databaseUrl, 5, config.pgTimeouts);
     closers.push(() => pool.end());
@@ -157,14 +168,9 @@ export async function startSlackSink(config: SlackSinkConfig): Promise<SlackSink
     await runner.start();
     closers.push(() => runner.stop());
 
-    const ops = await startOpsServer(
-      config.port,
-      registry,
-      // Not ready while Slack refuses the sink's only token: the commands wait (retried), and the probe says why.
-      { ready: async () => (await sinkReadiness(runner, pool)) ?? client?.tokenProblem() ?? null },
-      config.host,
-    );
-    closers.push(() => ops.app.close());
+    // Not ready while Slack refuses the sink's only token: the commands wait (retried), and the probe says why.
+    readiness = async () => (await sinkReadiness(runner, pool)) ?? client?.tokenProblem() ?? null;
+    waits.done();
 
     if (dryRun) log.warn('neither SLACK_BOT_TOKEN nor SLACK_TOKEN_KEY (OAuth installs) is set: dry-run, commands are recorded as deliveries but not sent');
     if (!dryRun && !provider) {
