@@ -203,6 +203,18 @@ export const Refusal = Type.Object(
 );
 export type Refusal = Static<typeof Refusal>;
 
+/** What a silenced or dropped firing kept as an inhibitor holds beyond the EventSuppressed that keeps (or refreshes) it. */
+export const KeptFiring = Type.Object(
+  {
+    since: Timestamp,
+    startsAt: Type.Optional(Type.String({ format: 'date-time', description: "The sender's startsAt of this firing." })),
+    severity: Severity,
+    source: Type.String(),
+    labels: Labels,
+  },
+  { additionalProperties: false, description: 'since: when the first of the firings kept under the alias was recorded (this one, or an earlier one it refreshes).' },
+);
+
 export const EventSuppressed = Type.Object(
   {
     inputId: Id,
@@ -222,6 +234,16 @@ export const EventSuppressed = Type.Object(
           "the sender's endsAt the alias's state now keeps, so a late copy of the firing opens nothing.",
       }),
     ),
+    kept: Type.Optional(
+      Type.Union([KeptFiring, Type.Literal(false)], {
+        description:
+          'Only where an alias keeps a silenced or dropped firing as an inhibitor (router state alert-suppressed): what that state holds ' +
+          'besides what this event says already (its title, input, time, silence or drop rule), when this firing is kept or refreshes ' +
+          'the one kept; false when it lets go of the one kept before (it matches no inhibit rule\'s source side). Absent otherwise, ' +
+          'a late copy included (it leaves the kept firing as it was). So the kept firings can be rebuilt from incidents.v1, as a ' +
+          'backtest does before its window.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -232,3 +254,4 @@ export type IncidentUpdated = Static<typeof IncidentUpdated>;
 export type IncidentAcknowledged = Static<typeof IncidentAcknowledged>;
 export type IncidentResolved = Static<typeof IncidentResolved>;
 export type EventSuppressed = Static<typeof EventSuppressed>;
+export type KeptFiring = Static<typeof KeptFiring>;
