@@ -1,4 +1,4 @@
-import { parseDuration, type AliasState, type DecisionReason, type Envelope, type PagerPriority, type RuleRef, type SharedFactsSeen, type SuppressedBy } from '@alertbus/schemas';
+import { parseDuration, type AliasState, type DecisionReason, type Envelope, type KeptFiring, type PagerPriority, type RuleRef, type SharedFactsSeen, type SuppressedBy } from '@alertbus/schemas';
 import { matchLabels, route } from '../rules/route';
 import type { CompiledRules, RoutableAlert, Route } from '../rules/types';
 import type { DecisionContext } from './context';
@@ -43,6 +43,7 @@ function suppress(
   state: DeciderState,
   suppressedBy?: SuppressedBy,
   shared?: SharedFactsSeen,
+  kept?: KeptFiring | false,
 ): void {
   out.add('EventSuppressed', {
     inputId: input.id,
@@ -53,6 +54,7 @@ function suppress(
     title: input.data.title,
     ...(suppressedBy ? { suppressedBy } : {}),
     ...(shared ? { shared } : {}),
+    ...(kept !== undefined ? { kept } : {}),
   });
 }
 
@@ -462,6 +464,18 @@ function keptFiring(
   };
 }
 
+/**
+ * What a silenced or dropped firing's EventSuppressed says of the firing kept under its alias, so that keptFiringOf
+ * rebuilds it from incidents.v1: what it holds beyond the event when this firing is kept (or refreshes it), false when
+ * this firing lets go of the one kept before; nothing otherwise (none kept, or a late copy leaves it as it was), so
+ * the suppressions of firings that may inhibit nothing do not grow.
+ */
+function keptOf(keep: SuppressedFiring | undefined, before: SuppressedFiring | undefined): KeptFiring | false | undefined {
+  if (keep === undefined) return before !== undefined ? false : undefined;
+  if (keep === before) return undefined;
+  return { since: keep.since, ...(keep.startsAt !== undefined ? { startsAt: keep.startsAt } : {}), severity: keep.severity, source: keep.source, labels: keep.labels };
+}
+
 /** The kept firing in front of what the alias holds otherwise (its resolved incident, or the resolve kept for it). */
 function inFront(kept: SuppressedFiring, previous: DeciderState | ResolvedAlias): SuppressedFiring {
   const { previous: _, ...firing } = kept;
@@ -495,22 +509,16 @@ export function decideAlert(
   let keep: SuppressedFiring | undefined;
   if (a.status === 'firing') {
     if (r.drop) {
-      suppress(out, input, 'dropped-by-rule', r.rule, state);
       keep = keptFiring(input, rules, labels, state, resolvedAlias, suppressed, { reason: 'dropped-by-rule', dropRule: r.rule.name ?? r.rule.path });
+      suppress(out, input, 'dropped-by-rule', r.rule, state, undefined, undefined, keptOf(keep, suppressed));
     } else {
       const silence = ctx.silences?.find(labels, Date.parse(input.recordedAt));
       const inhibition = silence ? undefined : findInhibition(rules, input.alias, labels, neighbours, at);
       if (silence) {
         const d = silence.data;
-        suppress(out, input, 'silenced', r.rule, state, {
-          kind: 'silence',
-          silenceId: d.silenceId,
-          silenceKind: d.kind,
-          createdBy: d.createdBy,
-          comment: d.comment,
-          endsAt: d.endsAt,
-        });
         keep = keptFiring(input, rules, labels, state, resolvedAlias, suppressed, { reason: 'silenced', silenceId: d.silenceId });
+        const by: SuppressedBy = { kind: 'silence', silenceId: d.silenceId, silenceKind: d.kind, createdBy: d.createdBy, comment: d.comment, endsAt: d.endsAt };
+        suppress(out, input, 'silenced', r.rule, state, by, undefined, keptOf(keep, suppressed));
       } else if (inhibition) {
         suppress(out, input, 'inhibited', r.rule, state, inhibitionBy(inhibition.by, inhibition.rule.name ?? inhibition.rule.path), shared);
         // Muted itself, a firing kept before still inhibits as it was: it is not kept for being inhibited (two alerts
