@@ -8,6 +8,7 @@ import { mulberry32 } from '@alertbus/spec';
 import { alert, HOUR, MINUTE, T0 } from '../test-support/alerts';
 import { rulesFrom } from '../test-support/scenario';
 import { decide, evolve, initialState, isIncidentEvent, isIncidentState, isSuppressedFiring, type AlertState, type DeciderState } from '../decider';
+import { evolveAlert } from './evolve';
 import { StateIndex } from './neighbours';
 import { Replayer } from './replay';
 import { SilenceBook } from './silences';
@@ -118,6 +119,8 @@ test('each state a decision gives is the fold of its incident events over the st
     const d = decide(input, before, rules, { neighbours: index, silences: book });
     // The incident is the fold of the decision's incident events over the one it was given.
     expect(incidentOf(d.state)).toEqual(d.events.filter(isIncidentEvent).reduce<DeciderState>(evolve, incidentOf(before)));
+    // And all the alias holds, a silenced firing kept in front of it included, is the fold of them over what it held.
+    expect(d.events.filter((e) => isIncidentEvent(e) && e.alias === input.alias).reduce<AlertState>((s, e) => evolveAlert(s, e), before)).toEqual(d.state);
     // The stream's resolves carry no endsAt: its aliases only ever hold incidents, and silenced firings that may inhibit.
     if (d.state !== undefined && !isIncidentState(d.state) && !isSuppressedFiring(d.state)) throw new Error(`not an incident: ${JSON.stringify(d.state)}`);
     if (d.state) states.set(input.alias, d.state);

@@ -1,4 +1,6 @@
 import { INCIDENT_EVENT_TYPES, type AliasState, type AnyEnvelope, type SlackKeyState } from '@alertbus/schemas';
+import { liveState } from './expiry';
+import type { SuppressedFiring } from './suppressed-firing';
 
 /** The router's state for one alias: nothing yet, or the alias's latest incident. */
 export type DeciderState = AliasState | undefined;
@@ -147,3 +149,69 @@ export function keptResolveOf(event: AnyEnvelope): ResolvedAlias | undefined {
   if (d.reason !== 'resolved-without-open-incident' || d.endsAt === undefined || d.incidentId !== undefined) return undefined;
   return { kind: 'alert-resolved', key: event.alias, inputId: d.inputId, at: event.recordedAt, endsAt: d.endsAt };
 }
+
+/**
+ * The firing an alias keeps as an inhibitor after `event`, from the EventSuppressed that keeps (or refreshes) it, in
+ * front of `previous`: what the alias holds otherwise after the event (its resolved incident, or the resolve kept for
+ * it). Undefined for any other event. What keptResolveOf is for a kept resolve.
+ */
+export function keptFiringOf(event: AnyEnvelope, previous: DeciderState | ResolvedAlias): SuppressedFiring | undefined {
+  if (event.type !== 'EventSuppressed') return undefined;
+  const d = event.data;
+  const k = d.kept;
+  if (k === undefined || k === false || (d.reason !== 'silenced' && d.reason !== 'dropped-by-rule')) return undefined;
+  const silenceId = d.suppressedBy?.kind === 'silence' ? d.suppressedBy.silenceId : undefined;
+  return {
+    kind: 'alert-suppressed',
+    key: event.alias,
+    inputId: d.inputId,
+    at: event.recordedAt,
+    since: k.since,
+    ...(k.startsAt !== undefined ? { startsAt: k.startsAt } : {}),
+    title: d.title ?? '',
+    severity: k.severity,
+    source: k.source,
+    labels: k.labels,
+    reason: d.reason,
+    ...(silenceId !== undefined ? { silenceId } : {}),
+    ...(d.reason === 'dropped-by-rule' ? { dropRule: d.rule.name ?? d.rule.path } : {}),
+    ...(previous !== undefined ? { previous } : {}),
+  };
+}
+
+/** Resolves that end what a kept firing stands in for: the ones that do not are the late resolves of an earlier occurrence. */
+const RELEASING = new Set(['resolved-without-open-incident', 'already-resolved']);
+
+/**
+ * Folds one incident event into what an alert's alias holds: its incident, the resolve kept for it, or a firing kept
+ * as an inhibitor in front of either, as the decider left it; with `retentionMs` (ROUTER_STATE_RETENTION), what had
+ * expired by the event counts as absent, as it did for the decision. So everything an alert's alias holds can be
+ * rebuilt from incidents.v1 (a backtest's state before its window), not only its incident.
+ */
+export function evolveAlert(before: AlertHeld, event: AnyEnvelope, retentionMs?: number): AlertHeld {
+  if (!isIncidentEvent(event)) return before;
+  const resolve = keptResolveOf(event);
+  if (resolve) return resolve;
+  if (event.type !== 'EventSuppressed' || event.data.inputType !== 'AlertReceived') {
+    // An opening replaces whatever the alias held; anything else changes only an incident (a person's click on an alias
+    // that holds none leaves it as it is).
+    if (event.type === 'IncidentOpened' || event.type === 'IncidentReopened' || incidentOf(before) !== undefined) return evolve(incidentOf(before), event);
+    return before;
+  }
+  const atMs = Date.parse(event.recordedAt);
+  const live = liveState(before, atMs, retentionMs);
+  const firing = live !== undefined && 'kind' in live && live.kind === 'alert-suppressed' ? live : undefined;
+  const held = firing ? liveState(firing.previous, atMs, retentionMs) : live;
+  const next = evolve(incidentOf(held), event) ?? (held !== undefined && 'kind' in held && held.kind === 'alert-resolved' ? held : undefined);
+  const refreshed = keptFiringOf(event, next);
+  if (refreshed) return refreshed;
+  if (firing === undefined || event.data.kept === false || RELEASING.has(event.data.reason)) return next;
+  // Still kept as it was (its inhibited or late copies, a late resolve of an earlier occurrence), its alias's state updated.
+  const { previous: _, ...rest } = firing;
+  return next === undefined ? rest : { ...rest, previous: next };
+}
+
+/** What an alert's alias holds (the decider's AlertState). */
+export type AlertHeld = DeciderState | ResolvedAlias | SuppressedFiring;
+
+const incidentOf = (s: AlertHeld): DeciderState => (s !== undefined && !('kind' in s) ? s : undefined);

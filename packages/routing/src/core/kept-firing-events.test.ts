@@ -1,0 +1,168 @@
+/**
+ * A silenced or dropped firing kept as an inhibitor (SuppressedFiring) is derivable from incidents.v1, as a kept resolve
+ * is: folding an alias's incident events (evolveAlert) gives exactly the state each decision returned — when the firing
+ * is kept, refreshed, left as it was by a late copy, let go, removed by its resolve, and after it expired.
+ */
+import { deriveId, makeEnvelope, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import { mulberry32 } from '@alertbus/spec';
+import { alert, firing, HOUR, MINUTE, resolved, T0 } from '../test-support/alerts';
+import { brief, rulesFrom } from '../test-support/scenario';
+import { decide, isIncidentEvent, isSuppressedFiring, type AlertInput, type AlertState } from '../decider';
+import type { CompiledRules } from '../rules/types';
+import { evolveAlert } from './evolve';
+import { StateIndex } from './neighbours';
+import { SilenceBook } from './silences';
+
+const iso = (at: number) => new Date(T0 + at).toISOString();
+const DAY = 24 * HOUR;
+
+function silence(id: string, matchers: string[], starts: number, ends: number) {
+  return makeEnvelope({
+    id: deriveId('silence', id, 'created'),
+    type: 'SilenceCreated',
+    alias: `silence:${id}`,
+    occurredAt: iso(starts),
+    recordedAt: iso(starts),
+    source: 'history-api',
+    data: { silenceId: id, matchers, startsAt: iso(starts), endsAt: iso(ends), createdBy: 'ana', comment: 'eu upgrade', kind: 'maintenance' as const },
+  });
+}
+
+/**
+ * Decides `inputs` in order as the router does (every alias's state in the index), and after each decision checks that
+ * the fold of the alias's incident events so far equals the state it returned. Returns the decisions' events.
+ */
+function decideAndFold(rules: CompiledRules, book: SilenceBook, inputs: AlertInput[], retentionMs?: number) {
+  const index = new StateIndex();
+  const states = new Map<string, AlertState>();
+  const folded = new Map<string, AlertState>();
+  const events: AnyEnvelope[] = [];
+  const ctx = { neighbours: index, silences: book, ...(retentionMs !== undefined ? { retentionMs } : {}) };
+  let kept = 0;
+  for (const input of inputs) {
+    const d = decide(input, states.get(input.alias), rules, ctx);
+    for (const e of d.events.filter(isIncidentEvent)) folded.set(e.alias, evolveAlert(folded.get(e.alias), e, retentionMs));
+    expect([input.alias, folded.get(input.alias)]).toEqual([input.alias, d.state]);
+    if (isSuppressedFiring(d.state)) kept += 1;
+    if (d.state) states.set(input.alias, d.state);
+    else states.delete(input.alias);
+    index.put(input.alias, d.state);
+    events.push(...d.events);
+  }
+  return { events, kept, states };
+}
+
+const kept = (events: AnyEnvelope[]) => events.filter((e) => e.type === 'EventSuppressed' && e.data.kept !== undefined).map((e) => [brief(e), (e.data as { kept?: unknown }).kept]);
+
+describe('a kept suppressed firing is the fold of its incident events (testdata/rules.inhibit-suppressed.yaml)', () => {
+  const rules = rulesFrom('rules.inhibit-suppressed.yaml');
+  const SOURCE = 'am:cluster-eu';
+  const labels = { alertname: 'ClusterDown', cluster: 'eu' };
+  const down = (at: number, n: number, more: Record<string, string> = {}, startsAt?: string) =>
+    firing(SOURCE, { at, n, severity: 'critical', title: 'ClusterDown eu', labels: { ...labels, ...more }, ...(startsAt ? { startsAt } : {}) });
+  const up = (at: number, n: number, init: { startsAt?: string; endsAt?: string } = {}) => resolved(SOURCE, { at, n, severity: 'critical', title: 'ClusterDown eu', labels, ...init });
+  const service = (alias: string, at: number) => firing(alias, { at, severity: 'warning', title: `ServiceDown ${alias}`, labels: { alertname: 'ServiceDown', cluster: 'eu' } });
+
+  test('kept, refreshed (a new `at`, the same `since`), inhibiting, then removed by its resolve; the event carries what the state holds', () => {
+    const book = new SilenceBook();
+    book.apply(silence('s1', ['alertname="ClusterDown"'], -HOUR, 10 * HOUR));
+    const { events, states } = decideAndFold(rules, book, [
+      down(0, 0, {}, iso(-MINUTE)),
+      service('am:svc-a', MINUTE),
+      down(5 * MINUTE, 1, {}, iso(-MINUTE)),
+      service('am:svc-b', 6 * MINUTE),
+      up(10 * MINUTE, 0),
+      service('am:svc-c', 11 * MINUTE),
+    ]);
+    expect(events.filter((e) => e.alias === SOURCE || e.alias === 'am:svc-b').map(brief)).toEqual(['EventSuppressed:silenced', 'EventSuppressed:silenced', 'EventSuppressed:inhibited', 'EventSuppressed:resolved-without-open-incident']);
+    const fields = { since: iso(0), startsAt: iso(-MINUTE), severity: 'critical', source: 'alertmanager', labels };
+    expect(kept(events)).toEqual([
+      ['EventSuppressed:silenced', fields],
+      ['EventSuppressed:silenced', fields],
+    ]);
+    // Only the source's firings carry it: the targets' suppressions do not grow.
+    expect(events.filter((e) => e.alias !== SOURCE).every((e) => e.type !== 'EventSuppressed' || e.data.kept === undefined)).toBe(true);
+    expect(states.get(SOURCE)).toBeUndefined();
+    expect(events.filter((e) => e.alias === 'am:svc-c').map(brief)).toContain('IncidentOpened:first-notification');
+  });
+
+  test('in front of its resolved incident: refreshed, left as it was by a late copy, then let go when it matches no inhibit source', () => {
+    const book = new SilenceBook();
+    book.apply(silence('s2', ['alertname=~"ClusterDown|Other"'], 11 * MINUTE, 10 * HOUR));
+    const S1 = iso(-MINUTE);
+    const { events, states } = decideAndFold(rules, book, [
+      down(0, 0, {}, S1),
+      up(10 * MINUTE, 0, { startsAt: S1, endsAt: iso(9 * MINUTE) }),
+      // A new occurrence, silenced: kept in front of the resolved incident.
+      down(11 * MINUTE, 1, {}, iso(10 * MINUTE + 30_000)),
+      // A late copy of the first occurrence, silenced: the kept firing stays as it was.
+      down(12 * MINUTE, 2, {}, S1),
+      down(20 * MINUTE, 3, {}, iso(10 * MINUTE + 30_000)),
+      service('am:svc-a', 21 * MINUTE),
+      // The same alias, silenced, now with labels no inhibit rule's source matches: it lets the kept one go.
+      firing(SOURCE, { at: 30 * MINUTE, n: 4, severity: 'critical', title: 'ClusterDown eu', labels: { alertname: 'Other', cluster: 'eu' } }),
+      service('am:svc-b', 31 * MINUTE),
+    ]);
+    expect(events.filter((e) => e.alias === SOURCE && e.type === 'EventSuppressed').map(brief)).toEqual(Array(4).fill('EventSuppressed:silenced'));
+    expect(kept(events).map(([b, k]) => [b, k === false ? false : (k as { since: string }).since])).toEqual([
+      ['EventSuppressed:silenced', iso(11 * MINUTE)],
+      ['EventSuppressed:silenced', iso(11 * MINUTE)],
+      ['EventSuppressed:silenced', false],
+    ]);
+    expect(events.filter((e) => e.alias === 'am:svc-a').map(brief)).toEqual(['EventSuppressed:inhibited']);
+    expect(events.filter((e) => e.alias === 'am:svc-b').map(brief)).toContain('IncidentOpened:first-notification');
+    // What the alias holds in the end: its resolved incident, no longer behind a kept firing.
+    expect(states.get(SOURCE)).toMatchObject({ status: 'resolved', occurrence: 1 });
+  });
+
+  test('expired (ROUTER_STATE_RETENTION after its latest firing): a new silenced firing is kept afresh, with a new `since`', () => {
+    const RETENTION = 2 * DAY;
+    const book = new SilenceBook();
+    book.apply(silence('s3', ['alertname="ClusterDown"'], -HOUR, 10 * DAY));
+    const { events } = decideAndFold(
+      rules,
+      book,
+      [down(0, 0), service('am:svc-a', HOUR), down(RETENTION + HOUR, 1), service('am:svc-b', RETENTION + 2 * HOUR), up(RETENTION + 3 * HOUR, 0)],
+      RETENTION,
+    );
+    expect(kept(events).map(([, k]) => (k as { since: string }).since)).toEqual([iso(0), iso(RETENTION + HOUR)]);
+    expect(events.filter((e) => e.alias.startsWith('am:svc')).map(brief)).toEqual(['EventSuppressed:inhibited', 'EventSuppressed:inhibited']);
+  });
+});
+
+test('a stream of silenced, dropped, inhibited, resolved and reopened alerts: every decided state is the fold of its events, with and without retention', () => {
+  const rules = rulesFrom('rules.inhibit-suppressed.yaml');
+  const rnd = mulberry32(4711);
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)]!;
+  const book = new SilenceBook();
+  book.apply(silence('r1', ['alertname=~"ClusterDown|Other"', 'cluster="eu"'], 2 * HOUR, 400 * HOUR));
+  const inputs: Envelope<'AlertReceived'>[] = [];
+  let at = 0;
+  for (let n = 0; n < 1500; n++) {
+    at += Math.floor(rnd() * 20 * MINUTE);
+    const i = Math.floor(rnd() * 12);
+    const alertname = pick(['ClusterDown', 'ClusterDown', 'ServiceDown', 'ServiceDown', 'Flap', 'Other']);
+    const cluster = pick(['eu', 'eu', 'us']);
+    const starts = at - Math.floor(rnd() * 30 * MINUTE);
+    const status = rnd() < 0.35 ? 'resolved' : 'firing';
+    inputs.push(
+      alert(`am:mix-${i}`, status, {
+        at,
+        n,
+        severity: alertname === 'ClusterDown' ? 'critical' : 'warning',
+        title: `${alertname} ${cluster}`,
+        labels: { alertname, cluster, ...(rnd() < 0.2 ? { env: 'lab' } : {}) },
+        startsAt: iso(starts),
+        ...(status === 'resolved' ? { endsAt: iso(at - Math.floor(rnd() * 5 * MINUTE)) } : {}),
+      }),
+    );
+  }
+  const without = decideAndFold(rules, book, inputs);
+  const withRetention = decideAndFold(rules, book, inputs, 6 * HOUR);
+  // The stream holds what it should: firings kept, refreshed, let go, and targets they inhibited.
+  for (const run of [without, withRetention]) {
+    expect(run.kept).toBeGreaterThan(20);
+    const reasons = new Set(run.events.map((e) => (e.type === 'EventSuppressed' ? `${e.data.reason}:${e.data.kept === false ? 'let-go' : e.data.kept ? 'kept' : ''}` : '')));
+    expect([...reasons]).toEqual(expect.arrayContaining(['silenced:kept', 'dropped-by-rule:kept', 'silenced:let-go', 'inhibited:']));
+  }
+});
