@@ -1,6 +1,7 @@
 import type { AnyEnvelope } from '@alertbus/schemas';
 import type { AlertInput } from '../decider';
-import { evolve, isIncidentEvent, keptResolveOf, type ResolvedAlias } from '../core/evolve';
+import { evolveAlert, isIncidentEvent, type ResolvedAlias } from '../core/evolve';
+import type { SuppressedFiring } from '../core/suppressed-firing';
 import { DEFAULT_STATE_RETENTION_MS } from '../core/expiry';
 import { StateIndex } from '../core/neighbours';
 import { Replayer } from '../core/replay';
@@ -99,8 +100,11 @@ const incidentOf = (effects: readonly Effect[]) =>
 export class Backtest {
   private readonly book = new SilenceBook();
   private readonly states = new StateIndex();
-  /** Resolves kept before the window under aliases with no incident (state kind alert-resolved), folded like the incidents. */
-  private readonly kept = new Map<string, ResolvedAlias>();
+  /**
+   * What aliases with no live incident hold from before the window, folded like the incidents: kept resolves (state kind
+   * alert-resolved) and firings kept as inhibitors (alert-suppressed), which the index holds as inhibitors too.
+   */
+  private readonly kept = new Map<string, ResolvedAlias | SuppressedFiring>();
   private replayer: Replayer | null = null;
   private readonly inputs: InputMeta[] = [];
   private readonly known = new Set<string>();
@@ -119,24 +123,20 @@ export class Backtest {
   }
 
   /**
-   * An incident event recorded before the window: folded into the state the replay starts from. An alias holds an
-   * incident or the resolve kept for it, never both, as in the router: a kept resolve takes the place of an incident
-   * (one expired, which the router's decision saw as absent), an incident that of a kept resolve.
+   * An incident event recorded before the window: folded into the state the replay starts from, as the router held it
+   * (evolveAlert). An alias holds an incident or the resolve kept for it, never both: a kept resolve takes the place of
+   * an incident (one expired, which the router's decision saw as absent), an incident that of a kept resolve. A silenced
+   * or dropped firing kept as an inhibitor stands in front of either, and inhibits its targets in the window as it did.
    */
   history(e: AnyEnvelope): void {
     if (this.replayer) throw new Error('history must be given before the first input');
     if (!isIncidentEvent(e)) return;
-    const kept = keptResolveOf(e);
-    if (kept) {
-      this.kept.set(e.alias, kept);
-      this.states.delete(e.alias);
-      return;
-    }
-    const next = evolve(this.states.get(e.alias), e);
-    if (next) {
-      this.states.set(next);
-      this.kept.delete(e.alias);
-    }
+    const before = this.kept.get(e.alias) ?? this.states.get(e.alias);
+    const next = evolveAlert(before, e, DEFAULT_STATE_RETENTION_MS);
+    if (next === before) return;
+    if (next === undefined || !('kind' in next)) this.kept.delete(e.alias);
+    else this.kept.set(e.alias, next);
+    this.states.put(e.alias, next);
   }
 
   /** One input of the window, decided now with the candidate rules. */

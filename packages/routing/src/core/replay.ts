@@ -40,6 +40,13 @@ export class Replayer {
   ) {
     this.states = opts.states ?? new StateIndex();
     this.keys = new Map(opts.keys);
+    // What it starts from expires as what it decides does: a firing kept before a backtest's window stops inhibiting.
+    if (opts.retentionMs !== undefined) {
+      for (const s of this.keys.values()) {
+        const at = expiresAt(s, opts.retentionMs);
+        if (at !== null) this.expiry.push(stateKey(s), at);
+      }
+    }
     this.ctx = {
       neighbours: this.states,
       ...(opts.silences ? { silences: opts.silences } : {}),
