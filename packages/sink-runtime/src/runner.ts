@@ -43,6 +43,23 @@ export class NotSentError extends DeliveryError {
 }
 
 /**
+ * The command is no longer worth delivering, and never will be: the moment it was for has passed (a slash command's
+ * answer after its response_url expired) or the one it was for cannot be reached. It ends in DeliveryFailed saying
+ * why, with no dead letter: the record is not bad, and a redrive could not deliver it either.
+ */
+export class GivenUpError extends DeliveryError {
+  constructor(
+    /** A short name of why, for the metrics and the start of the message, e.g. `response-url-expired`. */
+    readonly reason: string,
+    message: string,
+    httpStatus?: number,
+  ) {
+    super(`${reason}: ${message}`, true, httpStatus);
+    this.name = 'GivenUpError';
+  }
+}
+
+/**
  * HTTP statuses that do not say the call was not done: a 500 of the API mid-way, a 502 or 504 of a gateway that gave
  * up waiting for the API, which may have acted meanwhile. (A 429 or a 503 says it was not processed.)
  */
@@ -198,7 +215,7 @@ export function supersededIn(records: readonly ConsumedRecord[], notifier: Pick<
  * reconciled first. A delivery that fails in a way worth retrying (429, 5xx, network) waits for its next try
  * (DeliveryDelayed), honouring any Retry-After, within the retry budget; the commands after it in its
  * partition wait behind it, so an incident's commands keep their order (close after create, reply after
- * root). Only a permanent failure, or a spent budget while other commands went through (a record the API keeps
+ * root). A command no longer worth delivering (GivenUpError) ends in DeliveryFailed alone. Only a permanent failure, or a spent budget while other commands went through (a record the API keeps
  * failing on), ends in DeliveryFailed and a dead letter; a budget spent in an outage is said once and the command keeps
  * waiting. Kafka and Postgres faults are the consume loop's: the partition pauses and resumes where it stopped. An update that a
  * later command of the same fetched batch replaces whole is completed as superseded, without a call. A batch done in
@@ -623,6 +640,14 @@ export class SinkRunner {
       permanent: err.permanent,
       attempts,
     });
+    if (err instanceof GivenUpError) {
+      await ledger.finish(command.id, 'failed', [failed]);
+      await producer.send([failed]);
+      this.waiting.delete(command.id);
+      log.warn({ commandId: command.id, type: command.type, reason: err.reason, error: reason }, 'delivery given up (not dead-lettered)');
+      this.count(command, 'given-up');
+      return;
+    }
     const dead = deadLetterEvent(
       record,
       this.opts.groupId,
