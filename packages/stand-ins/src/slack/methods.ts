@@ -99,7 +99,8 @@ function requireBotMessageText(args: Args): { text?: string; blocks?: unknown[] 
 
 const postMessage: MethodHandler = (args, state) => {
   const channelRef = required(args, 'channel', 'channel_not_found');
-  const channel = state.channelByRef(channelRef);
+  // A user id as the channel: the app's direct message with that user (its App Home's Messages tab).
+  const channel = state.channelByRef(channelRef) ?? (/^[UW]/.test(channelRef) ? state.imWith(channelRef) : undefined);
   if (!channel || channel.isArchived) throw new SlackApiError(channel ? 'is_archived' : 'channel_not_found');
   const attachments = attachmentsArg(args);
   const { text, blocks } = attachments ? { text: str(args, 'text'), blocks: blocksArg(args) } : requireBotMessageText(args);

@@ -464,3 +464,25 @@ test('a response_url takes JSON with text or blocks, records it with its id, and
   await fetch(`${base()}/_stand-in/reset`, { method: 'POST' });
   expect(standIn.state.responses).toEqual([]);
 });
+
+test('a response_url takes 5 answers, and none once expired, as Slack: 404 used_url / expired_url', async () => {
+  const post = (id: string) =>
+    fetch(responseUrl(standIn.url, id), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'x' }) });
+  for (let i = 0; i < 5; i++) expect((await post('five')).status).toBe(200);
+  const sixth = await post('five');
+  expect([sixth.status, await sixth.text()]).toEqual([404, 'used_url']);
+  standIn.state.expiredResponseUrls.add('old');
+  const late = await post('old');
+  expect([late.status, await late.text()]).toEqual([404, 'expired_url']);
+  expect(standIn.state.responses.map((r) => r.id)).toEqual(['five', 'five', 'five', 'five', 'five']);
+});
+
+test('chat.postMessage to a user id writes in the app\'s direct message with that user; an unknown or deactivated user is channel_not_found', async () => {
+  const res = await slack.chat.postMessage({ channel: 'U0BOB', text: 'only for bob' });
+  expect(res.channel).toBe('D0BOB');
+  expect(standIn.state.messages.map((m) => [m.channel, m.text])).toEqual([['D0BOB', 'only for bob']]);
+  expect(await platformError(slack.chat.postMessage({ channel: 'U0GHOST', text: 'x' }))).toBe('channel_not_found');
+  expect(await platformError(slack.chat.postMessage({ channel: 'U0GONE', text: 'x' }))).toBe('channel_not_found');
+  const listed = await slack.conversations.list({ types: 'public_channel,private_channel' });
+  expect(listed.channels?.map((c) => c.id)).not.toContain('D0BOB');
+});

@@ -32,6 +32,8 @@ export { SocketModeEndpoint, type SocketAck, type SocketEnvelope } from './socke
 export type { SlackTeam } from './state';
 
 const RESPONSE_PATH = '/_stand-in/response/';
+/** Answers a response_url takes (Slack: "up to 5 times within 30 minutes"). */
+const RESPONSE_URL_USES = 5;
 
 /** A response_url on the stand-in at `apiUrl` (its `/api/` URL), for a slash command or interaction a test sends. */
 export function responseUrl(apiUrl: string, id: string): string {
@@ -226,6 +228,9 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
     if (!hasContent) return reply.code(400).type('text/plain').send('no_text');
     const type = body.response_type;
     if (type !== undefined && type !== 'ephemeral' && type !== 'in_channel') return reply.code(400).type('text/plain').send('invalid_response_type');
+    // As Slack: a response_url takes 5 answers, and none once expired (30 minutes after the command).
+    if (state.expiredResponseUrls.has(req.params.id)) return reply.code(404).type('text/plain').send('expired_url');
+    if (state.responses.filter((r) => r.id === req.params.id).length >= RESPONSE_URL_USES) return reply.code(404).type('text/plain').send('used_url');
     state.responses.push({ id: req.params.id, body, at: new Date(now()).toISOString() });
     return reply.code(200).type('text/plain').send('ok');
   });

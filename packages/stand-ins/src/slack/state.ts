@@ -161,12 +161,16 @@ export class SlackState {
   readonly calls: SlackCallRecord[] = [];
   /** Every post to a response_url the stand-in handed out (see responseUrl in server.ts). */
   readonly responses: SlackResponsePost[] = [];
+  /** response_url ids a test made expire (Slack's are good for 30 minutes after the command). */
+  readonly expiredResponseUrls = new Set<string>();
   /** Every chat.postEphemeral, in order (they are not among `messages`: Slack does not keep them). */
   readonly ephemerals: SlackEphemeralMessage[] = [];
   /** Codes the authorize page handed out, not yet exchanged. */
   readonly oauthCodes = new Map<string, SlackOAuthGrant>();
   /** Bot tokens minted by oauth.v2.access, and their workspace. */
   readonly teamsByToken = new Map<string, SlackTeam>();
+  /** Direct message channels of the app with a user, by id (D…): not listed by conversations.list, as in Slack. */
+  private readonly ims = new Map<string, SlackChannelConfig>();
   private readonly faults = new Map<string, SlackFault[]>();
   private windows: FaultWindow[] = [];
   private lastTs = 0n;
@@ -227,7 +231,23 @@ export class SlackState {
   }
 
   channelById(id: string): SlackChannelConfig | undefined {
-    return this.channels.find((c) => c.id === id);
+    return this.channels.find((c) => c.id === id) ?? this.ims.get(id);
+  }
+
+  /**
+   * The app's direct message channel with a user (created on first use), as chat.postMessage opens it when given a
+   * user id as its channel; undefined for an unknown or deactivated user.
+   */
+  imWith(userId: string): SlackChannelConfig | undefined {
+    const user = this.users.find((u) => u.id === userId && !u.deleted);
+    if (!user) return undefined;
+    const id = `D${user.id.slice(1)}`;
+    let im = this.ims.get(id);
+    if (!im) {
+      im = { id, name: user.name, isPrivate: true };
+      this.ims.set(id, im);
+    }
+    return im;
   }
 
   /** A channel by ID, `#name` or `name`, as chat.postMessage accepts. */
@@ -272,6 +292,7 @@ export class SlackState {
     this.repliesOf.clear();
     this.calls.length = 0;
     this.responses.length = 0;
+    this.expiredResponseUrls.clear();
     this.ephemerals.length = 0;
     this.clearFaults();
   }
