@@ -77,6 +77,8 @@ export interface SlackSinkConfig {
   historyUrl?: string;
   /** SLACK_UPDATE_HOLD_MS: an update of a message updated less than this ago waits, and only its latest content goes out (0: no wait). */
   updateHoldMs?: number;
+  /** How long after a slash command its answer is still tried (Slack's 30 minutes of a response_url; tests shorten it). */
+  responseUrlLifetimeMs?: number;
   /** HISTORY_TOKEN (else ALERTBUS_TOKEN): a viewer token of HISTORY_API_TOKENS, when the API asks for one. */
   historyToken?: string;
 }

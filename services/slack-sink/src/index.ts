@@ -139,6 +139,7 @@ export async function startSlackSink(config: SlackSinkConfig & StartOptions): Pr
       log,
       timeoutMs: config.requestTimeoutMs,
       onCallLookupAttempts: config.onCallLookupAttempts,
+      responseUrlLifetimeMs: config.responseUrlLifetimeMs,
     });
     const holdMs = config.updateHoldMs ?? DEFAULT_SLACK_UPDATE_HOLD_MS;
     const notifier = new SlackNotifier({

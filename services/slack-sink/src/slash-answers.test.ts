@@ -1,5 +1,10 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { DeliveryError } from '@alertbus/common';
+import { GivenUpError } from '@alertbus/sink-runtime';
 import { messageNotifications } from '@alertbus/stand-ins';
-import { incidentsText, LIST_MAX, silencesText } from './slash-answers';
+import { incidentsText, LIST_MAX, responseUrlRefusal, silencesText, SlashAnswers, teamOfResponseUrl, type SlashAnswerCommand } from './slash-answers';
 
 const HOSTILE = 'disk full <!channel> <@U123> <https://evil.example|ok> & `tick`';
 
@@ -65,5 +70,59 @@ describe('slash command answers read from the history API', () => {
     expect(incidentsText(rows, 'open')).toContain('acknowledged by <@U0ACKER1>');
     const silence = [{ silence_id: 's1', matchers: ['env="prod"'], state: 'active', starts_at: 's', ends_at: 'e', comment: 'c', created_by: 'slack:U0ALICE' }];
     expect(messageNotifications({ text: silencesText(silence, true) })).toEqual([]);
+  });
+});
+
+describe('what Slack says about a response_url', () => {
+  test('used up or expired (404, 410, used_url, expired_url) is a refusal of the URL; other answers are not', () => {
+    expect(responseUrlRefusal(404, 'used_url')).toBe('response-url-used');
+    expect(responseUrlRefusal(404, 'expired_url')).toBe('response-url-expired');
+    expect(responseUrlRefusal(404, '')).toBe('response-url-expired');
+    expect(responseUrlRefusal(410, 'gone')).toBe('response-url-expired');
+    expect(responseUrlRefusal(400, 'no_text')).toBeUndefined();
+    expect(responseUrlRefusal(403, 'invalid_token')).toBeUndefined();
+  });
+
+  test('the workspace of a response_url, for a command that names none', () => {
+    expect(teamOfResponseUrl('https://hooks.slack.com/commands/T0001ABC/1234/xyz')).toBe('T0001ABC');
+    expect(teamOfResponseUrl('https://hooks.slack.com/actions/E0ORG/1/2')).toBe('E0ORG');
+    expect(teamOfResponseUrl('https://evil.example/commands/T0001/1/x')).toBeUndefined();
+    expect(teamOfResponseUrl('http://127.0.0.1:9/commands/T0001/1/x')).toBeUndefined();
+  });
+});
+
+describe('an answer whose response_url asks to wait', () => {
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      res.writeHead(429, { 'retry-after': req.url?.endsWith('/long') ? '3600' : '1' }).end('rate_limited');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/commands/T0/1`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  const answers = new SlashAnswers({ log: pino({ level: 'silent' }), timeoutMs: 5_000 });
+  const command = (responseUrl: string) =>
+    ({
+      id: 'c-1',
+      type: 'AnswerSlashCommand',
+      alias: 'generic:1',
+      occurredAt: new Date().toISOString(),
+      data: { rule: { path: 'default', rulesVersion: 't' }, responseUrl, responseType: 'ephemeral', requester: 'U0ASKER', answer: { kind: 'text', text: 'ok' } },
+    }) as unknown as SlashAnswerCommand;
+
+  test('waits for a Retry-After that ends while the response_url lives', async () => {
+    const err = await answers.execute(command(`${url}/short`), 1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeliveryError);
+    expect(err).not.toBeInstanceOf(GivenUpError);
+    expect(err).toMatchObject({ permanent: false, httpStatus: 429, retryAfterMs: 1_000 });
+  });
+
+  test('is given up at once when the Retry-After ends after the response_url has expired', async () => {
+    const err = await answers.execute(command(`${url}/long`), 1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GivenUpError);
+    expect(err).toMatchObject({ reason: 'response-url-expired', permanent: true });
   });
 });

@@ -5,12 +5,13 @@
  */
 import { classifyStatus, DeliveryError, parseRetryAfter, type Logger } from '@alertbus/common';
 import type { HistoryClient, Json } from '@alertbus/history-client';
-import type { DeliveryOutcome } from '@alertbus/sink-runtime';
+import { GivenUpError, type DeliveryOutcome } from '@alertbus/sink-runtime';
 import type { Envelope } from '@alertbus/schemas';
 import { lookUpOnCall, DEFAULT_ONCALL_LOOKUP_ATTEMPTS } from './oncall/lookup';
 import type { OnCallResolver } from './oncall/resolver';
 import { clipMrkdwn, clipText, escapeMrkdwn, onCallReplyText } from './oncall/texts';
 import type { ClientSource } from './team-clients';
+import { COMMAND_EVENT_TYPE } from './wire';
 
 export type SlashAnswerCommand = Envelope<'AnswerSlashCommand'>;
 
@@ -18,6 +19,23 @@ export type SlashAnswerCommand = Envelope<'AnswerSlashCommand'>;
 export const LIST_MAX = 15;
 /** Slack cuts a message's text at 40 000 characters; answers stay far below. */
 const TEXT_MAX = 3_000;
+/** Slack takes a response_url's answers for 30 minutes after the command; an answer is worth trying only that long. */
+export const RESPONSE_URL_LIFETIME_MS = 30 * 60_000;
+
+/**
+ * What Slack's answer to a response_url post says about the URL itself: used up (5 answers) or expired (30 minutes),
+ * so no later try can deliver there. Undefined: something else.
+ */
+export function responseUrlRefusal(status: number, body: string): 'response-url-expired' | 'response-url-used' | undefined {
+  if (/\bused_url\b/.test(body)) return 'response-url-used';
+  if (/\bexpired_url\b/.test(body) || status === 404 || status === 410) return 'response-url-expired';
+  return undefined;
+}
+
+/** The workspace a response_url belongs to (https://hooks.slack.com/commands/T…/…), for a command that names none. */
+export function teamOfResponseUrl(url: string): string | undefined {
+  return /^https:\/\/hooks\.slack\.com\/(?:commands|actions)\/([TE][A-Z0-9]+)\//.exec(url)?.[1];
+}
 
 export interface SlashAnswersDeps {
   clients?: ClientSource;
@@ -28,6 +46,9 @@ export interface SlashAnswersDeps {
   timeoutMs: number;
   /** From this attempt on, a failing look-up is answered instead of retried (default 4). */
   onCallLookupAttempts?: number;
+  /** How long after the command its answer is still tried (default RESPONSE_URL_LIFETIME_MS; tests shorten it). */
+  responseUrlLifetimeMs?: number;
+  now?: () => number;
 }
 
 /** Cut before escaping (as code points: an emoji is never split), so the cut never falls inside an entity. */
@@ -75,10 +96,69 @@ export function silencesText(rows: Json[], publicAnswer = false): string {
 export class SlashAnswers {
   constructor(private readonly deps: SlashAnswersDeps) {}
 
+  /**
+   * Answers at the response_url; while that cannot be reached, through the Web API instead. Tried only while the
+   * response_url lives (30 minutes from the command, which ingest stamped when Slack sent it): a later answer is given
+   * up, so one that cannot go out never holds back its incident's Slack updates for longer than that.
+   */
   async execute(command: SlashAnswerCommand, attempt: number): Promise<DeliveryOutcome> {
-    const { text, outcome } = await this.compose(command, attempt);
-    await this.post(command, text);
-    return this.outcome(command, outcome);
+    this.giveUpIfExpired(command, 0);
+    try {
+      const { text, outcome } = await this.compose(command, attempt);
+      try {
+        await this.post(command, text);
+      } catch (err) {
+        if (!(err instanceof DeliveryError) || err.permanent || err.httpStatus === 429) throw err;
+        // Unreachable (an egress proxy letting only slack.com through), no answer, or a 5xx: the Web API, which every
+        // other post takes. A response_url post that got no answer may have arrived: the person may then read the
+        // answer twice, which is better than not at all.
+        await this.postViaWebApi(command, text, err);
+      }
+      return this.outcome(command, outcome);
+    } catch (err) {
+      // A Retry-After that ends after the response_url does: waiting for it would hold the partition for nothing.
+      if (err instanceof DeliveryError && !err.permanent && err.retryAfterMs !== undefined) this.giveUpIfExpired(command, err.retryAfterMs, err.message);
+      throw err;
+    }
+  }
+
+  /** Throws GivenUpError when the response_url will have expired `inMs` from now (Slack's 30 minutes from the command). */
+  private giveUpIfExpired(command: SlashAnswerCommand, inMs: number, why?: string): void {
+    const issuedAt = Date.parse(command.occurredAt);
+    const lifetimeMs = this.deps.responseUrlLifetimeMs ?? RESPONSE_URL_LIFETIME_MS;
+    const now = this.deps.now?.() ?? Date.now();
+    if (Number.isFinite(issuedAt) && now + inMs - issuedAt >= lifetimeMs) {
+      const minutes = lifetimeMs >= 60_000 ? `${Math.round(lifetimeMs / 60_000)} minutes` : `${Math.round(lifetimeMs / 1000)} s`;
+      throw new GivenUpError(
+        'response-url-expired',
+        `the slash command was given at ${command.occurredAt}, and its response_url takes answers for ${minutes} only${why ? ` (${why}, asked to wait ${Math.ceil(inMs / 1000)} s)` : ''}`,
+      );
+    }
+  }
+
+  /**
+   * The answer as a message from the app in its direct conversation with who asked: the command carries no channel
+   * for chat.postEphemeral. An `in_channel` answer goes there too, so at least who asked reads it.
+   */
+  private async postViaWebApi(command: SlashAnswerCommand, text: string, unreachable: DeliveryError): Promise<void> {
+    const team = await this.deps.clients?.forTeam(command.data.teamId ?? teamOfResponseUrl(command.data.responseUrl));
+    if (!team) throw unreachable;
+    try {
+      await team.client.postMessage({
+        channel: command.data.requester,
+        text,
+        metadata: { event_type: COMMAND_EVENT_TYPE, event_payload: { command_id: command.id, ...(command.data.incidentId ? { incident_id: command.data.incidentId } : {}) } },
+        unfurl_links: false,
+        unfurl_media: false,
+      });
+    } catch (err) {
+      if (!(err instanceof DeliveryError)) throw err;
+      const message = `${unreachable.message}; the Web API: ${err.message}`;
+      // Slack refuses this answer for good (the user is gone, the app may not write to them): nothing later changes it.
+      if (err.permanent) throw new GivenUpError('requester-unreachable', message, err.httpStatus);
+      throw new DeliveryError(message, false, err.httpStatus, err.retryAfterMs);
+    }
+    this.deps.log.info({ commandId: command.id, error: unreachable.message }, 'slash command answered through the Web API: its response_url could not be reached');
   }
 
   dryRun(command: SlashAnswerCommand): DeliveryOutcome {
@@ -159,7 +239,9 @@ export class SlashAnswers {
     const body = (await res.text().catch(() => '')).slice(0, 200);
     const cls = classifyStatus(res.status);
     if (cls === 'ok') return;
-    // An expired or used-up response_url (404, 410…) will not take the answer later either.
+    // An expired or used-up response_url will not take the answer later either, and the record is not bad.
+    const refusal = cls === 'permanent' ? responseUrlRefusal(res.status, body) : undefined;
+    if (refusal) throw new GivenUpError(refusal, `response_url answered ${res.status} ${body}`.trim(), res.status);
     throw new DeliveryError(`response_url answered ${res.status} ${body}`.trim(), cls === 'permanent', res.status, parseRetryAfter(res.headers.get('retry-after'), Date.now()));
   }
 }

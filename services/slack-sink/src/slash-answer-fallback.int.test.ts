@@ -1,0 +1,206 @@
+/**
+ * A slash command's answer that cannot reach its response_url must not hold back its incident's Slack updates: it
+ * goes through the Web API instead, and is given up (with why, not dead-lettered) once the response_url is dead or
+ * past its lifetime. Real Kafka, real Postgres, the Slack stand-in over HTTP.
+ */
+import { createServer } from 'node:net';
+import type { Consumer, Kafka } from 'kafkajs';
+import pino from 'pino';
+import type { DeliveryRetryPolicy } from '@alertbus/common';
+import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
+import { TOPICS, decodeEnvelope, deriveId, makeEnvelope, newId, validateEnvelope, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import { responseUrl, startSlackStandIn, type SlackStandIn } from '../../../packages/stand-ins/src/slack/server';
+import { dropTestDatabase } from '../../../test/support/db';
+import { testBrokers } from '../../../test/support/kafka';
+import { waitFor } from '../../../test/support/wait';
+import { startSlackSink, type SlackSink } from './index';
+
+const TOKEN = 'xoxb-int-test';
+const FAST_RETRIES: DeliveryRetryPolicy = { budgetMs: 10 * 60_000, minBackoffMs: 20, maxBackoffMs: 100 };
+const RULE = { path: 'default', rulesVersion: 'test' };
+const ASKER = 'U0ASKER';
+/** The app's direct message with ASKER in the stand-in. */
+const ASKER_DM = 'D0ASKER';
+/** The response_url lifetime here: Slack's 30 minutes, shortened so that running out of it takes seconds. */
+const LIFETIME_MS = 15_000;
+
+let standIn: SlackStandIn;
+let kafka: Kafka;
+let producer: EventProducer;
+let collector: Consumer;
+let sink: SlackSink | undefined;
+const seen: AnyEnvelope[] = [];
+const silent = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
+
+const incident = (name: string) => ({ alias: `alertmanager:${name}`, incidentId: deriveId('incident', `alertmanager:${name}`, 1) });
+type Incident = ReturnType<typeof incident>;
+
+function envelope<T extends 'PostSlackMessage' | 'AnswerSlashCommand'>(type: T, alias: string, data: Envelope<T>['data'], occurredAt = new Date()): Envelope<T> {
+  const id = newId();
+  const at = occurredAt.toISOString();
+  const event = makeEnvelope({ id, type, alias, occurredAt: at, recordedAt: at, source: 'router', causationId: id, correlationId: id, data } as never) as Envelope<T>;
+  const valid = validateEnvelope(event);
+  if (!valid.ok) throw new Error(valid.error);
+  return event;
+}
+
+const post = (inc: Incident, purpose: 'root' | 'reply', text: string) =>
+  envelope('PostSlackMessage', inc.alias, { incidentId: inc.incidentId, rule: RULE, channel: '#alerts', purpose, text });
+
+/** The answer to `/alertbus ack <alias>`, as the router sends it: keyed by the incident, stamped with the command's time. */
+const answer = (inc: Incident, url: string, text: string, occurredAt?: Date) =>
+  envelope(
+    'AnswerSlashCommand',
+    inc.alias,
+    { incidentId: inc.incidentId, rule: RULE, responseUrl: url, responseType: 'ephemeral', requester: ASKER, answer: { kind: 'text', text } },
+    occurredAt,
+  );
+
+const ofCommand = (type: string, commandId: string) =>
+  seen.filter((e) => e.type === type && (e.data as { commandId?: string }).commandId === commandId);
+const deadLetters = (commandId: string) =>
+  seen.filter((e) => e.type === 'DeadLettered' && (e.data as { origin: { value: string | null } }).origin.value?.includes(commandId));
+const result = (command: AnyEnvelope) =>
+  waitFor(() => seen.find((e) => (e.type === 'SlashCommandAnswered' || e.type === 'DeliveryFailed') && (e.data as { commandId?: string }).commandId === command.id), {
+    what: `the result of ${command.id}`,
+  });
+const posted = (command: AnyEnvelope) => waitFor(() => ofCommand('SlackMessagePosted', command.id)[0], { what: `the post of ${command.id}` });
+const dmOf = (command: AnyEnvelope) =>
+  standIn.state.messages.filter((m) => m.channel === ASKER_DM && m.metadata?.event_payload.command_id === command.id);
+
+/** A URL on a port nothing listens on: connections are refused, as hooks.slack.com behind a proxy allowing slack.com only. */
+async function refusedUrl(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return `http://127.0.0.1:${port}/commands/T0STANDIN/1/secret`;
+}
+
+beforeAll(async () => {
+  standIn = await startSlackStandIn({ tokens: [TOKEN], channels: [{ id: 'C0ALERTS', name: 'alerts' }], users: [{ id: ASKER, name: 'asker' }] });
+  kafka = createKafka({ brokers: testBrokers(), clientId: 'slash-answer-int', log: silent });
+  await ensureTopics(kafka);
+  producer = new EventProducer(kafka);
+  await producer.connect();
+  collector = kafka.consumer({ groupId: `collector-${newId()}`, maxWaitTimeInMs: 100 });
+  await collector.connect();
+  await collector.subscribe({ topics: [TOPICS.deliveries, TOPICS.deadLetter], fromBeginning: true });
+  await collector.run({
+    eachMessage: async ({ topic, message }) => {
+      const decoded = decodeEnvelope(message.value, topic);
+      if (decoded.ok) seen.push(decoded.event);
+    },
+  });
+  sink = await startSlackSink({
+    token: TOKEN,
+    apiUrl: standIn.url,
+    port: 0,
+    host: '127.0.0.1',
+    brokers: testBrokers(),
+    databaseUrl: process.env.DATABASE_URL!,
+    requestTimeoutMs: 5_000,
+    retryPolicy: FAST_RETRIES,
+    updateHoldMs: 0,
+    responseUrlLifetimeMs: LIFETIME_MS,
+    log: silent,
+  });
+});
+
+afterAll(async () => {
+  await sink?.close();
+  await collector?.disconnect();
+  await producer?.disconnect();
+  await standIn?.close();
+  await dropTestDatabase();
+});
+
+describe('a slash command answer whose response_url cannot be reached', () => {
+  it('goes through the Web API at once, and the incident\'s next Slack command follows it', async () => {
+    const A = incident('answer-unreachable');
+    const root = post(A, 'root', '[FIRING] Disk full on db-1');
+    await producer.send([root]);
+    await posted(root);
+
+    const ack = answer(A, await refusedUrl(), 'Acknowledged `alertmanager:answer-unreachable` <!channel>');
+    const resolved = post(A, 'reply', 'Resolved');
+    await producer.send([ack, resolved]);
+
+    const answered = await result(ack);
+    expect(answered.type).toBe('SlashCommandAnswered');
+    expect(answered.data).toMatchObject({ commandId: ack.id, attempts: 1, responseType: 'ephemeral', kind: 'text' });
+    // Shown to who asked, in the app's conversation with them, with the text as the router escaped it.
+    expect(dmOf(ack).map((m) => m.text)).toEqual(['Acknowledged `alertmanager:answer-unreachable` <!channel>']);
+    expect(standIn.state.calls.filter((c) => c.method === 'chat.postMessage' && c.args.channel === ASKER)).toHaveLength(1);
+
+    expect((await posted(resolved)).data).toMatchObject({ purpose: 'reply', attempts: 1 });
+    expect(ofCommand('DeliveryDelayed', ack.id)).toEqual([]);
+    expect(deadLetters(ack.id)).toEqual([]);
+  });
+
+  it('waits while the Web API fails too, then is given up with why once the response_url has expired; later commands go through', async () => {
+    const B = incident('answer-nowhere');
+    const root = post(B, 'root', '[FIRING] Queue stuck');
+    await producer.send([root]);
+    await posted(root);
+
+    standIn.state.failFor('chat.postMessage', { status: 503 }, 10 * 60_000);
+    const ack = answer(B, await refusedUrl(), 'Acknowledged');
+    const resolved = post(B, 'reply', 'Resolved');
+    await producer.send([ack, resolved]);
+
+    await waitFor(() => ofCommand('DeliveryDelayed', ack.id).length > 0, { what: 'the answer waiting' });
+    const given = await result(ack);
+    standIn.state.clearFaults();
+
+    expect(given.type).toBe('DeliveryFailed');
+    expect(given.data).toMatchObject({ commandId: ack.id, commandType: 'AnswerSlashCommand', target: 'slack', permanent: true });
+    expect(String((given.data as { error: string }).error)).toMatch(/^response-url-expired: /);
+    expect(dmOf(ack)).toEqual([]);
+    expect((await posted(resolved)).data).toMatchObject({ purpose: 'reply' });
+    expect(deadLetters(ack.id)).toEqual([]);
+  });
+});
+
+describe('a slash command answer Slack will not take any more', () => {
+  it('is given up at once when the response_url is used up or expired, not dead-lettered', async () => {
+    const C = incident('answer-refused');
+    const used = responseUrl(standIn.url, 'used-up');
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(used, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: `answer ${i}` }) });
+      expect(res.status).toBe(200);
+    }
+    standIn.state.expiredResponseUrls.add('expired');
+    const usedAnswer = answer(C, used, 'Acknowledged');
+    const expiredAnswer = answer(C, responseUrl(standIn.url, 'expired'), 'Acknowledged');
+    const next = post(C, 'root', '[FIRING] Fan failure');
+    await producer.send([usedAnswer, expiredAnswer, next]);
+
+    const [u, e] = [await result(usedAnswer), await result(expiredAnswer)];
+    expect(u.data).toMatchObject({ attempts: 1, httpStatus: 404, permanent: true });
+    expect(String((u.data as { error: string }).error)).toMatch(/^response-url-used: .*used_url/);
+    expect(e.data).toMatchObject({ attempts: 1, httpStatus: 404, permanent: true });
+    expect(String((e.data as { error: string }).error)).toMatch(/^response-url-expired: .*expired_url/);
+    expect([u.type, e.type]).toEqual(['DeliveryFailed', 'DeliveryFailed']);
+    for (const c of [usedAnswer, expiredAnswer]) {
+      expect(ofCommand('DeliveryDelayed', c.id)).toEqual([]);
+      expect(deadLetters(c.id)).toEqual([]);
+      expect(dmOf(c)).toEqual([]);
+    }
+    await posted(next);
+  });
+
+  it('is given up without a call once the command is older than the response_url lives', async () => {
+    const D = incident('answer-late');
+    const id = 'late';
+    const late = answer(D, responseUrl(standIn.url, id), 'Acknowledged', new Date(Date.now() - LIFETIME_MS - 1_000));
+    await producer.send([late]);
+
+    const given = await result(late);
+    expect(given.type).toBe('DeliveryFailed');
+    expect(String((given.data as { error: string }).error)).toMatch(/^response-url-expired: the slash command was given at /);
+    expect(standIn.state.responses.filter((r) => r.id === id)).toEqual([]);
+    expect(dmOf(late)).toEqual([]);
+    expect(deadLetters(late.id)).toEqual([]);
+  });
+});
