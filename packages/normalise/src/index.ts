@@ -1,5 +1,6 @@
 // Webhook payloads → AlertReceived.
 export { normaliseAlertmanager } from './alerts/alertmanager';
+export { TEXT_LIMITS, boundAlertText, cutJsonStrings, cutMark, cutText, withCuts } from './alerts/bounds';
 export { normaliseGeneric } from './alerts/generic';
 export { normaliseGrafana } from './alerts/grafana';
 export type { NormaliseResult, NormalisedAlert } from './alerts/result';

@@ -4,6 +4,29 @@ import { Id, Timestamp, Sanitised } from './shared';
 
 // ---------------------------------------------------------------- received (ingest → router)
 
+/** One text of an alert that ingest cut to its bound, or its raw payload that it cut or left out to fit one Kafka record. */
+export const TextCut = Type.Object(
+  {
+    field: Type.String({
+      minLength: 1,
+      description: 'Which text: "title", "description", "annotations.<name>", "labels.<name>", or "raw".',
+    }),
+    characters: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          'How many characters (code points) were cut off its end, where the text now ends with "…[cut: N characters]"; ' +
+          'for raw, off its strings in all.',
+      }),
+    ),
+    omittedBytes: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'raw only: left out whole (raw is then {"omitted": "…"}); its size as JSON.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type TextCut = Static<typeof TextCut>;
+
 export const AlertReceived = Type.Object(
   {
     source: AlertSource,
@@ -38,6 +61,14 @@ export const AlertReceived = Type.Object(
       Type.String({ minLength: 1, description: 'Name of the INGEST_TOKENS entry the request was sent with; absent otherwise.' }),
     ),
     sanitised: Type.Optional(Sanitised),
+    cut: Type.Optional(
+      Type.Array(TextCut, {
+        minItems: 1,
+        description:
+          'The texts ingest cut to their bounds (title 3,000 characters, description and each annotation 15,000, each label ' +
+          'value 2,000), or shorter, and raw cut or left out, so that the alert fits one Kafka record; absent when none.',
+      }),
+    ),
     raw: Type.Unknown({
       description:
         'The alert as received (text cleaned as `sanitised` says). The group-level fields of its request (everything but ' +

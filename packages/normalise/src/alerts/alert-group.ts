@@ -1,6 +1,7 @@
 import type { AlertReceived, AlertSource, Link } from '@alertbus/schemas';
 import type { AlertmanagerAlert } from '../payloads/alertmanager';
 import { labelHash } from './alias';
+import { boundAlertText } from './bounds';
 import { addLink } from './links';
 import type { NormaliseResult, NormalisedAlert } from './result';
 import { firstText, severityOf } from './text';
@@ -73,7 +74,8 @@ export function normaliseGroup<A extends AlertmanagerAlert>(
     out.push({
       alias: `${flavour.source}:${fingerprint ?? labelHash(labels)}`,
       occurredAt: (status === 'firing' ? startsAt : endsAt)?.iso,
-      data: data as AlertReceived,
+      // Text cut to what the sinks can show; the alias and the links were made from it whole.
+      data: boundAlertText(data as AlertReceived),
     });
   }
   return { ok: true, alerts: out };

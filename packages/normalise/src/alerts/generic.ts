@@ -1,6 +1,7 @@
 import type { AlertReceived } from '@alertbus/schemas';
 import type { GenericAlert, GenericPayload } from '../payloads/generic';
 import { labelHash } from './alias';
+import { boundAlertText } from './bounds';
 import { linksOf } from './links';
 import type { NormaliseResult, NormalisedAlert } from './result';
 import { severityOf } from './text';
@@ -33,6 +34,7 @@ function normaliseOne(alert: GenericAlert, group: Record<string, unknown> | unde
   return {
     alias: `generic:${alert.alias ?? labelHash(labels, alert.title)}`,
     occurredAt: occurred?.iso,
-    data,
+    // Text cut to what the sinks can show; the alias was made from it whole.
+    data: boundAlertText(data),
   };
 }
