@@ -1,5 +1,6 @@
 import { ProduceRefused, type SendOptions } from '@alertbus/kafka';
 import { validateEnvelope, type AlertSource, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import { fitAlertEvent } from './fit-alert';
 import { HttpError } from './http-error';
 import type { IngestMetrics, ProduceOutcome } from './metrics';
 import type { AcceptedBody } from './responses';
@@ -56,15 +57,10 @@ export function recordOverhead(event: AnyEnvelope): number {
   return Buffer.byteLength(event.alias) + Buffer.byteLength(event.id) + event.type.length + 96;
 }
 
-/** An alert event whose raw payload is replaced by a note of its size (its normalised fields are kept whole). */
-function withoutRaw(event: Envelope<'AlertReceived'>, bytes: number): Envelope<'AlertReceived'> {
-  const raw = { omitted: `the alert as received made this event ${bytes} bytes, over the ${MAX_EVENT_BYTES} one Kafka record holds; its normalised fields are kept` };
-  return { ...event, data: { ...event.data, raw } };
-}
-
 /**
  * Turns a normalised webhook into events and writes them in ONE send, resolving only once Kafka has
- * acknowledged every record; everything that can reject the request is checked before anything is sent.
+ * acknowledged every record; everything that can reject the request is checked before anything is sent, but for
+ * an alert too large for a record even with its text cut: the others are written, then it is refused (413).
  */
 export async function acceptAlerts(
   deps: AcceptDeps,
@@ -74,9 +70,37 @@ export async function acceptAlerts(
 ): Promise<Accepted> {
   if (!result.ok) throw new HttpError(400, 'invalid_payload', result.message);
   const events = toAlertEnvelopes(result.alerts, { source, recordedAt: deps.now().toISOString(), newId: deps.newId, ...facts });
-  await writeEvents(deps, events, { what: 'alert', timeoutMs: deps.kafkaTimeoutMs, timeoutVariable: 'INGEST_KAFKA_TIMEOUT_MS' });
-  deps.metrics.acceptedFrom(source, events.length);
+  const { leftOut } = await writeEvents(deps, events, {
+    what: 'alert',
+    timeoutMs: deps.kafkaTimeoutMs,
+    timeoutVariable: 'INGEST_KAFKA_TIMEOUT_MS',
+    leaveOutOversized: true,
+  });
+  deps.metrics.acceptedFrom(source, events.length - leftOut.length);
+  if (leftOut.length > 0) throw oversizedAlerts(leftOut, events.length);
   return { accepted: events.length, ids: events.map((e) => e.id), aliases: events.map((e) => e.alias) };
+}
+
+/** An event left out of a request because it is over one record even at its smallest. */
+export interface LeftOut {
+  index: number;
+  bytes: number;
+}
+
+/**
+ * The 413 for alerts whose structure alone (labels, annotation names, links) is over one record. The request's other
+ * alerts are written by then: Alertmanager never sends a group again after a 4xx, so refusing them too would lose them.
+ */
+function oversizedAlerts(leftOut: readonly LeftOut[], count: number): HttpError {
+  const which = leftOut.map((l) => `alert ${l.index} is ${l.bytes} bytes`).join(', ');
+  const written = count - leftOut.length;
+  const rest = written === 0 ? 'nothing was recorded' : `the request's other ${written} ${written === 1 ? 'alert was' : 'alerts were'} recorded`;
+  return new HttpError(
+    413,
+    'payload_too_large',
+    `${which} once normalised, with its text cut and without its raw payload, above the ${MAX_EVENT_BYTES} bytes one Kafka record may hold ` +
+      `(its labels, annotation names and links alone): ${leftOut.length === 1 ? 'it was' : 'they were'} not recorded; ${rest}`,
+  );
 }
 
 export interface WriteOptions {
@@ -85,7 +109,16 @@ export interface WriteOptions {
   timeoutMs: number;
   /** The variable that sets timeoutMs, named in the 503 message. */
   timeoutVariable: string;
+  /** An event over one record even at its smallest is left out and reported, instead of refusing the whole request. */
+  leaveOutOversized?: boolean;
 }
+
+export interface WriteOutcome {
+  /** The events left out (only with leaveOutOversized), by their index in the request. */
+  leftOut: readonly LeftOut[];
+}
+
+const NOTHING_LEFT_OUT: WriteOutcome = Object.freeze({ leftOut: Object.freeze([]) });
 
 // Module-level functions, not closures made per request (under tsx, keepNames made each closure cost more than its call).
 function unavailable(detail: string, retryAfterS: number): HttpError {
@@ -98,41 +131,46 @@ function tookSince(deps: AcceptDeps, outcome: ProduceOutcome, startedMs: number)
 
 /**
  * Validates the events, checks each fits in one Kafka record, then writes them in ONE send and resolves
- * only once Kafka has acknowledged every record (else HttpError 400 / 413 / 503; nothing is sent on 4xx).
+ * only once Kafka has acknowledged every record (else HttpError 400 / 413 / 503; nothing is sent on 4xx, but for
+ * the events leaveOutOversized leaves out).
  */
-export async function writeEvents(deps: AcceptDeps, events: AnyEnvelope[], opts: WriteOptions): Promise<void> {
+export async function writeEvents(deps: AcceptDeps, events: AnyEnvelope[], opts: WriteOptions): Promise<WriteOutcome> {
   let total = 0;
   // Each event's UTF-8 bytes, made once: the producer measures and the encoder copies them instead of measuring the
   // text again twice and encoding it into the request.
   const encoded: Buffer[] = [];
+  let leftOut: LeftOut[] | undefined;
   for (let i = 0; i < events.length; i++) {
     const event = events[i]!;
     const check = validateEnvelope(event);
     if (!check.ok) {
       throw new HttpError(400, 'invalid_payload', `${opts.what} ${i} cannot be recorded as ${/^[AEIOU]/.test(event.type) ? 'an' : 'a'} ${event.type} event: ${check.error}`);
     }
-    let value = Buffer.from(JSON.stringify(event));
+    let value: Buffer = Buffer.from(JSON.stringify(event));
     if (value.length > MAX_EVENT_BYTES && event.type === 'AlertReceived') {
-      // The alert's text is in the event twice (normalised, and in raw as received): without raw it may fit. Refusing
-      // it would refuse its whole group, which Alertmanager never sends again.
-      const slim = withoutRaw(event, value.length);
-      const slimValue = Buffer.from(JSON.stringify(slim));
-      if (slimValue.length <= MAX_EVENT_BYTES) {
-        events[i] = slim;
-        value = slimValue;
+      // A long text is no reason to refuse an alert, and refusing it would refuse its whole group, which Alertmanager
+      // never sends again: raw is cut or left out, then the text is cut shorter, until it fits.
+      const fitted = fitAlertEvent(event as Envelope<'AlertReceived'>, value.length, MAX_EVENT_BYTES);
+      if (fitted) {
+        events[i] = fitted.event;
+        value = fitted.value;
       }
     }
-    encoded.push(value);
     const bytes = value.length;
     if (bytes > MAX_EVENT_BYTES) {
+      if (opts.leaveOutOversized) {
+        (leftOut ??= []).push({ index: i, bytes });
+        continue;
+      }
       throw new HttpError(
         413,
         'payload_too_large',
         `${opts.what} ${i} is ${bytes} bytes once normalised (raw payload included), above the ${MAX_EVENT_BYTES} bytes one Kafka record may hold`,
       );
     }
+    encoded.push(value);
     // Checked as it grows, so a request that would amplify stops costing work as soon as it is over.
-    total += bytes + recordOverhead(event);
+    total += bytes + recordOverhead(events[i]!);
     if (total > deps.maxNormalisedBytes) {
       throw new HttpError(
         413,
@@ -142,6 +180,9 @@ export async function writeEvents(deps: AcceptDeps, events: AnyEnvelope[], opts:
       );
     }
   }
+  if (leftOut !== undefined && leftOut.length === events.length) return { leftOut };
+  const out = leftOut;
+  const toSend = out === undefined ? events : events.filter((_, i) => !out.some((l) => l.index === i));
   if (!deps.producer.connected) {
     deps.metrics.produceRefused.inc({ reason: 'not-connected' });
     throw unavailable('the producer is not connected', RETRY_AFTER_KAFKA_DOWN_S);
@@ -154,9 +195,10 @@ export async function writeEvents(deps: AcceptDeps, events: AnyEnvelope[], opts:
   try {
     // Refused (never written) if not handed to Kafka in time; once handed over, the request waits for the
     // acknowledgement however long it takes, so a 503 always means "not written, now or later".
-    await deps.producer.send(events, { queueTimeoutMs: opts.timeoutMs, encoded });
+    await deps.producer.send(toSend, { queueTimeoutMs: opts.timeoutMs, encoded });
     tookSince(deps, 'ok', started);
     deps.kafkaHealth?.answered?.();
+    return leftOut === undefined ? NOTHING_LEFT_OUT : { leftOut };
   } catch (err) {
     if (err instanceof ProduceRefused && err.reason === 'too-large') {
       tookSince(deps, 'refused', started);

@@ -92,18 +92,29 @@ test('a webhook posted to the other source\'s endpoint is refused with a 400 nam
   expect(recordsBetween(before, await endOffsets(), TOPICS.alertsReceived)).toBe(0);
 });
 
-test('an alert whose text (420 kB, in the event three times) is over a record is kept without its raw copy, and its group is accepted whole', async () => {
-  const app = await rig.app();
-  const big = { status: 'firing', labels: { alertname: 'StackTrace', pod: 'a' }, annotations: { description: 'trace '.repeat(70_000) }, fingerprint: `big-${Date.now()}` };
+test('an alert whose text (700 kB) puts its raw copy over a record keeps raw with its long strings cut, and its group is accepted whole', async () => {
+  const app = await rig.app({ config: { bodyLimit: 2 * 1024 * 1024 } });
+  const big = { status: 'firing', labels: { alertname: 'StackTrace', pod: 'a' }, annotations: { description: 'trace '.repeat(120_000) }, fingerprint: `big-${Date.now()}` };
   const small = { status: 'firing', labels: { alertname: 'Small', pod: 'b' }, fingerprint: `small-${Date.now()}` };
-  const res = await post(app, '/webhooks/alertmanager', JSON.stringify({ version: '4', status: 'firing', alerts: [small, big] }));
+  // In the group's common annotations too, as Alertmanager sends a group of one: raw holds the text twice.
+  const res = await post(app, '/webhooks/alertmanager', JSON.stringify({ version: '4', status: 'firing', commonAnnotations: big.annotations, alerts: [big, small] }));
   expect(res.statusCode).toBe(202);
   const { ids } = res.json() as { ids: string[] };
   const records = await settled(() => readTopic(rig.kafka, TOPICS.alertsReceived));
   const [first, second] = ids.map((id) => records.find((r) => r.event?.id === id)!.event as Envelope<'AlertReceived'>);
-  expect((first!.data.raw as { labels: unknown }).labels).toEqual(small.labels);
-  expect(second!.data.description).toBe(big.annotations.description);
-  expect(second!.data.raw).toEqual({ omitted: expect.stringMatching(/^the alert as received made this event \d+ bytes, over the 1000000 one Kafka record holds/) });
+  const cutDescription = first!.data.description!;
+  expect(cutDescription).toMatch(/^(trace ){2495}trac…\[cut: 705,026 characters\]$/);
+  const raw = first!.data.raw as { labels: unknown; annotations: { description: string }; group: { commonAnnotations: { description: string } } };
+  expect(raw.labels).toEqual(big.labels);
+  expect(raw.annotations.description).toBe(cutDescription);
+  expect(raw.group.commonAnnotations.description).toBe(cutDescription);
+  expect(first!.data.cut).toEqual([
+    { field: 'description', characters: 705_026 },
+    { field: 'annotations.description', characters: 705_026 },
+    { field: 'raw', characters: 2 * 705_026 },
+  ]);
+  expect((second!.data.raw as { labels: unknown }).labels).toEqual(small.labels);
+  expect(second!.data.cut).toBeUndefined();
 });
 
 test('a legacy Grafana alerting webhook (ruleName, evalMatches) → 400 saying so, not that `alerts` is missing', async () => {
@@ -202,10 +213,10 @@ describe('rejected requests get a clear 4xx and write nothing', () => {
       message: 'request body is larger than the limit of 1024 bytes (INGEST_BODY_LIMIT)',
     },
     {
-      what: 'one alert too large for a Kafka record, under a generous body limit',
+      what: 'one alert too large for a Kafka record by its structure (a label name: never cut), under a generous body limit',
       config: { bodyLimit: 4 * 1024 * 1024 },
       url: '/webhooks/generic',
-      payload: JSON.stringify({ title: 'huge', description: 'x'.repeat(1_100_000) }),
+      payload: JSON.stringify({ title: 'huge', labels: { [`k${'x'.repeat(1_100_000)}`]: 'v' } }),
       status: 413,
       error: 'payload_too_large',
       message: 'above the 1000000 bytes one Kafka record may hold',
