@@ -94,12 +94,13 @@ export interface LeftOut {
 function oversizedAlerts(leftOut: readonly LeftOut[], count: number): HttpError {
   const which = leftOut.map((l) => `alert ${l.index} is ${l.bytes} bytes`).join(', ');
   const written = count - leftOut.length;
+  const its = leftOut.length === 1 ? 'its' : 'their';
   const rest = written === 0 ? 'nothing was recorded' : `the request's other ${written} ${written === 1 ? 'alert was' : 'alerts were'} recorded`;
   return new HttpError(
     413,
     'payload_too_large',
-    `${which} once normalised, with its text cut and without its raw payload, above the ${MAX_EVENT_BYTES} bytes one Kafka record may hold ` +
-      `(its labels, annotation names and links alone): ${leftOut.length === 1 ? 'it was' : 'they were'} not recorded; ${rest}`,
+    `${which} once normalised, with ${its} text cut and without ${its} raw payload, above the ${MAX_EVENT_BYTES} bytes one Kafka record may hold ` +
+      `(${its} labels, annotation names and links alone): ${leftOut.length === 1 ? 'it was' : 'they were'} not recorded; ${rest}`,
   );
 }
 
