@@ -39,6 +39,22 @@ test('check: a valid file prints its version; an invalid one every problem with 
   expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, problems: expect.arrayContaining([{ line: 12, col: 5, path: 'rules[3].slak', message: expect.stringContaining('unknown field') }]) });
 });
 
+test('check: an empty or comments-only file is refused, naming the file (a truncated file would wipe every rule)', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'rules-cli-'));
+  const empty = path.join(dir, 'rules.yaml');
+  writeFileSync(empty, '# routing rules\n\n');
+  const r = await run('rules', 'check', empty);
+  expect(r.code).toBe(1);
+  expect(r.stdout).toBe('');
+  expect(r.stderr).toContain(`${empty} is empty: no rules; the previous rules stay in force`);
+  const json = await run('rules', 'check', empty, '--json');
+  expect(json.code).toBe(1);
+  expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, problems: [{ path: '(file)', message: expect.stringContaining('is empty') }] });
+  const stated = path.join(dir, 'none.yaml');
+  writeFileSync(stated, 'rules: []\n');
+  expect(await run('rules', 'check', stated)).toMatchObject({ code: 0, stdout: expect.stringContaining('OK') });
+});
+
 test('test --alert with an Alertmanager webhook: every alert, the rules looked at, and what would be sent', async () => {
   const r = await run('rules', 'test', testdata('rules.basic.yaml'), '--alert', path.join(fixtures, 'alertmanager/zulip_firing_two_alerts.json'), '--at', '2025-03-01T10:00:00Z');
   expect(r.code).toBe(0);

@@ -473,7 +473,13 @@ export function compileRules(bytes: string | Buffer, origin: string, opts: Compi
       }),
     );
   }
-  const value: unknown = doc.toJS() ?? {};
+  // An empty file is what a truncating editor or `cp` leaves for a moment: taken as "no rules" it would wipe every
+  // team's routing and inhibit rules, so only a file that states something (even `rules: []`) is rules.
+  const value: unknown = doc.toJS();
+  if (value === null || value === undefined) {
+    const message = 'is empty: no rules; the previous rules stay in force (to route everything by the defaults, write `rules: []`)';
+    return { ok: false, problems: [{ path: '(file)', message }], message: `${origin} ${message}` };
+  }
   const locateAt = (segments: Segment[]) => locate(doc, lc, segments);
   const problems = [
     ...(validateFile(value) ? [] : describeSchemaErrors(validateFile.errors ?? [], doc, lc)),

@@ -166,8 +166,8 @@ describe('invalid rules files are rejected with the line and the problem', () =>
     if (!dup.ok) expect(dup.message).toMatch(/^d\.yaml:2:1: /);
   });
 
-  test('an empty file means the built-in behaviour under the file version', () => {
-    const r = compileRules('', 'empty.yaml', { defaultChannel: '#alerts' });
+  test('a file that states only `rules: []` means the built-in behaviour under the file version', () => {
+    const r = compileRules('rules: []\n', 'none.yaml', { defaultChannel: '#alerts' });
     expect(r.ok).toBe(true);
     if (r.ok) expect(route(r.rules, alertOf({})).slackChannel).toBe('#alerts');
   });
