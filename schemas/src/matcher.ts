@@ -56,6 +56,18 @@ export function parseMatcher(text: string): ParsedMatcher {
   if (name === null || name === '') return { ok: false, error: `bad matcher ${quoted(text)}: empty label name` };
   const op = head[2] as MatchOp;
   const rest = text.slice(head[0].length).trimEnd();
+  // As a shell or SQL habit, team='db' reads as quoted; Alertmanager's classic parser keeps the quotes in the value
+  // (a matcher that never matches) and its UTF-8 parser refuses them: refused here, saying how to write it.
+  if (rest.length >= 2 && rest.startsWith("'") && rest.endsWith("'")) {
+    const inner = rest.slice(1, -1);
+    const plain = !rawName.startsWith('"') && rawName.length <= 60 && /^[^\s"'\\,{}\p{C}]{0,60}$/u.test(inner);
+    const how = !plain
+      ? `the value in double quotes, as name${op}"value"`
+      : inner === ''
+        ? `${rawName}${op}""`
+        : `${rawName}${op}${inner} or ${rawName}${op}"${inner}"`;
+    return { ok: false, error: `bad matcher ${quoted(text)}: single quotes would be part of the value; write ${how}` };
+  }
   let value: string | null;
   if (rest.startsWith('"')) value = unquote(rest);
   else value = /^[^\s",{}]*$/.test(rest) ? rest : null;

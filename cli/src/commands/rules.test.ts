@@ -55,6 +55,14 @@ test('check: an empty or comments-only file is refused, naming the file (a trunc
   expect(await run('rules', 'check', stated)).toMatchObject({ code: 0, stdout: expect.stringContaining('OK') });
 });
 
+test("check: a single-quoted matcher value is refused with its line and how to write it (it would never match)", async () => {
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'rules-cli-')), 'rules.yaml');
+  writeFileSync(file, `rules:\n  - name: databases\n    match: ["team='db'"]\n    slack: { channel: "#db" }\n`);
+  const r = await run('rules', 'check', file);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toContain(`${file}:3:13: rules[0].match[0]: bad matcher "team='db'": single quotes would be part of the value; write team=db or team="db"`);
+});
+
 test('test --alert with an Alertmanager webhook: every alert, the rules looked at, and what would be sent', async () => {
   const r = await run('rules', 'test', testdata('rules.basic.yaml'), '--alert', path.join(fixtures, 'alertmanager/zulip_firing_two_alerts.json'), '--at', '2025-03-01T10:00:00Z');
   expect(r.code).toBe(0);
