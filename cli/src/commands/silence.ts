@@ -1,7 +1,7 @@
 /** `alertbus silence add|list|expire`: silences and maintenance windows through the history API. */
 import { randomUUID } from 'node:crypto';
 import { Option, type Command } from 'commander';
-import { HistoryClient, historyUrl } from '@alertbus/history-client';
+import { HistoryApiError, HistoryClient, historyUrl } from '@alertbus/history-client';
 import * as cli from '../support';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -31,6 +31,54 @@ function refuseAuthor(author: string | undefined): void {
   }
 }
 
+/** The request fields of POST /api/silences, by the flag that sets each. */
+const FLAG_OF: Readonly<Record<string, string>> = {
+  matchers: '--matcher',
+  startsAt: '--starts-at',
+  endsAt: '--ends-at',
+  duration: '--duration',
+  comment: '--comment',
+  kind: '--maintenance',
+  allowAll: '--allow-all',
+};
+
+/**
+ * The API's refusal in the words of the command line: its messages name request fields, which a user of
+ * `silence add` never typed. Only the API's own phrases are rewritten, never the matchers it quotes back.
+ */
+function inFlagTerms(message: string): string {
+  return message
+    .replace(/invalid body "(\w+)(?:\/\d+)?"/, (whole, field: string) => (FLAG_OF[field] ? `invalid ${FLAG_OF[field]}` : whole))
+    .replace('send "allowAll": true, with a comment saying why,', 'pass --allow-all, with a --comment saying why,')
+    .replace('send "allowAll": true', 'pass --allow-all')
+    .replace('give exactly one of endsAt and duration', 'give exactly one of --duration and --ends-at')
+    .replace('endsAt must be after startsAt', '--ends-at must be after --starts-at')
+    .replace('give a shorter duration or an earlier endsAt', 'give a shorter --duration or an earlier --ends-at')
+    .replace(/(: \d{3} )(startsAt|endsAt|duration|comment)\b/, (_, head: string, field: string) => `${head}${FLAG_OF[field]}`);
+}
+
+interface AddOptions {
+  matcher: string[];
+  duration?: string;
+  endsAt?: string;
+  startsAt?: string;
+  comment: string;
+  allowAll?: boolean;
+  maintenance?: boolean;
+}
+
+/** What the flags leave unsaid or contradict, found before a request is sent; null when they are complete. */
+function addUsageProblem(opts: AddOptions): string | null {
+  if (opts.matcher.length === 0 && !opts.allowAll) {
+    return 'give at least one --matcher, e.g. --matcher \'team="db"\' (or --allow-all to silence every alert)';
+  }
+  if ((opts.duration === undefined) === (opts.endsAt === undefined)) {
+    return `give exactly one of --duration (e.g. 2h) and --ends-at (an ISO 8601 time)${opts.duration !== undefined ? ', not both' : ''}`;
+  }
+  if (opts.comment.trim() === '') return '--comment is blank: say why the alerts are silenced';
+  return null;
+}
+
 export function registerSilence(program: Command): void {
   const silence = program.command('silence').description('silences and maintenance windows (written to Kafka through the history API)');
   const url = '--url <url>';
@@ -40,20 +88,19 @@ export function registerSilence(program: Command): void {
     .command('add')
     .description('silence alerts matching every --matcher, for --duration or until --ends-at (needs ALERTBUS_TOKEN, role operator)')
     .option('--matcher <matcher>', 'Alertmanager matcher, e.g. team="db" or alertname=~"Disk.*" (repeatable, at least one)', collect, [])
-    .option('--duration <duration>', 'e.g. 30m, 2h, 1d (at most the service\'s SILENCE_MAX_DURATION, 30d by default)')
+    .option('--duration <duration>', 'how long, e.g. 30m, 2h, 1d (at most the service\'s SILENCE_MAX_DURATION, 30d by default); this or --ends-at is required')
     .option('--ends-at <time>', 'ISO 8601 end instead of --duration')
     .option('--starts-at <time>', 'ISO 8601 start (default now)')
-    .requiredOption('--comment <text>', 'why')
+    .requiredOption('--comment <text>', 'why (required)')
     .option('--allow-all', 'the matchers (or none) silence every alert, and that is meant')
     .option('--maintenance', 'record it as a maintenance window')
     .option('--json', 'print the created silence as JSON')
     .option(url, urlHelp)
     .addOption(authorOption())
-    .action(async (opts) => {
+    .action(async (opts, cmd: Command) => {
       refuseAuthor(opts.author);
-      if (opts.matcher.length === 0 && !opts.allowAll) {
-        throw new Error('give at least one --matcher, e.g. --matcher \'team="db"\' (or --allow-all to silence every alert)');
-      }
+      const problem = addUsageProblem(opts);
+      if (problem) cmd.error(`error: ${problem}`, { exitCode: 2, code: 'alertbus.usage' });
       const body = {
         matchers: opts.matcher,
         ...(opts.duration !== undefined ? { duration: opts.duration } : {}),
@@ -64,7 +111,13 @@ export function registerSilence(program: Command): void {
         ...(opts.allowAll ? { allowAll: true } : {}),
       };
       // One key per invocation: should this request reach the API twice (a proxy's retry), the second is the same silence.
-      const created = await new HistoryClient(historyUrl(opts.url)).request('POST', '/api/silences', body, { 'idempotency-key': randomUUID() });
+      let created;
+      try {
+        created = await new HistoryClient(historyUrl(opts.url)).request('POST', '/api/silences', body, { 'idempotency-key': randomUUID() });
+      } catch (err) {
+        if (err instanceof HistoryApiError && err.status >= 400 && err.status < 500) throw new HistoryApiError(inFlagTerms(err.message), err.status);
+        throw err;
+      }
       if (opts.json) return cli.printJson(cli.stdout, created);
       cli.stdout.write(`${created.silence_id}\n${silenceRows([created])}\n${created.notice ? `${created.notice}\n` : ''}`);
     });
