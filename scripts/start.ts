@@ -10,6 +10,8 @@ import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DATABASE_URL, ensureDatabase } from '@alertbus/common';
+import { loadRules } from '@alertbus/routing';
+import { channelsOfRules, DEFAULT_SLACK_CHANNELS, formatStandInChannels, parseStandInChannels, withChannels } from '@alertbus/stand-ins';
 import { createKafka, ensureKafkaJars, ensureTopics, startLocalBroker, type LocalBroker } from '@alertbus/kafka';
 import {
   checkJava,
@@ -181,6 +183,7 @@ async function main(): Promise<void> {
   say(created.length ? `created topics: ${created.join(', ')}` : 'topics present');
 
   if (values['stand-ins']) {
+    env.SLACK_STAND_IN_CHANNELS = standInChannels(env);
     const [slack, opsgenie] = STAND_INS.map((s) => ({ def: s, port: portOf(s, env) }));
     await supervisor.start([slack!, opsgenie!].map(({ def, port }) => serviceProcess(def, { root, env, port })));
     env.SLACK_API_URL = `http://127.0.0.1:${slack!.port}/api/`;
@@ -188,6 +191,7 @@ async function main(): Promise<void> {
     env.OPSGENIE_API_URL = `http://127.0.0.1:${opsgenie!.port}`;
     env.OPSGENIE_API_KEY = env.OPSGENIE_API_KEY || 'stand-in-genie-key';
     say(`Slack stand-in: ${env.SLACK_API_URL} · Opsgenie stand-in: ${env.OPSGENIE_API_URL}`);
+    say(`Slack stand-in channels: ${env.SLACK_STAND_IN_CHANNELS.split(',').map((c) => `#${c.split(':')[1]}`).join(', ')}`);
   }
 
   const instances = await withPorts(serviceInstances(scale), env);
@@ -218,6 +222,18 @@ async function main(): Promise<void> {
   const first = (name: ServiceName) => instances.find((i) => i.def.name === name)!;
   if (values.sample) await routeSample(url(first('ingest')), url(first('history')), Boolean(env.OPSGENIE_API_KEY));
   say('Ctrl-C stops everything.');
+}
+
+/**
+ * SLACK_STAND_IN_CHANNELS for `--stand-ins`: the stand-in answers channel_not_found for a channel it does not
+ * know, as Slack does, so it is given every channel the rules in force name (ROUTING_RULES, else the built-in
+ * defaults), besides #alerts, #ops and what SLACK_STAND_IN_CHANNELS already lists.
+ */
+function standInChannels(env: NodeJS.ProcessEnv): string {
+  const given = env.SLACK_STAND_IN_CHANNELS ? parseStandInChannels(env.SLACK_STAND_IN_CHANNELS) : DEFAULT_SLACK_CHANNELS;
+  const rules = loadRules(env.ROUTING_RULES || undefined, { defaultChannel: env.SLACK_DEFAULT_CHANNEL || '#alerts' });
+  const defaults = DEFAULT_SLACK_CHANNELS.map((c) => `#${c.name}`);
+  return formatStandInChannels(withChannels(given, [...defaults, ...channelsOfRules(rules)]));
 }
 
 type PortedInstance = ServiceInstance & { port: number };

@@ -27,6 +27,7 @@ export type {
   SlackUsergroupConfig,
 } from './state';
 export type { MethodRateLimit as SlackMethodRateLimit } from './rate-limit';
+export { channelsOfRules, formatStandInChannels, parseStandInChannels, withChannels, type RulesWithChannels } from './channels';
 export { SLACK_STAND_IN_OAUTH, standInTeam, type SlackOAuthOptions } from './oauth';
 export { SocketModeEndpoint, type SocketAck, type SocketEnvelope } from './socket-mode';
 export type { SlackTeam } from './state';

@@ -1,0 +1,41 @@
+/**
+ * `npm start -- --stand-ins` with the example rules: the Slack stand-in knows every channel they name, so the
+ * README's own commands (`alertbus notify -t deploys … --sync`, `-t batch -l crit`) are posted, not dead-lettered
+ * as channel_not_found.
+ */
+import { join } from 'node:path';
+import { dropTestDatabase } from '../test/support/db';
+import { runCli } from '../test/support/cli';
+import { freePortsEnv, npmStart, repoRoot, type NpmStart } from '../test/support/npm-start';
+
+jest.setTimeout(300_000);
+
+let run: NpmStart | undefined;
+
+afterAll(async () => {
+  delete process.env.INGEST_URL;
+  if (run) for (const pid of run.groupMembers()) process.kill(pid, 'SIGKILL');
+  await dropTestDatabase();
+});
+
+test('the stand-in gets the channels of ROUTING_RULES; a tag notification to #deploys and #batch-crit is posted', async () => {
+  const ports = await freePortsEnv();
+  const env: NodeJS.ProcessEnv = { ...process.env, ...ports, LOG_LEVEL: 'warn', ROUTING_RULES: join(repoRoot, 'examples/rules.yaml') };
+  for (const v of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_BOT_USER_ID', 'SLACK_BOT_ID', 'OPSGENIE_API_KEY', 'SLACK_STAND_IN_CHANNELS']) delete env[v];
+  run = npmStart(['--stand-ins'], env);
+  await run.waitFor(/^\[alertbus\] ready/m);
+  expect(run.output()).toMatch(/^\[alertbus\] Slack stand-in channels: #alerts, #ops, #batch, #batch-crit, #db-alerts, #deploys$/m);
+
+  // The CLI runs as a user runs it, with this process's environment: pointed at this run's ingest.
+  process.env.INGEST_URL = `http://127.0.0.1:${ports.INGEST_PORT}`;
+  const deploy = await runCli('notify', '-t', 'deploys', '-l', 'good', '--title', 'api v1.2.3', 'deployed to production', '--sync');
+  expect(deploy).toMatchObject({ exitCode: 0 });
+  const crit = await runCli('notify', '-t', 'batch', '-l', 'crit', 'export failed', '--sync');
+  expect(crit).toMatchObject({ exitCode: 0 });
+  const { messages } = (await (await fetch(`http://127.0.0.1:${ports.SLACK_STAND_IN_PORT}/_stand-in/messages`)).json()) as { messages: Array<{ channel: string }> };
+  expect(messages.map((m) => m.channel).sort()).toEqual(['C0BATCHCRIT', 'C0DEPLOYS']);
+
+  run.interrupt();
+  await run.exited;
+  expect(run.output()).toMatch(/^\[alertbus\] stopped$/m);
+});
