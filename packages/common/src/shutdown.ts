@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { StartAborted } from './start-waits';
 
 /** Runs the closers in order on SIGTERM/SIGINT, once, then exits; a second signal exits at once. */
 export function onShutdown(log: Logger, closers: Array<() => Promise<unknown>>, timeoutMs = 20_000): void {
@@ -23,4 +24,24 @@ export function onShutdown(log: Logger, closers: Array<() => Promise<unknown>>, 
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+}
+
+/**
+ * Starts a service with its stop already installed: a SIGTERM/SIGINT while it still waits at start for Kafka or
+ * Postgres ends the wait (the `signal` it is given) and closes its port; after the start, the same stop closes the
+ * service. Resolves with the started service, or undefined when a stop ended the start.
+ */
+export async function startStoppable<T extends { close(): Promise<unknown> }>(
+  log: Logger,
+  start: (signal: AbortSignal) => Promise<T>,
+): Promise<T | undefined> {
+  const stopping = new AbortController();
+  const starting = start(stopping.signal);
+  onShutdown(log, [async () => stopping.abort(), async () => (await starting.catch(() => undefined))?.close()]);
+  try {
+    return await starting;
+  } catch (err) {
+    if (err instanceof StartAborted) return undefined;
+    throw err;
+  }
 }

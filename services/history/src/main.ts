@@ -1,5 +1,5 @@
 /** `tsx services/history/src/main.ts`: history as its own process, configured from the environment. */
-import { ConfigError, createLogger, onShutdown, StartAborted } from '@alertbus/common';
+import { ConfigError, createLogger, startStoppable } from '@alertbus/common';
 import { readHistoryConfig, type HistoryConfig } from './config';
 import { boundOldSpaceGrowth } from './heap';
 import { startHistory } from './index';
@@ -17,17 +17,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger('history', config.logLevel);
-  // Installed before the start: a SIGTERM while Postgres or Kafka is waited for ends the wait, and closes the port.
-  const stopping = new AbortController();
-  const starting = startHistory({ ...config, log, signal: stopping.signal });
-  onShutdown(log, [async () => stopping.abort(), async () => (await starting.catch(() => undefined))?.close()]);
-  let service;
-  try {
-    service = await starting;
-  } catch (err) {
-    if (err instanceof StartAborted) return;
-    throw err;
-  }
+  const service = await startStoppable(log, (signal) => startHistory({ ...config, log, signal }));
+  if (!service) return;
   log.info({ url: service.url, api: `${service.url}/api/incidents` }, 'history listening');
 }
 

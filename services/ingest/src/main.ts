@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, onShutdown, StartAborted } from '@alertbus/common';
+import { ConfigError, createLogger, startStoppable } from '@alertbus/common';
 import { loadConfig, type IngestConfig } from './config';
 import { startIngest } from './index';
 
@@ -16,17 +16,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  // Installed before the start: a SIGTERM while Kafka is waited for ends the wait, and closes the port.
-  const stopping = new AbortController();
-  const starting = startIngest(config, { log, signal: stopping.signal });
-  onShutdown(log, [async () => stopping.abort(), async () => (await starting.catch(() => undefined))?.close()]);
-  let ingest;
-  try {
-    ingest = await starting;
-  } catch (err) {
-    if (err instanceof StartAborted) return;
-    throw err;
-  }
+  const ingest = await startStoppable(log, (signal) => startIngest(config, { log, signal }));
+  if (!ingest) return;
   log.info(
     {
       url: ingest.url,

@@ -1,5 +1,5 @@
 /** `npx tsx services/opsgenie-sink/src/main.ts`: the pager sink as its own process, configured from env. */
-import { ConfigError, createLogger, onShutdown, StartAborted } from '@alertbus/common';
+import { ConfigError, createLogger, startStoppable } from '@alertbus/common';
 import { loadConfig, type OpsgenieSinkConfig } from './config';
 import { startOpsgenieSink } from './index';
 
@@ -14,17 +14,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  // Installed before the start: a SIGTERM while Postgres or Kafka is waited for ends the wait, and the ops server with it.
-  const stopping = new AbortController();
-  const starting = startOpsgenieSink({ ...config, signal: stopping.signal });
-  onShutdown(createLogger('opsgenie-sink', config.logLevel), [async () => stopping.abort(), async () => (await starting.catch(() => undefined))?.close()]);
-  let sink;
-  try {
-    sink = await starting;
-  } catch (err) {
-    if (err instanceof StartAborted) return;
-    throw err;
-  }
+  const sink = await startStoppable(createLogger('opsgenie-sink', config.logLevel), (signal) => startOpsgenieSink({ ...config, signal }));
+  if (!sink) return;
   sink.log.info({ url: sink.url }, `opsgenie-sink listening on ${sink.url}`);
 }
 

@@ -9,8 +9,7 @@ import {
   envSlashCommand,
   envString,
   infraRetryFromEnv,
-  onShutdown,
-  StartAborted,
+  startStoppable,
 } from '@alertbus/common';
 import { DEFAULT_STATE_RETENTION_MS, RulesError, SLASH_SILENCE_MAX_MS } from '@alertbus/routing';
 import { startRouter, type RouterConfig } from './index';
@@ -68,15 +67,11 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  // Installed before the start: a SIGTERM while Kafka is waited for ends the wait, and the ops server with it.
-  const stopping = new AbortController();
-  const starting = startRouter({ ...config, log, signal: stopping.signal });
-  onShutdown(log, [async () => stopping.abort(), async () => (await starting.catch(() => undefined))?.close()]);
   let router;
   try {
-    router = await starting;
+    router = await startStoppable(log, (signal) => startRouter({ ...config, log, signal }));
+    if (!router) return;
   } catch (err) {
-    if (err instanceof StartAborted) return;
     if (err instanceof RulesError) {
       process.stderr.write(`router: ${err.message}\n`);
       process.exit(1);

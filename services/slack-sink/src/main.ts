@@ -1,5 +1,5 @@
 /** Runs the slack-sink as a process: env → config (a bad value exits 1 with its name), SIGTERM → graceful stop. */
-import { ConfigError, createLogger, onShutdown, StartAborted } from '@alertbus/common';
+import { ConfigError, createLogger, startStoppable } from '@alertbus/common';
 import { loadSlackSinkConfig, SLACK_SINK, startSlackSink, type SlackSinkConfig } from './index';
 
 async function main(): Promise<void> {
@@ -12,17 +12,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const log = createLogger(SLACK_SINK, config.logLevel);
-  // Installed before the start: a SIGTERM while Postgres or Kafka is waited for ends the wait, and the ops server with it.
-  const stopping = new AbortController();
-  const starting = startSlackSink({ ...config, log, signal: stopping.signal });
-  onShutdown(log, [async () => stopping.abort(), async () => (await starting.catch(() => undefined))?.close()]);
-  let sink;
-  try {
-    sink = await starting;
-  } catch (err) {
-    if (err instanceof StartAborted) return;
-    throw err;
-  }
+  const sink = await startStoppable(log, (signal) => startSlackSink({ ...config, log, signal }));
+  if (!sink) return;
   log.info(
     {
       ops: sink.opsUrl,
