@@ -35,16 +35,20 @@ function windowMsOf(window: string): number {
   return ms;
 }
 
+/**
+ * An input that opens, changes and notifies nothing, with why. `kept` says what a silenced or dropped firing leaves on
+ * its alias as an inhibitor; `endsAt`, the sender's end a resolve that closes nothing leaves on it (evolve,
+ * keptResolveOf), so the state stays the fold of the events.
+ */
 function suppress(
   out: Outputs,
   input: AlertInput,
   reason: DecisionReason,
   rule: RuleRef,
   state: DeciderState,
-  suppressedBy?: SuppressedBy,
-  shared?: SharedFactsSeen,
-  kept?: KeptFiring | false,
+  extra: { suppressedBy?: SuppressedBy; shared?: SharedFactsSeen | undefined; kept?: KeptFiring | false | undefined; endsAt?: string | undefined } = {},
 ): void {
+  const { suppressedBy, shared, kept, endsAt } = extra;
   out.add('EventSuppressed', {
     inputId: input.id,
     inputType: input.type,
@@ -55,6 +59,7 @@ function suppress(
     ...(suppressedBy ? { suppressedBy } : {}),
     ...(shared ? { shared } : {}),
     ...(kept !== undefined ? { kept } : {}),
+    ...(endsAt !== undefined ? { endsAt } : {}),
   });
 }
 
@@ -416,19 +421,6 @@ function laterEnd(endsAt: string, kept: string | undefined): string {
   return kept !== undefined && Date.parse(kept) > Date.parse(endsAt) ? kept : endsAt;
 }
 
-/** A resolve that closes nothing; with `endsAt`, the sender's end it leaves on the alias's state (evolve, keptResolveOf). */
-function suppressResolve(out: Outputs, input: AlertInput, reason: DecisionReason, rule: RuleRef, state: DeciderState, endsAt: string | undefined): void {
-  out.add('EventSuppressed', {
-    inputId: input.id,
-    inputType: input.type,
-    reason,
-    rule,
-    ...(state ? { incidentId: state.incidentId } : {}),
-    title: input.data.title,
-    ...(endsAt !== undefined ? { endsAt } : {}),
-  });
-}
-
 /**
  * The firing kept as an inhibitor (SuppressedFiring) when a silence or a drop rule suppressed it and its alias has no
  * open incident (an open one inhibits already), without the alias's earlier state (`previous`, added by decideAlert).
@@ -510,7 +502,7 @@ export function decideAlert(
   if (a.status === 'firing') {
     if (r.drop) {
       keep = keptFiring(input, rules, labels, state, resolvedAlias, suppressed, { reason: 'dropped-by-rule', dropRule: r.rule.name ?? r.rule.path });
-      suppress(out, input, 'dropped-by-rule', r.rule, state, undefined, undefined, keptOf(keep, suppressed));
+      suppress(out, input, 'dropped-by-rule', r.rule, state, { kept: keptOf(keep, suppressed) });
     } else {
       const silence = ctx.silences?.find(labels, Date.parse(input.recordedAt));
       const inhibition = silence ? undefined : findInhibition(rules, input.alias, labels, neighbours, at);
@@ -518,9 +510,9 @@ export function decideAlert(
         const d = silence.data;
         keep = keptFiring(input, rules, labels, state, resolvedAlias, suppressed, { reason: 'silenced', silenceId: d.silenceId });
         const by: SuppressedBy = { kind: 'silence', silenceId: d.silenceId, silenceKind: d.kind, createdBy: d.createdBy, comment: d.comment, endsAt: d.endsAt };
-        suppress(out, input, 'silenced', r.rule, state, by, undefined, keptOf(keep, suppressed));
+        suppress(out, input, 'silenced', r.rule, state, { suppressedBy: by, kept: keptOf(keep, suppressed) });
       } else if (inhibition) {
-        suppress(out, input, 'inhibited', r.rule, state, inhibitionBy(inhibition.by, inhibition.rule.name ?? inhibition.rule.path), shared);
+        suppress(out, input, 'inhibited', r.rule, state, { suppressedBy: inhibitionBy(inhibition.by, inhibition.rule.name ?? inhibition.rule.path), shared });
         // Muted itself, a firing kept before still inhibits as it was: it is not kept for being inhibited (two alerts
         // that are each other's source would then mute each other for as long as both fire).
         keep = suppressed;
@@ -538,13 +530,13 @@ export function decideAlert(
     // Kept (not for an alert a rule drops: its firing opens nothing anyway), so its firing delivered after it opens nothing.
     const endsAt = instantOf(a.endsAt);
     const kept = endsAt !== undefined && !r.drop ? laterEnd(endsAt, resolvedAlias?.endsAt) : undefined;
-    suppressResolve(out, input, 'resolved-without-open-incident', r.rule, state, kept);
+    suppress(out, input, 'resolved-without-open-incident', r.rule, state, { endsAt: kept });
     if (kept !== undefined) return { events: out.events, state: keptResolveOf(out.last) };
   } else if (!isOpen) {
     // A person resolved it first: the sender's resolve now says the alert is over, and when (kept as a resolve before
     // its firing is), so the late copy of its firing opens nothing. The person's resolve alone never says that.
     const endsAt = state.resolvedBy !== undefined && !r.drop ? instantOf(a.endsAt) : undefined;
-    suppressResolve(out, input, 'already-resolved', r.rule, state, endsAt !== undefined ? laterEnd(endsAt, state.endsAt) : undefined);
+    suppress(out, input, 'already-resolved', r.rule, state, { endsAt: endsAt !== undefined ? laterEnd(endsAt, state.endsAt) : undefined });
   } else if (endedBeforeOccurrence(a, state.startsAt)) {
     suppress(out, input, 'other-occurrence', r.rule, state);
   } else {
