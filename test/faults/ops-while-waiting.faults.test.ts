@@ -13,7 +13,7 @@ import { dropTestDatabase } from '../support/db';
 import { fixture } from '../support/fixtures';
 import { FAULT_ENV, FAULT_TEST_TIMEOUT_MS, pollUntil, report, sleep, startFaultRun, type FaultRun } from '../support/fault-run';
 import { freePort, type ServiceName } from '../support/stack';
-import { TcpProxy } from '../support/tcp-proxy';
+import { refusingInfrastructure, type TcpProxy } from '../support/tcp-proxy';
 
 const SERVICES: ServiceName[] = ['history', 'router', 'slack-sink', 'opsgenie-sink', 'ingest'];
 const PASSWORD = `pw${process.pid}canary`;
@@ -66,12 +66,9 @@ const waitingView = (v: OpsView) => v.healthz === 200 && v.readyz === 503 && /^s
 test(
   'started while Kafka and PostgreSQL refuse: alive, not ready saying why, webhooks 503, SIGTERM stops; then ready and every alert delivered once',
   async () => {
-    const [host, port] = process.env.KAFKA_BROKERS!.split(',')[0]!.split(':');
-    kafkaProxy = await TcpProxy.start({ host: host!, port: Number(port) });
-    const direct = new URL(process.env.DATABASE_URL!);
-    pgProxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
-    kafkaProxy.cut('refuse');
-    pgProxy.cut('refuse');
+    const infra = await refusingInfrastructure();
+    ({ kafkaProxy, pgProxy } = infra);
+    const { direct } = infra;
     // The local server trusts every local connection: a password in the URL is only there to be kept out of sight.
     const withPassword = new URL(pgProxy.url(direct.toString()));
     withPassword.username ||= 'postgres';

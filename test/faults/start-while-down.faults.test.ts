@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { dropTestDatabase } from '../support/db';
 import { FAULT_TEST_TIMEOUT_MS, report, sleep, startFaultRun, type FaultRun } from '../support/fault-run';
 import type { ServiceName } from '../support/stack';
-import { TcpProxy } from '../support/tcp-proxy';
+import { refusingInfrastructure, type TcpProxy } from '../support/tcp-proxy';
 
 const UNREACHABLE_MS = 35_000;
 const SERVICES: ServiceName[] = ['history', 'router', 'slack-sink', 'opsgenie-sink', 'ingest'];
@@ -29,12 +29,9 @@ afterAll(async () => {
 test(
   'started while Kafka and PostgreSQL are unreachable for 35 s: every service waits, then every alert is posted and paged once',
   async () => {
-    const [host, port] = process.env.KAFKA_BROKERS!.split(',')[0]!.split(':');
-    kafkaProxy = await TcpProxy.start({ host: host!, port: Number(port) });
-    const direct = new URL(process.env.DATABASE_URL!);
-    pgProxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
-    kafkaProxy.cut('refuse');
-    pgProxy.cut('refuse');
+    const infra = await refusingInfrastructure();
+    ({ kafkaProxy, pgProxy } = infra);
+    const { direct } = infra;
 
     // The bootstrap connection goes through the proxy; once it answers, the clients use the broker's own address.
     const starting = startFaultRun({

@@ -125,3 +125,18 @@ export class TcpProxy {
     upstream.pipe(client);
   }
 }
+
+/**
+ * A proxy in front of the test broker (the first of KAFKA_BROKERS) and one in front of the test database
+ * (DATABASE_URL), both refusing every connection until the test lets them through (`restore()`): the infrastructure a
+ * stack is started against when it must start while both are down. `direct` is the database's own URL.
+ */
+export async function refusingInfrastructure(): Promise<{ kafkaProxy: TcpProxy; pgProxy: TcpProxy; direct: URL }> {
+  const [host, port] = process.env.KAFKA_BROKERS!.split(',')[0]!.split(':');
+  const kafkaProxy = await TcpProxy.start({ host: host!, port: Number(port) });
+  const direct = new URL(process.env.DATABASE_URL!);
+  const pgProxy = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) });
+  kafkaProxy.cut('refuse');
+  pgProxy.cut('refuse');
+  return { kafkaProxy, pgProxy, direct };
+}
