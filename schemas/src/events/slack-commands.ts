@@ -155,6 +155,14 @@ export const AnswerSlashCommand = Type.Object(
       description: 'ephemeral: only who asked sees it (the default); in_channel: `--public` was given.',
     }),
     requester: Type.String({ minLength: 1, description: 'Slack user id of who asked.' }),
+    channel: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'The channel the command was typed in: where its answer goes through the Web API when the response_url cannot be ' +
+          'reached (absent on older records: then to who asked directly).',
+      }),
+    ),
     answer: Type.Union(
       [
         Type.Object({ kind: Type.Literal('text'), text: Type.String({ minLength: 1 }) }, { additionalProperties: false }),

@@ -37,6 +37,12 @@ interface Ctx {
   readonly public: boolean;
 }
 
+/**
+ * Who asked and where: the channel lets the slack-sink answer there (ephemeral, as Slack shows a response_url's
+ * answer) when the response_url cannot be reached. Taken from the input alone, so a replay decides the same.
+ */
+const askedBy = (d: SlashInput['data']) => ({ requester: d.user, channel: d.channel });
+
 function answer(c: Ctx, text: string, opts: { ephemeral?: boolean; incidentId?: string } = {}): void {
   const d = c.input.data;
   c.out.add('AnswerSlashCommand', {
@@ -44,7 +50,7 @@ function answer(c: Ctx, text: string, opts: { ephemeral?: boolean; incidentId?: 
     rule: c.rule,
     responseUrl: d.responseUrl,
     responseType: c.public && !opts.ephemeral ? 'in_channel' : 'ephemeral',
-    requester: d.user,
+    ...askedBy(d),
     answer: { kind: 'text', text },
   });
 }
@@ -236,7 +242,7 @@ export function decideSlashCommand(
           rule: c.rule,
           responseUrl: d.responseUrl,
           responseType: c.public ? 'in_channel' : 'ephemeral',
-          requester: d.user,
+          ...askedBy(d),
           answer: { kind: 'oncall', schedule },
         });
       } else answer(c, NO_SCHEDULE_TEXT.replace('`oncall <schedule>`', `\`${escapeMrkdwn(d.command)} oncall <schedule>\``), { ephemeral: true });
@@ -249,7 +255,7 @@ export function decideSlashCommand(
         rule: c.rule,
         responseUrl: d.responseUrl,
         responseType: c.public ? 'in_channel' : 'ephemeral',
-        requester: d.user,
+        ...askedBy(d),
         answer: cmd.name === 'incidents' ? { kind: 'incidents', filter: cmd.filter } : { kind: 'silences' },
       });
       break;

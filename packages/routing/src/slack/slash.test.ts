@@ -141,6 +141,29 @@ describe('slash commands in the router', () => {
     ]);
   });
 
+  test('every answer names the channel the command was typed in, where the slack-sink answers when the response_url cannot be reached', () => {
+    const where = { channel: 'G0PRIVATE', requester: ALICE, teamId: TEAM, responseUrl: RESPONSE_URL };
+    given(rules).when(slash('help', { channel: 'G0PRIVATE' })).then([['EventSuppressed', {}], ['AnswerSlashCommand', { ...where, answer: { kind: 'text' } }]]);
+    given(rules).when(slash('oncall --public', { channel: 'G0PRIVATE' })).then([
+      ['EventSuppressed', {}],
+      ['AnswerSlashCommand', { ...where, responseType: 'in_channel', answer: { kind: 'oncall', schedule: 'ops' } }],
+    ]);
+    given(rules).when(slash('incidents', { channel: 'G0PRIVATE' })).then([['EventSuppressed', {}], ['AnswerSlashCommand', { ...where, answer: { kind: 'incidents' } }]]);
+    given(rules, incident).when(slash(`ack ${A}`, { channel: 'G0PRIVATE' })).then([
+      ['IncidentAcknowledged', {}],
+      ['PostSlackMessage', {}],
+      ['UpdateSlackMessage', {}],
+      ['AcknowledgePagerAlert', {}],
+      ['AnswerSlashCommand', { ...where, incidentId: I1 }],
+    ]);
+    // From the input alone: deciding the same command again (a replay) writes the same answer, byte for byte.
+    const silences = slash('silences', { channel: 'C0OPS', trigger: 'replayed' });
+    const [first, again] = [decide(silences, undefined, rules), decide(silences, undefined, rules)];
+    const answerOf = (d: typeof first) => d.events.find((e) => e.type === 'AnswerSlashCommand');
+    expect(answerOf(first)?.data).toMatchObject({ channel: 'C0OPS' });
+    expect(JSON.stringify(again.events)).toBe(JSON.stringify(first.events));
+  });
+
   test('given an open incident, `ack <alias>` acknowledges it as its button would, and answers at the response_url', () => {
     const g = given(rules, incident);
     const ack = slash(`ack ${A}`, { trigger: 'ack-1' });
