@@ -100,7 +100,7 @@ function requireBotMessageText(args: Args): { text?: string; blocks?: unknown[] 
 const postMessage: MethodHandler = (args, state) => {
   const channelRef = required(args, 'channel', 'channel_not_found');
   // A user id as the channel: the app's direct message with that user (its App Home's Messages tab).
-  const channel = state.channelByRef(channelRef) ?? (/^[UW]/.test(channelRef) ? state.imWith(channelRef) : undefined);
+  const channel = state.channelForApp(channelRef) ?? (/^[UW]/.test(channelRef) ? state.imWith(channelRef) : undefined);
   if (!channel || channel.isArchived) throw new SlackApiError(channel ? 'is_archived' : 'channel_not_found');
   const attachments = attachmentsArg(args);
   const { text, blocks } = attachments ? { text: str(args, 'text'), blocks: blocksArg(args) } : requireBotMessageText(args);
@@ -161,7 +161,7 @@ const conversationsList: MethodHandler = (args, state) => {
   const excludeArchived = bool(args, 'exclude_archived');
   const visible = state.channels.filter(
     (c) =>
-      (c.isPrivate ? types.includes('private_channel') : types.includes('public_channel')) &&
+      (c.isPrivate ? types.includes('private_channel') && !c.withoutApp : types.includes('public_channel')) &&
       !(excludeArchived && c.isArchived),
   );
   const p = page(visible, args, (c) => c.id, 'id', 100, 1000);
@@ -173,7 +173,7 @@ const conversationsList: MethodHandler = (args, state) => {
       is_group: !!c.isPrivate,
       is_private: !!c.isPrivate,
       is_archived: !!c.isArchived,
-      is_member: true,
+      is_member: !c.withoutApp,
     })),
     response_metadata: p.response_metadata,
   };
@@ -285,13 +285,17 @@ const usergroupsList: MethodHandler = (args, state) => {
 
 /**
  * chat.postEphemeral: shown to `user` alone, in the channel or a thread of it; Slack keeps no copy, so the
- * stand-in records it apart from the channel's messages. The user must exist (user_not_in_channel otherwise).
+ * stand-in records it apart from the channel's messages. As Slack: the app must be in the channel (a private one it
+ * is not in is channel_not_found, a public one not_in_channel), and the user must exist and be in it
+ * (user_not_in_channel).
  */
 const postEphemeral: MethodHandler = (args, state) => {
-  const channel = state.channelByRef(required(args, 'channel', 'channel_not_found'));
+  const channel = state.channelForApp(required(args, 'channel', 'channel_not_found'));
   if (!channel || channel.isArchived) throw new SlackApiError(channel ? 'is_archived' : 'channel_not_found');
+  if (channel.withoutApp) throw new SlackApiError('not_in_channel');
   const user = required(args, 'user', 'user_not_in_channel');
   if (!state.users.some((u) => u.id === user && !u.deleted)) throw new SlackApiError('user_not_in_channel');
+  if (channel.members && !channel.members.includes(user)) throw new SlackApiError('user_not_in_channel');
   const { text, blocks } = requireBotMessageText(args);
   const threadTs = str(args, 'thread_ts');
   const messageTs = state.nextTs();

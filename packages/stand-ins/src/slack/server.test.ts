@@ -486,3 +486,29 @@ test('chat.postMessage to a user id writes in the app\'s direct message with tha
   const listed = await slack.conversations.list({ types: 'public_channel,private_channel' });
   expect(listed.channels?.map((c) => c.id)).not.toContain('D0BOB');
 });
+
+test('chat.postEphemeral needs the app and the user in the channel, as Slack: channel_not_found, not_in_channel, user_not_in_channel', async () => {
+  await standIn.close();
+  standIn = await startSlackStandIn({
+    channels: [
+      { id: 'C0TEAM', name: 'team', members: ['U0ALICE'] },
+      { id: 'C0QUIET', name: 'quiet', withoutApp: true },
+      { id: 'G0HIDDEN', name: 'hidden', isPrivate: true, withoutApp: true },
+    ],
+    users: [
+      { id: 'U0ALICE', name: 'alice' },
+      { id: 'U0BOB', name: 'bob' },
+    ],
+  });
+  slack = client(SLACK_STAND_IN_TOKEN);
+  await slack.chat.postEphemeral({ channel: 'C0TEAM', user: 'U0ALICE', text: 'for alice' });
+  expect(await platformError(slack.chat.postEphemeral({ channel: 'C0TEAM', user: 'U0BOB', text: 'x' }))).toBe('user_not_in_channel');
+  expect(await platformError(slack.chat.postEphemeral({ channel: 'C0QUIET', user: 'U0ALICE', text: 'x' }))).toBe('not_in_channel');
+  expect(await platformError(slack.chat.postEphemeral({ channel: 'G0HIDDEN', user: 'U0ALICE', text: 'x' }))).toBe('channel_not_found');
+  expect(standIn.state.ephemerals.map((e) => [e.channel, e.user, e.text])).toEqual([['C0TEAM', 'U0ALICE', 'for alice']]);
+  // chat:write.public: a public channel takes the app's messages without it; a private one it is not in does not exist for it.
+  expect((await slack.chat.postMessage({ channel: 'C0QUIET', text: 'public' })).channel).toBe('C0QUIET');
+  expect(await platformError(slack.chat.postMessage({ channel: 'G0HIDDEN', text: 'x' }))).toBe('channel_not_found');
+  const listed = await slack.conversations.list({ types: 'public_channel,private_channel' });
+  expect(listed.channels?.map((c) => [c.id, c.is_member])).toEqual([['C0TEAM', true], ['C0QUIET', false]]);
+});

@@ -6,6 +6,13 @@ export interface SlackChannelConfig {
   name: string;
   isPrivate?: boolean;
   isArchived?: boolean;
+  /**
+   * The app is not in it (it is by default): Slack then hides a private channel from the app (channel_not_found), and
+   * lets it post to a public one (chat:write.public) but not show an ephemeral message there (not_in_channel).
+   */
+  withoutApp?: boolean;
+  /** The users in it, by id; absent: every user of the workspace. chat.postEphemeral to anyone else: user_not_in_channel. */
+  members?: string[];
 }
 
 export interface SlackUserConfig {
@@ -186,7 +193,7 @@ export class SlackState {
     private readonly now: () => number = Date.now,
     private readonly onMessage?: (message: SlackStoredMessage) => void,
   ) {
-    this.channels = init.channels.map((c) => ({ ...c }));
+    this.channels = init.channels.map((c) => ({ ...c, ...(c.members ? { members: [...c.members] } : {}) }));
     this.users = init.users.map((u) => ({ ...u }));
     this.usergroups = init.usergroups.map((g) => ({ ...g, users: [...g.users] }));
   }
@@ -254,6 +261,12 @@ export class SlackState {
   channelByRef(ref: string): SlackChannelConfig | undefined {
     const name = ref.startsWith('#') ? ref.slice(1) : ref;
     return this.channelById(ref) ?? this.channels.find((c) => c.name === name);
+  }
+
+  /** A channel by reference as the app sees it: a private channel it is not in does not exist for it. */
+  channelForApp(ref: string): SlackChannelConfig | undefined {
+    const channel = this.channelByRef(ref);
+    return channel?.isPrivate && channel.withoutApp ? undefined : channel;
   }
 
   /** Keeps a newly posted message and tells the `onMessage` listener. */
