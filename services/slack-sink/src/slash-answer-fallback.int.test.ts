@@ -1,6 +1,7 @@
 /**
  * A slash command's answer that cannot reach its response_url must not hold back its incident's Slack updates: it
- * goes through the Web API instead, and is given up (with why, not dead-lettered) once the response_url is dead or
+ * goes through the Web API instead (in the command's channel as the response_url would have shown it, else in a
+ * direct message), and is given up (with why, not dead-lettered) once the response_url is dead or
  * past its lifetime. Real Kafka, real Postgres, the Slack stand-in over HTTP.
  */
 import { createServer } from 'node:net';
@@ -21,6 +22,10 @@ const RULE = { path: 'default', rulesVersion: 'test' };
 const ASKER = 'U0ASKER';
 /** The app's direct message with ASKER in the stand-in. */
 const ASKER_DM = 'D0ASKER';
+/** Where the app and ASKER are; a private channel the app is not in; a channel ASKER is not in. */
+const ALERTS = 'C0ALERTS';
+const SECRET = 'G0SECRET';
+const OTHERS = 'C0OTHERS';
 /** The response_url lifetime here: Slack's 30 minutes, shortened so that running out of it takes seconds. */
 const LIFETIME_MS = 15_000;
 
@@ -47,12 +52,23 @@ function envelope<T extends 'PostSlackMessage' | 'AnswerSlashCommand'>(type: T, 
 const post = (inc: Incident, purpose: 'root' | 'reply', text: string) =>
   envelope('PostSlackMessage', inc.alias, { incidentId: inc.incidentId, rule: RULE, channel: '#alerts', purpose, text });
 
-/** The answer to `/alertbus ack <alias>`, as the router sends it: keyed by the incident, stamped with the command's time. */
-const answer = (inc: Incident, url: string, text: string, occurredAt?: Date) =>
+/**
+ * The answer to `/alertbus ack <alias>`, as the router sends it: keyed by the incident, stamped with the command's
+ * time; typed in `where.channel` (a record written before answers named their channel has none).
+ */
+const answer = (inc: Incident, url: string, text: string, occurredAt?: Date, where: { channel?: string; responseType?: 'ephemeral' | 'in_channel' } = {}) =>
   envelope(
     'AnswerSlashCommand',
     inc.alias,
-    { incidentId: inc.incidentId, rule: RULE, responseUrl: url, responseType: 'ephemeral', requester: ASKER, answer: { kind: 'text', text } },
+    {
+      incidentId: inc.incidentId,
+      rule: RULE,
+      responseUrl: url,
+      responseType: where.responseType ?? 'ephemeral',
+      requester: ASKER,
+      ...(where.channel ? { channel: where.channel } : {}),
+      answer: { kind: 'text', text },
+    },
     occurredAt,
   );
 
@@ -67,6 +83,8 @@ const result = (command: AnyEnvelope) =>
 const posted = (command: AnyEnvelope) => waitFor(() => ofCommand('SlackMessagePosted', command.id)[0], { what: `the post of ${command.id}` });
 const dmOf = (command: AnyEnvelope) =>
   standIn.state.messages.filter((m) => m.channel === ASKER_DM && m.metadata?.event_payload.command_id === command.id);
+/** Ephemeral messages keep no metadata: each test's answer has a text of its own. */
+const ephemeralsWith = (text: string) => standIn.state.ephemerals.filter((m) => m.text === text).map((m) => ({ channel: m.channel, user: m.user }));
 
 /** A URL on a port nothing listens on: connections are refused, as hooks.slack.com behind a proxy allowing slack.com only. */
 async function refusedUrl(): Promise<string> {
@@ -78,7 +96,18 @@ async function refusedUrl(): Promise<string> {
 }
 
 beforeAll(async () => {
-  standIn = await startSlackStandIn({ tokens: [TOKEN], channels: [{ id: 'C0ALERTS', name: 'alerts' }], users: [{ id: ASKER, name: 'asker' }] });
+  standIn = await startSlackStandIn({
+    tokens: [TOKEN],
+    channels: [
+      { id: ALERTS, name: 'alerts' },
+      { id: SECRET, name: 'secret', isPrivate: true, withoutApp: true },
+      { id: OTHERS, name: 'others', members: ['U0OTHER'] },
+    ],
+    users: [
+      { id: ASKER, name: 'asker' },
+      { id: 'U0OTHER', name: 'other' },
+    ],
+  });
   kafka = createKafka({ brokers: testBrokers(), clientId: 'slash-answer-int', log: silent });
   await ensureTopics(kafka);
   producer = new EventProducer(kafka);
@@ -116,7 +145,76 @@ afterAll(async () => {
 });
 
 describe('a slash command answer whose response_url cannot be reached', () => {
-  it('goes through the Web API at once, and the incident\'s next Slack command follows it', async () => {
+  it('is shown at once to who asked in the channel they typed the command in, and the incident\'s next Slack command follows it', async () => {
+    const A = incident('answer-in-channel');
+    const root = post(A, 'root', '[FIRING] Disk full on db-2');
+    await producer.send([root]);
+    await posted(root);
+
+    const text = 'Acknowledged `alertmanager:answer-in-channel` <!channel>';
+    const ack = answer(A, await refusedUrl(), text, undefined, { channel: ALERTS });
+    const resolved = post(A, 'reply', 'Resolved');
+    await producer.send([ack, resolved]);
+
+    const answered = await result(ack);
+    expect(answered.type).toBe('SlashCommandAnswered');
+    expect(answered.data).toMatchObject({ commandId: ack.id, attempts: 1, responseType: 'ephemeral', kind: 'text' });
+    // Ephemeral, as the response_url would have shown it: only who asked sees it, where they asked.
+    expect(ephemeralsWith(text)).toEqual([{ channel: ALERTS, user: ASKER }]);
+    expect(dmOf(ack)).toEqual([]);
+    expect(standIn.state.messages.filter((m) => m.text === text)).toEqual([]);
+
+    expect((await posted(resolved)).data).toMatchObject({ purpose: 'reply', attempts: 1 });
+    expect(ofCommand('DeliveryDelayed', ack.id)).toEqual([]);
+    expect(deadLetters(ack.id)).toEqual([]);
+  });
+
+  it('an `in_channel` answer is a message in that channel', async () => {
+    const P = incident('answer-public');
+    const text = 'Open incidents (0): none, said in public';
+    const list = answer(P, await refusedUrl(), text, undefined, { channel: ALERTS, responseType: 'in_channel' });
+    await producer.send([list]);
+
+    expect((await result(list)).type).toBe('SlashCommandAnswered');
+    expect(standIn.state.messages.filter((m) => m.text === text).map((m) => [m.channel, m.metadata?.event_payload.command_id])).toEqual([[ALERTS, list.id]]);
+    expect(ephemeralsWith(text)).toEqual([]);
+    expect(dmOf(list)).toEqual([]);
+  });
+
+  it('goes to who asked directly when the app cannot show it in the channel: a private channel it is not in, or who asked is not in it', async () => {
+    const S = incident('answer-secret');
+    const secret = answer(S, await refusedUrl(), 'Acknowledged in a private channel', undefined, { channel: SECRET });
+    const others = answer(S, await refusedUrl(), 'Acknowledged in a channel of others', undefined, { channel: OTHERS });
+    await producer.send([secret, others]);
+
+    for (const [command, refused] of [[secret, 'channel_not_found'], [others, 'user_not_in_channel']] as const) {
+      const answered = await result(command);
+      expect(answered.type).toBe('SlashCommandAnswered');
+      expect(answered.data).toMatchObject({ attempts: 1 });
+      expect(dmOf(command).map((m) => m.text)).toEqual([command.data.answer.kind === 'text' ? command.data.answer.text : '']);
+      expect(standIn.state.calls.filter((c) => c.method === 'chat.postEphemeral' && c.args.channel === command.data.channel).map((c) => c.error)).toEqual([refused]);
+      expect(ofCommand('DeliveryDelayed', command.id)).toEqual([]);
+    }
+    expect(ephemeralsWith('Acknowledged in a private channel')).toEqual([]);
+    expect(ephemeralsWith('Acknowledged in a channel of others')).toEqual([]);
+  });
+
+  it('waits while Slack cannot show it in the channel (a 503), then shows it there, not in a direct message', async () => {
+    const W = incident('answer-waits');
+    standIn.state.failNext('chat.postEphemeral', { status: 503 }, 2);
+    const text = 'Acknowledged after Slack came back';
+    const ack = answer(W, await refusedUrl(), text, undefined, { channel: ALERTS });
+    await producer.send([ack]);
+
+    const answered = await result(ack);
+    expect(answered.type).toBe('SlashCommandAnswered');
+    expect(answered.data).toMatchObject({ attempts: 3 });
+    expect(ofCommand('DeliveryDelayed', ack.id)).toHaveLength(2);
+    expect(ephemeralsWith(text)).toEqual([{ channel: ALERTS, user: ASKER }]);
+    expect(dmOf(ack)).toEqual([]);
+  });
+
+  it('of a command recorded before answers named their channel goes through the Web API at once to who asked, and the incident\'s next Slack command follows it', async () => {
     const A = incident('answer-unreachable');
     const root = post(A, 'root', '[FIRING] Disk full on db-1');
     await producer.send([root]);
@@ -131,7 +229,8 @@ describe('a slash command answer whose response_url cannot be reached', () => {
     expect(answered.data).toMatchObject({ commandId: ack.id, attempts: 1, responseType: 'ephemeral', kind: 'text' });
     // Shown to who asked, in the app's conversation with them, with the text as the router escaped it.
     expect(dmOf(ack).map((m) => m.text)).toEqual(['Acknowledged `alertmanager:answer-unreachable` <!channel>']);
-    expect(standIn.state.calls.filter((c) => c.method === 'chat.postMessage' && c.args.channel === ASKER)).toHaveLength(1);
+    const callsFor = standIn.state.calls.filter((c) => JSON.stringify(c.args).includes(ack.id) || c.args.text === 'Acknowledged `alertmanager:answer-unreachable` <!channel>');
+    expect(callsFor.map((c) => [c.method, c.args.channel])).toEqual([['chat.postMessage', ASKER]]);
 
     expect((await posted(resolved)).data).toMatchObject({ purpose: 'reply', attempts: 1 });
     expect(ofCommand('DeliveryDelayed', ack.id)).toEqual([]);

@@ -11,7 +11,7 @@ import { lookUpOnCall, DEFAULT_ONCALL_LOOKUP_ATTEMPTS } from './oncall/lookup';
 import type { OnCallResolver } from './oncall/resolver';
 import { clipMrkdwn, clipText, escapeMrkdwn, onCallReplyText } from './oncall/texts';
 import type { ClientSource } from './team-clients';
-import { COMMAND_EVENT_TYPE } from './wire';
+import { COMMAND_EVENT_TYPE, type CommandMetadata } from './wire';
 
 export type SlashAnswerCommand = Envelope<'AnswerSlashCommand'>;
 
@@ -97,9 +97,10 @@ export class SlashAnswers {
   constructor(private readonly deps: SlashAnswersDeps) {}
 
   /**
-   * Answers at the response_url; while that cannot be reached, through the Web API instead. Tried only while the
-   * response_url lives (30 minutes from the command, which ingest stamped when Slack sent it): a later answer is given
-   * up, so one that cannot go out never holds back its incident's Slack updates for longer than that.
+   * Answers at the response_url; while that cannot be reached, through the Web API instead (in the command's channel,
+   * else in a direct message). Tried only while the response_url lives (30 minutes from the command, which ingest
+   * stamped when Slack sent it): a later answer is given up, so one that cannot go out never holds back its incident's
+   * Slack updates for longer than that.
    */
   async execute(command: SlashAnswerCommand, attempt: number): Promise<DeliveryOutcome> {
     this.giveUpIfExpired(command, 0);
@@ -137,28 +138,43 @@ export class SlashAnswers {
   }
 
   /**
-   * The answer as a message from the app in its direct conversation with who asked: the command carries no channel
-   * for chat.postEphemeral. An `in_channel` answer goes there too, so at least who asked reads it.
+   * The answer where the command was typed, as the response_url would have shown it: ephemeral to who asked, or an
+   * `in_channel` answer as a message there. Where the app cannot write (a private channel or a DM it is not in, who
+   * asked has left it) or on an older command that names no channel, as a message in the app's direct conversation
+   * with who asked, so at least they read it.
    */
   private async postViaWebApi(command: SlashAnswerCommand, text: string, unreachable: DeliveryError): Promise<void> {
     const team = await this.deps.clients?.forTeam(command.data.teamId ?? teamOfResponseUrl(command.data.responseUrl));
     if (!team) throw unreachable;
+    const { channel, requester, responseType } = command.data;
+    const metadata: CommandMetadata = { event_type: COMMAND_EVENT_TYPE, event_payload: { command_id: command.id, ...(command.data.incidentId ? { incident_id: command.data.incidentId } : {}) } };
+    let refusedThere: DeliveryError | undefined;
+    if (channel) {
+      try {
+        if (responseType === 'in_channel') await team.client.postMessage({ channel, text, metadata, unfurl_links: false, unfurl_media: false });
+        else await team.client.postEphemeral({ channel, user: requester, text });
+        this.deps.log.info({ commandId: command.id, channel, error: unreachable.message }, 'slash command answered in its channel through the Web API: its response_url could not be reached');
+        return;
+      } catch (err) {
+        // Slack down or limiting: the direct message would meet the same, and the channel is where the answer belongs.
+        if (!(err instanceof DeliveryError)) throw err;
+        if (!err.permanent) throw new DeliveryError(`${unreachable.message}; the Web API: ${err.message}`, false, err.httpStatus, err.retryAfterMs);
+        refusedThere = err;
+      }
+    }
     try {
-      await team.client.postMessage({
-        channel: command.data.requester,
-        text,
-        metadata: { event_type: COMMAND_EVENT_TYPE, event_payload: { command_id: command.id, ...(command.data.incidentId ? { incident_id: command.data.incidentId } : {}) } },
-        unfurl_links: false,
-        unfurl_media: false,
-      });
+      await team.client.postMessage({ channel: requester, text, metadata, unfurl_links: false, unfurl_media: false });
     } catch (err) {
       if (!(err instanceof DeliveryError)) throw err;
-      const message = `${unreachable.message}; the Web API: ${err.message}`;
+      const message = `${unreachable.message}; the Web API: ${refusedThere ? `in ${channel}: ${refusedThere.message}; ` : ''}${err.message}`;
       // Slack refuses this answer for good (the user is gone, the app may not write to them): nothing later changes it.
       if (err.permanent) throw new GivenUpError('requester-unreachable', message, err.httpStatus);
       throw new DeliveryError(message, false, err.httpStatus, err.retryAfterMs);
     }
-    this.deps.log.info({ commandId: command.id, error: unreachable.message }, 'slash command answered through the Web API: its response_url could not be reached');
+    this.deps.log.info(
+      { commandId: command.id, error: unreachable.message, ...(refusedThere ? { channel, channelError: refusedThere.message } : {}) },
+      'slash command answered in a direct message through the Web API: its response_url could not be reached',
+    );
   }
 
   dryRun(command: SlashAnswerCommand): DeliveryOutcome {
