@@ -1,13 +1,15 @@
 /**
  * `alertbus deadletter list|redrive`: the records consumers set aside (invalid, or refused for good by Slack or
  * the pager, or out of retry budget), and putting them back where they came from. A redriven command goes
- * through its sink's ledger again: executed at most once in effect, never when it completed meanwhile.
+ * through its sink's ledger again: executed at most once in effect, never when it completed meanwhile. A letter
+ * already redriven is not put back again unless asked (--again): the list says when and by whom it was.
  */
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { Partitioners, type Kafka } from 'kafkajs';
 import * as cli from '../support';
 import { readRanges, redriveRecord, wholeTopicRanges } from '@alertbus/kafka';
+import { describeRedrives, readRedrives, type Redrive } from './deadletter-redrives';
 import { decodeEnvelope, TOPIC_PREFIX, TOPICS, type Envelope } from '@alertbus/schemas';
 
 type DeadLetter = Envelope<'DeadLettered'>;
@@ -44,6 +46,7 @@ interface ListOptions {
 interface RedriveOptions {
   id?: string[];
   all?: boolean;
+  again?: boolean;
   topic?: string;
   dryRun?: boolean;
   by?: string;
@@ -76,16 +79,27 @@ export function registerDeadLetter(program: Command): void {
   dl.command('list')
     .description('the dead letters, oldest first: where each came from, which consumer set it aside, and why')
     .option('--topic <topic>', 'only those from this topic, e.g. commands.pager.v1')
-    .option('--json', 'print them as JSON (the DeadLettered events)')
+    .option('--json', 'print them as JSON (the DeadLettered events, each with `redrives`: when and by whom it was put back)')
     .option('--brokers <list>', 'Kafka brokers (default KAFKA_BROKERS)')
     .action(async (opts: ListOptions) => {
-      const found = (await readDeadLetters(cli.cliKafka(opts.brokers))).filter(topicFilter(opts.topic));
-      if (opts.json) return cli.printJson(cli.stdout, found);
+      const kafka = cli.cliKafka(opts.brokers);
+      const found = (await readDeadLetters(kafka)).filter(topicFilter(opts.topic));
+      const redrives = await readRedrives(kafka, found);
+      const of = (d: DeadLetter): Redrive[] => redrives.get(d.id) ?? [];
+      if (opts.json) return cli.printJson(cli.stdout, found.map((d) => ({ ...d, redrives: of(d) })));
       if (found.length === 0) return cli.stdout.write('no dead letters\n');
       cli.stdout.write(
         `${cli.table(
-          ['id', 'at', 'consumer', 'from', 'key', 'reason'],
-          found.map((d) => [d.id, d.recordedAt, d.data.consumer, origin(d), d.data.origin.key ?? '-', cli.clip(lastError(d), 100)]),
+          ['id', 'at', 'consumer', 'from', 'key', 'redriven', 'reason'],
+          found.map((d) => [
+            d.id,
+            d.recordedAt,
+            d.data.consumer,
+            origin(d),
+            d.data.origin.key ?? '-',
+            of(d).length > 0 ? `redriven ${describeRedrives(of(d))}` : '-',
+            cli.clip(lastError(d), 100),
+          ]),
         )}\n`,
       );
     });
@@ -96,7 +110,8 @@ export function registerDeadLetter(program: Command): void {
         'again through its sink\'s ledger (at most once in effect: never if it completed meanwhile, once per dead letter)',
     )
     .option('--id <id>', 'the dead letter to redrive (repeatable)', collect)
-    .option('--all', 'every dead letter (with --topic: every one from that topic)')
+    .option('--all', 'every dead letter not redriven yet (with --topic: every one from that topic)')
+    .option('--again', 'also put back dead letters that were already redriven')
     .option('--topic <topic>', 'with --all: only those from this topic')
     .option('--dry-run', 'say what would be redriven, write nothing')
     .option('--by <name>', 'who redrives, carried on each record put back (default ALERTBUS_USER, else your login name)')
@@ -113,6 +128,20 @@ export function registerDeadLetter(program: Command): void {
         const missing = opts.id!.filter((id) => !all.some((d) => d.id === id));
         if (missing.length > 0) throw new Error(`no dead letter with id ${missing.join(', ')} (see \`alertbus deadletter list\`)`);
         chosen = all.filter((d) => opts.id!.includes(d.id));
+      }
+      // Put back twice, a record is handled twice (a command its sink completed is only answered again): only when asked.
+      const redrives = await readRedrives(kafka, chosen);
+      const redriven = chosen.filter((d) => (redrives.get(d.id) ?? []).length > 0);
+      if (!opts.again && redriven.length > 0) {
+        if (!opts.all) {
+          throw new Error(
+            redriven.map((d) => `dead letter ${d.id} already redriven ${describeRedrives(redrives.get(d.id)!)}; --again to put it back once more`).join('\n'),
+          );
+        }
+        cli.stdout.write(
+          `not redriven ${redriven.length} dead letter${redriven.length === 1 ? '' : 's'} already redriven (\`alertbus deadletter list\` says when and by whom); --again to put ${redriven.length === 1 ? 'it' : 'them'} back once more\n`,
+        );
+        chosen = chosen.filter((d) => !redriven.includes(d));
       }
       // A dead letter without its record's value (too large to keep) cannot put it back: said, and the others go on.
       const withoutValue = chosen.filter((d) => d.data.origin.valueOmitted !== undefined);
