@@ -36,6 +36,8 @@ export function incidentChanges(event: Envelope<IncidentEventType>): IncidentCha
 
 function opened(event: Envelope<'IncidentOpened' | 'IncidentReopened'>): IncidentChange {
   const d = event.data;
+  // A Slack request has no root post of ours: its thread is the requester's (their message, or the thread they asked in).
+  const request = d.slackRequest;
   return {
     kind: 'open-incident',
     row: {
@@ -57,9 +59,9 @@ function opened(event: Envelope<'IncidentOpened' | 'IncidentReopened'>): Inciden
       resolvedAt: null,
       resolvedBy: null,
       // The channel the rule chose; replaced by the channel Slack reports once the root message is posted.
-      slackChannel: d.slack?.channel ?? null,
-      slackTargetChannel: d.slack?.channel ?? null,
-      slackRootTs: null,
+      slackChannel: d.slack?.channel ?? request?.channel ?? null,
+      slackTargetChannel: d.slack?.channel ?? request?.channel ?? null,
+      slackRootTs: d.slack ? null : (request?.threadTs ?? null),
       pagerAlertId: null,
       pagerPriority: d.pager?.priority ?? null,
       rule: d.rule,

@@ -47,6 +47,22 @@ describe('incident events', () => {
     });
   });
 
+  it("an IncidentOpened of a Slack request takes the requester's thread: its channel and the thread's ts", () => {
+    const { slack: _rootPost, pager: _page, ...alertData } = opened().data;
+    const request = {
+      ...opened(),
+      data: {
+        ...alertData,
+        source: 'slack',
+        severity: 'unknown',
+        slackRequest: { team: 'T0ALERTBUS', channel: 'C0ALERTS', ts: '1740823260.000200', threadTs: '1740823200.000100', text: 'api down?' },
+      },
+    } as ReturnType<typeof opened>;
+    history.given().when(request).then(({ store }) => {
+      expect(store.incident(INCIDENT_ID)).toMatchObject({ slackChannel: 'C0ALERTS', slackTargetChannel: 'C0ALERTS', slackRootTs: '1740823200.000100' });
+    });
+  });
+
   it('every applied event becomes a timeline row with where it was read, its reason and rule', () => {
     history.given().when(opened()).then(({ store }) => {
       expect(store.timelineOf(INCIDENT_ID)).toEqual([

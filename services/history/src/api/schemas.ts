@@ -63,9 +63,13 @@ export const Incident = Type.Object({
   acknowledged_by: NString,
   resolved_at: NDateTime,
   resolved_by: NString,
-  slack_channel: Type.Union([Type.String(), Type.Null()], { description: 'Where the thread is (the id Slack reported once posted).' }),
-  slack_target_channel: Type.Union([Type.String(), Type.Null()], { description: 'The channel the rule chose.' }),
-  slack_root_ts: NString,
+  slack_channel: Type.Union([Type.String(), Type.Null()], {
+    description: 'Where the thread is: the id Slack reported once the root was posted, or the channel a Slack request was asked in.',
+  }),
+  slack_target_channel: Type.Union([Type.String(), Type.Null()], { description: 'The channel the rule chose (a Slack request: its own).' }),
+  slack_root_ts: Type.Union([Type.String(), Type.Null()], {
+    description: "The thread's root message: our root post, or for a Slack request the requester's message (or the thread they asked in).",
+  }),
   pager_alert_id: NString,
   pager_priority: NString,
   rule: RuleRef,
