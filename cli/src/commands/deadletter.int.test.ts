@@ -3,7 +3,7 @@
  * back a second time unless asked, by --id or by --all. Before, the list looked the same after a redrive and a second
  * redrive said "1 dead letter redriven" again, so `--all` put every earlier one back once more.
  */
-import { deadLetterEvent, EventProducer, toConsumedRecord } from '@alertbus/kafka';
+import { deadLetterEvent, EventProducer, type ConsumedRecord } from '@alertbus/kafka';
 import { GROUPS, HEADERS, TOPICS, type Envelope } from '@alertbus/schemas';
 import { Partitioners, type Kafka } from 'kafkajs';
 import { runCli } from '../../../test/support/cli';
@@ -31,7 +31,7 @@ async function deadLetterOf(key: string): Promise<Envelope<'DeadLettered'>> {
   try {
     const value = Buffer.from(JSON.stringify({ not: 'an event', key }));
     const [meta] = await raw.send({ topic: TOPICS.alertsReceived, acks: -1, messages: [{ key, value }] });
-    const record = toConsumedRecord(TOPICS.alertsReceived, meta!.partition, { key: Buffer.from(key), value, offset: meta!.baseOffset!, timestamp: String(Date.now()), attributes: 0, headers: {}, size: 0 });
+    const record: ConsumedRecord = { topic: TOPICS.alertsReceived, partition: meta!.partition, offset: meta!.baseOffset!, key, value, timestamp: String(Date.now()), headers: {} };
     const dead = deadLetterEvent(record, GROUPS.router, [{ at: new Date().toISOString(), error: 'schema: data must have required property id' }], new Date());
     await producer.send([dead]);
     return dead;
