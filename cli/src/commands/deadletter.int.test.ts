@@ -74,7 +74,7 @@ test('a redriven dead letter says when and by whom, and is put back again only w
   // --all puts back only those not redriven yet.
   const all = await runCli('deadletter', 'redrive', '--all', '--by', 'bob');
   expect(all.exitCode).toBe(0);
-  expect(all.stdout).toContain('not redriven 1 dead letter already redriven');
+  expect(all.stdout).toContain('not redriven: 1 dead letter already redriven');
   expect(all.stdout).toContain(`redriven ${second.id} → ${TOPICS.alertsReceived}`);
   expect(all.stdout).toContain('1 dead letter redriven by bob');
   expect(await putBack(first.id)).toHaveLength(1);

@@ -111,7 +111,7 @@ export function registerDeadLetter(program: Command): void {
     )
     .option('--id <id>', 'the dead letter to redrive (repeatable)', collect)
     .option('--all', 'every dead letter not redriven yet (with --topic: every one from that topic)')
-    .option('--again', 'also put back dead letters that were already redriven')
+    .option('--again', 'also put back dead letters already redriven (a sink still executes a command at most once per dead letter)')
     .option('--topic <topic>', 'with --all: only those from this topic')
     .option('--dry-run', 'say what would be redriven, write nothing')
     .option('--by <name>', 'who redrives, carried on each record put back (default ALERTBUS_USER, else your login name)')
@@ -129,7 +129,8 @@ export function registerDeadLetter(program: Command): void {
         if (missing.length > 0) throw new Error(`no dead letter with id ${missing.join(', ')} (see \`alertbus deadletter list\`)`);
         chosen = all.filter((d) => opts.id!.includes(d.id));
       }
-      // Put back twice, a record is handled twice (a command its sink completed is only answered again): only when asked.
+      // A letter put back twice is handled twice by its consumer (a sink answers from its ledger, others act again):
+      // only when asked, and --all, which would otherwise put back every earlier letter at each run, skips them.
       const redrives = await readRedrives(kafka, chosen);
       const redriven = chosen.filter((d) => (redrives.get(d.id) ?? []).length > 0);
       if (!opts.again && redriven.length > 0) {
@@ -139,7 +140,7 @@ export function registerDeadLetter(program: Command): void {
           );
         }
         cli.stdout.write(
-          `not redriven ${redriven.length} dead letter${redriven.length === 1 ? '' : 's'} already redriven (\`alertbus deadletter list\` says when and by whom); --again to put ${redriven.length === 1 ? 'it' : 'them'} back once more\n`,
+          `not redriven: ${redriven.length} dead letter${redriven.length === 1 ? '' : 's'} already redriven (\`alertbus deadletter list\` says when and by whom); --again to put ${redriven.length === 1 ? 'it' : 'them'} back once more\n`,
         );
         chosen = chosen.filter((d) => !redriven.includes(d));
       }
