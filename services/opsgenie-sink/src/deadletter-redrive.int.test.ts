@@ -85,7 +85,7 @@ test('a command the pager refused is listed, redriven once through the ledger, a
   expect(og.state.alerts.filter((a) => a.alias === cmd.alias)).toHaveLength(1);
 
   // Redriven again: the ledger says it completed; the result is re-emitted, the pager not called again.
-  await runCli('deadletter', 'redrive', '--id', listed.id);
+  await runCli('deadletter', 'redrive', '--id', listed.id, '--again');
   await waitFor(async () => (await results(cmd)).filter((e) => e.id === created.id).length === 2, { what: 'the second redrive seen' });
   expect(createCalls(cmd.alias).map((c) => c.status)).toEqual([422, 202]);
 });
