@@ -87,6 +87,54 @@ describe('Supervisor', () => {
     expect(err.message).toBe('router exited unexpectedly (signal SIGKILL); its log ends:\n  router starting');
   });
 
+  it('with restartCrashed, a child killed after start-up is started again after the back-off, the others untouched', async () => {
+    const events: string[] = [];
+    const back = new Promise<number | undefined>((resolve) => {
+      sup = new Supervisor();
+      sup.restartCrashed({
+        initialMs: 200,
+        onCrash: (e) => events.push(`${e.name} crashed (${e.how}), attempt ${e.attempt}, in ${e.delayMs} ms`),
+        onBack: (e) => resolve(e.pid),
+      });
+    });
+    const failures: string[] = [];
+    sup!.onFailure((err) => failures.push(err.message));
+    await sup!.start([server('db', await freePort()), server('router', await freePort())]);
+    const [dbPid, routerPid] = sup!.pids();
+    process.kill(routerPid!, 'SIGKILL');
+    const newPid = await back;
+    expect(events).toEqual(['router crashed (signal SIGKILL), attempt 1, in 200 ms']);
+    expect(newPid).not.toBe(routerPid);
+    expect(sup!.pids()).toEqual([dbPid, newPid]);
+    expect(failures).toEqual([]);
+    await sup!.stop();
+    expect([dbPid!, newPid!].some(alive)).toBe(false);
+  });
+
+  it('with restartCrashed, a child that keeps crashing is restarted with a doubling back-off; stop() ends the retries', async () => {
+    const port = await freePort();
+    // Dies just after its first readiness answer: every restart crashes soon after its start.
+    const script = `require('node:http').createServer((q, s) => { s.end('ok'); setTimeout(() => process.exit(7), 100); }).listen(${port}, '127.0.0.1');`;
+    const spec: ProcessSpec = { name: 'crasher', command: process.execPath, args: ['-e', script], env: process.env, ready: () => httpReady(`http://127.0.0.1:${port}/`) };
+    const delays: number[] = [];
+    sup = new Supervisor();
+    const third = new Promise<void>((resolve) =>
+      sup!.restartCrashed({
+        initialMs: 100,
+        maxMs: 400,
+        onCrash: (e) => {
+          delays.push(e.delayMs);
+          if (delays.length === 4) resolve();
+        },
+      }),
+    );
+    await sup.start([spec]);
+    await third;
+    expect(delays).toEqual([100, 200, 400, 400]);
+    await sup.stop();
+    expect(sup.pids()).toEqual([]);
+  });
+
   it('an abort during start-up rejects with its reason, and stop() leaves nothing running', async () => {
     const abort = new AbortController();
     sup = new Supervisor({ signal: abort.signal });

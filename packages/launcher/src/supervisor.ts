@@ -1,7 +1,8 @@
 /**
  * The supervision of alertbus's processes: a Supervisor starts child processes, says "ready" only when
  * every one answers its readiness check, reports the first one that exits with the last lines of its log,
- * and stops them all in reverse order. What the processes are is in ./services.ts.
+ * and stops them all in reverse order; once told to (restartCrashed), it starts a child that crashes after
+ * start-up again, with a back-off, instead. What the processes are is in ./services.ts.
  *
  *   const sup = new Supervisor({ output: (name, line) => console.log(`[${name}] ${line}`) });
  *   await sup.start(SERVICES.map((s) => serviceProcess(s, { root, env, port: portOf(s, env) })));
@@ -64,8 +65,38 @@ export interface SupervisorOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * How a crashed child is started again (Supervisor.restartCrashed): after `initialMs`, doubled with every crash
+ * that follows soon after the last start, up to `maxMs`; a child that ran `stableMs` before crashing starts over.
+ */
+export interface RestartPolicy {
+  initialMs?: number;
+  maxMs?: number;
+  stableMs?: number;
+  /** A child crashed and will be started again in `delayMs` (its `attempt`-th restart in a row). */
+  onCrash?: (e: { name: string; how: string; attempt: number; delayMs: number; logTail: readonly string[] }) => void;
+  /** A restarted child answers its readiness check again. */
+  onBack?: (e: { name: string; pid: number | undefined; attempt: number }) => void;
+}
+
+export const RESTART_INITIAL_MS = 1_000;
+export const RESTART_MAX_MS = 30_000;
+export const RESTART_STABLE_MS = 60_000;
+
+/** The wait before the `attempt`-th restart in a row (1-based): initialMs doubled each time, capped at maxMs. */
+export function restartDelay(attempt: number, o: { initialMs?: number; maxMs?: number } = {}): number {
+  const initial = o.initialMs ?? RESTART_INITIAL_MS;
+  const max = o.maxMs ?? RESTART_MAX_MS;
+  // Capped before doubling so a child that crashes for days does not overflow to Infinity.
+  const doublings = Math.min(Math.max(attempt, 1) - 1, 31);
+  return Math.min(initial * 2 ** doublings, max);
+}
+
 interface Child {
   spec: ProcessSpec;
+  /** Restarts in a row that led to this one (0: started by start()). */
+  attempt: number;
+  startedAt: number;
   proc: ChildProcess;
   lines: string[];
   exited: Promise<void>;
@@ -89,6 +120,8 @@ export class Supervisor {
   private failure: ProcessExitedError | undefined;
   private inStartUp = 0;
   private readonly failureListeners = new Set<(err: ProcessExitedError) => void>();
+  private restart: RestartPolicy | undefined;
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
 
   constructor(private readonly opts: SupervisorOptions = {}) {}
 
@@ -99,10 +132,19 @@ export class Supervisor {
 
   /** The last lines a child wrote. */
   tail(name: string, lines = this.opts.reportLines ?? 20): string[] {
-    return this.children.find((c) => c.spec.name === name)?.lines.slice(-lines) ?? [];
+    return this.children.filter((c) => c.spec.name === name).at(-1)?.lines.slice(-lines) ?? [];
   }
 
-  /** Called once, with the first child that exits while nothing asked to stop. */
+  /**
+   * From now on a child that exits while no start() is pending and nothing asked to stop is started again
+   * after a back-off (restartDelay) instead of being reported to onFailure: alertbus's services are safe to
+   * restart at any point (transactions, ledgers). An exit during a start() still fails that start().
+   */
+  restartCrashed(policy: RestartPolicy = {}): void {
+    this.restart = policy;
+  }
+
+  /** Called once, with the first child that exits while nothing asked to stop (and restartCrashed does not restart it). */
   onFailure(listener: (err: ProcessExitedError) => void): void {
     if (this.failure) listener(this.failure);
     else this.failureListeners.add(listener);
@@ -153,6 +195,8 @@ export class Supervisor {
     this.stopRequested.abort(new Error('stopped before every process was ready'));
     this.stopping ??= (async () => {
       const grace = this.opts.stopGraceMs ?? 15_000;
+      for (const t of this.restartTimers) clearTimeout(t);
+      this.restartTimers.clear();
       for (const child of [...this.children].reverse()) {
         if (child.done) continue;
         const timer = setTimeout(() => child.proc.kill('SIGKILL'), grace);
@@ -164,7 +208,7 @@ export class Supervisor {
     return this.stopping;
   }
 
-  private spawn(spec: ProcessSpec): Child {
+  private spawn(spec: ProcessSpec, attempt = 0): Child {
     const proc = spawn(spec.command, spec.args, {
       cwd: spec.cwd,
       env: spec.env,
@@ -174,7 +218,7 @@ export class Supervisor {
     proc.stdin!.on('error', () => undefined);
     if (spec.nice && proc.pid !== undefined) reniceProcess(proc.pid, spec.nice);
     const keep = this.opts.keepLines ?? 40;
-    const child: Child = { spec, proc, lines: [], exited: Promise.resolve(), closed: Promise.resolve(), done: false };
+    const child: Child = { spec, attempt, startedAt: Date.now(), proc, lines: [], exited: Promise.resolve(), closed: Promise.resolve(), done: false };
     child.closed = new Promise<void>((resolve) => proc.once('close', () => resolve()));
     const collect = (stream: NodeJS.ReadableStream | null, kind: 'stdout' | 'stderr') => {
       let buf = '';
@@ -208,6 +252,7 @@ export class Supervisor {
         // Let the output still in the pipes arrive, and a concurrent stop() claim the exit, before reporting.
         setTimeout(() => {
           if (this.stopping || this.failure) return;
+          if (this.restart && during === 'run') return this.restartLater(child, how ?? 'unknown');
           this.failure = new ProcessExitedError(spec.name, how ?? 'unknown', child.lines.slice(-(this.opts.reportLines ?? 20)), during);
           for (const l of this.failureListeners) l(this.failure);
           this.failureListeners.clear();
@@ -224,6 +269,32 @@ export class Supervisor {
     });
     this.children.push(child);
     return child;
+  }
+
+  private restartLater(old: Child, how: string): void {
+    const policy = this.restart!;
+    const attempt = Date.now() - old.startedAt >= (policy.stableMs ?? RESTART_STABLE_MS) ? 1 : old.attempt + 1;
+    const delayMs = restartDelay(attempt, policy);
+    policy.onCrash?.({ name: old.spec.name, how, attempt, delayMs, logTail: old.lines.slice(-(this.opts.reportLines ?? 20)) });
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(timer);
+      if (this.stopping) return;
+      const child = this.spawn(old.spec, attempt);
+      void this.waitBack(child, policy);
+    }, delayMs);
+    this.restartTimers.add(timer);
+  }
+
+  /** Tells onBack once a restarted child is ready; one that exits first is restarted again by its exit. */
+  private async waitBack(child: Child, policy: RestartPolicy): Promise<void> {
+    while (!child.done && !this.stopping) {
+      if (await child.spec.ready(child.proc.pid)) {
+        if (child.spec.nice && child.proc.pid !== undefined) reniceProcess(child.proc.pid, child.spec.nice);
+        if (!child.done && !this.stopping) policy.onBack?.({ name: child.spec.name, pid: child.proc.pid, attempt: child.attempt });
+        return;
+      }
+      await sleep(250);
+    }
   }
 
   private async waitReady(child: Child): Promise<void> {
