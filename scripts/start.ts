@@ -3,7 +3,8 @@
  * machine has what it takes (preflight) — a PostgreSQL (DATABASE_URL, else the local server, else an embedded
  * one), a local Kafka broker when KAFKA_BROKERS is not set, the topics, and every service as its own process.
  * Says "ready" only when every service answers /readyz; if anything exits during start-up it shows why, stops
- * the rest and exits non-zero. Ctrl-C / SIGTERM stops all of it, also while it is still starting.
+ * the rest and exits non-zero. Once ready, a process that crashes is started again after a back-off (1 s doubling
+ * to 30 s), the rest left running. Ctrl-C / SIGTERM stops all of it, also while it is still starting.
  * `--scale router=3,slack-sink=2` runs several instances of a service, each with its own port and instance id.
  */
 import { readFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ import {
   serviceInstances,
   serviceProcess,
   STAND_INS,
+  RESTART_MAX_MS,
   Supervisor,
   thisHost,
   type Problem,
@@ -200,9 +202,16 @@ async function main(): Promise<void> {
   await supervisor.start(instances.map((i) => ({ ...serviceProcess(i.def, { root, env: { ...env, ...i.env }, port: i.port }), name: i.name })));
   if (phase !== 'starting') return;
   phase = 'running';
-  supervisor.onFailure((err) => {
-    say(err.message);
-    void shutdown(1);
+  // A crash after start-up is not a setting to fix: the services' transactions and ledgers make a restart safe,
+  // and stopping the stack would turn one crash into refused webhooks.
+  supervisor.restartCrashed({
+    onCrash: ({ name, how, attempt, delayMs, logTail }) => {
+      const again = `restarting it in ${delayMs / 1000} s`;
+      if (attempt === 1) return say(`${name} exited unexpectedly (${how}); ${again}`);
+      const tail = logTail.length ? `; its log ends:\n${logTail.map((l) => `  ${l}`).join('\n')}` : '';
+      say(`${name} exited unexpectedly (${how}), ${attempt} times in a row; ${again}${delayMs >= RESTART_MAX_MS ? ' (and every 30 s while it keeps crashing)' : ''}${tail}`);
+    },
+    onBack: ({ name, pid }) => say(`${name} restarted (pid ${pid}) and ready`),
   });
   if (broker) watchBroker(broker);
 
@@ -251,7 +260,7 @@ async function withPorts(instances: ServiceInstance[], env: NodeJS.ProcessEnv): 
   return out;
 }
 
-/** A broker that dies takes the stack with it, as a service that dies does. */
+/** A broker that dies takes the stack with it: it runs outside the Supervisor (startLocalBroker ties it to this process), so nothing restarts it. */
 function watchBroker(b: LocalBroker): void {
   const timer = setInterval(() => {
     try {
