@@ -7,7 +7,6 @@
  * to 30 s), the rest left running. Ctrl-C / SIGTERM stops all of it, also while it is still starting.
  * `--scale router=3,slack-sink=2` runs several instances of a service, each with its own port and instance id.
  */
-import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DATABASE_URL, ensureDatabase } from '@alertbus/common';
@@ -41,6 +40,7 @@ import {
   type ServiceInstance,
   type ServiceName,
 } from '@alertbus/launcher';
+import { routeSample } from './sample';
 
 const root = resolve(__dirname, '..');
 
@@ -229,7 +229,17 @@ async function main(): Promise<void> {
   if ((scale.get('ingest') ?? 1) > 1) say('  (each ingest instance takes webhooks on its own port: put a load balancer in front, or point senders at any)');
   say(`  Postgres ${dbLabel}`);
   const first = (name: ServiceName) => instances.find((i) => i.def.name === name)!;
-  if (values.sample) await routeSample(url(first('ingest')), url(first('history')), Boolean(env.OPSGENIE_API_KEY));
+  if (values.sample) {
+    await routeSample({
+      root,
+      ingest: url(first('ingest')),
+      history: url(first('history')),
+      livePager: Boolean(env.OPSGENIE_API_KEY),
+      env: process.env,
+      say,
+      running: () => phase === 'running',
+    });
+  }
   say('Ctrl-C stops everything.');
 }
 
@@ -272,38 +282,6 @@ function watchBroker(b: LocalBroker): void {
       void shutdown(1);
     }
   }, 2_000);
-}
-
-/** Posts the README's sample alert and waits until the incident, its thread and its page are recorded. */
-async function routeSample(ingest: string, history: string, livePager: boolean): Promise<void> {
-  const body = readFileSync(join(root, 'examples', 'alertmanager-firing.json'), 'utf8');
-  // With INGEST_TOKEN or INGEST_TOKENS set (as the README's Production section advises), the sample carries one.
-  const ingestToken = process.env.INGEST_TOKEN || process.env.INGEST_TOKENS?.split(',')[0]?.split(':').slice(1).join(':').trim();
-  const res = await fetch(`${ingest}/webhooks/alertmanager`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(ingestToken ? { authorization: `Bearer ${ingestToken}` } : {}) },
-    body,
-  });
-  const accepted = (await res.json()) as { aliases?: string[] };
-  const alias = accepted.aliases?.[0];
-  say(`sample alert posted: HTTP ${res.status}, alias ${alias}`);
-  if (!res.ok || !alias) return;
-  const historyToken = process.env.ALERTBUS_TOKEN || process.env.HISTORY_TOKEN;
-  const historyHeaders: Record<string, string> = historyToken ? { authorization: `Bearer ${historyToken}` } : {};
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline && phase === 'running') {
-    const list = (await (await fetch(`${history}/api/incidents?alias=${encodeURIComponent(alias)}&status=open`, { headers: historyHeaders })).json()) as {
-      incidents?: Array<{ incident_id: string; slack_root_ts: string | null; pager_alert_id: string | null }>;
-    };
-    const inc = list.incidents?.[0];
-    if (inc && inc.slack_root_ts && (inc.pager_alert_id || !livePager)) {
-      say(`sample incident ${inc.incident_id}: Slack root ts ${inc.slack_root_ts}, pager alert ${inc.pager_alert_id ?? '(dry run)'}`);
-      say(`  timeline: ${history}/api/incidents/${inc.incident_id}  ·  page: ${history}/`);
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  if (phase === 'running') say("the sample incident did not show up within 60 s: see the services' logs above");
 }
 
 main().catch((err: unknown) => {

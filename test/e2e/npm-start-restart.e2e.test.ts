@@ -1,9 +1,12 @@
 /**
- * `npm start -- --stand-ins` once it is ready: a service killed with -9 is started again (its transactions and
- * ledgers make that safe) while the rest keeps running, and an alert sent after is posted once.
+ * `npm start -- --stand-ins --sample` once it is ready: a service killed with -9 is started again (its
+ * transactions and ledgers make that safe) while the rest keeps running, and an alert sent after is posted once.
+ * With HISTORY_API_TOKENS set and no ALERTBUS_TOKEN, --sample reads history with one of those tokens; a token
+ * history refuses is said at once rather than after a minute of 401s.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { routeSample } from '../../scripts/sample';
 import { dropTestDatabase } from '../support/db';
 import { freePortsEnv, npmStart, repoRoot, type NpmStart } from '../support/npm-start';
 
@@ -24,7 +27,7 @@ beforeAll(async () => {
     HISTORY_API_TOKENS: `alice:operator:${OPERATOR},grafana:viewer:${VIEWER}`,
   };
   for (const v of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_BOT_USER_ID', 'SLACK_BOT_ID', 'OPSGENIE_API_KEY', 'ALERTBUS_TOKEN', 'HISTORY_TOKEN']) delete env[v];
-  run = npmStart(['--stand-ins'], env);
+  run = npmStart(['--stand-ins', '--sample'], env);
   await run.waitFor(/^\[alertbus\] ready/m);
 });
 
@@ -40,6 +43,27 @@ async function pidOf(port: string, path: string): Promise<string | null> {
   await res.body?.cancel();
   return res.ok ? res.headers.get('x-alertbus-pid') : null;
 }
+
+test('--sample with only HISTORY_API_TOKENS set reads history with one of them and shows the incident', async () => {
+  await run.waitFor(/^\[alertbus\] (sample incident .+|the sample incident did not show up.+)$/m);
+  expect(run.output()).toMatch(/^\[alertbus\] sample incident [\w-]+: Slack root ts \d+\.\d+, pager alert /m);
+  expect(run.output()).not.toMatch(/did not show up/);
+});
+
+test('a sample whose history token is refused says so at once, not after the wait', async () => {
+  const said: string[] = [];
+  await routeSample({
+    root: repoRoot,
+    ingest: url('INGEST_PORT', ''),
+    history: url('HISTORY_PORT', ''),
+    livePager: true,
+    env: { ALERTBUS_TOKEN: 'not-a-token-history-knows' },
+    say: (m) => said.push(m),
+    // Far longer than this test's timeout: the answer must come from the 401, not the deadline.
+    timeoutMs: 3_600_000,
+  });
+  expect(said.at(-1)).toBe('history answered 401 to the sample\'s query: set ALERTBUS_TOKEN to a viewer token of HISTORY_API_TOKENS');
+});
 
 test('the router killed with -9 is started again with a new pid; ingest keeps answering; an alert sent after is posted once', async () => {
   const routerPid = await pidOf('ROUTER_PORT', '/readyz');
