@@ -1,7 +1,7 @@
 /**
  * `npm start -- --stand-ins` with the example rules: the Slack stand-in knows every channel they name, so the
  * README's own commands (`alertbus notify -t deploys … --sync`, `-t batch -l crit`) are posted, not dead-lettered
- * as channel_not_found.
+ * as channel_not_found. It has an operator and a viewer to try Slack flows with, and no one else.
  */
 import { join } from 'node:path';
 import { dropTestDatabase } from '../test/support/db';
@@ -18,13 +18,25 @@ afterAll(async () => {
   await dropTestDatabase();
 });
 
-test('the stand-in gets the channels of ROUTING_RULES; a tag notification to #deploys and #batch-crit is posted', async () => {
+test('the stand-in gets the channels of ROUTING_RULES and two users; a tag notification to #deploys and #batch-crit is posted', async () => {
   const ports = await freePortsEnv();
   const env: NodeJS.ProcessEnv = { ...process.env, ...ports, LOG_LEVEL: 'warn', ROUTING_RULES: join(repoRoot, 'examples/rules.yaml') };
-  for (const v of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_BOT_USER_ID', 'SLACK_BOT_ID', 'OPSGENIE_API_KEY', 'SLACK_STAND_IN_CHANNELS']) delete env[v];
+  for (const v of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_BOT_USER_ID', 'SLACK_BOT_ID', 'OPSGENIE_API_KEY', 'SLACK_STAND_IN_CHANNELS', 'SLACK_STAND_IN_USERS']) delete env[v];
   run = npmStart(['--stand-ins'], env);
   await run.waitFor(/^\[alertbus\] ready/m);
   expect(run.output()).toMatch(/^\[alertbus\] Slack stand-in channels: #alerts, #ops, #batch, #batch-crit, #db-alerts, #deploys$/m);
+  // Users to try Slack flows with, known as Slack knows users: anyone else is user_not_found.
+  expect(run.output()).toMatch(/^\[alertbus\] Slack stand-in users: @operator \(U0OPERATOR\), @viewer \(U0VIEWER\)$/m);
+  const usersInfo = async (user: string) =>
+    (await (
+      await fetch(`http://127.0.0.1:${ports.SLACK_STAND_IN_PORT}/api/users.info`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer xoxb-stand-in', 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ user }).toString(),
+      })
+    ).json()) as { ok: boolean; error?: string; user?: { id: string; name: string } };
+  expect(await usersInfo('U0OPERATOR')).toMatchObject({ ok: true, user: { id: 'U0OPERATOR', name: 'operator' } });
+  expect(await usersInfo('U0NOBODY')).toMatchObject({ ok: false, error: 'user_not_found' });
 
   // The CLI runs as a user runs it, with this process's environment: pointed at this run's ingest.
   process.env.INGEST_URL = `http://127.0.0.1:${ports.INGEST_PORT}`;

@@ -11,7 +11,16 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_DATABASE_URL, ensureDatabase } from '@alertbus/common';
 import { loadRules } from '@alertbus/routing';
-import { channelsOfRules, DEFAULT_SLACK_CHANNELS, formatStandInChannels, parseStandInChannels, withChannels } from '@alertbus/stand-ins';
+import {
+  channelsOfRules,
+  DEFAULT_SLACK_CHANNELS,
+  DEFAULT_SLACK_USERS,
+  formatStandInChannels,
+  formatStandInUsers,
+  parseStandInChannels,
+  parseStandInUsers,
+  withChannels,
+} from '@alertbus/stand-ins';
 import { createKafka, ensureKafkaJars, ensureTopics, startLocalBroker, type LocalBroker } from '@alertbus/kafka';
 import {
   checkJava,
@@ -186,6 +195,8 @@ async function main(): Promise<void> {
 
   if (values['stand-ins']) {
     env.SLACK_STAND_IN_CHANNELS = standInChannels(env);
+    // Like Slack, the stand-in knows no user it was not given (user_not_found): without any, no ephemeral could reach anyone.
+    env.SLACK_STAND_IN_USERS ||= formatStandInUsers(DEFAULT_SLACK_USERS);
     const [slack, opsgenie] = STAND_INS.map((s) => ({ def: s, port: portOf(s, env) }));
     await supervisor.start([slack!, opsgenie!].map(({ def, port }) => serviceProcess(def, { root, env, port })));
     env.SLACK_API_URL = `http://127.0.0.1:${slack!.port}/api/`;
@@ -194,6 +205,7 @@ async function main(): Promise<void> {
     env.OPSGENIE_API_KEY = env.OPSGENIE_API_KEY || 'stand-in-genie-key';
     say(`Slack stand-in: ${env.SLACK_API_URL} · Opsgenie stand-in: ${env.OPSGENIE_API_URL}`);
     say(`Slack stand-in channels: ${env.SLACK_STAND_IN_CHANNELS.split(',').map((c) => `#${c.split(':')[1]}`).join(', ')}`);
+    say(`Slack stand-in users: ${parseStandInUsers(env.SLACK_STAND_IN_USERS).map((u) => `@${u.name} (${u.id})`).join(', ')}`);
   }
 
   const instances = await withPorts(serviceInstances(scale), env);

@@ -6,13 +6,14 @@
  * Prints `SLACK_API_URL=http://127.0.0.1:PORT/api/` on stdout. Env: SLACK_STAND_IN_PORT (default 0),
  * SLACK_STAND_IN_TOKENS (comma-separated; default `xoxb-stand-in` plus SLACK_BOT_TOKEN when set), SLACK_STAND_IN_CHANNELS
  * (`C0ALERTS:alerts,C0OPS:ops`, the default; `npm start -- --stand-ins` adds the channels of the rules in force),
- * SLACK_STAND_IN_USERS (`U0ALICE:alice:alice@example.com,…`, so on-call emails resolve to Slack users),
+ * SLACK_STAND_IN_USERS (`U0ALICE:alice:alice@example.com,…`, so on-call emails resolve to Slack users; none by
+ * default, DEFAULT_SLACK_USERS under `npm start -- --stand-ins`),
  * SLACK_STAND_IN_USERGROUPS (`S0ONCALL:oncall,…`), SLACK_STAND_IN_LATENCY_MS,
  * SLACK_STAND_IN_APP_TOKENS (app-level tokens that may open Socket Mode; default SLACK_APP_TOKEN when set),
  * SLACK_CLIENT_ID / SLACK_CLIENT_SECRET (what oauth.v2.access accepts; default the stand-in's own pair).
  */
 import { parseStandInChannels } from './channels';
-import { DEFAULT_SLACK_CHANNELS, SLACK_STAND_IN_TOKEN, startSlackStandIn } from './server';
+import { DEFAULT_SLACK_CHANNELS, parseStandInUsers, SLACK_STAND_IN_TOKEN, startSlackStandIn } from './server';
 
 function fail(message: string): never {
   process.stderr.write(`slack stand-in: ${message}\n`);
@@ -40,11 +41,11 @@ function channelsEnv() {
 function usersEnv() {
   const raw = process.env.SLACK_STAND_IN_USERS;
   if (!raw) return [];
-  return raw.split(',').map((entry) => {
-    const [id, name, email] = entry.trim().split(':');
-    if (!id || !name) fail(`SLACK_STAND_IN_USERS entries must be ID:name[:email], got "${entry}"`);
-    return { id, name, ...(email ? { email } : {}) };
-  });
+  try {
+    return parseStandInUsers(raw);
+  } catch (err) {
+    return fail((err as Error).message);
+  }
 }
 
 function usergroupsEnv() {

@@ -49,6 +49,33 @@ export const DEFAULT_SLACK_CHANNELS: SlackChannelConfig[] = [
   { id: 'C0OPS', name: 'ops' },
 ];
 
+/**
+ * The users `npm start -- --stand-ins` gives the stand-in when SLACK_STAND_IN_USERS is unset, so Slack flows can
+ * be tried (ephemerals, users.info, on-call emails): ids that say what a rules file's `permissions:` may make them.
+ */
+export const DEFAULT_SLACK_USERS: SlackUserConfig[] = [
+  { id: 'U0OPERATOR', name: 'operator', email: 'operator@example.com' },
+  { id: 'U0VIEWER', name: 'viewer', email: 'viewer@example.com' },
+];
+
+/** SLACK_STAND_IN_USERS: `ID:name[:email]` entries, comma-separated. Throws on a malformed entry. */
+export function parseStandInUsers(raw: string): SlackUserConfig[] {
+  return raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const [id, name, email, ...rest] = entry.split(':').map((f) => f.trim());
+      if (!id || !name || rest.length > 0) throw new Error(`SLACK_STAND_IN_USERS entries must be ID:name[:email], got "${entry}"`);
+      return { id, name, ...(email ? { email } : {}) };
+    });
+}
+
+/** The inverse of parseStandInUsers. */
+export function formatStandInUsers(users: readonly SlackUserConfig[]): string {
+  return users.map((u) => [u.id, u.name, ...(u.email ? [u.email] : [])].join(':')).join(',');
+}
+
 export interface SlackStandInOptions {
   port?: number;
   host?: string;
