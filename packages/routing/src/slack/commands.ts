@@ -7,8 +7,8 @@ export type SlackCommand =
   | { name: 'help' }
   | { name: 'oncall'; schedule?: string }
   | { name: 'cache-clear'; schedule?: string }
-  | { name: 'ack' }
-  | { name: 'resolve' }
+  | { name: 'ack'; target?: string }
+  | { name: 'resolve'; target?: string }
   | { name: 'request' };
 
 export type SlackCommandName = SlackCommand['name'];
@@ -24,6 +24,12 @@ interface CommandPattern {
 
 /** A schedule name: one word, or anything in double quotes (Opsgenie names may contain spaces). */
 const SCHEDULE = String.raw`(?:\s+(?:["“](?<quoted>[^"“”]+)["”]|(?<word>[^\s"“”]+)))?`;
+
+/**
+ * What `ack` / `resolve` may name, as the slash command takes it (`ack <id|alias>`): people type the same after a
+ * mention, and it must read as the command it looks like, never as a request that pages someone.
+ */
+const TARGET = String.raw`(?:\s+(?<target>\S+))?`;
 
 /** A command's pattern: matched against the whole text, case-insensitively. */
 const command = (source: string) => RE2JS.compile(`^(?:${source})$`, RE2JS.CASE_INSENSITIVE);
@@ -42,8 +48,8 @@ const TABLE: CommandPattern[] = [
     usage: 'cache clear [schedule]',
     summary: 'forget the cached on-call answers (of one schedule, else all)',
   },
-  { name: 'ack', pattern: command('ack|acknowledge'), usage: 'ack', summary: "acknowledge the incident (in an incident's thread)" },
-  { name: 'resolve', pattern: command('resolve'), usage: 'resolve', summary: "resolve the incident (in an incident's thread)" },
+  { name: 'ack', pattern: command(`(?:ack|acknowledge)${TARGET}`), usage: 'ack', summary: "acknowledge the incident (in an incident's thread)" },
+  { name: 'resolve', pattern: command(`resolve${TARGET}`), usage: 'resolve', summary: "resolve the incident (in an incident's thread)" },
 ];
 
 /**
@@ -73,10 +79,14 @@ export function parseCommand(text: string): SlackCommand {
     const m = c.pattern.exec(t) as RegExpExecArray | null;
     if (!m) continue;
     const schedule = (m.groups?.quoted ?? m.groups?.word)?.trim();
+    const target = m.groups?.target?.trim();
     switch (c.name) {
       case 'oncall':
       case 'cache-clear':
         return schedule ? { name: c.name, schedule } : { name: c.name };
+      case 'ack':
+      case 'resolve':
+        return target ? { name: c.name, target } : { name: c.name };
       default:
         return { name: c.name };
     }

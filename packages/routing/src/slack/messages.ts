@@ -16,6 +16,7 @@ import {
   NO_SCHEDULE_TEXT,
   notInThreadText,
   onCallAcknowledgement,
+  otherIncidentText,
   requestDescription,
   requestTitle,
 } from './texts';
@@ -97,7 +98,11 @@ function command(c: Ctx, r: SlackRoute, cmd: Exclude<SlackCommand, { name: 'requ
       break;
     case 'ack':
     case 'resolve':
-      if (m.threadTs === undefined) {
+      if (cmd.target !== undefined && !(m.threadTs !== undefined && cmd.target === ownRequestAlias(m, m.threadTs))) {
+        // Acting on another alias would key this message by that alias, as ingest does for slash commands; a
+        // mention is keyed by its own ts, so it can only say how, never guess which incident was meant.
+        out.add('PostSlackReply', { rule: r.rule, ...thread, text: otherIncidentText(cmd.name, rules.slashCommand) });
+      } else if (m.threadTs === undefined) {
         out.add('PostSlackReply', { rule: r.rule, ...thread, text: notInThreadText(cmd.name) });
       } else {
         // The thread's record (on another partition, maybe another instance) knows its incident: send it there.
@@ -120,6 +125,9 @@ function command(c: Ctx, r: SlackRoute, cmd: Exclude<SlackCommand, { name: 'requ
   }
   return remembered;
 }
+
+/** The alias a Slack request opened in this thread would have: `ack <it>` there names the thread's own incident. */
+const ownRequestAlias = (m: MessageInput['data'], threadTs: string) => `slack:${m.team}:${m.channel}:${threadTs}`;
 
 /** Who wrote the message, as `permissions:` sees them: their id and the user groups ingest found. */
 function actorOf(m: MessageInput['data']): { userId: string; groups?: readonly string[] } {

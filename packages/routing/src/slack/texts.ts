@@ -38,6 +38,17 @@ export function notInThreadText(command: 'ack' | 'resolve'): string {
   return `\`${command}\` works inside an incident's thread: mention me with it there.`;
 }
 
+/**
+ * `ack <alias>` / `resolve <alias>` mentioned outside that incident's thread: a mention acts on the thread it is
+ * in, so it says how to reach the one named instead. The name is not echoed: it is what someone typed.
+ */
+export function otherIncidentText(command: 'ack' | 'resolve', slash = '/alertbus'): string {
+  return (
+    `Nothing was done: a mention acts only on the incident of the thread it is in. Use \`${slash} ${command} <alias>\`, ` +
+    `or the ${command === 'ack' ? 'Ack' : 'Resolve'} button / \`@alertbus ${command}\` in the incident's thread.`
+  );
+}
+
 export const NO_INCIDENT_TEXT = 'I know of no incident in this thread, so there is nothing to acknowledge or resolve here.';
 
 /**
