@@ -123,7 +123,11 @@ describe('Slack text commands: ack / resolve typed in an incident\'s thread', ()
 
   test('a thread belongs to the first incident linked to it: a request made inside an alert thread does not take it over', () => {
     const g = given(builtin, alertIncident, rootPosted(A, I1, ROOT_TS));
-    g.when(inThread('can someone look at this?', ROOT_TS)).then([['IncidentOpened', { source: 'slack' }], ['ReplyWithOnCall', { threadTs: ROOT_TS }], ['SlackThreadLinked', {}, threadKey('C0ALERTS', ROOT_TS)]]);
+    // The request asks the root's key first whether it is a request to join; an alert's root is not, so it comes back.
+    g.when(inThread('can someone look at this?', ROOT_TS)).then([
+      ['SlackMessageReceived', {}, messageAlias(ROOT_TS, 'C0ALERTS')],
+      ['SlackMessageReceived', {}],
+      ['IncidentOpened', { source: 'slack' }], ['ReplyWithOnCall', { threadTs: ROOT_TS }], ['SlackThreadLinked', {}, threadKey('C0ALERTS', ROOT_TS)]]);
     expect(g.sim.states.get(threadKey('C0ALERTS', ROOT_TS))).toMatchObject({ alias: A, incidentId: I1 });
   });
 

@@ -89,6 +89,9 @@ describe('Slack messages: a mention or DM is a request answered by the on-call',
     given(builtin)
       .when(reply)
       .then([
+        // Via the root's key, which holds no request to join.
+        ['SlackMessageReceived', {}, M],
+        ['SlackMessageReceived', {}],
         ['IncidentOpened', {}],
         ['ReplyWithOnCall', { channel: CHANNEL, threadTs: TS }],
         ['SlackThreadLinked', {}, threadKey(CHANNEL, TS)],

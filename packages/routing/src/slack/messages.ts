@@ -13,15 +13,18 @@ import { threadKey } from './thread-key';
 import {
   DELETED_NOTE,
   editedNote,
+  joinedText,
   NO_SCHEDULE_TEXT,
   notInThreadText,
   onCallAcknowledgement,
   otherIncidentText,
   requestDescription,
   requestTitle,
+  threadNote,
 } from './texts';
 import { incidentFacts } from '../core/incident-facts';
 import { incidentIdOf } from '../core/incident-id';
+import { ROUTER_SOURCE } from '../core/outputs';
 
 type MessageInput = Envelope<'SlackMessageReceived'>;
 
@@ -67,6 +70,9 @@ function replyWithOnCall(c: Ctx, r: SlackRoute, schedule: string | undefined, in
   }
 }
 
+/** Alias of a Slack message (`slack:{team}:{channel}:{ts}`), as ingest keys it: a request's thread root names its incident. */
+const slackAlias = (m: MessageInput['data'], ts: string) => `slack:${m.team}:${m.channel}:${ts}`;
+
 /** A command: answered in the thread, no incident; the state remembers the message so redeliveries stay quiet. */
 function command(c: Ctx, r: SlackRoute, cmd: Exclude<SlackCommand, { name: 'request' }>, rules: CompiledRules): RouterState {
   const { input, out, thread } = c;
@@ -98,7 +104,7 @@ function command(c: Ctx, r: SlackRoute, cmd: Exclude<SlackCommand, { name: 'requ
       break;
     case 'ack':
     case 'resolve':
-      if (cmd.target !== undefined && !(m.threadTs !== undefined && cmd.target === ownRequestAlias(m, m.threadTs))) {
+      if (cmd.target !== undefined && !(m.threadTs !== undefined && cmd.target === slackAlias(m, m.threadTs))) {
         // Acting on another alias would key this message by that alias, as ingest does for slash commands; a
         // mention is keyed by its own ts, so it can only say how, never guess which incident was meant.
         out.add('PostSlackReply', { rule: r.rule, ...thread, text: otherIncidentText(cmd.name, rules.slashCommand) });
@@ -125,9 +131,6 @@ function command(c: Ctx, r: SlackRoute, cmd: Exclude<SlackCommand, { name: 'requ
   }
   return remembered;
 }
-
-/** The alias a Slack request opened in this thread would have: `ack <it>` there names the thread's own incident. */
-const ownRequestAlias = (m: MessageInput['data'], threadTs: string) => `slack:${m.team}:${m.channel}:${threadTs}`;
 
 /** Who wrote the message, as `permissions:` sees them: their id and the user groups ingest found. */
 function actorOf(m: MessageInput['data']): { userId: string; groups?: readonly string[] } {
@@ -207,11 +210,45 @@ function unmatched(c: Ctx, r: SlackRoute, rules: CompiledRules, text: string): R
       suppress(c, 'not-understood', r.rule);
       return remembered;
     case 'oncall':
-      if (!isSingleWord(text)) return open(c, r);
+      if (!isSingleWord(text)) return request(c, r);
       suppress(c, 'not-understood', r.rule);
       out.add('PostSlackReply', { rule: r.rule, ...thread, text: NOT_UNDERSTOOD_TEXT });
       return remembered;
   }
+}
+
+/** Remembered at a threaded request's own key while its thread's root is asked whether it is a request already. */
+const THREAD_REQUEST = 'thread-request';
+
+/**
+ * A request: in the thread of a request, it belongs to that request, whose state is at the root's key, not this
+ * message's. So it travels there first (this key remembers it, so Slack's redeliveries stay quiet) and comes back
+ * to open an incident of its own only when the root is no open request.
+ */
+function request(c: Ctx, r: SlackRoute): RouterState {
+  const m = c.input.data;
+  // Back from the root (or forwarded once already): open here, never travel again.
+  if (m.threadTs === undefined || m.threadTs === m.ts || c.input.source === ROUTER_SOURCE) return open(c, r);
+  c.out.add('SlackMessageReceived', m, slackAlias(m, m.threadTs));
+  return { kind: 'slack-command', key: c.input.alias, command: THREAD_REQUEST, inputId: c.input.id, at: c.input.recordedAt };
+}
+
+/**
+ * At the thread root's key: an open request there takes the message as a note on it (and on its pager alert), with no
+ * second page; anything else (no request, a resolved one, an alert thread's root) sends it back to open its own.
+ */
+function joinThread(c: Ctx, state: RouterState | undefined): RouterState | undefined {
+  const m = c.input.data;
+  const s = isIncidentState(state) ? state : undefined;
+  if (!s?.slackRequest || s.slackRequest.ts !== m.threadTs || s.slackRequest.deleted || s.status === 'resolved') {
+    c.out.add('SlackMessageReceived', m, slackAlias(m, m.ts));
+    return state;
+  }
+  const note = { ts: m.ts, text: m.text, ...(m.user ? { user: m.user } : {}) };
+  c.out.add('IncidentUpdated', { ...incidentFacts(s, { inputId: c.input.id, rule: s.rule, reason: 'updated' }), changes: { threadMessage: note } });
+  if (s.paged) c.out.add('AddPagerNote', { incidentId: s.incidentId, rule: s.rule, note: threadNote(m.user ?? m.botId, m.text) }, pagerAliasOf(s));
+  c.out.add('PostSlackReply', { incidentId: s.incidentId, rule: s.rule, channel: m.channel, threadTs: m.threadTs!, text: joinedText(s.paged) });
+  return folded(c.out, s);
 }
 
 /** A request for help: a Slack incident, the on-call reply and/or a pager alert, as the rule says. */
@@ -330,6 +367,13 @@ export function decideSlackMessage(input: MessageInput, state: RouterState | und
   const c: Ctx = { input, out, thread: { channel: m.channel, threadTs: m.threadTs ?? m.ts } };
   const r = routeSlackMessage(rules, routableMessage(m, stripLeadingMentions(m.text), input.alias));
   const incident = isIncidentState(state) ? state : undefined;
+  // A threaded request on its way to its thread's root, or back from it (see request()).
+  if (input.source === ROUTER_SOURCE && m.kind !== 'edit' && m.kind !== 'delete') {
+    if (input.alias !== slackAlias(m, m.ts)) return { events: out.events, state: joinThread(c, state) };
+    if (state !== undefined && !isIncidentState(state) && state.kind === 'slack-command' && state.command === THREAD_REQUEST) {
+      return { events: out.events, state: open(c, r) };
+    }
+  }
   if (m.kind === 'edit') return { events: out.events, state: edit(c, r, state) };
   if (m.kind === 'delete') return { events: out.events, state: remove(c, r, state) };
 

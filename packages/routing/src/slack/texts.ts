@@ -104,6 +104,16 @@ export function editedNote(user: string | undefined, text: string): string {
   return truncate(`The Slack message was edited${user ? ` by ${user}` : ''}. It now says:\n${requestText(text) || '(no text)'}`, 25_000);
 }
 
+/** A mention in a request's thread, on the request's pager alert: what was added and by whom. */
+export function threadNote(user: string | undefined, text: string): string {
+  return truncate(`Added in the Slack thread${user ? ` by ${user}` : ''}:\n${requestText(text) || '(no text)'}`, 25_000);
+}
+
+/** The answer in the thread to a mention that joined the thread's request instead of opening another. */
+export function joinedText(paged: boolean): string {
+  return paged ? 'Added to this request and to its pager alert: nobody was paged again.' : 'Added to this request.';
+}
+
 export const DELETED_NOTE = 'The Slack message was deleted.';
 
 export function pagerActionNote(action: 'ack' | 'resolve', by: string): string {
