@@ -120,7 +120,8 @@ export const SlackEphemeralDelivery = Type.Object(
     ...answerDeliveryBase,
     channel: Type.String(),
     user: Type.String(),
-    messageTs: Type.String({ description: 'What chat.postEphemeral answered (ephemeral messages have no lasting ts).' }),
+    messageTs: Type.Optional(Type.String({ description: 'What chat.postEphemeral answered (ephemeral messages have no lasting ts); absent through the response_url.' })),
+    via: Type.Optional(Type.Union([Type.Literal('response_url'), Type.Literal('chat.postEphemeral')], { description: 'How it was shown; absent: chat.postEphemeral.' })),
   },
   { additionalProperties: false, description: 'PostSlackEphemeral done: the person was shown the answer.' },
 );

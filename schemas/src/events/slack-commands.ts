@@ -89,10 +89,19 @@ export const PostSlackEphemeral = Type.Object(
     user: Type.String({ minLength: 1, description: 'Slack user id of the only person who sees it.' }),
     threadTs: Type.Optional(slackTs('Thread to show it in; absent: the channel itself (a click on a root message).')),
     text: Type.String({ minLength: 1, maxLength: 3000 }),
+    responseUrl: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 2000,
+        description:
+          'The response_url of the click answered: shown there first, as it reaches the person even in a channel they are not a member of ' +
+          '(chat.postEphemeral then answers user_not_in_channel). Absent for text typed in a thread.',
+      }),
+    ),
   },
   {
     additionalProperties: false,
-    description: 'chat.postEphemeral: an answer only that person sees (a refusal), not kept in the channel\'s history.',
+    description: 'An answer only that person sees (a refusal), not kept in the channel\'s history: at the click\'s response_url, else chat.postEphemeral.',
   },
 );
 

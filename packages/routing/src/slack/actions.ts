@@ -120,6 +120,8 @@ function refused(out: Outputs, input: ActionInput, s: AliasState, what: 'ack' | 
     user: a.user.id,
     ...(threadTs ? { threadTs } : {}),
     text: refusalText(what === 'ack' ? 'acknowledge this incident' : 'resolve this incident', verdict),
+    // A click's own way back to the clicker: it reaches them where chat.postEphemeral cannot (not a channel member).
+    ...(a.responseUrl && a.responseUrl.length <= 2000 && a.actionType !== TEXT_COMMAND_ACTION_TYPE ? { responseUrl: a.responseUrl } : {}),
   });
   return true;
 }
