@@ -130,6 +130,8 @@ export async function startSlackSink(config: SlackSinkConfig & StartOptions): Pr
       lookupRetry: config.lookupRetry,
       onCallLookupAttempts: config.onCallLookupAttempts,
       webhookSecret: config.commandWebhookSecret,
+      timeoutMs: config.requestTimeoutMs,
+      responseUrlLifetimeMs: config.responseUrlLifetimeMs,
     });
     const notifications = new NotificationPoster({ client, log, lookupRetry: config.lookupRetry });
     const slashAnswers = new SlashAnswers({

@@ -240,24 +240,31 @@ export class SlashAnswers {
 
   private async post(command: SlashAnswerCommand, text: string): Promise<void> {
     const { responseUrl, responseType } = command.data;
-    let res: Response;
-    try {
-      res = await fetch(responseUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ response_type: responseType, text }),
-        signal: AbortSignal.timeout(this.deps.timeoutMs),
-        redirect: 'error',
-      });
-    } catch (err) {
-      throw new DeliveryError(`response_url: ${(err as Error).message}`, false);
-    }
-    const body = (await res.text().catch(() => '')).slice(0, 200);
-    const cls = classifyStatus(res.status);
-    if (cls === 'ok') return;
-    // An expired or used-up response_url will not take the answer later either, and the record is not bad.
-    const refusal = cls === 'permanent' ? responseUrlRefusal(res.status, body) : undefined;
-    if (refusal) throw new GivenUpError(refusal, `response_url answered ${res.status} ${body}`.trim(), res.status);
-    throw new DeliveryError(`response_url answered ${res.status} ${body}`.trim(), cls === 'permanent', res.status, parseRetryAfter(res.headers.get('retry-after'), Date.now()));
+    await postToResponseUrl(responseUrl, { response_type: responseType, text }, this.deps.timeoutMs);
   }
+}
+
+/**
+ * One answer posted to a response_url (a slash command's or a click's). Throws GivenUpError when the URL is used up or
+ * expired (no later try can deliver there, and the record is not bad), else a DeliveryError that says whether to retry.
+ */
+export async function postToResponseUrl(url: string, body: Record<string, unknown>, timeoutMs: number): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'error',
+    });
+  } catch (err) {
+    throw new DeliveryError(`response_url: ${(err as Error).message}`, false);
+  }
+  const answer = (await res.text().catch(() => '')).slice(0, 200);
+  const cls = classifyStatus(res.status);
+  if (cls === 'ok') return;
+  const refusal = cls === 'permanent' ? responseUrlRefusal(res.status, answer) : undefined;
+  if (refusal) throw new GivenUpError(refusal, `response_url answered ${res.status} ${answer}`.trim(), res.status);
+  throw new DeliveryError(`response_url answered ${res.status} ${answer}`.trim(), cls === 'permanent', res.status, parseRetryAfter(res.headers.get('retry-after'), Date.now()));
 }

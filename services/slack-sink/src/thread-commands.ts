@@ -1,5 +1,5 @@
 import { DeliveryError, type Logger, type RetryPolicy } from '@alertbus/common';
-import type { DeliveryOutcome } from '@alertbus/sink-runtime';
+import { GivenUpError, type DeliveryOutcome } from '@alertbus/sink-runtime';
 import type { PostedMessage, SlackClient } from './client';
 import type { OnCallCache } from './oncall/cache';
 import { lookUpOnCall } from './oncall/lookup';
@@ -9,6 +9,8 @@ import type { CommandSteps } from './steps';
 import type { ClientSource, TeamClient } from './team-clients';
 import { lookUpOrThrow, RECONCILE_LOOKBACK_MS } from './reconcile';
 import { callCommandWebhook, safeUrl, webhookFailedText, type WebhookResult } from './command-webhook';
+import { SlackPlatformError } from './write-calls';
+import { postToResponseUrl, RESPONSE_URL_LIFETIME_MS } from './slash-answers';
 import { dryRunTs, ephemeralBody, threadReplyBody, toSlackTs, type EphemeralCommand, type ThreadCommand } from './wire';
 
 export { DEFAULT_ONCALL_LOOKUP_ATTEMPTS } from './oncall/lookup';
@@ -16,6 +18,11 @@ export { DEFAULT_ONCALL_LOOKUP_ATTEMPTS } from './oncall/lookup';
 export const THREAD_COMMAND_TYPES: ReadonlySet<string> = new Set(['ReplyWithOnCall', 'ClearOnCallCache', 'PostSlackReply', 'CallCommandWebhook', 'PostSlackEphemeral']);
 
 /** The messages each command posts, in order; each is a step recorded once done. */
+/** What chat.postEphemeral answers when the person cannot be shown anything there: no later try changes that. */
+const EPHEMERAL_UNREACHABLE: ReadonlySet<string> = new Set(['user_not_in_channel', 'channel_not_found']);
+/** A response_url post's bound when the deps name none. */
+const RESPONSE_URL_TIMEOUT_MS = 10_000;
+
 const POSTS: Record<ThreadCommand['type'], readonly string[]> = {
   ReplyWithOnCall: ['ack', 'answer'],
   ClearOnCallCache: ['reply'],
@@ -38,6 +45,10 @@ export interface ThreadCommandsDeps {
   onCallLookupAttempts?: number;
   /** COMMAND_WEBHOOK_SECRET: signs the requests to `commands:` webhooks; unset, they are not called (the thread is told). */
   webhookSecret?: string;
+  /** Bound of a response_url post (SLACK_REQUEST_TIMEOUT_MS). */
+  timeoutMs?: number;
+  /** How long after a click its response_url is tried (default Slack's 30 minutes; tests shorten it). */
+  responseUrlLifetimeMs?: number;
   now?: () => number;
 }
 
@@ -54,10 +65,7 @@ export class ThreadCommands {
     const team = await this.deps.clients?.forTeam(command.data.teamId);
     const client = team?.client;
     if (!client) throw new DeliveryError('no Slack token configured', true);
-    if (command.type === 'PostSlackEphemeral') {
-      const { messageTs } = await client.postEphemeral(ephemeralBody(command));
-      return { type: 'SlackEphemeralPosted', data: { channel: command.data.channel, user: command.data.user, messageTs } };
-    }
+    if (command.type === 'PostSlackEphemeral') return this.ephemeral(client, command);
     const steps = await this.deps.steps.load(command.id);
     switch (command.type) {
       case 'CallCommandWebhook': {
@@ -106,6 +114,41 @@ export class ThreadCommands {
       }
     }
     return this.completed(command, steps)!;
+  }
+
+  /**
+   * An answer for one person: at the click's response_url while it lives (it reaches them in a channel they are not a
+   * member of), else, or when that URL fails, in the channel by chat.postEphemeral. Where Slack says that person cannot
+   * be shown anything there, it is given up with why: a retry or a redrive would meet the same refusal.
+   */
+  private async ephemeral(client: SlackClient, command: EphemeralCommand): Promise<DeliveryOutcome> {
+    const { channel, user, responseUrl, text } = command.data;
+    let unreachable: DeliveryError | undefined;
+    if (responseUrl && this.responseUrlLives(command)) {
+      try {
+        await postToResponseUrl(responseUrl, { response_type: 'ephemeral', replace_original: false, text }, this.deps.timeoutMs ?? RESPONSE_URL_TIMEOUT_MS);
+        return { type: 'SlackEphemeralPosted', data: { channel, user, via: 'response_url' } };
+      } catch (err) {
+        // Slack limiting: the same host answers the Web API, so wait as asked. Anything else: the channel.
+        if (!(err instanceof DeliveryError) || err.httpStatus === 429) throw err;
+        unreachable = err;
+      }
+    }
+    try {
+      const { messageTs } = await client.postEphemeral(ephemeralBody(command));
+      return { type: 'SlackEphemeralPosted', data: { channel, user, messageTs, ...(responseUrl ? { via: 'chat.postEphemeral' as const } : {}) } };
+    } catch (err) {
+      if (err instanceof SlackPlatformError && EPHEMERAL_UNREACHABLE.has(err.slackError)) {
+        throw new GivenUpError('requester-unreachable', `${unreachable ? `${unreachable.message}; ` : ''}chat.postEphemeral: ${err.message}`);
+      }
+      throw err;
+    }
+  }
+
+  private responseUrlLives(command: EphemeralCommand): boolean {
+    const issuedAt = Date.parse(command.occurredAt);
+    const now = (this.deps.now ?? Date.now)();
+    return !Number.isFinite(issuedAt) || now - issuedAt < (this.deps.responseUrlLifetimeMs ?? RESPONSE_URL_LIFETIME_MS);
   }
 
   /**
