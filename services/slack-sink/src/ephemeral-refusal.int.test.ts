@@ -7,12 +7,13 @@ import type { Consumer, Kafka } from 'kafkajs';
 import pino from 'pino';
 import type { DeliveryRetryPolicy } from '@alertbus/common';
 import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
-import { TOPICS, decodeEnvelope, deriveId, makeEnvelope, newId, validateEnvelope, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import { deriveId, makeEnvelope, newId, validateEnvelope, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { responseUrl, startSlackStandIn, type SlackStandIn } from '../../../packages/stand-ins/src/slack/server';
 import { dropTestDatabase } from '../../../test/support/db';
 import { testBrokers } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { startSlackSink, type SlackSink } from './index';
+import { collectResults } from './test-support/collect';
 
 const TOKEN = 'xoxb-int-test';
 const FAST_RETRIES: DeliveryRetryPolicy = { budgetMs: 10 * 60_000, minBackoffMs: 20, maxBackoffMs: 100 };
@@ -62,15 +63,7 @@ beforeAll(async () => {
   await ensureTopics(kafka);
   producer = new EventProducer(kafka);
   await producer.connect();
-  collector = kafka.consumer({ groupId: `collector-${newId()}`, maxWaitTimeInMs: 100 });
-  await collector.connect();
-  await collector.subscribe({ topics: [TOPICS.deliveries, TOPICS.deadLetter], fromBeginning: true });
-  await collector.run({
-    eachMessage: async ({ topic, message }) => {
-      const decoded = decodeEnvelope(message.value, topic);
-      if (decoded.ok) seen.push(decoded.event);
-    },
-  });
+  collector = await collectResults(kafka, seen);
   sink = await startSlackSink({
     token: TOKEN,
     apiUrl: standIn.url,

@@ -10,8 +10,6 @@ import { createPool, type Pool, type DeliveryRetryPolicy, type RetryPolicy } fro
 import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
 import { CommandLedger } from '@alertbus/sink-runtime';
 import {
-  TOPICS,
-  decodeEnvelope,
   makeEnvelope,
   newId,
   validateEnvelope,
@@ -24,6 +22,7 @@ import { dropTestDatabase } from '../../../test/support/db';
 import { testBrokers } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { SLACK_SINK, startSlackSink, type SlackSink } from './index';
+import { collectResults } from './test-support/collect';
 
 const TOKEN = 'xoxb-oncall-test';
 /** Deliveries retry quickly here; the budget is long enough never to run out in these tests. */
@@ -115,15 +114,7 @@ beforeAll(async () => {
   await ensureTopics(kafka);
   producer = new EventProducer(kafka);
   await producer.connect();
-  collector = kafka.consumer({ groupId: `collector-${newId()}`, maxWaitTimeInMs: 100 });
-  await collector.connect();
-  await collector.subscribe({ topics: [TOPICS.deliveries, TOPICS.deadLetter], fromBeginning: true });
-  await collector.run({
-    eachMessage: async ({ topic, message }) => {
-      const decoded = decodeEnvelope(message.value, topic);
-      if (decoded.ok) seen.push(decoded.event);
-    },
-  });
+  collector = await collectResults(kafka, seen);
   sink = await startSlackSink({
     token: TOKEN,
     apiUrl: slack.url,

@@ -12,7 +12,6 @@ import { CommandLedger } from '@alertbus/sink-runtime';
 import {
   GROUPS,
   TOPICS,
-  decodeEnvelope,
   deriveId,
   makeEnvelope,
   newId,
@@ -25,6 +24,7 @@ import { dropTestDatabase } from '../../../test/support/db';
 import { testBrokers } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { SLACK_SINK, startSlackSink, type SlackSink, type SlackSinkConfig } from './index';
+import { collectResults } from './test-support/collect';
 
 const TOKEN = 'xoxb-int-test';
 /** Deliveries retry quickly here; the budget is long enough never to run out in these tests. */
@@ -137,15 +137,7 @@ beforeAll(async () => {
   await ensureTopics(kafka);
   producer = new EventProducer(kafka);
   await producer.connect();
-  collector = kafka.consumer({ groupId: `collector-${newId()}`, maxWaitTimeInMs: 100 });
-  await collector.connect();
-  await collector.subscribe({ topics: [TOPICS.deliveries, TOPICS.deadLetter], fromBeginning: true });
-  await collector.run({
-    eachMessage: async ({ topic, message }) => {
-      const decoded = decodeEnvelope(message.value, topic);
-      if (decoded.ok) seen.push(decoded.event);
-    },
-  });
+  collector = await collectResults(kafka, seen);
   config = {
     token: TOKEN,
     apiUrl: standIn.url,
