@@ -4,33 +4,19 @@
  * late copy at the window's start.
  */
 import type { AnyEnvelope } from '@alertbus/schemas';
-import type { RouterInput } from '../decider';
 import { Replayer } from '../core/replay';
-import { incidentIdOf } from '../core/incident-id';
 import { builtinRules } from '../rules/compile';
-import { firing, HOUR, MINUTE, resolved, T0 } from '../test-support/alerts';
-import { buttonClick } from '../test-support/slack';
+import { HOUR, T0 } from '../test-support/alerts';
+import { lateCopiesAroundWindow } from '../test-support/late-copies';
 import { runBacktest } from './backtest';
 
 const rules = builtinRules({ defaultChannel: '#alerts' });
 const iso = (ms: number) => new Date(T0 + ms).toISOString();
-const S1 = '2025-03-01T09:50:00Z';
-const E1 = '2025-03-01T09:58:00Z';
-
 /** Resolved before its firing came: the resolve is kept under the alias. */
 const KEPT = 'alertmanager:kept';
 /** Resolved by a person, then by its sender. */
 const BOTH = 'alertmanager:both';
-const bothFirst = firing(BOTH, { at: -10 * MINUTE, startsAt: S1 });
-
-const before: RouterInput[] = [
-  resolved(KEPT, { at: -MINUTE, startsAt: S1, endsAt: E1 }),
-  bothFirst,
-  buttonClick(BOTH, incidentIdOf(BOTH, 1, bothFirst.id), 'alertbus_resolve', { at: -3 * MINUTE }),
-  resolved(BOTH, { at: -MINUTE, startsAt: S1, endsAt: E1 }),
-];
-/** The late copies of both firings, just inside the window. */
-const window = [firing(KEPT, { at: 1_000, startsAt: S1 }), firing(BOTH, { at: 2_000, n: 1, startsAt: S1 })];
+const { before, window } = lateCopiesAroundWindow({ kept: KEPT, both: BOTH });
 
 test('a late copy at the window\'s start: the same rules report no change, and neither side opens it', async () => {
   const replayer = new Replayer(rules);

@@ -8,24 +8,15 @@ import { TOPICS } from '@alertbus/schemas';
 import type { Kafka } from 'kafkajs';
 import { readTopic, testBrokers, testKafka } from '../../../../test/support/kafka';
 import { waitFor } from '../../../../test/support/wait';
-import { builtinRules, incidentIdOf, type RouterInput } from '@alertbus/routing';
-import { firing, HOUR, MINUTE, resolved, T0 } from '@alertbus/routing/src/test-support/alerts';
-import { buttonClick } from '@alertbus/routing/src/test-support/slack';
+import { builtinRules } from '@alertbus/routing';
+import { HOUR, T0 } from '@alertbus/routing/src/test-support/alerts';
+import { lateCopiesAroundWindow } from '@alertbus/routing/src/test-support/late-copies';
 import { startRouter, type Router } from '../index';
 import { backtestFromKafka } from '@alertbus/backtest';
 
-const S1 = '2025-03-01T09:50:00Z';
-const E1 = '2025-03-01T09:58:00Z';
 const KEPT = 'alertmanager:bt-late-kept';
 const BOTH = 'alertmanager:bt-late-both';
-const bothFirst = firing(BOTH, { at: -10 * MINUTE, startsAt: S1 });
-const before: RouterInput[] = [
-  resolved(KEPT, { at: -MINUTE, startsAt: S1, endsAt: E1 }),
-  bothFirst,
-  buttonClick(BOTH, incidentIdOf(BOTH, 1, bothFirst.id), 'alertbus_resolve', { at: -3 * MINUTE }),
-  resolved(BOTH, { at: -MINUTE, startsAt: S1, endsAt: E1 }),
-];
-const window = [firing(KEPT, { at: 1_000, startsAt: S1 }), firing(BOTH, { at: 2_000, n: 1, startsAt: S1 })];
+const { before, window } = lateCopiesAroundWindow({ kept: KEPT, both: BOTH });
 
 let kafka: Kafka;
 let producer: EventProducer;
