@@ -6,14 +6,14 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import pino from 'pino';
 import type { DeliveryRetryPolicy } from '@alertbus/common';
-import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
+import { EventProducer } from '@alertbus/kafka';
 import { deriveId, makeEnvelope, newId, validateEnvelope, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { responseUrl, startSlackStandIn, type SlackStandIn } from '../../../packages/stand-ins/src/slack/server';
 import { dropTestDatabase } from '../../../test/support/db';
 import { testBrokers } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { startSlackSink, type SlackSink } from './index';
-import { collectResults } from './test-support/collect';
+import { kafkaSide } from './test-support/collect';
 
 const TOKEN = 'xoxb-int-test';
 const FAST_RETRIES: DeliveryRetryPolicy = { budgetMs: 10 * 60_000, minBackoffMs: 20, maxBackoffMs: 100 };
@@ -59,11 +59,7 @@ beforeAll(async () => {
       { id: 'U0OTHER', name: 'other' },
     ],
   });
-  kafka = createKafka({ brokers: testBrokers(), clientId: 'ephemeral-refusal-int', log: silent });
-  await ensureTopics(kafka);
-  producer = new EventProducer(kafka);
-  await producer.connect();
-  collector = await collectResults(kafka, seen);
+  ({ kafka, producer, collector } = await kafkaSide('ephemeral-refusal-int', seen, silent));
   sink = await startSlackSink({
     token: TOKEN,
     apiUrl: standIn.url,

@@ -7,7 +7,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import pino from 'pino';
 import { createPool, type Pool, type DeliveryRetryPolicy, type RetryPolicy } from '@alertbus/common';
-import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
+import { EventProducer } from '@alertbus/kafka';
 import { CommandLedger } from '@alertbus/sink-runtime';
 import {
   makeEnvelope,
@@ -22,7 +22,7 @@ import { dropTestDatabase } from '../../../test/support/db';
 import { testBrokers } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { SLACK_SINK, startSlackSink, type SlackSink } from './index';
-import { collectResults } from './test-support/collect';
+import { kafkaSide } from './test-support/collect';
 
 const TOKEN = 'xoxb-oncall-test';
 /** Deliveries retry quickly here; the budget is long enough never to run out in these tests. */
@@ -110,11 +110,7 @@ beforeAll(async () => {
       crash: ['bob@example.com'],
     },
   });
-  kafka = createKafka({ brokers: testBrokers(), clientId: 'slack-sink-oncall-int', log: silent });
-  await ensureTopics(kafka);
-  producer = new EventProducer(kafka);
-  await producer.connect();
-  collector = await collectResults(kafka, seen);
+  ({ kafka, producer, collector } = await kafkaSide('slack-sink-oncall-int', seen, silent));
   sink = await startSlackSink({
     token: TOKEN,
     apiUrl: slack.url,

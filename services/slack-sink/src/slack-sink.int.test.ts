@@ -7,7 +7,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import pino from 'pino';
 import { LogLevel, WebClient } from '@slack/web-api';
 import { createPool, type Pool, type DeliveryRetryPolicy, type RetryPolicy } from '@alertbus/common';
-import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
+import { EventProducer } from '@alertbus/kafka';
 import { CommandLedger } from '@alertbus/sink-runtime';
 import {
   GROUPS,
@@ -24,7 +24,7 @@ import { dropTestDatabase } from '../../../test/support/db';
 import { testBrokers } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { SLACK_SINK, startSlackSink, type SlackSink, type SlackSinkConfig } from './index';
-import { collectResults } from './test-support/collect';
+import { kafkaSide } from './test-support/collect';
 
 const TOKEN = 'xoxb-int-test';
 /** Deliveries retry quickly here; the budget is long enough never to run out in these tests. */
@@ -133,11 +133,7 @@ beforeAll(async () => {
       { id: 'C0OPS', name: 'ops' },
     ],
   });
-  kafka = createKafka({ brokers: testBrokers(), clientId: 'slack-sink-int', log: silent });
-  await ensureTopics(kafka);
-  producer = new EventProducer(kafka);
-  await producer.connect();
-  collector = await collectResults(kafka, seen);
+  ({ kafka, producer, collector } = await kafkaSide('slack-sink-int', seen, silent));
   config = {
     token: TOKEN,
     apiUrl: standIn.url,

@@ -1,5 +1,8 @@
 import type { Consumer, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
 import { TOPICS, decodeEnvelope, newId, type AnyEnvelope } from '@alertbus/schemas';
+import { testBrokers } from '../../../../test/support/kafka';
 
 /** A consumer of its own that pushes every delivery result and dead letter the sink writes, decoded, into `seen`. */
 export async function collectResults(kafka: Kafka, seen: AnyEnvelope[]): Promise<Consumer> {
@@ -13,4 +16,17 @@ export async function collectResults(kafka: Kafka, seen: AnyEnvelope[]): Promise
     },
   });
   return collector;
+}
+
+/** The Kafka side of a slack-sink test: the topics, a producer of commands, and the collector of what the sink writes. */
+export async function kafkaSide(
+  clientId: string,
+  seen: AnyEnvelope[],
+  log: Logger,
+): Promise<{ kafka: Kafka; producer: EventProducer; collector: Consumer }> {
+  const kafka = createKafka({ brokers: testBrokers(), clientId, log });
+  await ensureTopics(kafka);
+  const producer = new EventProducer(kafka);
+  await producer.connect();
+  return { kafka, producer, collector: await collectResults(kafka, seen) };
 }
