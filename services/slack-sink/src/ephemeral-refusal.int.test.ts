@@ -10,10 +10,9 @@ import { EventProducer } from '@alertbus/kafka';
 import { deriveId, makeEnvelope, newId, validateEnvelope, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { responseUrl, startSlackStandIn, type SlackStandIn } from '../../../packages/stand-ins/src/slack/server';
 import { dropTestDatabase } from '../../../test/support/db';
-import { testBrokers } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { startSlackSink, type SlackSink } from './index';
-import { kafkaSide } from './test-support/collect';
+import { baseSinkConfig, kafkaSide } from './test-support/collect';
 
 const TOKEN = 'xoxb-int-test';
 const FAST_RETRIES: DeliveryRetryPolicy = { budgetMs: 10 * 60_000, minBackoffMs: 20, maxBackoffMs: 100 };
@@ -61,16 +60,9 @@ beforeAll(async () => {
   });
   ({ kafka, producer, collector } = await kafkaSide('ephemeral-refusal-int', seen, silent));
   sink = await startSlackSink({
-    token: TOKEN,
-    apiUrl: standIn.url,
-    port: 0,
-    host: '127.0.0.1',
-    brokers: testBrokers(),
-    databaseUrl: process.env.DATABASE_URL!,
-    requestTimeoutMs: 5_000,
+    ...baseSinkConfig(TOKEN, standIn.url, silent),
     retryPolicy: FAST_RETRIES,
     updateHoldMs: 0,
-    log: silent,
   });
 });
 

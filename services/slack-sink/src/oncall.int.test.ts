@@ -19,10 +19,9 @@ import {
 import { OPSGENIE_STAND_IN_KEY, startOpsgenieStandIn, type OpsgenieStandIn } from '../../../packages/stand-ins/src/opsgenie/server';
 import { startSlackStandIn, type SlackStandIn } from '../../../packages/stand-ins/src/slack/server';
 import { dropTestDatabase } from '../../../test/support/db';
-import { testBrokers } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { SLACK_SINK, startSlackSink, type SlackSink } from './index';
-import { kafkaSide } from './test-support/collect';
+import { baseSinkConfig, kafkaSide } from './test-support/collect';
 
 const TOKEN = 'xoxb-oncall-test';
 /** Deliveries retry quickly here; the budget is long enough never to run out in these tests. */
@@ -112,17 +111,10 @@ beforeAll(async () => {
   });
   ({ kafka, producer, collector } = await kafkaSide('slack-sink-oncall-int', seen, silent));
   sink = await startSlackSink({
-    token: TOKEN,
-    apiUrl: slack.url,
-    port: 0,
-    host: '127.0.0.1',
-    brokers: testBrokers(),
-    databaseUrl: process.env.DATABASE_URL!,
-    requestTimeoutMs: 5_000,
+    ...baseSinkConfig(TOKEN, slack.url, silent),
     retryPolicy: FAST_RETRIES,
     lookupRetry: FAST_LOOKUPS,
     onCallLookupAttempts: ONCALL_LOOKUP_ATTEMPTS,
-    log: silent,
     opsgenieApiKey: OPSGENIE_STAND_IN_KEY,
     opsgenieApiUrl: opsgenie.url,
     onCallCacheTtlSeconds: 300,

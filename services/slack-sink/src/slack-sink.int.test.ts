@@ -21,10 +21,9 @@ import {
 } from '@alertbus/schemas';
 import { startSlackStandIn, type SlackStandIn } from '../../../packages/stand-ins/src/slack/server';
 import { dropTestDatabase } from '../../../test/support/db';
-import { testBrokers } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { SLACK_SINK, startSlackSink, type SlackSink, type SlackSinkConfig } from './index';
-import { kafkaSide } from './test-support/collect';
+import { baseSinkConfig, kafkaSide } from './test-support/collect';
 
 const TOKEN = 'xoxb-int-test';
 /** Deliveries retry quickly here; the budget is long enough never to run out in these tests. */
@@ -135,18 +134,11 @@ beforeAll(async () => {
   });
   ({ kafka, producer, collector } = await kafkaSide('slack-sink-int', seen, silent));
   config = {
-    token: TOKEN,
-    apiUrl: standIn.url,
-    port: 0,
-    host: '127.0.0.1',
-    brokers: testBrokers(),
-    databaseUrl: process.env.DATABASE_URL!,
-    requestTimeoutMs: 5_000,
+    ...baseSinkConfig(TOKEN, standIn.url, silent),
     retryPolicy: FAST_RETRIES,
     lookupRetry: FAST_LOOKUPS,
     onCallLookupAttempts: ONCALL_LOOKUP_ATTEMPTS,
     updateHoldMs: HOLD_MS,
-    log: silent,
   };
   await startSink();
   pool = createPool(process.env.DATABASE_URL!);

@@ -30,3 +30,17 @@ export async function kafkaSide(
   await producer.connect();
   return { kafka, producer, collector: await collectResults(kafka, seen) };
 }
+
+/** What every slack-sink test's sink is given: the stand-in's API, any free port, the test broker and database. */
+export function baseSinkConfig(token: string, apiUrl: string, log: Logger) {
+  return {
+    token,
+    apiUrl,
+    port: 0,
+    host: '127.0.0.1',
+    brokers: testBrokers(),
+    databaseUrl: process.env.DATABASE_URL!,
+    requestTimeoutMs: 5_000,
+    log,
+  };
+}
