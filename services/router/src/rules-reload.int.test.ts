@@ -94,6 +94,19 @@ test('a valid change applies to the next batch; an invalid one is rejected with 
   await producer.send([x3]);
   expect(await rootPostOf(x3)).toEqual({ channel: '#v2', rulesVersion: v2 });
 
+  // An emptied file (an editor's truncate-then-write, a bad deploy) is refused too: it would silently wipe every rule.
+  for (const [i, text] of ['', '# every rule commented out\n'].entries()) {
+    writeFileSync(file, text);
+    await waitFor(async () => (await metric(router!, 'rejected')) >= 2 + i, { timeoutMs: 30_000, what: `the emptied file ${i} to be rejected` });
+    expect(router.rulesVersion).toBe(v2);
+  }
+  expect(logs.some((l) => (JSON.parse(l) as { problems?: string[] }).problems?.some((p) => p.includes('is empty: no rules')))).toBe(true);
+  const x4 = firing('alertmanager:reload-4', { at: 3 * MINUTE });
+  await producer.send([x4]);
+  expect(await rootPostOf(x4)).toEqual({ channel: '#v2', rulesVersion: v2 });
+  writeFileSync(file, INVALID);
+  await waitFor(async () => (await metric(router!, 'rejected')) >= 4, { timeoutMs: 30_000, what: 'the invalid file again' });
+
   // What SIGHUP does, asked directly: the same messages, the same outcome.
   const again = await router.reloadRules('signal');
   expect(again.result).toBe('rejected');
