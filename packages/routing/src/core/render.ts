@@ -1,6 +1,7 @@
 import type { AliasState, Labels, Link, RuleRef, SlackButtonValue } from '@alertbus/schemas';
 import { incidentPageUrl, severityEmoji, slackDate, viewButton } from './slack-format';
-import { codePoints, escapeMrkdwn, slackUserRef, sortedEntries, truncate, truncateMrkdwn } from './text';
+import { cutToFit } from './cut-mark';
+import { codePoints, escapeMrkdwn, slackUserRef, sortedEntries, truncateMrkdwn } from './text';
 
 /** What a rendering needs beyond the incident: configuration the adapter passes in (never read from the environment here). */
 export interface RenderOptions {
@@ -130,10 +131,22 @@ function linkLine(links: readonly Link[], max: number): string | null {
   return parts.length ? parts.join(' · ') : null;
 }
 
-function labelLines(labels: Labels, max: number): string | null {
+/** The labels, one a line; cut with the mark of what is missing when they do not all fit. */
+function labelLines(labels: Labels, max: number): { text: string; removed: number } | null {
   const entries = sortedEntries(labels);
   if (entries.length === 0) return null;
-  return truncateMrkdwn(`*Labels*\n${entries.map(([k, v]) => `• ${escapeMrkdwn(k)}: ${escapeMrkdwn(v)}`).join('\n')}`, max);
+  // Escaped as a whole: `*Labels*` holds nothing to escape, and a cut never falls inside an escape.
+  return cutToFit(`*Labels*\n${entries.map(([k, v]) => `• ${k}: ${v}`).join('\n')}`, max, { mrkdwn: true });
+}
+
+/**
+ * The line under a cut text saying where the whole of it is: the incident in the history (its page when the message
+ * links it); text ingest cut is there as ingest kept it.
+ */
+function wholeTextLine(incidentId: string, pageUrl: string | undefined): string {
+  const show = `\`alertbus incidents show ${escapeMrkdwn(incidentId)}\``;
+  const page = pageUrl ? `<${pageUrl.replace(/&/g, '&amp;').replace(/\|/g, '%7C').replace(/>/g, '%3E').replace(/</g, '%3C')}|the incident's page> or ` : '';
+  return `:scissors: Text was cut to fit (see the "…[cut: N characters]" marks); the whole text: ${page}${show}`;
 }
 
 /** "by <@U123> at 2025-…" for who acknowledged / resolved, or just the time when nobody in Slack did. */
@@ -173,7 +186,10 @@ const withMention = (mention: readonly string[], text: string) => (mention.lengt
  * the alert brought is escaped; only `mention` (from the rule) pings anyone.
  */
 export function rootText(v: IncidentView, mention: readonly string[] = []): string {
-  return truncateMrkdwn(withMention(mention, `[${STATUS_WORD[v.status]}] ${escapeMrkdwn(`${v.title} (${v.severity}, ${v.source})`)}`), LIMITS.fallback);
+  const head = withMention(mention, `[${STATUS_WORD[v.status]}] `);
+  const tail = ` (${escapeMrkdwn(v.severity)}, ${escapeMrkdwn(v.source)})`;
+  const title = cutToFit(v.title, Math.max(200, LIMITS.fallback - codePoints(head) - codePoints(tail)), { mrkdwn: true, earlier: true });
+  return truncateMrkdwn(`${head}${title.text}${tail}`, LIMITS.fallback);
 }
 
 /**
@@ -183,9 +199,12 @@ export function rootText(v: IncidentView, mention: readonly string[] = []): stri
  */
 export function renderRoot(v: IncidentView, mention: readonly string[] = [], opts: RenderOptions = {}): SlackMessage {
   const pageUrl = incidentPageUrl(opts.historyUrl, v.incidentId);
+  const emoji = `${severityEmoji(v.severity, v.status)} `;
+  // plain_text: shown as written, never parsed for mentions or links, so the title needs no escaping here.
+  const header = cutToFit(v.title, LIMITS.header - codePoints(emoji), { earlier: true });
+  let cut = header.removed > 0;
   const blocks: unknown[] = [
-    // plain_text: shown as written, never parsed for mentions or links, so the title needs no escaping here.
-    { type: 'header', text: { type: 'plain_text', text: truncate(`${severityEmoji(v.severity, v.status)} ${v.title}`, LIMITS.header), emoji: true } },
+    { type: 'header', text: { type: 'plain_text', text: `${emoji}${header.text}`, emoji: true } },
     ...(mention.length > 0 ? [{ type: 'section', text: mrkdwn(mention.join(' '), LIMITS.sectionText) }] : []),
     {
       type: 'section',
@@ -201,10 +220,16 @@ export function renderRoot(v: IncidentView, mention: readonly string[] = [], opt
     },
   ];
   if (v.description && v.description.trim() !== '') {
-    blocks.push({ type: 'section', text: mrkdwn(escapeMrkdwn(v.description), LIMITS.sectionText) });
+    const description = cutToFit(v.description, LIMITS.sectionText, { mrkdwn: true, earlier: true });
+    cut ||= description.removed > 0;
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: description.text } });
   }
   const labels = labelLines(v.labels, LIMITS.sectionText);
-  if (labels) blocks.push({ type: 'section', text: mrkdwn(labels, LIMITS.sectionText) });
+  if (labels) {
+    // A label value ingest cut ends with its own mark inside the list.
+    cut ||= labels.removed > 0 || labels.text.includes('…[cut: ');
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: labels.text } });
+  }
   const links = linkLine(v.links, LIMITS.sectionText);
   if (links) blocks.push({ type: 'section', text: mrkdwn(links, LIMITS.sectionText) });
   if (v.status !== 'resolved') blocks.push(actionButtons(v, pageUrl));
@@ -215,6 +240,7 @@ export function renderRoot(v: IncidentView, mention: readonly string[] = [], opt
       mrkdwn(`alias \`${escapeMrkdwn(v.alias)}\``, LIMITS.sectionText),
       mrkdwn(`occurrence ${v.occurrence} · incident ${v.incidentId}`, LIMITS.sectionText),
       mrkdwn(`rule ${escapeMrkdwn(v.rule.name ?? v.rule.path)}`, LIMITS.sectionText),
+      ...(cut ? [mrkdwn(wholeTextLine(v.incidentId, pageUrl), LIMITS.sectionText)] : []),
     ],
   });
   return { text: rootText(v, mention), blocks };
