@@ -1,4 +1,5 @@
-import { PAGER_LIMITS, pagerDetails } from './pager';
+import { readFileSync } from 'node:fs';
+import { PAGER_FACTS_MAX, PAGER_LIMITS, pagerDescription, pagerDetails } from './pager';
 
 const jsonLength = (d: Record<string, string>) => [...JSON.stringify(d)].length;
 
@@ -24,5 +25,47 @@ describe('pagerDetails: the details fit Opsgenie 8000 characters however it coun
 
   test('an entry too large alone is left out, the rest kept', () => {
     expect(pagerDetails({ a: 'x'.repeat(9000), b: 'y' }, {})).toEqual({ b: 'y' });
+  });
+});
+
+describe('pagerDescription: a long description is cut first, so the labels and links always reach the pager', () => {
+  /** A real Alertmanager alert (kube-prometheus CPUThrottlingHigh); its description then made longer than Opsgenie holds. */
+  const alert = JSON.parse(readFileSync('/work/shared/fixtures/alertmanager/prom2teams_k8s_resolved_with_common_items.json', 'utf8')).alerts[0];
+  const original = `${alert.annotations.message} `.repeat(150); // about 21,000 characters as sent
+  const ingestCut = (text: string, max: number) => {
+    for (let keep = max; ; keep--) {
+      const mark = `…[cut: ${(text.length - keep).toLocaleString('en-US')} characters]`;
+      if (keep + mark.length <= max) return { text: text.slice(0, keep) + mark, removed: text.length - keep };
+    }
+  };
+  const MARK = /…\[cut: ([\d,]+) characters\]\n\n/;
+  const links = [{ title: 'Prometheus', url: alert.generatorURL as string }, { title: 'Runbook', url: alert.annotations.runbook_url as string }];
+
+  test('a description ingest cut to 15,000: labels and links kept whole, the mark counts everything not sent', () => {
+    const cut = ingestCut(original, PAGER_LIMITS.description);
+    const d = pagerDescription({ description: cut.text, labels: alert.labels, links, severity: 'warning', source: 'alertmanager', cut: [{ field: 'description', characters: cut.removed }] });
+    expect([...d].length).toBeLessThanOrEqual(PAGER_LIMITS.description);
+    for (const [k, v] of Object.entries(alert.labels)) expect(d).toContain(`- ${k}=${v}`);
+    expect(d).toContain(`- Prometheus: ${alert.generatorURL}`);
+    expect(d.endsWith(`- Runbook: ${alert.annotations.runbook_url}`)).toBe(true);
+    const m = MARK.exec(d)!;
+    const head = d.slice(0, m.index);
+    expect(original.startsWith(head)).toBe(true);
+    expect(Number(m[1]!.replace(/,/g, ''))).toBe(original.length - head.length);
+  });
+
+  test('labels past their share are cut themselves, and the description still gets the rest', () => {
+    const labels = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`pod_${i}`, alert.labels.pod_name.repeat(4)]));
+    const d = pagerDescription({ description: original, labels, links, severity: 'warning', source: 'alertmanager' });
+    expect([...d].length).toBeLessThanOrEqual(PAGER_LIMITS.description);
+    expect(d).toContain('Severity: warning\nSource: alertmanager\n\nLabels:\n- pod_0=');
+    expect(d).toMatch(/…\[cut: [\d,]+ characters\]$/);
+    expect(MARK.exec(d)!.index).toBeGreaterThanOrEqual(PAGER_LIMITS.description - PAGER_FACTS_MAX - 100);
+  });
+
+  test('a description that fits is sent whole; words like the mark that ingest did not write are the alert\'s own', () => {
+    const own = `${alert.annotations.message} …[cut: 5 characters]`;
+    const d = pagerDescription({ description: own, labels: alert.labels, links, severity: 'warning', source: 'alertmanager' });
+    expect(d.startsWith(`${own}\n\nSeverity: warning`)).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import type { AlertReceived, Labels, Link } from '@alertbus/schemas';
+import { cutToFit } from './cut-mark';
 import { codePoints, sortedEntries, truncate } from './text';
 
 /** Opsgenie's field limits (Alert API v2); Alertmanager truncates the message the same way, by code points. */
@@ -8,15 +9,26 @@ export function pagerMessage(title: string): string {
   return truncate(title.trim() === '' ? 'alert' : title, PAGER_LIMITS.message);
 }
 
-/** The alert's description, then its labels and links, as plain text. */
-export function pagerDescription(a: Pick<AlertReceived, 'description' | 'labels' | 'links' | 'severity' | 'source'>): string {
-  const parts: string[] = [];
-  if (a.description && a.description.trim() !== '') parts.push(a.description.trim());
-  parts.push(`Severity: ${a.severity}\nSource: ${a.source}`);
+/** The most of the pager's description that the severity, source, labels and links take; the description has the rest. */
+export const PAGER_FACTS_MAX = 5_000;
+
+/**
+ * The alert's description, then its severity, source, labels and links, as plain text within Opsgenie's limit. The
+ * description is cut first, so the facts a responder acts on are always there (themselves cut past PAGER_FACTS_MAX);
+ * a cut text ends with the mark ingest uses, counting what ingest cut of it too.
+ */
+export function pagerDescription(a: Pick<AlertReceived, 'description' | 'labels' | 'links' | 'severity' | 'source' | 'cut'>): string {
+  const facts: string[] = [`Severity: ${a.severity}\nSource: ${a.source}`];
   const labels = sortedEntries(a.labels);
-  if (labels.length) parts.push(`Labels:\n${labels.map(([k, v]) => `- ${k}=${v}`).join('\n')}`);
-  if (a.links.length) parts.push(`Links:\n${a.links.map((l: Link) => `- ${l.title}: ${l.url}`).join('\n')}`);
-  return truncate(parts.join('\n\n'), PAGER_LIMITS.description);
+  if (labels.length) facts.push(`Labels:\n${labels.map(([k, v]) => `- ${k}=${v}`).join('\n')}`);
+  if (a.links.length) facts.push(`Links:\n${a.links.map((l: Link) => `- ${l.title}: ${l.url}`).join('\n')}`);
+  const tail = cutToFit(facts.join('\n\n'), PAGER_FACTS_MAX).text;
+  const description = a.description?.trim() ?? '';
+  if (description === '') return tail;
+  // Only a description ingest says it cut ends with ingest's mark; the same words sent by the alert are its text.
+  const ingestCut = a.cut?.some((c) => c.field === 'description' && c.characters !== undefined) ?? false;
+  const head = cutToFit(description, PAGER_LIMITS.description - codePoints(tail) - 2, { earlier: ingestCut });
+  return truncate(`${head.text}\n\n${tail}`, PAGER_LIMITS.description);
 }
 
 /**
