@@ -48,4 +48,4 @@ export { AUDIT_TOPICS, readAlias, readWindow, resolveTopic } from './audit/read'
 export { byPosition, byTimeline, toAuditRecord, type AuditRecord } from './audit/records';
 export { buildStory, type Story, type StoryEntry } from './audit/story';
 export { compareWithProjection, type Comparison, type Disagreement, type ProjectedEvent } from './audit/compare';
-export { formatRecords, formatStory, summarize } from './audit/format';
+export { formatRecords, formatStory, summarize, textCutsText } from './audit/format';

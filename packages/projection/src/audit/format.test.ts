@@ -19,3 +19,20 @@ test('…by a dropped source, the drop rule; by an open incident, the incident',
   );
   expect(summarize(suppressed({ kind: 'inhibition', alias: 'am:c', incidentId: 'inc-1', inhibitRule: 'r' }))).toContain('inhibited by incident inc-1 (alias am:c), inhibit rule r');
 });
+
+describe('an alert whose text ingest cut says so, and how much', () => {
+  const alert = (cut?: unknown[]) =>
+    ({ type: 'AlertReceived', data: { source: 'alertmanager', status: 'firing', title: 'CPU throttling', severity: 'warning', ...(cut ? { cut } : {}) } }) as unknown as AnyEnvelope;
+
+  test('which texts and how many characters each lost; raw left out by its size', () => {
+    const text = summarize(alert([{ field: 'description', characters: 12_345 }, { field: 'labels.pod_name', characters: 7 }, { field: 'raw', omittedBytes: 1_048_576 }]));
+    expect(text).toBe('alertmanager firing "CPU throttling" severity warning — cut by ingest: description 12,345 characters, labels.pod_name 7 characters, raw left out (1,048,576 bytes)');
+  });
+
+  test('nothing cut, nothing said; many cuts, the first named and the rest counted', () => {
+    expect(summarize(alert())).toBe('alertmanager firing "CPU throttling" severity warning');
+    const many = summarize(alert(Array.from({ length: 40 }, (_, i) => ({ field: `labels.${'x'.repeat(100)}${i}`, characters: 1 }))));
+    expect(many).toContain(', and 34 more');
+    expect(many.length).toBeLessThan(500);
+  });
+});

@@ -16,8 +16,10 @@ function describeEvent(e: AnyEnvelope): string {
   const rule = d.rule && typeof d.rule === 'object' ? ` — rule ${d.rule.name ? `"${d.rule.name}" ` : ''}(${d.rule.path}, ${String(d.rule.rulesVersion).slice(0, 15)})` : '';
   const why = d.reason ? ` [${d.reason}]${rule}` : rule;
   switch (e.type) {
-    case 'AlertReceived':
-      return `${d.source} ${d.status} "${short(String(d.title), 60)}" severity ${d.severity}`;
+    case 'AlertReceived': {
+      const cut = textCutsText(d.cut);
+      return `${d.source} ${d.status} "${short(String(d.title), 60)}" severity ${d.severity}${cut ? ` — ${cut}` : ''}`;
+    }
     case 'IncidentOpened':
     case 'IncidentReopened':
       return `incident #${d.occurrence} ${d.incidentId}${why}`;
@@ -61,6 +63,28 @@ function describeEvent(e: AnyEnvelope): string {
     default:
       return why.trim();
   }
+}
+
+/** Thousands grouped with commas, as ingest writes its cut marks (never the machine's locale). */
+const grouped = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
+/** How many of an alert's cuts are named; the rest are counted. */
+const CUTS_NAMED = 6;
+
+/**
+ * What ingest cut of an alert's text (AlertReceived.cut), in words: "cut by ingest: description 5,000 characters, …",
+ * or '' when nothing was. Each text then ends with "…[cut: N characters]" in the event; the field names are the sender's
+ * label and annotation names, so each is quoted short.
+ */
+export function textCutsText(cut: unknown): string {
+  if (!Array.isArray(cut) || cut.length === 0) return '';
+  const named = cut.slice(0, CUTS_NAMED).map((c: Record<string, unknown>) => {
+    const field = short(String(c?.field), 40);
+    if (typeof c?.omittedBytes === 'number') return `${field} left out (${grouped(c.omittedBytes)} bytes)`;
+    return typeof c?.characters === 'number' ? `${field} ${grouped(c.characters)} characters` : field;
+  });
+  const more = cut.length > CUTS_NAMED ? `, and ${cut.length - CUTS_NAMED} more` : '';
+  return `cut by ingest: ${named.join(', ')}${more}`;
 }
 
 /**
