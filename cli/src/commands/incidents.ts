@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { HistoryClient, historyUrl } from '@alertbus/history-client';
 import * as cli from '../support';
-import { summarize } from '@alertbus/projection';
+import { summarize, textCutsText } from '@alertbus/projection';
 import type { AnyEnvelope } from '@alertbus/schemas';
 
 interface ListOptions {
@@ -80,6 +80,7 @@ export function registerIncidents(program: Command): void {
         `  acknowledged ${i.acknowledged_at ? `${i.acknowledged_at} by ${i.acknowledged_by ?? '?'}` : '-'}`,
         `  resolved ${i.resolved_at ? `${i.resolved_at}${i.resolved_by ? ` by ${i.resolved_by}` : ''}` : '-'}`,
         `  slack ${i.slack_root_ts ? `${i.slack_channel} thread ${i.slack_root_ts}` : (i.slack_target_channel ?? '-')}, pager ${i.pager_alert_id ?? '-'} ${i.pager_priority ?? ''}`,
+        ...cutFacts(i.timeline as any[]),
         '',
       ];
       const rows = (i.timeline as any[]).map((e) => [
@@ -94,4 +95,16 @@ export function registerIncidents(program: Command): void {
         cli.stdout.write(`(the first ${rows.length} entries; the whole timeline: alertbus audit ${i.alias}, or GET /api/timeline?alias=…)\n`);
       }
     });
+}
+
+/**
+ * A line saying that ingest cut the text of the alerts this incident received (and what of the first it cut), so
+ * nobody takes a text ending in "…[cut: N characters]" for the whole of it; none when nothing was cut.
+ */
+function cutFacts(timeline: Array<{ type: string; data?: { cut?: unknown } }>): string[] {
+  const received = timeline.filter((e) => e.type === 'AlertReceived');
+  const cut = received.filter((e) => textCutsText(e.data?.cut) !== '');
+  if (cut.length === 0) return [];
+  const which = received.length > 1 ? ` (${cut.length} of the ${received.length} alerts received; each in the timeline)` : '';
+  return [`  text ${textCutsText(cut[0]!.data!.cut)}${which}`];
 }
