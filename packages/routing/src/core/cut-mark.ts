@@ -46,6 +46,23 @@ function escape(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * Where the grapheme cluster `end` falls in starts (UTF-16 units), so a cut inside 👨‍👩‍👧‍👦 or a flag leaves no other symbol
+ * behind; only a window around the cut is segmented, and past 64 units the code point boundary stands.
+ */
+function graphemeStart(text: string, end: number): number {
+  if (end <= 0 || end >= text.length) return end;
+  const from = Math.max(0, end - 64);
+  let boundary = from;
+  for (const { index } of graphemes.segment(text.slice(from, Math.min(text.length, end + 64)))) {
+    if (from + index > end) break;
+    boundary = from + index;
+  }
+  return boundary === from && from > 0 ? end : boundary;
+}
+
 export interface Cut {
   /** The text as shown: escaped when it is mrkdwn, ending with the mark when anything is missing. */
   text: string;
@@ -62,7 +79,7 @@ export interface CutOptions {
 
 /**
  * The text in at most `max` code points as shown (escapes and the mark included): whole when it fits, else its head,
- * never ending inside a surrogate pair or an escape, then the mark of all that is missing.
+ * never ending inside a surrogate pair, a grapheme cluster or an escape, then the mark of all that is missing.
  */
 export function cutToFit(text: string, max: number, opts: CutOptions = {}): Cut {
   const { head, removed: before } = opts.earlier ? earlierCut(text) : { head: text, removed: 0 };
@@ -98,6 +115,8 @@ export function cutToFit(text: string, max: number, opts: CutOptions = {}): Cut 
     end += units;
     kept++;
   }
-  const shownHead = opts.mrkdwn ? escape(head.slice(0, end)) : head.slice(0, end);
+  const start = graphemeStart(head, end);
+  for (let i = start; i < end; i++, kept--) if (isHigh(head.charCodeAt(i)) && i + 1 < end && isLow(head.charCodeAt(i + 1))) i++;
+  const shownHead = opts.mrkdwn ? escape(head.slice(0, start)) : head.slice(0, start);
   return { text: shownHead + cutMark(total - kept), removed: total - kept };
 }

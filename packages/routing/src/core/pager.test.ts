@@ -63,6 +63,14 @@ describe('pagerDescription: a long description is cut first, so the labels and l
     expect(MARK.exec(d)!.index).toBeGreaterThanOrEqual(PAGER_LIMITS.description - PAGER_FACTS_MAX - 100);
   });
 
+  test('no description: the labels may take the whole description, cut with the mark past it', () => {
+    const labels = Object.fromEntries(Array.from({ length: 120 }, (_, i) => [`pod_${i}`, alert.labels.pod_name.repeat(4)]));
+    const d = pagerDescription({ labels, links, severity: 'warning', source: 'alertmanager' });
+    expect([...d].length).toBeLessThanOrEqual(PAGER_LIMITS.description);
+    expect([...d].length).toBeGreaterThan(PAGER_LIMITS.description - 100);
+    expect(d).toMatch(/…\[cut: [\d,]+ characters\]$/);
+  });
+
   test('a description that fits is sent whole; words like the mark that ingest did not write are the alert\'s own', () => {
     const own = `${alert.annotations.message} …[cut: 5 characters]`;
     const d = pagerDescription({ description: own, labels: alert.labels, links, severity: 'warning', source: 'alertmanager' });

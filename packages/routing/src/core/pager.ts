@@ -22,9 +22,9 @@ export function pagerDescription(a: Pick<AlertReceived, 'description' | 'labels'
   const labels = sortedEntries(a.labels);
   if (labels.length) facts.push(`Labels:\n${labels.map(([k, v]) => `- ${k}=${v}`).join('\n')}`);
   if (a.links.length) facts.push(`Links:\n${a.links.map((l: Link) => `- ${l.title}: ${l.url}`).join('\n')}`);
-  const tail = cutToFit(facts.join('\n\n'), PAGER_FACTS_MAX).text;
   const description = a.description?.trim() ?? '';
-  if (description === '') return tail;
+  if (description === '') return cutToFit(facts.join('\n\n'), PAGER_LIMITS.description).text;
+  const tail = cutToFit(facts.join('\n\n'), PAGER_FACTS_MAX).text;
   // Only a description ingest says it cut ends with ingest's mark; the same words sent by the alert are its text.
   const ingestCut = a.cut?.some((c) => c.field === 'description' && c.characters !== undefined) ?? false;
   const head = cutToFit(description, PAGER_LIMITS.description - codePoints(tail) - 2, { earlier: ingestCut });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { mrkdwnTexts } from '@alertbus/stand-ins';
-import { LIMITS, renderRoot, rootText, type IncidentView } from './render';
+import { LIMITS, renderRoot, repeatReplyText, resolvedReplyText, rootText, type IncidentView } from './render';
 
 /** A real Alertmanager alert (kube-prometheus CPUThrottlingHigh), its texts then made longer than any sink shows. */
 const alert = JSON.parse(readFileSync('/work/shared/fixtures/alertmanager/prom2teams_k8s_resolved_with_common_items.json', 'utf8')).alerts[0];
@@ -81,6 +81,23 @@ describe('a Slack message says where its text was cut, how much is missing and w
     const fallback = rootText(view({ title }));
     expect([...fallback].length).toBeLessThanOrEqual(LIMITS.fallback);
     expect(fallback).toMatch(/…\[cut: [\d,]+ characters\] \(warning, alertmanager\)$/);
+  });
+
+  test('the header never leaves part of an emoji sequence behind, and the thread replies mark the title cut too', () => {
+    const family = '👨\u200D👩\u200D👧\u200D👦';
+    for (const lead of ['', 'a', 'ab', 'abc']) {
+      const h = header(renderRoot(view({ title: `${lead}${family.repeat(100)}` })).blocks);
+      expect([...h].length).toBeLessThanOrEqual(LIMITS.header);
+      expect(h.replace(/^\S+ /, '').replace(MARK, '')).toMatch(new RegExp(`^${lead}(?:${family})*$`, 'u'));
+    }
+    const original = `${alert.annotations.summary} & ${alert.labels.pod_name} `.repeat(60);
+    const title = ingestCut(original, 3_000);
+    for (const reply of [repeatReplyText(view({ title, count: 3 })), resolvedReplyText(view({ title, count: 3 }))]) {
+      expect([...reply].length).toBeLessThanOrEqual(LIMITS.fallback);
+      const m = /^(?:Still firing|Resolved): (.*)…\[cut: ([\d,]+) characters\] \(/s.exec(reply)!;
+      expect(original.startsWith(unescape(m[1]!))).toBe(true);
+      expect(Number(m[2]!.replace(/,/g, ''))).toBe(original.length - unescape(m[1]!).length);
+    }
   });
 
   test('labels past one section: cut with the mark, and the message links the incident page when it has one', () => {

@@ -248,10 +248,12 @@ export function renderRoot(v: IncidentView, mention: readonly string[] = [], opt
 
 /** Thread reply when a still-firing alert is re-notified after the repeat interval: it pings as the post did. */
 export function repeatReplyText(v: IncidentView, mention: readonly string[] = []): string {
-  return truncateMrkdwn(withMention(mention, `Still firing: ${truncateMrkdwn(escapeMrkdwn(v.title), LIMITS.fallback - 200)} (received ${v.count} times since ${slackDate(v.openedAt)})`), LIMITS.fallback);
+  const title = cutToFit(v.title, LIMITS.fallback - 200, { mrkdwn: true, earlier: true }).text;
+  return truncateMrkdwn(withMention(mention, `Still firing: ${title} (received ${v.count} times since ${slackDate(v.openedAt)})`), LIMITS.fallback);
 }
 
 /** Thread reply when the incident resolves. */
 export function resolvedReplyText(v: IncidentView): string {
-  return truncateMrkdwn(`Resolved: ${escapeMrkdwn(v.title)} (fired ${v.count} ${v.count === 1 ? 'time' : 'times'})`, LIMITS.fallback);
+  const title = cutToFit(v.title, LIMITS.fallback - 100, { mrkdwn: true, earlier: true }).text;
+  return truncateMrkdwn(`Resolved: ${title} (fired ${v.count} ${v.count === 1 ? 'time' : 'times'})`, LIMITS.fallback);
 }
