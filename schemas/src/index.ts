@@ -12,3 +12,4 @@ export * from './rules';
 export * from './matcher';
 export * from './pattern';
 export * from './notification-envelope';
+export * from './cut-mark';

@@ -1,6 +1,7 @@
 // Webhook payloads → AlertReceived.
 export { normaliseAlertmanager } from './alerts/alertmanager';
-export { TEXT_LIMITS, boundAlertText, cutJsonStrings, cutMark, cutText, withCuts } from './alerts/bounds';
+export { TEXT_LIMITS, boundAlertText, cutJsonStrings, cutText, withCuts } from './alerts/bounds';
+export { cutMark } from '@alertbus/schemas';
 export { normaliseGeneric } from './alerts/generic';
 export { normaliseGrafana } from './alerts/grafana';
 export type { NormaliseResult, NormalisedAlert } from './alerts/result';

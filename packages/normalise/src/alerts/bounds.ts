@@ -1,4 +1,4 @@
-import type { AlertReceived, TextCut } from '@alertbus/schemas';
+import { cutMark, isHighSurrogate as isHigh, isLowSurrogate as isLow, type AlertReceived, type TextCut } from '@alertbus/schemas';
 
 /**
  * The most characters (code points) an alert keeps of each text: what the sinks can show of it. A longer text is
@@ -14,24 +14,6 @@ export const TEXT_LIMITS = {
   /** Each label value: Slack shows every label in one 3,000-character section, the pager's details hold 8,000 in all. */
   label: 2_000,
 } as const;
-
-/** Thousands grouped with commas by hand: toLocaleString depends on the machine's locale, and a cut must replay the same. */
-function grouped(n: number): string {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
-
-/** What ends a cut text, saying how much of it is gone (all ASCII but the ellipsis: its length is its code points). */
-export function cutMark(removed: number): string {
-  return `…[cut: ${grouped(removed)} characters]`;
-}
-
-function isHigh(c: number): boolean {
-  return c >= 0xd800 && c <= 0xdbff;
-}
-
-function isLow(c: number): boolean {
-  return c >= 0xdc00 && c <= 0xdfff;
-}
 
 /** Code points in text: a surrogate pair counts once, as JSON Schema, Slack and the pager count. */
 function codePoints(text: string): number {

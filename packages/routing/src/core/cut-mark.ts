@@ -4,15 +4,7 @@
  * a reader always knows that text is missing and how much, whoever cut it.
  */
 
-/** Thousands grouped with commas by hand, as ingest groups them: the machine's locale must not change a message. */
-function grouped(n: number): string {
-  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-}
-
-/** The mark that ends a cut text (all ASCII but the ellipsis: its length is its code points). */
-export function cutMark(removed: number): string {
-  return `…[cut: ${grouped(removed)} characters]`;
-}
+import { cutMark, isHighSurrogate as isHigh, isLowSurrogate as isLow } from '@alertbus/schemas';
 
 /** The mark at a text's end, read from its last characters only (a bounded, anchored match). */
 const TRAILING_MARK = /…\[cut: (\d{1,3}(?:,\d{3}){0,4}) characters\]$/;
@@ -28,14 +20,6 @@ export function earlierCut(text: string): { head: string; removed: number } {
   const mark = cutMark(removed);
   if (removed < 1 || !text.endsWith(mark)) return { head: text, removed: 0 };
   return { head: text.slice(0, text.length - mark.length), removed };
-}
-
-function isHigh(c: number): boolean {
-  return c >= 0xd800 && c <= 0xdbff;
-}
-
-function isLow(c: number): boolean {
-  return c >= 0xdc00 && c <= 0xdfff;
 }
 
 /** How many characters a code point becomes once escaped for Slack mrkdwn (`&amp;`, `&lt;`, `&gt;`). */
