@@ -4,7 +4,8 @@
  * one), a local Kafka broker when KAFKA_BROKERS is not set, the topics, and every service as its own process.
  * Says "ready" only when every service answers /readyz; if anything exits during start-up it shows why, stops
  * the rest and exits non-zero. Once ready, a process that crashes is started again after a back-off (1 s doubling
- * to 30 s), the rest left running. Ctrl-C / SIGTERM stops all of it, also while it is still starting.
+ * to 30 s), the rest left running; so is the local Kafka broker, on its port and data dir (its records kept), while
+ * the services wait for it. Ctrl-C / SIGTERM stops all of it, also while it is still starting.
  * `--scale router=3,slack-sink=2` runs several instances of a service, each with its own port and instance id.
  */
 import { join, relative, resolve } from 'node:path';
@@ -43,6 +44,8 @@ import {
   serviceProcess,
   STAND_INS,
   RESTART_MAX_MS,
+  RESTART_STABLE_MS,
+  restartDelay,
   Supervisor,
   thisHost,
   type Problem,
@@ -76,6 +79,8 @@ const supervisor = new Supervisor({
   signal: supervisorAbort.signal,
 });
 let broker: LocalBroker | undefined;
+/** A restart of the local broker under way: shutdown waits for it to give up (the abort signal) before stopping the broker. */
+let brokerRestart: Promise<unknown> | undefined;
 let phase: 'starting' | 'running' | 'stopping' = 'starting';
 
 async function shutdown(code: number): Promise<never> {
@@ -84,6 +89,7 @@ async function shutdown(code: number): Promise<never> {
   supervisorAbort.abort(new Error('stopping'));
   say('stopping…');
   await supervisor.stop();
+  await brokerRestart?.catch(() => undefined);
   if (broker) await broker.stop().catch(() => undefined);
   say('stopped');
   process.exit(code);
@@ -182,10 +188,12 @@ async function main(): Promise<void> {
   env.DATABASE_URL = dbUrl;
   say(`Postgres: ${dbLabel} — ${redactUrl(dbUrl)}`);
 
+  const kafkaDataDir = join(dataHome, 'kafka-data');
   if (!env.KAFKA_BROKERS) {
     say('KAFKA_BROKERS not set: starting a local single-node Kafka broker (KRaft)…');
-    broker = await startLocalBroker({ dataDir: join(dataHome, 'kafka-data'), log: (m) => say(`kafka: ${m}`), signal: supervisorAbort.signal });
+    broker = await startLocalBroker({ dataDir: kafkaDataDir, log: (m) => say(`kafka: ${m}`), signal: supervisorAbort.signal });
     env.KAFKA_BROKERS = broker.brokers.join(',');
+    void keepBroker(broker, kafkaDataDir);
   }
   say(`Kafka: ${env.KAFKA_BROKERS}`);
 
@@ -225,7 +233,6 @@ async function main(): Promise<void> {
     },
     onBack: ({ name, pid }) => say(`${name} restarted (pid ${pid}) and ready`),
   });
-  if (broker) watchBroker(broker);
 
   const url = (i: PortedInstance) => `http://127.0.0.1:${i.port}`;
   const what: Record<ServiceName, (i: PortedInstance) => string> = {
@@ -282,18 +289,68 @@ async function withPorts(instances: ServiceInstance[], env: NodeJS.ProcessEnv): 
   return out;
 }
 
-/** A broker that dies takes the stack with it: it runs outside the Supervisor (startLocalBroker ties it to this process), so nothing restarts it. */
-function watchBroker(b: LocalBroker): void {
-  const timer = setInterval(() => {
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Resolves once the broker's process is gone, or `npm start` is stopping. */
+async function brokerGone(b: LocalBroker): Promise<void> {
+  for (;;) {
+    if (phase === 'stopping') return;
     try {
       process.kill(b.pid, 0);
     } catch {
-      clearInterval(timer);
-      if (phase !== 'running') return;
-      say(`the Kafka broker (pid ${b.pid}) exited; stopping everything`);
-      void shutdown(1);
+      return;
     }
-  }, 2_000);
+    await sleep(1_000);
+  }
+}
+
+/**
+ * Watches the local broker from its start: one that dies while the stack starts stops `npm start`; once the stack
+ * runs, one that dies (OOM kill, kill -9) is started again on the same port (the address every service was given)
+ * and the same data dir (what it had acknowledged stays), with the services' back-off. The services wait for it
+ * meanwhile, and ingest answers 503 ("nothing was written") to what it cannot hand to Kafka.
+ */
+async function keepBroker(first: LocalBroker, dataDir: string): Promise<void> {
+  const address = first.brokers[0]!;
+  const port = Number(address.slice(address.lastIndexOf(':') + 1));
+  let startedAt = Date.now();
+  let attempt = 0;
+  for (let b = first; ; ) {
+    await brokerGone(b);
+    if (phase === 'stopping') return;
+    if (phase === 'starting') {
+      // Nothing was ready yet to ride it out: a broker that cannot stay up while the stack starts is a fault to see.
+      say(`the Kafka broker (pid ${b.pid}) exited during start-up; stopping what was started (its data is in ${dataDir})`);
+      return void shutdown(1);
+    }
+    await b.stop().catch(() => undefined);
+    attempt = Date.now() - startedAt >= RESTART_STABLE_MS ? 1 : attempt + 1;
+    let why = `the Kafka broker (pid ${b.pid}) exited unexpectedly`;
+    for (;;) {
+      const delayMs = restartDelay(attempt);
+      say(`${why}; restarting it on ${address} in ${delayMs / 1000} s (data in ${dataDir} kept; the services wait for it)`);
+      await sleep(delayMs);
+      if (phase !== 'running') return;
+      brokerRestart = startLocalBroker({ dataDir, port, log: (m) => say(`kafka: ${m}`), signal: supervisorAbort.signal });
+      try {
+        b = (await brokerRestart) as LocalBroker;
+        broker = b;
+        startedAt = Date.now();
+        say(`Kafka broker restarted (pid ${b.pid}) and ready at ${address}`);
+        break;
+      } catch (err) {
+        if (phase !== 'running') return;
+        attempt++;
+        why = `the Kafka broker could not be started again (${(err as { portInUse?: boolean }).portInUse ? `${address} is in use` : firstLine(err)})`;
+      } finally {
+        brokerRestart = undefined;
+      }
+    }
+  }
+}
+
+function firstLine(err: unknown): string {
+  return ((err as Error)?.message ?? String(err)).split('\n')[0]!.slice(0, 300);
 }
 
 main().catch((err: unknown) => {
