@@ -111,6 +111,20 @@ describe('Supervisor', () => {
     expect([dbPid!, newPid!].some(alive)).toBe(false);
   });
 
+  it('with restartCrashed, a restarted child keeps its place in the stop order: what the others need is stopped after them', async () => {
+    const lines: string[] = [];
+    const back = new Promise<void>((resolve) => {
+      sup = new Supervisor({ output: (name, line) => lines.push(`${name}: ${line}`) });
+      sup.restartCrashed({ initialMs: 100, onBack: () => resolve() });
+    });
+    await sup!.start([server('db', await freePort())]);
+    await sup!.start([server('router', await freePort())]);
+    process.kill(sup!.pids()[0]!, 'SIGKILL');
+    await back;
+    await sup!.stop();
+    expect(lines.filter((l) => l.endsWith('got SIGTERM'))).toEqual(['router: router got SIGTERM', 'db: db got SIGTERM']);
+  });
+
   it('with restartCrashed, a child that keeps crashing is restarted with a doubling back-off; stop() ends the retries', async () => {
     const port = await freePort();
     // Dies just after its first readiness answer: every restart crashes soon after its start.

@@ -208,7 +208,8 @@ export class Supervisor {
     return this.stopping;
   }
 
-  private spawn(spec: ProcessSpec, attempt = 0): Child {
+  /** `replaces`: the crashed child this one takes the place of, so stop() still ends it after what was started later. */
+  private spawn(spec: ProcessSpec, attempt = 0, replaces?: Child): Child {
     const proc = spawn(spec.command, spec.args, {
       cwd: spec.cwd,
       env: spec.env,
@@ -267,7 +268,9 @@ export class Supervisor {
         finish();
       });
     });
-    this.children.push(child);
+    const at = replaces ? this.children.indexOf(replaces) : -1;
+    if (at >= 0) this.children[at] = child;
+    else this.children.push(child);
     return child;
   }
 
@@ -279,7 +282,7 @@ export class Supervisor {
     const timer = setTimeout(() => {
       this.restartTimers.delete(timer);
       if (this.stopping) return;
-      const child = this.spawn(old.spec, attempt);
+      const child = this.spawn(old.spec, attempt, old);
       void this.waitBack(child, policy);
     }, delayMs);
     this.restartTimers.add(timer);
