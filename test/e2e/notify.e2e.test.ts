@@ -156,6 +156,42 @@ test('POST /notify-directly posts the blocks as sent, and refuses blocks of the 
   expect(many.status).toBe(400);
 });
 
+test('POST /notify-directly: rich_text broadcast and user-group elements reach Slack as text and notify nobody', async () => {
+  const blocks = [
+    {
+      type: 'rich_text',
+      elements: [
+        {
+          type: 'rich_text_section',
+          elements: [
+            { type: 'broadcast', range: 'channel' },
+            { type: 'broadcast', range: 'everyone' },
+            { type: 'usergroup', usergroup_id: 'S0SRE' },
+          ],
+        },
+      ],
+    },
+  ];
+  expect((await post('/notify-directly', { channel: '#deploys', text: 'direct2 fallback 3c8d', blocks })).status).toBe(202);
+  const [m] = await waitFor(() => (withText('direct2 fallback 3c8d').length > 0 ? withText('direct2 fallback 3c8d') : null), { what: 'the direct post' });
+  expect(messageNotifications(m!)).toEqual([]);
+  expect(m!.blocks).toEqual([
+    {
+      type: 'rich_text',
+      elements: [
+        {
+          type: 'rich_text_section',
+          elements: [
+            { type: 'text', text: '@channel' },
+            { type: 'text', text: '@everyone' },
+            { type: 'text', text: '@S0SRE' },
+          ],
+        },
+      ],
+    },
+  ]);
+});
+
 test('`echo text | alertbus notify -t deploys` posts once', async () => {
   const r = await alertbus(['notify', '-t', 'deploys'], 'cron said hello 5d1e\n');
   expect(r).toMatchObject({ code: 0 });

@@ -114,6 +114,53 @@ test('what is written notifies no channel and no user group, in text, blocks and
   ]);
 });
 
+test('rich_text broadcast and user-group elements, at any depth, are written as the text they stand for; a person stays mentioned', async () => {
+  const body = {
+    channel: '#alerts',
+    text: 'direct2 fallback 5b7e',
+    blocks: [
+      {
+        type: 'rich_text',
+        elements: [
+          {
+            type: 'rich_text_section',
+            elements: [
+              { type: 'broadcast', range: 'channel' },
+              { type: 'broadcast', range: 'everyone' },
+              { type: 'usergroup', usergroup_id: 'S0SRE' },
+            ],
+          },
+          { type: 'rich_text_list', style: 'bullet', elements: [{ type: 'rich_text_section', elements: [{ type: 'broadcast', range: 'here', style: { bold: true } }] }] },
+          { type: 'rich_text_quote', elements: [{ type: 'user', user_id: 'U0ALICE' }] },
+        ],
+      },
+    ],
+  };
+  expect(messageNotifications(body)).toEqual(['@channel', '@everyone', 'subteam:S0SRE', '@here', 'user:U0ALICE']);
+
+  expect((await post('/notify-directly', ADMIN, body)).status).toBe(202);
+  const [record] = withText(await notifications(), 'direct2 fallback 5b7e');
+  const data = record!.event!.data as { blocks: unknown[] };
+  expect(messageNotifications(data)).toEqual(['user:U0ALICE']);
+  expect(data.blocks).toEqual([
+    {
+      type: 'rich_text',
+      elements: [
+        {
+          type: 'rich_text_section',
+          elements: [
+            { type: 'text', text: '@channel' },
+            { type: 'text', text: '@everyone' },
+            { type: 'text', text: '@S0SRE' },
+          ],
+        },
+        { type: 'rich_text_list', style: 'bullet', elements: [{ type: 'rich_text_section', elements: [{ type: 'text', text: '@here', style: { bold: true } }] }] },
+        { type: 'rich_text_quote', elements: [{ type: 'user', user_id: 'U0ALICE' }] },
+      ],
+    },
+  ]);
+});
+
 test('username and icon_emoji are refused with 400 saying why, and nothing is written', async () => {
   for (const [field, value] of [
     ['username', 'Alice Smith'],

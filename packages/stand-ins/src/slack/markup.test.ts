@@ -26,4 +26,22 @@ describe('how Slack reads a message: its special sequences and who they notify',
     expect(messageNotifications(message)).toEqual(['user:U1', '@here', 'subteam:S2']);
     expect(messageLinks(message)).toEqual([{ url: 'https://x.example', label: 'x' }]);
   });
+
+  test('rich_text mention elements notify at any depth; text elements are shown as written', () => {
+    const message = {
+      text: 'fallback',
+      blocks: [
+        {
+          type: 'rich_text',
+          elements: [
+            { type: 'rich_text_section', elements: [{ type: 'broadcast', range: 'channel' }, { type: 'text', text: '<!here> @everyone' }] },
+            { type: 'rich_text_list', style: 'bullet', elements: [{ type: 'rich_text_section', elements: [{ type: 'usergroup', usergroup_id: 'S0SRE' }] }] },
+            { type: 'rich_text_quote', elements: [{ type: 'user', user_id: 'U1' }] },
+          ],
+        },
+      ],
+      attachments: [{ blocks: [{ type: 'rich_text', elements: [{ type: 'rich_text_section', elements: [{ type: 'broadcast', range: 'everyone' }] }] }] }],
+    };
+    expect(messageNotifications(message)).toEqual(['@channel', 'subteam:S0SRE', 'user:U1', '@everyone']);
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * How Slack reads a message (https://docs.slack.dev/messaging/formatting-message-text): the special `<…>`
- * sequences of its top-level `text`, of every mrkdwn text object in its blocks and of its attachments, and
- * which of them notify people. plain_text objects are shown as written and never parsed. Tests use it to
+ * sequences of its top-level `text`, of every mrkdwn text object in its blocks and of its attachments, the
+ * mention elements of its rich_text blocks, and which of them notify people. plain_text objects are shown as written and never parsed. Tests use it to
  * say what a message the stand-in received would do in a real workspace: who it pings, where it links.
  */
 
@@ -70,12 +70,35 @@ export function messageMarkup(message: MessageLike): SlackMarkupToken[] {
   return mrkdwnTexts(message).flatMap(parseMarkup);
 }
 
+/**
+ * The mentions of the message's rich_text blocks (of its own and of its attachments'), at any depth: they are
+ * elements of their own (`broadcast`, `usergroup`, `user`), not `<…>` sequences, and notify as those do.
+ */
+export function richTextMentions(message: MessageLike): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) return v.forEach(walk);
+    if (!v || typeof v !== 'object') return;
+    const o = v as Record<string, unknown>;
+    if (o.type === 'broadcast' && typeof o.range === 'string') out.push(`@${o.range}`);
+    else if (o.type === 'usergroup' && typeof o.usergroup_id === 'string') out.push(`subteam:${o.usergroup_id}`);
+    else if (o.type === 'user' && typeof o.user_id === 'string') out.push(`user:${o.user_id}`);
+    for (const child of Object.values(o)) if (typeof child === 'object') walk(child);
+  };
+  const inRichText = (blocks: unknown) => {
+    if (Array.isArray(blocks)) for (const b of blocks) if ((b as { type?: unknown } | null)?.type === 'rich_text') walk(b);
+  };
+  inRichText(message.blocks);
+  if (Array.isArray(message.attachments)) for (const a of message.attachments as Array<Record<string, unknown> | null>) inRichText(a?.blocks);
+  return out;
+}
+
 /** Who the message notifies: `@channel`, `@here`, `@everyone`, `subteam:S…`, `user:U…` (each once, in order). */
 export function messageNotifications(message: MessageLike): string[] {
   const out = messageMarkup(message).flatMap((t) =>
     t.kind === 'broadcast' ? [`@${t.target}`] : t.kind === 'usergroup' ? [`subteam:${t.id}`] : t.kind === 'user' ? [`user:${t.id}`] : [],
   );
-  return [...new Set(out)];
+  return [...new Set([...out, ...richTextMentions(message)])];
 }
 
 /** The URLs the message links to (hidden behind a label or not). */

@@ -37,3 +37,33 @@ test('structureWithoutBroadcasts escapes every mrkdwn string and keeps plain_tex
     { color: '#f00', text: '&lt;!here>', ts: 1, short: true, none: null },
   ]);
 });
+
+test('structureWithoutBroadcasts makes rich_text broadcast and user-group elements text, at any depth, keeping their style', () => {
+  const section = (...elements: unknown[]) => ({ type: 'rich_text_section', elements });
+  const blocks = [
+    {
+      type: 'rich_text',
+      elements: [
+        section({ type: 'broadcast', range: 'channel' }, { type: 'broadcast', range: 'everyone' }, { type: 'usergroup', usergroup_id: 'S0SRE' }),
+        { type: 'rich_text_list', style: 'bullet', elements: [section({ type: 'broadcast', range: 'here', style: { bold: true } })] },
+        { type: 'rich_text_quote', elements: [{ type: 'usergroup', usergroup_id: 'S0DBA', style: { italic: true } }, { type: 'user', user_id: 'U0ALICE' }] },
+        { type: 'rich_text_preformatted', elements: [{ type: 'broadcast', range: 'channel' }] },
+      ],
+    },
+  ];
+  expect(messageNotifications({ blocks })).toEqual(['@channel', '@everyone', 'subteam:S0SRE', '@here', 'subteam:S0DBA', 'user:U0ALICE']);
+  const escaped = structureWithoutBroadcasts(blocks);
+  expect(escaped).toEqual([
+    {
+      type: 'rich_text',
+      elements: [
+        section({ type: 'text', text: '@channel' }, { type: 'text', text: '@everyone' }, { type: 'text', text: '@S0SRE' }),
+        { type: 'rich_text_list', style: 'bullet', elements: [section({ type: 'text', text: '@here', style: { bold: true } })] },
+        { type: 'rich_text_quote', elements: [{ type: 'text', text: '@S0DBA', style: { italic: true } }, { type: 'user', user_id: 'U0ALICE' }] },
+        { type: 'rich_text_preformatted', elements: [{ type: 'text', text: '@channel' }] },
+      ],
+    },
+  ]);
+  // One person stays mentioned, as `<@U…>` does in mrkdwn.
+  expect(messageNotifications({ blocks: escaped })).toEqual(['user:U0ALICE']);
+});

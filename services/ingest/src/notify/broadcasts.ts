@@ -3,7 +3,8 @@
  * Slack does that only for the special sequences `<!channel>`, `<!here>`, `<!everyone>`, `<!group>` (the old name
  * of `<!channel>`) and `<!subteam^ID>`; a plain "@channel" notifies nobody, as messages are posted without
  * `link_names`. Their `<` is written `&lt;`, so Slack shows the sequence as written and notifies nobody; mentions
- * of one person (`<@U…>`) and links stay as sent.
+ * of one person (`<@U…>`) and links stay as sent. In a rich_text block the same pings are elements of their own
+ * (`broadcast`, `usergroup`), which become the text they stand for; `user` elements, one person, stay as sent.
  */
 
 /** The `<` of a broadcast or user-group mention; a fixed lookahead, linear in the text. */
@@ -14,14 +15,29 @@ export function withoutBroadcasts(text: string): string {
   return text.replace(BROADCAST_OPENING, '&lt;');
 }
 
+/** What a rich_text element that notifies is shown as instead: `@channel`, `@here`, `@everyone`, `@S0SRE`. */
+function pingAsText(element: Record<string, unknown>): string | null {
+  const named = (v: unknown, otherwise: string) => (typeof v === 'string' && v !== '' ? v : otherwise);
+  if (element.type === 'broadcast') return `@${named(element.range, 'channel')}`;
+  if (element.type === 'usergroup') return `@${named(element.usergroup_id, 'usergroup')}`;
+  return null;
+}
+
 /**
- * Blocks or attachments with every mrkdwn string passed through withoutBroadcasts; plain_text objects, which
- * Slack shows as written and never parses, are kept as they are.
+ * Blocks or attachments with every mrkdwn string passed through withoutBroadcasts and every rich_text broadcast or
+ * user-group element, at any depth, made a text element showing what was written (its style kept); plain_text
+ * objects, which Slack shows as written and never parses, are kept as they are.
  */
 export function structureWithoutBroadcasts(value: unknown): unknown {
   if (typeof value === 'string') return withoutBroadcasts(value);
   if (Array.isArray(value)) return value.map(structureWithoutBroadcasts);
   if (value === null || typeof value !== 'object') return value;
-  if ((value as { type?: unknown }).type === 'plain_text') return value;
+  const o = value as Record<string, unknown>;
+  if (o.type === 'plain_text') return value;
+  const shown = pingAsText(o);
+  if (shown !== null) {
+    const style = o.style !== null && typeof o.style === 'object' && !Array.isArray(o.style) ? { style: o.style } : {};
+    return { type: 'text', text: withoutBroadcasts(shown), ...style };
+  }
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, structureWithoutBroadcasts(v)]));
 }
