@@ -55,6 +55,16 @@ describe('what a run posts leaves out the credentials in its command line and ou
     ["PGPASSWORD='two words' pg_dump db", 'PGPASSWORD=[redacted] pg_dump db'],
     ['Unexpected token: } in JSON at position 3', 'Unexpected token: } in JSON at position 3'],
     ['Authentication failed: bad password for bob', 'Authentication failed: bad password for bob'],
+    // JSON, Python and YAML shapes, and shell exports.
+    ['{"password": "PW12secret", "api_key":"PW13secret"}', '{"password": "[redacted]", "api_key":"[redacted]"}'],
+    ['{"user": "bob", "db_password": "two \\" words", "n": 1}', '{"user": "bob", "db_password": "[redacted]", "n": 1}'],
+    ['{"token": 12345, "user": "bob"}', '{"token": [redacted], "user": "bob"}'],
+    ["{'password': 'PW14secret', 'secret':'x y'}", "{'password': '[redacted]', 'secret':'[redacted]'}"],
+    ['db:\n  password: PW15 secret # prod\n  user: app', 'db:\n  password: [redacted]\n  user: app'],
+    ["- api_key: 'PW16 secret'\nnext", "- api_key: '[redacted]'\nnext"],
+    ['export GITHUB_PAT=ghp_abcdefghijklmnopqrstuvwxyz0123456789', 'export GITHUB_PAT=[redacted]'],
+    ['export MY_GH_PAT="PW17 secret"; export PATH=/usr/bin PATTERN=x', 'export MY_GH_PAT=[redacted]; export PATH=/usr/bin PATTERN=x'],
+    ['cloning with github_pat_11ABCDEFG0123456789_abcdefghijklmnop', 'cloning with [redacted]'],
   ])('%s', (text, posted) => {
     expect(withoutSecrets(text)).toBe(posted);
   });
@@ -82,6 +92,20 @@ describe('what a run posts leaves out the credentials in its command line and ou
   ])('%j', (argv, posted) => {
     expect(withoutSecrets(commandLine(argv))).toBe(posted);
   });
+});
+
+test('the posted text keeps its markup: a value at the end of the command line or output does not swallow a backtick or fence', () => {
+  const text = runText({
+    argv: ['/tmp/x/leak.sh', '--password', 'PW0secret', 'SECRET=PWXsecret'],
+    host: 'ci-7',
+    status: 1,
+    durationMs: 5,
+    tail: 'PGPASSWORD=PW1secret',
+    tailLines: 20,
+  });
+  expect(text).toContain('*Command:* `/tmp/x/leak.sh --password [redacted] SECRET=[redacted]`\n*Host:* ci-7');
+  expect(text).toContain('```\nPGPASSWORD=[redacted]\n```');
+  expect(text).not.toMatch(/PW\dsecret|PWXsecret/);
 });
 
 test('--tail 0 posts no output, an unterminated last line included', () => {

@@ -46,8 +46,11 @@ export interface RunReport {
   tailLines: number;
 }
 
-/** A name that says its value is a secret: `--password`, `PGPASSWORD`, `--api-key`, `GITHUB_TOKEN`. */
-const NAME = String.raw`[A-Za-z0-9_-]{0,40}(?:password|passwd|token|secret|api[-_]?key)[A-Za-z0-9_-]{0,40}`;
+/**
+ * A name that says its value is a secret: `--password`, `PGPASSWORD`, `--api-key`, `GITHUB_TOKEN`, and `GITHUB_PAT`
+ * (`pat` as a whole part of the name only, so `PATH` is not one).
+ */
+const NAME = String.raw`(?:[A-Za-z0-9_-]{0,40}(?:password|passwd|token|secret|api[-_]?key)[A-Za-z0-9_-]{0,40}|(?:[A-Za-z0-9_-]{0,40}[_-])?pat(?:[_-][A-Za-z0-9_-]{0,40})?(?![A-Za-z0-9]))`;
 /** The rest of a shell word: single-quoted (commandLine writes a ' as '\''), double-quoted, or bare. */
 const IN_SINGLE = String.raw`(?:[^'\n]|'\\'')*`;
 const IN_DOUBLE = String.raw`(?:[^"\\\n]|\\.)*`;
@@ -63,6 +66,15 @@ const QUOTED_NAMED_SECRET = [
 const NAMED_SECRET = new RegExp(String.raw`(\b${NAME}=)${NOT_DONE}${VALUE}`, 'gi');
 /** `--api-key x`, `--token 'x y'`: an option named as a secret, and the value after it. */
 const SECRET_OPTION = new RegExp(String.raw`((?:^|\s)--?${NAME}[ \t]+)${NOT_DONE}(?:'${IN_SINGLE}'|"${IN_DOUBLE}"|[^\s'"-][^\s'"]*)`, 'gi');
+/** `"password": "x"`, `'api_key':'x'`: a JSON or Python-style key named as a secret, and its value (quoted or not). */
+const QUOTED_KEY_SECRET = [
+  new RegExp(String.raw`("${NAME}"[ \t]*:[ \t]*)(?!"?\[redacted\])(?:"${IN_DOUBLE}"|[^\s"',}\]]+)`, 'gi'),
+  new RegExp(String.raw`('${NAME}'[ \t]*:[ \t]*)(?!'?\[redacted\])(?:'(?:[^'\\\n]|\\.)*'|[^\s"',}\]]+)`, 'gi'),
+];
+/** `password: x` at a line's start (YAML, `key: value` logs, a list item): the value runs to the line's end. */
+const YAML_SECRET = new RegExp(String.raw`^([ \t]*(?:-[ \t]+)?${NAME}[ \t]*:[ \t]*)${NOT_DONE}(?:'${IN_SINGLE}'|"${IN_DOUBLE}"|[^\s'"][^\r\n]*)`, 'gim');
+/** GitHub tokens (`ghp_…`, `gho_…`, `github_pat_…`), whatever names them: their prefix says what they are. */
+const GITHUB_TOKEN = /\b(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255})\b/g;
 /** A URL's user and password, of any scheme (https, postgres, redis…). */
 const URL_USERINFO = /(\b[a-z][a-z0-9+.-]{0,31}:\/\/)[^/?#@\s]{1,1024}@/gi;
 
@@ -106,6 +118,9 @@ function afterProgram(text: string, program: RegExp, options: readonly RegExp[])
   return text.slice(0, at) + options.reduce((rest, option) => rest.replace(option, '$1[redacted]'), text.slice(at));
 }
 
+/** The quote a value opens with, to keep it around `[redacted]`; none for a bare value. */
+const quoteOf = (value: string): string => (value.startsWith('"') || value.startsWith("'") ? value[0]! : '');
+
 /**
  * What a run posts is a command line and its output, where credentials turn up (a `--password=`, a Bearer or Basic
  * header, `curl -u`, `mysql -p…`, a database URL): they go to a channel and into the history, so they are taken out first.
@@ -113,20 +128,27 @@ function afterProgram(text: string, program: RegExp, options: readonly RegExp[])
 export function withoutSecrets(text: string): string {
   let out = scrubSecrets(text)
     .replace(URL_USERINFO, '$1[redacted]@')
+    .replace(GITHUB_TOKEN, '[redacted]')
     .replace(HEADER, (all, head: string, scheme: string | undefined) => (CREDENTIAL_HEADER_NAME.test(head) ? `${head}${scheme ?? ''}[redacted]` : all));
+  for (const re of QUOTED_KEY_SECRET) out = out.replace(re, (all, head: string) => `${head}${quoteOf(all.slice(head.length))}[redacted]${quoteOf(all.slice(head.length))}`);
+  out = out.replace(YAML_SECRET, (all, head: string) => `${head}${quoteOf(all.slice(head.length))}[redacted]${quoteOf(all.slice(head.length))}`);
   for (const re of QUOTED_NAMED_SECRET) out = out.replace(re, '$1$2[redacted]$1');
   out = out.replace(NAMED_SECRET, '$1[redacted]').replace(SECRET_OPTION, '$1[redacted]');
   for (const { program, options } of PROGRAM_SECRETS) out = afterProgram(out, program, options);
   return out;
 }
 
-/** The notification text of a run: command line, host, exit status, duration and the end of its output. */
+/**
+ * The notification text of a run: command line, host, exit status, duration and the end of its output, each
+ * without its secrets before any markup is added, so no value swallows a closing backtick or fence.
+ */
 export function runText(r: RunReport): string {
-  const tail = r.tail.trim() === '' ? '(no output)' : `\`\`\`\n${r.tail.replace(/```/g, "'''")}\n\`\`\``;
+  const output = withoutSecrets(r.tail);
+  const tail = output.trim() === '' ? '(no output)' : `\`\`\`\n${output.replace(/```/g, "'''")}\n\`\`\``;
   return [
-    `*Command:* \`${commandLine(r.argv).replace(/`/g, "'")}\``,
+    `*Command:* \`${withoutSecrets(commandLine(r.argv)).replace(/`/g, "'")}\``,
     `*Host:* ${r.host}`,
-    `*Exit status:* ${r.status}${r.note ? ` (${r.note})` : ''}`,
+    `*Exit status:* ${r.status}${r.note ? ` (${withoutSecrets(r.note)})` : ''}`,
     `*Duration:* ${formatDuration(r.durationMs)}`,
     `*Last ${r.tailLines} lines of output:*`,
     tail,
@@ -189,7 +211,7 @@ export function registerRun(program: Command): void {
         tag: opts.tag,
         level: status === 0 ? 'good' : opts.level,
         title: withoutSecrets(`${status === 0 ? 'Succeeded' : 'Failed'} on ${host}: ${commandLine(argv)}`),
-        text: withoutSecrets(text),
+        text,
       });
       if (!answer.ok) process.stderr.write(`alertbus run: could not post the notification: ${answer.message}\n`);
     });
