@@ -4,13 +4,13 @@
  */
 
 /** Thousands grouped with commas by hand: toLocaleString depends on the machine's locale, and a cut must replay the same. */
-function grouped(n: number): string {
+export function groupedThousands(n: number): string {
   return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 /** What ends a cut text, saying how much of it is gone (all ASCII but the ellipsis: its length is its code points). */
 export function cutMark(removed: number): string {
-  return `…[cut: ${grouped(removed)} characters]`;
+  return `…[cut: ${groupedThousands(removed)} characters]`;
 }
 
 /** The first half of a UTF-16 surrogate pair. */

@@ -193,12 +193,26 @@
 
   const ruleText = (r) => (r ? `rule ${r.name ? `"${r.name}" ` : ''}(${r.path}, rules ${r.rulesVersion.slice(0, 15)})` : '');
 
+  /** Thousands grouped with commas, as ingest writes its cut marks (never the browser's locale). */
+  const grouped = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+
+  /** What ingest cut of an alert's texts (AlertReceived.cut): " — cut by ingest: description 12,345 characters", or ''. */
+  function cutText(cut) {
+    if (!Array.isArray(cut) || cut.length === 0) return '';
+    const named = cut.slice(0, 6).map((c) => {
+      const field = String(c && c.field).slice(0, 40);
+      if (typeof c.omittedBytes === 'number') return `${field} left out (${grouped(c.omittedBytes)} bytes)`;
+      return typeof c.characters === 'number' ? `${field} ${grouped(c.characters)} characters` : field;
+    });
+    return ` — cut by ingest: ${named.join(', ')}${cut.length > 6 ? `, and ${cut.length - 6} more` : ''}`;
+  }
+
   /** One line saying what the event means: who, what, and why. */
   function describe(e) {
     const d = e.data || {};
     const dry = d.dryRun ? ' (dry run: recorded, not sent)' : '';
     switch (e.type) {
-      case 'AlertReceived': return `${d.source} alert ${d.status}: ${d.title}`;
+      case 'AlertReceived': return `${d.source} alert ${d.status}: ${d.title}${cutText(d.cut)}`;
       case 'IncidentOpened': return `opened incident #${d.occurrence}${d.slack ? `; Slack ${d.slack.channel}` : ''}${d.pager ? `; page ${d.pager.priority}` : ''}`;
       case 'IncidentReopened': return `reopened as occurrence #${d.occurrence}`;
       case 'IncidentRepeated': return `fired again (count ${d.count})${d.notified ? ', re-notified' : ', not re-notified'}`;

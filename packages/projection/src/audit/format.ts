@@ -1,5 +1,5 @@
 /** Text renderings of records and stories for the terminal; `--json` prints the values themselves instead. */
-import type { AnyEnvelope } from '@alertbus/schemas';
+import { groupedThousands, type AnyEnvelope } from '@alertbus/schemas';
 import type { Comparison } from './compare';
 import type { AuditRecord } from './records';
 import type { Story, StoryEntry } from './story';
@@ -65,9 +65,6 @@ function describeEvent(e: AnyEnvelope): string {
   }
 }
 
-/** Thousands grouped with commas, as ingest writes its cut marks (never the machine's locale). */
-const grouped = (n: number) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-
 /** How many of an alert's cuts are named; the rest are counted. */
 const CUTS_NAMED = 6;
 
@@ -80,8 +77,8 @@ export function textCutsText(cut: unknown): string {
   if (!Array.isArray(cut) || cut.length === 0) return '';
   const named = cut.slice(0, CUTS_NAMED).map((c: Record<string, unknown>) => {
     const field = short(String(c?.field), 40);
-    if (typeof c?.omittedBytes === 'number') return `${field} left out (${grouped(c.omittedBytes)} bytes)`;
-    return typeof c?.characters === 'number' ? `${field} ${grouped(c.characters)} characters` : field;
+    if (typeof c?.omittedBytes === 'number') return `${field} left out (${groupedThousands(c.omittedBytes)} bytes)`;
+    return typeof c?.characters === 'number' ? `${field} ${groupedThousands(c.characters)} characters` : field;
   });
   const more = cut.length > CUTS_NAMED ? `, and ${cut.length - CUTS_NAMED} more` : '';
   return `cut by ingest: ${named.join(', ')}${more}`;

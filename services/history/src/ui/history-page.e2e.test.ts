@@ -35,6 +35,10 @@ const stream = buildStream({
   start: new Date(Math.floor((Date.now() - 12 * DAY) / DAY) * DAY).toISOString(),
   spacingMs: 7 * 3_600_000,
 });
+// Ingest cut the description of every critical alert: the timeline must say so.
+stream.events.forEach((e, i) => {
+  if (e.type === 'AlertReceived' && e.data.severity === 'critical') stream.events[i] = { ...e, data: { ...e.data, cut: [{ field: 'description', characters: 12_345 }] } };
+});
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
@@ -132,6 +136,9 @@ describe('history page', () => {
       /why: first-notification — rule "critical pages" \(rules\[0\]/,
     );
     expect(await page.locator('#timeline li.event[data-type=IncidentAcknowledged]').textContent()).toContain(`acknowledged by ${incident.acknowledged_by}`);
+    expect(await page.locator('#timeline li.event[data-type=AlertReceived]').first().textContent()).toContain(
+      'cut by ingest: description 12,345 characters',
+    );
     const steps = await page.locator('ol.steps li').evaluateAll((lis) =>
       lis.map((li) => [li.querySelector('strong')!.textContent, li.className, li.querySelector('em')?.textContent ?? null]),
     );
