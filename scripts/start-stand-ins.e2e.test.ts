@@ -4,7 +4,10 @@
  * as channel_not_found. It has an operator and a viewer to try Slack flows with, and no one else.
  */
 import { join } from 'node:path';
+import { responseUrl } from '@alertbus/stand-ins';
 import { dropTestDatabase } from '../test/support/db';
+import { slackHeaders } from '../test/support/slack-requests';
+import { waitFor } from '../test/support/wait';
 import { runCli } from '../test/support/cli';
 import { freePortsEnv, npmStart, repoRoot, type NpmStart } from '../test/support/npm-start';
 
@@ -18,10 +21,12 @@ afterAll(async () => {
   await dropTestDatabase();
 });
 
-test('the stand-in gets the channels of ROUTING_RULES and two users; a tag notification to #deploys and #batch-crit is posted', async () => {
+test('the stand-in gets the channels of ROUTING_RULES and two users; a tag notification to #deploys and #batch-crit is posted; /alertbus incidents reads this stack\'s history', async () => {
   const ports = await freePortsEnv();
   const env: NodeJS.ProcessEnv = { ...process.env, ...ports, LOG_LEVEL: 'warn', ROUTING_RULES: join(repoRoot, 'examples/rules.yaml') };
   for (const v of ['SLACK_BOT_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_BOT_USER_ID', 'SLACK_BOT_ID', 'OPSGENIE_API_KEY', 'SLACK_STAND_IN_CHANNELS', 'SLACK_STAND_IN_USERS']) delete env[v];
+  // History on a port of its own (HISTORY_PORT), asking for tokens: ingest and the slack-sink must still read it.
+  Object.assign(env, { SLACK_SIGNING_SECRET: 'start-e2e-secret', HISTORY_API_TOKENS: 'ops:viewer:start-e2e-viewer-token,admin:admin:start-e2e-admin-token' });
   run = npmStart(['--stand-ins'], env);
   await run.waitFor(/^\[alertbus\] ready/m);
   expect(run.output()).toMatch(/^\[alertbus\] Slack stand-in channels: #alerts, #ops, #batch, #batch-crit, #db-alerts, #deploys$/m);
@@ -46,6 +51,35 @@ test('the stand-in gets the channels of ROUTING_RULES and two users; a tag notif
   expect(crit).toMatchObject({ exitCode: 0 });
   const { messages } = (await (await fetch(`http://127.0.0.1:${ports.SLACK_STAND_IN_PORT}/_stand-in/messages`)).json()) as { messages: Array<{ channel: string }> };
   expect(messages.map((m) => m.channel).sort()).toEqual(['C0BATCHCRIT', 'C0DEPLOYS']);
+
+  // `/alertbus incidents` is answered from this stack's history, not refused for want of its URL or a token.
+  const slack = `http://127.0.0.1:${ports.SLACK_STAND_IN_PORT}`;
+  const body = new URLSearchParams({
+    team_id: 'T0STANDIN',
+    channel_id: 'C0ALERTS',
+    channel_name: 'alerts',
+    user_id: 'U0OPERATOR',
+    user_name: 'operator',
+    command: '/alertbus',
+    text: 'incidents',
+    response_url: responseUrl(`${slack}/api/`, 'start-e2e-incidents'),
+    trigger_id: `${Date.now()}.1.start-e2e`,
+  }).toString();
+  const asked = await fetch(`http://127.0.0.1:${ports.INGEST_PORT}/slack/commands`, {
+    method: 'POST',
+    headers: slackHeaders(body, 'start-e2e-secret', { contentType: 'application/x-www-form-urlencoded' }),
+    body,
+  });
+  expect(asked.status).toBe(200);
+  const answer = await waitFor(
+    async () =>
+      ((await (await fetch(`${slack}/_stand-in/responses`)).json()) as { responses: Array<{ id: string; body: { text?: string } }> }).responses.find(
+        (r) => r.id === 'start-e2e-incidents',
+      ),
+    { timeoutMs: 60_000, what: 'the answer to /alertbus incidents' },
+  );
+  expect(answer.body.text).not.toMatch(/could not|cannot reach|HISTORY_URL|401/);
+  expect(answer.body.text).toMatch(/incident/i);
 
   run.interrupt();
   await run.exited;

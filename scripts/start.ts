@@ -52,7 +52,7 @@ import {
   type ServiceInstance,
   type ServiceName,
 } from '@alertbus/launcher';
-import { routeSample } from './sample';
+import { historyTokenOf, routeSample } from './sample';
 
 const root = resolve(__dirname, '..');
 
@@ -217,6 +217,14 @@ async function main(): Promise<void> {
   }
 
   const instances = await withPorts(serviceInstances(scale), env);
+  // Ingest (`/alertbus ack <incident id>`) and the slack-sink (`/alertbus incidents`, `silences`) read the history:
+  // this stack's, wherever HISTORY_PORT put it, with a token it takes when HISTORY_API_TOKENS asks for one.
+  const history = instances.find((i) => i.def.name === 'history');
+  if (history && !env.HISTORY_URL) env.HISTORY_URL = `http://127.0.0.1:${history.port}`;
+  if (!env.HISTORY_TOKEN && !env.ALERTBUS_TOKEN) {
+    const token = historyTokenOf(env);
+    if (token) env.HISTORY_TOKEN = token;
+  }
   const niced = instances.filter((i) => (nice.get(i.def.name) ?? 0) > 0).map((i) => `${i.name} +${nice.get(i.def.name)}`);
   say(`starting ${instances.map((i) => i.name).join(', ')}…${niced.length ? ` (CPU priority, ALERTBUS_NICE: ${niced.join(', ')})` : ''}`);
   await supervisor.start(instances.map((i) => ({ ...serviceProcess(i.def, { root, env: { ...env, ...i.env }, port: i.port }), name: i.name })));

@@ -37,11 +37,20 @@ export class HistoryApiError extends Error {
 
 export type Json = Record<string, any>;
 
+/** Where a client's history URL and token are set, named in its errors: the CLI's flags, or a service's settings. */
+export interface HistorySettingNames {
+  url: string;
+  token: string;
+}
+
+const CLI_SETTINGS: HistorySettingNames = { url: '--url or HISTORY_URL', token: 'ALERTBUS_TOKEN' };
+
 /** What to do about a 401 or 403, added to the API's own message. */
-const AUTH_HINT: Record<number, string> = {
-  401: ' (set ALERTBUS_TOKEN to a token from the history service\'s HISTORY_API_TOKENS)',
-  403: " (ALERTBUS_TOKEN's role is too low for this; ask for a token with a higher role)",
-};
+function authHint(status: number, names: HistorySettingNames): string {
+  if (status === 401) return ` (set ${names.token} to a token from the history service's HISTORY_API_TOKENS)`;
+  if (status === 403) return ` (${names.token}'s role is too low for this; ask for a token with a higher role)`;
+  return '';
+}
 
 export class HistoryClient {
   private readonly token: string | undefined;
@@ -49,12 +58,13 @@ export class HistoryClient {
   constructor(
     readonly baseUrl: string,
     token: string | undefined = process.env.ALERTBUS_TOKEN,
+    private readonly names: HistorySettingNames = CLI_SETTINGS,
   ) {
     this.token = token?.trim() || undefined;
   }
 
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Json> {
-    const refused = credentialsInUrl(this.baseUrl, 'the history API URL (--url or HISTORY_URL)', 'ALERTBUS_TOKEN');
+    const refused = credentialsInUrl(this.baseUrl, `the history API URL (${this.names.url})`, this.names.token);
     if (refused) throw new HistoryApiError(refused, 0);
     let res: Response;
     try {
@@ -70,7 +80,7 @@ export class HistoryClient {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new HistoryApiError(`cannot reach the history API at ${quotableUrl(this.baseUrl)} (${cause?.code ?? cause?.message ?? (err as Error).message}); set --url or HISTORY_URL`, 0);
+      throw new HistoryApiError(`cannot reach the history API at ${quotableUrl(this.baseUrl)} (${cause?.code ?? cause?.message ?? (err as Error).message}); set ${this.names.url}`, 0);
     }
     const text = await res.text();
     let parsed: unknown = null;
@@ -81,7 +91,7 @@ export class HistoryClient {
     }
     if (!res.ok) {
       const message = (parsed as Json | null)?.message ?? text.slice(0, 200);
-      throw new HistoryApiError(`${method} ${path}: ${res.status} ${message}${AUTH_HINT[res.status] ?? ''}`, res.status);
+      throw new HistoryApiError(`${method} ${path}: ${res.status} ${message}${authHint(res.status, this.names)}`, res.status);
     }
     return (parsed ?? {}) as Json;
   }

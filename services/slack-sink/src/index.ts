@@ -137,7 +137,7 @@ export async function startSlackSink(config: SlackSinkConfig & StartOptions): Pr
     const slashAnswers = new SlashAnswers({
       clients,
       resolver,
-      history: new HistoryClient(historyUrl(config.historyUrl, {}), config.historyToken),
+      history: new HistoryClient(historyUrl(config.historyUrl, {}), config.historyToken, { url: "the slack-sink's HISTORY_URL", token: "the slack-sink's HISTORY_TOKEN" }),
       log,
       timeoutMs: config.requestTimeoutMs,
       onCallLookupAttempts: config.onCallLookupAttempts,
