@@ -6,8 +6,11 @@ import * as cli from '../support';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-function silenceRows(silences: any[]): string {
-  if (silences.length === 0) return 'no silences';
+/** How many pending silences the default listing counts, at most, to mention them. */
+const PENDING_NAMED = 100;
+
+function silenceRows(silences: any[], state = 'all'): string {
+  if (silences.length === 0) return state === 'all' ? 'no silences' : `no ${state} silences`;
   return cli.table(
     ['id', 'state', 'kind', 'starts', 'ends', 'by', 'matchers', 'comment'],
     silences.map((s) => [
@@ -129,15 +132,24 @@ export function registerSilence(program: Command): void {
     .option('--limit <n>', 'at most this many, newest first (default: all of them)')
     .option('--json', 'print the API response as JSON (every page in one)')
     .option(url, urlHelp)
-    .action(async (opts) => {
+    .action(async (opts, cmd: Command) => {
       let max: number | undefined;
       if (opts.limit !== undefined) {
         max = Number(opts.limit);
         if (!Number.isInteger(max) || max < 1) throw new Error(`--limit ${JSON.stringify(opts.limit)} is not a whole number of at least 1`);
       }
-      const body = await new HistoryClient(historyUrl(opts.url)).silences(opts.state, max);
+      const client = new HistoryClient(historyUrl(opts.url));
+      const body = await client.silences(opts.state, max);
       if (opts.json) return cli.printJson(cli.stdout, body);
-      cli.stdout.write(`${silenceRows(body.silences)}\n`);
+      cli.stdout.write(`${silenceRows(body.silences, opts.state)}\n`);
+      // A maintenance window set up ahead mutes nothing yet, but "no silences" must not hide it.
+      if (cmd.getOptionValueSource('state') === 'default') {
+        const pending = (await client.silences('pending', PENDING_NAMED)).silences.length;
+        if (pending > 0) {
+          const many = pending >= PENDING_NAMED ? `${PENDING_NAMED} or more` : String(pending);
+          cli.stdout.write(`(and ${many} pending, starting later: alertbus silence list --state pending)\n`);
+        }
+      }
       if (body.truncated) {
         process.stderr.write(`alertbus silence list: the newest ${body.silences.length} ${opts.state} silences are shown; there are more (a higher --limit, or none for all)\n`);
       }

@@ -293,6 +293,17 @@ describe('alertbus silence', () => {
       expect(expire.stdout).toMatch(/expired by alice/);
       await waitFor(async () => (await runCli('silence', 'list', '--state', 'expired', '--json', ...url)).stdout.includes(id), { what: 'expired' });
 
+      // A maintenance window set up ahead is not active yet; the default listing says it is there.
+      const later = new Date(Date.now() + 2 * 3_600_000).toISOString();
+      const window = await runCli('silence', 'add', '--matcher', 'team="web"', '--starts-at', later, '--duration', '30m', '--comment', 'upgrade', ...url);
+      expect(window.exitCode).toBe(0);
+      const windowId = window.stdout.split('\n')[0]!;
+      await waitFor(async () => (await runCli('silence', 'list', '--state', 'pending', ...url)).stdout.includes(windowId), { what: 'the window pending' });
+      const listed = await runCli('silence', 'list', ...url);
+      expect(listed.stdout).not.toContain(windowId);
+      expect(listed.stdout).toMatch(/^\(and [1-9]\d* pending, starting later: alertbus silence list --state pending\)$/m);
+      await runCli('silence', 'expire', windowId, ...url);
+
       const bad = await runCli('silence', 'add', '--matcher', 'team', '--duration', '30m', '--comment', 'x', ...url);
       expect(bad).toMatchObject({ exitCode: 1, stderr: expect.stringContaining('400 bad matcher "team"') });
       const author = await runCli('silence', 'add', '--matcher', 'team="web"', '--duration', '30m', '--comment', 'x', '--author', 'bob', ...url);
