@@ -8,6 +8,7 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePortsEnv, npmStart, repoRoot, type NpmStart } from '../support/npm-start';
+import { alive } from '../support/proc';
 
 jest.setTimeout(420_000);
 
@@ -39,15 +40,6 @@ function server(): { pid: number; ppid: number } {
   const pid = Number(readFileSync(join(dataHome, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return { pid, ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function restarts(): number {

@@ -23,3 +23,13 @@ export function threadStats(pid: number): string[][] {
   }
   return stats;
 }
+
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

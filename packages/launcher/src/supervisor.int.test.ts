@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import { freePort, httpReady } from './services';
 import { ProcessExitedError, Supervisor, type ProcessSpec } from './supervisor';
+import { alive } from '../../../test/support/proc';
 
 /** A child that serves HTTP on `port` after `delayMs`, and says goodbye on SIGTERM. */
 function server(name: string, port: number, o: { delayMs?: number; ignoreTerm?: boolean } = {}): ProcessSpec {
@@ -27,15 +28,6 @@ function failing(name: string): ProcessSpec {
 /** A child that never becomes ready. */
 function hanging(name: string): ProcessSpec {
   return { name, command: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'], env: process.env, ready: async () => false };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe('Supervisor', () => {

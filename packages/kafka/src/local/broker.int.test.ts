@@ -5,17 +5,9 @@
  */
 import { ConfigResourceTypes, Kafka, logLevel, Partitioners, type RecordMetadata } from 'kafkajs';
 import { startLocalBroker, type LocalBroker } from './broker';
+import { alive } from '../../../../test/support/proc';
 
 jest.setTimeout(90_000);
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('startLocalBroker', () => {
   let broker: LocalBroker | undefined;
