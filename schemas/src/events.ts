@@ -1,5 +1,6 @@
 import { type Static, type TSchema } from '@sinclair/typebox';
 import { AlertReceived } from './events/alerts';
+import { PagerActionReceived } from './events/pager-received';
 import { SlackMessageReceived, SlackActionReceived, SlackThreadLinked, SlackTextCommandReceived, SlackSlashCommandReceived } from './events/slack-received';
 import {
   IncidentOpened,
@@ -50,6 +51,7 @@ import { TOPICS } from './topics';
 
 /** The events, one file per topic (events/<topic>.ts). */
 export * from './events/alerts';
+export * from './events/pager-received';
 export * from './events/slack-received';
 export * from './events/incidents';
 export * from './events/slack-commands';
@@ -64,6 +66,8 @@ export * from './events/ticks';
 /** Every event type, its data schema and the topic it lives on. */
 export const EVENT_TYPES = {
   AlertReceived: { topic: TOPICS.alertsReceived, data: AlertReceived },
+  /** Alert inputs from the pager's side share the alerts topic: keyed by alias, they meet the incident's partition. */
+  PagerActionReceived: { topic: TOPICS.alertsReceived, data: PagerActionReceived },
   IncidentOpened: { topic: TOPICS.incidents, data: IncidentOpened },
   IncidentReopened: { topic: TOPICS.incidents, data: IncidentReopened },
   IncidentRepeated: { topic: TOPICS.incidents, data: IncidentRepeated },

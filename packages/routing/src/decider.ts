@@ -7,6 +7,7 @@ import type { DeciderState } from './core/evolve';
 import { decideSlack, type SlackInput } from './slack/decide';
 import { decideNotification, type NotificationInput } from './core/notifications';
 import { decideStormTick, type StormTickInput } from './core/storm-tick';
+import { decidePagerAction, type PagerActionInput } from './core/pager-actions';
 import { isIncidentState, type RouterState } from './state';
 import { isSuppressedFiring, type SuppressedFiring } from './core/suppressed-firing';
 
@@ -16,8 +17,9 @@ export type { DecisionContext } from './core/context';
 export { isIncidentState, stateKey, type RouterState } from './state';
 export { SLACK_INPUT_TYPES, type SlackInput } from './slack/decide';
 
-/** The inputs the router decides on, dispatched by type: alerts, the Slack side (./slack), notifications and ticks. */
-export type RouterInput = AlertInput | SlackInput | NotificationInput | StormTickInput;
+/** The inputs the router decides on, dispatched by type: alerts, the pager's actions, the Slack side (./slack), notifications and ticks. */
+export type RouterInput = AlertInput | SlackInput | NotificationInput | StormTickInput | PagerActionInput;
+export type { PagerActionInput } from './core/pager-actions';
 export type { StormTickInput } from './core/storm-tick';
 export type AlertInput = Envelope<'AlertReceived'>;
 
@@ -63,6 +65,8 @@ export function decide(input: RouterInput, before: RouterState | undefined, rule
       return decideNotification(input, state, rules);
     case 'StormSummaryTick':
       return decideStormTick(input, state, ctx);
+    case 'PagerActionReceived':
+      return decidePagerAction(input, state, rules, ctx);
     default:
       return decideSlack(input, state, rules, ctx);
   }

@@ -694,7 +694,7 @@ export class RouterProcessor {
       return undefined;
     }
     const event = decoded.event;
-    if (event.type !== 'AlertReceived' && event.type !== 'NotificationRequested' && event.type !== 'StormSummaryTick' && !SLACK_INPUT_TYPES.has(event.type)) {
+    if (event.type !== 'AlertReceived' && event.type !== 'PagerActionReceived' && event.type !== 'NotificationRequested' && event.type !== 'StormSummaryTick' && !SLACK_INPUT_TYPES.has(event.type)) {
       if (!fromSinks) this.deadLetter(out, record, `the router does not take ${event.type} events`, dead);
       return undefined;
     }

@@ -1,0 +1,104 @@
+import { deriveId, makeEnvelope, validateEnvelope, type AliasState, type AnyEnvelope, type Envelope, type PagerActionReceived } from '@alertbus/schemas';
+import { decide, type RouterInput } from '../decider';
+import { builtinRules } from '../rules/compile';
+import { firing, T0 } from '../test-support/alerts';
+import { buttonClick } from '../test-support/slack';
+import { isIncidentState, type RouterState } from '../state';
+
+const rules = builtinRules({ defaultChannel: '#alerts', oncallSchedule: 'ops' });
+const A = 'alertmanager:c2ea85182f28cbd9';
+const opened = decide(firing(A), undefined, rules).state as AliasState;
+const I1 = opened.incidentId;
+const PAGER_COMMANDS = ['CreatePagerAlert', 'AcknowledgePagerAlert', 'ClosePagerAlert', 'AddPagerNote', 'UpdatePagerPriority'];
+
+/** The Opsgenie webhook's report of an action on the pager alert with alias `alias`, `ms` after T0. */
+function pagerAction(action: string, alias: string, init: Partial<PagerActionReceived> & { at?: number } = {}): Envelope<'PagerActionReceived'> {
+  const { at: ms = 5_000, ...data } = init;
+  const id = deriveId('test-pager-action', alias, action, ms);
+  return makeEnvelope({
+    id,
+    type: 'PagerActionReceived',
+    alias,
+    occurredAt: new Date(T0 + ms).toISOString(),
+    recordedAt: new Date(T0 + ms).toISOString(),
+    source: 'ingest/opsgenie',
+    correlationId: id,
+    data: { provider: 'opsgenie', action, alertId: '052652ac-5d1c-464a-812a-7dd18bbfba8c', pagerAlias: alias, user: 'pager-person', raw: { action }, ...data },
+  });
+}
+
+/** given(state) when(inputs…): the outputs of the last input, each valid, and the state after it. */
+function run(state: RouterState | undefined, ...inputs: RouterInput[]): { events: AnyEnvelope[]; state: RouterState | undefined } {
+  let d: { events: AnyEnvelope[]; state: RouterState | undefined } = { events: [], state };
+  for (const input of inputs) d = decide(input, d.state, rules);
+  for (const e of d.events) {
+    const v = validateEnvelope(e);
+    if (!v.ok) throw new Error(`${e.type} is not valid: ${v.error}`);
+  }
+  return d;
+}
+const types = (events: AnyEnvelope[]) => events.map((e) => e.type);
+
+describe('pager actions: Acknowledge and Close taken in Opsgenie / JSM reach the incident', () => {
+  test('given an open paged incident, when it is acknowledged in Opsgenie, then it is acknowledged by the pager user in the history and in Slack, and nothing goes back to the pager', () => {
+    const { events, state } = run(opened, pagerAction('Acknowledge', A));
+    expect(types(events)).toEqual(['IncidentAcknowledged', 'PostSlackMessage', 'UpdateSlackMessage']);
+    expect(events[0]!.data).toMatchObject({ incidentId: I1, status: 'acknowledged', reason: 'acknowledged', by: 'pager-person' });
+    expect(events[1]!.data).toMatchObject({ purpose: 'reply', channel: '#alerts', text: 'Acknowledged in Opsgenie by pager-person.' });
+    expect(events[2]!.data).toMatchObject({ text: expect.stringContaining('[ACKNOWLEDGED]') });
+    expect(JSON.stringify(events[2]!.data)).toContain('pager-person');
+    expect(JSON.stringify(events[2]!.data)).not.toContain('alertbus_ack');
+    expect(events.every((e) => e.alias === A)).toBe(true);
+    expect(state).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'pager-person' });
+  });
+
+  test('given an open paged incident, when it is closed in JSM, then it is resolved by the pager user, and no ClosePagerAlert is sent', () => {
+    const { events, state } = run(opened, pagerAction('Close', A, { provider: 'jsm' }));
+    expect(types(events)).toEqual(['IncidentResolved', 'PostSlackMessage', 'UpdateSlackMessage']);
+    expect(events[0]!.data).toMatchObject({ incidentId: I1, status: 'resolved', by: 'pager-person' });
+    expect(events[1]!.data).toMatchObject({ text: `Resolved in Jira Service Management by pager-person: ${opened.title}` });
+    expect(events[2]!.data).toMatchObject({ text: expect.stringContaining('[RESOLVED]') });
+    expect(state).toMatchObject({ status: 'resolved', resolvedBy: 'pager-person' });
+  });
+
+  test('the pager\'s echo of an ack alertbus made (clicked in Slack) is recorded as already acknowledged and sends nothing', () => {
+    const click = buttonClick(A, I1, 'alertbus_ack', { at: 1_000 });
+    const afterClick = run(opened, click);
+    expect(types(afterClick.events)).toContain('AcknowledgePagerAlert');
+    const { events } = run(afterClick.state, pagerAction('Acknowledge', A, { user: 'alertbus API integration' }));
+    expect(events.map((e) => [e.type, e.data])).toEqual([['EventSuppressed', expect.objectContaining({ reason: 'already-acknowledged', incidentId: I1, inputType: 'PagerActionReceived' })]]);
+  });
+
+  test('a Close after the incident was resolved (the echo of alertbus\'s own close) is recorded as already resolved and sends nothing', () => {
+    const { events } = run(opened, pagerAction('Close', A, { at: 1_000 }), pagerAction('Close', A, { at: 2_000, user: 'alertbus' }));
+    expect(events.map((e) => [e.type, (e.data as { reason?: string }).reason])).toEqual([['EventSuppressed', 'already-resolved']]);
+  });
+
+  test.each([
+    ['an alias alertbus has no incident for', undefined, pagerAction('Acknowledge', 'some-other-tool:123'), 'no-incident'],
+    ['a storm\'s grouped page (the storm\'s page only: no member changes)', undefined, pagerAction('Acknowledge', 'storm:#alerts:2025-03-01T10:00:00.000Z'), 'no-incident'],
+    ['an incident alertbus did not page', { ...opened, paged: false }, pagerAction('Acknowledge', A), 'no-incident'],
+    ['an incident whose page is under a templated alias', { ...opened, pagerAlias: 'team-db' }, pagerAction('Acknowledge', A), 'no-incident'],
+    ['an AddNote', opened, pagerAction('AddNote', A), 'unknown-action'],
+    ['an UnAcknowledge', opened, pagerAction('UnAcknowledge', A), 'unknown-action'],
+    ['a Close of the pager alert of an earlier occurrence', opened, pagerAction('Close', A, { alertCreatedAt: new Date(T0 - 3_600_000).toISOString() }), 'other-occurrence'],
+  ] as const)('%s is recorded as suppressed with its reason and nothing is sent', (_name, state, input, reason) => {
+    const { events, state: after } = run(state as RouterState | undefined, input);
+    expect(events.map((e) => [e.type, (e.data as { reason?: string }).reason])).toEqual([['EventSuppressed', reason]]);
+    // Recorded in the incident's timeline (lastInputId), nothing else changes.
+    const unchanged = (x: unknown) => (isIncidentState(x as RouterState) ? { ...(x as AliasState), lastInputId: '' } : x);
+    expect(unchanged(after)).toEqual(unchanged(state));
+  });
+
+  test('the pager user is text in Slack: never a mention, a broadcast or a link', () => {
+    const { events, state } = run(opened, pagerAction('Acknowledge', A, { user: '<!channel> <https://evil|x>' }));
+    expect(events[1]!.data).toMatchObject({ text: 'Acknowledged in Opsgenie by &lt;!channel&gt; &lt;https://evil|x&gt;.' });
+    expect(JSON.stringify(events[2]!.data)).not.toContain('<!channel>');
+    expect(isIncidentState(state) && state.acknowledgedBy).toBe('<!channel> <https://evil|x>');
+  });
+
+  test('no decision on a pager action ever commands the pager', () => {
+    const inputs = ['Acknowledge', 'Close', 'AddNote', 'UnAcknowledge', 'Create'].map((a, i) => pagerAction(a, A, { at: 1_000 * (i + 1) }));
+    for (const input of inputs) expect(types(run(opened, input).events).filter((t) => PAGER_COMMANDS.includes(t))).toEqual([]);
+  });
+});

@@ -1,0 +1,122 @@
+import type { AliasState, DecisionReason, Envelope, PagerProvider, RuleRef } from '@alertbus/schemas';
+import type { CompiledRules } from '../rules/types';
+import { isIncidentState, type RouterState } from '../state';
+import { stormOnAcknowledge, stormOnResolve } from './alerts';
+import type { DecisionContext } from './context';
+import { incidentFacts } from './incident-facts';
+import { NO_NEIGHBOURS } from './neighbours';
+import { Outputs } from './outputs';
+import { incidentView, renderRoot } from './render';
+import { escapeMrkdwn, truncate } from './text';
+
+export type PagerActionInput = Envelope<'PagerActionReceived'>;
+
+/** The pager's actions that change the incident; every other one (AddNote, UnAcknowledge, Create, …) is recorded only. */
+const ACTIONS: ReadonlyMap<string, 'ack' | 'resolve'> = new Map([
+  ['Acknowledge', 'ack'],
+  ['Close', 'resolve'],
+]);
+
+export const PAGER_NAMES: Readonly<Record<PagerProvider, string>> = { opsgenie: 'Opsgenie', jsm: 'Jira Service Management' };
+
+/**
+ * How long before an occurrence opened its pager alert may have been created and still be its own: the pager's clock
+ * and alertbus's differ a little, and the create runs after the incident opened, never before. An alert created
+ * earlier than that is an earlier occurrence's (its late Close must not end the open one).
+ */
+export const PAGER_CLOCK_SLACK_MS = 60_000;
+
+/** Longest pager user name shown in Slack. */
+const USER_MAX = 100;
+
+/** "pager-person" as it may be shown in Slack: plain text, never a mention or a link. */
+function pagerUserText(user: string | undefined): string {
+  return user ? escapeMrkdwn(truncate(user, USER_MAX)) : 'someone';
+}
+
+export function pagerAcknowledgedText(provider: PagerProvider, user: string | undefined): string {
+  return `Acknowledged in ${PAGER_NAMES[provider]} by ${pagerUserText(user)}.`;
+}
+
+export function pagerResolvedText(provider: PagerProvider, user: string | undefined, title: string): string {
+  return `Resolved in ${PAGER_NAMES[provider]} by ${pagerUserText(user)}: ${escapeMrkdwn(truncate(title, 120))}`;
+}
+
+const pagerAliasOf = (s: AliasState) => s.pagerAlias ?? s.alias;
+const refOf = (s: AliasState | undefined, rules: CompiledRules): RuleRef => s?.rule ?? { path: 'defaults', rulesVersion: rules.version };
+const atOf = (input: PagerActionInput, ctx: PagerActionContext) => ({ atMs: Date.parse(input.recordedAt), ...(ctx.retentionMs !== undefined ? { retentionMs: ctx.retentionMs } : {}) });
+
+function suppress(out: Outputs, input: PagerActionInput, reason: DecisionReason, rule: RuleRef, s: AliasState | undefined): void {
+  out.add('EventSuppressed', { inputId: input.id, inputType: input.type, reason, rule, ...(s ? { incidentId: s.incidentId, title: s.title } : {}) });
+}
+
+/** A reply in the incident's thread: the root alertbus posted (alerts), or the request's own thread (Slack incidents). */
+function reply(out: Outputs, s: AliasState, text: string): void {
+  if (s.slackChannel !== undefined) {
+    out.add('PostSlackMessage', { incidentId: s.incidentId, rule: s.rule, channel: s.slackChannel, purpose: 'reply', text });
+  } else if (s.slackRequest) {
+    out.add('PostSlackReply', { incidentId: s.incidentId, rule: s.rule, channel: s.slackRequest.channel, threadTs: s.slackRequest.threadTs, text });
+  }
+}
+
+/** Whether the pager alert was created for an earlier occurrence of the alias than the open one. */
+function earlierOccurrence(input: PagerActionInput, s: AliasState): boolean {
+  const created = input.data.alertCreatedAt;
+  return created !== undefined && Date.parse(created) < Date.parse(s.openedAt) - PAGER_CLOCK_SLACK_MS;
+}
+
+export type PagerActionContext = Pick<DecisionContext, 'neighbours' | 'retentionMs'>;
+
+/**
+ * Decides an action taken on the incident's pager alert in the pager (its app, its web UI, its API): Acknowledge and
+ * Close acknowledge and resolve the incident, shown in Slack as the pager's; nothing is sent back to the pager, which
+ * already knows. The pager's report of an action alertbus made itself (an ack clicked in Slack) finds the incident
+ * already in that state and is recorded as suppressed, so the thread gets no second note. An alert of a storm's page
+ * (alias storm:…) or of any alias alertbus has no paged incident for changes nothing.
+ */
+export function decidePagerAction(
+  input: PagerActionInput,
+  state: RouterState | undefined,
+  rules: CompiledRules,
+  ctx: PagerActionContext = {},
+): { events: Outputs['events']; state: RouterState | undefined } {
+  const out = new Outputs(input);
+  const found = isIncidentState(state) ? state : undefined;
+  // Only the incident whose own pager alert this is: not one paging through another alias (a storm's), nor one never paged.
+  const s = found && found.paged && pagerAliasOf(found) === input.alias ? found : undefined;
+  const what = ACTIONS.get(input.data.action);
+  if (what === undefined) suppress(out, input, 'unknown-action', refOf(found, rules), found);
+  else if (s === undefined) suppress(out, input, 'no-incident', refOf(found, rules), found);
+  else if (earlierOccurrence(input, s)) suppress(out, input, 'other-occurrence', s.rule, s);
+  else if (s.status === 'resolved') suppress(out, input, 'already-resolved', s.rule, s);
+  else if (what === 'ack' && s.status === 'acknowledged') suppress(out, input, 'already-acknowledged', s.rule, s);
+  else if (what === 'ack') acknowledge(out, input, s, rules, ctx);
+  else resolve(out, input, s, rules, ctx);
+  return { events: out.events, state: s ? out.folded(s) : state };
+}
+
+function acknowledge(out: Outputs, input: PagerActionInput, s: AliasState, rules: CompiledRules, ctx: PagerActionContext): void {
+  const { user, provider } = input.data;
+  out.add('IncidentAcknowledged', {
+    ...incidentFacts(s, { inputId: input.id, rule: s.rule, reason: 'acknowledged', status: 'acknowledged' }),
+    acknowledgedAt: input.recordedAt,
+    ...(user !== undefined ? { by: user } : {}),
+  });
+  const acked = out.folded(s) as AliasState;
+  stormOnAcknowledge(out, s, acked, s.rule, ctx.neighbours ?? NO_NEIGHBOURS, atOf(input, ctx), user ?? PAGER_NAMES[provider]);
+  reply(out, s, pagerAcknowledgedText(provider, user));
+  if (s.slackChannel !== undefined) out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: s.rule, ...renderRoot(incidentView(acked), [], { historyUrl: rules.historyPublicUrl }) });
+}
+
+function resolve(out: Outputs, input: PagerActionInput, s: AliasState, rules: CompiledRules, ctx: PagerActionContext): void {
+  const { user, provider } = input.data;
+  out.add('IncidentResolved', {
+    ...incidentFacts(s, { inputId: input.id, rule: s.rule, reason: 'resolved', status: 'resolved' }),
+    resolvedAt: input.recordedAt,
+    ...(user !== undefined ? { by: user } : {}),
+  });
+  const resolved = out.folded(s) as AliasState;
+  stormOnResolve(out, s, resolved, s.rule, ctx.neighbours ?? NO_NEIGHBOURS, atOf(input, ctx));
+  reply(out, s, pagerResolvedText(provider, user, s.title));
+  if (s.slackChannel !== undefined) out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: s.rule, ...renderRoot(incidentView(resolved), [], { historyUrl: rules.historyPublicUrl }) });
+}
