@@ -14,6 +14,7 @@ import { DEFAULT_NOTIFY_SYNC_TIMEOUT_MS, notifyRoutes } from './routes/notify';
 import type { DeliveryWaits } from './notify/delivery-waiter';
 import { TagBook } from './notify/tag-book';
 import { grafanaRoutes } from './routes/grafana';
+import { jsmRoutes, opsgenieRoutes } from './routes/pager';
 import { oauthRoutes, type OAuthRouteDeps } from './routes/oauth';
 import { slackRoutes } from './routes/slack';
 import type { IdentitySource } from './slack/identity';
@@ -128,6 +129,8 @@ export function buildIngestApp(deps: IngestAppDeps): IngestApp {
     await webhooks.register(alertmanagerRoutes, accept);
     await webhooks.register(grafanaRoutes, accept);
     await webhooks.register(genericRoutes, accept);
+    await webhooks.register(opsgenieRoutes, accept);
+    await webhooks.register(jsmRoutes, accept);
     await webhooks.register(notifyRoutes, {
       accept,
       tags: rulesBook,

@@ -1,0 +1,112 @@
+/**
+ * POST /webhooks/opsgenie and /webhooks/jsm on a real ingest and Kafka: the body Opsgenie's Webhook integration sends
+ * (https://docs.opsgenie.com/docs/marid-alert-action-data) is written as PagerActionReceived keyed by the pager alias;
+ * a sender without a named token, and a body without an alert alias, are refused and nothing is written.
+ */
+import { createLogger } from '@alertbus/common';
+import { TOPICS } from '@alertbus/schemas';
+import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
+import { startIngest, type RunningIngest } from './index';
+import { settled } from './test-support/retry';
+
+const ADMIN = 'admin-token-0123456789';
+const OPSGENIE = 'opsgenie-token-0123456789';
+const ALIAS = 'alertmanager:c2ea85182f28cbd9';
+
+let ingest: RunningIngest;
+
+beforeAll(async () => {
+  ingest = await startIngest(
+    {
+      port: 0,
+      host: '127.0.0.1',
+      token: ADMIN,
+      tokens: [{ name: 'opsgenie', token: OPSGENIE }],
+      bodyLimit: 1024 * 1024,
+      kafkaBrokers: testBrokers(),
+      kafkaTimeoutMs: 10_000,
+    },
+    { log: createLogger('ingest-pager-test', 'silent') },
+  );
+});
+
+afterAll(async () => {
+  await ingest?.close();
+});
+
+const post = (path: string, token: string | undefined, body: unknown) =>
+  fetch(`${ingest.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+
+/** The docs' Acknowledge sample, on alertbus's alias. */
+const acknowledge = (alias: string, username = 'pager-person') => ({
+  source: { name: '', type: 'web' },
+  alert: {
+    updatedAt: 1420452224764002246,
+    tags: ['tag1', 'tag2'],
+    message: 'test alert',
+    username,
+    alertId: '052652ac-5d1c-464a-812a-7dd18bbfba8c',
+    source: 'fili@ifountain.com',
+    alias,
+    tinyId: '23',
+    createdAt: 1420452191104,
+    userId: 'daed1180-0ce8-438b-8f8e-57e1a5920a2d',
+    entity: '',
+  },
+  action: 'Acknowledge',
+  integrationId: '37c8f316-17c6-49d7-899b-9c7e540c048d',
+  integrationName: 'alertbus',
+});
+
+test('an Opsgenie Acknowledge is written as PagerActionReceived under the pager alias, with who acked and which token sent it', async () => {
+  const res = await post('/webhooks/opsgenie', OPSGENIE, acknowledge(ALIAS));
+  expect(res.status).toBe(202);
+  const { ids } = (await res.json()) as { ids: string[] };
+  const kafka = await settled(() => testKafka('ingest-pager-test'));
+  const records = await settled(() => readTopic(kafka, TOPICS.alertsReceived));
+  const record = records.find((r) => r.event?.id === ids[0]);
+  expect(record?.key).toBe(ALIAS);
+  expect(record?.event).toMatchObject({
+    type: 'PagerActionReceived',
+    alias: ALIAS,
+    source: 'ingest/opsgenie',
+    data: {
+      provider: 'opsgenie',
+      action: 'Acknowledge',
+      alertId: '052652ac-5d1c-464a-812a-7dd18bbfba8c',
+      pagerAlias: ALIAS,
+      user: 'pager-person',
+      alertCreatedAt: '2015-01-05T10:03:11.104Z',
+      integrationName: 'alertbus',
+      authenticatedAs: 'opsgenie',
+      raw: { action: 'Acknowledge' },
+    },
+  });
+});
+
+test('JSM Operations posts the same body to /webhooks/jsm', async () => {
+  const res = await post('/webhooks/jsm', OPSGENIE, { ...acknowledge('alertmanager:jsm1'), action: 'Close' });
+  expect(res.status).toBe(202);
+  expect(await res.json()).toMatchObject({ accepted: 1, aliases: ['alertmanager:jsm1'] });
+});
+
+test.each([
+  ['no token', undefined, 401, /bearer token/],
+  ['the unnamed INGEST_TOKEN (no identity to record)', ADMIN, 401, /named INGEST_TOKENS entry/],
+])('a request with %s is refused', async (_name, token, status, message) => {
+  const res = await post('/webhooks/opsgenie', token, acknowledge('alertmanager:refused'));
+  expect(res.status).toBe(status);
+  expect(((await res.json()) as { message: string }).message).toMatch(message);
+});
+
+test('a body without the alert\'s alias is a 400 that names it', async () => {
+  const body = acknowledge(ALIAS);
+  const { alias: _alias, ...alert } = body.alert;
+  const res = await post('/webhooks/opsgenie', OPSGENIE, { ...body, alert });
+  expect(res.status).toBe(400);
+  expect(((await res.json()) as { message: string }).message).toMatch(/alias/);
+});
