@@ -32,7 +32,7 @@ export function decideSlack(
 ): { events: Outputs['events']; state: RouterState | undefined } {
   switch (input.type) {
     case 'SlackMessageReceived': {
-      const d = decideSlackMessage(input, state, rules);
+      const d = decideSlackMessage(input, state, rules, ctx);
       return { ...d, events: inTeam(d.events, input.data.team) };
     }
     case 'SlackActionReceived': {

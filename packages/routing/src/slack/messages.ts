@@ -1,4 +1,4 @@
-import type { AliasState, DecisionReason, Envelope, RuleRef } from '@alertbus/schemas';
+import type { AliasState, AnyEnvelope, DecisionReason, Envelope, RuleRef } from '@alertbus/schemas';
 import { evolve, isIncidentEvent } from '../core/evolve';
 import { Outputs } from '../core/outputs';
 import { pagerDetails, pagerMessage, pagerTags } from '../core/pager';
@@ -25,6 +25,10 @@ import {
 import { incidentFacts } from '../core/incident-facts';
 import { incidentIdOf } from '../core/incident-id';
 import { ROUTER_SOURCE } from '../core/outputs';
+import { BUTTON_ACTION_IDS } from '../core/render';
+import { decideSlackAction, type ActionContext } from './actions';
+import { namedIncidentCommand, type NamedIncidentCommand } from './mention-key';
+import { actionAnswer } from './slash-decide';
 
 type MessageInput = Envelope<'SlackMessageReceived'>;
 
@@ -105,8 +109,9 @@ function command(c: Ctx, r: SlackRoute, cmd: Exclude<SlackCommand, { name: 'requ
     case 'ack':
     case 'resolve':
       if (cmd.target !== undefined && !(m.threadTs !== undefined && cmd.target === slackAlias(m, m.threadTs))) {
-        // Acting on another alias would key this message by that alias, as ingest does for slash commands; a
-        // mention is keyed by its own ts, so it can only say how, never guess which incident was meant.
+        // Keyed by its own ts, this record cannot see the incident it names: ingest keys such a mention by that alias
+        // (see namedIncidentCommand) and actOnNamed() acts; one keyed here (written before, or naming an incident id)
+        // still only says how, so a replay decides it as it was decided.
         out.add('PostSlackReply', { rule: r.rule, ...thread, text: otherIncidentText(cmd.name, rules.slashCommand) });
       } else if (m.threadTs === undefined) {
         out.add('PostSlackReply', { rule: r.rule, ...thread, text: notInThreadText(cmd.name) });
@@ -356,12 +361,97 @@ function remove(c: Ctx, r: SlackRoute, s: RouterState | undefined): RouterState 
 }
 
 /**
+ * An answer that only the person who wrote sees, where they wrote it (their thread, else the channel), as the slash
+ * command answers a refusal; a message with no user (an allowed bot) gets it as a reply in its thread.
+ */
+function tellWriter(c: Ctx, rule: RuleRef, text: string, incidentId?: string): void {
+  const m = c.input.data;
+  const about = incidentId ? { incidentId } : {};
+  if (m.user) c.out.add('PostSlackEphemeral', { ...about, rule, channel: m.channel, user: m.user, ...(m.threadTs ? { threadTs: m.threadTs } : {}), text });
+  else c.out.add('PostSlackReply', { ...about, rule, ...c.thread, text });
+}
+
+/**
+ * `ack|resolve <alias>` by mention or DM, keyed by that alias: what `/alertbus ack <alias>` does, through the path a
+ * click on the incident's button takes (permissions, the note in its thread, the pager). What it did is a reply to the
+ * mention; a refusal (unknown alias, already so, not permitted) is told to the writer alone. The alias's state is
+ * never replaced by the message's: it is the incident's (or nothing).
+ */
+function actOnNamed(c: Ctx, r: SlackRoute, rules: CompiledRules, named: NamedIncidentCommand, state: RouterState | undefined, ctx: ActionContext): RouterState | undefined {
+  const { input, out } = c;
+  const m = input.data;
+  const incident = isIncidentState(state) ? state : undefined;
+  const unchanged = () => (incident ? folded(out, incident) : state);
+  // Slack's redelivery, or the DM twin of a mention (ingest derives the id from the message): taken once.
+  if (incident && incident.lastInputId === input.id) {
+    suppress(c, 'duplicate', incident.rule, incident);
+    return unchanged();
+  }
+  if (r.drop) {
+    suppress(c, 'dropped-by-rule', r.rule);
+    return unchanged();
+  }
+  if (m.botId !== undefined && !r.allowBots) {
+    suppress(c, 'bot-message', r.rule);
+    return unchanged();
+  }
+  const text = stripLeadingMentions(m.text);
+  const own = matchHandler(rules, text);
+  if (own) {
+    // The rules file's own command wins, as for any mention; what it remembers stays off the incident's key.
+    custom(c, r, rules, own.handler, own.groups, text);
+    return unchanged();
+  }
+  if (!incident) {
+    suppress(c, 'no-incident', r.rule);
+    tellWriter(c, r.rule, actionAnswer(named.command, named.alias, [], undefined, rules.slashCommand));
+    return state;
+  }
+  const click: Envelope<'SlackActionReceived'> = {
+    ...input,
+    type: 'SlackActionReceived',
+    data: {
+      actionId: BUTTON_ACTION_IDS[named.command],
+      actionType: MENTION_ACTION_TYPE,
+      user: { id: m.user ?? m.botId ?? 'unknown', ...(m.userName ? { name: m.userName } : {}) },
+      ...(m.userGroups ? { userGroups: m.userGroups } : {}),
+      team: m.team,
+      channel: m.channel,
+      messageTs: m.ts,
+      // Where a refusal of permission is shown: the writer's thread, else the channel.
+      ...(m.threadTs ? { threadTs: m.threadTs } : {}),
+      raw: { mention: m.kind, messageTs: m.ts },
+    },
+  };
+  const decided = decideSlackAction(click, incident, rules, ctx);
+  // The button path's events are this input's own: same ids, same cause.
+  out.events.push(...decided.events.map((e) => (e.type === 'EventSuppressed' ? ({ ...e, data: { ...e.data, inputType: input.type } } as AnyEnvelope) : e)));
+  // A refusal of permission was told to the writer by the button path already.
+  const refusedHere = decided.events.some((e) => e.type === 'EventSuppressed' && e.data.reason === 'not-permitted');
+  if (!refusedHere) {
+    const said = actionAnswer(named.command, named.alias, decided.events, undefined, rules.slashCommand);
+    const acted = decided.events.some((e) => e.type === 'IncidentAcknowledged' || e.type === 'IncidentResolved');
+    if (acted) out.add('PostSlackReply', { incidentId: incident.incidentId, rule: incident.rule, ...c.thread, text: said });
+    else tellWriter(c, incident.rule, said, incident.incidentId);
+  }
+  return decided.state;
+}
+
+/** How the router marks the SlackActionReceived it decides for `ack|resolve <alias>` by mention (never written to Kafka). */
+export const MENTION_ACTION_TYPE = 'mention-command';
+
+/**
  * Decides what a Slack message means. The alias is the message's own (`slack:{team}:{channel}:{ts}`), so
  * every delivery of one message — Slack's retries, the same message under another event_id, the
  * `message` twin of an `app_mention` — meets the state the first one left: one reply, one page at most.
  * Edits and deletes carry the original ts and so reach the same state.
  */
-export function decideSlackMessage(input: MessageInput, state: RouterState | undefined, rules: CompiledRules): { events: Outputs['events']; state: RouterState | undefined } {
+export function decideSlackMessage(
+  input: MessageInput,
+  state: RouterState | undefined,
+  rules: CompiledRules,
+  ctx: ActionContext = {},
+): { events: Outputs['events']; state: RouterState | undefined } {
   const m = input.data;
   const out = new Outputs(input);
   const c: Ctx = { input, out, thread: { channel: m.channel, threadTs: m.threadTs ?? m.ts } };
@@ -376,6 +466,10 @@ export function decideSlackMessage(input: MessageInput, state: RouterState | und
   }
   if (m.kind === 'edit') return { events: out.events, state: edit(c, r, state) };
   if (m.kind === 'delete') return { events: out.events, state: remove(c, r, state) };
+  // Keyed by the incident it names (ingest does so since it acts on it): decided against that incident's state. A
+  // record of the same text keyed by its own message (written before) still only says how, below, as it did.
+  const named = namedIncidentCommand(m);
+  if (named !== undefined && input.alias === named.alias) return { events: out.events, state: actOnNamed(c, r, rules, named, state, ctx) };
 
   if (state !== undefined) {
     suppress(c, 'duplicate', incident?.rule ?? r.rule, incident);

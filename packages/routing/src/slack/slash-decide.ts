@@ -78,8 +78,8 @@ const code = (text: string) => `\`${escapeMrkdwn(truncate(text, 200)).replace(/`
 
 const STORM_PAGE_NOTED = "It pages through its storm's alert, which got a note saying so and stays open until every incident of the storm is resolved.";
 
-/** The text after an ack / resolve, from what the button path decided. */
-function actionAnswer(name: 'ack' | 'resolve', target: string, events: readonly AnyEnvelope[], problem?: string, command = '/alertbus'): string {
+/** The text after an ack / resolve, from what the button path decided (also told to a mention that named the incident). */
+export function actionAnswer(name: 'ack' | 'resolve', target: string, events: readonly AnyEnvelope[], problem?: string, command = '/alertbus'): string {
   for (const e of events) {
     const d = e.data as { title?: string; reason?: string };
     const title = escapeMrkdwn(truncate(d.title ?? '', TITLE_MAX));

@@ -1,0 +1,125 @@
+/** `@alertbus ack|resolve <alias>` outside the incident's thread: keyed by that alias, it does what `/alertbus ack <alias>` does. */
+import type { AliasState, Envelope } from '@alertbus/schemas';
+import { decide } from '../decider';
+import { builtinRules } from '../rules/compile';
+import { firing } from '../test-support/alerts';
+import { rulesFrom } from '../test-support/scenario';
+import { given } from '../test-support/slack-spec';
+import { ALICE, BOB, BOT_MENTION, CHANNEL, TEAM, messageAlias, slackMessage, type MessageInit } from '../test-support/slack';
+import { namedIncidentCommand } from './mention-key';
+import { otherIncidentText } from './texts';
+
+const rules = builtinRules({ defaultChannel: '#alerts', oncallSchedule: 'ops' });
+const A = 'alertmanager:aaaa';
+const incident = decide(firing(A), undefined, rules).state as AliasState;
+const I1 = incident.incidentId;
+const TS = '1700000100.000200';
+
+/** A mention as ingest writes it: keyed as namedIncidentCommand says (the alias it names), else by the message. */
+function mention(text: string, init: MessageInit = {}): Envelope<'SlackMessageReceived'> {
+  const m = slackMessage(init.ts ?? TS, { text: `${BOT_MENTION} ${text}`, ...init });
+  return { ...m, alias: namedIncidentCommand(m.data)?.alias ?? m.alias };
+}
+
+describe('which mentions are keyed by the incident they name', () => {
+  const fields = (text: string, more: Partial<Parameters<typeof namedIncidentCommand>[0]> = {}) => ({
+    kind: 'mention' as const,
+    team: TEAM,
+    channel: CHANNEL,
+    ts: TS,
+    text: `${BOT_MENTION} ${text}`,
+    ...more,
+  });
+  test.each([
+    ['ack by mention', fields(`ack ${A}`), { command: 'ack', alias: A }],
+    ['acknowledge in a DM', fields(`acknowledge ${A}`, { kind: 'dm', text: `acknowledge ${A}` }), { command: 'ack', alias: A }],
+    ['resolve, in another thread', fields(`RESOLVE ${A}`, { threadTs: '1699999999.000001' }), { command: 'resolve', alias: A }],
+    ['Slack\'s escapes undone, as the slash command reads them', fields('ack generic:a&amp;b'), { command: 'ack', alias: 'generic:a&b' }],
+    ['bare ack (the thread\'s own path)', fields('ack'), undefined],
+    ['a request', fields('checkout is slow'), undefined],
+    ['the alias of the thread it is in (the thread\'s own path)', fields(`ack ${messageAlias('1699999999.000001')}`, { threadTs: '1699999999.000001' }), undefined],
+    ['a plain channel message (the app_mention twin acts)', fields(`ack ${A}`, { kind: 'message' }), undefined],
+    ['an edit', fields(`ack ${A}`, { kind: 'edit' }), undefined],
+    ['an incident id (only the slash command looks them up)', fields('ack 0b1e9c3a-1111-8222-9333-444455556666'), undefined],
+    ['longer than any alias', fields(`ack a${'x'.repeat(600)}`), undefined],
+  ] as const)('%s', (_name, m, expected) => {
+    expect(namedIncidentCommand(m)).toEqual(expected);
+  });
+});
+
+describe('`@alertbus ack <alias>` in a channel acts as `/alertbus ack <alias>`', () => {
+  test('given an open incident, ack by mention acknowledges it (note in its thread, root updated, pager acked) and replies to the mention; a redelivery does nothing again', () => {
+    const g = given(rules, incident);
+    const ack = mention(`ack ${A}`);
+    expect(ack.alias).toBe(A);
+    const { sim } = g.when(ack).then([
+      ['IncidentAcknowledged', { incidentId: I1, by: ALICE, status: 'acknowledged' }],
+      ['PostSlackMessage', { purpose: 'reply', text: `Acknowledged by <@${ALICE}>.` }],
+      ['UpdateSlackMessage', { incidentId: I1, text: expect.stringContaining('[ACKNOWLEDGED]') }],
+      ['AcknowledgePagerAlert', { incidentId: I1 }],
+      ['PostSlackReply', { incidentId: I1, channel: CHANNEL, threadTs: TS, text: `Acknowledged: ${incident.title} (\`${A}\`)` }],
+    ]);
+    expect(sim.incident(A)).toMatchObject({ status: 'acknowledged', acknowledgedBy: ALICE, lastInputId: ack.id });
+    expect(sim.states.has(messageAlias(TS))).toBe(false);
+    g.when(ack).then([['EventSuppressed', { reason: 'duplicate', incidentId: I1 }]]);
+  });
+
+  test('resolve in a DM resolves it; ack after that is refused to the writer alone, where they wrote', () => {
+    const g = given(rules, incident);
+    g.when(mention(`resolve ${A}`, { kind: 'dm', channel: 'D0ALICE', text: `resolve ${A}` })).then([
+      ['IncidentResolved', { incidentId: I1, by: ALICE }],
+      ['PostSlackMessage', { purpose: 'reply' }],
+      ['UpdateSlackMessage', { text: expect.stringContaining('[RESOLVED]') }],
+      ['ClosePagerAlert', { incidentId: I1 }],
+      ['PostSlackReply', { channel: 'D0ALICE', threadTs: TS, text: `Resolved: ${incident.title} (\`${A}\`)` }],
+    ]);
+    g.when(mention(`ack ${A}`, { ts: '1700000200.000300', user: BOB, threadTs: '1700000150.000100' })).then([
+      ['EventSuppressed', { reason: 'already-resolved', inputType: 'SlackMessageReceived', incidentId: I1 }],
+      ['PostSlackEphemeral', { channel: CHANNEL, user: BOB, threadTs: '1700000150.000100', text: `${incident.title} (\`${A}\`) is already resolved.` }],
+    ]);
+  });
+
+  test('an already acknowledged incident: nothing again, said to the writer in the channel', () => {
+    const g = given(rules, incident, mention(`ack ${A}`));
+    g.when(mention(`acknowledge ${A}`, { ts: '1700000300.000100', user: BOB })).then([
+      ['EventSuppressed', { reason: 'already-acknowledged', incidentId: I1 }],
+      ['PostSlackEphemeral', { channel: CHANNEL, user: BOB, text: `${incident.title} (\`${A}\`) is already acknowledged.` }],
+    ]);
+  });
+
+  test('an alias nobody knows: nothing opens or pages, the writer is told (escaped), and the alias holds no state', () => {
+    const { sim } = given(rules).when(mention('ack nope:<!channel>'.replace('<', '&lt;').replace('>', '&gt;'))).then([
+      ['EventSuppressed', { reason: 'no-incident' }],
+      ['PostSlackEphemeral', { user: ALICE, text: expect.stringMatching(/^I know of no incident with the alias `nope:&lt;!channel&gt;`/) }],
+    ]);
+    expect(sim.states.size).toBe(0);
+  });
+
+  test('permissions: someone whose role may not ack is refused privately, and the incident stays open', () => {
+    const strict = rulesFrom('rules.permissions.yaml');
+    const open = decide(firing(A), undefined, strict).state as AliasState;
+    const { sim } = given(strict, open).when(mention(`ack ${A}`)).then([
+      ['EventSuppressed', { reason: 'not-permitted', refused: expect.objectContaining({ action: 'ack', user: ALICE }) }],
+      ['PostSlackEphemeral', { channel: CHANNEL, user: ALICE, text: expect.stringContaining('acknowledge this incident') }],
+    ]);
+    expect(sim.incident(A)).toMatchObject({ status: 'open' });
+    // Someone the file lets ack does.
+    given(strict, open).when(mention(`ack ${A}`, { user: BOB })).then([
+      ['IncidentAcknowledged', { by: BOB }],
+      ['PostSlackMessage', {}],
+      ['UpdateSlackMessage', {}],
+      ['AcknowledgePagerAlert', {}],
+      ['PostSlackReply', { threadTs: TS }],
+    ]);
+  });
+
+  test('a record of the same mention keyed by its own message (as ingest wrote them before) still decides as it did: it only says how', () => {
+    const old = slackMessage(TS, { text: `${BOT_MENTION} ack ${A}` });
+    expect(old.alias).toBe(messageAlias(TS));
+    const { sim } = given(rules, incident).when(old).then([
+      ['EventSuppressed', { reason: 'command' }],
+      ['PostSlackReply', { channel: CHANNEL, threadTs: TS, text: otherIncidentText('ack', '/alertbus') }],
+    ]);
+    expect(sim.incident(A)).toMatchObject({ status: 'open' });
+  });
+});

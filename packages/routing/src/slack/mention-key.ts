@@ -1,0 +1,39 @@
+/**
+ * Where a mention or DM that acts on an incident by name is decided. `ack|acknowledge|resolve <alias>` outside that
+ * incident's thread is keyed by the alias it names, as slash commands are (slashKey), so the router meets that
+ * incident's state; every other message keeps its own alias, `slack:{team}:{channel}:{ts}`.
+ */
+import type { SlackMessageReceived } from '@alertbus/schemas';
+import { parseCommand } from './commands';
+import { looksLikeIncidentId } from './slash';
+
+/** The longest alias an envelope carries: a longer "alias" cannot be one, so its message is answered as before. */
+const ALIAS_MAX = 512;
+
+/** What ingest writes in text: Slack's three escapes, undone so `a&b` names the alias `a&b`, as the slash command reads it. */
+const unescapeSlack = (text: string) => text.replace(/&(lt|gt|amp);/g, (_, e: string) => (e === 'lt' ? '<' : e === 'gt' ? '>' : '&'));
+
+export interface NamedIncidentCommand {
+  readonly command: 'ack' | 'resolve';
+  /** The alias it names: the Kafka key ingest writes the message under. */
+  readonly alias: string;
+}
+
+type KeyedFields = Pick<SlackMessageReceived, 'kind' | 'team' | 'channel' | 'ts' | 'threadTs' | 'text'>;
+
+/**
+ * The incident a mention or DM acts on by name, else undefined. Pure and read from the message alone, so ingest (which
+ * keys the record) and the router (which checks the record is keyed so) agree. Not: edits, deletes and plain channel
+ * messages (never commands); an incident id (ingest looks those up for slash commands only); the alias of the thread
+ * it is written in (the thread's own path takes it, as before).
+ */
+export function namedIncidentCommand(m: KeyedFields): NamedIncidentCommand | undefined {
+  if (m.kind !== 'mention' && m.kind !== 'dm') return undefined;
+  const cmd = parseCommand(m.text);
+  if ((cmd.name !== 'ack' && cmd.name !== 'resolve') || cmd.target === undefined) return undefined;
+  const alias = unescapeSlack(cmd.target);
+  if (alias.length > ALIAS_MAX || looksLikeIncidentId(alias)) return undefined;
+  const own = (ts: string) => `slack:${m.team}:${m.channel}:${ts}`;
+  if (alias === own(m.ts) || (m.threadTs !== undefined && alias === own(m.threadTs))) return undefined;
+  return { command: cmd.name, alias };
+}
