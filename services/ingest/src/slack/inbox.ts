@@ -12,7 +12,8 @@ import {
   type SlackEventsBody,
   type SlackInteractionBody,
 } from '@alertbus/normalise';
-import { makeEnvelope } from '@alertbus/schemas';
+import { namedIncidentCommand } from '@alertbus/routing';
+import { deriveId, makeEnvelope } from '@alertbus/schemas';
 import type { InstallationStore, TeamTokens } from '@alertbus/slack-installs';
 import { writeEvents, type AcceptDeps } from '../accept';
 import { HttpError } from '../http-error';
@@ -158,10 +159,13 @@ export async function receiveSlackEvent(deps: SlackInboxDeps, body: SlackEventsB
     user && deps.userNames ? deps.userNames.name(user, result.data.team) : undefined,
     user ? actorGroups(deps, user, result.data.team) : undefined,
   ]);
+  // `ack|resolve <alias>` by mention or DM: keyed by that alias, where the router holds its incident (as a slash
+  // command is), with an id derived from the message so Slack's redeliveries and a DM's twin are taken once.
+  const named = namedIncidentCommand(result.data);
   const event = makeEnvelope({
-    id: accept.newId(),
+    id: named ? deriveId('slack-mention-command', result.data.team, result.data.channel, result.data.ts) : accept.newId(),
     type: 'SlackMessageReceived',
-    alias: result.alias,
+    alias: named?.alias ?? result.alias,
     occurredAt: result.occurredAt ?? recordedAt,
     recordedAt,
     source: 'ingest/slack',
