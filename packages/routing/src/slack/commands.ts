@@ -48,8 +48,8 @@ const TABLE: CommandPattern[] = [
     usage: 'cache clear [schedule]',
     summary: 'forget the cached on-call answers (of one schedule, else all)',
   },
-  { name: 'ack', pattern: command(`(?:ack|acknowledge)${TARGET}`), usage: 'ack', summary: "acknowledge the incident (in an incident's thread)" },
-  { name: 'resolve', pattern: command(`resolve${TARGET}`), usage: 'resolve', summary: "resolve the incident (in an incident's thread)" },
+  { name: 'ack', pattern: command(`(?:ack|acknowledge)${TARGET}`), usage: 'ack [alias]', summary: "acknowledge the incident of this thread, or the one whose alias you name" },
+  { name: 'resolve', pattern: command(`resolve${TARGET}`), usage: 'resolve [alias]', summary: "resolve the incident of this thread, or the one whose alias you name" },
 ];
 
 /**
