@@ -20,6 +20,8 @@ export type SilenceEvent = Envelope<'SilenceCreated'> | Envelope<'SilenceExpired
 /** What the decider asks: is an input with these labels, recorded at this time, silenced, and by what? */
 export interface SilenceLookup {
   find(labels: Readonly<Record<string, string>>, atMs: number): SilenceRecord | undefined;
+  /** The silence of this id, if the router knows it (so `/alertbus unsilence` can say a mistyped id ends nothing). */
+  get?(silenceId: string): SilenceRecord | undefined;
 }
 
 /** Whether the silence applies to an input recorded at `atMs` (event time, never the clock). */
@@ -95,6 +97,10 @@ export class SilenceBook implements SilenceLookup {
   }
 
   /** The silence in force for these labels at this time: the earliest created one when several are. */
+  get(silenceId: string): SilenceRecord | undefined {
+    return this.byId.get(silenceId);
+  }
+
   find(labels: Readonly<Record<string, string>>, atMs: number): SilenceRecord | undefined {
     let best: SilenceRecord | undefined;
     for (const s of this.byId.values()) {

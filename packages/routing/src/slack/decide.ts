@@ -28,7 +28,7 @@ export function decideSlack(
   input: SlackInput,
   state: RouterState | undefined,
   rules: CompiledRules,
-  ctx: Pick<DecisionContext, 'silenceMaxMs' | 'neighbours' | 'retentionMs'> = {},
+  ctx: Pick<DecisionContext, 'silenceMaxMs' | 'neighbours' | 'retentionMs' | 'silences'> = {},
 ): { events: Outputs['events']; state: RouterState | undefined } {
   switch (input.type) {
     case 'SlackMessageReceived': {

@@ -11,6 +11,7 @@ import { BUTTON_ACTION_IDS } from '../core/render';
 import { escapeMrkdwn, truncate } from '../core/text';
 import type { CompiledRules } from '../rules/types';
 import type { DecisionContext } from '../core/context';
+import type { SilenceLookup, SilenceRecord } from '../core/silences';
 import { isIncidentState, type RouterState } from '../state';
 import { decideSlackAction, type ActionContext } from './actions';
 import { STORM_KEY_PREFIX } from '../core/storm';
@@ -182,12 +183,33 @@ function silence(c: Ctx, cmd: Extract<SlashCommand, { name: 'silence' }>, rules:
   answer(c, `Silenced ${matchers} for ${escapeMrkdwn(cmd.duration)}, until ${endsAt}. Silence id: ${code(silenceId)} (\`unsilence\` ends it).`);
 }
 
-function unsilence(c: Ctx, cmd: Extract<SlashCommand, { name: 'unsilence' }>, rules: CompiledRules): void {
+function unsilence(c: Ctx, cmd: Extract<SlashCommand, { name: 'unsilence' }>, rules: CompiledRules, silences: SilenceLookup | undefined): void {
   if (!permitted(c, 'unsilence', rules)) return;
   const { input } = c;
   suppress(c, 'command');
+  // A mistyped id must not read as a silence ended while the real one keeps muting; one already over ends nothing.
+  // Asked as of the command's time, as alerts ask: a silence created after it is not known to it.
+  if (silences?.get) {
+    const at = Date.parse(input.recordedAt);
+    const known = silences.get(cmd.silenceId);
+    if (!known || known.createdAtMs > at) {
+      answer(c, `I know of no silence with the id ${code(cmd.silenceId)}, so nothing was ended. \`/alertbus silences\` lists the running and pending ones with their ids.`);
+      return;
+    }
+    const endedAt = ended(known, at);
+    if (endedAt !== undefined) {
+      answer(c, `Silence ${code(cmd.silenceId)} had already ended (${new Date(endedAt).toISOString()}); nothing was changed.`);
+      return;
+    }
+  }
   c.out.add('SilenceExpired', { silenceId: cmd.silenceId, expiredBy: `slack:${input.data.user}`, expiredAt: input.recordedAt }, silenceKey(cmd.silenceId));
   answer(c, `Silence ${code(cmd.silenceId)} ends now (if it was still running).`);
+}
+
+/** When a silence stopped applying, as of `atMs`, or undefined while it applies or is still to start. */
+function ended(s: SilenceRecord, atMs: number): number | undefined {
+  if (s.expiry && s.expiry.recordedAtMs <= atMs && s.expiry.expiredAtMs <= atMs) return Math.min(s.expiry.expiredAtMs, s.endsAtMs);
+  return s.endsAtMs <= atMs ? s.endsAtMs : undefined;
 }
 
 /** The schedule `oncall` without a name asks for: the rules' for this channel, as for a mention there. */
@@ -208,7 +230,7 @@ export function decideSlashCommand(
   input: SlashInput,
   state: RouterState | undefined,
   rules: CompiledRules,
-  ctx: Pick<DecisionContext, 'silenceMaxMs' | 'neighbours' | 'retentionMs'> = {},
+  ctx: Pick<DecisionContext, 'silenceMaxMs' | 'neighbours' | 'retentionMs' | 'silences'> = {},
 ): Decided {
   const d = input.data;
   const out = new Outputs(input);
@@ -263,7 +285,7 @@ export function decideSlashCommand(
       silence(c, cmd, rules);
       break;
     case 'unsilence':
-      unsilence(c, cmd, rules);
+      unsilence(c, cmd, rules, ctx.silences);
       break;
     case 'invalid':
       suppress(c, 'command');

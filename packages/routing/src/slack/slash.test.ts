@@ -1,5 +1,6 @@
 import { deriveId, makeEnvelope, type AliasState, type Envelope, type SlackSlashCommandReceived } from '@alertbus/schemas';
 import { decide } from '../decider';
+import { SilenceBook } from '../core/silences';
 import { builtinRules } from '../rules/compile';
 import { firing, T0 } from '../test-support/alerts';
 import { given } from '../test-support/slack-spec';
@@ -249,6 +250,28 @@ describe('slash commands in the router', () => {
       ['SilenceExpired', { silenceId, expiredBy: `slack:${ALICE}`, expiredAt: new Date(T0 + 10_000).toISOString() }, `silence:${silenceId}`],
       ['AnswerSlashCommand', answered(expect.stringContaining(silenceId))],
     ]);
+  });
+
+  test('`unsilence` of an id the router does not know, or of a silence already over, ends nothing and says so', () => {
+    const types = (d: ReturnType<typeof decide>) => d.events.map((e) => e.type);
+    const textOf = (d: ReturnType<typeof decide>) => (d.events.find((e) => e.type === 'AnswerSlashCommand')!.data as { answer: { text: string } }).answer.text;
+    const book = new SilenceBook();
+    const created = decide(slash('silence alertname="DiskFull" for 1h -- disk swap', { trigger: 'sil-known' }), undefined, rules, { silences: book });
+    const createdEvent = created.events.find((e) => e.type === 'SilenceCreated')! as Envelope<'SilenceCreated'>;
+    book.apply(createdEvent);
+    const silenceId = createdEvent.data.silenceId;
+
+    const typo = decide(slash(`unsilence ${silenceId}x`, { at: 10_000 }), undefined, rules, { silences: book });
+    expect(types(typo)).toEqual(['EventSuppressed', 'AnswerSlashCommand']);
+    expect(textOf(typo)).toContain(`I know of no silence with the id \`${silenceId}x\`, so nothing was ended`);
+
+    const ends = decide(slash(`unsilence ${silenceId}`, { at: 20_000 }), undefined, rules, { silences: book });
+    expect(types(ends)).toEqual(['EventSuppressed', 'SilenceExpired', 'AnswerSlashCommand']);
+    book.apply(ends.events.find((e) => e.type === 'SilenceExpired')! as Envelope<'SilenceExpired'>);
+
+    const again = decide(slash(`unsilence ${silenceId}`, { at: 30_000 }), undefined, rules, { silences: book });
+    expect(types(again)).toEqual(['EventSuppressed', 'AnswerSlashCommand']);
+    expect(textOf(again)).toContain(`Silence \`${silenceId}\` had already ended (${new Date(T0 + 20_000).toISOString()}); nothing was changed.`);
   });
 
   test('`unsilence` of an id longer than any silence\'s is answered, not dead-lettered for an invalid SilenceExpired', () => {
