@@ -99,6 +99,10 @@ export function suppressedByText(by: Record<string, any> | undefined): string {
       const itself = !src ? '' : src.reason === 'silenced' ? `, itself silenced by silence ${src.silenceId ?? '?'}` : `, itself dropped by rule ${src.dropRule ?? '?'}`;
       return ` — inhibited by ${inhibitor}${itself}, inhibit rule ${by.inhibitRule}`;
     }
+    case 'storm': {
+      const page = by.pageGrouped === true ? `, paged by the storm's page (alias storm:${by.channel}:${by.since})` : '';
+      return ` — gathered into the storm summary ${by.summaryIncidentId} in ${by.channel} (storm since ${by.since}, more than ${by.threshold} in ${by.window})${page}`;
+    }
     default:
       return '';
   }
