@@ -16,7 +16,7 @@ import type { PoolClient } from 'pg';
 import { applyChangeSequentially, earliestDeliveries, UPDATE_COLUMNS } from './apply';
 import { copyRows } from './copy-rows';
 import { isCreatedPagerAlert, isRootPost } from './delivery-events';
-import type { ApplyOutcome, Change, DeliveryRow, IncidentChange, IncidentRow, IncidentUpdate, Projection, TimelineRow } from './types';
+import type { ApplyOutcome, Change, DeliveryRow, IncidentChange, IncidentRow, IncidentUpdate, Projection, StormChange, TimelineRow } from './types';
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
@@ -192,12 +192,16 @@ function fold(side: Side, c: Exclude<IncidentChange, { kind: 'open-incident' }>)
   }
 }
 
+const isStormChange = (c: Change): c is StormChange => c.kind === 'join-storm' || c.kind === 'link-storm-slack' || c.kind === 'link-storm-pager';
+
 async function applyChanges(client: PoolClient, changes: readonly Change[], adoptable: AdoptableDeliveries | undefined): Promise<void> {
   const incidents = new Map<string, Folded>();
-  // Silences and notifications: rare beside incidents, and each row is written by its own upsert, in order.
+  // Silences, notifications and storm links: rare beside incidents, and each written by its own statement, in order.
   const sequential: Change[] = [];
   for (const c of changes) {
-    if (c.kind === 'create-silence' || c.kind === 'expire-silence' || c.kind === 'prune-silences' || c.kind === 'notification') {
+    // Storm links after the incidents' own changes: a member's join-storm follows its open, and a join and the storm's
+    // links give the same row in either order (the join adopts the storm's deliveries stored before it).
+    if (c.kind === 'create-silence' || c.kind === 'expire-silence' || c.kind === 'prune-silences' || c.kind === 'notification' || isStormChange(c)) {
       sequential.push(c);
       continue;
     }

@@ -67,6 +67,23 @@ export async function applyChangeSequentially(client: PoolClient, c: Change): Pr
         [c.incidentId, c.alertId, c.at],
       );
       return;
+    case 'join-storm':
+      await joinStorm(client, c);
+      return;
+    case 'link-storm-slack':
+      await client.query(
+        `UPDATE incidents SET slack_channel = $2, storm_slack_ts = $3, updated_at = GREATEST(updated_at, $4::timestamptz)
+         WHERE storm_incident_id = $1 AND storm_slack_ts IS NULL`,
+        [c.stormId, c.channel, c.ts, c.at],
+      );
+      return;
+    case 'link-storm-pager':
+      await client.query(
+        `UPDATE incidents SET storm_pager_alert_id = $2, updated_at = GREATEST(updated_at, $3::timestamptz)
+         WHERE storm_incident_id = $1 AND storm_page_grouped AND storm_pager_alert_id IS NULL`,
+        [c.stormId, c.alertId, c.at],
+      );
+      return;
     case 'create-silence':
       await insertSilence(client, c.row);
       return;
@@ -85,6 +102,27 @@ export async function applyChangeSequentially(client: PoolClient, c: Change): Pr
       return;
     }
   }
+}
+
+/**
+ * A storm member takes the storm's channel, and the summary's root post and the storm's page stored before it (the
+ * storm's deliveries are another key, so they may be read first): the earliest of each by position, as the links keep.
+ */
+async function joinStorm(client: PoolClient, c: Extract<Change, { kind: 'join-storm' }>): Promise<void> {
+  await client.query(
+    `WITH ${earliestDeliveries('$6')}
+     UPDATE incidents i
+        SET storm_incident_id = $2,
+            storm_page_grouped = $3,
+            slack_target_channel = COALESCE(i.slack_target_channel, $4),
+            slack_channel = COALESCE(s.slack_channel, i.slack_channel, $4),
+            storm_slack_ts = s.slack_ts,
+            storm_pager_alert_id = CASE WHEN $3 THEN p.pager_alert_id END,
+            updated_at = GREATEST(i.updated_at, $5::timestamptz, s.recorded_at, CASE WHEN $3 THEN p.recorded_at END)
+       FROM (VALUES (1)) AS one(x) LEFT JOIN s ON true LEFT JOIN p ON true
+      WHERE i.incident_id = $1 AND i.storm_incident_id IS NULL`,
+    [c.incidentId, c.stormId, c.grouped, c.channel, c.at, [c.stormId]],
+  );
 }
 
 async function insertSilence(client: PoolClient, r: SilenceRow): Promise<void> {

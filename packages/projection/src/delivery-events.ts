@@ -129,13 +129,22 @@ export function genericDeliveryRow(event: AnyEnvelope, at: Position): DeliveryRo
   return row;
 }
 
-/** Only the first root post and the created pager alert say something about the incident itself. */
+/**
+ * How the key of a storm summary's commands (and so of their results) begins: the router's `storm:{channel}:{since}`
+ * (packages/routing core/storm.ts). A storm has no incident row of its own; its summary and page are its members'.
+ */
+export const STORM_ALIAS_PREFIX = 'storm:';
+
+/** Only the first root post and the created pager alert say something about the incident itself (or a storm's members). */
 export function deliveryChanges(event: Envelope<DeliveryEventType>): IncidentChange[] {
+  const storm = event.alias.startsWith(STORM_ALIAS_PREFIX);
   if (event.type === 'SlackMessagePosted' && event.data.purpose === 'root') {
     const { incidentId, channel, ts } = event.data;
+    if (storm) return [{ kind: 'link-storm-slack', stormId: incidentId, channel, ts, at: event.recordedAt }];
     return [{ kind: 'link-slack-root', incidentId, channel, ts, at: event.recordedAt }];
   }
   if (event.type === 'PagerAlertCreated' && event.data.alertId !== undefined) {
+    if (storm) return [{ kind: 'link-storm-pager', stormId: event.data.incidentId, alertId: event.data.alertId, at: event.recordedAt }];
     return [{ kind: 'link-pager-alert', incidentId: event.data.incidentId, alertId: event.data.alertId, at: event.recordedAt }];
   }
   return [];

@@ -29,8 +29,14 @@ export function incidentChanges(event: Envelope<IncidentEventType>): IncidentCha
       return [update(event, { acknowledgedAt: event.data.acknowledgedAt, acknowledgedBy: event.data.by ?? null })];
     case 'IncidentResolved':
       return [update(event, { resolvedAt: event.data.resolvedAt, resolvedBy: event.data.by ?? null })];
-    case 'EventSuppressed':
+    case 'EventSuppressed': {
+      // Storm control opened the incident without a thread or a page of its own: it lives in the storm's summary and page.
+      const by = event.data.suppressedBy;
+      if (by?.kind === 'storm' && event.data.incidentId !== undefined) {
+        return [{ kind: 'join-storm', incidentId: event.data.incidentId, stormId: by.summaryIncidentId, channel: by.channel, grouped: by.pageGrouped === true, at: event.recordedAt }];
+      }
       return []; // a timeline entry only: the incident, if any, did not change
+    }
   }
 }
 
@@ -64,6 +70,10 @@ function opened(event: Envelope<'IncidentOpened' | 'IncidentReopened'>): Inciden
       slackRootTs: d.slack ? null : (request?.threadTs ?? null),
       pagerAlertId: null,
       pagerPriority: d.pager?.priority ?? null,
+      // A storm member's summary and page come with its EventSuppressed (join-storm) and the storm's deliveries.
+      stormIncidentId: null,
+      stormSlackTs: null,
+      stormPagerAlertId: null,
       rule: d.rule,
       lastEventAt: event.occurredAt,
       updatedAt: event.recordedAt,

@@ -38,6 +38,12 @@ export interface IncidentRow {
   slackRootTs: string | null;
   pagerAlertId: string | null;
   pagerPriority: string | null;
+  /** The storm summary (its incident id) storm control gathered this incident into instead of a thread of its own. */
+  stormIncidentId: string | null;
+  /** A storm member's Slack place: the summary message (in slackChannel). */
+  stormSlackTs: string | null;
+  /** A storm member's page when it pages through the storm's one alert. */
+  stormPagerAlertId: string | null;
   rule: RuleRef;
   lastEventAt: string;
   updatedAt: string;
@@ -119,7 +125,19 @@ export type IncidentChange =
   /** The incident's thread root, kept from the first root post (later ones do not move the thread). */
   | { kind: 'link-slack-root'; incidentId: string; channel: string; ts: string; at: string }
   /** The incident's pager alert, kept from the first alert created. */
-  | { kind: 'link-pager-alert'; incidentId: string; alertId: string; at: string };
+  | { kind: 'link-pager-alert'; incidentId: string; alertId: string; at: string }
+  /**
+   * The incident was gathered into a storm summary instead of a thread: its channel is the storm's, its Slack place the
+   * summary message and, when `grouped`, its page the storm's one alert (adopted from deliveries that came first).
+   */
+  | { kind: 'join-storm'; incidentId: string; stormId: string; channel: string; grouped: boolean; at: string }
+  /** A storm summary's root post: the Slack place of every member, kept from the first. */
+  | { kind: 'link-storm-slack'; stormId: string; channel: string; ts: string; at: string }
+  /** A storm's pager alert: the page of every member that pages through it, kept from the first. */
+  | { kind: 'link-storm-pager'; stormId: string; alertId: string; at: string };
+
+/** The changes that tie incidents to the storm they were gathered into. */
+export type StormChange = Extract<IncidentChange, { kind: 'join-storm' | 'link-storm-slack' | 'link-storm-pager' }>;
 
 /** A silence or maintenance window as its events describe it; whether it is active is the reader's question. */
 export interface SilenceRow {

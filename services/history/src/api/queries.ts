@@ -38,7 +38,8 @@ export const exactTime = (column: string) => `to_char(${column} AT TIME ZONE 'UT
 
 const INCIDENT_COLUMNS = `incident_id, alias, occurrence, previous_incident_id, title, severity, source, status, labels,
   description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, slack_channel,
-  slack_target_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at`;
+  slack_target_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at, storm_incident_id,
+  storm_slack_ts, storm_pager_alert_id`;
 
 /** The expression incidents_text_idx indexes: `q` must use it verbatim for the index to apply. */
 const TEXT_EXPRESSION = `(title || ' ' || coalesce(description, ''))`;
@@ -310,6 +311,9 @@ export function toIncident(r: DbRow): IncidentRow {
     slackRootTs: str(r.slack_root_ts),
     pagerAlertId: str(r.pager_alert_id),
     pagerPriority: str(r.pager_priority),
+    stormIncidentId: str(r.storm_incident_id),
+    stormSlackTs: str(r.storm_slack_ts),
+    stormPagerAlertId: str(r.storm_pager_alert_id),
     rule: r.rule as IncidentRow['rule'],
     lastEventAt: isoNN(r.last_event_at),
     updatedAt: isoNN(r.updated_at),

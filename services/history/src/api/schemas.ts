@@ -72,6 +72,11 @@ export const Incident = Type.Object({
   }),
   pager_alert_id: NString,
   pager_priority: NString,
+  storm_incident_id: Type.Union([Type.String(), Type.Null()], {
+    description: 'Set when storm control gathered the incident into a storm summary instead of a thread: the summary\'s incident id.',
+  }),
+  storm_slack_ts: Type.Union([Type.String(), Type.Null()], { description: "A storm member's Slack place: the storm summary message (in slack_channel)." }),
+  storm_pager_alert_id: Type.Union([Type.String(), Type.Null()], { description: "A storm member that pages through the storm's one alert: that alert's id." }),
   rule: RuleRef,
   last_event_at: DateTime,
   updated_at: DateTime,

@@ -1,0 +1,43 @@
+import { createPool, ensureDatabase, loadMigrations, migrate, type Pool } from '@alertbus/common';
+import { applyProjections, checksum, MIGRATIONS_DIR } from '@alertbus/projection';
+import { projected, stormEvents } from '@alertbus/projection/src/testdata/storm';
+import { dropTestDatabase } from '../../../../test/support/db';
+
+let pool: Pool;
+
+beforeAll(async () => {
+  await ensureDatabase(process.env.DATABASE_URL!);
+  pool = createPool(process.env.DATABASE_URL!);
+});
+
+afterAll(async () => {
+  await pool.end();
+  await dropTestDatabase();
+});
+
+const STORM_KINDS = new Set(['join-storm', 'link-storm-slack', 'link-storm-pager']);
+
+async function apply(stormLinks: boolean): Promise<void> {
+  const client = await pool.connect();
+  try {
+    const ps = projected(stormEvents()).map((p) => (stormLinks ? p : { ...p, changes: p.changes.filter((c) => !STORM_KINDS.has(c.kind)) }));
+    await applyProjections(client, ps);
+  } finally {
+    client.release();
+  }
+}
+
+test('migration 011 gives the storm members projected before it their channel, summary and page, equal to a replay', async () => {
+  const all = loadMigrations(MIGRATIONS_DIR);
+  await migrate(pool, 'history', all.filter((m) => m.version < 11));
+  // As the projection wrote them before storm members had a Slack place and a page: no storm links at all.
+  await apply(false);
+  await migrate(pool, 'history', all);
+  const migrated = await checksum(pool);
+  const rows = (await pool.query('SELECT storm_slack_ts FROM incidents WHERE storm_slack_ts IS NOT NULL')).rowCount;
+
+  await pool.query('TRUNCATE incidents, incident_timeline, deliveries');
+  await apply(true);
+  expect(await checksum(pool)).toEqual(migrated);
+  expect(rows).toBe(3);
+});
