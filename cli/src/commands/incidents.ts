@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { HistoryClient, historyUrl } from '@alertbus/history-client';
 import * as cli from '../support';
+import { placesLine } from './incidents-places';
 import { summarize, textCutsText } from '@alertbus/projection';
 import type { AnyEnvelope } from '@alertbus/schemas';
 
@@ -79,7 +80,7 @@ export function registerIncidents(program: Command): void {
         `  opened ${i.opened_at} by rule ${rule}`,
         `  acknowledged ${i.acknowledged_at ? `${i.acknowledged_at} by ${i.acknowledged_by ?? '?'}` : '-'}`,
         `  resolved ${i.resolved_at ? `${i.resolved_at}${i.resolved_by ? ` by ${i.resolved_by}` : ''}` : '-'}`,
-        `  slack ${i.slack_root_ts ? `${i.slack_channel} thread ${i.slack_root_ts}` : (i.slack_target_channel ?? '-')}, pager ${i.pager_alert_id ?? '-'} ${i.pager_priority ?? ''}`,
+        placesLine(i as any),
         ...cutFacts(i.timeline as any[]),
         '',
       ];
