@@ -37,6 +37,8 @@ export class MemoryStore {
   readonly deliveries = new Map<string, DeliveryRow>();
   readonly silences = new Map<string, SilenceRow>();
   readonly notifications = new Map<string, NotificationRow>();
+  /** Storm members that page through the storm's one alert (the table's storm_page_grouped). */
+  private readonly stormGrouped = new Map<string, boolean>();
   /** `${consumer}|${topic}|${partition}` → next offset. */
   readonly offsets = new Map<string, string>();
 
@@ -132,6 +134,46 @@ export class MemoryStore {
         const row = this.incidents.get(c.incidentId);
         if (!row || row.pagerAlertId !== null) return;
         this.incidents.set(c.incidentId, { ...row, pagerAlertId: c.alertId, updatedAt: later(row.updatedAt, c.at) });
+        return;
+      }
+      case 'join-storm': {
+        const row = this.incidents.get(c.incidentId);
+        if (!row || row.stormIncidentId !== null) return;
+        const next: IncidentRow = {
+          ...row,
+          stormIncidentId: c.stormId,
+          slackTargetChannel: row.slackTargetChannel ?? c.channel,
+          slackChannel: row.slackChannel ?? c.channel,
+          updatedAt: later(row.updatedAt, c.at),
+        };
+        const earlier = this.deliveriesOf(c.stormId);
+        const root = earlier.find(isRootPost);
+        if (root) {
+          next.slackChannel = root.slackChannel;
+          next.stormSlackTs = root.slackTs;
+          next.updatedAt = later(next.updatedAt, root.recordedAt);
+        }
+        const alert = c.grouped ? earlier.find(isCreatedPagerAlert) : undefined;
+        if (alert) {
+          next.stormPagerAlertId = alert.pagerAlertId;
+          next.updatedAt = later(next.updatedAt, alert.recordedAt);
+        }
+        this.incidents.set(c.incidentId, next);
+        this.stormGrouped.set(c.incidentId, c.grouped);
+        return;
+      }
+      case 'link-storm-slack': {
+        for (const row of this.incidents.values()) {
+          if (row.stormIncidentId !== c.stormId || row.stormSlackTs !== null) continue;
+          this.incidents.set(row.incidentId, { ...row, slackChannel: c.channel, stormSlackTs: c.ts, updatedAt: later(row.updatedAt, c.at) });
+        }
+        return;
+      }
+      case 'link-storm-pager': {
+        for (const row of this.incidents.values()) {
+          if (row.stormIncidentId !== c.stormId || row.stormPagerAlertId !== null || this.stormGrouped.get(row.incidentId) !== true) continue;
+          this.incidents.set(row.incidentId, { ...row, stormPagerAlertId: c.alertId, updatedAt: later(row.updatedAt, c.at) });
+        }
         return;
       }
       case 'create-silence': {

@@ -5,6 +5,7 @@
  */
 import { applyProjection } from './apply';
 import { applyProjections } from './apply-many';
+import { MemoryStore } from './memory-store';
 import { historyDatabase } from './testdata/database';
 import { member, memberId, projected, stormDeliveries, STORM_ID, STORM_PAGE, SUMMARY_TS } from './testdata/storm';
 
@@ -65,6 +66,18 @@ describe.each([
       client.release();
     }
     expect(await members()).toEqual(expected());
+  });
+
+  test('the in-memory store (the specification) holds the same', () => {
+    const store = new MemoryStore();
+    for (const p of projected(events())) store.apply(p);
+    const rows = [...store.incidents.values()]
+      .map((r) => ({
+        incident_id: r.incidentId, slack_channel: r.slackChannel, slack_target_channel: r.slackTargetChannel, slack_root_ts: r.slackRootTs,
+        storm_incident_id: r.stormIncidentId, storm_slack_ts: r.stormSlackTs, storm_pager_alert_id: r.stormPagerAlertId, pager_alert_id: r.pagerAlertId,
+      }))
+      .sort((a, b) => a.incident_id.localeCompare(b.incident_id));
+    expect(rows).toEqual(expected());
   });
 });
 
