@@ -189,13 +189,24 @@ export class Backtest {
     const totals = { actual: emptyTotals(), candidate: emptyTotals() };
     const changedBy = Object.fromEntries(OUTCOME_FIELDS.map((f) => [f, 0])) as Record<OutcomeField, number>;
     const changes: IncidentChange[] = [];
+    // A storm's summary and page are caused by one member's input but are the storm's: compared as the storm's own.
+    const storms = new Map<string, { inputs: Set<string>; actual: Effect[]; candidate: Effect[] }>();
+    const own = (effects: Effect[], side: 'actual' | 'candidate') =>
+      effects.filter((e) => {
+        if (e.storm === undefined) return true;
+        let storm = storms.get(e.storm);
+        if (!storm) storms.set(e.storm, (storm = { inputs: new Set(), actual: [], candidate: [] }));
+        storm.inputs.add(e.inputId);
+        storm[side].push(e);
+        return false;
+      });
     for (const members of byGroup.values()) {
       const actualEffects = members.flatMap((m) => this.actual.get(m.id) ?? []);
       const candidateEffects = members.flatMap((m) => this.candidate.get(m.id) ?? []);
       actualEffects.forEach((e) => addTotals(totals.actual, e));
       candidateEffects.forEach((e) => addTotals(totals.candidate, e));
-      const actual = outcomeOf(actualEffects);
-      const candidate = outcomeOf(candidateEffects);
+      const actual = outcomeOf(own(actualEffects, 'actual'));
+      const candidate = outcomeOf(own(candidateEffects, 'candidate'));
       const diff = differences(actual, candidate);
       if (diff.length === 0) continue;
       diff.forEach((f) => (changedBy[f] += 1));
@@ -210,6 +221,14 @@ export class Backtest {
         candidate,
         differences: diff,
       });
+    }
+    for (const [alias, storm] of storms) {
+      const actual = outcomeOf(storm.actual);
+      const candidate = outcomeOf(storm.candidate);
+      const diff = differences(actual, candidate);
+      if (diff.length === 0) continue;
+      diff.forEach((f) => (changedBy[f] += 1));
+      changes.push({ alias, title: 'storm summary and page', inputs: storm.inputs.size, actualIncidents: [], candidateIncidents: [], actual, candidate, differences: diff });
     }
     changes.sort((x, y) => (x.alias < y.alias ? -1 : x.alias > y.alias ? 1 : 0));
     return {

@@ -1,4 +1,5 @@
 import { INCIDENT_COMMAND_TYPES, INCIDENT_EVENT_TYPES, type AnyEnvelope, type EventType } from '@alertbus/schemas';
+import { STORM_KEY_PREFIX } from '../core/storm';
 
 /** What one decision output amounts to, for comparing what happened with what would have happened. */
 export interface Effect {
@@ -13,6 +14,13 @@ export interface Effect {
   priority?: string;
   /** Set when storm control gathered the incident into this channel's summary. */
   stormChannel?: string;
+  /** With stormChannel: the incident pages through the storm's one pager alert, of this priority. */
+  stormPage?: { priority?: string };
+  /**
+   * A command about a storm's summary or page (keyed by the storm, `storm:{channel}:{since}`): the storm's, not the
+   * outcome of the member whose input happened to cause it.
+   */
+  storm?: string;
   /** Rules version of an incident event. */
   rulesVersion?: string;
 }
@@ -30,7 +38,7 @@ export function toEffect(e: AnyEnvelope): Effect | null {
     purpose?: string;
     priority?: string;
     slack?: { channel: string };
-    suppressedBy?: { kind: string; channel?: string };
+    suppressedBy?: { kind: string; channel?: string; pageGrouped?: boolean; pagePriority?: string };
     rule?: { rulesVersion?: string };
   };
   const out: Effect = { type: e.type, inputId: e.causationId };
@@ -41,7 +49,11 @@ export function toEffect(e: AnyEnvelope): Effect | null {
   } else if (d.channel !== undefined) out.channel = d.channel;
   if (d.purpose !== undefined) out.purpose = d.purpose;
   if (d.priority !== undefined) out.priority = d.priority;
-  if (e.type === 'EventSuppressed' && d.suppressedBy?.kind === 'storm' && d.suppressedBy.channel) out.stormChannel = d.suppressedBy.channel;
+  if (e.type === 'EventSuppressed' && d.suppressedBy?.kind === 'storm' && d.suppressedBy.channel) {
+    out.stormChannel = d.suppressedBy.channel;
+    if (d.suppressedBy.pageGrouped === true) out.stormPage = d.suppressedBy.pagePriority !== undefined ? { priority: d.suppressedBy.pagePriority } : {};
+  }
+  if (INCIDENT_COMMAND_TYPES.has(e.type) && e.alias.startsWith(STORM_KEY_PREFIX)) out.storm = e.alias;
   if (e.type.startsWith('Incident') || e.type === 'EventSuppressed') {
     if (d.rule?.rulesVersion) out.rulesVersion = d.rule.rulesVersion;
   }
@@ -79,8 +91,17 @@ export function outcomeOf(effects: readonly Effect[]): Outcome {
       case 'EventSuppressed':
         if (e.reason) suppressed.add(e.reason);
         if (channel === null && e.stormChannel) channel = `${e.stormChannel} (storm summary)`;
+        // Paged through the storm's one alert: the pager saw it there.
+        if (e.stormPage) {
+          paged = true;
+          if (priority === null && e.stormPage.priority !== undefined) priority = e.stormPage.priority;
+        }
         break;
       case 'PostSlackMessage':
+        if (e.storm !== undefined) {
+          // A storm's summary: its own thread in its channel.
+          if (channel === null && e.channel !== undefined) channel = `${e.channel} (storm summary)`;
+        }
         if (e.channel !== undefined) messages[e.channel] = (messages[e.channel] ?? 0) + 1;
         break;
       case 'CreatePagerAlert':
