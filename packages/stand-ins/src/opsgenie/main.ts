@@ -4,7 +4,9 @@
  *   OPSGENIE_STAND_IN_PORT=8090 npx tsx packages/stand-ins/src/opsgenie/main.ts
  *
  * Env: OPSGENIE_STAND_IN_PORT (default 0 = any free port), OPSGENIE_STAND_IN_KEYS (comma-separated GenieKeys,
- * default the stand-in key), OPSGENIE_STAND_IN_ONCALL (`schedule=a@x.com,b@x.com;other=c@x.com`).
+ * default the stand-in key), OPSGENIE_STAND_IN_ONCALL (`schedule=a@x.com,b@x.com;other=c@x.com`),
+ * OPSGENIE_STAND_IN_WEBHOOK_URL (post every Acknowledge and Close there, as Opsgenie's Webhook integration does, e.g.
+ * `http://127.0.0.1:8080/webhooks/opsgenie`) with OPSGENIE_STAND_IN_WEBHOOK_AUTHORIZATION (e.g. `Bearer <token>`).
  * Prints `OPSGENIE_API_URL=<url>` on stdout.
  */
 import { OPSGENIE_STAND_IN_KEY, startOpsgenieStandIn } from './server';
@@ -33,7 +35,11 @@ async function main(): Promise<void> {
   const configured =
     process.env.OPSGENIE_STAND_IN_KEYS ?? [OPSGENIE_STAND_IN_KEY, process.env.OPSGENIE_API_KEY ?? '', process.env.ONCALL_OPSGENIE_API_KEY ?? ''].join(',');
   const apiKeys = configured.split(',').map((k) => k.trim()).filter(Boolean);
-  const standIn = await startOpsgenieStandIn({ port, apiKeys, onCall: parseOnCall(process.env.OPSGENIE_STAND_IN_ONCALL) });
+  const webhookUrl = process.env.OPSGENIE_STAND_IN_WEBHOOK_URL;
+  if (webhookUrl !== undefined && !/^https?:\/\//.test(webhookUrl)) fail(`OPSGENIE_STAND_IN_WEBHOOK_URL must be an http(s) URL, got "${webhookUrl}"`);
+  const authorization = process.env.OPSGENIE_STAND_IN_WEBHOOK_AUTHORIZATION;
+  const webhook = webhookUrl ? { url: webhookUrl, ...(authorization ? { authorization } : {}) } : undefined;
+  const standIn = await startOpsgenieStandIn({ port, apiKeys, onCall: parseOnCall(process.env.OPSGENIE_STAND_IN_ONCALL), ...(webhook ? { webhook } : {}) });
   process.stdout.write(`OPSGENIE_API_URL=${standIn.url}\n`);
   process.stderr.write(`Opsgenie / JSM Ops stand-in listening at ${standIn.url} (GenieKey ${apiKeys.length} key(s) accepted)\n`);
   const stop = () => void standIn.close().then(() => process.exit(0));

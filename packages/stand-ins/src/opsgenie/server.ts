@@ -13,6 +13,7 @@ import {
   type OpsgenieRoute,
 } from './state';
 import { validateAction, validateCreate, validatePriority, type FieldErrors } from './validate';
+import { OpsgenieWebhook, type OpsgenieWebhookConfig } from './webhook';
 
 export {
   OPSGENIE_ROUTES,
@@ -29,6 +30,7 @@ export {
   type OpsgenieRoute,
 } from './state';
 export type { OpsgenieRateLimit } from './rate-limit';
+export { OpsgenieWebhook, alertActionBody, type OpsgenieWebhookConfig, type OpsgenieWebhookDelivery } from './webhook';
 
 /** The key the stand-in accepts unless told otherwise (`Authorization: GenieKey <key>`). */
 export const OPSGENIE_STAND_IN_KEY = 'stand-in-genie-key';
@@ -47,6 +49,8 @@ export interface OpsgenieStandInOptions {
   onCall?: Record<string, string[] | { id?: string; recipients: string[]; participants?: unknown[] }>;
   /** Delay before an accepted request takes effect (Opsgenie processes requests asynchronously); default 0. */
   processingDelayMs?: number;
+  /** Post every Acknowledge and Close to this URL, as Opsgenie's Webhook integration does; unset = off (see also PUT /_stand-in/webhook). */
+  webhook?: OpsgenieWebhookConfig;
   now?: () => Date;
 }
 
@@ -55,6 +59,8 @@ export interface OpsgenieStandIn {
   port: number;
   apiKey: string;
   state: OpsgenieState;
+  /** The outgoing Webhook integration: `webhook.configure({ url, authorization })` turns it on, `deliveries` lists its posts. */
+  webhook: OpsgenieWebhook;
   app: FastifyInstance;
   close(): Promise<void>;
 }
@@ -82,9 +88,12 @@ const STATUS_TEXT: Record<number, string> = {
 const took = (ctx: Ctx) => Math.round(performance.now() - ctx.started) / 1000;
 
 /** Builds the app without listening, for `app.inject` in tests and for `startOpsgenieStandIn`. */
-export function buildOpsgenieStandIn(opts: OpsgenieStandInOptions = {}): { app: FastifyInstance; state: OpsgenieState } {
+export function buildOpsgenieStandIn(opts: OpsgenieStandInOptions = {}): { app: FastifyInstance; state: OpsgenieState; webhook: OpsgenieWebhook } {
   const now = opts.now ?? (() => new Date());
   const state = new OpsgenieState(now, opts.processingDelayMs ?? 0);
+  const webhook = new OpsgenieWebhook();
+  webhook.configure(opts.webhook ?? null);
+  state.onAlertAction((a) => webhook.send(a));
   if (opts.rateLimit) state.setRateLimit(opts.rateLimit);
   for (const [name, entry] of Object.entries(opts.onCall ?? {})) {
     if (Array.isArray(entry)) state.setOnCall(name, entry);
@@ -339,6 +348,18 @@ export function buildOpsgenieStandIn(opts: OpsgenieStandInOptions = {}): { app: 
     state.setRateLimit(b && typeof b.capacity === 'number' ? b : null);
     return reply.code(204).send();
   });
+  app.put('/_stand-in/webhook', async (req, reply) => {
+    const b = (req.body ?? {}) as Partial<OpsgenieWebhookConfig>;
+    if (typeof b.url !== 'string' || !/^https?:\/\//.test(b.url)) return reply.code(400).send({ message: 'url must be an http(s) URL' });
+    if (b.authorization !== undefined && typeof b.authorization !== 'string') return reply.code(400).send({ message: 'authorization must be a string' });
+    webhook.configure({ url: b.url, ...(b.authorization !== undefined ? { authorization: b.authorization } : {}), ...(typeof b.integrationName === 'string' ? { integrationName: b.integrationName } : {}) });
+    return reply.code(204).send();
+  });
+  app.delete('/_stand-in/webhook', async (_req, reply) => {
+    webhook.configure(null);
+    return reply.code(204).send();
+  });
+  app.get('/_stand-in/webhook/deliveries', async () => ({ deliveries: webhook.deliveries }));
   app.post('/_stand-in/reset', async (_req, reply) => {
     state.reset();
     return reply.code(204).send();
@@ -349,14 +370,17 @@ export function buildOpsgenieStandIn(opts: OpsgenieStandInOptions = {}): { app: 
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     return error(req, reply, status, status === 500 ? 'Internal Server Error' : err.message);
   });
-  app.addHook('onClose', async () => state.dispose());
+  app.addHook('onClose', async () => {
+    state.dispose();
+    await webhook.settled();
+  });
 
-  return { app, state };
+  return { app, state, webhook };
 }
 
 /** Starts the Opsgenie (and JSM Ops integration) Alert API stand-in on 127.0.0.1. */
 export async function startOpsgenieStandIn(opts: OpsgenieStandInOptions = {}): Promise<OpsgenieStandIn> {
-  const { app, state } = buildOpsgenieStandIn(opts);
+  const { app, state, webhook } = buildOpsgenieStandIn(opts);
   await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -366,6 +390,7 @@ export async function startOpsgenieStandIn(opts: OpsgenieStandInOptions = {}): P
     port,
     apiKey: (opts.apiKeys ?? [OPSGENIE_STAND_IN_KEY])[0]!,
     state,
+    webhook,
     app,
     close: () => app.close(),
   };

@@ -112,6 +112,16 @@ export interface OpsgenieOnCall {
 
 export const INTEGRATION_ID = 'c9cec2cb-e782-4ebb-bc1d-1b2fa703cf03';
 
+/** An Acknowledge or Close that changed an alert, as the pager's outgoing webhook reports it. */
+export interface OpsgenieAlertAction {
+  action: 'Acknowledge' | 'Close';
+  alert: OpsgenieAlert;
+  /** The request's `user` (who acted), `source` (where from) and when it took effect. */
+  user?: string;
+  source?: string;
+  at: string;
+}
+
 /** Everything the Opsgenie stand-in knows, exposed to tests for assertions and scripted faults. */
 export class OpsgenieState {
   /** Every alert created, in order; created and cleared only here (the look-ups below follow them). */
@@ -136,6 +146,7 @@ export class OpsgenieState {
   private readonly lostAnswers = new Map<OpsgenieRoute, number>();
   private readonly dropped = new Map<OpsgenieRoute, number>();
   private tiny = 0;
+  private readonly actionListeners: Array<(a: OpsgenieAlertAction) => void> = [];
 
   constructor(
     private readonly now: () => Date,
@@ -260,6 +271,11 @@ export class OpsgenieState {
     this.timers.clear();
   }
 
+  /** Called after every Acknowledge or Close that changed an alert (the outgoing webhook listens here). */
+  onAlertAction(listener: (a: OpsgenieAlertAction) => void): void {
+    this.actionListeners.push(listener);
+  }
+
   // ------------------------------------------------------------ lookups
 
   openByAlias(alias: string): OpsgenieAlert | undefined {
@@ -364,13 +380,21 @@ export class OpsgenieState {
       if (alert.status === 'closed') return { isSuccess: false, status: 'Alert is already closed', alertId: alert.id, alias: alert.alias };
       if (note) alert.notes.push({ note, user, source: body.source as string | undefined, createdAt: at });
       alert.updatedAt = at;
+      const source = typeof body.source === 'string' ? body.source : undefined;
+      const report = (action: OpsgenieAlertAction['action']) => {
+        for (const l of this.actionListeners) l({ action, alert, ...(user !== undefined ? { user } : {}), ...(source !== undefined ? { source } : {}), at });
+      };
       if (kind === 'close') {
         alert.status = 'closed';
         alert.closedBy = user;
+        report('Close');
         return done('Closed alert');
       }
+      // Acknowledging an acknowledged alert changes nothing, so the pager reports nothing.
+      const changed = !alert.acknowledged;
       alert.acknowledged = true;
       alert.acknowledgedBy = user;
+      if (changed) report('Acknowledge');
       return done('Acknowledged alert');
     });
   }
