@@ -1,0 +1,217 @@
+/**
+ * The way back from the pager, end to end over HTTP with every service as its own process: Acknowledge and Close
+ * taken in Opsgenie come in through ingest's /webhooks/opsgenie (the body of Opsgenie's Webhook integration, as its
+ * docs show it, or as the Opsgenie stand-in posts it), and the router acknowledges / resolves the incident: the Slack
+ * root is updated in place, the thread says who did it in the pager, history records that user, and nothing goes back
+ * to the pager. An ack alertbus made itself (a Slack button) comes back from the pager too, and changes nothing more.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { dropTestDatabase } from '../support/db';
+import { buttonClick, E2E_APP, slackHeaders, type StandInMessage } from '../support/slack-requests';
+import { startFullStack, type FullStack } from '../support/stack';
+import { waitFor } from '../support/wait';
+
+const fixture = (p: string) => readFileSync(resolve(__dirname, '../../../shared/fixtures', p), 'utf8');
+
+const SECRET = 'e2e-slack-signing-secret-pager';
+const SOURCE_TOKEN = 'alertmanager-token-0123456789';
+const PAGER_TOKEN = 'opsgenie-token-0123456789';
+const GENIE_KEY = 'e2e-key';
+
+let full: FullStack;
+
+interface Incident {
+  incident_id: string;
+  alias: string;
+  status: string;
+  acknowledged_by: string | null;
+  resolved_by: string | null;
+}
+interface TimelineEntry {
+  type: string;
+  reason: string | null;
+}
+
+const messages = () => full.slack.state.messages as StandInMessage[];
+const replies = (root: StandInMessage) => messages().filter((m) => m.channel === root.channel && m.thread_ts === root.ts && m.user === E2E_APP.userId);
+const rootUpdates = (root: StandInMessage) => full.slack.state.calls.filter((c) => c.method === 'chat.update' && c.args.ts === root.ts && c.status === 200);
+const pagerAlerts = (alias: string) => full.opsgenie.state.alerts.filter((a) => a.alias === alias);
+/** The pager API calls made for the alias (through its alias, as alertbus makes them) of one kind. */
+const pagerCalls = (route: string, alias: string) =>
+  full.opsgenie.state.calls.filter((c) => c.route === route && c.status < 300 && (c.identifier === alias || JSON.stringify(c.body ?? {}).includes(alias)));
+
+async function incidentsOf(alias: string): Promise<Incident[]> {
+  return (await full.json<{ incidents: Incident[] }>('history', `/api/incidents?alias=${encodeURIComponent(alias)}`)).incidents;
+}
+async function timelineOf(incidentId: string): Promise<TimelineEntry[]> {
+  return (await full.json<{ timeline: TimelineEntry[] }>('history', `/api/incidents/${incidentId}`)).timeline;
+}
+async function decided(incidentId: string, type: string, reason: string): Promise<void> {
+  await waitFor(async () => (await timelineOf(incidentId)).some((e) => e.type === type && e.reason === reason), { what: `${type} (${reason}) for ${incidentId}` });
+}
+
+function alertmanagerBody(fingerprint: string, status: 'firing' | 'resolved'): string {
+  const body = JSON.parse(fixture('alertmanager/zulip_resolved_single.json'));
+  body.status = status;
+  body.alerts[0].status = status;
+  body.alerts[0].fingerprint = fingerprint;
+  return JSON.stringify(body);
+}
+
+async function fire(fingerprint: string): Promise<void> {
+  const res = await fetch(`${full.stack.url('ingest')}/webhooks/alertmanager`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${SOURCE_TOKEN}` },
+    body: alertmanagerBody(fingerprint, 'firing'),
+  });
+  expect(res.status).toBe(202);
+}
+
+/** Fires an Alertmanager alert and waits for its root in #alerts, its pager alert and its open incident. */
+async function pagedAlert(fingerprint: string): Promise<{ alias: string; root: StandInMessage; incident: Incident }> {
+  await fire(fingerprint);
+  const alias = `alertmanager:${fingerprint}`;
+  const root = await waitFor(() => messages().find((m) => m.channel === 'C0ALERTS' && !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(alias)), {
+    what: `the root message of ${alias}`,
+  });
+  await waitFor(() => pagerAlerts(alias).length === 1, { what: `the pager alert of ${alias}` });
+  const [incident] = await waitFor(async () => ((await incidentsOf(alias)).length === 1 ? incidentsOf(alias) : undefined), { what: `the incident of ${alias}` });
+  return { alias, root, incident: incident! };
+}
+
+/**
+ * Fires the alert once more after it was resolved: a new occurrence, whose root post and page reach the stand-ins
+ * after every command the router made for the alias before (one partition, in order), so what came before is final.
+ */
+async function everythingBeforeDelivered(fingerprint: string, alias: string, pagesBefore: number): Promise<void> {
+  await fire(fingerprint);
+  await waitFor(() => pagerAlerts(alias).length === pagesBefore + 1, { what: `the next occurrence of ${alias} paged` });
+  await waitFor(() => messages().filter((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(alias)).length === 2, { what: `the next occurrence of ${alias} posted` });
+}
+
+/** Opsgenie's Webhook integration body, from https://docs.opsgenie.com/docs/marid-alert-action-data, on the pager alert. */
+function docsActionBody(action: 'Acknowledge' | 'Close', alert: { id: string; alias: string; tinyId: string; createdAt: string }, username: string) {
+  return {
+    source: { name: '', type: 'web' },
+    alert: {
+      updatedAt: 1420452224764002246,
+      tags: ['tag1', 'tag2'],
+      message: 'test alert',
+      username,
+      alertId: alert.id,
+      source: 'fili@ifountain.com',
+      alias: alert.alias,
+      tinyId: alert.tinyId,
+      createdAt: Date.parse(alert.createdAt),
+      userId: 'daed1180-0ce8-438b-8f8e-57e1a5920a2d',
+      entity: '',
+    },
+    action,
+    integrationId: '37c8f316-17c6-49d7-899b-9c7e540c048d',
+    integrationName: 'alertbus',
+  };
+}
+
+async function postPagerWebhook(body: unknown): Promise<void> {
+  const res = await fetch(`${full.stack.url('ingest')}/webhooks/opsgenie`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${PAGER_TOKEN}` },
+    body: JSON.stringify(body),
+  });
+  expect(res.status).toBe(202);
+}
+
+/** An action somebody takes on the pager alert in Opsgenie itself (its app, its web UI): through the stand-in's API. */
+async function actInPager(kind: 'acknowledge' | 'close', alias: string, user: string): Promise<void> {
+  const res = await fetch(`${full.opsgenie.url}/v2/alerts/${encodeURIComponent(alias)}/${kind}?identifierType=alias`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `GenieKey ${GENIE_KEY}` },
+    body: JSON.stringify({ user, source: 'Opsgenie mobile app' }),
+  });
+  expect(res.status).toBe(202);
+}
+
+async function postInteraction(payload: unknown): Promise<void> {
+  const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  const res = await fetch(`${full.stack.url('ingest')}/slack/interactions`, {
+    method: 'POST',
+    headers: slackHeaders(body, SECRET, { contentType: 'application/x-www-form-urlencoded' }),
+    body,
+  });
+  expect(res.status).toBe(200);
+}
+
+beforeAll(async () => {
+  full = await startFullStack({ SLACK_SIGNING_SECRET: SECRET, INGEST_TOKENS: `alertmanager:${SOURCE_TOKEN},opsgenie:${PAGER_TOKEN}` });
+  // The pager's Webhook integration, set up as the README says: ingest's URL with the pager's own token.
+  full.opsgenie.webhook.configure({ url: `${full.stack.url('ingest')}/webhooks/opsgenie`, authorization: `Bearer ${PAGER_TOKEN}` });
+});
+
+afterAll(async () => {
+  await full?.stop();
+  await dropTestDatabase();
+});
+
+test('Acknowledge and Close taken in Opsgenie acknowledge and resolve the incident in Slack and history, and nothing goes back to the pager', async () => {
+  const fingerprint = 'e2e0pager0ack0close';
+  const { alias, root, incident } = await pagedAlert(fingerprint);
+  const alert = pagerAlerts(alias)[0]!;
+  expect(alert.alias).toBe(alias);
+  const updatesBefore = rootUpdates(root).length;
+
+  // Acknowledge in the pager: Opsgenie's webhook, the docs' sample body on the alias alertbus gave the pager alert.
+  await postPagerWebhook(docsActionBody('Acknowledge', alert, 'pager-person@example.com'));
+  await waitFor(async () => (await incidentsOf(alias))[0]?.status === 'acknowledged', { what: 'the incident acknowledged in history' });
+  expect((await incidentsOf(alias))[0]).toMatchObject({ status: 'acknowledged', acknowledged_by: 'pager-person@example.com' });
+  await waitFor(() => rootUpdates(root).length > updatesBefore && /ACKNOWLEDGED/.test(root.text), { what: 'the root updated to acknowledged (chat.update)' });
+  expect(JSON.stringify(rootUpdates(root).at(-1)!.args)).toMatch(/ACKNOWLEDGED/);
+  await waitFor(() => replies(root).some((r) => r.text === 'Acknowledged in Opsgenie by pager-person@example.com.'), { what: 'the thread note of the pager ack' });
+
+  // Close in the pager (its app, through the pager's API): the stand-in posts the Close webhook as Opsgenie does.
+  await actInPager('close', alias, 'pager-person@example.com');
+  await waitFor(async () => (await incidentsOf(alias))[0]?.status === 'resolved', { what: 'the incident resolved in history' });
+  expect((await incidentsOf(alias))[0]).toMatchObject({ status: 'resolved', acknowledged_by: 'pager-person@example.com', resolved_by: 'pager-person@example.com' });
+  await waitFor(() => /RESOLVED/.test(root.text) && !(root.blocks ?? []).some((b) => b.type === 'actions'), { what: 'the root resolved, without buttons' });
+  expect(JSON.stringify(rootUpdates(root).at(-1)!.args)).toMatch(/RESOLVED/);
+  await waitFor(() => replies(root).some((r) => r.text.startsWith('Resolved in Opsgenie by pager-person@example.com')), { what: 'the thread note of the pager close' });
+
+  await everythingBeforeDelivered(fingerprint, alias, 1);
+  // alertbus made no ack and no close of its own: the only close is the one made in the pager.
+  expect(pagerCalls('acknowledge', alias)).toHaveLength(0);
+  expect(pagerCalls('close', alias).map((c) => (c.body as { user?: string }).user)).toEqual(['pager-person@example.com']);
+  expect(replies(root).filter((r) => /Opsgenie/.test(r.text)).map((r) => r.text.split(':')[0])).toEqual([
+    'Acknowledged in Opsgenie by pager-person@example.com.',
+    'Resolved in Opsgenie by pager-person@example.com',
+  ]);
+  const timeline = await timelineOf(incident.incident_id);
+  expect(timeline.filter((e) => e.type === 'IncidentAcknowledged')).toHaveLength(1);
+  expect(timeline.filter((e) => e.type === 'IncidentResolved')).toHaveLength(1);
+});
+
+test('an ack clicked in Slack reaches the pager, whose webhook reports it back: one thread note, one pager call, the echo recorded as suppressed', async () => {
+  const fingerprint = 'e2e0pager0echo';
+  const { alias, root, incident } = await pagedAlert(fingerprint);
+
+  await postInteraction(buttonClick(root, 'alertbus_ack', { id: 'U0BOB', username: 'bob' }));
+  await waitFor(() => pagerAlerts(alias)[0]?.acknowledged === true, { what: 'the pager alert acknowledged by alertbus' });
+  // The pager reports alertbus's own ack back through its webhook, and the router records it as nothing new.
+  await waitFor(() => full.opsgenie.webhook.deliveries.some((d) => d.alias === alias && d.action === 'Acknowledge' && d.status === 202), { what: 'the pager\'s Acknowledge webhook taken by ingest' });
+  await decided(incident.incident_id, 'EventSuppressed', 'already-acknowledged');
+
+  await postInteraction(buttonClick(root, 'alertbus_resolve', { id: 'U0BOB', username: 'bob' }));
+  await waitFor(() => pagerAlerts(alias)[0]?.status === 'closed', { what: 'the pager alert closed by alertbus' });
+  await waitFor(() => full.opsgenie.webhook.deliveries.some((d) => d.alias === alias && d.action === 'Close' && d.status === 202), { what: 'the pager\'s Close webhook taken by ingest' });
+  await decided(incident.incident_id, 'EventSuppressed', 'already-resolved');
+
+  await everythingBeforeDelivered(fingerprint, alias, 1);
+  expect(pagerCalls('acknowledge', alias)).toHaveLength(1);
+  expect(pagerCalls('close', alias)).toHaveLength(1);
+  expect(replies(root).filter((r) => /^Acknowledged/.test(r.text)).map((r) => r.text)).toEqual(['Acknowledged by <@U0BOB>.']);
+  expect(replies(root).filter((r) => /^Resolved/.test(r.text))).toHaveLength(1);
+  expect(replies(root).some((r) => /Opsgenie/.test(r.text))).toBe(false);
+  expect((await incidentsOf(alias)).find((i) => i.incident_id === incident.incident_id)).toMatchObject({ status: 'resolved', acknowledged_by: 'U0BOB', resolved_by: 'U0BOB' });
+  const timeline = await timelineOf(incident.incident_id);
+  expect(timeline.filter((e) => e.type === 'IncidentAcknowledged')).toHaveLength(1);
+  expect(timeline.filter((e) => e.type === 'IncidentResolved')).toHaveLength(1);
+});
