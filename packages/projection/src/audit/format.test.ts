@@ -44,3 +44,9 @@ describe('an alert whose text ingest cut says so, and how much', () => {
     expect(many.length).toBeLessThan(500);
   });
 });
+
+test('an action taken in the pager says which pager, what, by whom, on which alert, and which token sent it', () => {
+  const action = { type: 'PagerActionReceived', alias: 'alertmanager:abc', data: { provider: 'opsgenie', action: 'Acknowledge', alertId: 'a-1', pagerAlias: 'alertmanager:abc', user: 'pager-person', authenticatedAs: 'opsgenie', raw: {} } };
+  expect(summarize(action as unknown as AnyEnvelope)).toBe('opsgenie Acknowledge by pager-person on alert a-1, sent with token opsgenie');
+  expect(summarize({ ...action, data: { ...action.data, user: undefined, authenticatedAs: undefined, provider: 'jsm', action: 'Close' } } as unknown as AnyEnvelope)).toBe('jsm Close by someone on alert a-1');
+});

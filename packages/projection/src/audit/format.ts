@@ -52,6 +52,8 @@ function describeEvent(e: AnyEnvelope): string {
       return `${d.kind} from ${d.user ?? d.botId ?? '?'} in ${d.channel}: "${short(String(d.text), 60)}"`;
     case 'SlackActionReceived':
       return `${d.actionId} by ${d.user?.name ?? d.user?.id}`;
+    case 'PagerActionReceived':
+      return `${d.provider} ${d.action} by ${d.user ?? 'someone'} on alert ${d.alertId}${d.pagerAlias !== e.alias ? ` (alias ${d.pagerAlias})` : ''}${d.authenticatedAs ? `, sent with token ${d.authenticatedAs}` : ''}`;
     case 'ReplyWithOnCall':
       return `on-call of ${d.schedule}${rule}`;
     case 'OnCallReplyPosted':
