@@ -42,3 +42,36 @@ test("accepts its own key and the sinks' OPSGENIE_API_KEY / ONCALL_OPSGENIE_API_
     standIn.stop();
   }
 });
+
+test('OPSGENIE_STAND_IN_WEBHOOK_URL / _AUTHORIZATION: an acknowledge is posted there with that header', async () => {
+  const { createServer } = await import('node:http');
+  const received: Array<{ authorization: string | undefined; body: { action: string; alert: { alias: string } } }> = [];
+  let gotOne: () => void = () => undefined;
+  const got = new Promise<void>((r) => (gotOne = r));
+  const receiver = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c: Buffer) => (text += c.toString('utf8')));
+    req.on('end', () => {
+      received.push({ authorization: req.headers.authorization, body: JSON.parse(text) });
+      res.writeHead(202).end();
+      gotOne();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const port = (receiver.address() as { port: number }).port;
+  const standIn = await runStandIn({ OPSGENIE_STAND_IN_WEBHOOK_URL: `http://127.0.0.1:${port}/webhooks/opsgenie`, OPSGENIE_STAND_IN_WEBHOOK_AUTHORIZATION: 'Bearer pager-token' });
+  try {
+    expect(await create(standIn.url, 'stand-in-genie-key')).toBe(202);
+    const ack = await fetch(`${standIn.url}/v2/alerts/a-1/acknowledge?identifierType=alias`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'GenieKey stand-in-genie-key' },
+      body: JSON.stringify({ user: 'pager-person' }),
+    });
+    expect(ack.status).toBe(202);
+    await got;
+    expect(received.map((r) => [r.authorization, r.body.action, r.body.alert.alias])).toEqual([['Bearer pager-token', 'Acknowledge', 'a-1']]);
+  } finally {
+    standIn.stop();
+    await new Promise((r) => receiver.close(r));
+  }
+});
