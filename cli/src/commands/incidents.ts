@@ -82,6 +82,7 @@ export function registerIncidents(program: Command): void {
         `  resolved ${i.resolved_at ? `${i.resolved_at}${i.resolved_by ? ` by ${i.resolved_by}` : ''}` : '-'}`,
         placesLine(i as any),
         ...cutFacts(i.timeline as any[]),
+        ...descriptionLines(i.timeline as any[]),
         '',
       ];
       const rows = (i.timeline as any[]).map((e) => [
@@ -96,6 +97,18 @@ export function registerIncidents(program: Command): void {
         cli.stdout.write(`(the first ${rows.length} entries; the whole timeline: alertbus audit ${i.alias}, or GET /api/timeline?alias=…)\n`);
       }
     });
+}
+
+/**
+ * The description of the latest alert the incident received, as alertbus kept it (Slack shows its first 3,000
+ * characters), indented under the facts; terminal control characters a sender put in it are left out.
+ */
+function descriptionLines(timeline: Array<{ type: string; data?: { description?: unknown } }>): string[] {
+  const latest = timeline.filter((e) => e.type === 'AlertReceived' && typeof e.data?.description === 'string' && e.data.description !== '').at(-1);
+  if (!latest) return [];
+  // eslint-disable-next-line no-control-regex
+  const text = (latest.data!.description as string).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
+  return ['  description:', ...text.split('\n').map((line) => `    ${line}`)];
 }
 
 /**

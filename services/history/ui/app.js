@@ -199,6 +199,9 @@
   /** What ingest cut of an alert's texts (AlertReceived.cut): " — cut by ingest: description 12,345 characters", or ''. */
   function cutText(cut) {
     if (!Array.isArray(cut) || cut.length === 0) return '';
+    // The description is taken from an annotation, so the two are cut alike: one loss, named once.
+    const d = cut.find((c) => c && c.field === 'description');
+    cut = cut.filter((c) => !(d && c !== d && String(c && c.field).startsWith('annotations.') && c.characters === d.characters));
     const named = cut.slice(0, 6).map((c) => {
       const field = String(c && c.field).slice(0, 40);
       if (typeof c.omittedBytes === 'number') return `${field} left out (${grouped(c.omittedBytes)} bytes)`;

@@ -37,6 +37,11 @@ describe('an alert whose text ingest cut says so, and how much', () => {
     expect(text).toBe('alertmanager firing "CPU throttling" severity warning — cut by ingest: description 12,345 characters, labels.pod_name 7 characters, raw left out (1,048,576 bytes)');
   });
 
+  test('the description and the annotation it was taken from, cut alike, are one loss named once', () => {
+    const text = summarize(alert([{ field: 'description', characters: 25_025 }, { field: 'annotations.description', characters: 25_025 }, { field: 'annotations.runbook', characters: 9 }]));
+    expect(text).toContain('cut by ingest: description 25,025 characters, annotations.runbook 9 characters');
+  });
+
   test('nothing cut, nothing said; many cuts, the first named and the rest counted', () => {
     expect(summarize(alert())).toBe('alertmanager firing "CPU throttling" severity warning');
     const many = summarize(alert(Array.from({ length: 40 }, (_, i) => ({ field: `labels.${'x'.repeat(100)}${i}`, characters: 1 }))));

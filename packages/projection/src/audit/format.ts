@@ -77,12 +77,17 @@ const CUTS_NAMED = 6;
  */
 export function textCutsText(cut: unknown): string {
   if (!Array.isArray(cut) || cut.length === 0) return '';
-  const named = cut.slice(0, CUTS_NAMED).map((c: Record<string, unknown>) => {
+  // The description is taken from an annotation, so the two are cut alike: one loss, named once.
+  const description = cut.find((c: Record<string, unknown>) => c?.field === 'description');
+  const sameLoss = (c: Record<string, unknown>) =>
+    description !== undefined && c !== description && String(c?.field).startsWith('annotations.') && c?.characters === description.characters;
+  const cuts = cut.filter((c: Record<string, unknown>) => !sameLoss(c));
+  const named = cuts.slice(0, CUTS_NAMED).map((c: Record<string, unknown>) => {
     const field = short(String(c?.field), 40);
     if (typeof c?.omittedBytes === 'number') return `${field} left out (${groupedThousands(c.omittedBytes)} bytes)`;
     return typeof c?.characters === 'number' ? `${field} ${groupedThousands(c.characters)} characters` : field;
   });
-  const more = cut.length > CUTS_NAMED ? `, and ${cut.length - CUTS_NAMED} more` : '';
+  const more = cuts.length > CUTS_NAMED ? `, and ${cuts.length - CUTS_NAMED} more` : '';
   return `cut by ingest: ${named.join(', ')}${more}`;
 }
 

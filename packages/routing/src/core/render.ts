@@ -146,7 +146,7 @@ function labelLines(labels: Labels, max: number): { text: string; removed: numbe
 function wholeTextLine(incidentId: string, pageUrl: string | undefined): string {
   const show = `\`alertbus incidents show ${escapeMrkdwn(incidentId)}\``;
   const page = pageUrl ? `<${pageUrl.replace(/&/g, '&amp;').replace(/\|/g, '%7C').replace(/>/g, '%3E').replace(/</g, '%3C')}|the incident's page> or ` : '';
-  return `:scissors: Text was cut to fit (see the "…[cut: N characters]" marks); the whole text: ${page}${show}`;
+  return `:scissors: Text was cut to fit Slack (see the "…[cut: N characters]" marks); the text as alertbus received and kept it: ${page}${show}`;
 }
 
 /** "by <@U123> at 2025-…" for who acknowledged / resolved, or just the time when nobody in Slack did. */

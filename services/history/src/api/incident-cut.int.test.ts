@@ -56,6 +56,9 @@ test('alertbus incidents show says which texts were cut and how many characters 
   expect(run.stderr).toBe('');
   expect(run.exitCode).toBe(0);
   expect(run.stdout).toContain('  text cut by ingest: description 12,345 characters, labels.service 7 characters\n');
+  // The text as alertbus kept it, which the Slack message points to.
+  expect(run.stdout).toContain(`  description:\n    ${'error rate above 5% on api; '.repeat(3)}`);
+  expect(run.stdout).toContain('…[cut: 12,345 characters]\n');
   // The alert's row in the timeline says it too.
   expect(run.stdout).toMatch(/AlertReceived .* — cut by ingest: description 12,345 characters/);
 });
