@@ -45,6 +45,9 @@ function mentionBody(text: string, ts: string, user = OPERATOR): string {
   return JSON.stringify({ ...f, event_id: `Ev${ts.replace('.', '')}`, event: { ...event, text: `<@U123> ${text}`, ts, event_ts: ts, user } });
 }
 
+/** A Slack ts written now (seconds since the epoch, as Slack writes it): after the incident opened, as a real one is. */
+const tsNow = (n: number) => `${Math.floor(Date.now() / 1000) + 1}.00000${n}`;
+
 function signed(body: string, extra: Record<string, string> = {}): Record<string, string> {
   const ts = String(Math.floor(Date.now() / 1000));
   return { 'content-type': 'application/json', 'x-slack-request-timestamp': ts, 'x-slack-signature': slackSignature(SECRET, ts, Buffer.from(body, 'utf8')), ...extra };
@@ -75,18 +78,19 @@ test('ack <alias> by mention: refused to a viewer, done for an operator (once, h
   const incidentId = (opened.data as { incidentId: string }).incidentId;
 
   // A viewer: keyed by the alias, refused by the rules' permissions, told alone, where they wrote.
-  const byViewer = await postMention(app, mentionBody(`ack ${A}`, '1700000001.000100', VIEWER));
+  const byViewer = await postMention(app, mentionBody(`ack ${A}`, tsNow(1), VIEWER));
   expect(byViewer.aliases).toEqual([A]);
   const refusal = await until('the viewer refused', (all) => all.find((e) => e.type === 'PostSlackEphemeral' && e.causationId === byViewer.ids[0]));
   expect(refusal.data).toMatchObject({ channel: CHANNEL, user: VIEWER, incidentId, text: expect.stringContaining('acknowledge this incident') });
   expect((await outputs()).filter((e) => e.type === 'IncidentAcknowledged')).toEqual([]);
 
   // An operator: acknowledged as the slash command would, the pager too, and a reply to the mention.
-  const body = mentionBody(`ack ${A}`, '1700000002.000200');
+  const written = tsNow(2);
+  const body = mentionBody(`ack ${A}`, written);
   const byOperator = await postMention(app, body);
   expect(byOperator.aliases).toEqual([A]);
   const reply = await until('the mention answered', (all) => all.find((e) => e.type === 'PostSlackReply' && e.causationId === byOperator.ids[0]));
-  expect(reply.data).toMatchObject({ channel: CHANNEL, threadTs: '1700000002.000200', text: expect.stringMatching(/^Acknowledged: /) });
+  expect(reply.data).toMatchObject({ channel: CHANNEL, threadTs: written, text: expect.stringMatching(/^Acknowledged: /) });
   const acked = (await outputs()).filter((e) => e.type === 'IncidentAcknowledged');
   expect(acked).toHaveLength(1);
   expect(acked[0]).toMatchObject({ alias: A, data: { incidentId, by: OPERATOR } });
@@ -102,7 +106,7 @@ test('ack <alias> by mention: refused to a viewer, done for an operator (once, h
   expect(after.filter((e) => e.type === 'PostSlackReply' && e.causationId === byOperator.ids[0])).toHaveLength(1);
 
   // An alias nobody knows: nothing opens, the writer is told.
-  const unknown = await postMention(app, mentionBody('resolve alertmanager:nobody-knows', '1700000003.000300'));
+  const unknown = await postMention(app, mentionBody('resolve alertmanager:nobody-knows', tsNow(3)));
   expect(unknown.aliases).toEqual(['alertmanager:nobody-knows']);
   const told = await until('the unknown alias answered', (all) => all.find((e) => e.type === 'PostSlackEphemeral' && e.causationId === unknown.ids[0]));
   expect(told.data).toMatchObject({ channel: CHANNEL, user: OPERATOR, text: expect.stringContaining('I know of no incident with the alias `alertmanager:nobody-knows`') });

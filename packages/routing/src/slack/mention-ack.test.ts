@@ -2,7 +2,7 @@
 import type { AliasState, Envelope } from '@alertbus/schemas';
 import { decide } from '../decider';
 import { builtinRules } from '../rules/compile';
-import { firing } from '../test-support/alerts';
+import { firing, HOUR, MINUTE, T0 } from '../test-support/alerts';
 import { rulesFrom } from '../test-support/scenario';
 import { given } from '../test-support/slack-spec';
 import { ALICE, BOB, BOT_MENTION, CHANNEL, TEAM, messageAlias, slackMessage, type MessageInit } from '../test-support/slack';
@@ -13,7 +13,7 @@ const rules = builtinRules({ defaultChannel: '#alerts', oncallSchedule: 'ops' })
 const A = 'alertmanager:aaaa';
 const incident = decide(firing(A), undefined, rules).state as AliasState;
 const I1 = incident.incidentId;
-const TS = '1700000100.000200';
+const TS = '1740900100.000200';
 
 /** A mention as ingest writes it: keyed as namedIncidentCommand says (the alias it names), else by the message. */
 function mention(text: string, init: MessageInit = {}): Envelope<'SlackMessageReceived'> {
@@ -73,15 +73,15 @@ describe('`@alertbus ack <alias>` in a channel acts as `/alertbus ack <alias>`',
       ['ClosePagerAlert', { incidentId: I1 }],
       ['PostSlackReply', { channel: 'D0ALICE', threadTs: TS, text: `Resolved: ${incident.title} (\`${A}\`)` }],
     ]);
-    g.when(mention(`ack ${A}`, { ts: '1700000200.000300', user: BOB, threadTs: '1700000150.000100' })).then([
+    g.when(mention(`ack ${A}`, { ts: '1740900200.000300', user: BOB, threadTs: '1740900150.000100' })).then([
       ['EventSuppressed', { reason: 'already-resolved', inputType: 'SlackMessageReceived', incidentId: I1 }],
-      ['PostSlackEphemeral', { channel: CHANNEL, user: BOB, threadTs: '1700000150.000100', text: `${incident.title} (\`${A}\`) is already resolved.` }],
+      ['PostSlackEphemeral', { channel: CHANNEL, user: BOB, threadTs: '1740900150.000100', text: `${incident.title} (\`${A}\`) is already resolved.` }],
     ]);
   });
 
   test('an already acknowledged incident: nothing again, said to the writer in the channel', () => {
     const g = given(rules, incident, mention(`ack ${A}`));
-    g.when(mention(`acknowledge ${A}`, { ts: '1700000300.000100', user: BOB })).then([
+    g.when(mention(`acknowledge ${A}`, { ts: '1740900300.000100', user: BOB })).then([
       ['EventSuppressed', { reason: 'already-acknowledged', incidentId: I1 }],
       ['PostSlackEphemeral', { channel: CHANNEL, user: BOB, text: `${incident.title} (\`${A}\`) is already acknowledged.` }],
     ]);
@@ -110,6 +110,36 @@ describe('`@alertbus ack <alias>` in a channel acts as `/alertbus ack <alias>`',
       ['UpdateSlackMessage', {}],
       ['AcknowledgePagerAlert', {}],
       ['PostSlackReply', { threadTs: TS }],
+    ]);
+  });
+
+  test('a mention redelivered after the alert fired again (a new occurrence) does nothing to the new occurrence, and says nothing', () => {
+    // Slack's ts: seconds since the epoch. Written a minute after the first occurrence opened.
+    const written = ((T0 + MINUTE) / 1000).toFixed(6);
+    const resolve = mention(`resolve ${A}`, { ts: written, at: MINUTE });
+    const g = given(rules, incident);
+    g.when(resolve).then([
+      ['IncidentResolved', { incidentId: I1, by: ALICE }],
+      ['PostSlackMessage', { purpose: 'reply' }],
+      ['UpdateSlackMessage', { text: expect.stringContaining('[RESOLVED]') }],
+      ['ClosePagerAlert', { incidentId: I1 }],
+      ['PostSlackReply', { threadTs: written }],
+    ]);
+    const second = decide(firing(A, { at: HOUR, n: 1 }), g.sim.incident(A), rules).state as AliasState;
+    expect(second).toMatchObject({ occurrence: 2, status: 'open' });
+    // The same event again (same ts, same id), recorded after the second occurrence opened.
+    const { sim } = given(rules, second).when({ ...resolve, recordedAt: new Date(T0 + 2 * HOUR).toISOString() }).then([
+      ['EventSuppressed', { reason: 'other-occurrence', incidentId: second.incidentId }],
+    ]);
+    expect(sim.incident(A)).toMatchObject({ occurrence: 2, status: 'open', incidentId: second.incidentId });
+    // A mention written after it opened acts on it.
+    const later = ((T0 + HOUR + MINUTE) / 1000).toFixed(6);
+    given(rules, second).when(mention(`resolve ${A}`, { ts: later, at: HOUR + MINUTE })).then([
+      ['IncidentResolved', { incidentId: second.incidentId }],
+      ['PostSlackMessage', { purpose: 'reply' }],
+      ['UpdateSlackMessage', {}],
+      ['ClosePagerAlert', { incidentId: second.incidentId }],
+      ['PostSlackReply', { threadTs: later }],
     ]);
   });
 

@@ -387,6 +387,12 @@ function actOnNamed(c: Ctx, r: SlackRoute, rules: CompiledRules, named: NamedInc
     suppress(c, 'duplicate', incident.rule, incident);
     return unchanged();
   }
+  // Written before this occurrence opened (a redelivery after the alert fired again): it named the one before, which
+  // is over. Acting would reuse the ids of what it did then, which history and the sinks drop. Nothing is said.
+  if (incident && writtenBefore(m.ts, incident.openedAt)) {
+    suppress(c, 'other-occurrence', incident.rule, incident);
+    return unchanged();
+  }
   if (r.drop) {
     suppress(c, 'dropped-by-rule', r.rule);
     return unchanged();
@@ -435,6 +441,17 @@ function actOnNamed(c: Ctx, r: SlackRoute, rules: CompiledRules, named: NamedInc
     else tellWriter(c, incident.rule, said, incident.incidentId);
   }
   return decided.state;
+}
+
+/**
+ * Whether a Slack message (its ts: seconds since the epoch, Slack's time of writing it) was written before `openedAt`.
+ * Both come from the records, never the clock, so a replay decides the same.
+ */
+export function writtenBefore(ts: string, openedAt: string): boolean {
+  const [seconds = '', fraction = ''] = ts.split('.');
+  const ms = Number(seconds) * 1000 + Number(`${fraction}000`.slice(0, 3));
+  const opened = Date.parse(openedAt);
+  return Number.isFinite(ms) && Number.isFinite(opened) && ms < opened;
 }
 
 /** How the router marks the SlackActionReceived it decides for `ack|resolve <alias>` by mention (never written to Kafka). */
