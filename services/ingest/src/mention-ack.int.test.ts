@@ -110,6 +110,10 @@ test('ack <alias> by mention: refused to a viewer, done for an operator (once, h
   expect(unknown.aliases).toEqual(['alertmanager:nobody-knows']);
   const told = await until('the unknown alias answered', (all) => all.find((e) => e.type === 'PostSlackEphemeral' && e.causationId === unknown.ids[0]));
   expect(told.data).toMatchObject({ channel: CHANNEL, user: OPERATOR, text: expect.stringContaining('I know of no incident with the alias `alertmanager:nobody-knows`') });
+  // A quoted alias with spaces (Slack's smart quotes), as the slash command takes it: keyed by the alias, never a request.
+  const quoted = await postMention(app, mentionBody('resolve “alertmanager:nobody knows”', tsNow(4)));
+  expect(quoted.aliases).toEqual(['alertmanager:nobody knows']);
+  await until('the quoted alias answered', (all) => all.find((e) => e.type === 'PostSlackEphemeral' && e.causationId === quoted.ids[0]));
   expect((await outputs()).filter((e) => e.type === 'IncidentOpened' && e.alias !== A && e.alias !== 'alertmanager:c2ea85182f28cbd9')).toEqual([]);
   // A bound on a stuck run, not on speed: the router is a process of its own on a shared 2-core machine.
 }, 600_000);

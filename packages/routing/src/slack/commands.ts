@@ -26,10 +26,17 @@ interface CommandPattern {
 const SCHEDULE = String.raw`(?:\s+(?:["“](?<quoted>[^"“”]+)["”]|(?<word>[^\s"“”]+)))?`;
 
 /**
- * What `ack` / `resolve` may name, as the slash command takes it (`ack <id|alias>`): people type the same after a
- * mention, and it must read as the command it looks like, never as a request that pages someone.
+ * What `ack` / `resolve` may name, as the slash command takes it (`ack <id|alias>`, an alias with spaces in double
+ * quotes, straight or Slack's smart ones, which are not part of it): people type the same after a mention, and it must
+ * read as the command it looks like, never as a request that pages someone.
  */
-const TARGET = String.raw`(?:\s+(?<target>\S+))?`;
+const TARGET = String.raw`(?:\s+(?:["“”](?<quotedTarget>[^"“”]+)["“”]|(?<target>\S+)))?`;
+
+/**
+ * How mentions read it until quotes were understood: one word, quotes included. Records keyed by that reading (a
+ * quoted alias's quotes in the key, or a quoted alias with spaces that was a request) are decided by it again.
+ */
+const UNQUOTED_TARGET = String.raw`(?:\s+(?<target>\S+))?`;
 
 /** A command's pattern: matched against the whole text, case-insensitively. */
 const command = (source: string) => RE2JS.compile(`^(?:${source})$`, RE2JS.CASE_INSENSITIVE);
@@ -58,6 +65,20 @@ const TABLE: CommandPattern[] = [
  */
 export const COMMANDS: readonly CommandPattern[] = Object.freeze(TABLE.map((c) => Object.freeze({ ...c })));
 
+/** `ack` / `resolve` as read before quotes were understood (UNQUOTED_TARGET). */
+const UNQUOTED: ReadonlyMap<SlackCommandName, RE2JS> = new Map([
+  ['ack', command(`(?:ack|acknowledge)${UNQUOTED_TARGET}`)],
+  ['resolve', command(`resolve${UNQUOTED_TARGET}`)],
+]);
+
+export interface ParseOptions {
+  /**
+   * false: `ack` / `resolve` read their target as one word, quotes included, as they were before quotes were
+   * understood; for records written then, so that a replay decides them as they were decided. Default true.
+   */
+  readonly quotedTargets?: boolean;
+}
+
 /** User or app mentions as Slack writes them in text (<@U123> or <@U123|name>), with what separates them. */
 const LEADING_MENTIONS = RE2JS.compile(String.raw`^(?:\s*<@[A-Z0-9]+(?:\|[^>]*)?>[\s,:]*)+`, RE2JS.CASE_INSENSITIVE);
 
@@ -72,14 +93,15 @@ export function stripLeadingMentions(text: string): string {
 }
 
 /** Which command the message is; text that matches no pattern is a request. */
-export function parseCommand(text: string): SlackCommand {
+export function parseCommand(text: string, opts: ParseOptions = {}): SlackCommand {
   const t = stripLeadingMentions(text);
   for (const c of COMMANDS) {
+    const pattern = opts.quotedTargets === false ? (UNQUOTED.get(c.name) ?? c.pattern) : c.pattern;
     // re2js answers in the shape of RegExp#exec, named groups included.
-    const m = c.pattern.exec(t) as RegExpExecArray | null;
+    const m = pattern.exec(t) as RegExpExecArray | null;
     if (!m) continue;
     const schedule = (m.groups?.quoted ?? m.groups?.word)?.trim();
-    const target = m.groups?.target?.trim();
+    const target = (m.groups?.quotedTarget ?? m.groups?.target)?.trim();
     switch (c.name) {
       case 'oncall':
       case 'cache-clear':

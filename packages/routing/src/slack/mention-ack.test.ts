@@ -5,7 +5,7 @@ import { builtinRules } from '../rules/compile';
 import { firing, HOUR, MINUTE, T0 } from '../test-support/alerts';
 import { rulesFrom } from '../test-support/scenario';
 import { given } from '../test-support/slack-spec';
-import { ALICE, BOB, BOT_MENTION, CHANNEL, TEAM, messageAlias, slackMessage, type MessageInit } from '../test-support/slack';
+import { ALICE, BOB, BOT_MENTION, CHANNEL, TEAM, messageAlias, slackMessage, SlackRouterSim, type MessageInit } from '../test-support/slack';
 import { namedIncidentCommand } from './mention-key';
 import { otherIncidentText } from './texts';
 
@@ -42,6 +42,9 @@ describe('which mentions are keyed by the incident they name', () => {
     ['an edit', fields(`ack ${A}`, { kind: 'edit' }), undefined],
     ['an incident id (only the slash command looks them up)', fields('ack 0b1e9c3a-1111-8222-9333-444455556666'), undefined],
     ['longer than any alias', fields(`ack a${'x'.repeat(600)}`), undefined],
+    ['a quoted alias with spaces, as the slash command takes it', fields('ack "generic:db 1 disk"'), { command: 'ack', alias: 'generic:db 1 disk' }],
+    ['Slack\'s smart quotes', fields('resolve “generic:db 1 disk”'), { command: 'resolve', alias: 'generic:db 1 disk' }],
+    ['a quoted alias without spaces: the quotes are not part of it', fields(`ack "${A}"`), { command: 'ack', alias: A }],
   ] as const)('%s', (_name, m, expected) => {
     expect(namedIncidentCommand(m)).toEqual(expected);
   });
@@ -140,6 +143,36 @@ describe('`@alertbus ack <alias>` in a channel acts as `/alertbus ack <alias>`',
       ['UpdateSlackMessage', {}],
       ['ClosePagerAlert', { incidentId: second.incidentId }],
       ['PostSlackReply', { threadTs: later }],
+    ]);
+  });
+
+  test('a quoted alias with spaces (straight or smart quotes) acknowledges that incident instead of opening a request', () => {
+    const SPACED = 'generic:db 1 disk';
+    const spaced = decide(firing(SPACED), undefined, rules).state as AliasState;
+    for (const text of [`ack "${SPACED}"`, `acknowledge “${SPACED}”`]) {
+      const ack = mention(text);
+      expect(ack.alias).toBe(SPACED);
+      given(rules, spaced).when(ack).then([
+        ['IncidentAcknowledged', { incidentId: spaced.incidentId, by: ALICE }],
+        ['PostSlackMessage', { purpose: 'reply' }],
+        ['UpdateSlackMessage', {}],
+        ['AcknowledgePagerAlert', {}],
+        ['PostSlackReply', { threadTs: TS, text: `Acknowledged: ${spaced.title} (\`${SPACED}\`)` }],
+      ]);
+    }
+  });
+
+  test('records written before quotes were understood decide as they did: a quoted alias with spaces a request, a quoted one keyed with its quotes', () => {
+    // Keyed by its own message, as ingest keyed it: a request for help then (the incident, the on-call asked), so again.
+    const spacedBefore = slackMessage(TS, { text: `${BOT_MENTION} ack "generic:db 1 disk"` });
+    const asked = new SlackRouterSim(rules).run(spacedBefore);
+    expect(asked.map((e) => e.type)).toEqual(['IncidentOpened', 'ReplyWithOnCall', 'SlackThreadLinked']);
+    expect(asked[0]).toMatchObject({ alias: messageAlias(TS), data: { title: 'ack "generic:db 1 disk"' } });
+    // Keyed by the alias with its quotes: no incident there then, so none now (the unquoted alias's is not touched).
+    const quotedBefore = { ...slackMessage(TS, { text: `${BOT_MENTION} ack "${A}"` }), alias: `"${A}"` };
+    given(rules, incident).when(quotedBefore).then([
+      ['EventSuppressed', { reason: 'no-incident' }],
+      ['PostSlackEphemeral', { user: ALICE, text: expect.stringContaining(`\`"${A}"\``) }],
     ]);
   });
 

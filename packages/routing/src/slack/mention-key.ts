@@ -4,7 +4,7 @@
  * incident's state; every other message keeps its own alias, `slack:{team}:{channel}:{ts}`.
  */
 import type { SlackMessageReceived } from '@alertbus/schemas';
-import { parseCommand } from './commands';
+import { parseCommand, type ParseOptions } from './commands';
 import { looksLikeIncidentId } from './slash';
 
 /** The longest alias an envelope carries: a longer "alias" cannot be one, so its message is answered as before. */
@@ -25,11 +25,13 @@ type KeyedFields = Pick<SlackMessageReceived, 'kind' | 'team' | 'channel' | 'ts'
  * The incident a mention or DM acts on by name, else undefined. Pure and read from the message alone, so ingest (which
  * keys the record) and the router (which checks the record is keyed so) agree. Not: edits, deletes and plain channel
  * messages (never commands); an incident id (ingest looks those up for slash commands only); the alias of the thread
- * it is written in (the thread's own path takes it, as before).
+ * it is written in (the thread's own path takes it, as before). An alias in double quotes (straight or smart) is
+ * read without them, as the slash command reads it; `opts.quotedTargets: false` is the reading of records written
+ * before that (see ParseOptions).
  */
-export function namedIncidentCommand(m: KeyedFields): NamedIncidentCommand | undefined {
+export function namedIncidentCommand(m: KeyedFields, opts: ParseOptions = {}): NamedIncidentCommand | undefined {
   if (m.kind !== 'mention' && m.kind !== 'dm') return undefined;
-  const cmd = parseCommand(m.text);
+  const cmd = parseCommand(m.text, opts);
   if ((cmd.name !== 'ack' && cmd.name !== 'resolve') || cmd.target === undefined) return undefined;
   const alias = unescapeSlack(cmd.target);
   if (alias.length > ALIAS_MAX || looksLikeIncidentId(alias)) return undefined;

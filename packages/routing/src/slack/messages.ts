@@ -487,6 +487,9 @@ export function decideSlackMessage(
   // record of the same text keyed by its own message (written before) still only says how, below, as it did.
   const named = namedIncidentCommand(m);
   if (named !== undefined && input.alias === named.alias) return { events: out.events, state: actOnNamed(c, r, rules, named, state, ctx) };
+  // Keyed as ingest keyed it before quoted aliases were understood (the quotes in the key): decided as it was then.
+  const unquoted = namedIncidentCommand(m, { quotedTargets: false });
+  if (unquoted !== undefined && input.alias === unquoted.alias) return { events: out.events, state: actOnNamed(c, r, rules, unquoted, state, ctx) };
 
   if (state !== undefined) {
     suppress(c, 'duplicate', incident?.rule ?? r.rule, incident);
@@ -501,7 +504,9 @@ export function decideSlackMessage(
     const text = stripLeadingMentions(m.text);
     const own = matchHandler(rules, text);
     if (own) return { events: out.events, state: custom(c, r, rules, own.handler, own.groups, text) };
-    const cmd = parseCommand(m.text);
+    // Keyed by its own message: ingest keys a quoted alias by the alias (above) now, so a quoted one here was written
+    // before that (a request then, when it had spaces) or names no alias ingest keys by (an incident id): read as then.
+    const cmd = parseCommand(m.text, { quotedTargets: false });
     const next = cmd.name === 'request' ? unmatched(c, r, rules, text) : command(c, r, cmd, rules);
     return { events: out.events, state: next };
   }
