@@ -4,8 +4,9 @@ import { decide } from '../decider';
 import { builtinRules } from '../rules/compile';
 import { firing, HOUR, MINUTE, T0 } from '../test-support/alerts';
 import { rulesFrom } from '../test-support/scenario';
+import { threadKey } from './thread-key';
 import { given } from '../test-support/slack-spec';
-import { ALICE, BOB, BOT_MENTION, CHANNEL, TEAM, messageAlias, slackMessage, SlackRouterSim, type MessageInit } from '../test-support/slack';
+import { ALICE, BOB, BOT_MENTION, CHANNEL, TEAM, messageAlias, rootPosted, slackMessage, SlackRouterSim, type MessageInit } from '../test-support/slack';
 import { namedIncidentCommand } from './mention-key';
 import { otherIncidentText } from './texts';
 
@@ -77,6 +78,9 @@ describe('`@alertbus ack <alias>` in a channel acts as `/alertbus ack <alias>`',
       ['PostSlackReply', { channel: 'D0ALICE', threadTs: TS, text: `Resolved: ${incident.title} (\`${A}\`)` }],
     ]);
     g.when(mention(`ack ${A}`, { ts: '1740900200.000300', user: BOB, threadTs: '1740900150.000100' })).then([
+      // Written in a thread: its record says whether it is the incident's (it is not), and it comes back.
+      ['SlackMessageReceived', {}, threadKey(CHANNEL, '1740900150.000100')],
+      ['SlackMessageReceived', {}],
       ['EventSuppressed', { reason: 'already-resolved', inputType: 'SlackMessageReceived', incidentId: I1 }],
       ['PostSlackEphemeral', { channel: CHANNEL, user: BOB, threadTs: '1740900150.000100', text: `${incident.title} (\`${A}\`) is already resolved.` }],
     ]);
@@ -143,6 +147,54 @@ describe('`@alertbus ack <alias>` in a channel acts as `/alertbus ack <alias>`',
       ['UpdateSlackMessage', {}],
       ['ClosePagerAlert', { incidentId: second.incidentId }],
       ['PostSlackReply', { threadTs: later }],
+    ]);
+  });
+
+  test('in the incident\'s own thread it is that thread\'s ack: one note there, no second answer; a redelivery does nothing', () => {
+    const ROOT = '1740900000.000100';
+    const g = given(rules, incident, rootPosted(A, I1, ROOT));
+    const ack = mention(`ack ${A}`, { channel: 'C0ALERTS', threadTs: ROOT });
+    expect(ack.alias).toBe(A);
+    g.when(ack).then([
+      ['SlackMessageReceived', {}, threadKey('C0ALERTS', ROOT)],
+      ['SlackActionReceived', { actionType: 'text-command', incidentId: I1, user: { id: ALICE } }],
+      ['IncidentAcknowledged', { incidentId: I1, by: ALICE }],
+      ['PostSlackMessage', { purpose: 'reply', text: `Acknowledged by <@${ALICE}>.` }],
+      ['UpdateSlackMessage', { incidentId: I1 }],
+      ['AcknowledgePagerAlert', { incidentId: I1 }],
+    ]);
+    g.when(ack).then([['EventSuppressed', { reason: 'duplicate', incidentId: I1 }]]);
+  });
+
+  test('in another thread of the same channel it acts and answers in that thread; a redelivery does nothing', () => {
+    const ROOT = '1740900000.000100';
+    const OTHER = '1740900050.000100';
+    const g = given(rules, incident, rootPosted(A, I1, ROOT));
+    const ack = mention(`ack ${A}`, { channel: 'C0ALERTS', threadTs: OTHER });
+    g.when(ack).then([
+      ['SlackMessageReceived', {}, threadKey('C0ALERTS', OTHER)],
+      ['SlackMessageReceived', {}],
+      ['IncidentAcknowledged', { incidentId: I1, by: ALICE }],
+      ['PostSlackMessage', { purpose: 'reply', text: `Acknowledged by <@${ALICE}>.` }],
+      ['UpdateSlackMessage', { incidentId: I1 }],
+      ['AcknowledgePagerAlert', { incidentId: I1 }],
+      ['PostSlackReply', { channel: 'C0ALERTS', threadTs: OTHER, text: `Acknowledged: ${incident.title} (\`${A}\`)` }],
+    ]);
+    g.when(ack).then([['EventSuppressed', { reason: 'duplicate', incidentId: I1 }]]);
+  });
+
+  test('in the thread a Slack request is answered in, its note there is the one answer', () => {
+    // A request written in another message's thread: its incident is answered in that thread.
+    const THREAD = '1740900000.000100';
+    const asked = slackMessage('1740900010.000100', { threadTs: THREAD });
+    const g = given(rules, asked);
+    const R = messageAlias('1740900010.000100');
+    expect(g.sim.incident(R)).toMatchObject({ slackRequest: { threadTs: THREAD } });
+    const ack = mention(`ack ${R}`, { threadTs: THREAD });
+    expect(ack.alias).toBe(R);
+    g.when(ack).then([
+      ['IncidentAcknowledged', { by: ALICE }],
+      ['PostSlackReply', { channel: CHANNEL, threadTs: THREAD, text: `Acknowledged by <@${ALICE}>.` }],
     ]);
   });
 

@@ -1,4 +1,4 @@
-import type { AliasState, AnyEnvelope, DecisionReason, Envelope, RuleRef } from '@alertbus/schemas';
+import { deriveId, type AliasState, type AnyEnvelope, type DecisionReason, type Envelope, type RuleRef } from '@alertbus/schemas';
 import { evolve, isIncidentEvent } from '../core/evolve';
 import { Outputs } from '../core/outputs';
 import { pagerDetails, pagerMessage, pagerTags } from '../core/pager';
@@ -9,7 +9,8 @@ import { isSingleWord, matchHandler, notUnderstoodHelp, NOT_UNDERSTOOD_TEXT, ren
 import type { CompiledCommandHandler } from '../rules/types';
 import { routableMessage, routeSlackMessage, type SlackRoute } from './route';
 import { isIncidentState, type RouterState } from '../state';
-import { threadKey } from './thread-key';
+import { THREAD_KEY_PREFIX, threadKey } from './thread-key';
+import { decideTextCommand } from './threads';
 import {
   DELETED_NOTE,
   editedNote,
@@ -382,8 +383,9 @@ function actOnNamed(c: Ctx, r: SlackRoute, rules: CompiledRules, named: NamedInc
   const m = input.data;
   const incident = isIncidentState(state) ? state : undefined;
   const unchanged = () => (incident ? folded(out, incident) : state);
-  // Slack's redelivery, or the DM twin of a mention (ingest derives the id from the message): taken once.
-  if (incident && incident.lastInputId === input.id) {
+  // Slack's redelivery, or the DM twin of a mention (ingest derives the id from the message): taken once, also when
+  // it went by its thread's record (viaThread) and what acted was derived from it there.
+  if (incident && (incident.lastInputId === input.id || viaThreadIds(input.id).includes(incident.lastInputId))) {
     suppress(c, 'duplicate', incident.rule, incident);
     return unchanged();
   }
@@ -413,6 +415,13 @@ function actOnNamed(c: Ctx, r: SlackRoute, rules: CompiledRules, named: NamedInc
     tellWriter(c, r.rule, actionAnswer(named.command, named.alias, [], undefined, rules.slashCommand));
     return state;
   }
+  // Written in a thread, about an incident with a thread of its own: only the thread's record knows whether it is that
+  // thread (the state has the channel, as the rules name it, not the root's ts). It goes there (viaThread) and comes
+  // back here, from the router, unless it is the incident's own thread.
+  if (input.source !== ROUTER_SOURCE && m.threadTs !== undefined && !incident.slackRequest && incident.slackChannel !== undefined) {
+    out.add('SlackMessageReceived', m, threadKey(m.channel, m.threadTs));
+    return unchanged();
+  }
   const click: Envelope<'SlackActionReceived'> = {
     ...input,
     type: 'SlackActionReceived',
@@ -437,10 +446,52 @@ function actOnNamed(c: Ctx, r: SlackRoute, rules: CompiledRules, named: NamedInc
   if (!refusedHere) {
     const said = actionAnswer(named.command, named.alias, decided.events, undefined, rules.slashCommand);
     const acted = decided.events.some((e) => e.type === 'IncidentAcknowledged' || e.type === 'IncidentResolved');
-    if (acted) out.add('PostSlackReply', { incidentId: incident.incidentId, rule: incident.rule, ...c.thread, text: said });
+    // In a Slack request's own thread the note the button path posts there is the answer: said once, as a plain `ack`.
+    const ownThread = incident.slackRequest !== undefined && incident.slackRequest.channel === m.channel && incident.slackRequest.threadTs === m.threadTs;
+    if (acted && ownThread) {
+      // Nothing more.
+    } else if (acted) out.add('PostSlackReply', { incidentId: incident.incidentId, rule: incident.rule, ...c.thread, text: said });
     else tellWriter(c, incident.rule, said, incident.incidentId);
   }
   return decided.state;
+}
+
+/**
+ * A mention acting by name, at the record of the thread it was written in (key slack-thread:{channel}:{ts}): in the
+ * named incident's own thread it is that thread's `ack` / `resolve` (decideTextCommand: one note there, as a plain
+ * `ack` typed in it gives); in any other thread it goes back to the incident's key to act and answer in its thread.
+ */
+function viaThread(c: Ctx, state: RouterState | undefined, rules: CompiledRules): RouterState | undefined {
+  const m = c.input.data;
+  const named = namedIncidentCommand(m);
+  const thread = state !== undefined && !isIncidentState(state) && state.kind === 'slack-thread' ? state : undefined;
+  if (named === undefined || m.threadTs === undefined) return state;
+  if (thread?.alias !== named.alias) {
+    c.out.add('SlackMessageReceived', m, named.alias);
+    return state;
+  }
+  const typed: Envelope<'SlackTextCommandReceived'> = {
+    ...c.input,
+    type: 'SlackTextCommandReceived',
+    data: {
+      command: named.command,
+      team: m.team,
+      channel: m.channel,
+      threadTs: m.threadTs,
+      messageTs: m.ts,
+      messageAlias: slackAlias(m, m.ts),
+      user: m.user ?? m.botId ?? 'unknown',
+      ...(m.userGroups ? { userGroups: m.userGroups } : {}),
+    },
+  };
+  c.out.events.push(...decideTextCommand(typed, state, rules).events);
+  return state;
+}
+
+/** What a mention that went by its thread's record (viaThread) left as an incident's lastInputId: derived from its id. */
+function viaThreadIds(inputId: string): string[] {
+  const forwarded = deriveId(inputId, 'SlackMessageReceived', 0);
+  return [deriveId(forwarded, 'SlackMessageReceived', 0), deriveId(forwarded, 'SlackActionReceived', 0)];
 }
 
 /**
@@ -476,6 +527,10 @@ export function decideSlackMessage(
   const incident = isIncidentState(state) ? state : undefined;
   // A threaded request on its way to its thread's root, or back from it (see request()).
   if (input.source === ROUTER_SOURCE && m.kind !== 'edit' && m.kind !== 'delete') {
+    if (input.alias.startsWith(THREAD_KEY_PREFIX)) return { events: out.events, state: viaThread(c, state, rules) };
+    // Back from its thread's record, which is not the named incident's thread: acted on here.
+    const back = namedIncidentCommand(m);
+    if (back !== undefined && input.alias === back.alias) return { events: out.events, state: actOnNamed(c, r, rules, back, state, ctx) };
     if (input.alias !== slackAlias(m, m.ts)) return { events: out.events, state: joinThread(c, state) };
     if (state !== undefined && !isIncidentState(state) && state.kind === 'slack-command' && state.command === THREAD_REQUEST) {
       return { events: out.events, state: open(c, r) };
