@@ -40,6 +40,7 @@ import {
   portOf,
   redactUrl,
   ScaleError,
+  serviceDef,
   serviceInstances,
   serviceProcess,
   STAND_INS,
@@ -206,6 +207,13 @@ async function main(): Promise<void> {
     // Like Slack, the stand-in knows no user it was not given (user_not_found): without any, no ephemeral could reach anyone.
     env.SLACK_STAND_IN_USERS ||= formatStandInUsers(DEFAULT_SLACK_USERS);
     const [slack, opsgenie] = STAND_INS.map((s) => ({ def: s, port: portOf(s, env) }));
+    // Given a pager token (INGEST_TOKENS entry `opsgenie`), the pager stand-in reports acks and closes to ingest,
+    // as Opsgenie's Webhook integration does: the way back can be tried on the stand-ins.
+    const pagerToken = namedIngestToken(env.INGEST_TOKENS, 'opsgenie');
+    if (pagerToken && !env.OPSGENIE_STAND_IN_WEBHOOK_URL) {
+      env.OPSGENIE_STAND_IN_WEBHOOK_URL = `http://127.0.0.1:${portOf(serviceDef('ingest'), env)}/webhooks/opsgenie`;
+      env.OPSGENIE_STAND_IN_WEBHOOK_AUTHORIZATION = `Bearer ${pagerToken}`;
+    }
     await supervisor.start([slack!, opsgenie!].map(({ def, port }) => serviceProcess(def, { root, env, port })));
     env.SLACK_API_URL = `http://127.0.0.1:${slack!.port}/api/`;
     env.SLACK_BOT_TOKEN = env.SLACK_BOT_TOKEN || 'xoxb-stand-in';
@@ -214,6 +222,7 @@ async function main(): Promise<void> {
     say(`Slack stand-in: ${env.SLACK_API_URL} · Opsgenie stand-in: ${env.OPSGENIE_API_URL}`);
     say(`Slack stand-in channels: ${env.SLACK_STAND_IN_CHANNELS.split(',').map((c) => `#${c.split(':')[1]}`).join(', ')}`);
     say(`Slack stand-in users: ${parseStandInUsers(env.SLACK_STAND_IN_USERS).map((u) => `@${u.name} (${u.id})`).join(', ')}`);
+    if (env.OPSGENIE_STAND_IN_WEBHOOK_URL) say(`Opsgenie stand-in reports acks and closes to ${env.OPSGENIE_STAND_IN_WEBHOOK_URL}`);
   }
 
   const instances = await withPorts(serviceInstances(scale), env);
@@ -268,6 +277,15 @@ async function main(): Promise<void> {
     });
   }
   say('Ctrl-C stops everything.');
+}
+
+/** The token of the INGEST_TOKENS entry (`NAME:TOKEN`, comma-separated) with this name; ingest checks their form. */
+function namedIngestToken(entries: string | undefined, name: string): string | undefined {
+  for (const entry of (entries ?? '').split(',')) {
+    const at = entry.indexOf(':');
+    if (at > 0 && entry.slice(0, at).trim() === name) return entry.slice(at + 1).trim() || undefined;
+  }
+  return undefined;
 }
 
 /**
