@@ -46,6 +46,6 @@ export { authorize, roleOf, NEEDED_ROLE, type Actor, type Authorization, type Ro
 
 // What a rules file does with an input, and what it would have done with a past window.
 export { explainAlert, explainCommand, explainSlackMessage, formatExplanation, type Explanation } from './explain';
-export { Backtest, runBacktest, type BacktestReport, type BacktestSource } from './backtest/backtest';
+export { Backtest, runBacktest, type BacktestInput, type BacktestReport, type BacktestSource, type PersonActionChange, type PersonActionResult, type PersonInput } from './backtest/backtest';
 export { formatBacktest } from './backtest/format';
 export { mergeByRecordedAt } from './backtest/merge';

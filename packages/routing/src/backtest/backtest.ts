@@ -1,8 +1,8 @@
 import type { AnyEnvelope } from '@alertbus/schemas';
-import type { AlertInput } from '../decider';
+import type { AlertInput, PagerActionInput, SlackInput } from '../decider';
 import { evolveAlert, isIncidentEvent, type ResolvedAlias } from '../core/evolve';
 import type { SuppressedFiring } from '../core/suppressed-firing';
-import { DEFAULT_STATE_RETENTION_MS } from '../core/expiry';
+import { DEFAULT_STATE_RETENTION_MS, liveState } from '../core/expiry';
 import { StateIndex } from '../core/neighbours';
 import { Replayer } from '../core/replay';
 import { SilenceBook, type SilenceEvent } from '../core/silences';
@@ -31,6 +31,29 @@ export interface IncidentChange {
   differences: OutcomeField[];
 }
 
+/**
+ * What people did, replayed with the alerts: everything on slack.received.v1 (clicks, `ack` / `resolve` typed in a
+ * thread or by mention, slash commands, and the router's own forwarding of them) and the pager's actions.
+ */
+export type PersonInput = SlackInput | PagerActionInput;
+export type BacktestInput = AlertInput | PersonInput;
+
+/** What a person's input did to the incident of its alias, on one side. */
+export type PersonActionResult =
+  | { did: 'acknowledged' | 'resolved' }
+  /** `incident`: what the candidate held for the alias when the input came (none: it never opened one, or it expired). */
+  | { did: 'nothing'; reason: string; incident?: 'none' | 'open' | 'acknowledged' | 'resolved' };
+
+/** A person's ack or resolve that changed the incident on one side and did something else (or nothing) on the other. */
+export interface PersonActionChange {
+  alias: string;
+  /** When it was recorded. */
+  at: string;
+  via: 'slack' | 'pager';
+  actual: PersonActionResult;
+  candidate: PersonActionResult;
+}
+
 export interface BacktestReport {
   window: { from: string; to: string };
   candidate: { rulesVersion: string; origin: string };
@@ -47,6 +70,11 @@ export interface BacktestReport {
     candidate: SideTotals;
   };
   changes: IncidentChange[];
+  /**
+   * People's inputs replayed with the alerts (so an incident a person resolved is resolved on the candidate side too,
+   * when it holds it); `changed`: the acks and resolves whose effect differs, in the order they were decided.
+   */
+  people: { inputs: number; changed: PersonActionChange[] };
 }
 
 interface InputMeta {
@@ -73,6 +101,21 @@ class Groups {
   }
 }
 
+interface PersonMeta {
+  id: string;
+  alias: string;
+  at: string;
+  via: 'slack' | 'pager';
+  candidate: PersonActionResult;
+}
+
+/** What the decisions of one person's input did to its incident: resolved or acknowledged it, or why not. */
+function resultOf(effects: readonly Effect[]): PersonActionResult {
+  if (effects.some((e) => e.type === 'IncidentResolved')) return { did: 'resolved' };
+  if (effects.some((e) => e.type === 'IncidentAcknowledged')) return { did: 'acknowledged' };
+  return { did: 'nothing', reason: effects.find((e) => e.type === 'EventSuppressed' && e.reason)?.reason ?? 'nothing-decided' };
+}
+
 function emptyTotals(): SideTotals {
   return { opened: 0, paged: 0, byPriority: {}, suppressed: {}, messages: {} };
 }
@@ -95,7 +138,8 @@ const incidentOf = (effects: readonly Effect[]) =>
  * Runs candidate rules over a window of recorded inputs, with no side effects, and compares the outcome
  * with what actually happened. Feed it, in this order: the silences and the incident events recorded
  * before the window (any order among them, per-alias order within incidents), then the window's inputs in
- * decision order; the actual router outputs may come at any time. Nothing here reads Kafka or the clock.
+ * decision order (alerts with people's inputs from Slack and the pager, which change the candidate's incidents as they
+ * changed the recorded ones); the actual router outputs may come at any time. Nothing here reads Kafka or the clock.
  */
 export class Backtest {
   private readonly book = new SilenceBook();
@@ -112,6 +156,10 @@ export class Backtest {
   private readonly actual = new Map<string, Effect[]>();
   /** Actual outputs that came before their input was seen (the caller read them first). */
   private readonly pending = new Map<string, Effect[]>();
+  /** People's inputs, in decision order, and what the router actually decided for each. */
+  private readonly people: PersonMeta[] = [];
+  private readonly personIds = new Set<string>();
+  private readonly peopleActual = new Map<string, Effect[]>();
 
   constructor(
     private readonly rules: CompiledRules,
@@ -139,12 +187,16 @@ export class Backtest {
     this.states.put(e.alias, next);
   }
 
-  /** One input of the window, decided now with the candidate rules. */
-  input(input: AlertInput): void {
+  /**
+   * One input of the window, decided now with the candidate rules: an alert (compared), or a person's input (replayed
+   * against the candidate's states, and only its acks and resolves compared, in `people`).
+   */
+  input(input: BacktestInput): void {
     // Expired states count as absent, as in the router (ROUTER_STATE_RETENTION at its default).
     this.replayer ??= new Replayer(this.rules, { silences: this.book, states: this.states, keys: this.kept, retentionMs: DEFAULT_STATE_RETENTION_MS });
     if (this.known.has(input.id)) return; // a redelivered record: the router decides it once too
     this.known.add(input.id);
+    if (input.type !== 'AlertReceived') return this.person(input, this.replayer);
     this.inputs.push({ id: input.id, alias: input.alias, title: input.data.title, order: this.inputs.length });
     const effects = this.replayer.decide(input).events.map(toEffect).filter((e): e is Effect => e !== null);
     this.candidate.set(input.id, effects);
@@ -155,11 +207,30 @@ export class Backtest {
     }
   }
 
+  private person(input: PersonInput, replayer: Replayer): void {
+    this.personIds.add(input.id);
+    const held = liveState(this.states.get(input.alias), Date.parse(input.recordedAt), DEFAULT_STATE_RETENTION_MS);
+    const effects = replayer.decide(input).events.map(toEffect).filter((e): e is Effect => e !== null);
+    const result = resultOf(effects);
+    this.people.push({
+      id: input.id,
+      alias: input.alias,
+      at: input.recordedAt,
+      via: input.type === 'PagerActionReceived' ? 'pager' : 'slack',
+      candidate: result.did === 'nothing' ? { ...result, incident: held?.status ?? 'none' } : result,
+    });
+    const early = this.pending.get(input.id);
+    if (early) {
+      this.peopleActual.set(input.id, early);
+      this.pending.delete(input.id);
+    }
+  }
+
   /** An output the router actually wrote (incidents.v1, command topics); those not caused by a window input are ignored. */
   actualOutput(e: AnyEnvelope): void {
     const effect = toEffect(e);
     if (!effect) return;
-    const target = this.known.has(effect.inputId) ? this.actual : this.pending;
+    const target = this.personIds.has(effect.inputId) ? this.peopleActual : this.known.has(effect.inputId) ? this.actual : this.pending;
     let list = target.get(effect.inputId);
     if (!list) target.set(effect.inputId, (list = []));
     list.push(effect);
@@ -245,7 +316,21 @@ export class Backtest {
         candidate: sortTotals(totals.candidate),
       },
       changes,
+      people: { inputs: this.people.length, changed: this.peopleChanged() },
     };
+  }
+
+  /** The people's acks and resolves that changed the incident on one side only (or changed it differently); undecided ones are left out. */
+  private peopleChanged(): PersonActionChange[] {
+    const out: PersonActionChange[] = [];
+    for (const p of this.people) {
+      const effects = this.peopleActual.get(p.id);
+      if (!effects) continue;
+      const actual = resultOf(effects);
+      if (actual.did === p.candidate.did) continue;
+      out.push({ alias: p.alias, at: p.at, via: p.via, actual, candidate: p.candidate });
+    }
+    return out;
   }
 }
 
@@ -261,8 +346,8 @@ export interface BacktestSource {
   silences: AsyncIterable<SilenceEvent> | Iterable<SilenceEvent>;
   /** Incident events recorded before the window, in per-alias order. */
   history: AsyncIterable<AnyEnvelope> | Iterable<AnyEnvelope>;
-  /** The window's inputs, in the order to decide them. */
-  inputs: AsyncIterable<AlertInput> | Iterable<AlertInput>;
+  /** The window's inputs (alerts, and people's inputs from Slack and the pager), in the order to decide them. */
+  inputs: AsyncIterable<BacktestInput> | Iterable<BacktestInput>;
   /** What the router wrote for them (incidents.v1 and the command topics); unrelated records are ignored. */
   actual: AsyncIterable<AnyEnvelope> | Iterable<AnyEnvelope>;
 }

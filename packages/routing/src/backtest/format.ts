@@ -1,4 +1,4 @@
-import type { BacktestReport, SideTotals } from './backtest';
+import type { BacktestReport, PersonActionChange, PersonActionResult, SideTotals } from './backtest';
 import type { Outcome, OutcomeField } from './outcome';
 
 const show: Record<OutcomeField, (o: Outcome) => string> = {
@@ -8,6 +8,32 @@ const show: Record<OutcomeField, (o: Outcome) => string> = {
   suppressed: (o) => (o.suppressed.length ? o.suppressed.join(', ') : '—'),
   messages: (o) => Object.entries(o.messages).map(([c, n]) => `${c}: ${n}`).join(', ') || '—',
 };
+
+const WHERE: Record<PersonActionChange['via'], string> = { slack: 'in Slack', pager: 'in the pager' };
+
+/** What a person's ack or resolve did in the recording. */
+function actualText(r: PersonActionResult, via: PersonActionChange['via']): string {
+  return r.did === 'nothing' ? `did nothing in the recording (${r.reason})` : `${r.did} by a person ${WHERE[via]} in the recording`;
+}
+
+/** What it did under the candidate, and why nothing when so. */
+function candidateText(r: PersonActionResult, via: PersonActionChange['via']): string {
+  if (r.did !== 'nothing') return `${r.did} under the candidate`;
+  switch (r.reason) {
+    case 'no-incident':
+      return r.incident === 'none' || r.incident === undefined ? 'not opened under the candidate' : via === 'pager' ? 'not paged under the candidate' : 'no incident to act on under the candidate';
+    case 'already-resolved':
+      return 'already resolved under the candidate';
+    case 'already-acknowledged':
+      return 'already acknowledged under the candidate';
+    case 'other-occurrence':
+      return 'another occurrence under the candidate';
+    case 'not-permitted':
+      return 'not permitted by the candidate rules';
+    default:
+      return `did nothing under the candidate (${r.reason})`;
+  }
+}
 
 function totalsRows(a: SideTotals, c: SideTotals): Array<[string, number, number]> {
   const rows: Array<[string, number, number]> = [
@@ -37,6 +63,11 @@ export function formatBacktest(r: BacktestReport, rulesFile: string): string {
       lines.push(`  ${c.alias}  ${JSON.stringify(c.title)}  (${c.inputs} input${c.inputs === 1 ? '' : 's'})`);
       for (const f of c.differences) lines.push(`    ${f.padEnd(11)} ${show[f](c.actual)} → ${show[f](c.candidate)}`);
     }
+  }
+  const people = r.people;
+  if (people.inputs > 0) {
+    lines.push('', `Inputs from people replayed (Slack and the pager): ${people.inputs} · acks and resolves with another effect under the candidate: ${people.changed.length}`);
+    for (const p of people.changed) lines.push(`  ${p.alias}  ${p.at}  ${actualText(p.actual, p.via)}; ${candidateText(p.candidate, p.via)}`);
   }
   const rows = totalsRows(t.actual, t.candidate);
   const width = Math.max(32, ...rows.map(([name]) => name.length));
