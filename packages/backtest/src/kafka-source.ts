@@ -1,7 +1,7 @@
 import { readRanges, type createKafka, type OffsetRange } from '@alertbus/kafka';
 import { decodeEnvelope, TOPICS, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import type { Logger } from 'pino';
-import { type AlertInput, type SilenceEvent, type CompiledRules, Backtest, type BacktestReport, mergeByRecordedAt } from '@alertbus/routing';
+import { type BacktestInput, type SilenceEvent, type CompiledRules, Backtest, type BacktestReport, mergeByRecordedAt, SLACK_INPUT_TYPES } from '@alertbus/routing';
 import { topicRanges } from './ranges';
 
 export interface BacktestProgress {
@@ -26,7 +26,7 @@ async function read(
   opts: KafkaBacktestOptions,
   phase: BacktestProgress['phase'],
   ranges: OffsetRange[],
-  onEvent: (e: AnyEnvelope, partition: number) => void,
+  onEvent: (e: AnyEnvelope, partition: number, topic: string) => void,
 ): Promise<void> {
   await readRanges({
     kafka: opts.kafka,
@@ -35,7 +35,7 @@ async function read(
     onBatch: ({ topic, partition, records }) => {
       for (const r of records) {
         const decoded = decodeEnvelope(r.value, topic);
-        if (decoded.ok) onEvent(decoded.event, partition);
+        if (decoded.ok) onEvent(decoded.event, partition, topic);
       }
     },
     onProgress: (p) => opts.onProgress?.({ phase, done: Number(p.covered), total: Number(p.total) }),
@@ -44,8 +44,9 @@ async function read(
 
 /**
  * Backtests candidate rules against what the router did over [from, to), reading Kafka only (no producer
- * is ever created): the silences, the window's AlertReceived inputs, incidents.v1 (the state before the
- * window, folded, and the actual decisions) and the command topics (the actual commands).
+ * is ever created): the silences, the window's inputs (AlertReceived, and what people did: PagerActionReceived beside
+ * them, every Slack input on slack.received.v1), incidents.v1 (the state before the window, folded, and the actual
+ * decisions) and the command topics (the actual commands).
  */
 export async function backtestFromKafka(opts: KafkaBacktestOptions): Promise<BacktestReport> {
   const { kafka, fromMs, toMs } = opts;
@@ -57,15 +58,24 @@ export async function backtestFromKafka(opts: KafkaBacktestOptions): Promise<Bac
     if (e.type === 'SilenceCreated' || e.type === 'SilenceExpired') bt.silence(e as SilenceEvent);
   });
 
-  const byPartition = new Map<number, AlertInput[]>();
+  // Per partition, the alerts topic's inputs and the Slack topic's, each in offset order: the router reads them
+  // co-partitioned, so one partition's two lists merge by recordedAt, and then the partitions do.
+  const byPartition = new Map<number, { alerts: BacktestInput[]; slack: BacktestInput[] }>();
   const inputIds = new Set<string>();
-  await read(opts, 'inputs', await topicRanges(kafka, TOPICS.alertsReceived, fromMs, toMs + WINDOW_END_SLACK_MS), (e, partition) => {
-    if (e.type !== 'AlertReceived' || e.recordedAt < from || e.recordedAt >= to) return;
+  const inputRanges = [
+    ...(await topicRanges(kafka, TOPICS.alertsReceived, fromMs, toMs + WINDOW_END_SLACK_MS)),
+    ...(await topicRanges(kafka, TOPICS.slackReceived, fromMs, toMs + WINDOW_END_SLACK_MS)),
+  ];
+  await read(opts, 'inputs', inputRanges, (e, partition, topic) => {
+    if (e.recordedAt < from || e.recordedAt >= to) return;
+    let input: BacktestInput;
     // The raw payload is never looked at by decisions; dropping it keeps long windows in memory.
-    const input = { ...e, data: { ...e.data, raw: null } } as Envelope<'AlertReceived'>;
-    let list = byPartition.get(partition);
-    if (!list) byPartition.set(partition, (list = []));
-    list.push(input);
+    if (e.type === 'AlertReceived') input = { ...e, data: { ...e.data, raw: null } } as Envelope<'AlertReceived'>;
+    else if (e.type === 'PagerActionReceived' || (topic === TOPICS.slackReceived && SLACK_INPUT_TYPES.has(e.type))) input = e as BacktestInput;
+    else return;
+    let lists = byPartition.get(partition);
+    if (!lists) byPartition.set(partition, (lists = { alerts: [], slack: [] }));
+    (topic === TOPICS.slackReceived ? lists.slack : lists.alerts).push(input);
     inputIds.add(e.id);
   });
 
@@ -82,7 +92,8 @@ export async function backtestFromKafka(opts: KafkaBacktestOptions): Promise<Bac
     if (caused(e)) bt.actualOutput(e);
   });
 
-  const inputs = mergeByRecordedAt(byPartition);
+  const perPartition = new Map([...byPartition].map(([p, l]) => [p, mergeByRecordedAt(new Map([[0, l.alerts], [1, l.slack]]))] as const));
+  const inputs = mergeByRecordedAt(perPartition);
   inputs.forEach((input, i) => {
     bt.input(input);
     if (i % 100 === 0 || i === inputs.length - 1) opts.onProgress?.({ phase: 'replay', done: i + 1, total: inputs.length });
