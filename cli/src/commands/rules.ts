@@ -278,9 +278,10 @@ export function registerRules(program: Command): void {
   rules
     .command('backtest')
     .description(
-      'replay the alerts received in [--from, --to) through candidate rules, with no side effects (Kafka is only read), and ' +
-        'print per incident and in total what would change against what happened: channel, pager priority, paged or ' +
-        'suppressed, messages per channel',
+      'replay the alerts received in [--from, --to), with what people did in Slack and the pager (acks, resolves), through ' +
+        'candidate rules, with no side effects (Kafka is only read), and print per incident and in total what would change ' +
+        'against what happened: channel, pager priority, paged or suppressed, messages per channel; then the acks and ' +
+        'resolves that would have done something else',
     )
     .argument('<file>', 'the candidate YAML rules file')
     .requiredOption('--from <time>', 'window start: ISO 8601, now, or now-<duration> (e.g. now-7d)')

@@ -1,5 +1,5 @@
 import { readRanges, type createKafka, type OffsetRange } from '@alertbus/kafka';
-import { decodeEnvelope, TOPICS, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import { decodeEnvelope, TOPICS, type AnyEnvelope } from '@alertbus/schemas';
 import type { Logger } from 'pino';
 import { type BacktestInput, type SilenceEvent, type CompiledRules, Backtest, type BacktestReport, mergeByRecordedAt, SLACK_INPUT_TYPES } from '@alertbus/routing';
 import { topicRanges } from './ranges';
@@ -68,11 +68,10 @@ export async function backtestFromKafka(opts: KafkaBacktestOptions): Promise<Bac
   ];
   await read(opts, 'inputs', inputRanges, (e, partition, topic) => {
     if (e.recordedAt < from || e.recordedAt >= to) return;
-    let input: BacktestInput;
+    const taken = e.type === 'AlertReceived' || e.type === 'PagerActionReceived' || (topic === TOPICS.slackReceived && SLACK_INPUT_TYPES.has(e.type));
+    if (!taken) return;
     // The raw payload is never looked at by decisions; dropping it keeps long windows in memory.
-    if (e.type === 'AlertReceived') input = { ...e, data: { ...e.data, raw: null } } as Envelope<'AlertReceived'>;
-    else if (e.type === 'PagerActionReceived' || (topic === TOPICS.slackReceived && SLACK_INPUT_TYPES.has(e.type))) input = e as BacktestInput;
-    else return;
+    const input = ('raw' in (e.data as object) ? { ...e, data: { ...(e.data as object), raw: null } } : e) as BacktestInput;
     let lists = byPartition.get(partition);
     if (!lists) byPartition.set(partition, (lists = { alerts: [], slack: [] }));
     (topic === TOPICS.slackReceived ? lists.slack : lists.alerts).push(input);
