@@ -93,6 +93,9 @@ export const DecisionReason = Type.Union([
   Type.Literal('unknown-action'),
   // The rules file's `permissions:` refused the actor the action (who and why in EventSuppressed.refused).
   Type.Literal('not-permitted'),
+  // The pager's report of an action alertbus made itself on a pager alert several incidents share (a templated pager
+  // alias): the action was for one of them, which already shows it, so it is sent on to none.
+  Type.Literal('own-action'),
   // A message to the app that no command matched, answered (or ignored) as `commands.default` says instead of paging.
   Type.Literal('not-understood'),
 ]);

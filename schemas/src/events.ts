@@ -1,6 +1,6 @@
 import { type Static, type TSchema } from '@sinclair/typebox';
 import { AlertReceived } from './events/alerts';
-import { PagerActionReceived } from './events/pager-received';
+import { PagerActionForwarded, PagerActionReceived, PagerAliasLinked } from './events/pager-received';
 import { SlackMessageReceived, SlackActionReceived, SlackThreadLinked, SlackTextCommandReceived, SlackSlashCommandReceived } from './events/slack-received';
 import {
   IncidentOpened,
@@ -68,6 +68,9 @@ export const EVENT_TYPES = {
   AlertReceived: { topic: TOPICS.alertsReceived, data: AlertReceived },
   /** Alert inputs from the pager's side share the alerts topic: keyed by alias, they meet the incident's partition. */
   PagerActionReceived: { topic: TOPICS.alertsReceived, data: PagerActionReceived },
+  /** The router's own inputs for templated pager aliases, next to the actions they carry back (keyed by pager alias, by incident alias). */
+  PagerAliasLinked: { topic: TOPICS.alertsReceived, data: PagerAliasLinked },
+  PagerActionForwarded: { topic: TOPICS.alertsReceived, data: PagerActionForwarded },
   IncidentOpened: { topic: TOPICS.incidents, data: IncidentOpened },
   IncidentReopened: { topic: TOPICS.incidents, data: IncidentReopened },
   IncidentRepeated: { topic: TOPICS.incidents, data: IncidentRepeated },

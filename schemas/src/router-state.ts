@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Labels, Link, PagerPriority, RuleRef, Severity } from './common';
-import { SharedFactsSeen, SlackRequestRef } from './events';
+import { PAGER_ALIAS_LINKS_MAX, SharedFactsSeen, SlackRequestRef } from './events';
 
 const Timestamp = Type.String({ format: 'date-time' });
 
@@ -136,6 +136,23 @@ export const SlackKeyState = Type.Union([
   Type.Object(
     { kind: Type.Literal('notification'), ...keyStateBase, channel: Type.Optional(Type.String({ minLength: 1 })) },
     { additionalProperties: false, description: 'A notification with a dedupKey was posted (key notify:{tag}:{dedupKey}).' },
+  ),
+  Type.Object(
+    {
+      kind: Type.Literal('pager-alias'),
+      ...keyStateBase,
+      links: Type.Array(
+        Type.Object(
+          { alias: Type.String({ minLength: 1, maxLength: 512 }), incidentId: Type.String({ minLength: 1 }) },
+          { additionalProperties: false },
+        ),
+        { maxItems: PAGER_ALIAS_LINKS_MAX, description: 'The incidents paged under it, longest-linked first; one per alias, its latest occurrence.' },
+      ),
+    },
+    {
+      additionalProperties: false,
+      description: "A pager alias a rule templated (key: the pager alias): the incidents paged under it, so its pager alert's acks and closes reach them.",
+    },
   ),
   Type.Object(
     {

@@ -20,23 +20,71 @@ export const PAGER_ACTION_LIMITS = { alias: 512, user: 100, action: 100, alertId
  * reported it: Acknowledge, Close, UnAcknowledge, AddNote, … The envelope's alias is the pager alert's alias, which is
  * the incident's alias unless a rule templated another one.
  */
+/** What alertbus reads of a pager action: kept as sent on PagerActionReceived, and carried on to an incident by PagerActionForwarded. */
+const pagerActionFields = {
+  provider: PagerProvider,
+  action: Type.String({ minLength: 1, maxLength: PAGER_ACTION_LIMITS.action, description: 'The webhook\'s `action` as sent: Create, Acknowledge, Close, …' }),
+  alertId: Type.String({ minLength: 1, maxLength: PAGER_ACTION_LIMITS.alertId }),
+  pagerAlias: Type.String({ minLength: 1, maxLength: PAGER_ACTION_LIMITS.alias, description: 'alert.alias: the alias alertbus created the pager alert with.' }),
+  user: Type.Optional(
+    Type.String({ minLength: 1, maxLength: PAGER_ACTION_LIMITS.user, description: 'alert.username: who took the action (the API integration\'s user for actions made through the API).' }),
+  ),
+  alertCreatedAt: Type.Optional(Type.String({ format: 'date-time', description: 'alert.createdAt: when the pager alert was created.' })),
+  integrationName: Type.Optional(Type.String({ maxLength: PAGER_ACTION_LIMITS.integrationName, description: 'The webhook integration that sent it.' })),
+  authenticatedAs: Type.Optional(
+    Type.String({ minLength: 1, description: 'Name of the INGEST_TOKENS entry the request was sent with.' }),
+  ),
+};
+
+/**
+ * An action somebody (or alertbus itself, through the API) took on a pager alert, as the pager's outgoing webhook
+ * reported it: Acknowledge, Close, UnAcknowledge, AddNote, … The envelope's alias is the pager alert's alias, which is
+ * the incident's alias unless a rule templated another one.
+ */
 export const PagerActionReceived = Type.Object(
   {
-    provider: PagerProvider,
-    action: Type.String({ minLength: 1, maxLength: PAGER_ACTION_LIMITS.action, description: 'The webhook\'s `action` as sent: Create, Acknowledge, Close, …' }),
-    alertId: Type.String({ minLength: 1, maxLength: PAGER_ACTION_LIMITS.alertId }),
-    pagerAlias: Type.String({ minLength: 1, maxLength: PAGER_ACTION_LIMITS.alias, description: 'alert.alias: the alias alertbus created the pager alert with.' }),
-    user: Type.Optional(
-      Type.String({ minLength: 1, maxLength: PAGER_ACTION_LIMITS.user, description: 'alert.username: who took the action (the API integration\'s user for actions made through the API).' }),
-    ),
-    alertCreatedAt: Type.Optional(Type.String({ format: 'date-time', description: 'alert.createdAt: when the pager alert was created.' })),
-    integrationName: Type.Optional(Type.String({ maxLength: PAGER_ACTION_LIMITS.integrationName, description: 'The webhook integration that sent it.' })),
-    authenticatedAs: Type.Optional(
-      Type.String({ minLength: 1, description: 'Name of the INGEST_TOKENS entry the request was sent with.' }),
-    ),
+    ...pagerActionFields,
     sanitised: Type.Optional(Sanitised),
     raw: Type.Unknown({ description: 'The webhook body as received (text cleaned as `sanitised` says).' }),
   },
   { additionalProperties: false },
 );
 export type PagerActionReceived = Static<typeof PagerActionReceived>;
+
+// ---------------------------------------------------------------- written by the router to itself (router → router)
+
+/**
+ * Most incidents one pager alias leads to: an Acknowledge or Close on its pager alert is forwarded to each, one record
+ * apiece; past this the longest-linked ones are let go.
+ */
+export const PAGER_ALIAS_LINKS_MAX = 100;
+
+/**
+ * The router paged an incident under a pager alias other than its own (a rule's templated `pager.alias`): from now on
+ * the pager alert's actions, which the webhook keys by the pager alias, lead back to the incident. Keyed by the pager
+ * alias, so the link is kept where those actions arrive.
+ */
+export const PagerAliasLinked = Type.Object(
+  {
+    pagerAlias: Type.String({ minLength: 1, maxLength: PAGER_ACTION_LIMITS.alias }),
+    alias: Type.String({ minLength: 1, maxLength: PAGER_ACTION_LIMITS.alias, description: "The incident's alias." }),
+    incidentId: Type.String({ minLength: 1, description: 'The occurrence paged under the pager alias.' }),
+  },
+  { additionalProperties: false },
+);
+export type PagerAliasLinked = Static<typeof PagerAliasLinked>;
+
+/**
+ * A pager action that arrived at a pager alias with linked incidents, sent on to one of them: keyed by the incident's
+ * alias, with the incident id the link was made for. Its id is derived from the action's, so a redelivery is the same
+ * record. The webhook body stays on the PagerActionReceived it came from (`receivedId`).
+ */
+export const PagerActionForwarded = Type.Object(
+  {
+    ...pagerActionFields,
+    receivedId: Type.String({ minLength: 1, description: 'Id of the PagerActionReceived forwarded.' }),
+    incidentId: Type.String({ minLength: 1, description: 'The occurrence the pager alias was linked to.' }),
+  },
+  { additionalProperties: false },
+);
+export type PagerActionForwarded = Static<typeof PagerActionForwarded>;
