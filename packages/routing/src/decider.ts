@@ -8,6 +8,7 @@ import { decideSlack, type SlackInput } from './slack/decide';
 import { decideNotification, type NotificationInput } from './core/notifications';
 import { decideStormTick, type StormTickInput } from './core/storm-tick';
 import { decidePagerAction, type PagerActionInput } from './core/pager-actions';
+import { decidePagerAliasLinked, type PagerAliasLinkInput } from './core/pager-links';
 import { isIncidentState, type RouterState } from './state';
 import { isSuppressedFiring, type SuppressedFiring } from './core/suppressed-firing';
 
@@ -17,8 +18,11 @@ export type { DecisionContext } from './core/context';
 export { isIncidentState, stateKey, type RouterState } from './state';
 export { SLACK_INPUT_TYPES, type SlackInput } from './slack/decide';
 
-/** The inputs the router decides on, dispatched by type: alerts, the pager's actions, the Slack side (./slack), notifications and ticks. */
-export type RouterInput = AlertInput | SlackInput | NotificationInput | StormTickInput | PagerActionInput;
+/**
+ * The inputs the router decides on, dispatched by type: alerts, the pager's actions (and the links of templated pager
+ * aliases that lead them to their incidents), the Slack side (./slack), notifications and ticks.
+ */
+export type RouterInput = AlertInput | SlackInput | NotificationInput | StormTickInput | PagerActionInput | PagerAliasLinkInput;
 export type { PagerActionInput } from './core/pager-actions';
 export type { StormTickInput } from './core/storm-tick';
 export type AlertInput = Envelope<'AlertReceived'>;
@@ -66,7 +70,10 @@ export function decide(input: RouterInput, before: RouterState | undefined, rule
     case 'StormSummaryTick':
       return decideStormTick(input, state, ctx);
     case 'PagerActionReceived':
+    case 'PagerActionForwarded':
       return decidePagerAction(input, state, rules, ctx);
+    case 'PagerAliasLinked':
+      return decidePagerAliasLinked(input, state);
     default:
       return decideSlack(input, state, rules, ctx);
   }

@@ -183,6 +183,16 @@ const asksOthers = (record: ConsumedRecord) => record.topic === TOPICS.alertsRec
  */
 const isShared = (s: RouterState | undefined): boolean => isIncidentState(s) || isSuppressedFiring(s);
 
+/** The inputs other than Slack's: alerts and the pager's actions (and the router's own links and forwards for them), notifications, ticks. */
+const NON_SLACK_INPUT_TYPES: ReadonlySet<string> = new Set<string>([
+  'AlertReceived',
+  'PagerActionReceived',
+  'PagerAliasLinked',
+  'PagerActionForwarded',
+  'NotificationRequested',
+  'StormSummaryTick',
+] satisfies Array<RouterInput['type']>);
+
 /** What the router takes from deliveries.v1; everything else there is the history's. */
 const isRouterDelivery = (type: string) => type === 'SlackMessagePosted';
 
@@ -694,7 +704,7 @@ export class RouterProcessor {
       return undefined;
     }
     const event = decoded.event;
-    if (event.type !== 'AlertReceived' && event.type !== 'PagerActionReceived' && event.type !== 'NotificationRequested' && event.type !== 'StormSummaryTick' && !SLACK_INPUT_TYPES.has(event.type)) {
+    if (!NON_SLACK_INPUT_TYPES.has(event.type) && !SLACK_INPUT_TYPES.has(event.type)) {
       if (!fromSinks) this.deadLetter(out, record, `the router does not take ${event.type} events`, dead);
       return undefined;
     }

@@ -7,6 +7,7 @@ import { findInhibition } from './inhibit';
 import { NO_NEIGHBOURS, type At, type Neighbours, type StormMembers } from './neighbours';
 import { Outputs } from './outputs';
 import { pagerDescription, pagerDetails, pagerMessage, pagerTags } from './pager';
+import { linkPagerAlias } from './pager-links';
 import { incidentView, renderRoot, repeatReplyText, resolvedReplyText } from './render';
 import { stormFor, stormMembers, stormOf, updatesSummary, type Storm } from './storm';
 import { renderStormSummary, stormMemberAcknowledgedNote, stormPageClosedNote, stormPageDescription, stormPageMessage, stormPageNote } from './storm-render';
@@ -237,6 +238,8 @@ function createPage(out: Outputs, input: AlertInput, r: Route, incidentId: strin
     },
     alias,
   );
+  // Paged under another alias (a templated pager.alias): the pager's acks and closes arrive keyed by that alias.
+  if (alias !== input.alias) linkPagerAlias(out, alias, input.alias, incidentId);
 }
 
 /**

@@ -7,9 +7,11 @@ import { incidentFacts } from './incident-facts';
 import { NO_NEIGHBOURS } from './neighbours';
 import { Outputs } from './outputs';
 import { incidentView, renderRoot } from './render';
+import { forwardPagerAction, isOwnPagerAction, pagerAliasStateOf } from './pager-links';
 import { escapeMrkdwn, truncate } from './text';
 
-export type PagerActionInput = Envelope<'PagerActionReceived'>;
+/** An action on a pager alert: as the webhook reported it (keyed by the pager alias), or forwarded to a linked incident. */
+export type PagerActionInput = Envelope<'PagerActionReceived' | 'PagerActionForwarded'>;
 
 /** The pager's actions that change the incident; every other one (AddNote, UnAcknowledge, Create, …) is recorded only. */
 const ACTIONS: ReadonlyMap<string, 'ack' | 'resolve'> = new Map([
@@ -71,8 +73,9 @@ export type PagerActionContext = Pick<DecisionContext, 'neighbours' | 'retention
  * Decides an action taken on the incident's pager alert in the pager (its app, its web UI, its API): Acknowledge and
  * Close acknowledge and resolve the incident, shown in Slack as the pager's; nothing is sent back to the pager, which
  * already knows. The pager's report of an action alertbus made itself (an ack clicked in Slack) finds the incident
- * already in that state and is recorded as suppressed, so the thread gets no second note. An alert of a storm's page
- * (alias storm:…) or of any alias alertbus has no paged incident for changes nothing.
+ * already in that state and is recorded as suppressed, so the thread gets no second note. At a pager alias a rule
+ * templated, Acknowledge and Close are forwarded to the incidents linked to it (pager-links.ts) and decided there. An
+ * alert of a storm's page (alias storm:…) or of any alias alertbus has no paged incident for changes nothing.
  */
 export function decidePagerAction(
   input: PagerActionInput,
@@ -82,11 +85,21 @@ export function decidePagerAction(
 ): { events: Outputs['events']; state: RouterState | undefined } {
   const out = new Outputs(input);
   const found = isIncidentState(state) ? state : undefined;
-  // Only the incident whose own pager alert this is: not one paging through another alias (a storm's), nor one never paged.
-  const s = found && found.paged && pagerAliasOf(found) === input.alias ? found : undefined;
   const what = ACTIONS.get(input.data.action);
+  const links = input.type === 'PagerActionReceived' ? pagerAliasStateOf(state)?.links : undefined;
+  // At a templated pager alias: on to each incident paged under it, which decides it there.
+  if (what !== undefined && links !== undefined && input.type === 'PagerActionReceived') {
+    if (isOwnPagerAction(input)) suppress(out, input, 'own-action', refOf(undefined, rules), undefined);
+    else forwardPagerAction(out, input, links);
+    return { events: out.events, state };
+  }
+  // Only the incident whose own pager alert this is: not one paging through another alias (a storm's), nor one never
+  // paged. A forwarded action names the pager alias it came from, and the occurrence the link was made for.
+  const pagerAlias = input.type === 'PagerActionReceived' ? input.alias : input.data.pagerAlias;
+  const s = found && found.paged && pagerAliasOf(found) === pagerAlias ? found : undefined;
   if (what === undefined) suppress(out, input, 'unknown-action', refOf(found, rules), found);
   else if (s === undefined) suppress(out, input, 'no-incident', refOf(found, rules), found);
+  else if (input.type === 'PagerActionForwarded' && input.data.incidentId !== s.incidentId) suppress(out, input, 'other-occurrence', s.rule, s);
   else if (earlierOccurrence(input, s)) suppress(out, input, 'other-occurrence', s.rule, s);
   else if (s.status === 'resolved') suppress(out, input, 'already-resolved', s.rule, s);
   else if (what === 'ack' && s.status === 'acknowledged') suppress(out, input, 'already-acknowledged', s.rule, s);

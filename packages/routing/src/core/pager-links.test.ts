@@ -1,0 +1,231 @@
+import { deriveId, makeEnvelope, PAGER_ALIAS_LINKS_MAX, validateEnvelope, type AliasState, type AnyEnvelope, type Envelope, type PagerActionReceived } from '@alertbus/schemas';
+import { decide, type RouterInput } from '../decider';
+import { compileRules } from '../rules/compile';
+import { firing, resolved, T0 } from '../test-support/alerts';
+import { buttonClick } from '../test-support/slack';
+import { isIncidentState, type RouterState } from '../state';
+
+/** A rule that pages every incident of a team under one pager alias: one pager alert for the team's incidents. */
+const rules = (() => {
+  const c = compileRules(
+    Buffer.from('defaults:\n  slack: { channel: "#alerts" }\n  pager: { priority: P2, alias: "team-{{ labels.team }}" }\n'),
+    'templated.yaml',
+    { defaultChannel: '#alerts' },
+  );
+  if (!c.ok) throw new Error(c.message);
+  return c.rules;
+})();
+
+const A = 'alertmanager:aaaa';
+const B = 'alertmanager:bbbb';
+const PAGER = 'team-db';
+const PAGER_COMMANDS = ['CreatePagerAlert', 'AcknowledgePagerAlert', 'ClosePagerAlert', 'AddPagerNote', 'UpdatePagerPriority'];
+/** The inputs the router writes to itself, decided at the key they are written to. */
+const ROUTER_INPUTS = new Set(['PagerAliasLinked', 'PagerActionForwarded']);
+
+/** The Opsgenie webhook's report of an action on the pager alert with alias `alias`, `ms` after T0. */
+function pagerAction(action: string, alias: string, init: Partial<PagerActionReceived> & { at?: number; by?: string } = {}): Envelope<'PagerActionReceived'> {
+  const { at: ms = 5_000, by = 'Android', ...data } = init;
+  const id = deriveId('test-pager-action', alias, action, ms);
+  return makeEnvelope({
+    id,
+    type: 'PagerActionReceived',
+    alias,
+    occurredAt: new Date(T0 + ms).toISOString(),
+    recordedAt: new Date(T0 + ms).toISOString(),
+    source: 'ingest/opsgenie',
+    correlationId: id,
+    data: {
+      provider: 'opsgenie',
+      action,
+      alertId: '052652ac-5d1c-464a-812a-7dd18bbfba8c',
+      pagerAlias: alias,
+      user: 'pager-person',
+      alertCreatedAt: new Date(T0 + 1_000).toISOString(),
+      raw: { action, source: { name: by, type: 'API' } },
+      ...data,
+    },
+  });
+}
+
+/**
+ * One router holding every key: each input decided against its key's state, and the inputs the router writes to
+ * itself decided in turn at theirs, as the processor reads them back. Every output is checked against its schema.
+ */
+class Router {
+  readonly states = new Map<string, RouterState>();
+  /** Every event written, in order. */
+  readonly written: AnyEnvelope[] = [];
+
+  send(input: RouterInput): AnyEnvelope[] {
+    const queue: RouterInput[] = [input];
+    const out: AnyEnvelope[] = [];
+    while (queue.length > 0) {
+      const next = queue.shift()!;
+      const d = decide(next, this.states.get(next.alias), rules);
+      if (d.state === undefined) this.states.delete(next.alias);
+      else this.states.set(next.alias, d.state);
+      for (const e of d.events) {
+        const v = validateEnvelope(e);
+        if (!v.ok) throw new Error(`${e.type} is not valid: ${v.error}`);
+        out.push(e);
+        if (ROUTER_INPUTS.has(e.type)) queue.push(e as RouterInput);
+      }
+    }
+    this.written.push(...out);
+    return out;
+  }
+
+  incident(alias: string): AliasState {
+    const s = this.states.get(alias);
+    if (!isIncidentState(s)) throw new Error(`no incident at ${alias}`);
+    return s;
+  }
+}
+
+const types = (events: AnyEnvelope[]) => events.map((e) => [e.type, e.alias]);
+const reasons = (events: AnyEnvelope[]) => events.filter((e) => e.type === 'EventSuppressed').map((e) => [e.alias, (e.data as { reason: string }).reason]);
+
+function paged(...aliases: string[]): Router {
+  const router = new Router();
+  aliases.forEach((alias, i) => router.send(firing(alias, { at: i * 100 })));
+  return router;
+}
+
+describe('acks and closes of a pager alert under a templated pager alias reach its incidents', () => {
+  test('paging an incident under a templated alias links the pager alias to the incident', () => {
+    const router = new Router();
+    const events = router.send(firing(A));
+    const I = router.incident(A).incidentId;
+    expect(events.find((e) => e.type === 'CreatePagerAlert')!.alias).toBe(PAGER);
+    const link = events.find((e) => e.type === 'PagerAliasLinked')!;
+    expect(link).toMatchObject({ alias: PAGER, data: { pagerAlias: PAGER, alias: A, incidentId: I } });
+    expect(router.states.get(PAGER)).toMatchObject({ kind: 'pager-alias', key: PAGER, links: [{ alias: A, incidentId: I }] });
+  });
+
+  test('given an incident paged under a templated alias, when its pager alert is acknowledged, the ack is forwarded to the incident and acknowledges it; nothing goes to the pager', () => {
+    const router = paged(A);
+    const I = router.incident(A).incidentId;
+    const ack = pagerAction('Acknowledge', PAGER);
+    const events = router.send(ack);
+    expect(types(events)).toEqual([
+      ['PagerActionForwarded', A],
+      ['IncidentAcknowledged', A],
+      ['PostSlackMessage', A],
+      ['UpdateSlackMessage', A],
+    ]);
+    expect(events[0]).toMatchObject({ causationId: ack.id, data: { action: 'Acknowledge', pagerAlias: PAGER, incidentId: I, receivedId: ack.id, user: 'pager-person' } });
+    expect(events[1]!.data).toMatchObject({ incidentId: I, status: 'acknowledged', by: 'pager-person', inputId: events[0]!.id });
+    expect(events[2]!.data).toMatchObject({ purpose: 'reply', text: 'Acknowledged in Opsgenie by pager-person.' });
+    expect(events.filter((e) => PAGER_COMMANDS.includes(e.type))).toEqual([]);
+    expect(router.incident(A)).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'pager-person' });
+
+    const close = router.send(pagerAction('Close', PAGER, { at: 6_000 }));
+    expect(types(close)).toEqual([
+      ['PagerActionForwarded', A],
+      ['IncidentResolved', A],
+      ['PostSlackMessage', A],
+      ['UpdateSlackMessage', A],
+    ]);
+    expect(close.filter((e) => PAGER_COMMANDS.includes(e.type))).toEqual([]);
+    expect(router.incident(A)).toMatchObject({ status: 'resolved', resolvedBy: 'pager-person' });
+  });
+
+  test('two incidents on one pager alert: its ack acknowledges both, its close resolves both', () => {
+    const router = paged(A, B);
+    expect(router.states.get(PAGER)).toMatchObject({ links: [{ alias: A }, { alias: B }] });
+    const acked = router.send(pagerAction('Acknowledge', PAGER));
+    expect(acked.filter((e) => e.type === 'IncidentAcknowledged').map((e) => e.alias)).toEqual([A, B]);
+    expect(router.incident(A).status).toBe('acknowledged');
+    expect(router.incident(B).status).toBe('acknowledged');
+    router.send(pagerAction('Close', PAGER, { at: 6_000 }));
+    expect(router.incident(A).status).toBe('resolved');
+    expect(router.incident(B).status).toBe('resolved');
+  });
+
+  test('the pager\'s echo of an ack alertbus made (clicked in Slack for one incident) acknowledges none of the others and sends nothing', () => {
+    const router = paged(A, B);
+    const click = router.send(buttonClick(A, router.incident(A).incidentId, 'alertbus_ack', { at: 1_000 }));
+    expect(click.find((e) => e.type === 'AcknowledgePagerAlert')!.alias).toBe(PAGER);
+    const echo = router.send(pagerAction('Acknowledge', PAGER, { user: 'bob', by: 'alertbus' }));
+    expect(types(echo)).toEqual([['EventSuppressed', PAGER]]);
+    expect(reasons(echo)).toEqual([[PAGER, 'own-action']]);
+    expect(router.incident(A)).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'U0BOB' });
+    expect(router.incident(B).status).toBe('open');
+  });
+
+  test('the pager\'s echo of the close alertbus made when one incident resolved at its source resolves none of the others', () => {
+    const router = paged(A, B);
+    const gone = router.send(resolved(A, { at: 1_000 }));
+    expect(gone.find((e) => e.type === 'ClosePagerAlert')!.alias).toBe(PAGER);
+    const echo = router.send(pagerAction('Close', PAGER, { user: 'alertbus', by: 'alertbus' }));
+    expect(reasons(echo)).toEqual([[PAGER, 'own-action']]);
+    expect(router.incident(B).status).toBe('open');
+  });
+
+  test('a second Acknowledge of the pager alert reaches the acknowledged incident as already acknowledged, with no second note', () => {
+    const router = paged(A);
+    router.send(pagerAction('Acknowledge', PAGER, { at: 2_000 }));
+    const again = router.send(pagerAction('Acknowledge', PAGER, { at: 3_000, user: 'someone-else' }));
+    expect(types(again)).toEqual([['PagerActionForwarded', A], ['EventSuppressed', A]]);
+    expect(reasons(again)).toEqual([[A, 'already-acknowledged']]);
+  });
+
+  test('a redelivered action is forwarded under the same ids, and the incident decides it once', () => {
+    const router = paged(A);
+    const ack = pagerAction('Acknowledge', PAGER);
+    const first = router.send(ack);
+    const again = router.send(ack);
+    expect(again[0]!.id).toBe(first[0]!.id);
+    expect(again[0]!.type).toBe('PagerActionForwarded');
+    expect(types(again.slice(1))).toEqual([['EventSuppressed', A]]);
+    expect(reasons(again)).toEqual([[A, 'already-acknowledged']]);
+    // Deciding the same action on the same state writes byte-identical records.
+    const replay = paged(A);
+    expect(JSON.stringify(replay.send(ack))).toBe(JSON.stringify(first));
+  });
+
+  test.each([
+    ['a pager alias no incident was paged under', () => new Router(), pagerAction('Acknowledge', PAGER), [[PAGER, 'no-incident']]],
+    ['an AddNote on a linked pager alert (not forwarded)', () => paged(A), pagerAction('AddNote', PAGER), [[PAGER, 'unknown-action']]],
+  ] as const)('%s is recorded as suppressed at the pager alias and reaches no incident', (_name, given, input, expected) => {
+    const router = given();
+    const events = router.send(input);
+    expect(reasons(events)).toEqual(expected);
+    expect(events.map((e) => e.type)).toEqual(['EventSuppressed']);
+  });
+
+  test('a forwarded action for an earlier occurrence of the incident changes the open one in nothing', () => {
+    const router = paged(A);
+    const first = router.incident(A).incidentId;
+    router.send(resolved(A, { at: 1_000 }));
+    // Fires again, but its new page under the alias is not linked yet: the link still names the first occurrence.
+    const link = router.states.get(PAGER);
+    router.send(firing(A, { at: 120_000 }));
+    router.states.set(PAGER, link!);
+    expect(router.incident(A).incidentId).not.toBe(first);
+    const late = router.send(pagerAction('Close', PAGER, { at: 130_000, alertCreatedAt: new Date(T0 + 121_000).toISOString() }));
+    expect(reasons(late)).toEqual([[A, 'other-occurrence']]);
+    expect(router.incident(A).status).toBe('open');
+  });
+
+  test('a new occurrence paged under the alias replaces its alias\'s link; the links are bounded, the longest-linked let go', () => {
+    const router = paged(A);
+    router.send(resolved(A, { at: 1_000 }));
+    router.send(firing(A, { at: 120_000 }));
+    expect(router.states.get(PAGER)).toMatchObject({ links: [{ alias: A, incidentId: router.incident(A).incidentId }] });
+    const many = Array.from({ length: PAGER_ALIAS_LINKS_MAX + 1 }, (_, i) => `alertmanager:${String(i).padStart(4, '0')}`);
+    for (const alias of many) router.send(firing(alias, { at: 130_000 }));
+    const links = (router.states.get(PAGER) as { links: Array<{ alias: string }> }).links;
+    expect(links).toHaveLength(PAGER_ALIAS_LINKS_MAX);
+    expect(links.map((l) => l.alias)).toEqual(many.slice(1));
+  });
+
+  test('an incident paged under its own alias writes no link', () => {
+    const own = compileRules(Buffer.from('defaults:\n  slack: { channel: "#alerts" }\n  pager: { priority: P2 }\n'), 'own.yaml', { defaultChannel: '#alerts' });
+    if (!own.ok) throw new Error(own.message);
+    const d = decide(firing(A), undefined, own.rules);
+    expect(d.events.map((e) => e.type)).toContain('CreatePagerAlert');
+    expect(d.events.map((e) => e.type)).not.toContain('PagerAliasLinked');
+  });
+});
