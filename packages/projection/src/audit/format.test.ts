@@ -50,6 +50,17 @@ describe('an alert whose text ingest cut says so, and how much', () => {
   });
 });
 
+test('a pager action forwarded from a templated pager alias says from which alias and which action, to which incident; a link says where the alias leads', () => {
+  const forwarded = {
+    type: 'PagerActionForwarded',
+    alias: 'alertmanager:abc',
+    data: { provider: 'opsgenie', action: 'Close', alertId: 'a-1', pagerAlias: 'team-db', user: 'pager-person', receivedId: 'r-1', incidentId: 'i-1' },
+  };
+  expect(summarize(forwarded as unknown as AnyEnvelope)).toBe('opsgenie Close by pager-person on alert a-1 (alias team-db), forwarded from r-1 to incident i-1');
+  const link = { type: 'PagerAliasLinked', alias: 'team-db', data: { pagerAlias: 'team-db', alias: 'alertmanager:abc', incidentId: 'i-1' } };
+  expect(summarize(link as unknown as AnyEnvelope)).toBe('pager alias team-db leads to incident i-1 (alias alertmanager:abc)');
+});
+
 test('an action taken in the pager says which pager, what, by whom, on which alert, and which token sent it', () => {
   const action = { type: 'PagerActionReceived', alias: 'alertmanager:abc', data: { provider: 'opsgenie', action: 'Acknowledge', alertId: 'a-1', pagerAlias: 'alertmanager:abc', user: 'pager-person', authenticatedAs: 'opsgenie', raw: {} } };
   expect(summarize(action as unknown as AnyEnvelope)).toBe('opsgenie Acknowledge by pager-person on alert a-1, sent with token opsgenie');

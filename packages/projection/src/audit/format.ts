@@ -54,6 +54,10 @@ function describeEvent(e: AnyEnvelope): string {
       return `${d.actionId} by ${d.user?.name ?? d.user?.id}`;
     case 'PagerActionReceived':
       return `${d.provider} ${d.action} by ${d.user ?? 'someone'} on alert ${d.alertId}${d.pagerAlias !== e.alias ? ` (alias ${d.pagerAlias})` : ''}${d.authenticatedAs ? `, sent with token ${d.authenticatedAs}` : ''}`;
+    case 'PagerActionForwarded':
+      return `${d.provider} ${d.action} by ${d.user ?? 'someone'} on alert ${d.alertId} (alias ${d.pagerAlias}), forwarded from ${d.receivedId} to incident ${d.incidentId}`;
+    case 'PagerAliasLinked':
+      return `pager alias ${d.pagerAlias} leads to incident ${d.incidentId} (alias ${d.alias})`;
     case 'ReplyWithOnCall':
       return `on-call of ${d.schedule}${rule}`;
     case 'OnCallReplyPosted':
