@@ -221,6 +221,16 @@ describe('acks and closes of a pager alert under a templated pager alias reach i
     expect(links.map((l) => l.alias)).toEqual(many.slice(1));
   });
 
+  test('the link is forgotten ROUTER_STATE_RETENTION after it was made, like the other records kept under keys', () => {
+    const router = paged(A);
+    const link = router.states.get(PAGER);
+    const retentionMs = 3_600_000;
+    const within = decide(pagerAction('Acknowledge', PAGER, { at: retentionMs - 1 }), link, rules, { retentionMs });
+    expect(within.events.map((e) => e.type)).toEqual(['PagerActionForwarded']);
+    const after = decide(pagerAction('Acknowledge', PAGER, { at: retentionMs }), link, rules, { retentionMs });
+    expect(reasons(after.events)).toEqual([[PAGER, 'no-incident']]);
+  });
+
   test('an incident paged under its own alias writes no link', () => {
     const own = compileRules(Buffer.from('defaults:\n  slack: { channel: "#alerts" }\n  pager: { priority: P2 }\n'), 'own.yaml', { defaultChannel: '#alerts' });
     if (!own.ok) throw new Error(own.message);
