@@ -91,7 +91,8 @@ const AlertResolvedState = Type.Object(
 /**
  * The router's Slack bookkeeping, stored next to AliasState on router.state.v1 under keys that are not
  * incident aliases: a message that was a command (so its redeliveries are recognised), and the incident
- * a Slack thread belongs to (key slack-thread:{channel}:{ts}).
+ * a Slack thread belongs to (key slack-thread:{channel}:{ts}); and, by the same means, the incidents paged
+ * under a templated pager alias (key: the pager alias).
  */
 export const SlackKeyState = Type.Union([
   Type.Object(
