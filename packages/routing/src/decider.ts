@@ -7,7 +7,7 @@ import type { DeciderState } from './core/evolve';
 import { decideSlack, type SlackInput } from './slack/decide';
 import { decideNotification, type NotificationInput } from './core/notifications';
 import { decideStormTick, type StormTickInput } from './core/storm-tick';
-import { decidePagerAction, type PagerActionInput } from './core/pager-actions';
+import { decidePagerAction, type ForwardedPagerActionInput, type PagerActionInput } from './core/pager-actions';
 import { decidePagerAliasLinked, type PagerAliasLinkInput } from './core/pager-links';
 import { isIncidentState, type RouterState } from './state';
 import { isSuppressedFiring, type SuppressedFiring } from './core/suppressed-firing';
@@ -22,7 +22,7 @@ export { SLACK_INPUT_TYPES, type SlackInput } from './slack/decide';
  * The inputs the router decides on, dispatched by type: alerts, the pager's actions (and the links of templated pager
  * aliases that lead them to their incidents), the Slack side (./slack), notifications and ticks.
  */
-export type RouterInput = AlertInput | SlackInput | NotificationInput | StormTickInput | PagerActionInput | PagerAliasLinkInput;
+export type RouterInput = AlertInput | SlackInput | NotificationInput | StormTickInput | PagerActionInput | ForwardedPagerActionInput | PagerAliasLinkInput;
 export type { PagerActionInput } from './core/pager-actions';
 export type { StormTickInput } from './core/storm-tick';
 export type AlertInput = Envelope<'AlertReceived'>;

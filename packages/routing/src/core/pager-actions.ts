@@ -10,8 +10,11 @@ import { incidentView, renderRoot } from './render';
 import { forwardPagerAction, isOwnPagerAction, pagerAliasStateOf } from './pager-links';
 import { escapeMrkdwn, truncate } from './text';
 
-/** An action on a pager alert: as the webhook reported it (keyed by the pager alias), or forwarded to a linked incident. */
-export type PagerActionInput = Envelope<'PagerActionReceived' | 'PagerActionForwarded'>;
+/** An action on a pager alert as the webhook reported it, keyed by the pager alert's alias. */
+export type PagerActionInput = Envelope<'PagerActionReceived'>;
+/** The same action, forwarded from a templated pager alias to an incident linked to it (pager-links.ts). */
+export type ForwardedPagerActionInput = Envelope<'PagerActionForwarded'>;
+type AnyPagerAction = PagerActionInput | ForwardedPagerActionInput;
 
 /** The pager's actions that change the incident; every other one (AddNote, UnAcknowledge, Create, …) is recorded only. */
 const ACTIONS: ReadonlyMap<string, 'ack' | 'resolve'> = new Map([
@@ -46,9 +49,9 @@ export function pagerResolvedText(provider: PagerProvider, user: string | undefi
 
 const pagerAliasOf = (s: AliasState) => s.pagerAlias ?? s.alias;
 const refOf = (s: AliasState | undefined, rules: CompiledRules): RuleRef => s?.rule ?? { path: 'defaults', rulesVersion: rules.version };
-const atOf = (input: PagerActionInput, ctx: PagerActionContext) => ({ atMs: Date.parse(input.recordedAt), ...(ctx.retentionMs !== undefined ? { retentionMs: ctx.retentionMs } : {}) });
+const atOf = (input: AnyPagerAction, ctx: PagerActionContext) => ({ atMs: Date.parse(input.recordedAt), ...(ctx.retentionMs !== undefined ? { retentionMs: ctx.retentionMs } : {}) });
 
-function suppress(out: Outputs, input: PagerActionInput, reason: DecisionReason, rule: RuleRef, s: AliasState | undefined): void {
+function suppress(out: Outputs, input: AnyPagerAction, reason: DecisionReason, rule: RuleRef, s: AliasState | undefined): void {
   out.add('EventSuppressed', { inputId: input.id, inputType: input.type, reason, rule, ...(s ? { incidentId: s.incidentId, title: s.title } : {}) });
 }
 
@@ -62,7 +65,7 @@ function reply(out: Outputs, s: AliasState, text: string): void {
 }
 
 /** Whether the pager alert was created for an earlier occurrence of the alias than the open one. */
-function earlierOccurrence(input: PagerActionInput, s: AliasState): boolean {
+function earlierOccurrence(input: AnyPagerAction, s: AliasState): boolean {
   const created = input.data.alertCreatedAt;
   return created !== undefined && Date.parse(created) < Date.parse(s.openedAt) - PAGER_CLOCK_SLACK_MS;
 }
@@ -78,7 +81,7 @@ export type PagerActionContext = Pick<DecisionContext, 'neighbours' | 'retention
  * alert of a storm's page (alias storm:…) or of any alias alertbus has no paged incident for changes nothing.
  */
 export function decidePagerAction(
-  input: PagerActionInput,
+  input: AnyPagerAction,
   state: RouterState | undefined,
   rules: CompiledRules,
   ctx: PagerActionContext = {},
@@ -108,7 +111,7 @@ export function decidePagerAction(
   return { events: out.events, state: s ? out.folded(s) : state };
 }
 
-function acknowledge(out: Outputs, input: PagerActionInput, s: AliasState, rules: CompiledRules, ctx: PagerActionContext): void {
+function acknowledge(out: Outputs, input: AnyPagerAction, s: AliasState, rules: CompiledRules, ctx: PagerActionContext): void {
   const { user, provider } = input.data;
   out.add('IncidentAcknowledged', {
     ...incidentFacts(s, { inputId: input.id, rule: s.rule, reason: 'acknowledged', status: 'acknowledged' }),
@@ -121,7 +124,7 @@ function acknowledge(out: Outputs, input: PagerActionInput, s: AliasState, rules
   if (s.slackChannel !== undefined) out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: s.rule, ...renderRoot(incidentView(acked), [], { historyUrl: rules.historyPublicUrl }) });
 }
 
-function resolve(out: Outputs, input: PagerActionInput, s: AliasState, rules: CompiledRules, ctx: PagerActionContext): void {
+function resolve(out: Outputs, input: AnyPagerAction, s: AliasState, rules: CompiledRules, ctx: PagerActionContext): void {
   const { user, provider } = input.data;
   out.add('IncidentResolved', {
     ...incidentFacts(s, { inputId: input.id, rule: s.rule, reason: 'resolved', status: 'resolved' }),
