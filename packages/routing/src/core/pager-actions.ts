@@ -103,7 +103,9 @@ export function decidePagerAction(
   if (what === undefined) suppress(out, input, 'unknown-action', refOf(found, rules), found);
   else if (s === undefined) suppress(out, input, 'no-incident', refOf(found, rules), found);
   else if (input.type === 'PagerActionForwarded' && input.data.incidentId !== s.incidentId) suppress(out, input, 'other-occurrence', s.rule, s);
-  else if (earlierOccurrence(input, s)) suppress(out, input, 'other-occurrence', s.rule, s);
+  // A forward names its occurrence (checked above); the alert's creation time tells nothing of an incident that joined
+  // a shared pager alert later.
+  else if (input.type === 'PagerActionReceived' && earlierOccurrence(input, s)) suppress(out, input, 'other-occurrence', s.rule, s);
   else if (s.status === 'resolved') suppress(out, input, 'already-resolved', s.rule, s);
   else if (what === 'ack' && s.status === 'acknowledged') suppress(out, input, 'already-acknowledged', s.rule, s);
   else if (what === 'ack') acknowledge(out, input, s, rules, ctx);

@@ -143,6 +143,15 @@ describe('acks and closes of a pager alert under a templated pager alias reach i
     expect(router.incident(B).status).toBe('resolved');
   });
 
+  test('an incident that joined the pager alert long after it was created is acknowledged with the others', () => {
+    const router = paged(A);
+    // B opens 10 minutes after A's page created the shared pager alert: it joins that alert.
+    router.send(firing(B, { at: 10 * 60_000 }));
+    const acked = router.send(pagerAction('Acknowledge', PAGER, { at: 11 * 60_000 }));
+    expect(acked.filter((e) => e.type === 'IncidentAcknowledged').map((e) => e.alias)).toEqual([A, B]);
+    expect(reasons(acked)).toEqual([]);
+  });
+
   test('the pager\'s echo of an ack alertbus made (clicked in Slack for one incident) acknowledges none of the others and sends nothing', () => {
     const router = paged(A, B);
     const click = router.send(buttonClick(A, router.incident(A).incidentId, 'alertbus_ack', { at: 1_000 }));
