@@ -16,6 +16,12 @@ export const TOPICS = {
   routerShared: `${TOPIC_PREFIX}router.shared.v1`,
   /** Time as an input of the router's (StormSummaryTick): what makes a quiet storm's summary show its last changes. */
   routerTicks: `${TOPIC_PREFIX}router.ticks.v1`,
+  /**
+   * The text of every routing rules version a router applied, keyed by its version (sha256), and the latest applied
+   * under ROUTER_RULES_LATEST_KEY: what a router starts with when its rules file is refused, and what an audit reads
+   * to see the rules a decision's rulesVersion names.
+   */
+  routerRules: `${TOPIC_PREFIX}router.rules.v1`,
   deadLetter: `${TOPIC_PREFIX}deadletter.v1`,
   silences: `${TOPIC_PREFIX}silences.v1`,
   notifications: `${TOPIC_PREFIX}notifications.v1`,
@@ -56,11 +62,16 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   { name: TOPICS.routerShared, partitions: 1, cleanupPolicy: 'compact', retentionMs: -1 },
   // Read by the router co-partitioned with its other inputs: a tick's key decides which instance takes it.
   { name: TOPICS.routerTicks, partitions: KEYED_PARTITIONS, cleanupPolicy: 'delete', retentionMs: -1 },
+  // Small and kept whole (compacted): one record per rules version ever applied, plus the latest under a fixed key.
+  { name: TOPICS.routerRules, partitions: 1, cleanupPolicy: 'compact', retentionMs: -1 },
   { name: TOPICS.deadLetter, partitions: 3, cleanupPolicy: 'delete', retentionMs: -1 },
   { name: TOPICS.silences, partitions: 1, cleanupPolicy: 'delete', retentionMs: -1 },
   { name: TOPICS.notifications, partitions: KEYED_PARTITIONS, cleanupPolicy: 'delete', retentionMs: -1 },
   { name: TOPICS.customCommands, partitions: KEYED_PARTITIONS, cleanupPolicy: 'delete', retentionMs: -1 },
 ];
+
+/** router.rules.v1: the key of the rules version applied last (by any router instance); the others are keyed by version. */
+export const ROUTER_RULES_LATEST_KEY = 'latest';
 
 /** Record header names. */
 export const HEADERS = {
@@ -73,4 +84,8 @@ export const HEADERS = {
   redrivenBy: 'alertbus-redriven-by',
   /** On router.shared.v1: the input partition the incident's alias belongs to. */
   partition: 'alertbus-partition',
+  /** On router.rules.v1: the rules version (sha256 of the text) the record holds. */
+  rulesVersion: 'alertbus-rules-version',
+  /** On router.rules.v1: where the text was read (the rules file's path) when it was applied. */
+  rulesOrigin: 'alertbus-rules-origin',
 } as const;
