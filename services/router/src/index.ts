@@ -1,10 +1,12 @@
+import { readFileSync } from 'node:fs';
 import { createLogger, startOpsServer, StartWaits, untilReachable, type InfraRetryPolicy, type Logger } from '@alertbus/common';
 import { createKafka, ensureTopics, installProduceEncoder } from '@alertbus/kafka';
 import { TOPICS } from '@alertbus/schemas';
 import { createRouterMetrics } from './metrics';
 import { DEFAULT_PIPELINE_DEPTH, RouterProcessor, ROUTER_INPUT_TOPICS } from './processor';
 import { RulesReloader, type ReloadResult, type ReloadTrigger } from './rules-reloader';
-import { loadRules, type CompiledRules } from '@alertbus/routing';
+import { builtinRules, compileRules, RulesError, sha256Hex, type CompiledRules, type CompileOptions } from '@alertbus/routing';
+import { RulesStore, type StoredRules } from './rules-store';
 import { SilenceFollower } from './silence-follower';
 import { SharedFactsFollower } from './shared-facts';
 import { StormTicker } from './storm-ticker';
@@ -76,7 +78,11 @@ export interface Router {
   readonly partitions: number[];
 }
 
-/** Starts the router: rules first (a bad file throws RulesError before anything connects), then Kafka. */
+/**
+ * Starts the router: rules file first, then Kafka. A file refused (invalid, empty, unreadable) is replaced by the last
+ * good rules on router.rules.v1, said loudly; with none there, startRouter throws RulesError. Every version applied,
+ * at start and on reload, is published there before it decides anything.
+ */
 export async function startRouter(config: RouterConfig): Promise<Router> {
   keepShortLivedObjectsYoung();
   // Outputs encoded in one pass (the same bytes as KafkaJS's): its own encoder was about a fifth of the router's CPU per decision.
@@ -88,8 +94,8 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     ...(config.historyPublicUrl ? { historyPublicUrl: config.historyPublicUrl } : {}),
     ...(config.slashCommand ? { slashCommand: config.slashCommand } : {}),
   };
-  const rules = loadRules(config.rulesPath, compile);
-  log.info({ rules: rules.origin, rulesVersion: rules.version, count: rules.rules.length }, 'routing rules loaded');
+  const fromFile = readRulesFile(config.rulesPath, compile);
+  if (fromFile.ok) log.info({ rules: fromFile.rules.origin, rulesVersion: fromFile.rules.version, count: fromFile.rules.rules.length }, 'routing rules loaded');
   const kafka = createKafka({ brokers: config.brokers, clientId: `alertbus-router-${config.instanceId ?? '0'}`, log });
   const metrics = createRouterMetrics();
   // The ops server answers from the start: while Kafka is waited for the router is alive, not ready, and says why.
@@ -97,10 +103,26 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
   let readiness: () => string | null = () => null;
   const ops = await startOpsServer(config.port ?? 8082, metrics.registry, { ready: waits.readiness(() => readiness()) }, config.host);
   const wait = { log, waits, ...(config.retry ? { policy: config.retry } : {}) };
+  const store = new RulesStore({ kafka, log, ...(config.retry ? { retry: config.retry } : {}) });
+  let rules: CompiledRules;
   try {
     await untilReachable('Kafka', () => ensureTopics(kafka), wait);
     await untilReachable('Kafka', () => checkCoPartitioned(kafka), wait);
+    if (fromFile.ok) {
+      if (fromFile.text) {
+        const text = fromFile.text;
+        await untilReachable('Kafka', () => store.publishOnce({ version: fromFile.rules.version, text, origin: fromFile.rules.origin }), wait);
+      }
+      rules = fromFile.rules;
+    } else {
+      rules = await lastGoodRules(fromFile.error, await untilReachable('Kafka', () => store.latest(), wait), compile);
+      log.error(
+        { rules: rules.origin, rulesVersion: rules.version, count: rules.rules.length, problems: fromFile.problems.split('\n') },
+        `routing rules file refused at start; routing by the last good rules (version ${rules.version}) from ${TOPICS.routerRules} until the file is fixed:\n${fromFile.error.message}`,
+      );
+    }
   } catch (err) {
+    await store.close();
     await ops.app.close();
     throw err;
   }
@@ -108,14 +130,19 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     path: config.rulesPath,
     ...compile,
     initial: rules,
+    ...(fromFile.ok ? {} : { initialRejected: fromFile.rejectedKey }),
     log,
+    publish: (text, compiled) => store.publish({ version: compiled.version, text, origin: compiled.origin }),
     onResult: (r, current) => {
       metrics.rulesReloads.inc({ result: r.result });
       metrics.rulesInfo.reset();
       metrics.rulesInfo.set({ version: current.version }, 1);
+      metrics.rulesFileRejected.set(r.result === 'rejected' ? 1 : 0);
     },
   });
   metrics.rulesInfo.set({ version: rules.version }, 1);
+  metrics.rulesFileRejected.set(fromFile.ok ? 0 : 1);
+  if (!fromFile.ok) metrics.rulesReloads.inc({ result: 'rejected' });
   const silences = new SilenceFollower({
     kafka,
     log,
@@ -180,6 +207,7 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     await processor.stop().catch(() => undefined);
     await silences.stop().catch(() => undefined);
     await shared.stop().catch(() => undefined);
+    await store.close();
     throw err;
   }
   if (config.watchRules !== false) reloader.watch();
@@ -193,6 +221,7 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
       await processor.stop();
       await silences.stop();
       await shared.stop();
+      await store.close();
       await ops.app.close();
     },
     ready: processor.ready,
@@ -211,6 +240,48 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
       return processor.partitions;
     },
   };
+}
+
+type RulesFromFile =
+  | { ok: true; rules: CompiledRules; /** The file's bytes; absent for the built-in defaults. */ text?: Buffer }
+  | {
+      ok: false;
+      error: RulesError;
+      /** Every problem, one per line with file:line:col (as a reload names them). */
+      problems: string;
+      /** What RulesReloader keeps of refused bytes (their hash, or the read error). */
+      rejectedKey: string;
+    };
+
+/** ROUTING_RULES read and compiled (or the built-in defaults when unset), or why the file is refused. */
+function readRulesFile(path: string | undefined, opts: CompileOptions): RulesFromFile {
+  if (!path) return { ok: true, rules: builtinRules(opts) };
+  let text: Buffer;
+  try {
+    text = readFileSync(path);
+  } catch (err) {
+    const message = `cannot read routing rules ${path}: ${(err as Error).message}`;
+    return { ok: false, error: new RulesError(message), problems: message, rejectedKey: `unreadable:${message}` };
+  }
+  const result = compileRules(text, path, opts);
+  if (!result.ok) {
+    return { ok: false, error: new RulesError(`invalid routing rules:\n${result.message}`), problems: result.message, rejectedKey: sha256Hex(text) };
+  }
+  return { ok: true, rules: result.rules, text };
+}
+
+/**
+ * The rules to start with when the file is refused: the latest applied, from router.rules.v1, compiled with this
+ * router's settings. None there (a first start ever), or none that compiles, is the file's error, as it always was.
+ */
+function lastGoodRules(refused: RulesError, stored: StoredRules | null, opts: CompileOptions): CompiledRules {
+  if (!stored) throw new RulesError(`${refused.message}\n(no last good rules on ${TOPICS.routerRules} to start with instead)`);
+  const origin = `${TOPICS.routerRules} (last good rules, applied from ${stored.origin || 'a rules file'})`;
+  const result = compileRules(stored.text, origin, opts);
+  if (!result.ok) {
+    throw new RulesError(`${refused.message}\n(the last good rules on ${TOPICS.routerRules}, version ${stored.version}, do not compile either:\n${result.message})`);
+  }
+  return result.rules;
 }
 
 /**

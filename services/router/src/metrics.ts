@@ -85,7 +85,9 @@ export function createRouterMetrics(registry: Registry = createRegistry('router'
     }),
     rulesReloads: new Counter({
       name: 'alertbus_router_rules_reload_total',
-      help: 'Reloads of the routing rules file (file change or SIGHUP), by result: applied, rejected (old rules stay), unchanged.',
+      help:
+        'Reloads of the routing rules file (file change or SIGHUP), by result: applied, rejected (old rules stay), unchanged. ' +
+        'A start whose file was refused, on the last good rules, counts as rejected.',
       labelNames: ['result'] as const,
       registers: [registry],
     }),
@@ -93,6 +95,13 @@ export function createRouterMetrics(registry: Registry = createRegistry('router'
       name: 'alertbus_router_rules_info',
       help: 'The routing rules in force: 1 for their version (sha256 of the file).',
       labelNames: ['version'] as const,
+      registers: [registry],
+    }),
+    rulesFileRejected: new Gauge({
+      name: 'alertbus_router_rules_file_rejected',
+      help:
+        'The rules file was refused (invalid, empty, unreadable) at the last reload or at start, and other rules are in force ' +
+        '(the last good ones; alertbus_router_rules_info tells which): 1, or 0 once the file is valid.',
       registers: [registry],
     }),
     silences: new Gauge({

@@ -25,6 +25,16 @@ export interface RulesReloaderOptions {
   /** SLACK_COMMAND, handed to every compile. */
   slashCommand?: string;
   initial: CompiledRules;
+  /**
+   * Set when the file was refused at start and `initial` are the last good rules instead: the key of the refused
+   * bytes (as reject() keeps it), so a file event for the same bytes is not reported again.
+   */
+  initialRejected?: string;
+  /**
+   * Called with the text of a version before it is applied (router.rules.v1); the reload waits for it, so a
+   * decision never names a version whose text was not kept.
+   */
+  publish?: (text: Buffer, rules: CompiledRules) => Promise<unknown>;
   log: Logger;
   /** Called for every reload that was looked at, with its outcome. */
   onResult?: (r: ReloadResult, rules: CompiledRules) => void;
@@ -34,7 +44,8 @@ export interface RulesReloaderOptions {
 /**
  * Keeps the rules in force and replaces them when the file changes (fs.watch on its folder, debounced,
  * so editors' write-then-rename and Kubernetes' symlink swaps are seen) or on SIGHUP. A file that does not
- * compile is rejected with every problem and its line, and the rules in force stay.
+ * compile is rejected with every problem and its line, and the rules in force stay. A valid new version is
+ * handed to `publish` (router.rules.v1) before it applies.
  */
 export class RulesReloader {
   private rules: CompiledRules;
@@ -47,6 +58,7 @@ export class RulesReloader {
 
   constructor(private readonly opts: RulesReloaderOptions) {
     this.rules = opts.initial;
+    this.lastRejected = opts.initialRejected ?? null;
   }
 
   get current(): CompiledRules {
@@ -105,9 +117,11 @@ export class RulesReloader {
     }
     const hash = sha256Hex(bytes);
     if (hash === this.rules.version) {
+      // After a rejection the file is valid again (it holds the rules in force): said, even for a file event.
+      const wasRejected = this.lastRejected !== null;
       this.lastRejected = null;
-      if (trigger !== 'file') log.info({ trigger, rulesVersion: hash }, 'routing rules unchanged');
-      return this.report({ result: 'unchanged', rulesVersion: hash }, trigger !== 'file');
+      if (trigger !== 'file' || wasRejected) log.info({ trigger, rulesVersion: hash }, 'routing rules unchanged');
+      return this.report({ result: 'unchanged', rulesVersion: hash }, trigger !== 'file' || wasRejected);
     }
     const compiled = compileRules(bytes, file, {
       defaultChannel: this.opts.defaultChannel,
@@ -116,6 +130,7 @@ export class RulesReloader {
       ...(this.opts.slashCommand ? { slashCommand: this.opts.slashCommand } : {}),
     });
     if (!compiled.ok) return this.reject(compiled.message, hash, trigger);
+    await this.opts.publish?.(bytes, compiled.rules);
     const previous = this.rules.version;
     this.rules = compiled.rules;
     this.lastRejected = null;
