@@ -125,3 +125,44 @@ describe('normaliseGrafana edge cases', () => {
     expect(normaliseGrafana({ alerts: [{ status: 'firing', labels: { alertname: 'x' } }] }).ok).toBe(true);
   });
 });
+
+describe('normaliseGrafana values', () => {
+  const one = (alert: Partial<GrafanaPayload['alerts'][number]>) => {
+    const r = normaliseGrafana({ status: 'firing', alerts: [{ labels: { alertname: 'x' }, ...alert }] });
+    if (!r.ok) throw new Error(r.message);
+    return r.alerts[0]!.data;
+  };
+
+  test('values null with a valueString: the values are read from it, numbers as Grafana wrote them', () => {
+    const body = fixture<GrafanaPayload>('grafana/zulip_firing_values_imageURL_v11.json');
+    const { values: _, ...alert } = body.alerts[0]!;
+    const d = one({ ...alert, values: null });
+    expect(d.values).toEqual({ A: 2473545728, B: 0, C: 1, minute: 9 });
+    // and the event still validates
+    const events = toAlertEnvelopes([{ alias: 'grafana:x', data: d }], { source: 'grafana', recordedAt: RECORDED_AT, newId: () => 'id-1' });
+    expect(validateEnvelope(events[0]!)).toEqual({ ok: true, event: events[0] });
+  });
+
+  test('values sent win over valueString; NaN and Inf in a valueString are null; nothing to read is no field', () => {
+    expect(one({ values: { A: 1 }, valueString: "[ var='B' labels={} value=2 ]" }).values).toEqual({ A: 1 });
+    expect(one({ valueString: "[ var='A' labels={} value=NaN ], [ var='B' labels={x=y} value=+Inf ], [ var='C' labels={} value=-0.5 ]" }).values).toEqual({
+      A: null,
+      B: null,
+      C: -0.5,
+    });
+    expect(one({ values: null, valueString: '' }).values).toBeUndefined();
+    expect(one({ valueString: 'not the format' }).values).toBeUndefined();
+    expect(one({ values: {} }).values).toBeUndefined();
+  });
+
+  test('bounded: at most 50 values, over-long names left out, a huge valueString read in one pass', () => {
+    const many = Object.fromEntries(Array.from({ length: 80 }, (_, i) => [`Q${i}`, i]));
+    const kept = one({ values: { ['n'.repeat(500)]: 1, ...many } }).values!;
+    expect(Object.keys(kept)).toHaveLength(50);
+    expect(kept).not.toHaveProperty('n'.repeat(500));
+    // An adversarial valueString (many openings, no value) ends quickly and keeps nothing.
+    expect(one({ valueString: "[ var='A".repeat(200_000) }).values).toBeUndefined();
+    const long = Array.from({ length: 5_000 }, (_, i) => `[ var='V${i}' labels={} value=${i} ]`).join(', ');
+    expect(Object.keys(one({ valueString: long }).values!)).toHaveLength(50);
+  });
+});
