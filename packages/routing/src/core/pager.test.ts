@@ -77,3 +77,34 @@ describe('pagerDescription: a long description is cut first, so the labels and l
     expect(d.startsWith(`${own}\n\nSeverity: warning`)).toBe(true);
   });
 });
+
+describe('pagerDescription: Grafana\'s measured values come before the labels', () => {
+  /** A real Grafana 11 alert (play.grafana.org): values A=2473545728, B=0, C=1, minute=9. */
+  const grafana = JSON.parse(readFileSync('/work/shared/fixtures/grafana/zulip_firing_values_imageURL_v11.json', 'utf8')).alerts[0];
+  const links = [{ title: 'Source', url: grafana.generatorURL as string }];
+
+  test('the values as sent, on their own line after the source and before the labels', () => {
+    const d = pagerDescription({ values: grafana.values, labels: grafana.labels, links, severity: 'unknown', source: 'grafana' });
+    expect(d).toBe(
+      'Severity: unknown\nSource: grafana\nValues: A=2473545728, B=0, C=1, minute=9\n\n' +
+        'Labels:\n- alertname=Memory (copy)\n- debug=true\n- grafana_folder=device\n\n' +
+        `Links:\n- Source: ${grafana.generatorURL}`,
+    );
+  });
+
+  test('no values (any other source, or an event from before): the description is as it was', () => {
+    const d = pagerDescription({ labels: grafana.labels, links, severity: 'unknown', source: 'grafana' });
+    expect(d.startsWith('Severity: unknown\nSource: grafana\n\nLabels:\n')).toBe(true);
+    expect(d).not.toContain('Values');
+  });
+
+  test('bounded: at most 20 values, a long name cut, one line however the names are written', () => {
+    const values = Object.fromEntries([[`a\nb ${'x'.repeat(300)}`, null], ...Array.from({ length: 99 }, (_, i) => [`Q${i}`, i / 3])]);
+    const d = pagerDescription({ values, labels: {}, links: [], severity: 'critical', source: 'grafana' });
+    const line = d.split('\n')[2]!;
+    expect(line.startsWith('Values: a b xxx')).toBe(true);
+    expect(line).toContain('…=null, Q0=0, Q1=0.3333333333333333');
+    expect(line.endsWith('Q18=6, … (+80 more)')).toBe(true);
+    expect([...line].length).toBeLessThan(600);
+  });
+});

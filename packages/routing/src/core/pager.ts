@@ -9,16 +9,30 @@ export function pagerMessage(title: string): string {
   return truncate(title.trim() === '' ? 'alert' : title, PAGER_LIMITS.message);
 }
 
-/** The most of the pager's description that the severity, source, labels and links take; the description has the rest. */
+/** The most of the pager's description that the severity, source, values, labels and links take; the description has the rest. */
 export const PAGER_FACTS_MAX = 5_000;
 
+/** How many of an alert's measured values the page shows, and how long a value's name may be. */
+export const PAGER_VALUES = { count: 20, name: 100 } as const;
+
+/** "A=2473545728, C=1": the values in the order sent, numbers as JSON writes them, bounded; null when there are none. */
+export function pagerValuesLine(values: Readonly<Record<string, number | null>> | undefined): string | null {
+  if (values === undefined) return null;
+  const entries = Object.entries(values);
+  if (entries.length === 0) return null;
+  const shown = entries.slice(0, PAGER_VALUES.count).map(([k, v]) => `${truncate(k.replace(/\s+/g, ' '), PAGER_VALUES.name)}=${v === null ? 'null' : String(v)}`);
+  const more = entries.length - shown.length;
+  return `Values: ${shown.join(', ')}${more > 0 ? `, … (+${more} more)` : ''}`;
+}
+
 /**
- * The alert's description, then its severity, source, labels and links, as plain text within Opsgenie's limit. The
+ * The alert's description, then its severity, source, measured values, labels and links, as plain text within Opsgenie's limit. The
  * description is cut first, so the facts a responder acts on are always there (themselves cut past PAGER_FACTS_MAX);
  * a cut text ends with the mark ingest uses, counting what ingest cut of it too.
  */
-export function pagerDescription(a: Pick<AlertReceived, 'description' | 'labels' | 'links' | 'severity' | 'source' | 'cut'>): string {
-  const facts: string[] = [`Severity: ${a.severity}\nSource: ${a.source}`];
+export function pagerDescription(a: Pick<AlertReceived, 'description' | 'labels' | 'links' | 'severity' | 'source' | 'cut' | 'values'>): string {
+  const values = pagerValuesLine(a.values);
+  const facts: string[] = [`Severity: ${a.severity}\nSource: ${a.source}${values !== null ? `\n${values}` : ''}`];
   const labels = sortedEntries(a.labels);
   if (labels.length) facts.push(`Labels:\n${labels.map(([k, v]) => `- ${k}=${v}`).join('\n')}`);
   if (a.links.length) facts.push(`Links:\n${a.links.map((l: Link) => `- ${l.title}: ${l.url}`).join('\n')}`);
