@@ -11,6 +11,11 @@ export const Labels = Type.Record(AnyKey, Type.String(), {
 });
 export type Labels = Static<typeof Labels>;
 
+export const AlertValues = Type.Record(AnyKey, Type.Union([Type.Number(), Type.Null()]), {
+  description: "The alert's measured values (Grafana's `values`: query or expression refId → number, null when it had none), in the order sent.",
+});
+export type AlertValues = Static<typeof AlertValues>;
+
 export const Link = Type.Object(
   { title: Type.String(), url: Type.String() },
   { additionalProperties: false },

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { AlertSource, AnyKey, AlertStatus, Labels, Link, Severity } from '../common';
+import { AlertSource, AlertStatus, AlertValues, Labels, Link, Severity } from '../common';
 import { Id, Timestamp, Sanitised } from './shared';
 
 // ---------------------------------------------------------------- received (ingest → router)
@@ -41,7 +41,7 @@ export const AlertReceived = Type.Object(
     endsAt: Type.Optional(Timestamp),
     links: Type.Array(Link),
     groupKey: Type.Optional(Type.String()),
-    values: Type.Optional(Type.Record(AnyKey, Type.Union([Type.Number(), Type.Null()]))),
+    values: Type.Optional(AlertValues),
     request: Type.Optional(
       Type.Object(
         {

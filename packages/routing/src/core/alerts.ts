@@ -173,6 +173,7 @@ function open(
     inputId: input.id,
     labels: a.labels,
     ...(a.description !== undefined ? { description: a.description } : {}),
+    ...(a.values !== undefined ? { values: a.values } : {}),
     links: a.links,
     openedAt: input.recordedAt,
     ...(a.startsAt !== undefined ? { startsAt: a.startsAt } : {}),

@@ -511,3 +511,30 @@ describe('router decider: determinism', () => {
     for (const e of events) expect((e.data as { rule: unknown }).rule).toEqual(builtinRef);
   });
 });
+
+describe("router decider: Grafana's measured values", () => {
+  const G = 'grafana:e6349a25f5ef0e9e';
+  /** The values of a real Grafana 11 alert (shared/fixtures/grafana/zulip_firing_values_imageURL_v11.json). */
+  const values = { A: 2473545728, B: 0, C: 1, minute: 9 };
+  const shown = '*Values*\\nA = 2473545728 · B = 0 · C = 1 · minute = 9';
+
+  test('reach the root post and the page, are kept with the incident, and stay in the root message when it resolves', () => {
+    const d = given()
+      .when(firing(G, { source: 'grafana', values }))
+      .then([['IncidentOpened', { values }], ['PostSlackMessage', { purpose: 'root' }], ['CreatePagerAlert', {}]]);
+    expect(JSON.stringify(d.events[1]!.data)).toContain(shown);
+    expect((d.events[2]!.data as { description: string }).description).toContain('Source: grafana\nValues: A=2473545728, B=0, C=1, minute=9\n\nLabels:');
+    expect(d.state).toMatchObject({ values });
+    const r = given(...d.events)
+      .when(resolved(G, { source: 'grafana', at: MINUTE }))
+      .then([['IncidentResolved'], ['PostSlackMessage', { purpose: 'reply' }], ['UpdateSlackMessage'], ['ClosePagerAlert']]);
+    expect(JSON.stringify(r.events[2]!.data)).toContain(shown);
+  });
+
+  test('an alert without values opens, posts and pages as before: no field, nothing shown', () => {
+    const d = given().when(firing(G, { source: 'grafana' })).then([['IncidentOpened'], ['PostSlackMessage'], ['CreatePagerAlert']]);
+    expect(d.events[0]!.data).not.toHaveProperty('values');
+    expect(d.state).not.toHaveProperty('values');
+    expect(JSON.stringify(d.events)).not.toContain('Values');
+  });
+});

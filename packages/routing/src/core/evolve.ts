@@ -56,6 +56,7 @@ export function evolve(state: DeciderState, event: AnyEnvelope): DeciderState {
         severity: d.severity,
         source: d.source,
         ...(d.description !== undefined ? { description: d.description } : {}),
+        ...(d.values !== undefined ? { values: d.values } : {}),
         labels: d.labels,
         links: d.links,
         openedAt: d.openedAt,

@@ -250,3 +250,44 @@ describe('a link title cannot pose as another site', () => {
     expect(JSON.stringify(renderRoot(view, []).blocks)).toContain('<https://evil.example/login|https://grafana.corp/d/abc (evil.example)>');
   });
 });
+
+describe('Slack rendering: Grafana\'s measured values', () => {
+  type Field = { text: string };
+  const fieldsOf = (m: { blocks: unknown[] }) => ((m.blocks as Block[]).find((b) => b.fields)!.fields as Field[]).map((f) => f.text);
+  /** Values of a real Grafana 11 alert (shared/fixtures/grafana/zulip_firing_values_imageURL_v11.json). */
+  const grafana: IncidentView = { ...base, source: 'grafana', values: { A: 2473545728, B: 0, C: 1, minute: 9 } };
+
+  test('the root message shows them as a field after the severity, numbers as sent', () => {
+    const m = renderRoot(grafana);
+    expectValidBlocks(m.blocks);
+    expect(fieldsOf(m).slice(0, 3)).toEqual(['*Status*\n:rotating_light: FIRING', '*Severity*\ncritical', '*Values*\nA = 2473545728 · B = 0 · C = 1 · minute = 9']);
+  });
+
+  test('no values (other sources, incidents opened before): the message is the same as without the field', () => {
+    expect(renderRoot(base)).toEqual(renderRoot({ ...base, values: {} }));
+    expect(JSON.stringify(renderRoot(base).blocks)).not.toContain('Values');
+  });
+
+  test('names are sender text: escaped, on one line, cut; null shown as null', () => {
+    const hostile: IncidentView = { ...base, values: { '<!channel> A\n*B*': 1, [`${'x'.repeat(100)}`]: null } };
+    const m = renderRoot(hostile);
+    expectValidBlocks(m.blocks);
+    expect(messageNotifications(m)).toEqual([]);
+    const field = fieldsOf(m)[2]!;
+    expect(field).toBe(`*Values*\n&lt;!channel&gt; A *B* = 1 · ${'x'.repeat(39)}… = null`);
+  });
+
+  test('bounded: at most 8 values within 400 characters, then how many more', () => {
+    const many = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`Q${i}`, i * 1e21]));
+    expect(fieldsOf(renderRoot({ ...base, values: many }))[2]).toBe(
+      `*Values*\n${Array.from({ length: 8 }, (_, i) => `Q${i} = ${i * 1e21}`).join(' · ')} · +22 more`,
+    );
+    const long = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`${'&'.repeat(39)}${i}`, -1.5]));
+    const m = renderRoot({ ...base, values: long });
+    expectValidBlocks(m.blocks);
+    const field = fieldsOf(m)[2]!;
+    expect([...field].length).toBeLessThanOrEqual('*Values*\n'.length + 400 + ' · +30 more'.length);
+    expect(field).toMatch(/ · \+\d+ more$/);
+    expect(field).not.toMatch(/&(?!amp;)/);
+  });
+});

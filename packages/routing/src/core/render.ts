@@ -1,7 +1,7 @@
-import type { AliasState, Labels, Link, RuleRef, SlackButtonValue } from '@alertbus/schemas';
+import type { AlertValues, AliasState, Labels, Link, RuleRef, SlackButtonValue } from '@alertbus/schemas';
 import { incidentPageUrl, severityEmoji, slackDate, viewButton } from './slack-format';
 import { cutToFit } from './cut-mark';
-import { codePoints, escapeMrkdwn, slackUserRef, sortedEntries, truncateMrkdwn } from './text';
+import { codePoints, escapeMrkdwn, slackUserRef, sortedEntries, truncate, truncateMrkdwn } from './text';
 
 /** What a rendering needs beyond the incident: configuration the adapter passes in (never read from the environment here). */
 export interface RenderOptions {
@@ -22,6 +22,8 @@ export interface IncidentView {
   labels: Labels;
   links: readonly Link[];
   description?: string;
+  /** The measured values of the alert that opened the incident (Grafana's), when it sent any. */
+  values?: AlertValues;
   openedAt: string;
   acknowledgedAt?: string;
   acknowledgedBy?: string;
@@ -44,6 +46,7 @@ export function incidentView(s: AliasState): IncidentView {
     labels: s.labels,
     links: s.links,
     ...(s.description !== undefined ? { description: s.description } : {}),
+    ...(s.values !== undefined ? { values: s.values } : {}),
     openedAt: s.openedAt,
     ...(s.acknowledgedAt !== undefined ? { acknowledgedAt: s.acknowledgedAt } : {}),
     ...(s.acknowledgedBy !== undefined ? { acknowledgedBy: s.acknowledgedBy } : {}),
@@ -131,6 +134,31 @@ function linkLine(links: readonly Link[], max: number): string | null {
   return parts.length ? parts.join(' · ') : null;
 }
 
+/** How many of an alert's measured values the root message shows, how long their line and a value's name may be. */
+export const VALUES_SHOWN = { count: 8, length: 400, name: 40 } as const;
+
+/**
+ * "A = 2473545728 · C = 1": the values in the order sent, numbers as JSON writes them, names escaped and on one line,
+ * at most VALUES_SHOWN.count within VALUES_SHOWN.length, then how many more there are; null when there are none.
+ */
+export function valuesLine(values: AlertValues | undefined): string | null {
+  if (values === undefined) return null;
+  const entries = Object.entries(values);
+  const parts: string[] = [];
+  let used = 0;
+  for (const [k, v] of entries) {
+    if (parts.length === VALUES_SHOWN.count) break;
+    const part = `${escapeMrkdwn(truncate(k.slice(0, VALUES_SHOWN.name * 2).replace(/\s+/g, ' '), VALUES_SHOWN.name))} = ${v === null ? 'null' : String(v)}`;
+    const add = codePoints(part) + (parts.length ? 3 : 0);
+    if (used + add > VALUES_SHOWN.length) break;
+    parts.push(part);
+    used += add;
+  }
+  if (parts.length === 0) return null;
+  const more = entries.length - parts.length;
+  return `${parts.join(' · ')}${more > 0 ? ` · +${more} more` : ''}`;
+}
+
 /** The labels, one a line; cut with the mark of what is missing when they do not all fit. */
 function labelLines(labels: Labels, max: number): { text: string; removed: number } | null {
   const entries = sortedEntries(labels);
@@ -203,6 +231,7 @@ export function renderRoot(v: IncidentView, mention: readonly string[] = [], opt
   // plain_text: shown as written, never parsed for mentions or links, so the title needs no escaping here.
   const header = cutToFit(v.title, LIMITS.header - codePoints(emoji), { earlier: true });
   let cut = header.removed > 0;
+  const values = valuesLine(v.values);
   const blocks: unknown[] = [
     { type: 'header', text: { type: 'plain_text', text: `${emoji}${header.text}`, emoji: true } },
     ...(mention.length > 0 ? [{ type: 'section', text: mrkdwn(mention.join(' '), LIMITS.sectionText) }] : []),
@@ -211,6 +240,7 @@ export function renderRoot(v: IncidentView, mention: readonly string[] = [], opt
       fields: [
         mrkdwn(`*Status*\n${STATUS_ICON[v.status]} ${STATUS_WORD[v.status]}`, LIMITS.field),
         mrkdwn(`*Severity*\n${escapeMrkdwn(v.severity)}`, LIMITS.field),
+        ...(values !== null ? [mrkdwn(`*Values*\n${values}`, LIMITS.field)] : []),
         mrkdwn(`*Source*\n${escapeMrkdwn(v.source)}`, LIMITS.field),
         mrkdwn(`*Count*\n${v.count}`, LIMITS.field),
         mrkdwn(`*Opened*\n${slackDate(v.openedAt)}`, LIMITS.field),
