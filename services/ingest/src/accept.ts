@@ -2,6 +2,7 @@ import { ProduceRefused, type SendOptions } from '@alertbus/kafka';
 import { validateEnvelope, type AlertSource, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { fitAlertEvent } from './fit-alert';
 import { HttpError } from './http-error';
+import { BOUND_THE_GROUP } from './plugins/errors';
 import type { IngestMetrics, ProduceOutcome } from './metrics';
 import type { AcceptedBody } from './responses';
 import { toAlertEnvelopes, type NormaliseResult, type RequestCleaning } from '@alertbus/normalise';
@@ -177,7 +178,7 @@ export async function writeEvents(deps: AcceptDeps, events: AnyEnvelope[], opts:
         413,
         'payload_too_large',
         `the request comes to more than ${deps.maxNormalisedBytes} bytes once normalised (by ${opts.what} ${i} of ${events.length}; ` +
-          'INGEST_MAX_NORMALISED_BYTES): send fewer or smaller alerts per request',
+          `INGEST_MAX_NORMALISED_BYTES): ${opts.what === 'alert' ? `${BOUND_THE_GROUP}, or ` : ''}send fewer or smaller alerts per request`,
       );
     }
   }

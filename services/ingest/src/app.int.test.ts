@@ -210,7 +210,7 @@ describe('rejected requests get a clear 4xx and write nothing', () => {
       payload: alert,
       status: 413,
       error: 'payload_too_large',
-      message: 'request body is larger than the limit of 1024 bytes (INGEST_BODY_LIMIT)',
+      message: /^request body is larger than the limit of 1024 bytes \(INGEST_BODY_LIMIT\): set the Alertmanager receiver's max_alerts/,
     },
     {
       what: 'one alert too large for a Kafka record by its structure (a label name: never cut), under a generous body limit',

@@ -171,16 +171,23 @@ function loadSlackConfig(env: Env): SlackIngestConfig | undefined {
 
 /** Loopback: off it, ingest needs a token (checkExposure); compose and the manifests set 0.0.0.0 with one. */
 export const DEFAULT_INGEST_HOST = '127.0.0.1';
-export const DEFAULT_BODY_LIMIT = 1024 * 1024;
-export const DEFAULT_PRODUCE_QUEUE_MAX = 10_000;
-export const DEFAULT_MAX_ALERTS = 1000;
 /**
- * Most bytes one request's events may come to as Kafka records. Normalising a webhook makes it two to three times
- * larger (each alert's labels and annotations normalised and in `raw`, its links, the envelope), so a body at the
- * 1 MiB limit comes to about 3 MB. Above the 900 KiB one produce call holds, the events are written in several calls,
- * in order (see the README); the bound is what one request may cost in memory and work, not one call's size.
+ * A real Alertmanager group can be thousands of alerts (every pod of a failing node, every target behind a dead
+ * exporter), and Alertmanager never sends a group again after a 4xx: the bounds take a large group whole. A real
+ * alert is about 1 KB as sent (kube-state-metrics' and node-exporter's, with their links and annotations), so
+ * 10,000 of them come to about 10.5 MB: 16 MiB leaves room for longer annotations.
  */
-export const DEFAULT_MAX_NORMALISED_BYTES = 8 * 1024 * 1024;
+export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
+export const DEFAULT_PRODUCE_QUEUE_MAX = 10_000;
+export const DEFAULT_MAX_ALERTS = 10_000;
+/**
+ * Most bytes one request's events may come to as Kafka records. Normalising a webhook makes it about three times
+ * larger (each alert's labels and annotations normalised and in `raw`, its links, the envelope): a real alert of
+ * 1 KB comes to 2.7 to 3.1 KB, so a group of 10,000 comes to about 31 MB, and a body at the 16 MiB limit to about
+ * 48 MB. Above the 900 KiB one produce call holds, the events are written in several calls, in order (see the
+ * README); the bound is what one request may cost in memory and work, not one call's size.
+ */
+export const DEFAULT_MAX_NORMALISED_BYTES = 48 * 1024 * 1024;
 
 /** A bearer token of INGEST_TOKENS and the name of whoever sends with it. */
 export interface NamedToken {

@@ -22,7 +22,19 @@ export function formatSchemaErrors(errors: FastifySchemaValidationError[], dataV
   return new Error(message || `${dataVar} is invalid`);
 }
 
-function classify(err: FastifyError, bodyLimit: number): { status: number; kind: ErrorKind; message: string } {
+/** Whether the request went to an alert webhook, whose sender can bound its groups (Slack's cannot). */
+const isWebhook = (url: string | undefined) => url !== undefined && url.startsWith('/webhooks/');
+
+/**
+ * What a sender refused for a group's size does about it. Alertmanager never sends a group again after a 4xx, so
+ * without this every alert of the group is lost; with `max_alerts` it sends the first N and counts the others in
+ * `truncatedAlerts` (logged and counted by ingest).
+ */
+export const BOUND_THE_GROUP =
+  "set the Alertmanager receiver's max_alerts (webhook_configs) so a group fits: it then sends the group's first " +
+  'max_alerts alerts and counts the rest in truncatedAlerts, instead of the whole group being refused';
+
+function classify(err: FastifyError, bodyLimit: number, url?: string): { status: number; kind: ErrorKind; message: string } {
   if (err instanceof HttpError) return { status: err.statusCode, kind: err.kind, message: err.message };
   if (err.validation) return { status: 400, kind: 'invalid_payload', message: err.message };
   switch (err.code) {
@@ -30,7 +42,9 @@ function classify(err: FastifyError, bodyLimit: number): { status: number; kind:
       return {
         status: 413,
         kind: 'payload_too_large',
-        message: `request body is larger than the limit of ${bodyLimit} bytes (INGEST_BODY_LIMIT)`,
+        message:
+          `request body is larger than the limit of ${bodyLimit} bytes (INGEST_BODY_LIMIT)` +
+          (isWebhook(url) ? `: ${BOUND_THE_GROUP}, or raise INGEST_BODY_LIMIT` : ''),
       };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { status: 415, kind: 'unsupported_media_type', message: err.message };
@@ -73,7 +87,7 @@ function drainBody(raw: IncomingMessage, maxBytes: number, maxMs: number): Promi
 /** One error body shape for every failure: `{ "error": "<kind>", "message": "..." }`. */
 export function registerErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const { status, kind, message } = classify(err, bodyLimit);
+    const { status, kind, message } = classify(err, bodyLimit, req.url);
     if (status >= 500 && kind === 'internal') req.log.error({ err }, 'request failed');
     else if (status >= 500) req.log.warn({ kind, reason: message }, 'request not accepted');
     else req.log.info({ kind, reason: message }, 'request rejected');

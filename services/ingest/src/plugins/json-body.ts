@@ -3,6 +3,7 @@ import { keepableJson } from '@alertbus/common';
 import { jsonErrorWithoutExcerpt } from '@alertbus/schemas';
 import type { RequestCleaning } from '@alertbus/normalise';
 import { HttpError } from '../http-error';
+import { BOUND_THE_GROUP } from './errors';
 
 /** Deeper than any webhook or Slack payload nests (Slack's rich text blocks reach about ten). */
 export const MAX_JSON_DEPTH = 64;
@@ -114,7 +115,8 @@ export function acceptJsonBodies(app: FastifyInstance, limits: WebhookBodyLimits
         throw new HttpError(
           413,
           'payload_too_large',
-          `the request carries ${alerts.length} alerts, more than the ${limits.maxAlerts} accepted in one request (INGEST_MAX_ALERTS): send them in smaller requests`,
+          `the request carries ${alerts.length} alerts, more than the ${limits.maxAlerts} accepted in one request (INGEST_MAX_ALERTS): ` +
+            `${BOUND_THE_GROUP} (max_alerts: ${limits.maxAlerts} at most), or raise INGEST_MAX_ALERTS; other senders: send fewer alerts per request`,
         );
       }
       const { body, cleaning } = mayNeedCleaning(text as string) ? cleanWebhookBody(parsed) : { body: parsed, cleaning: nothingCleaned(parsed) };
