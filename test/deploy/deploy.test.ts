@@ -39,7 +39,18 @@ describe('deploy/', () => {
     const services = rendered.filter(podSpecOf).flatMap((w) => podSpecOf(w)!.containers.map(serviceOf));
     expect(services.sort()).toEqual(serviceNames().sort());
     for (const m of rendered) expect(m.metadata.namespace).toBe('alertbus');
-    for (const w of rendered.filter(podSpecOf)) expect(podSpecOf(w)!.containers[0].image).toBe('alertbus:0.1.0');
+    for (const w of rendered.filter(podSpecOf)) expect(podSpecOf(w)!.containers[0].image).toBe('registry.example.com/alertbus:0.1.0');
+  });
+
+  test('the image is a placeholder on a registry host, never a Docker Hub name, and says it must be set', () => {
+    const text = readFileSync(join(deploy, 'kustomization.yaml'), 'utf8');
+    expect(imageProblems(rendered, text)).toEqual([]);
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(readme).toMatch(/images: newName and newTag: YOUR registry and tag/);
+  });
+
+  test('every setting a service reads is in its manifest, the Secret or config.env, or left to its default on purpose', () => {
+    expect(unlistedSettings(rendered)).toEqual([]);
   });
 
   test('the router is a StatefulSet whose pods name their own instance id', () => {
@@ -88,6 +99,59 @@ describe('deploy/', () => {
     const names = [...new Set([...commented, ...set, ...inManifests, ...secretKeys])];
     expect(names.filter((n) => !readByAny.has(n))).toEqual([]);
     expect(names.filter((n) => !documented.has(n))).toEqual([]);
+  });
+});
+
+/**
+ * Where a pod's image comes from: a name without a registry host (`alertbus:0.1.0`) is pulled from Docker Hub, where
+ * anyone may publish it; the kustomization's comment must say the shipped name is a placeholder to replace.
+ */
+function imageProblems(ms: Manifest[], kustomization: string): string[] {
+  const problems: string[] = [];
+  for (const w of ms.filter(podSpecOf)) {
+    for (const c of podSpecOf(w)!.containers as Json[]) {
+      const first = String(c.image).split('/')[0]!;
+      if (!String(c.image).includes('/') || !/[.:]/.test(first)) problems.push(`${w.kind}/${w.metadata.name}: image ${c.image} has no registry host (Docker Hub)`);
+    }
+  }
+  if (!/^#.*SET THE IMAGE FIRST/m.test(kustomization.split('\nimages:')[0]!)) problems.push('kustomization.yaml: no comment at the top saying to set the image');
+  return problems;
+}
+
+/**
+ * Documented settings a service reads that nothing in deploy/ gives it or lists (config.env, set or commented): an
+ * operator would not know to set them. Tuning and per-instance settings are left out on purpose.
+ */
+const LEFT_TO_DEFAULTS = new Set(['ALERTBUS_INSTANCE_ID', 'ALERTBUS_TOKEN', 'INGEST_ALLOW_OPEN', 'INGEST_NOTIFY_DIRECTLY', 'SLACK_USERGROUPS_TTL', 'ONCALL_OPSGENIE_API_URL', 'HISTORY_API_TOKENS_FILE']);
+
+function unlistedSettings(ms: Manifest[], configEnv = readFileSync(join(deploy, 'config.env'), 'utf8')): string[] {
+  const listed = new Set([...configEnv.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]));
+  const secretKeys = new Set(ctx.secrets.flatMap((s) => Object.keys((s as Json).stringData ?? {})));
+  const documented = documentedVariables();
+  const problems: string[] = [];
+  for (const service of serviceNames()) {
+    const c = container(ms, service);
+    const inManifest = new Set<string>((c.env ?? []).map((e: Json) => e.name));
+    for (const name of [...ctx.envReadBy.get(service)!].sort()) {
+      if (!documented.has(name) || inManifest.has(name) || secretKeys.has(name) || listed.has(name) || LEFT_TO_DEFAULTS.has(name)) continue;
+      problems.push(`${service} reads ${name}, which deploy/ neither sets nor lists in config.env`);
+    }
+  }
+  return problems;
+}
+
+describe('the deploy checks catch', () => {
+  test('an image left to Docker Hub', () => {
+    const broken = structuredClone(rendered);
+    container(broken, 'ingest').image = 'alertbus:0.1.0';
+    expect(imageProblems(broken, readFileSync(join(deploy, 'kustomization.yaml'), 'utf8'))).toEqual([
+      'Deployment/alertbus-ingest: image alertbus:0.1.0 has no registry host (Docker Hub)',
+    ]);
+  });
+
+  test('a setting config.env does not list', () => {
+    const configEnv = readFileSync(join(deploy, 'config.env'), 'utf8').replace(/^# SLACK_REDIRECT_URL=.*$/m, '');
+    expect(unlistedSettings(rendered, configEnv)).toEqual(['ingest reads SLACK_REDIRECT_URL, which deploy/ neither sets nor lists in config.env']);
   });
 });
 
