@@ -16,6 +16,11 @@ export const AlertValues = Type.Record(AnyKey, Type.Union([Type.Number(), Type.N
 });
 export type AlertValues = Static<typeof AlertValues>;
 
+/** AlertValues described for where it is kept (a spread of the schema would carry TypeBox's symbols into declarations). */
+export function alertValuesSchema(description: string) {
+  return Type.Record(AnyKey, Type.Union([Type.Number(), Type.Null()]), { description });
+}
+
 export const Link = Type.Object(
   { title: Type.String(), url: Type.String() },
   { additionalProperties: false },

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { AlertValues, Labels, Link, PagerPriority, RuleRef, Severity } from './common';
+import { alertValuesSchema, Labels, Link, PagerPriority, RuleRef, Severity } from './common';
 import { PAGER_ALIAS_LINKS_MAX, SharedFactsSeen, SlackRequestRef } from './events';
 
 const Timestamp = Type.String({ format: 'date-time' });
@@ -19,7 +19,7 @@ export const AliasState = Type.Object(
     severity: Severity,
     source: Type.String(),
     description: Type.Optional(Type.String()),
-    values: Type.Optional({ ...AlertValues, description: 'The measured values of the alert that opened this occurrence, for its root message.' }),
+    values: Type.Optional(alertValuesSchema('The measured values of the alert that opened this occurrence, for its root message.')),
     labels: Labels,
     links: Type.Array(Link),
     openedAt: Timestamp,

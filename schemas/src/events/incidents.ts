@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { AlertValues, DecisionReason, Labels, Link, PagerPriority, RuleRef, Severity } from '../common';
+import { alertValuesSchema, DecisionReason, Labels, Link, PagerPriority, RuleRef, Severity } from '../common';
 import { Id, Timestamp, slackTs } from './shared';
 
 // ---------------------------------------------------------------- incidents (router → history)
@@ -67,7 +67,7 @@ const incidentOpening = (description: string) =>
     {
       ...incidentBase,
       description: Type.Optional(Type.String()),
-      values: Type.Optional({ ...AlertValues, description: "The measured values of the alert that opened it (AlertReceived.values), shown in its root message." }),
+      values: Type.Optional(alertValuesSchema("The measured values of the alert that opened it (AlertReceived.values), shown in its root message.")),
       links: Type.Array(Link),
       openedAt: Timestamp,
       startsAt: Type.Optional(
