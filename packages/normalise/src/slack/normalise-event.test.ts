@@ -182,6 +182,14 @@ describe('normaliseSlackEvent', () => {
     expect(run({ ...body, event: { ...body.event, ts: undefined } })).toMatchObject({ outcome: 'invalid' });
     expect(run({ ...body, event: undefined })).toMatchObject({ outcome: 'invalid' });
   });
+
+  test('a text that is not a string is invalid, named; a missing one is empty', () => {
+    const body = fixture<SlackEventCallbackWire>('slack/event_callback_app_mention.json');
+    for (const text of [true, 0, [], ['ack a'], { k: 1 }]) {
+      expect(run({ ...body, event: { ...body.event, text } as unknown as SlackInnerEventWire })).toEqual({ outcome: 'invalid', message: 'app_mention event whose text is not a string' });
+    }
+    expect(message(run({ ...body, event: { ...body.event, text: null } as unknown as SlackInnerEventWire })).data.text).toBe('');
+  });
 });
 
 test('slackTsToIso reads dotted ts and Slack\'s undotted event_ts sample', () => {

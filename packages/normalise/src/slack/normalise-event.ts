@@ -115,6 +115,9 @@ export function normaliseSlackEvent(body: SlackEventCallbackWire, ctx: SlackEven
   if (!channel) return invalid(`${e.type} event without a channel`);
   if (!ts || !/^\d+(\.\d+)?$/.test(ts)) return invalid(`${e.type} event without a valid message ts`);
   if (!eventId) return invalid('event_callback without event_id');
+  // Slack sends text as a string (or not at all); anything else is no message anyone wrote.
+  if (typeof picked.text !== 'string') return invalid(`${e.type} event whose text is not a string`);
+  if (picked.previousText !== undefined && typeof picked.previousText !== 'string') return invalid(`${e.type} event whose previous text is not a string`);
 
   const threadTs = replyRoot(message, ts);
   const user = str(message?.user);
