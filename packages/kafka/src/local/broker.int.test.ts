@@ -89,4 +89,17 @@ describe('startLocalBroker', () => {
     await broker.stop();
     expect(alive(pid)).toBe(false);
   });
+
+  it('a port another broker took first is refused, never taken for a broker of its own', async () => {
+    // Ports are picked free and bound later, so another broker can take one in between: its answer must not be
+    // mistaken for this broker's (a test that stops "its" broker would stop nothing).
+    const first = await startLocalBroker();
+    try {
+      const port = Number(first.brokers[0]!.split(':')[1]);
+      await expect(startLocalBroker({ port })).rejects.toThrow(/exited before it was ready|another Kafka/);
+      expect(alive(first.pid)).toBe(true);
+    } finally {
+      await first.stop();
+    }
+  });
 });

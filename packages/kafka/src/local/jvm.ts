@@ -45,7 +45,7 @@ function spawnWatchdog(pid: number, removeDir?: string): ChildProcess | undefine
 }
 
 /** Asks the broker for its cluster description; resolves when that works. */
-async function probe(brokers: string[]): Promise<void> {
+async function probe(brokers: string[], clusterId: string): Promise<void> {
   const kafka = new Kafka({
     clientId: 'alertbus-local-broker-probe',
     brokers,
@@ -57,8 +57,10 @@ async function probe(brokers: string[]): Promise<void> {
   const admin = kafka.admin();
   try {
     await admin.connect();
-    const { brokers: live } = await admin.describeCluster();
+    const { brokers: live, clusterId: answered } = await admin.describeCluster();
     if (live.length === 0) throw new Error('no live brokers yet');
+    // Ports are picked free, then bound: another broker can take ours in between, and would answer this probe.
+    if (answered !== clusterId) throw new Error(`another Kafka (cluster ${answered}) answers on ${brokers.join(',')}`);
   } finally {
     await admin.disconnect().catch(() => {});
   }
@@ -202,7 +204,7 @@ export async function launch(o: LaunchOptions): Promise<LocalBroker> {
       throw o.signal.reason;
     }
     try {
-      await probe(brokers);
+      await probe(brokers, clusterId);
       break;
     } catch (e) {
       lastError = (e as Error).message;
