@@ -3,12 +3,13 @@
  * candidate's states: an incident a person resolved that fired again is a reopen on both sides, and an action on an
  * incident the candidate never opened does nothing there and is listed as such.
  */
-import { deriveId, makeEnvelope, type AliasState, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import { type AliasState, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { Replayer } from '../core/replay';
 import type { RouterInput } from '../decider';
 import { firing, HOUR, MINUTE, T0 } from '../test-support/alerts';
 import { rulesFrom } from '../test-support/scenario';
 import { buttonClick, slackMessage, BOT_MENTION } from '../test-support/slack';
+import { pagerAction as webhookAction } from '../test-support/pager';
 import { runBacktest, type BacktestInput } from './backtest';
 import { formatBacktest } from './format';
 
@@ -19,20 +20,6 @@ const WINDOW = { from: iso(0), to: iso(HOUR) };
 
 const f = (alias: string, team: string, at: number, n = 0) => firing(alias, { at, n, severity: 'warning', labels: { team } });
 
-/** The Opsgenie webhook's report of `action` on the pager alert `alias`, as ingest writes it. */
-function pagerAction(action: string, alias: string, at: number): Envelope<'PagerActionReceived'> {
-  const id = deriveId('test-pager-action', alias, action, at);
-  return makeEnvelope({
-    id,
-    type: 'PagerActionReceived',
-    alias,
-    occurredAt: iso(at),
-    recordedAt: iso(at),
-    source: 'ingest/opsgenie',
-    correlationId: id,
-    data: { provider: 'opsgenie', action, alertId: 'a1b2', pagerAlias: alias, user: 'pager-person', raw: { action } },
-  });
-}
 
 /** `@alertbus resolve <alias>` by mention, keyed by the alias it names (as ingest keys it). */
 function mentionResolve(alias: string, at: number): Envelope<'SlackMessageReceived'> {
@@ -58,7 +45,7 @@ function recorded(stream: Array<Envelope<'AlertReceived'> | ((s: AliasState) => 
 }
 
 const clickResolve = (at: number) => (s: AliasState) => buttonClick(s.alias, s.incidentId, 'alertbus_resolve', { at });
-const pagerClose = (at: number) => (s: AliasState) => pagerAction('Close', s.alias, at);
+const pagerClose = (at: number) => (s: AliasState) => webhookAction('Close', s.alias, { at, alertId: 'a1b2' });
 const mention = (at: number) => (s: AliasState) => mentionResolve(s.alias, at);
 
 describe.each([

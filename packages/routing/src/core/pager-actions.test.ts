@@ -1,8 +1,9 @@
-import { deriveId, makeEnvelope, validateEnvelope, type AliasState, type AnyEnvelope, type Envelope, type PagerActionReceived } from '@alertbus/schemas';
+import { validateEnvelope, type AliasState, type AnyEnvelope, type PagerActionReceived } from '@alertbus/schemas';
 import { decide, type RouterInput } from '../decider';
 import { builtinRules } from '../rules/compile';
 import { firing, T0 } from '../test-support/alerts';
 import { buttonClick } from '../test-support/slack';
+import { pagerAction } from '../test-support/pager';
 import { isIncidentState, type RouterState } from '../state';
 
 const rules = builtinRules({ defaultChannel: '#alerts', oncallSchedule: 'ops' });
@@ -11,21 +12,6 @@ const opened = decide(firing(A), undefined, rules).state as AliasState;
 const I1 = opened.incidentId;
 const PAGER_COMMANDS = ['CreatePagerAlert', 'AcknowledgePagerAlert', 'ClosePagerAlert', 'AddPagerNote', 'UpdatePagerPriority'];
 
-/** The Opsgenie webhook's report of an action on the pager alert with alias `alias`, `ms` after T0. */
-function pagerAction(action: string, alias: string, init: Partial<PagerActionReceived> & { at?: number } = {}): Envelope<'PagerActionReceived'> {
-  const { at: ms = 5_000, ...data } = init;
-  const id = deriveId('test-pager-action', alias, action, ms);
-  return makeEnvelope({
-    id,
-    type: 'PagerActionReceived',
-    alias,
-    occurredAt: new Date(T0 + ms).toISOString(),
-    recordedAt: new Date(T0 + ms).toISOString(),
-    source: 'ingest/opsgenie',
-    correlationId: id,
-    data: { provider: 'opsgenie', action, alertId: '052652ac-5d1c-464a-812a-7dd18bbfba8c', pagerAlias: alias, user: 'pager-person', raw: { action }, ...data },
-  });
-}
 
 /** given(state) when(inputs…): the outputs of the last input, each valid, and the state after it. */
 function run(state: RouterState | undefined, ...inputs: RouterInput[]): { events: AnyEnvelope[]; state: RouterState | undefined } {

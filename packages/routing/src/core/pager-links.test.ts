@@ -1,8 +1,9 @@
-import { deriveId, makeEnvelope, PAGER_ALIAS_LINKS_MAX, validateEnvelope, type AliasState, type AnyEnvelope, type Envelope, type PagerActionReceived } from '@alertbus/schemas';
+import { PAGER_ALIAS_LINKS_MAX, validateEnvelope, type AliasState, type AnyEnvelope, type PagerActionReceived } from '@alertbus/schemas';
 import { decide, type RouterInput } from '../decider';
 import { compileRules } from '../rules/compile';
 import { firing, resolved, T0 } from '../test-support/alerts';
 import { buttonClick } from '../test-support/slack';
+import { pagerAction as webhookAction } from '../test-support/pager';
 import { isIncidentState, type RouterState } from '../state';
 
 /** A rule that pages every incident of a team under one pager alias: one pager alert for the team's incidents. */
@@ -23,30 +24,10 @@ const PAGER_COMMANDS = ['CreatePagerAlert', 'AcknowledgePagerAlert', 'ClosePager
 /** The inputs the router writes to itself, decided at the key they are written to. */
 const ROUTER_INPUTS = new Set(['PagerAliasLinked', 'PagerActionForwarded']);
 
-/** The Opsgenie webhook's report of an action on the pager alert with alias `alias`, `ms` after T0. */
-function pagerAction(action: string, alias: string, init: Partial<PagerActionReceived> & { at?: number; by?: string } = {}): Envelope<'PagerActionReceived'> {
-  const { at: ms = 5_000, by = 'Android', ...data } = init;
-  const id = deriveId('test-pager-action', alias, action, ms);
-  return makeEnvelope({
-    id,
-    type: 'PagerActionReceived',
-    alias,
-    occurredAt: new Date(T0 + ms).toISOString(),
-    recordedAt: new Date(T0 + ms).toISOString(),
-    source: 'ingest/opsgenie',
-    correlationId: id,
-    data: {
-      provider: 'opsgenie',
-      action,
-      alertId: '052652ac-5d1c-464a-812a-7dd18bbfba8c',
-      pagerAlias: alias,
-      user: 'pager-person',
-      alertCreatedAt: new Date(T0 + 1_000).toISOString(),
-      raw: { action, source: { name: by, type: 'API' } },
-      ...data,
-    },
-  });
-}
+
+/** The pager's report of `action` on the alert `alias`: created at T0 + 1 s, taken in the app unless `by` says otherwise. */
+const pagerAction = (action: string, alias: string, init: Partial<PagerActionReceived> & { at?: number; by?: string } = {}) =>
+  webhookAction(action, alias, { alertCreatedAt: new Date(T0 + 1_000).toISOString(), by: 'Android', ...init });
 
 /**
  * One router holding every key: each input decided against its key's state, and the inputs the router writes to
