@@ -4,67 +4,28 @@
  * webhook arrives keyed by that alias. Acknowledge and Close taken in Opsgenie still reach every incident paged under
  * it, and alertbus's own ack of the shared pager alert (clicked in Slack for one incident) reaches none of the others.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { dropTestDatabase } from '../support/db';
-import { buttonClick, E2E_APP, slackHeaders, type StandInMessage } from '../support/slack-requests';
-import { startFullStack, type FullStack } from '../support/stack';
+import { alertmanagerBody, pagerStackIo, startPagerStack, type Incident } from '../support/pager-stack';
+import { buttonClick, type StandInMessage } from '../support/slack-requests';
+import type { FullStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
-const fixture = (p: string) => readFileSync(resolve(__dirname, '../../../shared/fixtures', p), 'utf8');
-
 const SECRET = 'e2e-slack-signing-secret-pager-alias';
-const SOURCE_TOKEN = 'alertmanager-token-0123456789';
-const PAGER_TOKEN = 'opsgenie-token-0123456789';
-const GENIE_KEY = 'e2e-key';
 const RULES = 'defaults:\n  slack: { channel: "#alerts" }\n  pager: { priority: P2, alias: "host-{{ labels.host }}" }\n';
 
 let full: FullStack;
 
-interface Incident {
-  incident_id: string;
-  alias: string;
-  status: string;
-  acknowledged_by: string | null;
-  resolved_by: string | null;
-}
-interface TimelineEntry {
-  type: string;
-  reason: string | null;
-}
-
-const messages = () => full.slack.state.messages as StandInMessage[];
-const replies = (root: StandInMessage) => messages().filter((m) => m.channel === root.channel && m.thread_ts === root.ts && m.user === E2E_APP.userId);
-const pagerAlerts = (alias: string) => full.opsgenie.state.alerts.filter((a) => a.alias === alias);
+const { messages, replies, pagerAlerts, incidentsOf, timelineOf, postAlertmanager, postPagerWebhook, actInPager, postInteraction } = pagerStackIo(() => full, SECRET);
 /** The pager API calls of one kind made on the pager alias, by whom. */
 const pagerCallUsers = (route: string, alias: string) =>
   full.opsgenie.state.calls.filter((c) => c.route === route && c.status < 300 && c.identifier === alias).map((c) => (c.body as { user?: string }).user);
 
-async function incidentsOf(alias: string): Promise<Incident[]> {
-  return (await full.json<{ incidents: Incident[] }>('history', `/api/incidents?alias=${encodeURIComponent(alias)}`)).incidents;
-}
-async function timelineOf(incidentId: string): Promise<TimelineEntry[]> {
-  return (await full.json<{ timeline: TimelineEntry[] }>('history', `/api/incidents/${incidentId}`)).timeline;
-}
-
-function alertmanagerBody(fingerprint: string, host: string): string {
-  const body = JSON.parse(fixture('alertmanager/zulip_resolved_single.json'));
-  body.status = 'firing';
-  body.alerts[0].status = 'firing';
-  body.alerts[0].fingerprint = fingerprint;
-  body.alerts[0].labels.host = host;
-  return JSON.stringify(body);
-}
-
 /** Fires an Alertmanager alert of `host` and waits for its root in #alerts and its open incident. */
 async function fire(fingerprint: string, host: string): Promise<{ alias: string; root: StandInMessage; incident: Incident }> {
-  const res = await fetch(`${full.stack.url('ingest')}/webhooks/alertmanager`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${SOURCE_TOKEN}` },
-    body: alertmanagerBody(fingerprint, host),
-  });
-  expect(res.status).toBe(202);
+  await postAlertmanager(alertmanagerBody(fingerprint, 'firing', { host }));
   const alias = `alertmanager:${fingerprint}`;
   const root = await waitFor(() => messages().find((m) => m.channel === 'C0ALERTS' && !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(alias)), {
     what: `the root message of ${alias}`,
@@ -84,48 +45,21 @@ async function twoOnOnePage(host: string): Promise<{ pagerAlias: string; a: Awai
   return { pagerAlias, a, b };
 }
 
-/** An action somebody takes on the pager alert in Opsgenie itself (its app): through the stand-in's API, which posts the webhook. */
-async function actInPager(kind: 'acknowledge' | 'close', alias: string, user: string): Promise<void> {
-  const res = await fetch(`${full.opsgenie.url}/v2/alerts/${encodeURIComponent(alias)}/${kind}?identifierType=alias`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `GenieKey ${GENIE_KEY}` },
-    body: JSON.stringify({ user, source: 'Opsgenie mobile app' }),
-  });
-  expect(res.status).toBe(202);
-}
-
 /** Opsgenie's Webhook integration body (https://docs.opsgenie.com/docs/marid-alert-action-data) of an action a person took in its web UI. */
-async function postPagerWebhook(action: 'Acknowledge' | 'Close', alert: { id: string; alias: string; tinyId: string; createdAt: string }, username: string): Promise<void> {
-  const body = {
+async function postPagerAction(action: 'Acknowledge' | 'Close', alert: { id: string; alias: string; tinyId: string; createdAt: string }, username: string): Promise<void> {
+  await postPagerWebhook({
     source: { name: '', type: 'web' },
     alert: { alertId: alert.id, alias: alert.alias, tinyId: alert.tinyId, username, createdAt: Date.parse(alert.createdAt), message: 'test alert', tags: [] },
     action,
     integrationId: '37c8f316-17c6-49d7-899b-9c7e540c048d',
     integrationName: 'alertbus',
-  };
-  const res = await fetch(`${full.stack.url('ingest')}/webhooks/opsgenie`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${PAGER_TOKEN}` },
-    body: JSON.stringify(body),
   });
-  expect(res.status).toBe(202);
-}
-
-async function postInteraction(payload: unknown): Promise<void> {
-  const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-  const res = await fetch(`${full.stack.url('ingest')}/slack/interactions`, {
-    method: 'POST',
-    headers: slackHeaders(body, SECRET, { contentType: 'application/x-www-form-urlencoded' }),
-    body,
-  });
-  expect(res.status).toBe(200);
 }
 
 beforeAll(async () => {
   const rulesPath = join(mkdtempSync(join(tmpdir(), 'alertbus-pager-alias-e2e-')), 'rules.yaml');
   writeFileSync(rulesPath, RULES);
-  full = await startFullStack({ SLACK_SIGNING_SECRET: SECRET, ROUTING_RULES: rulesPath, INGEST_TOKENS: `alertmanager:${SOURCE_TOKEN},opsgenie:${PAGER_TOKEN}` });
-  full.opsgenie.webhook.configure({ url: `${full.stack.url('ingest')}/webhooks/opsgenie`, authorization: `Bearer ${PAGER_TOKEN}` });
+  full = await startPagerStack(SECRET, { ROUTING_RULES: rulesPath });
 });
 
 afterAll(async () => {
@@ -171,7 +105,7 @@ test('an ack clicked in Slack for one incident acknowledges the shared pager ale
   });
   // Then the pager reports a person's ack of it (its web UI): decided after the echo (same key, same partition), it is the
   // one that acknowledges the other incident.
-  await postPagerWebhook('Acknowledge', pagerAlerts(pagerAlias)[0]!, 'pager-person@example.com');
+  await postPagerAction('Acknowledge', pagerAlerts(pagerAlias)[0]!, 'pager-person@example.com');
   await waitFor(async () => (await incidentsOf(b.alias))[0]?.status === 'acknowledged', { what: `${b.alias} acknowledged in history` });
   expect((await incidentsOf(b.alias))[0]).toMatchObject({ acknowledged_by: 'pager-person@example.com' });
   await waitFor(async () => (await timelineOf(a.incident.incident_id)).some((e) => e.type === 'EventSuppressed' && e.reason === 'already-acknowledged'), {

@@ -5,67 +5,29 @@
  * root is updated in place, the thread says who did it in the pager, history records that user, and nothing goes back
  * to the pager. An ack alertbus made itself (a Slack button) comes back from the pager too, and changes nothing more.
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { dropTestDatabase } from '../support/db';
-import { buttonClick, E2E_APP, slackHeaders, type StandInMessage } from '../support/slack-requests';
-import { startFullStack, type FullStack } from '../support/stack';
+import { docsActionBody } from '../support/opsgenie-webhook';
+import { alertmanagerBody, pagerStackIo, startPagerStack, type Incident } from '../support/pager-stack';
+import { buttonClick, type StandInMessage } from '../support/slack-requests';
+import type { FullStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
-const fixture = (p: string) => readFileSync(resolve(__dirname, '../../../shared/fixtures', p), 'utf8');
-
 const SECRET = 'e2e-slack-signing-secret-pager';
-const SOURCE_TOKEN = 'alertmanager-token-0123456789';
-const PAGER_TOKEN = 'opsgenie-token-0123456789';
-const GENIE_KEY = 'e2e-key';
 
 let full: FullStack;
 
-interface Incident {
-  incident_id: string;
-  alias: string;
-  status: string;
-  acknowledged_by: string | null;
-  resolved_by: string | null;
-}
-interface TimelineEntry {
-  type: string;
-  reason: string | null;
-}
-
-const messages = () => full.slack.state.messages as StandInMessage[];
-const replies = (root: StandInMessage) => messages().filter((m) => m.channel === root.channel && m.thread_ts === root.ts && m.user === E2E_APP.userId);
+const { messages, replies, pagerAlerts, incidentsOf, timelineOf, postAlertmanager, postPagerWebhook, actInPager, postInteraction } = pagerStackIo(() => full, SECRET);
 const rootUpdates = (root: StandInMessage) => full.slack.state.calls.filter((c) => c.method === 'chat.update' && c.args.ts === root.ts && c.status === 200);
-const pagerAlerts = (alias: string) => full.opsgenie.state.alerts.filter((a) => a.alias === alias);
 /** The pager API calls made for the alias (through its alias, as alertbus makes them) of one kind. */
 const pagerCalls = (route: string, alias: string) =>
   full.opsgenie.state.calls.filter((c) => c.route === route && c.status < 300 && (c.identifier === alias || JSON.stringify(c.body ?? {}).includes(alias)));
 
-async function incidentsOf(alias: string): Promise<Incident[]> {
-  return (await full.json<{ incidents: Incident[] }>('history', `/api/incidents?alias=${encodeURIComponent(alias)}`)).incidents;
-}
-async function timelineOf(incidentId: string): Promise<TimelineEntry[]> {
-  return (await full.json<{ timeline: TimelineEntry[] }>('history', `/api/incidents/${incidentId}`)).timeline;
-}
 async function decided(incidentId: string, type: string, reason: string): Promise<void> {
   await waitFor(async () => (await timelineOf(incidentId)).some((e) => e.type === type && e.reason === reason), { what: `${type} (${reason}) for ${incidentId}` });
 }
 
-function alertmanagerBody(fingerprint: string, status: 'firing' | 'resolved'): string {
-  const body = JSON.parse(fixture('alertmanager/zulip_resolved_single.json'));
-  body.status = status;
-  body.alerts[0].status = status;
-  body.alerts[0].fingerprint = fingerprint;
-  return JSON.stringify(body);
-}
-
 async function fire(fingerprint: string): Promise<void> {
-  const res = await fetch(`${full.stack.url('ingest')}/webhooks/alertmanager`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${SOURCE_TOKEN}` },
-    body: alertmanagerBody(fingerprint, 'firing'),
-  });
-  expect(res.status).toBe(202);
+  await postAlertmanager(alertmanagerBody(fingerprint, 'firing'));
 }
 
 /** Fires an Alertmanager alert and waits for its root in #alerts, its pager alert and its open incident. */
@@ -90,62 +52,8 @@ async function everythingBeforeDelivered(fingerprint: string, alias: string, pag
   await waitFor(() => messages().filter((m) => !m.thread_ts && JSON.stringify(m.blocks ?? []).includes(alias)).length === 2, { what: `the next occurrence of ${alias} posted` });
 }
 
-/** Opsgenie's Webhook integration body, from https://docs.opsgenie.com/docs/marid-alert-action-data, on the pager alert. */
-function docsActionBody(action: 'Acknowledge' | 'Close', alert: { id: string; alias: string; tinyId: string; createdAt: string }, username: string) {
-  return {
-    source: { name: '', type: 'web' },
-    alert: {
-      updatedAt: 1420452224764002246,
-      tags: ['tag1', 'tag2'],
-      message: 'test alert',
-      username,
-      alertId: alert.id,
-      source: 'fili@ifountain.com',
-      alias: alert.alias,
-      tinyId: alert.tinyId,
-      createdAt: Date.parse(alert.createdAt),
-      userId: 'daed1180-0ce8-438b-8f8e-57e1a5920a2d',
-      entity: '',
-    },
-    action,
-    integrationId: '37c8f316-17c6-49d7-899b-9c7e540c048d',
-    integrationName: 'alertbus',
-  };
-}
-
-async function postPagerWebhook(body: unknown): Promise<void> {
-  const res = await fetch(`${full.stack.url('ingest')}/webhooks/opsgenie`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${PAGER_TOKEN}` },
-    body: JSON.stringify(body),
-  });
-  expect(res.status).toBe(202);
-}
-
-/** An action somebody takes on the pager alert in Opsgenie itself (its app, its web UI): through the stand-in's API. */
-async function actInPager(kind: 'acknowledge' | 'close', alias: string, user: string): Promise<void> {
-  const res = await fetch(`${full.opsgenie.url}/v2/alerts/${encodeURIComponent(alias)}/${kind}?identifierType=alias`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `GenieKey ${GENIE_KEY}` },
-    body: JSON.stringify({ user, source: 'Opsgenie mobile app' }),
-  });
-  expect(res.status).toBe(202);
-}
-
-async function postInteraction(payload: unknown): Promise<void> {
-  const body = new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-  const res = await fetch(`${full.stack.url('ingest')}/slack/interactions`, {
-    method: 'POST',
-    headers: slackHeaders(body, SECRET, { contentType: 'application/x-www-form-urlencoded' }),
-    body,
-  });
-  expect(res.status).toBe(200);
-}
-
 beforeAll(async () => {
-  full = await startFullStack({ SLACK_SIGNING_SECRET: SECRET, INGEST_TOKENS: `alertmanager:${SOURCE_TOKEN},opsgenie:${PAGER_TOKEN}` });
-  // The pager's Webhook integration, set up as the README says: ingest's URL with the pager's own token.
-  full.opsgenie.webhook.configure({ url: `${full.stack.url('ingest')}/webhooks/opsgenie`, authorization: `Bearer ${PAGER_TOKEN}` });
+  full = await startPagerStack(SECRET);
 });
 
 afterAll(async () => {

@@ -6,6 +6,7 @@
 import { createLogger } from '@alertbus/common';
 import { TOPICS } from '@alertbus/schemas';
 import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
+import { docsActionBody } from '../../../test/support/opsgenie-webhook';
 import { startIngest, type RunningIngest } from './index';
 import { settled } from './test-support/retry';
 
@@ -42,25 +43,8 @@ const post = (path: string, token: string | undefined, body: unknown) =>
   });
 
 /** The docs' Acknowledge sample, on alertbus's alias. */
-const acknowledge = (alias: string, username = 'pager-person') => ({
-  source: { name: '', type: 'web' },
-  alert: {
-    updatedAt: 1420452224764002246,
-    tags: ['tag1', 'tag2'],
-    message: 'test alert',
-    username,
-    alertId: '052652ac-5d1c-464a-812a-7dd18bbfba8c',
-    source: 'fili@ifountain.com',
-    alias,
-    tinyId: '23',
-    createdAt: 1420452191104,
-    userId: 'daed1180-0ce8-438b-8f8e-57e1a5920a2d',
-    entity: '',
-  },
-  action: 'Acknowledge',
-  integrationId: '37c8f316-17c6-49d7-899b-9c7e540c048d',
-  integrationName: 'alertbus',
-});
+const acknowledge = (alias: string, username = 'pager-person') =>
+  docsActionBody('Acknowledge', { id: '052652ac-5d1c-464a-812a-7dd18bbfba8c', alias, tinyId: '23', createdAt: '2015-01-05T10:03:11.104Z' }, username);
 
 test('an Opsgenie Acknowledge is written as PagerActionReceived under the pager alias, with who acked and which token sent it', async () => {
   const res = await post('/webhooks/opsgenie', OPSGENIE, acknowledge(ALIAS));
