@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { messageNotifications, type SlackStoredMessage } from '@alertbus/stand-ins';
 import { dropTestDatabase } from '../support/db';
+import { BROADCAST_SECTION, BROADCAST_SECTION_AS_TEXT } from '../support/rich-text-broadcasts';
 import { startFullStack, type FullStack } from '../support/stack';
 import { waitFor } from '../support/wait';
 
@@ -161,14 +162,7 @@ test('POST /notify-directly: rich_text broadcast and user-group elements reach S
     {
       type: 'rich_text',
       elements: [
-        {
-          type: 'rich_text_section',
-          elements: [
-            { type: 'broadcast', range: 'channel' },
-            { type: 'broadcast', range: 'everyone' },
-            { type: 'usergroup', usergroup_id: 'S0SRE' },
-          ],
-        },
+        BROADCAST_SECTION,
       ],
     },
   ];
@@ -179,14 +173,7 @@ test('POST /notify-directly: rich_text broadcast and user-group elements reach S
     {
       type: 'rich_text',
       elements: [
-        {
-          type: 'rich_text_section',
-          elements: [
-            { type: 'text', text: '@channel' },
-            { type: 'text', text: '@everyone' },
-            { type: 'text', text: '@S0SRE' },
-          ],
-        },
+        BROADCAST_SECTION_AS_TEXT,
       ],
     },
   ]);

@@ -11,6 +11,7 @@ import { createLogger } from '@alertbus/common';
 import { TOPICS } from '@alertbus/schemas';
 import { messageNotifications } from '@alertbus/stand-ins';
 import { readTopic, testBrokers, testKafka, type ReadRecord } from '../../../test/support/kafka';
+import { BROADCAST_SECTION, BROADCAST_SECTION_AS_TEXT } from '../../../test/support/rich-text-broadcasts';
 import { startIngest, type RunningIngest } from './index';
 import { settled } from './test-support/retry';
 
@@ -122,14 +123,7 @@ test('rich_text broadcast and user-group elements, at any depth, are written as 
       {
         type: 'rich_text',
         elements: [
-          {
-            type: 'rich_text_section',
-            elements: [
-              { type: 'broadcast', range: 'channel' },
-              { type: 'broadcast', range: 'everyone' },
-              { type: 'usergroup', usergroup_id: 'S0SRE' },
-            ],
-          },
+          BROADCAST_SECTION,
           { type: 'rich_text_list', style: 'bullet', elements: [{ type: 'rich_text_section', elements: [{ type: 'broadcast', range: 'here', style: { bold: true } }] }] },
           { type: 'rich_text_quote', elements: [{ type: 'user', user_id: 'U0ALICE' }] },
         ],
@@ -146,14 +140,7 @@ test('rich_text broadcast and user-group elements, at any depth, are written as 
     {
       type: 'rich_text',
       elements: [
-        {
-          type: 'rich_text_section',
-          elements: [
-            { type: 'text', text: '@channel' },
-            { type: 'text', text: '@everyone' },
-            { type: 'text', text: '@S0SRE' },
-          ],
-        },
+        BROADCAST_SECTION_AS_TEXT,
         { type: 'rich_text_list', style: 'bullet', elements: [{ type: 'rich_text_section', elements: [{ type: 'text', text: '@here', style: { bold: true } }] }] },
         { type: 'rich_text_quote', elements: [{ type: 'user', user_id: 'U0ALICE' }] },
       ],
