@@ -2,18 +2,15 @@
  * An alert whose text ingest cut: the history keeps what ingest said it cut, and `alertbus incidents show` says so
  * (which texts, how many characters), so nobody takes a text ending in "…[cut: N characters]" for the whole of it.
  */
-import type { AddressInfo } from 'node:net';
-import { createPool, ensureDatabase, inTransaction, loadMigrations, migrate, type Pool } from '@alertbus/common';
-import { applyProjection, MIGRATIONS_DIR, project } from '@alertbus/projection';
+import { inTransaction, type Pool } from '@alertbus/common';
+import { applyProjection, project } from '@alertbus/projection';
 import { INCIDENT_ID, opened, received } from '@alertbus/projection/src/testdata/events';
 import { topicOf, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { runCli } from '../../../../test/support/cli';
-import { dropTestDatabase } from '../../../../test/support/db';
-import { buildApp } from '../app';
-import { createHistoryMetrics } from '../metrics';
+import { startTestHistoryApp, stopTestHistoryApp, type TestHistoryApp } from '../test-support/history-app';
 
 let pool: Pool;
-let app: ReturnType<typeof buildApp>;
+let app: TestHistoryApp['app'];
 let url: string;
 
 /** The alert as ingest records one it cut: its description ends with the mark, `cut` lists it. */
@@ -23,27 +20,17 @@ function receivedCut(): Envelope<'AlertReceived'> {
   return { ...e, data: { ...e.data, description, cut: [{ field: 'description', characters: 12_345 }, { field: 'labels.service', characters: 7 }], raw: e.data.raw } };
 }
 
-async function load(events: readonly AnyEnvelope[]): Promise<void> {
+async function load(pool: Pool, events: readonly AnyEnvelope[]): Promise<void> {
   await inTransaction(pool, async (client) => {
     for (const [offset, e] of events.entries()) await applyProjection(client, project(e, { topic: topicOf(e.type), partition: 0, offset: String(offset) }));
   });
 }
 
 beforeAll(async () => {
-  await ensureDatabase(process.env.DATABASE_URL!);
-  pool = createPool(process.env.DATABASE_URL!);
-  await migrate(pool, 'history', loadMigrations(MIGRATIONS_DIR));
-  await load([receivedCut(), opened()]);
-  app = buildApp({ pool, registry: createHistoryMetrics().registry, ready: async () => null, now: () => new Date('2025-03-03T00:00:00.000Z'), auth: { tokens: [], readsOpen: true } });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  ({ pool, app, url } = await startTestHistoryApp(new Date('2025-03-03T00:00:00.000Z'), (p) => load(p, [receivedCut(), opened()])));
 });
 
-afterAll(async () => {
-  await app?.close();
-  await pool?.end();
-  await dropTestDatabase();
-});
+afterAll(() => stopTestHistoryApp({ app, pool }));
 
 test('the timeline keeps what ingest cut', async () => {
   const res = await app.inject({ method: 'GET', url: `/api/incidents/${INCIDENT_ID}` });

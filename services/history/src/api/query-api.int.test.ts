@@ -2,13 +2,10 @@
  * The query API against real Postgres: filters, keyset pages, an incident's timeline, stats and bad input.
  * The rows come from a realistic stream applied with the projection itself (no Kafka needed for reading).
  */
-import type { AddressInfo } from 'node:net';
-import { createPool, ensureDatabase, inTransaction, loadMigrations, migrate, type Pool } from '@alertbus/common';
+import { createPool, inTransaction, type Pool } from '@alertbus/common';
 import { topicOf, type AnyEnvelope } from '@alertbus/schemas';
-import { dropTestDatabase } from '../../../../test/support/db';
-import { buildApp } from '../app';
-import { createHistoryMetrics } from '../metrics';
-import { applyProjection, MemoryStore, MIGRATIONS_DIR, project, type IncidentRow } from '@alertbus/projection';
+import { buildTestApp, startTestHistoryApp, stopTestHistoryApp, type TestHistoryApp } from '../test-support/history-app';
+import { applyProjection, MemoryStore, project, type IncidentRow } from '@alertbus/projection';
 import { runCli } from '../../../../test/support/cli';
 import { buildStream } from '../testdata/stream';
 
@@ -16,10 +13,10 @@ const NOW = new Date('2025-03-03T00:00:00.000Z');
 const stream = buildStream({ aliases: 45, seed: 'query-api' });
 const spec = new MemoryStore();
 let pool: Pool;
-let app: ReturnType<typeof buildApp>;
+let app: TestHistoryApp['app'];
 let url: string;
 
-async function load(events: readonly AnyEnvelope[]): Promise<void> {
+async function load(pool: Pool, events: readonly AnyEnvelope[]): Promise<void> {
   const offsets = new Map<string, number>();
   await inTransaction(pool, async (client) => {
     for (const e of events) {
@@ -45,20 +42,10 @@ const newestFirst = (rows: IncidentRow[]) =>
 const all = () => [...spec.incidents.values()];
 
 beforeAll(async () => {
-  await ensureDatabase(process.env.DATABASE_URL!);
-  pool = createPool(process.env.DATABASE_URL!);
-  await migrate(pool, 'history', loadMigrations(MIGRATIONS_DIR));
-  await load(stream.events);
-  app = buildApp({ pool, registry: createHistoryMetrics().registry, ready: async () => null, now: () => NOW, auth: { tokens: [], readsOpen: true } });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  ({ pool, app, url } = await startTestHistoryApp(NOW, (p) => load(p, stream.events)));
 });
 
-afterAll(async () => {
-  await app?.close();
-  await pool?.end();
-  await dropTestDatabase();
-});
+afterAll(() => stopTestHistoryApp({ app, pool }));
 
 describe('GET /api/incidents filters', () => {
   it.each([
@@ -573,7 +560,7 @@ describe('Postgres not answering', () => {
   it('is a 503 with Retry-After that says so, not a 500', async () => {
     // Nothing listens on port 1: every query fails to connect, as while the database is down or restarting.
     const down = createPool('postgres://postgres@127.0.0.1:1/test');
-    const broken = buildApp({ pool: down, registry: createHistoryMetrics().registry, ready: async () => null, now: () => NOW, auth: { tokens: [], readsOpen: true } });
+    const broken = buildTestApp(down, NOW);
     try {
       const res = await broken.inject({ method: 'GET', url: '/api/incidents?limit=5' });
       expect(res.statusCode).toBe(503);
@@ -592,7 +579,7 @@ describe('a query stopped by the statement timeout', () => {
     // search over a year of a large history does.
     const slow = createPool(process.env.DATABASE_URL!, 2, { connectTimeoutMs: 5_000, statementTimeoutMs: 300 });
     const holder = await pool.connect();
-    const timed = buildApp({ pool: slow, registry: createHistoryMetrics().registry, ready: async () => null, now: () => NOW, auth: { tokens: [], readsOpen: true } });
+    const timed = buildTestApp(slow, NOW);
     try {
       await holder.query('BEGIN');
       await holder.query('LOCK TABLE incidents IN ACCESS EXCLUSIVE MODE');

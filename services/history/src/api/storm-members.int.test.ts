@@ -2,34 +2,21 @@
  * Incidents storm control gathered into a summary, as the API and `alertbus incidents show` give them: found by their
  * channel, with the summary message as their Slack place and the storm's page as their page.
  */
-import type { AddressInfo } from 'node:net';
-import { createPool, ensureDatabase, inTransaction, loadMigrations, migrate, type Pool } from '@alertbus/common';
-import { applyProjections, MIGRATIONS_DIR } from '@alertbus/projection';
+import { inTransaction, type Pool } from '@alertbus/common';
+import { applyProjections } from '@alertbus/projection';
 import { memberId, projected, stormEvents, STORM_ID, STORM_PAGE, SUMMARY_TS } from '@alertbus/projection/src/testdata/storm';
-import { dropTestDatabase } from '../../../../test/support/db';
 import { runCli } from '../../../../test/support/cli';
-import { buildApp } from '../app';
-import { createHistoryMetrics } from '../metrics';
+import { startTestHistoryApp, stopTestHistoryApp, type TestHistoryApp } from '../test-support/history-app';
 
 let pool: Pool;
-let app: ReturnType<typeof buildApp>;
+let app: TestHistoryApp['app'];
 let url: string;
 
 beforeAll(async () => {
-  await ensureDatabase(process.env.DATABASE_URL!);
-  pool = createPool(process.env.DATABASE_URL!);
-  await migrate(pool, 'history', loadMigrations(MIGRATIONS_DIR));
-  await inTransaction(pool, (client) => applyProjections(client, projected(stormEvents())));
-  app = buildApp({ pool, registry: createHistoryMetrics().registry, ready: async () => null, now: () => new Date('2025-03-02T00:00:00.000Z'), auth: { tokens: [], readsOpen: true } });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  ({ pool, app, url } = await startTestHistoryApp(new Date('2025-03-02T00:00:00.000Z'), (p) => inTransaction(p, (client) => applyProjections(client, projected(stormEvents())))));
 });
 
-afterAll(async () => {
-  await app?.close();
-  await pool?.end();
-  await dropTestDatabase();
-});
+afterAll(() => stopTestHistoryApp({ app, pool }));
 
 const members = [memberId(2), memberId(3), memberId(8)].sort();
 

@@ -1,18 +1,14 @@
-import { createPool, ensureDatabase, loadMigrations, migrate, type Pool } from '@alertbus/common';
+import { loadMigrations, migrate, type Pool } from '@alertbus/common';
 import { MIGRATIONS_DIR } from '@alertbus/projection';
-import { dropTestDatabase } from '../../../../test/support/db';
+import { closeTestDatabase, openTestDatabase } from '../test-support/database';
 
 let pool: Pool;
 
 beforeAll(async () => {
-  await ensureDatabase(process.env.DATABASE_URL!);
-  pool = createPool(process.env.DATABASE_URL!);
+  pool = await openTestDatabase();
 });
 
-afterAll(async () => {
-  await pool.end();
-  await dropTestDatabase();
-});
+afterAll(() => closeTestDatabase(pool));
 
 const RULE = { path: 'rules[0]', rulesVersion: 'v1' };
 

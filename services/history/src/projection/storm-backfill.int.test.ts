@@ -1,19 +1,15 @@
-import { createPool, ensureDatabase, loadMigrations, migrate, type Pool } from '@alertbus/common';
+import { loadMigrations, migrate, type Pool } from '@alertbus/common';
 import { applyProjections, checksum, MIGRATIONS_DIR } from '@alertbus/projection';
 import { projected, stormEvents } from '@alertbus/projection/src/testdata/storm';
-import { dropTestDatabase } from '../../../../test/support/db';
+import { closeTestDatabase, openTestDatabase } from '../test-support/database';
 
 let pool: Pool;
 
 beforeAll(async () => {
-  await ensureDatabase(process.env.DATABASE_URL!);
-  pool = createPool(process.env.DATABASE_URL!);
+  pool = await openTestDatabase();
 });
 
-afterAll(async () => {
-  await pool.end();
-  await dropTestDatabase();
-});
+afterAll(() => closeTestDatabase(pool));
 
 const STORM_KINDS = new Set(['join-storm', 'link-storm-slack', 'link-storm-pager']);
 
