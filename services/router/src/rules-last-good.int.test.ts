@@ -9,15 +9,15 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { EventProducer, createKafka } from '@alertbus/kafka';
-import { ROUTER_RULES_LATEST_KEY, TOPICS, type Envelope } from '@alertbus/schemas';
+import { ROUTER_RULES_LATEST_KEY, TOPICS } from '@alertbus/schemas';
 import type { Kafka } from 'kafkajs';
 import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { RulesError, sha256Hex } from '@alertbus/routing';
 import { firing, MINUTE } from '@alertbus/routing/src/test-support/alerts';
 import { startRouter, type Router } from './index';
+import { rootPostOf, rulesFor } from './test-support/root-post';
 
-const rulesFor = (channel: string) => `defaults:\n  slack: { channel: "${channel}" }\n  pager: { enabled: false }\n`;
 const INVALID = 'defaults:\n  slack: { channel: "#bad" }\nrules:\n  - name: broken\n    match: [team=="x"]\n';
 
 let kafka: Kafka;
@@ -50,19 +50,6 @@ async function start(file: string, log: pino.Logger, watchRules = false): Promis
 async function stop(r: Router): Promise<void> {
   await r.close();
   routers.splice(routers.indexOf(r), 1);
-}
-
-/** The root post decided for an input, once the router has committed it. */
-async function rootPostOf(input: Envelope<'AlertReceived'>): Promise<{ channel: string; rulesVersion: string }> {
-  const post = await waitFor(
-    async () =>
-      (await readTopic(kafka, TOPICS.slackCommands))
-        .map((r) => r.event)
-        .find((e) => e?.type === 'PostSlackMessage' && e.causationId === input.id),
-    { timeoutMs: 60_000, what: `the root post for ${input.alias}` },
-  );
-  const d = post.data as { channel: string; rule: { rulesVersion: string } };
-  return { channel: d.channel, rulesVersion: d.rule.rulesVersion };
 }
 
 const metrics = async (r: Router) => (await fetch(`${r.url}/metrics`)).text();
@@ -107,7 +94,7 @@ test('a router starting with a refused file routes by the last good rules, says 
   expect(b.rulesVersion).toBe(v1);
   const x1 = firing('alertmanager:last-good-1');
   await producer.send([x1]);
-  expect(await rootPostOf(x1)).toEqual({ channel: '#v1', rulesVersion: v1 });
+  expect(await rootPostOf(kafka, x1)).toEqual({ channel: '#v1', rulesVersion: v1 });
   const refused = lines.find((l) => l.problems);
   expect(refused?.level).toBe(50);
   expect(refused?.rulesVersion).toBe(v1);
@@ -136,7 +123,7 @@ test('a router starting with a refused file routes by the last good rules, says 
   expect(await reloads(b, 'applied')).toBe(1);
   const x2 = firing('alertmanager:last-good-2', { at: MINUTE });
   await producer.send([x2]);
-  expect(await rootPostOf(x2)).toEqual({ channel: '#v2', rulesVersion: v2 });
+  expect(await rootPostOf(kafka, x2)).toEqual({ channel: '#v2', rulesVersion: v2 });
   expect((await stored()).slice(2)).toEqual([
     { key: v2, value: rulesFor('#v2') },
     { key: ROUTER_RULES_LATEST_KEY, value: rulesFor('#v2') },

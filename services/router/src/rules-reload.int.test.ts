@@ -10,16 +10,15 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { EventProducer, createKafka } from '@alertbus/kafka';
-import { TOPICS, type Envelope } from '@alertbus/schemas';
 import type { Kafka } from 'kafkajs';
-import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
+import { testBrokers, testKafka } from '../../../test/support/kafka';
 import { freePort } from '../../../test/support/stack';
 import { waitFor } from '../../../test/support/wait';
 import { sha256Hex } from '@alertbus/routing';
 import { firing, MINUTE } from '@alertbus/routing/src/test-support/alerts';
 import { startRouter, type Router } from './index';
+import { rootPostOf, rulesFor } from './test-support/root-post';
 
-const rulesFor = (channel: string) => `defaults:\n  slack: { channel: "${channel}" }\n  pager: { enabled: false }\n`;
 const INVALID = 'defaults:\n  slack: { channel: "#v3" }\nrules:\n  - name: broken\n    match: [\'team=="db"\']\n    pager: { priority: P9 }\n';
 
 let kafka: Kafka;
@@ -36,19 +35,6 @@ afterAll(async () => {
   await router?.close();
   await producer.disconnect();
 });
-
-/** The root post decided for an input, once the router has committed it. */
-async function rootPostOf(input: Envelope<'AlertReceived'>): Promise<{ channel: string; rulesVersion: string }> {
-  const post = await waitFor(
-    async () =>
-      (await readTopic(kafka, TOPICS.slackCommands))
-        .map((r) => r.event)
-        .find((e) => e?.type === 'PostSlackMessage' && e.causationId === input.id),
-    { timeoutMs: 60_000, what: `the root post for ${input.alias}` },
-  );
-  const d = post.data as { channel: string; rule: { rulesVersion: string } };
-  return { channel: d.channel, rulesVersion: d.rule.rulesVersion };
-}
 
 const metric = async (r: Router, result: string) => {
   const text = await (await fetch(`${r.url}/metrics`)).text();
@@ -69,7 +55,7 @@ test('a valid change applies to the next batch; an invalid one is rejected with 
 
   const x1 = firing('alertmanager:reload-1');
   await producer.send([x1]);
-  expect(await rootPostOf(x1)).toEqual({ channel: '#v1', rulesVersion: v1 });
+  expect(await rootPostOf(kafka, x1)).toEqual({ channel: '#v1', rulesVersion: v1 });
 
   // A valid change, picked up by the file watch: no restart.
   writeFileSync(file, rulesFor('#v2'));
@@ -77,7 +63,7 @@ test('a valid change applies to the next batch; an invalid one is rejected with 
   await waitFor(() => router!.rulesVersion === v2, { timeoutMs: 30_000, what: 'the file watch to apply v2' });
   const x2 = firing('alertmanager:reload-2', { at: MINUTE });
   await producer.send([x2]);
-  expect(await rootPostOf(x2)).toEqual({ channel: '#v2', rulesVersion: v2 });
+  expect(await rootPostOf(kafka, x2)).toEqual({ channel: '#v2', rulesVersion: v2 });
   expect(await metric(router, 'applied')).toBe(1);
 
   // An invalid change: rejected, every problem named by line and field, logged, counted; v2 keeps routing.
@@ -92,7 +78,7 @@ test('a valid change applies to the next batch; an invalid one is rejected with 
   expect(rejection?.msg).toContain('routing rules rejected; the rules in force stay');
   const x3 = firing('alertmanager:reload-3', { at: 2 * MINUTE });
   await producer.send([x3]);
-  expect(await rootPostOf(x3)).toEqual({ channel: '#v2', rulesVersion: v2 });
+  expect(await rootPostOf(kafka, x3)).toEqual({ channel: '#v2', rulesVersion: v2 });
 
   // An emptied file (an editor's truncate-then-write, a bad deploy) is refused too: it would silently wipe every rule.
   for (const [i, text] of ['', '# every rule commented out\n'].entries()) {
@@ -103,7 +89,7 @@ test('a valid change applies to the next batch; an invalid one is rejected with 
   expect(logs.some((l) => (JSON.parse(l) as { problems?: string[] }).problems?.some((p) => p.includes('is empty: no rules')))).toBe(true);
   const x4 = firing('alertmanager:reload-4', { at: 3 * MINUTE });
   await producer.send([x4]);
-  expect(await rootPostOf(x4)).toEqual({ channel: '#v2', rulesVersion: v2 });
+  expect(await rootPostOf(kafka, x4)).toEqual({ channel: '#v2', rulesVersion: v2 });
   writeFileSync(file, INVALID);
   await waitFor(async () => (await metric(router!, 'rejected')) >= 4, { timeoutMs: 30_000, what: 'the invalid file again' });
 
