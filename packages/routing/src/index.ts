@@ -33,7 +33,7 @@ export { stormTick, type TickedStorm } from './core/storm-tick';
 export { STORM_SUMMARY_INTERVAL_MS, stormSummaryKey, summaryStale, type SummaryShown } from './core/storm';
 export { incidentIdOf } from './core/incident-id';
 export { NO_SUCH_INCIDENT, parseSlash, SLASH_SILENCE_MAX_MS, slashIncidentId, slashKey, slashHelpText, type ParsedSlash, type SlashCommand } from './slack/slash';
-export { namedIncidentCommand, type NamedIncidentCommand } from './slack/mention-key';
+export { namedIncidentId, namedIncidentCommand, type NamedIncidentCommand } from './slack/mention-key';
 
 // Routing rules: compiled once into an immutable tree, matched by pure functions.
 export { builtinRules, compileRules, sha256Hex, type CompileOptions, type CompileResult, type RulesProblem } from './rules/compile';

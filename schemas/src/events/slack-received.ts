@@ -54,6 +54,23 @@ export const SlackMessageReceived = Type.Object(
     permalink: Type.Optional(
       Type.String({ description: 'Link to the message (workspace URL from auth.test or SLACK_WORKSPACE_URL); absent when unknown.' }),
     ),
+    target: Type.Optional(
+      Type.Object(
+        { incidentId: Id, alias: Type.String({ minLength: 1, maxLength: 512 }) },
+        {
+          additionalProperties: false,
+          description:
+            '`ack` / `resolve <incident id>` by mention or DM: the incident\'s alias, which ingest asked the history API for and ' +
+            'keyed the message by; absent in records written before ingest looked ids up (keyed by the message, they only say how).',
+        },
+      ),
+    ),
+    targetProblem: Type.Optional(
+      Type.String({
+        maxLength: 500,
+        description: 'Why ingest could not find the alias of the incident id named (unknown id, history API unreachable); keyed by the message.',
+      }),
+    ),
     sanitised: Type.Optional(Sanitised),
     raw: Type.Unknown({ description: 'The whole event_callback body as received (text cleaned as `sanitised` says).' }),
   },
@@ -61,7 +78,8 @@ export const SlackMessageReceived = Type.Object(
     additionalProperties: false,
     description:
       'A Slack message the app was told about. Envelope alias (and Kafka key) = slack:{team}:{channel}:{ts}, the message\'s own ' +
-      'ts even for a reply in a thread, so redeliveries, edits and deletes of one message share one alias.',
+      'ts even for a reply in a thread, so redeliveries, edits and deletes of one message share one alias; a mention or DM ' +
+      '`ack|resolve <alias>` (or an incident id ingest found: `target`) is keyed by the incident\'s alias instead.',
   },
 );
 export type SlackMessageReceived = Static<typeof SlackMessageReceived>;

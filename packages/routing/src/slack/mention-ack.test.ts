@@ -1,4 +1,7 @@
-/** `@alertbus ack|resolve <alias>` outside the incident's thread: keyed by that alias, it does what `/alertbus ack <alias>` does. */
+/**
+ * `@alertbus ack|resolve <alias>` outside the incident's thread: keyed by that alias, it does what `/alertbus ack <alias>` does;
+ * by incident id, keyed by the alias ingest found for it, on that occurrence only.
+ */
 import type { AliasState, Envelope } from '@alertbus/schemas';
 import { decide } from '../decider';
 import { builtinRules } from '../rules/compile';
@@ -7,7 +10,8 @@ import { rulesFrom } from '../test-support/scenario';
 import { threadKey } from './thread-key';
 import { given } from '../test-support/slack-spec';
 import { ALICE, BOB, BOT_MENTION, CHANNEL, TEAM, messageAlias, rootPosted, slackMessage, SlackRouterSim, type MessageInit } from '../test-support/slack';
-import { namedIncidentCommand } from './mention-key';
+import { namedIncidentCommand, namedIncidentId } from './mention-key';
+import { NO_SUCH_INCIDENT } from './slash';
 import { otherIncidentText } from './texts';
 
 const rules = builtinRules({ defaultChannel: '#alerts', oncallSchedule: 'ops' });
@@ -41,7 +45,7 @@ describe('which mentions are keyed by the incident they name', () => {
     ['the alias of the thread it is in (the thread\'s own path)', fields(`ack ${messageAlias('1699999999.000001')}`, { threadTs: '1699999999.000001' }), undefined],
     ['a plain channel message (the app_mention twin acts)', fields(`ack ${A}`, { kind: 'message' }), undefined],
     ['an edit', fields(`ack ${A}`, { kind: 'edit' }), undefined],
-    ['an incident id (only the slash command looks them up)', fields('ack 0b1e9c3a-1111-8222-9333-444455556666'), undefined],
+    ['an incident id ingest found no alias for (no target)', fields('ack 0b1e9c3a-1111-8222-9333-444455556666'), undefined],
     ['longer than any alias', fields(`ack a${'x'.repeat(600)}`), undefined],
     ['a quoted alias with spaces, as the slash command takes it', fields('ack "generic:db 1 disk"'), { command: 'ack', alias: 'generic:db 1 disk' }],
     ['Slack\'s smart quotes', fields('resolve “generic:db 1 disk”'), { command: 'resolve', alias: 'generic:db 1 disk' }],
@@ -231,6 +235,94 @@ describe('`@alertbus ack <alias>` in a channel acts as `/alertbus ack <alias>`',
   test('a record of the same mention keyed by its own message (as ingest wrote them before) still decides as it did: it only says how', () => {
     const old = slackMessage(TS, { text: `${BOT_MENTION} ack ${A}` });
     expect(old.alias).toBe(messageAlias(TS));
+    const { sim } = given(rules, incident).when(old).then([
+      ['EventSuppressed', { reason: 'command' }],
+      ['PostSlackReply', { channel: CHANNEL, threadTs: TS, text: otherIncidentText('ack', '/alertbus') }],
+    ]);
+    expect(sim.incident(A)).toMatchObject({ status: 'open' });
+  });
+});
+
+describe('`@alertbus ack <incident id>` acts as `/alertbus ack <incident id>`: on that occurrence, found by ingest', () => {
+  /** As ingest writes it once it looked the id up: keyed by the alias found (`target`), or by the message with why not. */
+  function byId(text: string, found: { alias: string; incidentId: string } | { problem: string }, init: MessageInit = {}): Envelope<'SlackMessageReceived'> {
+    const m = slackMessage(init.ts ?? TS, { text: `${BOT_MENTION} ${text}`, ...init, ...('alias' in found ? { target: found } : { targetProblem: found.problem }) });
+    return { ...m, alias: 'alias' in found ? found.alias : m.alias };
+  }
+
+  test('which mentions name an incident id to look up, and which records act on it', () => {
+    const f = { kind: 'mention' as const, team: TEAM, channel: CHANNEL, ts: TS, text: `${BOT_MENTION} ack ${I1}` };
+    expect(namedIncidentId(f)).toEqual({ command: 'ack', incidentId: I1 });
+    expect(namedIncidentId({ ...f, kind: 'dm', text: `resolve "${I1}"` })).toEqual({ command: 'resolve', incidentId: I1 });
+    expect(namedIncidentId({ ...f, text: `${BOT_MENTION} ack ${A}` })).toBeUndefined();
+    expect(namedIncidentId({ ...f, kind: 'message' })).toBeUndefined();
+    expect(namedIncidentCommand({ ...f, target: { incidentId: I1, alias: A } })).toEqual({ command: 'ack', alias: A, incidentId: I1 });
+    // A target that is not the id named (never written so) names nothing; no target is a record written before.
+    expect(namedIncidentCommand({ ...f, target: { incidentId: '0b1e9c3a-1111-8222-9333-444455556666', alias: A } })).toBeUndefined();
+    expect(namedIncidentCommand(f)).toBeUndefined();
+  });
+
+  test('given an open incident, ack by its id acknowledges it and replies naming the id; a redelivery does nothing again', () => {
+    const g = given(rules, incident);
+    const ack = byId(`ack ${I1}`, { alias: A, incidentId: I1 });
+    const { sim } = g.when(ack).then([
+      ['IncidentAcknowledged', { incidentId: I1, by: ALICE, status: 'acknowledged' }],
+      ['PostSlackMessage', { purpose: 'reply', text: `Acknowledged by <@${ALICE}>.` }],
+      ['UpdateSlackMessage', { incidentId: I1, text: expect.stringContaining('[ACKNOWLEDGED]') }],
+      ['AcknowledgePagerAlert', { incidentId: I1 }],
+      ['PostSlackReply', { incidentId: I1, channel: CHANNEL, threadTs: TS, text: `Acknowledged: ${incident.title} (\`${I1}\`)` }],
+    ]);
+    expect(sim.incident(A)).toMatchObject({ status: 'acknowledged', lastInputId: ack.id });
+    g.when(ack).then([['EventSuppressed', { reason: 'duplicate', incidentId: I1 }]]);
+  });
+
+  test('resolve by id in a DM resolves it', () => {
+    given(rules, incident).when(byId(`resolve ${I1}`, { alias: A, incidentId: I1 }, { kind: 'dm', channel: 'D0ALICE', text: `resolve ${I1}` })).then([
+      ['IncidentResolved', { incidentId: I1, by: ALICE }],
+      ['PostSlackMessage', { purpose: 'reply' }],
+      ['UpdateSlackMessage', { text: expect.stringContaining('[RESOLVED]') }],
+      ['ClosePagerAlert', { incidentId: I1 }],
+      ['PostSlackReply', { channel: 'D0ALICE', threadTs: TS, text: `Resolved: ${incident.title} (\`${I1}\`)` }],
+    ]);
+  });
+
+  test('the id of an earlier occurrence: the newer one at its alias is not touched, and the writer is told it is over', () => {
+    const { sim: before } = given(rules, incident).when(byId(`resolve ${I1}`, { alias: A, incidentId: I1 })).then([
+      ['IncidentResolved', { incidentId: I1 }],
+      ['PostSlackMessage', { purpose: 'reply' }],
+      ['UpdateSlackMessage', {}],
+      ['ClosePagerAlert', {}],
+      ['PostSlackReply', {}],
+    ]);
+    const resolved = before.incident(A)!;
+    const second = decide(firing(A, { at: HOUR, n: 1 }), resolved, rules).state as AliasState;
+    expect(second).toMatchObject({ occurrence: 2, status: 'open' });
+    const later = ((T0 + HOUR + MINUTE) / 1000).toFixed(6);
+    const { sim } = given(rules, second).when(byId(`ack ${I1}`, { alias: A, incidentId: I1 }, { ts: later, at: HOUR + MINUTE, user: BOB })).then([
+      ['EventSuppressed', { reason: 'other-occurrence', incidentId: second.incidentId, inputType: 'SlackMessageReceived' }],
+      ['PostSlackEphemeral', { channel: CHANNEL, user: BOB, text: `Incident \`${I1}\` is over: its alert has fired again since, as a new incident (${second.title}).` }],
+    ]);
+    expect(sim.incident(A)).toMatchObject({ incidentId: second.incidentId, status: 'open' });
+  });
+
+  test('an id ingest could not find, or could not look up: nothing happens, the writer alone is told why, and a redelivery is quiet', () => {
+    const unknown = byId(`ack ${I1}`, { problem: NO_SUCH_INCIDENT });
+    expect(unknown.alias).toBe(messageAlias(TS));
+    const g = given(rules, incident);
+    g.when(unknown).then([
+      ['EventSuppressed', { reason: 'no-incident' }],
+      ['PostSlackEphemeral', { channel: CHANNEL, user: ALICE, text: `I could not find incident \`${I1}\`: ${NO_SUCH_INCIDENT}.` }],
+    ]);
+    g.when(unknown).then([['EventSuppressed', { reason: 'duplicate' }]]);
+    given(rules, incident).when(byId(`resolve ${I1}`, { problem: 'the history API answered 503' }, { threadTs: '1740900050.000100' })).then([
+      ['EventSuppressed', { reason: 'no-incident' }],
+      ['PostSlackEphemeral', { user: ALICE, threadTs: '1740900050.000100', text: expect.stringMatching(/^I could not look up incident `[^`]+` \(the history API answered 503\), so nothing was resolved\./) }],
+    ]);
+    expect(g.sim.incident(A)).toMatchObject({ status: 'open' });
+  });
+
+  test('a record naming an id written before ingest looked them up (no target, keyed by the message) still only says how', () => {
+    const old = slackMessage(TS, { text: `${BOT_MENTION} ack ${I1}` });
     const { sim } = given(rules, incident).when(old).then([
       ['EventSuppressed', { reason: 'command' }],
       ['PostSlackReply', { channel: CHANNEL, threadTs: TS, text: otherIncidentText('ack', '/alertbus') }],

@@ -28,7 +28,7 @@ import { incidentIdOf } from '../core/incident-id';
 import { ROUTER_SOURCE } from '../core/outputs';
 import { BUTTON_ACTION_IDS } from '../core/render';
 import { decideSlackAction, type ActionContext } from './actions';
-import { namedIncidentCommand, type NamedIncidentCommand } from './mention-key';
+import { namedIncidentCommand, namedIncidentId, type NamedIncidentCommand } from './mention-key';
 import { actionAnswer } from './slash-decide';
 
 type MessageInput = Envelope<'SlackMessageReceived'>;
@@ -111,8 +111,8 @@ function command(c: Ctx, r: SlackRoute, cmd: Exclude<SlackCommand, { name: 'requ
     case 'resolve':
       if (cmd.target !== undefined && !(m.threadTs !== undefined && cmd.target === slackAlias(m, m.threadTs))) {
         // Keyed by its own ts, this record cannot see the incident it names: ingest keys such a mention by that alias
-        // (see namedIncidentCommand) and actOnNamed() acts; one keyed here (written before, or naming an incident id)
-        // still only says how, so a replay decides it as it was decided.
+        // (see namedIncidentCommand) and actOnNamed() acts; one keyed here (written before, or naming an incident id
+        // before ingest looked ids up) still only says how, so a replay decides it as it was decided.
         out.add('PostSlackReply', { rule: r.rule, ...thread, text: otherIncidentText(cmd.name, rules.slashCommand) });
       } else if (m.threadTs === undefined) {
         out.add('PostSlackReply', { rule: r.rule, ...thread, text: notInThreadText(cmd.name) });
@@ -373,16 +373,29 @@ function tellWriter(c: Ctx, rule: RuleRef, text: string, incidentId?: string): v
 }
 
 /**
+ * `ack|resolve <incident id>` whose alias ingest could not find (no such id, or the history API not answering): keyed by
+ * the message, it acts on nothing; why is told to the writer alone, as the slash command tells it.
+ */
+function unfound(c: Ctx, r: SlackRoute, rules: CompiledRules, byId: { command: 'ack' | 'resolve'; incidentId: string }, problem: string): RouterState {
+  const { input } = c;
+  suppress(c, 'no-incident', r.rule);
+  tellWriter(c, r.rule, actionAnswer(byId.command, byId.incidentId, [], problem, rules.slashCommand));
+  return { kind: 'slack-command', key: input.alias, command: byId.command, inputId: input.id, at: input.recordedAt };
+}
+
+/**
  * `ack|resolve <alias>` by mention or DM, keyed by that alias: what `/alertbus ack <alias>` does, through the path a
  * click on the incident's button takes (permissions, the note in its thread, the pager). What it did is a reply to the
  * mention; a refusal (unknown alias, already so, not permitted) is told to the writer alone. The alias's state is
- * never replaced by the message's: it is the incident's (or nothing).
+ * never replaced by the message's: it is the incident's (or nothing). By incident id, it acts on that occurrence only
+ * (a newer one at the alias is told of, as the slash command tells it), and the answers name the id as written.
  */
 function actOnNamed(c: Ctx, r: SlackRoute, rules: CompiledRules, named: NamedIncidentCommand, state: RouterState | undefined, ctx: ActionContext): RouterState | undefined {
   const { input, out } = c;
   const m = input.data;
   const incident = isIncidentState(state) ? state : undefined;
   const unchanged = () => (incident ? folded(out, incident) : state);
+  const shown = named.incidentId ?? named.alias;
   // Slack's redelivery, or the DM twin of a mention (ingest derives the id from the message): taken once, also when
   // it went by its thread's record (viaThread) and what acted was derived from it there.
   if (incident && (incident.lastInputId === input.id || viaThreadIds(input.id).includes(incident.lastInputId))) {
@@ -412,7 +425,7 @@ function actOnNamed(c: Ctx, r: SlackRoute, rules: CompiledRules, named: NamedInc
   }
   if (!incident) {
     suppress(c, 'no-incident', r.rule);
-    tellWriter(c, r.rule, actionAnswer(named.command, named.alias, [], undefined, rules.slashCommand));
+    tellWriter(c, r.rule, actionAnswer(named.command, shown, [], undefined, rules.slashCommand));
     return state;
   }
   // Written in a thread, about an incident with a thread of its own: only the thread's record knows whether it is that
@@ -428,6 +441,8 @@ function actOnNamed(c: Ctx, r: SlackRoute, rules: CompiledRules, named: NamedInc
     data: {
       actionId: BUTTON_ACTION_IDS[named.command],
       actionType: MENTION_ACTION_TYPE,
+      // By id: the occurrence named, so an earlier one's id does nothing to a newer one (other-occurrence).
+      ...(named.incidentId ? { incidentId: named.incidentId } : {}),
       user: { id: m.user ?? m.botId ?? 'unknown', ...(m.userName ? { name: m.userName } : {}) },
       ...(m.userGroups ? { userGroups: m.userGroups } : {}),
       team: m.team,
@@ -444,7 +459,7 @@ function actOnNamed(c: Ctx, r: SlackRoute, rules: CompiledRules, named: NamedInc
   // A refusal of permission was told to the writer by the button path already.
   const refusedHere = decided.events.some((e) => e.type === 'EventSuppressed' && e.data.reason === 'not-permitted');
   if (!refusedHere) {
-    const said = actionAnswer(named.command, named.alias, decided.events, undefined, rules.slashCommand);
+    const said = actionAnswer(named.command, shown, decided.events, undefined, rules.slashCommand);
     const acted = decided.events.some((e) => e.type === 'IncidentAcknowledged' || e.type === 'IncidentResolved');
     // In a Slack request's own thread the note the button path posts there is the answer: said once, as a plain `ack`.
     const ownThread = incident.slackRequest !== undefined && incident.slackRequest.channel === m.channel && incident.slackRequest.threadTs === m.threadTs;
@@ -559,8 +574,11 @@ export function decideSlackMessage(
     const text = stripLeadingMentions(m.text);
     const own = matchHandler(rules, text);
     if (own) return { events: out.events, state: custom(c, r, rules, own.handler, own.groups, text) };
+    // An incident id ingest could not find: keyed by its own message, with why.
+    const byId = m.targetProblem !== undefined ? namedIncidentId(m) : undefined;
+    if (byId !== undefined) return { events: out.events, state: unfound(c, r, rules, byId, m.targetProblem!) };
     // Keyed by its own message: ingest keys a quoted alias by the alias (above) now, so a quoted one here was written
-    // before that (a request then, when it had spaces) or names no alias ingest keys by (an incident id): read as then.
+    // before that (a request then, when it had spaces) or names an incident id before ingest looked them up: read as then.
     const cmd = parseCommand(m.text, { quotedTargets: false });
     const next = cmd.name === 'request' ? unmatched(c, r, rules, text) : command(c, r, cmd, rules);
     return { events: out.events, state: next };
