@@ -12,7 +12,7 @@ import {
   type SlackEventsBody,
   type SlackInteractionBody,
 } from '@alertbus/normalise';
-import { namedIncidentCommand } from '@alertbus/routing';
+import { namedIncidentCommand, namedIncidentId } from '@alertbus/routing';
 import { deriveId, makeEnvelope } from '@alertbus/schemas';
 import type { InstallationStore, TeamTokens } from '@alertbus/slack-installs';
 import { writeEvents, type AcceptDeps } from '../accept';
@@ -57,6 +57,9 @@ export interface DeliveryFacts {
   /** Characters keepableJson cleaned in the body. */
   sanitised?: number;
 }
+
+/** Why an incident id is not looked up when ingest has no history API to ask (the slash command says the same). */
+const NO_LOOKUP = 'incident ids cannot be looked up here (ingest has no HISTORY_URL); use the alias';
 
 /** Events that end an installation: its token no longer works and must not be kept. */
 const UNINSTALL_EVENTS: ReadonlySet<string> = new Set(['app_uninstalled', 'tokens_revoked']);
@@ -155,15 +158,20 @@ export async function receiveSlackEvent(deps: SlackInboxDeps, body: SlackEventsB
     return { accepted: 0, ids: [], aliases: [], ignored: result.reason };
   }
   const user = result.data.user;
-  const [userName, userGroups] = await Promise.all([
+  // `ack|resolve <incident id>`: its alias asked of the history API (bounded), beside the user's name and groups.
+  const byId = namedIncidentId(result.data);
+  const [userName, userGroups, found] = await Promise.all([
     user && deps.userNames ? deps.userNames.name(user, result.data.team) : undefined,
     user ? actorGroups(deps, user, result.data.team) : undefined,
+    byId ? (deps.incidents ? deps.incidents.aliasOf(byId.incidentId) : { problem: NO_LOOKUP }) : undefined,
   ]);
-  // `ack|resolve <alias>` by mention or DM: keyed by that alias, where the router holds its incident (as a slash
-  // command is), with an id derived from the message so Slack's redeliveries and a DM's twin are taken once.
-  const named = namedIncidentCommand(result.data);
+  const target = byId && found && 'alias' in found ? { incidentId: byId.incidentId, alias: found.alias } : undefined;
+  // `ack|resolve <alias>` (or an incident id found) by mention or DM: keyed by that alias, where the router holds its
+  // incident (as a slash command is), with an id derived from the message so Slack's redeliveries and a DM's twin are
+  // taken once. An id not found stays under the message's own key, with why.
+  const named = namedIncidentCommand({ ...result.data, ...(target ? { target } : {}) });
   const event = makeEnvelope({
-    id: named ? deriveId('slack-mention-command', result.data.team, result.data.channel, result.data.ts) : accept.newId(),
+    id: named || byId ? deriveId('slack-mention-command', result.data.team, result.data.channel, result.data.ts) : accept.newId(),
     type: 'SlackMessageReceived',
     alias: named?.alias ?? result.alias,
     occurredAt: result.occurredAt ?? recordedAt,
@@ -173,6 +181,8 @@ export async function receiveSlackEvent(deps: SlackInboxDeps, body: SlackEventsB
       ...result.data,
       ...(userName ? { userName: keepableText(userName).value } : {}),
       ...(userGroups ? { userGroups } : {}),
+      ...(target ? { target } : {}),
+      ...(found && 'problem' in found ? { targetProblem: found.problem.slice(0, 500) } : {}),
       ...sanitisedField(facts),
     },
   });
