@@ -21,7 +21,7 @@ import type { SlackMetrics } from '../metrics';
 import type { SlackAcceptedBody } from '../responses';
 import type { IdentitySource } from './identity';
 import type { UserGroupSource } from './user-groups';
-import type { IncidentLookup } from './incident-lookup';
+import { NO_INCIDENT_LOOKUP, type IncidentLookup } from './incident-lookup';
 import type { UserNameSource } from './user-names';
 
 export interface SlackInboxDeps {
@@ -57,9 +57,6 @@ export interface DeliveryFacts {
   /** Characters keepableJson cleaned in the body. */
   sanitised?: number;
 }
-
-/** Why an incident id is not looked up when ingest has no history API to ask (the slash command says the same). */
-const NO_LOOKUP = 'incident ids cannot be looked up here (ingest has no HISTORY_URL); use the alias';
 
 /** Events that end an installation: its token no longer works and must not be kept. */
 const UNINSTALL_EVENTS: ReadonlySet<string> = new Set(['app_uninstalled', 'tokens_revoked']);
@@ -163,7 +160,7 @@ export async function receiveSlackEvent(deps: SlackInboxDeps, body: SlackEventsB
   const [userName, userGroups, found] = await Promise.all([
     user && deps.userNames ? deps.userNames.name(user, result.data.team) : undefined,
     user ? actorGroups(deps, user, result.data.team) : undefined,
-    byId ? (deps.incidents ? deps.incidents.aliasOf(byId.incidentId) : { problem: NO_LOOKUP }) : undefined,
+    byId ? (deps.incidents ? deps.incidents.aliasOf(byId.incidentId) : { problem: NO_INCIDENT_LOOKUP }) : undefined,
   ]);
   const target = byId && found && 'alias' in found ? { incidentId: byId.incidentId, alias: found.alias } : undefined;
   // `ack|resolve <alias>` (or an incident id found) by mention or DM: keyed by that alias, where the router holds its

@@ -10,6 +10,9 @@ export interface IncidentLookup {
   aliasOf(incidentId: string): Promise<IncidentAlias>;
 }
 
+/** Why an incident id is not looked up when ingest has no history API to ask (slash commands and mentions alike). */
+export const NO_INCIDENT_LOOKUP = 'incident ids cannot be looked up here (ingest has no HISTORY_URL); use the alias';
+
 /** How long the look-up may take out of Slack's 3 s (the Kafka write needs the rest). */
 export const INCIDENT_LOOKUP_TIMEOUT_MS = 800;
 

@@ -11,6 +11,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { writeEvents } from '../accept';
 import { HttpError } from '../http-error';
 import { actorGroups, remainingMs, teamAllowed, type SlackInboxDeps, type DeliveryFacts } from './inbox';
+import { NO_INCIDENT_LOOKUP } from './incident-lookup';
 
 
 /** The form fields of a slash command (Slack sends more; they are kept in `raw`). */
@@ -82,7 +83,7 @@ export async function receiveSlashCommand(deps: SlackInboxDeps, f: SlashCommandF
     incidentId
       ? deps.incidents
         ? deps.incidents.aliasOf(incidentId)
-        : { problem: 'incident ids cannot be looked up here (ingest has no HISTORY_URL); use the alias' }
+        : { problem: NO_INCIDENT_LOOKUP }
       : undefined,
     actorGroups(deps, f.user_id, f.team_id),
   ]);
