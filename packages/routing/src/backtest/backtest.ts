@@ -4,6 +4,7 @@ import { evolveAlert, isIncidentEvent, type ResolvedAlias } from '../core/evolve
 import type { SuppressedFiring } from '../core/suppressed-firing';
 import { DEFAULT_STATE_RETENTION_MS, liveState } from '../core/expiry';
 import { StateIndex } from '../core/neighbours';
+import { ROUTER_SOURCE } from '../core/outputs';
 import { Replayer } from '../core/replay';
 import { SilenceBook, type SilenceEvent } from '../core/silences';
 import type { CompiledRules } from '../rules/types';
@@ -33,7 +34,8 @@ export interface IncidentChange {
 
 /**
  * What people did, replayed with the alerts: everything on slack.received.v1 (clicks, `ack` / `resolve` typed in a
- * thread or by mention, slash commands, and the router's own forwarding of them) and the pager's actions.
+ * thread or by mention, slash commands, and the router's own records: thread links, forwards of those commands) and the
+ * pager's actions.
  */
 export type PersonInput = SlackInput | PagerActionInput;
 export type BacktestInput = AlertInput | PersonInput;
@@ -72,7 +74,8 @@ export interface BacktestReport {
   changes: IncidentChange[];
   /**
    * People's inputs replayed with the alerts (so an incident a person resolved is resolved on the candidate side too,
-   * when it holds it); `changed`: the acks and resolves whose effect differs, in the order they were decided.
+   * when it holds it); `inputs` counts what people did, not the router's own records replayed with them;
+   * `changed`: the acks and resolves whose effect differs, in the order they were decided.
    */
   people: { inputs: number; changed: PersonActionChange[] };
 }
@@ -103,6 +106,8 @@ class Groups {
 
 interface PersonMeta {
   id: string;
+  /** Written by ingest for a person, not by the router for itself (a thread link, a forwarded command). */
+  byPerson: boolean;
   alias: string;
   at: string;
   via: 'slack' | 'pager';
@@ -214,6 +219,7 @@ export class Backtest {
     const result = resultOf(effects);
     this.people.push({
       id: input.id,
+      byPerson: input.source !== ROUTER_SOURCE,
       alias: input.alias,
       at: input.recordedAt,
       via: input.type === 'PagerActionReceived' ? 'pager' : 'slack',
@@ -316,7 +322,7 @@ export class Backtest {
         candidate: sortTotals(totals.candidate),
       },
       changes,
-      people: { inputs: this.people.length, changed: this.peopleChanged() },
+      people: { inputs: this.people.filter((p) => p.byPerson).length, changed: this.peopleChanged() },
     };
   }
 

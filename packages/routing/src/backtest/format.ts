@@ -65,7 +65,7 @@ export function formatBacktest(r: BacktestReport, rulesFile: string): string {
     }
   }
   const people = r.people;
-  if (people.inputs > 0) {
+  if (people.inputs > 0 || people.changed.length > 0) {
     lines.push('', `Inputs from people replayed (Slack and the pager): ${people.inputs} · acks and resolves with another effect under the candidate: ${people.changed.length}`);
     for (const p of people.changed) lines.push(`  ${p.alias}  ${p.at}  ${actualText(p.actual, p.via)}; ${candidateText(p.candidate, p.via)}`);
   }
