@@ -1,4 +1,4 @@
-import type { Admin, Kafka } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { TOPIC_SPECS, type TopicSpec } from '@alertbus/schemas';
 
 /** Creates the topics that do not exist yet, with their partition counts and cleanup policies. */
@@ -34,7 +34,7 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[] = T
           if (err.type !== 'TOPIC_ALREADY_EXISTS' && err.type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
         });
     }
-    await waitUntilServed(admin, specs);
+    await waitUntilServed(kafka, specs);
     return missing.map((s) => s.name);
   } finally {
     await admin.disconnect();
@@ -57,11 +57,42 @@ export async function pingKafka(kafka: Kafka): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A logger that drops everything, taken from a client that never connects. */
+const QUIET_LOGGER = new Kafka({ clientId: 'alertbus-quiet', brokers: ['127.0.0.1:0'], logLevel: logLevel.NOTHING }).logger();
+
 /**
- * Right after creation a topic's partitions can briefly be unknown to the broker that answers ("does not host
- * this topic-partition"): wait until every partition has a leader and answers an offsets request.
+ * An admin of `kafka` (same brokers, connections, options) that logs nothing, for requests expected to fail for a while;
+ * a plain admin with KafkaJS versions whose client keeps its logger elsewhere.
  */
-async function waitUntilServed(admin: Admin, specs: readonly TopicSpec[], timeoutMs = 30_000): Promise<void> {
+function quietAdmin(kafka: Kafka): Admin {
+  const holder = kafka as unknown as Record<symbol, unknown>;
+  const key = Object.getOwnPropertySymbols(holder).find((sym) => sym.description === 'private:Kafka:logger');
+  if (key === undefined) return kafka.admin();
+  const logger = holder[key];
+  holder[key] = QUIET_LOGGER;
+  try {
+    return kafka.admin();
+  } finally {
+    holder[key] = logger;
+  }
+}
+
+/**
+ * Right after creation a topic's partitions can briefly be unknown to the broker that answers ("not the leader for that
+ * topic-partition"): wait until every partition has a leader and answers an offsets request. Those answers are expected,
+ * so the admin asking logs nothing (KafkaJS logs each at ERROR); if the wait fails, the error thrown says why.
+ */
+async function waitUntilServed(kafka: Kafka, specs: readonly TopicSpec[], timeoutMs = 30_000): Promise<void> {
+  const admin = quietAdmin(kafka);
+  await admin.connect();
+  try {
+    await pollUntilServed(admin, specs, timeoutMs);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function pollUntilServed(admin: Admin, specs: readonly TopicSpec[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
