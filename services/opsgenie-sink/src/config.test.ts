@@ -11,3 +11,32 @@ describe('opsgenie-sink configuration: the API key', () => {
     expect(() => loadConfig({ ...base, OPSGENIE_API_KEY: 'GenieKey eb243592' })).toThrow(/^OPSGENIE_API_KEY holds whitespace .*\(value not shown\)$/);
   });
 });
+
+describe('opsgenie-sink configuration: OPSGENIE_API_URL against PAGER_PROVIDER', () => {
+  // Each of these made every call a 404 (e.g. POST /jsm/ops/integration/jsm/ops/integration/v2/alerts) and every page a dead letter.
+  test.each([
+    ['jsm', 'https://api.atlassian.com/jsm/ops/integration', /^OPSGENIE_API_URL has a path the jsm client appends itself \(\/jsm\/ops\/integration\).*expected .*https:\/\/api\.atlassian\.com/],
+    ['opsgenie', 'https://api.opsgenie.com/v2', /^OPSGENIE_API_URL has a path the opsgenie client appends itself \(\/v2\).*expected .*https:\/\/api\.opsgenie\.com/],
+    ['opsgenie', 'https://api.eu.opsgenie.com/v2/alerts/', /^OPSGENIE_API_URL has a path .*\(\/v2\/alerts\)/],
+    ['jsm', 'https://api.opsgenie.com', /^OPSGENIE_API_URL is Opsgenie's host while PAGER_PROVIDER=jsm: "https:\/\/api\.opsgenie\.com".*https:\/\/api\.atlassian\.com/],
+    ['jsm', 'https://api.eu.opsgenie.com/', /^OPSGENIE_API_URL is Opsgenie's host while PAGER_PROVIDER=jsm/],
+    ['opsgenie', 'https://api.atlassian.com', /^OPSGENIE_API_URL is JSM Operations' host while PAGER_PROVIDER=opsgenie: .*set PAGER_PROVIDER=jsm/],
+  ])('%s with %s is refused at start, naming the setting and the expected form', (provider, url, message) => {
+    expect(() => loadConfig({ ...base, PAGER_PROVIDER: provider, OPSGENIE_API_URL: url })).toThrow(message);
+  });
+
+  test('jsm left on the default (Opsgenie\'s host) is refused, saying the default was used', () => {
+    expect(() => loadConfig({ ...base, PAGER_PROVIDER: 'jsm' })).toThrow(/^OPSGENIE_API_URL is Opsgenie's host while PAGER_PROVIDER=jsm: unset \(default https:\/\/api\.opsgenie\.com\)/);
+  });
+
+  test.each([
+    ['opsgenie', undefined, 'https://api.opsgenie.com'],
+    ['opsgenie', 'https://api.eu.opsgenie.com/', 'https://api.eu.opsgenie.com'],
+    ['jsm', 'https://api.atlassian.com', 'https://api.atlassian.com'],
+    ['jsm', 'http://127.0.0.1:4010', 'http://127.0.0.1:4010'],
+    ['opsgenie', 'http://localhost:4010/', 'http://localhost:4010'],
+    ['opsgenie', 'https://egress.example.com/opsgenie', 'https://egress.example.com/opsgenie'],
+  ])('%s with %s is taken (the real hosts, a stand-in, a proxy prefix)', (provider, url, taken) => {
+    expect(loadConfig({ ...base, PAGER_PROVIDER: provider, ...(url ? { OPSGENIE_API_URL: url } : {}) }).apiUrl).toBe(taken);
+  });
+});

@@ -10,6 +10,7 @@ import {
   deliveryRetryFromEnv,
   infraRetryFromEnv,
   pgTimeoutsFromEnv,
+  quotableUrl,
   type DeliveryRetryPolicy,
   type InfraRetryPolicy,
   type PgTimeouts,
@@ -18,6 +19,39 @@ import { DEFAULT_CREATE_SETTLE_MS } from './notifier';
 import type { PagerProvider } from './pager-client';
 
 export const DEFAULT_OPSGENIE_API_URL = 'https://api.opsgenie.com';
+
+/** The hosts of Opsgenie's API (US, EU) and of JSM Operations' (whose integration API the JSM client adds a path to). */
+const OPSGENIE_HOSTS = new Set(['api.opsgenie.com', 'api.eu.opsgenie.com']);
+const JSM_HOST = 'api.atlassian.com';
+
+/** What OPSGENIE_API_URL should look like for each provider, for the messages below. */
+const EXPECTED_API_URL: Record<PagerProvider, string> = {
+  opsgenie: 'https://api.opsgenie.com (EU accounts: https://api.eu.opsgenie.com)',
+  jsm: `https://${JSM_HOST} (the sink adds /jsm/ops/integration/v2/…)`,
+};
+
+/**
+ * OPSGENIE_API_URL checked against PAGER_PROVIDER: the clients append `/v2/…` (JSM: `/jsm/ops/integration/v2/…`), so a
+ * URL copied with that path, or one provider's host given to the other, made every call a 404 and every page a dead
+ * letter. A proxy's or a stand-in's URL (any other host, any other path prefix) is taken as it is.
+ */
+export function checkPagerApiUrl(apiUrl: string, provider: PagerProvider, given: boolean): string {
+  const url = new URL(apiUrl);
+  const path = url.pathname.replace(/\/+$/, '');
+  const shown = given ? `"${quotableUrl(apiUrl)}"` : `unset (default ${DEFAULT_OPSGENIE_API_URL})`;
+  const expected = `expected the API's base URL, ${EXPECTED_API_URL[provider]}`;
+  if (/(^|\/)v\d+(\/|$)/i.test(path) || /(^|\/)jsm\/ops(\/|$)/i.test(path)) {
+    throw new ConfigError(`OPSGENIE_API_URL has a path the ${provider} client appends itself (${path}): ${shown}; ${expected}`);
+  }
+  const host = url.hostname.toLowerCase();
+  if (provider === 'jsm' && OPSGENIE_HOSTS.has(host)) {
+    throw new ConfigError(`OPSGENIE_API_URL is Opsgenie's host while PAGER_PROVIDER=jsm: ${shown}; ${expected}`);
+  }
+  if (provider === 'opsgenie' && host === JSM_HOST) {
+    throw new ConfigError(`OPSGENIE_API_URL is JSM Operations' host while PAGER_PROVIDER=opsgenie: ${shown}; set PAGER_PROVIDER=jsm, or ${expected}`);
+  }
+  return apiUrl;
+}
 
 export interface OpsgenieSinkConfig {
   /** Unset → dry-run: commands are recorded with the request they would have sent, nothing is called. */
@@ -54,9 +88,10 @@ export function loadConfig(env: Env = process.env): OpsgenieSinkConfig {
   if (provider !== 'opsgenie' && provider !== 'jsm') {
     throw new ConfigError(`PAGER_PROVIDER must be "opsgenie" or "jsm", got "${provider}"`);
   }
+  const apiUrl = envUrl(env, 'OPSGENIE_API_URL', DEFAULT_OPSGENIE_API_URL).replace(/\/+$/, '');
   return {
     apiKey: envSecret(env, 'OPSGENIE_API_KEY'),
-    apiUrl: envUrl(env, 'OPSGENIE_API_URL', DEFAULT_OPSGENIE_API_URL).replace(/\/+$/, ''),
+    apiUrl: checkPagerApiUrl(apiUrl, provider, Boolean(env.OPSGENIE_API_URL)),
     provider,
     port: envInt(env, 'OPSGENIE_SINK_PORT', 8084, { min: 0, max: 65535 }),
     host: envString(env, 'OPSGENIE_SINK_HOST', '127.0.0.1'),
