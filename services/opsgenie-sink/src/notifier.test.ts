@@ -46,14 +46,14 @@ describe('PagerNotifier', () => {
     expect(outcome.data).toEqual({ provider: 'opsgenie', requestId: expect.any(String) });
   });
 
-  it('treats a close answered 404 "Alert does not exist" at once as done too; another 404 (a wrong URL) still fails', async () => {
+  it('treats a close answered 404 "Alert does not exist" at once as done too; another 404 (a wrong URL) waits, retried', async () => {
     og.state.failNext('close', { status: 404, body: { message: 'Alert does not exist', took: 0.002, requestId: 'r-404' } });
     const outcome = await notifier.execute(command('ClosePagerAlert', 'never-opened'));
     expect(outcome).toEqual({ type: 'PagerAlertClosed', data: { provider: 'opsgenie' } });
 
     og.state.failNext('close', { status: 404, body: { message: 'Could not find the requested resource', took: 0.001, requestId: 'r-405' } });
     const err = await notifier.execute(command('ClosePagerAlert', 'never-opened')).catch((e: unknown) => e);
-    expect(err).toMatchObject({ permanent: true, httpStatus: 404 });
+    expect(err).toMatchObject({ permanent: false, httpStatus: 404, message: expect.stringContaining('check OPSGENIE_API_URL') });
   });
 
   it.each([
@@ -198,5 +198,32 @@ describe('PagerNotifier', () => {
     });
     const long = dry.dryRun(command('CreatePagerAlert', 'x', { message: '€'.repeat(200), priority: 'P1', tags: [], responders: [], details: {}, source: 's' }));
     expect([...((long.data.request as { body: { message: string } }).body.message)]).toHaveLength(130);
+  });
+});
+
+describe('PagerNotifier: an OPSGENIE_API_URL that routes nowhere (404) delays pages, never dead-letters them', () => {
+  // The path the client appends given twice: the stand-in answers what the API gateway does, 404 "No route for POST …".
+  it.each<['opsgenie' | 'jsm', string]>([
+    ['jsm', '/jsm/ops/integration'],
+    ['opsgenie', '/v2'],
+  ])('%s with the URL ending in %s: create, close and acknowledge wait (retryable), /readyz says why, and go out once it is fixed', async (provider, suffix) => {
+    const wrong = new PagerNotifier({ provider, client: createPagerClient(provider, { apiKey: og.apiKey, apiUrl: `${og.url}${suffix}` }), statusPolls: 2, statusPollDelayMs: 10 });
+    for (const cmd of [create('wrong-url'), command('ClosePagerAlert', 'wrong-url'), command('AcknowledgePagerAlert', 'wrong-url')]) {
+      const err = await wrong.execute(cmd).catch((e: unknown) => e);
+      expect(err).toMatchObject({ name: 'DeliveryError', permanent: false, httpStatus: 404, message: expect.stringMatching(/No route for POST .*check OPSGENIE_API_URL/) });
+      expect(wrong.keyProblem()).toMatch(/no such route .*pages wait until OPSGENIE_API_URL .*is fixed/);
+    }
+    expect(og.state.alerts).toEqual([]);
+    // The sink restarted with the right URL: the same command goes out.
+    const right = new PagerNotifier({ provider, client: createPagerClient(provider, { apiKey: og.apiKey, apiUrl: og.url }), statusPolls: 2, statusPollDelayMs: 10 });
+    expect((await right.execute(create('wrong-url'))).type).toBe('PagerAlertCreated');
+    expect(right.keyProblem()).toBeUndefined();
+  });
+
+  it('an acknowledge answered 404 "Alert … does not exist" stays a permanent failure for the command, and is no configuration fault', async () => {
+    og.state.failNext('acknowledge', { status: 404, body: { message: 'Alert with id [x] does not exist', took: 0.001, requestId: 'r' } });
+    const err = await notifier.execute(command('AcknowledgePagerAlert', 'gone')).catch((e: unknown) => e);
+    expect(err).toMatchObject({ permanent: true, httpStatus: 404 });
+    expect(notifier.keyProblem()).toBeUndefined();
   });
 });

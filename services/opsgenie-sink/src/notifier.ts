@@ -51,21 +51,35 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ALERT_MISSING = /does not exist|already closed/i;
 const alertMissing = (s: RequestStatus) => ALERT_MISSING.test(s.status);
 
+/** A fault of the sink's configuration, the same for every command: its key refused, or its URL routing nowhere. */
+type ConfigFault = 'key' | 'url';
+
+function configFault(err: unknown): ConfigFault | undefined {
+  if (!(err instanceof DeliveryError) || !err.permanent || err.httpStatus === undefined) return undefined;
+  const status = err.httpStatus;
+  if (status === 401 || status === 402 || status === 403 || (status === 422 && /key format/i.test(err.message))) return 'key';
+  // Only the alert calls get here (a 404 of a status or look-up call is "not there yet", read by the client), and the
+  // one 404 they answer by design says the alias's alert does not exist; any other is a path the API does not have.
+  if (status === 404 && !ALERT_MISSING.test(err.message)) return 'url';
+  return undefined;
+}
+
 /**
- * The key refused (401, 402, 403, or 422 "Key format is not valid!" from the wrong region's host): a fault of the
- * sink's configuration, the same for every command, not of this command. Permanent, every page of a key rotation or
- * of an EU key sent to the US host was dead-lettered at its first attempt; retryable, pages wait within
- * DELIVERY_RETRY_BUDGET until the key is fixed and the sink restarted, then go out in order.
+ * The key refused (401, 402, 403, or 422 "Key format is not valid!" from the wrong region's host), or an alert call
+ * answered 404 "no such route" (an OPSGENIE_API_URL whose path or host does not fit PAGER_PROVIDER): a fault of the
+ * sink's configuration, the same for every command, not of this command. Permanent, every page of a key rotation, of
+ * an EU key sent to the US host or of a wrong URL was dead-lettered at its first attempt; retryable, pages wait within
+ * DELIVERY_RETRY_BUDGET until the setting is fixed and the sink restarted, then go out in order.
  */
 export function keyRefusedAsRetryable(err: unknown, provider: PagerProvider): unknown {
-  if (!(err instanceof DeliveryError) || !err.permanent || err.httpStatus === undefined) return err;
-  const refused = err.httpStatus === 401 || err.httpStatus === 402 || err.httpStatus === 403 || (err.httpStatus === 422 && /key format/i.test(err.message));
-  if (!refused) return err;
-  return new DeliveryError(
-    `${err.message} — the ${provider} key was refused: check OPSGENIE_API_KEY (an API integration key) and OPSGENIE_API_URL (its region); the page waits and is retried`,
-    false,
-    err.httpStatus,
-  );
+  const fault = configFault(err);
+  if (fault === undefined) return err;
+  const e = err as DeliveryError;
+  const check =
+    fault === 'key'
+      ? `the ${provider} key was refused: check OPSGENIE_API_KEY (an API integration key) and OPSGENIE_API_URL (its region)`
+      : `the ${provider} API has no such route: check OPSGENIE_API_URL (the API's base URL, without /v2 or /jsm/ops/integration) and PAGER_PROVIDER`;
+  return new DeliveryError(`${e.message} — ${check}; the page waits and is retried`, false, e.httpStatus);
 }
 
 /**
@@ -141,10 +155,10 @@ export class PagerNotifier implements Notifier {
     };
   }
 
-  /** The pager's last refusal of the key, until a call succeeds: what /readyz reports while pages wait for a right key. */
+  /** The pager's last refusal of the key or of the URL, until a call succeeds: what /readyz reports while pages wait for a right setting. */
   private keyRefused: string | undefined;
 
-  /** Why pages cannot go out although the sink runs (the key was refused), or undefined. */
+  /** Why pages cannot go out although the sink runs (the key was refused, or the URL routes nowhere), or undefined. */
   keyProblem(): string | undefined {
     return this.keyRefused;
   }
@@ -156,7 +170,9 @@ export class PagerNotifier implements Notifier {
       return outcome;
     } catch (err) {
       const mapped = keyRefusedAsRetryable(err, this.opts.provider);
-      if (mapped !== err) this.keyRefused = `the ${this.opts.provider} API refused the key (HTTP ${(err as DeliveryError).httpStatus}): pages wait until OPSGENIE_API_KEY or OPSGENIE_API_URL is fixed`;
+      const fault = configFault(err);
+      if (fault === 'key') this.keyRefused = `the ${this.opts.provider} API refused the key (HTTP ${(err as DeliveryError).httpStatus}): pages wait until OPSGENIE_API_KEY or OPSGENIE_API_URL is fixed`;
+      else if (fault === 'url') this.keyRefused = `the ${this.opts.provider} API has no such route (HTTP 404 at OPSGENIE_API_URL): pages wait until OPSGENIE_API_URL (or PAGER_PROVIDER) is fixed`;
       else if (err instanceof CreateUnconfirmed) this.keyRefused = undefined; // the create was accepted: so was the key
       else if (err instanceof DeliveryError && err.httpStatus !== undefined && err.httpStatus >= 400 && err.httpStatus < 500 && err.httpStatus !== 429) {
         this.keyRefused = undefined; // refused for the request itself: the key was taken
