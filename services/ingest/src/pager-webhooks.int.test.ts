@@ -12,6 +12,8 @@ import { settled } from './test-support/retry';
 
 const ADMIN = 'admin-token-0123456789';
 const OPSGENIE = 'opsgenie-token-0123456789';
+const JSM = 'jsm-token-0123456789';
+const RELAY = 'relay-token-0123456789';
 const ALIAS = 'alertmanager:c2ea85182f28cbd9';
 
 let ingest: RunningIngest;
@@ -22,7 +24,7 @@ beforeAll(async () => {
       port: 0,
       host: '127.0.0.1',
       token: ADMIN,
-      tokens: [{ name: 'opsgenie', token: OPSGENIE }],
+      tokens: [{ name: 'opsgenie', token: OPSGENIE }, { name: 'jsm', token: JSM }, { name: 'relay', token: RELAY }],
       bodyLimit: 1024 * 1024,
       kafkaBrokers: testBrokers(),
       kafkaTimeoutMs: 10_000,
@@ -73,7 +75,7 @@ test('an Opsgenie Acknowledge is written as PagerActionReceived under the pager 
 });
 
 test('JSM Operations posts the same body to /webhooks/jsm', async () => {
-  const res = await post('/webhooks/jsm', OPSGENIE, { ...acknowledge('alertmanager:jsm1'), action: 'Close' });
+  const res = await post('/webhooks/jsm', JSM, { ...acknowledge('alertmanager:jsm1'), action: 'Close' });
   expect(res.status).toBe(202);
   expect(await res.json()).toMatchObject({ accepted: 1, aliases: ['alertmanager:jsm1'] });
 });
@@ -93,4 +95,19 @@ test('a body without the alert\'s alias is a 400 that names it', async () => {
   const res = await post('/webhooks/opsgenie', OPSGENIE, { ...body, alert });
   expect(res.status).toBe(400);
   expect(((await res.json()) as { message: string }).message).toMatch(/alias/);
+});
+
+test('the opsgenie and jsm tokens are each refused (403) on the other\'s route, nothing written; another name posts to both', async () => {
+  for (const [route, token, named] of [['/webhooks/jsm', OPSGENIE, 'opsgenie'], ['/webhooks/opsgenie', JSM, 'jsm']] as const) {
+    const res = await post(route, token, acknowledge(`alertmanager:crossed-${named}`));
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { message: string }).message).toMatch(new RegExp(`"${named}" .*/webhooks/${named}, not ${route}`));
+  }
+  for (const route of ['/webhooks/opsgenie', '/webhooks/jsm']) expect((await post(route, RELAY, acknowledge('alertmanager:relayed'))).status).toBe(202);
+  const kafka = await settled(() => testKafka('ingest-pager-test'));
+  const records = await settled(() => readTopic(kafka, TOPICS.alertsReceived));
+  expect(records.filter((r) => r.key?.startsWith('alertmanager:crossed-'))).toEqual([]);
+  expect(records.filter((r) => r.key === 'alertmanager:relayed').map((r) => r.event?.data)).toEqual(
+    expect.arrayContaining([expect.objectContaining({ provider: 'opsgenie', authenticatedAs: 'relay' }), expect.objectContaining({ provider: 'jsm', authenticatedAs: 'relay' })]),
+  );
 });

@@ -45,7 +45,8 @@ function createdAtOf(ms: number | undefined): string | undefined {
 /**
  * POST /webhooks/opsgenie and /webhooks/jsm: an action taken on a pager alert, written as PagerActionReceived keyed by
  * the alert's alias (the incident's, as alertbus created it), then 202. Acknowledging or closing an incident is a write
- * that needs a name: only a request sent with a named INGEST_TOKENS entry is taken.
+ * that needs a name: only a request sent with a named INGEST_TOKENS entry is taken, and the entries named `opsgenie` and
+ * `jsm` only on their own route.
  */
 export function pagerWebhookRoute(provider: PagerProvider): FastifyPluginAsyncTypebox<AcceptDeps> {
   return async (app, deps) => {
@@ -54,6 +55,12 @@ export function pagerWebhookRoute(provider: PagerProvider): FastifyPluginAsyncTy
       if (sender === undefined) {
         reply.header('www-authenticate', 'Bearer realm="alertbus"');
         throw new HttpError(401, 'unauthorized', 'pager webhooks act on incidents: send "Authorization: Bearer <token>" with a named INGEST_TOKENS entry (NAME:TOKEN)');
+      }
+      // Named after the other provider, a token is that provider's integration posting to the wrong route: taken, its
+      // action would be recorded (and told in Slack) as this provider's.
+      const other = provider === 'opsgenie' ? 'jsm' : 'opsgenie';
+      if (sender === other) {
+        throw new HttpError(403, 'forbidden', `the INGEST_TOKENS entry "${other}" is for ${other}'s webhook: post to /webhooks/${other}, not /webhooks/${provider}`);
       }
       const body = req.body;
       const user = body.alert.username?.trim();
