@@ -33,6 +33,8 @@ test('the stand-in gets the channels of ROUTING_RULES and two users; a tag notif
   Object.assign(env, { INGEST_TOKEN: 'start-e2e-ingest-admin-token', INGEST_TOKENS: 'opsgenie:start-e2e-pager-token-0' });
   run = npmStart(['--stand-ins'], env);
   await run.waitFor(/^\[alertbus\] ready/m);
+  // The `opsgenie` entry of INGEST_TOKENS takes the pager webhook of its name only.
+  await run.waitFor(/^\[alertbus\]\s+ingest\s+http:\S+\s+\(POST \/webhooks\/alertmanager, \/webhooks\/grafana, \/webhooks\/generic, \/webhooks\/opsgenie\)$/m);
   expect(run.output()).toMatch(/^\[alertbus\] Slack stand-in channels: #alerts, #ops, #batch, #batch-crit, #db-alerts, #deploys$/m);
   // Users to try Slack flows with, known as Slack knows users: anyone else is user_not_found.
   expect(run.output()).toMatch(/^\[alertbus\] Slack stand-in users: @operator \(U0OPERATOR\), @viewer \(U0VIEWER\)$/m);
