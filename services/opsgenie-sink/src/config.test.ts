@@ -25,8 +25,8 @@ describe('opsgenie-sink configuration: OPSGENIE_API_URL against PAGER_PROVIDER',
     expect(() => loadConfig({ ...base, PAGER_PROVIDER: provider, OPSGENIE_API_URL: url })).toThrow(message);
   });
 
-  test('jsm left on the default (Opsgenie\'s host) is refused, saying the default was used', () => {
-    expect(() => loadConfig({ ...base, PAGER_PROVIDER: 'jsm' })).toThrow(/^OPSGENIE_API_URL is Opsgenie's host while PAGER_PROVIDER=jsm: unset \(default https:\/\/api\.opsgenie\.com\)/);
+  test('jsm with OPSGENIE_API_URL unset talks to JSM Operations\' host, not Opsgenie\'s', () => {
+    expect(loadConfig({ ...base, PAGER_PROVIDER: 'jsm' }).apiUrl).toBe('https://api.atlassian.com');
   });
 
   test.each([

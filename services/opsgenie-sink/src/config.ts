@@ -19,6 +19,9 @@ import { DEFAULT_CREATE_SETTLE_MS } from './notifier';
 import type { PagerProvider } from './pager-client';
 
 export const DEFAULT_OPSGENIE_API_URL = 'https://api.opsgenie.com';
+/** JSM Operations' API: the default base URL with PAGER_PROVIDER=jsm. */
+export const DEFAULT_JSM_API_URL = 'https://api.atlassian.com';
+const DEFAULT_API_URL: Record<PagerProvider, string> = { opsgenie: DEFAULT_OPSGENIE_API_URL, jsm: DEFAULT_JSM_API_URL };
 
 /** The hosts of Opsgenie's API (US, EU) and of JSM Operations' (whose integration API the JSM client adds a path to). */
 const OPSGENIE_HOSTS = new Set(['api.opsgenie.com', 'api.eu.opsgenie.com']);
@@ -38,7 +41,7 @@ const EXPECTED_API_URL: Record<PagerProvider, string> = {
 export function checkPagerApiUrl(apiUrl: string, provider: PagerProvider, given: boolean): string {
   const url = new URL(apiUrl);
   const path = url.pathname.replace(/\/+$/, '');
-  const shown = given ? `"${quotableUrl(apiUrl)}"` : `unset (default ${DEFAULT_OPSGENIE_API_URL})`;
+  const shown = given ? `"${quotableUrl(apiUrl)}"` : `unset (default ${DEFAULT_API_URL[provider]})`;
   const expected = `expected the API's base URL, ${EXPECTED_API_URL[provider]}`;
   if (/(^|\/)v\d+(\/|$)/i.test(path) || /(^|\/)jsm\/ops(\/|$)/i.test(path)) {
     throw new ConfigError(`OPSGENIE_API_URL has a path the ${provider} client appends itself (${path}): ${shown}; ${expected}`);
@@ -88,7 +91,7 @@ export function loadConfig(env: Env = process.env): OpsgenieSinkConfig {
   if (provider !== 'opsgenie' && provider !== 'jsm') {
     throw new ConfigError(`PAGER_PROVIDER must be "opsgenie" or "jsm", got "${provider}"`);
   }
-  const apiUrl = envUrl(env, 'OPSGENIE_API_URL', DEFAULT_OPSGENIE_API_URL).replace(/\/+$/, '');
+  const apiUrl = envUrl(env, 'OPSGENIE_API_URL', DEFAULT_API_URL[provider]).replace(/\/+$/, '');
   return {
     apiKey: envSecret(env, 'OPSGENIE_API_KEY'),
     apiUrl: checkPagerApiUrl(apiUrl, provider, Boolean(env.OPSGENIE_API_URL)),
