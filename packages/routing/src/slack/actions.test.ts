@@ -179,7 +179,7 @@ describe('Slack text commands: ack / resolve typed in an incident\'s thread', ()
         ['EventSuppressed', { reason: 'no-incident' }, STORM],
         ['PostSlackReply', { channel: 'C0ALERTS', threadTs: ROOT_TS, text: stormThreadText() }, STORM],
       ]);
-    expect(stormThreadText()).toContain('`/alertbus ack <alias>`');
+    expect(stormThreadText()).toContain('`/alertbus ack &lt;alias&gt;`');
   });
 
   test('the storm thread\'s hint names the slash command as configured (SLACK_COMMAND), which is what people must type', () => {
@@ -187,7 +187,7 @@ describe('Slack text commands: ack / resolve typed in an incident\'s thread', ()
     const STORM_ID = deriveId('storm', '#alerts', '2025-03-01T10:00:00.000Z');
     const renamed = builtinRules({ defaultChannel: '#alerts', oncallSchedule: 'ops', slashCommand: '/incident' });
     const text = stormThreadText('/incident');
-    expect(text).toContain('`/incident ack <alias>` or `/incident resolve <alias>`');
+    expect(text).toContain('`/incident ack &lt;alias&gt;` or `/incident resolve &lt;alias&gt;`');
     expect(text).not.toContain('/alertbus');
     given(renamed, rootPosted(STORM, STORM_ID, ROOT_TS))
       .when(inThread('ack', ROOT_TS))

@@ -41,7 +41,7 @@ describe('`ack <alias>` / `resolve <alias>` by mention: read as the command, nev
         ['PostSlackReply', { channel: CHANNEL, threadTs: LATER, text: otherIncidentText('ack', '/alertbus') }],
       ]);
     expect(sim.incident(messageAlias(LATER))).toBeUndefined();
-    expect(otherIncidentText('ack', '/alertbus')).toContain('`/alertbus ack <alias>`');
+    expect(otherIncidentText('ack', '/alertbus')).toContain('`/alertbus ack &lt;alias&gt;`');
   });
 
   test('`resolve <alias>` in another incident\'s thread does not touch that thread\'s incident either', () => {

@@ -267,7 +267,7 @@ export function decideSlashCommand(
           ...askedBy(d),
           answer: { kind: 'oncall', schedule },
         });
-      } else answer(c, NO_SCHEDULE_TEXT.replace('`oncall <schedule>`', `\`${escapeMrkdwn(d.command)} oncall <schedule>\``), { ephemeral: true });
+      } else answer(c, NO_SCHEDULE_TEXT.replace('`oncall &lt;schedule&gt;`', `\`${escapeMrkdwn(`${d.command} oncall <schedule>`)}\``), { ephemeral: true });
       break;
     }
     case 'incidents':

@@ -68,7 +68,7 @@ describe('slash command text → subcommand', () => {
   test.each([
     ['ack', 'ack', 'name one incident'],
     ['resolve a b', 'resolve', 'name one incident'],
-    ['silence alertname="X"', 'silence', 'for <duration>'],
+    ['silence alertname="X"', 'silence', 'for &lt;duration&gt;'],
     ['silence alertname="X" for soon', 'silence', 'is not a duration'],
     ['silence alertname="X" for 0s', 'silence', 'is not a duration'],
     ['silence alertname="X" for 31d', 'silence', 'longer than a silence may last (30d, SILENCE_MAX_DURATION)'],
@@ -127,7 +127,7 @@ describe('slash commands in the router', () => {
     const none = builtinRules({ defaultChannel: '#alerts' });
     given(none).when(slash('oncall')).then([
       ['EventSuppressed', { reason: 'command' }],
-      ['AnswerSlashCommand', answered(expect.stringContaining('`/alertbus oncall <schedule>`'))],
+      ['AnswerSlashCommand', answered(expect.stringContaining('`/alertbus oncall &lt;schedule&gt;`'))],
     ]);
   });
 

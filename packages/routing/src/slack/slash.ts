@@ -79,7 +79,7 @@ const invalid = (subcommand: string, problem: string): SlashCommand => ({ name: 
 
 function parseSilence(args: string[], comment: string | undefined, maxMs: number): SlashCommand {
   const at = args.lastIndexOf('for');
-  if (at < 0 || at !== args.length - 2) return invalid('silence', 'say how long: `for <duration>` after the matchers');
+  if (at < 0 || at !== args.length - 2) return invalid('silence', 'say how long: `for &lt;duration&gt;` after the matchers');
   const duration = args[at + 1]!;
   const durationMs = parseDuration(duration);
   if (durationMs === null || durationMs === 0) return invalid('silence', `\`${escapeMrkdwn(duration)}\` is not a duration like 30m, 2h or 1h30m`);
@@ -119,7 +119,7 @@ function parseSilence(args: string[], comment: string | undefined, maxMs: number
 const SILENCE_ID_MAX = 200;
 
 function parseTarget(name: 'ack' | 'resolve', args: string[]): SlashCommand {
-  if (args.length !== 1) return invalid(name, `name one incident: \`${usageOf(name)}\``);
+  if (args.length !== 1) return invalid(name, `name one incident: \`${escapeMrkdwn(usageOf(name))}\``);
   const given = args[0]!;
   const target = given.length > 1 && given.startsWith('"') && given.endsWith('"') ? given.slice(1, -1) : given;
   if (target.length > ALIAS_MAX) return invalid(name, `an incident alias is at most ${ALIAS_MAX} characters`);
@@ -152,11 +152,11 @@ export function parseSlash(text: string, opts: { silenceMaxMs?: number } = {}): 
       case 'on-call': {
         // The mention commands' own reading of `oncall [schedule]` (quoted names included).
         const c = parseCommand(['oncall', ...rest].join(' '));
-        return c.name === 'oncall' ? c : invalid('oncall', `name one schedule (quote a name with spaces): \`${usageOf('oncall')}\``);
+        return c.name === 'oncall' ? c : invalid('oncall', `name one schedule (quote a name with spaces): \`${escapeMrkdwn(usageOf('oncall'))}\``);
       }
       case 'incidents': {
         const filter = (rest[0] ?? 'open').toLowerCase();
-        if (rest.length > 1 || (filter !== 'open' && filter !== 'mine')) return invalid('incidents', `\`${usageOf('incidents')}\``);
+        if (rest.length > 1 || (filter !== 'open' && filter !== 'mine')) return invalid('incidents', `\`${escapeMrkdwn(usageOf('incidents'))}\``);
         return { name: 'incidents', filter };
       }
       case 'ack':
@@ -170,7 +170,7 @@ export function parseSlash(text: string, opts: { silenceMaxMs?: number } = {}): 
         return rest.length === 0 ? { name: 'silences' } : invalid('silences', '`silences` takes no arguments');
       case 'unsilence':
       case 'expire':
-        if (rest.length !== 1) return invalid('unsilence', `name one silence: \`${usageOf('unsilence')}\``);
+        if (rest.length !== 1) return invalid('unsilence', `name one silence: \`${escapeMrkdwn(usageOf('unsilence'))}\``);
         // A silence's id is at most SILENCE_ID_MAX characters: a longer one names none (and could not be recorded).
         if (rest[0]!.length > SILENCE_ID_MAX) return invalid('unsilence', `a silence id is at most ${SILENCE_ID_MAX} characters; the \`silences\` command lists them`);
         return { name: 'unsilence', silenceId: rest[0]! };

@@ -32,7 +32,7 @@ export function onCallAcknowledgement(schedule: string): string {
 
 export const NO_SCHEDULE_TEXT =
   'I do not know whose on-call to ask: no schedule is configured (a rule\'s `oncall: { schedule: … }`, or ONCALL_SCHEDULE). ' +
-  'Try `oncall <schedule>`.';
+  'Try `oncall &lt;schedule&gt;`.';
 
 export function notInThreadText(command: 'ack' | 'resolve'): string {
   return `\`${command}\` works inside an incident's thread: mention me with it there.`;
@@ -44,7 +44,7 @@ export function notInThreadText(command: 'ack' | 'resolve'): string {
  */
 export function otherIncidentText(command: 'ack' | 'resolve', slash = '/alertbus'): string {
   return (
-    `Nothing was done: a mention acts only on the incident of the thread it is in. Use \`${slash} ${command} <alias>\`, ` +
+    `Nothing was done: a mention acts only on the incident of the thread it is in. Use \`${escapeMrkdwn(`${slash} ${command} <alias>`)}\`, ` +
     `or the ${command === 'ack' ? 'Ack' : 'Resolve'} button / \`@alertbus ${command}\` in the incident's thread.`
   );
 }
@@ -58,7 +58,7 @@ export const NO_INCIDENT_TEXT = 'I know of no incident in this thread, so there 
 export function stormThreadText(command = '/alertbus'): string {
   return (
     'This thread is an alert storm\'s summary, not one incident, so nothing was acknowledged or resolved. ' +
-    `Use \`${command} ack <alias>\` or \`${command} resolve <alias>\` with the alias listed for each incident.`
+    `Use \`${escapeMrkdwn(`${command} ack <alias>`)}\` or \`${escapeMrkdwn(`${command} resolve <alias>`)}\` with the alias listed for each incident.`
   );
 }
 
