@@ -100,7 +100,7 @@ describe('error mapping', () => {
 
   it('maps real ok:false answers, with Slack\'s details, to permanent failures', async () => {
     const err = await failure(client().postMessage({ channel: '#nowhere', text: 'x' } as never));
-    expect(err).toMatchObject({ permanent: true, message: 'Slack answered channel_not_found' });
+    expect(err).toMatchObject({ permanent: true, message: 'Slack answered channel_not_found for channel #nowhere: no such channel, or the app cannot see it (private channel: invite the app)' });
     const auth = await failure(post(client(standIn.url, 'xoxb-revoked-0123456789')));
     expect(auth.permanent).toBe(true);
     expect(auth.message).toMatch(/invalid_auth/);
@@ -121,6 +121,25 @@ describe('error mapping', () => {
     const err = toDeliveryError(new Error(`socket hang up while sending Bearer ${TOKEN}`), [TOKEN]);
     expect(err.permanent).toBe(false);
     expect(err.message).not.toContain(TOKEN);
+  });
+});
+
+describe('a channel Slack refuses: the error names the channel and what to do about it', () => {
+  it.each([
+    ['not_in_channel', 'invite the app to #alerts (/invite @alertbus)'],
+    ['is_archived', "the channel is archived: unarchive it or change the rule's channel"],
+    ['channel_not_found', 'no such channel, or the app cannot see it (private channel: invite the app)'],
+  ])('%s, to the channel a rule names', async (error, hint) => {
+    const c = client();
+    standIn.state.failNext('chat.postMessage', { ok: false, error });
+    const err = await failure(postToNamedChannel(c, '#alerts', (channel) => c.postMessage({ channel, text: 'x' } as never)));
+    expect(err).toMatchObject({ permanent: true, message: `Slack answered ${error} for channel #alerts (C0ALERTS): ${hint}` });
+  });
+
+  it('not_in_channel, by channel ID (a reply in an incident thread)', async () => {
+    standIn.state.failNext('chat.postMessage', { ok: false, error: 'not_in_channel' });
+    const err = await failure(post());
+    expect(err).toMatchObject({ permanent: true, message: 'Slack answered not_in_channel for channel C0ALERTS: invite the app to channel C0ALERTS (/invite @alertbus)' });
   });
 });
 

@@ -342,12 +342,21 @@ export async function postToNamedChannel(client: SlackClient, requested: string,
   try {
     res = await post(channel);
   } catch (err) {
-    if (channel === requested || !(err instanceof DeliveryError) || !err.permanent || !CHANNEL_GONE.test(err.message)) throw err;
+    if (channel === requested || !(err instanceof DeliveryError) || !err.permanent || !CHANNEL_GONE.test(err.message)) throw named(err, requested);
     client.forgetChannel(requested);
     const again = (await client.resolveChannel(requested)) ?? requested;
-    if (again === channel) throw err;
-    res = await post(again);
+    if (again === channel) throw named(err, requested);
+    try {
+      res = await post(again);
+    } catch (second) {
+      throw named(second, requested);
+    }
   }
   client.rememberChannel(requested, res.channel);
   return res;
+}
+
+/** A refusal of the channel, saying the name the rule gave it as well as the ID it was posted to. */
+function named(err: unknown, requested: string): unknown {
+  return err instanceof SlackPlatformError ? err.named(requested) : err;
 }

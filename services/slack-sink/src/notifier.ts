@@ -21,6 +21,9 @@ import {
 } from './wire';
 
 
+/** How many incidents' root post failures are kept to explain their replies' failures (a few hundred bytes each). */
+const ROOT_FAILURES_KEPT = 1_000;
+
 const rootMessageKey = (command: PostCommand | UpdateCommand): string => `${command.data.teamId ?? ''}/${command.data.incidentId}`;
 const isThreadCommand = (command: AnyEnvelope): command is ThreadCommand | EphemeralCommand => THREAD_COMMAND_TYPES.has(command.type);
 const isNotification = (command: AnyEnvelope): command is NotificationCommand => NOTIFICATION_COMMAND_TYPES.has(command.type);
@@ -59,6 +62,12 @@ export class SlackNotifier implements Notifier {
   readonly target = 'slack' as const;
   readonly handles = SLACK_COMMAND_TYPES;
 
+  /**
+   * Why the root post of an incident (by rootMessageKey) failed, the oldest forgotten past ROOT_FAILURES_KEPT: its
+   * replies and updates then fail for want of a thread, and say why there is none.
+   */
+  private readonly rootFailures = new Map<string, string>();
+
   constructor(private readonly deps: SlackNotifierDeps) {}
 
   async execute(command: AnyEnvelope, attempt = 1): Promise<DeliveryOutcome> {
@@ -76,13 +85,27 @@ export class SlackNotifier implements Notifier {
 
   private async postRoot(client: SlackClient, command: PostCommand): Promise<DeliveryOutcome> {
     const requested = command.data.channel;
-    const res = await postToNamedChannel(client, requested, (channel) => client.postMessage(postMessageBody(command, channel)));
+    const key = rootMessageKey(command);
+    let res;
+    try {
+      res = await postToNamedChannel(client, requested, (channel) => client.postMessage(postMessageBody(command, channel)));
+    } catch (err) {
+      this.rootFailures.delete(key);
+      this.rootFailures.set(key, err instanceof Error ? err.message : String(err));
+      if (this.rootFailures.size > ROOT_FAILURES_KEPT) this.rootFailures.delete(this.rootFailures.keys().next().value!);
+      throw err;
+    }
+    this.rootFailures.delete(key);
     return posted({ channel: res.channel, ts: res.ts, purpose: 'root' });
   }
 
   private async thread(command: PostCommand | UpdateCommand) {
     const thread = await this.deps.threads.find(command.data.incidentId);
-    if (!thread) throw new DeliveryError(`no root message for incident ${command.data.incidentId}`, true);
+    if (!thread) {
+      const where = command.type === 'PostSlackMessage' ? ` in ${command.data.channel}` : '';
+      const cause = this.rootFailures.get(rootMessageKey(command));
+      throw new DeliveryError(`no root message for incident ${command.data.incidentId}${where}${cause ? `: its root post failed: ${cause}` : ''}`, true);
+    }
     return thread;
   }
 

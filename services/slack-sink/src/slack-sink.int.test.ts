@@ -315,12 +315,34 @@ describe('slack-sink', () => {
     expect(ledger?.status).toBe('failed');
   });
 
+  it('a root post Slack refuses for its channel says which channel and what to do, and so do the reply and update after it', async () => {
+    const C = incident('not-invited');
+    const root = post(C, 'root', 'disk full', '#ops');
+    standIn.state.failNext('chat.postMessage', { ok: false, error: 'not_in_channel' });
+    await producer.send([root]);
+    const failed = await delivered(root);
+    expect(failed.type).toBe('DeliveryFailed');
+    expect(data(failed)).toMatchObject({ permanent: true, attempts: 1 });
+    expect(String(data(failed).error)).toBe('Slack answered not_in_channel for channel #ops (C0OPS): invite the app to #ops (/invite @alertbus)');
+
+    const reply = post(C, 'reply', 'still full', '#ops');
+    const later = update(C, 'disk full (acknowledged)');
+    await producer.send([reply, later]);
+    const cause = 'its root post failed: Slack answered not_in_channel for channel #ops (C0OPS): invite the app to #ops (/invite @alertbus)';
+    // A reply names the channel it was for; an update names none, its cause does.
+    for (const [command, where] of [[reply, ' in #ops'], [later, '']] as const) {
+      const orphan = await delivered(command);
+      expect(orphan.type).toBe('DeliveryFailed');
+      expect(data(orphan)).toMatchObject({ permanent: true, error: `no root message for incident ${C.incidentId}${where}: ${cause}` });
+    }
+  });
+
   it('fails a reply for an incident without a root message permanently', async () => {
     const orphan = post(incident('orphan'), 'reply', 'nobody posted my root');
     await producer.send([orphan]);
     const failed = await delivered(orphan);
     expect(failed.type).toBe('DeliveryFailed');
-    expect(data(failed)).toMatchObject({ permanent: true, error: expect.stringMatching(/no root message for incident/) });
+    expect(data(failed)).toMatchObject({ permanent: true, error: expect.stringMatching(/^no root message for incident \S+ in #alerts$/) });
   });
 
   it('keeps the thread across a restart of the sink', async () => {

@@ -57,14 +57,48 @@ export const TOKEN_REFUSED_ERRORS: ReadonlySet<string> = new Set([
   'missing_scope',
 ]);
 
+/** What someone must do in Slack when it refuses a call's channel: no retry fixes these. */
+const CHANNEL_REFUSALS: ReadonlyMap<string, (channel: string) => string> = new Map([
+  ['not_in_channel', (channel: string) => `invite the app to ${channel} (/invite @alertbus)`],
+  ['is_archived', () => "the channel is archived: unarchive it or change the rule's channel"],
+  ['channel_not_found', () => 'no such channel, or the app cannot see it (private channel: invite the app)'],
+]);
+
+/** The channel of a call: the ID (or name) it was made with, and the name a rule gave it when that is known. */
+export interface CallChannel {
+  id: string;
+  name?: string;
+}
+
+/** ` for channel #ops (C0OPS): what to do` after Slack refused the call's channel; '' for any other error. */
+export function channelRefusal(slackError: string, channel: CallChannel | undefined): string {
+  const hint = CHANNEL_REFUSALS.get(slackError);
+  if (!hint || !channel) return '';
+  // Slack channel names are lower case; IDs (C…, G…, D…) upper case.
+  const asName = (ref: string) => (/^[A-Z][A-Z0-9]{2,}$/.test(ref) ? undefined : `#${ref.replace(/^#/, '')}`);
+  const name = channel.name !== undefined && channel.name !== channel.id ? asName(channel.name) : undefined;
+  const where = name ? `${name} (${channel.id})` : (asName(channel.id) ?? channel.id);
+  return ` for channel ${where}: ${hint(name ?? asName(channel.id) ?? `channel ${channel.id}`)}`;
+}
+
 /** An `ok:false` answer of the Web API, with Slack's error code (`channel_not_found`, `invalid_auth`, …). */
 export class SlackPlatformError extends DeliveryError {
+  /**
+   * `answer`: what Slack said. With the call's channel, a refusal of that channel (CHANNEL_REFUSALS) also says which
+   * channel and what to do about it.
+   */
   constructor(
-    message: string,
+    readonly answer: string,
     readonly slackError: string,
+    readonly channel?: CallChannel,
   ) {
-    super(message, !RETRYABLE_PLATFORM_ERRORS.has(slackError));
+    super(answer + channelRefusal(slackError, channel), !RETRYABLE_PLATFORM_ERRORS.has(slackError));
     this.name = 'SlackPlatformError';
+  }
+
+  /** The same refusal, naming the channel as the rule named it (`#ops`) beside the ID the call was made with. */
+  named(name: string): SlackPlatformError {
+    return this.channel ? new SlackPlatformError(this.answer, this.slackError, { id: this.channel.id, name }) : this;
   }
 }
 
@@ -127,7 +161,12 @@ export class SlackWriteCalls {
     }
     if (data.ok !== true) {
       const error = data.error as string;
-      throw new SlackPlatformError(scrubSecrets(`Slack answered ${error}${platformDetails(data)}`, this.secrets), error);
+      const channel = (body as { channel?: unknown }).channel;
+      throw new SlackPlatformError(
+        scrubSecrets(`Slack answered ${error}${platformDetails(data)}`, this.secrets),
+        error,
+        typeof channel === 'string' ? { id: channel } : undefined,
+      );
     }
     return data as T;
   }
