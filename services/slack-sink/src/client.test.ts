@@ -338,3 +338,44 @@ describe('a channel a rule names follows its name', () => {
     expect(await c.resolveChannel('alerts')).toBe('C0NEWALERTS');
   });
 });
+
+describe("Slack's rate limit on a method (per app per workspace)", () => {
+  const calls = (method: string) => standIn.state.calls.filter((c) => c.method === method).length;
+  const history = (c: SlackClient) => c.findCommandMessage({ channel: 'C0ALERTS', oldest: '0', commandId: 'c1' });
+
+  test('after a 429, the method is not called again before its Retry-After is over; other methods and workspaces go on', async () => {
+    let now = 1_000_000;
+    const c = new SlackClient({ token: TOKEN, apiUrl: standIn.url, timeoutMs: 5000, log: silent, now: () => now });
+    standIn.state.failNext('chat.postMessage', { status: 429, retryAfter: 20 });
+    expect(await failure(post(c))).toMatchObject({ httpStatus: 429, retryAfterMs: 20_000 });
+    expect(calls('chat.postMessage')).toBe(1);
+
+    now += 5_000;
+    // Another partition's post: refused at once, with the wait left, as Slack would have refused it.
+    expect(await failure(post(c))).toMatchObject({ permanent: false, httpStatus: 429, retryAfterMs: 15_000 });
+    expect(calls('chat.postMessage')).toBe(1);
+
+    const root = await post(new SlackClient({ token: TOKEN, apiUrl: standIn.url, timeoutMs: 5000, log: silent }));
+    expect(calls('chat.postMessage')).toBe(2);
+    await c.update({ channel: root.channel, ts: root.ts, text: 'resolved' });
+    expect(calls('chat.update')).toBe(1);
+
+    now += 15_000;
+    await post(c);
+    expect(calls('chat.postMessage')).toBe(3);
+  });
+
+  test("a 429 of a call through Slack's WebClient holds that method too", async () => {
+    let now = 1_000_000;
+    const c = new SlackClient({ token: TOKEN, apiUrl: standIn.url, timeoutMs: 5000, log: silent, now: () => now });
+    standIn.state.failNext('conversations.history', { status: 429, retryAfter: 30 });
+    expect(await failure(history(c))).toMatchObject({ httpStatus: 429, retryAfterMs: 30_000 });
+    now += 10_000;
+    expect(await failure(history(c))).toMatchObject({ httpStatus: 429, retryAfterMs: 20_000 });
+    expect(calls('conversations.history')).toBe(1);
+    await post(c);
+    now += 20_000;
+    expect(await history(c)).toBeDefined();
+    expect(calls('conversations.history')).toBe(2);
+  });
+});

@@ -3,6 +3,8 @@ import { DeliveryError, classifyStatus, parseRetryAfter, scrubSecrets, slackWebC
 import { NotSentError } from '@alertbus/sink-runtime';
 import { COMMAND_EVENT_TYPE, type PostEphemeralBody, type PostMessageBody, type UpdateMessageBody } from './wire';
 import { RETRYABLE_PLATFORM_ERRORS, SLACK_ERROR_CODE, SlackPlatformError, SlackWriteCalls, TOKEN_REFUSED_ERRORS, platformDetails } from './write-calls';
+import type { SlackWriteMethod } from './write-calls';
+import { RateGate } from './rate-gate';
 
 export { RETRYABLE_PLATFORM_ERRORS, TOKEN_REFUSED_ERRORS };
 
@@ -78,6 +80,11 @@ export interface SlackClientOptions {
    * refuses every command alike, so it is a retryable fault of the sink, not a permanent one of the command.
    */
   tokenRefusalWaits?: boolean;
+  /**
+   * The workspace's hold on rate-limited methods, shared by every client of its tokens (a reinstall's new token is
+   * limited as the old one was); a gate of its own when not given.
+   */
+  rateGate?: RateGate;
 }
 
 /** Writes (chat.*) need chat:write, which every command needs; reads need scopes the sink can do without. */
@@ -110,12 +117,15 @@ export class SlackClient {
   private readonly log: Logger;
   /** Slack's error code that refused the token, while no call has succeeded since. */
   private refused: string | undefined;
+  /** Methods Slack answered 429, not called again until its Retry-After is over: one 429 for all partitions, not one each. */
+  private readonly gate: RateGate;
 
   constructor(opts: SlackClientOptions) {
     this.secrets = [opts.token];
     this.now = opts.now ?? Date.now;
     this.tokenRefusalWaits = opts.tokenRefusalWaits ?? false;
     this.log = opts.log;
+    this.gate = opts.rateGate ?? new RateGate(this.now);
     this.web = slackWebClient({ token: opts.token, apiUrl: opts.apiUrl, timeoutMs: opts.timeoutMs, log: opts.log });
     this.writes = new SlackWriteCalls({ token: opts.token, apiUrl: opts.apiUrl, timeoutMs: opts.timeoutMs });
   }
@@ -129,29 +139,38 @@ export class SlackClient {
     return `Slack refuses SLACK_BOT_TOKEN (${this.refused}): every Slack command waits until the token, its scopes or the app's installation are fixed`;
   }
 
-  private async call<T>(fn: () => Promise<T>, acceptError?: (error: string) => boolean, kind: CallKind = 'read'): Promise<T | undefined> {
+  /** A call of the Web API `method` through the WebClient, not made while Slack's rate limit on the method lasts. */
+  private async call<T>(method: string, fn: () => Promise<T>, acceptError?: (error: string) => boolean, kind: CallKind = 'read'): Promise<T | undefined> {
+    this.gate.check(method);
     let res: T;
     try {
       res = await fn();
     } catch (err) {
       const e = err as { code?: string; data?: { error?: unknown } };
       if (acceptError && e.code === ErrorCode.PlatformError && acceptError(String(e.data?.error))) return undefined;
-      throw this.refusal(toDeliveryError(err, this.secrets), kind);
+      const failure = toDeliveryError(err, this.secrets);
+      this.gate.note(method, failure);
+      throw this.refusal(failure, kind);
     }
     this.answered(kind);
     return res;
   }
 
-  private async must<T>(fn: () => Promise<T>, kind: CallKind = 'read'): Promise<T> {
-    return (await this.call(fn, undefined, kind)) as T;
+  private async must<T>(method: string, fn: () => Promise<T>, kind: CallKind = 'read'): Promise<T> {
+    return (await this.call(method, fn, undefined, kind)) as T;
   }
 
-  /** A chat.postMessage or chat.update, with a refusal of the token classified as every other call's. */
-  private async write<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * A chat.postMessage or chat.update, not made while Slack's rate limit on the method lasts, with a refusal of the
+   * token classified as every other call's.
+   */
+  private async write<T>(method: SlackWriteMethod, body: object): Promise<T> {
+    this.gate.check(method);
     let res: T;
     try {
-      res = await fn();
+      res = await this.writes.call<T>(method, body);
     } catch (err) {
+      this.gate.note(method, err);
       throw err instanceof DeliveryError ? this.refusal(err, 'write') : err;
     }
     this.answered('write');
@@ -186,20 +205,20 @@ export class SlackClient {
 
   /** The Slack user id with this email, or undefined when nobody (active) has it (needs users:read.email). */
   async lookupUserByEmail(email: string): Promise<string | undefined> {
-    const res = await this.call(() => this.web.users.lookupByEmail({ email }), (error) => error === 'users_not_found');
+    const res = await this.call('users.lookupByEmail', () => this.web.users.lookupByEmail({ email }), (error) => error === 'users_not_found');
     const user = res?.user;
     return user?.id && !user.deleted ? user.id : undefined;
   }
 
   /** The members of a user group (usergroups.users.list, needs usergroups:read). */
   async usergroupMembers(usergroup: string): Promise<string[]> {
-    const res = await this.must(() => this.web.usergroups.users.list({ usergroup }));
+    const res = await this.must('usergroups.users.list', () => this.web.usergroups.users.list({ usergroup }));
     return res.users ?? [];
   }
 
   /** Replaces the whole membership of a user group (usergroups.users.update, needs usergroups:write; never empty). */
   async setUsergroupMembers(usergroup: string, users: readonly string[]): Promise<void> {
-    await this.must(() => this.web.usergroups.users.update({ usergroup, users: users.join(',') }));
+    await this.must('usergroups.users.update', () => this.web.usergroups.users.update({ usergroup, users: users.join(',') }));
   }
 
   /** Every message in a thread (since `oldest`) that carries this command id in its metadata, with its step. */
@@ -207,7 +226,7 @@ export class SlackClient {
     const out: CommandMessage[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < HISTORY_MAX_PAGES; page++) {
-      const res = await this.must(() =>
+      const res = await this.must('conversations.replies', () =>
         this.web.conversations.replies({ channel: q.channel, ts: q.threadTs, oldest: q.oldest, include_all_metadata: true, limit: 200, cursor }),
       );
       for (const m of res.messages ?? []) {
@@ -223,19 +242,19 @@ export class SlackClient {
   }
 
   async postMessage(body: PostMessageBody): Promise<PostedMessage> {
-    const res = await this.write(() => this.writes.call<{ channel?: string; ts?: string }>('chat.postMessage', body));
+    const res = await this.write<{ channel?: string; ts?: string }>('chat.postMessage', body);
     if (!res.channel || !res.ts) throw new DeliveryError('Slack answered ok without channel and ts', false);
     return { channel: res.channel, ts: res.ts };
   }
 
   /** An answer only `body.user` sees; Slack keeps no copy, so there is nothing to find again after a crash. */
   async postEphemeral(body: PostEphemeralBody): Promise<{ messageTs: string }> {
-    const res = await this.must(() => this.web.chat.postEphemeral(body as unknown as ChatPostEphemeralArguments), 'write');
+    const res = await this.must('chat.postEphemeral', () => this.web.chat.postEphemeral(body as unknown as ChatPostEphemeralArguments), 'write');
     return { messageTs: res.message_ts ?? '' };
   }
 
   async update(body: UpdateMessageBody): Promise<PostedMessage> {
-    const res = await this.write(() => this.writes.call<{ channel?: string; ts?: string }>('chat.update', body));
+    const res = await this.write<{ channel?: string; ts?: string }>('chat.update', body);
     return { channel: res.channel ?? body.channel, ts: res.ts ?? body.ts };
   }
 
@@ -293,7 +312,7 @@ export class SlackClient {
   private async listChannelsOfTypes(types: string, into: Map<string, string>): Promise<void> {
     let cursor: string | undefined;
     do {
-      const res = await this.must(() =>
+      const res = await this.must('conversations.list', () =>
         this.web.conversations.list({ types, exclude_archived: true, limit: 1000, cursor }),
       );
       for (const c of res.channels ?? []) if (c.id && c.name) into.set(c.name.toLowerCase(), c.id);
@@ -314,7 +333,7 @@ export class SlackClient {
     let cursor: string | undefined;
     for (let page = 0; page < HISTORY_MAX_PAGES; page++) {
       const args = { channel: q.channel, oldest: q.oldest, include_all_metadata: true, limit: 200, cursor };
-      const res = await this.must(() =>
+      const res = await this.must(q.threadTs ? 'conversations.replies' : 'conversations.history', () =>
         q.threadTs ? this.web.conversations.replies({ ...args, ts: q.threadTs }) : this.web.conversations.history(args),
       );
       const hit = (res.messages ?? []).find(

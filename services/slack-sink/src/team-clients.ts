@@ -1,6 +1,7 @@
 import type { Logger } from '@alertbus/common';
 import type { TeamTokens } from '@alertbus/slack-installs';
 import { SlackClient } from './client';
+import { RateGate } from './rate-gate';
 
 /** A Web API client for a workspace, and the on-call cache's key for it ('' = the SLACK_BOT_TOKEN workspace). */
 export interface TeamClient {
@@ -19,6 +20,8 @@ export interface ClientSource {
  */
 export class TeamClients implements ClientSource {
   private readonly byToken = new Map<string, SlackClient>();
+  /** Slack's rate limits are per workspace: one gate per team, whichever of its tokens the call is made with. */
+  private readonly gates = new Map<string, RateGate>();
 
   constructor(
     private readonly tokens: TeamTokens,
@@ -32,7 +35,10 @@ export class TeamClients implements ClientSource {
     let client = this.byToken.get(creds.token);
     if (!client) {
       const tokenRefusalWaits = this.opts.soleToken === true && creds.source === 'default';
-      client = new SlackClient({ token: creds.token, apiUrl: this.opts.apiUrl, timeoutMs: this.opts.timeoutMs, log: this.opts.log, tokenRefusalWaits });
+      const team = creds.source === 'installed' ? teamId! : '';
+      let rateGate = this.gates.get(team);
+      if (!rateGate) this.gates.set(team, (rateGate = new RateGate()));
+      client = new SlackClient({ token: creds.token, apiUrl: this.opts.apiUrl, timeoutMs: this.opts.timeoutMs, log: this.opts.log, tokenRefusalWaits, rateGate });
       this.byToken.set(creds.token, client);
     }
     return { client, cacheTeam: creds.source === 'installed' ? teamId! : '' };
