@@ -1,6 +1,6 @@
 import { type Static, type TSchema } from '@sinclair/typebox';
 import { AlertReceived } from './events/alerts';
-import { PagerActionForwarded, PagerActionReceived, PagerAliasLinked } from './events/pager-received';
+import { PagerActionForwarded, PagerActionReceived, PagerAliasLinked, PagerAliasResolved } from './events/pager-received';
 import { SlackMessageReceived, SlackActionReceived, SlackThreadLinked, SlackTextCommandReceived, SlackSlashCommandReceived } from './events/slack-received';
 import {
   IncidentOpened,
@@ -71,6 +71,7 @@ export const EVENT_TYPES = {
   /** The router's own inputs for templated pager aliases, next to the actions they carry back (keyed by pager alias, by incident alias). */
   PagerAliasLinked: { topic: TOPICS.alertsReceived, data: PagerAliasLinked },
   PagerActionForwarded: { topic: TOPICS.alertsReceived, data: PagerActionForwarded },
+  PagerAliasResolved: { topic: TOPICS.alertsReceived, data: PagerAliasResolved },
   IncidentOpened: { topic: TOPICS.incidents, data: IncidentOpened },
   IncidentReopened: { topic: TOPICS.incidents, data: IncidentReopened },
   IncidentRepeated: { topic: TOPICS.incidents, data: IncidentRepeated },

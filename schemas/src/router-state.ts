@@ -145,7 +145,11 @@ export const SlackKeyState = Type.Union([
       ...keyStateBase,
       links: Type.Array(
         Type.Object(
-          { alias: Type.String({ minLength: 1, maxLength: 512 }), incidentId: Type.String({ minLength: 1 }) },
+          {
+            alias: Type.String({ minLength: 1, maxLength: 512 }),
+            incidentId: Type.String({ minLength: 1 }),
+            resolved: Type.Optional(Type.Literal(true, { description: 'The occurrence resolved at its source (PagerAliasResolved).' })),
+          },
           { additionalProperties: false },
         ),
         { maxItems: PAGER_ALIAS_LINKS_MAX, description: 'The incidents paged under it, longest-linked first; one per alias, its latest occurrence.' },

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { RuleRef } from '../common';
 import { Sanitised } from './shared';
 
 // ---------------------------------------------------------------- received from the pager (ingest → router)
@@ -73,6 +74,23 @@ export const PagerAliasLinked = Type.Object(
   { additionalProperties: false },
 );
 export type PagerAliasLinked = Static<typeof PagerAliasLinked>;
+
+/**
+ * An incident paged under a pager alias other than its own resolved at its source: keyed by the pager alias, whose
+ * links know which other incidents still page through the same pager alert, so the alert is closed by the last of them
+ * and only noted before.
+ */
+export const PagerAliasResolved = Type.Object(
+  {
+    pagerAlias: Type.String({ minLength: 1, maxLength: PAGER_ACTION_LIMITS.alias }),
+    alias: Type.String({ minLength: 1, maxLength: PAGER_ACTION_LIMITS.alias, description: "The incident's alias." }),
+    incidentId: Type.String({ minLength: 1, description: 'The occurrence that resolved.' }),
+    title: Type.String({ description: "The incident's title, for the pager alert's note." }),
+    rule: RuleRef,
+  },
+  { additionalProperties: false },
+);
+export type PagerAliasResolved = Static<typeof PagerAliasResolved>;
 
 /**
  * A pager action that arrived at a pager alias with linked incidents, sent on to one of them: keyed by the incident's

@@ -189,6 +189,7 @@ const NON_SLACK_INPUT_TYPES: ReadonlySet<string> = new Set<string>([
   'PagerActionReceived',
   'PagerAliasLinked',
   'PagerActionForwarded',
+  'PagerAliasResolved',
   'NotificationRequested',
   'StormSummaryTick',
 ] satisfies Array<RouterInput['type']>);

@@ -58,6 +58,8 @@ function describeEvent(e: AnyEnvelope): string {
       return `${d.provider} ${d.action} by ${d.user ?? 'someone'} on alert ${d.alertId} (alias ${d.pagerAlias}), forwarded from ${d.receivedId} to incident ${d.incidentId}`;
     case 'PagerAliasLinked':
       return `pager alias ${d.pagerAlias} leads to incident ${d.incidentId} (alias ${d.alias})`;
+    case 'PagerAliasResolved':
+      return `incident ${d.incidentId} (alias ${d.alias}) on pager alias ${d.pagerAlias} resolved at the source`;
     case 'ReplyWithOnCall':
       return `on-call of ${d.schedule}${rule}`;
     case 'OnCallReplyPosted':

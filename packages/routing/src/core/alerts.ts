@@ -7,7 +7,7 @@ import { findInhibition } from './inhibit';
 import { NO_NEIGHBOURS, type At, type Neighbours, type StormMembers } from './neighbours';
 import { Outputs } from './outputs';
 import { pagerDescription, pagerDetails, pagerMessage, pagerTags } from './pager';
-import { linkPagerAlias } from './pager-links';
+import { closeOwnPage, linkPagerAlias, RESOLVED_NOTE } from './pager-links';
 import { incidentView, renderRoot, repeatReplyText, resolvedReplyText } from './render';
 import { stormFor, stormMembers, stormOf, updatesSummary, type Storm } from './storm';
 import { renderStormSummary, stormMemberAcknowledgedNote, stormPageClosedNote, stormPageDescription, stormPageMessage, stormPageNote } from './storm-render';
@@ -344,9 +344,7 @@ function resolve(out: Outputs, input: AlertInput, r: Route, s: AliasState, neigh
     out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: r.rule, ...renderRoot(resolved, [], { historyUrl: rules.historyPublicUrl }) });
   }
   stormOnResolve(out, s, resolvedState, r.rule, neighbours, at);
-  if (s.paged) {
-    out.add('ClosePagerAlert', { incidentId: s.incidentId, rule: r.rule, note: 'Resolved at the source.' }, pagerAliasOf(s));
-  }
+  if (s.paged) closeOwnPage(out, s, r.rule, RESOLVED_NOTE);
 }
 
 /**

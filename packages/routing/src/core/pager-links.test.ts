@@ -5,6 +5,7 @@ import { firing, resolved, T0 } from '../test-support/alerts';
 import { buttonClick } from '../test-support/slack';
 import { pagerAction as webhookAction } from '../test-support/pager';
 import { isIncidentState, type RouterState } from '../state';
+import { StateIndex } from './neighbours';
 
 /** A rule that pages every incident of a team under one pager alias: one pager alert for the team's incidents. */
 const rules = (() => {
@@ -22,7 +23,7 @@ const B = 'alertmanager:bbbb';
 const PAGER = 'team-db';
 const PAGER_COMMANDS = ['CreatePagerAlert', 'AcknowledgePagerAlert', 'ClosePagerAlert', 'AddPagerNote', 'UpdatePagerPriority'];
 /** The inputs the router writes to itself, decided at the key they are written to. */
-const ROUTER_INPUTS = new Set(['PagerAliasLinked', 'PagerActionForwarded']);
+const ROUTER_INPUTS = new Set(['PagerAliasLinked', 'PagerActionForwarded', 'PagerAliasResolved']);
 
 
 /** The pager's report of `action` on the alert `alias`: created at T0 + 1 s, taken in the app unless `by` says otherwise. */
@@ -35,6 +36,13 @@ const pagerAction = (action: string, alias: string, init: Partial<PagerActionRec
  */
 class Router {
   readonly states = new Map<string, RouterState>();
+  /** Every key's incident, as the processor's index answers other keys' decisions (storm control among them): when asked. */
+  readonly index: StateIndex | undefined;
+
+  constructor(withIndex = false) {
+    this.index = withIndex ? new StateIndex() : undefined;
+  }
+
   /** Every event written, in order. */
   readonly written: AnyEnvelope[] = [];
 
@@ -43,9 +51,10 @@ class Router {
     const out: AnyEnvelope[] = [];
     while (queue.length > 0) {
       const next = queue.shift()!;
-      const d = decide(next, this.states.get(next.alias), rules);
+      const d = decide(next, this.states.get(next.alias), rules, this.index ? { neighbours: this.index } : {});
       if (d.state === undefined) this.states.delete(next.alias);
       else this.states.set(next.alias, d.state);
+      this.index?.put(next.alias, d.state);
       for (const e of d.events) {
         const v = validateEnvelope(e);
         if (!v.ok) throw new Error(`${e.type} is not valid: ${v.error}`);
@@ -68,7 +77,10 @@ const types = (events: AnyEnvelope[]) => events.map((e) => [e.type, e.alias]);
 const reasons = (events: AnyEnvelope[]) => events.filter((e) => e.type === 'EventSuppressed').map((e) => [e.alias, (e.data as { reason: string }).reason]);
 
 function paged(...aliases: string[]): Router {
-  const router = new Router();
+  return pagedOn(new Router(), ...aliases);
+}
+
+function pagedOn(router: Router, ...aliases: string[]): Router {
   aliases.forEach((alias, i) => router.send(firing(alias, { at: i * 100 })));
   return router;
 }
@@ -144,9 +156,9 @@ describe('acks and closes of a pager alert under a templated pager alias reach i
     expect(router.incident(B).status).toBe('open');
   });
 
-  test('the pager\'s echo of the close alertbus made when one incident resolved at its source resolves none of the others', () => {
+  test('the pager\'s echo of the close alertbus made when one incident was resolved in Slack resolves none of the others', () => {
     const router = paged(A, B);
-    const gone = router.send(resolved(A, { at: 1_000 }));
+    const gone = router.send(buttonClick(A, router.incident(A).incidentId, 'alertbus_resolve', { at: 1_000 }));
     expect(gone.find((e) => e.type === 'ClosePagerAlert')!.alias).toBe(PAGER);
     const echo = router.send(pagerAction('Close', PAGER, { user: 'alertbus', by: 'alertbus' }));
     expect(reasons(echo)).toEqual([[PAGER, 'own-action']]);
@@ -227,5 +239,59 @@ describe('acks and closes of a pager alert under a templated pager alias reach i
     const d = decide(firing(A), undefined, own.rules);
     expect(d.events.map((e) => e.type)).toContain('CreatePagerAlert');
     expect(d.events.map((e) => e.type)).not.toContain('PagerAliasLinked');
+  });
+});
+
+describe('a pager alert several incidents share under a templated alias is closed when the last of them resolves', () => {
+  const pagerCommands = (events: AnyEnvelope[]) =>
+    events.filter((e) => PAGER_COMMANDS.includes(e.type)).map((e) => [e.type, e.alias, (e.data as { note?: string }).note]);
+
+  test('given two incidents on one pager alert, when the first resolves at its source, the alert gets a note and stays open; when the second resolves, it is closed', () => {
+    const router = pagedOn(new Router(true), A, B);
+    const first = router.send(resolved(A, { at: 1_000 }));
+    expect(router.incident(A).status).toBe('resolved');
+    expect(pagerCommands(first)).toEqual([
+      ['AddPagerNote', PAGER, `Resolved at the source: ${router.incident(A).title} (${A}). This alert stays open for 1 other incident still open on it.`],
+    ]);
+    expect(first.find((e) => e.type === 'AddPagerNote')!.data).toMatchObject({ incidentId: router.incident(A).incidentId });
+
+    const last = router.send(resolved(B, { at: 2_000 }));
+    expect(pagerCommands(last)).toEqual([['ClosePagerAlert', PAGER, 'Resolved at the source.']]);
+    expect(last.find((e) => e.type === 'ClosePagerAlert')!.data).toMatchObject({ incidentId: router.incident(B).incidentId });
+  });
+
+  test('one incident alone on its pager alert closes it when it resolves, as before', () => {
+    const router = pagedOn(new Router(true), A);
+    expect(pagerCommands(router.send(resolved(A, { at: 1_000 })))).toEqual([['ClosePagerAlert', PAGER, 'Resolved at the source.']]);
+  });
+
+  test('an incident that fires again after the shared alert closed pages again, and its resolve closes the new alert', () => {
+    const router = pagedOn(new Router(true), A, B);
+    router.send(resolved(A, { at: 1_000 }));
+    router.send(resolved(B, { at: 2_000 }));
+    const again = router.send(firing(A, { at: 120_000 }));
+    expect(again.find((e) => e.type === 'CreatePagerAlert')!.alias).toBe(PAGER);
+    expect(pagerCommands(router.send(resolved(A, { at: 130_000 })))).toEqual([['ClosePagerAlert', PAGER, 'Resolved at the source.']]);
+  });
+
+  test('a linked incident resolved another way (the pager\'s Close of an earlier alert) keeps no later alert under the alias open', () => {
+    const router = pagedOn(new Router(true), A, B);
+    router.send(pagerAction('Close', PAGER, { at: 6_000 }));
+    expect(router.incident(B).status).toBe('resolved');
+    router.send(firing(A, { at: 120_000 }));
+    expect(pagerCommands(router.send(resolved(A, { at: 130_000 })))).toEqual([['ClosePagerAlert', PAGER, 'Resolved at the source.']]);
+  });
+
+  test('a second resolve of a resolved incident sends the pager nothing more', () => {
+    const router = pagedOn(new Router(true), A, B);
+    router.send(resolved(A, { at: 1_000 }));
+    expect(pagerCommands(router.send(resolved(A, { at: 1_500 })))).toEqual([]);
+    expect(pagerCommands(router.send(resolved(B, { at: 2_000 })))).toEqual([['ClosePagerAlert', PAGER, 'Resolved at the source.']]);
+  });
+
+  test('a pager alias with no links kept (written before links were, or forgotten) closes the alert, as one incident\'s resolve always did', () => {
+    const router = pagedOn(new Router(true), A, B);
+    router.states.delete(PAGER);
+    expect(pagerCommands(router.send(resolved(A, { at: 1_000 })))).toEqual([['ClosePagerAlert', PAGER, 'Resolved at the source.']]);
   });
 });

@@ -1,8 +1,12 @@
-import { PAGER_ALIAS_LINKS_MAX, type Envelope, type SlackKeyState } from '@alertbus/schemas';
+import { PAGER_ALIAS_LINKS_MAX, type AliasState, type Envelope, type RuleRef, type SlackKeyState } from '@alertbus/schemas';
 import type { RouterState } from '../state';
-import type { Outputs } from './outputs';
+import type { DecisionContext } from './context';
+import { NO_NEIGHBOURS, type Neighbours } from './neighbours';
+import { Outputs } from './outputs';
+import { truncate } from './text';
 
 export type PagerAliasLinkInput = Envelope<'PagerAliasLinked'>;
+export type PagerAliasResolveInput = Envelope<'PagerAliasResolved'>;
 
 /** What the router keeps under a templated pager alias: the incidents paged under it. */
 export type PagerAliasState = Extract<SlackKeyState, { kind: 'pager-alias' }>;
@@ -57,3 +61,57 @@ export function forwardPagerAction(out: Outputs, input: Envelope<'PagerActionRec
   const { raw: _raw, sanitised: _sanitised, ...action } = input.data;
   for (const link of links) out.add('PagerActionForwarded', { ...action, receivedId: input.id, incidentId: link.incidentId }, link.alias);
 }
+
+/** The note on the pager alert when an incident paged through it resolved at its source, and it stays open for the others. */
+export function sharedPageResolvedNote(title: string, alias: string, stillOpen: number): string {
+  const others = stillOpen === 1 ? '1 other incident' : `${stillOpen} other incidents`;
+  return `Resolved at the source: ${truncate(title, 200)} (${alias}). This alert stays open for ${others} still open on it.`;
+}
+
+/**
+ * The incident resolved at its source closes its pager alert; paged under a templated alias, whose alert it may share
+ * with others, it tells the pager alias's key instead (decidePagerAliasResolved), which knows them.
+ */
+export function closeOwnPage(out: Outputs, s: AliasState, rule: RuleRef, note: string): void {
+  const pagerAlias = s.pagerAlias ?? s.alias;
+  if (pagerAlias === s.alias) out.add('ClosePagerAlert', { incidentId: s.incidentId, rule, note }, pagerAlias);
+  else out.add('PagerAliasResolved', { pagerAlias, alias: s.alias, incidentId: s.incidentId, title: s.title, rule }, pagerAlias);
+}
+
+/**
+ * Whether a link still pages through the alert: not one resolved at its source, nor one whose occurrence other
+ * aliases' states show resolved by a person (in Slack, or by the pager's Close of an earlier alert under the alias).
+ */
+function stillOpen(link: PagerAliasState['links'][number], neighbours: Neighbours): boolean {
+  if (link.resolved === true) return false;
+  const s = neighbours.get(link.alias);
+  return !(s !== undefined && s.incidentId === link.incidentId && s.status === 'resolved');
+}
+
+/**
+ * One incident paged under the pager alias resolved at its source: the pager alert is closed when no other linked
+ * incident is still open on it, else it gets a note and stays open for them. A key with no links (forgotten, or written
+ * before links were kept) or holding an incident of its own closes it, as one incident's resolve always did.
+ */
+export function decidePagerAliasResolved(
+  input: PagerAliasResolveInput,
+  state: RouterState | undefined,
+  ctx: Pick<DecisionContext, 'neighbours'> = {},
+): { events: Outputs['events']; state: RouterState | undefined } {
+  const out = new Outputs(input);
+  const d = input.data;
+  const held = pagerAliasStateOf(state);
+  if (held === undefined) {
+    out.add('ClosePagerAlert', { incidentId: d.incidentId, rule: d.rule, note: RESOLVED_NOTE }, input.alias);
+    return { events: out.events, state };
+  }
+  const links = held.links.map((l) => (l.alias === d.alias && l.incidentId === d.incidentId ? { ...l, resolved: true as const } : l));
+  const neighbours = ctx.neighbours ?? NO_NEIGHBOURS;
+  const open = links.filter((l) => stillOpen(l, neighbours)).length;
+  if (open === 0) out.add('ClosePagerAlert', { incidentId: d.incidentId, rule: d.rule, note: RESOLVED_NOTE }, input.alias);
+  else out.add('AddPagerNote', { incidentId: d.incidentId, rule: d.rule, note: sharedPageResolvedNote(d.title, d.alias, open) }, input.alias);
+  return { events: out.events, state: { ...held, inputId: input.id, at: input.recordedAt, links } };
+}
+
+/** The note of the close of an incident's pager alert when its alert resolved at the source. */
+export const RESOLVED_NOTE = 'Resolved at the source.';
