@@ -87,6 +87,8 @@ export const PagerAliasResolved = Type.Object(
     incidentId: Type.String({ minLength: 1, description: 'The occurrence that resolved.' }),
     title: Type.String({ description: "The incident's title, for the pager alert's note." }),
     rule: RuleRef,
+    note: Type.Optional(Type.String({ minLength: 1, maxLength: 25000, description: "A person's resolve (in Slack): what the pager is told, as its close's note." })),
+    user: Type.Optional(Type.String({ description: "A person's resolve: who, for the pager's close." })),
   },
   { additionalProperties: false },
 );

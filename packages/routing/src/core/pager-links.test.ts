@@ -156,13 +156,14 @@ describe('acks and closes of a pager alert under a templated pager alias reach i
     expect(router.incident(B).status).toBe('open');
   });
 
-  test('the pager\'s echo of the close alertbus made when one incident was resolved in Slack resolves none of the others', () => {
+  test('the pager\'s echo of the close alertbus made when its incidents were resolved in Slack is its own action: nothing more is written', () => {
     const router = paged(A, B);
-    const gone = router.send(buttonClick(A, router.incident(A).incidentId, 'alertbus_resolve', { at: 1_000 }));
+    router.send(buttonClick(A, router.incident(A).incidentId, 'alertbus_resolve', { at: 1_000 }));
+    const gone = router.send(buttonClick(B, router.incident(B).incidentId, 'alertbus_resolve', { at: 2_000 }));
     expect(gone.find((e) => e.type === 'ClosePagerAlert')!.alias).toBe(PAGER);
     const echo = router.send(pagerAction('Close', PAGER, { user: 'alertbus', by: 'alertbus' }));
+    expect(types(echo)).toEqual([['EventSuppressed', PAGER]]);
     expect(reasons(echo)).toEqual([[PAGER, 'own-action']]);
-    expect(router.incident(B).status).toBe('open');
   });
 
   test('a second Acknowledge of the pager alert reaches the acknowledged incident as already acknowledged, with no second note', () => {
@@ -258,6 +259,19 @@ describe('a pager alert several incidents share under a templated alias is close
     const last = router.send(resolved(B, { at: 2_000 }));
     expect(pagerCommands(last)).toEqual([['ClosePagerAlert', PAGER, 'Resolved at the source.']]);
     expect(last.find((e) => e.type === 'ClosePagerAlert')!.data).toMatchObject({ incidentId: router.incident(B).incidentId });
+  });
+
+  test('given two incidents on one pager alert, when one is resolved in Slack, the alert gets a note saying who and stays open; the other\'s resolve in Slack closes it as that person', () => {
+    const router = pagedOn(new Router(true), A, B);
+    const first = router.send(buttonClick(A, router.incident(A).incidentId, 'alertbus_resolve', { at: 1_000 }));
+    expect(router.incident(A).status).toBe('resolved');
+    expect(pagerCommands(first)).toEqual([
+      ['AddPagerNote', PAGER, `Resolved in Slack by bob: ${router.incident(A).title} (${A}). This alert stays open for 1 other incident still open on it.`],
+    ]);
+    expect(router.incident(B).status).toBe('open');
+    const last = router.send(buttonClick(B, router.incident(B).incidentId, 'alertbus_resolve', { at: 2_000 }));
+    expect(pagerCommands(last)).toEqual([['ClosePagerAlert', PAGER, 'Resolved in Slack by bob.']]);
+    expect(last.find((e) => e.type === 'ClosePagerAlert')!.data).toMatchObject({ incidentId: router.incident(B).incidentId, user: 'bob' });
   });
 
   test('one incident alone on its pager alert closes it when it resolves, as before', () => {

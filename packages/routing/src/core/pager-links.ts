@@ -62,20 +62,25 @@ export function forwardPagerAction(out: Outputs, input: Envelope<'PagerActionRec
   for (const link of links) out.add('PagerActionForwarded', { ...action, receivedId: input.id, incidentId: link.incidentId }, link.alias);
 }
 
+/** The note of the close of an incident's pager alert when its alert resolved at the source. */
+export const RESOLVED_NOTE = 'Resolved at the source.';
+
 /** The note on the pager alert when an incident paged through it resolved at its source, and it stays open for the others. */
-export function sharedPageResolvedNote(title: string, alias: string, stillOpen: number): string {
+export function sharedPageResolvedNote(title: string, alias: string, stillOpen: number, how = RESOLVED_NOTE): string {
   const others = stillOpen === 1 ? '1 other incident' : `${stillOpen} other incidents`;
-  return `Resolved at the source: ${truncate(title, 200)} (${alias}). This alert stays open for ${others} still open on it.`;
+  return `${how.replace(/\.$/, '')}: ${truncate(title, 200)} (${alias}). This alert stays open for ${others} still open on it.`;
 }
 
 /**
- * The incident resolved at its source closes its pager alert; paged under a templated alias, whose alert it may share
- * with others, it tells the pager alias's key instead (decidePagerAliasResolved), which knows them.
+ * The incident resolved (at its source, or by a person: `user`) closes its pager alert; paged under a templated alias,
+ * whose alert it may share with others, it tells the pager alias's key instead (decidePagerAliasResolved), which knows
+ * them.
  */
-export function closeOwnPage(out: Outputs, s: AliasState, rule: RuleRef, note: string): void {
+export function closeOwnPage(out: Outputs, s: AliasState, rule: RuleRef, note: string, user?: string): void {
   const pagerAlias = s.pagerAlias ?? s.alias;
-  if (pagerAlias === s.alias) out.add('ClosePagerAlert', { incidentId: s.incidentId, rule, note }, pagerAlias);
-  else out.add('PagerAliasResolved', { pagerAlias, alias: s.alias, incidentId: s.incidentId, title: s.title, rule }, pagerAlias);
+  const by = user !== undefined ? { user } : {};
+  if (pagerAlias === s.alias) out.add('ClosePagerAlert', { incidentId: s.incidentId, rule, note, ...by }, pagerAlias);
+  else out.add('PagerAliasResolved', { pagerAlias, alias: s.alias, incidentId: s.incidentId, title: s.title, rule, ...(user !== undefined ? { note, user } : {}) }, pagerAlias);
 }
 
 /**
@@ -101,17 +106,17 @@ export function decidePagerAliasResolved(
   const out = new Outputs(input);
   const d = input.data;
   const held = pagerAliasStateOf(state);
+  const note = d.note ?? RESOLVED_NOTE;
+  const by = d.user !== undefined ? { user: d.user } : {};
   if (held === undefined) {
-    out.add('ClosePagerAlert', { incidentId: d.incidentId, rule: d.rule, note: RESOLVED_NOTE }, input.alias);
+    out.add('ClosePagerAlert', { incidentId: d.incidentId, rule: d.rule, note, ...by }, input.alias);
     return { events: out.events, state };
   }
   const links = held.links.map((l) => (l.alias === d.alias && l.incidentId === d.incidentId ? { ...l, resolved: true as const } : l));
   const neighbours = ctx.neighbours ?? NO_NEIGHBOURS;
   const open = links.filter((l) => stillOpen(l, neighbours)).length;
-  if (open === 0) out.add('ClosePagerAlert', { incidentId: d.incidentId, rule: d.rule, note: RESOLVED_NOTE }, input.alias);
-  else out.add('AddPagerNote', { incidentId: d.incidentId, rule: d.rule, note: sharedPageResolvedNote(d.title, d.alias, open) }, input.alias);
+  if (open === 0) out.add('ClosePagerAlert', { incidentId: d.incidentId, rule: d.rule, note, ...by }, input.alias);
+  else out.add('AddPagerNote', { incidentId: d.incidentId, rule: d.rule, note: sharedPageResolvedNote(d.title, d.alias, open, note), ...by }, input.alias);
   return { events: out.events, state: { ...held, inputId: input.id, at: input.recordedAt, links } };
 }
 
-/** The note of the close of an incident's pager alert when its alert resolved at the source. */
-export const RESOLVED_NOTE = 'Resolved at the source.';

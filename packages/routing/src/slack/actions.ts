@@ -10,6 +10,7 @@ import { isIncidentState, type RouterState } from '../state';
 import { acknowledgedText, alreadyText, NO_INCIDENT_TEXT, OTHER_OCCURRENCE_TEXT, pagerActionNote, resolvedByText, stormThreadText } from './texts';
 import { STORM_KEY_PREFIX } from '../core/storm';
 import { incidentFacts } from '../core/incident-facts';
+import { closeOwnPage } from '../core/pager-links';
 import { authorize, refusalText } from './authorize';
 
 type ActionInput = Envelope<'SlackActionReceived'>;
@@ -88,9 +89,8 @@ function resolve(out: Outputs, input: ActionInput, s: AliasState, rules: Compile
   stormOnResolve(out, s, resolved, s.rule, ctx.neighbours ?? NO_NEIGHBOURS, atOf(input, ctx));
   reply(out, s, s.rule, resolvedByText(by, s.title));
   if (s.slackChannel !== undefined) out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: s.rule, ...renderRoot(incidentView(resolved), [], { historyUrl: rules.historyPublicUrl }) });
-  if (s.paged) {
-    out.add('ClosePagerAlert', { incidentId: s.incidentId, rule: s.rule, note: pagerActionNote('resolve', name), user: name }, pagerAliasOf(s));
-  }
+  // Its pager alert, or, shared with other incidents under a templated alias, closed by the last of them (a note before).
+  if (s.paged) closeOwnPage(out, s, s.rule, pagerActionNote('resolve', name), name);
 }
 
 /**
