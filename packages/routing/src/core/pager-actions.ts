@@ -76,7 +76,8 @@ export type PagerActionContext = Pick<DecisionContext, 'neighbours' | 'retention
  * Decides an action taken on the incident's pager alert in the pager (its app, its web UI, its API): Acknowledge and
  * Close acknowledge and resolve the incident, shown in Slack as the pager's; nothing is sent back to the pager, which
  * already knows. The pager's report of an action alertbus made itself (an ack clicked in Slack) finds the incident
- * already in that state and is recorded as suppressed, so the thread gets no second note. At a pager alias a rule
+ * already in that state and is recorded as suppressed, so the thread gets no second note; if the incident is not (a
+ * later occurrence opened meanwhile), it is recorded as `own-action` and changes nothing either. At a pager alias a rule
  * templated, Acknowledge and Close are forwarded to the incidents linked to it (pager-links.ts) and decided there. An
  * alert of a storm's page (alias storm:…) or of any alias alertbus has no paged incident for changes nothing.
  */
@@ -108,6 +109,9 @@ export function decidePagerAction(
   else if (input.type === 'PagerActionReceived' && earlierOccurrence(input, s)) suppress(out, input, 'other-occurrence', s.rule, s);
   else if (s.status === 'resolved') suppress(out, input, 'already-resolved', s.rule, s);
   else if (what === 'ack' && s.status === 'acknowledged') suppress(out, input, 'already-acknowledged', s.rule, s);
+  // alertbus acted for what the incident already shows (or for an earlier occurrence, its close held back by a pager
+  // outage until the alias fired again): its report must not be taken for a person's action on the open occurrence.
+  else if (input.type === 'PagerActionReceived' && isOwnPagerAction(input)) suppress(out, input, 'own-action', s.rule, s);
   else if (what === 'ack') acknowledge(out, input, s, rules, ctx);
   else resolve(out, input, s, rules, ctx);
   return { events: out.events, state: s ? out.folded(s) : state };
