@@ -44,6 +44,13 @@ export const AliasState = Type.Object(
     pagerAlias: Type.Optional(
       Type.String({ minLength: 1, maxLength: 512, description: 'Alias of the pager alert, when a rule templated one (else the alias).' }),
     ),
+    pagerAlertId: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description: "Id of this occurrence's own pager alert, once the pager sink reported it created (PagerAlertCreated): an action on another alert is an earlier occurrence's.",
+      }),
+    ),
     storm: Type.Optional(
       Type.Object(
         {

@@ -7,7 +7,7 @@ import type { DeciderState } from './core/evolve';
 import { decideSlack, type SlackInput } from './slack/decide';
 import { decideNotification, type NotificationInput } from './core/notifications';
 import { decideStormTick, type StormTickInput } from './core/storm-tick';
-import { decidePagerAction, type ForwardedPagerActionInput, type PagerActionInput } from './core/pager-actions';
+import { decidePagerAction, decidePagerAlertCreated, type ForwardedPagerActionInput, type PagerActionInput, type PagerAlertCreatedInput } from './core/pager-actions';
 import { decidePagerAliasLinked, decidePagerAliasResolved, type PagerAliasLinkInput, type PagerAliasResolveInput } from './core/pager-links';
 import { isIncidentState, type RouterState } from './state';
 import { isSuppressedFiring, type SuppressedFiring } from './core/suppressed-firing';
@@ -22,7 +22,16 @@ export { SLACK_INPUT_TYPES, type SlackInput } from './slack/decide';
  * The inputs the router decides on, dispatched by type: alerts, the pager's actions (and the links of templated pager
  * aliases that lead them to their incidents), the Slack side (./slack), notifications and ticks.
  */
-export type RouterInput = AlertInput | SlackInput | NotificationInput | StormTickInput | PagerActionInput | ForwardedPagerActionInput | PagerAliasLinkInput | PagerAliasResolveInput;
+export type RouterInput =
+  | AlertInput
+  | SlackInput
+  | NotificationInput
+  | StormTickInput
+  | PagerActionInput
+  | ForwardedPagerActionInput
+  | PagerAliasLinkInput
+  | PagerAliasResolveInput
+  | PagerAlertCreatedInput;
 export type { PagerActionInput } from './core/pager-actions';
 export type { StormTickInput } from './core/storm-tick';
 export type AlertInput = Envelope<'AlertReceived'>;
@@ -76,6 +85,8 @@ export function decide(input: RouterInput, before: RouterState | undefined, rule
       return decidePagerAliasLinked(input, state);
     case 'PagerAliasResolved':
       return decidePagerAliasResolved(input, state, ctx);
+    case 'PagerAlertCreated':
+      return decidePagerAlertCreated(input, state);
     default:
       return decideSlack(input, state, rules, ctx);
   }

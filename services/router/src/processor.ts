@@ -138,8 +138,9 @@ function byTopic(writes: Writes): BatchWork['outputs'] {
 
 /**
  * The router's input topics, all keyed by alias and consumed co-partitioned: partition p of each goes to
- * one instance, which holds the state of partition p's keys. deliveries.v1 is read for one fact only: the
- * slack-sink posted an incident's root message (the thread `ack` / `resolve` may be typed in). router.ticks.v1
+ * one instance, which holds the state of partition p's keys. deliveries.v1 is read for two facts only: the
+ * slack-sink posted an incident's root message (the thread `ack` / `resolve` may be typed in), and the pager sink
+ * created an incident's pager alert (its id tells the pager's actions on it from an earlier alert's). router.ticks.v1
  * holds the ticks the router writes itself (src/storm-ticker.ts), keyed by the storm summary they are for.
  */
 export const ROUTER_INPUT_TOPICS = [TOPICS.alertsReceived, TOPICS.slackReceived, TOPICS.deliveries, TOPICS.notifications, TOPICS.routerTicks] as const;
@@ -190,12 +191,16 @@ const NON_SLACK_INPUT_TYPES: ReadonlySet<string> = new Set<string>([
   'PagerAliasLinked',
   'PagerActionForwarded',
   'PagerAliasResolved',
+  'PagerAlertCreated',
   'NotificationRequested',
   'StormSummaryTick',
 ] satisfies Array<RouterInput['type']>);
 
-/** What the router takes from deliveries.v1; everything else there is the history's. */
-const isRouterDelivery = (type: string) => type === 'SlackMessagePosted';
+/**
+ * What the router takes from deliveries.v1 (a posted root: its thread; a created pager alert: its id, for the pager's
+ * actions); everything else there is the history's.
+ */
+const isRouterDelivery = (type: string) => type === 'SlackMessagePosted' || type === 'PagerAlertCreated';
 
 /**
  * The Kafka side of the router: reads AlertReceived and the Slack inputs, asks the decider, and writes
@@ -262,7 +267,7 @@ export class RouterProcessor {
       handleBatch: (records, partition) => this.handleBatch(records, partition),
       pipelineDepth: opts.pipelineDepth ?? 1,
       fetch: { maxBatchBytes: opts.fetchBatchBytes ?? DEFAULT_FETCH_BATCH_BYTES },
-      // Deliveries other than a posted root (a pager alert created, a thread reply posted…) change nothing here: their
+      // Deliveries other than a posted root or a created page (a thread reply posted, a note added…) change nothing here: their
       // offsets ride along with the next transaction that writes something instead of costing one of their own.
       quietCommitDelayMs: QUIET_COMMIT_DELAY_MS,
       onAssigned: (partitions, ctx) => this.restore(partitions, ctx),
@@ -691,7 +696,7 @@ export class RouterProcessor {
   /**
    * The record as a router input, or undefined when there is nothing to decide: an undecodable record
    * or one whose key is not its alias is dead-lettered (on the router's own input topics); deliveries
-   * other than a posted root are the history's, and undecodable ones are left to it too.
+   * other than a posted root or a created page are the history's, and undecodable ones are left to it too.
    */
   private inputOf(record: ConsumedRecord, out: Writes, dead: string[]): RouterInput | undefined {
     const fromSinks = record.topic === TOPICS.deliveries;

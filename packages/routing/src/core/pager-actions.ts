@@ -9,6 +9,7 @@ import { Outputs } from './outputs';
 import { incidentView, renderRoot } from './render';
 import { forwardPagerAction, isOwnPagerAction, pagerAliasStateOf } from './pager-links';
 import { escapeMrkdwn, truncate } from './text';
+import { withChanges } from './evolve';
 
 /** An action on a pager alert as the webhook reported it, keyed by the pager alert's alias. */
 export type PagerActionInput = Envelope<'PagerActionReceived'>;
@@ -64,10 +65,31 @@ function reply(out: Outputs, s: AliasState, text: string): void {
   }
 }
 
-/** Whether the pager alert was created for an earlier occurrence of the alias than the open one. */
+/**
+ * Whether the pager alert is not the open occurrence's: another alert than the one its create reported, or, before
+ * that report is back, one created before the occurrence opened.
+ */
 function earlierOccurrence(input: AnyPagerAction, s: AliasState): boolean {
+  if (s.pagerAlertId !== undefined) return input.data.alertId !== s.pagerAlertId;
   const created = input.data.alertCreatedAt;
   return created !== undefined && Date.parse(created) < Date.parse(s.openedAt) - PAGER_CLOCK_SLACK_MS;
+}
+
+/** The pager sink's report that it created a pager alert (deliveries.v1, keyed by the alias the alert has). */
+export type PagerAlertCreatedInput = Envelope<'PagerAlertCreated'>;
+
+/**
+ * Keeps the id of the incident's own pager alert with its occurrence, so that an action on another alert of the alias
+ * (the previous occurrence's, replayed or late) is told apart. Only a create keyed by the incident's own pager alias
+ * and made for this occurrence counts: one under a templated alias or a storm's page lands on a key that holds no such
+ * incident, and a late report of an earlier occurrence's create names another incident id. Nothing is decided.
+ */
+export function decidePagerAlertCreated(input: PagerAlertCreatedInput, state: RouterState | undefined): { events: Outputs['events']; state: RouterState | undefined } {
+  const d = input.data;
+  const s = isIncidentState(state) ? state : undefined;
+  if (s === undefined || d.dryRun || d.alertId === undefined || s.incidentId !== d.incidentId || !s.paged || pagerAliasOf(s) !== input.alias) return { events: [], state };
+  if (s.pagerAlertId === d.alertId) return { events: [], state };
+  return { events: [], state: withChanges(s, { pagerAlertId: d.alertId }) };
 }
 
 export type PagerActionContext = Pick<DecisionContext, 'neighbours' | 'retentionMs'>;
