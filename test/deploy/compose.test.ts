@@ -40,6 +40,8 @@ const LEFT_TO_DEFAULTS = new Set([
   'OPSGENIE_TIMEOUT_MS', 'OPSGENIE_CREATE_SETTLE_MS',
   // history
   'HISTORY_KAFKA_TIMEOUT_MS', 'HISTORY_FETCH_LINGER_MS',
+  // the local broker's (npm start and tests start it; compose runs its own Kafka)
+  'ALERTBUS_KAFKA_HOME', 'ALERTBUS_KAFKA_DEBUG',
 ]);
 
 /** The documented settings a service reads that its compose service neither passes nor leaves to defaults on purpose. */

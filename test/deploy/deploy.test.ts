@@ -122,7 +122,11 @@ function imageProblems(ms: Manifest[], kustomization: string): string[] {
  * Documented settings a service reads that nothing in deploy/ gives it or lists (config.env, set or commented): an
  * operator would not know to set them. Tuning and per-instance settings are left out on purpose.
  */
-const LEFT_TO_DEFAULTS = new Set(['ALERTBUS_INSTANCE_ID', 'ALERTBUS_TOKEN', 'INGEST_ALLOW_OPEN', 'INGEST_NOTIFY_DIRECTLY', 'SLACK_USERGROUPS_TTL', 'ONCALL_OPSGENIE_API_URL', 'HISTORY_API_TOKENS_FILE']);
+const LEFT_TO_DEFAULTS = new Set([
+  'ALERTBUS_INSTANCE_ID', 'ALERTBUS_TOKEN', 'INGEST_ALLOW_OPEN', 'INGEST_NOTIFY_DIRECTLY', 'SLACK_USERGROUPS_TTL', 'ONCALL_OPSGENIE_API_URL', 'HISTORY_API_TOKENS_FILE',
+  // the local broker's (npm start and tests start it; a cluster has its own Kafka)
+  'ALERTBUS_KAFKA_HOME', 'ALERTBUS_KAFKA_DEBUG',
+]);
 
 function unlistedSettings(ms: Manifest[], configEnv = readFileSync(join(deploy, 'config.env'), 'utf8')): string[] {
   const listed = new Set([...configEnv.matchAll(/^#?\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]));
