@@ -362,8 +362,9 @@ export class RouterProcessor {
   /**
    * Reads the assigned partitions' state from the compacted state topic, up to its end. Chosen over
    * folding incidents.v1 because it reads one record per alias instead of the whole history; an incident's
-   * state is still exactly the fold of its incident events (see core/evolve), so either source agrees. The
-   * Slack records (command messages, thread links) are only here.
+   * state is the fold of its incident events (see core/evolve) and, from deliveries.v1, the id of its pager alert
+   * (which only tells an action on an earlier occurrence's alert apart). The Slack records (command messages, thread
+   * links) are only here.
    */
   private async restore(partitions: number[], ctx: AssignedContext): Promise<void> {
     const fresh = new Map<number, PackedStore>(partitions.map((p) => [p, new PackedStore()]));
