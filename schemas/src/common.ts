@@ -84,6 +84,8 @@ export const DecisionReason = Type.Union([
   Type.Literal('resolved'),
   Type.Literal('reopened'),
   Type.Literal('acknowledged'),
+  // The pager's UnAcknowledge of an acknowledged incident: open again.
+  Type.Literal('unacknowledged'),
   Type.Literal('resolved-without-open-incident'),
   Type.Literal('already-resolved'),
   // A firing of an occurrence its sender already resolved, delivered late (the other Alertmanager of a pair, a retried webhook).
@@ -99,6 +101,8 @@ export const DecisionReason = Type.Union([
   Type.Literal('unchanged'),
   Type.Literal('no-incident'),
   Type.Literal('already-acknowledged'),
+  // The pager's UnAcknowledge of an incident that is open (never acknowledged, or already unacknowledged).
+  Type.Literal('not-acknowledged'),
   Type.Literal('other-occurrence'),
   Type.Literal('unknown-action'),
   // The rules file's `permissions:` refused the actor the action (who and why in EventSuppressed.refused).

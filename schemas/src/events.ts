@@ -8,6 +8,7 @@ import {
   IncidentRepeated,
   IncidentUpdated,
   IncidentAcknowledged,
+  IncidentUnacknowledged,
   IncidentResolved,
   EventSuppressed,
 } from './events/incidents';
@@ -77,6 +78,7 @@ export const EVENT_TYPES = {
   IncidentRepeated: { topic: TOPICS.incidents, data: IncidentRepeated },
   IncidentUpdated: { topic: TOPICS.incidents, data: IncidentUpdated },
   IncidentAcknowledged: { topic: TOPICS.incidents, data: IncidentAcknowledged },
+  IncidentUnacknowledged: { topic: TOPICS.incidents, data: IncidentUnacknowledged },
   IncidentResolved: { topic: TOPICS.incidents, data: IncidentResolved },
   EventSuppressed: { topic: TOPICS.incidents, data: EventSuppressed },
   PostSlackMessage: { topic: TOPICS.slackCommands, data: PostSlackMessage },

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { alertValuesSchema, DecisionReason, Labels, Link, PagerPriority, RuleRef, Severity } from '../common';
+import { PagerProvider } from './pager-received';
 import { Id, Timestamp, slackTs } from './shared';
 
 // ---------------------------------------------------------------- incidents (router → history)
@@ -113,6 +114,11 @@ export const IncidentUpdated = Type.Object(
 );
 export const IncidentAcknowledged = Type.Object(
   { ...incidentBase, acknowledgedAt: Timestamp, by: Type.Optional(Type.String()) },
+  { additionalProperties: false },
+);
+/** A person took back the acknowledgement in the pager: the incident is open again, and the pager escalates again. */
+export const IncidentUnacknowledged = Type.Object(
+  { ...incidentBase, unacknowledgedAt: Timestamp, by: Type.Optional(Type.String()), provider: PagerProvider },
   { additionalProperties: false },
 );
 export const IncidentResolved = Type.Object(
@@ -253,6 +259,7 @@ export type IncidentReopened = Static<typeof IncidentReopened>;
 export type IncidentRepeated = Static<typeof IncidentRepeated>;
 export type IncidentUpdated = Static<typeof IncidentUpdated>;
 export type IncidentAcknowledged = Static<typeof IncidentAcknowledged>;
+export type IncidentUnacknowledged = Static<typeof IncidentUnacknowledged>;
 export type IncidentResolved = Static<typeof IncidentResolved>;
 export type EventSuppressed = Static<typeof EventSuppressed>;
 export type KeptFiring = Static<typeof KeptFiring>;

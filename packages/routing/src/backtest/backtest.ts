@@ -42,7 +42,7 @@ export type BacktestInput = AlertInput | PersonInput;
 
 /** What a person's input did to the incident of its alias, on one side. */
 export type PersonActionResult =
-  | { did: 'acknowledged' | 'resolved' }
+  | { did: 'acknowledged' | 'unacknowledged' | 'resolved' }
   /** `incident`: what the candidate held for the alias when the input came (none: it never opened one, or it expired). */
   | { did: 'nothing'; reason: string; incident?: 'none' | 'open' | 'acknowledged' | 'resolved' };
 
@@ -118,6 +118,7 @@ interface PersonMeta {
 function resultOf(effects: readonly Effect[]): PersonActionResult {
   if (effects.some((e) => e.type === 'IncidentResolved')) return { did: 'resolved' };
   if (effects.some((e) => e.type === 'IncidentAcknowledged')) return { did: 'acknowledged' };
+  if (effects.some((e) => e.type === 'IncidentUnacknowledged')) return { did: 'unacknowledged' };
   return { did: 'nothing', reason: effects.find((e) => e.type === 'EventSuppressed' && e.reason)?.reason ?? 'nothing-decided' };
 }
 

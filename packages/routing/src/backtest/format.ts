@@ -26,6 +26,8 @@ function candidateText(r: PersonActionResult, via: PersonActionChange['via']): s
       return 'already resolved under the candidate';
     case 'already-acknowledged':
       return 'already acknowledged under the candidate';
+    case 'not-acknowledged':
+      return 'not acknowledged under the candidate';
     case 'other-occurrence':
       return 'another occurrence under the candidate';
     case 'not-permitted':

@@ -362,6 +362,13 @@ export function stormOnAcknowledge(out: Outputs, s: AliasState, acknowledgedStat
   }
 }
 
+/** A storm member unacknowledged in the pager: its storm's summary shows it open again. */
+export function stormOnUnacknowledge(out: Outputs, s: AliasState, openState: AliasState, rule: RuleRef, neighbours: Neighbours, at: At): void {
+  if (!s.storm) return;
+  const { channel, since, threshold, window } = s.storm;
+  summarise(out, stormOf(channel, since, { threshold, window, windowMs: windowMsOf(window) }), rule, neighbours, openState, at);
+}
+
 /**
  * A storm member resolved, at the source or by a person: its storm's summary is updated in place, and when it was the
  * last open incident paging through the storm's grouped alert, that alert is closed.

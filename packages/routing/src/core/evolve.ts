@@ -100,6 +100,12 @@ export function evolve(state: DeciderState, event: AnyEnvelope): DeciderState {
       const d = event.data;
       return withChanges(state, { status: 'acknowledged', acknowledgedAt: d.acknowledgedAt, ...(d.by !== undefined ? { acknowledgedBy: d.by } : {}), lastInputId: d.inputId });
     }
+    case 'IncidentUnacknowledged': {
+      if (!state || state.incidentId !== event.data.incidentId || state.status !== 'acknowledged') return state;
+      // Open again: who acknowledged, and when, no longer holds.
+      const { acknowledgedAt: _at, acknowledgedBy: _by, ...rest } = state;
+      return withChanges(rest, { status: 'open', lastInputId: event.data.inputId });
+    }
     case 'IncidentResolved': {
       if (!state || state.incidentId !== event.data.incidentId) return state;
       const d = event.data;

@@ -66,7 +66,9 @@ describe('pager actions: Acknowledge and Close taken in Opsgenie / JSM reach the
     ['an incident alertbus did not page', { ...opened, paged: false }, pagerAction('Acknowledge', A), 'no-incident'],
     ['an incident whose page is under a templated alias', { ...opened, pagerAlias: 'team-db' }, pagerAction('Acknowledge', A), 'no-incident'],
     ['an AddNote', opened, pagerAction('AddNote', A), 'unknown-action'],
-    ['an UnAcknowledge', opened, pagerAction('UnAcknowledge', A), 'unknown-action'],
+    ['an UnAcknowledge of an open incident', opened, pagerAction('UnAcknowledge', A), 'not-acknowledged'],
+    ['an UnAcknowledge of a resolved incident', { ...opened, status: 'resolved', resolvedAt: new Date(T0 + 1_000).toISOString() }, pagerAction('UnAcknowledge', A), 'already-resolved'],
+    ['an UnAcknowledge of the pager alert of an earlier occurrence', { ...opened, status: 'acknowledged', acknowledgedAt: new Date(T0 + 1_000).toISOString() }, pagerAction('UnAcknowledge', A, { alertCreatedAt: new Date(T0 - 3_600_000).toISOString() }), 'other-occurrence'],
     ['a Close of the pager alert of an earlier occurrence', opened, pagerAction('Close', A, { alertCreatedAt: new Date(T0 - 3_600_000).toISOString() }), 'other-occurrence'],
   ] as const)('%s is recorded as suppressed with its reason and nothing is sent', (_name, state, input, reason) => {
     const { events, state: after } = run(state as RouterState | undefined, input);
@@ -74,6 +76,32 @@ describe('pager actions: Acknowledge and Close taken in Opsgenie / JSM reach the
     // Recorded in the incident's timeline (lastInputId), nothing else changes.
     const unchanged = (x: unknown) => (isIncidentState(x as RouterState) ? { ...(x as AliasState), lastInputId: '' } : x);
     expect(unchanged(after)).toEqual(unchanged(state));
+  });
+
+  test('given an incident acknowledged in the pager, when it is unacknowledged there, then it is open again in the history and in Slack (buttons back), and the thread says the pager escalates again', () => {
+    const acked = run(opened, pagerAction('Acknowledge', A, { at: 1_000 })).state;
+    const { events, state } = run(acked, pagerAction('UnAcknowledge', A, { at: 2_000, user: 'night-owl' }));
+    expect(types(events)).toEqual(['IncidentUnacknowledged', 'PostSlackMessage', 'UpdateSlackMessage']);
+    expect(events[0]!.data).toMatchObject({ incidentId: I1, status: 'open', reason: 'unacknowledged', by: 'night-owl', provider: 'opsgenie', unacknowledgedAt: new Date(T0 + 2_000).toISOString() });
+    expect(events[1]!.data).toMatchObject({ purpose: 'reply', channel: '#alerts', text: 'Unacknowledged in Opsgenie by night-owl: the pager escalates again.' });
+    expect(events[2]!.data).toMatchObject({ text: expect.not.stringContaining('[ACKNOWLEDGED]') });
+    expect(JSON.stringify(events[2]!.data)).toContain('alertbus_ack');
+    expect(state).toMatchObject({ status: 'open' });
+    expect(state).not.toHaveProperty('acknowledgedAt');
+    expect(state).not.toHaveProperty('acknowledgedBy');
+    // Open again: the next Acknowledge, in the pager or in Slack, acknowledges it again.
+    const again = run(state, pagerAction('Acknowledge', A, { at: 3_000, user: 'day-person' }));
+    expect(types(again.events)[0]).toBe('IncidentAcknowledged');
+    expect(again.state).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'day-person' });
+  });
+
+  test('an incident acknowledged in Slack is unacknowledged by the pager\'s UnAcknowledge too, and a second UnAcknowledge changes nothing', () => {
+    const clicked = run(opened, buttonClick(A, I1, 'alertbus_ack', { at: 1_000 })).state;
+    const first = run(clicked, pagerAction('UnAcknowledge', A, { at: 2_000, provider: 'jsm' }));
+    expect(types(first.events)).toEqual(['IncidentUnacknowledged', 'PostSlackMessage', 'UpdateSlackMessage']);
+    expect(first.events[1]!.data).toMatchObject({ text: 'Unacknowledged in Jira Service Management by pager-person: the pager escalates again.' });
+    const second = run(first.state, pagerAction('UnAcknowledge', A, { at: 3_000 }));
+    expect(second.events.map((e) => [e.type, (e.data as { reason?: string }).reason])).toEqual([['EventSuppressed', 'not-acknowledged']]);
   });
 
   test('the pager user is text in Slack: never a mention, a broadcast or a link', () => {

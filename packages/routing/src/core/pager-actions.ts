@@ -1,7 +1,7 @@
 import type { AliasState, DecisionReason, Envelope, PagerProvider, RuleRef } from '@alertbus/schemas';
 import type { CompiledRules } from '../rules/types';
 import { isIncidentState, type RouterState } from '../state';
-import { stormOnAcknowledge, stormOnResolve } from './alerts';
+import { stormOnAcknowledge, stormOnResolve, stormOnUnacknowledge } from './alerts';
 import type { DecisionContext } from './context';
 import { incidentFacts } from './incident-facts';
 import { NO_NEIGHBOURS } from './neighbours';
@@ -17,9 +17,10 @@ export type PagerActionInput = Envelope<'PagerActionReceived'>;
 export type ForwardedPagerActionInput = Envelope<'PagerActionForwarded'>;
 type AnyPagerAction = PagerActionInput | ForwardedPagerActionInput;
 
-/** The pager's actions that change the incident; every other one (AddNote, UnAcknowledge, Create, …) is recorded only. */
-const ACTIONS: ReadonlyMap<string, 'ack' | 'resolve'> = new Map([
+/** The pager's actions that change the incident; every other one (AddNote, Create, …) is recorded only. */
+const ACTIONS: ReadonlyMap<string, 'ack' | 'unack' | 'resolve'> = new Map([
   ['Acknowledge', 'ack'],
+  ['UnAcknowledge', 'unack'],
   ['Close', 'resolve'],
 ]);
 
@@ -42,6 +43,10 @@ function pagerUserText(user: string | undefined): string {
 
 export function pagerAcknowledgedText(provider: PagerProvider, user: string | undefined): string {
   return `Acknowledged in ${PAGER_NAMES[provider]} by ${pagerUserText(user)}.`;
+}
+
+export function pagerUnacknowledgedText(provider: PagerProvider, user: string | undefined): string {
+  return `Unacknowledged in ${PAGER_NAMES[provider]} by ${pagerUserText(user)}: the pager escalates again.`;
 }
 
 export function pagerResolvedText(provider: PagerProvider, user: string | undefined, title: string): string {
@@ -95,12 +100,12 @@ export function decidePagerAlertCreated(input: PagerAlertCreatedInput, state: Ro
 export type PagerActionContext = Pick<DecisionContext, 'neighbours' | 'retentionMs'>;
 
 /**
- * Decides an action taken on the incident's pager alert in the pager (its app, its web UI, its API): Acknowledge and
- * Close acknowledge and resolve the incident, shown in Slack as the pager's; nothing is sent back to the pager, which
+ * Decides an action taken on the incident's pager alert in the pager (its app, its web UI, its API): Acknowledge,
+ * UnAcknowledge and Close acknowledge, reopen (of an acknowledged one) and resolve the incident, shown in Slack as the pager's; nothing is sent back to the pager, which
  * already knows. The pager's report of an action alertbus made itself (an ack clicked in Slack) finds the incident
  * already in that state and is recorded as suppressed, so the thread gets no second note; if the incident is not (a
  * later occurrence opened meanwhile), it is recorded as `own-action` and changes nothing either. At a pager alias a rule
- * templated, Acknowledge and Close are forwarded to the incidents linked to it (pager-links.ts) and decided there. An
+ * templated, these actions are forwarded to the incidents linked to it (pager-links.ts) and decided there. An
  * alert of a storm's page (alias storm:…) or of any alias alertbus has no paged incident for changes nothing.
  */
 export function decidePagerAction(
@@ -131,10 +136,12 @@ export function decidePagerAction(
   else if (input.type === 'PagerActionReceived' && earlierOccurrence(input, s)) suppress(out, input, 'other-occurrence', s.rule, s);
   else if (s.status === 'resolved') suppress(out, input, 'already-resolved', s.rule, s);
   else if (what === 'ack' && s.status === 'acknowledged') suppress(out, input, 'already-acknowledged', s.rule, s);
+  else if (what === 'unack' && s.status === 'open') suppress(out, input, 'not-acknowledged', s.rule, s);
   // alertbus acted for what the incident already shows (or for an earlier occurrence, its close held back by a pager
   // outage until the alias fired again): its report must not be taken for a person's action on the open occurrence.
   else if (input.type === 'PagerActionReceived' && isOwnPagerAction(input)) suppress(out, input, 'own-action', s.rule, s);
   else if (what === 'ack') acknowledge(out, input, s, rules, ctx);
+  else if (what === 'unack') unacknowledge(out, input, s, rules, ctx);
   else resolve(out, input, s, rules, ctx);
   return { events: out.events, state: s ? out.folded(s) : state };
 }
@@ -150,6 +157,21 @@ function acknowledge(out: Outputs, input: AnyPagerAction, s: AliasState, rules: 
   stormOnAcknowledge(out, s, acked, s.rule, ctx.neighbours ?? NO_NEIGHBOURS, atOf(input, ctx), user ?? PAGER_NAMES[provider]);
   reply(out, s, pagerAcknowledgedText(provider, user));
   if (s.slackChannel !== undefined) out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: s.rule, ...renderRoot(incidentView(acked), [], { historyUrl: rules.historyPublicUrl }) });
+}
+
+/** The pager escalates again, so Slack shows the incident open again, its buttons back, for whoever takes it now. */
+function unacknowledge(out: Outputs, input: AnyPagerAction, s: AliasState, rules: CompiledRules, ctx: PagerActionContext): void {
+  const { user, provider } = input.data;
+  out.add('IncidentUnacknowledged', {
+    ...incidentFacts(s, { inputId: input.id, rule: s.rule, reason: 'unacknowledged', status: 'open' }),
+    unacknowledgedAt: input.recordedAt,
+    ...(user !== undefined ? { by: user } : {}),
+    provider,
+  });
+  const open = out.folded(s) as AliasState;
+  stormOnUnacknowledge(out, s, open, s.rule, ctx.neighbours ?? NO_NEIGHBOURS, atOf(input, ctx));
+  reply(out, s, pagerUnacknowledgedText(provider, user));
+  if (s.slackChannel !== undefined) out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: s.rule, ...renderRoot(incidentView(open), [], { historyUrl: rules.historyPublicUrl }) });
 }
 
 function resolve(out: Outputs, input: AnyPagerAction, s: AliasState, rules: CompiledRules, ctx: PagerActionContext): void {

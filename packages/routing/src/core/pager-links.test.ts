@@ -124,6 +124,17 @@ describe('acks and closes of a pager alert under a templated pager alias reach i
     expect(router.incident(A)).toMatchObject({ status: 'resolved', resolvedBy: 'pager-person' });
   });
 
+  test('an UnAcknowledge of the pager alert under a templated alias is forwarded like an ack and opens its acknowledged incidents again', () => {
+    const router = paged(A, B);
+    router.send(pagerAction('Acknowledge', PAGER));
+    const events = router.send(pagerAction('UnAcknowledge', PAGER, { at: 6_000 }));
+    expect(events.filter((e) => e.type === 'PagerActionForwarded').map((e) => e.alias)).toEqual([A, B]);
+    expect(events.filter((e) => e.type === 'IncidentUnacknowledged').map((e) => e.alias)).toEqual([A, B]);
+    expect(events.filter((e) => PAGER_COMMANDS.includes(e.type))).toEqual([]);
+    expect(router.incident(A).status).toBe('open');
+    expect(router.incident(B).status).toBe('open');
+  });
+
   test('two incidents on one pager alert: its ack acknowledges both, its close resolves both', () => {
     const router = paged(A, B);
     expect(router.states.get(PAGER)).toMatchObject({ links: [{ alias: A }, { alias: B }] });
