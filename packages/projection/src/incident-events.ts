@@ -8,6 +8,7 @@ export type IncidentEventType =
   | 'IncidentRepeated'
   | 'IncidentUpdated'
   | 'IncidentAcknowledged'
+  | 'IncidentUnacknowledged'
   | 'IncidentResolved'
   | 'EventSuppressed';
 
@@ -27,6 +28,9 @@ export function incidentChanges(event: Envelope<IncidentEventType>): IncidentCha
       return [update(event, updatedColumns(event))];
     case 'IncidentAcknowledged':
       return [update(event, { acknowledgedAt: event.data.acknowledgedAt, acknowledgedBy: event.data.by ?? null })];
+    case 'IncidentUnacknowledged':
+      // Open again: the acknowledgement it took back is no longer the incident's (its entry stays in the timeline).
+      return [update(event, { acknowledgedAt: null, acknowledgedBy: null })];
     case 'IncidentResolved':
       return [update(event, { resolvedAt: event.data.resolvedAt, resolvedBy: event.data.by ?? null })];
     case 'EventSuppressed': {

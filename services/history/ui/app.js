@@ -210,6 +210,9 @@
     return ` — cut by ingest: ${named.join(', ')}${cut.length > 6 ? `, and ${cut.length - 6} more` : ''}`;
   }
 
+  /** The pagers by name, as the router's thread notes call them. */
+  const PAGERS = { opsgenie: 'Opsgenie', jsm: 'Jira Service Management' };
+
   /** One line saying what the event means: who, what, and why. */
   function describe(e) {
     const d = e.data || {};
@@ -221,6 +224,7 @@
       case 'IncidentRepeated': return `fired again (count ${d.count})${d.notified ? ', re-notified' : ', not re-notified'}`;
       case 'IncidentUpdated': return `updated: ${Object.keys(d.changes || {}).join(', ')}`;
       case 'IncidentAcknowledged': return `acknowledged${d.by ? ` by ${d.by}` : ''}`;
+      case 'IncidentUnacknowledged': return `Unacknowledged in ${PAGERS[d.provider] || d.provider} by ${d.by || 'someone'}`;
       case 'IncidentResolved': return `resolved${d.by ? ` by ${d.by}` : ''}`;
       case 'EventSuppressed': return `${d.inputType} suppressed`;
       case 'PostSlackMessage': return `post the ${d.purpose} message to ${d.channel}`;

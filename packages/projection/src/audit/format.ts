@@ -4,6 +4,9 @@ import type { Comparison } from './compare';
 import type { AuditRecord } from './records';
 import type { Story, StoryEntry } from './story';
 
+/** The pagers by name, as the router's thread notes call them. */
+const PAGERS: Readonly<Record<string, string>> = { opsgenie: 'Opsgenie', jsm: 'Jira Service Management' };
+
 const short = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /** What the event says, in a few words: who, what, why. */
@@ -28,6 +31,8 @@ function describeEvent(e: AnyEnvelope): string {
     case 'IncidentAcknowledged':
     case 'IncidentResolved':
       return `${d.by ? `by ${d.by}` : ''}${why}`;
+    case 'IncidentUnacknowledged':
+      return `in ${PAGERS[d.provider] ?? d.provider} by ${d.by ?? 'someone'}${why}`;
     case 'EventSuppressed':
       return `${d.inputType} ${d.inputId}${why}${suppressedByText(d.suppressedBy)}`;
     case 'PostSlackMessage':

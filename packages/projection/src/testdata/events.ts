@@ -90,6 +90,18 @@ export function acknowledged(at: number, by = 'alice'): Envelope<'IncidentAcknow
   });
 }
 
+export function unacknowledged(at: number, by = 'bob'): Envelope<'IncidentUnacknowledged'> {
+  return makeEnvelope({
+    id: deriveId(INPUT_ID, 'unacknowledged', at),
+    type: 'IncidentUnacknowledged',
+    alias: ALIAS,
+    occurredAt: t(at),
+    recordedAt: t(at),
+    source: ROUTER,
+    data: { ...base(), status: 'open', count: 1, reason: 'unacknowledged', unacknowledgedAt: t(at), by, provider: 'opsgenie' },
+  });
+}
+
 export function resolved(at: number, count = 1): Envelope<'IncidentResolved'> {
   return makeEnvelope({
     id: deriveId(INPUT_ID, 'resolved', at),
