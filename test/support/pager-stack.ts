@@ -74,7 +74,7 @@ export function pagerStackIo(current: () => FullStack, secret: string) {
   }
 
   /** An action somebody takes on the pager alert in Opsgenie itself (its app): through the stand-in's API, which posts the webhook. */
-  async function actInPager(kind: 'acknowledge' | 'close', alias: string, user: string): Promise<void> {
+  async function actInPager(kind: 'acknowledge' | 'unacknowledge' | 'close', alias: string, user: string): Promise<void> {
     const res = await fetch(`${current().opsgenie.url}/v2/alerts/${encodeURIComponent(alias)}/${kind}?identifierType=alias`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `GenieKey ${GENIE_KEY}` },

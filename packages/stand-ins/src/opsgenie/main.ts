@@ -5,7 +5,7 @@
  *
  * Env: OPSGENIE_STAND_IN_PORT (default 0 = any free port), OPSGENIE_STAND_IN_KEYS (comma-separated GenieKeys,
  * default the stand-in key), OPSGENIE_STAND_IN_ONCALL (`schedule=a@x.com,b@x.com;other=c@x.com`),
- * OPSGENIE_STAND_IN_WEBHOOK_URL (post every Acknowledge and Close there, as Opsgenie's Webhook integration does, e.g.
+ * OPSGENIE_STAND_IN_WEBHOOK_URL (post every Acknowledge, UnAcknowledge and Close there, as Opsgenie's Webhook integration does, e.g.
  * `http://127.0.0.1:8080/webhooks/opsgenie`) with OPSGENIE_STAND_IN_WEBHOOK_AUTHORIZATION (e.g. `Bearer <token>`).
  * Prints `OPSGENIE_API_URL=<url>` on stdout.
  */

@@ -248,6 +248,17 @@ export function buildOpsgenieStandIn(opts: OpsgenieStandInOptions = {}): { app: 
 
     // Opsgenie's Alert API only: JSM's integration events API documents create, acknowledge, close and add note.
     if (flavour === 'opsgenie') {
+      // As a person's "Unacknowledge" in the app: the alert escalates again, and the webhook reports UnAcknowledge.
+      scope.post('/v2/alerts/:identifier/unacknowledge', async (req, reply) => {
+        if (!gate(req, reply, 'unacknowledge', flavour, 'alert')) return reply;
+        const type = identifierTypeOk(req, reply);
+        if (!type) return reply;
+        const errors = validateAction(req.body, 'unacknowledge');
+        if (Object.keys(errors).length > 0) return error(req, reply, 422, ERROR_422, errors);
+        const { identifier } = req.params as { identifier: string };
+        return accepted(req, reply, state.action('unacknowledge', identifier, type, (req.body ?? {}) as Record<string, unknown>));
+      });
+
       scope.put('/v2/alerts/:identifier/priority', async (req, reply) => {
         if (!gate(req, reply, 'priority', flavour, 'alert')) return reply;
         const type = identifierTypeOk(req, reply);

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { TokenBuckets, type OpsgenieRateDomain, type OpsgenieRateLimit } from './rate-limit';
 
 /** Route names for fault injection and the call log. */
-export type OpsgenieRoute = 'create' | 'close' | 'acknowledge' | 'notes' | 'priority' | 'getAlert' | 'requestStatus' | 'onCalls';
+export type OpsgenieRoute = 'create' | 'close' | 'acknowledge' | 'unacknowledge' | 'notes' | 'priority' | 'getAlert' | 'requestStatus' | 'onCalls';
 export const OPSGENIE_ROUTES: readonly OpsgenieRoute[] = [
   'create',
   'close',
   'acknowledge',
+  'unacknowledge',
   'notes',
   'priority',
   'getAlert',
@@ -70,7 +71,7 @@ export interface OpsgenieAlert {
   acknowledgedBy?: string;
 }
 
-export type OpsgenieAction = 'Create' | 'Close' | 'Acknowledge' | 'AddNote' | 'UpdatePriority';
+export type OpsgenieAction = 'Create' | 'Close' | 'Acknowledge' | 'UnAcknowledge' | 'AddNote' | 'UpdatePriority';
 
 export interface OpsgenieRequest {
   requestId: string;
@@ -112,9 +113,9 @@ export interface OpsgenieOnCall {
 
 export const INTEGRATION_ID = 'c9cec2cb-e782-4ebb-bc1d-1b2fa703cf03';
 
-/** An Acknowledge or Close that changed an alert, as the pager's outgoing webhook reports it. */
+/** An Acknowledge, UnAcknowledge or Close that changed an alert, as the pager's outgoing webhook reports it. */
 export interface OpsgenieAlertAction {
-  action: 'Acknowledge' | 'Close';
+  action: 'Acknowledge' | 'UnAcknowledge' | 'Close';
   alert: OpsgenieAlert;
   /** The request's `user` (who acted), `source` (where from) and when it took effect. */
   user?: string;
@@ -359,12 +360,12 @@ export class OpsgenieState {
   }
 
   action(
-    kind: 'close' | 'acknowledge' | 'notes',
+    kind: 'close' | 'acknowledge' | 'unacknowledge' | 'notes',
     identifier: string,
     identifierType: string,
     body: Record<string, unknown>,
   ): string {
-    const action: OpsgenieAction = kind === 'close' ? 'Close' : kind === 'acknowledge' ? 'Acknowledge' : 'AddNote';
+    const action: OpsgenieAction = kind === 'close' ? 'Close' : kind === 'acknowledge' ? 'Acknowledge' : kind === 'unacknowledge' ? 'UnAcknowledge' : 'AddNote';
     return this.accept(action, identifierType === 'alias' ? identifier : '', () => {
       const alert = this.find(identifier, identifierType);
       if (!alert) return { isSuccess: false, status: 'Alert does not exist', alertId: '', alias: '' };
@@ -389,6 +390,14 @@ export class OpsgenieState {
         alert.closedBy = user;
         report('Close');
         return done('Closed alert');
+      }
+      // Unacknowledging an alert nobody acknowledged changes nothing, so the pager reports nothing.
+      if (kind === 'unacknowledge') {
+        const wasAcknowledged = alert.acknowledged;
+        alert.acknowledged = false;
+        delete alert.acknowledgedBy;
+        if (wasAcknowledged) report('UnAcknowledge');
+        return done('Unacknowledged alert');
       }
       // Acknowledging an acknowledged alert changes nothing, so the pager reports nothing.
       const changed = !alert.acknowledged;

@@ -72,8 +72,8 @@ export function validateCreate(body: unknown): FieldErrors {
   return errors;
 }
 
-/** Close and acknowledge take an optional body; add-note requires `note`. */
-export function validateAction(body: unknown, action: 'close' | 'acknowledge' | 'notes'): FieldErrors {
+/** Close, acknowledge and unacknowledge take an optional body; add-note requires `note`. */
+export function validateAction(body: unknown, action: 'close' | 'acknowledge' | 'unacknowledge' | 'notes'): FieldErrors {
   const errors: FieldErrors = {};
   if (body === undefined || body === null) {
     return action === 'notes' ? { note: 'note is required' } : errors;

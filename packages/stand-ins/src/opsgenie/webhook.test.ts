@@ -70,6 +70,22 @@ describe('Opsgenie stand-in outgoing webhook', () => {
     ]);
   });
 
+  it('unacknowledges an acknowledged alert (POST /v2/alerts/:id/unacknowledge) and posts UnAcknowledge; of an alert nobody acknowledged, nothing', async () => {
+    og.webhook.configure({ url: receiverUrl });
+    await api('/v2/alerts', { message: 'Disk full on db-1', alias: 'alertmanager:unack' });
+    await api('/v2/alerts/alertmanager%3Aunack/unacknowledge?identifierType=alias', { user: 'night-owl' }); // not acknowledged
+    await api('/v2/alerts/alertmanager%3Aunack/acknowledge?identifierType=alias', { user: 'pager-person' });
+    await api('/v2/alerts/alertmanager%3Aunack/unacknowledge?identifierType=alias', { user: 'night-owl', source: 'phone' });
+    await settled();
+
+    expect(received.map((r) => [r.body.action, r.body.alert.alias, r.body.alert.username])).toEqual([
+      ['Acknowledge', 'alertmanager:unack', 'pager-person'],
+      ['UnAcknowledge', 'alertmanager:unack', 'night-owl'],
+    ]);
+    expect(og.state.alerts[0]).toMatchObject({ acknowledged: false, status: 'open' });
+    expect(og.state.alerts[0]!.acknowledgedBy).toBeUndefined();
+  });
+
   it('is off until configured (also through PUT /_stand-in/webhook), and off again after DELETE', async () => {
     await api('/v2/alerts', { message: 'one', alias: 'one' });
     await api('/v2/alerts/one/acknowledge?identifierType=alias', {});

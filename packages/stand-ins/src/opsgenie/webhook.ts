@@ -49,7 +49,7 @@ export function alertActionBody(a: OpsgenieAlertAction, integrationName = 'Webho
 }
 
 /**
- * The stand-in's outgoing Webhook integration: off until configured; then every Acknowledge and Close that changes an
+ * The stand-in's outgoing Webhook integration: off until configured; then every Acknowledge, UnAcknowledge and Close that changes an
  * alert, whoever made it (alertbus itself through the API included, as with the real pager), is posted once to the URL.
  */
 export class OpsgenieWebhook {
