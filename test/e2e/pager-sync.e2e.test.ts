@@ -97,6 +97,32 @@ test('Acknowledge and Close taken in Opsgenie acknowledge and resolve the incide
   expect(timeline.filter((e) => e.type === 'IncidentResolved')).toHaveLength(1);
 });
 
+test('UnAcknowledge taken in Opsgenie after an ack there opens the incident again in Slack (buttons back) and history, and an ack in Slack then reaches the pager', async () => {
+  const fingerprint = 'e2e0pager0unack';
+  const { alias, root, incident } = await pagedAlert(fingerprint);
+
+  await actInPager('acknowledge', alias, 'pager-person@example.com');
+  await waitFor(async () => (await incidentsOf(alias))[0]?.status === 'acknowledged', { what: 'the incident acknowledged in history' });
+  await waitFor(() => /ACKNOWLEDGED/.test(root.text), { what: 'the root updated to acknowledged' });
+
+  // UnAcknowledge in the pager's app: the pager escalates again, and its webhook says so.
+  await actInPager('unacknowledge', alias, 'night-owl@example.com');
+  await waitFor(async () => (await incidentsOf(alias))[0]?.status === 'open', { what: 'the incident open again in history' });
+  expect((await incidentsOf(alias))[0]).toMatchObject({ status: 'open', acknowledged_at: null, acknowledged_by: null });
+  await waitFor(() => !/ACKNOWLEDGED/.test(root.text) && (root.blocks ?? []).some((b) => b.type === 'actions'), { what: 'the root open again, with its buttons' });
+  await waitFor(() => replies(root).some((r) => r.text === 'Unacknowledged in Opsgenie by night-owl@example.com: the pager escalates again.'), {
+    what: 'the thread note of the pager unack',
+  });
+  const timeline = await timelineOf(incident.incident_id);
+  expect(timeline.filter((e) => e.type === 'IncidentUnacknowledged')).toHaveLength(1);
+
+  // The buttons work again: an ack clicked in Slack acknowledges the pager alert alertbus had left to the pager.
+  await postInteraction(buttonClick(root, 'alertbus_ack', { id: 'U0BOB', username: 'bob' }));
+  await waitFor(() => pagerAlerts(alias)[0]?.acknowledged === true, { what: 'the pager alert acknowledged from Slack' });
+  await waitFor(async () => (await incidentsOf(alias))[0]?.acknowledged_by === 'U0BOB', { what: 'the incident acknowledged by the Slack user' });
+  expect(pagerCalls('acknowledge', alias).map((c) => (c.body as { user?: string }).user)).toEqual(['pager-person@example.com', 'bob']);
+});
+
 test('an ack clicked in Slack reaches the pager, whose webhook reports it back: one thread note, one pager call, the echo recorded as suppressed', async () => {
   const fingerprint = 'e2e0pager0echo';
   const { alias, root, incident } = await pagedAlert(fingerprint);
