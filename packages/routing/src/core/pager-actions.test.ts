@@ -5,6 +5,7 @@ import { firing, T0 } from '../test-support/alerts';
 import { buttonClick } from '../test-support/slack';
 import { pagerAction } from '../test-support/pager';
 import { isIncidentState, type RouterState } from '../state';
+import { evolve } from './evolve';
 
 const rules = builtinRules({ defaultChannel: '#alerts', oncallSchedule: 'ops' });
 const A = 'alertmanager:c2ea85182f28cbd9';
@@ -102,6 +103,14 @@ describe('pager actions: Acknowledge and Close taken in Opsgenie / JSM reach the
     expect(first.events[1]!.data).toMatchObject({ text: 'Unacknowledged in Jira Service Management by pager-person: the pager escalates again.' });
     const second = run(first.state, pagerAction('UnAcknowledge', A, { at: 3_000 }));
     expect(second.events.map((e) => [e.type, (e.data as { reason?: string }).reason])).toEqual([['EventSuppressed', 'not-acknowledged']]);
+  });
+
+  test('the state folded from the incident events of an ack and an unack (a restore from incidents.v1) is the state the router kept', () => {
+    const ack = run(opened, pagerAction('Acknowledge', A, { at: 1_000 }));
+    const unack = run(ack.state, pagerAction('UnAcknowledge', A, { at: 2_000 }));
+    const folded = [...ack.events, ...unack.events].reduce<AliasState | undefined>((st, e) => evolve(st, e), opened);
+    expect(folded).toEqual(unack.state);
+    expect(JSON.stringify(Object.keys(folded!))).toBe(JSON.stringify(Object.keys(unack.state!)));
   });
 
   test('the pager user is text in Slack: never a mention, a broadcast or a link', () => {

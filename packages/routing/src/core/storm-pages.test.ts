@@ -7,6 +7,7 @@ import { deriveId, makeEnvelope, validateEnvelope, type AliasState, type AnyEnve
 import { specFor } from '@alertbus/spec';
 import { decide, evolve, isIncidentEvent, type AlertDecision } from '../decider';
 import { firing, MINUTE, resolved, T0 } from '../test-support/alerts';
+import { pagerAction } from '../test-support/pager';
 import { compileRules } from '../rules/compile';
 import { rulesFrom } from '../test-support/scenario';
 import type { CompiledRules } from '../rules/types';
@@ -169,6 +170,14 @@ describe('a storm pages once: one pager alert for the storm, keyed like its summ
     );
     // The alert's own resolve afterwards finds it resolved: nothing is left open to close.
     expect(r.decide(close('a5', 9 * MINUTE)).events.map((e) => e.type)).toEqual(['EventSuppressed']);
+  });
+
+  test('an UnAcknowledge of the storm\'s page in the pager is the page\'s only, as its Acknowledge is: no member changes', () => {
+    const r = new Replayer(rules);
+    for (const i of [...calm, open('a4', 3 * MINUTE), open('a5', 4 * MINUTE)]) r.decide(i);
+    r.decide(slash('ack', 'am:a5', 8 * MINUTE));
+    const d = r.decide(pagerAction('UnAcknowledge', storm.alias, { at: 9 * MINUTE }));
+    expect(d.events.map((e) => [e.type, (e.data as { reason?: string }).reason])).toEqual([['EventSuppressed', 'no-incident']]);
   });
 
   test('a gathered incident acknowledged by a person (`/alertbus ack <alias>`) shows so in the summary, and the storm\'s page gets a note, not an ack', () => {
