@@ -6,13 +6,17 @@
  * the router, the sinks and history exited within 20 s, and their Postgres steps at once), and the alerts sent
  * afterwards are all posted and paged once.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { dropTestDatabase } from '../support/db';
 import { FAULT_TEST_TIMEOUT_MS, report, sleep, startFaultRun, type FaultRun } from '../support/fault-run';
-import type { ServiceName } from '../support/stack';
+import { stackLogDir, type ServiceName } from '../support/stack';
 import { refusingInfrastructure, type TcpProxy } from '../support/tcp-proxy';
 
 const UNREACHABLE_MS = 35_000;
+/** How much longer the outage may last for every service to have started and said it waits. */
+const WAIT_FOR_ALL_MS = 180_000;
+const WAITING = /(Kafka|Postgres) not reachable yet: waiting for it/;
 const SERVICES: ServiceName[] = ['history', 'router', 'slack-sink', 'opsgenie-sink', 'ingest'];
 
 let kafkaProxy: TcpProxy | undefined;
@@ -43,14 +47,25 @@ test(
       () => null,
       (err: Error) => err,
     );
-    const early = await Promise.race([failedEarly, sleep(UNREACHABLE_MS).then(() => null)]);
+    // Unreachable for UNREACHABLE_MS, and on until every service has said it waits: on a loaded machine a service can
+    // take longer than that to start at all, and would then never meet the outage (a wait for a condition, bounded).
+    const saidItWaits = (s: ServiceName) => {
+      const file = join(stackLogDir(), `${s}.log`);
+      return existsSync(file) && WAITING.test(readFileSync(file, 'utf8'));
+    };
+    const allWaiting = async () => {
+      await sleep(UNREACHABLE_MS);
+      for (let waited = 0; waited < WAIT_FOR_ALL_MS && !SERVICES.every(saidItWaits); waited += 1_000) await sleep(1_000);
+      return null;
+    };
+    const early = await Promise.race([failedEarly, allWaiting()]);
     kafkaProxy.restore();
     pgProxy.restore();
     if (early) throw early;
     run = await starting;
 
     const stack = run.full.stack;
-    const waited = SERVICES.filter((s) => /(Kafka|Postgres) not reachable yet: waiting for it/.test(readFileSync(stack.logFile(s), 'utf8')));
+    const waited = SERVICES.filter((s) => existsSync(stack.logFile(s)) && WAITING.test(readFileSync(stack.logFile(s), 'utf8')));
     run.stream.start();
     await sleep(15_000);
     const settled = await run.finish();

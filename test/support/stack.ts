@@ -7,6 +7,12 @@ export { freePort, type ServiceName } from '@alertbus/launcher';
 
 const root = resolve(__dirname, '..', '..');
 
+/** Where a stack started with `env` appends its services' output (one file per service, `<name>.log`). */
+export function stackLogDir(env: NodeJS.ProcessEnv = {}): string {
+  const tag = (env.KAFKA_TOPIC_PREFIX ?? process.env.KAFKA_TOPIC_PREFIX ?? 'stack').replace(/\.$/, '');
+  return join(root, 'test-artifacts', 'logs', tag);
+}
+
 /** Lines of output kept per service for `output()`. */
 const KEEP_LINES = 400;
 
@@ -42,8 +48,7 @@ export class Stack {
     private readonly env: NodeJS.ProcessEnv,
     private readonly opts: StackOptions = {},
   ) {
-    const tag = (env.KAFKA_TOPIC_PREFIX ?? process.env.KAFKA_TOPIC_PREFIX ?? 'stack').replace(/\.$/, '');
-    this.logDir = opts.logDir ?? join(root, 'test-artifacts', 'logs', tag);
+    this.logDir = opts.logDir ?? stackLogDir(env);
   }
 
   /** The file a service's output is appended to (every start of it). */
