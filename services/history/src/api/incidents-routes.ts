@@ -28,7 +28,8 @@ export function incidentsRoutes(pool: Pool) {
         }
         try {
           const page = await listIncidents(pool, { ...filters, limit });
-          return { incidents: page.items.map(incidentJson), limit, next_cursor: page.nextCursor };
+          const reader = readerOf(req);
+          return { incidents: page.items.map((r) => incidentJson(r, reader)), limit, next_cursor: page.nextCursor };
         } catch (err) {
           if (err instanceof BadCursorError) return reply.code(400).send({ error: 'bad_request', message: err.message });
           throw err;
@@ -58,7 +59,7 @@ export function incidentsRoutes(pool: Pool) {
         const reader = readerOf(req);
         const truncated = timeline.length > INCIDENT_TIMELINE_MAX || deliveries.length > INCIDENT_TIMELINE_MAX;
         return {
-          ...incidentJson(incident),
+          ...incidentJson(incident, reader),
           timeline: timeline.slice(0, INCIDENT_TIMELINE_MAX).map((r) => timelineJson(r, reader)),
           deliveries: deliveries.slice(0, INCIDENT_TIMELINE_MAX).map((r) => deliveryJson(r, reader)),
           truncated,

@@ -595,3 +595,36 @@ describe('a query stopped by the statement timeout', () => {
     }
   });
 });
+
+describe('credentials in what senders wrote', () => {
+  it('are hidden in the incident list and the incident itself, as in its timeline', async () => {
+    const target = all()[0]!;
+    const before = await pool.query('SELECT title, labels, description, links FROM incidents WHERE incident_id = $1', [target.incidentId]);
+    await pool.query('UPDATE incidents SET title = $2, labels = $3, description = $4, links = $5 WHERE incident_id = $1', [
+      target.incidentId,
+      'Login failed: curl -H "Authorization: Bearer abcd1234secret" https://x',
+      JSON.stringify({ alertname: 'LoginFailed', dsn: 'postgres://app:DBPASS123@db:5432/x' }),
+      'bot token xoxb-1111-2222-ABCDEFG leaked',
+      JSON.stringify([{ title: 'graph', url: 'https://u:GENPW@prom.example/graph?token=GENTOKEN' }]),
+    ]);
+    try {
+      const list = await get(`/api/incidents?alias=${encodeURIComponent(target.alias)}`);
+      const one = await get(`/api/incidents/${target.incidentId}`);
+      for (const shown of [list.body.incidents.find((i: { incident_id: string }) => i.incident_id === target.incidentId), one.body]) {
+        expect(shown.title).toBe('Login failed: curl -H "Authorization: Bearer [redacted]" https://x');
+        expect(shown.labels).toEqual({ alertname: 'LoginFailed', dsn: '[redacted]' });
+        expect(shown.description).toBe('bot token [redacted] leaked');
+        expect(JSON.stringify(shown.links)).not.toMatch(/GENPW|GENTOKEN/);
+      }
+    } finally {
+      const b = before.rows[0];
+      await pool.query('UPDATE incidents SET title = $2, labels = $3, description = $4, links = $5 WHERE incident_id = $1', [
+        target.incidentId,
+        b.title,
+        JSON.stringify(b.labels),
+        b.description,
+        JSON.stringify(b.links),
+      ]);
+    }
+  });
+});

@@ -8,19 +8,27 @@ import { silenceState } from '@alertbus/projection';
 import { webhookUrlShown } from '@alertbus/common';
 import { redact, type Reader } from './redact';
 
-export function incidentJson(r: IncidentRow) {
+/**
+ * An incident as the API shows it. Its texts are what senders wrote (title, description, labels, links), so credentials
+ * in them are redacted for every reader, as in the timeline's events.
+ */
+export function incidentJson(r: IncidentRow, reader: Reader) {
+  const shown = redact({ title: r.title, labels: r.labels, description: r.description, links: r.links }, reader) as Pick<
+    IncidentRow,
+    'title' | 'labels' | 'description' | 'links'
+  >;
   return {
     incident_id: r.incidentId,
     alias: r.alias,
     occurrence: r.occurrence,
     previous_incident_id: r.previousIncidentId,
-    title: r.title,
+    title: shown.title,
     severity: r.severity,
     source: r.source,
     status: r.status,
-    labels: r.labels,
-    description: r.description,
-    links: r.links,
+    labels: shown.labels,
+    description: shown.description,
+    links: shown.links,
     count: r.count,
     opened_at: r.openedAt,
     acknowledged_at: r.acknowledgedAt,
