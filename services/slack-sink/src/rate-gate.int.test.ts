@@ -7,12 +7,12 @@ import type { Consumer } from 'kafkajs';
 import pino from 'pino';
 import type { DeliveryRetryPolicy } from '@alertbus/common';
 import type { EventProducer } from '@alertbus/kafka';
-import { deriveId, makeEnvelope, newId, validateEnvelope, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import { deriveId, newId, type AnyEnvelope } from '@alertbus/schemas';
 import { startSlackStandIn, type SlackStandIn } from '../../../packages/stand-ins/src/slack/server';
 import { dropTestDatabase } from '../../../test/support/db';
 import { waitFor } from '../../../test/support/wait';
 import { startSlackSink, type SlackSink } from './index';
-import { baseSinkConfig, kafkaSide } from './test-support/collect';
+import { baseSinkConfig, commandEnvelope as envelope, kafkaSide } from './test-support/collect';
 
 const TOKEN = 'xoxb-rate-gate-test';
 /** Back-off far shorter than the Retry-After, so only the Retry-After can explain a wait. */
@@ -30,14 +30,6 @@ const seen: AnyEnvelope[] = [];
 const incident = (name: string) => ({ alias: `alertmanager:${name}`, incidentId: deriveId('incident', `alertmanager:${name}`, 1) });
 type Incident = ReturnType<typeof incident>;
 
-function envelope<T extends 'PostSlackMessage' | 'UpdateSlackMessage'>(type: T, inc: Incident, data: Envelope<T>['data']): Envelope<T> {
-  const at = new Date().toISOString();
-  const id = newId();
-  const event = makeEnvelope({ id, type, alias: inc.alias, occurredAt: at, recordedAt: at, source: 'router', causationId: id, correlationId: id, data } as never) as Envelope<T>;
-  const valid = validateEnvelope(event);
-  if (!valid.ok) throw new Error(valid.error);
-  return event;
-}
 const root = (inc: Incident, text: string) =>
   envelope('PostSlackMessage', inc, { incidentId: inc.incidentId, rule: RULE, channel: '#alerts', purpose: 'root', text });
 const update = (inc: Incident, text: string) => envelope('UpdateSlackMessage', inc, { incidentId: inc.incidentId, rule: RULE, text });

@@ -23,7 +23,7 @@ import { startSlackStandIn, type SlackStandIn } from '../../../packages/stand-in
 import { dropTestDatabase } from '../../../test/support/db';
 import { waitFor } from '../../../test/support/wait';
 import { SLACK_SINK, startSlackSink, type SlackSink, type SlackSinkConfig } from './index';
-import { baseSinkConfig, kafkaSide } from './test-support/collect';
+import { baseSinkConfig, commandEnvelope as envelope, kafkaSide } from './test-support/collect';
 
 const TOKEN = 'xoxb-int-test';
 /** Deliveries retry quickly here; the budget is long enough never to run out in these tests. */
@@ -58,14 +58,6 @@ function envelopeFields(alias: string) {
   return { id, alias, occurredAt: at, recordedAt: at, source: 'router', causationId: id, correlationId: id };
 }
 
-function envelope<T extends 'PostSlackMessage' | 'UpdateSlackMessage'>(type: T, inc: Incident, data: Envelope<T>['data']): Envelope<T> {
-  const at = new Date().toISOString();
-  const id = newId();
-  const event = makeEnvelope({ id, type, alias: inc.alias, occurredAt: at, recordedAt: at, source: 'router', causationId: id, correlationId: id, data } as never) as Envelope<T>;
-  const valid = validateEnvelope(event);
-  if (!valid.ok) throw new Error(valid.error);
-  return event;
-}
 
 const post = (inc: Incident, purpose: 'root' | 'reply', text: string, channel = '#alerts') =>
   envelope('PostSlackMessage', inc, {

@@ -1,7 +1,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { EventProducer, createKafka, ensureTopics } from '@alertbus/kafka';
-import { TOPICS, decodeEnvelope, newId, type AnyEnvelope } from '@alertbus/schemas';
+import { TOPICS, decodeEnvelope, makeEnvelope, newId, validateEnvelope, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { testBrokers } from '../../../../test/support/kafka';
 
 /** A consumer of its own that pushes every delivery result and dead letter the sink writes, decoded, into `seen`. */
@@ -43,4 +43,14 @@ export function baseSinkConfig(token: string, apiUrl: string, log: Logger) {
     requestTimeoutMs: 5_000,
     log,
   };
+}
+
+/** A Slack command as the router writes it for the incident `inc`, checked against its schema. */
+export function commandEnvelope<T extends 'PostSlackMessage' | 'UpdateSlackMessage'>(type: T, inc: { alias: string }, data: Envelope<T>['data']): Envelope<T> {
+  const at = new Date().toISOString();
+  const id = newId();
+  const event = makeEnvelope({ id, type, alias: inc.alias, occurredAt: at, recordedAt: at, source: 'router', causationId: id, correlationId: id, data } as never) as Envelope<T>;
+  const valid = validateEnvelope(event);
+  if (!valid.ok) throw new Error(valid.error);
+  return event;
 }
