@@ -65,6 +65,18 @@ describe('what a run posts leaves out the credentials in its command line and ou
     ['export GITHUB_PAT=ghp_abcdefghijklmnopqrstuvwxyz0123456789', 'export GITHUB_PAT=[redacted]'],
     ['export MY_GH_PAT="PW17 secret"; export PATH=/usr/bin PATTERN=x', 'export MY_GH_PAT=[redacted]; export PATH=/usr/bin PATTERN=x'],
     ['cloning with github_pat_11ABCDEFG0123456789_abcdefghijklmnop', 'cloning with [redacted]'],
+    // `pass` and `pwd` as a whole part of a name (DB_PASS, --pass, MYSQL_PWD), not inside a word or the working directory.
+    ['DB_PASS=hunter2 ./migrate; PASS_FILE=/run/pw', 'DB_PASS=[redacted] ./migrate; PASS_FILE=[redacted]'],
+    ['MYSQL_PWD=hunter2 mysql; PASSPHRASE=two gpg', 'MYSQL_PWD=[redacted] mysql; PASSPHRASE=[redacted] gpg'],
+    ['PWD=/home/app OLDPWD=/tmp PASSENGER_ENV=prod bypass=1', 'PWD=/home/app OLDPWD=/tmp PASSENGER_ENV=prod bypass=1'],
+    // INI and .env files with spaces around `=`, at a line's start.
+    ['[client]\npassword = hunter2 # prod\nuser = app', '[client]\npassword = [redacted]\nuser = app'],
+    ['  db_password = "two words"\nhost = db', '  db_password = "[redacted]"\nhost = db'],
+    // A bare value goes on past a quote inside it, and past a backslash-escaped quote or space, as a shell reads the word.
+    ['token=ab\\"cd ef', 'token=[redacted] ef'],
+    ['--password=ab\\ cd rest', '--password=[redacted] rest'],
+    ['mysql -uroot --password=x\\"y\\"z rest', 'mysql -uroot --password=[redacted] rest'],
+    ['password=ab"cd ef', 'password=[redacted] ef'],
   ])('%s', (text, posted) => {
     expect(withoutSecrets(text)).toBe(posted);
   });
@@ -89,6 +101,8 @@ describe('what a run posts leaves out the credentials in its command line and ou
     [['pg_dump', "--password=it's 2", 'db'], "pg_dump '--password=[redacted]' db"],
     [['deploy', '--token', 'two words'], 'deploy --token [redacted]'],
     [['docker', 'run', '-u', '1000:1000', 'img'], 'docker run -u 1000:1000 img'], // not curl: a uid:gid
+    [['mysql', '--pass', 'hunter2', 'prod'], 'mysql --pass [redacted] prod'],
+    [['sh', '-c', 'DB_PASS=x ./run'], "sh -c 'DB_PASS=[redacted]'"], // a quoted word that starts with a secret's name goes whole
   ])('%j', (argv, posted) => {
     expect(withoutSecrets(commandLine(argv))).toBe(posted);
   });

@@ -47,14 +47,20 @@ export interface RunReport {
 }
 
 /**
- * A name that says its value is a secret: `--password`, `PGPASSWORD`, `--api-key`, `GITHUB_TOKEN`, and `GITHUB_PAT`
- * (`pat` as a whole part of the name only, so `PATH` is not one).
+ * A name that says its value is a secret: `--password`, `PGPASSWORD`, `--api-key`, `GITHUB_TOKEN`, `PASSPHRASE`, and
+ * `GITHUB_PAT`, `DB_PASS`, `--pass`, `MYSQL_PWD` (`pat` and `pass` as a whole part of the name only, so `PATH` and
+ * `PASSENGER_ENV` are not ones; `pwd` after another part only, so the working directory's `PWD` is not one).
  */
-const NAME = String.raw`(?:[A-Za-z0-9_-]{0,40}(?:password|passwd|token|secret|api[-_]?key)[A-Za-z0-9_-]{0,40}|(?:[A-Za-z0-9_-]{0,40}[_-])?pat(?:[_-][A-Za-z0-9_-]{0,40})?(?![A-Za-z0-9]))`;
+const NAME =
+  String.raw`(?:[A-Za-z0-9_-]{0,40}(?:password|passwd|passphrase|token|secret|api[-_]?key)[A-Za-z0-9_-]{0,40}` +
+  String.raw`|(?:[A-Za-z0-9_-]{0,40}[_-])?(?:pat|pass)(?:[_-][A-Za-z0-9_-]{0,40})?(?![A-Za-z0-9])` +
+  String.raw`|[A-Za-z0-9_-]{0,40}[A-Za-z0-9][_-]pwd(?:[_-][A-Za-z0-9_-]{0,40})?(?![A-Za-z0-9]))`;
 /** The rest of a shell word: single-quoted (commandLine writes a ' as '\''), double-quoted, or bare. */
 const IN_SINGLE = String.raw`(?:[^'\n]|'\\'')*`;
 const IN_DOUBLE = String.raw`(?:[^"\\\n]|\\.)*`;
-const VALUE = String.raw`(?:'${IN_SINGLE}'|"${IN_DOUBLE}"|[^\s'"]+)`;
+/** A bare value runs to the next unescaped space: a quote inside it (`ab"cd`) or escaped (`x\"y`, `a\ b`) does not end it. */
+const BARE = String.raw`(?:\\.|[^\s'"\\])(?:\\.|[^\s\\])*`;
+const VALUE = String.raw`(?:'${IN_SINGLE}'|"${IN_DOUBLE}"|${BARE})`;
 const NOT_DONE = String.raw`(?!\[redacted\])`;
 
 /** `'--password=two words'`: a whole quoted word naming a secret; its value runs to the closing quote. */
@@ -73,6 +79,11 @@ const QUOTED_KEY_SECRET = [
 ];
 /** `password: x` at a line's start (YAML, `key: value` logs, a list item): the value runs to the line's end. */
 const YAML_SECRET = new RegExp(String.raw`^([ \t]*(?:-[ \t]+)?${NAME}[ \t]*:[ \t]*)${NOT_DONE}(?:'${IN_SINGLE}'|"${IN_DOUBLE}"|[^\s'"][^\r\n]*)`, 'gim');
+/**
+ * `password = x` at a line's start (INI and properties files, with a space beside `=`): the value runs to the line's end
+ * (a `#` may be part of it). Without the space it is `NAMED_SECRET`'s, as `DB_PASS=x ./run` is a command line.
+ */
+const INI_SECRET = new RegExp(String.raw`^([ \t]*${NAME}(?:[ \t]+=[ \t]*|=[ \t]+))${NOT_DONE}(?:'${IN_SINGLE}'|"${IN_DOUBLE}"|[^\s'"][^\r\n]*)`, 'gim');
 /** GitHub tokens (`ghp_…`, `gho_…`, `github_pat_…`), whatever names them: their prefix says what they are. */
 const GITHUB_TOKEN = /\b(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255})\b/g;
 /** A URL's user and password, of any scheme (https, postgres, redis…). */
@@ -132,6 +143,7 @@ export function withoutSecrets(text: string): string {
     .replace(HEADER, (all, head: string, scheme: string | undefined) => (CREDENTIAL_HEADER_NAME.test(head) ? `${head}${scheme ?? ''}[redacted]` : all));
   for (const re of QUOTED_KEY_SECRET) out = out.replace(re, (all, head: string) => `${head}${quoteOf(all.slice(head.length))}[redacted]${quoteOf(all.slice(head.length))}`);
   out = out.replace(YAML_SECRET, (all, head: string) => `${head}${quoteOf(all.slice(head.length))}[redacted]${quoteOf(all.slice(head.length))}`);
+  out = out.replace(INI_SECRET, (all, head: string) => `${head}${quoteOf(all.slice(head.length))}[redacted]${quoteOf(all.slice(head.length))}`);
   for (const re of QUOTED_NAMED_SECRET) out = out.replace(re, '$1$2[redacted]$1');
   out = out.replace(NAMED_SECRET, '$1[redacted]').replace(SECRET_OPTION, '$1[redacted]');
   for (const { program, options } of PROGRAM_SECRETS) out = afterProgram(out, program, options);
