@@ -29,7 +29,7 @@ export function registerIncidents(program: Command): void {
     .option('--source <source>', 'alertmanager, grafana, generic')
     .option('--severity <severity>', 'exact severity')
     .option('--alias <alias>', 'every occurrence of one alias')
-    .option('--channel <channel>', 'Slack channel (#alerts or the channel id)')
+    .option('--channel <channel>', 'Slack channel (#alerts, alerts, or the channel id)')
     .option('--from <time>', 'opened at or after (ISO 8601)')
     .option('--to <time>', 'opened before (ISO 8601)')
     .option('-q, --q <text>', 'text in the title or description')

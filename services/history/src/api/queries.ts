@@ -4,13 +4,14 @@ import type { Pool } from 'pg';
 import { STAGE_RANK_SQL } from '@alertbus/projection';
 import type { DeliveryRow, IncidentRow, TimelineRow } from '@alertbus/projection';
 import { decodeCursor, keysetPage } from './cursor';
+import { channelSpellings } from './channel';
 
 export interface IncidentFilter {
   status?: string;
   source?: string;
   alias?: string;
   severity?: string;
-  /** The channel the rule chose (`#alerts`) or the channel id Slack reported. */
+  /** The channel the rule chose (`#alerts`, with or without its `#`) or the channel id Slack reported. */
   channel?: string;
   /** opened_at >= from */
   from?: string;
@@ -128,8 +129,8 @@ export async function listIncidents(pool: Pool, f: IncidentFilter): Promise<Page
   if (f.alias !== undefined) where.push(`alias = ${param(f.alias)}`);
   if (f.severity !== undefined) where.push(`severity = ${param(f.severity)}`);
   if (f.channel !== undefined) {
-    const c = param(f.channel);
-    where.push(`(slack_channel = ${c} OR slack_target_channel = ${c})`);
+    const c = param(channelSpellings(f.channel));
+    where.push(`(slack_channel = ANY(${c}::text[]) OR slack_target_channel = ANY(${c}::text[]))`);
   }
   if (f.from !== undefined) where.push(`opened_at >= ${param(f.from)}::timestamptz`);
   if (f.to !== undefined) where.push(`opened_at < ${param(f.to)}::timestamptz`);

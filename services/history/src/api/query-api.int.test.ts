@@ -54,6 +54,8 @@ describe('GET /api/incidents filters', () => {
     ['source=grafana', (r: IncidentRow) => r.source === 'grafana'],
     ['severity=critical', (r: IncidentRow) => r.severity === 'critical'],
     ['channel=%23db-alerts', (r: IncidentRow) => r.slackTargetChannel === '#db-alerts'],
+    // The channel's name without its `#`, as people write it outside Slack, is the same channel.
+    ['channel=db-alerts', (r: IncidentRow) => r.slackTargetChannel === '#db-alerts'],
     ['channel=C0DBALERTS', (r: IncidentRow) => r.slackChannel === 'C0DBALERTS'],
     ['q=diskfilling', (r: IncidentRow) => /diskfilling/i.test(`${r.title} ${r.description}`)],
     ['q=api%20for%2010m', (r: IncidentRow) => (r.description ?? '').includes('api for 10m')],

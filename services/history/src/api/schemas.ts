@@ -30,7 +30,7 @@ export const ListQuery = Type.Object(
     alias: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'Every occurrence of one alias.' })),
     severity: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
     channel: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 200, description: 'Slack channel: the one the rule chose (#alerts) or the id Slack reported.' }),
+      Type.String({ minLength: 1, maxLength: 200, description: 'Slack channel: the one the rule chose (#alerts, or alerts without its #) or the id Slack reported.' }),
     ),
     from: Type.Optional(Type.String({ format: 'date-time', description: 'Opened at or after (ISO 8601 with offset).' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'Opened before (ISO 8601 with offset).' })),
