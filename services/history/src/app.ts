@@ -11,6 +11,7 @@ import { incidentsRoutes } from './api/incidents-routes';
 import { notificationsRoutes } from './api/notifications-routes';
 import { silencesRoutes } from './api/silences-routes';
 import { statsRoutes } from './api/stats-routes';
+import { suppressedRoutes } from './api/suppressed-routes';
 import { timelineRoutes } from './api/timeline-routes';
 import { uiRoutes } from './api/ui-routes';
 import { DEFAULT_SILENCE_MAX_DURATION_MS } from './config';
@@ -120,6 +121,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   void app.register(timelineRoutes(deps.pool));
   void app.register(notificationsRoutes(deps.pool));
   void app.register(statsRoutes(deps.pool, now));
+  void app.register(suppressedRoutes(deps.pool, now));
   void app.register(
     silencesRoutes({
       pool: deps.pool,

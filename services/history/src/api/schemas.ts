@@ -3,7 +3,7 @@
  * document on the way out. Responses use snake_case; `data` and `rule` are the events' own objects, as written.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Labels, Link, RuleRef, type IncidentStatus } from '@alertbus/schemas';
+import { DecisionReason, Labels, Link, RuleRef, type IncidentStatus } from '@alertbus/schemas';
 import { STAGES, type Stage } from '@alertbus/projection';
 
 const INCIDENT_STATUSES: IncidentStatus[] = ['open', 'acknowledged', 'resolved'];
@@ -273,3 +273,54 @@ export const SilenceList = Type.Object({
 });
 
 export const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() });
+
+// ---------------------------------------------------------------- suppressed
+
+const DECISION_REASONS = DecisionReason.anyOf.map((r) => r.const as string);
+
+export const SuppressedQuery = Type.Object(
+  {
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'Decided at or after (ISO 8601 with offset); default: 24 hours before `to`.' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'Decided before (ISO 8601 with offset); default: now.' })),
+    since: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 40, description: 'Instead of `from`: this long before `to`, e.g. 24h, 90m, 7d.' }),
+    ),
+    reason: Type.Optional(Enum(DECISION_REASONS, 'Only suppressions for this reason, e.g. silenced, inhibited, dropped-by-rule, storm-control.')),
+    alias: Type.Optional(Type.String({ minLength: 1, maxLength: 512, description: 'Only the suppressions of one alias.' })),
+    cursor: Type.Optional(Cursor),
+    limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: 100, description: `Page size, at most ${MAX_LIMIT}.` }),
+  },
+  { additionalProperties: false },
+);
+export type SuppressedQuery = Static<typeof SuppressedQuery>;
+
+export const Suppression = Type.Object({
+  event_id: Type.String({ description: 'The EventSuppressed decision.' }),
+  recorded_at: DateTime,
+  alias: Type.String(),
+  reason: Type.String(),
+  input_type: Type.Union([Type.String(), Type.Null()], { description: 'What was kept quiet: AlertReceived, or a Slack or pager input.' }),
+  input_id: NString,
+  incident_id: Type.Union([Type.String(), Type.Null()], { description: 'The incident of the alias the input belonged to, if any.' }),
+  rule: Type.Union([RuleRef, Type.Null()], { description: 'The rule that decided (for dropped-by-rule, the drop rule), with the rules version.' }),
+  suppressed_by: Type.Unknown({
+    description:
+      'What suppressed it, as the event says: {kind: silence, silenceId, createdBy, comment}, {kind: inhibition, incidentId, alias, inhibitRule} ' +
+      'or {kind: storm, summaryIncidentId, channel}; null for the other reasons.',
+  }),
+  title: NString,
+  severity: NString,
+  labels: Type.Union([Labels, Type.Null()]),
+});
+
+export const SuppressedList = Type.Object({
+  from: DateTime,
+  to: DateTime,
+  suppressed: Type.Array(Suppression),
+  counts: Type.Union([Type.Array(Type.Object({ reason: Type.String(), count: Type.Integer() })), Type.Null()], {
+    description: 'Suppressions per reason over the whole window (and alias, if given), whatever `reason` is; on the first page only.',
+  }),
+  total: Type.Union([Type.Integer(), Type.Null()], { description: 'Their sum; on the first page only.' }),
+  limit: Type.Integer(),
+  next_cursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last page.' }),
+});

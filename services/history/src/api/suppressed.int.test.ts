@@ -1,0 +1,246 @@
+/**
+ * GET /api/suppressed against real Postgres: what alertbus kept quiet over a window (silenced,
+ * inhibited, dropped by a rule, joined into a storm, a late copy), filtered, paged, counted by reason and redacted.
+ */
+import { inTransaction, type Pool } from '@alertbus/common';
+import { deriveId, makeEnvelope, topicOf, type AnyEnvelope, type DecisionReason, type Envelope, type EventData, type RuleRef } from '@alertbus/schemas';
+import { applyProjection, project } from '@alertbus/projection';
+import { buildApp } from '../app';
+import { createHistoryMetrics } from '../metrics';
+import { startTestHistoryApp, stopTestHistoryApp, type TestHistoryApp } from '../test-support/history-app';
+
+const NOW = new Date('2025-03-03T00:00:00.000Z');
+const hoursBefore = (h: number) => new Date(NOW.getTime() - h * 3_600_000).toISOString();
+const TEAM_CHANNELS: RuleRef = { path: 'rules[1]', name: 'team channels', rulesVersion: 'sha256:5e1f0c0ffee0' };
+const DROP_NOISY: RuleRef = { path: 'rules[0]', name: 'drop noisy', rulesVersion: 'sha256:5e1f0c0ffee0' };
+
+const events: AnyEnvelope[] = [];
+
+function received(key: string, alias: string, h: number, title: string, severity: string, labels: Record<string, string>): Envelope<'AlertReceived'> {
+  const when = hoursBefore(h);
+  const e = makeEnvelope({
+    id: deriveId('suppressed-test', key),
+    type: 'AlertReceived',
+    alias,
+    occurredAt: when,
+    recordedAt: when,
+    source: 'ingest/alertmanager',
+    data: { source: 'alertmanager', status: 'firing', title, severity, labels, annotations: {}, links: [], raw: {} },
+  });
+  events.push(e);
+  return e;
+}
+
+function suppressed(input: Envelope<'AlertReceived'>, reason: DecisionReason, extra: Partial<EventData<'EventSuppressed'>> = {}): string {
+  const e = makeEnvelope({
+    id: deriveId(input.id, 'EventSuppressed', 0),
+    type: 'EventSuppressed',
+    alias: input.alias,
+    occurredAt: input.occurredAt,
+    recordedAt: input.recordedAt,
+    source: 'router',
+    causationId: input.id,
+    correlationId: input.correlationId,
+    data: { inputId: input.id, inputType: 'AlertReceived', reason, rule: TEAM_CHANNELS, title: input.data.title, ...extra },
+  });
+  events.push(e);
+  return e.id;
+}
+
+const SILENCE = { kind: 'silence' as const, silenceId: 'sil-db-migration', createdBy: 'alice', comment: 'db migration' };
+const DISK = { alertname: 'DiskFull', team: 'db' };
+
+// In the last 24 hours, newest first: S7 1h, S1 2h, S4 3h, S5 4h, S2 and S3 5h (a tie), S6 6h; O1 30h ago is outside.
+const S1 = suppressed(received('s1', 'am:disk', 2, 'DiskFull db', 'warning', DISK), 'silenced', { suppressedBy: SILENCE });
+const S2 = suppressed(received('s2', 'am:disk', 5, 'DiskFull db', 'warning', DISK), 'silenced', { suppressedBy: SILENCE });
+const S3 = suppressed(received('s3', 'am:backup', 5, 'BackupLate db', 'info', { alertname: 'BackupLate', team: 'db' }), 'silenced', { suppressedBy: SILENCE });
+const S4 = suppressed(
+  received('s4', 'am:api', 3, 'ApiDown: curl -H "Authorization: Bearer abcd1234secret" https://api', 'critical', {
+    alertname: 'ApiDown',
+    api_token: 'tok-SECRET-123',
+    runbook: 'https://wiki:LABELPW@wiki.example/api',
+  }),
+  'inhibited',
+  { suppressedBy: { kind: 'inhibition', incidentId: 'inc-upstream', alias: 'am:upstream', inhibitRule: 'upstream down' } },
+);
+const S5 = suppressed(received('s5', 'generic:noise', 4, 'Noisy cron', 'info', { job: 'cron' }), 'dropped-by-rule', { rule: DROP_NOISY });
+const S6 = suppressed(received('s6', 'grafana:cpu', 6, 'CPU high web', 'warning', { alertname: 'CPUHigh' }), 'storm-control', {
+  incidentId: 'inc-cpu',
+  suppressedBy: { kind: 'storm', channel: '#storm', summaryIncidentId: 'inc-storm', since: hoursBefore(6.1), threshold: 5, window: '10m' },
+});
+const S7 = suppressed(received('s7', 'am:disk', 1, 'DiskFull db', 'warning', DISK), 'occurrence-already-resolved', { incidentId: 'inc-disk-1' });
+const O1 = suppressed(received('o1', 'am:old', 30, 'Old one', 'info', { alertname: 'Old' }), 'silenced', { suppressedBy: SILENCE });
+
+const [S2_OR_S3, S3_OR_S2] = [S2, S3].sort();
+const IN_WINDOW = [S7, S1, S4, S5, S2_OR_S3!, S3_OR_S2!, S6];
+
+let pool: Pool;
+let app: TestHistoryApp['app'];
+
+async function load(p: Pool): Promise<void> {
+  const offsets = new Map<string, number>();
+  const ordered = [...events].sort((a, b) => Date.parse(a.recordedAt) - Date.parse(b.recordedAt));
+  await inTransaction(p, async (client) => {
+    for (const e of ordered) {
+      const topic = topicOf(e.type);
+      const offset = offsets.get(topic) ?? 0;
+      offsets.set(topic, offset + 1);
+      await applyProjection(client, project(e, { topic, partition: 0, offset: String(offset) }));
+    }
+  });
+}
+
+beforeAll(async () => {
+  ({ pool, app } = await startTestHistoryApp(NOW, load));
+});
+
+afterAll(() => stopTestHistoryApp({ app, pool }));
+
+const get = async (path: string) => {
+  const res = await app.inject({ method: 'GET', url: path });
+  return { status: res.statusCode, body: res.json() };
+};
+const idsOf = (body: { suppressed: Array<{ event_id: string }> }) => body.suppressed.map((s) => s.event_id);
+
+describe('GET /api/suppressed', () => {
+  it('lists what was kept quiet in the last 24 hours, newest first, with why and by what, and counts by reason', async () => {
+    const { status, body } = await get('/api/suppressed');
+
+    expect(status).toBe(200);
+    expect(body.from).toBe(hoursBefore(24));
+    expect(body.to).toBe(NOW.toISOString());
+    expect(idsOf(body)).toEqual(IN_WINDOW);
+    expect(body.suppressed.find((s: { event_id: string }) => s.event_id === S1)).toEqual({
+      event_id: S1,
+      recorded_at: hoursBefore(2),
+      alias: 'am:disk',
+      reason: 'silenced',
+      input_type: 'AlertReceived',
+      input_id: deriveId('suppressed-test', 's1'),
+      incident_id: null,
+      rule: TEAM_CHANNELS,
+      suppressed_by: SILENCE,
+      title: 'DiskFull db',
+      severity: 'warning',
+      labels: DISK,
+    });
+    expect(body.suppressed.find((s: { event_id: string }) => s.event_id === S6)).toMatchObject({
+      reason: 'storm-control',
+      incident_id: 'inc-cpu',
+      suppressed_by: { kind: 'storm', summaryIncidentId: 'inc-storm', channel: '#storm' },
+    });
+    expect(body.suppressed.find((s: { event_id: string }) => s.event_id === S5)).toMatchObject({ reason: 'dropped-by-rule', rule: { name: 'drop noisy' } });
+    expect(body.counts).toEqual([
+      { reason: 'silenced', count: 3 },
+      { reason: 'dropped-by-rule', count: 1 },
+      { reason: 'inhibited', count: 1 },
+      { reason: 'occurrence-already-resolved', count: 1 },
+      { reason: 'storm-control', count: 1 },
+    ]);
+    expect(body.total).toBe(7);
+    expect(body.next_cursor).toBeNull();
+  });
+
+  it('filters by reason and by alias; the counts cover the window and alias whatever the reason filter', async () => {
+    expect(idsOf((await get('/api/suppressed?reason=silenced')).body)).toEqual([S1, S2_OR_S3, S3_OR_S2]);
+    expect(idsOf((await get('/api/suppressed?reason=inhibited')).body)).toEqual([S4]);
+    expect(idsOf((await get('/api/suppressed?alias=am:disk')).body)).toEqual([S7, S1, S2]);
+    const both = await get('/api/suppressed?alias=am%3Adisk&reason=silenced');
+    expect(idsOf(both.body)).toEqual([S1, S2]);
+    expect(both.body.counts).toEqual([
+      { reason: 'silenced', count: 2 },
+      { reason: 'occurrence-already-resolved', count: 1 },
+    ]);
+    expect((await get('/api/suppressed?alias=nobody')).body).toMatchObject({ suppressed: [], counts: [], total: 0 });
+  });
+
+  it('takes another window by from/to or by since', async () => {
+    expect(idsOf((await get('/api/suppressed?from=2025-03-01T00:00:00Z')).body)).toEqual([...IN_WINDOW, O1]);
+    expect(idsOf((await get('/api/suppressed?since=48h')).body)).toEqual([...IN_WINDOW, O1]);
+    expect(idsOf((await get(`/api/suppressed?from=${hoursBefore(31)}&to=${hoursBefore(29)}`)).body)).toEqual([O1]);
+    // `to` alone: the 24 hours before it.
+    const before = await get(`/api/suppressed?to=${encodeURIComponent(hoursBefore(4))}`);
+    expect(before.body.from).toBe(hoursBefore(28));
+    expect(idsOf(before.body)).toEqual([S2_OR_S3, S3_OR_S2, S6]);
+  });
+
+  it('pages newest first through ties, counts on the first page only, and refuses a cursor of other filters', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const { status, body }: { status: number; body: any } = await get(`/api/suppressed?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(status).toBe(200);
+      expect(body.suppressed.length).toBeLessThanOrEqual(2);
+      if (pages === 0) expect(body.total).toBe(7);
+      else expect(body).toMatchObject({ counts: null, total: null });
+      seen.push(...idsOf(body));
+      cursor = body.next_cursor;
+      pages += 1;
+    } while (cursor);
+    expect(seen).toEqual(IN_WINDOW);
+    expect(pages).toBe(4);
+
+    const first = await get('/api/suppressed?limit=2');
+    const other = await get(`/api/suppressed?limit=2&reason=silenced&cursor=${first.body.next_cursor}`);
+    expect(other.status).toBe(400);
+    expect(other.body.message).toMatch(/cursor was made for other filters/);
+    expect((await get('/api/suppressed?cursor=not-a-cursor')).body).toEqual({ error: 'bad_request', message: expect.stringMatching(/invalid cursor/) });
+  });
+
+  it.each([
+    ['from after to', `from=${hoursBefore(1)}&to=${hoursBefore(2)}`, /"from" must be before "to"/],
+    ['from after now (the default to)', 'from=2025-03-04T00:00:00Z', /"from" must be before "to"/],
+    ['a date-time without its zone', 'from=2025-03-02T10:00:00', /query parameter "from"/],
+    ['not a date at all', 'to=yesterday', /query parameter "to"/],
+    ['a bad duration', 'since=a%20while', /query parameter "since"/],
+    ['since with from', 'since=2h&from=2025-03-02T10:00:00Z', /"since" or "from", not both/],
+    ['an unknown reason', 'reason=bored', /query parameter "reason".*silenced/],
+    ['an unknown parameter', 'channel=%23alerts', /unknown query parameter "channel"/],
+  ])('%s is a 400 naming the parameter', async (_what, query, message) => {
+    const { status, body } = await get(`/api/suppressed?${query}`);
+    expect(status).toBe(400);
+    expect(body).toEqual({ error: 'bad_request', message: expect.stringMatching(message) });
+  });
+
+  it('hides credentials in the title and labels, as /api/timeline does, and takes severity and labels from the alert', async () => {
+    const { body } = await get('/api/suppressed?reason=inhibited');
+    const [s] = body.suppressed;
+    expect(s).toMatchObject({
+      title: 'ApiDown: curl -H "Authorization: Bearer [redacted]" https://api',
+      severity: 'critical',
+      labels: { alertname: 'ApiDown', api_token: '[redacted]', runbook: 'https://[redacted]@wiki.example/api' },
+      suppressed_by: { kind: 'inhibition', incidentId: 'inc-upstream', inhibitRule: 'upstream down' },
+    });
+    const timeline = await get('/api/timeline?alias=am:api');
+    const input = timeline.body.events.find((e: { type: string }) => e.type === 'AlertReceived');
+    expect(s.labels).toEqual(input.data.labels);
+    expect(JSON.stringify((await get('/api/suppressed')).body)).not.toMatch(/abcd1234secret|tok-SECRET-123|LABELPW/);
+  });
+
+  it('needs a token where reads are not open, as /api/timeline does', async () => {
+    const guarded = buildApp({
+      pool,
+      registry: createHistoryMetrics().registry,
+      ready: async () => null,
+      now: () => NOW,
+      auth: { tokens: [{ name: 'sre', role: 'viewer', token: 'viewer-token-0123456789' }], readsOpen: false },
+    });
+    try {
+      expect((await guarded.inject({ method: 'GET', url: '/api/suppressed' })).statusCode).toBe(401);
+      const ok = await guarded.inject({ method: 'GET', url: '/api/suppressed', headers: { authorization: 'Bearer viewer-token-0123456789' } });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.json().total).toBe(7);
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('is in the OpenAPI document', async () => {
+    const doc = (await get('/docs/json')).body;
+    expect(doc.paths['/api/suppressed'].get.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['from', 'to', 'since', 'reason', 'alias', 'cursor', 'limit']),
+    );
+  });
+});
+
