@@ -9,6 +9,7 @@ import { registerRules } from './rules';
 import { registerRun } from './run';
 import { registerServe } from './serve';
 import { registerSilence } from './silence';
+import { registerSuppressed } from './suppressed';
 
 /** Each command group registers itself here; one line per group. */
 export function registerCommands(program: Command): void {
@@ -18,6 +19,7 @@ export function registerCommands(program: Command): void {
   registerReplay(program);
   registerAudit(program);
   registerSilence(program);
+  registerSuppressed(program);
   registerRules(program);
   registerDeadLetter(program);
   registerNotify(program);

@@ -1,10 +1,11 @@
 /**
- * GET /api/suppressed against real Postgres: what alertbus kept quiet over a window (silenced,
+ * GET /api/suppressed and `alertbus suppressed` against real Postgres: what alertbus kept quiet over a window (silenced,
  * inhibited, dropped by a rule, joined into a storm, a late copy), filtered, paged, counted by reason and redacted.
  */
 import { inTransaction, type Pool } from '@alertbus/common';
 import { deriveId, makeEnvelope, topicOf, type AnyEnvelope, type DecisionReason, type Envelope, type EventData, type RuleRef } from '@alertbus/schemas';
 import { applyProjection, project } from '@alertbus/projection';
+import { runCli } from '../../../../test/support/cli';
 import { buildApp } from '../app';
 import { createHistoryMetrics } from '../metrics';
 import { startTestHistoryApp, stopTestHistoryApp, type TestHistoryApp } from '../test-support/history-app';
@@ -76,6 +77,7 @@ const IN_WINDOW = [S7, S1, S4, S5, S2_OR_S3!, S3_OR_S2!, S6];
 
 let pool: Pool;
 let app: TestHistoryApp['app'];
+let url: string;
 
 async function load(p: Pool): Promise<void> {
   const offsets = new Map<string, number>();
@@ -91,7 +93,7 @@ async function load(p: Pool): Promise<void> {
 }
 
 beforeAll(async () => {
-  ({ pool, app } = await startTestHistoryApp(NOW, load));
+  ({ pool, app, url } = await startTestHistoryApp(NOW, load));
 });
 
 afterAll(() => stopTestHistoryApp({ app, pool }));
@@ -244,3 +246,43 @@ describe('GET /api/suppressed', () => {
   });
 });
 
+describe('alertbus suppressed', () => {
+  it('prints one line per suppression, newest first, with what suppressed it, then the counts by reason', async () => {
+    const run = await runCli('suppressed', '--url', url);
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    const rows = lines.filter((l) => l.startsWith('2025-'));
+    expect(rows).toHaveLength(7);
+    expect(rows[0]).toMatch(/^2025-03-02T23:00:00\.000Z +occurrence-already-resolved +am:disk +.*incident inc-disk-1/);
+    expect(rows[1]).toMatch(/silenced +am:disk +.*silence sil-db-migration by alice \("db migration"\).*DiskFull db/);
+    expect(rows[2]).toMatch(/inhibited +am:api +.*by incident inc-upstream \(am:upstream\), inhibit rule "upstream down"/);
+    expect(rows[2]).not.toMatch(/abcd1234secret/);
+    expect(rows[3]).toMatch(/dropped-by-rule +generic:noise +.*rule "drop noisy"/);
+    expect(rows[6]).toMatch(/storm-control +grafana:cpu +.*storm summary inc-storm in #storm/);
+    expect(run.stdout).toMatch(/7 suppressed from 2025-03-02T00:00:00\.000Z to 2025-03-03T00:00:00\.000Z/);
+    expect(run.stdout).toMatch(/^ +silenced +3$/m);
+    expect(run.stdout).toMatch(/^ +storm-control +1$/m);
+  });
+
+  it('filters by --reason and --alias, widens with --since, and prints JSON', async () => {
+    const silenced = await runCli('suppressed', '--reason', 'silenced', '--alias', 'am:disk', '--url', url);
+    expect(silenced.stdout.trim().split('\n').filter((l) => l.startsWith('2025-'))).toHaveLength(2);
+
+    const wide = await runCli('suppressed', '--since', '48h', '--url', url);
+    expect(wide.stdout).toMatch(/am:old/);
+
+    const json = JSON.parse((await runCli('suppressed', '--json', '--url', url)).stdout);
+    expect(json.suppressed.map((s: { event_id: string }) => s.event_id)).toEqual(IN_WINDOW);
+    expect(json.total).toBe(7);
+  });
+
+  it('says which option is wrong', async () => {
+    const bad = await runCli('suppressed', '--since', 'yesterday', '--url', url);
+    expect(bad.exitCode).not.toBe(0);
+    expect(bad.stderr).toMatch(/--since/);
+    const reason = await runCli('suppressed', '--reason', 'bored', '--url', url);
+    expect(reason.exitCode).not.toBe(0);
+    expect(reason.stderr).toMatch(/reason/);
+  });
+});
