@@ -190,6 +190,26 @@ describe('GET /api/suppressed', () => {
     expect((await get('/api/suppressed?cursor=not-a-cursor')).body).toEqual({ error: 'bad_request', message: expect.stringMatching(/invalid cursor/) });
   });
 
+  it('keeps the first page\'s default window on the next pages while the clock moves on', async () => {
+    let clock = NOW.getTime();
+    const moving = buildApp({ pool, registry: createHistoryMetrics().registry, ready: async () => null, now: () => new Date(clock), auth: { tokens: [], readsOpen: true } });
+    try {
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res = await moving.inject({ method: 'GET', url: `/api/suppressed?limit=3${cursor ? `&cursor=${cursor}` : ''}` });
+        const body: { from: string; to: string; suppressed: Array<{ event_id: string }>; next_cursor: string | null } = res.json();
+        expect(body).toMatchObject({ from: hoursBefore(24), to: NOW.toISOString() });
+        seen.push(...idsOf(body));
+        cursor = body.next_cursor;
+        clock += 20 * 3_600_000; // by the next page, "the last 24 hours" no longer holds the older ones
+      } while (cursor);
+      expect(seen).toEqual(IN_WINDOW);
+    } finally {
+      await moving.close();
+    }
+  });
+
   it.each([
     ['from after to', `from=${hoursBefore(1)}&to=${hoursBefore(2)}`, /"from" must be before "to"/],
     ['from after now (the default to)', 'from=2025-03-04T00:00:00Z', /"from" must be before "to"/],
