@@ -342,11 +342,56 @@
     }
   }
 
+  // ------------------------------------------------------------------ kept quiet
+
+  /** What suppressed a decision, in a few words: the silence, the inhibiting incident, the storm. */
+  function suppressedByText(by) {
+    if (!by || typeof by !== 'object') return '';
+    if (by.kind === 'silence') return `silence ${by.silenceId || ''}${by.createdBy ? ` by ${by.createdBy}` : ''}`;
+    if (by.kind === 'inhibition') return `inhibited by ${by.alias || by.incidentId || 'an incident'}`;
+    if (by.kind === 'storm') return `storm in ${by.channel || '?'}`;
+    return String(by.kind || '');
+  }
+
+  /**
+   * What alertbus kept quiet (silenced, inhibited, dropped by a rule, gathered into a storm…) over the list's dates, or
+   * the last 24 hours without them; filtered by the list's alias. Newest first, with the counts by reason.
+   */
+  async function showSuppressed() {
+    const status = document.getElementById('suppressed-status');
+    const tbody = document.querySelector('#suppressed tbody');
+    const q = new URLSearchParams();
+    const filters = apiFilters();
+    for (const name of ['from', 'to', 'alias']) if (filters.get(name)) q.set(name, filters.get(name));
+    q.set('limit', '50');
+    try {
+      const body = await getJson(`/api/suppressed?${q}`);
+      tbody.replaceChildren(...body.suppressed.map((s) => h('tr', { 'data-event': s.event_id },
+        h('td', { class: 'time' }, fmtTime(s.recorded_at)),
+        h('td', { class: 'nowrap' }, s.reason),
+        h('td', {}, suppressedByText(s.suppressed_by) || ruleText(s.rule) || ''),
+        h('td', {}, s.severity ? h('span', { class: `sev sev-${s.severity}` }, s.severity) : ''),
+        h('td', {}, s.title || (s.input_type && s.input_type !== 'AlertReceived' ? s.input_type : '')),
+        h('td', { class: 'nowrap' }, s.alias),
+        h('td', {}, s.incident_id ? h('a', { href: `/?incident=${encodeURIComponent(s.incident_id)}` }, s.incident_id) : ''),
+      )));
+      const window = `${fmtTime(body.from)} – ${fmtTime(body.to)}`;
+      const counts = (body.counts || []).map((c) => `${c.reason} ${c.count}`).join(', ');
+      status.textContent = body.total === 0
+        ? `Nothing was kept quiet between ${window}.`
+        : `${body.total} kept quiet between ${window}${counts ? ` (${counts})` : ''}${body.next_cursor ? `; the latest ${body.suppressed.length} shown` : ''}.`;
+    } catch (err) {
+      status.textContent = `Could not load what was kept quiet: ${err.message}`;
+      status.classList.add('error');
+    }
+  }
+
   setUpToken();
   const incident = params.get('incident');
   if (incident) showIncident(incident);
   else {
     showList();
     showNotifications();
+    showSuppressed();
   }
 })();

@@ -101,6 +101,20 @@ describe('history page', () => {
     await page.screenshot({ path: resolve(ARTIFACTS, 'history-list.png'), fullPage: true });
   });
 
+  it('shows what was kept quiet over the list\'s dates, newest first, with the counts by reason', async () => {
+    const from = new Date(Date.now() - 14 * DAY).toISOString().slice(0, 10);
+    await page.goto(`${service.url}/?from=${from}`);
+    await page.waitForSelector('#suppressed tbody tr');
+    const api = (await (await fetch(`${service.url}/api/suppressed?from=${from}T00:00:00Z&limit=50`)).json()) as {
+      suppressed: Array<{ event_id: string; reason: string }>;
+      total: number;
+    };
+    expect(api.total).toBeGreaterThan(0);
+    const shown = await page.locator('#suppressed tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-event'), tr.children[1]!.textContent]));
+    expect(shown).toEqual(api.suppressed.map((s) => [s.event_id, s.reason]));
+    expect(await page.locator('#suppressed-status').textContent()).toMatch(new RegExp(`^${api.total} kept quiet between ${from} 00:00:00 UTC – `));
+  });
+
   it('filters the list', async () => {
     await page.selectOption('select[name=status]', 'resolved');
     await page.fill('input[name=source]', 'grafana');
