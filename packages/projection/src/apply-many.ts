@@ -227,7 +227,48 @@ async function applyChanges(client: PoolClient, changes: readonly Change[], adop
     for (const f of part) if (inserted.has(f.open.incidentId)) f.after.update = null;
   }
   await applySides(client, all.map((f) => f.after));
-  for (const c of sequential) await applyChangeSequentially(client, c);
+  // A storm's members join it in one statement: a storm gathers thousands of them, one statement each was the storm's
+  // bottleneck in the history. The storm's links stay in order after the joins (either order gives the same rows).
+  const joins = sequential.filter((c): c is JoinStorm => c.kind === 'join-storm');
+  if (joins.length > 0) await joinStorms(client, joins);
+  for (const c of sequential) if (c.kind !== 'join-storm') await applyChangeSequentially(client, c);
+}
+
+type JoinStorm = Extract<Change, { kind: 'join-storm' }>;
+
+/**
+ * What applyChangeSequentially's join-storm does for each of `joins` in order, in one statement per chunk: a member
+ * takes the storm's channel, and the summary's root post and the storm's page stored before it; a member joins once
+ * (the first of its joins in order is the one applied, as one after the other the later ones find it joined).
+ */
+async function joinStorms(client: PoolClient, joins: readonly JoinStorm[]): Promise<void> {
+  const first = new Map<string, JoinStorm>();
+  for (const j of joins) if (!first.has(j.incidentId)) first.set(j.incidentId, j);
+  for (const part of chunks([...first.values()])) {
+    await client.query(
+      `WITH j AS (SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::text[], $5::timestamptz[])
+                    AS j(incident_id, storm_id, grouped, channel, at)),
+            ${earliestDeliveries('$6')}
+       UPDATE incidents i
+          SET storm_incident_id = j.storm_id,
+              storm_page_grouped = j.grouped,
+              slack_target_channel = COALESCE(i.slack_target_channel, j.channel),
+              slack_channel = COALESCE(s.slack_channel, i.slack_channel, j.channel),
+              storm_slack_ts = s.slack_ts,
+              storm_pager_alert_id = CASE WHEN j.grouped THEN p.pager_alert_id END,
+              updated_at = GREATEST(i.updated_at, j.at, s.recorded_at, CASE WHEN j.grouped THEN p.recorded_at END)
+         FROM j LEFT JOIN s ON s.incident_id = j.storm_id LEFT JOIN p ON p.incident_id = j.storm_id
+        WHERE i.incident_id = j.incident_id AND i.storm_incident_id IS NULL`,
+      [
+        part.map((j) => j.incidentId),
+        part.map((j) => j.stormId),
+        part.map((j) => j.grouped),
+        part.map((j) => j.channel),
+        part.map((j) => j.at),
+        [...new Set(part.map((j) => j.stormId))],
+      ],
+    );
+  }
 }
 
 /**

@@ -7,7 +7,8 @@ import { applyProjection } from './apply';
 import { applyProjections } from './apply-many';
 import { MemoryStore } from './memory-store';
 import { historyDatabase } from './testdata/database';
-import { member, memberId, projected, stormDeliveries, STORM_ID, STORM_PAGE, SUMMARY_TS } from './testdata/storm';
+import type { AnyEnvelope } from '@alertbus/schemas';
+import { member, memberId, projected, stormDeliveries, STORM_ID, STORM_PAGE, STORM_SINCE, SUMMARY_TS } from './testdata/storm';
 
 const db = historyDatabase();
 
@@ -91,4 +92,27 @@ test('a member of a storm whose summary is not posted yet is in the storm channe
   expect(await members()).toEqual([
     { incident_id: memberId(2), slack_channel: '#storm', slack_target_channel: '#storm', slack_root_ts: null, storm_incident_id: STORM_ID, storm_slack_ts: null, storm_pager_alert_id: null, pager_alert_id: null },
   ]);
+});
+
+test('members joined in one batch give the rows one event at a time gives, every column, a member suppressed twice keeping its first storm', async () => {
+  // Member n2 suppressed again, into a later storm in another channel (a replayed or raced decision): the first stays.
+  const [, firstJoin] = member(2, true);
+  const again = {
+    ...firstJoin!,
+    id: 'suppressed-again-n2',
+    data: { ...(firstJoin!.data as object), suppressedBy: { kind: 'storm', channel: '#other', summaryIncidentId: 'storm-other', since: STORM_SINCE, threshold: 5, window: '1m', recent: 5 } },
+  } as AnyEnvelope;
+  const events = [...member(2, true), again, ...member(3, false), ...stormDeliveries(), ...member(8, true)];
+  const rows = () => db.pool.query('SELECT * FROM incidents ORDER BY incident_id').then((r) => r.rows);
+  const client = await db.pool.connect();
+  try {
+    for (const p of projected(events)) await applyProjection(client, p);
+    const oneByOne = await rows();
+    await db.pool.query('TRUNCATE incidents, incident_timeline, deliveries');
+    await applyProjections(client, projected(events));
+    expect(await rows()).toEqual(oneByOne);
+  } finally {
+    client.release();
+  }
+  expect(await members()).toEqual(expected());
 });
