@@ -1,5 +1,6 @@
 export * from './config';
 export * from './logger';
+export * from './credentials';
 export * from './metrics';
 export * from './delivery';
 export * from './retry';
