@@ -152,4 +152,20 @@ describe('credentials written into text, of any kind of URL or header', () => {
       expect(redact(text, viewer)).toBe(text);
     }
   });
+  it('credentials inside what senders wrote, by their shape, for every reader: a failed command in a label or summary, a key', () => {
+    const alert = {
+      title: 'backup failed: mysql -uroot -pRootPw7 prod',
+      labels: { cmd: 'pg_dump --password=CmdPw1 -h db', host: 'db-9', dsn_url: 'postgres://etl:Pa@ss#w0rd@db.internal/prod' },
+      comment: 'login with password=PlainPw1 refused',
+      description: 'key:\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIB\n-----END EC PRIVATE KEY-----',
+    };
+    for (const reader of [viewer, admin]) {
+      expect(redact(alert, reader)).toEqual({
+        title: 'backup failed: mysql -uroot -p[redacted] prod',
+        labels: { cmd: 'pg_dump --password=[redacted] -h db', host: 'db-9', dsn_url: 'postgres://[redacted]@db.internal/prod' },
+        comment: 'login with password=[redacted] refused',
+        description: 'key:\n-----BEGIN EC PRIVATE KEY-----\n[redacted]\n-----END EC PRIVATE KEY-----',
+      });
+    }
+  });
 });
