@@ -118,7 +118,8 @@ export function silenceJson(r: SilenceRow, nowMs: number) {
     starts_at: r.startsAt,
     ends_at: r.endsAt,
     created_by: r.createdBy,
-    comment: r.comment,
+    // Whoever reads the silences reads its comment, where a credential pasted by mistake is for nobody (as in the timeline).
+    comment: redact(r.comment, { admin: false }) as string,
     created_at: r.createdAt,
     expired_at: r.expiredAt,
     expired_by: r.expiredBy,

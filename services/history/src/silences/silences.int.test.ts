@@ -66,6 +66,21 @@ describe('POST /api/silences', () => {
     await waitFor(async () => (await listed('active')).some((s) => s.silence_id === body.silence_id), { what: 'the silence listed' });
   });
 
+  it('a credential pasted into the comment is redacted in what the API answers and lists, for every reader', async () => {
+    const { status, body } = await call('POST', '/api/silences', {
+      matchers: ['team="vault"'],
+      duration: '1h',
+      comment: 'rotating creds in https://ops:Sup3rPw@vault.example.com/ui?token=abc123 and password=Hunter22',
+    });
+    expect(status).toBe(201);
+    const shown = 'rotating creds in https://[redacted]@vault.example.com/ui?token=[redacted] and password=[redacted]';
+    expect(body.comment).toBe(shown);
+    await waitFor(async () => (await listed('active')).some((s) => s.silence_id === body.silence_id), { what: 'the silence listed' });
+    const listedOne = (await call('GET', '/api/silences?state=active')).body.silences.find((s: { silence_id: string }) => s.silence_id === body.silence_id);
+    expect(listedOne.comment).toBe(shown);
+    expect((await call('GET', `/api/silences/${body.silence_id}`)).body.comment).toBe(shown);
+  });
+
   it('a maintenance window planned ahead is pending until it starts', async () => {
     const startsAt = new Date(Date.now() + 86_400_000).toISOString();
     const endsAt = new Date(Date.now() + 2 * 86_400_000).toISOString();
