@@ -376,6 +376,11 @@ describe('date-times the schema let through but nothing after it could read', ()
     ['/api/stats?to=2025-06-30T23:59:60Z', 'to'],
     ['/api/incidents?from=0000-01-01T00:00:00Z', 'from'],
     ['/api/incidents?from=2025-03-02T10:00:00%2B01&to=2025-03-01T10:00:00Z', 'from'],
+    // A day the month does not have: Date.parse rolls it over (Feb 30 → Mar 2) and a window silently moved.
+    ['/api/suppressed?from=2026-02-30T00:00:00Z', 'from'],
+    ['/api/stats?to=2025-02-29T00:00:00Z', 'to'],
+    ['/api/incidents?from=2025-04-31T00:00:00Z', 'from'],
+    ['/api/incidents?to=2025-13-01T00:00:00Z', 'to'],
   ])('%s → 400 naming %s', async (url, name) => {
     const { status, body } = await get(url);
     expect(status).toBe(400);
