@@ -13,7 +13,8 @@
  * - silence changes, rare and order-dependent among themselves, one by one in their order.
  */
 import type { PoolClient } from 'pg';
-import { applyChangeSequentially, earliestDeliveries, UPDATE_COLUMNS } from './apply';
+import { applyChangeSequentially, assignment, earliestDeliveries, UPDATE_COLUMNS } from './apply';
+import { endedAfterStart } from './sender-times';
 import { copyRows } from './copy-rows';
 import { isCreatedPagerAlert, isRootPost } from './delivery-events';
 import type { ApplyOutcome, Change, DeliveryRow, IncidentChange, IncidentRow, IncidentUpdate, Projection, StormChange, TimelineRow } from './types';
@@ -279,6 +280,7 @@ async function joinStorms(client: PoolClient, joins: readonly JoinStorm[]): Prom
 function withUpdate(row: IncidentRow, u: Update): IncidentRow {
   const out: IncidentRow = Object.assign({}, row);
   for (const [key, value] of Object.entries(u.set)) if (value !== undefined) (out as unknown as Record<string, unknown>)[key] = value;
+  if (u.set.endedAt) out.endedAt = endedAfterStart(u.set.endedAt, row);
   out.updatedAt = laterInstant(row.updatedAt, u.at);
   return out;
 }
@@ -318,11 +320,11 @@ async function updateIncidents(client: PoolClient, keys: ReadonlyArray<keyof Inc
   const names = ['incident_id', 'at'];
   const assignments = ['updated_at = GREATEST(i.updated_at, u.at::timestamptz)'];
   keys.forEach((key, n) => {
-    const [column, arrayType, cast] = UPDATE_COLUMNS[key];
+    const [, arrayType] = UPDATE_COLUMNS[key];
     values.push(updates.map((u) => (key === 'labels' || key === 'links' ? json(u.set[key]) : u.set[key])));
     arrays.push(`$${values.length}::${arrayType}`);
     names.push(`v${n}`);
-    assignments.push(`${column} = u.v${n}${cast}`);
+    assignments.push(assignment(key, `u.v${n}`));
   });
   await client.query(
     `UPDATE incidents i SET ${assignments.join(', ')}
@@ -344,15 +346,16 @@ async function insertIncidents(client: PoolClient, rows: readonly IncidentRow[],
        SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                    $9::text[], $10::text[], $11::text[], $12::integer[], $13::text[], $14::text[], $15::text[],
                    $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
-                   $23::text[], $24::text[], $25::text[])
+                   $23::text[], $24::text[], $25::text[], $26::text[], $27::text[])
          AS r(incident_id, alias, occurrence, previous_incident_id, title, severity, source, status, labels,
               description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
               slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at,
-              slack_target_channel)),
-     ${earliestDeliveries('$26')}
+              slack_target_channel, started_at, ended_at)),
+     ${earliestDeliveries('$28')}
      INSERT INTO incidents (incident_id, alias, occurrence, previous_incident_id, title, severity, source, status,
        labels, description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
-       slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at, slack_target_channel)
+       slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at, slack_target_channel,
+       started_at, ended_at)
      SELECT r.incident_id, r.alias, r.occurrence, r.previous_incident_id, r.title, r.severity, r.source, r.status, r.labels::jsonb,
             r.description, r.links::jsonb, r.count, r.opened_at::timestamptz, r.acknowledged_at::timestamptz, r.acknowledged_by,
             r.resolved_at::timestamptz, r.resolved_by,
@@ -360,7 +363,8 @@ async function insertIncidents(client: PoolClient, rows: readonly IncidentRow[],
             CASE WHEN s.incident_id IS NULL THEN r.slack_root_ts ELSE s.slack_ts END,
             CASE WHEN p.incident_id IS NULL THEN r.pager_alert_id ELSE p.pager_alert_id END,
             r.pager_priority, r.rule::jsonb, r.last_event_at::timestamptz,
-            GREATEST(r.updated_at::timestamptz, s.recorded_at, p.recorded_at), r.slack_target_channel
+            GREATEST(r.updated_at::timestamptz, s.recorded_at, p.recorded_at), r.slack_target_channel,
+            r.started_at::timestamptz, r.ended_at::timestamptz
        FROM r LEFT JOIN s ON s.incident_id = r.incident_id LEFT JOIN p ON p.incident_id = r.incident_id
      ON CONFLICT (incident_id) DO NOTHING
      RETURNING incident_id`,
@@ -390,6 +394,8 @@ async function insertIncidents(client: PoolClient, rows: readonly IncidentRow[],
       rows.map((r) => r.lastEventAt),
       rows.map((r) => r.updatedAt),
       rows.map((r) => r.slackTargetChannel),
+      rows.map((r) => r.startedAt),
+      rows.map((r) => r.endedAt),
       lookUp,
     ],
   );

@@ -138,15 +138,17 @@ async function insertIncident(client: PoolClient, r: IncidentRow): Promise<boole
   const res = await client.query(
     `INSERT INTO incidents (incident_id, alias, occurrence, previous_incident_id, title, severity, source, status,
        labels, description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
-       slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at, slack_target_channel)
+       slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at, slack_target_channel,
+       started_at, ended_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::jsonb, $12, $13::timestamptz, $14::timestamptz,
-       $15, $16::timestamptz, $17, $18, $19, $20, $21, $22::jsonb, $23::timestamptz, $24::timestamptz, $25)
+       $15, $16::timestamptz, $17, $18, $19, $20, $21, $22::jsonb, $23::timestamptz, $24::timestamptz, $25,
+       $26::timestamptz, $27::timestamptz)
      ON CONFLICT (incident_id) DO NOTHING`,
     [
       r.incidentId, r.alias, r.occurrence, r.previousIncidentId, r.title, r.severity, r.source, r.status,
       json(r.labels), r.description, json(r.links), r.count, r.openedAt, r.acknowledgedAt, r.acknowledgedBy,
       r.resolvedAt, r.resolvedBy, r.slackChannel, r.slackRootTs, r.pagerAlertId, r.pagerPriority, json(r.rule),
-      r.lastEventAt, r.updatedAt, r.slackTargetChannel,
+      r.lastEventAt, r.updatedAt, r.slackTargetChannel, r.startedAt, r.endedAt,
     ],
   );
   return res.rowCount === 1;
@@ -194,8 +196,18 @@ export async function adoptEarlierDeliveries(client: PoolClient, incidentIds: re
   );
 }
 
-/** Column, array type and cast of every field an update may set; a fixed list, so no caller text reaches the SQL. */
-export const UPDATE_COLUMNS: Record<keyof IncidentUpdate, [column: string, arrayType: string, cast: string]> = {
+/** `column = value` for an update, the value being `ref` (a parameter or a column of the updates' list). */
+export function assignment(key: keyof IncidentUpdate, ref: string): string {
+  const [column, , cast, stored] = UPDATE_COLUMNS[key];
+  return `${column} = ${stored ? stored(`${ref}${cast}`) : `${ref}${cast}`}`;
+}
+
+/**
+ * Column, array type and cast of every field an update may set, and for some the expression its value is stored through
+ * (of the value's reference, cast; unqualified columns are the row's before the update); a fixed list, so no caller
+ * text reaches the SQL.
+ */
+export const UPDATE_COLUMNS: Record<keyof IncidentUpdate, [column: string, arrayType: string, cast: string, stored?: (value: string) => string]> = {
   title: ['title', 'text[]', ''],
   severity: ['severity', 'text[]', ''],
   status: ['status', 'text[]', ''],
@@ -207,6 +219,8 @@ export const UPDATE_COLUMNS: Record<keyof IncidentUpdate, [column: string, array
   acknowledgedBy: ['acknowledged_by', 'text[]', ''],
   resolvedAt: ['resolved_at', 'text[]', '::timestamptz'],
   resolvedBy: ['resolved_by', 'text[]', ''],
+  // No earlier than the incident's start (sender-times.ts endedAfterStart): a duration is never negative.
+  endedAt: ['ended_at', 'text[]', '::timestamptz', (v) => `GREATEST(${v}, COALESCE(started_at, opened_at))`],
   lastEventAt: ['last_event_at', 'text[]', '::timestamptz'],
   pagerPriority: ['pager_priority', 'text[]', ''],
 };
@@ -216,9 +230,8 @@ async function updateIncident(client: PoolClient, incidentId: string, set: Incid
   const assignments = ['updated_at = GREATEST(updated_at, $2::timestamptz)'];
   for (const [key, value] of Object.entries(set) as Array<[keyof IncidentUpdate, unknown]>) {
     if (value === undefined) continue;
-    const [column, , cast] = UPDATE_COLUMNS[key];
     values.push(key === 'labels' || key === 'links' ? json(value) : value);
-    assignments.push(`${column} = $${values.length}${cast}`);
+    assignments.push(assignment(key, `$${values.length}`));
   }
   await client.query(`UPDATE incidents SET ${assignments.join(', ')} WHERE incident_id = $1`, values);
 }

@@ -1,5 +1,6 @@
 /** What each router decision (incidents.v1) does to the incidents table; the router's status and count are taken as given. */
 import type { Envelope, Link } from '@alertbus/schemas';
+import { senderEnd, senderStart } from './sender-times';
 import type { IncidentChange, IncidentUpdate } from './types';
 
 export type IncidentEventType =
@@ -31,8 +32,11 @@ export function incidentChanges(event: Envelope<IncidentEventType>): IncidentCha
     case 'IncidentUnacknowledged':
       // Open again: the acknowledgement it took back is no longer the incident's (its entry stays in the timeline).
       return [update(event, { acknowledgedAt: null, acknowledgedBy: null })];
-    case 'IncidentResolved':
-      return [update(event, { resolvedAt: event.data.resolvedAt, resolvedBy: event.data.by ?? null })];
+    case 'IncidentResolved': {
+      // Only a source's resolve carries the sender's endsAt; a person's leaves ended_at null.
+      const endedAt = senderEnd(event.data.endsAt, event.data.resolvedAt);
+      return [update(event, { resolvedAt: event.data.resolvedAt, resolvedBy: event.data.by ?? null, ...(endedAt !== undefined ? { endedAt } : {}) })];
+    }
     case 'EventSuppressed': {
       // Storm control opened the incident without a thread or a page of its own: it lives in the storm's summary and page.
       const by = event.data.suppressedBy;
@@ -64,10 +68,12 @@ function opened(event: Envelope<'IncidentOpened' | 'IncidentReopened'>): Inciden
       links: d.links,
       count: d.count,
       openedAt: d.openedAt,
+      startedAt: senderStart(d.startsAt, d.openedAt),
       acknowledgedAt: null,
       acknowledgedBy: null,
       resolvedAt: null,
       resolvedBy: null,
+      endedAt: null,
       // The channel the rule chose; replaced by the channel Slack reports once the root message is posted.
       slackChannel: d.slack?.channel ?? request?.channel ?? null,
       slackTargetChannel: d.slack?.channel ?? request?.channel ?? null,

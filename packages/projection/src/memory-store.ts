@@ -6,6 +6,7 @@ import { planBatch, type BatchPlan, type PlannableRecord } from './batch-plan';
 import { isCreatedPagerAlert, isRootPost } from './delivery-events';
 import { mergeNotification, type NotificationRow } from './notification-events';
 import { project } from './project';
+import { endedAfterStart } from './sender-times';
 import { effectiveEnd } from './silence-state';
 import { stageRank } from './stage';
 import type { ApplyOutcome, Change, DeliveryRow, IncidentRow, Position, Projection, SilenceRow, TimelineRow } from './types';
@@ -116,7 +117,9 @@ export class MemoryStore {
       case 'update-incident': {
         const row = this.incidents.get(c.incidentId);
         if (!row) return;
-        this.incidents.set(c.incidentId, { ...row, ...c.set, updatedAt: later(row.updatedAt, c.at) });
+        const next: IncidentRow = { ...row, ...c.set, updatedAt: later(row.updatedAt, c.at) };
+        if (c.set.endedAt) next.endedAt = endedAfterStart(c.set.endedAt, row);
+        this.incidents.set(c.incidentId, next);
         return;
       }
       case 'link-slack-root': {

@@ -28,10 +28,14 @@ export interface IncidentRow {
   links: Link[];
   count: number;
   openedAt: string;
+  /** When the sender says it started (its startsAt), when believable (sender-times.ts); null when it gave none. */
+  startedAt: string | null;
   acknowledgedAt: string | null;
   acknowledgedBy: string | null;
   resolvedAt: string | null;
   resolvedBy: string | null;
+  /** When the sender says it ended (the endsAt of its resolve), when believable (sender-times.ts); else null. */
+  endedAt: string | null;
   slackChannel: string | null;
   /** The channel the rule chose (e.g. `#alerts`); slackChannel becomes the id Slack reports once posted. */
   slackTargetChannel: string | null;
@@ -64,6 +68,7 @@ export type IncidentUpdate = Partial<
     | 'acknowledgedBy'
     | 'resolvedAt'
     | 'resolvedBy'
+    | 'endedAt'
     | 'lastEventAt'
     | 'pagerPriority'
   >

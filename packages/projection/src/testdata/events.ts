@@ -21,7 +21,7 @@ const base = (incidentId = INCIDENT_ID, occurrence = 1) => ({
   labels: { alertname: 'HighErrorRate', service: 'api' },
 });
 
-export function opened(opts: { at?: number; incidentId?: string; occurrence?: number; previous?: string } = {}): Envelope<'IncidentOpened'> {
+export function opened(opts: { at?: number; incidentId?: string; occurrence?: number; previous?: string; startsAt?: string } = {}): Envelope<'IncidentOpened'> {
   const at = t(opts.at ?? 0);
   const incidentId = opts.incidentId ?? INCIDENT_ID;
   return makeEnvelope({
@@ -42,6 +42,7 @@ export function opened(opts: { at?: number; incidentId?: string; occurrence?: nu
       slack: { channel: '#alerts' },
       pager: { priority: 'P1' },
       ...(opts.previous ? { previousIncidentId: opts.previous } : {}),
+      ...(opts.startsAt !== undefined ? { startsAt: opts.startsAt } : {}),
     },
   }) as Envelope<'IncidentOpened'>;
 }
@@ -102,7 +103,8 @@ export function unacknowledged(at: number, by = 'bob'): Envelope<'IncidentUnackn
   });
 }
 
-export function resolved(at: number, count = 1): Envelope<'IncidentResolved'> {
+/** A resolve by its source (with the sender's `endsAt` when given), or by a person (`by`). */
+export function resolved(at: number, count = 1, opts: { endsAt?: string; by?: string } = {}): Envelope<'IncidentResolved'> {
   return makeEnvelope({
     id: deriveId(INPUT_ID, 'resolved', at),
     type: 'IncidentResolved',
@@ -110,7 +112,15 @@ export function resolved(at: number, count = 1): Envelope<'IncidentResolved'> {
     occurredAt: t(at),
     recordedAt: t(at),
     source: ROUTER,
-    data: { ...base(), status: 'resolved', count, reason: 'resolved', resolvedAt: t(at) },
+    data: {
+      ...base(),
+      status: 'resolved',
+      count,
+      reason: 'resolved',
+      resolvedAt: t(at),
+      ...(opts.endsAt !== undefined ? { endsAt: opts.endsAt } : {}),
+      ...(opts.by !== undefined ? { by: opts.by } : {}),
+    },
   });
 }
 

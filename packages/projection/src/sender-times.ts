@@ -1,0 +1,52 @@
+/**
+ * When the sender says an incident started and ended (Alertmanager's and Grafana's startsAt / endsAt), kept only where
+ * it can be right: alertbus's own times (opened_at, resolved_at) are when it heard, late by group_wait, retries or an
+ * outage of its own, and the durations the history reports are measured from the sender's times when it has them.
+ * Pure, and the same rules as migration 012 applies to the rows projected before it.
+ */
+
+/** A sender's clock ahead of ours by up to this much is taken as ours: its startsAt or endsAt becomes our time. */
+export const SENDER_CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * A startsAt further back than this before the incident opened is not used: an alert that fired that long before
+ * alertbus heard of it (a first install meeting long-firing alerts, a sender's broken clock) would make every
+ * duration it is part of mean nothing.
+ */
+export const MAX_SENDER_LEAD_MS = 7 * 86_400_000;
+
+const instant = (text: string | undefined): number | undefined => {
+  const ms = text === undefined ? NaN : Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+};
+
+/**
+ * started_at from IncidentOpened/IncidentReopened: the sender's startsAt when it is at most MAX_SENDER_LEAD_MS before
+ * openedAt; openedAt itself when startsAt is after it by at most the skew; else null (none given, or not believable).
+ */
+export function senderStart(startsAt: string | undefined, openedAt: string): string | null {
+  const start = instant(startsAt);
+  const opened = Date.parse(openedAt);
+  if (start === undefined || Number.isNaN(opened)) return null;
+  if (start > opened + SENDER_CLOCK_SKEW_MS || start < opened - MAX_SENDER_LEAD_MS) return null;
+  return start > opened ? openedAt : new Date(start).toISOString();
+}
+
+/**
+ * ended_at from the IncidentResolved of a source's resolve: the sender's endsAt, resolvedAt when endsAt is after it by
+ * at most the skew, undefined (left null) when later than that. The store raises it to the incident's start
+ * (endedAfterStart) when earlier: a duration is never negative.
+ */
+export function senderEnd(endsAt: string | undefined, resolvedAt: string): string | undefined {
+  const end = instant(endsAt);
+  const resolved = Date.parse(resolvedAt);
+  if (end === undefined || Number.isNaN(resolved)) return undefined;
+  if (end > resolved + SENDER_CLOCK_SKEW_MS) return undefined;
+  return end > resolved ? resolvedAt : new Date(end).toISOString();
+}
+
+/** ended_at as stored: no earlier than the incident's start (started_at, else opened_at); GREATEST in SQL. */
+export function endedAfterStart(endedAt: string, row: { startedAt: string | null; openedAt: string }): string {
+  const start = row.startedAt ?? row.openedAt;
+  return Date.parse(endedAt) < Date.parse(start) ? start : endedAt;
+}
