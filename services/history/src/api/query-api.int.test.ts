@@ -285,9 +285,13 @@ describe('GET /api/stats', () => {
       Object.entries(rows.reduce<Record<string, number>>((m, r) => ({ ...m, [r[key]]: (m[r[key]] ?? 0) + 1 }), {}))
         .map(([k, n]) => ({ [key]: k, count: n }))
         .sort((a, b) => b.count - a.count || (a[key]! < b[key]! ? -1 : 1));
-    const secs = (r: IncidentRow, at: string | null) => (at ? (Date.parse(at) - Date.parse(r.openedAt)) / 1000 : null);
+    // From when the sender says it started (else when alertbus opened it), to when the sender says it ended (else resolved).
+    const secs = (r: IncidentRow, at: string | null) => (at ? (Date.parse(at) - Date.parse(r.startedAt ?? r.openedAt)) / 1000 : null);
     const tta = rows.map((r) => secs(r, r.acknowledgedAt)).filter((x): x is number => x !== null);
-    const ttr = rows.map((r) => secs(r, r.resolvedAt)).filter((x): x is number => x !== null);
+    const ttr = rows.map((r) => secs(r, r.resolvedAt && (r.endedAt ?? r.resolvedAt))).filter((x): x is number => x !== null);
+    // The stream's Alertmanager and Grafana alerts carry the sender's times, its generic ones none: both kinds are measured.
+    expect(rows.filter((r) => r.startedAt !== null && r.startedAt !== r.openedAt && r.endedAt !== null).length).toBeGreaterThan(5);
+    expect(rows.filter((r) => r.startedAt === null && r.resolvedAt !== null).length).toBeGreaterThan(5);
 
     expect(status).toBe(200);
     expect(body.incidents.total).toBe(rows.length);
@@ -535,7 +539,7 @@ describe('alertbus incidents', () => {
   it('lists with filters as a table, or as JSON', async () => {
     const table = await runCli('incidents', '--status', 'resolved', '--source', 'grafana', '--url', url);
     expect(table.exitCode).toBe(0);
-    expect(table.stdout).toMatch(/^opened\s+status\s+severity\s+source\s+count/);
+    expect(table.stdout).toMatch(/^opened\s+started\s+status\s+severity\s+source\s+count/);
     const expected = newestFirst(all().filter((r) => r.status === 'resolved' && r.source === 'grafana'));
     expect(table.stdout.trim().split('\n')).toHaveLength(expected.length + 1);
 

@@ -58,11 +58,19 @@ export const Incident = Type.Object({
   description: NString,
   links: Type.Array(Link),
   count: Type.Integer({ description: 'How many times the alias fired in this occurrence.' }),
-  opened_at: DateTime,
+  opened_at: Type.String({ format: 'date-time', description: 'When alertbus opened it (it heard of it): what the time filters and the stats window use.' }),
+  started_at: Type.Union([DateTime, Type.Null()], {
+    description:
+      "When the sender says it started (its startsAt): null when it gave none, or one more than 7 days before opened_at or more than 5 minutes after it (one after it by less is taken as opened_at). The stats' durations start here when set.",
+  }),
   acknowledged_at: NDateTime,
   acknowledged_by: NString,
   resolved_at: NDateTime,
   resolved_by: NString,
+  ended_at: Type.Union([DateTime, Type.Null()], {
+    description:
+      "When the sender says it ended (the endsAt of the resolve it sent): null when a person resolved it, the sender gave none, or one more than 5 minutes after resolved_at; at most resolved_at and at least the start (started_at, else opened_at). The time to resolve ends here when set.",
+  }),
   slack_channel: Type.Union([Type.String(), Type.Null()], {
     description: 'Where the thread is: the id Slack reported once the root was posted, or the channel a Slack request was asked in.',
   }),
@@ -180,7 +188,7 @@ export const StatsQuery = Type.Object(
 export type StatsQuery = Static<typeof StatsQuery>;
 
 const Durations = Type.Object({
-  count: Type.Integer(),
+  count: Type.Integer({ description: 'Incidents of the window that reached the state.' }),
   median_seconds: Nullable(Type.Number()),
   p90_seconds: Nullable(Type.Number()),
 });
@@ -194,8 +202,12 @@ export const StatsBody = Type.Object({
     by_severity: Type.Array(Type.Object({ severity: Type.String(), count: Type.Integer() })),
     by_status: Type.Array(Type.Object({ status: Type.String(), count: Type.Integer() })),
   }),
-  time_to_acknowledge: Durations,
-  time_to_resolve: Durations,
+  time_to_acknowledge: Type.Composite([Durations], {
+    description: 'From the start (started_at, else opened_at) to acknowledged_at.',
+  }),
+  time_to_resolve: Type.Composite([Durations], {
+    description: 'From the start (started_at, else opened_at) to the end (ended_at, else resolved_at).',
+  }),
   pages_per_day: Type.Array(Type.Object({ day: Type.String(), pages: Type.Integer(), dry_run: Type.Integer() })),
   incidents_per_day: Type.Array(Type.Object({ day: Type.String(), count: Type.Integer() })),
   noisiest_aliases: Type.Array(Type.Object({ alias: Type.String(), incidents: Type.Integer(), alerts: Type.Integer() })),

@@ -14,8 +14,10 @@ export function statsRoutes(pool: Pool, now: () => Date) {
         schema: {
           summary: 'Incident statistics over a time window',
           description:
-            'Over incidents opened in [from, to): counts per source, severity and status; time to acknowledge and to resolve ' +
-            '(median and 90th percentile, seconds); pages per UTC day; incidents per UTC day; the noisiest aliases.',
+            'Over incidents opened in [from, to) (opened_at: when alertbus opened them): counts per source, severity and status; ' +
+            'time to acknowledge and to resolve (median and 90th percentile, seconds), measured from when the sender says the ' +
+            'incident started (started_at, else opened_at) to acknowledged_at, and to when the sender says it ended (ended_at, ' +
+            'else resolved_at); pages per UTC day; incidents per UTC day; the noisiest aliases.',
           tags: ['incidents'],
           querystring: StatsQuery,
           response: { 200: StatsBody, 400: ErrorBody },

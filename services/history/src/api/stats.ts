@@ -1,4 +1,7 @@
-/** The numbers a weekly review asks for, over incidents opened in [from, to): counts, time to acknowledge and resolve, pages. */
+/**
+ * The numbers a weekly review asks for, over incidents opened in [from, to): counts, time to acknowledge and resolve, pages.
+ * The durations are the incident's as its sender tells it where it can (started_at, ended_at), not alertbus's receive times.
+ */
 import type { Pool } from 'pg';
 
 export interface Durations {
@@ -28,16 +31,23 @@ export interface Stats {
 
 const NOISIEST = 10;
 
+/** The window is over when alertbus opened the incidents (opened_at), the durations over the sender's times. */
 const WINDOW = `opened_at >= $1::timestamptz AND opened_at < $2::timestamptz`;
+
+/** Where a duration starts: when the sender says the incident started, else when alertbus opened it. */
+const START = 'COALESCE(started_at, opened_at)';
+/** Where the time to resolve ends: when the sender says it ended (its resolve's endsAt), else when alertbus resolved it. */
+const END = 'COALESCE(ended_at, resolved_at)';
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Math.round(Number(v) * 1000) / 1000);
 
-async function durations(pool: Pool, column: string, from: string, to: string): Promise<Durations> {
+/** From START to `end`, over the window's incidents that reached `reached` (a column). */
+async function durations(pool: Pool, reached: string, end: string, from: string, to: string): Promise<Durations> {
   const { rows } = await pool.query(
     `SELECT count(*)::int AS count,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ${column} - opened_at)) AS median,
-            percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM ${column} - opened_at)) AS p90
-       FROM incidents WHERE ${WINDOW} AND ${column} IS NOT NULL`,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ${end} - ${START})) AS median,
+            percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM ${end} - ${START})) AS p90
+       FROM incidents WHERE ${WINDOW} AND ${reached} IS NOT NULL`,
     [from, to],
   );
   const r = rows[0]!;
@@ -58,8 +68,8 @@ export async function getStats(pool: Pool, from: string, to: string): Promise<St
     countBy(pool, 'source', from, to),
     countBy(pool, 'severity', from, to),
     countBy(pool, 'status', from, to),
-    durations(pool, 'acknowledged_at', from, to),
-    durations(pool, 'resolved_at', from, to),
+    durations(pool, 'acknowledged_at', 'acknowledged_at', from, to),
+    durations(pool, 'resolved_at', END, from, to),
     pool.query(
       `SELECT to_char(date_trunc('day', recorded_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day,
               count(*) FILTER (WHERE NOT dry_run)::int AS pages, count(*) FILTER (WHERE dry_run)::int AS dry_run

@@ -118,6 +118,12 @@ describe('a batch in a few statements (apply-many.ts)', () => {
             expect(outcomes.filter((o) => o === 'applied')).toHaveLength(projections.length);
             // Redelivered: every event a duplicate, nothing changes.
             expect(new Set(await applyProjected(client, projections, m, size))).toEqual(new Set(['duplicate']));
+            // The sender's times are in the rows compared: the stream's Alertmanager and Grafana alerts carry them.
+            const { rows } = await client.query<{ started: number; ended: number }>(
+              'SELECT count(started_at)::int AS started, count(ended_at)::int AS ended FROM incidents',
+            );
+            expect(rows[0]!.started).toBeGreaterThan(0);
+            expect(rows[0]!.ended).toBeGreaterThan(0);
             return (await checksumIn(client, 'public')).total;
           }),
         );
@@ -225,6 +231,75 @@ describe('an incident opened and changed in the same batch', () => {
 
     expect(await getIncident(pool, INCIDENT_ID)).toEqual(replay(...events).store.incident(INCIDENT_ID));
     expect(await getIncident(pool, INCIDENT_ID)).toMatchObject({ status: 'resolved', count: 2 });
+  });
+});
+
+describe("the sender's times (started_at, ended_at)", () => {
+  const cases: Array<[string, AnyEnvelope[], { startedAt: string | null; endedAt: string | null }]> = [
+    [
+      'started 20 minutes before it was opened, ended 5 minutes before its resolve arrived',
+      [opened({ startsAt: '2025-03-01T09:40:00.612666101Z' }), repeated(2, 5), resolved(20, 2, { endsAt: '2025-03-01T10:15:00Z' })],
+      { startedAt: '2025-03-01T09:40:00.612Z', endedAt: '2025-03-01T10:15:00.000Z' },
+    ],
+    [
+      'an endsAt before the startsAt: raised to the start',
+      [opened({ startsAt: '2025-03-01T09:40:00Z' }), resolved(20, 1, { endsAt: '2025-03-01T09:30:00Z' })],
+      { startedAt: '2025-03-01T09:40:00.000Z', endedAt: '2025-03-01T09:40:00.000Z' },
+    ],
+    [
+      'no startsAt, an endsAt before the opening: raised to opened_at',
+      [opened(), resolved(20, 1, { endsAt: '2025-03-01T09:30:00Z' })],
+      { startedAt: null, endedAt: '2025-03-01T10:00:00.000Z' },
+    ],
+    ['resolved by a person: no ended_at', [opened({ startsAt: '2025-03-01T09:40:00Z' }), resolved(20, 1, { by: 'alice' })], { startedAt: '2025-03-01T09:40:00.000Z', endedAt: null }],
+  ];
+
+  it.each(cases)('%s: the same row one by one, in one batch, and in a batch after the open, as specified', async (_name, events, expected) => {
+    const projections = positioned(events);
+    const split: Array<[Mode, number]> = [['one by one', 1], ['batched', Infinity], ['batched', 1]];
+    for (const [m, size] of split) {
+      await inTransaction(pool, async (client) => {
+        await client.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
+        await applyProjected(client, projections, m, size);
+      });
+      expect(await getIncident(pool, INCIDENT_ID)).toEqual(replay(...events).store.incident(INCIDENT_ID));
+      expect(await getIncident(pool, INCIDENT_ID)).toMatchObject(expected);
+    }
+  });
+});
+
+describe('migration 012 on rows projected before it', () => {
+  it("gives them the sender's times a replay gives: the live tables stay equal to a rebuild", async () => {
+    const other = (n: number, startsAt: string, endsAt: string): AnyEnvelope[] => {
+      const incidentId = deriveId('incident', 'migration', n);
+      const open = opened({ incidentId, startsAt });
+      const done = resolved(20, 1, { endsAt });
+      return [open, { ...done, id: deriveId(done.id, n), data: { ...done.data, incidentId } } as AnyEnvelope];
+    };
+    const events = [
+      ...buildStream({ aliases: 12, seed: 'migration-012' }).events,
+      ...other(1, '2025-03-01T09:40:00.612666101Z', '2025-03-01T10:15:00.999999Z'), // Alertmanager's nanoseconds
+      ...other(2, '2025-03-01T10:40:00+01:00', '2025-03-01T10:22:00Z'), // an offset; an endsAt within the skew
+      ...other(3, '2025-03-01T10:03:00Z', '2025-03-01T10:30:00Z'), // a start within the skew; an end beyond it
+      ...other(4, '2025-03-01T10:10:00Z', '2025-03-01T09:00:00Z'), // a start beyond the skew; an end before the opening
+      ...other(5, '2025-02-20T10:00:00Z', '2025-03-01T10:10:00Z'), // a start more than 7 days before
+    ];
+    const [sql] = loadMigrations(MIGRATIONS_DIR).filter((m) => m.version === 12).map((m) => m.sql);
+    await inTransaction(pool, async (client) => {
+      await client.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
+      await applyProjected(client, positioned(events), 'batched');
+      const replayed = await checksumIn(client, 'public');
+      const { rows } = await client.query<{ started: number; ended: number }>('SELECT count(started_at)::int AS started, count(ended_at)::int AS ended FROM incidents');
+      expect(rows[0]!.started).toBeGreaterThan(5);
+      expect(rows[0]!.ended).toBeGreaterThan(5);
+
+      // The rows as they were before 012, then 012 itself.
+      await client.query('ALTER TABLE incidents DROP COLUMN started_at, DROP COLUMN ended_at');
+      await client.query(sql!);
+
+      // The same rows, the two columns again last.
+      expect(await checksumIn(client, 'public')).toEqual(replayed);
+    });
   });
 });
 

@@ -53,6 +53,12 @@ describe('history rebuild', () => {
     expect(rebuilt.exitCode).toBe(0);
     expect(totalOf(rebuilt.stdout)).toBe(totalOf(live.stdout));
     expect(totalOf((await runCli('history', 'checksum')).stdout)).toBe(totalOf(live.stdout));
+    // The sender's times are among the rows compared, as the stream's Alertmanager and Grafana alerts gave them.
+    const senderTimes = await service.pool.query<{ started: number; ended: number }>(
+      'SELECT count(started_at)::int AS started, count(ended_at)::int AS ended FROM incidents',
+    );
+    expect(senderTimes.rows[0]!.started).toBeGreaterThan(0);
+    expect(senderTimes.rows[0]!.ended).toBeGreaterThan(0);
     // Nothing of the aborted transaction, and the rebuild schema is gone.
     const { rows } = await service.pool.query('SELECT count(*)::int AS n FROM incident_timeline WHERE event_id = $1', [abortedEvent(first.events[0]!.alias).id]);
     expect(rows[0].n).toBe(0);

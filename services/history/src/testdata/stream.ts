@@ -1,7 +1,9 @@
 /**
  * A realistic, deterministic stream of alertbus events, as ingest, the router and the sinks write them:
  * AlertReceived → decision (with inputId, reason, rule) → commands → delivery results, with repeats,
- * acknowledgements, resolutions, a reopened alias, failed deliveries, suppressed inputs and a silence.
+ * acknowledgements, resolutions, a reopened alias, failed deliveries, suppressed inputs and a silence. Alertmanager and
+ * Grafana alerts carry their sender's startsAt and endsAt, some minutes before alertbus heard (group_wait, an outage),
+ * a few with the sender's clock ahead; generic ones carry none.
  * Ids are derived as the services derive them, so the same call always gives the same events.
  */
 import { mulberry32, seedOf } from '@alertbus/spec';
@@ -69,7 +71,13 @@ export function buildStream(opts: StreamOptions): Stream {
     const at = (advanceMs: number) => new Date((clock += advanceMs)).toISOString();
     let k = 0;
 
-    const input = (status: 'firing' | 'resolved', when: string): Envelope<'AlertReceived'> => {
+    // The sender's times, derived from n (not drawn: the stream's other draws stay as they were). Every seventh alias's
+    // sender clock runs 2 minutes ahead, so its endsAt falls after alertbus's resolve.
+    const senderTimes = source !== 'generic';
+    const leadMs = (n % 7 === 6 ? -2 : (n * 7) % 23) * 60_000 + 30_000;
+    const before = (when: string, ms: number) => new Date(Date.parse(when) - ms).toISOString();
+
+    const input = (status: 'firing' | 'resolved', when: string, sender: { startsAt?: string; endsAt?: string } = {}): Envelope<'AlertReceived'> => {
       const e = makeEnvelope({
         id: deriveId(seed, 'input', n, k++),
         type: 'AlertReceived',
@@ -86,8 +94,9 @@ export function buildStream(opts: StreamOptions): Stream {
           description: `${name} on ${service} for 10m`,
           labels,
           annotations: { summary: `${name} on ${service}` },
+          ...sender,
           links: [{ title: 'runbook', url: `https://runbooks.example/${name}` }],
-          raw: { status, labels, annotations: { summary: `${name} on ${service}` }, fingerprint },
+          raw: { status, labels, annotations: { summary: `${name} on ${service}` }, fingerprint, ...sender },
         },
       });
       events.push(e);
@@ -133,7 +142,9 @@ export function buildStream(opts: StreamOptions): Stream {
       const incidentId = deriveId('incident', alias, occurrence);
       entry.incidentIds.push(incidentId);
       const base = { incidentId, occurrence, title, severity, source, rule, labels };
-      const first = input('firing', at(occurrence === 1 ? 0 : 20 * 60_000));
+      const firstAt = at(occurrence === 1 ? 0 : 20 * 60_000);
+      const startsAt = senderTimes ? before(firstAt, leadMs + (occurrence - 1) * 60_000) : undefined;
+      const first = input('firing', firstAt, startsAt !== undefined ? { startsAt } : {});
       decide(first, 0, previous ? 'IncidentReopened' : 'IncidentOpened', {
         ...base,
         status: 'open',
@@ -146,6 +157,7 @@ export function buildStream(opts: StreamOptions): Stream {
         slack: { channel },
         ...(paged ? { pager: { priority: 'P1' as const } } : {}),
         ...(previous ? { previousIncidentId: previous } : {}),
+        ...(startsAt !== undefined ? { startsAt } : {}),
       });
       const root = decide(first, 1, 'PostSlackMessage', { incidentId, rule, channel, purpose: 'root', text: `:fire: ${title}` });
       const ts = `17408${String(n).padStart(5, '0')}.${String(occurrence).padStart(6, '0')}`;
@@ -181,8 +193,18 @@ export function buildStream(opts: StreamOptions): Stream {
       }
       const resolve = occurrence < occurrences || random() < 0.75;
       if (resolve) {
-        const done = input('resolved', at(120_000 + Math.floor(random() * 1_800_000)));
-        decide(done, 0, 'IncidentResolved', { ...base, status: 'resolved', count: repeats + 1, reason: 'resolved', inputId: done.id, resolvedAt: done.recordedAt });
+        const doneAt = at(120_000 + Math.floor(random() * 1_800_000));
+        const endsAt = senderTimes ? before(doneAt, leadMs) : undefined;
+        const done = input('resolved', doneAt, endsAt !== undefined ? { startsAt: startsAt!, endsAt } : {});
+        decide(done, 0, 'IncidentResolved', {
+          ...base,
+          status: 'resolved',
+          count: repeats + 1,
+          reason: 'resolved',
+          inputId: done.id,
+          resolvedAt: done.recordedAt,
+          ...(endsAt !== undefined ? { endsAt } : {}),
+        });
         const reply = decide(done, 1, 'PostSlackMessage', { incidentId, rule, channel, purpose: 'reply', text: 'resolved' });
         deliver(reply, 'SlackMessagePosted', { dryRun: false, attempts: 1, channel: `C0${channel.slice(1).toUpperCase().replace(/-/g, '')}`, ts: `${ts}1`, threadTs: ts, purpose: 'reply' });
         const update = decide(done, 2, 'UpdateSlackMessage', { incidentId, rule, text: `:white_check_mark: ${title}` });

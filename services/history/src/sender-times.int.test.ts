@@ -1,0 +1,161 @@
+/**
+ * The history's times against real Kafka and Postgres: an Alertmanager alert that reached alertbus 20 minutes after it
+ * started (an outage of alertbus) is measured from its startsAt and to its endsAt, not from when alertbus heard; a
+ * generic alert, which says neither, from alertbus's own times. A rebuild from the log gives the same rows.
+ */
+import type { Kafka } from 'kafkajs';
+import { ensureDatabase } from '@alertbus/common';
+import { MIGRATIONS_DIR, rebuildProjection } from '@alertbus/projection';
+import { deriveId, makeEnvelope, type AnyEnvelope, type EventData, type EventType, type RuleRef } from '@alertbus/schemas';
+import { dropTestDatabase } from '../../../test/support/db';
+import { testBrokers, testKafka } from '../../../test/support/kafka';
+import { runCli } from '../../../test/support/cli';
+import { waitFor } from '../../../test/support/wait';
+import { startHistory, type HistoryService } from './index';
+import { produceStream } from './testdata/produce';
+
+const RULE: RuleRef = { path: 'rules[0]', name: 'critical pages', rulesVersion: 'sha256:5e1f0c0ffee0' };
+// Whole seconds, so the instants written below are the ones the API gives back.
+const NOW = Math.floor(Date.now() / 1000) * 1000;
+const at = (offsetMs: number) => new Date(NOW + offsetMs).toISOString();
+const MIN = 60_000;
+
+/** One alert's incident as the router writes it: received, opened, acknowledged by a person, resolved by its source. */
+function incident(
+  source: 'alertmanager' | 'generic',
+  times: { opened: number; acked: number; resolved: number; startsAt?: string; endsAt?: string },
+): { events: AnyEnvelope[]; incidentId: string } {
+  const alias = `${source}:sender-times-${source}`;
+  const incidentId = deriveId('incident', alias, 1);
+  const base = { incidentId, occurrence: 1, title: `DiskFull ${source}`, severity: 'critical', source, rule: RULE, labels: { alertname: 'DiskFull' } };
+  const events: AnyEnvelope[] = [];
+  const event = <T extends EventType>(type: T, when: string, inputId: string, data: EventData<T>) =>
+    events.push(makeEnvelope({ id: deriveId(inputId, type), type, alias, occurredAt: when, recordedAt: when, source: type === 'AlertReceived' ? `ingest/${source}` : 'router', data }) as AnyEnvelope);
+  const input = (status: 'firing' | 'resolved', when: string, sender: { startsAt?: string; endsAt?: string }) => {
+    const id = deriveId(alias, 'input', status);
+    event('AlertReceived', when, id, { source, status, title: base.title, severity: 'critical', labels: base.labels, annotations: {}, links: [], ...sender, raw: { status, ...sender } });
+    return id;
+  };
+  const fired = input('firing', at(times.opened), times.startsAt !== undefined ? { startsAt: times.startsAt } : {});
+  event('IncidentOpened', at(times.opened), fired, {
+    ...base,
+    status: 'open',
+    count: 1,
+    reason: 'first-notification',
+    inputId: fired,
+    links: [],
+    openedAt: at(times.opened),
+    ...(times.startsAt !== undefined ? { startsAt: times.startsAt } : {}),
+  });
+  const click = deriveId(alias, 'click');
+  event('IncidentAcknowledged', at(times.acked), click, { ...base, status: 'acknowledged', count: 1, reason: 'acknowledged', inputId: click, acknowledgedAt: at(times.acked), by: 'alice' });
+  const done = input('resolved', at(times.resolved), times.endsAt !== undefined ? { startsAt: times.startsAt!, endsAt: times.endsAt } : {});
+  event('IncidentResolved', at(times.resolved), done, {
+    ...base,
+    status: 'resolved',
+    count: 1,
+    reason: 'resolved',
+    inputId: done,
+    resolvedAt: at(times.resolved),
+    ...(times.endsAt !== undefined ? { endsAt: times.endsAt } : {}),
+  });
+  return { events, incidentId };
+}
+
+// Started 20 minutes ago; alertbus was down and heard of it now, acknowledged 30 s later; it ended 5 minutes ago, and
+// its resolve reached alertbus a minute from now. Alertmanager writes startsAt with nanoseconds.
+const late = incident('alertmanager', {
+  opened: 0,
+  acked: 30_000,
+  resolved: MIN,
+  startsAt: at(-20 * MIN).replace('.000Z', '.000000001Z'),
+  endsAt: at(-5 * MIN),
+});
+// A generic alert an hour earlier, which gives no startsAt or endsAt: opened, acknowledged 2 minutes later, resolved after 4.
+const generic = incident('generic', { opened: -60 * MIN, acked: -58 * MIN, resolved: -56 * MIN });
+
+let kafka: Kafka;
+let service: HistoryService;
+
+async function get(path: string): Promise<any> {
+  const res = await fetch(`${service.url}${path}`);
+  expect(res.status).toBe(200);
+  return res.json();
+}
+
+/** Stats over the incidents alertbus opened in [from, to). */
+const statsAround = (openedMs: number) => get(`/api/stats?from=${encodeURIComponent(at(openedMs - 1000))}&to=${encodeURIComponent(at(openedMs + 1000))}`);
+
+beforeAll(async () => {
+  await ensureDatabase(process.env.DATABASE_URL!);
+  kafka = await testKafka('history-sender-times');
+  await produceStream(kafka, [...generic.events, ...late.events]);
+  service = await startHistory({ brokers: testBrokers(), databaseUrl: process.env.DATABASE_URL!, port: 0, logLevel: 'silent' });
+  await waitFor(async () => (await service.pool.query("SELECT count(*)::int AS n FROM incidents WHERE status = 'resolved'")).rows[0].n === 2, {
+    what: 'both incidents resolved',
+  });
+});
+
+afterAll(async () => {
+  await service?.close();
+  await dropTestDatabase();
+});
+
+describe("the history's times", () => {
+  it('an Alertmanager incident shows when the sender says it started and ended, beside when alertbus heard', async () => {
+    const body = await get(`/api/incidents/${late.incidentId}`);
+
+    expect(body).toMatchObject({
+      started_at: at(-20 * MIN),
+      opened_at: at(0),
+      acknowledged_at: at(30_000),
+      ended_at: at(-5 * MIN),
+      resolved_at: at(MIN),
+    });
+    const listed = (await get('/api/incidents?source=alertmanager')).incidents;
+    expect(listed).toEqual([expect.objectContaining({ incident_id: late.incidentId, started_at: at(-20 * MIN), ended_at: at(-5 * MIN) })]);
+  });
+
+  it("its time to acknowledge and to resolve run from the sender's start to the acknowledgement and the sender's end", async () => {
+    const stats = await statsAround(0);
+
+    expect(stats.incidents.total).toBe(1);
+    // Not 30 s and 60 s, alertbus's receive times: 20 min 30 s, and 15 min.
+    expect(stats.time_to_acknowledge).toEqual({ count: 1, median_seconds: 20 * 60 + 30, p90_seconds: 20 * 60 + 30 });
+    expect(stats.time_to_resolve).toEqual({ count: 1, median_seconds: 15 * 60, p90_seconds: 15 * 60 });
+  });
+
+  it('a generic incident, which says neither, keeps the figures of when alertbus opened and resolved it', async () => {
+    expect(await get(`/api/incidents/${generic.incidentId}`)).toMatchObject({ started_at: null, ended_at: null, opened_at: at(-60 * MIN) });
+    const stats = await statsAround(-60 * MIN);
+
+    expect(stats.incidents.total).toBe(1);
+    expect(stats.time_to_acknowledge).toEqual({ count: 1, median_seconds: 120, p90_seconds: 120 });
+    expect(stats.time_to_resolve).toEqual({ count: 1, median_seconds: 240, p90_seconds: 240 });
+  });
+
+  it('the window is over when alertbus opened the incidents, not when they started', async () => {
+    // The Alertmanager incident started 20 minutes ago but was opened now: a window around its start holds nothing.
+    expect((await statsAround(-20 * MIN)).incidents.total).toBe(0);
+  });
+
+  it('alertbus incidents prints when it started, as the sender says', async () => {
+    const show = await runCli('incidents', 'show', late.incidentId, '--url', service.url);
+    expect(show).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(show.stdout).toContain(`  started ${at(-20 * MIN)} as the sender says (20m before alertbus opened it)`);
+    expect(show.stdout).toContain(`  ended ${at(-5 * MIN)} as the sender says (6m before alertbus resolved it)`);
+
+    const list = await runCli('incidents', '--url', service.url);
+    const line = list.stdout.split('\n').find((l) => l.includes(late.incidentId))!;
+    expect(line).toMatch(new RegExp(`^${at(0)}\\s+${at(-20 * MIN)}\\s+resolved`));
+    expect(list.stdout.split('\n').find((l) => l.includes(generic.incidentId))).toMatch(new RegExp(`^${at(-60 * MIN)}\\s+resolved`));
+  });
+
+  it('a rebuild from the log gives the same rows, sender times included', async () => {
+    const result = await rebuildProjection({ databaseUrl: process.env.DATABASE_URL!, kafka, migrationsDir: MIGRATIONS_DIR, swap: false });
+
+    expect(result.matches).toBe(true);
+    const { rows } = await service.pool.query('SELECT count(started_at)::int AS started, count(ended_at)::int AS ended FROM incidents');
+    expect(rows[0]).toEqual({ started: 1, ended: 1 });
+  });
+});
