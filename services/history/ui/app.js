@@ -74,6 +74,15 @@
     const m = Math.floor(s / 60); s -= m * 60;
     return [d && `${d}d`, hh && `${hh}h`, m && `${m}m`, (s || !(d || hh || m)) && `${s}s`].filter(Boolean).join(' ');
   }
+  /**
+   * Where the durations start and end: when the sender says the incident started and ended (started_at, ended_at), else
+   * when alertbus opened and resolved it, as the API's stats measure them.
+   */
+  const startOf = (i) => i.started_at || i.opened_at;
+  const endOf = (i) => i.ended_at || i.resolved_at;
+  /** The sender's time, when it differs from alertbus's by more than a few seconds (the CLI shows the same). */
+  const SHOWN_DIFFERENCE_MS = 5000;
+  const differs = (sender, ours) => Boolean(sender && ours && Math.abs(Date.parse(sender) - Date.parse(ours)) > SHOWN_DIFFERENCE_MS);
   /** A day picked in the form (YYYY-MM-DD) as the API's instant: the start of that UTC day. */
   const dayStart = (day) => `${day}T00:00:00Z`;
   const nextDay = (day) => new Date(Date.parse(dayStart(day)) + 86400000).toISOString().slice(0, 10);
@@ -99,7 +108,8 @@
   function incidentRow(i) {
     const link = h('a', { href: `/?incident=${encodeURIComponent(i.incident_id)}`, class: 'title' }, i.title);
     return h('tr', { 'data-incident': i.incident_id },
-      h('td', { class: 'time' }, fmtTime(i.opened_at)),
+      h('td', { class: 'time' }, fmtTime(i.opened_at),
+        differs(i.started_at, i.opened_at) ? h('div', { class: 'started', title: "when the sender says it started (its startsAt)" }, `started ${fmtTime(i.started_at)}`) : null),
       h('td', {}, badge(i.status)),
       h('td', {}, h('span', { class: `sev sev-${i.severity}` }, i.severity)),
       h('td', {}, link),
@@ -107,8 +117,8 @@
       h('td', { class: 'mono' }, i.alias),
       h('td', { class: 'num' }, i.count),
       h('td', { class: 'nowrap' }, i.slack_target_channel || i.slack_channel || ''),
-      h('td', { class: 'nowrap' }, i.acknowledged_at ? `${i.acknowledged_by || '?'} after ${fmtDuration(i.opened_at, i.acknowledged_at)}` : ''),
-      h('td', { class: 'nowrap' }, i.resolved_at ? `after ${fmtDuration(i.opened_at, i.resolved_at)}` : ''),
+      h('td', { class: 'nowrap' }, i.acknowledged_at ? `${i.acknowledged_by || '?'} after ${fmtDuration(startOf(i), i.acknowledged_at)}` : ''),
+      h('td', { class: 'nowrap' }, i.resolved_at ? `after ${fmtDuration(startOf(i), endOf(i))}` : ''),
     );
   }
 
@@ -286,9 +296,15 @@
     const facts = [
       ['Alias', inc.alias], ['Incident', `${inc.incident_id} (occurrence ${inc.occurrence})`],
       ['Source', inc.source], ['Severity', inc.severity], ['Count', inc.count],
+      ...(differs(inc.started_at, inc.opened_at)
+        ? [['Started', `${fmtTime(inc.started_at)} as the sender says (${fmtDuration(inc.started_at, inc.opened_at)} before alertbus opened it)`]]
+        : []),
       ['Opened', fmtTime(inc.opened_at)],
-      ['Acknowledged', inc.acknowledged_at ? `${fmtTime(inc.acknowledged_at)} by ${inc.acknowledged_by || '?'} (after ${fmtDuration(inc.opened_at, inc.acknowledged_at)})` : '–'],
-      ['Resolved', inc.resolved_at ? `${fmtTime(inc.resolved_at)}${inc.resolved_by ? ` by ${inc.resolved_by}` : ''} (after ${fmtDuration(inc.opened_at, inc.resolved_at)})` : '–'],
+      ['Acknowledged', inc.acknowledged_at ? `${fmtTime(inc.acknowledged_at)} by ${inc.acknowledged_by || '?'} (after ${fmtDuration(startOf(inc), inc.acknowledged_at)})` : '–'],
+      ['Resolved', inc.resolved_at ? `${fmtTime(inc.resolved_at)}${inc.resolved_by ? ` by ${inc.resolved_by}` : ''} (after ${fmtDuration(startOf(inc), endOf(inc))})` : '–'],
+      ...(differs(inc.ended_at, inc.resolved_at)
+        ? [['Ended', `${fmtTime(inc.ended_at)} as the sender says (${fmtDuration(inc.ended_at, inc.resolved_at)} before alertbus resolved it)`]]
+        : []),
       ['Slack', inc.slack_root_ts ? `${inc.slack_channel} thread ${inc.slack_root_ts}` : inc.slack_target_channel || '–'],
       ['Pager', inc.pager_alert_id ? `${inc.pager_alert_id} (${inc.pager_priority || ''})` : inc.pager_priority ? `${inc.pager_priority}, no alert id` : '–'],
       ['Why', ruleText(inc.rule)],

@@ -167,6 +167,39 @@ describe('history page', () => {
     await page.screenshot({ path: resolve(ARTIFACTS, 'history-incident.png'), fullPage: true });
   });
 
+  it("shows when the sender says an incident started and ended, where alertbus heard of it later, and measures from there", async () => {
+    const list = (await (await fetch(`${service.url}/api/incidents?status=resolved&source=alertmanager&limit=500`)).json()) as {
+      incidents: Array<{ incident_id: string; opened_at: string; started_at: string | null; resolved_at: string; ended_at: string | null }>;
+    };
+    const late = (a: string | null, b: string) => a !== null && Date.parse(b) - Date.parse(a) >= 5 * 60_000;
+    const incident = list.incidents.find((i) => late(i.started_at, i.opened_at) && late(i.ended_at, i.resolved_at))!;
+    expect(incident).toBeDefined();
+    /** As the page writes a duration: "20m 30s". */
+    const took = (from: string, to: string) => {
+      let sec = Math.round((Date.parse(to) - Date.parse(from)) / 1000);
+      const h = Math.floor(sec / 3600);
+      sec -= h * 3600;
+      const m = Math.floor(sec / 60);
+      sec -= m * 60;
+      return [h && `${h}h`, m && `${m}m`, (sec || !(h || m)) && `${sec}s`].filter(Boolean).join(' ');
+    };
+    await page.goto(`${service.url}/?status=resolved&source=alertmanager`);
+    const row = page.locator(`tr[data-incident="${incident.incident_id}"]`);
+    await row.waitFor();
+
+    expect(await row.locator('td.time .started').textContent()).toBe(`started ${incident.started_at!.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}`);
+    // The time to resolve in the list runs from the sender's start to the sender's end, as the stats measure it.
+    expect(await row.locator('td').nth(9).textContent()).toBe(`after ${took(incident.started_at!, incident.ended_at!)}`);
+
+    await row.locator('a.title').click();
+    await page.waitForSelector('#timeline li.event');
+    const facts = Object.fromEntries(
+      await page.locator('dl.facts dt').evaluateAll((dts) => dts.map((dt) => [dt.textContent, dt.nextElementSibling!.textContent])),
+    );
+    expect(facts.Started).toMatch(new RegExp(`as the sender says \\(${took(incident.started_at!, incident.opened_at)} before alertbus opened it\\)$`));
+    expect(facts.Ended).toMatch(new RegExp(`as the sender says \\(${took(incident.ended_at!, incident.resolved_at)} before alertbus resolved it\\)$`));
+  });
+
   it('serves the API documentation at /docs, rendered from this server alone', async () => {
     await page.goto(`${service.url}/docs`);
     await page.waitForSelector('.swagger-ui .info .title');
