@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { HistoryClient, historyUrl } from '@alertbus/history-client';
 import * as cli from '../support';
 import { placesLine } from './incidents-places';
+import { senderTimeLines, startedShown } from './incidents-times';
 import { summarize, textCutsText } from '@alertbus/projection';
 import type { AnyEnvelope } from '@alertbus/schemas';
 
@@ -44,6 +45,7 @@ export function registerIncidents(program: Command): void {
       if (json) return cli.printJson(cli.stdout, body);
       const rows = (body.incidents as any[]).map((i) => [
         i.opened_at,
+        startedShown(i),
         i.status,
         i.severity,
         i.source,
@@ -56,7 +58,7 @@ export function registerIncidents(program: Command): void {
       const lines = [
         rows.length === 0
           ? 'no incidents match'
-          : cli.table(['opened', 'status', 'severity', 'source', 'count', 'acked by', 'alias', 'id', 'title'], rows),
+          : cli.table(['opened', 'started', 'status', 'severity', 'source', 'count', 'acked by', 'alias', 'id', 'title'], rows),
       ];
       if (body.next_cursor) lines.push('', `more: alertbus incidents … (the same filters) --cursor ${body.next_cursor}`);
       cli.stdout.write(`${lines.join('\n')}\n`);
@@ -80,6 +82,7 @@ export function registerIncidents(program: Command): void {
         `  opened ${i.opened_at} by rule ${rule}`,
         `  acknowledged ${i.acknowledged_at ? `${i.acknowledged_at} by ${i.acknowledged_by ?? '?'}` : '-'}`,
         `  resolved ${i.resolved_at ? `${i.resolved_at}${i.resolved_by ? ` by ${i.resolved_by}` : ''}` : '-'}`,
+        ...senderTimeLines(i as any),
         placesLine(i as any),
         ...cutFacts(i.timeline as any[]),
         ...descriptionLines(i.timeline as any[]),
