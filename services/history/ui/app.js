@@ -360,13 +360,30 @@
 
   // ------------------------------------------------------------------ kept quiet
 
-  /** What suppressed a decision, in a few words: the silence, the inhibiting incident, the storm. */
-  function suppressedByText(by) {
-    if (!by || typeof by !== 'object') return '';
-    if (by.kind === 'silence') return `silence ${by.silenceId || ''}${by.createdBy ? ` by ${by.createdBy}` : ''}`;
-    if (by.kind === 'inhibition') return `inhibited by ${by.alias || by.incidentId || 'an incident'}`;
-    if (by.kind === 'storm') return `storm in ${by.channel || '?'}`;
-    return String(by.kind || '');
+  /**
+   * What suppressed a decision, in a few words, as `alertbus suppressed` says it: the silence or maintenance window (who,
+   * why), the inhibiting incident or alert (and what keeps that one quiet) with the inhibit rule, the storm, the drop rule.
+   */
+  function suppressedByText(s) {
+    const by = s.suppressed_by && typeof s.suppressed_by === 'object' ? s.suppressed_by : {};
+    const clip = (t, n) => (t.length > n ? `${t.slice(0, n - 1)}…` : t);
+    switch (by.kind) {
+      case 'silence': {
+        const what = by.silenceKind === 'maintenance' ? 'maintenance window' : 'silence';
+        const why = typeof by.comment === 'string' && by.comment !== '' ? ` ("${clip(by.comment, 60)}")` : '';
+        return `${what} ${by.silenceId || ''}${by.createdBy ? ` by ${by.createdBy}` : ''}${why}`;
+      }
+      case 'inhibition': {
+        const src = by.source && typeof by.source === 'object' ? by.source : null;
+        const quiet = src ? ` (itself ${src.reason}${src.silenceId ? ` by silence ${src.silenceId}` : ''}${src.dropRule ? ` by rule "${src.dropRule}"` : ''})` : '';
+        const inhibitor = by.incidentId ? `incident ${by.incidentId} (${by.alias || '?'})` : `${by.alias || 'an alert'}${quiet}`;
+        return `inhibited by ${inhibitor}${by.inhibitRule ? `, inhibit rule "${by.inhibitRule}"` : ''}`;
+      }
+      case 'storm':
+        return `storm in ${by.channel || '?'}${by.pageGrouped ? ', paged with the storm' : ''}`;
+    }
+    if (s.reason === 'dropped-by-rule' && s.rule) return `rule "${s.rule.name || s.rule.path}"`;
+    return '';
   }
 
   /**
@@ -385,7 +402,7 @@
       tbody.replaceChildren(...body.suppressed.map((s) => h('tr', { 'data-event': s.event_id },
         h('td', { class: 'time' }, fmtTime(s.recorded_at)),
         h('td', { class: 'nowrap' }, s.reason),
-        h('td', {}, suppressedByText(s.suppressed_by) || ruleText(s.rule) || ''),
+        h('td', {}, suppressedByText(s)),
         h('td', {}, s.severity ? h('span', { class: `sev sev-${s.severity}` }, s.severity) : ''),
         h('td', {}, s.title || (s.input_type && s.input_type !== 'AlertReceived' ? s.input_type : '')),
         h('td', { class: 'nowrap' }, s.alias),
@@ -393,9 +410,14 @@
       )));
       const window = `${fmtTime(body.from)} – ${fmtTime(body.to)}`;
       const counts = (body.counts || []).map((c) => `${c.reason} ${c.count}`).join(', ');
+      // Decisions, not alerts: an alert sent again while silenced is kept quiet again. The channel filter does not apply.
+      const notes = [
+        body.next_cursor ? `the latest ${body.suppressed.length} shown (\`alertbus suppressed\` lists them all)` : '',
+        filters.get('channel') ? 'not filtered by channel' : '',
+      ].filter(Boolean);
       status.textContent = body.total === 0
         ? `Nothing was kept quiet between ${window}.`
-        : `${body.total} kept quiet between ${window}${counts ? ` (${counts})` : ''}${body.next_cursor ? `; the latest ${body.suppressed.length} shown` : ''}.`;
+        : `${body.total} decision${body.total === 1 ? '' : 's'} kept quiet between ${window}${counts ? ` (${counts})` : ''}${notes.length ? `; ${notes.join('; ')}` : ''}.`;
     } catch (err) {
       status.textContent = `Could not load what was kept quiet: ${err.message}`;
       status.classList.add('error');
