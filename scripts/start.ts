@@ -253,7 +253,7 @@ async function main(): Promise<void> {
 
   const url = (i: PortedInstance) => `http://127.0.0.1:${i.port}`;
   const what: Record<ServiceName, (i: PortedInstance) => string> = {
-    ingest: (i) => `${url(i)}  (POST ${['/webhooks/alertmanager', '/webhooks/grafana', '/webhooks/generic', ...pagerWebhooks(env.INGEST_TOKENS)].join(', ')})`,
+    ingest: (i) => `${url(i)}  (POST ${['/webhooks/alertmanager', '/webhooks/grafana', '/webhooks/generic', ...pagerWebhooks(env.INGEST_TOKENS, env.INGEST_PAGER_SENDERS)].join(', ')})`,
     history: (i) => `${url(i)}  (GET /api/incidents)`,
     router: (i) => `${url(i)}/metrics${i.count > 1 ? `  (ROUTER_INSTANCE_ID=${i.index})` : ''}`,
     'slack-sink': (i) => `${url(i)}/metrics  (${env.SLACK_BOT_TOKEN ? 'live' : 'dry-run: no SLACK_BOT_TOKEN'})`,
@@ -281,13 +281,12 @@ async function main(): Promise<void> {
 
 /**
  * The pager webhooks a named INGEST_TOKENS entry can post to (ingest takes none without one): the entries named
- * `opsgenie` and `jsm` their own route only, any other name both.
+ * `opsgenie` and `jsm` their own route only, the senders INGEST_PAGER_SENDERS lists both.
  */
-function pagerWebhooks(entries: string | undefined): string[] {
+function pagerWebhooks(entries: string | undefined, pagerSenders: string | undefined): string[] {
   const names = (entries ?? '').split(',').map((e) => (e.indexOf(':') > 0 ? e.slice(0, e.indexOf(':')).trim() : '')).filter(Boolean);
-  return (['opsgenie', 'jsm'] as const)
-    .filter((route) => names.some((n) => n === route || (n !== 'opsgenie' && n !== 'jsm')))
-    .map((route) => `/webhooks/${route}`);
+  const listed = (pagerSenders ?? '').split(',').map((n) => n.trim()).filter((n) => names.includes(n));
+  return (['opsgenie', 'jsm'] as const).filter((route) => names.includes(route) || listed.length > 0).map((route) => `/webhooks/${route}`);
 }
 
 /** The token of the INGEST_TOKENS entry (`NAME:TOKEN`, comma-separated) with this name; ingest checks their form. */

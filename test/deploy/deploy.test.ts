@@ -123,7 +123,7 @@ function imageProblems(ms: Manifest[], kustomization: string): string[] {
  * operator would not know to set them. Tuning and per-instance settings are left out on purpose.
  */
 const LEFT_TO_DEFAULTS = new Set([
-  'ALERTBUS_INSTANCE_ID', 'ALERTBUS_TOKEN', 'INGEST_ALLOW_OPEN', 'INGEST_NOTIFY_DIRECTLY', 'SLACK_USERGROUPS_TTL', 'ONCALL_OPSGENIE_API_URL', 'HISTORY_API_TOKENS_FILE',
+  'ALERTBUS_INSTANCE_ID', 'ALERTBUS_TOKEN', 'INGEST_ALLOW_OPEN', 'INGEST_NOTIFY_DIRECTLY', 'INGEST_PAGER_SENDERS', 'SLACK_USERGROUPS_TTL', 'ONCALL_OPSGENIE_API_URL', 'HISTORY_API_TOKENS_FILE',
   // the local broker's (npm start and tests start it; a cluster has its own Kafka)
   'ALERTBUS_KAFKA_HOME', 'ALERTBUS_KAFKA_DEBUG',
 ]);

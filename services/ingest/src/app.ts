@@ -27,7 +27,7 @@ import { DEFAULT_MAX_ALERTS, DEFAULT_MAX_NORMALISED_BYTES, DEFAULT_SLACK_ACK_TIM
 
 export interface IngestAppDeps {
   producer: IngestProducer;
-  config: Pick<IngestConfig, 'token' | 'tokens' | 'directSenders' | 'bodyLimit' | 'kafkaTimeoutMs' | 'maxAlerts' | 'maxNormalisedBytes'>;
+  config: Pick<IngestConfig, 'token' | 'tokens' | 'directSenders' | 'pagerSenders' | 'bodyLimit' | 'kafkaTimeoutMs' | 'maxAlerts' | 'maxNormalisedBytes'>;
   registry: Registry;
   log: Logger;
   now?: () => Date;
@@ -129,8 +129,9 @@ export function buildIngestApp(deps: IngestAppDeps): IngestApp {
     await webhooks.register(alertmanagerRoutes, accept);
     await webhooks.register(grafanaRoutes, accept);
     await webhooks.register(genericRoutes, accept);
-    await webhooks.register(opsgenieRoutes, accept);
-    await webhooks.register(jsmRoutes, accept);
+    const pager = { ...accept, pagerSenders: new Set(config.pagerSenders ?? []) };
+    await webhooks.register(opsgenieRoutes, pager);
+    await webhooks.register(jsmRoutes, pager);
     await webhooks.register(notifyRoutes, {
       accept,
       tags: rulesBook,

@@ -26,6 +26,7 @@ describe('loadConfig', () => {
       INGEST_TOKEN: 'admin-t0ken-0123456789',
       INGEST_TOKENS: 'alertmanager-eu:am-t0ken-0123456789, grafana:gr.t0ken:with:colons',
       INGEST_NOTIFY_DIRECTLY: 'grafana',
+      INGEST_PAGER_SENDERS: 'alertmanager-eu',
       INGEST_BODY_LIMIT: '512kb',
       INGEST_MAX_ALERTS: '50',
       INGEST_MAX_NORMALISED_BYTES: '2mb',
@@ -43,6 +44,7 @@ describe('loadConfig', () => {
         { name: 'grafana', token: 'gr.t0ken:with:colons' },
       ],
       directSenders: ['grafana'],
+      pagerSenders: ['alertmanager-eu'],
       bodyLimit: 512 * 1024,
       maxAlerts: 50,
       maxNormalisedBytes: 2 * 1024 * 1024,
@@ -74,6 +76,12 @@ describe('loadConfig', () => {
     [{ INGEST_ALLOW_OPEN: 'yes' }, 'INGEST_ALLOW_OPEN must be true or false'],
     [{ INGEST_NOTIFY_DIRECTLY: 'deploys' }, 'INGEST_NOTIFY_DIRECTLY entry 1 is not the name of a sender of INGEST_TOKENS (INGEST_TOKENS is not set)'],
     [{ INGEST_TOKENS: 'a:x-0123456789abcdef', INGEST_NOTIFY_DIRECTLY: 'a, b' }, 'INGEST_NOTIFY_DIRECTLY entry 2 is not the name of a sender of INGEST_TOKENS (senders: a)'],
+    [{ INGEST_PAGER_SENDERS: 'relay' }, 'INGEST_PAGER_SENDERS entry 1 is not the name of a sender of INGEST_TOKENS (INGEST_TOKENS is not set)'],
+    [{ INGEST_TOKENS: 'relay:x-0123456789abcdef', INGEST_PAGER_SENDERS: 'relay, rleay' }, 'INGEST_PAGER_SENDERS entry 2 is not the name of a sender of INGEST_TOKENS (senders: relay)'],
+    [
+      { INGEST_TOKENS: 'opsgenie:x-0123456789abcdef', INGEST_PAGER_SENDERS: 'opsgenie' },
+      'INGEST_PAGER_SENDERS lists "opsgenie": the INGEST_TOKENS entry named opsgenie is taken on /webhooks/opsgenie without being listed',
+    ],
     [{ KAFKA_BROKERS: '' }, 'KAFKA_BROKERS is required'],
     [{ INGEST_PRODUCE_QUEUE_MAX: '0' }, 'INGEST_PRODUCE_QUEUE_MAX must be ≥ 1'],
   ])('%j is refused with a message naming the variable', (env, message) => {
@@ -130,12 +138,13 @@ describe('off loopback, ingest needs a token or an explicit INGEST_ALLOW_OPEN', 
   });
 });
 
-test('a refused INGEST_TOKEN or INGEST_NOTIFY_DIRECTLY never shows a token in its message', () => {
+test('a refused INGEST_TOKEN, INGEST_NOTIFY_DIRECTLY or INGEST_PAGER_SENDERS never shows a token in its message', () => {
   const refused = [
     { INGEST_TOKEN: 's3cr3t-short' },
     { INGEST_TOKEN: 's3cr3t inside-0123456789' },
     // A token pasted where a sender's name goes.
     { INGEST_TOKENS: 'am:s3cr3t-one-0123456789', INGEST_NOTIFY_DIRECTLY: 's3cr3t-one-0123456789' },
+    { INGEST_TOKENS: 'am:s3cr3t-one-0123456789', INGEST_PAGER_SENDERS: 's3cr3t-one-0123456789' },
   ];
   for (const env of refused) {
     const run = () => loadConfig({ KAFKA_BROKERS: '127.0.0.1:9092', ...env });

@@ -13,6 +13,11 @@ export interface IngestConfig {
   tokens?: NamedToken[];
   /** INGEST_NOTIFY_DIRECTLY: the INGEST_TOKENS names that may POST /notify-directly (INGEST_TOKEN always may). */
   directSenders?: string[];
+  /**
+   * INGEST_PAGER_SENDERS: the INGEST_TOKENS names, besides the entries named `opsgenie` and `jsm` (each on its own route),
+   * that may post the pager webhooks, which acknowledge and close incidents.
+   */
+  pagerSenders?: string[];
   /** INGEST_ALLOW_OPEN=true: listen off loopback without any token, for an ingest behind an authenticating proxy. */
   allowOpen?: boolean;
   /** Largest accepted request body, in bytes. */
@@ -270,23 +275,45 @@ function allowOpen(env: Env): boolean {
   throw new ConfigError('INGEST_ALLOW_OPEN must be true or false');
 }
 
-/**
- * INGEST_NOTIFY_DIRECTLY=NAME,… — INGEST_TOKENS names; one it does not know (a typo, or a token pasted by mistake) is
- * refused by position, never quoted.
- */
-export function parseDirectSenders(raw: string | undefined, tokens: readonly NamedToken[]): string[] {
+/** A list of INGEST_TOKENS names; one it does not know (a typo, or a token pasted by mistake) is refused by position, never quoted. */
+function parseSenderNames(variable: string, raw: string | undefined, tokens: readonly NamedToken[], note: string): string[] {
   const names = (raw ?? '').split(',').map((n) => n.trim());
   if (names.every((n) => n === '')) return [];
   for (const [i, name] of names.entries()) {
     if (!tokens.some((t) => t.name === name)) {
       const known = tokens.map((t) => t.name);
       throw new ConfigError(
-        `INGEST_NOTIFY_DIRECTLY entry ${i + 1} is not the name of a sender of INGEST_TOKENS ` +
-          `(${known.length > 0 ? `senders: ${known.join(', ')}` : 'INGEST_TOKENS is not set'}); INGEST_TOKEN may always post to /notify-directly`,
+        `${variable} entry ${i + 1} is not the name of a sender of INGEST_TOKENS ` +
+          `(${known.length > 0 ? `senders: ${known.join(', ')}` : 'INGEST_TOKENS is not set'}); ${note}`,
       );
     }
   }
   return [...new Set(names)];
+}
+
+/** INGEST_NOTIFY_DIRECTLY=NAME,… — the INGEST_TOKENS names that may POST /notify-directly. */
+export function parseDirectSenders(raw: string | undefined, tokens: readonly NamedToken[]): string[] {
+  return parseSenderNames('INGEST_NOTIFY_DIRECTLY', raw, tokens, 'INGEST_TOKEN may always post to /notify-directly');
+}
+
+/** The INGEST_TOKENS names each pager webhook takes without INGEST_PAGER_SENDERS, on their own route only. */
+export const PAGER_SENDER_NAMES: readonly string[] = ['opsgenie', 'jsm'];
+
+/**
+ * INGEST_PAGER_SENDERS=NAME,… — the INGEST_TOKENS names that may post /webhooks/opsgenie and /webhooks/jsm (a relay
+ * in front of the pager, say). `opsgenie` and `jsm` are refused here: each is taken on its own route without being
+ * listed, and listed it would read as taken on both.
+ */
+export function parsePagerSenders(raw: string | undefined, tokens: readonly NamedToken[]): string[] {
+  const names = parseSenderNames('INGEST_PAGER_SENDERS', raw, tokens, 'the entries named opsgenie and jsm need not be listed');
+  const own = names.find((n) => PAGER_SENDER_NAMES.includes(n));
+  if (own !== undefined) {
+    throw new ConfigError(
+      `INGEST_PAGER_SENDERS lists "${own}": the INGEST_TOKENS entry named ${own} is taken on /webhooks/${own} without being listed, ` +
+        'and only there (its actions are recorded as that pager\'s); leave it out',
+    );
+  }
+  return names;
 }
 
 type Env = Record<string, string | undefined>;
@@ -311,12 +338,14 @@ export function loadConfig(env: Env = process.env): IngestConfig {
   const open = allowOpen(env);
   checkExposure({ host, token, tokens, allowOpen: open });
   const directSenders = parseDirectSenders(env.INGEST_NOTIFY_DIRECTLY, tokens);
+  const pagerSenders = parsePagerSenders(env.INGEST_PAGER_SENDERS, tokens);
   return {
     port: envInt(env, 'INGEST_PORT', 8080, { min: 0, max: 65535 }),
     host,
     token,
     tokens,
     ...(directSenders.length > 0 ? { directSenders } : {}),
+    ...(pagerSenders.length > 0 ? { pagerSenders } : {}),
     ...(open ? { allowOpen: true } : {}),
     bodyLimit,
     maxAlerts: envInt(env, 'INGEST_MAX_ALERTS', DEFAULT_MAX_ALERTS, { min: 1 }),

@@ -25,6 +25,7 @@ async function main(): Promise<void> {
       host: config.host,
       auth: config.token || config.tokens?.length ? 'bearer token required' : 'none',
       senders: config.tokens?.map((t) => t.name),
+      pagerWebhooks: config.tokens?.length ? [...config.tokens.map((t) => t.name).filter((n) => n === 'opsgenie' || n === 'jsm'), ...(config.pagerSenders ?? [])] : 'none (no INGEST_TOKENS)',
       notifyDirectly: config.token || config.tokens?.length ? [...(config.token ? ['INGEST_TOKEN'] : []), ...(config.directSenders ?? [])] : 'anyone (no token)',
       maxAlerts: config.maxAlerts,
       maxNormalisedBytes: config.maxNormalisedBytes,

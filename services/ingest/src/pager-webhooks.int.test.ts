@@ -1,7 +1,8 @@
 /**
  * POST /webhooks/opsgenie and /webhooks/jsm on a real ingest and Kafka: the body Opsgenie's Webhook integration sends
  * (https://docs.opsgenie.com/docs/marid-alert-action-data) is written as PagerActionReceived keyed by the pager alias;
- * a sender without a named token, and a body without an alert alias, are refused and nothing is written.
+ * a sender without a named token, one that is neither the pager's own nor in INGEST_PAGER_SENDERS, and a body without an
+ * alert alias, are refused and nothing is written.
  */
 import { createLogger } from '@alertbus/common';
 import { TOPICS } from '@alertbus/schemas';
@@ -14,31 +15,46 @@ const ADMIN = 'admin-token-0123456789';
 const OPSGENIE = 'opsgenie-token-0123456789';
 const JSM = 'jsm-token-0123456789';
 const RELAY = 'relay-token-0123456789';
+/** An alert source's token: it may send alerts, never acknowledge or close an incident. */
+const ALERTMANAGER = 'alertmanager-token-0123456789';
 const ALIAS = 'alertmanager:c2ea85182f28cbd9';
 
 let ingest: RunningIngest;
+/** The same senders, with INGEST_PAGER_SENDERS=relay. */
+let relayed: RunningIngest;
 
-beforeAll(async () => {
-  ingest = await startIngest(
+const TOKENS = [
+  { name: 'opsgenie', token: OPSGENIE },
+  { name: 'jsm', token: JSM },
+  { name: 'relay', token: RELAY },
+  { name: 'alertmanager', token: ALERTMANAGER },
+];
+
+const start = (pagerSenders?: string[]) =>
+  startIngest(
     {
       port: 0,
       host: '127.0.0.1',
       token: ADMIN,
-      tokens: [{ name: 'opsgenie', token: OPSGENIE }, { name: 'jsm', token: JSM }, { name: 'relay', token: RELAY }],
+      tokens: TOKENS,
+      ...(pagerSenders ? { pagerSenders } : {}),
       bodyLimit: 1024 * 1024,
       kafkaBrokers: testBrokers(),
       kafkaTimeoutMs: 10_000,
     },
     { log: createLogger('ingest-pager-test', 'silent') },
   );
+
+beforeAll(async () => {
+  [ingest, relayed] = await Promise.all([start(), start(['relay'])]);
 });
 
 afterAll(async () => {
-  await ingest?.close();
+  await Promise.all([ingest?.close(), relayed?.close()]);
 });
 
-const post = (path: string, token: string | undefined, body: unknown) =>
-  fetch(`${ingest.url}${path}`, {
+const post = (path: string, token: string | undefined, body: unknown, to: RunningIngest = ingest) =>
+  fetch(`${to.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(body),
@@ -97,16 +113,42 @@ test('a body without the alert\'s alias is a 400 that names it', async () => {
   expect(((await res.json()) as { message: string }).message).toMatch(/alias/);
 });
 
-test('the opsgenie and jsm tokens are each refused (403) on the other\'s route, nothing written; another name posts to both', async () => {
+test('the opsgenie and jsm tokens are each refused (403) on the other\'s route, nothing written', async () => {
   for (const [route, token, named] of [['/webhooks/jsm', OPSGENIE, 'opsgenie'], ['/webhooks/opsgenie', JSM, 'jsm']] as const) {
     const res = await post(route, token, acknowledge(`alertmanager:crossed-${named}`));
     expect(res.status).toBe(403);
     expect(((await res.json()) as { message: string }).message).toMatch(new RegExp(`"${named}" .*/webhooks/${named}, not ${route}`));
   }
-  for (const route of ['/webhooks/opsgenie', '/webhooks/jsm']) expect((await post(route, RELAY, acknowledge('alertmanager:relayed'))).status).toBe(202);
   const kafka = await settled(() => testKafka('ingest-pager-test'));
   const records = await settled(() => readTopic(kafka, TOPICS.alertsReceived));
   expect(records.filter((r) => r.key?.startsWith('alertmanager:crossed-'))).toEqual([]);
+});
+
+test('any other sender is refused (403, naming it and INGEST_PAGER_SENDERS) on both routes, even with a valid body; nothing written', async () => {
+  for (const route of ['/webhooks/opsgenie', '/webhooks/jsm']) {
+    for (const [name, token] of [['relay', RELAY], ['alertmanager', ALERTMANAGER]] as const) {
+      // The close of an incident "in Opsgenie by" anyone: what an alert source's leaked token must not do.
+      const res = await post(route, token, { ...acknowledge(`alertmanager:unlisted-${name}`, 'ceo@example.com'), action: 'Close' });
+      expect(res.status).toBe(403);
+      const { message } = (await res.json()) as { message: string };
+      expect(message).toContain(`sender "${name}" may not post pager actions`);
+      expect(message).toContain(`add "${name}" to INGEST_PAGER_SENDERS`);
+      expect(message).toContain(`named ${route.slice('/webhooks/'.length)} in INGEST_TOKENS`);
+    }
+  }
+  const kafka = await settled(() => testKafka('ingest-pager-test'));
+  const records = await settled(() => readTopic(kafka, TOPICS.alertsReceived));
+  expect(records.filter((r) => r.key?.startsWith('alertmanager:unlisted-'))).toEqual([]);
+});
+
+test('a sender listed in INGEST_PAGER_SENDERS posts to both routes; the others and the crossed pager tokens stay refused', async () => {
+  for (const route of ['/webhooks/opsgenie', '/webhooks/jsm']) expect((await post(route, RELAY, acknowledge('alertmanager:relayed'), relayed)).status).toBe(202);
+  expect((await post('/webhooks/opsgenie', ALERTMANAGER, acknowledge('alertmanager:relayed-not'), relayed)).status).toBe(403);
+  expect((await post('/webhooks/jsm', OPSGENIE, acknowledge('alertmanager:relayed-not'), relayed)).status).toBe(403);
+  expect((await post('/webhooks/opsgenie', OPSGENIE, acknowledge('alertmanager:relayed-own'), relayed)).status).toBe(202);
+  const kafka = await settled(() => testKafka('ingest-pager-test'));
+  const records = await settled(() => readTopic(kafka, TOPICS.alertsReceived));
+  expect(records.filter((r) => r.key === 'alertmanager:relayed-not')).toEqual([]);
   expect(records.filter((r) => r.key === 'alertmanager:relayed').map((r) => r.event?.data)).toEqual(
     expect.arrayContaining([expect.objectContaining({ provider: 'opsgenie', authenticatedAs: 'relay' }), expect.objectContaining({ provider: 'jsm', authenticatedAs: 'relay' })]),
   );

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { makeEnvelope, PAGER_ACTION_LIMITS, type PagerProvider } from '@alertbus/schemas';
 import { writeEvents, type AcceptDeps } from '../accept';
 import { HttpError } from '../http-error';
@@ -42,26 +43,51 @@ function createdAtOf(ms: number | undefined): string | undefined {
   return Number.isNaN(d.getTime()) || d.getUTCFullYear() > 9999 ? undefined : d.toISOString();
 }
 
+/** What the pager routes need besides writing to Kafka. */
+export interface PagerRouteDeps extends AcceptDeps {
+  /** INGEST_PAGER_SENDERS: the INGEST_TOKENS names, besides `opsgenie` and `jsm`, taken on both pager routes. */
+  pagerSenders?: ReadonlySet<string>;
+}
+
+/**
+ * Who may post the pager webhook of `provider`, checked before the body is read: acknowledging or closing an incident
+ * is a write that needs a name, so the unnamed INGEST_TOKEN (or none) is refused; the INGEST_TOKENS entry named after
+ * the provider is taken on its own route only, and any other name only when INGEST_PAGER_SENDERS lists it. Without that,
+ * every sender's token (an alert source's, a script's) could close any incident in the name of any pager user.
+ */
+function mayPostPagerActions(provider: PagerProvider, deps: PagerRouteDeps) {
+  const other = provider === 'opsgenie' ? 'jsm' : 'opsgenie';
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    const sender = senderOf(req);
+    if (sender === undefined) {
+      reply.header('www-authenticate', 'Bearer realm="alertbus"');
+      throw new HttpError(401, 'unauthorized', 'pager webhooks act on incidents: send "Authorization: Bearer <token>" with a named INGEST_TOKENS entry (NAME:TOKEN)');
+    }
+    if (sender === provider) return;
+    // Named after the other provider, a token is that provider's integration posting to the wrong route: taken, its
+    // action would be recorded (and told in Slack) as this provider's.
+    if (sender === other) {
+      throw new HttpError(403, 'forbidden', `the INGEST_TOKENS entry "${other}" is for ${other}'s webhook: post to /webhooks/${other}, not /webhooks/${provider}`);
+    }
+    if (deps.pagerSenders?.has(sender)) return;
+    throw new HttpError(
+      403,
+      'forbidden',
+      `sender "${sender}" may not post pager actions (they acknowledge and close incidents): give ${provider}'s webhook a token ` +
+        `of its own, named ${provider} in INGEST_TOKENS, or add "${sender}" to INGEST_PAGER_SENDERS`,
+    );
+  };
+}
+
 /**
  * POST /webhooks/opsgenie and /webhooks/jsm: an action taken on a pager alert, written as PagerActionReceived keyed by
- * the alert's alias (the incident's, as alertbus created it), then 202. Acknowledging or closing an incident is a write
- * that needs a name: only a request sent with a named INGEST_TOKENS entry is taken, and the entries named `opsgenie` and
- * `jsm` only on their own route.
+ * the alert's alias (the incident's, as alertbus created it), then 202. Who may post it: mayPostPagerActions.
  */
-export function pagerWebhookRoute(provider: PagerProvider): FastifyPluginAsyncTypebox<AcceptDeps> {
+export function pagerWebhookRoute(provider: PagerProvider): FastifyPluginAsyncTypebox<PagerRouteDeps> {
   return async (app, deps) => {
-    app.post(`/webhooks/${provider}`, { schema: { body: PagerWebhookBody, response: webhookResponses } }, async (req, reply) => {
-      const sender = senderOf(req);
-      if (sender === undefined) {
-        reply.header('www-authenticate', 'Bearer realm="alertbus"');
-        throw new HttpError(401, 'unauthorized', 'pager webhooks act on incidents: send "Authorization: Bearer <token>" with a named INGEST_TOKENS entry (NAME:TOKEN)');
-      }
-      // Named after the other provider, a token is that provider's integration posting to the wrong route: taken, its
-      // action would be recorded (and told in Slack) as this provider's.
-      const other = provider === 'opsgenie' ? 'jsm' : 'opsgenie';
-      if (sender === other) {
-        throw new HttpError(403, 'forbidden', `the INGEST_TOKENS entry "${other}" is for ${other}'s webhook: post to /webhooks/${other}, not /webhooks/${provider}`);
-      }
+    const onRequest = mayPostPagerActions(provider, deps);
+    app.post(`/webhooks/${provider}`, { schema: { body: PagerWebhookBody, response: webhookResponses }, onRequest }, async (req, reply) => {
+      const sender = senderOf(req)!;
       const body = req.body;
       const user = body.alert.username?.trim();
       const created = createdAtOf(body.alert.createdAt);
