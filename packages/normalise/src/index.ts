@@ -21,6 +21,7 @@ export {
   type SlackEventResult,
 } from './slack/normalise-event';
 export { normaliseInteraction, parseButtonValue, type NormalisedAction, type SlackInteractionResult } from './slack/normalise-action';
+export { responseUrlHost, responseUrlOrigins, responseUrlProblem, SLACK_RESPONSE_URL_HOSTS, type ResponseUrlOrigins } from './slack/response-url';
 export { slackPermalink, slackTsToIso, unixSecondsToIso } from './slack/time';
 export {
   SlackEventsBody,
