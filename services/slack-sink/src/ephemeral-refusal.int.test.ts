@@ -13,6 +13,7 @@ import { dropTestDatabase } from '../../../test/support/db';
 import { waitFor } from '../../../test/support/wait';
 import { startSlackSink, type SlackSink } from './index';
 import { baseSinkConfig, kafkaSide } from './test-support/collect';
+import { startForeignHost, type ForeignHost } from './test-support/foreign-host';
 
 const TOKEN = 'xoxb-int-test';
 const FAST_RETRIES: DeliveryRetryPolicy = { budgetMs: 10 * 60_000, minBackoffMs: 20, maxBackoffMs: 100 };
@@ -26,6 +27,7 @@ let kafka: Kafka;
 let producer: EventProducer;
 let collector: Consumer;
 let sink: SlackSink | undefined;
+let foreign: ForeignHost;
 const seen: AnyEnvelope[] = [];
 const silent = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 
@@ -50,6 +52,7 @@ const deadLetters = (commandId: string) =>
 const answersAt = (id: string) => standIn.state.responses.filter((r) => r.id === id).map((r) => r.body);
 
 beforeAll(async () => {
+  foreign = await startForeignHost();
   standIn = await startSlackStandIn({
     tokens: [TOKEN],
     channels: [{ id: PUBLIC, name: 'public-alerts', members: ['U0OTHER'] }],
@@ -71,6 +74,7 @@ afterAll(async () => {
   await collector?.disconnect();
   await producer?.disconnect();
   await standIn?.close();
+  await foreign?.close();
   await dropTestDatabase();
 });
 
@@ -104,5 +108,27 @@ describe('a refusal for a click, in a channel the clicker is not a member of', (
     expect(standIn.state.calls.filter((c) => c.method === 'chat.postEphemeral').map((c) => c.error)).toEqual(['user_not_in_channel', 'user_not_in_channel']);
     // Given up at the first refusal, not retried until the delivery budget runs out.
     expect(seen.filter((e) => e.type === 'DeliveryDelayed' && [typed.id, expired.id].includes((e.data as { commandId: string }).commandId))).toEqual([]);
+  });
+});
+
+describe('a refusal for a click whose response_url is not on Slack\'s hosts (a record already on Kafka)', () => {
+  it('is never posted there: chat.postEphemeral shows it, and where Slack will not, it is given up with why; no dead letter', async () => {
+    const member = refusal('foreign-member', 'You may not acknowledge this incident (foreign).', `${foreign.url}/actions/T0STANDIN/1/forged-secret`);
+    // The viewer is no member of PUBLIC: chat.postEphemeral answers user_not_in_channel.
+    await producer.send([member]);
+    const given = await result(member);
+    expect(given.type).toBe('DeliveryFailed');
+    expect(String((given.data as { error: string }).error)).toMatch(/^requester-unreachable: response_url is on http:\/\/127\.0\.0\.1:\d+, not on Slack's.*chat\.postEphemeral: .*user_not_in_channel/);
+    expect(String((given.data as { error: string }).error)).not.toContain('forged-secret');
+    expect(deadLetters(member.id)).toEqual([]);
+
+    const other = refusal('foreign-other', 'You may not resolve this incident (foreign).', `${foreign.url}/actions/T0STANDIN/2/forged-secret`);
+    const shown = { ...other, data: { ...other.data, user: 'U0OTHER' } };
+    await producer.send([shown]);
+    const done = await result(shown);
+    expect(done.type).toBe('SlackEphemeralPosted');
+    expect(done.data).toMatchObject({ commandId: shown.id, channel: PUBLIC, user: 'U0OTHER', via: 'chat.postEphemeral' });
+    expect(standIn.state.ephemerals.filter((m) => m.text === 'You may not resolve this incident (foreign).').map((m) => m.user)).toEqual(['U0OTHER']);
+    expect(foreign.requests).toEqual([]);
   });
 });

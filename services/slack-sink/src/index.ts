@@ -15,6 +15,7 @@ import {
   type Registry,
 } from '@alertbus/common';
 import { createKafka, ensureTopics } from '@alertbus/kafka';
+import { responseUrlOrigins } from '@alertbus/normalise';
 import { CommandLedger, SinkRunner, createSinkProducer, migrateLedger, sinkReadiness } from '@alertbus/sink-runtime';
 import { GROUPS, TOPICS } from '@alertbus/schemas';
 import { InstallationStore, migrateSlackInstalls, TeamTokens } from '@alertbus/slack-installs';
@@ -121,6 +122,8 @@ export async function startSlackSink(config: SlackSinkConfig & StartOptions): Pr
       : undefined;
     const ttlSeconds = config.onCallCacheTtlSeconds ?? DEFAULT_ONCALL_CACHE_TTL_SECONDS;
     const resolver = dryRun ? undefined : new OnCallResolver({ provider, slack: client, cache, ttlMs: ttlSeconds * 1000, lookups, log });
+    // Slack's response-URL hosts, and SLACK_API_URL's origin when it is a stand-in: answers are posted nowhere else.
+    const answerOrigins = responseUrlOrigins(config.apiUrl);
     const threadCommands = new ThreadCommands({
       clients,
       resolver,
@@ -132,6 +135,7 @@ export async function startSlackSink(config: SlackSinkConfig & StartOptions): Pr
       webhookSecret: config.commandWebhookSecret,
       timeoutMs: config.requestTimeoutMs,
       responseUrlLifetimeMs: config.responseUrlLifetimeMs,
+      responseUrlOrigins: answerOrigins,
     });
     const notifications = new NotificationPoster({ client, log, lookupRetry: config.lookupRetry });
     const slashAnswers = new SlashAnswers({
@@ -142,6 +146,7 @@ export async function startSlackSink(config: SlackSinkConfig & StartOptions): Pr
       timeoutMs: config.requestTimeoutMs,
       onCallLookupAttempts: config.onCallLookupAttempts,
       responseUrlLifetimeMs: config.responseUrlLifetimeMs,
+      responseUrlOrigins: answerOrigins,
     });
     const holdMs = config.updateHoldMs ?? DEFAULT_SLACK_UPDATE_HOLD_MS;
     const notifier = new SlackNotifier({

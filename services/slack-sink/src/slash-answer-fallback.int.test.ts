@@ -4,7 +4,6 @@
  * direct message), and is given up (with why, not dead-lettered) once the response_url is dead or
  * past its lifetime. Real Kafka, real Postgres, the Slack stand-in over HTTP.
  */
-import { createServer } from 'node:net';
 import type { Consumer, Kafka } from 'kafkajs';
 import pino from 'pino';
 import type { DeliveryRetryPolicy } from '@alertbus/common';
@@ -15,6 +14,7 @@ import { dropTestDatabase } from '../../../test/support/db';
 import { waitFor } from '../../../test/support/wait';
 import { startSlackSink, type SlackSink } from './index';
 import { baseSinkConfig, kafkaSide } from './test-support/collect';
+import { startForeignHost, type ForeignHost } from './test-support/foreign-host';
 
 const TOKEN = 'xoxb-int-test';
 const FAST_RETRIES: DeliveryRetryPolicy = { budgetMs: 10 * 60_000, minBackoffMs: 20, maxBackoffMs: 100 };
@@ -34,6 +34,7 @@ let kafka: Kafka;
 let producer: EventProducer;
 let collector: Consumer;
 let sink: SlackSink | undefined;
+let foreign: ForeignHost;
 const seen: AnyEnvelope[] = [];
 const silent = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 
@@ -86,16 +87,19 @@ const dmOf = (command: AnyEnvelope) =>
 /** Ephemeral messages keep no metadata: each test's answer has a text of its own. */
 const ephemeralsWith = (text: string) => standIn.state.ephemerals.filter((m) => m.text === text).map((m) => ({ channel: m.channel, user: m.user }));
 
-/** A URL on a port nothing listens on: connections are refused, as hooks.slack.com behind a proxy allowing slack.com only. */
+let unreachable = 0;
+/**
+ * A response_url of the stand-in's (an origin the sink posts answers to) whose posts end without an answer, as
+ * hooks.slack.com behind a proxy letting only slack.com through.
+ */
 async function refusedUrl(): Promise<string> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return `http://127.0.0.1:${port}/commands/T0STANDIN/1/secret`;
+  const id = `T0STANDIN/unreachable-${++unreachable}`;
+  standIn.state.unreachableResponseUrls.add(id);
+  return responseUrl(standIn.url, id);
 }
 
 beforeAll(async () => {
+  foreign = await startForeignHost();
   standIn = await startSlackStandIn({
     tokens: [TOKEN],
     channels: [
@@ -122,6 +126,7 @@ afterAll(async () => {
   await collector?.disconnect();
   await producer?.disconnect();
   await standIn?.close();
+  await foreign?.close();
   await dropTestDatabase();
 });
 
@@ -239,6 +244,50 @@ describe('a slash command answer whose response_url cannot be reached', () => {
     expect(dmOf(ack)).toEqual([]);
     expect((await posted(resolved)).data).toMatchObject({ purpose: 'reply' });
     expect(deadLetters(ack.id)).toEqual([]);
+  });
+});
+
+describe('a slash command answer whose response_url is not on Slack\'s hosts (a record already on Kafka)', () => {
+  it('is never posted there: who asked reads it through the Web API where they typed it; not dead-lettered', async () => {
+    const F = incident('answer-foreign');
+    const text = 'Open incidents (1): • checkout down';
+    const list = answer(F, `${foreign.url}/commands/T0STANDIN/1/forged-secret`, text, undefined, { channel: ALERTS });
+    const inPublic = answer(F, `${foreign.url}/commands/T0STANDIN/2/forged-secret`, `${text} (in public)`, undefined, { channel: ALERTS, responseType: 'in_channel' });
+    const next = post(F, 'root', '[FIRING] Checkout down');
+    await producer.send([list, inPublic, next]);
+
+    for (const c of [list, inPublic]) {
+      const answered = await result(c);
+      expect(answered.type).toBe('SlashCommandAnswered');
+      expect(answered.data).toMatchObject({ commandId: c.id, attempts: 1 });
+      expect(ofCommand('DeliveryDelayed', c.id)).toEqual([]);
+      expect(deadLetters(c.id)).toEqual([]);
+    }
+    expect(ephemeralsWith(text)).toEqual([{ channel: ALERTS, user: ASKER }]);
+    expect(standIn.state.messages.filter((m) => m.text === `${text} (in public)`).map((m) => m.channel)).toEqual([ALERTS]);
+    await posted(next);
+    expect(foreign.requests).toEqual([]);
+  });
+
+  it('with no way through the Web API either, is given up saying why, never posted there nor dead-lettered', async () => {
+    const G = incident('answer-foreign-nowhere');
+    // In no channel the app can write to, and to a user the app cannot write to: Slack refuses both for good.
+    const lost = envelope('AnswerSlashCommand', G.alias, {
+      incidentId: G.incidentId,
+      rule: RULE,
+      responseUrl: `${foreign.url}/commands/T0STANDIN/3/forged-secret`,
+      responseType: 'ephemeral',
+      requester: 'U0NOBODY',
+      channel: SECRET,
+      answer: { kind: 'text', text: 'Acknowledged' },
+    });
+    await producer.send([lost]);
+    const given = await result(lost);
+    expect(given.type).toBe('DeliveryFailed');
+    expect(String((given.data as { error: string }).error)).toMatch(/^requester-unreachable: response-url-not-slack: response_url is on http:\/\/127\.0\.0\.1:\d+, not on Slack's/);
+    expect(String((given.data as { error: string }).error)).not.toContain('forged-secret');
+    expect(deadLetters(lost.id)).toEqual([]);
+    expect(foreign.requests).toEqual([]);
   });
 });
 

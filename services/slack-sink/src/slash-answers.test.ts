@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { DeliveryError } from '@alertbus/common';
 import { GivenUpError } from '@alertbus/sink-runtime';
+import { responseUrlOrigins } from '@alertbus/normalise';
 import { messageNotifications } from '@alertbus/stand-ins';
 import { incidentsText, LIST_MAX, responseUrlRefusal, silencesText, SlashAnswers, teamOfResponseUrl, type SlashAnswerCommand } from './slash-answers';
 
@@ -103,7 +104,9 @@ describe('an answer whose response_url asks to wait', () => {
   });
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-  const answers = new SlashAnswers({ log: pino({ level: 'silent' }), timeoutMs: 5_000 });
+  // The server stands in for Slack's hooks host: its origin is SLACK_API_URL's, as a local stand-in's is.
+  const answers = () =>
+    new SlashAnswers({ log: pino({ level: 'silent' }), timeoutMs: 5_000, responseUrlOrigins: responseUrlOrigins(new URL('/api/', url).href) });
   const command = (responseUrl: string) =>
     ({
       id: 'c-1',
@@ -114,14 +117,14 @@ describe('an answer whose response_url asks to wait', () => {
     }) as unknown as SlashAnswerCommand;
 
   test('waits for a Retry-After that ends while the response_url lives', async () => {
-    const err = await answers.execute(command(`${url}/short`), 1).catch((e: unknown) => e);
+    const err = await answers().execute(command(`${url}/short`), 1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DeliveryError);
     expect(err).not.toBeInstanceOf(GivenUpError);
     expect(err).toMatchObject({ permanent: false, httpStatus: 429, retryAfterMs: 1_000 });
   });
 
   test('is given up at once when the Retry-After ends after the response_url has expired', async () => {
-    const err = await answers.execute(command(`${url}/long`), 1).catch((e: unknown) => e);
+    const err = await answers().execute(command(`${url}/long`), 1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GivenUpError);
     expect(err).toMatchObject({ reason: 'response-url-expired', permanent: true });
   });

@@ -5,6 +5,7 @@
  */
 import { classifyStatus, DeliveryError, parseRetryAfter, type Logger } from '@alertbus/common';
 import type { HistoryClient, Json } from '@alertbus/history-client';
+import { responseUrlHost, responseUrlOrigins, responseUrlProblem, type ResponseUrlOrigins } from '@alertbus/normalise';
 import { GivenUpError, type DeliveryOutcome } from '@alertbus/sink-runtime';
 import type { Envelope } from '@alertbus/schemas';
 import { lookUpOnCall, DEFAULT_ONCALL_LOOKUP_ATTEMPTS } from './oncall/lookup';
@@ -48,7 +49,27 @@ export interface SlashAnswersDeps {
   onCallLookupAttempts?: number;
   /** How long after the command its answer is still tried (default RESPONSE_URL_LIFETIME_MS; tests shorten it). */
   responseUrlLifetimeMs?: number;
+  /** Where a response_url may point (responseUrlOrigins(SLACK_API_URL)); default Slack's hosts alone. */
+  responseUrlOrigins?: ResponseUrlOrigins;
   now?: () => number;
+}
+
+const SLACK_ONLY = responseUrlOrigins();
+
+/**
+ * Why the command's response_url must not be posted to (undefined: it may), logged with its host alone. Checked in the
+ * sink whatever ingest did, so a record already on Kafka with another host is answered through the Web API instead.
+ */
+export function foreignResponseUrl(
+  deps: { responseUrlOrigins?: ResponseUrlOrigins; log: Logger },
+  commandId: string,
+  url: string,
+  instead: string,
+): DeliveryError | undefined {
+  const problem = responseUrlProblem(url, deps.responseUrlOrigins ?? SLACK_ONLY);
+  if (problem === undefined) return undefined;
+  deps.log.warn({ commandId, responseUrlHost: responseUrlHost(url), problem }, `response_url not posted to: ${instead}`);
+  return new DeliveryError(problem, true);
 }
 
 /** Cut before escaping (as code points: an emoji is never split), so the cut never falls inside an entity. */
@@ -106,6 +127,13 @@ export class SlashAnswers {
     this.giveUpIfExpired(command, 0);
     try {
       const { text, outcome } = await this.compose(command, attempt);
+      const foreign = foreignResponseUrl(this.deps, command.id, command.data.responseUrl, 'the slash command is answered through the Web API');
+      if (foreign) {
+        // Never posted there, whatever happens next: without a Web API client for the workspace it is given up, not
+        // dead-lettered (a redrive could not deliver it either).
+        await this.postViaWebApi(command, text, new GivenUpError('response-url-not-slack', foreign.message));
+        return this.outcome(command, outcome);
+      }
       try {
         await this.post(command, text);
       } catch (err) {

@@ -10,7 +10,8 @@ import type { ClientSource, TeamClient } from './team-clients';
 import { lookUpOrThrow, RECONCILE_LOOKBACK_MS } from './reconcile';
 import { callCommandWebhook, safeUrl, webhookFailedText, type WebhookResult } from './command-webhook';
 import { SlackPlatformError } from './write-calls';
-import { postToResponseUrl, RESPONSE_URL_LIFETIME_MS } from './slash-answers';
+import type { ResponseUrlOrigins } from '@alertbus/normalise';
+import { foreignResponseUrl, postToResponseUrl, RESPONSE_URL_LIFETIME_MS } from './slash-answers';
 import { dryRunTs, ephemeralBody, threadReplyBody, toSlackTs, type EphemeralCommand, type ThreadCommand } from './wire';
 
 export { DEFAULT_ONCALL_LOOKUP_ATTEMPTS } from './oncall/lookup';
@@ -49,6 +50,8 @@ export interface ThreadCommandsDeps {
   timeoutMs?: number;
   /** How long after a click its response_url is tried (default Slack's 30 minutes; tests shorten it). */
   responseUrlLifetimeMs?: number;
+  /** Where a response_url may point (responseUrlOrigins(SLACK_API_URL)); default Slack's hosts alone. */
+  responseUrlOrigins?: ResponseUrlOrigins;
   now?: () => number;
 }
 
@@ -123,8 +126,9 @@ export class ThreadCommands {
    */
   private async ephemeral(client: SlackClient, command: EphemeralCommand): Promise<DeliveryOutcome> {
     const { channel, user, responseUrl, text } = command.data;
-    let unreachable: DeliveryError | undefined;
-    if (responseUrl && this.responseUrlLives(command)) {
+    let unreachable: DeliveryError | undefined =
+      responseUrl && this.responseUrlLives(command) ? foreignResponseUrl(this.deps, command.id, responseUrl, 'the answer goes by chat.postEphemeral') : undefined;
+    if (responseUrl && !unreachable && this.responseUrlLives(command)) {
       try {
         await postToResponseUrl(responseUrl, { response_type: 'ephemeral', replace_original: false, text }, this.deps.timeoutMs ?? RESPONSE_URL_TIMEOUT_MS);
         return { type: 'SlackEphemeralPosted', data: { channel, user, via: 'response_url' } };

@@ -251,6 +251,12 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
   });
   // Slack's response_urls (hooks.slack.com/commands/…) are plain JSON posts with no token: the URL is the secret.
   app.post<{ Params: { id: string } }>(`${RESPONSE_PATH}:id`, async (req, reply) => {
+    // A network fault on the way (a proxy letting only slack.com through): the connection ends with no answer.
+    if (state.unreachableResponseUrls.has(req.params.id)) {
+      reply.hijack();
+      req.raw.socket.destroy();
+      return;
+    }
     const body = req.body as Record<string, unknown> | null;
     const hasContent = body && typeof body === 'object' && (typeof body.text === 'string' || Array.isArray(body.blocks));
     if (!hasContent) return reply.code(400).type('text/plain').send('no_text');

@@ -170,6 +170,8 @@ export class SlackState {
   readonly responses: SlackResponsePost[] = [];
   /** response_url ids a test made expire (Slack's are good for 30 minutes after the command). */
   readonly expiredResponseUrls = new Set<string>();
+  /** response_url ids whose posts a test made fail before any answer (the connection is closed: a network fault). */
+  readonly unreachableResponseUrls = new Set<string>();
   /** Every chat.postEphemeral, in order (they are not among `messages`: Slack does not keep them). */
   readonly ephemerals: SlackEphemeralMessage[] = [];
   /** Codes the authorize page handed out, not yet exchanged. */
@@ -306,6 +308,7 @@ export class SlackState {
     this.calls.length = 0;
     this.responses.length = 0;
     this.expiredResponseUrls.clear();
+    this.unreachableResponseUrls.clear();
     this.ephemerals.length = 0;
     this.clearFaults();
   }
