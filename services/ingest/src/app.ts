@@ -61,6 +61,8 @@ export interface SlackAppOptions {
   allowedTeams?: ReadonlySet<string>;
   /** Incident id → alias, for `/alertbus ack <id>`. */
   incidents?: IncidentLookup;
+  /** Where a response_url may point (responseUrlOrigins(SLACK_API_URL)); default Slack's hosts alone. */
+  responseUrlOrigins?: ReadonlySet<string>;
 }
 
 /** The app, and what Slack events need besides it (Socket Mode feeds them into the same path). */
@@ -151,6 +153,7 @@ export function buildIngestApp(deps: IngestAppDeps): IngestApp {
     slashCommand: deps.slack?.slashCommand,
     ...(deps.slack?.allowedTeams ? { allowedTeams: deps.slack.allowedTeams } : {}),
     incidents: deps.slack?.incidents,
+    ...(deps.slack?.responseUrlOrigins ? { responseUrlOrigins: deps.slack.responseUrlOrigins } : {}),
     ackTimeoutMs: Math.min(deps.slack?.ackTimeoutMs ?? DEFAULT_SLACK_ACK_TIMEOUT_MS, config.kafkaTimeoutMs),
     metrics: slackMetrics(registry),
   };

@@ -15,6 +15,7 @@ import {
 } from '@alertbus/common';
 import { InstallationStore, migrateSlackInstalls, TeamTokens } from '@alertbus/slack-installs';
 import { BrokerHealth, createKafka, ensureTopics, EventProducer, installProduceEncoder } from '@alertbus/kafka';
+import { responseUrlOrigins } from '@alertbus/normalise';
 import { buildIngestApp } from './app';
 import { DeliveryWaiter } from './notify/delivery-waiter';
 import { checkExposure, DEFAULT_PRODUCE_QUEUE_MAX, openIngestWarning, openInstallsWarning, type IngestConfig } from './config';
@@ -111,6 +112,8 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
           incidents: slack.historyUrl ? historyIncidentLookup({ historyUrl: slack.historyUrl, token: slack.historyToken }) : undefined,
           identity,
           ackTimeoutMs: slack.ackTimeoutMs,
+          // Slack's response-URL hosts, and SLACK_API_URL's origin when it is a stand-in (it issues response_urls there).
+          responseUrlOrigins: responseUrlOrigins(slack.apiUrl),
           userNames: tokens?.configured ? new TeamUserNames(tokens, { apiUrl: slack.apiUrl, log: log.child({ component: 'slack-user-names' }) }) : undefined,
           userGroups,
           tokens,

@@ -3,6 +3,7 @@
  * like Slack signs them: what Slack sees, and what lands on slack.received.v1 (and, when refused, that
  * nothing does).
  */
+import pino from 'pino';
 import { TOPICS, type Envelope } from '@alertbus/schemas';
 import { startSlackStandIn, type SlackStandIn } from '../../../packages/stand-ins/src/slack/server';
 import { readTopic, testBrokers } from '../../../test/support/kafka';
@@ -324,6 +325,32 @@ describe('POST /slack/interactions', () => {
     const { token, ...rest } = payload as { token?: string };
     expect(token).toBeTruthy();
     expect((records[0]!.event!.data as { raw?: unknown }).raw).toEqual(rest);
+  });
+
+  test('a click whose response_url is not on Slack\'s hosts is recorded without it (its answers then go by the Web API); the log names the host alone', async () => {
+    const lines: string[] = [];
+    const target = await rig.app({ slack: configured(), log: pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }) });
+    const forged = { ...click(), response_url: 'http://127.0.0.1:9/actions/T9T5T8AS6/1/forged-secret-path' };
+    forged.actions[0] = { ...forged.actions[0], action_ts: '1548426417.840901' };
+    const genuine = click();
+    genuine.actions[0] = { ...genuine.actions[0], action_ts: '1548426417.840902' };
+    for (const payload of [forged, genuine]) {
+      const body = interactionBody(payload);
+      expect((await request(target, 'POST', '/slack/interactions', body, signed(body, { contentType: 'application/x-www-form-urlencoded' }))).statusCode).toBe(200);
+    }
+    const recorded = async (actionTs: string) =>
+      (await settled(() => readTopic(rig.kafka, TOPICS.slackReceived))).find((r) => r.event?.type === 'SlackActionReceived' && (r.event.data as { actionTs?: string }).actionTs === actionTs)?.event
+        ?.data as { responseUrl?: string; actionId: string } | undefined;
+    const [dropped, kept] = [await recorded('1548426417.840901'), await recorded('1548426417.840902')];
+    expect(dropped).toMatchObject({ actionId: 'alertbus_resolve' });
+    expect(dropped).not.toHaveProperty('responseUrl');
+    expect(kept?.responseUrl).toBe(genuine.response_url);
+    expect(genuine.response_url).toMatch(/^https:\/\/hooks\.slack\.com\/actions\//);
+
+    const warned = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => String(l.msg).includes('response_url not on Slack'));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ responseUrlHost: '127.0.0.1:9' });
+    expect(lines.join('\n')).not.toContain('forged-secret-path');
   });
 
   test('unsigned or without a payload field → 401 / 400, nothing written', async () => {

@@ -3,6 +3,7 @@
  * them: a command is answered 200 only once its SlackSlashCommandReceived is on Kafka, keyed where the
  * router decides it; a forged or stale request is refused and writes nothing.
  */
+import pino from 'pino';
 import { deriveId, TOPICS, type Envelope } from '@alertbus/schemas';
 import { readTopic } from '../../../test/support/kafka';
 import { slackSignature } from './slack/signature';
@@ -94,6 +95,25 @@ test('a signed `/alertbus help` → an empty 200, once its one SlackSlashCommand
   // The form as received, without the legacy verification token (a secret).
   expect(record!.event.data.raw).toMatchObject({ channel_name: 'test', team_domain: 'example' });
   expect(JSON.stringify(record!.event.data.raw)).not.toContain('gIkuvaNzQIHg97ATvDxqgjtO');
+});
+
+test('a command whose response_url is not on Slack\'s hosts is recorded all the same (the slack-sink answers it through the Web API); the log names the host alone', async () => {
+  const lines: string[] = [];
+  const target = await rig.app({ slack: configured(), log: pino({ level: 'warn' }, { write: (line: string) => void lines.push(line) }) });
+  const { body, trigger } = form('incidents', { response_url: 'https://hooks.slack.com.evil.example/commands/T0001/1/forged-secret-path' });
+  expect((await post(target, body, signed(body))).statusCode).toBe(200);
+  const [record] = await slashRecords(deriveId('slack-slash', 'T0001', trigger));
+  expect(record?.event.data.responseUrl).toBe('https://hooks.slack.com.evil.example/commands/T0001/1/forged-secret-path');
+
+  const warned = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => String(l.msg).includes('response_url not on Slack'));
+  expect(warned).toHaveLength(1);
+  expect(warned[0]).toMatchObject({ responseUrlHost: 'hooks.slack.com.evil.example' });
+  expect(lines.join('\n')).not.toContain('forged-secret-path');
+
+  // Slack's own host: nothing to say.
+  const genuine = form('incidents');
+  expect((await post(target, genuine.body, signed(genuine.body))).statusCode).toBe(200);
+  expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => String(l.msg).includes('response_url not on Slack'))).toHaveLength(1);
 });
 
 test('`ack <alias>` is keyed by the alias, so it reaches the partition that holds the incident; a resend is the same event', async () => {

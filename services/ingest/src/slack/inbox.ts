@@ -7,6 +7,10 @@ import { keepableText, type Logger } from '@alertbus/common';
 import {
   normaliseInteraction,
   normaliseSlackEvent,
+  responseUrlHost,
+  responseUrlOrigins,
+  responseUrlProblem,
+  type ResponseUrlOrigins,
   type BotIdentity,
   type SlackEventCallbackWire,
   type SlackEventsBody,
@@ -44,6 +48,8 @@ export interface SlackInboxDeps {
   allowedTeams?: ReadonlySet<string>;
   /** The alias of an incident id typed in `/alertbus ack <id>` (the history API, HISTORY_URL). */
   incidents?: IncidentLookup;
+  /** Where a response_url may point (responseUrlOrigins(SLACK_API_URL)); default Slack's hosts alone. */
+  responseUrlOrigins?: ResponseUrlOrigins;
   /** How long a Slack event waits for its turn at Kafka (Slack wants an answer within 3 s). */
   ackTimeoutMs: number;
   metrics: SlackMetrics;
@@ -198,6 +204,19 @@ export function remainingMs(budgetMs: number, startedAt: number, now = performan
   return Math.max(100, Math.round(budgetMs - (now - startedAt)));
 }
 
+const SLACK_ONLY = responseUrlOrigins();
+
+/**
+ * Why a request's response_url is not one the slack-sink would post to (undefined: it is), logged once with its host
+ * alone (the URL's path is a secret). Only a request made with the app's signing secret or Socket Mode token gets here,
+ * so one is a leaked secret at work, or a stand-in SLACK_API_URL does not name.
+ */
+export function foreignResponseUrl(deps: Pick<SlackInboxDeps, 'responseUrlOrigins' | 'log'>, url: string, what: string, instead: string): string | undefined {
+  const problem = responseUrlProblem(url, deps.responseUrlOrigins ?? SLACK_ONLY);
+  if (problem !== undefined) deps.log.warn({ responseUrlHost: responseUrlHost(url), problem }, `${what} with a response_url not on Slack's hosts: ${instead}`);
+  return problem;
+}
+
 /** One interactivity payload (block_actions) → one SlackActionReceived per action on Kafka. */
 export async function receiveSlackInteraction(deps: SlackInboxDeps, payload: SlackInteractionBody, facts: DeliveryFacts = {}): Promise<number> {
   const startedAt = performance.now();
@@ -214,8 +233,12 @@ export async function receiveSlackInteraction(deps: SlackInboxDeps, payload: Sla
     metrics.requests.inc({ endpoint: 'interactions', outcome: 'team-not-allowed' });
     deps.log.warn({ team: refused[0]!.data.team }, 'Slack interaction from a workspace not in SLACK_ALLOWED_TEAMS: not recorded');
   }
-  const actions = refused.length > 0 ? result.actions.filter((a) => teamAllowed(deps, a.data.team)) : result.actions;
-  if (actions.length === 0) return 0;
+  const allowed = refused.length > 0 ? result.actions.filter((a) => teamAllowed(deps, a.data.team)) : result.actions;
+  if (allowed.length === 0) return 0;
+  // The click is recorded without it: any answer to it then goes by chat.postEphemeral, never to that host.
+  const url = allowed[0]!.data.responseUrl;
+  const foreign = url !== undefined && foreignResponseUrl(deps, url, 'Slack interaction', 'recorded without it, answers go through the Web API') !== undefined;
+  const actions = foreign ? allowed.map((a) => ({ ...a, data: (({ responseUrl: _dropped, ...data }) => data)(a.data) })) : allowed;
   const recordedAt = accept.now().toISOString();
   const groups = await Promise.all(actions.map((a) => actorGroups(deps, a.data.user.id, a.data.team)));
   const events = actions.map((a, i) =>

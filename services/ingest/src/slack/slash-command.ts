@@ -10,7 +10,7 @@ import { slashIncidentId, slashKey } from '@alertbus/routing';
 import { Type, type Static } from '@sinclair/typebox';
 import { writeEvents } from '../accept';
 import { HttpError } from '../http-error';
-import { actorGroups, remainingMs, teamAllowed, type SlackInboxDeps, type DeliveryFacts } from './inbox';
+import { actorGroups, foreignResponseUrl, remainingMs, teamAllowed, type SlackInboxDeps, type DeliveryFacts } from './inbox';
 import { NO_INCIDENT_LOOKUP } from './incident-lookup';
 
 
@@ -74,6 +74,9 @@ export async function receiveSlashCommand(deps: SlackInboxDeps, f: SlashCommandF
     return { response_type: 'ephemeral', text: `This workspace (${f.team_id.replace(/[&<>]/g, '')}) may not use alertbus here: its team id is not in SLACK_ALLOWED_TEAMS.` };
   }
   checkResponseUrl(f.response_url);
+  // Recorded all the same (the command is the person's, and the event needs the URL): the slack-sink, which checks it
+  // again, answers through the Web API instead of posting there.
+  foreignResponseUrl(deps, f.response_url, 'slash command', 'recorded, its answer goes through the Web API');
   const text = f.text ?? '';
   const rid = requestId(f);
   // `ack <incident id>`: keyed by the incident's alias, found in the history API (a failure is recorded and answered).

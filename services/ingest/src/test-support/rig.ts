@@ -11,9 +11,11 @@ import { buildApp, type IngestAppDeps } from '../app';
 import { ingestProducer } from '../producer';
 import { settled } from './retry';
 
-/** What a test may set on an app; the rest is the file's producer, a fresh registry and a silent logger. */
+/** What a test may set on an app; the rest is the file's producer, a fresh registry and (unless given) a silent logger. */
 export type AppOptions = Partial<Omit<IngestAppDeps, 'config' | 'registry' | 'log'>> & {
   config?: Partial<IngestAppDeps['config']>;
+  /** A logger of the test's own, to read what the app logged. */
+  log?: Logger;
 };
 
 export interface IngestRig {
