@@ -2,6 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
+import { channelSpellings } from './channel';
 import { readerOf } from './auth';
 import { keysetPage } from './cursor';
 import { redact } from './redact';
@@ -64,8 +65,9 @@ export async function listNotifications(pool: Pool, f: Omit<NotificationQuery, '
   };
   if (f.tag !== undefined) where.push(`tag = ${param(f.tag)}`);
   if (f.channel !== undefined) {
-    const c = param(f.channel);
-    where.push(`(channel = ${c} OR slack_channel = ${c})`);
+    // `batch-crit` and `#batch-crit` alike, as the incidents' filter takes them (the page sends one channel to both).
+    const c = param(channelSpellings(f.channel));
+    where.push(`(channel = ANY(${c}::text[]) OR slack_channel = ANY(${c}::text[]))`);
   }
   if (f.from !== undefined) where.push(`requested_at >= ${param(f.from)}::timestamptz`);
   if (f.to !== undefined) where.push(`requested_at < ${param(f.to)}::timestamptz`);

@@ -349,6 +349,19 @@ describe('GET /api/notifications', () => {
     expect(n.text).toBe('output: [redacted] https://[redacted]@hooks.example/x?token=[redacted] [redacted: admin only]');
   });
 
+  it('channel=batch-crit and channel=#batch-crit find the same notifications, as the incidents filter does', async () => {
+    await pool.query(
+      `INSERT INTO notifications (notification_id, kind, tag, title, text, requested_at, channel)
+       VALUES ('n-chan-1', 'tag', 'batch', 't', 'x', '2025-03-01T09:40:00Z', '#batch-crit'),
+              ('n-chan-2', 'tag', 'batch', 't', 'x', '2025-03-01T09:41:00Z', 'batch-crit'),
+              ('n-chan-3', 'tag', 'batch', 't', 'x', '2025-03-01T09:42:00Z', '#other')`,
+    );
+    const ids = async (q: string) => (await get(`/api/notifications?channel=${encodeURIComponent(q)}`)).body.notifications.map((n: { notification_id: string }) => n.notification_id);
+    expect(await ids('batch-crit')).toEqual(['n-chan-2', 'n-chan-1']);
+    expect(await ids('#batch-crit')).toEqual(['n-chan-2', 'n-chan-1']);
+    await pool.query("DELETE FROM notifications WHERE notification_id LIKE 'n-chan-%'");
+  });
+
   it('a cursor is for the filters it was made for: another tag, or an incidents cursor, is refused', async () => {
     for (let i = 0; i < 4; i++) {
       await pool.query(
