@@ -63,11 +63,13 @@ export function registerSuppressed(program: Command): void {
         cli.clip(printable(s.title ?? ''), 60),
       ]);
       const window = `from ${body.from} to ${body.to}${opts.alias !== undefined ? ` for alias ${printable(opts.alias)}` : ''}`;
-      const lines = [rows.length === 0 ? `nothing${opts.reason ? ` ${opts.reason}` : ''} was suppressed ${window}` : cli.table(['when', 'reason', 'alias', 'severity', 'by', 'title'], rows)];
+      const lines = [rows.length === 0 ? `nothing was suppressed${opts.reason ? ` for reason ${opts.reason}` : ''} ${window}` : cli.table(['when', 'reason', 'alias', 'severity', 'by', 'title'], rows)];
       if (body.next_cursor) lines.push('', `more: alertbus suppressed … (the same options) --cursor ${body.next_cursor}`);
       if (Array.isArray(body.counts)) {
         const counts = body.counts as Array<{ reason: string; count: number }>;
-        lines.push('', `${body.total} suppressed ${window}${counts.length ? ', by reason:' : ''}`);
+        // The counts cover every reason, whatever --reason chose: say so, or "nothing … 30 suppressed" reads as a contradiction.
+        const all = opts.reason ? ' for all reasons' : '';
+        lines.push('', `${body.total} decision${body.total === 1 ? '' : 's'} suppressed${all} ${window}${counts.length ? ', by reason:' : ''}`);
         const width = Math.max(0, ...counts.map((c) => c.reason.length));
         for (const c of counts) lines.push(`  ${c.reason.padEnd(width)}  ${c.count}`);
       }

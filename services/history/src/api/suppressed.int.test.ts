@@ -280,7 +280,7 @@ describe('alertbus suppressed', () => {
     expect(rows[2]).not.toMatch(/abcd1234secret/);
     expect(rows[3]).toMatch(/dropped-by-rule +generic:noise +.*rule "drop noisy"/);
     expect(rows[6]).toMatch(/storm-control +grafana:cpu +.*storm summary inc-storm in #storm/);
-    expect(run.stdout).toMatch(/7 suppressed from 2025-03-02T00:00:00\.000Z to 2025-03-03T00:00:00\.000Z/);
+    expect(run.stdout).toMatch(/7 decisions suppressed from 2025-03-02T00:00:00\.000Z to 2025-03-03T00:00:00\.000Z/);
     expect(run.stdout).toMatch(/^ +silenced +3$/m);
     expect(run.stdout).toMatch(/^ +storm-control +1$/m);
   });
@@ -288,6 +288,8 @@ describe('alertbus suppressed', () => {
   it('filters by --reason and --alias, widens with --since, and prints JSON', async () => {
     const silenced = await runCli('suppressed', '--reason', 'silenced', '--alias', 'am:disk', '--url', url);
     expect(silenced.stdout.trim().split('\n').filter((l) => l.startsWith('2025-'))).toHaveLength(2);
+    // The counts under a --reason cover every reason, and say so.
+    expect(silenced.stdout).toMatch(/decisions? suppressed for all reasons from /);
 
     const wide = await runCli('suppressed', '--since', '48h', '--url', url);
     expect(wide.stdout).toMatch(/am:old/);
