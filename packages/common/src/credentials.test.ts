@@ -25,6 +25,15 @@ describe('credentials in free text are redacted by their shape', () => {
     ['backup failed: mysql -uroot -pRootPw7 prod', 'backup failed: mysql -uroot -p[redacted] prod'],
     ['login with password=PlainPw1 refused', 'login with password=[redacted] refused'],
     ['Disk full on db-9 (97% of /var)', 'Disk full on db-9 (97% of /var)'],
+    // A Slack message's label list, as alertbus renders it.
+    ['*Labels*\n• api_token: tok-label-SECRET-abc123\n• db_password: hunter2\n• host: db-9', '*Labels*\n• api_token: [redacted]\n• db_password: [redacted]\n• host: db-9'],
+    // Words that only contain a credential's name are ordinary text.
+    ['tokenizer_errors=12 on keyboard service, max_tokens=4096', 'tokenizer_errors=12 on keyboard service, max_tokens=4096'],
+    ['tokenizer: worker crashed after 3 retries\nsecretary: on leave\npasswords_rotated=yes', 'tokenizer: worker crashed after 3 retries\nsecretary: on leave\npasswords_rotated=yes'],
+    ['AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI x', 'AWS_SECRET_ACCESS_KEY=[redacted] x'],
+    // A value ends where the quoted text or command it was in does.
+    ['echo "export AWS_SECRET_ACCESS_KEY=abc123"; echo done', 'echo "export AWS_SECRET_ACCESS_KEY=[redacted]"; echo done'],
+    ['TOKEN=abc123; echo done && PASSWORD=x|y', 'TOKEN=[redacted]; echo done && PASSWORD=[redacted]'],
   ])('%s', (text, redacted) => {
     expect(redactCredentials(text)).toBe(redacted);
   });

@@ -9,17 +9,21 @@ import { scrubSecrets } from './logger';
 /**
  * A name that says its value is a secret: `--password`, `PGPASSWORD`, `--api-key`, `GITHUB_TOKEN`, `PASSPHRASE`, and
  * `GITHUB_PAT`, `DB_PASS`, `--pass`, `MYSQL_PWD` (`pat` and `pass` as a whole part of the name only, so `PATH` and
- * `PASSENGER_ENV` are not ones; `pwd` after another part only, so the working directory's `PWD` is not one).
+ * `PASSENGER_ENV` are not ones; `pwd` after another part only, so the working directory's `PWD` is not one). The word
+ * ends the name or a part of it: `AWS_SECRET_ACCESS_KEY` is one, `tokenizer_errors`, `max_tokens` and `secretary` are not.
  */
 const NAME =
-  String.raw`(?:[A-Za-z0-9_-]{0,40}(?:password|passwd|passphrase|token|secret|api[-_]?key|private[-_]?key|credentials?)[A-Za-z0-9_-]{0,40}` +
+  String.raw`(?:[A-Za-z0-9_-]{0,40}(?:password|passwd|passphrase|token|secret|api[-_]?key|private[-_]?key|credentials?)(?:[_-][A-Za-z0-9_-]{0,40})?(?![A-Za-z0-9])` +
   String.raw`|(?:[A-Za-z0-9_-]{0,40}[_-])?(?:pat|pass)(?:[_-][A-Za-z0-9_-]{0,40})?(?![A-Za-z0-9])` +
   String.raw`|[A-Za-z0-9_-]{0,40}[A-Za-z0-9][_-]pwd(?:[_-][A-Za-z0-9_-]{0,40})?(?![A-Za-z0-9]))`;
 /** The rest of a shell word: single-quoted (commandLine writes a ' as '\''), double-quoted, or bare. */
 const IN_SINGLE = String.raw`(?:[^'\n]|'\\'')*`;
 const IN_DOUBLE = String.raw`(?:[^"\\\n]|\\.)*`;
-/** A bare value runs to the next unescaped space: a quote inside it (`ab"cd`) or escaped (`x\"y`, `a\ b`) does not end it. */
-const BARE = String.raw`(?:\\.|[^\s'"\\])(?:\\.|[^\s\\])*`;
+/**
+ * A bare value runs to the next unescaped space: a quote inside it (`ab"cd`) or escaped (`x\"y`, `a\ b`) does not end it.
+ * A quote or `;`, `&`, `|` before a space or the end does: it closes what the value was in (`"export K=v"; echo`).
+ */
+const BARE = String.raw`(?:\\.|[^\s'"\\;&|])(?:\\.|[^\s\\'";&|]|['";&|](?=[^\s'";&|]))*`;
 const VALUE = String.raw`(?:'${IN_SINGLE}'|"${IN_DOUBLE}"|${BARE})`;
 const NOT_DONE = String.raw`(?!\[redacted\])`;
 
@@ -37,8 +41,8 @@ const QUOTED_KEY_SECRET = [
   new RegExp(String.raw`("${NAME}"[ \t]*:[ \t]*)(?!"?\[redacted\])(?:"${IN_DOUBLE}"|[^\s"',}\]]+)`, 'gi'),
   new RegExp(String.raw`('${NAME}'[ \t]*:[ \t]*)(?!'?\[redacted\])(?:'(?:[^'\\\n]|\\.)*'|[^\s"',}\]]+)`, 'gi'),
 ];
-/** `password: x` at a line's start (YAML, `key: value` logs, a list item): the value runs to the line's end. */
-const YAML_SECRET = new RegExp(String.raw`^([ \t]*(?:-[ \t]+)?${NAME}[ \t]*:[ \t]*)${NOT_DONE}(?:'${IN_SINGLE}'|"${IN_DOUBLE}"|[^\s'"][^\r\n]*)`, 'gim');
+/** `password: x` at a line's start (YAML, `key: value` logs, a list item, a Slack message's `• key: value`): to the line's end. */
+const YAML_SECRET = new RegExp(String.raw`^([ \t]*(?:[-*•][ \t]+)?${NAME}[ \t]*:[ \t]*)${NOT_DONE}(?:'${IN_SINGLE}'|"${IN_DOUBLE}"|[^\s'"][^\r\n]*)`, 'gim');
 /**
  * `password = x` at a line's start (INI and properties files, with a space beside `=`): the value runs to the line's end
  * (a `#` may be part of it). Without the space it is `NAMED_SECRET`'s, as `DB_PASS=x ./run` is a command line.

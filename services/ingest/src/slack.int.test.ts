@@ -344,6 +344,8 @@ describe('POST /slack/interactions', () => {
     const [dropped, kept] = [await recorded('1548426417.840901'), await recorded('1548426417.840902')];
     expect(dropped).toMatchObject({ actionId: 'alertbus_resolve' });
     expect(dropped).not.toHaveProperty('responseUrl');
+    // Nor in the payload kept as raw (admins read it in the history).
+    expect(JSON.stringify(dropped)).not.toContain('forged-secret-path');
     expect(kept?.responseUrl).toBe(genuine.response_url);
     expect(genuine.response_url).toMatch(/^https:\/\/hooks\.slack\.com\/actions\//);
 

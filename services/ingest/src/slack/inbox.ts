@@ -238,7 +238,7 @@ export async function receiveSlackInteraction(deps: SlackInboxDeps, payload: Sla
   // The click is recorded without it: any answer to it then goes by chat.postEphemeral, never to that host.
   const url = allowed[0]!.data.responseUrl;
   const foreign = url !== undefined && foreignResponseUrl(deps, url, 'Slack interaction', 'recorded without it, answers go through the Web API') !== undefined;
-  const actions = foreign ? allowed.map((a) => ({ ...a, data: (({ responseUrl: _dropped, ...data }) => data)(a.data) })) : allowed;
+  const actions = foreign ? allowed.map((a) => ({ ...a, data: withoutResponseUrl(a.data) })) : allowed;
   const recordedAt = accept.now().toISOString();
   const groups = await Promise.all(actions.map((a) => actorGroups(deps, a.data.user.id, a.data.team)));
   const events = actions.map((a, i) =>
@@ -255,4 +255,13 @@ export async function receiveSlackInteraction(deps: SlackInboxDeps, payload: Sla
   await writeEvents(accept, events, { what: 'Slack action', timeoutMs: remainingMs(deps.ackTimeoutMs, startedAt), timeoutVariable: 'INGEST_SLACK_TIMEOUT_MS' });
   metrics.requests.inc({ endpoint: 'interactions', outcome: 'accepted' });
   return events.length;
+}
+
+/** A click's facts without its response_url, in the parsed field and in the payload kept as `raw` alike. */
+function withoutResponseUrl<D extends { responseUrl?: string; raw?: unknown }>(data: D): Omit<D, 'responseUrl'> {
+  const { responseUrl: _dropped, ...rest } = data;
+  const raw = rest.raw;
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw) || !('response_url' in raw)) return rest;
+  const { response_url: _alsoDropped, ...keptRaw } = raw as Record<string, unknown>;
+  return { ...rest, raw: keptRaw };
 }
