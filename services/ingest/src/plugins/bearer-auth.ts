@@ -29,7 +29,7 @@ export function bearerAuth(tokens: readonly AcceptedToken[]) {
     const match = typeof header === 'string' ? /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header) : null;
     if (!match) {
       reply.header('www-authenticate', 'Bearer realm="alertbus"');
-      throw new HttpError(401, 'unauthorized', 'missing bearer token: send "Authorization: Bearer <INGEST_TOKEN>"');
+      throw new HttpError(401, 'unauthorized', 'missing bearer token: send "Authorization: Bearer <token>" with INGEST_TOKEN or an INGEST_TOKENS entry (pager webhooks take named entries only)');
     }
     const given = digest(match[1]!);
     let found: (typeof expected)[number] | undefined;
