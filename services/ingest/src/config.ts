@@ -280,10 +280,11 @@ function parseSenderNames(variable: string, raw: string | undefined, tokens: rea
   const names = (raw ?? '').split(',').map((n) => n.trim());
   if (names.every((n) => n === '')) return [];
   for (const [i, name] of names.entries()) {
+    if (name === '') throw new ConfigError(`${variable} entry ${i + 1} is empty (a stray comma?); ${note}`);
     if (!tokens.some((t) => t.name === name)) {
       const known = tokens.map((t) => t.name);
       throw new ConfigError(
-        `${variable} entry ${i + 1} is not the name of a sender of INGEST_TOKENS ` +
+        `${variable} entry ${i + 1} is not the name of a sender of INGEST_TOKENS, which are case-sensitive ` +
           `(${known.length > 0 ? `senders: ${known.join(', ')}` : 'INGEST_TOKENS is not set'}); ${note}`,
       );
     }
