@@ -93,9 +93,17 @@ const PROGRAM_SECRETS: ReadonlyArray<{ program: RegExp; options: readonly RegExp
   { program: /aws/, options: [new RegExp(String.raw`(\bset[ \t]+(?:[A-Za-z0-9_.-]{0,40}\.)?${NAME}[ \t]+)${NOT_DONE}${VALUE}`, 'gi')] },
 ];
 
+/** Where `program` is named as a command, compiled once per program (this runs for every text the history shows). */
+const AS_COMMAND = new Map<RegExp, RegExp>();
+function namedAsCommand(program: RegExp): RegExp {
+  let re = AS_COMMAND.get(program);
+  if (re === undefined) AS_COMMAND.set(program, (re = new RegExp(String.raw`(?:^|[\s/'"])(?:${program.source})(?=[\s'"]|$)`, 'm')));
+  return re;
+}
+
 /** The text with `options` scrubbed in what follows the first time `program` is named as a command. */
 function afterProgram(text: string, program: RegExp, options: readonly RegExp[]): string {
-  const named = new RegExp(String.raw`(?:^|[\s/'"])(?:${program.source})(?=[\s'"]|$)`, 'm').exec(text);
+  const named = namedAsCommand(program).exec(text);
   if (!named) return text;
   const at = named.index + named[0].length;
   return text.slice(0, at) + options.reduce((rest, option) => rest.replace(option, '$1[redacted]'), text.slice(at));
