@@ -5,7 +5,7 @@
  * Postgres, the Slack stand-in and the foreign host over HTTP.
  */
 import pino from 'pino';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Consumer } from 'kafkajs';
 import type { EventProducer } from '@alertbus/kafka';
 import type { AnyEnvelope } from '@alertbus/schemas';
 import { responseUrl, startSlackStandIn, type SlackStandIn } from '../../../packages/stand-ins/src/slack/server';
@@ -29,7 +29,6 @@ let standIn: SlackStandIn;
 let foreign: ForeignHost;
 let stack: Stack | undefined;
 let sink: SlackSink | undefined;
-let kafka: Kafka;
 let producer: EventProducer;
 let collector: Consumer;
 const seen: AnyEnvelope[] = [];
@@ -38,7 +37,7 @@ const silent = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 beforeAll(async () => {
   foreign = await startForeignHost();
   standIn = await startSlackStandIn({ tokens: [TOKEN], channels: [{ id: ALERTS, name: 'alerts', members: [ASKER] }], users: [{ id: ASKER, name: 'asker' }] });
-  ({ kafka, producer, collector } = await kafkaSide('foreign-response-url-int', seen, silent));
+  ({ producer, collector } = await kafkaSide('foreign-response-url-int', seen, silent));
   sink = await startSlackSink({ ...baseSinkConfig(TOKEN, standIn.url, silent), updateHoldMs: 0 });
   stack = new Stack({ SLACK_SIGNING_SECRET: SECRET, SLACK_BOT_TOKEN: TOKEN, SLACK_API_URL: standIn.url });
   await Promise.all([stack.start('router'), stack.start('ingest')]);
@@ -52,7 +51,6 @@ afterAll(async () => {
   await standIn?.close();
   await foreign?.close();
   await dropTestDatabase();
-  void kafka;
 });
 
 let unique = 0;
