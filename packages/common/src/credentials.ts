@@ -48,8 +48,36 @@ const YAML_SECRET = new RegExp(String.raw`^([ \t]*(?:[-*•][ \t]+)?${NAME}[ \t]
  * (a `#` may be part of it). Without the space it is `NAMED_SECRET`'s, as `DB_PASS=x ./run` is a command line.
  */
 const INI_SECRET = new RegExp(String.raw`^([ \t]*${NAME}(?:[ \t]+=[ \t]*|=[ \t]+))${NOT_DONE}(?:'${IN_SINGLE}'|"${IN_DOUBLE}"|[^\s'"][^\r\n]*)`, 'gim');
+/**
+ * `login failed, token: abc123XYZ789 for user x`: a name said as a secret with a `:` in the middle of a line, and the one
+ * word after it (quoted or not), when that word looks like a credential (credentialLike). `token: expired`,
+ * `password: incorrect` and `secret: rotated` are prose about one, and stay.
+ */
+const INLINE_SECRET = new RegExp(String.raw`(\b${NAME}[ \t]*:[ \t]*)${NOT_DONE}("[^"\r\n]{1,4096}"|'[^'\r\n]{1,4096}'|[^\s'"]{1,4096})`, 'gi');
+/** Punctuation that ends the sentence a bare value is in (`token: abc123XYZ789.`), not the value. */
+const TRAILING_PUNCTUATION = /[.,;:!?)\]}]+$/;
+/**
+ * Whether a word said to be a secret looks like one rather than like prose: at least 8 characters, and a digit, or a
+ * character that is neither a letter nor `-` or `'` (`_`, `/`, `+`, `=`, `!`…; a space is not one), or a capital after a small letter
+ * (`hunter2hunter`, `s3cr3t-pw`, `Pa_ssword`, `CorrectHorse`); `expired`, `incorrect`, `Rotated`, `re-issued` are none.
+ */
+function credentialLike(word: string): boolean {
+  if (word.length < 8) return false;
+  return /[0-9]|[^\p{L}\s'-]|\p{Ll}\p{Lu}/u.test(word);
+}
 /** GitHub tokens (`ghp_…`, `gho_…`, `github_pat_…`), whatever names them: their prefix says what they are. */
 const GITHUB_TOKEN = /\b(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255})\b/g;
+/**
+ * Other services' tokens whose prefix says what they are, whatever names them: Stripe's secret and restricted keys
+ * (`sk_live_…`, `sk_test_…`, `rk_live_…`), AWS access key ids (`AKIA…`), GitLab's personal access tokens (`glpat-…`),
+ * npm's (`npm_…`, 36 characters after it), Google API keys (`AIza…`, 39 in all). Slack's (`xoxb-…`, `xapp-…`) are
+ * scrubSecrets'. Like the JWT's below, a match starts only where a run of token characters does, so a long run
+ * (`glpat-glpat-…`) is read once, not once from each prefix inside it.
+ */
+const PREFIXED_TOKEN =
+  /(?<![A-Za-z0-9_-])(?:[sr]k_(?:live|test)_[A-Za-z0-9]{10,255}|AKIA[0-9A-Z]{16}|glpat-[A-Za-z0-9_-]{20,255}(?:\.[A-Za-z0-9_-]{1,64}){0,4}|npm_[A-Za-z0-9]{36}|AIza[0-9A-Za-z_-]{35})(?![A-Za-z0-9_-])/g;
+/** A JSON Web Token: base64url header and payload (both JSON objects, so `eyJ…`), then its signature (none when unsigned). */
+const JWT = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{2,1024}\.eyJ[A-Za-z0-9_-]{2,16384}\.[A-Za-z0-9_-]{0,4096}/g;
 /** A URL's user and password, of any scheme (https, postgres, redis…). */
 const URL_USERINFO = /(\b[a-z][a-z0-9+.-]{0,31}:\/\/)[^/?\s@]{1,1024}(?:@[^/?\s@]{1,1024}){0,8}@/gi;
 /** Slack's incoming webhooks and response URLs: the URL is the credential. */
@@ -109,6 +137,41 @@ function afterProgram(text: string, program: RegExp, options: readonly RegExp[])
   return text.slice(0, at) + options.reduce((rest, option) => rest.replace(option, '$1[redacted]'), text.slice(at));
 }
 
+/**
+ * A cheap first look: most text holds nothing redactCredentials replaces, nor a `Basic …` header or a Slack hook URL
+ * (a name, option, scheme or program that comes before a credential, a token's prefix, a key's PEM header, a URL).
+ * False means there is nothing to redact; true only that there may be (`path`, `monkey` and `passenger` say true).
+ */
+const MAYBE_CREDENTIAL =
+  /xox[a-z]-|xapp-|gh[pousr]_|github_pat|[sr]k_(?:live|test)_|akia|glpat-|npm_|aiza|eyj|bearer|basic\s|geniekey|hooks\.slack|pass|pwd|token|secret|key|auth|cookie|session|signature|credential|pat|private|:\/\/|(?:^|\s)'?-[pua]|--(?:proxy-)?user|sshpass|redis-cli/i;
+
+export function mayHoldCredentials(text: string): boolean {
+  return MAYBE_CREDENTIAL.test(text);
+}
+
+/** `text` through redactCredentials when the first look finds something it may replace; else `text` itself, at little cost. */
+export function redactCredentialsIfAny(text: string, opts: { slackHookUrls?: boolean } = {}): string {
+  return MAYBE_CREDENTIAL.test(text) ? redactCredentials(text, opts) : text;
+}
+
+const SECRET_NAME = new RegExp(String.raw`^-{0,2}${NAME}$`, 'i');
+/** Names already seen, and whether they say their value is a secret: keys (labels, details) repeat from alert to alert. */
+const secretNames = new Map<string, boolean>();
+
+/**
+ * Whether a key or variable name says its value is a secret, as the shapes above read one (`db_password`,
+ * `API_TOKEN`, `github_pat`; not `tokenizer`, `path`, `passenger_env`): its value is a credential whatever it looks like.
+ */
+export function isSecretName(name: string): boolean {
+  let secret = secretNames.get(name);
+  if (secret === undefined) {
+    secret = name.length <= 200 && SECRET_NAME.test(name);
+    if (secretNames.size >= 10_000) secretNames.clear();
+    secretNames.set(name, secret);
+  }
+  return secret;
+}
+
 /** The quote a value opens with, to keep it around `[redacted]`; none for a bare value. */
 const quoteOf = (value: string): string => (value.startsWith('"') || value.startsWith("'") ? value[0]! : '');
 
@@ -123,10 +186,17 @@ export function redactCredentials(text: string, opts: { slackHookUrls?: boolean 
     .replace(SLACK_HOOK_URL, (url) => (opts.slackHookUrls === false ? url : '[redacted]'))
     .replace(URL_USERINFO, '$1[redacted]@')
     .replace(GITHUB_TOKEN, '[redacted]')
+    .replace(PREFIXED_TOKEN, '[redacted]')
+    .replace(JWT, '[redacted]')
     .replace(HEADER, (all, head: string, scheme: string | undefined) => (CREDENTIAL_HEADER_NAME.test(head) ? `${head}${scheme ?? ''}[redacted]` : all));
   for (const re of QUOTED_KEY_SECRET) out = out.replace(re, (all, head: string) => `${head}${quoteOf(all.slice(head.length))}[redacted]${quoteOf(all.slice(head.length))}`);
   out = out.replace(YAML_SECRET, (all, head: string) => `${head}${quoteOf(all.slice(head.length))}[redacted]${quoteOf(all.slice(head.length))}`);
   out = out.replace(INI_SECRET, (all, head: string) => `${head}${quoteOf(all.slice(head.length))}[redacted]${quoteOf(all.slice(head.length))}`);
+  out = out.replace(INLINE_SECRET, (all, head: string, value: string) => {
+    const quote = quoteOf(value);
+    const word = quote ? value.slice(1, -1) : value.replace(TRAILING_PUNCTUATION, '');
+    return credentialLike(word) ? `${head}${quote}[redacted]${quote}${value.slice(quote.length + word.length + quote.length)}` : all;
+  });
   for (const re of QUOTED_NAMED_SECRET) out = out.replace(re, '$1$2[redacted]$1');
   out = out.replace(NAMED_SECRET, '$1[redacted]').replace(SECRET_OPTION, '$1[redacted]');
   for (const { program, options } of PROGRAM_SECRETS) out = afterProgram(out, program, options);
