@@ -1,10 +1,23 @@
 /**
  * Credentials in free text, found by their shape: what a command line and its output (`alertbus run`), and what senders
- * wrote into alerts (the history's labels, titles and comments), may carry without a key that says so. Each value is
+ * wrote into alerts (the history's labels, titles and comments; the router's Slack messages and pager alerts), may carry
+ * without a key that says so. Each value is
  * replaced by `[redacted]`; the name, option or scheme before it stays, to say what was there. Linear-time patterns:
  * the text is a sender's.
  */
-import { scrubSecrets } from './logger';
+
+/**
+ * The tokens any text may hold, whatever it is: a `GenieKey` or `Bearer` header's value, Slack's tokens (`xoxb-…`,
+ * `xapp-…`). What the logger scrubs from every message, and where redactCredentials starts. This module imports
+ * nothing, so the router's pure core can share it (`@alertbus/common/src/credentials`).
+ */
+export function scrubTokenShapes(text: string): string {
+  return text
+    .replace(/(GenieKey\s+)[^\s"']+/gi, '$1[redacted]')
+    .replace(/(Bearer\s+)[^\s"']+/gi, '$1[redacted]')
+    .replace(/xox[abposr]-[A-Za-z0-9-]+/g, '[redacted]')
+    .replace(/xapp-[A-Za-z0-9-]+/g, '[redacted]');
+}
 
 /**
  * A name that says its value is a secret: `--password`, `PGPASSWORD`, `--api-key`, `GITHUB_TOKEN`, `PASSPHRASE`, and
@@ -71,7 +84,7 @@ const GITHUB_TOKEN = /\b(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]
  * Other services' tokens whose prefix says what they are, whatever names them: Stripe's secret and restricted keys
  * (`sk_live_…`, `sk_test_…`, `rk_live_…`), AWS access key ids (`AKIA…`), GitLab's personal access tokens (`glpat-…`),
  * npm's (`npm_…`, 36 characters after it), Google API keys (`AIza…`, 39 in all). Slack's (`xoxb-…`, `xapp-…`) are
- * scrubSecrets'. Like the JWT's below, a match starts only where a run of token characters does, so a long run
+ * scrubTokenShapes'. Like the JWT's below, a match starts only where a run of token characters does, so a long run
  * (`glpat-glpat-…`) is read once, not once from each prefix inside it.
  */
 const PREFIXED_TOKEN =
@@ -181,7 +194,7 @@ const quoteOf = (value: string): string => (value.startsWith('"') || value.start
  * `slackHookUrls: false` leaves Slack's hook URLs to the caller (the history shows them to admins).
  */
 export function redactCredentials(text: string, opts: { slackHookUrls?: boolean } = {}): string {
-  let out = scrubSecrets(text)
+  let out = scrubTokenShapes(text)
     .replace(PEM_PRIVATE_KEY, (_all, begin: string, end: string | undefined) => `${begin}\n[redacted]${end ? `\n${end}` : ''}`)
     .replace(SLACK_HOOK_URL, (url) => (opts.slackHookUrls === false ? url : '[redacted]'))
     .replace(URL_USERINFO, '$1[redacted]@')

@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { checkLogLevel } from './config';
+import { scrubTokenShapes } from './credentials';
 
 export type { Logger };
 
@@ -40,11 +41,7 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL || '
 
 /** Removes anything that looks like a credential from a message meant for a log or an error. */
 export function scrubSecrets(text: string, secrets: ReadonlyArray<string | undefined> = []): string {
-  let out = text
-    .replace(/(GenieKey\s+)[^\s"']+/gi, '$1[redacted]')
-    .replace(/(Bearer\s+)[^\s"']+/gi, '$1[redacted]')
-    .replace(/xox[abposr]-[A-Za-z0-9-]+/g, '[redacted]')
-    .replace(/xapp-[A-Za-z0-9-]+/g, '[redacted]');
+  let out = scrubTokenShapes(text);
   for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('[redacted]');
   return out;
 }
