@@ -4,6 +4,7 @@ import type { RouterState } from '../state';
 import { Outputs } from './outputs';
 import { own } from './own';
 import { codePoints, escapeMrkdwn, truncate, truncateMrkdwn } from './text';
+import { jsonWithoutCredentials, withoutCredentials } from './shown-text';
 
 export type NotificationInput = Envelope<'NotificationRequested'>;
 type NotificationState = Extract<SlackKeyState, { kind: 'notification' }>;
@@ -44,11 +45,11 @@ export interface RenderedNotification {
 
 /**
  * A tag notification as a Slack message: one attachment whose colour is the level, with the title and the
- * text as sent, escaped so a sender's text can never ping anyone or become a link.
+ * text as sent, without credentials, and escaped so a sender's text can never ping anyone or become a link.
  */
 export function renderNotification(n: { level: NotificationLevel; title?: string; text: string }): RenderedNotification {
-  const title = n.title !== undefined && n.title.trim() !== '' ? truncate(n.title.trim(), LIMITS.title) : undefined;
-  const text = escapeMrkdwn(n.text);
+  const title = n.title !== undefined && n.title.trim() !== '' ? truncate(withoutCredentials(n.title.trim()), LIMITS.title) : undefined;
+  const text = escapeMrkdwn(withoutCredentials(n.text));
   const fallback = truncateMrkdwn(`${LEVEL_EMOJI[n.level]} ${title !== undefined ? `${escapeMrkdwn(title)}: ` : ''}${text}`, LIMITS.fallback);
   return {
     attachments: [
@@ -67,7 +68,7 @@ export function renderNotification(n: { level: NotificationLevel; title?: string
  * Decides a notification: resolve its tag to a channel (the level's channel first), post it with the tag's
  * username and icon, and record the decision. Never an incident, never a page. Only a notification with a
  * dedupKey has a key that another can share; a second one under a posted key is recorded as a duplicate.
- * A direct notification is posted as the sender built it. Pure, like every decision.
+ * A direct notification is posted as the sender built it, less the credentials in its text. Pure, like every decision.
  */
 export function decideNotification(input: NotificationInput, state: RouterState | undefined, rules: CompiledRules): { events: Outputs['events']; state: RouterState | undefined } {
   const out = new Outputs(input);
@@ -85,9 +86,9 @@ export function decideNotification(input: NotificationInput, state: RouterState 
     reason = 'direct';
     channel = n.channel ?? rules.defaults.slack.channel;
     command = {
-      text: n.text,
-      ...(n.blocks !== undefined ? { blocks: n.blocks } : {}),
-      ...(n.attachments !== undefined ? { attachments: n.attachments } : {}),
+      text: withoutCredentials(n.text),
+      ...(n.blocks !== undefined ? { blocks: jsonWithoutCredentials(n.blocks) } : {}),
+      ...(n.attachments !== undefined ? { attachments: jsonWithoutCredentials(n.attachments) } : {}),
       ...(n.username !== undefined ? { username: n.username } : {}),
       ...(n.iconEmoji !== undefined ? { iconEmoji: n.iconEmoji } : {}),
     };

@@ -9,6 +9,7 @@ import { Outputs } from './outputs';
 import { incidentView, renderRoot } from './render';
 import { forwardPagerAction, isOwnPagerAction, pagerAliasStateOf } from './pager-links';
 import { escapeMrkdwn, truncate } from './text';
+import { withoutCredentials } from './shown-text';
 import { withChanges } from './evolve';
 
 /** An action on a pager alert as the webhook reported it, keyed by the pager alert's alias. */
@@ -50,7 +51,7 @@ export function pagerUnacknowledgedText(provider: PagerProvider, user: string | 
 }
 
 export function pagerResolvedText(provider: PagerProvider, user: string | undefined, title: string): string {
-  return `Resolved in ${PAGER_NAMES[provider]} by ${pagerUserText(user)}: ${escapeMrkdwn(truncate(title, 120))}`;
+  return `Resolved in ${PAGER_NAMES[provider]} by ${pagerUserText(user)}: ${escapeMrkdwn(truncate(withoutCredentials(title), 120))}`;
 }
 
 const pagerAliasOf = (s: AliasState) => s.pagerAlias ?? s.alias;

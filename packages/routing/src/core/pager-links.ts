@@ -4,6 +4,7 @@ import type { DecisionContext } from './context';
 import { NO_NEIGHBOURS, type Neighbours } from './neighbours';
 import { Outputs } from './outputs';
 import { truncate } from './text';
+import { withoutCredentials } from './shown-text';
 
 export type PagerAliasLinkInput = Envelope<'PagerAliasLinked'>;
 export type PagerAliasResolveInput = Envelope<'PagerAliasResolved'>;
@@ -68,7 +69,7 @@ export const RESOLVED_NOTE = 'Resolved at the source.';
 /** The note on the pager alert when an incident paged through it resolved at its source, and it stays open for the others. */
 export function sharedPageResolvedNote(title: string, alias: string, stillOpen: number, how = RESOLVED_NOTE): string {
   const others = stillOpen === 1 ? '1 other incident' : `${stillOpen} other incidents`;
-  return `${how.replace(/\.$/, '')}: ${truncate(title, 200)} (${alias}). This alert stays open for ${others} still open on it.`;
+  return `${how.replace(/\.$/, '')}: ${truncate(withoutCredentials(title), 200)} (${alias}). This alert stays open for ${others} still open on it.`;
 }
 
 /**

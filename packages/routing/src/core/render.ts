@@ -2,6 +2,7 @@ import type { AlertValues, AliasState, Labels, Link, RuleRef, SlackButtonValue }
 import { incidentPageUrl, severityEmoji, slackDate, viewButton } from './slack-format';
 import { cutToFit } from './cut-mark';
 import { codePoints, escapeMrkdwn, slackUserRef, sortedEntries, truncate, truncateMrkdwn } from './text';
+import { labelsWithoutCredentials, linksWithoutCredentials, withoutCredentials } from './shown-text';
 
 /** What a rendering needs beyond the incident: configuration the adapter passes in (never read from the environment here). */
 export interface RenderOptions {
@@ -32,20 +33,23 @@ export interface IncidentView {
   rule: RuleRef;
 }
 
-/** What the Slack renderings show of an alias's state. */
+/**
+ * What the Slack renderings show of an alias's state: what its sender wrote (title, description, labels, links) without
+ * the credentials in it; the state and its facts keep it as sent.
+ */
 export function incidentView(s: AliasState): IncidentView {
   return {
     alias: s.alias,
     incidentId: s.incidentId,
     occurrence: s.occurrence,
-    title: s.title,
+    title: withoutCredentials(s.title),
     severity: s.severity,
     source: s.source,
     status: s.status,
     count: s.count,
-    labels: s.labels,
-    links: s.links,
-    ...(s.description !== undefined ? { description: s.description } : {}),
+    labels: labelsWithoutCredentials(s.labels),
+    links: linksWithoutCredentials(s.links),
+    ...(s.description !== undefined ? { description: withoutCredentials(s.description) } : {}),
     ...(s.values !== undefined ? { values: s.values } : {}),
     openedAt: s.openedAt,
     ...(s.acknowledgedAt !== undefined ? { acknowledgedAt: s.acknowledgedAt } : {}),

@@ -4,6 +4,7 @@ import type { StormMembers } from './neighbours';
 import type { Storm } from './storm';
 import { PAGER_LIMITS } from './pager';
 import { codePoints, escapeMrkdwn, truncate, truncateMrkdwn } from './text';
+import { withoutCredentials } from './shown-text';
 
 const ICON = { open: '🔥', acknowledged: '👀', resolved: '✅' } as const;
 
@@ -16,7 +17,7 @@ const lineCache = new WeakMap<AliasState, { line: string; points: number }>();
 function memberLine(m: AliasState): { line: string; points: number } {
   let cached = lineCache.get(m);
   if (!cached) {
-    const line = `${ICON[m.status]} ${escapeMrkdwn(truncate(m.title, 120))} (${escapeMrkdwn(m.severity)}) · \`${escapeMrkdwn(truncate(m.alias, 80))}\``;
+    const line = `${ICON[m.status]} ${escapeMrkdwn(truncate(withoutCredentials(m.title), 120))} (${escapeMrkdwn(m.severity)}) · \`${escapeMrkdwn(truncate(m.alias, 80))}\``;
     cached = { line, points: codePoints(line) };
     lineCache.set(m, cached);
   }
@@ -63,7 +64,7 @@ export function renderStormSummary(storm: Storm, { total, open, members }: Storm
 
 /** The storm page's message: the channel, and the alert that started it (the pager shows the message first). */
 export function stormPageMessage(storm: Storm, firstTitle: string): string {
-  return `Alert storm in ${storm.channel}: ${firstTitle.trim() === '' ? 'alert' : firstTitle} and more`;
+  return `Alert storm in ${storm.channel}: ${firstTitle.trim() === '' ? 'alert' : withoutCredentials(firstTitle)} and more`;
 }
 
 export function stormPageDescription(storm: Storm): string {
@@ -77,12 +78,12 @@ export function stormPageDescription(storm: Storm): string {
 
 /** Plain text (the pager does not render Slack markup): counts, and the latest incident's title. */
 export function stormPageNote(storm: Storm, { paged, pagedOpen }: StormMembers, latestTitle: string): string {
-  return truncate(`The storm in ${storm.channel} has gathered ${paged} incidents so far, ${pagedOpen} open. Latest: ${latestTitle}`, PAGER_LIMITS.note);
+  return truncate(`The storm in ${storm.channel} has gathered ${paged} incidents so far, ${pagedOpen} open. Latest: ${withoutCredentials(latestTitle)}`, PAGER_LIMITS.note);
 }
 
 /** Who acknowledged which of the storm's incidents (the storm's alert stays open for the others). */
 export function stormMemberAcknowledgedNote(by: string, member: Pick<AliasState, 'title' | 'alias'>): string {
-  return truncate(`Acknowledged in Slack by ${by}: ${member.title} (${member.alias}). This alert stays open until every incident of the storm is resolved.`, PAGER_LIMITS.note);
+  return truncate(`Acknowledged in Slack by ${by}: ${withoutCredentials(member.title)} (${member.alias}). This alert stays open until every incident of the storm is resolved.`, PAGER_LIMITS.note);
 }
 
 export function stormPageClosedNote({ paged }: StormMembers): string {

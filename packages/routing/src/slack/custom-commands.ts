@@ -1,6 +1,7 @@
 /** The rules file's own commands (`commands.handlers`): which one a text is, and what its reply says. Pure. */
 import { RE2JS } from 're2js';
 import { escapeMrkdwn, slackUserRef, truncate, truncateMrkdwn } from '../core/text';
+import { withoutCredentials } from '../core/shown-text';
 import type { CompiledCommandHandler, CompiledRules } from '../rules/types';
 
 /** Longest value of one named group put into a reply (sender text), and of the whole reply. */
@@ -22,14 +23,14 @@ const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 
 /**
  * A `reply:` template filled in: each group's value is what the sender typed, so it is escaped (no markup, no
- * `<!channel>`) and bounded; {{user}} mentions who asked. The template itself is the rules author's, as written.
+ * `<!channel>`), without credentials, and bounded; {{user}} mentions who asked. The template itself is the rules author's, as written.
  */
 export function renderReply(template: string, groups: Readonly<Record<string, string>>, user: string | undefined): string {
   const out = template.replace(PLACEHOLDER, (whole, name: string) => {
     if (name === 'user') return user ? slackUserRef(user) : 'someone';
     const v = groups[name];
     // Slack sends `<`, `>`, `&` typed by people as entities: undone, then escaped once, so it shows as typed.
-    return v === undefined ? whole : escapeMrkdwn(truncate(unescapeSlack(v), GROUP_VALUE_MAX));
+    return v === undefined ? whole : escapeMrkdwn(truncate(withoutCredentials(unescapeSlack(v)), GROUP_VALUE_MAX));
   });
   return truncateMrkdwn(out, REPLY_MAX);
 }

@@ -1,7 +1,9 @@
 import { deriveId, type AliasState, type AnyEnvelope, type DecisionReason, type Envelope, type RuleRef } from '@alertbus/schemas';
 import { evolve, isIncidentEvent } from '../core/evolve';
 import { Outputs } from '../core/outputs';
-import { pagerDetails, pagerMessage, pagerTags } from '../core/pager';
+import { PAGER_LIMITS, pagerDetails, pagerMessage, pagerTags } from '../core/pager';
+import { truncate } from '../core/text';
+import { withoutCredentials } from '../core/shown-text';
 import type { CompiledRules } from '../rules/types';
 import { helpText, parseCommand, stripLeadingMentions, type SlackCommand } from './commands';
 import { authorize, authorizeRole, refusalText, type Authorization } from './authorize';
@@ -296,7 +298,9 @@ function open(c: Ctx, r: SlackRoute): AliasState {
       incidentId,
       rule: r.rule,
       message: pagerMessage(title),
-      description,
+      // The incident keeps what was asked as written; the page shows it without credentials (a `[redacted]` may be
+      // longer than what it replaced: cut to the pager's limit again).
+      description: truncate(withoutCredentials(description), PAGER_LIMITS.description),
       priority: r.pager.priority,
       tags: pagerTags(r.pager.tags),
       responders: [...r.pager.responders],

@@ -9,6 +9,7 @@ import { evolve, isIncidentEvent } from '../core/evolve';
 import { Outputs } from '../core/outputs';
 import { BUTTON_ACTION_IDS } from '../core/render';
 import { escapeMrkdwn, truncate } from '../core/text';
+import { withoutCredentials } from '../core/shown-text';
 import type { CompiledRules } from '../rules/types';
 import type { DecisionContext } from '../core/context';
 import type { SilenceLookup, SilenceRecord } from '../core/silences';
@@ -83,7 +84,7 @@ const STORM_PAGE_NOTED = "It pages through its storm's alert, which got a note s
 export function actionAnswer(name: 'ack' | 'resolve', target: string, events: readonly AnyEnvelope[], problem?: string, command = '/alertbus'): string {
   for (const e of events) {
     const d = e.data as { title?: string; reason?: string };
-    const title = escapeMrkdwn(truncate(d.title ?? '', TITLE_MAX));
+    const title = escapeMrkdwn(truncate(withoutCredentials(d.title ?? ''), TITLE_MAX));
     if (e.type === 'IncidentAcknowledged') {
       // A storm member: its page is the storm's, shared with the others, and only noted.
       const stormPage = events.some((x) => x.type === 'AddPagerNote' && x.alias.startsWith(STORM_KEY_PREFIX));

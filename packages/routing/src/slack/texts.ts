@@ -1,6 +1,7 @@
 /** What the router says in Slack threads and pager notes about Slack requests: pure text, no rendering state. */
 import { PAGER_LIMITS } from '../core/pager';
 import { codePoints, escapeMrkdwn, slackUserRef, truncate } from '../core/text';
+import { withoutCredentials } from '../core/shown-text';
 import { stripLeadingMentions } from './commands';
 
 /** Longest incident title taken from a message (the pager alert's message is cut at 130 anyway). */
@@ -67,7 +68,7 @@ export function acknowledgedText(by: string): string {
 }
 
 export function resolvedByText(by: string, title: string): string {
-  return `Resolved by ${userRef(by)}: ${escapeMrkdwn(truncate(title, TITLE_MAX))}`;
+  return `Resolved by ${userRef(by)}: ${escapeMrkdwn(truncate(withoutCredentials(title), TITLE_MAX))}`;
 }
 
 export function alreadyText(status: 'acknowledged' | 'resolved'): string {
@@ -101,12 +102,12 @@ export function requestDescription(m: {
 }
 
 export function editedNote(user: string | undefined, text: string): string {
-  return truncate(`The Slack message was edited${user ? ` by ${user}` : ''}. It now says:\n${requestText(text) || '(no text)'}`, 25_000);
+  return truncate(`The Slack message was edited${user ? ` by ${user}` : ''}. It now says:\n${withoutCredentials(requestText(text)) || '(no text)'}`, 25_000);
 }
 
-/** A mention in a request's thread, on the request's pager alert: what was added and by whom. */
+/** A mention in a request's thread, on the request's pager alert: what was added (credentials redacted) and by whom. */
 export function threadNote(user: string | undefined, text: string): string {
-  return truncate(`Added in the Slack thread${user ? ` by ${user}` : ''}:\n${requestText(text) || '(no text)'}`, 25_000);
+  return truncate(`Added in the Slack thread${user ? ` by ${user}` : ''}:\n${withoutCredentials(requestText(text)) || '(no text)'}`, 25_000);
 }
 
 /** The answer in the thread to a mention that joined the thread's request instead of opening another. */

@@ -1,0 +1,77 @@
+/**
+ * What senders wrote, as Slack and the pager show it: credentials redacted (packages/common/src/credentials.ts), before
+ * any escaping or cutting, so both still apply and the limits count what is shown. The facts keep the text as sent.
+ */
+import { isSecretName, mayHoldCredentials, redactCredentials } from '@alertbus/common/src/credentials';
+import type { Labels, Link } from '@alertbus/schemas';
+import { earlierCut } from './cut-mark';
+
+/** A sender's text without the credentials in it; ingest's cut mark at its end stays as it is (a value never takes it). */
+export function withoutCredentials(text: string): string {
+  if (!mayHoldCredentials(text)) return text;
+  const { head } = earlierCut(text);
+  return redactCredentials(head) + text.slice(head.length);
+}
+
+/**
+ * Labels as shown: under a name said as a secret (`db_password`, `api_token`) the whole value is redacted, whatever it
+ * looks like; other values as text. The same object when nothing is redacted, as for nearly every alert.
+ */
+export function labelsWithoutCredentials(labels: Labels): Labels {
+  let out: Record<string, string> | undefined;
+  for (const k in labels) {
+    if (!Object.hasOwn(labels, k)) continue;
+    const v = labels[k]!;
+    const shown = isSecretName(k) ? '[redacted]' : withoutCredentials(v);
+    if (shown === v) continue;
+    out ??= { ...labels };
+    // A key JSON.parse made an own `__proto__` stays a key, not a prototype.
+    Object.defineProperty(out, k, { value: shown, enumerable: true, writable: true, configurable: true });
+  }
+  return out ?? labels;
+}
+
+/** Links as shown: a title or URL may hold a credential too (`https://user:password@…`, `?token=…`). */
+export function linksWithoutCredentials(links: readonly Link[]): readonly Link[] {
+  let out: Link[] | undefined;
+  links.forEach((l, i) => {
+    const title = withoutCredentials(l.title);
+    const url = withoutCredentials(l.url);
+    if (title === l.title && url === l.url) return;
+    out ??= [...links];
+    out[i] = { title, url };
+  });
+  return out ?? links;
+}
+
+/** JSON.parse may give an object an own `__proto__` key: it is copied as a key, not as a prototype. */
+function setOwn(target: Record<string, unknown> | unknown[], key: string | number, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else (target as Record<string | number, unknown>)[key] = value;
+}
+
+/**
+ * A copy of a JSON value (a direct notification's blocks or attachments, built by its sender) with credentials redacted
+ * from every string in it. Iterative, so no nesting a sender chooses can overflow the stack.
+ */
+export function jsonWithoutCredentials<T>(value: T): T {
+  const holder: Record<string, unknown> = {};
+  const work: Array<[unknown, Record<string, unknown> | unknown[], string | number]> = [[value, holder, 'value']];
+  while (work.length > 0) {
+    const [src, target, key] = work.pop()!;
+    if (typeof src === 'string') setOwn(target, key, withoutCredentials(src));
+    else if (Array.isArray(src)) {
+      const copy = new Array<unknown>(src.length);
+      setOwn(target, key, copy);
+      for (let i = 0; i < src.length; i++) work.push([src[i], copy, i]);
+    } else if (src !== null && typeof src === 'object') {
+      const copy: Record<string, unknown> = {};
+      setOwn(target, key, copy);
+      for (const [k, v] of Object.entries(src)) {
+        setOwn(copy, k, null); // in the source's key order; the value is filled in later
+        work.push([v, copy, k]);
+      }
+    } else setOwn(target, key, src);
+  }
+  return holder.value as T;
+}
