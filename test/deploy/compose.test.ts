@@ -1,6 +1,7 @@
 /**
- * docker-compose.yml passes every setting an operator of a service may need (or leaves it to its default on purpose,
- * listed below), and runs the router so that it cannot fence itself. No Docker engine needed: the file is read.
+ * docker-compose.yml gives every alertbus service the settings of .env (env_file) under its own, passes from the shell
+ * every setting an operator of a service may need (or leaves it to .env on purpose, listed below), and runs the router
+ * so that it cannot fence itself. No Docker engine needed: the file is read.
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -9,7 +10,8 @@ import { envReadBy, serviceNames } from './service-env';
 
 const root = resolve(__dirname, '../..');
 const text = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
-const compose = parse(text, { merge: true }) as { services: Record<string, { environment?: Record<string, unknown> }> };
+type ComposeService = { command?: string[]; env_file?: unknown; environment?: Record<string, unknown> };
+const compose = parse(text, { merge: true }) as { services: Record<string, ComposeService> };
 
 /** The variable names of the README's configuration table. */
 function documentedVariables(): Set<string> {
@@ -19,9 +21,9 @@ function documentedVariables(): Set<string> {
 }
 
 /**
- * Settings compose leaves to their defaults on purpose (tuning, test-only, or set per instance by `npm start`); an
- * override file sets them when needed. A setting a service reads is passed by compose or listed here: a new one is
- * placed on purpose, not forgotten.
+ * Settings compose does not pass from the shell (tuning, test-only, or set per instance by `npm start`): they reach the
+ * services from .env (env_file), or an override file sets them. A setting a service reads is passed by compose or
+ * listed here: a new one is placed on purpose, not forgotten.
  */
 const LEFT_TO_DEFAULTS = new Set([
   // every service
@@ -50,8 +52,53 @@ function notPassed(env: Record<string, unknown> | undefined, reads: Set<string>,
   return [...reads].filter((n) => documented.has(n) && !passed.has(n) && !LEFT_TO_DEFAULTS.has(n)).sort();
 }
 
+/**
+ * The alertbus services (each runs `serve <service>`) whose settings do not come from .env: every one must read it
+ * (env_file `.env`, not required), so that every setting of the README's table set there has its effect.
+ */
+function withoutDotEnv(services: Record<string, ComposeService>): string[] {
+  const readsDotEnv = (s: ComposeService) =>
+    Array.isArray(s.env_file) &&
+    s.env_file.some((f) => typeof f === 'object' && f !== null && (f as { path?: unknown }).path === '.env' && (f as { required?: unknown }).required === false);
+  return Object.entries(services)
+    .filter(([, s]) => s.command?.[0] === 'serve' && !readsDotEnv(s))
+    .map(([name]) => name)
+    .sort();
+}
+
 describe('docker-compose.yml', () => {
   const documented = documentedVariables();
+
+  test('every alertbus service reads .env whole, and compose\'s own addresses win over it', () => {
+    const alertbus = Object.entries(compose.services).filter(([, s]) => s.command?.[0] === 'serve').map(([n]) => n);
+    expect(alertbus.sort()).toEqual(serviceNames().sort());
+    expect(withoutDotEnv(compose.services)).toEqual([]);
+    // `environment:` wins over env_file: the broker and database inside the network, whatever .env says.
+    for (const name of alertbus) {
+      expect(compose.services[name]!.environment).toMatchObject({ KAFKA_BROKERS: 'kafka:9092', DATABASE_URL: expect.stringContaining('@postgres:5432/') });
+    }
+    // Kafka's image reads KAFKA_* variables as broker settings (KAFKA_TOPIC_PREFIX would be one): .env is not its.
+    expect(compose.services.kafka!.env_file).toBeUndefined();
+  });
+
+  test('the check names a service that does not read .env', () => {
+    const { env_file: _dropped, ...router } = compose.services.router!;
+    expect(withoutDotEnv({ ...compose.services, router })).toEqual(['router']);
+  });
+
+  test('ingest starts with INGEST_TOKEN or INGEST_TOKENS alone (ingest itself refuses neither)', () => {
+    const ingest = compose.services.ingest!.environment!;
+    expect(ingest.INGEST_TOKEN).toBe('${INGEST_TOKEN:-}');
+    expect(ingest.INGEST_TOKENS).toBe('${INGEST_TOKENS:-}');
+    expect(text).not.toMatch(/\$\{INGEST_TOKENS?:\?/);
+  });
+
+  test('OPSGENIE_API_URL is passed empty when unset, so the sinks default it by PAGER_PROVIDER', () => {
+    // A default of Opsgenie's host here stopped the opsgenie-sink with PAGER_PROVIDER=jsm.
+    for (const service of ['opsgenie-sink', 'slack-sink']) {
+      expect(compose.services[service]!.environment!.OPSGENIE_API_URL).toBe('${OPSGENIE_API_URL:-}');
+    }
+  });
 
   test.each(serviceNames())('%s gets every setting it reads that an operator may set', (service) => {
     expect(notPassed(compose.services[service]?.environment, envReadBy(service), documented)).toEqual([]);

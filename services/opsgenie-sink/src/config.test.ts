@@ -29,6 +29,11 @@ describe('opsgenie-sink configuration: OPSGENIE_API_URL against PAGER_PROVIDER',
     expect(loadConfig({ ...base, PAGER_PROVIDER: 'jsm' }).apiUrl).toBe('https://api.atlassian.com');
   });
 
+  test('an empty OPSGENIE_API_URL (docker compose passes it so when unset) is unset: each provider\'s own host', () => {
+    expect(loadConfig({ ...base, PAGER_PROVIDER: 'jsm', OPSGENIE_API_URL: '' }).apiUrl).toBe('https://api.atlassian.com');
+    expect(loadConfig({ ...base, PAGER_PROVIDER: 'opsgenie', OPSGENIE_API_URL: '' }).apiUrl).toBe('https://api.opsgenie.com');
+  });
+
   test.each([
     ['opsgenie', undefined, 'https://api.opsgenie.com'],
     ['opsgenie', 'https://api.eu.opsgenie.com/', 'https://api.eu.opsgenie.com'],
