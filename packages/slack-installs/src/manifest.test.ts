@@ -13,6 +13,18 @@ test('the manifest asks for exactly the scopes /slack/install requests, in the s
   expect(manifest.oauth_config.scopes.bot).toEqual([...SLACK_BOT_SCOPES]);
 });
 
+test('the scopes cover what the example rules use, and the README\'s scope table lists each of them', () => {
+  // A tag's username / icon_emoji is refused by Slack without chat:write.customize: examples/rules.yaml's deploys sets both.
+  const rules = parse(readFileSync(resolve(__dirname, '../../../examples/rules.yaml'), 'utf8')) as { tags?: Record<string, Record<string, unknown>> };
+  const customised = Object.values(rules.tags ?? {}).some((t) => t.username !== undefined || t.icon_emoji !== undefined);
+  expect(customised).toBe(true);
+  expect(SLACK_BOT_SCOPES).toContain('chat:write.customize');
+  const readme = readFileSync(resolve(__dirname, '../../../README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('Bot scopes ('), readme.indexOf('\n### ', readme.indexOf('Bot scopes (')));
+  const listed = new Set([...table.matchAll(/^\| (.+?) \|/gm)].flatMap((m) => [...m[1]!.matchAll(/`([a-z_.:]+)`/g)].map((x) => x[1])));
+  expect(SLACK_BOT_SCOPES.filter((s) => !listed.has(s))).toEqual([]);
+});
+
 test('the manifest subscribes to exactly the events ingest handles, uninstalls included', () => {
   expect(manifest.settings.event_subscriptions.bot_events).toEqual([...SLACK_BOT_EVENTS]);
   expect(SLACK_BOT_EVENTS).toEqual(expect.arrayContaining(['app_uninstalled', 'tokens_revoked']));
