@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { firing } from '@alertbus/routing/src/test-support/alerts';
 import { buildProgram } from '../program';
-import { parseInstant } from './rules';
+import { parseInstant, unescapeSlack } from './rules';
 
 const root = path.resolve(__dirname, '../../..');
 const fixtures = path.resolve(root, '../shared/fixtures');
@@ -139,6 +139,22 @@ test('test --text shows which command a message to the app is, what it does, and
   const builtin = await run('rules', 'test', testdata('rules.basic.yaml'), '--text', 'frobnicate');
   expect(builtin.stdout).toContain('a single unknown word: answered "I didn\'t understand — try `help`", nobody paged');
   expect(builtin.stdout).toContain('no permissions: section (everyone may do everything)');
+});
+
+test('test shows the Slack texts it would post as Slack shows them; --json keeps them as posted', async () => {
+  const file = path.join(root, 'examples/rules.yaml');
+  const r = await run('rules', 'test', file, '--text', 'runbook api');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain('Try `oncall <schedule>`.');
+  expect(r.stdout).not.toContain('&lt;');
+  const json = await run('rules', 'test', file, '--text', 'runbook api', '--json');
+  expect(json.stdout).toContain('oncall &lt;schedule&gt;');
+});
+
+test('unescapeSlack undoes each of Slack\'s escapes once', () => {
+  expect(unescapeSlack('a &lt;b&gt; &amp; c')).toBe('a <b> & c');
+  expect(unescapeSlack('&amp;lt; stays &lt;')).toBe('&lt; stays <');
+  expect(unescapeSlack('&quot; &nbsp;')).toBe('&quot; &nbsp;');
 });
 
 test('usage problems are named, with a non-zero exit', async () => {

@@ -164,7 +164,26 @@ function test(file: string, opts: TestOptions): void {
     return;
   }
   out(`rules ${file} (version ${rules.version.slice(0, 12)})\n`);
-  out(explanations.map((e) => formatExplanation(e.x, e.heading)).join('\n\n'));
+  out(explanations.map((e) => formatExplanation(forTerminal(e.x), e.heading)).join('\n\n'));
+}
+
+const SLACK_ENTITIES: Record<string, string> = { '&lt;': '<', '&gt;': '>', '&amp;': '&' };
+
+/** Slack's three escapes undone, in one pass (`&amp;lt;` stays `&lt;`, as Slack shows it). */
+export function unescapeSlack(text: string): string {
+  return text.replace(/&(?:lt|gt|amp);/g, (m) => SLACK_ENTITIES[m]!);
+}
+
+/**
+ * The explanation as a terminal shows it: the Slack texts it would post are escaped for Slack (`oncall &lt;schedule&gt;`),
+ * shown here as Slack would show them (`oncall <schedule>`). Display only: `--json` keeps the texts as posted.
+ */
+function forTerminal(x: Explanation): Explanation {
+  const events = x.events.map((e) => {
+    const d = e.data as Record<string, unknown>;
+    return typeof d.text === 'string' ? ({ ...e, data: { ...d, text: unescapeSlack(d.text) } } as typeof e) : e;
+  });
+  return { ...x, events };
 }
 
 // ------------------------------------------------------------------------------------------------ backtest
