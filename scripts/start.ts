@@ -206,6 +206,10 @@ async function main(): Promise<void> {
     env.SLACK_STAND_IN_CHANNELS = standInChannels(env);
     // Like Slack, the stand-in knows no user it was not given (user_not_found): without any, no ephemeral could reach anyone.
     env.SLACK_STAND_IN_USERS ||= formatStandInUsers(DEFAULT_SLACK_USERS);
+    // With no way in from Slack configured, ingest takes the stand-in's Socket Mode: a click or a mention posted to
+    // the stand-in's /_stand-in/socket/envelopes reaches ingest as Slack's would (the stand-in accepts this app token).
+    const standInSocket = !env.SLACK_SIGNING_SECRET && !env.SLACK_APP_TOKEN && !env.SLACK_CLIENT_ID;
+    if (standInSocket) env.SLACK_APP_TOKEN = 'xapp-stand-in';
     const [slack, opsgenie] = STAND_INS.map((s) => ({ def: s, port: portOf(s, env) }));
     // Given a pager token (INGEST_TOKENS entry `opsgenie`), the pager stand-in reports acks and closes to ingest,
     // as Opsgenie's Webhook integration does: the way back can be tried on the stand-ins.
@@ -223,6 +227,7 @@ async function main(): Promise<void> {
     say(`Slack stand-in channels: ${env.SLACK_STAND_IN_CHANNELS.split(',').map((c) => `#${c.split(':')[1]}`).join(', ')}`);
     say(`Slack stand-in users: ${parseStandInUsers(env.SLACK_STAND_IN_USERS).map((u) => `@${u.name} (${u.id})`).join(', ')}`);
     if (env.OPSGENIE_STAND_IN_WEBHOOK_URL) say(`Opsgenie stand-in reports acks and closes to ${env.OPSGENIE_STAND_IN_WEBHOOK_URL}`);
+    if (standInSocket) say(`Slack stand-in reaches ingest over Socket Mode: POST clicks and mentions to http://127.0.0.1:${slack!.port}/_stand-in/socket/envelopes`);
   }
 
   const instances = await withPorts(serviceInstances(scale), env);
@@ -259,12 +264,18 @@ async function main(): Promise<void> {
     'slack-sink': (i) => `${url(i)}/metrics  (${env.SLACK_BOT_TOKEN ? 'live' : 'dry-run: no SLACK_BOT_TOKEN'})`,
     'opsgenie-sink': (i) => `${url(i)}/metrics  (${env.OPSGENIE_API_KEY ? 'live' : 'dry-run: no OPSGENIE_API_KEY'})`,
   };
+  const first = (name: ServiceName) => instances.find((i) => i.def.name === name)!;
   say('ready:');
   const shownOrder: ServiceName[] = ['ingest', 'history', 'router', 'slack-sink', 'opsgenie-sink'];
   for (const name of shownOrder) for (const i of instances.filter((x) => x.def.name === name)) say(`  ${i.name.padEnd(8)} ${what[name](i)}`);
   if ((scale.get('ingest') ?? 1) > 1) say('  (each ingest instance takes webhooks on its own port: put a load balancer in front, or point senders at any)');
   say(`  Postgres ${dbLabel}`);
-  const first = (name: ServiceName) => instances.find((i) => i.def.name === name)!;
+  // The CLI looks for ingest and the history on their default ports: elsewhere, it must be told.
+  const cliUrls = [
+    ['INGEST_URL', url(first('ingest')), DEFAULT_INGEST_URL],
+    ['HISTORY_URL', url(first('history')), DEFAULT_HISTORY_URL],
+  ].filter(([, at, byDefault]) => at !== byDefault);
+  if (cliUrls.length > 0) say(`for the alertbus CLI in another terminal:\n${cliUrls.map(([name, at]) => `  export ${name}=${at}`).join('\n')}`);
   if (values.sample) {
     await routeSample({
       root,
@@ -309,6 +320,10 @@ function standInChannels(env: NodeJS.ProcessEnv): string {
   const defaults = DEFAULT_SLACK_CHANNELS.map((c) => `#${c.name}`);
   return formatStandInChannels(withChannels(given, [...defaults, ...channelsOfRules(rules)]));
 }
+
+/** Where the `alertbus` CLI finds ingest and the history unless INGEST_URL / HISTORY_URL say otherwise (cli/, history-client). */
+const DEFAULT_INGEST_URL = 'http://127.0.0.1:8080';
+const DEFAULT_HISTORY_URL = 'http://127.0.0.1:8081';
 
 type PortedInstance = ServiceInstance & { port: number };
 
