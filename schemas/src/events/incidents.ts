@@ -112,8 +112,19 @@ export const IncidentUpdated = Type.Object(
   { ...incidentBase, changes: Type.Record(Type.String(), Type.Unknown()) },
   { additionalProperties: false },
 );
+/** Longest `byName` kept: the pager's own bound on a user (100), above Slack's display names (80). */
+export const PERSON_NAME_MAX = 100;
+
+/**
+ * Who acted, as people know them: the Slack name the click or command carried, or the pager user. Optional (older
+ * events have none); `by` stays the stable id (a Slack user id), since names change.
+ */
+const byName = Type.Optional(
+  Type.String({ minLength: 1, maxLength: PERSON_NAME_MAX, description: "Who acted, by name, when the input named them (`by` is their id)." }),
+);
+
 export const IncidentAcknowledged = Type.Object(
-  { ...incidentBase, acknowledgedAt: Timestamp, by: Type.Optional(Type.String()) },
+  { ...incidentBase, acknowledgedAt: Timestamp, by: Type.Optional(Type.String()), byName },
   { additionalProperties: false },
 );
 /** A person took back the acknowledgement in the pager: the incident is open again, and the pager escalates again. */
@@ -126,6 +137,7 @@ export const IncidentResolved = Type.Object(
     ...incidentBase,
     resolvedAt: Timestamp,
     by: Type.Optional(Type.String()),
+    byName,
     endsAt: Type.Optional(
       Type.String({ format: 'date-time', description: "The sender's endsAt, when its resolve closed the incident: a firing delivered soon after that started no later is a late copy." }),
     ),

@@ -153,6 +153,7 @@ export const SlackTextCommandReceived = Type.Object(
     messageTs: slackTs('The command message\'s own ts.'),
     messageAlias: Type.String({ minLength: 1, description: 'Alias of the command message (slack:{team}:{channel}:{ts}).' }),
     user: Type.String({ minLength: 1, description: 'Slack user id of who typed it.' }),
+    userName: Type.Optional(Type.String({ description: "The message's userName: who typed it, by name, for the history." })),
     userGroups: ActorGroups,
   },
   {

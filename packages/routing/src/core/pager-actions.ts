@@ -11,6 +11,7 @@ import { forwardPagerAction, isOwnPagerAction, pagerAliasStateOf } from './pager
 import { escapeMrkdwn, truncate } from './text';
 import { withoutCredentials } from './shown-text';
 import { withChanges } from './evolve';
+import { byNameOf } from './person';
 
 /** An action on a pager alert as the webhook reported it, keyed by the pager alert's alias. */
 export type PagerActionInput = Envelope<'PagerActionReceived'>;
@@ -152,7 +153,8 @@ function acknowledge(out: Outputs, input: AnyPagerAction, s: AliasState, rules: 
   out.add('IncidentAcknowledged', {
     ...incidentFacts(s, { inputId: input.id, rule: s.rule, reason: 'acknowledged', status: 'acknowledged' }),
     acknowledgedAt: input.recordedAt,
-    ...(user !== undefined ? { by: user } : {}),
+    // The pager names its user by username, which is both who they are to it and what people know them by.
+    ...(user !== undefined ? { by: user, ...byNameOf(user) } : {}),
   });
   const acked = out.folded(s) as AliasState;
   stormOnAcknowledge(out, s, acked, s.rule, ctx.neighbours ?? NO_NEIGHBOURS, atOf(input, ctx), user ?? PAGER_NAMES[provider]);
@@ -180,7 +182,8 @@ function resolve(out: Outputs, input: AnyPagerAction, s: AliasState, rules: Comp
   out.add('IncidentResolved', {
     ...incidentFacts(s, { inputId: input.id, rule: s.rule, reason: 'resolved', status: 'resolved' }),
     resolvedAt: input.recordedAt,
-    ...(user !== undefined ? { by: user } : {}),
+    // The pager names its user by username, which is both who they are to it and what people know them by.
+    ...(user !== undefined ? { by: user, ...byNameOf(user) } : {}),
   });
   const resolved = out.folded(s) as AliasState;
   stormOnResolve(out, s, resolved, s.rule, ctx.neighbours ?? NO_NEIGHBOURS, atOf(input, ctx));

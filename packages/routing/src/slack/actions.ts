@@ -12,6 +12,7 @@ import { STORM_KEY_PREFIX } from '../core/storm';
 import { incidentFacts } from '../core/incident-facts';
 import { closeOwnPage } from '../core/pager-links';
 import { authorize, refusalText } from './authorize';
+import { byNameOf } from '../core/person';
 
 type ActionInput = Envelope<'SlackActionReceived'>;
 
@@ -66,6 +67,7 @@ function acknowledge(out: Outputs, input: ActionInput, s: AliasState, rules: Com
     ...incidentFacts(s, { inputId: input.id, rule: s.rule, reason: 'acknowledged', status: 'acknowledged' }),
     acknowledgedAt: input.recordedAt,
     by,
+    ...byNameOf(input.data.user.name),
   });
   const acked = folded(out, s);
   // A storm member (`/alertbus ack <alias>`): its line in the summary, and a note on the storm's page.
@@ -83,6 +85,7 @@ function resolve(out: Outputs, input: ActionInput, s: AliasState, rules: Compile
     ...incidentFacts(s, { inputId: input.id, rule: s.rule, reason: 'resolved', status: 'resolved' }),
     resolvedAt: input.recordedAt,
     by,
+    ...byNameOf(input.data.user.name),
   });
   const resolved = folded(out, s);
   // A storm member (`/alertbus resolve <alias>`: it has no buttons): its storm as when the source resolves it.

@@ -130,6 +130,7 @@ function command(c: Ctx, r: SlackRoute, cmd: Exclude<SlackCommand, { name: 'requ
             messageTs: m.ts,
             messageAlias: input.alias,
             user: m.user ?? m.botId ?? 'unknown',
+            ...(m.userName ? { userName: m.userName } : {}),
             ...(m.userGroups ? { userGroups: m.userGroups } : {}),
           },
           threadKey(m.channel, m.threadTs),
@@ -500,6 +501,7 @@ function viaThread(c: Ctx, state: RouterState | undefined, rules: CompiledRules)
       messageTs: m.ts,
       messageAlias: slackAlias(m, m.ts),
       user: m.user ?? m.botId ?? 'unknown',
+      ...(m.userName ? { userName: m.userName } : {}),
       ...(m.userGroups ? { userGroups: m.userGroups } : {}),
     },
   };

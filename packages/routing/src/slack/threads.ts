@@ -65,7 +65,7 @@ export function decideTextCommand(input: Envelope<'SlackTextCommandReceived'>, s
       actionType: TEXT_COMMAND_ACTION_TYPE,
       value: JSON.stringify({ alias: state.alias, incidentId: state.incidentId }),
       incidentId: state.incidentId,
-      user: { id: d.user },
+      user: { id: d.user, ...(d.userName ? { name: d.userName } : {}) },
       ...(d.userGroups ? { userGroups: d.userGroups } : {}),
       team: d.team,
       channel: d.channel,
