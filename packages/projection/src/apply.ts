@@ -139,16 +139,16 @@ async function insertIncident(client: PoolClient, r: IncidentRow): Promise<boole
     `INSERT INTO incidents (incident_id, alias, occurrence, previous_incident_id, title, severity, source, status,
        labels, description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
        slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at, slack_target_channel,
-       started_at, ended_at)
+       started_at, ended_at, acknowledged_by_name, resolved_by_name)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::jsonb, $12, $13::timestamptz, $14::timestamptz,
        $15, $16::timestamptz, $17, $18, $19, $20, $21, $22::jsonb, $23::timestamptz, $24::timestamptz, $25,
-       $26::timestamptz, $27::timestamptz)
+       $26::timestamptz, $27::timestamptz, $28, $29)
      ON CONFLICT (incident_id) DO NOTHING`,
     [
       r.incidentId, r.alias, r.occurrence, r.previousIncidentId, r.title, r.severity, r.source, r.status,
       json(r.labels), r.description, json(r.links), r.count, r.openedAt, r.acknowledgedAt, r.acknowledgedBy,
       r.resolvedAt, r.resolvedBy, r.slackChannel, r.slackRootTs, r.pagerAlertId, r.pagerPriority, json(r.rule),
-      r.lastEventAt, r.updatedAt, r.slackTargetChannel, r.startedAt, r.endedAt,
+      r.lastEventAt, r.updatedAt, r.slackTargetChannel, r.startedAt, r.endedAt, r.acknowledgedByName, r.resolvedByName,
     ],
   );
   return res.rowCount === 1;
@@ -217,8 +217,10 @@ export const UPDATE_COLUMNS: Record<keyof IncidentUpdate, [column: string, array
   count: ['count', 'integer[]', ''],
   acknowledgedAt: ['acknowledged_at', 'text[]', '::timestamptz'],
   acknowledgedBy: ['acknowledged_by', 'text[]', ''],
+  acknowledgedByName: ['acknowledged_by_name', 'text[]', ''],
   resolvedAt: ['resolved_at', 'text[]', '::timestamptz'],
   resolvedBy: ['resolved_by', 'text[]', ''],
+  resolvedByName: ['resolved_by_name', 'text[]', ''],
   // No earlier than the incident's start (sender-times.ts endedAfterStart): a duration is never negative.
   endedAt: ['ended_at', 'text[]', '::timestamptz', (v) => `GREATEST(${v}, COALESCE(started_at, opened_at))`],
   lastEventAt: ['last_event_at', 'text[]', '::timestamptz'],

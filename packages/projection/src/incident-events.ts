@@ -28,14 +28,15 @@ export function incidentChanges(event: Envelope<IncidentEventType>): IncidentCha
     case 'IncidentUpdated':
       return [update(event, updatedColumns(event))];
     case 'IncidentAcknowledged':
-      return [update(event, { acknowledgedAt: event.data.acknowledgedAt, acknowledgedBy: event.data.by ?? null })];
+      return [update(event, { acknowledgedAt: event.data.acknowledgedAt, acknowledgedBy: event.data.by ?? null, acknowledgedByName: event.data.byName ?? null })];
     case 'IncidentUnacknowledged':
       // Open again: the acknowledgement it took back is no longer the incident's (its entry stays in the timeline).
-      return [update(event, { acknowledgedAt: null, acknowledgedBy: null })];
+      return [update(event, { acknowledgedAt: null, acknowledgedBy: null, acknowledgedByName: null })];
     case 'IncidentResolved': {
       // Only a source's resolve carries the sender's endsAt; a person's leaves ended_at null.
       const endedAt = senderEnd(event.data.endsAt, event.data.resolvedAt);
-      return [update(event, { resolvedAt: event.data.resolvedAt, resolvedBy: event.data.by ?? null, ...(endedAt !== undefined ? { endedAt } : {}) })];
+      const who = { resolvedBy: event.data.by ?? null, resolvedByName: event.data.byName ?? null };
+      return [update(event, { resolvedAt: event.data.resolvedAt, ...who, ...(endedAt !== undefined ? { endedAt } : {}) })];
     }
     case 'EventSuppressed': {
       // Storm control opened the incident without a thread or a page of its own: it lives in the storm's summary and page.
@@ -71,8 +72,10 @@ function opened(event: Envelope<'IncidentOpened' | 'IncidentReopened'>): Inciden
       startedAt: senderStart(d.startsAt, d.openedAt),
       acknowledgedAt: null,
       acknowledgedBy: null,
+      acknowledgedByName: null,
       resolvedAt: null,
       resolvedBy: null,
+      resolvedByName: null,
       endedAt: null,
       // The channel the rule chose; replaced by the channel Slack reports once the root message is posted.
       slackChannel: d.slack?.channel ?? request?.channel ?? null,

@@ -10,6 +10,7 @@ import {
   repeated,
   resolved,
   suppressed,
+  unacknowledged,
   updated,
 } from './testdata/events';
 import { history } from './testdata/projection-spec';
@@ -34,8 +35,10 @@ describe('incident events', () => {
         startedAt: null,
         acknowledgedAt: null,
         acknowledgedBy: null,
+        acknowledgedByName: null,
         resolvedAt: null,
         resolvedBy: null,
+        resolvedByName: null,
         endedAt: null,
         slackChannel: '#alerts',
         slackTargetChannel: '#alerts',
@@ -135,6 +138,24 @@ describe('incident events', () => {
     });
   });
 
+  it('who acted is kept by id and by name when the event names them; an unacknowledgement forgets both', () => {
+    history.given(opened(), acknowledged(3, 'U012ABCDEF', 'Alice Example')).when(resolved(20, 1, { by: 'jane@example.com', byName: 'jane@example.com' })).then(({ store }) => {
+      expect(store.incident(INCIDENT_ID)).toMatchObject({
+        acknowledgedBy: 'U012ABCDEF',
+        acknowledgedByName: 'Alice Example',
+        resolvedBy: 'jane@example.com',
+        resolvedByName: 'jane@example.com',
+      });
+    });
+    // An event from before byName: the id only.
+    history.given(opened(), acknowledged(3, 'U012ABCDEF', 'Alice Example')).when(acknowledged(4, 'U0BOB')).then(({ store }) => {
+      expect(store.incident(INCIDENT_ID)).toMatchObject({ acknowledgedBy: 'U0BOB', acknowledgedByName: null });
+    });
+    history.given(opened(), acknowledged(3, 'U012ABCDEF', 'Alice Example')).when(unacknowledged(5)).then(({ store }) => {
+      expect(store.incident(INCIDENT_ID)).toMatchObject({ acknowledgedBy: null, acknowledgedByName: null });
+    });
+  });
+
   it('IncidentReopened opens a new incident for the same alias and leaves the resolved one alone', () => {
     const nextId = 'incident-occurrence-2';
     history.given(opened(), resolved(20)).when(opened({ at: 30, incidentId: nextId, occurrence: 2, previous: INCIDENT_ID })).then(({ store }) => {
@@ -185,6 +206,7 @@ describe('incident events', () => {
           lastEventAt: '2025-03-01T10:20:00.000Z',
           resolvedAt: '2025-03-01T10:20:00.000Z',
           resolvedBy: null,
+          resolvedByName: null,
         },
         at: '2025-03-01T10:20:00.000Z',
       },

@@ -31,9 +31,13 @@ export interface IncidentRow {
   /** When the sender says it started (its startsAt), when believable (sender-times.ts); null when it gave none. */
   startedAt: string | null;
   acknowledgedAt: string | null;
+  /** Who acknowledged it: their id (a Slack user id, or the pager's username). */
   acknowledgedBy: string | null;
+  /** The same person by name (the event's byName), when the input named them. */
+  acknowledgedByName: string | null;
   resolvedAt: string | null;
   resolvedBy: string | null;
+  resolvedByName: string | null;
   /** When the sender says it ended (the endsAt of its resolve), when believable (sender-times.ts); else null. */
   endedAt: string | null;
   slackChannel: string | null;
@@ -66,8 +70,10 @@ export type IncidentUpdate = Partial<
     | 'count'
     | 'acknowledgedAt'
     | 'acknowledgedBy'
+    | 'acknowledgedByName'
     | 'resolvedAt'
     | 'resolvedBy'
+    | 'resolvedByName'
     | 'endedAt'
     | 'lastEventAt'
     | 'pagerPriority'

@@ -66,3 +66,10 @@ test('an action taken in the pager says which pager, what, by whom, on which ale
   expect(summarize(action as unknown as AnyEnvelope)).toBe('opsgenie Acknowledge by pager-person on alert a-1, sent with token opsgenie');
   expect(summarize({ ...action, data: { ...action.data, user: undefined, authenticatedAs: undefined, provider: 'jsm', action: 'Close' } } as unknown as AnyEnvelope)).toBe('jsm Close by someone on alert a-1');
 });
+
+test('who acknowledged or resolved: by name with the id, the id alone when there is no name or it is the name', () => {
+  const decided = (type: string, data: Record<string, unknown>) => ({ type, data: { reason: 'acknowledged', rule, ...data } }) as unknown as AnyEnvelope;
+  expect(summarize(decided('IncidentAcknowledged', { by: 'U012ABCDEF', byName: 'Alice Martin' }))).toMatch(/^by Alice Martin \(U012ABCDEF\) \[acknowledged\]/);
+  expect(summarize(decided('IncidentResolved', { by: 'U012ABCDEF' }))).toMatch(/^by U012ABCDEF \[acknowledged\]/);
+  expect(summarize(decided('IncidentResolved', { by: 'jane@example.com', byName: 'jane@example.com' }))).toMatch(/^by jane@example\.com \[acknowledged\]/);
+});

@@ -30,7 +30,8 @@ function describeEvent(e: AnyEnvelope): string {
       return `count ${d.count}${d.notified ? ', re-notified' : ''}${d.pager?.raisedFrom ? `, page raised ${d.pager.raisedFrom} → ${d.pager.priority}` : d.pager ? `, paged ${d.pager.priority}` : ''}${why}`;
     case 'IncidentAcknowledged':
     case 'IncidentResolved':
-      return `${d.by ? `by ${d.by}` : ''}${why}`;
+      // The name people know them by beside the id, once when the two are the same (a pager user).
+      return `${d.by ? `by ${d.byName && d.byName !== d.by ? `${d.byName} (${d.by})` : d.by}` : ''}${why}`;
     case 'IncidentUnacknowledged':
       return `in ${PAGERS[d.provider] ?? d.provider} by ${d.by ?? 'someone'}${why}`;
     case 'EventSuppressed':

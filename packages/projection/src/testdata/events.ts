@@ -79,7 +79,7 @@ export function updated(at: number): Envelope<'IncidentUpdated'> {
   });
 }
 
-export function acknowledged(at: number, by = 'alice'): Envelope<'IncidentAcknowledged'> {
+export function acknowledged(at: number, by = 'alice', byName?: string): Envelope<'IncidentAcknowledged'> {
   return makeEnvelope({
     id: deriveId(INPUT_ID, 'acknowledged', at),
     type: 'IncidentAcknowledged',
@@ -87,7 +87,7 @@ export function acknowledged(at: number, by = 'alice'): Envelope<'IncidentAcknow
     occurredAt: t(at),
     recordedAt: t(at),
     source: ROUTER,
-    data: { ...base(), status: 'acknowledged', count: 1, reason: 'acknowledged', acknowledgedAt: t(at), by },
+    data: { ...base(), status: 'acknowledged', count: 1, reason: 'acknowledged', acknowledgedAt: t(at), by, ...(byName !== undefined ? { byName } : {}) },
   });
 }
 
@@ -103,8 +103,8 @@ export function unacknowledged(at: number, by = 'bob'): Envelope<'IncidentUnackn
   });
 }
 
-/** A resolve by its source (with the sender's `endsAt` when given), or by a person (`by`). */
-export function resolved(at: number, count = 1, opts: { endsAt?: string; by?: string } = {}): Envelope<'IncidentResolved'> {
+/** A resolve by its source (with the sender's `endsAt` when given), or by a person (`by`, and by name `byName`). */
+export function resolved(at: number, count = 1, opts: { endsAt?: string; by?: string; byName?: string } = {}): Envelope<'IncidentResolved'> {
   return makeEnvelope({
     id: deriveId(INPUT_ID, 'resolved', at),
     type: 'IncidentResolved',
@@ -120,6 +120,7 @@ export function resolved(at: number, count = 1, opts: { endsAt?: string; by?: st
       resolvedAt: t(at),
       ...(opts.endsAt !== undefined ? { endsAt: opts.endsAt } : {}),
       ...(opts.by !== undefined ? { by: opts.by } : {}),
+      ...(opts.byName !== undefined ? { byName: opts.byName } : {}),
     },
   });
 }

@@ -25,6 +25,7 @@ import { getSilence } from '../silences/queries';
 import {
   INCIDENT_ID,
   SILENCE_ID,
+  acknowledged,
   createPage,
   opened,
   pagerCreated,
@@ -36,6 +37,7 @@ import {
   silenceExpired,
   slackPosted,
   suppressed,
+  unacknowledged,
 } from '@alertbus/projection/src/testdata/events';
 import { replay } from '@alertbus/projection/src/testdata/projection-spec';
 import { interleavings } from '@alertbus/projection/src/testdata/interleavings';
@@ -284,7 +286,7 @@ describe('migration 012 on rows projected before it', () => {
       ...other(4, '2025-03-01T10:10:00Z', '2025-03-01T09:00:00Z'), // a start beyond the skew; an end before the opening
       ...other(5, '2025-02-20T10:00:00Z', '2025-03-01T10:10:00Z'), // a start more than 7 days before
     ];
-    const [sql] = loadMigrations(MIGRATIONS_DIR).filter((m) => m.version === 12).map((m) => m.sql);
+    const sqlOf = (version: number) => loadMigrations(MIGRATIONS_DIR).find((m) => m.version === version)!.sql;
     await inTransaction(pool, async (client) => {
       await client.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
       await applyProjected(client, positioned(events), 'batched');
@@ -293,9 +295,55 @@ describe('migration 012 on rows projected before it', () => {
       expect(rows[0]!.started).toBeGreaterThan(5);
       expect(rows[0]!.ended).toBeGreaterThan(5);
 
-      // The rows as they were before 012, then 012 itself.
-      await client.query('ALTER TABLE incidents DROP COLUMN started_at, DROP COLUMN ended_at');
-      await client.query(sql!);
+      // The rows as they were before 012 (and so before 014's columns), then 012 itself, and 014 after it.
+      await client.query('ALTER TABLE incidents DROP COLUMN started_at, DROP COLUMN ended_at, DROP COLUMN acknowledged_by_name, DROP COLUMN resolved_by_name');
+      await client.query(sqlOf(12));
+      await client.query(sqlOf(14));
+
+      // The same rows, the two columns again last.
+      expect(await checksumIn(client, 'public')).toEqual(replayed);
+    });
+  });
+});
+
+describe('migration 014 on rows projected before it', () => {
+  it('gives them the names of who acknowledged and resolved that a replay gives: the live tables stay equal to a rebuild', async () => {
+    const person = (n: number, ack: { by: string; byName?: string }, unack: boolean, done: { by?: string; byName?: string }): AnyEnvelope[] => {
+      const incidentId = deriveId('incident', 'migration-014', n);
+      const own = <E extends AnyEnvelope>(e: E) => ({ ...e, id: deriveId(e.id, n), data: { ...e.data, incidentId } }) as AnyEnvelope;
+      return [
+        opened({ incidentId }),
+        own(acknowledged(3, ack.by, ack.byName)),
+        ...(unack ? [own(unacknowledged(5))] : []),
+        own(resolved(20, 1, done)),
+      ];
+    };
+    const events = [
+      ...buildStream({ aliases: 12, seed: 'migration-014' }).events,
+      ...person(1, { by: 'U012ABCDEF', byName: 'Alice Martin' }, false, { by: 'U012ABCDEF', byName: 'Alice Martin' }),
+      ...person(2, { by: 'U0BOB', byName: 'bob' }, true, { by: 'jane.doe@example.com', byName: 'jane.doe@example.com' }), // taken back in the pager
+      ...person(3, { by: 'U0CAROL' }, false, {}), // events from before byName; resolved at the source
+    ];
+    const sql = loadMigrations(MIGRATIONS_DIR).find((m) => m.version === 14)!.sql;
+    await inTransaction(pool, async (client) => {
+      await client.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
+      await applyProjected(client, positioned(events), 'batched');
+      const replayed = await checksumIn(client, 'public');
+      const { rows } = await client.query(
+        `SELECT acknowledged_by, acknowledged_by_name, resolved_by, resolved_by_name FROM incidents WHERE incident_id = ANY($1) ORDER BY incident_id`,
+        [[1, 2, 3].map((n) => deriveId('incident', 'migration-014', n))],
+      );
+      expect(new Set(rows.map((r) => JSON.stringify(r)))).toEqual(
+        new Set([
+          { acknowledged_by: 'U012ABCDEF', acknowledged_by_name: 'Alice Martin', resolved_by: 'U012ABCDEF', resolved_by_name: 'Alice Martin' },
+          { acknowledged_by: null, acknowledged_by_name: null, resolved_by: 'jane.doe@example.com', resolved_by_name: 'jane.doe@example.com' },
+          { acknowledged_by: 'U0CAROL', acknowledged_by_name: null, resolved_by: null, resolved_by_name: null },
+        ].map((r) => JSON.stringify(r))),
+      );
+
+      // The rows as they were before 014, then 014 itself.
+      await client.query('ALTER TABLE incidents DROP COLUMN acknowledged_by_name, DROP COLUMN resolved_by_name');
+      await client.query(sql);
 
       // The same rows, the two columns again last.
       expect(await checksumIn(client, 'public')).toEqual(replayed);
