@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { HistoryClient, historyUrl } from '@alertbus/history-client';
 import * as cli from '../support';
+import { acknowledgedByFull, acknowledgedByShown, resolvedByFull } from './incidents-people';
 import { placesLine } from './incidents-places';
 import { senderTimeLines, startedShown } from './incidents-times';
 import { summarize, textCutsText } from '@alertbus/projection';
@@ -50,7 +51,7 @@ export function registerIncidents(program: Command): void {
         i.severity,
         i.source,
         String(i.count),
-        i.acknowledged_by ?? '',
+        acknowledgedByShown(i),
         cli.clip(i.alias, 40),
         i.incident_id,
         cli.clip(i.title, 60),
@@ -80,8 +81,8 @@ export function registerIncidents(program: Command): void {
         `${i.title}`,
         `  ${i.status}, ${i.severity}, ${i.source}, count ${i.count}, alias ${i.alias}, occurrence ${i.occurrence}`,
         `  opened ${i.opened_at} by rule ${rule}`,
-        `  acknowledged ${i.acknowledged_at ? `${i.acknowledged_at} by ${i.acknowledged_by ?? '?'}` : '-'}`,
-        `  resolved ${i.resolved_at ? `${i.resolved_at}${i.resolved_by ? ` by ${i.resolved_by}` : ''}` : '-'}`,
+        `  acknowledged ${i.acknowledged_at ? `${i.acknowledged_at} by ${acknowledgedByFull(i as any) || '?'}` : '-'}`,
+        `  resolved ${i.resolved_at ? `${i.resolved_at}${i.resolved_by ? ` by ${resolvedByFull(i as any)}` : ''}` : '-'}`,
         ...senderTimeLines(i as any),
         placesLine(i as any),
         ...cutFacts(i.timeline as any[]),

@@ -99,6 +99,17 @@
     return q;
   }
 
+  /**
+   * Who acknowledged or resolved, as people know them: their name when the history has one, else their id (a Slack user
+   * id); the id stays one hover away (title), as names change and ids do not.
+   */
+  function who(name, id) {
+    if (!name && !id) return '?';
+    return h('span', { class: 'who', 'data-id': id, title: name && id && name !== id ? id : null }, name || id);
+  }
+  /** The same in a timeline line: "Alice Martin (U0ALICE01)", or the id alone. */
+  const whoText = (name, id) => (name && id && name !== id ? `${name} (${id})` : name || id);
+
   // ------------------------------------------------------------------ list
 
   function badge(status) {
@@ -117,7 +128,7 @@
       h('td', { class: 'mono' }, i.alias),
       h('td', { class: 'num' }, i.count),
       h('td', { class: 'nowrap' }, i.slack_target_channel || i.slack_channel || ''),
-      h('td', { class: 'nowrap' }, i.acknowledged_at ? `${i.acknowledged_by || '?'} after ${fmtDuration(startOf(i), i.acknowledged_at)}` : ''),
+      h('td', { class: 'nowrap' }, i.acknowledged_at ? [who(i.acknowledged_by_name, i.acknowledged_by), ` after ${fmtDuration(startOf(i), i.acknowledged_at)}`] : ''),
       h('td', { class: 'nowrap' }, i.resolved_at ? `after ${fmtDuration(startOf(i), endOf(i))}` : ''),
     );
   }
@@ -233,9 +244,9 @@
       case 'IncidentReopened': return `reopened as occurrence #${d.occurrence}`;
       case 'IncidentRepeated': return `fired again (count ${d.count})${d.notified ? ', re-notified' : ', not re-notified'}`;
       case 'IncidentUpdated': return `updated: ${Object.keys(d.changes || {}).join(', ')}`;
-      case 'IncidentAcknowledged': return `acknowledged${d.by ? ` by ${d.by}` : ''}`;
+      case 'IncidentAcknowledged': return `acknowledged${d.by ? ` by ${whoText(d.byName, d.by)}` : ''}`;
       case 'IncidentUnacknowledged': return `Unacknowledged in ${PAGERS[d.provider] || d.provider} by ${d.by || 'someone'}`;
-      case 'IncidentResolved': return `resolved${d.by ? ` by ${d.by}` : ''}`;
+      case 'IncidentResolved': return `resolved${d.by ? ` by ${whoText(d.byName, d.by)}` : ''}`;
       case 'EventSuppressed': return `${d.inputType} suppressed`;
       case 'PostSlackMessage': return `post the ${d.purpose} message to ${d.channel}`;
       case 'UpdateSlackMessage': return 'update the root message';
@@ -277,8 +288,8 @@
       ['decided', decided && decided.recorded_at, decided && decided.reason],
       ['posted', posted && posted.recorded_at, posted && posted.data.channel],
       ['paged', paged && paged.recorded_at, paged && (paged.data.alertId || paged.data.provider)],
-      ['acknowledged', inc.acknowledged_at, inc.acknowledged_by],
-      ['resolved', inc.resolved_at, inc.resolved_by],
+      ['acknowledged', inc.acknowledged_at, inc.acknowledged_by && who(inc.acknowledged_by_name, inc.acknowledged_by)],
+      ['resolved', inc.resolved_at, inc.resolved_by && who(inc.resolved_by_name, inc.resolved_by)],
     ];
   }
 
@@ -300,8 +311,12 @@
         ? [['Started', `${fmtTime(inc.started_at)} as the sender says (${fmtDuration(inc.started_at, inc.opened_at)} before alertbus opened it)`]]
         : []),
       ['Opened', fmtTime(inc.opened_at)],
-      ['Acknowledged', inc.acknowledged_at ? `${fmtTime(inc.acknowledged_at)} by ${inc.acknowledged_by || '?'} (after ${fmtDuration(startOf(inc), inc.acknowledged_at)})` : '–'],
-      ['Resolved', inc.resolved_at ? `${fmtTime(inc.resolved_at)}${inc.resolved_by ? ` by ${inc.resolved_by}` : ''} (after ${fmtDuration(startOf(inc), endOf(inc))})` : '–'],
+      ['Acknowledged', inc.acknowledged_at
+        ? [`${fmtTime(inc.acknowledged_at)} by `, who(inc.acknowledged_by_name, inc.acknowledged_by), ` (after ${fmtDuration(startOf(inc), inc.acknowledged_at)})`]
+        : '–'],
+      ['Resolved', inc.resolved_at
+        ? [fmtTime(inc.resolved_at), inc.resolved_by ? [' by ', who(inc.resolved_by_name, inc.resolved_by)] : '', ` (after ${fmtDuration(startOf(inc), endOf(inc))})`]
+        : '–'],
       ...(differs(inc.ended_at, inc.resolved_at)
         ? [['Ended', `${fmtTime(inc.ended_at)} as the sender says (${fmtDuration(inc.ended_at, inc.resolved_at)} before alertbus resolved it)`]]
         : []),
@@ -309,8 +324,8 @@
       ['Pager', inc.pager_alert_id ? `${inc.pager_alert_id} (${inc.pager_priority || ''})` : inc.pager_priority ? `${inc.pager_priority}, no alert id` : '–'],
       ['Why', ruleText(inc.rule)],
     ];
-    const steps = h('ol', { class: 'steps' }, milestones(inc).map(([name, at, who]) =>
-      h('li', { class: at ? 'done' : 'todo' }, h('strong', {}, name), h('span', {}, at ? fmtTime(at) : 'not yet'), who ? h('em', {}, String(who)) : null)));
+    const steps = h('ol', { class: 'steps' }, milestones(inc).map(([name, at, by]) =>
+      h('li', { class: at ? 'done' : 'todo' }, h('strong', {}, name), h('span', {}, at ? fmtTime(at) : 'not yet'), by ? h('em', {}, by instanceof Node ? by : String(by)) : null)));
     const rows = inc.timeline.map((e) => h('li', { class: `event stage-${e.stage}`, 'data-type': e.type },
       h('div', { class: 'when' }, fmtTime(e.recorded_at)),
       h('div', { class: 'what' },

@@ -64,9 +64,15 @@ export const Incident = Type.Object({
       "When the sender says it started (its startsAt): null when it gave none, or one more than 7 days before opened_at or more than 5 minutes after it (one after it by less is taken as opened_at). The stats' durations start here when set.",
   }),
   acknowledged_at: NDateTime,
-  acknowledged_by: NString,
+  acknowledged_by: Type.Union([Type.String(), Type.Null()], {
+    description: 'Who acknowledged it, by id: a Slack user id (a click or command), or the pager\'s username (Opsgenie, JSM).',
+  }),
+  acknowledged_by_name: Type.Union([Type.String(), Type.Null()], {
+    description: 'The same person by name (Slack\'s name for them, or the pager\'s username), when the acknowledgement said it; null otherwise.',
+  }),
   resolved_at: NDateTime,
-  resolved_by: NString,
+  resolved_by: Type.Union([Type.String(), Type.Null()], { description: 'Who resolved it, by id, when a person did (as acknowledged_by).' }),
+  resolved_by_name: Type.Union([Type.String(), Type.Null()], { description: 'The same person by name, when the resolve said it; null otherwise.' }),
   ended_at: Type.Union([DateTime, Type.Null()], {
     description:
       "When the sender says it ended (the endsAt of the resolve it sent): null when a person resolved it, the sender gave none, or one more than 5 minutes after resolved_at; at most resolved_at and at least the start (started_at, else opened_at). The time to resolve ends here when set.",

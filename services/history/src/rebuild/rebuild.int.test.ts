@@ -59,6 +59,12 @@ describe('history rebuild', () => {
     );
     expect(senderTimes.rows[0]!.started).toBeGreaterThan(0);
     expect(senderTimes.rows[0]!.ended).toBeGreaterThan(0);
+    // So are the names of who acknowledged, beside their ids, and the ids alone of acknowledgements that named nobody.
+    const acked = await service.pool.query<{ named: number; unnamed: number }>(
+      'SELECT count(acknowledged_by_name)::int AS named, count(*) FILTER (WHERE acknowledged_by IS NOT NULL AND acknowledged_by_name IS NULL)::int AS unnamed FROM incidents',
+    );
+    expect(acked.rows[0]!.named).toBeGreaterThan(0);
+    expect(acked.rows[0]!.unnamed).toBeGreaterThan(0);
     // Nothing of the aborted transaction, and the rebuild schema is gone.
     const { rows } = await service.pool.query('SELECT count(*)::int AS n FROM incident_timeline WHERE event_id = $1', [abortedEvent(first.events[0]!.alias).id]);
     expect(rows[0].n).toBe(0);

@@ -38,6 +38,12 @@ const SEVERITIES = ['critical', 'warning', 'info'] as const;
 const CHANNELS = ['#alerts', '#db-alerts', '#web-alerts'] as const;
 const SERVICES = ['api', 'db', 'web', 'queue', 'auth'] as const;
 const TITLES = ['HighErrorRate', 'DiskFillingUp', 'LatencyP99High', 'PodCrashLooping', 'CertificateExpiring'] as const;
+/** Who clicks Acknowledge: their Slack user id and the name the click carried (none for carol: an event from before names). */
+const PEOPLE: Readonly<Record<string, { id: string; name?: string }>> = {
+  alice: { id: 'U0ALICE01', name: 'Alice Martin' },
+  bob: { id: 'U0BOB0002', name: 'bob <b>' },
+  carol: { id: 'U0CAROL03' },
+};
 const RULES: RuleRef[] = [
   { path: 'rules[0]', name: 'critical pages', rulesVersion: 'sha256:5e1f0c0ffee0' },
   { path: 'rules[1]', name: 'team channels', rulesVersion: 'sha256:5e1f0c0ffee0' },
@@ -184,10 +190,11 @@ export function buildStream(opts: StreamOptions): Stream {
         // An acknowledgement (its input would be a Slack button click, recorded by the Slack work).
         const clickAt = at(30_000 + Math.floor(random() * 600_000));
         const click = { id: deriveId(seed, 'click', n, occurrence), occurredAt: clickAt, recordedAt: clickAt, correlationId: deriveId(seed, 'click', n, occurrence) } as Envelope<'AlertReceived'>;
-        const by = pick(['alice', 'bob', 'carol']);
-        decide(click, 0, 'IncidentAcknowledged', { ...base, status: 'acknowledged', count: repeats + 1, reason: 'acknowledged', inputId: click.id, acknowledgedAt: clickAt, by });
+        const person = PEOPLE[pick(['alice', 'bob', 'carol'])]!;
+        const by = { by: person.id, ...(person.name !== undefined ? { byName: person.name } : {}) };
+        decide(click, 0, 'IncidentAcknowledged', { ...base, status: 'acknowledged', count: repeats + 1, reason: 'acknowledged', inputId: click.id, acknowledgedAt: clickAt, ...by });
         if (paged) {
-          const ack = decide(click, 1, 'AcknowledgePagerAlert', { incidentId, rule, user: by });
+          const ack = decide(click, 1, 'AcknowledgePagerAlert', { incidentId, rule, user: person.name ?? person.id });
           deliver(ack, 'PagerAlertAcknowledged', { dryRun: false, attempts: 1, provider: 'opsgenie', requestId: `req-ack-${n}` });
         }
       }

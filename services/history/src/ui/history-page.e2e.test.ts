@@ -139,10 +139,16 @@ describe('history page', () => {
   it('opens an incident on its timeline: received → decided → posted/paged → acknowledged → resolved, with who and why', async () => {
     // A paged incident someone acknowledged before it resolved: every stage of the story.
     const list = (await (await fetch(`${service.url}/api/incidents?status=resolved&severity=critical&limit=500`)).json()) as {
-      incidents: Array<{ incident_id: string; title: string; acknowledged_by: string | null; source: string }>;
+      incidents: Array<{ incident_id: string; title: string; acknowledged_by: string | null; acknowledged_by_name: string | null; source: string }>;
     };
-    const incident = list.incidents.find((i) => i.acknowledged_by !== null)!;
+    const incident = list.incidents.find((i) => i.acknowledged_by_name !== null)!;
+    const name = incident.acknowledged_by_name!;
+    const id = incident.acknowledged_by!;
+    expect(id).toMatch(/^U0/);
     await page.goto(`${service.url}/?status=resolved&severity=critical`);
+    // The list names who acknowledged it; their Slack user id is on hover.
+    const acked = page.locator(`tr[data-incident="${incident.incident_id}"] td:nth-child(9) .who`);
+    expect([await acked.textContent(), await acked.getAttribute('title')]).toEqual([name, id]);
     await page.click(`tr[data-incident="${incident.incident_id}"] a.title`);
     await page.waitForSelector('#timeline li.event');
 
@@ -153,7 +159,7 @@ describe('history page', () => {
     expect(await page.locator('#timeline li.event[data-type=IncidentOpened]').textContent()).toMatch(
       /why: first-notification — rule "critical pages" \(rules\[0\]/,
     );
-    expect(await page.locator('#timeline li.event[data-type=IncidentAcknowledged]').textContent()).toContain(`acknowledged by ${incident.acknowledged_by}`);
+    expect(await page.locator('#timeline li.event[data-type=IncidentAcknowledged]').textContent()).toContain(`acknowledged by ${name} (${id})`);
     expect(await page.locator('#timeline li.event[data-type=AlertReceived]').first().textContent()).toContain(
       'cut by ingest: description 12,345 characters',
     );
@@ -165,10 +171,24 @@ describe('history page', () => {
       ['decided', 'done', 'first-notification'],
       ['posted', 'done', expect.stringMatching(/^C0/)],
       ['paged', 'done', expect.stringMatching(/^og-/)],
-      ['acknowledged', 'done', incident.acknowledged_by],
+      ['acknowledged', 'done', name],
       ['resolved', 'done', null],
     ]);
+    expect(await page.locator('ol.steps li em .who').getAttribute('title')).toBe(id);
+    const facts = page.locator('dl.facts dd .who');
+    expect([await facts.textContent(), await facts.getAttribute('title')]).toEqual([name, id]);
     await page.screenshot({ path: resolve(ARTIFACTS, 'history-incident.png'), fullPage: true });
+  });
+
+  it('shows a name with markup in it as text', async () => {
+    const list = (await (await fetch(`${service.url}/api/incidents?limit=500`)).json()) as {
+      incidents: Array<{ incident_id: string; acknowledged_by_name: string | null }>;
+    };
+    const incident = list.incidents.find((i) => i.acknowledged_by_name === 'bob <b>')!;
+    await page.goto(`${service.url}/`);
+    const who = page.locator(`tr[data-incident="${incident.incident_id}"] .who`);
+    expect(await who.textContent()).toBe('bob <b>');
+    expect(await who.locator('b').count()).toBe(0);
   });
 
   it("shows when the sender says an incident started and ended, where alertbus heard of it later, and measures from there", async () => {
