@@ -79,7 +79,13 @@ test('Acknowledge and Close taken in Opsgenie acknowledge and resolve the incide
   // Close in the pager (its app, through the pager's API): the stand-in posts the Close webhook as Opsgenie does.
   await actInPager('close', alias, 'pager-person@example.com');
   await waitFor(async () => (await incidentsOf(alias))[0]?.status === 'resolved', { what: 'the incident resolved in history' });
-  expect((await incidentsOf(alias))[0]).toMatchObject({ status: 'resolved', acknowledged_by: 'pager-person@example.com', resolved_by: 'pager-person@example.com' });
+  expect((await incidentsOf(alias))[0]).toMatchObject({
+    status: 'resolved',
+    acknowledged_by: 'pager-person@example.com',
+    acknowledged_by_name: 'pager-person@example.com',
+    resolved_by: 'pager-person@example.com',
+    resolved_by_name: 'pager-person@example.com',
+  });
   await waitFor(() => /RESOLVED/.test(root.text) && !(root.blocks ?? []).some((b) => b.type === 'actions'), { what: 'the root resolved, without buttons' });
   expect(JSON.stringify(rootUpdates(root).at(-1)!.args)).toMatch(/RESOLVED/);
   await waitFor(() => replies(root).some((r) => r.text.startsWith('Resolved in Opsgenie by pager-person@example.com')), { what: 'the thread note of the pager close' });

@@ -343,7 +343,7 @@ test('the Acknowledge and Resolve buttons acknowledge and resolve the incident a
   await waitFor(() => /RESOLVED/.test(root.text) && !(root.blocks ?? []).some((b) => b.type === 'actions'), { what: 'the root resolved, without buttons' });
   await waitFor(() => replies('C0ALERTS', root.ts).some((r) => r.text.startsWith('Resolved by <@U0BOB>')), { what: 'the resolved reply in the thread' });
   const [incident] = await resolvedIn(alias);
-  expect(incident).toMatchObject({ status: 'resolved', acknowledged_by: 'U0BOB', resolved_by: 'U0BOB' });
+  expect(incident).toMatchObject({ status: 'resolved', acknowledged_by: 'U0BOB', acknowledged_by_name: 'bob', resolved_by: 'U0BOB', resolved_by_name: 'bob' });
 });
 
 test('the on-call user group holds exactly the on-call of ONCALL_SCHEDULE', async () => {
