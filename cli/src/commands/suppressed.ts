@@ -21,6 +21,21 @@ interface SuppressedOptions {
 // eslint-disable-next-line no-control-regex
 const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 
+/**
+ * The date-times GET /api/suppressed takes, as /api/incidents does: RFC 3339 with seconds and a full offset, a day the
+ * month has. The CLI's own times (alertbus replay) also take a date alone or `+0100`; sent here they came back as a 400.
+ */
+const API_INSTANT = /^(\d{4})-(\d{2})-(\d{2})[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})$/;
+
+function checkApiInstant(option: string, value: string): void {
+  const m = API_INSTANT.exec(value);
+  const [year, month, day] = m ? [Number(m[1]), Number(m[2]), Number(m[3])] : [0, 0, 0];
+  const real = new Date(new Date(0).setUTCFullYear(year, month - 1, day)); // rolls 02-30 over into March, as Date.parse does
+  if (m && year >= 1 && real.getUTCMonth() === month - 1 && real.getUTCDate() === day && Number.isFinite(Date.parse(value))) return;
+  const example = /^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z (that day from midnight UTC)` : '2025-03-01T10:00:00Z or 2025-03-01T11:00:00+01:00';
+  throw new Error(`${option} must be a date and time with its zone, as ${example}, got "${value}"`);
+}
+
 /** The options as the API's query, refusing locally what would only come back as a 400 naming a query parameter. */
 function queryOf(opts: SuppressedOptions): Record<string, string | undefined> {
   if (opts.since !== undefined) {
@@ -28,8 +43,8 @@ function queryOf(opts: SuppressedOptions): Record<string, string | undefined> {
     if (ms === null || ms <= 0) throw new Error(`--since must be a duration such as 24h, 90m or 7d, got "${opts.since}"`);
     if (opts.from !== undefined) throw new Error('give --since or --from, not both');
   }
-  if (opts.from !== undefined) cli.parseInstant('--from', opts.from);
-  if (opts.to !== undefined) cli.parseInstant('--to', opts.to);
+  if (opts.from !== undefined) checkApiInstant('--from', opts.from);
+  if (opts.to !== undefined) checkApiInstant('--to', opts.to);
   return { since: opts.since, from: opts.from, to: opts.to, reason: opts.reason, alias: opts.alias, limit: opts.limit, cursor: opts.cursor };
 }
 
@@ -41,8 +56,8 @@ export function registerSuppressed(program: Command): void {
         'by a rule, joined into a storm summary, a late copy of a resolved alert; then the counts by reason',
     )
     .option('--since <duration>', 'the window: this long before --to (default 24h)')
-    .option('--from <time>', 'instead of --since: from this time (ISO 8601)')
-    .option('--to <time>', 'up to this time (ISO 8601; default now)')
+    .option('--from <time>', 'instead of --since: from this time (ISO 8601 with seconds and zone, e.g. 2025-03-01T00:00:00Z)')
+    .option('--to <time>', 'up to this time (ISO 8601 with seconds and zone; default now)')
     .option('--reason <reason>', 'only this reason (silenced, inhibited, dropped-by-rule, storm-control, …)')
     .option('--alias <alias>', 'only this alias')
     .option('--limit <n>', 'page size (at most 500)', '100')

@@ -307,4 +307,24 @@ describe('alertbus suppressed', () => {
     expect(reason.exitCode).not.toBe(0);
     expect(reason.stderr).toMatch(/reason/);
   });
+
+  it.each([
+    ['a date alone', '--from', '2025-03-02', /--from must be a date and time with its zone.*2025-03-02T00:00:00Z.*got "2025-03-02"/],
+    ['a time without seconds', '--to', '2025-03-02T10:00Z', /--to must be a date and time with its zone.*got "2025-03-02T10:00Z"/],
+    ['an offset without its colon', '--from', '2025-03-02T10:00:00+0100', /--from must be a date and time with its zone.*got "2025-03-02T10:00:00\+0100"/],
+    ['a day the month does not have', '--from', '2025-02-30T10:00:00Z', /--from .*2025-02-30/],
+    ['a 29 February of a year without one', '--to', '2025-02-29T10:00:00Z', /--to .*2025-02-29/],
+  ])('refuses %s itself, naming the option, where the API would only answer 400 (as /api/incidents does)', async (_what, option, value, message) => {
+    expect((await get(`/api/incidents?${option.slice(2)}=${encodeURIComponent(value)}`)).status).toBe(400);
+    const run = await runCli('suppressed', option, value, '--url', url);
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).not.toMatch(/400|query parameter/);
+  });
+
+  it('takes the same date-times the API takes', async () => {
+    const run = await runCli('suppressed', '--from', '2025-03-01T00:00:00+00:00', '--to', '2025-03-03T00:00:00.000Z', '--url', url);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(/am:old/);
+  });
 });
