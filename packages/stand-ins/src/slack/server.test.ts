@@ -477,6 +477,17 @@ test('a response_url takes 5 answers, and none once expired, as Slack: 404 used_
   expect(standIn.state.responses.map((r) => r.id)).toEqual(['five', 'five', 'five', 'five', 'five']);
 });
 
+test('a response_url path the stand-in never gave answers 404 no_service, as hooks.slack.com does, without repeating the path (the path is the secret)', async () => {
+  const secret = 'T0/123/Zq9secretPart';
+  for (const path of [`/_stand-in/response/${secret}`, `/commands/${secret}`, `/_stand-in/response/${secret}?x=1`]) {
+    const res = await fetch(`${base()}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'x' }) });
+    const body = await res.text();
+    expect([res.status, body]).toEqual([404, 'no_service']);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+  }
+  expect(standIn.state.responses).toEqual([]);
+});
+
 test('chat.postMessage to a user id writes in the app\'s direct message with that user; an unknown or deactivated user is channel_not_found', async () => {
   const res = await slack.chat.postMessage({ channel: 'U0BOB', text: 'only for bob' });
   expect(res.channel).toBe('D0BOB');

@@ -268,6 +268,9 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
     state.responses.push({ id: req.params.id, body, at: new Date(now()).toISOString() });
     return reply.code(200).type('text/plain').send('ok');
   });
+  // A path it never gave (a response_url of another run, one with its slashes unencoded): hooks.slack.com's 404, which
+  // names no path. Fastify's own 404 repeated it, and a response_url's path is its secret: the sink kept it in its errors.
+  app.setNotFoundHandler((_req, reply) => reply.code(404).type('text/plain').send('no_service'));
   app.get('/_stand-in/responses', async () => ({ responses: state.responses }));
   app.get('/_stand-in/messages', async () => ({ messages: state.messages }));
   app.get('/_stand-in/calls', async () => ({ calls: state.calls }));
