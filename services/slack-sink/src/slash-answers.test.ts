@@ -5,7 +5,7 @@ import { DeliveryError } from '@alertbus/common';
 import { GivenUpError } from '@alertbus/sink-runtime';
 import { responseUrlOrigins } from '@alertbus/normalise';
 import { messageNotifications } from '@alertbus/stand-ins';
-import { incidentsText, LIST_MAX, responseUrlRefusal, silencesText, SlashAnswers, teamOfResponseUrl, type SlashAnswerCommand } from './slash-answers';
+import { incidentsText, LIST_MAX, postToResponseUrl, responseUrlRefusal, silencesText, SlashAnswers, teamOfResponseUrl, type SlashAnswerCommand } from './slash-answers';
 
 const HOSTILE = 'disk full <!channel> <@U123> <https://evil.example|ok> & `tick`';
 
@@ -127,5 +127,79 @@ describe('an answer whose response_url asks to wait', () => {
     const err = await answers().execute(command(`${url}/long`), 1).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GivenUpError);
     expect(err).toMatchObject({ reason: 'response-url-expired', permanent: true });
+  });
+});
+
+describe('a server that repeats the response_url in its answer (the URL\'s path is its secret)', () => {
+  const SECRET = 'Zq9secretPart0123';
+  const PATH = `/commands/T0ECHO/1234/${SECRET}`;
+  let server: Server;
+  let origin: string;
+  beforeAll(async () => {
+    // What it answers is in the path's first part after the origin: /<status>/<how>/commands/…
+    server = createServer((req, res) => {
+      const [, status, how] = (req.url ?? '').split('/');
+      const path = (req.url ?? '').slice(`/${status}/${how}`.length);
+      const bodies: Record<string, string> = {
+        route: JSON.stringify({ message: `Route POST:${req.url} not found`, error: 'Not Found', statusCode: Number(status) }),
+        encoded: `no such hook: ${encodeURIComponent(path)}`,
+        url: `<html><body>https://hooks.example${req.url} is gone</body></html>`,
+        plain: 'no_service',
+      };
+      res.writeHead(Number(status), { 'content-type': 'text/plain' }).end(bodies[how!] ?? '');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  const logged: string[] = [];
+  const answers = () =>
+    new SlashAnswers({
+      log: pino({ level: 'debug' }, { write: (line: string) => void logged.push(line) }),
+      timeoutMs: 5_000,
+      responseUrlOrigins: responseUrlOrigins(`${origin}/api/`),
+    });
+  const command = (responseUrl: string) =>
+    ({
+      id: 'c-echo',
+      type: 'AnswerSlashCommand',
+      alias: 'generic:1',
+      occurredAt: new Date().toISOString(),
+      data: { rule: { path: 'default', rulesVersion: 't' }, responseUrl, responseType: 'ephemeral', requester: 'U0ASKER', answer: { kind: 'text', text: 'ok' } },
+    }) as unknown as SlashAnswerCommand;
+
+  test.each([
+    // [status, how the path is repeated, the error's class, what its message still says]
+    [404, 'route', GivenUpError, /^response-url-expired: response_url answered 404\b/],
+    [400, 'encoded', DeliveryError, /^response_url answered 400\b/],
+    [410, 'url', GivenUpError, /^response-url-expired: response_url answered 410\b/],
+    [503, 'route', DeliveryError, /^response_url answered 503\b/],
+  ])('a %i repeating it (%s) leaves it out of the error a DeliveryFailed records and of the log', async (status, how, type, message) => {
+    logged.length = 0;
+    const url = `${origin}/${status}/${how}${PATH}`;
+    const err = (await answers()
+      .execute(command(url), 1)
+      .catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(type);
+    expect(err.message).toMatch(message);
+    for (const text of [err.message, ...logged]) {
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain('T0ECHO%2F1234');
+      expect(text).not.toContain('1234/');
+    }
+  });
+
+  test('a post that fails before any answer leaves it out too (fetch names the URL it could not read)', async () => {
+    const err = (await postToResponseUrl(`http//hooks.slack.com${PATH}`, { text: 'x' }, 5_000).catch((e: unknown) => e)) as Error;
+    expect(err).toBeInstanceOf(DeliveryError);
+    expect(err.message).toMatch(/^response_url: Failed to parse URL from \[response_url\]$/);
+  });
+
+  test('Slack\'s own short answers are kept: they say why', async () => {
+    const err = (await answers()
+      .execute(command(`${origin}/404/plain${PATH}`), 1)
+      .catch((e: unknown) => e)) as Error;
+    expect(err.message).toBe('response-url-expired: response_url answered 404 no_service');
   });
 });

@@ -33,6 +33,46 @@ export function responseUrlRefusal(status: number, body: string): 'response-url-
   return undefined;
 }
 
+/** Slack's answers at a response_url are bare codes: `ok`, `no_service`, `expired_url`, `used_url`, `invalid_payload`. */
+const SLACK_ANSWER = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** The parts of a response_url that are its secret, as a server might repeat them: whole, its path, encoded, its long segments. */
+function responseUrlParts(url: string): string[] {
+  let path = '';
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    // Not a URL: only the text itself can be repeated.
+  }
+  const decode = (s: string) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  };
+  const segments = path.split('/').filter((s) => s.length >= 8);
+  const parts = [url, path, decode(path), encodeURIComponent(decode(path)), ...segments, ...segments.map(decode)];
+  return [...new Set(parts.filter((p) => p.length >= 8))].sort((a, b) => b.length - a.length);
+}
+
+/** A text with every part of the response_url in it replaced, for an error that is recorded and logged. */
+export function withoutResponseUrl(text: string, url: string): string {
+  return responseUrlParts(url).reduce((t, part) => t.split(part).join('[response_url]'), text);
+}
+
+/**
+ * What of an answer to a response_url post is kept in the error (the DeliveryFailed record, the ledger, the log): a
+ * Slack code as it is, anything else by its length alone. A server that is not Slack (a proxy's page, a web
+ * framework's 404) may repeat the request's path, and a response_url's path is the credential that posts as the app.
+ */
+export function responseUrlAnswerShown(body: string, url: string): string {
+  const answer = body.trim();
+  if (answer === '') return '';
+  if (SLACK_ANSWER.test(answer) && withoutResponseUrl(answer, url) === answer) return answer;
+  return `(an answer of ${answer.length} characters, not kept: it may repeat the response_url)`;
+}
+
 /** The workspace a response_url belongs to (https://hooks.slack.com/commands/T…/…), for a command that names none. */
 export function teamOfResponseUrl(url: string): string | undefined {
   return /^https:\/\/hooks\.slack\.com\/(?:commands|actions)\/([TE][A-Z0-9]+)\//.exec(url)?.[1];
@@ -287,12 +327,13 @@ export async function postToResponseUrl(url: string, body: Record<string, unknow
       redirect: 'error',
     });
   } catch (err) {
-    throw new DeliveryError(`response_url: ${(err as Error).message}`, false);
+    throw new DeliveryError(`response_url: ${withoutResponseUrl((err as Error).message, url)}`, false);
   }
-  const answer = (await res.text().catch(() => '')).slice(0, 200);
+  const said = (await res.text().catch(() => '')).slice(0, 200);
   const cls = classifyStatus(res.status);
   if (cls === 'ok') return;
-  const refusal = cls === 'permanent' ? responseUrlRefusal(res.status, answer) : undefined;
+  const refusal = cls === 'permanent' ? responseUrlRefusal(res.status, said) : undefined;
+  const answer = responseUrlAnswerShown(said, url);
   if (refusal) throw new GivenUpError(refusal, `response_url answered ${res.status} ${answer}`.trim(), res.status);
   throw new DeliveryError(`response_url answered ${res.status} ${answer}`.trim(), cls === 'permanent', res.status, parseRetryAfter(res.headers.get('retry-after'), Date.now()));
 }
