@@ -394,8 +394,13 @@
         const inhibitor = by.incidentId ? `incident ${by.incidentId} (${by.alias || '?'})` : `${by.alias || 'an alert'}${quiet}`;
         return `inhibited by ${inhibitor}${by.inhibitRule ? `, inhibit rule "${by.inhibitRule}"` : ''}`;
       }
-      case 'storm':
-        return `storm in ${by.channel || '?'}${by.pageGrouped ? ', paged with the storm' : ''}`;
+      case 'storm': {
+        // Where the storm is: its summary message and its page (the summary's own incident id opens nothing here).
+        const st = s.storm_summary && typeof s.storm_summary === 'object' ? s.storm_summary : {};
+        const message = st.slack_ts ? `: summary message ${st.slack_channel || by.channel || '?'} ${st.slack_ts}` : st.alias ? ` (${st.alias})` : '';
+        const paged = by.pageGrouped ? `, paged with the storm${st.pager_alert_id ? ` (${st.pager_alert_id})` : ''}` : '';
+        return `storm in ${by.channel || '?'}${message}${paged}`;
+      }
     }
     if (s.reason === 'dropped-by-rule' && s.rule) return `rule "${s.rule.name || s.rule.path}"`;
     return '';

@@ -324,8 +324,29 @@ export const Suppression = Type.Object({
   suppressed_by: Type.Unknown({
     description:
       'What suppressed it, as the event says: {kind: silence, silenceId, createdBy, comment}, {kind: inhibition, incidentId, alias, inhibitRule} ' +
-      'or {kind: storm, summaryIncidentId, channel}; null for the other reasons.',
+      'or {kind: storm, summaryIncidentId, channel}; null for the other reasons. A storm\'s summaryIncidentId is the id the ' +
+      'summary message\'s commands and deliveries carry, not an incident of /api/incidents/{id}: see storm_summary.',
   }),
+  storm_summary: Type.Union(
+    [
+      Type.Object({
+        alias: Type.Union([Type.String(), Type.Null()], {
+          description: "The storm's alias: its summary's commands and deliveries at /api/timeline?alias=…; null while none is projected.",
+        }),
+        slack_channel: Type.Union([Type.String(), Type.Null()], { description: 'The Slack channel (id) of the summary message.' }),
+        slack_ts: Type.Union([Type.String(), Type.Null()], { description: "The summary message's ts; null until Slack took it." }),
+        pager_alert_id: Type.Union([Type.String(), Type.Null()], {
+          description: "The storm's one pager alert, when this incident pages through it (suppressed_by.pageGrouped).",
+        }),
+      }),
+      Type.Null(),
+    ],
+    {
+      description:
+        'For a storm suppression, what the history holds of the storm (the same places /api/incidents/{incident_id} shows as ' +
+        'storm_slack_ts, slack_channel, storm_pager_alert_id); null for the other reasons.',
+    },
+  ),
   title: NString,
   severity: NString,
   labels: Type.Union([Labels, Type.Null()]),

@@ -30,6 +30,22 @@ export interface SuppressedRow {
   title: string | null;
   severity: string | null;
   labels: unknown;
+  /** For a storm suppression, what the history holds of the storm; null for the other reasons. */
+  stormSummary: StormSummary | null;
+}
+
+/**
+ * What the history holds of a storm an incident was gathered into. The summary's incident id (suppressedBy) is no
+ * incident of its own (no row, no /api/incidents/{id}): its commands and deliveries are under the storm's alias, and
+ * the member's row holds the summary message and the storm's page as /api/incidents/{id} shows them.
+ */
+export interface StormSummary {
+  /** The storm's alias (GET /api/timeline?alias=): null until something of the storm is projected. */
+  alias: string | null;
+  slackChannel: string | null;
+  slackTs: string | null;
+  /** The storm's one pager alert, when this incident pages through it. */
+  pagerAlertId: string | null;
 }
 
 export interface ReasonCount {
@@ -59,6 +75,7 @@ export function pageWindow(cursor: string | undefined, filters: object, window: 
 }
 
 const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const isStorm = (by: unknown): boolean => by !== null && typeof by === 'object' && (by as { kind?: unknown }).kind === 'storm';
 
 /**
  * Newest first, event_id breaking ties. The alert's title, severity and labels are the event's own where it has them
@@ -81,9 +98,18 @@ export async function listSuppressed(
   const limit = param(f.limit + 1);
   const { rows } = await pool.query(
     `SELECT t.event_id, t.recorded_at, t.alias, t.reason, t.rule, t.incident_id, t.data, ${exactTime('t.recorded_at')} AS cursor_time,
-            CASE WHEN i.type = 'AlertReceived' THEN i.data END AS input_data
+            CASE WHEN i.type = 'AlertReceived' THEN i.data END AS input_data,
+            storm.alias AS storm_alias, m.storm_slack_ts, CASE WHEN m.storm_slack_ts IS NOT NULL THEN m.slack_channel END AS storm_slack_channel,
+            m.storm_pager_alert_id
        FROM incident_timeline t
        LEFT JOIN incident_timeline i ON i.event_id = t.input_id
+       LEFT JOIN incidents m
+         ON t.data->'suppressedBy'->>'kind' = 'storm' AND m.incident_id = COALESCE(t.incident_id, t.data->>'incidentId')
+        AND m.storm_incident_id = t.data->'suppressedBy'->>'summaryIncidentId'
+       LEFT JOIN LATERAL (
+             SELECT s.alias FROM incident_timeline s
+              WHERE t.data->'suppressedBy'->>'kind' = 'storm' AND s.incident_id = t.data->'suppressedBy'->>'summaryIncidentId'
+              LIMIT 1) storm ON true
       WHERE ${where.join(' AND ')}
       ORDER BY t.recorded_at DESC, t.event_id COLLATE "C"
       LIMIT ${limit}`,
@@ -129,5 +155,8 @@ function toSuppressed(r: Record<string, unknown>): SuppressedRow {
     title: text(d.title) ?? text(input.title),
     severity: text(kept.severity) ?? text(input.severity),
     labels: kept.labels ?? input.labels ?? null,
+    stormSummary: isStorm(d.suppressedBy)
+      ? { alias: text(r.storm_alias), slackChannel: text(r.storm_slack_channel), slackTs: text(r.storm_slack_ts), pagerAlertId: text(r.storm_pager_alert_id) }
+      : null,
   };
 }

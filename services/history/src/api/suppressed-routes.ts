@@ -31,6 +31,12 @@ function suppressionJson(r: SuppressedRow, reader: Reader) {
     incident_id: r.incidentId,
     rule: r.rule,
     suppressed_by: shown.suppressedBy,
+    storm_summary: r.stormSummary && {
+      alias: r.stormSummary.alias,
+      slack_channel: r.stormSummary.slackChannel,
+      slack_ts: r.stormSummary.slackTs,
+      pager_alert_id: r.stormSummary.pagerAlertId,
+    },
     title: shown.title,
     severity: shown.severity,
     labels: shown.labels as Record<string, string> | null,
@@ -50,6 +56,8 @@ export function suppressedRoutes(pool: Pool, now: () => Date) {
             'alert, and the Slack and pager inputs that changed nothing. The window defaults to the 24 hours before now; ' +
             '`since` (e.g. 24h) gives its length instead of `from`. The first page counts the window by reason. Pages are ' +
             'keyset pages: pass `next_cursor` back as `cursor` with the same filters; the window stays the first page\'s. ' +
+            'A storm suppression\'s `storm_summary` is where the storm can be followed: its alias\'s /api/timeline, its summary ' +
+            'message and its page. ' +
             'Titles, labels and comments are redacted as on /api/timeline.',
           tags: ['incidents'],
           querystring: SuppressedQuery,

@@ -65,10 +65,55 @@ const S4 = suppressed(
   { suppressedBy: { kind: 'inhibition', incidentId: 'inc-upstream', alias: 'am:upstream', inhibitRule: 'upstream down' } },
 );
 const S5 = suppressed(received('s5', 'generic:noise', 4, 'Noisy cron', 'info', { job: 'cron' }), 'dropped-by-rule', { rule: DROP_NOISY });
-const S6 = suppressed(received('s6', 'grafana:cpu', 6, 'CPU high web', 'warning', { alertname: 'CPUHigh' }), 'storm-control', {
+/** A storm in #storm since 6.1 hours ago: its summary message and its one page, as the sinks report them. */
+const STORM_SINCE = hoursBefore(6.1);
+const STORM_ALIAS = `storm:#storm:${STORM_SINCE}`;
+const STORM_ID = deriveId('storm', '#storm', STORM_SINCE);
+const STORM_TS = '1740934000.000100';
+const STORM_PAGE = 'storm-page-1';
+function stormMember(input: Envelope<'AlertReceived'>, incidentId: string): void {
+  events.push(
+    makeEnvelope({
+      id: deriveId(input.id, 'IncidentOpened', 0),
+      type: 'IncidentOpened',
+      alias: input.alias,
+      occurredAt: input.occurredAt,
+      recordedAt: input.recordedAt,
+      source: 'router',
+      causationId: input.id,
+      correlationId: input.correlationId,
+      data: {
+        incidentId, occurrence: 1, title: input.data.title, severity: 'warning', source: 'grafana', status: 'open', count: 1,
+        reason: 'first-notification', rule: TEAM_CHANNELS, inputId: input.id, labels: input.data.labels, links: [], openedAt: input.occurredAt,
+      },
+    }),
+  );
+}
+function stormDeliveries(): void {
+  const at = hoursBefore(5.9);
+  const base = { alias: STORM_ALIAS, occurredAt: at, recordedAt: at, source: 'sink' };
+  events.push(
+    makeEnvelope({
+      ...base,
+      id: deriveId('storm-summary', 'posted'),
+      type: 'SlackMessagePosted',
+      data: { commandId: deriveId('storm-summary'), commandType: 'PostSlackMessage', incidentId: STORM_ID, dryRun: false, attempts: 1, channel: 'C0STORM', ts: STORM_TS, purpose: 'root' },
+    }),
+    makeEnvelope({
+      ...base,
+      id: deriveId('storm-page', 'created'),
+      type: 'PagerAlertCreated',
+      data: { commandId: deriveId('storm-page'), commandType: 'CreatePagerAlert', incidentId: STORM_ID, dryRun: false, attempts: 1, provider: 'opsgenie', requestId: 'r-storm', alertId: STORM_PAGE },
+    }),
+  );
+}
+const S6_INPUT = received('s6', 'grafana:cpu', 6, 'CPU high web', 'warning', { alertname: 'CPUHigh' });
+stormMember(S6_INPUT, 'inc-cpu');
+const S6 = suppressed(S6_INPUT, 'storm-control', {
   incidentId: 'inc-cpu',
-  suppressedBy: { kind: 'storm', channel: '#storm', summaryIncidentId: 'inc-storm', since: hoursBefore(6.1), threshold: 5, window: '10m' },
+  suppressedBy: { kind: 'storm', channel: '#storm', summaryIncidentId: STORM_ID, since: STORM_SINCE, threshold: 5, window: '10m', pageGrouped: true, pagePriority: 'P3' },
 });
+stormDeliveries();
 const S7 = suppressed(received('s7', 'am:disk', 1, 'DiskFull db', 'warning', DISK), 'occurrence-already-resolved', { incidentId: 'inc-disk-1' });
 const O1 = suppressed(received('o1', 'am:old', 30, 'Old one', 'info', { alertname: 'Old' }), 'silenced', { suppressedBy: SILENCE });
 
@@ -122,6 +167,7 @@ describe('GET /api/suppressed', () => {
       incident_id: null,
       rule: TEAM_CHANNELS,
       suppressed_by: SILENCE,
+      storm_summary: null,
       title: 'DiskFull db',
       severity: 'warning',
       labels: DISK,
@@ -129,7 +175,7 @@ describe('GET /api/suppressed', () => {
     expect(body.suppressed.find((s: { event_id: string }) => s.event_id === S6)).toMatchObject({
       reason: 'storm-control',
       incident_id: 'inc-cpu',
-      suppressed_by: { kind: 'storm', summaryIncidentId: 'inc-storm', channel: '#storm' },
+      suppressed_by: { kind: 'storm', summaryIncidentId: STORM_ID, channel: '#storm' },
     });
     expect(body.suppressed.find((s: { event_id: string }) => s.event_id === S5)).toMatchObject({ reason: 'dropped-by-rule', rule: { name: 'drop noisy' } });
     expect(body.counts).toEqual([
@@ -141,6 +187,28 @@ describe('GET /api/suppressed', () => {
     ]);
     expect(body.total).toBe(7);
     expect(body.next_cursor).toBeNull();
+  });
+
+  it('leads from a storm suppression to what the history holds of the storm: its timeline, its summary message, its page', async () => {
+    const { body } = await get('/api/suppressed?reason=storm-control');
+    const [s] = body.suppressed;
+    expect(s.storm_summary).toEqual({ alias: STORM_ALIAS, slack_channel: 'C0STORM', slack_ts: STORM_TS, pager_alert_id: STORM_PAGE });
+    // The summary is no incident of its own: its story is its alias's timeline, and the member's incident names the same places.
+    expect((await get(`/api/incidents/${encodeURIComponent(s.suppressed_by.summaryIncidentId)}`)).status).toBe(404);
+    const timeline = await get(`/api/timeline?alias=${encodeURIComponent(s.storm_summary.alias)}`);
+    expect(timeline.body.events.map((e: { type: string; incident_id: string }) => [e.type, e.incident_id])).toEqual([
+      ['SlackMessagePosted', s.suppressed_by.summaryIncidentId],
+      ['PagerAlertCreated', s.suppressed_by.summaryIncidentId],
+    ]);
+    expect((await get(`/api/incidents/${s.incident_id}`)).body).toMatchObject({
+      storm_incident_id: s.suppressed_by.summaryIncidentId,
+      slack_channel: 'C0STORM',
+      storm_slack_ts: STORM_TS,
+      storm_pager_alert_id: STORM_PAGE,
+    });
+    for (const other of (await get('/api/suppressed')).body.suppressed.filter((x: { reason: string }) => x.reason !== 'storm-control')) {
+      expect(other.storm_summary).toBeNull();
+    }
   });
 
   it('filters by reason and by alias; the counts cover the window and alias whatever the reason filter', async () => {
@@ -279,7 +347,7 @@ describe('alertbus suppressed', () => {
     expect(rows[2]).toMatch(/inhibited +am:api +.*by incident inc-upstream \(am:upstream\), inhibit rule "upstream down"/);
     expect(rows[2]).not.toMatch(/abcd1234secret/);
     expect(rows[3]).toMatch(/dropped-by-rule +generic:noise +.*rule "drop noisy"/);
-    expect(rows[6]).toMatch(/storm-control +grafana:cpu +.*storm summary inc-storm in #storm/);
+    expect(rows[6]).toMatch(/storm-control +grafana:cpu +.*storm in #storm: summary message C0STORM 1740934000\.000100, paged with the storm \(storm-page-1\), incident inc-cpu/);
     expect(run.stdout).toMatch(/7 decisions suppressed from 2025-03-02T00:00:00\.000Z to 2025-03-03T00:00:00\.000Z/);
     expect(run.stdout).toMatch(/^ +silenced +3$/m);
     expect(run.stdout).toMatch(/^ +storm-control +1$/m);
