@@ -13,8 +13,8 @@
  * - silence changes, rare and order-dependent among themselves, one by one in their order.
  */
 import type { PoolClient } from 'pg';
-import { applyChangeSequentially, assignment, earliestDeliveries, UPDATE_COLUMNS } from './apply';
-import { endedAfterStart } from './sender-times';
+import { applyChangeSequentially, assignment, earliestDeliveries, startedAndEnded, UPDATE_COLUMNS } from './apply';
+import { endedAfterStart, previousEnd, startedAfterPrevious } from './sender-times';
 import { copyRows } from './copy-rows';
 import { isCreatedPagerAlert, isRootPost } from './delivery-events';
 import type { ApplyOutcome, Change, DeliveryRow, IncidentChange, IncidentRow, IncidentUpdate, Projection, StormChange, TimelineRow } from './types';
@@ -215,11 +215,13 @@ async function applyChanges(client: PoolClient, changes: readonly Change[], adop
   const all = [...incidents.values()];
   await applySides(client, all.map((f) => f.before));
   const opened = all.filter((f): f is Folded & { open: IncidentRow } => f.open !== null);
+  // The update after the open goes into the row inserted: one row version instead of two (each version of an
+  // incident not updated in place is an entry in each of its nine indexes). A row that exists already (the open
+  // inserts nothing) takes the update below, as before.
+  const rowOf = new Map<Folded, IncidentRow>();
+  for (const f of opened) rowOf.set(f, afterPreviousInBatch(f.after.update ? withUpdate(f.open, f.after.update) : f.open, incidents, rowOf));
   for (const part of chunks(opened)) {
-    // The update after the open goes into the row inserted: one row version instead of two (each version of an
-    // incident not updated in place is an entry in each of its nine indexes). A row that exists already (the open
-    // inserts nothing) takes the update below, as before.
-    const rows = part.map((f) => (f.after.update ? withUpdate(f.open, f.after.update) : f.open));
+    const rows = part.map((f) => rowOf.get(f)!);
     const lookUp = rows.map((r) => r.incidentId).filter((id) => adoptable === undefined || adoptable.has(id));
     if (adoptable) adoptable.lookedUp += lookUp.length;
     const insertedIds = await insertIncidents(client, rows, lookUp);
@@ -270,6 +272,21 @@ async function joinStorms(client: PoolClient, joins: readonly JoinStorm[]): Prom
       ],
     );
   }
+}
+
+/**
+ * A row whose previous incident of the alias is opened earlier in the same batch: started no earlier than that one
+ * ended, as its row will be inserted (the insert's own look-up of the previous row reads the table before the
+ * statement, and the two may be in one). One whose previous incident is in the table already is raised by the insert.
+ */
+function afterPreviousInBatch(row: IncidentRow, incidents: ReadonlyMap<string, Folded>, rowOf: ReadonlyMap<Folded, IncidentRow>): IncidentRow {
+  const f = row.previousIncidentId === null ? undefined : incidents.get(row.previousIncidentId);
+  const previous = f === undefined ? undefined : rowOf.get(f);
+  if (previous === undefined) return row;
+  const startedAt = startedAfterPrevious(row.startedAt, row.openedAt, previousEnd(previous));
+  if (startedAt === row.startedAt) return row;
+  const raised = { ...row, startedAt };
+  return row.endedAt === null ? raised : { ...raised, endedAt: endedAfterStart(row.endedAt, raised) };
 }
 
 /**
@@ -341,6 +358,7 @@ async function updateIncidents(client: PoolClient, keys: ReadonlyArray<keyof Inc
  * deliveries are looked up for the incidents `lookUp` names (those that may have some), one index probe each.
  */
 async function insertIncidents(client: PoolClient, rows: readonly IncidentRow[], lookUp: readonly string[]): Promise<string[]> {
+  const [started, ended] = startedAndEnded({ opened: 'r.opened_at::timestamptz', started: 'r.started_at::timestamptz', ended: 'r.ended_at::timestamptz' }, 'prev');
   const res = await client.query<{ incident_id: string }>(
     `WITH r AS (
        SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
@@ -364,8 +382,9 @@ async function insertIncidents(client: PoolClient, rows: readonly IncidentRow[],
             CASE WHEN p.incident_id IS NULL THEN r.pager_alert_id ELSE p.pager_alert_id END,
             r.pager_priority, r.rule::jsonb, r.last_event_at::timestamptz,
             GREATEST(r.updated_at::timestamptz, s.recorded_at, p.recorded_at), r.slack_target_channel,
-            r.started_at::timestamptz, r.ended_at::timestamptz, r.acknowledged_by_name, r.resolved_by_name
+            ${started}, ${ended}, r.acknowledged_by_name, r.resolved_by_name
        FROM r LEFT JOIN s ON s.incident_id = r.incident_id LEFT JOIN p ON p.incident_id = r.incident_id
+              LEFT JOIN incidents prev ON prev.incident_id = r.previous_incident_id
      ON CONFLICT (incident_id) DO NOTHING
      RETURNING incident_id`,
     [

@@ -1,6 +1,7 @@
 /** Turns a Projection into SQL on the caller's transaction, with the semantics memory-store.ts specifies. */
 import type { PoolClient } from 'pg';
 import { notificationSql } from './notification-events';
+import { startedAfterPreviousSql } from './sender-times';
 import type { ApplyOutcome, Change, DeliveryRow, IncidentRow, IncidentUpdate, Projection, SilenceRow, TimelineRow } from './types';
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
@@ -134,15 +135,27 @@ async function insertSilence(client: PoolClient, r: SilenceRow): Promise<void> {
   );
 }
 
+/**
+ * The insert's started_at and ended_at: started no earlier than the previous incident of the alias ended
+ * (startedAfterPrevious), ended no earlier than the start. `r` names the new row's values (opened_at, started_at,
+ * ended_at), `prev` the previous incident's row, if any.
+ */
+export const startedAndEnded = (r: { opened: string; started: string; ended: string }, prev: string): [started: string, ended: string] => {
+  const started = startedAfterPreviousSql(r.started, r.opened, `COALESCE(${prev}.ended_at, ${prev}.resolved_at)`);
+  return [started, `CASE WHEN ${r.ended} IS NULL THEN NULL ELSE GREATEST(${r.ended}, COALESCE(${started}, ${r.opened})) END`];
+};
+
 async function insertIncident(client: PoolClient, r: IncidentRow): Promise<boolean> {
+  const [started, ended] = startedAndEnded({ opened: '$13::timestamptz', started: '$26::timestamptz', ended: '$27::timestamptz' }, 'prev');
   const res = await client.query(
     `INSERT INTO incidents (incident_id, alias, occurrence, previous_incident_id, title, severity, source, status,
        labels, description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
        slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at, slack_target_channel,
        started_at, ended_at, acknowledged_by_name, resolved_by_name)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::jsonb, $12, $13::timestamptz, $14::timestamptz,
+     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::jsonb, $12, $13::timestamptz, $14::timestamptz,
        $15, $16::timestamptz, $17, $18, $19, $20, $21, $22::jsonb, $23::timestamptz, $24::timestamptz, $25,
-       $26::timestamptz, $27::timestamptz, $28, $29)
+       ${started}, ${ended}, $28, $29
+       FROM (VALUES (1)) AS one(x) LEFT JOIN incidents prev ON prev.incident_id = $4
      ON CONFLICT (incident_id) DO NOTHING`,
     [
       r.incidentId, r.alias, r.occurrence, r.previousIncidentId, r.title, r.severity, r.source, r.status,

@@ -6,7 +6,7 @@ import { planBatch, type BatchPlan, type PlannableRecord } from './batch-plan';
 import { isCreatedPagerAlert, isRootPost } from './delivery-events';
 import { mergeNotification, type NotificationRow } from './notification-events';
 import { project } from './project';
-import { endedAfterStart } from './sender-times';
+import { endedAfterStart, previousEnd, startedAfterPrevious } from './sender-times';
 import { effectiveEnd } from './silence-state';
 import { stageRank } from './stage';
 import type { ApplyOutcome, Change, DeliveryRow, IncidentRow, Position, Projection, SilenceRow, TimelineRow } from './types';
@@ -99,6 +99,8 @@ export class MemoryStore {
       case 'open-incident': {
         if (this.incidents.has(c.row.incidentId)) return;
         const row: IncidentRow = { ...c.row };
+        const previous = row.previousIncidentId === null ? undefined : this.incidents.get(row.previousIncidentId);
+        if (previous) row.startedAt = startedAfterPrevious(row.startedAt, row.openedAt, previousEnd(previous));
         const earlier = this.deliveriesOf(row.incidentId);
         const root = earlier.find(isRootPost);
         if (root) {

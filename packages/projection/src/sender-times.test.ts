@@ -1,7 +1,8 @@
 /** The sender's startsAt and endsAt in the incidents table: kept where they can be right, so no duration is negative or absurd. */
-import { INCIDENT_ID, acknowledged, opened, resolved } from './testdata/events';
+import { ALIAS, INCIDENT_ID, acknowledged, opened, resolved } from './testdata/events';
+import { deriveId } from '@alertbus/schemas';
 import { history } from './testdata/projection-spec';
-import { senderEnd, senderStart } from './sender-times';
+import { senderEnd, senderStart, startedAfterPrevious } from './sender-times';
 
 // The builders' incident opens at 10:00 (opened()), and resolved(n) is at 10:n.
 const OPENED = '2025-03-01T10:00:00.000Z';
@@ -63,5 +64,47 @@ describe('the sender\'s times of an incident', () => {
     [undefined, undefined, 'none given'],
   ])('endsAt %s → ended_at %s (%s)', (endsAt, expected, _why) => {
     expect(senderEnd(endsAt, '2025-03-01T10:20:00.000Z')).toBe(expected);
+  });
+
+  describe('an incident opened again on its alias starts no earlier than the previous one ended', () => {
+    const SECOND = deriveId('incident', ALIAS, 2);
+    // The alert still fires with its first startsAt (09:40) when it is fired again at 10:30.
+    const reopened = () => opened({ at: 30, incidentId: SECOND, occurrence: 2, previous: INCIDENT_ID, startsAt: '2025-03-01T09:40:00Z' });
+
+    it('after a person resolved the previous one (10:20): from that resolve, not from 09:40', () => {
+      history.given(opened({ startsAt: '2025-03-01T09:40:00Z' }), resolved(20, 1, { by: 'alice' })).when(reopened()).then(({ store }) => {
+        expect(store.incident(INCIDENT_ID)).toMatchObject({ startedAt: '2025-03-01T09:40:00.000Z', resolvedAt: '2025-03-01T10:20:00.000Z', endedAt: null });
+        expect(store.incident(SECOND)).toMatchObject({ startedAt: '2025-03-01T10:20:00.000Z', openedAt: '2025-03-01T10:30:00.000Z' });
+      });
+    });
+
+    it("after its sender resolved it: from the sender's end (10:15), the previous incident's end as the durations take it", () => {
+      history
+        .given(opened({ startsAt: '2025-03-01T09:40:00Z' }), resolved(20, 1, { endsAt: '2025-03-01T10:15:00Z' }))
+        .when(reopened())
+        .then(({ store }) => expect(store.incident(SECOND)).toMatchObject({ startedAt: '2025-03-01T10:15:00.000Z' }));
+    });
+
+    it('a start after the previous end, or none, is left as it is', () => {
+      history
+        .given(opened({ startsAt: '2025-03-01T09:40:00Z' }), resolved(20, 1, { by: 'alice' }))
+        .when(opened({ at: 30, incidentId: SECOND, occurrence: 2, previous: INCIDENT_ID, startsAt: '2025-03-01T10:25:00Z' }))
+        .then(({ store }) => expect(store.incident(SECOND)).toMatchObject({ startedAt: '2025-03-01T10:25:00.000Z' }));
+      history
+        .given(opened(), resolved(20, 1, { by: 'alice' }))
+        .when(opened({ at: 30, incidentId: SECOND, occurrence: 2, previous: INCIDENT_ID }))
+        .then(({ store }) => expect(store.incident(SECOND)).toMatchObject({ startedAt: null }));
+    });
+
+    it.each<[string | null, string | null, string | null, string]>([
+      ['2025-03-01T09:40:00.000Z', '2025-03-01T10:20:00.000Z', '2025-03-01T10:20:00.000Z', 'before the previous end: raised to it'],
+      ['2025-03-01T09:40:00.000Z', '2025-03-01T10:40:00.000Z', '2025-03-01T10:30:00.000Z', 'a previous end after this opening: opened_at'],
+      ['2025-03-01T10:20:00.000Z', '2025-03-01T10:20:00.000412Z', '2025-03-01T10:20:00.000412Z', 'earlier by microseconds, as Postgres compares'],
+      ['2025-03-01T10:25:00.000Z', '2025-03-01T10:20:00.000Z', '2025-03-01T10:25:00.000Z', 'after it: kept'],
+      ['2025-03-01T09:40:00.000Z', null, '2025-03-01T09:40:00.000Z', 'no previous end: kept'],
+      [null, '2025-03-01T10:20:00.000Z', null, 'no start: none'],
+    ])('%s after a previous end at %s → %s (%s)', (started, previousEnd, expected, _why) => {
+      expect(startedAfterPrevious(started, '2025-03-01T10:30:00.000Z', previousEnd)).toBe(expected);
+    });
   });
 });

@@ -50,3 +50,32 @@ export function endedAfterStart(endedAt: string, row: { startedAt: string | null
   const start = row.startedAt ?? row.openedAt;
   return Date.parse(endedAt) < Date.parse(start) ? start : endedAt;
 }
+
+/**
+ * An instant in microseconds, as Postgres keeps a timestamptz: Date.parse drops the digits after the milliseconds,
+ * which the router's times and the sender's may carry, and the SQL the projection writes compares them.
+ */
+function micros(text: string): number {
+  const ms = Date.parse(text);
+  const fraction = /T[^.]*\.(\d+)/.exec(text)?.[1] ?? '';
+  const rest = fraction.length > 3 ? Math.round(Number(`0.${fraction.slice(3)}`) * 1000) : 0;
+  return ms * 1000 + rest;
+}
+
+/** The previous occurrence's end, as the durations take it: the sender's (ended_at), else alertbus's resolve. */
+export const previousEnd = (previous: { endedAt: string | null; resolvedAt: string | null }): string | null => previous.endedAt ?? previous.resolvedAt;
+
+/**
+ * started_at of an incident opened again on its alias: never before the previous incident ended. A person's resolve
+ * while the alert still fires, then its next firing, reopens with the alert's first startsAt, before that resolve:
+ * the second incident would then be counted from the start of the first. Raised to the previous end (at most opened_at);
+ * startedAfterPreviousSql is the same in SQL.
+ */
+export function startedAfterPrevious(startedAt: string | null, openedAt: string, previousEndedAt: string | null): string | null {
+  if (startedAt === null || previousEndedAt === null || micros(startedAt) >= micros(previousEndedAt)) return startedAt;
+  return micros(previousEndedAt) <= micros(openedAt) ? previousEndedAt : openedAt;
+}
+
+/** startedAfterPrevious in SQL, of three timestamptz expressions (each may be read more than once). */
+export const startedAfterPreviousSql = (started: string, opened: string, previousEndedAt: string): string =>
+  `CASE WHEN ${started} IS NULL OR ${previousEndedAt} IS NULL THEN ${started} ELSE GREATEST(${started}, LEAST(${previousEndedAt}, ${opened})) END`;

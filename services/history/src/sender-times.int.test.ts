@@ -74,6 +74,37 @@ const late = incident('alertmanager', {
 // A generic alert an hour earlier, which gives no startsAt or endsAt: opened, acknowledged 2 minutes later, resolved after 4.
 const generic = incident('generic', { opened: -60 * MIN, acked: -58 * MIN, resolved: -56 * MIN });
 
+/**
+ * An alert still firing after a person resolved its incident: its next firing (the same startsAt, as Alertmanager
+ * repeats it) opens the alias's second incident. Started 30 minutes before now-2h, opened by alertbus at -2h, resolved by
+ * alice at -100 min, fired again at -90 min. The second incident started no earlier than the first one's resolve.
+ */
+function reopenedAfterPerson(): { events: AnyEnvelope[]; first: string; second: string } {
+  const alias = 'alertmanager:sender-times-reopened';
+  const startsAt = at(-150 * MIN);
+  const first = deriveId('incident', alias, 1);
+  const second = deriveId('incident', alias, 2);
+  const base = { title: 'QueueStuck', severity: 'critical', source: 'alertmanager' as const, rule: RULE, labels: { alertname: 'QueueStuck' } };
+  const events: AnyEnvelope[] = [];
+  const event = <T extends EventType>(type: T, when: string, inputId: string, data: EventData<T>) =>
+    events.push(makeEnvelope({ id: deriveId(inputId, type), type, alias, occurredAt: when, recordedAt: when, source: type === 'AlertReceived' ? 'ingest/alertmanager' : 'router', data }) as AnyEnvelope);
+  const firing = (n: number, when: string) => {
+    const id = deriveId(alias, 'firing', n);
+    event('AlertReceived', when, id, { source: 'alertmanager', status: 'firing', title: base.title, severity: 'critical', labels: base.labels, annotations: {}, links: [], startsAt, raw: { status: 'firing', startsAt } });
+    return id;
+  };
+  const f1 = firing(1, at(-120 * MIN));
+  event('IncidentOpened', at(-120 * MIN), f1, { ...base, incidentId: first, occurrence: 1, status: 'open', count: 1, reason: 'first-notification', inputId: f1, links: [], openedAt: at(-120 * MIN), startsAt });
+  const click = deriveId(alias, 'resolve-click');
+  event('IncidentResolved', at(-100 * MIN), click, { ...base, incidentId: first, occurrence: 1, status: 'resolved', count: 1, reason: 'resolved', inputId: click, resolvedAt: at(-100 * MIN), by: 'alice' });
+  const f2 = firing(2, at(-90 * MIN));
+  event('IncidentReopened', at(-90 * MIN), f2, {
+    ...base, incidentId: second, occurrence: 2, previousIncidentId: first, status: 'open', count: 1, reason: 'reopened', inputId: f2, links: [], openedAt: at(-90 * MIN), startsAt,
+  });
+  return { events, first, second };
+}
+const reopened = reopenedAfterPerson();
+
 let kafka: Kafka;
 let service: HistoryService;
 
@@ -89,10 +120,12 @@ const statsAround = (openedMs: number) => get(`/api/stats?from=${encodeURICompon
 beforeAll(async () => {
   await ensureDatabase(process.env.DATABASE_URL!);
   kafka = await testKafka('history-sender-times');
-  await produceStream(kafka, [...generic.events, ...late.events]);
+  await produceStream(kafka, [...generic.events, ...late.events, ...reopened.events]);
   service = await startHistory({ brokers: testBrokers(), databaseUrl: process.env.DATABASE_URL!, port: 0, logLevel: 'silent' });
-  await waitFor(async () => (await service.pool.query("SELECT count(*)::int AS n FROM incidents WHERE status = 'resolved'")).rows[0].n === 2, {
-    what: 'both incidents resolved',
+  // The two incidents resolved, and the alias resolved by a person then opened again.
+  const all = "SELECT count(*) FILTER (WHERE status = 'resolved')::int AS resolved, count(*)::int AS n FROM incidents";
+  await waitFor(async () => JSON.stringify((await service.pool.query(all)).rows[0]) === JSON.stringify({ resolved: 3, n: 4 }), {
+    what: 'every incident projected',
   });
 });
 
@@ -112,7 +145,7 @@ describe("the history's times", () => {
       ended_at: at(-5 * MIN),
       resolved_at: at(MIN),
     });
-    const listed = (await get('/api/incidents?source=alertmanager')).incidents;
+    const listed = (await get(`/api/incidents?alias=${encodeURIComponent('alertmanager:sender-times-alertmanager')}`)).incidents;
     expect(listed).toEqual([expect.objectContaining({ incident_id: late.incidentId, started_at: at(-20 * MIN), ended_at: at(-5 * MIN) })]);
   });
 
@@ -151,11 +184,16 @@ describe("the history's times", () => {
     expect(list.stdout.split('\n').find((l) => l.includes(generic.incidentId))).toMatch(new RegExp(`^${at(-60 * MIN)}\\s+resolved`));
   });
 
+  it("an incident reopened after a person resolved the previous one starts no earlier than that resolve, not at the alert's first startsAt", async () => {
+    expect(await get(`/api/incidents/${reopened.first}`)).toMatchObject({ started_at: at(-150 * MIN), opened_at: at(-120 * MIN), resolved_at: at(-100 * MIN), ended_at: null });
+    expect(await get(`/api/incidents/${reopened.second}`)).toMatchObject({ started_at: at(-100 * MIN), opened_at: at(-90 * MIN) });
+  });
+
   it('a rebuild from the log gives the same rows, sender times included', async () => {
     const result = await rebuildProjection({ databaseUrl: process.env.DATABASE_URL!, kafka, migrationsDir: MIGRATIONS_DIR, swap: false });
 
     expect(result.matches).toBe(true);
     const { rows } = await service.pool.query('SELECT count(started_at)::int AS started, count(ended_at)::int AS ended FROM incidents');
-    expect(rows[0]).toEqual({ started: 1, ended: 1 });
+    expect(rows[0]).toEqual({ started: 3, ended: 1 });
   });
 });

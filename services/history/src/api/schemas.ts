@@ -61,7 +61,7 @@ export const Incident = Type.Object({
   opened_at: Type.String({ format: 'date-time', description: 'When alertbus opened it (it heard of it): what the time filters and the stats window use.' }),
   started_at: Type.Union([DateTime, Type.Null()], {
     description:
-      "When the sender says it started (its startsAt): null when it gave none, or one more than 7 days before opened_at or more than 5 minutes after it (one after it by less is taken as opened_at). The stats' durations start here when set.",
+      "When the sender says it started (its startsAt): null when it gave none, or one more than 7 days before opened_at or more than 5 minutes after it (one after it by less is taken as opened_at); never before the previous incident of the alias ended (ended_at, else resolved_at): an alert still firing after a person resolved its incident opens the next one from that resolve, not from its first startsAt. The stats' durations start here when set.",
   }),
   acknowledged_at: NDateTime,
   acknowledged_by: Type.Union([Type.String(), Type.Null()], {

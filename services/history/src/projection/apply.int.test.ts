@@ -351,6 +351,53 @@ describe('migration 014 on rows projected before it', () => {
   });
 });
 
+describe('an incident opened again after a person resolved the previous one, the alert still firing since 09:40', () => {
+  const SECOND = deriveId('incident', 'alertmanager:3f2a9c1d0b7e4a55', 2);
+  const THIRD = deriveId('incident', 'alertmanager:3f2a9c1d0b7e4a55', 3);
+  const FIRST_START = '2025-03-01T09:40:00Z';
+  /** The next occurrence, opened at 10:at with the alert's first startsAt; resolved by a person at 10:resolvedAt. */
+  const again = (incidentId: string, occurrence: number, previous: string, at: number, resolvedAt?: number): AnyEnvelope[] => {
+    const open = opened({ at, incidentId, occurrence, previous, startsAt: FIRST_START });
+    if (resolvedAt === undefined) return [open];
+    const done = resolved(resolvedAt, 1, { by: 'alice' });
+    return [open, { ...done, id: deriveId(done.id, incidentId), data: { ...done.data, incidentId, occurrence } } as AnyEnvelope];
+  };
+  const events: AnyEnvelope[] = [
+    opened({ startsAt: FIRST_START }),
+    resolved(20, 1, { by: 'alice' }),
+    ...again(SECOND, 2, INCIDENT_ID, 30, 40),
+    ...again(THIRD, 3, SECOND, 50),
+  ];
+  const startedOf = async (id: string) => (await getIncident(pool, id))?.startedAt;
+
+  it('starts at that resolve, one by one, in one batch and in batches of every size, as specified', async () => {
+    const spec = replay(...events).store;
+    expect([spec.incident(SECOND)?.startedAt, spec.incident(THIRD)?.startedAt]).toEqual(['2025-03-01T10:20:00.000Z', '2025-03-01T10:40:00.000Z']);
+    for (const [m, size] of [['one by one', 1], ['batched', Infinity], ['batched', 1], ['batched', 2], ['batched', 3]] as const) {
+      await inTransaction(pool, async (client) => {
+        await client.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
+        await applyProjected(client, positioned(events), m, size);
+      });
+      for (const id of [INCIDENT_ID, SECOND, THIRD]) expect([m, size, await getIncident(pool, id)]).toEqual([m, size, spec.incident(id)]);
+      expect(await startedOf(SECOND)).toBe('2025-03-01T10:20:00.000Z');
+    }
+  });
+
+  it('migration 015 gives the rows projected before it the same starts: the live tables stay equal to a rebuild', async () => {
+    const [sql] = loadMigrations(MIGRATIONS_DIR).filter((m) => m.version === 15).map((m) => m.sql);
+    await inTransaction(pool, async (client) => {
+      await client.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
+      await applyProjected(client, positioned([...buildStream({ aliases: 12, seed: 'migration-015' }).events, ...events]), 'batched');
+      const replayed = await checksumIn(client, 'public');
+      // As the projection wrote them before: the alert's first startsAt.
+      await client.query('UPDATE incidents SET started_at = $1::timestamptz WHERE incident_id = ANY($2::text[])', [FIRST_START, [SECOND, THIRD]]);
+      expect(await checksumIn(client, 'public')).not.toEqual(replayed);
+      await client.query(sql!);
+      expect(await checksumIn(client, 'public')).toEqual(replayed);
+    });
+  });
+});
+
 describe.each(['one by one', 'batched'] as const)('apply (Postgres), %s', (m) => {
   beforeAll(() => {
     mode = m;
