@@ -1,7 +1,7 @@
 /** Turns a Projection into SQL on the caller's transaction, with the semantics memory-store.ts specifies. */
 import type { PoolClient } from 'pg';
 import { notificationSql } from './notification-events';
-import { startedAfterPreviousSql } from './sender-times';
+import { endedAfterStartSql, startedAfterPreviousSql } from './sender-times';
 import type { ApplyOutcome, Change, DeliveryRow, IncidentRow, IncidentUpdate, Projection, SilenceRow, TimelineRow } from './types';
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
@@ -142,7 +142,7 @@ async function insertSilence(client: PoolClient, r: SilenceRow): Promise<void> {
  */
 export const startedAndEnded = (r: { opened: string; started: string; ended: string }, prev: string): [started: string, ended: string] => {
   const started = startedAfterPreviousSql(r.started, r.opened, `COALESCE(${prev}.ended_at, ${prev}.resolved_at)`);
-  return [started, `CASE WHEN ${r.ended} IS NULL THEN NULL ELSE GREATEST(${r.ended}, COALESCE(${started}, ${r.opened})) END`];
+  return [started, endedAfterStartSql(r.ended, `COALESCE(${started}, ${r.opened})`)];
 };
 
 async function insertIncident(client: PoolClient, r: IncidentRow): Promise<boolean> {
@@ -234,8 +234,8 @@ export const UPDATE_COLUMNS: Record<keyof IncidentUpdate, [column: string, array
   resolvedAt: ['resolved_at', 'text[]', '::timestamptz'],
   resolvedBy: ['resolved_by', 'text[]', ''],
   resolvedByName: ['resolved_by_name', 'text[]', ''],
-  // No earlier than the incident's start (sender-times.ts endedAfterStart): a duration is never negative.
-  endedAt: ['ended_at', 'text[]', '::timestamptz', (v) => `GREATEST(${v}, COALESCE(started_at, opened_at))`],
+  // No earlier than the incident's start, null when well before it (sender-times.ts endedAfterStart): a duration is never negative.
+  endedAt: ['ended_at', 'text[]', '::timestamptz', (v) => endedAfterStartSql(v, 'COALESCE(started_at, opened_at)')],
   lastEventAt: ['last_event_at', 'text[]', '::timestamptz'],
   pagerPriority: ['pager_priority', 'text[]', ''],
 };

@@ -2,7 +2,7 @@
 import { ALIAS, INCIDENT_ID, acknowledged, opened, resolved } from './testdata/events';
 import { deriveId } from '@alertbus/schemas';
 import { history } from './testdata/projection-spec';
-import { senderEnd, senderStart, startedAfterPrevious } from './sender-times';
+import { endedAfterStart, senderEnd, senderStart, startedAfterPrevious } from './sender-times';
 
 // The builders' incident opens at 10:00 (opened()), and resolved(n) is at 10:n.
 const OPENED = '2025-03-01T10:00:00.000Z';
@@ -35,12 +35,18 @@ describe('the sender\'s times of an incident', () => {
     });
   });
 
-  it('an endsAt before the start (the sender\'s clock, or a start we do not know) is raised to it: no negative duration', () => {
-    history.given(opened({ startsAt: '2025-03-01T09:40:00Z' })).when(resolved(20, 1, { endsAt: '2025-03-01T09:30:00Z' })).then(({ store }) => {
+  it('an endsAt before the start (the sender\'s clock, or a start we do not know) is raised to it within the skew, and not kept beyond: no negative duration', () => {
+    history.given(opened({ startsAt: '2025-03-01T09:40:00Z' })).when(resolved(20, 1, { endsAt: '2025-03-01T09:37:00Z' })).then(({ store }) => {
       expect(store.incident(INCIDENT_ID)).toMatchObject({ startedAt: '2025-03-01T09:40:00.000Z', endedAt: '2025-03-01T09:40:00.000Z' });
     });
-    history.given(opened()).when(resolved(20, 1, { endsAt: '2025-03-01T09:30:00Z' })).then(({ store }) => {
+    history.given(opened({ startsAt: '2025-03-01T09:40:00Z' })).when(resolved(20, 1, { endsAt: '2025-03-01T09:30:00Z' })).then(({ store }) => {
+      expect(store.incident(INCIDENT_ID)).toMatchObject({ startedAt: '2025-03-01T09:40:00.000Z', endedAt: null });
+    });
+    history.given(opened()).when(resolved(20, 1, { endsAt: '2025-03-01T09:56:00Z' })).then(({ store }) => {
       expect(store.incident(INCIDENT_ID)).toMatchObject({ startedAt: null, endedAt: OPENED });
+    });
+    history.given(opened()).when(resolved(20, 1, { endsAt: '2025-03-01T09:30:00Z' })).then(({ store }) => {
+      expect(store.incident(INCIDENT_ID)).toMatchObject({ startedAt: null, endedAt: null });
     });
   });
 
@@ -105,6 +111,18 @@ describe('the sender\'s times of an incident', () => {
       [null, '2025-03-01T10:20:00.000Z', null, 'no start: none'],
     ])('%s after a previous end at %s → %s (%s)', (started, previousEnd, expected, _why) => {
       expect(startedAfterPrevious(started, '2025-03-01T10:30:00.000Z', previousEnd)).toBe(expected);
+    });
+  });
+
+  describe("an end no earlier than the incident's start", () => {
+    const row = { startedAt: null, openedAt: '2025-03-01T10:30:00.000Z' };
+    it.each<[string, string | null, string]>([
+      ['2025-03-01T10:45:00.000Z', '2025-03-01T10:45:00.000Z', 'after the start: kept'],
+      ['2025-03-01T10:27:00.000Z', '2025-03-01T10:30:00.000Z', 'before it within the clock skew: the start'],
+      ['2025-03-01T10:24:59.999Z', null, 'before it by more than the skew: not known'],
+      ['2025-02-20T10:30:00.000Z', null, 'days before it (a payload sent again): not known'],
+    ])('%s → %s (%s)', (ended, expected, _why) => {
+      expect(endedAfterStart(ended, row)).toBe(expected);
     });
   });
 });

@@ -45,11 +45,22 @@ export function senderEnd(endsAt: string | undefined, resolvedAt: string): strin
   return end > resolved ? resolvedAt : new Date(end).toISOString();
 }
 
-/** ended_at as stored: no earlier than the incident's start (started_at, else opened_at); GREATEST in SQL. */
-export function endedAfterStart(endedAt: string, row: { startedAt: string | null; openedAt: string }): string {
+/**
+ * ended_at as stored: no earlier than the incident's start (started_at, else opened_at), and null (not known) when the
+ * sender's end is before that start by more than the clock skew. Such an end (a payload replayed days later, a sender's
+ * broken clock) says nothing about when this incident ended; raised to the start, it was shown as the sender's end and
+ * counted as a resolve in no time. endedAfterStartSql is the same in SQL.
+ */
+export function endedAfterStart(endedAt: string, row: { startedAt: string | null; openedAt: string }): string | null {
   const start = row.startedAt ?? row.openedAt;
-  return Date.parse(endedAt) < Date.parse(start) ? start : endedAt;
+  const [end, from] = [micros(endedAt), micros(start)];
+  if (end < from - SENDER_CLOCK_SKEW_MS * 1000) return null;
+  return end < from ? start : endedAt;
 }
+
+/** endedAfterStart in SQL, of two timestamptz expressions (each may be read more than once). */
+export const endedAfterStartSql = (ended: string, start: string): string =>
+  `CASE WHEN ${ended} IS NULL OR ${ended} < ${start} - interval '${SENDER_CLOCK_SKEW_MS / 1000} seconds' THEN NULL ELSE GREATEST(${ended}, ${start}) END`;
 
 /**
  * An instant in microseconds, as Postgres keeps a timestamptz: Date.parse drops the digits after the milliseconds,

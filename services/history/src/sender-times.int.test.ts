@@ -4,7 +4,7 @@
  * generic alert, which says neither, from alertbus's own times. A rebuild from the log gives the same rows.
  */
 import type { Kafka } from 'kafkajs';
-import { ensureDatabase } from '@alertbus/common';
+import { ensureDatabase, loadMigrations } from '@alertbus/common';
 import { MIGRATIONS_DIR, rebuildProjection } from '@alertbus/projection';
 import { deriveId, makeEnvelope, type AnyEnvelope, type EventData, type EventType, type RuleRef } from '@alertbus/schemas';
 import { dropTestDatabase } from '../../../test/support/db';
@@ -24,8 +24,9 @@ const MIN = 60_000;
 function incident(
   source: 'alertmanager' | 'generic',
   times: { opened: number; acked: number; resolved: number; startsAt?: string; endsAt?: string },
+  name: string = source,
 ): { events: AnyEnvelope[]; incidentId: string } {
-  const alias = `${source}:sender-times-${source}`;
+  const alias = `${source}:sender-times-${name}`;
   const incidentId = deriveId('incident', alias, 1);
   const base = { incidentId, occurrence: 1, title: `DiskFull ${source}`, severity: 'critical', source, rule: RULE, labels: { alertname: 'DiskFull' } };
   const events: AnyEnvelope[] = [];
@@ -73,6 +74,10 @@ const late = incident('alertmanager', {
 });
 // A generic alert an hour earlier, which gives no startsAt or endsAt: opened, acknowledged 2 minutes later, resolved after 4.
 const generic = incident('generic', { opened: -60 * MIN, acked: -58 * MIN, resolved: -56 * MIN });
+// A payload sent again days later (the README's examples, a replay): it started 10 days ago and ended 9 days ago, and
+// alertbus opened it 30 minutes ago and resolved it a minute after. Neither the start (further back than 7 days) nor the
+// end (before the start alertbus has, opened_at) says anything about this incident.
+const replayed = incident('alertmanager', { opened: -30 * MIN, acked: -29.5 * MIN, resolved: -29 * MIN, startsAt: at(-10 * 1440 * MIN), endsAt: at(-9 * 1440 * MIN) }, 'replayed');
 
 /**
  * An alert still firing after a person resolved its incident: its next firing (the same startsAt, as Alertmanager
@@ -120,11 +125,11 @@ const statsAround = (openedMs: number) => get(`/api/stats?from=${encodeURICompon
 beforeAll(async () => {
   await ensureDatabase(process.env.DATABASE_URL!);
   kafka = await testKafka('history-sender-times');
-  await produceStream(kafka, [...generic.events, ...late.events, ...reopened.events]);
+  await produceStream(kafka, [...generic.events, ...late.events, ...reopened.events, ...replayed.events]);
   service = await startHistory({ brokers: testBrokers(), databaseUrl: process.env.DATABASE_URL!, port: 0, logLevel: 'silent' });
   // The two incidents resolved, and the alias resolved by a person then opened again.
   const all = "SELECT count(*) FILTER (WHERE status = 'resolved')::int AS resolved, count(*)::int AS n FROM incidents";
-  await waitFor(async () => JSON.stringify((await service.pool.query(all)).rows[0]) === JSON.stringify({ resolved: 3, n: 4 }), {
+  await waitFor(async () => JSON.stringify((await service.pool.query(all)).rows[0]) === JSON.stringify({ resolved: 4, n: 5 }), {
     what: 'every incident projected',
   });
 });
@@ -187,6 +192,24 @@ describe("the history's times", () => {
   it("an incident reopened after a person resolved the previous one starts no earlier than that resolve, not at the alert's first startsAt", async () => {
     expect(await get(`/api/incidents/${reopened.first}`)).toMatchObject({ started_at: at(-150 * MIN), opened_at: at(-120 * MIN), resolved_at: at(-100 * MIN), ended_at: null });
     expect(await get(`/api/incidents/${reopened.second}`)).toMatchObject({ started_at: at(-100 * MIN), opened_at: at(-90 * MIN) });
+  });
+
+  it("an end the sender gives from before the incident's start is not its end: ended_at stays null, and the time to resolve is alertbus's", async () => {
+    expect(await get(`/api/incidents/${replayed.incidentId}`)).toMatchObject({ started_at: null, opened_at: at(-30 * MIN), ended_at: null, resolved_at: at(-29 * MIN) });
+    const stats = await statsAround(-30 * MIN);
+    expect(stats.time_to_resolve).toEqual({ count: 1, median_seconds: 60, p90_seconds: 60 });
+    const show = await runCli('incidents', 'show', replayed.incidentId, '--url', service.url);
+    expect(show.stdout).not.toContain('as the sender says');
+  });
+
+  it('migration 016 gives a row projected before it (its end raised to its start) the null a replay gives', async () => {
+    const [sql] = loadMigrations(MIGRATIONS_DIR).filter((m) => m.version === 16).map((m) => m.sql);
+    const rows = () => service.pool.query('SELECT incident_id, started_at, ended_at FROM incidents ORDER BY incident_id').then((r) => r.rows);
+    const replayedRows = await rows();
+    await service.pool.query('UPDATE incidents SET ended_at = opened_at WHERE incident_id = $1', [replayed.incidentId]);
+    expect(await rows()).not.toEqual(replayedRows);
+    await service.pool.query(sql!);
+    expect(await rows()).toEqual(replayedRows);
   });
 
   it('a rebuild from the log gives the same rows, sender times included', async () => {

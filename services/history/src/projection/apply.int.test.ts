@@ -244,14 +244,24 @@ describe("the sender's times (started_at, ended_at)", () => {
       { startedAt: '2025-03-01T09:40:00.612Z', endedAt: '2025-03-01T10:15:00.000Z' },
     ],
     [
-      'an endsAt before the startsAt: raised to the start',
-      [opened({ startsAt: '2025-03-01T09:40:00Z' }), resolved(20, 1, { endsAt: '2025-03-01T09:30:00Z' })],
+      'an endsAt before the startsAt within the clock skew: raised to the start',
+      [opened({ startsAt: '2025-03-01T09:40:00Z' }), resolved(20, 1, { endsAt: '2025-03-01T09:37:00Z' })],
       { startedAt: '2025-03-01T09:40:00.000Z', endedAt: '2025-03-01T09:40:00.000Z' },
     ],
     [
-      'no startsAt, an endsAt before the opening: raised to opened_at',
-      [opened(), resolved(20, 1, { endsAt: '2025-03-01T09:30:00Z' })],
+      'an endsAt before the startsAt by more than the skew: no ended_at',
+      [opened({ startsAt: '2025-03-01T09:40:00Z' }), resolved(20, 1, { endsAt: '2025-03-01T09:30:00Z' })],
+      { startedAt: '2025-03-01T09:40:00.000Z', endedAt: null },
+    ],
+    [
+      'no startsAt, an endsAt before the opening within the skew: raised to opened_at',
+      [opened(), resolved(20, 1, { endsAt: '2025-03-01T09:56:00Z' })],
       { startedAt: null, endedAt: '2025-03-01T10:00:00.000Z' },
+    ],
+    [
+      'no startsAt, an endsAt before the opening by more than the skew (a payload sent again): no ended_at',
+      [opened(), resolved(20, 1, { endsAt: '2025-03-01T09:30:00Z' })],
+      { startedAt: null, endedAt: null },
     ],
     ['resolved by a person: no ended_at', [opened({ startsAt: '2025-03-01T09:40:00Z' }), resolved(20, 1, { by: 'alice' })], { startedAt: '2025-03-01T09:40:00.000Z', endedAt: null }],
   ];
@@ -295,10 +305,10 @@ describe('migration 012 on rows projected before it', () => {
       expect(rows[0]!.started).toBeGreaterThan(5);
       expect(rows[0]!.ended).toBeGreaterThan(5);
 
-      // The rows as they were before 012 (and so before 014's columns), then 012 itself, and 014 after it.
+      // The rows as they were before 012 (and so before 014's columns), then 012 itself, and those after it.
       await client.query('ALTER TABLE incidents DROP COLUMN started_at, DROP COLUMN ended_at, DROP COLUMN acknowledged_by_name, DROP COLUMN resolved_by_name');
       await client.query(sqlOf(12));
-      await client.query(sqlOf(14));
+      for (const later of [14, 15, 16]) await client.query(sqlOf(later));
 
       // The same rows, the two columns again last.
       expect(await checksumIn(client, 'public')).toEqual(replayed);
