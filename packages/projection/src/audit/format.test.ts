@@ -23,7 +23,7 @@ test('…by a dropped source, the drop rule; by an open incident, the incident',
 test('an incident storm control gathered names the storm: its summary, channel, start and page', () => {
   const storm = { kind: 'storm', channel: '#storm', summaryIncidentId: 'storm-1', since: '2025-03-01T10:00:00.000Z', threshold: 5, window: '1m' };
   expect(summarize(suppressed({ ...storm, pageGrouped: true }))).toContain(
-    "gathered into the storm summary storm-1 in #storm (storm since 2025-03-01T10:00:00.000Z, more than 5 in 1m), paged by the storm's page (alias storm:#storm:2025-03-01T10:00:00.000Z)",
+    "gathered into the storm summary in #storm (alias storm:#storm:2025-03-01T10:00:00.000Z; storm since 2025-03-01T10:00:00.000Z, more than 5 in 1m), paged by the storm's page",
   );
   expect(summarize(suppressed(storm))).not.toContain("storm's page");
 });

@@ -119,8 +119,9 @@ export function suppressedByText(by: Record<string, any> | undefined): string {
       return ` — inhibited by ${inhibitor}${itself}, inhibit rule ${by.inhibitRule}`;
     }
     case 'storm': {
-      const page = by.pageGrouped === true ? `, paged by the storm's page (alias storm:${by.channel}:${by.since})` : '';
-      return ` — gathered into the storm summary ${by.summaryIncidentId} in ${by.channel} (storm since ${by.since}, more than ${by.threshold} in ${by.window})${page}`;
+      // The summary's alias (routing's stormSummaryKey), which /api/timeline?alias= shows; its incident id is no incident's.
+      const page = by.pageGrouped === true ? ", paged by the storm's page" : '';
+      return ` — gathered into the storm summary in ${by.channel} (alias storm:${by.channel}:${by.since}; storm since ${by.since}, more than ${by.threshold} in ${by.window})${page}`;
     }
     default:
       return '';

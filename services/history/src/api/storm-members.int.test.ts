@@ -4,7 +4,7 @@
  */
 import { inTransaction, type Pool } from '@alertbus/common';
 import { applyProjections } from '@alertbus/projection';
-import { memberId, projected, stormEvents, STORM_ID, STORM_PAGE, SUMMARY_TS } from '@alertbus/projection/src/testdata/storm';
+import { memberId, projected, stormEvents, STORM_ALIAS, STORM_ID, STORM_PAGE, SUMMARY_TS } from '@alertbus/projection/src/testdata/storm';
 import { runCli } from '../../../../test/support/cli';
 import { startTestHistoryApp, stopTestHistoryApp, type TestHistoryApp } from '../test-support/history-app';
 
@@ -34,5 +34,8 @@ test("a member's Slack place is the storm summary and its page the storm's", asy
 test('incidents show says so, and its timeline names the storm', async () => {
   const shown = await runCli('incidents', 'show', memberId(2), '--url', url);
   expect(shown.stdout).toContain(`slack #storm (in the storm summary ${SUMMARY_TS}), pager: the storm's page ${STORM_PAGE}`);
-  expect(shown.stdout).toContain(`gathered into the storm summary ${STORM_ID} in #storm`);
+  expect(shown.stdout).toContain(`gathered into the storm summary in #storm (alias ${STORM_ALIAS};`);
+  // The alias it names leads to the summary's own timeline: its post and its page.
+  const timeline = await app.inject({ method: 'GET', url: `/api/timeline?alias=${encodeURIComponent(STORM_ALIAS)}` });
+  expect(timeline.json().events.length).toBeGreaterThan(0);
 });
