@@ -128,8 +128,8 @@ const PROGRAM_SECRETS: ReadonlyArray<{ program: RegExp; options: readonly RegExp
   // sshpass -p password, redis-cli -a password.
   { program: /sshpass/, options: [new RegExp(String.raw`((?:^|\s)-p[ \t]*)${NOT_DONE}${VALUE}`, 'g')] },
   { program: /redis-cli/, options: [new RegExp(String.raw`((?:^|\s)(?:-a|--pass)[ \t]+)${NOT_DONE}${VALUE}`, 'g')] },
-  // docker login -p password (and podman's, buildah's, skopeo's).
-  { program: /docker|podman|buildah|skopeo/, options: [new RegExp(String.raw`(\blogin\b[^\n]*?(?:^|\s)-p[ \t]+)${NOT_DONE}${VALUE}`, 'g')] },
+  // docker login -p password (and podman's, buildah's, skopeo's); -p within 200 characters, so a run of `login` is read once.
+  { program: /docker|podman|buildah|skopeo/, options: [new RegExp(String.raw`(\blogin\b[^\n]{0,200}?(?:^|\s)-p[ \t]+)${NOT_DONE}${VALUE}`, 'g')] },
   // aws configure set aws_secret_access_key VALUE (any setting named as a secret).
   { program: /aws/, options: [new RegExp(String.raw`(\bset[ \t]+(?:[A-Za-z0-9_.-]{0,40}\.)?${NAME}[ \t]+)${NOT_DONE}${VALUE}`, 'gi')] },
 ];
