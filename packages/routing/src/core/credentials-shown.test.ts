@@ -8,7 +8,8 @@ import { compileRules } from '../rules/compile';
 import type { CompiledRules } from '../rules/types';
 import { firing, HOUR, MINUTE, resolved } from '../test-support/alerts';
 import { rulesFrom } from '../test-support/scenario';
-import { BOT_MENTION, slackMessage } from '../test-support/slack';
+import { BOT_MENTION, CHANNEL, slackMessage } from '../test-support/slack';
+import { PAGER_LIMITS } from './pager';
 import { Replayer } from './replay';
 
 /** What an Alertmanager alert that failed a backup carries, as ingest normalises it (summary → title, description). */
@@ -136,5 +137,16 @@ describe('credentials in what an alert says reach neither Slack nor the pager', 
     expect(page.description).toContain('prod db down, pg_dump --password=[redacted] fails');
     expect((sent.find((e) => e.type === 'AddPagerNote')!.data as { note: string }).note).toContain('it logs token: [redacted]');
     expect(asked.find((e) => e.type === 'IncidentOpened')!.data).toMatchObject({ title: 'prod db down, pg_dump --password=hunter2 fails' });
+  });
+
+  test("a long Slack request is redacted before it is cut to the page's size, so who asked and the link stay at its end", () => {
+    const ts = '1700000000.000300';
+    // Each `token=ab` grows once redacted: cut first and redacted after, the text would push the tail out.
+    const asked = new Replayer(rulesFrom('rules.slack.yaml')).decide(slackMessage(ts, { text: `${BOT_MENTION} db down ${'token=ab '.repeat(1660)}` })).events;
+    const page = asked.find((e) => e.type === 'CreatePagerAlert')!.data as { description: string };
+    expect(page.description.length).toBeLessThanOrEqual(PAGER_LIMITS.description);
+    expect(page.description).not.toContain('token=ab');
+    expect(page.description).toMatch(/^db down token=\[redacted\] token=\[redacted\] /);
+    expect(page.description).toMatch(new RegExp(`\\n\\nRequested in Slack by U0ALICE in channel ${CHANNEL}\\.\\nMessage: https://acme\\.slack\\.com/archives/${CHANNEL}/p1700000000000300$`));
   });
 });

@@ -1,8 +1,7 @@
 import { deriveId, type AliasState, type AnyEnvelope, type DecisionReason, type Envelope, type RuleRef } from '@alertbus/schemas';
 import { evolve, isIncidentEvent } from '../core/evolve';
 import { Outputs } from '../core/outputs';
-import { PAGER_LIMITS, pagerDetails, pagerMessage, pagerTags } from '../core/pager';
-import { truncate } from '../core/text';
+import { pagerDetails, pagerMessage, pagerTags } from '../core/pager';
 import { withoutCredentials } from '../core/shown-text';
 import type { CompiledRules } from '../rules/types';
 import { helpText, parseCommand, stripLeadingMentions, type SlackCommand } from './commands';
@@ -299,9 +298,9 @@ function open(c: Ctx, r: SlackRoute): AliasState {
       incidentId,
       rule: r.rule,
       message: pagerMessage(title),
-      // The incident keeps what was asked as written; the page shows it without credentials (a `[redacted]` may be
-      // longer than what it replaced: cut to the pager's limit again).
-      description: truncate(withoutCredentials(description), PAGER_LIMITS.description),
+      // The incident keeps what was asked as written; the page shows it without credentials, redacted before it is
+      // cut (a `[redacted]` may be longer than what it replaced), so who asked and the link stay at its end.
+      description: requestDescription(m, withoutCredentials),
       priority: r.pager.priority,
       tags: pagerTags(r.pager.tags),
       responders: [...r.pager.responders],

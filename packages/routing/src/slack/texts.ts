@@ -84,20 +84,24 @@ export function requesterLabel(m: { user?: string; userName?: string; botId?: st
   return m.userName ? `${m.userName} (${id})` : id;
 }
 
-export function requestDescription(m: {
-  text: string;
-  user?: string;
-  userName?: string;
-  botId?: string;
-  channel: string;
-  permalink?: string;
-}): string {
+export function requestDescription(
+  m: {
+    text: string;
+    user?: string;
+    userName?: string;
+    botId?: string;
+    channel: string;
+    permalink?: string;
+  },
+  /** What the message becomes where it is shown (the page redacts credentials): applied before the cut, so the cut counts it. */
+  shown: (text: string) => string = (text) => text,
+): string {
   const about = [`Requested in Slack by ${requesterLabel(m)} in channel ${m.channel}.`];
   if (m.permalink) about.push(`Message: ${m.permalink}`);
-  const tail = `\n\n${about.join('\n')}`;
+  const tail = shown(`\n\n${about.join('\n')}`);
   // The pager takes a description of at most 15,000 characters and Slack allows a message of 40,000: the message is
   // cut to make room for who asked, where and the link, so a long request still pages (whole, it would be refused).
-  const text = truncate(requestText(m.text) || '(no text)', Math.max(1, PAGER_LIMITS.description - codePoints(tail)));
+  const text = truncate(shown(requestText(m.text)) || '(no text)', Math.max(1, PAGER_LIMITS.description - codePoints(tail)));
   return truncate(text + tail, PAGER_LIMITS.description);
 }
 
