@@ -46,8 +46,11 @@ export interface RunReport {
   tailLines: number;
 }
 
-/** What a run posts, without the credentials found in it (packages/common/src/credentials.ts). */
-export const withoutSecrets = redactCredentials;
+/**
+ * What a run posts, without the credentials found in it (packages/common/src/credentials.ts). Its output is config
+ * files and logs: a value after a credential's key at a line's start is taken whole, whatever it says.
+ */
+export const withoutSecrets = (text: string): string => redactCredentials(text, { wholeValues: true });
 
 /**
  * The notification text of a run: command line, host, exit status, duration and the end of its output, each

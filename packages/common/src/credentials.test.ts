@@ -1,4 +1,4 @@
-import { isSecretName, mayHoldCredentials, redactCredentials, redactCredentialsIfAny } from './credentials';
+import { isCredentialKey, isSecretName, mayHoldCredentials, redactCredentials, redactCredentialsIfAny } from './credentials';
 
 describe('credentials in free text are redacted by their shape', () => {
   test.each([
@@ -102,11 +102,141 @@ describe('credentials in free text are redacted by their shape', () => {
       'sk_live_'.repeat(10_000) + 'glpat-'.repeat(10_000),
       // docker login's -p is looked for near `login` only: a run of `login` is not read again from each one.
       'docker ' + 'login '.repeat(50_000),
+      '"token: '.repeat(20_000),
+      'retry: '.repeat(20_000),
+      'a-'.repeat(60_000) + ':',
+      'https://x@'.repeat(10_000),
+      'https://x?' + 'sig=a&'.repeat(20_000),
+      'Basic ' + 'A'.repeat(100_000),
     ];
     const started = process.hrtime.bigint();
-    for (const text of inputs) redactCredentials(text);
+    for (const text of inputs) {
+      redactCredentials(text);
+      redactCredentials(text, { wholeValues: true });
+    }
     expect(redactCredentials('docker ' + 'login '.repeat(50_000))).toBe('docker ' + 'login '.repeat(50_000));
     // Generous: a quadratic pattern takes minutes here; linear ones take milliseconds.
     expect(Number(process.hrtime.bigint() - started) / 1e9).toBeLessThan(5);
+  });
+});
+
+describe('a credential named in alert text is redacted when its value looks like one, not prose', () => {
+  test.each([
+    // A title goes to every root message and page: prose after a name that only looks like a credential's stays.
+    'auth-service: 5xx rate 12% on POST /v1/login',
+    'secret-manager: sync of 14 secrets failed with 503',
+    'pat-rollout: canary 10% failing',
+    'Authorization: denied for user svc-backup (policy p-1234)',
+    'token: expired for 3 service accounts',
+    'password: incorrect for db user reporting',
+    'k8s secret: prod/db-credentials mounted',
+    'error in step secret: fetch_from_vault failed',
+    'backup failed\nsecret: prod/db-credentials not found in vault',
+    '• token: rotated by ops on Monday',
+    '> auth-service: 5xx rate 12% on POST /v1/login',
+  ])('kept: %s', (text) => {
+    expect(redactCredentialsIfAny(text)).toBe(text);
+  });
+
+  test.each([
+    // A scheme and a token: all after the scheme.
+    ['Authorization: Token abcdef0123456789', 'Authorization: Token [redacted]'],
+    ['Authorization: Basic dXNlcjpodW50ZXIy (from the proxy)', 'Authorization: Basic [redacted] (from the proxy)'],
+    // A single word alone on its line, maybe with a comment, as a config file writes it: whatever it looks like.
+    ['db:\n  password: hunter2\n  user: app', 'db:\n  password: [redacted]\n  user: app'],
+    ['token: expired', 'token: [redacted]'],
+    ['[client]\npassword = hunter2 # prod\nuser = app', '[client]\npassword = [redacted]\nuser = app'],
+    ["- api_key: 'two words'\nnext", "- api_key: '[redacted]'\nnext"],
+    ['X-Api-Key: abcdefgh', 'X-Api-Key: [redacted]'],
+    // Where only a header stands (curl -v, -H): its value whole.
+    ['< Set-Cookie: sid=abc; Path=/; HttpOnly\n< Server: nginx', '< Set-Cookie: [redacted]\n< Server: nginx'],
+    ['curl -H "Cookie: theme=dark; sid=abc" https://x', 'curl -H "Cookie: [redacted]" https://x'],
+    ['spring.datasource.password = hunter2', 'spring.datasource.password = [redacted]'],
+    // A first word that looks like a credential: that word only.
+    ['token: abc123XYZ789 for user etl', 'token: [redacted] for user etl'],
+    ['password: Hunter2Secret, said the log', 'password: [redacted], said the log'],
+    ['login failed, token = abc123XYZ789 for user x', 'login failed, token = [redacted] for user x'],
+    // The value taken whole, an escaped quote inside it included.
+    ['token: ab\\"cd1234xyz', 'token: [redacted]'],
+    ['retry: token: ab\\"cd1234xyz failed', 'retry: token: [redacted] failed'],
+    ['{"msg": "token: abc123XYZ789"}', '{"msg": "token: [redacted]"}'],
+    // Shapes the history hid and Slack and the pager showed.
+    ['upstream said Basic dXNlcjpodW50ZXIy', 'upstream said Basic [redacted]'],
+    ['https://a.blob.core.windows.net/c?sv=1&sig=AbCdEf1234', 'https://a.blob.core.windows.net/c?sv=1&sig=[redacted]'],
+    ['geocode https://maps.example.com/api/geocode/json?key=abcdefgh12345678 failed', 'geocode https://maps.example.com/api/geocode/json?key=[redacted] failed'],
+    ['callback https://app.example.com/oauth/cb?code=AbCdEf1234567890== 400', 'callback https://app.example.com/oauth/cb?code=[redacted] 400'],
+    ['{"Authorization": "Token abcdef0123456789"}', '{"Authorization": "Token [redacted]"}'],
+    ['"Authorization": "Basic dXNlcjpodW50ZXIy", "routing_key": "R0ut1ngKey"', '"Authorization": "Basic [redacted]", "routing_key": "[redacted]"'],
+    ['<https://x.example.com/cb?code=AbCd1234|Sign in>', '<https://x.example.com/cb?code=[redacted]|Sign in>'],
+  ])('%s', (text, shown) => {
+    expect(redactCredentialsIfAny(text)).toBe(shown);
+  });
+
+  test('a JSON key that only starts with a secret\'s word is not a credential; Basic before prose is prose', () => {
+    const text = '{"secret_name": "prod/db-credentials", "token_type": "bearer", "password": "x y"} Basic checks failed';
+    expect(redactCredentialsIfAny(text)).toBe('{"secret_name": "prod/db-credentials", "token_type": "bearer", "password": "[redacted]"} Basic checks failed');
+  });
+
+  // What alerts say every day: hostnames, runbook and Grafana links, image tags, commits, ids, pods, ARNs, titles.
+  test.each([
+    'High CPU on ip-10-0-3-17.eu-west-1.compute.internal',
+    'DiskFull: /var/lib/postgresql at 97% on db-prod-01:9100',
+    'Runbook: https://runbooks.example.com/postgres/replication-lag#check-wal',
+    'See https://grafana.example.com/d/abc123XYZ/api-latency?orgId=1&var-env=prod&from=now-6h&to=now',
+    'Deploy of registry.example.com/payments/api:v2.14.3-rc1 failed',
+    'image ghcr.io/acme/checkout@sha256:9b2f4c1e8d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c pulled',
+    'Rollout stuck at commit 3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a',
+    'Incident 7f3c9a2e-4b1d-4e8f-9a6c-2d5e8f1b3c7a reopened',
+    'Pod checkout-api-7d9f8b6c5-x2x4z CrashLoopBackOff in namespace payments',
+    'Lambda arn:aws:lambda:eu-west-1:123456789012:function:token-refresher throttled',
+    'IAM role arn:aws:iam::123456789012:role/secrets-reader denied s3:GetObject',
+    'token-refresher: 5 consecutive failures',
+    'auth-gateway: p99 latency 2.3s over 500ms SLO',
+    'session-store: redis evictions 1200/s',
+    'password-reset: email queue backlog 4500',
+    'api-key-rotation: job did not run since 2026-12-01',
+    'cookie-consent banner: JS error rate 4%',
+    'signature-verifier: 37 invalid webhooks in 5m',
+    'Secret prod/db-credentials will expire in 3 days',
+    'ExternalSecret payments/stripe-api-key failed to sync: SecretSyncedError',
+    'k8s secret payments-db-credentials not found in namespace payments',
+    'cert-manager: certificate api-example-com expires in 7 days',
+    'Vault token TTL below 1h for role ci-deployer',
+    'OAuth token endpoint https://login.example.com/oauth2/token returned 503',
+    'Kafka consumer group router lag 12034 on alerts.v1 partition 3',
+    'TargetDown: job=node-exporter instance=10.0.4.21:9100',
+    'Check https://status.example.com/incidents/01HF3K5Q2X7Y8Z9A0B1C2D3E4F',
+    'KubeJobFailed: backup-postgres-28391234 in namespace db',
+    'Error: connect ECONNREFUSED 10.0.2.15:5432',
+    'nginx: upstream timed out (110: Connection timed out) while reading response header',
+    'Jenkins build #4821 of main failed at stage integration-tests',
+    'GitHub Actions: workflow deploy.yml run 7342981 failed on main@a1b2c3d',
+    'Elasticsearch cluster health RED: 3 unassigned shards on logs-2026.12.06',
+    'SSL handshake failed for api.example.com:443 (certificate has expired)',
+    'RDS db-prod-replica-2 replica lag 412s',
+    'systemd: token-sync.service entered failed state',
+    'Credential provider aws-iam returned AccessDenied for eks-node-role',
+    'CloudFront distribution E2QWRUHAPOMQZL 5xx rate 3.2%',
+    'Terraform plan drift in module.vpc.aws_subnet.private[2]',
+    'PagerDuty integration key rotation scheduled for 2026-12-10',
+    'basic-auth proxy: 401s from 10.0.8.4 over 5 minutes',
+    'Secret: rotated by vault-agent on 2026-12-05',
+  ])('kept as written: %s', (text) => {
+    expect(redactCredentialsIfAny(text)).toBe(text);
+  });
+
+  test.each([
+    // Credentials, by the rule the history reads keys with: a suffix after case, `_`, `-` and `.` are set aside.
+    ['routing_key', true], ['authorization', true], ['Proxy-Authorization', true], ['cookie', true], ['Set-Cookie', true],
+    ['signature', true], ['X-Slack-Signature', true], ['access_key', true], ['integration_key', true], ['geniekey', true],
+    ['secretkey', true], ['pwd', true], ['pass', true], ['DB_PASS', true], ['mysqlPwd', true], ['GITHUB_PAT', true],
+    ['db_password', true], ['api_token', true], ['x_secret', true], ['passphrase', true], ['aws_secret_access_key', true],
+    ['dsn', true], ['client_credentials', true],
+    // Keys that only start with a secret's word: their value is read as text.
+    ['secret_name', false], ['token_bucket', false], ['token_type', false], ['token_name', false], ['token_id', false],
+    ['api_key_id', false], ['password_policy', false], ['private_key_path', false], ['secret_store', false],
+    ['credential_provider', false], ['bypass', false], ['compass', false], ['tokens', false], ['path', false], ['PWD_DIR', false],
+  ])('%s is a credential key: %s', (key, credential) => {
+    expect(isCredentialKey(key)).toBe(credential);
   });
 });

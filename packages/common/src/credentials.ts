@@ -45,39 +45,168 @@ const QUOTED_NAMED_SECRET = [
   new RegExp(String.raw`(')(-{0,2}${NAME}=)${NOT_DONE}${IN_SINGLE}'`, 'gi'),
   new RegExp(String.raw`(")(-{0,2}${NAME}=)${NOT_DONE}${IN_DOUBLE}"`, 'gi'),
 ];
+/**
+ * A key that says its value is a credential, as the history and the router read one (a label, a JSON key, a query
+ * parameter, a header, a `name: value`). Keys are compared without case, `_`, `-` or `.` (`routing_key`, `routingKey`
+ * and `Routing-Key` are one key); the value of a key that only starts with a secret's word (`secret_name`, `token_type`,
+ * `api_key_id`, `password_policy`) is not one, and is read as text.
+ */
+export const normKey = (key: string): string => key.toLowerCase().replace(/[^a-z0-9]/g, '');
+/** Keys that are a credential as they stand. */
+const CREDENTIAL_KEYS = new Set(['authorization', 'proxyauthorization', 'cookie', 'setcookie', 'dsn', 'pass', 'pwd']);
+/** Endings that make a key a credential: `db_password`, `x-api-key`, `aws_secret_access_key`, `geniekey`. */
+const CREDENTIAL_SUFFIXES = [
+  'token', 'secret', 'password', 'passwd', 'passphrase', 'apikey', 'signature', 'geniekey',
+  'privatekey', 'accesskey', 'secretkey', 'routingkey', 'integrationkey', 'credential', 'credentials',
+];
+/** `pass`, `pwd` and `pat` as the last part of a longer key (`DB_PASS`, `mysqlPwd`, `GITHUB_PAT`); `bypass` and `compass` are words. */
+const LAST_PART_CREDENTIAL = /(?:[^A-Za-z0-9](?:[Pp](?:ass|wd|at)|P(?:ASS|WD|AT))|[a-z0-9]P(?:ass|wd|at|ASS|WD|AT))$/;
+/** Keys already classified: they repeat from alert to alert and event to event. */
+const credentialKeys = new Map<string, boolean>();
+
+export function isCredentialKey(key: string): boolean {
+  let credential = credentialKeys.get(key);
+  if (credential === undefined) {
+    const k = normKey(key);
+    credential = CREDENTIAL_KEYS.has(k) || CREDENTIAL_SUFFIXES.some((s) => k.endsWith(s)) || LAST_PART_CREDENTIAL.test(key);
+    if (key.length <= 200) {
+      if (credentialKeys.size >= 10_000) credentialKeys.clear();
+      credentialKeys.set(key, credential);
+    }
+  }
+  return credential;
+}
+
+/**
+ * A URL in text, of any scheme (https, postgres, redis, amqp…), up to where a URL cannot go on (bounded, so a long one
+ * is taken in pieces, never backtracked over; a `|` ends it, as in Slack's `<url|title>`).
+ */
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s"'<>|`]{1,4096}/gi;
+/** The user info of a URL (`user:password@`), which may be all the credential a webhook or a database needs. */
+const URL_USERINFO_AT_START = /^([a-z][a-z0-9+.-]{0,31}:\/\/)[^/?#@]{1,1024}@/i;
+/** A query parameter, its name bounded. */
+const QUERY_PARAM = /([?&])([^=&#]{1,100})=([^&#]*)/g;
+/** Query parameters that carry a credential besides the keys above (`?key=…`, Azure's `?sig=…`, OAuth's `?code=…`). */
+const CREDENTIAL_PARAMS = new Set(['key', 'sig', 'code', 'auth', 'pass', 'pwd', 'credential', 'credentials']);
+
+/** A URL's credentials hidden: its user info, and the values of query parameters named as credentials. */
+function redactUrl(url: string): string {
+  const bare = url.replace(URL_USERINFO_AT_START, '$1[redacted]@');
+  if (!bare.includes('?')) return bare;
+  return bare.replace(QUERY_PARAM, (whole, sep: string, name: string) =>
+    isCredentialKey(name) || CREDENTIAL_PARAMS.has(normKey(name)) ? `${sep}${name}=[redacted]` : whole,
+  );
+}
+
 /** `--password=x`, `TOKEN="x y"`: an option or a variable named as a secret, and its value. */
 const NAMED_SECRET = new RegExp(String.raw`(\b${NAME}=)${NOT_DONE}${VALUE}`, 'gi');
 /** `--api-key x`, `--token 'x y'`: an option named as a secret, and the value after it. */
 const SECRET_OPTION = new RegExp(String.raw`((?:^|\s)--?${NAME}[ \t]+)${NOT_DONE}(?:'${IN_SINGLE}'|"${IN_DOUBLE}"|[^\s'"-][^\s'"]*)`, 'gi');
-/** `"password": "x"`, `'api_key':'x'`: a JSON or Python-style key named as a secret, and its value (quoted or not). */
-const QUOTED_KEY_SECRET = [
-  new RegExp(String.raw`("${NAME}"[ \t]*:[ \t]*)(?!"?\[redacted\])(?:"${IN_DOUBLE}"|[^\s"',}\]]+)`, 'gi'),
-  new RegExp(String.raw`('${NAME}'[ \t]*:[ \t]*)(?!'?\[redacted\])(?:'(?:[^'\\\n]|\\.)*'|[^\s"',}\]]+)`, 'gi'),
-];
-/** `password: x` at a line's start (YAML, `key: value` logs, a list item, a Slack message's `• key: value`): to the line's end. */
-const YAML_SECRET = new RegExp(String.raw`^([ \t]*(?:[-*•][ \t]+)?${NAME}[ \t]*:[ \t]*)${NOT_DONE}(?:'${IN_SINGLE}'|"${IN_DOUBLE}"|[^\s'"][^\r\n]*)`, 'gim');
+
+/** The schemes an `Authorization` value starts with; they stay, to say what was there. */
+const SCHEMES = String.raw`(?:basic|bearer|digest|geniekey|token|negotiate|ntlm)`;
+const SCHEME = new RegExp(String.raw`^${SCHEMES}[ \t]+`, 'i');
+const SCHEME_WORD = new RegExp(String.raw`^${SCHEMES}$`, 'i');
+/** A value already redacted (by a shape read before), its scheme or quote kept. */
+const ALREADY_REDACTED = new RegExp(String.raw`^(?:${SCHEMES}[ \t]+)?["']?\[redacted\]`, 'i');
 /**
- * `password = x` at a line's start (INI and properties files, with a space beside `=`): the value runs to the line's end
- * (a `#` may be part of it). Without the space it is `NAMED_SECRET`'s, as `DB_PASS=x ./run` is a command line.
+ * A word of prose or a bare value: to the next space; a quote inside it (`ab"cd`) or escaped (`ab\"cd`) does not end it,
+ * one before a space or the end closes the quoted text it was in (`"token: abc123XYZ789"`).
  */
-const INI_SECRET = new RegExp(String.raw`^([ \t]*${NAME}(?:[ \t]+=[ \t]*|=[ \t]+))${NOT_DONE}(?:'${IN_SINGLE}'|"${IN_DOUBLE}"|[^\s'"][^\r\n]*)`, 'gim');
-/**
- * `login failed, token: abc123XYZ789 for user x`: a name said as a secret with a `:` in the middle of a line, and the one
- * word after it (quoted or not), when that word looks like a credential (credentialLike). `token: expired`,
- * `password: incorrect` and `secret: rotated` are prose about one, and stay.
- */
-const INLINE_SECRET = new RegExp(String.raw`(\b${NAME}[ \t]*:[ \t]*)${NOT_DONE}("[^"\r\n]{1,4096}"|'[^'\r\n]{1,4096}'|[^\s'"]{1,4096})`, 'gi');
+const WORD = String.raw`(?:\\.|[^\s'"\\])(?:\\.|[^\s'"\\]|['"](?=[^\s'"])){0,4095}`;
+/** A value's first word, quoted whole or bare. */
+const FIRST_WORD = new RegExp(String.raw`^(?:"(?:[^"\\\r\n]|\\.)*"|'[^'\r\n]*'|${WORD})`);
+/** What may follow a config value on its line: spaces, and a `# comment`. */
+const ONLY_COMMENT = /^(?:[ \t]+#.*)?[ \t]*$/;
 /** Punctuation that ends the sentence a bare value is in (`token: abc123XYZ789.`), not the value. */
 const TRAILING_PUNCTUATION = /[.,;:!?)\]}]+$/;
 /**
  * Whether a word said to be a secret looks like one rather than like prose: at least 8 characters, and a digit, or a
- * character that is neither a letter nor `-` or `'` (`_`, `/`, `+`, `=`, `!`…; a space is not one), or a capital after a small letter
- * (`hunter2hunter`, `s3cr3t-pw`, `Pa_ssword`, `CorrectHorse`); `expired`, `incorrect`, `Rotated`, `re-issued` are none.
+ * symbol other than `-`, `'`, `/`, `_`, `.` and `:` (`+`, `=`, `!`, `@`…; a space is not one), or a capital after a small
+ * letter (`hunter2hunter`, `s3cr3t-pw`, `Pa$sword`, `CorrectHorse`); `expired`, `re-issued`, `prod/db-credentials` and
+ * `fetch_from_vault` are none.
  */
 function credentialLike(word: string): boolean {
   if (word.length < 8) return false;
-  return /[0-9]|[^\p{L}\s'-]|\p{Ll}\p{Lu}/u.test(word);
+  return /[0-9]|[^\p{L}\p{N}\s'/_.:-]|\p{Ll}\p{Lu}/u.test(word);
 }
+/** A bare word without the punctuation that ends its sentence, or a quoted word's inside. */
+const wordItself = (word: string): string => (quoteOf(word) ? word.slice(1, -1) : word.replace(TRAILING_PUNCTUATION, ''));
+
+/**
+ * A credential's value after its name where a line (or quoted text) starts (`password: x`, `password = x`,
+ * `Authorization: x`), to the line's end: redacted when it looks like a credential, not prose. A scheme and a token
+ * (`Token abcdef0123456789`): all after the scheme. A single word, maybe with a `# comment` after it, as a config file
+ * writes it: whatever it looks like. A first word that looks like a credential: that word. Else (`token: expired for 3
+ * service accounts`, `Authorization: denied for user x`) as written. `whole` takes every value, as a command's output,
+ * made of config files and logs, is read.
+ */
+function shownLineValue(value: string, whole: boolean): string {
+  if (value === '' || ALREADY_REDACTED.test(value)) return value;
+  const scheme = SCHEME.exec(value)?.[0] ?? '';
+  const rest = value.slice(scheme.length);
+  const first = FIRST_WORD.exec(rest)?.[0] ?? '';
+  if (first === '') return value;
+  const after = rest.slice(first.length);
+  const quote = quoteOf(first);
+  const redacted = quote ? `${scheme}${quote}[redacted]${quote}${after}` : `${scheme}[redacted]`;
+  if (whole || ONLY_COMMENT.test(after)) return redacted;
+  const word = wordItself(first);
+  if (!credentialLike(word)) return value;
+  if (scheme) return redacted;
+  return `${quote}[redacted]${quote}${first.slice(quote.length + word.length + quote.length)}${after}`;
+}
+
+/**
+ * `password: x` or `Authorization: x` at a line's start (YAML, `key: value` logs, a list item, a Slack message's
+ * `• key: value`), `password = x` as INI and properties files write it (with a space beside `=`; without, it is
+ * `NAMED_SECRET`'s, as `DB_PASS=x ./run` is a command line): the key classified by isCredentialKey, the value by shownLineValue.
+ */
+const LINE_KEY = /^([ \t]*(?:[-*•][ \t]+)?)([A-Za-z0-9_.-]{1,64})([ \t]*:[ \t]*|[ \t]+=[ \t]*|=[ \t]+)([^\r\n]*)/gm;
+/** `"Authorization: Basic …"`, `'password: x'`: the same in quoted text, to its closing quote. */
+const QUOTED_KEY_LINE = [/(")([A-Za-z0-9_.-]{1,64})([ \t]*:[ \t]*)([^"\r\n]*)(?=")/g, /(')([A-Za-z0-9_.-]{1,64})([ \t]*:[ \t]*)([^'\r\n]*)(?=')/g];
+/**
+ * `"password": "x"`, `'api_key':'x'`, `"Authorization": "Token x"`: a JSON or Python-style key classified as a
+ * credential (isCredentialKey), and its value, quoted or not, whole (a scheme stays).
+ */
+const QUOTED_KEY_SECRET = [
+  new RegExp(String.raw`("([A-Za-z0-9_.-]{1,64})"[ \t]*:[ \t]*)(?!"?\[redacted\])("${IN_DOUBLE}"|[^\s"',}\]]+)`, 'g'),
+  new RegExp(String.raw`('([A-Za-z0-9_.-]{1,64})'[ \t]*:[ \t]*)(?!'?\[redacted\])('(?:[^'\\\n]|\\.)*'|[^\s"',}\]]+)`, 'g'),
+];
+/**
+ * `login failed, token: abc123XYZ789 for user x`, `token = …`: a credential's key in the middle of a line and the one
+ * word after it (quoted or not, after a scheme or not), when that word looks like a credential (credentialLike).
+ * `token: expired`, `password: incorrect` and `k8s secret: prod/db-credentials` are prose about one, and stay.
+ */
+const INLINE_SECRET = new RegExp(
+  String.raw`(\b([A-Za-z0-9_.-]{1,64})(?:[ \t]*:[ \t]*|[ \t]+=[ \t]+)(?:${SCHEMES}[ \t]+)?)${NOT_DONE}("[^"\r\n]{1,4096}"|'[^'\r\n]{1,4096}'|${WORD})`,
+  'gi',
+);
+/**
+ * INLINE_SECRET's words redacted. A value kept is not passed over: it may itself be a credential's key (`retry: token: x`),
+ * so the search goes on right after the key kept.
+ */
+function redactInline(text: string): string {
+  let out = '';
+  let done = 0;
+  INLINE_SECRET.lastIndex = 0;
+  for (let m = INLINE_SECRET.exec(text); m !== null; m = INLINE_SECRET.exec(text)) {
+    const head = m[1]!;
+    const key = m[2]!;
+    const value = m[3]!;
+    const word = wordItself(value);
+    if (!isCredentialKey(key) || !credentialLike(word) || SCHEME_WORD.test(word)) {
+      INLINE_SECRET.lastIndex = m.index + head.length;
+      continue;
+    }
+    const quote = quoteOf(value);
+    out += `${text.slice(done, m.index)}${head}${quote}[redacted]${quote}`;
+    done = m.index + head.length + quote.length + word.length + quote.length;
+  }
+  return done === 0 ? text : out + text.slice(done);
+}
+/** `Basic <base64 of user:password>` anywhere in text (`upstream said Basic dXNlcjpodW50ZXIy`); `Basic checks` is prose. */
+const BASIC_AUTH = /(\bBasic[ \t]+)(?!\[redacted\])([A-Za-z0-9+/=]{8,4096})(?![A-Za-z0-9+/=])/gi;
 /** GitHub tokens (`ghp_…`, `gho_…`, `github_pat_…`), whatever names them: their prefix says what they are. */
 const GITHUB_TOKEN = /\b(?:gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255})\b/g;
 /**
@@ -99,12 +228,14 @@ const SLACK_HOOK_URL = /https?:\/\/hooks\.slack(?:-gov)?\.com\/[^\s"'<>|`]*/gi;
 const PEM_PRIVATE_KEY = /(-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY-----)(?:[^-]|-(?!----END ))*(?:(-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----)|$)/g;
 
 /**
- * An HTTP header where a header stands: a line's start (curl -v prints `> Name: value`), a quote, `-H`/`--header`.
- * Its value runs to the end of the quoted word or line; a scheme (`Basic`, `Bearer`) stays, to say what was there.
+ * An HTTP header where only a header stands: after `-H`/`--header` (named by CREDENTIAL_HEADER_NAME), or where `curl -v`
+ * prints one (`> Name: value`, `< Name: value`; a credential's key by isCredentialKey, as a quote in Slack starts with `>`
+ * too). Its value runs to the end of the quoted word or line, whatever it says; a scheme (`Basic`, `Bearer`) stays, to
+ * say what was there. Elsewhere a header is read as any `name: value` (LINE_KEY, QUOTED_KEY_LINE).
  */
-const HEADER = new RegExp(
-  String.raw`((?:^|['"]|(?:^|\s)(?:-H|--(?:proxy-)?header)(?:=|[ \t]+)['"]?|^[ \t]*[<>*][ \t]+)[A-Za-z0-9-]{1,64}[ \t]*:)` +
-    String.raw`(?:([ \t]+(?:(?:basic|bearer|digest|geniekey|token|negotiate|ntlm)[ \t]+)?)(?![A-Za-z0-9-]*[ \t]*\[redacted\])[^'"\r\n]+|${NOT_DONE}[^\s'"]+)`,
+const EXPLICIT_HEADER = new RegExp(
+  String.raw`((?:(?:^|\s)(?:-H|--(?:proxy-)?header)(?:=|[ \t]+)['"]?|^[ \t]*([<>])[ \t]+)([A-Za-z0-9-]{1,64})[ \t]*:)` +
+    String.raw`(?:([ \t]+(?:${SCHEMES}[ \t]+)?)(?![A-Za-z0-9-]*[ \t]*\[redacted\])[^'"\r\n]+|${NOT_DONE}[^\s'"]+)`,
   'gim',
 );
 /** A header name that says it carries a credential: `Authorization`, `X-API-Key`, `Cookie`, `X-Auth-Token`, `X-Vault-Token`. */
@@ -151,19 +282,32 @@ function afterProgram(text: string, program: RegExp, options: readonly RegExp[])
 }
 
 /**
- * A cheap first look: most text holds nothing redactCredentials replaces, nor a `Basic …` header or a Slack hook URL
- * (a name, option, scheme or program that comes before a credential, a token's prefix, a key's PEM header, a URL).
- * False means there is nothing to redact; true only that there may be (`path`, `monkey` and `passenger` say true).
+ * A cheap first look: most text holds nothing redactCredentials replaces (a name, option, scheme or program that comes
+ * before a credential, a token's prefix, a key's PEM header, a URL). False means there is nothing to redact; true only
+ * that there may be (`path`, `monkey` and `passenger` say true).
  */
 const MAYBE_CREDENTIAL =
-  /xox[a-z]-|xapp-|gh[pousr]_|github_pat|[sr]k_(?:live|test)_|akia|glpat-|npm_|aiza|eyj|bearer|basic\s|geniekey|hooks\.slack|pass|pwd|token|secret|key|auth|cookie|session|signature|credential|pat|private|:\/\/|(?:^|\s)'?-[pua]|--(?:proxy-)?user|sshpass|redis-cli/i;
+  /xox[a-z]-|xapp-|gh[pousr]_|github_pat|[sr]k_(?:live|test)_|akia|glpat-|npm_|aiza|eyj|bearer|basic\s|geniekey|hooks\.slack|pass|pwd|token|secret|key|auth|cookie|session|signature|credential|pat|private|dsn|:\/\/|(?:^|\s)'?-[pua]|--(?:proxy-)?user|sshpass|redis-cli/i;
 
 export function mayHoldCredentials(text: string): boolean {
   return MAYBE_CREDENTIAL.test(text);
 }
 
-/** `text` through redactCredentials when the first look finds something it may replace; else `text` itself, at little cost. */
-export function redactCredentialsIfAny(text: string, opts: { slackHookUrls?: boolean } = {}): string {
+export interface RedactOptions {
+  /** False leaves Slack's hook URLs to the caller (the history shows them to admins). */
+  slackHookUrls?: boolean;
+  /**
+   * True takes every value after a credential's key at a line's start, whatever it says: a command's output
+   * (`alertbus run`) is config files and logs, where `password: two words` is a password, not prose.
+   */
+  wholeValues?: boolean;
+}
+
+/**
+ * What senders wrote, as the router's Slack messages and pages and the history's API show it: `text` through
+ * redactCredentials when the first look finds something it may replace; else `text` itself, at little cost.
+ */
+export function redactCredentialsIfAny(text: string, opts: RedactOptions = {}): string {
   return MAYBE_CREDENTIAL.test(text) ? redactCredentials(text, opts) : text;
 }
 
@@ -190,26 +334,38 @@ const quoteOf = (value: string): string => (value.startsWith('"') || value.start
 
 /**
  * `text` without the credentials found in it: a `--password=`, a Bearer or Basic header, `curl -u`, `mysql -p…`, a URL's
- * user and password, a private key… (a command line and its output, a label or summary an alert's sender wrote).
- * `slackHookUrls: false` leaves Slack's hook URLs to the caller (the history shows them to admins).
+ * user and password and credential query parameters, a private key… (a command line and its output, a label or summary
+ * an alert's sender wrote).
  */
-export function redactCredentials(text: string, opts: { slackHookUrls?: boolean } = {}): string {
-  let out = scrubTokenShapes(text)
+export function redactCredentials(text: string, opts: RedactOptions = {}): string {
+  let out = text;
+  // A URL's query parameters first, one by one, so that none is taken whole as a `token=` value.
+  if (out.includes('://') && (out.includes('@') || out.includes('?'))) out = out.replace(URL_IN_TEXT, redactUrl);
+  out = scrubTokenShapes(out)
     .replace(PEM_PRIVATE_KEY, (_all, begin: string, end: string | undefined) => `${begin}\n[redacted]${end ? `\n${end}` : ''}`)
     .replace(SLACK_HOOK_URL, (url) => (opts.slackHookUrls === false ? url : '[redacted]'))
     .replace(URL_USERINFO, '$1[redacted]@')
     .replace(GITHUB_TOKEN, '[redacted]')
     .replace(PREFIXED_TOKEN, '[redacted]')
     .replace(JWT, '[redacted]')
-    .replace(HEADER, (all, head: string, scheme: string | undefined) => (CREDENTIAL_HEADER_NAME.test(head) ? `${head}${scheme ?? ''}[redacted]` : all));
-  for (const re of QUOTED_KEY_SECRET) out = out.replace(re, (all, head: string) => `${head}${quoteOf(all.slice(head.length))}[redacted]${quoteOf(all.slice(head.length))}`);
-  out = out.replace(YAML_SECRET, (all, head: string) => `${head}${quoteOf(all.slice(head.length))}[redacted]${quoteOf(all.slice(head.length))}`);
-  out = out.replace(INI_SECRET, (all, head: string) => `${head}${quoteOf(all.slice(head.length))}[redacted]${quoteOf(all.slice(head.length))}`);
-  out = out.replace(INLINE_SECRET, (all, head: string, value: string) => {
-    const quote = quoteOf(value);
-    const word = quote ? value.slice(1, -1) : value.replace(TRAILING_PUNCTUATION, '');
-    return credentialLike(word) ? `${head}${quote}[redacted]${quote}${value.slice(quote.length + word.length + quote.length)}` : all;
-  });
+    .replace(BASIC_AUTH, (all, head: string, token: string) => (credentialLike(token) ? `${head}[redacted]` : all))
+    .replace(EXPLICIT_HEADER, (all, head: string, marker: string | undefined, name: string, scheme: string | undefined) =>
+      (marker ? isCredentialKey(name) : CREDENTIAL_HEADER_NAME.test(head)) ? `${head}${scheme ?? ''}[redacted]` : all,
+    );
+  for (const re of QUOTED_KEY_SECRET) {
+    out = out.replace(re, (all, head: string, key: string, value: string) => {
+      if (!isCredentialKey(key)) return all;
+      const quote = quoteOf(value);
+      const scheme = quote ? (SCHEME.exec(value.slice(1))?.[0] ?? '') : '';
+      return `${head}${quote}${scheme}[redacted]${quote}`;
+    });
+  }
+  const whole = opts.wholeValues === true;
+  const keyLine = (all: string, lead: string, key: string, sep: string, value: string) =>
+    isCredentialKey(key) ? `${lead}${key}${sep}${shownLineValue(value, whole)}` : all;
+  out = out.replace(LINE_KEY, keyLine);
+  for (const re of QUOTED_KEY_LINE) out = out.replace(re, keyLine);
+  out = redactInline(out);
   for (const re of QUOTED_NAMED_SECRET) out = out.replace(re, '$1$2[redacted]$1');
   out = out.replace(NAMED_SECRET, '$1[redacted]').replace(SECRET_OPTION, '$1[redacted]');
   for (const { program, options } of PROGRAM_SECRETS) out = afterProgram(out, program, options);

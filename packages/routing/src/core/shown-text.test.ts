@@ -4,7 +4,7 @@ import { jsonWithoutCredentials, labelsWithoutCredentials, withoutCredentials } 
 
 describe('what senders wrote, as Slack and the pager show it', () => {
   test("ingest's cut mark at a text's end stays whole after a credential that runs to the line's end", () => {
-    const text = `backup log\npassword: hunter2 and the rest of the line${cutMark(1234)}`;
+    const text = `backup log\npassword: hunter2${cutMark(1234)}`;
     const shown = withoutCredentials(text);
     expect(shown).toBe(`backup log\npassword: [redacted]${cutMark(1234)}`);
     expect(earlierCut(shown).removed).toBe(1234);
@@ -35,5 +35,45 @@ describe('what senders wrote, as Slack and the pager show it', () => {
     const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: 'PGPASSWORD=x1 psql' } }];
     expect(jsonWithoutCredentials(blocks)).toEqual([{ type: 'section', text: { type: 'mrkdwn', text: 'PGPASSWORD=[redacted] psql' } }]);
     expect(blocks[0]!.text.text).toBe('PGPASSWORD=x1 psql');
+  });
+
+  test('a label is redacted whole when its key is a credential by the history\'s rule; one that only starts with a secret\'s word is text', () => {
+    const labels = {
+      secret_name: 'prod/db-credentials',
+      token_bucket: 'api-gw-01',
+      token_type: 'bearer',
+      token_name: 'ci-deployer',
+      token_id: 'tok-2026-11',
+      api_key_id: 'key-7f3c9a2e',
+      password_policy: 'strict-90d',
+      private_key_path: '/etc/ssl/private/api.key',
+      secret_store: 'vault-prod',
+      credential_provider: 'aws-iam',
+      // Their text rule still applies: a credential inside the value goes.
+      token_name_note: 'token: abc123XYZ789 for ci',
+    };
+    expect(labelsWithoutCredentials(labels)).toEqual({ ...labels, token_name_note: 'token: [redacted] for ci' });
+    const credentials = {
+      routing_key: 'r1', authorization: 'denied', cookie: 'c', signature: 's', access_key: 'a', integration_key: 'i',
+      geniekey: 'g', secretkey: 'k', pwd: 'p', pass: 'p', db_password: 'hunter2 hunter3', api_token: 't', x_secret: 'x',
+    };
+    expect(Object.values(labelsWithoutCredentials(credentials))).toEqual(Object.values(credentials).map(() => '[redacted]'));
+  });
+
+  test('titles an SRE needs are shown as written; a credential in one is not', () => {
+    for (const title of [
+      'auth-service: 5xx rate 12% on POST /v1/login',
+      'secret-manager: sync of 14 secrets failed with 503',
+      'pat-rollout: canary 10% failing',
+      'Authorization: denied for user svc-backup (policy p-1234)',
+      'token: expired for 3 service accounts',
+      'password: incorrect for db user reporting',
+      'k8s secret: prod/db-credentials mounted',
+      'error in step secret: fetch_from_vault failed',
+    ]) expect(withoutCredentials(title)).toBe(title);
+    expect(withoutCredentials('upstream said Basic dXNlcjpodW50ZXIy')).toBe('upstream said Basic [redacted]');
+    expect(withoutCredentials('https://a.blob.core.windows.net/c?sv=1&sig=AbCdEf1234')).toBe('https://a.blob.core.windows.net/c?sv=1&sig=[redacted]');
+    expect(withoutCredentials('"Authorization": "Token abcdef0123456789"')).toBe('"Authorization": "Token [redacted]"');
+    expect(withoutCredentials('token: ab\\"cd1234xyz')).toBe('token: [redacted]');
   });
 });

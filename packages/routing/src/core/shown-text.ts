@@ -2,27 +2,31 @@
  * What senders wrote, as Slack and the pager show it: credentials redacted (packages/common/src/credentials.ts), before
  * any escaping or cutting, so both still apply and the limits count what is shown. The facts keep the text as sent.
  */
-import { isSecretName, mayHoldCredentials, redactCredentials } from '@alertbus/common/src/credentials';
+import { isCredentialKey, mayHoldCredentials, redactCredentialsIfAny } from '@alertbus/common/src/credentials';
 import type { Labels, Link } from '@alertbus/schemas';
 import { earlierCut } from './cut-mark';
 
-/** A sender's text without the credentials in it; ingest's cut mark at its end stays as it is (a value never takes it). */
+/**
+ * A sender's text without the credentials in it, as the history's API shows it too (redactCredentialsIfAny); ingest's
+ * cut mark at its end stays as it is (a value never takes it).
+ */
 export function withoutCredentials(text: string): string {
   if (!mayHoldCredentials(text)) return text;
   const { head } = earlierCut(text);
-  return redactCredentials(head) + text.slice(head.length);
+  return redactCredentialsIfAny(head) + text.slice(head.length);
 }
 
 /**
- * Labels as shown: under a name said as a secret (`db_password`, `api_token`) the whole value is redacted, whatever it
- * looks like; other values as text. The same object when nothing is redacted, as for nearly every alert.
+ * Labels as shown: under a key that is a credential by the rule the history reads keys with (`db_password`,
+ * `routing_key`, `authorization`) the whole value is redacted, whatever it looks like; other values (`secret_name`,
+ * `token_type`) as text. The same object when nothing is redacted, as for nearly every alert.
  */
 export function labelsWithoutCredentials(labels: Labels): Labels {
   let out: Record<string, string> | undefined;
   for (const k in labels) {
     if (!Object.hasOwn(labels, k)) continue;
     const v = labels[k]!;
-    const shown = isSecretName(k) ? '[redacted]' : withoutCredentials(v);
+    const shown = isCredentialKey(k) ? '[redacted]' : withoutCredentials(v);
     if (shown === v) continue;
     out ??= { ...labels };
     // A key JSON.parse made an own `__proto__` stays a key, not a prototype.

@@ -168,4 +168,22 @@ describe('credentials written into text, of any kind of URL or header', () => {
       });
     }
   });
+
+  it('what an SRE needs of a title or label stays, by the rule the router shows them with; credentials in them do not', () => {
+    const alert = {
+      title: 'auth-service: 5xx rate 12% on POST /v1/login',
+      description: 'Authorization: denied for user svc-backup (policy p-1234)\ntoken: expired for 3 service accounts\nk8s secret: prod/db-credentials mounted',
+      labels: { secret_name: 'prod/db-credentials', token_type: 'bearer', api_key_id: 'key-7f3c9a2e', routing_key: 'R1', pwd: 'p', host: 'db-9' },
+      comment: 'token: ab\\"cd1234xyz',
+      payload: '{"Authorization": "Token abcdef0123456789"}',
+    };
+    for (const reader of [viewer, admin]) {
+      expect(redact(alert, reader)).toEqual({
+        ...alert,
+        labels: { ...alert.labels, routing_key: REDACTED, pwd: REDACTED },
+        comment: 'token: [redacted]',
+        payload: '{"Authorization": "Token [redacted]"}',
+      });
+    }
+  });
 });

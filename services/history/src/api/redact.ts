@@ -3,7 +3,7 @@
  * for admins only; credentials (Slack's verification token, signatures, keys, passwords) are for nobody. Both
  * are found by key at any depth, and credentials inside text by their shape.
  */
-import { mayHoldCredentials, redactCredentials } from '@alertbus/common';
+import { isCredentialKey, normKey, redactCredentialsIfAny } from '@alertbus/common';
 
 export const REDACTED = '[redacted]';
 export const ADMIN_ONLY = '[redacted: admin only]';
@@ -12,21 +12,11 @@ export interface Reader {
   admin: boolean;
 }
 
-/** Keys compared without case, `_` or `-`: response_url, responseUrl and Response-URL are one key. */
-const norm = (key: string) => key.toLowerCase().replace(/[^a-z0-9]/g, '');
-
 const ADMIN_ONLY_KEYS = new Set(['raw', 'responseurl', 'responseurls', 'triggerid']);
-const CREDENTIAL_KEYS = new Set(['authorization', 'proxyauthorization', 'cookie', 'setcookie', 'dsn', 'pass']);
-const CREDENTIAL_SUFFIXES = [
-  'token', 'secret', 'password', 'passwd', 'apikey', 'signature', 'geniekey',
-  'privatekey', 'accesskey', 'secretkey', 'routingkey', 'integrationkey', 'credential', 'credentials',
-];
-
-/** `Basic <base64 of user:password>`, as an Authorization header written into text. */
-const BASIC_AUTH = /(\bBasic\s+)[A-Za-z0-9+/=]{8,}/gi;
 
 /** Slack's response URLs (and incoming webhooks) post to a channel without any other credential. */
 const SLACK_HOOK_URL = /https?:\/\/hooks\.slack(?:-gov)?\.com\/[^\s"'<>|]*/gi;
+const SLACK_HOST = /hooks\.slack/i;
 
 type KeyKind = 'credential' | 'admin-only' | 'plain';
 
@@ -36,8 +26,8 @@ const kinds = new Map<string, KeyKind>();
 function kindOf(key: string): KeyKind {
   let kind = kinds.get(key);
   if (kind === undefined) {
-    const k = norm(key);
-    kind = CREDENTIAL_KEYS.has(k) || CREDENTIAL_SUFFIXES.some((s) => k.endsWith(s)) ? 'credential' : ADMIN_ONLY_KEYS.has(k) ? 'admin-only' : 'plain';
+    // Credentials by the rule the router's Slack messages and pages read labels with (packages/common).
+    kind = isCredentialKey(key) ? 'credential' : ADMIN_ONLY_KEYS.has(normKey(key)) ? 'admin-only' : 'plain';
     if (kinds.size >= 10_000) kinds.clear();
     kinds.set(key, kind);
   }
@@ -51,38 +41,11 @@ function verdict(key: string, reader: Reader): string | null {
   return null;
 }
 
-/**
- * A URL in text, of any scheme (https, postgres, redis, amqp…), up to where a URL cannot go on (bounded, so a long one
- * is taken in pieces, never backtracked over).
- */
-const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]{0,31}:\/\/[^\s"'<>]{1,4096}/gi;
-/** The user info of a URL (`user:password@`), which may be all the credential a webhook or a database needs. */
-const URL_USERINFO = /^([a-z][a-z0-9+.-]{0,31}:\/\/)[^/?#@]{1,1024}@/i;
-/** A query parameter, its name bounded. */
-const QUERY_PARAM = /([?&])([^=&#]{1,100})=([^&#]*)/g;
-/** Query parameters that carry a credential besides the key names above (`?key=…`, `?sig=…`, `?code=…`). */
-const CREDENTIAL_PARAMS = new Set(['key', 'sig', 'code', 'auth', 'pass', 'pwd', 'credential', 'credentials']);
-
-/** A URL's credentials hidden: its user info and the values of query parameters named as credentials. */
-function redactUrl(url: string): string {
-  const bare = url.replace(URL_USERINFO, `$1${REDACTED}@`);
-  if (!bare.includes('?')) return bare;
-  return bare.replace(QUERY_PARAM, (whole, sep: string, name: string) =>
-    kindOf(name) === 'credential' || CREDENTIAL_PARAMS.has(norm(name)) ? `${sep}${name}=${REDACTED}` : whole,
-  );
-}
-
 function redactText(text: string, reader: Reader): string {
-  let out = text;
-  // Webhook URLs (a rule's `commands:` webhook, a link) may carry their credential in the URL itself: first, so a URL's
-  // query parameters are redacted one by one, not taken whole as a `token=` value.
-  if (out.includes('://') && (out.includes('@') || out.includes('?'))) out = out.replace(URL_IN_TEXT, redactUrl);
-  // A cheap first look (the one the router takes too): most text holds nothing to redact.
-  if (mayHoldCredentials(out)) {
-    out = redactCredentials(out, { slackHookUrls: false }).replace(BASIC_AUTH, `$1${REDACTED}`);
-    if (!reader.admin) out = out.replace(SLACK_HOOK_URL, ADMIN_ONLY);
-  }
-  return out;
+  // The text function the router's Slack messages and pages use too (URLs' credentials, shapes, `Basic …`), with a
+  // cheap first look; Slack's hook URLs are left for admins to see.
+  const out = redactCredentialsIfAny(text, { slackHookUrls: false });
+  return reader.admin || !SLACK_HOST.test(out) ? out : out.replace(SLACK_HOOK_URL, ADMIN_ONLY);
 }
 
 /** JSON.parse may give an object an own `__proto__` key; copy it as a key, not as a prototype. */
