@@ -10,3 +10,4 @@ export * from './start-waits';
 export * from './shutdown';
 export * from './keepable-text';
 export * from './slack-web';
+export { copyJson } from './json-copy';

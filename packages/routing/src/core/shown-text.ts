@@ -3,6 +3,7 @@
  * any escaping or cutting, so both still apply and the limits count what is shown. The facts keep the text as sent.
  */
 import { isCredentialKey, mayHoldCredentials, redactCredentialsIfAny } from '@alertbus/common/src/credentials';
+import { copyJson } from '@alertbus/common/src/json-copy';
 import type { Labels, Link } from '@alertbus/schemas';
 import { earlierCut } from './cut-mark';
 
@@ -48,34 +49,10 @@ export function linksWithoutCredentials(links: readonly Link[]): readonly Link[]
   return out ?? links;
 }
 
-/** JSON.parse may give an object an own `__proto__` key: it is copied as a key, not as a prototype. */
-function setOwn(target: Record<string, unknown> | unknown[], key: string | number, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else (target as Record<string | number, unknown>)[key] = value;
-}
-
 /**
  * A copy of a JSON value (a direct notification's blocks or attachments, built by its sender) with credentials redacted
  * from every string in it. Iterative, so no nesting a sender chooses can overflow the stack.
  */
 export function jsonWithoutCredentials<T>(value: T): T {
-  const holder: Record<string, unknown> = {};
-  const work: Array<[unknown, Record<string, unknown> | unknown[], string | number]> = [[value, holder, 'value']];
-  while (work.length > 0) {
-    const [src, target, key] = work.pop()!;
-    if (typeof src === 'string') setOwn(target, key, withoutCredentials(src));
-    else if (Array.isArray(src)) {
-      const copy = new Array<unknown>(src.length);
-      setOwn(target, key, copy);
-      for (let i = 0; i < src.length; i++) work.push([src[i], copy, i]);
-    } else if (src !== null && typeof src === 'object') {
-      const copy: Record<string, unknown> = {};
-      setOwn(target, key, copy);
-      for (const [k, v] of Object.entries(src)) {
-        setOwn(copy, k, null); // in the source's key order; the value is filled in later
-        work.push([v, copy, k]);
-      }
-    } else setOwn(target, key, src);
-  }
-  return holder.value as T;
+  return copyJson(value, withoutCredentials) as T;
 }

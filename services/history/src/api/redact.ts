@@ -3,7 +3,7 @@
  * for admins only; credentials (Slack's verification token, signatures, keys, passwords) are for nobody. Both
  * are found by key at any depth, and credentials inside text by their shape.
  */
-import { isCredentialKey, normKey, redactCredentialsIfAny } from '@alertbus/common';
+import { copyJson, isCredentialKey, normKey, redactCredentialsIfAny } from '@alertbus/common';
 
 export const REDACTED = '[redacted]';
 export const ADMIN_ONLY = '[redacted: admin only]';
@@ -48,38 +48,10 @@ function redactText(text: string, reader: Reader): string {
   return reader.admin || !SLACK_HOST.test(out) ? out : out.replace(SLACK_HOOK_URL, ADMIN_ONLY);
 }
 
-/** JSON.parse may give an object an own `__proto__` key; copy it as a key, not as a prototype. */
-function setOwn(target: Record<string, unknown> | unknown[], key: string | number, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-  else (target as Record<string | number, unknown>)[key] = value;
-}
-
 /**
- * A redacted copy of a JSON value. Iterative, so no nesting depth (a sender chooses it) can overflow the stack;
- * the input is not changed.
+ * A redacted copy of a JSON value: credentials and admin-only fields found by key, credentials in text by their shape.
+ * The input is not changed.
  */
 export function redact(value: unknown, reader: Reader): unknown {
-  const holder: Record<string, unknown> = {};
-  const work: Array<[unknown, Record<string, unknown> | unknown[], string | number]> = [[value, holder, 'value']];
-  while (work.length > 0) {
-    const [src, target, key] = work.pop()!;
-    if (typeof src === 'string') {
-      setOwn(target, key, redactText(src, reader));
-    } else if (Array.isArray(src)) {
-      const copy = new Array<unknown>(src.length);
-      setOwn(target, key, copy);
-      for (let i = 0; i < src.length; i++) work.push([src[i], copy, i]);
-    } else if (src !== null && typeof src === 'object') {
-      const copy: Record<string, unknown> = {};
-      setOwn(target, key, copy);
-      for (const [k, v] of Object.entries(src)) {
-        const hidden = verdict(k, reader);
-        setOwn(copy, k, hidden); // in the source's key order; a value filled in later keeps its place
-        if (hidden === null) work.push([v, copy, k]);
-      }
-    } else {
-      setOwn(target, key, src);
-    }
-  }
-  return holder.value;
+  return copyJson(value, (text) => redactText(text, reader), (key) => verdict(key, reader));
 }
