@@ -165,12 +165,15 @@ export class SlackClient {
    * token classified as every other call's.
    */
   private async write<T>(method: SlackWriteMethod, body: object): Promise<T> {
-    this.gate.check(method);
+    // chat.postMessage is limited per channel as well as per workspace: its hold starts with the channel answered 429.
+    const channel = (body as { channel?: unknown }).channel;
+    const scope = method === 'chat.postMessage' && typeof channel === 'string' ? channel : undefined;
+    this.gate.check(method, scope);
     let res: T;
     try {
       res = await this.writes.call<T>(method, body);
     } catch (err) {
-      this.gate.note(method, err);
+      this.gate.note(method, err, scope);
       throw err instanceof DeliveryError ? this.refusal(err, 'write') : err;
     }
     this.answered('write');

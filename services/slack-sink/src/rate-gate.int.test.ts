@@ -1,7 +1,7 @@
 /**
  * Slack's rate limit on a method through the slack-sink, on a real Kafka broker and Postgres with the Slack stand-in:
- * after one chat.postMessage is answered 429, the commands of every other partition wait out its Retry-After without
- * calling Slack, other methods go on, and every command is delivered once.
+ * after one chat.postMessage is answered 429, the commands of every other partition for that channel wait out its
+ * Retry-After without calling Slack, other channels and other methods go on, and every command is delivered once.
  */
 import type { Consumer } from 'kafkajs';
 import pino from 'pino';
@@ -30,8 +30,8 @@ const seen: AnyEnvelope[] = [];
 const incident = (name: string) => ({ alias: `alertmanager:${name}`, incidentId: deriveId('incident', `alertmanager:${name}`, 1) });
 type Incident = ReturnType<typeof incident>;
 
-const root = (inc: Incident, text: string) =>
-  envelope('PostSlackMessage', inc, { incidentId: inc.incidentId, rule: RULE, channel: '#alerts', purpose: 'root', text });
+const root = (inc: Incident, text: string, channel = '#alerts') =>
+  envelope('PostSlackMessage', inc, { incidentId: inc.incidentId, rule: RULE, channel, purpose: 'root', text });
 const update = (inc: Incident, text: string) => envelope('UpdateSlackMessage', inc, { incidentId: inc.incidentId, rule: RULE, text });
 
 const results = (commandId: string, type: string) =>
@@ -42,7 +42,7 @@ const posts = () => standIn.state.calls.filter((c) => c.method === 'chat.postMes
 const withCommand = (commandId: string) => standIn.state.messages.filter((m) => m.metadata?.event_payload.command_id === commandId);
 
 beforeAll(async () => {
-  standIn = await startSlackStandIn({ tokens: [TOKEN], channels: [{ id: 'C0ALERTS', name: 'alerts' }] });
+  standIn = await startSlackStandIn({ tokens: [TOKEN], channels: [{ id: 'C0ALERTS', name: 'alerts' }, { id: 'C0QUIET', name: 'quiet' }] });
   ({ producer, collector } = await kafkaSide('slack-sink-rate-gate-int', seen, silent));
   sink = await startSlackSink({ ...baseSinkConfig(TOKEN, standIn.url, silent), retryPolicy: FAST_RETRIES, updateHoldMs: 0 });
 });
@@ -98,4 +98,26 @@ it("after one 429, no partition calls chat.postMessage before its Retry-After; c
   // Not held by chat.postMessage's limit: a held call is delayed at once, with the wait left. (Not timed against the
   // Retry-After: on a loaded machine the update may be made after it, and that would say nothing about the gate.)
   expect(results(resolved.id, 'DeliveryDelayed')).toEqual([]);
+});
+
+it("a 429 on one channel's post holds that channel only: the other channel's incidents are posted without waiting", async () => {
+  // Slack's per-channel limit (about a message a second): only #alerts is answered 429.
+  standIn.state.failFor('chat.postMessage', { status: 429, retryAfter: 6 }, 5_000, 'C0ALERTS');
+  const stormy = root(incident(`rate-gate-stormy-${newId()}`), '[FIRING] the storm channel refused');
+  await producer.send([stormy]);
+  const refused = await waitFor(() => posts().find((c) => c.status === 429 && c.args.text === '[FIRING] the storm channel refused'), { what: 'the 429 in #alerts' });
+  await delivered(stormy, 'DeliveryDelayed');
+
+  // Incidents of several partitions into the other channel, while #alerts is held.
+  const quiet = Array.from({ length: 4 }, (_, i) => root(incident(`rate-gate-quiet-${i}-${newId()}`), `[FIRING] quiet ${i}`, '#quiet'));
+  await producer.send(quiet);
+  for (const command of quiet) await delivered(command, 'SlackMessagePosted');
+  // None was refused by #alerts' hold (one behind `stormy` in its partition just waited there, without a call).
+  expect(quiet.flatMap((c) => results(c.id, 'DeliveryDelayed')).map((e) => String((e.data as { lastError?: string }).lastError))).toEqual([]);
+  expect(posts().filter((c) => c.args.channel === 'C0QUIET').map((c) => c.status)).toEqual([200, 200, 200, 200]);
+
+  await delivered(stormy, 'SlackMessagePosted');
+  // #alerts was called again only once its Retry-After was over: one 429 there, not one per command.
+  expect(posts().filter((c) => c.status === 429 && Date.parse(c.at) >= Date.parse(refused.at))).toEqual([refused]);
+  for (const command of [stormy, ...quiet]) expect(withCommand(command.id)).toHaveLength(1);
 });

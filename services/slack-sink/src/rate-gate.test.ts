@@ -3,9 +3,9 @@ import { RateGate } from './rate-gate';
 
 const rateLimited = (retryAfterMs?: number) => new DeliveryError('Slack rate limited the call', false, 429, retryAfterMs);
 
-function refusal(gate: RateGate, method: string): DeliveryError | undefined {
+function refusal(gate: RateGate, method: string, scope?: string): DeliveryError | undefined {
   try {
-    gate.check(method);
+    gate.check(method, scope);
     return undefined;
   } catch (err) {
     return err as DeliveryError;
@@ -69,5 +69,49 @@ describe('RateGate', () => {
     t += 5_000;
     gate.note('chat.update', rateLimited(1_000));
     expect(gate.size).toBe(1);
+  });
+
+  describe("chat.postMessage's hold, per channel until a second channel is limited too", () => {
+    it('holds the channel answered 429 only: another channel posts meanwhile', () => {
+      gate.note('chat.postMessage', rateLimited(3_000), 'C0STORM');
+      t += 1_000;
+      expect(refusal(gate, 'chat.postMessage', 'C0STORM')).toMatchObject({ httpStatus: 429, retryAfterMs: 2_000 });
+      expect(refusal(gate, 'chat.postMessage', 'C0STORM')!.message).toBe(
+        'Slack rate limited chat.postMessage in C0STORM (retry after 2 s): not called again before then',
+      );
+      expect(refusal(gate, 'chat.postMessage', 'C0QUIET')).toBeUndefined();
+      t += 2_000;
+      expect(refusal(gate, 'chat.postMessage', 'C0STORM')).toBeUndefined();
+      expect(gate.size).toBe(0);
+    });
+
+    it("a second channel answered 429 while the first is held: the workspace's limit, every channel waits for the later end", () => {
+      gate.note('chat.postMessage', rateLimited(5_000), 'C0STORM');
+      t += 1_000;
+      gate.note('chat.postMessage', rateLimited(2_000), 'C0QUIET');
+      expect(refusal(gate, 'chat.postMessage', 'C0THIRD')).toMatchObject({ retryAfterMs: 4_000 });
+      expect(refusal(gate, 'chat.postMessage', 'C0THIRD')!.message).toBe(
+        'Slack rate limited chat.postMessage (retry after 4 s): not called again before then',
+      );
+      expect(refusal(gate, 'chat.postMessage', 'C0QUIET')).toMatchObject({ retryAfterMs: 4_000 });
+      expect(refusal(gate, 'chat.update')).toBeUndefined();
+      t += 4_000;
+      expect(refusal(gate, 'chat.postMessage', 'C0THIRD')).toBeUndefined();
+    });
+
+    it('the same channel answered again, or a channel after the first hold ended, stays a channel hold', () => {
+      gate.note('chat.postMessage', rateLimited(1_000), 'C0STORM');
+      gate.note('chat.postMessage', rateLimited(3_000), 'C0STORM');
+      expect(refusal(gate, 'chat.postMessage', 'C0QUIET')).toBeUndefined();
+      t += 3_000;
+      gate.note('chat.postMessage', rateLimited(1_000), 'C0QUIET');
+      expect(refusal(gate, 'chat.postMessage', 'C0STORM')).toBeUndefined();
+      expect(refusal(gate, 'chat.postMessage', 'C0QUIET')).toMatchObject({ retryAfterMs: 1_000 });
+    });
+
+    it('a hold of the whole method holds every channel', () => {
+      gate.note('chat.postMessage', rateLimited(2_000));
+      expect(refusal(gate, 'chat.postMessage', 'C0QUIET')).toMatchObject({ retryAfterMs: 2_000 });
+    });
   });
 });

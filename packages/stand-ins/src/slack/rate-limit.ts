@@ -10,6 +10,8 @@ export type MethodRateLimit = ({ perSecond: number } | { perMinute: number }) & 
    * documents ("Application has posted too many messages").
    */
   answer?: 'http-429' | 'rate_limited';
+  /** Counted per channel (the calls' `channel`), as Slack counts chat.postMessage's special tier; per method when absent. */
+  perChannel?: boolean;
 };
 
 export class RateLimiter {
@@ -26,18 +28,19 @@ export class RateLimiter {
   }
 
   /** Records the call and returns undefined when allowed, or the seconds to wait (Retry-After) when not. */
-  take(method: string): number | undefined {
+  take(method: string, channel?: unknown): number | undefined {
     const limit = this.limits[method];
     if (!limit) return undefined;
+    const key = limit.perChannel ? `${method} ${String(channel ?? '')}` : method;
     const [max, windowMs] = 'perSecond' in limit ? [limit.perSecond, 1000] : [limit.perMinute, 60_000];
     const now = this.now();
-    const recent = (this.seen.get(method) ?? []).filter((t) => t > now - windowMs);
+    const recent = (this.seen.get(key) ?? []).filter((t) => t > now - windowMs);
     if (recent.length >= max) {
-      this.seen.set(method, recent);
+      this.seen.set(key, recent);
       return Math.max(1, Math.ceil((recent[0]! + windowMs - now) / 1000));
     }
     recent.push(now);
-    this.seen.set(method, recent);
+    this.seen.set(key, recent);
     return undefined;
   }
 }

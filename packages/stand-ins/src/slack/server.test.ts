@@ -309,6 +309,23 @@ describe('rate limits and injected faults', () => {
     expect(standIn.state.messages.map((m) => m.text)).toEqual(['first']);
   });
 
+  it("counts chat.postMessage per channel when told to, as Slack's special tier does; a fault window may name one channel", async () => {
+    await standIn.close();
+    standIn = await startSlackStandIn({
+      channels: [{ id: 'C0STORM', name: 'storm' }, { id: 'C0QUIET', name: 'quiet' }],
+      rateLimits: { 'chat.postMessage': { perSecond: 1, perChannel: true } },
+    });
+    slack = client(SLACK_STAND_IN_TOKEN);
+    await slack.chat.postMessage({ channel: 'C0STORM', text: 'storm 1' });
+    expect((await failure(slack.chat.postMessage({ channel: 'C0STORM', text: 'storm 2' }))).code).toBe(ErrorCode.RateLimitedError);
+    await slack.chat.postMessage({ channel: 'C0QUIET', text: 'quiet 1' });
+
+    standIn.state.failFor('chat.postMessage', { status: 503 }, 60_000, 'C0QUIET');
+    expect((await failure(slack.chat.postMessage({ channel: 'C0QUIET', text: 'quiet 2' }))).code).toBe(ErrorCode.HTTPError);
+    expect(standIn.state.messages.map((m) => m.text)).toEqual(['storm 1', 'quiet 1']);
+    standIn.state.clearFaults();
+  });
+
   it('answers HTTP 200 ok:false rate_limited over a limit set to answer as chat.postMessage documents', async () => {
     await standIn.close();
     standIn = await startSlackStandIn({ rateLimits: { 'chat.postMessage': { perSecond: 1, answer: 'rate_limited' } } });

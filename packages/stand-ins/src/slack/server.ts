@@ -166,7 +166,7 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
     state.calls.push(call);
     if (opts.latencyMs) await sleep(opts.latencyMs);
 
-    const fault = state.takeFault(method);
+    const fault = state.takeFault(method, args.channel);
     const loseAnswer = fault !== undefined && 'loseAnswer' in fault;
     const gatewayAfterWork = fault !== undefined && 'status' in fault && fault.afterWork === true ? fault : undefined;
     if (fault && !('loseAnswer' in fault) && !gatewayAfterWork) return Object.assign(call, sendFault(reply, fault));
@@ -206,7 +206,7 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
       return answer(200, { ok: true, ...socket.open(`http://${req.headers.host ?? '127.0.0.1'}`) });
     }
     if (!tokens.has(token) && !team) return answer(200, { ok: false, error: 'invalid_auth' });
-    const wait = limiter.take(method);
+    const wait = limiter.take(method, args.channel);
     if (wait !== undefined && limiter.answerOf(method) === 'rate_limited') return answer(200, { ok: false, error: 'rate_limited' });
     if (wait !== undefined) {
       void reply.header('retry-after', String(wait));

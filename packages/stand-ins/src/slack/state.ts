@@ -67,6 +67,8 @@ interface FaultWindow {
   method: string;
   fault: SlackFault;
   until: number;
+  /** Only calls naming this channel (chat.postMessage's per-channel limit); every call when absent. */
+  channel?: string;
 }
 
 export interface SlackCallRecord {
@@ -209,10 +211,11 @@ export class SlackState {
 
   /**
    * Makes every call of `method` ('*' = every method) answer with `fault` for the next `durationMs`, after any
-   * faults queued with failNext: Slack down (5xx) or throttling everything (429 with a Retry-After).
+   * faults queued with failNext: Slack down (5xx) or throttling everything (429 with a Retry-After). With `channel`,
+   * only the calls naming that channel: chat.postMessage's limit of about a message a second per channel.
    */
-  failFor(method: string, fault: SlackFault, durationMs: number): void {
-    this.windows.push({ method, fault, until: this.now() + durationMs });
+  failFor(method: string, fault: SlackFault, durationMs: number, channel?: string): void {
+    this.windows.push({ method, fault, until: this.now() + durationMs, ...(channel !== undefined ? { channel } : {}) });
   }
 
   /** Ends every queued fault and every window at once: the API is healthy again. */
@@ -221,14 +224,14 @@ export class SlackState {
     this.windows = [];
   }
 
-  takeFault(method: string): SlackFault | undefined {
+  takeFault(method: string, channel?: unknown): SlackFault | undefined {
     const queue = this.faults.get(method);
     const fault = queue?.shift();
     if (queue && queue.length === 0) this.faults.delete(method);
     if (fault) return fault;
     const now = this.now();
     this.windows = this.windows.filter((w) => w.until > now);
-    return this.windows.find((w) => w.method === method || w.method === '*')?.fault;
+    return this.windows.find((w) => (w.method === method || w.method === '*') && (w.channel === undefined || w.channel === channel))?.fault;
   }
 
   /** A fresh ts, strictly greater than every ts handed out before (like Slack's per-channel ts). */
