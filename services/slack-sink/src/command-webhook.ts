@@ -69,7 +69,8 @@ export async function callCommandWebhook(
   return { outcome: 'answered', text: clipMrkdwn(escapeMrkdwn(text), WEBHOOK_ANSWER_MAX), httpStatus: res.status };
 }
 
-async function readBounded(res: Response): Promise<string> {
+/** An HTTP answer's body as text, read no further than `maxBytes` (the rest is not received: its connection is cancelled). */
+export async function readBounded(res: Response, maxBytes = WEBHOOK_BODY_MAX): Promise<string> {
   if (!res.body) return '';
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -79,12 +80,12 @@ async function readBounded(res: Response): Promise<string> {
     if (done) break;
     chunks.push(value);
     size += value.length;
-    if (size >= WEBHOOK_BODY_MAX) {
+    if (size >= maxBytes) {
       await reader.cancel();
       break;
     }
   }
-  return Buffer.concat(chunks).subarray(0, WEBHOOK_BODY_MAX).toString('utf8');
+  return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
 }
 
 /** What the thread is told when the webhook gave no answer. */

@@ -203,3 +203,39 @@ describe('a server that repeats the response_url in its answer (the URL\'s path 
     expect(err.message).toBe('response-url-expired: response_url answered 404 no_service');
   });
 });
+
+describe('a response_url that answers far more than is kept', () => {
+  const TOTAL = 64 * 1024 * 1024;
+  let server: Server;
+  let url: string;
+  let written = 0;
+  let closedEarly = false;
+  beforeAll(async () => {
+    // 64 MiB of an error page, written as fast as the reader takes it.
+    server = createServer((_req, res) => {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      res.on('close', () => (closedEarly = written < TOTAL));
+      const more = () => {
+        while (written < TOTAL && !res.destroyed) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+        if (!res.destroyed) res.end();
+      };
+      more();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/commands/T0/1/big`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  test('is read only as far as the 200 characters an error keeps: the rest is not received', async () => {
+    const err = (await postToResponseUrl(url, { text: 'x' }, 60_000).catch((e: unknown) => e)) as DeliveryError;
+    expect(err).toBeInstanceOf(DeliveryError);
+    expect(err.message).toMatch(/^response_url answered 500\b/);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(closedEarly).toBe(true);
+    expect(written).toBeLessThan(TOTAL);
+  });
+});

@@ -12,6 +12,7 @@ import { lookUpOnCall, DEFAULT_ONCALL_LOOKUP_ATTEMPTS } from './oncall/lookup';
 import type { OnCallResolver } from './oncall/resolver';
 import { clipMrkdwn, clipText, escapeMrkdwn, onCallReplyText } from './oncall/texts';
 import type { ClientSource } from './team-clients';
+import { readBounded } from './command-webhook';
 import { COMMAND_EVENT_TYPE, type CommandMetadata } from './wire';
 
 export type SlashAnswerCommand = Envelope<'AnswerSlashCommand'>;
@@ -329,7 +330,8 @@ export async function postToResponseUrl(url: string, body: Record<string, unknow
   } catch (err) {
     throw new DeliveryError(`response_url: ${withoutResponseUrl((err as Error).message, url)}`, false);
   }
-  const said = (await res.text().catch(() => '')).slice(0, 200);
+  // Only the first 200 characters are kept: the rest of an answer is not read (a response_url's host is Slack's, or not).
+  const said = (await readBounded(res, 800).catch(() => '')).slice(0, 200);
   const cls = classifyStatus(res.status);
   if (cls === 'ok') return;
   const refusal = cls === 'permanent' ? responseUrlRefusal(res.status, said) : undefined;
