@@ -1,5 +1,5 @@
 /**
- * kill -9 of every service, 10 times each, at random points of a stream: each service is killed a random 0–6 s
+ * kill -9 of every service, 6 times each (FAULT_KILLS), at random points of a stream: each service is killed a random 0–6 s
  * after it was last ready and started again at once, every service on its own schedule, so kills also land while
  * another service is still restarting. The schedule comes from a seed that is printed; FAULT_SEED=<seed> replays
  * it. Afterwards every accepted alert is posted once and paged once, resolved ones closed once, nothing is
@@ -11,7 +11,8 @@ import { FAULT_TEST_TIMEOUT_MS, report, sleep, startFaultRun, type FaultRun } fr
 import type { ServiceName } from '../support/stack';
 
 const SERVICES: ServiceName[] = ['ingest', 'router', 'slack-sink', 'opsgenie-sink', 'history'];
-const TIMES = 10;
+/** 30 kills in all; each restart waits for the service to be ready, so every kill adds its start-up to the run. */
+const TIMES = Number(process.env.FAULT_KILLS ?? 6);
 
 let run: FaultRun | undefined;
 

@@ -1,11 +1,11 @@
 /**
- * The pager API answers 503 for two minutes in the middle of a stream while Slack stays healthy: Slack posts go on
+ * The pager API answers 503 for 45 s (FAULT_OUTAGE_MS) in the middle of a stream while Slack stays healthy: Slack posts go on
  * during the outage, and once the pager is back every alert is paged exactly once (resolved ones closed after
  * they were created), nothing is dead-lettered and history has every incident.
  */
 import { dropTestDatabase } from '../support/db';
 import { FAULT_TEST_TIMEOUT_MS, startFaultRun, type FaultRun } from '../support/fault-run';
-import { apiOutage } from './api-outage';
+import { apiOutage, OUTAGE_MS } from './api-outage';
 
 let run: FaultRun | undefined;
 
@@ -18,4 +18,4 @@ afterAll(async () => {
   await dropTestDatabase();
 });
 
-test('pager down for two minutes, Slack healthy: every alert posted during it, paged exactly once after', () => apiOutage(run!, 'pager'), FAULT_TEST_TIMEOUT_MS);
+test(`pager down for ${OUTAGE_MS / 1000} s, Slack healthy: every alert posted during it, paged exactly once after`, () => apiOutage(run!, 'pager'), FAULT_TEST_TIMEOUT_MS);
