@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { EVENT_TYPES, type EventType } from './events';
 import { decodeEnvelope, validateEnvelope, withFlatUnions } from './validate';
 
 const suppressed = {
@@ -72,5 +73,14 @@ describe('decodeEnvelope: a record that is not JSON', () => {
     const error = (r as { error: string }).error;
     expect(error).toMatch(/^value is not JSON: [^"]* in JSON( at position \d+)?$/);
     expect(error).not.toMatch(/xoxb|hunter2/);
+  });
+});
+
+describe("every event type's schema (compiled when first used)", () => {
+  it.each(Object.keys(EVENT_TYPES) as EventType[])('%s compiles and judges its data', (type) => {
+    const event = { ...suppressed, type, data: { unknownField: 1 } };
+    const r = validateEnvelope(event);
+    // Each type's data schema is closed or requires something: data of one unknown field is refused, naming the data.
+    expect(r).toEqual({ ok: false, error: expect.stringMatching(new RegExp(`^${type} data invalid: /data`)) });
   });
 });
