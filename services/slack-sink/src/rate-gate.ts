@@ -22,9 +22,10 @@ export class RateGate {
    */
   check(method: string, scope?: string): void {
     const now = this.now();
-    const left = Math.max(this.left(method, now), scope === undefined ? 0 : this.left(keyOf(method, scope), now));
+    const methodLeft = this.left(method, now);
+    const left = Math.max(methodLeft, scope === undefined ? 0 : this.left(keyOf(method, scope), now));
     if (left <= 0) return;
-    const where = scope === undefined || this.left(method, now) >= left ? '' : ` in ${scope}`;
+    const where = methodLeft >= left ? '' : ` in ${scope}`;
     throw new DeliveryError(
       `Slack rate limited ${method}${where} (retry after ${Math.ceil(left / 1000)} s): not called again before then`,
       false,
