@@ -7,6 +7,7 @@
 import { createHmac } from 'node:crypto';
 import { webhookUrlShown } from '@alertbus/common';
 import type { CommandWebhookRequest } from '@alertbus/schemas';
+import { readBounded } from './bounded-read';
 import { clipMrkdwn, escapeMrkdwn } from './oncall/texts';
 
 export const WEBHOOK_SIGNATURE_HEADER = 'x-alertbus-signature';
@@ -57,7 +58,7 @@ export async function callCommandWebhook(
     const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
     return { outcome: 'failed', error: timedOut ? `the webhook gave no answer within ${opts.timeoutMs / 1000} s` : 'the webhook could not be reached' };
   }
-  const raw = await readBounded(res).catch(() => '');
+  const raw = await readBounded(res, WEBHOOK_BODY_MAX).catch(() => '');
   if (!res.ok) return { outcome: 'failed', error: `the webhook answered HTTP ${res.status}`, httpStatus: res.status };
   let text: unknown;
   try {
@@ -67,25 +68,6 @@ export async function callCommandWebhook(
   }
   if (typeof text !== 'string' || text.trim() === '') return { outcome: 'failed', error: 'the webhook\'s answer has no "text"', httpStatus: res.status };
   return { outcome: 'answered', text: clipMrkdwn(escapeMrkdwn(text), WEBHOOK_ANSWER_MAX), httpStatus: res.status };
-}
-
-/** An HTTP answer's body as text, read no further than `maxBytes` (the rest is not received: its connection is cancelled). */
-export async function readBounded(res: Response, maxBytes = WEBHOOK_BODY_MAX): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.length;
-    if (size >= maxBytes) {
-      await reader.cancel();
-      break;
-    }
-  }
-  return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
 }
 
 /** What the thread is told when the webhook gave no answer. */

@@ -12,7 +12,7 @@ import { lookUpOnCall, DEFAULT_ONCALL_LOOKUP_ATTEMPTS } from './oncall/lookup';
 import type { OnCallResolver } from './oncall/resolver';
 import { clipMrkdwn, clipText, escapeMrkdwn, onCallReplyText } from './oncall/texts';
 import type { ClientSource } from './team-clients';
-import { readBounded } from './command-webhook';
+import { readBounded } from './bounded-read';
 import { COMMAND_EVENT_TYPE, type CommandMetadata } from './wire';
 
 export type SlashAnswerCommand = Envelope<'AnswerSlashCommand'>;
