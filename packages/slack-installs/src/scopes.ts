@@ -11,6 +11,7 @@ export const SLACK_BOT_SCOPES = [
   'im:history', // direct messages to the app (message.im)
   'chat:write', // root messages, thread replies, updates in place
   'chat:write.public', // post in public channels the bot has not been invited to
+  'channels:join', // join such a channel to look for a post whose answer was lost (conversations.history needs membership)
   'chat:write.customize', // a notification tag's username and icon_emoji (rules file `tags:`)
   'channels:read', // channel names → ids (conversations.list)
   'groups:read', // private channel names → ids

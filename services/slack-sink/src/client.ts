@@ -224,13 +224,43 @@ export class SlackClient {
     await this.must('usergroups.users.update', () => this.web.usergroups.users.update({ usergroup, users: users.join(',') }));
   }
 
+  /**
+   * A read of a channel's messages (conversations.history, conversations.replies). A bot token reads only the channels
+   * the bot is a member of, while chat:write.public lets it post in any public channel: a post there whose answer was
+   * lost could not be looked for, and was posted a second time. On not_in_channel the bot joins the channel
+   * (conversations.join, channels:join: public channels only) and reads once more. When it cannot join, the refusal
+   * says both answers; a join that got no answer is tried again later like any look-up (the post waits).
+   */
+  private async reading<T>(channel: string, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (err) {
+      if (!(err instanceof SlackPlatformError) || err.slackError !== 'not_in_channel') throw err;
+      try {
+        await this.must('conversations.join', () => this.web.conversations.join({ channel }));
+      } catch (joinErr) {
+        const j = joinErr as DeliveryError;
+        throw new DeliveryError(
+          `cannot read ${channel}: the bot is not a member (not_in_channel) and joining it failed: ${j.message}; invite the bot to the channel (or grant channels:join)`,
+          j.permanent,
+          j.httpStatus,
+          j.retryAfterMs,
+        );
+      }
+      this.log.info({ channel }, 'joined the channel to read its messages: the bot had posted there without being a member');
+      return read();
+    }
+  }
+
   /** Every message in a thread (since `oldest`) that carries this command id in its metadata, with its step. */
   async findCommandMessages(q: { channel: string; threadTs: string; oldest: string; commandId: string }): Promise<CommandMessage[]> {
     const out: CommandMessage[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < HISTORY_MAX_PAGES; page++) {
-      const res = await this.must('conversations.replies', () =>
-        this.web.conversations.replies({ channel: q.channel, ts: q.threadTs, oldest: q.oldest, include_all_metadata: true, limit: 200, cursor }),
+      const res = await this.reading(q.channel, () =>
+        this.must('conversations.replies', () =>
+          this.web.conversations.replies({ channel: q.channel, ts: q.threadTs, oldest: q.oldest, include_all_metadata: true, limit: 200, cursor }),
+        ),
       );
       for (const m of res.messages ?? []) {
         const payload = m.metadata?.event_payload as { command_id?: unknown; step?: unknown } | undefined;
@@ -336,8 +366,10 @@ export class SlackClient {
     let cursor: string | undefined;
     for (let page = 0; page < HISTORY_MAX_PAGES; page++) {
       const args = { channel: q.channel, oldest: q.oldest, include_all_metadata: true, limit: 200, cursor };
-      const res = await this.must(q.threadTs ? 'conversations.replies' : 'conversations.history', () =>
-        q.threadTs ? this.web.conversations.replies({ ...args, ts: q.threadTs }) : this.web.conversations.history(args),
+      const res = await this.reading(q.channel, () =>
+        this.must(q.threadTs ? 'conversations.replies' : 'conversations.history', () =>
+          q.threadTs ? this.web.conversations.replies({ ...args, ts: q.threadTs }) : this.web.conversations.history(args),
+        ),
       );
       const hit = (res.messages ?? []).find(
         (m) =>

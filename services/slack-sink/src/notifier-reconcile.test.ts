@@ -65,3 +65,47 @@ test('a look-up Slack answers ok:false rate_limited throws a retryable error ins
   expect((await reconciled(cmd)) as { type: string }).toMatchObject({ type: 'SlackMessagePosted' });
   expect(standIn.state.messages).toHaveLength(1);
 });
+
+describe('a public channel the bot posts in without being a member (chat:write.public)', () => {
+  // A bot token reads only the channels the bot is in: Slack answers conversations.history there not_in_channel.
+  beforeEach(async () => {
+    await standIn.close();
+    standIn = await startSlackStandIn({ channels: [{ id: 'C0ALERTS', name: 'alerts', withoutApp: true }] });
+    const client = new SlackClient({ token: SLACK_STAND_IN_TOKEN, apiUrl: standIn.url, timeoutMs: 5_000, log: silent });
+    notifier = new SlackNotifier({
+      clients: { forTeam: async () => ({ client, cacheTeam: 'T' }) },
+      threads: {} as never,
+      log: silent,
+      lookupRetry: { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 1, maxRetryAfterMs: 0 },
+      threadCommands: {} as never,
+      notifications: {} as never,
+      slashAnswers: {} as never,
+    });
+  });
+
+  test('the root post that reached Slack is found after the bot joins the channel: no second post', async () => {
+    const cmd = slackRootCommand('alertmanager:reconcile-not-member', 'disk full');
+    const posted = await notifier.execute(cmd);
+    expect(await reconciled(cmd)).toEqual({ type: 'SlackMessagePosted', data: { channel: 'C0ALERTS', ts: posted.data.ts, purpose: 'root' } });
+    expect(standIn.state.calls.filter((c) => c.method === 'conversations.join').map((c) => c.args.channel)).toEqual(['C0ALERTS']);
+    expect(standIn.state.messages).toHaveLength(1);
+  });
+
+  test('a join Slack does not answer leaves it unknown: a retryable error, nothing posted again', async () => {
+    const cmd = slackRootCommand('alertmanager:reconcile-join-unanswered', 'disk full');
+    await notifier.execute(cmd);
+    standIn.state.failFor('conversations.join', { status: 503 }, 60_000);
+    const err = await reconciled(cmd);
+    expect(err).toMatchObject({ permanent: false, message: expect.stringMatching(/not a member \(not_in_channel\) and joining it failed: Slack answered HTTP 503/) });
+    standIn.state.clearFaults();
+    expect((await reconciled(cmd)) as { type: string }).toMatchObject({ type: 'SlackMessagePosted' });
+    expect(standIn.state.messages).toHaveLength(1);
+  });
+
+  test('without channels:join (an older install) it cannot tell: the post is made again, as before', async () => {
+    const cmd = slackRootCommand('alertmanager:reconcile-join-refused', 'disk full');
+    await notifier.execute(cmd);
+    standIn.state.failFor('conversations.join', { ok: false, error: 'missing_scope' }, 60_000);
+    expect(await reconciled(cmd)).toBeUndefined();
+  });
+});

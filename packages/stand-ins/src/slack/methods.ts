@@ -179,8 +179,35 @@ const conversationsList: MethodHandler = (args, state) => {
   };
 };
 
-const conversationsHistory: MethodHandler = (args, state) => {
+/**
+ * A channel whose messages the bot reads (conversations.history, conversations.replies): a bot token reads only the
+ * conversations the bot is a member of (Slack's method pages: "Any conversation the relevant bot is a member of"), even
+ * a public one it may post in with chat:write.public: not_in_channel; a private one it is not in is hidden.
+ */
+function requireReadableChannel(state: SlackState, args: Args) {
   const channel = requireChannelId(state, args);
+  if (channel.withoutApp) throw new SlackApiError(channel.isPrivate ? 'channel_not_found' : 'not_in_channel');
+  return channel;
+}
+
+/**
+ * conversations.join (channels:join): the bot joins a public channel; a private one it cannot join by itself
+ * (method_not_supported_for_channel_type; channel_not_found when it is not in it, as Slack hides it), nor an archived one.
+ */
+const conversationsJoin: MethodHandler = (args, state) => {
+  const channel = requireChannelId(state, args);
+  if (channel.isPrivate) throw new SlackApiError(channel.withoutApp ? 'channel_not_found' : 'method_not_supported_for_channel_type');
+  if (channel.isArchived) throw new SlackApiError('is_archived');
+  const already = !channel.withoutApp;
+  channel.withoutApp = false;
+  return {
+    channel: { id: channel.id, name: channel.name, is_channel: true, is_private: false, is_archived: false, is_member: true },
+    ...(already ? { warning: 'already_in_channel', response_metadata: { warnings: ['already_in_channel'] } } : {}),
+  };
+};
+
+const conversationsHistory: MethodHandler = (args, state) => {
+  const channel = requireReadableChannel(state, args);
   const window = inWindow(args);
   const newestFirst = state.messages
     .filter((m) => m.channel === channel.id && isTopLevel(m) && window(m))
@@ -196,7 +223,7 @@ const conversationsHistory: MethodHandler = (args, state) => {
 };
 
 const conversationsReplies: MethodHandler = (args, state) => {
-  const channel = requireChannelId(state, args);
+  const channel = requireReadableChannel(state, args);
   const ts = required(args, 'ts', 'thread_not_found');
   const parent = state.message(channel.id, ts);
   if (!parent) throw new SlackApiError('thread_not_found');
@@ -319,6 +346,7 @@ export const METHODS: Readonly<Record<string, MethodHandler>> = {
   'conversations.list': conversationsList,
   'conversations.history': conversationsHistory,
   'conversations.replies': conversationsReplies,
+  'conversations.join': conversationsJoin,
   'users.lookupByEmail': usersLookupByEmail,
   'users.info': usersInfo,
   'usergroups.users.update': usergroupsUsersUpdate,

@@ -540,3 +540,27 @@ test('chat.postEphemeral needs the app and the user in the channel, as Slack: ch
   const listed = await slack.conversations.list({ types: 'public_channel,private_channel' });
   expect(listed.channels?.map((c) => [c.id, c.is_member])).toEqual([['C0TEAM', true], ['C0QUIET', false]]);
 });
+
+test('a bot reads only the channels it is in, as Slack: not_in_channel until conversations.join; a private one it cannot join', async () => {
+  await standIn.close();
+  standIn = await startSlackStandIn({
+    channels: [
+      { id: 'C0QUIET', name: 'quiet', withoutApp: true },
+      { id: 'G0OWN', name: 'own', isPrivate: true },
+      { id: 'G0HIDDEN', name: 'hidden', isPrivate: true, withoutApp: true },
+      { id: 'C0OLD', name: 'old', isArchived: true, withoutApp: true },
+    ],
+  });
+  slack = client(SLACK_STAND_IN_TOKEN);
+  const posted = await slack.chat.postMessage({ channel: 'C0QUIET', text: 'public' });
+  expect(await platformError(slack.conversations.history({ channel: 'C0QUIET' }))).toBe('not_in_channel');
+  expect(await platformError(slack.conversations.replies({ channel: 'C0QUIET', ts: posted.ts! }))).toBe('not_in_channel');
+  expect(await platformError(slack.conversations.history({ channel: 'G0HIDDEN' }))).toBe('channel_not_found');
+  const joined = await slack.conversations.join({ channel: 'C0QUIET' });
+  expect(joined.channel).toMatchObject({ id: 'C0QUIET', is_member: true });
+  expect((await slack.conversations.history({ channel: 'C0QUIET' })).messages?.map((m) => m.text)).toEqual(['public']);
+  expect((await slack.conversations.join({ channel: 'C0QUIET' })).warning).toBe('already_in_channel');
+  expect(await platformError(slack.conversations.join({ channel: 'G0OWN' }))).toBe('method_not_supported_for_channel_type');
+  expect(await platformError(slack.conversations.join({ channel: 'G0HIDDEN' }))).toBe('channel_not_found');
+  expect(await platformError(slack.conversations.join({ channel: 'C0OLD' }))).toBe('is_archived');
+});
