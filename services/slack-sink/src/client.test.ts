@@ -4,7 +4,7 @@
  */
 import pino from 'pino';
 import { DeliveryError } from '@alertbus/common';
-import { NotSentError } from '@alertbus/sink-runtime';
+import { mayHaveTakenEffect, NotSentError } from '@alertbus/sink-runtime';
 import {
   SLACK_STAND_IN_TOKEN,
   startSlackStandIn,
@@ -67,9 +67,10 @@ describe('error mapping', () => {
     ['HTTP 408 (a proxy timed the request out)', { status: 408, body: 'request timeout' }, { permanent: false, httpStatus: 408, message: /HTTP 408/ }],
     ['HTTP 404', { status: 404, body: 'not found' }, { permanent: true, httpStatus: 404, message: /HTTP 404/ }],
     ['HTTP 400', { status: 400, body: { ok: false, error: 'invalid_form_data' } }, { permanent: true, httpStatus: 400, message: /HTTP 400/ }],
-    // A proxy's page or a cut answer with status 200 is not Slack saying no: tried again.
-    ['HTTP 200 with an HTML page', { status: 200, body: '<html><body>502 Bad Gateway</body></html>' }, { permanent: false, httpStatus: 200, message: /not a Web API answer \(text\/plain/ }],
-    ['HTTP 200 with JSON that has no ok', { status: 200, body: { message: 'upstream timed out' } }, { permanent: false, httpStatus: 200, message: /not a Web API answer/ }],
+    // A proxy's page or a cut answer with status 200 is not Slack saying no: tried again; nor saying it was not done:
+    // no status, as a call that got no answer, so the next attempt looks for the post first.
+    ['HTTP 200 with an HTML page', { status: 200, body: '<html><body>502 Bad Gateway</body></html>' }, { permanent: false, httpStatus: undefined, message: /not a Web API answer \(text\/plain/ }],
+    ['HTTP 200 with JSON that has no ok', { status: 200, body: { message: 'upstream timed out' } }, { permanent: false, httpStatus: undefined, message: /not a Web API answer/ }],
   ];
 
   it.each(cases)('%s', async (_name, fault, expected) => {
@@ -79,6 +80,11 @@ describe('error mapping', () => {
     expect(err.httpStatus).toBe(expected.httpStatus);
     expect(err.retryAfterMs).toBe(expected.retryAfterMs);
     expect(err.message).toMatch(expected.message);
+  });
+
+  it('takes a post answered HTTP 200 with something that is not a Web API answer as maybe done: the next attempt looks first', async () => {
+    standIn.state.failNext('chat.postMessage', { status: 200, body: '<html>proxy</html>' });
+    expect(mayHaveTakenEffect(await failure(post()))).toBe(true);
   });
 
   it('maps a per-method rate limit (429 + Retry-After) to a retry after that many seconds', async () => {
@@ -206,7 +212,7 @@ describe('the calls of every command (chat.postMessage, chat.update)', () => {
     ['HTTP 400', { status: 400, body: { ok: false, error: 'invalid_form_data' } }, { permanent: true, httpStatus: 400, retryAfterMs: undefined, message: /HTTP 400/ }],
     ['ok:false message_not_found', { ok: false, error: 'message_not_found' }, { permanent: true, httpStatus: undefined, retryAfterMs: undefined, message: /message_not_found/ }],
     ['ok:false service_unavailable', { ok: false, error: 'service_unavailable' }, { permanent: false, httpStatus: undefined, retryAfterMs: undefined, message: /service_unavailable/ }],
-    ['HTTP 200 with a body that is not JSON', { status: 200, body: '<html>proxy</html>' }, { permanent: false, httpStatus: 200, retryAfterMs: undefined, message: /not a Web API answer/ }],
+    ['HTTP 200 with a body that is not JSON', { status: 200, body: '<html>proxy</html>' }, { permanent: false, httpStatus: undefined, retryAfterMs: undefined, message: /not a Web API answer/ }],
   ] as Array<[string, SlackFault, { permanent: boolean; httpStatus?: number; retryAfterMs?: number; message: RegExp }]>)(
     'an update answered %s fails as a post would',
     async (_name, fault, expected) => {

@@ -155,9 +155,10 @@ export class SlackWriteCalls {
     }
     if (typeof data !== 'object' || data === null || typeof data.ok !== 'boolean' || (data.ok !== true && !(typeof data.error === 'string' && SLACK_ERROR_CODE.test(data.error)))) {
       // Not an answer of Slack's Web API (a proxy's or a load balancer's page, a cut answer): nothing says the call
-      // failed for good, so it is tried again, as a 5xx is.
+      // failed for good, so it is tried again, as a 5xx is. Nor does anything say it was not done (a 200 of Slack's
+      // own, cut short, is a done post): it counts as unanswered (no status), so the next attempt looks first.
       const type = String(headers['content-type'] ?? 'no content type').slice(0, 80);
-      throw new DeliveryError(`Slack answered HTTP 200 with a body that is not a Web API answer (${type}, ${answer.text.length} characters)`, false, 200);
+      throw new DeliveryError(`Slack answered HTTP 200 with a body that is not a Web API answer (${type}, ${answer.text.length} characters)`, false);
     }
     if (data.ok !== true) {
       const error = data.error as string;
