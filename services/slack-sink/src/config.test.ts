@@ -1,3 +1,4 @@
+import { ConfigError } from '@alertbus/common';
 import { loadSlackSinkConfig as loadConfig } from './config';
 
 const base = { KAFKA_BROKERS: '127.0.0.1:9092', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/alertbus', SLACK_BOT_TOKEN: 'xoxb-1' };
@@ -23,5 +24,38 @@ describe('slack-sink: where who-is-on-call is asked', () => {
 
   test('an on-call URL on JSM is refused at start, saying why', () => {
     expect(() => onCall({ ONCALL_OPSGENIE_API_URL: 'https://api.atlassian.com' })).toThrow(/ONCALL_OPSGENIE_API_URL is JSM Operations .* no who-is-on-call/);
+  });
+});
+
+describe('slack-sink: which Slack tokens it starts with', () => {
+  const { SLACK_BOT_TOKEN: _token, ...noToken } = base;
+  const key = 'ab'.repeat(32);
+
+  test('SLACK_BOT_TOKEN alone: one workspace, no installs', () => {
+    const c = loadConfig(base);
+    expect(c.token).toBe('xoxb-1');
+    expect(c.tokenKey).toBeUndefined();
+  });
+
+  test('SLACK_BOT_TOKEN with SLACK_TOKEN_KEY: installed workspaces, and SLACK_BOT_TOKEN for what comes from none', () => {
+    const c = loadConfig({ ...base, SLACK_TOKEN_KEY: key });
+    expect(c.token).toBe('xoxb-1');
+    expect(c.tokenKey).toEqual(Buffer.from(key, 'hex'));
+  });
+
+  test('neither: no token at all, so the sink runs dry', () => {
+    const c = loadConfig({ ...noToken, SLACK_TOKEN_KEY: '' });
+    expect(c.token).toBeUndefined();
+    expect(c.tokenKey).toBeUndefined();
+  });
+
+  test('SLACK_TOKEN_KEY without SLACK_BOT_TOKEN is refused at start: alerts and notifications would have no token to be posted with', () => {
+    for (const env of [{ ...noToken, SLACK_TOKEN_KEY: key }, { ...base, SLACK_BOT_TOKEN: ' ', SLACK_TOKEN_KEY: key }]) {
+      // A ConfigError: main prints its message and exits 1, as for any other bad setting.
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(
+        /^SLACK_TOKEN_KEY \(OAuth installs\) is set but SLACK_BOT_TOKEN is not: alerts and notifications come from no workspace, so they are posted with SLACK_BOT_TOKEN/,
+      );
+    }
   });
 });

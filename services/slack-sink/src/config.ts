@@ -35,9 +35,9 @@ export interface OnCallUserGroupConfig {
 }
 
 export interface SlackSinkConfig {
-  /** Bot token (xoxb-…); without it (and without OAuth installs) the sink runs dry and only records what it would have sent. */
+  /** Bot token (xoxb-…), which speaks for every command without a team; without it (and so without OAuth installs) the sink runs dry and only records what it would have sent. */
   token?: string;
-  /** SLACK_TOKEN_KEY: set when workspaces are installed through OAuth; their tokens are read (decrypted) from Postgres. */
+  /** SLACK_TOKEN_KEY: set when workspaces are installed through OAuth; their tokens are read (decrypted) from Postgres. Needs `token`. */
   tokenKey?: Buffer;
   /** Web API base URL, ending in `/`. */
   apiUrl: string;
@@ -95,6 +95,13 @@ export function loadSlackSinkConfig(env: Record<string, string | undefined> = pr
   } catch (err) {
     if (err instanceof TokenKeyError) throw new ConfigError(err.message);
     throw err;
+  }
+  // Alerts and notifications carry no team, so only SLACK_BOT_TOKEN can post them: without it each would be dead-lettered.
+  if (tokenKey && token === undefined) {
+    throw new ConfigError(
+      'SLACK_TOKEN_KEY (OAuth installs) is set but SLACK_BOT_TOKEN is not: alerts and notifications come from no workspace, ' +
+        'so they are posted with SLACK_BOT_TOKEN, in its workspace; set it to the bot token of the workspace your alert channels are in',
+    );
   }
   return {
     token,
