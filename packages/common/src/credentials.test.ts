@@ -106,6 +106,9 @@ describe('credentials in free text are redacted by their shape', () => {
       // docker login's -p is looked for near `login` only: a run of `login` is not read again from each one.
       ['docker login', (k) => 'docker ' + 'login '.repeat(6_000 * k)],
       ['quoted token:', (k) => '"token: '.repeat(2_500 * k)],
+      // A quoted `key:` and a run of blanks with no closing quote: the blanks are the separator's alone, not also the value's.
+      ['quoted key, blank run', (k) => 'token "a:' + ' '.repeat(3_000 * k)],
+      ["single-quoted key, tab run", (k) => "token 'a:" + '\t'.repeat(3_000 * k)],
       ['retry:', (k) => 'retry: '.repeat(2_500 * k)],
       ['a name without end', (k) => 'a-'.repeat(7_500 * k) + ':'],
       ['user info runs', (k) => 'https://x@'.repeat(1_200 * k)],

@@ -163,8 +163,12 @@ function shownLineValue(value: string, whole: boolean): string {
  * `NAMED_SECRET`'s, as `DB_PASS=x ./run` is a command line): the key classified by isCredentialKey, the value by shownLineValue.
  */
 const LINE_KEY = /^([ \t]*(?:[-*•][ \t]+)?)([A-Za-z0-9_.-]{1,64})([ \t]*:[ \t]*|[ \t]+=[ \t]*|=[ \t]+)([^\r\n]*)/gm;
-/** `"Authorization: Basic …"`, `'password: x'`: the same in quoted text, to its closing quote. */
-const QUOTED_KEY_LINE = [/(")([A-Za-z0-9_.-]{1,64})([ \t]*:[ \t]*)([^"\r\n]*)(?=")/g, /(')([A-Za-z0-9_.-]{1,64})([ \t]*:[ \t]*)([^'\r\n]*)(?=')/g];
+/**
+ * `"Authorization: Basic …"`, `'password: x'`: the same in quoted text, to its closing quote. The blanks after the `:`
+ * are the separator's only (`(?![ \t])`): were they the value's too, a quote never closed would have every split of a
+ * long run of them tried, in time growing with the square of its length.
+ */
+const QUOTED_KEY_LINE = [/(")([A-Za-z0-9_.-]{1,64})([ \t]*:[ \t]*)(?![ \t])([^"\r\n]*)(?=")/g, /(')([A-Za-z0-9_.-]{1,64})([ \t]*:[ \t]*)(?![ \t])([^'\r\n]*)(?=')/g];
 /**
  * `"password": "x"`, `'api_key':'x'`, `"Authorization": "Token x"`: a JSON or Python-style key classified as a
  * credential (isCredentialKey), and its value, quoted or not, whole (a scheme stays).
