@@ -176,6 +176,17 @@ describe('normaliseAlertmanager edge cases', () => {
     }
   });
 
+  test('a start past year 9999 in UTC is no start: the group is recorded, not refused for an occurredAt it never sent', () => {
+    const r = normaliseAlertmanager({
+      status: 'firing',
+      alerts: [{ ...alert, startsAt: '9999-12-31T23:59:59-01:00' }, { labels: { alertname: 'B' }, startsAt: '2026-01-01T00:00:00Z' }],
+    });
+    if (!r.ok) throw new Error(r.message);
+    const events = toAlertEnvelopes(r.alerts, { source: 'alertmanager', recordedAt: '2026-02-01T00:00:00.000Z', newId: () => 'id-1' });
+    expect(events.map((e) => validateEnvelope(e).ok)).toEqual([true, true]);
+    expect(events.map((e) => e.occurredAt)).toEqual(['2026-02-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z']);
+  });
+
   test('each alert keeps its own status inside a group of the other status', () => {
     const r = normaliseAlertmanager({ status: 'firing', alerts: [{ ...alert, status: 'resolved' }, alert] });
     expect(r.ok && r.alerts.map((a) => a.data.status)).toEqual(['resolved', 'firing']);

@@ -5,6 +5,7 @@ describe('sourceTime', () => {
     ['2020-02-06T00:17:58.432911368Z', '2020-02-06T00:17:58.432Z'],
     ['2018-03-07T06:33:21.873077559-05:00', '2018-03-07T11:33:21.873Z'],
     ['2022-07-29T11:13:27.3Z', '2022-07-29T11:13:27.300Z'],
+    ['9999-12-31T22:59:59-01:00', '9999-12-31T23:59:59.000Z'],
   ])('%s is a real time', (value, iso) => {
     expect(sourceTime(value)).toEqual({ original: value, iso });
   });
@@ -14,6 +15,8 @@ describe('sourceTime', () => {
     ['no time zone (ambiguous)', '2020-01-01T00:00:00'],
     ['not a date', 'yesterday'],
     ['impossible date', '2019-02-30T00:00:00Z'],
+    // Valid RFC 3339, but year 10000 in UTC: no ISO date-time of an event can carry it.
+    ['past year 9999 in UTC', '9999-12-31T23:59:59-01:00'],
     ['not a string', 1700000000],
     ['absent', undefined],
   ])('%s is no time', (_what, value) => {

@@ -34,6 +34,9 @@ export function sourceTime(value: unknown): SourceTime | undefined {
   const ms = Date.parse(value);
   if (!Number.isFinite(ms)) return undefined;
   const date = new Date(ms);
-  if (date.getUTCFullYear() <= 1) return undefined;
+  // Past year 9999 in UTC (`9999-12-31T23:59:59-01:00` is valid RFC 3339 yet falls in 10000) the ISO form is
+  // `+010000-…`, which no event's date-time takes: the whole request was refused for a field it never sent.
+  const year = date.getUTCFullYear();
+  if (year <= 1 || year > 9999) return undefined;
   return { original: value, iso: date.toISOString() };
 }
