@@ -182,10 +182,17 @@ const QUOTED_KEY_SECRET = [
  * word after it (quoted or not, after a scheme or not), when that word looks like a credential (credentialLike).
  * `token: expired`, `password: incorrect` and `k8s secret: prod/db-credentials` are prose about one, and stay.
  */
-const INLINE_SECRET = new RegExp(
-  String.raw`(\b([A-Za-z0-9_.-]{1,64})(?:[ \t]*:[ \t]*|[ \t]+=[ \t]+)(?:${SCHEMES}[ \t]+)?)${NOT_DONE}("[^"\r\n]{1,4096}"|'[^'\r\n]{1,4096}'|${WORD})`,
-  'gi',
-);
+const INLINE_HEAD = String.raw`(\b([A-Za-z0-9_.-]{1,64})(?:[ \t]*:[ \t]*|[ \t]+=[ \t]+)(?:${SCHEMES}[ \t]+)?)${NOT_DONE}`;
+const INLINE_VALUE = String.raw`"[^"\r\n]{1,4096}"|'[^'\r\n]{1,4096}'|${WORD}`;
+/** The whole of it, key and value, read at one place (sticky). */
+const INLINE_SECRET = new RegExp(String.raw`${INLINE_HEAD}(${INLINE_VALUE})`, 'iy');
+/**
+ * Where INLINE_SECRET matches, without reading the value: a look-ahead at its first character (a bare word's, or a quoted
+ * one's to its closing quote) stands for the value, so the key and its head are those INLINE_SECRET takes there. A key
+ * that is not a credential's (nearly every one) costs no read of the up to 4,096 characters after it: `a:a:a:…` read each
+ * one's value again, about 24 µs a character.
+ */
+const INLINE_KEY = new RegExp(String.raw`${INLINE_HEAD}(?="[^"\r\n]{1,4096}"|'[^'\r\n]{1,4096}'|\\.|[^\s'"\\])`, 'gi');
 /**
  * INLINE_SECRET's words redacted. A value kept is not passed over: it may itself be a credential's key (`retry: token: x`),
  * so the search goes on right after the key kept.
@@ -193,19 +200,24 @@ const INLINE_SECRET = new RegExp(
 function redactInline(text: string): string {
   let out = '';
   let done = 0;
-  INLINE_SECRET.lastIndex = 0;
-  for (let m = INLINE_SECRET.exec(text); m !== null; m = INLINE_SECRET.exec(text)) {
-    const head = m[1]!;
-    const key = m[2]!;
-    const value = m[3]!;
+  INLINE_KEY.lastIndex = 0;
+  // Each match leaves INLINE_KEY right after its head (the look-ahead takes nothing): where a kept value is read again.
+  for (let m = INLINE_KEY.exec(text); m !== null; m = INLINE_KEY.exec(text)) {
+    if (!isCredentialKey(m[2]!)) continue;
+    INLINE_SECRET.lastIndex = m.index;
+    const full = INLINE_SECRET.exec(text);
+    if (full === null) continue;
+    const head = full[1]!;
+    const value = full[3]!;
     const word = wordItself(value);
-    if (!isCredentialKey(key) || !credentialLike(word) || SCHEME_WORD.test(word)) {
-      INLINE_SECRET.lastIndex = m.index + head.length;
+    if (!credentialLike(word) || SCHEME_WORD.test(word)) {
+      INLINE_KEY.lastIndex = m.index + head.length;
       continue;
     }
     const quote = quoteOf(value);
     out += `${text.slice(done, m.index)}${head}${quote}[redacted]${quote}`;
     done = m.index + head.length + quote.length + word.length + quote.length;
+    INLINE_KEY.lastIndex = INLINE_SECRET.lastIndex;
   }
   return done === 0 ? text : out + text.slice(done);
 }
