@@ -30,3 +30,26 @@ describe('a single-quoted value is refused, saying how to write it', () => {
     }
   });
 });
+
+describe('a label name every JavaScript object answers to reads as that label, not as the object member', () => {
+  const parsed = (text: string) => {
+    const p = parseMatcher(text);
+    if (!p.ok) throw new Error(p.error);
+    return p.matcher;
+  };
+  const names = ['toString', 'constructor', 'valueOf', 'hasOwnProperty', '__proto__'];
+  const cases = names.flatMap((name) => (['=', '!=', '=~', '!~'] as const).flatMap((op) => ['', 'x', 'skip.*', '.*'].map((value) => [name, op, value] as const)));
+
+  test.each(cases)('%s%s"%s" against labels without it: as for an absent label', (name, op, value) => {
+    const absent = matches(parsed(`absent_label${op}"${value}"`), { alertname: 'x' });
+    expect(matches(parsed(`${name}${op}"${value}"`), { alertname: 'x' })).toBe(absent);
+  });
+
+  test('labels that hold such a name (as JSON.parse gives them) are matched by its value', () => {
+    const labels = JSON.parse('{"alertname":"x","constructor":"a","__proto__":"b","toString":"c"}') as Record<string, string>;
+    expect(matches(parsed('constructor="a"'), labels)).toBe(true);
+    expect(matches(parsed('constructor!="a"'), labels)).toBe(false);
+    expect(matches(parsed('__proto__=~"b"'), labels)).toBe(true);
+    expect(matches(parsed('toString!~"c"'), labels)).toBe(false);
+  });
+});

@@ -85,9 +85,12 @@ export function parseMatcher(text: string): ParsedMatcher {
   return { ok: true, matcher: { text: text.trim(), name, op, value } };
 }
 
-/** Whether the labels satisfy the matcher; a missing label reads as "" (as in Alertmanager). */
+/**
+ * Whether the labels satisfy the matcher; a missing label reads as "" (as in Alertmanager), a `constructor` or
+ * `toString` the labels lack too (not Object.prototype's function, which RE2 refuses).
+ */
 export function matches(m: Matcher, labels: Readonly<Record<string, string>>): boolean {
-  const v = labels[m.name] ?? '';
+  const v = Object.hasOwn(labels, m.name) ? labels[m.name]! : '';
   switch (m.op) {
     case '=':
       return v === m.value;
