@@ -1,6 +1,7 @@
 import { matchesAll, type AliasState } from '@alertbus/schemas';
 import type { CompiledInhibitRule, CompiledRules } from '../rules/types';
 import { liveState } from './expiry';
+import { own } from './own';
 import { isIncidentState, type RouterState } from '../state';
 import { instantMs, packState, unpackState, type PackedState } from './packed-state';
 import { records, resized } from './packed-store';
@@ -202,7 +203,7 @@ type Compare = (a: Entry, b: Entry) => number;
 function equalKey(rule: CompiledInhibitRule, labels: Readonly<Record<string, string>>): string {
   let key = '';
   for (const n of rule.equal) {
-    const v = labels[n] ?? '';
+    const v = own(labels, n) ?? '';
     key += `${v.length}:${v}`;
   }
   return key;

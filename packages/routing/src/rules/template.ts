@@ -1,3 +1,5 @@
+import { own } from '../core/own';
+
 /** A pager alias template: text with {{ alias }}, {{ source }}, {{ severity }} and {{ labels.NAME }} placeholders. */
 export interface AliasTemplate {
   readonly text: string;
@@ -47,7 +49,7 @@ export const PAGER_ALIAS_MAX = 512;
 /** Renders the template; a missing label renders as "", and an all-blank result falls back to the alias. */
 export function renderTemplate(t: AliasTemplate, v: TemplateValues): string {
   const out = t.parts
-    .map((p) => ('literal' in p ? p.literal : 'field' in p ? v[p.field] : (v.labels[p.label] ?? '')))
+    .map((p) => ('literal' in p ? p.literal : 'field' in p ? v[p.field] : (own(v.labels, p.label) ?? '')))
     .join('');
   const trimmed = out.trim();
   return [...(trimmed === '' ? v.alias : trimmed)].slice(0, PAGER_ALIAS_MAX).join('');
