@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { alertValuesSchema, Labels, Link, PagerPriority, RuleRef, Severity } from './common';
-import { PAGER_ALIAS_LINKS_MAX, SharedFactsSeen, SlackRequestRef } from './events';
+import { PAGER_ALIAS_LINKS_MAX, PagerProvider, SharedFactsSeen, SlackRequestRef } from './events';
 
 const Timestamp = Type.String({ format: 'date-time' });
 
@@ -73,8 +73,14 @@ export const AliasState = Type.Object(
         description: 'Slack incidents: the message it was opened from (its latest text), the thread it is answered in.',
       }),
     ),
-    acknowledgedBy: Type.Optional(Type.String({ description: 'Who acknowledged (a Slack user id for clicks and commands).' })),
+    acknowledgedBy: Type.Optional(Type.String({ description: 'Who acknowledged: a Slack user id for clicks and commands, the pager user when acknowledgedIn is set.' })),
+    acknowledgedIn: Type.Optional(
+      Type.Union(PagerProvider.anyOf, { description: 'The pager it was acknowledged in (IncidentAcknowledged.provider): acknowledgedBy is then a name shown as text.' }),
+    ),
     resolvedBy: Type.Optional(Type.String({ description: 'Who resolved, when a person did.' })),
+    resolvedIn: Type.Optional(
+      Type.Union(PagerProvider.anyOf, { description: 'The pager it was resolved in (IncidentResolved.provider): resolvedBy is then a name shown as text.' }),
+    ),
     rule: RuleRef,
     lastInputId: Type.String({ description: 'Id of the last input this state reflects.' }),
   },

@@ -123,8 +123,14 @@ const byName = Type.Optional(
   Type.String({ minLength: 1, maxLength: PERSON_NAME_MAX, description: "Who acted, by name, when the input named them (`by` is their id)." }),
 );
 
+/**
+ * The pager the person acted in, when they acknowledged or resolved there: `by` is then the name the pager reported,
+ * shown as text, never as a Slack mention. Optional: Slack's actions and older events have none.
+ */
+const actedInPager = Type.Optional(PagerProvider);
+
 export const IncidentAcknowledged = Type.Object(
-  { ...incidentBase, acknowledgedAt: Timestamp, by: Type.Optional(Type.String()), byName },
+  { ...incidentBase, acknowledgedAt: Timestamp, by: Type.Optional(Type.String()), byName, provider: actedInPager },
   { additionalProperties: false },
 );
 /** A person took back the acknowledgement in the pager: the incident is open again, and the pager escalates again. */
@@ -138,6 +144,7 @@ export const IncidentResolved = Type.Object(
     resolvedAt: Timestamp,
     by: Type.Optional(Type.String()),
     byName,
+    provider: actedInPager,
     endsAt: Type.Optional(
       Type.String({ format: 'date-time', description: "The sender's endsAt, when its resolve closed the incident: a firing delivered soon after that started no later is a late copy." }),
     ),

@@ -98,12 +98,20 @@ export function evolve(state: DeciderState, event: AnyEnvelope): DeciderState {
     case 'IncidentAcknowledged': {
       if (!state || state.incidentId !== event.data.incidentId || state.status === 'resolved') return state;
       const d = event.data;
-      return withChanges(state, { status: 'acknowledged', acknowledgedAt: d.acknowledgedAt, ...(d.by !== undefined ? { acknowledgedBy: d.by } : {}), lastInputId: d.inputId });
+      // Where the acknowledgement came from goes with who made it: a pager's user is a name, not a Slack user id.
+      const { acknowledgedIn: _in, ...rest } = state;
+      return withChanges(rest, {
+        status: 'acknowledged',
+        acknowledgedAt: d.acknowledgedAt,
+        ...(d.by !== undefined ? { acknowledgedBy: d.by } : {}),
+        ...(d.provider !== undefined ? { acknowledgedIn: d.provider } : {}),
+        lastInputId: d.inputId,
+      });
     }
     case 'IncidentUnacknowledged': {
       if (!state || state.incidentId !== event.data.incidentId || state.status !== 'acknowledged') return state;
       // Open again: who acknowledged, and when, no longer holds.
-      const { acknowledgedAt: _at, acknowledgedBy: _by, ...rest } = state;
+      const { acknowledgedAt: _at, acknowledgedBy: _by, acknowledgedIn: _in, ...rest } = state;
       return withChanges(rest, { status: 'open', lastInputId: event.data.inputId });
     }
     case 'IncidentResolved': {
@@ -113,6 +121,7 @@ export function evolve(state: DeciderState, event: AnyEnvelope): DeciderState {
         status: 'resolved',
         resolvedAt: d.resolvedAt,
         ...(d.by !== undefined ? { resolvedBy: d.by } : {}),
+        ...(d.provider !== undefined ? { resolvedIn: d.provider } : {}),
         ...(d.endsAt !== undefined ? { endsAt: d.endsAt } : {}),
         lastInputId: d.inputId,
       });

@@ -1,8 +1,8 @@
 import { validateEnvelope, type AliasState, type AnyEnvelope, type PagerActionReceived } from '@alertbus/schemas';
 import { decide, type RouterInput } from '../decider';
 import { builtinRules } from '../rules/compile';
-import { firing, T0 } from '../test-support/alerts';
-import { buttonClick } from '../test-support/slack';
+import { firing, resolved, T0 } from '../test-support/alerts';
+import { ALICE, buttonClick } from '../test-support/slack';
 import { pagerAction } from '../test-support/pager';
 import { isIncidentState, type RouterState } from '../state';
 import { evolve } from './evolve';
@@ -118,6 +118,40 @@ describe('pager actions: Acknowledge and Close taken in Opsgenie / JSM reach the
     expect(events[1]!.data).toMatchObject({ text: 'Acknowledged in Opsgenie by &lt;!channel&gt; &lt;https://evil|x&gt;.' });
     expect(JSON.stringify(events[2]!.data)).not.toContain('<!channel>');
     expect(isIncidentState(state) && state.acknowledgedBy).toBe('<!channel> <https://evil|x>');
+  });
+
+  describe('a pager user named like a Slack user id is text in the root message, not a mention of that Slack user', () => {
+    const rootOf = (events: AnyEnvelope[]) => JSON.stringify(events.find((e) => e.type === 'UpdateSlackMessage')!.data);
+
+    test.each([
+      ['Acknowledge', 'U0ABC123'],
+      ['Acknowledge', 'WATCHDOG'],
+      ['Close', 'U0ABC123'],
+      ['Close', 'WATCHDOG'],
+    ])('%s in the pager by %s', (action, user) => {
+      const { events, state } = run(opened, pagerAction(action, A, { user }));
+      expect(rootOf(events)).not.toContain('<@');
+      expect(rootOf(events)).toContain(`${user} at <!date^`);
+      // Rendered again from the state (the source resolves it): still text.
+      if (action === 'Acknowledge') {
+        const later = run(state, resolved(A, { at: 10_000 }));
+        expect(types(later.events)).toContain('UpdateSlackMessage');
+        expect(rootOf(later.events)).not.toContain('<@');
+        expect(rootOf(later.events)).toContain(`${user} at <!date^`);
+      }
+    });
+
+    test('an acknowledge in Slack still mentions who clicked, and a pager user acknowledging after an unacknowledge is text', () => {
+      const alice = { id: ALICE, name: 'alice' };
+      const clicked = run(opened, buttonClick(A, I1, 'alertbus_ack', { at: 1_000, user: alice }));
+      expect(rootOf(clicked.events)).toContain(`<@${ALICE}> at <!date^`);
+      const unacked = run(clicked.state, pagerAction('UnAcknowledge', A, { at: 2_000 }));
+      const again = run(unacked.state, pagerAction('Acknowledge', A, { at: 3_000, user: 'U0ABC123' }));
+      expect(rootOf(again.events)).not.toContain('<@');
+      const resolvedInSlack = run(again.state, buttonClick(A, I1, 'alertbus_resolve', { at: 4_000, user: alice }));
+      expect(rootOf(resolvedInSlack.events)).toContain(`<@${ALICE}> at <!date^`);
+      expect(rootOf(resolvedInSlack.events)).not.toContain('<@U0ABC123>');
+    });
   });
 
   test('no decision on a pager action ever commands the pager', () => {

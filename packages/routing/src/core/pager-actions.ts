@@ -8,7 +8,7 @@ import { NO_NEIGHBOURS } from './neighbours';
 import { Outputs } from './outputs';
 import { incidentView, renderRoot } from './render';
 import { forwardPagerAction, isOwnPagerAction, pagerAliasStateOf } from './pager-links';
-import { escapeMrkdwn, truncate } from './text';
+import { escapeMrkdwn, pagerUserText, truncate } from './text';
 import { withoutCredentials } from './shown-text';
 import { withChanges } from './evolve';
 import { byNameOf } from './person';
@@ -34,14 +34,6 @@ export const PAGER_NAMES: Readonly<Record<PagerProvider, string>> = { opsgenie: 
  * earlier than that is an earlier occurrence's (its late Close must not end the open one).
  */
 export const PAGER_CLOCK_SLACK_MS = 60_000;
-
-/** Longest pager user name shown in Slack. */
-const USER_MAX = 100;
-
-/** "pager-person" as it may be shown in Slack: plain text, never a mention or a link. */
-function pagerUserText(user: string | undefined): string {
-  return user ? escapeMrkdwn(truncate(user, USER_MAX)) : 'someone';
-}
 
 export function pagerAcknowledgedText(provider: PagerProvider, user: string | undefined): string {
   return `Acknowledged in ${PAGER_NAMES[provider]} by ${pagerUserText(user)}.`;
@@ -155,6 +147,7 @@ function acknowledge(out: Outputs, input: AnyPagerAction, s: AliasState, rules: 
     acknowledgedAt: input.recordedAt,
     // The pager names its user by username, which is both who they are to it and what people know them by.
     ...(user !== undefined ? { by: user, ...byNameOf(user) } : {}),
+    provider,
   });
   const acked = out.folded(s) as AliasState;
   stormOnAcknowledge(out, s, acked, s.rule, ctx.neighbours ?? NO_NEIGHBOURS, atOf(input, ctx), user ?? PAGER_NAMES[provider]);
@@ -184,6 +177,7 @@ function resolve(out: Outputs, input: AnyPagerAction, s: AliasState, rules: Comp
     resolvedAt: input.recordedAt,
     // The pager names its user by username, which is both who they are to it and what people know them by.
     ...(user !== undefined ? { by: user, ...byNameOf(user) } : {}),
+    provider,
   });
   const resolved = out.folded(s) as AliasState;
   stormOnResolve(out, s, resolved, s.rule, ctx.neighbours ?? NO_NEIGHBOURS, atOf(input, ctx));

@@ -1,7 +1,7 @@
-import type { AlertValues, AliasState, Labels, Link, RuleRef, SlackButtonValue } from '@alertbus/schemas';
+import type { AlertValues, AliasState, Labels, Link, PagerProvider, RuleRef, SlackButtonValue } from '@alertbus/schemas';
 import { incidentPageUrl, severityEmoji, slackDate, viewButton } from './slack-format';
 import { cutToFit } from './cut-mark';
-import { codePoints, escapeMrkdwn, slackUserRef, sortedEntries, truncate, truncateMrkdwn } from './text';
+import { codePoints, escapeMrkdwn, pagerUserText, slackUserRef, sortedEntries, truncate, truncateMrkdwn } from './text';
 import { labelsWithoutCredentials, linksWithoutCredentials, withoutCredentials } from './shown-text';
 
 /** What a rendering needs beyond the incident: configuration the adapter passes in (never read from the environment here). */
@@ -28,8 +28,12 @@ export interface IncidentView {
   openedAt: string;
   acknowledgedAt?: string;
   acknowledgedBy?: string;
+  /** Set when acknowledged in the pager: acknowledgedBy is the name it reported, not a Slack user. */
+  acknowledgedIn?: PagerProvider;
   resolvedAt?: string;
   resolvedBy?: string;
+  /** Set when resolved in the pager: resolvedBy is the name it reported, not a Slack user. */
+  resolvedIn?: PagerProvider;
   rule: RuleRef;
 }
 
@@ -54,8 +58,10 @@ export function incidentView(s: AliasState): IncidentView {
     openedAt: s.openedAt,
     ...(s.acknowledgedAt !== undefined ? { acknowledgedAt: s.acknowledgedAt } : {}),
     ...(s.acknowledgedBy !== undefined ? { acknowledgedBy: s.acknowledgedBy } : {}),
+    ...(s.acknowledgedIn !== undefined ? { acknowledgedIn: s.acknowledgedIn } : {}),
     ...(s.resolvedAt !== undefined ? { resolvedAt: s.resolvedAt } : {}),
     ...(s.resolvedBy !== undefined ? { resolvedBy: s.resolvedBy } : {}),
+    ...(s.resolvedIn !== undefined ? { resolvedIn: s.resolvedIn } : {}),
     rule: s.rule,
   };
 }
@@ -181,9 +187,13 @@ function wholeTextLine(incidentId: string, pageUrl: string | undefined): string 
   return `:scissors: Text was cut to fit Slack (see the "…[cut: N characters]" marks); the text as alertbus received and kept it: ${page}${show}`;
 }
 
-/** "by <@U123> at 2025-…" for who acknowledged / resolved, or just the time when nobody in Slack did. */
-function byLine(by: string | undefined, at: string): string {
-  return by ? `${slackUserRef(by)} at ${slackDate(at)}` : slackDate(at);
+/**
+ * "<@U123> at 2025-…" for who acknowledged / resolved in Slack; the name a pager reported as text (anyone holding its
+ * integration key chooses it, so `U0CEO1234` must not mention that Slack user); just the time when nobody did.
+ */
+function byLine(by: string | undefined, inPager: PagerProvider | undefined, at: string): string {
+  if (!by) return slackDate(at);
+  return `${inPager !== undefined ? pagerUserText(by) : slackUserRef(by)} at ${slackDate(at)}`;
 }
 
 /**
@@ -248,8 +258,8 @@ export function renderRoot(v: IncidentView, mention: readonly string[] = [], opt
         mrkdwn(`*Source*\n${escapeMrkdwn(v.source)}`, LIMITS.field),
         mrkdwn(`*Count*\n${v.count}`, LIMITS.field),
         mrkdwn(`*Opened*\n${slackDate(v.openedAt)}`, LIMITS.field),
-        ...(v.acknowledgedAt ? [mrkdwn(`*Acknowledged*\n${byLine(v.acknowledgedBy, v.acknowledgedAt)}`, LIMITS.field)] : []),
-        ...(v.resolvedAt ? [mrkdwn(`*Resolved*\n${byLine(v.resolvedBy, v.resolvedAt)}`, LIMITS.field)] : []),
+        ...(v.acknowledgedAt ? [mrkdwn(`*Acknowledged*\n${byLine(v.acknowledgedBy, v.acknowledgedIn, v.acknowledgedAt)}`, LIMITS.field)] : []),
+        ...(v.resolvedAt ? [mrkdwn(`*Resolved*\n${byLine(v.resolvedBy, v.resolvedIn, v.resolvedAt)}`, LIMITS.field)] : []),
       ].slice(0, LIMITS.fields),
     },
   ];

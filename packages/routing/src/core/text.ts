@@ -65,6 +65,14 @@ export function sortedEntries(labels: Readonly<Record<string, string>>): Array<[
   return Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** Longest pager user name shown in Slack. */
+const PAGER_USER_MAX = 100;
+
+/** "pager-person" as it may be shown in Slack: plain text, never a mention or a link, whatever the pager reported. */
+export function pagerUserText(user: string | undefined): string {
+  return user ? escapeMrkdwn(truncate(user, PAGER_USER_MAX)) : 'someone';
+}
+
 /** A Slack user id as a mention (`<@U123>`); anything else (a name, "unknown") as escaped text. */
 export function slackUserRef(user: string): string {
   return /^[UW][A-Z0-9]{2,}$/.test(user) ? `<@${user}>` : escapeMrkdwn(user);
