@@ -10,6 +10,9 @@ import { firing, HOUR, MINUTE, T0 } from '../test-support/alerts';
 import { brief } from '../test-support/scenario';
 import { Replayer } from './replay';
 import { SilenceBook } from './silences';
+import { pagerDetails } from './pager';
+import { mentionMarkup } from '../rules/mention';
+import { renderReply } from '../slack/custom-commands';
 
 function rulesOf(yaml: string): CompiledRules {
   const r = compileRules(yaml, 'inherited-names.yaml', { defaultChannel: '#alerts' });
@@ -102,5 +105,21 @@ describe('inhibition with a label name every object answers to in `equal`', () =
   test('different constructor labels are not equal; the same are', () => {
     expect(outcome(fromJson({ constructor: 'a' }), fromJson({ constructor: 'b' }))).toEqual(['IncidentOpened:first-notification', 'PostSlackMessage:root:#alerts']);
     expect(outcome(fromJson({ constructor: 'a' }), fromJson({ constructor: 'a' }))).toEqual(['EventSuppressed:inhibited']);
+  });
+});
+
+describe('names every object answers to, elsewhere than labels', () => {
+  test('a label named __proto__ is a pager detail like any other', () => {
+    const details = pagerDetails(fromJson({ own: 'x', team: 'db' }), { incident: 'i-1' });
+    expect(Object.keys(details)).toEqual(['incident', '__proto__', 'team']);
+    expect(JSON.parse(JSON.stringify(details))).toEqual(JSON.parse('{"incident":"i-1","__proto__":"x","team":"db"}'));
+  });
+
+  test('a reply template naming {{constructor}} keeps it as written, as any name its pattern lacks', () => {
+    expect(renderReply('{{constructor}} {{toString}} {{x}}', { x: 'one' }, undefined)).toBe('{{constructor}} {{toString}} one');
+  });
+
+  test('@constructor is an unknown user group, not Object', () => {
+    expect(mentionMarkup('@constructor', {})).toEqual({ ok: false, error: expect.stringMatching(/^unknown user group @constructor/) });
   });
 });

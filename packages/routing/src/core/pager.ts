@@ -62,7 +62,8 @@ export function pagerDetails(labels: Labels, extra: Readonly<Record<string, stri
     if (Object.hasOwn(out, k)) continue;
     const size = codePoints(JSON.stringify(k)) + codePoints(JSON.stringify(v)) + 2; // "k":"v",
     if (used + size > PAGER_LIMITS.detailsTotal) continue;
-    out[k] = v;
+    // A label named `__proto__` is a detail like any other: assigned, it would set the object's prototype and be lost.
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
     used += size;
   }
   return out;

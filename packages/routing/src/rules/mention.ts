@@ -2,6 +2,7 @@
  * A rule's `mention` list → the Slack markup that pings (https://docs.slack.dev/messaging/formatting-message-text):
  * the only markup in alertbus's messages that notifies anyone, and it comes from the rules file, never from an alert.
  */
+import { own } from '../core/own';
 
 const USERGROUP_ID = /^S[A-Z0-9]{2,}$/;
 const USER_ID = /^[UW][A-Z0-9]{2,}$/;
@@ -27,7 +28,7 @@ export function mentionMarkup(entry: string, usergroups: Readonly<Record<string,
   if (USER_ID.test(e)) return { ok: true, markup: `<@${e}>` };
   if (e.startsWith('@') && e.length > 1) {
     const handle = e.slice(1).toLowerCase();
-    const id = usergroups[handle];
+    const id = own(usergroups, handle);
     if (id && USERGROUP_ID.test(id)) return { ok: true, markup: `<!subteam^${id}>` };
     return { ok: false, error: `unknown user group ${e}: name its id in the file's usergroups (usergroups: { ${handle}: S0123ABCD })` };
   }

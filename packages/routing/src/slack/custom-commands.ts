@@ -1,5 +1,6 @@
 /** The rules file's own commands (`commands.handlers`): which one a text is, and what its reply says. Pure. */
 import { RE2JS } from 're2js';
+import { own } from '../core/own';
 import { escapeMrkdwn, slackUserRef, truncate, truncateMrkdwn } from '../core/text';
 import { withoutCredentials } from '../core/shown-text';
 import type { CompiledCommandHandler, CompiledRules } from '../rules/types';
@@ -28,7 +29,7 @@ const PLACEHOLDER = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g;
 export function renderReply(template: string, groups: Readonly<Record<string, string>>, user: string | undefined): string {
   const out = template.replace(PLACEHOLDER, (whole, name: string) => {
     if (name === 'user') return user ? slackUserRef(user) : 'someone';
-    const v = groups[name];
+    const v = own(groups, name);
     // Slack sends `<`, `>`, `&` typed by people as entities: undone, then escaped once, so it shows as typed.
     return v === undefined ? whole : escapeMrkdwn(truncate(withoutCredentials(unescapeSlack(v)), GROUP_VALUE_MAX));
   });
