@@ -86,3 +86,13 @@ test('another command name is answered in the acknowledgement and not recorded',
   const eventId = deriveId('slack-slash', 'T222', `trigger-${id}`);
   expect((await readTopic(kafka, TOPICS.slackReceived)).filter((r) => r.event?.id === eventId)).toEqual([]);
 });
+
+test('a command over the bounds is refused in the acknowledgement, naming what is wrong, and not recorded', async () => {
+  const id = `env-long-${Date.now()}`;
+  standIn.socket.push(envelope(id, { text: `silence ${'x'.repeat(4_000)}` }));
+  for (let i = 0; i < 200 && acks(id).length === 0; i++) await sleep(50);
+  expect(acks(id)).toHaveLength(1);
+  expect(acks(id)[0]!.payload).toEqual({ response_type: 'ephemeral', text: expect.stringMatching(/^alertbus could not take this command: \/text: .*4000/) });
+  const eventId = deriveId('slack-slash', 'T222', `trigger-${id}`);
+  expect((await readTopic(kafka, TOPICS.slackReceived)).filter((r) => r.event?.id === eventId)).toEqual([]);
+});

@@ -146,14 +146,23 @@ export class SlackSocket {
         if (!Value.Check(SlackInteractionBody, body)) throw invalid();
         await receiveSlackInteraction(inbox, body, facts);
       } else if (e.type === 'slash_commands') {
-        if (!Value.Check(SlashCommandFields, body)) throw invalid();
+        if (!Value.Check(SlashCommandFields, body)) {
+          // What the HTTP endpoint answers 400 (`/text` longer than 4,000 characters…), named.
+          const first = Value.Errors(SlashCommandFields, body).First();
+          throw new HttpError(400, 'invalid_payload', first ? `${first.path || 'the payload'}: ${first.message}` : 'not a slash command payload');
+        }
         // The answer follows at the response_url; only a command that is not ours is answered with the ack.
         response = await receiveSlashCommand(inbox, body, { ...facts, via: 'socket-mode' });
       } else log.info(`Socket Mode ${e.type} envelopes are not handled by alertbus yet; acknowledged and dropped`);
     } catch (err) {
       if (err instanceof HttpError && err.statusCode < 500) {
-        // No redelivery can change the answer: acknowledged so Slack stops, and logged.
+        // No redelivery can change the answer: acknowledged so Slack stops, and logged. A slash command's refusal is
+        // also shown to who typed it, in the acknowledgement (as the HTTP endpoint's answer would be): it is not
+        // recorded, so no answer follows at its response_url, and without this they saw nothing at all.
         log.warn({ error: err.message }, 'Slack envelope refused');
+        if (e.type === 'slash_commands') {
+          response = { response_type: 'ephemeral', text: `alertbus could not take this command: ${err.message.replace(/[&<>]/g, '')}` };
+        }
       } else {
         log.error({ error: (err as Error).message }, 'Slack envelope not written to Kafka; not acknowledged, so Slack delivers it again');
         return;
