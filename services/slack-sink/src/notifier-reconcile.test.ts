@@ -15,10 +15,10 @@ const silent = pino({ level: 'silent' });
 let standIn: SlackStandIn;
 let notifier: SlackNotifier;
 
-beforeEach(async () => {
-  standIn = await startSlackStandIn({ channels: [{ id: 'C0ALERTS', name: 'alerts' }] });
-  const client = new SlackClient({ token: SLACK_STAND_IN_TOKEN, apiUrl: standIn.url, timeoutMs: 5_000, log: silent });
-  notifier = new SlackNotifier({
+/** A notifier over the sink's own client, against the stand-in, with no look-up retries of its own. */
+function notifierOf(slack: SlackStandIn): SlackNotifier {
+  const client = new SlackClient({ token: SLACK_STAND_IN_TOKEN, apiUrl: slack.url, timeoutMs: 5_000, log: silent });
+  return new SlackNotifier({
     clients: { forTeam: async () => ({ client, cacheTeam: 'T' }) },
     threads: {} as never,
     log: silent,
@@ -27,6 +27,11 @@ beforeEach(async () => {
     notifications: {} as never,
     slashAnswers: {} as never,
   });
+}
+
+beforeEach(async () => {
+  standIn = await startSlackStandIn({ channels: [{ id: 'C0ALERTS', name: 'alerts' }] });
+  notifier = notifierOf(standIn);
 });
 afterEach(() => standIn.close());
 
@@ -71,16 +76,7 @@ describe('a public channel the bot posts in without being a member (chat:write.p
   beforeEach(async () => {
     await standIn.close();
     standIn = await startSlackStandIn({ channels: [{ id: 'C0ALERTS', name: 'alerts', withoutApp: true }] });
-    const client = new SlackClient({ token: SLACK_STAND_IN_TOKEN, apiUrl: standIn.url, timeoutMs: 5_000, log: silent });
-    notifier = new SlackNotifier({
-      clients: { forTeam: async () => ({ client, cacheTeam: 'T' }) },
-      threads: {} as never,
-      log: silent,
-      lookupRetry: { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 1, maxRetryAfterMs: 0 },
-      threadCommands: {} as never,
-      notifications: {} as never,
-      slashAnswers: {} as never,
-    });
+    notifier = notifierOf(standIn);
   });
 
   test('the root post that reached Slack is found after the bot joins the channel: no second post', async () => {
