@@ -20,6 +20,14 @@ describe('normaliseGeneric', () => {
     expect(a!.data.raw).toEqual({ title: 'Disk full on db1', labels: { host: 'db1' }, group: {} });
   });
 
+  test('a title of blanks gives way to the alert name, else "alert"; the alias is made from the title as sent', () => {
+    const [named] = ok({ title: '   ', labels: { alertname: 'DiskFull', host: 'db1' } });
+    const [unnamed] = ok({ title: ' \t ', labels: { host: 'db1' } });
+    expect([named!.data.title, unnamed!.data.title]).toEqual(['DiskFull', 'alert']);
+    expect(named!.alias).toBe(ok({ title: '   ', labels: { host: 'db1', alertname: 'DiskFull' } })[0]!.alias);
+    expect(named!.alias).not.toBe(ok({ title: 'DiskFull', labels: { alertname: 'DiskFull', host: 'db1' } })[0]!.alias);
+  });
+
   test('a severity longer than 64 (from a label, which is not bounded there) is cut at 64 code points, an emoji across the cut kept whole', () => {
     const [a] = ok({ title: 't', labels: { severity: `${'a'.repeat(63)}😀😀` } });
     expect(a!.data.severity).toBe(`${'a'.repeat(63)}😀`);

@@ -4,7 +4,7 @@ import { labelHash } from './alias';
 import { boundAlertText } from './bounds';
 import { linksOf } from './links';
 import type { NormaliseResult, NormalisedAlert } from './result';
-import { severityOf } from './text';
+import { firstText, severityOf } from './text';
 import { sourceTime } from './time';
 
 /** alertbus's own webhook shape (one alert, or `{ alerts: [...] }`) → one AlertReceived per alert. */
@@ -23,7 +23,8 @@ function normaliseOne(alert: GenericAlert, group: Record<string, unknown> | unde
   const data: AlertReceived = {
     source: 'generic',
     status: alert.status ?? 'firing',
-    title: alert.title,
+    // A title of blanks shows nothing in Slack: the alert name stands in, as for Alertmanager's blank summary.
+    title: firstText(alert.title, labels.alertname) ?? 'alert',
     severity: severityOf(alert.severity, labels.severity),
     ...(alert.description !== undefined && alert.description !== '' ? { description: alert.description } : {}),
     labels,
