@@ -4,8 +4,8 @@ import type { AnyEnvelope } from '@alertbus/schemas';
 import { Coalescer } from './coalesce';
 
 /**
- * started: a run is executing it (found after a crash, or after an attempt that got no answer: its effect is
- *   unknown, reconcile first; nextAttemptAt is set in the second case);
+ * started: a run is executing it (found after a crash, after an attempt that got no answer, or after a redrive: its
+ *   effect is unknown, reconcile first; nextAttemptAt is set in the last two cases);
  * delayed: its last attempt failed in a way worth retrying, next try at nextAttemptAt;
  * completed / failed: done, never executed again (a redrive of a failed one excepted).
  */
@@ -170,11 +170,13 @@ export class CommandLedger {
 
   /**
    * A failed command put back by `alertbus deadletter redrive`: executed again from a fresh budget, once
-   * per dead letter (the redrive id), and never when it has completed.
+   * per dead letter (the redrive id), and never when it has completed. It is `started` again (effect unknown):
+   * the attempt that spent its budget may have got no answer and taken effect, so it is looked for first (reconcile),
+   * as after a crash. A look-up for a command that cannot have taken effect finds nothing and costs one call.
    */
   async redrive(commandId: string, redriveId: string, now: Date): Promise<boolean> {
     const { rowCount } = await this.pool.query(
-      `UPDATE sink_commands SET status = 'delayed', attempts = 0, first_attempt_at = NULL, next_attempt_at = $4,
+      `UPDATE sink_commands SET status = 'started', attempts = 0, first_attempt_at = NULL, next_attempt_at = $4,
               last_error = NULL, result = NULL, redrive_id = $3
         WHERE sink = $1 AND command_id = $2 AND status = 'failed' AND redrive_id IS DISTINCT FROM $3`,
       [this.sink, commandId, redriveId, now],

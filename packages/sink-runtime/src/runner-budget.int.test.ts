@@ -7,7 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createRegistry, DeliveryError, type DeliveryRetryPolicy, type Registry } from '@alertbus/common';
-import { KEYED_PARTITIONS, TOPICS, type AnyEnvelope, type DeadLetter } from '@alertbus/schemas';
+import { redriveRecord } from '@alertbus/kafka';
+import { KEYED_PARTITIONS, TOPICS, type AnyEnvelope, type DeadLetter, type Envelope } from '@alertbus/schemas';
 import { readTopic } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { slackRootCommand } from '../../../test/support/commands';
@@ -118,4 +119,55 @@ test('a command the API keeps failing while others go through is dead-lettered o
   expect(await waitFor(async () => (await deadLettersOf(doomed)).length, { what: 'the dead letter' })).toBe(1);
   expect(await waitFor(async () => (await resultsOf(next)).find((e) => e.type === 'SlackMessagePosted'), { what: 'the next command delivered' })).toBeDefined();
   expect(await metric(registry, 'alertbus_sink_deliveries_total', 'failed-budget-spent')).toBe(1);
+});
+
+test('a dead-lettered command whose last attempt got no answer is looked for first when redriven: it is not made twice', async () => {
+  const sink = `test-sink-${randomUUID().slice(0, 8)}`;
+  const registry = createRegistry(sink);
+  const { api, notifier } = scriptedApi();
+  const lost = slackRootCommand(`alertmanager:budget-lost-${sink}`, 'every answer to this one is lost');
+  // The API takes each call for it but the answer never comes (a timeout). Its history shows the post only later (a
+  // look-up during the budget finds nothing), so the budget is spent and the command dead-lettered.
+  const calls: string[] = [];
+  let shown = false;
+  const lossy: Notifier = {
+    ...notifier,
+    execute: async (c) => {
+      if (c.id !== lost.id) return notifier.execute(c, 1);
+      calls.push(c.id);
+      throw new DeliveryError('request to Slack failed: timeout of 10000ms exceeded', false);
+    },
+    reconcile: async (c) => (c.id === lost.id && shown ? { type: 'SlackMessagePosted', data: { channel: 'C0ALERTS', ts: '1700000000.000200', purpose: 'root' } } : undefined),
+  };
+  await caughtUpRunner(lossy, api, registry, sink);
+
+  await send([lost], 0);
+  let streaming = true;
+  const others = (async () => {
+    for (let i = 0; streaming; i++) {
+      await send([slackRootCommand(`alertmanager:budget-lost-other-${sink}-${i}`, 'goes through')], 1);
+      await sleep(50);
+    }
+  })();
+  let dead: Envelope<'DeadLettered'>;
+  try {
+    dead = await waitFor(async () => (await deadLettersOf(lost))[0]?.event as Envelope<'DeadLettered'> | undefined, { what: 'the dead letter', timeoutMs: 60_000, intervalMs: 200 });
+  } finally {
+    streaming = false;
+    await others;
+  }
+  const before = calls.length;
+  expect(before).toBeGreaterThan(1);
+
+  // The last call did post; redriven, the command finds it and completes without posting again.
+  shown = true;
+  const { topic, partition, message } = redriveRecord(dead, 'jane.sre');
+  const p = env.kafka.producer();
+  await p.connect();
+  await p.send({ topic, acks: -1, messages: [{ ...message, partition }] });
+  await p.disconnect();
+  const posted = await waitFor(async () => (await resultsOf(lost)).find((e) => e.type === 'SlackMessagePosted'), { what: 'the redriven command completed', intervalMs: 200 });
+  expect(posted.data).toMatchObject({ ts: '1700000000.000200' });
+  expect(calls).toHaveLength(before);
+  expect(await metric(registry, 'alertbus_sink_deliveries_total', 'reconciled')).toBe(1);
 });
