@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Pool } from 'pg';
 import { readerOf } from './auth';
+import { redactText } from './redact';
 import { BadCursorError, getDeliveries, getIncident, getTimeline, INCIDENT_TIMELINE_MAX, listIncidents } from './queries';
 import { ErrorBody, IdParams, IncidentDetail, IncidentList, ListQuery } from './schemas';
 import { deliveryJson, incidentJson, timelineJson } from './serialize';
@@ -27,8 +28,9 @@ export function incidentsRoutes(pool: Pool) {
           return reply.code(400).send({ error: 'bad_request', message: 'invalid query parameters: "from" must be before "to"' });
         }
         try {
-          const page = await listIncidents(pool, { ...filters, limit });
           const reader = readerOf(req);
+          // A search matches what the reader is shown: it does not look into hidden credentials.
+          const page = await listIncidents(pool, { ...filters, limit }, (text) => redactText(text, reader));
           return { incidents: page.items.map((r) => incidentJson(r, reader)), limit, next_cursor: page.nextCursor };
         } catch (err) {
           if (err instanceof BadCursorError) return reply.code(400).send({ error: 'bad_request', message: err.message });

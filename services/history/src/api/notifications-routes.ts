@@ -5,8 +5,8 @@ import type { Pool } from 'pg';
 import { channelSpellings } from './channel';
 import { readerOf } from './auth';
 import { keysetPage } from './cursor';
-import { redact } from './redact';
-import { afterCursor, BadCursorError, exactTime, likePattern, listDigest, NOTIFICATION_LIST, type ListCursor } from './queries';
+import { redact, redactText } from './redact';
+import { afterPosition, BadCursorError, exactTime, likePattern, listDigest, NOTIFICATION_LIST, readListCursor, searchedPage, type ListCursor } from './queries';
 import { DEFAULT_LIMIT, ErrorBody, MAX_LIMIT } from './schemas';
 
 const NString = Type.Union([Type.String(), Type.Null()]);
@@ -20,7 +20,7 @@ export const NotificationQuery = Type.Object(
     ),
     from: Type.Optional(Type.String({ format: 'date-time', description: 'Requested at or after (ISO 8601 with offset).' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'Requested before (ISO 8601 with offset).' })),
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Text in the title or text (case-insensitive).' })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Text in the title or text as shown (case-insensitive): hidden credentials are not searched.' })),
     cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 1000, description: 'The `next_cursor` of the previous page.' })),
     limit: Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT, description: `Page size, at most ${MAX_LIMIT}.` }),
   },
@@ -55,8 +55,15 @@ const NotificationList = Type.Object({
 const TEXT_EXPRESSION = `(coalesce(title, '') || ' ' || coalesce(text, ''))`;
 const iso = (v: unknown): string | null => (v instanceof Date ? v.toISOString() : null);
 
-/** Newest first, notification_id breaking ties; keyset pages like the incidents'. */
-export async function listNotifications(pool: Pool, f: Omit<NotificationQuery, 'limit'> & { limit: number }) {
+/**
+ * Newest first, notification_id breaking ties; keyset pages like the incidents'. `q` matches the title and text as
+ * `shownText` shows them (see searchedPage).
+ */
+export async function listNotifications(
+  pool: Pool,
+  f: Omit<NotificationQuery, 'limit'> & { limit: number },
+  shownText: (text: string) => string,
+) {
   const where = ['requested_at IS NOT NULL'];
   const values: unknown[] = [];
   const param = (value: unknown) => {
@@ -73,16 +80,34 @@ export async function listNotifications(pool: Pool, f: Omit<NotificationQuery, '
   if (f.to !== undefined) where.push(`requested_at < ${param(f.to)}::timestamptz`);
   if (f.q !== undefined) where.push(`${TEXT_EXPRESSION} ILIKE ${param(likePattern(f.q))}`);
   const digest = listDigest(NOTIFICATION_LIST, f);
-  if (f.cursor !== undefined) where.push(afterCursor(f.cursor, digest, 'requested_at', 'notification_id', param));
-  const limit = param(f.limit + 1);
-  const { rows } = await pool.query(
-    `SELECT notification_id, alias, kind, tag, level, title, text, requested_at, sent_by, reason, channel, slack_channel, slack_ts,
-            delivered_at, ${exactTime('requested_at')} AS cursor_time
-       FROM notifications WHERE ${where.join(' AND ')}
-      ORDER BY requested_at DESC, notification_id COLLATE "C" LIMIT ${limit}`,
-    values,
-  );
-  const { page, nextCursor } = keysetPage(rows, f.limit, (last): ListCursor => ({ t: last.cursor_time as string, i: last.notification_id as string, f: digest }));
+  const start = f.cursor !== undefined ? readListCursor(f.cursor, digest) : undefined;
+  const fetch = async (after: ListCursor | undefined, n: number): Promise<Record<string, unknown>[]> => {
+    const vals = [...values];
+    const p = (value: unknown) => {
+      vals.push(value);
+      return `$${vals.length}`;
+    };
+    const conditions = after ? [...where, afterPosition(after, 'requested_at', 'notification_id', p)] : where;
+    const { rows } = await pool.query(
+      `SELECT notification_id, alias, kind, tag, level, title, text, requested_at, sent_by, reason, channel, slack_channel, slack_ts,
+              delivered_at, ${exactTime('requested_at')} AS cursor_time
+         FROM notifications WHERE ${conditions.join(' AND ')}
+        ORDER BY requested_at DESC, notification_id COLLATE "C" LIMIT ${p(n)}`,
+      vals,
+    );
+    return rows;
+  };
+  const positionOf = (r: Record<string, unknown>): ListCursor => ({ t: r.cursor_time as string, i: r.notification_id as string, f: digest });
+  const { page, nextCursor } =
+    f.q === undefined
+      ? keysetPage(await fetch(start, f.limit + 1), f.limit, positionOf)
+      : await searchedPage(fetch, {
+          start,
+          limit: f.limit,
+          q: f.q,
+          shownText: (r) => `${shownText(String(r.title ?? ''))} ${shownText(String(r.text ?? ''))}`,
+          positionOf,
+        });
   return {
     notifications: page.map(({ cursor_time: _, ...r }) => ({ ...r, requested_at: iso(r.requested_at), delivered_at: iso(r.delivered_at) })),
     nextCursor,
@@ -110,10 +135,10 @@ export function notificationsRoutes(pool: Pool) {
           return reply.code(400).send({ error: 'bad_request', message: 'invalid query parameters: "from" must be before "to"' });
         }
         try {
-          const page = await listNotifications(pool, { ...filters, limit });
           // Their titles and texts are what people sent (a failing job's command line and output): credentials in
-          // them are hidden as in the timeline.
+          // them are hidden as in the timeline, and a search does not look into them.
           const reader = readerOf(req);
+          const page = await listNotifications(pool, { ...filters, limit }, (text) => redactText(text, reader));
           const notifications = page.notifications.map((n) => redact(n, reader) as typeof n);
           return { notifications, limit, next_cursor: page.nextCursor };
         } catch (err) {

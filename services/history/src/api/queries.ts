@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import { STAGE_RANK_SQL } from '@alertbus/projection';
 import type { DeliveryRow, IncidentRow, TimelineRow } from '@alertbus/projection';
-import { decodeCursor, keysetPage } from './cursor';
+import { decodeCursor, encodeCursor, keysetPage } from './cursor';
 import { channelSpellings } from './channel';
 
 export interface IncidentFilter {
@@ -105,19 +105,52 @@ export function afterPosition(c: ListCursor, timeColumn: string, idColumn: strin
   return `(${timeColumn} < ${t}::timestamptz OR (${timeColumn} = ${t}::timestamptz AND ${idColumn} COLLATE "C" > ${i}))`;
 }
 
-/** afterPosition of a cursor checked by readListCursor. */
-export function afterCursor(
-  cursor: string,
-  digest: string,
-  timeColumn: string,
-  idColumn: string,
-  param: (value: unknown) => string,
-): string {
-  return afterPosition(readListCursor(cursor, digest), timeColumn, idColumn, param);
+/**
+ * Most rows one search request reads past that its `q` matched only in hidden text (a credential): the page then ends
+ * there, shorter than asked, with a cursor to go on from.
+ */
+export const SEARCH_SCAN_MAX = 2_000;
+
+/** Whether `q` is in `text`, without regard to case, as ILIKE finds it. */
+export function containsText(text: string, q: string): boolean {
+  return text.toLowerCase().includes(q.toLowerCase()) || text.toUpperCase().includes(q.toUpperCase());
 }
 
-/** Newest first; incident_id breaks ties so pages never shuffle. Pages are keyset pages: stable under inserts. */
-export async function listIncidents(pool: Pool, f: IncidentFilter): Promise<Page<IncidentRow>> {
+/**
+ * A keyset page of a list searched for `q`. The index finds `q` in the stored text; a row is kept only when `q` is also in
+ * the text as the reader is shown it (`shownText`: credentials redacted). Else a search would confirm a hidden password
+ * or token one guess at a time. Rows are read `batch` at a time from `start` (`fetch` answers the next rows after a
+ * position, newest first). The page holds up to `limit` kept rows, and has a cursor when more may follow: when a kept row
+ * came after it, or when SEARCH_SCAN_MAX rows were read, in which case the page may be short or empty.
+ */
+export async function searchedPage<R>(
+  fetch: (after: ListCursor | undefined, n: number) => Promise<R[]>,
+  o: { start: ListCursor | undefined; limit: number; q: string; shownText: (row: R) => string; positionOf: (row: R) => ListCursor },
+): Promise<{ page: R[]; nextCursor: string | null }> {
+  const page: R[] = [];
+  const batch = Math.min(Math.max(o.limit + 1, 100), SEARCH_SCAN_MAX);
+  let after = o.start;
+  for (let scanned = 0; scanned < SEARCH_SCAN_MAX; ) {
+    const n = Math.min(batch, SEARCH_SCAN_MAX - scanned);
+    const rows = await fetch(after, n);
+    for (const row of rows) {
+      if (!containsText(o.shownText(row), o.q)) continue;
+      if (page.length === o.limit) return { page, nextCursor: encodeCursor(o.positionOf(page[page.length - 1])) };
+      page.push(row);
+    }
+    scanned += rows.length;
+    const last = rows[rows.length - 1];
+    if (last === undefined || rows.length < n) return { page, nextCursor: null };
+    after = o.positionOf(last);
+  }
+  return { page, nextCursor: after ? encodeCursor(after) : null };
+}
+
+/**
+ * Newest first; incident_id breaks ties so pages never shuffle. Pages are keyset pages: stable under inserts. `q` matches
+ * the title and description as `shownText` shows them (see searchedPage).
+ */
+export async function listIncidents(pool: Pool, f: IncidentFilter, shownText: (text: string) => string): Promise<Page<IncidentRow>> {
   const where: string[] = [];
   const values: unknown[] = [];
   const param = (value: unknown) => {
@@ -136,15 +169,33 @@ export async function listIncidents(pool: Pool, f: IncidentFilter): Promise<Page
   if (f.to !== undefined) where.push(`opened_at < ${param(f.to)}::timestamptz`);
   if (f.q !== undefined) where.push(`${TEXT_EXPRESSION} ILIKE ${param(likePattern(f.q))}`);
   const digest = listDigest(INCIDENT_LIST, f);
-  if (f.cursor !== undefined) where.push(afterCursor(f.cursor, digest, 'opened_at', 'incident_id', param));
-  const limit = param(f.limit + 1);
-  const { rows } = await pool.query(
-    `SELECT ${INCIDENT_COLUMNS}, ${exactTime('opened_at')} AS cursor_time FROM incidents
-     ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY opened_at DESC, incident_id COLLATE "C" LIMIT ${limit}`,
-    values,
-  );
-  const { page, nextCursor } = keysetPage(rows, f.limit, (last): ListCursor => ({ t: last.cursor_time as string, i: last.incident_id as string, f: digest }));
+  const start = f.cursor !== undefined ? readListCursor(f.cursor, digest) : undefined;
+  const fetch = async (after: ListCursor | undefined, n: number): Promise<DbRow[]> => {
+    const vals = [...values];
+    const p = (value: unknown) => {
+      vals.push(value);
+      return `$${vals.length}`;
+    };
+    const conditions = after ? [...where, afterPosition(after, 'opened_at', 'incident_id', p)] : where;
+    const { rows } = await pool.query(
+      `SELECT ${INCIDENT_COLUMNS}, ${exactTime('opened_at')} AS cursor_time FROM incidents
+       ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
+       ORDER BY opened_at DESC, incident_id COLLATE "C" LIMIT ${p(n)}`,
+      vals,
+    );
+    return rows;
+  };
+  const positionOf = (r: DbRow): ListCursor => ({ t: r.cursor_time as string, i: r.incident_id as string, f: digest });
+  const { page, nextCursor } =
+    f.q === undefined
+      ? keysetPage(await fetch(start, f.limit + 1), f.limit, positionOf)
+      : await searchedPage(fetch, {
+          start,
+          limit: f.limit,
+          q: f.q,
+          shownText: (r) => `${shownText(String(r.title ?? ''))} ${shownText(String(r.description ?? ''))}`,
+          positionOf,
+        });
   return { items: page.map(toIncident), nextCursor };
 }
 

@@ -640,6 +640,11 @@ describe('credentials in what senders wrote', () => {
         expect(shown.description).toBe('bot token [redacted] leaked');
         expect(JSON.stringify(shown.links)).not.toMatch(/GENPW|GENTOKEN/);
       }
+      // A search does not look into them: it would tell a hidden secret one guess at a time. What is shown is found.
+      const found = async (q: string) => ids((await get(`/api/incidents?q=${encodeURIComponent(q)}`)).body);
+      for (const secret of ['abcd1234secret', 'abcd1234', 'xoxb-1111', 'ABCDEFG']) expect(await found(secret)).toEqual([]);
+      expect(await found('bot token')).toEqual([target.incidentId]);
+      expect(await found('LOGIN FAILED: CURL')).toEqual([target.incidentId]);
     } finally {
       const b = before.rows[0];
       await pool.query('UPDATE incidents SET title = $2, labels = $3, description = $4, links = $5 WHERE incident_id = $1', [
@@ -649,6 +654,36 @@ describe('credentials in what senders wrote', () => {
         b.description,
         JSON.stringify(b.links),
       ]);
+    }
+  });
+});
+
+describe('a search among many rows that match only in hidden text', () => {
+  it('reads at most 2,000 of them per page: a page may be short, even empty, and its cursor goes on to the rest', async () => {
+    // 2,100 notifications whose only mention of the word is a password, newer than one that shows it.
+    await pool.query(
+      `INSERT INTO notifications (notification_id, kind, tag, title, text, requested_at)
+       SELECT 'n-hidden-' || lpad(i::text, 4, '0'), 'tag', 'ops', 'db job failed', 'mysql --password=Wyvern7rocks -h db',
+              timestamptz '2025-03-02T12:00:00Z' - i * interval '1 second'
+         FROM generate_series(1, 2100) AS i`,
+    );
+    await pool.query(
+      `INSERT INTO notifications (notification_id, kind, tag, title, text, requested_at)
+       VALUES ('n-shown', 'tag', 'ops', 'Wyvern7rocks is the job', 'said in the open', '2025-03-02T10:00:00Z')`,
+    );
+    try {
+      const first = await get('/api/notifications?q=wyvern7&limit=5');
+      expect(first.status).toBe(200);
+      expect(first.body.notifications).toEqual([]);
+      expect(first.body.next_cursor).toEqual(expect.any(String));
+      const second = await get(`/api/notifications?q=wyvern7&limit=5&cursor=${first.body.next_cursor}`);
+      expect(second.body.notifications.map((n: { notification_id: string }) => n.notification_id)).toEqual(['n-shown']);
+      expect(second.body.next_cursor).toBeNull();
+      // Without the search, the hidden ones are listed, their password hidden.
+      const listed = await get('/api/notifications?limit=1&from=2025-03-02T11:00:00Z');
+      expect(listed.body.notifications[0].text).toBe('mysql --password=[redacted] -h db');
+    } finally {
+      await pool.query(`DELETE FROM notifications WHERE notification_id LIKE 'n-hidden-%' OR notification_id = 'n-shown'`);
     }
   });
 });

@@ -41,7 +41,8 @@ function verdict(key: string, reader: Reader): string | null {
   return null;
 }
 
-function redactText(text: string, reader: Reader): string {
+/** A text as `reader` is shown it: what a free-text search (`q`) may match, so that it never tells a hidden credential. */
+export function redactText(text: string, reader: Reader): string {
   // The text function the router's Slack messages and pages use too (URLs' credentials, shapes, `Basic …`), with a
   // cheap first look; Slack's hook URLs are left for admins to see.
   const out = redactCredentialsIfAny(text, { slackHookUrls: false });

@@ -34,7 +34,7 @@ export const ListQuery = Type.Object(
     ),
     from: Type.Optional(Type.String({ format: 'date-time', description: 'Opened at or after (ISO 8601 with offset).' })),
     to: Type.Optional(Type.String({ format: 'date-time', description: 'Opened before (ISO 8601 with offset).' })),
-    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Text in the title or description (case-insensitive).' })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Text in the title or description as shown (case-insensitive): hidden credentials are not searched. A page of a search may hold fewer than `limit` incidents while `next_cursor` is set (after 2,000 rows that matched only in hidden text).' })),
     cursor: Type.Optional(Cursor),
     limit: Limit,
   },
