@@ -427,7 +427,11 @@ export class RouterProcessor {
   }
 
   private deadLetter(out: Writes, record: ConsumedRecord, error: string, dead: string[]): void {
-    const at = new Date(Number(record.timestamp));
+    // The record's time, so that a decision taken again gives the same dead letter. Its producer may have set any number
+    // there: one that is no time an event can carry (past year 9999, or out of JavaScript's range) takes the clock's, or
+    // the batch would fail on it for ever and hold every record after it in its partition.
+    const stamped = new Date(Number(record.timestamp));
+    const at = Number.isNaN(stamped.getTime()) || !/^\d{4}-/.test(stamped.toISOString()) ? new Date() : stamped;
     out.push(eventWrite(deadLetterEvent(record, GROUPS.router, [{ at: at.toISOString(), error }], at)));
     dead.push(error);
   }
