@@ -1,6 +1,6 @@
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { infraBackoffMs, isInfrastructureError, type InfraRetryPolicy } from '@alertbus/common';
+import { errorChain, infraBackoffMs, isInfrastructureError, type InfraRetryPolicy } from '@alertbus/common';
 import { readRanges, wholeTopicRanges } from '@alertbus/kafka';
 import { HEADERS, ROUTER_RULES_LATEST_KEY, TOPICS } from '@alertbus/schemas';
 import { sha256Hex } from '@alertbus/routing';
@@ -18,6 +18,9 @@ export interface StoredRules {
  * refusal for its size would be retried for ever. A larger file still applies; it cannot be a last good version.
  */
 export const MAX_STORED_RULES_BYTES = 900 * 1024;
+
+/** The broker's refusals of a record for its size: no retry gets it through. */
+const TOO_LARGE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE']);
 
 /** Longest origin kept in a header (a path; the text itself is not bounded by it). */
 const MAX_ORIGIN_CHARS = 512;
@@ -40,7 +43,12 @@ export class RulesStore {
     this.stopped = new Promise((r) => (this.stop = r));
   }
 
-  /** One attempt: the version's record and `latest`, in one produce call, acknowledged by every in-sync replica. */
+  /**
+   * One attempt: the version's record, then `latest`, each acknowledged by every in-sync replica. Two produce calls, as
+   * both in one would be one record batch of twice the text, over the broker's 1 MiB for a text over half of it.
+   * Rules the broker refuses as too large (a topic set below its default) apply all the same, like those over
+   * MAX_STORED_RULES_BYTES: said, not kept. Retrying could not get them through, and would keep a router from starting.
+   */
   async publishOnce(rules: StoredRules): Promise<void> {
     if (rules.text.length > MAX_STORED_RULES_BYTES) {
       this.opts.log.warn(
@@ -51,14 +59,18 @@ export class RulesStore {
     }
     const headers = { [HEADERS.rulesVersion]: rules.version, [HEADERS.rulesOrigin]: rules.origin.slice(0, MAX_ORIGIN_CHARS) };
     const producer = await this.connect();
-    await producer.send({
-      topic: TOPICS.routerRules,
-      acks: -1,
-      messages: [
-        { key: rules.version, value: rules.text, headers, partition: 0 },
-        { key: ROUTER_RULES_LATEST_KEY, value: rules.text, headers, partition: 0 },
-      ],
-    });
+    try {
+      for (const key of [rules.version, ROUTER_RULES_LATEST_KEY]) {
+        await producer.send({ topic: TOPICS.routerRules, acks: -1, messages: [{ key, value: rules.text, headers, partition: 0 }] });
+      }
+    } catch (err) {
+      const refusal = errorChain(err).find((e) => TOO_LARGE.has(String((e as { type?: unknown }).type)));
+      if (!refusal) throw err;
+      this.opts.log.warn(
+        { rulesVersion: rules.version, bytes: rules.text.length, reason: refusal.message },
+        `routing rules refused by ${TOPICS.routerRules} as too large (the topic's max.message.bytes): not kept as last good rules`,
+      );
+    }
   }
 
   /**
