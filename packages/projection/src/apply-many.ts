@@ -219,15 +219,26 @@ async function applyChanges(client: PoolClient, changes: readonly Change[], adop
   // incident not updated in place is an entry in each of its nine indexes). A row that exists already (the open
   // inserts nothing) takes the update below, as before.
   const rowOf = new Map<Folded, IncidentRow>();
-  for (const f of opened) rowOf.set(f, afterPreviousInBatch(f.after.update ? withUpdate(f.open, f.after.update) : f.open, incidents, rowOf));
+  const insertOf = new Map<Folded, IncidentRow>();
+  for (const f of opened) {
+    // The start raised first (from a previous incident of the alias opened in this batch), as the insert raises it: the
+    // update's end is read against the raised start.
+    const raised = afterPreviousInBatch(f.open, incidents, rowOf);
+    const u = f.after.update;
+    rowOf.set(f, u ? withUpdate(raised, u) : raised);
+    // A previous incident in the table raises the start in the insert itself, unseen here: an end the update sets is then
+    // applied after the insert, against the start stored, as one by one (folded in, it was read against the start before).
+    const unseenPrevious = raised.previousIncidentId !== null && !incidents.has(raised.previousIncidentId);
+    insertOf.set(f, u && !(u.set.endedAt && unseenPrevious) ? rowOf.get(f)! : raised);
+  }
   for (const part of chunks(opened)) {
-    const rows = part.map((f) => rowOf.get(f)!);
+    const rows = part.map((f) => insertOf.get(f)!);
     const lookUp = rows.map((r) => r.incidentId).filter((id) => adoptable === undefined || adoptable.has(id));
     if (adoptable) adoptable.lookedUp += lookUp.length;
     const insertedIds = await insertIncidents(client, rows, lookUp);
     if (insertedIds.length === 0) continue;
     const inserted = new Set(insertedIds);
-    for (const f of part) if (inserted.has(f.open.incidentId)) f.after.update = null;
+    for (const f of part) if (inserted.has(f.open.incidentId) && insertOf.get(f) === rowOf.get(f)) f.after.update = null;
   }
   await applySides(client, all.map((f) => f.after));
   // A storm's members join it in one statement: a storm gathers thousands of them, one statement each was the storm's
