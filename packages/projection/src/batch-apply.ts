@@ -113,6 +113,21 @@ export function onlyTimelineRows(records: ReadonlyArray<{ decoded: ValidationRes
  */
 const BATCH_SETTINGS = 'SET LOCAL jit = off';
 
+/**
+ * Taken first (with BEGIN) by a batch's transaction that changes incidents, deliveries, silences or notifications: such
+ * transactions run one at a time across every history instance writing the same tables, as each process already runs
+ * its own one after the other. Two at once, under READ COMMITTED, can each miss the other's rows: an incident inserted by
+ * one instance and the root post or page that links to it by another (two topics' partitions, spread over the group)
+ * left the incident without its Slack thread or its pager alert, for good, and a rebuild then differed from the live
+ * tables. A batch of timeline rows only takes no lock (it reads and writes no row another transaction does). One lock per
+ * schema: a rebuild, in a schema of its own, does not wait for the live projection.
+ */
+const SERIAL_LOCK = `SELECT pg_advisory_xact_lock(${0x616c6274}, hashtext(current_schema()))`;
+
+/** What a batch's transaction sends with BEGIN, ending with `read`: its result is the last of `begun`. */
+const beginStatements = (records: ReadonlyArray<{ decoded: ValidationResult; projection?: Projection }>, read: string): string =>
+  onlyTimelineRows(records) ? `${BATCH_SETTINGS}; ${read}` : `${BATCH_SETTINGS}; ${SERIAL_LOCK}; ${read}`;
+
 /** Postgres refused the values (SQLSTATE class 22 data exception or 23 constraint): retrying cannot help. */
 export function isDataError(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
@@ -190,7 +205,9 @@ export async function applyRecordBatches<R extends PlannableRecord>(
   if (new Set(batches.map((b) => keyOf(b.topic, b.partition))).size !== batches.length) {
     throw new Error('applyRecordBatches: a partition holds more than one batch of the group');
   }
-  return inTransactionWithStatements(target.pool, `${BATCH_SETTINGS}; ${readNextOffsetsForUpdateSql(target.consumer, batches)}`, async (client, [, read]) => {
+  const begin = beginStatements(batches.flatMap((b) => b.records), readNextOffsetsForUpdateSql(target.consumer, batches));
+  return inTransactionWithStatements(target.pool, begin, async (client, begun) => {
+    const read = begun[begun.length - 1];
     const storedOf = new Map<string, string>();
     for (const row of (read as QueryResult<{ topic: string; partition: number; next_offset: string | number }>).rows) {
       storedOf.set(keyOf(row.topic, row.partition), String(row.next_offset));
@@ -220,7 +237,7 @@ function applyInTransaction<R extends PlannableRecord>(
   mode: ApplyMode,
   logEnd: string | undefined,
 ): Promise<BatchResult<R>> {
-  return inOffsetTransaction(target.pool, { consumer: target.consumer, topic, partition }, async (client, stored) => {
+  return inOffsetTransaction(target.pool, { consumer: target.consumer, topic, partition }, records, async (client, stored) => {
     const { plan, result, projections } = planStored(topic, partition, records, stored, logEnd);
     if (plan.nextOffset === null) return { result, nextOffset: null };
     // The whole batch in a few statements; when Postgres refuses it, record by record to find the refused ones
@@ -279,9 +296,11 @@ function countOutcomes<R extends PlannableRecord>(
 function inOffsetTransaction<T>(
   pool: Pool,
   key: OffsetKey,
+  records: ReadonlyArray<{ decoded: ValidationResult; projection?: Projection }>,
   fn: (client: PoolClient, stored: string | null) => Promise<{ result: T; nextOffset: string | null }>,
 ): Promise<T> {
-  return inTransactionWithStatements(pool, `${BATCH_SETTINGS}; ${readNextOffsetForUpdateSql(key)}`, async (client, [, read]) => {
+  return inTransactionWithStatements(pool, beginStatements(records, readNextOffsetForUpdateSql(key)), async (client, begun) => {
+    const read = begun[begun.length - 1];
     const stored = (read!.rows[0] as { next_offset: string | number } | undefined)?.next_offset;
     const { result, nextOffset } = await fn(client, stored === undefined ? null : String(stored));
     return { result, beforeCommit: nextOffset === null ? null : storeNextOffsetSql(key, nextOffset) };

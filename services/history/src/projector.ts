@@ -135,8 +135,9 @@ export class Projector {
       // Two partitions' batches at a time: one is decoded and projected while the other's transaction runs.
       // Transactions that change incidents, deliveries, silences or notifications run one after the other
       // (serially): concurrent ones could each miss the other's rows (a delivery and the incident it links to,
-      // read from two topics). A batch that only adds timeline rows (inputs, commands) reads no row another
-      // transaction writes and writes none another reads, so it runs beside them.
+      // read from two topics). Across instances, each such transaction takes one lock first (batch-apply.ts). A batch
+      // that only adds timeline rows (inputs, commands) reads no row another transaction writes and writes none another
+      // reads, so it runs beside them.
       consumer: {
         partitionsConcurrently: 2,
         maxBytes: FETCH_MAX_BYTES,

@@ -21,6 +21,7 @@ import {
   type Projection,
 } from '@alertbus/projection';
 import { buildStream } from '../testdata/stream';
+import { waitFor } from '../../../../test/support/wait';
 import { getSilence } from '../silences/queries';
 import {
   INCIDENT_ID,
@@ -534,6 +535,38 @@ describe('a batch holding an event applied before, at another offset', () => {
     const { rows } = await pool.query<{ event_id: string; offset: string }>('SELECT event_id, "offset" FROM incident_timeline ORDER BY "offset"');
     expect(rows.map((r) => [r.event_id, Number(r.offset)])).toEqual([[events[0]!.id, 0], [events[1]!.id, 1], [events[2]!.id, 2], [events[3]!.id, 4]]);
     expect((await getIncident(pool, INCIDENT_ID))?.status).toBe('open');
+  });
+});
+
+describe('two history instances projecting at once (the incidents and the deliveries partitions in different ones)', () => {
+  it('an incident inserted by one and its root post and page by the other: the incident links both, whatever the interleaving', async () => {
+    const consumer = 'two-instances';
+    await pool.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
+    await pool.query('DELETE FROM projection_offsets WHERE consumer = $1', [consumer]);
+    const records = (...evs: AnyEnvelope[]) =>
+      evs.map((event, i) => ({ topic: topicOf(event.type), partition: 0, offset: String(i), decoded: { ok: true as const, event } }));
+    const target = { pool, consumer, onRejected: async () => undefined };
+    const open = opened();
+    const deliveries = [slackPosted('root', 1), pagerCreated(1)];
+    // Instance B's incident transaction is held after its insert, at the store of its offset (the test holds that row,
+    // inserted and not committed); instance A's delivery transaction starts meanwhile.
+    const holder = await pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('INSERT INTO projection_offsets (consumer, topic, "partition", next_offset) VALUES ($1, $2, 0, 0)', [consumer, topicOf(open.type)]);
+      const b = applyRecordBatch(target, topicOf(open.type), 0, records(open));
+      const waiting = async () =>
+        (await pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)).rows[0].n;
+      await waitFor(async () => (await waiting()) >= 1, { what: 'the incident transaction held at its offset' });
+      const a = applyRecordBatch(target, topicOf(deliveries[0]!.type), 0, records(...deliveries));
+      // Either A waits for B (one projecting transaction at a time) or it commits first: given a moment, both are possible.
+      await Promise.race([a, new Promise((r) => setTimeout(r, 500))]);
+      await holder.query('ROLLBACK');
+      await Promise.all([a, b]);
+    } finally {
+      holder.release();
+    }
+    expect(await getIncident(pool, INCIDENT_ID)).toMatchObject({ slackRootTs: '1740823200.000100', pagerAlertId: 'a1b2c3d4-alert' });
   });
 });
 
