@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Pool } from 'pg';
 import { readerOf } from './auth';
+import { instantMicros } from './instant';
 import { redactText } from './redact';
 import { BadCursorError, getDeliveries, getIncident, getTimeline, INCIDENT_TIMELINE_MAX, listIncidents } from './queries';
 import { ErrorBody, IdParams, IncidentDetail, IncidentList, ListQuery } from './schemas';
@@ -24,7 +25,7 @@ export function incidentsRoutes(pool: Pool) {
       },
       async (req, reply) => {
         const { limit, ...filters } = req.query;
-        if (filters.from !== undefined && filters.to !== undefined && Date.parse(filters.from) >= Date.parse(filters.to)) {
+        if (filters.from !== undefined && filters.to !== undefined && instantMicros(filters.from) >= instantMicros(filters.to)) {
           return reply.code(400).send({ error: 'bad_request', message: 'invalid query parameters: "from" must be before "to"' });
         }
         try {

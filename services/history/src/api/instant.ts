@@ -18,3 +18,12 @@ const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 
 /** The `date-time` format of the API's schemas (fastify's ajv, after ajv-formats). */
 export const INSTANT_FORMAT = { type: 'string' as const, validate: isInstant };
+
+/**
+ * An instant's microseconds since the epoch, as Postgres keeps a timestamptz (its digits past the sixth are dropped):
+ * `Date.parse` stops at milliseconds, so two instants within one millisecond compared equal.
+ */
+export function instantMicros(text: string): bigint {
+  const digits = (/:\d{2}\.(\d+)/.exec(text)?.[1] ?? '').padEnd(6, '0');
+  return BigInt(Date.parse(text)) * 1000n + BigInt(digits.slice(3, 6));
+}

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Pool } from 'pg';
 import { channelSpellings } from './channel';
 import { readerOf } from './auth';
+import { instantMicros } from './instant';
 import { keysetPage } from './cursor';
 import { redact, redactText } from './redact';
 import { afterPosition, BadCursorError, exactTime, likePattern, listDigest, NOTIFICATION_LIST, readListCursor, searchedPage, type ListCursor } from './queries';
@@ -131,7 +132,7 @@ export function notificationsRoutes(pool: Pool) {
       },
       async (req, reply) => {
         const { limit, ...filters } = req.query;
-        if (filters.from !== undefined && filters.to !== undefined && Date.parse(filters.from) >= Date.parse(filters.to)) {
+        if (filters.from !== undefined && filters.to !== undefined && instantMicros(filters.from) >= instantMicros(filters.to)) {
           return reply.code(400).send({ error: 'bad_request', message: 'invalid query parameters: "from" must be before "to"' });
         }
         try {

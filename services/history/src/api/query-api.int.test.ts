@@ -412,6 +412,15 @@ describe('date-times the schema let through but nothing after it could read', ()
       expect((await get(`/api/incidents?from=${t}`)).status).toBe(200);
     }
   });
+
+  it('a window within one millisecond is a window (Postgres keeps microseconds), and the stats default window stops at the year 1', async () => {
+    for (const path of ['/api/incidents', '/api/notifications']) {
+      expect((await get(`${path}?from=2025-03-01T10:00:00.0001Z&to=2025-03-01T10:00:00.0009Z`)).status).toBe(200);
+      expect((await get(`${path}?from=2025-03-01T10:00:00.0009Z&to=2025-03-01T10:00:00.0001Z`)).status).toBe(400);
+    }
+    const early = await get('/api/stats?to=0001-01-15T00:00:00Z');
+    expect(early.status).toBe(200);
+  });
 });
 
 describe('GET /api/silences past its limit', () => {

@@ -5,6 +5,7 @@ import { ErrorBody, StatsBody, StatsQuery } from './schemas';
 import { getStats } from './stats';
 
 const DEFAULT_WINDOW_MS = 30 * 86_400_000;
+const EARLIEST_MS = Date.parse('0001-01-01T00:00:00Z');
 
 export function statsRoutes(pool: Pool, now: () => Date) {
   const routes: FastifyPluginAsyncTypebox = async (app) => {
@@ -25,7 +26,8 @@ export function statsRoutes(pool: Pool, now: () => Date) {
       },
       async (req, reply) => {
         const toMs = req.query.to === undefined ? now().getTime() : Date.parse(req.query.to);
-        const fromMs = req.query.from === undefined ? toMs - DEFAULT_WINDOW_MS : Date.parse(req.query.from);
+        // The default window starts no earlier than the year 1 (Postgres refuses year 0; no incident is older).
+        const fromMs = req.query.from === undefined ? Math.max(toMs - DEFAULT_WINDOW_MS, EARLIEST_MS) : Date.parse(req.query.from);
         if (fromMs >= toMs) {
           return reply.code(400).send({ error: 'bad_request', message: 'invalid query parameters: "from" must be before "to"' });
         }
