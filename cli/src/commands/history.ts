@@ -7,6 +7,7 @@ import { createPool } from '@alertbus/common';
 interface RebuildOptions {
   swap: boolean;
   group?: string;
+  replaceOther?: boolean;
   brokers?: string;
   databaseUrl?: string;
   json?: boolean;
@@ -48,6 +49,7 @@ export function registerHistory(program: Command): void {
     )
     .option('--no-swap', 'build and compare only; leave the live tables as they are')
     .option('--group <id>', 'the live consumer whose offsets are compared (default: the history group)')
+    .option('--replace-other', "swap in even when the live tables hold another consumer's history (another KAFKA_TOPIC_PREFIX): refused otherwise")
     .option('--brokers <list>', 'Kafka brokers (default KAFKA_BROKERS)')
     .option('--database-url <url>', 'Postgres (default DATABASE_URL or postgres://postgres@127.0.0.1:5432/alertbus)')
     .option('--json', 'print the result as JSON')
@@ -58,6 +60,7 @@ export function registerHistory(program: Command): void {
         migrationsDir: MIGRATIONS_DIR,
         groupId: opts.group,
         swap: opts.swap,
+        ...(opts.replaceOther ? { replaceOther: true } : {}),
         onProgress: progressPrinter(),
       });
       if (opts.json) return cli.printJson(cli.stdout, result);

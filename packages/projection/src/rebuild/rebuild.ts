@@ -52,6 +52,11 @@ export interface RebuildOptions {
   topics?: readonly string[];
   /** false: build and compare only, leave the live tables as they are. Default true. */
   swap?: boolean;
+  /**
+   * Swap in even when the live tables hold another consumer's offsets (another installation's history: another
+   * KAFKA_TOPIC_PREFIX on the same database). Default false: such a rebuild is refused before it starts.
+   */
+  replaceOther?: boolean;
   /** How long to wait for a live projector that is behind the rebuilt one before giving up the comparison. */
   waitForLiveMs?: number;
   log?: Logger;
@@ -115,6 +120,7 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
     const { rows } = await lockClient.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [REBUILD_LOCK]);
     if (!rows[0]!.locked) throw new Error('another history rebuild is running on this database');
     await migrate(live, 'history', migrations);
+    if (opts.swap !== false && !opts.replaceOther) await refuseOtherInstallation(live, groupId);
     await createRebuildSchema(live, migrations);
     // The rebuilt projection belongs to the cluster it is read from; a live one of another cluster is not
     // compared with it (its offsets mean nothing here), only replaced.
@@ -281,6 +287,22 @@ export async function rebuildProjection(opts: RebuildOptions): Promise<RebuildRe
     await rebuilt.end();
     await live.end();
   }
+}
+
+/**
+ * Refuses a rebuild whose swap would replace another installation's history: the live tables hold offsets of another
+ * consumer than the one rebuilt (its group is named by its KAFKA_TOPIC_PREFIX). With a wrong prefix the live projection
+ * looked merely behind, and after a wait the rebuild replaced it with another installation's incidents.
+ */
+async function refuseOtherInstallation(live: Pool, groupId: string): Promise<void> {
+  const { rows } = await live.query<{ consumer: string }>('SELECT DISTINCT consumer FROM projection_offsets WHERE consumer <> $1 ORDER BY consumer', [groupId]);
+  if (rows.length === 0) return;
+  const others = rows.map((r) => JSON.stringify(r.consumer)).join(', ');
+  throw new Error(
+    `the live projection in this database holds the history of ${others}, not of ${JSON.stringify(groupId)}: KAFKA_TOPIC_PREFIX ` +
+      `or DATABASE_URL points at another installation, and a rebuild would replace its history with this one's. ` +
+      'Check both; to replace it on purpose, pass --replace-other',
+  );
 }
 
 /**

@@ -190,6 +190,22 @@ describe('history rebuild', () => {
     expect(rows[0].title).toBe(first.aliases[0]!.title);
   });
 
+  it("refuses to replace another installation's history (another KAFKA_TOPIC_PREFIX on the same database)", async () => {
+    const before = totalOf((await runCli('history', 'checksum')).stdout);
+    const prefix = process.env.KAFKA_TOPIC_PREFIX!;
+    process.env.KAFKA_TOPIC_PREFIX = `${prefix}other.`;
+    let refused;
+    try {
+      refused = await runCli('history', 'rebuild');
+    } finally {
+      process.env.KAFKA_TOPIC_PREFIX = prefix;
+    }
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toContain(`the live projection in this database holds the history of "${prefix}alertbus-history", not of "${prefix}other.alertbus-history"`);
+    expect(refused.stderr).toContain('KAFKA_TOPIC_PREFIX or DATABASE_URL points at another installation');
+    expect(totalOf((await runCli('history', 'checksum')).stdout)).toBe(before);
+  });
+
   it('refuses to run twice at the same time', async () => {
     const holder = new Client({ connectionString: process.env.DATABASE_URL });
     await holder.connect();
