@@ -1,6 +1,6 @@
 /** The CLI side of POST /notify: where ingest is, how to authenticate, and what its answers mean. */
-import { quotableUrl } from '@alertbus/common';
-import { credentialsInUrl } from '@alertbus/history-client';
+import { quotableUrl, scrubTokenShapes } from '@alertbus/common';
+import { credentialsInUrl, unsendableToken } from '@alertbus/history-client';
 import { NOTIFICATION_LEVELS, NOTIFICATION_LIMITS, type NotificationLevel } from '@alertbus/schemas';
 
 export const DEFAULT_INGEST_URL = 'http://127.0.0.1:8080';
@@ -54,7 +54,12 @@ export function fitText(text: string, max: number = NOTIFICATION_LIMITS.text): s
 export async function sendNotification(req: NotifyRequest, env: Record<string, string | undefined> = process.env): Promise<NotifyAnswer> {
   const base = (env.INGEST_URL || DEFAULT_INGEST_URL).replace(/\/+$/, '');
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (env.INGEST_TOKEN) headers.authorization = `Bearer ${env.INGEST_TOKEN}`;
+  const token = env.INGEST_TOKEN?.trim();
+  if (token) {
+    const unsendable = unsendableToken(token, 'INGEST_TOKEN');
+    if (unsendable) return { ok: false, message: unsendable };
+    headers.authorization = `Bearer ${token}`;
+  }
   const body = JSON.stringify({ ...req, text: fitText(req.text), ...(req.title !== undefined ? { title: Array.from(req.title).slice(0, NOTIFICATION_LIMITS.title).join('') } : {}) });
   // A sync request waits for Slack on the server (NOTIFY_SYNC_TIMEOUT); leave it room to answer 504 itself.
   const timeoutMs = req.sync ? 330_000 : 30_000;
@@ -65,7 +70,7 @@ export async function sendNotification(req: NotifyRequest, env: Record<string, s
     res = await fetch(`${base}/notify`, { method: 'POST', headers, body, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
     const cause = (err as { cause?: { message?: string } }).cause?.message;
-    return { ok: false, message: `cannot reach ingest at ${quotableUrl(base)}: ${cause ?? (err as Error).message}` };
+    return { ok: false, message: `cannot reach ingest at ${quotableUrl(base)}: ${scrubTokenShapes(cause ?? (err as Error).message)}` };
   }
   const text = await res.text();
   let parsed: Record<string, unknown> = {};

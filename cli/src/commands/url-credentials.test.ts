@@ -34,3 +34,22 @@ test('an unreachable URL is named without its query', async () => {
   expect(out).toContain('cannot reach the history API at http://127.0.0.1:9/?[redacted]');
   expect(out).not.toContain('s3cr3tPW');
 });
+
+test.each([
+  [['incidents'], { ALERTBUS_TOKEN: 'secrettoken1234\nxyz' }, 'ALERTBUS_TOKEN holds whitespace'],
+  [['notify', '-t', 'deploys', 'hello'], { INGEST_TOKEN: 'secrettoken1234\nxyz' }, 'INGEST_TOKEN holds whitespace'],
+  [['run', '--tag', 'deploys', '--', 'false'], { INGEST_TOKEN: 'secret token1234' }, 'INGEST_TOKEN holds whitespace'],
+])('alertbus %j with a token a header cannot carry: exit 1, told which variable, the token nowhere', async (args, env, message) => {
+  const { code, out } = await alertbus(args, { HISTORY_URL: 'http://127.0.0.1:9', INGEST_URL: 'http://127.0.0.1:9', ...env });
+  expect(out).toContain(message);
+  expect(out).toContain('(value not shown)');
+  expect(out).not.toContain('secrettoken1234');
+  expect(out).not.toContain('token1234');
+  expect(code).toBe(1);
+});
+
+test('an empty HISTORY_URL is unset, as INGEST_URL is: the default address is used', async () => {
+  const { code, out } = await alertbus(['incidents'], { HISTORY_URL: '' });
+  expect(code).toBe(1);
+  expect(out).toContain('cannot reach the history API at http://127.0.0.1:8081');
+});

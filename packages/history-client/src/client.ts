@@ -3,7 +3,7 @@
  * The response shapes are the API's own (snake_case), typed loosely: the API's schemas are the contract.
  * Every call carries ALERTBUS_TOKEN (a token from the service's HISTORY_API_TOKENS) when it is set.
  */
-import { quotableUrl } from '@alertbus/common';
+import { quotableUrl, scrubTokenShapes } from '@alertbus/common';
 import type { ProjectedEvent } from '@alertbus/projection';
 
 export const DEFAULT_HISTORY_URL = 'http://127.0.0.1:8081';
@@ -21,9 +21,19 @@ export function credentialsInUrl(url: string, variable: string, tokenVariable: s
     : undefined;
 }
 
+/**
+ * Why a token cannot be sent, or undefined: a header cannot carry whitespace or a control character inside it, and
+ * fetch's refusal quoted the whole header, token and all, into stderr (and a cron job's mail). Its value is not shown.
+ */
+export function unsendableToken(token: string, variable: string): string | undefined {
+  return /[\s\u0000-\u001f\u007f-\u00a0]|[^\u0000-\u00ff]/.test(token)
+    ? `${variable} holds whitespace, a control character or a character outside Latin-1 inside it: a token has none (value not shown)`
+    : undefined;
+}
+
 /** HISTORY_URL, else the default local address. */
 export function historyUrl(explicit?: string, env: Record<string, string | undefined> = process.env): string {
-  return (explicit ?? env.HISTORY_URL ?? DEFAULT_HISTORY_URL).replace(/\/+$/, '');
+  return (explicit || env.HISTORY_URL || DEFAULT_HISTORY_URL).replace(/\/+$/, '');
 }
 
 export class HistoryApiError extends Error {
@@ -66,6 +76,8 @@ export class HistoryClient {
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Json> {
     const refused = credentialsInUrl(this.baseUrl, `the history API URL (${this.names.url})`, this.names.token);
     if (refused) throw new HistoryApiError(refused, 0);
+    const unsendable = this.token === undefined ? undefined : unsendableToken(this.token, this.names.token);
+    if (unsendable) throw new HistoryApiError(unsendable, 0);
     let res: Response;
     try {
       res = await fetch(`${this.baseUrl}${path}`, {
@@ -80,7 +92,8 @@ export class HistoryClient {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new HistoryApiError(`cannot reach the history API at ${quotableUrl(this.baseUrl)} (${cause?.code ?? cause?.message ?? (err as Error).message}); set ${this.names.url}`, 0);
+      const why = scrubTokenShapes(String(cause?.code ?? cause?.message ?? (err as Error).message));
+      throw new HistoryApiError(`cannot reach the history API at ${quotableUrl(this.baseUrl)} (${why}); set ${this.names.url}`, 0);
     }
     const text = await res.text();
     let parsed: unknown = null;
