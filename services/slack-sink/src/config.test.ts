@@ -1,5 +1,5 @@
 import { ConfigError } from '@alertbus/common';
-import { loadSlackSinkConfig as loadConfig } from './config';
+import { listeningFields, loadSlackSinkConfig as loadConfig } from './config';
 
 const base = { KAFKA_BROKERS: '127.0.0.1:9092', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/alertbus', SLACK_BOT_TOKEN: 'xoxb-1' };
 const onCall = (env: Record<string, string>) => {
@@ -57,5 +57,20 @@ describe('slack-sink: which Slack tokens it starts with', () => {
         /^SLACK_TOKEN_KEY \(OAuth installs\) is set but SLACK_BOT_TOKEN is not: alerts and notifications come from no workspace, so they are posted with SLACK_BOT_TOKEN/,
       );
     }
+  });
+});
+
+describe('slack-sink: its start line', () => {
+  test('names its API URLs without a proxy\'s user and password or a key in the query', () => {
+    const c = loadConfig({
+      ...base,
+      SLACK_API_URL: 'https://proxyuser:Pr0xyPassw0rd@slack.example.com/api/',
+      OPSGENIE_API_KEY: 'k1',
+      OPSGENIE_API_URL: 'https://og:0gPassw0rd@opsgenie.example.com/?key=QueryK3y',
+    });
+    const line = JSON.stringify(listeningFields(c, { opsUrl: 'http://127.0.0.1:8084', dryRun: false }));
+    expect(line).toContain('"slackApiUrl":"https://[redacted]@slack.example.com/api/"');
+    expect(line).toContain('"opsgenieApiUrl":"https://[redacted]@opsgenie.example.com/?[redacted]"');
+    for (const secret of ['Pr0xyPassw0rd', '0gPassw0rd', 'QueryK3y', 'proxyuser']) expect(line).not.toContain(secret);
   });
 });

@@ -13,6 +13,7 @@ import {
   deliveryRetryFromEnv,
   infraRetryFromEnv,
   pgTimeoutsFromEnv,
+  quotableUrl,
   type DeliveryRetryPolicy,
   type InfraRetryPolicy,
   type Logger,
@@ -173,4 +174,22 @@ function loadUserGroupConfig(env: Record<string, string | undefined>): OnCallUse
   const schedule = envOptional(env, 'ONCALL_SCHEDULE');
   if (!schedule) throw new ConfigError('ONCALL_USERGROUP_ID is set but ONCALL_SCHEDULE (the schedule whose on-call fills it) is not');
   return { usergroup, schedule, intervalMinutes };
+}
+
+/**
+ * What the slack-sink's start line says of it. Its API URLs without what they may carry: a proxy's user and password,
+ * a key in the query.
+ */
+export function listeningFields(config: SlackSinkConfig, sink: { opsUrl: string; dryRun: boolean }): Record<string, unknown> {
+  return {
+    ops: sink.opsUrl,
+    slackApiUrl: quotableUrl(config.apiUrl),
+    dryRun: sink.dryRun,
+    onCall: {
+      opsgenieApiUrl: config.opsgenieApiUrl && quotableUrl(config.opsgenieApiUrl),
+      lookups: config.opsgenieApiKey ? 'enabled' : config.onCallNotice ? 'no ONCALL_OPSGENIE_API_KEY (the pager is JSM)' : 'no OPSGENIE_API_KEY',
+      cacheTtlSeconds: config.onCallCacheTtlSeconds,
+      userGroupJob: config.onCallUserGroup ?? 'off',
+    },
+  };
 }

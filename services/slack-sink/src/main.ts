@@ -1,6 +1,6 @@
 /** Runs the slack-sink as a process: env → config (a bad value exits 1 with its name), SIGTERM → graceful stop. */
 import { ConfigError, createLogger, startStoppable } from '@alertbus/common';
-import { loadSlackSinkConfig, SLACK_SINK, startSlackSink, type SlackSinkConfig } from './index';
+import { listeningFields, loadSlackSinkConfig, SLACK_SINK, startSlackSink, type SlackSinkConfig } from './index';
 
 async function main(): Promise<void> {
   let config: SlackSinkConfig;
@@ -14,20 +14,7 @@ async function main(): Promise<void> {
   const log = createLogger(SLACK_SINK, config.logLevel);
   const sink = await startStoppable(log, (signal) => startSlackSink({ ...config, log, signal }));
   if (!sink) return;
-  log.info(
-    {
-      ops: sink.opsUrl,
-      slackApiUrl: config.apiUrl,
-      dryRun: sink.dryRun,
-      onCall: {
-        opsgenieApiUrl: config.opsgenieApiUrl,
-        lookups: config.opsgenieApiKey ? 'enabled' : config.onCallNotice ? 'no ONCALL_OPSGENIE_API_KEY (the pager is JSM)' : 'no OPSGENIE_API_KEY',
-        cacheTtlSeconds: config.onCallCacheTtlSeconds,
-        userGroupJob: config.onCallUserGroup ?? 'off',
-      },
-    },
-    'slack-sink listening',
-  );
+  log.info(listeningFields(config, sink), 'slack-sink listening');
 }
 
 main().catch((err) => {
