@@ -1,4 +1,4 @@
-import { entryArgs, serviceDef, serviceProcess } from './services';
+import { entryArgs, portOf, serviceDef, serviceProcess } from './services';
 
 describe("the router's process", () => {
   const router = serviceDef('router');
@@ -43,5 +43,17 @@ describe("ingest's process", () => {
       '--conditions=production',
       '/app/services/ingest/dist/main.js',
     ]);
+  });
+});
+
+describe("a service's port", () => {
+  test('is its variable, else its default', () => {
+    expect(portOf(serviceDef('history'), {})).toBe(serviceDef('history').defaultPort);
+    expect(portOf(serviceDef('history'), { [serviceDef('history').portVar]: '18081' })).toBe(18081);
+  });
+
+  test.each(['18o81', '0', '65536', '8081.5', '-1', ' 8081'])('%j is refused naming the variable', (raw) => {
+    const def = serviceDef('history');
+    expect(() => portOf(def, { [def.portVar]: raw })).toThrow(`${def.portVar} must be a port from 1 to 65535 (npm start waits for each service on its port), got ${JSON.stringify(raw)}`);
   });
 });

@@ -140,10 +140,19 @@ export function runServiceInProcess(def: ServiceDef, o: { root?: string; runtime
   require(entryFile(def, o.root ?? REPO_ROOT, runtime));
 }
 
-/** The port a service listens on under `env` (its variable, else its default). */
+/**
+ * The port a service listens on under `env` (its variable, else its default). A value that is no port is refused naming
+ * the variable: read with Number(), `18o81` became NaN and another service was told `http://127.0.0.1:NaN`, and `0` (any
+ * free port, for a service run alone) left the start waiting for a service on port 0.
+ */
 export function portOf(def: ServiceDef, env: NodeJS.ProcessEnv): number {
   const raw = env[def.portVar];
-  return raw ? Number(raw) : def.defaultPort;
+  if (!raw) return def.defaultPort;
+  const port = /^\d{1,5}$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(port >= 1 && port <= 65_535)) {
+    throw new Error(`${def.portVar} must be a port from 1 to 65535 (npm start waits for each service on its port), got ${JSON.stringify(raw)}`);
+  }
+  return port;
 }
 
 /** Ports freePort has handed out in this process: two services started at once must not be given the same one. */
