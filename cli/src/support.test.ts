@@ -18,6 +18,16 @@ describe('explainFailure: a command that reached neither Kafka nor Postgres name
     expect(explainFailure(err)).toBe('Kafka did not answer (KAFKA_BROKERS or --brokers; is the broker running?): Connection error: connect ECONNREFUSED 127.0.0.1:1');
   });
 
+  test('Kafka without the topic: the broker answered, so the prefix is named, not an outage', () => {
+    const err = Object.assign(new Error('This server does not host this topic-partition'), {
+      name: 'KafkaJSProtocolError',
+      type: 'UNKNOWN_TOPIC_OR_PARTITION',
+    });
+    expect(explainFailure(err)).toBe(
+      `Kafka has no such topic (KAFKA_TOPIC_PREFIX is ${process.env.KAFKA_TOPIC_PREFIX ? JSON.stringify(process.env.KAFKA_TOPIC_PREFIX) : 'unset'}: is it this installation's, and has alertbus run against this broker?): This server does not host this topic-partition`,
+    );
+  });
+
   test('Postgres: a refused connection, and a server that refuses the database or the login', () => {
     expect(explainFailure(refused('127.0.0.1:5432'))).toBe('Postgres did not answer (DATABASE_URL or --database-url; is it running?): connect ECONNREFUSED 127.0.0.1:5432');
     const missing = Object.assign(new Error('database "alertbsu" does not exist'), { code: '3D000', severity: 'FATAL' });

@@ -21,6 +21,12 @@ export function cliKafka(brokers: string | undefined, env: Record<string, string
 export function explainFailure(err: unknown): string {
   const chain = errorChain(err);
   const message = String(chain[0]?.message ?? err);
+  // A topic the broker does not have: another KAFKA_TOPIC_PREFIX than the installation's, or a broker never set up. The
+  // broker answered; said to be an outage, the prefix was not looked at.
+  if (chain.some((e) => (e as { type?: unknown }).type === 'UNKNOWN_TOPIC_OR_PARTITION')) {
+    const prefix = process.env.KAFKA_TOPIC_PREFIX ?? '';
+    return `Kafka has no such topic (KAFKA_TOPIC_PREFIX is ${prefix ? JSON.stringify(prefix) : 'unset'}: is it this installation's, and has alertbus run against this broker?): ${message}`;
+  }
   if (chain.some((e) => typeof e.name === 'string' && e.name.startsWith('KafkaJS'))) {
     return `Kafka did not answer (KAFKA_BROKERS or --brokers; is the broker running?): ${message}`;
   }
