@@ -10,7 +10,7 @@
  */
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_DATABASE_URL, ensureDatabase } from '@alertbus/common';
+import { checkTopicPrefix, ConfigError, DEFAULT_DATABASE_URL, ensureDatabase, envBrokers, envDatabaseUrl, envInt } from '@alertbus/common';
 import { loadRules } from '@alertbus/routing';
 import {
   channelsOfRules,
@@ -43,6 +43,7 @@ import {
   serviceDef,
   serviceInstances,
   serviceProcess,
+  SERVICES,
   STAND_INS,
   RESTART_MAX_MS,
   RESTART_STABLE_MS,
@@ -102,6 +103,24 @@ function onSignal(signal: NodeJS.Signals): void {
   void shutdown(phase === 'starting' ? 130 : 0);
 }
 
+/**
+ * The settings this script reads itself, checked as the services check theirs: before, a broker without its port, a
+ * DATABASE_URL pg could not parse or a port that was no number failed later with an error naming none of them.
+ */
+function checkSettings(env: NodeJS.ProcessEnv): void {
+  if (env.KAFKA_BROKERS) envBrokers(env);
+  else checkTopicPrefix(env);
+  if (env.DATABASE_URL) envDatabaseUrl(env);
+  envInt(env, 'EMBEDDED_POSTGRES_PORT', 0, { min: 1, max: 65_535 });
+  for (const def of [...SERVICES, ...STAND_INS]) {
+    try {
+      portOf(def, env);
+    } catch (err) {
+      throw new ConfigError((err as Error).message);
+    }
+  }
+}
+
 /** Everything that must hold before anything starts; all missing pieces at once, one line each. */
 async function preflight(env: NodeJS.ProcessEnv, forceEmbedded: boolean) {
   const host = thisHost();
@@ -148,8 +167,9 @@ async function main(): Promise<void> {
   try {
     if (values.scale !== undefined) scale = parseScale(values.scale);
     nice = nicenessTable(process.env);
+    checkSettings(process.env);
   } catch (err) {
-    if (!(err instanceof ScaleError || err instanceof NiceError)) throw err;
+    if (!(err instanceof ScaleError || err instanceof NiceError || err instanceof ConfigError)) throw err;
     say(err.message);
     say('nothing was started');
     process.exit(2);
@@ -176,7 +196,7 @@ async function main(): Promise<void> {
   let dbLabel: string;
   if (database.kind === 'embedded') {
     const dataDir = join(dataHome, 'postgres');
-    const pg = embeddedPostgres({ dataDir, port: Number(env.EMBEDDED_POSTGRES_PORT) || (await freePort()), database: 'alertbus' });
+    const pg = embeddedPostgres({ dataDir, port: envInt(env, 'EMBEDDED_POSTGRES_PORT', 0, { min: 1, max: 65_535 }) || (await freePort()), database: 'alertbus' });
     say(`${forceEmbedded ? '--embedded-postgres' : 'DATABASE_URL not set and nothing answers on 127.0.0.1:5432'}: starting the embedded PostgreSQL ${pg.version}${pg.fresh ? ' (first start: initialising)' : ''}…`);
     await supervisor.start([pg.spec]);
     dbUrl = pg.url;

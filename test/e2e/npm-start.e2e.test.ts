@@ -104,6 +104,25 @@ test('--scale with an unknown service or a bad count: one line says what is wron
   }
 });
 
+test('a setting npm start reads that cannot be used: one line names it (a password not shown), nothing is started', async () => {
+  for (const [env, message] of [
+    [{ KAFKA_BROKERS: '127.0.0.1' }, /^\[alertbus\] KAFKA_BROKERS entries must be host:port, got "127\.0\.0\.1"$/m],
+    [{ KAFKA_TOPIC_PREFIX: 'my prefix.' }, /^\[alertbus\] KAFKA_TOPIC_PREFIX may hold only letters/m],
+    [
+      { DATABASE_URL: 'postgres://app:Sup3rS3cret@127.0.0.1:99999/alertbus' },
+      /^\[alertbus\] DATABASE_URL must be a postgres:\/\/ URL naming a database, as postgres:\/\/postgres@127\.0\.0\.1:5432\/alertbus; got postgres:\/\/\[redacted\]@127\.0\.0\.1:99999\/alertbus$/m,
+    ],
+    [{ HISTORY_PORT: '18o81' }, /^\[alertbus\] HISTORY_PORT must be a port from 1 to 65535 \(npm start waits for each service on its port\), got "18o81"$/m],
+    [{ EMBEDDED_POSTGRES_PORT: '15433x' }, /^\[alertbus\] EMBEDDED_POSTGRES_PORT /m],
+  ] as const) {
+    const run = start([], { ...(await baseEnv()), ...env });
+    expect(await run.exited).toBe(2);
+    expect(run.output()).toMatch(message);
+    expect(run.output()).toMatch(/^\[alertbus\] nothing was started$/m);
+    expect(run.output()).not.toContain('Sup3rS3cret');
+  }
+});
+
 test('a malformed ALERTBUS_NICE: one line says what is wrong, nothing is started', async () => {
   for (const [value, message] of [
     ['histroy=10', /^\[alertbus\] ALERTBUS_NICE: no service called "histroy"; the services are history, router, slack-sink, opsgenie-sink, ingest$/m],

@@ -1,4 +1,4 @@
-import { ConfigError, envBrokers, envBytes, envInt, envSecret, envUrl, quotableUrl } from './config';
+import { ConfigError, DEFAULT_DATABASE_URL, envBrokers, envBytes, envDatabaseUrl, envInt, envSecret, envUrl, quotableUrl } from './config';
 
 describe('a URL a configuration error quotes is quoted without its credentials', () => {
   test.each([
@@ -65,6 +65,28 @@ describe('keys and tokens (envSecret)', () => {
       }
     }
   });
+});
+
+describe('DATABASE_URL', () => {
+  test('a postgres:// or postgresql:// URL naming a database is taken; unset, the local default', () => {
+    expect(envDatabaseUrl({})).toBe(DEFAULT_DATABASE_URL);
+    for (const url of ['postgres://app:pw@db:5432/alertbus', 'postgresql://db/alertbus', 'postgres:///alertbus?host=/var/run/postgresql']) {
+      expect(envDatabaseUrl({ DATABASE_URL: url })).toBe(url);
+    }
+  });
+
+  test.each(['postgres://app:Sup3rS3cret@127.0.0.1:99999/alertbus', 'mysql://app:Sup3rS3cret@db/alertbus', 'postgres://app:Sup3rS3cret@db:5432', '127.0.0.1:5432/alertbus'])(
+    '%j is refused naming the variable, without its password',
+    (url) => {
+      expect(() => envDatabaseUrl({ DATABASE_URL: url })).toThrow(ConfigError);
+      expect(() => envDatabaseUrl({ DATABASE_URL: url })).toThrow(/^DATABASE_URL must be a postgres:\/\/ URL naming a database/);
+      try {
+        envDatabaseUrl({ DATABASE_URL: url });
+      } catch (err) {
+        expect((err as Error).message).not.toContain('Sup3rS3cret');
+      }
+    },
+  );
 });
 
 describe('KAFKA_TOPIC_PREFIX', () => {

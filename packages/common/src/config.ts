@@ -170,6 +170,20 @@ export function envBrokers(env: Env): string[] {
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/alertbus';
 
+/**
+ * DATABASE_URL: a postgres:// (or postgresql://) URL naming a database. Refused naming the variable, its password not
+ * shown: pg's own error for a URL it cannot parse (a port over 65535, a stray character) was "Invalid URL", no more.
+ */
 export function envDatabaseUrl(env: Env): string {
-  return envString(env, 'DATABASE_URL', DEFAULT_DATABASE_URL);
+  const url = envString(env, 'DATABASE_URL', DEFAULT_DATABASE_URL);
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || !/^postgres(?:ql)?:$/.test(parsed.protocol) || parsed.pathname.replace(/^\//, '') === '') {
+    throw new ConfigError(`DATABASE_URL must be a postgres:// URL naming a database, as ${DEFAULT_DATABASE_URL}; got ${quotableUrl(url)}`);
+  }
+  return url;
 }

@@ -46,15 +46,6 @@ export interface HistoryConfig {
 export function readHistoryConfig(env: Record<string, string | undefined> = process.env): HistoryConfig {
   const logLevel = envLogLevel(env);
   const databaseUrl = envDatabaseUrl(env);
-  let protocol = '';
-  try {
-    protocol = new URL(databaseUrl).protocol;
-  } catch {
-    /* reported below */
-  }
-  if (protocol !== 'postgres:' && protocol !== 'postgresql:') {
-    throw new ConfigError('DATABASE_URL must be a postgres:// URL');
-  }
   const maxDuration = envString(env, 'SILENCE_MAX_DURATION', DEFAULT_SILENCE_MAX_DURATION);
   const silenceMaxDurationMs = parseDuration(maxDuration);
   if (silenceMaxDurationMs === null || silenceMaxDurationMs === 0) {
