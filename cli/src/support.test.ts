@@ -1,4 +1,4 @@
-import { explainFailure, hasZone, parseInstant } from './support';
+import { explainFailure, hasZone, isCalendarDay, parseInstant } from './support';
 
 test('a time on the command line must say its zone (alertbus replay): read in the machine\'s, it picked another window per laptop', () => {
   expect(parseInstant('--from', '2025-03-01T10:00:00Z')).toBe(Date.parse('2025-03-01T10:00:00Z'));
@@ -8,6 +8,13 @@ test('a time on the command line must say its zone (alertbus replay): read in th
   expect(() => parseInstant('--from', '2025-03-01 08:00')).toThrow(/must say its zone/);
   expect(() => parseInstant('--from', 'yesterday')).toThrow(/must be an ISO 8601 time/);
   expect(['2025-03-01T10:00Z', '2025-03-01T10:00:00.123+0100', '2025-03-01 10:00:00z'].every(hasZone)).toBe(true);
+});
+
+test('a day the month does not have is refused, not rolled into the next month (alertbus replay read 2026-12-01 for 2026-11-31)', () => {
+  for (const day of ['2026-11-31T00:00:00Z', '2025-02-29', '2026-13-01T00:00:00Z', '2026-00-10T00:00:00Z']) {
+    expect(() => parseInstant('--from', day)).toThrow(`--from must be an ISO 8601 time such as 2025-03-01T10:00:00Z, got "${day}"`);
+  }
+  expect(['2024-02-29', '2026-12-31T23:59:59Z', '0001-01-01T00:00:00Z'].every(isCalendarDay)).toBe(true);
 });
 
 describe('explainFailure: a command that reached neither Kafka nor Postgres names the setting', () => {

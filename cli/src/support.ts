@@ -54,10 +54,23 @@ export function hasZone(value: string): boolean {
   return /^\d{4}-\d{2}-\d{2}$/.test(value) || /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:?\d{2})$/.test(value);
 }
 
+/**
+ * Whether a time's date is a day of the calendar: Date.parse rolls a day the month does not have (`2026-11-31`) into
+ * the next month, so the window read was another than the one asked for.
+ */
+export function isCalendarDay(value: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const day = new Date(Date.UTC(2000, mo - 1, d));
+  day.setUTCFullYear(y);
+  return mo >= 1 && mo <= 12 && d >= 1 && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d;
+}
+
 /** An ISO 8601 instant from the command line, or a clear error naming the option. */
 export function parseInstant(option: string, value: string): number {
   const ms = Date.parse(value);
-  if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
+  if (Number.isNaN(ms) || !isCalendarDay(value)) {
     throw new Error(`${option} must be an ISO 8601 time such as 2025-03-01T10:00:00Z, got "${value}"`);
   }
   if (!hasZone(value)) throw new Error(`${option} must say its zone, as 2025-03-01T10:00:00Z (UTC) or +01:00, got "${value}"`);

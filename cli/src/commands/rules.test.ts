@@ -184,4 +184,6 @@ test('times: ISO 8601, now, now-<duration>', () => {
   expect(() => parseInstant('--from', '2025-03-01T10:00:00', now)).toThrow('--from must say its zone, as 2025-03-01T10:00:00Z (UTC) or +01:00, not "2025-03-01T10:00:00"');
   expect(parseInstant('--from', '2025-03-01T11:00:00+01:00', now)).toBe(Date.parse('2025-03-01T10:00:00Z'));
   expect(parseInstant('--from', '2025-03-01', now)).toBe(Date.parse('2025-03-01T00:00:00Z'));
+  // A day the month does not have: refused, not read as the first of the next month.
+  expect(() => parseInstant('--from', '2025-02-30T00:00:00Z', now)).toThrow(/ISO 8601/);
 });

@@ -19,7 +19,7 @@ import {
   toAlertEnvelopes,
   type NormaliseResult,
 } from '@alertbus/normalise';
-import { hasZone } from '../support';
+import { hasZone, isCalendarDay } from '../support';
 
 /** A problem the user can fix: printed as is, exit code 1 (or 2 for usage). */
 class CliError extends Error {
@@ -194,7 +194,7 @@ export function parseInstant(flag: string, text: string, now: number): number {
   const rel = text.startsWith('now-') ? parseDuration(text.slice(4)) : null;
   if (rel !== null) return now - rel;
   const ms = Date.parse(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text) || Number.isNaN(ms)) {
+  if (!isCalendarDay(text) || Number.isNaN(ms)) {
     throw new CliError(`${flag} must be an ISO 8601 time (2025-03-01T10:00:00Z), "now" or now-<duration> such as now-7d, not ${JSON.stringify(text)}`, 2);
   }
   if (!hasZone(text)) throw new CliError(`${flag} must say its zone, as 2025-03-01T10:00:00Z (UTC) or +01:00, not ${JSON.stringify(text)}`, 2);
