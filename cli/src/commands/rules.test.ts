@@ -174,6 +174,13 @@ test('schema prints the JSON Schema of the rules file', async () => {
   expect(Object.keys(schema.properties)).toEqual(['defaults', 'rules', 'inhibit', 'storm_control', 'usergroups', 'tags', 'permissions', 'commands']);
 });
 
+test('backtest: brokers that are not host:port are refused naming them, before any connection (stdout stays the report\'s)', async () => {
+  const r = await run('rules', 'backtest', path.join(root, 'examples/rules.yaml'), '--from', 'now-1h', '--brokers', '127.0.0.1', '--json');
+  expect(r.code).toBe(2);
+  expect(r.stdout).toBe('');
+  expect(r.stderr).toBe('alertbus rules: KAFKA_BROKERS entries must be host:port, got "127.0.0.1" (set KAFKA_BROKERS or pass --brokers host:port)\n');
+});
+
 test('times: ISO 8601, now, now-<duration>', () => {
   const now = Date.parse('2025-03-08T00:00:00Z');
   expect(parseInstant('--from', 'now-7d', now)).toBe(Date.parse('2025-03-01T00:00:00Z'));

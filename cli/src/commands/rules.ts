@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createKafka } from '@alertbus/kafka';
-import { createLogger } from '@alertbus/common';
+import { ConfigError, createStderrLogger, envBrokers } from '@alertbus/common';
 import { backtestFromKafka, type BacktestProgress } from '@alertbus/backtest';
 import { compileRules, explainAlert, explainSlackMessage, formatBacktest, formatExplanation, type Explanation } from '@alertbus/routing';
 import { deriveId, parseDuration, RulesFile, schemaAjv, validateEnvelope, type AlertSource, type Envelope } from '@alertbus/schemas';
@@ -241,9 +241,17 @@ async function backtest(file: string, opts: BacktestOptions): Promise<void> {
   const fromMs = parseInstant('--from', opts.from, now);
   const toMs = opts.to === undefined ? now : parseInstant('--to', opts.to, now);
   if (toMs <= fromMs) throw new CliError('--to must be after --from', 2);
-  const brokers = (opts.brokers ?? process.env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean);
-  if (brokers.length === 0) throw new CliError('no Kafka brokers: set KAFKA_BROKERS or pass --brokers host:port', 2);
-  const log = createLogger('alertbus-rules', process.env.LOG_LEVEL ?? 'warn');
+  const listed = (opts.brokers ?? process.env.KAFKA_BROKERS ?? '').trim();
+  if (listed === '') throw new CliError('no Kafka brokers: set KAFKA_BROKERS or pass --brokers host:port', 2);
+  let brokers: string[];
+  try {
+    brokers = envBrokers({ ...process.env, KAFKA_BROKERS: listed });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(`${err.message} (set KAFKA_BROKERS or pass --brokers host:port)`, 2);
+    throw err;
+  }
+  // On stderr: stdout is the report (JSON with --json), which a warning must not break.
+  const log = createStderrLogger('alertbus-rules', process.env.LOG_LEVEL ?? 'warn');
   const kafka = createKafka({ brokers, clientId: 'alertbus-rules-backtest', log });
   const showProgress = opts.progress === true || (process.stderr.isTTY === true && !opts.json);
   const bar = showProgress ? progressBar(process.stderr.isTTY === true) : null;
