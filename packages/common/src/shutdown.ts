@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { ConfigError } from './config';
 import { StartAborted } from './start-waits';
 
 /** Runs the closers in order on SIGTERM/SIGINT, once, then exits; a second signal exits at once. */
@@ -44,4 +45,13 @@ export async function startStoppable<T extends { close(): Promise<unknown> }>(
     if (err instanceof StartAborted) return undefined;
     throw err;
   }
+}
+
+/**
+ * A service's start failure as its last line on stderr: a setting it cannot use (ConfigError, some read only as the
+ * service starts) in one line naming it, as at config loading; anything else with its stack.
+ */
+export function startFailureText(service: string, err: unknown): string {
+  if (err instanceof ConfigError) return `${service}: ${err.message}`;
+  return `${service} failed to start: ${(err as Error)?.stack ?? String(err)}`;
 }

@@ -1,5 +1,5 @@
 /** `tsx services/history/src/main.ts`: history as its own process, configured from the environment. */
-import { ConfigError, createLogger, startStoppable } from '@alertbus/common';
+import { ConfigError, createLogger, startStoppable, startFailureText } from '@alertbus/common';
 import { readHistoryConfig, type HistoryConfig } from './config';
 import { boundOldSpaceGrowth } from './heap';
 import { startHistory } from './index';
@@ -23,6 +23,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`history failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.stderr.write(`${startFailureText('history', err)}\n`);
   process.exit(1);
 });

@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, startStoppable } from '@alertbus/common';
+import { ConfigError, createLogger, startStoppable, startFailureText } from '@alertbus/common';
 import { loadConfig, type IngestConfig } from './config';
 import { startIngest } from './index';
 
@@ -45,6 +45,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`ingest: failed to start: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.stderr.write(`${startFailureText('ingest', err)}\n`);
   process.exit(1);
 });

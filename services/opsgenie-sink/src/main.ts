@@ -1,5 +1,5 @@
 /** `npx tsx services/opsgenie-sink/src/main.ts`: the pager sink as its own process, configured from env. */
-import { ConfigError, createLogger, startStoppable } from '@alertbus/common';
+import { ConfigError, createLogger, startStoppable, startFailureText } from '@alertbus/common';
 import { loadConfig, type OpsgenieSinkConfig } from './config';
 import { startOpsgenieSink } from './index';
 
@@ -20,6 +20,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
-  process.stderr.write(`opsgenie-sink failed to start: ${err.message}\n`);
+  process.stderr.write(`${startFailureText('opsgenie-sink', err)}\n`);
   process.exit(1);
 });

@@ -10,6 +10,7 @@ import {
   envString,
   infraRetryFromEnv,
   startStoppable,
+  startFailureText,
 } from '@alertbus/common';
 import { DEFAULT_STATE_RETENTION_MS, RulesError, SLASH_SILENCE_MAX_MS } from '@alertbus/routing';
 import { startRouter, type RouterConfig } from './index';
@@ -88,6 +89,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`router: ${(err as Error).stack ?? String(err)}\n`);
+  process.stderr.write(`${startFailureText('router', err)}\n`);
   process.exit(1);
 });

@@ -1,5 +1,5 @@
 /** Runs the slack-sink as a process: env → config (a bad value exits 1 with its name), SIGTERM → graceful stop. */
-import { ConfigError, createLogger, startStoppable } from '@alertbus/common';
+import { ConfigError, createLogger, startStoppable, startFailureText } from '@alertbus/common';
 import { listeningFields, loadSlackSinkConfig, SLACK_SINK, startSlackSink, type SlackSinkConfig } from './index';
 
 async function main(): Promise<void> {
@@ -18,6 +18,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`${SLACK_SINK}: ${(err as Error).stack ?? String(err)}\n`);
+  process.stderr.write(`${startFailureText(SLACK_SINK, err)}\n`);
   process.exit(1);
 });
