@@ -119,6 +119,8 @@ export interface ConsumeLoopOptions {
    * not finished take effect for partitions that may move (see TransactionalProcessor).
    */
   onRebalancing?: () => void;
+  /** The group coordinator took a heartbeat of this member: its session runs for another session timeout from here. */
+  onHeartbeat?: () => void;
   /** Every group join, with the new assignment (before positionOf). */
   onAssigned?: (assignment: Record<string, number[]>) => void;
   /** The partition's position moved to `nextOffset` (after a batch, or past markers no batch showed). */
@@ -426,6 +428,9 @@ export class ConsumeLoop {
     });
     c.on(c.events.FETCH, () => {
       if (this.consumer === c) this.lastFetchAt = Date.now();
+    });
+    c.on(c.events.HEARTBEAT, () => {
+      if (this.consumer === c) opts.onHeartbeat?.();
     });
     const minBytesNow = opts.consumer?.minBytesNow;
     if ((this.idleFetchWaitMs > this.busyFetchWaitMs || minBytesNow) && installFetchWaitChoice()) {

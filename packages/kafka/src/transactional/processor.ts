@@ -260,6 +260,14 @@ export class TransactionalProcessor {
    * (the next owner's restore waits for it to settle); any other is aborted and its batches come again.
    */
   private rebalancing = false;
+  /**
+   * When the group coordinator last took this member's heartbeat (or its join), on a monotonic clock. Past the session
+   * timeout since then, the coordinator has dropped the member and may have given its partitions to another, which
+   * decides the same records: KafkaJS's TxnOffsetCommit carries no generation and each instance has its own
+   * transactional id, so neither the broker nor the new owner's producer fences this one. A frozen process (a long
+   * pause, a stopped VM) would commit its batch on waking, a second time. Its transaction is aborted instead.
+   */
+  private aliveAt = performance.now();
   private assignment: Assignment | null = null;
   private generation = 0;
   private stopping = false;
@@ -313,6 +321,9 @@ export class TransactionalProcessor {
         ...(opts.fetch?.maxBatchBytes !== undefined ? { maxBytesPerPartition: opts.fetch.maxBatchBytes } : {}),
         partitionsConcurrently: opts.partitionsConcurrently ?? 1,
       },
+      onHeartbeat: () => {
+        this.aliveAt = performance.now();
+      },
       onRebalancing: () => {
         this.rebalancing = true;
         // Quiet batches waiting for company are dropped now (their next owner reads them again), not at their timer.
@@ -351,8 +362,14 @@ export class TransactionalProcessor {
     await this.admin.disconnect().catch(() => undefined);
   }
 
+  /** No heartbeat taken for longer than the session timeout: the coordinator has dropped this member (see aliveAt). */
+  private sessionLapsed(): boolean {
+    return performance.now() - this.aliveAt > (this.opts.sessionTimeout ?? 30_000);
+  }
+
   private onGroupJoin(partitions: number[]): void {
     this.rebalancing = false;
+    this.aliveAt = performance.now();
     const generation = ++this.generation;
     this.assignment = { generation, partitions: [...partitions].sort((a, b) => a - b), loaded: null, done: false, floors: new Map() };
     this.opts.log.info({ partitions, generation }, 'partitions assigned');
@@ -808,7 +825,8 @@ export class TransactionalProcessor {
       tx = await producer.transaction();
       // One call after the other: each partition gets its records in order, and all are in this transaction.
       const chunks = chunkOutputs([...byTopic].map(([topic, messages]) => ({ topic, messages })), this.produceLimits);
-      const rebalancedDuringSends = () => this.rebalancing || entries.some((e) => e.generation !== this.generation);
+      const rebalancedDuringSends = () =>
+        this.rebalancing || entries.some((e) => e.generation !== this.generation) || this.sessionLapsed();
       const open = tx;
       // The records and the offsets go out together: within one transaction neither waits for the other (the coordinator
       // commits or aborts both as one), so a transaction costs three sequential steps (AddPartitionsToTxn and
