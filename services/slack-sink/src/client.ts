@@ -361,11 +361,13 @@ export class SlackClient {
     channel: string;
     threadTs?: string;
     oldest: string;
+    /** No message newer than this is read (see reconcileWindow). */
+    latest?: string;
     commandId: string;
   }): Promise<PostedMessage | undefined> {
     let cursor: string | undefined;
     for (let page = 0; page < HISTORY_MAX_PAGES; page++) {
-      const args = { channel: q.channel, oldest: q.oldest, include_all_metadata: true, limit: 200, cursor };
+      const args = { channel: q.channel, oldest: q.oldest, ...(q.latest ? { latest: q.latest } : {}), include_all_metadata: true, limit: 200, cursor };
       const res = await this.reading(q.channel, () =>
         this.must(q.threadTs ? 'conversations.replies' : 'conversations.history', () =>
           q.threadTs ? this.web.conversations.replies({ ...args, ts: q.threadTs }) : this.web.conversations.history(args),

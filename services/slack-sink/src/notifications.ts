@@ -2,8 +2,8 @@ import { DeliveryError, type Logger, type RetryPolicy } from '@alertbus/common';
 import type { DeliveryOutcome } from '@alertbus/sink-runtime';
 import type { Envelope } from '@alertbus/schemas';
 import { postToNamedChannel, type SlackClient } from './client';
-import { lookUpOrThrow, RECONCILE_LOOKBACK_MS } from './reconcile';
-import { COMMAND_EVENT_TYPE, dryRunTs, toSlackTs, type CommandMetadata, type PostMessageBody } from './wire';
+import { lookUpOrThrow, reconcileWindow } from './reconcile';
+import { COMMAND_EVENT_TYPE, dryRunTs, type CommandMetadata, type PostMessageBody } from './wire';
 
 export type NotificationCommand = Envelope<'PostNotification'>;
 
@@ -66,8 +66,7 @@ export class NotificationPoster {
     const ctx = { policy: this.deps.lookupRetry, log: this.deps.log, commandId: command.id, what: 'an earlier run of the notification' };
     const channel = await lookUpOrThrow(() => client.resolveChannel(command.data.channel), ctx);
     if (!channel?.value) return undefined; // a name Slack resolves itself cannot be searched; post again
-    const oldest = toSlackTs(startedAt.getTime() - RECONCILE_LOOKBACK_MS);
-    const found = await lookUpOrThrow(() => client.findCommandMessage({ channel: channel.value!, oldest, commandId: command.id }), ctx);
+    const found = await lookUpOrThrow(() => client.findCommandMessage({ channel: channel.value!, ...reconcileWindow(startedAt), commandId: command.id }), ctx);
     return found?.value ? posted(command, found.value.channel, found.value.ts) : undefined;
   }
 

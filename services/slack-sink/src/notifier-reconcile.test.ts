@@ -71,6 +71,35 @@ test('a look-up Slack answers ok:false rate_limited throws a retryable error ins
   expect(standIn.state.messages).toHaveLength(1);
 });
 
+describe('an app installed from outside the Slack Marketplace (15 messages a read page, one read a minute)', () => {
+  test('the root post is found in one read though the channel was busy after it: the look-up reads no newer message than the run could have posted', async () => {
+    let clock = Date.parse('2026-12-01T10:00:00Z');
+    await standIn.close();
+    standIn = await startSlackStandIn({
+      channels: [{ id: 'C0ALERTS', name: 'alerts' }],
+      now: () => clock,
+      readPageMax: 15,
+      rateLimits: { 'conversations.history': { perMinute: 1 } },
+    });
+    notifier = notifierOf(standIn);
+    const cmd = slackRootCommand('alertmanager:reconcile-busy', 'disk full');
+    const startedAt = new Date(clock);
+    const posted = await notifier.execute(cmd);
+    // Ten minutes on (the sink was down), forty other incidents were posted in the channel.
+    clock += 10 * 60_000;
+    for (let i = 0; i < 40; i++) {
+      await notifier.execute(slackRootCommand(`alertmanager:reconcile-busy-${i}`, `other ${i}`));
+      clock += 1_000;
+    }
+    const found = await notifier.reconcile(cmd, startedAt).then(
+      (v) => v,
+      (e: unknown) => e,
+    );
+    expect(found).toEqual({ type: 'SlackMessagePosted', data: { channel: 'C0ALERTS', ts: posted.data.ts, purpose: 'root' } });
+    expect(standIn.state.calls.filter((c) => c.method === 'conversations.history')).toHaveLength(1);
+  });
+});
+
 describe('a public channel the bot posts in without being a member (chat:write.public)', () => {
   // A bot token reads only the channels the bot is in: Slack answers conversations.history there not_in_channel.
   beforeEach(async () => {

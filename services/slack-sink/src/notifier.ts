@@ -2,7 +2,7 @@ import { DeliveryError, type Logger, type RetryPolicy } from '@alertbus/common';
 import type { DeliveryOutcome, KeptRows, Notifier } from '@alertbus/sink-runtime';
 import { SLACK_COMMAND_TYPES, type AnyEnvelope, type SlackDelivery } from '@alertbus/schemas';
 import { postToNamedChannel, type SlackClient } from './client';
-import { lookUpOrThrow, RECONCILE_LOOKBACK_MS } from './reconcile';
+import { lookUpOrThrow, reconcileWindow } from './reconcile';
 import { NOTIFICATION_COMMAND_TYPES, type NotificationCommand, type NotificationPoster } from './notifications';
 import type { ClientSource } from './team-clients';
 import type { SlashAnswerCommand, SlashAnswers } from './slash-answers';
@@ -12,7 +12,6 @@ import type { UpdateHold } from './update-hold';
 import {
   dryRunTs,
   postMessageBody,
-  toSlackTs,
   updateMessageBody,
   type PostCommand,
   type EphemeralCommand,
@@ -136,19 +135,19 @@ export class SlackNotifier implements Notifier {
     const client = await this.clientFor(command);
     if (!client) return undefined;
     const { purpose } = command.data;
-    const oldest = toSlackTs(startedAt.getTime() - RECONCILE_LOOKBACK_MS);
+    const window = reconcileWindow(startedAt);
     const ctx = { policy: this.deps.lookupRetry, log: this.deps.log, commandId: command.id, what: 'an earlier run of the command' };
     if (purpose === 'root') {
       const channel = await lookUpOrThrow(() => client.resolveChannel(command.data.channel), ctx);
       if (!channel?.value) return undefined; // a name Slack resolves itself cannot be searched; post again
-      const found = await lookUpOrThrow(() => client.findCommandMessage({ channel: channel.value!, oldest, commandId: command.id }), ctx);
+      const found = await lookUpOrThrow(() => client.findCommandMessage({ channel: channel.value!, ...window, commandId: command.id }), ctx);
       return found?.value ? posted({ channel: found.value.channel, ts: found.value.ts, purpose }) : undefined;
     }
     const thread = await this.deps.threads.find(command.data.incidentId);
     if (!thread) return undefined; // executing fails for good: no root message
     const threadTs = thread.rootTs;
     const found = await lookUpOrThrow(
-      () => client.findCommandMessage({ channel: thread.channelId, threadTs, oldest, commandId: command.id }),
+      () => client.findCommandMessage({ channel: thread.channelId, threadTs, ...window, commandId: command.id }),
       ctx,
     );
     return found?.value ? posted({ channel: found.value.channel, ts: found.value.ts, threadTs, purpose }) : undefined;

@@ -1,7 +1,22 @@
 import { DEFAULT_RETRY_POLICY, DeliveryError, RetriesExhausted, withRetries, type Logger, type RetryPolicy } from '@alertbus/common';
+import { toSlackTs } from './wire';
 
 /** How far before a run's start a message it posted may carry its ts (clock skew between us and Slack). */
 export const RECONCILE_LOOKBACK_MS = 60_000;
+/**
+ * How far after a run's start a message it posted may carry its ts: the clock skew, and a request that took its whole
+ * timeout (and more) to be processed. The look-up reads no message newer than that.
+ */
+export const RECONCILE_LOOKAHEAD_MS = 5 * 60_000;
+
+/**
+ * Where the message a run started at `startedAt` may have posted lies, as conversations.history's `oldest` and `latest`.
+ * Bounded on both sides: read newest first, a channel busy since the run would otherwise take page after page to reach
+ * it, and an app installed from outside the Slack Marketplace gets 15 messages a page and one page a minute.
+ */
+export function reconcileWindow(startedAt: Date): { oldest: string; latest: string } {
+  return { oldest: toSlackTs(startedAt.getTime() - RECONCILE_LOOKBACK_MS), latest: toSlackTs(startedAt.getTime() + RECONCILE_LOOKAHEAD_MS) };
+}
 
 /**
  * Runs a reconciliation look-up (conversations.history / conversations.replies, channel resolution) with its own

@@ -212,7 +212,7 @@ const conversationsHistory: MethodHandler = (args, state) => {
   const newestFirst = state.messages
     .filter((m) => m.channel === channel.id && isTopLevel(m) && window(m))
     .sort((a, b) => (tsToMicros(b.ts) > tsToMicros(a.ts) ? 1 : -1));
-  const p = page(newestFirst, args, (m) => m.ts, 'next_ts', 100, 999);
+  const p = page(newestFirst, args, (m) => m.ts, 'next_ts', Math.min(100, state.readPageMax ?? 999), state.readPageMax ?? 999);
   const withMetadata = bool(args, 'include_all_metadata');
   return {
     messages: p.items.map((m) => view(state, m, withMetadata)),
@@ -232,7 +232,7 @@ const conversationsReplies: MethodHandler = (args, state) => {
     .replies(channel.id, ts)
     .filter(window)
     .sort((a, b) => (tsToMicros(a.ts) > tsToMicros(b.ts) ? 1 : -1));
-  const p = page([parent, ...replies], args, (m) => m.ts, 'next_ts', 1000, 1000);
+  const p = page([parent, ...replies], args, (m) => m.ts, 'next_ts', state.readPageMax ?? 1000, state.readPageMax ?? 1000);
   const withMetadata = bool(args, 'include_all_metadata');
   return {
     messages: p.items.map((m) => view(state, m, withMetadata)),

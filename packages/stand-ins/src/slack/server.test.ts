@@ -370,6 +370,21 @@ describe('rate limits and injected faults', () => {
     expect(err.code === ErrorCode.RateLimitedError && err.retryAfter).toBeLessThanOrEqual(60);
   });
 
+  it('holds 15 messages a read page for an app from outside the Marketplace, whatever limit it asks for', async () => {
+    await standIn.close();
+    standIn = await startSlackStandIn({ channels: [{ id: 'C0ALERTS', name: 'alerts' }], readPageMax: 15 });
+    slack = client(SLACK_STAND_IN_TOKEN);
+    const root = await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'root' });
+    for (let i = 0; i < 20; i++) await slack.chat.postMessage({ channel: 'C0ALERTS', text: `m${i}` });
+    for (let i = 0; i < 20; i++) await slack.chat.postMessage({ channel: 'C0ALERTS', text: `r${i}`, thread_ts: root.ts! });
+    const history = await slack.conversations.history({ channel: 'C0ALERTS', limit: 200 });
+    expect(history.messages).toHaveLength(15);
+    expect(history.has_more).toBe(true);
+    const replies = await slack.conversations.replies({ channel: 'C0ALERTS', ts: root.ts!, limit: 200 });
+    expect(replies.messages).toHaveLength(15);
+    expect(replies.has_more).toBe(true);
+  });
+
   it('injects 500s, 429s and ok:false answers for the next calls, in process', async () => {
     standIn.state.failNext('chat.postMessage', { status: 500 }, 2);
     standIn.state.failNext('chat.postMessage', { status: 429, retryAfter: 1 });

@@ -89,6 +89,12 @@ export interface SlackStandInOptions {
    * over it → HTTP 429 + Retry-After, or with `answer: 'rate_limited'` HTTP 200 ok:false `rate_limited` (chat.postMessage's).
    */
   rateLimits?: Record<string, MethodRateLimit>;
+  /**
+   * The most messages a conversations.history or conversations.replies page holds (and its default): 15 for an app
+   * installed from outside the Slack Marketplace since 2025-05-29 (with `rateLimits` of 1 a minute for both methods).
+   * Unset: Slack's usual 999 and 1000.
+   */
+  readPageMax?: number;
   /** Delay before every Web API answer. */
   latencyMs?: number;
   now?: () => number;
@@ -136,6 +142,7 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
     now,
     opts.onMessage,
   );
+  if (opts.readPageMax !== undefined) state.readPageMax = opts.readPageMax;
   const tokens = new Set(opts.tokens ?? [SLACK_STAND_IN_TOKEN]);
   const limiter = new RateLimiter(opts.rateLimits ?? {}, now);
   const oauth = opts.oauth ?? SLACK_STAND_IN_OAUTH;

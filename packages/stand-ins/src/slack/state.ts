@@ -168,6 +168,8 @@ export class SlackState {
   /** Every message kept, in order. Add through `store` and clear through `reset`: the look-ups below follow those two. */
   readonly messages: SlackStoredMessage[] = [];
   readonly calls: SlackCallRecord[] = [];
+  /** The most messages a history or replies page holds, when Slack caps it (see SlackStandInOptions.readPageMax). */
+  readPageMax: number | undefined;
   /** Every post to a response_url the stand-in handed out (see responseUrl in server.ts). */
   readonly responses: SlackResponsePost[] = [];
   /** response_url ids a test made expire (Slack's are good for 30 minutes after the command). */
