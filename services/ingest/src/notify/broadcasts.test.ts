@@ -38,6 +38,27 @@ test('structureWithoutBroadcasts escapes every mrkdwn string and keeps plain_tex
   ]);
 });
 
+test('an object that only says "type": "plain_text" (an attachment, blocks inside it) is walked: its mentions are escaped', () => {
+  const attachment = {
+    type: 'plain_text',
+    text: '<!channel> attachment text',
+    pretext: '<!here>',
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '<!here> in blocks' } }],
+  };
+  expect(structureWithoutBroadcasts([attachment, { text: '<!channel> normal attachment' }])).toEqual([
+    {
+      type: 'plain_text',
+      text: '&lt;!channel> attachment text',
+      pretext: '&lt;!here>',
+      blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '&lt;!here> in blocks' } }],
+    },
+    { text: '&lt;!channel> normal attachment' },
+  ]);
+  // A real plain_text object, emoji and verbatim included, stays as sent: Slack shows it as written.
+  const header = { type: 'header', text: { type: 'plain_text', text: '<!channel> deploy', emoji: true } };
+  expect(structureWithoutBroadcasts([header])).toEqual([header]);
+});
+
 test('structureWithoutBroadcasts makes rich_text broadcast and user-group elements text, at any depth, keeping their style', () => {
   const section = (...elements: unknown[]) => ({ type: 'rich_text_section', elements });
   const blocks = [

@@ -23,6 +23,18 @@ function pingAsText(element: Record<string, unknown>): string | null {
   return null;
 }
 
+/** Keys a Block Kit plain_text object has: https://api.slack.com/reference/block-kit/composition-objects#text */
+const PLAIN_TEXT_KEYS = new Set(['type', 'text', 'emoji', 'verbatim']);
+
+/**
+ * A Block Kit plain_text object and nothing more: Slack shows its text as written. Any other object that says
+ * `"type": "plain_text"` (an attachment, a section with blocks inside) is walked like the rest: its text and what it
+ * holds were kept unescaped, `<!channel>` and all.
+ */
+function isPlainTextObject(o: Record<string, unknown>): boolean {
+  return o.type === 'plain_text' && typeof o.text === 'string' && Object.keys(o).every((k) => PLAIN_TEXT_KEYS.has(k));
+}
+
 /**
  * Blocks or attachments with every mrkdwn string passed through withoutBroadcasts and every rich_text broadcast or
  * user-group element, at any depth, made a text element showing what was written (its style kept); plain_text
@@ -33,7 +45,7 @@ export function structureWithoutBroadcasts(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(structureWithoutBroadcasts);
   if (value === null || typeof value !== 'object') return value;
   const o = value as Record<string, unknown>;
-  if (o.type === 'plain_text') return value;
+  if (isPlainTextObject(o)) return value;
   const shown = pingAsText(o);
   if (shown !== null) {
     const style = o.style !== null && typeof o.style === 'object' && !Array.isArray(o.style) ? { style: o.style } : {};
