@@ -16,6 +16,13 @@ export interface TeamTokensOptions {
   defaultToken?: string;
   /** How long a decrypted token (or "not installed") is reused before Postgres is asked again. */
   ttlMs?: number;
+  /**
+   * A look-up that takes longer fails (its answer still fills the cache when it comes): for a caller that must answer
+   * within a deadline (ingest has Slack's 3 s). Unset: as long as Postgres takes.
+   */
+  lookupTimeoutMs?: number;
+  /** How long after a failed (or timed-out) look-up the team's next ones fail at once instead of waiting again. Default 5 s. */
+  failureTtlMs?: number;
   now?: () => number;
 }
 
@@ -30,6 +37,10 @@ interface Cached {
  */
 export class TeamTokens {
   private readonly cache = new Map<string, Cached>();
+  /** Look-ups under way: one per team, however many requests ask meanwhile. */
+  private readonly pending = new Map<string, Promise<TeamCredentials | undefined>>();
+  /** Teams whose last look-up failed, until when, and why. */
+  private readonly failures = new Map<string, { until: number; error: Error }>();
   private readonly now: () => number;
 
   constructor(private readonly opts: TeamTokensOptions) {
@@ -50,19 +61,56 @@ export class TeamTokens {
     const fallback = this.opts.defaultToken ? { token: this.opts.defaultToken, source: 'default' as const } : undefined;
     if (!teamId || !this.opts.store) return fallback;
     const hit = this.cache.get(teamId);
-    let installed: TeamCredentials | undefined;
-    if (hit && hit.until > this.now()) {
-      installed = hit.value;
-    } else {
-      const row = await this.opts.store.find(teamId);
-      installed = row ? { token: row.botToken, source: 'installed', botUserId: row.botUserId, botId: row.botId } : undefined;
-      this.cache.set(teamId, { value: installed, until: this.now() + (this.opts.ttlMs ?? 30_000) });
-    }
+    const installed = hit && hit.until > this.now() ? hit.value : await this.lookUp(teamId);
     return installed ?? fallback;
+  }
+
+  private async lookUp(teamId: string): Promise<TeamCredentials | undefined> {
+    const failed = this.failures.get(teamId);
+    if (failed && failed.until > this.now()) throw failed.error;
+    let lookup = this.pending.get(teamId);
+    if (!lookup) {
+      lookup = this.opts.store!.find(teamId).then(
+        (row) => {
+          const value: TeamCredentials | undefined = row ? { token: row.botToken, source: 'installed', botUserId: row.botUserId, botId: row.botId } : undefined;
+          this.cache.set(teamId, { value, until: this.now() + (this.opts.ttlMs ?? 30_000) });
+          this.failures.delete(teamId);
+          return value;
+        },
+        (err: unknown) => {
+          this.fail(teamId, err instanceof Error ? err : new Error(String(err)));
+          throw err;
+        },
+      );
+      const settled = lookup.finally(() => this.pending.delete(teamId));
+      settled.catch(() => undefined);
+      this.pending.set(teamId, lookup);
+    }
+    const limit = this.opts.lookupTimeoutMs;
+    if (limit === undefined) return lookup;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new Error(`the Slack installation of team ${teamId} was not read from Postgres within ${limit} ms`);
+        this.fail(teamId, err);
+        reject(err);
+      }, limit);
+    });
+    try {
+      return await Promise.race([lookup, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private fail(teamId: string, error: Error): void {
+    if (this.failures.size >= 10_000) this.failures.clear();
+    this.failures.set(teamId, { until: this.now() + (this.opts.failureTtlMs ?? 5_000), error });
   }
 
   /** Drops what is cached for a team (after it was installed again or uninstalled here). */
   forget(teamId: string): void {
     this.cache.delete(teamId);
+    this.failures.delete(teamId);
   }
 }

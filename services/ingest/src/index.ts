@@ -27,6 +27,9 @@ import { OAuthState } from './slack/oauth-state';
 import { TeamUserNames } from './slack/team-user-names';
 import { TeamUserGroups } from './slack/user-groups';
 
+/** How long a Slack request waits for its team's installation to be read from Postgres. */
+const SLACK_INSTALL_LOOKUP_TIMEOUT_MS = 300;
+
 export { buildApp, type IngestAppDeps } from './app';
 export { loadConfig, type IngestConfig, type SlackIngestConfig } from './config';
 export { slackSignature, verifySlackSignature } from './slack/signature';
@@ -90,7 +93,9 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
   // Not connected before its first query: the database is waited for below.
   const pool: Pool | undefined = oauth ? createPool(oauth.databaseUrl, 3) : undefined;
   const store = oauth && pool ? new InstallationStore(pool, oauth.tokenKey) : undefined;
-  const tokens = slack ? new TeamTokens({ store, defaultToken: slack.botToken }) : undefined;
+  // A request from Slack is answered within its 3 s: a team's installation not read in time counts as not there
+  // (the configured bot's identity, no user names or groups), and the team's next look-ups fail at once for a while.
+  const tokens = slack ? new TeamTokens({ store, defaultToken: slack.botToken, lookupTimeoutMs: SLACK_INSTALL_LOOKUP_TIMEOUT_MS }) : undefined;
   let socket: SlackSocket | undefined;
   const userGroups =
     slack && tokens?.configured
