@@ -288,8 +288,11 @@ export function buildOpsgenieStandIn(opts: OpsgenieStandInOptions = {}): { app: 
       });
     });
 
+    // Opsgenie's Alert API only: JSM's integration events API documents no GET of an alert, so under its prefix this
+    // is the not-found answer any unknown route gets (the sink reads it as "none open").
     scope.get('/v2/alerts/:identifier', async (req, reply) => {
       if (!gate(req, reply, 'getAlert', flavour, 'alert')) return reply;
+      if (flavour === 'jsm') return error(req, reply, 404, `No route for ${req.method} ${req.url.split('?')[0]}`);
       const type = identifierTypeOk(req, reply);
       if (!type) return reply;
       const alert = state.find((req.params as { identifier: string }).identifier, type);

@@ -40,7 +40,9 @@ describe.each<PagerProvider>(['opsgenie', 'jsm'])('%s PagerClient against the st
     const status = await client.requestStatus(accepted.requestId);
     expect(status).toMatchObject({ isSuccess: true, action: 'Create', alias });
     const open = await client.getOpenByAlias(alias);
-    expect(open).toMatchObject({ id: status!.alertId, alias, status: 'open', count: 1 });
+    // JSM's integration API has no GET of an alert: its not-found answer reads as "none open".
+    if (provider === 'jsm') expect(open).toBeUndefined();
+    else expect(open).toMatchObject({ id: status!.alertId, alias, status: 'open', count: 1 });
     expect(og.state.alerts).toEqual([
       expect.objectContaining({ alias, priority: 'P1', tags: ['disk', 'db'], responders: [{ type: 'team', name: 'sre' }], flavour: provider }),
     ]);
@@ -110,8 +112,10 @@ describe.each<PagerProvider>(['opsgenie', 'jsm'])('%s PagerClient against the st
     const err = await failure(client.create({ message: 'm', alias: 'a' }));
     expect(err).toMatchObject({ permanent: false, httpStatus: 502 });
     expect(err.message).toContain('Bad gateway');
-    og.state.failNext('getAlert', { status: 400, body: 'nope' });
-    expect(await failure(client.getOpenByAlias('a'))).toMatchObject({ permanent: true, httpStatus: 400 });
+    if (provider === 'opsgenie') {
+      og.state.failNext('getAlert', { status: 400, body: 'nope' });
+      expect(await failure(client.getOpenByAlias('a'))).toMatchObject({ permanent: true, httpStatus: 400 });
+    }
     og.state.failNext('getAlert', { status: 404, body: '' });
     expect(await client.getOpenByAlias('a')).toBeUndefined();
   });
