@@ -137,8 +137,9 @@ const update: MethodHandler = (args, state) => {
   const { text, blocks } = requireBotMessageText(args);
   const metadata = metadataArg(args);
   message.text = text ?? '';
-  if (blocks) message.blocks = blocks;
-  else delete message.blocks;
+  // As chat.update documents: without `blocks` the message keeps its blocks; an empty array removes them.
+  if (blocks !== undefined && blocks.length > 0) message.blocks = blocks;
+  else if (blocks !== undefined) delete message.blocks;
   if (metadata) message.metadata = metadata;
   message.updates += 1;
   message.edited = { user: SLACK_STAND_IN_BOT.userId, ts: state.nextTs() };

@@ -135,6 +135,15 @@ describe('chat.update', () => {
     expect(standIn.state.messages[0]).toMatchObject({ text: 'resolved', updates: 1 });
   });
 
+  it('keeps the blocks of an update without blocks, and removes them for an empty array, as chat.update documents', async () => {
+    const blocks = [{ type: 'section', text: { type: 'mrkdwn', text: '*firing*' } }];
+    const root = await slack.chat.postMessage({ channel: 'C0ALERTS', text: 'firing', blocks });
+    await slack.chat.update({ channel: 'C0ALERTS', ts: root.ts!, text: 'firing (seen)' });
+    expect(standIn.state.messages[0]).toMatchObject({ text: 'firing (seen)', blocks });
+    await slack.chat.update({ channel: 'C0ALERTS', ts: root.ts!, text: 'plain now', blocks: [] });
+    expect(standIn.state.messages[0]!.blocks).toBeUndefined();
+  });
+
   it('refuses unknown messages and messages the bot did not post', async () => {
     expect(await platformError(slack.chat.update({ channel: 'C0ALERTS', ts: '1.000001', text: 'x' }))).toBe(
       'message_not_found',
