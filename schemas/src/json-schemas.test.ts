@@ -8,6 +8,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { jsonSchemaDocuments } from './json-schemas';
 import { validateEnvelope } from './validate';
+import { suppressed } from './test-support/suppressed';
 
 const dir = join(__dirname, '..', 'json');
 const filesIn = (d: string): string[] =>
@@ -25,18 +26,6 @@ describe('read with a plain JSON Schema validator, as another language would', (
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats(ajv);
   const compiled = (name: string) => ajv.compile(JSON.parse(readFileSync(join(dir, name), 'utf8')));
-  const suppressed = {
-    id: 'e1',
-    type: 'EventSuppressed',
-    version: 1,
-    alias: 'alertmanager:a',
-    occurredAt: '2026-12-01T00:00:00.000Z',
-    recordedAt: '2026-12-01T00:00:00.000Z',
-    source: 'router',
-    causationId: 'i1',
-    correlationId: 'i1',
-    data: { inputId: 'i1', inputType: 'AlertReceived', reason: 'silenced', rule: { path: 'default', rulesVersion: 'v' } },
-  };
 
   test('every document compiles', () => {
     for (const name of Object.keys(docs)) expect(() => compiled(name)).not.toThrow();

@@ -1,19 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { EVENT_TYPES, type EventType } from './events';
 import { decodeEnvelope, validateEnvelope, withFlatUnions } from './validate';
+import { suppressed } from './test-support/suppressed';
 
-const suppressed = {
-  id: 'e1',
-  type: 'EventSuppressed',
-  version: 1,
-  alias: 'alertmanager:a',
-  occurredAt: '2026-12-01T00:00:00.000Z',
-  recordedAt: '2026-12-01T00:00:00.000Z',
-  source: 'router',
-  causationId: 'i1',
-  correlationId: 'i1',
-  data: { inputId: 'i1', inputType: 'AlertReceived', reason: 'silenced', rule: { path: 'default', rulesVersion: 'v' } },
-};
 const errorOf = (value: unknown) => {
   const r = validateEnvelope(value);
   return r.ok ? 'ok' : r.error;

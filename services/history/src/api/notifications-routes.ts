@@ -5,9 +5,8 @@ import type { Pool } from 'pg';
 import { channelSpellings } from './channel';
 import { readerOf } from './auth';
 import { instantMicros } from './instant';
-import { keysetPage } from './cursor';
 import { redact, redactText } from './redact';
-import { afterPosition, BadCursorError, exactTime, likePattern, listDigest, NOTIFICATION_LIST, readListCursor, searchedPage, type ListCursor } from './queries';
+import { BadCursorError, exactTime, likePattern, listDigest, listPage, NOTIFICATION_LIST, readListCursor } from './queries';
 import { DEFAULT_LIMIT, ErrorBody, MAX_LIMIT } from './schemas';
 
 const NString = Type.Union([Type.String(), Type.Null()]);
@@ -81,34 +80,23 @@ export async function listNotifications(
   if (f.to !== undefined) where.push(`requested_at < ${param(f.to)}::timestamptz`);
   if (f.q !== undefined) where.push(`${TEXT_EXPRESSION} ILIKE ${param(likePattern(f.q))}`);
   const digest = listDigest(NOTIFICATION_LIST, f);
-  const start = f.cursor !== undefined ? readListCursor(f.cursor, digest) : undefined;
-  const fetch = async (after: ListCursor | undefined, n: number): Promise<Record<string, unknown>[]> => {
-    const vals = [...values];
-    const p = (value: unknown) => {
-      vals.push(value);
-      return `$${vals.length}`;
-    };
-    const conditions = after ? [...where, afterPosition(after, 'requested_at', 'notification_id', p)] : where;
-    const { rows } = await pool.query(
+  const { page, nextCursor } = await listPage(pool, {
+    where,
+    values,
+    digest,
+    start: f.cursor !== undefined ? readListCursor(f.cursor, digest) : undefined,
+    limit: f.limit,
+    timeColumn: 'requested_at',
+    idColumn: 'notification_id',
+    select: (conditions, limit) =>
       `SELECT notification_id, alias, kind, tag, level, title, text, requested_at, sent_by, reason, channel, slack_channel, slack_ts,
               delivered_at, ${exactTime('requested_at')} AS cursor_time
          FROM notifications WHERE ${conditions.join(' AND ')}
-        ORDER BY requested_at DESC, notification_id COLLATE "C" LIMIT ${p(n)}`,
-      vals,
-    );
-    return rows;
-  };
-  const positionOf = (r: Record<string, unknown>): ListCursor => ({ t: r.cursor_time as string, i: r.notification_id as string, f: digest });
-  const { page, nextCursor } =
-    f.q === undefined
-      ? keysetPage(await fetch(start, f.limit + 1), f.limit, positionOf)
-      : await searchedPage(fetch, {
-          start,
-          limit: f.limit,
-          q: f.q,
-          shownText: (r) => `${shownText(String(r.title ?? ''))} ${shownText(String(r.text ?? ''))}`,
-          positionOf,
-        });
+        ORDER BY requested_at DESC, notification_id COLLATE "C" LIMIT ${limit}`,
+    ...(f.q !== undefined ? { q: f.q } : {}),
+    texts: (r) => [r.title, r.text],
+    shownText,
+  });
   return {
     notifications: page.map(({ cursor_time: _, ...r }) => ({ ...r, requested_at: iso(r.requested_at), delivered_at: iso(r.delivered_at) })),
     nextCursor,

@@ -147,6 +147,47 @@ export async function searchedPage<R>(
 }
 
 /**
+ * A newest-first keyset page of a list (its time, then its id, breaking ties): `select` is the list's SELECT for the
+ * filters' `where` (values in `values`, `$1…`), the position after `start` and a LIMIT (both given as parameters).
+ * With `q`, a searched page (see searchedPage) matching the row's `texts` as `shownText` shows them.
+ */
+export async function listPage(
+  pool: Pool,
+  o: {
+    where: readonly string[];
+    values: readonly unknown[];
+    digest: string;
+    start: ListCursor | undefined;
+    limit: number;
+    timeColumn: string;
+    idColumn: string;
+    select: (conditions: readonly string[], limit: string) => string;
+    q?: string;
+    texts: (row: DbRow) => unknown[];
+    shownText: (text: string) => string;
+  },
+): Promise<{ page: DbRow[]; nextCursor: string | null }> {
+  const fetch = async (after: ListCursor | undefined, n: number): Promise<DbRow[]> => {
+    const values = [...o.values];
+    const param = (value: unknown) => {
+      values.push(value);
+      return `$${values.length}`;
+    };
+    const conditions = after ? [...o.where, afterPosition(after, o.timeColumn, o.idColumn, param)] : o.where;
+    return (await pool.query(o.select(conditions, param(n)), values)).rows;
+  };
+  const positionOf = (r: DbRow): ListCursor => ({ t: r.cursor_time as string, i: r[o.idColumn] as string, f: o.digest });
+  if (o.q === undefined) return keysetPage(await fetch(o.start, o.limit + 1), o.limit, positionOf);
+  return searchedPage(fetch, {
+    start: o.start,
+    limit: o.limit,
+    q: o.q,
+    shownText: (r) => o.texts(r).map((t) => o.shownText(String(t ?? ''))).join(' '),
+    positionOf,
+  });
+}
+
+/**
  * Newest first; incident_id breaks ties so pages never shuffle. Pages are keyset pages: stable under inserts. `q` matches
  * the title and description as `shownText` shows them (see searchedPage).
  */
@@ -169,33 +210,22 @@ export async function listIncidents(pool: Pool, f: IncidentFilter, shownText: (t
   if (f.to !== undefined) where.push(`opened_at < ${param(f.to)}::timestamptz`);
   if (f.q !== undefined) where.push(`${TEXT_EXPRESSION} ILIKE ${param(likePattern(f.q))}`);
   const digest = listDigest(INCIDENT_LIST, f);
-  const start = f.cursor !== undefined ? readListCursor(f.cursor, digest) : undefined;
-  const fetch = async (after: ListCursor | undefined, n: number): Promise<DbRow[]> => {
-    const vals = [...values];
-    const p = (value: unknown) => {
-      vals.push(value);
-      return `$${vals.length}`;
-    };
-    const conditions = after ? [...where, afterPosition(after, 'opened_at', 'incident_id', p)] : where;
-    const { rows } = await pool.query(
+  const { page, nextCursor } = await listPage(pool, {
+    where,
+    values,
+    digest,
+    start: f.cursor !== undefined ? readListCursor(f.cursor, digest) : undefined,
+    limit: f.limit,
+    timeColumn: 'opened_at',
+    idColumn: 'incident_id',
+    select: (conditions, limit) =>
       `SELECT ${INCIDENT_COLUMNS}, ${exactTime('opened_at')} AS cursor_time FROM incidents
        ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}
-       ORDER BY opened_at DESC, incident_id COLLATE "C" LIMIT ${p(n)}`,
-      vals,
-    );
-    return rows;
-  };
-  const positionOf = (r: DbRow): ListCursor => ({ t: r.cursor_time as string, i: r.incident_id as string, f: digest });
-  const { page, nextCursor } =
-    f.q === undefined
-      ? keysetPage(await fetch(start, f.limit + 1), f.limit, positionOf)
-      : await searchedPage(fetch, {
-          start,
-          limit: f.limit,
-          q: f.q,
-          shownText: (r) => `${shownText(String(r.title ?? ''))} ${shownText(String(r.description ?? ''))}`,
-          positionOf,
-        });
+       ORDER BY opened_at DESC, incident_id COLLATE "C" LIMIT ${limit}`,
+    ...(f.q !== undefined ? { q: f.q } : {}),
+    texts: (r) => [r.title, r.description],
+    shownText,
+  });
   return { items: page.map(toIncident), nextCursor };
 }
 
