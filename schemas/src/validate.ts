@@ -88,7 +88,72 @@ function dataValidator(type: EventType): ValidateFunction {
   return validate;
 }
 
-export type ValidationResult = { ok: true; event: AnyEnvelope } | { ok: false; error: string };
+/**
+ * `ignored`: the properties the schemas do not know that a reader left out of `event` (see `readTolerantly`), when
+ * there were any.
+ */
+export type ValidationResult = { ok: true; event: AnyEnvelope; ignored?: string[] } | { ok: false; error: string };
+
+/** Validity alone, of a part of a schema (a union's branch), compiled when first needed. */
+const branchValidators = new WeakMap<object, ValidateFunction>();
+function branchValid(schema: object, value: unknown): boolean {
+  let validate = branchValidators.get(schema);
+  if (validate === undefined) branchValidators.set(schema, (validate = validityAjv.compile(withFlatUnions(schema) as object)));
+  return validate(value);
+}
+
+type SchemaNode = {
+  type?: unknown;
+  properties?: Record<string, object>;
+  additionalProperties?: unknown;
+  items?: unknown;
+  anyOf?: object[];
+};
+
+/**
+ * A copy of `value` without the object properties `schema` does not define where it admits no others, and the
+ * paths of those it left out. In a union, the first branch the copy then matches. The value itself is not changed.
+ */
+function withoutUnknown(schema: object, value: unknown, path: string, left: string[]): unknown {
+  const s = schema as SchemaNode;
+  if (Array.isArray(s.anyOf)) {
+    for (const branch of s.anyOf) {
+      const leftHere: string[] = [];
+      const copy = withoutUnknown(branch, value, path, leftHere);
+      if (branchValid(branch, copy)) {
+        left.push(...leftHere);
+        return copy;
+      }
+    }
+    return value;
+  }
+  if (Array.isArray(value)) {
+    const items = s.items;
+    if (items === null || typeof items !== 'object' || Array.isArray(items)) return value;
+    return value.map((v, i) => withoutUnknown(items, v, `${path}/${i}`, left));
+  }
+  if (value === null || typeof value !== 'object' || s.properties === undefined) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const known = Object.hasOwn(s.properties, key) ? s.properties[key] : undefined;
+    if (known !== undefined) out[key] = withoutUnknown(known, v, `${path}/${key}`, left);
+    else if (s.additionalProperties === false) left.push(`${path}/${key}`);
+    else out[key] = v;
+  }
+  return out;
+}
+
+/**
+ * Reads a value a later alertbus may have written, as a tolerant reader: when `strict` refuses it, the same value
+ * without the properties the schema does not know is tried. Writers stay strict (`assertValid`), so such properties
+ * come from a newer version (a rollback reads what it wrote), and an event or a state is not lost over a field this
+ * version cannot use. A value that is wrong in any other way is still refused, with `strict`'s errors.
+ */
+export function readTolerantly(schema: object, value: unknown, path = ''): { ok: true; value: unknown; ignored: string[] } | { ok: false } {
+  const ignored: string[] = [];
+  const copy = withoutUnknown(schema, value, path, ignored);
+  return ignored.length > 0 && branchValid(schema, copy) ? { ok: true, value: copy, ignored } : { ok: false };
+}
 
 function describe(errors: ErrorObject[] | null | undefined, prefix: string): string {
   return (errors ?? [])
@@ -120,7 +185,10 @@ export function validateEnvelope(value: unknown, topic?: string): ValidationResu
   return { ok: true, event: env };
 }
 
-/** Decodes a record value (JSON bytes) and validates it. */
+/**
+ * Decodes a record value (JSON bytes) and validates it, reading tolerantly (`readTolerantly`): properties the schemas
+ * do not know, in the envelope or its data, are left out and named in `ignored`.
+ */
 export function decodeEnvelope(value: Buffer | string | null, topic?: string): ValidationResult {
   if (value === null) return { ok: false, error: 'record has no value (tombstone) where an event was expected' };
   let parsed: unknown;
@@ -131,7 +199,40 @@ export function decodeEnvelope(value: Buffer | string | null, topic?: string): V
     // Not the excerpt V8 quotes: the reason goes to logs and to the dead letter's attempts, the record may hold a secret.
     return { ok: false, error: `value is not JSON: ${jsonErrorWithoutExcerpt((err as Error).message, text)}` };
   }
-  return validateEnvelope(parsed, topic);
+  const strict = validateEnvelope(parsed, topic);
+  if (strict.ok) return strict;
+  const envelope = readTolerantly(EnvelopeSchema, parsed);
+  const candidate = (envelope.ok ? envelope.value : parsed) as { type?: unknown; data?: unknown };
+  const spec = typeof candidate?.type === 'string' && Object.hasOwn(EVENT_TYPES, candidate.type) ? EVENT_TYPES[candidate.type as EventType] : undefined;
+  const data = spec === undefined ? { ok: false as const } : readTolerantly(spec.data, candidate.data, '/data');
+  if (!envelope.ok && !data.ok) return strict;
+  const cleaned = data.ok ? { ...candidate, data: data.value } : candidate;
+  const read = validateEnvelope(cleaned, topic);
+  if (!read.ok) return strict;
+  const ignored = [...(envelope.ok ? envelope.ignored : []), ...(data.ok ? data.ignored : [])];
+  reportIgnored(read.event.type, ignored);
+  return { ok: true, event: read.event, ignored };
+}
+
+let ignoredReporter: ((what: string, ignored: string[]) => void) | undefined;
+const reportedIgnored = new Set<string>();
+const REPORTED_IGNORED_MAX = 1000;
+
+/**
+ * Calls `report` the first time a process reads (`decodeEnvelope`, `readTolerantly` callers) a kind of record whose
+ * properties it does not know, with those properties' paths: one line per kind and set of paths, not per record.
+ */
+export function whenPropertiesIgnored(report: (what: string, ignored: string[]) => void): void {
+  ignoredReporter = report;
+}
+
+/** Tells the reporter of `whenPropertiesIgnored`, once per kind of record and set of paths. */
+export function reportIgnored(what: string, ignored: readonly string[]): void {
+  if (ignoredReporter === undefined || ignored.length === 0) return;
+  const key = `${what} ${ignored.map((p) => p.replace(/\/\d+(?=\/|$)/g, '/*')).join(' ')}`;
+  if (reportedIgnored.has(key) || reportedIgnored.size >= REPORTED_IGNORED_MAX) return;
+  reportedIgnored.add(key);
+  ignoredReporter(what, [...ignored]);
 }
 
 /** Throws when an event a producer is about to write does not match its schema: a bug, never input. */

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { whenPropertiesIgnored } from '@alertbus/schemas';
 import { ConfigError } from './config';
 import { StartAborted } from './start-waits';
 
@@ -30,12 +31,16 @@ export function onShutdown(log: Logger, closers: Array<() => Promise<unknown>>, 
 /**
  * Starts a service with its stop already installed: a SIGTERM/SIGINT while it still waits at start for Kafka or
  * Postgres ends the wait (the `signal` it is given) and closes its port; after the start, the same stop closes the
- * service. Resolves with the started service, or undefined when a stop ended the start.
+ * service. Resolves with the started service, or undefined when a stop ended the start. Records read with properties
+ * this version does not know (`readTolerantly`) are said once per kind on the service's log.
  */
 export async function startStoppable<T extends { close(): Promise<unknown> }>(
   log: Logger,
   start: (signal: AbortSignal) => Promise<T>,
 ): Promise<T | undefined> {
+  whenPropertiesIgnored((what, ignored) =>
+    log.warn({ what, ignored }, 'read records with properties this version does not know, written by a newer alertbus: they are ignored'),
+  );
   const stopping = new AbortController();
   const starting = start(stopping.signal);
   onShutdown(log, [async () => stopping.abort(), async () => (await starting.catch(() => undefined))?.close()]);

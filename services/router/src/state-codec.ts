@@ -1,4 +1,4 @@
-import { AliasState, HEADERS, jsonErrorWithoutExcerpt, schemaAjv, SlackKeyState } from '@alertbus/schemas';
+import { AliasState, HEADERS, jsonErrorWithoutExcerpt, readTolerantly, reportIgnored, schemaAjv, SlackKeyState } from '@alertbus/schemas';
 import type { OutputMessage } from '@alertbus/kafka';
 import { isIncidentState, stateKey, type RouterState } from '@alertbus/routing';
 
@@ -23,11 +23,13 @@ export function stateMessage(state: RouterState, partition: number, timestamp: s
   };
 }
 
-export type DecodedState = { ok: true; state: RouterState } | { ok: false; error: string };
+export type DecodedState = { ok: true; state: RouterState; ignored?: string[] } | { ok: false; error: string };
 
 /**
  * Parses and checks a state record's value: an incident (AliasState) or, when it has a `kind`, a Slack
- * record (SlackKeyState). A record that fails is skipped on restore, with a warning.
+ * record (SlackKeyState). Properties the schema does not know, written by a newer router before a rollback, are left
+ * out (`ignored`), so the incident is not forgotten and paged again. A record that fails otherwise is skipped on
+ * restore, with a warning.
  */
 export function decodeState(value: Buffer): DecodedState {
   let parsed: unknown;
@@ -39,6 +41,10 @@ export function decodeState(value: Buffer): DecodedState {
   }
   const isKeyState = typeof parsed === 'object' && parsed !== null && 'kind' in parsed;
   const validate = isKeyState ? validKeyState : validState;
-  if (!validate(parsed)) return { ok: false, error: schemaAjv.errorsText(validate.errors) };
-  return { ok: true, state: parsed as RouterState };
+  if (validate(parsed)) return { ok: true, state: parsed as RouterState };
+  const error = schemaAjv.errorsText(validate.errors);
+  const read = readTolerantly(isKeyState ? SlackKeyState : AliasState, parsed);
+  if (!read.ok) return { ok: false, error };
+  reportIgnored(isKeyState ? `router state (${String((parsed as { kind: unknown }).kind)})` : 'router state (incident)', read.ignored);
+  return { ok: true, state: read.value as RouterState, ignored: read.ignored };
 }
