@@ -9,7 +9,7 @@ import { Outputs } from './outputs';
 import { pagerDescription, pagerDetails, pagerMessage, pagerTags } from './pager';
 import { closeOwnPage, linkPagerAlias, RESOLVED_NOTE } from './pager-links';
 import { incidentView, renderRoot, repeatReplyText, resolvedReplyText } from './render';
-import { stormFor, stormMembers, stormOf, updatesSummary, type Storm } from './storm';
+import { stormFor, stormLimitsFor, stormMembers, stormOf, updatesSummary, type Storm } from './storm';
 import { renderStormSummary, stormMemberAcknowledgedNote, stormPageClosedNote, stormPageDescription, stormPageMessage, stormPageNote } from './storm-render';
 import { incidentFacts } from './incident-facts';
 import { incidentIdOf } from './incident-id';
@@ -248,7 +248,8 @@ function createPage(out: Outputs, input: AlertInput, r: Route, incidentId: strin
  * page that is its storm's one alert (the storm's page stands for every member), nor a page of unknown priority.
  */
 function raisesPage(r: Route, s: AliasState): PagerPriority | undefined {
-  if (r.pager === undefined || !s.paged || s.storm?.pageGrouped === true || s.priority === undefined) return undefined;
+  // A member paging through its storm's alert has no page of its own (`paged` false) until it outranks that alert.
+  if (r.pager === undefined || !s.paged || s.priority === undefined) return undefined;
   return PRIORITY_RANK[r.pager.priority] < PRIORITY_RANK[s.priority] ? s.priority : undefined;
 }
 
@@ -266,12 +267,30 @@ function raisePage(out: Outputs, r: Route, s: AliasState, from: PagerPriority): 
 /** Only the two priorities: the rest of the alert is the sender's text, shown where it is escaped. */
 const pageRaisedText = (from: PagerPriority, to: PagerPriority) => `Page raised from ${from} to ${to}: the alert now routes to a higher priority.`;
 
-function repeat(out: Outputs, input: AlertInput, r: Route, s: AliasState): void {
+/**
+ * Whether a storm member's alert, as its rule now routes it, is paged by its storm's one pager alert: the rule pages
+ * grouped, and that alert is open at a priority the rule's does not outrank (as `open` decides for a new member).
+ */
+function stormPageCovers(r: Route, s: AliasState, rules: CompiledRules, neighbours: Neighbours, at: At): boolean {
+  if (s.storm === undefined || r.pager === undefined) return false;
+  const { channel, since, threshold, window } = s.storm;
+  const limits = { threshold, window, windowMs: windowMsOf(window), pages: stormLimitsFor(rules, channel)?.pages };
+  const storm = stormOf(channel, since, limits);
+  if (!pagesGrouped(r, storm)) return false;
+  // An open member paging through the storm's alert keeps that alert open, at the priority it joined it with.
+  const grouped = s.storm.pageGrouped === true;
+  const current = grouped && s.storm.pagePriority !== undefined ? s.storm.pagePriority : stormPagePriority(neighbours, storm, at);
+  if (current === undefined) return grouped;
+  return PRIORITY_RANK[r.pager.priority] >= PRIORITY_RANK[current];
+}
+
+function repeat(out: Outputs, input: AlertInput, r: Route, s: AliasState, rules: CompiledRules, neighbours: Neighbours, at: At): void {
   const elapsed = Date.parse(input.recordedAt) - Date.parse(s.lastNotifiedAt) >= r.repeatIntervalMs;
   // Opened without a page, its alert now routes to one (its severity rose under the same alias, as a generic sender's
   // dedup key keeps it): paged now, whatever the interval. Before, a warning that became critical paged nobody.
-  // Not a storm member: its storm decides its page.
-  const pagesNow = r.pager !== undefined && !s.paged && s.storm === undefined;
+  // A storm member likewise, unless its storm's open alert pages for it: before, a member that became critical was
+  // never paged (its storm had no page, or a P3 one), which `open` avoids for a critical that joins a storm.
+  const pagesNow = r.pager !== undefined && !s.paged && !stormPageCovers(r, s, rules, neighbours, at);
   // Paged on its own, its alert now routes to a higher priority (a warning that became critical under the same alias):
   // the open page is raised to it. Opsgenie's create deduplicates by alias and keeps the priority it was made with, so
   // a P3 page stayed P3 while its alert was critical. Never lowered: someone may be working it at the priority it has.
@@ -525,7 +544,7 @@ export function decideAlert(
         // Muted itself, a firing kept before still inhibits as it was: it is not kept for being inhibited (two alerts
         // that are each other's source would then mute each other for as long as both fire).
         keep = suppressed;
-      } else if (isOpen) repeat(out, input, r, state);
+      } else if (isOpen) repeat(out, input, r, state, rules, neighbours, at);
       else if (lateCopy(a.startsAt, input.recordedAt, senderEnd(state, resolvedAlias), rules.defaults.lateCopyWindowMs)) {
         suppress(out, input, 'occurrence-already-resolved', r.rule, state);
         keep = suppressed;

@@ -309,6 +309,52 @@ describe('a storm\'s page has its first grouped incident\'s priority; one that o
     expect(after.decide(open('a6', 3 * MINUTE + 3_000)).events.map((e) => e.type)).not.toContain('CreatePagerAlert');
   });
 
+  test('a warning paging through the storm\'s P3 alert that turns critical is paged at P1 on its own; its resolve closes that page', () => {
+    const before = [...calm, open('a4', 3 * MINUTE), open('a5', 3 * MINUTE + 1_000)];
+    // A repeat at the same severity stays with the storm's page, as before.
+    spec(bySeverity)
+      .given(...history(before, bySeverity))
+      .when(open('a5', 4 * MINUTE))
+      .then([['IncidentRepeated', 'am:a5', { reason: 'duplicate' }]]);
+    const rising = critical('a5', 5 * MINUTE);
+    spec(bySeverity)
+      .given(...history(before, bySeverity))
+      .when(rising)
+      .then([
+        ['IncidentRepeated', 'am:a5', { pager: { priority: 'P1' }, notified: true }],
+        ['CreatePagerAlert', 'am:a5', { priority: 'P1', message: 'a5 is down' }],
+      ]);
+    // Before, it stayed one of the storm's P3 page's incidents: nothing was sent.
+    const after = new Replayer(bySeverity);
+    for (const e of [...before, rising]) after.decide(e);
+    expect(after.decide(critical('a5', 6 * MINUTE)).events.map((e) => e.type)).toEqual(['IncidentRepeated']);
+    const closed = after.decide(close('a5', 7 * MINUTE)).events.filter((e) => e.type === 'ClosePagerAlert');
+    // Its own page; the storm's stays open for a4.
+    expect(closed.map((e) => e.alias)).toEqual(['am:a5']);
+  });
+
+  test('a storm member its rule did not page that turns critical is paged on its own', () => {
+    const c = compileRules(
+      Buffer.from(
+        'defaults:\n  slack: { channel: "#alerts" }\n  pager: { enabled: false }\nstorm_control:\n  threshold: 3\n  window: 10m\n' +
+          'rules:\n  - match: [\'severity="critical"\']\n    pager: { priority: P1 }\n',
+      ),
+      'critical-pages.yaml',
+      { defaultChannel: '#alerts' },
+    );
+    if (!c.ok) throw new Error(c.message);
+    const before = history([...calm, open('a4', 3 * MINUTE)], c.rules);
+    expect(before.filter((e) => e.type === 'CreatePagerAlert')).toEqual([]);
+    // Before, a storm member was never paged: `repeat` left its page to a storm that had none.
+    spec(c.rules)
+      .given(...before)
+      .when(critical('a4', 4 * MINUTE))
+      .then([
+        ['IncidentRepeated', 'am:a4', { pager: { priority: 'P1' } }],
+        ['CreatePagerAlert', 'am:a4', { priority: 'P1' }],
+      ]);
+  });
+
   test('a storm of criticals pages once, at P1: the next critical does not outrank the storm\'s page', () => {
     const crits = [critical('c1', 0), critical('c2', MINUTE), critical('c3', 2 * MINUTE), critical('c4', 3 * MINUTE)];
     spec(bySeverity)
