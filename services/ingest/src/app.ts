@@ -38,8 +38,6 @@ export interface IngestAppDeps {
   slack?: SlackAppOptions;
   /** POST /notify: the rules file the tags come from, and the deliveries a sync request waits for. */
   notify?: { rulesPath?: string; deliveries?: DeliveryWaits; syncTimeoutMs?: number };
-  /** More reasons not to be ready (the Socket Mode connection), asked on every /readyz. */
-  readiness?: Array<() => string | null>;
 }
 
 export interface SlackAppOptions {
@@ -110,7 +108,7 @@ export function buildIngestApp(deps: IngestAppDeps): IngestApp {
     ready: () =>
       !producer.connected
         ? 'the Kafka producer is not connected'
-        : (deps.kafkaHealth?.problem ?? deps.readiness?.map((r) => r()).find((p) => p !== null) ?? null),
+        : (deps.kafkaHealth?.problem ?? null),
   });
 
   /** The rules file (ROUTING_RULES), looked at again when it changes: notification tags, and whether user groups matter. */

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { createLogger } from '@alertbus/common';
 import { TOPICS } from '@alertbus/schemas';
 import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
+import { startSlackStandIn } from '@alertbus/stand-ins';
 import { startIngest, type RunningIngest } from './index';
 import { settled } from './test-support/retry';
 
@@ -66,4 +67,34 @@ test('listening on every interface without a token refuses to start; with INGEST
   const guarded = await startIngest({ ...config, tokens: [{ name: 'am', token: 'index-test-token' }] }, { log: pino({ level: 'warn' }, sink) });
   await guarded.close();
   expect(lines.filter((l) => /INGEST IS OPEN/.test(l.msg))).toEqual([]);
+});
+
+test('with Socket Mode down (a token Slack refuses), ingest is ready all the same and takes webhooks; the metric says the socket is closed', async () => {
+  const slack = await startSlackStandIn({ appTokens: ['xapp-1-the-right-one'] });
+  const running = await startIngest(
+    {
+      port: 0,
+      host: '127.0.0.1',
+      bodyLimit: 1024 * 1024,
+      kafkaBrokers: testBrokers(),
+      kafkaTimeoutMs: 10_000,
+      slack: { appToken: 'xapp-1-a-wrong-one', apiUrl: slack.url, botUserId: 'U0BOT', ackTimeoutMs: 2_500 },
+    },
+    { log: createLogger('ingest-test', 'silent') },
+  );
+  try {
+    // Before, /readyz answered 503 while the socket was not open, and Kubernetes took ingest out of its Service.
+    expect((await fetch(`${running.url}/readyz`)).status).toBe(200);
+    const res = await fetch(`${running.url}/webhooks/generic`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ alias: 'socket-down', title: 'Disk full', severity: 'critical' }),
+    });
+    expect(res.status).toBe(202);
+    const metrics = await (await fetch(`${running.url}/metrics`)).text();
+    expect(metrics).toMatch(/^alertbus_ingest_slack_socket_connected({service="ingest"})? 0$/m);
+  } finally {
+    await running.close();
+    await slack.close();
+  }
 });

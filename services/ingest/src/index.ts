@@ -20,6 +20,7 @@ import { buildIngestApp } from './app';
 import { DeliveryWaiter } from './notify/delivery-waiter';
 import { checkExposure, DEFAULT_PRODUCE_QUEUE_MAX, openIngestWarning, openInstallsWarning, type IngestConfig } from './config';
 import { SlackSocket } from './socket-mode';
+import { slackSocketGauge } from './metrics';
 import { ingestProducer } from './producer';
 import { SlackIdentity } from './slack/identity';
 import { historyIncidentLookup } from './slack/incident-lookup';
@@ -137,7 +138,6 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
             : {}),
         }
       : undefined,
-    readiness: [() => socket?.problem() ?? null],
   });
   refuseWhileStarting(app, waits);
   try {
@@ -154,7 +154,10 @@ export async function startIngest(config: IngestConfig, opts: IngestOptions = {}
     // Read before the first click needs them, when the rules give roles to groups.
     if (slackInbox.userGroupsWanted?.()) userGroups?.warm();
     if (slack?.appToken) {
+      // Not part of /readyz: webhooks need no Slack, and an unready ingest is taken out of its Service, alerts and all.
       socket = new SlackSocket({ appToken: slack.appToken, apiUrl: slack.apiUrl, inbox: { ...slackInbox, log }, log });
+      const connected = socket;
+      slackSocketGauge(registry).read = () => (connected.problem() === null ? 1 : 0);
       await socket.start();
     }
     waits.done();

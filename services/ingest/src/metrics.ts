@@ -44,6 +44,26 @@ function produceQueueGauge(registry: Registry): { read?: () => { queued: number;
   return source;
 }
 
+const slackSocketSources = new WeakMap<Registry, { read?: () => number }>();
+
+/** Whether the Slack Socket Mode connection is open (1) or not (0), read at scrape time; absent without SLACK_APP_TOKEN. */
+export function slackSocketGauge(registry: Registry): { read?: () => number } {
+  const existing = slackSocketSources.get(registry);
+  if (existing) return existing;
+  const source: { read?: () => number } = {};
+  new Gauge({
+    name: 'alertbus_ingest_slack_socket_connected',
+    help: 'Whether the Slack Socket Mode connection is open (1) or not (0): while it is not, Slack events and clicks wait at Slack. Not part of /readyz, which webhooks depend on.',
+    registers: [registry],
+    collect() {
+      const v = source.read?.();
+      if (v !== undefined) this.set(v);
+    },
+  });
+  slackSocketSources.set(registry, source);
+  return source;
+}
+
 const produceCallSources = new WeakMap<Registry, { read?: () => number | undefined }>();
 
 /** Produce calls made so far, read from the producer at scrape time: fewer calls than requests means grouping works. */
