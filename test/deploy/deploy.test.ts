@@ -88,6 +88,13 @@ describe('deploy/', () => {
     }
   });
 
+  test('a commented setting of config.env is a value as it stands: uncommented, kustomize keeps all after the `=`', () => {
+    const text = readFileSync(join(deploy, 'config.env'), 'utf8');
+    // Before, three lines had their explanation after the value, and uncommented they made ingest refuse to start.
+    const withText = [...text.matchAll(/^#\s*([A-Z][A-Z0-9_]*)=(.*)$/gm)].filter((m) => /\s/.test(m[2]!)).map((m) => m[1]);
+    expect(withText).toEqual([]);
+  });
+
   test('config.env and every variable the manifests set name settings a service reads, listed in the README', () => {
     const text = readFileSync(join(deploy, 'config.env'), 'utf8');
     const commented = [...text.matchAll(/^#\s*([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
