@@ -161,11 +161,23 @@ export const SlackKeyState = Type.Union([
           {
             alias: Type.String({ minLength: 1, maxLength: 512 }),
             incidentId: Type.String({ minLength: 1 }),
-            resolved: Type.Optional(Type.Literal(true, { description: 'The occurrence resolved at its source (PagerAliasResolved).' })),
+            resolved: Type.Optional(
+              Type.Literal(true, { description: 'The occurrence resolved: at its source or in Slack (PagerAliasResolved), or by a Close of the pager alert.' }),
+            ),
+            linkedAt: Type.Optional(
+              Type.String({
+                format: 'date-time',
+                description:
+                  'When it was linked. A link without it was kept by an older alertbus, which did not mark an occurrence closed in the pager resolved: it keeps the pager alias from expiring for no longer than the retention, and once its incident is forgotten it counts as resolved.',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
-        { maxItems: PAGER_ALIAS_LINKS_MAX, description: 'The incidents paged under it, longest-linked first; one per alias, its latest occurrence.' },
+        {
+          maxItems: PAGER_ALIAS_LINKS_MAX,
+          description: 'The incidents paged under it, longest-linked first; one per alias, its latest occurrence. While one (with linkedAt) is not resolved, the state does not expire.',
+        },
       ),
     },
     {

@@ -56,7 +56,7 @@ export type PagerActionReceived = Static<typeof PagerActionReceived>;
 
 /**
  * Most incidents one pager alias leads to: an Acknowledge or Close on its pager alert is forwarded to each, one record
- * apiece; past this the longest-linked ones are let go.
+ * apiece; past this the longest-linked resolved one is let go, or, when all are open, the longest-linked.
  */
 export const PAGER_ALIAS_LINKS_MAX = 100;
 

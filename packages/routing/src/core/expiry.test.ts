@@ -9,6 +9,19 @@ describe('expiresAt', () => {
     expect(liveState(kept, at + 59_999, 60_000)).toBe(kept);
     expect(liveState(kept, at + 60_000, 60_000)).toBeUndefined();
   });
+
+  test('a templated pager alias does not expire while an incident linked to it is open; once all resolved, the retention after its last change', () => {
+    const at = '2025-03-01T10:00:00.000Z';
+    const base = { kind: 'pager-alias', key: 'c1', inputId: 'i', at } as const;
+    const open: RouterState = { ...base, links: [{ alias: 'a', incidentId: 'ia', linkedAt: at, resolved: true }, { alias: 'b', incidentId: 'ib', linkedAt: at }] };
+    expect(expiresAt(open, 60_000)).toBeNull();
+    expect(liveState(open, Date.parse(at) + 365 * 86_400_000, 60_000)).toBe(open);
+    const over: RouterState = { ...base, links: [{ alias: 'a', incidentId: 'ia', linkedAt: at, resolved: true }] };
+    expect(expiresAt(over, 60_000)).toBe(Date.parse(at) + 60_000);
+    // Kept by an older alertbus, which never marked a Close in the pager: it expires as it did.
+    const older: RouterState = { ...base, links: [{ alias: 'a', incidentId: 'ia' }] };
+    expect(expiresAt(older, 60_000)).toBe(Date.parse(at) + 60_000);
+  });
 });
 
 

@@ -12,15 +12,23 @@ export const EVICTION_GRACE_MS = 3_600_000;
 /**
  * When a state stops mattering to decisions, by event time: a resolved incident `retention` after it was
  * resolved, a Slack record (a command message, a thread link) `retention` after it was written. Open and
- * acknowledged incidents never expire. Null: never.
+ * acknowledged incidents never expire, nor does a templated pager alias while an incident linked to it is open (its
+ * pager alert's actions must reach it, and its resolve must not close the alert on the others). Null: never.
  */
 export function expiresAt(state: RouterState, retentionMs: number): number | null {
   if (isIncidentState(state)) {
     if (state.status !== 'resolved' || state.resolvedAt === undefined) return null;
     return Date.parse(state.resolvedAt) + retentionMs;
   }
+  if (state.kind === 'pager-alias' && state.links.some(isOpenLink)) return null;
   return Date.parse(state.at) + retentionMs;
 }
+
+/**
+ * A link whose incident is still open: every resolve of it marks it (see pager-links.ts), but for links an older
+ * alertbus kept (no linkedAt), which expire as they did.
+ */
+const isOpenLink = (l: { resolved?: true; linkedAt?: string }) => l.resolved !== true && l.linkedAt !== undefined;
 
 /** The state as a decision at `atMs` sees it: absent once expired, so evicting it later changes nothing. */
 export function liveState<S extends RouterState>(state: S | undefined, atMs: number, retentionMs: number | undefined): S | undefined {

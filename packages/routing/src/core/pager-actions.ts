@@ -7,7 +7,7 @@ import { incidentFacts } from './incident-facts';
 import { NO_NEIGHBOURS } from './neighbours';
 import { Outputs } from './outputs';
 import { incidentView, renderRoot } from './render';
-import { forwardPagerAction, isOwnPagerAction, pagerAliasStateOf } from './pager-links';
+import { closedLinks, forwardPagerAction, isOwnPagerAction, pagerAliasStateOf } from './pager-links';
 import { escapeMrkdwn, pagerUserText, truncate } from './text';
 import { withoutCredentials } from './shown-text';
 import { withChanges } from './evolve';
@@ -111,12 +111,15 @@ export function decidePagerAction(
   const out = new Outputs(input);
   const found = isIncidentState(state) ? state : undefined;
   const what = ACTIONS.get(input.data.action);
-  const links = input.type === 'PagerActionReceived' ? pagerAliasStateOf(state)?.links : undefined;
-  // At a templated pager alias: on to each incident paged under it, which decides it there.
-  if (what !== undefined && links !== undefined && input.type === 'PagerActionReceived') {
-    if (isOwnPagerAction(input)) suppress(out, input, 'own-action', refOf(undefined, rules), undefined);
-    else forwardPagerAction(out, input, links);
-    return { events: out.events, state };
+  const held = input.type === 'PagerActionReceived' ? pagerAliasStateOf(state) : undefined;
+  // At a templated pager alias: on to each incident paged under it, which decides it there; a Close ends them all.
+  if (what !== undefined && held !== undefined && input.type === 'PagerActionReceived') {
+    if (isOwnPagerAction(input)) {
+      suppress(out, input, 'own-action', refOf(undefined, rules), undefined);
+      return { events: out.events, state };
+    }
+    forwardPagerAction(out, input, held.links);
+    return { events: out.events, state: what === 'resolve' ? closedLinks(held, input) : state };
   }
   // Only the incident whose own pager alert this is: not one paging through another alias (a storm's), nor one never
   // paged. A forwarded action names the pager alias it came from, and the occurrence the link was made for.

@@ -223,7 +223,7 @@ describe('acks and closes of a pager alert under a templated pager alias reach i
     expect(router.incident(A).status).toBe('open');
   });
 
-  test('a new occurrence paged under the alias replaces its alias\'s link; the links are bounded, the longest-linked let go', () => {
+  test('a new occurrence paged under the alias replaces its alias\'s link; the links are bounded, the longest-linked let go when all are open', () => {
     const router = paged(A);
     router.send(resolved(A, { at: 1_000 }));
     router.send(firing(A, { at: 120_000 }));
@@ -235,14 +235,27 @@ describe('acks and closes of a pager alert under a templated pager alias reach i
     expect(links.map((l) => l.alias)).toEqual(many.slice(1));
   });
 
-  test('the link is forgotten ROUTER_STATE_RETENTION after it was made, like the other records kept under keys', () => {
+  test('the link is kept while its incident is open, and forgotten ROUTER_STATE_RETENTION after it resolved, like the other records kept under keys', () => {
     const router = paged(A);
-    const link = router.states.get(PAGER);
     const retentionMs = 3_600_000;
-    const within = decide(pagerAction('Acknowledge', PAGER, { at: retentionMs - 1 }), link, rules, { retentionMs });
+    const open = decide(pagerAction('Acknowledge', PAGER, { at: 10 * retentionMs }), router.states.get(PAGER), rules, { retentionMs });
+    expect(open.events.map((e) => e.type)).toEqual(['PagerActionForwarded']);
+    router.send(resolved(A, { at: 1_000 }));
+    const link = router.states.get(PAGER);
+    const within = decide(pagerAction('Acknowledge', PAGER, { at: 1_000 + retentionMs - 1 }), link, rules, { retentionMs });
     expect(within.events.map((e) => e.type)).toEqual(['PagerActionForwarded']);
-    const after = decide(pagerAction('Acknowledge', PAGER, { at: retentionMs }), link, rules, { retentionMs });
+    const after = decide(pagerAction('Acknowledge', PAGER, { at: 1_000 + retentionMs }), link, rules, { retentionMs });
     expect(reasons(after.events)).toEqual([[PAGER, 'no-incident']]);
+  });
+
+  test('a Close of the pager alert marks every link resolved; the pager\'s Acknowledge or alertbus\'s own Close marks none', () => {
+    const router = paged(A, B);
+    router.send(pagerAction('Acknowledge', PAGER, { at: 2_000 }));
+    router.send(pagerAction('Close', PAGER, { at: 3_000, by: 'alertbus' }));
+    const { links } = router.states.get(PAGER) as { links: Array<{ resolved?: true }> };
+    expect(links.map((l) => l.resolved)).toEqual([undefined, undefined]);
+    router.send(pagerAction('Close', PAGER, { at: 6_000 }));
+    expect(router.states.get(PAGER)).toMatchObject({ at: new Date(T0 + 6_000).toISOString(), links: [{ alias: A, resolved: true }, { alias: B, resolved: true }] });
   });
 
   test('an incident paged under its own alias writes no link', () => {
@@ -312,6 +325,14 @@ describe('a pager alert several incidents share under a templated alias is close
     router.send(resolved(A, { at: 1_000 }));
     expect(pagerCommands(router.send(resolved(A, { at: 1_500 })))).toEqual([]);
     expect(pagerCommands(router.send(resolved(B, { at: 2_000 })))).toEqual([['ClosePagerAlert', PAGER, 'Resolved at the source.']]);
+  });
+
+  test('a linked incident missing from the other aliases\' states (another instance\'s, not read yet) still counts as open', () => {
+    const router = pagedOn(new Router(true), A, B);
+    const link = router.states.get(PAGER);
+    const resolve = router.send(resolved(A, { at: 1_000 })).find((e) => e.type === 'PagerAliasResolved') as RouterInput;
+    const d = decide(resolve, link, rules, { neighbours: new StateIndex(), retentionMs: 3_600_000 });
+    expect(pagerCommands(d.events)).toEqual([['AddPagerNote', PAGER, expect.stringContaining('stays open for 1 other incident')]]);
   });
 
   test('a pager alias with no links kept (written before links were, or forgotten) closes the alert, as one incident\'s resolve always did', () => {

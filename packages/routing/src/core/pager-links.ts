@@ -1,7 +1,8 @@
 import { PAGER_ALIAS_LINKS_MAX, type AliasState, type Envelope, type RuleRef, type SlackKeyState } from '@alertbus/schemas';
 import type { RouterState } from '../state';
 import type { DecisionContext } from './context';
-import { NO_NEIGHBOURS, type Neighbours } from './neighbours';
+import { liveState } from './expiry';
+import type { At, Neighbours } from './neighbours';
 import { Outputs } from './outputs';
 import { truncate } from './text';
 import { withoutCredentials } from './shown-text';
@@ -24,17 +25,34 @@ export function linkPagerAlias(out: Outputs, pagerAlias: string, alias: string, 
   out.add('PagerAliasLinked', { pagerAlias, alias, incidentId }, pagerAlias);
 }
 
+type PagerAliasLink = PagerAliasState['links'][number];
+
 /**
- * Keeps the link at the pager alias: one per incident alias (its latest occurrence), the latest PAGER_ALIAS_LINKS_MAX.
- * A key that holds something else (an incident whose own alias the template happened to give) is left as it is: its
- * pager actions are that incident's.
+ * Keeps the link at the pager alias: one per incident alias (its latest occurrence), at most PAGER_ALIAS_LINKS_MAX. Past
+ * that the longest-linked resolved one is let go; only when all of them are open is the longest-linked open one, which
+ * then neither hears of the pager's actions nor keeps the pager alert open. A key that holds something else (an
+ * incident whose own alias the template happened to give) is left as it is: its pager actions are that incident's.
  */
 export function decidePagerAliasLinked(input: PagerAliasLinkInput, state: RouterState | undefined): { events: Outputs['events']; state: RouterState | undefined } {
   const held = pagerAliasStateOf(state);
   if (state !== undefined && held === undefined) return { events: [], state };
   const d = input.data;
-  const links = [...(held?.links ?? []).filter((l) => l.alias !== d.alias), { alias: d.alias, incidentId: d.incidentId }].slice(-PAGER_ALIAS_LINKS_MAX);
+  const kept = (held?.links ?? []).filter((l) => l.alias !== d.alias);
+  if (kept.length >= PAGER_ALIAS_LINKS_MAX) {
+    const resolved = kept.findIndex((l) => l.resolved === true);
+    kept.splice(resolved >= 0 ? resolved : 0, 1);
+  }
+  const links: PagerAliasLink[] = [...kept, { alias: d.alias, incidentId: d.incidentId, linkedAt: input.recordedAt }];
   return { events: [], state: { kind: 'pager-alias', key: input.alias, inputId: input.id, at: input.recordedAt, links } };
+}
+
+/**
+ * A Close of the pager alert, forwarded to every linked incident, ends each of them: their links are marked resolved, so
+ * none of them holds a later alert under the alias open, nor the pager alias from expiring.
+ */
+export function closedLinks(held: PagerAliasState, input: Envelope<'PagerActionReceived'>): PagerAliasState {
+  const links = held.links.map((l) => (l.resolved === true ? l : { ...l, resolved: true as const }));
+  return { ...held, inputId: input.id, at: input.recordedAt, links };
 }
 
 /**
@@ -85,24 +103,29 @@ export function closeOwnPage(out: Outputs, s: AliasState, rule: RuleRef, note: s
 }
 
 /**
- * Whether a link still pages through the alert: not one resolved at its source, nor one whose occurrence other
- * aliases' states show resolved by a person (in Slack, or by the pager's Close of an earlier alert under the alias).
+ * Whether a link still pages through the alert: not one marked resolved, nor one whose occurrence its alias's state
+ * shows resolved. A link an older alertbus kept (no linkedAt) may name an incident closed in the pager and never marked:
+ * once that incident is forgotten (no state, or an expired one), it is over. A link with linkedAt is marked however its
+ * incident resolves, so an incident missing from `neighbours` (other instances' not read yet) still counts as open.
  */
-function stillOpen(link: PagerAliasState['links'][number], neighbours: Neighbours): boolean {
+function stillOpen(link: PagerAliasLink, neighbours: Neighbours | undefined, at: At): boolean {
   if (link.resolved === true) return false;
+  if (neighbours === undefined) return true;
   const s = neighbours.get(link.alias);
-  return !(s !== undefined && s.incidentId === link.incidentId && s.status === 'resolved');
+  if (s !== undefined && s.incidentId === link.incidentId && s.status === 'resolved') return false;
+  return liveState(s, at.atMs, at.retentionMs) !== undefined || link.linkedAt !== undefined;
 }
 
 /**
  * One incident paged under the pager alias resolved at its source: the pager alert is closed when no other linked
- * incident is still open on it, else it gets a note and stays open for them. A key with no links (forgotten, or written
- * before links were kept) or holding an incident of its own closes it, as one incident's resolve always did.
+ * incident is still open on it, else it gets a note and stays open for them. A key with no links (forgotten once all its
+ * incidents resolved, or written before links were kept) or holding an incident of its own closes it, as one incident's
+ * resolve always did.
  */
 export function decidePagerAliasResolved(
   input: PagerAliasResolveInput,
   state: RouterState | undefined,
-  ctx: Pick<DecisionContext, 'neighbours'> = {},
+  ctx: Pick<DecisionContext, 'neighbours' | 'retentionMs'> = {},
 ): { events: Outputs['events']; state: RouterState | undefined } {
   const out = new Outputs(input);
   const d = input.data;
@@ -114,8 +137,8 @@ export function decidePagerAliasResolved(
     return { events: out.events, state };
   }
   const links = held.links.map((l) => (l.alias === d.alias && l.incidentId === d.incidentId ? { ...l, resolved: true as const } : l));
-  const neighbours = ctx.neighbours ?? NO_NEIGHBOURS;
-  const open = links.filter((l) => stillOpen(l, neighbours)).length;
+  const at: At = { atMs: Date.parse(input.recordedAt), ...(ctx.retentionMs !== undefined ? { retentionMs: ctx.retentionMs } : {}) };
+  const open = links.filter((l) => stillOpen(l, ctx.neighbours, at)).length;
   if (open === 0) out.add('ClosePagerAlert', { incidentId: d.incidentId, rule: d.rule, note, ...by }, input.alias);
   else out.add('AddPagerNote', { incidentId: d.incidentId, rule: d.rule, note: sharedPageResolvedNote(d.title, d.alias, open, note), ...by }, input.alias);
   return { events: out.events, state: { ...held, inputId: input.id, at: input.recordedAt, links } };
