@@ -2,3 +2,4 @@ export * from './ledger';
 export * from './runner';
 export * from './readiness';
 export * from './producer';
+export * from './settle';

@@ -1,6 +1,6 @@
 import { DeliveryError, type Logger } from '@alertbus/common';
 import type { AnyEnvelope, EventType, PagerCommandType, PagerPriority } from '@alertbus/schemas';
-import type { DeliveryOutcome, Notifier } from '@alertbus/sink-runtime';
+import { DEFAULT_SETTLE_LOOKUP_INTERVAL_MS, throwWhileSettling, type DeliveryOutcome, type Notifier } from '@alertbus/sink-runtime';
 import type { PagerClient, PagerProvider } from './pager-client';
 import { actionBody, createBody, describeRequest } from './requests';
 import type { Accepted, RequestStatus } from './wire';
@@ -36,7 +36,7 @@ export interface PagerNotifierOptions {
    * arrived; default DEFAULT_CREATE_SETTLE_MS.
    */
   createSettleMs?: number;
-  /** While a create may be pending, how often the alias is looked up again; default 1 s. */
+  /** While a create may be pending, how often the alias is looked up again; default DEFAULT_SETTLE_LOOKUP_INTERVAL_MS (1 s). */
   settleLookupIntervalMs?: number;
   log?: Logger;
   now?: () => number;
@@ -133,7 +133,7 @@ export class PagerNotifier implements Notifier {
     this.polls = opts.statusPolls ?? 4;
     this.pollDelayMs = opts.statusPollDelayMs ?? 250;
     this.settleMs = opts.createSettleMs ?? DEFAULT_CREATE_SETTLE_MS;
-    this.settleLookupMs = opts.settleLookupIntervalMs ?? 1_000;
+    this.settleLookupMs = opts.settleLookupIntervalMs ?? DEFAULT_SETTLE_LOOKUP_INTERVAL_MS;
     this.now = opts.now ?? Date.now;
   }
 
@@ -313,15 +313,8 @@ export class PagerNotifier implements Notifier {
     }
     if (type === 'CreatePagerAlert') {
       if (open) return this.outcome(command, undefined, open.id);
-      const pendingMs = startedAt ? startedAt.getTime() + this.settleMs - this.now() : 0;
-      if (pendingMs > 0) {
-        throw new DeliveryError(
-          `no open ${this.opts.provider} alert with alias "${command.alias}" yet; the create sent at ${startedAt!.toISOString()} may still be pending`,
-          false,
-          undefined,
-          Math.min(pendingMs, this.settleLookupMs),
-        );
-      }
+      const window = { settleMs: this.settleMs, lookAgainMs: this.settleLookupMs, now: this.now };
+      throwWhileSettling(startedAt, window, `no open ${this.opts.provider} alert with alias "${command.alias}"`);
       return undefined;
     }
     // JSM documents no GET of an alert (its "none open" is a 404 for every alias), so there a close is sent again:

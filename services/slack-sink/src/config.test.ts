@@ -1,5 +1,6 @@
 import { ConfigError } from '@alertbus/common';
 import { listeningFields, loadSlackSinkConfig as loadConfig } from './config';
+import { postSettleWindow } from './reconcile';
 
 const base = { KAFKA_BROKERS: '127.0.0.1:9092', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/alertbus', SLACK_BOT_TOKEN: 'xoxb-1' };
 const onCall = (env: Record<string, string>) => {
@@ -72,5 +73,17 @@ describe('slack-sink: its start line', () => {
     expect(line).toContain('"slackApiUrl":"https://[redacted]@slack.example.com/api/"');
     expect(line).toContain('"opsgenieApiUrl":"https://[redacted]@opsgenie.example.com/?[redacted]"');
     for (const secret of ['Pr0xyPassw0rd', '0gPassw0rd', 'QueryK3y', 'proxyuser']) expect(line).not.toContain(secret);
+  });
+});
+
+describe('slack-sink: how long a post that got no answer may still be made', () => {
+  test('SLACK_TIMEOUT_MS and SLACK_POST_SETTLE_MS after the attempt started (10 s past the timeout by default; 0 trusts the first look-up after it)', () => {
+    const window = (env: Record<string, string>) => {
+      const c = loadConfig({ ...base, ...env });
+      return postSettleWindow(c.requestTimeoutMs, c.postSettleMs).settleMs;
+    };
+    expect(window({})).toBe(20_000);
+    expect(window({ SLACK_TIMEOUT_MS: '30000', SLACK_POST_SETTLE_MS: '0' })).toBe(30_000);
+    expect(() => loadConfig({ ...base, SLACK_POST_SETTLE_MS: '-1' })).toThrow(ConfigError);
   });
 });

@@ -21,6 +21,7 @@ import {
   type RetryPolicy,
 } from '@alertbus/common';
 import { parseTokenKey, TokenKeyError } from '@alertbus/slack-installs';
+import { DEFAULT_SLACK_POST_SETTLE_MS } from './reconcile';
 import { DEFAULT_SLACK_UPDATE_HOLD_MS } from './update-hold';
 
 export const DEFAULT_SLACK_SINK_PORT = 8083;
@@ -49,6 +50,8 @@ export interface SlackSinkConfig {
   databaseUrl: string;
   /** Per-request timeout towards Slack; a hung call becomes a retryable failure. */
   requestTimeoutMs: number;
+  /** SLACK_POST_SETTLE_MS: how long past requestTimeoutMs a post that got no answer may still be made by Slack (see postSettleWindow). */
+  postSettleMs?: number;
   logLevel?: string;
   /** Retries of a delivery: DELIVERY_RETRY_BUDGET and its backoff bounds (tests use small ones). */
   retryPolicy?: DeliveryRetryPolicy;
@@ -113,6 +116,7 @@ export function loadSlackSinkConfig(env: Record<string, string | undefined> = pr
     brokers: envBrokers(env),
     databaseUrl: envDatabaseUrl(env),
     requestTimeoutMs: envInt(env, 'SLACK_TIMEOUT_MS', 10_000, { min: 100, max: 300_000 }),
+    postSettleMs: envInt(env, 'SLACK_POST_SETTLE_MS', DEFAULT_SLACK_POST_SETTLE_MS, { min: 0, max: 300_000 }),
     logLevel: envLogLevel(env),
     // An HMAC key, any text: kept as written (keys and tokens below drop the whitespace around them).
     commandWebhookSecret: envOptional(env, 'COMMAND_WEBHOOK_SECRET'),

@@ -22,6 +22,7 @@ import { InstallationStore, migrateSlackInstalls, TeamTokens } from '@alertbus/s
 import { DEFAULT_ONCALL_CACHE_TTL_SECONDS, DEFAULT_OPSGENIE_API_URL, type SlackSinkConfig } from './config';
 import { HistoryClient, historyUrl } from '@alertbus/history-client';
 import { NotificationPoster } from './notifications';
+import { postSettleWindow } from './reconcile';
 import { SlackNotifier } from './notifier';
 import { OnCallCache } from './oncall/cache';
 import { opsgenieOnCall } from './oncall/opsgenie';
@@ -124,6 +125,8 @@ export async function startSlackSink(config: SlackSinkConfig & StartOptions): Pr
     const resolver = dryRun ? undefined : new OnCallResolver({ provider, slack: client, cache, ttlMs: ttlSeconds * 1000, lookups, log });
     // Slack's response-URL hosts, and SLACK_API_URL's origin when it is a stand-in: answers are posted nowhere else.
     const answerOrigins = responseUrlOrigins(config.apiUrl);
+    // A post that got no answer may still be made: not found before this window is over, it waits and is looked for again.
+    const settle = postSettleWindow(config.requestTimeoutMs, config.postSettleMs);
     const threadCommands = new ThreadCommands({
       clients,
       resolver,
@@ -131,13 +134,14 @@ export async function startSlackSink(config: SlackSinkConfig & StartOptions): Pr
       steps: new CommandSteps(pool),
       log,
       lookupRetry: config.lookupRetry,
+      settle,
       onCallLookupAttempts: config.onCallLookupAttempts,
       webhookSecret: config.commandWebhookSecret,
       timeoutMs: config.requestTimeoutMs,
       responseUrlLifetimeMs: config.responseUrlLifetimeMs,
       responseUrlOrigins: answerOrigins,
     });
-    const notifications = new NotificationPoster({ client, log, lookupRetry: config.lookupRetry });
+    const notifications = new NotificationPoster({ client, log, lookupRetry: config.lookupRetry, settle });
     const slashAnswers = new SlashAnswers({
       clients,
       resolver,
@@ -154,6 +158,7 @@ export async function startSlackSink(config: SlackSinkConfig & StartOptions): Pr
       threads: new ThreadStore(pool),
       log,
       lookupRetry: config.lookupRetry,
+      settle,
       threadCommands,
       notifications,
       slashAnswers,

@@ -1,8 +1,8 @@
 import { DeliveryError, type Logger, type RetryPolicy } from '@alertbus/common';
-import type { DeliveryOutcome } from '@alertbus/sink-runtime';
+import { throwWhileSettling, type DeliveryOutcome, type SettleWindow } from '@alertbus/sink-runtime';
 import type { Envelope } from '@alertbus/schemas';
 import { postToNamedChannel, type SlackClient } from './client';
-import { lookUpOrThrow, reconcileWindow } from './reconcile';
+import { DEFAULT_POST_SETTLE, lookUpOrThrow, reconcileWindow } from './reconcile';
 import { COMMAND_EVENT_TYPE, dryRunTs, type CommandMetadata, type PostMessageBody } from './wire';
 
 export type NotificationCommand = Envelope<'PostNotification'>;
@@ -47,7 +47,7 @@ const posted = (command: NotificationCommand, channel: string, ts: string, reque
  * posts, so a restarted sink that finds it in the channel does not post it again.
  */
 export class NotificationPoster {
-  constructor(private readonly deps: { client?: SlackClient; log: Logger; lookupRetry?: RetryPolicy }) {}
+  constructor(private readonly deps: { client?: SlackClient; log: Logger; lookupRetry?: RetryPolicy; settle?: SettleWindow }) {}
 
   async execute(command: NotificationCommand): Promise<DeliveryOutcome> {
     const client = this.deps.client;
@@ -59,7 +59,10 @@ export class NotificationPoster {
     return posted(command, res.channel, res.ts);
   }
 
-  /** Looks for the notification in the channel by its command id; throws while Slack does not answer (see lookUpOrThrow). */
+  /**
+   * Looks for the notification in the channel by its command id; throws while Slack does not answer (see lookUpOrThrow)
+   * and while one not found may still be posted by the attempt (see postSettleWindow).
+   */
   async reconcile(command: NotificationCommand, startedAt: Date): Promise<DeliveryOutcome | undefined> {
     const client = this.deps.client;
     if (!client) return undefined;
@@ -67,7 +70,9 @@ export class NotificationPoster {
     const channel = await lookUpOrThrow(() => client.resolveChannel(command.data.channel), ctx);
     if (!channel?.value) return undefined; // a name Slack resolves itself cannot be searched; post again
     const found = await lookUpOrThrow(() => client.findCommandMessage({ channel: channel.value!, ...reconcileWindow(startedAt), commandId: command.id }), ctx);
-    return found?.value ? posted(command, found.value.channel, found.value.ts) : undefined;
+    if (found?.value) return posted(command, found.value.channel, found.value.ts);
+    if (found) throwWhileSettling(startedAt, this.deps.settle ?? DEFAULT_POST_SETTLE, `no notification of command ${command.id} in ${channel.value}`);
+    return undefined;
   }
 
   dryRun(command: NotificationCommand): DeliveryOutcome {

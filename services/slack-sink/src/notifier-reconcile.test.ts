@@ -1,28 +1,38 @@
 /**
  * Reconciling a root post whose earlier attempt may have reached Slack (a crash, or a call that got no answer): a
  * look-up Slack does not answer leaves it unknown, so it throws (the runner looks again later) instead of saying
- * "not there", which would post a second root. The Slack stand-in over HTTP, through the sink's own client.
+ * "not there", which would post a second root; so does "not there" while Slack may still be making the post. The Slack stand-in over HTTP, through the sink's own client.
  */
 import pino from 'pino';
-import { DeliveryError } from '@alertbus/common';
-import type { AnyEnvelope } from '@alertbus/schemas';
+import { DeliveryError, type RetryPolicy } from '@alertbus/common';
+import { makeEnvelope, newId, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import type { SettleWindow } from '@alertbus/sink-runtime';
 import { SLACK_STAND_IN_TOKEN, startSlackStandIn, type SlackStandIn } from '../../../packages/stand-ins/src/slack/server';
 import { slackRootCommand } from '../../../test/support/commands';
+import { waitFor } from '../../../test/support/wait';
 import { SlackClient } from './client';
+import { NotificationPoster } from './notifications';
 import { SlackNotifier } from './notifier';
+import type { CommandSteps } from './steps';
+import { ThreadCommands } from './thread-commands';
 
 const silent = pino({ level: 'silent' });
+const NO_RETRIES: RetryPolicy = { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 1, maxRetryAfterMs: 0 };
 let standIn: SlackStandIn;
 let notifier: SlackNotifier;
 
-/** A notifier over the sink's own client, against the stand-in, with no look-up retries of its own. */
-function notifierOf(slack: SlackStandIn): SlackNotifier {
-  const client = new SlackClient({ token: SLACK_STAND_IN_TOKEN, apiUrl: slack.url, timeoutMs: 5_000, log: silent });
+/**
+ * A notifier over the sink's own client, against the stand-in, with no look-up retries of its own and, unless told,
+ * no settle window (a post not found is taken as never made).
+ */
+function notifierOf(slack: SlackStandIn, opts: { timeoutMs?: number; settle?: SettleWindow; lookupRetry?: RetryPolicy } = {}): SlackNotifier {
+  const client = new SlackClient({ token: SLACK_STAND_IN_TOKEN, apiUrl: slack.url, timeoutMs: opts.timeoutMs ?? 5_000, log: silent });
   return new SlackNotifier({
     clients: { forTeam: async () => ({ client, cacheTeam: 'T' }) },
     threads: {} as never,
     log: silent,
-    lookupRetry: { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 1, maxRetryAfterMs: 0 },
+    lookupRetry: opts.lookupRetry ?? NO_RETRIES,
+    settle: opts.settle ?? { settleMs: 0 },
     threadCommands: {} as never,
     notifications: {} as never,
     slashAnswers: {} as never,
@@ -97,6 +107,110 @@ describe('an app installed from outside the Slack Marketplace (15 messages a rea
     );
     expect(found).toEqual({ type: 'SlackMessagePosted', data: { channel: 'C0ALERTS', ts: posted.data.ts, purpose: 'root' } });
     expect(standIn.state.calls.filter((c) => c.method === 'conversations.history')).toHaveLength(1);
+  });
+});
+
+describe('a post Slack makes after the sink stopped waiting for its answer', () => {
+  test('the root post is not there yet when the runner looks: the look-up cannot tell yet, and finds it once Slack made it', async () => {
+    // The client gives up after 300 ms; Slack posts the message at 900 ms.
+    notifier = notifierOf(standIn, { timeoutMs: 300, settle: { settleMs: 300 + 5_000 } });
+    const cmd = slackRootCommand('alertmanager:reconcile-slow-post', 'disk full');
+    standIn.state.failNext('chat.postMessage', { slowMs: 900 });
+    const startedAt = new Date();
+    await expect(notifier.execute(cmd)).rejects.toMatchObject({ permanent: false, httpStatus: undefined, message: expect.stringMatching(/timeout/) });
+    expect(standIn.state.messages).toHaveLength(0);
+    // The runner's shortest back-off later: not found is not "never posted".
+    const early = await notifier.reconcile(cmd, startedAt).catch((e: unknown) => e);
+    expect(early).toMatchObject({ name: 'DeliveryError', permanent: false, retryAfterMs: 1_000, message: expect.stringMatching(/may still be pending/) });
+    await waitFor(() => standIn.state.messages.length === 1, { what: 'the slow post made' });
+    const posted = standIn.state.messages[0]!;
+    expect(await notifier.reconcile(cmd, startedAt)).toEqual({ type: 'SlackMessagePosted', data: { channel: 'C0ALERTS', ts: posted.ts, purpose: 'root' } });
+    expect(standIn.state.messages).toHaveLength(1);
+  });
+
+  test('a root post never made is posted again once the request timeout and SLACK_POST_SETTLE_MS have passed, not before', async () => {
+    let clock = Date.now();
+    notifier = notifierOf(standIn, { settle: { settleMs: 10_000 + 10_000, now: () => clock } });
+    const cmd = slackRootCommand('alertmanager:reconcile-never-posted', 'disk full');
+    const startedAt = new Date(clock - 10_500); // the attempt timed out half a second ago
+    await expect(notifier.reconcile(cmd, startedAt)).rejects.toMatchObject({ permanent: false, retryAfterMs: 1_000 });
+    clock += 9_200;
+    await expect(notifier.reconcile(cmd, startedAt)).rejects.toMatchObject({ retryAfterMs: 300 });
+    clock += 300;
+    expect(await notifier.reconcile(cmd, startedAt)).toBeUndefined();
+  });
+
+  test('a look-up Slack refuses for good still posts again at once: waiting would not tell more', async () => {
+    notifier = notifierOf(standIn, { settle: { settleMs: 10_000 + 10_000 } });
+    const cmd = slackRootCommand('alertmanager:reconcile-refused-settling', 'disk full');
+    standIn.state.failFor('conversations.history', { ok: false, error: 'missing_scope' }, 60_000);
+    expect(await notifier.reconcile(cmd, new Date())).toBeUndefined();
+  });
+
+  test('a notification not there yet waits too', async () => {
+    let clock = Date.now();
+    const client = new SlackClient({ token: SLACK_STAND_IN_TOKEN, apiUrl: standIn.url, timeoutMs: 5_000, log: silent });
+    const poster = new NotificationPoster({ client, log: silent, lookupRetry: NO_RETRIES, settle: { settleMs: 10_000 + 10_000, now: () => clock } });
+    const at = new Date(clock).toISOString();
+    const cmd = makeEnvelope({
+      id: newId(),
+      type: 'PostNotification',
+      alias: 'notification:n1',
+      occurredAt: at,
+      recordedAt: at,
+      source: 'router',
+      data: { notificationId: newId(), rule: { path: 'default', rulesVersion: 'test' }, channel: '#alerts', text: 'deploy done' },
+    } as never) as Envelope<'PostNotification'>;
+    const startedAt = new Date(clock);
+    await expect(poster.reconcile(cmd, startedAt)).rejects.toMatchObject({ permanent: false, retryAfterMs: 1_000 });
+    clock += 20_000;
+    expect(await poster.reconcile(cmd, startedAt)).toBeUndefined();
+  });
+});
+
+describe('a thread command whose earlier attempt got no answer', () => {
+  let clock: number;
+  let saved: Map<string, Map<string, Record<string, unknown>>>;
+  let commands: ThreadCommands;
+  let threadTs: string;
+
+  beforeEach(() => {
+    clock = Date.now();
+    saved = new Map();
+    const steps = {
+      load: async (id: string) => new Map(saved.get(id) ?? []),
+      save: async (id: string, step: string, data: Record<string, unknown>) => void saved.set(id, (saved.get(id) ?? new Map()).set(step, data)),
+    } as unknown as CommandSteps;
+    const client = new SlackClient({ token: SLACK_STAND_IN_TOKEN, apiUrl: standIn.url, timeoutMs: 5_000, log: silent });
+    commands = new ThreadCommands({
+      clients: { forTeam: async () => ({ client, cacheTeam: 'T' }) },
+      cache: {} as never,
+      steps,
+      log: silent,
+      lookupRetry: NO_RETRIES,
+      settle: { settleMs: 10_000 + 10_000, now: () => clock },
+    });
+    threadTs = standIn.state.addMessage({ channel: 'C0ALERTS', text: '/alertbus help' }).ts;
+  });
+
+  const threadCommand = <T extends 'PostSlackReply' | 'ReplyWithOnCall'>(type: T, data: Record<string, unknown>): Envelope<T> => {
+    const at = new Date(clock).toISOString();
+    const rule = { path: 'default', rulesVersion: 'test' };
+    return makeEnvelope({ id: newId(), type, alias: 'slack:T:C0ALERTS:1', occurredAt: at, recordedAt: at, source: 'router', data: { rule, channel: 'C0ALERTS', threadTs, ...data } } as never) as Envelope<T>;
+  };
+
+  test('a reply not there yet waits, and is posted again only once the window is over', async () => {
+    const cmd = threadCommand('PostSlackReply', { text: 'help text' });
+    const startedAt = new Date(clock);
+    await expect(commands.reconcile(cmd, startedAt)).rejects.toMatchObject({ permanent: false, retryAfterMs: 1_000, message: expect.stringMatching(/no reply message/) });
+    clock += 20_000;
+    expect(await commands.reconcile(cmd, startedAt)).toBeUndefined();
+  });
+
+  test('only the step the attempt was posting waits: an on-call answer after a lookup that got no answer goes out at once', async () => {
+    const cmd = threadCommand('ReplyWithOnCall', { schedule: 'ops', acknowledgement: 'Looking…' });
+    saved.set(cmd.id, new Map([['ack', { channel: 'C0ALERTS', ts: '1.000002' }]])); // the ack was posted; the lookup failed
+    expect(await commands.reconcile(cmd, new Date(clock))).toBeUndefined();
   });
 });
 

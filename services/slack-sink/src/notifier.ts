@@ -1,8 +1,8 @@
 import { DeliveryError, type Logger, type RetryPolicy } from '@alertbus/common';
-import type { DeliveryOutcome, KeptRows, Notifier } from '@alertbus/sink-runtime';
+import { throwWhileSettling, type DeliveryOutcome, type KeptRows, type Notifier, type SettleWindow } from '@alertbus/sink-runtime';
 import { SLACK_COMMAND_TYPES, type AnyEnvelope, type SlackDelivery } from '@alertbus/schemas';
 import { postToNamedChannel, type SlackClient } from './client';
-import { lookUpOrThrow, reconcileWindow } from './reconcile';
+import { DEFAULT_POST_SETTLE, lookUpOrThrow, reconcileWindow } from './reconcile';
 import { NOTIFICATION_COMMAND_TYPES, type NotificationCommand, type NotificationPoster } from './notifications';
 import type { ClientSource } from './team-clients';
 import type { SlashAnswerCommand, SlashAnswers } from './slash-answers';
@@ -41,6 +41,8 @@ export interface SlackNotifierDeps {
   log: Logger;
   /** Retries of the look-ups made while reconciling. */
   lookupRetry?: RetryPolicy;
+  /** How long after an attempt a post not found may still be made (postSettleWindow); default DEFAULT_POST_SETTLE. */
+  settle?: SettleWindow;
   /** Executes ReplyWithOnCall, ClearOnCallCache and PostSlackReply. */
   threadCommands: ThreadCommands;
   /** Executes PostNotification. */
@@ -123,8 +125,8 @@ export class SlackNotifier implements Notifier {
 
   /**
    * Looks for the message an interrupted run may have posted (by the command id in its metadata); updates are simply
-   * re-run (same content). Throws while Slack does not answer the look-up (see lookUpOrThrow): posting then could
-   * post twice.
+   * re-run (same content). Throws while Slack does not answer the look-up (see lookUpOrThrow), and while a message not
+   * found may still be posted by the attempt (see postSettleWindow): posting then could post twice.
    */
   async reconcile(command: AnyEnvelope, startedAt: Date): Promise<DeliveryOutcome | undefined> {
     if (isThreadCommand(command)) return this.deps.threadCommands.reconcile(command, startedAt);
@@ -141,7 +143,9 @@ export class SlackNotifier implements Notifier {
       const channel = await lookUpOrThrow(() => client.resolveChannel(command.data.channel), ctx);
       if (!channel?.value) return undefined; // a name Slack resolves itself cannot be searched; post again
       const found = await lookUpOrThrow(() => client.findCommandMessage({ channel: channel.value!, ...window, commandId: command.id }), ctx);
-      return found?.value ? posted({ channel: found.value.channel, ts: found.value.ts, purpose }) : undefined;
+      if (found?.value) return posted({ channel: found.value.channel, ts: found.value.ts, purpose });
+      if (found) throwWhileSettling(startedAt, this.settle, `no root message of command ${command.id} in ${channel.value}`);
+      return undefined;
     }
     const thread = await this.deps.threads.find(command.data.incidentId);
     if (!thread) return undefined; // executing fails for good: no root message
@@ -150,7 +154,13 @@ export class SlackNotifier implements Notifier {
       () => client.findCommandMessage({ channel: thread.channelId, threadTs, ...window, commandId: command.id }),
       ctx,
     );
-    return found?.value ? posted({ channel: found.value.channel, ts: found.value.ts, threadTs, purpose }) : undefined;
+    if (found?.value) return posted({ channel: found.value.channel, ts: found.value.ts, threadTs, purpose });
+    if (found) throwWhileSettling(startedAt, this.settle, `no reply of command ${command.id} in thread ${threadTs}`);
+    return undefined;
+  }
+
+  private get settle(): SettleWindow {
+    return this.deps.settle ?? DEFAULT_POST_SETTLE;
   }
 
   private async clientFor(command: AnyEnvelope): Promise<SlackClient | undefined> {

@@ -1,5 +1,24 @@
 import { DEFAULT_RETRY_POLICY, DeliveryError, RetriesExhausted, withRetries, type Logger, type RetryPolicy } from '@alertbus/common';
+import type { SettleWindow } from '@alertbus/sink-runtime';
 import { toSlackTs } from './wire';
+
+/**
+ * SLACK_POST_SETTLE_MS: how long past its request's timeout (SLACK_TIMEOUT_MS) a post that got no answer may still be
+ * made by Slack, which goes on with a request the sink stopped waiting for.
+ */
+export const DEFAULT_SLACK_POST_SETTLE_MS = 10_000;
+
+/**
+ * How long after an attempt started a look-up that does not find its message cannot tell that it was never posted:
+ * the request's timeout and SLACK_POST_SETTLE_MS. Before then the post waits and is looked for again (throwWhileSettling);
+ * posting at once, as soon as Slack was slow to answer, made it twice.
+ */
+export function postSettleWindow(requestTimeoutMs: number, postSettleMs = DEFAULT_SLACK_POST_SETTLE_MS, now?: () => number): SettleWindow {
+  return { settleMs: requestTimeoutMs + postSettleMs, ...(now ? { now } : {}) };
+}
+
+/** The window with SLACK_TIMEOUT_MS's and SLACK_POST_SETTLE_MS's defaults, when a notifier is given none. */
+export const DEFAULT_POST_SETTLE: SettleWindow = postSettleWindow(10_000);
 
 /** How far before a run's start a message it posted may carry its ts (clock skew between us and Slack). */
 export const RECONCILE_LOOKBACK_MS = 60_000;

@@ -1,5 +1,5 @@
 import { DeliveryError, type Logger, type RetryPolicy } from '@alertbus/common';
-import { GivenUpError, type DeliveryOutcome } from '@alertbus/sink-runtime';
+import { GivenUpError, throwWhileSettling, type DeliveryOutcome, type SettleWindow } from '@alertbus/sink-runtime';
 import type { PostedMessage, SlackClient } from './client';
 import type { OnCallCache } from './oncall/cache';
 import { lookUpOnCall } from './oncall/lookup';
@@ -7,7 +7,7 @@ import type { OnCallResolver } from './oncall/resolver';
 import { cacheClearedText, onCallReplyText, type OnCallResolution } from './oncall/texts';
 import type { CommandSteps } from './steps';
 import type { ClientSource, TeamClient } from './team-clients';
-import { lookUpOrThrow, RECONCILE_LOOKBACK_MS } from './reconcile';
+import { DEFAULT_POST_SETTLE, lookUpOrThrow, RECONCILE_LOOKBACK_MS } from './reconcile';
 import { callCommandWebhook, safeUrl, webhookFailedText, type WebhookResult } from './command-webhook';
 import { SlackPlatformError } from './write-calls';
 import type { ResponseUrlOrigins } from '@alertbus/normalise';
@@ -31,6 +31,14 @@ const POSTS: Record<ThreadCommand['type'], readonly string[]> = {
   CallCommandWebhook: ['reply'],
 };
 
+/** Every step of each command in the order execute takes them: its posts, and what is done between them. */
+const STEPS: Record<ThreadCommand['type'], readonly string[]> = {
+  ReplyWithOnCall: ['ack', 'resolved', 'answer'],
+  ClearOnCallCache: ['cleared', 'reply'],
+  PostSlackReply: ['reply'],
+  CallCommandWebhook: ['called', 'reply'],
+};
+
 type Steps = Map<string, Record<string, unknown>>;
 
 export interface ThreadCommandsDeps {
@@ -42,6 +50,8 @@ export interface ThreadCommandsDeps {
   log: Logger;
   /** Brief retries of the look-ups made while reconciling. */
   lookupRetry?: RetryPolicy;
+  /** How long after an attempt a step's message not found may still be posted (postSettleWindow); default DEFAULT_POST_SETTLE. */
+  settle?: SettleWindow;
   /** From this attempt on, a failing on-call lookup is answered in the thread instead of retried (default 4). */
   onCallLookupAttempts?: number;
   /** COMMAND_WEBHOOK_SECRET: signs the requests to `commands:` webhooks; unset, they are not called (the thread is told). */
@@ -158,7 +168,8 @@ export class ThreadCommands {
   /**
    * After a crash: the steps whose message may have reached Slack without being recorded are looked for in
    * the thread by their metadata. Returns the outcome when every step is done, else undefined (execute then
-   * does only what is missing).
+   * does only what is missing). Throws while the step the attempt was at is a post not found that may still be made
+   * (see postSettleWindow).
    */
   async reconcile(command: ThreadCommand | EphemeralCommand, startedAt: Date): Promise<DeliveryOutcome | undefined> {
     // An ephemeral answer leaves no trace to look for: shown again at worst.
@@ -178,6 +189,11 @@ export class ThreadCommands {
       });
       for (const m of found?.value ?? []) {
         if (m.step && missing.includes(m.step)) await this.record(command, steps, m.step, { channel, ts: m.ts });
+      }
+      // Only the step the attempt was at can be on its way; a later one was never sent, one before it is recorded.
+      const at = STEPS[command.type].find((s) => !steps.has(s));
+      if (found && at && POSTS[command.type].includes(at)) {
+        throwWhileSettling(startedAt, this.deps.settle ?? DEFAULT_POST_SETTLE, `no ${at} message of command ${command.id} in thread ${threadTs}`);
       }
     }
     return this.completed(command, steps);

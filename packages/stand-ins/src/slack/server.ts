@@ -123,7 +123,7 @@ function bearer(header: string | undefined): string | undefined {
   return m?.[1];
 }
 
-function sendFault(reply: FastifyReply, fault: Exclude<SlackFault, { loseAnswer: true }>): { status: number; error?: string } {
+function sendFault(reply: FastifyReply, fault: Exclude<SlackFault, { loseAnswer: true } | { slowMs: number }>): { status: number; error?: string } {
   if ('ok' in fault) {
     void reply.code(200).send({ ok: false, error: fault.error });
     return { status: 200, error: fault.error };
@@ -176,7 +176,8 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
     const fault = state.takeFault(method, args.channel);
     const loseAnswer = fault !== undefined && 'loseAnswer' in fault;
     const gatewayAfterWork = fault !== undefined && 'status' in fault && fault.afterWork === true ? fault : undefined;
-    if (fault && !('loseAnswer' in fault) && !gatewayAfterWork) return Object.assign(call, sendFault(reply, fault));
+    if (fault && 'slowMs' in fault) await sleep(fault.slowMs);
+    else if (fault && !('loseAnswer' in fault) && !gatewayAfterWork) return Object.assign(call, sendFault(reply, fault));
 
     const answer = (status: number, body: Record<string, unknown>) => {
       call.status = status;

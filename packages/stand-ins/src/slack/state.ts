@@ -54,12 +54,15 @@ export interface SlackStoredMessage {
  * What the next call(s) of a method answer instead of doing their work; or, `loseAnswer`, a call that does its work
  * and whose answer is lost on the way back (the connection drops after Slack acted: the caller sees no HTTP status,
  * as on a timeout, and cannot tell whether its message was posted); or, a status with `afterWork`, a call that does
- * its work and whose answer a gateway on the way replaces with that status (a 504 after Slack posted).
+ * its work and whose answer a gateway on the way replaces with that status (a 504 after Slack posted); or, `slowMs`, a
+ * call Slack does (and answers) only that long after it arrived: a caller with a shorter timeout gives up while its
+ * message does not exist yet.
  */
 export type SlackFault =
   | { status: number; retryAfter?: number; body?: unknown; afterWork?: boolean }
   | { ok: false; error: string }
-  | { loseAnswer: true };
+  | { loseAnswer: true }
+  | { slowMs: number };
 
 /** A fault that answers every matching call until `until` (epoch ms): an outage, or a storm of 429s. */
 interface FaultWindow {
