@@ -19,6 +19,25 @@ const CHANNEL_NAME_TTL_MS = 10 * 60_000;
 /** Slack's answers to a post to a channel ID that no longer stands for the name it was looked up by. */
 export const CHANNEL_GONE = /\b(is_archived|channel_not_found|not_in_channel)\b/;
 const HISTORY_MAX_PAGES = 10;
+/** How soon a look-up that ran out of pages is made again: an app installed from outside the Marketplace reads once a minute. */
+const UNFINISHED_LOOK_AGAIN_MS = 60_000;
+
+/**
+ * A look-up of a command's message that read HISTORY_MAX_PAGES pages with more left: whether the message is there is
+ * unknown (15 messages a page for an app installed from outside the Slack Marketplace), so it is not "not there".
+ * Retryable, and looked for again after UNFINISHED_LOOK_AGAIN_MS.
+ */
+export class LookUpUnfinished extends DeliveryError {
+  constructor(method: string, channel: string) {
+    super(
+      `${method} of ${channel}: ${HISTORY_MAX_PAGES} pages read and more left, the command's message not among them: cannot tell whether it was posted`,
+      false,
+      undefined,
+      UNFINISHED_LOOK_AGAIN_MS,
+    );
+    this.name = 'LookUpUnfinished';
+  }
+}
 
 /**
  * Maps whatever @slack/web-api 7.x threw to a DeliveryError that says whether to try again: ok:false by the
@@ -252,7 +271,10 @@ export class SlackClient {
     }
   }
 
-  /** Every message in a thread (since `oldest`) that carries this command id in its metadata, with its step. */
+  /**
+   * Every message in a thread (since `oldest`) that carries this command id in its metadata, with its step. Throws
+   * LookUpUnfinished when the pages it may read end before the replies do.
+   */
   async findCommandMessages(q: { channel: string; threadTs: string; oldest: string; commandId: string }): Promise<CommandMessage[]> {
     const out: CommandMessage[] = [];
     let cursor: string | undefined;
@@ -269,9 +291,9 @@ export class SlackClient {
         }
       }
       cursor = res.response_metadata?.next_cursor || undefined;
-      if (!cursor) break;
+      if (!cursor) return out;
     }
-    return out;
+    throw new LookUpUnfinished('conversations.replies', q.channel);
   }
 
   async postMessage(body: PostMessageBody): Promise<PostedMessage> {
@@ -355,7 +377,8 @@ export class SlackClient {
 
   /**
    * Finds the message a command posted, by the command id in its metadata: among the channel's messages
-   * since `oldest`, or among the replies of a thread when `threadTs` is given.
+   * since `oldest`, or among the replies of a thread when `threadTs` is given. Throws LookUpUnfinished when the pages
+   * it may read end before the messages do.
    */
   async findCommandMessage(q: {
     channel: string;
@@ -382,7 +405,7 @@ export class SlackClient {
       cursor = res.response_metadata?.next_cursor || undefined;
       if (!cursor) return undefined;
     }
-    return undefined;
+    throw new LookUpUnfinished(q.threadTs ? 'conversations.replies' : 'conversations.history', q.channel);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Reconciling a root post whose earlier attempt may have reached Slack (a crash, or a call that got no answer): a
  * look-up Slack does not answer leaves it unknown, so it throws (the runner looks again later) instead of saying
- * "not there", which would post a second root; so does "not there" while Slack may still be making the post. The Slack stand-in over HTTP, through the sink's own client.
+ * "not there", which would post a second root; so does "not there" while Slack may still be making the post, and a
+ * look-up that runs out of pages. The Slack stand-in over HTTP, through the sink's own client.
  */
 import pino from 'pino';
 import { DeliveryError, type RetryPolicy } from '@alertbus/common';
@@ -15,6 +16,7 @@ import { NotificationPoster } from './notifications';
 import { SlackNotifier } from './notifier';
 import type { CommandSteps } from './steps';
 import { ThreadCommands } from './thread-commands';
+import { COMMAND_EVENT_TYPE } from './wire';
 
 const silent = pino({ level: 'silent' });
 const NO_RETRIES: RetryPolicy = { retries: 0, minTimeoutMs: 1, maxTimeoutMs: 1, maxRetryAfterMs: 0 };
@@ -211,6 +213,46 @@ describe('a thread command whose earlier attempt got no answer', () => {
     const cmd = threadCommand('ReplyWithOnCall', { schedule: 'ops', acknowledgement: 'Looking…' });
     saved.set(cmd.id, new Map([['ack', { channel: 'C0ALERTS', ts: '1.000002' }]])); // the ack was posted; the lookup failed
     expect(await commands.reconcile(cmd, new Date(clock))).toBeUndefined();
+  });
+});
+
+describe('a look-up that runs out of pages (15 messages a page for an app outside the Slack Marketplace)', () => {
+  beforeEach(async () => {
+    await standIn.close();
+    standIn = await startSlackStandIn({ channels: [{ id: 'C0ALERTS', name: 'alerts' }], readPageMax: 15 });
+  });
+
+  test('a root post behind 150 newer messages of its window cannot be told: it is looked for again later, not posted twice', async () => {
+    // Look-up retries allowed: the same pages are not read again at once.
+    notifier = notifierOf(standIn, { lookupRetry: { retries: 2, minTimeoutMs: 1, maxTimeoutMs: 1, maxRetryAfterMs: 60_000 } });
+    const cmd = slackRootCommand('alertmanager:reconcile-busy-window', 'disk full');
+    const startedAt = new Date();
+    await notifier.execute(cmd);
+    for (let i = 0; i < 150; i++) standIn.state.addMessage({ channel: 'C0ALERTS', text: `chatter ${i}` });
+    const err = await notifier.reconcile(cmd, startedAt).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'LookUpUnfinished', permanent: false, retryAfterMs: 60_000, message: expect.stringMatching(/cannot tell whether it was posted/) });
+    expect(standIn.state.calls.filter((c) => c.method === 'conversations.history')).toHaveLength(10);
+    expect(standIn.state.messages.filter((m) => m.metadata?.event_payload.command_id === cmd.id)).toHaveLength(1);
+  });
+
+  test('a thread step behind 150 replies cannot be told either', async () => {
+    const client = new SlackClient({ token: SLACK_STAND_IN_TOKEN, apiUrl: standIn.url, timeoutMs: 5_000, log: silent });
+    const threadTs = standIn.state.addMessage({ channel: 'C0ALERTS', text: 'root' }).ts;
+    const oldest = threadTs;
+    for (let i = 0; i < 150; i++) standIn.state.addMessage({ channel: 'C0ALERTS', thread_ts: threadTs, text: `reply ${i}` });
+    const commandId = newId();
+    standIn.state.addMessage({
+      channel: 'C0ALERTS',
+      thread_ts: threadTs,
+      text: 'help text',
+      user: 'U0ALERTBUS',
+      metadata: { event_type: COMMAND_EVENT_TYPE, event_payload: { command_id: commandId, step: 'reply' } },
+    });
+    await expect(client.findCommandMessages({ channel: 'C0ALERTS', threadTs, oldest, commandId })).rejects.toMatchObject({
+      name: 'LookUpUnfinished',
+      permanent: false,
+      message: expect.stringMatching(/^conversations.replies of C0ALERTS: 10 pages read and more left/),
+    });
   });
 });
 

@@ -1,5 +1,6 @@
 import { DEFAULT_RETRY_POLICY, DeliveryError, RetriesExhausted, withRetries, type Logger, type RetryPolicy } from '@alertbus/common';
 import type { SettleWindow } from '@alertbus/sink-runtime';
+import { LookUpUnfinished } from './client';
 import { toSlackTs } from './wire';
 
 /**
@@ -43,6 +44,7 @@ export function reconcileWindow(startedAt: Date): { oldest: string; latest: stri
  * - Slack gave no answer (a timeout, a connection lost, a 5xx, a 429, ok:false `ratelimited` or `rate_limited`…), after the retries:
  *   it is still unknown whether the earlier run posted, and posting now would post twice if it did. The error is
  *   thrown (retryable): the runner looks again after a back-off, the post waits, nothing is lost.
+ * - The look-up read as many pages as it may and messages were left (LookUpUnfinished): unknown too, thrown at once.
  * - Slack refused the look-up for good (`missing_scope`, `not_in_channel`, `channel_not_found`…): it will never
  *   tell, so `undefined` is answered and the command is executed (a duplicate is better than a lost message).
  */
@@ -50,8 +52,18 @@ export async function lookUpOrThrow<T>(
   fn: () => Promise<T>,
   ctx: { policy?: RetryPolicy; log: Logger; commandId: string; what: string },
 ): Promise<{ value: T } | undefined> {
+  // A look-up that read its pages to the budget was answered: reading them again at once could not end otherwise.
+  let unfinished: LookUpUnfinished | undefined;
+  const once = () =>
+    fn().catch((err: unknown) => {
+      if (!(err instanceof LookUpUnfinished)) throw err;
+      unfinished = err;
+      return undefined as T;
+    });
   try {
-    return { value: (await withRetries(fn, ctx.policy ?? DEFAULT_RETRY_POLICY)).value };
+    const value = (await withRetries(once, ctx.policy ?? DEFAULT_RETRY_POLICY)).value;
+    if (unfinished) throw unfinished;
+    return { value };
   } catch (err) {
     const cause = err instanceof RetriesExhausted ? err.last : err;
     if (cause instanceof DeliveryError && !cause.permanent) throw cause;
