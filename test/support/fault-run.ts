@@ -64,6 +64,12 @@ export async function startFaultRun(opts: {
       await stream.stop();
       const unanswered = stream.abandoned.filter((a) => a.kind === 'firing').map((a) => a.alias);
       const expectation: Expectation = { accepted: stream.accepted(), resolved: stream.resolved(), unanswered };
+      // Every count below is of what ingest accepted: an ingest that accepted nothing would pass them all. A fault only
+      // delays acceptance (the stream sends again for minutes), so most of what the stream started was accepted.
+      const started = stream.aliases.length;
+      if (started === 0 || expectation.accepted.length < started / 2) {
+        throw new Error(`ingest accepted ${expectation.accepted.length} of the ${started} alerts the stream started: the run proves nothing`);
+      }
       const ctx = { kafka, slack: full.slack.state, opsgenie: full.opsgenie.state, historyUrl: () => full.stack.url('history') };
       const settled = await settle(ctx, expectation, { timeoutMs: o.timeoutMs ?? 5 * 60_000 });
       const answers = Object.entries(stream.answers)

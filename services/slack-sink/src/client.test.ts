@@ -7,6 +7,7 @@ import { DeliveryError } from '@alertbus/common';
 import { mayHaveTakenEffect, NotSentError } from '@alertbus/sink-runtime';
 import {
   SLACK_STAND_IN_TOKEN,
+  tokenFingerprint,
   startSlackStandIn,
   type SlackFault,
   type SlackStandIn,
@@ -242,7 +243,7 @@ describe('the calls of every command (chat.postMessage, chat.update)', () => {
       unfurl_links: false,
       unfurl_media: false,
     });
-    expect(call.tokenFingerprint).toBeDefined();
+    expect(call).toMatchObject({ tokenFingerprint: tokenFingerprint(TOKEN), tokenVia: 'header' });
   });
 
   it('gives up on an answer slower than the timeout, as worth another try', async () => {

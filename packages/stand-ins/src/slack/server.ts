@@ -159,7 +159,8 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
   app.post<{ Params: { method: string } }>('/api/:method', async (req, reply) => {
     const { method } = req.params;
     const args: Args = { ...((req.body as Args | undefined) ?? {}) };
-    const token = bearer(req.headers.authorization) ?? (typeof args.token === 'string' ? args.token : undefined);
+    const fromHeader = bearer(req.headers.authorization);
+    const token = fromHeader ?? (typeof args.token === 'string' ? args.token : undefined);
     delete args.token;
     const team = token === undefined ? undefined : state.teamsByToken.get(token);
     const call = {
@@ -167,7 +168,7 @@ export function buildSlackStandIn(opts: SlackStandInOptions = {}): { app: Fastif
       args,
       status: 200,
       at: new Date(now()).toISOString(),
-      ...(token !== undefined ? { tokenFingerprint: tokenFingerprint(token) } : {}),
+      ...(token !== undefined ? { tokenFingerprint: tokenFingerprint(token), tokenVia: fromHeader !== undefined ? 'header' : 'argument' } : {}),
       ...(team ? { team: team.teamId } : {}),
     } as (typeof state.calls)[number];
     state.calls.push(call);

@@ -88,6 +88,8 @@ export interface SlackCallRecord {
    * token spoke without the token itself being kept (the recorded calls are served and dumped in logs).
    */
   tokenFingerprint?: string;
+  /** Where the token came: Slack takes it as a bearer header or as a `token` argument. */
+  tokenVia?: 'header' | 'argument';
   /** The workspace that token belongs to, when it is one minted by oauth.v2.access. */
   team?: string;
   /**
