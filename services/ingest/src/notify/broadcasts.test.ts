@@ -28,12 +28,12 @@ test('structureWithoutBroadcasts escapes every mrkdwn string and keeps plain_tex
     { type: 'header', text: { type: 'plain_text', text: '<!channel>' } },
     { type: 'divider' },
   ];
-  expect(structureWithoutBroadcasts(blocks)).toEqual([
+  expect(structureWithoutBroadcasts(blocks, 'blocks')).toEqual([
     { type: 'section', text: { type: 'mrkdwn', text: '&lt;!channel>' }, fields: [{ type: 'mrkdwn', text: '&lt;!subteam^S1>' }] },
     { type: 'header', text: { type: 'plain_text', text: '<!channel>' } },
     { type: 'divider' },
   ]);
-  expect(structureWithoutBroadcasts([{ color: '#f00', text: '<!here>', ts: 1, short: true, none: null }])).toEqual([
+  expect(structureWithoutBroadcasts([{ color: '#f00', text: '<!here>', ts: 1, short: true, none: null }], 'attachments')).toEqual([
     { color: '#f00', text: '&lt;!here>', ts: 1, short: true, none: null },
   ]);
 });
@@ -45,7 +45,7 @@ test('an object that only says "type": "plain_text" (an attachment, blocks insid
     pretext: '<!here>',
     blocks: [{ type: 'section', text: { type: 'mrkdwn', text: '<!here> in blocks' } }],
   };
-  expect(structureWithoutBroadcasts([attachment, { text: '<!channel> normal attachment' }])).toEqual([
+  expect(structureWithoutBroadcasts([attachment, { text: '<!channel> normal attachment' }], 'attachments')).toEqual([
     {
       type: 'plain_text',
       text: '&lt;!channel> attachment text',
@@ -56,7 +56,25 @@ test('an object that only says "type": "plain_text" (an attachment, blocks insid
   ]);
   // A real plain_text object, emoji and verbatim included, stays as sent: Slack shows it as written.
   const header = { type: 'header', text: { type: 'plain_text', text: '<!channel> deploy', emoji: true } };
-  expect(structureWithoutBroadcasts([header])).toEqual([header]);
+  expect(structureWithoutBroadcasts([header], 'blocks')).toEqual([header]);
+});
+
+test('an attachment shaped exactly like a plain_text object is escaped: Slack reads its text as mrkdwn, whatever its type', () => {
+  const attachments = [
+    { type: 'plain_text', text: '<!channel> deploy failed' },
+    { type: 'plain_text', text: '<!here> deploy failed', emoji: true, verbatim: false },
+  ];
+  const escaped = structureWithoutBroadcasts(attachments, 'attachments');
+  expect(escaped).toEqual([
+    { type: 'plain_text', text: '&lt;!channel> deploy failed' },
+    { type: 'plain_text', text: '&lt;!here> deploy failed', emoji: true, verbatim: false },
+  ]);
+  expect(messageNotifications({ text: 'x', attachments: escaped })).toEqual([]);
+  // In an attachment's blocks, Block Kit again: a header's plain_text stays as sent.
+  const withBlocks = [{ color: '#f00', text: '<!here>', blocks: [{ type: 'header', text: { type: 'plain_text', text: '<!channel> deploy' } }] }];
+  expect(structureWithoutBroadcasts(withBlocks, 'attachments')).toEqual([
+    { color: '#f00', text: '&lt;!here>', blocks: [{ type: 'header', text: { type: 'plain_text', text: '<!channel> deploy' } }] },
+  ]);
 });
 
 test('structureWithoutBroadcasts makes rich_text broadcast and user-group elements text, at any depth, keeping their style', () => {
@@ -73,7 +91,7 @@ test('structureWithoutBroadcasts makes rich_text broadcast and user-group elemen
     },
   ];
   expect(messageNotifications({ blocks })).toEqual(['@channel', '@everyone', 'subteam:S0SRE', '@here', 'subteam:S0DBA', 'user:U0ALICE']);
-  const escaped = structureWithoutBroadcasts(blocks);
+  const escaped = structureWithoutBroadcasts(blocks, 'blocks');
   expect(escaped).toEqual([
     {
       type: 'rich_text',

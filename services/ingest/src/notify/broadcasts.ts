@@ -28,8 +28,8 @@ const PLAIN_TEXT_KEYS = new Set(['type', 'text', 'emoji', 'verbatim']);
 
 /**
  * A Block Kit plain_text object and nothing more: Slack shows its text as written. Any other object that says
- * `"type": "plain_text"` (an attachment, a section with blocks inside) is walked like the rest: its text and what it
- * holds were kept unescaped, `<!channel>` and all.
+ * `"type": "plain_text"` (a section with blocks inside) is walked like the rest: its text and what it holds were kept
+ * unescaped, `<!channel>` and all.
  */
 function isPlainTextObject(o: Record<string, unknown>): boolean {
   return o.type === 'plain_text' && typeof o.text === 'string' && Object.keys(o).every((k) => PLAIN_TEXT_KEYS.has(k));
@@ -37,19 +37,25 @@ function isPlainTextObject(o: Record<string, unknown>): boolean {
 
 /**
  * Blocks or attachments with every mrkdwn string passed through withoutBroadcasts and every rich_text broadcast or
- * user-group element, at any depth, made a text element showing what was written (its style kept); plain_text
- * objects, which Slack shows as written and never parses, are kept as they are.
+ * user-group element, at any depth, made a text element showing what was written (its style kept). plain_text
+ * objects, which Slack shows as written and never parses, are kept as they are only in Block Kit (`blocks`, and the
+ * `blocks` of an attachment): an attachment is never a text object, Slack reads its `text` as mrkdwn whatever its
+ * `type` says, so outside blocks every string is escaped.
  */
-export function structureWithoutBroadcasts(value: unknown): unknown {
+export function structureWithoutBroadcasts(value: unknown, as: 'blocks' | 'attachments'): unknown {
+  return walk(value, as === 'blocks');
+}
+
+function walk(value: unknown, inBlockKit: boolean): unknown {
   if (typeof value === 'string') return withoutBroadcasts(value);
-  if (Array.isArray(value)) return value.map(structureWithoutBroadcasts);
+  if (Array.isArray(value)) return value.map((v) => walk(v, inBlockKit));
   if (value === null || typeof value !== 'object') return value;
   const o = value as Record<string, unknown>;
-  if (isPlainTextObject(o)) return value;
+  if (inBlockKit && isPlainTextObject(o)) return value;
   const shown = pingAsText(o);
   if (shown !== null) {
     const style = o.style !== null && typeof o.style === 'object' && !Array.isArray(o.style) ? { style: o.style } : {};
     return { type: 'text', text: withoutBroadcasts(shown), ...style };
   }
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, structureWithoutBroadcasts(v)]));
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, walk(v, inBlockKit || k === 'blocks')]));
 }

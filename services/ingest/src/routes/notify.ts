@@ -197,8 +197,8 @@ export const notifyRoutes: FastifyPluginAsyncTypebox<NotifyDeps> = async (app, d
     if ([...text].length > L.text) {
       throw new HttpError(400, 'invalid_payload', `text comes to more than ${L.text} characters once its @channel, @here and user-group mentions are escaped`);
     }
-    const blocks = body.blocks === undefined ? undefined : (structureWithoutBroadcasts(body.blocks) as unknown[]);
-    const attachments = body.attachments === undefined ? undefined : (structureWithoutBroadcasts(body.attachments) as unknown[]);
+    const blocks = body.blocks === undefined ? undefined : (structureWithoutBroadcasts(body.blocks, 'blocks') as unknown[]);
+    const attachments = body.attachments === undefined ? undefined : (structureWithoutBroadcasts(body.attachments, 'attachments') as unknown[]);
     const problem = passThroughProblem('blocks', blocks) ?? passThroughProblem('attachments', attachments);
     if (problem) throw new HttpError(400, 'invalid_payload', problem);
     const sender = senderOf(req);
