@@ -32,6 +32,7 @@ export { Replayer, type ReplayerOptions } from './core/replay';
 export { stormTick, type TickedStorm } from './core/storm-tick';
 export { STORM_SUMMARY_INTERVAL_MS, stormSummaryKey, summaryStale, type SummaryShown } from './core/storm';
 export { incidentIdOf } from './core/incident-id';
+export { OWN_ACTION_ID_PREFIX } from './core/slack-format';
 export { NO_SUCH_INCIDENT, parseSlash, SLASH_SILENCE_MAX_MS, slashIncidentId, slashKey, slashHelpText, type ParsedSlash, type SlashCommand } from './slack/slash';
 export { namedIncidentId, namedIncidentCommand, type NamedIncidentCommand } from './slack/mention-key';
 

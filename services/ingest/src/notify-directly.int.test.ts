@@ -162,6 +162,22 @@ test('username and icon_emoji are refused with 400 saying why, and nothing is wr
   expect(withText(await notifications(), 'impersonating 7a0f')).toEqual([]);
 });
 
+test("a button with alertbus's own action_id is refused with 400 naming it, and nothing is written: its click would resolve an incident in the clicker's name", async () => {
+  const button = { type: 'button', action_id: 'alertbus_resolve', text: { type: 'plain_text', text: 'Resolve' }, value: '{"alias":"db-down","incidentId":"inc-1"}' };
+  const section = { type: 'section', text: { type: 'mrkdwn', text: 'db is down' } };
+  const body = { channel: '#ops', text: 'own button 3c8d', blocks: [section, { type: 'actions', elements: [button] }] };
+  const res = await post('/notify-directly', DEPLOYER, body);
+  expect(res.status).toBe(400);
+  expect(await res.json()).toEqual({
+    error: 'invalid_payload',
+    message: expect.stringMatching(/^blocks\[1\]\.elements\[0\]\.action_id "alertbus_resolve" is reserved: action_ids starting with "alertbus_" are alertbus's own buttons/),
+  });
+  // The same button under the sender's own action_id is posted.
+  const own = { ...body, text: 'own button 3c8d renamed', blocks: [section, { type: 'actions', elements: [{ ...button, action_id: 'deploy_resolve' }] }] };
+  expect((await post('/notify-directly', DEPLOYER, own)).status).toBe(202);
+  expect(withText(await notifications(), 'own button 3c8d').map((r) => (r.event!.data as { text: string }).text)).toEqual(['own button 3c8d renamed']);
+});
+
 test('text that escaping would make longer than the limit is refused with 400, not cut', async () => {
   const text = '<!here>'.repeat(Math.floor(12_000 / 7));
   const res = await post('/notify-directly', ADMIN, { channel: '#ops', text });

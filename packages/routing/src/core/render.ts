@@ -1,5 +1,5 @@
 import type { AlertValues, AliasState, Labels, Link, PagerProvider, RuleRef, SlackButtonValue } from '@alertbus/schemas';
-import { incidentPageUrl, severityEmoji, slackDate, viewButton } from './slack-format';
+import { incidentPageUrl, OWN_ACTION_ID_PREFIX, severityEmoji, slackDate, viewButton } from './slack-format';
 import { cutToFit } from './cut-mark';
 import { codePoints, escapeMrkdwn, pagerUserText, slackUserRef, sortedEntries, truncate, truncateMrkdwn } from './text';
 import { labelsWithoutCredentials, linksWithoutCredentials, withoutCredentials } from './shown-text';
@@ -67,7 +67,7 @@ export function incidentView(s: AliasState): IncidentView {
 }
 
 /** Action ids of the root message's buttons; their value is a SlackButtonValue (JSON), so a click comes back keyed by the alias. */
-export const BUTTON_ACTION_IDS = { ack: 'alertbus_ack', resolve: 'alertbus_resolve' } as const;
+export const BUTTON_ACTION_IDS = { ack: `${OWN_ACTION_ID_PREFIX}ack`, resolve: `${OWN_ACTION_ID_PREFIX}resolve` } as const;
 
 export interface SlackMessage {
   text: string;

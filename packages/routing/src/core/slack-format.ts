@@ -47,7 +47,13 @@ export function incidentPageUrl(historyUrl: string | undefined, incidentId: stri
   return `${historyUrl.replace(/\/+$/, '')}/?incident=${encodeURIComponent(incidentId)}`;
 }
 
-export const VIEW_ACTION_ID = 'alertbus_view';
+/**
+ * The start of every action_id alertbus gives its buttons: reserved, so a message built by a sender (POST
+ * /notify-directly) cannot carry a button whose click alertbus would take for its own.
+ */
+export const OWN_ACTION_ID_PREFIX = 'alertbus_';
+
+export const VIEW_ACTION_ID = `${OWN_ACTION_ID_PREFIX}view`;
 
 /** A link button to the incident's page (Slack opens the URL; the click still reaches the app, which ignores it). */
 export function viewButton(url: string): unknown {

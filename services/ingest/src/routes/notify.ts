@@ -13,6 +13,7 @@ import { writeEvents, type AcceptDeps } from '../accept';
 import { HttpError } from '../http-error';
 import { structureWithoutBroadcasts, withoutBroadcasts } from '../notify/broadcasts';
 import type { DeliveryWaits } from '../notify/delivery-waiter';
+import { ownActionProblem } from '../notify/own-actions';
 import type { TagBook } from '../notify/tag-book';
 import { senderOf } from '../plugins/bearer-auth';
 import { ErrorBody } from '../responses';
@@ -199,7 +200,11 @@ export const notifyRoutes: FastifyPluginAsyncTypebox<NotifyDeps> = async (app, d
     }
     const blocks = body.blocks === undefined ? undefined : (structureWithoutBroadcasts(body.blocks, 'blocks') as unknown[]);
     const attachments = body.attachments === undefined ? undefined : (structureWithoutBroadcasts(body.attachments, 'attachments') as unknown[]);
-    const problem = passThroughProblem('blocks', blocks) ?? passThroughProblem('attachments', attachments);
+    const problem =
+      passThroughProblem('blocks', blocks) ??
+      passThroughProblem('attachments', attachments) ??
+      ownActionProblem('blocks', blocks) ??
+      ownActionProblem('attachments', attachments);
     if (problem) throw new HttpError(400, 'invalid_payload', problem);
     const sender = senderOf(req);
     const event = notificationRequested(
