@@ -375,16 +375,17 @@ async function insertIncidents(client: PoolClient, rows: readonly IncidentRow[],
        SELECT * FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
                    $9::text[], $10::text[], $11::text[], $12::integer[], $13::text[], $14::text[], $15::text[],
                    $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[],
-                   $23::text[], $24::text[], $25::text[], $26::text[], $27::text[], $28::text[], $29::text[])
+                   $23::text[], $24::text[], $25::text[], $26::text[], $27::text[], $28::text[], $29::text[],
+                   $30::text[], $31::text[])
          AS r(incident_id, alias, occurrence, previous_incident_id, title, severity, source, status, labels,
               description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
               slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at,
-              slack_target_channel, started_at, ended_at, acknowledged_by_name, resolved_by_name)),
-     ${earliestDeliveries('$30')}
+              slack_target_channel, started_at, ended_at, acknowledged_by_name, resolved_by_name, acknowledged_in, resolved_in)),
+     ${earliestDeliveries('$32')}
      INSERT INTO incidents (incident_id, alias, occurrence, previous_incident_id, title, severity, source, status,
        labels, description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
        slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at, slack_target_channel,
-       started_at, ended_at, acknowledged_by_name, resolved_by_name)
+       started_at, ended_at, acknowledged_by_name, resolved_by_name, acknowledged_in, resolved_in)
      SELECT r.incident_id, r.alias, r.occurrence, r.previous_incident_id, r.title, r.severity, r.source, r.status, r.labels::jsonb,
             r.description, r.links::jsonb, r.count, r.opened_at::timestamptz, r.acknowledged_at::timestamptz, r.acknowledged_by,
             r.resolved_at::timestamptz, r.resolved_by,
@@ -393,7 +394,7 @@ async function insertIncidents(client: PoolClient, rows: readonly IncidentRow[],
             CASE WHEN p.incident_id IS NULL THEN r.pager_alert_id ELSE p.pager_alert_id END,
             r.pager_priority, r.rule::jsonb, r.last_event_at::timestamptz,
             GREATEST(r.updated_at::timestamptz, s.recorded_at, p.recorded_at), r.slack_target_channel,
-            ${started}, ${ended}, r.acknowledged_by_name, r.resolved_by_name
+            ${started}, ${ended}, r.acknowledged_by_name, r.resolved_by_name, r.acknowledged_in, r.resolved_in
        FROM r LEFT JOIN s ON s.incident_id = r.incident_id LEFT JOIN p ON p.incident_id = r.incident_id
               LEFT JOIN incidents prev ON prev.incident_id = r.previous_incident_id
      ON CONFLICT (incident_id) DO NOTHING
@@ -428,6 +429,8 @@ async function insertIncidents(client: PoolClient, rows: readonly IncidentRow[],
       rows.map((r) => r.endedAt),
       rows.map((r) => r.acknowledgedByName),
       rows.map((r) => r.resolvedByName),
+      rows.map((r) => r.acknowledgedIn),
+      rows.map((r) => r.resolvedIn),
       lookUp,
     ],
   );

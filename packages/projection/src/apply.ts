@@ -151,10 +151,10 @@ async function insertIncident(client: PoolClient, r: IncidentRow): Promise<boole
     `INSERT INTO incidents (incident_id, alias, occurrence, previous_incident_id, title, severity, source, status,
        labels, description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
        slack_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at, slack_target_channel,
-       started_at, ended_at, acknowledged_by_name, resolved_by_name)
+       started_at, ended_at, acknowledged_by_name, resolved_by_name, acknowledged_in, resolved_in)
      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11::jsonb, $12, $13::timestamptz, $14::timestamptz,
        $15, $16::timestamptz, $17, $18, $19, $20, $21, $22::jsonb, $23::timestamptz, $24::timestamptz, $25,
-       ${started}, ${ended}, $28, $29
+       ${started}, ${ended}, $28, $29, $30, $31
        FROM (VALUES (1)) AS one(x) LEFT JOIN incidents prev ON prev.incident_id = $4
      ON CONFLICT (incident_id) DO NOTHING`,
     [
@@ -162,6 +162,7 @@ async function insertIncident(client: PoolClient, r: IncidentRow): Promise<boole
       json(r.labels), r.description, json(r.links), r.count, r.openedAt, r.acknowledgedAt, r.acknowledgedBy,
       r.resolvedAt, r.resolvedBy, r.slackChannel, r.slackRootTs, r.pagerAlertId, r.pagerPriority, json(r.rule),
       r.lastEventAt, r.updatedAt, r.slackTargetChannel, r.startedAt, r.endedAt, r.acknowledgedByName, r.resolvedByName,
+      r.acknowledgedIn, r.resolvedIn,
     ],
   );
   return res.rowCount === 1;
@@ -231,9 +232,11 @@ export const UPDATE_COLUMNS: Record<keyof IncidentUpdate, [column: string, array
   acknowledgedAt: ['acknowledged_at', 'text[]', '::timestamptz'],
   acknowledgedBy: ['acknowledged_by', 'text[]', ''],
   acknowledgedByName: ['acknowledged_by_name', 'text[]', ''],
+  acknowledgedIn: ['acknowledged_in', 'text[]', ''],
   resolvedAt: ['resolved_at', 'text[]', '::timestamptz'],
   resolvedBy: ['resolved_by', 'text[]', ''],
   resolvedByName: ['resolved_by_name', 'text[]', ''],
+  resolvedIn: ['resolved_in', 'text[]', ''],
   // No earlier than the incident's start, null when well before it (sender-times.ts endedAfterStart): a duration is never negative.
   endedAt: ['ended_at', 'text[]', '::timestamptz', (v) => endedAfterStartSql(v, 'COALESCE(started_at, opened_at)')],
   lastEventAt: ['last_event_at', 'text[]', '::timestamptz'],

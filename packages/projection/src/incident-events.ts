@@ -27,15 +27,18 @@ export function incidentChanges(event: Envelope<IncidentEventType>): IncidentCha
       return [update(event, event.data.pager ? { pagerPriority: event.data.pager.priority } : {})];
     case 'IncidentUpdated':
       return [update(event, updatedColumns(event))];
-    case 'IncidentAcknowledged':
-      return [update(event, { acknowledgedAt: event.data.acknowledgedAt, acknowledgedBy: event.data.by ?? null, acknowledgedByName: event.data.byName ?? null })];
+    case 'IncidentAcknowledged': {
+      // In a pager: `by` is the pager's username, which a reader must not take for a Slack user id.
+      const who = { acknowledgedBy: event.data.by ?? null, acknowledgedByName: event.data.byName ?? null, acknowledgedIn: event.data.provider ?? null };
+      return [update(event, { acknowledgedAt: event.data.acknowledgedAt, ...who })];
+    }
     case 'IncidentUnacknowledged':
       // Open again: the acknowledgement it took back is no longer the incident's (its entry stays in the timeline).
-      return [update(event, { acknowledgedAt: null, acknowledgedBy: null, acknowledgedByName: null })];
+      return [update(event, { acknowledgedAt: null, acknowledgedBy: null, acknowledgedByName: null, acknowledgedIn: null })];
     case 'IncidentResolved': {
       // Only a source's resolve carries the sender's endsAt; a person's leaves ended_at null.
       const endedAt = senderEnd(event.data.endsAt, event.data.resolvedAt);
-      const who = { resolvedBy: event.data.by ?? null, resolvedByName: event.data.byName ?? null };
+      const who = { resolvedBy: event.data.by ?? null, resolvedByName: event.data.byName ?? null, resolvedIn: event.data.provider ?? null };
       return [update(event, { resolvedAt: event.data.resolvedAt, ...who, ...(endedAt !== undefined ? { endedAt } : {}) })];
     }
     case 'EventSuppressed': {
@@ -73,9 +76,11 @@ function opened(event: Envelope<'IncidentOpened' | 'IncidentReopened'>): Inciden
       acknowledgedAt: null,
       acknowledgedBy: null,
       acknowledgedByName: null,
+      acknowledgedIn: null,
       resolvedAt: null,
       resolvedBy: null,
       resolvedByName: null,
+      resolvedIn: null,
       endedAt: null,
       // The channel the rule chose; replaced by the channel Slack reports once the root message is posted.
       slackChannel: d.slack?.channel ?? request?.channel ?? null,

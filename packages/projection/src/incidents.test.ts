@@ -36,9 +36,11 @@ describe('incident events', () => {
         acknowledgedAt: null,
         acknowledgedBy: null,
         acknowledgedByName: null,
+        acknowledgedIn: null,
         resolvedAt: null,
         resolvedBy: null,
         resolvedByName: null,
+        resolvedIn: null,
         endedAt: null,
         slackChannel: '#alerts',
         slackTargetChannel: '#alerts',
@@ -156,6 +158,18 @@ describe('incident events', () => {
     });
   });
 
+  it("the pager a person acted in is kept beside who (their id is then the pager's username); Slack's acts and an unacknowledgement leave none", () => {
+    history.given(opened(), acknowledged(3, 'U0CEO1234', 'U0CEO1234', 'opsgenie')).when(resolved(20, 1, { by: 'jane', byName: 'jane', provider: 'jsm' })).then(({ store }) => {
+      expect(store.incident(INCIDENT_ID)).toMatchObject({ acknowledgedBy: 'U0CEO1234', acknowledgedIn: 'opsgenie', resolvedBy: 'jane', resolvedIn: 'jsm' });
+    });
+    history.given(opened(), acknowledged(3, 'U0CEO1234', 'U0CEO1234', 'opsgenie')).when(acknowledged(4, 'U0BOB', 'bob')).then(({ store }) => {
+      expect(store.incident(INCIDENT_ID)).toMatchObject({ acknowledgedBy: 'U0BOB', acknowledgedIn: null });
+    });
+    history.given(opened(), acknowledged(3, 'U0CEO1234', 'U0CEO1234', 'opsgenie')).when(unacknowledged(5)).then(({ store }) => {
+      expect(store.incident(INCIDENT_ID)).toMatchObject({ acknowledgedBy: null, acknowledgedIn: null });
+    });
+  });
+
   it('IncidentReopened opens a new incident for the same alias and leaves the resolved one alone', () => {
     const nextId = 'incident-occurrence-2';
     history.given(opened(), resolved(20)).when(opened({ at: 30, incidentId: nextId, occurrence: 2, previous: INCIDENT_ID })).then(({ store }) => {
@@ -207,6 +221,7 @@ describe('incident events', () => {
           resolvedAt: '2025-03-01T10:20:00.000Z',
           resolvedBy: null,
           resolvedByName: null,
+          resolvedIn: null,
         },
         at: '2025-03-01T10:20:00.000Z',
       },

@@ -35,9 +35,13 @@ export interface IncidentRow {
   acknowledgedBy: string | null;
   /** The same person by name (the event's byName), when the input named them. */
   acknowledgedByName: string | null;
+  /** The pager it was acknowledged in (the event's provider): acknowledgedBy is then the pager's username, no Slack user id. */
+  acknowledgedIn: string | null;
   resolvedAt: string | null;
   resolvedBy: string | null;
   resolvedByName: string | null;
+  /** The pager it was resolved in, as acknowledgedIn. */
+  resolvedIn: string | null;
   /** When the sender says it ended (the endsAt of its resolve), when believable (sender-times.ts); else null. */
   endedAt: string | null;
   slackChannel: string | null;
@@ -71,9 +75,11 @@ export type IncidentUpdate = Partial<
     | 'acknowledgedAt'
     | 'acknowledgedBy'
     | 'acknowledgedByName'
+    | 'acknowledgedIn'
     | 'resolvedAt'
     | 'resolvedBy'
     | 'resolvedByName'
+    | 'resolvedIn'
     | 'endedAt'
     | 'lastEventAt'
     | 'pagerPriority'

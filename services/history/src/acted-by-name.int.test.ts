@@ -1,7 +1,8 @@
 /**
  * Who acknowledged and who resolved an incident, by name beside the id, through the history: acknowledged from a Slack
  * click whose payload carried user.name (the router's IncidentAcknowledged: by = the Slack user id, byName = the name),
- * closed in Opsgenie by a user the webhook named by username (IncidentResolved: by = byName = the username). The API,
+ * closed in Opsgenie by a user the webhook named by username (IncidentResolved: by = byName = the username, provider
+ * opsgenie, so acknowledged_in is null and resolved_in says opsgenie: its id is no Slack user's). The API,
  * `alertbus incidents` and a rebuild from the log give them (rows projected before migration 014: projection/apply.int.test.ts).
  */
 import type { Kafka } from 'kafkajs';
@@ -25,7 +26,7 @@ let service: HistoryService;
 beforeAll(async () => {
   await ensureDatabase(process.env.DATABASE_URL!);
   kafka = await testKafka('history-acted-by-name');
-  await produceStream(kafka, [opened(), acknowledged(1, SLACK_ID, SLACK_NAME), resolved(20, 1, { by: PAGER_USER, byName: PAGER_USER })]);
+  await produceStream(kafka, [opened(), acknowledged(1, SLACK_ID, SLACK_NAME), resolved(20, 1, { by: PAGER_USER, byName: PAGER_USER, provider: 'opsgenie' })]);
   service = await startHistory({ brokers: testBrokers(), databaseUrl: process.env.DATABASE_URL!, port: 0, logLevel: 'silent' });
   await waitFor(async () => Number((await service.pool.query('SELECT count(*) FROM incident_timeline')).rows[0].count) === 3, {
     what: 'three events projected',
@@ -44,9 +45,9 @@ async function get<T>(path: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-const WHO = { acknowledged_by: SLACK_ID, acknowledged_by_name: SLACK_NAME, resolved_by: PAGER_USER, resolved_by_name: PAGER_USER };
+const WHO = { acknowledged_by: SLACK_ID, acknowledged_by_name: SLACK_NAME, acknowledged_in: null, resolved_by: PAGER_USER, resolved_by_name: PAGER_USER, resolved_in: 'opsgenie' };
 
-test('the API gives who acknowledged and who resolved by id and by name, in the list and for one incident', async () => {
+test('the API gives who acknowledged and who resolved by id and by name, and the pager each was in, in the list and for one incident', async () => {
   const one = await get<Record<string, unknown>>(`/api/incidents/${INCIDENT_ID}`);
   expect(one).toMatchObject({ status: 'resolved', ...WHO });
   const list = await get<{ incidents: Array<Record<string, unknown>> }>(`/api/incidents?alias=${encodeURIComponent(ALIAS)}`);

@@ -16,6 +16,7 @@ const incident = (n: number, more: Record<string, unknown> = {}) => ({
   severity: 'critical',
   status: 'open',
   acknowledged_by: null,
+  acknowledged_in: null,
   opened_at: '2026-11-30T09:00:00.000Z',
   ...more,
 });
@@ -71,6 +72,76 @@ describe('slash command answers read from the history API', () => {
     expect(incidentsText(rows, 'open')).toContain('acknowledged by <@U0ACKER1>');
     const silence = [{ silence_id: 's1', matchers: ['env="prod"'], state: 'active', starts_at: 's', ends_at: 'e', comment: 'c', created_by: 'slack:U0ALICE' }];
     expect(messageNotifications({ text: silencesText(silence, true) })).toEqual([]);
+  });
+});
+
+describe('who acted, as the answers name them: a Slack user is mentioned only when the history says the act was in Slack', () => {
+  test("a pager's username is text, whatever it looks like: an Opsgenie user called U0CEO1234 mentions nobody", () => {
+    const row = incident(1, { status: 'acknowledged', acknowledged_by: 'U0CEO1234', acknowledged_by_name: 'U0CEO1234', acknowledged_in: 'opsgenie' });
+    for (const publicAnswer of [false, true]) {
+      const text = incidentsText([row], 'open', publicAnswer);
+      expect(text).toContain('acknowledged by U0CEO1234 in opsgenie ·');
+      expect(messageNotifications({ text })).toEqual([]);
+    }
+    const hostile = incidentsText([incident(2, { status: 'acknowledged', acknowledged_by: '<!channel> <@U0CEO1234>', acknowledged_in: 'jsm' })], 'open');
+    expect(hostile).toContain('acknowledged by &lt;!channel&gt; &lt;@U0CEO1234&gt; in jsm ·');
+    expect(messageNotifications({ text: hostile })).toEqual([]);
+  });
+
+  test('a history that does not say where the incident was acknowledged names nobody as a Slack user', () => {
+    const { acknowledged_in: _unsaid, ...row } = incident(1, { status: 'acknowledged', acknowledged_by: 'U0CEO1234' });
+    const text = incidentsText([row], 'open');
+    expect(text).toContain('acknowledged by U0CEO1234 ·');
+    expect(messageNotifications({ text })).toEqual([]);
+  });
+
+  test("a silence's creator is a mention only when made in Slack (slack:U…); a token's name is text", () => {
+    const silence = (created_by: string) => ({ silence_id: 's1', matchers: ['env="prod"'], state: 'active', starts_at: 's', ends_at: 'e', comment: 'c', created_by });
+    expect(silencesText([silence('U0CEO1234')])).toContain('(U0CEO1234)');
+    expect(messageNotifications({ text: silencesText([silence('U0CEO1234')]) })).toEqual([]);
+    expect(silencesText([silence('slack:U0ALICE')])).toContain('(<@U0ALICE>)');
+  });
+});
+
+describe('`/alertbus incidents mine`', () => {
+  let server: Server;
+  let url: string;
+  const posted: string[] = [];
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        posted.push((JSON.parse(body) as { text: string }).text);
+        res.writeHead(200).end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/commands/T0/1/mine`;
+  });
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  test('lists what the requester acknowledged in Slack, not what a pager user of the same name acknowledged', async () => {
+    const rows = [
+      incident(1, { title: 'acked in slack', status: 'acknowledged', acknowledged_by: 'U0ASKER' }),
+      incident(2, { title: 'acked in opsgenie', status: 'acknowledged', acknowledged_by: 'U0ASKER', acknowledged_in: 'opsgenie' }),
+      incident(3, { title: 'asked for in slack', source: 'slack', labels: { user: 'U0ASKER' } }),
+    ];
+    const history = { get: async (_path: string, q?: Record<string, string | number | undefined>) => ({ incidents: rows.filter((r) => r.status === q?.status) }) };
+    const answers = new SlashAnswers({ log: pino({ level: 'silent' }), timeoutMs: 5_000, history, responseUrlOrigins: responseUrlOrigins(new URL('/api/', url).href) });
+    const command = {
+      id: 'c-mine',
+      type: 'AnswerSlashCommand',
+      alias: 'slash:mine',
+      occurredAt: new Date().toISOString(),
+      data: { rule: { path: 'default', rulesVersion: 't' }, responseUrl: url, responseType: 'ephemeral', requester: 'U0ASKER', answer: { kind: 'incidents', filter: 'mine' } },
+    } as unknown as SlashAnswerCommand;
+    await answers.execute(command, 1);
+    expect(posted).toHaveLength(1);
+    expect(posted[0]).toMatch(/^Incidents of yours \(2\):/);
+    expect(posted[0]).toContain('acked in slack');
+    expect(posted[0]).toContain('asked for in slack');
+    expect(posted[0]).not.toContain('acked in opsgenie');
   });
 });
 

@@ -116,16 +116,41 @@ export function foreignResponseUrl(
 /** Cut before escaping (as code points: an emoji is never split), so the cut never falls inside an entity. */
 const code = (text: string) => `\`${escapeMrkdwn(clipText(text, 200)).replace(/`/g, "'")}\``;
 const clip = clipMrkdwn;
+const SLACK_USER_ID = /^[UW][A-Z0-9]{2,}$/;
+
 /**
- * A Slack user id as a mention in a private answer (shown as the name, notifying nobody), as the id in a public one:
- * `incidents --public` notified everyone who had acknowledged one of the listed incidents. Anything else (a token
- * name) as escaped text.
+ * A person known to be a Slack user as a mention in a private answer (shown as the name, notifying nobody), as the id
+ * in a public one: `incidents --public` notified everyone who had acknowledged one of the listed incidents. Anyone
+ * else (a pager's username, a token name) as escaped text, whatever it looks like: a pager user called `U0CEO1234`
+ * is no Slack user.
  */
-const who = (by: string, publicAnswer: boolean) => {
-  const id = by.startsWith('slack:') ? by.slice(6) : by;
-  if (!/^[UW][A-Z0-9]{2,}$/.test(id)) return escapeMrkdwn(by);
+const who = (id: string | undefined, shownOtherwise: string, publicAnswer: boolean) => {
+  if (id === undefined || !SLACK_USER_ID.test(id)) return escapeMrkdwn(clipText(shownOtherwise, 100));
   return publicAnswer ? `\`${id}\`` : `<@${id}>`;
 };
+
+/**
+ * The Slack user who acknowledged the incident, when the history says it was in Slack: acknowledged_in null (a pager's
+ * acknowledgement names the pager, and its acknowledged_by is the pager's username). A history without the field
+ * says nothing, so names no Slack user.
+ */
+function acknowledgedInSlackBy(r: Json): string | undefined {
+  if (r.acknowledged_in !== null || typeof r.acknowledged_by !== 'string') return undefined;
+  return r.acknowledged_by.startsWith('slack:') ? r.acknowledged_by.slice(6) : r.acknowledged_by;
+}
+
+function acknowledgedBy(r: Json, publicAnswer: boolean): string {
+  const pager = typeof r.acknowledged_in === 'string' ? ` in ${escapeMrkdwn(clipText(r.acknowledged_in, 20))}` : '';
+  return `${who(acknowledgedInSlackBy(r), String(r.acknowledged_by ?? 'someone'), publicAnswer)}${pager}`;
+}
+
+/** A silence made in Slack says so (`slack:U…`, slash-decide); any other created_by is a token's name. */
+const createdBy = (by: string, publicAnswer: boolean) => who(by.startsWith('slack:') ? by.slice(6) : undefined, by, publicAnswer);
+
+/** `mine`: acknowledged in Slack by who asks, or asked for in Slack by them (never a pager user of the same name). */
+export function isRequesters(r: Json, requester: string): boolean {
+  return acknowledgedInSlackBy(r) === requester || (r.source === 'slack' && (r.labels as Record<string, string> | undefined)?.user === requester);
+}
 
 function listed(title: string, lines: string[], empty: string): string {
   if (lines.length === 0) return empty;
@@ -136,7 +161,7 @@ function listed(title: string, lines: string[], empty: string): string {
 
 export function incidentsText(rows: Json[], filter: 'open' | 'mine', publicAnswer = false): string {
   const lines = rows.map((r) => {
-    const status = r.status === 'acknowledged' ? `acknowledged by ${who(String(r.acknowledged_by ?? 'someone'), publicAnswer)}` : 'open';
+    const status = r.status === 'acknowledged' ? `acknowledged by ${acknowledgedBy(r, publicAnswer)}` : 'open';
     return `• ${escapeMrkdwn(clip(String(r.title), 120))} — ${code(String(r.alias))} · ${escapeMrkdwn(String(r.severity))} · ${status} · since ${escapeMrkdwn(String(r.opened_at))}`;
   });
   return listed(
@@ -150,7 +175,7 @@ export function silencesText(rows: Json[], publicAnswer = false): string {
   const lines = rows.map((s) => {
     const matchers = (s.matchers as string[]).map(code).join(' ') || '(every alert)';
     const when = s.state === 'pending' ? `from ${escapeMrkdwn(String(s.starts_at))}` : 'now';
-    return `• ${code(String(s.silence_id))} ${matchers} ${when} until ${escapeMrkdwn(String(s.ends_at))} — ${escapeMrkdwn(clip(String(s.comment), 200))} (${who(String(s.created_by), publicAnswer)})`;
+    return `• ${code(String(s.silence_id))} ${matchers} ${when} until ${escapeMrkdwn(String(s.ends_at))} — ${escapeMrkdwn(clip(String(s.comment), 200))} (${createdBy(String(s.created_by), publicAnswer)})`;
   });
   return listed(`Silences (${rows.length}):`, lines, 'No active or pending silences.');
 }
@@ -286,8 +311,7 @@ export class SlashAnswers {
   private async incidents(h: Pick<HistoryClient, 'get'>, filter: 'open' | 'mine', requester: string): Promise<Json[]> {
     const pages = await Promise.all(['open', 'acknowledged'].map((status) => h.get('/api/incidents', { status, limit: 100 })));
     const rows = pages.flatMap((p) => p.incidents as Json[]);
-    const mine = (r: Json) => r.acknowledged_by === requester || (r.source === 'slack' && (r.labels as Record<string, string> | undefined)?.user === requester);
-    return (filter === 'mine' ? rows.filter(mine) : rows).sort((x, y) => String(y.opened_at).localeCompare(String(x.opened_at)));
+    return (filter === 'mine' ? rows.filter((r) => isRequesters(r, requester)) : rows).sort((x, y) => String(y.opened_at).localeCompare(String(x.opened_at)));
   }
 
   /** A read of the history API; after the last attempt (or a refusal no retry changes) the person is told why instead. */

@@ -79,7 +79,8 @@ export function updated(at: number): Envelope<'IncidentUpdated'> {
   });
 }
 
-export function acknowledged(at: number, by = 'alice', byName?: string): Envelope<'IncidentAcknowledged'> {
+/** An acknowledgement by a person in Slack, or in a pager (`provider`: `by` is then the pager's username). */
+export function acknowledged(at: number, by = 'alice', byName?: string, provider?: 'opsgenie' | 'jsm'): Envelope<'IncidentAcknowledged'> {
   return makeEnvelope({
     id: deriveId(INPUT_ID, 'acknowledged', at),
     type: 'IncidentAcknowledged',
@@ -87,7 +88,7 @@ export function acknowledged(at: number, by = 'alice', byName?: string): Envelop
     occurredAt: t(at),
     recordedAt: t(at),
     source: ROUTER,
-    data: { ...base(), status: 'acknowledged', count: 1, reason: 'acknowledged', acknowledgedAt: t(at), by, ...(byName !== undefined ? { byName } : {}) },
+    data: { ...base(), status: 'acknowledged', count: 1, reason: 'acknowledged', acknowledgedAt: t(at), by, ...(byName !== undefined ? { byName } : {}), ...(provider !== undefined ? { provider } : {}) },
   });
 }
 
@@ -104,7 +105,7 @@ export function unacknowledged(at: number, by = 'bob'): Envelope<'IncidentUnackn
 }
 
 /** A resolve by its source (with the sender's `endsAt` when given), or by a person (`by`, and by name `byName`). */
-export function resolved(at: number, count = 1, opts: { endsAt?: string; by?: string; byName?: string } = {}): Envelope<'IncidentResolved'> {
+export function resolved(at: number, count = 1, opts: { endsAt?: string; by?: string; byName?: string; provider?: 'opsgenie' | 'jsm' } = {}): Envelope<'IncidentResolved'> {
   return makeEnvelope({
     id: deriveId(INPUT_ID, 'resolved', at),
     type: 'IncidentResolved',
@@ -121,6 +122,7 @@ export function resolved(at: number, count = 1, opts: { endsAt?: string; by?: st
       ...(opts.endsAt !== undefined ? { endsAt: opts.endsAt } : {}),
       ...(opts.by !== undefined ? { by: opts.by } : {}),
       ...(opts.byName !== undefined ? { byName: opts.byName } : {}),
+      ...(opts.provider !== undefined ? { provider: opts.provider } : {}),
     },
   });
 }

@@ -40,7 +40,7 @@ export const exactTime = (column: string) => `to_char(${column} AT TIME ZONE 'UT
 const INCIDENT_COLUMNS = `incident_id, alias, occurrence, previous_incident_id, title, severity, source, status, labels,
   description, links, count, opened_at, acknowledged_at, acknowledged_by, resolved_at, resolved_by, slack_channel,
   slack_target_channel, slack_root_ts, pager_alert_id, pager_priority, rule, last_event_at, updated_at, storm_incident_id,
-  storm_slack_ts, storm_pager_alert_id, started_at, ended_at, acknowledged_by_name, resolved_by_name`;
+  storm_slack_ts, storm_pager_alert_id, started_at, ended_at, acknowledged_by_name, resolved_by_name, acknowledged_in, resolved_in`;
 
 /** The expression incidents_text_idx indexes: `q` must use it verbatim for the index to apply. */
 const TEXT_EXPRESSION = `(title || ' ' || coalesce(description, ''))`;
@@ -388,9 +388,11 @@ export function toIncident(r: DbRow): IncidentRow {
     acknowledgedAt: iso(r.acknowledged_at),
     acknowledgedBy: str(r.acknowledged_by),
     acknowledgedByName: str(r.acknowledged_by_name),
+    acknowledgedIn: str(r.acknowledged_in),
     resolvedAt: iso(r.resolved_at),
     resolvedBy: str(r.resolved_by),
     resolvedByName: str(r.resolved_by_name),
+    resolvedIn: str(r.resolved_in),
     endedAt: iso(r.ended_at),
     slackChannel: str(r.slack_channel),
     slackTargetChannel: str(r.slack_target_channel),

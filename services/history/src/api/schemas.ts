@@ -67,12 +67,17 @@ export const Incident = Type.Object({
   acknowledged_by: Type.Union([Type.String(), Type.Null()], {
     description: 'Who acknowledged it, by id: a Slack user id (a click or command), or the pager\'s username (Opsgenie, JSM).',
   }),
+  acknowledged_in: Type.Union([Type.String(), Type.Null()], {
+    description:
+      "The pager it was acknowledged in (opsgenie, jsm): acknowledged_by is then the pager's username, to be shown as text and never taken for a Slack user id; null for Slack's clicks and commands.",
+  }),
   acknowledged_by_name: Type.Union([Type.String(), Type.Null()], {
     description: 'The same person by name (Slack\'s name for them, or the pager\'s username), when the acknowledgement said it; null otherwise.',
   }),
   resolved_at: NDateTime,
   resolved_by: Type.Union([Type.String(), Type.Null()], { description: 'Who resolved it, by id, when a person did (as acknowledged_by).' }),
   resolved_by_name: Type.Union([Type.String(), Type.Null()], { description: 'The same person by name, when the resolve said it; null otherwise.' }),
+  resolved_in: Type.Union([Type.String(), Type.Null()], { description: 'The pager it was resolved in, as acknowledged_in.' }),
   ended_at: Type.Union([DateTime, Type.Null()], {
     description:
       "When the sender says it ended (the endsAt of the resolve it sent): null when a person resolved it, the sender gave none, or one more than 5 minutes after resolved_at; at most resolved_at and at least the start (started_at, else opened_at). The time to resolve ends here when set.",

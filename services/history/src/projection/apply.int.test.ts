@@ -306,10 +306,13 @@ describe('migration 012 on rows projected before it', () => {
       expect(rows[0]!.started).toBeGreaterThan(5);
       expect(rows[0]!.ended).toBeGreaterThan(5);
 
-      // The rows as they were before 012 (and so before 014's columns), then 012 itself, and those after it.
-      await client.query('ALTER TABLE incidents DROP COLUMN started_at, DROP COLUMN ended_at, DROP COLUMN acknowledged_by_name, DROP COLUMN resolved_by_name');
+      // The rows as they were before 012 (and so before 014's and 017's columns), then 012 itself, and those after it.
+      await client.query(
+        'ALTER TABLE incidents DROP COLUMN started_at, DROP COLUMN ended_at, DROP COLUMN acknowledged_by_name, DROP COLUMN resolved_by_name, ' +
+          'DROP COLUMN acknowledged_in, DROP COLUMN resolved_in',
+      );
       await client.query(sqlOf(12));
-      for (const later of [14, 15, 16]) await client.query(sqlOf(later));
+      for (const later of [14, 15, 16, 17]) await client.query(sqlOf(later));
 
       // The same rows, the two columns again last.
       expect(await checksumIn(client, 'public')).toEqual(replayed);
@@ -335,7 +338,7 @@ describe('migration 014 on rows projected before it', () => {
       ...person(2, { by: 'U0BOB', byName: 'bob' }, true, { by: 'jane.doe@example.com', byName: 'jane.doe@example.com' }), // taken back in the pager
       ...person(3, { by: 'U0CAROL' }, false, {}), // events from before byName; resolved at the source
     ];
-    const sql = loadMigrations(MIGRATIONS_DIR).find((m) => m.version === 14)!.sql;
+    const sqlOf = (version: number) => loadMigrations(MIGRATIONS_DIR).find((m) => m.version === version)!.sql;
     await inTransaction(pool, async (client) => {
       await client.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
       await applyProjected(client, positioned(events), 'batched');
@@ -352,9 +355,50 @@ describe('migration 014 on rows projected before it', () => {
         ].map((r) => JSON.stringify(r))),
       );
 
-      // The rows as they were before 014, then 014 itself.
-      await client.query('ALTER TABLE incidents DROP COLUMN acknowledged_by_name, DROP COLUMN resolved_by_name');
-      await client.query(sql);
+      // The rows as they were before 014 (and so before 017's columns), then 014 itself, and 017.
+      await client.query('ALTER TABLE incidents DROP COLUMN acknowledged_by_name, DROP COLUMN resolved_by_name, DROP COLUMN acknowledged_in, DROP COLUMN resolved_in');
+      await client.query(sqlOf(14));
+      await client.query(sqlOf(17));
+
+      // The same rows, the two columns again last.
+      expect(await checksumIn(client, 'public')).toEqual(replayed);
+    });
+  });
+});
+
+describe('migration 017 on rows projected before it', () => {
+  it('gives them the pager each was acknowledged and resolved in that a replay gives: the live tables stay equal to a rebuild', async () => {
+    const person = (n: number, ack: { by: string; in?: 'opsgenie' | 'jsm' }, unack: boolean, done: { by?: string; provider?: 'opsgenie' | 'jsm' }): AnyEnvelope[] => {
+      const incidentId = deriveId('incident', 'migration-017', n);
+      const own = <E extends AnyEnvelope>(e: E) => ({ ...e, id: deriveId(e.id, n), data: { ...e.data, incidentId } }) as AnyEnvelope;
+      return [opened({ incidentId }), own(acknowledged(3, ack.by, ack.by, ack.in)), ...(unack ? [own(unacknowledged(5))] : []), own(resolved(20, 1, done))];
+    };
+    const events = [
+      ...buildStream({ aliases: 12, seed: 'migration-017' }).events,
+      ...person(1, { by: 'U0CEO1234', in: 'opsgenie' }, false, { by: 'jane', provider: 'jsm' }), // a pager user named like a Slack id
+      ...person(2, { by: 'U0BOB', in: 'opsgenie' }, true, { by: 'U0ALICE' }), // taken back in the pager; resolved in Slack
+      ...person(3, { by: 'U0CAROL' }, false, {}), // acknowledged in Slack; resolved at the source
+    ];
+    const sqlOf = (version: number) => loadMigrations(MIGRATIONS_DIR).find((m) => m.version === version)!.sql;
+    await inTransaction(pool, async (client) => {
+      await client.query('TRUNCATE incidents, incident_timeline, deliveries, silences');
+      await applyProjected(client, positioned(events), 'batched');
+      const replayed = await checksumIn(client, 'public');
+      const { rows } = await client.query(
+        `SELECT acknowledged_by, acknowledged_in, resolved_by, resolved_in FROM incidents WHERE incident_id = ANY($1) ORDER BY incident_id`,
+        [[1, 2, 3].map((n) => deriveId('incident', 'migration-017', n))],
+      );
+      expect(new Set(rows.map((r) => JSON.stringify(r)))).toEqual(
+        new Set([
+          { acknowledged_by: 'U0CEO1234', acknowledged_in: 'opsgenie', resolved_by: 'jane', resolved_in: 'jsm' },
+          { acknowledged_by: null, acknowledged_in: null, resolved_by: 'U0ALICE', resolved_in: null },
+          { acknowledged_by: 'U0CAROL', acknowledged_in: null, resolved_by: null, resolved_in: null },
+        ].map((r) => JSON.stringify(r))),
+      );
+
+      // The rows as they were before 017, then 017 itself.
+      await client.query('ALTER TABLE incidents DROP COLUMN acknowledged_in, DROP COLUMN resolved_in');
+      await client.query(sqlOf(17));
 
       // The same rows, the two columns again last.
       expect(await checksumIn(client, 'public')).toEqual(replayed);
