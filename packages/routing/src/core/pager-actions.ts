@@ -4,7 +4,8 @@ import { isIncidentState, type RouterState } from '../state';
 import { stormOnAcknowledge, stormOnResolve, stormOnUnacknowledge } from './alerts';
 import type { DecisionContext } from './context';
 import { incidentFacts } from './incident-facts';
-import { NO_NEIGHBOURS } from './neighbours';
+import { NO_NEIGHBOURS, type At } from './neighbours';
+import { stormOfKey, stormSummaryKey } from './storm';
 import { Outputs } from './outputs';
 import { incidentView, renderRoot } from './render';
 import { closedLinks, forwardPagerAction, isOwnPagerAction, pagerAliasStateOf } from './pager-links';
@@ -99,8 +100,9 @@ export type PagerActionContext = Pick<DecisionContext, 'neighbours' | 'retention
  * already knows. The pager's report of an action alertbus made itself (an ack clicked in Slack) finds the incident
  * already in that state and is recorded as suppressed, so the thread gets no second note; if the incident is not (a
  * later occurrence opened meanwhile), it is recorded as `own-action` and changes nothing either. At a pager alias a rule
- * templated, these actions are forwarded to the incidents linked to it (pager-links.ts) and decided there. An
- * alert of a storm's page (alias storm:…) or of any alias alertbus has no paged incident for changes nothing.
+ * templated, these actions are forwarded to the incidents linked to it (pager-links.ts) and decided there; a Close of a
+ * storm's page (alias storm:…) to the open incidents paging through it only. Another action on a storm's page, or any
+ * action on an alias alertbus has no paged incident for, changes nothing.
  */
 export function decidePagerAction(
   input: AnyPagerAction,
@@ -121,10 +123,20 @@ export function decidePagerAction(
     forwardPagerAction(out, input, held.links);
     return { events: out.events, state: what === 'resolve' ? closedLinks(held, input) : state };
   }
-  // Only the incident whose own pager alert this is: not one paging through another alias (a storm's), nor one never
-  // paged. A forwarded action names the pager alias it came from, and the occurrence the link was made for.
+  // A storm's grouped pager alert closed in the pager: on to each open incident paging through it, which it resolves
+  // there, as a Close of a shared alert does. The storm's next incident then pages again; before, it only added notes
+  // to the closed alert, and nobody was paged for the rest of the storm.
+  const storm = input.type === 'PagerActionReceived' && what === 'resolve' ? stormOfKey(input.alias) : undefined;
+  if (storm !== undefined && input.type === 'PagerActionReceived') {
+    if (isOwnPagerAction(input)) suppress(out, input, 'own-action', refOf(undefined, rules), undefined);
+    else forwardPagerAction(out, input, groupedOpenMembers(storm, ctx, atOf(input, ctx)));
+    if (out.events.length === 0) suppress(out, input, 'no-incident', refOf(undefined, rules), undefined);
+    return { events: out.events, state };
+  }
+  // Only the incident whose own pager alert this is, or, forwarded from its storm's alert, an incident paging through
+  // it: not one never paged. A forwarded action names the pager alias it came from, and the occurrence it is for.
   const pagerAlias = input.type === 'PagerActionReceived' ? input.alias : input.data.pagerAlias;
-  const s = found && found.paged && pagerAliasOf(found) === pagerAlias ? found : undefined;
+  const s = found && (found.paged ? pagerAliasOf(found) === pagerAlias : input.type === 'PagerActionForwarded' && pagesThroughStorm(found, pagerAlias)) ? found : undefined;
   if (what === undefined) suppress(out, input, 'unknown-action', refOf(found, rules), found);
   else if (s === undefined) suppress(out, input, 'no-incident', refOf(found, rules), found);
   else if (input.type === 'PagerActionForwarded' && input.data.incidentId !== s.incidentId) suppress(out, input, 'other-occurrence', s.rule, s);
@@ -142,6 +154,21 @@ export function decidePagerAction(
   else resolve(out, input, s, rules, ctx);
   return { events: out.events, state: s ? out.folded(s) : state };
 }
+
+/** The open incidents a storm gathered that page through its grouped alert only (one raised to a page of its own keeps it). */
+function groupedOpenMembers(storm: { channel: string; id: string }, ctx: PagerActionContext, at: At): Array<{ alias: string; incidentId: string }> {
+  const out: Array<{ alias: string; incidentId: string }> = [];
+  for (const m of (ctx.neighbours ?? NO_NEIGHBOURS).stormMembers(storm.id, storm.channel, at).members) {
+    if (m.storm?.id === storm.id && pagesThroughStorm(m, stormSummaryKey(m.storm.channel, m.storm.since)) && m.status !== 'resolved') {
+      out.push({ alias: m.alias, incidentId: m.incidentId });
+    }
+  }
+  return out;
+}
+
+/** Whether the incident pages through the storm's grouped alert `pagerAlias` only, with no page of its own. */
+const pagesThroughStorm = (s: AliasState, pagerAlias: string): boolean =>
+  !s.paged && s.storm?.pageGrouped === true && stormSummaryKey(s.storm.channel, s.storm.since) === pagerAlias;
 
 function acknowledge(out: Outputs, input: AnyPagerAction, s: AliasState, rules: CompiledRules, ctx: PagerActionContext): void {
   const { user, provider } = input.data;

@@ -5,7 +5,7 @@
  */
 import { deriveId, makeEnvelope, validateEnvelope, type AliasState, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { specFor } from '@alertbus/spec';
-import { decide, evolve, isIncidentEvent, type AlertDecision } from '../decider';
+import { decide, evolve, isIncidentEvent, type AlertDecision, type RouterInput } from '../decider';
 import { firing, MINUTE, resolved, T0 } from '../test-support/alerts';
 import { pagerAction } from '../test-support/pager';
 import { compileRules } from '../rules/compile';
@@ -178,6 +178,30 @@ describe('a storm pages once: one pager alert for the storm, keyed like its summ
     r.decide(slash('ack', 'am:a5', 8 * MINUTE));
     const d = r.decide(pagerAction('UnAcknowledge', storm.alias, { at: 9 * MINUTE }));
     expect(d.events.map((e) => [e.type, (e.data as { reason?: string }).reason])).toEqual([['EventSuppressed', 'no-incident']]);
+  });
+
+  test('a Close of the storm\'s page in the pager resolves the incidents paging through it, and the storm\'s next incident pages again', () => {
+    const r = new Replayer(rules);
+    for (const i of [...calm, open('a4', 3 * MINUTE), open('a5', 4 * MINUTE)]) r.decide(i);
+    const closed = r.decide(pagerAction('Close', storm.alias, { at: 6 * MINUTE, user: 'jane' }));
+    // Before: EventSuppressed no-incident, and the storm's later incidents only added notes to the closed alert.
+    expect(closed.events.map((e) => [e.type, e.alias, (e.data as { incidentId?: string }).incidentId])).toEqual([
+      ['PagerActionForwarded', 'am:a4', r.state('am:a4')!.incidentId],
+      ['PagerActionForwarded', 'am:a5', r.state('am:a5')!.incidentId],
+    ]);
+    const forwarded = closed.events.flatMap((e) => r.decide(e as RouterInput).events);
+    for (const e of forwarded) expect(validateEnvelope(e)).toEqual({ ok: true, event: e });
+    expect(forwarded.filter((e) => e.type === 'IncidentResolved').map((e) => [e.alias, (e.data as { by?: string; provider?: string }).by])).toEqual([
+      ['am:a4', 'jane'],
+      ['am:a5', 'jane'],
+    ]);
+    expect(r.state('am:a5')?.status).toBe('resolved');
+    // The storm goes on: its next incident creates the storm's page again (the same alias: a new alert in the pager).
+    const next = r.decide(open('a6', 7 * MINUTE));
+    expect(next.events.filter((e) => e.type === 'CreatePagerAlert').map((e) => e.alias)).toEqual([storm.alias]);
+    // alertbus's own Close of the storm's page (its last incident resolved) comes back from the pager: nothing more.
+    const own = r.decide(pagerAction('Close', storm.alias, { at: 9 * MINUTE, by: 'alertbus' }));
+    expect(own.events.map((e) => [e.type, (e.data as { reason?: string }).reason])).toEqual([['EventSuppressed', 'own-action']]);
   });
 
   test('a gathered incident acknowledged by a person (`/alertbus ack <alias>`) shows so in the summary, and the storm\'s page gets a note, not an ack', () => {

@@ -28,6 +28,16 @@ export interface Storm {
 export const STORM_KEY_PREFIX = 'storm:';
 export const stormSummaryKey = (channel: string, since: string): string => `${STORM_KEY_PREFIX}${channel}:${since}`;
 
+/**
+ * The channel and start of the storm whose summary (and grouped pager alert) has this key, or undefined for another key.
+ * The start is the last part: an instant as toISOString writes it, whatever the channel's name holds.
+ */
+export function stormOfKey(key: string): { channel: string; since: string; id: string } | undefined {
+  if (!key.startsWith(STORM_KEY_PREFIX)) return undefined;
+  const m = /^(.+):(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)$/.exec(key.slice(STORM_KEY_PREFIX.length));
+  return m ? { channel: m[1]!, since: m[2]!, id: stormIdOf(m[1]!, m[2]!) } : undefined;
+}
+
 /** The summary message of a storm is an incident of its own, keyed by channel and start, so the Slack sink threads it. */
 export function stormOf(channel: string, since: string, limits: StormLimits): Storm {
   return { id: stormIdOf(channel, since), alias: stormSummaryKey(channel, since), channel, since, limits };
