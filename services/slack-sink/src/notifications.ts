@@ -66,7 +66,7 @@ export class NotificationPoster {
   async reconcile(command: NotificationCommand, startedAt: Date): Promise<DeliveryOutcome | undefined> {
     const client = this.deps.client;
     if (!client) return undefined;
-    const ctx = { policy: this.deps.lookupRetry, log: this.deps.log, commandId: command.id, what: 'an earlier run of the notification' };
+    const ctx = { policy: this.deps.lookupRetry, log: this.deps.log, commandId: command.id, what: 'an earlier run of the notification', startedAt };
     const channel = await lookUpOrThrow(() => client.resolveChannel(command.data.channel), ctx);
     if (!channel?.value) return undefined; // a name Slack resolves itself cannot be searched; post again
     const found = await lookUpOrThrow(() => client.findCommandMessage({ channel: channel.value!, ...reconcileWindow(startedAt), commandId: command.id }), ctx);

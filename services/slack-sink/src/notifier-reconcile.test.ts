@@ -11,7 +11,8 @@ import type { SettleWindow } from '@alertbus/sink-runtime';
 import { SLACK_STAND_IN_TOKEN, startSlackStandIn, type SlackStandIn } from '../../../packages/stand-ins/src/slack/server';
 import { slackRootCommand } from '../../../test/support/commands';
 import { waitFor } from '../../../test/support/wait';
-import { SlackClient } from './client';
+import { LookUpUnfinished, SlackClient } from './client';
+import { lookUpOrThrow, UNFINISHED_LOOKUP_GIVE_UP_MS } from './reconcile';
 import { NotificationPoster } from './notifications';
 import { SlackNotifier } from './notifier';
 import type { CommandSteps } from './steps';
@@ -233,6 +234,16 @@ describe('a look-up that runs out of pages (15 messages a page for an app outsid
     expect(err).toMatchObject({ name: 'LookUpUnfinished', permanent: false, retryAfterMs: 60_000, message: expect.stringMatching(/cannot tell whether it was posted/) });
     expect(standIn.state.calls.filter((c) => c.method === 'conversations.history')).toHaveLength(10);
     expect(standIn.state.messages.filter((m) => m.metadata?.event_payload.command_id === cmd.id)).toHaveLength(1);
+  });
+
+  test('past 15 minutes of not being able to tell, the command is executed: its partition is not held for ever', async () => {
+    const now = Date.parse('2026-12-07T08:00:00Z');
+    const unfinished = () => Promise.reject(new LookUpUnfinished('conversations.history', 'C0ALERTS'));
+    const ctx = (minutesAgo: number) => ({ log: silent, commandId: 'c1', what: 'an earlier run', startedAt: new Date(now - minutesAgo * 60_000), now: () => now });
+    await expect(lookUpOrThrow(unfinished, ctx(14))).rejects.toMatchObject({ name: 'LookUpUnfinished', retryAfterMs: 60_000 });
+    // Before, it was looked for again every minute for as long as the window held more than its pages.
+    expect(UNFINISHED_LOOKUP_GIVE_UP_MS).toBe(15 * 60_000);
+    await expect(lookUpOrThrow(unfinished, ctx(16))).resolves.toBeUndefined();
   });
 
   test('a thread step behind 150 replies cannot be told either', async () => {

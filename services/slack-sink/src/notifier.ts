@@ -138,7 +138,7 @@ export class SlackNotifier implements Notifier {
     if (!client) return undefined;
     const { purpose } = command.data;
     const window = reconcileWindow(startedAt);
-    const ctx = { policy: this.deps.lookupRetry, log: this.deps.log, commandId: command.id, what: 'an earlier run of the command' };
+    const ctx = { policy: this.deps.lookupRetry, log: this.deps.log, commandId: command.id, what: 'an earlier run of the command', startedAt };
     if (purpose === 'root') {
       const channel = await lookUpOrThrow(() => client.resolveChannel(command.data.channel), ctx);
       if (!channel?.value) return undefined; // a name Slack resolves itself cannot be searched; post again

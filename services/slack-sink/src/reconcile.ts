@@ -21,6 +21,12 @@ export function postSettleWindow(requestTimeoutMs: number, postSettleMs = DEFAUL
 /** The window with SLACK_TIMEOUT_MS's and SLACK_POST_SETTLE_MS's defaults, when a notifier is given none. */
 export const DEFAULT_POST_SETTLE: SettleWindow = postSettleWindow(10_000);
 
+/**
+ * How long after an attempt a look-up that keeps running out of pages (LookUpUnfinished) holds its command, and the
+ * commands after it in its partition, before the command is executed anyway.
+ */
+export const UNFINISHED_LOOKUP_GIVE_UP_MS = 15 * 60_000;
+
 /** How far before a run's start a message it posted may carry its ts (clock skew between us and Slack). */
 export const RECONCILE_LOOKBACK_MS = 60_000;
 /**
@@ -44,13 +50,14 @@ export function reconcileWindow(startedAt: Date): { oldest: string; latest: stri
  * - Slack gave no answer (a timeout, a connection lost, a 5xx, a 429, ok:false `ratelimited` or `rate_limited`…), after the retries:
  *   it is still unknown whether the earlier run posted, and posting now would post twice if it did. The error is
  *   thrown (retryable): the runner looks again after a back-off, the post waits, nothing is lost.
- * - The look-up read as many pages as it may and messages were left (LookUpUnfinished): unknown too, thrown at once.
+ * - The look-up read as many pages as it may and messages were left (LookUpUnfinished): unknown too, thrown at once,
+ *   until UNFINISHED_LOOKUP_GIVE_UP_MS after the attempt began (`startedAt`); then the command is executed.
  * - Slack refused the look-up for good (`missing_scope`, `not_in_channel`, `channel_not_found`…): it will never
  *   tell, so `undefined` is answered and the command is executed (a duplicate is better than a lost message).
  */
 export async function lookUpOrThrow<T>(
   fn: () => Promise<T>,
-  ctx: { policy?: RetryPolicy; log: Logger; commandId: string; what: string },
+  ctx: { policy?: RetryPolicy; log: Logger; commandId: string; what: string; startedAt?: Date; now?: () => number },
 ): Promise<{ value: T } | undefined> {
   // A look-up that read its pages to the budget was answered: reading them again at once could not end otherwise.
   let unfinished: LookUpUnfinished | undefined;
@@ -62,7 +69,17 @@ export async function lookUpOrThrow<T>(
     });
   try {
     const value = (await withRetries(once, ctx.policy ?? DEFAULT_RETRY_POLICY)).value;
-    if (unfinished) throw unfinished;
+    if (unfinished) {
+      // Not for ever: the command's partition waits meanwhile. Past UNFINISHED_LOOKUP_GIVE_UP_MS a duplicate is better
+      // than holding every command behind it.
+      const since = ctx.startedAt === undefined ? 0 : (ctx.now ?? Date.now)() - ctx.startedAt.getTime();
+      if (since < UNFINISHED_LOOKUP_GIVE_UP_MS) throw unfinished;
+      ctx.log.warn(
+        { commandId: ctx.commandId, error: unfinished.message, lookingForMs: since },
+        `could not finish looking for ${ctx.what} since the attempt began; executing the command (it may show twice)`,
+      );
+      return undefined;
+    }
     return { value };
   } catch (err) {
     const cause = err instanceof RetriesExhausted ? err.last : err;

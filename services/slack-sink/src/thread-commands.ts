@@ -186,6 +186,7 @@ export class ThreadCommands {
         log: this.deps.log,
         commandId: command.id,
         what: 'an earlier run in the thread',
+        startedAt,
       });
       for (const m of found?.value ?? []) {
         if (m.step && missing.includes(m.step)) await this.record(command, steps, m.step, { channel, ts: m.ts });
