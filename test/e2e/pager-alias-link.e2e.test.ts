@@ -1,6 +1,6 @@
 /**
  * The way back from the pager for a rule with a templated `pager.alias`, end to end over HTTP with every service as its
- * own process: incidents of one host page through one pager alert (alias `host-{host}`, not theirs), so the pager's
+ * own process: incidents of one host page through one pager alert (alias `pager:host-{host}`, not theirs), so the pager's
  * webhook arrives keyed by that alias. Acknowledge and Close taken in Opsgenie still reach every incident paged under
  * it, and alertbus's own ack of the shared pager alert (clicked in Slack for one incident) reaches none of the others.
  */
@@ -36,7 +36,7 @@ async function fire(fingerprint: string, host: string): Promise<{ alias: string;
 
 /** Two incidents of one host, paged through one pager alert under the host's alias (the pager counts the second create). */
 async function twoOnOnePage(host: string): Promise<{ pagerAlias: string; a: Awaited<ReturnType<typeof fire>>; b: Awaited<ReturnType<typeof fire>> }> {
-  const pagerAlias = `host-${host}`;
+  const pagerAlias = `pager:host-${host}`;
   const a = await fire(`${host}0a`, host);
   const b = await fire(`${host}0b`, host);
   await waitFor(() => pagerAlerts(pagerAlias)[0]?.count === 2, { what: `both incidents paged through ${pagerAlias}` });

@@ -58,36 +58,36 @@ afterAll(async () => {
 test('two incidents of one host page through one alert: the first resolve leaves it open with a note, the last one closes it', async () => {
   await send('cpu-db9', 'db9', 'firing');
   await send('disk-db9', 'db9', 'firing');
-  await waitFor(() => pagerAlerts('host-db9')[0]?.count === 2, { what: 'both incidents paged through host-db9' });
-  expect(pagerAlerts('host-db9')).toHaveLength(1);
+  await waitFor(() => pagerAlerts('pager:host-db9')[0]?.count === 2, { what: 'both incidents paged through host-db9' });
+  expect(pagerAlerts('pager:host-db9')).toHaveLength(1);
 
   await send('cpu-db9', 'db9', 'resolved');
   await untilStatus('generic:cpu-db9', 'resolved');
-  await waitFor(() => pagerAlerts('host-db9')[0]!.notes.some((n) => n.note.startsWith('Resolved at the source: cpu-db9 on db9 (generic:cpu-db9).')), {
+  await waitFor(() => pagerAlerts('pager:host-db9')[0]!.notes.some((n) => n.note.startsWith('Resolved at the source: cpu-db9 on db9 (generic:cpu-db9).')), {
     what: "the note of cpu-db9's resolve on the shared pager alert",
   });
-  expect(pagerAlerts('host-db9')[0]).toMatchObject({ status: 'open', count: 2 });
+  expect(pagerAlerts('pager:host-db9')[0]).toMatchObject({ status: 'open', count: 2 });
   expect((await incidentsOf('generic:disk-db9'))[0]!.status).toBe('open');
 
   await send('disk-db9', 'db9', 'resolved');
   await untilStatus('generic:disk-db9', 'resolved');
-  await waitFor(() => pagerAlerts('host-db9')[0]!.status === 'closed', { what: 'the shared pager alert closed by the last resolve' });
-  expect(pagerAlerts('host-db9')).toHaveLength(1);
-  expect(full.opsgenie.state.calls.filter((c) => c.route === 'close' && c.identifier === 'host-db9' && c.status < 300)).toHaveLength(1);
+  await waitFor(() => pagerAlerts('pager:host-db9')[0]!.status === 'closed', { what: 'the shared pager alert closed by the last resolve' });
+  expect(pagerAlerts('pager:host-db9')).toHaveLength(1);
+  expect(full.opsgenie.state.calls.filter((c) => c.route === 'close' && c.identifier === 'pager:host-db9' && c.status < 300)).toHaveLength(1);
 });
 
 test('an incident firing again after the shared alert closed pages a new alert under the alias, and its resolve closes that one', async () => {
   await send('cpu-db7', 'db7', 'firing');
   await send('disk-db7', 'db7', 'firing');
-  await waitFor(() => pagerAlerts('host-db7')[0]?.count === 2, { what: 'both incidents paged through host-db7' });
+  await waitFor(() => pagerAlerts('pager:host-db7')[0]?.count === 2, { what: 'both incidents paged through host-db7' });
   await send('cpu-db7', 'db7', 'resolved');
   await send('disk-db7', 'db7', 'resolved');
-  await waitFor(() => pagerAlerts('host-db7')[0]?.status === 'closed', { what: 'the shared pager alert closed' });
+  await waitFor(() => pagerAlerts('pager:host-db7')[0]?.status === 'closed', { what: 'the shared pager alert closed' });
 
   await send('cpu-db7', 'db7', 'firing');
-  await waitFor(() => pagerAlerts('host-db7').length === 2, { what: 'a new pager alert under host-db7' });
-  expect(pagerAlerts('host-db7')[1]).toMatchObject({ status: 'open', count: 1 });
+  await waitFor(() => pagerAlerts('pager:host-db7').length === 2, { what: 'a new pager alert under host-db7' });
+  expect(pagerAlerts('pager:host-db7')[1]).toMatchObject({ status: 'open', count: 1 });
   await send('cpu-db7', 'db7', 'resolved');
-  await waitFor(() => pagerAlerts('host-db7')[1]!.status === 'closed', { what: 'the new pager alert closed by its only incident' });
+  await waitFor(() => pagerAlerts('pager:host-db7')[1]!.status === 'closed', { what: 'the new pager alert closed by its only incident' });
   await untilStatus('generic:cpu-db7', 'resolved');
 });

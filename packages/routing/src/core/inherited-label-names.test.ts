@@ -45,12 +45,12 @@ describe('a rule matching on a label name every object answers to', () => {
     expect(channelOf(decide(firing('am:b', { labels: fromJson({ alertname: 'x', own: 'b' }) }), undefined, rules).events)).toMatchObject({ channel: '#b' });
   });
 
-  test('a pager alias template {{ labels.constructor }} renders an absent label as ""', () => {
-    const rules = rulesOf(`defaults:\n  slack: { channel: "#alerts" }\n  pager: { priority: P3, alias: "team-{{ labels.constructor }}{{ labels.toString }}" }\n`);
+  test('a pager alias template {{ labels.constructor }} takes an absent label as absent: the incident pages under its own alias', () => {
+    const rules = rulesOf(`defaults:\n  slack: { channel: "#alerts" }\n  pager: { priority: P3, alias: "team-{{ labels.constructor }}" }\n`);
     const d = decide(firing('am:x', { labels: { alertname: 'x' } }), undefined, rules);
-    expect((d.state as AliasState).pagerAlias).toBe('team-');
+    expect((d.state as AliasState).pagerAlias).toBe('am:x');
     const own = decide(firing('am:y', { labels: fromJson({ alertname: 'x', constructor: 'db' }) }), undefined, rules);
-    expect((own.state as AliasState).pagerAlias).toBe('team-db');
+    expect((own.state as AliasState).pagerAlias).toBe('pager:team-db');
   });
 });
 

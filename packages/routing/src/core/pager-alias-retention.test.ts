@@ -22,7 +22,7 @@ const rules = (() => {
 
 const DAY = 86_400_000;
 const RETENTION = 7 * DAY;
-const PAGER = 'c1';
+const PAGER = 'pager:c1';
 const A = 'alertmanager:aaaa';
 const B = 'alertmanager:bbbb';
 const C = 'alertmanager:cccc';
@@ -58,7 +58,7 @@ class Router {
   }
 }
 
-const onCluster = (alias: string, at: number, cluster = PAGER) => firing(alias, { at, labels: { alertname: 'DiskFull', team: 'db', cluster } });
+const onCluster = (alias: string, at: number, cluster = 'c1') => firing(alias, { at, labels: { alertname: 'DiskFull', team: 'db', cluster } });
 const pagerCommands = (events: AnyEnvelope[]) =>
   events.filter((e) => PAGER_COMMANDS.has(e.type)).map((e) => [e.type, e.alias, (e.data as { note?: string }).note?.replace(/^.*stays open/, 'stays open')]);
 const reasons = (events: AnyEnvelope[]) => events.filter((e) => e.type === 'EventSuppressed').map((e) => [e.alias, (e.data as { reason: string }).reason]);

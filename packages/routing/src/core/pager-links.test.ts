@@ -20,7 +20,7 @@ const rules = (() => {
 
 const A = 'alertmanager:aaaa';
 const B = 'alertmanager:bbbb';
-const PAGER = 'team-db';
+const PAGER = 'pager:team-db';
 const PAGER_COMMANDS = ['CreatePagerAlert', 'AcknowledgePagerAlert', 'ClosePagerAlert', 'AddPagerNote', 'UpdatePagerPriority'];
 /** The inputs the router writes to itself, decided at the key they are written to. */
 const ROUTER_INPUTS = new Set(['PagerAliasLinked', 'PagerActionForwarded', 'PagerAliasResolved']);

@@ -289,12 +289,12 @@ describe('shorthands: severity → channel, tag → channel, pager alias templat
   const alert = (labels: Record<string, string>, severity = 'warning', alias = 'alertmanager:fp1') =>
     alertOf(labels, { severity, alias });
   test.each<[string, RoutableAlert, { channel: string; source: string; alias: string; mention?: string }]>([
-    ['critical → #incidents', alert({ alertname: 'Down', cluster: 'eu' }, 'critical'), { channel: '#incidents', source: 'severity', alias: 'alertmanager/Down/eu' }],
-    ['severity map keys are case-insensitive', alert({ alertname: 'Note' }, 'INFO'), { channel: '#alerts-low', source: 'severity', alias: 'alertmanager/Note/' }],
-    ['no mapping → the default channel', alert({ alertname: 'X', cluster: 'us' }), { channel: '#alerts', source: 'defaults', alias: 'alertmanager/X/us' }],
-    ['a pager tag maps before the severity', alert({ team: 'db', alertname: 'Slow', cluster: 'eu' }, 'critical'), { channel: '#db', source: 'tag', alias: 'alertmanager/Slow/eu' }],
-    ['a `tags` label maps too', alert({ tags: 'web, payments', alertname: 'Pay' }), { channel: '#payments', source: 'tag', alias: 'alertmanager/Pay/' }],
-    ['a rule\'s own channel beats every map; its own alias template too', alert({ team: 'search', tags: 'payments' }, 'critical'), { channel: '#search', source: 'rule', alias: 'search-alertmanager:fp1', mention: 'search_schedule' }],
+    ['critical → #incidents', alert({ alertname: 'Down', cluster: 'eu' }, 'critical'), { channel: '#incidents', source: 'severity', alias: 'pager:alertmanager/Down/eu' }],
+    ['severity map keys are case-insensitive', alert({ alertname: 'Note' }, 'INFO'), { channel: '#alerts-low', source: 'severity', alias: 'alertmanager:fp1' }],
+    ['no mapping → the default channel', alert({ alertname: 'X', cluster: 'us' }), { channel: '#alerts', source: 'defaults', alias: 'pager:alertmanager/X/us' }],
+    ['a pager tag maps before the severity', alert({ team: 'db', alertname: 'Slow', cluster: 'eu' }, 'critical'), { channel: '#db', source: 'tag', alias: 'pager:alertmanager/Slow/eu' }],
+    ['a `tags` label maps too', alert({ tags: 'web, payments', alertname: 'Pay' }), { channel: '#payments', source: 'tag', alias: 'alertmanager:fp1' }],
+    ['a rule\'s own channel beats every map; its own alias template too', alert({ team: 'search', tags: 'payments' }, 'critical'), { channel: '#search', source: 'rule', alias: 'pager:search-alertmanager:fp1', mention: 'search_schedule' }],
   ])('%s', (_, input, want) => {
     const r = route(rules, input);
     expect(r.slackChannel).toBe(want.channel);
@@ -312,7 +312,39 @@ describe('shorthands: severity → channel, tag → channel, pager alias templat
     expect(renderTemplate(t.template, { alias: 'a:1', source: 's', severity: 'w', labels: {} })).toBe('a:1');
     const long = parseTemplate('{{ labels.x }}');
     if (!long.ok) throw new Error(long.error);
-    expect([...renderTemplate(long.template, { alias: 'a', source: 's', severity: 'w', labels: { x: '🔥'.repeat(600) } })]).toHaveLength(512);
+    const cut = renderTemplate(long.template, { alias: 'a', source: 's', severity: 'w', labels: { x: '🔥'.repeat(600) } });
+    expect([...cut]).toHaveLength(512);
+    // Two values alike for 512 code points stay apart: the cut alias ends with a digest of the whole.
+    expect(cut).toMatch(/^pager:🔥+~[0-9a-f]{16}$/u);
+    expect(renderTemplate(long.template, { alias: 'a', source: 's', severity: 'w', labels: { x: `${'🔥'.repeat(600)}!` } })).not.toBe(cut);
+  });
+
+  const render = (text: string, labels: Record<string, string>, alias = 'alertmanager:own') => {
+    const t = parseTemplate(text);
+    if (!t.ok) throw new Error(t.error);
+    return renderTemplate(t.template, { alias, source: 'alertmanager', severity: 'critical', labels });
+  };
+
+  test("a rendered alias is never another key: a label's value naming another incident's alias or a storm's stays under pager:", () => {
+    // Before, team="alertmanager:victim" paged into the victim's own alert, and its resolve closed it.
+    expect(render('{{ labels.team }}', { team: 'alertmanager:victim' })).toBe('pager:alertmanager:victim');
+    expect(render('{{ labels.team }}', { team: 'storm:#alerts:2026-12-07T08:00:00.000Z' })).toBe('pager:storm:#alerts:2026-12-07T08:00:00.000Z');
+  });
+
+  test('values are written so that different label sets never give one alias', () => {
+    const both = (a: string, b: string) => render('{{ labels.a }}-{{ labels.b }}', { a, b });
+    // Before, both gave x-y-z: two clusters' incidents shared one pager alert.
+    expect(both('x-y', 'z')).toBe('pager:x\\-y-z');
+    expect(both('x', 'y-z')).toBe('pager:x-y\\-z');
+    expect(both('x\\', '-z')).not.toBe(both('x', '\\-z'));
+    expect(both('eu1', 'db')).toBe('pager:eu1-db');
+  });
+
+  test('a label the template names that the alert lacks or has blank: the incident pages under its own alias', () => {
+    // Before, team-{{ labels.team }} gave "team-", one pager alert for every alert without the label.
+    expect(render('team-{{ labels.team }}', {})).toBe('alertmanager:own');
+    expect(render('team-{{ labels.team }}', { team: '  ' })).toBe('alertmanager:own');
+    expect(render('team-{{ labels.team }}', { team: 'db' })).toBe('pager:team-db');
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { own } from '../core/own';
 
 /** A pager alias template: text with {{ alias }}, {{ source }}, {{ severity }} and {{ labels.NAME }} placeholders. */
@@ -46,11 +47,41 @@ export interface TemplateValues {
 /** Max length of an Opsgenie / JSM Ops alert alias. */
 export const PAGER_ALIAS_MAX = 512;
 
-/** Renders the template; a missing label renders as "", and an all-blank result falls back to the alias. */
+/**
+ * How every rendered pager alias begins: no incident's alias (each names its source: `alertmanager:`, `generic:`…), no
+ * storm's (`storm:`) and no other key of the router's begins so. Without it a label's value could name another
+ * incident's alias: that alert's page was merged into the other's in the pager, and its resolve closed the other's.
+ */
+export const RENDERED_PAGER_ALIAS_PREFIX = 'pager:';
+
+/** The hex digits of the sha256 that end a rendered alias cut to PAGER_ALIAS_MAX, so that two cut alike stay apart. */
+const CUT_DIGEST_CHARS = 16;
+
+/**
+ * Renders the template under RENDERED_PAGER_ALIAS_PREFIX. A label it names that the alert lacks, or has blank, gives the
+ * incident's own alias (it pages on its own, as without the template): else every alert without it shared one alert.
+ * In a value, a backslash and each character of the template's own text but letters and digits (its separators) is
+ * written after a backslash, so that
+ * `{{ labels.a }}-{{ labels.b }}` gives different aliases for a=`x-y` b=`z` and a=`x` b=`y-z`. Past PAGER_ALIAS_MAX code
+ * points, the alias is cut and ends with `~` and a digest of the whole.
+ */
 export function renderTemplate(t: AliasTemplate, v: TemplateValues): string {
-  const out = t.parts
-    .map((p) => ('literal' in p ? p.literal : 'field' in p ? v[p.field] : (own(v.labels, p.label) ?? '')))
-    .join('');
+  const separators = new Set(t.parts.flatMap((p) => ('literal' in p ? [...p.literal].filter((c) => !/[\p{L}\p{N}]/u.test(c)) : [])));
+  const escaped = (value: string) => [...value].map((c) => (c === '\\' || separators.has(c) ? `\\${c}` : c)).join('');
+  let out = '';
+  for (const p of t.parts) {
+    if ('literal' in p) out += p.literal;
+    else if ('field' in p) out += escaped(v[p.field]);
+    else {
+      const value = own(v.labels, p.label);
+      if (value === undefined || value.trim() === '') return v.alias;
+      out += escaped(value);
+    }
+  }
   const trimmed = out.trim();
-  return [...(trimmed === '' ? v.alias : trimmed)].slice(0, PAGER_ALIAS_MAX).join('');
+  if (trimmed === '') return v.alias;
+  const alias = [...`${RENDERED_PAGER_ALIAS_PREFIX}${trimmed}`];
+  if (alias.length <= PAGER_ALIAS_MAX) return alias.join('');
+  const digest = createHash('sha256').update(alias.join('')).digest('hex').slice(0, CUT_DIGEST_CHARS);
+  return `${alias.slice(0, PAGER_ALIAS_MAX - CUT_DIGEST_CHARS - 1).join('')}~${digest}`;
 }
