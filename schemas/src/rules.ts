@@ -17,11 +17,13 @@ export const RulesMatcher = Type.String({
     'and the pseudo-labels source, severity, status (alerts) and channel, user, text (Slack messages).',
 });
 
-const ChannelName = Type.String({ minLength: 1, description: 'A Slack channel name (#alerts) or id (C0123).' });
+/** A channel as a rules file names it: no blank and no whitespace, which no Slack channel name or id holds. */
+export const RULES_CHANNEL_PATTERN = '^\\S+$';
+const ChannelName = Type.String({ minLength: 1, maxLength: 200, pattern: RULES_CHANNEL_PATTERN, description: 'A Slack channel name (#alerts) or id (C0123).' });
 
 export const RulesSlackAction = Type.Object(
   {
-    channel: Type.Optional(Type.String({ minLength: 1, description: 'Channel of the incident thread.' })),
+    channel: Type.Optional(Type.String({ ...ChannelName, description: 'Channel of the incident thread.' })),
     enabled: Type.Optional(Type.Boolean({ description: 'false: no Slack messages for these alerts.' })),
     channel_by_severity: Type.Optional(
       Type.Record(Type.String(), ChannelName, {
@@ -220,12 +222,12 @@ export type StormControl = Static<typeof StormControl>;
 /** One entry of the rules file's `tags:` map. */
 export const NotificationTagSpec = Type.Object(
   {
-    channel: SlackChannelRef,
+    channel: Type.String({ ...SlackChannelRef, pattern: RULES_CHANNEL_PATTERN }),
     username: Type.Optional(Username),
     icon_emoji: Type.Optional(IconEmoji),
     level_channels: Type.Optional(
       Type.Object(
-        Object.fromEntries(NOTIFICATION_LEVELS.map((l) => [l, Type.Optional(SlackChannelRef)])),
+        Object.fromEntries(NOTIFICATION_LEVELS.map((l) => [l, Type.Optional(Type.String({ ...SlackChannelRef, pattern: RULES_CHANNEL_PATTERN }))])),
         { additionalProperties: false, description: 'Level → channel, over `channel` for notifications of that level.' },
       ),
     ),

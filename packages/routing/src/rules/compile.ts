@@ -10,7 +10,7 @@ import {
   type RulesSlackAction,
   type StormControl,
 } from '@alertbus/schemas';
-import { DURATION_PATTERN, MAX_DURATION_TEXT, parseDuration, parseMatcher, regexCountProblem, type Matcher } from '@alertbus/schemas';
+import { DURATION_PATTERN, RULES_CHANNEL_PATTERN, MAX_DURATION_TEXT, parseDuration, parseMatcher, regexCountProblem, type Matcher } from '@alertbus/schemas';
 import { mentionMarkup, normaliseUsergroups, usergroupIdProblem } from './mention';
 import { commandProblems, compileCommands, compilePermissions, permissionProblems } from './commands';
 import { compileTags, replyTemplate, replyTemplateProblem } from './tags';
@@ -136,6 +136,9 @@ function describeSchemaErrors(errors: ErrorObject[], doc: Document, lc: LineCoun
       let message = e.message ?? 'invalid';
       // Every duration field (repeat_interval, storm windows, webhook timeouts), not the regex behind it.
       if (e.keyword === 'pattern' && (e.params as { pattern?: string }).pattern === DURATION_PATTERN) message = 'must be a duration such as 4h, 30m or 1h30m';
+      if (e.keyword === 'pattern' && (e.params as { pattern?: string }).pattern === RULES_CHANNEL_PATTERN) {
+        message = 'must be a Slack channel name (#alerts) or id (C0123), without spaces';
+      }
       if (e.keyword === 'type') {
         message = `must be ${(e.params as { type: string }).type}`;
         // `channel: #alerts` is `channel:` and a comment: YAML reads null.

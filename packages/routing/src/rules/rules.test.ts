@@ -410,6 +410,18 @@ describe('what a file says is what it does', () => {
     expect(problems('defaults:\n  pager: { alias: "{{ labels.alertname }}/{{ labels.cluster }}" }\n')).toEqual([]);
   });
 
+  test('a channel with a space, or only spaces, is refused with its line: no Slack channel is called so', () => {
+    // Before, each compiled, and every alert routed there failed in the slack-sink with channel_not_found.
+    const message = 'must be a Slack channel name (#alerts) or id (C0123), without spaces';
+    expect(problems('defaults:\n  slack: { channel: "  " }\n')).toEqual([`w.yaml:2:21: defaults.slack.channel: ${message}`]);
+    expect(problems('defaults:\n  slack: { channel: "#alerts " }\n')).toEqual([`w.yaml:2:21: defaults.slack.channel: ${message}`]);
+    expect(problems('rules:\n  - match: [\'a="b"\']\n    slack: { channel: "alerts team" }\n')).toEqual([`w.yaml:3:23: rules[0].slack.channel: ${message}`]);
+    expect(problems('defaults:\n  slack: { channel: "#alerts", channel_by_severity: { critical: "#inc idents" } }\n')).toEqual([
+      `w.yaml:2:65: defaults.slack.channel_by_severity.critical: ${message}`,
+    ]);
+    expect(problems('defaults:\n  slack: { channel: "C0123ABC" }\n')).toEqual([]);
+  });
+
   test('a rule\'s own pager or slack section turns that output on when the defaults turn it off, unless it says enabled: false', () => {
     const r = compile(
       [
