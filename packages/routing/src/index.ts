@@ -43,7 +43,7 @@ export { route, traceRules, type RuleTrace } from './rules/route';
 export type { CompiledRules, CompiledTag, RoutableAlert, RoutableSlackMessage, Route } from './rules/types';
 
 // Who may do what from Slack (the rules file's permissions:).
-export { authorize, roleOf, NEEDED_ROLE, type Actor, type Authorization, type Role, type SlackAction } from './slack/authorize';
+export { authorize, openPermissionsWarning, roleOf, NEEDED_ROLE, type Actor, type Authorization, type Role, type SlackAction } from './slack/authorize';
 
 // What a rules file does with an input, and what it would have done with a past window.
 export { explainAlert, explainCommand, explainSlackMessage, formatExplanation, type Explanation } from './explain';

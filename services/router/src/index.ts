@@ -5,7 +5,7 @@ import { TOPICS } from '@alertbus/schemas';
 import { createRouterMetrics } from './metrics';
 import { DEFAULT_PIPELINE_DEPTH, RouterProcessor, ROUTER_INPUT_TOPICS } from './processor';
 import { RulesReloader, type ReloadResult, type ReloadTrigger } from './rules-reloader';
-import { builtinRules, compileRules, RulesError, sha256Hex, type CompiledRules, type CompileOptions } from '@alertbus/routing';
+import { builtinRules, compileRules, openPermissionsWarning, RulesError, sha256Hex, type CompiledRules, type CompileOptions } from '@alertbus/routing';
 import { RulesStore, type StoredRules } from './rules-store';
 import { SilenceFollower } from './silence-follower';
 import { SharedFactsFollower } from './shared-facts';
@@ -126,6 +126,11 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     await ops.app.close();
     throw err;
   }
+  // Said at start and at each reload while so: a deployment without permissions: lets anyone in Slack mute the monitoring.
+  const warnIfOpen = (r: CompiledRules) => {
+    const open = openPermissionsWarning(r);
+    if (open) log.warn({ rulesVersion: r.version, permissions: 'none' }, open);
+  };
   const reloader = new RulesReloader({
     path: config.rulesPath,
     ...compile,
@@ -134,12 +139,14 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     log,
     publish: (text, compiled) => store.publish({ version: compiled.version, text, origin: compiled.origin }),
     onResult: (r, current) => {
+      if (r.result === 'applied') warnIfOpen(current);
       metrics.rulesReloads.inc({ result: r.result });
       metrics.rulesInfo.reset();
       metrics.rulesInfo.set({ version: current.version }, 1);
       metrics.rulesFileRejected.set(r.result === 'rejected' ? 1 : 0);
     },
   });
+  warnIfOpen(rules);
   metrics.rulesInfo.set({ version: rules.version }, 1);
   metrics.rulesFileRejected.set(fromFile.ok ? 0 : 1);
   if (!fromFile.ok) metrics.rulesReloads.inc({ result: 'rejected' });

@@ -52,6 +52,9 @@ test('a valid change applies to the next batch; an invalid one is rejected with 
   await router.ready;
   const v1 = sha256Hex(rulesFor('#v1'));
   expect(router.rulesVersion).toBe(v1);
+  // These rules have no permissions: section: said at start, as a warning naming the rules' version.
+  const openWarnings = () => logs.map((l) => JSON.parse(l) as { level: number; msg: string; rulesVersion?: string }).filter((l) => l.msg.startsWith('SLACK PERMISSIONS ARE OPEN'));
+  expect(openWarnings()).toEqual([expect.objectContaining({ level: 40, rulesVersion: v1 })]);
 
   const x1 = firing('alertmanager:reload-1');
   await producer.send([x1]);
@@ -65,6 +68,8 @@ test('a valid change applies to the next batch; an invalid one is rejected with 
   await producer.send([x2]);
   expect(await rootPostOf(kafka, x2)).toEqual({ channel: '#v2', rulesVersion: v2 });
   expect(await metric(router, 'applied')).toBe(1);
+  // And again for the rules reloaded, still without one.
+  expect(openWarnings().map((l) => l.rulesVersion)).toEqual([v1, v2]);
 
   // An invalid change: rejected, every problem named by line and field, logged, counted; v2 keeps routing.
   writeFileSync(file, INVALID);

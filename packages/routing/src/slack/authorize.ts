@@ -43,6 +43,19 @@ export function roleOf(rules: CompiledRules, actor: Actor): { role: Role; from: 
   return best ?? { role: p.default, from: 'permissions.default' };
 }
 
+/**
+ * The warning the router logs while the rules give no `permissions:` section: every member of the workspace is then an
+ * admin to alertbus, and may mute the monitoring from Slack (silence, unsilence: maintenance windows made through the
+ * history API's operator tokens included). Undefined when the rules have the section.
+ */
+export function openPermissionsWarning(rules: Pick<CompiledRules, 'permissions'>): string | undefined {
+  if (rules.permissions) return undefined;
+  return (
+    'SLACK PERMISSIONS ARE OPEN: the rules file has no permissions: section, so every member of the Slack workspace may ' +
+    'acknowledge, resolve, silence alerts and end any silence from Slack. Give the rules a permissions: section.'
+  );
+}
+
 /** May this person do this? With the role they have, and when not, the role needed and why, in words. */
 export function authorize(rules: CompiledRules, actor: Actor, action: SlackAction): Authorization {
   return authorizeRole(rules, actor, NEEDED_ROLE[action], action);

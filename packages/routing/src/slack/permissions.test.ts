@@ -6,7 +6,7 @@ import { firing } from '../test-support/alerts';
 import { rulesFrom } from '../test-support/scenario';
 import { given } from '../test-support/slack-spec';
 import { ALICE, BOB, BOT_MENTION, CHANNEL, buttonClick, rootPosted, slackMessage } from '../test-support/slack';
-import { authorize, roleOf } from './authorize';
+import { authorize, openPermissionsWarning, roleOf } from './authorize';
 import { threadKey } from './thread-key';
 
 const rules = rulesFrom('rules.permissions.yaml');
@@ -18,6 +18,21 @@ const A = 'alertmanager:perm';
 const incident = decide(firing(A), undefined, rules).state as AliasState;
 const I = incident.incidentId;
 const ROOT_TS = '1700000000.000500';
+
+describe('the router warns while the rules leave Slack open', () => {
+  test('without permissions: every member may silence, and the warning says so', () => {
+    expect(roleOf(open, { userId: ALICE })).toEqual({ role: 'admin', from: 'no permissions: section (everyone may do everything)' });
+    expect(authorize(open, { userId: ALICE }, 'unsilence').allowed).toBe(true);
+    expect(openPermissionsWarning(open)).toMatch(/^SLACK PERMISSIONS ARE OPEN: .*silence alerts and end any silence/);
+  });
+
+  test('with a permissions: section, even one that makes everyone an operator, there is no warning', () => {
+    expect(openPermissionsWarning(rules)).toBeUndefined();
+    const r = compileRules('permissions:\n  default: operator\n', 't.yaml', { defaultChannel: '#a' });
+    if (!r.ok) throw new Error(r.message);
+    expect(openPermissionsWarning(r.rules)).toBeUndefined();
+  });
+});
 
 describe('roles: the users: entry, else the highest group, else the default', () => {
   test.each([
