@@ -139,6 +139,14 @@ test('test --text shows which command a message to the app is, what it does, and
   const builtin = await run('rules', 'test', testdata('rules.basic.yaml'), '--text', 'frobnicate');
   expect(builtin.stdout).toContain('a single unknown word: answered "I didn\'t understand — try `help`", nobody paged');
   expect(builtin.stdout).toContain('no permissions: section (everyone may do everything)');
+
+  // `ack <alias>` is decided at the alias it names, as ingest keys it: with no incident there, the router says so to
+  // the writer alone; it is not the reply to an old mention outside a thread.
+  const named = await run('rules', 'test', file, '--text', 'ack team-db', '--user', 'U0BOB');
+  expect(named.stdout).toContain('built-in ack');
+  expect(named.stdout).toContain('EventSuppressed (no-incident)');
+  expect(named.stdout).toContain('PostSlackEphemeral to U0BOB alone: "I know of no incident with the alias `team-db`');
+  expect(named.stdout).not.toContain('a mention acts only on the incident of the thread');
 });
 
 test('test shows the Slack texts it would post as Slack shows them; --json keeps them as posted', async () => {

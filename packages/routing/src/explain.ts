@@ -8,6 +8,7 @@ import { parseCommand, stripLeadingMentions } from './slack/commands';
 import { roleOf } from './slack/authorize';
 import { isSingleWord, matchHandler } from './slack/custom-commands';
 import { routeSlackMessage, type SlackRoute } from './slack/route';
+import { namedIncidentCommand } from './slack/mention-key';
 
 /** Which rules an input matches, where it goes, what the router would emit for it, and why. */
 export interface Explanation {
@@ -112,10 +113,13 @@ export function explainSlackMessage(rules: CompiledRules, msg: RoutableSlackMess
   const s = routeSlackMessage(rules, matched);
   const at = '1970-01-01T00:00:00.000Z';
   const id = deriveId('alertbus-explain', msg.channel, msg.user, msg.text);
+  // `ack|resolve <alias>` is keyed by the alias it names, as ingest keys it, so the decision is the one made at that
+  // alias (here with no incident known there); keyed by the message, it read as an old mention outside any thread.
+  const named = namedIncidentCommand({ kind: 'mention', team: 'explain', channel: msg.channel, ts: '0', text: msg.text });
   const input = makeEnvelope({
     id,
     type: 'SlackMessageReceived',
-    alias: `slack:explain:${msg.channel}:0`,
+    alias: named?.alias ?? `slack:explain:${msg.channel}:0`,
     occurredAt: at,
     recordedAt: at,
     source: 'explain',
