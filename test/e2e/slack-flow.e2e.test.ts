@@ -276,7 +276,7 @@ test('help, oncall and cache clear do what they say', async () => {
   };
   const help = await ask('help');
   const helpReply = await waitFor(() => replies('C0OPS', help.ts)[0], { what: 'the help reply' });
-  for (const usage of ['`help`', '`oncall [schedule]`', '`cache clear [schedule]`', '`ack [alias]`', '`resolve [alias]`']) expect(helpReply.text).toContain(usage);
+  for (const usage of ['`help`', '`oncall [schedule]`', '`cache clear [schedule]`', '`ack [id|alias]`', '`resolve [id|alias]`']) expect(helpReply.text).toContain(usage);
   expect(await incidentsOf(aliasOf('C0OPS', help.ts))).toEqual([]);
 
   const lookups = () => pagerCalls('onCalls').length;

@@ -55,8 +55,8 @@ const TABLE: CommandPattern[] = [
     usage: 'cache clear [schedule]',
     summary: 'forget the cached on-call answers (of one schedule, else all)',
   },
-  { name: 'ack', pattern: command(`(?:ack|acknowledge)${TARGET}`), usage: 'ack [alias]', summary: "acknowledge the incident of this thread, or the one whose alias you name" },
-  { name: 'resolve', pattern: command(`resolve${TARGET}`), usage: 'resolve [alias]', summary: "resolve the incident of this thread, or the one whose alias you name" },
+  { name: 'ack', pattern: command(`(?:ack|acknowledge)${TARGET}`), usage: 'ack [id|alias]', summary: "acknowledge the incident of this thread, or the one whose id or alias you name" },
+  { name: 'resolve', pattern: command(`resolve${TARGET}`), usage: 'resolve [id|alias]', summary: "resolve the incident of this thread, or the one whose id or alias you name" },
 ];
 
 /**
