@@ -292,6 +292,79 @@ describe('Opsgenie Alert API stand-in', () => {
     expect((await status(first.json.requestId)).data).toMatchObject({ isSuccess: true, alias: 'held' });
   });
 
+  it('lists an alert\'s notes newest first by alias, in Opsgenie\'s shape, paged by offset, direction, limit and order', async () => {
+    let clock = Date.parse('2026-11-22T08:00:00Z');
+    await og.close();
+    og = await startOpsgenieStandIn({ now: () => new Date(clock) });
+    await call('POST', '/v2/alerts', { message: 'm', alias: 'noted', note: 'opened' });
+    for (const n of ['one', 'two', 'three', 'four']) {
+      clock += 1_000;
+      expect((await call('POST', '/v2/alerts/noted/notes?identifierType=alias', { note: n, user: 'alertbus', source: 'alertbus' })).status).toBe(202);
+    }
+    const texts = (r: { json: { data: Array<{ note: string }> } }) => r.json.data.map((n) => n.note);
+
+    const all = await call('GET', '/v2/alerts/noted/notes?identifierType=alias');
+    expect(all.status).toBe(200);
+    expect(keysOf(all.json)).toEqual(['data', 'paging', 'requestId', 'took']);
+    expect(texts(all)).toEqual(['four', 'three', 'two', 'one', 'opened']);
+    expect(keysOf(all.json.data[0])).toEqual(['createdAt', 'note', 'offset', 'owner']);
+    expect(all.json.data[0]).toMatchObject({ owner: 'alertbus', createdAt: '2026-11-22T08:00:04.000Z', offset: expect.stringMatching(/^\d+_\d+$/) });
+    expect(all.json.paging.next).toBeUndefined();
+
+    // Two a page: each page's `next` carries the offset of its last note, until none is left.
+    const first = await call('GET', '/v2/alerts/noted/notes?identifierType=alias&limit=2');
+    expect(texts(first)).toEqual(['four', 'three']);
+    expect(first.headers.get('x-paging-next')).toBe(first.json.paging.next);
+    const next = new URL(first.json.paging.next as string);
+    expect(Object.fromEntries(next.searchParams)).toEqual({ identifierType: 'alias', offset: all.json.data[1].offset, order: 'desc', direction: 'next', limit: '2' });
+    const second = await call('GET', `${next.pathname}${next.search}`);
+    expect(texts(second)).toEqual(['two', 'one']);
+    const third = await call('GET', `/v2/alerts/noted/notes?identifierType=alias&limit=2&offset=${second.json.data[1].offset}`);
+    expect(texts(third)).toEqual(['opened']);
+    expect(third.json.paging.next).toBeUndefined();
+    // Oldest first, and the page before an offset.
+    expect(texts(await call('GET', '/v2/alerts/noted/notes?identifierType=alias&order=asc&limit=3'))).toEqual(['opened', 'one', 'two']);
+    expect(texts(await call('GET', `/v2/alerts/noted/notes?identifierType=alias&limit=2&direction=prev&offset=${all.json.data[2].offset}`))).toEqual(['four', 'three']);
+
+    // By id as well; an alias with no open alert is a 404; bad parameters a 422 naming them; JSM's API has no such call.
+    expect(texts(await call('GET', `/v2/alerts/${og.state.alerts[0]!.id}/notes`))).toHaveLength(5);
+    expect(await call('GET', '/v2/alerts/nothing-open/notes?identifierType=alias')).toMatchObject({ status: 404, json: { message: 'Alert does not exist' } });
+    const bad = await call('GET', '/v2/alerts/noted/notes?identifierType=alias&limit=101&order=up&direction=back&offset=x');
+    expect(bad.status).toBe(422);
+    expect(Object.keys(bad.json.errors).sort()).toEqual(['direction', 'limit', 'offset', 'order']);
+    expect((await call('GET', `${JSM_INTEGRATION_PREFIX}/v2/alerts/noted/notes?identifierType=alias`)).status).toBe(404);
+  });
+
+  it('throttles and fails a notes listing like any alert call', async () => {
+    await call('POST', '/v2/alerts', { message: 'm', alias: 'busy' });
+    og.state.failNext('listNotes', { status: 500, body: fixture('error_500_internal.json') });
+    expect((await call('GET', '/v2/alerts/busy/notes?identifierType=alias')).status).toBe(500);
+    og.state.setRateLimit({ capacity: 1, refillPerSec: 0.01, periodInSec: 60 });
+    expect((await call('GET', '/v2/alerts/busy/notes?identifierType=alias')).status).toBe(200);
+    const throttled = await call('GET', '/v2/alerts/busy/notes?identifierType=alias');
+    expect(throttled.status).toBe(429);
+    expect(throttled.headers.get('x-ratelimit-state')).toBe('THROTTLED');
+    expect(og.state.calls.map((c) => `${c.route}:${c.status}`)).toEqual(['create:202', 'listNotes:500', 'listNotes:200', 'listNotes:429']);
+  });
+
+  it('can do a request\'s work and answer a server error instead (afterWork), in-process and over HTTP', async () => {
+    await call('POST', '/v2/alerts', { message: 'm', alias: 'half' });
+    og.state.failNext('notes', { status: 500, afterWork: true });
+    expect((await call('POST', '/v2/alerts/half/notes?identifierType=alias', { note: 'added anyway' })).status).toBe(500);
+    const set = await fetch(`${og.url}/_stand-in/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ route: 'notes', status: 504, afterWork: true, body: { message: 'Gateway Timeout' } }),
+    });
+    expect(set.status).toBe(204);
+    expect((await call('POST', '/v2/alerts/half/notes?identifierType=alias', { note: 'this one too' })).status).toBe(504);
+    expect(og.state.alerts[0]!.notes.map((n) => n.note)).toEqual(['added anyway', 'this one too']);
+    expect(og.state.calls.filter((c) => c.route === 'notes').map((c) => [c.status, c.answerLost, c.fault])).toEqual([
+      [500, true, true],
+      [504, true, true],
+    ]);
+  });
+
   it('can lose a request\'s answer after doing its work, or drop the request before reading it', async () => {
     og.state.loseAnswerNext('create');
     await expect(call('POST', '/v2/alerts', { message: 'taken', alias: 'lost-answer' })).rejects.toThrow();

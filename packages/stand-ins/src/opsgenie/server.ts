@@ -10,6 +10,7 @@ import {
   type OpsgenieFlavour,
   type OpsgenieCall,
   type OpsgenieFault,
+  type OpsgenieNote,
   type OpsgenieRoute,
 } from './state';
 import { validateAction, validateCreate, validatePriority, type FieldErrors } from './validate';
@@ -70,6 +71,8 @@ interface Ctx {
   call: OpsgenieCall;
   /** Process the request, then drop the connection instead of answering (loseAnswerNext). */
   loseAnswer?: boolean;
+  /** Process the request, then answer this fault instead (a fault with `afterWork`). */
+  afterWork?: OpsgenieFault;
 }
 
 const ERROR_422 = 'Request body is not processable. Please check the errors.';
@@ -86,6 +89,16 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 const took = (ctx: Ctx) => Math.round(performance.now() - ctx.started) / 1000;
+
+/**
+ * A List Alert Notes offset as a number that orders notes: a note's own (`<ms>_<position>`) or a bare epoch ms (before
+ * every note of that millisecond); null when it is neither.
+ */
+function offsetKey(offset: string): bigint | null {
+  const own = /^\d+_(\d+)$/.exec(offset);
+  if (own) return BigInt(own[1]!);
+  return /^\d+$/.test(offset) ? BigInt(offset) * 1_000_000n : null;
+}
 
 /** Builds the app without listening, for `app.inject` in tests and for `startOpsgenieStandIn`. */
 export function buildOpsgenieStandIn(opts: OpsgenieStandInOptions = {}): { app: FastifyInstance; state: OpsgenieState; webhook: OpsgenieWebhook } {
@@ -128,8 +141,15 @@ export function buildOpsgenieStandIn(opts: OpsgenieStandInOptions = {}): { app: 
     return c;
   };
 
-  const send = (req: FastifyRequest, reply: FastifyReply, status: number, body: unknown, requestId: string = randomUUID()) => {
+  const send = (req: FastifyRequest, reply: FastifyReply, status: number, body: unknown, requestId: string = randomUUID()): FastifyReply => {
     const c = ctx(req);
+    if (c.afterWork) {
+      // Taken and processed; the caller is told this status instead of what it did.
+      const fault = c.afterWork;
+      c.afterWork = undefined;
+      c.call.answerLost = true;
+      return sendFault(req, reply, fault);
+    }
     c.call.status = status;
     c.call.requestId = requestId;
     if (c.call.route !== 'unknown' || req.url.includes('/v2/')) state.calls.push(c.call);
@@ -149,7 +169,7 @@ export function buildOpsgenieStandIn(opts: OpsgenieStandInOptions = {}): { app: 
   const error = (req: FastifyRequest, reply: FastifyReply, status: number, message?: string, errors?: FieldErrors) =>
     send(req, reply, status, { message: message ?? STATUS_TEXT[status] ?? 'Error', ...(errors ? { errors } : {}) });
 
-  const sendFault = (req: FastifyRequest, reply: FastifyReply, fault: OpsgenieFault) => {
+  const sendFault = (req: FastifyRequest, reply: FastifyReply, fault: OpsgenieFault): FastifyReply => {
     ctx(req).call.fault = true;
     if (fault.status === 429) {
       reply
@@ -187,7 +207,8 @@ export function buildOpsgenieStandIn(opts: OpsgenieStandInOptions = {}): { app: 
       return false;
     }
     const fault = state.takeFault(route);
-    if (fault) {
+    if (fault?.afterWork) c.afterWork = fault;
+    else if (fault) {
       void sendFault(req, reply, fault);
       return false;
     }
@@ -270,6 +291,59 @@ export function buildOpsgenieStandIn(opts: OpsgenieStandInOptions = {}): { app: 
       });
     }
 
+    // List Alert Notes (Opsgenie's Alert API only: JSM's integration events API documents none, so under its prefix this
+    // is the not-found answer any unknown route gets). Newest first by default; `offset` is a note's own offset, and
+    // `direction=next` continues after it in the order asked for, `prev` gives the page before it.
+    scope.get('/v2/alerts/:identifier/notes', async (req, reply) => {
+      if (!gate(req, reply, 'listNotes', flavour, 'alert')) return reply;
+      if (flavour === 'jsm') return error(req, reply, 404, `No route for ${req.method} ${req.url.split('?')[0]}`);
+      const type = identifierTypeOk(req, reply);
+      if (!type) return reply;
+      const q = req.query as { offset?: string; direction?: string; limit?: string; order?: string };
+      const errors: FieldErrors = {};
+      const order = q.order ?? 'desc';
+      const direction = q.direction ?? 'next';
+      const limit = q.limit === undefined ? 20 : Number(q.limit);
+      if (order !== 'asc' && order !== 'desc') errors.order = `Invalid order '${order}', must be one of asc, desc`;
+      if (direction !== 'next' && direction !== 'prev') errors.direction = `Invalid direction '${direction}', must be one of next, prev`;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100) errors.limit = 'Limit must be between 1 and 100';
+      const at = q.offset === undefined || q.offset === '' ? undefined : offsetKey(q.offset);
+      if (at === null) errors.offset = `Invalid offset '${q.offset}'`;
+      if (Object.keys(errors).length > 0) return error(req, reply, 422, ERROR_422, errors);
+      const { identifier } = req.params as { identifier: string };
+      const alert = state.find(identifier, type);
+      if (!alert) return error(req, reply, 404, 'Alert does not exist');
+
+      const ordered = order === 'asc' ? alert.notes : [...alert.notes].reverse();
+      const after = (n: OpsgenieNote) => (order === 'asc' ? offsetKey(n.offset)! > at! : offsetKey(n.offset)! < at!);
+      let page: OpsgenieNote[];
+      let more: boolean;
+      if (at === undefined) {
+        page = ordered.slice(0, limit);
+        more = ordered.length > limit;
+      } else if (direction === 'next') {
+        const rest = ordered.filter(after);
+        page = rest.slice(0, limit);
+        more = rest.length > limit;
+      } else {
+        const before = ordered.filter((n) => !after(n) && n.offset !== q.offset);
+        page = before.slice(Math.max(0, before.length - limit));
+        more = false;
+      }
+      const link = (offset?: string) => {
+        const params = new URLSearchParams({ identifierType: type, ...(offset ? { offset } : {}), order, direction: 'next', limit: String(limit) });
+        return `${req.protocol}://${req.headers.host ?? 'localhost'}${req.url.split('?')[0]}?${params.toString()}`;
+      };
+      const last = page[page.length - 1];
+      const paging = { first: link(), ...(more && last ? { next: link(last.offset) } : {}) };
+      reply.header('X-Paging-First', paging.first);
+      if (paging.next) reply.header('X-Paging-Next', paging.next);
+      return send(req, reply, 200, {
+        data: page.map((n) => ({ note: n.note, owner: n.user ?? '', createdAt: n.createdAt, offset: n.offset })),
+        paging,
+      });
+    });
+
     scope.get('/v2/alerts/requests/:requestId', async (req, reply) => {
       if (!gate(req, reply, 'requestStatus', flavour, 'alert')) return reply;
       const r = state.requests.get((req.params as { requestId: string }).requestId);
@@ -342,7 +416,7 @@ export function buildOpsgenieStandIn(opts: OpsgenieStandInOptions = {}): { app: 
     if (!positive(b.times) || !positive(b.forMs) || (b.times !== undefined && b.forMs !== undefined)) {
       return reply.code(400).send({ message: 'give either times (how many requests fail) or forMs (for how long), a positive number' });
     }
-    const fault: OpsgenieFault = { status: b.status!, body: b.body, retryAfter: b.retryAfter, headers: b.headers };
+    const fault: OpsgenieFault = { status: b.status!, body: b.body, retryAfter: b.retryAfter, headers: b.headers, ...(b.afterWork === true ? { afterWork: true } : {}) };
     if (b.forMs !== undefined) state.failFor(route as OpsgenieRoute | '*', fault, b.forMs);
     else state.failNext(route as OpsgenieRoute | '*', fault, b.times ?? 1);
     return reply.code(204).send();

@@ -2,13 +2,24 @@ import { randomUUID } from 'node:crypto';
 import { TokenBuckets, type OpsgenieRateDomain, type OpsgenieRateLimit } from './rate-limit';
 
 /** Route names for fault injection and the call log. */
-export type OpsgenieRoute = 'create' | 'close' | 'acknowledge' | 'unacknowledge' | 'notes' | 'priority' | 'getAlert' | 'requestStatus' | 'onCalls';
+export type OpsgenieRoute =
+  | 'create'
+  | 'close'
+  | 'acknowledge'
+  | 'unacknowledge'
+  | 'notes'
+  | 'listNotes'
+  | 'priority'
+  | 'getAlert'
+  | 'requestStatus'
+  | 'onCalls';
 export const OPSGENIE_ROUTES: readonly OpsgenieRoute[] = [
   'create',
   'close',
   'acknowledge',
   'unacknowledge',
   'notes',
+  'listNotes',
   'priority',
   'getAlert',
   'requestStatus',
@@ -26,6 +37,11 @@ export interface OpsgenieFault {
   /** Seconds, sent as Retry-After. */
   retryAfter?: number;
   headers?: Record<string, string>;
+  /**
+   * The request is taken and processed as usual, and this is answered instead of the 202: a 500 of the API mid-way,
+   * or a gateway's 502/504 after it gave up waiting for the API, which acted meanwhile.
+   */
+  afterWork?: boolean;
 }
 
 export interface OpsgenieNote {
@@ -33,6 +49,8 @@ export interface OpsgenieNote {
   user?: string;
   source?: string;
   createdAt: string;
+  /** Where the note sits in List Alert Notes' paging: `<createdAt ms>_<position>`, growing with every note added. */
+  offset: string;
 }
 
 export interface OpsgenieResponder {
@@ -147,6 +165,7 @@ export class OpsgenieState {
   private readonly lostAnswers = new Map<OpsgenieRoute, number>();
   private readonly dropped = new Map<OpsgenieRoute, number>();
   private tiny = 0;
+  private noteSeq = 0;
   private readonly actionListeners: Array<(a: OpsgenieAlertAction) => void> = [];
 
   constructor(
@@ -291,6 +310,12 @@ export class OpsgenieState {
     return this.byId.get(identifier);
   }
 
+  /** A note as Opsgenie keeps it, with the offset List Alert Notes pages by (the shape Opsgenie's offsets have). */
+  private note(note: string, at: string, user?: string, source?: string): OpsgenieNote {
+    const ms = Date.parse(at);
+    return { note, user, source, createdAt: at, offset: `${ms}_${ms}${String(++this.noteSeq).padStart(6, '0')}` };
+  }
+
   // ------------------------------------------------------------ the async request model
 
   /** Accepts a request (the 202) and applies it now or after the processing delay. */
@@ -350,7 +375,7 @@ export class OpsgenieState {
         createdBy: requestId,
         flavour,
       };
-      if (typeof body.note === 'string') alert.notes.push({ note: body.note, user: body.user as string, createdAt: at });
+      if (typeof body.note === 'string') alert.notes.push(this.note(body.note, at, body.user as string | undefined));
       this.alerts.push(alert);
       this.byId.set(alert.id, alert);
       this.byTinyId.set(alert.tinyId, alert);
@@ -374,12 +399,12 @@ export class OpsgenieState {
       const note = typeof body.note === 'string' ? body.note : undefined;
       const user = typeof body.user === 'string' ? body.user : undefined;
       if (kind === 'notes') {
-        alert.notes.push({ note: note!, user, source: body.source as string | undefined, createdAt: at });
+        alert.notes.push(this.note(note!, at, user, body.source as string | undefined));
         alert.updatedAt = at;
         return done('Added note');
       }
       if (alert.status === 'closed') return { isSuccess: false, status: 'Alert is already closed', alertId: alert.id, alias: alert.alias };
-      if (note) alert.notes.push({ note, user, source: body.source as string | undefined, createdAt: at });
+      if (note) alert.notes.push(this.note(note, at, user, body.source as string | undefined));
       alert.updatedAt = at;
       const source = typeof body.source === 'string' ? body.source : undefined;
       const report = (action: OpsgenieAlertAction['action']) => {
