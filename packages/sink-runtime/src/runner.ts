@@ -70,10 +70,12 @@ export const MAYBE_DONE_STATUSES: ReadonlySet<number> = new Set([500, 502, 504])
  * timeout, a connection lost after the request went out), or a status that does not say it was not done. A
  * NotSentError never left.
  */
-export function mayHaveTakenEffect(err: DeliveryError, notifier?: Pick<Notifier, 'repeatsSafelyAfterServerError'>): boolean {
+export function mayHaveTakenEffect(err: DeliveryError, notifier?: Pick<Notifier, 'repeatsSafelyAfterServerError'>, command?: AnyEnvelope): boolean {
   if (err instanceof NotSentError) return false;
   if (err.httpStatus === undefined) return true;
-  return MAYBE_DONE_STATUSES.has(err.httpStatus) && notifier?.repeatsSafelyAfterServerError !== true;
+  if (!MAYBE_DONE_STATUSES.has(err.httpStatus)) return false;
+  const safely = notifier?.repeatsSafelyAfterServerError;
+  return !(typeof safely === 'function' ? command !== undefined && safely(command) : safely === true);
 }
 
 /** The one-method notifier of a sink (plus optional reconciliation after a crash). */
@@ -81,9 +83,10 @@ export interface Notifier {
   readonly target: 'slack' | 'pager';
   /**
    * True when doing a command again after a 500/502/504 cannot do it twice (the API deduplicates it): the next attempt
-   * then goes out at once instead of looking first. Unset: it looks first.
+   * then goes out at once instead of looking first. A function answers it per command (a pager deduplicates a create by
+   * its alias, not a note). Unset: it looks first.
    */
-  readonly repeatsSafelyAfterServerError?: boolean;
+  readonly repeatsSafelyAfterServerError?: boolean | ((command: AnyEnvelope) => boolean);
   /** Command types this notifier executes; others on the topic are ignored. */
   readonly handles: ReadonlySet<string>;
   /**
@@ -96,9 +99,10 @@ export interface Notifier {
    * no answer or a 500/502/504 (MAYBE_DONE_STATUSES): returns the outcome if the effect already happened (so it is not done twice), or undefined to execute
    * it. Throws when it cannot tell yet (the look-up got no answer either): the record is tried again after a back-off,
    * or, when the thrown DeliveryError carries `retryAfterMs` (a Retry-After; an earlier request that may still be
-   * pending at the API), after that long, without an error.
+   * pending at the API), after that long, without an error. `startedAt` is when the last attempt began, `firstAttemptAt`
+   * when the first did (an effect found since then may be any attempt's).
    */
-  reconcile?(command: AnyEnvelope, startedAt: Date): Promise<DeliveryOutcome | undefined>;
+  reconcile?(command: AnyEnvelope, startedAt: Date, firstAttemptAt?: Date): Promise<DeliveryOutcome | undefined>;
   /** What would have been sent, for dry-run mode (no credentials configured). */
   dryRun(command: AnyEnvelope): DeliveryOutcome;
   /**
@@ -514,7 +518,7 @@ export class SinkRunner {
     if (entry?.status === 'started' && notifier.reconcile) {
       let found: DeliveryOutcome | undefined;
       try {
-        found = await notifier.reconcile(command, entry.startedAt);
+        found = await notifier.reconcile(command, entry.startedAt, entry.firstAttemptAt ?? undefined);
       } catch (err) {
         // The notifier cannot tell yet and says when to look again (a Retry-After, or an earlier request that may
         // still be pending at the API): the command waits for then, without an error. Other throws are retried by
@@ -605,7 +609,7 @@ export class SinkRunner {
       const next = new Date(plan.atMs);
       // No answer came (a timeout, a connection lost), or a 500/502/504 (a gateway that gave up after Slack posted):
       // the call may have taken effect. The next attempt looks first (reconcile), or such a post is made twice.
-      if (mayHaveTakenEffect(err, this.opts.notifier)) await ledger.markUnanswered(command.id, next, err.message);
+      if (mayHaveTakenEffect(err, this.opts.notifier, command)) await ledger.markUnanswered(command.id, next, err.message);
       else await ledger.markDelayed(command.id, next, err.message);
       const delayed = this.result(command, 'DeliveryDelayed', deriveId(command.id, 'delayed', entry?.redriveId ?? '', attempts), now, {
         commandId: command.id,
