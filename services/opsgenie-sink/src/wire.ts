@@ -51,3 +51,17 @@ export interface PagerAlert {
   priority?: string;
   lastOccurredAt?: string;
 }
+
+/** One note of `GET /v2/alerts/{alias}/notes?identifierType=alias` (List Alert Notes): its text, and when it was added. */
+export interface AlertNote {
+  note: string;
+  owner?: string;
+  createdAt: string;
+  offset: string;
+}
+
+/** A page of List Alert Notes, and the offset of the next one (from `paging.next`), if the API gave one. */
+export interface AlertNotesPage {
+  notes: AlertNote[];
+  next?: string;
+}

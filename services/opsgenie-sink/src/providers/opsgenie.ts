@@ -13,7 +13,7 @@ import opsgenie from 'opsgenie-sdk';
 import { DeliveryError } from '@alertbus/common';
 import type { PagerPriority } from '@alertbus/schemas';
 import type { PagerClient, PagerClientOptions } from '../pager-client';
-import type { Accepted, ActionBody, CreateAlertBody, PagerAlert, RequestStatus } from '../wire';
+import type { Accepted, ActionBody, AlertNote, AlertNotesPage, CreateAlertBody, PagerAlert, RequestStatus } from '../wire';
 import { httpFailure, networkFailure, unexpectedBody, type HeaderValue } from './errors';
 import { pagerHttp } from './http-api';
 
@@ -22,6 +22,19 @@ type SdkCallback = Parameters<typeof opsgenie.alertV2.create>[2];
 type SdkResponse = Parameters<NonNullable<SdkCall['retryStrategy']>>[1];
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+/** List Alert Notes' largest page. */
+const NOTES_PAGE_SIZE = 100;
+
+/** The offset `paging.next` (a full URL) asks for, if it names one. */
+function nextOffset(next: unknown): { next?: string } {
+  if (typeof next !== 'string') return {};
+  try {
+    const offset = new URL(next).searchParams.get('offset');
+    return offset ? { next: offset } : {};
+  } catch {
+    return {};
+  }
+}
 
 let applied: { apiKey: string; host: string } | null = null;
 
@@ -107,7 +120,8 @@ export function createOpsgenieClient(opts: PagerClientOptions): PagerClient {
   };
 
   const byAlias = (alias: string) => ({ identifier: encodeURIComponent(alias), identifierType: 'alias' as const });
-  // The SDK has no call for `PUT /v2/alerts/{alias}/priority` (nor any PUT): that one goes over plain HTTP.
+  // The SDK has no call for `PUT /v2/alerts/{alias}/priority` (nor any PUT), and its listAlertNotes cannot page by
+  // offset: those go over plain HTTP.
   const direct = pagerHttp('opsgenie', host, apiKey, timeout);
   const NOT_FOUND = Symbol('not found');
 
@@ -123,6 +137,18 @@ export function createOpsgenieClient(opts: PagerClientOptions): PagerClient {
       accepted('add note', (c, cb) => opsgenie.alertV2.addNote(byAlias(alias), body, c, cb)),
     updatePriority: (alias: string, priority: PagerPriority) =>
       direct.accepted('update priority', 'PUT', `/v2/alerts/${encodeURIComponent(alias)}/priority?identifierType=alias`, { priority }),
+    async listNotes(alias: string, offset?: string): Promise<AlertNotesPage | undefined> {
+      const query = new URLSearchParams({ identifierType: 'alias', order: 'desc', direction: 'next', limit: String(NOTES_PAGE_SIZE) });
+      if (offset !== undefined) query.set('offset', offset);
+      const res = await direct.request('list notes', 'GET', `/v2/alerts/${encodeURIComponent(alias)}/notes?${query.toString()}`, undefined, 404);
+      if (res.status === 404) return undefined;
+      const body = res.body as { data?: unknown; paging?: { next?: unknown } };
+      if (!Array.isArray(body.data)) throw unexpectedBody('opsgenie', 'list notes', res.status);
+      const notes = body.data.filter(
+        (n): n is AlertNote => typeof n === 'object' && n !== null && typeof n.note === 'string' && typeof n.createdAt === 'string',
+      );
+      return { notes, ...nextOffset(body.paging?.next) };
+    },
     async getOpenByAlias(alias: string): Promise<PagerAlert | undefined> {
       const res = await call<{ data: PagerAlert } | typeof NOT_FOUND>(
         'get alert',

@@ -66,6 +66,32 @@ describe.each<PagerProvider>(['opsgenie', 'jsm'])('%s PagerClient against the st
     expect(await client.requestStatus('00000000-0000-4000-8000-000000000000')).toBeUndefined();
   });
 
+  it('lists the open alert\'s notes newest first, 100 a page, by the offset paging.next names (Opsgenie); JSM\'s integration API has no such call', async () => {
+    if (provider === 'jsm') {
+      expect(client.listNotes).toBeUndefined();
+      return;
+    }
+    await client.create({ message: 'm', alias });
+    for (let i = 0; i < 120; i++) og.state.action('notes', alias, 'alias', { note: `note ${i}`, user: 'alertbus' });
+    const first = await client.listNotes!(alias);
+    expect(first!.notes).toHaveLength(100);
+    expect(first!.notes[0]).toMatchObject({ note: 'note 119', owner: 'alertbus', createdAt: expect.any(String), offset: expect.any(String) });
+    expect(first!.next).toBe(first!.notes[99]!.offset);
+    const second = await client.listNotes!(alias, first!.next);
+    expect(second!.notes.map((n) => n.note)).toEqual(Array.from({ length: 20 }, (_, i) => `note ${19 - i}`));
+    expect(second!.next).toBeUndefined();
+    expect(og.state.calls.filter((c) => c.route === 'listNotes')).toEqual([
+      expect.objectContaining({ method: 'GET', identifier: alias, identifierType: 'alias', status: 200 }),
+      expect.objectContaining({ method: 'GET', identifier: alias, identifierType: 'alias', status: 200 }),
+    ]);
+    // No open alert with the alias: undefined; a 5xx retryable, a 403 permanent, as for every call.
+    expect(await client.listNotes!('never-opened')).toBeUndefined();
+    og.state.failNext('listNotes', { status: 502 });
+    expect(await failure(client.listNotes!(alias))).toMatchObject({ permanent: false, httpStatus: 502 });
+    og.state.failNext('listNotes', { status: 403 });
+    expect(await failure(client.listNotes!(alias))).toMatchObject({ permanent: true, httpStatus: 403 });
+  });
+
   it('maps 429 to a retryable error carrying Retry-After', async () => {
     og.state.failNext('create', { status: 429, retryAfter: 1 });
     const err = await failure(client.create({ message: 'm', alias: 'a' }));
