@@ -1,5 +1,6 @@
 import { DeliveryError } from '@alertbus/common';
 import { deriveId, makeEnvelope, newId, type AnyEnvelope } from '@alertbus/schemas';
+import { mayHaveTakenEffect } from '@alertbus/sink-runtime';
 import { startOpsgenieStandIn, type OpsgenieStandIn } from '@alertbus/stand-ins';
 import { createPagerClient } from './create-pager-client';
 import { CreateUnconfirmed, PagerNotifier } from './notifier';
@@ -20,6 +21,7 @@ function command(type: string, alias: string, data: Record<string, unknown> = {}
   } as never) as AnyEnvelope;
 }
 
+const noteOf = (cmd: AnyEnvelope) => (cmd.data as { note: string }).note;
 const create = (alias: string) =>
   command('CreatePagerAlert', alias, { message: 'm', priority: 'P3', tags: [], responders: [], details: {}, source: 'test' });
 
@@ -181,6 +183,111 @@ describe('PagerNotifier', () => {
     // Found meanwhile: reported as created, whenever it is looked up.
     og.state.create({ message: 'm', alias: 'pending' }, 'opsgenie', '127.0.0.1');
     expect(await settling.reconcile(create('pending'), new Date(now))).toMatchObject({ type: 'PagerAlertCreated', data: { alertId: og.state.alerts[0]!.id } });
+  });
+
+  describe('a note whose add may have taken effect is looked for before it is added again', () => {
+    const note = (alias: string, text = 'Still firing (received 3 times).') => command('AddPagerNote', alias, { note: text });
+    const notesOn = (alias: string) => og.state.alerts.find((a) => a.alias === alias && a.status === 'open')?.notes.map((n) => n.note) ?? [];
+    const adds = (alias: string) => og.state.calls.filter((c) => c.route === 'notes' && c.identifier === alias);
+
+    // Opsgenie added the note, then its 500 (or a gateway's 502/504) said nothing of it: sent again at once, it showed twice.
+    it.each([500, 502, 504])('after a %i that came once the note was added: found, recorded as added, not added twice', async (status) => {
+      const alias = `noted-${status}`;
+      await notifier.execute(create(alias));
+      const cmd = note(alias);
+      const startedAt = new Date();
+      og.state.failNext('notes', { status, afterWork: true });
+      const err = (await notifier.execute(cmd).catch((e: unknown) => e)) as DeliveryError;
+      expect(err).toMatchObject({ name: 'DeliveryError', permanent: false, httpStatus: status });
+      // The runner must look before it tries again...
+      expect(mayHaveTakenEffect(err, notifier, cmd)).toBe(true);
+      // ...and the look finds it.
+      expect(await notifier.reconcile(cmd, startedAt, startedAt)).toEqual({ type: 'PagerNoteAdded', data: { provider: 'opsgenie' } });
+      expect(notesOn(alias)).toEqual([noteOf(cmd)]);
+      expect(adds(alias)).toHaveLength(1);
+      expect(og.state.calls.filter((c) => c.route === 'listNotes').at(-1)).toMatchObject({ status: 200, identifier: alias, identifierType: 'alias' });
+      // A create, a close, an acknowledge or a priority is still sent again at once after a 5xx: the pager deduplicates those.
+      for (const type of ['CreatePagerAlert', 'ClosePagerAlert', 'AcknowledgePagerAlert', 'UpdatePagerPriority']) {
+        expect(mayHaveTakenEffect(new DeliveryError('x', false, status), notifier, command(type, alias))).toBe(false);
+      }
+    });
+
+    it('after an answer lost on the way back (a timeout): found the same way', async () => {
+      await notifier.execute(create('noted-lost'));
+      const cmd = note('noted-lost');
+      const startedAt = new Date();
+      og.state.loseAnswerNext('notes');
+      const err = (await notifier.execute(cmd).catch((e: unknown) => e)) as DeliveryError;
+      expect(err).toMatchObject({ permanent: false, httpStatus: undefined });
+      expect(mayHaveTakenEffect(err, notifier, cmd)).toBe(true);
+      expect(await notifier.reconcile(cmd, startedAt, startedAt)).toMatchObject({ type: 'PagerNoteAdded' });
+      expect(notesOn('noted-lost')).toEqual([noteOf(cmd)]);
+    });
+
+    it('not there yet is not "never added" while the add may be pending; after that it is added, and the same text from before the first attempt is another note', async () => {
+      await og.close();
+      let clock = Date.parse('2026-06-01T12:00:00.000Z');
+      og = await startOpsgenieStandIn({ now: () => new Date(clock) });
+      const settling = new PagerNotifier({
+        provider: 'opsgenie',
+        client: createPagerClient('opsgenie', { apiKey: og.apiKey, apiUrl: og.url }),
+        statusPolls: 2,
+        statusPollDelayMs: 10,
+        createSettleMs: 30_000,
+        settleLookupIntervalMs: 1_000,
+        now: () => clock,
+      });
+      await settling.execute(create('pending-note'));
+      const cmd = note('pending-note', 'Priority raised from P3 to P1.');
+      // The same words, added by an earlier command two minutes before this one's first attempt.
+      await settling.execute(command('AddPagerNote', 'pending-note', { note: noteOf(cmd) }));
+      clock += 120_000;
+      const firstAttemptAt = new Date(clock);
+      clock += 10_000;
+      const startedAt = new Date(clock);
+      await expect(settling.reconcile(cmd, startedAt, firstAttemptAt)).rejects.toMatchObject({ name: 'DeliveryError', permanent: false, retryAfterMs: 1_000 });
+      clock += 30_000;
+      expect(await settling.reconcile(cmd, startedAt, firstAttemptAt)).toBeUndefined(); // it cannot be pending any more: add it
+      // Had it been added since the first attempt (by the first attempt, whose add was processed late), it would count.
+      og.state.action('notes', 'pending-note', 'alias', { note: noteOf(cmd) });
+      expect(await settling.reconcile(cmd, startedAt, firstAttemptAt)).toMatchObject({ type: 'PagerNoteAdded' });
+    });
+
+    it('reads page after page, newest first, until it finds the note or reaches the first attempt', async () => {
+      await notifier.execute(create('busy-alert'));
+      const cmd = note('busy-alert', 'the one');
+      const firstAttemptAt = new Date(Date.now() - 1_000);
+      og.state.action('notes', 'busy-alert', 'alias', { note: 'the one' });
+      for (let i = 0; i < 150; i++) og.state.action('notes', 'busy-alert', 'alias', { note: `later ${i}` });
+      expect(await notifier.reconcile(cmd, new Date(), firstAttemptAt)).toMatchObject({ type: 'PagerNoteAdded' });
+      const pages = og.state.calls.filter((c) => c.route === 'listNotes');
+      expect(pages).toHaveLength(2);
+      expect(new URL(pages[1]!.url, og.url).searchParams.get('offset')).toMatch(/^\d+_\d+$/);
+    });
+
+    it('a look-up the pager does not answer is tried again later; one refused for good, or no open alert, adds the note', async () => {
+      await notifier.execute(create('lookup-fails'));
+      const cmd = note('lookup-fails');
+      for (const status of [429, 500, 503]) {
+        og.state.failNext('listNotes', { status });
+        await expect(notifier.reconcile(cmd, new Date())).rejects.toMatchObject({ name: 'DeliveryError', permanent: false, httpStatus: status });
+      }
+      og.state.failNext('listNotes', { status: 403, body: { message: 'Forbidden', took: 0, requestId: 'r' } });
+      expect(await notifier.reconcile(cmd, new Date())).toBeUndefined();
+      expect(await notifier.reconcile(note('never-opened'), new Date())).toBeUndefined(); // its add fails as alert-not-open
+      expect(adds('lookup-fails')).toEqual([]);
+    });
+
+    it('with JSM, whose integration API cannot list notes, the note is added again (it may show twice)', async () => {
+      const jsm = new PagerNotifier({ provider: 'jsm', client: createPagerClient('jsm', { apiKey: og.apiKey, apiUrl: og.url }), statusPolls: 2, statusPollDelayMs: 10 });
+      await jsm.execute(create('jsm-noted'));
+      const cmd = note('jsm-noted');
+      og.state.failNext('notes', { status: 502, afterWork: true });
+      const err = (await jsm.execute(cmd).catch((e: unknown) => e)) as DeliveryError;
+      expect(mayHaveTakenEffect(err, jsm, cmd)).toBe(true);
+      expect(await jsm.reconcile(cmd, new Date(), new Date())).toBeUndefined();
+      expect(og.state.calls.filter((c) => c.route === 'listNotes')).toEqual([]);
+    });
   });
 
   it('describes in dry-run the exact request, under the JSM prefix for jsm', () => {

@@ -31,9 +31,9 @@ export interface PagerNotifierOptions {
   /** First wait between status polls; default 250 ms. */
   statusPollDelayMs?: number;
   /**
-   * How long after an attempt started a create it sent may still be pending (in flight, or queued at the pager: the
-   * API processes requests asynchronously), so that "no open alert with the alias" does not yet mean it never
-   * arrived; default DEFAULT_CREATE_SETTLE_MS.
+   * How long after an attempt started a create or a note it sent may still be pending (in flight, or queued at the
+   * pager: the API processes requests asynchronously), so that "no open alert with the alias" or "no such note" does
+   * not yet mean it never arrived; default DEFAULT_CREATE_SETTLE_MS.
    */
   createSettleMs?: number;
   /** While a create may be pending, how often the alias is looked up again; default DEFAULT_SETTLE_LOOKUP_INTERVAL_MS (1 s). */
@@ -44,6 +44,16 @@ export interface PagerNotifierOptions {
 
 /** See PagerNotifierOptions.createSettleMs (OPSGENIE_CREATE_SETTLE_MS). */
 export const DEFAULT_CREATE_SETTLE_MS = 30_000;
+
+/** How far before the first attempt a note it added may be dated (clock skew between the sink and the pager). */
+export const NOTE_LOOKBACK_MS = 60_000;
+/** How many pages of notes (100 each) a look-up reads, newest first, before it gives up reaching the first attempt. */
+export const NOTE_LOOKUP_MAX_PAGES = 10;
+/**
+ * How long after an attempt a note look-up that keeps running out of pages holds its command, and the commands after it
+ * in its partition, before the note is added anyway (as the Slack sink's look-ups do).
+ */
+export const UNFINISHED_NOTE_LOOKUP_GIVE_UP_MS = 15 * 60_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -117,10 +127,11 @@ export class PagerNotifier implements Notifier {
   readonly target = 'pager' as const;
   /**
    * A 500/502/504 is followed by the command at once, not by a look-up: the pager deduplicates a create by alias (a
-   * second one counts, it pages nobody again), a second close, acknowledge or priority changes nothing, and at worst a
-   * note shows twice. Looking first would hold a create for OPSGENIE_CREATE_SETTLE_MS (30 s): a page late.
+   * second one counts, it pages nobody again), a second close, acknowledge or priority changes nothing. Looking first
+   * would hold a create for OPSGENIE_CREATE_SETTLE_MS (30 s): a page late. Not a note: the pager adds every note it
+   * is sent, and one added before the 5xx was added twice; a note is looked for first (see reconcile).
    */
-  readonly repeatsSafelyAfterServerError = true;
+  readonly repeatsSafelyAfterServerError = (command: AnyEnvelope): boolean => command.type !== 'AddPagerNote';
   readonly handles: ReadonlySet<string> = new Set(Object.keys(OUTCOME_TYPE));
   private readonly polls: number;
   private readonly pollDelayMs: number;
@@ -291,7 +302,8 @@ export class PagerNotifier implements Notifier {
    * whether the effect already happened. A lookup that may succeed later (a timeout, a 5xx, a 429) throws: the
    * runner looks again after a back-off. Other lookup errors mean "unknown" → execute again, which is safe: create
    * is deduplicated by alias, close of a closed alias is treated as done, a second acknowledge changes nothing.
-   * Notes cannot be checked through this interface and are added again; with JSM, a close is sent again.
+   * With JSM, a close is sent again. A note is looked for among the alert's notes (see reconcileNote); with JSM, whose
+   * integration API cannot list them, it is added again.
    *
    * A create is asynchronous: the pager answers 202 and processes it later, and a request whose answer was lost
    * may not even have been read yet. "No open alert with the alias" therefore only counts once the earlier
@@ -299,9 +311,10 @@ export class PagerNotifier implements Notifier {
    * alias is looked up again every settleLookupIntervalMs (a retryable error with retryAfterMs: the runner waits),
    * so an alert whose create was slow to be processed is found, not created a second time.
    */
-  async reconcile(command: AnyEnvelope, startedAt?: Date): Promise<DeliveryOutcome | undefined> {
+  async reconcile(command: AnyEnvelope, startedAt?: Date, firstAttemptAt?: Date): Promise<DeliveryOutcome | undefined> {
     const type = command.type as PagerCommandType;
-    if (!this.opts.client || type === 'AddPagerNote') return undefined;
+    if (!this.opts.client) return undefined;
+    if (type === 'AddPagerNote') return this.reconcileNote(command, startedAt, firstAttemptAt);
     let open;
     try {
       open = await this.client.getOpenByAlias(command.alias);
@@ -326,6 +339,75 @@ export class PagerNotifier implements Notifier {
       return open.priority === (command.data as { priority: string }).priority ? this.outcome(command, undefined, open.id) : undefined;
     }
     return open?.acknowledged ? this.outcome(command, undefined, open.id) : undefined;
+  }
+
+  /**
+   * A note whose add got no answer, a 500/502/504, or was cut by a crash may have been added: the pager adds every note
+   * it is sent, so it is looked for first. The alert's notes are read newest first (List Alert Notes) back to
+   * NOTE_LOOKBACK_MS before the first attempt began; one with the exact text the command sends counts as this
+   * command's (any attempt's). Not found: the add may still be pending at the pager (it processes requests
+   * asynchronously), so, as for a create, it is only taken as never made createSettleMs after the last attempt began;
+   * until then the notes are read again every settleLookupIntervalMs. A look-up the pager does not answer (a timeout, a
+   * 5xx, a 429) throws (looked for again after a back-off); one refused for good, or a provider that cannot list notes
+   * (JSM's integration API), means "unknown": the note is added again, and may show twice. No open alert with the
+   * alias: there is nothing to add a note to, and the add says so (alert-not-open).
+   */
+  private async reconcileNote(command: AnyEnvelope, startedAt?: Date, firstAttemptAt?: Date): Promise<DeliveryOutcome | undefined> {
+    const client = this.client;
+    const { alias } = command;
+    if (!client.listNotes) {
+      this.opts.log?.warn({ commandId: command.id, alias }, `the ${this.opts.provider} API cannot list an alert's notes: a note whose add may have taken effect is added again (it may show twice)`);
+      return undefined;
+    }
+    const text = (command.data as { note: string }).note;
+    const from = firstAttemptAt ?? startedAt;
+    const since = from === undefined ? Number.NEGATIVE_INFINITY : from.getTime() - NOTE_LOOKBACK_MS;
+    let found: 'found' | 'absent' | 'no-alert' | 'unfinished' = 'unfinished';
+    try {
+      let offset: string | undefined;
+      for (let page = 0; page < NOTE_LOOKUP_MAX_PAGES && found === 'unfinished'; page++) {
+        const notes = await client.listNotes(alias, offset);
+        if (!notes) {
+          found = 'no-alert';
+          break;
+        }
+        for (const n of notes.notes) {
+          // Newest first: a note older than the first attempt, and every one after it, is another command's.
+          if (Date.parse(n.createdAt) < since) {
+            found = 'absent';
+            break;
+          }
+          if (n.note === text) {
+            found = 'found';
+            break;
+          }
+        }
+        if (found !== 'unfinished') break;
+        if (notes.next === undefined || notes.next === offset || notes.notes.length === 0) found = 'absent';
+        offset = notes.next;
+      }
+    } catch (err) {
+      // No answer (a timeout, a 5xx, a 429): still unknown, and a note added now could be the second. Looked for again later.
+      if (err instanceof DeliveryError && !err.permanent) throw err;
+      this.opts.log?.warn({ commandId: command.id, alias, error: (err as Error).message }, 'note look-up refused; adding the note again (it may show twice)');
+      return undefined;
+    }
+    if (found === 'found') {
+      this.opts.log?.info({ commandId: command.id, alias }, 'the note is on the alert already: not added again');
+      return this.outcome(command);
+    }
+    if (found === 'no-alert') return undefined;
+    if (found === 'unfinished') {
+      const lookingForMs = startedAt === undefined ? Number.POSITIVE_INFINITY : this.now() - startedAt.getTime();
+      if (lookingForMs < UNFINISHED_NOTE_LOOKUP_GIVE_UP_MS) {
+        throw new DeliveryError(`${this.opts.provider} list notes: ${NOTE_LOOKUP_MAX_PAGES} pages of notes on alias "${alias}" read without reaching the first attempt; looked for again later`, false);
+      }
+      this.opts.log?.warn({ commandId: command.id, alias, lookingForMs }, 'could not read back to the first attempt among the alert\'s notes; adding the note (it may show twice)');
+      return undefined;
+    }
+    const window = { settleMs: this.settleMs, lookAgainMs: this.settleLookupMs, now: this.now };
+    throwWhileSettling(startedAt, window, `no such note on the open ${this.opts.provider} alert with alias "${alias}"`);
+    return undefined;
   }
 
   dryRun(command: AnyEnvelope): DeliveryOutcome {
