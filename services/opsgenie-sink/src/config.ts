@@ -79,7 +79,7 @@ export interface OpsgenieSinkConfig {
   statusPollDelayMs?: number;
   /** Timeout of one HTTP request to the pager API. */
   requestTimeoutMs?: number;
-  /** OPSGENIE_CREATE_SETTLE_MS: how long a create whose answer was lost may still be pending at the pager (see PagerNotifier). */
+  /** OPSGENIE_CREATE_SETTLE_MS: how long a create or a note whose answer was lost may still be pending at the pager (see PagerNotifier). */
   createSettleMs?: number;
 }
 
