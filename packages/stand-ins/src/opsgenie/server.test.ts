@@ -292,6 +292,25 @@ describe('Opsgenie Alert API stand-in', () => {
     expect((await status(first.json.requestId)).data).toMatchObject({ isSuccess: true, alias: 'held' });
   });
 
+  it('holds the next close (holdNext): its status is 404 while a later create is processed first, into the still-open alert', async () => {
+    await call('POST', '/v2/alerts', { message: 'first', alias: 'flap' });
+    const [first] = og.state.alerts;
+    // Over HTTP, as a demo or a process-level test would set it.
+    expect((await call('POST', '/_stand-in/hold', { route: 'close' })).status).toBe(204);
+    const close = await call('POST', '/v2/alerts/flap/close?identifierType=alias', {});
+    expect(close.status).toBe(202);
+    expect((await call('GET', `/v2/alerts/requests/${close.json.requestId}`)).status).toBe(404);
+    const again = await call('POST', '/v2/alerts', { message: 'second occurrence', alias: 'flap' });
+    expect((await status(again.json.requestId)).data).toMatchObject({ isSuccess: true, alertId: first!.id });
+    expect(og.state.heldRequests).toBe(1);
+    expect((await call('POST', '/_stand-in/release')).status).toBe(204);
+    expect((await status(close.json.requestId)).data).toMatchObject({ isSuccess: true, action: 'Close', alertId: first!.id });
+    // The second occurrence counted on the old alert, which the close then closed: nothing is open for the alias.
+    expect(og.state.alerts).toEqual([expect.objectContaining({ alias: 'flap', count: 2, status: 'closed' })]);
+    expect(og.state.pendingRequests).toBe(0);
+    expect((await call('POST', '/_stand-in/hold', { route: 'nope' })).status).toBe(400);
+  });
+
   it('lists an alert\'s notes newest first by alias, in Opsgenie\'s shape, paged by offset, direction, limit and order', async () => {
     let clock = Date.parse('2026-11-22T08:00:00Z');
     await og.close();

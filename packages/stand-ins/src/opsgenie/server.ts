@@ -421,6 +421,18 @@ export function buildOpsgenieStandIn(opts: OpsgenieStandInOptions = {}): { app: 
     else state.failNext(route as OpsgenieRoute | '*', fault, b.times ?? 1);
     return reply.code(204).send();
   });
+  // Requests accepted but left unprocessed (status 404) while later ones are processed: see OpsgenieState.holdNext.
+  app.post('/_stand-in/hold', async (req, reply) => {
+    const b = (req.body ?? {}) as { route?: string; times?: number };
+    if (!OPSGENIE_ROUTES.includes(b.route as OpsgenieRoute)) return reply.code(400).send({ message: `route must be one of ${OPSGENIE_ROUTES.join(', ')}` });
+    if (b.times !== undefined && !(Number.isInteger(b.times) && b.times > 0)) return reply.code(400).send({ message: 'times must be a positive integer' });
+    state.holdNext(b.route as OpsgenieRoute, b.times ?? 1);
+    return reply.code(204).send();
+  });
+  app.post('/_stand-in/release', async (_req, reply) => {
+    state.releaseHeld();
+    return reply.code(204).send();
+  });
   app.delete('/_stand-in/faults', async (_req, reply) => {
     state.clearFaults();
     return reply.code(204).send();

@@ -91,6 +91,16 @@ export interface OpsgenieAlert {
 
 export type OpsgenieAction = 'Create' | 'Close' | 'Acknowledge' | 'UnAcknowledge' | 'AddNote' | 'UpdatePriority';
 
+/** The route each action is requested through (for holdNext). */
+const ROUTE_OF: Record<OpsgenieAction, OpsgenieRoute> = {
+  Create: 'create',
+  Close: 'close',
+  Acknowledge: 'acknowledge',
+  UnAcknowledge: 'unacknowledge',
+  AddNote: 'notes',
+  UpdatePriority: 'priority',
+};
+
 export interface OpsgenieRequest {
   requestId: string;
   action: OpsgenieAction;
@@ -164,6 +174,9 @@ export class OpsgenieState {
   private readonly timers = new Map<NodeJS.Timeout, () => void>();
   private readonly lostAnswers = new Map<OpsgenieRoute, number>();
   private readonly dropped = new Map<OpsgenieRoute, number>();
+  /** How many of the next accepted requests of each route are held (holdNext), and those held, in the order accepted. */
+  private readonly toHold = new Map<OpsgenieRoute, number>();
+  private readonly held: Array<() => void> = [];
   private tiny = 0;
   private noteSeq = 0;
   private readonly actionListeners: Array<(a: OpsgenieAlertAction) => void> = [];
@@ -219,13 +232,34 @@ export class OpsgenieState {
     return undefined;
   }
 
-  /** How many accepted requests wait to be processed (see processingDelayMs). */
-  get pendingRequests(): number {
-    return this.timers.size;
+  /**
+   * The next `times` requests to `route` are accepted (202) as usual but not processed until releaseHeld() (or
+   * processPending()): their request status answers 404 ("not processed yet") meanwhile, while the requests accepted
+   * after them are processed as usual. Opsgenie documents no order of processing, not even per alias: a close held
+   * here is processed after a create sent later for the same alias (which, the alert being still open, only counts).
+   */
+  holdNext(route: OpsgenieRoute, times = 1): void {
+    this.toHold.set(route, (this.toHold.get(route) ?? 0) + times);
   }
 
-  /** Processes every accepted request still waiting, now, in the order they were accepted. */
+  /** How many accepted requests are held by holdNext. */
+  get heldRequests(): number {
+    return this.held.length;
+  }
+
+  /** Processes the requests holdNext held, now, in the order they were accepted. */
+  releaseHeld(): void {
+    for (const run of this.held.splice(0)) run();
+  }
+
+  /** How many accepted requests wait to be processed (see processingDelayMs and holdNext). */
+  get pendingRequests(): number {
+    return this.timers.size + this.held.length;
+  }
+
+  /** Processes every accepted request still waiting, now: the held ones (holdNext), then the delayed ones, each in the order accepted. */
   processPending(): void {
+    this.releaseHeld();
     for (const [t, run] of [...this.timers]) {
       clearTimeout(t);
       this.timers.delete(t);
@@ -239,6 +273,7 @@ export class OpsgenieState {
     this.windows = [];
     this.lostAnswers.clear();
     this.dropped.clear();
+    this.toHold.clear();
   }
 
   takeFault(route: OpsgenieRoute): OpsgenieFault | undefined {
@@ -284,11 +319,13 @@ export class OpsgenieState {
     this.clearFaults();
     for (const t of this.timers.keys()) clearTimeout(t);
     this.timers.clear();
+    this.held.length = 0;
   }
 
   dispose(): void {
     for (const t of this.timers.keys()) clearTimeout(t);
     this.timers.clear();
+    this.held.length = 0;
   }
 
   /** Called after every Acknowledge or Close that changed an alert (the outgoing webhook listens here). */
@@ -326,7 +363,13 @@ export class OpsgenieState {
     const run = () => {
       Object.assign(record, apply(requestId), { processed: true, processedAt: this.now().toISOString() });
     };
-    if (this.processingDelayMs <= 0) run();
+    const route = ROUTE_OF[action];
+    const holds = this.toHold.get(route) ?? 0;
+    if (holds > 0) {
+      if (holds === 1) this.toHold.delete(route);
+      else this.toHold.set(route, holds - 1);
+      this.held.push(run);
+    } else if (this.processingDelayMs <= 0) run();
     else {
       const t = setTimeout(() => {
         this.timers.delete(t);
