@@ -116,9 +116,17 @@ export interface Notifier {
    * How long the command should wait before it is executed (0 or undefined: now), e.g. an update of a message the API
    * takes about one update a second of. A held command is neither executed nor recorded: its partition pauses there and
    * reads it again once the hold is over, with what came after it, so a later command of that batch that replaces the
-   * same message whole supersedes it; a crash meanwhile reads it again too.
+   * same message whole supersedes it; a crash meanwhile reads it again too. A promise when the notifier must ask first
+   * (e.g. whether an earlier request of the command's alias was processed yet); it should answer at once, without a
+   * promise, for the commands it has nothing to ask about. A rejection is retried like an infrastructure error.
    */
-  holdMs?(command: AnyEnvelope): number | undefined;
+  holdMs?(command: AnyEnvelope): number | undefined | Promise<number | undefined>;
+  /**
+   * The consumer was assigned partitions (at start, and after every rebalance), before any of their records is handled:
+   * a notifier that keeps in memory what it also wrote down durably reads it again here, as the partitions may have been
+   * another instance's until now.
+   */
+  partitionsAssigned?(partitions: readonly number[]): void;
   /**
    * Rows the sink keeps with the completion (e.g. a Slack thread's root ts): one statement, written in the same
    * statement as the completion, or undefined when this command keeps none.
@@ -314,6 +322,7 @@ export class SinkRunner {
       onAssigned: (assignment) => {
         const mine = new Set(assignment[opts.topic] ?? []);
         for (const [id, w] of this.waiting) if (!mine.has(w.partition)) this.waiting.delete(id);
+        opts.notifier.partitionsAssigned?.([...mine]);
       },
       handleBatch: async (batch) => {
         for (const [record, by] of supersededIn(batch.records, opts.notifier)) this.superseded.set(record, by);
@@ -460,7 +469,8 @@ export class SinkRunner {
 
     if (!this.opts.dryRun && !this.superseded.has(record)) {
       // Held: nothing recorded, nothing resolved; the batch read again after the hold may carry what supersedes it.
-      const holdMs = notifier.holdMs?.(command) ?? 0;
+      const hold = notifier.holdMs?.(command);
+      const holdMs = (hold instanceof Promise ? await hold : hold) ?? 0;
       if (holdMs > 0) {
         this.holds.inc({ sink: this.opts.name, command: command.type });
         return { retryInMs: holdMs, reason: `${command.type} ${command.id} held for ${Math.ceil(holdMs)} ms` };
