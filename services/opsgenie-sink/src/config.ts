@@ -81,6 +81,8 @@ export interface OpsgenieSinkConfig {
   requestTimeoutMs?: number;
   /** OPSGENIE_CREATE_SETTLE_MS: how long a create or a note whose answer was lost may still be pending at the pager (see PagerNotifier). */
   createSettleMs?: number;
+  /** While a create or a note may be pending, or a create waits for the close before it, how often to look again (default 1 s; tests use less). */
+  settleLookupIntervalMs?: number;
 }
 
 type Env = Record<string, string | undefined>;

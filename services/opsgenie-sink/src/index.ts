@@ -15,12 +15,14 @@ import { CommandLedger, SinkRunner, createSinkProducer, migrateLedger, sinkReadi
 import type { OpsgenieSinkConfig } from './config';
 import { createPagerClient } from './create-pager-client';
 import { PagerNotifier } from './notifier';
+import { migrateOpsgenieSink, UnconfirmedCloseStore } from './unconfirmed-closes';
 
 export type { OpsgenieSinkConfig } from './config';
 export { loadConfig } from './config';
 export type { PagerClient, PagerProvider } from './pager-client';
 export { createPagerClient } from './create-pager-client';
 export { PagerNotifier } from './notifier';
+export { migrateOpsgenieSink } from './unconfirmed-closes';
 
 export const SINK_NAME = 'opsgenie-sink';
 
@@ -64,6 +66,7 @@ export async function startOpsgenieSink(config: OpsgenieSinkConfig & StartOption
   try {
     await untilReachable('Postgres', () => ensureDatabase(config.databaseUrl, config.pgTimeouts), wait);
     await untilReachable('Postgres', () => migrateLedger(pool), wait);
+    await untilReachable('Postgres', () => migrateOpsgenieSink(pool), wait);
     const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: SINK_NAME, log });
     await untilReachable('Kafka', () => ensureTopics(kafka), wait);
     producer = createSinkProducer(kafka);
@@ -79,6 +82,8 @@ export async function startOpsgenieSink(config: OpsgenieSinkConfig & StartOption
       statusPolls: config.statusPolls,
       statusPollDelayMs: config.statusPollDelayMs,
       createSettleMs: config.createSettleMs,
+      ...(config.settleLookupIntervalMs !== undefined ? { settleLookupIntervalMs: config.settleLookupIntervalMs } : {}),
+      unconfirmedCloses: new UnconfirmedCloseStore(pool),
       log,
     });
     const sinkRunner = new SinkRunner({

@@ -4,6 +4,7 @@ import { mayHaveTakenEffect } from '@alertbus/sink-runtime';
 import { startOpsgenieStandIn, type OpsgenieStandIn } from '@alertbus/stand-ins';
 import { createPagerClient } from './create-pager-client';
 import { CreateUnconfirmed, PagerNotifier } from './notifier';
+import type { UnconfirmedClose, UnconfirmedCloseStore } from './unconfirmed-closes';
 
 const RULE = { path: 'default', rulesVersion: 'v' };
 
@@ -332,5 +333,129 @@ describe('PagerNotifier: an OPSGENIE_API_URL that routes nowhere (404) delays pa
     const err = await notifier.execute(command('AcknowledgePagerAlert', 'gone')).catch((e: unknown) => e);
     expect(err).toMatchObject({ permanent: true, httpStatus: 404 });
     expect(notifier.keyProblem()).toBeUndefined();
+  });
+});
+
+describe('PagerNotifier: a create waits for the close before it whose status is still unknown (a flapping alert)', () => {
+  const SETTLE_MS = 30_000;
+  let clock: number;
+  const fakeStore = (closes: UnconfirmedClose[] = []) => ({
+    load: jest.fn(async () => closes),
+    saveStatement: jest.fn((c: UnconfirmedClose) => ({ text: 'save', values: [c.alias, c.commandId, c.requestId, c.acceptedAtMs] })),
+    forgetStatement: jest.fn((alias: string, commandId: string) => ({ text: 'forget', values: [alias, commandId] })),
+  });
+  const flapping = (store?: ReturnType<typeof fakeStore>, provider: 'opsgenie' | 'jsm' = 'opsgenie') =>
+    new PagerNotifier({
+      provider,
+      client: createPagerClient(provider, { apiKey: og.apiKey, apiUrl: og.url }),
+      statusPolls: 2,
+      statusPollDelayMs: 10,
+      createSettleMs: SETTLE_MS,
+      settleLookupIntervalMs: 250,
+      now: () => clock,
+      ...(store ? { unconfirmedCloses: store as unknown as UnconfirmedCloseStore } : {}),
+    });
+  const statusCalls = () => og.state.calls.filter((c) => c.route === 'requestStatus').length;
+
+  beforeEach(() => {
+    clock = Date.parse('2026-12-07T09:00:00Z');
+  });
+
+  it('a close confirmed by its polls costs a create nothing: not held, answered at once, nothing written', async () => {
+    const store = fakeStore();
+    const n = flapping(store);
+    const alias = 'flap-confirmed';
+    n.partitionsAssigned(); // at start: what is written down is read once
+    await n.execute(create(alias));
+    const close = command('ClosePagerAlert', alias);
+    const closed = await n.execute(close);
+    expect(n.persist(close, closed)).toBeUndefined();
+    const calls = statusCalls();
+    expect(n.holdMs(create(alias))).toBeUndefined();
+    expect(n.holdMs(command('AddPagerNote', alias, { note: 'n' }))).toBeUndefined();
+    expect(statusCalls()).toBe(calls);
+    expect(store.load).toHaveBeenCalledTimes(1);
+  });
+
+  it.each(['opsgenie', 'jsm'] as const)('%s: held while the close is not processed, sent once it is; written down with the close, deleted with the create', async (provider) => {
+    const store = fakeStore();
+    const n = flapping(store, provider);
+    const alias = `flap-held-${provider}`;
+    await n.execute(create(alias));
+    og.state.holdNext('close');
+    const close = command('ClosePagerAlert', alias);
+    const closed = await n.execute(close);
+    expect(closed.data).toEqual({ provider, requestId: expect.any(String) });
+    const requestId = closed.data.requestId as string;
+    expect(n.persist(close, closed)).toEqual({ text: 'save', values: [alias, close.id, requestId, clock] });
+
+    const create2 = create(alias);
+    await expect(n.holdMs(create2)).resolves.toBe(250);
+    clock += SETTLE_MS - 100;
+    await expect(n.holdMs(create2)).resolves.toBe(100); // never past the window
+    og.state.releaseHeld();
+    await expect(n.holdMs(create2)).resolves.toBe(0);
+    expect(n.holdMs(create(alias))).toBeUndefined(); // confirmed: the alias holds nothing any more
+    const created = await n.execute(create2);
+    expect(n.persist(create2, created)).toEqual({ text: 'forget', values: [alias, close.id] });
+    expect(og.state.alerts.filter((a) => a.alias === alias)).toEqual([
+      expect.objectContaining({ status: 'closed', count: 1 }),
+      expect.objectContaining({ status: 'open', count: 1 }),
+    ]);
+  });
+
+  it('not held once OPSGENIE_CREATE_SETTLE_MS has passed since the close was accepted: no status asked', async () => {
+    const n = flapping();
+    const alias = 'flap-window';
+    await n.execute(create(alias));
+    og.state.holdNext('close');
+    await n.execute(command('ClosePagerAlert', alias));
+    clock += SETTLE_MS;
+    const calls = statusCalls();
+    await expect(n.holdMs(create(alias))).resolves.toBe(0);
+    expect(statusCalls()).toBe(calls);
+  });
+
+  it('a status call refused for good lets the create go; one that gets no answer (503) holds it again', async () => {
+    const n = flapping();
+    const alias = 'flap-status-fails';
+    await n.execute(create(alias));
+    og.state.holdNext('close');
+    await n.execute(command('ClosePagerAlert', alias));
+    og.state.failNext('requestStatus', { status: 503, body: { message: 'Service Unavailable' } });
+    await expect(n.holdMs(create(alias))).resolves.toBe(250);
+    og.state.failNext('requestStatus', { status: 403, body: { message: 'You do not have the right to perform this action', took: 0, requestId: 'r' } });
+    await expect(n.holdMs(create(alias))).resolves.toBe(0);
+    expect(n.holdMs(create(alias))).toBeUndefined();
+  });
+
+  it('after a partition assignment, the closes written down (by this process before a restart, or by another instance) are read before a create decides', async () => {
+    const alias = 'flap-restart';
+    const old = flapping();
+    await old.execute(create(alias));
+    og.state.holdNext('close');
+    const close = command('ClosePagerAlert', alias);
+    const closed = await old.execute(close);
+    const written: UnconfirmedClose = { alias, commandId: close.id, requestId: closed.data.requestId as string, acceptedAtMs: clock };
+
+    const store = fakeStore([written]);
+    const n = flapping(store);
+    n.partitionsAssigned();
+    expect(store.load).toHaveBeenCalledWith(clock - SETTLE_MS);
+    await expect(n.holdMs(create(alias))).resolves.toBe(250);
+    expect(n.holdMs(create('another-alias'))).toBeUndefined(); // read once per assignment
+    og.state.releaseHeld();
+    await expect(n.holdMs(create(alias))).resolves.toBe(0);
+  });
+
+  it('a read that fails (Postgres) fails the create\'s hold (retried as an infrastructure fault), which reads again rather than go without', async () => {
+    const store = fakeStore();
+    store.load.mockRejectedValueOnce(new Error('connection refused'));
+    const n = flapping(store);
+    n.partitionsAssigned();
+    await expect(n.holdMs(create('flap-pg'))).rejects.toThrow('connection refused');
+    await expect(n.holdMs(create('flap-pg'))).resolves.toBe(0);
+    expect(store.load).toHaveBeenCalledTimes(2);
+    expect(n.holdMs(create('flap-pg'))).toBeUndefined();
   });
 });

@@ -1,8 +1,9 @@
 import { DeliveryError, type Logger } from '@alertbus/common';
 import type { AnyEnvelope, EventType, PagerCommandType, PagerPriority } from '@alertbus/schemas';
-import { DEFAULT_SETTLE_LOOKUP_INTERVAL_MS, throwWhileSettling, type DeliveryOutcome, type Notifier } from '@alertbus/sink-runtime';
+import { DEFAULT_SETTLE_LOOKUP_INTERVAL_MS, throwWhileSettling, type DeliveryOutcome, type KeptRows, type Notifier } from '@alertbus/sink-runtime';
 import type { PagerClient, PagerProvider } from './pager-client';
 import { actionBody, createBody, describeRequest } from './requests';
+import type { UnconfirmedClose, UnconfirmedCloseStore } from './unconfirmed-closes';
 import type { Accepted, RequestStatus } from './wire';
 
 /** The delivery event each pager command produces. */
@@ -38,6 +39,11 @@ export interface PagerNotifierOptions {
   createSettleMs?: number;
   /** While a create may be pending, how often the alias is looked up again; default DEFAULT_SETTLE_LOOKUP_INTERVAL_MS (1 s). */
   settleLookupIntervalMs?: number;
+  /**
+   * Where closes whose status stayed unknown are written down (with their completion) and read back on every partition
+   * assignment; absent, they are kept in memory only (a restart forgets them).
+   */
+  unconfirmedCloses?: UnconfirmedCloseStore;
   log?: Logger;
   now?: () => number;
 }
@@ -139,6 +145,14 @@ export class PagerNotifier implements Notifier {
   private readonly settleMs: number;
   private readonly settleLookupMs: number;
   private readonly now: () => number;
+  /** By alias: its last close whose status stayed unknown after the polls, while it may hold a create back. */
+  private readonly unconfirmed = new Map<string, UnconfirmedClose>();
+  /** Creates that a close no longer holds back, with that close (its row is deleted with the create's completion). */
+  private readonly releasedBy = new Map<string, UnconfirmedClose>();
+  /** Whether `unconfirmed` holds what the store has since the last partition assignment; the read under way. */
+  private loaded = false;
+  private loading: Promise<void> | undefined;
+  private generation = 0;
 
   constructor(private readonly opts: PagerNotifierOptions) {
     this.polls = opts.statusPolls ?? 4;
@@ -146,6 +160,107 @@ export class PagerNotifier implements Notifier {
     this.settleMs = opts.createSettleMs ?? DEFAULT_CREATE_SETTLE_MS;
     this.settleLookupMs = opts.settleLookupIntervalMs ?? DEFAULT_SETTLE_LOOKUP_INTERVAL_MS;
     this.now = opts.now ?? Date.now;
+    this.loaded = !opts.unconfirmedCloses;
+  }
+
+  /** Partitions were assigned (at start, after a rebalance): what other instances wrote down is read before any create. */
+  partitionsAssigned(): void {
+    if (!this.opts.unconfirmedCloses || !this.opts.client) return;
+    this.generation += 1;
+    this.loaded = false;
+    this.loading = undefined;
+    this.ensureLoaded().catch((err: Error) => this.opts.log?.warn({ error: err.message }, 'reading the unconfirmed closes failed; read again before the next create'));
+  }
+
+  private ensureLoaded(): Promise<void> {
+    if (this.loaded || !this.opts.unconfirmedCloses) return Promise.resolve();
+    if (this.loading) return this.loading;
+    const generation = this.generation;
+    const loading = this.opts.unconfirmedCloses.load(this.now() - this.settleMs).then(
+      (closes) => {
+        if (generation !== this.generation) return this.ensureLoaded();
+        for (const c of closes) {
+          const known = this.unconfirmed.get(c.alias);
+          if (!known || known.acceptedAtMs < c.acceptedAtMs) this.unconfirmed.set(c.alias, c);
+        }
+        this.loaded = true;
+        this.loading = undefined;
+        return undefined;
+      },
+      (err: unknown) => {
+        if (this.loading === loading) this.loading = undefined;
+        throw err;
+      },
+    );
+    this.loading = loading;
+    return loading;
+  }
+
+  /**
+   * A create for an alias whose last close was accepted but not known to be processed waits until it is: Opsgenie (and
+   * JSM) process requests asynchronously, in no documented order, and a create processed before the close would only
+   * count on the still-open alert, which the close then closes — the new occurrence's page lost. The close's request
+   * status is asked again every settleLookupIntervalMs; the create goes out once it is processed (whatever its result),
+   * once createSettleMs (OPSGENIE_CREATE_SETTLE_MS) has passed since the close was accepted, or when the status call is
+   * refused for good. Every other command, and a create with no such close (the normal case), is not held: answered at
+   * once, from memory. After a partition assignment the first create waits for the written-down closes to be read.
+   */
+  holdMs(command: AnyEnvelope): number | undefined | Promise<number> {
+    if (command.type !== 'CreatePagerAlert' || !this.opts.client) return undefined;
+    if (!this.loaded) return this.ensureLoaded().then(() => this.holdForClose(command));
+    return this.unconfirmed.has(command.alias) ? this.holdForClose(command) : undefined;
+  }
+
+  private async holdForClose(command: AnyEnvelope): Promise<number> {
+    const { alias } = command;
+    const close = this.unconfirmed.get(alias);
+    if (!close) return 0;
+    const leftMs = close.acceptedAtMs + this.settleMs - this.now();
+    const release = (why: string) => {
+      this.unconfirmed.delete(alias);
+      this.releasedBy.set(command.id, close);
+      this.opts.log?.info({ commandId: command.id, alias, closeCommandId: close.commandId, requestId: close.requestId }, `create sent: the close before it ${why}`);
+      return 0;
+    };
+    if (leftMs <= 0) return release('can no longer be pending (OPSGENIE_CREATE_SETTLE_MS)');
+    let status: RequestStatus | undefined;
+    try {
+      status = await this.client.requestStatus(close.requestId);
+    } catch (err) {
+      if (err instanceof DeliveryError && err.permanent) return release(`cannot be checked (${err.message})`);
+      // No answer: asked again, within the window.
+      const again = Math.max(this.settleLookupMs, err instanceof DeliveryError ? (err.retryAfterMs ?? 0) : 0);
+      this.opts.log?.warn({ commandId: command.id, alias, requestId: close.requestId, error: (err as Error).message }, 'the status of the close before a create could not be read; asking again');
+      return Math.min(leftMs, again);
+    }
+    if (status) return release(`was processed (${status.status})`);
+    this.opts.log?.info(
+      { commandId: command.id, alias, closeCommandId: close.commandId, requestId: close.requestId, waitsAtMostMs: leftMs },
+      'create held: the close before it for the same alias is not processed yet',
+    );
+    return Math.min(leftMs, this.settleLookupMs);
+  }
+
+  /**
+   * Kept with a completion: a close whose status stayed unknown is written down (so a restart or a rebalance before the
+   * next create for its alias does not forget it); a create it held back, or a later close whose outcome is known,
+   * deletes it. Nothing for every other completion.
+   */
+  persist(command: AnyEnvelope, _outcome: DeliveryOutcome): KeptRows | undefined {
+    const store = this.opts.unconfirmedCloses;
+    if (command.type === 'CreatePagerAlert') {
+      const close = this.releasedBy.get(command.id);
+      if (!close) return undefined;
+      this.releasedBy.delete(command.id);
+      return store?.forgetStatement(close.alias, close.commandId);
+    }
+    if (command.type !== 'ClosePagerAlert') return undefined;
+    const close = this.unconfirmed.get(command.alias);
+    if (!close) return undefined;
+    if (close.commandId === command.id) return store?.saveStatement(close);
+    // A later close whose outcome is known: the earlier one no longer decides when a create may go.
+    this.unconfirmed.delete(command.alias);
+    return store?.forgetStatement(close.alias, close.commandId);
   }
 
   private get client(): PagerClient {
@@ -197,6 +312,7 @@ export class PagerNotifier implements Notifier {
     const { alias } = command;
     const data = command.data as { note?: string; user?: string };
     let accepted: Accepted;
+    let acceptedAtMs = 0;
     switch (type) {
       case 'CreatePagerAlert':
         accepted = await this.client.create(createBody(alias, (command as AnyEnvelope & { type: 'CreatePagerAlert' }).data));
@@ -204,6 +320,7 @@ export class PagerNotifier implements Notifier {
       case 'ClosePagerAlert':
         try {
           accepted = await this.client.close(alias, actionBody(data));
+          acceptedAtMs = this.now();
         } catch (err) {
           // The same answer given at once rather than through the request status: a 404 that says the alert does not
           // exist. The state the close asks for holds; dead-lettering it would leave a resolved incident "failed".
@@ -240,6 +357,15 @@ export class PagerNotifier implements Notifier {
     }
 
     const { status, unknowable } = await this.confirm(accepted.requestId, command);
+    if (!status && !unknowable && type === 'ClosePagerAlert') {
+      // Accepted, maybe not processed yet: a create for the alias sent now could be processed first, only count on the
+      // still-open alert, and be closed with it. The next create for the alias confirms this close first (see holdMs).
+      this.unconfirmed.set(alias, { alias, commandId: command.id, requestId: accepted.requestId, acceptedAtMs });
+      this.opts.log?.info(
+        { commandId: command.id, alias, requestId: accepted.requestId },
+        'close accepted but not processed yet: the next create for the alias waits until it is (or OPSGENIE_CREATE_SETTLE_MS has passed)',
+      );
+    }
     if (!status && type === 'CreatePagerAlert') {
       if (!unknowable) {
         throw new CreateUnconfirmed(

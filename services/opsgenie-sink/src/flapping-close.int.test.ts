@@ -1,0 +1,172 @@
+/**
+ * A flapping alert: resolved, then firing again within seconds. The router sends ClosePagerAlert for the old occurrence,
+ * then CreatePagerAlert for the new one, with the same alias, in the same partition. The pager answers both 202 and
+ * processes them asynchronously, in no documented order: were the create processed before the close, it would only
+ * count on the still-open old alert (nobody paged), and the close would then close that alert: the new occurrence's page
+ * lost. A close whose request status was still unknown after its polls is therefore confirmed before the next create for
+ * its alias goes out — also after a restart of the sink in between. Real Kafka and Postgres, the sink with its runner,
+ * the Opsgenie stand-in over HTTP (the close held unprocessed, as a slow pager would).
+ */
+import { createPool, type Pool } from '@alertbus/common';
+import { EventProducer } from '@alertbus/kafka';
+import { deriveId, TOPICS, type AnyEnvelope } from '@alertbus/schemas';
+import { startOpsgenieStandIn, type OpsgenieStandIn } from '@alertbus/stand-ins';
+import type { Kafka } from 'kafkajs';
+import { dropTestDatabase } from '../../../test/support/db';
+import { readTopic, testKafka } from '../../../test/support/kafka';
+import { waitFor } from '../../../test/support/wait';
+import type { OpsgenieSinkConfig } from './config';
+import { startOpsgenieSink, type OpsgenieSink } from './index';
+import { createCommand, pagerCommand, testSinkConfig } from './test-support/commands';
+
+let kafka: Kafka;
+let producer: EventProducer;
+let og: OpsgenieStandIn;
+let sink: OpsgenieSink | undefined;
+let pool: Pool;
+
+/** Longer than any test runs: the wait for the close is ended by the close, not by the window. */
+const HELD_MS = 60 * 60_000;
+
+const startSink = async (overrides: Partial<OpsgenieSinkConfig> = {}) => {
+  await sink?.close();
+  sink = await startOpsgenieSink(testSinkConfig(og, { statusPolls: 2, settleLookupIntervalMs: 100, ...overrides }));
+};
+
+async function resultOf(cmd: AnyEnvelope): Promise<AnyEnvelope> {
+  const r = await waitFor(
+    async () => (await readTopic(kafka, TOPICS.deliveries)).find((x) => x.event?.causationId === cmd.id && x.event.type !== 'DeliveryDelayed'),
+    { timeoutMs: 60_000, intervalMs: 200, what: `the result of ${cmd.type} ${cmd.id}` },
+  );
+  return r.event!;
+}
+
+const occurrence = (alias: string, n: number) => ({ incidentId: deriveId('incident', alias, n) });
+const creates = (alias: string) => og.state.calls.filter((c) => c.route === 'create' && (c.body as { alias?: string } | undefined)?.alias === alias);
+const statusCalls = (requestId: string) => og.state.calls.filter((c) => c.route === 'requestStatus' && c.url.includes(requestId));
+const alertsOf = (alias: string) => og.state.alerts.filter((a) => a.alias === alias);
+const writtenDown = async (alias: string) =>
+  (await pool.query('SELECT request_id FROM pager_unconfirmed_closes WHERE alias = $1', [alias])).rows.map((r: { request_id: string }) => r.request_id);
+
+/** The first occurrence paged, through the sink: one open alert. */
+async function firstOccurrence(alias: string): Promise<string> {
+  const create1 = createCommand(alias, occurrence(alias, 1));
+  await producer.send([create1]);
+  expect(await resultOf(create1)).toMatchObject({ type: 'PagerAlertCreated' });
+  expect(alertsOf(alias)).toEqual([expect.objectContaining({ status: 'open', count: 1 })]);
+  return alertsOf(alias)[0]!.id;
+}
+
+/**
+ * The new occurrence paged: the old alert closed (counted once), a new one open, created by the second create, which
+ * went out only after the close was processed.
+ */
+async function expectSecondOccurrencePaged(alias: string, firstId: string, create2: AnyEnvelope): Promise<void> {
+  const result = await resultOf(create2);
+  const alerts = alertsOf(alias);
+  expect(alerts).toEqual([
+    expect.objectContaining({ id: firstId, status: 'closed', count: 1 }),
+    expect.objectContaining({ status: 'open', count: 1 }),
+  ]);
+  expect(result).toMatchObject({ type: 'PagerAlertCreated', data: { alertId: alerts[1]!.id } });
+  expect(creates(alias)).toHaveLength(2);
+}
+
+beforeAll(async () => {
+  kafka = await testKafka('opsgenie-flapping-close');
+  producer = new EventProducer(kafka);
+  await producer.connect();
+  og = await startOpsgenieStandIn();
+  pool = createPool(process.env.DATABASE_URL!, 1);
+});
+
+afterAll(async () => {
+  await sink?.close();
+  await producer?.disconnect();
+  await og?.close();
+  await pool?.end();
+  await dropTestDatabase();
+});
+
+afterEach(() => {
+  og.state.processPending();
+  og.state.clearFaults();
+});
+
+test.each(['opsgenie', 'jsm'] as const)(
+  '%s: a create right after a close whose status is still unknown waits until the close is processed: the new occurrence is paged',
+  async (provider) => {
+    await startSink({ provider, createSettleMs: HELD_MS });
+    const alias = `alertmanager:flapping-${provider}`;
+    const firstId = await firstOccurrence(alias);
+
+    og.state.holdNext('close');
+    const close1 = pagerCommand('ClosePagerAlert', alias, occurrence(alias, 1));
+    const create2 = createCommand(alias, occurrence(alias, 2));
+    await producer.send([close1, create2]);
+    const closed = await resultOf(close1);
+    // Accepted, status unknown after the polls: recorded with the requestId only (the partition moves on).
+    expect(closed).toMatchObject({ type: 'PagerAlertClosed', data: { requestId: expect.any(String) } });
+    expect(closed.data).not.toHaveProperty('alertId');
+    const closeRequest = (closed.data as { requestId: string }).requestId;
+    // Written down with the close's completion, for a restart or a rebalance.
+    expect(await writtenDown(alias)).toEqual([closeRequest]);
+
+    // The create asks for the close's status again while the close is held (or, unguarded, goes out at once).
+    await waitFor(async () => statusCalls(closeRequest).length >= 5 || creates(alias).length >= 2, {
+      timeoutMs: 60_000,
+      what: 'the close looked up again before the create (or the create sent)',
+    });
+    const createsWhileClosePending = creates(alias).length;
+
+    og.state.releaseHeld();
+    await expectSecondOccurrencePaged(alias, firstId, create2);
+    expect(createsWhileClosePending).toBe(1);
+    // Deleted with the create's completion.
+    expect(await writtenDown(alias)).toEqual([]);
+  },
+);
+
+test('a close left unconfirmed before a restart of the sink is still confirmed before the next create for its alias', async () => {
+  await startSink({ createSettleMs: HELD_MS });
+  const alias = 'alertmanager:flapping-restart';
+  const firstId = await firstOccurrence(alias);
+
+  og.state.holdNext('close');
+  const close1 = pagerCommand('ClosePagerAlert', alias, occurrence(alias, 1));
+  await producer.send([close1]);
+  const closeRequest = ((await resultOf(close1)).data as { requestId: string }).requestId;
+
+  // A new process: nothing of the first one's memory, only what it wrote down.
+  await startSink({ createSettleMs: HELD_MS });
+  const before = statusCalls(closeRequest).length;
+  const create2 = createCommand(alias, occurrence(alias, 2));
+  await producer.send([create2]);
+  await waitFor(async () => statusCalls(closeRequest).length >= before + 3 || creates(alias).length >= 2, {
+    timeoutMs: 60_000,
+    what: 'the close looked up again after the restart (or the create sent)',
+  });
+  const createsWhileClosePending = creates(alias).length;
+
+  og.state.releaseHeld();
+  await expectSecondOccurrencePaged(alias, firstId, create2);
+  expect(createsWhileClosePending).toBe(1);
+});
+
+test('a close still not processed when OPSGENIE_CREATE_SETTLE_MS has passed since it was accepted holds the create no longer', async () => {
+  const settleMs = 1_500;
+  await startSink({ createSettleMs: settleMs });
+  const alias = 'alertmanager:flapping-window';
+  await firstOccurrence(alias);
+
+  og.state.holdNext('close');
+  const close1 = pagerCommand('ClosePagerAlert', alias, occurrence(alias, 1));
+  const create2 = createCommand(alias, occurrence(alias, 2));
+  await producer.send([close1, create2]);
+  expect(await resultOf(create2)).toMatchObject({ type: 'PagerAlertCreated' });
+  const closeCall = og.state.calls.find((c) => c.route === 'close' && c.identifier === alias)!;
+  const create2Call = creates(alias)[1]!;
+  // Sent once the window after the close's 202 was over (the close's answer came a little after the call was logged).
+  expect(Date.parse(create2Call.at) - Date.parse(closeCall.at)).toBeGreaterThanOrEqual(settleMs - 100);
+  expect(statusCalls(closeCall.requestId!).length).toBeGreaterThanOrEqual(3);
+});

@@ -1,0 +1,56 @@
+import { join } from 'node:path';
+import { loadMigrations, migrate, type Pool } from '@alertbus/common';
+import type { KeptRows } from '@alertbus/sink-runtime';
+
+/** A close the pager accepted (202) whose request status was still unknown after the polls. */
+export interface UnconfirmedClose {
+  alias: string;
+  commandId: string;
+  requestId: string;
+  /** When the 202 came (epoch ms): the settle window runs from here. */
+  acceptedAtMs: number;
+}
+
+export const OPSGENIE_SINK_MIGRATIONS_OWNER = 'opsgenie-sink';
+
+export async function migrateOpsgenieSink(pool: Pool): Promise<void> {
+  await migrate(pool, OPSGENIE_SINK_MIGRATIONS_OWNER, loadMigrations(join(__dirname, '..', 'migrations')));
+}
+
+/**
+ * The durable side of the notifier's unconfirmed closes (pager_unconfirmed_closes): written with the close's completion
+ * (the same statement as its ledger row), read back when partitions are assigned, so a restart or a rebalance between a
+ * close and the next create for its alias does not forget that the close may still be pending at the pager.
+ */
+export class UnconfirmedCloseStore {
+  constructor(private readonly pool: Pool) {}
+
+  /** Kept with the close's completion: the last unconfirmed close of its alias. */
+  saveStatement(close: UnconfirmedClose): KeptRows {
+    return {
+      text: `INSERT INTO pager_unconfirmed_closes (alias, command_id, request_id, accepted_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (alias) DO UPDATE SET command_id = EXCLUDED.command_id, request_id = EXCLUDED.request_id, accepted_at = EXCLUDED.accepted_at`,
+      values: [close.alias, close.commandId, close.requestId, new Date(close.acceptedAtMs)],
+    };
+  }
+
+  /** Kept with a completion after which the close `closeCommandId` of the alias no longer matters (and not a later one). */
+  forgetStatement(alias: string, closeCommandId: string): KeptRows {
+    return { text: 'DELETE FROM pager_unconfirmed_closes WHERE alias = $1 AND command_id = $2', values: [alias, closeCommandId] };
+  }
+
+  /** The closes accepted since `sinceMs` (those older can no longer hold a create back, and are deleted), in one round trip. */
+  async load(sinceMs: number): Promise<UnconfirmedClose[]> {
+    const { rows } = await this.pool.query(
+      `WITH gone AS (DELETE FROM pager_unconfirmed_closes WHERE accepted_at < $1)
+       SELECT alias, command_id, request_id, accepted_at FROM pager_unconfirmed_closes WHERE accepted_at >= $1`,
+      [new Date(sinceMs)],
+    );
+    return rows.map((r: { alias: string; command_id: string; request_id: string; accepted_at: Date }) => ({
+      alias: r.alias,
+      commandId: r.command_id,
+      requestId: r.request_id,
+      acceptedAtMs: r.accepted_at.getTime(),
+    }));
+  }
+}
