@@ -127,7 +127,9 @@ export class CreateUnconfirmed extends DeliveryError {
  * A status still unknown after the polls (404: not processed yet; or the status call got no answer) counts as success
  * with the requestId only for a close, an acknowledge, a note or a priority (the request was accepted; sending a note
  * again would add it twice). Not for a create: a page that may not exist is never recorded as created (see
- * CreateUnconfirmed).
+ * CreateUnconfirmed). Such a close is kept per alias (in memory, and written down with its completion): the next create
+ * for the alias waits until it is processed (see holdMs), or a flapping alert's new occurrence could be counted on the
+ * old alert and closed with it.
  */
 export class PagerNotifier implements Notifier {
   readonly target = 'pager' as const;
