@@ -351,8 +351,10 @@ function resolve(out: Outputs, input: AlertInput, r: Route, s: AliasState, neigh
     ...(endsAt !== undefined ? { endsAt } : {}),
   });
   const resolvedState = folded(out, s)!;
-  const resolved = incidentView(resolvedState);
   if (s.slackChannel !== undefined) {
+    // The view only for the thread's reply and root: a storm member has no thread, and its view (the links' credentials
+    // redacted, a regex pass each) was made and dropped at every resolve.
+    const resolved = incidentView(resolvedState);
     out.add('PostSlackMessage', {
       incidentId: s.incidentId,
       rule: r.rule,
