@@ -16,6 +16,7 @@ import { readTopic, testKafka } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import type { OpsgenieSinkConfig } from './config';
 import { startOpsgenieSink, type OpsgenieSink } from './index';
+import { resultOf as resultOfCommand } from './test-support/results';
 import { createCommand, testSinkConfig } from './test-support/commands';
 
 let kafka: Kafka;
@@ -32,13 +33,7 @@ const startSink = async (overrides: Partial<OpsgenieSinkConfig>) => {
   sink = await startOpsgenieSink(testSinkConfig(og, { statusPolls: 2, ...overrides }));
 };
 
-async function resultOf(cmd: AnyEnvelope): Promise<AnyEnvelope> {
-  const r = await waitFor(
-    async () => (await readTopic(kafka, TOPICS.deliveries)).find((x) => x.event?.causationId === cmd.id && x.event.type !== 'DeliveryDelayed'),
-    { timeoutMs: 60_000, intervalMs: 200, what: `the result of ${cmd.type} ${cmd.id}` },
-  );
-  return r.event!;
-}
+const resultOf = (cmd: AnyEnvelope) => resultOfCommand(kafka, cmd);
 
 const creates = (alias: string) => og.state.calls.filter((c) => c.route === 'create' && (c.body as { alias?: string } | undefined)?.alias === alias);
 const lookups = (alias: string) => og.state.calls.filter((c) => c.route === 'getAlert' && c.identifier === alias);
