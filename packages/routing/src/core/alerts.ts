@@ -90,34 +90,45 @@ const pagesGrouped = (r: Route, storm: Storm | undefined): boolean =>
  * of n incidents costs about log2(n) pager calls.
  */
 function pageStorm(out: Outputs, input: AlertInput, r: Route, storm: Storm, members: StormMembers, incidentId: string): void {
-  const pager = r.pager!;
-  const a = input.data;
   if (members.pagedOpen === 1) {
-    out.add(
-      'CreatePagerAlert',
-      {
-        incidentId: storm.id,
-        rule: r.rule,
-        message: pagerMessage(stormPageMessage(storm, a.title)),
-        description: stormPageDescription(storm),
-        priority: pager.priority,
-        tags: pagerTags([...pager.tags, 'alert-storm']),
-        responders: [...pager.responders],
-        details: pagerDetails(a.labels, {
-          alertbus_storm: storm.id,
-          alertbus_storm_channel: storm.channel,
-          alertbus_storm_since: storm.since,
-          alertbus_alias: input.alias,
-          alertbus_incident: incidentId,
-          alertbus_rule: r.rule.name ?? r.rule.path,
-        }),
-        source: `alertbus/${a.source}`,
-      },
-      storm.alias,
-    );
+    const a = input.data;
+    createStormPage(out, r, storm, { title: a.title, labels: a.labels, source: a.source, alias: input.alias, incidentId }, r.pager!.priority);
   } else if (isPowerOfTwo(members.paged)) {
-    out.add('AddPagerNote', { incidentId: storm.id, rule: r.rule, note: stormPageNote(storm, members, a.title) }, storm.alias);
+    out.add('AddPagerNote', { incidentId: storm.id, rule: r.rule, note: stormPageNote(storm, members, input.data.title) }, storm.alias);
   }
+}
+
+/** The storm's pager alert, made for `first`, the incident it is created for, with its route's pager settings. */
+function createStormPage(
+  out: Outputs,
+  r: Route,
+  storm: Storm,
+  first: { title: string; labels: Readonly<Record<string, string>>; source: string; alias: string; incidentId: string },
+  priority: PagerPriority,
+): void {
+  const pager = r.pager!;
+  out.add(
+    'CreatePagerAlert',
+    {
+      incidentId: storm.id,
+      rule: r.rule,
+      message: pagerMessage(stormPageMessage(storm, first.title)),
+      description: stormPageDescription(storm),
+      priority,
+      tags: pagerTags([...pager.tags, 'alert-storm']),
+      responders: [...pager.responders],
+      details: pagerDetails(first.labels, {
+        alertbus_storm: storm.id,
+        alertbus_storm_channel: storm.channel,
+        alertbus_storm_since: storm.since,
+        alertbus_alias: first.alias,
+        alertbus_incident: first.incidentId,
+        alertbus_rule: r.rule.name ?? r.rule.path,
+      }),
+      source: `alertbus/${first.source}`,
+    },
+    storm.alias,
+  );
 }
 
 const isPowerOfTwo = (n: number) => n > 1 && (n & (n - 1)) === 0;
