@@ -417,6 +417,38 @@ export function stormOnResolve(out: Outputs, s: AliasState, resolvedState: Alias
 }
 
 /**
+ * A storm member resolved by a Close of the storm's pager alert in the pager (a PagerActionForwarded, decided at
+ * `closedAtMs`, the Close's time): when it was the last open member paging through that alert that opened at or before
+ * the Close, and members that opened after it are still open, the storm's alert is created again, as the first of them
+ * would have created it. Those members joined while the Close's resolves were still being decided (on other
+ * partitions): they saw the closed alert's members open and only added notes to it, and as they stay open the storm's
+ * count of open grouped members never came back to 1, so nobody was paged for the rest of the storm. The decision that
+ * resolves the Close's last member creates it, once: the forwards of the others still found it open, and a member that
+ * joins after this decision counts this one and only adds notes. Each router decides from what it holds, so two
+ * routers may both create it; the pager deduplicates a create by alias while its alert is open.
+ */
+export function stormPageAfterClose(out: Outputs, resolvedState: AliasState, rules: CompiledRules, neighbours: Neighbours, at: At, closedAtMs: number): void {
+  const st = resolvedState.storm;
+  if (st?.pageGrouped !== true) return;
+  const storm = stormOf(st.channel, st.since, { threshold: st.threshold, window: st.window, windowMs: windowMsOf(st.window) });
+  const members = stormMembers(neighbours, storm, resolvedState, at);
+  if (members.pagedOpen === 0) return;
+  // Oldest first: the first open member paging through the storm's alert says whether the Close's members are all
+  // resolved (it opened after the Close) or not (it opened at or before it, and its forwarded Close is still to come).
+  for (const m of members.members) {
+    if (m.status === 'resolved' || m.paged || m.storm?.id !== storm.id || m.storm.pageGrouped !== true) continue;
+    if (Date.parse(m.openedAt) <= closedAtMs) return;
+    const routable: RoutableAlert = { labels: m.labels, source: m.source, severity: m.severity, status: 'firing', alias: m.alias };
+    const r = route(rules, routable, matchLabels(routable));
+    if (r.drop || r.pager === undefined) return;
+    // At the priority the members that joined it recorded for the storm's alert (what decides whether a later member
+    // outranks it), which is the first of them's own when it created it.
+    createStormPage(out, r, storm, m, m.storm.pagePriority ?? r.pager.priority);
+    return;
+  }
+}
+
+/**
  * A resolve of an earlier occurrence, delivered late (the other Alertmanager of a pair, a retried webhook): the alert
  * it resolves ended (its endsAt) before the open occurrence started (the startsAt that opened it). Closing the open
  * incident would silence an alert still firing until the sender's next repeat, hours later. Both times are needed:

@@ -1,7 +1,7 @@
 import type { AliasState, DecisionReason, Envelope, PagerProvider, RuleRef } from '@alertbus/schemas';
 import type { CompiledRules } from '../rules/types';
 import { isIncidentState, type RouterState } from '../state';
-import { stormOnAcknowledge, stormOnResolve, stormOnUnacknowledge } from './alerts';
+import { stormOnAcknowledge, stormOnResolve, stormOnUnacknowledge, stormPageAfterClose } from './alerts';
 import type { DecisionContext } from './context';
 import { incidentFacts } from './incident-facts';
 import { NO_NEIGHBOURS, type At } from './neighbours';
@@ -125,7 +125,8 @@ export function decidePagerAction(
   }
   // A storm's grouped pager alert closed in the pager: on to each open incident paging through it, which it resolves
   // there, as a Close of a shared alert does. The storm's next incident then pages again; before, it only added notes
-  // to the closed alert, and nobody was paged for the rest of the storm.
+  // to the closed alert, and nobody was paged for the rest of the storm. One that joins while those resolves are still
+  // being decided is paged by the last of them (stormPageAfterClose).
   const storm = input.type === 'PagerActionReceived' && what === 'resolve' ? stormOfKey(input.alias) : undefined;
   if (storm !== undefined && input.type === 'PagerActionReceived') {
     if (isOwnPagerAction(input)) suppress(out, input, 'own-action', refOf(undefined, rules), undefined);
@@ -211,6 +212,11 @@ function resolve(out: Outputs, input: AnyPagerAction, s: AliasState, rules: Comp
   });
   const resolved = out.folded(s) as AliasState;
   stormOnResolve(out, s, resolved, s.rule, ctx.neighbours ?? NO_NEIGHBOURS, atOf(input, ctx));
+  // Resolved by a Close of its storm's alert (the forward carries the Close's time): members that joined the storm
+  // while the Close's resolves were being decided may need that alert again.
+  if (input.type === 'PagerActionForwarded' && pagesThroughStorm(s, input.data.pagerAlias)) {
+    stormPageAfterClose(out, resolved, rules, ctx.neighbours ?? NO_NEIGHBOURS, atOf(input, ctx), Date.parse(input.recordedAt));
+  }
   reply(out, s, pagerResolvedText(provider, user, s.title));
   if (s.slackChannel !== undefined) out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: s.rule, ...renderRoot(incidentView(resolved), [], { historyUrl: rules.historyPublicUrl }) });
 }
