@@ -431,21 +431,31 @@ export function stormPageAfterClose(out: Outputs, resolvedState: AliasState, rul
   const st = resolvedState.storm;
   if (st?.pageGrouped !== true) return;
   const storm = stormOf(st.channel, st.since, { threshold: st.threshold, window: st.window, windowMs: windowMsOf(st.window) });
-  const members = stormMembers(neighbours, storm, resolvedState, at);
-  if (members.pagedOpen === 0) return;
-  // Oldest first: the first open member paging through the storm's alert says whether the Close's members are all
-  // resolved (it opened after the Close) or not (it opened at or before it, and its forwarded Close is still to come).
-  for (const m of members.members) {
-    if (m.status === 'resolved' || m.paged || m.storm?.id !== storm.id || m.storm.pageGrouped !== true) continue;
-    if (Date.parse(m.openedAt) <= closedAtMs) return;
-    const routable: RoutableAlert = { labels: m.labels, source: m.source, severity: m.severity, status: 'firing', alias: m.alias };
-    const r = route(rules, routable, matchLabels(routable));
-    if (r.drop || r.pager === undefined) return;
-    // At the priority the members that joined it recorded for the storm's alert (what decides whether a later member
-    // outranks it), which is the first of them's own when it created it.
-    createStormPage(out, r, storm, m, m.storm.pagePriority ?? r.pager.priority);
-    return;
+  const { pagedOpen } = stormMembers(neighbours, storm, resolvedState, at);
+  if (pagedOpen === 0) return;
+  // Those that opened after the Close, oldest first (this one, resolved, in place of what the index holds for it): when
+  // they are all the storm's open grouped members, none that opened at or before it is left for its resolves.
+  let after = 0;
+  let first: AliasState | undefined;
+  for (const m of openedAfter(neighbours, storm, closedAtMs, at)) {
+    if (m.alias === resolvedState.alias || m.storm?.id !== storm.id || m.storm.pageGrouped !== true || m.status === 'resolved') continue;
+    after += 1;
+    // The first of them paging through the storm's alert only (one raised to a page of its own keeps that page).
+    if (first === undefined && !m.paged) first = m;
   }
+  if (after !== pagedOpen || first === undefined) return;
+  const routable: RoutableAlert = { labels: first.labels, source: first.source, severity: first.severity, status: 'firing', alias: first.alias };
+  const r = route(rules, routable, matchLabels(routable));
+  if (r.drop || r.pager === undefined) return;
+  // At the priority the members that joined it recorded for the storm's alert (what decides whether a later member
+  // outranks it), which is the first of them's own when it created it.
+  createStormPage(out, r, storm, first, first.storm!.pagePriority ?? r.pager.priority);
+}
+
+/** The members of `storm` that opened after `afterMs`, oldest first. */
+function openedAfter(neighbours: Neighbours, storm: Storm, afterMs: number, at: At): Iterable<AliasState> {
+  if (neighbours.stormMembersOpenedAfter) return neighbours.stormMembersOpenedAfter(storm.id, storm.channel, afterMs, at);
+  return [...neighbours.stormMembers(storm.id, storm.channel, at).members].filter((m) => Date.parse(m.openedAt) > afterMs);
 }
 
 /**

@@ -50,6 +50,11 @@ export interface Neighbours {
   stormWindow(channel: string, alias: string, fromMs: number, toMs: number, at: At): StormWindow;
   /** The incidents gathered into storm `id` of `channel`. */
   stormMembers(id: string, channel: string, at: At): StormMembers;
+  /**
+   * Those of them opened after `afterMs`, oldest first, found without reading the others: what a Close of the storm's
+   * pager alert at `afterMs` did not reach (alerts.ts, stormPageAfterClose). Without it, stormMembers is read through.
+   */
+  stormMembersOpenedAfter?(id: string, channel: string, afterMs: number, at: At): Iterable<AliasState>;
 }
 
 export const NO_NEIGHBOURS: Neighbours = {
@@ -659,6 +664,18 @@ export class StateIndex implements Neighbours {
       pagedOpen: paged.filter(isOpen).length,
       ...(lastChangeMs !== undefined ? { lastChangeMs } : {}),
     };
+  }
+
+  *stormMembersOpenedAfter(id: string, _channel: string, afterMs: number, at: At): IterableIterator<AliasState> {
+    const book = this.stormBooks.get(id);
+    if (!book) return;
+    // Members are in openedAt order, which `ms` (openedAt's number) keeps: a binary search, then only the later ones.
+    const { members } = book;
+    const ms = this.fields.ms;
+    for (let i = members.firstIndex((e) => ms[e]! > afterMs); i < members.size; i++) {
+      const s = this.readAgain(members.at(i)!);
+      if (liveState(s, at.atMs, at.retentionMs)) yield s;
+    }
   }
 
   /** Every storm with a member held, as its summary is named (what the router's ticker looks through). */

@@ -5,7 +5,8 @@
  * alert again for it; before, nobody was paged for the rest of the storm while it stayed open.
  */
 import { deriveId, validateEnvelope, type AnyEnvelope } from '@alertbus/schemas';
-import type { RouterInput } from '../decider';
+import { decide, type RouterInput } from '../decider';
+import type { Neighbours } from './neighbours';
 import { firing, MINUTE, resolved, T0 } from '../test-support/alerts';
 import { pagerAction } from '../test-support/pager';
 import { rulesFrom } from '../test-support/scenario';
@@ -108,5 +109,20 @@ describe('an incident joining a storm while a Close of its alert is still being 
     // a5's forward again (a redelivery): already resolved, nothing more.
     const again = r.decide(forwards[1]!);
     expect(again.events.map((e) => [e.type, (e.data as { reason?: string }).reason])).toEqual([['EventSuppressed', 'already-resolved']]);
+  });
+
+  test('neighbours that cannot list a storm\'s later members alone decide the same, reading all of them', () => {
+    const { r, forwards } = closedStorm();
+    r.decide(open('a6', 6 * MINUTE + 1_000));
+    r.decide(forwards[0]!);
+    const all: Neighbours = {
+      get: (alias) => r.states.get(alias),
+      inhibitor: (...a) => r.states.inhibitor(...a),
+      stormWindow: (...a) => r.states.stormWindow(...a),
+      stormMembers: (...a) => r.states.stormMembers(...a),
+    };
+    const plain = decide(forwards[1]!, r.state('am:a5'), rules, { neighbours: all });
+    expect(shape(plain.events)).toEqual([['CreatePagerAlert', storm.alias]]);
+    expect(plain.events).toEqual(r.decide(forwards[1]!).events);
   });
 });
