@@ -104,6 +104,13 @@ export const PagerActionForwarded = Type.Object(
     ...pagerActionFields,
     receivedId: Type.String({ minLength: 1, description: 'Id of the PagerActionReceived forwarded.' }),
     incidentId: Type.String({ minLength: 1, description: 'The occurrence the pager alias was linked to.' }),
+    stormReachedUpTo: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description:
+          "A Close of a storm's pager alert: when the latest-opened of the incidents it was forwarded to opened. One opened later was not reached by it (it joined while the Close's resolves were being decided).",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -417,27 +417,28 @@ export function stormOnResolve(out: Outputs, s: AliasState, resolvedState: Alias
 }
 
 /**
- * A storm member resolved by a Close of the storm's pager alert in the pager (a PagerActionForwarded, decided at
- * `closedAtMs`, the Close's time): when it was the last open member paging through that alert that opened at or before
- * the Close, and members that opened after it are still open, the storm's alert is created again, as the first of them
- * would have created it. Those members joined while the Close's resolves were still being decided (on other
+ * A storm member resolved by a Close of the storm's pager alert in the pager (a PagerActionForwarded). `reachedUpToMs`
+ * is when the latest-opened of the incidents the Close was forwarded to opened (the Close's own time in a forward
+ * written before that was recorded): a member opened later was not reached by it. When this was the last open member
+ * paging through that alert that the Close reached, and members it did not reach are still open, the storm's alert is
+ * created again, as the first of them would have created it. Those members joined while the Close's resolves were still being decided (on other
  * partitions): they saw the closed alert's members open and only added notes to it, and as they stay open the storm's
  * count of open grouped members never came back to 1, so nobody was paged for the rest of the storm. The decision that
  * resolves the Close's last member creates it, once: the forwards of the others still found it open, and a member that
  * joins after this decision counts this one and only adds notes. Each router decides from what it holds, so two
  * routers may both create it; the pager deduplicates a create by alias while its alert is open.
  */
-export function stormPageAfterClose(out: Outputs, resolvedState: AliasState, rules: CompiledRules, neighbours: Neighbours, at: At, closedAtMs: number): void {
+export function stormPageAfterClose(out: Outputs, resolvedState: AliasState, rules: CompiledRules, neighbours: Neighbours, at: At, reachedUpToMs: number): void {
   const st = resolvedState.storm;
   if (st?.pageGrouped !== true) return;
   const storm = stormOf(st.channel, st.since, { threshold: st.threshold, window: st.window, windowMs: windowMsOf(st.window) });
   const { pagedOpen } = stormMembers(neighbours, storm, resolvedState, at);
   if (pagedOpen === 0) return;
-  // Those that opened after the Close, oldest first (this one, resolved, in place of what the index holds for it): when
-  // they are all the storm's open grouped members, none that opened at or before it is left for its resolves.
+  // Those the Close did not reach, oldest first (this one, resolved, in place of what the index holds for it): when
+  // they are all the storm's open grouped members, none it reached is left for its resolves.
   let after = 0;
   let first: AliasState | undefined;
-  for (const m of openedAfter(neighbours, storm, closedAtMs, at)) {
+  for (const m of openedAfter(neighbours, storm, reachedUpToMs, at)) {
     if (m.alias === resolvedState.alias || m.storm?.id !== storm.id || m.storm.pageGrouped !== true || m.status === 'resolved') continue;
     after += 1;
     // The first of them paging through the storm's alert only (one raised to a page of its own keeps that page).

@@ -130,7 +130,13 @@ export function decidePagerAction(
   const storm = input.type === 'PagerActionReceived' && what === 'resolve' ? stormOfKey(input.alias) : undefined;
   if (storm !== undefined && input.type === 'PagerActionReceived') {
     if (isOwnPagerAction(input)) suppress(out, input, 'own-action', refOf(undefined, rules), undefined);
-    else forwardPagerAction(out, input, groupedOpenMembers(storm, ctx, atOf(input, ctx)));
+    else {
+      const members = groupedOpenMembers(storm, ctx, atOf(input, ctx));
+      // The latest opening among them: a member that opened later was not reached (even one received before the Close,
+      // whose partition was behind), and one received after the Close but decided before it was (stormPageAfterClose).
+      const latest = members.reduce<string | undefined>((m, x) => (m === undefined || x.openedAt > m ? x.openedAt : m), undefined);
+      forwardPagerAction(out, input, members, latest !== undefined ? { stormReachedUpTo: latest } : {});
+    }
     if (out.events.length === 0) suppress(out, input, 'no-incident', refOf(undefined, rules), undefined);
     return { events: out.events, state };
   }
@@ -157,11 +163,11 @@ export function decidePagerAction(
 }
 
 /** The open incidents a storm gathered that page through its grouped alert only (one raised to a page of its own keeps it). */
-function groupedOpenMembers(storm: { channel: string; id: string }, ctx: PagerActionContext, at: At): Array<{ alias: string; incidentId: string }> {
-  const out: Array<{ alias: string; incidentId: string }> = [];
+function groupedOpenMembers(storm: { channel: string; id: string }, ctx: PagerActionContext, at: At): Array<{ alias: string; incidentId: string; openedAt: string }> {
+  const out: Array<{ alias: string; incidentId: string; openedAt: string }> = [];
   for (const m of (ctx.neighbours ?? NO_NEIGHBOURS).stormMembers(storm.id, storm.channel, at).members) {
     if (m.storm?.id === storm.id && pagesThroughStorm(m, stormSummaryKey(m.storm.channel, m.storm.since)) && m.status !== 'resolved') {
-      out.push({ alias: m.alias, incidentId: m.incidentId });
+      out.push({ alias: m.alias, incidentId: m.incidentId, openedAt: m.openedAt });
     }
   }
   return out;
@@ -215,7 +221,10 @@ function resolve(out: Outputs, input: AnyPagerAction, s: AliasState, rules: Comp
   // Resolved by a Close of its storm's alert (the forward carries the Close's time): members that joined the storm
   // while the Close's resolves were being decided may need that alert again.
   if (input.type === 'PagerActionForwarded' && pagesThroughStorm(s, input.data.pagerAlias)) {
-    stormPageAfterClose(out, resolved, rules, ctx.neighbours ?? NO_NEIGHBOURS, atOf(input, ctx), Date.parse(input.recordedAt));
+    // Not reached by the Close: opened after every incident it was forwarded to (a forward written before that bound was
+    // recorded: opened after the Close).
+    const reachedUpTo = Date.parse(input.data.stormReachedUpTo ?? input.recordedAt);
+    stormPageAfterClose(out, resolved, rules, ctx.neighbours ?? NO_NEIGHBOURS, atOf(input, ctx), reachedUpTo);
   }
   reply(out, s, pagerResolvedText(provider, user, s.title));
   if (s.slackChannel !== undefined) out.add('UpdateSlackMessage', { incidentId: s.incidentId, rule: s.rule, ...renderRoot(incidentView(resolved), [], { historyUrl: rules.historyPublicUrl }) });

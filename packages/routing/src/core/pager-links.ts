@@ -76,9 +76,14 @@ export function isOwnPagerAction(input: Envelope<'PagerActionReceived'>): boolea
  * The action, sent on to each incident linked to the pager alias it arrived at, where it is decided as an action on the
  * incident's own pager alert. Ids derive from the action's, so deciding it again writes the same records.
  */
-export function forwardPagerAction(out: Outputs, input: Envelope<'PagerActionReceived'>, links: PagerAliasState['links']): void {
+export function forwardPagerAction(
+  out: Outputs,
+  input: Envelope<'PagerActionReceived'>,
+  links: PagerAliasState['links'],
+  extra: { stormReachedUpTo?: string } = {},
+): void {
   const { raw: _raw, sanitised: _sanitised, ...action } = input.data;
-  for (const link of links) out.add('PagerActionForwarded', { ...action, receivedId: input.id, incidentId: link.incidentId }, link.alias);
+  for (const link of links) out.add('PagerActionForwarded', { ...action, receivedId: input.id, incidentId: link.incidentId, ...extra }, link.alias);
 }
 
 /** The note of the close of an incident's pager alert when its alert resolved at the source. */

@@ -111,6 +111,41 @@ describe('an incident joining a storm while a Close of its alert is still being 
     expect(again.events.map((e) => [e.type, (e.data as { reason?: string }).reason])).toEqual([['EventSuppressed', 'already-resolved']]);
   });
 
+  test('the forwards name the latest opening the Close reached', () => {
+    const { forwards } = closedStorm();
+    expect(forwards.map((f) => (f.data as { stormReachedUpTo?: string }).stormReachedUpTo)).toEqual([iso(4 * MINUTE), iso(4 * MINUTE)]);
+  });
+
+  test('a member received after the Close but decided before it is reached by it: its resolves page nobody again', () => {
+    const r = new Replayer(rules);
+    for (const i of [...calm, open('a4', 3 * MINUTE), open('a5', 4 * MINUTE)]) r.decide(i);
+    // a6's partition was ahead of the storm's: decided before the Close, though the Close was received first.
+    r.decide(open('a6', 6 * MINUTE + 1_000));
+    const closed = r.decide(pagerAction('Close', storm.alias, { at: 6 * MINUTE, user: 'jane' }));
+    expect(closed.events.map((e) => e.alias)).toEqual(['am:a4', 'am:a5', 'am:a6']);
+    const decided = (closed.events as RouterInput[]).flatMap((f) => r.decide(f).events);
+    expect(decided.filter((e) => e.type === 'IncidentResolved').map((e) => e.alias)).toEqual(['am:a4', 'am:a5', 'am:a6']);
+    expect(shape(decided).filter(([type]) => type === 'CreatePagerAlert')).toEqual([]);
+  });
+
+  test('a member received before the Close but decided after it (its partition behind) is not reached: it is paged', () => {
+    const { r, forwards } = closedStorm();
+    r.decide(open('a6', 6 * MINUTE - 1_000));
+    const decided = forwards.flatMap((f) => r.decide(f).events);
+    expect(shape(decided)).toEqual([['CreatePagerAlert', storm.alias]]);
+    expect(pages(decided)[0]!.data).toMatchObject({ details: expect.objectContaining({ alertbus_alias: 'am:a6' }) });
+  });
+
+  test('a forward written before the bound was recorded counts what opened after the Close as not reached', () => {
+    const { r, forwards } = closedStorm();
+    r.decide(open('a6', 6 * MINUTE + 1_000));
+    const old = forwards.map((f) => {
+      const { stormReachedUpTo: _bound, ...data } = f.data as { stormReachedUpTo?: string };
+      return { ...f, data } as RouterInput;
+    });
+    expect(shape(old.flatMap((f) => r.decide(f).events))).toEqual([['CreatePagerAlert', storm.alias]]);
+  });
+
   test('neighbours that cannot list a storm\'s later members alone decide the same, reading all of them', () => {
     const { r, forwards } = closedStorm();
     r.decide(open('a6', 6 * MINUTE + 1_000));
