@@ -179,6 +179,14 @@ export const QUIET_COMMIT_DELAY_MS = 500;
 const asksOthers = (record: ConsumedRecord) => record.topic === TOPICS.alertsReceived || record.topic === TOPICS.routerTicks;
 
 /**
+ * Whether deciding the record may look at the silences: an alert's or a tick's, and a Slack input's (`/alertbus
+ * silences` lists them, `unsilence <id>` ends one: decided before the reader had read an accepted silence, it answered
+ * "I know of no silence" and wrote nothing, and the silence muted on). Slack's inputs are few; one look-up of the
+ * silences topic's end per fetch of them.
+ */
+const asksSilences = (record: ConsumedRecord) => asksOthers(record) || record.topic === TOPICS.slackReceived;
+
+/**
  * Whether the key's state is on router.shared.v1 for the other instances' decisions: an incident, or a firing kept as
  * an inhibitor (SuppressedFiring).
  */
@@ -255,13 +263,14 @@ export class RouterProcessor {
       // The silences' end (and the shared facts', with other instances) is looked up as soon as a batch is fetched, while
       // it waits for its partition's turn; its catch-up then waits only for what that look-up found.
       onFetched: (_partition, fetch) => {
-        if (!fetch.records.some(asksOthers)) return;
+        if (!fetch.records.some(asksSilences)) return;
         this.opts.silences?.lookAhead?.(fetch.fetchedAt);
-        if (this.held.size < KEYED_PARTITIONS) this.opts.shared?.lookAhead?.(fetch.fetchedAt);
+        if (this.held.size < KEYED_PARTITIONS && fetch.records.some(asksOthers)) this.opts.shared?.lookAhead?.(fetch.fetchedAt);
       },
       prepare: async (_partition, fetch) => {
-        if (!fetch.records.some(asksOthers)) return;
-        await Promise.all([this.catchUpSilences(fetch.fetchedAt), this.catchUpShared(fetch.fetchedAt)]);
+        if (!fetch.records.some(asksSilences)) return;
+        const others = fetch.records.some(asksOthers);
+        await Promise.all([this.catchUpSilences(fetch.fetchedAt), others ? this.catchUpShared(fetch.fetchedAt) : undefined]);
       },
       // Synchronous: a pipelined batch is decided and registered in one go (see TransactionalProcessor).
       handleBatch: (records, partition) => this.handleBatch(records, partition),
