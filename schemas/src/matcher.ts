@@ -124,10 +124,37 @@ const PROBES = [
 export const matchesAnyValue = (m: Matcher): boolean => PROBES.every((v) => matches(m, { [m.name]: v }));
 
 /**
- * A matcher that lets (nearly) every alert through: it accepts a missing label, or any value the label holds. A
- * silence of only such matchers silences everything: the history API wants `allowAll` for it, a slash command refuses it.
+ * Names whose values a silence sees are alertbus's own, not the alert's labels of that name (the router's matchers see
+ * the pseudo-labels over the labels): only firing alerts are checked against silences, each from one of the webhooks.
  */
-export const unselective = (m: Matcher): boolean => matchesEmpty(m) || matchesAnyValue(m);
+const SILENCE_PSEUDO_VALUES: Readonly<Record<string, readonly string[]>> = {
+  status: ['firing'],
+  source: ['alertmanager', 'grafana', 'generic'],
+};
+const pseudoValuesOf = (m: Matcher): readonly string[] | undefined =>
+  Object.hasOwn(SILENCE_PSEUDO_VALUES, m.name) ? SILENCE_PSEUDO_VALUES[m.name] : undefined;
+
+/**
+ * A matcher that lets (nearly) every alert through: it accepts a missing label, or any value the label holds; on
+ * `status` or `source`, every value a silence sees there (`status="firing"` mutes every alert). A silence of only such
+ * matchers silences everything: the history API wants `allowAll` for it, a slash command refuses it.
+ */
+export const unselective = (m: Matcher): boolean => {
+  const only = pseudoValuesOf(m);
+  if (only) return only.every((v) => matches(m, { [m.name]: v }));
+  return matchesEmpty(m) || matchesAnyValue(m);
+};
+
+/**
+ * Why a silence's matcher on `status` or `source` can match no alert, or null: those names hold alertbus's values
+ * (status `firing`; source `alertmanager`, `grafana`, `generic`), so `status="500"`, meant for an alert's own label of
+ * that name, would let every alert through while people believe it muted.
+ */
+export function silencePseudoLabelProblem(m: Matcher): string | null {
+  const only = pseudoValuesOf(m);
+  if (!only || only.some((v) => matches(m, { [m.name]: v }))) return null;
+  return `${m.name} is alertbus's own: silences see ${only.map((v) => `${m.name}="${v}"`).join(', ')} there, never an alert's label of that name, so this matcher would match no alert`;
+}
 
 /** Whether the matcher is a regex (`=~`, `!~`): those count against PATTERN_LIMITS.maxPerList. */
 export const isRegexMatcher = (m: Matcher): boolean => m.op === '=~' || m.op === '!~';

@@ -77,6 +77,9 @@ describe('slash command text → subcommand', () => {
     // Each matches any value the label holds: every alert that has the label, which is every alert.
     ['silence alertname=~".+" for 30d', 'silence', 'would silence every alert'],
     ['silence alertname!="" env=~".*" for 1h', 'silence', 'would silence every alert'],
+    // status is alertbus's own to a silence (every alert it sees is firing), and so is source.
+    ['silence status="firing" for 30d', 'silence', 'would silence every alert'],
+    ['silence alertname="HighErrorRate" status="500" for 1h', 'silence', '`status="500"`: status is alertbus\'s own: silences see status="firing" there, never an alert\'s label of that name, so this matcher would match no alert'],
     // Single quotes (or Slack's curly ones) would be part of the value: the silence would match nothing.
     ["silence alertname=\"DiskFull\" env='prod' for 1h", 'silence', 'single quotes are part of the value here, so it would match nothing: write `env="prod"`'],
     ['silence alertname=”DiskFull” env=‘prod’ for 1h', 'silence', 'write `env="prod"`'],

@@ -2,7 +2,7 @@
  * What a slash command (`/alertbus …`) asks for, parsed from its text. Pure; shared by ingest (which keys the
  * record by the incident an `ack` / `resolve` names) and the router (which decides it).
  */
-import { formatDuration, parseDuration, parseMatcher, regexCountProblem, unselective } from '@alertbus/schemas';
+import { formatDuration, parseDuration, parseMatcher, regexCountProblem, silencePseudoLabelProblem, unselective } from '@alertbus/schemas';
 import { escapeMrkdwn } from '../core/text';
 import { parseCommand } from './commands';
 
@@ -103,6 +103,8 @@ function parseSilence(args: string[], comment: string | undefined, maxMs: number
     }
     const p = parseMatcher(t);
     if (!p.ok) return invalid('silence', `\`${escapeMrkdwn(t)}\`: ${escapeMrkdwn(p.error)}`);
+    const never = silencePseudoLabelProblem(p.matcher);
+    if (never) return invalid('silence', `\`${escapeMrkdwn(t)}\`: ${escapeMrkdwn(never)}`);
     parsed.push(p.matcher);
   }
   const tooMany = regexCountProblem(parsed);

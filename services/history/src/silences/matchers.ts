@@ -2,7 +2,7 @@
  * Alertmanager's matcher syntax (`name="value"`, `!=`, `=~`, `!~`), checked when a silence is created so a
  * typo is refused at the API instead of silencing nothing (or everything) in the router.
  */
-import { parseMatcher, regexCountProblem, unselective, type Matcher } from '@alertbus/schemas';
+import { parseMatcher, regexCountProblem, silencePseudoLabelProblem, unselective, type Matcher } from '@alertbus/schemas';
 
 export { parseMatcher, type Matcher };
 
@@ -14,6 +14,8 @@ export function checkMatchers(texts: readonly string[]): CheckedMatchers {
   for (const text of texts) {
     const parsed = parseMatcher(text);
     if (!parsed.ok) return parsed;
+    const never = silencePseudoLabelProblem(parsed.matcher);
+    if (never) return { ok: false, error: `${text}: ${never}` };
     matchers.push(parsed.matcher);
   }
   const tooMany = regexCountProblem(matchers);

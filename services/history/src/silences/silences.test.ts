@@ -33,6 +33,9 @@ describe('matchers', () => {
     [['alertname=~".*"'], 'any value, or none'],
     [['alertname=~"(.+)"', 'severity!~"nothing"'], 'written differently'],
     [[], 'no matchers at all'],
+    // status and source are alertbus's own to a silence: every alert checked is firing, from one of the webhooks.
+    [['status="firing"'], 'every alert a silence sees is firing'],
+    [['source=~"alertmanager|grafana|generic"'], 'every source'],
   ])('%j silences every alert (%s)', (matchers) => {
     expect(checkMatchers(matchers)).toMatchObject({ ok: true, silencesEverything: true });
   });
@@ -46,6 +49,19 @@ describe('matchers', () => {
     [['severity!~".*"']],
   ])('%j selects', (matchers) => {
     expect(checkMatchers(matchers)).toMatchObject({ ok: true, silencesEverything: false });
+  });
+
+  it.each([[['alertname="HighErrorRate"', 'status="500"']], [['source="billing"']], [['status="resolved"']]])(
+    '%j is refused: status and source hold alertbus\'s values, so it would mute nothing',
+    (matchers) => {
+      const checked = checkMatchers(matchers);
+      expect(checked).toEqual({ ok: false, error: expect.stringMatching(/^(status|source)="[a-z0-9]+": (status|source) is alertbus's own: silences see .* so this matcher would match no alert$/) });
+    },
+  );
+
+  it('a source alertbus has, or one of several, selects', () => {
+    expect(checkMatchers(['source="grafana"'])).toMatchObject({ ok: true, silencesEverything: false });
+    expect(checkMatchers(['source=~"grafana|billing"', 'team="db"'])).toMatchObject({ ok: true, silencesEverything: false });
   });
 
   it('regexes are RE2, as in Alertmanager and the router: backtracking-prone ones are fine, lookaround is refused, 20 per silence', () => {
