@@ -106,6 +106,23 @@ test("a completion is one statement, with or without rows of the sink's own", as
   expect((await pool.query('SELECT n FROM ledger_test_kept WHERE command_id = $1', [withRows.id])).rows).toEqual([{ n: 1 }]);
 });
 
+test('a completion may keep several statements of the sink (an insert, and a delete of rows gone out of date): still one statement', async () => {
+  await pool.query('CREATE TABLE IF NOT EXISTS ledger_test_kept (command_id text PRIMARY KEY, n int NOT NULL CHECK (n > 0))');
+  const { ledger: counted, statements } = counting();
+  const old = command();
+  await pool.query('INSERT INTO ledger_test_kept (command_id, n) VALUES ($1, 100)', [old.id]);
+  const cmd = command();
+  await counted.markStarted(cmd);
+  statements.length = 0;
+  await counted.finish(cmd.id, 'completed', [], [
+    { text: 'INSERT INTO ledger_test_kept (command_id, n) VALUES ($1, $2)', values: [cmd.id, 1] },
+    { text: 'DELETE FROM ledger_test_kept WHERE command_id = $1', values: [old.id] },
+  ]);
+  expect(statements.map((s) => s.toUpperCase())).toEqual(['WITH']);
+  expect(await ledger.lookup(cmd.id)).toMatchObject({ status: 'completed' });
+  expect((await pool.query('SELECT command_id, n FROM ledger_test_kept WHERE command_id = ANY($1)', [[cmd.id, old.id]])).rows).toEqual([{ command_id: cmd.id, n: 1 }]);
+});
+
 test('a completion whose rows of the sink fail is not recorded, nor are the rows: the command stays started and runs again', async () => {
   await pool.query('CREATE TABLE IF NOT EXISTS ledger_test_kept (command_id text PRIMARY KEY, n int NOT NULL CHECK (n > 0))');
   const cmd = command();

@@ -47,7 +47,7 @@ interface FinishItem {
   commandId: string;
   status: 'completed' | 'failed';
   result: AnyEnvelope[];
-  keep?: KeptRows;
+  keep?: KeptRows | readonly KeptRows[];
 }
 
 /**
@@ -185,12 +185,13 @@ export class CommandLedger {
   }
 
   /**
-   * Marks the command finished with the events it produced, plus the rows the sink keeps with it (`keep`, one statement
-   * of its own, e.g. an INSERT): both in one statement, so one round trip, atomic (a data-modifying WITH always runs to
-   * completion, and the statement commits or fails whole). The completions asked for while the previous one was being
+   * Marks the command finished with the events it produced, plus the rows the sink keeps with it (`keep`, a statement
+   * of its own, e.g. an INSERT, or a few, e.g. an INSERT and a DELETE of rows gone out of date): all in one statement,
+   * so one round trip, atomic (a data-modifying WITH always runs to completion, and the statement commits or fails
+   * whole). The completions asked for while the previous one was being
    * written are written together, in one such statement (see Coalescer); this resolves once its own is committed.
    */
-  finish(commandId: string, status: 'completed' | 'failed', result: AnyEnvelope[], keep?: KeptRows): Promise<void> {
+  finish(commandId: string, status: 'completed' | 'failed', result: AnyEnvelope[], keep?: KeptRows | readonly KeptRows[]): Promise<void> {
     return this.finishes.submit({ commandId, status, result, keep });
   }
 
@@ -198,9 +199,11 @@ export class CommandLedger {
     const values: unknown[] = [];
     const kept: string[] = [];
     items.forEach((item, i) => {
-      if (!item.keep) return;
-      kept.push(`kept${i} AS (${renumberParams(item.keep, values.length)})`);
-      values.push(...item.keep.values);
+      const keeps = item.keep === undefined ? [] : 'text' in item.keep ? [item.keep] : item.keep;
+      keeps.forEach((keep, j) => {
+        kept.push(`kept${i}_${j} AS (${renumberParams(keep, values.length)})`);
+        values.push(...keep.values);
+      });
     });
     const n = values.length;
     values.push(

@@ -128,10 +128,10 @@ export interface Notifier {
    */
   partitionsAssigned?(partitions: readonly number[]): void;
   /**
-   * Rows the sink keeps with the completion (e.g. a Slack thread's root ts): one statement, written in the same
-   * statement as the completion, or undefined when this command keeps none.
+   * Rows the sink keeps with the completion (e.g. a Slack thread's root ts): a statement (or a few), written in the
+   * same statement as the completion, or undefined when this command keeps none.
    */
-  persist?(command: AnyEnvelope, outcome: DeliveryOutcome): KeptRows | undefined;
+  persist?(command: AnyEnvelope, outcome: DeliveryOutcome): KeptRows | readonly KeptRows[] | undefined;
 }
 
 export interface SinkOptions {
