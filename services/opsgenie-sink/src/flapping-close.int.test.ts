@@ -166,3 +166,24 @@ test('a close still not processed when OPSGENIE_CREATE_SETTLE_MS has passed sinc
   expect(Date.parse(create2Call.at) - Date.parse(closeCall.at)).toBeGreaterThanOrEqual(settleMs - 100);
   expect(statusCalls(closeCall.requestId!).length).toBeGreaterThanOrEqual(3);
 });
+
+test('a close written down deletes, in its completion, the rows accepted OPSGENIE_CREATE_SETTLE_MS ago or more, which no create comes for', async () => {
+  await startSink({ createSettleMs: HELD_MS });
+  const stale = 'alertmanager:flapping-stale-row';
+  // Another instance's close, long out of date, whose alias never paged again.
+  await pool.query('INSERT INTO pager_unconfirmed_closes (alias, command_id, request_id, accepted_at) VALUES ($1, $2, $3, $4)', [
+    stale,
+    'c-stale',
+    'r-stale',
+    new Date(Date.now() - 2 * HELD_MS),
+  ]);
+  const alias = 'alertmanager:flapping-prunes';
+  await firstOccurrence(alias);
+  og.state.holdNext('close');
+  const close1 = pagerCommand('ClosePagerAlert', alias, occurrence(alias, 1));
+  await producer.send([close1]);
+  const closeRequest = ((await resultOf(close1)).data as { requestId: string }).requestId;
+  expect(await writtenDown(alias)).toEqual([closeRequest]);
+  expect(await writtenDown(stale)).toEqual([]);
+  og.state.releaseHeld();
+});

@@ -3,7 +3,7 @@ import { deriveId, makeEnvelope, newId, type AnyEnvelope } from '@alertbus/schem
 import { mayHaveTakenEffect } from '@alertbus/sink-runtime';
 import { startOpsgenieStandIn, type OpsgenieStandIn } from '@alertbus/stand-ins';
 import { createPagerClient } from './create-pager-client';
-import { CreateUnconfirmed, PagerNotifier } from './notifier';
+import { COMPLETION_IN_FLIGHT_MS, CreateUnconfirmed, PagerNotifier } from './notifier';
 import type { UnconfirmedClose, UnconfirmedCloseStore } from './unconfirmed-closes';
 
 const RULE = { path: 'default', rulesVersion: 'v' };
@@ -341,8 +341,11 @@ describe('PagerNotifier: a create waits for the close before it whose status is 
   let clock: number;
   const fakeStore = (closes: UnconfirmedClose[] = []) => ({
     load: jest.fn(async () => closes),
-    saveStatement: jest.fn((c: UnconfirmedClose) => ({ text: 'save', values: [c.alias, c.commandId, c.requestId, c.acceptedAtMs] })),
-    forgetStatement: jest.fn((alias: string, commandId: string) => ({ text: 'forget', values: [alias, commandId] })),
+    saveStatement: jest.fn((c: UnconfirmedClose, staleBeforeMs: number) => [
+      { text: 'save', values: [c.alias, c.commandId, c.requestId, c.acceptedAtMs] },
+      { text: 'prune', values: [staleBeforeMs] },
+    ]),
+    forgetStatement: jest.fn((alias: string, commandId: string, staleBeforeMs: number) => ({ text: 'forget', values: [alias, commandId, staleBeforeMs] })),
   });
   const flapping = (store?: ReturnType<typeof fakeStore>, provider: 'opsgenie' | 'jsm' = 'opsgenie') =>
     new PagerNotifier({
@@ -387,7 +390,10 @@ describe('PagerNotifier: a create waits for the close before it whose status is 
     const closed = await n.execute(close);
     expect(closed.data).toEqual({ provider, requestId: expect.any(String) });
     const requestId = closed.data.requestId as string;
-    expect(n.persist(close, closed)).toEqual({ text: 'save', values: [alias, close.id, requestId, clock] });
+    expect(n.persist(close, closed)).toEqual([
+      { text: 'save', values: [alias, close.id, requestId, clock] },
+      { text: 'prune', values: [clock - SETTLE_MS] }, // the rows that can hold nothing back any more go with it
+    ]);
 
     const create2 = create(alias);
     await expect(n.holdMs(create2)).resolves.toBe(250);
@@ -397,7 +403,7 @@ describe('PagerNotifier: a create waits for the close before it whose status is 
     await expect(n.holdMs(create2)).resolves.toBe(0);
     expect(n.holdMs(create(alias))).toBeUndefined(); // confirmed: the alias holds nothing any more
     const created = await n.execute(create2);
-    expect(n.persist(create2, created)).toEqual({ text: 'forget', values: [alias, close.id] });
+    expect(n.persist(create2, created)).toEqual({ text: 'forget', values: [alias, close.id, clock - SETTLE_MS] });
     expect(og.state.alerts.filter((a) => a.alias === alias)).toEqual([
       expect.objectContaining({ status: 'closed', count: 1 }),
       expect.objectContaining({ status: 'open', count: 1 }),
@@ -412,8 +418,56 @@ describe('PagerNotifier: a create waits for the close before it whose status is 
     await n.execute(command('ClosePagerAlert', alias));
     clock += SETTLE_MS;
     const calls = statusCalls();
-    await expect(n.holdMs(create(alias))).resolves.toBe(0);
+    expect(n.holdMs(create(alias))).toBeUndefined(); // answered at once: the close is forgotten
     expect(statusCalls()).toBe(calls);
+  });
+
+  const kept = (n: PagerNotifier) => (n as unknown as { unconfirmed: Map<string, UnconfirmedClose> }).unconfirmed;
+
+  it('forgets a close once OPSGENIE_CREATE_SETTLE_MS has passed since it was accepted, though no create ever comes for its alias', async () => {
+    const n = flapping();
+    for (let i = 0; i < 5; i++) {
+      await n.execute(create(`flap-gone-${i}`));
+      og.state.holdNext('close');
+      await n.execute(command('ClosePagerAlert', `flap-gone-${i}`));
+      clock += 1_000;
+    }
+    expect(kept(n).size).toBe(5);
+    clock += SETTLE_MS - 5_000 + 1_000; // the first two accepted a settle window ago or more
+    expect(n.holdMs(create('another-alias'))).toBeUndefined();
+    expect([...kept(n).keys()]).toEqual(['flap-gone-2', 'flap-gone-3', 'flap-gone-4']);
+    // A close noted later goes after them (the order they are dropped in), the others go when their window is over.
+    await n.execute(create('flap-gone-late'));
+    og.state.holdNext('close');
+    await n.execute(command('ClosePagerAlert', 'flap-gone-late'));
+    clock += 3_000;
+    expect(n.holdMs(create('another-alias'))).toBeUndefined();
+    expect([...kept(n).keys()]).toEqual(['flap-gone-late']);
+    clock += SETTLE_MS;
+    expect(n.holdMs(create('flap-gone-late'))).toBeUndefined();
+    expect(kept(n).size).toBe(0);
+  });
+
+  it('a partition assignment replaces the closes kept in memory with those written down (a partition gone to another instance), but keeps one whose completion may still be on its way', async () => {
+    const store = fakeStore();
+    const n = flapping(store);
+    n.partitionsAssigned();
+    await expect(n.holdMs(create('nothing-yet'))).resolves.toBe(0);
+    await n.execute(create('flap-moved'));
+    og.state.holdNext('close');
+    await n.execute(command('ClosePagerAlert', 'flap-moved'));
+    clock += COMPLETION_IN_FLIGHT_MS + 1; // well within the settle window: the close could still hold a create back
+    await n.execute(create('flap-in-flight'));
+    og.state.holdNext('close');
+    await n.execute(command('ClosePagerAlert', 'flap-in-flight'));
+
+    // The store has neither (another instance owns flap-moved's partition now, and deleted its row), but a row of its own.
+    const elsewhere: UnconfirmedClose = { alias: 'flap-written', commandId: 'c', requestId: 'r', acceptedAtMs: clock - 1_000 };
+    store.load.mockResolvedValueOnce([elsewhere]);
+    n.partitionsAssigned();
+    await expect(Promise.resolve(n.holdMs(create('another-alias')))).resolves.toBe(0);
+    expect([...kept(n).keys()]).toEqual(['flap-written', 'flap-in-flight']);
+    expect(n.holdMs(create('flap-moved'))).toBeUndefined();
   });
 
   it('a status call refused for good lets the create go; one that gets no answer (503) holds it again', async () => {

@@ -63,6 +63,15 @@ export const UNFINISHED_NOTE_LOOKUP_GIVE_UP_MS = 15 * 60_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * How long after a close was noted in memory its completion (which writes it down) may still be on its way to Postgres:
+ * a read of the written-down closes begun within that time may miss it, so a partition assignment keeps it.
+ */
+export const COMPLETION_IN_FLIGHT_MS = 10_000;
+
+/** An unconfirmed close as the notifier keeps it: when it was noted in memory (-Infinity: read from the store). */
+type NotedClose = UnconfirmedClose & { notedAtMs: number };
+
 /** Opsgenie's answer when an alias names no open alert (closed already, or never created). */
 const ALERT_MISSING = /does not exist|already closed/i;
 const alertMissing = (s: RequestStatus) => ALERT_MISSING.test(s.status);
@@ -147,8 +156,12 @@ export class PagerNotifier implements Notifier {
   private readonly settleMs: number;
   private readonly settleLookupMs: number;
   private readonly now: () => number;
-  /** By alias: its last close whose status stayed unknown after the polls, while it may hold a create back. */
-  private readonly unconfirmed = new Map<string, UnconfirmedClose>();
+  /**
+   * By alias: its last close whose status stayed unknown after the polls, while it may hold a create back, in the order
+   * the closes were accepted (see remember): one accepted createSettleMs ago or more holds nothing, and goes from the
+   * front (see prune). So the map keeps about one settle window's closes, whether or not a create comes for them.
+   */
+  private readonly unconfirmed = new Map<string, NotedClose>();
   /** Creates that a close no longer holds back, with that close (its row is deleted with the create's completion). */
   private readonly releasedBy = new Map<string, UnconfirmedClose>();
   /** Whether `unconfirmed` holds what the store has since the last partition assignment; the read under way. */
@@ -165,9 +178,14 @@ export class PagerNotifier implements Notifier {
     this.loaded = !opts.unconfirmedCloses;
   }
 
-  /** Partitions were assigned (at start, after a rebalance): what other instances wrote down is read before any create. */
+  /**
+   * Partitions were assigned (at start, after a rebalance): what is written down is read again before any create, and
+   * replaces what is kept in memory (see ensureLoaded), so closes of partitions this instance no longer owns go.
+   */
   partitionsAssigned(): void {
     if (!this.opts.unconfirmedCloses || !this.opts.client) return;
+    // A create released by a close that can no longer be pending needs no row deleted: any later prune deletes it.
+    for (const [id, close] of this.releasedBy) if (this.stale(close)) this.releasedBy.delete(id);
     this.generation += 1;
     this.loaded = false;
     this.loading = undefined;
@@ -178,13 +196,22 @@ export class PagerNotifier implements Notifier {
     if (this.loaded || !this.opts.unconfirmedCloses) return Promise.resolve();
     if (this.loading) return this.loading;
     const generation = this.generation;
-    const loading = this.opts.unconfirmedCloses.load(this.now() - this.settleMs).then(
+    const readAtMs = this.now();
+    const loading = this.opts.unconfirmedCloses.load(readAtMs - this.settleMs).then(
       (closes) => {
         if (generation !== this.generation) return this.ensureLoaded();
-        for (const c of closes) {
-          const known = this.unconfirmed.get(c.alias);
-          if (!known || known.acceptedAtMs < c.acceptedAtMs) this.unconfirmed.set(c.alias, c);
+        // Rebuilt from the rows, not merged: a close kept in memory that is not written down belongs to a partition
+        // another instance owns now (or that one deleted its row). Except one noted so recently that its completion may
+        // not have been committed when the read began: that one stays.
+        const inFlight = [...this.unconfirmed.values()].filter((c) => c.notedAtMs >= readAtMs - COMPLETION_IN_FLIGHT_MS);
+        const next = new Map<string, NotedClose>();
+        for (const c of [...closes.map((r) => ({ ...r, notedAtMs: Number.NEGATIVE_INFINITY })), ...inFlight]) {
+          const known = next.get(c.alias);
+          if (!known || known.acceptedAtMs < c.acceptedAtMs) next.set(c.alias, c);
         }
+        this.unconfirmed.clear();
+        for (const c of [...next.values()].sort((a, b) => a.acceptedAtMs - b.acceptedAtMs)) this.unconfirmed.set(c.alias, c);
+        this.prune();
         this.loaded = true;
         this.loading = undefined;
         return undefined;
@@ -210,7 +237,28 @@ export class PagerNotifier implements Notifier {
   holdMs(command: AnyEnvelope): number | undefined | Promise<number> {
     if (command.type !== 'CreatePagerAlert' || !this.opts.client) return undefined;
     if (!this.loaded) return this.ensureLoaded().then(() => this.holdForClose(command));
+    this.prune();
     return this.unconfirmed.has(command.alias) ? this.holdForClose(command) : undefined;
+  }
+
+  /** Whether the close was accepted createSettleMs ago or more: it can no longer be pending, nor hold a create back. */
+  private stale(close: UnconfirmedClose): boolean {
+    return close.acceptedAtMs + this.settleMs <= this.now();
+  }
+
+  /** Drops the closes that can hold nothing back any more: from the front, the oldest first (O(1) amortised). */
+  private prune(): void {
+    for (const [alias, close] of this.unconfirmed) {
+      if (!this.stale(close)) return;
+      this.unconfirmed.delete(alias);
+    }
+  }
+
+  /** Keeps the alias's last unconfirmed close, at the back (the map stays in the order the closes were accepted). */
+  private remember(close: UnconfirmedClose): void {
+    this.prune();
+    this.unconfirmed.delete(close.alias);
+    this.unconfirmed.set(close.alias, { ...close, notedAtMs: this.now() });
   }
 
   private async holdForClose(command: AnyEnvelope): Promise<number> {
@@ -220,7 +268,7 @@ export class PagerNotifier implements Notifier {
     const leftMs = close.acceptedAtMs + this.settleMs - this.now();
     const release = (why: string) => {
       this.unconfirmed.delete(alias);
-      this.releasedBy.set(command.id, close);
+      this.releasedBy.set(command.id, { alias: close.alias, commandId: close.commandId, requestId: close.requestId, acceptedAtMs: close.acceptedAtMs });
       this.opts.log?.info({ commandId: command.id, alias, closeCommandId: close.commandId, requestId: close.requestId }, `create sent: the close before it ${why}`);
       return 0;
     };
@@ -248,22 +296,24 @@ export class PagerNotifier implements Notifier {
    * next create for its alias does not forget it); a create it held back, or a later close whose outcome is known,
    * deletes it. Nothing for every other completion.
    */
-  persist(command: AnyEnvelope, _outcome: DeliveryOutcome): KeptRows | undefined {
+  persist(command: AnyEnvelope, _outcome: DeliveryOutcome): KeptRows | readonly KeptRows[] | undefined {
     const store = this.opts.unconfirmedCloses;
+    const staleBeforeMs = this.now() - this.settleMs;
     if (command.type === 'CreatePagerAlert') {
       const close = this.releasedBy.get(command.id);
       if (!close) return undefined;
       this.releasedBy.delete(command.id);
-      return store?.forgetStatement(close.alias, close.commandId);
+      return store?.forgetStatement(close.alias, close.commandId, staleBeforeMs);
     }
     if (command.type !== 'ClosePagerAlert') return undefined;
     const close = this.unconfirmed.get(command.alias);
     if (!close) return undefined;
-    if (close.commandId === command.id) return store?.saveStatement(close);
+    if (close.commandId === command.id) return store?.saveStatement(close, staleBeforeMs);
     // A later close whose outcome is known: the earlier one no longer decides when a create may go.
     this.unconfirmed.delete(command.alias);
-    return store?.forgetStatement(close.alias, close.commandId);
+    return store?.forgetStatement(close.alias, close.commandId, staleBeforeMs);
   }
+
 
   private get client(): PagerClient {
     if (!this.opts.client) throw new DeliveryError('no pager API key configured (dry-run only)', true);
@@ -362,7 +412,7 @@ export class PagerNotifier implements Notifier {
     if (!status && !unknowable && type === 'ClosePagerAlert') {
       // Accepted, maybe not processed yet: a create for the alias sent now could be processed first, only count on the
       // still-open alert, and be closed with it. The next create for the alias confirms this close first (see holdMs).
-      this.unconfirmed.set(alias, { alias, commandId: command.id, requestId: accepted.requestId, acceptedAtMs });
+      this.remember({ alias, commandId: command.id, requestId: accepted.requestId, acceptedAtMs });
       this.opts.log?.info(
         { commandId: command.id, alias, requestId: accepted.requestId },
         'close accepted but not processed yet: the next create for the alias waits until it is (or OPSGENIE_CREATE_SETTLE_MS has passed)',
