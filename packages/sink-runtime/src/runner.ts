@@ -132,6 +132,11 @@ export interface Notifier {
    * same statement as the completion, or undefined when this command keeps none.
    */
   persist?(command: AnyEnvelope, outcome: DeliveryOutcome): KeptRows | readonly KeptRows[] | undefined;
+  /**
+   * Rows the sink keeps (or deletes) with a failed finish (dead-lettered, or given up), in the same statement; undefined
+   * when this command keeps none. For what a notifier holds for a command until it finishes, however it finishes.
+   */
+  persistFailure?(command: AnyEnvelope): KeptRows | readonly KeptRows[] | undefined;
 }
 
 export interface SinkOptions {
@@ -655,7 +660,7 @@ export class SinkRunner {
       attempts,
     });
     if (err instanceof GivenUpError) {
-      await ledger.finish(command.id, 'failed', [failed]);
+      await ledger.finish(command.id, 'failed', [failed], notifier.persistFailure?.(command));
       await producer.send([failed]);
       this.waiting.delete(command.id);
       log.warn({ commandId: command.id, type: command.type, reason: err.reason, error: reason }, 'delivery given up (not dead-lettered)');
@@ -668,7 +673,7 @@ export class SinkRunner {
       [{ at: now.toISOString(), error: `${reason} (attempt ${attempts}, first attempt at ${firstAttemptAt.toISOString()})` }],
       now,
     );
-    await ledger.finish(command.id, 'failed', [failed, dead]);
+    await ledger.finish(command.id, 'failed', [failed, dead], notifier.persistFailure?.(command));
     await producer.send([failed, dead]);
     this.waiting.delete(command.id);
     log.error({ commandId: command.id, type: command.type, error: reason }, 'delivery failed');

@@ -187,3 +187,21 @@ test('a close written down deletes, in its completion, the rows accepted OPSGENI
   expect(await writtenDown(stale)).toEqual([]);
   og.state.releaseHeld();
 });
+
+test('a create released by the close before it and then refused for good (dead-lettered) deletes that close\'s row with its failure', async () => {
+  await startSink({ createSettleMs: HELD_MS });
+  const alias = 'alertmanager:flapping-create-refused';
+  await firstOccurrence(alias);
+  og.state.holdNext('close');
+  const close1 = pagerCommand('ClosePagerAlert', alias, occurrence(alias, 1));
+  await producer.send([close1]);
+  const closeRequest = ((await resultOf(close1)).data as { requestId: string }).requestId;
+  expect(await writtenDown(alias)).toEqual([closeRequest]);
+
+  og.state.releaseHeld();
+  og.state.failNext('create', { status: 422, body: { message: 'Request body is not processable', took: 0, requestId: 'r-422' } });
+  const create2 = createCommand(alias, occurrence(alias, 2));
+  await producer.send([create2]);
+  expect(await resultOf(create2)).toMatchObject({ type: 'DeliveryFailed', data: { permanent: true, httpStatus: 422 } });
+  expect(await writtenDown(alias)).toEqual([]);
+});

@@ -423,6 +423,7 @@ describe('PagerNotifier: a create waits for the close before it whose status is 
   });
 
   const kept = (n: PagerNotifier) => (n as unknown as { unconfirmed: Map<string, UnconfirmedClose> }).unconfirmed;
+  const released = (n: PagerNotifier) => (n as unknown as { releasedBy: Map<string, UnconfirmedClose> }).releasedBy;
 
   it('forgets a close once OPSGENIE_CREATE_SETTLE_MS has passed since it was accepted, though no create ever comes for its alias', async () => {
     const n = flapping();
@@ -468,6 +469,25 @@ describe('PagerNotifier: a create waits for the close before it whose status is 
     await expect(Promise.resolve(n.holdMs(create('another-alias')))).resolves.toBe(0);
     expect([...kept(n).keys()]).toEqual(['flap-written', 'flap-in-flight']);
     expect(n.holdMs(create('flap-moved'))).toBeUndefined();
+  });
+
+  it('a create released by a close and then refused for good forgets that close with its failure, as with a completion', async () => {
+    const store = fakeStore();
+    const n = flapping(store);
+    const alias = 'flap-create-refused';
+    await n.execute(create(alias));
+    og.state.holdNext('close');
+    const close = command('ClosePagerAlert', alias);
+    await n.execute(close);
+    og.state.releaseHeld();
+    const create2 = create(alias);
+    await expect(n.holdMs(create2)).resolves.toBe(0);
+    expect(released(n).size).toBe(1);
+    // 422: permanent, dead-lettered; the runner asks for the rows kept with the failure.
+    expect(n.persistFailure(create2)).toEqual({ text: 'forget', values: [alias, close.id, clock - SETTLE_MS] });
+    expect(released(n).size).toBe(0);
+    expect(n.persistFailure(create2)).toBeUndefined();
+    expect(n.persistFailure(command('ClosePagerAlert', alias))).toBeUndefined();
   });
 
   it('a status call refused for good lets the create go; one that gets no answer (503) holds it again', async () => {

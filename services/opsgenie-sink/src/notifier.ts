@@ -299,12 +299,7 @@ export class PagerNotifier implements Notifier {
   persist(command: AnyEnvelope, _outcome: DeliveryOutcome): KeptRows | readonly KeptRows[] | undefined {
     const store = this.opts.unconfirmedCloses;
     const staleBeforeMs = this.now() - this.settleMs;
-    if (command.type === 'CreatePagerAlert') {
-      const close = this.releasedBy.get(command.id);
-      if (!close) return undefined;
-      this.releasedBy.delete(command.id);
-      return store?.forgetStatement(close.alias, close.commandId, staleBeforeMs);
-    }
+    if (command.type === 'CreatePagerAlert') return this.forgetReleasing(command);
     if (command.type !== 'ClosePagerAlert') return undefined;
     const close = this.unconfirmed.get(command.alias);
     if (!close) return undefined;
@@ -314,6 +309,21 @@ export class PagerNotifier implements Notifier {
     return store?.forgetStatement(close.alias, close.commandId, staleBeforeMs);
   }
 
+  /**
+   * Kept with a failed finish (a create refused for good, dead-lettered): the close that released it is forgotten as
+   * with a completion, or its entry (and its row) would stay for as long as the process runs.
+   */
+  persistFailure(command: AnyEnvelope): KeptRows | undefined {
+    return command.type === 'CreatePagerAlert' ? this.forgetReleasing(command) : undefined;
+  }
+
+  /** The close that released the create no longer matters once the create has finished: its row is deleted. */
+  private forgetReleasing(command: AnyEnvelope): KeptRows | undefined {
+    const close = this.releasedBy.get(command.id);
+    if (!close) return undefined;
+    this.releasedBy.delete(command.id);
+    return this.opts.unconfirmedCloses?.forgetStatement(close.alias, close.commandId, this.now() - this.settleMs);
+  }
 
   private get client(): PagerClient {
     if (!this.opts.client) throw new DeliveryError('no pager API key configured (dry-run only)', true);
