@@ -7,6 +7,7 @@ import type { DeciderState } from './core/evolve';
 import { decideSlack, type SlackInput } from './slack/decide';
 import { decideNotification, type NotificationInput } from './core/notifications';
 import { decideStormTick, type StormTickInput } from './core/storm-tick';
+import { decideSilenceEnd, type SilenceEndInput } from './core/silence-end';
 import { decidePagerAction, decidePagerAlertCreated, type ForwardedPagerActionInput, type PagerActionInput, type PagerAlertCreatedInput } from './core/pager-actions';
 import { decidePagerAliasLinked, decidePagerAliasResolved, type PagerAliasLinkInput, type PagerAliasResolveInput } from './core/pager-links';
 import { isIncidentState, type RouterState } from './state';
@@ -27,6 +28,7 @@ export type RouterInput =
   | SlackInput
   | NotificationInput
   | StormTickInput
+  | SilenceEndInput
   | PagerActionInput
   | ForwardedPagerActionInput
   | PagerAliasLinkInput
@@ -34,6 +36,7 @@ export type RouterInput =
   | PagerAlertCreatedInput;
 export type { PagerActionInput } from './core/pager-actions';
 export type { StormTickInput } from './core/storm-tick';
+export type { SilenceEndInput } from './core/silence-end';
 export type AlertInput = Envelope<'AlertReceived'>;
 
 export interface Decision {
@@ -66,13 +69,16 @@ export function decide(input: RouterInput, before: RouterState | undefined, rule
   const at = Date.parse(input.recordedAt);
   const state = liveState(before, at, ctx.retentionMs);
   switch (input.type) {
-    case 'AlertReceived': {
+    case 'AlertReceived':
+    case 'SilenceEndedTick': {
       // Other aliases' expired states count as absent too: the neighbours' answers take ctx.retentionMs. A kept firing's
       // earlier state expires on its own time, as it would have without the firing in front of it.
       const suppressed = isSuppressedFiring(state) ? state : undefined;
       const held = suppressed ? liveState(suppressed.previous, at, ctx.retentionMs) : state;
       const resolved = held !== undefined && !isIncidentState(held) && held.kind === 'alert-resolved' ? held : undefined;
-      return decideAlert(input, isIncidentState(held) ? held : undefined, rules, ctx, resolved, suppressed);
+      const incident = isIncidentState(held) ? held : undefined;
+      if (input.type === 'AlertReceived') return decideAlert(input, incident, rules, ctx, resolved, suppressed);
+      return decideSilenceEnd(input, incident, rules, ctx, resolved, suppressed) ?? { events: [], state };
     }
     case 'NotificationRequested':
       return decideNotification(input, state, rules);

@@ -30,6 +30,7 @@ export { sharedNeighbours, type SharedFact } from './core/shared-facts';
 export { SilenceBook, type SilenceEvent, type SilenceLookup } from './core/silences';
 export { Replayer, type ReplayerOptions } from './core/replay';
 export { stormTick, type TickedStorm } from './core/storm-tick';
+export { silenceEndTick } from './core/silence-end';
 export { STORM_SUMMARY_INTERVAL_MS, stormSummaryKey, summaryStale, type SummaryShown } from './core/storm';
 export { incidentIdOf } from './core/incident-id';
 export { OWN_ACTION_ID_PREFIX } from './core/slack-format';

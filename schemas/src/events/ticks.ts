@@ -15,3 +15,17 @@ export const StormSummaryTick = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/**
+ * router.ticks.v1: a silence ended (its endsAt passed, or SilenceExpired ended it early) for an alias that keeps a firing
+ * that silence suppressed (router state alert-suppressed). Keyed by the alias, so the instance holding it decides it,
+ * in order with the alias's alerts. Written by the router instance holding the alias, stamped with its wall clock; the
+ * decision looks again at the silences in force at that time, so a tick written early, twice or by two instances during
+ * a rebalance pages nothing twice (packages/routing core/silence-end.ts).
+ */
+export const SilenceEndedTick = Type.Object(
+  {
+    silenceId: Type.String({ minLength: 1, description: 'The silence that ended: the one the alias\'s kept firing names.' }),
+  },
+  { additionalProperties: false },
+);

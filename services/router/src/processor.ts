@@ -202,6 +202,7 @@ const NON_SLACK_INPUT_TYPES: ReadonlySet<string> = new Set<string>([
   'PagerAlertCreated',
   'NotificationRequested',
   'StormSummaryTick',
+  'SilenceEndedTick',
 ] satisfies Array<RouterInput['type']>);
 
 /**

@@ -506,9 +506,10 @@ function laterEnd(endsAt: string, kept: string | undefined): string {
 }
 
 /**
- * The firing kept as an inhibitor (SuppressedFiring) when a silence or a drop rule suppressed it and its alias has no
- * open incident (an open one inhibits already), without the alias's earlier state (`previous`, added by decideAlert).
- * Not one that matches no inhibit rule's source side: it could mute nothing. Not a late copy of an occurrence its
+ * The firing kept (SuppressedFiring) when a silence or a drop rule suppressed it and its alias has no open incident (an
+ * open one inhibits already), without the alias's earlier state (`previous`, added by decideAlert): as an inhibitor,
+ * and, when silenced, to page for it when its silence ends (core/silence-end.ts). Not a dropped one that matches no
+ * inhibit rule's source side: it could mute nothing. Not a late copy of an occurrence its
  * sender already resolved: no resolve would come to remove it, and it would mute its targets until it expired.
  */
 function keptFiring(
@@ -521,7 +522,8 @@ function keptFiring(
   by: Pick<SuppressedFiring, 'reason' | 'silenceId' | 'dropRule'>,
 ): SuppressedFiring | undefined {
   const a = input.data;
-  if ((state !== undefined && state.status !== 'resolved') || !mayInhibit(rules, labels)) return undefined;
+  // A silenced one is kept whether or not it may inhibit: when its silence ends, a SilenceEndedTick decides it again.
+  if ((state !== undefined && state.status !== 'resolved') || (by.reason !== 'silenced' && !mayInhibit(rules, labels))) return undefined;
   if (lateCopy(a.startsAt, input.recordedAt, senderEnd(state, resolvedAlias), rules.defaults.lateCopyWindowMs)) return kept;
   return {
     kind: 'alert-suppressed',

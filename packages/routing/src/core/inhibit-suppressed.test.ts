@@ -152,12 +152,12 @@ describe('a silenced or dropped firing still inhibits its targets', () => {
     expect(outcome(r.decide(serviceDown('am:svc-a', 3 * MINUTE)).events)).toEqual(opens);
   });
 
-  test('only a firing that matches some inhibit rule\'s source side is kept', () => {
+  test('a silenced firing that matches no inhibit rule\'s source side is kept too: it pages when its silence ends (core/silence-end.ts)', () => {
     const silences = new SilenceBook();
     silences.apply({ ...maintenance('s3'), data: { ...maintenance('s3').data, matchers: ['alertname="DiskFull"'] } });
     const d = decide(firing('am:disk', { at: 0, labels: { alertname: 'DiskFull', cluster: 'eu' } }), undefined, rules, { silences });
     expect(outcome(d.events)).toEqual(['EventSuppressed:silenced']);
-    expect(d.state).toBeUndefined();
+    expect(d.state).toMatchObject({ kind: 'alert-suppressed', reason: 'silenced', silenceId: 's3' });
   });
 
   test('the kept firing is a valid state record that packs and unpacks to itself', () => {

@@ -86,7 +86,7 @@ describe('a kept suppressed firing is the fold of its incident events (testdata/
     expect(events.filter((e) => e.alias === 'am:svc-c').map(brief)).toContain('IncidentOpened:first-notification');
   });
 
-  test('in front of its resolved incident: refreshed, left as it was by a late copy, then let go when it matches no inhibit source', () => {
+  test('in front of its resolved incident: refreshed, left as it was by a late copy, still kept (to page when its silence ends) when it matches no inhibit source', () => {
     const book = new SilenceBook();
     book.apply(silence('s2', ['alertname=~"ClusterDown|Other"'], 11 * MINUTE, 10 * HOUR));
     const S1 = iso(-MINUTE);
@@ -99,7 +99,7 @@ describe('a kept suppressed firing is the fold of its incident events (testdata/
       down(12 * MINUTE, 2, {}, S1),
       down(20 * MINUTE, 3, {}, iso(10 * MINUTE + 30_000)),
       service('am:svc-a', 21 * MINUTE),
-      // The same alias, silenced, now with labels no inhibit rule's source matches: it lets the kept one go.
+      // The same alias, silenced, now with labels no inhibit rule's source matches: still kept, it inhibits nothing.
       firing(SOURCE, { at: 30 * MINUTE, n: 4, severity: 'critical', title: 'ClusterDown eu', labels: { alertname: 'Other', cluster: 'eu' } }),
       service('am:svc-b', 31 * MINUTE),
     ]);
@@ -107,12 +107,12 @@ describe('a kept suppressed firing is the fold of its incident events (testdata/
     expect(kept(events).map(([b, k]) => [b, k === false ? false : (k as { since: string }).since])).toEqual([
       ['EventSuppressed:silenced', iso(11 * MINUTE)],
       ['EventSuppressed:silenced', iso(11 * MINUTE)],
-      ['EventSuppressed:silenced', false],
+      ['EventSuppressed:silenced', iso(11 * MINUTE)],
     ]);
     expect(events.filter((e) => e.alias === 'am:svc-a').map(brief)).toEqual(['EventSuppressed:inhibited']);
     expect(events.filter((e) => e.alias === 'am:svc-b').map(brief)).toContain('IncidentOpened:first-notification');
-    // What the alias holds in the end: its resolved incident, no longer behind a kept firing.
-    expect(states.get(SOURCE)).toMatchObject({ status: 'resolved', occurrence: 1 });
+    // What the alias holds in the end: the kept firing, with its new labels, in front of its resolved incident.
+    expect(states.get(SOURCE)).toMatchObject({ kind: 'alert-suppressed', labels: { alertname: 'Other' }, previous: { status: 'resolved', occurrence: 1 } });
   });
 
   test('expired (ROUTER_STATE_RETENTION after its latest firing): a new silenced firing is kept afresh, with a new `since`', () => {
@@ -163,6 +163,8 @@ test('a stream of silenced, dropped, inhibited, resolved and reopened alerts: ev
   for (const run of [without, withRetention]) {
     expect(run.kept).toBeGreaterThan(20);
     const reasons = new Set(run.events.map((e) => (e.type === 'EventSuppressed' ? `${e.data.reason}:${e.data.kept === false ? 'let-go' : e.data.kept ? 'kept' : ''}` : '')));
-    expect([...reasons]).toEqual(expect.arrayContaining(['silenced:kept', 'dropped-by-rule:kept', 'silenced:let-go', 'inhibited:']));
+    // A silenced firing is never let go for its labels (it is kept to page when its silence ends): no 'silenced:let-go'.
+    expect([...reasons]).toEqual(expect.arrayContaining(['silenced:kept', 'dropped-by-rule:kept', 'inhibited:']));
+    expect([...reasons]).not.toContain('silenced:let-go');
   }
 });

@@ -65,7 +65,8 @@ describe('silences', () => {
     }
     expect(d.events.map(brief)).toEqual(['EventSuppressed:silenced']);
     expect(d.events[0]!.data).toMatchObject({ suppressedBy: { kind: 'silence', silenceId: id } });
-    expect(d.state).toBeUndefined();
+    // Kept, to page when the silence ends (core/silence-end.ts).
+    expect(d.state).toMatchObject({ kind: 'alert-suppressed', reason: 'silenced', silenceId: id });
   });
 
   test('a silence with a backtracking-prone regex decides a long label at once (RE2: no backtracking)', () => {
@@ -87,6 +88,8 @@ describe('silences', () => {
       rule: { path: 'defaults', rulesVersion: rules.version },
       title: db().data.title,
       suppressedBy: { kind: 'silence', silenceId: 'm1', silenceKind: 'maintenance', createdBy: 'ana', comment: 'kernel upgrade', endsAt: iso(HOUR) },
+      // The firing kept under the alias (to page when the silence ends), so the state stays the fold of the events.
+      kept: { since: iso(0), severity: 'critical', source: 'alertmanager', labels: { team: 'db' } },
     });
   });
 
