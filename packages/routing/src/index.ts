@@ -27,7 +27,7 @@ export { StateIndex, type Neighbours } from './core/neighbours';
 export { packState, unpackState, type PackedState } from './core/packed-state';
 export { PackedStore, records as packedRecords } from './core/packed-store';
 export { sharedNeighbours, type SharedFact } from './core/shared-facts';
-export { SilenceBook, type SilenceEvent, type SilenceLookup } from './core/silences';
+export { SilenceBook, silenceEnded, type SilenceEvent, type SilenceLookup } from './core/silences';
 export { Replayer, type ReplayerOptions } from './core/replay';
 export { stormTick, type TickedStorm } from './core/storm-tick';
 export { silenceEndTick } from './core/silence-end';

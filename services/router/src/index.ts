@@ -10,6 +10,7 @@ import { RulesStore, type StoredRules } from './rules-store';
 import { SilenceFollower } from './silence-follower';
 import { SharedFactsFollower } from './shared-facts';
 import { StormTicker } from './storm-ticker';
+import { SilenceEndTicker } from './silence-end-ticker';
 import { keepShortLivedObjectsYoung } from './heap';
 
 export interface RouterConfig {
@@ -57,6 +58,8 @@ export interface RouterConfig {
    * quiet (default STORM_SUMMARY_INTERVAL_MS, 1 s); a test that needs a storm left stale passes a long one.
    */
   stormTickIntervalMs?: number;
+  /** How often the silence-end ticker looks for firings kept under a silence that ended (default 5 s). */
+  silenceEndTickIntervalMs?: number;
   /** Aborted to stop the router while it still waits for Kafka at start (SIGTERM then): startRouter rejects with StartAborted. */
   signal?: AbortSignal;
 }
@@ -204,11 +207,21 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     onTicks: (n) => metrics.stormTicks.inc(n),
     ...(config.stormTickIntervalMs !== undefined ? { intervalMs: config.stormTickIntervalMs } : {}),
   });
+  const silenceEndTicker = new SilenceEndTicker({
+    kafka,
+    log,
+    silences: silences.book,
+    ended: (book, nowMs) => processor.silencedFiringsEnded(book, nowMs),
+    catchUp: () => silences.catchUp(config.silencesCatchUpTimeoutMs ?? 5_000),
+    onTicks: (n) => metrics.silenceEndTicks.inc(n),
+    ...(config.silenceEndTickIntervalMs !== undefined ? { intervalMs: config.silenceEndTickIntervalMs } : {}),
+  });
   try {
     await silences.start();
     await shared.start();
     await processor.start();
     ticker.start();
+    silenceEndTicker.start();
   } catch (err) {
     await ops.app.close();
     await processor.stop().catch(() => undefined);
@@ -225,6 +238,7 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
       closed = true;
       reloader.close();
       await ticker.stop();
+      await silenceEndTicker.stop();
       await processor.stop();
       await silences.stop();
       await shared.stop();

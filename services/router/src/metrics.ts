@@ -119,6 +119,11 @@ export function createRouterMetrics(registry: Registry = createRegistry('router'
       help: 'Batches decided before router.shared.v1 (the other instances\' incidents) was read to its end (the wait timed out).',
       registers: [registry],
     }),
+    silenceEndTicks: new Counter({
+      name: 'alertbus_router_silence_end_ticks_total',
+      help: 'Ticks written to router.ticks.v1 for firings kept under a silence that ended (SilenceEndedTick).',
+      registers: [registry],
+    }),
     stormTicks: new Counter({
       name: 'alertbus_router_storm_ticks_total',
       help: 'Ticks written to router.ticks.v1 for quiet storms whose summary lacked changes.',

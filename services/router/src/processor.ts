@@ -45,6 +45,7 @@ import {
   type SharedFact,
   stormSummaryKey,
   summaryStale,
+  silenceEnded,
   type TickedStorm,
 } from '@alertbus/routing';
 import type { RouterMetrics } from './metrics';
@@ -766,6 +767,24 @@ export class RouterProcessor {
       if (!summaryStale(members, shown)) continue;
       const lastChangeMs = members.lastChangeMs!;
       out.push({ key, storm: { summaryIncidentId: id, channel, since }, change: `${members.total}/${members.open}/${lastChangeMs}`, lastChangeMs });
+    }
+    return out;
+  }
+
+  /**
+   * The firings kept under a silence (SuppressedFiring, reason silenced) on a partition this instance holds, whose
+   * silence had ended by `nowMs` (the wall clock): what the silence-end ticker writes a SilenceEndedTick for, keyed by
+   * the alias. The committed states: a firing decided since is found at the next look.
+   */
+  silencedFiringsEnded(silences: SilenceLookup, nowMs: number): Array<{ alias: string; silenceId: string; inputId: string }> {
+    const out: Array<{ alias: string; silenceId: string; inputId: string }> = [];
+    if (!this.processor.isReady) return out;
+    for (const f of this.index.suppressedFirings()) {
+      if (f.reason !== 'silenced' || f.silenceId === undefined) continue;
+      if (!silenceEnded(silences.get?.(f.silenceId), nowMs)) continue;
+      // Only the holder of the alias's partition (its state is there) writes its tick: the other instances' are shared facts.
+      if (this.heldPartitionOf(f.key) === undefined) continue;
+      out.push({ alias: f.key, silenceId: f.silenceId, inputId: f.inputId });
     }
     return out;
   }

@@ -33,6 +33,17 @@ export function inForce(s: SilenceRecord, atMs: number): boolean {
 }
 
 /**
+ * Whether the silence no longer applies to an input recorded at or after `atMs`: its endsAt passed, or a SilenceExpired
+ * ended it early; also a silence not known (any more: forgotten once ended). What the router's ticker asks of the
+ * silence a kept firing names before it writes the SilenceEndedTick that decides the firing again.
+ */
+export function silenceEnded(s: SilenceRecord | undefined, atMs: number): boolean {
+  if (s === undefined) return true;
+  if (atMs >= s.endsAtMs) return true;
+  return s.expiry !== undefined && s.expiry.recordedAtMs <= atMs && s.expiry.expiredAtMs <= atMs;
+}
+
+/**
  * Every silence from silences.v1, folded in topic order. Decisions only depend on the silences' own times
  * compared with the input's recordedAt, so learning of a silence late (or replaying) changes nothing for
  * inputs recorded before it was created. The first SilenceCreated of an id wins, as in history.
