@@ -131,6 +131,13 @@ export const SlackKeyState = Type.Union([
       ...keyStateBase,
       since: Type.String({ format: 'date-time', description: 'When the first of its firings kept here was recorded (`at`: the latest).' }),
       startsAt: Type.Optional(Type.String({ format: 'date-time', description: "The sender's startsAt of the latest firing." })),
+      endsAt: Type.Optional(
+        Type.String({
+          format: 'date-time',
+          description:
+            "The sender's endsAt of the latest firing, when it gave one (Alertmanager never does for a firing): past it with no newer firing, the alert counts as over and its silence's end pages nothing.",
+        }),
+      ),
       title: Type.String(),
       severity: Severity,
       source: Type.String(),

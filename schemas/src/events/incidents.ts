@@ -234,6 +234,7 @@ export const KeptFiring = Type.Object(
   {
     since: Timestamp,
     startsAt: Type.Optional(Type.String({ format: 'date-time', description: "The sender's startsAt of this firing." })),
+    endsAt: Type.Optional(Type.String({ format: 'date-time', description: "The sender's endsAt of this firing, when it gave one." })),
     severity: Severity,
     source: Type.String(),
     labels: Labels,

@@ -532,6 +532,7 @@ function keptFiring(
     at: input.recordedAt,
     since: kept?.since ?? input.recordedAt,
     ...(a.startsAt !== undefined ? { startsAt: a.startsAt } : {}),
+    ...(a.endsAt !== undefined ? { endsAt: a.endsAt } : {}),
     title: a.title,
     severity: a.severity,
     source: a.source,
@@ -551,7 +552,14 @@ function keptFiring(
 function keptOf(keep: SuppressedFiring | undefined, before: SuppressedFiring | undefined): KeptFiring | false | undefined {
   if (keep === undefined) return before !== undefined ? false : undefined;
   if (keep === before) return undefined;
-  return { since: keep.since, ...(keep.startsAt !== undefined ? { startsAt: keep.startsAt } : {}), severity: keep.severity, source: keep.source, labels: keep.labels };
+  return {
+    since: keep.since,
+    ...(keep.startsAt !== undefined ? { startsAt: keep.startsAt } : {}),
+    ...(keep.endsAt !== undefined ? { endsAt: keep.endsAt } : {}),
+    severity: keep.severity,
+    source: keep.source,
+    labels: keep.labels,
+  };
 }
 
 /** The kept firing in front of what the alias holds otherwise (its resolved incident, or the resolve kept for it). */

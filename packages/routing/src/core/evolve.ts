@@ -184,6 +184,7 @@ export function keptFiringOf(event: AnyEnvelope, previous: DeciderState | Resolv
     at: event.recordedAt,
     since: k.since,
     ...(k.startsAt !== undefined ? { startsAt: k.startsAt } : {}),
+    ...(k.endsAt !== undefined ? { endsAt: k.endsAt } : {}),
     title: d.title ?? '',
     severity: k.severity,
     source: k.source,

@@ -98,6 +98,17 @@ describe('a firing silenced when it fired, when its silence ends', () => {
     expect(briefs([silence('s1', -HOUR, -HOUR, 30 * 24 * HOUR), db(), tick('s1', 30 * 24 * HOUR)])).toEqual([['EventSuppressed:silenced'], []]);
   });
 
+  test("stale: its sender's own endsAt passed with no newer firing by the silence's end, nothing pages", () => {
+    const withEnd = (at: number, endsAt: number, n = 0) => firing('am:db1', { at, n, labels: { team: 'db' }, endsAt: iso(endsAt) });
+    expect(briefs([silence('s1', -HOUR, -HOUR, HOUR), withEnd(0, 30 * MINUTE), tick('s1', HOUR)])).toEqual([['EventSuppressed:silenced'], []]);
+    // Refreshed by a newer firing whose end is after the silence's: it pages.
+    expect(briefs([silence('s1', -HOUR, -HOUR, HOUR), withEnd(0, 30 * MINUTE), withEnd(20 * MINUTE, 2 * HOUR, 1), tick('s1', HOUR)])).toEqual([
+      ['EventSuppressed:silenced'],
+      ['EventSuppressed:silenced'],
+      opened,
+    ]);
+  });
+
   test('a tick for an alias that kept nothing, or for another silence, changes nothing', () => {
     expect(briefs([tick('s1', HOUR)])).toEqual([[]]);
     expect(briefs([silence('s1', -HOUR, -HOUR, HOUR), db(), tick('s9', HOUR)])).toEqual([['EventSuppressed:silenced'], []]);

@@ -12,7 +12,8 @@ export type SilenceEndInput = Envelope<'SilenceEndedTick'>;
 /**
  * A tick (router.ticks.v1, keyed by the alias): the silence it names ended, by its endsAt or a SilenceExpired, by the
  * tick's time. When the alias keeps a firing that this silence suppressed (a SuppressedFiring naming it, not resolved
- * since and not expired: its resolve or ROUTER_STATE_RETENTION removed it otherwise), the firing is decided again at
+ * since and not expired: its resolve or ROUTER_STATE_RETENTION removed it otherwise; nor stale: the sender's own endsAt
+ * of it, when it gave one, not passed by the tick), the firing is decided again at
  * the tick's time, as if its sender had sent it again: another silence in force, an inhibition or a drop rule suppress
  * it; otherwise it opens an incident and pages, as Alertmanager notifies at its group's next flush after a silence
  * ends. Nothing when the alias keeps no such firing, or the silence is still in force at the tick's time (a clock
@@ -29,8 +30,12 @@ export function decideSilenceEnd(
 ): { events: Outputs['events']; state: DeciderState | ResolvedAlias | SuppressedFiring } | undefined {
   const { silenceId } = input.data;
   if (suppressed === undefined || suppressed.reason !== 'silenced' || suppressed.silenceId !== silenceId) return undefined;
+  const atMs = Date.parse(input.recordedAt);
   const silence = ctx.silences?.get?.(silenceId);
-  if (silence !== undefined && inForce(silence, Date.parse(input.recordedAt))) return undefined;
+  if (silence !== undefined && inForce(silence, atMs)) return undefined;
+  // Stale: its sender said when it would end (a generic webhook may; Alertmanager never does for a firing) and sent no
+  // newer firing by then. Alertmanager itself would count it resolved.
+  if (suppressed.endsAt !== undefined && Date.parse(suppressed.endsAt) <= atMs) return undefined;
   return decideAlert(firingOf(input, suppressed), state, rules, ctx, resolvedAlias, suppressed);
 }
 
@@ -52,6 +57,7 @@ function firingOf(input: SilenceEndInput, kept: SuppressedFiring): Envelope<'Ale
       labels: kept.labels,
       annotations: {},
       ...(kept.startsAt !== undefined ? { startsAt: kept.startsAt } : {}),
+      ...(kept.endsAt !== undefined ? { endsAt: kept.endsAt } : {}),
       links: [],
       raw: null,
     },
