@@ -180,12 +180,16 @@ export const QUIET_COMMIT_DELAY_MS = 500;
 const asksOthers = (record: ConsumedRecord) => record.topic === TOPICS.alertsReceived || record.topic === TOPICS.routerTicks;
 
 /**
- * Whether deciding the record may look at the silences: an alert's or a tick's, and a Slack input's (`/alertbus
- * silences` lists them, `unsilence <id>` ends one: decided before the reader had read an accepted silence, it answered
- * "I know of no silence" and wrote nothing, and the silence muted on). Slack's inputs are few; one look-up of the
- * silences topic's end per fetch of them.
+ * Whether deciding the record may look at the silences: an alert's or a tick's, and a slash command's keyed by its
+ * request (`/alertbus silences` lists them, `unsilence <id>` ends one: decided before the reader had read an accepted
+ * silence, it answered "I know of no silence" and wrote nothing, and the silence muted on). Mentions, clicks and the
+ * `ack`/`resolve` keyed by the alias they name never look at the silences.
  */
-const asksSilences = (record: ConsumedRecord) => asksOthers(record) || record.topic === TOPICS.slackReceived;
+const asksSilences = (record: ConsumedRecord) =>
+  asksOthers(record) || (record.topic === TOPICS.slackReceived && record.key !== null && record.key.startsWith(SLASH_REQUEST_KEY_PREFIX));
+
+/** How the key of a slash command keyed by its request begins (slashKey in @alertbus/routing). */
+const SLASH_REQUEST_KEY_PREFIX = 'slack-slash:';
 
 /**
  * Whether the key's state is on router.shared.v1 for the other instances' decisions: an incident, or a firing kept as

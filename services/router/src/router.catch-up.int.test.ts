@@ -1,6 +1,7 @@
 /**
- * Only an alert's decision looks at the silences and at other aliases' incidents, so only a batch that holds an alert
- * waits for their topics' ends: a batch of Slack inputs or deliveries is decided without those look-ups.
+ * Only an alert's decision looks at the silences and at other aliases' incidents (and a slash command's at the
+ * silences: router.unsilence-order.int.test.ts), so only a batch that holds one waits for their topics' ends: a batch of
+ * Slack mentions or deliveries is decided without those look-ups.
  */
 import { createLogger } from '@alertbus/common';
 import { EventProducer, createKafka } from '@alertbus/kafka';
