@@ -72,7 +72,11 @@ export class SilenceEndTicker {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      if (this.opts.ended(this.opts.silences, this.now()).length === 0) return;
+      if (this.opts.ended(this.opts.silences, this.now()).length === 0) {
+        // No firing is kept under an ended silence: every alias ticked for has been decided (or its partition moved).
+        this.ticked.clear();
+        return;
+      }
       if (this.opts.catchUp && !(await this.opts.catchUp())) return;
       const now = this.now();
       const ended = this.opts.ended(this.opts.silences, now);
