@@ -1,7 +1,8 @@
 /** A firing silenced when it fired pages when its silence ends (a SilenceEndedTick), if it still fires and nothing else mutes it. */
-import { deriveId, makeEnvelope, type AnyEnvelope, type Envelope, type SilenceCreated } from '@alertbus/schemas';
+import { deriveId, type AnyEnvelope } from '@alertbus/schemas';
 import { firing, HOUR, MINUTE, resolved, T0 } from '../test-support/alerts';
 import { brief, rulesFrom } from '../test-support/scenario';
+import { expired, silence } from '../test-support/silences';
 import { Replayer } from './replay';
 import { SilenceBook, type SilenceEvent } from './silences';
 import { silenceEndTick } from './silence-end';
@@ -9,30 +10,6 @@ import type { RouterInput } from '../decider';
 
 const rules = rulesFrom('rules.silences.yaml');
 const iso = (at: number) => new Date(T0 + at).toISOString();
-
-function silence(id: string, created: number, starts: number, ends: number, extra: Partial<SilenceCreated> = {}): Envelope<'SilenceCreated'> {
-  return makeEnvelope({
-    id: deriveId('silence', id, 'created'),
-    type: 'SilenceCreated',
-    alias: `silence:${id}`,
-    occurredAt: iso(created),
-    recordedAt: iso(created),
-    source: 'history-api',
-    data: { silenceId: id, matchers: ['team="db"'], startsAt: iso(starts), endsAt: iso(ends), createdBy: 'ana', comment: 'db maintenance', kind: 'silence', ...extra },
-  });
-}
-
-function expired(id: string, at: number): Envelope<'SilenceExpired'> {
-  return makeEnvelope({
-    id: deriveId('silence', id, 'expired'),
-    type: 'SilenceExpired',
-    alias: `silence:${id}`,
-    occurredAt: iso(at),
-    recordedAt: iso(at),
-    source: 'history-api',
-    data: { silenceId: id, expiredBy: 'bo', expiredAt: iso(at) },
-  });
-}
 
 const db = (at = 0, n = 0) => firing('am:db1', { at, n, labels: { team: 'db' } });
 const tick = (silenceId: string, at: number, n = 0) => silenceEndTick('am:db1', silenceId, iso(at), deriveId('tick', silenceId, at, n));

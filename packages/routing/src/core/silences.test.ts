@@ -1,38 +1,14 @@
 /** Silences (rules in testdata/rules.silences.yaml, silences as events): applied by event time only. */
-import { deriveId, makeEnvelope, type Envelope, type SilenceCreated } from '@alertbus/schemas';
+import type { Envelope } from '@alertbus/schemas';
 import { firing, HOUR, MINUTE, resolved, T0 } from '../test-support/alerts';
 import { brief, rulesFrom } from '../test-support/scenario';
+import { expired, silence } from '../test-support/silences';
 import { Replayer } from './replay';
 import { SilenceBook, type SilenceEvent } from './silences';
 import { incidentIdOf } from './incident-id';
 
 const rules = rulesFrom('rules.silences.yaml');
 const iso = (at: number) => new Date(T0 + at).toISOString();
-
-/** A SilenceCreated recorded at `created` (ms after T0), applying from `starts` to `ends`. */
-function silence(id: string, created: number, starts: number, ends: number, extra: Partial<SilenceCreated> = {}): Envelope<'SilenceCreated'> {
-  return makeEnvelope({
-    id: deriveId('silence', id, 'created'),
-    type: 'SilenceCreated',
-    alias: `silence:${id}`,
-    occurredAt: iso(created),
-    recordedAt: iso(created),
-    source: 'history-api',
-    data: { silenceId: id, matchers: ['team="db"'], startsAt: iso(starts), endsAt: iso(ends), createdBy: 'ana', comment: 'db maintenance', kind: 'silence', ...extra },
-  });
-}
-
-function expired(id: string, at: number): Envelope<'SilenceExpired'> {
-  return makeEnvelope({
-    id: deriveId('silence', id, 'expired'),
-    type: 'SilenceExpired',
-    alias: `silence:${id}`,
-    occurredAt: iso(at),
-    recordedAt: iso(at),
-    source: 'history-api',
-    data: { silenceId: id, expiredBy: 'bo', expiredAt: iso(at) },
-  });
-}
 
 const db = (at = 0, n = 0) => firing('am:db1', { at, n, labels: { team: 'db' } });
 const opened = ['IncidentOpened:first-notification', 'PostSlackMessage:root:#alerts', 'CreatePagerAlert:P2'];
