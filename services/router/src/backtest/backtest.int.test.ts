@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { EventProducer, createKafka } from '@alertbus/kafka';
-import { deriveId, makeEnvelope, TOPICS, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import { deriveId, GROUPS, makeEnvelope, TOPICS, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import type { Kafka } from 'kafkajs';
 import { readTopic, testBrokers, testKafka } from '../../../../test/support/kafka';
 import { waitFor } from '../../../../test/support/wait';
@@ -101,7 +101,13 @@ beforeAll(async () => {
   producer = new EventProducer(createKafka({ brokers: testBrokers(), clientId: 'backtest-int-producer' }));
   await producer.connect();
   await producer.send([silence]);
-  router = await startRouter({ brokers: testBrokers(), port: 0, sessionTimeoutMs: 6_000, rulesPath: testdataPath('rules.backtest-a.yaml') });
+  router = await startRouter({
+    brokers: testBrokers(),
+    port: 0,
+    sessionTimeoutMs: 6_000,
+    rulesPath: testdataPath('rules.backtest-a.yaml'),
+    silenceEndTickIntervalMs: 500,
+  });
   await router.ready;
   // One at a time, each decided before the next: inhibition looks at other aliases, so the order across
   // partitions must be the recorded order for the replay to agree (see the README on inhibition).
@@ -112,7 +118,30 @@ beforeAll(async () => {
       what: `the decision on ${input.alias}`,
     });
   }
+  // The maintenance silence ended long ago (its window is in the past), so the router's silence-end ticker ticks for
+  // am:batch, kept under it. Its decision writes router state; wait until it is decided, so that the tests that count
+  // records see a router with nothing left to do.
+  const tick = await waitFor(async () => (await readTopic(kafka, TOPICS.routerTicks)).find((rec) => rec.event?.alias === 'am:batch'), {
+    timeoutMs: 60_000,
+    what: 'the silence-end tick of am:batch',
+  });
+  await waitFor(async () => BigInt(await committedOffset(TOPICS.routerTicks, tick.partition)) > BigInt(tick.offset), {
+    timeoutMs: 60_000,
+    what: 'the silence-end tick of am:batch decided',
+  });
 });
+
+/** The router group's committed offset on `topic`'s `partition` ('-1' before any). */
+async function committedOffset(topic: string, partition: number): Promise<string> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [committed] = await admin.fetchOffsets({ groupId: GROUPS.router, topics: [topic] });
+    return committed?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 afterAll(async () => {
   await router?.close();
