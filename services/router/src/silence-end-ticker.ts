@@ -1,14 +1,11 @@
 import { newId } from '@alertbus/schemas';
-import { EventProducer, type createKafka } from '@alertbus/kafka';
 import { silenceEndTick, type SilenceLookup } from '@alertbus/routing';
-import type { Logger } from 'pino';
+import { Ticker, type DueTicks, type TickerOptions } from './ticker';
 
 /** How often the ticker looks for firings kept under a silence that ended (default): a page at most this late. */
 export const SILENCE_END_TICK_INTERVAL_MS = 5_000;
 
-export interface SilenceEndTickerOptions {
-  kafka: ReturnType<typeof createKafka>;
-  log: Logger;
+export interface SilenceEndTickerOptions extends TickerOptions {
   /** The silences as the instance knows them (the SilenceFollower's book). */
   silences: SilenceLookup;
   /** The firings kept under a silence ended by `nowMs`, on partitions this instance holds (RouterProcessor.silencedFiringsEnded). */
@@ -19,12 +16,8 @@ export interface SilenceEndTickerOptions {
    * decide nothing and never be written again.
    */
   catchUp?: () => Promise<boolean>;
-  /** Counts the ticks written. */
-  onTicks?: (n: number) => void;
   /** How often it looks (default SILENCE_END_TICK_INTERVAL_MS). */
   intervalMs?: number;
-  /** The wall clock: the time a tick records (tests may pass another). */
-  now?: () => number;
 }
 
 /**
@@ -36,69 +29,38 @@ export interface SilenceEndTickerOptions {
  * with the alias's alerts. One per kept firing (its inputId) and silence while this instance runs; after a restart or
  * a rebalance the next holder finds the kept firings in its restored state and writes them again. A tick too many (a
  * redelivery, two holders during a rebalance) finds the alias opened, or kept under another silence, and decides
- * nothing; one for a firing inhibited at the silence's end writes that suppression once more.
+ * nothing; one for a firing inhibited at the silence's end writes that suppression once more. A tick that could not be
+ * written is written at the next look: a page late, never one lost.
  */
-export class SilenceEndTicker {
-  private readonly intervalMs: number;
-  private readonly now: () => number;
-  private readonly producer: EventProducer;
-  private timer: NodeJS.Timeout | undefined;
-  private connected = false;
-  private sweeping = false;
+export class SilenceEndTicker extends Ticker {
   /** By alias: the kept firing (input id and silence) a tick was written for. */
   private readonly ticked = new Map<string, string>();
 
   constructor(private readonly opts: SilenceEndTickerOptions) {
-    this.intervalMs = opts.intervalMs ?? SILENCE_END_TICK_INTERVAL_MS;
-    this.now = opts.now ?? Date.now;
-    this.producer = new EventProducer(opts.kafka);
+    super(opts, opts.intervalMs ?? SILENCE_END_TICK_INTERVAL_MS, 'silence-end');
   }
 
-  start(): void {
-    this.timer = setInterval(() => void this.sweep(), this.intervalMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    for (let waited = 0; this.sweeping && waited < 5_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
-    if (this.connected) await this.producer.disconnect().catch(() => undefined);
-    this.connected = false;
-  }
-
-  /** One look: writes the ticks that are due. */
-  async sweep(): Promise<void> {
-    if (this.sweeping) return;
-    this.sweeping = true;
-    try {
-      if (this.opts.ended(this.opts.silences, this.now()).length === 0) {
-        // No firing is kept under an ended silence: every alias ticked for has been decided (or its partition moved).
-        this.ticked.clear();
-        return;
-      }
-      if (this.opts.catchUp && !(await this.opts.catchUp())) return;
-      const now = this.now();
-      const ended = this.opts.ended(this.opts.silences, now);
-      const current = new Map(ended.map((e) => [e.alias, `${e.inputId}/${e.silenceId}`]));
-      // Bounded by the kept firings: an alias decided since (opened, resolved, expired) is forgotten.
-      for (const [alias, mark] of this.ticked) if (current.get(alias) !== mark) this.ticked.delete(alias);
-      const due = ended.filter((e) => !this.ticked.has(e.alias));
-      if (due.length === 0) return;
-      if (!this.connected) {
-        await this.producer.connect();
-        this.connected = true;
-      }
-      const recordedAt = new Date(now).toISOString();
-      await this.producer.send(due.map((e) => silenceEndTick(e.alias, e.silenceId, recordedAt, newId())));
-      for (const e of due) this.ticked.set(e.alias, current.get(e.alias)!);
-      this.opts.onTicks?.(due.length);
-      this.opts.log.debug({ ticks: due.length, recordedAt }, 'silence-end ticks written');
-    } catch (err) {
-      // Written again at the next look: a tick late is a page late, never one lost.
-      this.opts.log.warn({ err }, 'could not write silence-end ticks');
-    } finally {
-      this.sweeping = false;
+  protected async due(): Promise<DueTicks | undefined> {
+    if (this.opts.ended(this.opts.silences, this.now()).length === 0) {
+      // No firing is kept under an ended silence: every alias ticked for has been decided (or its partition moved).
+      this.ticked.clear();
+      return undefined;
     }
+    if (this.opts.catchUp && !(await this.opts.catchUp())) return undefined;
+    const now = this.now();
+    const ended = this.opts.ended(this.opts.silences, now);
+    const current = new Map(ended.map((e) => [e.alias, `${e.inputId}/${e.silenceId}`]));
+    // Bounded by the kept firings: an alias decided since (opened, resolved, expired) is forgotten.
+    for (const [alias, mark] of this.ticked) if (current.get(alias) !== mark) this.ticked.delete(alias);
+    const due = ended.filter((e) => !this.ticked.has(e.alias));
+    if (due.length === 0) return undefined;
+    const recordedAt = new Date(now).toISOString();
+    return {
+      ticks: due.map((e) => silenceEndTick(e.alias, e.silenceId, recordedAt, newId())),
+      written: () => {
+        for (const e of due) this.ticked.set(e.alias, current.get(e.alias)!);
+      },
+      logged: { recordedAt },
+    };
   }
 }

@@ -1,19 +1,13 @@
 import { newId, TOPICS } from '@alertbus/schemas';
-import { EventProducer, partitionOfKey, type createKafka } from '@alertbus/kafka';
+import { partitionOfKey } from '@alertbus/kafka';
 import { STORM_SUMMARY_INTERVAL_MS, stormTick, type TickedStorm } from '@alertbus/routing';
-import type { Logger } from 'pino';
+import { Ticker, type DueTicks, type TickerOptions } from './ticker';
 
-export interface StormTickerOptions {
-  kafka: ReturnType<typeof createKafka>;
-  log: Logger;
+export interface StormTickerOptions extends TickerOptions {
   /** The stale storms whose summary key is on a partition this instance holds (RouterProcessor.staleStorms). */
   staleStorms(partitionOf: (key: string) => number | undefined): Array<{ key: string; storm: TickedStorm; change: string; lastChangeMs: number }>;
-  /** Counts the ticks written. */
-  onTicks?: (n: number) => void;
   /** How often it looks, and how long a storm must have been quiet (default STORM_SUMMARY_INTERVAL_MS). */
   intervalMs?: number;
-  /** The wall clock: the time a tick records (tests may pass another). */
-  now?: () => number;
 }
 
 /**
@@ -25,15 +19,10 @@ export interface StormTickerOptions {
  * summary key, so the instance holding that partition, this one, decides it. One per change: once written, the tick is
  * a durable input, decided by whoever holds its partition. Only the key's holder writes its ticks, and after a restart
  * or a rebalance the next holder finds the stale storms in its restored state and index; a tick too many (written again
- * by the next holder, or during a rebalance) finds nothing stale and changes nothing.
+ * by the next holder, or during a rebalance) finds nothing stale and changes nothing. A tick that could not be written
+ * is written at the next look: a summary updated late, never a decision lost.
  */
-export class StormTicker {
-  private readonly intervalMs: number;
-  private readonly now: () => number;
-  private readonly producer: EventProducer;
-  private timer: NodeJS.Timeout | undefined;
-  private connected = false;
-  private sweeping = false;
+export class StormTicker extends Ticker {
   /** By summary key: the partition (looked up once; the ticks topic's partitions never change under a running router). */
   private readonly partitions = new Map<string, number>();
   private readonly lookingUp = new Set<string>();
@@ -41,63 +30,36 @@ export class StormTicker {
   private readonly seen = new Map<string, { change: string; sinceMs: number; ticked?: boolean }>();
 
   constructor(private readonly opts: StormTickerOptions) {
-    this.intervalMs = opts.intervalMs ?? STORM_SUMMARY_INTERVAL_MS;
-    this.now = opts.now ?? Date.now;
-    this.producer = new EventProducer(opts.kafka);
+    super(opts, opts.intervalMs ?? STORM_SUMMARY_INTERVAL_MS, 'storm');
   }
 
-  start(): void {
-    this.timer = setInterval(() => void this.sweep(), this.intervalMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    // A sweep's send waits for Kafka however long it is away: stop waits for it a little, then disconnects under it.
-    for (let waited = 0; this.sweeping && waited < 5_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
-    if (this.connected) await this.producer.disconnect().catch(() => undefined);
-    this.connected = false;
-  }
-
-  /** One look: writes the ticks that are due. */
-  async sweep(): Promise<void> {
-    if (this.sweeping) return;
-    this.sweeping = true;
-    try {
-      const now = this.now();
-      const stale = this.opts.staleStorms((key) => this.partitionOf(key));
-      const keys = new Set(stale.map((s) => s.key));
-      for (const key of this.seen.keys()) if (!keys.has(key)) this.seen.delete(key);
-      const due: TickedStorm[] = [];
-      const marks: Array<{ ticked?: boolean }> = [];
-      for (const { key, storm, change, lastChangeMs } of stale) {
-        const seen = this.seen.get(key);
-        if (!seen || seen.change !== change) {
-          this.seen.set(key, { change, sinceMs: now });
-          continue;
-        }
-        if (seen.ticked || now - seen.sinceMs < this.intervalMs) continue;
-        if (Math.floor(now / STORM_SUMMARY_INTERVAL_MS) <= Math.floor(lastChangeMs / STORM_SUMMARY_INTERVAL_MS)) continue;
-        due.push(storm);
-        marks.push(seen);
+  protected due(): DueTicks | undefined {
+    const now = this.now();
+    const stale = this.opts.staleStorms((key) => this.partitionOf(key));
+    const keys = new Set(stale.map((s) => s.key));
+    for (const key of this.seen.keys()) if (!keys.has(key)) this.seen.delete(key);
+    const due: TickedStorm[] = [];
+    const marks: Array<{ ticked?: boolean }> = [];
+    for (const { key, storm, change, lastChangeMs } of stale) {
+      const seen = this.seen.get(key);
+      if (!seen || seen.change !== change) {
+        this.seen.set(key, { change, sinceMs: now });
+        continue;
       }
-      if (due.length === 0) return;
-      if (!this.connected) {
-        await this.producer.connect();
-        this.connected = true;
-      }
-      const recordedAt = new Date(now).toISOString();
-      await this.producer.send(due.map((storm) => stormTick(storm, recordedAt, newId())));
-      for (const m of marks) m.ticked = true;
-      this.opts.onTicks?.(due.length);
-      this.opts.log.debug({ storms: due.map((s) => s.summaryIncidentId), recordedAt }, 'storm ticks written');
-    } catch (err) {
-      // Written again at the next look: a tick late is a summary updated late, never a decision lost.
-      this.opts.log.warn({ err }, 'could not write storm ticks');
-    } finally {
-      this.sweeping = false;
+      if (seen.ticked || now - seen.sinceMs < this.intervalMs) continue;
+      if (Math.floor(now / STORM_SUMMARY_INTERVAL_MS) <= Math.floor(lastChangeMs / STORM_SUMMARY_INTERVAL_MS)) continue;
+      due.push(storm);
+      marks.push(seen);
     }
+    if (due.length === 0) return undefined;
+    const recordedAt = new Date(now).toISOString();
+    return {
+      ticks: due.map((storm) => stormTick(storm, recordedAt, newId())),
+      written: () => {
+        for (const m of marks) m.ticked = true;
+      },
+      logged: { storms: due.map((s) => s.summaryIncidentId), recordedAt },
+    };
   }
 
   private partitionOf(key: string): number | undefined {
