@@ -142,6 +142,11 @@ export const SlackKeyState = Type.Union([
       severity: Severity,
       source: Type.String(),
       labels: Labels,
+      description: Type.Optional(
+        Type.String({ description: "A silenced firing's description: what the incident opened when its silence ends shows, as the alert's own would." }),
+      ),
+      values: Type.Optional(alertValuesSchema("A silenced firing's measured values, for the incident opened when its silence ends.")),
+      links: Type.Optional(Type.Array(Link, { description: "A silenced firing's links (runbook, dashboard), for the incident opened when its silence ends." })),
       reason: Type.Union([Type.Literal('silenced'), Type.Literal('dropped-by-rule')]),
       silenceId: Type.Optional(Type.String({ minLength: 1, description: 'The silence that suppressed the latest firing.' })),
       dropRule: Type.Optional(Type.String({ minLength: 1, description: 'The drop rule that suppressed the latest firing: its name, else its path.' })),

@@ -238,6 +238,9 @@ export const KeptFiring = Type.Object(
     severity: Severity,
     source: Type.String(),
     labels: Labels,
+    description: Type.Optional(Type.String({ description: "A silenced firing's description, for the incident opened when its silence ends." })),
+    values: Type.Optional(alertValuesSchema("A silenced firing's measured values, for the incident opened when its silence ends.")),
+    links: Type.Optional(Type.Array(Link, { description: "A silenced firing's links, for the incident opened when its silence ends." })),
   },
   { additionalProperties: false, description: 'since: when the first of the firings kept under the alias was recorded (this one, or an earlier one it refreshes).' },
 );

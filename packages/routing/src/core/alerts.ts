@@ -13,7 +13,7 @@ import { stormFor, stormLimitsFor, stormMembers, stormOf, updatesSummary, type S
 import { renderStormSummary, stormMemberAcknowledgedNote, stormPageClosedNote, stormPageDescription, stormPageMessage, stormPageNote } from './storm-render';
 import { incidentFacts } from './incident-facts';
 import { incidentIdOf } from './incident-id';
-import { inhibitionBy, mayInhibit, type SuppressedFiring } from './suppressed-firing';
+import { inhibitionBy, mayInhibit, whatItSays, type SuppressedFiring } from './suppressed-firing';
 
 type AlertInput = Envelope<'AlertReceived'>;
 
@@ -537,6 +537,8 @@ function keptFiring(
     severity: a.severity,
     source: a.source,
     labels: a.labels,
+    // What the page when its silence ends shows (a firing kept only as an inhibitor never opens anything).
+    ...(by.reason === 'silenced' ? whatItSays(a) : {}),
     reason: by.reason,
     ...(by.silenceId !== undefined ? { silenceId: by.silenceId } : {}),
     ...(by.dropRule !== undefined ? { dropRule: by.dropRule } : {}),
@@ -559,6 +561,7 @@ function keptOf(keep: SuppressedFiring | undefined, before: SuppressedFiring | u
     severity: keep.severity,
     source: keep.source,
     labels: keep.labels,
+    ...whatItSays(keep),
   };
 }
 

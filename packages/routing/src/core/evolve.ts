@@ -1,6 +1,6 @@
 import { INCIDENT_EVENT_TYPES, type AliasState, type AnyEnvelope, type SlackKeyState } from '@alertbus/schemas';
 import { liveState } from './expiry';
-import type { SuppressedFiring } from './suppressed-firing';
+import { whatItSays, type SuppressedFiring } from './suppressed-firing';
 
 /** The router's state for one alias: nothing yet, or the alias's latest incident. */
 export type DeciderState = AliasState | undefined;
@@ -189,6 +189,7 @@ export function keptFiringOf(event: AnyEnvelope, previous: DeciderState | Resolv
     severity: k.severity,
     source: k.source,
     labels: k.labels,
+    ...whatItSays(k),
     reason: d.reason,
     ...(silenceId !== undefined ? { silenceId } : {}),
     ...(d.reason === 'dropped-by-rule' ? { dropRule: d.rule.name ?? d.rule.path } : {}),

@@ -176,6 +176,9 @@ describe('a silenced or dropped firing still inhibits its targets', () => {
       severity: 'critical',
       source: 'alertmanager',
       labels: { alertname: 'ClusterDown', cluster: 'eu' },
+      // Silenced: what the incident opened when its silence ends shows.
+      description: 'Less than 5% free on /var.',
+      links: [{ title: 'Source', url: 'http://prometheus:9090/graph?g0.expr=disk' }],
       reason: 'silenced',
       silenceId: 's1',
     });

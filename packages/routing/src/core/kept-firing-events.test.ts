@@ -75,7 +75,8 @@ describe('a kept suppressed firing is the fold of its incident events (testdata/
       service('am:svc-c', 11 * MINUTE),
     ]);
     expect(events.filter((e) => e.alias === SOURCE || e.alias === 'am:svc-b').map(brief)).toEqual(['EventSuppressed:silenced', 'EventSuppressed:silenced', 'EventSuppressed:inhibited', 'EventSuppressed:resolved-without-open-incident']);
-    const fields = { since: iso(0), startsAt: iso(-MINUTE), severity: 'critical', source: 'alertmanager', labels };
+    const said = { description: 'Less than 5% free on /var.', links: [{ title: 'Source', url: 'http://prometheus:9090/graph?g0.expr=disk' }] };
+    const fields = { since: iso(0), startsAt: iso(-MINUTE), severity: 'critical', source: 'alertmanager', labels, ...said };
     expect(kept(events)).toEqual([
       ['EventSuppressed:silenced', fields],
       ['EventSuppressed:silenced', fields],

@@ -39,6 +39,26 @@ describe('a firing silenced when it fired, when its silence ends', () => {
     expect(ticked![0]!.data).toMatchObject({ title: 'Disk almost full on am:db1', labels: { team: 'db' }, openedAt: iso(HOUR + MINUTE) });
   });
 
+  test("the page shows what the alert said: its description, measured values and links, kept through the silence", () => {
+    const said = {
+      description: 'Less than 5% free on /var; the import job writes there.',
+      values: { A: 97.5, B: null },
+      links: [{ title: 'Runbook', url: 'https://runbooks.example/disk-full' }],
+    };
+    const [fired, ticked] = run([silence('s1', -HOUR, -HOUR, HOUR), firing('am:db1', { labels: { team: 'db' }, ...said }), tick('s1', HOUR + MINUTE)]);
+    // Kept with the suppression too, so a state rebuilt from incidents.v1 pages the same.
+    expect(fired![0]!.data).toMatchObject({ reason: 'silenced', kept: said });
+    expect(ticked!.map(brief)).toEqual(opened);
+    expect(ticked![0]!.data).toMatchObject(said);
+    const post = JSON.stringify(ticked!.find((e) => e.type === 'PostSlackMessage')!.data);
+    expect(post).toContain('the import job writes there');
+    expect(post).toContain('https://runbooks.example/disk-full');
+    const page = ticked!.find((e) => e.type === 'CreatePagerAlert')!.data as { description: string };
+    expect(page.description).toContain('the import job writes there');
+    expect(page.description).toContain('Runbook: https://runbooks.example/disk-full');
+    expect(page.description).toContain('97.5');
+  });
+
   test('ended early (SilenceExpired, `/alertbus unsilence`): the tick opens an incident and pages', () => {
     expect(briefs([silence('s1', -HOUR, -HOUR, 4 * HOUR), db(), expired('s1', 10 * MINUTE), tick('s1', 10 * MINUTE)])).toEqual([['EventSuppressed:silenced'], opened]);
   });

@@ -55,10 +55,12 @@ function firingOf(input: SilenceEndInput, kept: SuppressedFiring): Envelope<'Ale
       title: kept.title,
       severity: kept.severity,
       labels: kept.labels,
+      ...(kept.description !== undefined ? { description: kept.description } : {}),
+      ...(kept.values !== undefined ? { values: kept.values } : {}),
       annotations: {},
       ...(kept.startsAt !== undefined ? { startsAt: kept.startsAt } : {}),
       ...(kept.endsAt !== undefined ? { endsAt: kept.endsAt } : {}),
-      links: [],
+      links: kept.links ?? [],
       raw: null,
     },
   });

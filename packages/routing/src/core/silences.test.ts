@@ -65,7 +65,15 @@ describe('silences', () => {
       title: db().data.title,
       suppressedBy: { kind: 'silence', silenceId: 'm1', silenceKind: 'maintenance', createdBy: 'ana', comment: 'kernel upgrade', endsAt: iso(HOUR) },
       // The firing kept under the alias (to page when the silence ends), so the state stays the fold of the events.
-      kept: { since: iso(0), severity: 'critical', source: 'alertmanager', labels: { team: 'db' } },
+      // With what the alert said, for the page then.
+      kept: {
+        since: iso(0),
+        severity: 'critical',
+        source: 'alertmanager',
+        labels: { team: 'db' },
+        description: db().data.description,
+        links: db().data.links,
+      },
     });
   });
 

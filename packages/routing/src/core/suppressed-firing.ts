@@ -17,6 +17,18 @@ export function isSuppressedFiring(s: RouterState | undefined): s is SuppressedF
   return s !== undefined && 'kind' in s && s.kind === 'alert-suppressed';
 }
 
+/**
+ * A firing's description, measured values and links, those it has: kept with a silenced firing (in its state and its
+ * EventSuppressed), so the incident opened when its silence ends shows what the alert said.
+ */
+export function whatItSays(a: Pick<SuppressedFiring, 'description' | 'values' | 'links'>): Pick<SuppressedFiring, 'description' | 'values' | 'links'> {
+  return {
+    ...(a.description !== undefined ? { description: a.description } : {}),
+    ...(a.values !== undefined ? { values: a.values } : {}),
+    ...(a.links !== undefined && a.links.length > 0 ? { links: a.links } : {}),
+  };
+}
+
 /** What inhibit matchers see of an inhibitor: its labels and the pseudo-labels of its alert, as of a firing. */
 export function inhibitorLabels(s: Pick<AliasState, 'labels' | 'source' | 'severity'>): Record<string, string> {
   return withPseudoLabels(s.labels, { source: s.source, severity: s.severity, status: 'firing' });
