@@ -19,7 +19,8 @@ export function stageOf(type: string, topic: string): Stage {
   if (DELIVERY_EVENT_TYPES.has(type)) return type === 'DeliveryFailed' ? 'failed' : 'delivered';
   if (type === 'DeliveryDelayed') return 'delayed';
   if (SILENCE_EVENT_TYPES.has(type)) return 'silence';
-  if (topic === TOPICS.alertsReceived || topic === TOPICS.slackReceived) return 'received';
+  // The router's ticks (an audit reads them) are inputs too: time, recorded.
+  if (topic === TOPICS.alertsReceived || topic === TOPICS.slackReceived || topic === TOPICS.routerTicks) return 'received';
   if (topic === TOPICS.incidents) return 'decided';
   if (topic === TOPICS.slackCommands || topic === TOPICS.pagerCommands) return 'command';
   if (topic === TOPICS.deliveries) return 'delivered';

@@ -74,6 +74,10 @@ function describeEvent(e: AnyEnvelope): string {
       return `${d.kind} ${d.silenceId} ${d.matchers.join(',')} ${d.startsAt} → ${d.endsAt} by ${d.createdBy}`;
     case 'SilenceExpired':
       return `${d.silenceId} by ${d.expiredBy}`;
+    case 'SilenceEndedTick':
+      return `silence ${d.silenceId} ended: the firing kept under it decided again`;
+    case 'StormSummaryTick':
+      return `storm in ${d.channel} since ${d.since} quiet: its summary brought up to date`;
     default:
       return why.trim();
   }

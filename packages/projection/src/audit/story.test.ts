@@ -1,7 +1,8 @@
 /** An alias's story from raw records, and the audit's verdict against the projection, without Kafka. */
-import { TOPICS, topicOf, type AnyEnvelope } from '@alertbus/schemas';
+import { makeEnvelope, TOPICS, topicOf, type AnyEnvelope } from '@alertbus/schemas';
 import { INCIDENT_ID, INPUT_ID, opened, postRoot, received, slackPosted, suppressed } from '../testdata/events';
 import { compareWithProjection, type ProjectedEvent } from './compare';
+import { formatStory } from './format';
 import type { AuditRecord } from './records';
 import { buildStory } from './story';
 
@@ -81,5 +82,32 @@ describe('compareWithProjection', () => {
       ['extra', 'ghost'],
     ]);
     expect(INPUT_ID).toBe(records[0]!.event!.id);
+  });
+});
+
+describe('an incident opened when its silence ended', () => {
+  // The router's tick is the input of the opening (its inputId), on router.ticks.v1, which the history does not project.
+  const tick = makeEnvelope({
+    id: INPUT_ID,
+    type: 'SilenceEndedTick',
+    alias: opened().alias,
+    occurredAt: opened().recordedAt,
+    recordedAt: opened().recordedAt,
+    source: 'router/ticker',
+    data: { silenceId: 'upgrade-eu' },
+  });
+  const records = [rec(tick), rec(opened()), rec(postRoot())];
+  const story = buildStory('a', records);
+
+  it('tells the tick as the opening\'s input, in words', () => {
+    expect(records[0]!.topic).toBe(TOPICS.routerTicks);
+    expect(story.incidents[0]!.entries.map((e) => e.event!.type)).toEqual(['SilenceEndedTick', 'IncidentOpened', 'PostSlackMessage']);
+    expect(formatStory(story, null, 'no history API given')).toContain('silence upgrade-eu ended: the firing kept under it decided again');
+  });
+
+  it('agrees with a projection that holds everything but the tick', () => {
+    const covered = new Map([[`${TOPICS.incidents}\u00000`, '1000'], [`${TOPICS.slackCommands}\u00000`, '1000']]);
+    const projected = records.slice(1).map((r) => projectedOf(r, INCIDENT_ID));
+    expect(compareWithProjection(story, projected, covered)).toMatchObject({ agrees: true, matched: 2, disagreements: [], notYetProjected: [] });
   });
 });
