@@ -44,8 +44,8 @@ async function read(
 
 /**
  * Backtests candidate rules against what the router did over [from, to), reading Kafka only (no producer
- * is ever created): the silences, the window's inputs (AlertReceived, and what people did: PagerActionReceived beside
- * them, every Slack input on slack.received.v1), incidents.v1 (the state before the window, folded, and the actual
+ * is ever created): the silences, the window's inputs (AlertReceived, the router's SilenceEndedTicks, and what people
+ * did: PagerActionReceived beside them, every Slack input on slack.received.v1), incidents.v1 (the state before the window, folded, and the actual
  * decisions) and the command topics (the actual commands).
  */
 export async function backtestFromKafka(opts: KafkaBacktestOptions): Promise<BacktestReport> {
@@ -58,23 +58,29 @@ export async function backtestFromKafka(opts: KafkaBacktestOptions): Promise<Bac
     if (e.type === 'SilenceCreated' || e.type === 'SilenceExpired') bt.silence(e as SilenceEvent);
   });
 
-  // Per partition, the alerts topic's inputs and the Slack topic's, each in offset order: the router reads them
-  // co-partitioned, so one partition's two lists merge by recordedAt, and then the partitions do.
-  const byPartition = new Map<number, { alerts: BacktestInput[]; slack: BacktestInput[] }>();
+  // Per partition, the alerts topic's inputs, the Slack topic's and the router's silence-end ticks, each in offset order:
+  // the router reads them co-partitioned, so one partition's lists merge by recordedAt, and then the partitions do.
+  const byPartition = new Map<number, { alerts: BacktestInput[]; slack: BacktestInput[]; ticks: BacktestInput[] }>();
   const inputIds = new Set<string>();
   const inputRanges = [
     ...(await topicRanges(kafka, TOPICS.alertsReceived, fromMs, toMs + WINDOW_END_SLACK_MS)),
     ...(await topicRanges(kafka, TOPICS.slackReceived, fromMs, toMs + WINDOW_END_SLACK_MS)),
+    ...(await topicRanges(kafka, TOPICS.routerTicks, fromMs, toMs + WINDOW_END_SLACK_MS)),
   ];
   await read(opts, 'inputs', inputRanges, (e, partition, topic) => {
     if (e.recordedAt < from || e.recordedAt >= to) return;
-    const taken = e.type === 'AlertReceived' || e.type === 'PagerActionReceived' || (topic === TOPICS.slackReceived && SLACK_INPUT_TYPES.has(e.type));
+    const taken =
+      e.type === 'AlertReceived' ||
+      e.type === 'PagerActionReceived' ||
+      (topic === TOPICS.slackReceived && SLACK_INPUT_TYPES.has(e.type)) ||
+      // A storm's summary ticks are not replayed: they only bring a summary message up to date.
+      e.type === 'SilenceEndedTick';
     if (!taken) return;
     // The raw payload is never looked at by decisions; dropping it keeps long windows in memory.
     const input = ('raw' in (e.data as object) ? { ...e, data: { ...(e.data as object), raw: null } } : e) as BacktestInput;
     let lists = byPartition.get(partition);
-    if (!lists) byPartition.set(partition, (lists = { alerts: [], slack: [] }));
-    (topic === TOPICS.slackReceived ? lists.slack : lists.alerts).push(input);
+    if (!lists) byPartition.set(partition, (lists = { alerts: [], slack: [], ticks: [] }));
+    (topic === TOPICS.slackReceived ? lists.slack : topic === TOPICS.routerTicks ? lists.ticks : lists.alerts).push(input);
     inputIds.add(e.id);
   });
 
@@ -91,7 +97,7 @@ export async function backtestFromKafka(opts: KafkaBacktestOptions): Promise<Bac
     if (caused(e)) bt.actualOutput(e);
   });
 
-  const perPartition = new Map([...byPartition].map(([p, l]) => [p, mergeByRecordedAt(new Map([[0, l.alerts], [1, l.slack]]))] as const));
+  const perPartition = new Map([...byPartition].map(([p, l]) => [p, mergeByRecordedAt(new Map([[0, l.alerts], [1, l.slack], [2, l.ticks]]))] as const));
   const inputs = mergeByRecordedAt(perPartition);
   inputs.forEach((input, i) => {
     bt.input(input);

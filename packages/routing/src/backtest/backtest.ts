@@ -1,5 +1,5 @@
 import type { AnyEnvelope } from '@alertbus/schemas';
-import type { AlertInput, PagerActionInput, SlackInput } from '../decider';
+import type { AlertInput, PagerActionInput, SilenceEndInput, SlackInput } from '../decider';
 import { evolveAlert, isIncidentEvent, type ResolvedAlias } from '../core/evolve';
 import type { SuppressedFiring } from '../core/suppressed-firing';
 import { DEFAULT_STATE_RETENTION_MS, liveState } from '../core/expiry';
@@ -38,7 +38,11 @@ export interface IncidentChange {
  * pager's actions.
  */
 export type PersonInput = SlackInput | PagerActionInput;
-export type BacktestInput = AlertInput | PersonInput;
+/**
+ * The window's inputs: alerts, the router's silence-end ticks (router.ticks.v1: a firing kept under a silence, decided
+ * again when the silence ended, is compared as the alerts are), and people's inputs.
+ */
+export type BacktestInput = AlertInput | SilenceEndInput | PersonInput;
 
 /** What a person's input did to the incident of its alias, on one side. */
 export type PersonActionResult =
@@ -202,8 +206,8 @@ export class Backtest {
     this.replayer ??= new Replayer(this.rules, { silences: this.book, states: this.states, keys: this.kept, retentionMs: DEFAULT_STATE_RETENTION_MS });
     if (this.known.has(input.id)) return; // a redelivered record: the router decides it once too
     this.known.add(input.id);
-    if (input.type !== 'AlertReceived') return this.person(input, this.replayer);
-    this.inputs.push({ id: input.id, alias: input.alias, title: input.data.title, order: this.inputs.length });
+    if (input.type !== 'AlertReceived' && input.type !== 'SilenceEndedTick') return this.person(input, this.replayer);
+    this.inputs.push({ id: input.id, alias: input.alias, title: this.titleOf(input), order: this.inputs.length });
     const effects = this.replayer.decide(input).events.map(toEffect).filter((e): e is Effect => e !== null);
     this.candidate.set(input.id, effects);
     const early = this.pending.get(input.id);
@@ -211,6 +215,12 @@ export class Backtest {
       this.actual.set(input.id, early);
       this.pending.delete(input.id);
     }
+  }
+
+  /** An alert's title; a tick's, the title of the firing kept under the silence it names (as the candidate holds it). */
+  private titleOf(input: AlertInput | SilenceEndInput): string {
+    if (input.type === 'AlertReceived') return input.data.title;
+    return this.states.source(input.alias)?.title ?? `silence ${input.data.silenceId} ended`;
   }
 
   private person(input: PersonInput, replayer: Replayer): void {
