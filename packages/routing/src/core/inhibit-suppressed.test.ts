@@ -2,9 +2,10 @@
  * A firing a silence or a drop rule suppressed still inhibits (testdata/rules.inhibit-suppressed.yaml), as in
  * Alertmanager: silencing "ClusterDown" for maintenance keeps its "ServiceDown" targets muted.
  */
-import { deriveId, makeEnvelope, schemaAjv, SlackKeyState, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import { schemaAjv, SlackKeyState, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
 import { firing, HOUR, MINUTE, resolved, T0 } from '../test-support/alerts';
 import { brief, rulesFrom } from '../test-support/scenario';
+import { silence } from '../test-support/silences';
 import { decide, type AlertState } from '../decider';
 import { StateIndex } from './neighbours';
 import { packState, unpackState } from './packed-state';
@@ -18,17 +19,8 @@ const iso = (at: number) => new Date(T0 + at).toISOString();
 const DAY = 24 * HOUR;
 
 /** Silence `id` over every ClusterDown of cluster eu, in force over [starts, ends) (ms after T0). */
-function maintenance(id: string, starts = -HOUR, ends = 2 * HOUR) {
-  return makeEnvelope({
-    id: deriveId('silence', id, 'created'),
-    type: 'SilenceCreated',
-    alias: `silence:${id}`,
-    occurredAt: iso(starts),
-    recordedAt: iso(starts),
-    source: 'history-api',
-    data: { silenceId: id, matchers: ['alertname="ClusterDown"', 'cluster="eu"'], startsAt: iso(starts), endsAt: iso(ends), createdBy: 'ana', comment: 'eu upgrade', kind: 'maintenance' as const },
-  });
-}
+const maintenance = (id: string, starts = -HOUR, ends = 2 * HOUR, matchers = ['alertname="ClusterDown"', 'cluster="eu"']) =>
+  silence(id, starts, starts, ends, { matchers, comment: 'eu upgrade', kind: 'maintenance' });
 
 const SOURCE = 'am:cluster-eu';
 const clusterDown = (at: number, init: { cluster?: string; env?: string; n?: number; startsAt?: string } = {}) =>
@@ -121,7 +113,7 @@ describe('a silenced or dropped firing still inhibits its targets', () => {
 
   test('equal alerts never mute each other: a silenced Flap does not mute another Flap', () => {
     const silences = new SilenceBook();
-    silences.apply({ ...maintenance('s2'), data: { ...maintenance('s2').data, matchers: ['alertname="Flap"', 'instance="a"'] } });
+    silences.apply(maintenance('s2', -HOUR, 2 * HOUR, ['alertname="Flap"', 'instance="a"']));
     const r = new Replayer(rules, { silences });
     expect(outcome(r.decide(firing('am:flap-a', { at: 0, labels: { alertname: 'Flap', cluster: 'eu', instance: 'a' } })).events)).toEqual(['EventSuppressed:silenced']);
     expect(outcome(r.decide(firing('am:flap-b', { at: MINUTE, labels: { alertname: 'Flap', cluster: 'eu', instance: 'b' } })).events)[0]).toBe('IncidentOpened:first-notification');
@@ -154,7 +146,7 @@ describe('a silenced or dropped firing still inhibits its targets', () => {
 
   test('a silenced firing that matches no inhibit rule\'s source side is kept too: it pages when its silence ends (core/silence-end.ts)', () => {
     const silences = new SilenceBook();
-    silences.apply({ ...maintenance('s3'), data: { ...maintenance('s3').data, matchers: ['alertname="DiskFull"'] } });
+    silences.apply(maintenance('s3', -HOUR, 2 * HOUR, ['alertname="DiskFull"']));
     const d = decide(firing('am:disk', { at: 0, labels: { alertname: 'DiskFull', cluster: 'eu' } }), undefined, rules, { silences });
     expect(outcome(d.events)).toEqual(['EventSuppressed:silenced']);
     expect(d.state).toMatchObject({ kind: 'alert-suppressed', reason: 'silenced', silenceId: 's3' });

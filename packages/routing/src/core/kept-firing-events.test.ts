@@ -3,10 +3,11 @@
  * is: folding an alias's incident events (evolveAlert) gives exactly the state each decision returned — when the firing
  * is kept, refreshed, left as it was by a late copy, let go, removed by its resolve, and after it expired.
  */
-import { deriveId, makeEnvelope, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
+import type { AnyEnvelope, Envelope } from '@alertbus/schemas';
 import { mulberry32 } from '@alertbus/spec';
 import { alert, firing, HOUR, MINUTE, resolved, T0 } from '../test-support/alerts';
 import { brief, rulesFrom } from '../test-support/scenario';
+import { silence as silenceOf } from '../test-support/silences';
 import { decide, isIncidentEvent, isSuppressedFiring, type AlertInput, type AlertState } from '../decider';
 import type { CompiledRules } from '../rules/types';
 import { evolveAlert } from './evolve';
@@ -16,17 +17,8 @@ import { SilenceBook } from './silences';
 const iso = (at: number) => new Date(T0 + at).toISOString();
 const DAY = 24 * HOUR;
 
-function silence(id: string, matchers: string[], starts: number, ends: number) {
-  return makeEnvelope({
-    id: deriveId('silence', id, 'created'),
-    type: 'SilenceCreated',
-    alias: `silence:${id}`,
-    occurredAt: iso(starts),
-    recordedAt: iso(starts),
-    source: 'history-api',
-    data: { silenceId: id, matchers, startsAt: iso(starts), endsAt: iso(ends), createdBy: 'ana', comment: 'eu upgrade', kind: 'maintenance' as const },
-  });
-}
+const silence = (id: string, matchers: string[], starts: number, ends: number) =>
+  silenceOf(id, starts, starts, ends, { matchers, comment: 'eu upgrade', kind: 'maintenance' });
 
 /**
  * Decides `inputs` in order as the router does (every alias's state in the index), and after each decision checks that
