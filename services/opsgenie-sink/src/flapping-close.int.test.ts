@@ -52,6 +52,14 @@ async function firstOccurrence(alias: string): Promise<string> {
   return alertsOf(alias)[0]!.id;
 }
 
+/** The first occurrence's close, accepted by the pager and held there unprocessed: its request id. */
+async function closeLeftUnconfirmed(alias: string): Promise<string> {
+  og.state.holdNext('close');
+  const close1 = pagerCommand('ClosePagerAlert', alias, occurrence(alias, 1));
+  await producer.send([close1]);
+  return ((await resultOf(close1)).data as { requestId: string }).requestId;
+}
+
 /**
  * The new occurrence paged: the old alert closed (counted once), a new one open, created by the second create, which
  * went out only after the close was processed.
@@ -128,10 +136,7 @@ test('a close left unconfirmed before a restart of the sink is still confirmed b
   const alias = 'alertmanager:flapping-restart';
   const firstId = await firstOccurrence(alias);
 
-  og.state.holdNext('close');
-  const close1 = pagerCommand('ClosePagerAlert', alias, occurrence(alias, 1));
-  await producer.send([close1]);
-  const closeRequest = ((await resultOf(close1)).data as { requestId: string }).requestId;
+  const closeRequest = await closeLeftUnconfirmed(alias);
 
   // A new process: nothing of the first one's memory, only what it wrote down.
   await startSink({ createSettleMs: HELD_MS });
@@ -179,10 +184,7 @@ test('a close written down deletes, in its completion, the rows accepted OPSGENI
   ]);
   const alias = 'alertmanager:flapping-prunes';
   await firstOccurrence(alias);
-  og.state.holdNext('close');
-  const close1 = pagerCommand('ClosePagerAlert', alias, occurrence(alias, 1));
-  await producer.send([close1]);
-  const closeRequest = ((await resultOf(close1)).data as { requestId: string }).requestId;
+  const closeRequest = await closeLeftUnconfirmed(alias);
   expect(await writtenDown(alias)).toEqual([closeRequest]);
   expect(await writtenDown(stale)).toEqual([]);
   og.state.releaseHeld();
@@ -192,10 +194,7 @@ test('a create released by the close before it and then refused for good (dead-l
   await startSink({ createSettleMs: HELD_MS });
   const alias = 'alertmanager:flapping-create-refused';
   await firstOccurrence(alias);
-  og.state.holdNext('close');
-  const close1 = pagerCommand('ClosePagerAlert', alias, occurrence(alias, 1));
-  await producer.send([close1]);
-  const closeRequest = ((await resultOf(close1)).data as { requestId: string }).requestId;
+  const closeRequest = await closeLeftUnconfirmed(alias);
   expect(await writtenDown(alias)).toEqual([closeRequest]);
 
   og.state.releaseHeld();
