@@ -20,6 +20,9 @@ const TEAM = 'T123';
 const CHANNEL = 'C123';
 const KNOWN = '5d0c1e2f-3a4b-8c5d-9e6f-7a8b9c0d1e2f';
 const ALIAS = 'alertmanager:found-by-id';
+/** An incident the history API answers for only after 1.3 s (a busy machine): later than the old fixed 800 ms bound. */
+const SLOW = '7f0c1e2f-3a4b-8c5d-9e6f-7a8b9c0d1e2f';
+const SLOW_MS = 1_300;
 const rig = ingestRig('ingest-mention-id');
 
 /** The history API as far as the look-up uses it: GET /api/incidents/:id, with the viewer token. */
@@ -32,6 +35,7 @@ beforeAll(async () => {
     asked.push({ path: req.url ?? '', auth: req.headers.authorization });
     if (req.headers.authorization !== 'Bearer viewer-token') return void res.writeHead(401).end();
     if (req.url === `/api/incidents/${KNOWN}`) return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: KNOWN, alias: ALIAS }));
+    if (req.url === `/api/incidents/${SLOW}`) return void setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: SLOW, alias: ALIAS })), SLOW_MS);
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not_found"}');
   });
   await new Promise<void>((resolve) => history.listen(0, '127.0.0.1', resolve));
@@ -91,6 +95,17 @@ test('ack <incident id> by mention: keyed by the alias the history API gives, wi
   const byDm = await post(app, dm.body);
   expect(byDm.aliases).toEqual([ALIAS]);
   expect((await recordOf(byDm.ids[0]!)).event.data).toMatchObject({ kind: 'dm', target: { incidentId: KNOWN, alias: ALIAS } });
+});
+
+test('a history API slower than 800 ms but within INGEST_SLACK_TIMEOUT_MS (2.5 s): the alias is found, not given up on', async () => {
+  const app = await rig.app(slack({ incidents: historyIncidentLookup({ historyUrl, token: 'viewer-token' }) }));
+  const m = mention(`resolve ${SLOW}`);
+  const answered = await post(app, m.body);
+  expect(answered.aliases).toEqual([ALIAS]);
+  const { key, event } = await recordOf(answered.ids[0]!);
+  expect(key).toBe(ALIAS);
+  expect(event.data).toMatchObject({ target: { incidentId: SLOW, alias: ALIAS } });
+  expect(event.data.targetProblem).toBeUndefined();
 });
 
 test('an id the history API does not know, or that cannot be looked up: keyed by the message itself, with why', async () => {

@@ -3,6 +3,8 @@
  * them: a command is answered 200 only once its SlackSlashCommandReceived is on Kafka, keyed where the
  * router decides it; a forged or stale request is refused and writes nothing.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { deriveId, TOPICS, type Envelope } from '@alertbus/schemas';
 import { readTopic } from '../../../test/support/kafka';
@@ -12,6 +14,7 @@ import { endOffsets } from './test-support/offsets';
 import { settled } from './test-support/retry';
 import { ingestRig } from './test-support/rig';
 import { fixedIdentity } from './slack/identity';
+import { historyIncidentLookup } from './slack/incident-lookup';
 import type { SlackAppOptions } from './app';
 
 const SECRET = 'test-slash-signing-secret-41c9';
@@ -146,8 +149,23 @@ test('`ack <incident id>`: keyed by the alias the history API gives; when it can
   expect(unknown!.event.data.target).toBeUndefined();
   expect(lookups).toEqual([id, other]);
 
+  // The real look-up against a history API that answers after 1.3 s (a busy machine): within the 2.5 s ack budget, so
+  // found, where a fixed 800 ms bound gave up on it.
+  const slowId = '2f1e2d3c-4b5a-8697-8a8b-9c0d1e2f3a4b';
+  const slowHistory = createServer((_req, res) => void setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ alias: 'alertmanager:slow' })), 1_300));
+  await new Promise<void>((resolve) => slowHistory.listen(0, '127.0.0.1', resolve));
+  try {
+    const slowApp = await rig.app({ slack: configured({ incidents: historyIncidentLookup({ historyUrl: `http://127.0.0.1:${(slowHistory.address() as AddressInfo).port}` }) }) });
+    const slow = form(`ack ${slowId}`);
+    expect((await post(slowApp, slow.body, signed(slow.body))).statusCode).toBe(200);
+    const [slowRecord] = await slashRecords(deriveId('slack-slash', 'T0001', slow.trigger));
+    expect(slowRecord!.key).toBe('alertmanager:slow');
+    expect(slowRecord!.event.data).toMatchObject({ target: { incidentId: slowId, alias: 'alertmanager:slow' } });
+  } finally {
+    await new Promise((resolve) => slowHistory.close(resolve));
+  }
+
   // The real look-up against a history API that is not there: answered in time, recorded with why.
-  const { historyIncidentLookup } = await import('./slack/incident-lookup');
   const down = await historyIncidentLookup({ historyUrl: 'http://127.0.0.1:9', timeoutMs: 500 }).aliasOf(id);
   expect(down).toEqual({ problem: expect.stringContaining('the history API could not be asked') });
 });

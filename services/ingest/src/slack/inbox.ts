@@ -25,7 +25,7 @@ import type { SlackMetrics } from '../metrics';
 import type { SlackAcceptedBody } from '../responses';
 import type { IdentitySource } from './identity';
 import type { UserGroupSource } from './user-groups';
-import { NO_INCIDENT_LOOKUP, type IncidentLookup } from './incident-lookup';
+import { lookupBudgetMs, NO_INCIDENT_LOOKUP, type IncidentLookup } from './incident-lookup';
 import type { UserNameSource } from './user-names';
 
 export interface SlackInboxDeps {
@@ -166,7 +166,7 @@ export async function receiveSlackEvent(deps: SlackInboxDeps, body: SlackEventsB
   const [userName, userGroups, found] = await Promise.all([
     user && deps.userNames ? deps.userNames.name(user, result.data.team) : undefined,
     user ? actorGroups(deps, user, result.data.team) : undefined,
-    byId ? (deps.incidents ? deps.incidents.aliasOf(byId.incidentId) : { problem: NO_INCIDENT_LOOKUP }) : undefined,
+    byId ? (deps.incidents ? deps.incidents.aliasOf(byId.incidentId, { timeoutMs: lookupBudgetMs(deps.ackTimeoutMs, startedAt) }) : { problem: NO_INCIDENT_LOOKUP }) : undefined,
   ]);
   const target = byId && found && 'alias' in found ? { incidentId: byId.incidentId, alias: found.alias } : undefined;
   // `ack|resolve <alias>` (or an incident id found) by mention or DM: keyed by that alias, where the router holds its

@@ -11,7 +11,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { writeEvents } from '../accept';
 import { HttpError } from '../http-error';
 import { actorGroups, foreignResponseUrl, remainingMs, teamAllowed, type SlackInboxDeps, type DeliveryFacts } from './inbox';
-import { NO_INCIDENT_LOOKUP } from './incident-lookup';
+import { lookupBudgetMs, NO_INCIDENT_LOOKUP } from './incident-lookup';
 
 
 /** The form fields of a slash command (Slack sends more; they are kept in `raw`). */
@@ -85,7 +85,7 @@ export async function receiveSlashCommand(deps: SlackInboxDeps, f: SlashCommandF
   const [found, userGroups] = await Promise.all([
     incidentId
       ? deps.incidents
-        ? deps.incidents.aliasOf(incidentId)
+        ? deps.incidents.aliasOf(incidentId, { timeoutMs: lookupBudgetMs(deps.ackTimeoutMs, startedAt) })
         : { problem: NO_INCIDENT_LOOKUP }
       : undefined,
     actorGroups(deps, f.user_id, f.team_id),
