@@ -47,7 +47,7 @@ import {
 import { DeadLetter } from './events/dead-letters';
 import { SilenceCreated, SilenceExpired } from './events/silences';
 import { NotificationRequested, NotificationRouted } from './events/notifications';
-import { SilenceEndedTick, StormSummaryTick } from './events/ticks';
+import { InhibitionEndedTick, SilenceEndedTick, StormSummaryTick } from './events/ticks';
 import { TOPICS } from './topics';
 
 /** The events, one file per topic (events/<topic>.ts). */
@@ -125,6 +125,7 @@ export const EVENT_TYPES = {
   SlashCommandAnswered: { topic: TOPICS.deliveries, data: SlashCommandAnswered },
   StormSummaryTick: { topic: TOPICS.routerTicks, data: StormSummaryTick },
   SilenceEndedTick: { topic: TOPICS.routerTicks, data: SilenceEndedTick },
+  InhibitionEndedTick: { topic: TOPICS.routerTicks, data: InhibitionEndedTick },
 } as const satisfies Record<string, { topic: string; data: TSchema }>;
 
 export type EventType = keyof typeof EVENT_TYPES;

@@ -143,13 +143,17 @@ export const SlackKeyState = Type.Union([
       source: Type.String(),
       labels: Labels,
       description: Type.Optional(
-        Type.String({ description: "A silenced firing's description: what the incident opened when its silence ends shows, as the alert's own would." }),
+        Type.String({ description: "A silenced or inhibited firing's description: what the incident opened when its silence or inhibition ends shows, as the alert's own would." }),
       ),
-      values: Type.Optional(alertValuesSchema("A silenced firing's measured values, for the incident opened when its silence ends.")),
-      links: Type.Optional(Type.Array(Link, { description: "A silenced firing's links (runbook, dashboard), for the incident opened when its silence ends." })),
-      reason: Type.Union([Type.Literal('silenced'), Type.Literal('dropped-by-rule')]),
+      values: Type.Optional(alertValuesSchema("A silenced or inhibited firing's measured values, for the incident opened when its silence or inhibition ends.")),
+      links: Type.Optional(Type.Array(Link, { description: "A silenced or inhibited firing's links (runbook, dashboard), for the incident opened when its silence or inhibition ends." })),
+      reason: Type.Union([Type.Literal('silenced'), Type.Literal('dropped-by-rule'), Type.Literal('inhibited')]),
       silenceId: Type.Optional(Type.String({ minLength: 1, description: 'The silence that suppressed the latest firing.' })),
       dropRule: Type.Optional(Type.String({ minLength: 1, description: 'The drop rule that suppressed the latest firing: its name, else its path.' })),
+      inhibitedBy: Type.Optional(
+        Type.String({ minLength: 1, maxLength: 512, description: 'The alias of the incident or kept firing that inhibited the latest firing (reason inhibited).' }),
+      ),
+      inhibitRule: Type.Optional(Type.String({ description: 'The inhibit rule that muted the latest firing: its name, else its path (reason inhibited).' })),
       previous: Type.Optional(
         Type.Union([AliasState, AlertResolvedState], { description: "What the alias held before: its resolved incident, or the resolve kept for it." }),
       ),
@@ -157,7 +161,7 @@ export const SlackKeyState = Type.Union([
     {
       additionalProperties: false,
       description:
-        'A firing silenced or dropped by a rule while its alias had no open incident (key: the alias): as in Alertmanager, it still inhibits the targets of the inhibit rules whose source it matches, until its resolve or ROUTER_STATE_RETENTION after its latest firing.',
+        'A firing silenced, dropped by a rule or inhibited while its alias had no open incident (key: the alias), until its resolve or ROUTER_STATE_RETENTION after its latest firing. A silenced or dropped one still inhibits the targets of the inhibit rules whose source it matches, as in Alertmanager; a silenced one is decided again when its silence ends (SilenceEndedTick), an inhibited one when nothing inhibits it any more (InhibitionEndedTick). An inhibited one inhibits nothing: two alerts that are each other\'s source would mute each other for as long as both fire.',
     },
   ),
   Type.Object(

@@ -14,7 +14,7 @@ export const TOPICS = {
   deliveries: `${TOPIC_PREFIX}deliveries.v1`,
   routerState: `${TOPIC_PREFIX}router.state.v1`,
   routerShared: `${TOPIC_PREFIX}router.shared.v1`,
-  /** Time as an input of the router's: StormSummaryTick (a quiet storm's summary shows its last changes), SilenceEndedTick (a firing kept under a silence that ended pages). */
+  /** Time as an input of the router's: StormSummaryTick (a quiet storm's summary shows its last changes), SilenceEndedTick (a firing kept under a silence that ended pages), InhibitionEndedTick (a firing kept while inhibited, whose inhibitor is gone, pages). */
   routerTicks: `${TOPIC_PREFIX}router.ticks.v1`,
   /**
    * The text of every routing rules version a router applied, keyed by its version (sha256), and the latest applied

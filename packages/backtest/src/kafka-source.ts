@@ -44,7 +44,7 @@ async function read(
 
 /**
  * Backtests candidate rules against what the router did over [from, to), reading Kafka only (no producer
- * is ever created): the silences, the window's inputs (AlertReceived, the router's SilenceEndedTicks, and what people
+ * is ever created): the silences, the window's inputs (AlertReceived, the router's SilenceEndedTicks and InhibitionEndedTicks, and what people
  * did: PagerActionReceived beside them, every Slack input on slack.received.v1), incidents.v1 (the state before the window, folded, and the actual
  * decisions) and the command topics (the actual commands).
  */
@@ -58,7 +58,7 @@ export async function backtestFromKafka(opts: KafkaBacktestOptions): Promise<Bac
     if (e.type === 'SilenceCreated' || e.type === 'SilenceExpired') bt.silence(e as SilenceEvent);
   });
 
-  // Per partition, the alerts topic's inputs, the Slack topic's and the router's silence-end ticks, each in offset order:
+  // Per partition, the alerts topic's inputs, the Slack topic's and the router's silence-end and inhibition-end ticks, each in offset order:
   // the router reads them co-partitioned, so one partition's lists merge by recordedAt, and then the partitions do.
   const byPartition = new Map<number, { alerts: BacktestInput[]; slack: BacktestInput[]; ticks: BacktestInput[] }>();
   const inputIds = new Set<string>();
@@ -74,7 +74,8 @@ export async function backtestFromKafka(opts: KafkaBacktestOptions): Promise<Bac
       e.type === 'PagerActionReceived' ||
       (topic === TOPICS.slackReceived && SLACK_INPUT_TYPES.has(e.type)) ||
       // A storm's summary ticks are not replayed: they only bring a summary message up to date.
-      e.type === 'SilenceEndedTick';
+      e.type === 'SilenceEndedTick' ||
+      e.type === 'InhibitionEndedTick';
     if (!taken) return;
     // The raw payload is never looked at by decisions; dropping it keeps long windows in memory.
     const input = ('raw' in (e.data as object) ? { ...e, data: { ...(e.data as object), raw: null } } : e) as BacktestInput;

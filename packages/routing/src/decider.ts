@@ -7,6 +7,7 @@ import type { DeciderState } from './core/evolve';
 import { decideSlack, type SlackInput } from './slack/decide';
 import { decideNotification, type NotificationInput } from './core/notifications';
 import { decideStormTick, type StormTickInput } from './core/storm-tick';
+import { decideInhibitionEnd, type InhibitionEndInput } from './core/inhibition-end';
 import { decideSilenceEnd, type SilenceEndInput } from './core/silence-end';
 import { decidePagerAction, decidePagerAlertCreated, type ForwardedPagerActionInput, type PagerActionInput, type PagerAlertCreatedInput } from './core/pager-actions';
 import { decidePagerAliasLinked, decidePagerAliasResolved, type PagerAliasLinkInput, type PagerAliasResolveInput } from './core/pager-links';
@@ -29,6 +30,7 @@ export type RouterInput =
   | NotificationInput
   | StormTickInput
   | SilenceEndInput
+  | InhibitionEndInput
   | PagerActionInput
   | ForwardedPagerActionInput
   | PagerAliasLinkInput
@@ -37,6 +39,7 @@ export type RouterInput =
 export type { PagerActionInput } from './core/pager-actions';
 export type { StormTickInput } from './core/storm-tick';
 export type { SilenceEndInput } from './core/silence-end';
+export type { InhibitionEndInput } from './core/inhibition-end';
 export type AlertInput = Envelope<'AlertReceived'>;
 
 export interface Decision {
@@ -70,7 +73,8 @@ export function decide(input: RouterInput, before: RouterState | undefined, rule
   const state = liveState(before, at, ctx.retentionMs);
   switch (input.type) {
     case 'AlertReceived':
-    case 'SilenceEndedTick': {
+    case 'SilenceEndedTick':
+    case 'InhibitionEndedTick': {
       // Other aliases' expired states count as absent too: the neighbours' answers take ctx.retentionMs. A kept firing's
       // earlier state expires on its own time, as it would have without the firing in front of it.
       const suppressed = isSuppressedFiring(state) ? state : undefined;
@@ -78,7 +82,8 @@ export function decide(input: RouterInput, before: RouterState | undefined, rule
       const resolved = held !== undefined && !isIncidentState(held) && held.kind === 'alert-resolved' ? held : undefined;
       const incident = isIncidentState(held) ? held : undefined;
       if (input.type === 'AlertReceived') return decideAlert(input, incident, rules, ctx, resolved, suppressed);
-      return decideSilenceEnd(input, incident, rules, ctx, resolved, suppressed) ?? { events: [], state };
+      if (input.type === 'SilenceEndedTick') return decideSilenceEnd(input, incident, rules, ctx, resolved, suppressed) ?? { events: [], state };
+      return decideInhibitionEnd(input, incident, rules, ctx, resolved, suppressed) ?? { events: [], state };
     }
     case 'NotificationRequested':
       return decideNotification(input, state, rules);

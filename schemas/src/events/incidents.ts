@@ -238,9 +238,9 @@ export const KeptFiring = Type.Object(
     severity: Severity,
     source: Type.String(),
     labels: Labels,
-    description: Type.Optional(Type.String({ description: "A silenced firing's description, for the incident opened when its silence ends." })),
-    values: Type.Optional(alertValuesSchema("A silenced firing's measured values, for the incident opened when its silence ends.")),
-    links: Type.Optional(Type.Array(Link, { description: "A silenced firing's links, for the incident opened when its silence ends." })),
+    description: Type.Optional(Type.String({ description: "A silenced or inhibited firing's description, for the incident opened when its silence or inhibition ends." })),
+    values: Type.Optional(alertValuesSchema("A silenced or inhibited firing's measured values, for the incident opened when its silence or inhibition ends.")),
+    links: Type.Optional(Type.Array(Link, { description: "A silenced or inhibited firing's links, for the incident opened when its silence or inhibition ends." })),
   },
   { additionalProperties: false, description: 'since: when the first of the firings kept under the alias was recorded (this one, or an earlier one it refreshes).' },
 );
@@ -267,8 +267,8 @@ export const EventSuppressed = Type.Object(
     kept: Type.Optional(
       Type.Union([KeptFiring, Type.Literal(false)], {
         description:
-          'Only where an alias keeps a silenced or dropped firing as an inhibitor (router state alert-suppressed): what that state holds ' +
-          'besides what this event says already (its title, input, time, silence or drop rule), when this firing is kept or refreshes ' +
+          'Only where an alias keeps a silenced, dropped or inhibited firing (router state alert-suppressed): what that state holds ' +
+          'besides what this event says already (its title, input, time, silence, drop rule or inhibitor), when this firing is kept or refreshes ' +
           'the one kept; false when it lets go of the one kept before (it matches no inhibit rule\'s source side). Absent otherwise, ' +
           'a late copy included (it leaves the kept firing as it was). So the kept firings can be rebuilt from incidents.v1, as a ' +
           'backtest does before its window.',

@@ -29,3 +29,18 @@ export const SilenceEndedTick = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/**
+ * router.ticks.v1: nothing inhibits any more an alias's firing that an inhibit rule muted while the alias had no open
+ * incident (router state alert-suppressed, reason inhibited): its inhibitor resolved, expired, or changed so that it no
+ * longer matches. Keyed by the alias, so the instance holding it decides it, in order with the alias's alerts. Written
+ * by the router instance holding the alias, stamped with its wall clock; the decision decides the kept firing again at
+ * that time (an inhibitor found then mutes it again), so a tick written twice pages nothing twice
+ * (packages/routing core/inhibition-end.ts).
+ */
+export const InhibitionEndedTick = Type.Object(
+  {
+    inhibitedBy: Type.String({ minLength: 1, maxLength: 512, description: 'The alias that inhibited the kept firing, as its state names it.' }),
+  },
+  { additionalProperties: false },
+);

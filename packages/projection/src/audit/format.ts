@@ -76,6 +76,8 @@ function describeEvent(e: AnyEnvelope): string {
       return `${d.silenceId} by ${d.expiredBy}`;
     case 'SilenceEndedTick':
       return `silence ${d.silenceId} ended: the firing kept under it decided again`;
+    case 'InhibitionEndedTick':
+      return `${d.inhibitedBy} no longer inhibits it: the firing kept while inhibited decided again`;
     case 'StormSummaryTick':
       return `storm in ${d.channel} since ${d.since} quiet: its summary brought up to date`;
     default:

@@ -7,7 +7,7 @@ import { byPosition, toAuditRecord, type AuditRecord } from './records';
 
 /**
  * Every topic an incident's story is on (silences belong to no alias), plus the dead letters and the router's ticks: a
- * SilenceEndedTick keyed by the alias is the input of the incident opened when its silence ended (the history does not
+ * SilenceEndedTick or InhibitionEndedTick keyed by the alias is the input of the incident opened when its silence or inhibition ended (the history does not
  * project ticks; the audit compares only what it does project).
  */
 export const AUDIT_TOPICS: readonly string[] = [...PROJECTED_TOPICS.filter((t) => t !== TOPICS.silences), TOPICS.deadLetter, TOPICS.routerTicks];

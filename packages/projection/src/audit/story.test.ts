@@ -111,3 +111,26 @@ describe('an incident opened when its silence ended', () => {
     expect(compareWithProjection(story, projected, covered)).toMatchObject({ agrees: true, matched: 2, disagreements: [], notYetProjected: [] });
   });
 });
+
+describe('an incident opened when its inhibition ended', () => {
+  const tick = makeEnvelope({
+    id: INPUT_ID,
+    type: 'InhibitionEndedTick',
+    alias: opened().alias,
+    occurredAt: opened().recordedAt,
+    recordedAt: opened().recordedAt,
+    source: 'router/ticker',
+    data: { inhibitedBy: 'alertmanager:cluster-eu' },
+  });
+  const records = [rec(tick), rec(opened()), rec(postRoot())];
+  const story = buildStory('a', records);
+
+  it('tells the tick as the opening\'s input, in words, and agrees with a projection that holds everything but the tick', () => {
+    expect(records[0]!.topic).toBe(TOPICS.routerTicks);
+    expect(story.incidents[0]!.entries.map((e) => e.event!.type)).toEqual(['InhibitionEndedTick', 'IncidentOpened', 'PostSlackMessage']);
+    expect(formatStory(story, null, 'no history API given')).toContain('alertmanager:cluster-eu no longer inhibits it: the firing kept while inhibited decided again');
+    const covered = new Map([[`${TOPICS.incidents}\u00000`, '1000'], [`${TOPICS.slackCommands}\u00000`, '1000']]);
+    const projected = records.slice(1).map((r) => projectedOf(r, INCIDENT_ID));
+    expect(compareWithProjection(story, projected, covered)).toMatchObject({ agrees: true, matched: 2, disagreements: [], notYetProjected: [] });
+  });
+});

@@ -1,5 +1,5 @@
 import type { AnyEnvelope } from '@alertbus/schemas';
-import type { AlertInput, PagerActionInput, SilenceEndInput, SlackInput } from '../decider';
+import type { AlertInput, InhibitionEndInput, PagerActionInput, SilenceEndInput, SlackInput } from '../decider';
 import { evolveAlert, isIncidentEvent, type ResolvedAlias } from '../core/evolve';
 import type { SuppressedFiring } from '../core/suppressed-firing';
 import { DEFAULT_STATE_RETENTION_MS, liveState } from '../core/expiry';
@@ -39,10 +39,11 @@ export interface IncidentChange {
  */
 export type PersonInput = SlackInput | PagerActionInput;
 /**
- * The window's inputs: alerts, the router's silence-end ticks (router.ticks.v1: a firing kept under a silence, decided
- * again when the silence ended, is compared as the alerts are), and people's inputs.
+ * The window's inputs: alerts, the router's silence-end and inhibition-end ticks (router.ticks.v1: a firing kept under
+ * a silence or while inhibited, decided again when the silence or the inhibition ended, is compared as the alerts
+ * are), and people's inputs.
  */
-export type BacktestInput = AlertInput | SilenceEndInput | PersonInput;
+export type BacktestInput = AlertInput | SilenceEndInput | InhibitionEndInput | PersonInput;
 
 /** What a person's input did to the incident of its alias, on one side. */
 export type PersonActionResult =
@@ -206,7 +207,7 @@ export class Backtest {
     this.replayer ??= new Replayer(this.rules, { silences: this.book, states: this.states, keys: this.kept, retentionMs: DEFAULT_STATE_RETENTION_MS });
     if (this.known.has(input.id)) return; // a redelivered record: the router decides it once too
     this.known.add(input.id);
-    if (input.type !== 'AlertReceived' && input.type !== 'SilenceEndedTick') return this.person(input, this.replayer);
+    if (input.type !== 'AlertReceived' && input.type !== 'SilenceEndedTick' && input.type !== 'InhibitionEndedTick') return this.person(input, this.replayer);
     this.inputs.push({ id: input.id, alias: input.alias, title: this.titleOf(input), order: this.inputs.length });
     const effects = this.replayer.decide(input).events.map(toEffect).filter((e): e is Effect => e !== null);
     this.candidate.set(input.id, effects);
@@ -217,10 +218,12 @@ export class Backtest {
     }
   }
 
-  /** An alert's title; a tick's, the title of the firing kept under the silence it names (as the candidate holds it). */
-  private titleOf(input: AlertInput | SilenceEndInput): string {
+  /** An alert's title; a tick's, the title of the firing kept under the alias (as the candidate holds it). */
+  private titleOf(input: AlertInput | SilenceEndInput | InhibitionEndInput): string {
     if (input.type === 'AlertReceived') return input.data.title;
-    return this.states.source(input.alias)?.title ?? `silence ${input.data.silenceId} ended`;
+    const kept = this.states.source(input.alias)?.title;
+    if (kept !== undefined) return kept;
+    return input.type === 'SilenceEndedTick' ? `silence ${input.data.silenceId} ended` : `inhibition by ${input.data.inhibitedBy} ended`;
   }
 
   private person(input: PersonInput, replayer: Replayer): void {

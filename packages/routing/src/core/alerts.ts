@@ -506,11 +506,12 @@ function laterEnd(endsAt: string, kept: string | undefined): string {
 }
 
 /**
- * The firing kept (SuppressedFiring) when a silence or a drop rule suppressed it and its alias has no open incident (an
- * open one inhibits already), without the alias's earlier state (`previous`, added by decideAlert): as an inhibitor,
- * and, when silenced, to page for it when its silence ends (core/silence-end.ts). Not a dropped one that matches no
- * inhibit rule's source side: it could mute nothing. Not a late copy of an occurrence its
- * sender already resolved: no resolve would come to remove it, and it would mute its targets until it expired.
+ * The firing kept (SuppressedFiring) when a silence, a drop rule or an inhibit rule suppressed it and its alias has no
+ * open incident (an open one inhibits already), without the alias's earlier state (`previous`, added by decideAlert):
+ * a silenced or dropped one as an inhibitor; a silenced one to page for it when its silence ends
+ * (core/silence-end.ts), an inhibited one when nothing inhibits it any more (core/inhibition-end.ts). Not a dropped one
+ * that matches no inhibit rule's source side: it could mute nothing. Not a late copy of an occurrence its sender
+ * already resolved: no resolve would come to remove it, and it would mute its targets until it expired.
  */
 function keptFiring(
   input: AlertInput,
@@ -519,11 +520,12 @@ function keptFiring(
   state: DeciderState,
   resolvedAlias: ResolvedAlias | undefined,
   kept: SuppressedFiring | undefined,
-  by: Pick<SuppressedFiring, 'reason' | 'silenceId' | 'dropRule'>,
+  by: Pick<SuppressedFiring, 'reason' | 'silenceId' | 'dropRule' | 'inhibitedBy' | 'inhibitRule'>,
 ): SuppressedFiring | undefined {
   const a = input.data;
-  // A silenced one is kept whether or not it may inhibit: when its silence ends, a SilenceEndedTick decides it again.
-  if ((state !== undefined && state.status !== 'resolved') || (by.reason !== 'silenced' && !mayInhibit(rules, labels))) return undefined;
+  // A silenced or inhibited one is kept whether or not it may inhibit: when its silence or inhibition ends, a tick
+  // decides it again.
+  if ((state !== undefined && state.status !== 'resolved') || (by.reason === 'dropped-by-rule' && !mayInhibit(rules, labels))) return undefined;
   if (lateCopy(a.startsAt, input.recordedAt, senderEnd(state, resolvedAlias), rules.defaults.lateCopyWindowMs)) return kept;
   return {
     kind: 'alert-suppressed',
@@ -537,11 +539,13 @@ function keptFiring(
     severity: a.severity,
     source: a.source,
     labels: a.labels,
-    // What the page when its silence ends shows (a firing kept only as an inhibitor never opens anything).
-    ...(by.reason === 'silenced' ? whatItSays(a) : {}),
+    // What the page when its silence or inhibition ends shows (a dropped firing, kept only as an inhibitor, never opens anything).
+    ...(by.reason !== 'dropped-by-rule' ? whatItSays(a) : {}),
     reason: by.reason,
     ...(by.silenceId !== undefined ? { silenceId: by.silenceId } : {}),
     ...(by.dropRule !== undefined ? { dropRule: by.dropRule } : {}),
+    ...(by.inhibitedBy !== undefined ? { inhibitedBy: by.inhibitedBy } : {}),
+    ...(by.inhibitRule !== undefined ? { inhibitRule: by.inhibitRule } : {}),
   };
 }
 
@@ -609,10 +613,12 @@ export function decideAlert(
         const by: SuppressedBy = { kind: 'silence', silenceId: d.silenceId, silenceKind: d.kind, createdBy: d.createdBy, comment: d.comment, endsAt: d.endsAt };
         suppress(out, input, 'silenced', r.rule, state, { suppressedBy: by, kept: keptOf(keep, suppressed) });
       } else if (inhibition) {
-        suppress(out, input, 'inhibited', r.rule, state, { suppressedBy: inhibitionBy(inhibition.by, inhibition.rule.name ?? inhibition.rule.path), shared });
-        // Muted itself, a firing kept before still inhibits as it was: it is not kept for being inhibited (two alerts
-        // that are each other's source would then mute each other for as long as both fire).
-        keep = suppressed;
+        const by = inhibitionBy(inhibition.by, inhibition.rule.name ?? inhibition.rule.path);
+        // Kept, to page once nothing inhibits it (an InhibitionEndedTick), but not as an inhibitor: two alerts that are
+        // each other's source would then mute each other for as long as both fire. A firing kept before (silenced,
+        // its silence since ended or changed) is replaced: the latest firing says what the alias's alert is.
+        keep = keptFiring(input, rules, labels, state, resolvedAlias, suppressed, { reason: 'inhibited', inhibitedBy: by.alias, inhibitRule: by.inhibitRule });
+        suppress(out, input, 'inhibited', r.rule, state, { suppressedBy: by, shared, kept: keptOf(keep, suppressed) });
       } else if (isOpen) repeat(out, input, r, state, rules, neighbours, at);
       else if (lateCopy(a.startsAt, input.recordedAt, senderEnd(state, resolvedAlias), rules.defaults.lateCopyWindowMs)) {
         suppress(out, input, 'occurrence-already-resolved', r.rule, state);

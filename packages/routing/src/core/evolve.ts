@@ -175,8 +175,9 @@ export function keptFiringOf(event: AnyEnvelope, previous: DeciderState | Resolv
   if (event.type !== 'EventSuppressed') return undefined;
   const d = event.data;
   const k = d.kept;
-  if (k === undefined || k === false || (d.reason !== 'silenced' && d.reason !== 'dropped-by-rule')) return undefined;
+  if (k === undefined || k === false || (d.reason !== 'silenced' && d.reason !== 'dropped-by-rule' && d.reason !== 'inhibited')) return undefined;
   const silenceId = d.suppressedBy?.kind === 'silence' ? d.suppressedBy.silenceId : undefined;
+  const inhibition = d.suppressedBy?.kind === 'inhibition' ? d.suppressedBy : undefined;
   return {
     kind: 'alert-suppressed',
     key: event.alias,
@@ -193,6 +194,7 @@ export function keptFiringOf(event: AnyEnvelope, previous: DeciderState | Resolv
     reason: d.reason,
     ...(silenceId !== undefined ? { silenceId } : {}),
     ...(d.reason === 'dropped-by-rule' ? { dropRule: d.rule.name ?? d.rule.path } : {}),
+    ...(inhibition !== undefined ? { inhibitedBy: inhibition.alias, inhibitRule: inhibition.inhibitRule } : {}),
     ...(previous !== undefined ? { previous } : {}),
   };
 }
@@ -224,7 +226,7 @@ export function evolveAlert(before: AlertHeld, event: AnyEnvelope, retentionMs?:
   const refreshed = keptFiringOf(event, next);
   if (refreshed) return refreshed;
   if (firing === undefined || event.data.kept === false || RELEASING.has(event.data.reason)) return next;
-  // Still kept as it was (its inhibited or late copies, a late resolve of an earlier occurrence), its alias's state updated.
+  // Still kept as it was (its late copies, a late resolve of an earlier occurrence), its alias's state updated.
   const { previous: _, ...rest } = firing;
   return next === undefined ? rest : { ...rest, previous: next };
 }

@@ -1,5 +1,6 @@
 /**
- * A silenced or dropped firing kept as an inhibitor (SuppressedFiring) is derivable from incidents.v1, as a kept resolve
+ * A silenced or dropped firing kept as an inhibitor, and an inhibited firing kept to page when nothing inhibits it
+ * (SuppressedFiring), is derivable from incidents.v1, as a kept resolve
  * is: folding an alias's incident events (evolveAlert) gives exactly the state each decision returned — when the firing
  * is kept, refreshed, left as it was by a late copy, let go, removed by its resolve, and after it expired.
  */
@@ -69,13 +70,11 @@ describe('a kept suppressed firing is the fold of its incident events (testdata/
     expect(events.filter((e) => e.alias === SOURCE || e.alias === 'am:svc-b').map(brief)).toEqual(['EventSuppressed:silenced', 'EventSuppressed:silenced', 'EventSuppressed:inhibited', 'EventSuppressed:resolved-without-open-incident']);
     const said = { description: 'Less than 5% free on /var.', links: [{ title: 'Source', url: 'http://prometheus:9090/graph?g0.expr=disk' }] };
     const fields = { since: iso(0), startsAt: iso(-MINUTE), severity: 'critical', source: 'alertmanager', labels, ...said };
-    expect(kept(events)).toEqual([
-      ['EventSuppressed:silenced', fields],
-      ['EventSuppressed:silenced', fields],
-    ]);
-    // Only the source's firings carry it: the targets' suppressions do not grow.
-    expect(events.filter((e) => e.alias !== SOURCE).every((e) => e.type !== 'EventSuppressed' || e.data.kept === undefined)).toBe(true);
+    // The targets it inhibited are kept too, each with what it said, to page once nothing inhibits them.
+    const target = (at: number) => ['EventSuppressed:inhibited', { since: iso(at), severity: 'warning', source: 'alertmanager', labels: { alertname: 'ServiceDown', cluster: 'eu' }, ...said }];
+    expect(kept(events)).toEqual([['EventSuppressed:silenced', fields], target(MINUTE), ['EventSuppressed:silenced', fields], target(6 * MINUTE)]);
     expect(states.get(SOURCE)).toBeUndefined();
+    expect(states.get('am:svc-b')).toMatchObject({ kind: 'alert-suppressed', reason: 'inhibited', inhibitedBy: SOURCE, inhibitRule: expect.any(String) });
     expect(events.filter((e) => e.alias === 'am:svc-c').map(brief)).toContain('IncidentOpened:first-notification');
   });
 
@@ -100,6 +99,7 @@ describe('a kept suppressed firing is the fold of its incident events (testdata/
     expect(kept(events).map(([b, k]) => [b, k === false ? false : (k as { since: string }).since])).toEqual([
       ['EventSuppressed:silenced', iso(11 * MINUTE)],
       ['EventSuppressed:silenced', iso(11 * MINUTE)],
+      ['EventSuppressed:inhibited', iso(21 * MINUTE)],
       ['EventSuppressed:silenced', iso(11 * MINUTE)],
     ]);
     expect(events.filter((e) => e.alias === 'am:svc-a').map(brief)).toEqual(['EventSuppressed:inhibited']);
@@ -118,7 +118,12 @@ describe('a kept suppressed firing is the fold of its incident events (testdata/
       [down(0, 0), service('am:svc-a', HOUR), down(RETENTION + HOUR, 1), service('am:svc-b', RETENTION + 2 * HOUR), up(RETENTION + 3 * HOUR, 0)],
       RETENTION,
     );
-    expect(kept(events).map(([, k]) => (k as { since: string }).since)).toEqual([iso(0), iso(RETENTION + HOUR)]);
+    expect(kept(events).map(([b, k]) => [b, (k as { since: string }).since])).toEqual([
+      ['EventSuppressed:silenced', iso(0)],
+      ['EventSuppressed:inhibited', iso(HOUR)],
+      ['EventSuppressed:silenced', iso(RETENTION + HOUR)],
+      ['EventSuppressed:inhibited', iso(RETENTION + 2 * HOUR)],
+    ]);
     expect(events.filter((e) => e.alias.startsWith('am:svc')).map(brief)).toEqual(['EventSuppressed:inhibited', 'EventSuppressed:inhibited']);
   });
 });
@@ -157,7 +162,7 @@ test('a stream of silenced, dropped, inhibited, resolved and reopened alerts: ev
     expect(run.kept).toBeGreaterThan(20);
     const reasons = new Set(run.events.map((e) => (e.type === 'EventSuppressed' ? `${e.data.reason}:${e.data.kept === false ? 'let-go' : e.data.kept ? 'kept' : ''}` : '')));
     // A silenced firing is never let go for its labels (it is kept to page when its silence ends): no 'silenced:let-go'.
-    expect([...reasons]).toEqual(expect.arrayContaining(['silenced:kept', 'dropped-by-rule:kept', 'inhibited:']));
+    expect([...reasons]).toEqual(expect.arrayContaining(['silenced:kept', 'dropped-by-rule:kept', 'inhibited:kept']));
     expect([...reasons]).not.toContain('silenced:let-go');
   }
 });

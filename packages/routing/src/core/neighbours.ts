@@ -236,6 +236,8 @@ class InhibitIndex {
   }
 
   private each(s: Inhibitor, f: (list: SortedList<Entry>) => void, create: boolean): void {
+    // A firing kept while inhibited inhibits nothing (see decideAlert).
+    if ('kind' in s && s.reason === 'inhibited') return;
     const sl = inhibitorLabels(s);
     this.rules.forEach((rule, i) => {
       if (!matchesAll(rule.source, sl)) return;

@@ -1,9 +1,9 @@
-import { makeEnvelope, type AlertSource, type Envelope } from '@alertbus/schemas';
+import { makeEnvelope, type Envelope } from '@alertbus/schemas';
 import { decideAlert, type ResolvedAlias } from './alerts';
 import type { DecisionContext } from './context';
 import type { DeciderState } from './evolve';
 import { inForce } from './silences';
-import type { SuppressedFiring } from './suppressed-firing';
+import { keptFiringAt, staleAt, type SuppressedFiring } from './suppressed-firing';
 import type { CompiledRules } from '../rules/types';
 import type { Outputs } from './outputs';
 
@@ -33,37 +33,8 @@ export function decideSilenceEnd(
   const atMs = Date.parse(input.recordedAt);
   const silence = ctx.silences?.get?.(silenceId);
   if (silence !== undefined && inForce(silence, atMs)) return undefined;
-  // Stale: its sender said when it would end (a generic webhook may; Alertmanager never does for a firing) and sent no
-  // newer firing by then. Alertmanager itself would count it resolved.
-  if (suppressed.endsAt !== undefined && Date.parse(suppressed.endsAt) <= atMs) return undefined;
-  return decideAlert(firingOf(input, suppressed), state, rules, ctx, resolvedAlias, suppressed);
-}
-
-/** The kept firing as an alert received at the tick: its id is the tick's, so the decision's event ids are its own. */
-function firingOf(input: SilenceEndInput, kept: SuppressedFiring): Envelope<'AlertReceived'> {
-  return makeEnvelope({
-    id: input.id,
-    type: 'AlertReceived',
-    alias: input.alias,
-    occurredAt: input.recordedAt,
-    recordedAt: input.recordedAt,
-    source: input.source,
-    correlationId: input.correlationId,
-    data: {
-      source: kept.source as AlertSource,
-      status: 'firing',
-      title: kept.title,
-      severity: kept.severity,
-      labels: kept.labels,
-      ...(kept.description !== undefined ? { description: kept.description } : {}),
-      ...(kept.values !== undefined ? { values: kept.values } : {}),
-      annotations: {},
-      ...(kept.startsAt !== undefined ? { startsAt: kept.startsAt } : {}),
-      ...(kept.endsAt !== undefined ? { endsAt: kept.endsAt } : {}),
-      links: kept.links ?? [],
-      raw: null,
-    },
-  });
+  if (staleAt(suppressed, atMs)) return undefined;
+  return decideAlert(keptFiringAt(input, suppressed), state, rules, ctx, resolvedAlias, suppressed);
 }
 
 /** A tick for the alias's firing kept under `silenceId`, at `recordedAt` (the wall clock of the instance that writes it; `id` unique). */

@@ -1,4 +1,4 @@
-import { matchesAll, type AliasState, type SlackKeyState, type SuppressedBy } from '@alertbus/schemas';
+import { makeEnvelope, matchesAll, type AlertSource, type AliasState, type AnyEnvelope, type Envelope, type SlackKeyState, type SuppressedBy } from '@alertbus/schemas';
 import { withPseudoLabels } from '../rules/route';
 import type { CompiledRules } from '../rules/types';
 import type { RouterState } from '../state';
@@ -53,10 +53,46 @@ export function inhibitionBy(by: Inhibitor, inhibitRule: string): Extract<Suppre
     alias: by.key,
     inhibitRule,
     source: {
-      reason: by.reason,
+      // Never 'inhibited': a firing kept while inhibited is no inhibitor (the index leaves it out).
+      reason: by.reason as Exclude<SuppressedFiring['reason'], 'inhibited'>,
       title: by.title,
       ...(by.silenceId !== undefined ? { silenceId: by.silenceId } : {}),
       ...(by.dropRule !== undefined ? { dropRule: by.dropRule } : {}),
     },
   };
 }
+
+/**
+ * The kept firing as an alert received at `tick` (a SilenceEndedTick or an InhibitionEndedTick): its id is the tick's,
+ * so the decision's event ids are its own.
+ */
+export function keptFiringAt(tick: AnyEnvelope, kept: SuppressedFiring): Envelope<'AlertReceived'> {
+  return makeEnvelope({
+    id: tick.id,
+    type: 'AlertReceived',
+    alias: tick.alias,
+    occurredAt: tick.recordedAt,
+    recordedAt: tick.recordedAt,
+    source: tick.source,
+    correlationId: tick.correlationId,
+    data: {
+      source: kept.source as AlertSource,
+      status: 'firing',
+      title: kept.title,
+      severity: kept.severity,
+      labels: kept.labels,
+      ...whatItSays(kept),
+      annotations: {},
+      ...(kept.startsAt !== undefined ? { startsAt: kept.startsAt } : {}),
+      ...(kept.endsAt !== undefined ? { endsAt: kept.endsAt } : {}),
+      links: kept.links ?? [],
+      raw: null,
+    },
+  });
+}
+
+/**
+ * Stale: its sender said when it would end (a generic webhook may; Alertmanager never does for a firing) and sent no
+ * newer firing by `atMs`. Alertmanager itself would count it resolved, so its tick pages nothing.
+ */
+export const staleAt = (kept: SuppressedFiring, atMs: number): boolean => kept.endsAt !== undefined && Date.parse(kept.endsAt) <= atMs;

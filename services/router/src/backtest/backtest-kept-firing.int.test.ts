@@ -82,14 +82,15 @@ afterAll(async () => {
 
 const span = { fromMs: T0 + at(0), toMs: T0 + at(HOUR) };
 
-test('the router kept the silenced and the dropped source (incidents.v1 says what it kept) and muted their targets', () => {
+test('the router kept the silenced and the dropped source (incidents.v1 says what it kept) and muted their targets, kept too', () => {
   const kept = decisions.slice(2).flat().filter((e) => e.type === 'EventSuppressed').map((e) => [e.alias, (e.data as { reason: string }).reason, (e.data as { kept?: { since: string } }).kept?.since]);
   expect(kept).toEqual([
     [EU, 'silenced', iso(-HOUR)],
     [EU, 'silenced', iso(-HOUR)],
     [LAB, 'dropped-by-rule', iso(-30 * MINUTE)],
-    ['alertmanager:bt-kept-svc-eu', 'inhibited', undefined],
-    ['alertmanager:bt-kept-svc-lab', 'inhibited', undefined],
+    // The targets are kept too (to page once nothing inhibits them), each since its own firing.
+    ['alertmanager:bt-kept-svc-eu', 'inhibited', iso(MINUTE)],
+    ['alertmanager:bt-kept-svc-lab', 'inhibited', iso(2 * MINUTE)],
   ]);
 });
 

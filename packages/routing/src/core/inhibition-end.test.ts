@@ -1,0 +1,130 @@
+/**
+ * A firing inhibited while its alias had no open incident pages once nothing inhibits it (an InhibitionEndedTick), if it
+ * still fires and nothing else mutes it, as Alertmanager notifies at the group's next flush once the inhibiting alert
+ * resolved; and a firing kept while inhibited inhibits nothing itself.
+ */
+import { deriveId, type AnyEnvelope } from '@alertbus/schemas';
+import { firing, HOUR, MINUTE, resolved, T0 } from '../test-support/alerts';
+import { compileRules } from '../rules/compile';
+import { brief, rulesFrom } from '../test-support/scenario';
+import { silence } from '../test-support/silences';
+import { inhibitionEndTick, stillInhibited } from './inhibition-end';
+import { Replayer } from './replay';
+import { SilenceBook, type SilenceEvent } from './silences';
+import type { RouterInput } from '../decider';
+
+const rules = rulesFrom('rules.inhibit-suppressed.yaml');
+const iso = (at: number) => new Date(T0 + at).toISOString();
+const CLUSTER = 'am:cluster-eu';
+const SVC = 'am:svc-a';
+
+const down = (at = 0, n = 0) => firing(CLUSTER, { at, n, severity: 'critical', title: 'ClusterDown eu', labels: { alertname: 'ClusterDown', cluster: 'eu' } });
+const up = (at: number, n = 0) => resolved(CLUSTER, { at, n, severity: 'critical', title: 'ClusterDown eu', labels: { alertname: 'ClusterDown', cluster: 'eu' } });
+const said = { description: 'Checkout answers 503 to every request.', values: { A: 0.93 }, links: [{ title: 'Runbook', url: 'https://runbooks.example/checkout' }] };
+const svc = (at = MINUTE, n = 0) => firing(SVC, { at, n, severity: 'warning', title: 'ServiceDown checkout', labels: { alertname: 'ServiceDown', cluster: 'eu' }, ...said });
+const tick = (at: number, n = 0, by = CLUSTER) => inhibitionEndTick(SVC, by, iso(at), deriveId('tick', SVC, at, n));
+const opened = ['IncidentOpened:first-notification', 'PostSlackMessage:root:#alerts', 'CreatePagerAlert:P2'];
+
+type Step = SilenceEvent | RouterInput;
+const isSilence = (s: Step): s is SilenceEvent => s.type === 'SilenceCreated' || s.type === 'SilenceExpired';
+
+/** A replayer with its own silence book; silences are applied as they are recorded, before the inputs after them. */
+function replayer(): { r: Replayer; book: SilenceBook } {
+  const book = new SilenceBook();
+  return { r: new Replayer(rules, { silences: book, retentionMs: 7 * 24 * HOUR }), book };
+}
+
+function run(steps: Step[], { r, book } = replayer()): AnyEnvelope[][] {
+  const out: AnyEnvelope[][] = [];
+  for (const s of steps) {
+    if (isSilence(s)) book.apply(s);
+    else out.push(r.decide(s).events);
+  }
+  return out;
+}
+const briefs = (steps: Step[]) => run(steps).map((events) => events.map(brief));
+
+describe('a firing inhibited while its alias had no incident, once nothing inhibits it', () => {
+  test('its inhibitor resolved: the tick opens an incident and pages, with what the alert said', () => {
+    const [, inhibited, , ticked] = run([down(), svc(), up(30 * MINUTE), tick(31 * MINUTE)]);
+    expect(inhibited!.map(brief)).toEqual(['EventSuppressed:inhibited']);
+    // Kept with the suppression, so a state rebuilt from incidents.v1 pages the same.
+    expect(inhibited![0]!.data).toMatchObject({ suppressedBy: { kind: 'inhibition', alias: CLUSTER, inhibitRule: 'cluster-down-mutes-services' }, kept: { since: iso(MINUTE), ...said } });
+    expect(ticked!.map(brief)).toEqual(opened);
+    expect(ticked![0]!.data).toMatchObject({ title: 'ServiceDown checkout', labels: { alertname: 'ServiceDown' }, openedAt: iso(31 * MINUTE), ...said });
+    const page = ticked!.find((e) => e.type === 'CreatePagerAlert')!.data as { description: string };
+    expect(page.description).toContain('Checkout answers 503');
+    expect(page.description).toContain('Runbook: https://runbooks.example/checkout');
+  });
+
+  test('a tick while its inhibitor still fires (written early, or the inhibitor back) mutes it again; the next one pages', () => {
+    expect(briefs([down(), svc(), tick(10 * MINUTE), up(30 * MINUTE), tick(31 * MINUTE, 1)])).toEqual([
+      opened,
+      ['EventSuppressed:inhibited'],
+      ['EventSuppressed:inhibited'],
+      ['IncidentResolved:resolved', 'PostSlackMessage:reply:#alerts', 'UpdateSlackMessage', 'ClosePagerAlert'],
+      opened,
+    ]);
+  });
+
+  test('resolved while inhibited: nothing when its inhibitor resolves', () => {
+    expect(briefs([down(), svc(), resolved(SVC, { at: 10 * MINUTE, labels: { alertname: 'ServiceDown', cluster: 'eu' } }), up(30 * MINUTE), tick(31 * MINUTE)]).slice(2)).toEqual([
+      ['EventSuppressed:resolved-without-open-incident'],
+      ['IncidentResolved:resolved', 'PostSlackMessage:reply:#alerts', 'UpdateSlackMessage', 'ClosePagerAlert'],
+      [],
+    ]);
+  });
+
+  test('a tick redelivered (or written by two instances) pages once; one naming another inhibitor changes nothing', () => {
+    expect(briefs([down(), svc(), up(30 * MINUTE), tick(31 * MINUTE), tick(31 * MINUTE), tick(32 * MINUTE, 1)]).slice(3)).toEqual([opened, [], []]);
+    expect(briefs([down(), svc(), up(30 * MINUTE), tick(31 * MINUTE, 0, 'am:other')]).slice(3)).toEqual([[]]);
+  });
+
+  test('silenced at the end of its inhibition: muted by the silence, kept under it, and paged when that ends', () => {
+    const out = briefs([down(), svc(), silence('m1', 20 * MINUTE, 20 * MINUTE, 2 * HOUR, { matchers: ['alertname="ServiceDown"'] }), up(30 * MINUTE), tick(31 * MINUTE)]);
+    expect(out.slice(3)).toEqual([['EventSuppressed:silenced']]);
+  });
+
+  test("a firing kept while inhibited inhibits nothing: two alerts that are each other's source do not mute each other", () => {
+    const compiled = compileRules(
+      [
+        'defaults: { slack: { channel: "#alerts" }, pager: { priority: P2 } }',
+        'inhibit:',
+        "  - { name: primary-mutes-replica, source_match: ['alertname=\"PrimaryDown\"'], target_match: ['alertname=\"ReplicaDown\"'], equal: [db] }",
+        "  - { name: replica-mutes-primary, source_match: ['alertname=\"ReplicaDown\"'], target_match: ['alertname=\"PrimaryDown\"'], equal: [db] }",
+      ].join('\n'),
+      'mutual.yaml',
+      { defaultChannel: '#alerts' },
+    );
+    if (!compiled.ok) throw new Error(compiled.message);
+    const primary = (at: number, n = 0) => firing('am:primary', { at, n, title: 'PrimaryDown', labels: { alertname: 'PrimaryDown', db: 'orders' } });
+    const replica = firing('am:replica', { at: MINUTE, title: 'ReplicaDown', labels: { alertname: 'ReplicaDown', db: 'orders' } });
+    const book = new SilenceBook();
+    const rig = { r: new Replayer(compiled.rules, { silences: book, retentionMs: 7 * 24 * HOUR }), book };
+    const out = run([primary(0), replica, resolved('am:primary', { at: 10 * MINUTE, labels: { alertname: 'PrimaryDown', db: 'orders' } }), primary(20 * MINUTE, 1)], rig);
+    expect(out.map((events) => events.map(brief))).toEqual([
+      opened,
+      ['EventSuppressed:inhibited'],
+      ['IncidentResolved:resolved', 'PostSlackMessage:reply:#alerts', 'UpdateSlackMessage', 'ClosePagerAlert'],
+      // The replica's firing is kept (to page once nothing inhibits it) but is no inhibitor: the primary's new occurrence opens.
+      ['IncidentReopened:reopened', 'PostSlackMessage:root:#alerts', 'CreatePagerAlert:P2'],
+    ]);
+    expect(rig.r.states.source('am:replica')).toMatchObject({ kind: 'alert-suppressed', reason: 'inhibited', inhibitedBy: 'am:primary' });
+  });
+
+  test('stillInhibited: true while its inhibitor is open, false once it resolved (what the ticker asks before it writes)', () => {
+    const rig = replayer();
+    const { r } = rig;
+    run([down(), svc()], rig);
+    const kept = r.states.source(SVC)!;
+    expect(kept).toMatchObject({ reason: 'inhibited', inhibitedBy: CLUSTER });
+    expect(stillInhibited(kept, rules, { neighbours: r.states }, { atMs: T0 + 10 * MINUTE })).toBe(true);
+    run([up(30 * MINUTE)], rig);
+    expect(stillInhibited(kept, rules, { neighbours: r.states }, { atMs: T0 + 31 * MINUTE })).toBe(false);
+  });
+
+  test('a replay decides the same events, byte for byte', () => {
+    const steps = [down(), svc(), tick(10 * MINUTE), up(30 * MINUTE), tick(31 * MINUTE, 1), tick(31 * MINUTE, 2)];
+    expect(JSON.stringify(run(steps))).toEqual(JSON.stringify(run(steps)));
+  });
+});
