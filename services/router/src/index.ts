@@ -11,6 +11,7 @@ import { SilenceFollower } from './silence-follower';
 import { SharedFactsFollower } from './shared-facts';
 import { StormTicker } from './storm-ticker';
 import { SilenceEndTicker } from './silence-end-ticker';
+import { InhibitionEndTicker } from './inhibition-end-ticker';
 import { keepShortLivedObjectsYoung } from './heap';
 
 export interface RouterConfig {
@@ -60,6 +61,8 @@ export interface RouterConfig {
   stormTickIntervalMs?: number;
   /** How often the silence-end ticker looks for firings kept under a silence that ended (default 5 s). */
   silenceEndTickIntervalMs?: number;
+  /** How often the inhibition-end ticker looks (default INHIBITION_END_TICK_INTERVAL_MS, 5 s). */
+  inhibitionEndTickIntervalMs?: number;
   /** Aborted to stop the router while it still waits for Kafka at start (SIGTERM then): startRouter rejects with StartAborted. */
   signal?: AbortSignal;
 }
@@ -216,12 +219,21 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
     onTicks: (n) => metrics.silenceEndTicks.inc(n),
     ...(config.silenceEndTickIntervalMs !== undefined ? { intervalMs: config.silenceEndTickIntervalMs } : {}),
   });
+  const inhibitionEndTicker = new InhibitionEndTicker({
+    kafka,
+    log,
+    freed: (nowMs) => processor.inhibitedFiringsFreed(nowMs),
+    catchUp: async () => processor.holdsEveryPartition || shared.catchUp(config.sharedCatchUpTimeoutMs ?? 5_000),
+    onTicks: (n) => metrics.inhibitionEndTicks.inc(n),
+    ...(config.inhibitionEndTickIntervalMs !== undefined ? { intervalMs: config.inhibitionEndTickIntervalMs } : {}),
+  });
   try {
     await silences.start();
     await shared.start();
     await processor.start();
     ticker.start();
     silenceEndTicker.start();
+    inhibitionEndTicker.start();
   } catch (err) {
     await ops.app.close();
     await processor.stop().catch(() => undefined);
@@ -239,6 +251,7 @@ export async function startRouter(config: RouterConfig): Promise<Router> {
       reloader.close();
       await ticker.stop();
       await silenceEndTicker.stop();
+      await inhibitionEndTicker.stop();
       await processor.stop();
       await silences.stop();
       await shared.stop();

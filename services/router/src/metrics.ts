@@ -124,6 +124,11 @@ export function createRouterMetrics(registry: Registry = createRegistry('router'
       help: 'Ticks written to router.ticks.v1 for firings kept under a silence that ended (SilenceEndedTick).',
       registers: [registry],
     }),
+    inhibitionEndTicks: new Counter({
+      name: 'alertbus_router_inhibition_end_ticks_total',
+      help: 'Ticks written to router.ticks.v1 for firings kept while inhibited that nothing inhibits any more (InhibitionEndedTick).',
+      registers: [registry],
+    }),
     stormTicks: new Counter({
       name: 'alertbus_router_storm_ticks_total',
       help: 'Ticks written to router.ticks.v1 for quiet storms whose summary lacked changes.',

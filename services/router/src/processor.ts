@@ -46,6 +46,9 @@ import {
   stormSummaryKey,
   summaryStale,
   silenceEnded,
+  liveState,
+  staleAt,
+  stillInhibited,
   type TickedStorm,
 } from '@alertbus/routing';
 import type { RouterMetrics } from './metrics';
@@ -208,6 +211,7 @@ const NON_SLACK_INPUT_TYPES: ReadonlySet<string> = new Set<string>([
   'NotificationRequested',
   'StormSummaryTick',
   'SilenceEndedTick',
+  'InhibitionEndedTick',
 ] satisfies Array<RouterInput['type']>);
 
 /**
@@ -789,6 +793,27 @@ export class RouterProcessor {
       // Only the holder of the alias's partition (its state is there) writes its tick: the other instances' are shared facts.
       if (this.heldPartitionOf(f.key) === undefined) continue;
       out.push({ alias: f.key, silenceId: f.silenceId, inputId: f.inputId });
+    }
+    return out;
+  }
+
+  /**
+   * The firings kept while inhibited (SuppressedFiring, reason inhibited) on a partition this instance holds that
+   * nothing inhibits at `nowMs` (the wall clock): their inhibitor resolved, expired or no longer matches. What the
+   * inhibition-end ticker writes an InhibitionEndedTick for, keyed by the alias. Not one expired, nor one whose sender's
+   * own endsAt has passed: their tick would decide nothing.
+   */
+  inhibitedFiringsFreed(nowMs: number): Array<{ alias: string; inhibitedBy: string; inputId: string }> {
+    const out: Array<{ alias: string; inhibitedBy: string; inputId: string }> = [];
+    if (!this.processor.isReady) return out;
+    const rules = this.opts.rules();
+    const at = { atMs: nowMs, retentionMs: this.retentionMs };
+    for (const f of this.index.suppressedFirings()) {
+      if (f.reason !== 'inhibited' || f.inhibitedBy === undefined) continue;
+      if (liveState(f, nowMs, this.retentionMs) === undefined || staleAt(f, nowMs)) continue;
+      if (stillInhibited(f, rules, { neighbours: this.index }, at)) continue;
+      if (this.heldPartitionOf(f.key) === undefined) continue;
+      out.push({ alias: f.key, inhibitedBy: f.inhibitedBy, inputId: f.inputId });
     }
     return out;
   }

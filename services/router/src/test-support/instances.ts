@@ -18,8 +18,10 @@ export const startInstance = (rulesPath: string, instanceId: string): Promise<Ro
     sessionTimeoutMs: 6_000,
     // These tests record alerts at T0 (2025) under silences that ended then. A silence-end tick, stamped with the wall
     // clock, would find such a kept firing past ROUTER_STATE_RETENTION and forget it mid-test (a firing kept as an
-    // inhibitor included). The ticker has its own test (router.silence-end.int.test.ts); here it does not look.
+    // inhibitor included). The tickers have their own tests (router.silence-end.int.test.ts, router.inhibition-end.int.test.ts);
+    // here they do not look.
     silenceEndTickIntervalMs: 3_600_000,
+    inhibitionEndTickIntervalMs: 3_600_000,
     log: createLogger(`router-${instanceId}`, process.env.ROUTER_TEST_LOG ?? 'silent'),
   });
 
