@@ -1,6 +1,6 @@
 import { newId } from '@alertbus/schemas';
 import { inhibitionEndTick } from '@alertbus/routing';
-import { Ticker, type DueTicks, type TickerOptions } from './ticker';
+import { KeptFiringTicker, type TickerOptions } from './ticker';
 
 /** How often the ticker looks for firings kept while inhibited that nothing inhibits any more (default): a page at most this late. */
 export const INHIBITION_END_TICK_INTERVAL_MS = 5_000;
@@ -30,34 +30,20 @@ export interface InhibitionEndTickerOptions extends TickerOptions {
  * restart or a rebalance the next holder finds the kept firings in its restored state. A tick that could not be written
  * is written at the next look: a page late, never one lost.
  */
-export class InhibitionEndTicker extends Ticker {
-  /** By alias: the kept firing (input id and inhibitor) a tick was written for. */
-  private readonly ticked = new Map<string, string>();
-
+export class InhibitionEndTicker extends KeptFiringTicker<{ alias: string; inhibitedBy: string; mark: string }> {
   constructor(private readonly opts: InhibitionEndTickerOptions) {
     super(opts, opts.intervalMs ?? INHIBITION_END_TICK_INTERVAL_MS, 'inhibition-end');
   }
 
-  protected async due(): Promise<DueTicks | undefined> {
-    if (this.opts.freed(this.now()).length === 0) {
-      this.ticked.clear();
-      return undefined;
-    }
-    if (this.opts.catchUp && !(await this.opts.catchUp())) return undefined;
-    const now = this.now();
-    const freed = this.opts.freed(now);
-    const current = new Map(freed.map((e) => [e.alias, `${e.inputId}/${e.inhibitedBy}`]));
-    // Bounded by the kept firings: an alias decided since (opened, inhibited again, resolved, expired) is forgotten.
-    for (const [alias, mark] of this.ticked) if (current.get(alias) !== mark) this.ticked.delete(alias);
-    const due = freed.filter((e) => !this.ticked.has(e.alias));
-    if (due.length === 0) return undefined;
-    const recordedAt = new Date(now).toISOString();
-    return {
-      ticks: due.map((e) => inhibitionEndTick(e.alias, e.inhibitedBy, recordedAt, newId())),
-      written: () => {
-        for (const e of due) this.ticked.set(e.alias, current.get(e.alias)!);
-      },
-      logged: { recordedAt },
-    };
+  protected found(nowMs: number) {
+    return this.opts.freed(nowMs).map((e) => ({ alias: e.alias, inhibitedBy: e.inhibitedBy, mark: `${e.inputId}/${e.inhibitedBy}` }));
+  }
+
+  protected tick(f: { alias: string; inhibitedBy: string }, recordedAt: string) {
+    return inhibitionEndTick(f.alias, f.inhibitedBy, recordedAt, newId());
+  }
+
+  protected override catchUp(): Promise<boolean> {
+    return this.opts.catchUp ? this.opts.catchUp() : Promise.resolve(true);
   }
 }

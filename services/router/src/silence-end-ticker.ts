@@ -1,6 +1,6 @@
 import { newId } from '@alertbus/schemas';
 import { silenceEndTick, type SilenceLookup } from '@alertbus/routing';
-import { Ticker, type DueTicks, type TickerOptions } from './ticker';
+import { KeptFiringTicker, type TickerOptions } from './ticker';
 
 /** How often the ticker looks for firings kept under a silence that ended (default): a page at most this late. */
 export const SILENCE_END_TICK_INTERVAL_MS = 5_000;
@@ -28,39 +28,24 @@ export interface SilenceEndTickerOptions extends TickerOptions {
  * writes one tick per alias, keyed by the alias: the instance holding its partition (this one) decides it, in order
  * with the alias's alerts. One per kept firing (its inputId) and silence while this instance runs; after a restart or
  * a rebalance the next holder finds the kept firings in its restored state and writes them again. A tick too many (a
- * redelivery, two holders during a rebalance) finds the alias opened, or kept under another silence, and decides
- * nothing; one for a firing inhibited at the silence's end writes that suppression once more. A tick that could not be
- * written is written at the next look: a page late, never one lost.
+ * redelivery, two holders during a rebalance) finds the alias opened, kept under another silence or kept as
+ * inhibited, and decides nothing. A tick that could not be written is written at the next look: a page late, never
+ * one lost.
  */
-export class SilenceEndTicker extends Ticker {
-  /** By alias: the kept firing (input id and silence) a tick was written for. */
-  private readonly ticked = new Map<string, string>();
-
+export class SilenceEndTicker extends KeptFiringTicker<{ alias: string; silenceId: string; mark: string }> {
   constructor(private readonly opts: SilenceEndTickerOptions) {
     super(opts, opts.intervalMs ?? SILENCE_END_TICK_INTERVAL_MS, 'silence-end');
   }
 
-  protected async due(): Promise<DueTicks | undefined> {
-    if (this.opts.ended(this.opts.silences, this.now()).length === 0) {
-      // No firing is kept under an ended silence: every alias ticked for has been decided (or its partition moved).
-      this.ticked.clear();
-      return undefined;
-    }
-    if (this.opts.catchUp && !(await this.opts.catchUp())) return undefined;
-    const now = this.now();
-    const ended = this.opts.ended(this.opts.silences, now);
-    const current = new Map(ended.map((e) => [e.alias, `${e.inputId}/${e.silenceId}`]));
-    // Bounded by the kept firings: an alias decided since (opened, resolved, expired) is forgotten.
-    for (const [alias, mark] of this.ticked) if (current.get(alias) !== mark) this.ticked.delete(alias);
-    const due = ended.filter((e) => !this.ticked.has(e.alias));
-    if (due.length === 0) return undefined;
-    const recordedAt = new Date(now).toISOString();
-    return {
-      ticks: due.map((e) => silenceEndTick(e.alias, e.silenceId, recordedAt, newId())),
-      written: () => {
-        for (const e of due) this.ticked.set(e.alias, current.get(e.alias)!);
-      },
-      logged: { recordedAt },
-    };
+  protected found(nowMs: number) {
+    return this.opts.ended(this.opts.silences, nowMs).map((e) => ({ alias: e.alias, silenceId: e.silenceId, mark: `${e.inputId}/${e.silenceId}` }));
+  }
+
+  protected tick(f: { alias: string; silenceId: string }, recordedAt: string) {
+    return silenceEndTick(f.alias, f.silenceId, recordedAt, newId());
+  }
+
+  protected override catchUp(): Promise<boolean> {
+    return this.opts.catchUp ? this.opts.catchUp() : Promise.resolve(true);
   }
 }

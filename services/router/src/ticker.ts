@@ -82,3 +82,47 @@ export abstract class Ticker {
     }
   }
 }
+
+/** A firing kept under an alias that a tick is due for: `mark` tells it from the same alias's next kept firing. */
+export interface DueKeptFiring {
+  alias: string;
+  mark: string;
+}
+
+/**
+ * A ticker for firings kept under their alias (silenced, inhibited) whose reason to stay quiet has ended: one tick per
+ * alias and kept firing (its `mark`) while this instance runs. `found` lists the ones due by `nowMs`; `catchUp`, when
+ * given, is waited for before a tick is written (what the list is read against may lag after a start).
+ */
+export abstract class KeptFiringTicker<F extends DueKeptFiring> extends Ticker {
+  /** By alias: the kept firing's mark a tick was written for. */
+  private readonly ticked = new Map<string, string>();
+
+  protected abstract found(nowMs: number): F[];
+  protected abstract tick(firing: F, recordedAt: string): AnyEnvelope;
+  protected catchUp?(): Promise<boolean>;
+
+  protected async due(): Promise<DueTicks | undefined> {
+    if (this.found(this.now()).length === 0) {
+      // None due: every alias ticked for has been decided (or its partition moved).
+      this.ticked.clear();
+      return undefined;
+    }
+    if (this.catchUp && !(await this.catchUp())) return undefined;
+    const now = this.now();
+    const found = this.found(now);
+    const current = new Map(found.map((f) => [f.alias, f.mark]));
+    // Bounded by the kept firings: an alias decided since (opened, kept anew, resolved, expired) is forgotten.
+    for (const [alias, mark] of this.ticked) if (current.get(alias) !== mark) this.ticked.delete(alias);
+    const due = found.filter((f) => !this.ticked.has(f.alias));
+    if (due.length === 0) return undefined;
+    const recordedAt = new Date(now).toISOString();
+    return {
+      ticks: due.map((f) => this.tick(f, recordedAt)),
+      written: () => {
+        for (const f of due) this.ticked.set(f.alias, f.mark);
+      },
+      logged: { recordedAt },
+    };
+  }
+}

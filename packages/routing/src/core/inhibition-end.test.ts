@@ -7,11 +7,10 @@ import { deriveId, type AnyEnvelope } from '@alertbus/schemas';
 import { firing, HOUR, MINUTE, resolved, T0 } from '../test-support/alerts';
 import { compileRules } from '../rules/compile';
 import { brief, rulesFrom } from '../test-support/scenario';
-import { silence } from '../test-support/silences';
+import { runSteps, silence, type Step } from '../test-support/silences';
 import { inhibitionEndTick, stillInhibited } from './inhibition-end';
 import { Replayer } from './replay';
-import { SilenceBook, type SilenceEvent } from './silences';
-import type { RouterInput } from '../decider';
+import { SilenceBook } from './silences';
 
 const rules = rulesFrom('rules.inhibit-suppressed.yaml');
 const iso = (at: number) => new Date(T0 + at).toISOString();
@@ -25,23 +24,13 @@ const svc = (at = MINUTE, n = 0) => firing(SVC, { at, n, severity: 'warning', ti
 const tick = (at: number, n = 0, by = CLUSTER) => inhibitionEndTick(SVC, by, iso(at), deriveId('tick', SVC, at, n));
 const opened = ['IncidentOpened:first-notification', 'PostSlackMessage:root:#alerts', 'CreatePagerAlert:P2'];
 
-type Step = SilenceEvent | RouterInput;
-const isSilence = (s: Step): s is SilenceEvent => s.type === 'SilenceCreated' || s.type === 'SilenceExpired';
-
-/** A replayer with its own silence book; silences are applied as they are recorded, before the inputs after them. */
+/** A replayer with its own silence book. */
 function replayer(): { r: Replayer; book: SilenceBook } {
   const book = new SilenceBook();
   return { r: new Replayer(rules, { silences: book, retentionMs: 7 * 24 * HOUR }), book };
 }
 
-function run(steps: Step[], { r, book } = replayer()): AnyEnvelope[][] {
-  const out: AnyEnvelope[][] = [];
-  for (const s of steps) {
-    if (isSilence(s)) book.apply(s);
-    else out.push(r.decide(s).events);
-  }
-  return out;
-}
+const run = (steps: Step[], { r, book } = replayer()): AnyEnvelope[][] => runSteps(r, book, steps);
 const briefs = (steps: Step[]) => run(steps).map((events) => events.map(brief));
 
 describe('a firing inhibited while its alias had no incident, once nothing inhibits it', () => {

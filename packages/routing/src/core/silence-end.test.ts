@@ -2,11 +2,10 @@
 import { deriveId, type AnyEnvelope } from '@alertbus/schemas';
 import { firing, HOUR, MINUTE, resolved, T0 } from '../test-support/alerts';
 import { brief, rulesFrom } from '../test-support/scenario';
-import { expired, silence } from '../test-support/silences';
+import { expired, runSteps, silence, type Step } from '../test-support/silences';
 import { Replayer } from './replay';
-import { SilenceBook, type SilenceEvent } from './silences';
+import { SilenceBook } from './silences';
 import { silenceEndTick } from './silence-end';
-import type { RouterInput } from '../decider';
 
 const rules = rulesFrom('rules.silences.yaml');
 const iso = (at: number) => new Date(T0 + at).toISOString();
@@ -15,19 +14,9 @@ const db = (at = 0, n = 0) => firing('am:db1', { at, n, labels: { team: 'db' } }
 const tick = (silenceId: string, at: number, n = 0) => silenceEndTick('am:db1', silenceId, iso(at), deriveId('tick', silenceId, at, n));
 const opened = ['IncidentOpened:first-notification', 'PostSlackMessage:root:#alerts', 'CreatePagerAlert:P2'];
 
-/** Silences are read as they are recorded: each applied to the book before the inputs recorded after it. */
-type Step = SilenceEvent | RouterInput;
-const isSilence = (s: Step): s is SilenceEvent => s.type === 'SilenceCreated' || s.type === 'SilenceExpired';
-
 function run(steps: Step[]): AnyEnvelope[][] {
   const book = new SilenceBook();
-  const r = new Replayer(rules, { silences: book, retentionMs: 7 * 24 * HOUR });
-  const out: AnyEnvelope[][] = [];
-  for (const s of steps) {
-    if (isSilence(s)) book.apply(s);
-    else out.push(r.decide(s).events);
-  }
-  return out;
+  return runSteps(new Replayer(rules, { silences: book, retentionMs: 7 * 24 * HOUR }), book, steps);
 }
 const briefs = (steps: Step[]) => run(steps).map((events) => events.map(brief));
 

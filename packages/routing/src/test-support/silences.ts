@@ -1,5 +1,8 @@
 /** Silences as the history API writes them, for the router's tests (times in ms after T0). */
-import { deriveId, makeEnvelope, type Envelope, type SilenceCreated } from '@alertbus/schemas';
+import { deriveId, makeEnvelope, type AnyEnvelope, type Envelope, type SilenceCreated } from '@alertbus/schemas';
+import type { Replayer } from '../core/replay';
+import type { SilenceBook, SilenceEvent } from '../core/silences';
+import type { RouterInput } from '../decider';
 import { T0 } from './alerts';
 
 const iso = (at: number) => new Date(T0 + at).toISOString();
@@ -28,4 +31,20 @@ export function expired(id: string, at: number): Envelope<'SilenceExpired'> {
     source: 'history-api',
     data: { silenceId: id, expiredBy: 'bo', expiredAt: iso(at) },
   });
+}
+
+/** A scenario's step: a silence (applied to the book when it comes) or an input the replayer decides. */
+export type Step = SilenceEvent | RouterInput;
+
+/**
+ * Decides `steps` in order with `replayer`, applying each silence to `book` before the inputs recorded after it, as the
+ * router reads them: the events of each input, in order (nothing for a silence).
+ */
+export function runSteps(replayer: Replayer, book: SilenceBook, steps: Step[]): AnyEnvelope[][] {
+  const out: AnyEnvelope[][] = [];
+  for (const s of steps) {
+    if (s.type === 'SilenceCreated' || s.type === 'SilenceExpired') book.apply(s as SilenceEvent);
+    else out.push(replayer.decide(s as RouterInput).events);
+  }
+  return out;
 }
