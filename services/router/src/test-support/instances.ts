@@ -5,10 +5,10 @@ import { TOPICS } from '@alertbus/schemas';
 import type { Kafka } from 'kafkajs';
 import { testBrokers } from '../../../../test/support/kafka';
 import { waitFor } from '../../../../test/support/wait';
-import { startRouter, type Router } from '../index';
+import { startRouter, type Router, type RouterConfig } from '../index';
 
 /** A router instance (its own ROUTER_INSTANCE_ID, so its own transactional ids) on the test broker. */
-export const startInstance = (rulesPath: string, instanceId: string): Promise<Router> =>
+export const startInstance = (rulesPath: string, instanceId: string, more: Partial<RouterConfig> = {}): Promise<Router> =>
   startRouter({
     brokers: testBrokers(),
     port: 0,
@@ -23,6 +23,7 @@ export const startInstance = (rulesPath: string, instanceId: string): Promise<Ro
     silenceEndTickIntervalMs: 3_600_000,
     inhibitionEndTickIntervalMs: 3_600_000,
     log: createLogger(`router-${instanceId}`, process.env.ROUTER_TEST_LOG ?? 'silent'),
+    ...more,
   });
 
 /** An alias (from a numbered family; the `skip`-th found) whose records land on one of `partitions`. */
