@@ -49,6 +49,7 @@ import {
   liveState,
   staleAt,
   stillInhibited,
+  firstToTick,
   type TickedStorm,
 } from '@alertbus/routing';
 import type { RouterMetrics } from './metrics';
@@ -801,19 +802,25 @@ export class RouterProcessor {
    * The firings kept while inhibited (SuppressedFiring, reason inhibited) on a partition this instance holds that
    * nothing inhibits at `nowMs` (the wall clock): their inhibitor resolved, expired or no longer matches. What the
    * inhibition-end ticker writes an InhibitionEndedTick for, keyed by the alias. Not one expired, nor one whose sender's
-   * own endsAt has passed: their tick would decide nothing.
+   * own endsAt has passed: their tick would decide nothing; nor, yet, one that another freed one would inhibit once it
+   * opens (firstToTick: a chain of inhibit rules pages from the top down).
    */
   inhibitedFiringsFreed(nowMs: number): Array<{ alias: string; inhibitedBy: string; inputId: string }> {
     const out: Array<{ alias: string; inhibitedBy: string; inputId: string }> = [];
     if (!this.processor.isReady) return out;
     const rules = this.opts.rules();
     const at = { atMs: nowMs, retentionMs: this.retentionMs };
+    // Every instance's (its own and the shared facts'): one freed here may wait for one freed on another instance.
+    const freed: SuppressedFiring[] = [];
     for (const f of this.index.suppressedFirings()) {
       if (f.reason !== 'inhibited' || f.inhibitedBy === undefined) continue;
       if (liveState(f, nowMs, this.retentionMs) === undefined || staleAt(f, nowMs)) continue;
-      if (stillInhibited(f, rules, { neighbours: this.index }, at)) continue;
+      if (!stillInhibited(f, rules, { neighbours: this.index }, at)) freed.push(f);
+    }
+    for (const f of firstToTick(freed, rules)) {
+      // Only the holder of the alias's partition (its state is there) writes its tick.
       if (this.heldPartitionOf(f.key) === undefined) continue;
-      out.push({ alias: f.key, inhibitedBy: f.inhibitedBy, inputId: f.inputId });
+      out.push({ alias: f.key, inhibitedBy: f.inhibitedBy!, inputId: f.inputId });
     }
     return out;
   }

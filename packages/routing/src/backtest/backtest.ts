@@ -157,7 +157,8 @@ export class Backtest {
   private readonly states = new StateIndex();
   /**
    * What aliases with no live incident hold from before the window, folded like the incidents: kept resolves (state kind
-   * alert-resolved) and firings kept as inhibitors (alert-suppressed), which the index holds as inhibitors too.
+   * alert-resolved) and kept firings (alert-suppressed): silenced or dropped ones the index holds as inhibitors too,
+   * inhibited ones only to decide again at their tick.
    */
   private readonly kept = new Map<string, ResolvedAlias | SuppressedFiring>();
   private replayer: Replayer | null = null;

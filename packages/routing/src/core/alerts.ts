@@ -481,7 +481,8 @@ function endedBeforeOccurrence(a: { startsAt?: string; endsAt?: string }, stateS
 function senderEnd(state: DeciderState, resolvedAlias: ResolvedAlias | undefined): { endsAt: string; at: string } | undefined {
   if (state !== undefined) {
     if (state.status !== 'resolved' || state.endsAt === undefined) return undefined;
-    const at = state.resolvedBy !== undefined ? state.senderResolvedAt : state.resolvedAt;
+    // The sender's resolve recorded after the incident's own (a person resolved first, or it ended a kept occurrence).
+    const at = state.senderResolvedAt ?? (state.resolvedBy !== undefined ? undefined : state.resolvedAt);
     return at === undefined ? undefined : { endsAt: state.endsAt, at };
   }
   return resolvedAlias;
@@ -637,8 +638,10 @@ export function decideAlert(
     if (kept !== undefined) return { events: out.events, state: keptResolveOf(out.last) };
   } else if (!isOpen) {
     // A person resolved it first: the sender's resolve now says the alert is over, and when (kept as a resolve before
-    // its firing is), so the late copy of its firing opens nothing. The person's resolve alone never says that.
-    const endsAt = state.resolvedBy !== undefined && !r.drop ? instantOf(a.endsAt) : undefined;
+    // its firing is), so the late copy of its firing opens nothing. The person's resolve alone never says that. So
+    // too when it ends an occurrence kept in front of the resolved incident (silenced, inhibited): the incident's own
+    // end is an earlier occurrence's, and a late copy of this one's firing would be kept again, and page.
+    const endsAt = (state.resolvedBy !== undefined || suppressed !== undefined) && !r.drop ? instantOf(a.endsAt) : undefined;
     suppress(out, input, 'already-resolved', r.rule, state, { endsAt: endsAt !== undefined ? laterEnd(endsAt, state.endsAt) : undefined });
   } else if (endedBeforeOccurrence(a, state.startsAt)) {
     suppress(out, input, 'other-occurrence', r.rule, state);

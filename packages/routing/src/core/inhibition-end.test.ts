@@ -8,7 +8,7 @@ import { firing, HOUR, MINUTE, resolved, T0 } from '../test-support/alerts';
 import { compileRules } from '../rules/compile';
 import { brief, rulesFrom } from '../test-support/scenario';
 import { runSteps, silence, type Step } from '../test-support/silences';
-import { inhibitionEndTick, stillInhibited } from './inhibition-end';
+import { firstToTick, inhibitionEndTick, stillInhibited } from './inhibition-end';
 import { Replayer } from './replay';
 import { SilenceBook } from './silences';
 
@@ -110,6 +110,77 @@ describe('a firing inhibited while its alias had no incident, once nothing inhib
     expect(stillInhibited(kept, rules, { neighbours: r.states }, { atMs: T0 + 10 * MINUTE })).toBe(true);
     run([up(30 * MINUTE)], rig);
     expect(stillInhibited(kept, rules, { neighbours: r.states }, { atMs: T0 + 31 * MINUTE })).toBe(false);
+  });
+
+  test('a chain of inhibit rules pages from the top down: the PodDown its NodeDown mutes waits for the NodeDown, which opens first', () => {
+    const chain = compileRules(
+      [
+        'defaults: { slack: { channel: "#alerts" }, pager: { priority: P2 } }',
+        'inhibit:',
+        "  - { name: cluster-mutes-nodes, source_match: ['alertname=\"ClusterDown\"'], target_match: ['alertname=\"NodeDown\"'], equal: [cluster] }",
+        "  - { name: cluster-mutes-pods, source_match: ['alertname=\"ClusterDown\"'], target_match: ['alertname=\"PodDown\"'], equal: [cluster] }",
+        "  - { name: node-mutes-pods, source_match: ['alertname=\"NodeDown\"'], target_match: ['alertname=\"PodDown\"'], equal: [node] }",
+      ].join('\n'),
+      'chain.yaml',
+      { defaultChannel: '#alerts' },
+    );
+    if (!chain.ok) throw new Error(chain.message);
+    const book = new SilenceBook();
+    const rig = { r: new Replayer(chain.rules, { silences: book, retentionMs: 7 * 24 * HOUR }), book };
+    const at = { atMs: T0 + 31 * MINUTE };
+    const fire = (alias: string, alertname: string, ms: number) => firing(alias, { at: ms, title: alertname, labels: { alertname, cluster: 'eu', node: 'n1' } });
+    run([fire('am:cluster', 'ClusterDown', 0), fire('am:node', 'NodeDown', MINUTE), fire('am:pod', 'PodDown', 2 * MINUTE)], rig);
+    run([resolved('am:cluster', { at: 30 * MINUTE, title: 'ClusterDown', labels: { alertname: 'ClusterDown', cluster: 'eu', node: 'n1' } })], rig);
+    const node = rig.r.states.source('am:node')!;
+    const pod = rig.r.states.source('am:pod')!;
+    // Both look free (a kept inhibited NodeDown inhibits nothing); the NodeDown goes first.
+    expect([node, pod].map((k) => stillInhibited(k, chain.rules, { neighbours: rig.r.states }, at))).toEqual([false, false]);
+    expect(firstToTick([pod, node], chain.rules).map((k) => k.key)).toEqual(['am:node']);
+    const ticked = run([inhibitionEndTick('am:node', 'am:cluster', iso(31 * MINUTE), deriveId('tick', 'am:node'))], rig);
+    expect(ticked[0]!.map(brief)).toEqual(opened);
+    // Now the open NodeDown mutes the PodDown: no tick for it.
+    expect(stillInhibited(pod, chain.rules, { neighbours: rig.r.states }, { atMs: T0 + 32 * MINUTE })).toBe(true);
+    // Inhibit rules in a cycle: each would wait for the other, so the earliest kept goes first.
+    const cycle = compileRules(
+      [
+        'defaults: { slack: { channel: "#alerts" } }',
+        'inhibit:',
+        "  - { source_match: ['alertname=\"NodeDown\"'], target_match: ['alertname=\"PodDown\"'], equal: [node] }",
+        "  - { source_match: ['alertname=\"PodDown\"'], target_match: ['alertname=\"NodeDown\"'], equal: [node] }",
+      ].join('\n'),
+      'cycle.yaml',
+      { defaultChannel: '#alerts' },
+    );
+    if (!cycle.ok) throw new Error(cycle.message);
+    expect(firstToTick([pod, node], cycle.rules).map((k) => k.key)).toEqual(['am:node']);
+  });
+
+  test("the sender's resolve of an occurrence kept in front of a resolved incident is remembered: a late copy of its firing is not kept again, and pages nothing", () => {
+    const svcAt = (at: number, n: number, startsAt: number, status: 'firing' | 'resolved' = 'firing', endsAt?: number) =>
+      (status === 'firing' ? firing : resolved)(SVC, { at, n, severity: 'warning', title: 'ServiceDown checkout', labels: { alertname: 'ServiceDown', cluster: 'eu' }, startsAt: iso(startsAt), ...(endsAt !== undefined ? { endsAt: iso(endsAt) } : {}) });
+    const events = run([
+      svcAt(0, 0, 0),
+      svcAt(5 * MINUTE, 0, 0, 'resolved', 4 * MINUTE),
+      down(10 * MINUTE),
+      // A new occurrence, muted by the cluster: kept in front of the first one's resolved incident.
+      svcAt(11 * MINUTE, 1, 11 * MINUTE),
+      svcAt(20 * MINUTE, 1, 11 * MINUTE, 'resolved', 19 * MINUTE),
+      // The other Alertmanager of a pair sends that occurrence's firing late.
+      svcAt(21 * MINUTE, 2, 11 * MINUTE),
+      up(30 * MINUTE),
+      tick(31 * MINUTE),
+    ]);
+    expect(events.slice(3).map((e) => e.map(brief))).toEqual([
+      ['EventSuppressed:inhibited'],
+      ['EventSuppressed:already-resolved'],
+      // Muted (the cluster still fires), but known for a late copy: not kept, so nothing to page for.
+      ['EventSuppressed:inhibited'],
+      ['IncidentResolved:resolved', 'PostSlackMessage:reply:#alerts', 'UpdateSlackMessage', 'ClosePagerAlert'],
+      [],
+    ]);
+    expect(events[3]![0]!.data).toMatchObject({ kept: { since: iso(11 * MINUTE) } });
+    expect(events[4]![0]!.data).toMatchObject({ endsAt: iso(19 * MINUTE) });
+    expect(events[5]![0]!.data).not.toHaveProperty('kept');
   });
 
   test('a replay decides the same events, byte for byte', () => {

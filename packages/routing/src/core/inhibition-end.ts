@@ -1,12 +1,12 @@
-import { makeEnvelope, type Envelope } from '@alertbus/schemas';
+import { makeEnvelope, matchesAll, type Envelope } from '@alertbus/schemas';
 import { decideAlert, type ResolvedAlias } from './alerts';
 import type { DecisionContext } from './context';
 import type { DeciderState } from './evolve';
 import { findInhibition } from './inhibit';
 import type { At } from './neighbours';
-import { NO_NEIGHBOURS } from './neighbours';
+import { equalKey, NO_NEIGHBOURS } from './neighbours';
 import type { Outputs } from './outputs';
-import { keptFiringAt, staleAt, type SuppressedFiring } from './suppressed-firing';
+import { inhibitorLabels, keptFiringAt, staleAt, type SuppressedFiring } from './suppressed-firing';
 import { matchLabels } from '../rules/route';
 import type { CompiledRules } from '../rules/types';
 
@@ -41,8 +41,49 @@ export function decideInhibitionEnd(
  * writes an InhibitionEndedTick (the decision asks again at the tick's own time).
  */
 export function stillInhibited(kept: SuppressedFiring, rules: CompiledRules, ctx: Pick<DecisionContext, 'neighbours'>, at: At): boolean {
-  const labels = matchLabels({ labels: kept.labels, source: kept.source, severity: kept.severity, status: 'firing', alias: kept.key });
-  return findInhibition(rules, kept.key, labels, ctx.neighbours ?? NO_NEIGHBOURS, at) !== undefined;
+  return findInhibition(rules, kept.key, labelsOf(kept), ctx.neighbours ?? NO_NEIGHBOURS, at) !== undefined;
+}
+
+const labelsOf = (kept: SuppressedFiring) => matchLabels({ labels: kept.labels, source: kept.source, severity: kept.severity, status: 'firing', alias: kept.key });
+
+/**
+ * Of the kept inhibited firings that nothing inhibits now (`freed`, as stillInhibited says), those to tick first: not
+ * one that another of them would inhibit once it opens. A kept inhibited firing inhibits nothing, so when ClusterDown
+ * resolves, a PodDown that NodeDown mutes too (a chain of inhibit rules) looks free as well; ticked together, the
+ * PodDown would page or not by which tick is decided first. It waits instead: once the NodeDown opened, it is inhibited
+ * again (as Alertmanager keeps it, its inhibited NodeDown still a source), and if the NodeDown opens nothing it is
+ * free at the next look. When every one would be inhibited by another (inhibit rules in a cycle), the earliest kept
+ * goes first. Linear in the freed firings and the inhibit rules.
+ */
+export function firstToTick(freed: readonly SuppressedFiring[], rules: CompiledRules): SuppressedFiring[] {
+  if (freed.length < 2 || rules.inhibit.length === 0) return [...freed];
+  // Per rule, by `equal` labels: the freed firings that match its source side (and whether its target side too).
+  const sources = rules.inhibit.map(() => new Map<string, { sourceOnly: string[]; both: string[] }>());
+  for (const g of freed) {
+    const gl = inhibitorLabels(g);
+    rules.inhibit.forEach((rule, i) => {
+      if (!matchesAll(rule.source, gl)) return;
+      const key = equalKey(rule, gl);
+      let bucket = sources[i]!.get(key);
+      if (!bucket) sources[i]!.set(key, (bucket = { sourceOnly: [], both: [] }));
+      (matchesAll(rule.target, gl) ? bucket.both : bucket.sourceOnly).push(g.key);
+    });
+  }
+  const waiting = (f: SuppressedFiring): boolean => {
+    const fl = labelsOf(f);
+    return rules.inhibit.some((rule, i) => {
+      if (!matchesAll(rule.target, fl)) return false;
+      const bucket = sources[i]!.get(equalKey(rule, fl));
+      if (!bucket) return false;
+      // As in findInhibition: equal alerts (both sides each) never mute each other.
+      const by = matchesAll(rule.source, fl) ? bucket.sourceOnly : [...bucket.sourceOnly, ...bucket.both];
+      return by.some((alias) => alias !== f.key);
+    });
+  };
+  const first = freed.filter((f) => !waiting(f));
+  if (first.length > 0) return first;
+  const earliest = freed.reduce((a, b) => (Date.parse(b.since) < Date.parse(a.since) || (b.since === a.since && b.key < a.key) ? b : a));
+  return [earliest];
 }
 
 /** A tick for the alias's firing kept while `inhibitedBy` inhibited it, at `recordedAt` (the wall clock of the instance that writes it; `id` unique). */

@@ -205,7 +205,7 @@ interface StormBook {
 type InhibitBucket = { both: SortedList<Entry>; sourceOnly: SortedList<Entry> };
 type Compare = (a: Entry, b: Entry) => number;
 /** The `equal` labels' values as one key, each preceded by its length (so no two lists give the same key). */
-function equalKey(rule: CompiledInhibitRule, labels: Readonly<Record<string, string>>): string {
+export function equalKey(rule: CompiledInhibitRule, labels: Readonly<Record<string, string>>): string {
   let key = '';
   for (const n of rule.equal) {
     const v = own(labels, n) ?? '';

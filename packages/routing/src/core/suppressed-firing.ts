@@ -4,9 +4,11 @@ import type { CompiledRules } from '../rules/types';
 import type { RouterState } from '../state';
 
 /**
- * A firing a silence or a drop rule suppressed while its alias had no open incident, kept under its alias because it
- * still inhibits: Alertmanager's inhibitor reads every firing alert, silenced or not, so a silenced "ClusterDown" still
- * mutes its "ServiceDown" targets. Its resolve removes it, and it expires ROUTER_STATE_RETENTION after its latest firing.
+ * A firing a silence, a drop rule or an inhibit rule suppressed while its alias had no open incident, kept under its
+ * alias. A silenced or dropped one still inhibits: Alertmanager's inhibitor reads every firing alert, silenced or not,
+ * so a silenced "ClusterDown" still mutes its "ServiceDown" targets. A silenced one pages when its silence ends, an
+ * inhibited one (no inhibitor itself) when nothing inhibits it. Its resolve removes it, and it expires
+ * ROUTER_STATE_RETENTION after its latest firing.
  */
 export type SuppressedFiring = Extract<SlackKeyState, { kind: 'alert-suppressed' }>;
 
