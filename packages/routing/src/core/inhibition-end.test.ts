@@ -108,7 +108,12 @@ describe('a firing inhibited while its alias had no incident, once nothing inhib
     const kept = r.states.source(SVC)!;
     expect(kept).toMatchObject({ reason: 'inhibited', inhibitedBy: CLUSTER });
     expect(stillInhibited(kept, rules, { neighbours: r.states }, { atMs: T0 + 10 * MINUTE })).toBe(true);
+    // The ticker looks again only once an inhibitor left the index: not for the cluster's repeat, nor the service's.
+    const gone = r.states.inhibitorsGone;
+    run([down(5 * MINUTE, 1), svc(6 * MINUTE, 1)], rig);
+    expect(r.states.inhibitorsGone).toBe(gone);
     run([up(30 * MINUTE)], rig);
+    expect(r.states.inhibitorsGone).toBe(gone + 1);
     expect(stillInhibited(kept, rules, { neighbours: r.states }, { atMs: T0 + 31 * MINUTE })).toBe(false);
   });
 

@@ -357,9 +357,20 @@ export class StateIndex implements Neighbours {
     for (const e of this.fields.heldIds()) yield this.stateOf(e);
   }
 
+  /**
+   * How many times an inhibitor left the index (an open incident resolved or forgotten, a silenced or dropped firing
+   * kept no more): a kept inhibited firing can be freed only after one did, so the inhibition-end ticker looks again
+   * only then (and now and then all the same, for inhibitors that expired in place).
+   */
+  inhibitorsGone = 0;
+  /** Set while `set`/`setSource` replace an alias's inhibitor with another: not one gone. */
+  private replacingInhibitor = false;
+
   /** Holds `state` (replacing the alias's previous one); `packed` when the caller already packed it. */
   set(state: AliasState, packed: PackedState = packState(state, state.alias)): void {
+    this.replacingInhibitor = isOpen(state);
     this.delete(state.alias);
+    this.replacingInhibitor = false;
     const channel = targetChannel(state);
     const inStorm = state.storm !== undefined && state.storm.channel === channel;
     // In ISO form (as toISOString writes it, not before 1970) the instant is read by character codes: no Date.parse, no round trip.
@@ -406,7 +417,10 @@ export class StateIndex implements Neighbours {
     // The entry's id may be given to another record once this one is released.
     if (this.last?.e === e) this.last = undefined;
     this.unpacked.delete(e);
-    if (isOpen(old)) this.inhibit?.remove(old, e);
+    if (isOpen(old)) {
+      this.inhibit?.remove(old, e);
+      if (!this.replacingInhibitor) this.inhibitorsGone += 1;
+    }
     const channel = targetChannel(old);
     if (channel !== undefined) this.openings.get(channel)?.remove(e);
     if (old.storm && old.storm.channel === channel) {
@@ -475,7 +489,9 @@ export class StateIndex implements Neighbours {
 
   /** Holds a suppressed firing as an inhibitor (replacing the alias's previous one); the alias's incident is left as it is. */
   setSource(state: SuppressedFiring, packed: PackedState = packState(state, state.key)): void {
+    this.replacingInhibitor = state.reason !== 'inhibited';
     this.deleteSource(state.key);
+    this.replacingInhibitor = false;
     const iso = instantMs(state.since);
     const e: Entry = records.retain(state.key, packed);
     this.sourceCount += 1;
@@ -486,7 +502,9 @@ export class StateIndex implements Neighbours {
   deleteSource(alias: string): void {
     const e = this.sourceId(alias);
     if (e < 0) return;
-    this.inhibit?.remove(this.sourceOf(e), e);
+    const old = this.sourceOf(e);
+    this.inhibit?.remove(old, e);
+    if (old.reason !== 'inhibited' && !this.replacingInhibitor) this.inhibitorsGone += 1;
     this.unpacked.delete(e);
     this.fields.flags[e] = 0;
     this.sourceCount -= 1;
