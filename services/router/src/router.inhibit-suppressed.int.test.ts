@@ -4,9 +4,6 @@
  * another router instance through router.shared.v1; its resolve lets the next ServiceDown open. Every decision is
  * the one the pure decider takes over the same stream.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createKafka, EventProducer } from '@alertbus/kafka';
 import { compileRules, isIncidentEvent, Replayer, SilenceBook } from '@alertbus/routing';
 import { deriveId, makeEnvelope, TOPICS, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
@@ -17,17 +14,9 @@ import { withoutSharedSeen } from '../../../test/support/shared-seen';
 import { firing, HOUR, MINUTE, resolved, T0 } from '@alertbus/routing/src/test-support/alerts';
 import type { Router } from './index';
 import { aliasOn, bothHolding, startInstance } from './test-support/instances';
+import { CLUSTER_MUTES_SERVICES, rulesFile } from './test-support/rules';
 
-const RULES = `
-defaults:
-  slack: { channel: "#alerts" }
-  pager: { priority: P2 }
-inhibit:
-  - name: cluster-down-mutes-services
-    source_match: ['alertname="ClusterDown"']
-    target_match: ['alertname="ServiceDown"']
-    equal: [cluster]
-`;
+const RULES = CLUSTER_MUTES_SERVICES;
 
 const iso = (ms: number) => new Date(T0 + ms).toISOString();
 const silence = (cluster: string) =>
@@ -79,8 +68,7 @@ beforeAll(async () => {
   kafka = await testKafka('router-inhibit-suppressed-int');
   producer = new EventProducer(createKafka({ brokers: testBrokers(), clientId: 'router-inhibit-suppressed-int-producer' }));
   await producer.connect();
-  rulesPath = join(mkdtempSync(join(tmpdir(), 'router-inhibit-suppressed-')), 'rules.yaml');
-  writeFileSync(rulesPath, RULES);
+  rulesPath = rulesFile(RULES, 'router-inhibit-suppressed');
 });
 
 afterAll(async () => {

@@ -4,9 +4,6 @@
  * router.shared.v1 only. Once the cluster resolves, the service's instance writes the InhibitionEndedTick and pages;
  * while the cluster is open it writes none.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createKafka, EventProducer } from '@alertbus/kafka';
 import { TOPICS, type AnyEnvelope } from '@alertbus/schemas';
 import type { Kafka } from 'kafkajs';
@@ -15,16 +12,7 @@ import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import type { Router } from './index';
 import { aliasOn, bothHolding, startInstance } from './test-support/instances';
-
-const RULES = `
-defaults:
-  slack: { channel: "#alerts" }
-inhibit:
-  - name: cluster-down-mutes-services
-    source_match: ['alertname="ClusterDown"']
-    target_match: ['alertname="ServiceDown"']
-    equal: [cluster]
-`;
+import { CLUSTER_MUTES_SERVICES, rulesFile } from './test-support/rules';
 
 let kafka: Kafka;
 let producer: EventProducer;
@@ -41,8 +29,7 @@ test("the service muted by another instance's cluster pages once that cluster re
   kafka = await testKafka('router-inhibition-end-shared');
   producer = new EventProducer(createKafka({ brokers: testBrokers(), clientId: 'router-inhibition-end-shared-producer' }));
   await producer.connect();
-  const rulesPath = join(mkdtempSync(join(tmpdir(), 'router-inhibition-end-shared-')), 'rules.yaml');
-  writeFileSync(rulesPath, RULES);
+  const rulesPath = rulesFile(CLUSTER_MUTES_SERVICES, 'router-inhibition-end-shared');
   const tick = { inhibitionEndTickIntervalMs: 500 };
   routers.push(await startInstance(rulesPath, 'ie-a', tick));
   routers.push(await startInstance(rulesPath, 'ie-b', tick));

@@ -5,9 +5,6 @@
  * nothing happened until the sender sent the alert again (Alertmanager's repeat_interval, 4 h by default), where
  * Alertmanager notifies at the group's next flush.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createLogger } from '@alertbus/common';
 import { EventProducer, createKafka } from '@alertbus/kafka';
 import { TOPICS, type AnyEnvelope, type Envelope } from '@alertbus/schemas';
@@ -16,16 +13,7 @@ import { firing, resolved, T0 } from '@alertbus/routing/src/test-support/alerts'
 import { readTopic, testBrokers, testKafka } from '../../../test/support/kafka';
 import { waitFor } from '../../../test/support/wait';
 import { startRouter, type Router } from './index';
-
-const RULES = `
-defaults:
-  slack: { channel: "#alerts" }
-inhibit:
-  - name: cluster-down-mutes-services
-    source_match: ['alertname="InhEndCluster"']
-    target_match: ['alertname="InhEndService"']
-    equal: [cluster]
-`;
+import { CLUSTER_MUTES_SERVICES, rulesFile } from './test-support/rules';
 
 let kafka: Kafka;
 let producer: EventProducer;
@@ -42,8 +30,7 @@ test('a firing inhibited while its alias had no incident opens its incident once
   kafka = await testKafka('router-inhibition-end-int');
   producer = new EventProducer(createKafka({ brokers: testBrokers(), clientId: 'router-inhibition-end-producer' }));
   await producer.connect();
-  const rulesPath = join(mkdtempSync(join(tmpdir(), 'router-inhibition-end-')), 'rules.yaml');
-  writeFileSync(rulesPath, RULES);
+  const rulesPath = rulesFile(CLUSTER_MUTES_SERVICES, 'router-inhibition-end');
   const now = Date.now();
   const alert = (alertname: string, ms = 0) => ({ at: now - T0 + ms, title: `${alertname} in eu-9`, labels: { alertname, cluster: 'eu-9' } });
   const said = { description: 'Checkout answers 503 to every request.', links: [{ title: 'Runbook', url: 'https://runbooks.example/checkout' }] };
@@ -58,16 +45,16 @@ test('a firing inhibited while its alias had no incident opens its incident once
     log: createLogger('router-inhibition-end-int', process.env.ROUTER_TEST_LOG ?? 'silent'),
   });
   // The cluster first (the aliases are on different partitions, decided in no set order): opened, it inhibits.
-  await producer.send([firing('am:inhend-cluster', alert('InhEndCluster'))]);
+  await producer.send([firing('am:inhend-cluster', alert('ClusterDown'))]);
   await waitFor(async () => (await events(TOPICS.incidents)).some((e) => e.type === 'IncidentOpened' && e.alias === 'am:inhend-cluster'), {
     timeoutMs: 120_000,
     intervalMs: 500,
     what: 'the cluster opened',
   });
   await producer.send([
-    firing('am:inhend-svc', { ...alert('InhEndService', 1_000), ...said }),
-    firing('am:inhend-svc-over', alert('InhEndService', 1_000)),
-    resolved('am:inhend-svc-over', alert('InhEndService', 2_000)),
+    firing('am:inhend-svc', { ...alert('ServiceDown', 1_000), ...said }),
+    firing('am:inhend-svc-over', alert('ServiceDown', 1_000)),
+    resolved('am:inhend-svc-over', alert('ServiceDown', 2_000)),
   ]);
   await waitFor(async () => (await events(TOPICS.incidents)).filter((e) => e.type === 'EventSuppressed' && e.alias.startsWith('am:inhend-svc')).length >= 3, {
     timeoutMs: 120_000,
@@ -81,13 +68,13 @@ test('a firing inhibited while its alias had no incident opens its incident once
 
   // The cluster comes back: the service that still fires pages.
   const back = Date.now();
-  await producer.send([resolved('am:inhend-cluster', alert('InhEndCluster', back - now))]);
+  await producer.send([resolved('am:inhend-cluster', alert('ClusterDown', back - now))]);
   const opened = await waitFor(async () => (await events(TOPICS.incidents)).find((e) => e.type === 'IncidentOpened' && e.alias === 'am:inhend-svc'), {
     timeoutMs: 60_000,
     intervalMs: 500,
     what: 'am:inhend-svc opened after its inhibitor resolved',
   });
-  expect(opened.data).toMatchObject({ title: 'InhEndService in eu-9', ...said });
+  expect(opened.data).toMatchObject({ title: 'ServiceDown in eu-9', ...said });
   // A few more looks of the ticker: nothing more is written.
   await new Promise((r) => setTimeout(r, 3_000));
   const ticks = (await events(TOPICS.routerTicks)).filter((e) => e.type === 'InhibitionEndedTick') as Array<Envelope<'InhibitionEndedTick'>>;
