@@ -201,10 +201,10 @@ const SLASH_REQUEST_KEY_PREFIX = 'slack-slash:';
  */
 const isShared = (s: RouterState | undefined): boolean => isIncidentState(s) || isSuppressedFiring(s);
 
-/** The inputs other than Slack's: alerts and the pager's actions (and the router's own links and forwards for them), notifications, ticks. */
 /** The longest the inhibition-end ticker goes without looking at every kept inhibited firing. */
 const FREED_FULL_LOOK_MS = 60_000;
 
+/** The inputs other than Slack's: alerts and the pager's actions (and the router's own links and forwards for them), notifications, ticks. */
 const NON_SLACK_INPUT_TYPES: ReadonlySet<string> = new Set<string>([
   'AlertReceived',
   'PagerActionReceived',
