@@ -31,7 +31,7 @@ export { SilenceBook, silenceEnded, type SilenceEvent, type SilenceLookup } from
 export { Replayer, type ReplayerOptions } from './core/replay';
 export { stormTick, type TickedStorm } from './core/storm-tick';
 export { silenceEndTick } from './core/silence-end';
-export { firstToTick, inhibitionEndTick, stillInhibited } from './core/inhibition-end';
+export { freedInhibitedFirings, INHIBITION_END_TICK_INTERVAL_MS, inhibitionEndTick } from './core/inhibition-end';
 export { staleAt } from './core/suppressed-firing';
 export { STORM_SUMMARY_INTERVAL_MS, stormSummaryKey, summaryStale, type SummaryShown } from './core/storm';
 export { incidentIdOf } from './core/incident-id';

@@ -1,9 +1,8 @@
 import { newId } from '@alertbus/schemas';
-import { inhibitionEndTick } from '@alertbus/routing';
+import { INHIBITION_END_TICK_INTERVAL_MS, inhibitionEndTick } from '@alertbus/routing';
 import { KeptFiringTicker, type TickerOptions } from './ticker';
 
-/** How often the ticker looks for firings kept while inhibited that nothing inhibits any more (default): a page at most this late. */
-export const INHIBITION_END_TICK_INTERVAL_MS = 5_000;
+export { INHIBITION_END_TICK_INTERVAL_MS };
 
 export interface InhibitionEndTickerOptions extends TickerOptions {
   /** The firings kept while inhibited, on partitions this instance holds, that nothing inhibits at `nowMs` (RouterProcessor.inhibitedFiringsFreed). */

@@ -46,10 +46,7 @@ import {
   stormSummaryKey,
   summaryStale,
   silenceEnded,
-  liveState,
-  staleAt,
-  stillInhibited,
-  firstToTick,
+  freedInhibitedFirings,
   type TickedStorm,
 } from '@alertbus/routing';
 import type { RouterMetrics } from './metrics';
@@ -820,15 +817,9 @@ export class RouterProcessor {
     const last = this.lastFreedLook;
     const gone = this.index.inhibitorsGone;
     if (last?.none && last.gone === gone && last.rules === rules && last.index === this.index && nowMs - last.atMs < FREED_FULL_LOOK_MS && nowMs >= last.atMs) return out;
-    const at = { atMs: nowMs, retentionMs: this.retentionMs };
     // Every instance's (its own and the shared facts'): one freed here may wait for one freed on another instance.
-    const freed: SuppressedFiring[] = [];
-    for (const f of this.index.suppressedFirings()) {
-      if (f.reason !== 'inhibited' || f.inhibitedBy === undefined) continue;
-      if (liveState(f, nowMs, this.retentionMs) === undefined || staleAt(f, nowMs)) continue;
-      if (!stillInhibited(f, rules, { neighbours: this.index }, at)) freed.push(f);
-    }
-    for (const f of firstToTick(freed, rules)) {
+    const freed = freedInhibitedFirings(this.index, rules, nowMs, this.retentionMs);
+    for (const f of freed) {
       // Only the holder of the alias's partition (its state is there) writes its tick.
       if (this.heldPartitionOf(f.key) === undefined) continue;
       out.push({ alias: f.key, inhibitedBy: f.inhibitedBy!, inputId: f.inputId });

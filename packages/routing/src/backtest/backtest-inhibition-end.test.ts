@@ -11,6 +11,7 @@ import { firing, HOUR, MINUTE, resolved, T0 } from '../test-support/alerts';
 import { rulesFrom } from '../test-support/scenario';
 import type { BacktestInput } from './backtest';
 import { runBacktest } from './backtest';
+import { formatBacktest } from './format';
 
 const rules = rulesFrom('rules.inhibit-suppressed.yaml');
 const compiled = (text: string) => {
@@ -65,4 +66,108 @@ test('rules that route it elsewhere, or drop it, report the opening the tick mad
   const dropped = await backtest(compiled([...head, '    drop: true', ''].join('\n')), routed());
   expect(dropped.changes.map((c) => [c.alias, c.actual.paged, c.candidate.paged])).toEqual([['am:checkout', true, false]]);
   expect(dropped.totals).toMatchObject({ changed: 1, actual: { opened: 1, paged: 1 }, candidate: { opened: 0, paged: 0 } });
+});
+
+/**
+ * A candidate that inhibits what the router did not: its own ticker frees the targets it mutes once their inhibitor
+ * resolves, as the router's would, so the report counts their pages (it never paged them before: it replayed only the
+ * recording's ticks, and the router had kept nothing to tick).
+ */
+describe("the candidate's own inhibition ends", () => {
+  const noInhibit = compiled(['defaults:', '  slack: { channel: "#alerts" }', '  pager: { priority: P2 }', 'rules: []', ''].join('\n'));
+  const service = { title: 'ServiceDown checkout', labels: { alertname: 'ServiceDown', cluster: 'eu' } };
+  // The whole outage in the window: the cluster goes down, the service follows, the cluster comes back at +10 min.
+  const outage: BacktestInput[] = [
+    firing('am:cluster-eu', { at: MINUTE, ...cluster }),
+    firing('am:checkout', { at: 2 * MINUTE, ...service }),
+    resolved('am:cluster-eu', { at: 10 * MINUTE, ...cluster }),
+  ];
+  /** What the router wrote deciding `inputs` with `live` rules (the recording). */
+  const recording = (live: typeof rules, inputs: BacktestInput[]) => {
+    const replayer = new Replayer(live, { silences: new SilenceBook() });
+    return inputs.flatMap((i) => replayer.decide(i).events);
+  };
+  const run = (candidate: typeof rules, inputs: BacktestInput[], actual: AnyEnvelope[], to = iso(HOUR)) =>
+    runBacktest(candidate, { from: iso(0), to }, { silences: [], history: [], inputs, actual });
+  const liveTick = (afterResolveMs: number) =>
+    inhibitionEndTick('am:checkout', 'am:cluster-eu', iso(10 * MINUTE + afterResolveMs), deriveId('live-tick', afterResolveMs));
+
+  test('a candidate that adds the inhibit rule pages the service when the cluster resolves: muted, then paged, not "never paged"', async () => {
+    const report = await run(rules, outage, recording(noInhibit, outage));
+    expect(report.totals).toMatchObject({
+      inputs: 3,
+      undecided: 0,
+      candidateInhibitionEnds: 1,
+      actual: { opened: 2, paged: 2 },
+      candidate: { opened: 2, paged: 2, suppressed: { inhibited: 1 } },
+    });
+    // One change for the service (its firing and the tick that paged it are one story), not a page lost and one gained.
+    expect(report.changes).toHaveLength(1);
+    expect(report.changes[0]).toMatchObject({
+      alias: 'am:checkout',
+      inputs: 2,
+      differences: ['suppressed'],
+      actual: { paged: true, suppressed: [] },
+      candidate: { paged: true, channel: '#alerts', priority: 'P2', suppressed: ['inhibited'] },
+    });
+    expect(formatBacktest(report, 'candidate.yaml')).toContain("Inhibition ends the candidate's rules found that the recording had no tick for in time (the router's ticker replayed): 1");
+  });
+
+  test('the same rules, the router ticking within its interval: its tick is replayed, the candidate writes none, no change', async () => {
+    const inputs = [...outage, liveTick(3_000)];
+    const report = await run(rules, inputs, recording(rules, inputs));
+    expect(report.totals).toMatchObject({ inputs: 4, undecided: 0, changed: 0, candidateInhibitionEnds: 0, actual: { paged: 2 }, candidate: { paged: 2 } });
+    expect(report.changes).toEqual([]);
+  });
+
+  test('the same rules, the router ticking late: the candidate ticks first, the late tick joins it, no change', async () => {
+    const inputs = [...outage, liveTick(40_000)];
+    const report = await run(rules, inputs, recording(rules, inputs));
+    expect(report.totals).toMatchObject({ inputs: 4, changed: 0, candidateInhibitionEnds: 1, actual: { opened: 2, paged: 2 }, candidate: { opened: 2, paged: 2 } });
+    expect(report.changes).toEqual([]);
+  });
+
+  test('a chain of inhibit rules in the candidate pages from the top down: the node when the cluster resolves, not the pod it mutes', async () => {
+    const chain = compiled(
+      [
+        'defaults:',
+        '  slack: { channel: "#alerts" }',
+        '  pager: { priority: P2 }',
+        'inhibit:',
+        `  - source_match: ['alertname="ClusterDown"']`,
+        `    target_match: ['alertname=~"NodeDown|PodDown"']`,
+        '    equal: [cluster]',
+        `  - source_match: ['alertname="NodeDown"']`,
+        `    target_match: ['alertname="PodDown"']`,
+        '    equal: [cluster]',
+        'rules: []',
+        '',
+      ].join('\n'),
+    );
+    const inputs: BacktestInput[] = [
+      firing('am:cluster-eu', { at: MINUTE, ...cluster }),
+      firing('am:node-1', { at: 2 * MINUTE, title: 'NodeDown node-1', labels: { alertname: 'NodeDown', cluster: 'eu' } }),
+      firing('am:pod-1', { at: 3 * MINUTE, title: 'PodDown pod-1', labels: { alertname: 'PodDown', cluster: 'eu' } }),
+      resolved('am:cluster-eu', { at: 10 * MINUTE, ...cluster }),
+    ];
+    const report = await run(chain, inputs, recording(noInhibit, inputs));
+    expect(report.totals).toMatchObject({ candidateInhibitionEnds: 1, actual: { paged: 3 }, candidate: { paged: 2, suppressed: { inhibited: 2 } } });
+    expect(report.changes.map((c) => [c.alias, c.actual.paged, c.candidate.paged])).toEqual([
+      ['am:node-1', true, true],
+      ['am:pod-1', true, false],
+    ]);
+  });
+
+  test('no tick for a service resolved before the candidate would tick, nor for a resolve the router had not decided, nor one too late for the window', async () => {
+    const quickResolve = [...outage, resolved('am:checkout', { at: 10 * MINUTE + 2_000, ...service })];
+    const resolvedFirst = await run(rules, quickResolve, recording(noInhibit, quickResolve));
+    expect(resolvedFirst.totals).toMatchObject({ candidateInhibitionEnds: 0, candidate: { opened: 1, paged: 1 } });
+    // The router's outputs for the cluster's resolve are not in the recording (not decided yet): nothing freed is compared.
+    const all = recording(noInhibit, outage);
+    const undecided = await run(rules, outage, all.filter((e) => e.causationId !== outage[2]!.id));
+    expect(undecided.totals).toMatchObject({ inputs: 3, undecided: 1, candidateInhibitionEnds: 0, candidate: { paged: 1 } });
+    // The window ends before one ticker interval after the resolve.
+    const short = await run(rules, outage, all, iso(10 * MINUTE + 3_000));
+    expect(short.totals).toMatchObject({ candidateInhibitionEnds: 0, candidate: { paged: 1 } });
+  });
 });

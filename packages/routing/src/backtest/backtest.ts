@@ -1,6 +1,7 @@
-import type { AnyEnvelope } from '@alertbus/schemas';
+import { deriveId, type AnyEnvelope } from '@alertbus/schemas';
 import type { AlertInput, InhibitionEndInput, PagerActionInput, SilenceEndInput, SlackInput } from '../decider';
 import { evolveAlert, isIncidentEvent, type ResolvedAlias } from '../core/evolve';
+import { freedInhibitedFirings, INHIBITION_END_TICK_INTERVAL_MS, inhibitionEndTick } from '../core/inhibition-end';
 import type { SuppressedFiring } from '../core/suppressed-firing';
 import { DEFAULT_STATE_RETENTION_MS, liveState } from '../core/expiry';
 import { StateIndex } from '../core/neighbours';
@@ -67,11 +68,19 @@ export interface BacktestReport {
   /** Rules versions recorded on the actual decisions of the window. */
   actualRulesVersions: string[];
   totals: {
+    /** The window's recorded inputs (not the candidate's own inhibition-end ticks). */
     inputs: number;
     /** Inputs the router had not decided yet (no decision on incidents.v1): left out of the comparison. */
     undecided: number;
     incidents: number;
     changed: number;
+    /**
+     * Inhibition ends the candidate's own ticker wrote (decided, compared with the incidents they belong to): for a firing
+     * the candidate kept while inhibited whose end the recording holds no tick for in time (the router kept nothing, or
+     * ticked later than its ticker's interval). Without them a candidate that inhibits more would never page the targets
+     * it mutes, however soon their inhibitor resolved.
+     */
+    candidateInhibitionEnds: number;
     changedBy: Record<OutcomeField, number>;
     actual: SideTotals;
     candidate: SideTotals;
@@ -90,6 +99,8 @@ interface InputMeta {
   alias: string;
   title: string;
   order: number;
+  /** An InhibitionEndedTick the candidate's ticker wrote, not a recorded input. */
+  candidateTick?: true;
 }
 
 /** Union-find over string keys: inputs join the incidents they belong to on either side. */
@@ -172,6 +183,22 @@ export class Backtest {
   private readonly people: PersonMeta[] = [];
   private readonly personIds = new Set<string>();
   private readonly peopleActual = new Map<string, Effect[]>();
+  /**
+   * The candidate's ticker's next look, owed since an inhibitor left (or a tick was decided) after `cause`: one ticker
+   * interval later, as the router's ticker looks every interval.
+   */
+  private lookOwed: { atMs: number; cause: string } | undefined;
+  /** Marks the candidate's ticker wrote a tick for: one per kept firing, as the router's ticker. */
+  private readonly ticked = new Set<string>();
+  /** The candidate's ticks written, by alias and inhibitor, until the recording's late tick for the same end joins them. */
+  private readonly candidateTickOf = new Map<string, string>();
+  /** Inputs that belong to the same incident story: a tick and the input whose firing it decided again. */
+  private readonly links: Array<[string, string]> = [];
+  /** StateIndex.inhibitorsGone after the last input (a look is owed only once an inhibitor left, or after a tick). */
+  private goneSeen = -1;
+  /** By candidate's tick: the input after which its look found it (compared when that one is). */
+  private readonly causes = new Map<string, string>();
+  private drained = false;
 
   constructor(
     private readonly rules: CompiledRules,
@@ -208,15 +235,85 @@ export class Backtest {
     this.replayer ??= new Replayer(this.rules, { silences: this.book, states: this.states, keys: this.kept, retentionMs: DEFAULT_STATE_RETENTION_MS });
     if (this.known.has(input.id)) return; // a redelivered record: the router decides it once too
     this.known.add(input.id);
-    if (input.type !== 'AlertReceived' && input.type !== 'SilenceEndedTick' && input.type !== 'InhibitionEndedTick') return this.person(input, this.replayer);
-    this.inputs.push({ id: input.id, alias: input.alias, title: this.titleOf(input), order: this.inputs.length });
-    const effects = this.replayer.decide(input).events.map(toEffect).filter((e): e is Effect => e !== null);
-    this.candidate.set(input.id, effects);
-    const early = this.pending.get(input.id);
-    if (early) {
-      this.actual.set(input.id, early);
-      this.pending.delete(input.id);
+    const replayer = this.replayer;
+    this.lookWhenDue(Date.parse(input.recordedAt), replayer);
+    if (input.type !== 'AlertReceived' && input.type !== 'SilenceEndedTick' && input.type !== 'InhibitionEndedTick') this.person(input, replayer);
+    else {
+      if (input.type === 'InhibitionEndedTick') this.linkRecordedTick(input);
+      this.inputs.push({ id: input.id, alias: input.alias, title: this.titleOf(input), order: this.inputs.length });
+      const effects = replayer.decide(input).events.map(toEffect).filter((e): e is Effect => e !== null);
+      this.candidate.set(input.id, effects);
+      const early = this.pending.get(input.id);
+      if (early) {
+        this.actual.set(input.id, early);
+        this.pending.delete(input.id);
+      }
     }
+    this.oweLook(input);
+  }
+
+  /**
+   * After `after` was decided: a look of the candidate's inhibition-end ticker is owed one ticker interval later when an
+   * inhibitor has left since (or `after` was a tick: a chain of inhibit rules frees one step per tick).
+   */
+  private oweLook(after: { id: string; type: string; recordedAt: string }): void {
+    const gone = this.states.inhibitorsGone;
+    if (gone === this.goneSeen && after.type !== 'InhibitionEndedTick') return;
+    this.goneSeen = gone;
+    this.lookOwed ??= { atMs: Date.parse(after.recordedAt) + INHIBITION_END_TICK_INTERVAL_MS, cause: after.id };
+  }
+
+  /**
+   * The router's inhibition-end ticker over the candidate's states: the look owed by `limitMs` (`inclusive` false: only
+   * before it) finds the kept inhibited firings nothing inhibits then, and writes their ticks at its time, decided
+   * before the input at `limitMs`. A recorded tick that came first already freed its firing (the same tick, so the same
+   * rules open the same incident); a recorded one that comes later joins the candidate's (linkRecordedTick).
+   */
+  private lookWhenDue(limitMs: number, replayer: Replayer, inclusive = true): void {
+    for (let owed = this.lookOwed; owed !== undefined && (owed.atMs < limitMs || (inclusive && owed.atMs === limitMs)); owed = this.lookOwed) {
+      this.lookOwed = undefined;
+      const recordedAt = new Date(owed.atMs).toISOString();
+      for (const f of freedInhibitedFirings(this.states, this.rules, owed.atMs, DEFAULT_STATE_RETENTION_MS)) {
+        const mark = `${f.inputId}/${f.inhibitedBy}`;
+        if (this.ticked.has(mark)) continue;
+        this.ticked.add(mark);
+        const tick = inhibitionEndTick(f.key, f.inhibitedBy!, recordedAt, deriveId('backtest-inhibition-end', f.key, mark));
+        this.known.add(tick.id);
+        this.inputs.push({ id: tick.id, alias: f.key, title: this.titleOf(tick), order: this.inputs.length, candidateTick: true });
+        this.causes.set(tick.id, owed.cause);
+        this.links.push([tick.id, f.inputId]);
+        this.candidateTickOf.set(`${f.key}\n${f.inhibitedBy}`, tick.id);
+        this.candidate.set(tick.id, replayer.decide(tick).events.map(toEffect).filter((e): e is Effect => e !== null));
+        this.oweLook(tick);
+      }
+    }
+  }
+
+  /**
+   * A recorded inhibition end belongs with the firing the candidate keeps for it, or, when the candidate's own tick for
+   * the same end was written first (the router's came later than its interval), with that tick.
+   */
+  private linkRecordedTick(input: InhibitionEndInput): void {
+    const kept = this.states.source(input.alias);
+    if (kept?.reason === 'inhibited' && kept.inhibitedBy === input.data.inhibitedBy) {
+      this.links.push([input.id, kept.inputId]);
+      return;
+    }
+    const key = `${input.alias}\n${input.data.inhibitedBy}`;
+    const own = this.candidateTickOf.get(key);
+    if (own === undefined) return;
+    this.candidateTickOf.delete(key);
+    this.links.push([input.id, own]);
+  }
+
+  /**
+   * Whether the router decided the input (its outputs were read); a candidate's tick when the input after which it was
+   * found was: at the window's end, the router may not have decided what freed it yet.
+   */
+  private decided(id: string): boolean {
+    if (this.actual.has(id) || this.peopleActual.has(id)) return true;
+    const cause = this.causes.get(id);
+    return cause !== undefined && this.decided(cause);
   }
 
   /** An alert's title; a tick's, the title of the firing kept under the alias (as the candidate holds it). */
@@ -258,12 +355,16 @@ export class Backtest {
   }
 
   report(): BacktestReport {
+    // The candidate's ticks due within the window and not written yet (no later input came to write them before).
+    if (this.replayer && !this.drained) this.lookWhenDue(Date.parse(this.window.to), this.replayer, false);
+    this.drained = true;
     const versions = new Set<string>();
     for (const effects of this.actual.values()) for (const e of effects) if (e.rulesVersion) versions.add(e.rulesVersion);
-    const decided = this.inputs.filter((i) => this.actual.has(i.id));
+    const decided = this.inputs.filter((i) => this.decided(i.id));
     const groups = new Groups();
+    for (const [a, b] of this.links) groups.union(`input:${a}`, `input:${b}`);
     for (const i of decided) {
-      const a = incidentOf(this.actual.get(i.id)!);
+      const a = incidentOf(this.actual.get(i.id) ?? []);
       const c = incidentOf(this.candidate.get(i.id) ?? []);
       const node = `input:${i.id}`;
       if (a) groups.union(node, `actual:${a}`);
@@ -323,15 +424,18 @@ export class Backtest {
       changes.push({ alias, title: 'storm summary and page', inputs: storm.inputs.size, actualIncidents: [], candidateIncidents: [], actual, candidate, differences: diff });
     }
     changes.sort((x, y) => (x.alias < y.alias ? -1 : x.alias > y.alias ? 1 : 0));
+    const recorded = this.inputs.filter((i) => !i.candidateTick).length;
+    const decidedRecorded = decided.filter((i) => !i.candidateTick).length;
     return {
       window: this.window,
       candidate: { rulesVersion: this.rules.version, origin: this.rules.origin },
       actualRulesVersions: [...versions].sort(),
       totals: {
-        inputs: this.inputs.length,
-        undecided: this.inputs.length - decided.length,
+        inputs: recorded,
+        undecided: recorded - decidedRecorded,
         incidents: byGroup.size,
         changed: changes.length,
+        candidateInhibitionEnds: decided.length - decidedRecorded,
         changedBy,
         actual: sortTotals(totals.actual),
         candidate: sortTotals(totals.candidate),

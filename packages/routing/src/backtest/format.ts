@@ -56,6 +56,9 @@ export function formatBacktest(r: BacktestReport, rulesFile: string): string {
     `Backtest of ${rulesFile} (rules version ${r.candidate.rulesVersion.slice(0, 12)}) over [${r.window.from}, ${r.window.to})`,
     `What happened was decided with rules version(s): ${r.actualRulesVersions.map((v) => v.slice(0, 12)).join(', ') || '(none in the window)'}`,
     `Inputs: ${t.inputs}${t.undecided ? ` (${t.undecided} not decided by the router yet, left out)` : ''} · incidents compared: ${t.incidents} · changed: ${t.changed}`,
+    ...(t.candidateInhibitionEnds
+      ? [`Inhibition ends the candidate's rules found that the recording had no tick for in time (the router's ticker replayed): ${t.candidateInhibitionEnds}`]
+      : []),
     '',
   ];
   if (r.changes.length === 0) lines.push('No incident would have a different outcome.');

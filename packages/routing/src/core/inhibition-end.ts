@@ -3,7 +3,8 @@ import { decideAlert, type ResolvedAlias } from './alerts';
 import type { DecisionContext } from './context';
 import type { DeciderState } from './evolve';
 import { findInhibition } from './inhibit';
-import type { At } from './neighbours';
+import { liveState } from './expiry';
+import type { At, StateIndex } from './neighbours';
 import { equalKey, NO_NEIGHBOURS } from './neighbours';
 import type { Outputs } from './outputs';
 import { inhibitorLabels, keptFiringAt, staleAt, type SuppressedFiring } from './suppressed-firing';
@@ -11,6 +12,9 @@ import { matchLabels } from '../rules/route';
 import type { CompiledRules } from '../rules/types';
 
 export type InhibitionEndInput = Envelope<'InhibitionEndedTick'>;
+
+/** How often the router's inhibition-end ticker looks (its default): a freed firing pages at most this late. */
+export const INHIBITION_END_TICK_INTERVAL_MS = 5_000;
 
 /**
  * A tick (router.ticks.v1, keyed by the alias): nothing inhibits any more the firing the alias keeps since an inhibit
@@ -84,6 +88,22 @@ export function firstToTick(freed: readonly SuppressedFiring[], rules: CompiledR
   if (first.length > 0) return first;
   const earliest = freed.reduce((a, b) => (Date.parse(b.since) < Date.parse(a.since) || (b.since === a.since && b.key < a.key) ? b : a));
   return [earliest];
+}
+
+/**
+ * One look of the inhibition-end ticker over what `index` holds at `atMs`: the kept inhibited firings (live, not stale)
+ * that nothing inhibits any more, those to tick first (firstToTick). The router's ticker asks it of its own index; a
+ * backtest of its candidate's, so a candidate that mutes what the router did not frees it as the router would have.
+ */
+export function freedInhibitedFirings(index: StateIndex, rules: CompiledRules, atMs: number, retentionMs: number): SuppressedFiring[] {
+  const at = { atMs, retentionMs };
+  const freed: SuppressedFiring[] = [];
+  for (const f of index.suppressedFirings()) {
+    if (f.reason !== 'inhibited' || f.inhibitedBy === undefined) continue;
+    if (liveState(f, atMs, retentionMs) === undefined || staleAt(f, atMs)) continue;
+    if (!stillInhibited(f, rules, { neighbours: index }, at)) freed.push(f);
+  }
+  return firstToTick(freed, rules);
 }
 
 /** A tick for the alias's firing kept while `inhibitedBy` inhibited it, at `recordedAt` (the wall clock of the instance that writes it; `id` unique). */
