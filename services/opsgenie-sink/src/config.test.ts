@@ -45,3 +45,12 @@ describe('opsgenie-sink configuration: OPSGENIE_API_URL against PAGER_PROVIDER',
     expect(loadConfig({ ...base, PAGER_PROVIDER: provider, ...(url ? { OPSGENIE_API_URL: url } : {}) }).apiUrl).toBe(taken);
   });
 });
+
+describe('opsgenie-sink configuration: OPSGENIE_CLOSE_WAIT_MAX_MS', () => {
+  test('5 minutes by default; 0 leaves the settle window alone; a negative or non-number value is refused, naming it', () => {
+    expect(loadConfig(base).closeWaitMaxMs).toBe(300_000);
+    expect(loadConfig({ ...base, OPSGENIE_CLOSE_WAIT_MAX_MS: '0' }).closeWaitMaxMs).toBe(0);
+    expect(() => loadConfig({ ...base, OPSGENIE_CLOSE_WAIT_MAX_MS: '-1' })).toThrow(/OPSGENIE_CLOSE_WAIT_MAX_MS/);
+    expect(() => loadConfig({ ...base, OPSGENIE_CLOSE_WAIT_MAX_MS: 'soon' })).toThrow(/OPSGENIE_CLOSE_WAIT_MAX_MS/);
+  });
+});

@@ -15,7 +15,7 @@ import {
   type InfraRetryPolicy,
   type PgTimeouts,
 } from '@alertbus/common';
-import { DEFAULT_CREATE_SETTLE_MS } from './notifier';
+import { DEFAULT_CLOSE_WAIT_MAX_MS, DEFAULT_CREATE_SETTLE_MS } from './notifier';
 import type { PagerProvider } from './pager-client';
 
 export const DEFAULT_OPSGENIE_API_URL = 'https://api.opsgenie.com';
@@ -81,6 +81,8 @@ export interface OpsgenieSinkConfig {
   requestTimeoutMs?: number;
   /** OPSGENIE_CREATE_SETTLE_MS: how long a create or a note whose answer was lost may still be pending at the pager (see PagerNotifier). */
   createSettleMs?: number;
+  /** OPSGENIE_CLOSE_WAIT_MAX_MS: how long a create may wait for the close before it while the pager has not processed it and its alert is still open. */
+  closeWaitMaxMs?: number;
   /** While a create or a note may be pending, or a create waits for the close before it, how often to look again (default 1 s; tests use less). */
   settleLookupIntervalMs?: number;
 }
@@ -105,6 +107,7 @@ export function loadConfig(env: Env = process.env): OpsgenieSinkConfig {
     logLevel: envLogLevel(env),
     requestTimeoutMs: envInt(env, 'OPSGENIE_TIMEOUT_MS', 10_000, { min: 100 }),
     createSettleMs: envInt(env, 'OPSGENIE_CREATE_SETTLE_MS', DEFAULT_CREATE_SETTLE_MS, { min: 0 }),
+    closeWaitMaxMs: envInt(env, 'OPSGENIE_CLOSE_WAIT_MAX_MS', DEFAULT_CLOSE_WAIT_MAX_MS, { min: 0 }),
     retryPolicy: deliveryRetryFromEnv(env),
     infraRetry: infraRetryFromEnv(env),
     pgTimeouts: pgTimeoutsFromEnv(env),

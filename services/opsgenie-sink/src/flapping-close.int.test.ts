@@ -154,25 +154,67 @@ test('a close left unconfirmed before a restart of the sink is still confirmed b
   expect(createsWhileClosePending).toBe(1);
 });
 
-test('a close still not processed when OPSGENIE_CREATE_SETTLE_MS has passed since it was accepted holds the create no longer', async () => {
-  const settleMs = 1_500;
-  await startSink({ createSettleMs: settleMs });
-  const alias = 'alertmanager:flapping-window';
-  await firstOccurrence(alias);
-
+/** A close held unprocessed at the pager and a create right behind it, the sink's windows as given: the create's call. */
+async function createBehindSlowClose(alias: string, overrides: Partial<OpsgenieSinkConfig>) {
+  await startSink(overrides);
+  const firstId = await firstOccurrence(alias);
   og.state.holdNext('close');
   const close1 = pagerCommand('ClosePagerAlert', alias, occurrence(alias, 1));
   const create2 = createCommand(alias, occurrence(alias, 2));
   await producer.send([close1, create2]);
-  expect(await resultOf(create2)).toMatchObject({ type: 'PagerAlertCreated' });
+  await resultOf(close1);
   const closeCall = og.state.calls.find((c) => c.route === 'close' && c.identifier === alias)!;
-  const create2Call = creates(alias)[1]!;
-  // Sent once the window after the close's 202 was over (the close's answer came a little after the call was logged).
-  expect(Date.parse(create2Call.at) - Date.parse(closeCall.at)).toBeGreaterThanOrEqual(settleMs - 100);
-  expect(statusCalls(closeCall.requestId!).length).toBeGreaterThanOrEqual(3);
+  return { firstId, create2, closeCall };
+}
+
+test('a pager slower than OPSGENIE_CREATE_SETTLE_MS: while the alert the close is for stays open, the create waits on for the close, and the new occurrence is paged', async () => {
+  const settleMs = 1_000;
+  const alias = 'alertmanager:flapping-slow-pager';
+  const { firstId, create2, closeCall } = await createBehindSlowClose(alias, { createSettleMs: settleMs, closeWaitMaxMs: HELD_MS });
+  // Well past the settle window: the create has not gone out (sent then, it would count on the open alert, and the
+  // close, processed after it, would close that alert: nobody paged for the new occurrence).
+  await waitFor(async () => Date.now() - Date.parse(closeCall.at) > 3 * settleMs && statusCalls(closeCall.requestId!).length >= 4, {
+    timeoutMs: 30_000,
+    what: 'the close looked up again past the settle window',
+  });
+  expect(creates(alias)).toHaveLength(1);
+  expect(og.state.calls.some((c) => c.route === 'getAlert' && c.identifier === alias)).toBe(true);
+  og.state.releaseHeld();
+  await expectSecondOccurrencePaged(alias, firstId, create2);
 });
 
-test('a close written down deletes, in its completion, the rows accepted OPSGENIE_CREATE_SETTLE_MS ago or more, which no create comes for', async () => {
+test('past OPSGENIE_CREATE_SETTLE_MS, a create whose alias has no open alert any more (closed in the pager) goes, the close still unprocessed', async () => {
+  const settleMs = 1_000;
+  const alias = 'alertmanager:flapping-closed-by-hand';
+  const { create2, closeCall } = await createBehindSlowClose(alias, { createSettleMs: settleMs, closeWaitMaxMs: HELD_MS });
+  await waitFor(async () => statusCalls(closeCall.requestId!).length >= 2, { timeoutMs: 30_000, what: 'the close looked up' });
+  // Someone closes the old alert in Opsgenie: nothing left for the create to count on.
+  og.state.openByAlias(alias)!.status = 'closed';
+  expect(await resultOf(create2)).toMatchObject({ type: 'PagerAlertCreated' });
+  expect(creates(alias)).toHaveLength(2);
+  const create2Call = creates(alias)[1]!;
+  expect(Date.parse(create2Call.at) - Date.parse(closeCall.at)).toBeGreaterThanOrEqual(settleMs - 100);
+  expect(alertsOf(alias).filter((a) => a.status === 'open')).toHaveLength(1);
+});
+
+test('a close still not processed OPSGENIE_CLOSE_WAIT_MAX_MS after it was accepted holds the create no longer (and 0 keeps the settle window alone)', async () => {
+  for (const [alias, waitMax, expected] of [
+    ['alertmanager:flapping-wait-max', 3_000, 3_000],
+    ['alertmanager:flapping-wait-off', 0, 1_000],
+  ] as const) {
+    const { create2, closeCall } = await createBehindSlowClose(alias, { createSettleMs: 1_000, closeWaitMaxMs: waitMax });
+    expect(await resultOf(create2)).toMatchObject({ type: 'PagerAlertCreated' });
+    const create2Call = creates(alias)[1]!;
+    // Sent once the bound after the close's 202 was over (the close's answer came a little after the call was logged).
+    const waited = Date.parse(create2Call.at) - Date.parse(closeCall.at);
+    expect(waited).toBeGreaterThanOrEqual(expected - 100);
+    if (waitMax === 0) expect(waited).toBeLessThan(3_000);
+    expect(statusCalls(closeCall.requestId!).length).toBeGreaterThanOrEqual(2);
+    og.state.releaseHeld();
+  }
+});
+
+test('a close written down deletes, in its completion, the rows accepted longer ago than any create may wait for them (OPSGENIE_CLOSE_WAIT_MAX_MS)', async () => {
   await startSink({ createSettleMs: HELD_MS });
   const stale = 'alertmanager:flapping-stale-row';
   // Another instance's close, long out of date, whose alias never paged again.

@@ -82,6 +82,7 @@ export async function startOpsgenieSink(config: OpsgenieSinkConfig & StartOption
       statusPolls: config.statusPolls,
       statusPollDelayMs: config.statusPollDelayMs,
       createSettleMs: config.createSettleMs,
+      ...(config.closeWaitMaxMs !== undefined ? { closeWaitMaxMs: config.closeWaitMaxMs } : {}),
       ...(config.settleLookupIntervalMs !== undefined ? { settleLookupIntervalMs: config.settleLookupIntervalMs } : {}),
       unconfirmedCloses: new UnconfirmedCloseStore(pool),
       log,

@@ -347,13 +347,15 @@ describe('PagerNotifier: a create waits for the close before it whose status is 
     ]),
     forgetStatement: jest.fn((alias: string, commandId: string, staleBeforeMs: number) => ({ text: 'forget', values: [alias, commandId, staleBeforeMs] })),
   });
-  const flapping = (store?: ReturnType<typeof fakeStore>, provider: 'opsgenie' | 'jsm' = 'opsgenie') =>
+  // The settle window alone bounds the wait (closeWaitMaxMs 0), except where a test gives a longer one.
+  const flapping = (store?: ReturnType<typeof fakeStore>, provider: 'opsgenie' | 'jsm' = 'opsgenie', closeWaitMaxMs = 0) =>
     new PagerNotifier({
       provider,
       client: createPagerClient(provider, { apiKey: og.apiKey, apiUrl: og.url }),
       statusPolls: 2,
       statusPollDelayMs: 10,
       createSettleMs: SETTLE_MS,
+      closeWaitMaxMs,
       settleLookupIntervalMs: 250,
       now: () => clock,
       ...(store ? { unconfirmedCloses: store as unknown as UnconfirmedCloseStore } : {}),
@@ -420,6 +422,44 @@ describe('PagerNotifier: a create waits for the close before it whose status is 
     const calls = statusCalls();
     expect(n.holdMs(create(alias))).toBeUndefined(); // answered at once: the close is forgotten
     expect(statusCalls()).toBe(calls);
+  });
+
+  it('a pager slower than the settle window: held on while the close is not processed and its alert is open, up to OPSGENIE_CLOSE_WAIT_MAX_MS; sent once no alert with the alias is open', async () => {
+    const WAIT_MAX_MS = 5 * 60_000;
+    const store = fakeStore();
+    const n = flapping(store, 'opsgenie', WAIT_MAX_MS);
+    n.partitionsAssigned(); // at start: what is written down is read once
+    const gets = () => og.state.calls.filter((c) => c.route === 'getAlert').length;
+    const slowClose = async (alias: string) => {
+      await n.execute(create(alias));
+      og.state.holdNext('close');
+      const close = command('ClosePagerAlert', alias);
+      const closed = await n.execute(close);
+      return { close, requestId: closed.data.requestId as string, persisted: n.persist(close, closed) };
+    };
+    const held = await slowClose('flap-slow');
+    // Kept (and written down) for as long as a create may wait for it.
+    expect(held.persisted).toEqual([
+      { text: 'save', values: ['flap-slow', held.close.id, held.requestId, clock] },
+      { text: 'prune', values: [clock - WAIT_MAX_MS] },
+    ]);
+    const create2 = create('flap-slow');
+    clock += SETTLE_MS + 1_000;
+    const before = gets();
+    await expect(n.holdMs(create2)).resolves.toBe(250); // still not processed, the old alert open: held
+    expect(gets()).toBe(before + 1);
+    clock += WAIT_MAX_MS - SETTLE_MS - 1_100;
+    await expect(n.holdMs(create2)).resolves.toBe(100); // never past the bound
+    clock += 100;
+    expect(n.holdMs(create2)).toBeUndefined(); // the bound reached: sent, answered at once (the risk of old, logged)
+    og.state.releaseHeld();
+
+    // The old alert closed in the pager by hand, the close still unprocessed: nothing for the create to count on.
+    await slowClose('flap-by-hand');
+    clock += SETTLE_MS;
+    og.state.alerts.find((a) => a.alias === 'flap-by-hand' && a.status === 'open')!.status = 'closed';
+    await expect(n.holdMs(create('flap-by-hand'))).resolves.toBe(0);
+    og.state.releaseHeld();
   });
 
   const kept = (n: PagerNotifier) => (n as unknown as { unconfirmed: Map<string, UnconfirmedClose> }).unconfirmed;

@@ -4,7 +4,7 @@ import { DEFAULT_SETTLE_LOOKUP_INTERVAL_MS, throwWhileSettling, type DeliveryOut
 import type { PagerClient, PagerProvider } from './pager-client';
 import { actionBody, createBody, describeRequest } from './requests';
 import type { UnconfirmedClose, UnconfirmedCloseStore } from './unconfirmed-closes';
-import type { Accepted, RequestStatus } from './wire';
+import type { Accepted, PagerAlert, RequestStatus } from './wire';
 
 /** The delivery event each pager command produces. */
 export const OUTCOME_TYPE: Record<PagerCommandType, EventType> = {
@@ -40,6 +40,12 @@ export interface PagerNotifierOptions {
   /** While a create may be pending, how often the alias is looked up again; default DEFAULT_SETTLE_LOOKUP_INTERVAL_MS (1 s). */
   settleLookupIntervalMs?: number;
   /**
+   * How long after a close was accepted a create for its alias may still wait for it, while the close is not processed
+   * and the alert it closes is still open (past createSettleMs: a slow pager); default DEFAULT_CLOSE_WAIT_MAX_MS. 0: never
+   * past createSettleMs.
+   */
+  closeWaitMaxMs?: number;
+  /**
    * Where closes whose status stayed unknown are written down (with their completion) and read back on every partition
    * assignment; absent, they are kept in memory only (a restart forgets them).
    */
@@ -50,6 +56,8 @@ export interface PagerNotifierOptions {
 
 /** See PagerNotifierOptions.createSettleMs (OPSGENIE_CREATE_SETTLE_MS). */
 export const DEFAULT_CREATE_SETTLE_MS = 30_000;
+/** See PagerNotifierOptions.closeWaitMaxMs (OPSGENIE_CLOSE_WAIT_MAX_MS). */
+export const DEFAULT_CLOSE_WAIT_MAX_MS = 5 * 60_000;
 
 /** How far before the first attempt a note it added may be dated (clock skew between the sink and the pager). */
 export const NOTE_LOOKBACK_MS = 60_000;
@@ -154,12 +162,16 @@ export class PagerNotifier implements Notifier {
   private readonly pollDelayMs: number;
 
   private readonly settleMs: number;
+  /** How long after it was accepted an unconfirmed close may hold a create back: the longer of createSettleMs and closeWaitMaxMs. */
+  private readonly closeHoldMs: number;
+  /** Closes whose wait past createSettleMs was logged (once each). */
+  private readonly slowCloseLogged = new Set<string>();
   private readonly settleLookupMs: number;
   private readonly now: () => number;
   /**
    * By alias: its last close whose status stayed unknown after the polls, while it may hold a create back, in the order
    * the closes were accepted (see remember): one accepted createSettleMs ago or more holds nothing, and goes from the
-   * front (see prune). So the map keeps about one settle window's closes, whether or not a create comes for them.
+   * front (see prune). So the map keeps the closes of about one closeHoldMs, whether or not a create comes for them.
    */
   private readonly unconfirmed = new Map<string, NotedClose>();
   /** Creates that a close no longer holds back, with that close (its row is deleted with the create's completion). */
@@ -173,6 +185,7 @@ export class PagerNotifier implements Notifier {
     this.polls = opts.statusPolls ?? 4;
     this.pollDelayMs = opts.statusPollDelayMs ?? 250;
     this.settleMs = opts.createSettleMs ?? DEFAULT_CREATE_SETTLE_MS;
+    this.closeHoldMs = Math.max(this.settleMs, opts.closeWaitMaxMs ?? DEFAULT_CLOSE_WAIT_MAX_MS);
     this.settleLookupMs = opts.settleLookupIntervalMs ?? DEFAULT_SETTLE_LOOKUP_INTERVAL_MS;
     this.now = opts.now ?? Date.now;
     this.loaded = !opts.unconfirmedCloses;
@@ -197,7 +210,7 @@ export class PagerNotifier implements Notifier {
     if (this.loading) return this.loading;
     const generation = this.generation;
     const readAtMs = this.now();
-    const loading = this.opts.unconfirmedCloses.load(readAtMs - this.settleMs).then(
+    const loading = this.opts.unconfirmedCloses.load(readAtMs - this.closeHoldMs).then(
       (closes) => {
         if (generation !== this.generation) return this.ensureLoaded();
         // Rebuilt from the rows, not merged: a close kept in memory that is not written down belongs to a partition
@@ -230,8 +243,9 @@ export class PagerNotifier implements Notifier {
    * JSM) process requests asynchronously, in no documented order, and a create processed before the close would only
    * count on the still-open alert, which the close then closes — the new occurrence's page lost. The close's request
    * status is asked again every settleLookupIntervalMs; the create goes out once it is processed (whatever its result),
-   * once createSettleMs (OPSGENIE_CREATE_SETTLE_MS) has passed since the close was accepted, or when the status call is
-   * refused for good. Every other command, and a create with no such close (the normal case), is not held: answered at
+   * once createSettleMs (OPSGENIE_CREATE_SETTLE_MS) has passed since the close was accepted and no alert with the alias
+   * is open (a pager slower than that: it waits on while the alert is open, up to closeWaitMaxMs,
+   * OPSGENIE_CLOSE_WAIT_MAX_MS), or when a look-up is refused for good. Every other command, and a create with no such close (the normal case), is not held: answered at
    * once, from memory. After a partition assignment the first create waits for the written-down closes to be read.
    */
   holdMs(command: AnyEnvelope): number | undefined | Promise<number> {
@@ -241,9 +255,9 @@ export class PagerNotifier implements Notifier {
     return this.unconfirmed.has(command.alias) ? this.holdForClose(command) : undefined;
   }
 
-  /** Whether the close was accepted createSettleMs ago or more: it can no longer be pending, nor hold a create back. */
+  /** Whether the close was accepted closeHoldMs ago or more: it holds no create back any more. */
   private stale(close: UnconfirmedClose): boolean {
-    return close.acceptedAtMs + this.settleMs <= this.now();
+    return close.acceptedAtMs + this.closeHoldMs <= this.now();
   }
 
   /** Drops the closes that can hold nothing back any more: from the front, the oldest first (O(1) amortised). */
@@ -251,6 +265,13 @@ export class PagerNotifier implements Notifier {
     for (const [alias, close] of this.unconfirmed) {
       if (!this.stale(close)) return;
       this.unconfirmed.delete(alias);
+      // A create was held for it past the settle window: it goes now, and may only count on the alert the close closes.
+      if (this.slowCloseLogged.delete(close.requestId)) {
+        this.opts.log?.warn(
+          { alias, closeCommandId: close.commandId, requestId: close.requestId },
+          'the close before a held create is still not processed OPSGENIE_CLOSE_WAIT_MAX_MS after it was accepted: the create is sent, and may only count on the alert the close closes',
+        );
+      }
     }
   }
 
@@ -265,30 +286,59 @@ export class PagerNotifier implements Notifier {
     const { alias } = command;
     const close = this.unconfirmed.get(alias);
     if (!close) return 0;
-    const leftMs = close.acceptedAtMs + this.settleMs - this.now();
+    const sinceMs = this.now() - close.acceptedAtMs;
+    const leftMs = this.closeHoldMs - sinceMs;
     const release = (why: string) => {
       this.unconfirmed.delete(alias);
+      this.slowCloseLogged.delete(close.requestId);
       this.releasedBy.set(command.id, { alias: close.alias, commandId: close.commandId, requestId: close.requestId, acceptedAtMs: close.acceptedAtMs });
       this.opts.log?.info({ commandId: command.id, alias, closeCommandId: close.commandId, requestId: close.requestId }, `create sent: the close before it ${why}`);
       return 0;
     };
-    if (leftMs <= 0) return release('can no longer be pending (OPSGENIE_CREATE_SETTLE_MS)');
+    // (holdMs pruned the closes that hold nothing back any more; this one's time may run out while it is asked about.)
+    if (leftMs <= 0) return release('holds it no longer (OPSGENIE_CREATE_SETTLE_MS, OPSGENIE_CLOSE_WAIT_MAX_MS)');
     let status: RequestStatus | undefined;
     try {
       status = await this.client.requestStatus(close.requestId);
     } catch (err) {
       if (err instanceof DeliveryError && err.permanent) return release(`cannot be checked (${err.message})`);
-      // No answer: asked again, within the window.
-      const again = Math.max(this.settleLookupMs, err instanceof DeliveryError ? (err.retryAfterMs ?? 0) : 0);
-      this.opts.log?.warn({ commandId: command.id, alias, requestId: close.requestId, error: (err as Error).message }, 'the status of the close before a create could not be read; asking again');
-      return Math.min(leftMs, again);
+      return this.askAgain(command, close, err, leftMs, 'the status of the close before a create could not be read; asking again');
     }
     if (status) return release(`was processed (${status.status})`);
-    this.opts.log?.info(
-      { commandId: command.id, alias, closeCommandId: close.commandId, requestId: close.requestId, waitsAtMostMs: leftMs },
-      'create held: the close before it for the same alias is not processed yet',
-    );
+    if (sinceMs < this.settleMs) {
+      this.opts.log?.info(
+        { commandId: command.id, alias, closeCommandId: close.commandId, requestId: close.requestId, waitsAtMostMs: this.settleMs - sinceMs },
+        'create held: the close before it for the same alias is not processed yet',
+      );
+      return Math.min(this.settleMs - sinceMs, this.settleLookupMs);
+    }
+    // Past the settle window and still not processed: a slow pager. A create now would be processed before the close
+    // (only counting on the open alert), and the close would then close that alert: the page lost. So it waits on while
+    // the alert the close is for is still open, up to closeWaitMaxMs; with none open (closed in the pager meanwhile, or
+    // a provider whose integration API has no such look-up: JSM's reads as none) it goes.
+    let open: PagerAlert | undefined;
+    try {
+      open = await this.client.getOpenByAlias(alias);
+    } catch (err) {
+      if (err instanceof DeliveryError && err.permanent) return release(`is not processed yet and the alias cannot be looked up (${err.message})`);
+      return this.askAgain(command, close, err, leftMs, 'the alert a pending close is for could not be looked up before a create; asking again');
+    }
+    if (!open) return release('is not processed yet, but no alert with the alias is open');
+    if (!this.slowCloseLogged.has(close.requestId)) {
+      this.slowCloseLogged.add(close.requestId);
+      this.opts.log?.warn(
+        { commandId: command.id, alias, closeCommandId: close.commandId, requestId: close.requestId, alertId: open.id, waitsAtMostMs: leftMs },
+        'create held past OPSGENIE_CREATE_SETTLE_MS: the pager has not processed the close before it, and the alert it closes is still open (a create now would only count on it, then be closed with it)',
+      );
+    }
     return Math.min(leftMs, this.settleLookupMs);
+  }
+
+  /** A look-up for a held create got no answer: asked again within the hold (after Retry-After when the pager sent one). */
+  private askAgain(command: AnyEnvelope, close: UnconfirmedClose, err: unknown, leftMs: number, message: string): number {
+    const again = Math.max(this.settleLookupMs, err instanceof DeliveryError ? (err.retryAfterMs ?? 0) : 0);
+    this.opts.log?.warn({ commandId: command.id, alias: command.alias, requestId: close.requestId, error: (err as Error).message }, message);
+    return Math.min(leftMs, again);
   }
 
   /**
@@ -298,7 +348,7 @@ export class PagerNotifier implements Notifier {
    */
   persist(command: AnyEnvelope, _outcome: DeliveryOutcome): KeptRows | readonly KeptRows[] | undefined {
     const store = this.opts.unconfirmedCloses;
-    const staleBeforeMs = this.now() - this.settleMs;
+    const staleBeforeMs = this.now() - this.closeHoldMs;
     if (command.type === 'CreatePagerAlert') return this.forgetReleasing(command);
     if (command.type !== 'ClosePagerAlert') return undefined;
     const close = this.unconfirmed.get(command.alias);
@@ -322,7 +372,7 @@ export class PagerNotifier implements Notifier {
     const close = this.releasedBy.get(command.id);
     if (!close) return undefined;
     this.releasedBy.delete(command.id);
-    return this.opts.unconfirmedCloses?.forgetStatement(close.alias, close.commandId, this.now() - this.settleMs);
+    return this.opts.unconfirmedCloses?.forgetStatement(close.alias, close.commandId, this.now() - this.closeHoldMs);
   }
 
   private get client(): PagerClient {
