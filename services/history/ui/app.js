@@ -240,6 +240,10 @@
     const dry = d.dryRun ? ' (dry run: recorded, not sent)' : '';
     switch (e.type) {
       case 'AlertReceived': return `${d.source} alert ${d.status}: ${d.title}${cutText(d.cut)}`;
+      // The router's ticks: time as a recorded input (the input of an incident opened when its silence or inhibition ended).
+      case 'SilenceEndedTick': return `silence ${d.silenceId} ended: the firing kept under it decided again`;
+      case 'InhibitionEndedTick': return `${d.inhibitedBy} no longer inhibits it: the firing kept while inhibited decided again`;
+      case 'StormSummaryTick': return `storm in ${d.channel} since ${d.since} quiet: its summary brought up to date`;
       case 'IncidentOpened': return `opened incident #${d.occurrence}${d.slack ? `; Slack ${d.slack.channel}` : ''}${d.pager ? `; page ${d.pager.priority}` : ''}`;
       case 'IncidentReopened': return `reopened as occurrence #${d.occurrence}`;
       case 'IncidentRepeated': return `fired again (count ${d.count})${d.notified ? ', re-notified' : ', not re-notified'}`;

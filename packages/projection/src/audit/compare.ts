@@ -40,7 +40,7 @@ export function compareWithProjection(story: Story, projected: readonly Projecte
   const out: Comparison = { notYetProjected: [], disagreements: [], agrees: true, matched: 0 };
   for (const e of story.entries) {
     if (!e.first) continue; // a retried write of the same event: the projection keeps the first
-    if (!PROJECTED_TOPICS.includes(e.topic)) continue; // the router's ticks: in the story, never in the projection
+    if (!PROJECTED_TOPICS.includes(e.topic)) continue; // the dead letters: in the story, never in the projection
     const id = e.event!.id;
     onTopics.add(id);
     const p = byId.get(id);

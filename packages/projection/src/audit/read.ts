@@ -6,11 +6,11 @@ import { PROJECTED_TOPICS } from '../topics';
 import { byPosition, toAuditRecord, type AuditRecord } from './records';
 
 /**
- * Every topic an incident's story is on (silences belong to no alias), plus the dead letters and the router's ticks: a
- * SilenceEndedTick or InhibitionEndedTick keyed by the alias is the input of the incident opened when its silence or inhibition ended (the history does not
- * project ticks; the audit compares only what it does project).
+ * Every topic an incident's story is on (silences belong to no alias; the router's ticks are: a SilenceEndedTick or
+ * InhibitionEndedTick keyed by the alias is the input of the incident opened when its silence or inhibition ended),
+ * plus the dead letters (the history does not project them; the audit compares only what it does project).
  */
-export const AUDIT_TOPICS: readonly string[] = [...PROJECTED_TOPICS.filter((t) => t !== TOPICS.silences), TOPICS.deadLetter, TOPICS.routerTicks];
+export const AUDIT_TOPICS: readonly string[] = [...PROJECTED_TOPICS.filter((t) => t !== TOPICS.silences), TOPICS.deadLetter];
 
 /** A topic named as configured (`incidents.v1`), by its constant's name (`incidents`), or in full (with the prefix). */
 export function resolveTopic(name: string): string {

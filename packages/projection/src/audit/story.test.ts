@@ -86,7 +86,7 @@ describe('compareWithProjection', () => {
 });
 
 describe('an incident opened when its silence ended', () => {
-  // The router's tick is the input of the opening (its inputId), on router.ticks.v1, which the history does not project.
+  // The router's tick is the input of the opening (its inputId), on router.ticks.v1, which the history projects too.
   const tick = makeEnvelope({
     id: INPUT_ID,
     type: 'SilenceEndedTick',
@@ -105,10 +105,14 @@ describe('an incident opened when its silence ended', () => {
     expect(formatStory(story, null, 'no history API given')).toContain('silence upgrade-eu ended: the firing kept under it decided again');
   });
 
-  it('agrees with a projection that holds everything but the tick', () => {
-    const covered = new Map([[`${TOPICS.incidents}\u00000`, '1000'], [`${TOPICS.slackCommands}\u00000`, '1000']]);
-    const projected = records.slice(1).map((r) => projectedOf(r, INCIDENT_ID));
-    expect(compareWithProjection(story, projected, covered)).toMatchObject({ agrees: true, matched: 2, disagreements: [], notYetProjected: [] });
+  it('agrees with a projection that holds the tick too, and finds one that lacks it below its offset', () => {
+    const covered = new Map([[`${TOPICS.incidents}\u00000`, '1000'], [`${TOPICS.slackCommands}\u00000`, '1000'], [`${TOPICS.routerTicks}\u00000`, '1000']]);
+    const projected = records.map((r) => projectedOf(r, INCIDENT_ID));
+    expect(compareWithProjection(story, projected, covered)).toMatchObject({ agrees: true, matched: 3, disagreements: [], notYetProjected: [] });
+    expect(compareWithProjection(story, projected.slice(1), covered)).toMatchObject({
+      agrees: false,
+      disagreements: [expect.objectContaining({ eventId: INPUT_ID, type: 'SilenceEndedTick', problem: 'missing' })],
+    });
   });
 });
 
@@ -125,12 +129,12 @@ describe('an incident opened when its inhibition ended', () => {
   const records = [rec(tick), rec(opened()), rec(postRoot())];
   const story = buildStory('a', records);
 
-  it('tells the tick as the opening\'s input, in words, and agrees with a projection that holds everything but the tick', () => {
+  it('tells the tick as the opening\'s input, in words, and agrees with a projection that holds it too', () => {
     expect(records[0]!.topic).toBe(TOPICS.routerTicks);
     expect(story.incidents[0]!.entries.map((e) => e.event!.type)).toEqual(['InhibitionEndedTick', 'IncidentOpened', 'PostSlackMessage']);
     expect(formatStory(story, null, 'no history API given')).toContain('alertmanager:cluster-eu no longer inhibits it: the firing kept while inhibited decided again');
-    const covered = new Map([[`${TOPICS.incidents}\u00000`, '1000'], [`${TOPICS.slackCommands}\u00000`, '1000']]);
-    const projected = records.slice(1).map((r) => projectedOf(r, INCIDENT_ID));
-    expect(compareWithProjection(story, projected, covered)).toMatchObject({ agrees: true, matched: 2, disagreements: [], notYetProjected: [] });
+    const covered = new Map([[`${TOPICS.incidents}\u00000`, '1000'], [`${TOPICS.slackCommands}\u00000`, '1000'], [`${TOPICS.routerTicks}\u00000`, '1000']]);
+    const projected = records.map((r) => projectedOf(r, INCIDENT_ID));
+    expect(compareWithProjection(story, projected, covered)).toMatchObject({ agrees: true, matched: 3, disagreements: [], notYetProjected: [] });
   });
 });
