@@ -183,6 +183,26 @@ test('a pager slower than OPSGENIE_CREATE_SETTLE_MS: while the alert the close i
   await expectSecondOccurrencePaged(alias, firstId, create2);
 });
 
+test('a slow pager\'s close, read back after a restart past the settle window, still holds the next create while its alert is open', async () => {
+  const windows = { createSettleMs: 1_000, closeWaitMaxMs: HELD_MS };
+  await startSink(windows);
+  const alias = 'alertmanager:flapping-slow-restart';
+  const firstId = await firstOccurrence(alias);
+  const closeRequest = await closeLeftUnconfirmed(alias);
+  // A new process, well past the settle window: only the row says there is a close to wait for.
+  await startSink(windows);
+  await new Promise((r) => setTimeout(r, 1_500));
+  const create2 = createCommand(alias, occurrence(alias, 2));
+  const gets = () => og.state.calls.filter((c) => c.route === 'getAlert' && c.identifier === alias).length;
+  const before = gets();
+  await producer.send([create2]);
+  await waitFor(async () => gets() >= before + 3 || creates(alias).length >= 2, { timeoutMs: 60_000, what: 'the alert looked up again (or the create sent)' });
+  expect(creates(alias)).toHaveLength(1);
+  expect(statusCalls(closeRequest).length).toBeGreaterThanOrEqual(3);
+  og.state.releaseHeld();
+  await expectSecondOccurrencePaged(alias, firstId, create2);
+});
+
 test('past OPSGENIE_CREATE_SETTLE_MS, a create whose alias has no open alert any more (closed in the pager) goes, the close still unprocessed', async () => {
   const settleMs = 1_000;
   const alias = 'alertmanager:flapping-closed-by-hand';
@@ -214,21 +234,27 @@ test('a close still not processed OPSGENIE_CLOSE_WAIT_MAX_MS after it was accept
   }
 });
 
-test('a close written down deletes, in its completion, the rows accepted longer ago than any create may wait for them (OPSGENIE_CLOSE_WAIT_MAX_MS)', async () => {
-  await startSink({ createSettleMs: HELD_MS });
+test('a close written down deletes, in its completion, the rows accepted longer ago than any create may wait for them (OPSGENIE_CLOSE_WAIT_MAX_MS), not those a slow pager may still hold a create for', async () => {
+  // The settle window short, the wait for a slow pager long: the bound is the wait's.
+  await startSink({ createSettleMs: 1_000, closeWaitMaxMs: HELD_MS });
+  const insert = (alias: string, agoMs: number) =>
+    pool.query('INSERT INTO pager_unconfirmed_closes (alias, command_id, request_id, accepted_at) VALUES ($1, $2, $3, $4)', [
+      alias,
+      `c-${alias}`,
+      `r-${alias}`,
+      new Date(Date.now() - agoMs),
+    ]);
+  // Another instance's closes whose aliases never paged again: one past any wait, one past the settle window only.
   const stale = 'alertmanager:flapping-stale-row';
-  // Another instance's close, long out of date, whose alias never paged again.
-  await pool.query('INSERT INTO pager_unconfirmed_closes (alias, command_id, request_id, accepted_at) VALUES ($1, $2, $3, $4)', [
-    stale,
-    'c-stale',
-    'r-stale',
-    new Date(Date.now() - 2 * HELD_MS),
-  ]);
+  const slow = 'alertmanager:flapping-slow-row';
+  await insert(stale, 2 * HELD_MS);
+  await insert(slow, 10 * 60_000);
   const alias = 'alertmanager:flapping-prunes';
   await firstOccurrence(alias);
   const closeRequest = await closeLeftUnconfirmed(alias);
   expect(await writtenDown(alias)).toEqual([closeRequest]);
   expect(await writtenDown(stale)).toEqual([]);
+  expect(await writtenDown(slow)).toEqual([`r-${slow}`]);
   og.state.releaseHeld();
 });
 

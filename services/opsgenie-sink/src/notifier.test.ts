@@ -462,6 +462,45 @@ describe('PagerNotifier: a create waits for the close before it whose status is 
     og.state.releaseHeld();
   });
 
+  it('past the settle window, a status call without answer does not hold the create by itself: the alias decides (none open: it goes)', async () => {
+    const n = flapping(undefined, 'opsgenie', 5 * 60_000);
+    const alias = 'flap-status-down';
+    await n.execute(create(alias));
+    og.state.holdNext('close');
+    await n.execute(command('ClosePagerAlert', alias));
+    og.state.alerts.find((a) => a.alias === alias && a.status === 'open')!.status = 'closed';
+    og.state.failFor('requestStatus', { status: 503, body: { message: 'Service Unavailable', took: 0, requestId: 'r-503' } }, 60_000);
+    // Within the window the status is asked again...
+    await expect(n.holdMs(create(alias))).resolves.toBe(250);
+    // ...past it, the alias has no open alert: nothing for the create to count on, it goes.
+    clock += SETTLE_MS;
+    await expect(n.holdMs(create(alias))).resolves.toBe(0);
+    og.state.clearFaults();
+    og.state.releaseHeld();
+  });
+
+  it('with JSM (no look-up of an alert in its integration API) the wait ends at the settle window, as before, under the default OPSGENIE_CLOSE_WAIT_MAX_MS', async () => {
+    const n = new PagerNotifier({
+      provider: 'jsm',
+      client: createPagerClient('jsm', { apiKey: og.apiKey, apiUrl: og.url }),
+      statusPolls: 2,
+      statusPollDelayMs: 10,
+      createSettleMs: SETTLE_MS,
+      settleLookupIntervalMs: 250,
+      now: () => clock,
+    });
+    const alias = 'flap-jsm-default';
+    await n.execute(create(alias));
+    og.state.holdNext('close');
+    await n.execute(command('ClosePagerAlert', alias));
+    await expect(n.holdMs(create(alias))).resolves.toBe(250);
+    clock += SETTLE_MS;
+    // The old alert is still open at the pager, but JSM's integration API answers no GET of it (404: none open).
+    expect(og.state.alerts.some((a) => a.alias === alias && a.status === 'open')).toBe(true);
+    await expect(n.holdMs(create(alias))).resolves.toBe(0);
+    og.state.releaseHeld();
+  });
+
   const kept = (n: PagerNotifier) => (n as unknown as { unconfirmed: Map<string, UnconfirmedClose> }).unconfirmed;
   const released = (n: PagerNotifier) => (n as unknown as { releasedBy: Map<string, UnconfirmedClose> }).releasedBy;
 

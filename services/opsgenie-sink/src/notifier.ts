@@ -78,7 +78,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const COMPLETION_IN_FLIGHT_MS = 10_000;
 
 /** An unconfirmed close as the notifier keeps it: when it was noted in memory (-Infinity: read from the store). */
-type NotedClose = UnconfirmedClose & { notedAtMs: number };
+type NotedClose = UnconfirmedClose & {
+  notedAtMs: number;
+  /** Set once a create was held for it past createSettleMs (logged then, and again if it stops holding at the bound). */
+  heldPastSettle?: true;
+};
 
 /** Opsgenie's answer when an alias names no open alert (closed already, or never created). */
 const ALERT_MISSING = /does not exist|already closed/i;
@@ -164,13 +168,11 @@ export class PagerNotifier implements Notifier {
   private readonly settleMs: number;
   /** How long after it was accepted an unconfirmed close may hold a create back: the longer of createSettleMs and closeWaitMaxMs. */
   private readonly closeHoldMs: number;
-  /** Closes whose wait past createSettleMs was logged (once each). */
-  private readonly slowCloseLogged = new Set<string>();
   private readonly settleLookupMs: number;
   private readonly now: () => number;
   /**
    * By alias: its last close whose status stayed unknown after the polls, while it may hold a create back, in the order
-   * the closes were accepted (see remember): one accepted createSettleMs ago or more holds nothing, and goes from the
+   * the closes were accepted (see remember): one accepted closeHoldMs ago or more holds nothing, and goes from the
    * front (see prune). So the map keeps the closes of about one closeHoldMs, whether or not a create comes for them.
    */
   private readonly unconfirmed = new Map<string, NotedClose>();
@@ -266,7 +268,7 @@ export class PagerNotifier implements Notifier {
       if (!this.stale(close)) return;
       this.unconfirmed.delete(alias);
       // A create was held for it past the settle window: it goes now, and may only count on the alert the close closes.
-      if (this.slowCloseLogged.delete(close.requestId)) {
+      if (close.heldPastSettle) {
         this.opts.log?.warn(
           { alias, closeCommandId: close.commandId, requestId: close.requestId },
           'the close before a held create is still not processed OPSGENIE_CLOSE_WAIT_MAX_MS after it was accepted: the create is sent, and may only count on the alert the close closes',
@@ -290,42 +292,43 @@ export class PagerNotifier implements Notifier {
     const leftMs = this.closeHoldMs - sinceMs;
     const release = (why: string) => {
       this.unconfirmed.delete(alias);
-      this.slowCloseLogged.delete(close.requestId);
       this.releasedBy.set(command.id, { alias: close.alias, commandId: close.commandId, requestId: close.requestId, acceptedAtMs: close.acceptedAtMs });
       this.opts.log?.info({ commandId: command.id, alias, closeCommandId: close.commandId, requestId: close.requestId }, `create sent: the close before it ${why}`);
       return 0;
     };
     // (holdMs pruned the closes that hold nothing back any more; this one's time may run out while it is asked about.)
     if (leftMs <= 0) return release('holds it no longer (OPSGENIE_CREATE_SETTLE_MS, OPSGENIE_CLOSE_WAIT_MAX_MS)');
+    const pastSettle = sinceMs >= this.settleMs;
     let status: RequestStatus | undefined;
     try {
       status = await this.client.requestStatus(close.requestId);
     } catch (err) {
       if (err instanceof DeliveryError && err.permanent) return release(`cannot be checked (${err.message})`);
-      return this.askAgain(command, close, err, leftMs, 'the status of the close before a create could not be read; asking again');
+      // Within the settle window: asked again. Past it, the alias's alert decides (below), as for a close not processed.
+      if (!pastSettle) return this.askAgain(command, close, err, Math.min(leftMs, this.settleMs - sinceMs), 'the status of the close before a create could not be read; asking again');
     }
     if (status) return release(`was processed (${status.status})`);
-    if (sinceMs < this.settleMs) {
+    if (!pastSettle) {
       this.opts.log?.info(
         { commandId: command.id, alias, closeCommandId: close.commandId, requestId: close.requestId, waitsAtMostMs: this.settleMs - sinceMs },
         'create held: the close before it for the same alias is not processed yet',
       );
       return Math.min(this.settleMs - sinceMs, this.settleLookupMs);
     }
-    // Past the settle window and still not processed: a slow pager. A create now would be processed before the close
-    // (only counting on the open alert), and the close would then close that alert: the page lost. So it waits on while
-    // the alert the close is for is still open, up to closeWaitMaxMs; with none open (closed in the pager meanwhile, or
-    // a provider whose integration API has no such look-up: JSM's reads as none) it goes.
+    // Past the settle window and not known to be processed: a slow pager. A create now would be processed before the
+    // close (only counting on the open alert), and the close would then close that alert: the page lost. So it waits on
+    // while the alert the close is for is still open, up to closeWaitMaxMs; with none open (closed in the pager
+    // meanwhile, or a provider whose integration API answers no such look-up: JSM's reads as none) it goes.
     let open: PagerAlert | undefined;
     try {
       open = await this.client.getOpenByAlias(alias);
     } catch (err) {
-      if (err instanceof DeliveryError && err.permanent) return release(`is not processed yet and the alias cannot be looked up (${err.message})`);
+      if (err instanceof DeliveryError && err.permanent) return release(`is not known to be processed and the alias cannot be looked up (${err.message})`);
       return this.askAgain(command, close, err, leftMs, 'the alert a pending close is for could not be looked up before a create; asking again');
     }
-    if (!open) return release('is not processed yet, but no alert with the alias is open');
-    if (!this.slowCloseLogged.has(close.requestId)) {
-      this.slowCloseLogged.add(close.requestId);
+    if (!open) return release('is not known to be processed, but no alert with the alias is open');
+    if (!close.heldPastSettle) {
+      close.heldPastSettle = true;
       this.opts.log?.warn(
         { commandId: command.id, alias, closeCommandId: close.commandId, requestId: close.requestId, alertId: open.id, waitsAtMostMs: leftMs },
         'create held past OPSGENIE_CREATE_SETTLE_MS: the pager has not processed the close before it, and the alert it closes is still open (a create now would only count on it, then be closed with it)',
@@ -475,7 +478,7 @@ export class PagerNotifier implements Notifier {
       this.remember({ alias, commandId: command.id, requestId: accepted.requestId, acceptedAtMs });
       this.opts.log?.info(
         { commandId: command.id, alias, requestId: accepted.requestId },
-        'close accepted but not processed yet: the next create for the alias waits until it is (or OPSGENIE_CREATE_SETTLE_MS has passed)',
+        'close accepted but not processed yet: the next create for the alias waits until it is (see OPSGENIE_CREATE_SETTLE_MS, OPSGENIE_CLOSE_WAIT_MAX_MS)',
       );
     }
     if (!status && type === 'CreatePagerAlert') {

@@ -5,8 +5,10 @@
  * Plain requests over `node:http(s)` (./http-api), one attempt per call; the sink's retry policy does the retrying.
  *
  * The integration API documents create/acknowledge/close/add-note and request status, not a GET of an alert;
- * `getOpenByAlias` uses the Opsgenie-shaped GET and reads any 404 as "none open", which is safe: it is only
- * used for reconciliation, where creating again is deduplicated by alias and closing again is a no-op.
+ * `getOpenByAlias` uses the Opsgenie-shaped GET and reads any 404 as "none open", which is safe: it is used for
+ * reconciliation, where creating again is deduplicated by alias and closing again is a no-op, and by a create held
+ * behind a close not processed past OPSGENIE_CREATE_SETTLE_MS, which then goes (the wait ends as it did before the
+ * look-up existed).
  */
 import type { PagerClient, PagerClientOptions } from '../pager-client';
 import type { ActionBody, CreateAlertBody, PagerAlert, RequestStatus } from '../wire';
