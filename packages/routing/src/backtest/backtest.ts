@@ -2,6 +2,9 @@ import { deriveId, type AnyEnvelope } from '@alertbus/schemas';
 import type { AlertInput, InhibitionEndInput, PagerActionInput, SilenceEndInput, SlackInput } from '../decider';
 import { evolveAlert, isIncidentEvent, type ResolvedAlias } from '../core/evolve';
 import { freedInhibitedFirings, INHIBITION_END_TICK_INTERVAL_MS, inhibitionEndTick } from '../core/inhibition-end';
+
+/** How long after its last look the candidate's ticker looks again whatever happened (the router's, a minute). */
+const FULL_LOOK_MS = 60_000;
 import type { SuppressedFiring } from '../core/suppressed-firing';
 import { DEFAULT_STATE_RETENTION_MS, liveState } from '../core/expiry';
 import { StateIndex } from '../core/neighbours';
@@ -75,10 +78,10 @@ export interface BacktestReport {
     incidents: number;
     changed: number;
     /**
-     * Inhibition ends the candidate's own ticker wrote (decided, compared with the incidents they belong to): for a firing
-     * the candidate kept while inhibited whose end the recording holds no tick for in time (the router kept nothing, or
-     * ticked later than its ticker's interval). Without them a candidate that inhibits more would never page the targets
-     * it mutes, however soon their inhibitor resolved.
+     * Inhibition ends the candidate's own ticker wrote (decided, compared with the incidents they belong to), for firings
+     * the candidate kept inhibited where the router did not keep that input inhibited, so that no recorded tick frees
+     * them. Without them a candidate that inhibits more would never page the targets it mutes, however soon their
+     * inhibitor resolved. Always 0 for the rules the router ran.
      */
     candidateInhibitionEnds: number;
     changedBy: Record<OutcomeField, number>;
@@ -161,7 +164,10 @@ const incidentOf = (effects: readonly Effect[]) =>
  * with what actually happened. Feed it, in this order: the silences and the incident events recorded
  * before the window (any order among them, per-alias order within incidents), then the window's inputs in
  * decision order (alerts with people's inputs from Slack and the pager, which change the candidate's incidents as they
- * changed the recorded ones); the actual router outputs may come at any time. Nothing here reads Kafka or the clock.
+ * changed the recorded ones). The actual router outputs come before the inputs (backtestFromKafka reads them so): they
+ * also tell which firings the candidate keeps inhibited where the router did not, which only the candidate's own
+ * inhibition-end ticker frees (given later, they are still compared, but every such firing counts as the candidate's
+ * own). Nothing here reads Kafka or the clock.
  */
 export class Backtest {
   private readonly book = new SilenceBook();
@@ -184,19 +190,27 @@ export class Backtest {
   private readonly personIds = new Set<string>();
   private readonly peopleActual = new Map<string, Effect[]>();
   /**
-   * The candidate's ticker's next look, owed since an inhibitor left (or a tick was decided) after `cause`: one ticker
-   * interval later, as the router's ticker looks every interval.
+   * Aliases whose firing the candidate keeps inhibited where the router did not keep that input inhibited (it opened it,
+   * or kept it otherwise): no recorded tick will ever free it, so the candidate's own inhibition-end ticker looks at
+   * these. Where the router kept it too, its recorded tick frees it at the time the router did, late or not (the same
+   * tick: the same rules open the same incident, and the same rules therefore write no tick of their own).
    */
-  private lookOwed: { atMs: number; cause: string } | undefined;
+  private readonly ownTicked = new Set<string>();
+  /** By alias: the input of the router's latest decision before the window that kept its firing inhibited. */
+  private readonly keptBeforeWindow = new Map<string, string>();
+  /** The candidate's ticker's next look, owed since an inhibitor left, a tick was decided, or a minute passed. */
+  private lookOwedAtMs: number | undefined;
+  /** The candidate's ticker's last look (its recorded time), for the look a minute after it whatever happened. */
+  private lastLookMs = Number.NEGATIVE_INFINITY;
   /** Marks the candidate's ticker wrote a tick for: one per kept firing, as the router's ticker. */
   private readonly ticked = new Set<string>();
-  /** The candidate's ticks written, by alias and inhibitor, until the recording's late tick for the same end joins them. */
-  private readonly candidateTickOf = new Map<string, string>();
   /** Inputs that belong to the same incident story: a tick and the input whose firing it decided again. */
   private readonly links: Array<[string, string]> = [];
-  /** StateIndex.inhibitorsGone after the last input (a look is owed only once an inhibitor left, or after a tick). */
+  /** StateIndex.inhibitorsGone at the last input (a look is owed once an inhibitor left). */
   private goneSeen = -1;
-  /** By candidate's tick: the input after which its look found it (compared when that one is). */
+  /** The latest recorded input decided. */
+  private lastInput: string | undefined;
+  /** By candidate's tick: the latest recorded input decided before its look (compared when that one is). */
   private readonly causes = new Map<string, string>();
   private drained = false;
 
@@ -224,6 +238,8 @@ export class Backtest {
     if (next === undefined || !('kind' in next)) this.kept.delete(e.alias);
     else this.kept.set(e.alias, next);
     this.states.put(e.alias, next);
+    if (next !== undefined && 'kind' in next && next.kind === 'alert-suppressed' && next.reason === 'inhibited') this.keptBeforeWindow.set(e.alias, next.inputId);
+    else this.keptBeforeWindow.delete(e.alias);
   }
 
   /**
@@ -239,9 +255,8 @@ export class Backtest {
     this.lookWhenDue(Date.parse(input.recordedAt), replayer);
     if (input.type !== 'AlertReceived' && input.type !== 'SilenceEndedTick' && input.type !== 'InhibitionEndedTick') this.person(input, replayer);
     else {
-      if (input.type === 'InhibitionEndedTick') this.linkRecordedTick(input);
       this.inputs.push({ id: input.id, alias: input.alias, title: this.titleOf(input), order: this.inputs.length });
-      const effects = replayer.decide(input).events.map(toEffect).filter((e): e is Effect => e !== null);
+      const effects = replayer.decide(input.type === 'InhibitionEndedTick' ? this.recordedTick(input) : input).events.map(toEffect).filter((e): e is Effect => e !== null);
       this.candidate.set(input.id, effects);
       const early = this.pending.get(input.id);
       if (early) {
@@ -249,66 +264,84 @@ export class Backtest {
         this.pending.delete(input.id);
       }
     }
-    this.oweLook(input);
+    this.lastInput = input.id;
+    this.afterDecision(input);
   }
 
   /**
-   * After `after` was decided: a look of the candidate's inhibition-end ticker is owed one ticker interval later when an
-   * inhibitor has left since (or `after` was a tick: a chain of inhibit rules frees one step per tick).
+   * Whether the router kept the firing of `inputId` inhibited (so its own ticker frees it): its decision in the window
+   * (read before the inputs, as backtestFromKafka and runBacktest give them), or its latest before the window.
    */
-  private oweLook(after: { id: string; type: string; recordedAt: string }): void {
-    const gone = this.states.inhibitorsGone;
-    if (gone === this.goneSeen && after.type !== 'InhibitionEndedTick') return;
-    this.goneSeen = gone;
-    this.lookOwed ??= { atMs: Date.parse(after.recordedAt) + INHIBITION_END_TICK_INTERVAL_MS, cause: after.id };
+  private routerKept(alias: string, inputId: string): boolean {
+    if (this.keptBeforeWindow.get(alias) === inputId) return true;
+    const effects = this.pending.get(inputId) ?? this.actual.get(inputId);
+    return effects !== undefined && effects.some((e) => e.type === 'EventSuppressed' && e.reason === 'inhibited' && e.keeps === true);
   }
 
   /**
-   * The router's inhibition-end ticker over the candidate's states: the look owed by `limitMs` (`inclusive` false: only
-   * before it) finds the kept inhibited firings nothing inhibits then, and writes their ticks at its time, decided
-   * before the input at `limitMs`. A recorded tick that came first already freed its firing (the same tick, so the same
-   * rules open the same incident); a recorded one that comes later joins the candidate's (linkRecordedTick).
+   * After a decision for `after`'s alias: whether the candidate's own ticker looks after the firing it keeps (see
+   * ownTicked), and whether a look is owed: one ticker interval later once an inhibitor has left since the last input,
+   * or after a tick (a chain of inhibit rules frees one step per tick), or a minute after the last look (an inhibitor
+   * changed in place or expired leaves nothing), while the candidate keeps any such firing.
+   */
+  private afterDecision(after: { alias: string; type: string; recordedAt: string }): void {
+    const kept = this.states.source(after.alias);
+    if (kept?.reason === 'inhibited' && !this.routerKept(after.alias, kept.inputId)) this.ownTicked.add(after.alias);
+    else this.ownTicked.delete(after.alias);
+    const gone = this.states.inhibitorsGone;
+    const atMs = Date.parse(after.recordedAt);
+    const owed = gone !== this.goneSeen || after.type === 'InhibitionEndedTick' || atMs >= this.lastLookMs + FULL_LOOK_MS;
+    this.goneSeen = gone;
+    if (owed && this.ownTicked.size > 0) this.lookOwedAtMs ??= atMs + INHIBITION_END_TICK_INTERVAL_MS;
+  }
+
+  /**
+   * The router's inhibition-end ticker over the candidate's own kept firings (ownTicked): the look owed by `limitMs`
+   * (`inclusive` false: only before it) finds those nothing inhibits then, and writes their ticks at its time, decided
+   * before the input at `limitMs`.
    */
   private lookWhenDue(limitMs: number, replayer: Replayer, inclusive = true): void {
-    for (let owed = this.lookOwed; owed !== undefined && (owed.atMs < limitMs || (inclusive && owed.atMs === limitMs)); owed = this.lookOwed) {
-      this.lookOwed = undefined;
-      const recordedAt = new Date(owed.atMs).toISOString();
-      for (const f of freedInhibitedFirings(this.states, this.rules, owed.atMs, DEFAULT_STATE_RETENTION_MS)) {
+    for (let atMs = this.lookOwedAtMs; atMs !== undefined && (atMs < limitMs || (inclusive && atMs === limitMs)); atMs = this.lookOwedAtMs) {
+      this.lookOwedAtMs = undefined;
+      this.lastLookMs = atMs;
+      const recordedAt = new Date(atMs).toISOString();
+      const own: SuppressedFiring[] = [];
+      for (const alias of this.ownTicked) {
+        const f = this.states.source(alias);
+        if (f?.reason === 'inhibited') own.push(f);
+        else this.ownTicked.delete(alias);
+      }
+      for (const f of freedInhibitedFirings(this.states, this.rules, atMs, DEFAULT_STATE_RETENTION_MS, own)) {
         const mark = `${f.inputId}/${f.inhibitedBy}`;
         if (this.ticked.has(mark)) continue;
         this.ticked.add(mark);
         const tick = inhibitionEndTick(f.key, f.inhibitedBy!, recordedAt, deriveId('backtest-inhibition-end', f.key, mark));
         this.known.add(tick.id);
         this.inputs.push({ id: tick.id, alias: f.key, title: this.titleOf(tick), order: this.inputs.length, candidateTick: true });
-        this.causes.set(tick.id, owed.cause);
+        if (this.lastInput !== undefined) this.causes.set(tick.id, this.lastInput);
         this.links.push([tick.id, f.inputId]);
-        this.candidateTickOf.set(`${f.key}\n${f.inhibitedBy}`, tick.id);
         this.candidate.set(tick.id, replayer.decide(tick).events.map(toEffect).filter((e): e is Effect => e !== null));
-        this.oweLook(tick);
+        this.afterDecision(tick);
       }
     }
   }
 
   /**
-   * A recorded inhibition end belongs with the firing the candidate keeps for it, or, when the candidate's own tick for
-   * the same end was written first (the router's came later than its interval), with that tick.
+   * A recorded inhibition end, as the candidate decides it: it belongs with the firing the candidate keeps inhibited
+   * under the alias, and decides that firing again at its time even when the candidate's rules name another inhibitor
+   * (the router's tick names the router's): still inhibited, it is kept again, and the candidate's own ticker frees it
+   * later (the router opened it at this tick, so no recorded tick will).
    */
-  private linkRecordedTick(input: InhibitionEndInput): void {
+  private recordedTick(input: InhibitionEndInput): InhibitionEndInput {
     const kept = this.states.source(input.alias);
-    if (kept?.reason === 'inhibited' && kept.inhibitedBy === input.data.inhibitedBy) {
-      this.links.push([input.id, kept.inputId]);
-      return;
-    }
-    const key = `${input.alias}\n${input.data.inhibitedBy}`;
-    const own = this.candidateTickOf.get(key);
-    if (own === undefined) return;
-    this.candidateTickOf.delete(key);
-    this.links.push([input.id, own]);
+    if (kept?.reason !== 'inhibited' || kept.inhibitedBy === undefined) return input;
+    this.links.push([input.id, kept.inputId]);
+    return kept.inhibitedBy === input.data.inhibitedBy ? input : { ...input, data: { ...input.data, inhibitedBy: kept.inhibitedBy } };
   }
 
   /**
-   * Whether the router decided the input (its outputs were read); a candidate's tick when the input after which it was
-   * found was: at the window's end, the router may not have decided what freed it yet.
+   * Whether the router decided the input (its outputs were read); a candidate's tick when the latest recorded input
+   * before its look was: at the window's end, the router may not have decided what freed it yet.
    */
   private decided(id: string): boolean {
     if (this.actual.has(id) || this.peopleActual.has(id)) return true;
@@ -487,11 +520,12 @@ export async function runBacktest(
   const bt = new Backtest(rules, window);
   for await (const s of source.silences) bt.silence(s);
   for await (const h of source.history) bt.history(h);
+  // What the router wrote before the inputs, as backtestFromKafka gives them (see Backtest).
+  for await (const a of source.actual) bt.actualOutput(a);
   let n = 0;
   for await (const i of source.inputs) {
     bt.input(i);
     onInput?.(++n);
   }
-  for await (const a of source.actual) bt.actualOutput(a);
   return bt.report();
 }

@@ -57,7 +57,7 @@ export function formatBacktest(r: BacktestReport, rulesFile: string): string {
     `What happened was decided with rules version(s): ${r.actualRulesVersions.map((v) => v.slice(0, 12)).join(', ') || '(none in the window)'}`,
     `Inputs: ${t.inputs}${t.undecided ? ` (${t.undecided} not decided by the router yet, left out)` : ''} · incidents compared: ${t.incidents} · changed: ${t.changed}`,
     ...(t.candidateInhibitionEnds
-      ? [`Inhibition ends the candidate's rules found that the recording had no tick for in time (the router's ticker replayed): ${t.candidateInhibitionEnds}`]
+      ? [`Inhibition ends of firings only the candidate kept inhibited (the router's ticker replayed over them): ${t.candidateInhibitionEnds}`]
       : []),
     '',
   ];

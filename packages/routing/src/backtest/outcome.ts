@@ -23,6 +23,8 @@ export interface Effect {
   storm?: string;
   /** Rules version of an incident event. */
   rulesVersion?: string;
+  /** An EventSuppressed that keeps (or refreshes) the firing under its alias (its `kept`). */
+  keeps?: true;
 }
 
 /** The router's decisions and its commands about an incident's message and pager alert. */
@@ -39,6 +41,7 @@ export function toEffect(e: AnyEnvelope): Effect | null {
     priority?: string;
     slack?: { channel: string };
     suppressedBy?: { kind: string; channel?: string; pageGrouped?: boolean; pagePriority?: string };
+    kept?: object | false;
     rule?: { rulesVersion?: string };
   };
   const out: Effect = { type: e.type, inputId: e.causationId };
@@ -49,6 +52,7 @@ export function toEffect(e: AnyEnvelope): Effect | null {
   } else if (d.channel !== undefined) out.channel = d.channel;
   if (d.purpose !== undefined) out.purpose = d.purpose;
   if (d.priority !== undefined) out.priority = d.priority;
+  if (e.type === 'EventSuppressed' && typeof d.kept === 'object' && d.kept !== null) out.keeps = true;
   if (e.type === 'EventSuppressed' && d.suppressedBy?.kind === 'storm' && d.suppressedBy.channel) {
     out.stormChannel = d.suppressedBy.channel;
     if (d.suppressedBy.pageGrouped === true) out.stormPage = d.suppressedBy.pagePriority !== undefined ? { priority: d.suppressedBy.pagePriority } : {};
