@@ -74,7 +74,24 @@ test('rules that route it elsewhere, or drop it, report the opening the tick mad
  * recording's ticks, and the router had kept nothing to tick).
  */
 describe("the candidate's own inhibition ends", () => {
-  const noInhibit = compiled(['defaults:', '  slack: { channel: "#alerts" }', '  pager: { priority: P2 }', 'rules: []', ''].join('\n'));
+  /** Rules with these inhibit rules (source alertname, target alertname regex, the `equal` label) and no others. */
+  const inhibiting = (inhibit: Array<[string, string, string]>) =>
+    compiled(
+      [
+        'defaults:',
+        '  slack: { channel: "#alerts" }',
+        '  pager: { priority: P2 }',
+        ...(inhibit.length ? ['inhibit:'] : []),
+        ...inhibit.flatMap(([source, target, equal]) => [
+          `  - source_match: ['alertname="${source}"']`,
+          `    target_match: ['alertname=~"${target}"']`,
+          `    equal: [${equal}]`,
+        ]),
+        'rules: []',
+        '',
+      ].join('\n'),
+    );
+  const noInhibit = inhibiting([]);
   const service = { title: 'ServiceDown checkout', labels: { alertname: 'ServiceDown', cluster: 'eu' } };
   // The whole outage in the window: the cluster goes down, the service follows, the cluster comes back at +10 min.
   const outage: BacktestInput[] = [
@@ -135,19 +152,7 @@ describe("the candidate's own inhibition ends", () => {
   });
 
   test('a candidate that mutes the service under another inhibitor: the recorded tick decides it again (still muted), its own ticker pages it when that one resolves; one story, not a page lost and one gained', async () => {
-    const byRegion = compiled(
-      [
-        'defaults:',
-        '  slack: { channel: "#alerts" }',
-        '  pager: { priority: P2 }',
-        'inhibit:',
-        `  - source_match: ['alertname="RegionDown"']`,
-        `    target_match: ['alertname="ServiceDown"']`,
-        '    equal: [region]',
-        'rules: []',
-        '',
-      ].join('\n'),
-    );
+    const byRegion = inhibiting([['RegionDown', 'ServiceDown', 'region']]);
     const region = { severity: 'critical' as const, title: 'RegionDown west', labels: { alertname: 'RegionDown', region: 'west' } };
     const inEu = { title: 'ServiceDown checkout', labels: { alertname: 'ServiceDown', cluster: 'eu', region: 'west' } };
     const inputs: BacktestInput[] = [
@@ -165,22 +170,10 @@ describe("the candidate's own inhibition ends", () => {
   });
 
   test('a chain of inhibit rules in the candidate pages from the top down: the node when the cluster resolves, not the pod it mutes', async () => {
-    const chain = compiled(
-      [
-        'defaults:',
-        '  slack: { channel: "#alerts" }',
-        '  pager: { priority: P2 }',
-        'inhibit:',
-        `  - source_match: ['alertname="ClusterDown"']`,
-        `    target_match: ['alertname=~"NodeDown|PodDown"']`,
-        '    equal: [cluster]',
-        `  - source_match: ['alertname="NodeDown"']`,
-        `    target_match: ['alertname="PodDown"']`,
-        '    equal: [cluster]',
-        'rules: []',
-        '',
-      ].join('\n'),
-    );
+    const chain = inhibiting([
+      ['ClusterDown', 'NodeDown|PodDown', 'cluster'],
+      ['NodeDown', 'PodDown', 'cluster'],
+    ]);
     const inputs: BacktestInput[] = [
       firing('am:cluster-eu', { at: MINUTE, ...cluster }),
       firing('am:node-1', { at: 2 * MINUTE, title: 'NodeDown node-1', labels: { alertname: 'NodeDown', cluster: 'eu' } }),
