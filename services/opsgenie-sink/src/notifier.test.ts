@@ -446,7 +446,7 @@ describe('PagerNotifier: a create waits for the close before it whose status is 
     const create2 = create('flap-slow');
     clock += SETTLE_MS + 1_000;
     const before = gets();
-    await expect(n.holdMs(create2)).resolves.toBe(250); // still not processed, the old alert open: held
+    await expect(n.holdMs(create2)).resolves.toBe(1_250); // still not processed, the old alert open: held (asked less often)
     expect(gets()).toBe(before + 1);
     clock += WAIT_MAX_MS - SETTLE_MS - 1_100;
     await expect(n.holdMs(create2)).resolves.toBe(100); // never past the bound
@@ -476,6 +476,20 @@ describe('PagerNotifier: a create waits for the close before it whose status is 
     clock += SETTLE_MS;
     await expect(n.holdMs(create(alias))).resolves.toBe(0);
     og.state.clearFaults();
+    og.state.releaseHeld();
+  });
+
+  it("past the settle window, a status call answered 429 keeps its Retry-After: the create waits that long, the alias not asked meanwhile", async () => {
+    const n = flapping(undefined, 'opsgenie', 5 * 60_000);
+    const alias = 'flap-status-limited';
+    await n.execute(create(alias));
+    og.state.holdNext('close');
+    await n.execute(command('ClosePagerAlert', alias));
+    clock += SETTLE_MS;
+    og.state.failNext('requestStatus', { status: 429, headers: { 'retry-after': '60' }, body: { message: 'You are making too many requests!', took: 0, requestId: 'r-429' } });
+    const gets = og.state.calls.filter((c) => c.route === 'getAlert').length;
+    await expect(n.holdMs(create(alias))).resolves.toBe(60_000);
+    expect(og.state.calls.filter((c) => c.route === 'getAlert').length).toBe(gets);
     og.state.releaseHeld();
   });
 

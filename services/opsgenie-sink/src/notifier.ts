@@ -56,6 +56,8 @@ export interface PagerNotifierOptions {
 
 /** See PagerNotifierOptions.createSettleMs (OPSGENIE_CREATE_SETTLE_MS). */
 export const DEFAULT_CREATE_SETTLE_MS = 30_000;
+/** Past the settle window, a held create's looks (the close's status, the alias's alert) are this many settle look-ups apart. */
+const SLOW_PAGER_LOOKS_APART = 5;
 /** See PagerNotifierOptions.closeWaitMaxMs (OPSGENIE_CLOSE_WAIT_MAX_MS). */
 export const DEFAULT_CLOSE_WAIT_MAX_MS = 5 * 60_000;
 
@@ -304,8 +306,12 @@ export class PagerNotifier implements Notifier {
       status = await this.client.requestStatus(close.requestId);
     } catch (err) {
       if (err instanceof DeliveryError && err.permanent) return release(`cannot be checked (${err.message})`);
-      // Within the settle window: asked again. Past it, the alias's alert decides (below), as for a close not processed.
-      if (!pastSettle) return this.askAgain(command, close, err, Math.min(leftMs, this.settleMs - sinceMs), 'the status of the close before a create could not be read; asking again');
+      // Within the settle window, or rate limited (its Retry-After honoured): asked again. Past the window, the alias's
+      // alert decides (below), as for a close not processed.
+      const limited = err instanceof DeliveryError && (err.retryAfterMs ?? 0) > 0;
+      if (!pastSettle || limited) {
+        return this.askAgain(command, close, err, pastSettle ? leftMs : Math.min(leftMs, this.settleMs - sinceMs), 'the status of the close before a create could not be read; asking again');
+      }
     }
     if (status) return release(`was processed (${status.status})`);
     if (!pastSettle) {
@@ -334,7 +340,8 @@ export class PagerNotifier implements Notifier {
         'create held past OPSGENIE_CREATE_SETTLE_MS: the pager has not processed the close before it, and the alert it closes is still open (a create now would only count on it, then be closed with it)',
       );
     }
-    return Math.min(leftMs, this.settleLookupMs);
+    // A pager this slow is asked less often than within the window: two calls a look.
+    return Math.min(leftMs, SLOW_PAGER_LOOKS_APART * this.settleLookupMs);
   }
 
   /** A look-up for a held create got no answer: asked again within the hold (after Retry-After when the pager sent one). */
