@@ -169,6 +169,48 @@ describe("the candidate's own inhibition ends", () => {
     expect(report.changes.filter((c) => c.alias === 'am:checkout')).toEqual([]);
   });
 
+  test("the router muted the service under another inhibitor, which never resolved: the candidate's own tick pages it when its inhibitor resolves", async () => {
+    const byRegion = inhibiting([['RegionDown', 'ServiceDown', 'region']]);
+    const region = { severity: 'critical' as const, title: 'RegionDown west', labels: { alertname: 'RegionDown', region: 'west' } };
+    const inEu = { title: 'ServiceDown checkout', labels: { alertname: 'ServiceDown', cluster: 'eu', region: 'west' } };
+    const inputs: BacktestInput[] = [
+      firing('am:region-west', { at: MINUTE / 2, ...region }),
+      firing('am:cluster-eu', { at: MINUTE, ...cluster }),
+      firing('am:checkout', { at: 2 * MINUTE, ...inEu }),
+      resolved('am:cluster-eu', { at: 10 * MINUTE, ...cluster }),
+    ];
+    // The router ran the region rule: the service stays muted; the candidate (the cluster rule) frees it at +10 min.
+    const report = await run(rules, inputs, recording(byRegion, inputs));
+    expect(report.totals).toMatchObject({ candidateInhibitionEnds: 1, actual: { paged: 2 }, candidate: { paged: 3 } });
+    expect(report.changes.map((c) => [c.alias, c.actual.paged, c.candidate.paged])).toEqual([['am:checkout', false, true]]);
+  });
+
+  test("a chain across the two: the router's node waits for the router's late tick, the candidate's pod waits for the node, and is not paged", async () => {
+    const routerRules = inhibiting([['ClusterDown', 'NodeDown', 'cluster']]);
+    const candidateRules = inhibiting([
+      ['ClusterDown', 'NodeDown|PodDown', 'cluster'],
+      ['NodeDown', 'PodDown', 'cluster'],
+    ]);
+    const node = { title: 'NodeDown node-1', labels: { alertname: 'NodeDown', cluster: 'eu' } };
+    const inputs: BacktestInput[] = [
+      firing('am:cluster-eu', { at: MINUTE, ...cluster }),
+      firing('am:pod-1', { at: 2 * MINUTE, title: 'PodDown pod-1', labels: { alertname: 'PodDown', cluster: 'eu' } }),
+      firing('am:node-1', { at: 3 * MINUTE, ...node }),
+      resolved('am:cluster-eu', { at: 10 * MINUTE, ...cluster }),
+      // The router's tick for its node, 7 s after the resolve: later than the candidate's ticker would look.
+      inhibitionEndTick('am:node-1', 'am:cluster-eu', iso(10 * MINUTE + 7_000), deriveId('live-tick', 'node')),
+    ];
+    const report = await run(candidateRules, inputs, recording(routerRules, inputs));
+    expect(report.totals).toMatchObject({ candidateInhibitionEnds: 0, actual: { paged: 3 }, candidate: { paged: 2 } });
+    expect(report.changes.map((c) => [c.alias, c.actual.paged, c.candidate.paged])).toEqual([['am:pod-1', true, false]]);
+  });
+
+  test('the same rules, the service not decided yet by the router while the resolve was: no tick of its own, nothing reported for it', async () => {
+    const all = recording(rules, outage);
+    const report = await run(rules, outage, all.filter((e) => e.causationId !== outage[1]!.id));
+    expect(report.totals).toMatchObject({ undecided: 1, changed: 0, candidateInhibitionEnds: 0 });
+  });
+
   test('a chain of inhibit rules in the candidate pages from the top down: the node when the cluster resolves, not the pod it mutes', async () => {
     const chain = inhibiting([
       ['ClusterDown', 'NodeDown|PodDown', 'cluster'],

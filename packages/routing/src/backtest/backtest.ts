@@ -190,14 +190,18 @@ export class Backtest {
   private readonly personIds = new Set<string>();
   private readonly peopleActual = new Map<string, Effect[]>();
   /**
-   * Aliases whose firing the candidate keeps inhibited where the router did not keep that input inhibited (it opened it,
-   * or kept it otherwise): no recorded tick will ever free it, so the candidate's own inhibition-end ticker looks at
-   * these. Where the router kept it too, its recorded tick frees it at the time the router did, late or not (the same
-   * tick: the same rules open the same incident, and the same rules therefore write no tick of their own).
+   * Aliases whose firing the candidate keeps inhibited where the router did not keep that input inhibited by the same
+   * inhibitor (it opened it, kept it otherwise, or muted it under another one): no recorded tick frees it when the
+   * candidate's inhibitor leaves, so the candidate's own inhibition-end ticker writes that tick. Where the router kept
+   * it under the same inhibitor, its recorded tick frees it at the time the router did, late or not (the same tick: the
+   * same rules open the same incident, and the same rules therefore write no tick of their own). Not while the router's
+   * decision of that input is unknown (not decided yet): it is left out of the comparison anyway.
    */
   private readonly ownTicked = new Set<string>();
-  /** By alias: the input of the router's latest decision before the window that kept its firing inhibited. */
-  private readonly keptBeforeWindow = new Map<string, string>();
+  /** By alias: the input of the router's latest decision before the window that kept its firing inhibited, and by whom. */
+  private readonly keptBeforeWindow = new Map<string, { inputId: string; by: string | undefined }>();
+  /** By alias: the latest input the router kept inhibited (a recorded tick belongs with it). */
+  private readonly routerKeptInput = new Map<string, string>();
   /** The candidate's ticker's next look, owed since an inhibitor left, a tick was decided, or a minute passed. */
   private lookOwedAtMs: number | undefined;
   /** The candidate's ticker's last look (its recorded time), for the look a minute after it whatever happened. */
@@ -238,8 +242,13 @@ export class Backtest {
     if (next === undefined || !('kind' in next)) this.kept.delete(e.alias);
     else this.kept.set(e.alias, next);
     this.states.put(e.alias, next);
-    if (next !== undefined && 'kind' in next && next.kind === 'alert-suppressed' && next.reason === 'inhibited') this.keptBeforeWindow.set(e.alias, next.inputId);
-    else this.keptBeforeWindow.delete(e.alias);
+    if (next !== undefined && 'kind' in next && next.kind === 'alert-suppressed' && next.reason === 'inhibited') {
+      this.keptBeforeWindow.set(e.alias, { inputId: next.inputId, by: next.inhibitedBy });
+      this.routerKeptInput.set(e.alias, next.inputId);
+    } else {
+      this.keptBeforeWindow.delete(e.alias);
+      this.routerKeptInput.delete(e.alias);
+    }
   }
 
   /**
@@ -269,13 +278,18 @@ export class Backtest {
   }
 
   /**
-   * Whether the router kept the firing of `inputId` inhibited (so its own ticker frees it): its decision in the window
-   * (read before the inputs, as backtestFromKafka and runBacktest give them), or its latest before the window.
+   * What the router's decision of `inputId` did with its firing: kept it inhibited by that inhibitor (its alias), did
+   * otherwise (null), or is not known (undefined: not decided yet, or before the window and not what the router kept).
+   * Read from its outputs in the window (given before the inputs, as backtestFromKafka and runBacktest give them), or
+   * from the state folded before it.
    */
-  private routerKept(alias: string, inputId: string): boolean {
-    if (this.keptBeforeWindow.get(alias) === inputId) return true;
+  private routerKeptBy(alias: string, inputId: string): string | null | undefined {
+    const before = this.keptBeforeWindow.get(alias);
+    if (before?.inputId === inputId) return before.by ?? null;
     const effects = this.pending.get(inputId) ?? this.actual.get(inputId);
-    return effects !== undefined && effects.some((e) => e.type === 'EventSuppressed' && e.reason === 'inhibited' && e.keeps === true);
+    if (effects === undefined) return undefined;
+    const kept = effects.find((e) => e.type === 'EventSuppressed' && e.reason === 'inhibited' && e.keeps === true);
+    return kept ? (kept.inhibitedBy ?? null) : null;
   }
 
   /**
@@ -284,9 +298,11 @@ export class Backtest {
    * or after a tick (a chain of inhibit rules frees one step per tick), or a minute after the last look (an inhibitor
    * changed in place or expired leaves nothing), while the candidate keeps any such firing.
    */
-  private afterDecision(after: { alias: string; type: string; recordedAt: string }): void {
+  private afterDecision(after: { id: string; alias: string; type: string; recordedAt: string }): void {
+    if (after.type === 'AlertReceived' && typeof this.routerKeptBy(after.alias, after.id) === 'string') this.routerKeptInput.set(after.alias, after.id);
     const kept = this.states.source(after.alias);
-    if (kept?.reason === 'inhibited' && !this.routerKept(after.alias, kept.inputId)) this.ownTicked.add(after.alias);
+    const routerBy = kept?.reason === 'inhibited' ? this.routerKeptBy(after.alias, kept.inputId) : undefined;
+    if (kept?.reason === 'inhibited' && routerBy !== undefined && routerBy !== kept.inhibitedBy) this.ownTicked.add(after.alias);
     else this.ownTicked.delete(after.alias);
     const gone = this.states.inhibitorsGone;
     const atMs = Date.parse(after.recordedAt);
@@ -296,22 +312,18 @@ export class Backtest {
   }
 
   /**
-   * The router's inhibition-end ticker over the candidate's own kept firings (ownTicked): the look owed by `limitMs`
-   * (`inclusive` false: only before it) finds those nothing inhibits then, and writes their ticks at its time, decided
-   * before the input at `limitMs`.
+   * The router's inhibition-end ticker over the candidate's states: the look owed by `limitMs` (`inclusive` false: only
+   * before it) finds the kept firings nothing inhibits then (all of them, so that one another freed one would inhibit
+   * waits: firstToTick), and writes the ticks of those among ownTicked at its time, decided before the input at
+   * `limitMs`. Owed only while ownTicked has any: a backtest of the rules the router ran never looks.
    */
   private lookWhenDue(limitMs: number, replayer: Replayer, inclusive = true): void {
     for (let atMs = this.lookOwedAtMs; atMs !== undefined && (atMs < limitMs || (inclusive && atMs === limitMs)); atMs = this.lookOwedAtMs) {
       this.lookOwedAtMs = undefined;
       this.lastLookMs = atMs;
       const recordedAt = new Date(atMs).toISOString();
-      const own: SuppressedFiring[] = [];
-      for (const alias of this.ownTicked) {
-        const f = this.states.source(alias);
-        if (f?.reason === 'inhibited') own.push(f);
-        else this.ownTicked.delete(alias);
-      }
-      for (const f of freedInhibitedFirings(this.states, this.rules, atMs, DEFAULT_STATE_RETENTION_MS, own)) {
+      for (const f of freedInhibitedFirings(this.states, this.rules, atMs, DEFAULT_STATE_RETENTION_MS)) {
+        if (!this.ownTicked.has(f.key)) continue;
         const mark = `${f.inputId}/${f.inhibitedBy}`;
         if (this.ticked.has(mark)) continue;
         this.ticked.add(mark);
@@ -333,6 +345,9 @@ export class Backtest {
    * later (the router opened it at this tick, so no recorded tick will).
    */
   private recordedTick(input: InhibitionEndInput): InhibitionEndInput {
+    // With the firing the router kept (the candidate may have opened it since, through its own tick).
+    const routerKept = this.routerKeptInput.get(input.alias);
+    if (routerKept !== undefined) this.links.push([input.id, routerKept]);
     const kept = this.states.source(input.alias);
     if (kept?.reason !== 'inhibited' || kept.inhibitedBy === undefined) return input;
     this.links.push([input.id, kept.inputId]);

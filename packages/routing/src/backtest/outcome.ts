@@ -25,6 +25,8 @@ export interface Effect {
   rulesVersion?: string;
   /** An EventSuppressed that keeps (or refreshes) the firing under its alias (its `kept`). */
   keeps?: true;
+  /** An EventSuppressed by an inhibit rule: the inhibitor's alias. */
+  inhibitedBy?: string;
 }
 
 /** The router's decisions and its commands about an incident's message and pager alert. */
@@ -40,7 +42,7 @@ export function toEffect(e: AnyEnvelope): Effect | null {
     purpose?: string;
     priority?: string;
     slack?: { channel: string };
-    suppressedBy?: { kind: string; channel?: string; pageGrouped?: boolean; pagePriority?: string };
+    suppressedBy?: { kind: string; channel?: string; pageGrouped?: boolean; pagePriority?: string; alias?: string };
     kept?: object | false;
     rule?: { rulesVersion?: string };
   };
@@ -53,6 +55,7 @@ export function toEffect(e: AnyEnvelope): Effect | null {
   if (d.purpose !== undefined) out.purpose = d.purpose;
   if (d.priority !== undefined) out.priority = d.priority;
   if (e.type === 'EventSuppressed' && typeof d.kept === 'object' && d.kept !== null) out.keeps = true;
+  if (e.type === 'EventSuppressed' && d.suppressedBy?.kind === 'inhibition' && d.suppressedBy.alias !== undefined) out.inhibitedBy = d.suppressedBy.alias;
   if (e.type === 'EventSuppressed' && d.suppressedBy?.kind === 'storm' && d.suppressedBy.channel) {
     out.stormChannel = d.suppressedBy.channel;
     if (d.suppressedBy.pageGrouped === true) out.stormPage = d.suppressedBy.pagePriority !== undefined ? { priority: d.suppressedBy.pagePriority } : {};

@@ -92,20 +92,13 @@ export function firstToTick(freed: readonly SuppressedFiring[], rules: CompiledR
 
 /**
  * One look of the inhibition-end ticker over what `index` holds at `atMs`: the kept inhibited firings (live, not stale)
- * that nothing inhibits any more, those to tick first (firstToTick). The router's ticker asks it of every kept firing of
- * its index; a backtest of those its candidate keeps where the router did not (`among`), so a candidate that mutes what
- * the router did not frees it as the router would have.
+ * that nothing inhibits any more, those to tick first (firstToTick). The router's ticker asks it of its own index; a
+ * backtest of its candidate's, so a candidate that mutes what the router did not frees it as the router would have.
  */
-export function freedInhibitedFirings(
-  index: StateIndex,
-  rules: CompiledRules,
-  atMs: number,
-  retentionMs: number,
-  among: Iterable<SuppressedFiring> = index.suppressedFirings(),
-): SuppressedFiring[] {
+export function freedInhibitedFirings(index: StateIndex, rules: CompiledRules, atMs: number, retentionMs: number): SuppressedFiring[] {
   const at = { atMs, retentionMs };
   const freed: SuppressedFiring[] = [];
-  for (const f of among) {
+  for (const f of index.suppressedFirings()) {
     if (f.reason !== 'inhibited' || f.inhibitedBy === undefined) continue;
     if (liveState(f, atMs, retentionMs) === undefined || staleAt(f, atMs)) continue;
     if (!stillInhibited(f, rules, { neighbours: index }, at)) freed.push(f);
