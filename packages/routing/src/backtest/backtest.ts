@@ -285,11 +285,12 @@ export class Backtest {
    */
   private routerKeptBy(alias: string, inputId: string): string | null | undefined {
     const before = this.keptBeforeWindow.get(alias);
-    if (before?.inputId === inputId) return before.by ?? null;
+    // (An inhibitor not named, which no record the router writes lacks, is not known.)
+    if (before?.inputId === inputId) return before.by;
     const effects = this.pending.get(inputId) ?? this.actual.get(inputId);
     if (effects === undefined) return undefined;
     const kept = effects.find((e) => e.type === 'EventSuppressed' && e.reason === 'inhibited' && e.keeps === true);
-    return kept ? (kept.inhibitedBy ?? null) : null;
+    return kept ? kept.inhibitedBy : null;
   }
 
   /**
@@ -299,7 +300,14 @@ export class Backtest {
    * changed in place or expired leaves nothing), while the candidate keeps any such firing.
    */
   private afterDecision(after: { id: string; alias: string; type: string; recordedAt: string }): void {
-    if (after.type === 'AlertReceived' && typeof this.routerKeptBy(after.alias, after.id) === 'string') this.routerKeptInput.set(after.alias, after.id);
+    // The firing the router keeps for the alias: the latest recorded input (alert or tick) its decision kept inhibited,
+    // none once a decision of the router's did otherwise (opened, resolved…); as it was while the router's is unknown
+    // (undecided, or the candidate's own tick, which the router never saw).
+    if (after.type === 'AlertReceived' || after.type === 'SilenceEndedTick' || after.type === 'InhibitionEndedTick') {
+      const by = this.routerKeptBy(after.alias, after.id);
+      if (typeof by === 'string') this.routerKeptInput.set(after.alias, after.id);
+      else if (by === null) this.routerKeptInput.delete(after.alias);
+    }
     const kept = this.states.source(after.alias);
     const routerBy = kept?.reason === 'inhibited' ? this.routerKeptBy(after.alias, kept.inputId) : undefined;
     if (kept?.reason === 'inhibited' && routerBy !== undefined && routerBy !== kept.inhibitedBy) this.ownTicked.add(after.alias);
