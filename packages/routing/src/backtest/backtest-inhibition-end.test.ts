@@ -151,18 +151,18 @@ describe("the candidate's own inhibition ends", () => {
     expect(endsEarly.totals).toMatchObject({ changed: 0, candidateInhibitionEnds: 0, candidate: { paged: 1 } });
   });
 
+  // Two inhibitors for the service: its region (down first) and its cluster (down, then back at +10 min).
+  const byRegion = inhibiting([['RegionDown', 'ServiceDown', 'region']]);
+  const region = { severity: 'critical' as const, title: 'RegionDown west', labels: { alertname: 'RegionDown', region: 'west' } };
+  const regionAndCluster: BacktestInput[] = [
+    firing('am:region-west', { at: MINUTE / 2, ...region }),
+    firing('am:cluster-eu', { at: MINUTE, ...cluster }),
+    firing('am:checkout', { at: 2 * MINUTE, title: 'ServiceDown checkout', labels: { alertname: 'ServiceDown', cluster: 'eu', region: 'west' } }),
+    resolved('am:cluster-eu', { at: 10 * MINUTE, ...cluster }),
+  ];
+
   test('a candidate that mutes the service under another inhibitor: the recorded tick decides it again (still muted), its own ticker pages it when that one resolves; one story, not a page lost and one gained', async () => {
-    const byRegion = inhibiting([['RegionDown', 'ServiceDown', 'region']]);
-    const region = { severity: 'critical' as const, title: 'RegionDown west', labels: { alertname: 'RegionDown', region: 'west' } };
-    const inEu = { title: 'ServiceDown checkout', labels: { alertname: 'ServiceDown', cluster: 'eu', region: 'west' } };
-    const inputs: BacktestInput[] = [
-      firing('am:region-west', { at: MINUTE / 2, ...region }),
-      firing('am:cluster-eu', { at: MINUTE, ...cluster }),
-      firing('am:checkout', { at: 2 * MINUTE, ...inEu }),
-      resolved('am:cluster-eu', { at: 10 * MINUTE, ...cluster }),
-      liveTick(3_000),
-      resolved('am:region-west', { at: 20 * MINUTE, ...region }),
-    ];
+    const inputs: BacktestInput[] = [...regionAndCluster, liveTick(3_000), resolved('am:region-west', { at: 20 * MINUTE, ...region })];
     const report = await run(byRegion, inputs, recording(rules, inputs));
     expect(report.totals).toMatchObject({ inputs: 6, candidateInhibitionEnds: 1, actual: { paged: 3 }, candidate: { paged: 3 } });
     // Muted both times and paged both times: the same outcome for the service (paged ten minutes later under the candidate).
@@ -170,15 +170,7 @@ describe("the candidate's own inhibition ends", () => {
   });
 
   test("the router muted the service under another inhibitor, which never resolved: the candidate's own tick pages it when its inhibitor resolves", async () => {
-    const byRegion = inhibiting([['RegionDown', 'ServiceDown', 'region']]);
-    const region = { severity: 'critical' as const, title: 'RegionDown west', labels: { alertname: 'RegionDown', region: 'west' } };
-    const inEu = { title: 'ServiceDown checkout', labels: { alertname: 'ServiceDown', cluster: 'eu', region: 'west' } };
-    const inputs: BacktestInput[] = [
-      firing('am:region-west', { at: MINUTE / 2, ...region }),
-      firing('am:cluster-eu', { at: MINUTE, ...cluster }),
-      firing('am:checkout', { at: 2 * MINUTE, ...inEu }),
-      resolved('am:cluster-eu', { at: 10 * MINUTE, ...cluster }),
-    ];
+    const inputs = regionAndCluster;
     // The router ran the region rule: the service stays muted; the candidate (the cluster rule) frees it at +10 min.
     const report = await run(rules, inputs, recording(byRegion, inputs));
     expect(report.totals).toMatchObject({ candidateInhibitionEnds: 1, actual: { paged: 2 }, candidate: { paged: 3 } });
