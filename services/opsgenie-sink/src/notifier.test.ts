@@ -462,12 +462,17 @@ describe('PagerNotifier: a create waits for the close before it whose status is 
     og.state.releaseHeld();
   });
 
-  it('past the settle window, a status call without answer does not hold the create by itself: the alias decides (none open: it goes)', async () => {
-    const n = flapping(undefined, 'opsgenie', 5 * 60_000);
-    const alias = 'flap-status-down';
+  /** The alias paged, then its close accepted and held unprocessed at the pager (its status unknown after the polls). */
+  const closeLeftPending = async (n: PagerNotifier, alias: string) => {
     await n.execute(create(alias));
     og.state.holdNext('close');
     await n.execute(command('ClosePagerAlert', alias));
+  };
+
+  it('past the settle window, a status call without answer does not hold the create by itself: the alias decides (none open: it goes)', async () => {
+    const n = flapping(undefined, 'opsgenie', 5 * 60_000);
+    const alias = 'flap-status-down';
+    await closeLeftPending(n, alias);
     og.state.alerts.find((a) => a.alias === alias && a.status === 'open')!.status = 'closed';
     og.state.failFor('requestStatus', { status: 503, body: { message: 'Service Unavailable', took: 0, requestId: 'r-503' } }, 60_000);
     // Within the window the status is asked again...
@@ -482,9 +487,7 @@ describe('PagerNotifier: a create waits for the close before it whose status is 
   it("past the settle window, a status call answered 429 keeps its Retry-After: the create waits that long, the alias not asked meanwhile", async () => {
     const n = flapping(undefined, 'opsgenie', 5 * 60_000);
     const alias = 'flap-status-limited';
-    await n.execute(create(alias));
-    og.state.holdNext('close');
-    await n.execute(command('ClosePagerAlert', alias));
+    await closeLeftPending(n, alias);
     clock += SETTLE_MS;
     og.state.failNext('requestStatus', { status: 429, headers: { 'retry-after': '60' }, body: { message: 'You are making too many requests!', took: 0, requestId: 'r-429' } });
     const gets = og.state.calls.filter((c) => c.route === 'getAlert').length;
@@ -504,9 +507,7 @@ describe('PagerNotifier: a create waits for the close before it whose status is 
       now: () => clock,
     });
     const alias = 'flap-jsm-default';
-    await n.execute(create(alias));
-    og.state.holdNext('close');
-    await n.execute(command('ClosePagerAlert', alias));
+    await closeLeftPending(n, alias);
     await expect(n.holdMs(create(alias))).resolves.toBe(250);
     clock += SETTLE_MS;
     // The old alert is still open at the pager, but JSM's integration API answers no GET of it (404: none open).
