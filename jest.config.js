@@ -18,7 +18,8 @@ const withKafka = {
 
 module.exports = {
   // Two files at a time on 2 cores. Three were tried: with three whole stacks at once (scale test, fault files)
-  // a service took over 120 s to start on a busy machine.
+  // a service took over 120 s to start on a busy machine. `npm test` (scripts/test-run.ts) runs the integration and
+  // unit tiers three at a time, after the whole-stack tiers.
   maxWorkers: 2,
   // Longest first (the scale test and the fault suite lead), so no worker ends the run alone on a long file.
   testSequencer: '<rootDir>/test/sequencer.cjs',
