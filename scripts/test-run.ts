@@ -9,7 +9,7 @@
  * Both runs go to the end; the exit code is the first failing run's. Arguments after `--` (`npm test -- router`)
  * go to a single jest run over every tier instead, as `jest` alone would take them.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import globalSetup from '../test/global-setup';
 import globalTeardown from '../test/global-teardown';
 
@@ -22,26 +22,46 @@ const RUNS: ReadonlyArray<{ projects: string[]; workers: number }> = [
 ];
 
 let stopping: NodeJS.Signals | undefined;
+let running: ChildProcess | undefined;
 
 function jest(args: string[]): Promise<number> {
   return new Promise((resolvePromise) => {
-    // Same process group: Ctrl-C reaches jest too; this process waits for it, then stops the broker.
-    const child = spawn(process.execPath, [JEST, ...args], { stdio: 'inherit', env: process.env });
+    // A process group of its own, so that a signal reaches jest's workers too (sent to jest alone it leaves them
+    // running): this process passes it on, waits for jest, then stops the broker.
+    const child = spawn(process.execPath, [JEST, ...args], { stdio: 'inherit', env: process.env, detached: true });
+    running = child;
     child.on('error', (err) => {
       process.stderr.write(`cannot run jest: ${err.message}\n`);
       resolvePromise(1);
     });
-    child.on('exit', (code, signal) => resolvePromise(code ?? (signal ? 1 : 0)));
+    child.on('exit', (code, signal) => {
+      running = undefined;
+      resolvePromise(code ?? (signal ? 1 : 0));
+    });
   });
 }
 
 async function main(): Promise<number> {
-  for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, () => (stopping = s));
+  // Ctrl-C, or a signal sent to this process alone (a CI's time-out), goes on to jest's process group.
+  for (const s of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(s, () => {
+      stopping = s;
+      if (running?.pid === undefined) return;
+      try {
+        process.kill(-running.pid, s);
+      } catch {
+        // already gone
+      }
+    });
+  }
   const extra = process.argv.slice(2);
   await globalSetup();
   try {
     // The extra arguments first: --selectProjects would take a path after it for a project's name.
-    if (extra.length > 0) return await jest([...extra, '--selectProjects', ...RUNS.flatMap((r) => r.projects)]);
+    if (extra.length > 0) {
+      const code = await jest([...extra, '--selectProjects', ...RUNS.flatMap((r) => r.projects)]);
+      return stopping ? 130 : code;
+    }
     let exit = 0;
     for (const run of RUNS) {
       if (stopping) break;
