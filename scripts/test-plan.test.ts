@@ -1,7 +1,7 @@
 /** What `npm test` runs (scripts/test-plan.ts): the jest runs' arguments, checked against jest itself, and its signals. */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { running } from '../test/support/proc';
 import { jestRuns, RUNS } from './test-plan';
 
 const ROOT = join(__dirname, '..');
@@ -28,20 +28,6 @@ async function listTests(args: string[]): Promise<string[]> {
     .filter((line) => line.startsWith(`${ROOT}/`))
     .map((p) => p.slice(ROOT.length + 1))
     .sort();
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  // A killed process its parent has not reaped yet still answers: it is gone all the same.
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
-  } catch {
-    return false;
-  }
 }
 
 test('with no arguments: the whole-stack tiers two files at a time, then the integration and unit tiers three at a time', () => {
@@ -87,12 +73,14 @@ test("a SIGTERM to the runner alone stops the run's whole process group, its wor
       started();
     }
   });
-  await ready;
-  expect(alive(worker!)).toBe(true);
+  // A fixture that ends before its first run started fails here, with its exit code, not at the test's time-out.
+  const early = await Promise.race([ready.then(() => null), fixture.done]);
+  expect(early).toBeNull();
+  expect(running(worker!)).toBe(true);
   process.kill(fixture.pid, 'SIGTERM');
   const { code, out } = await fixture.done;
   expect(code).toBe(130);
   expect(out).not.toMatch(/^run 2/m);
-  for (let i = 0; i < 50 && alive(worker!); i++) await new Promise((r) => setTimeout(r, 100));
-  expect(alive(worker!)).toBe(false);
+  for (let i = 0; i < 50 && running(worker!); i++) await new Promise((r) => setTimeout(r, 100));
+  expect(running(worker!)).toBe(false);
 }, 30_000);

@@ -33,3 +33,8 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
+
+/** Whether the process is still running: alive, and not ended but waiting for its parent to reap it (state Z). */
+export function running(pid: number): boolean {
+  return alive(pid) && threadStats(pid)[0]?.[0] !== 'Z';
+}
